@@ -1,0 +1,250 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
+)
+
+// errUsage means the usage text was already printed for a wrong call;
+// errHelp means it was printed because it was asked for.
+var (
+	errUsage = errors.New("usage")
+	errHelp  = errors.New("help")
+)
+
+func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, strings.TrimLeft(usage, "\n"))
+		if hasFlags(fs) {
+			fmt.Fprintln(stderr, "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return errUsage
+	}
+	return nil
+}
+
+const modelUsage = `
+Usage: rlt model <init|info> ...
+
+  init   write a randomly initialised Hugging Face model folder of any Qwen2 shape
+  info   show a model folder's shapes, parameter count, dtype, files and memory needs
+
+Examples:
+  rlt model init --config config.json --out /tmp/tiny
+  rlt model info /tmp/tiny
+`
+
+func runModel(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, strings.TrimLeft(modelUsage, "\n"))
+		return errUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, strings.TrimLeft(modelUsage, "\n"))
+		return errHelp
+	}
+	switch args[0] {
+	case "init":
+		return runModelInit(args[1:], stdout, stderr)
+	case "info":
+		return runModelInfo(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "rlt model: unknown subcommand %q\n\n%s", args[0], strings.TrimLeft(modelUsage, "\n"))
+	return errUsage
+}
+
+const modelInitUsage = `
+Usage: rlt model init --config FILE --out DIR [--seed N] [--dtype f32|bf16] [--tokenizer FILE]
+
+Writes a Qwen2-style model folder (config.json, model.safetensors) with weights
+drawn from N(0, 0.02²), norms 1 and biases 0, as Qwen2's initialiser does.
+FILE is a Hugging Face config.json; keys it leaves out take Qwen2's defaults.
+
+Example:
+  rlt model init --config config.json --out /tmp/tiny --seed 1
+`
+
+func runModelInit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt model init", modelInitUsage, stderr)
+	cfgPath := fs.String("config", "", "Hugging Face config.json describing the shape (required)")
+	out := fs.String("out", "", "folder to write (required; created if missing)")
+	seed := fs.Uint64("seed", 1, "random seed")
+	dtype := fs.String("dtype", "f32", "weights dtype: f32 or bf16")
+	tok := fs.String("tokenizer", "", "tokenizer.json to copy into the folder (optional)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *cfgPath == "" || *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	dt, err := parseDType(*dtype)
+	if err != nil {
+		return err
+	}
+	hc, err := hf.LoadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	cfg, err := model.ConfigFromHF(hc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *cfgPath, err)
+	}
+	m, err := model.NewRandom(compute.NewCPU(), cfg, *seed)
+	if err != nil {
+		return err
+	}
+	if err := m.Save(*out, dt); err != nil {
+		return err
+	}
+	if *tok != "" {
+		data, err := os.ReadFile(*tok)
+		if err != nil {
+			return fmt.Errorf("copy tokenizer: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(*out, hf.TokenizerFile), data, 0o644); err != nil {
+			return fmt.Errorf("copy tokenizer: %w", err)
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(m.NumParams()), strings.ToUpper(*dtype))
+	return nil
+}
+
+func parseDType(s string) (hf.DType, error) {
+	switch strings.ToLower(s) {
+	case "f32", "float32":
+		return hf.F32, nil
+	case "bf16", "bfloat16":
+		return hf.BF16, nil
+	}
+	return "", fmt.Errorf("--dtype %q: want f32 or bf16", s)
+}
+
+const modelInfoUsage = `
+Usage: rlt model info DIR
+
+Shows the shape, parameter count, weight dtypes, files and memory needs of a
+Hugging Face model folder, checking every tensor's name and shape.
+
+Example:
+  rlt model info /tmp/tiny
+`
+
+func runModelInfo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt model info", modelInfoUsage, stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	dir := fs.Arg(0)
+	files, err := hf.ScanFolder(dir)
+	if err != nil {
+		return err
+	}
+	if err := files.Check(false); err != nil {
+		return err
+	}
+	hc, err := hf.LoadConfig(filepath.Join(dir, hf.ConfigFile))
+	if err != nil {
+		return err
+	}
+	cfg, err := model.ConfigFromHF(hc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	folder, err := hf.OpenFolder(dir)
+	if err != nil {
+		return err
+	}
+	defer folder.Close()
+	if err := folder.CheckQwen2(hc); err != nil {
+		return err
+	}
+	dtypes := map[hf.DType]int{}
+	var params, fileBytes int64
+	for _, t := range folder.Tensors() {
+		dtypes[t.DType] += t.NumElements()
+		params += int64(t.NumElements())
+		fileBytes += t.Bytes()
+	}
+	var dts []string
+	for d, n := range dtypes {
+		dts = append(dts, fmt.Sprintf("%s (%s)", d, humanCount(n)))
+	}
+	sort.Strings(dts)
+
+	w := &strings.Builder{}
+	fmt.Fprintf(w, "folder      %s\n", dir)
+	fmt.Fprintf(w, "model       %s, %d layers, hidden %d, MLP %d, %d heads / %d kv heads of %d, vocab %d\n",
+		hc.ModelType, cfg.Layers, cfg.Hidden, cfg.Intermediate, cfg.Heads, cfg.KVHeads, cfg.HeadDim(), cfg.Vocab)
+	fmt.Fprintf(w, "positions   %d (rope θ %g), rms eps %g, tied embeddings %v, q/k/v bias %v\n",
+		cfg.MaxPos, cfg.RopeTheta, cfg.RMSEps, cfg.Tied, cfg.QKVBias)
+	fmt.Fprintf(w, "parameters  %s in %d tensors (%s on disk)\n", humanCount(int(params)), len(folder.Tensors()), humanBytes(fileBytes))
+	fmt.Fprintf(w, "dtypes      %s\n", strings.Join(dts, ", "))
+	fmt.Fprintf(w, "memory      %s as float32 weights; training with AdamW needs about %s more (gradients and two moments)\n",
+		humanBytes(params*4), humanBytes(params*12))
+	kvPerToken := int64(cfg.Layers * 2 * cfg.KVHeads * cfg.HeadDim() * 4)
+	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", humanBytes(kvPerToken))
+	tok := "absent"
+	if files.Tokenizer != "" {
+		tok = files.Tokenizer
+	}
+	fmt.Fprintf(w, "tokenizer   %s\n", tok)
+	io.WriteString(stdout, w.String())
+	return nil
+}
+
+func humanCount(n int) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2fB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,110 @@
+package compute
+
+// Backend is the seam between the engine and the hardware. The CPU backend
+// implements it on host memory; a GPU backend implements the same methods on
+// device buffers. Engine code allocates, moves and computes only through a
+// Backend, so it never assumes host slices.
+//
+// Methods take tensors whose shapes the caller (normally the Tape) has
+// already checked; they panic on a programmer error rather than return one.
+// Token ids, positions and targets are host []int32 slices: they are small
+// and produced on the host. Backward methods accumulate into gradients.
+//
+// A Backend value is used by one goroutine at a time.
+type Backend interface {
+	Name() string
+
+	// New returns a zero-filled tensor.
+	New(name string, dims ...int) *Tensor
+	// Write copies host numbers into dst (len(src) == dst.Len()).
+	Write(dst *Tensor, src []float32)
+	// Read copies src into host memory (len(dst) == src.Len()).
+	Read(dst []float32, src *Tensor)
+	Zero(t *Tensor)
+	Copy(dst, src *Tensor)
+
+	// Embedding: out[n] = table[ids[n]]; out [N, d], table [V, d].
+	Embedding(out, table *Tensor, ids []int32)
+	EmbeddingBackward(dTable, dOut *Tensor, ids []int32)
+
+	// RMSNorm over the last dimension; rstd [N] is saved for backward.
+	RMSNorm(y, rstd, x, w *Tensor, eps float32)
+	RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor)
+
+	// Linear: y = x·wᵀ (+ bias); x [N, in], w [out, in], y [N, out]. bias may be nil.
+	Linear(y, x, w, bias *Tensor)
+	// LinearBackward accumulates dx, dw and dbias; any of them may be nil.
+	LinearBackward(dx, dw, dbias, dy, x, w *Tensor)
+	// MatMul: c = alpha·op(a)·op(b) + beta·c over 2-D tensors.
+	MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32)
+
+	// RoPE rotates x [N, heads·hd] by position pos[n] with Hugging Face's rotate-half pairing.
+	RoPE(out, x *Tensor, pos []int32, table *RoPETable, heads int)
+	RoPEBackward(dx, dout *Tensor, pos []int32, table *RoPETable, heads int)
+
+	// Attention is causal grouped-query attention over full sequences; probs
+	// [B, H, T, T] keeps the softmax for backward. kStart[b] masks left padding.
+	Attention(out, probs, q, k, v *Tensor, d AttnDims, kStart []int32)
+	AttentionBackward(dq, dk, dv, dout, probs, q, k, v *Tensor, d AttnDims, kStart []int32)
+	// CacheWrite stores new keys or values x [B, Tn, KV, hd] into cache
+	// [B, KV, MaxLen, hd] at positions past..past+Tn-1.
+	CacheWrite(cache, x *Tensor, d AttnDims, maxLen, past int)
+	// AttentionDecode attends q [B, Tn, H, hd] to cached keys and values 0..past+Tn-1.
+	AttentionDecode(out, q, kCache, vCache *Tensor, d AttnDims, maxLen, past int, kStart []int32)
+
+	// SwiGLU: h = silu(gate)·up, elementwise.
+	SwiGLU(h, gate, up *Tensor)
+	SwiGLUBackward(dGate, dUp, dh, gate, up *Tensor)
+
+	// Add: out = a + b, elementwise (out may alias a).
+	Add(out, a, b *Tensor)
+	// Accumulate: dst += src.
+	Accumulate(dst, src *Tensor)
+	// GatherRows: out[i] = x[rows[i]] for 2-D x.
+	GatherRows(out, x *Tensor, rows []int32)
+	// ScatterRowsBackward: dx[rows[i]] += dout[i].
+	ScatterRowsBackward(dx, dout *Tensor, rows []int32)
+
+	// TokenLogProbs: lp[n] = log softmax(logits[n]·invTemp)[targets[n]];
+	// targets[n] < 0 marks a row to ignore (lp 0). lse [N] is saved.
+	TokenLogProbs(lp, lse, logits *Tensor, targets []int32, invTemp float32)
+	TokenLogProbsBackward(dlogits, glp, logits, lse *Tensor, targets []int32, invTemp float32)
+	// KL: kl[n] = KL(softmax(p[n]·invTemp) ‖ softmax(q[n]·invTemp)).
+	KL(kl, p, q *Tensor, invTemp float32)
+	// Entropy: ent[n] of softmax(logits[n]·invTemp).
+	Entropy(ent, logits *Tensor, invTemp float32)
+	// Argmax of each row of a 2-D tensor.
+	Argmax(out []int32, logits *Tensor)
+
+	// Optimiser pieces.
+	AdamW(p, g, m, v *Tensor, s AdamWStep)
+	SumSquares(t *Tensor) float64
+	Scale(t *Tensor, s float32)
+	// Mix: dst = alpha·src + (1−alpha)·dst.
+	Mix(dst, src *Tensor, alpha float32)
+	// AllFinite reports whether t holds no NaN or Inf.
+	AllFinite(t *Tensor) bool
+
+	// NewRoPETable precomputes cos and sin for positions 0..maxPos-1.
+	NewRoPETable(maxPos, headDim int, theta float64) *RoPETable
+}
+
+// AttnDims are the shapes of one attention call: B sequences of T tokens,
+// H query heads and KV key/value heads of HeadDim each.
+type AttnDims struct {
+	B, T, H, KV, HeadDim int
+}
+
+// RoPETable holds the rotary cos and sin tables, each [MaxPos, HeadDim/2].
+type RoPETable struct {
+	MaxPos, HeadDim int
+	Theta           float64
+	Cos, Sin        *Tensor
+}
+
+// AdamWStep is one step's scalars for the AdamW update (PyTorch semantics).
+type AdamWStep struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float32
+	// BC1 and BC2 are the bias corrections 1−β1ᵗ and 1−β2ᵗ.
+	BC1, BC2 float32
+}

@@ -1,0 +1,575 @@
+package compute
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/rlt-workbench/rlt/compute/gemm"
+	"github.com/rlt-workbench/rlt/compute/kernels"
+	"github.com/rlt-workbench/rlt/compute/parallel"
+)
+
+// elemGrain is the number of elementwise operations under which work stays on
+// one thread: on two cores, fork-join costs more than it saves below this.
+const elemGrain = 1 << 14
+
+// rowGrain converts elemGrain into rows of width d.
+func rowGrain(d int) int {
+	if d <= 0 {
+		return 1
+	}
+	g := elemGrain / d
+	if g < 1 {
+		g = 1
+	}
+	return g
+}
+
+// CPU is the host backend: gorgonia Dense storage, the packed SIMD GEMM and
+// the fused kernels, split across the process's worker pool. Its jobs are
+// preallocated so that a steady-state training step allocates nothing.
+type CPU struct {
+	j cpuJobs
+}
+
+// NewCPU returns a CPU backend. Use one per goroutine that computes.
+func NewCPU() *CPU { return &CPU{} }
+
+// Name implements Backend.
+func (c *CPU) Name() string { return "cpu/" + gemm.Kernel() }
+
+// New implements Backend.
+func (c *CPU) New(name string, dims ...int) *Tensor {
+	t := &Tensor{Name: name}
+	if err := setDims(t, dims); err != nil {
+		panic(err)
+	}
+	t.storage = newHostStorage(make([]float32, t.Len()), dims)
+	return t
+}
+
+// Write implements Backend.
+func (c *CPU) Write(dst *Tensor, src []float32) {
+	d := Host(dst)
+	if len(src) != len(d) {
+		panic(fmt.Sprintf("compute: write %d values into %v", len(src), dst))
+	}
+	copy(d, src)
+}
+
+// Read implements Backend.
+func (c *CPU) Read(dst []float32, src *Tensor) {
+	s := Host(src)
+	if len(dst) != len(s) {
+		panic(fmt.Sprintf("compute: read %v into %d values", src, len(dst)))
+	}
+	copy(dst, s)
+}
+
+// Zero implements Backend.
+func (c *CPU) Zero(t *Tensor) { clear(Host(t)) }
+
+// Copy implements Backend.
+func (c *CPU) Copy(dst, src *Tensor) {
+	d, s := Host(dst), Host(src)
+	if len(d) != len(s) {
+		panic(fmt.Sprintf("compute: copy %v into %v", src, dst))
+	}
+	copy(d, s)
+}
+
+func lastDim(t *Tensor) int { return t.dims[t.rank-1] }
+func rows(t *Tensor) int    { return t.Len() / lastDim(t) }
+
+// Embedding implements Backend.
+func (c *CPU) Embedding(out, table *Tensor, ids []int32) {
+	j := &c.j.embed
+	*j = embedJob{out: Host(out), table: Host(table), ids: ids, d: lastDim(table)}
+	parallel.For(len(ids), rowGrain(j.d), j)
+}
+
+// EmbeddingBackward implements Backend. Scatter-adds conflict across rows,
+// so it runs on one thread; it is a small part of a step.
+func (c *CPU) EmbeddingBackward(dTable, dOut *Tensor, ids []int32) {
+	kernels.EmbeddingBackward(Host(dTable), Host(dOut), ids, lastDim(dTable), 0, len(ids))
+}
+
+// RMSNorm implements Backend.
+func (c *CPU) RMSNorm(y, rstd, x, w *Tensor, eps float32) {
+	j := &c.j.rmsFwd
+	*j = rmsFwdJob{y: Host(y), rstd: Host(rstd), x: Host(x), w: Host(w), d: lastDim(x), eps: eps}
+	parallel.For(rows(x), rowGrain(j.d), j)
+}
+
+// RMSNormBackward implements Backend.
+func (c *CPU) RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor) {
+	j := &c.j.rmsBwd
+	d := lastDim(x)
+	j.dx, j.dy, j.x, j.w, j.rstd, j.d = Host(dx), Host(dy), Host(x), Host(w), Host(rstd), d
+	j.parts.reset(d)
+	parallel.For(rows(x), rowGrain(d), j)
+	if dw != nil {
+		j.parts.sumInto(Host(dw))
+	}
+}
+
+// Linear implements Backend.
+func (c *CPU) Linear(y, x, w, bias *Tensor) {
+	n, in, out := rows(x), lastDim(x), w.dims[0]
+	gemm.Sgemm(false, true, n, out, in, 1, Host(x), in, Host(w), in, 0, Host(y), out)
+	if bias != nil {
+		j := &c.j.bias
+		*j = biasJob{y: Host(y), b: Host(bias), d: out}
+		parallel.For(n, rowGrain(out), j)
+	}
+}
+
+// LinearBackward implements Backend.
+func (c *CPU) LinearBackward(dx, dw, dbias, dy, x, w *Tensor) {
+	n, in, out := rows(x), lastDim(x), w.dims[0]
+	if dx != nil {
+		gemm.Sgemm(false, false, n, in, out, 1, Host(dy), out, Host(w), in, 1, Host(dx), in)
+	}
+	if dw != nil {
+		gemm.Sgemm(true, false, out, in, n, 1, Host(dy), out, Host(x), in, 1, Host(dw), in)
+	}
+	if dbias != nil {
+		j := &c.j.biasBwd
+		j.dy, j.d = Host(dy), out
+		j.parts.reset(out)
+		parallel.For(n, rowGrain(out), j)
+		j.parts.sumInto(Host(dbias))
+	}
+}
+
+// MatMul implements Backend.
+func (c *CPU) MatMul(cc, a, b *Tensor, transA, transB bool, alpha, beta float32) {
+	m, k := a.dims[0], a.dims[1]
+	if transA {
+		m, k = k, m
+	}
+	n := b.dims[1]
+	if transB {
+		n = b.dims[0]
+	}
+	gemm.Sgemm(transA, transB, m, n, k, alpha, Host(a), a.dims[1], Host(b), b.dims[1], beta, Host(cc), cc.dims[1])
+}
+
+// RoPE implements Backend.
+func (c *CPU) RoPE(out, x *Tensor, pos []int32, table *RoPETable, heads int) {
+	j := &c.j.rope
+	*j = ropeJob{out: Host(out), x: Host(x), pos: pos, cos: Host(table.Cos), sin: Host(table.Sin), heads: heads, hd: table.HeadDim}
+	parallel.For(len(pos), rowGrain(lastDim(x)), j)
+}
+
+// RoPEBackward implements Backend.
+func (c *CPU) RoPEBackward(dx, dout *Tensor, pos []int32, table *RoPETable, heads int) {
+	j := &c.j.rope
+	*j = ropeJob{back: true, out: Host(dx), x: Host(dout), pos: pos, cos: Host(table.Cos), sin: Host(table.Sin), heads: heads, hd: table.HeadDim}
+	parallel.For(len(pos), rowGrain(lastDim(dout)), j)
+}
+
+// Attention implements Backend.
+func (c *CPU) Attention(out, probs, q, k, v *Tensor, d AttnDims, kStart []int32) {
+	j := &c.j.attn
+	*j = attnJob{out: Host(out), probs: Host(probs), q: Host(q), k: Host(k), v: Host(v), d: d, kStart: kStart}
+	parallel.For(d.B*d.H, 1, j)
+}
+
+// AttentionBackward implements Backend.
+func (c *CPU) AttentionBackward(dq, dk, dv, dout, probs, q, k, v *Tensor, d AttnDims, kStart []int32) {
+	j := &c.j.attnBwd
+	j.dq, j.dk, j.dv, j.dout, j.probs = Host(dq), Host(dk), Host(dv), Host(dout), Host(probs)
+	j.q, j.k, j.v, j.d, j.kStart = Host(q), Host(k), Host(v), d, kStart
+	j.scratch.reset(kernels.AttentionScratch(d.T))
+	parallel.For(d.B*d.KV, 1, j)
+}
+
+// CacheWrite implements Backend.
+func (c *CPU) CacheWrite(cache, x *Tensor, d AttnDims, maxLen, past int) {
+	cd, xd := Host(cache), Host(x)
+	hd := d.HeadDim
+	for b := 0; b < d.B; b++ {
+		for t := 0; t < d.T; t++ {
+			for g := 0; g < d.KV; g++ {
+				src := xd[((b*d.T+t)*d.KV+g)*hd:][:hd]
+				dst := cd[((b*d.KV+g)*maxLen+past+t)*hd:][:hd]
+				copy(dst, src)
+			}
+		}
+	}
+}
+
+// AttentionDecode implements Backend.
+func (c *CPU) AttentionDecode(out, q, kCache, vCache *Tensor, d AttnDims, maxLen, past int, kStart []int32) {
+	j := &c.j.decode
+	j.out, j.q, j.k, j.v, j.d, j.maxLen, j.past, j.kStart = Host(out), Host(q), Host(kCache), Host(vCache), d, maxLen, past, kStart
+	j.scratch.reset(kernels.AttentionDecodeScratch(d.T, maxLen))
+	parallel.For(d.B*d.H, 1, j)
+}
+
+// SwiGLU implements Backend.
+func (c *CPU) SwiGLU(h, gate, up *Tensor) {
+	j := &c.j.ew
+	*j = ewJob{op: ewSwiGLU, a: Host(h), b: Host(gate), c: Host(up)}
+	parallel.For(len(j.a), elemGrain, j)
+}
+
+// SwiGLUBackward implements Backend.
+func (c *CPU) SwiGLUBackward(dGate, dUp, dh, gate, up *Tensor) {
+	j := &c.j.ew
+	*j = ewJob{op: ewSwiGLUBack, a: Host(dGate), b: Host(dUp), c: Host(dh), d: Host(gate), e: Host(up)}
+	parallel.For(len(j.c), elemGrain, j)
+}
+
+// Add implements Backend.
+func (c *CPU) Add(out, a, b *Tensor) {
+	j := &c.j.ew
+	*j = ewJob{op: ewAdd, a: Host(out), b: Host(a), c: Host(b)}
+	parallel.For(len(j.a), elemGrain, j)
+}
+
+// Accumulate implements Backend.
+func (c *CPU) Accumulate(dst, src *Tensor) {
+	j := &c.j.ew
+	*j = ewJob{op: ewAcc, a: Host(dst), b: Host(src)}
+	parallel.For(len(j.a), elemGrain, j)
+}
+
+// GatherRows implements Backend.
+func (c *CPU) GatherRows(out, x *Tensor, rowIDs []int32) {
+	kernels.EmbeddingForward(Host(out), Host(x), rowIDs, lastDim(x), 0, len(rowIDs))
+}
+
+// ScatterRowsBackward implements Backend.
+func (c *CPU) ScatterRowsBackward(dx, dout *Tensor, rowIDs []int32) {
+	kernels.EmbeddingBackward(Host(dx), Host(dout), rowIDs, lastDim(dx), 0, len(rowIDs))
+}
+
+// TokenLogProbs implements Backend.
+func (c *CPU) TokenLogProbs(lp, lse, logits *Tensor, targets []int32, invTemp float32) {
+	j := &c.j.lp
+	*j = lpJob{lp: Host(lp), lse: Host(lse), logits: Host(logits), targets: targets, v: lastDim(logits), invTemp: invTemp}
+	parallel.For(len(targets), rowGrain(j.v), j)
+}
+
+// TokenLogProbsBackward implements Backend.
+func (c *CPU) TokenLogProbsBackward(dlogits, glp, logits, lse *Tensor, targets []int32, invTemp float32) {
+	j := &c.j.lp
+	*j = lpJob{back: true, dlogits: Host(dlogits), lp: Host(glp), lse: Host(lse), logits: Host(logits), targets: targets, v: lastDim(logits), invTemp: invTemp}
+	parallel.For(len(targets), rowGrain(j.v), j)
+}
+
+// KL implements Backend.
+func (c *CPU) KL(kl, p, q *Tensor, invTemp float32) {
+	j := &c.j.dist
+	*j = distJob{kl: true, out: Host(kl), p: Host(p), q: Host(q), v: lastDim(p), invTemp: invTemp}
+	parallel.For(rows(p), rowGrain(j.v), j)
+}
+
+// Entropy implements Backend.
+func (c *CPU) Entropy(ent, logits *Tensor, invTemp float32) {
+	j := &c.j.dist
+	*j = distJob{out: Host(ent), p: Host(logits), v: lastDim(logits), invTemp: invTemp}
+	parallel.For(rows(logits), rowGrain(j.v), j)
+}
+
+// Argmax implements Backend.
+func (c *CPU) Argmax(out []int32, logits *Tensor) {
+	kernels.ArgmaxRows(out, Host(logits), lastDim(logits), 0, rows(logits))
+}
+
+// AdamW implements Backend.
+func (c *CPU) AdamW(p, g, m, v *Tensor, s AdamWStep) {
+	j := &c.j.adam
+	*j = adamJob{p: Host(p), g: Host(g), m: Host(m), v: Host(v), s: s}
+	parallel.For(len(j.p), elemGrain, j)
+}
+
+// SumSquares implements Backend.
+func (c *CPU) SumSquares(t *Tensor) float64 {
+	j := &c.j.sumsq
+	j.x = Host(t)
+	j.n.Store(0)
+	parallel.For(len(j.x), elemGrain, j)
+	var s float64
+	for i := 0; i < int(j.n.Load()); i++ {
+		s += j.part[i]
+	}
+	return s
+}
+
+// Scale implements Backend.
+func (c *CPU) Scale(t *Tensor, s float32) {
+	j := &c.j.ew
+	*j = ewJob{op: ewScale, a: Host(t), s: s}
+	parallel.For(len(j.a), elemGrain, j)
+}
+
+// Mix implements Backend.
+func (c *CPU) Mix(dst, src *Tensor, alpha float32) {
+	j := &c.j.ew
+	*j = ewJob{op: ewMix, a: Host(dst), b: Host(src), s: alpha}
+	parallel.For(len(j.a), elemGrain, j)
+}
+
+// AllFinite implements Backend.
+func (c *CPU) AllFinite(t *Tensor) bool {
+	return kernels.AllFinite(Host(t), 0, t.Len())
+}
+
+// NewRoPETable implements Backend.
+func (c *CPU) NewRoPETable(maxPos, headDim int, theta float64) *RoPETable {
+	rt := &RoPETable{MaxPos: maxPos, HeadDim: headDim, Theta: theta,
+		Cos: c.New("rope.cos", maxPos, headDim/2), Sin: c.New("rope.sin", maxPos, headDim/2)}
+	kernels.RoPETables(Host(rt.Cos), Host(rt.Sin), maxPos, headDim, theta)
+	return rt
+}
+
+// ---- jobs: one preallocated value per kind, so dispatch never allocates ----
+
+type cpuJobs struct {
+	embed   embedJob
+	rmsFwd  rmsFwdJob
+	rmsBwd  rmsBwdJob
+	bias    biasJob
+	biasBwd biasBwdJob
+	rope    ropeJob
+	attn    attnJob
+	attnBwd attnBwdJob
+	decode  decodeJob
+	ew      ewJob
+	lp      lpJob
+	dist    distJob
+	adam    adamJob
+	sumsq   sumsqJob
+}
+
+// partials hands each concurrent piece of a job its own buffer, so weight
+// gradients can be reduced without locks.
+type partials struct {
+	n    atomic.Int32
+	size int
+	bufs [][]float32
+}
+
+func (p *partials) reset(size int) {
+	w := parallel.Workers()
+	for len(p.bufs) < w {
+		p.bufs = append(p.bufs, nil)
+	}
+	for i := range p.bufs {
+		if cap(p.bufs[i]) < size {
+			p.bufs[i] = make([]float32, size)
+		}
+		p.bufs[i] = p.bufs[i][:size]
+	}
+	p.size = size
+	p.n.Store(0)
+}
+
+// take returns a zeroed buffer for one piece.
+func (p *partials) take() []float32 {
+	i := int(p.n.Add(1)) - 1
+	if i >= len(p.bufs) {
+		panic("compute: more concurrent pieces than workers")
+	}
+	b := p.bufs[i]
+	clear(b)
+	return b
+}
+
+func (p *partials) sumInto(dst []float32) {
+	for i := 0; i < int(p.n.Load()); i++ {
+		kernels.Accumulate(dst, p.bufs[i], 0, len(dst))
+	}
+}
+
+// scratch hands each concurrent piece of a job its own work area.
+type scratch struct{ partials }
+
+func (s *scratch) take() []float32 {
+	i := int(s.n.Add(1)) - 1
+	return s.bufs[i]
+}
+
+type embedJob struct {
+	out, table []float32
+	ids        []int32
+	d          int
+}
+
+func (j *embedJob) Run(lo, hi int) { kernels.EmbeddingForward(j.out, j.table, j.ids, j.d, lo, hi) }
+
+type rmsFwdJob struct {
+	y, rstd, x, w []float32
+	d             int
+	eps           float32
+}
+
+func (j *rmsFwdJob) Run(lo, hi int) {
+	kernels.RMSNormForward(j.y, j.rstd, j.x, j.w, j.d, j.eps, lo, hi)
+}
+
+type rmsBwdJob struct {
+	dx, dy, x, w, rstd []float32
+	d                  int
+	parts              partials
+}
+
+func (j *rmsBwdJob) Run(lo, hi int) {
+	kernels.RMSNormBackward(j.dx, j.parts.take(), j.dy, j.x, j.w, j.rstd, j.d, lo, hi)
+}
+
+type biasJob struct {
+	y, b []float32
+	d    int
+}
+
+func (j *biasJob) Run(lo, hi int) { kernels.AddBias(j.y, j.b, j.d, lo, hi) }
+
+type biasBwdJob struct {
+	dy    []float32
+	d     int
+	parts partials
+}
+
+func (j *biasBwdJob) Run(lo, hi int) { kernels.BiasBackward(j.parts.take(), j.dy, j.d, lo, hi) }
+
+type ropeJob struct {
+	back             bool
+	out, x, cos, sin []float32
+	pos              []int32
+	heads, hd        int
+}
+
+func (j *ropeJob) Run(lo, hi int) {
+	if j.back {
+		kernels.RoPEBackward(j.out, j.x, j.pos, j.cos, j.sin, j.heads, j.hd, lo, hi)
+		return
+	}
+	kernels.RoPEForward(j.out, j.x, j.pos, j.cos, j.sin, j.heads, j.hd, lo, hi)
+}
+
+type attnJob struct {
+	out, probs, q, k, v []float32
+	d                   AttnDims
+	kStart              []int32
+}
+
+func (j *attnJob) Run(lo, hi int) {
+	d := j.d
+	kernels.AttentionForward(j.out, j.probs, j.q, j.k, j.v, d.B, d.T, d.H, d.KV, d.HeadDim, j.kStart, lo, hi)
+}
+
+type attnBwdJob struct {
+	dq, dk, dv, dout, probs, q, k, v []float32
+	d                                AttnDims
+	kStart                           []int32
+	scratch                          scratch
+}
+
+func (j *attnBwdJob) Run(lo, hi int) {
+	d := j.d
+	kernels.AttentionBackward(j.dq, j.dk, j.dv, j.dout, j.probs, j.q, j.k, j.v, d.B, d.T, d.H, d.KV, d.HeadDim, j.kStart, j.scratch.take(), lo, hi)
+}
+
+type decodeJob struct {
+	out, q, k, v []float32
+	d            AttnDims
+	maxLen, past int
+	kStart       []int32
+	scratch      scratch
+}
+
+func (j *decodeJob) Run(lo, hi int) {
+	d := j.d
+	kernels.AttentionDecode(j.out, j.q, j.k, j.v, d.B, d.T, d.H, d.KV, d.HeadDim, j.maxLen, j.past, j.kStart, j.scratch.take(), lo, hi)
+}
+
+type ewOp uint8
+
+const (
+	ewAdd ewOp = iota
+	ewAcc
+	ewScale
+	ewMix
+	ewSwiGLU
+	ewSwiGLUBack
+)
+
+// ewJob runs the elementwise kernels; the operands' meaning depends on op.
+type ewJob struct {
+	op            ewOp
+	a, b, c, d, e []float32
+	s             float32
+}
+
+func (j *ewJob) Run(lo, hi int) {
+	switch j.op {
+	case ewAdd:
+		kernels.Add(j.a, j.b, j.c, lo, hi)
+	case ewAcc:
+		kernels.Accumulate(j.a, j.b, lo, hi)
+	case ewScale:
+		kernels.Scale(j.a, j.s, lo, hi)
+	case ewMix:
+		kernels.Mix(j.a, j.b, j.s, lo, hi)
+	case ewSwiGLU:
+		kernels.SwiGLUForward(j.a, j.b, j.c, lo, hi)
+	case ewSwiGLUBack:
+		kernels.SwiGLUBackward(j.a, j.b, j.c, j.d, j.e, lo, hi)
+	}
+}
+
+type lpJob struct {
+	back                     bool
+	lp, lse, logits, dlogits []float32
+	targets                  []int32
+	v                        int
+	invTemp                  float32
+}
+
+func (j *lpJob) Run(lo, hi int) {
+	if j.back {
+		kernels.TokenLogProbsBackward(j.dlogits, j.lp, j.logits, j.lse, j.targets, j.v, j.invTemp, lo, hi)
+		return
+	}
+	kernels.TokenLogProbs(j.lp, j.lse, j.logits, j.targets, j.v, j.invTemp, lo, hi)
+}
+
+type distJob struct {
+	kl        bool
+	out, p, q []float32
+	v         int
+	invTemp   float32
+}
+
+func (j *distJob) Run(lo, hi int) {
+	if j.kl {
+		kernels.KLRows(j.out, j.p, j.q, j.v, j.invTemp, lo, hi)
+		return
+	}
+	kernels.EntropyRows(j.out, j.p, j.v, j.invTemp, lo, hi)
+}
+
+type adamJob struct {
+	p, g, m, v []float32
+	s          AdamWStep
+}
+
+func (j *adamJob) Run(lo, hi int) {
+	s := j.s
+	kernels.AdamW(j.p, j.g, j.m, j.v, s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, s.BC1, s.BC2, lo, hi)
+}
+
+type sumsqJob struct {
+	x    []float32
+	n    atomic.Int32
+	part [64]float64
+}
+
+func (j *sumsqJob) Run(lo, hi int) {
+	i := j.n.Add(1) - 1
+	j.part[i] = kernels.SumSquares(j.x, lo, hi)
+}

@@ -1,0 +1,233 @@
+package kernels
+
+import "math"
+
+// rowMaxGo returns max(z) over a non-empty row (NaN-free rows assumed).
+func rowMaxGo(z []float32) float32 {
+	m0, m1, m2, m3 := z[0], z[0], z[0], z[0]
+	i := 0
+	for ; i+4 <= len(z); i += 4 {
+		m0 = max(m0, z[i])
+		m1 = max(m1, z[i+1])
+		m2 = max(m2, z[i+2])
+		m3 = max(m3, z[i+3])
+	}
+	for ; i < len(z); i++ {
+		m0 = max(m0, z[i])
+	}
+	return max(max(m0, m1), max(m2, m3))
+}
+
+// logSumExpScaled returns log Σ exp(t·z_j) in float64 with the maximum
+// subtracted (sums accumulated in float64). It also returns t·max(z).
+func logSumExpScaled(z []float32, t float32) (lse float64, m float64) {
+	var mx float32
+	if t >= 0 {
+		mx = rowMax(z)
+	} else {
+		// scaling by a negative factor turns the minimum into the maximum
+		mx = z[0]
+		for _, v := range z {
+			mx = min(mx, v)
+		}
+	}
+	m = float64(mx) * float64(t)
+	if math.IsInf(m, 0) {
+		// all entries −Inf (or an +Inf): the log-sum-exp is m itself
+		return m, m
+	}
+	s := expAffine(nil, z, float64(t), -m)
+	return m + math.Log(s), m
+}
+
+// chunk is the length of the stack buffers that hold a row's probabilities
+// piece by piece.
+const chunk = 256
+
+// TokenLogProbs computes, for rows lo..hi of logits [N, V], the log-probability
+// of targets[row] under softmax(logits·invTemp): lp[row] = z[target] − lse[row]
+// with z = logits·invTemp and lse[row] = log Σ exp(z) (saved for the backward
+// pass). Rows with target < 0 are ignored: lp = 0, lse = 0.
+func TokenLogProbs(lp, lse, logits []float32, targets []int32, V int, invTemp float32, lo, hi int) {
+	for row := lo; row < hi; row++ {
+		t := int(targets[row])
+		if t < 0 {
+			lp[row], lse[row] = 0, 0
+			continue
+		}
+		z := logits[row*V : row*V+V]
+		l, _ := logSumExpScaled(z, invTemp)
+		lse[row] = float32(l)
+		lp[row] = float32(float64(z[t])*float64(invTemp) - l)
+	}
+}
+
+// TokenLogProbsBackward accumulates, for rows lo..hi with target ≥ 0,
+// dlogits[row] += glp[row]·invTemp·(onehot(target) − softmax(logits·invTemp)),
+// using lse saved by TokenLogProbs. Ignored rows are untouched.
+func TokenLogProbsBackward(dlogits, glp, logits, lse []float32, targets []int32, V int, invTemp float32, lo, hi int) {
+	tt := float64(invTemp)
+	for row := lo; row < hi; row++ {
+		t := int(targets[row])
+		if t < 0 {
+			continue
+		}
+		z := logits[row*V : row*V+V]
+		dz := dlogits[row*V : row*V+V]
+		z = z[:len(dz)]
+		g := float64(glp[row]) * tt
+		expAffineAcc(dz, z, tt, -float64(lse[row]), -g)
+		dz[t] += float32(g)
+	}
+}
+
+// KLRows computes, for rows lo..hi of logitsP and logitsQ [N, V], the full-
+// vocabulary KL(P‖Q) = Σ p (log p − log q) with P = softmax(logitsP·invTemp)
+// and Q = softmax(logitsQ·invTemp), accumulated in float64.
+func KLRows(kl, logitsP, logitsQ []float32, V int, invTemp float32, lo, hi int) {
+	for row := lo; row < hi; row++ {
+		zp := logitsP[row*V : row*V+V]
+		zq := logitsQ[row*V : row*V+V]
+		kl[row] = float32(klRow(zp, zq, invTemp))
+	}
+}
+
+func klRow(zp, zq []float32, invTemp float32) float64 {
+	zq = zq[:len(zp)]
+	lp, _ := logSumExpScaled(zp, invTemp)
+	lq, _ := logSumExpScaled(zq, invTemp)
+	tt := float64(invTemp)
+	var s float64
+	var buf [chunk]float64
+	for j0 := 0; j0 < len(zp); j0 += chunk {
+		zc := zp[j0:min(j0+chunk, len(zp))]
+		qc := zq[j0 : j0+len(zc)]
+		p := buf[:len(zc)]
+		expAffine64(p, zc, tt, -lp)
+		for j, pj := range p {
+			if pj == 0 {
+				continue
+			}
+			s += pj * ((float64(zc[j])*tt - lp) - (float64(qc[j])*tt - lq))
+		}
+	}
+	return s
+}
+
+// KLRowsBackward accumulates the gradient of KLRows for rows lo..hi:
+//
+//	dP[row] += gkl[row]·invTemp·p⊙(log p − log q − KL)
+//	dQ[row] += gkl[row]·invTemp·(q − p)
+//
+// Either dP or dQ may be nil (e.g. a frozen reference model).
+func KLRowsBackward(dP, dQ, gkl, logitsP, logitsQ []float32, V int, invTemp float32, lo, hi int) {
+	tt := float64(invTemp)
+	for row := lo; row < hi; row++ {
+		zp := logitsP[row*V : row*V+V]
+		zq := logitsQ[row*V : row*V+V]
+		zq = zq[:len(zp)]
+		lp, _ := logSumExpScaled(zp, invTemp)
+		lq, _ := logSumExpScaled(zq, invTemp)
+		g := float64(gkl[row]) * tt
+		var kl float64
+		if dP != nil {
+			kl = klRow(zp, zq, invTemp)
+		}
+		var bp, bq [chunk]float64
+		for j0 := 0; j0 < len(zp); j0 += chunk {
+			zc := zp[j0:min(j0+chunk, len(zp))]
+			qc := zq[j0 : j0+len(zc)]
+			p := bp[:len(zc)]
+			expAffine64(p, zc, tt, -lp)
+			if dP != nil {
+				d := dP[row*V+j0 : row*V+j0+len(zc)]
+				for j, pj := range p {
+					if pj == 0 {
+						continue
+					}
+					d[j] += float32(g * pj * ((float64(zc[j])*tt - lp) - (float64(qc[j])*tt - lq) - kl))
+				}
+			}
+			if dQ != nil {
+				q := bq[:len(zc)]
+				expAffine64(q, qc, tt, -lq)
+				d := dQ[row*V+j0 : row*V+j0+len(zc)]
+				for j, pj := range p {
+					d[j] += float32(g * (q[j] - pj))
+				}
+			}
+		}
+	}
+}
+
+// EntropyRows computes, for rows lo..hi of logits [N, V], the entropy
+// H = −Σ p log p of P = softmax(logits·invTemp), accumulated in float64.
+func EntropyRows(ent, logits []float32, V int, invTemp float32, lo, hi int) {
+	for row := lo; row < hi; row++ {
+		ent[row] = float32(entropyRow(logits[row*V:row*V+V], invTemp))
+	}
+}
+
+func entropyRow(z []float32, invTemp float32) float64 {
+	l, _ := logSumExpScaled(z, invTemp)
+	tt := float64(invTemp)
+	var s float64
+	var buf [chunk]float64
+	for j0 := 0; j0 < len(z); j0 += chunk {
+		zc := z[j0:min(j0+chunk, len(z))]
+		p := buf[:len(zc)]
+		expAffine64(p, zc, tt, -l)
+		for j, pj := range p {
+			if pj == 0 {
+				continue
+			}
+			s -= pj * (float64(zc[j])*tt - l)
+		}
+	}
+	return s
+}
+
+// EntropyRowsBackward accumulates dlogits[row] += gent[row]·invTemp·(−p⊙(log p + H))
+// for rows lo..hi.
+func EntropyRowsBackward(dlogits, gent, logits []float32, V int, invTemp float32, lo, hi int) {
+	tt := float64(invTemp)
+	for row := lo; row < hi; row++ {
+		z := logits[row*V : row*V+V]
+		d := dlogits[row*V : row*V+V]
+		z = z[:len(d)]
+		l, _ := logSumExpScaled(z, invTemp)
+		h := entropyRow(z, invTemp)
+		g := float64(gent[row]) * tt
+		var buf [chunk]float64
+		for j0 := 0; j0 < len(z); j0 += chunk {
+			zc := z[j0:min(j0+chunk, len(z))]
+			dc := d[j0 : j0+len(zc)]
+			p := buf[:len(zc)]
+			expAffine64(p, zc, tt, -l)
+			for j, pj := range p {
+				if pj == 0 {
+					continue
+				}
+				dc[j] -= float32(g * pj * ((float64(zc[j])*tt - l) + h))
+			}
+		}
+	}
+}
+
+// ArgmaxRows sets out[row] to the index of the largest logit of each row lo..hi
+// of logits [N, V] (the first one on ties; NaN entries are never chosen unless
+// the whole row is NaN, then 0).
+func ArgmaxRows(out []int32, logits []float32, V, lo, hi int) {
+	for row := lo; row < hi; row++ {
+		z := logits[row*V : row*V+V]
+		best := 0
+		bv := float32(math.Inf(-1))
+		found := false
+		for j, v := range z {
+			if v > bv || (!found && v == bv) {
+				best, bv, found = j, v, true
+			}
+		}
+		out[row] = int32(best)
+	}
+}

@@ -1,0 +1,227 @@
+// Package parallel is the process-wide persistent worker pool for data-parallel
+// loops over an index range.
+//
+// There is one pool for the whole process. For splits [0,n) into at most
+// Workers() contiguous pieces; the calling goroutine runs the first piece
+// itself and Workers()-1 long-lived goroutines run the others. Workers spin
+// briefly (tens of microseconds) after finishing a piece, so back-to-back
+// calls are dispatched without a scheduler wake-up, and then park on a
+// channel: an idle pool burns no CPU.
+//
+// Re-entrancy and concurrency: the pool serves one For at a time. A For that
+// finds the pool busy — a nested call made from inside a Job, or a call from
+// another goroutine while one is in flight — does not wait: it runs the whole
+// range serially on its own goroutine. This can never deadlock, and the
+// caller that owns the pool is not slowed down by the second caller.
+//
+// For allocates nothing in steady state: pass a pointer to a preallocated
+// struct implementing Job (a pointer in an interface does not allocate).
+//
+// A panic inside a Job running on a worker is recovered there and re-raised
+// on the goroutine that called For, after all pieces have finished.
+package parallel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Job is a unit of data-parallel work over an index range.
+type Job interface{ Run(lo, hi int) }
+
+// spinIters bounds the busy-wait (in polls of an atomic) before a worker or
+// the caller parks. Each poll is a few nanoseconds, so this is roughly
+// 20–50 µs of spinning.
+const spinIters = 1 << 13
+
+const (
+	stateRunning = 0 // awake: spinning or working
+	stateParked  = 1 // asleep (or about to be) on its wake channel
+)
+
+type worker struct {
+	// seq is bumped by the dispatcher to hand this worker a new piece.
+	seq   atomic.Uint64
+	state atomic.Int32
+	wake  chan struct{}
+	job   Job
+	lo    int
+	hi    int
+	_     [64]byte // keep workers on separate cache lines
+}
+
+type pool struct {
+	busy    atomic.Int32 // 1 while a For owns the pool
+	workers []*worker    // grown only while busy is held
+
+	pending     atomic.Int32 // pieces handed out and not yet finished
+	callerState atomic.Int32 // the For caller's park state
+	callerWake  chan struct{}
+
+	panicMu  sync.Mutex
+	panicked any
+	hasPanic bool
+}
+
+var (
+	nworkers atomic.Int32
+	thePool  = &pool{callerWake: make(chan struct{}, 1)}
+)
+
+func init() { nworkers.Store(int32(runtime.GOMAXPROCS(0))) }
+
+// Workers returns the number of goroutines (the caller included) a For may use.
+// The default is runtime.GOMAXPROCS(0) at program start.
+func Workers() int { return int(nworkers.Load()) }
+
+// SetWorkers sets the number of goroutines (the caller included) a For may use;
+// n<1 means 1. It takes effect for calls of For that start afterwards.
+func SetWorkers(n int) {
+	if n < 1 {
+		n = 1
+	}
+	nworkers.Store(int32(n))
+}
+
+// For runs job over [0,n) split into at most Workers() contiguous pieces, each
+// at least grain long; it runs on the calling goroutine alone when n <= grain
+// or only one worker is set; it returns when all pieces are done. If the pool
+// is busy (a nested call from inside a Job, or a concurrent call from another
+// goroutine) the range runs serially on the calling goroutine.
+func For(n, grain int, job Job) {
+	if n <= 0 {
+		return
+	}
+	if grain < 1 {
+		grain = 1
+	}
+	w := Workers()
+	if n <= grain || w <= 1 {
+		job.Run(0, n)
+		return
+	}
+	pieces := n / grain
+	if pieces > w {
+		pieces = w
+	}
+	if pieces <= 1 {
+		job.Run(0, n)
+		return
+	}
+	p := thePool
+	if !p.busy.CompareAndSwap(0, 1) {
+		job.Run(0, n) // nested or concurrent: run serially, never wait
+		return
+	}
+	p.run(n, pieces, job)
+}
+
+func (p *pool) run(n, pieces int, job Job) {
+	for len(p.workers) < pieces-1 {
+		wk := &worker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, wk)
+		go wk.loop(p)
+	}
+	p.callerState.Store(stateRunning)
+	p.pending.Store(int32(pieces - 1))
+	// Piece i is [i*n/pieces, (i+1)*n/pieces); every piece is >= grain long
+	// because pieces <= n/grain.
+	for i := 1; i < pieces; i++ {
+		wk := p.workers[i-1]
+		wk.job = job
+		wk.lo = i * n / pieces
+		wk.hi = (i + 1) * n / pieces
+		wk.seq.Add(1) // publishes job/lo/hi
+		if wk.state.Load() == stateParked && wk.state.CompareAndSwap(stateParked, stateRunning) {
+			wk.wake <- struct{}{}
+		}
+	}
+	callerDone := false
+	defer func() {
+		if !callerDone {
+			p.waitPending() // our own piece panicked: let the workers finish first
+		}
+		for i := 1; i < pieces; i++ {
+			p.workers[i-1].job = nil // do not keep the job alive
+		}
+		p.busy.Store(0)
+	}()
+	job.Run(0, n/pieces)
+	callerDone = true
+	p.waitPending()
+	if p.hasPanic {
+		v := p.panicked
+		p.panicked, p.hasPanic = nil, false
+		panic(v)
+	}
+}
+
+// waitPending spins, then parks, until all worker pieces are done.
+func (p *pool) waitPending() {
+	for i := 0; i < spinIters; i++ {
+		if p.pending.Load() == 0 {
+			return
+		}
+		if i&4095 == 4095 {
+			runtime.Gosched()
+		}
+	}
+	p.callerState.Store(stateParked)
+	if p.pending.Load() == 0 {
+		if p.callerState.CompareAndSwap(stateParked, stateRunning) {
+			return
+		}
+		// The last worker saw us parked and is sending a wake-up: take it.
+	}
+	<-p.callerWake
+}
+
+func (p *pool) finishOne() {
+	if p.pending.Add(-1) == 0 {
+		if p.callerState.Load() == stateParked && p.callerState.CompareAndSwap(stateParked, stateRunning) {
+			p.callerWake <- struct{}{}
+		}
+	}
+}
+
+func (wk *worker) loop(p *pool) {
+	var seen uint64
+	for {
+		// Wait for a new piece: spin, then park.
+		got := false
+		for i := 0; i < spinIters; i++ {
+			if wk.seq.Load() != seen {
+				got = true
+				break
+			}
+			if i&4095 == 4095 {
+				runtime.Gosched()
+			}
+		}
+		if !got {
+			wk.state.Store(stateParked)
+			if wk.seq.Load() != seen && wk.state.CompareAndSwap(stateParked, stateRunning) {
+				// Work arrived between the last poll and parking.
+			} else {
+				<-wk.wake // the dispatcher flipped us back to running
+			}
+		}
+		seen = wk.seq.Load()
+		wk.runPiece(p)
+	}
+}
+
+func (wk *worker) runPiece(p *pool) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.panicMu.Lock()
+			if !p.hasPanic {
+				p.panicked, p.hasPanic = r, true
+			}
+			p.panicMu.Unlock()
+		}
+		p.finishOne()
+	}()
+	wk.job.Run(wk.lo, wk.hi)
+}

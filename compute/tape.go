@@ -1,0 +1,517 @@
+package compute
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Tape records coarse operations (a linear layer, an attention block, a
+// log-prob gather) as they run forward, then replays them backwards to
+// accumulate gradients into the tensors that need them.
+//
+// A Tape owns the activations it makes: they come from an arena that Reset
+// rewinds, so a training loop of constant shapes allocates nothing after its
+// first step. Tensors a Tape returns are valid until the next Reset.
+//
+// Errors are sticky, as in bufio.Scanner: the first misuse (a shape mismatch,
+// an id out of range) is kept, every later operation returns nil, and Err
+// reports it. Integer slices given to operations (ids, positions, targets)
+// are kept by reference until Backward: do not change them before it.
+type Tape struct {
+	be     Backend
+	record bool
+	nodes  []node
+	acts   arena // forward outputs and saved tensors
+	grads  arena // activation gradients
+	err    error
+}
+
+type opKind uint8
+
+const (
+	opEmbedding opKind = iota
+	opRMSNorm
+	opLinear
+	opRoPE
+	opAttention
+	opSwiGLU
+	opAdd
+	opGather
+	opLogProbs
+)
+
+var opNames = [...]string{"embedding", "rmsnorm", "linear", "rope", "attention", "swiglu", "add", "gather", "logprobs"}
+
+type node struct {
+	op         opKind
+	out        *Tensor
+	a, b, c, d *Tensor
+	ids        []int32
+	f          float32
+	heads      int
+	rope       *RoPETable
+	attn       AttnDims
+}
+
+// NewTape returns a recording tape on be.
+func NewTape(be Backend) *Tape {
+	return &Tape{be: be, record: true, acts: arena{be: be}, grads: arena{be: be}}
+}
+
+// Backend returns the tape's backend.
+func (t *Tape) Backend() Backend { return t.be }
+
+// SetRecording turns gradient recording on or off. With it off (no-grad
+// mode, for sampling and scoring) nothing is kept for backward.
+func (t *Tape) SetRecording(on bool) { t.record = on }
+
+// Recording reports whether operations are recorded for backward.
+func (t *Tape) Recording() bool { return t.record }
+
+// Reset forgets recorded operations and rewinds the arenas. Tensors returned
+// before Reset must not be used after it.
+func (t *Tape) Reset() {
+	clear(t.nodes)
+	t.nodes = t.nodes[:0]
+	t.acts.reset()
+	t.grads.reset()
+	t.err = nil
+}
+
+// Fail records err as the tape's error unless one is already kept, so
+// callers building on the tape report their own misuse the same way.
+func (t *Tape) Fail(err error) {
+	if t.err == nil && err != nil {
+		t.err = err
+	}
+}
+
+// Err returns the first error any operation met since the last Reset.
+func (t *Tape) Err() error { return t.err }
+
+func (t *Tape) fail(op string, format string, args ...any) *Tensor {
+	if t.err == nil {
+		t.err = fmt.Errorf("%s: %s", op, fmt.Sprintf(format, args...))
+	}
+	return nil
+}
+
+// needs reports whether any input needs a gradient, i.e. whether the
+// operation must be recorded.
+func (t *Tape) needs(ins ...*Tensor) bool {
+	if !t.record {
+		return false
+	}
+	for _, x := range ins {
+		if x != nil && x.requiresGrad {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *Tape) push(n node) {
+	n.out.requiresGrad = true
+	t.nodes = append(t.nodes, n)
+}
+
+func (t *Tape) ok(ins ...*Tensor) bool {
+	if t.err != nil {
+		return false
+	}
+	for _, x := range ins {
+		if x == nil {
+			t.err = errors.New("operation on a nil tensor (an earlier error may have been ignored)")
+			return false
+		}
+	}
+	return true
+}
+
+// RequireGrad marks a parameter as trainable and gives it a zeroed gradient.
+func RequireGrad(be Backend, p *Tensor) {
+	p.requiresGrad = true
+	if p.Grad == nil {
+		p.Grad = be.New(p.Name+".grad", p.Shape()...)
+	}
+}
+
+// RequiresGrad reports whether gradients flow into t.
+func (t *Tensor) RequiresGrad() bool { return t.requiresGrad }
+
+func checkIDs(ids []int32, limit int) (int, bool) {
+	for i, id := range ids {
+		if id < 0 || int(id) >= limit {
+			return i, false
+		}
+	}
+	return 0, true
+}
+
+// Embedding looks up rows of table [V, d] for ids, giving [len(ids), d].
+func (t *Tape) Embedding(table *Tensor, ids []int32) *Tensor {
+	if !t.ok(table) {
+		return nil
+	}
+	if table.rank != 2 {
+		return t.fail("embedding", "table %v must be 2-D", table)
+	}
+	if i, ok := checkIDs(ids, table.dims[0]); !ok {
+		return t.fail("embedding", "id %d at position %d is outside table %v", ids[i], i, table)
+	}
+	out := t.acts.get("embedding.out", dims2(len(ids), table.dims[1]))
+	t.be.Embedding(out, table, ids)
+	if t.needs(table) {
+		t.push(node{op: opEmbedding, out: out, a: table, ids: ids})
+	}
+	return out
+}
+
+// RMSNorm normalises the rows of x [N, d] and scales them by w [d].
+func (t *Tape) RMSNorm(x, w *Tensor, eps float32) *Tensor {
+	if !t.ok(x, w) {
+		return nil
+	}
+	d := lastDim(x)
+	if w.Len() != d {
+		return t.fail("rmsnorm", "weight %v does not match rows of width %d in %v", w, d, x)
+	}
+	y := t.acts.get("rmsnorm.out", shapeOf(x))
+	rstd := t.acts.get("rmsnorm.rstd", dims1(rows(x)))
+	t.be.RMSNorm(y, rstd, x, w, eps)
+	if t.needs(x, w) {
+		t.push(node{op: opRMSNorm, out: y, a: x, b: w, c: rstd})
+	}
+	return y
+}
+
+// Linear computes x·wᵀ + bias for x [N, in], w [out, in], bias [out] or nil.
+func (t *Tape) Linear(x, w, bias *Tensor) *Tensor {
+	if !t.ok(x, w) {
+		return nil
+	}
+	if x.rank != 2 || w.rank != 2 || x.dims[1] != w.dims[1] {
+		return t.fail("linear", "input %v and weight %v: want x [N, in] and w [out, in]", x, w)
+	}
+	if bias != nil && bias.Len() != w.dims[0] {
+		return t.fail("linear", "bias %v does not match weight %v", bias, w)
+	}
+	y := t.acts.get("linear.out", dims2(x.dims[0], w.dims[0]))
+	t.be.Linear(y, x, w, bias)
+	if t.needs(x, w, bias) {
+		t.push(node{op: opLinear, out: y, a: x, b: w, c: bias})
+	}
+	return y
+}
+
+// RoPE rotates the heads of x [N, heads·hd] by the positions pos [N].
+func (t *Tape) RoPE(x *Tensor, pos []int32, table *RoPETable, heads int) *Tensor {
+	if !t.ok(x) {
+		return nil
+	}
+	if x.rank != 2 || x.dims[0] != len(pos) || x.dims[1] != heads*table.HeadDim {
+		return t.fail("rope", "input %v: want [%d, %d·%d]", x, len(pos), heads, table.HeadDim)
+	}
+	if i, ok := checkIDs(pos, table.MaxPos); !ok {
+		return t.fail("rope", "position %d at row %d is beyond the table's %d positions", pos[i], i, table.MaxPos)
+	}
+	out := t.acts.get("rope.out", shapeOf(x))
+	t.be.RoPE(out, x, pos, table, heads)
+	if t.needs(x) {
+		t.push(node{op: opRoPE, out: out, a: x, ids: pos, rope: table, heads: heads})
+	}
+	return out
+}
+
+// Attention runs causal grouped-query attention: q [B·T, H·hd], k and v
+// [B·T, KV·hd]; kStart[b] (or nil) is the first real token of sequence b.
+func (t *Tape) Attention(q, k, v *Tensor, d AttnDims, kStart []int32) *Tensor {
+	if !t.ok(q, k, v) {
+		return nil
+	}
+	n := d.B * d.T
+	if q.Len() != n*d.H*d.HeadDim || k.Len() != n*d.KV*d.HeadDim || v.Len() != n*d.KV*d.HeadDim {
+		return t.fail("attention", "q %v, k %v, v %v do not fit B=%d T=%d H=%d KV=%d hd=%d", q, k, v, d.B, d.T, d.H, d.KV, d.HeadDim)
+	}
+	if d.KV == 0 || d.H%d.KV != 0 {
+		return t.fail("attention", "%d query heads cannot share %d kv heads", d.H, d.KV)
+	}
+	if kStart != nil && len(kStart) != d.B {
+		return t.fail("attention", "kStart has %d entries for %d sequences", len(kStart), d.B)
+	}
+	out := t.acts.get("attention.out", dims2(n, d.H*d.HeadDim))
+	rec := t.needs(q, k, v)
+	var probs *Tensor
+	if rec {
+		probs = t.acts.get("attention.probs", dims1(d.B*d.H*d.T*d.T))
+	} else {
+		probs = t.acts.scratch("attention.probs", d.B*d.H*d.T*d.T)
+	}
+	t.be.Attention(out, probs, q, k, v, d, kStart)
+	if rec {
+		t.push(node{op: opAttention, out: out, a: q, b: k, c: v, d: probs, attn: d, ids: kStart})
+	}
+	return out
+}
+
+// SwiGLU computes silu(gate)·up elementwise.
+func (t *Tape) SwiGLU(gate, up *Tensor) *Tensor {
+	if !t.ok(gate, up) {
+		return nil
+	}
+	if !SameShape(gate, up) {
+		return t.fail("swiglu", "gate %v and up %v differ", gate, up)
+	}
+	h := t.acts.get("swiglu.out", shapeOf(gate))
+	t.be.SwiGLU(h, gate, up)
+	if t.needs(gate, up) {
+		t.push(node{op: opSwiGLU, out: h, a: gate, b: up})
+	}
+	return h
+}
+
+// Add returns a + b.
+func (t *Tape) Add(a, b *Tensor) *Tensor {
+	if !t.ok(a, b) {
+		return nil
+	}
+	if !SameShape(a, b) {
+		return t.fail("add", "%v and %v differ", a, b)
+	}
+	out := t.acts.get("add.out", shapeOf(a))
+	t.be.Add(out, a, b)
+	if t.needs(a, b) {
+		t.push(node{op: opAdd, out: out, a: a, b: b})
+	}
+	return out
+}
+
+// GatherRows picks rows of a 2-D x, e.g. the last token of each sequence.
+func (t *Tape) GatherRows(x *Tensor, rowIDs []int32) *Tensor {
+	if !t.ok(x) {
+		return nil
+	}
+	if x.rank != 2 {
+		return t.fail("gather", "input %v must be 2-D", x)
+	}
+	if i, ok := checkIDs(rowIDs, x.dims[0]); !ok {
+		return t.fail("gather", "row %d at position %d is outside %v", rowIDs[i], i, x)
+	}
+	out := t.acts.get("gather.out", dims2(len(rowIDs), x.dims[1]))
+	t.be.GatherRows(out, x, rowIDs)
+	if t.needs(x) {
+		t.push(node{op: opGather, out: out, a: x, ids: rowIDs})
+	}
+	return out
+}
+
+// TokenLogProbs returns, for each row of logits [N, V], the log-probability
+// of targets[n] under softmax(logits·invTemp); rows with target < 0 give 0.
+func (t *Tape) TokenLogProbs(logits *Tensor, targets []int32, invTemp float32) *Tensor {
+	if !t.ok(logits) {
+		return nil
+	}
+	if logits.rank != 2 || logits.dims[0] != len(targets) {
+		return t.fail("logprobs", "logits %v for %d targets", logits, len(targets))
+	}
+	for i, id := range targets {
+		if int(id) >= logits.dims[1] {
+			return t.fail("logprobs", "target %d at row %d is outside the vocabulary of %v", id, i, logits)
+		}
+	}
+	lp := t.acts.get("logprobs.out", dims1(len(targets)))
+	lse := t.acts.get("logprobs.lse", dims1(len(targets)))
+	t.be.TokenLogProbs(lp, lse, logits, targets, invTemp)
+	if t.needs(logits) {
+		t.push(node{op: opLogProbs, out: lp, a: logits, c: lse, ids: targets, f: invTemp})
+	}
+	return lp
+}
+
+// Backward seeds the gradient of out with seed (d loss / d out, one value
+// per element) and accumulates gradients into every tensor that requires
+// them. Parameter gradients accumulate across calls until zeroed, which is
+// how gradient accumulation over micro-batches works.
+func (t *Tape) Backward(out *Tensor, seed []float32) error {
+	if t.err != nil {
+		return t.err
+	}
+	if out == nil {
+		return errors.New("backward: nil output")
+	}
+	if !t.record {
+		return errors.New("backward: the tape is in no-grad mode")
+	}
+	if len(seed) != out.Len() {
+		return fmt.Errorf("backward: seed has %d values for %v", len(seed), out)
+	}
+	if !out.requiresGrad {
+		return fmt.Errorf("backward: %v does not depend on any parameter that requires a gradient", out)
+	}
+	g := t.gradOf(out)
+	t.be.Write(g, seed)
+	for i := len(t.nodes) - 1; i >= 0; i-- {
+		n := &t.nodes[i]
+		dy := n.out.Grad
+		if dy == nil {
+			continue
+		}
+		t.backward(n, dy)
+	}
+	return nil
+}
+
+// gradOf returns t's gradient, making a zeroed one for an activation.
+func (t *Tape) gradOf(x *Tensor) *Tensor {
+	if x == nil || !x.requiresGrad {
+		return nil
+	}
+	if x.Grad == nil {
+		x.Grad = t.grads.get("grad", shapeOf(x))
+		t.be.Zero(x.Grad)
+	}
+	return x.Grad
+}
+
+func (t *Tape) backward(n *node, dy *Tensor) {
+	be := t.be
+	switch n.op {
+	case opEmbedding:
+		be.EmbeddingBackward(t.gradOf(n.a), dy, n.ids)
+	case opRMSNorm:
+		dx, dw := t.gradOf(n.a), t.gradOf(n.b)
+		if dx == nil {
+			dx = t.grads.scratch("rmsnorm.dx", n.a.Len())
+		}
+		be.RMSNormBackward(dx, dw, dy, n.a, n.b, n.c)
+	case opLinear:
+		be.LinearBackward(t.gradOf(n.a), t.gradOf(n.b), t.gradOf(n.c), dy, n.a, n.b)
+	case opRoPE:
+		be.RoPEBackward(t.gradOf(n.a), dy, n.ids, n.rope, n.heads)
+	case opAttention:
+		dq, dk, dv := t.gradOf(n.a), t.gradOf(n.b), t.gradOf(n.c)
+		dq = orScratch(t, dq, n.a, "attention.dq")
+		dk = orScratch(t, dk, n.b, "attention.dk")
+		dv = orScratch(t, dv, n.c, "attention.dv")
+		be.AttentionBackward(dq, dk, dv, dy, n.d, n.a, n.b, n.c, n.attn, n.ids)
+	case opSwiGLU:
+		dg := orScratch(t, t.gradOf(n.a), n.a, "swiglu.dgate")
+		du := orScratch(t, t.gradOf(n.b), n.b, "swiglu.dup")
+		be.SwiGLUBackward(dg, du, dy, n.a, n.b)
+	case opAdd:
+		if da := t.gradOf(n.a); da != nil {
+			be.Accumulate(da, dy)
+		}
+		if db := t.gradOf(n.b); db != nil {
+			be.Accumulate(db, dy)
+		}
+	case opGather:
+		be.ScatterRowsBackward(t.gradOf(n.a), dy, n.ids)
+	case opLogProbs:
+		be.TokenLogProbsBackward(t.gradOf(n.a), dy, n.a, n.c, n.ids, n.f)
+	default:
+		panic(fmt.Sprintf("compute: backward of unknown op %d", n.op))
+	}
+}
+
+// orScratch stands in a throw-away buffer for a gradient nobody needs, so
+// fused backward kernels can always write all their outputs.
+func orScratch(t *Tape, g, like *Tensor, name string) *Tensor {
+	if g != nil {
+		return g
+	}
+	s := t.grads.scratch(name, like.Len())
+	t.be.Zero(s)
+	return s
+}
+
+// OpName names an op kind for diagnostics.
+func (k opKind) String() string { return opNames[k] }
+
+// ---- arena ----
+
+// shape is a tensor shape by value, so asking the arena for one allocates nothing.
+type shape struct {
+	dims [MaxRank]int
+	rank int
+}
+
+func dims1(a int) shape       { return shape{[MaxRank]int{a}, 1} }
+func dims2(a, b int) shape    { return shape{[MaxRank]int{a, b}, 2} }
+func shapeOf(x *Tensor) shape { return shape{x.dims, x.rank} }
+
+// arena hands out tensors in call order and reuses them after reset, so a
+// loop that asks for the same shapes each step allocates only once.
+type arena struct {
+	be    Backend
+	items []*Tensor
+	next  int
+	spare map[string]*Tensor
+}
+
+func (a *arena) reset() {
+	a.next = 0
+}
+
+func (a *arena) get(name string, s shape) *Tensor {
+	dims, rank := s.dims, s.rank
+	if a.next < len(a.items) {
+		x := a.items[a.next]
+		if x.storage.Len() >= numel(dims[:rank]) {
+			// The same storage, perhaps under a new shape: a header change only.
+			x.dims, x.rank, x.Name = dims, rank, name
+			x.Grad, x.requiresGrad = nil, false
+			a.next++
+			return x
+		}
+	}
+	shape := make([]int, rank)
+	copy(shape, dims[:rank])
+	x := a.be.New(name, shape...)
+	if a.next < len(a.items) {
+		a.items[a.next] = x
+	} else {
+		a.items = append(a.items, x)
+	}
+	a.next++
+	return x
+}
+
+// scratch returns a named buffer of n elements shared by every call with that
+// name, for values that are written and consumed within one operation.
+func (a *arena) scratch(name string, n int) *Tensor {
+	if a.spare == nil {
+		a.spare = map[string]*Tensor{}
+	}
+	x := a.spare[name]
+	if x == nil || x.storage.Len() < n {
+		x = a.be.New(name, n)
+		a.spare[name] = x
+	}
+	x.dims, x.rank = [MaxRank]int{n}, 1
+	return x
+}
+
+// CachedAttention is attention for decoding (no gradient): it writes the new
+// keys and values k, v [B·Tn, KV·hd] into the caches [B, KV, maxLen, hd] at
+// position past and attends q [B·Tn, H·hd] to everything cached so far.
+func (t *Tape) CachedAttention(q, k, v, kCache, vCache *Tensor, d AttnDims, maxLen, past int, kStart []int32) *Tensor {
+	if !t.ok(q, k, v, kCache, vCache) {
+		return nil
+	}
+	if t.needs(q, k, v) {
+		return t.fail("cached attention", "decoding has no backward: turn recording off")
+	}
+	n := d.B * d.T
+	if q.Len() != n*d.H*d.HeadDim || k.Len() != n*d.KV*d.HeadDim || v.Len() != n*d.KV*d.HeadDim {
+		return t.fail("cached attention", "q %v, k %v, v %v do not fit B=%d Tn=%d H=%d KV=%d hd=%d", q, k, v, d.B, d.T, d.H, d.KV, d.HeadDim)
+	}
+	if past+d.T > maxLen || kCache.Len() != d.B*d.KV*maxLen*d.HeadDim || !SameShape(kCache, vCache) {
+		return t.fail("cached attention", "cache %v cannot take %d more tokens after %d (max %d)", kCache, d.T, past, maxLen)
+	}
+	t.be.CacheWrite(kCache, k, d, maxLen, past)
+	t.be.CacheWrite(vCache, v, d, maxLen, past)
+	out := t.acts.get("attention.out", dims2(n, d.H*d.HeadDim))
+	t.be.AttentionDecode(out, q, kCache, vCache, d, maxLen, past, kStart)
+	return out
+}

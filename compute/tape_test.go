@@ -1,0 +1,216 @@
+package compute
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func filled(be Backend, name string, vals []float32, dims ...int) *Tensor {
+	t := be.New(name, dims...)
+	be.Write(t, vals)
+	return t
+}
+
+func ramp(n int, scale float32) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = scale * float32((i*7)%11-5)
+	}
+	return v
+}
+
+func read(be Backend, t *Tensor) []float32 {
+	v := make([]float32, t.Len())
+	be.Read(v, t)
+	return v
+}
+
+// smallNet is embedding → rmsnorm → linear(+bias) → swiglu → linear → add →
+// log-probs: every tape op but attention and rope, whose kernels have their
+// own gradient checks and whose composition the PyTorch parity test covers.
+type smallNet struct {
+	table, norm, wg, bg, wu, w2, w3 *Tensor
+	ids, targets                []int32
+}
+
+func newSmallNet(be Backend) *smallNet {
+	const V, d, f = 7, 4, 6
+	n := &smallNet{
+		table:   filled(be, "table", ramp(V*d, 0.3), V, d),
+		norm:    filled(be, "norm", []float32{1, 0.5, 1.5, 1}, d),
+		wg:      filled(be, "wg", ramp(f*d, 0.2), f, d),
+		bg:      filled(be, "bg", ramp(f, 0.1), f),
+		wu:      filled(be, "wu", ramp(f*d, -0.3), f, d),
+		w2:      filled(be, "w2", ramp(d*f, 0.25), d, f),
+		w3:      filled(be, "w3", ramp(V*d, 0.15), V, d),
+		ids:     []int32{1, 3, 3, 6, 0},
+		targets: []int32{2, -1, 5, 0, 6, 3},
+	}
+	for _, p := range n.params() {
+		RequireGrad(be, p)
+	}
+	return n
+}
+
+func (n *smallNet) params() []*Tensor { return []*Tensor{n.table, n.norm, n.wg, n.bg, n.wu, n.w2, n.w3} }
+
+// forward returns the log-probs and their sum (the loss we differentiate).
+func (n *smallNet) forward(tp *Tape) (*Tensor, float64) {
+	be := tp.Backend()
+	x := tp.Embedding(n.table, n.ids)
+	h := tp.RMSNorm(x, n.norm, 1e-6)
+	gate, up := tp.Linear(h, n.wg, n.bg), tp.Linear(h, n.wu, nil)
+	y := tp.Add(x, tp.Linear(tp.SwiGLU(gate, up), n.w2, nil))
+	last := tp.GatherRows(y, []int32{0, 1, 2, 3, 4, 4})
+	lp := tp.TokenLogProbs(tp.Linear(last, n.w3, nil), n.targets, 1/0.7)
+	if tp.Err() != nil {
+		return nil, math.NaN()
+	}
+	var s float64
+	for _, v := range read(be, lp) {
+		s += float64(v)
+	}
+	return lp, s
+}
+
+func TestTapeGradientsMatchFiniteDifferences(t *testing.T) {
+	be := NewCPU()
+	n := newSmallNet(be)
+	tp := NewTape(be)
+	lp, _ := n.forward(tp)
+	if err := tp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	seed := make([]float32, lp.Len())
+	for i := range seed {
+		seed[i] = 1
+	}
+	if err := tp.Backward(lp, seed); err != nil {
+		t.Fatal(err)
+	}
+	ntp := NewTape(be)
+	ntp.SetRecording(false)
+	for _, p := range n.params() {
+		analytic := read(be, p.Grad)
+		vals := read(be, p)
+		for i := range vals {
+			const h = 1e-2
+			orig := vals[i]
+			vals[i] = orig + h
+			be.Write(p, vals)
+			ntp.Reset()
+			_, up := n.forward(ntp)
+			vals[i] = orig - h
+			be.Write(p, vals)
+			ntp.Reset()
+			_, down := n.forward(ntp)
+			vals[i] = orig
+			be.Write(p, vals)
+			numeric := (up - down) / (2 * h)
+			if d := math.Abs(numeric - float64(analytic[i])); d > 2e-2*math.Max(1, math.Abs(numeric)) {
+				t.Errorf("%s[%d]: analytic %.5f, finite difference %.5f", p.Name, i, analytic[i], numeric)
+			}
+		}
+	}
+}
+
+func TestBackwardAccumulatesAcrossCalls(t *testing.T) {
+	be := NewCPU()
+	n := newSmallNet(be)
+	tp := NewTape(be)
+	lp, _ := n.forward(tp)
+	seed := make([]float32, lp.Len())
+	for i := range seed {
+		seed[i] = 1
+	}
+	if err := tp.Backward(lp, seed); err != nil {
+		t.Fatal(err)
+	}
+	once := read(be, n.w2.Grad)
+	tp.Reset()
+	lp, _ = n.forward(tp)
+	if err := tp.Backward(lp, seed); err != nil {
+		t.Fatal(err)
+	}
+	twice := read(be, n.w2.Grad)
+	for i := range once {
+		if math.Abs(float64(twice[i]-2*once[i])) > 1e-5*math.Max(1, math.Abs(float64(once[i]))) {
+			t.Fatalf("w2.grad[%d]: after two backward passes %g, want twice %g", i, twice[i], once[i])
+		}
+	}
+	ZeroGrad(be, n.params())
+	for _, v := range read(be, n.w2.Grad) {
+		if v != 0 {
+			t.Fatal("ZeroGrad left a non-zero gradient")
+		}
+	}
+}
+
+func TestNoGradModeRecordsNothing(t *testing.T) {
+	be := NewCPU()
+	n := newSmallNet(be)
+	tp := NewTape(be)
+	tp.SetRecording(false)
+	lp, _ := n.forward(tp)
+	if len(tp.nodes) != 0 {
+		t.Errorf("no-grad mode recorded %d operations", len(tp.nodes))
+	}
+	if err := tp.Backward(lp, make([]float32, lp.Len())); err == nil || !strings.Contains(err.Error(), "no-grad") {
+		t.Errorf("Backward in no-grad mode: got %v, want an error saying so", err)
+	}
+}
+
+func TestTapeErrorsNameTheProblem(t *testing.T) {
+	be := NewCPU()
+	x := be.New("x", 3, 4)
+	w := be.New("w", 5, 6)
+	table := be.New("table", 10, 4)
+	norm := be.New("norm", 3)
+	rope := be.NewRoPETable(8, 4, 1e4)
+	cases := []struct {
+		name string
+		run  func(tp *Tape) *Tensor
+		want string
+	}{
+		{"linear shapes", func(tp *Tape) *Tensor { return tp.Linear(x, w, nil) }, "linear: input x[3 4] and weight w[5 6]"},
+		{"embedding id", func(tp *Tape) *Tensor { return tp.Embedding(table, []int32{1, 10}) }, "embedding: id 10 at position 1 is outside table table[10 4]"},
+		{"negative id", func(tp *Tape) *Tensor { return tp.Embedding(table, []int32{-1}) }, "id -1 at position 0"},
+		{"norm width", func(tp *Tape) *Tensor { return tp.RMSNorm(x, norm, 1e-6) }, "rmsnorm: weight norm[3] does not match rows of width 4"},
+		{"rope position", func(tp *Tape) *Tensor { return tp.RoPE(x, []int32{0, 1, 9}, rope, 1) }, "position 9 at row 2 is beyond the table's 8 positions"},
+		{"rope rows", func(tp *Tape) *Tensor { return tp.RoPE(x, []int32{0, 1}, rope, 1) }, "rope: input x[3 4]"},
+		{"attention dims", func(tp *Tape) *Tensor {
+			return tp.Attention(x, x, x, AttnDims{B: 1, T: 3, H: 2, KV: 1, HeadDim: 4}, nil)
+		}, "do not fit B=1 T=3 H=2 KV=1 hd=4"},
+		{"add shapes", func(tp *Tape) *Tensor { return tp.Add(x, w) }, "add: x[3 4] and w[5 6] differ"},
+		{"target range", func(tp *Tape) *Tensor { return tp.TokenLogProbs(x, []int32{0, 4, 1}, 1) }, "target 4 at row 1 is outside the vocabulary"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tp := NewTape(be)
+			if out := c.run(tp); out != nil {
+				t.Fatalf("got a tensor, want an error")
+			}
+			if err := tp.Err(); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+			// Sticky: a later valid op returns nil and keeps the first error.
+			if tp.Add(x, x) != nil || !strings.Contains(tp.Err().Error(), c.want) {
+				t.Fatalf("the first error was not kept: %v", tp.Err())
+			}
+		})
+	}
+}
+
+func TestArenaReusesStorageAcrossSteps(t *testing.T) {
+	be := NewCPU()
+	n := newSmallNet(be)
+	tp := NewTape(be)
+	n.forward(tp)
+	first := tp.acts.items[0]
+	tp.Reset()
+	n.forward(tp)
+	if tp.acts.items[0] != first {
+		t.Fatal("the arena made a new tensor for the same shape")
+	}
+}

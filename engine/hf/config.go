@@ -1,0 +1,489 @@
+package hf
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ConfigFile is the name of a model folder's configuration.
+const ConfigFile = "config.json"
+
+// Config holds the keys of a Hugging Face config.json that a Qwen2-style
+// decoder needs. Keys it does not model are kept in Extra and written back
+// by Write.
+type Config struct {
+	ModelType     string   // model_type; "qwen2" when absent
+	Architectures []string // architectures, e.g. ["Qwen2ForCausalLM"]
+
+	VocabSize             int // vocab_size (required)
+	HiddenSize            int // hidden_size (required)
+	IntermediateSize      int // intermediate_size (required)
+	NumHiddenLayers       int // num_hidden_layers (required)
+	NumAttentionHeads     int // num_attention_heads (required)
+	NumKeyValueHeads      int // num_key_value_heads; = NumAttentionHeads when absent
+	MaxPositionEmbeddings int // max_position_embeddings; 32768 when absent
+
+	RMSNormEps float64 // rms_norm_eps; 1e-6 when absent
+	// RopeTheta is rope_theta at the top level, or inside rope_parameters as
+	// newer transformers write it; 10000 when absent.
+	RopeTheta float64
+	// RopeType is the rope_type (or type) of rope_parameters / rope_scaling,
+	// "" when there is none. Validate accepts only "" and "default".
+	RopeType string
+
+	TieWordEmbeddings bool // tie_word_embeddings; false when absent
+	// QKVBias: the q/k/v projections have biases. Qwen2 always has them, so
+	// it is true for model_type qwen2 unless attention_bias says otherwise.
+	QKVBias          bool
+	HiddenAct        string // hidden_act; "silu" when absent
+	TorchDType       string // torch_dtype (or dtype), e.g. "bfloat16"; may be ""
+	UseSlidingWindow bool   // use_sliding_window; Validate rejects true
+	HeadDim          int    // head_dim if the file gives one, else 0
+
+	BOSTokenID []int // bos_token_id: an int or a list; nil when absent or null
+	EOSTokenID []int // eos_token_id: an int or a list; nil when absent or null
+
+	// Extra holds every other key verbatim (including rope_parameters and
+	// rope_scaling, whose rope fields are also read into the fields above).
+	Extra map[string]json.RawMessage
+}
+
+// Defaults for keys a config.json may omit.
+const (
+	DefaultRopeTheta             = 10000.0
+	DefaultRMSNormEps            = 1e-6
+	DefaultMaxPositionEmbeddings = 32768
+)
+
+// HeadSize is the per-head dimension: HeadDim if set, else hidden/heads.
+func (c Config) HeadSize() int {
+	if c.HeadDim > 0 {
+		return c.HeadDim
+	}
+	if c.NumAttentionHeads <= 0 {
+		return 0
+	}
+	return c.HiddenSize / c.NumAttentionHeads
+}
+
+// LoadConfig reads and validates a config.json. path may also name the
+// model folder that holds it.
+func LoadConfig(path string) (Config, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, ConfigFile)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config: %w", err)
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config %s: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("load config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// keys that ParseConfig turns into fields (and that Write regenerates).
+var modelledKeys = []string{
+	"model_type", "architectures", "vocab_size", "hidden_size", "intermediate_size",
+	"num_hidden_layers", "num_attention_heads", "num_key_value_heads", "max_position_embeddings",
+	"rms_norm_eps", "rope_theta", "tie_word_embeddings", "attention_bias", "hidden_act",
+	"torch_dtype", "dtype", "use_sliding_window", "head_dim", "bos_token_id", "eos_token_id",
+}
+
+// ParseConfig decodes config.json contents without validating the values
+// (see Validate). Missing required keys and keys of the wrong JSON type are
+// errors that name the key.
+func ParseConfig(data []byte) (Config, error) {
+	var m map[string]json.RawMessage
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return Config{}, fmt.Errorf("not a JSON object (starts with %q)", preview(trimmed))
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return Config{}, fmt.Errorf("not valid JSON: %v", err)
+	}
+	p := cfgParser{m: m}
+	var c Config
+	c.ModelType = p.str("model_type", "qwen2")
+	c.Architectures = p.strList("architectures")
+	c.VocabSize = p.int("vocab_size", -1)
+	c.HiddenSize = p.int("hidden_size", -1)
+	c.IntermediateSize = p.int("intermediate_size", -1)
+	c.NumHiddenLayers = p.int("num_hidden_layers", -1)
+	c.NumAttentionHeads = p.int("num_attention_heads", -1)
+	c.NumKeyValueHeads = p.int("num_key_value_heads", c.NumAttentionHeads)
+	c.MaxPositionEmbeddings = p.int("max_position_embeddings", DefaultMaxPositionEmbeddings)
+	c.HeadDim = p.int("head_dim", 0)
+	c.RMSNormEps = p.float("rms_norm_eps", DefaultRMSNormEps)
+	c.TieWordEmbeddings = p.bool("tie_word_embeddings", false)
+	c.QKVBias = p.bool("attention_bias", c.ModelType == "qwen2")
+	c.HiddenAct = p.str("hidden_act", "silu")
+	c.TorchDType = p.str("torch_dtype", "")
+	if c.TorchDType == "" {
+		c.TorchDType = p.str("dtype", "")
+	}
+	c.UseSlidingWindow = p.bool("use_sliding_window", false)
+	c.BOSTokenID = p.tokenIDs("bos_token_id")
+	c.EOSTokenID = p.tokenIDs("eos_token_id")
+	c.RopeTheta, c.RopeType = p.rope()
+	if p.err != nil {
+		return Config{}, p.err
+	}
+	for _, k := range modelledKeys {
+		delete(m, k)
+	}
+	if len(m) > 0 {
+		c.Extra = m
+	}
+	return c, nil
+}
+
+// cfgParser reads typed values from a decoded JSON object, remembering the
+// first error.
+type cfgParser struct {
+	m   map[string]json.RawMessage
+	err error
+}
+
+func (p *cfgParser) fail(key, want string, raw json.RawMessage) {
+	if p.err == nil {
+		p.err = fmt.Errorf("key %q: want %s, found %s", key, want, describeJSON(raw))
+	}
+}
+
+// get returns the raw value of key, or nil when absent or null.
+func (p *cfgParser) get(key string) json.RawMessage {
+	raw, ok := p.m[key]
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	return raw
+}
+
+func (p *cfgParser) int(key string, def int) int {
+	raw := p.get(key)
+	if raw == nil {
+		if def == -1 && p.err == nil {
+			p.err = fmt.Errorf("key %q is missing (required)", key)
+		}
+		return def
+	}
+	v, ok := jsonInt(raw)
+	if !ok {
+		p.fail(key, "an integer", raw)
+	}
+	return v
+}
+
+func jsonInt(raw json.RawMessage) (int, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, false // json.Number would also accept a quoted number
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, false
+	}
+	if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return int(v), true
+	}
+	// Accept integral floats such as 896.0 or 1e3.
+	f, err := n.Float64()
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int(f), true
+}
+
+func (p *cfgParser) float(key string, def float64) float64 {
+	raw := p.get(key)
+	if raw == nil {
+		return def
+	}
+	var v float64
+	if err := json.Unmarshal(raw, &v); err != nil {
+		p.fail(key, "a number", raw)
+	}
+	return v
+}
+
+func (p *cfgParser) bool(key string, def bool) bool {
+	raw := p.get(key)
+	if raw == nil {
+		return def
+	}
+	var v bool
+	if err := json.Unmarshal(raw, &v); err != nil {
+		p.fail(key, "true or false", raw)
+	}
+	return v
+}
+
+func (p *cfgParser) str(key, def string) string {
+	raw := p.get(key)
+	if raw == nil {
+		return def
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		p.fail(key, "a string", raw)
+	}
+	return v
+}
+
+func (p *cfgParser) strList(key string) []string {
+	raw := p.get(key)
+	if raw == nil {
+		return nil
+	}
+	var v []string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		p.fail(key, "a list of strings", raw)
+	}
+	return v
+}
+
+func (p *cfgParser) tokenIDs(key string) []int {
+	raw := p.get(key)
+	if raw == nil {
+		return nil
+	}
+	if v, ok := jsonInt(raw); ok {
+		return []int{v}
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		p.fail(key, "an integer or a list of integers", raw)
+		return nil
+	}
+	out := make([]int, len(list))
+	for i, r := range list {
+		v, ok := jsonInt(r)
+		if !ok {
+			p.fail(key, "an integer or a list of integers", raw)
+			return nil
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// rope reads rope_theta and the rope type from the top level,
+// rope_parameters and rope_scaling.
+func (p *cfgParser) rope() (theta float64, typ string) {
+	theta = p.float("rope_theta", 0)
+	for _, key := range []string{"rope_parameters", "rope_scaling"} {
+		raw := p.get(key)
+		if raw == nil {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			p.fail(key, "an object", raw)
+			return 0, ""
+		}
+		sub := cfgParser{m: obj}
+		if t := sub.float("rope_theta", 0); t != 0 {
+			if theta != 0 && t != theta {
+				if p.err == nil {
+					p.err = fmt.Errorf("key %q: rope_theta %v disagrees with the top-level rope_theta %v", key, t, theta)
+				}
+				return 0, ""
+			}
+			theta = t
+		}
+		if typ == "" {
+			typ = sub.str("rope_type", "")
+		}
+		if typ == "" {
+			typ = sub.str("type", "")
+		}
+		if sub.err != nil && p.err == nil {
+			p.err = fmt.Errorf("key %q: %w", key, sub.err)
+		}
+	}
+	if theta == 0 {
+		theta = DefaultRopeTheta
+	}
+	return theta, typ
+}
+
+func describeJSON(raw json.RawMessage) string {
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	kind := "a number"
+	switch {
+	case s == "":
+		kind = "nothing"
+	case s[0] == '"':
+		kind = "a string"
+	case s[0] == '{':
+		kind = "an object"
+	case s[0] == '[':
+		kind = "a list"
+	case s == "true" || s == "false":
+		kind = "a boolean"
+	}
+	return kind + " " + s
+}
+
+// Validate checks that the configuration describes a Qwen2-style decoder
+// this project can run. It reports every problem found, one per line.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.ModelType != "qwen2" {
+		bad("model_type is %q, want \"qwen2\" (only Qwen2-style models are supported)", c.ModelType)
+	}
+	for _, kv := range []struct {
+		key string
+		v   int
+	}{
+		{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"intermediate_size", c.IntermediateSize},
+		{"num_hidden_layers", c.NumHiddenLayers}, {"num_attention_heads", c.NumAttentionHeads},
+		{"num_key_value_heads", c.NumKeyValueHeads}, {"max_position_embeddings", c.MaxPositionEmbeddings},
+	} {
+		if kv.v <= 0 {
+			bad("%s is %d, want a positive integer", kv.key, kv.v)
+		}
+	}
+	if c.NumAttentionHeads > 0 && c.HiddenSize > 0 {
+		if c.HiddenSize%c.NumAttentionHeads != 0 {
+			bad("num_attention_heads %d does not divide hidden_size %d", c.NumAttentionHeads, c.HiddenSize)
+		} else if hd := c.HiddenSize / c.NumAttentionHeads; c.HeadDim != 0 && c.HeadDim != hd {
+			bad("head_dim %d differs from hidden_size/num_attention_heads = %d, which is not supported", c.HeadDim, hd)
+		} else if hd%2 != 0 {
+			bad("head size hidden_size/num_attention_heads = %d is odd, but RoPE needs an even head size", hd)
+		}
+	}
+	if c.NumKeyValueHeads > 0 && c.NumAttentionHeads > 0 && c.NumAttentionHeads%c.NumKeyValueHeads != 0 {
+		bad("num_key_value_heads %d does not divide num_attention_heads %d", c.NumKeyValueHeads, c.NumAttentionHeads)
+	}
+	if !(c.RMSNormEps > 0) || math.IsInf(c.RMSNormEps, 0) {
+		bad("rms_norm_eps is %v, want a small positive number", c.RMSNormEps)
+	}
+	if !(c.RopeTheta > 0) || math.IsInf(c.RopeTheta, 0) {
+		bad("rope_theta is %v, want a positive number", c.RopeTheta)
+	}
+	if c.RopeType != "" && c.RopeType != "default" {
+		bad("rope type %q is not supported (only the default RoPE)", c.RopeType)
+	}
+	if c.HiddenAct != "silu" {
+		bad("hidden_act is %q, want \"silu\"", c.HiddenAct)
+	}
+	if c.UseSlidingWindow {
+		bad("use_sliding_window is true, which is not supported")
+	}
+	switch c.TorchDType {
+	case "", "float32", "bfloat16", "float16":
+	default:
+		bad("torch_dtype is %q, want float32, bfloat16 or float16", c.TorchDType)
+	}
+	for _, ids := range []struct {
+		key string
+		v   []int
+	}{{"bos_token_id", c.BOSTokenID}, {"eos_token_id", c.EOSTokenID}} {
+		for _, id := range ids.v {
+			if id < 0 || (c.VocabSize > 0 && id >= c.VocabSize) {
+				bad("%s %d is outside the vocabulary [0, %d)", ids.key, id, c.VocabSize)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Write writes the configuration as config.json at path (atomically),
+// keys sorted and indented as transformers does. Extra keys are written
+// back; a rope_parameters object gets the current RopeTheta.
+func (c Config) Write(path string) error {
+	js, err := c.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("write config %s: %w", path, err)
+	}
+	js = append(js, '\n')
+	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(js); return err }); err != nil {
+		return fmt.Errorf("write config %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteConfig is c.Write(path).
+func WriteConfig(path string, c Config) error { return c.Write(path) }
+
+// MarshalJSON renders the config.json contents (indented, keys sorted).
+func (c Config) MarshalJSON() ([]byte, error) {
+	out := map[string]any{}
+	for k, v := range c.Extra {
+		out[k] = v
+	}
+	if raw, ok := c.Extra["rope_parameters"]; ok {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) == nil && obj != nil {
+			if _, has := obj["rope_theta"]; has {
+				obj["rope_theta"] = pyFloat(c.RopeTheta)
+				out["rope_parameters"] = obj
+			}
+		}
+	}
+	out["model_type"] = c.ModelType
+	if c.Architectures != nil {
+		out["architectures"] = c.Architectures
+	}
+	out["vocab_size"] = c.VocabSize
+	out["hidden_size"] = c.HiddenSize
+	out["intermediate_size"] = c.IntermediateSize
+	out["num_hidden_layers"] = c.NumHiddenLayers
+	out["num_attention_heads"] = c.NumAttentionHeads
+	out["num_key_value_heads"] = c.NumKeyValueHeads
+	out["max_position_embeddings"] = c.MaxPositionEmbeddings
+	out["rms_norm_eps"] = pyFloat(c.RMSNormEps)
+	out["rope_theta"] = pyFloat(c.RopeTheta)
+	out["tie_word_embeddings"] = c.TieWordEmbeddings
+	if c.QKVBias != (c.ModelType == "qwen2") {
+		out["attention_bias"] = c.QKVBias
+	}
+	out["hidden_act"] = c.HiddenAct
+	if c.TorchDType != "" {
+		out["torch_dtype"] = c.TorchDType
+	}
+	out["use_sliding_window"] = c.UseSlidingWindow
+	if c.HeadDim != 0 {
+		out["head_dim"] = c.HeadDim
+	}
+	for key, ids := range map[string][]int{"bos_token_id": c.BOSTokenID, "eos_token_id": c.EOSTokenID} {
+		switch len(ids) {
+		case 0:
+		case 1:
+			out[key] = ids[0]
+		default:
+			out[key] = ids
+		}
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
+
+// pyFloat renders a float as Python's json module does (1000000.0, 1e-06),
+// so transformers reads it back as a float.
+func pyFloat(v float64) json.RawMessage {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return json.RawMessage("null")
+	}
+	if v == math.Trunc(v) && math.Abs(v) < 1e16 {
+		return json.RawMessage(strconv.FormatFloat(v, 'f', -1, 64) + ".0")
+	}
+	return json.RawMessage(strconv.FormatFloat(v, 'g', -1, 64))
+}

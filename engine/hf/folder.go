@@ -1,0 +1,362 @@
+package hf
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Names of the files a Hugging Face model folder may hold besides weights.
+const (
+	TokenizerFile        = "tokenizer.json"
+	TokenizerConfigFile  = "tokenizer_config.json"
+	GenerationConfigFile = "generation_config.json"
+)
+
+// FolderFiles records which of the known files a model folder holds. Each
+// field is the file's path, or "" when absent.
+type FolderFiles struct {
+	Dir              string
+	Config           string // config.json
+	Weights          string // model.safetensors
+	WeightsIndex     string // model.safetensors.index.json
+	Tokenizer        string // tokenizer.json
+	TokenizerConfig  string // tokenizer_config.json
+	GenerationConfig string // generation_config.json
+
+	// Other weight files we cannot read, kept to explain what is wrong:
+	// PyTorch pickles (*.bin, *.pt, *.pth) and other *.safetensors files.
+	PickleWeights    []string
+	OtherSafetensors []string
+}
+
+// ScanFolder lists the model files present in dir. It fails only when dir
+// cannot be read; use Check to require files.
+func ScanFolder(dir string) (FolderFiles, error) {
+	ff := FolderFiles{Dir: dir}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ff, fmt.Errorf("model folder: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		switch name {
+		case ConfigFile:
+			ff.Config = p
+		case WeightsFile:
+			ff.Weights = p
+		case IndexFile:
+			ff.WeightsIndex = p
+		case TokenizerFile:
+			ff.Tokenizer = p
+		case TokenizerConfigFile:
+			ff.TokenizerConfig = p
+		case GenerationConfigFile:
+			ff.GenerationConfig = p
+		default:
+			switch {
+			case strings.HasPrefix(name, "."):
+			case strings.HasSuffix(name, ".safetensors"):
+				ff.OtherSafetensors = append(ff.OtherSafetensors, name)
+			case strings.HasSuffix(name, ".bin") || strings.HasSuffix(name, ".pt") || strings.HasSuffix(name, ".pth"):
+				ff.PickleWeights = append(ff.PickleWeights, name)
+			}
+		}
+	}
+	return ff, nil
+}
+
+// HasWeights reports whether the folder has model.safetensors or an index.
+func (ff FolderFiles) HasWeights() bool { return ff.Weights != "" || ff.WeightsIndex != "" }
+
+// Check returns an error listing what the folder lacks to load a model:
+// config.json and weights always, tokenizer.json when needTokenizer.
+// tokenizer_config.json and generation_config.json are optional.
+func (ff FolderFiles) Check(needTokenizer bool) error {
+	var missing, advice []string
+	if ff.Config == "" {
+		missing = append(missing, ConfigFile)
+	}
+	if !ff.HasWeights() {
+		missing = append(missing, WeightsFile+" (or "+IndexFile+" with its shards)")
+		switch {
+		case len(ff.PickleWeights) > 0:
+			advice = append(advice, fmt.Sprintf("the folder has PyTorch pickle weights (%s), which are not read here: convert them to safetensors first, e.g. in Python `AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)`", strings.Join(ff.PickleWeights, ", ")))
+		case len(ff.OtherSafetensors) > 0:
+			advice = append(advice, fmt.Sprintf("the folder has other safetensors files (%s) but no %s or %s naming them; if they are shards, the index is missing; if one is the whole model, rename it to %s", strings.Join(ff.OtherSafetensors, ", "), WeightsFile, IndexFile, WeightsFile))
+		}
+	}
+	if needTokenizer && ff.Tokenizer == "" {
+		missing = append(missing, TokenizerFile)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var found []string
+	for _, p := range []string{ff.Config, ff.Weights, ff.WeightsIndex, ff.Tokenizer, ff.TokenizerConfig, ff.GenerationConfig} {
+		if p != "" {
+			found = append(found, filepath.Base(p))
+		}
+	}
+	found = append(found, ff.OtherSafetensors...)
+	found = append(found, ff.PickleWeights...)
+	foundStr := "nothing relevant"
+	if len(found) > 0 {
+		foundStr = strings.Join(found, ", ")
+	}
+	advice = append(advice, "a Hugging Face model folder holds config.json, model.safetensors (or sharded weights with model.safetensors.index.json) and tokenizer.json; fetch a complete one with e.g. `huggingface-cli download Qwen/Qwen2.5-0.5B --local-dir DIR`")
+	return fmt.Errorf("model folder %s is incomplete: missing %s; found %s. %s", ff.Dir, strings.Join(missing, ", "), foundStr, strings.Join(advice, ". "))
+}
+
+// Folder is the weights of a model folder opened for reading: a single
+// model.safetensors or every shard of model.safetensors.index.json, behind
+// one lookup by tensor name. Like File it may serve several goroutines.
+type Folder struct {
+	Files FolderFiles
+
+	files   []*File
+	where   map[string]*File
+	tensors []TensorInfo // sorted by name
+}
+
+// OpenFolder opens the weights of the model folder dir, validating every
+// safetensors header and, for a sharded checkpoint, that each tensor of the
+// index is in the shard the index names. config.json is not read (see
+// LoadConfig); a folder without weights is an error saying what is missing.
+// When both model.safetensors and an index exist, model.safetensors is used,
+// as transformers does.
+func OpenFolder(dir string) (*Folder, error) {
+	ff, err := ScanFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !ff.HasWeights() {
+		return nil, ff.Check(false)
+	}
+	fo := &Folder{Files: ff, where: map[string]*File{}}
+	if ff.Weights != "" {
+		f, err := Open(ff.Weights)
+		if err != nil {
+			return nil, err
+		}
+		fo.files = []*File{f}
+		for _, t := range f.tensors {
+			fo.where[t.Name] = f
+		}
+		fo.tensors = f.Tensors()
+		return fo, nil
+	}
+	if err := fo.openShards(ff.WeightsIndex); err != nil {
+		fo.Close()
+		return nil, err
+	}
+	return fo, nil
+}
+
+func (fo *Folder) openShards(indexPath string) error {
+	data, err := os.ReadFile(indexPath)
+	if err != nil {
+		return fmt.Errorf("open model folder: %w", err)
+	}
+	var idx struct {
+		WeightMap map[string]string `json:"weight_map"`
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return fmt.Errorf("open %s: key \"weight_map\" must map tensor names to shard files: %s", indexPath, jsonTypeError(err))
+	}
+	if len(idx.WeightMap) == 0 {
+		return fmt.Errorf("open %s: weight_map is missing or empty", indexPath)
+	}
+	shards := map[string]*File{}
+	names := make([]string, 0, len(idx.WeightMap))
+	for name := range idx.WeightMap {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		shard := idx.WeightMap[name]
+		f, ok := shards[shard]
+		if !ok {
+			if !filepath.IsLocal(shard) {
+				return fmt.Errorf("open %s: tensor %q: shard %q is not a file inside the folder", indexPath, name, shard)
+			}
+			f, err = Open(filepath.Join(fo.Files.Dir, shard))
+			if err != nil {
+				return fmt.Errorf("open %s: shard of tensor %q: %w", indexPath, name, err)
+			}
+			shards[shard] = f
+			fo.files = append(fo.files, f)
+		}
+		t, ok := f.Tensor(name)
+		if !ok {
+			return fmt.Errorf("open %s: tensor %q: the index places it in %s, which has no such tensor", indexPath, name, shard)
+		}
+		fo.where[name] = f
+		fo.tensors = append(fo.tensors, t)
+	}
+	return nil
+}
+
+// Dir is the folder's path.
+func (fo *Folder) Dir() string { return fo.Files.Dir }
+
+// Tensors lists every tensor of the checkpoint sorted by name (a copy).
+func (fo *Folder) Tensors() []TensorInfo {
+	out := make([]TensorInfo, len(fo.tensors))
+	copy(out, fo.tensors)
+	return out
+}
+
+// Tensor looks up one tensor by name.
+func (fo *Folder) Tensor(name string) (TensorInfo, bool) {
+	f, ok := fo.where[name]
+	if !ok {
+		return TensorInfo{}, false
+	}
+	return f.Tensor(name)
+}
+
+func (fo *Folder) file(name string) (*File, error) {
+	f, ok := fo.where[name]
+	if !ok {
+		return nil, fmt.Errorf("read model folder %s: tensor %q: %w", fo.Files.Dir, name, ErrNotFound)
+	}
+	return f, nil
+}
+
+// ReadFloat32 reads a tensor into dst (see File.ReadFloat32).
+func (fo *Folder) ReadFloat32(name string, dst []float32) error {
+	f, err := fo.file(name)
+	if err != nil {
+		return err
+	}
+	return f.ReadFloat32(name, dst)
+}
+
+// ReadInt32 reads an integer tensor into dst (see File.ReadInt32).
+func (fo *Folder) ReadInt32(name string, dst []int32) error {
+	f, err := fo.file(name)
+	if err != nil {
+		return err
+	}
+	return f.ReadInt32(name, dst)
+}
+
+// Close closes every file of the folder.
+func (fo *Folder) Close() error {
+	var errs []error
+	for _, f := range fo.files {
+		errs = append(errs, f.Close())
+	}
+	fo.files = nil
+	return errors.Join(errs...)
+}
+
+// TensorSpec is a tensor a model expects: its name and shape.
+type TensorSpec struct {
+	Name  string
+	Shape []int
+}
+
+// Qwen2Tensors lists the tensors of a Qwen2 checkpoint for c, in HF names
+// and layout (linear weights are [out, in]). lm_head.weight is listed only
+// when the embeddings are not tied; q/k/v biases only when c.QKVBias.
+func Qwen2Tensors(c Config) []TensorSpec {
+	d, hd := c.HiddenSize, c.HeadSize()
+	q, kv, ff := c.NumAttentionHeads*hd, c.NumKeyValueHeads*hd, c.IntermediateSize
+	specs := []TensorSpec{{"model.embed_tokens.weight", []int{c.VocabSize, d}}}
+	for i := 0; i < c.NumHiddenLayers; i++ {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		specs = append(specs,
+			TensorSpec{p + "input_layernorm.weight", []int{d}},
+			TensorSpec{p + "self_attn.q_proj.weight", []int{q, d}},
+			TensorSpec{p + "self_attn.k_proj.weight", []int{kv, d}},
+			TensorSpec{p + "self_attn.v_proj.weight", []int{kv, d}},
+		)
+		if c.QKVBias {
+			specs = append(specs,
+				TensorSpec{p + "self_attn.q_proj.bias", []int{q}},
+				TensorSpec{p + "self_attn.k_proj.bias", []int{kv}},
+				TensorSpec{p + "self_attn.v_proj.bias", []int{kv}},
+			)
+		}
+		specs = append(specs,
+			TensorSpec{p + "self_attn.o_proj.weight", []int{d, q}},
+			TensorSpec{p + "post_attention_layernorm.weight", []int{d}},
+			TensorSpec{p + "mlp.gate_proj.weight", []int{ff, d}},
+			TensorSpec{p + "mlp.up_proj.weight", []int{ff, d}},
+			TensorSpec{p + "mlp.down_proj.weight", []int{d, ff}},
+		)
+	}
+	specs = append(specs, TensorSpec{"model.norm.weight", []int{d}})
+	if !c.TieWordEmbeddings {
+		specs = append(specs, TensorSpec{"lm_head.weight", []int{c.VocabSize, d}})
+	}
+	return specs
+}
+
+// CheckQwen2 verifies that the checkpoint holds every tensor Qwen2Tensors(c)
+// lists, with that shape and a float dtype. With tied embeddings a stray
+// lm_head.weight is allowed if its shape fits. Other extra tensors are
+// ignored. It reports up to 10 problems, each naming file and tensor.
+func (fo *Folder) CheckQwen2(c Config) error {
+	var errs []error
+	more := 0
+	add := func(err error) {
+		if len(errs) < 10 {
+			errs = append(errs, err)
+		} else {
+			more++
+		}
+	}
+	specs := Qwen2Tensors(c)
+	if c.TieWordEmbeddings {
+		if _, ok := fo.where["lm_head.weight"]; ok {
+			specs = append(specs, TensorSpec{"lm_head.weight", []int{c.VocabSize, c.HiddenSize}})
+		}
+	}
+	for _, s := range specs {
+		t, ok := fo.Tensor(s.Name)
+		if !ok {
+			add(fmt.Errorf("load %s: tensor %q: missing (config wants shape %v)", fo.weightsName(), s.Name, s.Shape))
+			continue
+		}
+		if !equalShape(t.Shape, s.Shape) {
+			add(fmt.Errorf("load %s: tensor %q: shape %v but config wants %v", t.File, s.Name, t.Shape, s.Shape))
+		}
+		if !t.DType.IsFloat() {
+			add(fmt.Errorf("load %s: tensor %q: dtype %s but weights must be F32, BF16, F16 or F64", t.File, s.Name, t.DType))
+		}
+	}
+	if more > 0 {
+		errs = append(errs, fmt.Errorf("… and %d more problems", more))
+	}
+	return errors.Join(errs...)
+}
+
+func (fo *Folder) weightsName() string {
+	if fo.Files.Weights != "" {
+		return fo.Files.Weights
+	}
+	return fo.Files.WeightsIndex
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

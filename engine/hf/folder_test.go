@@ -1,0 +1,229 @@
+package hf
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func touch(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestFolderCheck(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		files   []string
+		needTok bool
+		want    []string // substrings; none means Check passes
+		notWant string
+	}{
+		{"empty", nil, true, []string{"missing config.json, model.safetensors (or model.safetensors.index.json with its shards), tokenizer.json", "found nothing relevant", "huggingface-cli download"}, ""},
+		{"complete single", []string{"config.json", "model.safetensors", "tokenizer.json"}, true, nil, ""},
+		{"complete sharded", []string{"config.json", "model.safetensors.index.json", "tokenizer.json", "generation_config.json"}, true, nil, ""},
+		{"no tokenizer needed", []string{"config.json", "model.safetensors"}, false, nil, ""},
+		{"no tokenizer", []string{"config.json", "model.safetensors", "tokenizer_config.json"}, true, []string{"missing tokenizer.json", "found config.json, model.safetensors, tokenizer_config.json"}, "missing config.json"},
+		{"pickle weights", []string{"config.json", "pytorch_model.bin", "tokenizer.json"}, true, []string{"missing model.safetensors", "PyTorch pickle weights (pytorch_model.bin)", "safe_serialization=True"}, "missing config.json"},
+		{"shards without index", []string{"config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}, false, []string{"other safetensors files (model-00001-of-00002.safetensors, model-00002-of-00002.safetensors)", "the index is missing"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			touch(t, dir, c.files...)
+			ff, err := ScanFolder(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = ff.Check(c.needTok)
+			if len(c.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Check passed")
+			}
+			msg := err.Error()
+			for _, w := range append(c.want, "model folder "+dir+" is incomplete") {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q\nwant it to contain %q", msg, w)
+				}
+			}
+			if c.notWant != "" && strings.Contains(msg, c.notWant) {
+				t.Errorf("error %q should not contain %q", msg, c.notWant)
+			}
+		})
+	}
+	if _, err := ScanFolder(filepath.Join(t.TempDir(), "absent")); err == nil {
+		t.Error("ScanFolder of a missing dir succeeded")
+	}
+	if _, err := OpenFolder(t.TempDir()); err == nil || !strings.Contains(err.Error(), "missing config.json, model.safetensors") {
+		t.Errorf("OpenFolder of an empty dir: %v", err)
+	}
+}
+
+func tinyConfig() Config {
+	return Config{ModelType: "qwen2", VocabSize: 16, HiddenSize: 8, IntermediateSize: 12, NumHiddenLayers: 2,
+		NumAttentionHeads: 2, NumKeyValueHeads: 1, MaxPositionEmbeddings: 64, RMSNormEps: 1e-6, RopeTheta: 1e4,
+		QKVBias: true, HiddenAct: "silu"}
+}
+
+func tinyTensors(c Config) []NamedTensor {
+	var ts []NamedTensor
+	for i, s := range Qwen2Tensors(c) {
+		n, _ := numElements(s.Shape, math.MaxInt64)
+		d := make([]float32, n)
+		for j := range d {
+			d[j] = float32(i) + float32(j)/1024
+		}
+		ts = append(ts, NamedTensor{s.Name, s.Shape, d})
+	}
+	return ts
+}
+
+func TestShardedFolder(t *testing.T) {
+	c := tinyConfig()
+	ts := tinyTensors(c)
+	dir := t.TempDir()
+	names, err := WriteSafetensorsSharded(dir, ts, BF16, nil, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 3 || names[len(names)-1] != IndexFile || names[0] != fmt.Sprintf("model-00001-of-%05d.safetensors", len(names)-1) {
+		t.Fatalf("files %v", names)
+	}
+	if err := c.Write(filepath.Join(dir, ConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	fo, err := OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fo.Close()
+	if err := fo.CheckQwen2(c); err != nil {
+		t.Fatal(err)
+	}
+	if len(fo.Tensors()) != len(ts) {
+		t.Fatalf("%d tensors, want %d", len(fo.Tensors()), len(ts))
+	}
+	for _, nt := range ts {
+		got := readF32(t, fo, nt.Name)
+		for i := range got {
+			if got[i] != BF16ToFloat32(Float32ToBF16(nt.Data[i])) {
+				t.Fatalf("%s[%d] = %v, want %v", nt.Name, i, got[i], nt.Data[i])
+			}
+		}
+	}
+	if err := fo.ReadFloat32("nope", nil); err == nil || !strings.Contains(err.Error(), `tensor "nope": no such tensor`) {
+		t.Errorf("missing tensor: %v", err)
+	}
+
+	// Everything fits: a single model.safetensors, no index.
+	dir2 := t.TempDir()
+	names, err = WriteSafetensorsSharded(dir2, ts, F32, nil, 0)
+	if err != nil || len(names) != 1 || names[0] != WeightsFile {
+		t.Fatalf("unsharded: %v %v", names, err)
+	}
+	// Re-sharding the same folder removes the single file, and back again.
+	if _, err := WriteSafetensorsSharded(dir2, ts, F32, nil, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if ff, _ := ScanFolder(dir2); ff.Weights != "" || ff.WeightsIndex == "" {
+		t.Errorf("after sharding: %+v", ff)
+	}
+	if _, err := WriteSafetensorsSharded(dir2, ts, F32, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ff, _ := ScanFolder(dir2); ff.Weights == "" || ff.WeightsIndex != "" {
+		t.Errorf("after unsharding: %+v", ff)
+	}
+}
+
+func TestShardedFolderErrors(t *testing.T) {
+	c := tinyConfig()
+	ts := tinyTensors(c)
+	for _, cse := range []struct {
+		name  string
+		index string
+		want  string
+	}{
+		{"not json", `{"weight_map": [1]}`, `key "weight_map" must map tensor names to shard files`},
+		{"empty map", `{"metadata": {}}`, "weight_map is missing or empty"},
+		{"escaping shard", `{"weight_map": {"model.norm.weight": "../x.safetensors"}}`, `tensor "model.norm.weight": shard "../x.safetensors" is not a file inside the folder`},
+		{"missing shard", `{"weight_map": {"model.norm.weight": "gone.safetensors"}}`, `shard of tensor "model.norm.weight": open safetensors: open `},
+		{"tensor not in shard", `{"weight_map": {"model.nothing": "model-00001-of-00003.safetensors"}}`, `tensor "model.nothing": the index places it in model-00001-of-00003.safetensors, which has no such tensor`},
+	} {
+		t.Run(cse.name, func(t *testing.T) {
+			dir := t.TempDir()
+			names, err := WriteSafetensorsSharded(dir, ts, F32, nil, 2000)
+			if err != nil || len(names) != 4 {
+				t.Fatalf("%v %v", names, err)
+			}
+			ip := filepath.Join(dir, IndexFile)
+			os.WriteFile(ip, []byte(cse.index), 0o644)
+			fo, err := OpenFolder(dir)
+			if err == nil {
+				fo.Close()
+				t.Fatal("OpenFolder succeeded")
+			}
+			if !strings.Contains(err.Error(), cse.want) || !strings.Contains(err.Error(), ip) {
+				t.Errorf("error %q\nwant it to contain %q and %s", err, cse.want, ip)
+			}
+		})
+	}
+}
+
+func TestCheckQwen2(t *testing.T) {
+	c := tinyConfig()
+	ts := tinyTensors(c)
+	// Break one shape, drop one tensor, store one as integers.
+	for i := range ts {
+		switch ts[i].Name {
+		case "model.layers.0.mlp.up_proj.weight":
+			ts[i].Shape = []int{12, 4}
+			ts[i].Data = ts[i].Data[:48]
+		}
+	}
+	var kept []NamedTensor
+	for _, nt := range ts {
+		if nt.Name != "model.layers.1.self_attn.k_proj.bias" && nt.Name != "lm_head.weight" {
+			kept = append(kept, nt)
+		}
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, WeightsFile)
+	if err := WriteSafetensors(p, kept, F32, nil); err != nil {
+		t.Fatal(err)
+	}
+	fo, err := OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fo.Close()
+	err = fo.CheckQwen2(c)
+	if err == nil {
+		t.Fatal("CheckQwen2 passed")
+	}
+	for _, w := range []string{
+		"load " + p + `: tensor "model.layers.0.mlp.up_proj.weight": shape [12 4] but config wants [12 8]`,
+		"load " + p + `: tensor "model.layers.1.self_attn.k_proj.bias": missing (config wants shape [4])`,
+		`tensor "lm_head.weight": missing (config wants shape [16 8])`,
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q\nwant it to contain %q", err, w)
+		}
+	}
+	// Tied: lm_head is not needed.
+	c.TieWordEmbeddings = true
+	if err := fo.CheckQwen2(c); err == nil || strings.Contains(err.Error(), "lm_head") {
+		t.Errorf("tied: %v", err)
+	}
+}

@@ -1,0 +1,295 @@
+package hf
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// NamedTensor is a float32 tensor to be written.
+type NamedTensor struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// IndexFile is the name of the index of a sharded checkpoint.
+const IndexFile = "model.safetensors.index.json"
+
+// WeightsFile is the name of a single-file checkpoint.
+const WeightsFile = "model.safetensors"
+
+// WriteSafetensors writes tensors to path as dtype (F32 or BF16; BF16 rounds
+// to nearest even). The header lists tensors sorted by name, with the data in
+// the same order, and always carries __metadata__ with "format": "pt" (extra
+// metadata entries are added to it). The file is written atomically.
+func WriteSafetensors(path string, tensors []NamedTensor, dtype DType, metadata map[string]string) error {
+	if err := writeSafetensors(path, tensors, dtype, metadata); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeSafetensors(path string, tensors []NamedTensor, dtype DType, metadata map[string]string) error {
+	if dtype != F32 && dtype != BF16 {
+		return fmt.Errorf("dtype %s cannot be written (want F32 or BF16)", dtype)
+	}
+	ts, err := sortedTensors(tensors)
+	if err != nil {
+		return err
+	}
+	hdr, err := buildHeader(ts, dtype, metadata)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		var lb [8]byte
+		binary.LittleEndian.PutUint64(lb[:], uint64(len(hdr)))
+		if _, err := w.Write(lb[:]); err != nil {
+			return err
+		}
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
+		buf := make([]byte, chunkBytes)
+		for _, t := range ts {
+			if err := encodeTensor(w, buf, t.Data, dtype); err != nil {
+				return fmt.Errorf("tensor %q: %w", t.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// sortedTensors checks names, shapes and lengths and returns the tensors
+// sorted by name.
+func sortedTensors(tensors []NamedTensor) ([]NamedTensor, error) {
+	ts := make([]NamedTensor, len(tensors))
+	copy(ts, tensors)
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
+	for i, t := range ts {
+		switch {
+		case t.Name == "":
+			return nil, errors.New("a tensor has an empty name")
+		case t.Name == "__metadata__":
+			return nil, errors.New(`a tensor is named "__metadata__", which the format reserves`)
+		case !utf8.ValidString(t.Name):
+			return nil, fmt.Errorf("tensor name %q is not valid UTF-8", t.Name)
+		case i > 0 && ts[i-1].Name == t.Name:
+			return nil, fmt.Errorf("tensor %q appears twice", t.Name)
+		}
+		n, ok := numElements(t.Shape, math.MaxInt64/8)
+		if !ok {
+			return nil, fmt.Errorf("tensor %q: invalid shape %v", t.Name, t.Shape)
+		}
+		if int64(len(t.Data)) != n {
+			return nil, fmt.Errorf("tensor %q: shape %v has %d elements but Data has %d", t.Name, t.Shape, n, len(t.Data))
+		}
+	}
+	return ts, nil
+}
+
+// buildHeader renders the JSON header, padded with spaces to a multiple of 8
+// bytes so the data section starts aligned.
+func buildHeader(ts []NamedTensor, dtype DType, metadata map[string]string) ([]byte, error) {
+	meta := map[string]string{"format": "pt"}
+	for k, v := range metadata {
+		meta[k] = v
+	}
+	mb, err := json.Marshal(meta) // map keys come out sorted
+	if err != nil {
+		return nil, err
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"__metadata__":`)
+	sb.Write(mb)
+	off := int64(0)
+	size := int64(dtype.Size())
+	for _, t := range ts {
+		nb, _ := json.Marshal(t.Name)
+		end := off + int64(len(t.Data))*size
+		sb.WriteByte(',')
+		sb.Write(nb)
+		sb.WriteString(`:{"dtype":"`)
+		sb.WriteString(string(dtype))
+		sb.WriteString(`","shape":[`)
+		for i, d := range t.Shape {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(strconv.Itoa(d))
+		}
+		sb.WriteString(`],"data_offsets":[`)
+		sb.WriteString(strconv.FormatInt(off, 10))
+		sb.WriteByte(',')
+		sb.WriteString(strconv.FormatInt(end, 10))
+		sb.WriteString("]}")
+		off = end
+	}
+	sb.WriteByte('}')
+	for sb.Len()%8 != 0 {
+		sb.WriteByte(' ')
+	}
+	if sb.Len() > MaxHeaderBytes {
+		return nil, fmt.Errorf("header would be %d bytes, over the %d-byte limit", sb.Len(), MaxHeaderBytes)
+	}
+	return []byte(sb.String()), nil
+}
+
+func encodeTensor(w io.Writer, buf []byte, data []float32, dtype DType) error {
+	size := dtype.Size()
+	per := len(buf) / size
+	for len(data) > 0 {
+		n := min(per, len(data))
+		b := buf[:n*size]
+		switch dtype {
+		case F32:
+			for i, v := range data[:n] {
+				binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+			}
+		case BF16:
+			for i, v := range data[:n] {
+				binary.LittleEndian.PutUint16(b[2*i:], Float32ToBF16(v))
+			}
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+// WriteSafetensorsSharded writes tensors into dir as a checkpoint whose
+// files hold at most maxShardBytes of tensor data each (a single tensor
+// larger than that gets a shard of its own). When everything fits in one
+// shard it writes model.safetensors alone; otherwise it writes
+// model-00001-of-0000N.safetensors … and model.safetensors.index.json, the
+// index last. A model.safetensors or index left by an earlier write of the
+// other form is removed, since OpenFolder would prefer model.safetensors.
+// It returns the names of the files written. A maxShardBytes of zero or less
+// means no limit.
+func WriteSafetensorsSharded(dir string, tensors []NamedTensor, dtype DType, metadata map[string]string, maxShardBytes int64) ([]string, error) {
+	if dtype != F32 && dtype != BF16 {
+		return nil, fmt.Errorf("write %s: dtype %s cannot be written (want F32 or BF16)", dir, dtype)
+	}
+	ts, err := sortedTensors(tensors)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", dir, err)
+	}
+	size := int64(dtype.Size())
+	var shards [][]NamedTensor
+	var cur []NamedTensor
+	var curBytes, total int64
+	for _, t := range ts {
+		b := int64(len(t.Data)) * size
+		total += b
+		if maxShardBytes > 0 && len(cur) > 0 && curBytes+b > maxShardBytes {
+			shards = append(shards, cur)
+			cur, curBytes = nil, 0
+		}
+		cur = append(cur, t)
+		curBytes += b
+	}
+	if len(cur) > 0 || len(shards) == 0 {
+		shards = append(shards, cur)
+	}
+	if len(shards) == 1 {
+		if err := WriteSafetensors(filepath.Join(dir, WeightsFile), shards[0], dtype, metadata); err != nil {
+			return nil, err
+		}
+		if err := removeStale(filepath.Join(dir, IndexFile)); err != nil {
+			return nil, err
+		}
+		return []string{WeightsFile}, nil
+	}
+	weightMap := map[string]string{}
+	var names []string
+	for i, s := range shards {
+		name := fmt.Sprintf("model-%05d-of-%05d.safetensors", i+1, len(shards))
+		if err := WriteSafetensors(filepath.Join(dir, name), s, dtype, metadata); err != nil {
+			return nil, err
+		}
+		for _, t := range s {
+			weightMap[t.Name] = name
+		}
+		names = append(names, name)
+	}
+	idx := struct {
+		Metadata  map[string]any    `json:"metadata"`
+		WeightMap map[string]string `json:"weight_map"`
+	}{map[string]any{"total_size": total}, weightMap}
+	js, err := json.MarshalIndent(idx, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	js = append(js, '\n')
+	ip := filepath.Join(dir, IndexFile)
+	if err := writeAtomic(ip, func(w io.Writer) error { _, err := w.Write(js); return err }); err != nil {
+		return nil, fmt.Errorf("write %s: %w", ip, err)
+	}
+	// OpenFolder prefers model.safetensors to the index: drop a stale one.
+	if err := removeStale(filepath.Join(dir, WeightsFile)); err != nil {
+		return nil, err
+	}
+	return append(names, IndexFile), nil
+}
+
+func removeStale(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove stale %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeAtomic writes a file through fill into a temporary file beside path,
+// syncs it, renames it over path and syncs the directory.
+func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, chunkBytes)
+	if err = fill(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,118 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/rlt-workbench/rlt/compute"
+)
+
+// KVCache keeps each layer's keys and values for B sequences of up to
+// MaxLen tokens, [B, KV, MaxLen, hd] per layer, so decoding a token costs one
+// row of work instead of the whole prefix.
+type KVCache struct {
+	B, MaxLen int
+	// Len is how many positions are filled (the same for every sequence:
+	// shorter prompts are left-padded and masked by KStart).
+	Len    int
+	KStart []int32
+	k, v   []*compute.Tensor
+}
+
+// NewCache allocates a cache for B sequences of up to maxLen tokens.
+func (m *Model) NewCache(B, maxLen int) (*KVCache, error) {
+	if B <= 0 || maxLen <= 0 {
+		return nil, fmt.Errorf("kv cache: batch %d and length %d must be positive", B, maxLen)
+	}
+	if maxLen > m.Cfg.MaxPos {
+		return nil, fmt.Errorf("kv cache: length %d is beyond max_position_embeddings %d", maxLen, m.Cfg.MaxPos)
+	}
+	c := &KVCache{B: B, MaxLen: maxLen, KStart: make([]int32, B)}
+	hd := m.Cfg.HeadDim()
+	for i := 0; i < m.Cfg.Layers; i++ {
+		c.k = append(c.k, m.be.New(fmt.Sprintf("cache.%d.k", i), B, m.Cfg.KVHeads, maxLen, hd))
+		c.v = append(c.v, m.be.New(fmt.Sprintf("cache.%d.v", i), B, m.Cfg.KVHeads, maxLen, hd))
+	}
+	return c, nil
+}
+
+// Reset empties the cache for reuse with new left-padding offsets.
+func (c *KVCache) Reset(kStart []int32) {
+	c.Len = 0
+	if kStart == nil {
+		clear(c.KStart)
+	} else {
+		copy(c.KStart, kStart)
+	}
+}
+
+// Decode feeds Tn new tokens per sequence (tokens [B·Tn], row-major) through
+// the model at positions c.Len.. and returns the logits of each sequence's
+// last new token, [B, V]. The tape must not be recording. Rotary positions
+// count from each sequence's first real token.
+func (m *Model) Decode(tp *compute.Tape, c *KVCache, tokens []int32, tn int) *compute.Tensor {
+	cfg := m.Cfg
+	if tp.Recording() {
+		return failf(tp, "decode: the tape is recording; decoding needs no-grad mode")
+	}
+	if tn <= 0 || len(tokens) != c.B*tn {
+		return failf(tp, "decode: %d tokens for %d sequences of %d new tokens", len(tokens), c.B, tn)
+	}
+	if c.Len+tn > c.MaxLen {
+		return failf(tp, "decode: %d more tokens do not fit after %d in a cache of %d", tn, c.Len, c.MaxLen)
+	}
+	pos := m.decodePos(c, tn)
+	ad := compute.AttnDims{B: c.B, T: tn, H: cfg.Heads, KV: cfg.KVHeads, HeadDim: cfg.HeadDim()}
+	eps := float32(cfg.RMSEps)
+	x := tp.Embedding(m.Embed, tokens)
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		h := tp.RMSNorm(x, l.InputNorm, eps)
+		q := tp.RoPE(tp.Linear(h, l.Q, l.QBias), pos, m.rope, cfg.Heads)
+		k := tp.RoPE(tp.Linear(h, l.K, l.KBias), pos, m.rope, cfg.KVHeads)
+		v := tp.Linear(h, l.V, l.VBias)
+		a := tp.CachedAttention(q, k, v, c.k[i], c.v[i], ad, c.MaxLen, c.Len, c.KStart)
+		x = tp.Add(x, tp.Linear(a, l.O, nil))
+		h = tp.RMSNorm(x, l.PostAttnNorm, eps)
+		mlp := tp.SwiGLU(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
+		x = tp.Add(x, tp.Linear(mlp, l.Down, nil))
+	}
+	if tn > 1 {
+		x = tp.GatherRows(x, m.lastRows(c.B, tn))
+	}
+	x = tp.RMSNorm(x, m.Norm, eps)
+	logits := tp.Linear(x, m.LMHead, nil)
+	if tp.Err() == nil {
+		c.Len += tn
+	}
+	return logits
+}
+
+// decodePos gives rotary positions for the next tn tokens of each sequence,
+// counted from its first real token; padding gets position 0.
+func (m *Model) decodePos(c *KVCache, tn int) []int32 {
+	if cap(m.dpos) < c.B*tn {
+		m.dpos = make([]int32, c.B*tn)
+	}
+	p := m.dpos[:c.B*tn]
+	for b := 0; b < c.B; b++ {
+		for t := 0; t < tn; t++ {
+			v := int32(c.Len+t) - c.KStart[b]
+			if v < 0 {
+				v = 0
+			}
+			p[b*tn+t] = v
+		}
+	}
+	return p
+}
+
+func (m *Model) lastRows(B, tn int) []int32 {
+	if cap(m.last) < B {
+		m.last = make([]int32, B)
+	}
+	r := m.last[:B]
+	for b := range r {
+		r[b] = int32(b*tn + tn - 1)
+	}
+	return r
+}

@@ -1,0 +1,282 @@
+// Package model is the Qwen2-style decoder the workbench trains and samples:
+// RMSNorm, rotary positions, grouped-query attention with q/k/v biases, a
+// SwiGLU MLP, tied or untied embeddings. Parameters carry their Hugging Face
+// names, so checkpoints load by name with no mapping table. It computes on
+// any compute.Backend, through a compute.Tape.
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/rlt-workbench/rlt/compute"
+)
+
+// Config is the shape of a model (the subset of a Hugging Face Qwen2
+// config.json that changes the computation).
+type Config struct {
+	Vocab        int     // vocab_size: rows of the embedding
+	Hidden       int     // hidden_size
+	Intermediate int     // intermediate_size
+	Layers       int     // num_hidden_layers
+	Heads        int     // num_attention_heads
+	KVHeads      int     // num_key_value_heads
+	RMSEps       float64 // rms_norm_eps
+	RopeTheta    float64 // rope_theta
+	MaxPos       int     // max_position_embeddings
+	Tied         bool    // tie_word_embeddings
+	QKVBias      bool    // q/k/v projections have biases (true for Qwen2)
+}
+
+// HeadDim is the width of one attention head.
+func (c Config) HeadDim() int { return c.Hidden / c.Heads }
+
+// Validate says what is wrong with a shape.
+func (c Config) Validate() error {
+	switch {
+	case c.Vocab <= 0, c.Hidden <= 0, c.Intermediate <= 0, c.Layers <= 0, c.Heads <= 0, c.KVHeads <= 0, c.MaxPos <= 0:
+		return fmt.Errorf("model config: sizes must be positive (vocab %d, hidden %d, intermediate %d, layers %d, heads %d, kv heads %d, max positions %d)",
+			c.Vocab, c.Hidden, c.Intermediate, c.Layers, c.Heads, c.KVHeads, c.MaxPos)
+	case c.Hidden%c.Heads != 0:
+		return fmt.Errorf("model config: hidden size %d is not a multiple of %d heads", c.Hidden, c.Heads)
+	case c.Heads%c.KVHeads != 0:
+		return fmt.Errorf("model config: %d attention heads cannot be shared by %d kv heads", c.Heads, c.KVHeads)
+	case c.HeadDim()%2 != 0:
+		return fmt.Errorf("model config: head size %d must be even for rotary positions", c.HeadDim())
+	case !(c.RMSEps > 0) || !(c.RopeTheta > 0):
+		return fmt.Errorf("model config: rms_norm_eps (%g) and rope_theta (%g) must be positive", c.RMSEps, c.RopeTheta)
+	}
+	return nil
+}
+
+// Layer holds one decoder block's parameters.
+type Layer struct {
+	InputNorm, PostAttnNorm *compute.Tensor
+	Q, K, V, O              *compute.Tensor
+	QBias, KBias, VBias     *compute.Tensor // nil without QKVBias
+	Gate, Up, Down          *compute.Tensor
+}
+
+// Model is a decoder's parameters on a backend.
+type Model struct {
+	Cfg     Config
+	Embed   *compute.Tensor
+	Layers  []Layer
+	Norm    *compute.Tensor
+	LMHead  *compute.Tensor // the same tensor as Embed when tied
+	be      compute.Backend
+	rope    *compute.RoPETable
+	params  []Param
+	tensors []*compute.Tensor
+
+	pos        []int32 // default positions for the last (posB, posT)
+	posB, posT int
+	dpos, last []int32 // decode scratch
+}
+
+// Param is a parameter with its Hugging Face name.
+type Param struct {
+	Name   string
+	Tensor *compute.Tensor
+}
+
+// New allocates a model with zeroed parameters.
+func New(be compute.Backend, cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Model{Cfg: cfg, be: be}
+	d, f, hd := cfg.Hidden, cfg.Intermediate, cfg.HeadDim()
+	add := func(name string, dims ...int) *compute.Tensor {
+		t := be.New(name, dims...)
+		m.params = append(m.params, Param{Name: name, Tensor: t})
+		return t
+	}
+	m.Embed = add("model.embed_tokens.weight", cfg.Vocab, d)
+	for i := 0; i < cfg.Layers; i++ {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		l := Layer{
+			InputNorm: add(p+"input_layernorm.weight", d),
+			Q:         add(p+"self_attn.q_proj.weight", cfg.Heads*hd, d),
+			K:         add(p+"self_attn.k_proj.weight", cfg.KVHeads*hd, d),
+			V:         add(p+"self_attn.v_proj.weight", cfg.KVHeads*hd, d),
+		}
+		if cfg.QKVBias {
+			l.QBias = add(p+"self_attn.q_proj.bias", cfg.Heads*hd)
+			l.KBias = add(p+"self_attn.k_proj.bias", cfg.KVHeads*hd)
+			l.VBias = add(p+"self_attn.v_proj.bias", cfg.KVHeads*hd)
+		}
+		l.O = add(p+"self_attn.o_proj.weight", d, cfg.Heads*hd)
+		l.PostAttnNorm = add(p+"post_attention_layernorm.weight", d)
+		l.Gate = add(p+"mlp.gate_proj.weight", f, d)
+		l.Up = add(p+"mlp.up_proj.weight", f, d)
+		l.Down = add(p+"mlp.down_proj.weight", d, f)
+		m.Layers = append(m.Layers, l)
+	}
+	m.Norm = add("model.norm.weight", d)
+	if cfg.Tied {
+		m.LMHead = m.Embed
+	} else {
+		m.LMHead = add("lm_head.weight", cfg.Vocab, d)
+	}
+	m.rope = be.NewRoPETable(cfg.MaxPos, hd, cfg.RopeTheta)
+	return m, nil
+}
+
+// Params lists the parameters by Hugging Face name (a tied model has no
+// lm_head entry), in a fixed order.
+func (m *Model) Params() []Param { return m.params }
+
+// Tensors lists the parameter tensors in Params order. The slice is shared:
+// do not modify it.
+func (m *Model) Tensors() []*compute.Tensor {
+	if len(m.tensors) != len(m.params) {
+		m.tensors = make([]*compute.Tensor, len(m.params))
+		for i, p := range m.params {
+			m.tensors[i] = p.Tensor
+		}
+	}
+	return m.tensors
+}
+
+// Backend returns the backend the parameters live on.
+func (m *Model) Backend() compute.Backend { return m.be }
+
+// RequireGrad makes every parameter trainable.
+func (m *Model) RequireGrad() {
+	for _, p := range m.params {
+		compute.RequireGrad(m.be, p.Tensor)
+	}
+}
+
+// NumParams counts parameters (tied embeddings once).
+func (m *Model) NumParams() int {
+	n := 0
+	for _, p := range m.params {
+		n += p.Tensor.Len()
+	}
+	return n
+}
+
+// InitRandom fills weights from N(0, std²), biases with zeros and norms with
+// ones, as Qwen2's initialiser does, from a seeded stream.
+func (m *Model) InitRandom(seed uint64, std float64) {
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	for _, p := range m.params {
+		buf := make([]float32, p.Tensor.Len())
+		switch {
+		case p.Tensor.Rank() == 1 && isNorm(p.Name):
+			for i := range buf {
+				buf[i] = 1
+			}
+		case p.Tensor.Rank() == 1:
+			// biases stay zero
+		default:
+			for i := range buf {
+				buf[i] = float32(r.NormFloat64() * std)
+			}
+		}
+		m.be.Write(p.Tensor, buf)
+	}
+}
+
+func isNorm(name string) bool {
+	return len(name) > len("norm.weight") && name[len(name)-len("norm.weight"):] == "norm.weight"
+}
+
+// CopyFrom copies every parameter of src (same config) into m.
+func (m *Model) CopyFrom(src *Model) error {
+	if m.Cfg != src.Cfg {
+		return fmt.Errorf("copy model: configs differ (%+v vs %+v)", m.Cfg, src.Cfg)
+	}
+	for i, p := range m.params {
+		m.be.Copy(p.Tensor, src.params[i].Tensor)
+	}
+	return nil
+}
+
+// Batch is B sequences of T tokens, right-padded (or left-padded with
+// KStart), laid out row-major: token t of sequence b is at b·T + t.
+type Batch struct {
+	B, T   int
+	Tokens []int32 // [B·T]
+	Pos    []int32 // [B·T] rotary positions; nil means 0..T-1 for every sequence
+	KStart []int32 // [B] first real token of each sequence (left padding); nil means 0
+}
+
+// Hidden runs the decoder and returns the final normed hidden states [B·T, d].
+func (m *Model) Hidden(tp *compute.Tape, b *Batch) *compute.Tensor {
+	cfg := m.Cfg
+	n := b.B * b.T
+	if len(b.Tokens) != n || (b.Pos != nil && len(b.Pos) != n) {
+		return failf(tp, "model: batch of %d×%d needs %d tokens and positions, got %d and %d", b.B, b.T, n, len(b.Tokens), len(b.Pos))
+	}
+	if b.T > cfg.MaxPos {
+		return failf(tp, "model: sequence of %d tokens is longer than max_position_embeddings %d", b.T, cfg.MaxPos)
+	}
+	pos := b.Pos
+	if pos == nil {
+		pos = m.defaultPos(b.B, b.T)
+	}
+	ad := compute.AttnDims{B: b.B, T: b.T, H: cfg.Heads, KV: cfg.KVHeads, HeadDim: cfg.HeadDim()}
+	eps := float32(cfg.RMSEps)
+	x := tp.Embedding(m.Embed, b.Tokens)
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		h := tp.RMSNorm(x, l.InputNorm, eps)
+		q := tp.RoPE(tp.Linear(h, l.Q, l.QBias), pos, m.rope, cfg.Heads)
+		k := tp.RoPE(tp.Linear(h, l.K, l.KBias), pos, m.rope, cfg.KVHeads)
+		v := tp.Linear(h, l.V, l.VBias)
+		a := tp.Attention(q, k, v, ad, b.KStart)
+		x = tp.Add(x, tp.Linear(a, l.O, nil))
+		h = tp.RMSNorm(x, l.PostAttnNorm, eps)
+		mlp := tp.SwiGLU(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
+		x = tp.Add(x, tp.Linear(mlp, l.Down, nil))
+	}
+	return tp.RMSNorm(x, m.Norm, eps)
+}
+
+// Logits runs the model over a batch: logits [B·T, V].
+func (m *Model) Logits(tp *compute.Tape, b *Batch) *compute.Tensor {
+	return tp.Linear(m.Hidden(tp, b), m.LMHead, nil)
+}
+
+// TokenLogProbs returns the log-probability of targets[n] (the token that
+// follows position n; < 0 to ignore) under logits·invTemp: [B·T].
+func (m *Model) TokenLogProbs(tp *compute.Tape, b *Batch, targets []int32, invTemp float32) *compute.Tensor {
+	return tp.TokenLogProbs(m.Logits(tp, b), targets, invTemp)
+}
+
+func failf(tp *compute.Tape, format string, args ...any) *compute.Tensor {
+	tp.Fail(fmt.Errorf(format, args...))
+	return nil
+}
+
+// defaultPos is 0..T-1 for each sequence, kept across calls of one shape.
+func (m *Model) defaultPos(B, T int) []int32 {
+	if m.posB == B && m.posT == T {
+		return m.pos
+	}
+	p := make([]int32, B*T)
+	for i := range p {
+		p[i] = int32(i % T)
+	}
+	m.pos, m.posB, m.posT = p, B, T
+	return p
+}
+
+// InitStd is the initialiser's standard deviation Qwen2 configs use.
+const InitStd = 0.02
+
+// NewRandom is New followed by InitRandom.
+func NewRandom(be compute.Backend, cfg Config, seed uint64) (*Model, error) {
+	m, err := New(be, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.InitRandom(seed, InitStd)
+	return m, nil
+}
+
+// MemoryBytes is the float32 size of the parameters.
+func (m *Model) MemoryBytes() int64 { return int64(m.NumParams()) * 4 }

@@ -1,0 +1,71 @@
+// Command rlt is the RLT Workbench: a terminal workbench for training and
+// inspecting Reinforcement-Learned Teachers. main wires the packages
+// (ui → sessions → engine → compute) to subcommands; it has no logic of its own.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one `rlt` subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"model", "make and inspect Hugging Face model folders (init, info)", runModel},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 {
+		usage(stdout, cmds)
+		fmt.Fprintln(stdout, "\nThe interactive workbench (live RLT run on the embedded default) is not built yet.")
+		return 0
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout, cmds)
+		return 0
+	}
+	for _, c := range cmds {
+		if c.name == args[0] {
+			if err := c.run(args[1:], stdout, stderr); err != nil {
+				switch err {
+				case errHelp:
+					return 0
+				case errUsage:
+					return 2
+				}
+				fmt.Fprintf(stderr, "rlt %s: %v\n", c.name, err)
+				return 1
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(stderr, "rlt: unknown command %q\n\n", args[0])
+	usage(stderr, cmds)
+	return 2
+}
+
+func usage(w io.Writer, cmds []command) {
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	var b strings.Builder
+	b.WriteString("rlt: the RLT Workbench\n\nUsage: rlt <command> [arguments]\n\nCommands:\n")
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun 'rlt <command> --help' for a command's flags and examples.\n")
+	io.WriteString(w, b.String())
+}

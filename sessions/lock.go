@@ -1,0 +1,134 @@
+package sessions
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// LockFileName is the file in a run folder that carries the writer lock.
+const LockFileName = "run.lock"
+
+// LockInfo is what a lock holder writes into run.lock.
+type LockInfo struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host,omitempty"`
+	Started time.Time `json:"started"`
+}
+
+// RunLock is an exclusive writer lock on a run folder: an flock(2) on
+// <dir>/run.lock, which holds the owner's pid and start time. The kernel drops
+// the lock when the owning process dies (even by SIGKILL), so a lock left
+// behind by a dead process is simply taken over. flock is per open file and
+// advisory; it is reliable on local file systems, not necessarily on NFS.
+type RunLock struct {
+	f    *os.File
+	path string
+	// Previous is the content left in run.lock by an owner that did not
+	// unlock cleanly (it crashed or was killed), or nil.
+	Previous *LockInfo
+}
+
+// LockedError reports that another process holds a run folder's lock.
+type LockedError struct {
+	Path   string
+	Holder LockInfo // zero PID if the holder has not written its pid yet
+}
+
+func (e *LockedError) Error() string {
+	if e.Holder.PID == 0 {
+		return fmt.Sprintf("%s: run folder is locked by another process (pid not yet written)", e.Path)
+	}
+	host := ""
+	if e.Holder.Host != "" {
+		host = " on " + e.Holder.Host
+	}
+	return fmt.Sprintf("%s: run folder is locked by pid %d%s (started %s)", e.Path, e.Holder.PID, host,
+		e.Holder.Started.Local().Format(time.DateTime))
+}
+
+// ErrLocked is matched by errors.Is for a *LockedError.
+var ErrLocked = errors.New("run folder locked")
+
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// LockRun takes the writer lock on the run folder dir without waiting. If
+// another live process holds it, the error is a *LockedError naming its pid.
+func LockRun(dir string) (*RunLock, error) {
+	path := filepath.Join(dir, LockFileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock run: %w", err)
+	}
+	if err := flockRetry(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		defer f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			info, _ := readLockInfo(f)
+			return nil, &LockedError{Path: path, Holder: info}
+		}
+		return nil, fmt.Errorf("lock run %s: %w", path, err)
+	}
+	l := &RunLock{f: f, path: path}
+	if prev, err := readLockInfo(f); err == nil && prev.PID != 0 {
+		l.Previous = &prev
+	}
+	host, _ := os.Hostname()
+	data, _ := json.Marshal(LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second)})
+	data = append(data, '\n')
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt(data, 0)
+	}
+	if err != nil {
+		l.Unlock()
+		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)
+	}
+	return l, nil
+}
+
+func flockRetry(f *os.File, how int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func readLockInfo(f *os.File) (LockInfo, error) {
+	var info LockInfo
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, 4096))
+	if err != nil {
+		return info, err
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return info, nil
+	}
+	err = json.Unmarshal(data, &info)
+	return info, err
+}
+
+// Path is the lock file's path.
+func (l *RunLock) Path() string { return l.path }
+
+// Unlock empties run.lock (marking a clean exit) and releases the lock. The
+// file itself stays: removing it would let two processes lock different
+// files of the same name.
+func (l *RunLock) Unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	terr := l.f.Truncate(0)
+	uerr := flockRetry(l.f, syscall.LOCK_UN)
+	cerr := l.f.Close()
+	l.f = nil
+	if err := errors.Join(terr, uerr, cerr); err != nil {
+		return fmt.Errorf("unlock %s: %w", l.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func childLockHolder(dir string) error {
+	l, err := LockRun(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Println("locked", os.Getpid())
+	var b [1]byte
+	os.Stdin.Read(b[:]) // hold until the parent closes stdin or kills us
+	return l.Unlock()
+}
+
+func TestLockRunTwoProcesses(t *testing.T) {
+	dir := t.TempDir()
+	c := startChild(t, "lock-holder", dir)
+	pid, _ := strconv.Atoi(strings.Fields(c.expect(t, "locked"))[1])
+
+	_, err := LockRun(dir)
+	var le *LockedError
+	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) {
+		t.Fatalf("second writer: %v", err)
+	}
+	if le.Holder.PID != pid || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", pid)) {
+		t.Fatalf("error %q does not name holder pid %d", err, pid)
+	}
+
+	// SIGKILL: the kernel drops the flock; the stale file is taken over.
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	c.cmd.Wait()
+	l, err := LockRun(dir)
+	if err != nil {
+		t.Fatalf("take over stale lock: %v", err)
+	}
+	if l.Previous == nil || l.Previous.PID != pid {
+		t.Errorf("Previous = %+v, want pid %d", l.Previous, pid)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A clean unlock leaves no Previous for the next owner.
+	c2 := startChild(t, "lock-holder", dir)
+	c2.expect(t, "locked")
+	c2.stdin.Close()
+	if err := c2.cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	l, err = LockRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	if l.Previous != nil {
+		t.Errorf("Previous after clean unlock: %+v", l.Previous)
+	}
+}
+
+func TestLockRunSameProcessTwice(t *testing.T) {
+	// flock is per open file description, so a second LockRun in the same
+	// process also conflicts: one writer per run folder, full stop.
+	dir := t.TempDir()
+	l, err := LockRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	if _, err := LockRun(dir); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second lock in one process: %v", err)
+	}
+}

@@ -1,0 +1,714 @@
+package sessions
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Import of the official RLT trainer's run folder (RLT.md §7):
+//
+//	<dir>/trainer_state.json              log_history: one object per logging step
+//	<dir>/checkpoint-N/trainer_state.json used when the top-level one is absent
+//	<dir>/stored_completions/<step>.csv   columns step, prompt, completion, reward
+//	<dir>/teacher_chats/log.txt           noted, not parsed
+
+// OfficialMetrics is one log_history entry: its step and every numeric value
+// in it by key (including "epoch"; "step" itself is not repeated in Values).
+type OfficialMetrics struct {
+	Step   int
+	Values map[string]float64
+}
+
+// OfficialCompletion is one row of a stored_completions CSV file.
+type OfficialCompletion struct {
+	Step       int
+	Prompt     string
+	Completion string
+	Reward     float64 // NaN when the cell was empty
+	File       string  // base name of the CSV file
+	Row        int     // 1-based data row in that file (header excluded)
+}
+
+// RowIssue is a row or entry skipped on import, with where and why.
+type RowIssue struct {
+	File  string
+	Line  int    // 1-based line where the row starts
+	Field string // the missing or bad field, if it is about one
+	Msg   string
+}
+
+func (i RowIssue) String() string { return fmt.Sprintf("%s:%d: %s", i.File, i.Line, i.Msg) }
+
+// maxIssues bounds the issues kept per file; counts stay exact.
+const maxIssues = 100
+
+// TrainerStateReport describes what ParseTrainerState kept and left out.
+type TrainerStateReport struct {
+	File           string
+	Entries        int        // log_history entries seen
+	NonNumeric     int        // values ignored because they were not numbers
+	NonNumericKeys []string   // their distinct keys, sorted
+	SkippedCount   int        // entries skipped (no usable step, not an object)
+	Skipped        []RowIssue // the first maxIssues of them
+}
+
+// ReadTrainerState reads a Hugging Face trainer_state.json. See
+// ParseTrainerState.
+func ReadTrainerState(path string) ([]OfficialMetrics, TrainerStateReport, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, TrainerStateReport{File: path}, fmt.Errorf("read trainer state: %w", err)
+	}
+	return ParseTrainerState(path, data)
+}
+
+// ParseTrainerState extracts log_history from a trainer_state.json document
+// (name is used in messages). Python's bare NaN, Infinity and -Infinity are
+// accepted as numbers. Each entry needs an integral "step"; every other
+// numeric value is kept by key, non-numeric ones are ignored and counted. A
+// document cut short (the trainer rewrites the file in place) is an error
+// saying so, and the caller may retry.
+func ParseTrainerState(name string, data []byte) ([]OfficialMetrics, TrainerStateReport, error) {
+	rep := TrainerStateReport{File: name}
+	clean := pythonJSON(data)
+	dec := json.NewDecoder(bytes.NewReader(clean))
+	dec.UseNumber()
+	syntax := func(err error) error {
+		var se *json.SyntaxError
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			return fmt.Errorf("%s: incomplete JSON (cut short at byte %d; the trainer may be rewriting it)", name, len(data))
+		case errors.As(err, &se):
+			l, c := lineCol(clean, se.Offset)
+			return fmt.Errorf("%s:%d:%d: %v", name, l, c, se)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, rep, syntax(err)
+	}
+	if tok != json.Delim('{') {
+		return nil, rep, fmt.Errorf("%s:1:1: trainer state is not a JSON object", name)
+	}
+	var out []OfficialMetrics
+	found := false
+	nonNum := map[string]bool{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, rep, syntax(err)
+		}
+		key, _ := kt.(string)
+		if key != "log_history" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, rep, syntax(err)
+			}
+			continue
+		}
+		found = true
+		t, err := dec.Token()
+		if err != nil {
+			return nil, rep, syntax(err)
+		}
+		if t == nil {
+			continue // "log_history": null
+		}
+		if t != json.Delim('[') {
+			l, c := lineCol(clean, dec.InputOffset())
+			return nil, rep, fmt.Errorf("%s:%d:%d: log_history is not a list", name, l, c)
+		}
+		for dec.More() {
+			start := skipSpaceComma(clean, dec.InputOffset())
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, rep, syntax(err)
+			}
+			rep.Entries++
+			line, _ := lineCol(clean, start)
+			m, issue := metricsEntry(raw, nonNum, &rep.NonNumeric)
+			if issue != "" {
+				rep.SkippedCount++
+				if len(rep.Skipped) < maxIssues {
+					rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: "step",
+						Msg: fmt.Sprintf("log_history[%d]: %s", rep.Entries-1, issue)})
+				}
+				continue
+			}
+			out = append(out, m)
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return nil, rep, syntax(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return nil, rep, syntax(err)
+	}
+	if !found {
+		return nil, rep, fmt.Errorf("%s: no log_history in trainer state", name)
+	}
+	for k := range nonNum {
+		rep.NonNumericKeys = append(rep.NonNumericKeys, k)
+	}
+	sort.Strings(rep.NonNumericKeys)
+	return out, rep, nil
+}
+
+func metricsEntry(raw []byte, nonNum map[string]bool, count *int) (OfficialMetrics, string) {
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return OfficialMetrics{}, "not an object"
+	}
+	sv, ok := obj["step"]
+	if !ok {
+		return OfficialMetrics{}, `missing field "step"`
+	}
+	stepF, ok := jsonNumber(sv)
+	if !ok || stepF != math.Trunc(stepF) || math.Abs(stepF) > 1<<53 {
+		return OfficialMetrics{}, fmt.Sprintf(`"step" is not an integer: %v`, sv)
+	}
+	m := OfficialMetrics{Step: int(stepF), Values: make(map[string]float64, len(obj))}
+	for k, v := range obj {
+		if k == "step" {
+			continue
+		}
+		f, ok := jsonNumber(v)
+		if !ok {
+			*count++
+			nonNum[k] = true
+			continue
+		}
+		m.Values[k] = f
+	}
+	return m, ""
+}
+
+// Sentinels that pythonJSON substitutes for Python's bare non-finite numbers.
+const (
+	pyNaN    = "\x00NaN"
+	pyPosInf = "\x00+Inf"
+	pyNegInf = "\x00-Inf"
+)
+
+func jsonNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, false
+		}
+		return f, true
+	case string:
+		switch x {
+		case pyNaN:
+			return math.NaN(), true
+		case pyPosInf:
+			return math.Inf(1), true
+		case pyNegInf:
+			return math.Inf(-1), true
+		}
+	}
+	return 0, false
+}
+
+// pythonJSON rewrites the bare NaN, Infinity and -Infinity that Python's json
+// module writes into sentinel strings, leaving string contents alone. Line
+// structure is preserved.
+func pythonJSON(data []byte) []byte {
+	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
+		return data
+	}
+	out := make([]byte, 0, len(data)+64)
+	inStr, esc := false, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inStr {
+			out = append(out, c)
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch {
+		case c == '"':
+			inStr = true
+		case bytes.HasPrefix(data[i:], []byte("NaN")):
+			out = append(out, `"\u0000NaN"`...)
+			i += len("NaN") - 1
+			continue
+		case bytes.HasPrefix(data[i:], []byte("Infinity")):
+			out = append(out, `"\u0000+Inf"`...)
+			i += len("Infinity") - 1
+			continue
+		case bytes.HasPrefix(data[i:], []byte("-Infinity")):
+			out = append(out, `"\u0000-Inf"`...)
+			i += len("-Infinity") - 1
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func skipSpaceComma(data []byte, off int64) int64 {
+	for off < int64(len(data)) {
+		switch data[off] {
+		case ' ', '\t', '\r', '\n', ',':
+			off++
+			continue
+		}
+		break
+	}
+	return off
+}
+
+// lineCol turns a byte offset into a 1-based line and column.
+func lineCol(data []byte, off int64) (line, col int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	if off < 0 {
+		off = 0
+	}
+	before := data[:off]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return line, col
+}
+
+// CSVReport describes what ParseCompletionsCSV kept and left out.
+type CSVReport struct {
+	File         string
+	Rows         int        // data rows kept
+	SkippedCount int        // data rows skipped
+	Skipped      []RowIssue // the first maxIssues of them
+	PendingBytes int        // an unfinished last record (the file is being written)
+	PendingLine  int        // line where that record starts, if PendingBytes > 0
+}
+
+// ReadCompletionsCSV reads one stored_completions/<step>.csv file. See
+// ParseCompletionsCSV.
+func ReadCompletionsCSV(path string) ([]OfficialCompletion, CSVReport, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, CSVReport{File: filepath.Base(path)}, fmt.Errorf("read completions: %w", err)
+	}
+	return ParseCompletionsCSV(filepath.Base(path), data)
+}
+
+// ParseCompletionsCSV parses a stored_completions CSV document (RFC 4180;
+// quoted fields may span lines). Columns are found by header name, so extra
+// columns (such as a pandas index) are ignored; prompt, completion and reward
+// are required, step falls back to the file name's number. The document may
+// end mid-record while the trainer writes it: everything up to the last
+// complete record is parsed and the rest is reported as pending. Rows with a
+// bad value are skipped and reported; an empty reward is kept as NaN.
+func ParseCompletionsCSV(name string, data []byte) ([]OfficialCompletion, CSVReport, error) {
+	rep := CSVReport{File: name}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	complete := completeCSV(data)
+	if pend := len(data) - complete; pend > 0 {
+		rep.PendingBytes = pend
+		rep.PendingLine = bytes.Count(data[:complete], []byte{'\n'}) + 1
+	}
+	if complete == 0 {
+		return nil, rep, nil
+	}
+	r := csv.NewReader(bytes.NewReader(data[:complete]))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		if err == io.EOF {
+			return nil, rep, nil
+		}
+		return nil, rep, fmt.Errorf("%s:1: header: %w", name, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if _, dup := col[h]; !dup {
+			col[h] = i
+		}
+	}
+	for _, need := range []string{"prompt", "completion", "reward"} {
+		if _, ok := col[need]; !ok {
+			return nil, rep, fmt.Errorf("%s:1: no %q column (header: %s)", name, need, strings.Join(header, ","))
+		}
+	}
+	fileStep, fileStepOK := stepFromName(name)
+	stepCol, hasStep := col["step"]
+	skip := func(line int, field, msg string) {
+		rep.SkippedCount++
+		if len(rep.Skipped) < maxIssues {
+			rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
+		}
+	}
+	var out []OfficialCompletion
+	row := 0
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		row++
+		if err != nil {
+			var pe *csv.ParseError
+			line := 0
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+				err = pe.Err
+			}
+			skip(line, "", fmt.Sprintf("row %d: %v", row, err))
+			if rep.SkippedCount > 100000 {
+				return out, rep, fmt.Errorf("%s: too many malformed rows", name)
+			}
+			continue
+		}
+		line, _ := r.FieldPos(0)
+		get := func(c string) (string, bool) {
+			i := col[c]
+			if i >= len(rec) {
+				return "", false
+			}
+			return rec[i], true
+		}
+		c := OfficialCompletion{File: name, Row: row}
+		var ok bool
+		if c.Prompt, ok = get("prompt"); !ok {
+			skip(line, "prompt", fmt.Sprintf("row %d: missing field \"prompt\" (%d columns)", row, len(rec)))
+			continue
+		}
+		if c.Completion, ok = get("completion"); !ok {
+			skip(line, "completion", fmt.Sprintf("row %d: missing field \"completion\" (%d columns)", row, len(rec)))
+			continue
+		}
+		rs, ok := get("reward")
+		if !ok {
+			skip(line, "reward", fmt.Sprintf("row %d: missing field \"reward\" (%d columns)", row, len(rec)))
+			continue
+		}
+		if rs = strings.TrimSpace(rs); rs == "" {
+			c.Reward = math.NaN()
+		} else if c.Reward, err = strconv.ParseFloat(rs, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+			skip(line, "reward", fmt.Sprintf("row %d: reward %q is not a number", row, rs))
+			continue
+		}
+		switch {
+		case hasStep && stepCol < len(rec) && strings.TrimSpace(rec[stepCol]) != "":
+			s := strings.TrimSpace(rec[stepCol])
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+				skip(line, "step", fmt.Sprintf("row %d: step %q is not an integer", row, s))
+				continue
+			}
+			c.Step = int(f)
+		case fileStepOK:
+			c.Step = fileStep
+		default:
+			skip(line, "step", fmt.Sprintf("row %d: missing field \"step\" and the file name has no step", row))
+			continue
+		}
+		out = append(out, c)
+	}
+	rep.Rows = len(out)
+	return out, rep, nil
+}
+
+// completeCSV returns the length of data's prefix that ends with a complete
+// record: the last newline outside a quoted field. It follows RFC 4180 as
+// encoding/csv does: a quote opens a quoted field only at the start of a
+// field, and inside one a doubled quote is a literal quote.
+func completeCSV(data []byte) int {
+	last := 0
+	inQuoted, fieldStart := false, true
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inQuoted {
+			if c == '"' {
+				if i+1 < len(data) && data[i+1] == '"' {
+					i++
+					continue
+				}
+				inQuoted = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			if fieldStart {
+				inQuoted = true
+			}
+			fieldStart = false
+		case ',':
+			fieldStart = true
+		case '\n':
+			last = i + 1
+			fieldStart = true
+		case '\r':
+		default:
+			fieldStart = false
+		}
+	}
+	return last
+}
+
+func stepFromName(name string) (int, bool) {
+	base := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+	n, err := strconv.Atoi(base)
+	return n, err == nil
+}
+
+// OfficialRun is what ImportOfficialRun found in a run folder.
+type OfficialRun struct {
+	Dir             string
+	StateFile       string // the trainer_state.json used ("" if none)
+	Metrics         []OfficialMetrics
+	State           TrainerStateReport
+	Completions     []OfficialCompletion // by step, then file row
+	CSV             []CSVReport          // one per stored_completions file, by step
+	HasTeacherChats bool                 // teacher_chats/log.txt exists
+}
+
+// ImportOfficialRun reads an official RLT trainer run folder: the metrics
+// from trainer_state.json (or, if absent, from the newest checkpoint-N
+// folder's copy) and every stored_completions/*.csv. A folder with neither is
+// an error; problems inside files are reported, not fatal, except a
+// malformed trainer_state.json.
+func ImportOfficialRun(dir string) (*OfficialRun, error) {
+	run := &OfficialRun{Dir: dir}
+	state := filepath.Join(dir, "trainer_state.json")
+	if _, err := os.Stat(state); err != nil {
+		state = newestCheckpointState(dir)
+	}
+	if state != "" {
+		m, rep, err := ReadTrainerState(state)
+		if err != nil {
+			return nil, err
+		}
+		run.StateFile, run.Metrics, run.State = state, m, rep
+	}
+	csvs, _ := filepath.Glob(filepath.Join(dir, "stored_completions", "*.csv"))
+	sort.Slice(csvs, func(i, j int) bool {
+		a, aok := stepFromName(csvs[i])
+		b, bok := stepFromName(csvs[j])
+		if aok && bok && a != b {
+			return a < b
+		}
+		return csvs[i] < csvs[j]
+	})
+	for _, p := range csvs {
+		rows, rep, err := ReadCompletionsCSV(p)
+		if err != nil {
+			return nil, err
+		}
+		run.Completions = append(run.Completions, rows...)
+		run.CSV = append(run.CSV, rep)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "teacher_chats", "log.txt")); err == nil {
+		run.HasTeacherChats = true
+	}
+	if state == "" && len(csvs) == 0 {
+		return nil, fmt.Errorf("%s: not an RLT run folder (no trainer_state.json, no stored_completions/*.csv)", dir)
+	}
+	return run, nil
+}
+
+func newestCheckpointState(dir string) string {
+	matches, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*", "trainer_state.json"))
+	best, bestN := "", -1
+	for _, m := range matches {
+		n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(filepath.Dir(m)), "checkpoint-"))
+		if err == nil && n > bestN {
+			best, bestN = m, n
+		}
+	}
+	return best
+}
+
+// Trace is one (question, solution, explanation) row from a traces file.
+type Trace struct {
+	Line        int // 1-based line in the file
+	Question    string
+	Solution    string
+	Explanation string
+	Reward      float64
+	HasReward   bool
+}
+
+// TraceReport describes what ParseTraces kept and left out.
+type TraceReport struct {
+	File         string
+	Rows         int
+	SkippedCount int
+	Skipped      []RowIssue // the first maxIssues of them
+	PartialBytes int64      // an unterminated last line, left out
+}
+
+// ReadTraces reads a JSON Lines traces file. See ParseTraces.
+func ReadTraces(path string) ([]Trace, TraceReport, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, TraceReport{File: path}, fmt.Errorf("read traces: %w", err)
+	}
+	defer f.Close()
+	return ParseTraces(path, f)
+}
+
+// ParseTraces reads JSON Lines trace rows (name is used in messages). A row
+// is either flat, {"question" or "prompt", "solution", "explanation" or
+// "completion", optional numeric "reward"}, or a Bespoke-Stratos
+// "conversations" record (RLT.md §5) whose assistant turn holds the
+// explanation between the thought tags and the solution between the solution
+// tags. Rows missing a field, with a field of the wrong type, or not valid
+// JSON are skipped and reported with their line and the field; an
+// unterminated last line is counted in PartialBytes.
+func ParseTraces(name string, r io.Reader) ([]Trace, TraceReport, error) {
+	rep := TraceReport{File: name}
+	var out []Trace
+	skip := func(line int, field, msg string) {
+		rep.SkippedCount++
+		if len(rep.Skipped) < maxIssues {
+			rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
+		}
+	}
+	st, err := readLines(name, r, func(lineNo int, raw []byte) error {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+			msg := "not a JSON object"
+			if err != nil {
+				msg = "invalid JSON: " + err.Error()
+			}
+			skip(lineNo, "", msg)
+			return nil
+		}
+		t, field, msg := traceFromRow(obj)
+		if msg != "" {
+			skip(lineNo, field, msg)
+			return nil
+		}
+		t.Line = lineNo
+		out = append(out, t)
+		return nil
+	})
+	rep.PartialBytes = st.PartialBytes
+	rep.Rows = len(out)
+	return out, rep, err
+}
+
+func traceFromRow(obj map[string]json.RawMessage) (Trace, string, string) {
+	var t Trace
+	if conv, ok := obj["conversations"]; ok {
+		return stratosTrace(conv)
+	}
+	str := func(names ...string) (string, string, string) {
+		for _, n := range names {
+			raw, ok := obj[n]
+			if !ok {
+				continue
+			}
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return "", n, fmt.Sprintf("field %q is not a string", n)
+			}
+			return s, "", ""
+		}
+		if len(names) == 1 {
+			return "", names[0], fmt.Sprintf("missing field %q", names[0])
+		}
+		return "", names[0], fmt.Sprintf("missing field %q (or %q)", names[0], names[1])
+	}
+	var field, msg string
+	if t.Question, field, msg = str("question", "prompt"); msg != "" {
+		return t, field, msg
+	}
+	if t.Solution, field, msg = str("solution"); msg != "" {
+		return t, field, msg
+	}
+	if t.Explanation, field, msg = str("explanation", "completion"); msg != "" {
+		return t, field, msg
+	}
+	if raw, ok := obj["reward"]; ok && string(raw) != "null" {
+		var f float64
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return t, "reward", `field "reward" is not a number`
+		}
+		t.Reward, t.HasReward = f, true
+	}
+	return t, "", ""
+}
+
+// Tags of the student layout (RLT.md §2).
+const (
+	tagBeginThought  = "<|begin_of_thought|>"
+	tagEndThought    = "<|end_of_thought|>"
+	tagBeginSolution = "<|begin_of_solution|>"
+	tagEndSolution   = "<|end_of_solution|>"
+)
+
+func stratosTrace(raw json.RawMessage) (Trace, string, string) {
+	var t Trace
+	var turns []struct {
+		From  string `json:"from"`
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &turns); err != nil {
+		return t, "conversations", `field "conversations" is not a list of {"from","value"} turns`
+	}
+	var user, asst string
+	var haveUser, haveAsst bool
+	for _, c := range turns {
+		switch c.From {
+		case "user", "human":
+			if !haveUser {
+				user, haveUser = c.Value, true
+			}
+		case "assistant", "gpt":
+			if !haveAsst {
+				asst, haveAsst = c.Value, true
+			}
+		}
+	}
+	if !haveUser {
+		return t, "conversations", "conversations: no user turn"
+	}
+	if !haveAsst {
+		return t, "conversations", "conversations: no assistant turn"
+	}
+	expl, ok := between(asst, tagBeginThought, tagEndThought)
+	if !ok {
+		return t, "conversations", "conversations: assistant turn has no " + tagBeginThought + "…" + tagEndThought + " section"
+	}
+	sol, ok := between(asst, tagBeginSolution, tagEndSolution)
+	if !ok {
+		return t, "conversations", "conversations: assistant turn has no " + tagBeginSolution + "…" + tagEndSolution + " section"
+	}
+	t.Question, t.Explanation, t.Solution = user, expl, sol
+	return t, "", ""
+}
+
+func between(s, open, close string) (string, bool) {
+	_, rest, ok := strings.Cut(s, open)
+	if !ok {
+		return "", false
+	}
+	in, _, ok := strings.Cut(rest, close)
+	return in, ok
+}

@@ -1,0 +1,268 @@
+package sessions
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// ConfigError is one problem in a TOML configuration file, located by line
+// and column (1-based). Its message reads like
+//
+//	config.toml:7:1: unknown key "lamda" in [reward] (known: lambda, alpha)
+type ConfigError struct {
+	File   string
+	Line   int
+	Column int
+	Key    string   // dotted key path, e.g. "reward.lamda"; empty for syntax errors
+	Msg    string   // what is wrong, without the location
+	Known  []string // for unknown keys: the keys allowed in that table
+	Err    error    // the underlying go-toml error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// DecodeStrict decodes the TOML document data (read from path, which is used
+// only in messages) into v, a pointer to a struct. Keys that v has no field
+// for, values of the wrong type and syntax errors are errors naming the file,
+// line, column and key; unknown keys also list the keys allowed in their
+// table. When several keys are unknown the error joins one *ConfigError per
+// key (errors.As finds the first).
+func DecodeStrict(path string, data []byte, v any) (err error) {
+	defer func() {
+		// The parser is third-party; a user's file must never crash us.
+		if r := recover(); r != nil {
+			err = &ConfigError{File: path, Line: 1, Column: 1, Msg: fmt.Sprintf("cannot parse: %v", r), Err: fmt.Errorf("toml: panic: %v", r)}
+		}
+	}()
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	derr := dec.Decode(v)
+	if derr == nil {
+		return nil
+	}
+	rt := reflect.TypeOf(v)
+	var strict *toml.StrictMissingError
+	if errors.As(derr, &strict) {
+		errs := make([]error, 0, len(strict.Errors))
+		for i := range strict.Errors {
+			errs = append(errs, unknownKeyError(path, &strict.Errors[i], rt))
+		}
+		return errors.Join(errs...)
+	}
+	var de *toml.DecodeError
+	if errors.As(derr, &de) {
+		line, col := de.Position()
+		key := []string(de.Key())
+		ce := &ConfigError{File: path, Line: line, Column: col, Key: strings.Join(key, "."), Err: derr}
+		if m := typeMismatch.FindStringSubmatch(derr.Error()); m != nil && len(key) > 0 {
+			want := "a value of another type"
+			if ft, ok := fieldTypeAt(rt, key); ok {
+				want = tomlKindName(ft)
+			}
+			ce.Msg = fmt.Sprintf("key %q: wrong type: got TOML %s, want %s", ce.Key, m[1], want)
+		} else {
+			msg := strings.TrimPrefix(derr.Error(), "toml: ")
+			if ce.Key != "" {
+				msg = fmt.Sprintf("key %q: %s", ce.Key, msg)
+			}
+			ce.Msg = msg
+		}
+		return ce
+	}
+	return fmt.Errorf("%s: %w", path, derr)
+}
+
+var typeMismatch = regexp.MustCompile(`^toml: cannot decode TOML (\S+) into`)
+
+func unknownKeyError(path string, de *toml.DecodeError, rt reflect.Type) *ConfigError {
+	line, col := de.Position()
+	key := []string(de.Key())
+	// Walk the known part of the key path through the struct type; the first
+	// part with no field is the unknown key.
+	t := rt
+	i := 0
+	for ; i < len(key); i++ {
+		t = derefContainer(t)
+		if t.Kind() != reflect.Struct {
+			break
+		}
+		f, ok := lookupField(t, key[i])
+		if !ok {
+			break
+		}
+		t = f
+	}
+	ce := &ConfigError{File: path, Line: line, Column: col, Key: strings.Join(key, "."), Err: de}
+	if i >= len(key) {
+		i = len(key) - 1
+	}
+	if i < 0 {
+		i = 0
+	}
+	unknown := strings.Join(key[i:], ".")
+	where := "at top level"
+	if i > 0 {
+		where = "in [" + strings.Join(key[:i], ".") + "]"
+	}
+	if st := derefContainer(t); st.Kind() == reflect.Struct {
+		ce.Known = structKeys(st)
+	}
+	ce.Msg = fmt.Sprintf("unknown key %q %s", unknown, where)
+	if len(ce.Known) > 0 {
+		ce.Msg += " (known: " + strings.Join(ce.Known, ", ") + ")"
+	}
+	return ce
+}
+
+// derefContainer strips pointers, slices and arrays (arrays of tables) and
+// interfaces are left alone.
+func derefContainer(t reflect.Type) reflect.Type {
+	for t != nil {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			t = t.Elem()
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+// tomlFields lists a struct's TOML keys with their types, following go-toml's
+// rules: the `toml` tag name, else the field name; "-" is skipped; untagged
+// embedded structs are flattened.
+func tomlFields(t reflect.Type) (names []string, types []reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("toml")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				n, ty := tomlFields(et)
+				names = append(names, n...)
+				types = append(types, ty...)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+		types = append(types, f.Type)
+	}
+	return names, types
+}
+
+func structKeys(t reflect.Type) []string {
+	names, _ := tomlFields(t)
+	seen := make(map[string]bool, len(names))
+	out := names[:0:0]
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// lookupField finds key in struct t: an exact match first, then a
+// case-insensitive one (go-toml matches both ways).
+func lookupField(t reflect.Type, key string) (reflect.Type, bool) {
+	names, types := tomlFields(t)
+	for i, n := range names {
+		if n == key {
+			return types[i], true
+		}
+	}
+	for i, n := range names {
+		if strings.EqualFold(n, key) {
+			return types[i], true
+		}
+	}
+	return nil, false
+}
+
+// fieldTypeAt follows a key path from t and returns the Go type found there.
+func fieldTypeAt(t reflect.Type, key []string) (reflect.Type, bool) {
+	for _, k := range key {
+		t = derefContainer(t)
+		switch t.Kind() {
+		case reflect.Struct:
+			ft, ok := lookupField(t, k)
+			if !ok {
+				return nil, false
+			}
+			t = ft
+		case reflect.Map:
+			t = t.Elem()
+		default:
+			return nil, false
+		}
+	}
+	return t, true
+}
+
+// tomlKindName names what TOML value a Go type accepts, for messages.
+func tomlKindName(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.PkgPath() == "time" && t.Name() == "Time" {
+		return "datetime"
+	}
+	if t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return "string"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "float"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "table"
+	}
+	return t.String()
+}
+
+var textUnmarshaler = reflect.TypeOf((*interface{ UnmarshalText([]byte) error })(nil)).Elem()
+
+// EncodeTOML renders v as TOML (go-toml/v2 with its default layout; struct
+// field order is kept). Use it with WriteFileAtomic to save a resolved
+// configuration.
+func EncodeTOML(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := toml.NewEncoder(&buf)
+	enc.SetIndentTables(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode TOML: %w", err)
+	}
+	return buf.Bytes(), nil
+}

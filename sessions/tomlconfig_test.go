@@ -1,0 +1,175 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+type testReward struct {
+	Lambda float64 `toml:"lambda"`
+	Alpha  float64 `toml:"alpha"`
+	Kind   string  `toml:"kind"`
+}
+
+type testCommon struct {
+	Seed int `toml:"seed"`
+}
+
+type testConfig struct {
+	testCommon
+	Name   string     `toml:"name"`
+	Steps  int        `toml:"steps"`
+	Reward testReward `toml:"reward"`
+	Tasks  []struct {
+		File string `toml:"file"`
+	} `toml:"tasks"`
+	Extra  map[string]int `toml:"extra"`
+	Hidden string         `toml:"-"`
+	LR     *float64       `toml:"lr"`
+}
+
+func TestDecodeStrict(t *testing.T) {
+	cases := []struct {
+		name  string
+		doc   string
+		want  []string // substrings of the error; nil = success
+		line  int
+		col   int
+		key   string
+		known []string
+	}{
+		{"ok", "name = \"a\"\nseed = 3\nsteps = 10\nlr = 1e-6\n[reward]\nlambda = 3.0\n[[tasks]]\nfile = \"x\"\n[extra]\nfoo = 1\n", nil, 0, 0, "", nil},
+		{"unknown key in table",
+			"name = \"a\"\n\n[reward]\nlambda = 3\n# comment\n\nlamda = 3\n",
+			[]string{`config.toml:7:1: unknown key "lamda" in [reward] (known: lambda, alpha, kind)`}, 7, 1, "reward.lamda", []string{"lambda", "alpha", "kind"}},
+		{"unknown top-level dotted key",
+			"name = \"a\"\nbogus.deep = 1\n",
+			[]string{`config.toml:2:1: unknown key "bogus.deep" at top level (known: seed, name, steps, reward, tasks, extra, lr)`}, 2, 1, "bogus.deep", nil},
+		{"unknown key in array of tables",
+			"[[tasks]]\nfile = \"a\"\n[[tasks]]\nfiel = \"b\"\n",
+			[]string{`config.toml:4:1: unknown key "fiel" in [tasks] (known: file)`}, 4, 1, "tasks.fiel", []string{"file"}},
+		{"hidden field is unknown",
+			"Hidden = \"x\"\n",
+			[]string{`unknown key "Hidden" at top level`}, 1, 1, "Hidden", nil},
+		{"wrong type",
+			"name = \"a\"\nsteps = \"ten\"\n",
+			[]string{`config.toml:2:9: key "steps": wrong type: got TOML string, want integer`}, 2, 9, "steps", nil},
+		{"wrong type in table",
+			"[reward]\nlambda = true\n",
+			[]string{`config.toml:2:10: key "reward.lambda": wrong type: got TOML boolean, want float`}, 2, 10, "reward.lambda", nil},
+		{"float for int",
+			"steps = 1.5\n",
+			[]string{`config.toml:1:9: key "steps": wrong type: got TOML float, want integer`}, 1, 9, "steps", nil},
+		{"table expected",
+			"reward = 5\n",
+			[]string{`config.toml:1:10: key "reward": wrong type: got TOML integer, want table`}, 1, 10, "reward", nil},
+		{"syntax error",
+			"name = \"a\"\nsteps = \n",
+			[]string{`config.toml:2:9: `}, 2, 9, "", nil},
+		{"unterminated string",
+			"name = \"a\n",
+			[]string{`config.toml:1:`}, 1, 0, "", nil},
+		{"duplicate key",
+			"steps = 1\nsteps = 2\n",
+			[]string{`config.toml:2:1: `}, 2, 1, "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var c testConfig
+			err := DecodeStrict("config.toml", []byte(tc.doc), &c)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.Seed != 3 || c.Reward.Lambda != 3 || len(c.Tasks) != 1 || c.Extra["foo"] != 1 || *c.LR != 1e-6 {
+					t.Errorf("decoded %+v", c)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\nwant it to contain %q", err, w)
+				}
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("not a *ConfigError: %T", err)
+			}
+			if ce.Line != tc.line || (tc.col != 0 && ce.Column != tc.col) || (tc.key != "" && ce.Key != tc.key) {
+				t.Errorf("at %d:%d key %q, want %d:%d %q", ce.Line, ce.Column, ce.Key, tc.line, tc.col, tc.key)
+			}
+			if tc.known != nil && strings.Join(ce.Known, ",") != strings.Join(tc.known, ",") {
+				t.Errorf("known %v, want %v", ce.Known, tc.known)
+			}
+		})
+	}
+}
+
+func TestDecodeStrictSeveralUnknown(t *testing.T) {
+	var c testConfig
+	err := DecodeStrict("c.toml", []byte("nme = 1\n[reward]\nlamda = 2\n"), &c)
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "c.toml:1:1: unknown key \"nme\"") || !strings.HasPrefix(lines[1], "c.toml:3:1: unknown key \"lamda\" in [reward]") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestEncodeTOMLRoundTrip(t *testing.T) {
+	lr := 2e-5
+	in := testConfig{Name: "tiny", Steps: 125, Reward: testReward{Lambda: 3, Alpha: 0.01, Kind: "rlt"}, LR: &lr, Extra: map[string]int{"a": 1}}
+	in.Seed = 7
+	data, err := EncodeTOML(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out testConfig
+	if err := DecodeStrict("enc.toml", data, &out); err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if out.Name != in.Name || out.Steps != in.Steps || out.Reward != in.Reward || *out.LR != lr || out.Seed != 7 || out.Extra["a"] != 1 {
+		t.Fatalf("round trip %+v\n%s", out, data)
+	}
+}
+
+func FuzzDecodeStrict(f *testing.F) {
+	f.Add([]byte("name = \"a\"\n[reward]\nlamda = 3\n"))
+	f.Add([]byte("[[tasks]]\nfile = 1\n"))
+	f.Add([]byte("steps = [1,2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c testConfig
+		err := DecodeStrict("f.toml", data, &c)
+		var ce *ConfigError
+		if err != nil && errors.As(err, &ce) && ce.Line < 1 {
+			t.Fatalf("bad position in %v", err)
+		}
+	})
+}
+
+func ExampleDecodeStrict() {
+	type Reward struct {
+		Lambda float64 `toml:"lambda"`
+		Alpha  float64 `toml:"alpha"`
+	}
+	type Config struct {
+		Steps  int    `toml:"steps"`
+		Reward Reward `toml:"reward"`
+	}
+	docs := []string{
+		"steps = 125\n\n[reward]\nlambda = 3.0\nlamda = 3.0\n",
+		"steps = \"many\"\n",
+		"steps = 125\n[reward\n",
+	}
+	for _, doc := range docs {
+		var c Config
+		fmt.Println(DecodeStrict("config.toml", []byte(doc), &c))
+	}
+	// Output:
+	// config.toml:5:1: unknown key "lamda" in [reward] (known: lambda, alpha)
+	// config.toml:1:9: key "steps": wrong type: got TOML string, want integer
+	// config.toml:2:8: expected ']' to close table name
+}
