@@ -101,16 +101,7 @@ func AttentionBackward(dq, dk, dv, dout, probs, q, k, v []float32, B, T, H, KV, 
 				sgemm(false, true, m, n, hd, 1, dout[qOff:], qs, v[kOff:], ks, 0, dS, n)
 				// dS = P ⊙ (dP − Σ P⊙dP)
 				for i := 0; i < m; i++ {
-					pr := Pt[i*T : i*T+n]
-					dr := dS[i*n : i*n+n]
-					pr = pr[:len(dr)]
-					var s float32
-					for j, p := range pr {
-						s += p * dr[j]
-					}
-					for j, p := range pr {
-						dr[j] = p * (dr[j] - s)
-					}
+					softmaxBwdRow(Pt[i*T:i*T+n], dS[i*n:i*n+n])
 				}
 				// dQ += scale·dS·K
 				sgemm(false, false, m, hd, n, scale, dS, n, k[kOff:], ks, 1, dq[qOff:], qs)
@@ -157,5 +148,17 @@ func AttentionDecode(out, q, kCache, vCache []float32, B, Tn, H, KV, hd, maxLen,
 			}
 			sgemm(false, false, m, hd, n, 1, S, n, vCache[kOff:], hd, 0, out[qOff:], qs)
 		}
+	}
+}
+
+// softmaxBwdRowGo turns dP into dS = p⊙(dP − Σ p⊙dP) in place.
+func softmaxBwdRowGo(pr, dr []float32) {
+	pr = pr[:len(dr)]
+	var s float32
+	for j, p := range pr {
+		s += p * dr[j]
+	}
+	for j, p := range pr {
+		dr[j] = p * (dr[j] - s)
 	}
 }

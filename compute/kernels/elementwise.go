@@ -71,7 +71,7 @@ func swigluBwdGo(dg, du, d, g, u []float32) {
 		silu := x * sig
 		gi := d[i]
 		du[i] += float32(gi * silu)
-		dg[i] += float32(gi*u[i]) * (sig + float32(silu*(1-sig)))
+		dg[i] += float32(float32(gi*u[i]) * (sig + float32(silu*(1-sig))))
 	}
 }
 

@@ -9,7 +9,10 @@ func axpy4AVX512(c *float32, ldc int, a *float32, ai, ap int, b *float32, ldb in
 func axpy1AVX512(c *float32, a *float32, ap int, b *float32, ldb int, k int, masks uint64, alpha float32)
 
 //go:noescape
-func dot4x4AVX512(out *[16]float32, a0, a1, a2, a3, b0, b1, b2, b3 *float32, k int)
+func dot4x4AVX512(c *float32, ldc int, a0, a1, a2, a3, b0, b1, b2, b3 *float32, k int, masks uint64, alpha float32)
+
+//go:noescape
+func dot1x4AVX512(c *float32, a, b0, b1, b2, b3 *float32, k int, mask uint64, alpha float32)
 
 // colMasks packs the lane masks of a block of nb ≤ 64 columns, 16 bits per vector.
 func colMasks(nb int) uint64 {
@@ -44,10 +47,20 @@ func gemmDotAVX512(m, n, k int, alpha float32, a []float32, lda int, b []float32
 	_ = a[(m-1)*lda+k-1]
 	_ = b[(n-1)*ldb+k-1]
 	_ = c[(m-1)*ldc+n-1]
-	var out [16]float32
+	if m == 1 { // one query row (decoding): 1×4 blocks
+		for j0 := 0; j0 < n; j0 += 4 {
+			nr := min(4, n-j0)
+			b0 := &b[j0*ldb]
+			b1 := &b[(j0+min(1, nr-1))*ldb]
+			b2 := &b[(j0+min(2, nr-1))*ldb]
+			b3 := &b[(j0+min(3, nr-1))*ldb]
+			dot1x4AVX512(&c[j0], &a[0], b0, b1, b2, b3, k, uint64(1)<<uint(nr)-1, alpha)
+		}
+		return
+	}
 	for i0 := 0; i0 < m; i0 += 4 {
 		mr := min(4, m-i0)
-		// rows past the end repeat the last row; their results are dropped
+		// rows past the end repeat the last row; their results are not stored
 		a0 := &a[i0*lda]
 		a1 := &a[(i0+min(1, mr-1))*lda]
 		a2 := &a[(i0+min(2, mr-1))*lda]
@@ -58,14 +71,11 @@ func gemmDotAVX512(m, n, k int, alpha float32, a []float32, lda int, b []float32
 			b1 := &b[(j0+min(1, nr-1))*ldb]
 			b2 := &b[(j0+min(2, nr-1))*ldb]
 			b3 := &b[(j0+min(3, nr-1))*ldb]
-			dot4x4AVX512(&out, a0, a1, a2, a3, b0, b1, b2, b3, k)
-			for i := 0; i < mr; i++ {
-				cr := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nr]
-				o := out[4*i : 4*i+4]
-				for j := range cr {
-					cr[j] += alpha * o[j]
-				}
+			masks := uint64(1)<<uint(4*mr) - 1 // rows
+			if nr < 4 {
+				masks &= 0x1111 * (uint64(1)<<uint(nr) - 1)
 			}
+			dot4x4AVX512(&c[i0*ldc+j0], ldc, a0, a1, a2, a3, b0, b1, b2, b3, k, masks, alpha)
 		}
 	}
 }

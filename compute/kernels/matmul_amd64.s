@@ -158,18 +158,19 @@ a1done:
 	VZEROUPPER
 	RET
 
-// func dot4x4AVX512(out *[16]float32, a0, a1, a2, a3, b0, b1, b2, b3 *float32, k int)
-// out[4i+j] = Σ_p a_i[p]·b_j[p] for p < k.
-TEXT ·dot4x4AVX512(SB), NOSPLIT, $0-80
-	MOVQ a0+8(FP), R8
-	MOVQ a1+16(FP), R9
-	MOVQ a2+24(FP), R10
-	MOVQ a3+32(FP), R11
-	MOVQ b0+40(FP), R12
-	MOVQ b1+48(FP), R13
-	MOVQ b2+56(FP), R14
-	MOVQ b3+64(FP), R15
-	MOVQ k+72(FP), CX
+// func dot4x4AVX512(c *float32, ldc int, a0, a1, a2, a3, b0, b1, b2, b3 *float32, k int, masks uint64, alpha float32)
+// C[i, j] += alpha · Σ_p a_i[p]·b_j[p] for p < k, for the (i, j) whose bit
+// 4i+j is set in masks.
+TEXT ·dot4x4AVX512(SB), NOSPLIT, $0-100
+	MOVQ a0+16(FP), R8
+	MOVQ a1+24(FP), R9
+	MOVQ a2+32(FP), R10
+	MOVQ a3+40(FP), R11
+	MOVQ b0+48(FP), R12
+	MOVQ b1+56(FP), R13
+	MOVQ b2+64(FP), R14
+	MOVQ b3+72(FP), R15
+	MOVQ k+80(FP), CX
 	XORQ SI, SI
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -226,7 +227,11 @@ d4loop:
 	JMP  d4loop
 
 d4done:
-	MOVQ out+0(FP), DI
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), DX
+	SHLQ $2, DX
+	MOVQ masks+88(FP), AX
+	VBROADCASTSS alpha+96(FP), Z28
 
 // QUAD(A, B, C, D, S): S = per-128-bit-group sums [ΣA, ΣB, ΣC, ΣD] (group g
 // holds the sums of lanes 4g..4g+3). Clobbers Z24..Z26.
@@ -255,6 +260,86 @@ d4done:
 	VSHUFF32X4 $0x88, Z25, Z24, Z26
 	VSHUFF32X4 $0xDD, Z25, Z24, Z27
 	VADDPS Z27, Z26, Z26
-	VMOVUPS Z26, (DI)
+	VMULPS Z28, Z26, Z26
+	// row i of the block is 128-bit group i of Z26
+	KMOVW AX, K1
+	VMOVUPS.Z (DI), K1, X24
+	VADDPS X26, X24, X24
+	VMOVUPS X24, K1, (DI)
+	ADDQ DX, DI
+	SHRQ $4, AX
+	KMOVW AX, K1
+	VEXTRACTF32X4 $1, Z26, X25
+	VMOVUPS.Z (DI), K1, X24
+	VADDPS X25, X24, X24
+	VMOVUPS X24, K1, (DI)
+	ADDQ DX, DI
+	SHRQ $4, AX
+	KMOVW AX, K1
+	VEXTRACTF32X4 $2, Z26, X25
+	VMOVUPS.Z (DI), K1, X24
+	VADDPS X25, X24, X24
+	VMOVUPS X24, K1, (DI)
+	ADDQ DX, DI
+	SHRQ $4, AX
+	KMOVW AX, K1
+	VEXTRACTF32X4 $3, Z26, X25
+	VMOVUPS.Z (DI), K1, X24
+	VADDPS X25, X24, X24
+	VMOVUPS X24, K1, (DI)
+	VZEROUPPER
+	RET
+
+// func dot1x4AVX512(c *float32, a, b0, b1, b2, b3 *float32, k int, mask uint64, alpha float32)
+// c[j] += alpha · Σ_p a[p]·b_j[p] for the j whose bit is set in mask (one row of A·Bᵀ).
+TEXT ·dot1x4AVX512(SB), NOSPLIT, $0-68
+	MOVQ a+8(FP), R8
+	MOVQ b0+16(FP), R12
+	MOVQ b1+24(FP), R13
+	MOVQ b2+32(FP), R14
+	MOVQ b3+40(FP), R15
+	MOVQ k+48(FP), CX
+	XORQ SI, SI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+d1loop:
+	TESTQ CX, CX
+	JLE   d1done
+	MOVQ $16, DX
+	CMPQ CX, DX
+	CMOVQLT CX, DX
+	MOVQ $0xFFFF, AX
+	BZHIQ DX, AX, AX
+	KMOVW AX, K1
+	VMOVUPS.Z (R8)(SI*1), K1, Z16
+	VMOVUPS.Z (R12)(SI*1), K1, Z20
+	VMOVUPS.Z (R13)(SI*1), K1, Z21
+	VMOVUPS.Z (R14)(SI*1), K1, Z22
+	VMOVUPS.Z (R15)(SI*1), K1, Z23
+	VFMADD231PS Z20, Z16, Z0
+	VFMADD231PS Z21, Z16, Z1
+	VFMADD231PS Z22, Z16, Z2
+	VFMADD231PS Z23, Z16, Z3
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  d1loop
+
+d1done:
+	QUAD(Z0, Z1, Z2, Z3, Z16)
+	VEXTRACTF64X4 $1, Z16, Y17
+	VADDPS Y17, Y16, Y16
+	VEXTRACTF32X4 $1, Y16, X17
+	VADDPS X17, X16, X16
+	VBROADCASTSS alpha+64(FP), X28
+	VMULPS X28, X16, X16
+	MOVQ c+0(FP), DI
+	MOVQ mask+56(FP), AX
+	KMOVW AX, K1
+	VMOVUPS.Z (DI), K1, X24
+	VADDPS X16, X24, X24
+	VMOVUPS X24, K1, (DI)
 	VZEROUPPER
 	RET

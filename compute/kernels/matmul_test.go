@@ -10,7 +10,7 @@ import (
 // a float64 triple loop, for every transpose combination, odd sizes, padded
 // leading dimensions and several beta values.
 func TestSgemm(t *testing.T) {
-	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {4, 64, 64}, {5, 67, 33}, {32, 128, 64}, {9, 130, 17}, {17, 6, 129}, {2, 16, 16}}
+	sizes := [][3]int{{1, 1, 1}, {1, 7, 19}, {1, 144, 64}, {1, 4, 16}, {3, 5, 7}, {4, 64, 64}, {5, 67, 33}, {32, 128, 64}, {9, 130, 17}, {17, 6, 129}, {2, 16, 16}}
 	paths := []bool{false}
 	if useAVX512 {
 		paths = append(paths, true)

@@ -91,7 +91,7 @@ func rmsBwdGo(dx, dw, dy, x, w []float32, r, c float32) {
 	for i, v := range x {
 		g := dy[i]
 		dx[i] += float32(float32(g*w[i])*r) - float32(c*v)
-		dw[i] += float32(g*v) * r
+		dw[i] += float32(float32(g*v) * r)
 	}
 }
 
@@ -123,24 +123,29 @@ func RoPEForward(out, x []float32, pos []int32, cos, sin []float32, heads, hd, l
 	rowLen := heads * hd
 	for row := lo; row < hi; row++ {
 		p := int(pos[row])
-		c := cos[p*half : p*half+half]
-		s := sin[p*half : p*half+half]
-		for h := 0; h < heads; h++ {
-			base := row*rowLen + h*hd
-			x1 := x[base : base+half]
-			x2 := x[base+half : base+hd]
-			o1 := out[base : base+half]
-			o2 := out[base+half : base+hd]
-			x1 = x1[:len(c)]
-			x2 = x2[:len(c)]
-			o1 = o1[:len(c)]
-			o2 = o2[:len(c)]
-			s = s[:len(c)]
-			for j, cj := range c {
-				a, b, sj := x1[j], x2[j], s[j]
-				o1[j] = a*cj - b*sj
-				o2[j] = b*cj + a*sj
-			}
+		ropeRow(out[row*rowLen:row*rowLen+rowLen], x[row*rowLen:row*rowLen+rowLen],
+			cos[p*half:p*half+half], sin[p*half:p*half+half], heads)
+	}
+}
+
+// ropeRowGo rotates one token row (heads × hd) with the tables c, s of length hd/2.
+func ropeRowGo(out, x, c, s []float32, heads int) {
+	half := len(c)
+	hd := 2 * half
+	s = s[:half]
+	for h := 0; h < heads; h++ {
+		base := h * hd
+		x1 := x[base : base+half]
+		x2 := x[base+half : base+hd]
+		o1 := out[base : base+half]
+		o2 := out[base+half : base+hd]
+		x2 = x2[:len(x1)]
+		o1 = o1[:len(x1)]
+		o2 = o2[:len(x1)]
+		for j, cj := range c {
+			a, b, sj := x1[j], x2[j], s[j]
+			o1[j] = float32(a*cj) - float32(b*sj)
+			o2[j] = float32(b*cj) + float32(a*sj)
 		}
 	}
 }
@@ -155,24 +160,29 @@ func RoPEBackward(dx, dout []float32, pos []int32, cos, sin []float32, heads, hd
 	rowLen := heads * hd
 	for row := lo; row < hi; row++ {
 		p := int(pos[row])
-		c := cos[p*half : p*half+half]
-		s := sin[p*half : p*half+half]
-		for h := 0; h < heads; h++ {
-			base := row*rowLen + h*hd
-			g1 := dout[base : base+half]
-			g2 := dout[base+half : base+hd]
-			d1 := dx[base : base+half]
-			d2 := dx[base+half : base+hd]
-			g1 = g1[:len(c)]
-			g2 = g2[:len(c)]
-			d1 = d1[:len(c)]
-			d2 = d2[:len(c)]
-			s = s[:len(c)]
-			for j, cj := range c {
-				a, b, sj := g1[j], g2[j], s[j]
-				d1[j] += a*cj + b*sj
-				d2[j] += b*cj - a*sj
-			}
+		ropeRowBwd(dx[row*rowLen:row*rowLen+rowLen], dout[row*rowLen:row*rowLen+rowLen],
+			cos[p*half:p*half+half], sin[p*half:p*half+half], heads)
+	}
+}
+
+// ropeRowBwdGo accumulates the transposed rotation of one token row.
+func ropeRowBwdGo(dx, dout, c, s []float32, heads int) {
+	half := len(c)
+	hd := 2 * half
+	s = s[:half]
+	for h := 0; h < heads; h++ {
+		base := h * hd
+		g1 := dout[base : base+half]
+		g2 := dout[base+half : base+hd]
+		d1 := dx[base : base+half]
+		d2 := dx[base+half : base+hd]
+		g2 = g2[:len(g1)]
+		d1 = d1[:len(g1)]
+		d2 = d2[:len(g1)]
+		for j, cj := range c {
+			a, b, sj := g1[j], g2[j], s[j]
+			d1[j] += float32(a*cj) + float32(b*sj)
+			d2[j] += float32(b*cj) - float32(a*sj)
 		}
 	}
 }

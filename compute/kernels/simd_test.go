@@ -125,6 +125,7 @@ func TestKernelsGoPath(t *testing.T) {
 		t.Run("Attention", TestAttention)
 		t.Run("Masked", TestSoftmaxMaskedVocab)
 		t.Run("RMSNorm", TestRMSNorm)
+		t.Run("RoPE", TestRoPE)
 		t.Run("AdamW", TestAdamW)
 		t.Run("Split", TestSplitRanges)
 		t.Run("Decode", TestAttentionDecode)
@@ -137,7 +138,7 @@ func TestSIMDVecMatchesGo(t *testing.T) {
 	if !useAVX512 {
 		t.Skip("no AVX-512 on this machine")
 	}
-	for _, n := range []int{1, 5, 15, 16, 17, 33, 256, 1001} {
+	for _, n := range []int{1, 2, 5, 6, 15, 16, 17, 32, 33, 34, 64, 256, 1001} {
 		r := newRNG(uint64(50 + n))
 		p, g := randVec(r, n+1, 1), randVec(r, n+1, 1)
 		m, v := randVec(r, n+1, 0.1), randVec(r, n+1, 0.01)
@@ -165,6 +166,24 @@ func TestSIMDVecMatchesGo(t *testing.T) {
 		withGo(func() { rmsBwd(dx2[:n], dw2[:n], dy, x, w, 0.7, 0.01) })
 		if !allEqual(dx1, dx2) || !allEqual(dw1, dw2) {
 			t.Errorf("n=%d: rmsBwd differs from Go", n)
+		}
+		if n%2 == 0 {
+			half := n / 2
+			cs, sn := randVec(r, half, 1), randVec(r, half, 1)
+			xx := randVec(r, 3*n, 1)
+			o1, o2 := make([]float32, 3*n+1), make([]float32, 3*n+1)
+			ropeRow(o1, xx, cs, sn, 3)
+			withGo(func() { ropeRow(o2, xx, cs, sn, 3) })
+			if !allEqual(o1, o2) {
+				t.Errorf("n=%d: ropeRow differs from Go", n)
+			}
+			b1 := randVec(r, 3*n+1, 1)
+			b2 := clone(b1)
+			ropeRowBwd(b1, xx, cs, sn, 3)
+			withGo(func() { ropeRowBwd(b2, xx, cs, sn, 3) })
+			if !allEqual(b1, b2) {
+				t.Errorf("n=%d: ropeRowBwd differs from Go", n)
+			}
 		}
 		s1 := sumSq64(x)
 		var s2 float64

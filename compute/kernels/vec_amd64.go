@@ -3,6 +3,15 @@
 package kernels
 
 //go:noescape
+func ropeFwdAVX512(out, x, cos, sin *float32, heads, half int)
+
+//go:noescape
+func ropeBwdAVX512(dx, dout, cos, sin *float32, heads, half int)
+
+//go:noescape
+func softmaxBwdAVX512(p, d *float32, n int)
+
+//go:noescape
 func adamwAVX512(p, grad, m, v *float32, n int, k *[8]float32)
 
 //go:noescape
@@ -54,4 +63,33 @@ func rmsBwd(dx, dw, dy, x, w []float32, r, c float32) {
 		return
 	}
 	rmsBwdGo(dx, dw, dy, x, w, r, c)
+}
+
+// softmaxBwdRow turns dP into dS = p⊙(dP − Σ p⊙dP) in place.
+func softmaxBwdRow(p, d []float32) {
+	if useAVX512 && len(d) > 0 {
+		softmaxBwdAVX512(&p[:len(d)][0], &d[0], len(d))
+		return
+	}
+	softmaxBwdRowGo(p, d)
+}
+
+// ropeRow rotates one token row of heads·2·len(c) floats.
+func ropeRow(out, x, c, s []float32, heads int) {
+	if useAVX512 && len(c) > 0 && heads > 0 {
+		n := heads * 2 * len(c)
+		ropeFwdAVX512(&out[:n][0], &x[:n][0], &c[0], &s[:len(c)][0], heads, len(c))
+		return
+	}
+	ropeRowGo(out, x, c, s, heads)
+}
+
+// ropeRowBwd accumulates the transposed rotation of one token row into dx.
+func ropeRowBwd(dx, dout, c, s []float32, heads int) {
+	if useAVX512 && len(c) > 0 && heads > 0 {
+		n := heads * 2 * len(c)
+		ropeBwdAVX512(&dx[:n][0], &dout[:n][0], &c[0], &s[:len(c)][0], heads, len(c))
+		return
+	}
+	ropeRowBwdGo(dx, dout, c, s, heads)
 }

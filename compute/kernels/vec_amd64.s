@@ -208,3 +208,137 @@ rbloop:
 rbdone:
 	VZEROUPPER
 	RET
+
+// func softmaxBwdAVX512(p, d *float32, n int)
+// s = Σ p·d (float32 lanes); d = p·(d − s).
+TEXT ·softmaxBwdAVX512(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ d+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ CX, DX
+	MOVQ SI, R8
+	MOVQ DI, R9
+	VPXORD Z0, Z0, Z0
+
+sbdot:
+	TESTQ CX, CX
+	JLE   sbsum
+	TAIL16
+	VMOVUPS.Z (SI), K1, Z1
+	VMOVUPS.Z (DI), K1, Z2
+	VFMADD231PS Z2, Z1, Z0
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  sbdot
+
+sbsum:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VADDPS X2, X1, X1
+	VPERMILPS $0x4E, X1, X2
+	VADDPS X2, X1, X1
+	VMOVSHDUP X1, X2
+	VADDSS X2, X1, X1
+	VBROADCASTSS X1, Z3
+	MOVQ DX, CX
+
+sbscale:
+	TESTQ CX, CX
+	JLE   sbdone
+	TAIL16
+	VMOVUPS.Z (R8), K1, Z1
+	VMOVUPS.Z (R9), K1, Z2
+	VSUBPS Z3, Z2, Z2
+	VMULPS Z2, Z1, Z2
+	VMOVUPS Z2, K1, (R9)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $16, CX
+	JMP  sbscale
+
+sbdone:
+	VZEROUPPER
+	RET
+
+// ROPE(BODY): for each of BX heads of 2·DX floats at DI (out) and SI (x), and
+// j over DX in blocks of 16: Z0 = x[j], Z1 = x[j+half], Z2 = cos[j], Z3 = sin[j],
+// then BODY stores the two results. Uses R11 (half in bytes), R12, R13, CX.
+#define ROPEHEADS(BODY) \
+	MOVQ DX, R11; \
+	SHLQ $2, R11; \
+rhead: \
+	TESTQ BX, BX; \
+	JLE   rdone; \
+	MOVQ DX, CX; \
+	XORQ R12, R12; \
+	LEAQ (SI)(R11*1), R13; \
+rblock: \
+	TESTQ CX, CX; \
+	JLE   rnext; \
+	TAIL16; \
+	VMOVUPS.Z (SI)(R12*1), K1, Z0; \
+	VMOVUPS.Z (R13)(R12*1), K1, Z1; \
+	VMOVUPS.Z (R8)(R12*1), K1, Z2; \
+	VMOVUPS.Z (R9)(R12*1), K1, Z3; \
+	BODY; \
+	ADDQ $64, R12; \
+	SUBQ $16, CX; \
+	JMP  rblock; \
+rnext: \
+	LEAQ (SI)(R11*2), SI; \
+	LEAQ (DI)(R11*2), DI; \
+	DECQ BX; \
+	JMP  rhead; \
+rdone: \
+	VZEROUPPER; \
+	RET
+
+// out[j] = a·c − b·s; out[j+half] = b·c + a·s
+#define ROPEFWD \
+	VMULPS Z2, Z0, Z4; \
+	VMULPS Z3, Z1, Z5; \
+	VSUBPS Z5, Z4, Z4; \
+	VMULPS Z2, Z1, Z6; \
+	VMULPS Z3, Z0, Z7; \
+	VADDPS Z7, Z6, Z6; \
+	LEAQ (DI)(R11*1), R10; \
+	VMOVUPS Z4, K1, (DI)(R12*1); \
+	VMOVUPS Z6, K1, (R10)(R12*1)
+
+// dx[j] += a·c + b·s; dx[j+half] += b·c − a·s (a, b from dout)
+#define ROPEBWD \
+	VMULPS Z2, Z0, Z4; \
+	VMULPS Z3, Z1, Z5; \
+	VADDPS Z5, Z4, Z4; \
+	VMULPS Z2, Z1, Z6; \
+	VMULPS Z3, Z0, Z7; \
+	VSUBPS Z7, Z6, Z6; \
+	LEAQ (DI)(R11*1), R10; \
+	VMOVUPS.Z (DI)(R12*1), K1, Z8; \
+	VADDPS Z4, Z8, Z8; \
+	VMOVUPS Z8, K1, (DI)(R12*1); \
+	VMOVUPS.Z (R10)(R12*1), K1, Z9; \
+	VADDPS Z6, Z9, Z9; \
+	VMOVUPS Z9, K1, (R10)(R12*1)
+
+// func ropeFwdAVX512(out, x, cos, sin *float32, heads, half int)
+TEXT ·ropeFwdAVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ cos+16(FP), R8
+	MOVQ sin+24(FP), R9
+	MOVQ heads+32(FP), BX
+	MOVQ half+40(FP), DX
+	ROPEHEADS(ROPEFWD)
+
+// func ropeBwdAVX512(dx, dout, cos, sin *float32, heads, half int)
+TEXT ·ropeBwdAVX512(SB), NOSPLIT, $0-48
+	MOVQ dx+0(FP), DI
+	MOVQ dout+8(FP), SI
+	MOVQ cos+16(FP), R8
+	MOVQ sin+24(FP), R9
+	MOVQ heads+32(FP), BX
+	MOVQ half+40(FP), DX
+	ROPEHEADS(ROPEBWD)

@@ -25,15 +25,44 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Job is a unit of data-parallel work over an index range.
 type Job interface{ Run(lo, hi int) }
 
-// spinIters bounds the busy-wait (in polls of an atomic) before a worker or
-// the caller parks. Each poll is a few nanoseconds, so this is roughly
-// 20–50 µs of spinning.
-const spinIters = 1 << 13
+// spinTime bounds the busy-wait before a worker (waiting for work) or the
+// caller (waiting for the workers) parks on a channel. Gaps between the
+// parallel loops of one training step are mostly shorter than this, so they
+// are handed over without a scheduler wake-up (about 1 µs instead of ~10 µs);
+// an idle pool stops spinning after this long.
+const spinTime = 50 * time.Microsecond
+
+// spinCheck is how many polls pass between reading the clock.
+const spinCheck = 128
+
+// spinner tracks one busy-wait.
+type spinner struct {
+	i     int
+	start time.Time
+}
+
+// more reports whether to keep spinning; it yields the processor now and
+// then so that other goroutines on a busy machine are not starved.
+func (s *spinner) more() bool {
+	s.i++
+	if s.i%spinCheck != 0 {
+		return true
+	}
+	if s.i == spinCheck {
+		s.start = time.Now()
+		return true
+	}
+	if s.i%(spinCheck*32) == 0 {
+		runtime.Gosched()
+	}
+	return time.Since(s.start) < spinTime
+}
 
 const (
 	stateRunning = 0 // awake: spinning or working
@@ -159,12 +188,9 @@ func (p *pool) run(n, pieces int, job Job) {
 
 // waitPending spins, then parks, until all worker pieces are done.
 func (p *pool) waitPending() {
-	for i := 0; i < spinIters; i++ {
+	for sp := (spinner{}); sp.more(); {
 		if p.pending.Load() == 0 {
 			return
-		}
-		if i&4095 == 4095 {
-			runtime.Gosched()
 		}
 	}
 	p.callerState.Store(stateParked)
@@ -190,13 +216,10 @@ func (wk *worker) loop(p *pool) {
 	for {
 		// Wait for a new piece: spin, then park.
 		got := false
-		for i := 0; i < spinIters; i++ {
+		for sp := (spinner{}); sp.more(); {
 			if wk.seq.Load() != seen {
 				got = true
 				break
-			}
-			if i&4095 == 4095 {
-				runtime.Gosched()
 			}
 		}
 		if !got {

@@ -1,0 +1,151 @@
+// Package event defines what a running engine tells the world: typed events
+// sent to a Sink. The engine never blocks on a sink; a session persists the
+// events, and the UI reads the session's store.
+package event
+
+import (
+	"sync"
+	"time"
+)
+
+// Event is one of the types below.
+type Event interface{ isEvent() }
+
+// Sink receives events. Emit must not block the engine for long: a sink
+// that does slow work (disk, screen) hands events on through a buffer.
+type Sink interface {
+	Emit(Event)
+}
+
+// Phase says what the engine is doing now.
+type Phase struct {
+	Time  time.Time
+	Name  string // e.g. "sampling", "scoring", "optimising", "evaluating", "done"
+	Step  int
+	Extra string
+}
+
+// Metrics is one optimisation step's numbers, keyed by the names of the
+// official trainer's log (RLT.md §7) plus timing and throughput.
+type Metrics struct {
+	Time   time.Time
+	Step   int
+	Values map[string]float64
+}
+
+// Trace is one sampled completion with every per-token array of its reward.
+type Trace struct {
+	Time       time.Time
+	Step       int
+	Group      int // index of the question within the step
+	Sample     int // index within the group
+	Question   string
+	Solution   string
+	Completion string  // the teacher's raw generated text
+	Advantage  float64 // group-normalised
+	// Score holds the reward and its arrays; it is an *rlt.Scored, kept as
+	// an interface here so this package depends on nothing.
+	Score any
+	// Reconstruction is the student's greedy answer given the question and
+	// the explanation, when it was computed.
+	Reconstruction string
+}
+
+// Checkpoint says a checkpoint was written.
+type Checkpoint struct {
+	Time time.Time
+	Step int
+	Dir  string
+}
+
+// Error reports a failure that stopped (Fatal) or did not stop the run.
+type Error struct {
+	Time  time.Time
+	Step  int
+	Err   error
+	Fatal bool
+}
+
+func (Phase) isEvent()      {}
+func (Metrics) isEvent()    {}
+func (Trace) isEvent()      {}
+func (Checkpoint) isEvent() {}
+func (Error) isEvent()      {}
+
+// Discard is a sink that drops everything.
+type Discard struct{}
+
+// Emit implements Sink.
+func (Discard) Emit(Event) {}
+
+// Buffer is a sink that keeps every event in memory, safe for concurrent
+// use; tests and headless commands read it.
+type Buffer struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// Emit implements Sink.
+func (b *Buffer) Emit(e Event) {
+	b.mu.Lock()
+	b.events = append(b.events, e)
+	b.mu.Unlock()
+}
+
+// Events returns a copy of what was emitted so far.
+func (b *Buffer) Events() []Event {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Event(nil), b.events...)
+}
+
+// Funnel passes events to a sink through a buffered channel and a
+// goroutine, so a slow sink does not hold the engine: when the buffer is
+// full, a new Trace is dropped and counted (traces are samples anyway);
+// every other event waits for room, so metrics and errors are never lost.
+type Funnel struct {
+	ch      chan Event
+	done    chan struct{}
+	mu      sync.Mutex
+	dropped int
+}
+
+// NewFunnel starts forwarding to sink with room for n pending events.
+func NewFunnel(sink Sink, n int) *Funnel {
+	f := &Funnel{ch: make(chan Event, n), done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		for e := range f.ch {
+			sink.Emit(e)
+		}
+	}()
+	return f
+}
+
+// Emit implements Sink.
+func (f *Funnel) Emit(e Event) {
+	if _, ok := e.(Trace); ok {
+		select {
+		case f.ch <- e:
+		default:
+			f.mu.Lock()
+			f.dropped++
+			f.mu.Unlock()
+		}
+		return
+	}
+	f.ch <- e
+}
+
+// Dropped is the number of traces that did not fit the buffer.
+func (f *Funnel) Dropped() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dropped
+}
+
+// Close flushes what is pending and stops the forwarding goroutine.
+func (f *Funnel) Close() {
+	close(f.ch)
+	<-f.done
+}

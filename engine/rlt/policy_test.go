@@ -1,0 +1,146 @@
+package rlt
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+)
+
+func TestAdvantages(t *testing.T) {
+	adv, err := Advantages([]float64{1, 2, 3, 5, 5, 5}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Group 1: mean 2, Bessel std 1. Group 2: all equal, std 0.
+	want := []float64{-1 / 1.0001, 0, 1 / 1.0001, 0, 0, 0}
+	for i := range want {
+		if math.Abs(adv[i]-want[i]) > 1e-12 {
+			t.Errorf("A[%d] = %v, want %v", i, adv[i], want[i])
+		}
+	}
+	if _, err := Advantages([]float64{1, 2, 3}, 2); err == nil {
+		t.Error("3 rewards in groups of 2 accepted")
+	}
+}
+
+func tinyPolicy(t *testing.T, seed uint64) *model.Model {
+	cfg := model.Config{Vocab: 23, Hidden: 16, Intermediate: 24, Layers: 1, Heads: 2, KVHeads: 1,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 32, Tied: false, QKVBias: true}
+	m, err := model.NewRandom(compute.NewCPU(), cfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.InitRandom(seed, 0.4)
+	return m
+}
+
+// surrogate is a loss whose gradient equals GRPO's at ρ = 1:
+// mean_i (1/|o_i|) Σ_t (−A_i logπ_t + β k3_t).
+func surrogate(t *testing.T, policy, ref *model.Model, rolls []Rollout, cfg PolicyConfig) float64 {
+	batch, targets, spans := packRollouts(rolls)
+	lp := func(m *model.Model) []float32 {
+		tp := compute.NewTape(m.Backend())
+		tp.SetRecording(false)
+		out := m.TokenLogProbs(tp, batch, targets, float32(1/cfg.Temperature))
+		if tp.Err() != nil {
+			t.Fatal(tp.Err())
+		}
+		v := make([]float32, out.Len())
+		m.Backend().Read(v, out)
+		return v
+	}
+	p, r := lp(policy), lp(ref)
+	var L float64
+	for i, ro := range rolls {
+		sp := spans[i]
+		for k := 0; k < sp[1]; k++ {
+			x := float64(r[sp[0]+k]) - float64(p[sp[0]+k])
+			L += (-ro.Advantage*float64(p[sp[0]+k]) + cfg.Beta*(math.Exp(x)-x-1)) / float64(sp[1]) / float64(len(rolls))
+		}
+	}
+	return L
+}
+
+func TestPolicyGradientMatchesFiniteDifferences(t *testing.T) {
+	policy, ref := tinyPolicy(t, 1), tinyPolicy(t, 2)
+	policy.RequireGrad()
+	rolls := []Rollout{
+		{Prompt: []int32{1, 2, 3}, Completion: []int32{4, 5, 6, 7}, Advantage: 1.2},
+		{Prompt: []int32{9}, Completion: []int32{10, 11}, Advantage: -0.7},
+		{Prompt: []int32{1, 2, 3, 8, 8}, Completion: []int32{22}, Advantage: 0.3},
+	}
+	cfg := PolicyConfig{Beta: 0.04, Temperature: 0.7, MicroBatch: 2}
+	be := policy.Backend()
+	if _, err := PolicyGradient(compute.NewTape(be), noGrad(be), policy, ref, rolls, cfg); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, p := range policy.Params() {
+		grad := make([]float32, p.Tensor.Len())
+		be.Read(grad, p.Tensor.Grad)
+		vals := make([]float32, p.Tensor.Len())
+		be.Read(vals, p.Tensor)
+		for trial := 0; trial < 3; trial++ {
+			i := r.IntN(len(vals))
+			const h = 2e-3
+			orig := vals[i]
+			vals[i] = orig + h
+			be.Write(p.Tensor, vals)
+			up := surrogate(t, policy, ref, rolls, cfg)
+			vals[i] = orig - h
+			be.Write(p.Tensor, vals)
+			down := surrogate(t, policy, ref, rolls, cfg)
+			vals[i] = orig
+			be.Write(p.Tensor, vals)
+			num := (up - down) / (2 * h)
+			if math.Abs(num-float64(grad[i])) > 2e-3+2e-2*math.Abs(num) {
+				t.Errorf("%s[%d]: gradient %.6f, finite difference %.6f", p.Name, i, grad[i], num)
+			}
+		}
+	}
+}
+
+func noGrad(be compute.Backend) *compute.Tape {
+	tp := compute.NewTape(be)
+	tp.SetRecording(false)
+	return tp
+}
+
+func TestPolicyLossValueAndKL(t *testing.T) {
+	policy := tinyPolicy(t, 5)
+	policy.RequireGrad()
+	rolls := []Rollout{{Prompt: []int32{1}, Completion: []int32{2, 3}, Advantage: 2}, {Prompt: []int32{1}, Completion: []int32{4}, Advantage: -2}}
+	cfg := PolicyConfig{Beta: 0.04, Temperature: 0.7}
+	be := policy.Backend()
+	// With the reference equal to the policy, k3 is 0 and the loss is −mean(A).
+	st, err := PolicyGradient(compute.NewTape(be), noGrad(be), policy, policy, rolls, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(st.KL) > 1e-9 || math.Abs(st.Loss) > 1e-9 || st.Tokens != 3 || st.MeanLength != 1.5 {
+		t.Errorf("stats %+v: want KL 0, loss 0, 3 tokens, mean length 1.5", st)
+	}
+}
+
+func TestClippedRatioStopsTheGradient(t *testing.T) {
+	policy := tinyPolicy(t, 6)
+	policy.RequireGrad()
+	be := policy.Backend()
+	// Old log-probs far below the current ones: ratio ≫ 1+ε with A > 0 is clipped.
+	rolls := []Rollout{{Prompt: []int32{1}, Completion: []int32{2, 3}, Advantage: 1, OldLP: []float32{-50, -50}}}
+	cfg := PolicyConfig{Beta: 0, Temperature: 0.7, ClipEps: 0.2}
+	st, err := PolicyGradient(compute.NewTape(be), noGrad(be), policy, policy, rolls, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ClipFrac != 1 {
+		t.Errorf("clip fraction %v, want 1", st.ClipFrac)
+	}
+	norm, _ := compute.ClipGradNorm(be, policy.Tensors(), 0)
+	if norm != 0 {
+		t.Errorf("gradient norm %v through clipped tokens, want 0", norm)
+	}
+}

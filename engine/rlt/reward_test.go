@@ -1,0 +1,135 @@
+package rlt
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func TestReduceByHand(t *testing.T) {
+	c := DefaultRewardConfig()
+	cases := []struct {
+		name                     string
+		sol, d, studentExpl      []float64
+		ended                    bool
+		rss, rkl, pen, r, noentR float64
+		minPos, maxPos           int
+	}{
+		{
+			name: "ordinary", sol: []float64{-0.5, -1.5}, d: []float64{0.2, -0.4, 1.0}, studentExpl: []float64{-1, -2, -3}, ended: true,
+			// r_SS = 1·(−1) + 0.01·(−1.5); r_KL = 3·(0.8/3) + 0.03·1.0
+			rss: -1.015, rkl: 0.83, pen: 0, r: -1.015 - 0.83,
+			// no entropy: −ℓS = 1, 2, 3 → 3·2 + 0.03·3
+			noentR: -1.015 - 6.09, minPos: 1, maxPos: 2,
+		},
+		{
+			name: "negative d everywhere", sol: []float64{-0.1}, d: []float64{-2, -1}, studentExpl: []float64{-0.5, -0.5}, ended: true,
+			rss: -0.101, rkl: 3*-1.5 + 0.03*-1, r: -0.101 - (3*-1.5 + 0.03*-1), noentR: -0.101 - (3*0.5 + 0.03*0.5), minPos: 0, maxPos: 1,
+		},
+		{
+			name: "missing end tag", sol: []float64{-1}, d: []float64{0.5}, studentExpl: []float64{-1}, ended: false,
+			rss: -1.01, rkl: 1.515, pen: -1, r: -1.01 - 1.515 - 1, noentR: -1.01 - 3.03 - 1, minPos: 0, maxPos: 0,
+		},
+		{
+			name: "empty explanation", sol: []float64{-1}, d: nil, studentExpl: nil, ended: true,
+			rss: -1.01, rkl: 3.03, r: -1.01 - 3.03, noentR: -1.01 - 3.03, minPos: 0, maxPos: -1,
+		},
+		{
+			name: "empty solution", sol: nil, d: []float64{0}, studentExpl: []float64{-1}, ended: true,
+			rss: -1.01, rkl: 0, r: -1.01, noentR: -1.01 - 3.03, minPos: -1, maxPos: 0,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.Reduce(tc.sol, tc.d, tc.studentExpl, tc.ended)
+			if !near(got.RSS, tc.rss) || !near(got.RKL, tc.rkl) || !near(got.Penalty, tc.pen) || !near(got.Reward, tc.r) {
+				t.Errorf("r_SS %v r_KL %v m %v r %v; want %v %v %v %v", got.RSS, got.RKL, got.Penalty, got.Reward, tc.rss, tc.rkl, tc.pen, tc.r)
+			}
+			if !near(got.NoEntReward, tc.noentR) {
+				t.Errorf("no-entropy reward %v, want %v", got.NoEntReward, tc.noentR)
+			}
+			if got.SolutionMinPos != tc.minPos || got.KLMaxPos != tc.maxPos {
+				t.Errorf("min at %d, max at %d; want %d, %d", got.SolutionMinPos, got.KLMaxPos, tc.minPos, tc.maxPos)
+			}
+		})
+	}
+}
+
+func TestTokenScoreEstimators(t *testing.T) {
+	for _, d := range []float64{-2, -0.3, 0, 0.7, 3} {
+		lr := RewardConfig{Estimator: LogRatio}.TokenScore(d-1, -1)
+		k3 := RewardConfig{Estimator: K3}.TokenScore(d-1, -1)
+		if !near(lr, d) {
+			t.Errorf("log-ratio of %v: %v", d, lr)
+		}
+		if !near(k3, d-1+math.Exp(-d)) || k3 < 0 {
+			t.Errorf("k3 of %v: %v", d, k3)
+		}
+	}
+}
+
+func TestDefaultsAreTheOfficialRunsAndValidate(t *testing.T) {
+	c := DefaultRewardConfig()
+	if c.Temperature != 0.7 || c.SolutionMean != 1 || c.SolutionMin != 0.01 || c.KLMean != 3 || c.KLMax != 0.03 || c.FormatPenalty != -1 || c.Estimator != LogRatio {
+		t.Fatalf("defaults %+v differ from RLT.md §3", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := c
+	bad.Estimator = "kl"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), `"kl"`) {
+		t.Errorf("unknown estimator: %v", err)
+	}
+	bad = c
+	bad.Temperature = 0
+	if err := bad.Validate(); err == nil {
+		t.Error("temperature 0 accepted")
+	}
+}
+
+func TestExtract(t *testing.T) {
+	cases := []struct {
+		gen, body string
+		ended     bool
+	}{
+		{"carry the one.<|end_of_explanation|><|im_end|>", "carry the one.", true},
+		{"no end in sight", "no end in sight", false},
+		{"<|end_of_explanation|>", "", true},
+		{"a<|end_of_explanation|>b<|end_of_explanation|>", "a", true},
+	}
+	for _, c := range cases {
+		e := Extract(c.gen)
+		if e.Body != c.body || e.Ended != c.ended || e.Explanation != "\n\n"+c.body {
+			t.Errorf("Extract(%q) = %+v", c.gen, e)
+		}
+	}
+}
+
+func TestPromptLayouts(t *testing.T) {
+	p := Prompts{TeacherSystem: "T", StudentSystem: "S"}
+	if got, want := p.TeacherPrompt("1+1?", "2"),
+		"<|im_start|>system\nT<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n"+
+			"<|begin_of_solution|>2<|end_of_solution|>\n\n<|begin_of_explanation|>\n\n"; got != want {
+		t.Errorf("teacher prompt\n%q\nwant\n%q", got, want)
+	}
+	if got, want := p.StudentContext("1+1?", "\n\none and one", "2"),
+		"<|im_start|>system\nS<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n"+
+			"<|begin_of_thought|>\n\none and one<|end_of_thought|>\n\n<|begin_of_solution|>2<|end_of_solution|><|im_end|>"; got != want {
+		t.Errorf("student context\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestCheckText(t *testing.T) {
+	if err := CheckText("solution", "  "); err == nil || !strings.Contains(err.Error(), "solution is empty") {
+		t.Errorf("empty solution: %v", err)
+	}
+	if err := CheckText("question", "what is <|end_of_solution|>?"); err == nil || !strings.Contains(err.Error(), "<|end_of_solution|>") {
+		t.Errorf("tag in question: %v", err)
+	}
+	if err := CheckText("question", "what is 2+2?"); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,175 @@
+package rlt
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+// testScorer builds a real tokenizer (a byte-level BPE with the RLT tags as
+// added tokens) and two small random models that share it.
+func testScorer(t *testing.T, est Estimator) *Scorer {
+	t.Helper()
+	tok, err := tokenizer.Load("../tokenizer/testdata/qwen2_pairs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 512, Tied: true, QKVBias: true}
+	be := compute.NewCPU()
+	teacher, err := model.NewRandom(be, cfg, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher.InitRandom(11, 0.3) // a larger spread gives distributions far from uniform
+	student, _ := model.NewRandom(be, cfg, 12)
+	student.InitRandom(12, 0.3)
+	rc := DefaultRewardConfig()
+	rc.Estimator = est
+	s, err := NewScorer(teacher, student, tok, Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var scoreItems = []Item{
+	{Question: "347+285=?", Solution: "632", Explanation: "7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6", Ended: true},
+	{Question: "12+9=?", Solution: "21", Explanation: "the answer is 21. 2+9=11", Ended: false},
+	{Question: "5+5=?", Solution: "10", Explanation: "", Ended: true},
+}
+
+// fullSequenceLP is an independent path to the same numbers: one sequence,
+// no batching, no row gathering, the model's TokenLogProbs over everything.
+func fullSequenceLP(t *testing.T, m *model.Model, seq []int32, invT float32) []float32 {
+	tp := compute.NewTape(m.Backend())
+	tp.SetRecording(false)
+	targets := make([]int32, len(seq))
+	for i := range targets {
+		targets[i] = -1
+		if i+1 < len(seq) {
+			targets[i] = seq[i+1]
+		}
+	}
+	lp := m.TokenLogProbs(tp, &model.Batch{B: 1, T: len(seq), Tokens: seq}, targets, invT)
+	if err := tp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, lp.Len())
+	m.Backend().Read(out, lp)
+	return out
+}
+
+func TestScorerMatchesUnbatchedForwards(t *testing.T) {
+	s := testScorer(t, LogRatio)
+	got, err := s.Score(scoreItems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invT := float32(1 / s.Cfg.Temperature)
+	for i, it := range scoreItems {
+		e := s.encode(it)
+		// The explanation is the same ids in both sequences.
+		nb := len(e.body)
+		for k := 0; k < nb; k++ {
+			if e.teacher[e.tStart+k] != e.student[e.sBody+k] {
+				t.Fatalf("item %d: explanation token %d differs between teacher and student sequences", i, k)
+			}
+		}
+		if tokStr := strings.Join(got[i].ExplanationTokens, ""); nb > 0 && tokStr == "" {
+			t.Errorf("item %d: no explanation token strings", i)
+		}
+		tl := fullSequenceLP(t, s.Teacher, e.teacher, invT)
+		sl := fullSequenceLP(t, s.Student, e.student, invT)
+		for k := 0; k < nb; k++ {
+			if d := math.Abs(got[i].TeacherLP[k] - float64(tl[e.tStart+k-1])); d > 1e-4 {
+				t.Errorf("item %d token %d: teacher log-prob %v vs unbatched %v", i, k, got[i].TeacherLP[k], tl[e.tStart+k-1])
+			}
+			if d := math.Abs(got[i].StudentLP[k] - float64(sl[e.sBody+k-1])); d > 1e-4 {
+				t.Errorf("item %d token %d: student log-prob %v vs unbatched %v", i, k, got[i].StudentLP[k], sl[e.sBody+k-1])
+			}
+			if !near(got[i].D[k], got[i].TeacherLP[k]-got[i].StudentLP[k]) {
+				t.Errorf("item %d token %d: d %v is not ℓT−ℓS", i, k, got[i].D[k])
+			}
+		}
+		for j := range e.sol {
+			if d := math.Abs(got[i].SolutionLP[j] - float64(sl[e.sSol+j-1])); d > 1e-4 {
+				t.Errorf("item %d solution token %d: %v vs unbatched %v", i, j, got[i].SolutionLP[j], sl[e.sSol+j-1])
+			}
+		}
+		want := s.Cfg.Reduce(got[i].SolutionLP, got[i].D, got[i].StudentLP, it.Ended)
+		if !near(got[i].Reward, want.Reward) {
+			t.Errorf("item %d: reward %v, reductions give %v", i, got[i].Reward, want.Reward)
+		}
+	}
+	if got[1].Penalty != -1 || got[0].Penalty != 0 {
+		t.Errorf("penalties %v %v: want 0 for an ended explanation and −1 for a truncated one", got[0].Penalty, got[1].Penalty)
+	}
+	if len(got[2].D) != 0 || got[2].KLMean != 1 || got[2].KLMax != 1 {
+		t.Errorf("empty explanation: d %v, KL mean/max %v %v; want none and +1 each", got[2].D, got[2].KLMean, got[2].KLMax)
+	}
+}
+
+func TestScoresDoNotDependOnTheBatch(t *testing.T) {
+	s := testScorer(t, LogRatio)
+	all, err := s.Score(scoreItems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range scoreItems {
+		one, err := s.Score(scoreItems[i : i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(one[0].Reward-all[i].Reward) > 1e-5 {
+			t.Errorf("item %d: reward %v alone, %v in a batch", i, one[0].Reward, all[i].Reward)
+		}
+	}
+}
+
+func TestFullKLAndK3AreNonNegative(t *testing.T) {
+	for _, est := range []Estimator{FullKL, K3} {
+		s := testScorer(t, est)
+		got, err := s.Score(scoreItems[:2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, sc := range got {
+			if len(sc.D) == 0 {
+				t.Fatalf("%s: item %d has no explanation scores", est, i)
+			}
+			for k, d := range sc.D {
+				if d < -1e-6 || math.IsNaN(d) {
+					t.Errorf("%s: item %d token %d: d = %v, want ≥ 0", est, i, k, d)
+				}
+			}
+		}
+	}
+}
+
+func TestScorerRefusesBadInput(t *testing.T) {
+	s := testScorer(t, LogRatio)
+	cases := []struct {
+		item Item
+		want string
+	}{
+		{Item{Question: "q", Solution: ""}, "item 0: solution is empty"},
+		{Item{Question: "<|im_start|>q", Solution: "1"}, "item 0: question contains the tag <|im_start|>"},
+		{Item{Question: "q", Solution: "1" + EndSolution}, "solution contains the tag"},
+		{Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}, "do not fit the models' 512 positions"},
+	}
+	for _, c := range cases {
+		if _, err := s.Score([]Item{c.item}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+.40v: error %v, want %q", c.item, err, c.want)
+		}
+	}
+	other := *s.Student
+	other.Cfg.Vocab++
+	if _, err := NewScorer(s.Teacher, &other, s.Tok, s.Prompts, s.Cfg); err == nil || !strings.Contains(err.Error(), "shared tokenizer") {
+		t.Errorf("different vocabularies: %v", err)
+	}
+}

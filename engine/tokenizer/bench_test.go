@@ -1,0 +1,76 @@
+package tokenizer
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// mixedText is ~1 MB of the training corpus (English, code, numbers, eight
+// scripts, emoji) and the golden texts, repeated.
+func mixedText(b *testing.B) string {
+	b.Helper()
+	corpus, err := os.ReadFile(filepath.Join("testdata", "gen", "corpus.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := loadGolden(b)
+	unit := string(corpus) + strings.Join(g.Texts, "\n")
+	return strings.Repeat(unit, 1<<20/len(unit)+1)
+}
+
+func benchEncode(b *testing.B, name string, cold bool) {
+	tok := loadFixture(b, name)
+	text := mixedText(b)
+	dst := tok.AppendEncode(nil, text) // warm the word cache
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if cold {
+			b.StopTimer()
+			tok.cache = map[string]cacheEntry{}
+			tok.cacheArena = nil
+			b.StartTimer()
+		}
+		dst = tok.AppendEncode(dst[:0], text)
+	}
+	b.ReportMetric(float64(len(text))/float64(len(dst)), "bytes/token")
+}
+
+// go test -run '^$' -bench Encode ./engine/tokenizer
+func BenchmarkEncodeQwen2(b *testing.B)     { benchEncode(b, "qwen2_pairs", false) }
+func BenchmarkEncodeQwen2Cold(b *testing.B) { benchEncode(b, "qwen2_pairs", true) }
+func BenchmarkEncodeGPT2(b *testing.B)      { benchEncode(b, "gpt2", false) }
+
+// Explanation-sized calls, as the RLT engine makes them.
+func BenchmarkEncodeShort(b *testing.B) {
+	tok := loadFixture(b, "qwen2_pairs")
+	text := "Pair the first and last numbers: 1 + 100 = 101, 2 + 99 = 101, and so on. There are 50 such pairs, so the total is 50 * 101 = 5,050.<|end_of_explanation|>"
+	dst := tok.AppendEncode(nil, text)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dst = tok.AppendEncode(dst[:0], text)
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	tok := loadFixture(b, "qwen2_pairs")
+	text := mixedText(b)
+	ids := tok.Encode(text)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = tok.DecodeBytes(ids)
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		loadFixture(b, "qwen2_pairs")
+	}
+}

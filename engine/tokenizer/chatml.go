@@ -1,0 +1,161 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ChatML markers and Qwen2's end-of-text token.
+const (
+	ImStart   = "<|im_start|>"
+	ImEnd     = "<|im_end|>"
+	EndOfText = "<|endoftext|>"
+)
+
+// Message is one chat turn.
+type Message struct {
+	Role, Content string
+}
+
+func writeTurn(b *strings.Builder, m Message) {
+	b.WriteString(ImStart)
+	b.WriteString(m.Role)
+	b.WriteByte('\n')
+	b.WriteString(m.Content)
+	b.WriteString(ImEnd)
+	b.WriteByte('\n')
+}
+
+// RenderChatML renders msgs as ChatML, each as
+// "<|im_start|>role\ncontent<|im_end|>\n", and with addGenerationPrompt
+// opens an assistant turn ("<|im_start|>assistant\n") for the model to
+// write. Nothing else is added (Qwen2.5's own template inserts a default
+// system message when there is none; give one explicitly if wanted).
+func RenderChatML(msgs []Message, addGenerationPrompt bool) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		writeTurn(&b, m)
+	}
+	if addGenerationPrompt {
+		b.WriteString(ImStart + "assistant\n")
+	}
+	return b.String()
+}
+
+// RenderChatMLPrefill renders msgs, then an assistant turn that is already
+// begun with prefill and left open (no "<|im_end|>\n"), so the model
+// continues it: the RLT teacher prompt, whose assistant turn starts with
+// the solution and the opening explanation tag.
+func RenderChatMLPrefill(msgs []Message, prefill string) string {
+	return RenderChatML(msgs, true) + prefill
+}
+
+// Template names a chat template this package can render.
+type Template string
+
+// ChatML is the only template supported.
+const ChatML Template = "chatml"
+
+// DetectTemplate reads the chat_template of a tokenizer_config.json and
+// tells which template it is. A template that uses <|im_start|> is ChatML;
+// any other template is an error. Without a chat_template, ChatML is
+// assumed when <|im_start|> is a token of the tokenizer (in the config's
+// added_tokens_decoder or special tokens, or in a tokenizer.json beside it).
+func DetectTemplate(tokenizerConfigPath string) (Template, error) {
+	data, err := os.ReadFile(tokenizerConfigPath)
+	if err != nil {
+		return "", fmt.Errorf("tokenizer: %w", err)
+	}
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return "", &Error{File: tokenizerConfigPath, Msg: fmt.Sprintf("not valid JSON: %v", err)}
+	}
+	if raw, ok := cfg["chat_template"]; ok && !isNull(raw) {
+		tmpl, err := chatTemplateText(raw)
+		if err != nil {
+			return "", &Error{File: tokenizerConfigPath, Key: "chat_template", Msg: err.Error()}
+		}
+		if strings.Contains(tmpl, ImStart) {
+			return ChatML, nil
+		}
+		return "", &Error{File: tokenizerConfigPath, Key: "chat_template",
+			Msg: "the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported"}
+	}
+	if configHasToken(cfg, ImStart) {
+		return ChatML, nil
+	}
+	if tok, err := Load(filepath.Join(filepath.Dir(tokenizerConfigPath), "tokenizer.json")); err == nil {
+		if _, ok := tok.ID(ImStart); ok {
+			return ChatML, nil
+		}
+	}
+	return "", &Error{File: tokenizerConfigPath, Key: "chat_template",
+		Msg: "no chat template and no <|im_start|> token: cannot assume ChatML, the only supported template"}
+}
+
+// chatTemplateText returns the template text: a string, or the one named
+// "default" (else the first) of a list of named templates.
+func chatTemplateText(raw json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var list []struct {
+		Name     string `json:"name"`
+		Template string `json:"template"`
+	}
+	if err := json.Unmarshal(raw, &list); err != nil || len(list) == 0 {
+		return "", fmt.Errorf("expected a template string or a list of named templates")
+	}
+	for _, t := range list {
+		if t.Name == "default" {
+			return t.Template, nil
+		}
+	}
+	return list[0].Template, nil
+}
+
+func configHasToken(cfg map[string]json.RawMessage, token string) bool {
+	var dec map[string]struct {
+		Content string `json:"content"`
+	}
+	if json.Unmarshal(cfg["added_tokens_decoder"], &dec) == nil {
+		for _, t := range dec {
+			if t.Content == token {
+				return true
+			}
+		}
+	}
+	var extra []json.RawMessage
+	if json.Unmarshal(cfg["additional_special_tokens"], &extra) == nil {
+		for _, e := range extra {
+			if tokenText(e) == token {
+				return true
+			}
+		}
+	}
+	for _, k := range []string{"bos_token", "eos_token", "pad_token", "unk_token"} {
+		if tokenText(cfg[k]) == token {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenText reads a special token written as a string or as {"content": …}.
+func tokenText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var o struct {
+		Content string `json:"content"`
+	}
+	if json.Unmarshal(raw, &o) == nil {
+		return o.Content
+	}
+	return ""
+}

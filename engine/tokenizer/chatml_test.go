@@ -1,0 +1,121 @@
+package tokenizer
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRenderChatML(t *testing.T) {
+	msgs := []Message{{"system", "You are a teacher."}, {"user", "What is 2+2?"}}
+	want := "<|im_start|>system\nYou are a teacher.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n"
+	if got := RenderChatML(msgs, false); got != want {
+		t.Errorf("RenderChatML = %q", got)
+	}
+	if got := RenderChatML(msgs, true); got != want+"<|im_start|>assistant\n" {
+		t.Errorf("with generation prompt = %q", got)
+	}
+	done := append(slices.Clone(msgs), Message{"assistant", "4"})
+	if got := RenderChatML(done, false); got != want+"<|im_start|>assistant\n4<|im_end|>\n" {
+		t.Errorf("full conversation = %q", got)
+	}
+	prefill := "<|begin_of_solution|>4<|end_of_solution|>\n\n<|begin_of_explanation|>\n\n"
+	got := RenderChatMLPrefill(msgs, prefill)
+	if got != want+"<|im_start|>assistant\n"+prefill {
+		t.Errorf("prefill = %q", got)
+	}
+	if RenderChatML(nil, false) != "" {
+		t.Error("no messages should render nothing")
+	}
+
+	// The rendered prompt tokenizes with the ChatML markers as single tokens.
+	tok := loadFixture(t, "qwen2_strings")
+	ids := tok.Encode(got)
+	start, _ := tok.ID(ImStart)
+	end, _ := tok.ID(ImEnd)
+	var nStart, nEnd int
+	for _, id := range ids {
+		switch id {
+		case start:
+			nStart++
+		case end:
+			nEnd++
+		}
+	}
+	if nStart != 3 || nEnd != 2 || tok.Decode(ids) != got {
+		t.Errorf("ChatML prompt: %d im_start, %d im_end, round trip %v", nStart, nEnd, tok.Decode(ids) == got)
+	}
+}
+
+func TestDetectTemplate(t *testing.T) {
+	const qwen = `{%- for message in messages %}{{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>' + '\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}`
+	const llama = `{% for m in messages %}{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\n\n' + m['content'] + '<|eot_id|>' }}{% endfor %}`
+	write := func(t *testing.T, config string, tokenizerJSON string) string {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "tokenizer_config.json")
+		if err := os.WriteFile(p, []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if tokenizerJSON != "" {
+			data, err := os.ReadFile(filepath.Join("testdata", tokenizerJSON))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	ok := []struct{ name, config, tokJSON string }{
+		{"qwen template", `{"chat_template": ` + quote(qwen) + `}`, ""},
+		{"named templates", `{"chat_template": [{"name": "tool_use", "template": "x"}, {"name": "default", "template": ` + quote(qwen) + `}]}`, ""},
+		{"no template, added token", `{"added_tokens_decoder": {"151644": {"content": "<|im_start|>", "special": true}}}`, ""},
+		{"no template, special list", `{"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]}`, ""},
+		{"no template, tokenizer.json", `{}`, "qwen2_pairs.json"},
+	}
+	for _, c := range ok {
+		got, err := DetectTemplate(write(t, c.config, c.tokJSON))
+		if err != nil || got != ChatML {
+			t.Errorf("%s: %q, %v", c.name, got, err)
+		}
+	}
+	bad := []struct{ name, config, tokJSON, want string }{
+		{"llama template", `{"chat_template": ` + quote(llama) + `}`, "", "not ChatML"},
+		{"no template, no token", `{"eos_token": "</s>"}`, "gpt2.json", "cannot assume ChatML"},
+		{"bad JSON", `{"chat_template": `, "", "not valid JSON"},
+	}
+	for _, c := range bad {
+		p := write(t, c.config, c.tokJSON)
+		_, err := DetectTemplate(p)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: error %v, want one mentioning %q and the file", c.name, err, c.want)
+		}
+		if c.name == "llama template" && !strings.Contains(err.Error(), "only ChatML is supported") {
+			t.Errorf("error %v should say only ChatML is supported", err)
+		}
+	}
+	if _, err := DetectTemplate(filepath.Join(t.TempDir(), "nope.json")); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

@@ -1,0 +1,152 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fixtureMap returns a fixture as a JSON map, to be edited.
+func fixtureMap(t *testing.T, name string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestMalformed(t *testing.T) {
+	model := func(m map[string]any) map[string]any { return m["model"].(map[string]any) }
+	pre := func(m map[string]any, i int) map[string]any {
+		return m["pre_tokenizer"].(map[string]any)["pretokenizers"].([]any)[i].(map[string]any)
+	}
+	cases := []struct {
+		name   string
+		edit   func(m map[string]any)
+		raw    string // used instead of the edited fixture when set
+		wantIn []string
+	}{
+		{name: "bad JSON", raw: `{"model": {`, wantIn: []string{"not valid tokenizer JSON"}},
+		{name: "not an object", raw: `[1,2]`, wantIn: []string{"not valid tokenizer JSON"}},
+		{name: "no model", raw: `{"pre_tokenizer": null}`, wantIn: []string{": model: missing"}},
+		{name: "model type", edit: func(m map[string]any) { model(m)["type"] = "WordPiece" },
+			wantIn: []string{"model.type", `"WordPiece"`, "not supported"}},
+		{name: "merge unknown token", edit: func(m map[string]any) {
+			mg := model(m)["merges"].([]any)
+			mg[3] = []any{"Ġt", "zzzz"}
+		}, wantIn: []string{"model.merges[3]", `"zzzz"`, "not in model.vocab"}},
+		{name: "merge result unknown", edit: func(m map[string]any) {
+			mg := model(m)["merges"].([]any)
+			mg[5] = []any{"q", "q"}
+		}, wantIn: []string{"model.merges[5]", `merged token "qq"`}},
+		{name: "merge string three parts", edit: func(m map[string]any) {
+			model(m)["merges"].([]any)[0] = "a b c"
+		}, wantIn: []string{"model.merges[0]", "two tokens"}},
+		{name: "merge wrong shape", edit: func(m map[string]any) {
+			model(m)["merges"].([]any)[0] = []any{"a"}
+		}, wantIn: []string{"model.merges[0]", "two tokens"}},
+		{name: "vocab id", edit: func(m map[string]any) { model(m)["vocab"].(map[string]any)["x"] = "seven" },
+			wantIn: []string{`model.vocab["x"]`}},
+		{name: "unknown split pattern", edit: func(m map[string]any) {
+			pre(m, 0)["pattern"] = map[string]any{"Regex": `\w+|\s+`}
+		}, wantIn: []string{"pre_tokenizer.pretokenizers[0].pattern.Regex", "unknown split pattern"}},
+		{name: "split behavior", edit: func(m map[string]any) { pre(m, 0)["behavior"] = "Removed" },
+			wantIn: []string{"pre_tokenizer.pretokenizers[0].behavior", `"Removed"`}},
+		{name: "pre-tokenizer type", edit: func(m map[string]any) { pre(m, 1)["type"] = "Metaspace" },
+			wantIn: []string{"pre_tokenizer.pretokenizers[1].type", `"Metaspace"`}},
+		{name: "no ByteLevel", edit: func(m map[string]any) {
+			p := m["pre_tokenizer"].(map[string]any)
+			p["pretokenizers"] = p["pretokenizers"].([]any)[:1]
+		}, wantIn: []string{"pre_tokenizer.pretokenizers[0]", "must be ByteLevel"}},
+		{name: "normalizer", edit: func(m map[string]any) { m["normalizer"] = map[string]any{"type": "NFKC"} },
+			wantIn: []string{"normalizer.type", `"NFKC"`, "only NFC or none"}},
+		{name: "normalizer in sequence", edit: func(m map[string]any) {
+			m["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{
+				map[string]any{"type": "NFC"}, map[string]any{"type": "Lowercase"}}}
+		}, wantIn: []string{"normalizer.normalizers[1].type", `"Lowercase"`}},
+		{name: "decoder", edit: func(m map[string]any) { m["decoder"] = map[string]any{"type": "WordPiece"} },
+			wantIn: []string{"decoder.type", `"WordPiece"`}},
+		{name: "byte fallback", edit: func(m map[string]any) { model(m)["byte_fallback"] = true },
+			wantIn: []string{"model.byte_fallback"}},
+		{name: "added token without id", edit: func(m map[string]any) {
+			delete(m["added_tokens"].([]any)[1].(map[string]any), "id")
+		}, wantIn: []string{"added_tokens[1].id"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := []byte(c.raw)
+			if c.raw == "" {
+				m := fixtureMap(t, "qwen2_pairs")
+				c.edit(m)
+				data, _ = json.Marshal(m)
+			}
+			path := filepath.Join(t.TempDir(), "tokenizer.json")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var te *Error
+			if !errors.As(err, &te) {
+				t.Fatalf("error %v is not a *Error", err)
+			}
+			msg := err.Error()
+			for _, w := range append([]string{path}, c.wantIn...) {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not mention %q", msg, w)
+				}
+			}
+			if _, err := Parse(data); err == nil || !strings.Contains(err.Error(), "tokenizer.json") {
+				t.Errorf("Parse error %v does not name tokenizer.json", err)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Error("missing file: no error")
+	}
+}
+
+// Variants that must load: merges as strings, no normalizer, the GPT-2
+// pattern as a Split, a Sequence normaliser of NFC only, ByteLevel with its
+// default use_regex.
+func TestAcceptedVariants(t *testing.T) {
+	edits := map[string]func(m map[string]any){
+		"gpt2 split": func(m map[string]any) {
+			p := m["pre_tokenizer"].(map[string]any)["pretokenizers"].([]any)
+			p[0].(map[string]any)["pattern"] = map[string]any{"Regex": gpt2Pattern}
+		},
+		"nfc sequence": func(m map[string]any) {
+			m["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{map[string]any{"type": "NFC"}}}
+		},
+		"no decoder, no model type": func(m map[string]any) {
+			m["decoder"] = nil
+			delete(m["model"].(map[string]any), "type")
+		},
+		"bare ByteLevel": func(m map[string]any) {
+			m["pre_tokenizer"] = map[string]any{"type": "ByteLevel", "add_prefix_space": false}
+		},
+	}
+	for name, edit := range edits {
+		m := fixtureMap(t, "qwen2_pairs")
+		edit(m)
+		data, _ := json.Marshal(m)
+		tok, err := Parse(data)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if s := "Hello, world's 123!\n"; tok.Decode(tok.Encode(s)) != s {
+			t.Errorf("%s: round trip failed", name)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package tokenizer
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzTokenizerJSON: parsing never panics, and whatever parses can encode
+// and decode without panicking.
+func FuzzTokenizerJSON(f *testing.F) {
+	for _, name := range fixtures {
+		data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},"pre_tokenizer":{"type":"ByteLevel"}}`))
+	f.Add([]byte(`{"model":{"vocab":{"a":5},"merges":[["a","a"]]},"added_tokens":[{"id":0,"content":"x","lstrip":true,"rstrip":true,"single_word":true}],"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":true}}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tok, err := Parse(data)
+		if err != nil {
+			return
+		}
+		for _, s := range []string{"", "hello world", " <|im_start|>x\n\n", "x\xff\u0301 12 ab"} {
+			ids := tok.Encode(s)
+			_ = tok.Decode(ids)
+			_ = tok.decodeHF(ids)
+		}
+		_ = tok.VocabSize()
+		_ = tok.TokenString(0)
+	})
+}
+
+// FuzzEncodeRoundTrip: Decode(Encode(s)) gives s back, byte for byte
+// (invalid UTF-8 included) without a normaliser, and s with each piece
+// between added tokens in NFC with one; encoding is deterministic (the word cache changes nothing).
+func FuzzEncodeRoundTrip(f *testing.F) {
+	g := loadGolden(f)
+	for i, s := range g.Texts {
+		if i%3 == 0 {
+			f.Add(s)
+		}
+	}
+	f.Add("\xff\xfe\xc3 \xe4\xb8<|im_end|>")
+	nfc := loadFixture(f, "qwen2_pairs")
+	raw := withoutNormalizer(f, "qwen2_pairs")
+	f.Fuzz(func(t *testing.T, s string) {
+		ids := raw.Encode(s)
+		if got := raw.Decode(ids); got != s {
+			t.Fatalf("no normaliser: Decode(Encode(%q)) = %q (ids %v)", s, got, ids)
+		}
+		ids = nfc.Encode(s)
+		if utf8.ValidString(s) {
+			if got, want := nfc.Decode(ids), nfcPieces(nfc, s); got != want {
+				t.Fatalf("NFC: Decode(Encode(%q)) = %q, want %q", s, got, want)
+			}
+		}
+		again := nfc.Encode(s)
+		if len(again) != len(ids) {
+			t.Fatalf("Encode(%q) not deterministic: %v then %v", s, ids, again)
+		}
+		for i := range ids {
+			if ids[i] != again[i] {
+				t.Fatalf("Encode(%q) not deterministic: %v then %v", s, ids, again)
+			}
+		}
+	})
+}

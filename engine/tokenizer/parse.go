@@ -1,0 +1,518 @@
+package tokenizer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Error is a problem with a tokenizer.json: the file, the key (a JSON
+// path such as model.merges[12]) and what is wrong.
+type Error struct {
+	File, Key, Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("tokenizer: %s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("tokenizer: %s: %s: %s", e.File, e.Key, e.Msg)
+}
+
+// Load reads a tokenizer.json.
+func Load(path string) (*Tokenizer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	return parse(path, data)
+}
+
+// Parse reads the contents of a tokenizer.json (errors name it
+// "tokenizer.json").
+func Parse(data []byte) (*Tokenizer, error) { return parse("tokenizer.json", data) }
+
+type jsonAdded struct {
+	ID         *int64 `json:"id"`
+	Content    string `json:"content"`
+	SingleWord bool   `json:"single_word"`
+	LStrip     bool   `json:"lstrip"`
+	RStrip     bool   `json:"rstrip"`
+	Normalized *bool  `json:"normalized"`
+	Special    bool   `json:"special"`
+}
+
+type jsonFile struct {
+	AddedTokens  []jsonAdded     `json:"added_tokens"`
+	Normalizer   json.RawMessage `json:"normalizer"`
+	PreTokenizer json.RawMessage `json:"pre_tokenizer"`
+	Decoder      json.RawMessage `json:"decoder"`
+	Model        json.RawMessage `json:"model"`
+}
+
+type modelCommon struct {
+	Type                    *string  `json:"type"`
+	Dropout                 *float64 `json:"dropout"`
+	UnkToken                *string  `json:"unk_token"`
+	ContinuingSubwordPrefix *string  `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string  `json:"end_of_word_suffix"`
+	FuseUnk                 bool     `json:"fuse_unk"`
+	ByteFallback            bool     `json:"byte_fallback"`
+	IgnoreMerges            bool     `json:"ignore_merges"`
+}
+
+type jsonModel struct {
+	modelCommon
+	Vocab  json.RawMessage `json:"vocab"`
+	Merges json.RawMessage `json:"merges"`
+}
+
+// fastFile decodes a well-formed tokenizer.json in one pass; when it fails,
+// the step-by-step decoding (jsonFile, jsonModel) finds what to report.
+type fastFile struct {
+	AddedTokens  []jsonAdded     `json:"added_tokens"`
+	Normalizer   json.RawMessage `json:"normalizer"`
+	PreTokenizer json.RawMessage `json:"pre_tokenizer"`
+	Decoder      json.RawMessage `json:"decoder"`
+	Model        *struct {
+		modelCommon
+		Vocab  map[string]int64 `json:"vocab"`
+		Merges mergeList        `json:"merges"`
+	} `json:"model"`
+}
+
+// mergeList decodes merges written as "a b" strings or as [a, b] pairs.
+type mergeList [][2]string
+
+func (l *mergeList) UnmarshalJSON(data []byte) error {
+	pairs, err := parseMerges(data)
+	if err != nil {
+		return errors.New(err.msg)
+	}
+	*l = pairs
+	return nil
+}
+
+type jsonComponent struct {
+	Type string `json:"type"`
+}
+
+func isNull(m json.RawMessage) bool {
+	m = bytes.TrimSpace(m)
+	return len(m) == 0 || string(m) == "null"
+}
+
+func parse(file string, data []byte) (*Tokenizer, error) {
+	initTables()
+	fail := func(key, format string, a ...any) error {
+		return &Error{File: file, Key: key, Msg: fmt.Sprintf(format, a...)}
+	}
+	var f fastFile
+	var m modelCommon
+	var vocab map[string]int32
+	var pairs [][2]string
+	if err := json.Unmarshal(data, &f); err == nil && f.Model != nil && f.Model.Vocab != nil {
+		m = f.Model.modelCommon
+		vocab = make(map[string]int32, len(f.Model.Vocab))
+		for tok, id := range f.Model.Vocab {
+			if id < 0 || id > math.MaxInt32-1 {
+				return nil, fail(fmt.Sprintf("model.vocab[%q]", tok), "id %d is not a valid token id", id)
+			}
+			vocab[tok] = int32(id)
+		}
+		pairs = f.Model.Merges
+	} else {
+		var sf jsonFile
+		if err := json.Unmarshal(data, &sf); err != nil {
+			return nil, fail("", "not valid tokenizer JSON: %v", err)
+		}
+		if isNull(sf.Model) {
+			return nil, fail("model", "missing")
+		}
+		var sm jsonModel
+		if err := json.Unmarshal(sf.Model, &sm); err != nil {
+			return nil, fail("model", "%v", err)
+		}
+		if isNull(sm.Vocab) {
+			return nil, fail("model.vocab", "missing")
+		}
+		var kerr *keyErr
+		if vocab, kerr = parseVocab(sm.Vocab); kerr != nil {
+			return nil, fail(kerr.key, "%s", kerr.msg)
+		}
+		if pairs, kerr = parseMerges(sm.Merges); kerr != nil {
+			return nil, fail(kerr.key, "%s", kerr.msg)
+		}
+		m = sm.modelCommon
+		f = fastFile{AddedTokens: sf.AddedTokens, Normalizer: sf.Normalizer, PreTokenizer: sf.PreTokenizer, Decoder: sf.Decoder}
+	}
+	t := &Tokenizer{unk: -1, cache: map[string]cacheEntry{}}
+
+	// Model.
+	if m.Type != nil && *m.Type != "BPE" {
+		return nil, fail("model.type", "model type %q is not supported (only byte-level BPE)", *m.Type)
+	}
+	if m.Dropout != nil && *m.Dropout != 0 {
+		return nil, fail("model.dropout", "BPE dropout is not supported")
+	}
+	if m.ContinuingSubwordPrefix != nil && *m.ContinuingSubwordPrefix != "" {
+		return nil, fail("model.continuing_subword_prefix", "not supported by byte-level BPE")
+	}
+	if m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "" {
+		return nil, fail("model.end_of_word_suffix", "not supported by byte-level BPE")
+	}
+	if m.ByteFallback {
+		return nil, fail("model.byte_fallback", "not supported by byte-level BPE")
+	}
+	t.vocab = vocab
+	maxID := int64(-1)
+	for _, id := range t.vocab {
+		maxID = max(maxID, int64(id))
+	}
+	for i, a := range f.AddedTokens {
+		key := fmt.Sprintf("added_tokens[%d]", i)
+		if a.ID == nil || *a.ID < 0 || *a.ID > math.MaxInt32-1 {
+			return nil, fail(key+".id", "missing or invalid")
+		}
+		if a.Content == "" {
+			return nil, fail(key+".content", "empty")
+		}
+		maxID = max(maxID, *a.ID)
+	}
+	if count := int64(len(t.vocab) + len(f.AddedTokens)); maxID >= 2*count+1024 {
+		return nil, fail("model.vocab", "token ids are too sparse: highest id %d for %d tokens", maxID, count)
+	}
+	n := int(maxID + 1)
+	t.tokens = make([]string, n)
+	t.raw = make([]string, n)
+	t.flags = make([]uint8, n)
+	t.rawVocab = make(map[string]int32, len(t.vocab))
+	for i := range t.byteID {
+		t.byteID[i] = -1
+	}
+	// Two tokens with one id: the smaller string wins, whatever the map order.
+	for tok, id := range t.vocab {
+		if t.tokens[id] == "" || tok < t.tokens[id] {
+			t.tokens[id] = tok
+		}
+	}
+	for id, tok := range t.tokens {
+		if tok == "" {
+			continue
+		}
+		raw, ok := byteLevelDecode(tok)
+		if !ok {
+			t.raw[id] = tok // as Hugging Face's ByteLevel decoder does
+			continue
+		}
+		t.raw[id] = raw
+		t.rawVocab[raw] = int32(id)
+		if len(raw) == 1 {
+			t.byteID[raw[0]] = int32(id)
+		}
+	}
+	if m.UnkToken != nil && *m.UnkToken != "" {
+		id, ok := t.vocab[*m.UnkToken]
+		if !ok {
+			return nil, fail("model.unk_token", "token %q is not in model.vocab", *m.UnkToken)
+		}
+		t.unk = id
+		t.fuseUnk = m.FuseUnk
+	}
+	t.ignoreMerges = m.IgnoreMerges
+	t.merges = make(map[uint64]merge, len(pairs))
+	var ab []byte
+	for i, p := range pairs {
+		key := func() string { return fmt.Sprintf("model.merges[%d]", i) }
+		ia, ok := t.vocab[p[0]]
+		if !ok {
+			return nil, fail(key(), "token %q is not in model.vocab", p[0])
+		}
+		ib, ok := t.vocab[p[1]]
+		if !ok {
+			return nil, fail(key(), "token %q is not in model.vocab", p[1])
+		}
+		ab = append(append(ab[:0], p[0]...), p[1]...)
+		ic, ok := t.vocab[string(ab)]
+		if !ok {
+			return nil, fail(key(), "merged token %q is not in model.vocab", ab)
+		}
+		t.merges[pairKey(ia, ib)] = merge{rank: uint32(i), id: ic} // a repeated pair: the last rank wins, as in Hugging Face
+	}
+
+	// Normalizer.
+	nfc, err := parseNormalizer(f.Normalizer, "normalizer")
+	if err != nil {
+		return nil, fail(err.key, "%s", err.msg)
+	}
+	t.nfc = nfc
+
+	// Pre-tokenizer.
+	if isNull(f.PreTokenizer) {
+		return nil, fail("pre_tokenizer", "missing (a byte-level tokenizer needs ByteLevel)")
+	}
+	var flat []flatPre
+	if err := flattenPre(f.PreTokenizer, "pre_tokenizer", &flat); err != nil {
+		return nil, fail(err.key, "%s", err.msg)
+	}
+	for i, p := range flat {
+		last := i == len(flat)-1
+		switch {
+		case p.byteLevel && !last:
+			return nil, fail(p.key, "ByteLevel must be the last pre-tokenizer")
+		case !p.byteLevel && last:
+			return nil, fail(p.key, "the last pre-tokenizer must be ByteLevel (this is a byte-level BPE reader)")
+		}
+		t.stages = append(t.stages, stage{split: p.split, prefixSpace: p.prefixSpace})
+	}
+	if len(t.stages) > len(state{}.prefix) {
+		return nil, fail("pre_tokenizer", "too many pre-tokenizers (%d)", len(t.stages))
+	}
+
+	// Decoder.
+	if !isNull(f.Decoder) {
+		var c jsonComponent
+		if err := json.Unmarshal(f.Decoder, &c); err != nil {
+			return nil, fail("decoder", "%v", err)
+		}
+		if c.Type != "ByteLevel" {
+			return nil, fail("decoder.type", "decoder %q is not supported (only ByteLevel)", c.Type)
+		}
+	}
+
+	// Added tokens.
+	var rawToks, normToks []matchTok
+	sort.SliceStable(f.AddedTokens, func(i, j int) bool { return *f.AddedTokens[i].ID < *f.AddedTokens[j].ID })
+	for _, a := range f.AddedTokens {
+		id := int32(*a.ID)
+		normalized := !a.Special
+		if a.Normalized != nil {
+			normalized = *a.Normalized
+		}
+		at := AddedToken{ID: id, Content: a.Content, Special: a.Special, SingleWord: a.SingleWord,
+			LStrip: a.LStrip, RStrip: a.RStrip, Normalized: normalized}
+		if len(t.added) > 0 && t.added[len(t.added)-1].ID == id {
+			t.added[len(t.added)-1] = at
+		} else {
+			t.added = append(t.added, at)
+		}
+		// A normalised token reads back in its normalised form, as
+		// Hugging Face's id_to_token gives it.
+		content := a.Content
+		if normalized && t.nfc {
+			content = norm.NFC.String(content)
+		}
+		t.tokens[id] = content
+		t.raw[id] = content
+		t.flags[id] = flagAdded
+		if a.Special {
+			t.flags[id] |= flagSpecial
+		}
+	}
+	t.addedID = make(map[string]int32, len(t.added))
+	for _, a := range t.added {
+		t.addedID[t.tokens[a.ID]] = a.ID
+	}
+	for _, a := range t.added {
+		t.addedID[a.Content] = a.ID
+		mt := matchTok{pat: a.Content, id: a.ID, single: a.SingleWord, lstrip: a.LStrip, rstrip: a.RStrip}
+		if a.Normalized {
+			if t.nfc {
+				mt.pat = norm.NFC.String(mt.pat)
+			}
+			normToks = append(normToks, mt)
+		} else {
+			rawToks = append(rawToks, mt)
+		}
+	}
+	t.rawAdded = newMatcher(rawToks)
+	t.normAdded = newMatcher(normToks)
+	return t, nil
+}
+
+type keyErr struct{ key, msg string }
+
+// parseVocab reads model.vocab in one pass, and only when that fails looks
+// at each entry to name the bad one.
+func parseVocab(raw json.RawMessage) (map[string]int32, *keyErr) {
+	var fast map[string]int64
+	if err := json.Unmarshal(raw, &fast); err == nil {
+		vocab := make(map[string]int32, len(fast))
+		for tok, id := range fast {
+			if id < 0 || id > math.MaxInt32-1 {
+				return nil, &keyErr{fmt.Sprintf("model.vocab[%q]", tok), fmt.Sprintf("id %d is not a valid token id", id)}
+			}
+			vocab[tok] = int32(id)
+		}
+		return vocab, nil
+	}
+	var slow map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &slow); err != nil {
+		return nil, &keyErr{"model.vocab", "expected an object of token: id, " + err.Error()}
+	}
+	for tok, v := range slow {
+		var id int64
+		if err := json.Unmarshal(v, &id); err != nil {
+			return nil, &keyErr{fmt.Sprintf("model.vocab[%q]", tok), fmt.Sprintf("id %s is not a valid token id", v)}
+		}
+	}
+	return nil, &keyErr{"model.vocab", "invalid"}
+}
+
+// parseMerges reads model.merges written as "a b" strings or as [a, b]
+// pairs, in one pass when it can.
+func parseMerges(raw json.RawMessage) ([][2]string, *keyErr) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	first := bytes.TrimLeft(bytes.TrimSpace(raw), "[ \t\r\n")
+	var strs []string
+	if len(first) > 0 && first[0] == '"' && json.Unmarshal(raw, &strs) == nil {
+		pairs := make([][2]string, len(strs))
+		for i, s := range strs {
+			a, b, ok := strings.Cut(s, " ")
+			if !ok || strings.Contains(b, " ") {
+				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("merge %q is not two tokens separated by one space", s)}
+			}
+			pairs[i] = [2]string{a, b}
+		}
+		return pairs, nil
+	}
+	var lists [][]string
+	if len(first) > 0 && first[0] == '[' && json.Unmarshal(raw, &lists) == nil {
+		pairs := make([][2]string, len(lists))
+		for i, l := range lists {
+			if len(l) != 2 {
+				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("a merge pair has two tokens, not %d", len(l))}
+			}
+			pairs[i] = [2]string{l[0], l[1]}
+		}
+		return pairs, nil
+	}
+	// Mixed or malformed: look at each entry.
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, &keyErr{"model.merges", "expected an array, " + err.Error()}
+	}
+	pairs := make([][2]string, len(items))
+	for i, it := range items {
+		var s string
+		var l []string
+		if json.Unmarshal(it, &s) == nil {
+			a, b, ok := strings.Cut(s, " ")
+			if !ok || strings.Contains(b, " ") {
+				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("merge %q is not two tokens separated by one space", s)}
+			}
+			pairs[i] = [2]string{a, b}
+		} else if json.Unmarshal(it, &l) == nil && len(l) == 2 {
+			pairs[i] = [2]string{l[0], l[1]}
+		} else {
+			return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("a merge is a string \"a b\" or a pair [\"a\", \"b\"], not %s", it)}
+		}
+	}
+	return pairs, nil
+}
+
+func parseNormalizer(raw json.RawMessage, key string) (nfc bool, _ *keyErr) {
+	if isNull(raw) {
+		return false, nil
+	}
+	var c struct {
+		Type        string            `json:"type"`
+		Normalizers []json.RawMessage `json:"normalizers"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return false, &keyErr{key, err.Error()}
+	}
+	switch c.Type {
+	case "NFC":
+		return true, nil
+	case "Sequence":
+		for i, n := range c.Normalizers {
+			sub, err := parseNormalizer(n, fmt.Sprintf("%s.normalizers[%d]", key, i))
+			if err != nil {
+				return false, err
+			}
+			nfc = nfc || sub
+		}
+		return nfc, nil
+	}
+	return false, &keyErr{key + ".type", fmt.Sprintf("normalizer %q is not supported (only NFC or none)", c.Type)}
+}
+
+type flatPre struct {
+	key         string
+	byteLevel   bool
+	prefixSpace bool
+	split       func(string, int) int
+}
+
+func flattenPre(raw json.RawMessage, key string, out *[]flatPre) *keyErr {
+	var c struct {
+		Type           string            `json:"type"`
+		PreTokenizers  []json.RawMessage `json:"pretokenizers"`
+		AddPrefixSpace bool              `json:"add_prefix_space"`
+		UseRegex       *bool             `json:"use_regex"`
+		Pattern        json.RawMessage   `json:"pattern"`
+		Behavior       string            `json:"behavior"`
+		Invert         bool              `json:"invert"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return &keyErr{key, err.Error()}
+	}
+	switch c.Type {
+	case "Sequence":
+		for i, p := range c.PreTokenizers {
+			if err := flattenPre(p, fmt.Sprintf("%s.pretokenizers[%d]", key, i), out); err != nil {
+				return err
+			}
+		}
+		if len(c.PreTokenizers) == 0 {
+			return &keyErr{key + ".pretokenizers", "empty Sequence"}
+		}
+		return nil
+	case "ByteLevel":
+		p := flatPre{key: key, byteLevel: true, prefixSpace: c.AddPrefixSpace}
+		if c.UseRegex == nil || *c.UseRegex { // Hugging Face's default is true
+			p.split = scanGPT2
+		}
+		*out = append(*out, p)
+		return nil
+	case "Split":
+		var pat struct {
+			Regex  *string `json:"Regex"`
+			String *string `json:"String"`
+		}
+		if err := json.Unmarshal(c.Pattern, &pat); err != nil || (pat.Regex == nil && pat.String == nil) {
+			return &keyErr{key + ".pattern", "expected {\"Regex\": …}"}
+		}
+		if pat.Regex == nil {
+			return &keyErr{key + ".pattern", fmt.Sprintf("string pattern %q is not supported (only the Qwen2 and GPT-2 regexes)", *pat.String)}
+		}
+		var split func(string, int) int
+		switch *pat.Regex {
+		case qwen2Pattern:
+			split = scanQwen2
+		case gpt2Pattern:
+			split = scanGPT2
+		default:
+			return &keyErr{key + ".pattern.Regex", fmt.Sprintf("unknown split pattern %q (only the Qwen2 and GPT-2 pre-tokenizer regexes are implemented)", *pat.Regex)}
+		}
+		if c.Behavior != "Isolated" {
+			return &keyErr{key + ".behavior", fmt.Sprintf("split behavior %q is not supported (only Isolated)", c.Behavior)}
+		}
+		if c.Invert {
+			return &keyErr{key + ".invert", "inverted splits are not supported"}
+		}
+		*out = append(*out, flatPre{key: key, split: split})
+		return nil
+	}
+	return &keyErr{key + ".type", fmt.Sprintf("pre-tokenizer %q is not supported (only Split, ByteLevel, Sequence)", c.Type)}
+}

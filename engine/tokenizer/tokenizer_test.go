@@ -1,0 +1,271 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+func TestByteLevelAlphabet(t *testing.T) {
+	seen := map[rune]bool{}
+	for b := 0; b < 256; b++ {
+		r := byteToRune[b]
+		if seen[r] {
+			t.Fatalf("rune %U used twice", r)
+		}
+		seen[r] = true
+		if runeToByte[r] != int16(b) {
+			t.Fatalf("byte %d does not round-trip", b)
+		}
+	}
+	for b, want := range map[byte]rune{' ': 'Ġ', '\n': 'Ċ', '\t': 'ĉ', 'a': 'a', 0: 0x100, 0xAD: 0x143, 0xFF: 'ÿ'} {
+		if byteToRune[b] != want {
+			t.Errorf("byte %#x -> %U, want %U", b, byteToRune[b], want)
+		}
+	}
+	if got := byteLevelEncode(" hello\n"); got != "Ġhello\u010a" {
+		t.Errorf("byteLevelEncode = %q", got)
+	}
+}
+
+// Pre-tokenizer splits, written out by hand from the regexes.
+func TestScanners(t *testing.T) {
+	split := func(f func(string, int) int, s string) []string {
+		var out []string
+		for i := 0; i < len(s); {
+			e := f(s, i)
+			out = append(out, s[i:e])
+			i = e
+		}
+		return out
+	}
+	cases := []struct {
+		scan func(string, int) int
+		in   string
+		want []string
+	}{
+		{scanQwen2, "Hello world", []string{"Hello", " world"}},
+		{scanQwen2, "I'LL go'ſ", []string{"I", "'LL", " go", "'ſ"}},
+		{scanQwen2, "x  \n\n  y", []string{"x", "  \n\n", " ", " y"}},
+		{scanQwen2, "a   ", []string{"a", "   "}},
+		{scanQwen2, "a  b", []string{"a", " ", " b"}},
+		{scanQwen2, "1234", []string{"1", "2", "3", "4"}},
+		{scanQwen2, "x.\n\ny", []string{"x", ".\n\n", "y"}},
+		{scanQwen2, "(hi) ...", []string{"(hi", ")", " ..."}},
+		{scanQwen2, "\tword", []string{"\tword"}},
+		{scanQwen2, "\nword", []string{"\n", "word"}},
+		{scanGPT2, "Hello world", []string{"Hello", " world"}},
+		{scanGPT2, "I'LL go's", []string{"I", "'", "LL", " go", "'s"}},
+		{scanGPT2, "1234 5678", []string{"1234", " 5678"}},
+		{scanGPT2, "a  b", []string{"a", " ", " b"}},
+		{scanGPT2, "a \n b", []string{"a", " \n", " b"}},
+		{scanGPT2, "x   ", []string{"x", "   "}},
+		{scanGPT2, "\xff\xfeab", []string{"\xff\xfe", "ab"}},
+	}
+	for _, c := range cases {
+		if got := split(c.scan, c.in); !slices.Equal(got, c.want) {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	g := loadGolden(t)
+	extra := []string{
+		"\xff\xfe invalid \xc3 bytes \xe4\xb8", // not UTF-8: survives byte for byte (no normaliser below)
+		strings.Repeat("中文", 400),
+		strings.Repeat("a", 5000),
+	}
+	for _, name := range []string{"qwen2_pairs", "qwen2_strings"} {
+		tok := loadFixture(t, name)
+		raw := withoutNormalizer(t, name)
+		for _, s := range append(slices.Clone(g.Texts), extra...) {
+			if norm.NFC.IsNormalString(s) && utf8.ValidString(s) {
+				if got := tok.Decode(tok.Encode(s)); got != s {
+					t.Errorf("%s: Decode(Encode(%q)) = %q", name, s, got)
+				}
+			}
+			if got := raw.Decode(raw.Encode(s)); got != s {
+				t.Errorf("%s without normalizer: Decode(Encode(%q)) = %q", name, s, got)
+			}
+		}
+	}
+}
+
+// withoutNormalizer loads a fixture with its normalizer removed.
+func withoutNormalizer(t testing.TB, name string) *Tokenizer {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["normalizer"] = nil
+	data, _ = json.Marshal(m)
+	tok, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Characters cut between tokens: each token alone decodes to a part of a
+// character, and the parts join back.
+func TestDecodeBytesAcrossTokens(t *testing.T) {
+	tok := loadFixture(t, "qwen2_pairs")
+	s := "😀 中 é"
+	ids := tok.Encode(s)
+	var joined []byte
+	cut := false
+	for _, id := range ids {
+		b := tok.DecodeBytes([]int32{id})
+		cut = cut || !utf8.Valid(b)
+		joined = append(joined, b...)
+	}
+	if !cut {
+		t.Errorf("no token cut a character in %q (ids %v): the test needs one", s, ids)
+	}
+	if string(joined) != s {
+		t.Errorf("token-by-token bytes %q, want %q", joined, s)
+	}
+	if tok.Decode([]int32{-1, 1 << 30}) != "" {
+		t.Error("ids without a token should be skipped")
+	}
+}
+
+func TestLookups(t *testing.T) {
+	tok := loadFixture(t, "qwen2_pairs")
+	if tok.VocabSize() != 1210 {
+		t.Errorf("VocabSize = %d, want 1210", tok.VocabSize())
+	}
+	for _, s := range []string{ImStart, ImEnd, EndOfText, "<|begin_of_explanation|>"} {
+		id, ok := tok.ID(s)
+		if !ok || tok.TokenString(id) != s || !tok.IsSpecial(id) || tok.SpecialIDs()[s] != id {
+			t.Errorf("%s: id %d ok %v", s, id, ok)
+		}
+		if got := tok.Encode(s); !slices.Equal(got, []int32{id}) {
+			t.Errorf("Encode(%q) = %v", s, got)
+		}
+	}
+	if id, ok := tok.ID("Ġthe"); !ok || tok.TokenString(id) != "Ġthe" || tok.IsSpecial(id) {
+		t.Errorf("Ġthe: %d %v", id, ok)
+	}
+	if _, ok := tok.ID("<|nope|>"); ok {
+		t.Error("unknown token found")
+	}
+	if tok.TokenString(-1) != "" || tok.TokenString(99999) != "" {
+		t.Error("TokenString out of range")
+	}
+	added := tok.AddedTokens()
+	if len(added) != 10 || added[len(added)-1].Special || !added[len(added)-1].Normalized {
+		t.Errorf("AddedTokens = %+v", added)
+	}
+	// In the Qwen2-like vocabulary without added RLT tags, the tags are plain text.
+	plain := loadFixture(t, "qwen2_strings")
+	if _, ok := plain.ID("<|begin_of_thought|>"); ok {
+		t.Error("qwen2_strings should not have the RLT tags")
+	}
+	if ids := plain.Encode("<|begin_of_thought|>"); len(ids) < 3 {
+		t.Errorf("plain-text tag encoded as %v", ids)
+	}
+}
+
+func TestConcurrentEncode(t *testing.T) {
+	tok := loadFixture(t, "qwen2_pairs")
+	g := loadGolden(t)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for k := range g.Texts {
+				i := (k*7 + w*13) % len(g.Texts)
+				if got := tok.Encode(g.Texts[i]); !slices.Equal(got, g.IDs["qwen2_pairs"][i]) {
+					t.Errorf("worker %d text %d differs", w, i)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// The linear merge (short words) and the heap merge (long words) must agree.
+func TestMergeStrategiesAgree(t *testing.T) {
+	tok := loadFixture(t, "qwen2_pairs")
+	st := &state{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"the teacher", "explanation", "aaaaaaaa", "ababab", "中文中文", "     ", "1,000,000"}
+	for i := 0; i < 2000; i++ {
+		w := words[rng.IntN(len(words))]
+		n := 1 + rng.IntN(len(w))
+		words = append(words, w[:n]+words[rng.IntN(len(words))])
+	}
+	for _, w := range words {
+		var ids []int32
+		for i := 0; i < len(w); i++ {
+			ids = append(ids, tok.byteID[w[i]])
+		}
+		a := slices.Clone(tok.mergeLinear(slices.Clone(ids), st))
+		b := slices.Clone(tok.mergeHeap(slices.Clone(ids), st))
+		if !slices.Equal(a, b) {
+			t.Fatalf("%q: linear %v, heap %v", w, a, b)
+		}
+	}
+}
+
+func TestLossyUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"ok":               "ok",
+		"a\xe9!":           "a\ufffd!",
+		"\xe4\xb8":         "\ufffd", // a cut 3-byte character: one replacement
+		"\xe4\xb8\xe4\xb8": "\ufffd\ufffd",
+		"\xf0\x9f\x98":     "\ufffd",
+		"\xed\xa0\x80":     "\ufffd\ufffd\ufffd", // a surrogate: each byte
+		"\xc0\xaf":         "\ufffd\ufffd",
+	} {
+		if got := lossyUTF8([]byte(in)); got != want {
+			t.Errorf("lossyUTF8(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The class table agrees with the unicode package, and nfc with norm.
+func TestTables(t *testing.T) {
+	initTables()
+	for r := rune(0x80); r < 0x10000; r++ {
+		if bmp[r]&bmpClassMask != classOf(r) {
+			t.Fatalf("%U: class %d, want %d", r, bmp[r]&bmpClassMask, classOf(r))
+		}
+	}
+	g := loadGolden(t)
+	var sc nfcScratch
+	for _, s := range append(g.Texts, "e\u0301", "\u1100\u1161", "a\u0b3e", "\u0b47\u0b3e", "é", "\u0301",
+		"xe\u0301y\u0301\u0323z 가\u11a8 \U0001d15e\U0001d165 😀\u0301 \xff\u0301") {
+		if got := nfc(s, &sc); got != norm.NFC.String(s) {
+			t.Errorf("nfc(%q) = %q, want %q", s, got, norm.NFC.String(s))
+		}
+	}
+}
+
+func TestDecodeAt(t *testing.T) {
+	for _, s := range []string{"é", "中", "\u0800", "\uffff", "😀", "\xe0\xa0\x80", "\xe0\x80\x80", "\xed\xa0\x80", "\xed\x9f\xbf",
+		"\xc2", "\xc2\x41", "\xe4\xb8", "\xe4\xb8\x41", "\xc0\x80", "\xf0\x9f\x98", "\xff"} {
+		r, n := decodeAt(s, 0)
+		wr, wn := utf8.DecodeRuneInString(s)
+		if r != wr || n != wn {
+			t.Errorf("decodeAt(%q) = %U %d, want %U %d", s, r, n, wr, wn)
+		}
+	}
+}
