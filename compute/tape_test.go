@@ -31,7 +31,7 @@ func read(be Backend, t *Tensor) []float32 {
 // own gradient checks and whose composition the PyTorch parity test covers.
 type smallNet struct {
 	table, norm, wg, bg, wu, w2, w3 *Tensor
-	ids, targets                []int32
+	ids, targets                    []int32
 }
 
 func newSmallNet(be Backend) *smallNet {
@@ -53,7 +53,9 @@ func newSmallNet(be Backend) *smallNet {
 	return n
 }
 
-func (n *smallNet) params() []*Tensor { return []*Tensor{n.table, n.norm, n.wg, n.bg, n.wu, n.w2, n.w3} }
+func (n *smallNet) params() []*Tensor {
+	return []*Tensor{n.table, n.norm, n.wg, n.bg, n.wu, n.w2, n.w3}
+}
 
 // forward returns the log-probs and their sum (the loss we differentiate).
 func (n *smallNet) forward(tp *Tape) (*Tensor, float64) {

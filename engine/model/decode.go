@@ -16,6 +16,9 @@ type KVCache struct {
 	Len    int
 	KStart []int32
 	k, v   []*compute.Tensor
+	// kRows and vRows view each layer's cache as [B, KV·MaxLen·hd], one row
+	// per sequence, for MoveRows.
+	kRows, vRows []*compute.Tensor
 }
 
 // NewCache allocates a cache for B sequences of up to maxLen tokens.
@@ -31,8 +34,43 @@ func (m *Model) NewCache(B, maxLen int) (*KVCache, error) {
 	for i := 0; i < m.Cfg.Layers; i++ {
 		c.k = append(c.k, m.be.New(fmt.Sprintf("cache.%d.k", i), B, m.Cfg.KVHeads, maxLen, hd))
 		c.v = append(c.v, m.be.New(fmt.Sprintf("cache.%d.v", i), B, m.Cfg.KVHeads, maxLen, hd))
+		kr, err := c.k[i].Reshaped(B, m.Cfg.KVHeads*maxLen*hd)
+		if err != nil {
+			return nil, err
+		}
+		vr, err := c.v[i].Reshaped(B, m.Cfg.KVHeads*maxLen*hd)
+		if err != nil {
+			return nil, err
+		}
+		c.kRows, c.vRows = append(c.kRows, kr), append(c.vRows, vr)
 	}
 	return c, nil
+}
+
+// MoveRows fills dst with sequences of src: sequence i of dst becomes a copy
+// of sequence rows[i] of src (keys, values and KStart), for every i < dst.B,
+// and dst.Len becomes src.Len. Both caches must belong to m and have the same
+// MaxLen. A batch whose other sequences have finished can so go on decoding
+// in a smaller cache; rows may repeat to fill slots nobody reads.
+func (m *Model) MoveRows(dst, src *KVCache, rows []int32) error {
+	if dst == src {
+		return fmt.Errorf("kv cache: move rows within one cache")
+	}
+	if len(rows) != dst.B || dst.MaxLen != src.MaxLen || len(dst.k) != len(m.Layers) || len(src.k) != len(m.Layers) {
+		return fmt.Errorf("kv cache: cannot move %d rows of a %d×%d cache into a %d×%d one", len(rows), src.B, src.MaxLen, dst.B, dst.MaxLen)
+	}
+	for i, r := range rows {
+		if r < 0 || int(r) >= src.B {
+			return fmt.Errorf("kv cache: row %d (at %d) is outside a batch of %d", r, i, src.B)
+		}
+		dst.KStart[i] = src.KStart[r]
+	}
+	for i := range m.Layers {
+		m.be.GatherRows(dst.kRows[i], src.kRows[i], rows)
+		m.be.GatherRows(dst.vRows[i], src.vRows[i], rows)
+	}
+	dst.Len = src.Len
+	return nil
 }
 
 // Reset empties the cache for reuse with new left-padding offsets.
