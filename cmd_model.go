@@ -13,6 +13,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
 // errUsage means the usage text was already printed for a wrong call;
@@ -62,7 +63,7 @@ Examples:
   rlt model info /tmp/tiny
 `
 
-func runModel(args []string, stdout, stderr io.Writer) error {
+func runModel(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, strings.TrimLeft(modelUsage, "\n"))
 		return errUsage
@@ -73,9 +74,9 @@ func runModel(args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "init":
-		return runModelInit(args[1:], stdout, stderr)
+		return runModelInit(args[1:], stdin, stdout, stderr)
 	case "info":
-		return runModelInfo(args[1:], stdout, stderr)
+		return runModelInfo(args[1:], stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "rlt model: unknown subcommand %q\n\n%s", args[0], strings.TrimLeft(modelUsage, "\n"))
 	return errUsage
@@ -92,7 +93,7 @@ Example:
   rlt model init --config config.json --out /tmp/tiny --seed 1
 `
 
-func runModelInit(args []string, stdout, stderr io.Writer) error {
+func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt model init", modelInitUsage, stderr)
 	cfgPath := fs.String("config", "", "Hugging Face config.json describing the shape (required)")
 	out := fs.String("out", "", "folder to write (required; created if missing)")
@@ -158,7 +159,7 @@ Example:
   rlt model info /tmp/tiny
 `
 
-func runModelInfo(args []string, stdout, stderr io.Writer) error {
+func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt model info", modelInfoUsage, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -216,11 +217,7 @@ func runModelInfo(args []string, stdout, stderr io.Writer) error {
 		humanBytes(params*4), humanBytes(params*12))
 	kvPerToken := int64(cfg.Layers * 2 * cfg.KVHeads * cfg.HeadDim() * 4)
 	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", humanBytes(kvPerToken))
-	tok := "absent"
-	if files.Tokenizer != "" {
-		tok = files.Tokenizer
-	}
-	fmt.Fprintf(w, "tokenizer   %s\n", tok)
+	fmt.Fprintf(w, "tokenizer   %s\n", describeTokenizer(files, cfg.Vocab))
 	io.WriteString(stdout, w.String())
 	return nil
 }
@@ -247,4 +244,33 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// describeTokenizer says what tokenizer and chat template a folder has, and
+// whether the tokenizer fits the embedding.
+func describeTokenizer(files hf.FolderFiles, rows int) string {
+	if files.Tokenizer == "" {
+		return "absent (tokenizer.json missing: text commands need one)"
+	}
+	tok, err := tokenizer.Load(files.Tokenizer)
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	s := fmt.Sprintf("%d tokens (%d added)", tok.VocabSize(), len(tok.AddedTokens()))
+	switch {
+	case tok.VocabSize() > rows:
+		s += fmt.Sprintf("; MISMATCH: more tokens than the embedding's %d rows", rows)
+	case tok.VocabSize() < rows:
+		s += fmt.Sprintf("; embedding rows %d..%d are never sampled", tok.VocabSize(), rows-1)
+	}
+	if files.TokenizerConfig != "" {
+		if _, err := tokenizer.DetectTemplate(files.TokenizerConfig); err != nil {
+			s += "; template: " + err.Error()
+		} else {
+			s += "; template: ChatML"
+		}
+	} else if _, ok := tok.ID("<|im_start|>"); ok {
+		s += "; template: ChatML (no tokenizer_config.json; <|im_start|> is a token)"
+	}
+	return s
 }

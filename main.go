@@ -15,20 +15,22 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(args []string, stdout, stderr io.Writer) error
+	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 }
 
 func commands() []command {
 	return []command{
 		{"model", "make and inspect Hugging Face model folders (init, info)", runModel},
+		{"tokenize", "text to token ids with a tokenizer.json (JSON Lines in and out)", runTokenize},
+		{"logprobs", "per-token log-probs of given texts or ids under a model (teacher-forced)", runLogprobs},
 	}
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmds := commands()
 	if len(args) == 0 {
 		usage(stdout, cmds)
@@ -41,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range cmds {
 		if c.name == args[0] {
-			if err := c.run(args[1:], stdout, stderr); err != nil {
+			if err := c.run(args[1:], stdin, stdout, stderr); err != nil {
 				switch err {
 				case errHelp:
 					return 0

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+)
+
+const logprobsUsage = `
+Usage: rlt logprobs --model DIR [--temperature T] < in.jsonl > out.jsonl
+
+Reads JSON Lines {"text": "..."} (tokenized with DIR/tokenizer.json) or
+{"ids": [...]} and writes, for each, the log-probability of every token given
+the ones before it under softmax(logits / T), teacher-forced:
+{"ids": [...], "tokens": [...], "logprobs": [null, ...]} (the first token has
+no context, so its entry is null).
+
+Example:
+  echo '{"text": "347+285=?"}' | rlt logprobs --model runs/teacher --temperature 0.7
+`
+
+func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt logprobs", logprobsUsage, stderr)
+	dir := fs.String("model", "", "Hugging Face model folder (required)")
+	temp := fs.Float64("temperature", 1, "divide logits by this before the softmax")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" || fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if !(*temp > 0) {
+		return fmt.Errorf("--temperature %g: must be positive", *temp)
+	}
+	be := compute.NewCPU()
+	m, err := model.Load(be, *dir)
+	if err != nil {
+		return err
+	}
+	tokPath := filepath.Join(*dir, "tokenizer.json")
+	tok, tokErr := loadTokenizer(tokPath)
+	if tokErr == nil && tok.VocabSize() > m.Cfg.Vocab {
+		return fmt.Errorf("%s has %d tokens but the model's embedding only %d rows", tokPath, tok.VocabSize(), m.Cfg.Vocab)
+	}
+	tp := compute.NewTape(be)
+	tp.SetRecording(false)
+	return eachJSONLine(stdin, stdout, func(line []byte) (any, error) {
+		var in struct {
+			Text *string `json:"text"`
+			IDs  []int32 `json:"ids"`
+		}
+		if err := json.Unmarshal(line, &in); err != nil {
+			return nil, fmt.Errorf("not a JSON object: %v", err)
+		}
+		ids := in.IDs
+		switch {
+		case in.Text != nil && ids != nil:
+			return nil, fmt.Errorf(`give "text" or "ids", not both`)
+		case in.Text != nil:
+			if tokErr != nil {
+				return nil, fmt.Errorf("cannot tokenize text: %v", tokErr)
+			}
+			ids = tok.Encode(*in.Text)
+		case ids == nil:
+			return nil, fmt.Errorf(`missing "text" or "ids"`)
+		}
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("no tokens")
+		}
+		if len(ids) > m.Cfg.MaxPos {
+			return nil, fmt.Errorf("%d tokens are more than the model's %d positions", len(ids), m.Cfg.MaxPos)
+		}
+		targets := make([]int32, len(ids))
+		for i := range targets {
+			targets[i] = -1
+			if i+1 < len(ids) {
+				targets[i] = ids[i+1]
+			}
+		}
+		tp.Reset()
+		lp := m.TokenLogProbs(tp, &model.Batch{B: 1, T: len(ids), Tokens: ids}, targets, float32(1 / *temp))
+		if err := tp.Err(); err != nil {
+			return nil, err
+		}
+		vals := make([]float32, lp.Len())
+		be.Read(vals, lp)
+		out := make([]*float64, len(ids))
+		for i := 1; i < len(ids); i++ {
+			v := float64(vals[i-1])
+			out[i] = &v
+		}
+		var toks []string
+		if tokErr == nil {
+			toks = make([]string, len(ids))
+			for i, id := range ids {
+				toks[i] = tok.TokenString(id)
+			}
+		}
+		return struct {
+			IDs      []int32    `json:"ids"`
+			Tokens   []string   `json:"tokens,omitempty"`
+			LogProbs []*float64 `json:"logprobs"`
+		}{ids, toks, out}, nil
+	})
+}

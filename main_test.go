@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func rlt(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const tokenizerFixture = "engine/tokenizer/testdata/qwen2_pairs.json"
+
+// tinyFolder makes a model folder through the CLI itself.
+func tinyFolder(t *testing.T, dtype string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "shape.json")
+	os.WriteFile(cfg, []byte(`{"vocab_size": 1216, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64, "tie_word_embeddings": true}`), 0o644)
+	out := filepath.Join(dir, "model")
+	if code, _, errs := rlt(t, "", "model", "init", "--config", cfg, "--out", out, "--dtype", dtype, "--tokenizer", tokenizerFixture); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	return out
+}
+
+func TestModelInitAndInfo(t *testing.T) {
+	for _, dtype := range []string{"f32", "bf16"} {
+		dir := tinyFolder(t, dtype)
+		code, out, errs := rlt(t, "", "model", "info", dir)
+		if code != 0 {
+			t.Fatalf("info: exit %d: %s", code, errs)
+		}
+		for _, want := range []string{"2 layers, hidden 32", "4 heads / 2 kv heads of 8", "vocab 1216", "tied embeddings true",
+			strings.ToUpper(dtype), "1210 tokens", "template: ChatML"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s info lacks %q:\n%s", dtype, want, out)
+			}
+		}
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"nope"}, 2, `unknown command "nope"`},
+		{[]string{"model", "info", t.TempDir()}, 1, "missing config.json"},
+		{[]string{"model", "init", "--config", "x.json"}, 2, "Usage: rlt model init"},
+		{[]string{"model", "init", "--config", "/nonexistent.json", "--out", t.TempDir()}, 1, "nonexistent.json"},
+		{[]string{"tokenize"}, 2, "Usage: rlt tokenize"},
+		{[]string{"logprobs", "--model", t.TempDir()}, 1, "load model"},
+	}
+	for _, c := range cases {
+		code, out, errs := rlt(t, "", c.args...)
+		if code != c.code || !strings.Contains(out+errs, c.want) {
+			t.Errorf("rlt %v: exit %d, output %q; want exit %d and %q", c.args, code, out+errs, c.code, c.want)
+		}
+	}
+	if code, out, errs := rlt(t, "", "model", "init", "--help"); code != 0 || !strings.Contains(out+errs, "Usage: rlt model init") {
+		t.Errorf("--help: exit %d, output %q; want 0 and the usage", code, out+errs)
+	}
+}
+
+func TestTokenizeAndLogprobs(t *testing.T) {
+	dir := tinyFolder(t, "f32")
+	in := "{\"text\": \"347+285=?\"}\n\n{\"text\": \"<|im_start|>user\"}\nnot json\n"
+	code, out, _ := rlt(t, in, "tokenize", "--tokenizer", dir)
+	if code != 1 {
+		t.Errorf("a bad line should make the exit status 1, got %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[2], `"line":4`) {
+		t.Fatalf("tokenize output:\n%s", out)
+	}
+	var rec struct {
+		IDs    []int32  `json:"ids"`
+		Tokens []string `json:"tokens"`
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &rec); err != nil || len(rec.IDs) == 0 || rec.Tokens[0] != "<|im_start|>" {
+		t.Fatalf("second record %s: %v", lines[1], err)
+	}
+
+	code, out, errs := rlt(t, "{\"text\": \"347+285=?\"}\n{\"ids\": [1, 2, 3]}\n", "logprobs", "--model", dir, "--temperature", "0.7")
+	if code != 0 {
+		t.Fatalf("logprobs: exit %d: %s", code, errs)
+	}
+	var lp struct {
+		IDs      []int32    `json:"ids"`
+		LogProbs []*float64 `json:"logprobs"`
+	}
+	first := strings.SplitN(out, "\n", 2)[0]
+	if err := json.Unmarshal([]byte(first), &lp); err != nil {
+		t.Fatal(err)
+	}
+	if len(lp.LogProbs) != len(lp.IDs) || lp.LogProbs[0] != nil {
+		t.Fatalf("logprobs %s: want one per id, the first null", first)
+	}
+	for i, v := range lp.LogProbs[1:] {
+		if v == nil || *v > 0 {
+			t.Errorf("logprob %d = %v, want a non-positive number", i+1, v)
+		}
+	}
+}
