@@ -70,13 +70,14 @@ type PolicyStats struct {
 //
 // into policy's parameter gradients, over rollouts in micro-batches, with
 // ρ_t = exp(logπ − stopgrad logπ_old) and k3 to the reference. With ClipEps
-// > 0 the PPO-clipped surrogate replaces ρ_t A_i. tape is recording; ref is
-// read in no-grad mode through refTape.
+// > 0 the PPO-clipped surrogate replaces ρ_t A_i. tape is switched to
+// recording; ref is read in no-grad mode through refTape.
 func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls []Rollout, cfg PolicyConfig) (PolicyStats, error) {
 	var st PolicyStats
 	if len(rolls) == 0 {
 		return st, nil
 	}
+	tape.SetRecording(true)
 	mb := cfg.MicroBatch
 	if mb <= 0 {
 		mb = len(rolls)

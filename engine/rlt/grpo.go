@@ -1,0 +1,383 @@
+package rlt
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/sample"
+)
+
+// GRPOConfig is the teacher's RL configuration (RLT.md §4). Defaults are the
+// official run's, except the scale (P, G, lengths, learning rate), which a
+// tiny model on a CPU needs smaller or larger.
+type GRPOConfig struct {
+	Questions    int     `toml:"questions"`      // P per step (official 16)
+	Samples      int     `toml:"samples"`        // G per question (official 64)
+	Temperature  float64 `toml:"temperature"`    // sampling and log-prob temperature (0.7)
+	TopP         float64 `toml:"top_p"`          // 1 = off
+	MaxNewTokens int     `toml:"max_new_tokens"` // explanation budget per completion
+	LR           float64 `toml:"lr"`             // constant (official 1e-6 for 7B)
+	Beta         float64 `toml:"beta"`           // k3 KL weight (0.04)
+	ClipEps      float64 `toml:"clip_eps"`       // PPO ratio clipping; 0 = none
+	Epochs       int     `toml:"epochs"`         // optimiser passes per batch (1 = on-policy)
+	MicroBatch   int     `toml:"micro_batch"`    // completions per forward/backward
+	MaxGradNorm  float64 `toml:"max_grad_norm"`  // 1.0
+	RefSyncEvery int     `toml:"ref_sync_every"` // 32
+	RefSyncAlpha float64 `toml:"ref_sync_alpha"` // 0.9: ref ← α·θ + (1−α)·ref
+	AdamBeta1    float64 `toml:"adam_beta1"`
+	AdamBeta2    float64 `toml:"adam_beta2"`
+	AdamEps      float64 `toml:"adam_eps"`
+	WeightDecay  float64 `toml:"weight_decay"`
+	Seed         uint64  `toml:"seed"`
+	// Reconstruct asks the student for its greedy solution after each
+	// explanation, for the traces (costs one short greedy generation).
+	Reconstruct bool `toml:"reconstruct"`
+}
+
+// DefaultGRPOConfig is the official run's method with a CPU-sized batch.
+func DefaultGRPOConfig() GRPOConfig {
+	return GRPOConfig{
+		Questions: 8, Samples: 8, Temperature: 0.7, TopP: 1, MaxNewTokens: 96, LR: 1e-4,
+		Beta: 0.04, Epochs: 1, MicroBatch: 32, MaxGradNorm: 1, RefSyncEvery: 32, RefSyncAlpha: 0.9,
+		AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEps: 1e-8, Seed: 1, Reconstruct: true,
+	}
+}
+
+// Validate says what is wrong with a configuration.
+func (c GRPOConfig) Validate() error {
+	switch {
+	case c.Questions <= 0 || c.Samples <= 0:
+		return fmt.Errorf("grpo: questions (%d) and samples (%d) must be positive", c.Questions, c.Samples)
+	case c.Samples < 2:
+		return fmt.Errorf("grpo: %d sample per question gives no group to compare with; use at least 2", c.Samples)
+	case !(c.Temperature > 0):
+		return fmt.Errorf("grpo: temperature %g must be positive", c.Temperature)
+	case c.MaxNewTokens <= 0:
+		return fmt.Errorf("grpo: max_new_tokens %d must be positive", c.MaxNewTokens)
+	case !(c.LR >= 0) || c.Beta < 0 || c.ClipEps < 0 || c.MaxGradNorm < 0:
+		return fmt.Errorf("grpo: lr, beta, clip_eps and max_grad_norm must not be negative")
+	case c.Epochs <= 0:
+		return fmt.Errorf("grpo: epochs %d must be positive", c.Epochs)
+	case c.Epochs > 1 && c.ClipEps == 0:
+		return fmt.Errorf("grpo: %d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
+	case c.RefSyncAlpha < 0 || c.RefSyncAlpha > 1:
+		return fmt.Errorf("grpo: ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
+	}
+	return nil
+}
+
+// Example is a question with its reference solution.
+type Example struct {
+	Question, Solution string
+}
+
+// Questions yields each step's questions; it must be deterministic in step
+// so that a resumed run sees the same data.
+type Questions interface {
+	Batch(step, n int) []Example
+}
+
+// TextTokenizer is what training needs of the tokenizer.
+type TextTokenizer interface {
+	Tokenizer
+	Decode(ids []int32) string
+	ID(token string) (int32, bool)
+}
+
+// Trainer runs GRPO on a teacher against a frozen student.
+type Trainer struct {
+	Cfg     GRPOConfig
+	Teacher *model.Model // the policy
+	Ref     *model.Model // the reference, softly synced
+	Student *model.Model
+	Tok     TextTokenizer
+	Prompts Prompts
+	Data    Questions
+	Sink    event.Sink
+
+	scorer    *Scorer
+	gen       *sample.Generator
+	studGen   *sample.Generator
+	opt       *compute.AdamW
+	tape, ref *compute.Tape
+	stopIDs   []int32
+	step      int
+}
+
+// NewTrainer makes the reference copy of the teacher and the optimiser.
+func NewTrainer(cfg GRPOConfig, reward RewardConfig, teacher, student *model.Model, tok TextTokenizer, prompts Prompts, data Questions, sink event.Sink) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if reward.Temperature != cfg.Temperature {
+		return nil, fmt.Errorf("grpo: the reward's temperature %g differs from sampling's %g; RLT scores on the sampling temperature", reward.Temperature, cfg.Temperature)
+	}
+	scorer, err := NewScorer(teacher, student, tok, prompts, reward)
+	if err != nil {
+		return nil, err
+	}
+	be := teacher.Backend()
+	ref, err := model.New(be, teacher.Cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := ref.CopyFrom(teacher); err != nil {
+		return nil, err
+	}
+	teacher.RequireGrad()
+	opt, err := compute.NewAdamW(be, teacher.Tensors(), cfg.LR, cfg.AdamBeta1, cfg.AdamBeta2, cfg.AdamEps, cfg.WeightDecay)
+	if err != nil {
+		return nil, err
+	}
+	var stops []int32
+	for _, s := range []string{ImEnd, EndOfText} {
+		if id, ok := tok.ID(s); ok {
+			stops = append(stops, id)
+		}
+	}
+	if len(stops) == 0 {
+		return nil, fmt.Errorf("grpo: the tokenizer has neither %s nor %s: completions could not end", ImEnd, EndOfText)
+	}
+	if sink == nil {
+		sink = event.Discard{}
+	}
+	refTape := compute.NewTape(be)
+	refTape.SetRecording(false)
+	return &Trainer{Cfg: cfg, Teacher: teacher, Ref: ref, Student: student, Tok: tok, Prompts: prompts, Data: data, Sink: sink,
+		scorer: scorer, gen: sample.NewGenerator(teacher), studGen: sample.NewGenerator(student), opt: opt,
+		tape: compute.NewTape(be), ref: refTape, stopIDs: stops}, nil
+}
+
+// StepIndex is the number of steps done.
+func (t *Trainer) StepIndex() int { return t.step }
+
+// Optimizer exposes the optimiser (for checkpoints).
+func (t *Trainer) Optimizer() *compute.AdamW { return t.opt }
+
+// StepResult is what one step produced.
+type StepResult struct {
+	Step    int
+	Metrics map[string]float64
+	Traces  []event.Trace
+}
+
+func (t *Trainer) phase(name string) {
+	t.Sink.Emit(event.Phase{Time: time.Now(), Name: name, Step: t.step})
+}
+
+// Step runs one GRPO step: sample P×G explanations, score them, and apply
+// one policy update per epoch. ctx is checked between phases.
+func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
+	cfg := t.Cfg
+	start := time.Now()
+	examples := t.Data.Batch(t.step, cfg.Questions)
+	if len(examples) != cfg.Questions {
+		return nil, fmt.Errorf("step %d: the data gave %d questions, want %d", t.step, len(examples), cfg.Questions)
+	}
+	prompts := make([][]int32, 0, cfg.Questions*cfg.Samples)
+	for i, ex := range examples {
+		if err := CheckText("question", ex.Question); err != nil {
+			return nil, fmt.Errorf("step %d, question %d: %w", t.step, i, err)
+		}
+		if err := CheckText("solution", ex.Solution); err != nil {
+			return nil, fmt.Errorf("step %d, question %d: %w", t.step, i, err)
+		}
+		p := t.Tok.Encode(t.Prompts.TeacherPrompt(ex.Question, ex.Solution))
+		for g := 0; g < cfg.Samples; g++ {
+			prompts = append(prompts, p)
+		}
+	}
+
+	t.phase("sampling")
+	opts := sample.Options{Temperature: float32(cfg.Temperature), TopP: float32(cfg.TopP), MaxNewTokens: cfg.MaxNewTokens,
+		StopIDs: t.stopIDs, Seed: cfg.Seed*1_000_003 + uint64(t.step), AllowedVocab: t.Tok.VocabSize()}
+	gens, err := t.gen.Generate(t.tape, prompts, opts)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: sampling: %w", t.step, err)
+	}
+	tSample := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	t.phase("scoring")
+	t0 := time.Now()
+	items := make([]Item, len(gens))
+	texts := make([]string, len(gens))
+	for i, g := range gens {
+		ex := examples[i/cfg.Samples]
+		texts[i] = t.Tok.Decode(g.IDs)
+		x := Extract(texts[i])
+		items[i] = Item{Question: ex.Question, Solution: ex.Solution, Explanation: x.Body, Ended: x.Ended}
+	}
+	scores, err := t.scorer.Score(items)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: scoring: %w", t.step, err)
+	}
+	rewards := make([]float64, len(scores))
+	for i, s := range scores {
+		rewards[i] = s.Reward
+	}
+	adv, err := Advantages(rewards, cfg.Samples)
+	if err != nil {
+		return nil, err
+	}
+	tScore := time.Since(t0)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	t.phase("optimising")
+	t0 = time.Now()
+	rolls := make([]Rollout, len(gens))
+	for i, g := range gens {
+		rolls[i] = Rollout{Prompt: prompts[i], Completion: g.IDs, Advantage: adv[i], OldLP: g.LogProbs}
+	}
+	pc := PolicyConfig{Beta: cfg.Beta, Temperature: cfg.Temperature, ClipEps: cfg.ClipEps, MicroBatch: cfg.MicroBatch}
+	var ps PolicyStats
+	var gradNorm float64
+	params := t.Teacher.Tensors()
+	for e := 0; e < cfg.Epochs; e++ {
+		compute.ZeroGrad(t.Teacher.Backend(), params)
+		ps, err = PolicyGradient(t.tape, t.ref, t.Teacher, t.Ref, rolls, pc)
+		if err != nil {
+			return nil, fmt.Errorf("step %d: policy loss: %w", t.step, err)
+		}
+		gradNorm, err = compute.ClipGradNorm(t.Teacher.Backend(), params, cfg.MaxGradNorm)
+		if err != nil {
+			return nil, fmt.Errorf("step %d: %w", t.step, err)
+		}
+		t.opt.Step(cfg.LR)
+	}
+	synced := 0.0
+	if cfg.RefSyncEvery > 0 && (t.step+1)%cfg.RefSyncEvery == 0 {
+		if err := compute.MixInto(t.Teacher.Backend(), t.Ref.Tensors(), params, float32(cfg.RefSyncAlpha)); err != nil {
+			return nil, err
+		}
+		synced = 1
+	}
+	tOptim := time.Since(t0)
+
+	var recon []string
+	if cfg.Reconstruct {
+		t.phase("reconstructing")
+		recon, err = t.reconstruct(items)
+		if err != nil {
+			return nil, fmt.Errorf("step %d: reconstruction: %w", t.step, err)
+		}
+	}
+
+	res := &StepResult{Step: t.step}
+	res.Metrics = stepMetrics(scores, rewards, cfg.Samples, ps, gradNorm, cfg.LR)
+	elapsed := time.Since(start)
+	res.Metrics["ref_synced"] = synced
+	res.Metrics["time_sample_s"] = tSample.Seconds()
+	res.Metrics["time_score_s"] = tScore.Seconds()
+	res.Metrics["time_optimise_s"] = tOptim.Seconds()
+	res.Metrics["step_time_s"] = elapsed.Seconds()
+	res.Metrics["sampled_tokens_per_s"] = float64(ps.Tokens) / tSample.Seconds()
+	now := time.Now()
+	for i := range gens {
+		tr := event.Trace{Time: now, Step: t.step, Group: i / cfg.Samples, Sample: i % cfg.Samples,
+			Question: items[i].Question, Solution: items[i].Solution, Completion: texts[i], Advantage: adv[i], Score: &scores[i]}
+		if recon != nil {
+			tr.Reconstruction = recon[i]
+		}
+		res.Traces = append(res.Traces, tr)
+	}
+	t.Sink.Emit(event.Metrics{Time: now, Step: t.step, Values: res.Metrics})
+	for _, tr := range res.Traces {
+		t.Sink.Emit(tr)
+	}
+	t.step++
+	return res, nil
+}
+
+// reconstruct asks the student for its greedy solution given the question
+// and each explanation.
+func (t *Trainer) reconstruct(items []Item) ([]string, error) {
+	prompts := make([][]int32, len(items))
+	longest := 0
+	for i, it := range items {
+		parts := t.Prompts.StudentParts(it.Question)
+		p := t.Tok.Encode(parts.Prefix + "\n\n")
+		p = append(p, t.Tok.Encode(it.Explanation)...)
+		p = append(p, t.Tok.Encode(parts.Middle)...)
+		prompts[i] = p
+		longest = max(longest, len(t.Tok.Encode(it.Solution)))
+	}
+	opts := sample.Options{Temperature: 0, MaxNewTokens: longest + 8, StopIDs: t.stopIDs,
+		StopStrings: []string{EndSolution}, Decoder: t.Tok, AllowedVocab: t.Tok.VocabSize()}
+	out, err := t.studGen.Generate(t.ref, prompts, opts)
+	if err != nil {
+		return nil, err
+	}
+	texts := make([]string, len(out))
+	for i, r := range out {
+		s := t.Tok.Decode(r.IDs)
+		for _, tag := range []string{EndSolution, ImEnd} {
+			if k := strings.Index(s, tag); k >= 0 {
+				s = s[:k]
+			}
+		}
+		texts[i] = s
+	}
+	return texts, nil
+}
+
+// stepMetrics names the step's numbers as the official trainer logs them
+// (RLT.md §7), plus the format-penalty rate.
+func stepMetrics(scores []Scored, rewards []float64, g int, ps PolicyStats, gradNorm, lr float64) map[string]float64 {
+	n := float64(len(scores))
+	m := map[string]float64{}
+	var groupStd float64
+	for s := 0; s < len(rewards); s += g {
+		grp := rewards[s : s+g]
+		mean := 0.0
+		for _, r := range grp {
+			mean += r
+		}
+		mean /= float64(g)
+		ss := 0.0
+		for _, r := range grp {
+			ss += (r - mean) * (r - mean)
+		}
+		groupStd += math.Sqrt(ss / float64(g-1))
+	}
+	m["reward_std"] = groupStd / (n / float64(g))
+	add := func(k string, v float64) { m[k] += v / n }
+	for _, s := range scores {
+		add("reward", s.Reward)
+		add("answer_log_prob_mean", s.SolutionMean)
+		add("answer_log_prob_min", s.SolutionMin)
+		add("reasoning_kl_mean", s.KLMean)
+		add("reasoning_kl_max", s.KLMax)
+		add("solution_log_prob_reward", s.RSS)
+		add("kl_reward", -s.RKL)
+		add("match_reward", s.Penalty)
+		add("total_teacher_likelihood_reward", s.Reward)
+		add("no_entropy_reasoning_kl_mean", s.NoEntKLMean)
+		add("no_entropy_reasoning_kl_max", s.NoEntKLMax)
+		add("no_entropy_kl_reward", -s.NoEntRKL)
+		add("no_entropy_total_teacher_likelihood_reward", s.NoEntReward)
+		if !s.Ended {
+			add("format_penalty_rate", 1)
+		} else {
+			add("format_penalty_rate", 0)
+		}
+		add("explanation_length", float64(len(s.ExplanationIDs)))
+	}
+	m["kl"] = ps.KL
+	m["loss"] = ps.Loss
+	m["completion_length"] = ps.MeanLength
+	m["clip_fraction"] = ps.ClipFrac
+	m["grad_norm"] = gradNorm
+	m["learning_rate"] = lr
+	return m
+}

@@ -1,0 +1,148 @@
+package rlt
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+// sums is a deterministic question source: step s, item i → a sum.
+type sums struct{}
+
+func (sums) Batch(step, n int) []Example {
+	out := make([]Example, n)
+	for i := range out {
+		a, b := 10+step*7+i*3, 25+i*11
+		out[i] = Example{Question: fmt.Sprintf("%d+%d=?", a, b), Solution: fmt.Sprint(a + b)}
+	}
+	return out
+}
+
+func newTestTrainer(t *testing.T, sink event.Sink) *Trainer {
+	t.Helper()
+	tok, err := tokenizer.Load("../tokenizer/testdata/qwen2_pairs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 256, Tied: true, QKVBias: true}
+	be := compute.NewCPU()
+	teacher, _ := model.NewRandom(be, cfg, 21)
+	student, _ := model.NewRandom(be, cfg, 22)
+	gc := DefaultGRPOConfig()
+	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.LR, gc.RefSyncEvery, gc.MicroBatch = 2, 3, 12, 1e-2, 2, 4
+	tr, err := NewTrainer(gc, DefaultRewardConfig(), teacher, student, tok, Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, sums{}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestGRPOStepsAreDeterministicAndComplete(t *testing.T) {
+	var buf event.Buffer
+	a := newTestTrainer(t, &buf)
+	b := newTestTrainer(t, nil)
+	ctx := context.Background()
+	for step := 0; step < 2; step++ {
+		ra, err := a.Step(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, err := b.Step(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"reward", "reward_std", "kl", "completion_length", "loss", "grad_norm", "learning_rate",
+			"answer_log_prob_mean", "answer_log_prob_min", "reasoning_kl_mean", "reasoning_kl_max", "solution_log_prob_reward",
+			"kl_reward", "match_reward", "total_teacher_likelihood_reward", "format_penalty_rate", "no_entropy_kl_reward"} {
+			v, ok := ra.Metrics[k]
+			if !ok || math.IsNaN(v) {
+				t.Errorf("step %d: metric %s = %v (present %v)", step, k, v, ok)
+			}
+			if v != rb.Metrics[k] {
+				t.Errorf("step %d: metric %s differs between two runs of one seed: %v vs %v", step, k, v, rb.Metrics[k])
+			}
+		}
+		if len(ra.Traces) != 6 {
+			t.Fatalf("step %d: %d traces, want P×G = 6", step, len(ra.Traces))
+		}
+		for i, tr := range ra.Traces {
+			if tr.Completion != rb.Traces[i].Completion {
+				t.Errorf("step %d trace %d: completions differ for one seed", step, i)
+			}
+			sc := tr.Score.(*Scored)
+			if len(sc.D) != len(sc.ExplanationIDs) || len(sc.SolutionLP) == 0 {
+				t.Errorf("step %d trace %d: arrays d %d for %d tokens, %d solution log-probs", step, i, len(sc.D), len(sc.ExplanationIDs), len(sc.SolutionLP))
+			}
+		}
+		// A random teacher rarely closes its explanation within 12 tokens.
+		if ra.Metrics["format_penalty_rate"] == 0 && ra.Metrics["match_reward"] != 0 {
+			t.Errorf("match_reward %v without any penalty", ra.Metrics["match_reward"])
+		}
+	}
+	var phases, metrics, traces int
+	for _, e := range buf.Events() {
+		switch e.(type) {
+		case event.Phase:
+			phases++
+		case event.Metrics:
+			metrics++
+		case event.Trace:
+			traces++
+		}
+	}
+	if metrics != 2 || traces != 12 || phases < 6 {
+		t.Errorf("events: %d phases, %d metrics, %d traces; want ≥6, 2, 12", phases, metrics, traces)
+	}
+}
+
+func TestGRPOMovesTheTeacherAndSyncsTheReference(t *testing.T) {
+	tr := newTestTrainer(t, nil)
+	be := tr.Teacher.Backend()
+	snapshot := func(m *model.Model) []float32 {
+		p := m.Params()[1].Tensor // a layer norm weight: starts at exactly 1
+		v := make([]float32, p.Len())
+		be.Read(v, p)
+		return v
+	}
+	ref0 := snapshot(tr.Ref)
+	ctx := context.Background()
+	if _, err := tr.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff(snapshot(tr.Teacher), ref0) == 0 {
+		t.Fatal("one GRPO step left the teacher unchanged")
+	}
+	if diff(snapshot(tr.Ref), ref0) != 0 {
+		t.Fatal("the reference moved before its sync step")
+	}
+	res, err := tr.Step(ctx) // step 2 of RefSyncEvery = 2: sync
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metrics["ref_synced"] != 1 || diff(snapshot(tr.Ref), ref0) == 0 {
+		t.Fatal("the reference was not synced at step 2")
+	}
+	want := snapshot(tr.Teacher)
+	got := snapshot(tr.Ref)
+	for i := range want {
+		mix := 0.9*float64(want[i]) + 0.1*float64(ref0[i])
+		if math.Abs(float64(got[i])-mix) > 1e-6 {
+			t.Fatalf("ref[%d] = %v, want 0.9·θ + 0.1·ref = %v", i, got[i], mix)
+		}
+	}
+}
+
+func diff(a, b []float32) float64 {
+	var d float64
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
+}

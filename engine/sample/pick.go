@@ -1,0 +1,275 @@
+package sample
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/rlt-workbench/rlt/compute/kernels"
+)
+
+// picker draws one token from a row of logits under Options' temperature,
+// top-k, top-p, min-p and vocabulary mask. Its buffers are sized once, so a
+// pick allocates nothing.
+type picker struct {
+	greedy  bool
+	invT    float32 // 1/temperature (1 when greedy: log-probs of the raw logits)
+	topK    int     // 0 = off
+	topP    float64 // 0 = off
+	minP    float64 // 0 = off
+	allowed int     // ids ≥ allowed are never drawn
+
+	u    []float32 // (z − max z)·invT over the whole row
+	w    []float32 // exp(u); then the allowed ids' weights, the largest 1
+	cand candidates
+}
+
+// candidates sorts token ids by probability, largest first, lower id first
+// among equals: the order top-k and top-p truncate in.
+type candidates struct {
+	ids []int32
+	e   []float32
+}
+
+func (c *candidates) Len() int      { return len(c.ids) }
+func (c *candidates) Swap(i, j int) { c.ids[i], c.ids[j] = c.ids[j], c.ids[i] }
+func (c *candidates) Less(i, j int) bool {
+	a, b := c.ids[i], c.ids[j]
+	if c.e[a] != c.e[b] {
+		return c.e[a] > c.e[b]
+	}
+	return a < b
+}
+
+func newPicker(o *Options, vocab int) *picker {
+	p := &picker{
+		greedy:  o.Temperature == 0,
+		invT:    1,
+		allowed: vocab,
+		u:       make([]float32, vocab),
+		w:       make([]float32, vocab),
+	}
+	if o.AllowedVocab > 0 && o.AllowedVocab < vocab {
+		p.allowed = o.AllowedVocab
+	}
+	if !p.greedy {
+		p.invT = 1 / o.Temperature
+		if o.TopK > 0 && o.TopK < p.allowed {
+			p.topK = o.TopK
+		}
+		if o.TopP > 0 && o.TopP < 1 {
+			p.topP = float64(o.TopP)
+		}
+		if o.MinP > 0 {
+			p.minP = float64(o.MinP)
+		}
+		p.cand = candidates{ids: make([]int32, 0, p.allowed), e: p.w}
+	}
+	return p
+}
+
+// uniform returns a float64 in [0, 1) from one draw of r.
+func uniform(r *rand.PCG) float64 { return float64(r.Uint64()>>11) * 0x1p-53 }
+
+// pick returns the drawn id and its log-probability under softmax(z·invT)
+// over the whole row (before masking and truncation). ok is false when the
+// row is not finite. A greedy picker takes the first maximum and does not
+// draw from r; a sampling picker draws exactly once.
+func (p *picker) pick(z []float32, r *rand.PCG) (id int32, logp float32, ok bool) {
+	A := p.allowed
+	amax, best := z[0], 0
+	for i, v := range z[:A] {
+		if v > amax {
+			amax, best = v, i
+		}
+	}
+	zmax := amax
+	for _, v := range z[A:] {
+		zmax = max(zmax, v)
+	}
+	if math.IsInf(float64(zmax), 0) || math.IsNaN(float64(zmax)) || math.IsInf(float64(amax), -1) {
+		return 0, 0, false
+	}
+	// log-sum-exp of the whole row at this temperature
+	u, w := p.u, p.w
+	for i, v := range z {
+		u[i] = (v - zmax) * p.invT
+	}
+	kernels.ExpSlice(w, u, 0, len(u))
+	var sum float64
+	for _, x := range w {
+		sum += float64(x)
+	}
+	if !(sum >= 1) || math.IsInf(sum, 0) { // the maximum alone gives 1; NaN fails too
+		return 0, 0, false
+	}
+	logSum := math.Log(sum)
+	if !p.greedy {
+		// e: the allowed ids' probabilities up to one factor, the largest exactly 1
+		e := w[:A]
+		if amax < zmax {
+			for i, v := range z[:A] {
+				u[i] = (v - amax) * p.invT
+			}
+			kernels.ExpSlice(e, u, 0, A)
+		}
+		if p.topK == 0 && p.topP == 0 && p.minP == 0 {
+			best = p.draw(e, r)
+		} else {
+			best = p.drawTruncated(e, r)
+		}
+	}
+	return int32(best), float32(float64((z[best]-zmax)*p.invT) - logSum), true
+}
+
+// draw samples an index of e in proportion to e.
+func (p *picker) draw(e []float32, r *rand.PCG) int {
+	var total float64
+	for _, x := range e {
+		total += float64(x)
+	}
+	t := uniform(r) * total
+	var cum float64
+	last := 0
+	for i, x := range e {
+		if x == 0 {
+			continue
+		}
+		cum += float64(x)
+		last = i
+		if t < cum {
+			return i
+		}
+	}
+	return last // rounding left t at the very top
+}
+
+// buckets is the number of probability classes of drawTruncated: class c
+// holds the probabilities whose binary exponent is c below the maximum's.
+const buckets = 64
+
+// drawTruncated applies top-k, then top-p on what top-k kept, then min-p,
+// and samples from the rest.
+func (p *picker) drawTruncated(e []float32, r *rand.PCG) int {
+	n, kept := p.keep(e)
+	return p.drawPrefix(kept, n, r)
+}
+
+// keep sorts the kept ids into p.cand.ids[:n] and returns n and their mass.
+// To avoid sorting the whole vocabulary it first groups the weights by
+// binary exponent, finds the smallest prefix of groups that must hold the
+// kept set, and sorts only that.
+func (p *picker) keep(e []float32) (int, float64) {
+	var count [buckets]int
+	var mass [buckets]float64
+	top := int(math.Float32bits(1) >> 23) // e's maximum is 1
+	var total float64
+	nz := 0
+	for _, x := range e {
+		if x == 0 {
+			continue
+		}
+		c := min(top-int(math.Float32bits(x)>>23), buckets-1)
+		count[c]++
+		mass[c] += float64(x)
+		total += float64(x)
+		nz++
+	}
+	// Ids in groups ≤ cut form a prefix of the sorted order that holds the
+	// kept set. With top-k on it must hold all of the top k, whose mass
+	// top-p needs; otherwise the top-p and min-p groups bound it.
+	cut := buckets - 1
+	if p.topK > 0 && p.topK < nz {
+		n := 0
+		for c := 0; c < buckets; c++ {
+			if n += count[c]; n >= p.topK {
+				cut = c
+				break
+			}
+		}
+	} else {
+		if p.topP > 0 {
+			m := 0.0
+			for c := 0; c < buckets; c++ {
+				if m += mass[c]; m >= p.topP*total {
+					cut = min(cut, c)
+					break
+				}
+			}
+		}
+		if th := float32(p.minP); th > 0 && th <= 1 { // times the maximum, 1
+			cut = min(cut, max(top-int(math.Float32bits(th)>>23), 0))
+		}
+	}
+	n, kept := p.truncate(e, cut, total)
+	if n == 0 {
+		// the nucleus reaches past the groups collected (float rounding
+		// between the two sums): take them all
+		n, kept = p.truncate(e, buckets-1, total)
+	}
+	return n, kept
+}
+
+// truncate collects the ids in groups ≤ cut, sorts them, and returns how
+// many of them survive top-k, top-p (on the top-k mass) and min-p, with
+// their mass; 0 when it cannot tell because top-p needs more groups.
+func (p *picker) truncate(e []float32, cut int, total float64) (int, float64) {
+	top := int(math.Float32bits(1) >> 23)
+	ids := p.cand.ids[:0]
+	for i, x := range e {
+		if x != 0 && top-int(math.Float32bits(x)>>23) <= cut {
+			ids = append(ids, int32(i))
+		}
+	}
+	p.cand.ids = ids
+	sort.Sort(&p.cand)
+	n := len(ids)
+	complete := cut == buckets-1
+	mass := total
+	if p.topK > 0 && p.topK <= n {
+		n, mass, complete = p.topK, 0, true
+		for _, id := range ids[:n] {
+			mass += float64(e[id])
+		}
+	}
+	nm := n // min-p: the prefix within minP of the maximum (which is 1)
+	if p.minP > 0 {
+		th := float32(p.minP)
+		nm = 1
+		for nm < n && e[ids[nm]] >= th {
+			nm++
+		}
+	}
+	np := n // top-p: the smallest prefix holding topP of the mass
+	if p.topP > 0 {
+		want, cum := p.topP*mass, 0.0
+		np = 0
+		for np < n && cum < want {
+			cum += float64(e[ids[np]])
+			np++
+		}
+		if cum < want && !complete && nm == n {
+			return 0, 0
+		}
+	}
+	n = min(nm, np)
+	kept := 0.0
+	for _, id := range ids[:n] {
+		kept += float64(e[id])
+	}
+	return n, kept
+}
+
+// drawPrefix samples among the first n sorted candidates, whose mass is kept.
+func (p *picker) drawPrefix(kept float64, n int, r *rand.PCG) int {
+	ids := p.cand.ids[:n]
+	t := uniform(r) * kept
+	var cum float64
+	for _, id := range ids {
+		cum += float64(p.w[id])
+		if t < cum {
+			return int(id)
+		}
+	}
+	return int(ids[n-1])
+}

@@ -1,0 +1,390 @@
+// Package sample generates continuations of a batch of prompts with a
+// model.Model and its KV cache: greedy or temperature sampling with top-k,
+// top-p and min-p, stop ids and stop strings, reproducible per-sequence
+// random streams, and the log-probability of every sampled token under the
+// sampling temperature (what the RLT reward and GRPO work on).
+//
+// Prompts of different lengths are left-padded into one batch (the cache's
+// KStart masks the padding and rotary positions count from each prompt's
+// first token, so a sequence decodes the same alone or in a batch). When at
+// most half of the batch is still running, the running sequences move to a
+// cache half the size, so finished sequences stop costing model work.
+package sample
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+)
+
+// Decoder turns token ids into text, for stop strings (a tokenizer does).
+type Decoder interface{ Decode(ids []int32) string }
+
+// Options controls one generation.
+type Options struct {
+	// Temperature divides the logits; 0 means greedy (argmax).
+	Temperature float32
+	// TopK keeps the K most probable tokens; 0 = off.
+	TopK int
+	// TopP keeps the smallest set of most probable tokens (ties: lower id
+	// first) whose probability sums to at least TopP, after top-k; 0 or 1 = off.
+	TopP float32
+	// MinP drops tokens less probable than MinP times the most probable; 0 = off.
+	MinP float32
+	// MaxNewTokens bounds each continuation (must be positive). It is cut
+	// short if prompt + continuation would not fit the model's positions.
+	MaxNewTokens int
+	// StopIDs end a sequence when sampled (the id is kept in the output),
+	// e.g. <|im_end|> and <|endoftext|>.
+	StopIDs []int32
+	// StopStrings end a sequence when its decoded continuation contains one
+	// of them; the token that completes it is kept. Needs Decoder. Costs
+	// one Decode of a short tail of ids per sequence and step.
+	StopStrings []string
+	Decoder     Decoder
+	// Seed makes sampling reproducible: sequence i draws from its own stream
+	// derived from (Seed, i), so its output does not depend on what the
+	// other sequences of the batch do.
+	Seed uint64
+	// AllowedVocab, when positive, masks ids ≥ AllowedVocab out of sampling
+	// (embedding rows past the tokenizer's vocabulary). Log-probs are still
+	// those of the model's whole softmax.
+	AllowedVocab int
+	// KeepBatch turns off moving running sequences to a smaller cache when
+	// half the batch has finished (the smaller caches cost memory, up to as
+	// much again as the full one; they are kept for the next call).
+	KeepBatch bool
+	// OnStep, if set, is called after every step with the tokens sampled in
+	// it (one per running sequence). Returning an error stops generation;
+	// Generate then returns that error with what was generated so far. The
+	// slice and its Logits are reused: valid only during the call.
+	OnStep func(step int, tokens []StepToken) error
+}
+
+// StepToken is one sequence's token of a step, for streaming.
+type StepToken struct {
+	Seq     int     // index of the prompt
+	ID      int32   // sampled id
+	LogProb float32 // log-probability under softmax(logits/T) (T = 1 when greedy)
+	Logits  []float32
+	Reason  Reason // Running, or why the sequence stopped at this token
+}
+
+// Reason tells why a sequence stopped.
+type Reason uint8
+
+const (
+	Running    Reason = iota // not stopped (only seen in StepToken)
+	StopID                   // sampled one of StopIDs
+	StopString               // the text came to contain one of StopStrings
+	MaxTokens                // reached MaxNewTokens
+	MaxLength                // reached the model's max_position_embeddings
+)
+
+var reasonNames = [...]string{"running", "stop id", "stop string", "max tokens", "max length"}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return fmt.Sprintf("Reason(%d)", r)
+}
+
+// Result is one sequence's continuation.
+type Result struct {
+	IDs      []int32   // generated ids, the stopping token included
+	LogProbs []float32 // per id: log softmax(logits/T) before masking and truncation
+	Reason   Reason
+	// Stop is the index in StopIDs or StopStrings of what stopped it, else -1.
+	Stop int
+}
+
+// Stopped reports whether the sequence ended by itself (a stop id or
+// string) rather than by running out of tokens.
+func (r *Result) Stopped() bool { return r.Reason == StopID || r.Reason == StopString }
+
+// Generate continues each prompt with m. It uses tp as scratch: the tape is
+// Reset before every model call (tensors it held become invalid) and is put
+// in no-grad mode for the call. See Generator to reuse caches across calls.
+func Generate(tp *compute.Tape, m *model.Model, prompts [][]int32, opts Options) ([]Result, error) {
+	return NewGenerator(m).Generate(tp, prompts, opts)
+}
+
+// Generator generates with one model and keeps its KV caches and buffers
+// between calls, so repeated generations of one shape allocate only their
+// results. A Generator is used by one goroutine at a time.
+type Generator struct {
+	m      *model.Model
+	caches []*model.KVCache // caches[0] is the full batch; then halves
+
+	// per sequence (prompt index)
+	res  []Result
+	rngs []rand.PCG
+	done []bool
+
+	// per batch slot
+	seqOf  []int   // slot → sequence
+	tokens []int32 // next input ids
+	rows   []int32 // MoveRows scratch
+	logits []float32
+	steps  []StepToken
+	pick   *picker
+}
+
+// NewGenerator returns a Generator for m.
+func NewGenerator(m *model.Model) *Generator { return &Generator{m: m} }
+
+func (o *Options) check(vocab int) error {
+	switch {
+	case !(o.Temperature >= 0) || o.Temperature > 1e6:
+		return fmt.Errorf("sample: temperature %g must be ≥ 0", o.Temperature)
+	case o.TopK < 0:
+		return fmt.Errorf("sample: top-k %d must be ≥ 0", o.TopK)
+	case !(o.TopP >= 0 && o.TopP <= 1):
+		return fmt.Errorf("sample: top-p %g must be in [0, 1]", o.TopP)
+	case !(o.MinP >= 0 && o.MinP <= 1):
+		return fmt.Errorf("sample: min-p %g must be in [0, 1]", o.MinP)
+	case o.MaxNewTokens <= 0:
+		return fmt.Errorf("sample: MaxNewTokens %d must be positive", o.MaxNewTokens)
+	case o.AllowedVocab < 0 || o.AllowedVocab > vocab:
+		return fmt.Errorf("sample: allowed vocabulary %d is outside the model's %d ids", o.AllowedVocab, vocab)
+	case len(o.StopStrings) > 0 && o.Decoder == nil:
+		return errors.New("sample: stop strings need a Decoder")
+	}
+	for _, s := range o.StopStrings {
+		if s == "" {
+			return errors.New("sample: empty stop string")
+		}
+	}
+	return nil
+}
+
+// Generate continues each prompt; see the package function Generate.
+func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) ([]Result, error) {
+	m := g.m
+	cfg := m.Cfg
+	if err := opts.check(cfg.Vocab); err != nil {
+		return nil, err
+	}
+	B := len(prompts)
+	if B == 0 {
+		return nil, nil
+	}
+	P := 0
+	for i, p := range prompts {
+		if len(p) == 0 {
+			return nil, fmt.Errorf("sample: prompt %d is empty", i)
+		}
+		for _, id := range p {
+			if id < 0 || int(id) >= cfg.Vocab {
+				return nil, fmt.Errorf("sample: prompt %d holds id %d outside the vocabulary of %d", i, id, cfg.Vocab)
+			}
+		}
+		P = max(P, len(p))
+	}
+	if P > cfg.MaxPos {
+		return nil, fmt.Errorf("sample: a prompt of %d tokens is longer than the model's %d positions", P, cfg.MaxPos)
+	}
+	maxNew, lenReason := opts.MaxNewTokens, MaxTokens
+	if P+maxNew-1 > cfg.MaxPos { // the last token is sampled, never fed
+		maxNew, lenReason = cfg.MaxPos-P+1, MaxLength
+	}
+	maxLen := P + maxNew - 1
+
+	if rec := tp.Recording(); rec {
+		tp.SetRecording(false)
+		defer tp.SetRecording(true)
+	}
+	if err := g.setup(B, maxLen, &opts); err != nil {
+		return nil, err
+	}
+	res := make([]Result, B)
+	for i := range res {
+		res[i] = Result{IDs: make([]int32, 0, maxNew), LogProbs: make([]float32, 0, maxNew), Stop: -1}
+		g.rngs[i].Seed(opts.Seed, uint64(i))
+		g.done[i] = false
+	}
+	g.res = res
+	defer func() { g.res = nil }()
+
+	// Prefill: left-pad to P, the padding masked by KStart.
+	c := g.caches[0]
+	kStart := g.rows[:B]
+	tokens := g.tokens[:B*P]
+	clear(tokens)
+	for b, p := range prompts {
+		kStart[b] = int32(P - len(p))
+		copy(tokens[b*P+P-len(p):], p)
+		g.seqOf[b] = b
+	}
+	c.Reset(kStart)
+	tp.Reset()
+	logits := m.Decode(tp, c, tokens, P)
+	tailWindow := 0
+	for _, s := range opts.StopStrings {
+		tailWindow = max(tailWindow, 2*len(s)+8)
+	}
+	running := B
+	for step := 0; ; step++ {
+		if err := tp.Err(); err != nil {
+			return res, err
+		}
+		V := cfg.Vocab
+		lg := g.logits[:c.B*V]
+		m.Backend().Read(lg, logits)
+		steps := g.steps[:0]
+		for slot := 0; slot < c.B; slot++ {
+			seq := g.seqOf[slot]
+			if seq < 0 || g.done[seq] {
+				g.tokens[slot] = 0
+				continue
+			}
+			z := lg[slot*V : (slot+1)*V]
+			id, lp, ok := g.pick.pick(z, &g.rngs[seq])
+			if !ok {
+				return res, fmt.Errorf("sample: sequence %d step %d: logits are not finite", seq, step)
+			}
+			r := &res[seq]
+			r.IDs = append(r.IDs, id)
+			r.LogProbs = append(r.LogProbs, lp)
+			g.tokens[slot] = id
+			switch {
+			case stopIndex(opts.StopIDs, id, &r.Stop):
+				r.Reason = StopID
+			case tailWindow > 0 && stopStringIndex(&opts, r.IDs, tailWindow, &r.Stop):
+				r.Reason = StopString
+			case len(r.IDs) >= maxNew:
+				r.Reason = lenReason
+			}
+			if r.Reason != Running {
+				g.done[seq] = true
+				running--
+			}
+			steps = append(steps, StepToken{Seq: seq, ID: id, LogProb: lp, Logits: z, Reason: r.Reason})
+		}
+		g.steps = steps
+		if opts.OnStep != nil {
+			if err := opts.OnStep(step, steps); err != nil {
+				return res, err
+			}
+		}
+		if running == 0 {
+			return res, nil
+		}
+		if !opts.KeepBatch {
+			var err error
+			if c, err = g.shrink(c, running); err != nil {
+				return res, err
+			}
+		}
+		tp.Reset()
+		logits = m.Decode(tp, c, g.tokens[:c.B], 1)
+	}
+}
+
+// setup sizes the caches and buffers for B sequences of up to maxLen tokens.
+func (g *Generator) setup(B, maxLen int, o *Options) error {
+	m := g.m
+	if len(g.caches) == 0 || g.caches[0].B != B || g.caches[0].MaxLen < maxLen {
+		g.caches = g.caches[:0]
+		c, err := m.NewCache(B, maxLen)
+		if err != nil {
+			return err
+		}
+		g.caches = append(g.caches, c)
+	}
+	if len(g.rngs) < B {
+		g.rngs = make([]rand.PCG, B)
+		g.done = make([]bool, B)
+		g.seqOf = make([]int, B)
+		g.rows = make([]int32, B)
+		g.steps = make([]StepToken, 0, B)
+		g.logits = make([]float32, B*m.Cfg.Vocab)
+	}
+	P := maxLen // enough for the prefill's B×P ids
+	if cap(g.tokens) < B*P {
+		g.tokens = make([]int32, B*P)
+	}
+	g.tokens = g.tokens[:cap(g.tokens)]
+	g.pick = newPicker(o, m.Cfg.Vocab)
+	return nil
+}
+
+// shrink moves the running sequences into the next smaller cache once they
+// fill at most half of the current one. Slots left over repeat a running
+// sequence; nobody reads them.
+func (g *Generator) shrink(c *model.KVCache, running int) (*model.KVCache, error) {
+	if running > c.B/2 {
+		return c, nil
+	}
+	level := 0
+	for i, x := range g.caches {
+		if x == c {
+			level = i
+		}
+	}
+	size := c.B
+	for running <= size/2 {
+		size = (size + 1) / 2
+		level++
+	}
+	for len(g.caches) <= level {
+		g.caches = append(g.caches, nil)
+	}
+	next := g.caches[level]
+	if next == nil || next.B != size || next.MaxLen != c.MaxLen {
+		var err error
+		if next, err = g.m.NewCache(size, c.MaxLen); err != nil {
+			return c, err
+		}
+		g.caches[level] = next
+	}
+	rows := g.rows[:0]
+	first := -1
+	for slot := 0; slot < c.B; slot++ {
+		if s := g.seqOf[slot]; s >= 0 && !g.done[s] {
+			if first < 0 {
+				first = slot
+			}
+			g.seqOf[len(rows)] = s
+			g.tokens[len(rows)] = g.tokens[slot]
+			rows = append(rows, int32(slot))
+		}
+	}
+	for len(rows) < size {
+		g.seqOf[len(rows)] = -1
+		g.tokens[len(rows)] = g.tokens[0] // the first running sequence's, moved to slot 0
+		rows = append(rows, int32(first))
+	}
+	if err := g.m.MoveRows(next, c, rows); err != nil {
+		return c, err
+	}
+	return next, nil
+}
+
+func stopIndex(ids []int32, id int32, at *int) bool {
+	for i, s := range ids {
+		if s == id {
+			*at = i
+			return true
+		}
+	}
+	return false
+}
+
+// stopStringIndex decodes the last tokens of ids (enough to hold any stop
+// string and a split UTF-8 character) and looks for the stop strings.
+func stopStringIndex(o *Options, ids []int32, window int, at *int) bool {
+	text := o.Decoder.Decode(ids[max(0, len(ids)-window):])
+	for i, s := range o.StopStrings {
+		if strings.Contains(text, s) {
+			*at = i
+			return true
+		}
+	}
+	return false
+}

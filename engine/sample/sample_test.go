@@ -1,0 +1,437 @@
+package sample
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+)
+
+var tinyConfig = model.Config{
+	Vocab: 64, Hidden: 32, Intermediate: 48, Layers: 2, Heads: 4, KVHeads: 2,
+	RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 64, Tied: true, QKVBias: true,
+}
+
+// tinyModel has weights large enough that its distributions are peaked,
+// so greedy decoding has no near-ties.
+func tinyModel(t testing.TB) *model.Model {
+	m, err := model.New(compute.NewCPU(), tinyConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.InitRandom(11, 0.25)
+	return m
+}
+
+func randPrompts(seed uint64, lens ...int) [][]int32 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := make([][]int32, len(lens))
+	for i, n := range lens {
+		out[i] = make([]int32, n)
+		for j := range out[i] {
+			out[i][j] = int32(r.IntN(tinyConfig.Vocab))
+		}
+	}
+	return out
+}
+
+// recorder keeps a copy of every step's logits per sequence.
+type recorder struct{ logits map[int][][]float32 }
+
+func (r *recorder) onStep(step int, toks []StepToken) error {
+	if r.logits == nil {
+		r.logits = map[int][][]float32{}
+	}
+	for _, tk := range toks {
+		r.logits[tk.Seq] = append(r.logits[tk.Seq], slices.Clone(tk.Logits))
+	}
+	return nil
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i])-float64(b[i])))
+	}
+	return d
+}
+
+func maxAbs(a []float32) float64 {
+	d := 0.0
+	for _, x := range a {
+		d = math.Max(d, math.Abs(float64(x)))
+	}
+	return d
+}
+
+// fullForward returns the logits of the last position of seq, computed over
+// the whole sequence without a cache.
+func fullForward(t *testing.T, m *model.Model, seq []int32) []float32 {
+	tp := compute.NewTape(m.Backend())
+	tp.SetRecording(false)
+	lg := m.Logits(tp, &model.Batch{B: 1, T: len(seq), Tokens: seq})
+	if err := tp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := make([]float32, lg.Len())
+	m.Backend().Read(all, lg)
+	V := m.Cfg.Vocab
+	return all[(len(seq)-1)*V:]
+}
+
+// TestDecodeMatchesFullForward checks, at every step of a sampled batch of
+// left-padded prompts, that the cached decode's logits equal a full forward
+// over the prefix, and that the returned log-probs are the model's
+// TokenLogProbs at the sampling temperature.
+func TestDecodeMatchesFullForward(t *testing.T) {
+	m := tinyModel(t)
+	prompts := randPrompts(1, 5, 1, 9, 3)
+	var rec recorder
+	opts := Options{Temperature: 0.7, MaxNewTokens: 20, Seed: 3, OnStep: rec.onStep}
+	res, err := Generate(compute.NewTape(m.Backend()), m, prompts, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for s, r := range res {
+		if len(r.IDs) != 20 || r.Reason != MaxTokens {
+			t.Fatalf("sequence %d: %d ids, reason %v", s, len(r.IDs), r.Reason)
+		}
+		seq := slices.Clone(prompts[s])
+		for step, id := range r.IDs {
+			want := fullForward(t, m, seq)
+			e := maxAbsDiff(rec.logits[s][step], want) / maxAbs(want)
+			worst = math.Max(worst, e)
+			if e > 1e-4 {
+				t.Fatalf("sequence %d step %d: cached logits differ from a full forward by %.3g (relative)", s, step, e)
+			}
+			seq = append(seq, id)
+		}
+		// log-probs against the model's own TokenLogProbs over the whole sequence
+		tp := compute.NewTape(m.Backend())
+		tp.SetRecording(false)
+		T := len(seq) - 1
+		targets := make([]int32, T)
+		for i := range targets {
+			targets[i] = -1
+		}
+		copy(targets[len(prompts[s])-1:], r.IDs)
+		lp := m.TokenLogProbs(tp, &model.Batch{B: 1, T: T, Tokens: seq[:T]}, targets, 1/opts.Temperature)
+		if err := tp.Err(); err != nil {
+			t.Fatal(err)
+		}
+		all := make([]float32, T)
+		m.Backend().Read(all, lp)
+		if d := maxAbsDiff(r.LogProbs, all[len(prompts[s])-1:]); d > 1e-4 {
+			t.Errorf("sequence %d: log-probs differ from TokenLogProbs by %.3g", s, d)
+		}
+	}
+	t.Logf("worst relative difference of cached logits: %.3g", worst)
+}
+
+// TestLeftPaddingEquivalence: a prompt decoded alone and the same prompt in a
+// batch beside longer ones (so it is left-padded) give the same greedy ids
+// and logits.
+func TestLeftPaddingEquivalence(t *testing.T) {
+	m := tinyModel(t)
+	ps := randPrompts(2, 4, 11, 7)
+	var alone, batch recorder
+	a, err := Generate(compute.NewTape(m.Backend()), m, ps[:1], Options{MaxNewTokens: 25, OnStep: alone.onStep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Generate(compute.NewTape(m.Backend()), m, [][]int32{ps[1], ps[0], ps[2]}, Options{MaxNewTokens: 25, OnStep: batch.onStep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a[0].IDs, b[1].IDs) {
+		t.Fatalf("greedy ids alone %v, in a batch %v", a[0].IDs, b[1].IDs)
+	}
+	worst := 0.0
+	for step := range a[0].IDs {
+		worst = math.Max(worst, maxAbsDiff(alone.logits[0][step], batch.logits[1][step]))
+	}
+	t.Logf("largest logit difference alone vs padded: %.3g", worst)
+	if worst > 1e-5 {
+		t.Errorf("logits alone vs left-padded differ by %.3g", worst)
+	}
+	if d := maxAbsDiff(a[0].LogProbs, b[1].LogProbs); d > 1e-5 {
+		t.Errorf("log-probs differ by %.3g", d)
+	}
+}
+
+// TestSeedReproducibleWhateverTheOthers: sequence 0's sampled continuation
+// depends only on the seed, its prompt and its index, not on the other rows'
+// prompts, lengths or early stops, nor on whether the batch shrinks.
+func TestSeedReproducibleWhateverTheOthers(t *testing.T) {
+	m := tinyModel(t)
+	g := NewGenerator(m)
+	tp := compute.NewTape(m.Backend())
+	ps := randPrompts(3, 6, 3, 8, 2, 5)
+	others := randPrompts(4, 6, 12, 1, 9, 4)
+	others[0] = ps[0]
+	opts := Options{Temperature: 1, TopP: 0.95, TopK: 40, MaxNewTokens: 30, Seed: 42}
+	ref, err := g.Generate(tp, ps, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := g.Generate(tp, ps, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ref {
+		if !slices.Equal(ref[i].IDs, again[i].IDs) || !slices.Equal(ref[i].LogProbs, again[i].LogProbs) {
+			t.Fatalf("sequence %d differs between two runs with one seed", i)
+		}
+	}
+	// other prompts, and the others stop early on frequent ids (the batch shrinks)
+	stopping := opts
+	stopping.StopIDs = nil
+	for _, id := range ref[0].IDs {
+		stopping.StopIDs = append(stopping.StopIDs, id+1)
+	}
+	stopping.StopIDs = slices.DeleteFunc(stopping.StopIDs, func(id int32) bool { return slices.Contains(ref[0].IDs, id) })
+	for _, keep := range []bool{false, true} {
+		stopping.KeepBatch = keep
+		got, err := g.Generate(tp, others, stopping)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ref[0].IDs, got[0].IDs) {
+			t.Fatalf("keep batch %v: sequence 0 changed with the other rows:\n%v\n%v", keep, ref[0].IDs, got[0].IDs)
+		}
+		if d := maxAbsDiff(ref[0].LogProbs, got[0].LogProbs); d > 1e-5 {
+			t.Fatalf("keep batch %v: log-probs of sequence 0 differ by %.3g", keep, d)
+		}
+		early := 0
+		for _, r := range got[1:] {
+			if r.Reason == StopID {
+				early++
+			}
+		}
+		t.Logf("keep batch %v: %d of %d other sequences stopped early", keep, early, len(got)-1)
+	}
+	other, err := g.Generate(tp, ps, Options{Temperature: 1, TopP: 0.95, TopK: 40, MaxNewTokens: 30, Seed: 43})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(ref[0].IDs, other[0].IDs) {
+		t.Error("another seed gave the same 30 tokens")
+	}
+}
+
+// TestShrinkingIsInvisible: with sequences stopping at different times,
+// moving the running ones to smaller caches changes no output.
+func TestShrinkingIsInvisible(t *testing.T) {
+	m := tinyModel(t)
+	g := NewGenerator(m)
+	tp := compute.NewTape(m.Backend())
+	ps := randPrompts(5, 3, 7, 2, 9, 4, 6, 5, 1)
+	opts := Options{Temperature: 1.2, MaxNewTokens: 40, Seed: 9, StopIDs: []int32{1, 2, 3, 5, 8, 13}}
+	var shr, keep recorder
+	opts.OnStep = shr.onStep
+	a, err := g.Generate(tp, ps, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.caches) < 3 {
+		t.Fatalf("the batch never shrank twice (%d caches)", len(g.caches))
+	}
+	opts.KeepBatch, opts.OnStep = true, keep.onStep
+	b, err := g.Generate(tp, ps, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lens := []int{}
+	for i := range a {
+		if !slices.Equal(a[i].IDs, b[i].IDs) || a[i].Reason != b[i].Reason || a[i].Stop != b[i].Stop {
+			t.Fatalf("sequence %d: shrinking %v %v, keeping %v %v", i, a[i].IDs, a[i].Reason, b[i].IDs, b[i].Reason)
+		}
+		if d := maxAbsDiff(a[i].LogProbs, b[i].LogProbs); d > 1e-5 {
+			t.Fatalf("sequence %d: log-probs differ by %.3g", i, d)
+		}
+		for s := range shr.logits[i] {
+			if d := maxAbsDiff(shr.logits[i][s], keep.logits[i][s]); d > 1e-5 {
+				t.Fatalf("sequence %d step %d: logits differ by %.3g", i, s, d)
+			}
+		}
+		if a[i].Reason == StopID && a[i].IDs[len(a[i].IDs)-1] != opts.StopIDs[a[i].Stop] {
+			t.Fatalf("sequence %d: stop index %d does not name its last id", i, a[i].Stop)
+		}
+		lens = append(lens, len(a[i].IDs))
+	}
+	t.Logf("lengths %v", lens)
+	slices.Sort(lens)
+	if lens[len(lens)/2] >= opts.MaxNewTokens {
+		t.Fatalf("too few sequences stopped early for the test to mean anything: %v", lens)
+	}
+}
+
+func TestGreedyAndStopIDs(t *testing.T) {
+	m := tinyModel(t)
+	tp := compute.NewTape(m.Backend())
+	ps := randPrompts(6, 5)
+	var rec recorder
+	ref, err := Generate(tp, m, ps, Options{MaxNewTokens: 12, OnStep: rec.onStep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, id := range ref[0].IDs {
+		if want := int32(slices.Index(rec.logits[0][s], slices.Max(rec.logits[0][s]))); id != want {
+			t.Fatalf("step %d: greedy id %d, argmax %d", s, id, want)
+		}
+	}
+	k := 6
+	stop := ref[0].IDs[k]
+	first := slices.Index(ref[0].IDs, stop)
+	got, err := Generate(tp, m, ps, Options{MaxNewTokens: 12, StopIDs: []int32{999, stop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got[0]
+	if !r.Stopped() || r.Reason != StopID || r.Stop != 1 || !slices.Equal(r.IDs, ref[0].IDs[:first+1]) {
+		t.Fatalf("stop id %d: got %v (%v, stop %d), want %v", stop, r.IDs, r.Reason, r.Stop, ref[0].IDs[:first+1])
+	}
+}
+
+// letters decodes id i as a two-letter string, so stop strings can span
+// token boundaries.
+type letters struct{}
+
+func (letters) Decode(ids []int32) string {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteByte('a' + byte(id%26))
+		b.WriteByte('A' + byte(id/26))
+	}
+	return b.String()
+}
+
+func TestStopStringAcrossTokens(t *testing.T) {
+	m := tinyModel(t)
+	tp := compute.NewTape(m.Backend())
+	ps := randPrompts(7, 4, 6)
+	ref, err := Generate(tp, m, ps, Options{Temperature: 1, Seed: 5, MaxNewTokens: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := ref[0].IDs
+	text := letters{}.Decode(ids)
+	// the last letter of token 7 and the first two of token 8 and 9... spans three tokens
+	stop := text[2*7+1 : 2*9+1]
+	wantEnd := 0
+	for wantEnd < len(ids) && !strings.Contains(letters{}.Decode(ids[:wantEnd+1]), stop) {
+		wantEnd++
+	}
+	got, err := Generate(tp, m, ps, Options{Temperature: 1, Seed: 5, MaxNewTokens: 20,
+		StopStrings: []string{"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", stop}, Decoder: letters{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got[0]
+	if r.Reason != StopString || r.Stop != 1 || !slices.Equal(r.IDs, ids[:wantEnd+1]) {
+		t.Fatalf("stop string %q: got %d ids (%v, stop %d), want %d", stop, len(r.IDs), r.Reason, r.Stop, wantEnd+1)
+	}
+	if !slices.Equal(got[1].IDs[:min(len(got[1].IDs), len(ref[1].IDs))], ref[1].IDs[:min(len(got[1].IDs), len(ref[1].IDs))]) {
+		t.Fatal("the other sequence changed")
+	}
+}
+
+func TestAllowedVocabNeverSampled(t *testing.T) {
+	m := tinyModel(t)
+	ps := randPrompts(8, 3, 5, 2, 7)
+	res, err := Generate(compute.NewTape(m.Backend()), m, ps, Options{Temperature: 2, MaxNewTokens: 50, AllowedVocab: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		for _, id := range r.IDs {
+			if id >= 10 {
+				t.Fatalf("sequence %d sampled masked id %d", i, id)
+			}
+		}
+	}
+}
+
+// TestStepsAllocateNothing: generations of 10 and 40 tokens allocate the
+// same, so a steady-state step allocates nothing.
+func TestStepsAllocateNothing(t *testing.T) {
+	m := tinyModel(t)
+	g := NewGenerator(m)
+	tp := compute.NewTape(m.Backend())
+	ps := randPrompts(9, 3, 5, 2, 7)
+	for _, o := range []Options{
+		{},
+		{Temperature: 1, Seed: 1},
+		{Temperature: 0.7, TopP: 0.9, TopK: 20, MinP: 0.01, Seed: 2},
+		{Temperature: 1, StopIDs: []int32{3, 4, 5}, Seed: 3},
+	} {
+		allocs := func(n int) float64 {
+			o := o
+			o.MaxNewTokens = n
+			o.OnStep = func(int, []StepToken) error { return nil }
+			if _, err := g.Generate(tp, ps, o); err != nil { // warm the caches
+				t.Fatal(err)
+			}
+			return testing.AllocsPerRun(3, func() {
+				if _, err := g.Generate(tp, ps, o); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		if a, b := allocs(10), allocs(40); a != b {
+			t.Errorf("%+v: %v allocations for 10 tokens, %v for 40", o, a, b)
+		}
+	}
+}
+
+func TestLimitsAndErrors(t *testing.T) {
+	m := tinyModel(t)
+	tp := compute.NewTape(m.Backend())
+	long := randPrompts(10, 60)
+	res, err := Generate(tp, m, long, Options{MaxNewTokens: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0]; len(r.IDs) != 5 || r.Reason != MaxLength {
+		t.Errorf("a 60-token prompt with 64 positions: %d new ids (%v), want 5 (max length)", len(r.IDs), r.Reason)
+	}
+	stopErr := errors.New("enough")
+	res, err = Generate(tp, m, randPrompts(11, 3, 4), Options{MaxNewTokens: 10, OnStep: func(step int, _ []StepToken) error {
+		if step == 2 {
+			return stopErr
+		}
+		return nil
+	}})
+	if !errors.Is(err, stopErr) || len(res[0].IDs) != 3 {
+		t.Errorf("callback error: %v, %d ids", err, len(res[0].IDs))
+	}
+	bad := []Options{
+		{MaxNewTokens: 0},
+		{MaxNewTokens: 1, Temperature: -1},
+		{MaxNewTokens: 1, TopP: 1.5},
+		{MaxNewTokens: 1, MinP: -0.1},
+		{MaxNewTokens: 1, TopK: -1},
+		{MaxNewTokens: 1, AllowedVocab: 65},
+		{MaxNewTokens: 1, StopStrings: []string{"x"}},
+	}
+	for _, o := range bad {
+		if _, err := Generate(tp, m, randPrompts(12, 2), o); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+	}
+	for _, ps := range [][][]int32{{{}}, {{1, 64}}, {make([]int32, 65)}} {
+		if _, err := Generate(tp, m, ps, Options{MaxNewTokens: 1}); err == nil {
+			t.Errorf("prompts %v: no error", fmt.Sprint(ps)[:min(20, len(fmt.Sprint(ps)))])
+		}
+	}
+	if tp.Recording() != true {
+		t.Error("Generate left the tape in no-grad mode")
+	}
+}
