@@ -22,6 +22,8 @@ func commands() []command {
 	return []command{
 		{"model", "make and inspect Hugging Face model folders (init, info)", runModel},
 		{"tokenize", "text to token ids with a tokenizer.json (JSON Lines in and out)", runTokenize},
+		{"generate", "sample text from a model, streaming tokens (temperature, top-k/p, min-p, stops, seed)", runGenerate},
+		{"score", "RLT rewards of explanations: teacher and student folders, JSON Lines in and out", runScore},
 		{"logprobs", "per-token log-probs of given texts or ids under a model (teacher-forced)", runLogprobs},
 	}
 }

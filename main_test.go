@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func rlt(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(args, strings.NewReader(stdin), &out, &errb)
@@ -24,9 +24,9 @@ func tinyFolder(t *testing.T, dtype string) string {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "shape.json")
 	os.WriteFile(cfg, []byte(`{"vocab_size": 1216, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
-		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 64, "tie_word_embeddings": true}`), 0o644)
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
 	out := filepath.Join(dir, "model")
-	if code, _, errs := rlt(t, "", "model", "init", "--config", cfg, "--out", out, "--dtype", dtype, "--tokenizer", tokenizerFixture); code != 0 {
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", cfg, "--out", out, "--dtype", dtype, "--tokenizer", tokenizerFixture); code != 0 {
 		t.Fatalf("model init: exit %d: %s", code, errs)
 	}
 	return out
@@ -35,7 +35,7 @@ func tinyFolder(t *testing.T, dtype string) string {
 func TestModelInitAndInfo(t *testing.T) {
 	for _, dtype := range []string{"f32", "bf16"} {
 		dir := tinyFolder(t, dtype)
-		code, out, errs := rlt(t, "", "model", "info", dir)
+		code, out, errs := runCLI(t, "", "model", "info", dir)
 		if code != 0 {
 			t.Fatalf("info: exit %d: %s", code, errs)
 		}
@@ -62,12 +62,12 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"logprobs", "--model", t.TempDir()}, 1, "load model"},
 	}
 	for _, c := range cases {
-		code, out, errs := rlt(t, "", c.args...)
+		code, out, errs := runCLI(t, "", c.args...)
 		if code != c.code || !strings.Contains(out+errs, c.want) {
 			t.Errorf("rlt %v: exit %d, output %q; want exit %d and %q", c.args, code, out+errs, c.code, c.want)
 		}
 	}
-	if code, out, errs := rlt(t, "", "model", "init", "--help"); code != 0 || !strings.Contains(out+errs, "Usage: rlt model init") {
+	if code, out, errs := runCLI(t, "", "model", "init", "--help"); code != 0 || !strings.Contains(out+errs, "Usage: rlt model init") {
 		t.Errorf("--help: exit %d, output %q; want 0 and the usage", code, out+errs)
 	}
 }
@@ -75,7 +75,7 @@ func TestCLIErrors(t *testing.T) {
 func TestTokenizeAndLogprobs(t *testing.T) {
 	dir := tinyFolder(t, "f32")
 	in := "{\"text\": \"347+285=?\"}\n\n{\"text\": \"<|im_start|>user\"}\nnot json\n"
-	code, out, _ := rlt(t, in, "tokenize", "--tokenizer", dir)
+	code, out, _ := runCLI(t, in, "tokenize", "--tokenizer", dir)
 	if code != 1 {
 		t.Errorf("a bad line should make the exit status 1, got %d", code)
 	}
@@ -91,7 +91,7 @@ func TestTokenizeAndLogprobs(t *testing.T) {
 		t.Fatalf("second record %s: %v", lines[1], err)
 	}
 
-	code, out, errs := rlt(t, "{\"text\": \"347+285=?\"}\n{\"ids\": [1, 2, 3]}\n", "logprobs", "--model", dir, "--temperature", "0.7")
+	code, out, errs := runCLI(t, "{\"text\": \"347+285=?\"}\n{\"ids\": [1, 2, 3]}\n", "logprobs", "--model", dir, "--temperature", "0.7")
 	if code != 0 {
 		t.Fatalf("logprobs: exit %d: %s", code, errs)
 	}
@@ -110,5 +110,71 @@ func TestTokenizeAndLogprobs(t *testing.T) {
 		if v == nil || *v > 0 {
 			t.Errorf("logprob %d = %v, want a non-positive number", i+1, v)
 		}
+	}
+}
+
+func TestScoreCLI(t *testing.T) {
+	teacher, student := tinyFolder(t, "f32"), tinyFolder(t, "bf16")
+	in := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1"}
+{"question":"1+1=?","solution":"2","completion":"one and one"}
+{"question":"q","solution":"","explanation":"e"}
+`
+	code, out, _ := runCLI(t, in, "score", "--teacher", teacher, "--student", student, "--batch", "2")
+	if code != 1 {
+		t.Errorf("exit %d, want 1 for the empty solution", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("output:\n%s", out)
+	}
+	var rec struct {
+		Line      int       `json:"line"`
+		Reward    *float64  `json:"reward"`
+		RSS       *float64  `json:"r_ss"`
+		Penalty   float64   `json:"penalty"`
+		D         []float64 `json:"d"`
+		ExplToks  []string  `json:"explanation_tokens"`
+		SolutionL []float64 `json:"solution_logprobs"`
+		Error     string    `json:"error"`
+	}
+	for i, l := range lines {
+		rec.Reward, rec.Error = nil, ""
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Line != i+1 {
+			t.Errorf("output line %d is for input line %d", i+1, rec.Line)
+		}
+		switch i {
+		case 0, 1:
+			if rec.Reward == nil || rec.RSS == nil || len(rec.D) != len(rec.ExplToks) || len(rec.D) == 0 || len(rec.SolutionL) == 0 {
+				t.Errorf("line %d: %s", i+1, l)
+			}
+			if want := map[int]float64{0: 0, 1: -1}[i]; rec.Penalty != want {
+				t.Errorf("line %d: penalty %v, want %v: %s", i+1, rec.Penalty, want, l)
+			}
+		case 2:
+			if !strings.Contains(rec.Error, "solution is empty") {
+				t.Errorf("line 3: %s", l)
+			}
+		}
+	}
+	other := tinyFolder(t, "f32")
+	os.WriteFile(filepath.Join(other, "tokenizer.json"), []byte(`{}`), 0o644)
+	if code, _, errs := runCLI(t, in, "score", "--teacher", teacher, "--student", other); code != 1 || !strings.Contains(errs, "different tokenizer.json") {
+		t.Errorf("different tokenizers: exit %d, %s", code, errs)
+	}
+}
+
+func TestGenerateIsReproducible(t *testing.T) {
+	dir := tinyFolder(t, "f32")
+	args := []string{"generate", "--model", dir, "--prompt", "347+285=?", "--chat", "--max-new-tokens", "8", "--seed", "4"}
+	c1, o1, e1 := runCLI(t, "", args...)
+	c2, o2, _ := runCLI(t, "", args...)
+	if c1 != 0 || c2 != 0 || o1 != o2 || len(o1) == 0 {
+		t.Fatalf("two runs of one seed: exit %d/%d, %q vs %q (%s)", c1, c2, o1, o2, e1)
+	}
+	if !strings.Contains(e1, "8 tokens") {
+		t.Errorf("stderr %q lacks the token count", e1)
 	}
 }

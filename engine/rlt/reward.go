@@ -60,15 +60,22 @@ func (c RewardConfig) Validate() error {
 
 // Terms are the reductions of one completion's per-token arrays.
 type Terms struct {
-	SolutionMean, SolutionMin float64 // over ℓS_i, i ∈ S (−1 each when S is empty)
-	SolutionMinPos            int     // index into the solution tokens of the min; −1 if none
-	KLMean, KLMax             float64 // over d_k, k ∈ T (+1 each when T is empty)
-	KLMaxPos                  int     // index into the explanation tokens of the max; −1 if none
-	RSS, RKL, Penalty, Reward float64
+	SolutionMean   float64 `json:"solution_mean"`    // over ℓS_i, i ∈ S (−1 when S is empty)
+	SolutionMin    float64 `json:"solution_min"`     // (−1 when S is empty)
+	SolutionMinPos int     `json:"solution_min_pos"` // index into the solution tokens of the min; −1 if none
+	KLMean         float64 `json:"kl_mean"`          // over d_k, k ∈ T (+1 when T is empty)
+	KLMax          float64 `json:"kl_max"`           // (+1 when T is empty)
+	KLMaxPos       int     `json:"kl_max_pos"`       // index into the explanation tokens of the max; −1 if none
+	RSS            float64 `json:"r_ss"`
+	RKL            float64 `json:"r_kl"`
+	Penalty        float64 `json:"penalty"`
+	Reward         float64 `json:"reward"`
 
 	// The no-entropy variant: d_k replaced by −ℓS_k.
-	NoEntKLMean, NoEntKLMax float64
-	NoEntRKL, NoEntReward   float64
+	NoEntKLMean float64 `json:"no_entropy_kl_mean"`
+	NoEntKLMax  float64 `json:"no_entropy_kl_max"`
+	NoEntRKL    float64 `json:"no_entropy_r_kl"`
+	NoEntReward float64 `json:"no_entropy_reward"`
 }
 
 // Reduce computes r_SS, r_KL and r from the solution log-probs, the

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/sample"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+const generateUsage = `
+Usage: rlt generate --model DIR --prompt TEXT [--chat] [sampling flags]
+
+Continues TEXT with the model in DIR, streaming tokens to stdout as they are
+sampled. With --chat, TEXT is a user message rendered with ChatML and a
+generation prompt; generation stops at <|im_end|>.
+
+Examples:
+  rlt generate --model runs/teacher --prompt "347+285=?" --chat --temperature 0
+  rlt generate --model runs/teacher --prompt "Once" --temperature 0.7 --top-p 0.9 --seed 3
+`
+
+func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt generate", generateUsage, stderr)
+	dir := fs.String("model", "", "Hugging Face model folder with tokenizer.json (required)")
+	prompt := fs.String("prompt", "", "text to continue (required)")
+	chat := fs.Bool("chat", false, "render the prompt as a ChatML user turn")
+	system := fs.String("system", "", "system message for --chat")
+	temp := fs.Float64("temperature", 0.7, "sampling temperature; 0 = greedy")
+	topK := fs.Int("top-k", 0, "keep the K most probable tokens (0 = off)")
+	topP := fs.Float64("top-p", 1, "nucleus sampling mass (1 = off)")
+	minP := fs.Float64("min-p", 0, "drop tokens below this fraction of the top probability (0 = off)")
+	maxNew := fs.Int("max-new-tokens", 128, "most tokens to generate")
+	seed := fs.Uint64("seed", 1, "random seed (the same seed gives the same text)")
+	var stops multiFlag
+	fs.Var(&stops, "stop", "stop string (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" || *prompt == "" || fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	be := compute.NewCPU()
+	m, err := model.Load(be, *dir)
+	if err != nil {
+		return err
+	}
+	tok, err := loadTokenizer(filepath.Join(*dir, "tokenizer.json"))
+	if err != nil {
+		return err
+	}
+	if tok.VocabSize() > m.Cfg.Vocab {
+		return fmt.Errorf("%s: the tokenizer has %d tokens but the model's embedding only %d rows", *dir, tok.VocabSize(), m.Cfg.Vocab)
+	}
+	text := *prompt
+	var stopIDs []int32
+	if *chat {
+		var msgs []tokenizer.Message
+		if *system != "" {
+			msgs = append(msgs, tokenizer.Message{Role: "system", Content: *system})
+		}
+		msgs = append(msgs, tokenizer.Message{Role: "user", Content: *prompt})
+		text = tokenizer.RenderChatML(msgs, true)
+	}
+	for _, s := range []string{"<|im_end|>", "<|endoftext|>"} {
+		if id, ok := tok.ID(s); ok {
+			stopIDs = append(stopIDs, id)
+		}
+	}
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	var seqIDs []int32
+	printed := 0
+	opts := sample.Options{
+		Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP),
+		MaxNewTokens: *maxNew, StopIDs: stopIDs, StopStrings: stops, Decoder: tok, Seed: *seed,
+		AllowedVocab: tok.VocabSize(),
+		OnStep: func(step int, toks []sample.StepToken) error {
+			// A token may end inside a UTF-8 character, which decodes as
+			// U+FFFD until the rest arrives: hold such a tail back.
+			seqIDs = append(seqIDs, toks[0].ID)
+			s := strings.TrimSuffix(tok.Decode(seqIDs), "\uFFFD")
+			if len(s) > printed {
+				io.WriteString(w, s[printed:])
+				printed = len(s)
+				w.Flush()
+			}
+			return nil
+		},
+	}
+	tp := compute.NewTape(be)
+	res, err := sample.Generate(tp, m, [][]int32{tok.Encode(text)}, opts)
+	if err != nil {
+		return err
+	}
+	if s := tok.Decode(seqIDs); len(s) > printed {
+		io.WriteString(w, s[printed:])
+	}
+	fmt.Fprintf(w, "\n")
+	w.Flush()
+	fmt.Fprintf(stderr, "[%d tokens, stopped by %s]\n", len(res[0].IDs), res[0].Reason)
+	return nil
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+const scoreUsage = `
+Usage: rlt score --teacher DIR --student DIR [flags] < traces.jsonl > scores.jsonl
+
+Scores explanations with the RLT reward (r = r_SS − r_KL + m): for each
+input line {"question", "solution", "explanation"} — or {"question",
+"solution", "completion"} with a teacher's raw output, whose explanation is
+extracted (a missing end tag costs the format penalty) — writes one line with
+r_ss, r_kl, reward, each reduction and every per-token array (explanation
+tokens with teacher and student log-probs and d, solution tokens with the
+student's log-probs). Lines that cannot be scored get {"line": N, "error":
+...} and the rest go on. Teacher and student must share one tokenizer.
+
+Example:
+  rlt score --teacher runs/teacher --student runs/student < traces.jsonl
+`
+
+func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt score", scoreUsage, stderr)
+	tdir := fs.String("teacher", "", "teacher model folder (required)")
+	sdir := fs.String("student", "", "student model folder (required)")
+	rc := rlt.DefaultRewardConfig()
+	fs.Float64Var(&rc.Temperature, "temperature", rc.Temperature, "log-probs are of logits / temperature")
+	fs.Float64Var(&rc.SolutionMean, "c1", rc.SolutionMean, "weight of the mean solution log-prob in r_SS")
+	fs.Float64Var(&rc.SolutionMin, "c2", rc.SolutionMin, "weight of the min solution log-prob in r_SS")
+	fs.Float64Var(&rc.KLMean, "c3", rc.KLMean, "weight of the mean d_k in r_KL (λ)")
+	fs.Float64Var(&rc.KLMax, "c4", rc.KLMax, "weight of the max d_k in r_KL")
+	fs.Float64Var(&rc.FormatPenalty, "penalty", rc.FormatPenalty, "added when the explanation's end tag is missing")
+	est := fs.String("estimator", string(rc.Estimator), "per-token d_k: logratio, k3 or full")
+	batch := fs.Int("batch", 16, "items scored together")
+	teacherSys := fs.String("teacher-system", rlt.DefaultTeacherSystem, "teacher system prompt")
+	studentSys := fs.String("student-system", rlt.DefaultStudentSystem, "student system prompt")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *tdir == "" || *sdir == "" || fs.NArg() != 0 || *batch < 1 {
+		fs.Usage()
+		return errUsage
+	}
+	rc.Estimator = rlt.Estimator(*est)
+	if err := rc.Validate(); err != nil {
+		return err
+	}
+	tk, err := os.ReadFile(filepath.Join(*tdir, "tokenizer.json"))
+	if err != nil {
+		return fmt.Errorf("teacher tokenizer: %w", err)
+	}
+	sk, err := os.ReadFile(filepath.Join(*sdir, "tokenizer.json"))
+	if err != nil {
+		return fmt.Errorf("student tokenizer: %w", err)
+	}
+	if !bytes.Equal(tk, sk) {
+		return fmt.Errorf("%s and %s have different tokenizer.json files: RLT locates the explanation's token ids in both models' sequences, so they must share one tokenizer", *tdir, *sdir)
+	}
+	tok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
+	if err != nil {
+		return err
+	}
+	be := compute.NewCPU()
+	teacher, err := model.Load(be, *tdir)
+	if err != nil {
+		return err
+	}
+	student, err := model.Load(be, *sdir)
+	if err != nil {
+		return err
+	}
+	sc, err := rlt.NewScorer(teacher, student, tok, rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}, rc)
+	if err != nil {
+		return err
+	}
+
+	// pending keeps input order: a line that failed to parse waits in the
+	// queue with its error, so output lines follow input lines.
+	type pending struct {
+		line int
+		item rlt.Item
+		err  error
+	}
+	w := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	failed := 0
+	fail := func(line int, err error) error {
+		failed++
+		return enc.Encode(struct {
+			Line  int    `json:"line"`
+			Error string `json:"error"`
+		}{line, err.Error()})
+	}
+	var queue []pending
+	flush := func() error {
+		if len(queue) == 0 {
+			return nil
+		}
+		var items []rlt.Item
+		for _, p := range queue {
+			if p.err == nil {
+				items = append(items, p.item)
+			}
+		}
+		scores, err := sc.Score(items)
+		if err != nil {
+			// Score the batch one by one so only the bad lines fail.
+			for _, p := range queue {
+				if p.err != nil {
+					if e := fail(p.line, p.err); e != nil {
+						return e
+					}
+					continue
+				}
+				one, err := sc.Score([]rlt.Item{p.item})
+				if err != nil {
+					if e := fail(p.line, err); e != nil {
+						return e
+					}
+					continue
+				}
+				if e := writeScore(enc, p.line, one[0]); e != nil {
+					return e
+				}
+			}
+		} else {
+			k := 0
+			for _, p := range queue {
+				if p.err != nil {
+					if e := fail(p.line, p.err); e != nil {
+						return e
+					}
+					continue
+				}
+				if e := writeScore(enc, p.line, scores[k]); e != nil {
+					return e
+				}
+				k++
+			}
+		}
+		queue = queue[:0]
+		return w.Flush()
+	}
+	in := bufio.NewScanner(stdin)
+	in.Buffer(make([]byte, 1<<20), 64<<20)
+	line := 0
+	for in.Scan() {
+		line++
+		raw := bytes.TrimSpace(in.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		var row struct {
+			Question    *string `json:"question"`
+			Prompt      *string `json:"prompt"`
+			Solution    *string `json:"solution"`
+			Explanation *string `json:"explanation"`
+			Completion  *string `json:"completion"`
+		}
+		var rowErr error
+		if err := json.Unmarshal(raw, &row); err != nil {
+			rowErr = fmt.Errorf("not a JSON object: %v", err)
+		}
+		if row.Question == nil {
+			row.Question = row.Prompt
+		}
+		var it rlt.Item
+		switch {
+		case rowErr != nil:
+		case row.Question == nil:
+			rowErr = fmt.Errorf(`missing "question" (or "prompt")`)
+		case row.Solution == nil:
+			rowErr = fmt.Errorf(`missing "solution"`)
+		case row.Explanation != nil && row.Completion != nil:
+			rowErr = fmt.Errorf(`give "explanation" or "completion", not both`)
+		case row.Explanation != nil:
+			it = rlt.Item{Question: *row.Question, Solution: *row.Solution, Explanation: *row.Explanation, Ended: true}
+		case row.Completion != nil:
+			x := rlt.Extract(*row.Completion)
+			it = rlt.Item{Question: *row.Question, Solution: *row.Solution, Explanation: x.Body, Ended: x.Ended}
+		default:
+			rowErr = fmt.Errorf(`missing "explanation" (or "completion")`)
+		}
+		queue = append(queue, pending{line, it, rowErr})
+		if len(queue) == *batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := in.Err(); err != nil {
+		return fmt.Errorf("reading stdin at line %d: %w", line+1, err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return errLines(failed)
+	}
+	return nil
+}
+
+func writeScore(enc *json.Encoder, line int, s rlt.Scored) error {
+	return enc.Encode(struct {
+		Line int `json:"line"`
+		rlt.Scored
+	}{line, s})
+}
