@@ -158,21 +158,7 @@ func SumSquares(x []float32, lo, hi int) float64 {
 	if hi <= lo {
 		return 0
 	}
-	v := x[lo:hi]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		a, b, c, d := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
-		s0 += a * a
-		s1 += b * b
-		s2 += c * c
-		s3 += d * d
-	}
-	for ; i < len(v); i++ {
-		a := float64(v[i])
-		s0 += a * a
-	}
-	return (s0 + s1) + (s2 + s3)
+	return sumSq64(x[lo:hi])
 }
 
 // AllFinite reports whether every x[i], i in [lo, hi), is finite (not NaN or ±Inf).
@@ -197,8 +183,21 @@ func AllFinite(x []float32, lo, hi int) bool {
 //	v  = beta2·v + (1−beta2)·g²
 //	p −= (lr/bc1) · m / (sqrt(v)/sqrt(bc2) + eps)
 //
-// with bc1 = 1−beta1^t and bc2 = 1−beta2^t for step t ≥ 1.
+// with bc1 = 1−beta1^t and bc2 = 1−beta2^t for step t ≥ 1. The float32
+// hyper-parameters are widened as given (float32(0.9) is not 0.9, so 1−beta1
+// differs in its last bit from PyTorch's); AdamW64 takes them in float64 and
+// reproduces PyTorch 1.13's CPU results bit for bit.
 func AdamW(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay, bc1, bc2 float32, lo, hi int) {
+	AdamW64(p, g, m, v, float64(lr), float64(beta1), float64(beta2), float64(eps), float64(weightDecay), float64(bc1), float64(bc2), lo, hi)
+}
+
+// AdamW64 is AdamW with float64 hyper-parameters, used the way PyTorch uses its
+// Python floats: each scalar (beta1, 1−beta1, beta2, 1−beta2, 1−lr·wd,
+// −lr/bc1, sqrt(bc2), eps) is formed in float64 and rounded once to float32,
+// and the element operations follow PyTorch's order, including its fused
+// multiply-adds for m and v. Pass bc1 = 1 − beta1^t and bc2 = 1 − beta2^t
+// computed in float64.
+func AdamW64(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay, bc1, bc2 float64, lo, hi int) {
 	if hi <= lo {
 		return
 	}
@@ -209,27 +208,31 @@ func AdamW(p, g, m, v []float32, lr, beta1, beta2, eps, weightDecay, bc1, bc2 fl
 	gg = gg[:len(pp)]
 	mm = mm[:len(pp)]
 	vv = vv[:len(pp)]
-	// Scalars are formed in float64 and rounded once, as PyTorch does with its
-	// Python-float scalars; the element operations follow its order.
 	k := [8]float32{
-		beta1, 1 - beta1, beta2, 1 - beta2,
-		float32(math.Sqrt(float64(bc2))), eps,
-		float32(1 - float64(lr)*float64(weightDecay)),
-		float32(-float64(lr) / float64(bc1)),
+		float32(beta1), float32(1 - beta1), float32(beta2), float32(1 - beta2),
+		float32(math.Sqrt(bc2)), float32(eps),
+		float32(1 - lr*weightDecay),
+		float32(-(lr / bc1)),
 	}
 	adamwVec(pp, gg, mm, vv, &k)
 }
 
+// fma32 returns a·b + c rounded once to float32 (through float64, whose
+// exact product makes double rounding a rare halfway-case event).
+func fma32(a, b, c float32) float32 {
+	return float32(math.FMA(float64(a), float64(b), float64(c)))
+}
+
 // adamwGo is the portable AdamW loop; the explicit float32 conversions keep
-// the compiler from fusing multiply-adds, so it matches the assembly exactly.
+// the compiler from fusing other multiply-adds, so it matches the assembly.
 func adamwGo(pp, gg, mm, vv []float32, k *[8]float32) {
 	beta1, a1, beta2, a2, sqrtBC2, eps, decay, negStep := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]
 	gg = gg[:len(pp)]
 	mm = mm[:len(pp)]
 	vv = vv[:len(pp)]
 	for i, gi := range gg {
-		mi := float32(beta1*mm[i]) + float32(a1*gi)
-		vi := float32(beta2*vv[i]) + float32(float32(a2*gi)*gi)
+		mi := fma32(gi, a1, float32(beta1*mm[i]))
+		vi := fma32(float32(a2*gi), gi, float32(beta2*vv[i]))
 		mm[i] = mi
 		vv[i] = vi
 		denom := float32(math.Sqrt(float64(vi)))/sqrtBC2 + eps

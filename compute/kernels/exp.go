@@ -109,3 +109,19 @@ func expAffineAccGo(dst, src []float32, a, c, g float64) {
 		dst[i] += float32(g * exp64f(float64(float64(x)*a)+c))
 	}
 }
+
+// expDotGo is the portable expDot.
+func expDotGo(x, y1, y2 []float32, a, c float64) (s0, s1, s2 float64) {
+	y1 = y1[:len(x)]
+	y2 = y2[:len(x)]
+	for i, v := range x {
+		e := exp64f(float64(float64(v)*a) + c)
+		if e == 0 {
+			continue
+		}
+		s0 += e
+		s1 += e * float64(y1[i])
+		s2 += e * float64(y2[i])
+	}
+	return
+}

@@ -14,6 +14,9 @@ func expAffineAVX512(dst unsafe.Pointer, src *float32, n int, a, c float64, mode
 func expAffineAccAVX512(dst, src *float32, n int, a, c, gain float64)
 
 //go:noescape
+func expDotAVX512(x, y1, y2 *float32, n int, a, c float64) (s0, s1, s2 float64)
+
+//go:noescape
 func rowMaxAVX512(x *float32, n int) float32
 
 //go:noescape
@@ -119,4 +122,13 @@ func rowMax(z []float32) float32 {
 		return rowMaxAVX512(&z[0], len(z))
 	}
 	return rowMaxGo(z)
+}
+
+// expDot returns, with e = exp(a·x + c), Σ e, Σ e·y1 and Σ e·y2 in float64;
+// entries whose e underflows to 0 contribute nothing (even with infinite y).
+func expDot(x, y1, y2 []float32, a, c float64) (s0, s1, s2 float64) {
+	if useAVX512 && len(x) > 0 {
+		return expDotAVX512(&x[0], &y1[:len(x)][0], &y2[:len(x)][0], len(x), a, c)
+	}
+	return expDotGo(x, y1, y2, a, c)
 }

@@ -292,3 +292,56 @@ maxdone:
 	MOVSS X1, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func expDotAVX512(x, y1, y2 *float32, n int, a, c float64) (s0, s1, s2 float64)
+// With e = exp(a·x + c): s0 = Σ e, s1 = Σ e·y1, s2 = Σ e·y2 (float64); lanes
+// where e underflows to 0 (including x = −Inf) add nothing, even if y is ±Inf.
+TEXT ·expDotAVX512(SB), NOSPLIT, $0-72
+	MOVQ x+0(FP), SI
+	MOVQ y1+8(FP), BX
+	MOVQ y2+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSD a+32(FP), Z14
+	VBROADCASTSD c+40(FP), Z15
+	LOADEXPK
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z9, Z9, Z9
+
+edloop:
+	TESTQ CX, CX
+	JLE   eddone
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Y0
+	VCVTPS2PD Y0, Z0
+	VMULPD Z14, Z0, Z0
+	VADDPD Z15, Z0, Z0
+	EXP64(Z0)
+	VADDPD Z0, Z13, Z13
+	VMOVUPS.Z (BX), K2, Y5
+	VCVTPS2PD Y5, Z5
+	VFMADD231PD Z5, Z0, K2, Z10
+	VMOVUPS.Z (DX), K2, Y6
+	VCVTPS2PD Y6, Z6
+	VFMADD231PD Z6, Z0, K2, Z9
+	ADDQ $32, SI
+	ADDQ $32, BX
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  edloop
+
+#define HSUMPD(Z, Y, X, OUT) \
+	VEXTRACTF64X4 $1, Z, Y1; \
+	VADDPD Y1, Y, Y1; \
+	VEXTRACTF128 $1, Y1, X2; \
+	VADDPD X2, X1, X1; \
+	VUNPCKHPD X1, X1, X2; \
+	VADDSD X2, X1, X1; \
+	MOVSD X1, OUT
+
+eddone:
+	HSUMPD(Z13, Y13, X13, s0+48(FP))
+	HSUMPD(Z10, Y10, X10, s1+56(FP))
+	HSUMPD(Z9, Y9, X9, s2+64(FP))
+	VZEROUPPER
+	RET

@@ -35,3 +35,5 @@ func softmaxBwdRow(p, d []float32) { softmaxBwdRowGo(p, d) }
 
 func ropeRow(out, x, c, s []float32, heads int)      { ropeRowGo(out, x, c, s, heads) }
 func ropeRowBwd(dx, dout, c, s []float32, heads int) { ropeRowBwdGo(dx, dout, c, s, heads) }
+
+func expDot(x, y1, y2 []float32, a, c float64) (s0, s1, s2 float64) { return expDotGo(x, y1, y2, a, c) }

@@ -544,3 +544,23 @@ func TestElementwise(t *testing.T) {
 		t.Errorf("empty ranges")
 	}
 }
+
+// TestKLSmall: nearly equal distributions (KL ~ 1e-7) keep their relative accuracy.
+func TestKLSmall(t *testing.T) {
+	r := newRNG(60)
+	const N, V = 4, 4096
+	lp := randVec(r, N*V, 8)
+	lq := clone(lp)
+	for i := range lq {
+		lq[i] += float32(r.NormFloat64() * 1e-3)
+	}
+	kl := make([]float32, N)
+	KLRows(kl, lp, lq, V, 1, 0, N)
+	want := refKL(to64(lp), to64(lq), V, 1)
+	for i := range kl {
+		if e := math.Abs(float64(kl[i])-want[i]) / want[i]; e > 1e-4 {
+			t.Errorf("kl[%d] = %g, want %g (rel err %.2g)", i, kl[i], want[i], e)
+		}
+	}
+	t.Logf("KL %g vs %g", kl[0], want[0])
+}

@@ -96,22 +96,14 @@ func klRow(zp, zq []float32, invTemp float32) float64 {
 	zq = zq[:len(zp)]
 	lp, _ := logSumExpScaled(zp, invTemp)
 	lq, _ := logSumExpScaled(zq, invTemp)
-	tt := float64(invTemp)
-	var s float64
-	var buf [chunk]float64
-	for j0 := 0; j0 < len(zp); j0 += chunk {
-		zc := zp[j0:min(j0+chunk, len(zp))]
-		qc := zq[j0 : j0+len(zc)]
-		p := buf[:len(zc)]
-		expAffine64(p, zc, tt, -lp)
-		for j, pj := range p {
-			if pj == 0 {
-				continue
-			}
-			s += pj * ((float64(zc[j])*tt - lp) - (float64(qc[j])*tt - lq))
-		}
-	}
-	return s
+	return klRowLSE(zp, zq, invTemp, lp, lq)
+}
+
+// klRowLSE is klRow given both log-sum-exps.
+func klRowLSE(zp, zq []float32, invTemp float32, lp, lq float64) float64 {
+	// Σ p (log p − log q) = t·(Σ p·zp − Σ p·zq) − (lp − lq)·Σ p, one pass.
+	s0, s1, s2 := expDot(zp, zp, zq, float64(invTemp), -lp)
+	return float64(invTemp)*(s1-s2) - (lp-lq)*s0
 }
 
 // KLRowsBackward accumulates the gradient of KLRows for rows lo..hi:
@@ -131,7 +123,7 @@ func KLRowsBackward(dP, dQ, gkl, logitsP, logitsQ []float32, V int, invTemp floa
 		g := float64(gkl[row]) * tt
 		var kl float64
 		if dP != nil {
-			kl = klRow(zp, zq, invTemp)
+			kl = klRowLSE(zp, zq, invTemp, lp, lq)
 		}
 		var bp, bq [chunk]float64
 		for j0 := 0; j0 < len(zp); j0 += chunk {
@@ -170,21 +162,14 @@ func EntropyRows(ent, logits []float32, V int, invTemp float32, lo, hi int) {
 
 func entropyRow(z []float32, invTemp float32) float64 {
 	l, _ := logSumExpScaled(z, invTemp)
-	tt := float64(invTemp)
-	var s float64
-	var buf [chunk]float64
-	for j0 := 0; j0 < len(z); j0 += chunk {
-		zc := z[j0:min(j0+chunk, len(z))]
-		p := buf[:len(zc)]
-		expAffine64(p, zc, tt, -l)
-		for j, pj := range p {
-			if pj == 0 {
-				continue
-			}
-			s -= pj * (float64(zc[j])*tt - l)
-		}
-	}
-	return s
+	return entropyRowLSE(z, invTemp, l)
+}
+
+// entropyRowLSE is entropyRow given the log-sum-exp.
+func entropyRowLSE(z []float32, invTemp float32, l float64) float64 {
+	// −Σ p (t·z − l) = l·Σ p − t·Σ p·z, one pass.
+	s0, s1, _ := expDot(z, z, z, float64(invTemp), -l)
+	return l*s0 - float64(invTemp)*s1
 }
 
 // EntropyRowsBackward accumulates dlogits[row] += gent[row]·invTemp·(−p⊙(log p + H))
@@ -196,7 +181,7 @@ func EntropyRowsBackward(dlogits, gent, logits []float32, V int, invTemp float32
 		d := dlogits[row*V : row*V+V]
 		z = z[:len(d)]
 		l, _ := logSumExpScaled(z, invTemp)
-		h := entropyRow(z, invTemp)
+		h := entropyRowLSE(z, invTemp, l)
 		g := float64(gent[row]) * tt
 		var buf [chunk]float64
 		for j0 := 0; j0 < len(z); j0 += chunk {

@@ -2,10 +2,11 @@
 
 #include "textflag.h"
 
-// AVX-512 loops for AdamW and RMSNorm, 16 float32 lanes with masked tails.
-// AdamW and the RMSNorm elementwise passes use the same operations in the same
-// order as their Go loops (no FMA), so they agree bit for bit; the reductions
-// (sumSq64, dot3) sum in a different order from the Go loops.
+// AVX-512 loops for AdamW, RMSNorm, RoPE and the softmax backward, 16 float32
+// lanes with masked tails. AdamW (with the two fused multiply-adds PyTorch's
+// CPU kernels use), the RMSNorm elementwise passes and RoPE use the same
+// operations in the same order as their Go loops, so they agree bit for bit;
+// the reductions (sumSq64, dot3, softmaxBwd) sum in a different order.
 
 // TAIL16 sets K1 to the lanes of the next block of 16 (CX > 0 left). Clobbers AX, R10.
 #define TAIL16 \
@@ -43,12 +44,10 @@ adamloop:
 	VMOVUPS.Z (R9), K1, Z2     // v
 	VMOVUPS.Z (DI), K1, Z3     // p
 	VMULPS Z16, Z1, Z1         // beta1·m
-	VMULPS Z17, Z0, Z4         // (1−beta1)·g
-	VADDPS Z4, Z1, Z1          // m'
+	VFMADD231PS Z17, Z0, Z1    // m' = fma(g, 1−beta1, beta1·m)
 	VMULPS Z18, Z2, Z2         // beta2·v
 	VMULPS Z19, Z0, Z4         // (1−beta2)·g
-	VMULPS Z0, Z4, Z4          // ·g
-	VADDPS Z4, Z2, Z2          // v'
+	VFMADD231PS Z0, Z4, Z2     // v' = fma((1−beta2)·g, g, beta2·v)
 	VMOVUPS Z1, K1, (R8)
 	VMOVUPS Z2, K1, (R9)
 	VSQRTPS Z2, Z5

@@ -1,0 +1,162 @@
+// Package warmstart teaches a teacher and a student their formats before
+// RL (RLT.md §4, "Warm-up"): supervised fine-tuning with the loss on the
+// tokens that model must learn to write, and the recipe that builds the
+// embedded default models from a seed.
+package warmstart
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// Encoder is what building sequences needs of a tokenizer.
+type Encoder interface {
+	Encode(text string) []int32
+}
+
+// Sequence is one SFT example: the loss covers Tokens[LossFrom:], each
+// predicted from the tokens before it.
+type Sequence struct {
+	Tokens   []int32
+	LossFrom int
+}
+
+// TeacherSequence is the teacher's format: its prompt with the pre-filled
+// solution, then the explanation body, the end tag and the end of turn. The
+// loss starts after the explanation's opening (RLT.md §4).
+func TeacherSequence(tok Encoder, p rlt.Prompts, question, solution, body string) Sequence {
+	prompt := tok.Encode(p.TeacherPrompt(question, solution))
+	rest := tok.Encode(body + rlt.EndExplanation + rlt.ImEnd)
+	return Sequence{Tokens: append(prompt, rest...), LossFrom: len(prompt)}
+}
+
+// StudentSequence is the student's layout (a Bespoke-Stratos row): the loss
+// covers the whole assistant turn, thought and solution.
+func StudentSequence(tok Encoder, p rlt.Prompts, question, body, solution string) Sequence {
+	parts := p.StudentParts(question)
+	header := strings.TrimSuffix(parts.Prefix, rlt.BeginThought)
+	head := tok.Encode(header)
+	turn := tok.Encode(rlt.BeginThought + "\n\n" + body + parts.Middle + solution + parts.Suffix)
+	return Sequence{Tokens: append(head, turn...), LossFrom: len(head)}
+}
+
+// SFT trains a model on sequences with AdamW, gradient clipping and a
+// learning-rate schedule.
+type SFT struct {
+	Model       *model.Model
+	Schedule    compute.Schedule
+	MaxGradNorm float64
+
+	opt  *compute.AdamW
+	tape *compute.Tape
+	step int
+}
+
+// NewSFT prepares m for training (AdamW 0.9/0.999, eps 1e-8, weight decay wd).
+func NewSFT(m *model.Model, sched compute.Schedule, maxGradNorm, wd float64) (*SFT, error) {
+	m.RequireGrad()
+	opt, err := compute.NewAdamW(m.Backend(), m.Tensors(), sched.LR(0), 0.9, 0.999, 1e-8, wd)
+	if err != nil {
+		return nil, err
+	}
+	return &SFT{Model: m, Schedule: sched, MaxGradNorm: maxGradNorm, opt: opt, tape: compute.NewTape(m.Backend())}, nil
+}
+
+// Steps is the number of updates applied.
+func (s *SFT) Steps() int { return s.step }
+
+// Step applies one update on a batch and returns the mean loss per learned
+// token and the gradient norm before clipping.
+func (s *SFT) Step(batch []Sequence) (loss, gradNorm float64, err error) {
+	b, targets, n, err := pack(batch, s.Model.Cfg.MaxPos)
+	if err != nil {
+		return 0, 0, err
+	}
+	if n == 0 {
+		return 0, 0, fmt.Errorf("sft: the batch has no token to learn")
+	}
+	be := s.Model.Backend()
+	params := s.Model.Tensors()
+	compute.ZeroGrad(be, params)
+	s.tape.Reset()
+	lp := s.Model.TokenLogProbs(s.tape, b, targets, 1)
+	if err := s.tape.Err(); err != nil {
+		return 0, 0, err
+	}
+	vals := make([]float32, lp.Len())
+	be.Read(vals, lp)
+	seed := make([]float32, len(vals))
+	for i, t := range targets {
+		if t >= 0 {
+			loss -= float64(vals[i])
+			seed[i] = -1 / float32(n)
+		}
+	}
+	loss /= float64(n)
+	if err := s.tape.Backward(lp, seed); err != nil {
+		return 0, 0, err
+	}
+	gradNorm, err = compute.ClipGradNorm(be, params, s.MaxGradNorm)
+	if err != nil {
+		return loss, gradNorm, fmt.Errorf("sft step %d: %w", s.step, err)
+	}
+	s.opt.Step(s.Schedule.LR(s.step))
+	s.step++
+	return loss, gradNorm, nil
+}
+
+// Loss is the mean loss per learned token of a batch, without training.
+func Loss(m *model.Model, batch []Sequence) (float64, error) {
+	b, targets, n, err := pack(batch, m.Cfg.MaxPos)
+	if err != nil {
+		return 0, err
+	}
+	tp := compute.NewTape(m.Backend())
+	tp.SetRecording(false)
+	lp := m.TokenLogProbs(tp, b, targets, 1)
+	if err := tp.Err(); err != nil {
+		return 0, err
+	}
+	vals := make([]float32, lp.Len())
+	m.Backend().Read(vals, lp)
+	var loss float64
+	for i, t := range targets {
+		if t >= 0 {
+			loss -= float64(vals[i])
+		}
+	}
+	return loss / float64(max(n, 1)), nil
+}
+
+// pack right-pads a batch; targets[p] is the token at p+1 where it is
+// learned, −1 elsewhere.
+func pack(batch []Sequence, maxPos int) (*model.Batch, []int32, int, error) {
+	T := 0
+	for i, s := range batch {
+		if len(s.Tokens) > maxPos {
+			return nil, nil, 0, fmt.Errorf("sft: sequence %d has %d tokens, more than the model's %d positions", i, len(s.Tokens), maxPos)
+		}
+		if s.LossFrom < 1 || s.LossFrom > len(s.Tokens) {
+			return nil, nil, 0, fmt.Errorf("sft: sequence %d learns from token %d of %d", i, s.LossFrom, len(s.Tokens))
+		}
+		T = max(T, len(s.Tokens))
+	}
+	b := &model.Batch{B: len(batch), T: T, Tokens: make([]int32, len(batch)*T)}
+	targets := make([]int32, len(batch)*T)
+	n := 0
+	for i, s := range batch {
+		copy(b.Tokens[i*T:], s.Tokens)
+		for p := 0; p < T; p++ {
+			targets[i*T+p] = -1
+			if p+1 >= s.LossFrom && p+1 < len(s.Tokens) {
+				targets[i*T+p] = s.Tokens[p+1]
+				n++
+			}
+		}
+	}
+	return b, targets, n, nil
+}

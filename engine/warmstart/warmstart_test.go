@@ -1,0 +1,114 @@
+package warmstart
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+func byteTok(t *testing.T) *tokenizer.Tokenizer {
+	data, err := tokenizer.ByteLevelJSON(AddedTokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestSequencesLearnTheRightTokens(t *testing.T) {
+	tok := byteTok(t)
+	p := ShortPrompts()
+	ts := TeacherSequence(tok, p, "347+285=?", "632", "7+5=12")
+	learned := tok.Decode(ts.Tokens[ts.LossFrom:])
+	if learned != "7+5=12"+rlt.EndExplanation+rlt.ImEnd {
+		t.Errorf("teacher learns %q", learned)
+	}
+	if !strings.HasSuffix(tok.Decode(ts.Tokens[:ts.LossFrom]), rlt.BeginExplanation+"\n\n") {
+		t.Errorf("teacher context does not end with the explanation opening: %q", tok.Decode(ts.Tokens[:ts.LossFrom]))
+	}
+	ss := StudentSequence(tok, p, "347+285=?", "7+5=12", "632")
+	want := rlt.BeginThought + "\n\n7+5=12" + rlt.EndThought + "\n\n" + rlt.BeginSolution + "632" + rlt.EndSolution + rlt.ImEnd
+	if got := tok.Decode(ss.Tokens[ss.LossFrom:]); got != want {
+		t.Errorf("student learns %q, want %q", got, want)
+	}
+	if got := tok.Decode(ss.Tokens); got != p.StudentContext("347+285=?", "\n\n7+5=12", "632") {
+		t.Errorf("student sequence %q is not the student context", got)
+	}
+}
+
+func TestSFTLowersTheLoss(t *testing.T) {
+	tok := byteTok(t)
+	cfg := TinyConfig()
+	cfg.Hidden, cfg.Intermediate, cfg.Layers = 64, 128, 2
+	m, err := model.NewRandom(compute.NewCPU(), cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus, err := task.WarmStart(task.DefaultAddition(), 5, 8*40, map[string]float64{task.StyleClean: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := make([]Sequence, len(corpus))
+	for i, tr := range corpus {
+		seqs[i] = TeacherSequence(tok, ShortPrompts(), tr.Question, tr.Solution, tr.Explanation)
+	}
+	held := seqs[:8]
+	before, err := Loss(m, held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sft, err := NewSFT(m, compute.ConstantLR(3e-3), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 1; s < 40; s++ {
+		if _, _, err := sft.Step(seqs[s*8 : s*8+8]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, _ := Loss(m, held)
+	if !(after < before*0.6) {
+		t.Errorf("held loss %.3f → %.3f after 39 steps; want a clear drop", before, after)
+	}
+}
+
+func TestPackRefusesBadSequences(t *testing.T) {
+	if _, _, _, err := pack([]Sequence{{Tokens: []int32{1, 2}, LossFrom: 0}}, 8); err == nil {
+		t.Error("LossFrom 0 accepted")
+	}
+	if _, _, _, err := pack([]Sequence{{Tokens: make([]int32, 9), LossFrom: 1}}, 8); err == nil || !strings.Contains(err.Error(), "9 tokens") {
+		t.Errorf("too long: %v", err)
+	}
+}
+
+func TestBuildWritesLoadableFolders(t *testing.T) {
+	r := DefaultRecipe()
+	r.Steps, r.Batch = 3, 4
+	r.Teacher.Hidden, r.Teacher.Intermediate, r.Teacher.Layers = 32, 64, 1
+	r.Student = r.Teacher
+	dir := t.TempDir()
+	var seen []Progress
+	if err := Build(context.Background(), r, dir, func(p Progress) { seen = append(seen, p) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"teacher", "student"} {
+		if _, err := model.Load(compute.NewCPU(), dir+"/"+who); err != nil {
+			t.Errorf("%s: %v", who, err)
+		}
+		if _, err := tokenizer.Load(dir + "/" + who + "/tokenizer.json"); err != nil {
+			t.Errorf("%s tokenizer: %v", who, err)
+		}
+	}
+	if len(seen) == 0 || seen[len(seen)-1].Model != "student" || seen[len(seen)-1].Step != 3 {
+		t.Errorf("progress %+v", seen)
+	}
+}
