@@ -178,3 +178,36 @@ func TestGenerateIsReproducible(t *testing.T) {
 		t.Errorf("stderr %q lacks the token count", e1)
 	}
 }
+
+func TestPretrainThenTrain(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runCLI(t, "", "pretrain", "--out", dir, "--steps", "2", "--batch", "2"); code != 0 {
+		t.Fatalf("pretrain: exit %d: %s", code, errs)
+	}
+	cfg := filepath.Join(dir, "run.toml")
+	code, out, errs := runCLI(t, "", "train", "--teacher", filepath.Join(dir, "teacher"), "--student", filepath.Join(dir, "student"), "--print-config")
+	if code != 0 || !strings.Contains(out, "kl_mean = 3.0") || !strings.Contains(out, "ref_sync_every = 32") {
+		t.Fatalf("print-config: exit %d: %s%s", code, out, errs)
+	}
+	small := strings.Replace(strings.Replace(strings.Replace(out, "questions = 8", "questions = 2", 1), "samples = 8", "samples = 2", 1),
+		"max_new_tokens = 96", "max_new_tokens = 8", 1)
+	small = strings.Replace(small, "eval_every = 10", "eval_every = 0", 1)
+	os.WriteFile(cfg, []byte(small), 0o644)
+	code, out, errs = runCLI(t, "", "train", "--config", cfg, "--steps", "1")
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errs)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &rec); err != nil {
+		t.Fatalf("metrics line %q: %v", out, err)
+	}
+	for _, k := range []string{"step", "reward", "kl", "loss", "grad_norm", "solution_log_prob_reward", "kl_reward"} {
+		if _, ok := rec[k]; !ok {
+			t.Errorf("metrics lack %s: %s", k, out)
+		}
+	}
+	os.WriteFile(cfg, []byte(small+"\nlamda = 3\n"), 0o644)
+	if code, _, errs := runCLI(t, "", "train", "--config", cfg); code != 1 || !strings.Contains(errs, `unknown key "lamda"`) {
+		t.Errorf("unknown key: exit %d: %s", code, errs)
+	}
+}

@@ -41,8 +41,8 @@ const (
 
 // Prompts holds the two system prompts (configurable; the tags are fixed).
 type Prompts struct {
-	TeacherSystem string
-	StudentSystem string
+	TeacherSystem string `toml:"teacher_system"`
+	StudentSystem string `toml:"student_system"`
 }
 
 // DefaultPrompts are the system prompts of a new run.

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"sort"
+	"sync"
+	"syscall"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+const trainUsage = `
+Usage: rlt train --teacher DIR --student DIR [flags]
+       rlt train --config FILE [flags]
+
+Trains the teacher with GRPO on the RLT reward against the frozen student,
+headless: one JSON line per step on stdout (the official trainer's metric
+names, RLT.md §7), progress on stderr. FILE is a TOML run configuration;
+unknown or mistyped keys are errors with their line. Flags override it.
+--print-config writes the resolved configuration and exits.
+
+Examples:
+  rlt pretrain --out /tmp/d && rlt train --teacher /tmp/d/teacher --student /tmp/d/student --steps 50
+  rlt train --teacher T --student S --print-config > run.toml
+`
+
+func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt train", trainUsage, stderr)
+	cfgPath := fs.String("config", "", "TOML run configuration")
+	teacher := fs.String("teacher", "", "teacher model folder")
+	student := fs.String("student", "", "student model folder")
+	steps := fs.Int("steps", -1, "GRPO steps (0 = until interrupted)")
+	seed := fs.Int64("seed", -1, "random seed")
+	taskName := fs.String("task", "", "task: addition or linear")
+	printCfg := fs.Bool("print-config", false, "print the resolved configuration as TOML and exit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	cfg := runpkg.DefaultConfig("", "")
+	if *cfgPath != "" {
+		data, err := os.ReadFile(*cfgPath)
+		if err != nil {
+			return err
+		}
+		if err := sessions.DecodeStrict(*cfgPath, data, &cfg); err != nil {
+			return err
+		}
+	}
+	if *teacher != "" {
+		cfg.Teacher = *teacher
+	}
+	if *student != "" {
+		cfg.Student = *student
+	}
+	if *steps >= 0 {
+		cfg.Steps = *steps
+	}
+	if *seed >= 0 {
+		cfg.GRPO.Seed = uint64(*seed)
+	}
+	if *taskName != "" {
+		cfg.Task = *taskName
+	}
+	if *printCfg {
+		data, err := sessions.EncodeTOML(cfg)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(data)
+		return err
+	}
+	if cfg.Teacher == "" || cfg.Student == "" {
+		fs.Usage()
+		return errUsage
+	}
+	sink := &jsonlSink{w: stdout, progress: stderr}
+	e, err := runpkg.New(cfg, sink)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err = e.Run(ctx)
+	if sink.err != nil {
+		return sink.err
+	}
+	return err
+}
+
+// jsonlSink writes step metrics as JSON Lines and a progress line to stderr.
+type jsonlSink struct {
+	mu       sync.Mutex
+	w        io.Writer
+	progress io.Writer
+	err      error
+}
+
+func (s *jsonlSink) Emit(e event.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch e := e.(type) {
+	case event.Metrics:
+		rec := map[string]any{"step": e.Step}
+		for k, v := range e.Values {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				rec[k] = fmt.Sprint(v) // JSON has no NaN
+			} else {
+				rec[k] = v
+			}
+		}
+		b, err := json.Marshal(rec)
+		if err == nil {
+			_, err = s.w.Write(append(b, '\n'))
+		}
+		if err != nil && s.err == nil {
+			s.err = fmt.Errorf("writing metrics: %w", err)
+		}
+		if r, ok := e.Values["reward"]; ok {
+			fmt.Fprintf(s.progress, "step %d  reward %.3f  r_ss %.3f  r_kl %.3f  kl %.4f  %.1fs\n", e.Step, r,
+				e.Values["solution_log_prob_reward"], -e.Values["kl_reward"], e.Values["kl"], e.Values["step_time_s"])
+		} else {
+			keys := make([]string, 0, len(e.Values))
+			for k := range e.Values {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			fmt.Fprintf(s.progress, "step %d  eval", e.Step)
+			for _, k := range keys {
+				fmt.Fprintf(s.progress, "  %s %.3f", k, e.Values[k])
+			}
+			fmt.Fprintln(s.progress)
+		}
+	case event.Error:
+		fmt.Fprintf(s.progress, "step %d: error: %v\n", e.Step, e.Err)
+	}
+}

@@ -1,0 +1,315 @@
+// Package run wires one RLT training run: it resolves a configuration,
+// loads the teacher and student, feeds the GRPO trainer with questions from a
+// task, evaluates on held-out questions, and obeys a controller (pause,
+// resume, stop, checkpoint now). It emits events and knows nothing of files
+// beyond the model folders it loads, nor of screens.
+package run
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/sample"
+	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+	"github.com/rlt-workbench/rlt/engine/warmstart"
+)
+
+// Config is a run's whole configuration, as written to config.toml.
+type Config struct {
+	Teacher string `toml:"teacher"` // model folder
+	Student string `toml:"student"` // model folder; must share the teacher's tokenizer.json
+	Task    string `toml:"task"`    // "addition" or "linear"
+	Steps   int    `toml:"steps"`   // GRPO steps to run (0 = until stopped)
+	// EvalEvery runs the held-out evaluation every so many steps (0 = never).
+	EvalEvery     int `toml:"eval_every"`
+	EvalQuestions int `toml:"eval_questions"`
+
+	Prompts rlt.Prompts      `toml:"prompts"`
+	Reward  rlt.RewardConfig `toml:"reward"`
+	GRPO    rlt.GRPOConfig   `toml:"grpo"`
+}
+
+// DefaultConfig is a run of the official method at CPU scale on the given
+// models, with the short prompts the default models were trained with.
+func DefaultConfig(teacher, student string) Config {
+	return Config{
+		Teacher: teacher, Student: student, Task: "addition", Steps: 0,
+		EvalEvery: 10, EvalQuestions: 32,
+		Prompts: warmstart.ShortPrompts(),
+		Reward:  rlt.DefaultRewardConfig(),
+		GRPO:    rlt.DefaultGRPOConfig(),
+	}
+}
+
+// Validate checks the parts of the configuration.
+func (c Config) Validate() error {
+	if c.Teacher == "" || c.Student == "" {
+		return fmt.Errorf("run: teacher and student folders are required")
+	}
+	if _, ok := task.Lookup(c.Task); !ok {
+		return fmt.Errorf("run: unknown task %q (known: %s)", c.Task, strings.Join(task.Names(), ", "))
+	}
+	if c.Steps < 0 || c.EvalEvery < 0 || c.EvalQuestions < 0 {
+		return fmt.Errorf("run: steps, eval_every and eval_questions must not be negative")
+	}
+	if err := c.Reward.Validate(); err != nil {
+		return err
+	}
+	return c.GRPO.Validate()
+}
+
+// Controller steers a running engine from another goroutine.
+type Controller interface {
+	Pause()
+	Resume()
+	Stop()
+	CheckpointNow()
+}
+
+// Engine is a loaded run, ready to step.
+type Engine struct {
+	Cfg     Config
+	Trainer *rlt.Trainer
+	Task    task.Task
+	Tok     *tokenizer.Tokenizer
+
+	sink event.Sink
+	mu   sync.Mutex
+	cond *sync.Cond
+	// control state, guarded by mu
+	paused, stopped, ckpt bool
+	// OnCheckpoint, when set, is called between steps when a checkpoint is
+	// asked for (by CheckpointNow); sessions saves the run there.
+	OnCheckpoint func(step int) error
+}
+
+// New loads the models and builds the trainer.
+func New(cfg Config, sink event.Sink) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t, _ := task.Lookup(cfg.Task)
+	tok, err := tokenizer.Load(cfg.Teacher + "/tokenizer.json")
+	if err != nil {
+		return nil, fmt.Errorf("teacher tokenizer: %w", err)
+	}
+	stok, err := tokenizer.Load(cfg.Student + "/tokenizer.json")
+	if err != nil {
+		return nil, fmt.Errorf("student tokenizer: %w", err)
+	}
+	if !sameTokenizer(tok, stok) {
+		return nil, fmt.Errorf("run: %s and %s have different tokenizers; RLT needs one shared tokenizer", cfg.Teacher, cfg.Student)
+	}
+	be := compute.NewCPU()
+	teacher, err := model.Load(be, cfg.Teacher)
+	if err != nil {
+		return nil, err
+	}
+	student, err := model.Load(be, cfg.Student)
+	if err != nil {
+		return nil, err
+	}
+	if sink == nil {
+		sink = event.Discard{}
+	}
+	data := &taskQuestions{task: t, seed: cfg.GRPO.Seed}
+	tr, err := rlt.NewTrainer(cfg.GRPO, cfg.Reward, teacher, student, tok, cfg.Prompts, data, sink)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Tok: tok, sink: sink}
+	e.cond = sync.NewCond(&e.mu)
+	return e, nil
+}
+
+func sameTokenizer(a, b *tokenizer.Tokenizer) bool {
+	if a.VocabSize() != b.VocabSize() {
+		return false
+	}
+	for id := int32(0); id < int32(a.VocabSize()); id++ {
+		if a.TokenString(id) != b.TokenString(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// Pause implements Controller: the engine stops between steps.
+func (e *Engine) Pause() { e.mu.Lock(); e.paused = true; e.mu.Unlock() }
+
+// Resume implements Controller.
+func (e *Engine) Resume() { e.mu.Lock(); e.paused = false; e.cond.Broadcast(); e.mu.Unlock() }
+
+// Stop implements Controller: the run ends after the step in progress.
+func (e *Engine) Stop() { e.mu.Lock(); e.stopped = true; e.cond.Broadcast(); e.mu.Unlock() }
+
+// CheckpointNow implements Controller: a checkpoint after the step in progress.
+func (e *Engine) CheckpointNow() { e.mu.Lock(); e.ckpt = true; e.mu.Unlock() }
+
+// Paused reports whether the engine is paused.
+func (e *Engine) Paused() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.paused }
+
+// waitTurn blocks while paused; false means stop.
+func (e *Engine) waitTurn(ctx context.Context) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.paused {
+		e.sink.Emit(event.Phase{Time: time.Now(), Name: "paused", Step: e.Trainer.StepIndex()})
+	}
+	for e.paused && !e.stopped && ctx.Err() == nil {
+		e.cond.Wait()
+	}
+	return !e.stopped && ctx.Err() == nil
+}
+
+// Run steps until Steps are done, the context is cancelled or Stop is called.
+func (e *Engine) Run(ctx context.Context) error {
+	stopWake := context.AfterFunc(ctx, func() { e.mu.Lock(); e.cond.Broadcast(); e.mu.Unlock() })
+	defer stopWake()
+	for e.Cfg.Steps == 0 || e.Trainer.StepIndex() < e.Cfg.Steps {
+		if !e.waitTurn(ctx) {
+			break
+		}
+		step := e.Trainer.StepIndex()
+		if _, err := e.Trainer.Step(ctx); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			e.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err, Fatal: true})
+			return err
+		}
+		if e.Cfg.EvalEvery > 0 && (step+1)%e.Cfg.EvalEvery == 0 {
+			vals, err := e.Evaluate(e.Cfg.EvalQuestions)
+			if err != nil {
+				e.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err})
+			} else {
+				e.sink.Emit(event.Metrics{Time: time.Now(), Step: step, Values: vals})
+			}
+		}
+		e.mu.Lock()
+		ck := e.ckpt
+		e.ckpt = false
+		e.mu.Unlock()
+		if ck && e.OnCheckpoint != nil {
+			if err := e.OnCheckpoint(step); err != nil {
+				e.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: fmt.Errorf("checkpoint: %w", err)})
+			}
+		}
+	}
+	e.sink.Emit(event.Phase{Time: time.Now(), Name: "done", Step: e.Trainer.StepIndex()})
+	return nil
+}
+
+// Evaluate has the teacher explain n held-out questions (greedy) and the
+// student solve each from its explanation (greedy): exact-match accuracy of
+// the student, the rate of explanations whose steps verify, and the rate that
+// state the answer before deriving it.
+func (e *Engine) Evaluate(n int) (map[string]float64, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("evaluate: no questions asked for")
+	}
+	exs, err := task.NewSampler(e.Task, task.HeldOut, 99).Unique(n)
+	if err != nil {
+		return nil, err
+	}
+	tr := e.Trainer
+	expl, err := Explain(tr.Teacher, e.Tok, e.Cfg.Prompts, exs, e.Cfg.GRPO.MaxNewTokens)
+	if err != nil {
+		return nil, err
+	}
+	answers, err := Solve(tr.Student, e.Tok, e.Cfg.Prompts, exs, expl, 16)
+	if err != nil {
+		return nil, err
+	}
+	var correct, verified, leaked float64
+	for i, ex := range exs {
+		if e.Task.CheckAnswer(ex.Question, answers[i]) {
+			correct++
+		}
+		v := e.Task.VerifyExplanation(ex.Question, expl[i])
+		if v.Complete() && v.Wrong == 0 {
+			verified++
+		}
+		if v.AnswerFirst {
+			leaked++
+		}
+	}
+	k := float64(len(exs))
+	return map[string]float64{"eval_accuracy": correct / k, "eval_verified_rate": verified / k, "eval_leak_rate": leaked / k}, nil
+}
+
+// Explain has a teacher write one greedy explanation body per example.
+func Explain(teacher *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []task.Example, maxNew int) ([]string, error) {
+	prompts := make([][]int32, len(exs))
+	for i, ex := range exs {
+		prompts[i] = tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
+	}
+	res, err := sample.Generate(compute.NewTape(teacher.Backend()), teacher, prompts, sample.Options{
+		MaxNewTokens: maxNew, StopIDs: stopIDs(tok), AllowedVocab: tok.VocabSize()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(res))
+	for i, r := range res {
+		out[i] = rlt.Extract(tok.Decode(r.IDs)).Body
+	}
+	return out, nil
+}
+
+// Solve has a student answer each example after reading an explanation
+// (greedy decoding of the solution section).
+func Solve(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []task.Example, explanations []string, maxNew int) ([]string, error) {
+	prompts := make([][]int32, len(exs))
+	for i, ex := range exs {
+		parts := p.StudentParts(ex.Question)
+		prompts[i] = tok.Encode(parts.Prefix + "\n\n" + explanations[i] + parts.Middle)
+	}
+	res, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts, sample.Options{
+		MaxNewTokens: maxNew, StopIDs: stopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(res))
+	for i, r := range res {
+		s := tok.Decode(r.IDs)
+		if k := strings.Index(s, rlt.EndSolution); k >= 0 {
+			s = s[:k]
+		}
+		out[i] = strings.TrimSuffix(s, rlt.ImEnd)
+	}
+	return out, nil
+}
+
+func stopIDs(tok *tokenizer.Tokenizer) []int32 {
+	var ids []int32
+	for _, s := range []string{rlt.ImEnd, rlt.EndOfText} {
+		if id, ok := tok.ID(s); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// taskQuestions draws each step's questions from the task's train split,
+// deterministically in (seed, step), so a resumed run sees the same data.
+type taskQuestions struct {
+	task task.Task
+	seed uint64
+}
+
+func (q *taskQuestions) Batch(step, n int) []rlt.Example {
+	s := task.NewSampler(q.task, task.Train, q.seed*0x9e3779b97f4a7c15+uint64(step)+1)
+	out := make([]rlt.Example, n)
+	for i, ex := range s.Take(n) {
+		out[i] = rlt.Example{Question: ex.Question, Solution: ex.Solution}
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package run
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/warmstart"
+)
+
+// tinyModels builds a barely trained teacher and student with the real
+// recipe, small enough for a test.
+func tinyModels(t *testing.T) string {
+	t.Helper()
+	r := warmstart.DefaultRecipe()
+	r.Steps, r.Batch = 2, 2
+	r.Teacher.Hidden, r.Teacher.Intermediate, r.Teacher.Layers = 32, 64, 1
+	r.Student = r.Teacher
+	dir := t.TempDir()
+	if err := warmstart.Build(context.Background(), r, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func smallConfig(dir string) Config {
+	c := DefaultConfig(filepath.Join(dir, "teacher"), filepath.Join(dir, "student"))
+	c.Steps, c.EvalEvery, c.EvalQuestions = 2, 1, 4
+	c.GRPO.Questions, c.GRPO.Samples, c.GRPO.MaxNewTokens = 2, 2, 8
+	return c
+}
+
+func TestRunStepsEvaluatesAndFinishes(t *testing.T) {
+	dir := tinyModels(t)
+	var buf event.Buffer
+	e, err := New(smallConfig(dir), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var steps, evals int
+	var done bool
+	for _, ev := range buf.Events() {
+		switch ev := ev.(type) {
+		case event.Metrics:
+			if _, ok := ev.Values["eval_accuracy"]; ok {
+				evals++
+				for _, k := range []string{"eval_verified_rate", "eval_leak_rate"} {
+					if v, ok := ev.Values[k]; !ok || v < 0 || v > 1 {
+						t.Errorf("%s = %v", k, v)
+					}
+				}
+			} else {
+				steps++
+			}
+		case event.Phase:
+			done = done || ev.Name == "done"
+		}
+	}
+	if steps != 2 || evals != 2 || !done {
+		t.Errorf("%d step metrics, %d evaluations, done %v; want 2, 2, true", steps, evals, done)
+	}
+}
+
+func TestStopAndPause(t *testing.T) {
+	dir := tinyModels(t)
+	c := smallConfig(dir)
+	c.Steps, c.EvalEvery = 0, 0 // until stopped
+	e, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Pause()
+	done := make(chan error, 1)
+	go func() { done <- e.Run(context.Background()) }()
+	time.Sleep(50 * time.Millisecond)
+	if e.Trainer.StepIndex() != 0 {
+		t.Fatalf("a paused engine stepped %d times", e.Trainer.StepIndex())
+	}
+	e.Resume()
+	for e.Trainer.StepIndex() < 1 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.Stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	c := DefaultConfig("", "")
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "required") {
+		t.Errorf("missing folders: %v", err)
+	}
+	c = DefaultConfig("a", "b")
+	c.Task = "chess"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"chess"`) {
+		t.Errorf("unknown task: %v", err)
+	}
+	c = DefaultConfig("a", "b")
+	c.GRPO.Samples = 1
+	if err := c.Validate(); err == nil {
+		t.Error("one sample per question accepted")
+	}
+}
