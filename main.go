@@ -24,6 +24,8 @@ func commands() []command {
 		{"tokenize", "text to token ids with a tokenizer.json (JSON Lines in and out)", runTokenize},
 		{"generate", "sample text from a model, streaming tokens (temperature, top-k/p, min-p, stops, seed)", runGenerate},
 		{"pretrain", "build the warm-started teacher and student from a seed (SFT on task corpora)", runPretrain},
+		{"distill", "teacher explanations → Bespoke-Stratos rows → a fine-tuned fresh student", runDistill},
+		{"eval", "a student solves held-out questions: accuracy and verified-thought rate", runEval},
 		{"train", "GRPO training of the teacher on the RLT reward, headless (metrics as JSON Lines)", runTrain},
 		{"score", "RLT rewards of explanations: teacher and student folders, JSON Lines in and out", runScore},
 		{"logprobs", "per-token log-probs of given texts or ids under a model (teacher-forced)", runLogprobs},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,5 +210,39 @@ func TestPretrainThenTrain(t *testing.T) {
 	os.WriteFile(cfg, []byte(small+"\nlamda = 3\n"), 0o644)
 	if code, _, errs := runCLI(t, "", "train", "--config", cfg); code != 1 || !strings.Contains(errs, `unknown key "lamda"`) {
 		t.Errorf("unknown key: exit %d: %s", code, errs)
+	}
+}
+
+func TestDistillAndEval(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runCLI(t, "", "pretrain", "--out", dir, "--steps", "2", "--batch", "2"); code != 0 {
+		t.Fatalf("pretrain: exit %d: %s", code, errs)
+	}
+	out := filepath.Join(dir, "distilled")
+	code, _, errs := runCLI(t, "", "distill", "--teacher", filepath.Join(dir, "teacher"), "--out", out,
+		"--questions", "12", "--steps", "2", "--batch", "2", "--max-new-tokens", "8", "--temperature", "0")
+	if code != 0 {
+		t.Fatalf("distill: exit %d: %s", code, errs)
+	}
+	rows, err := os.ReadFile(filepath.Join(out, "distill.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(string(rows), "\n")
+	left := 0
+	fmt.Sscanf(errs[strings.Index(errs+"left out ", "left out "):], "left out %d", &left)
+	if n+left != 12 {
+		t.Errorf("%d rows written and %d left out, want 12 in all: %s", n, left, errs)
+	}
+	code, res, errs := runCLI(t, "", "eval", "--student", filepath.Join(out, "student"), "--questions", "3", "--max-new-tokens", "8")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errs)
+	}
+	var vals map[string]float64
+	if err := json.Unmarshal([]byte(res), &vals); err != nil || vals["questions"] != 3 {
+		t.Fatalf("eval output %q: %v", res, err)
+	}
+	if a := vals["accuracy"]; a < 0 || a > 1 {
+		t.Errorf("accuracy %v", a)
 	}
 }

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/warmstart"
+)
+
+const distillUsage = `
+Usage: rlt distill --teacher DIR --out DIR [flags]
+
+The teacher writes one explanation for each of N train questions (raw, no
+filtering: RLT.md §5); the rows are saved as Bespoke-Stratos JSON Lines
+(OUT/distill.jsonl) and a fresh student is fine-tuned on them in the student
+layout, then saved to OUT/student. The fresh student is a random
+initialisation of the default tiny shape, or --student-init DIR.
+
+Example:
+  rlt distill --teacher runs/x/teacher --out /tmp/distilled --questions 2000 --steps 800
+`
+
+func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt distill", distillUsage, stderr)
+	tdir := fs.String("teacher", "", "teacher model folder (required)")
+	out := fs.String("out", "", "output folder (required)")
+	init := fs.String("student-init", "", "start the student from this folder instead of a random initialisation")
+	taskName := fs.String("task", "addition", "task whose train split gives the questions")
+	n := fs.Int("questions", 2000, "questions to explain")
+	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy)")
+	maxNew := fs.Int("max-new-tokens", 128, "explanation budget")
+	c := runpkg.DistillConfig{Steps: 800, Batch: 32, LR: 3e-3, MinLR: 3e-4, Seed: 1}
+	fs.IntVar(&c.Steps, "steps", c.Steps, "student fine-tuning steps")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "rows per step")
+	fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate (cosine to a tenth)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed")
+	teacherSys := fs.String("teacher-system", warmstart.ShortPrompts().TeacherSystem, "teacher system prompt")
+	studentSys := fs.String("student-system", warmstart.ShortPrompts().StudentSystem, "student system prompt")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *tdir == "" || *out == "" || fs.NArg() != 0 || *n < 1 || c.Steps < 1 || c.Batch < 1 {
+		fs.Usage()
+		return errUsage
+	}
+	c.MinLR = c.LR / 10
+	t, ok := task.Lookup(*taskName)
+	if !ok {
+		return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
+	}
+	p := rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
+	tok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
+	if err != nil {
+		return err
+	}
+	be := compute.NewCPU()
+	teacher, err := model.Load(be, *tdir)
+	if err != nil {
+		return err
+	}
+	exs, err := task.NewSampler(t, task.Train, c.Seed).Unique(*n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
+	rows, err := runpkg.WriteExplanations(teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(*out, "distill.jsonl"))
+	if err != nil {
+		return err
+	}
+	// Raw outputs, no filtering (RLT.md §5) — except an explanation that
+	// holds a ChatML or RLT tag, which would break the row's own format: it
+	// is left out and counted.
+	sw := task.NewStratosWriter(f, p.StudentSystem)
+	kept := rows[:0]
+	tagged := 0
+	for _, r := range rows {
+		if _, bad := task.ContainsRLTTag(r.Explanation); bad {
+			tagged++
+			continue
+		}
+		if err := sw.Write(r.Question, "\n\n"+r.Explanation, r.Solution); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", f.Name(), err)
+		}
+		kept = append(kept, r)
+	}
+	rows = kept
+	if tagged > 0 {
+		fmt.Fprintf(stderr, "left out %d of %d explanations: they contain a ChatML or RLT tag\n", tagged, tagged+len(rows))
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	var student *model.Model
+	if *init != "" {
+		student, err = model.Load(be, *init)
+	} else {
+		student, err = model.NewRandom(be, warmstart.TinyConfig(), c.Seed+100)
+	}
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err = runpkg.FineTune(ctx, student, tok, p, rows, c, func(step int, loss float64) {
+		if step%50 == 0 || step == c.Steps-1 {
+			fmt.Fprintf(stderr, "student step %d/%d  loss %.4f\n", step+1, c.Steps, loss)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	sdir := filepath.Join(*out, "student")
+	if err := student.Save(sdir, hf.F32); err != nil {
+		return err
+	}
+	tokData, err := os.ReadFile(filepath.Join(*tdir, "tokenizer.json"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(sdir, "tokenizer.json"), tokData, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d rows to %s and the student to %s\n", len(rows), f.Name(), sdir)
+	return nil
+}
+
+const evalUsage = `
+Usage: rlt eval --student DIR [--task addition] [--questions N]
+
+The student solves N held-out questions by generating its own thought and
+solution (greedy). Prints exact-match accuracy and the rate of thoughts whose
+steps verify, as one JSON line (--samples adds each attempt).
+
+Example:
+  rlt eval --student /tmp/distilled/student --questions 200
+`
+
+func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt eval", evalUsage, stderr)
+	sdir := fs.String("student", "", "student model folder (required)")
+	taskName := fs.String("task", "addition", "task whose held-out split is used")
+	n := fs.Int("questions", 200, "held-out questions")
+	maxNew := fs.Int("max-new-tokens", 160, "generation budget")
+	samples := fs.Bool("samples", false, "also print every attempt")
+	studentSys := fs.String("student-system", warmstart.ShortPrompts().StudentSystem, "student system prompt")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *sdir == "" || fs.NArg() != 0 || *n < 1 {
+		fs.Usage()
+		return errUsage
+	}
+	t, ok := task.Lookup(*taskName)
+	if !ok {
+		return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
+	}
+	tok, err := loadTokenizer(filepath.Join(*sdir, "tokenizer.json"))
+	if err != nil {
+		return err
+	}
+	student, err := model.Load(compute.NewCPU(), *sdir)
+	if err != nil {
+		return err
+	}
+	exs, err := task.NewSampler(t, task.HeldOut, 7).Unique(*n)
+	if err != nil {
+		return err
+	}
+	res, vals, err := runpkg.EvalStudent(student, tok, rlt.Prompts{StudentSystem: *studentSys}, t, exs, *maxNew)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	if *samples {
+		for _, r := range res {
+			if err := enc.Encode(map[string]any{"question": r.Question, "thought": r.Thought, "answer": r.Answer, "correct": r.Correct, "verdict": r.Verdict.String()}); err != nil {
+				return err
+			}
+		}
+	}
+	vals["questions"] = float64(len(exs))
+	return enc.Encode(vals)
+}

@@ -1,0 +1,150 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/sample"
+	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+	"github.com/rlt-workbench/rlt/engine/warmstart"
+)
+
+// DistillRow is one student SFT row: the question, the teacher's raw
+// explanation and the reference solution (RLT.md §5: no filtering).
+type DistillRow struct {
+	Question, Explanation, Solution string
+}
+
+// WriteExplanations has the teacher explain every example, sampling at
+// temperature (0 = greedy) from a seed; raw outputs, no filtering.
+func WriteExplanations(teacher *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []task.Example, temperature float64, maxNew int, seed uint64, batch int) ([]DistillRow, error) {
+	if batch <= 0 {
+		batch = 64
+	}
+	rows := make([]DistillRow, 0, len(exs))
+	gen := sample.NewGenerator(teacher)
+	tp := compute.NewTape(teacher.Backend())
+	for lo := 0; lo < len(exs); lo += batch {
+		part := exs[lo:min(lo+batch, len(exs))]
+		prompts := make([][]int32, len(part))
+		for i, ex := range part {
+			prompts[i] = tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
+		}
+		res, err := gen.Generate(tp, prompts, sample.Options{Temperature: float32(temperature), MaxNewTokens: maxNew,
+			StopIDs: stopIDs(tok), Seed: seed + uint64(lo), AllowedVocab: tok.VocabSize()})
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range res {
+			rows = append(rows, DistillRow{Question: part[i].Question, Explanation: rlt.Extract(tok.Decode(r.IDs)).Body, Solution: part[i].Solution})
+		}
+	}
+	return rows, nil
+}
+
+// DistillConfig is the student fine-tuning budget.
+type DistillConfig struct {
+	Steps, Batch int
+	LR, MinLR    float64
+	Seed         uint64
+}
+
+// FineTune trains student on rows in the student layout (the same recipe
+// as the warm start), cycling through the rows in a seeded order.
+func FineTune(ctx context.Context, student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, rows []DistillRow, c DistillConfig, progress func(step int, loss float64)) error {
+	if len(rows) == 0 {
+		return fmt.Errorf("distill: no rows to learn from")
+	}
+	seqs := make([]warmstart.Sequence, len(rows))
+	for i, r := range rows {
+		seqs[i] = warmstart.StudentSequence(tok, p, r.Question, r.Explanation, r.Solution)
+	}
+	sft, err := warmstart.NewSFT(student, compute.CosineLR{Peak: c.LR, Min: c.MinLR, Warmup: min(50, c.Steps/10), Total: c.Steps}, 1, 0)
+	if err != nil {
+		return err
+	}
+	order := permutation(len(seqs), c.Seed)
+	batch := make([]warmstart.Sequence, c.Batch)
+	k := 0
+	for step := 0; step < c.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i := range batch {
+			batch[i] = seqs[order[k%len(order)]]
+			k++
+		}
+		loss, _, err := sft.Step(batch)
+		if err != nil {
+			return fmt.Errorf("distill step %d: %w", step, err)
+		}
+		if progress != nil {
+			progress(step, loss)
+		}
+	}
+	return nil
+}
+
+func permutation(n int, seed uint64) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	// xorshift-driven Fisher–Yates: deterministic for the seed.
+	x := seed*0x9e3779b97f4a7c15 + 1
+	for i := n - 1; i > 0; i-- {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		j := int(x % uint64(i+1))
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
+
+// SolveResult is a student's own attempt at a question.
+type SolveResult struct {
+	Question, Thought, Answer string
+	Correct                   bool
+	Verdict                   task.Verdict
+}
+
+// EvalStudent has the student solve each question by generating its own
+// thought and solution (greedy), the way a distilled student is judged:
+// exact-match accuracy, and how often its thought verifies step by step.
+func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) ([]SolveResult, map[string]float64, error) {
+	prompts := make([][]int32, len(exs))
+	for i, ex := range exs {
+		prompts[i] = tok.Encode(p.StudentParts(ex.Question).Prefix)
+	}
+	res, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts, sample.Options{
+		MaxNewTokens: maxNew, StopIDs: stopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]SolveResult, len(exs))
+	var correct, verified float64
+	for i, r := range res {
+		text := tok.Decode(r.IDs)
+		thought, rest, _ := strings.Cut(text, rlt.EndThought)
+		_, ans, _ := strings.Cut(rest, rlt.BeginSolution)
+		ans, _, _ = strings.Cut(ans, rlt.EndSolution)
+		sr := SolveResult{Question: exs[i].Question, Thought: strings.TrimPrefix(thought, "\n\n"), Answer: ans}
+		sr.Correct = t.CheckAnswer(exs[i].Question, ans)
+		sr.Verdict = t.VerifyExplanation(exs[i].Question, sr.Thought)
+		if sr.Correct {
+			correct++
+		}
+		if sr.Verdict.Complete() && sr.Verdict.Wrong == 0 {
+			verified++
+		}
+		out[i] = sr
+	}
+	n := float64(len(exs))
+	return out, map[string]float64{"accuracy": correct / n, "verified_rate": verified / n}, nil
+}
