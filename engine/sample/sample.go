@@ -60,8 +60,9 @@ type Options struct {
 	KeepBatch bool
 	// OnStep, if set, is called after every step with the tokens sampled in
 	// it (one per running sequence). Returning an error stops generation;
-	// Generate then returns that error with what was generated so far. The
-	// slice and its Logits are reused: valid only during the call.
+	// Generate then returns that error with what was generated so far
+	// (sequences cut short keep Reason Running). The slice and its Logits
+	// are reused: valid only during the call.
 	OnStep func(step int, tokens []StepToken) error
 }
 
@@ -122,7 +123,6 @@ type Generator struct {
 	caches []*model.KVCache // caches[0] is the full batch; then halves
 
 	// per sequence (prompt index)
-	res  []Result
 	rngs []rand.PCG
 	done []bool
 
@@ -208,8 +208,6 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 		g.rngs[i].Seed(opts.Seed, uint64(i))
 		g.done[i] = false
 	}
-	g.res = res
-	defer func() { g.res = nil }()
 
 	// Prefill: left-pad to P, the padding masked by KStart.
 	c := g.caches[0]
