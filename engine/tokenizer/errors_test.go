@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -148,5 +149,35 @@ func TestAcceptedVariants(t *testing.T) {
 		if s := "Hello, world's 123!\n"; tok.Decode(tok.Encode(s)) != s {
 			t.Errorf("%s: round trip failed", name)
 		}
+	}
+}
+
+// A 256-byte vocabulary with no merges (the smallest model folder the
+// project uses) is a valid tokenizer: every byte is its own token.
+func TestByteVocabulary(t *testing.T) {
+	vocab := map[string]int{}
+	for b := 0; b < 256; b++ {
+		vocab[string(byteToRune[b])] = b
+	}
+	m := map[string]any{
+		"added_tokens": []any{
+			map[string]any{"id": 256, "content": ImStart, "special": true},
+			map[string]any{"id": 257, "content": ImEnd, "special": true},
+		},
+		"normalizer":    nil,
+		"pre_tokenizer": map[string]any{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+		"decoder":       map[string]any{"type": "ByteLevel"},
+		"model":         map[string]any{"type": "BPE", "vocab": vocab, "merges": []any{}},
+	}
+	data, _ := json.Marshal(m)
+	tok, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ImStart + "héllo\n" + ImEnd
+	ids := tok.Encode(s)
+	want := []int32{256, 'h', 0xC3, 0xA9, 'l', 'l', 'o', '\n', 257}
+	if !slices.Equal(ids, want) || tok.Decode(ids) != s || tok.VocabSize() != 258 {
+		t.Errorf("Encode = %v, want %v (vocab %d)", ids, want, tok.VocabSize())
 	}
 }

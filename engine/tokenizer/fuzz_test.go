@@ -48,7 +48,15 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 	f.Add("\xff\xfe\xc3 \xe4\xb8<|im_end|>")
 	nfc := loadFixture(f, "qwen2_pairs")
 	raw := withoutNormalizer(f, "qwen2_pairs")
+	gpt2 := loadFixture(f, "gpt2")
 	f.Fuzz(func(t *testing.T, s string) {
+		// GPT-2 style: prefix spaces and stripping tokens change the text;
+		// only check that ids are valid.
+		for _, id := range gpt2.Encode(s) {
+			if id < 0 || int(id) >= gpt2.VocabSize() || gpt2.TokenString(id) == "" {
+				t.Fatalf("gpt2: Encode(%q) gave id %d", s, id)
+			}
+		}
 		ids := raw.Encode(s)
 		if got := raw.Decode(ids); got != s {
 			t.Fatalf("no normaliser: Decode(Encode(%q)) = %q (ids %v)", s, got, ids)
@@ -67,6 +75,26 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 			if ids[i] != again[i] {
 				t.Fatalf("Encode(%q) not deterministic: %v then %v", s, ids, again)
 			}
+		}
+	})
+}
+
+// FuzzDetectTemplate: reading a tokenizer_config.json never panics, and a
+// template is either ChatML or an error.
+func FuzzDetectTemplate(f *testing.F) {
+	f.Add([]byte(`{"chat_template": "{{ '<|im_start|>' + m.role }}"}`))
+	f.Add([]byte(`{"chat_template": [{"name": "default", "template": "x"}]}`))
+	f.Add([]byte(`{"added_tokens_decoder": {"1": {"content": "<|im_start|>"}}, "eos_token": {"content": "</s>"}}`))
+	f.Add([]byte(`{"additional_special_tokens": [{"content": "<|im_start|>"}]}`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "tokenizer_config.json")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Skip(err)
+		}
+		tmpl, err := DetectTemplate(p)
+		if (err == nil) != (tmpl == ChatML) {
+			t.Fatalf("template %q with error %v", tmpl, err)
 		}
 	})
 }

@@ -372,7 +372,11 @@ func parseMerges(raw json.RawMessage) ([][2]string, *keyErr) {
 	if isNull(raw) {
 		return nil, nil
 	}
-	first := bytes.TrimLeft(bytes.TrimSpace(raw), "[ \t\r\n")
+	// The first element's first byte tells the form.
+	first := bytes.TrimSpace(raw)
+	if len(first) > 0 && first[0] == '[' {
+		first = bytes.TrimLeft(first[1:], " \t\r\n")
+	}
 	var strs []string
 	if len(first) > 0 && first[0] == '"' && json.Unmarshal(raw, &strs) == nil {
 		pairs := make([][2]string, len(strs))

@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"bytes"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -126,10 +128,17 @@ func charAt(s string, i int) (r rune, size int, cls uint8) {
 	return r, size, cls
 }
 
+// cgj is U+034F COMBINING GRAPHEME JOINER, which the norm package inserts
+// in runs of more than 30 non-starters.
+const cgj = "\u034f"
+
+var cgjBytes = []byte(cgj)
+
 // nfcScratch is nfc's reusable memory.
 type nfcScratch struct {
-	out, tmp []byte
-	it       norm.Iter
+	out, tmp, pair []byte
+	runes          []rune
+	it, it2        norm.Iter
 }
 
 // nfc returns s in NFC (in sc.out when it differs from s). Runes that are
@@ -167,6 +176,10 @@ func nfc(s string, sc *nfcScratch) string {
 		for !sc.it.Done() {
 			tmp = append(tmp, sc.it.Next()...)
 		}
+		if bytes.Count(tmp, cgjBytes) != strings.Count(chunk, cgj) && utf8.ValidString(chunk) {
+			// The norm package went stream-safe (over 30 non-starters): see nfcUnbounded.
+			tmp = nfcUnbounded(tmp[:0], chunk, sc)
+		}
 		sc.tmp = tmp
 		if string(tmp) != chunk {
 			out = append(out, s[copied:j]...)
@@ -184,6 +197,81 @@ func nfc(s string, sc *nfcScratch) string {
 	out = append(out, s[copied:]...)
 	sc.out = out
 	return unsafe.String(unsafe.SliceData(out), len(out))
+}
+
+// nfcUnbounded appends the NFC form of s (valid UTF-8) to dst by the
+// textbook algorithm: full canonical decomposition, canonical ordering of
+// every run of non-starters, canonical composition. The norm package
+// instead applies the Stream-Safe Text Process, which puts a U+034F after
+// 30 non-starters in a row and orders each 30 on their own; Hugging Face's
+// normaliser (Rust's unicode-normalization) does not, so long runs of
+// combining marks ("Zalgo" text) come here. It is slow and rarely needed.
+func nfcUnbounded(dst []byte, s string, sc *nfcScratch) []byte {
+	var buf [2 * utf8.UTFMax]byte
+	ccc := func(r rune) uint8 {
+		n := utf8.EncodeRune(buf[:], r)
+		return norm.NFC.Properties(buf[:n]).CCC()
+	}
+	// normalize runs f over the runes in buf[:n] with a reused Iter (no
+	// allocation; one or two runes never reach the norm package's limit).
+	normalize := func(f norm.Form, n int, out []byte) []byte {
+		sc.it2.InitString(f, unsafe.String(&buf[0], n))
+		for !sc.it2.Done() {
+			out = append(out, sc.it2.Next()...)
+		}
+		return out
+	}
+	d := sc.runes[:0]
+	for _, r := range s {
+		n := utf8.EncodeRune(buf[:], r)
+		sc.pair = normalize(norm.NFD, n, sc.pair[:0])
+		for _, x := range string(sc.pair) {
+			d = append(d, x)
+		}
+	}
+	for i := 0; i < len(d); {
+		if ccc(d[i]) == 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < len(d) && ccc(d[j]) != 0 {
+			j++
+		}
+		for k := i + 1; k < j; k++ { // stable insertion sort by combining class
+			for m := k; m > i && ccc(d[m-1]) > ccc(d[m]); m-- {
+				d[m-1], d[m] = d[m], d[m-1]
+			}
+		}
+		i = j
+	}
+	out := d[:0]
+	starter := -1
+	for _, c := range d {
+		cc := ccc(c)
+		if starter >= 0 {
+			last := len(out) - 1
+			blocked := last > starter && (ccc(out[last]) == 0 || ccc(out[last]) >= cc)
+			if !blocked {
+				n := utf8.EncodeRune(buf[:], out[starter])
+				n += utf8.EncodeRune(buf[n:], c)
+				sc.pair = normalize(norm.NFC, n, sc.pair[:0])
+				if r, size := utf8.DecodeRune(sc.pair); size == len(sc.pair) && r != utf8.RuneError {
+					out[starter] = r
+					continue
+				}
+			}
+		}
+		if cc == 0 {
+			starter = len(out)
+		}
+		out = append(out, c)
+	}
+	for _, r := range out {
+		dst = utf8.AppendRune(dst, r)
+	}
+	sc.runes = d
+	return dst
 }
 
 // inertAt decodes the (non-ASCII) rune at s[i] and reports whether it is

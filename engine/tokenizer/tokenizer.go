@@ -16,7 +16,13 @@
 // pre-tokenizer, and each word is merged by BPE rank. Golden tests compare
 // every step's outcome with Hugging Face's own library (testdata/gen).
 //
-// A Tokenizer is safe for concurrent use.
+// Known limits: character classes (\p{L}, \p{N}, \s) come from Go's
+// unicode tables (Unicode 15.0), which may differ from the regex engine's for
+// characters assigned or recategorised since; BPE dropout, byte_fallback and
+// subword prefixes/suffixes are refused.
+//
+// A Tokenizer is safe for concurrent use; encoding allocates only its result
+// (words are cached, up to 65536 of them).
 package tokenizer
 
 import (
@@ -104,8 +110,9 @@ func (t *Tokenizer) getState() *state {
 // VocabSize is the highest id (model vocabulary or added token) plus one.
 func (t *Tokenizer) VocabSize() int { return len(t.tokens) }
 
-// ID returns the id of a token: an added token's content, or a model token
-// in its byte-level form (a leading space is written 'Ġ').
+// ID returns the id of a token: an added token's content (as written in
+// tokenizer.json, or normalised), or a model token in its byte-level form
+// (a leading space is written 'Ġ').
 func (t *Tokenizer) ID(token string) (int32, bool) {
 	if id, ok := t.addedID[token]; ok {
 		return id, true
@@ -114,9 +121,10 @@ func (t *Tokenizer) ID(token string) (int32, bool) {
 	return id, ok
 }
 
-// TokenString returns the token for id as tokenizer.json writes it: the
-// byte-level form for model tokens, the content for added tokens; "" for
-// an id that has no token.
+// TokenString returns the token for id as Hugging Face's id_to_token does:
+// the byte-level form for model tokens ('Ġ' for a space), the content for
+// added tokens (normalised, for a token marked normalized); "" for an id
+// that has no token.
 func (t *Tokenizer) TokenString(id int32) string {
 	if id < 0 || int(id) >= len(t.tokens) {
 		return ""
@@ -143,7 +151,9 @@ func (t *Tokenizer) SpecialIDs() map[string]int32 {
 	return m
 }
 
-// Encode returns the token ids of text. No special tokens are added.
+// Encode returns the token ids of text. Added tokens written in the text
+// (<|im_start|> …) are recognised, as Hugging Face does by default; nothing
+// is added around the text (no BOS/EOS: Qwen2 adds none either).
 func (t *Tokenizer) Encode(text string) []int32 {
 	return t.AppendEncode(make([]int32, 0, len(text)/3+4), text)
 }
@@ -209,8 +219,8 @@ func (t *Tokenizer) preTokenize(dst []int32, s string, k int, st *state) []int32
 // Decode returns the text of ids. Model tokens become the bytes they stand
 // for and added tokens their content, so Decode(Encode(s)) == s for any
 // normalised s, and bytes of a character that is cut between two tokens
-// survive as they are (the string may then not be valid UTF-8). Ids without
-// a token are skipped.
+// survive as they are (the string may then not be valid UTF-8, where Hugging
+// Face's decode would write U+FFFD). Ids without a token are skipped.
 func (t *Tokenizer) Decode(ids []int32) string {
 	b := t.DecodeBytes(ids)
 	return unsafe.String(unsafe.SliceData(b), len(b))

@@ -3,8 +3,8 @@
 // Hugging Face's own `tokenizers` (Rust, through its Node binding, version
 // pinned in package.json).
 //
-//	cp engine/tokenizer/testdata/gen/{gen.mjs,package.json,corpus.txt} /tmp/tokgen/
-//	cd /tmp/tokgen && npm install && node gen.mjs /path/to/engine/tokenizer/testdata
+//	cp engine/tokenizer/testdata/gen/{gen.mjs,package.json,package-lock.json,corpus.txt} /tmp/tokgen/
+//	cd /tmp/tokgen && npm ci && node gen.mjs /path/to/engine/tokenizer/testdata
 //
 // The Go tests read another set with TOKENIZER_GOLDEN_DIR=dir (for instance
 // GEN_RANDOM=20000 node gen.mjs /tmp/big for a large local run).
@@ -283,6 +283,22 @@ for (let i = 0; i < 124 + extra; i++) {
   texts.push(s);
 }
 
+// Long runs of combining marks ("Zalgo" text), where normalisers that apply
+// the Stream-Safe Text Process (inserting U+034F) part ways with Hugging Face.
+texts.push(
+  'e' + '\u0301'.repeat(40) + 'x', 'x' + '\u0323\u0301'.repeat(20), 'a' + '\u0301\u0323'.repeat(25) + ' zalgo',
+  '\u1100\u1161\u11a8'.repeat(5), 'o\u031b\u0323\u0302' + '\u0300'.repeat(35),
+);
+for (let i = 0; i < 6; i++) {
+  let s = '';
+  for (let w = 0; w < 3; w++) {
+    s += pick(['Z', 'a', 'l', 'g', 'o', 'é', ' ', 'ế']);
+    const n = 20 + Math.floor(rnd() * 40);
+    for (let j = 0; j < n; j++) s += String.fromCodePoint(pick([0x300 + Math.floor(rnd() * 0x70), 0x1dc0 + Math.floor(rnd() * 0x30), 0x20d0 + Math.floor(rnd() * 0x20)]));
+  }
+  texts.push(s);
+}
+
 // ---------------------------------------------------------------- goldens
 const golden = { tokenizers_version: pkg.version, texts, ids: {}, decoded: {} };
 for (const [name, tok] of Object.entries(loaded)) {
@@ -298,7 +314,8 @@ for (const [name, tok] of Object.entries(loaded)) {
   golden.ids[name] = ids;
   golden.decoded[name] = dec;
 }
-// One fixture written twice (merges as pairs / as strings) must give identical ids.
+// qwen2_pairs and qwen2_strings share their merges; only the RLT tags (added
+// tokens in one, plain text in the other) may make their ids differ.
 if (JSON.stringify(golden.ids.qwen2_strings) === JSON.stringify(golden.ids.qwen2_pairs)) {
   throw new Error('qwen2_strings should differ from qwen2_pairs (RLT tags are plain text there)');
 }
