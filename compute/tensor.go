@@ -133,6 +133,17 @@ func Host(t *Tensor) []float32 {
 	return h.Data[:t.Len()]
 }
 
+// HostData returns t's backing slice when t lives in host memory, so a
+// loader can fill it in place instead of staging a copy (a 0.5B model's
+// embedding alone is half a gigabyte). ok is false for device tensors.
+func HostData(t *Tensor) (data []float32, ok bool) {
+	h, ok := t.storage.(*HostStorage)
+	if !ok {
+		return nil, false
+	}
+	return h.Data[:t.Len()], true
+}
+
 // Dense returns the gorgonia Dense of a CPU tensor with the tensor's shape,
 // for interoperating with gorgonia.org/tensor. It is nil for non-host tensors.
 func Dense(t *Tensor) *tensor.Dense {

@@ -37,6 +37,8 @@ func runChild(mode, arg string) error {
 		return childLockHolder(arg)
 	case "slow-writer":
 		return childSlowWriter(arg)
+	case "run-writer":
+		return childRunWriter(arg)
 	}
 	return fmt.Errorf("unknown child mode %q", mode)
 }

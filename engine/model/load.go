@@ -85,6 +85,14 @@ func (m *Model) LoadWeights(src TensorSource) error {
 		if !equalInts(info.Shape, want) {
 			return fmt.Errorf("%s: tensor %q: shape %v but the config wants %v", info.File, p.Name, info.Shape, want)
 		}
+		if dst, ok := compute.HostData(p.Tensor); ok {
+			// Read straight into the parameter: no staging copy, so loading
+			// needs no more memory than the float32 weights themselves.
+			if err := src.ReadFloat32(p.Name, dst); err != nil {
+				return err
+			}
+			continue
+		}
 		if cap(buf) < p.Tensor.Len() {
 			buf = make([]float32, p.Tensor.Len())
 		}

@@ -286,8 +286,16 @@ func (sw *StratosWriter) Write(question, explanation, solution string) error {
 	case strings.TrimSpace(solution) == "":
 		return errors.New("task: stratos row: empty solution")
 	}
+	// The system prompt may name the thought and solution tags (the real
+	// Bespoke-Stratos prompt does: it tells the student the format), but not
+	// ChatML's markers, which would end its turn early.
+	for _, t := range []string{TagIMStart, TagIMEnd, TagEndOfText} {
+		if strings.Contains(sw.system, t) {
+			return fmt.Errorf("task: stratos row: system prompt contains ChatML marker %s", t)
+		}
+	}
 	for _, f := range []struct{ name, val string }{
-		{"system", sw.system}, {"question", question}, {"explanation", explanation}, {"solution", solution},
+		{"question", question}, {"explanation", explanation}, {"solution", solution},
 	} {
 		if tag, ok := ContainsRLTTag(f.val); ok {
 			return fmt.Errorf("task: stratos row: %s contains reserved tag %s", f.name, tag)

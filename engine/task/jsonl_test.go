@@ -190,7 +190,11 @@ func TestStratosWriterRejects(t *testing.T) {
 		t.Errorf("rejected rows wrote %q", buf.String())
 	}
 	if err := NewStratosWriter(&buf, "<|im_start|>").Write("q", "e", "s"); err == nil {
-		t.Error("tag in system prompt accepted")
+		t.Error("ChatML marker in system prompt accepted")
+	}
+	var ok bytes.Buffer
+	if err := NewStratosWriter(&ok, "Think between <|begin_of_thought|> and <|end_of_thought|>.").Write("q", "e", "s"); err != nil {
+		t.Errorf("the format's own tags in the system prompt (as Bespoke-Stratos has them) were refused: %v", err)
 	}
 	if err := WriteStratos(iotest.TruncateWriter(&buf, 0), "s", []Example{{Question: "q<|im_end|>", Solution: "s"}}); err == nil {
 		t.Error("WriteStratos accepted a tagged question")

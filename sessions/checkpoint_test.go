@@ -1,0 +1,212 @@
+package sessions
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/hf"
+)
+
+// saveFake writes what a trainer would: teacher weights, optimiser moments
+// and the sampler state.
+func saveFake(step int) func(dir string) error {
+	return func(dir string) error {
+		if err := os.MkdirAll(filepath.Join(dir, TeacherDir), 0o755); err != nil {
+			return err
+		}
+		w := []hf.NamedTensor{{Name: "model.embed_tokens.weight", Shape: []int{4, 3}, Data: []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, float32(step)}}}
+		if err := WriteTensors(filepath.Join(dir, TeacherDir, hf.WeightsFile), w, nil); err != nil {
+			return err
+		}
+		opt := []hf.NamedTensor{
+			{Name: "m.0", Shape: []int{2, 2}, Data: []float32{0.1, 0.2, 0.3, float32(step)}},
+			{Name: "v.0", Shape: []int{2, 2}, Data: []float32{1e-3, 2e-3, 3e-3, 4e-3}},
+		}
+		if err := WriteTensors(filepath.Join(dir, OptimizerFile), opt, map[string]string{"step": fmt.Sprint(step)}); err != nil {
+			return err
+		}
+		return WriteFileAtomic(filepath.Join(dir, RNGFile), []byte(`{"state":[1,2]}`), 0o644)
+	}
+}
+
+func reward(v float64) *float64 { return &v }
+
+func TestCheckpointRotation(t *testing.T) {
+	cases := []struct {
+		name    string
+		opts    Options
+		rewards []float64
+		want    []int
+	}{
+		{"keep 2 and best", Options{KeepLast: 2}, []float64{0.1, 0.9, 0.2, 0.3, 0.4, 0.5}, []int{1, 4, 5}},
+		{"best is newest", Options{KeepLast: 2}, []float64{0.1, 0.2, 0.3, 0.9}, []int{2, 3}},
+		{"no best", Options{KeepLast: 1, NoKeepBest: true}, []float64{0.9, 0.1, 0.2}, []int{2}},
+		{"default 3", Options{}, []float64{0.5, 0.1, 0.1, 0.1, 0.1}, []int{0, 2, 3, 4}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r := mustCreate(t, dir, tc.opts)
+			defer r.Close()
+			for step, rw := range tc.rewards {
+				ck, err := r.SaveCheckpoint(step, saveFake(step), CheckpointState{MeanReward: reward(rw), Extra: json.RawMessage(`{"cursor":3}`)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ck.Dir != filepath.Join(dir, CheckpointsDir, checkpointName(step)) {
+					t.Errorf("dir %s", ck.Dir)
+				}
+			}
+			cks, err := Checkpoints(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var steps []int
+			for _, c := range cks {
+				if c.Err != nil {
+					t.Errorf("step %d: %v", c.Step, c.Err)
+				}
+				steps = append(steps, c.Step)
+			}
+			if !slices.Equal(steps, tc.want) {
+				t.Errorf("kept %v, want %v", steps, tc.want)
+			}
+			entries, _ := os.ReadDir(filepath.Join(dir, CheckpointsDir))
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), ".") {
+					t.Errorf("leftover %s", e.Name())
+				}
+			}
+			// The latest restores: tensors and the caller's extra state.
+			last := len(tc.rewards) - 1
+			ck, msgs, err := r.LatestCheckpoint()
+			var extra bytes.Buffer
+			json.Compact(&extra, ck.State.Extra)
+			if err != nil || ck.Step != last || len(msgs) != 0 || extra.String() != `{"cursor":3}` {
+				t.Fatalf("latest %+v %v %v", ck, msgs, err)
+			}
+			ts, meta, err := ReadTensors(filepath.Join(ck.Dir, OptimizerFile))
+			if err != nil || len(ts) != 2 || ts[0].Name != "m.0" || ts[0].Data[3] != float32(last) || meta["step"] != fmt.Sprint(last) {
+				t.Errorf("optimizer tensors %+v %v %v", ts, meta, err)
+			}
+		})
+	}
+}
+
+func TestCheckpointRewardFromMetrics(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	defer r.Close()
+	r.Emit(fakeMetrics(5)) // reward -0.5
+	ck, err := r.SaveCheckpoint(5, saveFake(5), CheckpointState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.State.MeanReward == nil || *ck.State.MeanReward != -0.5 {
+		t.Errorf("mean reward %v", ck.State.MeanReward)
+	}
+	// Saving the same step again replaces it.
+	if _, err := r.SaveCheckpoint(5, saveFake(5), CheckpointState{MeanReward: reward(1)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := VerifyCheckpoint(ck.Dir)
+	if err != nil || *st.MeanReward != 1 {
+		t.Errorf("%+v %v", st, err)
+	}
+	// A failing save leaves nothing behind.
+	_, err = r.SaveCheckpoint(6, func(string) error { return errors.New("disk full") }, CheckpointState{})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("err %v", err)
+	}
+	cks, _ := Checkpoints(dir)
+	entries, _ := os.ReadDir(filepath.Join(dir, CheckpointsDir))
+	if len(cks) != 1 || len(entries) != 1 {
+		t.Errorf("%d checkpoints, %d entries", len(cks), len(entries))
+	}
+}
+
+func TestLatestCheckpointFallback(t *testing.T) {
+	cases := []struct {
+		name    string
+		corrupt func(t *testing.T, dir string)
+		msg     string
+	}{
+		{"state.json missing", func(t *testing.T, d string) { os.Remove(filepath.Join(d, CheckpointStateFile)) }, "state.json: no such file"},
+		{"state.json garbage", func(t *testing.T, d string) {
+			os.WriteFile(filepath.Join(d, CheckpointStateFile), []byte(`{"step":`), 0o644)
+		}, "state.json: unexpected end"},
+		{"weights missing", func(t *testing.T, d string) { os.Remove(filepath.Join(d, TeacherDir, hf.WeightsFile)) }, "model.safetensors: no such file"},
+		{"weights truncated", func(t *testing.T, d string) {
+			p := filepath.Join(d, TeacherDir, hf.WeightsFile)
+			fi, _ := os.Stat(p)
+			os.Truncate(p, fi.Size()-4)
+		}, "the manifest says"},
+		{"optimizer malformed, same size", func(t *testing.T, d string) {
+			p := filepath.Join(d, OptimizerFile)
+			data, _ := os.ReadFile(p)
+			data[0] = 0xff // header length far too large
+			os.WriteFile(p, data, 0o644)
+		}, "malformed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r := mustCreate(t, dir, Options{})
+			for step := 1; step <= 3; step++ {
+				if _, err := r.SaveCheckpoint(step*10, saveFake(step), CheckpointState{MeanReward: reward(0)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.Close()
+			tc.corrupt(t, filepath.Join(dir, CheckpointsDir, checkpointName(30)))
+			w, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			ck, msgs, err := w.LatestCheckpoint()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ck.Step != 20 {
+				t.Errorf("fell back to step %d, want 20", ck.Step)
+			}
+			if len(msgs) != 1 || !strings.Contains(msgs[0], "step 30") || !strings.Contains(msgs[0], tc.msg) {
+				t.Errorf("messages %q, want one about step 30 saying %q", msgs, tc.msg)
+			}
+			if !strings.Contains(fmt.Sprint(w.Store().Issues()), "skipped checkpoint of step 30") {
+				t.Errorf("store issues %v", w.Store().Issues())
+			}
+		})
+	}
+	// None usable.
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	defer r.Close()
+	if _, _, err := r.LatestCheckpoint(); !errors.Is(err, ErrNoCheckpoint) {
+		t.Errorf("empty run: %v", err)
+	}
+}
+
+func TestOpenRemovesUnfinishedCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	r.Close()
+	tmp := filepath.Join(dir, CheckpointsDir, ".tmp-step-000007-123")
+	os.MkdirAll(filepath.Join(tmp, TeacherDir), 0o755)
+	w, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := os.Stat(tmp); err == nil || !strings.Contains(strings.Join(w.Repairs(), "\n"), "unfinished checkpoint") {
+		t.Errorf("repairs %v", w.Repairs())
+	}
+}

@@ -1,0 +1,183 @@
+package sessions
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+)
+
+// RunState is what List says about a run.
+type RunState string
+
+// Run states.
+const (
+	StateRunning  RunState = "running"  // a live process holds run.lock
+	StateFinished RunState = "finished" // the engine reported the "done" phase in the last session
+	StateStopped  RunState = "stopped"  // closed, interrupted or crashed before "done"
+	StateBroken   RunState = "broken"   // not readable as a run (config.toml missing or unreadable)
+)
+
+// RunSummary is one line of `rlt sessions`.
+type RunSummary struct {
+	Name       string // folder name under root
+	Dir        string
+	State      RunState
+	LastStep   int     // -1 without metrics
+	BestReward float64 // best mean reward ("reward" metric) of any step; NaN without one
+	Size       int64   // bytes of every file in the folder
+	Created    time.Time
+	Note       string // why broken, last fatal error, unclean exit, broken records …
+}
+
+// List summarises every run folder directly under root (a folder holding
+// config.toml or metrics.jsonl), sorted by creation time, newest last. It
+// reads metrics.jsonl and events.jsonl of each run once and takes no lock.
+func List(root string) ([]RunSummary, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	var out []RunSummary
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		if !exists(filepath.Join(dir, ConfigFile)) && !exists(filepath.Join(dir, MetricsFile)) {
+			continue
+		}
+		out = append(out, summarise(dir))
+	}
+	slices.SortStableFunc(out, func(a, b RunSummary) int { return a.Created.Compare(b.Created) })
+	return out, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+func summarise(dir string) RunSummary {
+	s := RunSummary{Name: filepath.Base(dir), Dir: dir, LastStep: -1, BestReward: math.NaN()}
+	var notes []string
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				s.Size += fi.Size()
+			}
+		}
+		return nil
+	})
+	cfgInfo, cfgErr := os.Stat(filepath.Join(dir, ConfigFile))
+	if cfgErr == nil {
+		s.Created = cfgInfo.ModTime()
+	}
+
+	// Events: creation time, last session's phases, fatal errors.
+	var lastPhase string
+	var fatal string
+	evStats, evErr := ReadLog(filepath.Join(dir, EventsFile), func(_ int, raw []byte) error {
+		var e EventRecord
+		if json.Unmarshal(raw, &e) != nil {
+			return nil
+		}
+		switch e.Kind {
+		case KindCreate:
+			s.Created = e.Time
+		case KindOpen:
+			lastPhase, fatal = "", ""
+		case KindPhase:
+			lastPhase = e.Name
+		case KindError:
+			if e.Fatal {
+				fatal = e.Error
+			}
+		}
+		return nil
+	})
+	_ = evStats
+	// Metrics: last step and best reward, decoding only what is needed.
+	broken := 0
+	mStats, mErr := ReadLog(filepath.Join(dir, MetricsFile), func(_ int, raw []byte) error {
+		var m struct {
+			Step   *int `json:"step"`
+			Values struct {
+				Reward *jfloat `json:"reward"`
+			} `json:"values"`
+		}
+		if json.Unmarshal(raw, &m) != nil || m.Step == nil {
+			broken++
+			return nil
+		}
+		s.LastStep = max(s.LastStep, *m.Step)
+		if r := m.Values.Reward; r != nil && !math.IsNaN(float64(*r)) && !(float64(*r) <= s.BestReward) {
+			s.BestReward = float64(*r)
+		}
+		return nil
+	})
+	if mErr != nil && !errors.Is(mErr, fs.ErrNotExist) {
+		notes = append(notes, mErr.Error())
+	}
+	if evErr != nil && !errors.Is(evErr, fs.ErrNotExist) {
+		notes = append(notes, evErr.Error())
+	}
+	if broken > 0 {
+		notes = append(notes, fmt.Sprintf("%d broken metric records", broken))
+	}
+	if mStats.PartialBytes > 0 {
+		notes = append(notes, "metrics.jsonl ends in a partial line")
+	}
+
+	held, holder := probeLock(dir)
+	switch {
+	case cfgErr != nil:
+		s.State = StateBroken
+		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
+	case held:
+		s.State = StateRunning
+		if holder.PID != 0 {
+			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
+		}
+	case lastPhase == "done":
+		s.State = StateFinished
+	default:
+		s.State = StateStopped
+		if fatal != "" {
+			notes = append(notes, "fatal: "+fatal)
+		}
+		if holder.PID != 0 {
+			notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
+		}
+	}
+	for i, n := range notes {
+		if i > 0 {
+			s.Note += "; "
+		}
+		s.Note += n
+	}
+	return s
+}
+
+// probeLock reports whether a live process holds the run's lock, without
+// taking it for longer than the probe (a shared flock that conflicts only
+// with the writer's exclusive one), and what run.lock says.
+func probeLock(dir string) (held bool, info LockInfo) {
+	f, err := os.Open(filepath.Join(dir, LockFileName))
+	if err != nil {
+		return false, info
+	}
+	defer f.Close()
+	info, _ = readLockInfo(f)
+	if err := flockRetry(f, syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return errors.Is(err, syscall.EWOULDBLOCK), info
+	}
+	flockRetry(f, syscall.LOCK_UN)
+	return false, info
+}

@@ -1,0 +1,201 @@
+package sessions
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/task"
+)
+
+// Review records a verdict on a trace: accept, reject or flag, with an
+// optional note. It appends to reviews.jsonl (fsynced at once) and never
+// touches the trace itself.
+func (r *Run) Review(traceID string, label Label, note string) error {
+	switch label {
+	case LabelAccept, LabelReject, LabelFlag:
+	default:
+		return fmt.Errorf("review %s: label %q: want %q, %q or %q", traceID, label, LabelAccept, LabelReject, LabelFlag)
+	}
+	return r.appendReview(traceID, label, note)
+}
+
+// Undo cancels the latest verdict on a trace still in force, by appending
+// an undo record; the earlier verdict (if any) is in force again.
+func (r *Run) Undo(traceID string) error {
+	if st := r.store.Label(traceID); st.Label == LabelNone {
+		return fmt.Errorf("undo %s: the trace has no label to undo", traceID)
+	}
+	return r.appendReview(traceID, LabelUndo, "")
+}
+
+func (r *Run) appendReview(traceID string, label Label, note string) error {
+	if r.readOnly {
+		return fmt.Errorf("review %s: run %s is open read-only", traceID, r.dir)
+	}
+	if r.closed.Load() {
+		return fmt.Errorf("review %s: run %s is closed", traceID, r.dir)
+	}
+	if !r.store.hasTrace(traceID) {
+		return fmt.Errorf("review %s: no such trace in %s", traceID, r.dir)
+	}
+	rec := ReviewRecord{Time: time.Now().UTC(), Trace: traceID, Label: label, Note: note}
+	if err := r.reviews.Append(rec); err != nil {
+		return fmt.Errorf("review %s: %w", traceID, err)
+	}
+	r.store.addReview(rec)
+	return nil
+}
+
+// NextUnreviewed is Store.NextUnreviewed.
+func (r *Run) NextUnreviewed(after string) (string, bool) { return r.store.NextUnreviewed(after) }
+
+// Export formats.
+const (
+	ExportStratos = "stratos" // Bespoke-Stratos conversations JSON Lines (RLT.md §5)
+	ExportCSV     = "csv"     // step, group, sample, question, solution, explanation, reward, r_ss, r_kl
+)
+
+// ExportSkip is one trace an export left out, with why.
+type ExportSkip struct {
+	Trace  string // trace ID, or file:line for an unreadable record
+	Reason string
+}
+
+// ExportReport says what an export wrote and what it left out.
+type ExportReport struct {
+	Written     int
+	NotReviewed int          // no label
+	Rejected    int          // labelled reject
+	Flagged     int          // labelled flag
+	Unreadable  int          // broken records in the trace files (never loaded)
+	Refused     int          // accepted but not writable in the format (e.g. a reserved tag in the text)
+	Refusals    []ExportSkip // why each refused trace was refused (the first 100)
+	Broken      []ExportSkip // the unreadable records' places (the first 100)
+}
+
+// LeftOut is the number of traces not written.
+func (e ExportReport) LeftOut() int {
+	return e.NotReviewed + e.Rejected + e.Flagged + e.Unreadable + e.Refused
+}
+
+func (e ExportReport) String() string {
+	return fmt.Sprintf("%d written; left out: %d not reviewed, %d rejected, %d flagged, %d unreadable, %d refused",
+		e.Written, e.NotReviewed, e.Rejected, e.Flagged, e.Unreadable, e.Refused)
+}
+
+// Export writes the accepted traces to w in format ExportStratos (rows
+// with StudentSystem as the system prompt, via task.StratosWriter) or
+// ExportCSV (with a header row), in store order, and reports what it left
+// out and why.
+func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
+	var rep ExportReport
+	ew := &errWriter{w: w}
+	bw := bufio.NewWriter(ew)
+	var write func(t *TraceRecord) error
+	switch format {
+	case ExportStratos:
+		// The system prompt is the same on every row: a refusal of it is
+		// the export's failure, not a row's.
+		if err := task.NewStratosWriter(io.Discard, r.StudentSystem).Write("q", "e", "s"); err != nil {
+			return rep, fmt.Errorf("export: the system prompt (Run.StudentSystem) cannot be written: %w", err)
+		}
+		sw := task.NewStratosWriter(bw, r.StudentSystem)
+		write = func(t *TraceRecord) error { return sw.Write(t.Question, t.Explanation, t.Solution) }
+	case ExportCSV:
+		cw := csv.NewWriter(bw)
+		if err := cw.Write([]string{"step", "group", "sample", "question", "solution", "explanation", "reward", "r_ss", "r_kl"}); err != nil {
+			return rep, fmt.Errorf("export: %w", err)
+		}
+		num := func(v float64, ok bool) string {
+			if !ok {
+				return ""
+			}
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		write = func(t *TraceRecord) error {
+			cw.Write([]string{strconv.Itoa(t.Step), strconv.Itoa(t.Group), strconv.Itoa(t.Sample), t.Question, t.Solution,
+				t.Explanation, num(t.Terms.Reward, t.HasScore), num(t.Terms.RSS, t.HasScore), num(t.Terms.RKL, t.HasScore)})
+			cw.Flush()
+			return cw.Error()
+		}
+	default:
+		return rep, fmt.Errorf("export: format %q: want %q or %q", format, ExportStratos, ExportCSV)
+	}
+	s := r.store
+	s.mu.RLock()
+	traces := append([]*TraceRecord(nil), s.traces...)
+	labels := make([]Label, len(traces))
+	for i, t := range traces {
+		labels[i] = s.labelLocked(t.ID).Label
+	}
+	for _, is := range s.issues {
+		if is.Line > 0 && isTraceFile(is.File) && len(rep.Broken) < maxIssues {
+			rep.Broken = append(rep.Broken, ExportSkip{Trace: fmt.Sprintf("%s:%d", is.File, is.Line), Reason: is.Msg})
+		}
+	}
+	s.mu.RUnlock()
+	rep.Unreadable = r.brokenTraces()
+	for i, t := range traces {
+		switch labels[i] {
+		case LabelNone:
+			rep.NotReviewed++
+			continue
+		case LabelReject:
+			rep.Rejected++
+			continue
+		case LabelFlag:
+			rep.Flagged++
+			continue
+		}
+		if err := write(t); err != nil {
+			if ew.err != nil {
+				return rep, fmt.Errorf("export: %w", ew.err)
+			}
+			rep.Refused++
+			if len(rep.Refusals) < maxIssues {
+				rep.Refusals = append(rep.Refusals, ExportSkip{Trace: t.ID, Reason: err.Error()})
+			}
+			continue
+		}
+		rep.Written++
+	}
+	if err := bw.Flush(); err != nil {
+		return rep, fmt.Errorf("export: %w", err)
+	}
+	return rep, nil
+}
+
+// brokenTraces counts the broken records in trace files.
+func (r *Run) brokenTraces() int {
+	r.store.mu.RLock()
+	defer r.store.mu.RUnlock()
+	return r.store.brokenTraces
+}
+
+func isTraceFile(path string) bool {
+	_, ok := traceFileStep(filepath.Base(path))
+	return ok
+}
+
+// errWriter remembers the first write error, to tell a failing writer from
+// a row the format refuses.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}

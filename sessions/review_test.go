@@ -1,0 +1,230 @@
+package sessions
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/task"
+)
+
+func TestReviewFold(t *testing.T) {
+	type act struct {
+		label Label // LabelUndo for Undo
+		note  string
+	}
+	cases := []struct {
+		name    string
+		acts    []act
+		want    Label
+		note    string
+		undoErr bool // a further Undo fails
+	}{
+		{"none", nil, LabelNone, "", true},
+		{"accept", []act{{LabelAccept, "good"}}, LabelAccept, "good", false},
+		{"relabel", []act{{LabelAccept, ""}, {LabelFlag, "check step 3"}}, LabelFlag, "check step 3", false},
+		{"undo restores", []act{{LabelAccept, "a"}, {LabelFlag, "f"}, {LabelUndo, ""}}, LabelAccept, "a", false},
+		{"undo all", []act{{LabelReject, ""}, {LabelUndo, ""}}, LabelNone, "", true},
+		{"undo twice", []act{{LabelAccept, "1"}, {LabelReject, "2"}, {LabelFlag, "3"}, {LabelUndo, ""}, {LabelUndo, ""}}, LabelAccept, "1", false},
+		{"label after undo", []act{{LabelAccept, ""}, {LabelUndo, ""}, {LabelReject, "no"}}, LabelReject, "no", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 1, 1, 2)
+			id := "0-0-1"
+			for _, a := range tc.acts {
+				var err error
+				if a.label == LabelUndo {
+					err = r.Undo(id)
+				} else {
+					err = r.Review(id, a.label, a.note)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			check := func(st *Store, where string) {
+				got := st.Label(id)
+				if got.Label != tc.want || got.Note != tc.note || got.History != len(tc.acts) {
+					t.Errorf("%s: label %+v, want %q %q after %d records", where, got, tc.want, tc.note, len(tc.acts))
+				}
+				if _, has := st.Labels()[id]; has != (tc.want != LabelNone) {
+					t.Errorf("%s: Labels() has %v", where, has)
+				}
+			}
+			check(r.Store(), "live")
+			if err := r.Undo(id); (err != nil) != tc.undoErr {
+				t.Errorf("further undo: %v", err)
+			} else if err == nil {
+				r.Review(id, tc.want, tc.note) // put it back
+			}
+			r.Close()
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			if !tc.undoErr {
+				// the extra undo and re-label are two more records
+				tc.acts = append(tc.acts, act{}, act{})
+			}
+			check(ro.Store(), "reloaded")
+			// Traces are never modified by reviews.
+			if n := len(fileLines(t, traceFileName(dir, 0))); n != 2 {
+				t.Errorf("trace file has %d lines", n)
+			}
+		})
+	}
+}
+
+func TestReviewErrors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	emitSteps(r, 0, 2, 1, 2)
+	if err := r.Review("9-9-9", LabelAccept, ""); err == nil || !strings.Contains(err.Error(), "no such trace") {
+		t.Errorf("unknown trace: %v", err)
+	}
+	if err := r.Review("0-0-0", "maybe", ""); err == nil {
+		t.Errorf("bad label accepted")
+	}
+	r.Review("0-0-0", LabelAccept, "")
+	r.Review("1-0-0", LabelReject, "")
+	cases := []struct {
+		after, want string
+		ok          bool
+	}{
+		{"", "0-0-1", true},
+		{"0-0-1", "1-0-1", true},
+		{"1-0-1", "0-0-1", true}, // wraps around
+		{"nope", "0-0-1", true},
+	}
+	for _, c := range cases {
+		if got, ok := r.NextUnreviewed(c.after); got != c.want || ok != c.ok {
+			t.Errorf("NextUnreviewed(%q) = %q %v, want %q", c.after, got, ok, c.want)
+		}
+	}
+	r.Review("0-0-1", LabelFlag, "")
+	r.Review("1-0-1", LabelFlag, "")
+	if got, ok := r.NextUnreviewed(""); ok {
+		t.Errorf("all reviewed, got %q", got)
+	}
+	r.Close()
+	ro, _ := OpenReadOnly(dir)
+	defer ro.Close()
+	if err := ro.Review("0-0-0", LabelAccept, ""); err == nil {
+		t.Errorf("review on a read-only run accepted")
+	}
+}
+
+func TestExport(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	emitSteps(r, 0, 2, 2, 3) // 12 traces
+	bad := fakeTrace(2, 0, 0)
+	bad.Question = "what is " + rlt.BeginThought + "?"
+	r.Emit(bad) // 13th, cannot be a Stratos row
+	r.Close()
+	// One more trace line on disk that is broken.
+	f, _ := os.OpenFile(traceFileName(dir, 2), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"id":"2-9-9","step":2,"question":` + "\n")
+	f.Close()
+
+	w, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	// A system prompt the writer refuses (a ChatML marker would end the
+	// system turn) fails the export as a whole.
+	w.StudentSystem = "Think. " + rlt.ImEnd
+	if _, err := w.Export(&bytes.Buffer{}, ExportStratos); err == nil || !strings.Contains(err.Error(), "system prompt") {
+		t.Errorf("system prompt with a ChatML marker: %v", err)
+	}
+	w.StudentSystem = "You are a student. Think it through, then answer."
+	labels := map[string]Label{
+		"0-0-0": LabelAccept, "0-0-1": LabelAccept, "0-1-2": LabelAccept, "1-1-0": LabelAccept,
+		"1-0-0": LabelReject, "1-0-1": LabelFlag, "1-0-2": LabelFlag,
+	}
+	for id, l := range labels {
+		if l != LabelNone {
+			if err := w.Review(id, l, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Review("2-0-0", LabelAccept, "tag in the question"); err != nil {
+		t.Fatal(err)
+	}
+	// A label undone does not count.
+	w.Review("1-1-1", LabelAccept, "")
+	w.Undo("1-1-1")
+
+	cases := []struct {
+		format string
+		check  func(t *testing.T, out []byte)
+	}{
+		{ExportStratos, func(t *testing.T, out []byte) {
+			exs, rep, err := task.ReadJSONL(bytes.NewReader(out))
+			if err != nil || rep.Kept != 4 || len(rep.Skipped) != 0 {
+				t.Fatalf("rows read back: %v %v", rep, err)
+			}
+			want := fakeTrace(0, 0, 1)
+			if exs[1].Question != want.Question || exs[1].Solution != want.Solution || exs[1].Reference != "add the digits, sample 1" {
+				t.Errorf("row %+v", exs[1])
+			}
+			if !bytes.Contains(out, []byte(`"system":"You are a student.`)) {
+				t.Errorf("system prompt missing: %.200s", out)
+			}
+		}},
+		{ExportCSV, func(t *testing.T, out []byte) {
+			rows, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 6 || strings.Join(rows[0], ",") != "step,group,sample,question,solution,explanation,reward,r_ss,r_kl" {
+				t.Fatalf("rows %q", rows)
+			}
+			tr, _ := w.Store().Trace("0-1-2")
+			if got := rows[3]; got[0] != "0" || got[1] != "1" || got[2] != "2" || got[5] != tr.Explanation || got[6] == "" {
+				t.Errorf("row %q", got)
+			}
+			last := rows[5]
+			if !strings.Contains(last[3], rlt.BeginThought) {
+				t.Errorf("CSV should carry the tagged question: %q", last)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.format, func(t *testing.T) {
+			var buf bytes.Buffer
+			rep, err := w.Export(&buf, tc.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantWritten, wantRefused := 4, 1
+			if tc.format == ExportCSV {
+				wantWritten, wantRefused = 5, 0
+			}
+			if rep.Written != wantWritten || rep.Refused != wantRefused || rep.Rejected != 1 || rep.Flagged != 2 ||
+				rep.NotReviewed != 13-5-3 || rep.Unreadable != 1 || len(rep.Broken) != 1 {
+				t.Errorf("report %+v", rep)
+			}
+			if rep.Refused > 0 && (rep.Refusals[0].Trace != "2-0-0" || !strings.Contains(rep.Refusals[0].Reason, "reserved tag")) {
+				t.Errorf("refusal %+v", rep.Refusals)
+			}
+			if !strings.Contains(rep.Broken[0].Trace, "000002.jsonl:2") {
+				t.Errorf("broken %+v", rep.Broken)
+			}
+			tc.check(t, buf.Bytes())
+		})
+	}
+	if _, err := w.Export(&bytes.Buffer{}, "xlsx"); err == nil {
+		t.Errorf("unknown format accepted")
+	}
+}

@@ -1,0 +1,1014 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// Names in a run folder (see the package documentation for the layout).
+const (
+	ConfigFile     = "config.toml"
+	MetricsFile    = "metrics.jsonl"
+	EventsFile     = "events.jsonl"
+	ReviewsFile    = "reviews.jsonl"
+	TracesDir      = "traces"
+	CheckpointsDir = "checkpoints"
+)
+
+// Defaults of Options.
+const (
+	DefaultSyncInterval     = time.Second
+	DefaultMaxPendingTraces = 16384
+	DefaultKeepLast         = 3
+)
+
+// Options tune a Run. The zero value gives the defaults.
+type Options struct {
+	// SyncInterval is the fsync policy of the background writer: after a
+	// batch of records it fsyncs the files it wrote when this long has passed
+	// since the last fsync (default 1s), and always at once after an error
+	// event, a checkpoint, Flush and Close. A negative value fsyncs after
+	// every batch. Records reach the operating system (and readers in other
+	// processes) as soon as the writer has them, whatever the policy.
+	SyncInterval time.Duration
+	// MaxPendingTraces bounds the traces waiting for the disk (default
+	// 16384). When the disk falls that far behind, new traces are dropped
+	// (counted, and recorded as a "dropped" event); metrics, phases,
+	// checkpoints and errors are never dropped.
+	MaxPendingTraces int
+	// KeepLast is how many of the newest checkpoints rotation keeps
+	// (default 3). The checkpoint with the best mean reward is kept as well
+	// unless NoKeepBest is set.
+	KeepLast   int
+	NoKeepBest bool
+	// PollInterval is how often a read-only run polls the files it follows
+	// (default DefaultPollInterval).
+	PollInterval time.Duration
+
+	wrapFile func(logFile) logFile // tests: slow or failing disks
+}
+
+func (o Options) withDefaults() Options {
+	if o.SyncInterval == 0 {
+		o.SyncInterval = DefaultSyncInterval
+	}
+	if o.MaxPendingTraces <= 0 {
+		o.MaxPendingTraces = DefaultMaxPendingTraces
+	}
+	if o.KeepLast <= 0 {
+		o.KeepLast = DefaultKeepLast
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	return o
+}
+
+// Run is one run folder, opened for writing (Create, Open: it holds
+// run.lock) or for viewing (OpenReadOnly: no lock, the files are followed).
+// A writable Run is an event.Sink: Emit puts each event into the Store at
+// once and hands it to a background writer, so the engine never waits on
+// the disk.
+type Run struct {
+	// StudentSystem is the system prompt of exported Bespoke-Stratos rows
+	// (default rlt.DefaultStudentSystem).
+	StudentSystem string
+
+	dir      string
+	readOnly bool
+	opts     Options
+	store    *Store
+	lock     *RunLock
+	seg      int
+	repairs  []string
+	config   []byte
+
+	// resume points: segment → last step kept (guarded by resMu)
+	resMu   sync.Mutex
+	resumes map[int]int
+
+	// writer side
+	emitMu         sync.Mutex
+	lastNames      []string
+	closed         atomic.Bool
+	metrics        *Log
+	events         *Log
+	reviews        *Log
+	traceLog       *Log
+	traceStep      int
+	dirty          []*Log
+	retired        []*Log // trace logs to close after the next fsync
+	tracesDirDirty bool
+	buf            []byte
+
+	qmu           sync.Mutex
+	queue         []item
+	pendingTraces int
+	dropped       int // traces dropped since the last "dropped" event
+	droppedTotal  int
+	writeErr      error
+	wake          chan struct{}
+	flushReq      chan chan error
+	stop          chan struct{}
+	done          chan struct{}
+	written       atomic.Int64
+
+	// checkpoints
+	ckMu sync.Mutex
+
+	// read-only side
+	cancel     context.CancelFunc
+	followDone chan struct{}
+	followers  map[string]*followed // by path
+}
+
+type item struct {
+	m *MetricRecord
+	t *TraceRecord
+	e *EventRecord
+}
+
+// Dir is the run folder.
+func (r *Run) Dir() string { return r.dir }
+
+// ReadOnly reports whether the run was opened with OpenReadOnly.
+func (r *Run) ReadOnly() bool { return r.readOnly }
+
+// Store is the in-memory view the UI reads.
+func (r *Run) Store() *Store { return r.store }
+
+// Segment is this session's number: 0 for the session that created the
+// run, one more for each Open.
+func (r *Run) Segment() int { return r.seg }
+
+// Repairs lists what Open repaired (partial last lines removed, unfinished
+// checkpoint folders removed, an unclean previous exit noted).
+func (r *Run) Repairs() []string { return append([]string(nil), r.repairs...) }
+
+// ConfigText is the content of config.toml.
+func (r *Run) ConfigText() []byte { return r.config }
+
+// DecodeConfig decodes config.toml strictly into v (see DecodeStrict).
+func (r *Run) DecodeConfig(v any) error {
+	return DecodeStrict(filepath.Join(r.dir, ConfigFile), r.config, v)
+}
+
+// Written is the number of records the background writer has handed to the
+// operating system so far.
+func (r *Run) Written() int64 { return r.written.Load() }
+
+// Dropped is the number of traces dropped because the writer fell behind.
+func (r *Run) Dropped() int {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	return r.droppedTotal
+}
+
+func newRun(dir string, opts Options) *Run {
+	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: map[int]int{},
+		StudentSystem: rlt.DefaultStudentSystem, traceStep: -1}
+}
+
+// Create makes a new run folder at dir (created if missing; it must not
+// already hold a run), takes its lock, writes cfg (the resolved
+// configuration) to config.toml and opens the logs. See CreateWith.
+func Create(dir string, cfg any) (*Run, error) { return CreateWith(dir, cfg, Options{}) }
+
+// CreateWith is Create with options.
+func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("create run %s: no configuration", dir)
+	}
+	data, err := EncodeTOML(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create run %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create run: %w", err)
+	}
+	lock, err := LockRun(dir)
+	if err != nil {
+		return nil, fmt.Errorf("create run: %w", err)
+	}
+	cfgPath := filepath.Join(dir, ConfigFile)
+	if _, err := os.Lstat(cfgPath); err == nil {
+		lock.Unlock()
+		return nil, fmt.Errorf("create run: %s already exists: this folder holds a run (use Open to resume it)", cfgPath)
+	}
+	r := newRun(dir, opts)
+	r.lock, r.config = lock, data
+	fail := func(err error) (*Run, error) {
+		r.closeLogs()
+		lock.Unlock()
+		return nil, fmt.Errorf("create run %s: %w", dir, err)
+	}
+	for _, d := range []string{TracesDir, CheckpointsDir} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return fail(err)
+		}
+	}
+	if err := r.openLogs(); err != nil {
+		return fail(err)
+	}
+	// config.toml last: its presence marks a complete run folder.
+	if err := WriteFileAtomic(cfgPath, data, 0o644); err != nil {
+		return fail(err)
+	}
+	r.startWriter()
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCreate})
+	return r, nil
+}
+
+// Open takes the lock of an existing run folder to continue it: it decodes
+// config.toml strictly into cfgOut (if not nil; errors name the line),
+// repairs partial last lines and unfinished checkpoint folders (see
+// Repairs), loads everything into the Store and starts a new segment. To
+// re-do steps after a checkpoint, call Resume. See OpenWith.
+func Open(dir string, cfgOut any) (*Run, error) { return OpenWith(dir, cfgOut, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
+	cfgPath := filepath.Join(dir, ConfigFile)
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open run %s: no %s: not a run folder", dir, ConfigFile)
+		}
+		return nil, fmt.Errorf("open run: %w", err)
+	}
+	if cfgOut != nil {
+		if err := DecodeStrict(cfgPath, data, cfgOut); err != nil {
+			return nil, fmt.Errorf("open run %s: %w", dir, err)
+		}
+	}
+	lock, err := LockRun(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open run: %w", err)
+	}
+	r := newRun(dir, opts)
+	r.lock, r.config = lock, data
+	if p := lock.Previous; p != nil {
+		r.repairs = append(r.repairs, fmt.Sprintf("%s: the previous writer (pid %d, started %s) did not close the run cleanly",
+			lock.Path(), p.PID, p.Started.Local().Format(time.DateTime)))
+	}
+	fail := func(err error) (*Run, error) {
+		r.closeLogs()
+		lock.Unlock()
+		return nil, fmt.Errorf("open run %s: %w", dir, err)
+	}
+	for _, d := range []string{TracesDir, CheckpointsDir} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return fail(err)
+		}
+	}
+	r.removeTempCheckpoints()
+	maxSeg, err := r.load(true)
+	if err != nil {
+		return fail(err)
+	}
+	if err := r.openLogs(); err != nil {
+		return fail(err)
+	}
+	for _, l := range []*Log{r.metrics, r.events, r.reviews} {
+		if l.Dropped() > 0 {
+			r.repairs = append(r.repairs, fmt.Sprintf("%s:%d: removed a %d-byte partial last line", l.Path(), l.Records()+1, l.Dropped()))
+		}
+	}
+	for _, rep := range r.repairs {
+		r.store.addIssue(Issue{File: dir, Msg: "repaired: " + rep}, false)
+	}
+	r.seg = maxSeg + 1
+	r.startWriter()
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen})
+	return r, nil
+}
+
+// OpenReadOnly opens a run folder for viewing without taking its lock, so
+// it works on a run another process is writing: everything on disk is
+// loaded before it returns, and the files are then followed (new records
+// reach the Store within PollInterval). Broken records are skipped and
+// reported in Store.Issues with their file and line. Emit, Review and
+// SaveCheckpoint are refused or ignored. Close stops the following.
+func OpenReadOnly(dir string) (*Run, error) { return OpenReadOnlyWith(dir, Options{}) }
+
+// OpenReadOnlyWith is OpenReadOnly with options.
+func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
+	cfgPath := filepath.Join(dir, ConfigFile)
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open run %s: no %s: not a run folder", dir, ConfigFile)
+		}
+		return nil, fmt.Errorf("open run: %w", err)
+	}
+	r := newRun(dir, opts)
+	r.readOnly, r.config = true, data
+	r.followers = map[string]*followed{}
+	if _, err := r.load(false); err != nil {
+		return nil, fmt.Errorf("open run %s: %w", dir, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.followDone = cancel, make(chan struct{})
+	go r.followLoop(ctx)
+	return r, nil
+}
+
+func (r *Run) openLogs() error {
+	var err error
+	open := func(name string, sync int) *Log {
+		if err != nil {
+			return nil
+		}
+		var l *Log
+		l, err = OpenLogWith(filepath.Join(r.dir, name), LogOptions{SyncEvery: sync})
+		if err == nil && r.opts.wrapFile != nil {
+			l.f = r.opts.wrapFile(l.f)
+		}
+		return l
+	}
+	r.metrics = open(MetricsFile, -1)
+	r.events = open(EventsFile, -1)
+	r.reviews = open(ReviewsFile, 1) // a human's verdict is fsynced at once
+	return err
+}
+
+func (r *Run) closeLogs() error {
+	var errs []error
+	for _, l := range append([]*Log{r.metrics, r.events, r.reviews, r.traceLog}, r.retired...) {
+		if l != nil {
+			errs = append(errs, l.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ---- loading -----------------------------------------------------------
+
+// followed is a file being followed by a read-only run.
+type followed struct {
+	f    *Follower
+	line int // lines delivered so far (the last line number)
+	kind byte
+}
+
+// traceFiles lists traces/NNNNNN.jsonl sorted by step.
+func traceFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, TracesDir))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	type sf struct {
+		step int
+		name string
+	}
+	var files []sf
+	for _, e := range entries {
+		if step, ok := traceFileStep(e.Name()); ok && !e.IsDir() {
+			files = append(files, sf{step, e.Name()})
+		}
+	}
+	slices.SortFunc(files, func(a, b sf) int { return a.step - b.step })
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = filepath.Join(dir, TracesDir, f.name)
+	}
+	return out, nil
+}
+
+func traceFileStep(name string) (int, bool) {
+	base, ok := strings.CutSuffix(name, ".jsonl")
+	if !ok || base == "" {
+		return 0, false
+	}
+	for _, c := range base {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(base)
+	return n, err == nil
+}
+
+func traceFileName(dir string, step int) string {
+	return filepath.Join(dir, TracesDir, fmt.Sprintf("%06d.jsonl", step))
+}
+
+// load reads every file into the store. With repair, partial last lines of
+// trace files are truncated away (the logs are repaired when opened). It
+// returns the highest segment seen.
+func (r *Run) load(repair bool) (maxSeg int, err error) {
+	read := func(path string, kind byte) error {
+		st, err := ReadLog(path, func(lineNo int, raw []byte) error {
+			r.ingest(kind, path, lineNo, raw)
+			if kind == 'e' {
+				var e struct {
+					Seg int `json:"seg"`
+				}
+				if json.Unmarshal(raw, &e) == nil && e.Seg > maxSeg {
+					maxSeg = e.Seg
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, fs.ErrNotExist) {
+			st, err = ReadStats{}, nil
+		}
+		if err != nil {
+			return err
+		}
+		if st.PartialBytes > 0 {
+			line := st.Lines + st.Blank + 1
+			if repair {
+				if kind == 't' { // the other logs are repaired by OpenLog
+					l, err := OpenLog(path)
+					if err != nil {
+						return err
+					}
+					l.Close()
+					r.repairs = append(r.repairs, fmt.Sprintf("%s:%d: removed a %d-byte partial last line", path, line, st.PartialBytes))
+				}
+			} else {
+				r.store.addIssue(Issue{File: path, Line: line, Msg: fmt.Sprintf("unterminated last line (%d bytes): being written, or left by a crash", st.PartialBytes)}, false)
+			}
+		}
+		if r.followers != nil {
+			r.followers[path] = &followed{f: NewFollower(path, st.Offset), line: st.Lines + st.Blank, kind: kind}
+		}
+		return nil
+	}
+	// Events first: they say which records later resumes superseded.
+	if err := read(filepath.Join(r.dir, EventsFile), 'e'); err != nil {
+		return 0, err
+	}
+	if err := read(filepath.Join(r.dir, MetricsFile), 'm'); err != nil {
+		return 0, err
+	}
+	files, err := traceFiles(r.dir)
+	if err != nil {
+		return 0, err
+	}
+	for _, path := range files {
+		if err := read(path, 't'); err != nil {
+			return 0, err
+		}
+	}
+	if err := read(filepath.Join(r.dir, ReviewsFile), 'r'); err != nil {
+		return 0, err
+	}
+	return maxSeg, nil
+}
+
+// superseded reports whether a record of segment seg at step was re-done
+// by a later segment that resumed from an earlier step.
+func (r *Run) superseded(seg, step int) bool {
+	r.resMu.Lock()
+	defer r.resMu.Unlock()
+	for s, kept := range r.resumes {
+		if s > seg && step > kept {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Run) noteResume(seg, step int) {
+	r.resMu.Lock()
+	if old, ok := r.resumes[seg]; !ok || step < old {
+		r.resumes[seg] = step
+	}
+	r.resMu.Unlock()
+}
+
+// ingest decodes one line of a run file into the store; a broken line is
+// skipped and reported with its file and line.
+func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
+	broken := func(err error) {
+		if kind == 't' {
+			r.store.mu.Lock()
+			r.store.brokenTraces++
+			r.store.mu.Unlock()
+		}
+		r.store.addIssue(Issue{File: path, Line: lineNo, Msg: "skipped broken record: " + err.Error()}, true)
+	}
+	switch kind {
+	case 'e':
+		var e EventRecord
+		if err := json.Unmarshal(raw, &e); err != nil {
+			broken(err)
+			return
+		}
+		if e.Kind == "" {
+			broken(errors.New(`missing "kind"`))
+			return
+		}
+		if e.Kind == KindResume {
+			r.noteResume(e.Seg, e.Step)
+			if r.readOnly {
+				r.store.supersede(e.Seg, e.Step)
+			}
+		}
+		r.store.addEvent(e)
+	case 'm':
+		m, err := decodeMetric(raw, r.lastNames)
+		if err != nil {
+			broken(err)
+			return
+		}
+		r.lastNames = m.Names
+		if !r.superseded(m.Seg, m.Step) {
+			r.store.addMetric(m)
+		}
+	case 't':
+		t, err := decodeTrace(raw)
+		if err != nil {
+			broken(err)
+			return
+		}
+		if r.superseded(t.Seg, t.Step) {
+			return
+		}
+		if !r.store.addTrace(t) && !r.readOnly {
+			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("duplicate trace id %q: later record skipped", t.ID)}, false)
+		}
+	case 'r':
+		var rv ReviewRecord
+		if err := json.Unmarshal(raw, &rv); err != nil {
+			broken(err)
+			return
+		}
+		switch rv.Label {
+		case LabelAccept, LabelReject, LabelFlag, LabelUndo:
+		default:
+			broken(fmt.Errorf("unknown label %q", rv.Label))
+			return
+		}
+		if rv.Trace == "" {
+			broken(errors.New(`missing "trace"`))
+			return
+		}
+		r.store.addReview(rv)
+	}
+}
+
+// ---- following (read-only) -------------------------------------------------
+
+func (r *Run) followLoop(ctx context.Context) {
+	defer close(r.followDone)
+	t := time.NewTicker(r.opts.PollInterval)
+	defer t.Stop()
+	for {
+		r.pollOnce()
+		select {
+		case <-ctx.Done():
+			for _, fl := range r.followers {
+				fl.f.Close()
+			}
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pollOnce reads what is new in every followed file, events first.
+func (r *Run) pollOnce() {
+	fixed := []struct {
+		name string
+		kind byte
+	}{{EventsFile, 'e'}, {MetricsFile, 'm'}}
+	for _, fx := range fixed {
+		r.pollFile(filepath.Join(r.dir, fx.name), fx.kind)
+	}
+	files, err := traceFiles(r.dir)
+	if err != nil {
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: err.Error()}, false)
+	}
+	for _, p := range files {
+		r.pollFile(p, 't')
+	}
+	r.pollFile(filepath.Join(r.dir, ReviewsFile), 'r')
+}
+
+func (r *Run) pollFile(path string, kind byte) {
+	fl := r.followers[path]
+	if fl == nil {
+		fl = &followed{f: NewFollower(path, 0), kind: kind}
+		r.followers[path] = fl
+	}
+	for {
+		lines, err := fl.f.Poll()
+		for _, n := range fl.f.Notices() {
+			switch n.Kind {
+			case NoticeTruncated, NoticeReplaced, NoticeVanished:
+				fl.line = 0
+				if kind == 'r' {
+					r.store.resetReviews()
+				}
+				r.store.addIssue(Issue{File: path, Msg: n.Msg}, false)
+			}
+		}
+		for _, l := range lines {
+			fl.line++
+			r.ingest(kind, path, fl.line, l)
+		}
+		if err != nil {
+			r.store.addIssue(Issue{File: path, Msg: err.Error()}, false)
+			return
+		}
+		if !fl.f.more {
+			return
+		}
+	}
+}
+
+// ---- writing -----------------------------------------------------------
+
+func (r *Run) startWriter() {
+	r.wake = make(chan struct{}, 1)
+	r.flushReq = make(chan chan error)
+	r.stop = make(chan struct{})
+	r.done = make(chan struct{})
+	go r.writeLoop()
+}
+
+func (r *Run) enqueue(it item) {
+	r.qmu.Lock()
+	r.queue = append(r.queue, it)
+	if it.t != nil {
+		r.pendingTraces++
+	}
+	r.qmu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Run) enqueueEvent(e EventRecord) {
+	e.Seg = r.seg
+	r.store.addEvent(e)
+	r.enqueue(item{e: &e})
+}
+
+// Emit implements event.Sink. It records the event in the Store at once
+// and queues it for the background writer; it never waits on the disk.
+// Traces beyond MaxPendingTraces waiting for the disk are dropped and
+// counted; every other event is kept. Emit on a read-only or closed run
+// does nothing.
+func (r *Run) Emit(ev event.Event) {
+	if r.readOnly || r.closed.Load() {
+		return
+	}
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	switch e := ev.(type) {
+	case event.Metrics:
+		m := &MetricRecord{Seg: r.seg, Step: e.Step, Time: e.Time.UTC()}
+		m.Names = sortedKeys(e.Values, r.lastNames)
+		r.lastNames = m.Names
+		m.Values = make([]float64, len(m.Names))
+		for i, n := range m.Names {
+			m.Values[i] = e.Values[n]
+		}
+		r.store.addMetric(*m)
+		r.enqueue(item{m: m})
+	case event.Trace:
+		r.qmu.Lock()
+		full := r.pendingTraces >= r.opts.MaxPendingTraces
+		if full {
+			r.dropped++
+			r.droppedTotal++
+		}
+		r.qmu.Unlock()
+		if full {
+			return
+		}
+		t := traceRecord(e, r.seg)
+		base := t.ID
+		for k := 2; r.store.hasTrace(t.ID); k++ {
+			t.ID = base + "." + strconv.Itoa(k)
+		}
+		r.store.addTrace(t)
+		r.enqueue(item{t: t})
+	case event.Phase:
+		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindPhase, Step: e.Step, Name: e.Name, Extra: e.Extra})
+	case event.Checkpoint:
+		dir := e.Dir
+		if rel, err := filepath.Rel(r.dir, e.Dir); err == nil && !strings.HasPrefix(rel, "..") {
+			dir = rel
+		}
+		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindCheckpoint, Step: e.Step, Dir: dir})
+	case event.Error:
+		msg := "<nil>"
+		if e.Err != nil {
+			msg = e.Err.Error()
+		}
+		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindError, Step: e.Step, Error: msg, Fatal: e.Fatal})
+	}
+}
+
+// traceRecord converts an engine trace (its Score an *rlt.Scored or
+// rlt.Scored) to a record; the float64 arrays become float32 copies, the
+// token ids and strings are shared (the engine must not modify a Scored it
+// has emitted).
+func traceRecord(e event.Trace, seg int) *TraceRecord {
+	t := &TraceRecord{ID: traceID(e.Step, e.Group, e.Sample, seg), Seg: seg, Step: e.Step, Group: e.Group, Sample: e.Sample,
+		Time: e.Time.UTC(), Question: e.Question, Solution: e.Solution, Completion: e.Completion,
+		Explanation: rlt.Extract(e.Completion).Body, Reconstruction: e.Reconstruction, Advantage: e.Advantage}
+	var sc *rlt.Scored
+	switch s := e.Score.(type) {
+	case *rlt.Scored:
+		sc = s
+	case rlt.Scored:
+		sc = &s
+	}
+	if sc != nil {
+		t.HasScore, t.Ended, t.Terms = true, sc.Ended, sc.Terms
+		// Token ids and strings are shared with the engine, which hands
+		// each Scored on once and does not modify it afterwards.
+		t.ExplanationIDs, t.ExplanationTokens = sc.ExplanationIDs, sc.ExplanationTokens
+		t.TeacherLP, t.StudentLP, t.D = toF32(sc.TeacherLP), toF32(sc.StudentLP), toF32(sc.D)
+		t.SolutionIDs, t.SolutionTokens = sc.SolutionIDs, sc.SolutionTokens
+		t.SolutionLP = toF32(sc.SolutionLP)
+	}
+	return t
+}
+
+func (r *Run) writeLoop() {
+	defer close(r.done)
+	interval := r.opts.SyncInterval
+	tickEvery := interval
+	if tickEvery <= 0 || tickEvery > time.Second {
+		tickEvery = time.Second
+	}
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	lastSync := time.Now()
+	for {
+		var reply chan error
+		stopping := false
+		select {
+		case <-r.wake:
+		case <-tick.C:
+		case reply = <-r.flushReq:
+		case <-r.stop:
+			stopping = true
+		}
+		urgent, err := r.drain()
+		if len(r.dirty) > 0 && (reply != nil || stopping || urgent || interval < 0 || time.Since(lastSync) >= interval) {
+			if serr := r.syncDirty(); err == nil {
+				err = serr
+			}
+			lastSync = time.Now()
+		}
+		if reply != nil {
+			reply <- err
+		}
+		if stopping {
+			return
+		}
+	}
+}
+
+// maxBatchBytes bounds one write of the background writer.
+const maxBatchBytes = 1 << 20
+
+// drain writes everything queued, consecutive records of one file with one
+// write. On a write error the unwritten records stay queued (in order) for
+// the next attempt and the error is returned.
+func (r *Run) drain() (urgent bool, err error) {
+	r.qmu.Lock()
+	batch := r.queue
+	r.queue = nil
+	if r.dropped > 0 {
+		e := EventRecord{Seg: r.seg, Time: time.Now().UTC(), Kind: KindDropped, Count: r.dropped}
+		r.dropped = 0
+		r.store.addEvent(e)
+		batch = append(batch, item{e: &e})
+	}
+	r.qmu.Unlock()
+	buf := r.buf[:0]
+	var cur *Log
+	start, traces := 0, 0 // first item of the pending group; its traces
+	flush := func(next int) error {
+		if cur == nil || next == start {
+			return nil
+		}
+		if err := cur.appendLines(buf, next-start); err != nil {
+			return err
+		}
+		r.markDirty(cur)
+		r.written.Add(int64(next - start))
+		if traces > 0 {
+			r.qmu.Lock()
+			r.pendingTraces -= traces
+			r.qmu.Unlock()
+		}
+		buf, start, traces = buf[:0], next, 0
+		return nil
+	}
+	fail := func(err error) (bool, error) {
+		r.qmu.Lock()
+		r.queue = append(batch[start:], r.queue...)
+		first := r.writeErr == nil
+		r.writeErr = err
+		r.qmu.Unlock()
+		if first {
+			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("write failed (%d records waiting, retrying every second): %v", len(batch)-start, err)}, false)
+		}
+		return urgent, err
+	}
+	for i, it := range batch {
+		var l *Log
+		switch {
+		case it.m != nil:
+			l = r.metrics
+		case it.t != nil:
+			if r.traceLog == nil || r.traceStep != it.t.Step {
+				if err := flush(i); err != nil {
+					return fail(err)
+				}
+				if err := r.switchTraceLog(it.t.Step); err != nil {
+					return fail(err)
+				}
+			}
+			l = r.traceLog
+		case it.e != nil:
+			l = r.events
+			switch it.e.Kind {
+			case KindError, KindCheckpoint, KindClose, KindResume:
+				urgent = true
+			}
+		}
+		if l != cur || len(buf) > maxBatchBytes {
+			if err := flush(i); err != nil {
+				return fail(err)
+			}
+			cur = l
+		}
+		switch {
+		case it.m != nil:
+			buf = appendMetric(buf, it.m)
+		case it.t != nil:
+			buf = appendTrace(buf, it.t)
+			traces++
+		case it.e != nil:
+			line, err := json.Marshal(it.e)
+			if err != nil { // cannot happen: every field marshals
+				line = []byte(`{"kind":"error","error":"unencodable event"}`)
+			}
+			buf = append(buf, line...)
+		}
+		buf = append(buf, '\n')
+	}
+	if err := flush(len(batch)); err != nil {
+		return fail(err)
+	}
+	if cap(buf) <= 4*maxBatchBytes {
+		r.buf = buf
+	}
+	r.qmu.Lock()
+	r.writeErr = nil
+	r.qmu.Unlock()
+	return urgent, nil
+}
+
+func (r *Run) markDirty(l *Log) {
+	if !slices.Contains(r.dirty, l) {
+		r.dirty = append(r.dirty, l)
+	}
+}
+
+func (r *Run) syncDirty() error {
+	var errs []error
+	for _, l := range r.dirty {
+		errs = append(errs, l.Sync())
+	}
+	r.dirty = r.dirty[:0]
+	if r.tracesDirDirty {
+		if err := syncDir(filepath.Join(r.dir, TracesDir)); err != nil {
+			errs = append(errs, fmt.Errorf("sync %s: %w", filepath.Join(r.dir, TracesDir), err))
+		}
+		r.tracesDirDirty = false
+	}
+	for _, l := range r.retired {
+		errs = append(errs, l.Close())
+	}
+	r.retired = r.retired[:0]
+	return errors.Join(errs...)
+}
+
+// switchTraceLog opens the trace file of step. The previous one stays open
+// until the next fsync of dirty files, so changing files costs no fsync.
+func (r *Run) switchTraceLog(step int) error {
+	if r.traceLog != nil {
+		if slices.Contains(r.dirty, r.traceLog) {
+			r.retired = append(r.retired, r.traceLog)
+		} else if err := r.traceLog.Close(); err != nil {
+			r.traceLog = nil
+			return err
+		}
+		r.traceLog = nil
+	}
+	path := traceFileName(r.dir, step)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		// Create it here so that its directory entry is fsynced with the
+		// next batch rather than at once (OpenLog would sync the folder).
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return err
+		}
+		f.Close()
+		r.tracesDirDirty = true
+	}
+	l, err := OpenLogWith(path, LogOptions{SyncEvery: -1})
+	if err != nil {
+		return err
+	}
+	if r.opts.wrapFile != nil {
+		l.f = r.opts.wrapFile(l.f)
+	}
+	r.traceLog, r.traceStep = l, step
+	return nil
+}
+
+// Flush waits until every record emitted so far is written and fsynced. It
+// returns the last write error if some records could not be written.
+func (r *Run) Flush() error {
+	if r.readOnly {
+		return nil
+	}
+	if r.closed.Load() {
+		return fmt.Errorf("flush %s: %w", r.dir, os.ErrClosed)
+	}
+	reply := make(chan error, 1)
+	select {
+	case r.flushReq <- reply:
+		return <-reply
+	case <-r.done:
+		return fmt.Errorf("flush %s: writer stopped", r.dir)
+	}
+}
+
+// Resume records that this session continues the run after step (the step
+// of the checkpoint it restored): metrics and traces of earlier sessions
+// beyond step are superseded—dropped from the Store now and on every later
+// load—and the steps are written again by this session. Call it before
+// emitting and before handing the Store to a view.
+func (r *Run) Resume(step int) error {
+	if r.readOnly {
+		return fmt.Errorf("resume %s: run is open read-only", r.dir)
+	}
+	r.noteResume(r.seg, step)
+	m, t := r.store.supersede(r.seg, step)
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindResume, Step: step, Count: m + t})
+	return r.Flush()
+}
+
+// Close writes what is pending, fsyncs, closes the files and releases the
+// lock (for a read-only run: stops following). A run whose writes kept
+// failing reports how many records were lost.
+func (r *Run) Close() error {
+	if r.closed.Swap(true) {
+		return nil
+	}
+	if r.readOnly {
+		r.cancel()
+		<-r.followDone
+		return nil
+	}
+	r.emitMu.Lock() // wait for an Emit in progress
+	r.emitMu.Unlock()
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindClose})
+	close(r.stop)
+	<-r.done
+	var errs []error
+	r.qmu.Lock()
+	if n := len(r.queue); n > 0 {
+		errs = append(errs, fmt.Errorf("close run %s: %d records could not be written: %w", r.dir, n, r.writeErr))
+	}
+	r.qmu.Unlock()
+	if err := r.closeLogs(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.lock.Unlock(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,574 @@
+package sessions
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// runCfg is a resolved configuration as a run would save it.
+type runCfg struct {
+	Name   string           `toml:"name"`
+	Seed   uint64           `toml:"seed"`
+	Reward rlt.RewardConfig `toml:"reward"`
+}
+
+func testCfg() runCfg { return runCfg{Name: "t", Seed: 7, Reward: rlt.DefaultRewardConfig()} }
+
+// fakeScored is a realistic score: 64 explanation tokens, 8 solution tokens.
+func fakeScored(step, i int) *rlt.Scored {
+	const nE, nS = 64, 8
+	sc := &rlt.Scored{Ended: i%5 != 0}
+	for k := 0; k < nE; k++ {
+		sc.ExplanationIDs = append(sc.ExplanationIDs, int32(1000+k*37+i))
+		sc.ExplanationTokens = append(sc.ExplanationTokens, fmt.Sprintf(" tok%d", k))
+		t := -0.05 - 1.7*math.Abs(math.Sin(float64(k*7+i+step)))
+		s := -0.3 - 2.9*math.Abs(math.Cos(float64(k*5+i)))
+		sc.TeacherLP = append(sc.TeacherLP, t)
+		sc.StudentLP = append(sc.StudentLP, s)
+		sc.D = append(sc.D, t-s)
+	}
+	for k := 0; k < nS; k++ {
+		sc.SolutionIDs = append(sc.SolutionIDs, int32(50+k))
+		sc.SolutionTokens = append(sc.SolutionTokens, fmt.Sprint(k))
+		sc.SolutionLP = append(sc.SolutionLP, -0.013*math.Exp(float64(k+i)/7))
+	}
+	sc.Terms = rlt.DefaultRewardConfig().Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
+	return sc
+}
+
+func fakeTrace(step, group, sample int) event.Trace {
+	q := fmt.Sprintf("%d+%d=?", 10+group, step)
+	return event.Trace{Time: time.Now(), Step: step, Group: group, Sample: sample, Question: q,
+		Solution: fmt.Sprint(10 + group + step), Completion: fmt.Sprintf("add the digits, sample %d", sample) + rlt.EndExplanation + "<|im_end|>",
+		Advantage: 0.1 * float64(sample-1), Score: fakeScored(step, group*4+sample), Reconstruction: fmt.Sprint(10 + group + step)}
+}
+
+func fakeMetrics(step int) event.Metrics {
+	v := map[string]float64{"reward": -1 + 0.1*float64(step), "kl": 0.001 * float64(step), "loss": 0.5, "grad_norm": 1.5}
+	for i := 0; i < 30; i++ {
+		v[fmt.Sprintf("x_%02d", i)] = float64(i*step) / 7
+	}
+	return event.Metrics{Time: time.Now(), Step: step, Values: v}
+}
+
+// emitSteps emits, for each step, phases, metrics and groups×samples traces.
+func emitSteps(r event.Sink, from, to, groups, samples int) {
+	for s := from; s < to; s++ {
+		r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: s})
+		r.Emit(fakeMetrics(s))
+		for g := 0; g < groups; g++ {
+			for k := 0; k < samples; k++ {
+				r.Emit(fakeTrace(s, g, k))
+			}
+		}
+	}
+}
+
+func mustCreate(t testing.TB, dir string, opts Options) *Run {
+	t.Helper()
+	cfg := testCfg()
+	r, err := CreateWith(dir, &cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func sameF32(a []float32, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != float32(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCreateEmitReopen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run1")
+	r := mustCreate(t, dir, Options{})
+	if _, err := Create(dir, testCfg()); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Create while locked: %v", err)
+	}
+	emitSteps(r, 0, 3, 2, 3)
+	m := fakeMetrics(3)
+	m.Values["reward_std"] = math.NaN()
+	m.Values["tokens_per_s"] = math.Inf(1)
+	r.Emit(m)
+	r.Emit(event.Error{Time: time.Now(), Step: 3, Err: errors.New("student OOM")})
+	r.Emit(event.Checkpoint{Time: time.Now(), Step: 3, Dir: filepath.Join(dir, "checkpoints", "step-000003")})
+	r.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 3})
+	// The live store has everything before any disk write finished.
+	if nm, nt, _ := r.Store().Counts(); nm != 4 || nt != 18 {
+		t.Fatalf("live store: %d metrics %d traces", nm, nt)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(dir, testCfg()); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("Create over a run: %v", err)
+	}
+
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	var cfg runCfg
+	if err := ro.DecodeConfig(&cfg); err != nil || cfg != testCfg() {
+		t.Fatalf("config %+v, %v", cfg, err)
+	}
+	st := ro.Store()
+	if iss := st.Issues(); len(iss) != 0 {
+		t.Fatalf("issues on a clean run: %v", iss)
+	}
+	ms, cur := st.MetricsSince(0)
+	if len(ms) != 4 || cur != 4 {
+		t.Fatalf("%d metrics, cursor %d", len(ms), cur)
+	}
+	for i, m := range ms {
+		want := fakeMetrics(i).Values
+		for k, v := range want {
+			if got, ok := m.Get(k); !ok || got != v {
+				t.Errorf("step %d %s = %v, want %v", i, k, got, v)
+			}
+		}
+	}
+	if v, _ := ms[3].Get("reward_std"); !math.IsNaN(v) {
+		t.Errorf("NaN came back as %v", v)
+	}
+	if v, _ := ms[3].Get("tokens_per_s"); !math.IsInf(v, 1) {
+		t.Errorf("+Inf came back as %v", v)
+	}
+	if !slicesSame(ms[0].Names, ms[1].Names) {
+		t.Errorf("records with one key set should share Names")
+	}
+	if more, cur2 := st.MetricsSince(cur); len(more) != 0 || cur2 != cur {
+		t.Errorf("MetricsSince(cursor) = %d records", len(more))
+	}
+	trs, _ := st.TracesSince(0)
+	if len(trs) != 18 {
+		t.Fatalf("%d traces", len(trs))
+	}
+	tr, ok := st.Trace("2-1-2")
+	if !ok {
+		t.Fatalf("trace 2-1-2 missing; have %v", st.traceIDs())
+	}
+	want := fakeTrace(2, 1, 2)
+	sc := want.Score.(*rlt.Scored)
+	if tr.Question != want.Question || tr.Solution != want.Solution || tr.Completion != want.Completion ||
+		tr.Explanation != "add the digits, sample 2" || tr.Reconstruction != want.Reconstruction ||
+		tr.Advantage != want.Advantage || !tr.HasScore || tr.Terms != sc.Terms || tr.Ended != sc.Ended {
+		t.Errorf("trace fields differ: %+v", tr)
+	}
+	if !sameF32(tr.TeacherLP, sc.TeacherLP) || !sameF32(tr.StudentLP, sc.StudentLP) || !sameF32(tr.D, sc.D) ||
+		!sameF32(tr.SolutionLP, sc.SolutionLP) || !slices.Equal(tr.ExplanationIDs, sc.ExplanationIDs) ||
+		!slices.Equal(tr.ExplanationTokens, sc.ExplanationTokens) || !slices.Equal(tr.SolutionTokens, sc.SolutionTokens) ||
+		!slices.Equal(tr.SolutionIDs, sc.SolutionIDs) {
+		t.Errorf("per-token arrays differ")
+	}
+	evs, _ := st.EventsSince(0)
+	var kinds []string
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	if got := strings.Join(kinds, ","); got != "create,phase,phase,phase,error,checkpoint,phase,close" {
+		t.Errorf("events %s", got)
+	}
+	if evs[5].Dir != filepath.Join("checkpoints", "step-000003") {
+		t.Errorf("checkpoint dir %q", evs[5].Dir)
+	}
+
+	// Resume with strict config decoding: a config type that lacks a key
+	// fails naming the file and line.
+	var narrow struct {
+		Name string `toml:"name"`
+	}
+	if _, err := Open(dir, &narrow); err == nil || !strings.Contains(err.Error(), "config.toml:2:") {
+		t.Fatalf("strict decode: %v", err)
+	}
+	var full runCfg
+	w, err := Open(dir, &full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Segment() != 1 || full != testCfg() || len(w.Repairs()) != 0 {
+		t.Errorf("segment %d cfg %+v repairs %v", w.Segment(), full, w.Repairs())
+	}
+	if nm, nt, _ := w.Store().Counts(); nm != 4 || nt != 18 {
+		t.Errorf("reopened store: %d metrics %d traces", nm, nt)
+	}
+	emitSteps(w, 4, 5, 1, 1)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The read-only view follows the second session's records.
+	waitFor(t, st, func() bool { _, n, _ := st.Counts(); return n == 19 })
+	if _, ok := st.Trace("4-0-0r1"); !ok {
+		t.Errorf("segment-1 trace not followed: %v", st.traceIDs())
+	}
+}
+
+func slicesSame(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// waitFor waits on the store's signal until cond holds (fails after 5s).
+func waitFor(t *testing.T, st *Store, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for !cond() {
+		select {
+		case <-st.Changed():
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("condition not met within 5s")
+		}
+	}
+}
+
+func TestOpenBrokenFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	emitSteps(r, 0, 4, 1, 3)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	metrics := filepath.Join(dir, MetricsFile)
+	tr1 := traceFileName(dir, 1)
+	tr3 := traceFileName(dir, 3)
+	// metrics: a garbage line 3 and a partial tail; traces: step 1's second
+	// line broken, step 3 cut mid-line.
+	lines := fileLines(t, metrics)
+	lines = slices.Insert(lines, 2, `{"step": garbage`)
+	os.WriteFile(metrics, []byte(strings.Join(lines, "\n")+"\n"+`{"step":9,"time":"2026-`), 0o644)
+	l1 := fileLines(t, tr1)
+	l1[1] = l1[1][:len(l1[1])/2] + "}"
+	os.WriteFile(tr1, []byte(strings.Join(l1, "\n")+"\n"), 0o644)
+	data, _ := os.ReadFile(tr3)
+	os.WriteFile(tr3, data[:len(data)-100], 0o644)
+
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ro.Store()
+	nm, nt, _ := st.Counts()
+	if nm != 4 || nt != 12-1-1 {
+		t.Errorf("read-only: %d metrics, %d traces; want 4, 10", nm, nt)
+	}
+	issues := fmt.Sprint(st.Issues())
+	for _, want := range []string{metrics + ":3: skipped broken record", metrics + ":6: unterminated last line",
+		tr1 + ":2: skipped broken record", tr3 + ":3: unterminated last line"} {
+		if !strings.Contains(issues, want) {
+			t.Errorf("issues lack %q:\n%s", want, issues)
+		}
+	}
+	if st.Broken() != 2 {
+		t.Errorf("broken = %d, want 2", st.Broken())
+	}
+	ro.Close()
+
+	w, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := strings.Join(w.Repairs(), "\n")
+	for _, want := range []string{metrics + ":6: removed a", tr3 + ":3: removed a"} {
+		if !strings.Contains(reps, want) {
+			t.Errorf("repairs lack %q:\n%s", want, reps)
+		}
+	}
+	if nm, nt, _ := w.Store().Counts(); nm != 4 || nt != 10 {
+		t.Errorf("writer: %d metrics %d traces", nm, nt)
+	}
+	emitSteps(w, 3, 4, 1, 1) // appends to the repaired step-3 file
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{metrics, tr3} {
+		data, _ := os.ReadFile(p)
+		if len(data) == 0 || data[len(data)-1] != '\n' {
+			t.Errorf("%s does not end on a record boundary", p)
+		}
+	}
+	ro2, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro2.Close()
+	if nm, nt, _ := ro2.Store().Counts(); nm != 5 || nt != 11 {
+		t.Errorf("after repair: %d metrics %d traces", nm, nt)
+	}
+}
+
+func fileLines(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+// slowFile delays every write, like a saturated disk.
+type slowFile struct {
+	logFile
+	delay time.Duration
+}
+
+func (s *slowFile) WriteAt(p []byte, off int64) (int, error) {
+	time.Sleep(s.delay)
+	return s.logFile.WriteAt(p, off)
+}
+
+func TestEmitSlowDisk(t *testing.T) {
+	cases := []struct {
+		name       string
+		maxPending int
+		wantDrop   bool
+	}{
+		{"all kept", 0, false},
+		{"traces bounded", 5, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r := mustCreate(t, dir, Options{MaxPendingTraces: tc.maxPending,
+				wrapFile: func(f logFile) logFile { return &slowFile{f, 20 * time.Millisecond} }})
+			const steps, per = 20, 8
+			emitSteps(r, 0, steps, 2, per/2)
+			r.Emit(event.Error{Time: time.Now(), Step: steps, Err: errors.New("boom"), Fatal: true})
+			// The producer is done while the slow writer is far behind.
+			total := int64(1 + steps*(2+per) + 1)
+			if w := r.Written(); w >= total {
+				t.Fatalf("writer kept up (%d of %d written): the disk was not slow", w, total)
+			}
+			nm, nt, _ := r.Store().Counts()
+			if nm != steps {
+				t.Errorf("store has %d metrics, want %d", nm, steps)
+			}
+			if tc.wantDrop != (r.Dropped() > 0) || nt+r.Dropped() != steps*per {
+				t.Errorf("traces: %d stored + %d dropped, want %d (drop %v)", nt, r.Dropped(), steps*per, tc.wantDrop)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			nm2, nt2, _ := ro.Store().Counts()
+			if nm2 != steps || nt2 != nt {
+				t.Errorf("on disk: %d metrics %d traces, want %d %d", nm2, nt2, steps, nt)
+			}
+			evs, _ := ro.Store().EventsSince(0)
+			var fatal, dropped bool
+			for _, e := range evs {
+				fatal = fatal || (e.Kind == KindError && e.Fatal)
+				dropped = dropped || (e.Kind == KindDropped && e.Count > 0)
+			}
+			if !fatal || dropped != tc.wantDrop {
+				t.Errorf("fatal error event %v, dropped event %v", fatal, dropped)
+			}
+		})
+	}
+}
+
+// TestEmitConcurrent emits from several goroutines while a reader pulls.
+func TestEmitConcurrent(t *testing.T) {
+	r := mustCreate(t, filepath.Join(t.TempDir(), "run"), Options{})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := 0; s < 25; s++ {
+				r.Emit(fakeTrace(s, g, 0))
+			}
+		}()
+	}
+	seen := 0
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	cur := 0
+loop:
+	for {
+		select {
+		case <-r.Store().Changed():
+			var got []TraceRecord
+			got, cur = r.Store().TracesSince(cur)
+			seen += len(got)
+		case <-done:
+			break loop
+		}
+	}
+	got, _ := r.Store().TracesSince(cur)
+	if seen+len(got) != 100 {
+		t.Errorf("reader saw %d traces, want 100", seen+len(got))
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResumeSupersedes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	emitSteps(r, 0, 6, 1, 2)
+	r.Close()
+
+	w, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Resume(3); err != nil {
+		t.Fatal(err)
+	}
+	if nm, nt, _ := w.Store().Counts(); nm != 4 || nt != 8 {
+		t.Errorf("after Resume(3): %d metrics %d traces, want 4 8", nm, nt)
+	}
+	for s := 4; s < 6; s++ {
+		m := fakeMetrics(s)
+		m.Values["reward"] = 42
+		w.Emit(m)
+		w.Emit(fakeTrace(s, 0, 0))
+	}
+	w.Close()
+
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	ms, _ := ro.Store().MetricsSince(0)
+	var steps []int
+	for _, m := range ms {
+		steps = append(steps, m.Step)
+		if v, _ := m.Get("reward"); m.Step >= 4 && v != 42 {
+			t.Errorf("step %d reward %v: the superseded record survived", m.Step, v)
+		}
+	}
+	if !slices.Equal(steps, []int{0, 1, 2, 3, 4, 5}) {
+		t.Errorf("steps %v", steps)
+	}
+	ids := ro.Store().traceIDs()
+	if len(ids) != 10 || ids[len(ids)-1] != "5-0-0r1" || slices.Contains(ids, "4-0-1") {
+		t.Errorf("trace ids %v", ids)
+	}
+}
+
+func TestList(t *testing.T) {
+	root := t.TempDir()
+	// finished
+	r := mustCreate(t, filepath.Join(root, "a-finished"), Options{})
+	emitSteps(r, 0, 3, 1, 1)
+	r.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 2})
+	r.Close()
+	// stopped with a fatal error
+	r = mustCreate(t, filepath.Join(root, "b-stopped"), Options{})
+	emitSteps(r, 0, 2, 1, 1)
+	r.Emit(event.Error{Time: time.Now(), Step: 1, Err: errors.New("NaN loss"), Fatal: true})
+	r.Close()
+	// running (held by this process)
+	live := mustCreate(t, filepath.Join(root, "c-running"), Options{})
+	emitSteps(live, 0, 1, 1, 1)
+	live.Flush()
+	defer live.Close()
+	// broken: metrics but no config
+	os.MkdirAll(filepath.Join(root, "d-broken"), 0o755)
+	os.WriteFile(filepath.Join(root, "d-broken", MetricsFile), []byte(`{"step":4,"values":{"reward":0.5}}`+"\n"), 0o644)
+	// not a run
+	os.MkdirAll(filepath.Join(root, "e-other"), 0o755)
+
+	runs, err := List(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]RunSummary{}
+	for _, s := range runs {
+		got[s.Name] = s
+	}
+	cases := []struct {
+		name  string
+		state RunState
+		last  int
+		best  float64
+		note  string
+	}{
+		{"a-finished", StateFinished, 2, -0.8, ""},
+		{"b-stopped", StateStopped, 1, -0.9, "fatal: NaN loss"},
+		{"c-running", StateRunning, 0, -1, "pid"},
+		{"d-broken", StateBroken, 4, 0.5, "no readable config.toml"},
+	}
+	if len(runs) != len(cases) {
+		t.Errorf("%d runs listed: %+v", len(runs), runs)
+	}
+	for _, c := range cases {
+		s, ok := got[c.name]
+		if !ok {
+			t.Errorf("%s not listed", c.name)
+			continue
+		}
+		if s.State != c.state || s.LastStep != c.last || math.Abs(s.BestReward-c.best) > 1e-9 || !strings.Contains(s.Note, c.note) {
+			t.Errorf("%s: %+v, want state %s last %d best %v note %q", c.name, s, c.state, c.last, c.best, c.note)
+		}
+		if s.Size <= 0 {
+			t.Errorf("%s: size %d", c.name, s.Size)
+		}
+	}
+	if !got["a-finished"].Created.Before(got["b-stopped"].Created.Add(time.Second)) || got["a-finished"].Created.IsZero() {
+		t.Errorf("created times %v %v", got["a-finished"].Created, got["b-stopped"].Created)
+	}
+}
+
+func TestRecordsEncoding(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  string
+		want []float32
+		err  bool
+	}{
+		{"base64", `"AACAPwAAAMA="`, []float32{1, -2}, false},
+		{"numbers", `[1, -2, null]`, []float32{1, -2, float32(math.NaN())}, false},
+		{"bad base64", `"AAA"`, nil, true},
+		{"odd length", `"AAAA"`, nil, true},
+		{"object", `{}`, nil, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var a f32s
+			err := a.UnmarshalJSON([]byte(c.raw))
+			if (err != nil) != c.err {
+				t.Fatalf("err %v", err)
+			}
+			if err == nil && fmt.Sprint([]float32(a)) != fmt.Sprint(c.want) {
+				t.Errorf("got %v want %v", a, c.want)
+			}
+		})
+	}
+	m := MetricRecord{Step: 3, Seg: 1, Time: time.Unix(0, 0).UTC(), Names: []string{"a\"b", "nan", "x"}, Values: []float64{1.5, math.NaN(), math.Inf(-1)}}
+	raw := appendMetric(nil, &m)
+	if !bytes.Contains(raw, []byte(`"nan":"NaN"`)) {
+		t.Errorf("%s", raw)
+	}
+	back, err := decodeMetric(raw, nil)
+	if err != nil || back.Step != 3 || back.Seg != 1 || back.Values[0] != 1.5 || !math.IsNaN(back.Values[1]) || !math.IsInf(back.Values[2], -1) {
+		t.Errorf("%+v %v", back, err)
+	}
+}

@@ -1,0 +1,331 @@
+package sessions
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Issue is a problem found in a run folder: a broken record (skipped), a
+// repaired tail, a followed file that was rewritten, a write that failed.
+type Issue struct {
+	File string // path of the file concerned
+	Line int    // 1-based line, 0 if not about one line
+	Msg  string
+}
+
+func (i Issue) String() string {
+	if i.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", i.File, i.Line, i.Msg)
+	}
+	return i.File + ": " + i.Msg
+}
+
+// maxStoreIssues bounds the issues a store keeps; Broken keeps the count.
+const maxStoreIssues = 1000
+
+// Store is the in-memory view of a run that the UI reads. Writers (a Run's
+// Emit, or the followers of a read-only run) append to it; readers pull what
+// is new with the *Since methods and a cursor, and wait on Changed. Nothing
+// in it waits on disk. Records handed out share memory with the store and
+// must be treated as read-only.
+type Store struct {
+	mu           sync.RWMutex
+	metrics      []MetricRecord
+	metricKey    map[[2]int]bool // (seg, step) seen
+	lastNames    []string
+	traces       []*TraceRecord
+	byID         map[string]int // index into traces
+	events       []EventRecord
+	reviews      []ReviewRecord
+	labels       map[string]*labelFold
+	issues       []Issue
+	broken       int
+	brokenTraces int
+	changed      chan struct{}
+}
+
+type labelFold struct {
+	stack   []ReviewRecord // labels in force, oldest first
+	history int
+}
+
+func newStore() *Store {
+	return &Store{
+		metricKey: map[[2]int]bool{},
+		byID:      map[string]int{},
+		labels:    map[string]*labelFold{},
+		changed:   make(chan struct{}, 1),
+	}
+}
+
+// Changed delivers a signal (coalesced: at most one pending) whenever new
+// records, labels or issues arrive. A view selects on it, then pulls.
+func (s *Store) Changed() <-chan struct{} { return s.changed }
+
+func (s *Store) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// MetricsSince returns the metric records from index cursor on and the new
+// cursor (the number of records). A cursor beyond the end (the store was
+// reset) starts again from 0.
+func (s *Store) MetricsSince(cursor int) ([]MetricRecord, int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if cursor < 0 || cursor > len(s.metrics) {
+		cursor = 0
+	}
+	return append([]MetricRecord(nil), s.metrics[cursor:]...), len(s.metrics)
+}
+
+// TracesSince returns the traces from index cursor on and the new cursor.
+func (s *Store) TracesSince(cursor int) ([]TraceRecord, int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if cursor < 0 || cursor > len(s.traces) {
+		cursor = 0
+	}
+	out := make([]TraceRecord, 0, len(s.traces)-cursor)
+	for _, t := range s.traces[cursor:] {
+		out = append(out, *t)
+	}
+	return out, len(s.traces)
+}
+
+// EventsSince returns the events (phases, checkpoints, errors, session
+// events) from index cursor on and the new cursor.
+func (s *Store) EventsSince(cursor int) ([]EventRecord, int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if cursor < 0 || cursor > len(s.events) {
+		cursor = 0
+	}
+	return append([]EventRecord(nil), s.events[cursor:]...), len(s.events)
+}
+
+// Counts returns how many metric records, traces and events the store holds.
+func (s *Store) Counts() (metrics, traces, events int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.metrics), len(s.traces), len(s.events)
+}
+
+// Trace returns the trace with the given ID.
+func (s *Store) Trace(id string) (TraceRecord, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.byID[id]
+	if !ok {
+		return TraceRecord{}, false
+	}
+	return *s.traces[i], true
+}
+
+// Label returns the current label of a trace (LabelNone if unreviewed).
+func (s *Store) Label(id string) LabelState {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.labelLocked(id)
+}
+
+func (s *Store) labelLocked(id string) LabelState {
+	f := s.labels[id]
+	if f == nil {
+		return LabelState{}
+	}
+	st := LabelState{History: f.history}
+	if n := len(f.stack); n > 0 {
+		top := f.stack[n-1]
+		st.Label, st.Note, st.Time = top.Label, top.Note, top.Time
+	}
+	return st
+}
+
+// Labels returns the current label of every trace that has one.
+func (s *Store) Labels() map[string]LabelState {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]LabelState, len(s.labels))
+	for id := range s.labels {
+		if st := s.labelLocked(id); st.Label != LabelNone {
+			out[id] = st
+		}
+	}
+	return out
+}
+
+// Issues returns the problems found so far (broken records skipped, tails
+// repaired, files rewritten, writes that failed), the first 1000 of them.
+func (s *Store) Issues() []Issue {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Issue(nil), s.issues...)
+}
+
+// Broken is the number of records skipped because they could not be read.
+func (s *Store) Broken() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.broken
+}
+
+// ---- writers (callers hold no lock) -------------------------------------
+
+func (s *Store) addIssue(is Issue, broken bool) {
+	s.mu.Lock()
+	if broken {
+		s.broken++
+	}
+	if len(s.issues) < maxStoreIssues {
+		s.issues = append(s.issues, is)
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// addMetric appends m unless a record of the same segment and step is
+// already there (a followed file read twice). It reports whether it was kept.
+func (s *Store) addMetric(m MetricRecord) bool {
+	s.mu.Lock()
+	k := [2]int{m.Seg, m.Step}
+	if s.metricKey[k] {
+		s.mu.Unlock()
+		return false
+	}
+	s.metricKey[k] = true
+	s.metrics = append(s.metrics, m)
+	s.lastNames = m.Names
+	s.mu.Unlock()
+	s.signal()
+	return true
+}
+
+// addTrace appends t unless its ID is taken.
+func (s *Store) addTrace(t *TraceRecord) bool {
+	s.mu.Lock()
+	if _, dup := s.byID[t.ID]; dup {
+		s.mu.Unlock()
+		return false
+	}
+	s.byID[t.ID] = len(s.traces)
+	s.traces = append(s.traces, t)
+	s.mu.Unlock()
+	s.signal()
+	return true
+}
+
+func (s *Store) hasTrace(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.byID[id]
+	return ok
+}
+
+func (s *Store) addEvent(e EventRecord) {
+	s.mu.Lock()
+	s.events = append(s.events, e)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// addReview folds one review record. An undo with nothing to undo is kept
+// in the history and changes nothing.
+func (s *Store) addReview(r ReviewRecord) {
+	s.mu.Lock()
+	s.foldLocked(r)
+	s.reviews = append(s.reviews, r)
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Store) foldLocked(r ReviewRecord) {
+	f := s.labels[r.Trace]
+	if f == nil {
+		f = &labelFold{}
+		s.labels[r.Trace] = f
+	}
+	f.history++
+	if r.Label == LabelUndo {
+		if n := len(f.stack); n > 0 {
+			f.stack = f.stack[:n-1]
+		}
+		return
+	}
+	f.stack = append(f.stack, r)
+}
+
+// resetReviews forgets every review (reviews.jsonl was rewritten and is
+// read again from its start).
+func (s *Store) resetReviews() {
+	s.mu.Lock()
+	s.reviews = nil
+	s.labels = map[string]*labelFold{}
+	s.mu.Unlock()
+}
+
+// supersede drops records of segments before seg whose step is beyond
+// step: a resumed run re-does those steps.
+func (s *Store) supersede(seg, step int) (metrics, traces int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keptM := s.metrics[:0]
+	for _, m := range s.metrics {
+		if m.Seg < seg && m.Step > step {
+			delete(s.metricKey, [2]int{m.Seg, m.Step})
+			metrics++
+			continue
+		}
+		keptM = append(keptM, m)
+	}
+	clear(s.metrics[len(keptM):])
+	s.metrics = keptM
+	keptT := s.traces[:0]
+	for _, t := range s.traces {
+		if t.Seg < seg && t.Step > step {
+			delete(s.byID, t.ID)
+			traces++
+			continue
+		}
+		keptT = append(keptT, t)
+	}
+	clear(s.traces[len(keptT):])
+	s.traces = keptT
+	for i, t := range s.traces {
+		s.byID[t.ID] = i
+	}
+	return metrics, traces
+}
+
+// traceIDs returns the IDs in store order.
+func (s *Store) traceIDs() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := make([]string, len(s.traces))
+	for i, t := range s.traces {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+// NextUnreviewed returns the ID of the first trace after the trace after
+// (in store order; "" starts at the beginning) that has no label, wrapping
+// around once. ok is false when every trace is labelled.
+func (s *Store) NextUnreviewed(after string) (id string, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := len(s.traces)
+	start := 0
+	if i, found := s.byID[after]; found {
+		start = i + 1
+	}
+	for k := 0; k < n; k++ {
+		t := s.traces[(start+k)%n]
+		if s.labelLocked(t.ID).Label == LabelNone {
+			return t.ID, true
+		}
+	}
+	return "", false
+}
