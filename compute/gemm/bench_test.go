@@ -28,6 +28,22 @@ func benchGemm(b *testing.B, tB bool, m, k, n int) {
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// benchGemmSerial is benchGemm with SgemmSerial.
+func benchGemmSerial(b *testing.B, tB bool, m, k, n int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	a, bb, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+	ldb := n
+	if tB {
+		ldb = k
+	}
+	SgemmSerial(false, tB, m, n, k, 1, a, k, bb, ldb, 0, c, n)
+	b.ResetTimer()
+	for b.Loop() {
+		SgemmSerial(false, tB, m, n, k, 1, a, k, bb, ldb, 0, c, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 // BenchmarkSgemm reports GFLOP/s for the transformer shapes with 1 and 2 workers.
 func BenchmarkSgemm(b *testing.B) {
 	for _, form := range []string{"NN", "NT"} {

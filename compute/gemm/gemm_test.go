@@ -388,3 +388,33 @@ func TestKernelName(t *testing.T) {
 	}
 	t.Logf("kernel in use: %s", name)
 }
+
+// The AVX-512 transposing packer with the 6-row AVX2 kernel (a 6-lane store
+// mask) on CPUs that have both.
+func TestAVX512PackingWithAVX2Kernel(t *testing.T) {
+	if transPack16 == nil {
+		t.Skip("no SIMD packer on this CPU")
+	}
+	pack := transPack16
+	useKernel(t, "avx2")
+	transPack16 = pack
+	r := rand.New(rand.NewPCG(17, 18))
+	for d := 1; d <= 70; d += 3 {
+		for tr := 0; tr < 4; tr++ {
+			runCase(t, r, gemmCase{tA: tr&1 == 1, tB: tr&2 == 2, m: d, n: 75 - d, k: 16 + d, alpha: 0.5, beta: 1}, SgemmSerial)
+		}
+	}
+}
+
+// Empty or unused operands of a batch need no backing.
+func TestSgemmStridedDegenerate(t *testing.T) {
+	c := []float32{1, 2, 3, 4}
+	SgemmStrided(false, false, 1, 2, 0, 1, nil, 0, 5, nil, 2, 7, 2, c, 2, 2, 2)
+	for i, want := range []float32{2, 4, 6, 8} {
+		if c[i] != want {
+			t.Fatalf("k=0: c=%v", c)
+		}
+	}
+	SgemmStrided(false, false, 0, 2, 3, 1, nil, 3, 5, nil, 2, 7, 0, nil, 2, 4, 3)
+	SgemmStrided(false, false, 2, 2, 2, 1, make([]float32, 4), 2, 4, make([]float32, 4), 2, 4, 0, c, 2, 4, 0)
+}

@@ -7,20 +7,10 @@ package gemm
 //go:noescape
 func kernAVX512x14x32(k int, a, b, c *float32, ldc int, beta float32)
 
-// kernAVX512x12x32 computes a 12×32 tile; see internal/asmgen.
-//
-//go:noescape
-func kernAVX512x12x32(k int, a, b, c *float32, ldc int, beta float32)
-
 // kernAVX512x6x64 computes a 6×64 tile; see internal/asmgen.
 //
 //go:noescape
 func kernAVX512x6x64(k int, a, b, c *float32, ldc int, beta float32)
-
-// kernAVX512x8x48 computes a 8×48 tile; see internal/asmgen.
-//
-//go:noescape
-func kernAVX512x8x48(k int, a, b, c *float32, ldc int, beta float32)
 
 // kernAVX512x14x32b computes a 14×32 tile; see internal/asmgen.
 //

@@ -101,3 +101,33 @@ func packBT(dst, b []float32, ldb, pc, kb, j0, w, nr int) {
 		}
 	}
 }
+
+// packBNStrips packs strips [s0,s1) of the kb×nb block of a row-major B (not
+// transposed) at row pc, column jc: strip s holds columns jc+s*nr… as kb rows
+// of nr values at bp[s*kb*nr:], zero beyond column jc+nb. It walks B row by
+// row, so the reads are sequential.
+func packBNStrips(bp, b []float32, ldb, pc, kb, jc, nb, s0, s1, nr int) {
+	full := s1 // strips [s0,full) are nr wide
+	if (s1)*nr > nb {
+		full = s1 - 1
+	}
+	for p := 0; p < kb; p++ {
+		row := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nb]
+		s := s0
+		switch nr {
+		case 32:
+			for ; s < full; s++ {
+				*(*[32]float32)(bp[(s*kb+p)*32:]) = *(*[32]float32)(row[s*32:])
+			}
+		case 16:
+			for ; s < full; s++ {
+				*(*[16]float32)(bp[(s*kb+p)*16:]) = *(*[16]float32)(row[s*16:])
+			}
+		}
+		for ; s < s1; s++ {
+			d := bp[(s*kb+p)*nr : (s*kb+p)*nr+nr]
+			n := copy(d, row[s*nr:])
+			clear(d[n:])
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // countJob records how often each index was visited and the pieces it saw.
@@ -233,3 +234,6 @@ func BenchmarkForSum(b *testing.B) {
 		})
 	}
 }
+
+// spinSleep waits long enough for idle workers to park.
+func spinSleep() { time.Sleep(2 * time.Millisecond) }

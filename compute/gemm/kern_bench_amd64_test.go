@@ -29,7 +29,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 // (a tuning aid: go test -bench Tune).
 func BenchmarkTune(b *testing.B) {
 	for vi, kv := range kernelVariants {
-		for _, kc := range []int{128, 256} {
+		for _, kc := range []int{128, 256, 320} {
 			for _, mcPanels := range []int{12, 24} {
 				for _, s := range benchShapes[:1] {
 					for _, tB := range []bool{false, true} {
@@ -42,7 +42,7 @@ func BenchmarkTune(b *testing.B) {
 							old := active
 							active = &k
 							defer func() { active = old }()
-							benchGemm(b, tB, s.m, s.k, s.n)
+							benchGemmSerial(b, tB, s.m, s.k, s.n)
 						})
 					}
 				}
