@@ -2,12 +2,16 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -106,5 +110,42 @@ func TestConfigErrors(t *testing.T) {
 	c.GRPO.Samples = 1
 	if err := c.Validate(); err == nil {
 		t.Error("one sample per question accepted")
+	}
+}
+
+func TestWriteCheckpoint(t *testing.T) {
+	dir := tinyModels(t)
+	c := smallConfig(dir)
+	c.EvalEvery = 0
+	e, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Trainer.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	extra, err := e.WriteCheckpoint(out, func(path string, ts []hf.NamedTensor, meta map[string]string) error {
+		return hf.WriteSafetensors(path, ts, hf.F32, meta)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st TrainerState
+	if err := json.Unmarshal(extra, &st); err != nil || st.Step != 1 || st.AdamSteps != 1 {
+		t.Fatalf("state %s: %v", extra, err)
+	}
+	for _, who := range []string{"teacher", "reference"} {
+		if _, err := model.Load(compute.NewCPU(), filepath.Join(out, who)); err != nil {
+			t.Errorf("%s: %v", who, err)
+		}
+	}
+	f, err := hf.Open(filepath.Join(out, "optimizer.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, want := len(f.Tensors()), 2*len(e.Trainer.Teacher.Params()); got != want {
+		t.Errorf("optimizer.safetensors holds %d tensors, want %d", got, want)
 	}
 }
