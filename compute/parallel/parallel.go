@@ -25,6 +25,8 @@
 package parallel
 
 import (
+	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -82,7 +84,8 @@ type worker struct {
 	hi    int
 	gen   uint32 // the For call the piece belongs to
 	timer *time.Timer
-	_     [64]byte // keep workers on separate cache lines
+	seen  atomic.Uint64 // the last seq the worker took (for stall reports)
+	_     [64]byte      // keep workers on separate cache lines
 }
 
 type pool struct {
@@ -209,7 +212,10 @@ func (p *pool) waitPending() {
 	}
 	running, parked := uint64(p.gen)<<1, uint64(p.gen)<<1|1
 	p.callerState.Store(parked)
-	for {
+	for waits := 0; ; waits++ {
+		if waits == stallReport {
+			p.reportStall()
+		}
 		if p.pending.Load() == 0 {
 			if p.callerState.CompareAndSwap(parked, running) {
 				return
@@ -224,6 +230,21 @@ func (p *pool) waitPending() {
 			lostWakeups.Add(1) // done, yet nobody woke us: see LostWakeups
 			return
 		}
+	}
+}
+
+// stallReport is how many parkTimeouts a wait lasts before the pool's
+// state is written to stderr: a piece of work taking seconds is possible,
+// but if the state shows nothing in flight, it is the hang to diagnose.
+const stallReport = 5000
+
+// reportStall writes the pool's handshake state to stderr.
+func (p *pool) reportStall() {
+	fmt.Fprintf(os.Stderr, "parallel: caller waiting 5s: gen %d pending %d callerState %#x busy %d\n",
+		p.gen, p.pending.Load(), p.callerState.Load(), p.busy.Load())
+	for i, wk := range p.workers {
+		fmt.Fprintf(os.Stderr, "parallel: worker %d: seq %d seen %d state %d gen %d lo %d hi %d job %T\n",
+			i, wk.seq.Load(), wk.seen.Load(), wk.state.Load(), wk.gen, wk.lo, wk.hi, wk.job)
 	}
 }
 
@@ -290,6 +311,7 @@ func (wk *worker) loop(p *pool) {
 			wk.park(p, seen)
 		}
 		seen = wk.seq.Load()
+		wk.seen.Store(seen)
 		wk.runPiece(p)
 	}
 }
