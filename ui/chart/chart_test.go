@@ -1,0 +1,437 @@
+package chart
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/ui/internal/golden"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// lcg is a tiny deterministic generator for test data.
+type lcg uint64
+
+func (l *lcg) next() float64 {
+	*l = *l*6364136223846793005 + 1442695040888963407
+	return float64(uint64(*l)>>11) / float64(1<<53)
+}
+
+// demo fills a chart with three series the way a run would: reward
+// rising, kl decaying, loss noisy with one spike and a NaN.
+func demo(c *Chart, n int) {
+	r := lcg(1)
+	for i := 0; i < n; i++ {
+		s := int64(i)
+		x := float64(i) / float64(n)
+		c.Append("reward", s, -1+1.5*x+0.3*(r.next()-0.5))
+		c.Append("kl", s, 0.05+0.2*math.Exp(-4*x)+0.02*r.next())
+		loss := 0.8*(1-x) + 0.2*r.next()
+		if i == n*2/3 {
+			loss = 4
+		}
+		if i == n/2 {
+			loss = math.NaN()
+		}
+		c.Append("loss", s, loss)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	scenarios := []struct {
+		name string
+		set  func(c *Chart)
+	}{
+		{"basic", func(c *Chart) { demo(c, 2000) }},
+		{"smooth_log", func(c *Chart) {
+			demo(c, 2000)
+			c.SetSmoothing(0.9)
+			c.SetLogScale(true)
+			c.Select("loss")
+		}},
+		{"log_positive", func(c *Chart) {
+			for i := 1; i <= 500; i++ {
+				c.Append("grad_norm", int64(i), 1000/float64(i))
+			}
+			c.SetLogScale(true)
+		}},
+		{"zoom_pan", func(c *Chart) {
+			demo(c, 2000)
+			c.ZoomIn()
+			c.ZoomIn()
+			c.PanLeft()
+			c.SetHidden("kl", true)
+		}},
+		{"empty", func(c *Chart) {}},
+	}
+	for _, sc := range scenarios {
+		for _, sz := range golden.Sizes {
+			name := fmt.Sprintf("%s_%dx%d", sc.name, sz.W, sz.H)
+			t.Run(name, func(t *testing.T) {
+				c := New(style.PlainTheme())
+				c.SetTitle("train")
+				sc.set(c)
+				c.SetSize(sz.W, sz.H)
+				got := c.View()
+				golden.NoEscapes(t, got)
+				golden.Fits(t, got, sz.W, sz.H)
+				golden.Assert(t, name, got)
+			})
+		}
+	}
+}
+
+// Every size from tiny to large keeps inside its box, in colour too.
+func TestFitsEverySize(t *testing.T) {
+	for _, p := range []style.Profile{style.Plain, style.TrueColor} {
+		c := New(style.NewTheme(p))
+		c.SetTitle("a long title that will need to be cut somewhere")
+		demo(c, 3000)
+		for i := 0; i < 12; i++ {
+			c.Append(fmt.Sprintf("series-%02d", i), 5, float64(i))
+		}
+		c.Select("loss")
+		c.SetSmoothing(0.5)
+		for w := 0; w <= 130; w += 3 {
+			for h := 0; h <= 45; h += 2 {
+				c.SetSize(w, h)
+				golden.Fits(t, c.View(), w, h)
+			}
+		}
+	}
+}
+
+func TestDownsampleSpikeSurvives(t *testing.T) {
+	const n = 10000
+	cases := []struct {
+		name  string
+		at    int
+		spike float64
+		cols  int
+	}{
+		{"middle up 80 cells", 7777, 100, 160},
+		{"middle down 80 cells", 4321, -100, 160},
+		{"first point", 0, 100, 160},
+		{"last point", n - 1, 100, 160},
+		{"one column", 5000, 100, 1},
+		{"odd columns", 9998, -7, 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			steps := make([]int64, n)
+			vals := make([]float64, n)
+			for i := range steps {
+				steps[i] = int64(i)
+			}
+			vals[tc.at] = tc.spike
+			cols := Downsample(steps, vals, 0, n-1, tc.cols, nil)
+			total := 0
+			found := -1
+			for i, c := range cols {
+				total += c.N
+				if c.Max == tc.spike || c.Min == tc.spike {
+					if found >= 0 {
+						t.Fatalf("spike in columns %d and %d", found, i)
+					}
+					found = i
+				}
+			}
+			if total != n {
+				t.Fatalf("columns cover %d points, want %d", total, n)
+			}
+			want := int(float64(tc.at)*float64(tc.cols-1)/float64(n-1) + 0.5)
+			if found != want {
+				t.Fatalf("spike in column %d, want %d", found, want)
+			}
+		})
+	}
+}
+
+// A single spike among 10k points shows in the rendered chart at 80
+// columns: the top plot row holds a dot, and only near the spike.
+func TestRenderedSpikeSurvives(t *testing.T) {
+	c := New(nil)
+	for i := 0; i < 10000; i++ {
+		v := 0.0
+		if i == 6001 {
+			v = 1
+		}
+		c.Append("x", int64(i), v)
+	}
+	c.SetSize(80, 24)
+	lines := strings.Split(c.View(), "\n")
+	top := lines[1] // under the header
+	idx := strings.IndexFunc(top, func(r rune) bool { return r > 0x2800 && r <= 0x28ff })
+	if idx < 0 {
+		t.Fatalf("spike lost: top row %q", top)
+	}
+	// Its cell column sits at 60% of the plot.
+	cells := []rune(top)
+	var col int
+	for i, r := range cells {
+		if r > 0x2800 && r <= 0x28ff {
+			col = i
+			break
+		}
+	}
+	gutter := strings.IndexRune(top, '┤')
+	gutterCells := len([]rune(top[:gutter])) + 1
+	plotW := 80 - gutterCells
+	frac := float64(col-gutterCells) / float64(plotW)
+	if math.Abs(frac-0.6) > 0.02 {
+		t.Fatalf("spike drawn at %.3f of the plot, want 0.6", frac)
+	}
+}
+
+func TestEMA(t *testing.T) {
+	vals := []float64{1, 2, 3, math.NaN(), 10, -4}
+	w := 0.6
+	got := EMA(vals, w)
+	// By hand: debiased EMA, NaN repeats the previous output.
+	biased, pow := 0.0, 1.0
+	prev := 0.0
+	for i, v := range vals {
+		if math.IsNaN(v) {
+			if got[i] != prev {
+				t.Fatalf("EMA[%d] = %v, want %v (held)", i, got[i], prev)
+			}
+			continue
+		}
+		biased = w*biased + (1-w)*v
+		pow *= w
+		prev = biased / (1 - pow)
+		if math.Abs(got[i]-prev) > 1e-12 {
+			t.Fatalf("EMA[%d] = %v, want %v", i, got[i], prev)
+		}
+	}
+	if e := EMA([]float64{5, 7}, 0); e[0] != 5 || e[1] != 7 {
+		t.Fatalf("EMA with weight 0 = %v, want the values", e)
+	}
+	// The first output of a debiased EMA is the first value.
+	if e := EMA([]float64{3}, 0.99); math.Abs(e[0]-3) > 1e-12 {
+		t.Fatalf("debiased first = %v", e[0])
+	}
+}
+
+// Smoothed values kept incrementally equal a full recompute, also after an
+// out-of-order point and a weight change.
+func TestIncrementalSmoothing(t *testing.T) {
+	c := New(nil)
+	c.SetSmoothing(0.7)
+	r := lcg(7)
+	var vals []float64
+	for i := 0; i < 300; i++ {
+		v := r.next()
+		vals = append(vals, v)
+		c.Append("s", int64(i*2), v)
+		if i%50 == 0 {
+			c.SetSize(40, 10)
+			_ = c.View()
+		}
+	}
+	s := c.series[0]
+	check := func(want []float64) {
+		t.Helper()
+		got := s.smoothed(c.smoothing)
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-12 {
+				t.Fatalf("smoothed[%d] = %v, want %v", i, got[i], want[i])
+			}
+		}
+	}
+	check(EMA(vals, 0.7))
+	c.Append("s", 3, 0.5) // between steps 2 and 4
+	vals = append(vals[:2], append([]float64{0.5}, vals[2:]...)...)
+	check(EMA(vals, 0.7))
+	c.SetSmoothing(0.2)
+	check(EMA(vals, 0.2))
+	if s.steps[2] != 3 {
+		t.Fatalf("out-of-order point not in place: %v", s.steps[:4])
+	}
+}
+
+func TestAppendManyMatchesAppend(t *testing.T) {
+	a, b := New(nil), New(nil)
+	steps := []int64{1, 2, 3, 4, 5, 6}
+	vals := []float64{1, math.Inf(1), 3, math.NaN(), 5, 6}
+	for i := range steps {
+		a.Append("x", steps[i], vals[i])
+	}
+	b.AppendMany("x", steps[:3], vals[:3])
+	b.AppendMany("x", steps[3:], vals[3:])
+	a.SetSize(50, 12)
+	b.SetSize(50, 12)
+	if a.View() != b.View() {
+		t.Fatal("AppendMany and Append differ")
+	}
+	if a.Skipped() != 2 || b.Skipped() != 2 || a.Len("x") != 4 {
+		t.Fatalf("skipped %d/%d, len %d; want 2/2, 4", a.Skipped(), b.Skipped(), a.Len("x"))
+	}
+	if !strings.Contains(a.View(), "2 NaN/Inf skipped") {
+		t.Fatalf("skipped count not shown:\n%s", a.View())
+	}
+}
+
+func TestCache(t *testing.T) {
+	c := New(nil)
+	demo(c, 100)
+	c.SetSize(60, 15)
+	v1 := c.View()
+	_ = c.View()
+	c.SetSize(60, 15)
+	if c.Renders() != 1 {
+		t.Fatalf("renders = %d after unchanged views, want 1", c.Renders())
+	}
+	c.Append("reward", 100, 0.5)
+	v2 := c.View()
+	if c.Renders() != 2 || v1 == v2 {
+		t.Fatalf("append did not re-render (renders %d)", c.Renders())
+	}
+	for _, change := range []func(){c.ZoomIn, c.ToggleLogScale, c.ToggleSmoothing, c.SelectNext, func() { c.SetSize(61, 15) }} {
+		n := c.Renders()
+		change()
+		_ = c.View()
+		if c.Renders() != n+1 {
+			t.Fatal("view change did not re-render")
+		}
+	}
+}
+
+func TestLogScale(t *testing.T) {
+	c := New(nil)
+	for i := 1; i <= 100; i++ {
+		c.Append("p", int64(i), float64(i*i))
+	}
+	c.SetLogScale(true)
+	c.SetSize(60, 15)
+	v := c.View()
+	if !strings.Contains(v, " · log") || strings.Contains(v, "log n/a") {
+		t.Fatalf("log header wrong:\n%s", v)
+	}
+	for _, lab := range []string{"1┤", "100┤", "1e4┤"} {
+		if !strings.Contains(v, lab) {
+			t.Errorf("log axis lacks %q:\n%s", lab, v)
+		}
+	}
+	c.Append("p", 101, 0)
+	v = c.View()
+	if !strings.Contains(v, "log n/a: values ≤ 0") {
+		t.Fatalf("no note for values ≤ 0:\n%s", v)
+	}
+}
+
+func TestViewRange(t *testing.T) {
+	c := New(nil)
+	for i := 0; i <= 1000; i++ {
+		c.Append("x", int64(i), float64(i))
+	}
+	if lo, hi := c.XRange(); lo != 0 || hi != 1000 {
+		t.Fatalf("all: %d–%d", lo, hi)
+	}
+	c.ZoomIn()
+	if lo, hi := c.XRange(); lo != 500 || hi != 1000 || !c.Following() {
+		t.Fatalf("zoom in while following: %d–%d follow=%v", lo, hi, c.Following())
+	}
+	c.Append("x", 1001, 1)
+	if lo, hi := c.XRange(); lo != 501 || hi != 1001 {
+		t.Fatalf("follow after append: %d–%d", lo, hi)
+	}
+	c.PanLeft()
+	lo, hi := c.XRange()
+	if c.Following() || hi != 876 || hi-lo != 500 {
+		t.Fatalf("pan left: %d–%d follow=%v", lo, hi, c.Following())
+	}
+	c.Append("x", 1002, 1)
+	if lo2, hi2 := c.XRange(); lo2 != lo || hi2 != hi {
+		t.Fatalf("paused view moved on append: %d–%d", lo2, hi2)
+	}
+	for i := 0; i < 10; i++ {
+		c.PanLeft()
+	}
+	if lo, _ := c.XRange(); lo != 0 {
+		t.Fatalf("pan past the start: lo %d", lo)
+	}
+	for i := 0; i < 10; i++ {
+		c.PanRight()
+	}
+	if !c.Following() {
+		t.Fatal("panning to the newest step did not resume following")
+	}
+	c.ZoomOut()
+	c.ZoomOut()
+	if c.Window() != 0 {
+		t.Fatalf("zoom out to all: window %d", c.Window())
+	}
+	for i := 0; i < 20; i++ {
+		c.ZoomIn()
+	}
+	if lo, hi := c.XRange(); hi-lo != minWindow {
+		t.Fatalf("deepest zoom spans %d steps", hi-lo)
+	}
+}
+
+func TestStableColors(t *testing.T) {
+	// The hash must not change between versions: a series keeps its colour.
+	want := map[string]int{}
+	for _, n := range []string{"reward", "kl", "loss", "grad_norm", "r_SS", "r_KL"} {
+		want[n] = style.SeriesIndex(n)
+	}
+	for i := 0; i < 3; i++ {
+		for n, w := range want {
+			if style.SeriesIndex(n) != w {
+				t.Fatalf("colour of %q changed", n)
+			}
+		}
+	}
+	if got := style.SeriesIndex("reward"); got != 2 {
+		t.Fatalf("SeriesIndex(reward) = %d; the hash changed, which recolours every chart", got)
+	}
+}
+
+func TestNiceTicks(t *testing.T) {
+	cases := []struct {
+		lo, hi         float64
+		n              int
+		step, nlo, nhi float64
+	}{
+		{0, 1, 5, 0.2, 0, 1},
+		{-1.1, 3, 7, 1, -2, 3},
+		{0.0123, 0.0456, 4, 0.02, 0, 0.06},
+		{5, 5, 3, 0.5, 4.5, 5.5},
+		{0, 9999, 12, 1000, 0, 10000},
+	}
+	for _, tc := range cases {
+		s, a, b := NiceTicks(tc.lo, tc.hi, tc.n)
+		if math.Abs(s-tc.step) > 1e-12 || math.Abs(a-tc.nlo) > 1e-12 || math.Abs(b-tc.nhi) > 1e-12 {
+			t.Errorf("NiceTicks(%v,%v,%d) = %v %v %v, want %v %v %v", tc.lo, tc.hi, tc.n, s, a, b, tc.step, tc.nlo, tc.nhi)
+		}
+	}
+	for _, tc := range []struct {
+		v, step float64
+		want    string
+	}{{0.25, 0.05, "0.25"}, {1500, 500, "1500"}, {15000, 5000, "15k"}, {2.5e6, 5e5, "2.5M"}, {-1e-9, 1, "0"}, {1e-5, 1e-5, "1e-05"}} {
+		if got := FormatTick(tc.v, tc.step); got != tc.want {
+			t.Errorf("FormatTick(%v, %v) = %q, want %q", tc.v, tc.step, got, tc.want)
+		}
+	}
+}
+
+// Colour output carries each series' colour and bold for the smoothed line.
+func TestColourOutput(t *testing.T) {
+	c := New(style.NewTheme(style.TrueColor))
+	for i := 0; i < 100; i++ {
+		c.Append("reward", int64(i), float64(i))
+	}
+	c.SetSmoothing(0.5)
+	c.SetSize(40, 10)
+	v := c.View()
+	col := style.SeriesColor("reward")
+	fg := fmt.Sprintf("38;2;%d;%d;%d", col.R, col.G, col.B)
+	if !strings.Contains(v, "\x1b[1;"+fg+"m") {
+		t.Errorf("no bold smoothed line in %q", v)
+	}
+	if !strings.Contains(v, "\x1b[2;"+fg+"m") {
+		t.Errorf("no faint raw line in %q", v)
+	}
+}

@@ -1,0 +1,604 @@
+package chart
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// Column is what one dot column of a chart covers: the extremes and the
+// first and last values (in step order) of its N points.
+type Column struct {
+	Min, Max, First, Last float64
+	N                     int
+}
+
+// Downsample spreads the points with steps in [lo, hi] over cols columns
+// (step lo at column 0, hi at column cols−1) and returns each column's
+// min, max, first and last value, reusing dst. steps must be sorted.
+// Every point lands in exactly one column, so no extreme is lost.
+func Downsample(steps []int64, vals []float64, lo, hi int64, cols int, dst []Column) []Column {
+	if cap(dst) < cols {
+		dst = make([]Column, cols)
+	}
+	dst = dst[:cols]
+	clear(dst)
+	if cols <= 0 || len(steps) == 0 {
+		return dst
+	}
+	if hi <= lo {
+		hi = lo + 1
+	}
+	i := sort.Search(len(steps), func(i int) bool { return steps[i] >= lo })
+	j := sort.Search(len(steps), func(i int) bool { return steps[i] > hi })
+	if cols == 1 {
+		if i < j {
+			mn, mx := vals[i], vals[i]
+			for _, v := range vals[i:j] {
+				mn, mx = min(mn, v), max(mx, v)
+			}
+			dst[0] = Column{Min: mn, Max: mx, First: vals[i], Last: vals[j-1], N: j - i}
+		}
+		return dst
+	}
+	scale := float64(cols-1) / float64(hi-lo)
+	colOf := func(s int64) int { return int(float64(s-lo)*scale + 0.5) }
+	for k := i; k < j; {
+		col := colOf(steps[k])
+		// bound is the first step past this column (found from an
+		// estimate, then made exact with colOf itself).
+		bound := lo + int64(math.Ceil((float64(col)+0.5)/scale))
+		for bound > steps[k]+1 && colOf(bound-1) > col {
+			bound--
+		}
+		for colOf(bound) <= col {
+			bound++
+		}
+		e := k + 1
+		for e < j && steps[e] < bound {
+			e++
+		}
+		mn, mx := vals[k], vals[k]
+		for _, v := range vals[k+1 : e] {
+			mn = min(mn, v)
+			mx = max(mx, v)
+		}
+		dst[col] = Column{Min: mn, Max: mx, First: vals[k], Last: vals[e-1], N: e - k}
+		k = e
+	}
+	return dst
+}
+
+// braille dot bits: dotBit[dy][dx] for the 2×4 cell (U+2800 + bits).
+var dotBit = [4][2]uint8{{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}}
+
+// canvas is a braille dot grid with one owning layer per cell.
+type canvas struct {
+	w, h  int // cells
+	bits  []uint8
+	owner []uint16 // layer+1 of the last layer that set a dot here
+}
+
+func (cv *canvas) set(x, y int, layer uint16) {
+	if x < 0 || y < 0 || x >= cv.w*2 || y >= cv.h*4 {
+		return
+	}
+	i := (y>>2)*cv.w + x>>1
+	cv.bits[i] |= dotBit[y&3][x&1]
+	cv.owner[i] = layer
+}
+
+func (cv *canvas) vrun(x, y0, y1 int, layer uint16) {
+	if y0 > y1 {
+		y0, y1 = y1, y0
+	}
+	for y := y0; y <= y1; y++ {
+		cv.set(x, y, layer)
+	}
+}
+
+// line draws from (x0,y0) to (x1,y1) (Bresenham).
+func (cv *canvas) line(x0, y0, x1, y1 int, layer uint16) {
+	dx, dy := abs(x1-x0), -abs(y1-y0)
+	sx, sy := 1, 1
+	if x0 > x1 {
+		sx = -1
+	}
+	if y0 > y1 {
+		sy = -1
+	}
+	e := dx + dy
+	for {
+		cv.set(x0, y0, layer)
+		if x0 == x1 && y0 == y1 {
+			return
+		}
+		e2 := 2 * e
+		if e2 >= dy {
+			e += dy
+			x0 += sx
+		}
+		if e2 <= dx {
+			e += dx
+			y0 += sy
+		}
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+type layer struct {
+	s      *series
+	vals   []float64
+	spec   style.Spec
+	smooth bool
+}
+
+// yScale maps values to dot rows.
+type yScale struct {
+	log      bool
+	lo, hi   float64 // in transformed space
+	rowScale float64
+	rows     int
+}
+
+func (y *yScale) tf(v float64) float64 {
+	if y.log {
+		return math.Log10(v)
+	}
+	return v
+}
+
+func (y *yScale) row(v float64) int {
+	r := int((y.hi-y.tf(v))*y.rowScale + 0.5)
+	return min(max(r, 0), y.rows-1)
+}
+
+func (c *Chart) render() string {
+	W, H := c.width, c.height
+	if W <= 0 || H <= 0 {
+		return ""
+	}
+	th := c.theme
+
+	// Layout.
+	header := 0
+	if H >= 5 {
+		header = 1
+	}
+	xaxis := 0
+	if H >= 3 {
+		xaxis = 1
+	}
+	maxLegend := 0
+	switch {
+	case H >= 12:
+		maxLegend = 2
+	case H >= 4:
+		maxLegend = 1
+	}
+	legend := c.legendLines(W, maxLegend)
+	plotH := H - header - xaxis - len(legend)
+	if plotH < 1 {
+		legend, plotH = nil, H-header-xaxis
+	}
+
+	lo, hi := c.XRange()
+	layers := c.layers()
+	note := ""
+
+	// Y range over what is visible.
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	nonPos := 0
+	for _, l := range layers {
+		i := sort.Search(len(l.s.steps), func(i int) bool { return l.s.steps[i] >= lo })
+		j := sort.Search(len(l.s.steps), func(i int) bool { return l.s.steps[i] > hi })
+		for _, v := range l.vals[i:j] {
+			if v < ymin {
+				ymin = v
+			}
+			if v > ymax {
+				ymax = v
+			}
+			if v <= 0 {
+				nonPos++
+			}
+		}
+	}
+	ys := yScale{log: c.logY}
+	if c.logY && nonPos > 0 {
+		ys.log = false
+		note = "log n/a: values ≤ 0"
+	}
+	hasData := ymin <= ymax
+	// The axis spans the data (plus a sliver), with nice ticks inside it.
+	var tickStep, tlo, thi float64
+	if hasData {
+		tlo, thi = ys.tf(ymin), ys.tf(ymax)
+		if thi-tlo <= 1e-9*math.Max(math.Abs(tlo), math.Abs(thi)) {
+			d := math.Abs(tlo) * 0.1
+			if d == 0 {
+				d = 1
+			}
+			tlo, thi = tlo-d, thi+d
+		}
+		pad := (thi - tlo) * 0.02
+		tlo, thi = tlo-pad, thi+pad
+		nt := max(2, plotH/3+1)
+		if ys.log && thi-tlo >= 2 {
+			tickStep = math.Max(1, math.Ceil((thi-tlo)/float64(nt-1)))
+		} else {
+			tickStep, _, _ = NiceTicks(tlo, thi, nt)
+		}
+	}
+	ys.lo, ys.hi, ys.rows = tlo, thi, plotH*4
+	if thi > tlo {
+		ys.rowScale = float64(ys.rows-1) / (thi - tlo)
+	}
+
+	// Y labels per row.
+	labels := make([]string, plotH)
+	gutter := 0
+	if hasData && W >= 12 {
+		k0 := math.Ceil(tlo / tickStep)
+		for k := k0; k*tickStep <= thi && k-k0 < 1000; k++ {
+			t := k * tickStep
+			r := int((thi-t)*ys.rowScale+0.5) / 4
+			if r < 0 || r >= plotH || labels[r] != "" {
+				continue
+			}
+			var s string
+			if ys.log {
+				s = formatLog(t, tickStep)
+			} else {
+				s = FormatTick(t, tickStep)
+			}
+			labels[r] = s
+			gutter = max(gutter, len(s))
+		}
+		gutter++ // the axis
+		if gutter > W/3 {
+			gutter = 0
+		}
+	}
+	plotW := W - gutter
+
+	var b strings.Builder
+	b.Grow((W + 16) * H * 3)
+	lines := 0
+	nl := func() {
+		if lines > 0 {
+			b.WriteByte('\n')
+		}
+		lines++
+	}
+
+	if header > 0 {
+		nl()
+		b.WriteString(truncate(c.headerText(lo, hi, note), W))
+	}
+
+	// Plot.
+	cv := c.canvas(plotW, plotH)
+	if hasData && plotW > 0 {
+		dc := plotW * 2
+		for li, l := range layers {
+			c.cols = Downsample(l.s.steps, l.vals, lo, hi, dc, c.cols)
+			id := uint16(li + 1)
+			prevX, prevY := -1, 0
+			for x := range c.cols {
+				col := &c.cols[x]
+				if col.N == 0 {
+					continue
+				}
+				yTop, yBot := ys.row(col.Max), ys.row(col.Min)
+				if prevX >= 0 {
+					cv.line(prevX, prevY, x, ys.row(col.First), id)
+				}
+				cv.vrun(x, yTop, yBot, id)
+				prevX, prevY = x, ys.row(col.Last)
+			}
+		}
+	}
+	muted := th.Open(style.Spec{Attr: style.Faint})
+	closeSeq := th.Close()
+	opens := make([]string, len(layers)+1)
+	for i, l := range layers {
+		opens[i+1] = th.Open(l.spec)
+	}
+	for r := 0; r < plotH; r++ {
+		nl()
+		if gutter > 0 {
+			lab := labels[r]
+			axis := "│"
+			if lab != "" {
+				axis = "┤"
+			}
+			b.WriteString(muted)
+			b.WriteString(strings.Repeat(" ", gutter-1-len(lab)))
+			b.WriteString(lab)
+			b.WriteString(axis)
+			if muted != "" {
+				b.WriteString(closeSeq)
+			}
+		}
+		cur := uint16(0)
+		row := cv.bits[r*plotW : (r+1)*plotW]
+		own := cv.owner[r*plotW : (r+1)*plotW]
+		for x, bits := range row {
+			if bits == 0 {
+				b.WriteByte(' ')
+				continue
+			}
+			if o := own[x]; o != cur {
+				if cur != 0 && opens[cur] != "" {
+					b.WriteString(closeSeq)
+				}
+				b.WriteString(opens[o])
+				cur = o
+			}
+			b.WriteRune(rune(0x2800) + rune(bits))
+		}
+		if cur != 0 && opens[cur] != "" {
+			b.WriteString(closeSeq)
+		}
+	}
+	if !hasData && plotH > 0 {
+		// Put a message in the middle row of the (empty) plot.
+		msg := "no data"
+		if len(c.series) > 0 {
+			msg = "no finite points in view"
+		}
+		out := strings.Split(b.String(), "\n")
+		mid := header + plotH/2
+		if mid < len(out) {
+			pad := max(0, (W-len(msg))/2)
+			out[mid] = truncate(strings.Repeat(" ", pad)+msg, W)
+		}
+		b.Reset()
+		b.WriteString(strings.Join(out, "\n"))
+	}
+
+	if xaxis > 0 {
+		nl()
+		b.WriteString(muted)
+		b.WriteString(xAxis(lo, hi, gutter, plotW, hasData))
+		if muted != "" {
+			b.WriteString(closeSeq)
+		}
+	}
+	for _, l := range legend {
+		nl()
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+func formatLog(t, step float64) string {
+	v := math.Pow(10, t)
+	if step >= 1 && t == math.Trunc(t) {
+		switch {
+		case t == 0:
+			return "1"
+		case t > 0 && t < 4:
+			return strconv.FormatFloat(v, 'f', 0, 64)
+		default:
+			return "1e" + strconv.Itoa(int(t))
+		}
+	}
+	return FormatValue(v)
+}
+
+func (c *Chart) canvas(w, h int) *canvas {
+	n := max(w, 0) * h
+	if cap(c.bits) < n {
+		c.bits = make([]uint8, n)
+		c.owner = make([]uint16, n)
+	}
+	c.bits, c.owner = c.bits[:n], c.owner[:n]
+	clear(c.bits)
+	clear(c.owner)
+	return &canvas{w: max(w, 0), h: h, bits: c.bits, owner: c.owner}
+}
+
+// layers lists what to draw, lowest first: raw lines, then smoothed ones;
+// within each, the selected series last so it lies on top.
+func (c *Chart) layers() []layer {
+	var raw, sm []layer
+	var selRaw, selSm []layer
+	for i, s := range c.series {
+		if s.hidden || len(s.steps) == 0 {
+			continue
+		}
+		sel := i == c.selected
+		base := style.FG(s.color)
+		if c.smoothing > 0 {
+			l := layer{s: s, vals: s.smoothed(c.smoothing), spec: base.With(style.Bold), smooth: true}
+			if sel {
+				selSm = append(selSm, l)
+			} else {
+				sm = append(sm, l)
+			}
+			if !c.showRaw {
+				continue
+			}
+			base = base.With(style.Faint)
+		} else if sel {
+			base = base.With(style.Bold)
+		}
+		l := layer{s: s, vals: s.vals, spec: base}
+		if sel {
+			selRaw = append(selRaw, l)
+		} else {
+			raw = append(raw, l)
+		}
+	}
+	out := append(raw, selRaw...)
+	out = append(out, sm...)
+	return append(out, selSm...)
+}
+
+func (c *Chart) headerText(lo, hi int64, note string) string {
+	th := c.theme
+	parts := []string{}
+	if c.title != "" {
+		parts = append(parts, th.Paint(style.Spec{Attr: style.Bold}, c.title))
+	}
+	if note != "" {
+		parts = append(parts, th.Paint(style.FG(style.Orange).With(style.Bold), note))
+	}
+	if _, _, ok := c.dataRange(); ok {
+		parts = append(parts, "steps "+FormatValueInt(lo)+"–"+FormatValueInt(hi))
+	}
+	if c.follow {
+		parts = append(parts, "follow")
+	} else {
+		parts = append(parts, "paused")
+	}
+	if c.smoothing > 0 {
+		parts = append(parts, "EMA "+strconv.FormatFloat(c.smoothing, 'f', 2, 64))
+	}
+	if c.logY && note == "" {
+		parts = append(parts, "log")
+	}
+	if c.skipped > 0 {
+		parts = append(parts, strconv.Itoa(c.skipped)+" NaN/Inf skipped")
+	}
+	return joinNonEmpty(parts, " · ")
+}
+
+// FormatValueInt formats a step compactly: 950, 12k, 1.5M.
+func FormatValueInt(v int64) string {
+	av := v
+	if av < 0 {
+		av = -av
+	}
+	if av < 10000 {
+		return strconv.FormatInt(v, 10)
+	}
+	return FormatValue(float64(v))
+}
+
+// xAxis lays step labels under the plot.
+func xAxis(lo, hi int64, gutter, plotW int, hasData bool) string {
+	buf := []byte(strings.Repeat(" ", gutter+max(plotW, 0)))
+	if !hasData || plotW < 4 {
+		return strings.TrimRight(string(buf), " ")
+	}
+	span := hi - lo
+	if span <= 0 {
+		span = 1
+	}
+	step, tlo, _ := NiceTicks(float64(lo), float64(hi), max(2, plotW/10))
+	if step < 1 {
+		step = 1
+	}
+	scale := float64(plotW*2-1) / float64(span)
+	lastEnd := -1
+	for t := tlo; t <= float64(hi)+step*1e-9; t += step {
+		if t < float64(lo)-step*1e-9 {
+			continue
+		}
+		lab := FormatTick(t, step)
+		col := int((t-float64(lo))*scale+0.5) / 2
+		start := col - len(lab)/2
+		if start < 0 {
+			start = 0
+		}
+		if start+len(lab) > plotW {
+			start = plotW - len(lab)
+		}
+		if start <= lastEnd || start < 0 {
+			continue
+		}
+		copy(buf[gutter+start:], lab)
+		lastEnd = start + len(lab)
+	}
+	return strings.TrimRight(string(buf), " ")
+}
+
+// legendLines lays the legend out in at most maxLines lines of width w.
+func (c *Chart) legendLines(w, maxLines int) []string {
+	if maxLines <= 0 || len(c.series) == 0 {
+		return nil
+	}
+	th := c.theme
+	type item struct {
+		text  string
+		width int
+	}
+	items := make([]item, 0, len(c.series))
+	for i, s := range c.series {
+		marker := "■"
+		if s.hidden {
+			marker = "□"
+		}
+		sel := " "
+		if i == c.selected {
+			sel = "▸"
+		}
+		val := ""
+		if n := len(s.vals); n > 0 {
+			v := s.vals[n-1]
+			if c.smoothing > 0 {
+				sm := s.smoothed(c.smoothing)
+				v = sm[len(sm)-1]
+			}
+			val = " " + FormatValue(v)
+		}
+		plain := sel + marker + " " + s.name + val
+		nameSpec := style.Spec{}
+		if i == c.selected {
+			nameSpec.Attr = style.Bold | style.Underline
+		}
+		text := sel + th.Paint(style.FG(s.color), marker) + " " + th.Paint(nameSpec, s.name) + val
+		items = append(items, item{text, ansi.StringWidth(plain)})
+	}
+	var lines []string
+	var cur strings.Builder
+	curW := 0
+	for k, it := range items {
+		sep := 0
+		if curW > 0 {
+			sep = 2
+		}
+		if curW+sep+it.width > w && curW > 0 {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			curW, sep = 0, 0
+			if len(lines) == maxLines {
+				// Out of room: say how many are left on the last line.
+				rest := len(items) - k
+				more := " +" + strconv.Itoa(rest)
+				last := lines[len(lines)-1]
+				if w > len(more) {
+					lines[len(lines)-1] = truncate(last, w-len(more)) + more
+				}
+				return lines
+			}
+		}
+		if sep > 0 {
+			cur.WriteString("  ")
+		}
+		if it.width > w {
+			cur.WriteString(truncate(it.text, w))
+			curW = w
+			continue
+		}
+		cur.WriteString(it.text)
+		curW += sep + it.width
+	}
+	if curW > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}

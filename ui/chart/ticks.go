@@ -1,0 +1,139 @@
+package chart
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// niceNum returns a "nice" number near x (1, 2, 5 × 10^k): rounded if
+// round, else the smallest nice number ≥ x (Heckbert, Graphics Gems 1990).
+func niceNum(x float64, round bool) float64 {
+	if x <= 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return 1
+	}
+	exp := math.Floor(math.Log10(x))
+	f := x / math.Pow(10, exp)
+	var nf float64
+	if round {
+		switch {
+		case f < 1.5:
+			nf = 1
+		case f < 3:
+			nf = 2
+		case f < 7:
+			nf = 5
+		default:
+			nf = 10
+		}
+	} else {
+		switch {
+		case f <= 1:
+			nf = 1
+		case f <= 2:
+			nf = 2
+		case f <= 5:
+			nf = 5
+		default:
+			nf = 10
+		}
+	}
+	return nf * math.Pow(10, exp)
+}
+
+// NiceTicks returns tick spacing and the nice bounds that enclose [lo, hi]
+// with about n ticks (n ≥ 2).
+func NiceTicks(lo, hi float64, n int) (step, niceLo, niceHi float64) {
+	if n < 2 {
+		n = 2
+	}
+	if hi < lo {
+		lo, hi = hi, lo
+	}
+	if hi == lo {
+		d := math.Abs(lo) * 0.1
+		if d == 0 {
+			d = 1
+		}
+		lo, hi = lo-d, hi+d
+	}
+	rng := niceNum(hi-lo, false)
+	step = niceNum(rng/float64(n-1), true)
+	niceLo = math.Floor(lo/step) * step
+	niceHi = math.Ceil(hi/step) * step
+	return step, niceLo, niceHi
+}
+
+// decimalsFor is the number of decimals that tells ticks step apart.
+func decimalsFor(step float64) int {
+	if step <= 0 || math.IsNaN(step) || math.IsInf(step, 0) {
+		return 0
+	}
+	d := int(math.Ceil(-math.Log10(step) - 1e-9))
+	if d < 0 {
+		d = 0
+	}
+	if d > 8 {
+		d = 8
+	}
+	return d
+}
+
+var siPrefixes = []struct {
+	scale float64
+	sfx   string
+}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}}
+
+// FormatTick formats a tick value v for ticks step apart, compactly:
+// "0.25", "1.5k", "2M", "1e-05".
+func FormatTick(v, step float64) string {
+	if math.Abs(v) <= math.Abs(step)*1e-6 || v == 0 {
+		return "0"
+	}
+	av := math.Abs(v)
+	if av >= 1e4 {
+		for _, p := range siPrefixes {
+			if av >= p.scale {
+				return trimZeros(strconv.FormatFloat(v/p.scale, 'f', decimalsFor(step/p.scale), 64)) + p.sfx
+			}
+		}
+	}
+	if av < 1e-3 && step < 1e-3 {
+		return strconv.FormatFloat(v, 'g', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', decimalsFor(step), 64)
+}
+
+func trimZeros(s string) string {
+	if !strings.Contains(s, ".") {
+		return s
+	}
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// FormatValue formats a single reading (legend values) in ≤ 8 cells.
+func FormatValue(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	case v == 0:
+		return "0"
+	}
+	av := math.Abs(v)
+	if av >= 1e4 {
+		for _, p := range siPrefixes {
+			if av >= p.scale {
+				return trimZeros(strconv.FormatFloat(v/p.scale, 'f', 2, 64)) + p.sfx
+			}
+		}
+	}
+	if av < 1e-3 {
+		return strconv.FormatFloat(v, 'e', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}

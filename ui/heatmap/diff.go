@@ -1,0 +1,269 @@
+package heatmap
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// OpKind says how a reference token and a reconstruction token line up.
+type OpKind uint8
+
+const (
+	Equal      OpKind = iota // same token on both sides
+	Substitute               // different tokens in the same place
+	Delete                   // reference token missing from the reconstruction
+	Insert                   // reconstruction token absent from the reference
+)
+
+// DiffOp is one aligned column: Ref and Rec index the two sequences (-1
+// for a gap).
+type DiffOp struct {
+	Kind     OpKind
+	Ref, Rec int
+}
+
+// DiffStats counts a diff's columns.
+type DiffStats struct{ Equal, Substitute, Delete, Insert int }
+
+// Match is the share of reference tokens reproduced exactly.
+func (s DiffStats) Match() float64 {
+	n := s.Equal + s.Substitute + s.Delete
+	if n == 0 {
+		if s.Insert == 0 {
+			return 1
+		}
+		return 0
+	}
+	return float64(s.Equal) / float64(n)
+}
+
+// Stats counts ops by kind.
+func Stats(ops []DiffOp) DiffStats {
+	var s DiffStats
+	for _, o := range ops {
+		switch o.Kind {
+		case Equal:
+			s.Equal++
+		case Substitute:
+			s.Substitute++
+		case Delete:
+			s.Delete++
+		case Insert:
+			s.Insert++
+		}
+	}
+	return s
+}
+
+// maxDiffCells bounds the LCS table; beyond it the middle is aligned by
+// position.
+const maxDiffCells = 4 << 20
+
+// Diff aligns ref and rec by a longest common subsequence of tokens (after
+// trimming their common prefix and suffix); between matches, leftover
+// reference and reconstruction tokens pair up as substitutions, the rest
+// are deletions or insertions.
+func Diff(ref, rec []string) []DiffOp {
+	p := 0
+	for p < len(ref) && p < len(rec) && ref[p] == rec[p] {
+		p++
+	}
+	s := 0
+	for s < len(ref)-p && s < len(rec)-p && ref[len(ref)-1-s] == rec[len(rec)-1-s] {
+		s++
+	}
+	ops := make([]DiffOp, 0, max(len(ref), len(rec)))
+	for i := 0; i < p; i++ {
+		ops = append(ops, DiffOp{Equal, i, i})
+	}
+	a, b := ref[p:len(ref)-s], rec[p:len(rec)-s]
+	ops = append(ops, middle(a, b, p, p)...)
+	for k := 0; k < s; k++ {
+		ops = append(ops, DiffOp{Equal, len(ref) - s + k, len(rec) - s + k})
+	}
+	return ops
+}
+
+func middle(a, b []string, offA, offB int) []DiffOp {
+	n, m := len(a), len(b)
+	var ops []DiffOp
+	// pending unmatched runs, paired when a match or the end arrives
+	var da, db []int
+	flush := func() {
+		k := 0
+		for ; k < len(da) && k < len(db); k++ {
+			ops = append(ops, DiffOp{Substitute, da[k], db[k]})
+		}
+		for i := k; i < len(da); i++ {
+			ops = append(ops, DiffOp{Delete, da[i], -1})
+		}
+		for j := k; j < len(db); j++ {
+			ops = append(ops, DiffOp{Insert, -1, db[j]})
+		}
+		da, db = da[:0], db[:0]
+	}
+	if n == 0 || m == 0 || (n+1)*(m+1) > maxDiffCells {
+		for k := 0; k < max(n, m); k++ {
+			switch {
+			case k < n && k < m && a[k] == b[k]:
+				flush()
+				ops = append(ops, DiffOp{Equal, offA + k, offB + k})
+			default:
+				if k < n {
+					da = append(da, offA+k)
+				}
+				if k < m {
+					db = append(db, offB+k)
+				}
+			}
+		}
+		flush()
+		return ops
+	}
+	// L[i][j] = LCS length of a[i:], b[j:].
+	w := m + 1
+	L := make([]int32, (n+1)*w)
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				L[i*w+j] = L[(i+1)*w+j+1] + 1
+			} else {
+				L[i*w+j] = max(L[(i+1)*w+j], L[i*w+j+1])
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < n && j < m {
+		switch {
+		case a[i] == b[j]:
+			flush()
+			ops = append(ops, DiffOp{Equal, offA + i, offB + j})
+			i++
+			j++
+		case L[(i+1)*w+j] >= L[i*w+j+1]:
+			da = append(da, offA+i)
+			i++
+		default:
+			db = append(db, offB+j)
+			j++
+		}
+	}
+	for ; i < n; i++ {
+		da = append(da, offA+i)
+	}
+	for ; j < m; j++ {
+		db = append(db, offB+j)
+	}
+	flush()
+	return ops
+}
+
+// Diff colours (Okabe–Ito): substitution orange, missing sky blue, extra
+// vermillion.
+var (
+	diffSub = style.Orange
+	diffDel = style.SkyBlue
+	diffIns = style.Vermillion
+)
+
+// Marker glyphs in the third row of a diff block.
+const (
+	MarkSub = '^'
+	MarkDel = '-'
+	MarkIns = '+'
+)
+
+// RenderDiff lays out ops as blocks of three rows that fit width: the
+// reference tokens, the reconstruction's, and a marker row (^ substituted,
+// - missing from the reconstruction, + extra in it), after a summary line.
+// Tokens are shown as Visible shows them, newlines as ⏎ without breaking.
+// The result has at most maxLines lines (≤ 0: no limit).
+func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxLines int) []string {
+	if theme == nil {
+		theme = style.PlainTheme()
+	}
+	if width <= 0 {
+		return nil
+	}
+	st := Stats(ops)
+	summary := "match " + strconv.Itoa(int(st.Match()*100+0.5)) + "% · " +
+		strconv.Itoa(st.Substitute) + " substituted · " + strconv.Itoa(st.Delete) + " missing · " +
+		strconv.Itoa(st.Insert) + " extra"
+	lines := []string{truncateW(summary, width)}
+	const pre = "ref │"
+	prefixes := [3]string{"ref │", "rec │", "    │"}
+	avail := width - ansi.StringWidth(pre)
+	if avail < 2 {
+		return lines
+	}
+	var rows [3]strings.Builder
+	used := 0
+	emit := func() {
+		for r := range rows {
+			lines = append(lines, prefixes[r]+rows[r].String())
+			rows[r].Reset()
+		}
+		used = 0
+	}
+	closeSeq := theme.Close()
+	cell := func(r int, text string, w, colW int, spec style.Spec, paint bool) {
+		open := ""
+		if paint {
+			open = theme.Open(spec)
+		}
+		rows[r].WriteString(open)
+		rows[r].WriteString(text)
+		rows[r].WriteString(strings.Repeat(" ", colW-w))
+		if open != "" {
+			rows[r].WriteString(closeSeq)
+		}
+	}
+	for _, op := range ops {
+		var ta, tb string
+		if op.Ref >= 0 {
+			ta = Visible(ref[op.Ref])
+		}
+		if op.Rec >= 0 {
+			tb = Visible(rec[op.Rec])
+		}
+		wa, wb := ansi.StringWidth(ta), ansi.StringWidth(tb)
+		if wa > avail {
+			ta, wa = ansi.Truncate(ta, avail, "…"), ansi.StringWidth(ansi.Truncate(ta, avail, "…"))
+		}
+		if wb > avail {
+			tb, wb = ansi.Truncate(tb, avail, "…"), ansi.StringWidth(ansi.Truncate(tb, avail, "…"))
+		}
+		colW := max(wa, wb, 1)
+		if used+colW > avail {
+			emit()
+		}
+		var spec style.Spec
+		mark := byte(' ')
+		switch op.Kind {
+		case Substitute:
+			spec, mark = style.FG(style.TextOn(diffSub)).On(diffSub), MarkSub
+		case Delete:
+			spec, mark = style.FG(style.TextOn(diffDel)).On(diffDel), MarkDel
+		case Insert:
+			spec, mark = style.FG(style.TextOn(diffIns)).On(diffIns), MarkIns
+		}
+		paint := op.Kind != Equal
+		cell(0, ta, wa, colW, spec, paint && op.Ref >= 0)
+		cell(1, tb, wb, colW, spec, paint && op.Rec >= 0)
+		rows[2].WriteString(strings.Repeat(string(mark), colW))
+		used += colW
+	}
+	if used > 0 {
+		emit()
+	}
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	if maxLines > 0 && len(lines) > maxLines {
+		lines = lines[:maxLines]
+	}
+	return lines
+}

@@ -1,0 +1,633 @@
+// Package heatmap shows token sequences with one value per token as
+// coloured backgrounds: d_k of a teacher's explanation on a diverging
+// palette centred on zero, or a student's log-probs on a sequential one.
+// Tokens wrap into lines of a given width; a cursor (reverse video) and
+// marked tokens (underlined) can be shown, and the cursor's line and
+// column are known so a view can scroll to it. It renders strings only.
+//
+// A Heatmap is not safe for concurrent use.
+package heatmap
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// Mode chooses the palette.
+type Mode uint8
+
+const (
+	// Diverging colours signed values (d_k): blue below zero, white at
+	// zero, vermillion above, symmetric in max |value| or the limit.
+	Diverging Mode = iota
+	// Sequential colours log-probs (≤ 0): white at 0 (certain), through
+	// orange to dark vermillion at −limit (surprising).
+	Sequential
+)
+
+// Buckets is the number of colour steps on each side of the palette.
+const Buckets = 8
+
+// Bucket quantises v against limit: −Buckets…Buckets for Diverging (0 is
+// neutral; the sign of a non-zero bucket is the sign of v), 0…Buckets for
+// Sequential (0 for a log-prob of 0). NaN gives 0 and ok false.
+func Bucket(mode Mode, v, limit float64) (b int, ok bool) {
+	if math.IsNaN(v) {
+		return 0, false
+	}
+	if !(limit > 0) || math.IsInf(limit, 0) {
+		limit = 1
+	}
+	var t float64
+	if mode == Sequential {
+		t = math.Min(math.Max(-v/limit, 0), 1)
+	} else {
+		t = math.Min(math.Max(v/limit, -1), 1)
+	}
+	return int(math.Round(t * Buckets)), true
+}
+
+// BucketColor is the background colour of bucket b in mode.
+func BucketColor(mode Mode, b int) style.Color {
+	if mode == Sequential {
+		return style.Sequential(float64(b) / Buckets)
+	}
+	return style.Diverging(float64(b) / Buckets)
+}
+
+// Motion moves the cursor.
+type Motion uint8
+
+const (
+	Left Motion = iota
+	Right
+	WordLeft
+	WordRight
+	Up
+	Down
+	LineStart
+	LineEnd
+	First
+	Last
+)
+
+type token struct {
+	segs []segment
+	word bool // starts a word: after a space/newline, or the first token
+}
+
+// piece is a run of one token's visible text on one line.
+type piece struct {
+	tok       int32
+	line, col int32
+	text      string
+	width     int32
+}
+
+// Heatmap is a wrapped, coloured token sequence with a cursor.
+type Heatmap struct {
+	theme  *style.Theme
+	mode   Mode
+	label  string
+	limit  float64 // 0 = auto
+	toks   []token
+	vals   []float64
+	marks  map[int]bool
+	cursor int
+	width  int
+	height int
+	top    int
+
+	// layout cache (valid for layoutW)
+	layoutW   int
+	pieces    []piece
+	lineStart []int // index into pieces of each line's first piece
+	tokPiece  []int32
+
+	// style table cache: [bucket][mark|cursor<<1]
+	specsValid bool
+	specs      [2*Buckets + 2][4]string // last row: no value
+
+	viewValid bool
+	view      string
+	renders   int
+}
+
+// New returns an empty heatmap in Diverging mode drawing with theme (nil:
+// Plain). The cursor starts hidden (-1).
+func New(theme *style.Theme) *Heatmap {
+	if theme == nil {
+		theme = style.PlainTheme()
+	}
+	return &Heatmap{theme: theme, cursor: -1, marks: map[int]bool{}}
+}
+
+func (h *Heatmap) touchLayout() { h.layoutW = -1; h.viewValid = false }
+func (h *Heatmap) touchStyle()  { h.specsValid = false; h.viewValid = false }
+
+// SetTheme changes the theme.
+func (h *Heatmap) SetTheme(t *style.Theme) {
+	if t == nil {
+		t = style.PlainTheme()
+	}
+	h.theme = t
+	h.touchStyle()
+}
+
+// SetTokens sets the tokens (byte-level strings, as the tokenizer's
+// TokenString gives them) and one value per token; missing values are NaN
+// (no colour). The cursor is kept if still in range.
+func (h *Heatmap) SetTokens(tokens []string, values []float64) {
+	h.toks = make([]token, len(tokens))
+	prevBreak := true
+	for i, t := range tokens {
+		segs := visibleSegments(t, true)
+		// A word starts at a token with something besides whitespace that
+		// follows whitespace or begins with it.
+		dec, _ := DecodeByteLevel(t)
+		blank := strings.TrimSpace(dec) == "" && dec != ""
+		word := !blank && (prevBreak || strings.HasPrefix(segs[0].text, SpaceGlyph) ||
+			strings.HasPrefix(segs[0].text, TabGlyph))
+		h.toks[i] = token{segs: segs, word: word}
+		last := segs[len(segs)-1]
+		prevBreak = last.brk || strings.HasSuffix(last.text, SpaceGlyph) || strings.HasSuffix(last.text, TabGlyph)
+	}
+	h.SetValues(values)
+	if h.cursor >= len(tokens) {
+		h.cursor = len(tokens) - 1
+	}
+	h.touchLayout()
+}
+
+// SetValues replaces the values (one per token; missing ones are NaN).
+func (h *Heatmap) SetValues(values []float64) {
+	h.vals = make([]float64, len(h.toks))
+	for i := range h.vals {
+		if i < len(values) {
+			h.vals[i] = values[i]
+		} else {
+			h.vals[i] = math.NaN()
+		}
+	}
+	h.viewValid = false
+}
+
+// Len returns the number of tokens.
+func (h *Heatmap) Len() int { return len(h.toks) }
+
+// SetMode chooses the palette.
+func (h *Heatmap) SetMode(m Mode) {
+	if m != h.mode {
+		h.mode = m
+		h.touchStyle()
+	}
+}
+
+// Mode returns the palette mode.
+func (h *Heatmap) Mode() Mode { return h.mode }
+
+// SetLimit fixes the value that maps to the palette's ends (|value| for
+// Diverging, −log-prob for Sequential); 0 scales by the data.
+func (h *Heatmap) SetLimit(limit float64) {
+	if !(limit > 0) {
+		limit = 0
+	}
+	h.limit = limit
+	h.viewValid = false
+}
+
+// Limit returns the scale in use: the fixed limit, or the data's max |v|
+// (Diverging) or max −v (Sequential), 1 when there is nothing to scale.
+func (h *Heatmap) Limit() float64 {
+	if h.limit > 0 {
+		return h.limit
+	}
+	m := 0.0
+	for _, v := range h.vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		if h.mode == Sequential {
+			v = -v
+		} else {
+			v = math.Abs(v)
+		}
+		m = math.Max(m, v)
+	}
+	if m == 0 {
+		return 1
+	}
+	return m
+}
+
+// SetLabel names the value in the legend ("d_k", "log p").
+func (h *Heatmap) SetLabel(s string) { h.label = s; h.viewValid = false }
+
+// SetMarks underlines the given token indices (e.g. the max-d_k token),
+// replacing earlier marks.
+func (h *Heatmap) SetMarks(idx ...int) {
+	h.marks = make(map[int]bool, len(idx))
+	for _, i := range idx {
+		h.marks[i] = true
+	}
+	h.viewValid = false
+}
+
+// SetCursor puts the cursor on token i (clamped; -1 hides it).
+func (h *Heatmap) SetCursor(i int) {
+	if i < -1 {
+		i = -1
+	}
+	if i >= len(h.toks) {
+		i = len(h.toks) - 1
+	}
+	if i != h.cursor {
+		h.cursor = i
+		h.viewValid = false
+	}
+}
+
+// Cursor returns the cursor's token index (-1: hidden).
+func (h *Heatmap) Cursor() int { return h.cursor }
+
+// SetSize sets the view's width and height in cells.
+func (h *Heatmap) SetSize(width, height int) {
+	if width != h.width {
+		h.width = width
+		h.touchLayout()
+	}
+	if height != h.height {
+		h.height = height
+		h.viewValid = false
+	}
+}
+
+// Renders counts renders not served from the cache.
+func (h *Heatmap) Renders() int { return h.renders }
+
+// layout wraps the tokens at width w (cached).
+func (h *Heatmap) layout(w int) {
+	if h.layoutW == w && h.pieces != nil {
+		return
+	}
+	h.layoutW = w
+	h.pieces = h.pieces[:0]
+	h.lineStart = h.lineStart[:0]
+	h.tokPiece = make([]int32, len(h.toks))
+	if w < 1 {
+		w = 1
+	}
+	line, col := 0, 0
+	newLine := func() { line++; col = 0 }
+	add := func(t int, text string, width int) {
+		if len(h.lineStart) <= line {
+			for len(h.lineStart) <= line {
+				h.lineStart = append(h.lineStart, len(h.pieces))
+			}
+		}
+		h.pieces = append(h.pieces, piece{tok: int32(t), line: int32(line), col: int32(col), text: text, width: int32(width)})
+		col += width
+	}
+	for t := range h.toks {
+		h.tokPiece[t] = int32(len(h.pieces))
+		for _, s := range h.toks[t].segs {
+			if col > 0 && col+s.width > w {
+				newLine()
+			}
+			if s.width <= w-col {
+				add(t, s.text, s.width)
+			} else {
+				// Longer than a line: split between grapheme clusters.
+				rest := s.text
+				var run strings.Builder
+				runW := 0
+				for rest != "" {
+					g, gw := ansi.FirstGraphemeCluster(rest, ansi.GraphemeWidth)
+					rest = rest[len(g):]
+					if gw > w { // a wide cluster on a one-cell line
+						g, gw = "…", 1
+					}
+					if col+runW+gw > w {
+						add(t, run.String(), runW)
+						run.Reset()
+						runW = 0
+						newLine()
+					}
+					run.WriteString(g)
+					runW += gw
+				}
+				if runW > 0 {
+					add(t, run.String(), runW)
+				}
+			}
+			if s.brk {
+				newLine()
+			}
+		}
+	}
+	for len(h.lineStart) < line+1 && col > 0 {
+		h.lineStart = append(h.lineStart, len(h.pieces))
+	}
+}
+
+// LineCount returns the number of wrapped lines at the current width.
+func (h *Heatmap) LineCount() int {
+	h.layout(h.width)
+	return len(h.lineStart)
+}
+
+// CursorPos returns the cursor's wrapped line and column (cells) at the
+// current width, counting content lines only (not the legend); -1, -1
+// when the cursor is hidden.
+func (h *Heatmap) CursorPos() (line, col int) {
+	return h.TokenPos(h.cursor)
+}
+
+// TokenPos returns where token i starts at the current width.
+func (h *Heatmap) TokenPos(i int) (line, col int) {
+	if i < 0 || i >= len(h.toks) {
+		return -1, -1
+	}
+	h.layout(h.width)
+	p := h.pieces[h.tokPiece[i]]
+	return int(p.line), int(p.col)
+}
+
+// TokenAt returns the token at a wrapped line and column, or the nearest
+// one on that line before it; -1 if the line does not exist.
+func (h *Heatmap) TokenAt(line, col int) int {
+	h.layout(h.width)
+	if line < 0 || line >= len(h.lineStart) {
+		return -1
+	}
+	end := len(h.pieces)
+	if line+1 < len(h.lineStart) {
+		end = h.lineStart[line+1]
+	}
+	best := -1
+	for k := h.lineStart[line]; k < end; k++ {
+		p := h.pieces[k]
+		if int(p.col) <= col || best < 0 {
+			best = int(p.tok)
+		}
+	}
+	return best
+}
+
+// MoveCursor moves the cursor; a hidden cursor appears on the first token.
+func (h *Heatmap) MoveCursor(m Motion) {
+	n := len(h.toks)
+	if n == 0 {
+		return
+	}
+	c := h.cursor
+	if c < 0 {
+		h.SetCursor(0)
+		return
+	}
+	switch m {
+	case Left:
+		c--
+	case Right:
+		c++
+	case WordLeft:
+		c--
+		for c > 0 && !h.toks[c].word {
+			c--
+		}
+	case WordRight:
+		c++
+		for c < n && !h.toks[c].word {
+			c++
+		}
+	case Up, Down:
+		line, col := h.CursorPos()
+		if m == Up {
+			line--
+		} else {
+			line++
+		}
+		if t := h.TokenAt(line, col); t >= 0 {
+			c = t
+		}
+	case LineStart:
+		line, _ := h.CursorPos()
+		c = h.TokenAt(line, 0)
+	case LineEnd:
+		line, _ := h.CursorPos()
+		c = h.TokenAt(line, math.MaxInt32)
+	case First:
+		c = 0
+	case Last:
+		c = n - 1
+	}
+	h.SetCursor(min(max(c, 0), n-1))
+}
+
+// specTable fills the escape table for mode and theme.
+func (h *Heatmap) specTable() {
+	if h.specsValid {
+		return
+	}
+	th := h.theme
+	for b := -Buckets; b <= Buckets+1; b++ {
+		var base style.Spec
+		row := b + Buckets
+		if b <= Buckets && !(h.mode == Sequential && b < 0) {
+			bg := BucketColor(h.mode, b)
+			base = style.FG(style.TextOn(bg)).On(bg)
+		}
+		if b == Buckets+1 {
+			base = style.Spec{}
+		}
+		for v := 0; v < 4; v++ {
+			s := base
+			if v&1 != 0 {
+				s = s.With(style.Underline | style.Bold)
+			}
+			if v&2 != 0 {
+				s = s.With(style.Reverse)
+			}
+			h.specs[row][v] = th.Open(s)
+		}
+	}
+	h.specsValid = true
+}
+
+// Lines returns every wrapped line at width w, coloured.
+func (h *Heatmap) Lines(w int) []string {
+	save := h.width
+	h.width = w
+	h.layout(w)
+	out := make([]string, len(h.lineStart))
+	limit := h.Limit()
+	for i := range out {
+		out[i] = h.renderLine(i, limit)
+	}
+	h.width = save
+	return out
+}
+
+func (h *Heatmap) renderLine(line int, limit float64) string {
+	h.specTable()
+	end := len(h.pieces)
+	if line+1 < len(h.lineStart) {
+		end = h.lineStart[line+1]
+	}
+	closeSeq := h.theme.Close()
+	var b strings.Builder
+	b.Grow(h.layoutW * 4)
+	for k := h.lineStart[line]; k < end; k++ {
+		p := &h.pieces[k]
+		t := int(p.tok)
+		row := 2*Buckets + 1
+		if bk, ok := Bucket(h.mode, h.vals[t], limit); ok {
+			row = bk + Buckets
+		}
+		v := 0
+		if h.marks[t] {
+			v |= 1
+		}
+		if t == h.cursor {
+			v |= 2
+		}
+		open := h.specs[row][v]
+		b.WriteString(open)
+		b.WriteString(p.text)
+		if open != "" {
+			b.WriteString(closeSeq)
+		}
+	}
+	return b.String()
+}
+
+// ScrollTop returns the first content line the view shows.
+func (h *Heatmap) ScrollTop() int { return h.top }
+
+// SetScrollTop scrolls the view (the cursor may leave it).
+func (h *Heatmap) SetScrollTop(top int) {
+	if top < 0 {
+		top = 0
+	}
+	if top != h.top {
+		h.top = top
+		h.viewValid = false
+	}
+}
+
+// View renders the legend (first line, when height ≥ 2) and the content
+// lines that fit, scrolled as little as needed to show the cursor.
+func (h *Heatmap) View() string {
+	if h.viewValid {
+		return h.view
+	}
+	h.renders++
+	h.viewValid = true
+	h.view = h.render()
+	return h.view
+}
+
+func (h *Heatmap) render() string {
+	W, H := h.width, h.height
+	if W <= 0 || H <= 0 {
+		return ""
+	}
+	h.layout(W)
+	limit := h.Limit()
+	var out []string
+	rows := H
+	if H >= 2 {
+		out = append(out, h.Legend(W))
+		rows--
+	}
+	n := len(h.lineStart)
+	if cl, _ := h.CursorPos(); cl >= 0 {
+		if cl < h.top {
+			h.top = cl
+		}
+		if cl >= h.top+rows {
+			h.top = cl - rows + 1
+		}
+	}
+	h.top = max(min(h.top, n-rows), 0)
+	for i := h.top; i < n && i < h.top+rows; i++ {
+		out = append(out, h.renderLine(i, limit))
+	}
+	return strings.Join(out, "\n")
+}
+
+// Legend renders the colour scale in width cells: the label, the low end,
+// a bar of the palette, the high end. Without colour the bar is drawn in
+// shade glyphs (· ░ ▒ ▓ █) by magnitude.
+func (h *Heatmap) Legend(width int) string {
+	th := h.theme
+	limit := h.Limit()
+	label := h.label
+	if label == "" {
+		label = "d_k"
+		if h.mode == Sequential {
+			label = "log p"
+		}
+	}
+	lim := fmtNum(limit)
+	loS, hiS := "−"+lim, "+"+lim
+	if h.mode == Sequential {
+		loS, hiS = "0", "−"+lim
+	}
+	fixed := ansi.StringWidth(label) + 1 + ansi.StringWidth(loS) + 2 + ansi.StringWidth(hiS)
+	barW := min(width-fixed, 4*Buckets+1)
+	if barW < 3 {
+		return truncateW(label+" "+loS+"…"+hiS, width)
+	}
+	var b strings.Builder
+	b.WriteString(label + " " + loS + " ")
+	shades := []string{"·", "░", "▒", "▓", "█"}
+	closeSeq := th.Close()
+	for i := 0; i < barW; i++ {
+		var t float64
+		if h.mode == Sequential {
+			t = float64(i) / float64(barW-1)
+		} else {
+			t = -1 + 2*float64(i)/float64(barW-1)
+		}
+		v := t * limit
+		if h.mode == Sequential {
+			v = -v
+		}
+		bk, _ := Bucket(h.mode, v, limit)
+		if th.Profile().HasColor() {
+			bg := BucketColor(h.mode, bk)
+			b.WriteString(th.Open(style.Spec{}.On(bg)))
+			b.WriteByte(' ')
+			b.WriteString(closeSeq)
+		} else {
+			b.WriteString(shades[int(math.Round(math.Abs(t)*4))])
+		}
+	}
+	b.WriteString(" " + hiS)
+	return b.String()
+}
+
+func fmtNum(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 2, 64)
+}
+
+func truncateW(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}

@@ -1,0 +1,360 @@
+package heatmap
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/mattn/go-runewidth"
+	"github.com/rlt-workbench/rlt/ui/internal/golden"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// bl writes text in the byte-level alphabet, as TokenString returns it.
+func bl(text string) string {
+	rev := map[byte]rune{}
+	for r, b := range unicodeToByte {
+		rev[b] = r
+	}
+	var sb strings.Builder
+	for i := 0; i < len(text); i++ {
+		sb.WriteRune(rev[text[i]])
+	}
+	return sb.String()
+}
+
+func TestVisible(t *testing.T) {
+	cases := []struct{ tok, want string }{
+		{"Ġhello", "·hello"},
+		{"ĠĠ", "··"},
+		{"Ċ", "⏎"},
+		{"ĊĊ", "⏎⏎"},
+		{"ĉx", "→x"},
+		{"ĠĉĊ", "·→⏎"},
+		{bl("a\rb"), "a␍b"},
+		{bl("\x00\x1b"), "␀␛"},
+		{bl("\x7f"), "␡"},
+		{"Ã©", "é"},                  // é as two byte-level runes
+		{bl("中"), "中"},               // a whole CJK character
+		{bl("中")[:4], `\xe4\xb8`},    // its first two bytes only
+		{bl("👍"), "👍"},               // emoji
+		{"<|im_end|>", "<|im_end|>"}, // added token: literal
+		{"<|begin_of_thought|>", "<|begin_of_thought|>"},
+		{"你好", "你好"},              // not byte-level: shown as is
+		{"", EmptyGlyph},          // no token for an id
+		{bl("\u0301"), "◌\u0301"}, // a lone combining accent
+		{bl("\u200b"), `\u200b`},  // zero-width space
+	}
+	for _, tc := range cases {
+		if got := Visible(tc.tok); got != tc.want {
+			t.Errorf("Visible(%q) = %q, want %q", tc.tok, got, tc.want)
+		}
+	}
+}
+
+func TestDecodeByteLevel(t *testing.T) {
+	for _, s := range []string{"hello world\n", "\x00\xff\t é 中 👍"} {
+		got, ok := DecodeByteLevel(bl(s))
+		if !ok || got != s {
+			t.Errorf("round trip %q: %q %v", s, got, ok)
+		}
+	}
+	if _, ok := DecodeByteLevel("<|im_end|>你"); ok {
+		t.Error("a rune outside the alphabet must not decode")
+	}
+}
+
+func TestBucketsAndColours(t *testing.T) {
+	const lim = 2.0
+	cases := []struct {
+		mode Mode
+		v    float64
+		want int
+		ok   bool
+	}{
+		{Diverging, 0, 0, true},
+		{Diverging, math.Copysign(0, -1), 0, true},
+		{Diverging, 2, Buckets, true},
+		{Diverging, 50, Buckets, true},
+		{Diverging, -2, -Buckets, true},
+		{Diverging, -1, -Buckets / 2, true},
+		{Diverging, 1, Buckets / 2, true},
+		{Diverging, 0.3, 1, true},
+		{Diverging, -0.3, -1, true},
+		{Diverging, math.NaN(), 0, false},
+		{Sequential, 0, 0, true},
+		{Sequential, -2, Buckets, true},
+		{Sequential, -1, Buckets / 2, true},
+		{Sequential, 0.5, 0, true}, // a positive log-prob clamps to 0
+		{Sequential, math.Inf(-1), Buckets, true},
+	}
+	for _, tc := range cases {
+		got, ok := Bucket(tc.mode, tc.v, lim)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("Bucket(%d, %v) = %d %v, want %d %v", tc.mode, tc.v, got, ok, tc.want, tc.ok)
+		}
+	}
+	if c := BucketColor(Diverging, 0); c != style.Neutral {
+		t.Errorf("zero is %v, want neutral %v", c, style.Neutral)
+	}
+	for b := 1; b <= Buckets; b++ {
+		pos, neg := BucketColor(Diverging, b), BucketColor(Diverging, -b)
+		if !(pos.R > pos.B) {
+			t.Errorf("bucket +%d = %v is not on the warm side", b, pos)
+		}
+		if !(neg.B > neg.R) {
+			t.Errorf("bucket -%d = %v is not on the blue side", b, neg)
+		}
+		// Magnitude darkens monotonically.
+		if b > 1 {
+			if pos.Luminance() >= BucketColor(Diverging, b-1).Luminance() ||
+				neg.Luminance() >= BucketColor(Diverging, -b+1).Luminance() {
+				t.Errorf("bucket %d is not darker than bucket %d", b, b-1)
+			}
+			if BucketColor(Sequential, b).Luminance() >= BucketColor(Sequential, b-1).Luminance() {
+				t.Errorf("sequential bucket %d is not darker than %d", b, b-1)
+			}
+		}
+	}
+	// Text stays readable: black on light, white on dark.
+	if style.TextOn(style.Neutral) != (style.Color{}) || style.TextOn(style.Blue) != (style.Color{R: 255, G: 255, B: 255}) {
+		t.Error("TextOn picks the wrong contrast")
+	}
+}
+
+// text builds byte-level tokens from words.
+func text(words ...string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = bl(w)
+	}
+	return out
+}
+
+func plainLines(h *Heatmap, w int) []string {
+	ls := h.Lines(w)
+	for i := range ls {
+		ls[i] = ansi.Strip(ls[i])
+	}
+	return ls
+}
+
+func TestWrapExactWidths(t *testing.T) {
+	cases := []struct {
+		name  string
+		toks  []string
+		width int
+		want  []string
+	}{
+		{"fits exactly", text("abcd", "efgh"), 8, []string{"abcdefgh"}},
+		{"one short", text("abcd", "efgh"), 7, []string{"abcd", "efgh"}},
+		{"spaces visible", text("a", " b", " c"), 4, []string{"a·b", "·c"}},
+		{"newline breaks", text("a", "\n", "b"), 10, []string{"a⏎", "b"}},
+		{"blank line", text("a", "\n\n", "b"), 10, []string{"a⏎", "⏎", "b"}},
+		{"CJK fits", text("你好", "世界"), 8, []string{"你好世界"}},
+		{"CJK wraps", text("你好", "世界"), 7, []string{"你好", "世界"}},
+		{"CJK split, wide rune not cut", text("你好世"), 3, []string{"你", "好", "世"}},
+		{"CJK odd column", text("a", "你好"), 4, []string{"a", "你好"}},
+		{"long token split", text("abcdefghij"), 4, []string{"abcd", "efgh", "ij"}},
+		{"emoji", text("ok", "👍", "👍🏽"), 4, []string{"ok👍", "👍🏽"}},
+		{"emoji exact", text("👍🏽", "ab"), 4, []string{"👍🏽ab"}},
+		{"ZWJ family", text("x", "👨‍👩‍👧"), 2, []string{"x", "👨‍👩‍👧"}},
+		{"tab", text("\tx"), 5, []string{"→x"}},
+		{"width one, wide rune", text("中a"), 1, []string{"…", "a"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := New(nil)
+			h.SetTokens(tc.toks, nil)
+			got := plainLines(h, tc.width)
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Fatalf("width %d: got %q, want %q", tc.width, got, tc.want)
+			}
+			for _, l := range got {
+				if lipgloss.Width(l) > tc.width || runewidth.StringWidth(l) > tc.width {
+					t.Fatalf("line %q wider than %d (lipgloss %d, runewidth %d)", l, tc.width, lipgloss.Width(l), runewidth.StringWidth(l))
+				}
+			}
+		})
+	}
+}
+
+// A long explanation-like sequence: words, CJK, emoji, newlines.
+func sample(n int) ([]string, []float64) {
+	words := []string{"The", " student", " needs", " to", " see", " why", " 2", "+", "2", "=", "4", ".", "\n",
+		" 中文", "字", " 👍", " tokens", "\n\n", " d", "_k", " is", " log", " p", "T", " −", " log", " p", "S", "\t", "ok"}
+	toks := make([]string, n)
+	vals := make([]float64, n)
+	for i := range toks {
+		toks[i] = bl(words[i%len(words)])
+		vals[i] = math.Sin(float64(i)*0.37) * 1.5
+	}
+	return toks, vals
+}
+
+func TestGolden(t *testing.T) {
+	toks, vals := sample(160)
+	ref := text("The", " answer", " is", " 4", ".", "\n", "Because", " 2", "+", "2", "=", "4")
+	rec := text("The", " answer", " is", " 5", ".", "\n", "Because", " 2", "+", "2", "=", "4", " done")
+	for _, sz := range golden.Sizes {
+		for _, mode := range []Mode{Diverging, Sequential} {
+			name := fmt.Sprintf("%s_%dx%d", map[Mode]string{Diverging: "dk", Sequential: "logp"}[mode], sz.W, sz.H)
+			t.Run(name, func(t *testing.T) {
+				h := New(style.PlainTheme())
+				v := vals
+				if mode == Sequential {
+					v = make([]float64, len(vals))
+					for i := range vals {
+						v[i] = -math.Abs(vals[i]) * 3
+					}
+				}
+				h.SetTokens(toks, v)
+				h.SetMode(mode)
+				h.SetMarks(57)
+				h.SetSize(sz.W, sz.H)
+				h.SetCursor(150) // near the end: the view scrolls to it
+				got := h.View()
+				golden.NoEscapes(t, got)
+				golden.Fits(t, got, sz.W, sz.H)
+				golden.Assert(t, name, got)
+				line, _ := h.CursorPos()
+				if line < h.ScrollTop() || line >= h.ScrollTop()+sz.H-1 {
+					t.Fatalf("cursor line %d outside view from %d", line, h.ScrollTop())
+				}
+			})
+		}
+		name := fmt.Sprintf("diff_%dx%d", sz.W, sz.H)
+		t.Run(name, func(t *testing.T) {
+			lines := RenderDiff(style.PlainTheme(), ref, rec, Diff(ref, rec), sz.W, sz.H)
+			got := strings.Join(lines, "\n")
+			golden.NoEscapes(t, got)
+			golden.Fits(t, got, sz.W, sz.H)
+			golden.Assert(t, name, got)
+		})
+	}
+}
+
+func TestFitsInColour(t *testing.T) {
+	toks, vals := sample(700)
+	for _, p := range []style.Profile{style.NoColor, style.ANSI, style.ANSI256, style.TrueColor} {
+		h := New(style.NewTheme(p))
+		h.SetTokens(toks, vals)
+		h.SetMarks(3, 50)
+		h.SetCursor(300)
+		for w := 1; w <= 130; w += 7 {
+			for hh := 1; hh <= 41; hh += 5 {
+				h.SetSize(w, hh)
+				golden.Fits(t, h.View(), w, hh)
+			}
+		}
+		// Colour output resets after every token and the cursor is reversed.
+		h.SetSize(80, 24)
+		v := h.View()
+		if !strings.Contains(v, "\x1b[") || !strings.Contains(v, "7") {
+			t.Fatalf("%v: no styling in %q", p, v[:80])
+		}
+	}
+}
+
+func TestCursor(t *testing.T) {
+	h := New(nil)
+	h.SetTokens(text("one", " two", " three", "\n", "four", " five"), nil)
+	h.SetSize(10, 10)
+	// Lines: "one·two" (0..6), "·three⏎", "four·five"
+	if got := plainLines(h, 10); strings.Join(got, "|") != "one·two|·three⏎|four·five" {
+		t.Fatalf("layout %q", got)
+	}
+	steps := []struct {
+		m         Motion
+		want      int
+		line, col int
+	}{
+		{Right, 0, 0, 0}, // a hidden cursor appears on the first token
+		{Right, 1, 0, 3},
+		{Down, 2, 1, 0},
+		{Down, 4, 2, 0},
+		{LineEnd, 5, 2, 4},
+		{LineStart, 4, 2, 0},
+		{Up, 2, 1, 0},
+		{LineEnd, 3, 1, 6},
+		{WordLeft, 2, 1, 0},
+		{WordRight, 4, 2, 0}, // the token after a newline starts a word
+		{Last, 5, 2, 4},
+		{Right, 5, 2, 4},
+		{First, 0, 0, 0},
+		{Left, 0, 0, 0},
+	}
+	for i, s := range steps {
+		h.MoveCursor(s.m)
+		l, c := h.CursorPos()
+		if h.Cursor() != s.want || l != s.line || c != s.col {
+			t.Fatalf("step %d: cursor %d at %d:%d, want %d at %d:%d", i, h.Cursor(), l, c, s.want, s.line, s.col)
+		}
+	}
+}
+
+func TestCache(t *testing.T) {
+	toks, vals := sample(300)
+	h := New(nil)
+	h.SetTokens(toks, vals)
+	h.SetSize(80, 24)
+	_ = h.View()
+	_ = h.View()
+	if h.Renders() != 1 {
+		t.Fatalf("renders %d, want 1", h.Renders())
+	}
+	h.SetCursor(5)
+	_ = h.View()
+	h.SetSize(80, 24)
+	_ = h.View()
+	if h.Renders() != 2 {
+		t.Fatalf("renders %d, want 2", h.Renders())
+	}
+}
+
+func TestDiff(t *testing.T) {
+	cases := []struct {
+		ref, rec string
+		want     string // kinds: = ~ - +
+	}{
+		{"a b c", "a b c", "==="},
+		{"a b c d", "a x c d e", "=~==+"},
+		{"a b c", "a c", "=-="},
+		{"", "a b", "++"},
+		{"a b", "", "--"},
+		{"a b c d e", "x y", "~~---"},
+		{"s a b c e", "s b c d e", "=-==+="},
+	}
+	kind := map[OpKind]byte{Equal: '=', Substitute: '~', Delete: '-', Insert: '+'}
+	for _, tc := range cases {
+		ref, rec := strings.Fields(tc.ref), strings.Fields(tc.rec)
+		ops := Diff(ref, rec)
+		var b []byte
+		ri, ci := 0, 0
+		for _, o := range ops {
+			b = append(b, kind[o.Kind])
+			if o.Ref >= 0 {
+				if o.Ref != ri {
+					t.Fatalf("%q: ref index %d, want %d", tc.ref, o.Ref, ri)
+				}
+				ri++
+			}
+			if o.Rec >= 0 {
+				if o.Rec != ci {
+					t.Fatalf("%q: rec index %d, want %d", tc.rec, o.Rec, ci)
+				}
+				ci++
+			}
+		}
+		if string(b) != tc.want || ri != len(ref) || ci != len(rec) {
+			t.Errorf("Diff(%q, %q) = %s, want %s", tc.ref, tc.rec, b, tc.want)
+		}
+	}
+	st := Stats(Diff(strings.Fields("a b c d"), strings.Fields("a x c d e")))
+	if st != (DiffStats{Equal: 3, Substitute: 1, Insert: 1}) || st.Match() != 0.75 {
+		t.Fatalf("stats %+v match %v", st, st.Match())
+	}
+}

@@ -1,0 +1,242 @@
+// Package keys holds the workbench's key maps, one per screen, with help
+// text, and a renderer that lays help entries out in columns for a width.
+//
+// Each map has ShortHelp() []key.Binding and FullHelp() [][]key.Binding,
+// so it satisfies bubbles/help's KeyMap too; this package itself imports
+// only bubbles/key, not Bubble Tea.
+package keys
+
+import "github.com/charmbracelet/bubbles/key"
+
+func bind(keys []string, help, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+}
+
+// Global keys work on every screen (unless a text input has focus).
+type Global struct {
+	Quit       key.Binding
+	Help       key.Binding
+	NextScreen key.Binding
+	PrevScreen key.Binding
+	GoScreen   key.Binding // 1–9: jump to a screen by number
+}
+
+// NewGlobal returns the global key map.
+func NewGlobal() Global {
+	return Global{
+		Quit:       bind([]string{"q", "ctrl+c"}, "q", "quit"),
+		Help:       bind([]string{"?"}, "?", "help"),
+		NextScreen: bind([]string{"tab"}, "tab", "next screen"),
+		PrevScreen: bind([]string{"shift+tab"}, "S-tab", "prev screen"),
+		GoScreen:   bind([]string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}, "1-9", "go to screen"),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k Global) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.NextScreen, k.Quit} }
+
+// FullHelp is the help page, one column per group.
+func (k Global) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.NextScreen, k.PrevScreen, k.GoScreen}, {k.Help, k.Quit}}
+}
+
+// Dashboard keys drive the metric charts.
+type Dashboard struct {
+	ZoomIn       key.Binding
+	ZoomOut      key.Binding
+	PanLeft      key.Binding
+	PanRight     key.Binding
+	ResetView    key.Binding
+	Follow       key.Binding
+	LogScale     key.Binding
+	Smoothing    key.Binding
+	SmoothMore   key.Binding
+	SmoothLess   key.Binding
+	RawLines     key.Binding
+	NextSeries   key.Binding
+	PrevSeries   key.Binding
+	ToggleSeries key.Binding
+	NextChart    key.Binding
+	PrevChart    key.Binding
+	ExpandChart  key.Binding
+}
+
+// NewDashboard returns the dashboard key map.
+func NewDashboard() Dashboard {
+	return Dashboard{
+		ZoomIn:       bind([]string{"+", "="}, "+", "zoom in"),
+		ZoomOut:      bind([]string{"-", "_"}, "-", "zoom out"),
+		PanLeft:      bind([]string{"left", "h"}, "←/h", "pan left"),
+		PanRight:     bind([]string{"right", "l"}, "→/l", "pan right"),
+		ResetView:    bind([]string{"0", "home"}, "0", "all steps"),
+		Follow:       bind([]string{"f"}, "f", "follow newest"),
+		LogScale:     bind([]string{"y"}, "y", "log/linear y"),
+		Smoothing:    bind([]string{"s"}, "s", "smoothing on/off"),
+		SmoothMore:   bind([]string{"]"}, "]", "smooth more"),
+		SmoothLess:   bind([]string{"["}, "[", "smooth less"),
+		RawLines:     bind([]string{"r"}, "r", "raw lines on/off"),
+		NextSeries:   bind([]string{"n"}, "n", "next series"),
+		PrevSeries:   bind([]string{"N"}, "N", "prev series"),
+		ToggleSeries: bind([]string{" "}, "space", "hide/show series"),
+		NextChart:    bind([]string{"down", "j"}, "↓/j", "next chart"),
+		PrevChart:    bind([]string{"up", "k"}, "↑/k", "prev chart"),
+		ExpandChart:  bind([]string{"enter"}, "enter", "expand chart"),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k Dashboard) ShortHelp() []key.Binding {
+	return []key.Binding{k.ZoomIn, k.ZoomOut, k.PanLeft, k.PanRight, k.Follow, k.LogScale, k.Smoothing}
+}
+
+// FullHelp is the help page, one column per group.
+func (k Dashboard) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.ZoomIn, k.ZoomOut, k.PanLeft, k.PanRight, k.ResetView, k.Follow},
+		{k.LogScale, k.Smoothing, k.SmoothMore, k.SmoothLess, k.RawLines},
+		{k.NextSeries, k.PrevSeries, k.ToggleSeries, k.NextChart, k.PrevChart, k.ExpandChart},
+	}
+}
+
+// Traces keys drive the list of sampled traces.
+type Traces struct {
+	Next          key.Binding
+	Prev          key.Binding
+	PageDown      key.Binding
+	PageUp        key.Binding
+	Top           key.Binding
+	Bottom        key.Binding
+	Open          key.Binding
+	SortReward    key.Binding
+	SortAdvantage key.Binding
+	SortStep      key.Binding
+	ReverseSort   key.Binding
+	FilterLabel   key.Binding
+	FilterReward  key.Binding
+	ClearFilters  key.Binding
+}
+
+// NewTraces returns the traces key map.
+func NewTraces() Traces {
+	return Traces{
+		Next:          bind([]string{"down", "j"}, "↓/j", "next"),
+		Prev:          bind([]string{"up", "k"}, "↑/k", "prev"),
+		PageDown:      bind([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
+		PageUp:        bind([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
+		Top:           bind([]string{"home", "g"}, "g", "first"),
+		Bottom:        bind([]string{"end", "G"}, "G", "last"),
+		Open:          bind([]string{"enter"}, "enter", "open trace"),
+		SortReward:    bind([]string{"r"}, "r", "sort by reward"),
+		SortAdvantage: bind([]string{"a"}, "a", "sort by advantage"),
+		SortStep:      bind([]string{"t"}, "t", "sort by step"),
+		ReverseSort:   bind([]string{"R"}, "R", "reverse order"),
+		FilterLabel:   bind([]string{"l"}, "l", "filter by label"),
+		FilterReward:  bind([]string{"/"}, "/", "filter reward range"),
+		ClearFilters:  bind([]string{"esc"}, "esc", "clear filters"),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k Traces) ShortHelp() []key.Binding {
+	return []key.Binding{k.Next, k.Prev, k.Open, k.SortReward, k.SortAdvantage, k.FilterLabel, k.FilterReward}
+}
+
+// FullHelp is the help page, one column per group.
+func (k Traces) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Next, k.Prev, k.PageDown, k.PageUp, k.Top, k.Bottom, k.Open},
+		{k.SortReward, k.SortAdvantage, k.SortStep, k.ReverseSort},
+		{k.FilterLabel, k.FilterReward, k.ClearFilters},
+	}
+}
+
+// Detail keys drive one trace: a token cursor over the heatmap, and the
+// review actions.
+type Detail struct {
+	Left           key.Binding
+	Right          key.Binding
+	WordLeft       key.Binding
+	WordRight      key.Binding
+	LineUp         key.Binding
+	LineDown       key.Binding
+	LineStart      key.Binding
+	LineEnd        key.Binding
+	MaxToken       key.Binding
+	SwitchView     key.Binding
+	Accept         key.Binding
+	Reject         key.Binding
+	Flag           key.Binding
+	Undo           key.Binding
+	NextUnreviewed key.Binding
+	Export         key.Binding
+	Back           key.Binding
+}
+
+// NewDetail returns the trace-detail key map.
+func NewDetail() Detail {
+	return Detail{
+		Left:           bind([]string{"left", "h"}, "←/h", "token left"),
+		Right:          bind([]string{"right", "l"}, "→/l", "token right"),
+		WordLeft:       bind([]string{"b", "ctrl+left", "alt+left"}, "b", "word left"),
+		WordRight:      bind([]string{"w", "ctrl+right", "alt+right"}, "w", "word right"),
+		LineUp:         bind([]string{"up", "k"}, "↑/k", "line up"),
+		LineDown:       bind([]string{"down", "j"}, "↓/j", "line down"),
+		LineStart:      bind([]string{"home", "^"}, "home", "line start"),
+		LineEnd:        bind([]string{"end", "$"}, "end", "line end"),
+		MaxToken:       bind([]string{"m"}, "m", "jump to max d_k"),
+		SwitchView:     bind([]string{"v"}, "v", "d_k / log p / diff"),
+		Accept:         bind([]string{"a"}, "a", "accept"),
+		Reject:         bind([]string{"x"}, "x", "reject"),
+		Flag:           bind([]string{"f"}, "f", "flag with note"),
+		Undo:           bind([]string{"u"}, "u", "undo"),
+		NextUnreviewed: bind([]string{"n"}, "n", "next unreviewed"),
+		Export:         bind([]string{"e"}, "e", "export"),
+		Back:           bind([]string{"esc"}, "esc", "back"),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k Detail) ShortHelp() []key.Binding {
+	return []key.Binding{k.Left, k.Right, k.Accept, k.Reject, k.Flag, k.Undo, k.NextUnreviewed, k.Back}
+}
+
+// FullHelp is the help page, one column per group.
+func (k Detail) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Left, k.Right, k.WordLeft, k.WordRight, k.LineUp, k.LineDown, k.LineStart, k.LineEnd},
+		{k.MaxToken, k.SwitchView, k.Back},
+		{k.Accept, k.Reject, k.Flag, k.Undo, k.NextUnreviewed, k.Export},
+	}
+}
+
+// Conflicts returns the keys bound by more than one enabled binding
+// across the given groups, each with the help texts that claim it.
+func Conflicts(groups ...[]key.Binding) map[string][]string {
+	seen := map[string][]string{}
+	for _, g := range groups {
+		for _, b := range g {
+			if !b.Enabled() {
+				continue
+			}
+			for _, k := range b.Keys() {
+				seen[k] = append(seen[k], b.Help().Desc)
+			}
+		}
+	}
+	out := map[string][]string{}
+	for k, v := range seen {
+		if len(v) > 1 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// All flattens a full help into one list.
+func All(groups [][]key.Binding) []key.Binding {
+	var out []key.Binding
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}

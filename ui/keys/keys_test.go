@@ -1,0 +1,113 @@
+package keys
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/rlt-workbench/rlt/ui/internal/golden"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+type helpMap interface {
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+}
+
+func screens() map[string]helpMap {
+	return map[string]helpMap{
+		"global":    NewGlobal(),
+		"dashboard": NewDashboard(),
+		"traces":    NewTraces(),
+		"detail":    NewDetail(),
+	}
+}
+
+// No key does two things on one screen (the global keys included).
+func TestNoConflicts(t *testing.T) {
+	g := All(NewGlobal().FullHelp())
+	for name, m := range screens() {
+		if name == "global" {
+			continue
+		}
+		if c := Conflicts(g, All(m.FullHelp())); len(c) > 0 {
+			t.Errorf("%s: keys bound twice: %v", name, c)
+		}
+	}
+	// The conflict finder itself works.
+	a := key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "one"))
+	b := key.NewBinding(key.WithKeys("y", "x"), key.WithHelp("y", "two"))
+	if c := Conflicts([]key.Binding{a}, []key.Binding{b}); len(c["x"]) != 2 {
+		t.Fatalf("conflict not found: %v", c)
+	}
+}
+
+// Every binding has keys and help, and appears in its full help.
+func TestHelpComplete(t *testing.T) {
+	for name, m := range screens() {
+		full := All(m.FullHelp())
+		for _, b := range full {
+			if len(b.Keys()) == 0 || b.Help().Key == "" || b.Help().Desc == "" {
+				t.Errorf("%s: binding %v lacks keys or help", name, b.Help())
+			}
+		}
+		for _, s := range m.ShortHelp() {
+			found := false
+			for _, f := range full {
+				if f.Help() == s.Help() {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: short help %q not in full help", name, s.Help().Desc)
+			}
+		}
+	}
+	// Struct fields all reach FullHelp: count them by reflection-free means.
+	if n := len(All(NewDetail().FullHelp())); n != 17 {
+		t.Errorf("detail full help has %d entries, want 17 (a field is missing from FullHelp?)", n)
+	}
+	if n := len(All(NewDashboard().FullHelp())); n != 17 {
+		t.Errorf("dashboard full help has %d entries, want 17", n)
+	}
+	if n := len(All(NewTraces().FullHelp())); n != 14 {
+		t.Errorf("traces full help has %d entries, want 14", n)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, sz := range golden.Sizes {
+		var parts []string
+		for _, name := range []string{"global", "dashboard", "traces", "detail"} {
+			m := screens()[name]
+			parts = append(parts, "# "+name,
+				ShortHelpView(m.ShortHelp(), sz.W, HelpStyle{}),
+				FullHelpView(m.FullHelp(), sz.W, 0, HelpStyle{}))
+		}
+		got := strings.Join(parts, "\n")
+		golden.NoEscapes(t, got)
+		golden.Fits(t, got, sz.W, 0)
+		golden.Assert(t, fmt.Sprintf("help_%dx%d", sz.W, sz.H), got)
+		// Height limit.
+		v := FullHelpView(NewDetail().FullHelp(), sz.W, sz.H/3, HelpStyle{})
+		golden.Fits(t, v, sz.W, sz.H/3)
+	}
+}
+
+func TestHelpFitsAnyWidth(t *testing.T) {
+	for _, p := range []style.Profile{style.Plain, style.TrueColor} {
+		st := DefaultHelpStyle(style.NewTheme(p))
+		for name, m := range screens() {
+			for w := 1; w <= 130; w++ {
+				golden.Fits(t, ShortHelpView(m.ShortHelp(), w, st), w, 1)
+				golden.Fits(t, FullHelpView(m.FullHelp(), w, 12, st), w, 12)
+			}
+			_ = name
+		}
+	}
+	b := key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "disabled"), key.WithDisabled())
+	if v := FullHelpView([][]key.Binding{{b}}, 40, 0, HelpStyle{}); v != "" {
+		t.Fatalf("disabled binding shown: %q", v)
+	}
+}

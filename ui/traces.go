@@ -1,0 +1,471 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/keys"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+type sortBy int
+
+const (
+	sortStep sortBy = iota
+	sortReward
+	sortAdvantage
+)
+
+var sortNames = [...]string{"step", "reward", "advantage"}
+
+// labelFilters cycle with the label-filter key.
+var labelFilters = []struct {
+	name string
+	keep func(sessions.Label) bool
+}{
+	{"all", func(sessions.Label) bool { return true }},
+	{"unreviewed", func(l sessions.Label) bool { return l == sessions.LabelNone }},
+	{"accepted", func(l sessions.Label) bool { return l == sessions.LabelAccept }},
+	{"rejected", func(l sessions.Label) bool { return l == sessions.LabelReject }},
+	{"flagged", func(l sessions.Label) bool { return l == sessions.LabelFlag }},
+}
+
+// rewardFilter keeps rewards in [lo, hi], or a quartile of the traces the
+// label filter keeps (quart 1: bottom, 4: top).
+type rewardFilter struct {
+	on     bool
+	quart  int
+	lo, hi float64
+	text   string
+}
+
+// parseRewardFilter reads "top", "bottom", "q1".."q4", "min..max" (either
+// side may be empty) or "" (no filter).
+func parseRewardFilter(s string) (rewardFilter, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "", "all":
+		return rewardFilter{}, nil
+	case "top", "q4":
+		return rewardFilter{on: true, quart: 4, text: "top quartile"}, nil
+	case "bottom", "q1":
+		return rewardFilter{on: true, quart: 1, text: "bottom quartile"}, nil
+	case "q2", "q3":
+		return rewardFilter{on: true, quart: int(s[1] - '0'), text: "quartile " + s[1:]}, nil
+	}
+	a, b, ok := strings.Cut(s, "..")
+	if !ok {
+		return rewardFilter{}, fmt.Errorf("reward filter %q: want top, bottom, q1–q4 or min..max", s)
+	}
+	f := rewardFilter{on: true, lo: math.Inf(-1), hi: math.Inf(1), text: "reward " + s}
+	var err error
+	if a = strings.TrimSpace(a); a != "" {
+		if f.lo, err = strconv.ParseFloat(a, 64); err != nil {
+			return rewardFilter{}, fmt.Errorf("reward filter: %q is not a number", a)
+		}
+	}
+	if b = strings.TrimSpace(b); b != "" {
+		if f.hi, err = strconv.ParseFloat(b, 64); err != nil {
+			return rewardFilter{}, fmt.Errorf("reward filter: %q is not a number", b)
+		}
+	}
+	if f.lo > f.hi {
+		return rewardFilter{}, fmt.Errorf("reward filter: %s > %s", a, b)
+	}
+	return f, nil
+}
+
+type tracesKeys struct {
+	keys.Traces
+	Group key.Binding
+}
+
+func (k tracesKeys) ShortHelp() []key.Binding {
+	return append(k.Traces.ShortHelp(), k.Group)
+}
+
+func (k tracesKeys) FullHelp() [][]key.Binding {
+	g := k.Traces.FullHelp()
+	g[len(g)-1] = append(append([]key.Binding{}, g[len(g)-1]...), k.Group)
+	return g
+}
+
+type tracesScreen struct {
+	sh   *shared
+	keys tracesKeys
+
+	all  []sessions.TraceRecord
+	rows []int // indices into all, filtered and sorted
+	sel  int   // index into rows
+	top  int   // first row shown
+	// selID keeps the selection on the same trace across rebuilds.
+	selID string
+
+	sort     sortBy
+	reverse  bool
+	label    int
+	reward   rewardFilter
+	group    bool // only the selected trace's group
+	groupKey [2]int
+
+	input   lineInput
+	editing bool
+
+	w, h  int
+	stale bool // rows need rebuilding
+	dirty bool // view needs rendering
+	cache string
+}
+
+func newTracesScreen(sh *shared) *tracesScreen {
+	t := &tracesScreen{sh: sh, stale: true, dirty: true}
+	t.keys = tracesKeys{Traces: keys.NewTraces(),
+		Group: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "group view on/off"))}
+	t.input = lineInput{limit: 40}
+	return t
+}
+
+func (t *tracesScreen) clear() {
+	t.all = t.all[:0]
+	t.touch()
+}
+
+func (t *tracesScreen) add(ts []sessions.TraceRecord) {
+	if len(ts) == 0 {
+		return
+	}
+	t.all = append(t.all, ts...)
+	t.touch()
+}
+
+func (t *tracesScreen) touch() { t.stale, t.dirty = true, true }
+
+func (t *tracesScreen) SetSize(w, h int) {
+	if w != t.w || h != t.h {
+		t.w, t.h = w, h
+		t.dirty = true
+	}
+}
+
+func (t *tracesScreen) Capturing() bool { return t.editing }
+
+func (t *tracesScreen) ShortHelp() []key.Binding {
+	if t.editing {
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}
+	}
+	return t.keys.ShortHelp()
+}
+
+func (t *tracesScreen) FullHelp() [][]key.Binding { return t.keys.FullHelp() }
+
+func reward(r *sessions.TraceRecord) float64 {
+	if !r.HasScore {
+		return math.NaN()
+	}
+	return r.Terms.Reward
+}
+
+// rebuild filters and sorts the rows, keeping the selected trace.
+func (t *tracesScreen) rebuild() {
+	if !t.stale {
+		return
+	}
+	t.stale = false
+	labels := t.sh.store.Labels()
+	keep := labelFilters[t.label].keep
+	rows := t.rows[:0]
+	for i := range t.all {
+		r := &t.all[i]
+		if !keep(labels[r.ID].Label) {
+			continue
+		}
+		if t.group && (r.Step != t.groupKey[0] || r.Group != t.groupKey[1]) {
+			continue
+		}
+		rows = append(rows, i)
+	}
+	if t.reward.on {
+		lo, hi := t.reward.lo, t.reward.hi
+		if q := t.reward.quart; q > 0 {
+			vals := make([]float64, 0, len(rows))
+			for _, i := range rows {
+				if v := reward(&t.all[i]); !math.IsNaN(v) {
+					vals = append(vals, v)
+				}
+			}
+			sort.Float64s(vals)
+			qt := func(p float64) float64 {
+				if len(vals) == 0 {
+					return math.NaN()
+				}
+				return vals[int(math.Round(p*float64(len(vals)-1)))]
+			}
+			lo, hi = math.Inf(-1), math.Inf(1)
+			if q > 1 {
+				lo = qt(float64(q-1) / 4)
+			}
+			if q < 4 {
+				hi = qt(float64(q) / 4)
+			}
+		}
+		kept := rows[:0]
+		for _, i := range rows {
+			if v := reward(&t.all[i]); v >= lo && v <= hi {
+				kept = append(kept, i)
+			}
+		}
+		rows = kept
+	}
+	all := t.all
+	less := func(a, b int) bool { // newest step first, then group, sample
+		ra, rb := &all[a], &all[b]
+		if ra.Step != rb.Step {
+			return ra.Step > rb.Step
+		}
+		if ra.Group != rb.Group {
+			return ra.Group < rb.Group
+		}
+		return ra.Sample < rb.Sample
+	}
+	by := t.sort
+	if t.group && by == sortStep {
+		by = sortReward
+	}
+	key := func(i int) float64 {
+		v := reward(&all[i])
+		if by == sortAdvantage {
+			v = all[i].Advantage
+		}
+		if math.IsNaN(v) {
+			return math.Inf(-1)
+		}
+		return v
+	}
+	sort.SliceStable(rows, func(x, y int) bool {
+		a, b := rows[x], rows[y]
+		if t.reverse {
+			a, b = b, a
+		}
+		if by != sortStep {
+			if ka, kb := key(a), key(b); ka != kb {
+				return ka > kb
+			}
+		}
+		return less(a, b)
+	})
+	t.rows = rows
+	t.sel = 0
+	for i, r := range rows {
+		if all[r].ID == t.selID {
+			t.sel = i
+			break
+		}
+	}
+	t.syncSel()
+}
+
+func (t *tracesScreen) syncSel() {
+	if len(t.rows) == 0 {
+		t.sel = 0
+		return
+	}
+	t.sel = min(max(t.sel, 0), len(t.rows)-1)
+	t.selID = t.all[t.rows[t.sel]].ID
+}
+
+func (t *tracesScreen) selected() *sessions.TraceRecord {
+	t.rebuild()
+	if len(t.rows) == 0 {
+		return nil
+	}
+	return &t.all[t.rows[t.sel]]
+}
+
+func (t *tracesScreen) selectedID() string {
+	if r := t.selected(); r != nil {
+		return r.ID
+	}
+	return ""
+}
+
+// selectID selects the trace id if a row shows it.
+func (t *tracesScreen) selectID(id string) {
+	t.selID = id
+	t.stale, t.dirty = true, true
+}
+
+func (t *tracesScreen) pageRows() int { return max(t.h-3, 1) }
+
+func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
+	if t.editing {
+		switch k.Type {
+		case tea.KeyEnter:
+			f, err := parseRewardFilter(t.input.Value())
+			if err != nil {
+				t.sh.say("%v", err)
+				return nil
+			}
+			t.reward, t.editing = f, false
+			t.touch()
+			return nil
+		case tea.KeyEsc:
+			t.editing = false
+			t.dirty = true
+			return nil
+		}
+		t.input.Update(k)
+		t.dirty = true
+		return nil
+	}
+	t.rebuild()
+	km := t.keys
+	move := func(d int) { t.sel += d; t.syncSel(); t.dirty = true }
+	switch {
+	case key.Matches(k, km.Next):
+		move(1)
+	case key.Matches(k, km.Prev):
+		move(-1)
+	case key.Matches(k, km.PageDown):
+		move(t.pageRows())
+	case key.Matches(k, km.PageUp):
+		move(-t.pageRows())
+	case key.Matches(k, km.Top):
+		move(-len(t.rows))
+	case key.Matches(k, km.Bottom):
+		move(len(t.rows))
+	case key.Matches(k, km.Open):
+		if id := t.selectedID(); id != "" {
+			return func() tea.Msg { return openMsg{id} }
+		}
+	case key.Matches(k, km.SortReward):
+		t.setSort(sortReward)
+	case key.Matches(k, km.SortAdvantage):
+		t.setSort(sortAdvantage)
+	case key.Matches(k, km.SortStep):
+		t.setSort(sortStep)
+	case key.Matches(k, km.ReverseSort):
+		t.reverse = !t.reverse
+		t.touch()
+	case key.Matches(k, km.FilterLabel):
+		t.label = (t.label + 1) % len(labelFilters)
+		t.touch()
+	case key.Matches(k, km.FilterReward):
+		t.editing = true
+		t.input.SetValue("")
+		t.dirty = true
+		return nil
+	case key.Matches(k, km.ClearFilters):
+		t.label, t.reward, t.group = 0, rewardFilter{}, false
+		t.touch()
+	case key.Matches(k, km.Group):
+		if r := t.selected(); r != nil && !t.group {
+			t.group, t.groupKey = true, [2]int{r.Step, r.Group}
+		} else {
+			t.group = false
+		}
+		t.touch()
+	}
+	return nil
+}
+
+func (t *tracesScreen) setSort(s sortBy) {
+	t.sort, t.reverse = s, false
+	t.touch()
+}
+
+func (t *tracesScreen) View() string {
+	t.rebuild()
+	if !t.dirty && t.cache != "" {
+		return t.cache
+	}
+	t.dirty = false
+	t.cache = t.render()
+	return t.cache
+}
+
+func labelText(l sessions.LabelState) string {
+	switch l.Label {
+	case sessions.LabelAccept:
+		return "accept"
+	case sessions.LabelReject:
+		return "reject"
+	case sessions.LabelFlag:
+		return "flag"
+	}
+	return "·"
+}
+
+const traceHeader = "  step grp smp   reward     adv     r_SS     r_KL end  label"
+
+func (t *tracesScreen) render() string {
+	th := t.sh.theme
+	by := sortNames[t.sort]
+	if t.group && t.sort == sortStep {
+		by = "reward"
+	}
+	dir := "↓"
+	if t.reverse {
+		dir = "↑"
+	}
+	info := th.Paint(style.Spec{Attr: style.Bold}, "Traces") +
+		fmt.Sprintf(" · %d of %d · sort %s%s · label %s", len(t.rows), len(t.all), by, dir, labelFilters[t.label].name)
+	if t.reward.on {
+		info += " · " + t.reward.text
+	}
+	if t.group {
+		info += fmt.Sprintf(" · group %d of step %d", t.groupKey[1], t.groupKey[0])
+	}
+	out := []string{info}
+	if t.editing {
+		out = append(out, "reward filter: "+t.input.View()+"  (top, bottom, q1–q4, min..max; enter/esc)")
+	} else {
+		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, traceHeader))
+	}
+	n := t.pageRows()
+	if t.sel < t.top {
+		t.top = t.sel
+	}
+	if t.sel >= t.top+n {
+		t.top = t.sel - n + 1
+	}
+	t.top = max(min(t.top, len(t.rows)-n), 0)
+	if len(t.rows) == 0 {
+		if len(t.all) == 0 {
+			out = append(out, "no traces yet")
+		} else {
+			out = append(out, "no trace matches the filters (esc clears them)")
+		}
+	}
+	for i := t.top; i < len(t.rows) && i < t.top+n; i++ {
+		r := &t.all[t.rows[i]]
+		end := "yes"
+		if !r.Ended {
+			end = "PEN"
+		}
+		rss, rkl := math.NaN(), math.NaN()
+		if r.HasScore {
+			rss, rkl = r.Terms.RSS, r.Terms.RKL
+		}
+		line := fmt.Sprintf("%6d %3d %3d %8s %7s %8s %8s %3s  %s", r.Step, r.Group, r.Sample,
+			num(reward(r), 3), snum(r.Advantage, 2), num(rss, 3), num(rkl, 3), end, labelText(t.sh.store.Label(r.ID)))
+		if i == t.sel {
+			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line, max(t.w-1, 1)))
+		} else {
+			line = " " + line
+		}
+		out = append(out, line)
+	}
+	if len(t.rows) > n {
+		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, fmt.Sprintf("  rows %d–%d of %d", t.top+1, min(t.top+n, len(t.rows)), len(t.rows))))
+	}
+	return strings.Join(block(out, t.w, t.h), "\n")
+}

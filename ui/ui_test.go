@@ -1,0 +1,444 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/internal/golden"
+)
+
+type testCfg struct {
+	Task  string `toml:"task"`
+	Steps int    `toml:"steps"`
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// newTestRun makes a run folder with steps metric records and, per step,
+// groups×samples traces.
+func newTestRun(tb testing.TB, steps, groups, samples, explTokens int) *sessions.Run {
+	tb.Helper()
+	r, err := sessions.Create(filepath.Join(tb.TempDir(), "demo-run"), testCfg{Task: "addition", Steps: 20})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { r.Close() })
+	for s := 1; s <= steps; s++ {
+		x := float64(s)
+		vals := map[string]float64{
+			"reward": -1 + 0.1*x, "reward_std": 0.2, "solution_log_prob_reward": -0.8 + 0.05*x,
+			"kl_reward": -0.3 + 0.01*x, "format_penalty_rate": 0.5 / x, "kl": 0.01 * x, "loss": 1 / x,
+			"grad_norm": 2 + math.Sin(x), "completion_length": 40 + x, "explanation_length": 30 + x,
+			"step_time_s": 6, "sampled_tokens_per_s": 100,
+		}
+		if s%5 == 0 {
+			vals["eval_accuracy"], vals["eval_verified_rate"], vals["eval_leak_rate"] = 0.1*x/5, 0.2, 0.01
+		}
+		r.Emit(event.Metrics{Time: t0.Add(time.Duration(s) * 6 * time.Second), Step: s, Values: vals})
+		for g := 0; g < groups; g++ {
+			for k := 0; k < samples; k++ {
+				r.Emit(makeTrace(s, g, k, explTokens))
+			}
+		}
+	}
+	return r
+}
+
+var words = []string{"The", "Ġsum", "Ġof", "Ġ2", "Ġand", "Ġ3", "Ġis", "Ġ5", ".", "Ċ", "ĠWe", "Ġadd", "Ġthe", "Ġunits", "Ġfirst", ","}
+
+func makeTrace(step, group, sample, n int) event.Trace {
+	sc := &rlt.Scored{Ended: sample%3 != 2}
+	var expl strings.Builder
+	for i := 0; i < n; i++ {
+		tok := words[i%len(words)]
+		sc.ExplanationTokens = append(sc.ExplanationTokens, tok)
+		sc.ExplanationIDs = append(sc.ExplanationIDs, int32(i%len(words)))
+		tl := -0.1 - 0.05*float64((i*7+sample)%11)
+		sl := -0.2 - 0.3*float64((i*5+group)%7)
+		sc.TeacherLP = append(sc.TeacherLP, tl)
+		sc.StudentLP = append(sc.StudentLP, sl)
+		sc.D = append(sc.D, tl-sl)
+		expl.WriteString(strings.NewReplacer("Ġ", " ", "Ċ", "\n").Replace(tok))
+	}
+	sc.SolutionTokens = []string{"5"}
+	sc.SolutionIDs = []int32{1}
+	sc.SolutionLP = []float64{-0.25 - 0.1*float64(sample)}
+	cfg := rlt.DefaultRewardConfig()
+	sc.Terms = cfg.Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
+	comp := expl.String()
+	if sc.Ended {
+		comp += rlt.EndExplanation
+	}
+	rec := "5"
+	if sample%2 == 1 {
+		rec = "6 apples"
+	}
+	return event.Trace{Time: t0.Add(time.Duration(step) * 6 * time.Second), Step: step, Group: group, Sample: sample,
+		Question: fmt.Sprintf("What is 2 + %d?", group+3), Solution: "5", Completion: comp,
+		Advantage: float64(sample) - 1.5, Score: sc, Reconstruction: rec}
+}
+
+func press(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// send applies msg and then, synchronously, the messages its command
+// returns (one level; Quit and nil are dropped).
+func send(m *Model, msg tea.Msg) tea.Cmd {
+	_, cmd := m.Update(msg)
+	if _, isKey := msg.(tea.KeyMsg); !isKey || cmd == nil {
+		return nil
+	}
+	if out := cmd(); out != nil {
+		switch out.(type) {
+		case openMsg, backMsg:
+			m.Update(out)
+			return nil
+		}
+	}
+	return cmd
+}
+
+func sized(tb testing.TB, r *sessions.Run, w, h int, ctl *fakeControl) *Model {
+	opts := Options{Run: r, Steps: 20}
+	if ctl != nil {
+		opts.Control = ctl
+	}
+	m := newModel(opts)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+type fakeControl struct{ pause, resume, stop, ckpt int }
+
+func (f *fakeControl) Pause()         { f.pause++ }
+func (f *fakeControl) Resume()        { f.resume++ }
+func (f *fakeControl) Stop()          { f.stop++ }
+func (f *fakeControl) CheckpointNow() { f.ckpt++ }
+
+func TestGoldenViews(t *testing.T) {
+	r := newTestRun(t, 12, 2, 4, 60)
+	for _, sz := range golden.Sizes {
+		for _, scr := range []string{"dashboard", "traces", "detail", "help"} {
+			name := fmt.Sprintf("%s_%dx%d", scr, sz.W, sz.H)
+			t.Run(name, func(t *testing.T) {
+				m := sized(t, r, sz.W, sz.H, &fakeControl{})
+				switch scr {
+				case "traces":
+					send(m, press("2"))
+				case "detail":
+					send(m, press("2"))
+					send(m, press("enter"))
+					send(m, press("right"))
+				case "help":
+					send(m, press("?"))
+				}
+				v := m.View()
+				golden.NoEscapes(t, v)
+				golden.Fits(t, v, sz.W, sz.H)
+				if n := len(strings.Split(v, "\n")); n != sz.H {
+					t.Errorf("%d lines, want %d", n, sz.H)
+				}
+				golden.Assert(t, name, v)
+			})
+		}
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 10)
+	m := sized(t, r, 59, 30, nil)
+	v := m.View()
+	if strings.Contains(v, "\n") || !strings.Contains(v, "60×15") {
+		t.Fatalf("too-small view = %q", v)
+	}
+	golden.Fits(t, v, 59, 1)
+	m.Update(tea.WindowSizeMsg{Width: 20, Height: 5})
+	golden.Fits(t, m.View(), 20, 1)
+}
+
+func TestReviewFlow(t *testing.T) {
+	r := newTestRun(t, 3, 2, 4, 40)
+	st := r.Store()
+	m := sized(t, r, 80, 24, &fakeControl{})
+	send(m, press("2"))
+	if m.active != scrTraces {
+		t.Fatalf("active = %d, want traces", m.active)
+	}
+	send(m, press("down"))
+	send(m, press("enter"))
+	if m.active != scrDetail || !m.detail.has {
+		t.Fatalf("detail not open (active %d)", m.active)
+	}
+	id := m.detail.rec.ID
+	if id != "3-0-1" {
+		t.Errorf("opened %s, want 3-0-1 (newest step first, second row)", id)
+	}
+	if c := m.detail.expl.Cursor(); c != 0 {
+		t.Errorf("cursor %d, want 0", c)
+	}
+	send(m, press("right"))
+	send(m, press("right"))
+	if c := m.detail.expl.Cursor(); c != 2 {
+		t.Errorf("cursor %d after 2×right, want 2", c)
+	}
+	if v := m.View(); !strings.Contains(v, "tok 3/40") {
+		t.Errorf("cursor line missing:\n%s", v)
+	}
+	send(m, press("m"))
+	if c, want := m.detail.expl.Cursor(), m.detail.rec.Terms.KLMaxPos; c != want {
+		t.Errorf("m: cursor %d, want max-d_k %d", c, want)
+	}
+	send(m, press("a"))
+	if l := st.Label(id).Label; l != sessions.LabelAccept {
+		t.Fatalf("label after a = %q", l)
+	}
+	send(m, press("f"))
+	for _, s := range []string{"l", "o", "o", "k"} {
+		send(m, press(s))
+	}
+	send(m, tea.KeyMsg{Type: tea.KeySpace})
+	send(m, press("q")) // typed into the note, not quitting
+	send(m, press("enter"))
+	if l := st.Label(id); l.Label != sessions.LabelFlag || l.Note != "look q" {
+		t.Fatalf("label after flag = %+v", l)
+	}
+	send(m, press("u"))
+	if l := st.Label(id).Label; l != sessions.LabelAccept {
+		t.Fatalf("label after undo = %q, want accept again", l)
+	}
+	send(m, press("e"))
+	data, err := os.ReadFile(filepath.Join(r.Dir(), ExportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != 1 || !strings.Contains(string(data), "conversations") {
+		t.Errorf("export holds %d rows: %q", n, data)
+	}
+	if !strings.Contains(m.msg, "exported 1 accepted") {
+		t.Errorf("status message %q", m.msg)
+	}
+	send(m, press("u"))
+	if l := st.Label(id).Label; l != sessions.LabelNone {
+		t.Fatalf("label after 2nd undo = %q", l)
+	}
+	send(m, press("n"))
+	if m.detail.rec.ID == id || st.Label(m.detail.rec.ID).Label != sessions.LabelNone {
+		t.Errorf("n opened %s", m.detail.rec.ID)
+	}
+	send(m, press("esc"))
+	if m.active != scrTraces {
+		t.Errorf("esc: active %d", m.active)
+	}
+}
+
+func TestTracesFiltersAndGroup(t *testing.T) {
+	r := newTestRun(t, 3, 2, 4, 10)
+	m := sized(t, r, 100, 30, nil)
+	send(m, press("2"))
+	tr := m.traces
+	tr.rebuild()
+	if len(tr.rows) != 24 {
+		t.Fatalf("%d rows", len(tr.rows))
+	}
+	send(m, press("r"))
+	tr.rebuild()
+	for i := 1; i < len(tr.rows); i++ {
+		if reward(&tr.all[tr.rows[i-1]]) < reward(&tr.all[tr.rows[i]]) {
+			t.Fatal("not sorted by reward")
+		}
+	}
+	send(m, press("v"))
+	tr.rebuild()
+	if len(tr.rows) != 4 {
+		t.Fatalf("group view: %d rows, want 4", len(tr.rows))
+	}
+	send(m, press("esc"))
+	send(m, press("/"))
+	for _, s := range []string{"t", "o", "p"} {
+		send(m, press(s))
+	}
+	send(m, press("enter"))
+	tr.rebuild()
+	if n := len(tr.rows); n == 0 || n >= 24 {
+		t.Fatalf("top quartile: %d rows", n)
+	}
+	send(m, press("esc"))
+	send(m, press("/"))
+	for _, s := range []string{"-", "9", ".", ".", "-", "5"} {
+		send(m, press(s))
+	}
+	send(m, press("enter"))
+	tr.rebuild()
+	if len(tr.rows) != 0 {
+		t.Fatalf("range -9..-5: %d rows", len(tr.rows))
+	}
+	send(m, press("esc"))
+	r.Review("1-0-0", sessions.LabelReject, "")
+	send(m, changedMsg{})
+	send(m, press("l"))
+	send(m, press("l"))
+	send(m, press("l")) // rejected
+	tr.rebuild()
+	if len(tr.rows) != 1 || tr.all[tr.rows[0]].ID != "1-0-0" {
+		t.Fatalf("label filter rejected: %v", tr.rows)
+	}
+	golden.Fits(t, m.View(), 100, 30)
+}
+
+func TestDashboardKeysAndControl(t *testing.T) {
+	r := newTestRun(t, 30, 1, 1, 4)
+	ctl := &fakeControl{}
+	m := sized(t, r, 120, 40, ctl)
+	for _, k := range []string{"+", "+", "left", "f", "y", "s", "]", "[", "r", "n", " ", "j", "j", "enter", "enter", "0"} {
+		send(m, press(k))
+		golden.Fits(t, m.View(), 120, 40)
+	}
+	for _, c := range m.dash.charts {
+		if c.Smoothing() != m.dash.charts[0].Smoothing() || c.LogScale() != m.dash.charts[0].LogScale() {
+			t.Fatal("charts out of sync")
+		}
+	}
+	send(m, press("p"))
+	send(m, press("c"))
+	send(m, press("S"))
+	send(m, press("y"))
+	if ctl.pause != 1 || ctl.ckpt != 1 || ctl.stop != 1 {
+		t.Errorf("control calls %+v", *ctl)
+	}
+	if cmd := send(m, press("q")); cmd == nil || ctl.stop != 2 {
+		t.Errorf("q: cmd %v, stops %d", cmd, ctl.stop)
+	}
+	// Read-only: no controller.
+	m2 := sized(t, r, 80, 24, nil)
+	send(m2, press("p"))
+	if !strings.Contains(m2.msg, "read-only") {
+		t.Errorf("read-only message %q", m2.msg)
+	}
+}
+
+func TestLiveDataPull(t *testing.T) {
+	r := newTestRun(t, 2, 1, 1, 4)
+	m := sized(t, r, 80, 24, nil)
+	r.Emit(event.Metrics{Time: t0.Add(time.Minute), Step: 3, Values: map[string]float64{"reward": 0.75}})
+	r.Emit(makeTrace(3, 0, 0, 4))
+	select {
+	case <-r.Store().Changed():
+	default:
+	}
+	if m.lastStep != 2 {
+		t.Fatalf("pulled before the signal: step %d", m.lastStep)
+	}
+	send(m, changedMsg{})
+	if m.lastStep != 3 || m.reward != 0.75 || len(m.traces.all) != 3 {
+		t.Fatalf("after pull: step %d reward %v traces %d", m.lastStep, m.reward, len(m.traces.all))
+	}
+	if !strings.Contains(m.View(), "reward 0.750") {
+		t.Error("status line lacks the new reward")
+	}
+	// The wait command returns once the store signals.
+	cmd := m.waitChanged()
+	go r.Emit(event.Metrics{Time: t0.Add(2 * time.Minute), Step: 4, Values: map[string]float64{"reward": 1}})
+	if _, ok := cmd().(changedMsg); !ok {
+		t.Fatal("waitChanged did not report a change")
+	}
+	m.shutdown()
+}
+
+func TestResizeStorm(t *testing.T) {
+	r := newTestRun(t, 20, 2, 2, 300)
+	m := sized(t, r, 80, 24, &fakeControl{})
+	send(m, press("2"))
+	send(m, press("enter"))
+	for i := 0; i < 400; i++ {
+		w, h := (i*37)%260, (i*23)%90
+		m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+		if i%3 == 0 {
+			send(m, press("tab"))
+		}
+		if i%7 == 0 {
+			send(m, press("right"))
+		}
+		v := m.View()
+		if w >= MinWidth && h >= MinHeight {
+			golden.Fits(t, v, w, h)
+		} else if w > 0 {
+			golden.Fits(t, v, w, 1)
+		}
+	}
+}
+
+func TestSplitWordsAndFilterParse(t *testing.T) {
+	got := strings.Join(splitWords("6 apples, ok"), "|")
+	if got != "6| apples|,| ok" {
+		t.Errorf("splitWords = %q", got)
+	}
+	for _, s := range []string{"top", "bottom", "q2", "..1", "-1..", "0.5..2", ""} {
+		if _, err := parseRewardFilter(s); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	for _, s := range []string{"x", "2..1", "a..b"} {
+		if _, err := parseRewardFilter(s); err == nil {
+			t.Errorf("%q: no error", s)
+		}
+	}
+}
+
+// TestReadOnlyReview: sessions refuses reviews on a run opened read-only;
+// the workbench says so and the label stays.
+func TestReadOnlyReview(t *testing.T) {
+	w := newTestRun(t, 2, 1, 2, 8)
+	dir := w.Dir()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := sessions.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	m := sized(t, r, 80, 24, nil)
+	if len(m.traces.all) != 4 {
+		t.Fatalf("read-only run shows %d traces", len(m.traces.all))
+	}
+	send(m, press("2"))
+	send(m, press("enter"))
+	id := m.detail.rec.ID
+	send(m, press("a"))
+	if l := r.Store().Label(id).Label; l != sessions.LabelNone {
+		t.Errorf("label %q on a read-only run", l)
+	}
+	if !strings.Contains(m.msg, "read-only") {
+		t.Errorf("message %q", m.msg)
+	}
+	if v := m.View(); !strings.Contains(v, "read-only") {
+		t.Errorf("status line does not say read-only:\n%s", v)
+	}
+	golden.Fits(t, m.View(), 80, 24)
+}

@@ -1,0 +1,146 @@
+package ui
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// fit cuts s to w cells, ending with "…" when cut.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// pad cuts or pads s with spaces to exactly w cells.
+func pad(s string, w int) string {
+	s = fit(s, w)
+	if n := w - ansi.StringWidth(s); n > 0 {
+		return s + strings.Repeat(" ", n)
+	}
+	return s
+}
+
+// block fits every line to w cells and returns exactly h lines (cut or
+// padded with empty lines). h ≤ 0 keeps the line count.
+func block(lines []string, w, h int) []string {
+	if h > 0 && len(lines) > h {
+		lines = lines[:h]
+	}
+	out := make([]string, 0, max(h, len(lines)))
+	for _, l := range lines {
+		out = append(out, fit(l, w))
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out
+}
+
+// splitLines splits a rendered view into lines ("" gives none).
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// sideBySide joins two columns of lines, the left padded to lw cells,
+// separated by sep.
+func sideBySide(left, right []string, lw int, sep string) []string {
+	n := max(len(left), len(right))
+	out := make([]string, n)
+	for i := 0; i < n; i++ {
+		var l, r string
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		out[i] = strings.TrimRight(pad(l, lw)+sep+r, " ")
+	}
+	return out
+}
+
+// num formats v with d decimals; NaN and ±Inf as "—".
+func num(v float64, d int) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
+	}
+	return strconv.FormatFloat(v, 'f', d, 64)
+}
+
+// snum is num with an explicit sign.
+func snum(v float64, d int) string {
+	s := num(v, d)
+	if s != "—" && v >= 0 {
+		return "+" + s
+	}
+	return s
+}
+
+// compact formats v in at most about 8 characters.
+func compact(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
+	}
+	a := math.Abs(v)
+	switch {
+	case a == 0:
+		return "0"
+	case a >= 1e5 || a < 1e-3:
+		return strconv.FormatFloat(v, 'e', 1, 64)
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// splitWords splits text into diffable tokens: runs of letters and
+// digits (with the spaces before them), and single other characters.
+func splitWords(s string) []string {
+	var out []string
+	rs := []rune(s)
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && rs[j] == ' ' {
+			j++
+		}
+		k := j
+		for k < len(rs) && (unicode.IsLetter(rs[k]) || unicode.IsDigit(rs[k])) {
+			k++
+		}
+		if k == j {
+			if j < len(rs) {
+				k = j + 1
+			} else {
+				k = j
+			}
+		}
+		if k == i {
+			break
+		}
+		out = append(out, string(rs[i:k]))
+		i = k
+	}
+	return out
+}
+
+func f64s(a []float32) []float64 {
+	out := make([]float64, len(a))
+	for i, v := range a {
+		out[i] = float64(v)
+	}
+	return out
+}
