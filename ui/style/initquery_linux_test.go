@@ -64,6 +64,11 @@ func TestHelperProcess(t *testing.T) {
 		_ = lipgloss.HasDarkBackground()
 		os.Stdout.WriteString("CONTROL-DONE\n")
 	}
+	// Wait for the parent to have read everything: a pty can drop output
+	// that is still buffered when its last writer exits.
+	os.Stdout.WriteString("END\n")
+	var b [1]byte
+	_, _ = os.Stdin.Read(b[:])
 }
 
 // runOnPTY runs the helper with a new pseudo-terminal as its controlling
@@ -108,7 +113,7 @@ func runOnPTY(t *testing.T, mode string) string {
 	go func() {
 		defer close(done)
 		buf := make([]byte, 4096)
-		answered := false
+		answered, released := false, false
 		for {
 			k, err := master.Read(buf)
 			out.Write(buf[:k])
@@ -116,6 +121,10 @@ func runOnPTY(t *testing.T, mode string) string {
 				// Answer like a terminal so the helper is not left waiting.
 				io.WriteString(master, "\x1b]11;rgb:0000/0000/0000\x1b\\\x1b[1;1R")
 				answered = true
+			}
+			if !released && bytes.Contains(out.Bytes(), []byte("END\r\n")) {
+				io.WriteString(master, "\n")
+				released = true
 			}
 			if err != nil {
 				return
