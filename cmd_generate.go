@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -61,6 +62,9 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	text := *prompt
 	var stopIDs []int32
 	if *chat {
+		if err := checkChatML(*dir, tok); err != nil {
+			return err
+		}
 		var msgs []tokenizer.Message
 		if *system != "" {
 			msgs = append(msgs, tokenizer.Message{Role: "system", Content: *system})
@@ -113,3 +117,19 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// checkChatML refuses --chat for a model whose chat template is not ChatML:
+// rendering ChatML for it would silently feed it a format it never saw.
+func checkChatML(dir string, tok *tokenizer.Tokenizer) error {
+	cfg := filepath.Join(dir, "tokenizer_config.json")
+	if _, err := os.Stat(cfg); err == nil {
+		if _, err := tokenizer.DetectTemplate(cfg); err != nil {
+			return fmt.Errorf("--chat: %w", err)
+		}
+		return nil
+	}
+	if _, ok := tok.ID(tokenizer.ImStart); !ok {
+		return fmt.Errorf("--chat: %s has no tokenizer_config.json and its tokenizer has no %s token, so it is not a ChatML model; drop --chat to continue plain text", dir, tokenizer.ImStart)
+	}
+	return nil
+}

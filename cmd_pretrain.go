@@ -7,8 +7,17 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
+
+// reportLostWakeups tells of worker-pool wake-ups recovered by timeout: the
+// run was right and merely slower, but the cause is a bug to find.
+func reportLostWakeups(w io.Writer) {
+	if n := parallel.LostWakeups(); n > 0 {
+		fmt.Fprintf(w, "note: the worker pool recovered %d lost wake-ups by timeout (results are unaffected; please report)\n", n)
+	}
+}
 
 const pretrainUsage = `
 Usage: rlt pretrain --out DIR [--seed N] [--steps N] [--batch N] [--task NAME]
@@ -49,5 +58,6 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s/teacher and %s/student\n", *out, *out)
+	reportLostWakeups(stderr)
 	return nil
 }

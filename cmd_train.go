@@ -93,6 +93,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err = e.Run(ctx)
+	reportLostWakeups(stderr)
 	if sink.err != nil {
 		return sink.err
 	}

@@ -20,6 +20,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "start an RLT run on the embedded default models (what `rlt` alone does)", runWorkbench},
+		{"sessions", "list run folders: state, step, best reward, size", runSessions},
 		{"model", "make and inspect Hugging Face model folders (init, info)", runModel},
 		{"tokenize", "text to token ids with a tokenizer.json (JSON Lines in and out)", runTokenize},
 		{"generate", "sample text from a model, streaming tokens (temperature, top-k/p, min-p, stops, seed)", runGenerate},
@@ -38,10 +40,9 @@ func main() {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 {
-		usage(stdout, cmds)
-		fmt.Fprintln(stdout, "\nThe interactive workbench (live RLT run on the embedded default) is not built yet.")
-		return 0
+	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help") {
+		// The main job: a live RLT run on the embedded default.
+		args = append([]string{"run"}, args...)
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout, cmds)

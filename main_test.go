@@ -246,3 +246,41 @@ func TestDistillAndEval(t *testing.T) {
 		t.Errorf("accuracy %v", a)
 	}
 }
+
+func TestGenerateChatNeedsChatML(t *testing.T) {
+	dir := tinyFolder(t, "f32")
+	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"chat_template": "{% for m in messages %}[INST] {{ m.content }} [/INST]{% endfor %}"}`), 0o644)
+	code, _, errs := runCLI(t, "", "generate", "--model", dir, "--prompt", "hi", "--chat", "--max-new-tokens", "2")
+	if code != 1 || !strings.Contains(errs, "ChatML") {
+		t.Errorf("a non-ChatML template with --chat: exit %d, %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "generate", "--model", dir, "--prompt", "hi", "--max-new-tokens", "2"); code != 0 {
+		t.Errorf("plain text generation refused: %s", errs)
+	}
+}
+
+// The main job, headless: a real RLT step on the embedded default, recorded
+// in a run folder that rlt sessions then lists.
+func TestMainJobHeadless(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	runs := t.TempDir()
+	code, _, errs := runCLI(t, "", "--runs", runs, "--steps", "1", "--headless")
+	if code != 0 {
+		t.Fatalf("rlt --steps 1: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "step 0  reward") {
+		t.Errorf("no progress line: %s", errs)
+	}
+	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
+	if code != 0 || !strings.Contains(out, "finished") {
+		t.Fatalf("sessions: exit %d: %s%s", code, out, errs)
+	}
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 {
+		t.Fatalf("%d run folders", len(entries))
+	}
+	ck, _ := filepath.Glob(filepath.Join(runs, entries[0].Name(), "checkpoints", "step-*", "teacher", "model.safetensors"))
+	if len(ck) != 1 {
+		t.Errorf("final checkpoint missing: %v", ck)
+	}
+}

@@ -292,9 +292,17 @@ func (c *CPU) SumSquares(t *Tensor) float64 {
 	j.x = Host(t)
 	j.n.Store(0)
 	parallel.For(len(j.x), elemGrain, j)
+	n := int(j.n.Load())
 	var s float64
-	for i := 0; i < int(j.n.Load()); i++ {
-		s += j.part[i]
+	for done, last := 0, -1; done < n; done++ {
+		next := -1
+		for i := 0; i < n; i++ { // the piece with the smallest start above last
+			if j.lo[i] > last && (next < 0 || j.lo[i] < j.lo[next]) {
+				next = i
+			}
+		}
+		s += j.part[next]
+		last = j.lo[next]
 	}
 	return s
 }
@@ -346,17 +354,22 @@ type cpuJobs struct {
 }
 
 // partials hands each concurrent piece of a job its own buffer, so weight
-// gradients can be reduced without locks.
+// gradients can be reduced without locks. Pieces are summed in the order of
+// their ranges, not of their arrival, so results are the same bits from run
+// to run (floating-point addition is not associative).
 type partials struct {
 	n    atomic.Int32
 	size int
 	bufs [][]float32
+	los  []int
+	idx  []int
 }
 
 func (p *partials) reset(size int) {
 	w := parallel.Workers()
 	for len(p.bufs) < w {
 		p.bufs = append(p.bufs, nil)
+		p.los = append(p.los, 0)
 	}
 	for i := range p.bufs {
 		if cap(p.bufs[i]) < size {
@@ -368,19 +381,36 @@ func (p *partials) reset(size int) {
 	p.n.Store(0)
 }
 
-// take returns a zeroed buffer for one piece.
-func (p *partials) take() []float32 {
+// take returns a zeroed buffer for the piece that starts at lo.
+func (p *partials) take(lo int) []float32 {
 	i := int(p.n.Add(1)) - 1
 	if i >= len(p.bufs) {
 		panic("compute: more concurrent pieces than workers")
 	}
+	p.los[i] = lo
 	b := p.bufs[i]
 	clear(b)
 	return b
 }
 
+// order returns the slots sorted by the start of their pieces.
+func (p *partials) order() []int {
+	n := int(p.n.Load())
+	idx := p.idx[:0]
+	for i := 0; i < n; i++ {
+		idx = append(idx, i)
+	}
+	for i := 1; i < n; i++ { // insertion sort: n is the number of workers
+		for j := i; j > 0 && p.los[idx[j]] < p.los[idx[j-1]]; j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+		}
+	}
+	p.idx = idx
+	return idx
+}
+
 func (p *partials) sumInto(dst []float32) {
-	for i := 0; i < int(p.n.Load()); i++ {
+	for _, i := range p.order() {
 		kernels.Accumulate(dst, p.bufs[i], 0, len(dst))
 	}
 }
@@ -390,6 +420,9 @@ type scratch struct{ partials }
 
 func (s *scratch) take() []float32 {
 	i := int(s.n.Add(1)) - 1
+	if i >= len(s.bufs) {
+		panic("compute: more concurrent pieces than workers")
+	}
 	return s.bufs[i]
 }
 
@@ -418,7 +451,7 @@ type rmsBwdJob struct {
 }
 
 func (j *rmsBwdJob) Run(lo, hi int) {
-	kernels.RMSNormBackward(j.dx, j.parts.take(), j.dy, j.x, j.w, j.rstd, j.d, lo, hi)
+	kernels.RMSNormBackward(j.dx, j.parts.take(lo), j.dy, j.x, j.w, j.rstd, j.d, lo, hi)
 }
 
 type biasJob struct {
@@ -434,7 +467,7 @@ type biasBwdJob struct {
 	parts partials
 }
 
-func (j *biasBwdJob) Run(lo, hi int) { kernels.BiasBackward(j.parts.take(), j.dy, j.d, lo, hi) }
+func (j *biasBwdJob) Run(lo, hi int) { kernels.BiasBackward(j.parts.take(lo), j.dy, j.d, lo, hi) }
 
 type ropeJob struct {
 	back             bool
@@ -563,13 +596,16 @@ func (j *adamJob) Run(lo, hi int) {
 	kernels.AdamW(j.p, j.g, j.m, j.v, s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, s.BC1, s.BC2, lo, hi)
 }
 
+// sumsqJob keeps each piece's sum with its start, so the pieces are added
+// in range order whatever order they finished in.
 type sumsqJob struct {
 	x    []float32
 	n    atomic.Int32
 	part [64]float64
+	lo   [64]int
 }
 
 func (j *sumsqJob) Run(lo, hi int) {
 	i := j.n.Add(1) - 1
-	j.part[i] = kernels.SumSquares(j.x, lo, hi)
+	j.part[i], j.lo[i] = kernels.SumSquares(j.x, lo, hi), lo
 }

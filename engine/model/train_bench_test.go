@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -77,4 +78,30 @@ func BenchmarkTrainStep(b *testing.B) {
 		tr.step(b)
 	}
 	b.ReportMetric(float64(b.N*16*128)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// Two runs of the same steps give the same bits: reductions across threads
+// are added in range order, not in the order the pieces finished.
+func TestTrainingIsBitReproducible(t *testing.T) {
+	cfg := PeerConfig
+	cfg.Vocab, cfg.Hidden, cfg.Intermediate, cfg.Layers = 128, 64, 176, 2
+	run := func() []float32 {
+		tr := newTrainer(t, cfg, 8, 64)
+		for i := 0; i < 3; i++ {
+			tr.step(t)
+		}
+		var all []float32
+		for _, p := range tr.m.Tensors() {
+			v := make([]float32, p.Len())
+			tr.be.Read(v, p)
+			all = append(all, v...)
+		}
+		return all
+	}
+	a, b := run(), run()
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("parameter %d differs between two identical runs: %v vs %v", i, a[i], b[i])
+		}
+	}
 }

@@ -62,7 +62,7 @@ func TinyConfig() model.Config {
 func DefaultRecipe() Recipe {
 	return Recipe{
 		Seed: 1, Task: "addition", Teacher: TinyConfig(), Student: TinyConfig(),
-		Steps: 1500, Batch: 32, LR: 3e-3, MinLR: 3e-4, Warmup: 50,
+		Steps: 900, Batch: 32, LR: 3e-3, MinLR: 3e-4, Warmup: 50,
 		TeacherStyles: task.DefaultMixture(),
 		StudentStyles: map[string]float64{task.StyleClean: 1},
 	}

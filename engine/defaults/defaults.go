@@ -1,0 +1,108 @@
+// Package defaults carries the embedded default teacher and student: tiny
+// Qwen2 models warm-started by `rlt pretrain` (engine/warmstart's
+// DefaultRecipe, seed 1) on the addition task, with their byte-level
+// tokenizer, so the workbench starts a real RLT run with no download and no
+// training wait. Regenerate them with `go generate ./engine/defaults`.
+package defaults
+
+//go:generate go run ../.. pretrain --out models --seed 1
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+//go:embed models
+var files embed.FS
+
+// Names of the two model folders inside Dir().
+const (
+	Teacher = "teacher"
+	Student = "student"
+)
+
+// Dir writes the embedded models to a folder in the user's cache (once per
+// content: the folder name carries a hash of the files) and returns it. The
+// models are then ordinary Hugging Face folders: Dir()/teacher, Dir()/student.
+func Dir() (string, error) {
+	sum, err := digest()
+	if err != nil {
+		return "", err
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "rlt-workbench", "defaults-"+sum)
+	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", fmt.Errorf("embedded models: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".defaults-*")
+	if err != nil {
+		return "", fmt.Errorf("embedded models: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	err = fs.WalkDir(files, "models", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("models", path)
+		out := filepath.Join(tmp, rel)
+		if d.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		data, err := files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+	if err != nil {
+		return "", fmt.Errorf("embedded models: writing to %s: %w", tmp, err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "complete"), []byte(sum+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("embedded models: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another process may have finished first; its copy is as good.
+		if _, statErr := os.Stat(filepath.Join(dir, "complete")); statErr == nil {
+			return dir, nil
+		}
+		return "", fmt.Errorf("embedded models: %w", err)
+	}
+	return dir, nil
+}
+
+// digest hashes every embedded file's path and content.
+func digest() (string, error) {
+	var paths []string
+	err := fs.WalkDir(files, "models", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			paths = append(paths, path)
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		data, err := files.ReadFile(p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
