@@ -21,12 +21,15 @@ import (
 
 const distillUsage = `
 Usage: rlt distill --teacher DIR --out DIR [flags]
+       rlt distill --reference --tokenizer-from DIR --out DIR [flags]
 
 The teacher writes one explanation for each of N train questions (raw, no
 filtering: RLT.md §5); the rows are saved as Bespoke-Stratos JSON Lines
 (OUT/distill.jsonl) and a fresh student is fine-tuned on them in the student
 layout, then saved to OUT/student. The fresh student is a random
-initialisation of the default tiny shape, or --student-init DIR.
+initialisation of the default tiny shape, or --student-init DIR. With
+--reference the task's own clean explanations are used instead of a
+teacher's (the reference explanation generator), for comparison.
 
 Example:
   rlt distill --teacher runs/x/teacher --out /tmp/distilled --questions 2000 --steps 800
@@ -37,6 +40,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	tdir := fs.String("teacher", "", "teacher model folder (required)")
 	out := fs.String("out", "", "output folder (required)")
 	init := fs.String("student-init", "", "start the student from this folder instead of a random initialisation")
+	reference := fs.Bool("reference", false, "use the task's reference explanations instead of a teacher")
+	tokFrom := fs.String("tokenizer-from", "", "with --reference: model folder whose tokenizer.json to use")
 	taskName := fs.String("task", "addition", "task whose train split gives the questions")
 	n := fs.Int("questions", 2000, "questions to explain")
 	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy)")
@@ -50,6 +55,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	studentSys := fs.String("student-system", warmstart.ShortPrompts().StudentSystem, "student system prompt")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *reference {
+		*tdir = *tokFrom
 	}
 	if *tdir == "" || *out == "" || fs.NArg() != 0 || *n < 1 || c.Steps < 1 || c.Batch < 1 {
 		fs.Usage()
@@ -66,18 +74,25 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return err
 	}
 	be := compute.NewCPU()
-	teacher, err := model.Load(be, *tdir)
-	if err != nil {
-		return err
-	}
 	exs, err := task.NewSampler(t, task.Train, c.Seed).Unique(*n)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
-	rows, err := runpkg.WriteExplanations(teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
-	if err != nil {
-		return err
+	var rows []runpkg.DistillRow
+	if *reference {
+		for _, ex := range exs {
+			rows = append(rows, runpkg.DistillRow{Question: ex.Question, Explanation: ex.Reference, Solution: ex.Solution})
+		}
+	} else {
+		teacher, err := model.Load(be, *tdir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
+		rows, err = runpkg.WriteExplanations(teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
+		if err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -146,10 +161,15 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 
 const evalUsage = `
 Usage: rlt eval --student DIR [--task addition] [--questions N]
+       rlt eval --teacher DIR --student DIR [--task linear] [--questions N]
 
 The student solves N held-out questions by generating its own thought and
 solution (greedy). Prints exact-match accuracy and the rate of thoughts whose
 steps verify, as one JSON line (--samples adds each attempt).
+With --teacher, the teacher explains each question (greedy) and the student
+answers from that explanation: the student's accuracy, and the rates of
+teacher explanations that verify step by step and that state the answer
+before deriving it (e.g. a teacher trained on addition, zero-shot on linear).
 
 Example:
   rlt eval --student /tmp/distilled/student --questions 200
@@ -162,6 +182,8 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	n := fs.Int("questions", 200, "held-out questions")
 	maxNew := fs.Int("max-new-tokens", 160, "generation budget")
 	samples := fs.Bool("samples", false, "also print every attempt")
+	tdir := fs.String("teacher", "", "teacher model folder: evaluate its explanations instead")
+	teacherSys := fs.String("teacher-system", warmstart.ShortPrompts().TeacherSystem, "teacher system prompt")
 	studentSys := fs.String("student-system", warmstart.ShortPrompts().StudentSystem, "student system prompt")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -185,6 +207,20 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	exs, err := task.NewSampler(t, task.HeldOut, 7).Unique(*n)
 	if err != nil {
 		return err
+	}
+	enc0 := json.NewEncoder(stdout)
+	if *tdir != "" {
+		teacher, err := model.Load(student.Backend(), *tdir)
+		if err != nil {
+			return err
+		}
+		p := rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
+		vals, err := runpkg.EvalTeacher(teacher, student, tok, p, t, exs, *maxNew)
+		if err != nil {
+			return err
+		}
+		vals["questions"] = float64(len(exs))
+		return enc0.Encode(vals)
 	}
 	res, vals, err := runpkg.EvalStudent(student, tok, rlt.Prompts{StudentSystem: *studentSys}, t, exs, *maxNew)
 	if err != nil {

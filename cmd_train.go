@@ -8,11 +8,13 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -41,6 +43,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", -1, "random seed")
 	taskName := fs.String("task", "", "task: addition or linear")
 	printCfg := fs.Bool("print-config", false, "print the resolved configuration as TOML and exit")
+	save := fs.String("save", "", "write the trained teacher to this folder at the end (Hugging Face layout, with the tokenizer)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -94,6 +97,11 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	defer stop()
 	err = e.Run(ctx)
 	reportLostWakeups(stderr)
+	if *save != "" && err == nil {
+		if err := saveTeacher(e, *save); err != nil {
+			return err
+		}
+	}
 	if sink.err != nil {
 		return sink.err
 	}
@@ -146,4 +154,16 @@ func (s *jsonlSink) Emit(e event.Event) {
 	case event.Error:
 		fmt.Fprintf(s.progress, "step %d: error: %v\n", e.Step, e.Err)
 	}
+}
+
+// saveTeacher writes the trained teacher with its tokenizer.
+func saveTeacher(e *runpkg.Engine, dir string) error {
+	if err := e.Trainer.Teacher.Save(dir, hf.F32); err != nil {
+		return err
+	}
+	tok, err := os.ReadFile(filepath.Join(e.Cfg.Teacher, hf.TokenizerFile))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, hf.TokenizerFile), tok, 0o644)
 }

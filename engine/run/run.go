@@ -221,20 +221,28 @@ func (e *Engine) Evaluate(n int) (map[string]float64, error) {
 		return nil, err
 	}
 	tr := e.Trainer
-	expl, err := Explain(tr.Teacher, e.Tok, e.Cfg.Prompts, exs, e.Cfg.GRPO.MaxNewTokens)
+	return EvalTeacher(tr.Teacher, tr.Student, e.Tok, e.Cfg.Prompts, e.Task, exs, e.Cfg.GRPO.MaxNewTokens)
+}
+
+// EvalTeacher has the teacher explain each example (greedy) and the student
+// answer from the explanation: the student's exact-match accuracy and the
+// rates of explanations that verify step by step and that state the answer
+// before deriving it.
+func EvalTeacher(teacher, student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
+	expl, err := Explain(teacher, tok, p, exs, maxNew)
 	if err != nil {
 		return nil, err
 	}
-	answers, err := Solve(tr.Student, e.Tok, e.Cfg.Prompts, exs, expl, 16)
+	answers, err := Solve(student, tok, p, exs, expl, 16)
 	if err != nil {
 		return nil, err
 	}
 	var correct, verified, leaked float64
 	for i, ex := range exs {
-		if e.Task.CheckAnswer(ex.Question, answers[i]) {
+		if t.CheckAnswer(ex.Question, answers[i]) {
 			correct++
 		}
-		v := e.Task.VerifyExplanation(ex.Question, expl[i])
+		v := t.VerifyExplanation(ex.Question, expl[i])
 		if v.Complete() && v.Wrong == 0 {
 			verified++
 		}
