@@ -30,12 +30,14 @@ func isTerminal(f any) bool {
 const workbenchUsage = `
 Usage: rlt [--runs DIR] [--steps N] [--headless]
        rlt run [--runs DIR] [--steps N] [--config FILE] [--headless]
+       rlt run --resume RUNDIR [--steps N] [--headless]
 
 Starts a real RLT run on the embedded default teacher and student (tiny
 Qwen2 models warm-started on column addition): GRPO on the RLT reward,
 recorded in a new run folder under DIR (default ./runs), shown live in the
 workbench (press ? for its keys). q or Ctrl-C stops after the step in
-progress; the folder keeps everything written.
+progress; the folder keeps everything written. --resume continues a run
+from its latest checkpoint exactly as if it had not stopped.
 `
 
 // runWorkbench is the main job: the engine runs in this process, the
@@ -47,6 +49,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	steps := fs.Int("steps", 0, "GRPO steps (0 = until interrupted)")
 	cfgPath := fs.String("config", "", "TOML run configuration (default: the embedded models' run)")
 	headless := fs.Bool("headless", false, "no interactive workbench: progress lines on stderr")
+	resume := fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,6 +60,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	dir, err := defaults.Dir()
 	if err != nil {
 		return err
+	}
+	if *resume != "" {
+		return resumeRun(*resume, *steps, *headless, stdin, stdout, stderr)
 	}
 	cfg := runpkg.DefaultConfig(filepath.Join(dir, defaults.Teacher), filepath.Join(dir, defaults.Student))
 	if *cfgPath != "" {
@@ -69,21 +75,70 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 	}
 	cfg.Steps = *steps
-	runDir := filepath.Join(*runs, time.Now().Format("20060102-150405"))
 	if err := os.MkdirAll(*runs, 0o755); err != nil {
 		return err
+	}
+	runDir := filepath.Join(*runs, time.Now().Format("20060102-150405"))
+	for i := 2; ; i++ { // two runs started in one second get distinct folders
+		if _, err := os.Stat(runDir); os.IsNotExist(err) {
+			break
+		}
+		runDir = filepath.Join(*runs, fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), i))
 	}
 	rec, err := sessions.Create(runDir, cfg)
 	if err != nil {
 		return err
 	}
-	interactive := !*headless && isTerminal(stdin) && isTerminal(stdout)
+	return drive(rec, cfg, *headless, stdin, stdout, stderr, func(e *runpkg.Engine) error { return nil })
+}
+
+// resumeRun reopens a run folder and continues from its latest checkpoint;
+// earlier records past that step are superseded and written again.
+func resumeRun(dir string, steps int, headless bool, stdin io.Reader, stdout, stderr io.Writer) error {
+	var cfg runpkg.Config
+	rec, err := sessions.Open(dir, &cfg)
+	if err != nil {
+		return err
+	}
+	for _, r := range rec.Repairs() {
+		fmt.Fprintf(stderr, "repaired: %s\n", r)
+	}
+	ck, notes, err := rec.LatestCheckpoint()
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "%s\n", n)
+	}
+	if err != nil {
+		rec.Close()
+		return fmt.Errorf("resume %s: %w", dir, err)
+	}
+	if steps > 0 {
+		cfg.Steps = steps
+	}
+	return drive(rec, cfg, headless, stdin, stdout, stderr, func(e *runpkg.Engine) error {
+		if err := e.LoadCheckpoint(ck.Dir, sessions.ReadTensors); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "resuming %s after step %d\n", dir, ck.Step)
+		return rec.Resume(ck.Step)
+	})
+}
+
+// drive builds the engine on a recorded run, lets prepare restore state,
+// runs it (in the workbench on a terminal, else with progress lines) and
+// writes a final checkpoint.
+func drive(rec *sessions.Run, cfg runpkg.Config, headless bool, stdin io.Reader, stdout, stderr io.Writer, prepare func(*runpkg.Engine) error) error {
+	runDir := rec.Dir()
+	interactive := !headless && isTerminal(stdin) && isTerminal(stdout)
 	var sink event.Sink = rec
 	if !interactive {
 		sink = teeSink{rec, &jsonlSink{w: io.Discard, progress: stderr}}
 	}
 	e, err := runpkg.New(cfg, sink)
 	if err != nil {
+		rec.Close()
+		return err
+	}
+	if err := prepare(e); err != nil {
 		rec.Close()
 		return err
 	}
@@ -112,7 +167,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			runErr = uiErr
 		}
 	} else {
-		fmt.Fprintf(stderr, "run folder %s (teacher and student: %s)\nCtrl-C stops after the current step.\n", runDir, dir)
+		fmt.Fprintf(stderr, "run folder %s (teacher %s)\nCtrl-C stops after the current step.\n", runDir, cfg.Teacher)
 		runErr = e.Run(ctx)
 	}
 	if e.Trainer.StepIndex() > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -279,8 +280,17 @@ func TestMainJobHeadless(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("%d run folders", len(entries))
 	}
-	ck, _ := filepath.Glob(filepath.Join(runs, entries[0].Name(), "checkpoints", "step-*", "teacher", "model.safetensors"))
+	runDir := filepath.Join(runs, entries[0].Name())
+	ck, _ := filepath.Glob(filepath.Join(runDir, "checkpoints", "step-*", "teacher", "model.safetensors"))
 	if len(ck) != 1 {
 		t.Errorf("final checkpoint missing: %v", ck)
+	}
+	code, _, errs = runCLI(t, "", "run", "--resume", runDir, "--steps", "2", "--headless")
+	if code != 0 || !strings.Contains(errs, "resuming") || !strings.Contains(errs, "step 1  reward") {
+		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	code, out, _ = runCLI(t, "", "sessions", "--runs", runs)
+	if code != 0 || !regexp.MustCompile(`finished\s+1\s`).MatchString(out) {
+		t.Errorf("after resuming to 2 steps: %s", out)
 	}
 }

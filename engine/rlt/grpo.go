@@ -157,6 +157,10 @@ func NewTrainer(cfg GRPOConfig, reward RewardConfig, teacher, student *model.Mod
 // StepIndex is the number of steps done.
 func (t *Trainer) StepIndex() int { return t.step }
 
+// SetStepIndex restores the step count when resuming from a checkpoint (the
+// questions and sampling seeds of a step are functions of its index).
+func (t *Trainer) SetStepIndex(n int) { t.step = n }
+
 // Optimizer exposes the optimiser (for checkpoints).
 func (t *Trainer) Optimizer() *compute.AdamW { return t.opt }
 

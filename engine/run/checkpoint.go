@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
 )
 
 // TrainerState is what a checkpoint records besides the weights.
@@ -54,4 +56,60 @@ func (e *Engine) WriteCheckpoint(dir string, writeTensors func(path string, ts [
 		return nil, err
 	}
 	return json.Marshal(TrainerState{Step: tr.StepIndex(), AdamSteps: adamSteps, Seed: e.Cfg.GRPO.Seed})
+}
+
+// LoadCheckpoint restores what WriteCheckpoint wrote: the teacher, the
+// reference, the AdamW moments and step, and the trainer's step count, so
+// the next Step is the one an uninterrupted run would have taken.
+func (e *Engine) LoadCheckpoint(dir string, readTensors func(path string) ([]hf.NamedTensor, map[string]string, error)) error {
+	tr := e.Trainer
+	raw, err := os.ReadFile(filepath.Join(dir, "trainer.json"))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	var st TrainerState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return fmt.Errorf("resume: %s: %w", filepath.Join(dir, "trainer.json"), err)
+	}
+	if st.Seed != e.Cfg.GRPO.Seed {
+		return fmt.Errorf("resume: the checkpoint was made with seed %d but the configuration says %d", st.Seed, e.Cfg.GRPO.Seed)
+	}
+	for name, m := range map[string]interface {
+		LoadWeights(model.TensorSource) error
+	}{"teacher": tr.Teacher, "reference": tr.Ref} {
+		src, err := hf.OpenFolder(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
+		err = m.LoadWeights(src)
+		src.Close()
+		if err != nil {
+			return fmt.Errorf("resume: %s: %w", name, err)
+		}
+	}
+	ts, _, err := readTensors(filepath.Join(dir, "optimizer.safetensors"))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	byName := make(map[string]hf.NamedTensor, len(ts))
+	for _, t := range ts {
+		byName[t.Name] = t
+	}
+	m, v, _ := tr.Optimizer().State()
+	be := tr.Teacher.Backend()
+	for i, p := range tr.Teacher.Params() {
+		for _, mom := range []struct {
+			name string
+			dst  *compute.Tensor
+		}{{p.Name + ".exp_avg", m[i]}, {p.Name + ".exp_avg_sq", v[i]}} {
+			t, ok := byName[mom.name]
+			if !ok || len(t.Data) != mom.dst.Len() {
+				return fmt.Errorf("resume: optimizer.safetensors: tensor %q missing or of the wrong size", mom.name)
+			}
+			be.Write(mom.dst, t.Data)
+		}
+	}
+	tr.Optimizer().SetStep(st.AdamSteps)
+	tr.SetStepIndex(st.Step)
+	return nil
 }
