@@ -17,6 +17,9 @@ func reportLostWakeups(w io.Writer) {
 	if n := parallel.LostWakeups(); n > 0 {
 		fmt.Fprintf(w, "note: the worker pool recovered %d lost wake-ups by timeout (results are unaffected; please report)\n", n)
 	}
+	if n := parallel.StrayFinishes(); n > 0 {
+		fmt.Fprintf(w, "note: the worker pool ignored %d stray piece completions (please report)\n", n)
+	}
 }
 
 const pretrainUsage = `

@@ -92,7 +92,11 @@ type pool struct {
 	busy    atomic.Int32 // 1 while a For owns the pool
 	workers []*worker    // grown only while busy is held
 
-	pending atomic.Int32 // pieces handed out and not yet finished
+	// pending is gen<<32 | pieces handed out and not yet finished. Carrying
+	// the call's generation makes a finish that does not belong to the call
+	// in flight (late, or a repeat) unable to count against it: a training
+	// run once stalled with this count at −1.
+	pending atomic.Uint64
 	// callerState is gen<<1 | parked bit of the For caller. Carrying the
 	// call's generation matters: a worker can be preempted between its last
 	// pending decrement and its look at callerState, long enough for the
@@ -169,7 +173,7 @@ func (p *pool) run(n, pieces int, job Job) {
 	}
 	p.gen++
 	p.callerState.Store(uint64(p.gen) << 1)
-	p.pending.Store(int32(pieces - 1))
+	p.pending.Store(uint64(p.gen)<<32 | uint64(pieces-1))
 	// Piece i is [i*n/pieces, (i+1)*n/pieces); every piece is >= grain long
 	// because pieces <= n/grain.
 	for i := 1; i < pieces; i++ {
@@ -203,10 +207,13 @@ func (p *pool) run(n, pieces int, job Job) {
 	}
 }
 
+// done reports whether every piece of the call in flight has finished.
+func (p *pool) done() bool { return p.pending.Load() == uint64(p.gen)<<32 }
+
 // waitPending spins, then parks, until all worker pieces are done.
 func (p *pool) waitPending() {
 	for sp := (spinner{}); sp.more(); {
-		if p.pending.Load() == 0 {
+		if p.done() {
 			return
 		}
 	}
@@ -216,7 +223,7 @@ func (p *pool) waitPending() {
 		if waits == stallReport {
 			p.reportStall()
 		}
-		if p.pending.Load() == 0 {
+		if p.done() {
 			if p.callerState.CompareAndSwap(parked, running) {
 				return
 			}
@@ -226,7 +233,7 @@ func (p *pool) waitPending() {
 		if p.sleep(&p.callerTimer, p.callerWake) {
 			return
 		}
-		if p.pending.Load() == 0 && p.callerState.CompareAndSwap(parked, running) {
+		if p.done() && p.callerState.CompareAndSwap(parked, running) {
 			lostWakeups.Add(1) // done, yet nobody woke us: see LostWakeups
 			return
 		}
@@ -240,8 +247,9 @@ const stallReport = 5000
 
 // reportStall writes the pool's handshake state to stderr.
 func (p *pool) reportStall() {
-	fmt.Fprintf(os.Stderr, "parallel: caller waiting 5s: gen %d pending %d callerState %#x busy %d\n",
-		p.gen, p.pending.Load(), p.callerState.Load(), p.busy.Load())
+	v := p.pending.Load()
+	fmt.Fprintf(os.Stderr, "parallel: caller waiting 5s: gen %d pending gen %d count %d callerState %#x busy %d stray finishes %d\n",
+		p.gen, v>>32, uint32(v), p.callerState.Load(), p.busy.Load(), strayFinishes.Load())
 	for i, wk := range p.workers {
 		fmt.Fprintf(os.Stderr, "parallel: worker %d: seq %d seen %d state %d gen %d lo %d hi %d job %T\n",
 			i, wk.seq.Load(), wk.seen.Load(), wk.state.Load(), wk.gen, wk.lo, wk.hi, wk.job)
@@ -284,8 +292,26 @@ func (p *pool) sleep(t **time.Timer, ch chan struct{}) bool {
 // and its look at the caller's state: it stands in for a preemption there.
 var lateWorker atomic.Pointer[func()]
 
+// strayFinishes counts finishes that did not belong to the call in flight.
+var strayFinishes atomic.Int64
+
+// StrayFinishes reports how many piece completions arrived for a call that
+// was no longer in flight, or twice (expected: 0); they are ignored.
+func StrayFinishes() int64 { return strayFinishes.Load() }
+
 func (p *pool) finishOne(gen uint32) {
-	if p.pending.Add(-1) == 0 {
+	for {
+		v := p.pending.Load()
+		if uint32(v>>32) != gen || uint32(v) == 0 {
+			strayFinishes.Add(1) // not this call's, or already counted: ignore
+			return
+		}
+		if !p.pending.CompareAndSwap(v, v-1) {
+			continue
+		}
+		if uint32(v) != 1 {
+			return
+		}
 		if f := lateWorker.Load(); f != nil {
 			(*f)()
 		}
@@ -293,6 +319,7 @@ func (p *pool) finishOne(gen uint32) {
 		if p.callerState.CompareAndSwap(parked, uint64(gen)<<1) {
 			p.callerWake <- struct{}{}
 		}
+		return
 	}
 }
 
