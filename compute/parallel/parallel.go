@@ -296,7 +296,8 @@ var lateWorker atomic.Pointer[func()]
 var strayFinishes atomic.Int64
 
 // StrayFinishes reports how many piece completions arrived for a call that
-// was no longer in flight, or twice (expected: 0); they are ignored.
+// was no longer in flight or twice, and how many wake-ups found no new piece
+// (expected: 0); all are ignored.
 func StrayFinishes() int64 { return strayFinishes.Load() }
 
 func (p *pool) finishOne(gen uint32) {
@@ -337,7 +338,13 @@ func (wk *worker) loop(p *pool) {
 		if !got {
 			wk.park(p, seen)
 		}
-		seen = wk.seq.Load()
+		cur := wk.seq.Load()
+		if cur == seen {
+			// Woken with nothing new to do: never run a piece twice.
+			strayFinishes.Add(1)
+			continue
+		}
+		seen = cur
 		wk.seen.Store(seen)
 		wk.runPiece(p)
 	}
