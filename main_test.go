@@ -293,4 +293,9 @@ func TestMainJobHeadless(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`finished\s+1\s`).MatchString(out) {
 		t.Errorf("after resuming to 2 steps: %s", out)
 	}
+	// Nothing was reviewed, so an export writes no row and says why.
+	code, out, errs = runCLI(t, "", "export", "--run", runDir)
+	if code != 0 || out != "" || !regexp.MustCompile(`0 written; left out: \d+ not reviewed`).MatchString(errs) {
+		t.Errorf("export: exit %d, %q, %s", code, out, errs)
+	}
 }

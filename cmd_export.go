@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+const exportUsage = `
+Usage: rlt export --run DIR [--format stratos|csv] [--out FILE]
+
+Writes the traces accepted in review (in the workbench: a on a trace) as
+Bespoke-Stratos JSON Lines, ready for distillation (RLT.md §5), or as CSV
+(step, group, sample, question, solution, explanation, reward, r_ss, r_kl),
+and says on stderr how many were left out and why (not reviewed, rejected,
+flagged, unreadable, refused). The run may be running: it is read, not locked.
+
+Example:
+  rlt export --run runs/20261125-034115 --out accepted.jsonl
+`
+
+func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt export", exportUsage, stderr)
+	dir := fs.String("run", "", "run folder (required)")
+	format := fs.String("format", sessions.ExportStratos, "stratos or csv")
+	out := fs.String("out", "", "output file (default: stdout)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" || fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	run, err := sessions.OpenReadOnly(*dir)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+	var cfg runpkg.Config
+	if err := run.DecodeConfig(&cfg); err == nil && cfg.Prompts.StudentSystem != "" {
+		run.StudentSystem = cfg.Prompts.StudentSystem // the prompt the run's student used
+	}
+	w := stdout
+	var f *os.File
+	if *out != "" {
+		if f, err = os.Create(*out); err != nil {
+			return err
+		}
+		w = f
+	}
+	rep, err := run.Export(w, *format)
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%s\n", rep)
+	for _, s := range rep.Refusals {
+		fmt.Fprintf(stderr, "  refused %v\n", s)
+	}
+	return nil
+}
