@@ -230,7 +230,7 @@ func (p *pool) waitPending() {
 			<-p.callerWake // the last worker saw us parked and is sending a wake-up: take it
 			return
 		}
-		if p.sleep(&p.callerTimer, p.callerWake) {
+		if p.sleep(&p.callerTimer, p.callerWake, parkTimeout) {
 			return
 		}
 		if p.done() && p.callerState.CompareAndSwap(parked, running) {
@@ -263,6 +263,9 @@ func (p *pool) reportStall() {
 // worst failure this package could have, so it is ruled out structurally.
 const parkTimeout = time.Millisecond
 
+// idleRecheck is the longest an idle worker sleeps between checks.
+const idleRecheck = 100 * time.Millisecond
+
 // lostWakeups counts parks that ended by timeout with the awaited progress
 // already made, i.e. wake-ups that went missing.
 var lostWakeups atomic.Int64
@@ -271,13 +274,13 @@ var lostWakeups atomic.Int64
 // since the process started (expected: 0).
 func LostWakeups() int64 { return lostWakeups.Load() }
 
-// sleep waits for a token on ch or for parkTimeout; it reports whether the
+// sleep waits for a token on ch or for d; it reports whether the
 // token came. t is the caller's reusable timer (nil until first use).
-func (p *pool) sleep(t **time.Timer, ch chan struct{}) bool {
+func (p *pool) sleep(t **time.Timer, ch chan struct{}, d time.Duration) bool {
 	if *t == nil {
-		*t = time.NewTimer(parkTimeout)
+		*t = time.NewTimer(d)
 	} else {
-		(*t).Reset(parkTimeout)
+		(*t).Reset(d)
 	}
 	select {
 	case <-ch:
@@ -353,7 +356,9 @@ func (wk *worker) loop(p *pool) {
 // park sleeps until the dispatcher hands this worker a piece newer than seen.
 func (wk *worker) park(p *pool, seen uint64) {
 	wk.state.Store(stateParked)
-	for {
+	// An idle worker re-checks ever less often, up to idleRecheck, so an
+	// idle pool costs next to nothing.
+	for d := parkTimeout; ; d = min(2*d, idleRecheck) {
 		if wk.seq.Load() != seen {
 			if wk.state.CompareAndSwap(stateParked, stateRunning) {
 				return // work arrived between the last poll and parking
@@ -361,7 +366,7 @@ func (wk *worker) park(p *pool, seen uint64) {
 			<-wk.wake // the dispatcher flipped us back to running and is sending
 			return
 		}
-		if p.sleep(&wk.timer, wk.wake) {
+		if p.sleep(&wk.timer, wk.wake, d) {
 			return
 		}
 		if wk.seq.Load() != seen && wk.state.CompareAndSwap(stateParked, stateRunning) {
