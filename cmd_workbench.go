@@ -142,7 +142,11 @@ func drive(rec *sessions.Run, cfg runpkg.Config, headless bool, stdin io.Reader,
 		rec.Close()
 		return err
 	}
+	lastSaved := -1
 	checkpoint := func(step int) error {
+		if step == lastSaved {
+			return nil
+		}
 		_, err := rec.SaveCheckpoint(step, func(d string) error {
 			extra, err := e.WriteCheckpoint(d, sessions.WriteTensors)
 			if err != nil {
@@ -150,6 +154,9 @@ func drive(rec *sessions.Run, cfg runpkg.Config, headless bool, stdin io.Reader,
 			}
 			return os.WriteFile(filepath.Join(d, "trainer.json"), extra, 0o644)
 		}, sessions.CheckpointState{})
+		if err == nil {
+			lastSaved = step
+		}
 		return err
 	}
 	e.OnCheckpoint = checkpoint

@@ -31,6 +31,10 @@ type Config struct {
 	// EvalEvery runs the held-out evaluation every so many steps (0 = never).
 	EvalEvery     int `toml:"eval_every"`
 	EvalQuestions int `toml:"eval_questions"`
+	// CheckpointEvery writes a checkpoint every so many steps (0 = only when
+	// asked and at the end); 1 means a killed run loses at most the step in
+	// progress.
+	CheckpointEvery int `toml:"checkpoint_every"`
 
 	Prompts rlt.Prompts      `toml:"prompts"`
 	Reward  rlt.RewardConfig `toml:"reward"`
@@ -42,7 +46,7 @@ type Config struct {
 func DefaultConfig(teacher, student string) Config {
 	return Config{
 		Teacher: teacher, Student: student, Task: "addition", Steps: 0,
-		EvalEvery: 10, EvalQuestions: 32,
+		EvalEvery: 10, EvalQuestions: 32, CheckpointEvery: 1,
 		Prompts: warmstart.ShortPrompts(),
 		Reward:  rlt.DefaultRewardConfig(),
 		GRPO:    rlt.DefaultGRPOConfig(),
@@ -57,8 +61,8 @@ func (c Config) Validate() error {
 	if _, ok := task.Lookup(c.Task); !ok {
 		return fmt.Errorf("run: unknown task %q (known: %s)", c.Task, strings.Join(task.Names(), ", "))
 	}
-	if c.Steps < 0 || c.EvalEvery < 0 || c.EvalQuestions < 0 {
-		return fmt.Errorf("run: steps, eval_every and eval_questions must not be negative")
+	if c.Steps < 0 || c.EvalEvery < 0 || c.EvalQuestions < 0 || c.CheckpointEvery < 0 {
+		return fmt.Errorf("run: steps, eval_every, eval_questions and checkpoint_every must not be negative")
 	}
 	if err := c.Reward.Validate(); err != nil {
 		return err
@@ -195,7 +199,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 		e.mu.Lock()
-		ck := e.ckpt
+		ck := e.ckpt || (e.Cfg.CheckpointEvery > 0 && (step+1)%e.Cfg.CheckpointEvery == 0)
 		e.ckpt = false
 		e.mu.Unlock()
 		if ck && e.OnCheckpoint != nil {
