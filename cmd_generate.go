@@ -10,6 +10,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -60,7 +61,6 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return fmt.Errorf("%s: the tokenizer has %d tokens but the model's embedding only %d rows", *dir, tok.VocabSize(), m.Cfg.Vocab)
 	}
 	text := *prompt
-	var stopIDs []int32
 	if *chat {
 		if err := checkChatML(*dir, tok); err != nil {
 			return err
@@ -72,11 +72,7 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		msgs = append(msgs, tokenizer.Message{Role: "user", Content: *prompt})
 		text = tokenizer.RenderChatML(msgs, true)
 	}
-	for _, s := range []string{"<|im_end|>", "<|endoftext|>"} {
-		if id, ok := tok.ID(s); ok {
-			stopIDs = append(stopIDs, id)
-		}
-	}
+	stopIDs := runpkg.StopIDs(tok)
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	var seqIDs []int32

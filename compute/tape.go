@@ -425,7 +425,7 @@ func orScratch(t *Tape, g, like *Tensor, name string) *Tensor {
 	return s
 }
 
-// OpName names an op kind for diagnostics.
+// String names an op kind for diagnostics.
 func (k opKind) String() string { return opNames[k] }
 
 // ---- arena ----

@@ -36,7 +36,7 @@ func WriteExplanations(teacher *model.Model, tok *tokenizer.Tokenizer, p rlt.Pro
 			prompts[i] = tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
 		}
 		res, err := gen.Generate(tp, prompts, sample.Options{Temperature: float32(temperature), MaxNewTokens: maxNew,
-			StopIDs: stopIDs(tok), Seed: seed + uint64(lo), AllowedVocab: tok.VocabSize()})
+			StopIDs: StopIDs(tok), Seed: seed + uint64(lo), AllowedVocab: tok.VocabSize()})
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +123,7 @@ func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, 
 		prompts[i] = tok.Encode(p.StudentParts(ex.Question).Prefix)
 	}
 	res, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts, sample.Options{
-		MaxNewTokens: maxNew, StopIDs: stopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -265,7 +265,7 @@ func Explain(teacher *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs 
 		prompts[i] = tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
 	}
 	res, err := sample.Generate(compute.NewTape(teacher.Backend()), teacher, prompts, sample.Options{
-		MaxNewTokens: maxNew, StopIDs: stopIDs(tok), AllowedVocab: tok.VocabSize()})
+		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), AllowedVocab: tok.VocabSize()})
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func Solve(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []
 		prompts[i] = tok.Encode(parts.Prefix + "\n\n" + explanations[i] + parts.Middle)
 	}
 	res, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts, sample.Options{
-		MaxNewTokens: maxNew, StopIDs: stopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +300,9 @@ func Solve(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []
 	return out, nil
 }
 
-func stopIDs(tok *tokenizer.Tokenizer) []int32 {
+// StopIDs are the tokenizer's end-of-turn ids (<|im_end|>, <|endoftext|>)
+// that end a generation.
+func StopIDs(tok *tokenizer.Tokenizer) []int32 {
 	var ids []int32
 	for _, s := range []string{rlt.ImEnd, rlt.EndOfText} {
 		if id, ok := tok.ID(s); ok {
