@@ -85,6 +85,17 @@ type Backend interface {
 	// AllFinite reports whether t holds no NaN or Inf.
 	AllFinite(t *Tensor) bool
 
+	// FreezeWeights promises that the weights ws (each [out, in], used as
+	// Linear's w) stay constant until ThawWeights, so the backend may lay
+	// them out for faster Linear calls: decoding multiplies a few rows by
+	// every weight at each step, and the CPU backend would otherwise pack
+	// each weight for its GEMM again at every step. Results are
+	// bit-identical to unfrozen calls. Writing to a frozen tensor is a
+	// programmer error (the CPU backend panics).
+	FreezeWeights(ws []*Tensor)
+	// ThawWeights ends FreezeWeights for ws; they may change again.
+	ThawWeights(ws []*Tensor)
+
 	// NewRoPETable precomputes cos and sin for positions 0..maxPos-1.
 	NewRoPETable(maxPos, headDim int, theta float64) *RoPETable
 }

@@ -50,6 +50,7 @@ func (c *CPU) New(name string, dims ...int) *Tensor {
 
 // Write implements Backend.
 func (c *CPU) Write(dst *Tensor, src []float32) {
+	mustNotBeFrozen(dst)
 	d := Host(dst)
 	if len(src) != len(d) {
 		panic(fmt.Sprintf("compute: write %d values into %v", len(src), dst))
@@ -67,10 +68,14 @@ func (c *CPU) Read(dst []float32, src *Tensor) {
 }
 
 // Zero implements Backend.
-func (c *CPU) Zero(t *Tensor) { clear(Host(t)) }
+func (c *CPU) Zero(t *Tensor) {
+	mustNotBeFrozen(t)
+	clear(Host(t))
+}
 
 // Copy implements Backend.
 func (c *CPU) Copy(dst, src *Tensor) {
+	mustNotBeFrozen(dst)
 	d, s := Host(dst), Host(src)
 	if len(d) != len(s) {
 		panic(fmt.Sprintf("compute: copy %v into %v", src, dst))
@@ -116,7 +121,11 @@ func (c *CPU) RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor) {
 // Linear implements Backend.
 func (c *CPU) Linear(y, x, w, bias *Tensor) {
 	n, in, out := rows(x), lastDim(x), w.dims[0]
-	gemm.Sgemm(false, true, n, out, in, 1, Host(x), in, Host(w), in, 0, Host(y), out)
+	if pb, ok := w.prep.(*gemm.PackedB); ok && w.frozen {
+		gemm.SgemmPacked(false, n, 1, Host(x), in, pb, 0, Host(y), out)
+	} else {
+		gemm.Sgemm(false, true, n, out, in, 1, Host(x), in, Host(w), in, 0, Host(y), out)
+	}
 	if bias != nil {
 		j := &c.j.bias
 		*j = biasJob{y: Host(y), b: Host(bias), d: out}
@@ -231,6 +240,7 @@ func (c *CPU) Add(out, a, b *Tensor) {
 
 // Accumulate implements Backend.
 func (c *CPU) Accumulate(dst, src *Tensor) {
+	mustNotBeFrozen(dst)
 	j := &c.j.ew
 	*j = ewJob{op: ewAcc, a: Host(dst), b: Host(src)}
 	parallel.For(len(j.a), elemGrain, j)
@@ -281,6 +291,7 @@ func (c *CPU) Argmax(out []int32, logits *Tensor) {
 
 // AdamW implements Backend.
 func (c *CPU) AdamW(p, g, m, v *Tensor, s AdamWStep) {
+	mustNotBeFrozen(p)
 	j := &c.j.adam
 	*j = adamJob{p: Host(p), g: Host(g), m: Host(m), v: Host(v), s: s}
 	parallel.For(len(j.p), elemGrain, j)
@@ -309,6 +320,7 @@ func (c *CPU) SumSquares(t *Tensor) float64 {
 
 // Scale implements Backend.
 func (c *CPU) Scale(t *Tensor, s float32) {
+	mustNotBeFrozen(t)
 	j := &c.j.ew
 	*j = ewJob{op: ewScale, a: Host(t), s: s}
 	parallel.For(len(j.a), elemGrain, j)
@@ -316,6 +328,7 @@ func (c *CPU) Scale(t *Tensor, s float32) {
 
 // Mix implements Backend.
 func (c *CPU) Mix(dst, src *Tensor, alpha float32) {
+	mustNotBeFrozen(dst)
 	j := &c.j.ew
 	*j = ewJob{op: ewMix, a: Host(dst), b: Host(src), s: alpha}
 	parallel.For(len(j.a), elemGrain, j)
@@ -608,4 +621,37 @@ type sumsqJob struct {
 func (j *sumsqJob) Run(lo, hi int) {
 	i := j.n.Add(1) - 1
 	j.part[i], j.lo[i] = kernels.SumSquares(j.x, lo, hi), lo
+}
+
+// FreezeWeights implements Backend: each weight is packed once as the B
+// operand of Linear's product (x·wᵀ), into memory kept from its last freeze.
+func (c *CPU) FreezeWeights(ws []*Tensor) {
+	for _, w := range ws {
+		if w.rank != 2 {
+			panic(fmt.Sprintf("compute: freeze %v: a Linear weight is 2-D", w))
+		}
+		pb, _ := w.prep.(*gemm.PackedB)
+		if pb == nil {
+			pb = new(gemm.PackedB)
+			w.prep = pb
+		}
+		out, in := w.dims[0], w.dims[1]
+		pb.Pack(true, out, in, Host(w), in)
+		w.frozen = true
+	}
+}
+
+// ThawWeights implements Backend.
+func (c *CPU) ThawWeights(ws []*Tensor) {
+	for _, w := range ws {
+		w.frozen = false
+	}
+}
+
+// mustNotBeFrozen guards the writes a weight can receive: a frozen weight
+// changed in place would leave its packed copy stale.
+func mustNotBeFrozen(t *Tensor) {
+	if t.frozen {
+		panic(fmt.Sprintf("compute: %v is frozen (FreezeWeights) and must not change until ThawWeights", t))
+	}
 }

@@ -30,7 +30,16 @@ type Tensor struct {
 	// requiresGrad marks trainable parameters and the activations that
 	// depend on them.
 	requiresGrad bool
+	// frozen marks a tensor held constant between FreezeWeights and
+	// ThawWeights; prep is the backend's faster layout of it (the CPU keeps
+	// a GEMM-packed copy, and keeps its memory after a thaw for the next
+	// freeze).
+	frozen bool
+	prep   any
 }
+
+// Frozen reports whether t is held constant by FreezeWeights.
+func (t *Tensor) Frozen() bool { return t.frozen }
 
 // Shape returns the dimensions. The slice aliases the tensor; do not modify it.
 func (t *Tensor) Shape() []int { return t.dims[:t.rank] }

@@ -96,3 +96,33 @@ func BenchmarkSgemmShapes(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemmDecode is a decode step's linear layer (16 rows by a
+// transposed weight) with the weight packed at every call (Sgemm) and packed
+// once ahead (SgemmPacked, what Model.Freeze gives decoding).
+func BenchmarkSgemmDecode(b *testing.B) {
+	for _, s := range []struct{ m, k, n int }{{16, 256, 256}, {16, 256, 688}, {16, 688, 256}, {16, 256, 512}, {1, 896, 4864}} {
+		for _, w := range []int{1, 2} {
+			for _, packed := range []bool{false, true} {
+				name := fmt.Sprintf("%dx%dx%d/workers=%d/packed=%v", s.m, s.k, s.n, w, packed)
+				b.Run(name, func(b *testing.B) {
+					old := parallel.Workers()
+					parallel.SetWorkers(w)
+					defer parallel.SetWorkers(old)
+					if !packed {
+						benchGemm(b, true, s.m, s.k, s.n)
+						return
+					}
+					r := rand.New(rand.NewPCG(1, 1))
+					a, bb, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+					var pb PackedB
+					pb.Pack(true, s.n, s.k, bb, s.k)
+					for b.Loop() {
+						SgemmPacked(false, s.m, 1, a, s.k, &pb, 0, c, s.n)
+					}
+					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

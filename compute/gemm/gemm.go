@@ -38,6 +38,10 @@ import (
 // attention tile is 1 Mi MACs and stays serial).
 const parallelMinMACs = 1 << 21
 
+// prepackedMinMACs is the same threshold for a product whose B is prepacked
+// (PackedB).
+const prepackedMinMACs = 1 << 19
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C (row-major). op(A) is m×k (A is k×m when transA),
 // op(B) is k×n (B is n×k when transB). lda/ldb/ldc are row strides. beta==0 means C is overwritten (NaNs in C ignored).
 // Uses the parallel pool above a size threshold.
@@ -197,6 +201,12 @@ func grow(s []float32, n int) []float32 {
 }
 
 func sgemm(par, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(nil, par, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmWith is sgemm with op(B) either given (b, ldb, transB) or, when pre is
+// set, already packed.
+func sgemmWith(pre *PackedB, par, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -205,26 +215,31 @@ func sgemm(par, transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 		return
 	}
 	kern := active
+	if pre != nil {
+		kern = pre.kern
+	}
 	mr, nr := kern.mr, kern.nr
 	workers := 1
-	if par && m*n*k >= parallelMinMACs {
+	minMACs := parallelMinMACs
+	if pre != nil {
+		// Without B to pack, a split costs only the fork-join, so smaller
+		// products (a decode step's projections) gain from the second core.
+		minMACs = prepackedMinMACs
+	}
+	if par && m*n*k >= minMACs {
 		workers = parallel.Workers()
 	}
 	ws := wsPool.get()
 	nc := min(kern.nc, roundUp(n, nr))
-	kc := kern.kc
-	if k < kc+kc/4 {
-		kc = k // one pass when k is only a little over kc
-	} else if r := k % kc; r != 0 && r < kc/2 {
-		// spread k evenly over the passes instead of leaving a thin last one
-		passes := (k + kc - 1) / kc
-		kc = roundUp((k+passes-1)/passes, 8)
+	kc := depthBlock(kern, k)
+	if pre == nil {
+		ws.bp = grow(ws.bp, kc*nc)
 	}
-	ws.bp = grow(ws.bp, kc*nc)
 	mp := &ws.mac
 	*mp = macroJob{kern: kern, transA: transA, a: a, lda: lda, alpha: alpha, c: c, ldc: ldc, bp: ws.bp, m: m}
 	pb := &ws.packB
 	*pb = packBJob{transB: transB, b: b, ldb: ldb, bp: ws.bp, nr: nr}
+	npad := roundUp(n, nr)
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		strips := (nb + nr - 1) / nr
@@ -236,19 +251,30 @@ func sgemm(par, transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 			}
 			pb.pc, pb.kb, pb.jc, pb.nb = pc, kb, jc, nb
 			mp.pc, mp.kb, mp.jc, mp.nb, mp.beta = pc, kb, jc, nb, be
+			var pack *packBJob // who packs this block of B; nil when it is prepacked
+			if pre != nil {
+				// Block pc of the prepacked B holds its strips one after
+				// another, kb×nr each; this jc block starts at strip jc/nr.
+				off := pc*npad + (jc/nr)*kb*nr
+				mp.bp = pre.data[off : off+strips*kb*nr]
+			} else {
+				pack = pb
+			}
 			panels := (m + mr - 1) / mr
 			switch {
 			case workers == 1:
-				mp.splitN, mp.pack = true, pb
+				mp.splitN, mp.pack = true, pack
 				mp.Run(0, strips)
 			case m <= nb && strips >= 2 && balance(strips, workers) >= balance(panels, workers)-0.1:
 				// Split over B strips: each worker packs its own strips of B
 				// and all of A (A is the smaller operand), one fork-join.
-				mp.splitN, mp.pack = true, pb
+				mp.splitN, mp.pack = true, pack
 				parallel.For(strips, 1, mp)
 			default:
 				// Split over row panels: B is packed once, shared.
-				parallel.For(strips, 2, pb)
+				if pack != nil {
+					parallel.For(strips, 2, pack)
+				}
 				mp.splitN, mp.pack = false, nil
 				parallel.For(panels, 1, mp)
 			}
@@ -257,6 +283,22 @@ func sgemm(par, transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	*mp = macroJob{}
 	*pb = packBJob{}
 	wsPool.put(ws)
+}
+
+// depthBlock is kc, the depth of one packed panel, for a product of depth k.
+// Packing B ahead of time (PackedB) uses the same blocks, so a prepacked
+// product sums in exactly the order of an unpacked one.
+func depthBlock(kern *microKernel, k int) int {
+	kc := kern.kc
+	if k < kc+kc/4 {
+		return k // one pass when k is only a little over kc
+	}
+	if r := k % kc; r != 0 && r < kc/2 {
+		// spread k evenly over the passes instead of leaving a thin last one
+		passes := (k + kc - 1) / kc
+		kc = roundUp((k+passes-1)/passes, 8)
+	}
+	return kc
 }
 
 func roundUp(x, to int) int { return (x + to - 1) / to * to }

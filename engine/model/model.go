@@ -68,6 +68,7 @@ type Model struct {
 	rope    *compute.RoPETable
 	params  []Param
 	tensors []*compute.Tensor
+	linear  []*compute.Tensor // matrices() once built
 
 	pos        []int32 // default positions for the last (posB, posT)
 	posB, posT int
@@ -137,6 +138,27 @@ func (m *Model) Tensors() []*compute.Tensor {
 		}
 	}
 	return m.tensors
+}
+
+// Freeze holds the model's matrices constant until Thaw
+// (Backend.FreezeWeights): the backend may then lay them out once for the
+// many small products of decoding. Nothing may change the parameters in
+// between (an optimiser step, Mix, a load); the CPU backend panics if it does.
+func (m *Model) Freeze() { m.be.FreezeWeights(m.matrices()) }
+
+// Thaw ends Freeze.
+func (m *Model) Thaw() { m.be.ThawWeights(m.matrices()) }
+
+// matrices lists the weights the forward pass uses as Linear's w.
+func (m *Model) matrices() []*compute.Tensor {
+	if m.linear == nil {
+		for i := range m.Layers {
+			l := &m.Layers[i]
+			m.linear = append(m.linear, l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down)
+		}
+		m.linear = append(m.linear, m.LMHead)
+	}
+	return m.linear
 }
 
 // Backend returns the backend the parameters live on.

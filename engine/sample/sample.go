@@ -202,6 +202,10 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 	if err := g.setup(B, maxLen, &opts); err != nil {
 		return nil, err
 	}
+	// The weights stay constant over the prefill and every decode step, so
+	// the backend lays them out for its products once, not at every step.
+	m.Freeze()
+	defer m.Thaw()
 	res := make([]Result, B)
 	for i := range res {
 		res[i] = Result{IDs: make([]int32, 0, maxNew), LogProbs: make([]float32, 0, maxNew), Stop: -1}

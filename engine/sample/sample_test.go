@@ -435,3 +435,33 @@ func TestLimitsAndErrors(t *testing.T) {
 		t.Error("Generate left the tape in no-grad mode")
 	}
 }
+
+// Generate freezes the weights for its decode steps (so the backend packs
+// them once) and thaws them when it returns, also when a callback stops it,
+// so training can change them again.
+func TestGenerateThawsWeights(t *testing.T) {
+	m := tinyModel(t)
+	stop := errors.New("stop here")
+	for _, onStep := range []func(int, []StepToken) error{
+		nil,
+		func(step int, _ []StepToken) error {
+			if !m.Layers[0].Q.Frozen() || !m.LMHead.Frozen() {
+				t.Errorf("step %d: weights are not frozen while decoding", step)
+			}
+			if step == 2 {
+				return stop
+			}
+			return nil
+		},
+	} {
+		opts := Options{Temperature: 1, MaxNewTokens: 6, Seed: 1, OnStep: onStep}
+		if _, err := Generate(compute.NewTape(m.Backend()), m, randPrompts(2, 3, 1, 5, 4), opts); err != nil && !errors.Is(err, stop) {
+			t.Fatal(err)
+		}
+		for _, w := range m.Tensors() {
+			if w.Frozen() {
+				t.Fatalf("%v is still frozen after Generate", w)
+			}
+		}
+	}
+}
