@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,10 +13,13 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 const scoreUsage = `
 Usage: rlt score --teacher DIR --student DIR [flags] < traces.jsonl > scores.jsonl
+       rlt score --teacher DIR --student DIR --run RUNDIR [--write] [flags] > scores.jsonl
 
 Scores explanations with the RLT reward (r = r_SS − r_KL + m): for each
 input line {"question", "solution", "explanation"} — or {"question",
@@ -26,8 +30,19 @@ tokens with teacher and student log-probs and d, solution tokens with the
 student's log-probs). Lines that cannot be scored get {"line": N, "error":
 ...} and the rest go on. Teacher and student must share one tokenizer.
 
-Example:
+With --run, every trace of a run folder (one of ours, or one made by rlt
+import) is scored — its question, solution and explanation, with the format
+penalty if the teacher never closed it — and each output line also carries
+"trace", the trace's ID ("line" counts the run's traces). The run's own
+prompts and reward coefficients (config.toml) are the defaults; flags given
+override them (an imported run has none: give the prompts your models were
+trained with). --write also stores the new scores in the run, in
+rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
+exports are untouched (the run must not be in use by another writer).
+
+Examples:
   rlt score --teacher runs/teacher --student runs/student < traces.jsonl
+  rlt score --teacher T --student S --run runs/20261125-034115-official --write
 `
 
 func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -45,12 +60,52 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 16, "items scored together")
 	teacherSys := fs.String("teacher-system", rlt.DefaultTeacherSystem, "teacher system prompt")
 	studentSys := fs.String("student-system", rlt.DefaultStudentSystem, "student system prompt")
+	runDir := fs.String("run", "", "score every trace of this run folder instead of stdin")
+	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *tdir == "" || *sdir == "" || fs.NArg() != 0 || *batch < 1 {
+	if *tdir == "" || *sdir == "" || fs.NArg() != 0 || *batch < 1 || (*write && *runDir == "") {
 		fs.Usage()
 		return errUsage
+	}
+	var run *sessions.Run
+	if *runDir != "" {
+		var err error
+		if *write {
+			run, err = sessions.Open(*runDir, nil)
+		} else {
+			run, err = sessions.OpenReadOnly(*runDir)
+		}
+		if err != nil {
+			return err
+		}
+		defer run.Close()
+		// The run's own prompts and coefficients, unless a flag says otherwise.
+		var cfg runpkg.Config
+		if run.DecodeConfig(&cfg) == nil {
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			base := cfg.Reward
+			for name, p := range map[string]struct{ dst, src *float64 }{
+				"temperature": {&rc.Temperature, &base.Temperature}, "c1": {&rc.SolutionMean, &base.SolutionMean},
+				"c2": {&rc.SolutionMin, &base.SolutionMin}, "c3": {&rc.KLMean, &base.KLMean},
+				"c4": {&rc.KLMax, &base.KLMax}, "penalty": {&rc.FormatPenalty, &base.FormatPenalty},
+			} {
+				if !set[name] {
+					*p.dst = *p.src
+				}
+			}
+			if !set["estimator"] {
+				*est = string(base.Estimator)
+			}
+			if !set["teacher-system"] && cfg.Prompts.TeacherSystem != "" {
+				*teacherSys = cfg.Prompts.TeacherSystem
+			}
+			if !set["student-system"] && cfg.Prompts.StudentSystem != "" {
+				*studentSys = cfg.Prompts.StudentSystem
+			}
+		}
 	}
 	rc.Estimator = rlt.Estimator(*est)
 	if err := rc.Validate(); err != nil {
@@ -82,6 +137,13 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	sc, err := rlt.NewScorer(teacher, student, tok, rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}, rc)
 	if err != nil {
+		return err
+	}
+	if run != nil {
+		err := scoreRun(run, sc, *batch, *write, *tdir, *sdir, stdout, stderr)
+		if cerr := run.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		return err
 	}
 
@@ -209,6 +271,87 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	if failed > 0 {
+		return errLines(failed)
+	}
+	return nil
+}
+
+// scoreRun scores every trace of run in store order, writes one JSON line
+// per trace ({"line": n, "trace": id, ...scores} or {"line": n, "trace":
+// id, "error": ...}; n counts the traces from 1) and,
+// with write, appends the scores to the run's rescores.jsonl batch by batch.
+func scoreRun(run *sessions.Run, sc *rlt.Scorer, batch int, write bool, tdir, sdir string, stdout, stderr io.Writer) error {
+	traces, _ := run.Store().TracesSince(0)
+	if len(traces) == 0 {
+		return fmt.Errorf("%s has no traces to score", run.Dir())
+	}
+	tabs, _ := filepath.Abs(tdir)
+	sabs, _ := filepath.Abs(sdir)
+	w := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	type scoreLine struct {
+		Line  int    `json:"line"`
+		Trace string `json:"trace"`
+		rlt.Scored
+	}
+	type errorLine struct {
+		Line  int    `json:"line"`
+		Trace string `json:"trace"`
+		Error string `json:"error"`
+	}
+	failed, stored := 0, 0
+	for start := 0; start < len(traces); start += batch {
+		chunk := traces[start:min(start+batch, len(traces))]
+		items := make([]rlt.Item, len(chunk))
+		for i, t := range chunk {
+			items[i] = rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended}
+		}
+		scores, err := sc.Score(items)
+		errs := make([]error, len(chunk))
+		if err != nil { // score one by one so only the bad traces fail
+			scores = make([]rlt.Scored, len(chunk))
+			for i := range chunk {
+				one, err := sc.Score(items[i : i+1])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				scores[i] = one[0]
+			}
+		}
+		var recs []sessions.RescoreRecord
+		for i, t := range chunk {
+			if errs[i] != nil {
+				failed++
+				if err := enc.Encode(errorLine{start + i + 1, t.ID, errs[i].Error()}); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := enc.Encode(scoreLine{start + i + 1, t.ID, scores[i]}); err != nil {
+				return err
+			}
+			if write {
+				recs = append(recs, sessions.NewRescore(t.ID, scores[i], tabs, sabs, sc.Cfg))
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if len(recs) > 0 {
+			if err := run.AppendRescores(recs); err != nil {
+				return err
+			}
+			stored += len(recs)
+		}
+	}
+	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-failed, len(traces), run.Dir())
+	if write {
+		fmt.Fprintf(stderr, "; %d stored in %s", stored, filepath.Join(run.Dir(), sessions.RescoresFile))
+	}
+	fmt.Fprintln(stderr)
 	if failed > 0 {
 		return errLines(failed)
 	}

@@ -23,6 +23,7 @@ func commands() []command {
 		{"run", "start an RLT run on the embedded default models (what `rlt` alone does)", runWorkbench},
 		{"sessions", "list run folders: state, step, best reward, size", runSessions},
 		{"export", "write a run's accepted traces as Bespoke-Stratos JSON Lines or CSV", runExport},
+		{"import", "an official trainer folder or a traces file → a run folder to review, export, re-score", runImport},
 		{"model", "make and inspect Hugging Face model folders (init, info)", runModel},
 		{"tokenize", "text to token ids with a tokenizer.json (JSON Lines in and out)", runTokenize},
 		{"generate", "sample text from a model, streaming tokens (temperature, top-k/p, min-p, stops, seed)", runGenerate},

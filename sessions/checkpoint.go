@@ -64,17 +64,20 @@ func checkpointName(step int) string { return fmt.Sprintf("step-%06d", step) }
 // complete one. Rotation then keeps the newest KeepLast checkpoints and the
 // best by mean reward; a checkpoint event is recorded.
 func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state CheckpointState) (Checkpoint, error) {
-	if r.readOnly {
-		return Checkpoint{}, fmt.Errorf("save checkpoint: run %s is open read-only", r.dir)
-	}
-	if r.closed.Load() {
-		return Checkpoint{}, fmt.Errorf("save checkpoint: run %s is closed", r.dir)
+	if err := r.writable(fmt.Sprintf("save checkpoint of step %d", step)); err != nil {
+		return Checkpoint{}, err
 	}
 	r.ckMu.Lock()
 	defer r.ckMu.Unlock()
 	root := filepath.Join(r.dir, CheckpointsDir)
 	name := checkpointName(step)
 	final := filepath.Join(root, name)
+	// Everything emitted so far (the step's metrics and traces) must be on
+	// disk before a checkpoint says the step is done: a resume re-does only
+	// the steps after it. A failing disk therefore fails the checkpoint.
+	if err := r.Flush(); err != nil {
+		return Checkpoint{}, fmt.Errorf("save checkpoint %s: the run's records could not be written first: %w", final, err)
+	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
@@ -144,11 +147,17 @@ func (r *Run) rewardAt(step int) (float64, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for i := len(s.metrics) - 1; i >= 0; i-- {
-		if m := s.metrics[i]; m.Step == step {
-			if v, ok := m.Get("reward"); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
-				return v, true
+		m := s.metrics[i]
+		if m.Step != step {
+			continue
+		}
+		// A step may have several records (training, then evaluation):
+		// the newest that has a reward decides.
+		if v, ok := m.Get("reward"); ok {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return 0, false
 			}
-			return 0, false
+			return v, true
 		}
 	}
 	return 0, false
@@ -338,13 +347,27 @@ func (r *Run) LatestCheckpoint() (Checkpoint, []string, error) {
 	return c, msgs, err
 }
 
-// removeTempCheckpoints deletes folders of saves that never finished.
+// removeTempCheckpoints deletes folders of saves that never finished. A
+// checkpoint moved aside to be replaced (.old-step-N-*) whose replacement
+// never took its place is put back.
 func (r *Run) removeTempCheckpoints() {
 	root := filepath.Join(r.dir, CheckpointsDir)
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
+		p := filepath.Join(root, e.Name())
+		if rest, ok := strings.CutPrefix(e.Name(), ".old-"); ok {
+			if i := strings.LastIndexByte(rest, '-'); i > 0 && strings.HasPrefix(rest, "step-") {
+				final := filepath.Join(root, rest[:i])
+				if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
+					if err := os.Rename(p, final); err == nil {
+						syncDir(root)
+						r.repairs = append(r.repairs, final+": put back the checkpoint whose replacement did not finish")
+						continue
+					}
+				}
+			}
+		}
 		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasPrefix(e.Name(), ".old-") {
-			p := filepath.Join(root, e.Name())
 			if err := os.RemoveAll(p); err == nil {
 				r.repairs = append(r.repairs, p+": removed an unfinished checkpoint folder")
 			}

@@ -210,3 +210,45 @@ func TestOpenRemovesUnfinishedCheckpoint(t *testing.T) {
 		t.Errorf("repairs %v", w.Repairs())
 	}
 }
+
+// TestOpenRestoresReplacedCheckpoint: a save that replaces a checkpoint of
+// the same step moves the old one aside first; killed before the new one
+// took its place, the old one is put back rather than lost.
+func TestOpenRestoresReplacedCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	for _, step := range []int{6, 7} {
+		if _, err := r.SaveCheckpoint(step, saveFake(step), CheckpointState{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	root := filepath.Join(dir, CheckpointsDir)
+	// Killed between the two renames of a second save of step 7.
+	if err := os.Rename(filepath.Join(root, checkpointName(7)), filepath.Join(root, ".old-step-000007-1234")); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(root, ".tmp-step-000007-5678", TeacherDir), 0o755)
+	// Killed after both renames of a second save of step 6: the old copy is surplus.
+	os.MkdirAll(filepath.Join(root, ".old-step-000006-1111", TeacherDir), 0o755)
+	w, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ck, _, err := w.LatestCheckpoint()
+	if err != nil || ck.Step != 7 {
+		t.Fatalf("latest checkpoint %+v %v, want step 7 put back", ck, err)
+	}
+	entries, _ := os.ReadDir(root)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "step-000006,step-000007" {
+		t.Errorf("checkpoints/ holds %v", names)
+	}
+	if rep := strings.Join(w.Repairs(), "\n"); !strings.Contains(rep, "put back") || !strings.Contains(rep, "removed an unfinished") {
+		t.Errorf("repairs %v", w.Repairs())
+	}
+}

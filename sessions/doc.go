@@ -7,22 +7,30 @@
 //	<run>/
 //	  config.toml            resolved configuration, written once by Create (atomically), read strictly by Open
 //	  run.lock               writer lock (flock) holding the owner's pid; emptied on a clean Close
-//	  metrics.jsonl          one line per optimisation step:
+//	  metrics.jsonl          one line per optimisation step, and one more for a step that ran the
+//	                           held-out evaluation (its own keys):
 //	                           {"step":12,"time":"…","values":{"kl":0.01,"reward":-0.93,…}}
 //	                           (keys sorted; NaN and ±Inf written as "NaN", "+Inf", "-Inf")
 //	  events.jsonl           phases, checkpoints, errors, and session events (create, open,
-//	                           resume, close, dropped): {"time","kind","step","name","dir","error","fatal","seg"}
+//	                           resume, close, dropped, import, skipped, rescore):
+//	                           {"time","kind","step","name","extra","dir","error","fatal","count","file","line","seg"}
 //	  traces/NNNNNN.jsonl    the sampled traces of step NNNNNN (six digits or more), one per line:
 //	                           id, step, group, sample, time, question, solution, completion,
-//	                           explanation, reconstruction, advantage, ended, terms{…rlt.Terms},
+//	                           explanation, reconstruction, advantage, [source, source_reward],
+//	                           ended, terms{…rlt.Terms},
 //	                           expl_ids, expl_tokens, teacher_lp, student_lp, d, sol_ids, sol_tokens, sol_lp;
 //	                           the float arrays are base64 of little-endian float32 (an array of
 //	                           numbers is accepted on reading)
 //	  reviews.jsonl          append-only review log: {"time","trace","label","note"} with label
 //	                           accept | reject | flag | undo; a trace's label is the fold of its records
 //	                           (each undo cancels the latest label in force); traces are never modified
+//	  rescores.jsonl         append-only re-scorings (rlt score --run --write): {"time","trace",
+//	                           "teacher","student","reward_config","ended","terms", and the per-token
+//	                           arrays under the trace files' names}; a trace's rescore is its latest record
 //	  checkpoints/
-//	    step-NNNNNN/         written in checkpoints/.tmp-step-NNNNNN-* and renamed when complete
+//	    step-NNNNNN/         written in checkpoints/.tmp-step-NNNNNN-* and renamed when complete; one
+//	                           it replaces is first moved to .old-step-NNNNNN-*, which Open puts back
+//	                           if the save did not finish
 //	      teacher/           the policy as a Hugging Face folder (config.json, model.safetensors)
 //	      optimizer.safetensors  AdamW moments as float32 tensors (WriteTensors / ReadTensors)
 //	      rng.json           sampler state
@@ -40,6 +48,43 @@
 // no lock and follows the files of a run another process writes (Follower),
 // feeding the same Store. The UI pulls with cursors (MetricsSince,
 // TracesSince) when Store.Changed signals.
+//
+// SaveCheckpoint first waits until every record emitted so far is written
+// and fsynced, so a checkpoint of step N never exists without the records
+// of step N: a run killed at any moment and resumed from its latest
+// checkpoint loses at most the step in progress, and has every step's
+// records exactly once. When the disk fails (full, I/O error) the writer
+// keeps the records queued and retries every second; Err reports it, and
+// the checkpoint fails with it, so a driver that stops on a failed
+// checkpoint stops the run. A failed append is truncated back, so the
+// folder stays readable.
+//
+// A run opened with OpenReadOnly refuses every write with an error naming
+// the run: Review, Undo, SaveCheckpoint, Resume and AppendRescores return
+// it; Emit, which cannot return an error, records the refusal once in
+// Store.Issues.
+//
+// # Import and re-scoring
+//
+// Import turns an official trainer folder (trainer_state.json,
+// stored_completions/*.csv) or a JSON Lines traces file into a run folder of
+// this layout: config.toml holds ImportConfig ([import] format, source,
+// files, time, counts); metrics.jsonl one record per log_history step;
+// traces the rows, each with "source" (file:line in the source) and
+// "source_reward" (the reward the source recorded, which is not one of our
+// scores: "terms" stays absent); events.jsonl an "import" event, notes, and
+// one "skipped" event per row left out with its "file" and "line". The
+// source is only read. Imported traces are reviewed and exported like any
+// others.
+//
+// Re-scoring (rlt score --run DIR --write) never rewrites a trace: reviews
+// and exports refer to traces by ID, and a trace line, once written, is the
+// record of what was sampled. The engine's new per-token arrays go to the
+// side file rescores.jsonl, one record per trace keyed by its ID (a later
+// record for the same trace supersedes an earlier one; Store.Rescore returns
+// the latest), with the scorer's model folders and reward coefficients.
+// Writing them as new traces of a new step was rejected: the same text would
+// appear twice, with two IDs and two review states.
 //
 // Each session that writes a run is a segment: 0 for Create, one more per
 // Open; records carry "seg" when it is not 0. Resume(step) records that the

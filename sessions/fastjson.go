@@ -85,6 +85,14 @@ func appendTrace(b []byte, t *TraceRecord) []byte {
 	}
 	b = appendKey(b, "advantage")
 	b = appendJFloat(b, t.Advantage)
+	if t.Source != "" {
+		b = appendKey(b, "source")
+		b = appendJSONString(b, t.Source)
+	}
+	if t.HasSourceReward {
+		b = appendKey(b, "source_reward")
+		b = appendJFloat(b, t.SourceReward)
+	}
 	b = appendKey(b, "ended")
 	b = strconv.AppendBool(b, t.Ended)
 	if t.HasScore {

@@ -19,7 +19,7 @@ type RunState string
 // Run states.
 const (
 	StateRunning  RunState = "running"  // a live process holds run.lock
-	StateFinished RunState = "finished" // the engine reported the "done" phase in the last session
+	StateFinished RunState = "finished" // the engine reported the "done" phase since the last resume
 	StateStopped  RunState = "stopped"  // closed, interrupted or crashed before "done"
 	StateBroken   RunState = "broken"   // not readable as a run (config.toml missing or unreadable)
 )
@@ -91,7 +91,9 @@ func summarise(dir string) RunSummary {
 		switch e.Kind {
 		case KindCreate:
 			s.Created = e.Time
-		case KindOpen:
+		case KindResume:
+			// A session that continues the training starts a new state; one
+			// that only reviews or re-scores (Open without Resume) does not.
 			lastPhase, fatal = "", ""
 		case KindPhase:
 			lastPhase = e.Name

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
 // Import of the official RLT trainer's run folder (RLT.md §7):
@@ -37,6 +39,7 @@ type OfficialCompletion struct {
 	Reward     float64 // NaN when the cell was empty
 	File       string  // base name of the CSV file
 	Row        int     // 1-based data row in that file (header excluded)
+	Line       int     // 1-based line where the row starts
 }
 
 // RowIssue is a row or entry skipped on import, with where and why.
@@ -79,6 +82,12 @@ func ReadTrainerState(path string) ([]OfficialMetrics, TrainerStateReport, error
 // document cut short (the trainer rewrites the file in place) is an error
 // saying so, and the caller may retry.
 func ParseTrainerState(name string, data []byte) ([]OfficialMetrics, TrainerStateReport, error) {
+	return parseTrainerState(name, data, maxIssues)
+}
+
+// parseTrainerState keeps the first limit skipped entries in the report
+// (all of them when limit < 0).
+func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, TrainerStateReport, error) {
 	rep := TrainerStateReport{File: name}
 	clean := pythonJSON(data)
 	dec := json.NewDecoder(bytes.NewReader(clean))
@@ -140,7 +149,7 @@ func ParseTrainerState(name string, data []byte) ([]OfficialMetrics, TrainerStat
 			m, issue := metricsEntry(raw, nonNum, &rep.NonNumeric)
 			if issue != "" {
 				rep.SkippedCount++
-				if len(rep.Skipped) < maxIssues {
+				if limit < 0 || len(rep.Skipped) < limit {
 					rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: "step",
 						Msg: fmt.Sprintf("log_history[%d]: %s", rep.Entries-1, issue)})
 				}
@@ -322,6 +331,12 @@ func ReadCompletionsCSV(path string) ([]OfficialCompletion, CSVReport, error) {
 // complete record is parsed and the rest is reported as pending. Rows with a
 // bad value are skipped and reported; an empty reward is kept as NaN.
 func ParseCompletionsCSV(name string, data []byte) ([]OfficialCompletion, CSVReport, error) {
+	return parseCompletionsCSV(name, data, maxIssues)
+}
+
+// parseCompletionsCSV keeps the first limit skipped rows in the report (all
+// of them when limit < 0).
+func parseCompletionsCSV(name string, data []byte, limit int) ([]OfficialCompletion, CSVReport, error) {
 	rep := CSVReport{File: name}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	complete := completeCSV(data)
@@ -357,7 +372,7 @@ func ParseCompletionsCSV(name string, data []byte) ([]OfficialCompletion, CSVRep
 	stepCol, hasStep := col["step"]
 	skip := func(line int, field, msg string) {
 		rep.SkippedCount++
-		if len(rep.Skipped) < maxIssues {
+		if limit < 0 || len(rep.Skipped) < limit {
 			rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
 		}
 	}
@@ -390,7 +405,7 @@ func ParseCompletionsCSV(name string, data []byte) ([]OfficialCompletion, CSVRep
 			}
 			return rec[i], true
 		}
-		c := OfficialCompletion{File: name, Row: row}
+		c := OfficialCompletion{File: name, Row: row, Line: line}
 		var ok bool
 		if c.Prompt, ok = get("prompt"); !ok {
 			skip(line, "prompt", fmt.Sprintf("row %d: missing field \"prompt\" (%d columns)", row, len(rec)))
@@ -493,13 +508,22 @@ type OfficialRun struct {
 // an error; problems inside files are reported, not fatal, except a
 // malformed trainer_state.json.
 func ImportOfficialRun(dir string) (*OfficialRun, error) {
+	return importOfficialRun(dir, maxIssues)
+}
+
+// importOfficialRun keeps the first limit issues per file (all when limit < 0).
+func importOfficialRun(dir string, limit int) (*OfficialRun, error) {
 	run := &OfficialRun{Dir: dir}
 	state := filepath.Join(dir, "trainer_state.json")
 	if _, err := os.Stat(state); err != nil {
 		state = newestCheckpointState(dir)
 	}
 	if state != "" {
-		m, rep, err := ReadTrainerState(state)
+		data, err := os.ReadFile(state)
+		if err != nil {
+			return nil, fmt.Errorf("read trainer state: %w", err)
+		}
+		m, rep, err := parseTrainerState(state, data, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -515,7 +539,11 @@ func ImportOfficialRun(dir string) (*OfficialRun, error) {
 		return csvs[i] < csvs[j]
 	})
 	for _, p := range csvs {
-		rows, rep, err := ReadCompletionsCSV(p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read completions: %w", err)
+		}
+		rows, rep, err := parseCompletionsCSV(filepath.Base(p), data, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -548,9 +576,14 @@ type Trace struct {
 	Line        int // 1-based line in the file
 	Question    string
 	Solution    string
-	Explanation string
-	Reward      float64
-	HasReward   bool
+	Explanation string // the body (for a "completion" row: rlt.Extract's Body)
+	// Completion is the teacher's raw output when the row gave "completion"
+	// rather than "explanation"; Ended says whether it closed the
+	// explanation (always true for the other row kinds).
+	Completion string
+	Ended      bool
+	Reward     float64
+	HasReward  bool
 }
 
 // TraceReport describes what ParseTraces kept and left out.
@@ -560,6 +593,7 @@ type TraceReport struct {
 	SkippedCount int
 	Skipped      []RowIssue // the first maxIssues of them
 	PartialBytes int64      // an unterminated last line, left out
+	PartialLine  int        // its line number, if PartialBytes > 0
 }
 
 // ReadTraces reads a JSON Lines traces file. See ParseTraces.
@@ -581,11 +615,17 @@ func ReadTraces(path string) ([]Trace, TraceReport, error) {
 // JSON are skipped and reported with their line and the field; an
 // unterminated last line is counted in PartialBytes.
 func ParseTraces(name string, r io.Reader) ([]Trace, TraceReport, error) {
+	return parseTraces(name, r, maxIssues)
+}
+
+// parseTraces keeps the first limit skipped rows in the report (all of
+// them when limit < 0).
+func parseTraces(name string, r io.Reader, limit int) ([]Trace, TraceReport, error) {
 	rep := TraceReport{File: name}
 	var out []Trace
 	skip := func(line int, field, msg string) {
 		rep.SkippedCount++
-		if len(rep.Skipped) < maxIssues {
+		if limit < 0 || len(rep.Skipped) < limit {
 			rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
 		}
 	}
@@ -609,6 +649,9 @@ func ParseTraces(name string, r io.Reader) ([]Trace, TraceReport, error) {
 		return nil
 	})
 	rep.PartialBytes = st.PartialBytes
+	if st.PartialBytes > 0 {
+		rep.PartialLine = st.Lines + st.Blank + 1
+	}
 	rep.Rows = len(out)
 	return out, rep, err
 }
@@ -641,6 +684,17 @@ func traceFromRow(obj map[string]json.RawMessage) (Trace, string, string) {
 	}
 	if t.Solution, field, msg = str("solution"); msg != "" {
 		return t, field, msg
+	}
+	t.Ended = true
+	if _, ok := obj["explanation"]; !ok {
+		if _, ok := obj["completion"]; ok {
+			if t.Completion, field, msg = str("completion"); msg != "" {
+				return t, field, msg
+			}
+			x := rlt.Extract(t.Completion)
+			t.Explanation, t.Ended = x.Body, x.Ended
+			return t, "", ""
+		}
 	}
 	if t.Explanation, field, msg = str("explanation", "completion"); msg != "" {
 		return t, field, msg
@@ -700,8 +754,36 @@ func stratosTrace(raw json.RawMessage) (Trace, string, string) {
 	if !ok {
 		return t, "conversations", "conversations: assistant turn has no " + tagBeginSolution + "…" + tagEndSolution + " section"
 	}
-	t.Question, t.Explanation, t.Solution = user, expl, sol
+	t.Question, t.Explanation, t.Solution, t.Ended = user, expl, sol, true
 	return t, "", ""
+}
+
+// ParseTeacherPrompt takes the question and the solution out of a teacher
+// prompt in the layout of RLT.md §2 (a stored_completions "prompt" cell):
+// the question is the content of the last ChatML user turn, the solution
+// the text between the solution tags of the pre-filled assistant turn that
+// follows it.
+func ParseTeacherPrompt(prompt string) (question, solution string, err error) {
+	const user = rlt.ImStart + "user\n"
+	i := strings.LastIndex(prompt, user)
+	if i < 0 {
+		return "", "", fmt.Errorf("prompt has no %q turn", strings.TrimSpace(user))
+	}
+	rest := prompt[i+len(user):]
+	q, after, ok := strings.Cut(rest, rlt.ImEnd)
+	if !ok {
+		return "", "", fmt.Errorf("prompt's user turn has no %s", rlt.ImEnd)
+	}
+	const asst = rlt.ImStart + "assistant\n"
+	_, pre, ok := strings.Cut(after, asst)
+	if !ok {
+		return "", "", fmt.Errorf("prompt has no assistant turn after the question")
+	}
+	sol, ok := between(pre, rlt.BeginSolution, rlt.EndSolution)
+	if !ok {
+		return "", "", fmt.Errorf("prompt's assistant turn has no %s…%s section", rlt.BeginSolution, rlt.EndSolution)
+	}
+	return q, sol, nil
 }
 
 func between(s, open, close string) (string, bool) {

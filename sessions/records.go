@@ -59,9 +59,17 @@ type TraceRecord struct {
 	Explanation    string // the body extracted from Completion (rlt.Extract)
 	Reconstruction string // the student's greedy answer, if computed
 	Advantage      float64
-	HasScore       bool // false when the trace carried no score
-	Ended          bool // the teacher closed the explanation
-	Terms          rlt.Terms
+	// Source is where an imported trace came from ("stored_completions/1.csv:2",
+	// "traces.jsonl:7"); empty for traces a run sampled itself.
+	Source string
+	// SourceReward is the reward the source recorded for an imported trace
+	// (the official trainer's r), when HasSourceReward. It is not one of our
+	// scores: Terms stay empty until the trace is re-scored (rescores.jsonl).
+	SourceReward    float64
+	HasSourceReward bool
+	HasScore        bool // false when the trace carried no score
+	Ended           bool // the teacher closed the explanation
+	Terms           rlt.Terms
 
 	// Per-token arrays (float32 on disk and in memory).
 	ExplanationIDs    []int32
@@ -88,6 +96,8 @@ type EventRecord struct {
 	Error string    `json:"error,omitempty"`
 	Fatal bool      `json:"fatal,omitempty"`
 	Count int       `json:"count,omitempty"` // e.g. traces dropped
+	File  string    `json:"file,omitempty"`  // a file a record is about (import: the source file)
+	Line  int       `json:"line,omitempty"`  // 1-based line in File
 }
 
 // Event kinds in events.jsonl.
@@ -100,6 +110,9 @@ const (
 	KindCheckpoint = "checkpoint"
 	KindError      = "error"
 	KindDropped    = "dropped" // Count traces were not kept (writer backlog full)
+	KindImport     = "import"  // Name: the format read; Dir: the source; Count: traces imported; Extra: a note
+	KindSkipped    = "skipped" // an import left out the row at File:Line; Error says why
+	KindRescore    = "rescore" // Count rescores appended to rescores.jsonl; Extra: the scorer's models
 )
 
 // Label is a review verdict on a trace.
@@ -275,6 +288,8 @@ type traceJSON struct {
 	Explanation    string     `json:"explanation"`
 	Reconstruction string     `json:"reconstruction,omitempty"`
 	Advantage      jfloat     `json:"advantage"`
+	Source         string     `json:"source,omitempty"`
+	SourceReward   *jfloat    `json:"source_reward,omitempty"`
 	Ended          bool       `json:"ended"`
 	Terms          *termsJSON `json:"terms,omitempty"`
 	ExplIDs        []int32    `json:"expl_ids,omitempty"`
@@ -295,12 +310,16 @@ func encodeTrace(t *TraceRecord) ([]byte, error) {
 func encodeTraceReflect(t *TraceRecord) ([]byte, error) {
 	j := traceJSON{ID: t.ID, Seg: t.Seg, Step: t.Step, Group: t.Group, Sample: t.Sample, Time: t.Time,
 		Question: t.Question, Solution: t.Solution, Completion: t.Completion, Explanation: t.Explanation,
-		Reconstruction: t.Reconstruction, Advantage: jfloat(t.Advantage), Ended: t.Ended,
+		Reconstruction: t.Reconstruction, Advantage: jfloat(t.Advantage), Source: t.Source, Ended: t.Ended,
 		ExplIDs: t.ExplanationIDs, ExplTokens: t.ExplanationTokens, TeacherLP: t.TeacherLP, StudentLP: t.StudentLP,
 		D: t.D, SolIDs: t.SolutionIDs, SolTokens: t.SolutionTokens, SolLP: t.SolutionLP}
 	if t.HasScore {
 		tj := toTermsJSON(t.Terms)
 		j.Terms = &tj
+	}
+	if t.HasSourceReward {
+		r := jfloat(t.SourceReward)
+		j.SourceReward = &r
 	}
 	return json.Marshal(&j)
 }
@@ -315,11 +334,14 @@ func decodeTrace(raw []byte) (*TraceRecord, error) {
 	}
 	t := &TraceRecord{ID: j.ID, Seg: j.Seg, Step: j.Step, Group: j.Group, Sample: j.Sample, Time: j.Time,
 		Question: j.Question, Solution: j.Solution, Completion: j.Completion, Explanation: j.Explanation,
-		Reconstruction: j.Reconstruction, Advantage: float64(j.Advantage), Ended: j.Ended,
+		Reconstruction: j.Reconstruction, Advantage: float64(j.Advantage), Source: j.Source, Ended: j.Ended,
 		ExplanationIDs: j.ExplIDs, ExplanationTokens: j.ExplTokens, TeacherLP: j.TeacherLP, StudentLP: j.StudentLP,
 		D: j.D, SolutionIDs: j.SolIDs, SolutionTokens: j.SolTokens, SolutionLP: j.SolLP}
 	if j.Terms != nil {
 		t.HasScore, t.Terms = true, j.Terms.terms()
+	}
+	if j.SourceReward != nil {
+		t.HasSourceReward, t.SourceReward = true, float64(*j.SourceReward)
 	}
 	if t.Explanation == "" && t.Completion != "" {
 		t.Explanation = rlt.Extract(t.Completion).Body

@@ -27,18 +27,30 @@ func (r *Run) Review(traceID string, label Label, note string) error {
 // Undo cancels the latest verdict on a trace still in force, by appending
 // an undo record; the earlier verdict (if any) is in force again.
 func (r *Run) Undo(traceID string) error {
+	if err := r.writable("undo " + traceID); err != nil {
+		return err
+	}
 	if st := r.store.Label(traceID); st.Label == LabelNone {
 		return fmt.Errorf("undo %s: the trace has no label to undo", traceID)
 	}
 	return r.appendReview(traceID, LabelUndo, "")
 }
 
-func (r *Run) appendReview(traceID string, label Label, note string) error {
+// writable says why what (a message prefix) cannot write to this run, if
+// it cannot.
+func (r *Run) writable(what string) error {
 	if r.readOnly {
-		return fmt.Errorf("review %s: run %s is open read-only", traceID, r.dir)
+		return fmt.Errorf("%s: run %s is open read-only", what, r.dir)
 	}
 	if r.closed.Load() {
-		return fmt.Errorf("review %s: run %s is closed", traceID, r.dir)
+		return fmt.Errorf("%s: run %s is closed", what, r.dir)
+	}
+	return nil
+}
+
+func (r *Run) appendReview(traceID string, label Label, note string) error {
+	if err := r.writable("review " + traceID); err != nil {
+		return err
 	}
 	if !r.store.hasTrace(traceID) {
 		return fmt.Errorf("review %s: no such trace in %s", traceID, r.dir)

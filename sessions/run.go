@@ -130,6 +130,12 @@ type Run struct {
 	// checkpoints
 	ckMu sync.Mutex
 
+	// rescores.jsonl, opened on the first AppendRescores
+	rescoreMu  sync.Mutex
+	rescoreLog *Log
+
+	refusedEmit atomic.Bool // an Emit on a read-only or closed run was reported
+
 	// read-only side
 	cancel     context.CancelFunc
 	followDone chan struct{}
@@ -170,6 +176,18 @@ func (r *Run) DecodeConfig(v any) error {
 // Written is the number of records the background writer has handed to the
 // operating system so far.
 func (r *Run) Written() int64 { return r.written.Load() }
+
+// Err returns the error of the background writer's last attempt if it
+// failed: records are waiting and are retried every second (a full disk
+// may get space back). It is nil while writes succeed, and for a read-only
+// run. Flush, SaveCheckpoint and Close return the error too; a caller that
+// wants a failing disk to stop the run checks it after each step (a failed
+// checkpoint says the same).
+func (r *Run) Err() error {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	return r.writeErr
+}
 
 // Dropped is the number of traces dropped because the writer fell behind.
 func (r *Run) Dropped() int {
@@ -348,7 +366,7 @@ func (r *Run) openLogs() error {
 
 func (r *Run) closeLogs() error {
 	var errs []error
-	for _, l := range append([]*Log{r.metrics, r.events, r.reviews, r.traceLog}, r.retired...) {
+	for _, l := range append([]*Log{r.metrics, r.events, r.reviews, r.traceLog, r.rescoreLog}, r.retired...) {
 		if l != nil {
 			errs = append(errs, l.Close())
 		}
@@ -436,7 +454,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		if st.PartialBytes > 0 {
 			line := st.Lines + st.Blank + 1
 			if repair {
-				if kind == 't' { // the other logs are repaired by OpenLog
+				if kind == 't' || kind == 'x' { // the other logs are repaired by OpenLog
 					l, err := OpenLog(path)
 					if err != nil {
 						return err
@@ -470,6 +488,9 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		}
 	}
 	if err := read(filepath.Join(r.dir, ReviewsFile), 'r'); err != nil {
+		return 0, err
+	}
+	if err := read(filepath.Join(r.dir, RescoresFile), 'x'); err != nil {
 		return 0, err
 	}
 	return maxSeg, nil
@@ -564,6 +585,13 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			return
 		}
 		r.store.addReview(rv)
+	case 'x':
+		rs, err := decodeRescore(raw)
+		if err != nil {
+			broken(err)
+			return
+		}
+		r.store.addRescore(rs)
 	}
 }
 
@@ -603,6 +631,7 @@ func (r *Run) pollOnce() {
 		r.pollFile(p, 't')
 	}
 	r.pollFile(filepath.Join(r.dir, ReviewsFile), 'r')
+	r.pollFile(filepath.Join(r.dir, RescoresFile), 'x')
 }
 
 func (r *Run) pollFile(path string, kind byte) {
@@ -617,8 +646,11 @@ func (r *Run) pollFile(path string, kind byte) {
 			switch n.Kind {
 			case NoticeTruncated, NoticeReplaced, NoticeVanished:
 				fl.line = 0
-				if kind == 'r' {
+				switch kind {
+				case 'r':
 					r.store.resetReviews()
+				case 'x':
+					r.store.resetRescores()
 				}
 				r.store.addIssue(Issue{File: path, Msg: n.Msg}, false)
 			}
@@ -669,10 +701,18 @@ func (r *Run) enqueueEvent(e EventRecord) {
 // Emit implements event.Sink. It records the event in the Store at once
 // and queues it for the background writer; it never waits on the disk.
 // Traces beyond MaxPendingTraces waiting for the disk are dropped and
-// counted; every other event is kept. Emit on a read-only or closed run
-// does nothing.
+// counted; every other event is kept. A read-only or closed run refuses
+// every event: the first refusal is reported in Store.Issues (Emit cannot
+// return an error).
 func (r *Run) Emit(ev event.Event) {
 	if r.readOnly || r.closed.Load() {
+		if !r.refusedEmit.Swap(true) {
+			why := "open read-only"
+			if !r.readOnly {
+				why = "closed"
+			}
+			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("engine event %T refused: the run is %s; nothing the engine emits is recorded", ev, why)}, false)
+		}
 		return
 	}
 	r.emitMu.Lock()

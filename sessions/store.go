@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -31,13 +32,16 @@ const maxStoreIssues = 1000
 type Store struct {
 	mu           sync.RWMutex
 	metrics      []MetricRecord
-	metricKey    map[[2]int]bool // (seg, step) seen
+	metricIdx    map[[2]int]int32   // (seg, step) → index of its first record
+	metricMore   map[[2]int][]int32 // its further records (other key sets: the evaluation's)
 	lastNames    []string
 	traces       []*TraceRecord
 	byID         map[string]int // index into traces
 	events       []EventRecord
 	reviews      []ReviewRecord
 	labels       map[string]*labelFold
+	rescores     map[string]*RescoreRecord // latest by trace ID
+	nRescores    int
 	issues       []Issue
 	broken       int
 	brokenTraces int
@@ -51,10 +55,12 @@ type labelFold struct {
 
 func newStore() *Store {
 	return &Store{
-		metricKey: map[[2]int]bool{},
-		byID:      map[string]int{},
-		labels:    map[string]*labelFold{},
-		changed:   make(chan struct{}, 1),
+		metricIdx:  map[[2]int]int32{},
+		metricMore: map[[2]int][]int32{},
+		byID:       map[string]int{},
+		labels:     map[string]*labelFold{},
+		rescores:   map[string]*RescoreRecord{},
+		changed:    make(chan struct{}, 1),
 	}
 }
 
@@ -165,6 +171,25 @@ func (s *Store) Issues() []Issue {
 	return append([]Issue(nil), s.issues...)
 }
 
+// Rescore returns the latest re-scoring of a trace (rescores.jsonl), if any.
+func (s *Store) Rescore(id string) (RescoreRecord, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.rescores[id]
+	if !ok {
+		return RescoreRecord{}, false
+	}
+	return *r, true
+}
+
+// Rescores returns how many rescore records were read or appended, and for
+// how many distinct traces.
+func (s *Store) Rescores() (records, traces int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.nRescores, len(s.rescores)
+}
+
 // Broken is the number of records skipped because they could not be read.
 func (s *Store) Broken() int {
 	s.mu.RLock()
@@ -186,16 +211,25 @@ func (s *Store) addIssue(is Issue, broken bool) {
 	s.signal()
 }
 
-// addMetric appends m unless a record of the same segment and step is
-// already there (a followed file read twice). It reports whether it was kept.
+// addMetric appends m unless a record of the same segment, step and key
+// set is already there (a followed file read twice). A step may have
+// several records with different keys (the training step's numbers, then
+// the held-out evaluation's). It reports whether it was kept.
 func (s *Store) addMetric(m MetricRecord) bool {
 	s.mu.Lock()
 	k := [2]int{m.Seg, m.Step}
-	if s.metricKey[k] {
-		s.mu.Unlock()
-		return false
+	n := int32(len(s.metrics))
+	if i, ok := s.metricIdx[k]; ok {
+		for _, j := range append([]int32{i}, s.metricMore[k]...) {
+			if slices.Equal(s.metrics[j].Names, m.Names) {
+				s.mu.Unlock()
+				return false
+			}
+		}
+		s.metricMore[k] = append(s.metricMore[k], n)
+	} else {
+		s.metricIdx[k] = n
 	}
-	s.metricKey[k] = true
 	s.metrics = append(s.metrics, m)
 	s.lastNames = m.Names
 	s.mu.Unlock()
@@ -257,6 +291,22 @@ func (s *Store) foldLocked(r ReviewRecord) {
 	f.stack = append(f.stack, r)
 }
 
+func (s *Store) addRescore(r *RescoreRecord) {
+	s.mu.Lock()
+	s.rescores[r.Trace] = r
+	s.nRescores++
+	s.mu.Unlock()
+	s.signal()
+}
+
+// resetRescores forgets every rescore (rescores.jsonl was rewritten).
+func (s *Store) resetRescores() {
+	s.mu.Lock()
+	s.rescores = map[string]*RescoreRecord{}
+	s.nRescores = 0
+	s.mu.Unlock()
+}
+
 // resetReviews forgets every review (reviews.jsonl was rewritten and is
 // read again from its start).
 func (s *Store) resetReviews() {
@@ -274,7 +324,6 @@ func (s *Store) supersede(seg, step int) (metrics, traces int) {
 	keptM := s.metrics[:0]
 	for _, m := range s.metrics {
 		if m.Seg < seg && m.Step > step {
-			delete(s.metricKey, [2]int{m.Seg, m.Step})
 			metrics++
 			continue
 		}
@@ -282,6 +331,18 @@ func (s *Store) supersede(seg, step int) (metrics, traces int) {
 	}
 	clear(s.metrics[len(keptM):])
 	s.metrics = keptM
+	if metrics > 0 { // the indices moved
+		clear(s.metricIdx)
+		clear(s.metricMore)
+		for i, m := range s.metrics {
+			k := [2]int{m.Seg, m.Step}
+			if _, ok := s.metricIdx[k]; ok {
+				s.metricMore[k] = append(s.metricMore[k], int32(i))
+			} else {
+				s.metricIdx[k] = int32(i)
+			}
+		}
+	}
 	keptT := s.traces[:0]
 	for _, t := range s.traces {
 		if t.Seg < seg && t.Step > step {

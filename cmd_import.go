@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+const importUsage = `
+Usage: rlt import SRC [--out DIR | --runs DIR]
+
+Reads an official RLT trainer run folder (trainer_state.json,
+stored_completions/<step>.csv) or a JSON Lines traces file ({"question",
+"solution", "explanation" or "completion", optional "reward"} rows, or
+Bespoke-Stratos "conversations" rows) and writes a run folder of ours:
+config.toml records the source, metrics.jsonl the trainer's log_history, the
+traces keep the source's file:line and reward, and events.jsonl notes the
+import and every row left out with its file and line. SRC is only read.
+
+The imported traces are then reviewed in the workbench, exported with rlt
+export and re-scored with rlt score --run like a run's own. The summary
+(rows imported, rows left out and why) goes to stdout.
+
+Examples:
+  rlt import ../official/outputs/rlt_teacher --out runs/official
+  rlt import traces.jsonl                      # into runs/<time>-traces
+`
+
+func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt import", importUsage, stderr)
+	out := fs.String("out", "", "run folder to write (must not already hold a run)")
+	runs := fs.String("runs", "runs", "folder for the new run folder when --out is not given")
+	// The source may come before the flags (rlt import SRC --out DIR).
+	var src string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		src, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if src == "" && fs.NArg() == 1 {
+		src = fs.Arg(0)
+	} else if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if src == "" {
+		fs.Usage()
+		return errUsage
+	}
+	dst := *out
+	if dst == "" {
+		name := strings.TrimSuffix(filepath.Base(filepath.Clean(src)), filepath.Ext(src))
+		stamp := time.Now().Format("20060102-150405")
+		dst = filepath.Join(*runs, stamp+"-"+name)
+		for i := 2; ; i++ { // two imports in one second get distinct folders
+			if _, err := os.Stat(dst); os.IsNotExist(err) {
+				break
+			}
+			dst = filepath.Join(*runs, fmt.Sprintf("%s-%s-%d", stamp, name, i))
+		}
+	}
+	rep, err := sessions.Import(dst, src)
+	if err != nil {
+		return err
+	}
+	what := "official trainer folder"
+	if rep.Format == sessions.ImportTraces {
+		what = "traces file"
+	}
+	fmt.Fprintf(stdout, "run folder %s\n", rep.Dir)
+	fmt.Fprintf(stdout, "imported from %s (%s): %d traces, %d metric records", rep.Source, what, rep.Traces, rep.Metrics)
+	if rep.Format == sessions.ImportOfficial {
+		fmt.Fprintf(stdout, " (%d log_history entries)", rep.Entries)
+	}
+	fmt.Fprintf(stdout, "\nleft out: %d rows\n", len(rep.Skip))
+	for _, s := range rep.Skip {
+		fmt.Fprintf(stdout, "  %s\n", s)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stdout, "note: %s\n", n)
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/warmstart"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+const (
+	officialFixture = "sessions/testdata/official/run"
+	embeddedTeacher = "engine/defaults/models/teacher"
+	embeddedStudent = "engine/defaults/models/student"
+)
+
+func dirDigest(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		fmt.Fprintf(h, "%s %v %d\n", p, info.Mode(), info.ModTime().UnixNano())
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// scoreRecord is what both modes of rlt score write per item.
+type scoreRecord struct {
+	Line     int       `json:"line"`
+	Trace    string    `json:"trace"`
+	Reward   *float64  `json:"reward"`
+	RSS      float64   `json:"r_ss"`
+	RKL      float64   `json:"r_kl"`
+	Penalty  float64   `json:"penalty"`
+	D        []float64 `json:"d"`
+	ExplToks []string  `json:"explanation_tokens"`
+	SolLP    []float64 `json:"solution_logprobs"`
+	Error    string    `json:"error"`
+}
+
+func parseScores(t *testing.T, out string) []scoreRecord {
+	t.Helper()
+	var recs []scoreRecord
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r scoreRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("output line %q: %v", l, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// TestImportScoreReviewExport: the official trainer's folder is imported,
+// every trace re-scored by the real engine on the embedded models (and the
+// scores stored beside the traces), reviewed, and exported — the source
+// untouched throughout.
+func TestImportScoreReviewExport(t *testing.T) {
+	before := dirDigest(t, officialFixture)
+	runDir := filepath.Join(t.TempDir(), "official")
+	code, out, errs := runCLI(t, "", "import", officialFixture, "--out", runDir)
+	if code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"run folder " + runDir, "official trainer folder): 5 traces, 3 metric records (4 log_history entries)",
+		"left out: 0 rows", "2 log_history entries of step 3 merged"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import summary lacks %q:\n%s", want, out)
+		}
+	}
+
+	prompts := warmstart.ShortPrompts() // what the embedded models were trained with
+	scoreArgs := []string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent,
+		"--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem, "--batch", "2"}
+	code, out, errs = runCLI(t, "", append(scoreArgs, "--run", runDir, "--write")...)
+	if code != 0 {
+		t.Fatalf("score --run --write: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "scored 5 of 5 traces") || !strings.Contains(errs, "5 stored in") {
+		t.Errorf("score summary: %s", errs)
+	}
+	scores := parseScores(t, out)
+	ids := []string{"1-0-0", "1-0-1", "2-0-0", "2-0-1", "2-0-2"}
+	if len(scores) != len(ids) {
+		t.Fatalf("%d score lines:\n%s", len(scores), out)
+	}
+	for i, s := range scores {
+		if s.Trace != ids[i] || s.Line != i+1 || s.Reward == nil || s.Error != "" || len(s.D) == 0 || len(s.D) != len(s.ExplToks) || len(s.SolLP) == 0 {
+			t.Errorf("score line %d: %+v", i+1, s)
+		}
+	}
+	if scores[3].Penalty != -1 || scores[0].Penalty != 0 { // "What is 10/4?" has no end tag
+		t.Errorf("penalties %v %v, want 0 and -1", scores[0].Penalty, scores[3].Penalty)
+	}
+	// The stdin mode gives the same numbers for the same text.
+	in := `{"question":"Is 7 prime?","solution":"Yes","explanation":"A number is \"prime\" when its only divisors are 1 and itself, and 7\nhas no divisors, like 2, 3 or 5,\n\nso yes."}` + "\n"
+	code, out, errs = runCLI(t, in, scoreArgs...)
+	if code != 0 {
+		t.Fatalf("score stdin: exit %d: %s", code, errs)
+	}
+	if one := parseScores(t, out)[0]; one.Reward == nil || *one.Reward != *scores[1].Reward || one.RKL != scores[1].RKL {
+		t.Errorf("stdin mode reward %v, run mode %v", one.Reward, *scores[1].Reward)
+	}
+
+	// Review: the rescores left the traces and their IDs alone.
+	w, err := sessions.Open(runDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		id string
+		l  sessions.Label
+	}{{"1-0-0", sessions.LabelAccept}, {"2-0-1", sessions.LabelAccept}, {"1-0-1", sessions.LabelReject}, {"2-0-0", sessions.LabelAccept}} {
+		if err := w.Review(r.id, r.l, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Undo("2-0-0"); err != nil {
+		t.Fatal(err)
+	}
+	if rs, ok := w.Store().Rescore("1-0-1"); !ok || rs.Terms.Reward != *scores[1].Reward || !strings.HasSuffix(rs.Teacher, embeddedTeacher) {
+		t.Errorf("stored rescore %+v", rs)
+	}
+	if tr, _ := w.Store().Trace("1-0-1"); tr.HasScore || !tr.HasSourceReward || tr.SourceReward != -1.17 {
+		t.Errorf("the imported trace changed: %+v", tr)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	csvPath := filepath.Join(t.TempDir(), "accepted.csv")
+	code, _, errs = runCLI(t, "", "export", "--run", runDir, "--format", "csv", "--out", csvPath)
+	if code != 0 || !strings.Contains(errs, "2 written; left out: 2 not reviewed, 1 rejected, 0 flagged, 0 unreadable, 0 refused") {
+		t.Fatalf("export csv: exit %d: %s", code, errs)
+	}
+	data, _ := os.ReadFile(csvPath)
+	if rows := strings.Count(string(data), "\n1,0,0,") + strings.Count(string(data), "\n2,0,1,"); rows != 2 {
+		t.Errorf("csv export:\n%s", data)
+	}
+	code, out, errs = runCLI(t, "", "export", "--run", runDir)
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "Adding 2 and 3 gives 5.") || !strings.Contains(out, "Divide: 10 = 4*2 + 2") {
+		t.Errorf("export stratos: exit %d: %s\n%s", code, errs, out)
+	}
+	code, out, _ = runCLI(t, "", "sessions", "--runs", filepath.Dir(runDir))
+	if code != 0 || !regexp.MustCompile(`official\s+finished\s+3\s+-0.9100`).MatchString(out) {
+		t.Errorf("sessions: %s", out)
+	}
+	if dirDigest(t, officialFixture) != before {
+		t.Error("the official folder changed")
+	}
+}
+
+func TestImportTracesFileCLI(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "mine.jsonl")
+	os.WriteFile(src, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"+
+		`{"question":"2+2=?"}`+"\n"+`{"question":"3+3=?","solution":"6","completion":"three twice<|end_of_explanation|>","reward":-2}`+"\n"), 0o644)
+	runs := filepath.Join(dir, "runs")
+	code, out, errs := runCLI(t, "", "import", "--runs", runs, src)
+	if code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "(traces file): 2 traces") || !strings.Contains(out, "left out: 1 rows") ||
+		!strings.Contains(out, `mine.jsonl:2: missing field "solution"`) {
+		t.Errorf("summary:\n%s", out)
+	}
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 || !strings.HasSuffix(entries[0].Name(), "-mine") {
+		t.Fatalf("run folders %v", entries)
+	}
+	prompts := warmstart.ShortPrompts()
+	code, out, errs = runCLI(t, "", "score", "--teacher", embeddedTeacher, "--student", embeddedStudent,
+		"--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem,
+		"--run", filepath.Join(runs, entries[0].Name()))
+	if code != 0 {
+		t.Fatalf("score --run: exit %d: %s", code, errs)
+	}
+	if s := parseScores(t, out); len(s) != 2 || s[0].Trace != "0-0-0" || s[1].Trace != "0-0-1" || s[1].Penalty != 0 {
+		t.Errorf("scores %+v", s)
+	}
+	if _, err := os.Stat(filepath.Join(runs, entries[0].Name(), sessions.RescoresFile)); err == nil {
+		t.Error("score --run without --write wrote rescores")
+	}
+}
+
+func TestImportScoreCLIErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"import"}, 2, "Usage: rlt import"},
+		{[]string{"import", "a", "b"}, 2, "Usage: rlt import"},
+		{[]string{"import", filepath.Join(t.TempDir(), "missing")}, 1, "no such file"},
+		{[]string{"import", officialFixture, "--out", officialFixture + "/sub"}, 1, "inside the source"},
+		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--write"}, 2, "Usage: rlt score"},
+		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", t.TempDir()}, 1, "not a run folder"},
+	}
+	for _, c := range cases {
+		code, out, errs := runCLI(t, "", c.args...)
+		if code != c.code || !strings.Contains(out+errs, c.want) {
+			t.Errorf("rlt %v: exit %d, %q; want exit %d and %q", c.args, code, out+errs, c.code, c.want)
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package sessions
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// Import sources.
+const (
+	ImportOfficial = "official" // the official RLT trainer's run folder (RLT.md §7)
+	ImportTraces   = "traces"   // a JSON Lines traces file (see ParseTraces)
+)
+
+// ImportConfig is config.toml of a run made by Import: it records where the
+// run came from. (It is not a training configuration: `rlt run --resume`
+// refuses such a run.)
+type ImportConfig struct {
+	Import ImportSource `toml:"import"`
+}
+
+// ImportSource describes an import.
+type ImportSource struct {
+	Format  string    `toml:"format"`  // ImportOfficial or ImportTraces
+	Source  string    `toml:"source"`  // absolute path of the folder or file read
+	Files   []string  `toml:"files"`   // the files read, relative to Source (for a file: its name)
+	Time    time.Time `toml:"time"`    // when it was imported
+	Metrics int       `toml:"metrics"` // metric records written
+	Traces  int       `toml:"traces"`  // traces written
+	Skipped int       `toml:"skipped"` // rows and entries left out (each one is an event)
+}
+
+// ImportReport says what Import wrote and what it left out.
+type ImportReport struct {
+	Dir string // the run folder written
+	ImportSource
+	Entries int        // log_history entries read (official)
+	Skip    []RowIssue // every row or entry left out; File is relative to Source
+	Notes   []string   // what else the reader noticed (values ignored, entries merged …)
+}
+
+// Import reads src — an official trainer run folder (ImportOfficialRun) or a
+// JSON Lines traces file (ReadTraces) — and writes a new run folder at dst
+// (which must not hold a run, nor lie inside src): config.toml recording the
+// source (ImportConfig), the metrics, the traces (each with Source, its
+// file:line, and SourceReward when the source had a reward), and events
+// noting the import and every row left out with its file and line. The
+// source is only read. The imported traces can then be reviewed, exported
+// and re-scored like a run's own.
+//
+// An official completion row becomes the trace "<step>-0-<n>" (n counts the
+// rows of that step), its question and solution taken from the row's prompt
+// (ParseTeacherPrompt) and its explanation extracted from the completion; a
+// traces-file row becomes "0-0-<n>". log_history entries of one step are
+// merged into one metric record (a later entry's value wins).
+func Import(dst, src string) (*ImportReport, error) {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	dstAbs, err := filepath.Abs(dst)
+	if err != nil {
+		return nil, fmt.Errorf("import into %s: %w", dst, err)
+	}
+	rel, err := filepath.Rel(abs, dstAbs)
+	inside := err == nil && (rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))))
+	if inside {
+		return nil, fmt.Errorf("import %s: the run folder %s would be inside the source, which import never modifies; choose another --out", src, dst)
+	}
+	rep := &ImportReport{Dir: dst, ImportSource: ImportSource{Source: abs, Time: time.Now().UTC().Truncate(time.Second)}}
+	var metrics []MetricRecord
+	var traces []*TraceRecord
+	if fi.IsDir() {
+		rep.Format = ImportOfficial
+		metrics, traces, err = readOfficial(abs, rep)
+	} else {
+		rep.Format = ImportTraces
+		traces, err = readTracesFile(abs, rep)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
+	rep.Metrics, rep.Traces, rep.Skipped = len(metrics), len(traces), len(rep.Skip)
+
+	run, err := Create(dst, ImportConfig{Import: rep.ImportSource})
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
+	now := time.Now().UTC()
+	run.enqueueEvent(EventRecord{Time: now, Kind: KindImport, Name: rep.Format, Dir: abs, Count: len(traces),
+		Extra: fmt.Sprintf("%d traces, %d metric records, %d rows left out", len(traces), len(metrics), len(rep.Skip))})
+	for _, n := range rep.Notes {
+		run.enqueueEvent(EventRecord{Time: now, Kind: KindImport, Name: rep.Format, Extra: n})
+	}
+	for _, is := range rep.Skip {
+		run.enqueueEvent(EventRecord{Time: now, Kind: KindSkipped, File: is.File, Line: is.Line, Error: is.Msg})
+	}
+	for i := range metrics {
+		m := &metrics[i]
+		m.Time = now
+		run.store.addMetric(*m)
+		run.enqueue(item{m: m})
+	}
+	for _, t := range traces {
+		t.Time = now
+		run.store.addTrace(t)
+		run.enqueue(item{t: t})
+	}
+	last := 0
+	if n := len(metrics); n > 0 {
+		last = metrics[n-1].Step
+	}
+	if n := len(traces); n > 0 {
+		last = max(last, traces[n-1].Step)
+	}
+	// The run is complete as imported ("finished" in rlt sessions).
+	run.enqueueEvent(EventRecord{Time: now, Kind: KindPhase, Step: last, Name: "done", Extra: "imported"})
+	if err := run.Close(); err != nil {
+		return nil, fmt.Errorf("import %s: writing %s: %w (the run folder is incomplete)", src, dst, err)
+	}
+	return rep, nil
+}
+
+// readOfficial reads an official run folder into metric records (one per
+// step) and traces.
+func readOfficial(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, error) {
+	off, err := importOfficialRun(dir, -1)
+	if err != nil {
+		return nil, nil, err
+	}
+	rel := func(p string) string {
+		if r, err := filepath.Rel(dir, p); err == nil {
+			return filepath.ToSlash(r)
+		}
+		return p
+	}
+	var metrics []MetricRecord
+	if off.StateFile != "" {
+		state := rel(off.StateFile)
+		rep.Files = append(rep.Files, state)
+		if state != "trainer_state.json" {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("no trainer_state.json at the top: metrics from %s (the newest checkpoint's)", state))
+		}
+		rep.Entries = off.State.Entries
+		for _, is := range off.State.Skipped {
+			is.File = state
+			rep.Skip = append(rep.Skip, is)
+		}
+		if off.State.NonNumeric > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", state, off.State.NonNumeric, strings.Join(off.State.NonNumericKeys, ", ")))
+		}
+		metrics = mergeOfficialMetrics(off.Metrics, state, rep)
+	}
+	var traces []*TraceRecord
+	perStep := map[int]int{}
+	for _, c := range off.Completions {
+		file := "stored_completions/" + c.File
+		q, sol, err := ParseTeacherPrompt(c.Prompt)
+		if err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: file, Line: c.Line, Field: "prompt", Msg: fmt.Sprintf("row %d: %v", c.Row, err)})
+			continue
+		}
+		x := rlt.Extract(c.Completion)
+		n := perStep[c.Step]
+		perStep[c.Step]++
+		t := &TraceRecord{ID: traceID(c.Step, 0, n, 0), Step: c.Step, Sample: n, Question: q, Solution: sol,
+			Completion: c.Completion, Explanation: x.Body, Ended: x.Ended, Advantage: math.NaN(),
+			Source: fmt.Sprintf("%s:%d", file, c.Line)}
+		if !math.IsNaN(c.Reward) {
+			t.SourceReward, t.HasSourceReward = c.Reward, true
+		}
+		traces = append(traces, t)
+	}
+	for _, cr := range off.CSV {
+		file := "stored_completions/" + cr.File
+		rep.Files = append(rep.Files, file)
+		for _, is := range cr.Skipped {
+			is.File = file
+			rep.Skip = append(rep.Skip, is)
+		}
+		if cr.PendingBytes > 0 {
+			rep.Skip = append(rep.Skip, RowIssue{File: file, Line: cr.PendingLine,
+				Msg: fmt.Sprintf("unfinished last record (%d bytes): the trainer may still be writing it", cr.PendingBytes)})
+		}
+	}
+	if off.HasTeacherChats {
+		rep.Notes = append(rep.Notes, "teacher_chats/log.txt is not imported (free text)")
+	}
+	slices.SortStableFunc(traces, func(a, b *TraceRecord) int { return a.Step - b.Step })
+	return metrics, traces, nil
+}
+
+// mergeOfficialMetrics makes one record per step, sorted by step, from
+// log_history entries (the summary entry repeats the last step).
+func mergeOfficialMetrics(entries []OfficialMetrics, state string, rep *ImportReport) []MetricRecord {
+	byStep := map[int]map[string]float64{}
+	count := map[int]int{}
+	var steps []int
+	for _, e := range entries {
+		vals, ok := byStep[e.Step]
+		if !ok {
+			vals = map[string]float64{}
+			byStep[e.Step] = vals
+			steps = append(steps, e.Step)
+		}
+		count[e.Step]++
+		for k, v := range e.Values {
+			vals[k] = v
+		}
+	}
+	slices.Sort(steps)
+	out := make([]MetricRecord, 0, len(steps))
+	var prev []string
+	for _, s := range steps {
+		if count[s] > 1 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d log_history entries of step %d merged into one record", state, count[s], s))
+		}
+		m := MetricRecord{Step: s, Names: sortedKeys(byStep[s], prev)}
+		prev = m.Names
+		m.Values = make([]float64, len(m.Names))
+		for i, n := range m.Names {
+			m.Values[i] = byStep[s][n]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// readTracesFile reads a JSON Lines traces file into traces of step 0.
+func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read traces: %w", err)
+	}
+	defer f.Close()
+	name := filepath.Base(path)
+	rep.Files = []string{name}
+	rows, tr, err := parseTraces(name, f, -1)
+	if err != nil {
+		return nil, err
+	}
+	rep.Skip = append(rep.Skip, tr.Skipped...)
+	if tr.PartialBytes > 0 {
+		rep.Skip = append(rep.Skip, RowIssue{File: name, Line: tr.PartialLine,
+			Msg: fmt.Sprintf("unterminated last line (%d bytes): cut short, or still being written", tr.PartialBytes)})
+	}
+	traces := make([]*TraceRecord, 0, len(rows))
+	for i, r := range rows {
+		t := &TraceRecord{ID: traceID(0, 0, i, 0), Sample: i, Question: r.Question, Solution: r.Solution,
+			Completion: r.Completion, Explanation: r.Explanation, Ended: r.Ended, Advantage: math.NaN(),
+			Source: fmt.Sprintf("%s:%d", name, r.Line)}
+		if r.HasReward {
+			t.SourceReward, t.HasSourceReward = r.Reward, true
+		}
+		traces = append(traces, t)
+	}
+	return traces, nil
+}

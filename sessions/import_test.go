@@ -1,0 +1,328 @@
+package sessions
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// treeDigest is a digest of every file's path, mode and content under dir.
+func treeDigest(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %v %d\n", p, info.Mode(), info.ModTime().UnixNano())
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+func TestImportOfficialFixture(t *testing.T) {
+	before := treeDigest(t, fixtureRun)
+	dst := filepath.Join(t.TempDir(), "imported")
+	rep, err := Import(dst, fixtureRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := treeDigest(t, fixtureRun); after != before {
+		t.Fatal("the source folder changed during import")
+	}
+	if rep.Format != ImportOfficial || rep.Traces != 5 || rep.Metrics != 3 || rep.Entries != 4 || len(rep.Skip) != 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	for _, want := range []string{"2 log_history entries of step 3 merged", "1 non-numeric values ignored (keys: note)", "teacher_chats/log.txt is not imported"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+
+	var cfg ImportConfig
+	ro, err := OpenReadOnly(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.DecodeConfig(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(fixtureRun)
+	if cfg.Import.Format != ImportOfficial || cfg.Import.Source != abs || cfg.Import.Traces != 5 ||
+		strings.Join(cfg.Import.Files, ",") != "trainer_state.json,stored_completions/1.csv,stored_completions/2.csv" {
+		t.Errorf("config %+v", cfg)
+	}
+	st := ro.Store()
+	if n := st.Broken(); n != 0 {
+		t.Fatalf("%d broken records: %v", n, st.Issues())
+	}
+	ms, _ := st.MetricsSince(0)
+	if len(ms) != 3 || ms[0].Step != 1 || ms[2].Step != 3 {
+		t.Fatalf("metrics %+v", ms)
+	}
+	if v, _ := ms[2].Get("reward"); v != -0.91 {
+		t.Errorf("step 3 reward %v", v)
+	}
+	if v, _ := ms[2].Get("train_runtime"); v != 812.4 {
+		t.Errorf("step 3 lacks the summary entry's train_runtime: %v", ms[2].Map())
+	}
+	if v, _ := ms[1].Get("grad_norm"); !math.IsNaN(v) {
+		t.Errorf("NaN grad_norm read back as %v", v)
+	}
+	ts, _ := st.TracesSince(0)
+	var ids []string
+	for _, tr := range ts {
+		ids = append(ids, tr.ID)
+	}
+	if strings.Join(ids, ",") != "1-0-0,1-0-1,2-0-0,2-0-1,2-0-2" {
+		t.Fatalf("trace IDs %v", ids)
+	}
+	tr := ts[1]
+	if tr.Question != "Is 7 prime?" || tr.Solution != "Yes" || !tr.Ended || tr.HasScore ||
+		!strings.HasPrefix(tr.Explanation, `A number is "prime" when`) || !strings.HasSuffix(tr.Explanation, "so yes.") ||
+		!tr.HasSourceReward || tr.SourceReward != -1.17 || !strings.HasPrefix(tr.Source, "stored_completions/1.csv:") {
+		t.Errorf("trace %+v", tr)
+	}
+	if ts[3].Ended { // "What is 10/4?": no end tag in the completion
+		t.Errorf("trace without end tag imported as ended: %+v", ts[3])
+	}
+	// The source line points at the row.
+	line := 0
+	fmt.Sscanf(strings.TrimPrefix(tr.Source, "stored_completions/1.csv:"), "%d", &line)
+	data, _ := os.ReadFile(filepath.Join(fixtureRun, "stored_completions", "1.csv"))
+	if lines := strings.Split(string(data), "\n"); line < 1 || line > len(lines) || !strings.HasPrefix(lines[line-1], "1,\"<|im_start|>system") {
+		t.Errorf("source %s does not point at the row", tr.Source)
+	}
+	evs, _ := st.EventsSince(0)
+	var kinds []string
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	if k := strings.Join(kinds, ","); !strings.HasPrefix(k, "create,import,import") || !strings.HasSuffix(k, "phase,close") {
+		t.Errorf("events %s", k)
+	}
+	list, err := List(filepath.Dir(dst))
+	if err != nil || len(list) != 1 || list[0].State != StateFinished || list[0].LastStep != 3 || list[0].BestReward != -0.91 {
+		t.Errorf("list %+v %v", list, err)
+	}
+
+	// Imported traces are reviewed, undone and exported like a run's own.
+	w, err := Open(dst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		id string
+		l  Label
+	}{{"1-0-0", LabelAccept}, {"1-0-1", LabelReject}, {"1-0-1", LabelAccept}, {"2-0-0", LabelFlag}} {
+		if err := w.Review(r.id, r.l, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Undo("1-0-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reviewing does not change what rlt sessions says of the run.
+	if list, err := List(filepath.Dir(dst)); err != nil || len(list) != 1 || list[0].State != StateFinished {
+		t.Errorf("list after review %+v %v", list, err)
+	}
+	ro2, err := OpenReadOnly(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro2.Close()
+	var out bytes.Buffer
+	erep, err := ro2.Export(&out, ExportStratos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if erep.Written != 1 || erep.Rejected != 1 || erep.Flagged != 1 || erep.NotReviewed != 2 ||
+		!strings.Contains(out.String(), "Adding 2 and 3 gives 5.") {
+		t.Errorf("export %v:\n%s", erep, out.String())
+	}
+}
+
+func TestImportSkippedRows(t *testing.T) {
+	src := t.TempDir()
+	sc := filepath.Join(src, "stored_completions")
+	os.MkdirAll(sc, 0o755)
+	good := "\"<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<|begin_of_solution|>S<|end_of_solution|>\n\n<|begin_of_explanation|>\n\n\""
+	csv := "step,prompt,completion,reward\n" +
+		"4," + good + ",E1<|end_of_explanation|>,-1\n" + // lines 2-9
+		"4," + good + ",E2,notanumber\n" + // lines 10-17: bad reward
+		"4,no chat markup,E3,-2\n" + // line 18: prompt without a user turn
+		"4," + good + ",E4,\n" + // lines 19-26: empty reward kept, no source reward
+		"4,\"unfinished"
+	os.WriteFile(filepath.Join(sc, "4.csv"), []byte(csv), 0o644)
+	os.WriteFile(filepath.Join(src, "trainer_state.json"), []byte(`{"log_history":[{"step":4,"loss":1},{"loss":2},{"step":"x"}]}`), 0o644)
+	before := treeDigest(t, src)
+	dst := filepath.Join(t.TempDir(), "run")
+	rep, err := Import(dst, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if treeDigest(t, src) != before {
+		t.Fatal("source changed")
+	}
+	want := []string{
+		"trainer_state.json:1: log_history[1]: missing field \"step\"",
+		"trainer_state.json:1: log_history[2]: \"step\" is not an integer",
+		"stored_completions/4.csv:10: row 2: reward \"notanumber\" is not a number",
+		"stored_completions/4.csv:27: unfinished last record",
+		"stored_completions/4.csv:18: row 3: prompt has no \"<|im_start|>user\" turn",
+	}
+	if rep.Traces != 2 || len(rep.Skip) != len(want) {
+		t.Fatalf("report %+v", rep)
+	}
+	ro, err := OpenReadOnly(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	evs, _ := ro.Store().EventsSince(0)
+	var skipped []string
+	for _, e := range evs {
+		if e.Kind == KindSkipped {
+			skipped = append(skipped, fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Error))
+		}
+	}
+	got := strings.Join(skipped, "\n")
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("skipped events lack %q:\n%s", w, got)
+		}
+	}
+	ts, _ := ro.Store().TracesSince(0)
+	if len(ts) != 2 || ts[0].ID != "4-0-0" || ts[1].ID != "4-0-1" || ts[1].HasSourceReward || ts[1].Explanation != "E4" ||
+		ts[0].Source != "stored_completions/4.csv:2" || ts[1].Source != "stored_completions/4.csv:19" {
+		t.Errorf("traces %+v", ts)
+	}
+}
+
+func TestImportTracesFile(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString(`{"question":"q1","solution":"s1","explanation":"e1","reward":-0.5}` + "\n")
+	b.WriteString(`{"prompt":"q2","solution":"s2","completion":"e2<|end_of_explanation|><|im_end|>"}` + "\n")
+	for i := 0; i < 150; i++ { // more than any report cap: every one is an event
+		b.WriteString(`{"question":"bad"}` + "\n")
+	}
+	b.WriteString(`{"question":"q3","solution":"s3","explanation":"e3"}` + "\n")
+	b.WriteString(`{"question":"cut`)
+	src := filepath.Join(dir, "traces.jsonl")
+	os.WriteFile(src, []byte(b.String()), 0o644)
+	dst := filepath.Join(dir, "runs", "imp")
+	rep, err := Import(dst, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Format != ImportTraces || rep.Traces != 3 || len(rep.Skip) != 151 || rep.Metrics != 0 {
+		t.Fatalf("report: %d traces, %d skipped, format %s", rep.Traces, len(rep.Skip), rep.Format)
+	}
+	ro, err := OpenReadOnly(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	evs, _ := ro.Store().EventsSince(0)
+	lines := map[int]bool{}
+	for _, e := range evs {
+		if e.Kind == KindSkipped {
+			if e.File != "traces.jsonl" {
+				t.Fatalf("skipped event %+v", e)
+			}
+			lines[e.Line] = true
+		}
+	}
+	for l := 3; l <= 152; l++ {
+		if !lines[l] {
+			t.Fatalf("no skipped event for line %d", l)
+		}
+	}
+	if !lines[154] {
+		t.Errorf("no skipped event for the unterminated line 154")
+	}
+	ts, _ := ro.Store().TracesSince(0)
+	if len(ts) != 3 || ts[1].Completion == "" || ts[1].Explanation != "e2" || !ts[1].Ended || ts[2].Source != "traces.jsonl:153" ||
+		ts[0].SourceReward != -0.5 || ts[2].ID != "0-0-2" {
+		t.Errorf("traces %+v", ts)
+	}
+}
+
+func TestImportRefuses(t *testing.T) {
+	src := t.TempDir()
+	data, _ := os.ReadFile(filepath.Join(fixtureRun, "trainer_state.json"))
+	os.WriteFile(filepath.Join(src, "trainer_state.json"), data, 0o644)
+	before := treeDigest(t, src)
+	for _, dst := range []string{src, filepath.Join(src, "runs", "x")} {
+		if _, err := Import(dst, src); err == nil || !strings.Contains(err.Error(), "inside the source") {
+			t.Errorf("import into %s: %v", dst, err)
+		}
+	}
+	if treeDigest(t, src) != before {
+		t.Fatal("source changed")
+	}
+	dst := filepath.Join(t.TempDir(), "run")
+	if _, err := Import(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(dst, src); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("second import into the same folder: %v", err)
+	}
+	if _, err := Import(filepath.Join(t.TempDir(), "r"), filepath.Join(src, "missing")); err == nil {
+		t.Error("missing source accepted")
+	}
+	if _, err := Import(filepath.Join(t.TempDir(), "r"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "not an RLT run folder") {
+		t.Errorf("empty folder: %v", err)
+	}
+}
+
+func TestParseTeacherPrompt(t *testing.T) {
+	cases := []struct {
+		prompt, q, s, err string
+	}{
+		{"<|im_start|>system\nT<|im_end|>\n<|im_start|>user\nWhat?<|im_end|>\n<|im_start|>assistant\n<|begin_of_solution|>42<|end_of_solution|>\n\n<|begin_of_explanation|>\n\n", "What?", "42", ""},
+		{"<|im_start|>user\nmulti\nline<|im_end|>\n<|im_start|>assistant\n<|begin_of_solution|>a\nb<|end_of_solution|>", "multi\nline", "a\nb", ""},
+		{"plain", "", "", "no \"<|im_start|>user\" turn"},
+		{"<|im_start|>user\nq", "", "", "has no <|im_end|>"},
+		{"<|im_start|>user\nq<|im_end|>\n", "", "", "no assistant turn"},
+		{"<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\nno tags", "", "", "no <|begin_of_solution|>"},
+	}
+	for _, c := range cases {
+		q, s, err := ParseTeacherPrompt(c.prompt)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: err %v, want %q", c.prompt, err, c.err)
+			}
+			continue
+		}
+		if err != nil || q != c.q || s != c.s {
+			t.Errorf("%q: %q %q %v", c.prompt, q, s, err)
+		}
+	}
+}
