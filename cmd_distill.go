@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -21,18 +23,29 @@ import (
 
 const distillUsage = `
 Usage: rlt distill --teacher DIR --out DIR [flags]
+       rlt distill --teacher DIR --data FILE --out DIR [flags]
        rlt distill --reference --tokenizer-from DIR --out DIR [flags]
 
 The teacher writes one explanation for each of N train questions (raw, no
 filtering: RLT.md §5); the rows are saved as Bespoke-Stratos JSON Lines
 (OUT/distill.jsonl) and a fresh student is fine-tuned on them in the student
 layout, then saved to OUT/student. The fresh student is a random
-initialisation of the default tiny shape, or --student-init DIR. With
---reference the task's own clean explanations are used instead of a
-teacher's (the reference explanation generator), for comparison.
+initialisation of the default tiny shape, or --student-init DIR (which must
+have the teacher's tokenizer). With --reference the task's own clean
+explanations are used instead of a teacher's (the reference explanation
+generator), for comparison.
 
-Example:
+With --data FILE the questions and solutions come from your JSON Lines file
+instead of a task's train split ({"question" (or "prompt"), "solution",
+"reasoning_trace"} or Bespoke-Stratos {"conversations"} rows): every usable
+row, in file order, or the first --questions of them when that flag is
+given; --reference then uses each row's reasoning trace. Rows that cannot be
+used (a missing field, an empty solution, a reserved tag, not JSON, too long
+for the models) are skipped and reported with their line numbers.
+
+Examples:
   rlt distill --teacher runs/x/teacher --out /tmp/distilled --questions 2000 --steps 800
+  rlt distill --teacher runs/x/teacher --data questions.jsonl --out /tmp/distilled
 `
 
 func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -43,6 +56,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	reference := fs.Bool("reference", false, "use the task's reference explanations instead of a teacher")
 	tokFrom := fs.String("tokenizer-from", "", "with --reference: model folder whose tokenizer.json to use")
 	taskName := fs.String("task", "addition", "task whose train split gives the questions")
+	dataPath := fs.String("data", "", "JSON Lines file of questions and solutions to explain instead of --task's")
 	n := fs.Int("questions", 2000, "questions to explain")
 	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy)")
 	maxNew := fs.Int("max-new-tokens", 128, "explanation budget")
@@ -64,9 +78,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return errUsage
 	}
 	c.MinLR = c.LR / 10
-	t, ok := task.Lookup(*taskName)
-	if !ok {
-		return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *dataPath != "" && set["task"] {
+		return fmt.Errorf("--data and --task are alternatives: the questions come from %s", *dataPath)
 	}
 	p := rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	tok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
@@ -74,9 +89,64 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return err
 	}
 	be := compute.NewCPU()
-	exs, err := task.NewSampler(t, task.Train, c.Seed).Unique(*n)
+	var student *model.Model
+	if *init != "" {
+		stok, err := loadTokenizer(filepath.Join(*init, "tokenizer.json"))
+		if err != nil {
+			return fmt.Errorf("--student-init: %w", err)
+		}
+		if !runpkg.SameTokenizer(tok, stok) {
+			return fmt.Errorf("--student-init %s and the teacher %s have different tokenizers; the distilled rows are tokenized with the teacher's", *init, *tdir)
+		}
+		student, err = model.Load(be, *init)
+	} else {
+		student, err = model.NewRandom(be, warmstart.TinyConfig(), c.Seed+100)
+	}
 	if err != nil {
 		return err
+	}
+	var teacher *model.Model
+	maxPos := student.Cfg.MaxPos
+	if !*reference {
+		if teacher, err = model.Load(be, *tdir); err != nil {
+			return err
+		}
+		maxPos = min(maxPos, teacher.Cfg.MaxPos)
+	}
+	var exs []task.Example
+	if *dataPath != "" {
+		f, err := task.ReadFile(*dataPath)
+		if err != nil {
+			return err
+		}
+		exs = f.Examples
+		if set["questions"] && *n < len(exs) {
+			exs = exs[:*n]
+		}
+		if *reference {
+			exs = f.Report.Drop(exs, func(ex task.Example) string {
+				if strings.TrimSpace(ex.Reference) == "" {
+					return "no reasoning trace, which --reference needs"
+				}
+				return ""
+			})
+		} else {
+			exs = f.Report.Drop(exs, runpkg.FitReason(tok, p, *maxNew, maxPos))
+		}
+		if len(f.Report.Skipped) > 0 {
+			fmt.Fprintf(stderr, "data %s: skipped %d of %d rows: %s\n", f.Path, len(f.Report.Skipped), f.Report.Rows, f.Report.SkipList(10))
+		}
+		if len(exs) == 0 {
+			return fmt.Errorf("data %s: no row to explain (%s)", f.Path, f.Report.Summary(3))
+		}
+	} else {
+		t, ok := task.Lookup(*taskName)
+		if !ok {
+			return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
+		}
+		if exs, err = task.NewSampler(t, task.Train, c.Seed).Unique(*n); err != nil {
+			return err
+		}
 	}
 	var rows []runpkg.DistillRow
 	if *reference {
@@ -84,10 +154,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 			rows = append(rows, runpkg.DistillRow{Question: ex.Question, Explanation: ex.Reference, Solution: ex.Solution})
 		}
 	} else {
-		teacher, err := model.Load(be, *tdir)
-		if err != nil {
-			return err
-		}
 		fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
 		rows, err = runpkg.WriteExplanations(teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
 		if err != nil {
@@ -106,10 +172,16 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	// is left out and counted.
 	sw := task.NewStratosWriter(f, p.StudentSystem)
 	kept := rows[:0]
-	tagged := 0
+	tagged, long := 0, 0
 	for _, r := range rows {
 		if _, bad := task.ContainsRLTTag(r.Explanation); bad {
 			tagged++
+			continue
+		}
+		// A row longer than the student's positions could not be learned
+		// from (a reference trace has no token budget).
+		if len(warmstart.StudentSequence(tok, p, r.Question, r.Explanation, r.Solution).Tokens) > student.Cfg.MaxPos {
+			long++
 			continue
 		}
 		if err := sw.Write(r.Question, "\n\n"+r.Explanation, r.Solution); err != nil {
@@ -120,18 +192,12 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	rows = kept
 	if tagged > 0 {
-		fmt.Fprintf(stderr, "left out %d of %d explanations: they contain a ChatML or RLT tag\n", tagged, tagged+len(rows))
+		fmt.Fprintf(stderr, "left out %d of %d explanations: they contain a ChatML or RLT tag\n", tagged, tagged+long+len(rows))
+	}
+	if long > 0 {
+		fmt.Fprintf(stderr, "left out %d of %d explanations: too long for the student's %d positions\n", long, tagged+long+len(rows), student.Cfg.MaxPos)
 	}
 	if err := f.Close(); err != nil {
-		return err
-	}
-	var student *model.Model
-	if *init != "" {
-		student, err = model.Load(be, *init)
-	} else {
-		student, err = model.NewRandom(be, warmstart.TinyConfig(), c.Seed+100)
-	}
-	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -29,9 +30,21 @@ names, RLT.md §7), progress on stderr. FILE is a TOML run configuration;
 unknown or mistyped keys are errors with their line. Flags override it.
 --print-config writes the resolved configuration and exits.
 
+The questions come from a synthetic task (--task addition or linear), or
+from your data with --data FILE (config: data = "FILE", task = "jsonl"):
+JSON Lines rows {"question" (or "prompt"), "solution", "reasoning_trace"}
+or Bespoke-Stratos {"conversations"} rows. Each epoch is a new seeded
+permutation of the rows. The evaluation uses --eval-data FILE, or else 5%
+of the data's distinct questions, held out and never trained on; answers
+are checked by exact match, or by the task's checker for rows that are
+addition or linear questions. Rows that cannot be used (a missing field, an
+empty solution, a reserved tag such as <|end_of_thought|>, not JSON, too
+long for the models) are skipped and reported once with their line numbers.
+
 Examples:
   rlt pretrain --out /tmp/d && rlt train --teacher /tmp/d/teacher --student /tmp/d/student --steps 50
   rlt train --teacher T --student S --print-config > run.toml
+  rlt train --teacher T --student S --data train.jsonl --eval-data test.jsonl --steps 100
 `
 
 func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -41,7 +54,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	student := fs.String("student", "", "student model folder")
 	steps := fs.Int("steps", -1, "GRPO steps (0 = until interrupted)")
 	seed := fs.Int64("seed", -1, "random seed")
-	taskName := fs.String("task", "", "task: addition or linear")
+	taskName := fs.String("task", "", "task: addition or linear (jsonl with --data)")
+	dataFile := fs.String("data", "", "JSON Lines file of questions and solutions to train on (sets task jsonl)")
+	evalData := fs.String("eval-data", "", "JSON Lines file of held-out questions (default: 5% of --data held out)")
 	printCfg := fs.Bool("print-config", false, "print the resolved configuration as TOML and exit")
 	save := fs.String("save", "", "write the trained teacher to this folder at the end (Hugging Face layout, with the tokenizer)")
 	if err := parseFlags(fs, args); err != nil {
@@ -73,6 +88,15 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *seed >= 0 {
 		cfg.GRPO.Seed = uint64(*seed)
 	}
+	if *dataFile != "" {
+		cfg.Data = *dataFile
+		if *taskName == "" {
+			cfg.Task = runpkg.DataTask
+		}
+	}
+	if *evalData != "" {
+		cfg.EvalData = *evalData
+	}
 	if *taskName != "" {
 		cfg.Task = *taskName
 	}
@@ -92,6 +116,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e, err := runpkg.New(cfg, sink)
 	if err != nil {
 		return err
+	}
+	if e.Data != nil {
+		fmt.Fprintln(stderr, e.Data.Summary())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -152,7 +179,12 @@ func (s *jsonlSink) Emit(e event.Event) {
 			fmt.Fprintln(s.progress)
 		}
 	case event.Error:
-		fmt.Fprintf(s.progress, "step %d: error: %v\n", e.Step, e.Err)
+		var w *runpkg.DataWarning
+		if errors.As(e.Err, &w) {
+			fmt.Fprintf(s.progress, "warning: %v\n", e.Err)
+		} else {
+			fmt.Fprintf(s.progress, "step %d: error: %v\n", e.Step, e.Err)
+		}
 	}
 }
 

@@ -16,13 +16,18 @@ type TrainerState struct {
 	Step      int    `json:"step"` // steps done
 	AdamSteps int    `json:"adam_steps"`
 	Seed      uint64 `json:"seed"`
+	// Data is the data files' digest (Data.Digest) of a data run: the
+	// questions of a step are a function of the rows, so a resume on
+	// changed data is refused.
+	Data string `json:"data_sha256,omitempty"`
 }
 
 // WriteCheckpoint writes the teacher, the reference model and the AdamW
 // moments into dir (teacher/ and reference/ as Hugging Face folders with the
 // tokenizer, optimizer.safetensors) and returns the trainer state for
-// state.json. The data order and sampling seeds are functions of the step,
-// so these files are all a resume needs.
+// state.json. The data order and sampling seeds are functions of the step
+// (and, for a data run, of the data files, whose digest it records), so
+// these files are all a resume needs.
 func (e *Engine) WriteCheckpoint(dir string, writeTensors func(path string, ts []hf.NamedTensor, meta map[string]string) error) (json.RawMessage, error) {
 	tr := e.Trainer
 	tok, err := os.ReadFile(filepath.Join(e.Cfg.Teacher, hf.TokenizerFile))
@@ -55,7 +60,7 @@ func (e *Engine) WriteCheckpoint(dir string, writeTensors func(path string, ts [
 	if err := writeTensors(filepath.Join(dir, "optimizer.safetensors"), ts, map[string]string{"adam_steps": fmt.Sprint(adamSteps)}); err != nil {
 		return nil, err
 	}
-	return json.Marshal(TrainerState{Step: tr.StepIndex(), AdamSteps: adamSteps, Seed: e.Cfg.GRPO.Seed})
+	return json.Marshal(TrainerState{Step: tr.StepIndex(), AdamSteps: adamSteps, Seed: e.Cfg.GRPO.Seed, Data: e.Data.Digest()})
 }
 
 // LoadCheckpoint restores what WriteCheckpoint wrote: the teacher, the
@@ -73,6 +78,15 @@ func (e *Engine) LoadCheckpoint(dir string, readTensors func(path string) ([]hf.
 	}
 	if st.Seed != e.Cfg.GRPO.Seed {
 		return fmt.Errorf("resume: the checkpoint was made with seed %d but the configuration says %d", st.Seed, e.Cfg.GRPO.Seed)
+	}
+	if now := e.Data.Digest(); st.Data != now {
+		switch {
+		case st.Data == "":
+			return fmt.Errorf("resume: the checkpoint was made on a synthetic task, but the configuration has data = %q", e.Cfg.Data)
+		case now == "":
+			return fmt.Errorf("resume: the checkpoint was made on a data file, but the configuration has none (task %q)", e.Cfg.Task)
+		}
+		return fmt.Errorf("resume: data %s (or eval_data) changed since the checkpoint (sha256 %s then, %s now): the resumed run would draw other questions", e.Cfg.Data, short(st.Data), short(now))
 	}
 	for name, m := range map[string]interface {
 		LoadWeights(model.TensorSource) error
@@ -112,4 +126,12 @@ func (e *Engine) LoadCheckpoint(dir string, readTensors func(path string) ([]hf.
 	tr.Optimizer().SetStep(st.AdamSteps)
 	tr.SetStepIndex(st.Step)
 	return nil
+}
+
+// short abbreviates a digest for messages.
+func short(digest string) string {
+	if len(digest) > 12 {
+		return digest[:12] + "…"
+	}
+	return digest
 }

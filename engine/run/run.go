@@ -1,8 +1,9 @@
 // Package run wires one RLT training run: it resolves a configuration,
 // loads the teacher and student, feeds the GRPO trainer with questions from a
-// task, evaluates on held-out questions, and obeys a controller (pause,
-// resume, stop, checkpoint now). It emits events and knows nothing of files
-// beyond the model folders it loads, nor of screens.
+// synthetic task or a user data file, evaluates on held-out questions, and
+// obeys a controller (pause, resume, stop, checkpoint now). It emits events
+// and knows nothing of files beyond the model folders and data files it
+// loads, nor of screens.
 package run
 
 import (
@@ -26,8 +27,20 @@ import (
 type Config struct {
 	Teacher string `toml:"teacher"` // model folder
 	Student string `toml:"student"` // model folder; must share the teacher's tokenizer.json
-	Task    string `toml:"task"`    // "addition" or "linear"
-	Steps   int    `toml:"steps"`   // GRPO steps to run (0 = until stopped)
+	// Task is the synthetic task, "addition" or "linear"; with Data it is
+	// "jsonl" (or empty).
+	Task string `toml:"task"`
+	// Data is a JSON Lines file of questions and solutions (RLT rows with
+	// "question" or "prompt", "solution" and an optional "reasoning_trace",
+	// or Bespoke-Stratos "conversations" rows; task.ReadJSONL): GRPO draws
+	// its questions from it, a permutation of its rows per epoch. Paths are
+	// relative to the working directory.
+	Data string `toml:"data"`
+	// EvalData is a JSON Lines file of held-out questions for the
+	// evaluation; empty: a task.DataHeldOut fraction of Data's distinct
+	// questions is held out and never trained on.
+	EvalData string `toml:"eval_data"`
+	Steps    int    `toml:"steps"` // GRPO steps to run (0 = until stopped)
 	// EvalEvery runs the held-out evaluation every so many steps (0 = never).
 	EvalEvery     int `toml:"eval_every"`
 	EvalQuestions int `toml:"eval_questions"`
@@ -53,13 +66,34 @@ func DefaultConfig(teacher, student string) Config {
 	}
 }
 
-// Validate checks the parts of the configuration.
+// Validate checks the parts of the configuration and, for a data run, reads
+// the data files: a missing or unreadable file, one that is not JSON Lines
+// or has no usable row is an error naming it.
 func (c Config) Validate() error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	_, err := LoadData(c)
+	return err
+}
+
+// check is Validate without reading files.
+func (c Config) check() error {
 	if c.Teacher == "" || c.Student == "" {
 		return fmt.Errorf("run: teacher and student folders are required")
 	}
-	if _, ok := task.Lookup(c.Task); !ok {
-		return fmt.Errorf("run: unknown task %q (known: %s)", c.Task, strings.Join(task.Names(), ", "))
+	switch {
+	case c.Data != "" && c.Task != "" && c.Task != DataTask:
+		return fmt.Errorf("run: task %q with data %q: a data run takes its questions from the file; set task = %q (rows that are %s questions keep their task's checker)",
+			c.Task, c.Data, DataTask, strings.Join(task.Names(), " or "))
+	case c.Data == "" && c.EvalData != "":
+		return fmt.Errorf("run: eval_data %q without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data", c.EvalData)
+	case c.Data == "" && (c.Task == "" || c.Task == DataTask):
+		return fmt.Errorf("run: task %q needs data = FILE (JSON Lines of questions and solutions); or choose a synthetic task: %s", c.Task, strings.Join(task.Names(), ", "))
+	case c.Data == "":
+		if _, ok := task.Lookup(c.Task); !ok {
+			return fmt.Errorf("run: unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask)
+		}
 	}
 	if c.Steps < 0 || c.EvalEvery < 0 || c.EvalQuestions < 0 || c.CheckpointEvery < 0 {
 		return fmt.Errorf("run: steps, eval_every, eval_questions and checkpoint_every must not be negative")
@@ -82,7 +116,8 @@ type Controller interface {
 type Engine struct {
 	Cfg     Config
 	Trainer *rlt.Trainer
-	Task    task.Task
+	Task    task.Task // the synthetic task; nil for a data run
+	Data    *Data     // the user data; nil for a synthetic task
 	Tok     *tokenizer.Tokenizer
 
 	sink event.Sink
@@ -90,17 +125,24 @@ type Engine struct {
 	cond *sync.Cond
 	// control state, guarded by mu
 	paused, stopped, ckpt bool
+	// warning is reported once, when Run first starts (see DataWarning).
+	warning error
 	// OnCheckpoint, when set, is called between steps when a checkpoint is
 	// asked for (by CheckpointNow); sessions saves the run there.
 	OnCheckpoint func(step int) error
 }
 
-// New loads the models and builds the trainer.
+// New loads the models and builds the trainer. A data run leaves out, as
+// counted skips, the rows too long for the models.
 func New(cfg Config, sink event.Sink) (*Engine, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	t, _ := task.Lookup(cfg.Task)
+	data, err := LoadData(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t, _ := task.Lookup(cfg.Task) // nil for a data run
 	tok, err := tokenizer.Load(cfg.Teacher + "/tokenizer.json")
 	if err != nil {
 		return nil, fmt.Errorf("teacher tokenizer: %w", err)
@@ -109,7 +151,7 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("student tokenizer: %w", err)
 	}
-	if !sameTokenizer(tok, stok) {
+	if !SameTokenizer(tok, stok) {
 		return nil, fmt.Errorf("run: %s and %s have different tokenizers; RLT needs one shared tokenizer", cfg.Teacher, cfg.Student)
 	}
 	be := compute.NewCPU()
@@ -124,17 +166,29 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	if sink == nil {
 		sink = event.Discard{}
 	}
-	data := &taskQuestions{task: t, seed: cfg.GRPO.Seed}
-	tr, err := rlt.NewTrainer(cfg.GRPO, cfg.Reward, teacher, student, tok, cfg.Prompts, data, sink)
+	var questions rlt.Questions = &taskQuestions{task: t, seed: cfg.GRPO.Seed}
+	var warning error
+	if data != nil {
+		maxPos := min(teacher.Cfg.MaxPos, student.Cfg.MaxPos)
+		if err := data.fit(FitReason(tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, maxPos), cfg.EvalEvery > 0); err != nil {
+			return nil, err
+		}
+		questions = newDataQuestions(data.Train, cfg.GRPO.Seed)
+		warning = data.warning(cfg)
+	}
+	tr, err := rlt.NewTrainer(cfg.GRPO, cfg.Reward, teacher, student, tok, cfg.Prompts, questions, sink)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Tok: tok, sink: sink}
+	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, Tok: tok, sink: sink, warning: warning}
 	e.cond = sync.NewCond(&e.mu)
 	return e, nil
 }
 
-func sameTokenizer(a, b *tokenizer.Tokenizer) bool {
+// SameTokenizer reports whether two tokenizers have the same vocabulary,
+// token for token: RLT locates the explanation's ids in both models'
+// sequences, so teacher and student must share one.
+func SameTokenizer(a, b *tokenizer.Tokenizer) bool {
 	if a.VocabSize() != b.VocabSize() {
 		return false
 	}
@@ -178,6 +232,13 @@ func (e *Engine) waitTurn(ctx context.Context) bool {
 func (e *Engine) Run(ctx context.Context) error {
 	stopWake := context.AfterFunc(ctx, func() { e.mu.Lock(); e.cond.Broadcast(); e.mu.Unlock() })
 	defer stopWake()
+	e.mu.Lock()
+	warning := e.warning
+	e.warning = nil
+	e.mu.Unlock()
+	if warning != nil {
+		e.sink.Emit(event.Error{Time: time.Now(), Step: e.Trainer.StepIndex(), Err: warning})
+	}
 	for e.Cfg.Steps == 0 || e.Trainer.StepIndex() < e.Cfg.Steps {
 		if !e.waitTurn(ctx) {
 			break
@@ -215,23 +276,34 @@ func (e *Engine) Run(ctx context.Context) error {
 // Evaluate has the teacher explain n held-out questions (greedy) and the
 // student solve each from its explanation (greedy): exact-match accuracy of
 // the student, the rate of explanations whose steps verify, and the rate that
-// state the answer before deriving it.
+// state the answer before deriving it. A data run evaluates on its first n
+// held-out questions (all of them when there are fewer).
 func (e *Engine) Evaluate(n int) (map[string]float64, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("evaluate: no questions asked for")
+	}
+	tr := e.Trainer
+	if e.Data != nil {
+		exs := e.Data.HeldOut[:min(n, len(e.Data.HeldOut))]
+		if len(exs) == 0 {
+			return nil, fmt.Errorf("evaluate: the data has no held-out question")
+		}
+		return EvalTeacher(tr.Teacher, tr.Student, e.Tok, e.Cfg.Prompts, nil, exs, e.Cfg.GRPO.MaxNewTokens)
 	}
 	exs, err := task.NewSampler(e.Task, task.HeldOut, 99).Unique(n)
 	if err != nil {
 		return nil, err
 	}
-	tr := e.Trainer
 	return EvalTeacher(tr.Teacher, tr.Student, e.Tok, e.Cfg.Prompts, e.Task, exs, e.Cfg.GRPO.MaxNewTokens)
 }
 
 // EvalTeacher has the teacher explain each example (greedy) and the student
 // answer from the explanation: the student's exact-match accuracy and the
 // rates of explanations that verify step by step and that state the answer
-// before deriving it.
+// before deriving it. With t nil (user data) each example is checked by its
+// own task when it has one (Example.Task) and by exact match of its
+// solution otherwise (task.CheckSolution); the two rates are then over the
+// examples that have a task, and absent when none has.
 func EvalTeacher(teacher, student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
 	expl, err := Explain(teacher, tok, p, exs, maxNew)
 	if err != nil {
@@ -241,12 +313,22 @@ func EvalTeacher(teacher, student *model.Model, tok *tokenizer.Tokenizer, p rlt.
 	if err != nil {
 		return nil, err
 	}
-	var correct, verified, leaked float64
+	var correct, verifiable, verified, leaked float64
 	for i, ex := range exs {
-		if t.CheckAnswer(ex.Question, answers[i]) {
+		vt := t
+		if t == nil {
+			vt, _ = task.Lookup(ex.Task)
+			if task.CheckSolution(ex, answers[i]) {
+				correct++
+			}
+		} else if t.CheckAnswer(ex.Question, answers[i]) {
 			correct++
 		}
-		v := t.VerifyExplanation(ex.Question, expl[i])
+		if vt == nil {
+			continue
+		}
+		verifiable++
+		v := vt.VerifyExplanation(ex.Question, expl[i])
 		if v.Complete() && v.Wrong == 0 {
 			verified++
 		}
@@ -254,8 +336,11 @@ func EvalTeacher(teacher, student *model.Model, tok *tokenizer.Tokenizer, p rlt.
 			leaked++
 		}
 	}
-	k := float64(len(exs))
-	return map[string]float64{"eval_accuracy": correct / k, "eval_verified_rate": verified / k, "eval_leak_rate": leaked / k}, nil
+	vals := map[string]float64{"eval_accuracy": correct / float64(len(exs))}
+	if verifiable > 0 {
+		vals["eval_verified_rate"], vals["eval_leak_rate"] = verified/verifiable, leaked/verifiable
+	}
+	return vals, nil
 }
 
 // Explain has a teacher write one greedy explanation body per example.

@@ -63,4 +63,13 @@
 // and reports every skipped row with its line number and reason; rows whose
 // text carries a reserved tag (ContainsRLTTag) are rejected, since they would
 // corrupt the prompt formats. StratosWriter writes distillation rows.
+//
+// ReadFile reads a data file for a run: rows whose question is a synthetic
+// task's (Detect) keep that task's checker and verifier (Example.Task), and
+// are skipped if their solution is not the task's answer; other rows are
+// checked by exact match (CheckSolution). Errors name the file (missing,
+// empty, one JSON document instead of JSON Lines, no usable row). HoldOut
+// sets a fraction of the distinct questions (QuestionKey) aside for
+// evaluation by a hash of the question alone, and Distinct orders
+// evaluation questions the same way.
 package task

@@ -99,7 +99,7 @@ func parseRow(raw []byte, line int) (Example, string) {
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return Example{}, "not a JSON object"
 	}
-	ex := Example{ID: "row" + strconv.Itoa(line)}
+	ex := Example{ID: "row" + strconv.Itoa(line), Line: line}
 	if id, present, reason := stringField(m, "id"); reason == "" && present && id != "" {
 		ex.ID = id
 	}

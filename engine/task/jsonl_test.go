@@ -73,11 +73,11 @@ func TestReadJSONLTestdata(t *testing.T) {
 		t.Errorf("report %d rows, %d kept; want 17, 5", rep.Rows, rep.Kept)
 	}
 	wantEx := []Example{
-		{ID: "row1", Question: "347+285=?", Solution: "632", Reference: "7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6 c0; ans 632"},
-		{ID: "row2", Question: "3x+5=20, x=?", Solution: "5"},
-		{ID: "row12", Question: "12+34=?", Solution: "46", Reference: "4+2=6 w6 c0; 3+1=4 w4 c0; ans 46"},
-		{ID: "custom-1", Question: "1+2=?", Solution: "3"},
-		{ID: "row18", Question: "56+78=?", Solution: "134"},
+		{ID: "row1", Line: 1, Question: "347+285=?", Solution: "632", Reference: "7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6 c0; ans 632"},
+		{ID: "row2", Line: 2, Question: "3x+5=20, x=?", Solution: "5"},
+		{ID: "row12", Line: 12, Question: "12+34=?", Solution: "46", Reference: "4+2=6 w6 c0; 3+1=4 w4 c0; ans 46"},
+		{ID: "custom-1", Line: 17, Question: "1+2=?", Solution: "3"},
+		{ID: "row18", Line: 18, Question: "56+78=?", Solution: "134"},
 	}
 	if !reflect.DeepEqual(exs, wantEx) {
 		t.Errorf("examples:\n%+v\nwant\n%+v", exs, wantEx)

@@ -20,6 +20,9 @@ type Example struct {
 	// question to the solution; for user data it is the row's reasoning trace
 	// ("" when the row had none).
 	Reference string
+	// Line is the 1-based line of the row in the JSON Lines input it was
+	// read from (0 for generated examples).
+	Line int
 }
 
 // Task is one synthetic task: a generator of examples, an answer checker and

@@ -1,0 +1,238 @@
+package run
+
+import (
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"strings"
+	"sync"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+// DataTask is the task name of a run on user data (Config.Task may also be
+// left empty when Config.Data is set).
+const DataTask = "jsonl"
+
+// Data is a run's user data: the rows GRPO draws its questions from and the
+// held-out questions it is evaluated on.
+type Data struct {
+	File *task.File // Config.Data
+	// EvalFile is Config.EvalData, or nil: the held-out questions are then
+	// a task.DataHeldOut fraction of File's (task.HoldOut).
+	EvalFile *task.File
+	// Train are the rows GRPO draws from, in file order.
+	Train []task.Example
+	// HeldOut are the evaluation questions, one row each, in evaluation
+	// order (task.Distinct): Evaluate(n) uses the first n.
+	HeldOut []task.Example
+	// HeldRows counts File's rows kept out of training because their
+	// question is held out (or is in EvalFile).
+	HeldRows int
+}
+
+// LoadData reads and splits the configuration's data files (nil, nil when
+// Config.Data is empty). It knows no models: rows that do not fit them are
+// left out by New.
+func LoadData(c Config) (*Data, error) {
+	if c.Data == "" {
+		return nil, nil
+	}
+	f, err := task.ReadFile(c.Data)
+	if err != nil {
+		return nil, err
+	}
+	d := &Data{File: f}
+	if c.EvalData == "" {
+		train, held := task.HoldOut(f.Examples, task.DataHeldOut)
+		d.Train, d.HeldOut, d.HeldRows = train, task.Distinct(held), len(held)
+		if len(d.HeldOut) == 0 && c.EvalEvery > 0 {
+			return nil, fmt.Errorf("data %s: every row asks the same question, so none can be held out for evaluation; give eval_data = FILE or set eval_every = 0", f.Path)
+		}
+		return d, nil
+	}
+	ef, err := task.ReadFile(c.EvalData)
+	if err != nil {
+		return nil, fmt.Errorf("eval_data: %w", err)
+	}
+	d.EvalFile = ef
+	d.HeldOut = task.Distinct(ef.Examples)
+	evalLine := map[string]int{}
+	for _, ex := range ef.Examples {
+		if k := task.QuestionKey(ex.Question); evalLine[k] == 0 {
+			evalLine[k] = ex.Line
+		}
+	}
+	for _, ex := range f.Examples {
+		if evalLine[task.QuestionKey(ex.Question)] != 0 {
+			d.HeldRows++
+		} else {
+			d.Train = append(d.Train, ex)
+		}
+	}
+	if len(d.Train) == 0 {
+		return nil, fmt.Errorf("data %s: every usable row asks a question of eval_data %s; nothing is left to train on", f.Path, ef.Path)
+	}
+	return d, nil
+}
+
+// Digest identifies the data's content (the files' SHA-256), for
+// checkpoints: a resume on changed data would draw other questions.
+func (d *Data) Digest() string {
+	if d == nil {
+		return ""
+	}
+	s := d.File.SHA256
+	if d.EvalFile != nil {
+		s += "+" + d.EvalFile.SHA256
+	}
+	return s
+}
+
+// fit leaves out the rows that reason rejects (recording them as skips of
+// their files) and fails when no training row, or no held-out question
+// while evaluating, is left.
+func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
+	d.Train = d.File.Report.Drop(d.Train, reason)
+	rep := &d.File.Report
+	if d.EvalFile != nil {
+		rep = &d.EvalFile.Report
+	}
+	d.HeldOut = rep.Drop(d.HeldOut, reason)
+	if len(d.Train) == 0 {
+		return fmt.Errorf("data %s: no training row fits the models: %s", d.File.Path, d.File.Report.Summary(3))
+	}
+	if len(d.HeldOut) == 0 && evaluating {
+		name := "data " + d.File.Path + ": no held-out question fits the models"
+		if d.EvalFile != nil {
+			name = "eval_data " + d.EvalFile.Path + ": no question fits the models"
+		}
+		return fmt.Errorf("%s: %s", name, rep.Summary(3))
+	}
+	return nil
+}
+
+// FitReason rejects an example whose teacher prompt or student context,
+// with an explanation of the full maxNew budget, would exceed maxPos
+// positions (the smaller model's): the scorer could not take it and the
+// step would fail. Use it with task.Report.Drop.
+func FitReason(tok *tokenizer.Tokenizer, p rlt.Prompts, maxNew, maxPos int) func(task.Example) string {
+	return func(ex task.Example) string {
+		t := len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
+		parts := p.StudentParts(ex.Question)
+		s := len(tok.Encode(parts.Prefix+"\n\n")) + len(tok.Encode(parts.Middle)) + len(tok.Encode(ex.Solution)) + len(tok.Encode(parts.Suffix))
+		if n := max(t, s); n+maxNew > maxPos {
+			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the models' %d positions", n, maxNew, maxPos)
+		}
+		return ""
+	}
+}
+
+// Summary describes the data in one line: rows read, trained on, held out
+// and skipped.
+func (d *Data) Summary() string {
+	var b strings.Builder
+	r := d.File.Report
+	fmt.Fprintf(&b, "data %s: %d rows: %d for training, %d held out", d.File.Path, r.Rows, len(d.Train), d.HeldRows)
+	if d.EvalFile != nil {
+		fmt.Fprintf(&b, " (their questions are in eval_data)")
+	}
+	fmt.Fprintf(&b, ", %d skipped", len(r.Skipped))
+	if d.EvalFile != nil {
+		er := d.EvalFile.Report
+		fmt.Fprintf(&b, "; eval_data %s: %d rows, %d skipped", d.EvalFile.Path, er.Rows, len(er.Skipped))
+	}
+	fmt.Fprintf(&b, "; %d distinct held-out questions for evaluation", len(d.HeldOut))
+	return b.String()
+}
+
+// DataWarning is what a data run left out, sent once as a non-fatal
+// event.Error when Run starts: skipped rows with their line numbers and
+// reasons, and an evaluation smaller than eval_questions.
+type DataWarning struct{ Msg string }
+
+func (w *DataWarning) Error() string { return w.Msg }
+
+// warning returns the data's DataWarning, or nil when nothing was left out.
+func (d *Data) warning(c Config) error {
+	var parts []string
+	for _, f := range []*task.File{d.File, d.EvalFile} {
+		if f == nil || len(f.Report.Skipped) == 0 {
+			continue
+		}
+		name := "data"
+		if f == d.EvalFile {
+			name = "eval_data"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s: skipped %d of %d rows: %s", name, f.Path, len(f.Report.Skipped), f.Report.Rows, f.Report.SkipList(10)))
+	}
+	if c.EvalEvery > 0 && len(d.HeldOut) < c.EvalQuestions {
+		parts = append(parts, fmt.Sprintf("evaluating on %d held-out questions, fewer than eval_questions = %d", len(d.HeldOut), c.EvalQuestions))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return &DataWarning{Msg: strings.Join(parts, "\n")}
+}
+
+// dataQuestions draws each step's questions from the data's training rows:
+// position step·n+i of an endless sequence of epochs, each a permutation of
+// the rows seeded by (seed, epoch). The batch is a function of (seed, step,
+// n) and the rows alone, so a resumed run sees the same questions.
+type dataQuestions struct {
+	rows []rlt.Example
+	seed uint64
+
+	mu    sync.Mutex
+	epoch int
+	perm  []int
+}
+
+func newDataQuestions(exs []task.Example, seed uint64) *dataQuestions {
+	rows := make([]rlt.Example, len(exs))
+	for i, ex := range exs {
+		rows[i] = rlt.Example{Question: ex.Question, Solution: ex.Solution}
+	}
+	return &dataQuestions{rows: rows, seed: seed, epoch: -1}
+}
+
+// order is epoch's permutation of the rows: a Fisher–Yates shuffle driven
+// by PCG's fixed output (not math/rand's helpers, whose algorithms may
+// change between Go releases).
+func (q *dataQuestions) order(epoch int) []int {
+	if q.epoch == epoch {
+		return q.perm
+	}
+	n := len(q.rows)
+	if q.perm == nil {
+		q.perm = make([]int, n)
+	}
+	for i := range q.perm {
+		q.perm[i] = i
+	}
+	src := rand.NewPCG(q.seed, 0x6a09e667f3bcc908^uint64(epoch))
+	for i := n - 1; i > 0; i-- {
+		j, _ := bits.Mul64(src.Uint64(), uint64(i+1))
+		q.perm[i], q.perm[j] = q.perm[j], q.perm[i]
+	}
+	q.epoch = epoch
+	return q.perm
+}
+
+// Batch implements rlt.Questions.
+func (q *dataQuestions) Batch(step, n int) []rlt.Example {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	size := len(q.rows)
+	if size == 0 {
+		return nil // the trainer reports the missing questions
+	}
+	out := make([]rlt.Example, n)
+	for i := range out {
+		pos := step*n + i
+		out[i] = q.rows[q.order(pos / size)[pos%size]]
+	}
+	return out
+}

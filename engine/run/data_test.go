@@ -1,0 +1,471 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/task"
+)
+
+// The embedded default models: warm-started on addition questions in the
+// short prompt format of the fixtures.
+var (
+	defaultTeacher = filepath.Join("..", "defaults", "models", "teacher")
+	defaultStudent = filepath.Join("..", "defaults", "models", "student")
+)
+
+const (
+	trainFixture = "testdata/train.jsonl" // written by testdata/make_data.sh
+	evalFixture  = "testdata/eval.jsonl"
+)
+
+// dataConfig is a small data run on the embedded default models.
+func dataConfig(data string) Config {
+	c := DefaultConfig(defaultTeacher, defaultStudent)
+	c.Task, c.Data = DataTask, data
+	c.Steps, c.EvalEvery, c.EvalQuestions = 2, 2, 4
+	c.GRPO.Questions, c.GRPO.Samples, c.GRPO.MaxNewTokens = 2, 2, 8
+	return c
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func writeTS(path string, ts []hf.NamedTensor, meta map[string]string) error {
+	return hf.WriteSafetensors(path, ts, hf.F32, meta)
+}
+
+func readTS(path string) ([]hf.NamedTensor, map[string]string, error) {
+	f, err := hf.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	var out []hf.NamedTensor
+	for _, info := range f.Tensors() {
+		data := make([]float32, info.NumElements())
+		if err := f.ReadFloat32(info.Name, data); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, hf.NamedTensor{Name: info.Name, Shape: info.Shape, Data: data})
+	}
+	return out, f.Metadata(), nil
+}
+
+// The fixture's rows 21–24 are bad; every other row is usable.
+var fixtureSkips = []int{21, 22, 23, 24}
+
+func skipLines(r task.Report) []int {
+	var out []int
+	for _, s := range r.Skipped {
+		out = append(out, s.Line)
+	}
+	return out
+}
+
+func TestLoadDataFixture(t *testing.T) {
+	d, err := LoadData(dataConfig(trainFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := d.File.Report
+	if r.Rows != 40 || r.Kept != 36 || !reflect.DeepEqual(skipLines(r), fixtureSkips) {
+		t.Fatalf("report %s", r)
+	}
+	for i, want := range []string{"is not the answer to this addition question", "empty solution", "reserved tag <|begin_of_thought|>", "not JSON"} {
+		if !strings.Contains(r.Skipped[i].Reason, want) {
+			t.Errorf("line %d: %q lacks %q", r.Skipped[i].Line, r.Skipped[i].Reason, want)
+		}
+	}
+	// 36 distinct questions: ceil(5%) = 2 held out, never trained on.
+	if len(d.HeldOut) != 2 || d.HeldRows != 2 || len(d.Train) != 34 {
+		t.Errorf("%d held out (%d rows), %d train", len(d.HeldOut), d.HeldRows, len(d.Train))
+	}
+	for _, h := range d.HeldOut {
+		for _, tr := range d.Train {
+			if task.QuestionKey(tr.Question) == task.QuestionKey(h.Question) {
+				t.Errorf("held-out %q is trained on (line %d)", h.Question, tr.Line)
+			}
+		}
+	}
+	if !strings.Contains(d.Summary(), "40 rows: 34 for training, 2 held out, 4 skipped") {
+		t.Errorf("summary %q", d.Summary())
+	}
+
+	c := dataConfig(trainFixture)
+	c.EvalData = evalFixture
+	d, err = LoadData(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Train) != 36 || d.HeldRows != 0 || len(d.HeldOut) != 7 || !reflect.DeepEqual(skipLines(d.EvalFile.Report), []int{8}) {
+		t.Errorf("with eval_data: %d train, %d held rows, %d held out, eval skips %v", len(d.Train), d.HeldRows, len(d.HeldOut), d.EvalFile.Report.Skipped)
+	}
+	if d.Digest() == "" || !strings.Contains(d.Digest(), "+") {
+		t.Errorf("digest %q", d.Digest())
+	}
+	// A training row whose question is in eval_data is held out, not trained on.
+	c.EvalData = writeFile(t, "eval.jsonl", `{"question":"107+215=?","solution":"322"}`+"\n")
+	if d, err = LoadData(c); err != nil || len(d.Train) != 35 || d.HeldRows != 1 {
+		t.Errorf("overlapping eval_data: %v, %d train, %d held", err, len(d.Train), d.HeldRows)
+	}
+}
+
+func TestDataConfigErrors(t *testing.T) {
+	one := writeFile(t, "one.jsonl", `{"question":"1+2=?","solution":"3"}`+"\n"+`{"question":"2+1=?","solution":"3"}`+"\n")
+	bad := writeFile(t, "bad.jsonl", "{\"question\":\"1+2=?\"}\nnot json\n")
+	array := writeFile(t, "array.json", "[\n{\"question\":\"1+2=?\",\"solution\":\"3\"},\n{\"question\":\"1+3=?\",\"solution\":\"4\"}\n]\n")
+	empty := writeFile(t, "empty.jsonl", "")
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		want []string
+	}{
+		{"missing file", func(c *Config) { c.Data = missing }, []string{missing, "no such file"}},
+		{"a directory", func(c *Config) { c.Data = t.TempDir() }, []string{"is a directory"}},
+		{"empty file", func(c *Config) { c.Data = empty }, []string{empty, "empty"}},
+		{"not JSON Lines", func(c *Config) { c.Data = array }, []string{array, "not JSON Lines"}},
+		{"no usable row", func(c *Config) { c.Data = bad }, []string{bad, "no usable rows", `line 1: missing field "solution"`, "line 2: not JSON"}},
+		{"synthetic task with data", func(c *Config) { c.Task = "addition" }, []string{`task "addition"`, `task = "jsonl"`}},
+		{"jsonl without data", func(c *Config) { c.Data = "" }, []string{`task "jsonl" needs data`}},
+		{"no task and no data", func(c *Config) { c.Data, c.Task = "", "" }, []string{`task "" needs data`, "addition, linear"}},
+		{"eval_data without data", func(c *Config) { c.Data, c.Task, c.EvalData = "", "addition", evalFixture }, []string{"eval_data", "without data"}},
+		{"missing eval_data", func(c *Config) { c.EvalData = missing }, []string{"eval_data", missing}},
+		{"bad eval_data", func(c *Config) { c.EvalData = bad }, []string{"eval_data", bad, "no usable rows"}},
+		{"eval_data is data", func(c *Config) { c.EvalData = trainFixture }, []string{"nothing is left to train on", trainFixture}},
+		{"one question, evaluating", func(c *Config) { c.Data = one }, []string{one, "same question", "eval_data"}},
+	}
+	for _, tc := range tests {
+		c := dataConfig(trainFixture)
+		tc.edit(&c)
+		err := c.Validate()
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, err, w)
+			}
+		}
+		if _, err2 := New(c, nil); err2 == nil || err2.Error() != err.Error() {
+			t.Errorf("%s: New says %v, Validate %v", tc.name, err2, err)
+		}
+	}
+	// One question is fine when nothing is evaluated.
+	c := dataConfig(one)
+	c.EvalEvery = 0
+	if err := c.Validate(); err != nil {
+		t.Errorf("one question, no evaluation: %v", err)
+	}
+	c = dataConfig(trainFixture)
+	if err := c.Validate(); err != nil {
+		t.Errorf("the fixture: %v", err)
+	}
+	c.Task = ""
+	if err := c.Validate(); err != nil {
+		t.Errorf("the fixture with task empty: %v", err)
+	}
+}
+
+// Two GRPO steps on the fixture, with one evaluation: questions come from
+// the training rows only, the skipped rows are reported once.
+func TestDataRunTwoSteps(t *testing.T) {
+	var buf event.Buffer
+	e, err := New(dataConfig(trainFixture), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Task != nil || e.Data == nil {
+		t.Fatalf("task %v, data %v", e.Task, e.Data)
+	}
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	train := map[string]string{}
+	for _, ex := range e.Data.Train {
+		train[ex.Question] = ex.Solution
+	}
+	var steps, evals, warnings int
+	for _, ev := range buf.Events() {
+		switch ev := ev.(type) {
+		case event.Metrics:
+			if _, ok := ev.Values["eval_accuracy"]; ok {
+				evals++
+				for k, v := range ev.Values {
+					if v < 0 || v > 1 || math.IsNaN(v) {
+						t.Errorf("%s = %v", k, v)
+					}
+				}
+			} else {
+				steps++
+			}
+		case event.Trace:
+			if sol, ok := train[ev.Question]; !ok || sol != ev.Solution {
+				t.Errorf("trace of %q / %q: not a training row", ev.Question, ev.Solution)
+			}
+		case event.Error:
+			var w *DataWarning
+			if !errors.As(ev.Err, &w) || ev.Fatal {
+				t.Errorf("error event %v", ev.Err)
+				continue
+			}
+			warnings++
+			for _, l := range fixtureSkips {
+				if !strings.Contains(w.Msg, fmt.Sprintf("line %d: ", l)) {
+					t.Errorf("warning lacks line %d: %s", l, w.Msg)
+				}
+			}
+			if !strings.Contains(w.Msg, "skipped 4 of 40 rows") || !strings.Contains(w.Msg, "evaluating on 2 held-out questions") {
+				t.Errorf("warning %q", w.Msg)
+			}
+		}
+	}
+	if steps != 2 || evals != 1 || warnings != 1 {
+		t.Errorf("%d step metrics, %d evaluations, %d warnings; want 2, 1, 1", steps, evals, warnings)
+	}
+	// The warning is not repeated when the run goes on.
+	e.Cfg.Steps = 3
+	n := len(buf.Events())
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range buf.Events()[n:] {
+		if _, ok := ev.(event.Error); ok {
+			t.Errorf("second Run reported %v", ev)
+		}
+	}
+}
+
+// With eval_data, the evaluation uses its questions: exact match for the
+// text question, the addition checker and verifier for the others.
+func TestDataEvaluateEvalData(t *testing.T) {
+	c := dataConfig(trainFixture)
+	c.EvalData, c.EvalQuestions = evalFixture, 32
+	e, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := e.Evaluate(32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"eval_accuracy", "eval_verified_rate", "eval_leak_rate"} {
+		if v, ok := vals[k]; !ok || v < 0 || v > 1 {
+			t.Errorf("%s = %v (present %v)", k, v, ok)
+		}
+	}
+	// Only text questions: no verifier, so no verified or leak rate.
+	vals, err = EvalTeacher(e.Trainer.Teacher, e.Trainer.Student, e.Tok, c.Prompts, nil,
+		[]task.Example{{Question: "Capital of Italy?", Solution: "Rome"}}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := vals["eval_verified_rate"]; ok || len(vals) != 1 {
+		t.Errorf("text-only evaluation %v", vals)
+	}
+}
+
+func TestDataQuestionsEpochs(t *testing.T) {
+	exs := make([]task.Example, 7)
+	for i := range exs {
+		exs[i] = task.Example{Question: fmt.Sprintf("%d+1=?", i+10), Solution: fmt.Sprint(i + 11)}
+	}
+	const n = 3
+	draw := func(q *dataQuestions, steps int) []rlt.Example {
+		var out []rlt.Example
+		for s := 0; s < steps; s++ {
+			out = append(out, q.Batch(s, n)...)
+		}
+		return out
+	}
+	a := draw(newDataQuestions(exs, 1), 14) // 42 draws: 6 epochs of 7
+	for ep := 0; ep < 6; ep++ {
+		seen := map[string]int{}
+		for _, ex := range a[ep*7 : ep*7+7] {
+			seen[ex.Question]++
+		}
+		if len(seen) != 7 {
+			t.Errorf("epoch %d does not cover every row once: %v", ep, seen)
+		}
+	}
+	if reflect.DeepEqual(a[:7], a[7:14]) {
+		t.Error("the second epoch repeats the first's order")
+	}
+	// A function of (seed, step): any step, asked alone, in any order.
+	q := newDataQuestions(exs, 1)
+	for _, s := range []int{9, 2, 13, 0, 9} {
+		if got := q.Batch(s, n); !reflect.DeepEqual(got, a[s*n:s*n+n]) {
+			t.Errorf("step %d alone: %v, in sequence %v", s, got, a[s*n:s*n+n])
+		}
+	}
+	if b := draw(newDataQuestions(exs, 2), 14); reflect.DeepEqual(a, b) {
+		t.Error("seeds 1 and 2 draw the same order")
+	}
+	// Fewer rows than questions per step still works.
+	if got := newDataQuestions(exs[:1], 1).Batch(5, 4); len(got) != 4 || got[3].Question != exs[0].Question {
+		t.Errorf("one row: %v", got)
+	}
+}
+
+// A resumed data run takes exactly the steps an uninterrupted one takes,
+// across epoch boundaries; a changed data file is refused.
+func TestDataResumeEqualsUninterrupted(t *testing.T) {
+	var rows strings.Builder
+	for i := 0; i < 6; i++ { // 6 questions: 1 held out, 5 trained on
+		fmt.Fprintf(&rows, `{"question":"%d+%d=?","solution":"%d"}`+"\n", 20+i, 31+2*i, 51+3*i)
+	}
+	data := writeFile(t, "train.jsonl", rows.String())
+	c := dataConfig(data)
+	c.EvalEvery = 0
+	c.GRPO.Questions = 3 // 5 rows, 3 a step: every step after the first crosses an epoch
+	c.GRPO.RefSyncEvery = 2
+	ctx := context.Background()
+	weights := func(e *Engine) []float32 {
+		var all []float32
+		for _, m := range []*model.Model{e.Trainer.Teacher, e.Trainer.Ref} {
+			for _, p := range m.Tensors() {
+				v := make([]float32, p.Len())
+				m.Backend().Read(v, p)
+				all = append(all, v...)
+			}
+		}
+		return all
+	}
+	whole, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []map[string]float64
+	for i := 0; i < 3; i++ {
+		r, err := whole.Trainer.Step(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.Metrics)
+	}
+	first, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := first.Trainer.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ck := t.TempDir()
+	extra, err := first.WriteCheckpoint(ck, writeTS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(extra), `"data_sha256":"`+first.Data.Digest()+`"`) {
+		t.Errorf("trainer state %s lacks the data digest", extra)
+	}
+	os.WriteFile(filepath.Join(ck, "trainer.json"), extra, 0o644)
+	resumed, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resumed.LoadCheckpoint(ck, readTS); err != nil {
+		t.Fatal(err)
+	}
+	r, err := resumed.Trainer.Step(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"reward", "loss", "kl", "grad_norm", "completion_length"} {
+		if r.Step != 2 || r.Metrics[k] != want[2][k] {
+			t.Errorf("step %d %s: resumed %v, uninterrupted %v", r.Step, k, r.Metrics[k], want[2][k])
+		}
+	}
+	a, b := weights(whole), weights(resumed)
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("weight %d differs after the resumed step: %v vs %v", i, b[i], a[i])
+		}
+	}
+
+	// The data changed under the checkpoint: refused, naming the file.
+	os.WriteFile(data, []byte(rows.String()+`{"question":"99+1=?","solution":"100"}`+"\n"), 0o644)
+	changed, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := changed.LoadCheckpoint(ck, readTS); err == nil || !strings.Contains(err.Error(), "changed since the checkpoint") || !strings.Contains(err.Error(), data) {
+		t.Errorf("changed data: %v", err)
+	}
+	// A synthetic task's checkpoint does not resume a data run, nor the reverse.
+	syn := DefaultConfig(defaultTeacher, defaultStudent)
+	syn.GRPO = c.GRPO
+	se, err := New(syn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := se.LoadCheckpoint(ck, readTS); err == nil || !strings.Contains(err.Error(), "made on a data file") {
+		t.Errorf("data checkpoint into a synthetic run: %v", err)
+	}
+}
+
+func TestDataTooLongRowsSkipped(t *testing.T) {
+	long := strings.Repeat("7", 300)
+	content := `{"question":"12+34=?","solution":"46"}` + "\n" + `{"question":"` + long + `?","solution":"1"}` + "\n" +
+		`{"question":"23+45=?","solution":"68"}` + "\n"
+	c := dataConfig(writeFile(t, "long.jsonl", content))
+	c.EvalEvery = 0
+	e, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Data.File.Report
+	if len(r.Skipped) != 1 || r.Skipped[0].Line != 2 || !strings.Contains(r.Skipped[0].Reason, "too long") {
+		t.Fatalf("skips %v", r.Skipped)
+	}
+	if _, err := e.Trainer.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Every row too long: an error naming the file and the lines.
+	c.Data = writeFile(t, "all-long.jsonl", `{"question":"`+long+`?","solution":"1"}`+"\n")
+	if _, err := New(c, nil); err == nil || !strings.Contains(err.Error(), "no training row fits") || !strings.Contains(err.Error(), "line 1: too long") {
+		t.Errorf("all rows too long: %v", err)
+	}
+}
+
+func TestDifferentTokenizersRefused(t *testing.T) {
+	other := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(defaultStudent, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(other, f), b, 0o644)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "tokenizer", "testdata", "qwen2_pairs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(other, "tokenizer.json"), b, 0o644)
+	for _, c := range []Config{DefaultConfig(defaultTeacher, other), dataConfig(trainFixture)} {
+		c.Student = other
+		if _, err := New(c, nil); err == nil || !strings.Contains(err.Error(), "different tokenizers") {
+			t.Errorf("task %q: %v", c.Task, err)
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package task
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// detectable are the synthetic tasks whose questions user data may hold.
+var detectable = []Task{DefaultAddition(), DefaultLinear()}
+
+// Detect returns the synthetic task whose question grammar question is
+// written in ("347+285=?" is addition, "3x+5=20, x=?" linear), if any.
+func Detect(question string) (Task, bool) {
+	for _, t := range detectable {
+		if _, ok := t.SplitKey(question); ok {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// File is a user data file as read by ReadFile: its usable rows and what
+// was left out, line by line.
+type File struct {
+	Path string
+	// SHA256 is the hex digest of the file's bytes: a run records it so a
+	// resume can tell that the data changed under it.
+	SHA256 string
+	// Examples are the usable rows in file order, each with its Line; rows
+	// whose question is a synthetic task's carry its name in Task.
+	Examples []Example
+	Report   Report
+}
+
+// ReadFile reads a JSON Lines data file (see ReadJSONL for the layouts and
+// the per-row rules). A row whose question is a synthetic task's (Detect)
+// keeps that task's answer checker and verifier; if its solution is not
+// that task's answer it is skipped, since the teacher would be taught a
+// wrong answer and the checker would score against another one. Errors name
+// the file: missing or unreadable, empty, one JSON document rather than
+// JSON Lines, or no usable row (with the first reasons).
+func ReadFile(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	exs, rep, err := ReadJSONL(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("data %s: %w", path, err)
+	}
+	f := &File{Path: path, SHA256: hex.EncodeToString(sum[:]), Examples: exs, Report: rep}
+	f.Drop(func(ex Example) string {
+		t, ok := Detect(ex.Question)
+		if !ok {
+			return ""
+		}
+		if !t.CheckAnswer(ex.Question, ex.Solution) {
+			return fmt.Sprintf("solution %q is not the answer to this %s question", clip(ex.Solution, 40), t.Name())
+		}
+		return ""
+	})
+	for i := range f.Examples {
+		if t, ok := Detect(f.Examples[i].Question); ok {
+			f.Examples[i].Task = t.Name()
+		}
+	}
+	switch {
+	case rep.Rows == 0:
+		return nil, fmt.Errorf("data %s: no rows: the file is empty (want JSON Lines, one object a line)", path)
+	case rep.Rows > 1 && wholeJSON(data):
+		// Two or more JSON Lines rows are never one JSON value together.
+		return nil, fmt.Errorf("data %s: one JSON document over %d lines, not JSON Lines: write one object a line (e.g. jq -c '.[]')", path, rep.Rows)
+	case len(f.Examples) == 0:
+		return nil, fmt.Errorf("data %s: no usable rows: %s", path, f.Report.Summary(5))
+	}
+	return f, nil
+}
+
+// wholeJSON reports whether data is a single JSON value (an array or a
+// pretty-printed object), the usual mistake for JSON Lines.
+func wholeJSON(data []byte) bool {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	return json.Valid(data)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Drop leaves out the examples for which reason says why, recording each
+// as a skip of its line.
+func (f *File) Drop(reason func(Example) string) {
+	f.Examples = f.Report.Drop(f.Examples, reason)
+}
+
+// Drop returns exs without the examples for which reason says why (a new
+// slice; exs is not modified), recording each as a skip of its line in r,
+// whose skips stay in line order.
+func (r *Report) Drop(exs []Example, reason func(Example) string) []Example {
+	kept := make([]Example, 0, len(exs))
+	added := false
+	for _, ex := range exs {
+		if why := reason(ex); why != "" {
+			r.Skipped = append(r.Skipped, Skip{Line: ex.Line, Reason: why})
+			r.Kept--
+			added = true
+			continue
+		}
+		kept = append(kept, ex)
+	}
+	if added {
+		sort.SliceStable(r.Skipped, func(i, j int) bool { return r.Skipped[i].Line < r.Skipped[j].Line })
+	}
+	return kept
+}
+
+// Summary is the report's counts with at most max skipped lines spelled
+// out (String lists them all).
+func (r Report) Summary(max int) string {
+	s := fmt.Sprintf("%d rows, %d kept, %d skipped", r.Rows, r.Kept, len(r.Skipped))
+	if len(r.Skipped) > 0 {
+		s += ": " + r.SkipList(max)
+	}
+	return s
+}
+
+// SkipList lists at most max skipped lines with their reasons, then how
+// many more there are.
+func (r Report) SkipList(max int) string {
+	var b strings.Builder
+	for i, s := range r.Skipped {
+		if i == max {
+			fmt.Fprintf(&b, "; and %d more", len(r.Skipped)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
+// QuestionKey is a question's identity for held-out splits and
+// de-duplication: the task's split key for a synthetic task's question (so
+// a+b and b+a are one question), else its text with each run of white space
+// made one space.
+func QuestionKey(question string) string {
+	if t, ok := Detect(question); ok {
+		k, _ := t.SplitKey(question)
+		return t.Name() + ":" + k
+	}
+	return "text:" + strings.Join(strings.Fields(question), " ")
+}
+
+// DataHeldOut is the fraction of a data file's distinct questions held out
+// for evaluation when no separate evaluation file is given.
+const DataHeldOut = 0.05
+
+// HoldOut splits rows into training and held-out rows by question: of the K
+// distinct questions (QuestionKey), the ceil(frac·K) whose keys hash lowest
+// are held out with every row that asks them — at least one when K ≥ 2,
+// never all, none when K = 1. The split depends only on the questions, not
+// on their order, their count of rows or any seed. Both results keep the
+// input order.
+func HoldOut(exs []Example, frac float64) (train, heldOut []Example) {
+	keys := make([]string, len(exs))
+	hashes := map[string]uint64{}
+	for i, ex := range exs {
+		keys[i] = QuestionKey(ex.Question)
+		hashes[keys[i]] = keyHash("data", keys[i])
+	}
+	k := len(hashes)
+	if k < 2 {
+		return append([]Example(nil), exs...), nil
+	}
+	n := int(float64(k)*frac + 0.999999)
+	n = min(max(n, 1), k-1)
+	distinct := make([]string, 0, k)
+	for key := range hashes {
+		distinct = append(distinct, key)
+	}
+	sort.Slice(distinct, func(i, j int) bool {
+		hi, hj := hashes[distinct[i]], hashes[distinct[j]]
+		return hi < hj || (hi == hj && distinct[i] < distinct[j])
+	})
+	held := make(map[string]bool, n)
+	for _, key := range distinct[:n] {
+		held[key] = true
+	}
+	for i, ex := range exs {
+		if held[keys[i]] {
+			heldOut = append(heldOut, ex)
+		} else {
+			train = append(train, ex)
+		}
+	}
+	return train, heldOut
+}
+
+// Distinct returns one row per question (the first in input order), in an
+// order fixed by the questions alone (their key hashes), so the first n are
+// the same n questions whatever the file's row order.
+func Distinct(exs []Example) []Example {
+	type keyed struct {
+		h   uint64
+		key string
+		ex  Example
+	}
+	seen := map[string]bool{}
+	var ks []keyed
+	for _, ex := range exs {
+		key := QuestionKey(ex.Question)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		ks = append(ks, keyed{keyHash("data", key), key, ex})
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i].h < ks[j].h || (ks[i].h == ks[j].h && ks[i].key < ks[j].key) })
+	out := make([]Example, len(ks))
+	for i, k := range ks {
+		out[i] = k.ex
+	}
+	return out
+}
+
+// CheckSolution reports whether answer is right for ex: by the example's
+// task's checker when it has one (Example.Task), else by exact match with
+// its solution after NormalizeAnswer on both sides.
+func CheckSolution(ex Example, answer string) bool {
+	if t, ok := Lookup(ex.Task); ok {
+		return t.CheckAnswer(ex.Question, answer)
+	}
+	return NormalizeAnswer(answer) == NormalizeAnswer(ex.Solution)
+}

@@ -1,0 +1,193 @@
+package task
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDetect(t *testing.T) {
+	for q, want := range map[string]string{
+		"347+285=?":          "addition",
+		" 12 + 34 = ?":       "addition",
+		"3x+5=20, x=?":       "linear",
+		"Capital of France?": "",
+		"1+2+3=?":            "",
+		"":                   "",
+	} {
+		got := ""
+		if tk, ok := Detect(q); ok {
+			got = tk.Name()
+		}
+		if got != want {
+			t.Errorf("Detect(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+func writeData(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "data.jsonl")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestReadFile(t *testing.T) {
+	p := writeData(t, `{"question":"12+34=?","solution":"46"}
+{"question":"12+34=?","solution":"47"}
+{"prompt":"Capital of France?","solution":"Paris"}
+
+{"question":"3x+5=20, x=?","solution":" 5 "}
+{"question":"3x+5=20, x=?","solution":"x=5"}
+{"question":"q","solution":"<|im_end|>"}
+`)
+	f, err := ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSkips := []Skip{
+		{2, `solution "47" is not the answer to this addition question`},
+		{7, "solution contains reserved tag <|im_end|>"},
+	}
+	if !reflect.DeepEqual(f.Report.Skipped, wantSkips) || f.Report.Rows != 6 || f.Report.Kept != 4 {
+		t.Errorf("report %+v; want rows 6, kept 4, skips %v", f.Report, wantSkips)
+	}
+	var got []string
+	for _, ex := range f.Examples {
+		got = append(got, ex.Task+"@"+ex.Question)
+		if ex.Line == 0 {
+			t.Errorf("no line for %+v", ex)
+		}
+	}
+	want := []string{"addition@12+34=?", "@Capital of France?", "linear@3x+5=20, x=?", "linear@3x+5=20, x=?"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("examples %q, want %q", got, want)
+	}
+	if len(f.SHA256) != 64 {
+		t.Errorf("digest %q", f.SHA256)
+	}
+	if s := f.Report.Summary(1); s != `6 rows, 4 kept, 2 skipped: line 2: solution "47" is not the answer to this addition question; and 1 more` {
+		t.Errorf("summary %q", s)
+	}
+}
+
+func TestReadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content string // content "" with name "missing": no file
+		want          []string
+	}{
+		{"missing", "", []string{"no such file"}},
+		{"empty", "\n\n", []string{"no rows", "empty"}},
+		{"JSON array", "[\n  {\"question\": \"1+2=?\", \"solution\": \"3\"},\n  {\"question\": \"2+2=?\", \"solution\": \"4\"}\n]\n",
+			[]string{"one JSON document over 4 lines, not JSON Lines"}},
+		{"pretty object", "{\n  \"question\": \"1+2=?\",\n  \"solution\": \"3\"\n}\n", []string{"not JSON Lines"}},
+		{"CSV", "question,solution\n1+2=?,3\n", []string{"no usable rows", "line 1: not JSON", "line 2: not JSON"}},
+		{"all skipped", `{"question":"1+2=?","solution":""}` + "\n" + `{"question":"1+2=?"}` + "\n",
+			[]string{"2 rows, 0 kept, 2 skipped", "line 1: empty solution", `line 2: missing field "solution"`}},
+		{"binary", "\x00\x01\x02\xff\n", []string{"no usable rows", "line 1: not JSON"}},
+	}
+	for _, tc := range tests {
+		p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".jsonl")
+		if tc.name != "missing" {
+			os.WriteFile(p, []byte(tc.content), 0o644)
+		}
+		_, err := ReadFile(p)
+		if err == nil {
+			t.Errorf("%s: no error", tc.name)
+			continue
+		}
+		for _, w := range append(tc.want, p) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", tc.name, err, w)
+			}
+		}
+	}
+	if _, err := ReadFile(dir); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("a directory: %v", err)
+	}
+}
+
+func TestHoldOut(t *testing.T) {
+	var exs []Example
+	for i := 0; i < 40; i++ {
+		exs = append(exs, Example{Question: string(rune('a'+i%26)) + strings.Repeat("?", i/26), Solution: "s", Line: i + 1})
+	}
+	// a+b and b+a are one question; so are spacing variants of a text.
+	exs = append(exs, Example{Question: "12+34=?", Solution: "46", Line: 41}, Example{Question: "34+12=?", Solution: "46", Line: 42},
+		Example{Question: "what  is\tit", Solution: "x", Line: 43}, Example{Question: "what is it", Solution: "x", Line: 44})
+	train, held := HoldOut(exs, DataHeldOut)
+	if len(train)+len(held) != len(exs) {
+		t.Fatalf("%d + %d rows of %d", len(train), len(held), len(exs))
+	}
+	if k := len(Distinct(held)); k != 3 { // ceil(0.05 × 42 distinct questions)
+		t.Errorf("%d held-out questions, want 3", k)
+	}
+	inTrain := map[string]bool{}
+	for _, ex := range train {
+		inTrain[QuestionKey(ex.Question)] = true
+	}
+	for _, ex := range held {
+		if inTrain[QuestionKey(ex.Question)] {
+			t.Errorf("held-out question %q is also trained on", ex.Question)
+		}
+	}
+	// The split does not depend on the row order.
+	rev := make([]Example, len(exs))
+	for i, ex := range exs {
+		rev[len(exs)-1-i] = ex
+	}
+	_, held2 := HoldOut(rev, DataHeldOut)
+	if !reflect.DeepEqual(Distinct(held), Distinct(held2)) {
+		t.Errorf("held out %v, reversed %v", Distinct(held), Distinct(held2))
+	}
+	for _, tc := range []struct{ rows, want int }{{1, 0}, {2, 1}, {3, 1}} {
+		_, h := HoldOut(exs[:tc.rows], DataHeldOut)
+		if len(h) != tc.want {
+			t.Errorf("%d distinct questions: %d held out, want %d", tc.rows, len(h), tc.want)
+		}
+	}
+	same := []Example{{Question: "1+2=?", Solution: "3"}, {Question: "2+1=?", Solution: "3"}}
+	if tr, h := HoldOut(same, DataHeldOut); len(tr) != 2 || len(h) != 0 {
+		t.Errorf("one question in two rows: %d trained, %d held out", len(tr), len(h))
+	}
+}
+
+func TestCheckSolution(t *testing.T) {
+	tests := []struct {
+		ex     Example
+		answer string
+		want   bool
+	}{
+		{Example{Question: "12+34=?", Solution: "46", Task: "addition"}, " 46 ", true},
+		{Example{Question: "12+34=?", Solution: "46", Task: "addition"}, "ans 46", true},
+		{Example{Question: "12+34=?", Solution: "46", Task: "addition"}, "47", false},
+		{Example{Question: "Capital of France?", Solution: "Paris"}, "paris.", true},
+		{Example{Question: "Capital of France?", Solution: "Paris"}, "Lyon", false},
+		{Example{Question: "Capital of France?", Solution: "Paris"}, "", false},
+		{Example{Question: "x", Solution: "1,000"}, "1000", true},
+	}
+	for _, tc := range tests {
+		if got := CheckSolution(tc.ex, tc.answer); got != tc.want {
+			t.Errorf("CheckSolution(%+v, %q) = %v", tc.ex, tc.answer, got)
+		}
+	}
+}
+
+func TestReportDrop(t *testing.T) {
+	r := Report{Rows: 4, Kept: 3, Skipped: []Skip{{2, "bad"}}}
+	exs := []Example{{Line: 1, Question: "a"}, {Line: 3, Question: "b"}, {Line: 4, Question: "c"}}
+	kept := r.Drop(exs, func(ex Example) string {
+		if ex.Question == "a" {
+			return "too long"
+		}
+		return ""
+	})
+	if len(kept) != 2 || exs[0].Question != "a" || r.Kept != 2 || !reflect.DeepEqual(r.Skipped, []Skip{{1, "too long"}, {2, "bad"}}) {
+		t.Errorf("kept %v, report %+v", kept, r)
+	}
+}
