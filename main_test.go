@@ -2,13 +2,24 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui"
+	"github.com/rlt-workbench/rlt/ui/style"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -297,5 +308,332 @@ func TestMainJobHeadless(t *testing.T) {
 	code, out, errs = runCLI(t, "", "export", "--run", runDir)
 	if code != 0 || out != "" || !regexp.MustCompile(`0 written; left out: \d+ not reviewed`).MatchString(errs) {
 		t.Errorf("export: exit %d, %q, %s", code, out, errs)
+	}
+}
+
+// The workbench's launcher puts Config.Validate's errors on the line of
+// the key they are about, so the editor can show them there.
+func TestWorkbenchLocateValidation(t *testing.T) {
+	l := &launcher{ctx: context.Background(), wb: workbench{runs: t.TempDir(), models: t.TempDir()}}
+	base, err := l.NewConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineOf := func(data, key string) int {
+		for i, ln := range strings.Split(data, "\n") {
+			if strings.HasPrefix(ln, key+" =") {
+				return i + 1
+			}
+		}
+		t.Fatalf("no %s in\n%s", key, data)
+		return 0
+	}
+	cases := []struct{ from, to, key, want string }{
+		{"eval_every = 10", "eval_every = -1", "eval_every", "must not be negative"},
+		{"task = 'addition'", "task = 'division'", "task", `unknown task "division"`},
+		{"max_new_tokens = 96", "max_new_tokens = 0", "max_new_tokens", "max_new_tokens 0 must be positive"},
+		{"estimator = 'logratio'", "estimator = 'l2'", "estimator", `estimator "l2"`},
+		{"student = ", "student = '' #", "student", "teacher and student folders are required"},
+	}
+	for _, c := range cases {
+		data := strings.Replace(string(base), c.from, c.to, 1)
+		err := l.Check([]byte(data))
+		var ce *sessions.ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(ce.Msg, c.want) {
+			t.Errorf("%s: %v", c.to, err)
+			continue
+		}
+		if want := lineOf(data, c.key); ce.Line != want {
+			t.Errorf("%s: line %d, want %d (%v)", c.to, ce.Line, want, err)
+		}
+	}
+	// The models folder of this launcher is empty: both model keys are
+	// reported on their lines.
+	err = l.Check(base)
+	if n := len(flattenErr(err)); n != 2 || !strings.Contains(err.Error(), "not a model folder") {
+		t.Errorf("missing models: %d errors: %v", n, err)
+	}
+	// A key the configuration does not have: the strict decoder's line.
+	data := strings.Replace(string(base), "[reward]\n", "[reward]\nlamda = 3.0\n", 1)
+	err = l.Check([]byte(data))
+	var ce *sessions.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, `unknown key "lamda"`) || ce.Line != lineOf(data, "lamda") {
+		t.Errorf("unknown key: %v", err)
+	}
+}
+
+func flattenErr(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// The launcher opens an official trainer's folder read-only: its metrics
+// and completions reach the store, nothing is written into the folder,
+// and closing removes the imported copy.
+func TestWorkbenchOpenOfficial(t *testing.T) {
+	src := "sessions/testdata/official/run"
+	before := treeSizes(t, src)
+	l := &launcher{ctx: context.Background(), wb: workbench{runs: t.TempDir()}}
+	s, err := l.OpenReadOnly(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.ReadOnly || s.Control != nil {
+		t.Errorf("session read-only %v, control %v", s.ReadOnly, s.Control)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var m, tr int
+	for time.Now().Before(deadline) {
+		if m, tr, _ = s.Run.Store().Counts(); m == 3 && tr > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m != 3 || tr == 0 {
+		t.Errorf("store holds %d metrics, %d traces", m, tr)
+	}
+	copyDir := s.Run.Dir()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(copyDir); err == nil {
+		t.Errorf("the imported copy %s is still there", copyDir)
+	}
+	if after := treeSizes(t, src); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("the official folder changed: %v → %v", before, after)
+	}
+}
+
+func treeSizes(t *testing.T, dir string) map[string]int64 {
+	out := map[string]int64{}
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			out[p] = fi.Size()
+		}
+		return nil
+	})
+	return out
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The Runs screen drives the real engine: the workbench (a real Bubble Tea
+// program on a pipe) opens on the Runs screen, the new run's configuration
+// is edited, a negative step count is refused with its line, the fix is
+// saved and a one-step RLT run on the embedded models starts, finishes
+// and is closed with its final checkpoint when the workbench quits.
+func TestWorkbenchRunsScreenRealEngine(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	l := &launcher{ctx: context.Background(), wb: workbench{runs: runs, models: models}}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &lockedBuf{}
+	done := make(chan error, 1)
+	go func() {
+		done <- ui.Run(ui.Options{Launcher: l, RunsDir: runs, Theme: style.PlainTheme()}, pr, out)
+	}()
+	waitFor := func(what string, d time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for !strings.Contains(out.String(), what) {
+			if time.Now().After(deadline) {
+				s := out.String()
+				t.Fatalf("waiting for %q; output tail:\n%s", what, s[max(0, len(s)-1500):])
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	send := func(keys ...string) {
+		for _, k := range keys {
+			pw.Write([]byte(k))
+			time.Sleep(30 * time.Millisecond)
+		}
+	}
+	waitFor("Runs · 0 in", 10*time.Second)
+	send("n")
+	waitFor("New run · default configuration", 5*time.Second)
+	cfgText, err := l.NewConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepsLine := 0
+	for i, ln := range strings.Split(string(cfgText), "\n") {
+		if ln == "steps = 0" {
+			stepsLine = i + 1
+		}
+	}
+	if stepsLine == 0 {
+		t.Fatalf("no steps = 0 in\n%s", cfgText)
+	}
+	const down, end, backspace, ctrlS = "\x1b[B", "\x1b[F", "\x7f", "\x13"
+	for i := 1; i < stepsLine; i++ {
+		send(down)
+	}
+	send(end, backspace, "-", "2", ctrlS) // steps = -2
+	waitFor(fmt.Sprintf("line %d: run: steps", stepsLine), 5*time.Second)
+	send(backspace, backspace, "1", ctrlS)
+	waitFor("step 0/1", 120*time.Second)
+	waitFor("done", 60*time.Second)
+	send("q")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the workbench did not quit")
+	}
+	dirs := l.written()
+	if len(dirs) != 1 {
+		t.Fatalf("runs written: %v", dirs)
+	}
+	var cfg runpkg.Config
+	data, err := os.ReadFile(filepath.Join(dirs[0], sessions.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sessions.DecodeStrict("config.toml", data, &cfg); err != nil || cfg.Steps != 1 {
+		t.Errorf("saved config: steps %d, %v", cfg.Steps, err)
+	}
+	if ck, _, err := sessions.LatestCheckpoint(dirs[0]); err != nil || ck.Step != 0 {
+		t.Errorf("final checkpoint: %+v %v", ck, err)
+	}
+	list, err := sessions.List(runs)
+	if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished {
+		t.Errorf("runs after quitting: %+v %v", list, err)
+	}
+}
+
+// User data as the GRPO question source: `rlt train --data` on the committed
+// fixture (engine/run/testdata/make_data.sh) with the embedded models, its
+// printed configuration, its skip report, and the errors of bad input.
+func TestTrainOnData(t *testing.T) {
+	const (
+		teacher = "engine/defaults/models/teacher"
+		student = "engine/defaults/models/student"
+		data    = "engine/run/testdata/train.jsonl"
+		evalF   = "engine/run/testdata/eval.jsonl"
+	)
+	code, out, errs := runCLI(t, "", "train", "--teacher", teacher, "--student", student, "--data", data, "--eval-data", evalF, "--print-config")
+	for _, want := range []string{"task = 'jsonl'", "data = '" + data + "'", "eval_data = '" + evalF + "'"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("print-config: exit %d, lacks %q: %s%s", code, want, out, errs)
+		}
+	}
+	cfg := filepath.Join(t.TempDir(), "run.toml")
+	os.WriteFile(cfg, []byte(`teacher = "`+teacher+`"
+student = "`+student+`"
+task = "jsonl"
+data = "`+data+`"
+steps = 2
+eval_every = 2
+eval_questions = 4
+[grpo]
+questions = 2
+samples = 2
+max_new_tokens = 8
+`), 0o644)
+	code, out, errs = runCLI(t, "", "train", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"reward"`) || !strings.Contains(lines[2], `"eval_accuracy"`) {
+		t.Errorf("want 2 step lines and 1 evaluation line:\n%s", out)
+	}
+	for _, want := range []string{"data " + data + ": 40 rows: 34 for training, 2 held out, 4 skipped",
+		"warning: data " + data + ": skipped 4 of 40 rows: line 21: ", "line 22: empty solution", "line 23: question contains reserved tag", "line 24: not JSON"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+
+	notJSONL := filepath.Join(t.TempDir(), "rows.json")
+	os.WriteFile(notJSONL, []byte("[\n{\"question\":\"1+2=?\",\"solution\":\"3\"},\n{\"question\":\"1+3=?\",\"solution\":\"4\"}\n]\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", "/nonexistent/train.jsonl"}, "/nonexistent/train.jsonl"},
+		{[]string{"--data", notJSONL}, "not JSON Lines"},
+		{[]string{"--data", data, "--task", "addition"}, `set task = "jsonl"`},
+		{[]string{"--eval-data", evalF}, "eval_data"},
+		{[]string{"--data", data, "--eval-data", data}, "nothing is left to train on"},
+	} {
+		args := append([]string{"train", "--teacher", teacher, "--student", student, "--steps", "1"}, tc.args...)
+		if code, _, errs := runCLI(t, "", args...); code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("rlt %v: exit %d, %s; want exit 1 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+// `rlt distill --data`: the teacher explains the file's usable rows.
+func TestDistillOnData(t *testing.T) {
+	const (
+		teacher = "engine/defaults/models/teacher"
+		data    = "engine/run/testdata/train.jsonl"
+	)
+	small := []string{"--steps", "2", "--batch", "2", "--max-new-tokens", "8", "--temperature", "0"}
+	out := filepath.Join(t.TempDir(), "d")
+	code, _, errs := runCLI(t, "", append([]string{"distill", "--teacher", teacher, "--data", data, "--out", out}, small...)...)
+	if code != 0 {
+		t.Fatalf("distill: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "skipped 4 of 40 rows: line 21: ") {
+		t.Errorf("no skip report: %s", errs)
+	}
+	rows, err := os.ReadFile(filepath.Join(out, "distill.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := 0
+	fmt.Sscanf(errs[strings.Index(errs+"left out ", "left out "):], "left out %d", &left)
+	if n := strings.Count(string(rows), "\n"); n+left != 36 || !strings.Contains(string(rows), `"value":"688+98=?"`) || !strings.Contains(string(rows), "Capital of France?") {
+		t.Errorf("%d rows written, %d left out; want the fixture's 36 usable rows:\n%s", n, left, rows)
+	}
+
+	out = filepath.Join(t.TempDir(), "d")
+	code, _, errs = runCLI(t, "", append([]string{"distill", "--teacher", teacher, "--data", data, "--questions", "3", "--out", out}, small...)...)
+	if rows, _ := os.ReadFile(filepath.Join(out, "distill.jsonl")); code != 0 || strings.Count(string(rows), "\n") != 3 {
+		t.Errorf("--questions 3: exit %d, %d rows: %s", code, strings.Count(string(rows), "\n"), errs)
+	}
+
+	other := tinyFolder(t, "f32") // another tokenizer
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--task", "linear"}, "--data and --task are alternatives"},
+		{[]string{"--student-init", other}, "different tokenizers"},
+	} {
+		args := append([]string{"distill", "--teacher", teacher, "--data", data, "--out", t.TempDir()}, append(small, tc.args...)...)
+		if code, _, errs := runCLI(t, "", args...); code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("rlt distill %v: exit %d, %s; want exit 1 and %q", tc.args, code, errs, tc.want)
+		}
 	}
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // TestWorkbenchInTmux drives the real binary in a private tmux server: it
-// starts on the embedded default, the curves get data, a trace's heatmap
-// opens, the terminal is resized, and q quits cleanly with a checkpoint.
+// starts on the embedded default, the curves get data, the Runs screen
+// opens and esc leaves it, a trace's heatmap opens, the terminal is
+// resized, and q quits cleanly with a checkpoint.
 func TestWorkbenchInTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install tmux)")
@@ -52,6 +53,11 @@ func TestWorkbenchInTmux(t *testing.T) {
 	waitFor("a step in the status line", func(s string) bool {
 		return strings.Contains(s, "Dashboard") && (strings.Contains(s, "step 1") || strings.Contains(s, "step 2") || strings.Contains(s, "done"))
 	})
+	// The Runs screen lists this run as the one open here; esc goes back.
+	tmux("send-keys", "-t", "w", "4")
+	waitFor("the Runs screen", func(s string) bool { return strings.Contains(s, "Runs · 1 in") && strings.Contains(s, "(open here)") })
+	tmux("send-keys", "-t", "w", "Escape")
+	waitFor("the dashboard again", func(s string) bool { return strings.Contains(s, "[1 Dashboard]") })
 	tmux("send-keys", "-t", "w", "3")
 	waitFor("the trace detail", func(s string) bool { return strings.Contains(s, "d_k") && strings.Contains(s, "reward") })
 	tmux("resize-window", "-t", "w", "-x", "70", "-y", "20")

@@ -134,7 +134,20 @@ func (d *detailScreen) ShortHelp() []key.Binding {
 
 func (d *detailScreen) FullHelp() [][]key.Binding { return d.keys.FullHelp() }
 
+// refuseReadOnly says, for a run open read-only, that nothing will be
+// written; true means the action must not happen.
+func (d *detailScreen) refuseReadOnly(what string) bool {
+	if !d.sh.readOnly {
+		return false
+	}
+	d.sh.say("read-only: %s is off, this run is open for viewing only (resume it from the Runs screen, 4, to review)", what)
+	return true
+}
+
 func (d *detailScreen) review(l sessions.Label, note string) {
+	if d.refuseReadOnly(string(l)) {
+		return
+	}
 	id := d.rec.ID
 	if err := d.sh.run.Review(id, l, note); err != nil {
 		d.sh.say("%v", err)
@@ -194,11 +207,17 @@ func (d *detailScreen) Update(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, km.Reject):
 		d.review(sessions.LabelReject, "")
 	case key.Matches(k, km.Flag):
+		if d.refuseReadOnly("flag") {
+			return nil
+		}
 		d.editing = true
 		d.input.SetValue(d.sh.store.Label(d.rec.ID).Note)
 		d.dirty = true
 		return nil
 	case key.Matches(k, km.Undo):
+		if d.refuseReadOnly("undo") {
+			return nil
+		}
 		if err := d.sh.run.Undo(d.rec.ID); err != nil {
 			d.sh.say("%v", err)
 		} else {
@@ -224,6 +243,9 @@ type backMsg struct{}
 
 // export writes the accepted traces to <run dir>/export-accepted.jsonl.
 func (d *detailScreen) export() {
+	if d.refuseReadOnly("export") {
+		return
+	}
 	path := filepath.Join(d.sh.run.Dir(), ExportFile)
 	f, err := os.Create(path)
 	if err != nil {
@@ -336,6 +358,9 @@ func (d *detailScreen) render() string {
 	lab := d.sh.store.Label(r.ID)
 	head := th.Paint(style.Spec{Attr: style.Bold}, "trace "+r.ID) +
 		fmt.Sprintf(" · step %d group %d sample %d · %s", r.Step, r.Group, r.Sample, reviewText(lab))
+	if d.sh.readOnly {
+		head += " · read-only"
+	}
 	if lab.Note != "" {
 		head += " “" + lab.Note + "”"
 	}

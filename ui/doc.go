@@ -1,3 +1,49 @@
 // Package ui is the Bubble Tea workbench: screens, charts, heatmaps, key maps
 // and styles. It reads a session's live store and never blocks the engine.
+//
+// # Screens
+//
+// A thin root model (Model) holds the sizes, the global keys (keys.Global:
+// tab and shift+tab cycle the screens, 1–3 go to a run's screens, 4 to the
+// Runs screen, ? shows the keys of the screen, q quits), the status line and
+// the help overlay, and one run's screens:
+//
+//	1 Dashboard  live curves of the run's metrics; run controls (pause, stop, checkpoint)
+//	2 Traces     the sampled traces: sort, filter, group view
+//	3 Detail     one trace: explanation heatmap, solution log-probs, diff, review
+//	4 Runs       run folders and followed folders; open, resume, start runs
+//
+// # Runs
+//
+// The Runs screen lists the run folders under Options.RunsDir (state, last
+// step, best reward, size, creation time, from sessions.List) and folders
+// the user follows: a run folder another process writes, a folder of run
+// folders, or an official RLT trainer's run folder. enter opens the selected
+// run read-only, r resumes it from its latest checkpoint, n edits a new
+// run's configuration (c starts from the selected run's) in a small editor;
+// ctrl+s checks it (errors are shown under the lines they name), saves it as
+// the new run's config.toml and starts the run.
+//
+// Starting, resuming and opening go through a Launcher, which the rlt
+// command implements with the engine (cmd_workbench.go): ui never builds an
+// engine. A Launcher returns a Session: the run's record, the engine's
+// controls when one drives it, and Close, which stops the engine after its
+// step in progress, writes the final checkpoint and closes the run folder.
+//
+// The workbench shows one run at a time and keeps none running in the
+// background: opening another run ends the current Session first (asking
+// first while its engine is still stepping), off the event loop, and only
+// then launches the next, so a run just stopped can be resumed at once and
+// two engines never share the cores. Quitting ends the open Session too
+// (on screen, while its engine finishes its step). A run open read-only
+// (Session.ReadOnly, or a sessions.Run opened with OpenReadOnly) refuses
+// review and export, and the review keys say so.
+//
+// Options.Mouse turns on mouse reporting: the wheel scrolls the run and
+// trace lists and the editor. It is off by default, as it takes the
+// terminal's own text selection away.
+//
+// Every view fits its width and height; below MinWidth×MinHeight the
+// workbench shows one line saying so. Colours come from the style.Theme
+// (NO_COLOR gives attributes only; tests use the plain theme).
 package ui

@@ -377,6 +377,17 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
+// wheel moves the selection (the mouse wheel, with --mouse).
+func (t *tracesScreen) wheel(d int) {
+	if t.editing {
+		return
+	}
+	t.rebuild()
+	t.sel += d
+	t.syncSel()
+	t.dirty = true
+}
+
 func (t *tracesScreen) setSort(s sortBy) {
 	t.sort, t.reverse = s, false
 	t.touch()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -27,10 +28,25 @@ const coalesce = 50 * time.Millisecond
 
 // Options configure the workbench.
 type Options struct {
-	Run     *sessions.Run
+	Run     *sessions.Run  // the run shown first; nil: the workbench opens on the Runs screen
 	Control run.Controller // nil: read-only, no run controls
 	Theme   *style.Theme   // nil: plain (Run detects one from the output)
 	Steps   int            // planned steps, 0 = open-ended (for the ETA)
+	// ReadOnly and Close are as in Session, for Run. With Close set, the
+	// workbench ends Run itself when it switches to another run or quits;
+	// without, it only asks Control to stop and the caller ends the run.
+	ReadOnly bool
+	Close    func() error
+
+	// Launcher starts, resumes and opens runs from the Runs screen; nil:
+	// the Runs screen only lists them.
+	Launcher Launcher
+	// RunsDir is the folder of run folders the Runs screen lists (default
+	// "runs").
+	RunsDir string
+	// Mouse turns on mouse reporting: the wheel scrolls lists and the
+	// editor. Off by default, as it stops the terminal's own selection.
+	Mouse bool
 }
 
 type screenID int
@@ -39,10 +55,11 @@ const (
 	scrDashboard screenID = iota
 	scrTraces
 	scrDetail
+	scrRuns
 	numScreens
 )
 
-var screenNames = [numScreens]string{"Dashboard", "Traces", "Detail"}
+var screenNames = [numScreens]string{"Dashboard", "Traces", "Detail", "Runs"}
 
 // screen is what the root asks of each screen.
 type screen interface {
@@ -61,6 +78,8 @@ type shared struct {
 	theme   *style.Theme
 	control run.Controller
 	say     func(format string, args ...any)
+	// readOnly refuses reviews and exports (a run opened for viewing).
+	readOnly bool
 	// pausedHint is whether this UI paused the engine (for controllers
 	// that cannot say whether they are paused).
 	pausedHint bool
@@ -68,9 +87,13 @@ type shared struct {
 
 // Messages.
 type (
-	changedMsg struct{}
+	changedMsg struct{ gen int } // the store of attachment gen has news
 	tickMsg    time.Time
 	openMsg    struct{ id string } // open a trace in the detail screen
+	// launchedMsg: a switch of runs finished (see Model.switchRun).
+	launchedMsg struct{ res *launchResult }
+	// quitMsg: the open run has been ended; the program may exit.
+	quitMsg struct{}
 )
 
 type stepAt struct {
@@ -79,54 +102,133 @@ type stepAt struct {
 }
 
 // Model is the root model: sizes, global keys, help, status and screens.
+//
+// It shows one run at a time (an opened Session). Opening another from
+// the Runs screen ends the current one first: its engine stops after the
+// step in progress, writes its final checkpoint and closes its folder,
+// off the event loop, and only then is the next run started or opened
+// (so a run can be resumed right after it is stopped, and two engines
+// never share the two cores). Runs are not kept going in the background.
 type Model struct {
-	sh     *shared
-	opts   Options
-	global keys.Global
+	sh       *shared
+	opts     Options
+	global   keys.Global
+	launcher Launcher
+	runsDir  string
 
 	w, h   int
 	active screenID
+	prev   screenID // where esc on the Runs screen goes back to
 	help   bool
 
+	cur    *opened // nil: no run open
 	dash   *dashboard
 	traces *tracesScreen
 	detail *detailScreen
+	runs   *runsScreen
+
+	// gen counts attachments; waiting commands of earlier ones are
+	// ignored, and waitStop ends them.
+	gen      int
+	waitStop chan struct{}
+	bg       *background
+
+	switching string // what a switch of runs in progress is doing
+	quitting  bool   // quit pressed; the open run is being ended
 
 	mCur, tCur, eCur int
 
-	// status
-	lastStep   int
-	hasStep    bool
-	reward     float64
-	hasReward  bool
-	recent     []stepAt // last metric records' steps and times
-	phase      string
-	done       bool
-	closed     bool
-	paused     bool // as set from this UI
-	dropped    int
-	ckpts      int
-	errors     int
+	runStatus
 	msg        string
 	msgAt      time.Time
 	stopSignal chan struct{}
 	stopped    bool
 }
 
-// New returns the workbench model for opts.Run.
+// runStatus is what the status line tells about the open run.
+type runStatus struct {
+	lastStep  int
+	hasStep   bool
+	reward    float64
+	hasReward bool
+	recent    []stepAt // last metric records' steps and times
+	phase     string
+	done      bool
+	closed    bool
+	paused    bool // as set from this UI
+	dropped   int
+	ckpts     int
+	errors    int
+}
+
+// New returns the workbench model for opts.Run (nil: it opens on the
+// Runs screen).
 func New(opts Options) tea.Model { return newModel(opts) }
 
 func newModel(opts Options) *Model {
 	if opts.Theme == nil {
 		opts.Theme = style.PlainTheme()
 	}
-	m := &Model{opts: opts, global: keys.NewGlobal(), stopSignal: make(chan struct{})}
-	m.sh = &shared{run: opts.Run, store: opts.Run.Store(), theme: opts.Theme, control: opts.Control, say: m.say}
+	if opts.RunsDir == "" {
+		opts.RunsDir = "runs"
+	}
+	m := &Model{opts: opts, global: keys.NewGlobal(), stopSignal: make(chan struct{}),
+		launcher: opts.Launcher, runsDir: opts.RunsDir, bg: &background{}}
+	m.runs = newRunsScreen(m)
+	if opts.Run != nil {
+		m.attach(&opened{Session: &Session{Run: opts.Run, Control: opts.Control, Steps: opts.Steps,
+			ReadOnly: opts.ReadOnly, Close: opts.Close}})
+	} else {
+		m.attach(nil)
+		m.active = scrRuns
+	}
+	return m
+}
+
+// attach shows o (nil: no run) with fresh screens and status.
+func (m *Model) attach(o *opened) {
+	m.cur = o
+	m.waitStop = make(chan struct{})
+	m.sh = &shared{theme: m.opts.Theme, say: m.say}
+	if o != nil && o.Run != nil {
+		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.readOnly()
+	}
+	m.runStatus = runStatus{}
+	m.mCur, m.tCur, m.eCur = 0, 0, 0
 	m.dash = newDashboard(m.sh)
 	m.traces = newTracesScreen(m.sh)
 	m.detail = newDetailScreen(m.sh)
+	m.layout()
 	m.pull()
-	return m
+}
+
+// detach stops showing the current run and returns it (for closing).
+func (m *Model) detach() *opened {
+	o := m.cur
+	if m.waitStop != nil {
+		close(m.waitStop)
+	}
+	m.gen++
+	m.attach(nil)
+	m.active = scrRuns
+	return o
+}
+
+// hasRun reports whether a run is open.
+func (m *Model) hasRun() bool { return m.sh.store != nil }
+
+// engineRunning reports whether an engine in this process is still
+// driving the open run.
+func (m *Model) engineRunning() bool {
+	return m.cur != nil && m.cur.Control != nil && !m.done && !m.closed
+}
+
+// openName names the open run for messages.
+func (m *Model) openName() string {
+	if m.sh.run == nil {
+		return "nothing"
+	}
+	return filepath.Base(m.sh.run.Dir())
 }
 
 // Run runs the workbench on in and out (nil: the process's terminal) in
@@ -141,7 +243,6 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 		opts.Theme = style.NewTheme(style.Detect(w))
 	}
 	m := newModel(opts)
-	defer m.shutdown()
 	if !isTerminal(out) {
 		// No terminal, no size reports: draw at the classic size.
 		m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -153,8 +254,23 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 	if out != nil {
 		po = append(po, tea.WithOutput(out))
 	}
+	if opts.Mouse {
+		po = append(po, tea.WithMouseCellMotion())
+	}
 	_, err := tea.NewProgram(m, po...).Run()
-	return err
+	m.shutdown()
+	return errors.Join(err, m.finish())
+}
+
+// finish ends what the workbench owns once the program has exited: the
+// open run (if its Close was given) and runs still being switched.
+func (m *Model) finish() error {
+	var errs []error
+	if m.cur.owned() {
+		errs = append(errs, m.cur.close())
+	}
+	errs = append(errs, m.bg.finish())
+	return errors.Join(errs...)
 }
 
 func (m *Model) shutdown() {
@@ -164,22 +280,139 @@ func (m *Model) shutdown() {
 	}
 }
 
+// request opens a run in place of the current one, asking first when that
+// stops an engine that is still running.
+func (m *Model) request(req launchReq) tea.Cmd {
+	if m.switching != "" {
+		m.say("busy: %s", m.switching)
+		return nil
+	}
+	if m.engineRunning() {
+		m.runs.confirm = &req
+		return nil
+	}
+	return m.switchRun(req)
+}
+
+// launchResult is what a switch of runs produced.
+type launchResult struct {
+	req      launchReq
+	o        *opened
+	err      error
+	closeErr error // ending the previous run
+}
+
+// switchRun ends the current run and launches req, both off the event
+// loop: ending waits for the engine's step in progress.
+func (m *Model) switchRun(req launchReq) tea.Cmd {
+	if m.launcher == nil {
+		m.runs.say(true, "this workbench was started without a launcher: it cannot open runs")
+		return nil
+	}
+	if m.switching != "" {
+		m.say("busy: %s", m.switching)
+		return nil
+	}
+	name := m.openName()
+	old := m.detach()
+	m.switching = req.String()
+	if old != nil {
+		m.switching = fmt.Sprintf("stopping %s after its current step, then: %s", name, req)
+	}
+	l, bg := m.launcher, m.bg
+	res := &launchResult{req: req}
+	bg.wg.Add(1)
+	return func() tea.Msg {
+		defer bg.wg.Done()
+		res.closeErr = old.close()
+		var s *Session
+		var err error
+		switch req.kind {
+		case launchStart:
+			s, err = l.Start(req.cfg)
+		case launchResume:
+			s, err = l.Resume(req.dir)
+		default:
+			s, err = l.OpenReadOnly(req.dir)
+		}
+		if err == nil && (s == nil || s.Run == nil) {
+			err = errors.New("the launcher returned no run")
+		}
+		if s != nil && s.Run != nil {
+			res.o = &opened{Session: s}
+		}
+		res.err = err
+		bg.put(res)
+		return launchedMsg{res}
+	}
+}
+
+// launched shows the run a switch opened, or why it did not.
+func (m *Model) launched(res *launchResult) tea.Cmd {
+	if !m.bg.take(res) {
+		return nil
+	}
+	m.switching = ""
+	if res.closeErr != nil {
+		m.runs.say(true, "ending the previous run: %v", res.closeErr)
+	}
+	if res.err != nil {
+		if res.o != nil {
+			res.o.close()
+		}
+		m.runs.failed(res.req, res.err)
+		m.active = scrRuns
+		return m.runs.refresh()
+	}
+	m.attach(res.o)
+	m.runs.launched(res.req, res.o)
+	m.active = scrDashboard
+	if len(res.o.Notes) > 0 {
+		m.say("%s", strings.Join(res.o.Notes, "; "))
+	}
+	return tea.Batch(m.waitChanged(), m.runs.refresh())
+}
+
+// back leaves the Runs screen for the screen it was entered from.
+func (m *Model) back() {
+	if !m.hasRun() {
+		m.say("no run open: enter opens the selected one, n starts a new one")
+		return
+	}
+	m.active = m.prev
+	if m.active == scrRuns {
+		m.active = scrDashboard
+	}
+}
+
 func (m *Model) say(format string, args ...any) {
 	m.msg = fmt.Sprintf(format, args...)
 	m.msgAt = time.Now()
 }
 
-// Init starts waiting for data and the status tick.
-func (m *Model) Init() tea.Cmd { return tea.Batch(m.waitChanged(), tick()) }
+// Init starts waiting for data and the status tick (and lists the runs
+// when the workbench opens on the Runs screen).
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.waitChanged(), tick()}
+	if m.active == scrRuns {
+		cmds = append(cmds, m.runs.refresh())
+	}
+	return tea.Batch(cmds...)
+}
 
 // waitChanged waits for the store's change signal, then a little longer
 // so that a burst of records becomes one pull.
 func (m *Model) waitChanged() tea.Cmd {
-	ch, stop := m.sh.store.Changed(), m.stopSignal
+	if m.sh.store == nil {
+		return nil
+	}
+	ch, stop, detached, gen := m.sh.store.Changed(), m.stopSignal, m.waitStop, m.gen
 	return func() tea.Msg {
 		select {
 		case <-ch:
 		case <-stop:
+			return nil
+		case <-detached:
 			return nil
 		}
 		t := time.NewTimer(coalesce)
@@ -188,8 +421,10 @@ func (m *Model) waitChanged() tea.Cmd {
 		case <-t.C:
 		case <-stop:
 			return nil
+		case <-detached:
+			return nil
 		}
-		return changedMsg{}
+		return changedMsg{gen}
 	}
 }
 
@@ -200,6 +435,9 @@ func tick() tea.Cmd {
 // pull takes what is new in the store from the saved cursors.
 func (m *Model) pull() {
 	st := m.sh.store
+	if st == nil {
+		return
+	}
 	ms, cur := st.MetricsSince(m.mCur)
 	if cur-len(ms) == 0 && m.mCur > 0 { // the store was reset or superseded
 		m.dash.clear()
@@ -261,23 +499,63 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 		return m, nil
 	case changedMsg:
+		if msg.gen != m.gen || !m.hasRun() {
+			return m, nil // from a run no longer shown
+		}
 		m.pull()
 		return m, m.waitChanged()
 	case tickMsg:
 		if !m.msgAt.IsZero() && time.Time(msg).Sub(m.msgAt) > 6*time.Second {
 			m.msg, m.msgAt = "", time.Time{}
 		}
+		if m.active == scrRuns && m.runs.stale(time.Time(msg)) {
+			return m, tea.Batch(tick(), m.runs.refresh())
+		}
 		return m, tick()
 	case openMsg:
-		m.open(msg.id)
+		if m.hasRun() {
+			m.open(msg.id)
+		}
 		return m, nil
 	case backMsg:
 		m.active = scrTraces
+		return m, nil
+	case runsListedMsg:
+		m.runs.listed(msg)
+		return m, nil
+	case launchedMsg:
+		return m, m.launched(msg.res)
+	case quitMsg:
+		m.shutdown()
+		return m, tea.Quit
+	case tea.MouseMsg:
+		m.mouse(msg)
 		return m, nil
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	}
 	return m, nil
+}
+
+// wheeler is a screen the mouse wheel scrolls.
+type wheeler interface{ wheel(d int) }
+
+func (m *Model) mouse(msg tea.MouseMsg) {
+	if m.help || msg.Action != tea.MouseActionPress {
+		return
+	}
+	d := 0
+	switch msg.Button {
+	case tea.MouseButtonWheelUp:
+		d = -1
+	case tea.MouseButtonWheelDown:
+		d = 1
+	default:
+		return
+	}
+	if w, ok := m.screen(m.active).(wheeler); ok && (m.active == scrRuns || m.hasRun()) {
+		w.wheel(d)
+	}
 }
 
 func (m *Model) open(id string) {
@@ -296,13 +574,34 @@ func (m *Model) screen(id screenID) screen {
 		return m.traces
 	case scrDetail:
 		return m.detail
+	case scrRuns:
+		return m.runs
 	}
 	return m.dash
 }
 
+// quit leaves the workbench. With an engine running here that the
+// workbench owns, it first ends the run (the step in progress, the final
+// checkpoint) while still on screen; pressing quit again leaves at once
+// (Run still waits for the engine before returning).
 func (m *Model) quit() tea.Cmd {
-	if m.opts.Control != nil {
-		m.opts.Control.Stop()
+	if m.quitting {
+		m.shutdown()
+		return tea.Quit
+	}
+	if m.sh.control != nil {
+		m.sh.control.Stop()
+	}
+	if o := m.cur; o.owned() && m.engineRunning() {
+		m.quitting = true
+		m.say("stopping %s after the step in progress, then writing its final checkpoint… (q again: leave now)", m.openName())
+		bg := m.bg
+		bg.wg.Add(1)
+		return func() tea.Msg {
+			defer bg.wg.Done()
+			o.close() // its error is Run's to report
+			return quitMsg{}
+		}
 	}
 	m.shutdown()
 	return tea.Quit
@@ -332,30 +631,46 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		m.help = true
 		return nil
 	case key.Matches(k, m.global.NextScreen):
-		m.switchTo((m.active + 1) % numScreens)
-		return nil
+		return m.switchTo((m.active + 1) % numScreens)
 	case key.Matches(k, m.global.PrevScreen):
-		m.switchTo((m.active + numScreens - 1) % numScreens)
-		return nil
+		return m.switchTo((m.active + numScreens - 1) % numScreens)
 	case key.Matches(k, m.global.GoScreen):
-		if s := k.String(); s >= "1" && s <= "3" {
-			m.switchTo(screenID(s[0] - '1'))
-			return nil
-		}
+		return m.switchTo(screenID(k.String()[0] - '1'))
+	case key.Matches(k, m.global.Runs):
+		return m.switchTo(scrRuns)
+	}
+	if m.active != scrRuns && !m.hasRun() {
+		return nil
 	}
 	return scr.Update(k)
 }
 
-func (m *Model) switchTo(id screenID) {
+func (m *Model) switchTo(id screenID) tea.Cmd {
+	if id == m.active {
+		return nil
+	}
+	if id == scrRuns {
+		m.prev, m.active = m.active, scrRuns
+		return m.runs.refresh()
+	}
+	if !m.hasRun() {
+		if m.switching != "" {
+			m.say("%s…", m.switching)
+		} else {
+			m.say("no run open: choose one on this screen (enter opens it read-only, r resumes it, n starts a new one)")
+		}
+		return nil
+	}
 	if id == scrDetail && !m.detail.loaded() {
 		if sel := m.traces.selectedID(); sel != "" {
 			m.detail.setTrace(sel)
 		} else {
 			m.say("no trace to show yet")
-			return
+			return nil
 		}
 	}
 	m.active = id
+	return nil
 }
 
 func (m *Model) bodyHeight() int { return max(m.h-2, 1) }
@@ -365,6 +680,7 @@ func (m *Model) layout() {
 	m.dash.SetSize(m.w, bh)
 	m.traces.SetSize(m.w, bh)
 	m.detail.SetSize(m.w, bh)
+	m.runs.SetSize(m.w, bh)
 }
 
 func (m *Model) helpStyle() keys.HelpStyle { return keys.DefaultHelpStyle(m.sh.theme) }
@@ -384,6 +700,8 @@ func (m *Model) View() string {
 		groups := append(append([][]key.Binding{}, scr.FullHelp()...), m.global.FullHelp()...)
 		title := m.sh.theme.Paint(style.Spec{Attr: style.Bold}, "Keys: "+screenNames[m.active]+" (? or esc closes)")
 		body = append([]string{title, ""}, splitLines(keys.FullHelpView(groups, m.w, bh-2, m.helpStyle()))...)
+	} else if m.active != scrRuns && !m.hasRun() {
+		body = []string{screenNames[m.active], "", "no run open: press 4 for the Runs screen"}
 	} else {
 		body = splitLines(scr.View())
 	}
@@ -398,7 +716,10 @@ func (m *Model) footer(scr screen) string {
 	if m.msg != "" {
 		return m.sh.theme.Paint(style.FG(style.Orange).With(style.Bold), m.msg)
 	}
-	b := append(append([]key.Binding{}, scr.ShortHelp()...), m.global.ShortHelp()...)
+	b := append([]key.Binding{}, scr.ShortHelp()...)
+	if !scr.Capturing() { // while a screen takes the keys the global ones are off
+		b = append(b, m.global.ShortHelp()...)
+	}
 	return keys.ShortHelpView(b, m.w, m.helpStyle())
 }
 
@@ -416,14 +737,14 @@ func (m *Model) state() string {
 	case m.phase != "" || m.hasStep:
 		s = "running"
 	}
-	if m.opts.Control == nil {
+	if m.sh.control == nil {
 		s += " (read-only)"
 	}
 	return s
 }
 
 func (m *Model) enginePaused() bool {
-	p, ok := m.opts.Control.(interface{ Paused() bool })
+	p, ok := m.sh.control.(interface{ Paused() bool })
 	return ok && p.Paused()
 }
 
@@ -454,10 +775,18 @@ func (m *Model) statusLine() string {
 			tabs = append(tabs, fmt.Sprintf(" %d ", i+1))
 		}
 	}
+	if !m.hasRun() {
+		what := "no run open"
+		if m.switching != "" {
+			what = m.switching + "…"
+		}
+		return strings.Join(tabs, "") + " · " + what
+	}
+	steps := m.cur.Steps
 	parts := []string{strings.Join(tabs, ""), m.state()}
 	if m.hasStep {
-		if m.opts.Steps > 0 {
-			parts = append(parts, fmt.Sprintf("step %d/%d", m.lastStep, m.opts.Steps))
+		if steps > 0 {
+			parts = append(parts, fmt.Sprintf("step %d/%d", m.lastStep, steps))
 		} else {
 			parts = append(parts, fmt.Sprintf("step %d", m.lastStep))
 		}
@@ -467,8 +796,8 @@ func (m *Model) statusLine() string {
 	}
 	if r := m.rate(); r > 0 {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
-		if m.opts.Steps > 0 && m.lastStep < m.opts.Steps && !m.done {
-			eta := time.Duration(float64(m.opts.Steps-m.lastStep) / r * float64(time.Minute))
+		if steps > 0 && m.lastStep < steps && !m.done {
+			eta := time.Duration(float64(steps-m.lastStep) / r * float64(time.Minute))
 			parts = append(parts, "ETA "+eta.Round(time.Second).String())
 		}
 	}

@@ -18,7 +18,8 @@ type Global struct {
 	Help       key.Binding
 	NextScreen key.Binding
 	PrevScreen key.Binding
-	GoScreen   key.Binding // 1–9: jump to a screen by number
+	GoScreen   key.Binding // 1–3: jump to a run's screen by number
+	Runs       key.Binding // 4: the Runs screen (start, resume, open runs)
 }
 
 // NewGlobal returns the global key map.
@@ -28,16 +29,17 @@ func NewGlobal() Global {
 		Help:       bind([]string{"?"}, "?", "help"),
 		NextScreen: bind([]string{"tab"}, "tab", "next screen"),
 		PrevScreen: bind([]string{"shift+tab"}, "S-tab", "prev screen"),
-		GoScreen:   bind([]string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}, "1-9", "go to screen"),
+		GoScreen:   bind([]string{"1", "2", "3"}, "1-3", "dashboard/traces/detail"),
+		Runs:       bind([]string{"4"}, "4", "runs: start/resume/open"),
 	}
 }
 
 // ShortHelp is the one-line help.
-func (k Global) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.NextScreen, k.Quit} }
+func (k Global) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.Runs, k.NextScreen, k.Quit} }
 
 // FullHelp is the help page, one column per group.
 func (k Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.NextScreen, k.PrevScreen, k.GoScreen}, {k.Help, k.Quit}}
+	return [][]key.Binding{{k.NextScreen, k.PrevScreen, k.GoScreen, k.Runs}, {k.Help, k.Quit}}
 }
 
 // Dashboard keys drive the metric charts.
@@ -206,6 +208,100 @@ func (k Detail) FullHelp() [][]key.Binding {
 		{k.Left, k.Right, k.WordLeft, k.WordRight, k.LineUp, k.LineDown, k.LineStart, k.LineEnd},
 		{k.MaxToken, k.SwitchView, k.Back},
 		{k.Accept, k.Reject, k.Flag, k.Undo, k.NextUnreviewed, k.Export},
+	}
+}
+
+// Runs keys drive the list of run folders: open one read-only, resume
+// one, start a new one from an edited configuration, follow folders that
+// other processes write.
+type Runs struct {
+	Next     key.Binding
+	Prev     key.Binding
+	PageDown key.Binding
+	PageUp   key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Open     key.Binding
+	Resume   key.Binding
+	New      key.Binding
+	CopyNew  key.Binding
+	Follow   key.Binding
+	Unfollow key.Binding
+	Refresh  key.Binding
+	Back     key.Binding
+}
+
+// NewRuns returns the Runs key map.
+func NewRuns() Runs {
+	return Runs{
+		Next:     bind([]string{"down", "j"}, "↓/j", "next"),
+		Prev:     bind([]string{"up", "k"}, "↑/k", "prev"),
+		PageDown: bind([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
+		PageUp:   bind([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
+		Top:      bind([]string{"home", "g"}, "g", "first"),
+		Bottom:   bind([]string{"end", "G"}, "G", "last"),
+		Open:     bind([]string{"enter", "o"}, "enter", "open read-only"),
+		Resume:   bind([]string{"r"}, "r", "resume from checkpoint"),
+		New:      bind([]string{"n"}, "n", "new run (edit config)"),
+		CopyNew:  bind([]string{"c"}, "c", "new run from this config"),
+		Follow:   bind([]string{"a"}, "a", "follow a folder"),
+		Unfollow: bind([]string{"x"}, "x", "stop following"),
+		Refresh:  bind([]string{"ctrl+l"}, "C-l", "refresh list"),
+		Back:     bind([]string{"esc"}, "esc", "back"),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k Runs) ShortHelp() []key.Binding {
+	return []key.Binding{k.Open, k.Resume, k.New, k.CopyNew, k.Follow, k.Back}
+}
+
+// FullHelp is the help page, one column per group.
+func (k Runs) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Next, k.Prev, k.PageDown, k.PageUp, k.Top, k.Bottom},
+		{k.Open, k.Resume, k.New, k.CopyNew},
+		{k.Follow, k.Unfollow, k.Refresh, k.Back},
+	}
+}
+
+// Editor keys work in the configuration editor, where every other key
+// types text (so the global keys are off there; ctrl+c still quits).
+type Editor struct {
+	Save      key.Binding
+	Cancel    key.Binding
+	Reset     key.Binding
+	Move      key.Binding
+	Page      key.Binding
+	LineEnds  key.Binding
+	KillEnd   key.Binding
+	KillStart key.Binding
+}
+
+// NewEditor returns the configuration-editor key map.
+func NewEditor() Editor {
+	return Editor{
+		Save:      bind([]string{"ctrl+s"}, "C-s", "check, save & start"),
+		Cancel:    bind([]string{"esc"}, "esc", "back to the list (keeps edits)"),
+		Reset:     bind([]string{"ctrl+r"}, "C-r", "reset to the default config"),
+		Move:      bind([]string{"up", "down", "left", "right"}, "arrows", "move"),
+		Page:      bind([]string{"pgup", "pgdown"}, "pgup/pgdn", "page"),
+		LineEnds:  bind([]string{"home", "end", "ctrl+a", "ctrl+e"}, "home/end", "line start/end"),
+		KillEnd:   bind([]string{"ctrl+k"}, "C-k", "delete to line end"),
+		KillStart: bind([]string{"ctrl+u"}, "C-u", "delete to line start"),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k Editor) ShortHelp() []key.Binding {
+	return []key.Binding{k.Save, k.Cancel, k.Reset, k.KillEnd}
+}
+
+// FullHelp is the help page, one column per group.
+func (k Editor) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Save, k.Cancel, k.Reset},
+		{k.Move, k.Page, k.LineEnds, k.KillEnd, k.KillStart},
 	}
 }
 

@@ -17,6 +17,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
+// testdata is the package's testdata folder, fixed at start-up so that
+// tests that change the working folder (t.Chdir) still find it.
+var testdata = func() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "testdata"
+	}
+	return filepath.Join(wd, "testdata")
+}()
+
 // Sizes are the terminal sizes every screen is checked at.
 var Sizes = []struct{ W, H int }{{80, 24}, {120, 40}, {60, 15}}
 
@@ -24,9 +34,9 @@ var Sizes = []struct{ W, H int }{{80, 24}, {120, 40}, {60, 15}}
 // -update).
 func Assert(t testing.TB, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
+	path := filepath.Join(testdata, name+".golden")
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(testdata, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {

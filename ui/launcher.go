@@ -1,0 +1,127 @@
+package ui
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// Launcher starts and opens runs for the Runs screen. The rlt command
+// implements it with the engine (cmd_workbench.go); the workbench itself
+// never builds an engine, so it stays a view of sessions plus a few
+// controls. Every method may take a while (loading models, waiting for the
+// disk): the workbench calls them off its event loop.
+type Launcher interface {
+	// NewConfig is the resolved configuration a new run starts from, as
+	// TOML: what the configuration editor opens with.
+	NewConfig() ([]byte, error)
+	// Check decodes and validates a configuration without starting
+	// anything. Problems the user can fix in the text are
+	// *sessions.ConfigError values naming their line (several are joined
+	// with errors.Join); anything else is a plain error.
+	Check(cfgTOML []byte) error
+	// Start saves the configuration as the config.toml of a new run folder
+	// and starts the engine on it. Its errors are as Check's.
+	Start(cfgTOML []byte) (*Session, error)
+	// Resume reopens the run folder dir for writing and continues it from
+	// its latest checkpoint.
+	Resume(dir string) (*Session, error)
+	// OpenReadOnly opens dir for viewing only, writing nothing: one of our
+	// run folders (perhaps being written by another process, which is
+	// then followed live) or an official RLT trainer's run folder.
+	OpenReadOnly(dir string) (*Session, error)
+}
+
+// Session is a run the workbench shows: its record and, when an engine
+// drives it from this process, the engine's controls.
+type Session struct {
+	Run     *sessions.Run
+	Control run.Controller // nil: no engine drives the run from here
+	Steps   int            // planned steps, 0 = open-ended (for the ETA)
+	// ReadOnly refuses reviews and exports even if Run is writable (an
+	// imported copy of another trainer's folder); a Run opened with
+	// sessions.OpenReadOnly is read-only anyway.
+	ReadOnly bool
+	// Close ends the session: it stops the engine after the step in
+	// progress, waits for it, writes the final checkpoint and closes the
+	// run. The workbench calls it once, when it switches to another run
+	// or quits. nil: the workbench only asks Control to stop and leaves the
+	// rest to its caller.
+	Close func() error
+	// Notes are what opening repaired or noticed; the workbench shows them.
+	Notes []string
+}
+
+func (s *Session) readOnly() bool {
+	return s != nil && (s.ReadOnly || (s.Run != nil && s.Run.ReadOnly()))
+}
+
+// opened is a Session the workbench holds, closed at most once.
+type opened struct {
+	*Session
+	once sync.Once
+	err  error
+}
+
+// close stops the engine and runs the session's Close, once.
+func (o *opened) close() error {
+	if o == nil || o.Session == nil {
+		return nil
+	}
+	o.once.Do(func() {
+		if o.Control != nil {
+			o.Control.Stop() // after the step in progress
+		}
+		if o.Close != nil {
+			o.err = o.Close()
+		}
+	})
+	return o.err
+}
+
+// owned reports whether closing the session is the workbench's job.
+func (o *opened) owned() bool { return o != nil && o.Session != nil && o.Close != nil }
+
+// background tracks work done off the event loop (ending runs, switching
+// runs), so that Run can wait for it and end what arrived after the
+// program quit.
+type background struct {
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	pending map[*launchResult]bool // finished switches not yet taken by the model
+}
+
+func (b *background) put(r *launchResult) {
+	b.mu.Lock()
+	if b.pending == nil {
+		b.pending = map[*launchResult]bool{}
+	}
+	b.pending[r] = true
+	b.mu.Unlock()
+}
+
+// take reports whether r was still pending (and is now the caller's).
+func (b *background) take(r *launchResult) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ok := b.pending[r]
+	delete(b.pending, r)
+	return ok
+}
+
+// finish waits for the work in flight, then ends the runs switched to but
+// never shown, and returns the errors nobody saw.
+func (b *background) finish() error {
+	b.wg.Wait()
+	b.mu.Lock()
+	left := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	var errs []error
+	for r := range left {
+		errs = append(errs, r.closeErr, r.o.close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,214 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// runKind says what wrote a folder on the Runs screen.
+type runKind int
+
+const (
+	kindRun      runKind = iota // one of our run folders (config.toml, metrics.jsonl …)
+	kindOfficial                // the official RLT trainer's run folder (trainer_state.json …)
+)
+
+// runRow is one line of the Runs screen.
+type runRow struct {
+	Name     string // folder name, or the path for followed folders
+	Dir      string
+	Kind     runKind
+	State    string
+	LastStep int     // -1: none
+	Best     float64 // best mean reward, NaN: none
+	Size     int64
+	Created  time.Time // zero: unknown
+	Note     string
+	Followed bool
+}
+
+// listRuns summarises the run folders under root and the followed
+// folders (a missing root is an empty list, not an error). Problems with
+// followed folders become rows of state "missing" or notes, so the list
+// always shows what the user asked to follow.
+func listRuns(root string, follow []string) ([]runRow, error) {
+	var rows []runRow
+	var err error
+	list, lerr := sessions.List(root)
+	if lerr != nil && !errors.Is(lerr, fs.ErrNotExist) {
+		err = lerr
+	}
+	seen := map[string]bool{}
+	for _, s := range list {
+		rows = append(rows, fromSummary(s, s.Name, false))
+		seen[absPath(s.Dir)] = true
+	}
+	for _, f := range follow {
+		fr, ferr := followRows(f)
+		if ferr != nil {
+			rows = append(rows, runRow{Name: f, Dir: f, State: "missing", LastStep: -1, Best: math.NaN(), Note: ferr.Error(), Followed: true})
+			continue
+		}
+		for _, r := range fr {
+			if a := absPath(r.Dir); !seen[a] {
+				seen[a] = true
+				rows = append(rows, r)
+			}
+		}
+	}
+	return rows, err
+}
+
+func fromSummary(s sessions.RunSummary, name string, followed bool) runRow {
+	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
+		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Followed: followed}
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// isRunFolder: one of ours has config.toml or metrics.jsonl.
+func isRunFolder(dir string) bool {
+	return exists(filepath.Join(dir, sessions.ConfigFile)) || exists(filepath.Join(dir, sessions.MetricsFile))
+}
+
+// officialState finds the official trainer's trainer_state.json: at the top
+// of the folder, else in its newest checkpoint-N folder ("" if none).
+func officialState(dir string) string {
+	if p := filepath.Join(dir, "trainer_state.json"); exists(p) {
+		return p
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*", "trainer_state.json"))
+	best, bestN := "", -1
+	for _, m := range matches {
+		n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(filepath.Dir(m)), "checkpoint-"))
+		if err == nil && n > bestN {
+			best, bestN = m, n
+		}
+	}
+	return best
+}
+
+func isOfficialFolder(dir string) bool {
+	if officialState(dir) != "" {
+		return true
+	}
+	csvs, _ := filepath.Glob(filepath.Join(dir, "stored_completions", "*.csv"))
+	return len(csvs) > 0
+}
+
+// followRows are the rows of a followed path: a run folder of ours, an
+// official trainer's run folder, or a folder holding run folders.
+func followRows(path string) ([]runRow, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("follow %s: %w", path, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("follow %s: not a folder", path)
+	}
+	switch {
+	case isRunFolder(path):
+		// sessions summarises the folders of a root; this one is found
+		// among its parent's.
+		list, err := sessions.List(filepath.Dir(absPath(path)))
+		if err != nil {
+			return nil, fmt.Errorf("follow %s: %w", path, err)
+		}
+		for _, s := range list {
+			if s.Name == filepath.Base(absPath(path)) {
+				s.Dir = path
+				return []runRow{fromSummary(s, path, true)}, nil
+			}
+		}
+		return nil, fmt.Errorf("follow %s: not listed as a run folder", path)
+	case isOfficialFolder(path):
+		return []runRow{officialRow(path)}, nil
+	}
+	list, err := sessions.List(path)
+	if err != nil {
+		return nil, fmt.Errorf("follow %s: %w", path, err)
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("follow %s: not a run folder, an official RLT trainer run, or a folder of runs", path)
+	}
+	rows := make([]runRow, 0, len(list))
+	for _, s := range list {
+		rows = append(rows, fromSummary(s, filepath.Join(path, s.Name), true))
+	}
+	return rows, nil
+}
+
+// officialRow summarises an official trainer's folder from its
+// trainer_state.json (steps and rewards) and its completion files.
+func officialRow(dir string) runRow {
+	r := runRow{Name: dir, Dir: dir, Kind: kindOfficial, State: "official", LastStep: -1, Best: math.NaN(), Followed: true}
+	var notes []string
+	if p := officialState(dir); p != "" {
+		ms, _, err := sessions.ReadTrainerState(p)
+		if err != nil {
+			notes = append(notes, err.Error())
+		}
+		for _, m := range ms {
+			r.LastStep = max(r.LastStep, m.Step)
+			if v, ok := m.Values["reward"]; ok && !math.IsNaN(v) && !(v <= r.Best) {
+				r.Best = v
+			}
+		}
+	} else {
+		notes = append(notes, "no trainer_state.json")
+	}
+	csvs, _ := filepath.Glob(filepath.Join(dir, "stored_completions", "*.csv"))
+	notes = append(notes, fmt.Sprintf("official RLT trainer run, %d completion files", len(csvs)))
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				r.Size += fi.Size()
+			}
+		}
+		return nil
+	})
+	r.Note = strings.Join(notes, "; ")
+	return r
+}
+
+// expandHome turns a leading ~/ into the home folder, as a shell would.
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, strings.TrimPrefix(p, "~"))
+		}
+	}
+	return p
+}
+
+// humanSize is a byte count in binary units.
+func humanSize(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	case n < 1024*1024*1024:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1024*1024))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1024*1024*1024))
+}

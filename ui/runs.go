@@ -1,0 +1,688 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/keys"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// launchKind is what the Runs screen asks the Launcher for.
+type launchKind int
+
+const (
+	launchStart launchKind = iota
+	launchResume
+	launchReadOnly
+)
+
+// launchReq is one request to open a run in place of the current one.
+type launchReq struct {
+	kind launchKind
+	dir  string
+	cfg  []byte
+}
+
+func (r launchReq) String() string {
+	switch r.kind {
+	case launchStart:
+		return "start a new run"
+	case launchResume:
+		return "resume " + filepath.Base(r.dir)
+	}
+	return "open " + filepath.Base(r.dir) + " read-only"
+}
+
+// runsListedMsg carries a refreshed list (gen tells stale ones apart).
+type runsListedMsg struct {
+	gen  int
+	rows []runRow
+	err  error
+}
+
+// relistEvery is how often the list refreshes itself while shown: often
+// enough to see states change, rarely enough that re-reading every run's
+// logs takes little from an engine training on the same cores.
+const relistEvery = 10 * time.Second
+
+// runsScreen lists the run folders under the runs folder and the folders
+// the user follows, and opens, resumes or starts runs through the
+// Launcher. Its configuration editor starts new runs.
+type runsScreen struct {
+	m     *Model
+	keys  keys.Runs
+	ekeys keys.Editor
+
+	rows     []runRow
+	rowKey   []string // the followed path each row came from ("" for the runs folder)
+	sel, top int
+	selDir   string
+	follow   []string
+	listErr  error
+	listGen  int
+	listing  bool
+	listedAt time.Time
+
+	adding  bool // typing a folder to follow
+	input   lineInput
+	confirm *launchReq // waiting for y
+	msg     string     // outcome of the last action
+	msgErr  bool
+
+	editing  bool
+	ed       textEditor
+	edFrom   string   // where the text came from
+	edLoose  []string // problems without a line
+	edCount  int      // problems found by the last check
+	hasDraft bool
+
+	w, h int
+}
+
+func newRunsScreen(m *Model) *runsScreen {
+	return &runsScreen{m: m, keys: keys.NewRuns(), ekeys: keys.NewEditor(), input: lineInput{limit: 4096}}
+}
+
+func (r *runsScreen) SetSize(w, h int) { r.w, r.h = w, h }
+
+// Capturing: text inputs, the editor and a pending confirmation take every
+// key (ctrl+c still quits).
+func (r *runsScreen) Capturing() bool { return r.editing || r.adding || r.confirm != nil }
+
+func (r *runsScreen) ShortHelp() []key.Binding {
+	switch {
+	case r.confirm != nil:
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("any other key", "cancel")),
+		}
+	case r.editing:
+		return r.ekeys.ShortHelp()
+	case r.adding:
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "follow")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}
+	}
+	return r.keys.ShortHelp()
+}
+
+// FullHelp shows the editor's keys too: they cannot be read from the help
+// page while the editor has the keyboard.
+func (r *runsScreen) FullHelp() [][]key.Binding {
+	return append(r.keys.FullHelp(), r.ekeys.FullHelp()...)
+}
+
+func (r *runsScreen) say(err bool, format string, args ...any) {
+	r.msg, r.msgErr = fmt.Sprintf(format, args...), err
+}
+
+// refresh lists the runs off the event loop (List reads every run's logs).
+func (r *runsScreen) refresh() tea.Cmd {
+	r.listGen++
+	r.listing = true
+	gen, root, follow := r.listGen, r.m.runsDir, slices.Clone(r.follow)
+	return func() tea.Msg {
+		rows, err := listRuns(root, follow)
+		return runsListedMsg{gen: gen, rows: rows, err: err}
+	}
+}
+
+// stale reports whether the shown list is old enough to list again.
+func (r *runsScreen) stale(now time.Time) bool {
+	return !r.listing && !r.editing && now.Sub(r.listedAt) >= relistEvery
+}
+
+func (r *runsScreen) listed(msg runsListedMsg) {
+	if msg.gen != r.listGen {
+		return
+	}
+	r.listing, r.listedAt = false, time.Now()
+	r.rows, r.listErr = msg.rows, msg.err
+	r.rowKey = r.rowKey[:0]
+	for _, row := range r.rows {
+		k := ""
+		if row.Followed {
+			for _, f := range r.follow {
+				if row.Dir == f || row.Name == f || strings.HasPrefix(row.Dir, f+string(filepath.Separator)) {
+					k = f
+					break
+				}
+			}
+		}
+		r.rowKey = append(r.rowKey, k)
+	}
+	r.sel = 0
+	if r.selDir == "" {
+		// First listing: select the open run, else the newest.
+		r.sel = len(r.rows) - 1
+		for i, row := range r.rows {
+			if r.isCurrent(row) {
+				r.sel = i
+			}
+		}
+	}
+	for i, row := range r.rows {
+		if row.Dir == r.selDir {
+			r.sel = i
+		}
+	}
+	r.syncSel()
+}
+
+func (r *runsScreen) syncSel() {
+	if len(r.rows) == 0 {
+		r.sel, r.selDir = 0, ""
+		return
+	}
+	r.sel = min(max(r.sel, 0), len(r.rows)-1)
+	r.selDir = r.rows[r.sel].Dir
+}
+
+func (r *runsScreen) selected() *runRow {
+	if r.sel < 0 || r.sel >= len(r.rows) {
+		return nil
+	}
+	return &r.rows[r.sel]
+}
+
+func (r *runsScreen) isCurrent(row runRow) bool {
+	o := r.m.cur
+	return o != nil && o.Run != nil && absPath(o.Run.Dir()) == absPath(row.Dir)
+}
+
+func (r *runsScreen) pageRows() int { return max(r.h-5, 1) }
+
+func (r *runsScreen) wheel(d int) {
+	if r.editing {
+		r.ed.moveRows(d)
+		return
+	}
+	r.sel += d
+	r.syncSel()
+}
+
+func (r *runsScreen) Update(k tea.KeyMsg) tea.Cmd {
+	if r.confirm != nil {
+		req := *r.confirm
+		r.confirm = nil
+		if k.String() == "y" {
+			return r.m.switchRun(req)
+		}
+		r.say(false, "cancelled: %s", req)
+		return nil
+	}
+	if r.editing {
+		return r.editorKey(k)
+	}
+	if r.adding {
+		switch k.Type {
+		case tea.KeyEnter:
+			r.addFollow(strings.TrimSpace(r.input.Value()))
+			return r.refresh()
+		case tea.KeyEsc:
+			r.adding = false
+			return nil
+		}
+		r.input.Update(k)
+		return nil
+	}
+	km := r.keys
+	move := func(d int) { r.sel += d; r.syncSel() }
+	switch {
+	case key.Matches(k, km.Next):
+		move(1)
+	case key.Matches(k, km.Prev):
+		move(-1)
+	case key.Matches(k, km.PageDown):
+		move(r.pageRows())
+	case key.Matches(k, km.PageUp):
+		move(-r.pageRows())
+	case key.Matches(k, km.Top):
+		move(-len(r.rows))
+	case key.Matches(k, km.Bottom):
+		move(len(r.rows))
+	case key.Matches(k, km.Open):
+		return r.act(launchReadOnly)
+	case key.Matches(k, km.Resume):
+		return r.act(launchResume)
+	case key.Matches(k, km.New):
+		if !r.hasDraft {
+			if !r.loadDefault() {
+				return nil
+			}
+		}
+		r.editing = true
+	case key.Matches(k, km.CopyNew):
+		r.copyConfig()
+	case key.Matches(k, km.Follow):
+		r.adding = true
+		r.input.SetValue("")
+	case key.Matches(k, km.Unfollow):
+		r.unfollow()
+		return r.refresh()
+	case key.Matches(k, km.Refresh):
+		return r.refresh()
+	case key.Matches(k, km.Back):
+		r.m.back()
+	}
+	return nil
+}
+
+// act opens, or resumes, the selected run in place of the current one.
+func (r *runsScreen) act(kind launchKind) tea.Cmd {
+	row := r.selected()
+	switch {
+	case row == nil:
+		r.say(true, "no run selected")
+		return nil
+	case r.m.launcher == nil:
+		r.say(true, "this workbench was started without a launcher: it cannot open runs")
+		return nil
+	}
+	if r.isCurrent(*row) {
+		o := r.m.cur
+		if kind == launchReadOnly || o.Control != nil || !o.readOnly() {
+			r.m.active = scrDashboard
+			r.m.say("%s is the run open here", filepath.Base(row.Dir))
+			return nil
+		}
+		// Resuming the run viewed read-only: the view is closed first.
+	}
+	if kind == launchResume {
+		switch {
+		case row.Kind == kindOfficial:
+			r.say(true, "an official trainer's run cannot be resumed here; enter opens it read-only")
+			return nil
+		case row.State == string(sessions.StateRunning):
+			r.say(true, "%s is being written by another process (%s); enter opens it read-only", filepath.Base(row.Dir), row.Note)
+			return nil
+		case row.State == string(sessions.StateBroken) || row.State == "missing":
+			r.say(true, "%s cannot be resumed: %s", filepath.Base(row.Dir), row.Note)
+			return nil
+		}
+	}
+	return r.m.request(launchReq{kind: kind, dir: row.Dir})
+}
+
+// failed shows why a launch did not happen: problems with the
+// configuration go to the editor under their lines, the rest to the list.
+func (r *runsScreen) failed(req launchReq, err error) {
+	if req.kind == launchStart && r.hasDraft {
+		r.editing = true
+		r.problems(err)
+		return
+	}
+	r.say(true, "%s: %v", req, err)
+}
+
+// launched notes a run that opened.
+func (r *runsScreen) launched(req launchReq, o *opened) {
+	if req.kind == launchStart {
+		r.editing, r.hasDraft = false, false
+		r.ed.SetText("")
+	}
+	r.selDir = o.Run.Dir()
+	r.say(false, "%s: %s", req, filepath.Base(o.Run.Dir()))
+}
+
+func (r *runsScreen) addFollow(p string) {
+	r.adding = false
+	if p == "" {
+		return
+	}
+	p = filepath.Clean(expandHome(p))
+	if slices.Contains(r.follow, p) {
+		r.say(false, "already following %s", p)
+		return
+	}
+	rows, err := followRows(p)
+	if err != nil {
+		r.say(true, "%v", err)
+		return
+	}
+	r.follow = append(r.follow, p)
+	r.selDir = rows[0].Dir
+	r.say(false, "following %s (%s)", p, plural(len(rows), "run"))
+}
+
+func (r *runsScreen) unfollow() {
+	if r.sel >= len(r.rowKey) || r.rowKey[r.sel] == "" {
+		r.say(true, "only followed folders can be removed from the list (runs under %s stay)", r.m.runsDir)
+		return
+	}
+	f := r.rowKey[r.sel]
+	r.follow = slices.DeleteFunc(r.follow, func(s string) bool { return s == f })
+	r.say(false, "no longer following %s", f)
+}
+
+// ---- the configuration editor ----------------------------------------
+
+func (r *runsScreen) loadDefault() bool {
+	if r.m.launcher == nil {
+		r.say(true, "this workbench was started without a launcher: it cannot start runs")
+		return false
+	}
+	cfg, err := r.m.launcher.NewConfig()
+	if err != nil {
+		r.say(true, "new run: %v", err)
+		return false
+	}
+	r.openEditor(cfg, "default configuration")
+	return true
+}
+
+func (r *runsScreen) copyConfig() {
+	row := r.selected()
+	switch {
+	case r.m.launcher == nil:
+		r.say(true, "this workbench was started without a launcher: it cannot start runs")
+		return
+	case row == nil:
+		r.say(true, "no run selected")
+		return
+	case row.Kind == kindOfficial:
+		r.say(true, "an official trainer's run has no config.toml to start from")
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(row.Dir, sessions.ConfigFile))
+	if err != nil {
+		r.say(true, "new run from %s: %v", filepath.Base(row.Dir), err)
+		return
+	}
+	r.openEditor(data, "config of "+filepath.Base(row.Dir))
+}
+
+func (r *runsScreen) openEditor(cfg []byte, from string) {
+	r.ed.SetText(string(cfg))
+	r.edFrom, r.edLoose, r.edCount = from, nil, 0
+	r.editing, r.hasDraft = true, true
+}
+
+func (r *runsScreen) editorKey(k tea.KeyMsg) tea.Cmd {
+	if r.m.switching != "" {
+		return nil // starting: the text is what is being started
+	}
+	switch {
+	case key.Matches(k, r.ekeys.Save):
+		return r.save()
+	case key.Matches(k, r.ekeys.Cancel):
+		r.editing = false
+	case key.Matches(k, r.ekeys.Reset):
+		r.loadDefault()
+	default:
+		r.ed.Update(k)
+	}
+	return nil
+}
+
+// save checks the text; if it is sound, the run starts (the Launcher
+// saves the text as the new run's config.toml).
+func (r *runsScreen) save() tea.Cmd {
+	cfg := []byte(r.ed.Text())
+	if err := r.m.launcher.Check(cfg); err != nil {
+		r.problems(err)
+		return nil
+	}
+	r.ed.SetNotes(nil)
+	r.edLoose, r.edCount = nil, 0
+	return r.m.request(launchReq{kind: launchStart, cfg: cfg})
+}
+
+// problems puts configuration errors under their lines and moves the
+// cursor to the first.
+func (r *runsScreen) problems(err error) {
+	var notes []lineNote
+	r.edLoose = nil
+	for _, e := range flatten(err) {
+		var ce *sessions.ConfigError
+		if errors.As(e, &ce) && ce.Line > 0 {
+			notes = append(notes, lineNote{line: ce.Line - 1, msg: fmt.Sprintf("line %d: %s", ce.Line, ce.Msg)})
+			continue
+		}
+		r.edLoose = append(r.edLoose, e.Error())
+	}
+	r.ed.SetNotes(notes)
+	r.edCount = len(notes) + len(r.edLoose)
+	if len(notes) > 0 {
+		r.ed.GotoLine(notes[0].line)
+	}
+}
+
+// flatten undoes errors.Join (nested too).
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// ---- view ------------------------------------------------------------
+
+func (r *runsScreen) View() string {
+	if r.w <= 0 || r.h <= 0 {
+		return ""
+	}
+	if r.editing {
+		return strings.Join(block(r.editorView(), r.w, r.h), "\n")
+	}
+	return strings.Join(block(r.listView(), r.w, r.h), "\n")
+}
+
+func (r *runsScreen) editorView() []string {
+	th := r.m.sh.theme
+	line, _ := r.ed.Cursor()
+	title := th.Paint(style.Spec{Attr: style.Bold}, "New run") +
+		fmt.Sprintf(" · %s · line %d/%d · TOML", r.edFrom, line, r.ed.LineCount())
+	out := []string{title}
+	out = append(out, r.ed.Lines(r.w, max(r.h-2, 1), th)...)
+	for len(out) < r.h-1 {
+		out = append(out, "")
+	}
+	return append(out[:max(r.h-1, 1)], r.actionLine())
+}
+
+// actionLine is the last line: a confirmation, work in progress, the last
+// outcome, or what the editor's keys do.
+func (r *runsScreen) actionLine() string {
+	th := r.m.sh.theme
+	warn := style.FG(style.Orange).With(style.Bold)
+	bad := style.FG(style.Vermillion).With(style.Bold)
+	switch {
+	case r.confirm != nil:
+		return th.Paint(warn, fmt.Sprintf("Stop %s after its current step and %s? y confirms, any other key cancels", r.m.openName(), *r.confirm))
+	case r.m.switching != "":
+		return th.Paint(warn, r.m.switching+"…")
+	case r.editing && r.edCount > 0:
+		first := ""
+		if len(r.ed.notes) > 0 {
+			first = r.ed.notes[0].msg
+		} else if len(r.edLoose) > 0 {
+			first = r.edLoose[0]
+		}
+		s := "problem"
+		if r.edCount > 1 {
+			s = "problems"
+		}
+		return th.Paint(bad, fmt.Sprintf("✗ %d %s: %s", r.edCount, s, first))
+	case r.editing:
+		return th.Paint(style.Spec{Attr: style.Faint}, "C-s checks this, saves it as the new run's config.toml and starts it")
+	case r.adding:
+		return "follow folder: " + r.input.View()
+	case r.msg != "":
+		if r.msgErr {
+			return th.Paint(bad, r.msg)
+		}
+		return r.msg
+	}
+	return th.Paint(style.Spec{Attr: style.Faint}, "open here: "+r.m.openDescription())
+}
+
+func (r *runsScreen) listView() []string {
+	th := r.m.sh.theme
+	own, fol := 0, 0
+	for _, row := range r.rows {
+		if row.Followed {
+			fol++
+		} else {
+			own++
+		}
+	}
+	head := th.Paint(style.Spec{Attr: style.Bold}, "Runs") + fmt.Sprintf(" · %d in %s", own, dirName(r.m.runsDir))
+	if len(r.follow) > 0 {
+		head += fmt.Sprintf(" · %d followed", fol)
+	}
+	if r.listing {
+		head += " · listing…"
+	}
+	showCreated := r.w >= 80
+	fixed := 2 + 1 + 9 + 1 + 6 + 1 + 11 + 1 + 9
+	if showCreated {
+		fixed += 1 + 11
+	}
+	nameW := min(max(r.w-fixed, 8), 44)
+	row := func(sel, cur, name, state, step, best, size, created string) string {
+		s := sel + cur + pad(name, nameW) + " " + pad(state, 9) + fmt.Sprintf(" %6s %11s %9s", step, best, size)
+		if showCreated {
+			s += " " + created
+		}
+		return strings.TrimRight(s, " ")
+	}
+	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEP", "BEST REWARD", "SIZE", "CREATED"), " "))}
+	n := r.pageRows()
+	if r.sel < r.top {
+		r.top = r.sel
+	}
+	if r.sel >= r.top+n {
+		r.top = r.sel - n + 1
+	}
+	r.top = max(min(r.top, len(r.rows)-n), 0)
+	var list []string
+	if len(r.rows) == 0 {
+		switch {
+		case r.listing && r.listedAt.IsZero():
+			list = append(list, "  listing…")
+		default:
+			list = append(list, fmt.Sprintf("  no runs in %s yet: n starts one, a follows a folder", dirName(r.m.runsDir)))
+		}
+	}
+	for i := r.top; i < len(r.rows) && i < r.top+n; i++ {
+		rw := r.rows[i]
+		cur := " "
+		if r.isCurrent(rw) {
+			cur = "●"
+		}
+		step := "—"
+		if rw.LastStep >= 0 {
+			step = fmt.Sprint(rw.LastStep)
+		}
+		created := ""
+		if !rw.Created.IsZero() {
+			created = rw.Created.In(shownZone()).Format("01-02 15:04")
+		}
+		name := rw.Name
+		if rw.Followed {
+			name = leftFit(name, nameW)
+		}
+		line := row(" ", cur, name, rw.State, step, num(rw.Best, 3), humanSize(rw.Size), created)
+		if rw.State == "missing" {
+			line = row(" ", cur, name, rw.State, "", "", "", "")
+		}
+		if i == r.sel {
+			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line[1:], max(r.w-1, 1)))
+		}
+		list = append(list, line)
+	}
+	if len(r.rows) > n {
+		list = append(list[:min(len(list), n-1)], th.Paint(style.Spec{Attr: style.Faint}, fmt.Sprintf("  runs %d–%d of %d", r.top+1, min(r.top+n-1, len(r.rows)), len(r.rows))))
+	}
+	out = append(out, block(list, r.w, n)...)
+	// What the selection is, in full.
+	var d1, d2 string
+	if s := r.selected(); s != nil {
+		d1 = "▸ " + s.Dir
+		if r.isCurrent(*s) {
+			d1 += " (open here)"
+		}
+		d2 = s.Note
+	}
+	if r.listErr != nil {
+		d2 = th.Paint(style.FG(style.Vermillion), r.listErr.Error())
+	}
+	out = append(out, d1, th.Paint(style.Spec{Attr: style.Faint}, d2), r.actionLine())
+	return out
+}
+
+// zone is where the Runs screen shows times (nil: local time; tests fix
+// it so that golden files do not depend on the machine's zone).
+var zone *time.Location
+
+func shownZone() *time.Location {
+	if zone != nil {
+		return zone
+	}
+	return time.Local
+}
+
+// dirName shows a folder as a folder ("runs/").
+func dirName(p string) string {
+	if strings.HasSuffix(p, string(filepath.Separator)) {
+		return p
+	}
+	return p + string(filepath.Separator)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// leftFit keeps the end of s (where a path's distinctive part is) in w
+// cells, starting with "…" when cut.
+func leftFit(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w < 2 {
+		return s
+	}
+	rs := []rune(s)
+	for len(rs) > 0 && ansi.StringWidth(string(rs))+1 > w {
+		rs = rs[1:]
+	}
+	return "…" + string(rs)
+}
+
+// openDescription says what is open here, for the Runs screen.
+func (m *Model) openDescription() string {
+	o := m.cur
+	if o == nil || o.Run == nil {
+		return "no run"
+	}
+	s := filepath.Base(o.Run.Dir())
+	switch {
+	case o.readOnly():
+		return s + " (read-only)"
+	case o.Control != nil && m.engineRunning():
+		return s + " (engine running in this workbench)"
+	case o.Control != nil:
+		return s + " (engine finished)"
+	}
+	return s
+}

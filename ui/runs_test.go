@@ -1,0 +1,581 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/internal/golden"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// flowCfg is the configuration the test launcher starts runs from.
+type flowCfg struct {
+	Task  string `toml:"task"`
+	Steps int    `toml:"steps"`
+	GRPO  struct {
+		Questions   int     `toml:"questions"`
+		Samples     int     `toml:"samples"`
+		Temperature float64 `toml:"temperature"`
+	} `toml:"grpo"`
+}
+
+// testLauncher is a Launcher on the real sessions package in a folder:
+// Start creates a run folder and a fake engine emits one step into it.
+type testLauncher struct {
+	runs    string
+	n       int
+	ctls    []*fakeControl
+	closed  []string
+	started []string
+}
+
+func (l *testLauncher) NewConfig() ([]byte, error) {
+	c := flowCfg{Task: "addition", Steps: 2}
+	c.GRPO.Questions, c.GRPO.Samples, c.GRPO.Temperature = 8, 8, 0.7
+	return sessions.EncodeTOML(c)
+}
+
+// lineOf is the 1-based line of "key =" in data.
+func lineOf(data []byte, key string) int {
+	for i, l := range strings.Split(string(data), "\n") {
+		if k, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == key {
+			return i + 1
+		}
+	}
+	return 1
+}
+
+func (l *testLauncher) decode(data []byte) (flowCfg, error) {
+	var c flowCfg
+	if err := sessions.DecodeStrict(sessions.ConfigFile, data, &c); err != nil {
+		return c, err
+	}
+	var errs []error
+	if c.Steps < 0 {
+		errs = append(errs, &sessions.ConfigError{File: sessions.ConfigFile, Line: lineOf(data, "steps"), Column: 1, Key: "steps",
+			Msg: fmt.Sprintf("run: steps %d must not be negative", c.Steps)})
+	}
+	if c.Task != "addition" && c.Task != "linear" {
+		errs = append(errs, &sessions.ConfigError{File: sessions.ConfigFile, Line: lineOf(data, "task"), Column: 1, Key: "task",
+			Msg: fmt.Sprintf("run: unknown task %q (known: addition, linear)", c.Task)})
+	}
+	return c, errors.Join(errs...)
+}
+
+func (l *testLauncher) Check(data []byte) error {
+	_, err := l.decode(data)
+	return err
+}
+
+func (l *testLauncher) session(rec *sessions.Run, steps int) *Session {
+	ctl := &fakeControl{}
+	l.ctls = append(l.ctls, ctl)
+	dir := rec.Dir()
+	return &Session{Run: rec, Control: ctl, Steps: steps, Close: func() error {
+		l.closed = append(l.closed, filepath.Base(dir))
+		return rec.Close()
+	}}
+}
+
+func (l *testLauncher) Start(data []byte) (*Session, error) {
+	c, err := l.decode(data)
+	if err != nil {
+		return nil, err
+	}
+	l.n++
+	dir := filepath.Join(l.runs, fmt.Sprintf("new-%d", l.n))
+	rec, err := sessions.Create(dir, c)
+	if err != nil {
+		return nil, err
+	}
+	rec.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1.5}})
+	l.started = append(l.started, dir)
+	return l.session(rec, c.Steps), nil
+}
+
+func (l *testLauncher) Resume(dir string) (*Session, error) {
+	var c flowCfg
+	rec, err := sessions.Open(dir, &c)
+	if err != nil {
+		return nil, err
+	}
+	return l.session(rec, c.Steps), nil
+}
+
+func (l *testLauncher) OpenReadOnly(dir string) (*Session, error) {
+	rec, err := sessions.OpenReadOnly(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Run: rec, ReadOnly: true, Close: rec.Close}, nil
+}
+
+// pump runs cmd, and the commands the messages it yields return, feeding
+// every message to m on this goroutine, until done() holds. Commands that
+// wait (for data, for the tick) are left waiting; ticks are dropped.
+func pump(t *testing.T, m *Model, cmd tea.Cmd, done func() bool) {
+	t.Helper()
+	ch := make(chan tea.Msg, 64)
+	stop := make(chan struct{})
+	defer close(stop)
+	run := func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		go func() {
+			msg := c()
+			select {
+			case ch <- msg:
+			case <-stop:
+			}
+		}()
+	}
+	run(cmd)
+	deadline := time.After(20 * time.Second)
+	for !done() {
+		select {
+		case msg := <-ch:
+			switch msg := msg.(type) {
+			case nil, tickMsg, tea.QuitMsg:
+			case tea.BatchMsg:
+				for _, c := range msg {
+					run(c)
+				}
+			default:
+				_, next := m.Update(msg)
+				run(next)
+			}
+		case <-deadline:
+			t.Fatalf("timed out; the screen is:\n%s", m.View())
+		}
+	}
+}
+
+// closeModel ends what the model holds, as Run does when the program
+// exits.
+func closeModel(t *testing.T, m *Model) {
+	m.shutdown()
+	if err := m.finish(); err != nil {
+		t.Error(err)
+	}
+}
+
+func keyMsg(s string) tea.KeyMsg {
+	types := map[string]tea.KeyType{"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "left": tea.KeyLeft,
+		"right": tea.KeyRight, "up": tea.KeyUp, "down": tea.KeyDown, "end": tea.KeyEnd, "home": tea.KeyHome,
+		"backspace": tea.KeyBackspace, "ctrl+s": tea.KeyCtrlS, "ctrl+c": tea.KeyCtrlC, "ctrl+k": tea.KeyCtrlK}
+	if t, ok := types[s]; ok {
+		return tea.KeyMsg{Type: t}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// keys presses each key in turn; "text:…" types the text.
+func hit(t *testing.T, m *Model, ks ...string) {
+	t.Helper()
+	for _, k := range ks {
+		if txt, ok := strings.CutPrefix(k, "text:"); ok {
+			for _, r := range txt {
+				m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+			}
+			continue
+		}
+		_, cmd := m.Update(keyMsg(k))
+		settle(t, m, cmd)
+	}
+}
+
+// settle runs cmd and what follows from it until nothing more arrives for
+// a moment (commands that wait for data or ticks are left waiting).
+func settle(t *testing.T, m *Model, cmd tea.Cmd) {
+	t.Helper()
+	if cmd == nil {
+		return
+	}
+	ch := make(chan tea.Msg, 64)
+	stop := make(chan struct{})
+	defer close(stop)
+	run := func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		go func() {
+			msg := c()
+			select {
+			case ch <- msg:
+			case <-stop:
+			}
+		}()
+	}
+	run(cmd)
+	for {
+		select {
+		case msg := <-ch:
+			switch msg := msg.(type) {
+			case nil, tickMsg, tea.QuitMsg:
+			case tea.BatchMsg:
+				for _, c := range msg {
+					run(c)
+				}
+			default:
+				_, next := m.Update(msg)
+				run(next)
+			}
+		case <-time.After(200 * time.Millisecond):
+			return
+		}
+	}
+}
+
+// listNow refreshes the Runs screen's list and waits for it.
+func listNow(t *testing.T, m *Model) {
+	t.Helper()
+	pump(t, m, m.runs.refresh(), func() bool { return !m.runs.listing })
+}
+
+// writeRun writes a run folder by hand, with fixed times, so that its
+// size and summary are the same on every machine.
+func writeRun(t *testing.T, dir string, created time.Time, steps int, finished bool) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := sessions.EncodeTOML(testCfg{Task: "addition", Steps: steps})
+	ev := fmt.Sprintf(`{"time":"%s","kind":"create"}`+"\n", created.Format(time.RFC3339))
+	var met strings.Builder
+	for s := 0; s < steps; s++ {
+		fmt.Fprintf(&met, `{"step":%d,"time":"%s","values":{"reward":%.3f}}`+"\n", s, created.Add(time.Duration(s)*time.Minute).Format(time.RFC3339), -2+0.25*float64(s))
+	}
+	if finished {
+		ev += fmt.Sprintf(`{"time":"%s","kind":"phase","step":%d,"name":"done"}`+"\n", created.Add(time.Hour).Format(time.RFC3339), steps)
+	}
+	for name, data := range map[string]string{sessions.ConfigFile: string(cfg), sessions.EventsFile: ev, sessions.MetricsFile: met.String()} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// copyTree copies the official trainer's fixture folder.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runsWorld is a working folder with runs/ (three runs of ours) and
+// ext/official (an official trainer's run), entered with t.Chdir so that
+// the paths shown are the same everywhere.
+func runsWorld(t *testing.T) (root string) {
+	t.Helper()
+	official, err := filepath.Abs("../sessions/testdata/official/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root = t.TempDir()
+	writeRun(t, filepath.Join(root, "runs", "20260102-030405"), t0, 12, true)
+	writeRun(t, filepath.Join(root, "runs", "20260103-101500"), t0.Add(31*time.Hour), 3, false)
+	writeRun(t, filepath.Join(root, "runs", "20260104-090000"), t0.Add(54*time.Hour), 0, false)
+	copyTree(t, official, filepath.Join(root, "ext", "official"))
+	t.Chdir(root)
+	zone = time.UTC // the Created column is in local time otherwise
+	t.Cleanup(func() { zone = nil })
+	return root
+}
+
+func TestRunsScreenGolden(t *testing.T) {
+	runsWorld(t)
+	r := newTestRun(t, 12, 2, 4, 60)
+	for _, sz := range golden.Sizes {
+		for _, what := range []string{"list", "editor"} {
+			name := fmt.Sprintf("runs_%s_%dx%d", what, sz.W, sz.H)
+			t.Run(name, func(t *testing.T) {
+				l := &testLauncher{runs: "runs"}
+				m := newModel(Options{Run: r, Control: &fakeControl{}, Steps: 20, Launcher: l, RunsDir: "runs"})
+				defer closeModel(t, m)
+				m.Update(tea.WindowSizeMsg{Width: sz.W, Height: sz.H})
+				hit(t, m, "4", "a", "text:ext/official", "enter")
+				listNow(t, m)
+				if what == "list" {
+					hit(t, m, "up")
+				} else {
+					// An error on line 2, shown under the line.
+					hit(t, m, "n", "down", "end", "backspace", "text:-1", "ctrl+s")
+				}
+				v := m.View()
+				golden.NoEscapes(t, v)
+				golden.Fits(t, v, sz.W, sz.H)
+				if n := len(strings.Split(v, "\n")); n != sz.H {
+					t.Errorf("%d lines, want %d", n, sz.H)
+				}
+				golden.Assert(t, name, v)
+			})
+		}
+	}
+}
+
+// TestRunsScreenFlow: from a live run, the Runs screen opens, a new run's
+// configuration is edited, a bad value gives an error naming its line,
+// the fix is saved and the run starts in place of the old one (which is
+// stopped and closed first).
+func TestRunsScreenFlow(t *testing.T) {
+	root := t.TempDir()
+	l := &testLauncher{runs: filepath.Join(root, "runs")}
+	first := newTestRun(t, 3, 1, 2, 8)
+	ctl := &fakeControl{}
+	closedFirst := 0
+	m := newModel(Options{Run: first, Control: ctl, Steps: 20, Launcher: l, RunsDir: l.runs,
+		Close: func() error { closedFirst++; return first.Close() }})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+
+	hit(t, m, "4")
+	if m.active != scrRuns {
+		t.Fatalf("4: active %d, want the Runs screen", m.active)
+	}
+	listNow(t, m)
+	if v := m.View(); !strings.Contains(v, "no runs in") || !strings.Contains(v, "[4 Runs]") {
+		t.Errorf("empty runs screen:\n%s", v)
+	}
+	hit(t, m, "n")
+	if !m.runs.editing || !m.runs.Capturing() {
+		t.Fatal("n did not open the configuration editor")
+	}
+	// steps = 2 → steps = -3: a value Validate refuses.
+	hit(t, m, "down", "end", "backspace", "text:-3", "ctrl+s")
+	if m.runs.edCount != 1 || len(m.runs.ed.notes) != 1 || m.runs.ed.notes[0].line != 1 {
+		t.Fatalf("problems %d, notes %+v; want one on line 2", m.runs.edCount, m.runs.ed.notes)
+	}
+	v := m.View()
+	for _, want := range []string{"✗ 2 │ steps = -3█", "↳ line 2: run: steps -3 must not be negative", "✗ 1 problem: line 2"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the editor does not show %q:\n%s", want, v)
+		}
+	}
+	// An unknown key is refused by the strict decoder, with its line.
+	hit(t, m, "end", "enter", "text:stepz = 1", "ctrl+s")
+	if len(m.runs.ed.notes) != 1 || m.runs.ed.notes[0].line != 2 || !strings.Contains(m.runs.ed.notes[0].msg, `unknown key "stepz"`) {
+		t.Fatalf("unknown key: notes %+v", m.runs.ed.notes)
+	}
+	hit(t, m, "home", "ctrl+k", "backspace") // delete the line again
+	// The fix: steps = 3.
+	hit(t, m, "backspace", "backspace", "text:3", "ctrl+s")
+	if m.runs.edCount != 0 {
+		t.Fatalf("still %d problems: %+v %v", m.runs.edCount, m.runs.ed.notes, m.runs.edLoose)
+	}
+	// The first run's engine is running: starting asks first.
+	if m.runs.confirm == nil || !strings.Contains(m.View(), "y confirms") {
+		t.Fatalf("no confirmation asked:\n%s", m.View())
+	}
+	_, cmd := m.Update(keyMsg("y"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.hasRun() })
+	if closedFirst != 1 || ctl.stop == 0 {
+		t.Errorf("the first run was closed %d times, its engine stopped %d times; want 1 and ≥1", closedFirst, ctl.stop)
+	}
+	if len(l.started) != 1 || m.sh.run.Dir() != l.started[0] || m.active != scrDashboard {
+		t.Fatalf("started %v, open %s, active %d", l.started, m.sh.run.Dir(), m.active)
+	}
+	saved, err := os.ReadFile(filepath.Join(l.started[0], sessions.ConfigFile))
+	if err != nil || !strings.Contains(string(saved), "steps = 3") || !strings.Contains(string(saved), "[grpo]") {
+		t.Fatalf("saved config.toml: %v\n%s", err, saved)
+	}
+	pump(t, m, nil, func() bool { return m.hasStep })
+	if v := m.View(); !strings.Contains(v, "step 0/3") || !strings.Contains(v, "new-1") {
+		t.Errorf("the new run is not on the dashboard:\n%s", v)
+	}
+	// Back on the Runs screen the new run is listed and marked as open.
+	hit(t, m, "4")
+	listNow(t, m)
+	if v := m.View(); !strings.Contains(v, "●new-1") && !strings.Contains(v, "● new-1") {
+		t.Errorf("the open run is not marked:\n%s", v)
+	}
+	hit(t, m, "esc")
+	if m.active != scrDashboard {
+		t.Errorf("esc: active %d, want the dashboard", m.active)
+	}
+	// Quitting ends the open run (it is the workbench's).
+	_, cmd = m.Update(keyMsg("q"))
+	quit := false
+	pump(t, m, func() tea.Msg { return cmd() }, func() bool { quit = m.stopped; return quit })
+	if err := m.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.closed) != 1 || l.closed[0] != "new-1" {
+		t.Errorf("closed %v, want [new-1]", l.closed)
+	}
+}
+
+// TestRunsScreenReadOnly: a run opened read-only from the Runs screen
+// refuses review (accept, flag, undo, export) and says why.
+func TestRunsScreenReadOnly(t *testing.T) {
+	root := t.TempDir()
+	runs := filepath.Join(root, "runs")
+	w, err := sessions.Create(filepath.Join(runs, "done-run"), testCfg{Task: "addition", Steps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 1; s <= 2; s++ {
+		w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": float64(s)}})
+		w.Emit(makeTrace(s, 0, 0, 8))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l := &testLauncher{runs: runs}
+	m := newModel(Options{Launcher: l, RunsDir: runs})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if m.active != scrRuns || m.hasRun() {
+		t.Fatalf("without a run the workbench opens on the Runs screen (active %d)", m.active)
+	}
+	hit(t, m, "1")
+	if m.active != scrRuns || !strings.Contains(m.msg, "no run open") {
+		t.Errorf("1 without a run: active %d, message %q", m.active, m.msg)
+	}
+	listNow(t, m)
+	_, cmd := m.Update(keyMsg("enter"))
+	pump(t, m, cmd, func() bool { return m.hasRun() })
+	if !m.sh.readOnly || m.active != scrDashboard || !strings.Contains(m.View(), "read-only") {
+		t.Fatalf("opened read-only? %v, active %d:\n%s", m.sh.readOnly, m.active, m.View())
+	}
+	hit(t, m, "2")
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
+	if m.traces.sel != 1 {
+		t.Errorf("wheel down on the traces: selection %d, want 1", m.traces.sel)
+	}
+	hit(t, m, "enter")
+	if m.active != scrDetail {
+		t.Fatalf("no trace detail (active %d)", m.active)
+	}
+	id := m.detail.rec.ID
+	for _, k := range []string{"a", "r", "f", "u", "e"} {
+		m.msg = ""
+		hit(t, m, k)
+		if !strings.Contains(m.msg, "read-only") {
+			t.Errorf("%s: message %q does not say read-only", k, m.msg)
+		}
+		if m.detail.editing {
+			t.Fatalf("%s opened the note editor on a read-only run", k)
+		}
+	}
+	if l := m.sh.store.Label(id).Label; l != sessions.LabelNone {
+		t.Errorf("label %q on a read-only run", l)
+	}
+	if _, err := os.Stat(filepath.Join(runs, "done-run", ExportFile)); err == nil {
+		t.Error("export wrote into a read-only run")
+	}
+	if v := m.View(); !strings.Contains(v, "read-only") {
+		t.Errorf("the detail does not say read-only:\n%s", v)
+	}
+	data, _ := os.ReadFile(filepath.Join(runs, "done-run", sessions.ReviewsFile))
+	if len(data) != 0 {
+		t.Errorf("reviews.jsonl written: %q", data)
+	}
+}
+
+// TestRunsScreenFollow: following an official trainer's folder lists it;
+// it cannot be resumed; x stops following it; a bad path is refused.
+func TestRunsScreenFollow(t *testing.T) {
+	root := runsWorld(t)
+	l := &testLauncher{runs: "runs"}
+	m := newModel(Options{Launcher: l, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	listNow(t, m)
+	if len(m.runs.rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(m.runs.rows))
+	}
+	hit(t, m, "a", "text:nowhere", "enter")
+	if !m.runs.msgErr || !strings.Contains(m.runs.msg, "nowhere") {
+		t.Errorf("bad path: %q", m.runs.msg)
+	}
+	hit(t, m, "a", "text:"+filepath.Join(root, "ext", "official"), "enter")
+	listNow(t, m)
+	if len(m.runs.rows) != 4 {
+		t.Fatalf("%d rows after following, want 4", len(m.runs.rows))
+	}
+	row := m.runs.rows[3]
+	if row.Kind != kindOfficial || row.LastStep != 3 || row.Best != -0.91 || m.runs.sel != 3 {
+		t.Errorf("official row %+v (selected %d)", row, m.runs.sel)
+	}
+	hit(t, m, "r")
+	if !strings.Contains(m.runs.msg, "cannot be resumed") {
+		t.Errorf("resume official: %q", m.runs.msg)
+	}
+	// The mouse wheel moves the selection.
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	if m.runs.sel != 2 {
+		t.Errorf("wheel up: selection %d, want 2", m.runs.sel)
+	}
+	hit(t, m, "x")
+	if !m.runs.msgErr {
+		t.Errorf("x on a run of the runs folder: %q", m.runs.msg)
+	}
+	hit(t, m, "G", "x")
+	listNow(t, m)
+	if len(m.runs.rows) != 3 || len(m.runs.follow) != 0 {
+		t.Errorf("after x: %d rows, following %v", len(m.runs.rows), m.runs.follow)
+	}
+}
+
+func TestTextEditor(t *testing.T) {
+	var e textEditor
+	e.SetText("a = 1\nb = 2\n")
+	e.SetNotes([]lineNote{{line: 1, msg: "bad b"}})
+	for _, k := range []string{"end", "enter"} {
+		e.Update(keyMsg(k))
+	}
+	for _, r := range "c = 3" {
+		e.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	if got := e.Text(); got != "a = 1\nc = 3\nb = 2\n" {
+		t.Fatalf("text %q", got)
+	}
+	if e.notes[0].line != 2 {
+		t.Errorf("note moved to line %d, want 2 (with b)", e.notes[0].line)
+	}
+	e.Update(keyMsg("home"))
+	e.Update(keyMsg("backspace")) // joins with the line above
+	if got := e.Text(); got != "a = 1c = 3\nb = 2\n" || e.notes[0].line != 1 {
+		t.Fatalf("after join: %q, note line %d", got, e.notes[0].line)
+	}
+	if l, c := e.Cursor(); l != 1 || c != 6 {
+		t.Errorf("cursor %d:%d, want 1:6", l, c)
+	}
+	// Pasted text keeps its lines.
+	e.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x\ny\r"), Paste: true})
+	if got := e.Text(); got != "a = 1x\nyc = 3\nb = 2\n" || e.notes[0].line != 2 {
+		t.Fatalf("after paste: %q, note line %d", got, e.notes[0].line)
+	}
+	th := style.PlainTheme()
+	for w := 6; w <= 40; w++ {
+		for h := 1; h <= 5; h++ {
+			lines := e.Lines(w, h, th)
+			golden.Fits(t, strings.Join(lines, "\n"), w, h)
+		}
+	}
+}
