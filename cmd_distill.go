@@ -133,8 +133,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		} else {
 			exs = f.Report.Drop(exs, runpkg.FitReason(tok, p, *maxNew, maxPos))
 		}
-		if len(f.Report.Skipped) > 0 {
-			fmt.Fprintf(stderr, "data %s: skipped %d of %d rows: %s\n", f.Path, len(f.Report.Skipped), f.Report.Rows, f.Report.SkipList(10))
+		if w := runpkg.SkipWarning("data", f); w != "" {
+			fmt.Fprintln(stderr, w)
 		}
 		if len(exs) == 0 {
 			return fmt.Errorf("data %s: no row to explain (%s)", f.Path, f.Report.Summary(3))
@@ -228,26 +228,46 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 const evalUsage = `
 Usage: rlt eval --student DIR [--task addition] [--questions N]
        rlt eval --teacher DIR --student DIR [--task linear] [--questions N]
+       rlt eval [--teacher DIR] --student DIR --data FILE [--questions N]
 
 The student solves N held-out questions by generating its own thought and
 solution (greedy). Prints exact-match accuracy and the rate of thoughts whose
-steps verify, as one JSON line (--samples adds each attempt).
+steps verify, as one JSON line.
 With --teacher, the teacher explains each question (greedy) and the student
 answers from that explanation: the student's accuracy, and the rates of
 teacher explanations that verify step by step and that state the answer
 before deriving it (e.g. a teacher trained on addition, zero-shot on linear).
 
-Example:
+With --data FILE the questions and solutions come from your JSON Lines file
+(the layouts of rlt train --data) instead of a task's held-out split: every
+usable row in file order, or the first --questions of them. A row whose
+question is an addition or linear-equation question in the tasks' format is
+checked by that task's checker and its thought or explanation verified; any
+other row is checked by exact match of its solution (after the tasks' answer
+normalisation), and the verified and leak rates are over the rows that have
+a verifier (absent when none has). Rows that cannot be used (a missing
+field, an empty solution, a reserved tag, not JSON, too long for the models)
+are skipped and reported on stderr with their line numbers; the JSON line
+adds "data" (the file) and "skipped" (the count).
+
+--samples first prints one JSON line per question: the question, its
+solution, the student's thought (or the teacher's explanation), the
+student's answer, correct, and when a task verifies the question verified
+and its verdict (with --teacher also answer_first).
+
+Examples:
   rlt eval --student /tmp/distilled/student --questions 200
+  rlt eval --teacher runs/x/teacher --student S --data test.jsonl --samples
 `
 
 func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt eval", evalUsage, stderr)
 	sdir := fs.String("student", "", "student model folder (required)")
 	taskName := fs.String("task", "addition", "task whose held-out split is used")
-	n := fs.Int("questions", 200, "held-out questions")
+	dataPath := fs.String("data", "", "JSON Lines file of questions and solutions to evaluate on instead of --task's")
+	n := fs.Int("questions", 200, "held-out questions (with --data: the first N usable rows; default all)")
 	maxNew := fs.Int("max-new-tokens", 160, "generation budget")
-	samples := fs.Bool("samples", false, "also print every attempt")
+	samples := fs.Bool("samples", false, "also print every question's attempt")
 	tdir := fs.String("teacher", "", "teacher model folder: evaluate its explanations instead")
 	teacherSys := fs.String("teacher-system", warmstart.ShortPrompts().TeacherSystem, "teacher system prompt")
 	studentSys := fs.String("student-system", warmstart.ShortPrompts().StudentSystem, "student system prompt")
@@ -258,9 +278,17 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	t, ok := task.Lookup(*taskName)
-	if !ok {
-		return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *dataPath != "" && set["task"] {
+		return fmt.Errorf("--data and --task are alternatives: the questions come from %s", *dataPath)
+	}
+	var t task.Task // nil with --data: each row is judged by its own task or by exact match
+	if *dataPath == "" {
+		var ok bool
+		if t, ok = task.Lookup(*taskName); !ok {
+			return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
+		}
 	}
 	tok, err := loadTokenizer(filepath.Join(*sdir, "tokenizer.json"))
 	if err != nil {
@@ -270,37 +298,88 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	exs, err := task.NewSampler(t, task.HeldOut, 7).Unique(*n)
-	if err != nil {
+	var teacher *model.Model
+	if *tdir != "" {
+		ttok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
+		if err != nil {
+			return err
+		}
+		if !runpkg.SameTokenizer(tok, ttok) {
+			return fmt.Errorf("--teacher %s and --student %s have different tokenizers; the student reads the teacher's explanation token for token", *tdir, *sdir)
+		}
+		if teacher, err = model.Load(student.Backend(), *tdir); err != nil {
+			return err
+		}
+	}
+	p := rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
+	var exs []task.Example
+	var data *task.File
+	if *dataPath != "" {
+		if data, err = task.ReadFile(*dataPath); err != nil {
+			return err
+		}
+		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)
+		if teacher != nil {
+			fit = runpkg.FitReason(tok, p, *maxNew, min(teacher.Cfg.MaxPos, student.Cfg.MaxPos))
+		}
+		data.Drop(fit)
+		if w := runpkg.SkipWarning("data", data); w != "" {
+			fmt.Fprintf(stderr, "warning: %s\n", w) // as rlt train --data reports it
+		}
+		if exs = data.Examples; len(exs) == 0 {
+			return fmt.Errorf("data %s: no row fits the models: %s", data.Path, data.Report.Summary(3))
+		}
+		if set["questions"] && *n < len(exs) {
+			exs = exs[:*n]
+		}
+	} else if exs, err = task.NewSampler(t, task.HeldOut, 7).Unique(*n); err != nil {
 		return err
 	}
-	enc0 := json.NewEncoder(stdout)
-	if *tdir != "" {
-		teacher, err := model.Load(student.Backend(), *tdir)
-		if err != nil {
-			return err
-		}
-		p := rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
-		vals, err := runpkg.EvalTeacher(teacher, student, tok, p, t, exs, *maxNew)
-		if err != nil {
-			return err
-		}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	summary := func(vals map[string]float64) error {
 		vals["questions"] = float64(len(exs))
-		return enc0.Encode(vals)
+		if data == nil {
+			return enc.Encode(vals)
+		}
+		rec := map[string]any{"data": data.Path, "skipped": len(data.Report.Skipped)}
+		for k, v := range vals {
+			rec[k] = v
+		}
+		return enc.Encode(rec)
+	}
+	if teacher != nil {
+		res, vals, err := runpkg.EvalTeacherResults(teacher, student, tok, p, t, exs, *maxNew)
+		if err != nil {
+			return err
+		}
+		if *samples {
+			for _, r := range res {
+				rec := map[string]any{"question": r.Question, "solution": r.Solution, "explanation": r.Explanation, "answer": r.Answer, "correct": r.Correct}
+				if r.Task != "" {
+					rec["verified"], rec["answer_first"], rec["verdict"] = r.Verified(), r.Verdict.AnswerFirst, r.Verdict.String()
+				}
+				if err := enc.Encode(rec); err != nil {
+					return err
+				}
+			}
+		}
+		return summary(vals)
 	}
 	res, vals, err := runpkg.EvalStudent(student, tok, rlt.Prompts{StudentSystem: *studentSys}, t, exs, *maxNew)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
 	if *samples {
 		for _, r := range res {
-			if err := enc.Encode(map[string]any{"question": r.Question, "thought": r.Thought, "answer": r.Answer, "correct": r.Correct, "verdict": r.Verdict.String()}); err != nil {
+			rec := map[string]any{"question": r.Question, "solution": r.Solution, "thought": r.Thought, "answer": r.Answer, "correct": r.Correct}
+			if r.Task != "" {
+				rec["verified"], rec["verdict"] = r.Verified(), r.Verdict.String()
+			}
+			if err := enc.Encode(rec); err != nil {
 				return err
 			}
 		}
 	}
-	vals["questions"] = float64(len(exs))
-	return enc.Encode(vals)
+	return summary(vals)
 }

@@ -637,3 +637,215 @@ func TestDistillOnData(t *testing.T) {
 		}
 	}
 }
+
+// jsonLines decodes every line of out as a JSON object.
+func jsonLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("line %q: %v\nin:\n%s", l, err, out)
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// wantKeys fails unless rec has exactly the keys want.
+func wantKeys(t *testing.T, what string, rec map[string]any, want ...string) {
+	t.Helper()
+	have := map[string]bool{}
+	for k := range rec {
+		have[k] = true
+	}
+	for _, k := range want {
+		if !have[k] {
+			t.Errorf("%s lacks %q: %v", what, k, rec)
+		}
+		delete(have, k)
+	}
+	for k := range have {
+		t.Errorf("%s has unexpected %q: %v", what, k, rec)
+	}
+}
+
+// `rlt eval --data`, student mode: the student solves the file's usable
+// questions by itself; task questions are checked and verified by their
+// task, others by exact match; the skip report is rlt train's.
+func TestEvalOnDataStudent(t *testing.T) {
+	const (
+		student = "engine/defaults/models/student"
+		evalF   = "engine/run/testdata/eval.jsonl"
+	)
+	code, out, errs := runCLI(t, "", "eval", "--student", student, "--data", evalF, "--max-new-tokens", "64", "--samples")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errs)
+	}
+	if want := "warning: data " + evalF + ": skipped 1 of 8 rows: line 8: missing field \"solution\"\n"; errs != want {
+		t.Errorf("stderr %q, want %q", errs, want)
+	}
+	recs := jsonLines(t, out)
+	if len(recs) != 8 {
+		t.Fatalf("want 7 sample lines and a summary, got %d lines:\n%s", len(recs), out)
+	}
+	sum := recs[7]
+	wantKeys(t, "summary", sum, "accuracy", "verified_rate", "questions", "data", "skipped")
+	if sum["questions"] != 7.0 || sum["skipped"] != 1.0 || sum["data"] != evalF {
+		t.Errorf("summary %v: want 7 questions, 1 skipped, data %s", sum, evalF)
+	}
+	var correct, verified float64
+	for i, r := range recs[:7] {
+		if r["question"] == "Capital of Italy?" {
+			// No task: exact match, nothing verifies the thought.
+			wantKeys(t, "text sample", r, "question", "solution", "thought", "answer", "correct")
+			if i != 6 || r["solution"] != "Rome" {
+				t.Errorf("sample %d: %v", i, r)
+			}
+		} else {
+			wantKeys(t, "addition sample", r, "question", "solution", "thought", "answer", "correct", "verified", "verdict")
+			if r["verified"] == true {
+				verified++
+			}
+		}
+		if r["correct"] == true {
+			correct++
+		}
+		if (r["correct"] == true) != (strings.TrimSpace(r["answer"].(string)) == r["solution"]) {
+			t.Errorf("sample %d: correct %v for answer %q, solution %q", i, r["correct"], r["answer"], r["solution"])
+		}
+	}
+	if recs[0]["question"] != "17+218=?" {
+		t.Errorf("first sample %v: want the file's first row", recs[0])
+	}
+	if sum["accuracy"] != correct/7 || sum["verified_rate"] != verified/6 {
+		t.Errorf("summary %v: the samples have %v correct of 7, %v verified of the 6 additions", sum, correct, verified)
+	}
+
+	// --questions N: the first N usable rows; no --samples: the summary alone.
+	code, out, errs = runCLI(t, "", "eval", "--student", student, "--data", evalF, "--max-new-tokens", "16", "--questions", "3")
+	if recs := jsonLines(t, out); code != 0 || len(recs) != 1 || recs[0]["questions"] != 3.0 || recs[0]["skipped"] != 1.0 {
+		t.Errorf("--questions 3: exit %d: %s%s", code, out, errs)
+	}
+}
+
+// `rlt eval --teacher --student --data`: the teacher explains each row
+// given its solution, the student answers from the explanation; --samples
+// shows every question.
+func TestEvalOnDataTeacher(t *testing.T) {
+	const (
+		teacher = "engine/defaults/models/teacher"
+		student = "engine/defaults/models/student"
+		data    = "engine/run/testdata/train.jsonl"
+	)
+	code, out, errs := runCLI(t, "", "eval", "--teacher", teacher, "--student", student, "--data", data, "--max-new-tokens", "8", "--samples")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"warning: data " + data + ": skipped 4 of 40 rows: line 21: ", "line 22: empty solution", "line 23: question contains reserved tag", "line 24: not JSON"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	recs := jsonLines(t, out)
+	if len(recs) != 37 {
+		t.Fatalf("want the 36 usable rows' samples and a summary, got %d lines:\n%s", len(recs), out)
+	}
+	sum := recs[36]
+	wantKeys(t, "summary", sum, "eval_accuracy", "eval_verified_rate", "eval_leak_rate", "questions", "data", "skipped")
+	if sum["questions"] != 36.0 || sum["skipped"] != 4.0 || sum["data"] != data {
+		t.Errorf("summary %v: want 36 questions, 4 skipped, data %s", sum, data)
+	}
+	var correct, verified, leaked, verifiable float64
+	for i, r := range recs[:36] {
+		if r["question"] == "Capital of France?" {
+			wantKeys(t, "text sample", r, "question", "solution", "explanation", "answer", "correct")
+		} else {
+			wantKeys(t, "task sample", r, "question", "solution", "explanation", "answer", "correct", "verified", "answer_first", "verdict")
+			verifiable++
+		}
+		for k, v := range map[string]*float64{"correct": &correct, "verified": &verified, "answer_first": &leaked} {
+			if r[k] == true {
+				*v++
+			}
+		}
+		if _, ok := r["explanation"].(string); !ok {
+			t.Errorf("sample %d: no explanation: %v", i, r)
+		}
+	}
+	if recs[0]["question"] != "688+98=?" || recs[0]["solution"] != "786" || recs[35]["question"] != "458+314=?" {
+		t.Errorf("samples not in file order: first %v, last %v", recs[0], recs[35])
+	}
+	if verifiable != 35 || sum["eval_accuracy"] != correct/36 || sum["eval_verified_rate"] != verified/35 || sum["eval_leak_rate"] != leaked/35 {
+		t.Errorf("summary %v: the samples have %v correct of 36, %v verified and %v leaked of %v with a verifier", sum, correct, verified, leaked, verifiable)
+	}
+
+	code, out, errs = runCLI(t, "", "eval", "--teacher", teacher, "--student", student, "--data", data, "--max-new-tokens", "8", "--questions", "2")
+	if recs := jsonLines(t, out); code != 0 || len(recs) != 1 || recs[0]["questions"] != 2.0 {
+		t.Errorf("--questions 2: exit %d: %s%s", code, out, errs)
+	}
+}
+
+// `rlt eval --samples` on a task: one line per question in both modes, and
+// the summary line keeps the keys scripts parse (no data keys).
+func TestEvalSamplesOnTask(t *testing.T) {
+	const (
+		teacher = "engine/defaults/models/teacher"
+		student = "engine/defaults/models/student"
+	)
+	code, out, errs := runCLI(t, "", "eval", "--teacher", teacher, "--student", student, "--questions", "2", "--max-new-tokens", "8", "--samples")
+	if code != 0 {
+		t.Fatalf("eval --teacher: exit %d: %s", code, errs)
+	}
+	recs := jsonLines(t, out)
+	if len(recs) != 3 {
+		t.Fatalf("want 2 samples and a summary:\n%s", out)
+	}
+	for _, r := range recs[:2] {
+		wantKeys(t, "teacher sample", r, "question", "solution", "explanation", "answer", "correct", "verified", "answer_first", "verdict")
+	}
+	wantKeys(t, "teacher summary", recs[2], "eval_accuracy", "eval_verified_rate", "eval_leak_rate", "questions")
+
+	code, out, errs = runCLI(t, "", "eval", "--student", student, "--questions", "2", "--max-new-tokens", "8", "--samples")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errs)
+	}
+	recs = jsonLines(t, out)
+	if len(recs) != 3 {
+		t.Fatalf("want 2 samples and a summary:\n%s", out)
+	}
+	for _, r := range recs[:2] {
+		wantKeys(t, "student sample", r, "question", "solution", "thought", "answer", "correct", "verified", "verdict")
+	}
+	wantKeys(t, "student summary", recs[2], "accuracy", "verified_rate", "questions")
+}
+
+// The errors of `rlt eval --data`.
+func TestEvalOnDataErrors(t *testing.T) {
+	const (
+		student = "engine/defaults/models/student"
+		evalF   = "engine/run/testdata/eval.jsonl"
+	)
+	other := tinyFolder(t, "f32") // another tokenizer
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--data", evalF, "--task", "linear"}, []string{"--data and --task are alternatives"}},
+		{[]string{"--data", evalF, "--task", "addition"}, []string{"--data and --task are alternatives"}},
+		{[]string{"--data", "/nonexistent/eval.jsonl"}, []string{"/nonexistent/eval.jsonl"}},
+		{[]string{"--data", evalF, "--max-new-tokens", "250"}, []string{"data " + evalF + ": no row fits the models", "line 1: too long", "line 8: missing field"}},
+		{[]string{"--data", evalF, "--teacher", other}, []string{"different tokenizers"}},
+	} {
+		args := append([]string{"eval", "--student", student}, tc.args...)
+		code, out, errs := runCLI(t, "", args...)
+		if code != 1 || out != "" {
+			t.Errorf("rlt eval %v: exit %d, stdout %q; want exit 1 and nothing", tc.args, code, out)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(errs, want) {
+				t.Errorf("rlt eval %v: stderr lacks %q: %s", tc.args, want, errs)
+			}
+		}
+	}
+}

@@ -159,14 +159,13 @@ func (w *DataWarning) Error() string { return w.Msg }
 func (d *Data) warning(c Config) error {
 	var parts []string
 	for _, f := range []*task.File{d.File, d.EvalFile} {
-		if f == nil || len(f.Report.Skipped) == 0 {
-			continue
-		}
 		name := "data"
 		if f == d.EvalFile {
 			name = "eval_data"
 		}
-		parts = append(parts, fmt.Sprintf("%s %s: skipped %d of %d rows: %s", name, f.Path, len(f.Report.Skipped), f.Report.Rows, f.Report.SkipList(10)))
+		if w := SkipWarning(name, f); w != "" {
+			parts = append(parts, w)
+		}
 	}
 	if c.EvalEvery > 0 && len(d.HeldOut) < c.EvalQuestions {
 		parts = append(parts, fmt.Sprintf("evaluating on %d held-out questions, fewer than eval_questions = %d", len(d.HeldOut), c.EvalQuestions))

@@ -109,42 +109,68 @@ func permutation(n int, seed uint64) []int {
 
 // SolveResult is a student's own attempt at a question.
 type SolveResult struct {
-	Question, Thought, Answer string
-	Correct                   bool
-	Verdict                   task.Verdict
+	Question, Solution, Thought, Answer string
+	Correct                             bool
+	// Task is the task whose checker and verifier judged the attempt; ""
+	// when the answer was checked by exact match and nothing verified the
+	// thought (Verdict is then the zero value).
+	Task    string
+	Verdict task.Verdict
 }
+
+// Verified reports whether the thought's steps verify (false when no task
+// verified it).
+func (r SolveResult) Verified() bool { return r.Task != "" && verified(r.Verdict) }
 
 // EvalStudent has the student solve each question by generating its own
 // thought and solution (greedy), the way a distilled student is judged:
 // exact-match accuracy, and how often its thought verifies step by step.
+// With t nil (user data) each example is judged as in EvalTeacher: by its
+// own task when it has one, else by exact match of its solution
+// (task.CheckSolution); verified_rate is then over the examples that have a
+// task, and absent when none has.
 func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) ([]SolveResult, map[string]float64, error) {
+	if len(exs) == 0 {
+		return nil, nil, fmt.Errorf("evaluate: no questions")
+	}
 	prompts := make([][]int32, len(exs))
 	for i, ex := range exs {
 		prompts[i] = tok.Encode(p.StudentParts(ex.Question).Prefix)
 	}
-	res, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts, sample.Options{
-		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
-	if err != nil {
-		return nil, nil, err
+	res := make([]sample.Result, 0, len(exs))
+	for lo := 0; lo < len(prompts); lo += evalBatch {
+		part, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts[lo:min(lo+evalBatch, len(prompts))], sample.Options{
+			MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+		if err != nil {
+			return nil, nil, err
+		}
+		res = append(res, part...)
 	}
 	out := make([]SolveResult, len(exs))
-	var correct, verified float64
+	var correct, verifiable, nverified float64
 	for i, r := range res {
 		text := tok.Decode(r.IDs)
 		thought, rest, _ := strings.Cut(text, rlt.EndThought)
 		_, ans, _ := strings.Cut(rest, rlt.BeginSolution)
 		ans, _, _ = strings.Cut(ans, rlt.EndSolution)
-		sr := SolveResult{Question: exs[i].Question, Thought: strings.TrimPrefix(thought, "\n\n"), Answer: ans}
-		sr.Correct = t.CheckAnswer(exs[i].Question, ans)
-		sr.Verdict = t.VerifyExplanation(exs[i].Question, sr.Thought)
+		ex := exs[i]
+		sr := SolveResult{Question: ex.Question, Solution: ex.Solution, Thought: strings.TrimPrefix(thought, "\n\n"), Answer: ans}
+		sr.Correct = checkAnswer(t, ex, ans)
 		if sr.Correct {
 			correct++
 		}
-		if sr.Verdict.Complete() && sr.Verdict.Wrong == 0 {
-			verified++
+		if vt := judge(t, ex); vt != nil {
+			sr.Task, sr.Verdict = vt.Name(), vt.VerifyExplanation(ex.Question, sr.Thought)
+			verifiable++
+			if verified(sr.Verdict) {
+				nverified++
+			}
 		}
 		out[i] = sr
 	}
-	n := float64(len(exs))
-	return out, map[string]float64{"accuracy": correct / n, "verified_rate": verified / n}, nil
+	vals := map[string]float64{"accuracy": correct / float64(len(exs))}
+	if verifiable > 0 {
+		vals["verified_rate"] = nverified / verifiable
+	}
+	return out, vals, nil
 }

@@ -305,42 +305,8 @@ func (e *Engine) Evaluate(n int) (map[string]float64, error) {
 // solution otherwise (task.CheckSolution); the two rates are then over the
 // examples that have a task, and absent when none has.
 func EvalTeacher(teacher, student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
-	expl, err := Explain(teacher, tok, p, exs, maxNew)
-	if err != nil {
-		return nil, err
-	}
-	answers, err := Solve(student, tok, p, exs, expl, 16)
-	if err != nil {
-		return nil, err
-	}
-	var correct, verifiable, verified, leaked float64
-	for i, ex := range exs {
-		vt := t
-		if t == nil {
-			vt, _ = task.Lookup(ex.Task)
-			if task.CheckSolution(ex, answers[i]) {
-				correct++
-			}
-		} else if t.CheckAnswer(ex.Question, answers[i]) {
-			correct++
-		}
-		if vt == nil {
-			continue
-		}
-		verifiable++
-		v := vt.VerifyExplanation(ex.Question, expl[i])
-		if v.Complete() && v.Wrong == 0 {
-			verified++
-		}
-		if v.AnswerFirst {
-			leaked++
-		}
-	}
-	vals := map[string]float64{"eval_accuracy": correct / float64(len(exs))}
-	if verifiable > 0 {
-		vals["eval_verified_rate"], vals["eval_leak_rate"] = verified/verifiable, leaked/verifiable
-	}
-	return vals, nil
+	_, vals, err := EvalTeacherResults(teacher, student, tok, p, t, exs, maxNew)
+	return vals, err
 }
 
 // Explain has a teacher write one greedy explanation body per example.

@@ -1,0 +1,128 @@
+package run
+
+import (
+	"fmt"
+
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+// SkipWarning is the one-line report of the rows of a data file that were
+// left out, "NAME PATH: skipped K of N rows: line L: reason; …" (at most ten
+// lines spelled out), or "" when none was. name says which file it is
+// ("data", "eval_data"). rlt train, rlt distill and rlt eval all report
+// skipped rows with it.
+func SkipWarning(name string, f *task.File) string {
+	if f == nil || len(f.Report.Skipped) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s %s: skipped %d of %d rows: %s", name, f.Path, len(f.Report.Skipped), f.Report.Rows, f.Report.SkipList(10))
+}
+
+// StudentFitReason rejects an example whose student prompt (the question
+// before the student's own thought), with maxNew generated tokens, would
+// exceed the student's maxPos positions: FitReason for a student that
+// solves the question by itself. Use it with task.Report.Drop.
+func StudentFitReason(tok *tokenizer.Tokenizer, p rlt.Prompts, maxNew, maxPos int) func(task.Example) string {
+	return func(ex task.Example) string {
+		if n := len(tok.Encode(p.StudentParts(ex.Question).Prefix)); n+maxNew > maxPos {
+			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the student's %d positions", n, maxNew, maxPos)
+		}
+		return ""
+	}
+}
+
+// ExplainResult is one question of a teacher evaluation: the teacher's
+// explanation and the student's answer after reading it.
+type ExplainResult struct {
+	Question, Solution string
+	Explanation        string // the teacher's (greedy)
+	Answer             string // the student's (greedy)
+	Correct            bool
+	// Task is the task whose checker and verifier judged the question; ""
+	// when the answer was checked by exact match and nothing verified the
+	// explanation (Verdict is then the zero value).
+	Task    string
+	Verdict task.Verdict
+}
+
+// Verified reports whether the explanation's steps verify (false when no
+// task verified it).
+func (r ExplainResult) Verified() bool { return r.Task != "" && verified(r.Verdict) }
+
+// EvalTeacherResults is EvalTeacher with each question's result, in the
+// order of exs.
+func EvalTeacherResults(teacher, student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) ([]ExplainResult, map[string]float64, error) {
+	if len(exs) == 0 {
+		return nil, nil, fmt.Errorf("evaluate: no questions")
+	}
+	var expl, answers []string
+	for lo := 0; lo < len(exs); lo += evalBatch {
+		part := exs[lo:min(lo+evalBatch, len(exs))]
+		e, err := Explain(teacher, tok, p, part, maxNew)
+		if err != nil {
+			return nil, nil, err
+		}
+		a, err := Solve(student, tok, p, part, e, 16)
+		if err != nil {
+			return nil, nil, err
+		}
+		expl, answers = append(expl, e...), append(answers, a...)
+	}
+	out := make([]ExplainResult, len(exs))
+	var correct, verifiable, nverified, leaked float64
+	for i, ex := range exs {
+		r := ExplainResult{Question: ex.Question, Solution: ex.Solution, Explanation: expl[i], Answer: answers[i]}
+		r.Correct = checkAnswer(t, ex, answers[i])
+		if r.Correct {
+			correct++
+		}
+		if vt := judge(t, ex); vt != nil {
+			r.Task, r.Verdict = vt.Name(), vt.VerifyExplanation(ex.Question, expl[i])
+			verifiable++
+			if verified(r.Verdict) {
+				nverified++
+			}
+			if r.Verdict.AnswerFirst {
+				leaked++
+			}
+		}
+		out[i] = r
+	}
+	vals := map[string]float64{"eval_accuracy": correct / float64(len(exs))}
+	if verifiable > 0 {
+		vals["eval_verified_rate"], vals["eval_leak_rate"] = nverified/verifiable, leaked/verifiable
+	}
+	return out, vals, nil
+}
+
+// evalBatch bounds the questions generated for at once by an evaluation
+// (the KV caches grow with the batch; a user data file may be large).
+// Greedy decoding gives the same text alone or in a batch, so it changes no
+// result.
+const evalBatch = 256
+
+// judge is the task that checks and verifies ex: t, or with t nil (user
+// data) the example's own task (Example.Task); nil when it has none.
+func judge(t task.Task, ex task.Example) task.Task {
+	if t != nil {
+		return t
+	}
+	vt, _ := task.Lookup(ex.Task)
+	return vt
+}
+
+// checkAnswer reports whether answer is right for ex: by t's checker, or
+// with t nil by task.CheckSolution (the example's task, else exact match).
+func checkAnswer(t task.Task, ex task.Example, answer string) bool {
+	if t == nil {
+		return task.CheckSolution(ex, answer)
+	}
+	return t.CheckAnswer(ex.Question, answer)
+}
+
+// verified is the evaluations' "steps verify": every expected step present
+// and correct, none wrong.
+func verified(v task.Verdict) bool { return v.Complete() && v.Wrong == 0 }
