@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -48,10 +49,18 @@ from its latest checkpoint exactly as if it had not stopped.
 In the workbench, 4 opens the Runs screen: the run folders under DIR and
 folders you follow (runs written by other processes, the official RLT
 trainer's run folders), where a run is opened read-only, resumed, or
-started from a configuration edited in place. Opening another run stops
-the current one after its step in progress (with a final checkpoint).
+started from a configuration edited in place (the followed folders are
+remembered in DIR/.followed.json). Opening another run stops the current
+one after its step in progress (with a final checkpoint). ! lists what is
+wrong with the open run: broken records with their file and line, a
+corrupt checkpoint, a config.toml that does not decode, engine errors.
 --mouse lets the mouse wheel scroll lists (and turns off the terminal's
 own text selection while the workbench runs).
+
+New runs record absolute model and data paths, so --resume works from any
+directory. A checkpoint that cannot be written (a full disk) stops the run
+with that error. With --headless, progress whose reader goes away (a closed
+pipe) stops the run after its step; the folder stays resumable.
 `
 
 // workbench is how the main job was asked to run.
@@ -81,6 +90,13 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return errUsage
 	}
+	if *headless || !isTerminal(stdin) || !isTerminal(stdout) {
+		// Progress goes to stderr, perhaps a pipe whose reader quits
+		// (`rlt run --headless 2>&1 | head -1`): a write to it must fail
+		// with EPIPE, which stops the run cleanly (progressWriter), not
+		// kill the process mid-step.
+		signal.Ignore(syscall.SIGPIPE)
+	}
 	dir, err := defaults.Dir()
 	if err != nil {
 		return err
@@ -100,6 +116,10 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 	}
 	cfg.Steps = *steps
+	// Recorded absolute, so `rlt run --resume` works from any directory.
+	if cfg, err = cfg.Absolute(); err != nil {
+		return err
+	}
 	runDir, err := newRunDir(*runs)
 	if err != nil {
 		return err
@@ -196,9 +216,10 @@ func (wb workbench) resumeRun(dir string, stdin io.Reader, stdout, stderr io.Wri
 func (wb workbench) drive(rec *sessions.Run, cfg runpkg.Config, stdin io.Reader, stdout, stderr io.Writer, prepare func(*runpkg.Engine) error) error {
 	runDir := rec.Dir()
 	interactive := !wb.headless && isTerminal(stdin) && isTerminal(stdout)
-	var sink event.Sink = rec
+	var sink event.Sink = warningSink{rec}
+	progress := &progressWriter{w: stderr}
 	if !interactive {
-		sink = teeSink{rec, &jsonlSink{w: io.Discard, progress: stderr}}
+		sink = teeSink{sink, &jsonlSink{w: io.Discard, progress: progress}}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -207,9 +228,12 @@ func (wb workbench) drive(rec *sessions.Run, cfg runpkg.Config, stdin io.Reader,
 		return err
 	}
 	if !interactive {
-		fmt.Fprintf(stderr, "run folder %s (teacher %s)\nCtrl-C stops after the current step.\n", runDir, cfg.Teacher)
+		progress.onFail(func(err error) {
+			h.stopWith(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
+		})
+		fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step.\n", runDir, cfg.Teacher)
 		h.wait()
-		return h.Close() // the engine's error first, then the final checkpoint's and the folder's
+		return h.Close() // why the run stopped early first, then the engine's, the final checkpoint's and the folder's errors
 	}
 	l := &launcher{ctx: ctx, wb: wb}
 	l.wrote(runDir)
@@ -228,12 +252,16 @@ func (wb workbench) drive(rec *sessions.Run, cfg runpkg.Config, stdin io.Reader,
 type engineRun struct {
 	rec       *sessions.Run
 	e         *runpkg.Engine
+	sink      event.Sink // the engine's
 	done      chan error
 	waitOnce  sync.Once
 	runErr    error
 	closeOnce sync.Once
 	closeErr  error
 	lastSaved int // step of the newest checkpoint written (-1: none)
+
+	mu      sync.Mutex
+	stopErr error // why the driver stopped the engine early (a checkpoint that failed …); the run's result
 }
 
 // startEngine builds the engine on rec (sink gets its events), lets
@@ -248,8 +276,8 @@ func startEngine(ctx context.Context, rec *sessions.Run, cfg runpkg.Config, sink
 		rec.Close()
 		return nil, err
 	}
-	r := &engineRun{rec: rec, e: e, done: make(chan error, 1), lastSaved: -1}
-	e.OnCheckpoint = r.checkpoint
+	r := &engineRun{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1}
+	e.OnCheckpoint = r.onCheckpoint
 	go func() { r.done <- e.Run(ctx) }()
 	return r, nil
 }
@@ -273,6 +301,39 @@ func (r *engineRun) checkpoint(step int) error {
 	return err
 }
 
+// onCheckpoint is the engine's OnCheckpoint. A checkpoint that cannot be
+// written (a full disk, an I/O error) stops the run after this step: the
+// steps after it could not be resumed, and the records waiting for the
+// disk would pile up. The error is recorded as the run's fatal error (the
+// workbench shows the run as failed) and is the run's result (Close
+// returns it; rlt prints it on exit).
+func (r *engineRun) onCheckpoint(step int) error {
+	err := r.checkpoint(step)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("checkpoint of step %d failed, so the run stops: %w", step, err)
+	r.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err, Fatal: true})
+	r.stopWith(err)
+	// Reported above as the fatal error; returned, the engine would report
+	// it a second time as a non-fatal one.
+	return nil
+}
+
+// stopWith stops the engine after the step in progress, keeping err as the
+// run's result (the first reason given wins).
+func (r *engineRun) stopWith(err error) {
+	r.mu.Lock()
+	first := r.stopErr == nil
+	if first {
+		r.stopErr = err
+	}
+	r.mu.Unlock()
+	if first {
+		r.e.Stop()
+	}
+}
+
 // wait waits for the engine to return and gives its error.
 func (r *engineRun) wait() error {
 	r.waitOnce.Do(func() { r.runErr = <-r.done })
@@ -285,16 +346,19 @@ func (r *engineRun) wait() error {
 func (r *engineRun) Close() error {
 	r.closeOnce.Do(func() {
 		r.e.Stop()
-		err := r.wait()
+		errs := []error{r.wait()}
+		r.mu.Lock()
+		errs = append([]error{r.stopErr}, errs...)
+		r.mu.Unlock()
+		// The final checkpoint is tried even after one failed: the disk
+		// may have room again.
 		if n := r.e.Trainer.StepIndex(); n > 0 {
-			if cerr := r.checkpoint(n - 1); cerr != nil && err == nil {
-				err = fmt.Errorf("final checkpoint: %w", cerr)
+			if cerr := r.checkpoint(n - 1); cerr != nil {
+				errs = append(errs, fmt.Errorf("final checkpoint: %w", cerr))
 			}
 		}
-		if cerr := r.rec.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-		r.closeErr = err
+		errs = append(errs, r.rec.Close())
+		r.closeErr = errors.Join(errs...)
 	})
 	return r.closeErr
 }
@@ -362,6 +426,10 @@ func (l *launcher) Start(data []byte) (*ui.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Recorded absolute, so `rlt run --resume` works from any directory.
+	if cfg, err = cfg.Absolute(); err != nil {
+		return nil, err
+	}
 	dir, err := newRunDir(l.wb.runs)
 	if err != nil {
 		return nil, err
@@ -370,7 +438,7 @@ func (l *launcher) Start(data []byte) (*ui.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := startEngine(l.ctx, rec, cfg, rec, noPrepare)
+	h, err := startEngine(l.ctx, rec, cfg, warningSink{rec}, noPrepare)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", dir, err)
 	}
@@ -386,7 +454,7 @@ func (l *launcher) Resume(dir string) (*ui.Session, error) {
 	if err != nil {
 		return nil, errors.Join(append([]error{err}, noteErrors(notes)...)...)
 	}
-	h, err := startEngine(l.ctx, rec, cfg, rec, restoreFrom(rec, ck))
+	h, err := startEngine(l.ctx, rec, cfg, warningSink{rec}, restoreFrom(rec, ck))
 	if err != nil {
 		return nil, fmt.Errorf("resume %s: %w", dir, err)
 	}
@@ -405,7 +473,11 @@ func noteErrors(notes []string) []error {
 
 // OpenReadOnly implements ui.Launcher: one of our run folders is followed
 // without its lock (another process may be writing it); an official
-// trainer's folder is imported and followed (see openOfficial).
+// trainer's folder is imported and followed (see openOfficial). What is
+// wrong with the folder does not stop it from opening: a config.toml that
+// does not decode is kept as a problem (with its line), broken records and
+// checkpoints passed over are in the store's issues; the workbench lists
+// them all (!) and shows the rest.
 func (l *launcher) OpenReadOnly(dir string) (*ui.Session, error) {
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
 		if _, oerr := os.Stat(dir); oerr != nil {
@@ -417,32 +489,43 @@ func (l *launcher) OpenReadOnly(dir string) (*ui.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := &ui.Session{Run: rec, ReadOnly: true, Close: rec.Close}
 	var cfg runpkg.Config
-	var notes []string
-	if err := rec.DecodeConfig(&cfg); err != nil {
-		notes = append(notes, err.Error())
+	if err := rec.DecodeConfig(&cfg); err == nil {
+		s.Steps = cfg.Steps
+	} else if imp, ok := importConfig(rec); ok {
+		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
+	} else {
+		s.Problems = append(s.Problems, err)
+		s.Notes = append(s.Notes, sessions.ConfigFile+" does not decode: shown without its settings")
 	}
-	return &ui.Session{Run: rec, Steps: cfg.Steps, ReadOnly: true, Close: rec.Close, Notes: notes}, nil
+	// Checkpoints passed over (unfinished, truncated, corrupt) become the
+	// store's issues; having none at all is no problem (an import, a run
+	// stopped before its first).
+	rec.LatestCheckpoint()
+	return s, nil
 }
 
-// officialSource is the config.toml of an imported official run.
-type officialSource struct {
-	Source string `toml:"source"`
-	Format string `toml:"format"`
+// importConfig decodes the config.toml of a run made by rlt import.
+func importConfig(rec *sessions.Run) (sessions.ImportSource, bool) {
+	var ic sessions.ImportConfig
+	if err := rec.DecodeConfig(&ic); err != nil || ic.Import.Format == "" {
+		return ic.Import, false
+	}
+	return ic.Import, true
 }
 
-// openOfficial shows an official RLT trainer's run folder: its metrics
-// (trainer_state.json) and stored completions are copied into a run folder
-// in a temporary directory, and copied again whenever the trainer's files
-// change, so the workbench follows the trainer while it runs. The
-// trainer's folder is only read; the copy is removed on Close.
+// openOfficial shows an official RLT trainer's run folder: sessions.Import
+// turns it into a run folder in a temporary directory (questions and
+// solutions parsed from the teacher prompts, explanations extracted, the
+// trainer's reward kept as the source reward, every row left out listed
+// with its file and line), which is opened read-only and followed. While
+// the trainer writes, its folder is imported again whenever its files
+// change and what is new is appended to that run folder (followOfficial).
+// The trainer's folder is only read; the copy is removed on Close.
 // (trainer_state.json is rewritten whole, so it cannot be tailed like our
 // JSON Lines files.)
 func openOfficial(ctx context.Context, dir string) (*ui.Session, error) {
-	imp, err := sessions.ImportOfficialRun(dir)
-	if err != nil {
-		return nil, err
-	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -451,36 +534,23 @@ func openOfficial(ctx context.Context, dir string) (*ui.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := sessions.Create(filepath.Join(tmp, filepath.Base(abs)), officialSource{Source: abs, Format: "official RLT trainer run folder, imported read-only"})
+	live := filepath.Join(tmp, filepath.Base(abs))
+	sig := officialSignature(abs)
+	rep, err := sessions.Import(live, abs)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	f := &officialFeed{rec: rec, last: math.MinInt, seen: map[string]bool{}}
-	notes := f.feed(imp)
+	rec, err := sessions.OpenReadOnly(live)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		sig := officialSignature(dir)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if s := officialSignature(dir); s != sig {
-				sig = s
-				imp, err := sessions.ImportOfficialRun(dir)
-				if err != nil { // mid-write, perhaps: try again on the next change
-					rec.Emit(event.Error{Time: time.Now(), Err: err})
-					continue
-				}
-				f.feed(imp)
-			}
-		}
+		followOfficial(ctx, abs, live, tmp, sig, time.Second)
 	}()
 	closeFn := func() error {
 		cancel()
@@ -488,58 +558,209 @@ func openOfficial(ctx context.Context, dir string) (*ui.Session, error) {
 		err := rec.Close()
 		return errors.Join(err, os.RemoveAll(tmp))
 	}
-	notes = append(notes, "following "+abs+" (official trainer run, read-only)")
+	notes := []string{fmt.Sprintf("imported %d traces and %d metric records of %s", rep.Traces, rep.Metrics, abs)}
+	if rep.Skipped > 0 {
+		notes = append(notes, fmt.Sprintf("%d rows left out", rep.Skipped))
+	}
+	notes = append(notes, "following it (official trainer run, read-only)")
 	return &ui.Session{Run: rec, ReadOnly: true, Close: closeFn, Notes: notes}, nil
 }
 
-// officialFeed emits what an import holds that was not emitted before.
-type officialFeed struct {
-	rec  *sessions.Run
-	last int             // newest metrics step emitted
-	seen map[string]bool // completions emitted, by file:row
-}
-
-func (f *officialFeed) feed(imp *sessions.OfficialRun) []string {
-	now := time.Now()
-	for _, m := range imp.Metrics {
-		if m.Step > f.last {
-			f.rec.Emit(event.Metrics{Time: now, Step: m.Step, Values: m.Values})
-			f.last = m.Step
+// followOfficial imports the official folder src again whenever its files
+// change (after sig, the state the first import read) and appends what is
+// new to the imported run folder live, whose read-only Run follows it. An
+// import that fails (the trainer rewriting trainer_state.json, perhaps) is
+// tried once more; failing twice on the same files, it is reported as an
+// error event of live and tried again when the files change.
+func followOfficial(ctx context.Context, src, live, tmp, sig string, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	failed := ""
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-	}
-	for _, c := range imp.Completions {
-		k := fmt.Sprintf("%s:%d", c.File, c.Row)
-		if f.seen[k] {
+		s := officialSignature(src)
+		if s == sig {
 			continue
 		}
-		f.seen[k] = true
-		f.rec.Emit(event.Trace{Time: now, Step: c.Step, Sample: c.Row - 1, Question: officialQuestion(c.Prompt), Completion: c.Completion})
-	}
-	var notes []string
-	if n := imp.State.SkippedCount; n > 0 {
-		notes = append(notes, fmt.Sprintf("%s: %d log entries skipped", imp.StateFile, n))
-	}
-	for _, r := range imp.CSV {
-		if r.SkippedCount > 0 {
-			notes = append(notes, fmt.Sprintf("%s: %d rows skipped", r.File, r.SkippedCount))
+		stage := filepath.Join(tmp, fmt.Sprintf(".import-%d", n))
+		_, err := sessions.Import(stage, src)
+		if err == nil {
+			err = mergeImport(live, stage)
+		}
+		os.RemoveAll(stage)
+		switch {
+		case err == nil:
+			sig, failed = s, ""
+		case s != failed:
+			failed = s // once more on the next tick
+		default:
+			sig = s // wait for the files to change
+			appendLines(filepath.Join(live, sessions.EventsFile), eventLine(sessions.EventRecord{Time: time.Now().UTC(),
+				Kind: sessions.KindError, Error: fmt.Sprintf("importing %s again: %v (tried again when its files change)", src, err)}))
 		}
 	}
-	return notes
 }
 
-// officialQuestion is the last user message of a ChatML prompt (the
-// whole prompt if it has none).
-func officialQuestion(prompt string) string {
-	const open, end = "<|im_start|>user\n", "<|im_end|>"
-	i := strings.LastIndex(prompt, open)
-	if i < 0 {
-		return strings.TrimSpace(prompt)
+// mergeImport appends to the run folder live what the run folder stage (a
+// newer import of the same source) has that live has not: metric records
+// of new steps and new values of known steps, traces with new IDs, rows
+// left out and notes not reported yet.
+func mergeImport(live, stage string) error {
+	if err := mergeMetrics(filepath.Join(live, sessions.MetricsFile), filepath.Join(stage, sessions.MetricsFile)); err != nil {
+		return err
 	}
-	q := prompt[i+len(open):]
-	if j := strings.Index(q, end); j >= 0 {
-		q = q[:j]
+	files, err := filepath.Glob(filepath.Join(stage, sessions.TracesDir, "*.jsonl"))
+	if err != nil {
+		return err
 	}
-	return strings.TrimSpace(q)
+	for _, f := range files {
+		if err := appendNew(filepath.Join(live, sessions.TracesDir, filepath.Base(f)), f, traceKey); err != nil {
+			return err
+		}
+	}
+	return appendNew(filepath.Join(live, sessions.EventsFile), filepath.Join(stage, sessions.EventsFile), eventKey)
+}
+
+// readLines calls fn with each whole line of a JSON Lines file (none if
+// the file does not exist).
+func readLines(path string, fn func(raw []byte)) error {
+	_, err := sessions.ReadLog(path, func(_ int, raw []byte) error { fn(raw); return nil })
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// appendNew appends to dst the lines of src whose key is new to dst (a
+// line whose key is "" is never appended).
+func appendNew(dst, src string, key func(raw []byte) string) error {
+	have := map[string]bool{}
+	if err := readLines(dst, func(raw []byte) { have[key(raw)] = true }); err != nil {
+		return err
+	}
+	var add []byte
+	err := readLines(src, func(raw []byte) {
+		if k := key(raw); k != "" && !have[k] {
+			have[k] = true
+			add = append(append(add, raw...), '\n')
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return appendLines(dst, add)
+}
+
+// appendLines appends whole lines to a file in one write (the follower of
+// a read-only Run reads them as they come).
+func appendLines(path string, lines []byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(lines)
+	return errors.Join(err, f.Close())
+}
+
+func eventLine(e sessions.EventRecord) []byte {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil
+	}
+	return append(b, '\n')
+}
+
+// traceKey is a trace line's ID.
+func traceKey(raw []byte) string {
+	var t struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(raw, &t)
+	return t.ID
+}
+
+// eventKey keys the events a re-import may add (rows left out, notes,
+// errors) by their content without the time; other events are never
+// appended again.
+func eventKey(raw []byte) string {
+	var e sessions.EventRecord
+	if json.Unmarshal(raw, &e) != nil {
+		return ""
+	}
+	switch {
+	case e.Kind == sessions.KindSkipped, e.Kind == sessions.KindError, e.Kind == sessions.KindImport && e.Dir == "" && e.Extra != "":
+		e.Time = time.Time{}
+		b, _ := json.Marshal(e)
+		return string(b)
+	}
+	return ""
+}
+
+// mergeMetrics appends the metric records of src for steps dst has not,
+// and, for steps it has, a record with only the values it lacks (an
+// evaluation logged after the step's training values).
+func mergeMetrics(dst, src string) error {
+	type rec struct {
+		Step   int                        `json:"step"`
+		Time   time.Time                  `json:"time"`
+		Values map[string]json.RawMessage `json:"values"`
+	}
+	have := map[int]map[string]bool{}
+	err := readLines(dst, func(raw []byte) {
+		var r rec
+		if json.Unmarshal(raw, &r) != nil {
+			return
+		}
+		if have[r.Step] == nil {
+			have[r.Step] = map[string]bool{}
+		}
+		for k := range r.Values {
+			have[r.Step][k] = true
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var add []byte
+	err = readLines(src, func(raw []byte) {
+		var r rec
+		if json.Unmarshal(raw, &r) != nil {
+			return
+		}
+		known := have[r.Step]
+		if known == nil {
+			have[r.Step] = map[string]bool{}
+			for k := range r.Values {
+				have[r.Step][k] = true
+			}
+			add = append(append(add, raw...), '\n')
+			return
+		}
+		fresh := map[string]json.RawMessage{}
+		for k, v := range r.Values {
+			if !known[k] {
+				fresh[k], known[k] = v, true
+			}
+		}
+		if len(fresh) == 0 {
+			return
+		}
+		r.Values = fresh
+		if b, err := json.Marshal(r); err == nil {
+			add = append(append(add, b...), '\n')
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return appendLines(dst, add)
 }
 
 // officialSignature changes whenever a file the import reads changes.
@@ -666,6 +887,60 @@ type teeSink []event.Sink
 func (t teeSink) Emit(e event.Event) {
 	for _, s := range t {
 		s.Emit(e)
+	}
+}
+
+// warningSink marks the engine's non-fatal *run.DataWarning errors (data
+// rows skipped, a small evaluation) with ui.WarningPrefix on their way into
+// the run's events, so the workbench shows them as warnings, not errors.
+type warningSink struct{ event.Sink }
+
+func (s warningSink) Emit(e event.Event) {
+	if er, ok := e.(event.Error); ok && !er.Fatal {
+		var w *runpkg.DataWarning
+		if errors.As(er.Err, &w) {
+			er.Err = fmt.Errorf("%s%w", ui.WarningPrefix, er.Err)
+			e = er
+		}
+	}
+	s.Sink.Emit(e)
+}
+
+// progressWriter passes headless progress lines on until a write fails:
+// the reader of the pipe went away (`rlt run --headless 2>&1 | head -1`;
+// SIGPIPE is ignored, so the write returns EPIPE). The run is then stopped
+// after the step in progress, with its final checkpoint, so its folder is
+// complete and resumable, and what follows is dropped.
+type progressWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	err    error
+	failed func(error)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return 0, p.err
+	}
+	n, err := p.w.Write(b)
+	if err != nil {
+		p.err = fmt.Errorf("progress output: %w", err)
+		if p.failed != nil {
+			p.failed(p.err)
+		}
+	}
+	return n, err
+}
+
+// onFail sets what a failed write does (at once if one failed already).
+func (p *progressWriter) onFail(f func(error)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failed = f
+	if p.err != nil {
+		f(p.err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,14 +9,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/event"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui"
@@ -418,6 +423,402 @@ func treeSizes(t *testing.T, dir string) map[string]int64 {
 		return nil
 	})
 	return out
+}
+
+// smallRun is a GRPO configuration small enough for a step to take a
+// fraction of a second on the embedded models (as kill_test.go's).
+const smallRun = `
+eval_every = 0
+checkpoint_every = 1
+[grpo]
+questions = 2
+samples = 2
+max_new_tokens = 8
+`
+
+// smallConfig is smallRun on the embedded models.
+func smallConfig(t *testing.T, steps int) runpkg.Config {
+	t.Helper()
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := runpkg.DefaultConfig(filepath.Join(models, defaults.Teacher), filepath.Join(models, defaults.Student))
+	if err := sessions.DecodeStrict("small.toml", []byte(smallRun), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Steps = steps
+	return cfg
+}
+
+// A checkpoint that cannot be written stops the run after that step: the
+// error is the run's result (Close returns it, rlt prints it on exit) and
+// its fatal error event (the workbench shows the run as failed).
+func TestWorkbenchStopsOnCheckpointFailure(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 6)
+	dir := filepath.Join(t.TempDir(), "run")
+	rec, err := sessions.Create(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A disk that refuses checkpoints: checkpoints/ is a file, so no
+	// checkpoint folder can be made in it.
+	ck := filepath.Join(dir, sessions.CheckpointsDir)
+	if err := os.RemoveAll(ck); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ck, []byte("not a folder\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := startEngine(context.Background(), rec, cfg, warningSink{rec}, noPrepare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { h.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(120 * time.Second):
+		h.e.Stop()
+		t.Fatal("the run did not stop on the failed checkpoint")
+	}
+	err = h.Close()
+	if err == nil || !strings.Contains(err.Error(), "checkpoint of step 0 failed, so the run stops") || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("Close: %v; want the failed checkpoint as the run's result", err)
+	}
+	if n := h.e.Trainer.StepIndex(); n != 1 {
+		t.Errorf("%d steps ran, want 1: the run goes on after its checkpoint failed", n)
+	}
+	fatal := 0
+	evs, _ := rec.Store().EventsSince(0)
+	for _, e := range evs {
+		if e.Kind == sessions.KindError && e.Fatal && strings.Contains(e.Error, "checkpoint of step 0 failed") {
+			fatal++
+		}
+		if e.Kind == sessions.KindError && !e.Fatal && strings.Contains(e.Error, "checkpoint") {
+			t.Errorf("the failure is reported twice, also as a non-fatal error: %s", e.Error)
+		}
+	}
+	if fatal != 1 {
+		t.Errorf("%d fatal checkpoint errors recorded, want 1: %+v", fatal, evs)
+	}
+}
+
+// The rlt command's read-only open keeps what is wrong with a folder as
+// problems and opens it anyway: a config.toml key the configuration does
+// not have (with its line), a corrupt latest checkpoint; an imported run's
+// config.toml is no problem.
+func TestWorkbenchOpenBroken(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 0)
+	dir := filepath.Join(t.TempDir(), "run")
+	rec, err := sessions.Create(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(d string) error { return os.WriteFile(filepath.Join(d, "weights.bin"), make([]byte, 64), 0o644) }
+	for _, step := range []int{0, 1} {
+		if _, err := rec.SaveCheckpoint(step, save, sessions.CheckpointState{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	os.Truncate(filepath.Join(dir, sessions.CheckpointsDir, "step-000001", "weights.bin"), 3)
+	cfgPath := filepath.Join(dir, sessions.ConfigFile)
+	data, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, append([]byte("lamda = 3\n"), data...), 0o644)
+
+	l := &launcher{ctx: context.Background(), wb: workbench{runs: t.TempDir()}}
+	s, err := l.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ce *sessions.ConfigError
+	if len(s.Problems) != 1 || !errors.As(s.Problems[0], &ce) || ce.Line != 1 || !strings.Contains(ce.Msg, `unknown key "lamda"`) {
+		t.Errorf("problems %v: want the unknown key on line 1", s.Problems)
+	}
+	if !s.ReadOnly || s.Control != nil {
+		t.Errorf("read-only %v, control %v", s.ReadOnly, s.Control)
+	}
+	if is := fmt.Sprint(s.Run.Store().Issues()); !strings.Contains(is, "skipped checkpoint of step 1") {
+		t.Errorf("the corrupt checkpoint is not among the issues: %s", is)
+	}
+	// Resuming it is refused with the line.
+	if _, err := l.Resume(dir); !errors.As(err, &ce) || ce.Line != 1 {
+		t.Errorf("resume: %v", err)
+	}
+
+	imp := filepath.Join(t.TempDir(), "imported")
+	if _, err := sessions.Import(imp, "sessions/testdata/official/run"); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := l.OpenReadOnly(imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if len(s2.Problems) != 0 || !strings.Contains(strings.Join(s2.Notes, ";"), "imported from") {
+		t.Errorf("an imported run: problems %v, notes %v", s2.Problems, s2.Notes)
+	}
+}
+
+// A followed official folder is imported with sessions.Import (questions
+// and solutions from the teacher prompts, the trainer's reward as the
+// source reward) and imported again when the trainer writes more: new
+// steps and completions appear in the open run.
+func TestWorkbenchFollowsOfficial(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "official")
+	if err := os.CopyFS(src, os.DirFS("sessions/testdata/official/run")); err != nil {
+		t.Fatal(err)
+	}
+	l := &launcher{ctx: context.Background(), wb: workbench{runs: t.TempDir()}}
+	s, err := l.OpenReadOnly(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st := s.Run.Store()
+	waitCounts := func(what string, ok func(m, tr int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			m, tr, _ := st.Counts()
+			if ok(m, tr) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s: %d metrics, %d traces", what, m, tr)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitCounts("the import", func(m, tr int) bool { return m == 3 && tr > 0 })
+	_, before, _ := st.Counts()
+	tr, _ := st.TracesSince(0)
+	if tr[0].Solution == "" || !tr[0].HasSourceReward || !strings.HasPrefix(tr[0].Source, "stored_completions/") || strings.Contains(tr[0].Question, "<|im_start|>") {
+		t.Errorf("first trace: question %q, solution %q, source %q, source reward %v", tr[0].Question, tr[0].Solution, tr[0].Source, tr[0].HasSourceReward)
+	}
+	// The trainer logs step 4 and stores its completions.
+	state, err := os.ReadFile(filepath.Join(src, "trainer_state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(state), `"log_history": [`)
+	if i < 0 {
+		t.Fatalf("no log_history in the fixture:\n%s", state)
+	}
+	i += len(`"log_history": [`)
+	state = []byte(string(state[:i]) + "\n    {\"step\": 4, \"reward\": -0.5, \"loss\": 0.1},\n" + string(state[i:]))
+	if err := os.WriteFile(filepath.Join(src, "trainer_state.json"), state, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	row := "step,prompt,completion,reward\n4,\"<|im_start|>system\nYou are a teacher.<|im_end|>\n<|im_start|>user\nWhat is 1+1?<|im_end|>\n<|im_start|>assistant\n<|begin_of_solution|>2<|end_of_solution|>\n\n<|begin_of_explanation|>\n\n\",\"One and one make two.<|end_of_explanation|><|im_end|>\",-0.4\n"
+	if err := os.WriteFile(filepath.Join(src, "stored_completions", "4.csv"), []byte(row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts("the re-import", func(m, tr int) bool { return m == 4 && tr == before+1 })
+	if tr, ok := st.Trace("4-0-0"); !ok || tr.Question != "What is 1+1?" || tr.Solution != "2" || tr.SourceReward != -0.4 {
+		t.Errorf("the new trace: %+v (found %v)", tr, ok)
+	}
+	// Nothing already shown came twice.
+	time.Sleep(1500 * time.Millisecond)
+	if m, n, _ := st.Counts(); m != 4 || n != before+1 {
+		t.Errorf("after another second: %d metrics, %d traces", m, n)
+	}
+}
+
+// The engine's data warning reaches the run's events marked as a warning
+// (ui.WarningPrefix), so the workbench shows it as one; other errors are
+// left as they are.
+func TestWarningSink(t *testing.T) {
+	rec, err := sessions.Create(filepath.Join(t.TempDir(), "run"), runpkg.DefaultConfig("t", "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	s := warningSink{rec}
+	s.Emit(event.Error{Time: time.Now(), Err: fmt.Errorf("run: %w", &runpkg.DataWarning{Msg: "data d.jsonl: skipped 1 of 9 rows: line 4: not JSON"})})
+	s.Emit(event.Error{Time: time.Now(), Step: 3, Err: errors.New("evaluate: boom")})
+	evs, _ := rec.Store().EventsSince(0)
+	var got []string
+	for _, e := range evs {
+		if e.Kind == sessions.KindError {
+			got = append(got, e.Error)
+		}
+	}
+	want := []string{ui.WarningPrefix + "run: data d.jsonl: skipped 1 of 9 rows: line 4: not JSON", "evaluate: boom"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("error events %q, want %q", got, want)
+	}
+}
+
+// buildRLT builds the rlt binary into dir.
+func buildRLT(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "rlt")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// `rlt run --headless 2>&1 | head -1`: the reader of the progress pipe
+// quits after the first line. rlt is not killed by SIGPIPE: it stops after
+// the step in progress with its final checkpoint, and the run folder is
+// complete (whole records, each step once, a usable checkpoint of the last
+// step, no lock held) and resumable.
+func TestHeadlessPipeClosed(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildRLT(t, dir)
+	cfgPath := filepath.Join(dir, "small.toml")
+	if err := os.WriteFile(cfgPath, []byte(smallRun), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(dir, "runs")
+	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+	cmd := exec.Command(bin, "run", "--headless", "--steps", "40", "--runs", runs, "--config", cfgPath)
+	cmd.Env = env
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw // 2>&1
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	first, err := bufio.NewReader(pr).ReadString('\n')
+	pr.Close() // head -1 has its line and exits
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("first line: %v", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case <-waited:
+	case <-time.After(120 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("rlt did not stop after its progress pipe closed")
+	}
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		t.Fatalf("rlt was killed by %v (first line %q)", ws.Signal(), first)
+	}
+	if ws.ExitStatus() != 1 {
+		t.Errorf("exit status %d, want 1 (stopped before its 40 steps)", ws.ExitStatus())
+	}
+	runDir, _, ok := strings.Cut(strings.TrimPrefix(first, "run folder "), " (teacher")
+	if !strings.HasPrefix(first, "run folder ") || !ok {
+		t.Fatalf("first line %q", first)
+	}
+	checkComplete := func(wantSteps int) {
+		t.Helper()
+		ro, err := sessions.OpenReadOnly(runDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		if is := ro.Store().Issues(); len(is) != 0 {
+			t.Errorf("issues in the run folder: %v", is)
+		}
+		ms, _ := ro.Store().MetricsSince(0)
+		for i, m := range ms {
+			if m.Step != i {
+				t.Fatalf("metric steps are not 0, 1, 2 … each once: record %d is step %d", i, m.Step)
+			}
+		}
+		if wantSteps > 0 && len(ms) != wantSteps || len(ms) == 0 || len(ms) >= 40 {
+			t.Fatalf("%d steps recorded (want %d)", len(ms), wantSteps)
+		}
+		ck, _, err := sessions.LatestCheckpoint(runDir)
+		if err != nil || ck.Step != len(ms)-1 {
+			t.Errorf("latest checkpoint %d (%v), want the last step %d", ck.Step, err, len(ms)-1)
+		}
+		list, err := sessions.List(runs)
+		if err != nil || len(list) != 1 || list[0].State == sessions.StateRunning || list[0].State == sessions.StateBroken {
+			t.Errorf("rlt sessions: %+v %v", list, err)
+		}
+	}
+	checkComplete(0)
+	ms := func() int {
+		ro, _ := sessions.OpenReadOnly(runDir)
+		defer ro.Close()
+		m, _, _ := ro.Store().Counts()
+		return m
+	}()
+	// Resumable: two more steps, from another directory.
+	resume := exec.Command(bin, "run", "--resume", runDir, "--steps", strconv.Itoa(ms+2), "--headless")
+	resume.Env, resume.Dir = env, t.TempDir()
+	if out, err := resume.CombinedOutput(); err != nil || !strings.Contains(string(out), "resuming") {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	checkComplete(ms + 2)
+}
+
+// Runs record absolute model and data paths, headless and from the Runs
+// screen, so that `rlt run --resume` works from another directory.
+func TestWorkbenchAbsolutePaths(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const teacher, student = "engine/defaults/models/teacher", "engine/defaults/models/student"
+	cfgPath := filepath.Join(t.TempDir(), "rel.toml")
+	os.WriteFile(cfgPath, []byte("teacher = '"+teacher+"'\nstudent = '"+student+"'\n"+smallRun), 0o644)
+	runs := t.TempDir()
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--steps", "1", "--runs", runs, "--config", cfgPath); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 {
+		t.Fatalf("%d run folders", len(entries))
+	}
+	runDir := filepath.Join(runs, entries[0].Name())
+	recorded := func(dir string) runpkg.Config {
+		t.Helper()
+		var c runpkg.Config
+		data, err := os.ReadFile(filepath.Join(dir, sessions.ConfigFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sessions.DecodeStrict(sessions.ConfigFile, data, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := recorded(runDir); c.Teacher != filepath.Join(wd, teacher) || c.Student != filepath.Join(wd, student) {
+		t.Errorf("recorded teacher %q, student %q: want absolute paths", c.Teacher, c.Student)
+	}
+	// From the Runs screen: the launcher's Start.
+	l := &launcher{ctx: context.Background(), wb: workbench{runs: runs, models: filepath.Join(wd, "engine/defaults/models")}}
+	text, err := l.NewConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := strings.NewReplacer("steps = 0", "steps = 1", "eval_every = 10", "eval_every = 0", "questions = 8", "questions = 2",
+		"samples = 8", "samples = 2", "max_new_tokens = 96", "max_new_tokens = 8").Replace(string(text))
+	text = []byte("teacher = '" + teacher + "'\nstudent = '" + student + "'\n" + small[strings.Index(small, "task ="):])
+	s, err := l.Start(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := recorded(s.Run.Dir()); c.Teacher != filepath.Join(wd, teacher) || c.Student != filepath.Join(wd, student) {
+		t.Errorf("Start recorded teacher %q, student %q: want absolute paths", c.Teacher, c.Student)
+	}
+	// Resumed from elsewhere.
+	t.Chdir(t.TempDir())
+	if code, _, errs := runCLI(t, "", "run", "--resume", runDir, "--steps", "2", "--headless"); code != 0 || !strings.Contains(errs, "step 1  reward") {
+		t.Fatalf("resume from another directory: exit %d: %s", code, errs)
+	}
 }
 
 type lockedBuf struct {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // TestWorkbenchInTmux drives the real binary in a private tmux server: it
@@ -72,5 +74,98 @@ func TestWorkbenchInTmux(t *testing.T) {
 	cks, _ := filepath.Glob(filepath.Join(runs, "*", "checkpoints", "step-*", "state.json"))
 	if len(cks) == 0 {
 		t.Error("quitting wrote no final checkpoint")
+	}
+}
+
+// TestWorkbenchCtrlCInTmux: Ctrl-C in the middle of a step stops the run
+// after that step with its final checkpoint and leaves the terminal as it
+// was: the alternate screen left, the cursor visible, the line discipline
+// back in canonical mode with echo and signals; the run folder is whole
+// and resumable.
+func TestWorkbenchCtrlCInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rlt")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	sock := fmt.Sprintf("rlt-test-c-%d", os.Getpid())
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-L", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	defer exec.Command("tmux", "-L", sock, "kill-server").Run()
+	runs := filepath.Join(dir, "runs")
+	// Open-ended (--steps 0): whenever Ctrl-C comes, a step is in progress.
+	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s --runs %s; echo EXITED $?; "+
+		"echo STTY $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo|isig)' | tr '\\n' ' '); sleep 30",
+		dir, filepath.Join(dir, "cache"), bin, runs)
+	tmux("new-session", "-d", "-s", "w", "-x", "100", "-y", "30", cmd)
+	screen := func() string { return tmux("capture-pane", "-t", "w", "-p") }
+	waitFor := func(what string, ok func(string) bool) string {
+		deadline := time.Now().Add(120 * time.Second)
+		for {
+			s := screen()
+			if ok(s) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s; the screen is:\n%s", what, s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("a first step", func(s string) bool { return strings.Contains(s, "step 0") || strings.Contains(s, "step 1") })
+	if on := strings.TrimSpace(tmux("display", "-p", "-t", "w", "#{alternate_on}")); on != "1" {
+		t.Errorf("the workbench is not on the alternate screen (alternate_on %q)", on)
+	}
+	tmux("send-keys", "-t", "w", "C-c")
+	s := waitFor("the exit", func(s string) bool { return strings.Contains(s, "STTY") })
+	if !strings.Contains(s, "EXITED 0") {
+		t.Errorf("exit status is not 0:\n%s", s)
+	}
+	if st := strings.Fields(strings.TrimSpace(tmux("display", "-p", "-t", "w", "#{alternate_on} #{cursor_flag}"))); len(st) != 2 || st[0] != "0" || st[1] != "1" {
+		t.Errorf("after the exit: alternate_on, cursor_flag = %v; want 0 1 (main screen, cursor visible)", st)
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "STTY "); ok {
+			if got := strings.Fields(rest); len(got) != 3 || strings.Contains(rest, "-") {
+				t.Errorf("terminal modes after the exit: %q; want icanon, echo and isig on", rest)
+			}
+		}
+	}
+	// The run folder: whole records, each step once, the final checkpoint
+	// at the last step recorded, no lock held.
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 {
+		t.Fatalf("%d run folders", len(entries))
+	}
+	runDir := filepath.Join(runs, entries[0].Name())
+	ro, err := sessions.OpenReadOnly(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if is := ro.Store().Issues(); len(is) != 0 {
+		t.Errorf("issues: %v", is)
+	}
+	ms, _ := ro.Store().MetricsSince(0)
+	last := -1
+	for _, m := range ms {
+		if m.Step != last+1 && m.Step != last { // an evaluation repeats its step
+			t.Fatalf("metric steps out of order at %d after %d", m.Step, last)
+		}
+		last = m.Step
+	}
+	if ck, _, err := sessions.LatestCheckpoint(runDir); err != nil || ck.Step != last {
+		t.Errorf("latest checkpoint %d (%v), want %d", ck.Step, err, last)
+	}
+	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State == sessions.StateRunning || list[0].State == sessions.StateBroken {
+		t.Errorf("rlt sessions: %+v %v", list, err)
 	}
 }

@@ -301,6 +301,18 @@ func (d *detailScreen) cursorLine() string {
 func (d *detailScreen) breakdown() []string {
 	r := &d.rec
 	if !r.HasScore {
+		if r.HasSourceReward || r.Source != "" {
+			// An imported trace: the source's reward is not one of our scores.
+			src := "imported"
+			if r.Source != "" {
+				src = "imported from " + r.Source
+			}
+			rw := "no reward recorded"
+			if r.HasSourceReward {
+				rw = "the source's reward " + num(r.SourceReward, 3) + " (not an RLT score here)"
+			}
+			return []string{"no per-token scores: " + src + " (rlt score --run re-scores it)", rw}
+		}
 		return []string{"no score on this trace", fmt.Sprintf("advantage %s", snum(r.Advantage, 3))}
 	}
 	t := r.Terms
@@ -365,6 +377,11 @@ func (d *detailScreen) render() string {
 		head += " “" + lab.Note + "”"
 	}
 	out := []string{head}
+	if g := traceGaps(r); g != "" {
+		// A record the writer or another tool left incomplete: say what
+		// is missing rather than colouring tokens with no value.
+		out = append(out, th.Paint(style.FG(style.Orange).With(style.Bold), "! incomplete record: "+g+"; tokens without a value are uncoloured (—)"))
+	}
 	out = append(out, d.breakdown()...)
 	cur := d.cursorLine()
 	if d.editing {

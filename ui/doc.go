@@ -5,8 +5,8 @@
 //
 // A thin root model (Model) holds the sizes, the global keys (keys.Global:
 // tab and shift+tab cycle the screens, 1–3 go to a run's screens, 4 to the
-// Runs screen, ? shows the keys of the screen, q quits), the status line and
-// the help overlay, and one run's screens:
+// Runs screen, ? shows the keys of the screen, ! the problems, q quits), the
+// status line, the help and problems overlays, and one run's screens:
 //
 //	1 Dashboard  live curves of the run's metrics; run controls (pause, stop, checkpoint)
 //	2 Traces     the sampled traces: sort, filter, group view
@@ -22,7 +22,25 @@
 // run read-only, r resumes it from its latest checkpoint, n edits a new
 // run's configuration (c starts from the selected run's) in a small editor;
 // ctrl+s checks it (errors are shown under the lines they name), saves it as
-// the new run's config.toml and starts the run.
+// the new run's config.toml and starts the run. The followed folders are
+// kept in <RunsDir>/.followed.json (FollowedFile, written atomically, as
+// absolute paths); a corrupt file is reported on the Runs screen and
+// ignored.
+//
+// # Problems
+//
+// A run folder with broken parts opens with the rest usable. The problems
+// overlay (!) lists everything wrong with the open run, errors first, each
+// with its file and line relative to the run folder and what it means for
+// the views: what the launcher found opening it (Session.Problems, e.g. a
+// config.toml that does not decode strictly), the store's issues (broken
+// records skipped, partial lines repaired, checkpoints passed over, failed
+// writes), the engine's errors (a fatal one marks the run failed in the
+// status line), warnings (error events starting with WarningPrefix: data
+// rows the engine skipped), rows an import left out, traces dropped, and
+// traces whose per-token arrays do not match their tokens (marked in the
+// Traces list; their detail says which array is short; enter on the
+// problem opens the trace). The status line counts the problems.
 //
 // Starting, resuming and opening go through a Launcher, which the rlt
 // command implements with the engine (cmd_workbench.go): ui never builds an

@@ -52,6 +52,11 @@ type Session struct {
 	Close func() error
 	// Notes are what opening repaired or noticed; the workbench shows them.
 	Notes []string
+	// Problems are what is wrong with the run that opening found but
+	// could show anyway: a config.toml that does not decode strictly (a
+	// *sessions.ConfigError naming its line), … The problems view (!)
+	// lists them with the store's issues; the run stays browsable.
+	Problems []error
 }
 
 func (s *Session) readOnly() bool {

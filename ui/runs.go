@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,7 +92,60 @@ type runsScreen struct {
 }
 
 func newRunsScreen(m *Model) *runsScreen {
-	return &runsScreen{m: m, keys: keys.NewRuns(), ekeys: keys.NewEditor(), input: lineInput{limit: 4096}}
+	r := &runsScreen{m: m, keys: keys.NewRuns(), ekeys: keys.NewEditor(), input: lineInput{limit: 4096}}
+	r.loadFollowed()
+	return r
+}
+
+// FollowedFile, in the runs folder, keeps the folders the Runs screen
+// follows across workbench sessions.
+const FollowedFile = ".followed.json"
+
+// followedJSON is FollowedFile's content.
+type followedJSON struct {
+	Folders []string `json:"folders"` // absolute paths, in the order they were followed
+}
+
+func (r *runsScreen) followedPath() string { return filepath.Join(r.m.runsDir, FollowedFile) }
+
+// loadFollowed reads the followed folders saved by an earlier session. A
+// missing file is an empty list; a corrupt one is reported and ignored
+// (it is rewritten when the list next changes).
+func (r *runsScreen) loadFollowed() {
+	data, err := os.ReadFile(r.followedPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	var f followedJSON
+	if err == nil {
+		err = json.Unmarshal(data, &f)
+	}
+	if err != nil {
+		r.say(true, "followed folders not restored: %s: %v (ignored; it is rewritten when you follow a folder)", r.followedPath(), err)
+		return
+	}
+	for _, p := range f.Folders {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(r.follow, p) {
+			r.follow = append(r.follow, p)
+		}
+	}
+}
+
+// saveFollowed writes the followed folders (as absolute paths, so a
+// workbench started elsewhere finds them) atomically.
+func (r *runsScreen) saveFollowed() error {
+	f := followedJSON{Folders: []string{}}
+	for _, p := range r.follow {
+		f.Folders = append(f.Folders, absPath(p))
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(r.m.runsDir, 0o755); err != nil {
+		return err
+	}
+	return sessions.WriteFileAtomic(r.followedPath(), append(data, '\n'), 0o644)
 }
 
 func (r *runsScreen) SetSize(w, h int) { r.w, r.h = w, h }
@@ -323,6 +378,13 @@ func (r *runsScreen) failed(req launchReq, err error) {
 		r.problems(err)
 		return
 	}
+	var ce *sessions.ConfigError
+	if errors.As(err, &ce) && req.kind == launchResume {
+		// The run's config.toml does not decode: say where, and that the
+		// run can still be viewed.
+		r.say(true, "%s: %s line %d: %s (enter opens it read-only)", req, sessions.ConfigFile, ce.Line, ce.Msg)
+		return
+	}
 	r.say(true, "%s: %v", req, err)
 }
 
@@ -342,7 +404,7 @@ func (r *runsScreen) addFollow(p string) {
 		return
 	}
 	p = filepath.Clean(expandHome(p))
-	if slices.Contains(r.follow, p) {
+	if slices.ContainsFunc(r.follow, func(f string) bool { return absPath(f) == absPath(p) }) {
 		r.say(false, "already following %s", p)
 		return
 	}
@@ -354,6 +416,9 @@ func (r *runsScreen) addFollow(p string) {
 	r.follow = append(r.follow, p)
 	r.selDir = rows[0].Dir
 	r.say(false, "following %s (%s)", p, plural(len(rows), "run"))
+	if err := r.saveFollowed(); err != nil {
+		r.say(true, "following %s, but the list could not be saved for the next session: %v", p, err)
+	}
 }
 
 func (r *runsScreen) unfollow() {
@@ -364,6 +429,9 @@ func (r *runsScreen) unfollow() {
 	f := r.rowKey[r.sel]
 	r.follow = slices.DeleteFunc(r.follow, func(s string) bool { return s == f })
 	r.say(false, "no longer following %s", f)
+	if err := r.saveFollowed(); err != nil {
+		r.say(true, "no longer following %s, but the list could not be saved: %v", f, err)
+	}
 }
 
 // ---- the configuration editor ----------------------------------------

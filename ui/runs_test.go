@@ -314,6 +314,7 @@ func TestRunsScreenGolden(t *testing.T) {
 		for _, what := range []string{"list", "editor"} {
 			name := fmt.Sprintf("runs_%s_%dx%d", what, sz.W, sz.H)
 			t.Run(name, func(t *testing.T) {
+				os.Remove(filepath.Join("runs", FollowedFile)) // the previous size's, restored otherwise
 				l := &testLauncher{runs: "runs"}
 				m := newModel(Options{Run: r, Control: &fakeControl{}, Steps: 20, Launcher: l, RunsDir: "runs"})
 				defer closeModel(t, m)

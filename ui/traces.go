@@ -468,6 +468,9 @@ func (t *tracesScreen) render() string {
 		}
 		line := fmt.Sprintf("%6d %3d %3d %8s %7s %8s %8s %3s  %s", r.Step, r.Group, r.Sample,
 			num(reward(r), 3), snum(r.Advantage, 2), num(rss, 3), num(rkl, 3), end, labelText(t.sh.store.Label(r.ID)))
+		if traceGaps(r) != "" {
+			line += "  ! incomplete" // its per-token arrays; the detail says which
+		}
 		if i == t.sel {
 			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line, max(t.w-1, 1)))
 		} else {

@@ -126,6 +126,7 @@ type Model struct {
 	traces *tracesScreen
 	detail *detailScreen
 	runs   *runsScreen
+	probs  problemsView // the ! overlay
 
 	// gen counts attachments; waiting commands of earlier ones are
 	// ignored, and waitStop ends them.
@@ -156,9 +157,6 @@ type runStatus struct {
 	done      bool
 	closed    bool
 	paused    bool // as set from this UI
-	dropped   int
-	ckpts     int
-	errors    int
 }
 
 // New returns the workbench model for opts.Run (nil: it opens on the
@@ -194,6 +192,7 @@ func (m *Model) attach(o *opened) {
 		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.readOnly()
 	}
 	m.runStatus = runStatus{}
+	m.resetProblems()
 	m.mCur, m.tCur, m.eCur = 0, 0, 0
 	m.dash = newDashboard(m.sh)
 	m.traces = newTracesScreen(m.sh)
@@ -367,8 +366,12 @@ func (m *Model) launched(res *launchResult) tea.Cmd {
 	m.attach(res.o)
 	m.runs.launched(res.req, res.o)
 	m.active = scrDashboard
-	if len(res.o.Notes) > 0 {
-		m.say("%s", strings.Join(res.o.Notes, "; "))
+	notes := res.o.Notes
+	if errs, warns, _ := m.problemCounts(); errs+warns > 0 {
+		notes = append(notes, fmt.Sprintf("! lists %s", plural(errs+warns, "problem")))
+	}
+	if len(notes) > 0 {
+		m.say("%s", strings.Join(notes, "; "))
 	}
 	return tea.Batch(m.waitChanged(), m.runs.refresh())
 }
@@ -460,12 +463,19 @@ func (m *Model) pull() {
 	ts, cur := st.TracesSince(m.tCur)
 	if cur-len(ts) == 0 && m.tCur > 0 {
 		m.traces.clear()
+		m.probs.gaps = m.probs.gaps[:0]
 	}
 	m.tCur = cur
 	m.traces.add(ts)
+	for i := range ts {
+		m.probs.noteTrace(&ts[i])
+	}
+	m.probs.stale = true // the store's issues may have grown too
 	evs, cur := st.EventsSince(m.eCur)
 	m.eCur = cur
+	fatal := ""
 	for _, e := range evs {
+		m.probs.note(e)
 		switch e.Kind {
 		case sessions.KindPhase:
 			m.phase = e.Name
@@ -479,13 +489,19 @@ func (m *Model) pull() {
 			m.closed = true
 		case sessions.KindCreate, sessions.KindOpen, sessions.KindResume:
 			m.closed = false
-		case sessions.KindDropped:
-			m.dropped += e.Count
-		case sessions.KindCheckpoint:
-			m.ckpts++
+			if e.Kind == sessions.KindResume {
+				// A later session continues the training: no longer failed
+				// (the error stays listed among the problems).
+				m.probs.fatal, fatal = "", ""
+			}
 		case sessions.KindError:
-			m.errors++
+			if e.Fatal {
+				fatal = e.Error
+			}
 		}
+	}
+	if fatal != "" {
+		m.say("the run stopped: %s (! lists the problems)", oneLine(fatal))
 	}
 	m.traces.touch() // labels may have changed
 	m.detail.touch()
@@ -553,6 +569,11 @@ func (m *Model) mouse(msg tea.MouseMsg) {
 	default:
 		return
 	}
+	if m.probs.open {
+		list := m.problemList()
+		m.probs.sel = min(max(m.probs.sel+d, 0), max(len(list)-1, 0))
+		return
+	}
 	if w, ok := m.screen(m.active).(wheeler); ok && (m.active == scrRuns || m.hasRun()) {
 		w.wheel(d)
 	}
@@ -611,6 +632,9 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	if k.Type == tea.KeyCtrlC {
 		return m.quit()
 	}
+	if m.probs.open {
+		return m.problemsKey(k)
+	}
 	scr := m.screen(m.active)
 	if scr.Capturing() {
 		return scr.Update(k)
@@ -638,6 +662,9 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return m.switchTo(screenID(k.String()[0] - '1'))
 	case key.Matches(k, m.global.Runs):
 		return m.switchTo(scrRuns)
+	case key.Matches(k, m.global.Problems):
+		m.openProblems()
+		return nil
 	}
 	if m.active != scrRuns && !m.hasRun() {
 		return nil
@@ -700,6 +727,8 @@ func (m *Model) View() string {
 		groups := append(append([][]key.Binding{}, scr.FullHelp()...), m.global.FullHelp()...)
 		title := m.sh.theme.Paint(style.Spec{Attr: style.Bold}, "Keys: "+screenNames[m.active]+" (? or esc closes)")
 		body = append([]string{title, ""}, splitLines(keys.FullHelpView(groups, m.w, bh-2, m.helpStyle()))...)
+	} else if m.probs.open && m.hasRun() {
+		body = m.problemsBody(m.w, bh)
 	} else if m.active != scrRuns && !m.hasRun() {
 		body = []string{screenNames[m.active], "", "no run open: press 4 for the Runs screen"}
 	} else {
@@ -716,6 +745,9 @@ func (m *Model) footer(scr screen) string {
 	if m.msg != "" {
 		return m.sh.theme.Paint(style.FG(style.Orange).With(style.Bold), m.msg)
 	}
+	if m.probs.open && m.hasRun() {
+		return keys.ShortHelpView(append(m.probs.keys.ShortHelp(), m.global.Quit), m.w, m.helpStyle())
+	}
 	b := append([]key.Binding{}, scr.ShortHelp()...)
 	if !scr.Capturing() { // while a screen takes the keys the global ones are off
 		b = append(b, m.global.ShortHelp()...)
@@ -728,6 +760,8 @@ func (m *Model) footer(scr screen) string {
 func (m *Model) state() string {
 	s := "waiting"
 	switch {
+	case m.probs.fatal != "":
+		s = "failed"
 	case m.done:
 		s = "done"
 	case m.paused || m.enginePaused():
@@ -784,6 +818,11 @@ func (m *Model) statusLine() string {
 	}
 	steps := m.cur.Steps
 	parts := []string{strings.Join(tabs, ""), m.state()}
+	if errs, warns, _ := m.problemCounts(); errs > 0 {
+		parts = append(parts, th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))))
+	} else if warns > 0 {
+		parts = append(parts, th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", plural(warns, "warning"))))
+	}
 	if m.hasStep {
 		if steps > 0 {
 			parts = append(parts, fmt.Sprintf("step %d/%d", m.lastStep, steps))
@@ -800,13 +839,6 @@ func (m *Model) statusLine() string {
 			eta := time.Duration(float64(steps-m.lastStep) / r * float64(time.Minute))
 			parts = append(parts, "ETA "+eta.Round(time.Second).String())
 		}
-	}
-	dropped := max(m.dropped, m.sh.run.Dropped())
-	if dropped > 0 || m.sh.store.Broken() > 0 {
-		parts = append(parts, th.Paint(style.FG(style.Orange), fmt.Sprintf("dropped %d broken %d", dropped, m.sh.store.Broken())))
-	}
-	if m.errors > 0 {
-		parts = append(parts, th.Paint(style.FG(style.Vermillion), fmt.Sprintf("%d errors", m.errors)))
 	}
 	parts = append(parts, filepath.Base(m.sh.run.Dir()))
 	return strings.Join(parts, " · ")

@@ -9,6 +9,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -102,6 +103,27 @@ func (c Config) check() error {
 		return err
 	}
 	return c.GRPO.Validate()
+}
+
+// Absolute returns the configuration with its teacher, student, data and
+// eval_data paths made absolute (against the working directory; empty ones
+// stay empty), so that a run recorded with it can be resumed from any
+// directory.
+func (c Config) Absolute() (Config, error) {
+	for _, p := range []struct {
+		key string
+		v   *string
+	}{{"teacher", &c.Teacher}, {"student", &c.Student}, {"data", &c.Data}, {"eval_data", &c.EvalData}} {
+		if *p.v == "" || filepath.IsAbs(*p.v) {
+			continue
+		}
+		abs, err := filepath.Abs(*p.v)
+		if err != nil {
+			return c, fmt.Errorf("run: %s %q: %w", p.key, *p.v, err)
+		}
+		*p.v = abs
+	}
+	return c, nil
 }
 
 // Controller steers a running engine from another goroutine.

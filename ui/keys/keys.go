@@ -20,6 +20,7 @@ type Global struct {
 	PrevScreen key.Binding
 	GoScreen   key.Binding // 1–3: jump to a run's screen by number
 	Runs       key.Binding // 4: the Runs screen (start, resume, open runs)
+	Problems   key.Binding // !: the open run's problems (broken records, errors, warnings)
 }
 
 // NewGlobal returns the global key map.
@@ -31,6 +32,7 @@ func NewGlobal() Global {
 		PrevScreen: bind([]string{"shift+tab"}, "S-tab", "prev screen"),
 		GoScreen:   bind([]string{"1", "2", "3"}, "1-3", "dashboard/traces/detail"),
 		Runs:       bind([]string{"4"}, "4", "runs: start/resume/open"),
+		Problems:   bind([]string{"!"}, "!", "problems of this run"),
 	}
 }
 
@@ -39,7 +41,7 @@ func (k Global) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.Runs,
 
 // FullHelp is the help page, one column per group.
 func (k Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.NextScreen, k.PrevScreen, k.GoScreen, k.Runs}, {k.Help, k.Quit}}
+	return [][]key.Binding{{k.NextScreen, k.PrevScreen, k.GoScreen, k.Runs}, {k.Help, k.Problems, k.Quit}}
 }
 
 // Dashboard keys drive the metric charts.
@@ -263,6 +265,44 @@ func (k Runs) FullHelp() [][]key.Binding {
 		{k.Open, k.Resume, k.New, k.CopyNew},
 		{k.Follow, k.Unfollow, k.Refresh, k.Back},
 	}
+}
+
+// Problems keys drive the problems overlay: the list of what is wrong
+// with the open run (broken records, a corrupt checkpoint, engine errors,
+// skipped data rows).
+type Problems struct {
+	Next     key.Binding
+	Prev     key.Binding
+	PageDown key.Binding
+	PageUp   key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Open     key.Binding
+	Close    key.Binding
+}
+
+// NewProblems returns the problems-overlay key map.
+func NewProblems() Problems {
+	return Problems{
+		Next:     bind([]string{"down", "j"}, "↓/j", "next"),
+		Prev:     bind([]string{"up", "k"}, "↑/k", "prev"),
+		PageDown: bind([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
+		PageUp:   bind([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
+		Top:      bind([]string{"home", "g"}, "g", "first"),
+		Bottom:   bind([]string{"end", "G"}, "G", "last"),
+		Open:     bind([]string{"enter"}, "enter", "open the trace it is about"),
+		Close:    bind([]string{"esc", "!"}, "esc/!", "close"),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k Problems) ShortHelp() []key.Binding {
+	return []key.Binding{k.Next, k.Prev, k.Open, k.Close}
+}
+
+// FullHelp is the help page, one column per group.
+func (k Problems) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Next, k.Prev, k.PageDown, k.PageUp, k.Top, k.Bottom}, {k.Open, k.Close}}
 }
 
 // Editor keys work in the configuration editor, where every other key

@@ -23,6 +23,7 @@ func screens() map[string]helpMap {
 		"detail":    NewDetail(),
 		"runs":      NewRuns(),
 		"editor":    NewEditor(),
+		"problems":  NewProblems(),
 	}
 }
 
@@ -30,8 +31,8 @@ func screens() map[string]helpMap {
 func TestNoConflicts(t *testing.T) {
 	g := All(NewGlobal().FullHelp())
 	for name, m := range screens() {
-		if name == "global" || name == "editor" {
-			continue // the editor captures keys: the global ones are off there
+		if name == "global" || name == "editor" || name == "problems" {
+			continue // the editor and the problems overlay take the keys: the global ones are off there
 		}
 		if c := Conflicts(g, All(m.FullHelp())); len(c) > 0 {
 			t.Errorf("%s: keys bound twice: %v", name, c)
@@ -82,12 +83,18 @@ func TestHelpComplete(t *testing.T) {
 	if n := len(All(NewEditor().FullHelp())); n != 8 {
 		t.Errorf("editor full help has %d entries, want 8", n)
 	}
+	if n := len(All(NewProblems().FullHelp())); n != 8 {
+		t.Errorf("problems full help has %d entries, want 8", n)
+	}
+	if n := len(All(NewGlobal().FullHelp())); n != 7 {
+		t.Errorf("global full help has %d entries, want 7", n)
+	}
 }
 
 func TestGolden(t *testing.T) {
 	for _, sz := range golden.Sizes {
 		var parts []string
-		for _, name := range []string{"global", "dashboard", "traces", "detail", "runs", "editor"} {
+		for _, name := range []string{"global", "dashboard", "traces", "detail", "runs", "editor", "problems"} {
 			m := screens()[name]
 			parts = append(parts, "# "+name,
 				ShortHelpView(m.ShortHelp(), sz.W, HelpStyle{}),

@@ -1,0 +1,513 @@
+package ui
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/keys"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// WarningPrefix starts the message of an engine error event that is a
+// warning (the run goes on and nothing of it is lost: data rows skipped,
+// an evaluation smaller than asked). The rlt command marks the engine's
+// run.DataWarning so; the problems view shows such events as warnings,
+// not errors.
+const WarningPrefix = "warning: "
+
+// severity orders the problems view: errors first.
+type severity int
+
+const (
+	sevNote    severity = iota // repaired or noticed; nothing is lost
+	sevWarning                 // left out or late, the rest is whole
+	sevError                   // a record, checkpoint or write lost; the engine failed
+)
+
+func (s severity) mark() string {
+	switch s {
+	case sevError:
+		return "✗"
+	case sevWarning:
+		return "!"
+	}
+	return "·"
+}
+
+// problem is one entry of the problems view.
+type problem struct {
+	sev     severity
+	where   string // file[:line] relative to the run folder, or what reported it
+	msg     string
+	affects string // what it means for what the workbench shows
+	trace   string // the trace it is about (enter opens it)
+}
+
+// traceGap is a trace whose per-token arrays do not match its tokens.
+type traceGap struct {
+	id   string
+	step int
+	what string
+}
+
+// problemsView is the ! overlay: everything wrong with the open run in
+// one list — what opening found (Session.Problems), the store's issues
+// (broken records skipped with file and line, repairs, checkpoints passed
+// over, failed writes), the engine's errors and warnings, rows an import
+// left out, traces dropped, and traces whose per-token arrays are
+// incomplete.
+type problemsView struct {
+	open     bool
+	keys     keys.Problems
+	sel, top int
+
+	list  []problem
+	stale bool
+
+	events []sessions.EventRecord // errors, skipped rows, dropped traces
+	gaps   []traceGap
+	fatal  string         // the latest fatal engine error ("" if none)
+	lines  map[string]int // trace id → its line in its trace file
+}
+
+// maxGaps bounds the incomplete traces listed (the count stays in the
+// title).
+const maxGaps = 200
+
+func newProblemsView() problemsView {
+	return problemsView{keys: keys.NewProblems(), stale: true, lines: map[string]int{}}
+}
+
+// note takes the events of one pull that are problems.
+func (p *problemsView) note(e sessions.EventRecord) {
+	switch e.Kind {
+	case sessions.KindError, sessions.KindSkipped, sessions.KindDropped:
+		p.events = append(p.events, e)
+		p.stale = true
+		if e.Kind == sessions.KindError && e.Fatal {
+			p.fatal = e.Error
+		}
+	}
+}
+
+// noteTrace checks one trace's per-token arrays.
+func (p *problemsView) noteTrace(r *sessions.TraceRecord) {
+	what := traceGaps(r)
+	if what == "" {
+		return
+	}
+	p.gaps = append(p.gaps, traceGap{id: r.ID, step: r.Step, what: what})
+	p.stale = true
+}
+
+// traceGaps says which per-token arrays of r do not have one value per
+// token ("" if all do, or the trace has no tokens: an imported trace).
+func traceGaps(r *sessions.TraceRecord) string {
+	var parts []string
+	check := func(name string, n, have int) {
+		if n > 0 && have != n {
+			parts = append(parts, fmt.Sprintf("%s has %d values for %d tokens", name, have, n))
+		}
+	}
+	n := len(r.ExplanationTokens)
+	check("teacher_lp (ℓT)", n, len(r.TeacherLP))
+	check("student_lp (ℓS)", n, len(r.StudentLP))
+	check("d (d_k)", n, len(r.D))
+	if len(r.ExplanationIDs) > 0 {
+		check("expl_ids", n, len(r.ExplanationIDs))
+	}
+	check("sol_lp (solution log p)", len(r.SolutionTokens), len(r.SolutionLP))
+	if r.HasScore && n > 0 && r.Terms.KLMaxPos >= n {
+		parts = append(parts, fmt.Sprintf("the max d_k position %d is past the %d tokens", r.Terms.KLMaxPos+1, n))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (m *Model) resetProblems() {
+	m.probs = newProblemsView()
+}
+
+// problemList is the list shown, rebuilt when something new arrived.
+func (m *Model) problemList() []problem {
+	p := &m.probs
+	if !p.stale || !m.hasRun() {
+		return p.list
+	}
+	p.stale = false
+	dir := m.sh.run.Dir()
+	rel := relativizer(dir)
+	var out []problem
+	if m.cur != nil {
+		for _, e := range m.cur.Problems {
+			for _, e := range flatten(e) {
+				out = append(out, openProblem(e, rel))
+			}
+		}
+	}
+	for _, is := range m.sh.store.Issues() {
+		out = append(out, issueProblem(is, dir, rel))
+	}
+	dropped := 0
+	for _, e := range p.events {
+		if e.Kind == sessions.KindDropped { // one entry for them all
+			dropped += e.Count
+			continue
+		}
+		out = append(out, eventProblem(e, rel))
+	}
+	if dropped > 0 {
+		out = append(out, eventProblem(sessions.EventRecord{Kind: sessions.KindDropped, Count: dropped}, rel))
+	}
+	for _, g := range p.gaps[:min(len(p.gaps), maxGaps)] {
+		where := rel(filepath.Join(dir, sessions.TracesDir, fmt.Sprintf("%06d.jsonl", g.step)))
+		if l := p.lines[g.id]; l > 0 {
+			where += ":" + strconv.Itoa(l)
+		}
+		out = append(out, problem{sev: sevError, where: where, trace: g.id,
+			msg:     "trace " + g.id + ": " + g.what,
+			affects: "the trace is listed; its detail colours only the tokens that have a value (the others show —)"})
+	}
+	slices.SortStableFunc(out, func(a, b problem) int { return int(b.sev) - int(a.sev) })
+	p.list = out
+	p.sel = min(p.sel, max(len(out)-1, 0))
+	return out
+}
+
+// counts are the problems by severity.
+func (m *Model) problemCounts() (errs, warns, notes int) {
+	for _, p := range m.problemList() {
+		switch p.sev {
+		case sevError:
+			errs++
+		case sevWarning:
+			warns++
+		default:
+			notes++
+		}
+	}
+	return
+}
+
+// relativizer shows paths inside the run folder relative to it.
+func relativizer(dir string) func(string) string {
+	clean, abs := filepath.Clean(dir), absPath(dir)
+	prefixes := []string{clean + string(filepath.Separator)}
+	if abs != clean {
+		prefixes = append(prefixes, abs+string(filepath.Separator))
+	}
+	return func(s string) string {
+		if s == clean || s == abs || filepath.Clean(s) == clean {
+			return ""
+		}
+		for _, p := range prefixes {
+			s = strings.ReplaceAll(s, p, "")
+		}
+		return s
+	}
+}
+
+// openProblem is one of Session.Problems.
+func openProblem(err error, rel func(string) string) problem {
+	var ce *sessions.ConfigError
+	if errors.As(err, &ce) {
+		where := rel(ce.File)
+		if where == "" {
+			where = sessions.ConfigFile
+		}
+		if ce.Line > 0 {
+			where += ":" + strconv.Itoa(ce.Line)
+		}
+		return problem{sev: sevError, where: where, msg: ce.Msg,
+			affects: "the run is shown without its settings (planned steps unknown); resuming it is refused until " + sessions.ConfigFile + " is fixed"}
+	}
+	return problem{sev: sevError, where: "open", msg: rel(err.Error())}
+}
+
+// issueProblem classifies one of the store's issues.
+func issueProblem(is sessions.Issue, dir string, rel func(string) string) problem {
+	where := rel(is.File)
+	if where != "" && is.Line > 0 {
+		where += ":" + strconv.Itoa(is.Line)
+	}
+	msg := rel(is.Msg)
+	p := problem{sev: sevWarning, where: where, msg: msg}
+	switch {
+	case strings.HasPrefix(is.Msg, "skipped broken record: "):
+		p.sev = sevError
+		p.msg = "broken record skipped: " + strings.TrimPrefix(msg, "skipped broken record: ")
+		p.affects = affectedBy(is.File, dir)
+	case strings.HasPrefix(is.Msg, "repaired: "):
+		p.sev = sevNote
+		rest := strings.TrimPrefix(msg, "repaired: ")
+		if p.where == "" {
+			// "metrics.jsonl:4: removed a partial last line": the place first.
+			if loc, what, ok := strings.Cut(rest, ": "); ok && !strings.ContainsAny(loc, " ") {
+				p.where, rest = loc, what
+			}
+		}
+		p.msg = "repaired: " + rest
+		p.affects = "nothing kept was lost: only what a crash left half-written was removed"
+	case strings.Contains(is.Msg, "skipped checkpoint of step"):
+		p.sev = sevError
+		p.affects = "resuming continues from an earlier checkpoint (the steps after it are done again)"
+	case strings.HasPrefix(is.Msg, "write failed"):
+		p.sev = sevError
+		p.affects = "records wait in memory and are retried every second; checkpoints fail until they are written"
+	case strings.HasPrefix(is.Msg, "unterminated last line"):
+		// Most often a writer in the middle of a line; after a crash, the
+		// one record it was writing (which Open removes).
+		p.sev = sevNote
+		p.affects = "the record is shown once its line is complete (left out if a crash cut it)"
+	case strings.HasPrefix(is.Msg, "engine event"):
+		p.sev = sevNote
+	}
+	if p.where == "" {
+		p.where = "run folder"
+	}
+	return p
+}
+
+// affectedBy says what a broken record of file means for the views.
+func affectedBy(file, dir string) string {
+	base := filepath.Base(file)
+	switch {
+	case base == sessions.MetricsFile:
+		return "the curves lack this record (a step's values, or an evaluation's)"
+	case filepath.Base(filepath.Dir(file)) == sessions.TracesDir:
+		return "this trace is not in the Traces list; the step's other traces are"
+	case base == sessions.ReviewsFile:
+		return "a review is lost: the trace it labelled may show an older label"
+	case base == sessions.EventsFile:
+		return "an event is lost (a phase, a checkpoint note or an error)"
+	case base == sessions.RescoresFile:
+		return "a re-scoring is lost; the trace keeps its own scores"
+	}
+	return ""
+}
+
+// eventProblem is an engine error, a row an import left out, or traces
+// dropped.
+func eventProblem(e sessions.EventRecord, rel func(string) string) problem {
+	switch e.Kind {
+	case sessions.KindSkipped:
+		where := e.File
+		if e.Line > 0 {
+			where += ":" + strconv.Itoa(e.Line)
+		}
+		return problem{sev: sevWarning, where: where, msg: "row left out: " + rel(e.Error),
+			affects: "this row of the source is not among the traces"}
+	case sessions.KindDropped:
+		return problem{sev: sevWarning, where: "writer", msg: fmt.Sprintf("%s dropped: the disk fell behind the engine", plural(e.Count, "trace")),
+			affects: "those traces are not in the run folder; metrics and checkpoints are"}
+	}
+	msg := rel(e.Error)
+	if w, ok := strings.CutPrefix(msg, WarningPrefix); ok && !e.Fatal {
+		return problem{sev: sevWarning, where: "engine", msg: w,
+			affects: fmt.Sprintf("reported at step %d; the run goes on without what it names", e.Step)}
+	}
+	p := problem{sev: sevError, where: "engine", msg: msg,
+		affects: fmt.Sprintf("at step %d; the run went on", e.Step)}
+	if e.Fatal {
+		p.affects = fmt.Sprintf("the run stopped at step %d", e.Step)
+	}
+	return p
+}
+
+// findTraceLines looks up, in the trace files, the lines of the traces
+// whose arrays are incomplete (at most maxGaps of them, each once).
+func (m *Model) findTraceLines() {
+	p := &m.probs
+	if !m.hasRun() {
+		return
+	}
+	byStep := map[int][]string{}
+	for _, g := range p.gaps[:min(len(p.gaps), maxGaps)] {
+		if _, ok := p.lines[g.id]; !ok {
+			byStep[g.step] = append(byStep[g.step], g.id)
+		}
+	}
+	for step, ids := range byStep {
+		data, err := os.ReadFile(filepath.Join(m.sh.run.Dir(), sessions.TracesDir, fmt.Sprintf("%06d.jsonl", step)))
+		if err != nil {
+			continue
+		}
+		for i, line := range bytes.Split(data, []byte("\n")) {
+			for _, id := range ids {
+				if bytes.Contains(line, []byte(`"id":"`+id+`"`)) {
+					p.lines[id] = i + 1
+				}
+			}
+		}
+		for _, id := range ids {
+			if _, ok := p.lines[id]; !ok {
+				p.lines[id] = 0 // not on disk (yet): not looked up again
+			}
+		}
+	}
+	p.stale = true
+}
+
+// openProblems shows the overlay.
+func (m *Model) openProblems() {
+	if !m.hasRun() {
+		m.say("no run open: the problems view lists the open run's problems")
+		return
+	}
+	m.findTraceLines()
+	m.probs.open = true
+	m.problemList()
+}
+
+// problemsKey handles a key while the overlay is open.
+func (m *Model) problemsKey(k tea.KeyMsg) tea.Cmd {
+	p := &m.probs
+	list := m.problemList()
+	km := p.keys
+	move := func(d int) { p.sel = min(max(p.sel+d, 0), max(len(list)-1, 0)) }
+	switch {
+	case key.Matches(k, m.global.Quit):
+		return m.quit()
+	case key.Matches(k, km.Close):
+		p.open = false
+	case key.Matches(k, km.Next):
+		move(1)
+	case key.Matches(k, km.Prev):
+		move(-1)
+	case key.Matches(k, km.PageDown):
+		move(p.pageRows(m.bodyHeight()))
+	case key.Matches(k, km.PageUp):
+		move(-p.pageRows(m.bodyHeight()))
+	case key.Matches(k, km.Top):
+		move(-len(list))
+	case key.Matches(k, km.Bottom):
+		move(len(list))
+	case key.Matches(k, km.Open):
+		if p.sel < len(list) && list[p.sel].trace != "" {
+			id := list[p.sel].trace
+			p.open = false
+			m.open(id)
+		} else {
+			m.say("this problem is not about one trace")
+		}
+	}
+	return nil
+}
+
+func (p *problemsView) detailHeight(h int) int { return min(5, max(h/3, 2)) }
+
+func (p *problemsView) pageRows(h int) int { return max(h-2-p.detailHeight(h), 1) }
+
+// problemsBody renders the overlay in w×h.
+func (m *Model) problemsBody(w, h int) []string {
+	th := m.sh.theme
+	p := &m.probs
+	list := m.problemList()
+	errs, warns, notes := m.problemCounts()
+	title := th.Paint(style.Spec{Attr: style.Bold}, "Problems") + " · " + m.openDescription()
+	var counts []string
+	if errs > 0 {
+		counts = append(counts, plural(errs, "error"))
+	}
+	if warns > 0 {
+		counts = append(counts, plural(warns, "warning"))
+	}
+	if notes > 0 {
+		counts = append(counts, plural(notes, "note"))
+	}
+	if len(counts) == 0 {
+		counts = append(counts, "none")
+	}
+	title += " · " + strings.Join(counts, ", ")
+	if n := len(p.gaps); n > maxGaps {
+		title += fmt.Sprintf(" (%d incomplete traces, the first %d listed)", n, maxGaps)
+	}
+	out := []string{title}
+	if len(list) == 0 {
+		out = append(out, "", "nothing wrong: every record of "+m.openName()+" was read whole.",
+			th.Paint(style.Spec{Attr: style.Faint}, "This list follows the run: broken records, failed writes and engine errors appear here as they happen."))
+		return block(out, w, h)
+	}
+	n := p.pageRows(h)
+	if p.sel < p.top {
+		p.top = p.sel
+	}
+	if p.sel >= p.top+n {
+		p.top = p.sel - n + 1
+	}
+	p.top = max(min(p.top, len(list)-n), 0)
+	ww := 0
+	for _, pr := range list {
+		ww = max(ww, ansi.StringWidth(pr.where))
+	}
+	ww = min(ww, max(w*2/5, 12), 30)
+	var rows []string
+	for i := p.top; i < len(list) && i < p.top+n; i++ {
+		pr := list[i]
+		mark := pr.sev.mark()
+		switch pr.sev {
+		case sevError:
+			mark = th.Paint(style.FG(style.Vermillion).With(style.Bold), mark)
+		case sevWarning:
+			mark = th.Paint(style.FG(style.Orange).With(style.Bold), mark)
+		default:
+			mark = th.Paint(style.Spec{Attr: style.Faint}, mark)
+		}
+		line := mark + " " + pad(leftFit(pr.where, ww), ww) + "  " + oneLine(pr.msg)
+		if i == p.sel {
+			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(ansi.Strip(line), max(w-1, 1)))
+		} else {
+			line = " " + line
+		}
+		rows = append(rows, line)
+	}
+	if len(list) > n {
+		rows = append(rows[:min(len(rows), n-1)], th.Paint(style.Spec{Attr: style.Faint},
+			fmt.Sprintf("  problems %d–%d of %d", p.top+1, min(p.top+n-1, len(list)), len(list))))
+	}
+	out = append(out, rows...)
+	// The selected problem in full, under the list, in the room it leaves.
+	dh := min(max(h-2-len(rows), p.detailHeight(h)), 8)
+	var det []string
+	if p.sel < len(list) {
+		pr := list[p.sel]
+		full := pr.msg
+		if pr.where != "" {
+			full = pr.where + ": " + full
+		}
+		det = append(det, splitLines(ansi.Wrap(strings.ReplaceAll(full, "\n", " · "), w, " "))...)
+		var tail []string
+		if pr.affects != "" {
+			aff := splitLines(ansi.Wrap("affects: "+pr.affects, w, " "))
+			if len(aff) > 2 {
+				aff = append(aff[:1], fit(aff[1]+" "+strings.Join(aff[2:], " "), w))
+			}
+			for _, l := range aff {
+				tail = append(tail, th.Paint(style.Spec{Attr: style.Faint}, l))
+			}
+		}
+		if pr.trace != "" {
+			tail = append(tail, th.Paint(style.Spec{Attr: style.Faint}, fit("enter opens trace "+pr.trace, w)))
+		}
+		if keep := dh - len(tail); len(det) > keep {
+			det = det[:max(keep, 1)]
+			det[len(det)-1] = fit(det[len(det)-1]+" …", w)
+		}
+		det = append(det, tail...)
+	}
+	out = append(out, "")
+	out = append(out, block(det, w, min(len(det), dh))...)
+	return block(out, w, h)
+}
+
+// oneLine puts a multi-line message on one line.
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " · ") }

@@ -1,0 +1,307 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/internal/golden"
+)
+
+// editLine rewrites line n (1-based) of the file at path with edit, which
+// gets the old line without its newline; insert puts a new line there
+// instead.
+func editLine(t *testing.T, path string, n int, insert bool, edit func(old string) string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	if insert {
+		lines = append(lines[:n-1], append([]string{edit("") + "\n"}, lines[n-1:]...)...)
+	} else {
+		lines[n-1] = edit(strings.TrimSuffix(lines[n-1], "\n")) + "\n"
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// brokenRun writes runs/broken-run under a fresh working folder (entered
+// with t.Chdir, so the paths shown are the same everywhere) with one of
+// each kind of damage a crash, a full disk or another tool can leave: a
+// truncated metrics line, a garbage traces line, a bad reviews line, a
+// corrupt latest checkpoint, a trace whose teacher_lp array is short, and
+// a config.toml key the configuration does not have.
+func brokenRun(t *testing.T) string {
+	t.Helper()
+	t.Chdir(t.TempDir())
+	dir := filepath.Join("runs", "broken-run")
+	w, err := sessions.Create(dir, testCfg{Task: "addition", Steps: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(d string) error { return os.WriteFile(filepath.Join(d, "weights.bin"), make([]byte, 64), 0o644) }
+	for s := 1; s <= 3; s++ {
+		w.Emit(event.Metrics{Time: t0.Add(time.Duration(s) * 6 * time.Second), Step: s,
+			Values: map[string]float64{"reward": -1 + 0.2*float64(s), "kl": 0.01 * float64(s)}})
+		for k := 0; k < 2; k++ {
+			w.Emit(makeTrace(s, 0, k, 12))
+		}
+		if s == 3 {
+			short := makeTrace(3, 1, 0, 12)
+			sc := short.Score.(*rlt.Scored)
+			sc.TeacherLP = sc.TeacherLP[:5] // 5 values for 12 tokens
+			w.Emit(short)
+		}
+		if s >= 2 {
+			if _, err := w.SaveCheckpoint(s, save, sessions.CheckpointState{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Review("1-0-0", sessions.LabelAccept, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Step 2's metrics line cut in half (a crash, then a resumed writer
+	// appended after it); trace 2-0-1's line overwritten with garbage; a
+	// review with a label nobody knows.
+	editLine(t, filepath.Join(dir, sessions.MetricsFile), 2, false, func(old string) string { return old[:len(old)/2] })
+	editLine(t, filepath.Join(dir, sessions.TracesDir, "000002.jsonl"), 2, false, func(string) string { return "\x00\x00garbage from a bad disk block" })
+	editLine(t, filepath.Join(dir, sessions.ReviewsFile), 2, true, func(string) string {
+		return `{"time":"2026-01-02T03:05:00Z","trace":"1-0-1","label":"maybe"}`
+	})
+	if err := os.Truncate(filepath.Join(dir, sessions.CheckpointsDir, "step-000003", "weights.bin"), 10); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, sessions.ConfigFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(f, "stepz = 3")
+	f.Close()
+	return dir
+}
+
+// brokenLauncher opens runs as the rlt command does for viewing: the
+// configuration is decoded strictly and its error kept as a problem, and
+// the checkpoints are checked.
+type brokenLauncher struct{ testLauncher }
+
+func (l *brokenLauncher) OpenReadOnly(dir string) (*Session, error) {
+	rec, err := sessions.OpenReadOnly(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{Run: rec, ReadOnly: true, Close: rec.Close}
+	var c testCfg
+	if err := rec.DecodeConfig(&c); err != nil {
+		s.Problems = append(s.Problems, err)
+	} else {
+		s.Steps = c.Steps
+	}
+	rec.LatestCheckpoint()
+	return s, nil
+}
+
+// TestBrokenRunOpens: a run folder with broken files opens read-only from
+// the Runs screen; ! lists each problem with its file and line; the rest
+// is browsable (curves, traces, the detail of a trace with a short array,
+// which says what is missing); resuming is refused with the config
+// error's line. Golden views at 80×24 and 120×40, colour off.
+func TestBrokenRunOpens(t *testing.T) {
+	brokenRun(t)
+	for _, sz := range golden.Sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.W, sz.H), func(t *testing.T) {
+			l := &brokenLauncher{testLauncher{runs: "runs"}}
+			m := newModel(Options{Launcher: l, RunsDir: "runs"})
+			defer closeModel(t, m)
+			m.Update(tea.WindowSizeMsg{Width: sz.W, Height: sz.H})
+			listNow(t, m)
+			// Resuming is refused: the configuration does not decode.
+			hit(t, m, "r")
+			pump(t, m, nil, func() bool { return m.switching == "" && m.runs.msg != "" })
+			if want := `config.toml line 3: unknown key "stepz"`; !strings.Contains(m.runs.msg, want) || !m.runs.msgErr {
+				t.Errorf("resume: message %q, want %q", m.runs.msg, want)
+			}
+			_, cmd := m.Update(keyMsg("enter"))
+			pump(t, m, cmd, func() bool { return m.hasRun() })
+			if !strings.Contains(m.msg, "! lists") {
+				t.Errorf("opening does not point at the problems: %q", m.msg)
+			}
+			m.msg = ""
+			views := map[string]string{}
+			check := func(name string) {
+				t.Helper()
+				v := m.View()
+				golden.NoEscapes(t, v)
+				golden.Fits(t, v, sz.W, sz.H)
+				if n := len(strings.Split(v, "\n")); n != sz.H {
+					t.Errorf("%s: %d lines, want %d", name, n, sz.H)
+				}
+				views[name] = v
+				if sz.W >= 80 {
+					golden.Assert(t, fmt.Sprintf("broken_%s_%dx%d", name, sz.W, sz.H), v)
+				}
+			}
+			// The rest is browsable: the curves (steps 1 and 3; step 2's
+			// line is broken) …
+			if !m.hasStep || m.lastStep != 3 || m.sh.readOnly != true {
+				t.Errorf("dashboard: last step %d (has %v), read-only %v", m.lastStep, m.hasStep, m.sh.readOnly)
+			}
+			check("dashboard")
+			hit(t, m, "!")
+			if !m.probs.open {
+				t.Fatal("! did not open the problems")
+			}
+			check("problems")
+			v := views["problems"]
+			wantAll := []string{"config.toml:3", `unknown key "stepz"`, "metrics.jsonl:2", "traces/000002.jsonl:2",
+				"reviews.jsonl:2", `unknown label "maybe"`, "traces/000003.jsonl:3", "teacher_lp (ℓT) has 5 values"}
+			if sz.W >= 120 {
+				wantAll = append(wantAll, "checkpoints", "skipped checkpoint of step 3")
+			}
+			for _, want := range wantAll {
+				if sz.W >= 80 && !strings.Contains(v, want) {
+					t.Errorf("the problems view lacks %q:\n%s", want, v)
+				}
+			}
+			// enter on the incomplete trace opens its detail.
+			list := m.problemList()
+			at := -1
+			for i, p := range list {
+				if p.trace == "3-1-0" {
+					at = i
+				}
+			}
+			if at < 0 {
+				t.Fatalf("no problem about trace 3-1-0: %+v", list)
+			}
+			for range at {
+				hit(t, m, "j")
+			}
+			hit(t, m, "enter")
+			if m.probs.open || m.active != scrDetail || m.detail.rec.ID != "3-1-0" {
+				t.Fatalf("enter: overlay open %v, screen %d, trace %q", m.probs.open, m.active, m.detail.rec.ID)
+			}
+			check("detail")
+			if !strings.Contains(views["detail"], "! incomplete record: teacher_lp (ℓT) has 5 values for 12 t") {
+				t.Errorf("the detail does not say what is missing:\n%s", views["detail"])
+			}
+			// … the traces (the garbage line's trace is missing, the short
+			// one is marked).
+			hit(t, m, "2")
+			check("traces")
+			if n := len(m.traces.all); n != 6 {
+				t.Errorf("%d traces listed, want 6 (7 written, 1 line broken)", n)
+			}
+			if !strings.Contains(views["traces"], "! incomplete") && sz.W >= 80 {
+				t.Errorf("the short trace is not marked:\n%s", views["traces"])
+			}
+			if !strings.Contains(m.statusLine(), "problems (!)") {
+				t.Errorf("status line %q does not count the problems", m.statusLine())
+			}
+		})
+	}
+}
+
+// A failed checkpoint that stopped the run: the status says failed, the
+// problems view has it as an error; a data warning is a warning.
+func TestProblemsFatalAndWarning(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 8)
+	m := sized(t, r, 100, 30, &fakeControl{})
+	r.Emit(event.Error{Time: t0, Step: 0, Err: errors.New(WarningPrefix + "data train.jsonl: skipped 2 of 40 rows: line 3: not JSON")})
+	m.pull()
+	if s := m.statusLine(); !strings.Contains(s, "1 warning (!)") || strings.Contains(s, "failed") {
+		t.Errorf("status with a warning: %q", s)
+	}
+	r.Emit(event.Error{Time: t0, Step: 2, Fatal: true, Err: errors.New("checkpoint of step 2 failed, so the run stops: no space left on device")})
+	m.pull()
+	if s := m.statusLine(); !strings.Contains(s, "failed") || !strings.Contains(s, "2 problems (!)") {
+		t.Errorf("status after the fatal error: %q", s)
+	}
+	if !strings.Contains(m.msg, "the run stopped: checkpoint of step 2 failed") {
+		t.Errorf("footer message %q", m.msg)
+	}
+	hit(t, m, "!")
+	v := m.View()
+	for _, want := range []string{"1 error, 1 warning", "✗ engine", "no space left on device", "! engine", "skipped 2 of 40 rows",
+		"affects: the run stopped at step 2"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("problems view lacks %q:\n%s", want, v)
+		}
+	}
+	hit(t, m, "esc")
+	if m.probs.open {
+		t.Error("esc did not close the problems")
+	}
+	// A later session resumes the training: no longer failed, the error
+	// stays listed.
+	if err := r.Resume(2); err != nil {
+		t.Fatal(err)
+	}
+	m.pull()
+	if s := m.statusLine(); strings.Contains(s, "failed") || !strings.Contains(s, "2 problems (!)") {
+		t.Errorf("status after a resume: %q", s)
+	}
+	// Nothing wrong: the view says so.
+	clean := newTestRun(t, 1, 1, 1, 4)
+	m = sized(t, clean, 80, 24, nil)
+	hit(t, m, "!")
+	if v := m.View(); !strings.Contains(v, "nothing wrong") || strings.Contains(m.statusLine(), "(!)") {
+		t.Errorf("clean run:\n%s", v)
+	}
+}
+
+// The followed folders survive a restart of the workbench; a corrupt list
+// is reported and ignored.
+func TestFollowedPersist(t *testing.T) {
+	root := runsWorld(t)
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	hit(t, m, "a", "text:ext/official", "enter")
+	closeModel(t, m)
+	data, err := os.ReadFile(filepath.Join("runs", FollowedFile))
+	if err != nil || !strings.Contains(string(data), filepath.Join(root, "ext", "official")) {
+		t.Fatalf("%s: %v\n%s", FollowedFile, err, data)
+	}
+	m = newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	listNow(t, m)
+	if len(m.runs.follow) != 1 || len(m.runs.rows) != 4 || m.runs.rows[3].Kind != kindOfficial {
+		t.Fatalf("after a restart: following %v, %d rows", m.runs.follow, len(m.runs.rows))
+	}
+	// Following it again under its relative name is not a second entry.
+	hit(t, m, "a", "text:ext/official", "enter")
+	if len(m.runs.follow) != 1 || !strings.Contains(m.runs.msg, "already following") {
+		t.Errorf("following twice: %v, %q", m.runs.follow, m.runs.msg)
+	}
+	hit(t, m, "G", "x")
+	if data, _ := os.ReadFile(filepath.Join("runs", FollowedFile)); strings.Contains(string(data), "official") {
+		t.Errorf("x did not save the list: %s", data)
+	}
+	// A corrupt file: reported, ignored, nothing crashes.
+	os.WriteFile(filepath.Join("runs", FollowedFile), []byte(`{"folders": [`), 0o644)
+	m2 := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m2) })
+	m2.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if len(m2.runs.follow) != 0 || !m2.runs.msgErr || !strings.Contains(m2.runs.msg, FollowedFile) {
+		t.Errorf("corrupt list: following %v, message %q", m2.runs.follow, m2.runs.msg)
+	}
+	if v := m2.View(); !strings.Contains(v, "not restored") {
+		t.Errorf("the Runs screen does not show it:\n%s", v)
+	}
+}
