@@ -11,12 +11,9 @@ import (
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
-// reportLostWakeups tells of worker-pool wake-ups recovered by timeout: the
-// run was right and merely slower, but the cause is a bug to find.
-func reportLostWakeups(w io.Writer) {
-	if n := parallel.LostWakeups(); n > 0 {
-		fmt.Fprintf(w, "note: the worker pool recovered %d lost wake-ups by timeout (results are unaffected; please report)\n", n)
-	}
+// reportPoolAnomalies tells of piece completions the worker pool had to
+// ignore: the results are unaffected, but the cause would be a bug to find.
+func reportPoolAnomalies(w io.Writer) {
 	if n := parallel.StrayFinishes(); n > 0 {
 		fmt.Fprintf(w, "note: the worker pool ignored %d stray piece completions (please report)\n", n)
 	}
@@ -61,6 +58,6 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s/teacher and %s/student\n", *out, *out)
-	reportLostWakeups(stderr)
+	reportPoolAnomalies(stderr)
 	return nil
 }

@@ -123,7 +123,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err = e.Run(ctx)
-	reportLostWakeups(stderr)
+	reportPoolAnomalies(stderr)
 	if *save != "" && err == nil {
 		if err := saveTeacher(e, *save); err != nil {
 			return err

@@ -51,3 +51,48 @@ func TestLateWorkerCannotWakeTheNextCall(t *testing.T) {
 	}
 	lateWorker.Store(nil)
 }
+
+// tallyJob counts the indices it ran.
+type tallyJob struct{ n atomic.Int64 }
+
+func (j *tallyJob) Run(lo, hi int) { j.n.Add(int64(hi - lo)) }
+
+// A waker descheduled between publishing progress and waking the sleeper
+// is overtaken by the sleeper's timer: the sleeper takes the progress
+// itself, the late wake-up is not sent, nothing runs twice or is missed,
+// and the park is counted as overtaken. Both sides: the dispatcher handing
+// a parked worker its piece, and the last worker finishing while the caller
+// is parked.
+func TestOvertakenWakeups(t *testing.T) {
+	old := Workers()
+	SetWorkers(2)
+	defer SetWorkers(old)
+	pause := func() { time.Sleep(3 * time.Millisecond) } // longer than parkTimeout
+	for _, side := range []struct {
+		name string
+		hook *atomic.Pointer[func()]
+	}{{"dispatcher", &lateDispatch}, {"worker", &lateWorker}} {
+		t.Run(side.name, func(t *testing.T) {
+			before := OvertakenWakeups()
+			strays := StrayFinishes()
+			var j tallyJob
+			for i := 0; i < 10; i++ {
+				// Let the worker park: its spin lasts 20 µs.
+				time.Sleep(2 * time.Millisecond)
+				side.hook.Store(&pause)
+				j.n.Store(0)
+				For(1000, 1, &j)
+				side.hook.Store(nil)
+				if got := j.n.Load(); got != 1000 {
+					t.Fatalf("call %d: %d of 1000 indices done", i, got)
+				}
+			}
+			if OvertakenWakeups() == before {
+				t.Errorf("no park was overtaken: the hook did not provoke the race it stands for")
+			}
+			if StrayFinishes() != strays {
+				t.Errorf("%d stray finishes", StrayFinishes()-strays)
+			}
+		})
+	}
+}

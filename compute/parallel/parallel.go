@@ -183,6 +183,9 @@ func (p *pool) run(n, pieces int, job Job) {
 		wk.lo = i * n / pieces
 		wk.hi = (i + 1) * n / pieces
 		wk.seq.Add(1) // publishes job/lo/hi
+		if f := lateDispatch.Load(); f != nil {
+			(*f)()
+		}
 		if wk.state.Load() == stateParked && wk.state.CompareAndSwap(stateParked, stateRunning) {
 			wk.wake <- struct{}{}
 		}
@@ -234,7 +237,7 @@ func (p *pool) waitPending() {
 			return
 		}
 		if p.done() && p.callerState.CompareAndSwap(parked, running) {
-			lostWakeups.Add(1) // done, yet nobody woke us: see LostWakeups
+			overtakenWakeups.Add(1) // done, and the wake-up is still on its way: see OvertakenWakeups
 			return
 		}
 	}
@@ -257,22 +260,31 @@ func (p *pool) reportStall() {
 }
 
 // parkTimeout bounds every park: a parked goroutine looks again at what it
-// waits for at least this often, so a wake-up that went missing costs a
-// millisecond rather than the run. None is known to go missing (the
-// handshakes are tested), but a training run that hangs at 0 % CPU is the
-// worst failure this package could have, so it is ruled out structurally.
+// waits for at least this often. No wake-up can go missing (see
+// OvertakenWakeups), but a training run that hangs at 0 % CPU is the worst
+// failure this package could have, so it is also ruled out structurally.
 const parkTimeout = time.Millisecond
 
 // idleRecheck is the longest an idle worker sleeps between checks.
 const idleRecheck = 100 * time.Millisecond
 
-// lostWakeups counts parks that ended by timeout with the awaited progress
-// already made, i.e. wake-ups that went missing.
-var lostWakeups atomic.Int64
+// overtakenWakeups counts parks that ended by timeout with the awaited
+// progress already made.
+var overtakenWakeups atomic.Int64
 
-// LostWakeups reports how many wake-ups the pool had to recover by timeout
-// since the process started (expected: 0).
-func LostWakeups() int64 { return lostWakeups.Load() }
+// OvertakenWakeups reports how many parks ended by their timeout after the
+// awaited progress was made but before its wake-up arrived, since the
+// process started. These are not lost wake-ups: the waker was descheduled
+// between publishing the progress and waking the sleeper (on a busy machine
+// the OS can preempt it there for milliseconds), and the sleeper's timer
+// fired first; the sleeper then takes the progress itself and the waker,
+// whose state CAS fails, sends nothing. A wake-up cannot be lost: the
+// sleeper stores "parked" and then reads the progress, the waker publishes
+// the progress and then reads the state, and Go's atomics are sequentially
+// consistent, so either the sleeper sees the progress before sleeping or
+// the waker sees "parked" and wakes it (TestOvertakenWakeups provokes both
+// sides).
+func OvertakenWakeups() int64 { return overtakenWakeups.Load() }
 
 // sleep waits for a token on ch or for d; it reports whether the
 // token came. t is the caller's reusable timer (nil until first use).
@@ -291,6 +303,10 @@ func (p *pool) sleep(t **time.Timer, ch chan struct{}, d time.Duration) bool {
 	}
 }
 
+// lateDispatch, when set by a test, runs between handing a worker its piece
+// and looking at whether it is parked: it stands in for a preemption there.
+var lateDispatch atomic.Pointer[func()]
+
 // lateWorker, when set by a test, runs between a worker's last decrement
 // and its look at the caller's state: it stands in for a preemption there.
 var lateWorker atomic.Pointer[func()]
@@ -299,9 +315,18 @@ var lateWorker atomic.Pointer[func()]
 var strayFinishes atomic.Int64
 
 // StrayFinishes reports how many piece completions arrived for a call that
-// was no longer in flight or twice, and how many wake-ups found no new piece
-// (expected: 0); all are ignored.
+// was no longer in flight or twice (expected: 0); they are ignored.
 func StrayFinishes() int64 { return strayFinishes.Load() }
+
+// spuriousWakeups counts wake-ups that found no new piece.
+var spuriousWakeups atomic.Int64
+
+// SpuriousWakeups reports how many wake-ups found a worker with no new piece
+// to run. They are harmless and expected now and then: a dispatcher
+// descheduled between handing out a piece and waking its worker may be
+// overtaken (see OvertakenWakeups) and, by the time it looks, find the worker
+// already done and parked again, and wake it for nothing.
+func SpuriousWakeups() int64 { return spuriousWakeups.Load() }
 
 func (p *pool) finishOne(gen uint32) {
 	for {
@@ -344,7 +369,7 @@ func (wk *worker) loop(p *pool) {
 		cur := wk.seq.Load()
 		if cur == seen {
 			// Woken with nothing new to do: never run a piece twice.
-			strayFinishes.Add(1)
+			spuriousWakeups.Add(1)
 			continue
 		}
 		seen = cur
@@ -370,7 +395,7 @@ func (wk *worker) park(p *pool, seen uint64) {
 			return
 		}
 		if wk.seq.Load() != seen && wk.state.CompareAndSwap(stateParked, stateRunning) {
-			lostWakeups.Add(1)
+			overtakenWakeups.Add(1)
 			return
 		}
 	}
