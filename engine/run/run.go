@@ -291,7 +291,14 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 	}
-	e.sink.Emit(event.Phase{Time: time.Now(), Name: "done", Step: e.Trainer.StepIndex()})
+	// "done" means the planned steps were all run; a run stopped before
+	// (asked to, cancelled, or open-ended) says "stopped", so a listing
+	// never calls an interrupted run finished.
+	phase := "stopped"
+	if e.Cfg.Steps > 0 && e.Trainer.StepIndex() >= e.Cfg.Steps {
+		phase = "done"
+	}
+	e.sink.Emit(event.Phase{Time: time.Now(), Name: phase, Step: e.Trainer.StepIndex()})
 	return nil
 }
 

@@ -77,7 +77,8 @@ func TestStopAndPause(t *testing.T) {
 	dir := tinyModels(t)
 	c := smallConfig(dir)
 	c.Steps, c.EvalEvery = 0, 0 // until stopped
-	e, err := New(c, nil)
+	var sink event.Buffer
+	e, err := New(c, &sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +96,17 @@ func TestStopAndPause(t *testing.T) {
 	e.Stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	// A run stopped before its planned steps must not say "done": listings
+	// would call it finished.
+	last := ""
+	for _, ev := range sink.Events() {
+		if p, ok := ev.(event.Phase); ok {
+			last = p.Name
+		}
+	}
+	if last != "stopped" {
+		t.Errorf("last phase %q, want \"stopped\"", last)
 	}
 }
 
