@@ -514,10 +514,7 @@ func ImportOfficialRun(dir string) (*OfficialRun, error) {
 // importOfficialRun keeps the first limit issues per file (all when limit < 0).
 func importOfficialRun(dir string, limit int) (*OfficialRun, error) {
 	run := &OfficialRun{Dir: dir}
-	state := filepath.Join(dir, "trainer_state.json")
-	if _, err := os.Stat(state); err != nil {
-		state = newestCheckpointState(dir)
-	}
+	state := OfficialTrainerState(dir)
 	if state != "" {
 		data, err := os.ReadFile(state)
 		if err != nil {
@@ -557,6 +554,21 @@ func importOfficialRun(dir string, limit int) (*OfficialRun, error) {
 		return nil, fmt.Errorf("%s: not an RLT run folder (no trainer_state.json, no stored_completions/*.csv)", dir)
 	}
 	return run, nil
+}
+
+// OfficialTrainerState is the official trainer's trainer_state.json of a
+// run folder: at its top, else in its newest checkpoint-N folder ("" if
+// there is none).
+func OfficialTrainerState(dir string) string {
+	if p := filepath.Join(dir, "trainer_state.json"); fileExists(p) {
+		return p
+	}
+	return newestCheckpointState(dir)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }
 
 func newestCheckpointState(dir string) string {

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -90,22 +89,8 @@ func isRunFolder(dir string) bool {
 	return exists(filepath.Join(dir, sessions.ConfigFile)) || exists(filepath.Join(dir, sessions.MetricsFile))
 }
 
-// officialState finds the official trainer's trainer_state.json: at the top
-// of the folder, else in its newest checkpoint-N folder ("" if none).
-func officialState(dir string) string {
-	if p := filepath.Join(dir, "trainer_state.json"); exists(p) {
-		return p
-	}
-	matches, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*", "trainer_state.json"))
-	best, bestN := "", -1
-	for _, m := range matches {
-		n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(filepath.Dir(m)), "checkpoint-"))
-		if err == nil && n > bestN {
-			best, bestN = m, n
-		}
-	}
-	return best
-}
+// officialState finds the official trainer's trainer_state.json ("" if none).
+func officialState(dir string) string { return sessions.OfficialTrainerState(dir) }
 
 func isOfficialFolder(dir string) bool {
 	if officialState(dir) != "" {
