@@ -293,3 +293,92 @@ func TestRescores(t *testing.T) {
 		t.Errorf("rescore events count %d, want 3", n)
 	}
 }
+
+// A run open read-only follows rescores.jsonl like the other files: the
+// rescores another writer appends arrive (the latest record of a trace
+// wins), a half-written line waits for its end, and a rewritten file is
+// read again from its start.
+func TestRescoresFollowedReadOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	defer w.Close()
+	emitSteps(w, 0, 2, 1, 2)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	st := ro.Store()
+	if _, ok := st.Rescore("0-0-1"); ok {
+		t.Fatal("a rescore before any was written")
+	}
+	cfg := rlt.DefaultRewardConfig()
+	sc1, sc2 := fakeScored(7, 1), fakeScored(8, 2)
+	if err := w.AppendRescores([]RescoreRecord{NewRescore("0-0-1", *sc1, "T", "S", cfg)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, st, func() bool { rs, ok := st.Rescore("0-0-1"); return ok && rs.Teacher == "T" })
+	if err := w.AppendRescores([]RescoreRecord{NewRescore("0-0-1", *sc2, "T2", "S2", cfg)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, st, func() bool { rs, _ := st.Rescore("0-0-1"); return rs.Teacher == "T2" })
+	if rs, _ := st.Rescore("0-0-1"); rs.Terms != sc2.Terms || !sameF32(rs.D, sc2.D) {
+		t.Errorf("followed rescore %+v", rs.Terms)
+	}
+	if n, k := st.Rescores(); n != 2 || k != 1 {
+		t.Errorf("rescores: %d records for %d traces, want 2 for 1", n, k)
+	}
+
+	// Another tool writing a line in two parts.
+	rec := NewRescore("1-0-0", *sc1, "T3", "S3", cfg)
+	line, err := encodeRescore(&rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, RescoresFile)
+	appendRaw := func(b []byte) {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendRaw(line[:len(line)/2])
+	time.Sleep(50 * time.Millisecond)
+	if _, ok := st.Rescore("1-0-0"); ok {
+		t.Fatal("half a line was read")
+	}
+	appendRaw(append(line[len(line)/2:], '\n'))
+	waitFor(t, st, func() bool { _, ok := st.Rescore("1-0-0"); return ok })
+
+	// Rewritten with one record: read again from its start.
+	if err := os.WriteFile(path, append(line, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, st, func() bool {
+		_, old := st.Rescore("0-0-1")
+		_, kept := st.Rescore("1-0-0")
+		return !old && kept
+	})
+	if n, k := st.Rescores(); n != 1 || k != 1 {
+		t.Errorf("after the rewrite: %d records for %d traces, want 1 for 1", n, k)
+	}
+	if rs, ok := st.Rescore("1-0-0"); !ok || rs.Teacher != "T3" {
+		t.Errorf("after the rewrite: %+v", rs)
+	}
+	found := false
+	for _, is := range st.Issues() {
+		found = found || is.File == path
+	}
+	if !found {
+		t.Errorf("the rewrite is not reported: %v", st.Issues())
+	}
+}

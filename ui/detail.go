@@ -5,10 +5,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
 	"github.com/rlt-workbench/rlt/ui/keys"
@@ -32,8 +34,14 @@ type detailScreen struct {
 	sh   *shared
 	keys keys.Detail
 
+	// own is the trace as recorded; rec is what is shown: own, or own
+	// with the scores and per-token arrays of its rescore (useRS).
+	own     sessions.TraceRecord
 	rec     sessions.TraceRecord
 	has     bool
+	rs      sessions.RescoreRecord // the trace's latest rescore (rescores.jsonl)
+	hasRS   bool
+	useRS   bool
 	expl    *heatmap.Heatmap
 	sol     *heatmap.Heatmap
 	refToks []string
@@ -62,24 +70,58 @@ func newDetailScreen(sh *shared) *detailScreen {
 }
 
 func (d *detailScreen) loaded() bool { return d.has }
-func (d *detailScreen) touch()       { d.dirty = true }
 
-// setTrace shows trace id; false if the store has no such trace.
+// setTrace shows trace id; false if the store has no such trace. A trace
+// without scores of its own (an imported one) shows its rescore, if any.
 func (d *detailScreen) setTrace(id string) bool {
 	rec, ok := d.sh.store.Trace(id)
 	if !ok {
 		d.sh.say("no trace %s", id)
 		return false
 	}
-	d.rec, d.has = rec, true
+	d.own, d.has = rec, true
+	d.rs, d.hasRS = d.sh.store.Rescore(id)
+	d.useRS = d.hasRS && !ownScores(&rec)
+	d.load(0)
+	return true
+}
+
+// ownScores reports whether a trace carries scores or per-token arrays of
+// its own (imported traces have neither).
+func ownScores(r *sessions.TraceRecord) bool {
+	return r.HasScore || len(r.ExplanationTokens) > 0 || len(r.SolutionTokens) > 0
+}
+
+// withRescore is trace t with the scores and per-token arrays of its
+// rescore rs in place of its own (the text, advantage and source stay).
+func withRescore(t sessions.TraceRecord, rs *sessions.RescoreRecord) sessions.TraceRecord {
+	t.HasScore, t.Ended, t.Terms = true, rs.Ended, rs.Terms
+	t.ExplanationIDs, t.ExplanationTokens = rs.ExplanationIDs, rs.ExplanationTokens
+	t.TeacherLP, t.StudentLP, t.D = rs.TeacherLP, rs.StudentLP, rs.D
+	t.SolutionIDs, t.SolutionTokens, t.SolutionLP = rs.SolutionIDs, rs.SolutionTokens, rs.SolutionLP
+	return t
+}
+
+// load shows d.own, or its rescore when useRS, with the token cursor at
+// cursor (clamped).
+func (d *detailScreen) load(cursor int) {
+	rec := d.own
+	if d.useRS && d.hasRS {
+		rec = withRescore(d.own, &d.rs)
+	} else {
+		d.useRS = false
+	}
+	d.rec = rec
 	d.expl.SetTokens(rec.ExplanationTokens, nil)
 	d.setView(d.view)
 	d.expl.SetMarks()
 	if rec.HasScore && rec.Terms.KLMaxPos >= 0 {
 		d.expl.SetMarks(rec.Terms.KLMaxPos)
 	}
-	d.expl.SetCursor(0)
-	d.expl.SetScrollTop(0)
+	d.expl.SetCursor(min(max(cursor, 0), max(len(rec.ExplanationTokens)-1, 0)))
+	if cursor == 0 {
+		d.expl.SetScrollTop(0)
+	}
 	d.sol.SetTokens(rec.SolutionTokens, f64s(rec.SolutionLP))
 	d.sol.SetMarks()
 	if rec.HasScore && rec.Terms.SolutionMinPos >= 0 {
@@ -91,7 +133,59 @@ func (d *detailScreen) setTrace(id string) bool {
 		d.ops = heatmap.Diff(d.refToks, d.recToks)
 	}
 	d.dirty = true
-	return true
+}
+
+// toggleRescore switches between the trace's own scores and its rescore.
+func (d *detailScreen) toggleRescore() {
+	switch {
+	case !d.hasRS:
+		d.sh.say("%s has no rescore: rlt score --run DIR --write stores one in %s", d.own.ID, sessions.RescoresFile)
+		return
+	case !ownScores(&d.own):
+		d.sh.say("%s has no scores of its own (imported): only its rescore to show", d.own.ID)
+		return
+	}
+	d.useRS = !d.useRS
+	d.load(d.expl.Cursor())
+	if d.useRS {
+		d.sh.say("%s: showing its rescore (%s)", d.own.ID, sessions.RescoresFile)
+	} else {
+		d.sh.say("%s: showing its own scores", d.own.ID)
+	}
+}
+
+// storeChanged picks up a rescore of the open trace that arrived (or
+// changed, or vanished with a rewritten rescores.jsonl) since it was
+// opened; the token cursor stays where it was.
+func (d *detailScreen) storeChanged() {
+	d.dirty = true
+	if !d.has {
+		return
+	}
+	rs, ok := d.sh.store.Rescore(d.own.ID)
+	if ok == d.hasRS && (!ok || sameRescore(&rs, &d.rs)) {
+		return
+	}
+	d.rs, d.hasRS = rs, ok
+	switch {
+	case !ok:
+		if !d.useRS {
+			return
+		}
+		d.useRS = false
+	case !ownScores(&d.own):
+		d.useRS = true
+	case !d.useRS:
+		return // the trace's own scores stay shown; s shows the new rescore
+	}
+	d.load(d.expl.Cursor())
+}
+
+// sameRescore reports whether a and b are the same record (a later record
+// of a trace has another time; the scorer or the arrays differ otherwise).
+func sameRescore(a, b *sessions.RescoreRecord) bool {
+	return a.Time.Equal(b.Time) && a.Teacher == b.Teacher && a.Student == b.Student && a.Reward == b.Reward &&
+		len(a.D) == len(b.D) && len(a.SolutionLP) == len(b.SolutionLP)
 }
 
 func (d *detailScreen) setView(v int) {
@@ -202,6 +296,8 @@ func (d *detailScreen) Update(k tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(k, km.SwitchView):
 		d.setView((d.view + 1) % numViews)
+	case key.Matches(k, km.Rescore):
+		d.toggleRescore()
 	case key.Matches(k, km.Accept):
 		d.review(sessions.LabelAccept, "")
 	case key.Matches(k, km.Reject):
@@ -309,9 +405,9 @@ func (d *detailScreen) breakdown() []string {
 			}
 			rw := "no reward recorded"
 			if r.HasSourceReward {
-				rw = "the source's reward " + num(r.SourceReward, 3) + " (not an RLT score here)"
+				rw = "source reward " + num(r.SourceReward, 3) + " (not an RLT score)"
 			}
-			return []string{"no per-token scores: " + src + " (rlt score --run re-scores it)", rw}
+			return []string{"no per-token scores: " + src, rw + " · re-score: rlt score --run DIR --write"}
 		}
 		return []string{"no score on this trace", fmt.Sprintf("advantage %s", snum(r.Advantage, 3))}
 	}
@@ -320,11 +416,78 @@ func (d *detailScreen) breakdown() []string {
 	if !r.Ended {
 		ended = "no end tag"
 	}
-	return []string{
-		fmt.Sprintf("r_SS %s (mean %s, min %s) │ r_KL %s (mean %s, max %s)",
-			num(t.RSS, 3), num(t.SolutionMean, 3), num(t.SolutionMin, 3), num(t.RKL, 3), num(t.KLMean, 3), num(t.KLMax, 3)),
-		fmt.Sprintf("penalty %s (%s) │ reward %s │ advantage %s", num(t.Penalty, 2), ended, num(t.Reward, 3), snum(r.Advantage, 3)),
+	var out []string
+	if d.useRS {
+		out = append(out, d.rescoreLabel()...)
 	}
+	out = append(out, fmt.Sprintf("r_SS %s (mean %s, min %s) │ r_KL %s (mean %s, max %s)",
+		num(t.RSS, 3), num(t.SolutionMean, 3), num(t.SolutionMin, 3), num(t.RKL, 3), num(t.KLMean, 3), num(t.KLMax, 3)))
+	last := fmt.Sprintf("penalty %s (%s) │ reward %s", num(t.Penalty, 2), ended, num(t.Reward, 3))
+	if d.useRS {
+		// The advantage is relative to the group's sampled rewards: it is
+		// not the rescore's.
+		last += " (rescore)"
+	} else {
+		last += " │ advantage " + snum(r.Advantage, 3)
+	}
+	out = append(out, last)
+	if src := sourceText(r); src != "" {
+		out = append(out, src)
+	}
+	return out
+}
+
+// sourceText tells where an imported trace came from and the reward its
+// source recorded ("" for a trace of our own).
+func sourceText(r *sessions.TraceRecord) string {
+	var parts []string
+	if r.Source != "" {
+		parts = append(parts, "imported from "+r.Source)
+	}
+	if r.HasSourceReward {
+		parts = append(parts, "the source's reward "+num(r.SourceReward, 3))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// rescoreLabel says where the scores shown come from: when the rescore
+// ran, the scorer's models and its coefficients.
+func (d *detailScreen) rescoreLabel() []string {
+	rs := &d.rs
+	th := d.sh.theme
+	what := "re-scored"
+	if !rs.Time.IsZero() {
+		what += " " + rs.Time.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	what += " (" + sessions.RescoresFile + ")"
+	if ownScores(&d.own) {
+		what += " · s: its own scores"
+	} else {
+		what += " · no scores of its own"
+	}
+	models := fmt.Sprintf("teacher %s · student %s", shortPath(rs.Teacher), shortPath(rs.Student))
+	c := rs.Reward
+	coef := "coefficients not recorded"
+	if c != (rlt.RewardConfig{}) {
+		coef = fmt.Sprintf("c1 %s c2 %s c3 %s c4 %s · penalty %s · τ %s · %s",
+			gnum(c.SolutionMean), gnum(c.SolutionMin), gnum(c.KLMean), gnum(c.KLMax), gnum(c.FormatPenalty), gnum(c.Temperature), c.Estimator)
+	}
+	return []string{th.Paint(style.FG(style.SkyBlue).With(style.Bold), what), "  " + models, "  " + coef}
+}
+
+// gnum prints a coefficient as short as it is exact.
+func gnum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// shortPath keeps the last two elements of a long path ("…/models/teacher").
+func shortPath(p string) string {
+	if p == "" {
+		return "?"
+	}
+	if len(p) <= 24 {
+		return p
+	}
+	dir, base := filepath.Split(filepath.Clean(p))
+	return "…/" + filepath.Join(filepath.Base(dir), base)
 }
 
 // solutionPart renders the solution log-probs and the diff in w×h.

@@ -13,6 +13,24 @@
 //	3 Detail     one trace: explanation heatmap, solution log-probs, diff, review
 //	4 Runs       run folders and followed folders; open, resume, start runs
 //
+// # Rescores
+//
+// `rlt score --run DIR --write` stores the engine's re-scoring of a run's
+// traces beside them, in rescores.jsonl (sessions.Store.Rescore: the latest
+// record of a trace; traces are never rewritten). A trace without scores
+// of its own (an imported one) shows its rescore in the Detail screen
+// exactly as a trace of ours: the d_k heatmap, the token cursor with ℓT,
+// ℓS and d_k, the solution log-probs and the reward breakdown, under a
+// line saying they come from a re-scoring (when, the scorer's teacher and
+// student, the reward coefficients), with the trace's source file:line and
+// the reward its source recorded. A trace with both (ours, re-scored with
+// other coefficients) shows its own, and s switches to the rescore and
+// back. In the Traces list a trace with no reward of its own sorts and
+// filters by its rescore's reward, marked * (the legend under the list and
+// the help page say so). A rescore written while the run is open, by
+// another process too (a read-only run follows rescores.jsonl like its
+// other files), reaches the open detail and the list.
+//
 // # Runs
 //
 // The Runs screen lists the run folders under Options.RunsDir (state, last

@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -93,6 +94,17 @@ func (k tracesKeys) ShortHelp() []key.Binding {
 func (k tracesKeys) FullHelp() [][]key.Binding {
 	g := k.Traces.FullHelp()
 	g[len(g)-1] = append(append([]key.Binding{}, g[len(g)-1]...), k.Group)
+	// The help page says what the list's rescoreMark means.
+	for i, grp := range g {
+		for j, b := range grp {
+			if b.Help() == k.SortReward.Help() {
+				grp = append([]key.Binding{}, grp...)
+				grp[j] = key.NewBinding(key.WithKeys(b.Keys()...),
+					key.WithHelp(b.Help().Key, b.Help().Desc+" ("+rescoreMark+": a rescore's, the trace has none)"))
+				g[i] = grp
+			}
+		}
+	}
 	return g
 }
 
@@ -116,6 +128,12 @@ type tracesScreen struct {
 
 	input   lineInput
 	editing bool
+
+	// rescored holds, per trace without a score of its own, the terms of
+	// its latest rescore (rescores.jsonl), read at each rebuild: the
+	// reward shown, sorted and filtered on, marked with rescoreMark.
+	rescored  map[string]rlt.Terms
+	nRescored int // rows showing a rescore's values
 
 	w, h  int
 	stale bool // rows need rebuilding
@@ -167,11 +185,49 @@ func (t *tracesScreen) ShortHelp() []key.Binding {
 
 func (t *tracesScreen) FullHelp() [][]key.Binding { return t.keys.FullHelp() }
 
-func reward(r *sessions.TraceRecord) float64 {
-	if !r.HasScore {
-		return math.NaN()
+// rescoreMark follows a value in the list that comes from the trace's
+// rescore, the trace having none of its own.
+const rescoreMark = "*"
+
+// terms returns the reward terms shown for r: its own, or its rescore's
+// (rescored true) when it has none.
+func (t *tracesScreen) terms(r *sessions.TraceRecord) (terms rlt.Terms, ok, rescored bool) {
+	if r.HasScore {
+		return r.Terms, true, false
 	}
-	return r.Terms.Reward
+	if rt, ok := t.rescored[r.ID]; ok {
+		return rt, true, true
+	}
+	return rlt.Terms{}, false, false
+}
+
+// rewardOf is the reward sorted and filtered on: the trace's own, or its
+// rescore's (NaN: neither).
+func (t *tracesScreen) rewardOf(r *sessions.TraceRecord) float64 {
+	if tm, ok, _ := t.terms(r); ok {
+		return tm.Reward
+	}
+	return math.NaN()
+}
+
+// readRescores collects the rescores of the traces without a score.
+func (t *tracesScreen) readRescores() {
+	clear(t.rescored)
+	if _, n := t.sh.store.Rescores(); n == 0 {
+		return
+	}
+	if t.rescored == nil {
+		t.rescored = map[string]rlt.Terms{}
+	}
+	for i := range t.all {
+		r := &t.all[i]
+		if r.HasScore {
+			continue
+		}
+		if rs, ok := t.sh.store.Rescore(r.ID); ok {
+			t.rescored[r.ID] = rs.Terms
+		}
+	}
 }
 
 // rebuild filters and sorts the rows, keeping the selected trace.
@@ -180,8 +236,10 @@ func (t *tracesScreen) rebuild() {
 		return
 	}
 	t.stale = false
+	t.readRescores()
 	labels := t.sh.store.Labels()
 	keep := labelFilters[t.label].keep
+	t.nRescored = 0
 	rows := t.rows[:0]
 	for i := range t.all {
 		r := &t.all[i]
@@ -198,7 +256,7 @@ func (t *tracesScreen) rebuild() {
 		if q := t.reward.quart; q > 0 {
 			vals := make([]float64, 0, len(rows))
 			for _, i := range rows {
-				if v := reward(&t.all[i]); !math.IsNaN(v) {
+				if v := t.rewardOf(&t.all[i]); !math.IsNaN(v) {
 					vals = append(vals, v)
 				}
 			}
@@ -219,7 +277,7 @@ func (t *tracesScreen) rebuild() {
 		}
 		kept := rows[:0]
 		for _, i := range rows {
-			if v := reward(&t.all[i]); v >= lo && v <= hi {
+			if v := t.rewardOf(&t.all[i]); v >= lo && v <= hi {
 				kept = append(kept, i)
 			}
 		}
@@ -241,7 +299,7 @@ func (t *tracesScreen) rebuild() {
 		by = sortReward
 	}
 	key := func(i int) float64 {
-		v := reward(&all[i])
+		v := t.rewardOf(&all[i])
 		if by == sortAdvantage {
 			v = all[i].Advantage
 		}
@@ -263,6 +321,11 @@ func (t *tracesScreen) rebuild() {
 		return less(a, b)
 	})
 	t.rows = rows
+	for _, i := range rows {
+		if _, ok, rescored := t.terms(&all[i]); ok && rescored {
+			t.nRescored++
+		}
+	}
 	t.sel = 0
 	for i, r := range rows {
 		if all[r].ID == t.selID {
@@ -303,7 +366,17 @@ func (t *tracesScreen) selectID(id string) {
 	t.stale, t.dirty = true, true
 }
 
-func (t *tracesScreen) pageRows() int { return max(t.h-3, 1) }
+// pageRows is how many trace rows fit: the screen less the title, the
+// header, the rows line and the legend of rescored values when shown.
+func (t *tracesScreen) pageRows() int {
+	if t.nRescored > 0 {
+		return max(t.h-4, 1)
+	}
+	return max(t.h-3, 1)
+}
+
+// rescoreLegend explains rescoreMark under the list.
+const rescoreLegend = rescoreMark + " from the trace's rescore (" + sessions.RescoresFile + "): it has no reward of its own"
 
 func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 	if t.editing {
@@ -462,12 +535,19 @@ func (t *tracesScreen) render() string {
 		if !r.Ended {
 			end = "PEN"
 		}
-		rss, rkl := math.NaN(), math.NaN()
-		if r.HasScore {
-			rss, rkl = r.Terms.RSS, r.Terms.RKL
+		rw, rss, rkl := math.NaN(), math.NaN(), math.NaN()
+		tm, ok, rescored := t.terms(r)
+		if ok {
+			rw, rss, rkl = tm.Reward, tm.RSS, tm.RKL
 		}
-		line := fmt.Sprintf("%6d %3d %3d %8s %7s %8s %8s %3s  %s", r.Step, r.Group, r.Sample,
-			num(reward(r), 3), snum(r.Advantage, 2), num(rss, 3), num(rkl, 3), end, labelText(t.sh.store.Label(r.ID)))
+		// A rescore's reward is marked in the column after it, so that
+		// the numbers stay aligned (its r_SS and r_KL go with it).
+		mark := " "
+		if rescored {
+			mark = rescoreMark
+		}
+		line := fmt.Sprintf("%6d %3d %3d %8s%s%7s %8s %8s %3s  %s", r.Step, r.Group, r.Sample,
+			num(rw, 3), mark, snum(r.Advantage, 2), num(rss, 3), num(rkl, 3), end, labelText(t.sh.store.Label(r.ID)))
 		if traceGaps(r) != "" {
 			line += "  ! incomplete" // its per-token arrays; the detail says which
 		}
@@ -480,6 +560,9 @@ func (t *tracesScreen) render() string {
 	}
 	if len(t.rows) > n {
 		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, fmt.Sprintf("  rows %d–%d of %d", t.top+1, min(t.top+n, len(t.rows)), len(t.rows))))
+	}
+	if t.nRescored > 0 {
+		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, "  "+rescoreLegend))
 	}
 	return strings.Join(block(out, t.w, t.h), "\n")
 }

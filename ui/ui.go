@@ -503,8 +503,8 @@ func (m *Model) pull() {
 	if fatal != "" {
 		m.say("the run stopped: %s (! lists the problems)", oneLine(fatal))
 	}
-	m.traces.touch() // labels may have changed
-	m.detail.touch()
+	m.traces.touch()        // labels may have changed
+	m.detail.storeChanged() // and a rescore of the open trace may have arrived
 }
 
 // Update handles messages.

@@ -167,6 +167,7 @@ type Detail struct {
 	LineEnd        key.Binding
 	MaxToken       key.Binding
 	SwitchView     key.Binding
+	Rescore        key.Binding // the trace's own scores / its re-scoring (rescores.jsonl)
 	Accept         key.Binding
 	Reject         key.Binding
 	Flag           key.Binding
@@ -189,6 +190,7 @@ func NewDetail() Detail {
 		LineEnd:        bind([]string{"end", "$"}, "end", "line end"),
 		MaxToken:       bind([]string{"m"}, "m", "jump to max d_k"),
 		SwitchView:     bind([]string{"v"}, "v", "d_k / log p / diff"),
+		Rescore:        bind([]string{"s"}, "s", "own scores / rescore"),
 		Accept:         bind([]string{"a"}, "a", "accept"),
 		Reject:         bind([]string{"x"}, "x", "reject"),
 		Flag:           bind([]string{"f"}, "f", "flag with note"),
@@ -208,7 +210,7 @@ func (k Detail) ShortHelp() []key.Binding {
 func (k Detail) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Left, k.Right, k.WordLeft, k.WordRight, k.LineUp, k.LineDown, k.LineStart, k.LineEnd},
-		{k.MaxToken, k.SwitchView, k.Back},
+		{k.MaxToken, k.SwitchView, k.Rescore, k.Back},
 		{k.Accept, k.Reject, k.Flag, k.Undo, k.NextUnreviewed, k.Export},
 	}
 }

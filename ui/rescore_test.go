@@ -1,0 +1,331 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/heatmap"
+	"github.com/rlt-workbench/rlt/ui/internal/golden"
+)
+
+// officialFixture is the official trainer's run folder the sessions tests
+// import (relative to this package).
+const officialFixture = "../sessions/testdata/official/run"
+
+// importOfficial imports the committed official trainer fixture into a
+// run folder named "official" and returns its path.
+func importOfficial(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), "official")
+	if _, err := sessions.Import(dir, officialFixture); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// fakeRescore scores trace tr's text the way rlt score --run --write
+// records it, with made-up but deterministic log-probs: the explanation
+// split into byte-level word tokens, the solution into one token per word.
+func fakeRescore(tr sessions.TraceRecord, cfg rlt.RewardConfig, seed int) sessions.RescoreRecord {
+	var sc rlt.Scored
+	sc.Ended = tr.Ended
+	i := 0
+	for _, line := range strings.SplitAfter(tr.Explanation, "\n") {
+		for j, w := range strings.Fields(line) {
+			tok := w
+			if j > 0 || i > 0 {
+				tok = "Ġ" + w
+			}
+			sc.ExplanationTokens = append(sc.ExplanationTokens, tok)
+			sc.ExplanationIDs = append(sc.ExplanationIDs, int32(i))
+			tl := -0.2 - 0.07*float64((i*5+seed)%9)
+			sl := -0.3 - 0.25*float64((i*3+seed)%7)
+			sc.TeacherLP = append(sc.TeacherLP, tl)
+			sc.StudentLP = append(sc.StudentLP, sl)
+			sc.D = append(sc.D, tl-sl)
+			i++
+		}
+		if strings.HasSuffix(line, "\n") && i > 0 {
+			sc.ExplanationTokens = append(sc.ExplanationTokens, "Ċ")
+			sc.ExplanationIDs = append(sc.ExplanationIDs, int32(i))
+			sc.TeacherLP = append(sc.TeacherLP, -0.05)
+			sc.StudentLP = append(sc.StudentLP, -0.1)
+			sc.D = append(sc.D, 0.05)
+			i++
+		}
+	}
+	for k, w := range strings.Fields(tr.Solution) {
+		sc.SolutionTokens = append(sc.SolutionTokens, w)
+		sc.SolutionIDs = append(sc.SolutionIDs, int32(k))
+		sc.SolutionLP = append(sc.SolutionLP, -0.15-0.2*float64((k+seed)%4))
+	}
+	sc.Terms = cfg.Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
+	rec := sessions.NewRescore(tr.ID, sc, "engine/defaults/models/teacher", "engine/defaults/models/student", cfg)
+	rec.Time = t0.Add(time.Hour)
+	return rec
+}
+
+// appendRescores opens dir for writing (as rlt score --run --write does),
+// appends a rescore of every trace keep accepts, and closes it.
+func appendRescores(tb testing.TB, dir string, cfg rlt.RewardConfig, seed int, keep func(sessions.TraceRecord) bool) []string {
+	tb.Helper()
+	w, err := sessions.Open(dir, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer w.Close()
+	ts, _ := w.Store().TracesSince(0)
+	var recs []sessions.RescoreRecord
+	var ids []string
+	for _, tr := range ts {
+		if keep(tr) {
+			recs = append(recs, fakeRescore(tr, cfg, seed+len(recs)))
+			ids = append(ids, tr.ID)
+		}
+	}
+	if err := w.AppendRescores(recs); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return ids
+}
+
+func openReadOnly(tb testing.TB, dir string, w, h int) *Model {
+	tb.Helper()
+	ro, err := sessions.OpenReadOnlyWith(dir, sessions.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ro.Close() })
+	m := newModel(Options{Run: ro, ReadOnly: true})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+// The detail of an imported trace shows its rescore's scores and arrays,
+// labelled, with the source's file:line and reward; the traces list sorts
+// on the rescored reward and marks it.
+func TestGoldenImportedRescore(t *testing.T) {
+	dir := importOfficial(t)
+	// Every trace but the last is re-scored.
+	ids := appendRescores(t, dir, rlt.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID != "2-0-1" })
+	if len(ids) != 4 {
+		t.Fatalf("rescored %v, want 4 of the fixture's 5 traces", ids)
+	}
+	for _, sz := range golden.Sizes[:2] {
+		for _, scr := range []string{"traces", "detail"} {
+			name := fmt.Sprintf("rescore_%s_%dx%d", scr, sz.W, sz.H)
+			t.Run(name, func(t *testing.T) {
+				m := openReadOnly(t, dir, sz.W, sz.H)
+				send(m, press("2"))
+				send(m, press("r")) // by reward: the rescored ones count
+				if scr == "detail" {
+					m.open("1-0-1")
+					for range 3 {
+						send(m, press("right"))
+					}
+				}
+				v := m.View()
+				golden.NoEscapes(t, v)
+				golden.Fits(t, v, sz.W, sz.H)
+				if n := len(strings.Split(v, "\n")); n != sz.H {
+					t.Errorf("%d lines, want %d", n, sz.H)
+				}
+				golden.Assert(t, name, v)
+			})
+		}
+	}
+}
+
+func TestImportedRescoreDetail(t *testing.T) {
+	dir := importOfficial(t)
+	appendRescores(t, dir, rlt.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID != "2-0-1" })
+	m := openReadOnly(t, dir, 120, 40)
+	st := m.sh.store
+	own, _ := st.Trace("1-0-1")
+	rs, _ := st.Rescore("1-0-1")
+	if own.HasScore || len(own.ExplanationTokens) != 0 || own.Source == "" || !own.HasSourceReward {
+		t.Fatalf("the fixture's trace is not an imported one: %+v", own)
+	}
+	m.open("1-0-1")
+	d := m.detail
+	if !d.useRS || d.rec.Terms != rs.Terms || len(d.rec.D) != len(rs.D) || d.rec.Source != own.Source {
+		t.Fatalf("imported trace with a rescore: useRS %v, shown %+v", d.useRS, d.rec.Terms)
+	}
+	v := m.View()
+	for _, want := range []string{
+		"re-scored 2026-01-02 04:04 UTC (rescores.jsonl) · no scores of its own",
+		"teacher …/models/teacher · student …/models/student",
+		"c1 1 ", "reward " + num(rs.Terms.Reward, 3) + " (rescore)",
+		"imported from " + own.Source, "the source's reward " + num(own.SourceReward, 3),
+		fmt.Sprintf("tok 1/%d", len(rs.ExplanationTokens)),
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "no per-token scores") || strings.Contains(v, "advantage") {
+		t.Errorf("detail of a rescored import:\n%s", v)
+	}
+	send(m, press("s")) // nothing of its own to toggle to
+	if !d.useRS || !strings.Contains(m.msg, "no scores of its own") {
+		t.Errorf("s on an imported trace: useRS %v, %q", d.useRS, m.msg)
+	}
+	send(m, press("m"))
+	if c := d.expl.Cursor(); c != rs.Terms.KLMaxPos || c < 0 {
+		t.Errorf("m: cursor %d, want the rescore's max d_k %d", c, rs.Terms.KLMaxPos)
+	}
+	// The trace without a rescore says how to make one.
+	m.open("2-0-1")
+	if d.useRS || !strings.Contains(m.View(), "no per-token scores: imported from") {
+		t.Errorf("import without a rescore:\n%s", m.View())
+	}
+	send(m, press("s"))
+	if !strings.Contains(m.msg, "has no rescore: rlt score --run DIR --write") {
+		t.Errorf("s without a rescore: %q", m.msg)
+	}
+	// The list: rescored rewards sort and filter, marked; the one without
+	// has none.
+	send(m, press("esc"))
+	tr := m.traces
+	send(m, press("r"))
+	tr.rebuild()
+	if len(tr.rows) != 5 || tr.nRescored != 4 {
+		t.Fatalf("%d rows, %d rescored", len(tr.rows), tr.nRescored)
+	}
+	for i := 1; i < 4; i++ {
+		if tr.rewardOf(&tr.all[tr.rows[i-1]]) < tr.rewardOf(&tr.all[tr.rows[i]]) {
+			t.Fatal("not sorted by the rescored reward")
+		}
+	}
+	if id := tr.all[tr.rows[4]].ID; id != "2-0-1" {
+		t.Errorf("the trace without a reward sorts %s last, want 2-0-1", id)
+	}
+	lv := m.View()
+	if !strings.Contains(lv, num(rs.Terms.Reward, 3)+rescoreMark) || !strings.Contains(lv, rescoreLegend) {
+		t.Errorf("list lacks the marked rescore reward %s or the legend:\n%s", num(rs.Terms.Reward, 3), lv)
+	}
+	send(m, press("/"))
+	for _, s := range strings.Split(fmt.Sprintf("%.4f..%.4f", rs.Terms.Reward-1e-4, rs.Terms.Reward+1e-4), "") {
+		send(m, press(s))
+	}
+	send(m, press("enter"))
+	tr.rebuild()
+	if len(tr.rows) != 1 || tr.all[tr.rows[0]].ID != "1-0-1" {
+		t.Errorf("reward filter on the rescored reward kept %d rows", len(tr.rows))
+	}
+	send(m, press("?"))
+	if hv := m.View(); !strings.Contains(hv, "sort by reward ("+rescoreMark+": a rescore's, the trace has none)") {
+		t.Errorf("traces help does not explain the mark:\n%s", hv)
+	}
+	send(m, press("?"))
+	send(m, press("3"))
+	send(m, press("?"))
+	if hv := m.View(); !strings.Contains(hv, "own scores / rescore") {
+		t.Errorf("detail help does not list the toggle:\n%s", hv)
+	}
+}
+
+// Our own trace re-scored with other coefficients: its own scores by
+// default, s toggles to the rescore and back, the cursor stays.
+func TestRescoreToggle(t *testing.T) {
+	r := newTestRun(t, 3, 2, 4, 40)
+	cfg := rlt.DefaultRewardConfig()
+	cfg.KLMean, cfg.KLMax = 0.5, 0
+	tr, _ := r.Store().Trace("3-0-1")
+	rs := fakeRescore(tr, cfg, 3)
+	if err := r.AppendRescores([]sessions.RescoreRecord{rs}); err != nil {
+		t.Fatal(err)
+	}
+	m := sized(t, r, 120, 40, nil)
+	send(m, press("2"))
+	send(m, press("down"))
+	send(m, press("enter"))
+	d := m.detail
+	if d.rec.ID != "3-0-1" || d.useRS || !d.hasRS {
+		t.Fatalf("opened %s, useRS %v hasRS %v", d.rec.ID, d.useRS, d.hasRS)
+	}
+	v := m.View()
+	if strings.Contains(v, "re-scored 2026-01-02") || !strings.Contains(v, "reward "+num(tr.Terms.Reward, 3)+" │ advantage") {
+		t.Errorf("own scores not shown by default:\n%s", v)
+	}
+	send(m, press("right"))
+	send(m, press("right"))
+	send(m, press("s"))
+	if !d.useRS || d.rec.Terms != rs.Terms || d.expl.Cursor() != 2 || !strings.Contains(m.msg, "showing its rescore") {
+		t.Fatalf("after s: useRS %v terms %+v cursor %d msg %q", d.useRS, d.rec.Terms, d.expl.Cursor(), m.msg)
+	}
+	v = m.View()
+	for _, want := range []string{"re-scored 2026-01-02 04:04 UTC (rescores.jsonl) · s: its own scores",
+		"c1 1 c2 0.01 c3 0.5 c4 0 ", "reward " + num(rs.Terms.Reward, 3) + " (rescore)",
+		fmt.Sprintf("tok 3/%d %q ℓT %s", len(rs.ExplanationTokens), heatmap.Visible(rs.ExplanationTokens[2]), num(float64(rs.TeacherLP[2]), 4))} {
+		if !strings.Contains(v, want) {
+			t.Errorf("rescore view lacks %q:\n%s", want, v)
+		}
+	}
+	golden.Fits(t, v, 120, 40)
+	send(m, press("s"))
+	if d.useRS || d.rec.Terms != tr.Terms || !strings.Contains(m.View(), "│ advantage") {
+		t.Errorf("s again: useRS %v", d.useRS)
+	}
+	// The list keeps the trace's own reward (it has one): nothing marked.
+	send(m, press("esc"))
+	if v := m.View(); strings.Contains(v, rescoreLegend) {
+		t.Errorf("own rewards marked as rescored:\n%s", v)
+	}
+	// Another trace has no rescore.
+	send(m, press("down"))
+	send(m, press("enter"))
+	send(m, press("s"))
+	if d.useRS || !strings.Contains(m.msg, "has no rescore") {
+		t.Errorf("s without a rescore: %v %q", d.useRS, m.msg)
+	}
+}
+
+// A rescore appended by another process while the run is open read-only
+// reaches the open detail and the list.
+func TestRescoreAppendedWhileOpen(t *testing.T) {
+	dir := importOfficial(t)
+	m := openReadOnly(t, dir, 80, 24)
+	send(m, press("2"))
+	m.open("1-0-0")
+	if m.detail.useRS || !strings.Contains(m.View(), "no per-token scores") {
+		t.Fatalf("before the rescore:\n%s", m.View())
+	}
+	st := m.sh.store
+	appendRescores(t, dir, rlt.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID == "1-0-0" })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := st.Rescore("1-0-0"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rescore never reached the read-only store")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rs, _ := st.Rescore("1-0-0")
+	m.Update(changedMsg{m.gen})
+	if !m.detail.useRS || m.detail.rec.Terms != rs.Terms {
+		t.Fatalf("the open detail did not pick up the rescore: useRS %v", m.detail.useRS)
+	}
+	v := m.View()
+	if !strings.Contains(v, "re-scored 2026-01-02") || !strings.Contains(v, "reward "+num(rs.Terms.Reward, 3)+" (rescore)") {
+		t.Errorf("detail after the rescore arrived:\n%s", v)
+	}
+	send(m, press("esc"))
+	if v := m.View(); !strings.Contains(v, num(rs.Terms.Reward, 3)+rescoreMark) {
+		t.Errorf("list after the rescore arrived:\n%s", v)
+	}
+	if m.traces.nRescored != 1 {
+		t.Errorf("%d rescored rows, want 1", m.traces.nRescored)
+	}
+}
