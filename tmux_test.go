@@ -18,40 +18,10 @@ import (
 // opens and esc leaves it, a trace's heatmap opens, the terminal is
 // resized, and q quits cleanly with a checkpoint.
 func TestWorkbenchInTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (apt-get install tmux)")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "rlt")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	sock := fmt.Sprintf("rlt-test-%d", os.Getpid())
-	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-L", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	defer exec.Command("tmux", "-L", sock, "kill-server").Run()
-	runs := filepath.Join(dir, "runs")
+	h := newTmuxHarness(t, "q", 90*time.Second, 200*time.Millisecond)
+	tmux, waitFor, dir, bin, runs := h.tmux, h.waitFor, h.dir, h.bin, h.runs
 	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s --runs %s --steps 3; echo EXITED $?; sleep 30", dir, filepath.Join(dir, "cache"), bin, runs)
 	tmux("new-session", "-d", "-s", "w", "-x", "100", "-y", "30", cmd)
-	screen := func() string { return tmux("capture-pane", "-t", "w", "-p") }
-	waitFor := func(what string, ok func(string) bool) string {
-		deadline := time.Now().Add(90 * time.Second)
-		for {
-			s := screen()
-			if ok(s) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("waiting for %s; the screen is:\n%s", what, s)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
 	waitFor("a step in the status line", func(s string) bool {
 		return strings.Contains(s, "Dashboard") && (strings.Contains(s, "step 1") || strings.Contains(s, "step 2") || strings.Contains(s, "done"))
 	})
@@ -83,43 +53,13 @@ func TestWorkbenchInTmux(t *testing.T) {
 // back in canonical mode with echo and signals; the run folder is whole
 // and resumable.
 func TestWorkbenchCtrlCInTmux(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (apt-get install tmux)")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "rlt")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	sock := fmt.Sprintf("rlt-test-c-%d", os.Getpid())
-	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", append([]string{"-L", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	defer exec.Command("tmux", "-L", sock, "kill-server").Run()
-	runs := filepath.Join(dir, "runs")
+	h := newTmuxHarness(t, "c", 120*time.Second, 100*time.Millisecond)
+	tmux, waitFor, dir, bin, runs := h.tmux, h.waitFor, h.dir, h.bin, h.runs
 	// Open-ended (--steps 0): whenever Ctrl-C comes, a step is in progress.
 	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s --runs %s; echo EXITED $?; "+
 		"echo STTY $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo|isig)' | tr '\\n' ' '); sleep 30",
 		dir, filepath.Join(dir, "cache"), bin, runs)
 	tmux("new-session", "-d", "-s", "w", "-x", "100", "-y", "30", cmd)
-	screen := func() string { return tmux("capture-pane", "-t", "w", "-p") }
-	waitFor := func(what string, ok func(string) bool) string {
-		deadline := time.Now().Add(120 * time.Second)
-		for {
-			s := screen()
-			if ok(s) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("waiting for %s; the screen is:\n%s", what, s)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
 	waitFor("a first step", func(s string) bool { return strings.Contains(s, "step 0") || strings.Contains(s, "step 1") })
 	if on := strings.TrimSpace(tmux("display", "-p", "-t", "w", "#{alternate_on}")); on != "1" {
 		t.Errorf("the workbench is not on the alternate screen (alternate_on %q)", on)
@@ -167,5 +107,55 @@ func TestWorkbenchCtrlCInTmux(t *testing.T) {
 	}
 	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State == sessions.StateRunning || list[0].State == sessions.StateBroken {
 		t.Errorf("rlt sessions: %+v %v", list, err)
+	}
+}
+
+// tmuxHarness is the real binary, built into a temporary folder, run in a
+// private tmux server that the test's end kills.
+type tmuxHarness struct {
+	t              *testing.T
+	dir, bin, runs string
+	sock           string
+	timeout, poll  time.Duration
+}
+
+func newTmuxHarness(t *testing.T, name string, timeout, poll time.Duration) *tmuxHarness {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux)")
+	}
+	dir := t.TempDir()
+	h := &tmuxHarness{t: t, dir: dir, bin: filepath.Join(dir, "rlt"), runs: filepath.Join(dir, "runs"),
+		sock: fmt.Sprintf("rlt-test-%s-%d", name, os.Getpid()), timeout: timeout, poll: poll}
+	if out, err := exec.Command("go", "build", "-o", h.bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "-L", h.sock, "kill-server").Run() })
+	return h
+}
+
+// tmux runs a tmux command on the private server.
+func (h *tmuxHarness) tmux(args ...string) string {
+	out, err := exec.Command("tmux", append([]string{"-L", h.sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+	if err != nil {
+		h.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (h *tmuxHarness) screen() string { return h.tmux("capture-pane", "-t", "w", "-p") }
+
+// waitFor polls the screen until ok holds, or fails the test showing it.
+func (h *tmuxHarness) waitFor(what string, ok func(string) bool) string {
+	deadline := time.Now().Add(h.timeout)
+	for {
+		s := h.screen()
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("waiting for %s; the screen is:\n%s", what, s)
+		}
+		time.Sleep(h.poll)
 	}
 }
