@@ -102,14 +102,31 @@ func (k Dashboard) FullHelp() [][]key.Binding {
 	}
 }
 
+// ListNav moves through a list; the traces list, the Runs screen and the
+// problems overlay share it.
+type ListNav struct {
+	Next     key.Binding
+	Prev     key.Binding
+	PageDown key.Binding
+	PageUp   key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+}
+
+func newListNav() ListNav {
+	return ListNav{
+		Next:     bind([]string{"down", "j"}, "↓/j", "next"),
+		Prev:     bind([]string{"up", "k"}, "↑/k", "prev"),
+		PageDown: bind([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
+		PageUp:   bind([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
+		Top:      bind([]string{"home", "g"}, "g", "first"),
+		Bottom:   bind([]string{"end", "G"}, "G", "last"),
+	}
+}
+
 // Traces keys drive the list of sampled traces.
 type Traces struct {
-	Next          key.Binding
-	Prev          key.Binding
-	PageDown      key.Binding
-	PageUp        key.Binding
-	Top           key.Binding
-	Bottom        key.Binding
+	ListNav
 	Open          key.Binding
 	SortReward    key.Binding
 	SortAdvantage key.Binding
@@ -123,12 +140,7 @@ type Traces struct {
 // NewTraces returns the traces key map.
 func NewTraces() Traces {
 	return Traces{
-		Next:          bind([]string{"down", "j"}, "↓/j", "next"),
-		Prev:          bind([]string{"up", "k"}, "↑/k", "prev"),
-		PageDown:      bind([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
-		PageUp:        bind([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
-		Top:           bind([]string{"home", "g"}, "g", "first"),
-		Bottom:        bind([]string{"end", "G"}, "G", "last"),
+		ListNav:       newListNav(),
 		Open:          bind([]string{"enter"}, "enter", "open trace"),
 		SortReward:    bind([]string{"r"}, "r", "sort by reward"),
 		SortAdvantage: bind([]string{"a"}, "a", "sort by advantage"),
@@ -219,12 +231,7 @@ func (k Detail) FullHelp() [][]key.Binding {
 // one, start a new one from an edited configuration, follow folders that
 // other processes write.
 type Runs struct {
-	Next     key.Binding
-	Prev     key.Binding
-	PageDown key.Binding
-	PageUp   key.Binding
-	Top      key.Binding
-	Bottom   key.Binding
+	ListNav
 	Open     key.Binding
 	Resume   key.Binding
 	New      key.Binding
@@ -238,12 +245,7 @@ type Runs struct {
 // NewRuns returns the Runs key map.
 func NewRuns() Runs {
 	return Runs{
-		Next:     bind([]string{"down", "j"}, "↓/j", "next"),
-		Prev:     bind([]string{"up", "k"}, "↑/k", "prev"),
-		PageDown: bind([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
-		PageUp:   bind([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
-		Top:      bind([]string{"home", "g"}, "g", "first"),
-		Bottom:   bind([]string{"end", "G"}, "G", "last"),
+		ListNav:  newListNav(),
 		Open:     bind([]string{"enter", "o"}, "enter", "open read-only"),
 		Resume:   bind([]string{"r"}, "r", "resume from checkpoint"),
 		New:      bind([]string{"n"}, "n", "new run (edit config)"),
@@ -273,27 +275,17 @@ func (k Runs) FullHelp() [][]key.Binding {
 // with the open run (broken records, a corrupt checkpoint, engine errors,
 // skipped data rows).
 type Problems struct {
-	Next     key.Binding
-	Prev     key.Binding
-	PageDown key.Binding
-	PageUp   key.Binding
-	Top      key.Binding
-	Bottom   key.Binding
-	Open     key.Binding
-	Close    key.Binding
+	ListNav
+	Open  key.Binding
+	Close key.Binding
 }
 
 // NewProblems returns the problems-overlay key map.
 func NewProblems() Problems {
 	return Problems{
-		Next:     bind([]string{"down", "j"}, "↓/j", "next"),
-		Prev:     bind([]string{"up", "k"}, "↑/k", "prev"),
-		PageDown: bind([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
-		PageUp:   bind([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
-		Top:      bind([]string{"home", "g"}, "g", "first"),
-		Bottom:   bind([]string{"end", "G"}, "G", "last"),
-		Open:     bind([]string{"enter"}, "enter", "open the trace it is about"),
-		Close:    bind([]string{"esc", "!"}, "esc/!", "close"),
+		ListNav: newListNav(),
+		Open:    bind([]string{"enter"}, "enter", "open the trace it is about"),
+		Close:   bind([]string{"esc", "!"}, "esc/!", "close"),
 	}
 }
 
