@@ -160,6 +160,9 @@ func newRunDir(runs string) (string, error) {
 // checkpoint; notes are what opening repaired or skipped.
 func openForResume(dir string) (*sessions.Run, runpkg.Config, sessions.Checkpoint, []string, error) {
 	var cfg runpkg.Config
+	if src, ok := sessions.ImportedFrom(dir); ok {
+		return nil, cfg, sessions.Checkpoint{}, nil, fmt.Errorf("resume %s: it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", dir, src.Source, dir)
+	}
 	rec, err := sessions.Open(dir, &cfg)
 	if err != nil {
 		return nil, cfg, sessions.Checkpoint{}, nil, err

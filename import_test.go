@@ -224,3 +224,16 @@ func TestImportScoreCLIErrors(t *testing.T) {
 		}
 	}
 }
+
+// An imported run has no training configuration: resuming it says so and
+// what to do instead, rather than failing on config.toml's unknown key.
+func TestResumeImportedRunRefused(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "imported")
+	if code, _, errs := runCLI(t, "", "import", officialFixture, "--out", dst); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "", "run", "--headless", "--resume", dst)
+	if code != 1 || !strings.Contains(errs, "imported from") || !strings.Contains(errs, "rlt score --run") {
+		t.Errorf("rlt run --resume on an imported run: exit %d, %q %q; want exit 1 naming the import and what to do", code, out, errs)
+	}
+}

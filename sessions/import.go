@@ -266,3 +266,18 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	}
 	return traces, nil
 }
+
+// ImportedFrom reports whether the run folder dir was made by Import, and
+// from what: such a run has no training configuration, so it can be
+// reviewed, exported and re-scored but not resumed.
+func ImportedFrom(dir string) (ImportSource, bool) {
+	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return ImportSource{}, false
+	}
+	var c ImportConfig
+	if DecodeStrict(filepath.Join(dir, ConfigFile), data, &c) != nil || c.Import.Format == "" {
+		return ImportSource{}, false
+	}
+	return c.Import, true
+}
