@@ -325,6 +325,53 @@ func encodeTraceReflect(t *TraceRecord) ([]byte, error) {
 }
 
 func decodeTrace(raw []byte) (*TraceRecord, error) {
+	t, _, err := decodeTraceSalvaging(raw)
+	return t, err
+}
+
+// traceArrays are the float arrays of a trace record: one that does not
+// decode can be dropped and the rest of the trace kept.
+var traceArrays = []string{"teacher_lp", "student_lp", "d", "sol_lp"}
+
+// decodeTraceSalvaging decodes a trace record; when the record fails only
+// because some float arrays do not decode (a damaged base64 string), it
+// keeps the trace without them and says which were dropped and why.
+func decodeTraceSalvaging(raw []byte) (*TraceRecord, []string, error) {
+	t, err := decodeTraceStrict(raw)
+	if err == nil {
+		return t, nil, nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil, nil, err
+	}
+	var dropped []string
+	for _, k := range traceArrays {
+		v, ok := obj[k]
+		if !ok {
+			continue
+		}
+		var a f32s
+		if aerr := a.UnmarshalJSON(v); aerr != nil {
+			delete(obj, k)
+			dropped = append(dropped, k+": "+aerr.Error())
+		}
+	}
+	if len(dropped) == 0 {
+		return nil, nil, err
+	}
+	fixed, merr := json.Marshal(obj)
+	if merr != nil {
+		return nil, nil, err
+	}
+	t, ferr := decodeTraceStrict(fixed)
+	if ferr != nil {
+		return nil, nil, err
+	}
+	return t, dropped, nil
+}
+
+func decodeTraceStrict(raw []byte) (*TraceRecord, error) {
 	var j traceJSON
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return nil, err

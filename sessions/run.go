@@ -557,13 +557,16 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			r.store.addMetric(m)
 		}
 	case 't':
-		t, err := decodeTrace(raw)
+		t, dropped, err := decodeTraceSalvaging(raw)
 		if err != nil {
 			broken(err)
 			return
 		}
 		if r.superseded(t.Seg, t.Step) {
 			return
+		}
+		for _, d := range dropped {
+			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("trace %s: array %s: dropped, the rest of the trace kept", t.ID, d)}, false)
 		}
 		if !r.store.addTrace(t) && !r.readOnly {
 			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("duplicate trace id %q: later record skipped", t.ID)}, false)

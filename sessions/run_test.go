@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -570,5 +571,48 @@ func TestRecordsEncoding(t *testing.T) {
 	back, err := decodeMetric(raw, nil)
 	if err != nil || back.Step != 3 || back.Seg != 1 || back.Values[0] != 1.5 || !math.IsNaN(back.Values[1]) || !math.IsInf(back.Values[2], -1) {
 		t.Errorf("%+v %v", back, err)
+	}
+}
+
+// A trace whose float array is damaged (bad base64) keeps the rest of its
+// record: the array is dropped and the drop listed with file and line.
+func TestDamagedTraceArrayIsSalvaged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	emitSteps(r, 0, 2, 1, 2)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tr0 := traceFileName(dir, 0)
+	lines := fileLines(t, tr0)
+	re := regexp.MustCompile(`"teacher_lp":"[^"]*"`)
+	if !re.MatchString(lines[0]) {
+		t.Fatalf("no base64 teacher_lp in %s", lines[0])
+	}
+	lines[0] = re.ReplaceAllString(lines[0], `"teacher_lp":"@@not base64@@"`)
+	os.WriteFile(tr0, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	st := ro.Store()
+	if _, nt, _ := st.Counts(); nt != 4 {
+		t.Fatalf("%d traces, want all 4", nt)
+	}
+	tr, ok := st.Trace("0-0-0")
+	if !ok {
+		t.Fatalf("the damaged trace is gone: %v", st.traceIDs())
+	}
+	if tr.TeacherLP != nil || len(tr.D) == 0 || tr.Question == "" {
+		t.Errorf("salvaged trace: teacher_lp %v, %d d values, question %q; want teacher_lp dropped, the rest kept", tr.TeacherLP, len(tr.D), tr.Question)
+	}
+	issues := fmt.Sprint(st.Issues())
+	if want := tr0 + ":1: trace 0-0-0: array teacher_lp"; !strings.Contains(issues, want) {
+		t.Errorf("issues lack %q:\n%s", want, issues)
+	}
+	if st.Broken() != 0 {
+		t.Errorf("broken = %d, want 0: the record was salvaged", st.Broken())
 	}
 }
