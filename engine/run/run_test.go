@@ -167,30 +167,19 @@ func TestWriteCheckpoint(t *testing.T) {
 // A run resumed from a checkpoint takes exactly the steps an uninterrupted
 // run takes: same metrics, same weights, bit for bit.
 func TestResumeEqualsUninterrupted(t *testing.T) {
-	dir := tinyModels(t)
-	c := smallConfig(dir)
+	c := smallConfig(tinyModels(t))
 	c.EvalEvery = 0
 	c.GRPO.RefSyncEvery = 2 // the reference sync happens across the resume
+	resumeEqualsUninterrupted(t, c)
+}
+
+// resumeEqualsUninterrupted runs c for 3 steps without a break, and again
+// for 2 steps, a checkpoint and a resume into a new engine for the third:
+// the third step's metrics and every weight of the policy and the
+// reference must be bit-identical. It returns the checkpoint folder.
+func resumeEqualsUninterrupted(t *testing.T, c Config) string {
+	t.Helper()
 	ctx := context.Background()
-	writeTS := func(path string, ts []hf.NamedTensor, meta map[string]string) error {
-		return hf.WriteSafetensors(path, ts, hf.F32, meta)
-	}
-	readTS := func(path string) ([]hf.NamedTensor, map[string]string, error) {
-		f, err := hf.Open(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer f.Close()
-		var out []hf.NamedTensor
-		for _, info := range f.Tensors() {
-			data := make([]float32, info.NumElements())
-			if err := f.ReadFloat32(info.Name, data); err != nil {
-				return nil, nil, err
-			}
-			out = append(out, hf.NamedTensor{Name: info.Name, Shape: info.Shape, Data: data})
-		}
-		return out, f.Metadata(), nil
-	}
 	weights := func(e *Engine) []float32 {
 		var all []float32
 		for _, m := range []*model.Model{e.Trainer.Teacher, e.Trainer.Ref} {
@@ -202,11 +191,14 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		}
 		return all
 	}
-
-	whole, err := New(c, nil)
-	if err != nil {
-		t.Fatal(err)
+	newEngine := func() *Engine {
+		e, err := New(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
 	}
+	whole := newEngine()
 	var want []map[string]float64
 	for i := 0; i < 3; i++ {
 		r, err := whole.Trainer.Step(ctx)
@@ -215,8 +207,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		}
 		want = append(want, r.Metrics)
 	}
-
-	first, _ := New(c, nil)
+	first := newEngine()
 	for i := 0; i < 2; i++ {
 		if _, err := first.Trainer.Step(ctx); err != nil {
 			t.Fatal(err)
@@ -227,9 +218,10 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(ck, "trainer.json"), extra, 0o644)
-
-	resumed, _ := New(c, nil)
+	if err := os.WriteFile(filepath.Join(ck, "trainer.json"), extra, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resumed := newEngine()
 	if err := resumed.LoadCheckpoint(ck, readTS); err != nil {
 		t.Fatal(err)
 	}
@@ -251,4 +243,5 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 			t.Fatalf("weight %d differs after the resumed step: %v vs %v", i, b[i], a[i])
 		}
 	}
+	return ck
 }
