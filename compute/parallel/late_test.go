@@ -67,7 +67,9 @@ func TestOvertakenWakeups(t *testing.T) {
 	old := Workers()
 	SetWorkers(2)
 	defer SetWorkers(old)
-	pause := func() { time.Sleep(3 * time.Millisecond) } // longer than parkTimeout
+	// Longer than any park a worker idle for 2 ms can be in (1+2+4 ms of
+	// doubling timers), so the sleeper's timer always fires first.
+	pause := func() { time.Sleep(10 * time.Millisecond) }
 	for _, side := range []struct {
 		name string
 		hook *atomic.Pointer[func()]
