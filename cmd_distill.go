@@ -15,7 +15,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
@@ -83,7 +83,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if *dataPath != "" && set["task"] {
 		return fmt.Errorf("--data and --task are alternatives: the questions come from %s", *dataPath)
 	}
-	p := rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
+	p := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	tok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
 	if err != nil {
 		return err
@@ -170,11 +170,11 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	// Raw outputs, no filtering (RLT.md §5) — except an explanation that
 	// holds a ChatML or RLT tag, which would break the row's own format: it
 	// is left out and counted.
-	sw := task.NewStratosWriter(f, p.StudentSystem)
+	sw := record.NewStratosWriter(f, p.StudentSystem)
 	kept := rows[:0]
 	tagged, long := 0, 0
 	for _, r := range rows {
-		if _, bad := task.ContainsRLTTag(r.Explanation); bad {
+		if _, bad := record.ContainsTag(r.Explanation); bad {
 			tagged++
 			continue
 		}
@@ -311,7 +311,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	p := rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
+	p := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	var exs []task.Example
 	var data *task.File
 	if *dataPath != "" {
@@ -366,7 +366,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return summary(vals)
 	}
-	res, vals, err := runpkg.EvalStudent(student, tok, rlt.Prompts{StudentSystem: *studentSys}, t, exs, *maxNew)
+	res, vals, err := runpkg.EvalStudent(student, tok, record.Prompts{StudentSystem: *studentSys}, t, exs, *maxNew)
 	if err != nil {
 		return err
 	}

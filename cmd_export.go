@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 
-	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -39,10 +38,6 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer run.Close()
-	var cfg runpkg.Config
-	if err := run.DecodeConfig(&cfg); err == nil && cfg.Prompts.StudentSystem != "" {
-		run.StudentSystem = cfg.Prompts.StudentSystem // the prompt the run's student used
-	}
 	w := stdout
 	var f *os.File
 	if *out != "" {

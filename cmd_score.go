@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -49,7 +51,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt score", scoreUsage, stderr)
 	tdir := fs.String("teacher", "", "teacher model folder (required)")
 	sdir := fs.String("student", "", "student model folder (required)")
-	rc := rlt.DefaultRewardConfig()
+	rc := record.DefaultRewardConfig()
 	fs.Float64Var(&rc.Temperature, "temperature", rc.Temperature, "log-probs are of logits / temperature")
 	fs.Float64Var(&rc.SolutionMean, "c1", rc.SolutionMean, "weight of the mean solution log-prob in r_SS")
 	fs.Float64Var(&rc.SolutionMin, "c2", rc.SolutionMin, "weight of the min solution log-prob in r_SS")
@@ -58,8 +60,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Float64Var(&rc.FormatPenalty, "penalty", rc.FormatPenalty, "added when the explanation's end tag is missing")
 	est := fs.String("estimator", string(rc.Estimator), "per-token d_k: logratio, k3 or full")
 	batch := fs.Int("batch", 16, "items scored together")
-	teacherSys := fs.String("teacher-system", rlt.DefaultTeacherSystem, "teacher system prompt")
-	studentSys := fs.String("student-system", rlt.DefaultStudentSystem, "student system prompt")
+	teacherSys := fs.String("teacher-system", record.DefaultTeacherSystem, "teacher system prompt")
+	studentSys := fs.String("student-system", record.DefaultStudentSystem, "student system prompt")
 	runDir := fs.String("run", "", "score every trace of this run folder instead of stdin")
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
 	if err := parseFlags(fs, args); err != nil {
@@ -107,7 +109,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	rc.Estimator = rlt.Estimator(*est)
+	rc.Estimator = record.Estimator(*est)
 	if err := rc.Validate(); err != nil {
 		return err
 	}
@@ -135,7 +137,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sc, err := rlt.NewScorer(teacher, student, tok, rlt.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}, rc)
+	sc, err := rlt.NewScorer(teacher, student, tok, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}, rc)
 	if err != nil {
 		return err
 	}
@@ -250,7 +252,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		case row.Explanation != nil:
 			it = rlt.Item{Question: *row.Question, Solution: *row.Solution, Explanation: *row.Explanation, Ended: true}
 		case row.Completion != nil:
-			x := rlt.Extract(*row.Completion)
+			x := record.Extract(*row.Completion)
 			it = rlt.Item{Question: *row.Question, Solution: *row.Solution, Explanation: x.Body, Ended: x.Ended}
 		default:
 			rowErr = fmt.Errorf(`missing "explanation" (or "completion")`)
@@ -291,11 +293,6 @@ func scoreRun(run *sessions.Run, sc *rlt.Scorer, batch int, write bool, tdir, sd
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	type scoreLine struct {
-		Line  int    `json:"line"`
-		Trace string `json:"trace"`
-		rlt.Scored
-	}
 	type errorLine struct {
 		Line  int    `json:"line"`
 		Trace string `json:"trace"`
@@ -311,7 +308,7 @@ func scoreRun(run *sessions.Run, sc *rlt.Scorer, batch int, write bool, tdir, sd
 		scores, err := sc.Score(items)
 		errs := make([]error, len(chunk))
 		if err != nil { // score one by one so only the bad traces fail
-			scores = make([]rlt.Scored, len(chunk))
+			scores = make([]record.Scored, len(chunk))
 			for i := range chunk {
 				one, err := sc.Score(items[i : i+1])
 				if err != nil {
@@ -330,7 +327,7 @@ func scoreRun(run *sessions.Run, sc *rlt.Scorer, batch int, write bool, tdir, sd
 				}
 				continue
 			}
-			if err := enc.Encode(scoreLine{start + i + 1, t.ID, scores[i]}); err != nil {
+			if err := writeScoreLine(enc, start+i+1, t.ID, scores[i]); err != nil {
 				return err
 			}
 			if write {
@@ -358,9 +355,22 @@ func scoreRun(run *sessions.Run, sc *rlt.Scorer, batch int, write bool, tdir, sd
 	return nil
 }
 
-func writeScore(enc *json.Encoder, line int, s rlt.Scored) error {
-	return enc.Encode(struct {
-		Line int `json:"line"`
-		rlt.Scored
-	}{line, s})
+func writeScore(enc *json.Encoder, line int, s record.Scored) error {
+	return writeScoreLine(enc, line, "", s)
+}
+
+// writeScoreLine writes {"line": n, "trace": id (when given), then the
+// score's own fields}. (Embedding record.Scored in a struct would not do:
+// its MarshalJSON would be promoted and drop the line.)
+func writeScoreLine(enc *json.Encoder, line int, trace string, s record.Scored) error {
+	body, err := s.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	head := []byte(`{"line":` + strconv.Itoa(line))
+	if trace != "" {
+		id, _ := json.Marshal(trace)
+		head = append(append(head, `,"trace":`...), id...)
+	}
+	return enc.Encode(json.RawMessage(append(append(head, ','), body[1:]...)))
 }

@@ -219,7 +219,7 @@ func (wb workbench) resumeRun(dir string, stdin io.Reader, stdout, stderr io.Wri
 func (wb workbench) drive(rec *sessions.Run, cfg runpkg.Config, stdin io.Reader, stdout, stderr io.Writer, prepare func(*runpkg.Engine) error) error {
 	runDir := rec.Dir()
 	interactive := !wb.headless && isTerminal(stdin) && isTerminal(stdout)
-	var sink event.Sink = warningSink{rec}
+	var sink event.Sink = rec
 	progress := &progressWriter{w: stderr}
 	if !interactive {
 		sink = teeSink{sink, &jsonlSink{w: io.Discard, progress: progress}}
@@ -441,7 +441,7 @@ func (l *launcher) Start(data []byte) (*ui.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := startEngine(l.ctx, rec, cfg, warningSink{rec}, noPrepare)
+	h, err := startEngine(l.ctx, rec, cfg, rec, noPrepare)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", dir, err)
 	}
@@ -457,7 +457,7 @@ func (l *launcher) Resume(dir string) (*ui.Session, error) {
 	if err != nil {
 		return nil, errors.Join(append([]error{err}, noteErrors(notes)...)...)
 	}
-	h, err := startEngine(l.ctx, rec, cfg, warningSink{rec}, restoreFrom(rec, ck))
+	h, err := startEngine(l.ctx, rec, cfg, rec, restoreFrom(rec, ck))
 	if err != nil {
 		return nil, fmt.Errorf("resume %s: %w", dir, err)
 	}
@@ -891,22 +891,6 @@ func (t teeSink) Emit(e event.Event) {
 	for _, s := range t {
 		s.Emit(e)
 	}
-}
-
-// warningSink marks the engine's non-fatal *run.DataWarning errors (data
-// rows skipped, a small evaluation) with ui.WarningPrefix on their way into
-// the run's events, so the workbench shows them as warnings, not errors.
-type warningSink struct{ event.Sink }
-
-func (s warningSink) Emit(e event.Event) {
-	if er, ok := e.(event.Error); ok && !er.Fatal {
-		var w *runpkg.DataWarning
-		if errors.As(er.Err, &w) {
-			er.Err = fmt.Errorf("%s%w", ui.WarningPrefix, er.Err)
-			e = er
-		}
-	}
-	s.Sink.Emit(e)
 }
 
 // progressWriter passes headless progress lines on until a write fails:

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
-	"github.com/rlt-workbench/rlt/engine/event"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui"
@@ -471,7 +470,7 @@ func TestWorkbenchStopsOnCheckpointFailure(t *testing.T) {
 	if err := os.WriteFile(ck, []byte("not a folder\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := startEngine(context.Background(), rec, cfg, warningSink{rec}, noPrepare)
+	h, err := startEngine(context.Background(), rec, cfg, rec, noPrepare)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -628,31 +627,6 @@ func TestWorkbenchFollowsOfficial(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if m, n, _ := st.Counts(); m != 4 || n != before+1 {
 		t.Errorf("after another second: %d metrics, %d traces", m, n)
-	}
-}
-
-// The engine's data warning reaches the run's events marked as a warning
-// (ui.WarningPrefix), so the workbench shows it as one; other errors are
-// left as they are.
-func TestWarningSink(t *testing.T) {
-	rec, err := sessions.Create(filepath.Join(t.TempDir(), "run"), runpkg.DefaultConfig("t", "s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Close()
-	s := warningSink{rec}
-	s.Emit(event.Error{Time: time.Now(), Err: fmt.Errorf("run: %w", &runpkg.DataWarning{Msg: "data d.jsonl: skipped 1 of 9 rows: line 4: not JSON"})})
-	s.Emit(event.Error{Time: time.Now(), Step: 3, Err: errors.New("evaluate: boom")})
-	evs, _ := rec.Store().EventsSince(0)
-	var got []string
-	for _, e := range evs {
-		if e.Kind == sessions.KindError {
-			got = append(got, e.Error)
-		}
-	}
-	want := []string{ui.WarningPrefix + "run: data d.jsonl: skipped 1 of 9 rows: line 4: not JSON", "evaluate: boom"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("error events %q, want %q", got, want)
 	}
 }
 

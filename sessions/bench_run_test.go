@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // BenchmarkEmit measures append throughput through a Run: b.N records
 // emitted, then Flush (everything written and fsynced). records/s counts
 // the whole way to disk; emit-ns/op is the engine-side cost alone.
 func BenchmarkEmit(b *testing.B) {
-	scores := make([]*rlt.Scored, 16)
+	scores := make([]*record.Scored, 16)
 	for i := range scores {
 		scores[i] = fakeScored(0, i)
 	}
@@ -66,7 +66,7 @@ func BenchmarkEmit(b *testing.B) {
 func makeBigRun(b *testing.B, nMetrics, nTraces int) string {
 	dir := filepath.Join(b.TempDir(), "big")
 	r := mustCreate(b, dir, Options{MaxPendingTraces: nTraces + 1})
-	scores := make([]*rlt.Scored, 16)
+	scores := make([]*record.Scored, 16)
 	for i := range scores {
 		scores[i] = fakeScored(0, i)
 	}
@@ -152,7 +152,7 @@ func BenchmarkTraceFormat(b *testing.B) {
 	json.Unmarshal(base, &plain)
 	plain.TeacherLP, plain.StudentLP, plain.D, plain.SolLP = nil, nil, nil, nil
 	d6, _ := json.Marshal(traceArraysAs[dec6]{plain, dec6(tr.TeacherLP), dec6(tr.StudentLP), dec6(tr.D), dec6(tr.SolutionLP)})
-	f64, _ := json.Marshal(traceArraysAs[[]float64]{plain, sc.TeacherLP, sc.StudentLP, sc.D, sc.SolutionLP})
+	f64, _ := json.Marshal(traceArraysAs[[]float64]{plain, widen(sc.TeacherLP), widen(sc.StudentLP), widen(sc.D), widen(sc.SolutionLP)})
 	for _, bc := range []struct {
 		name   string
 		line   []byte
@@ -171,4 +171,12 @@ func BenchmarkTraceFormat(b *testing.B) {
 			b.ReportMetric(float64(len(bc.line)+1), "bytes/trace")
 		})
 	}
+}
+
+func widen(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
 }

@@ -17,7 +17,7 @@
 //	  traces/NNNNNN.jsonl    the sampled traces of step NNNNNN (six digits or more), one per line:
 //	                           id, step, group, sample, time, question, solution, completion,
 //	                           explanation, reconstruction, advantage, [source, source_reward],
-//	                           ended, terms{…rlt.Terms},
+//	                           ended, terms{…record.Terms},
 //	                           expl_ids, expl_tokens, teacher_lp, student_lp, d, sol_ids, sol_tokens, sol_lp;
 //	                           the float arrays are base64 of little-endian float32 (an array of
 //	                           numbers is accepted on reading)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // TestReadOnlyRefusesWrites: every write to a read-only run is refused with
@@ -42,7 +42,7 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 		"undo":       ro.Undo("0-0-0"), // has a label: only read-only can refuse it
 		"checkpoint": ckErr,
 		"resume":     ro.Resume(0),
-		"rescore":    ro.AppendRescores([]RescoreRecord{NewRescore("0-0-0", *sc, "t", "s", rlt.DefaultRewardConfig())}),
+		"rescore":    ro.AppendRescores([]RescoreRecord{NewRescore("0-0-0", *sc, "t", "s", record.DefaultRewardConfig())}),
 	} {
 		if err == nil || !strings.Contains(err.Error(), "read-only") || !strings.Contains(err.Error(), dir) {
 			t.Errorf("%s on a read-only run: %v, want an error saying the run %s is read-only", name, err, dir)
@@ -240,7 +240,7 @@ func TestRescores(t *testing.T) {
 		data, _ := os.ReadFile(f)
 		traceBytes[f] = string(data)
 	}
-	cfg := rlt.DefaultRewardConfig()
+	cfg := record.DefaultRewardConfig()
 	sc1, sc2 := fakeScored(7, 1), fakeScored(8, 2)
 	if err := r.AppendRescores([]RescoreRecord{NewRescore("0-0-1", *sc1, "T", "S", cfg), NewRescore("9-9-9", *sc1, "T", "S", cfg)}); err == nil ||
 		!strings.Contains(err.Error(), `no trace "9-9-9"`) {
@@ -269,7 +269,7 @@ func TestRescores(t *testing.T) {
 		t.Errorf("rescores: %d records for %d traces, want 3 for 2", n, k)
 	}
 	rs, ok := st.Rescore("0-0-1")
-	if !ok || rs.Teacher != "T2" || rs.Reward.KLMean != 0 || rs.Reward.Estimator != rlt.LogRatio || rs.Terms != sc2.Terms ||
+	if !ok || rs.Teacher != "T2" || rs.Reward.KLMean != 0 || rs.Reward.Estimator != record.LogRatio || rs.Terms != sc2.Terms ||
 		!sameF32(rs.D, sc2.D) || !sameF32(rs.SolutionLP, sc2.SolutionLP) || len(rs.ExplanationTokens) != len(sc2.ExplanationTokens) {
 		t.Errorf("latest rescore of 0-0-1: %+v", rs)
 	}
@@ -315,7 +315,7 @@ func TestRescoresFollowedReadOnly(t *testing.T) {
 	if _, ok := st.Rescore("0-0-1"); ok {
 		t.Fatal("a rescore before any was written")
 	}
-	cfg := rlt.DefaultRewardConfig()
+	cfg := record.DefaultRewardConfig()
 	sc1, sc2 := fakeScored(7, 1), fakeScored(8, 2)
 	if err := w.AppendRescores([]RescoreRecord{NewRescore("0-0-1", *sc1, "T", "S", cfg)}); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Hand-written encoders and a fast-path parser for the lines this package
@@ -84,40 +86,20 @@ func appendTrace(b []byte, t *TraceRecord) []byte {
 		b = appendJSONString(b, f.v)
 	}
 	b = appendKey(b, "advantage")
-	b = appendJFloat(b, t.Advantage)
+	b = record.AppendFloat(b, t.Advantage)
 	if t.Source != "" {
 		b = appendKey(b, "source")
 		b = appendJSONString(b, t.Source)
 	}
 	if t.HasSourceReward {
 		b = appendKey(b, "source_reward")
-		b = appendJFloat(b, t.SourceReward)
+		b = record.AppendFloat(b, t.SourceReward)
 	}
 	b = appendKey(b, "ended")
 	b = strconv.AppendBool(b, t.Ended)
 	if t.HasScore {
-		m := t.Terms
-		b = append(b, `,"terms":{"solution_mean":`...)
-		b = appendJFloat(b, m.SolutionMean)
-		b = appendKey(b, "solution_min")
-		b = appendJFloat(b, m.SolutionMin)
-		b = appendKey(b, "solution_min_pos")
-		b = strconv.AppendInt(b, int64(m.SolutionMinPos), 10)
-		b = appendKey(b, "kl_mean")
-		b = appendJFloat(b, m.KLMean)
-		b = appendKey(b, "kl_max")
-		b = appendJFloat(b, m.KLMax)
-		b = appendKey(b, "kl_max_pos")
-		b = strconv.AppendInt(b, int64(m.KLMaxPos), 10)
-		for _, f := range [...]struct {
-			k string
-			v float64
-		}{{"r_ss", m.RSS}, {"r_kl", m.RKL}, {"penalty", m.Penalty}, {"reward", m.Reward},
-			{"no_entropy_kl_mean", m.NoEntKLMean}, {"no_entropy_kl_max", m.NoEntKLMax},
-			{"no_entropy_r_kl", m.NoEntRKL}, {"no_entropy_reward", m.NoEntReward}} {
-			b = appendKey(b, f.k)
-			b = appendJFloat(b, f.v)
-		}
+		b = append(b, `,"terms":{`...)
+		b = t.Terms.AppendFields(b)
 		b = append(b, '}')
 	}
 	if len(t.ExplanationIDs) > 0 {
@@ -233,7 +215,7 @@ func parseMetricFast(raw []byte, prev []string) (m MetricRecord, ok bool) {
 		for vend < len(p) && p[vend] != ',' && p[vend] != '}' {
 			vend++
 		}
-		v, err := parseJFloat(p[:vend])
+		v, err := record.ParseFloat(p[:vend])
 		if err != nil {
 			return m, false
 		}

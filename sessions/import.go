@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Import sources.
@@ -56,7 +56,7 @@ type ImportReport struct {
 //
 // An official completion row becomes the trace "<step>-0-<n>" (n counts the
 // rows of that step), its question and solution taken from the row's prompt
-// (ParseTeacherPrompt) and its explanation extracted from the completion; a
+// (record.ParseTeacherPrompt) and its explanation extracted from the completion; a
 // traces-file row becomes "0-0-<n>". log_history entries of one step are
 // merged into one metric record (a later entry's value wins).
 func Import(dst, src string) (*ImportReport, error) {
@@ -165,16 +165,16 @@ func readOfficial(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord
 	perStep := map[int]int{}
 	for _, c := range off.Completions {
 		file := "stored_completions/" + c.File
-		q, sol, err := ParseTeacherPrompt(c.Prompt)
+		q, sol, err := record.ParseTeacherPrompt(c.Prompt)
 		if err != nil {
 			rep.Skip = append(rep.Skip, RowIssue{File: file, Line: c.Line, Field: "prompt", Msg: fmt.Sprintf("row %d: %v", c.Row, err)})
 			continue
 		}
-		x := rlt.Extract(c.Completion)
+		x := record.Extract(c.Completion)
 		n := perStep[c.Step]
 		perStep[c.Step]++
 		t := &TraceRecord{ID: traceID(c.Step, 0, n, 0), Step: c.Step, Sample: n, Question: q, Solution: sol,
-			Completion: c.Completion, Explanation: x.Body, Ended: x.Ended, Advantage: math.NaN(),
+			Completion: c.Completion, Explanation: x.Body, Scored: record.Scored{Ended: x.Ended}, Advantage: math.NaN(),
 			Source: fmt.Sprintf("%s:%d", file, c.Line)}
 		if !math.IsNaN(c.Reward) {
 			t.SourceReward, t.HasSourceReward = c.Reward, true
@@ -257,7 +257,7 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	traces := make([]*TraceRecord, 0, len(rows))
 	for i, r := range rows {
 		t := &TraceRecord{ID: traceID(0, 0, i, 0), Sample: i, Question: r.Question, Solution: r.Solution,
-			Completion: r.Completion, Explanation: r.Explanation, Ended: r.Ended, Advantage: math.NaN(),
+			Completion: r.Completion, Explanation: r.Explanation, Scored: record.Scored{Ended: r.Ended}, Advantage: math.NaN(),
 			Source: fmt.Sprintf("%s:%d", name, r.Line)}
 		if r.HasReward {
 			t.SourceReward, t.HasSourceReward = r.Reward, true

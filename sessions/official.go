@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Import of the official RLT trainer's run folder (RLT.md §7):
@@ -583,19 +583,11 @@ func newestCheckpointState(dir string) string {
 	return best
 }
 
-// Trace is one (question, solution, explanation) row from a traces file.
+// Trace is one (question, solution, explanation) row from a traces file:
+// a record.Row that has an explanation, with its line.
 type Trace struct {
-	Line        int // 1-based line in the file
-	Question    string
-	Solution    string
-	Explanation string // the body (for a "completion" row: rlt.Extract's Body)
-	// Completion is the teacher's raw output when the row gave "completion"
-	// rather than "explanation"; Ended says whether it closed the
-	// explanation (always true for the other row kinds).
-	Completion string
-	Ended      bool
-	Reward     float64
-	HasReward  bool
+	Line int // 1-based line in the file
+	record.Row
 }
 
 // TraceReport describes what ParseTraces kept and left out.
@@ -642,21 +634,19 @@ func parseTraces(name string, r io.Reader, limit int) ([]Trace, TraceReport, err
 		}
 	}
 	st, err := readLines(name, r, func(lineNo int, raw []byte) error {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-			msg := "not a JSON object"
-			if err != nil {
-				msg = "invalid JSON: " + err.Error()
+		row, err := record.ParseRow(raw)
+		if err == nil && row.ExplanationFrom == "" {
+			err = noExplanation(row)
+		}
+		if err != nil {
+			field := ""
+			if re, ok := err.(*record.RowError); ok {
+				field = re.Field
 			}
-			skip(lineNo, "", msg)
+			skip(lineNo, field, err.Error())
 			return nil
 		}
-		t, field, msg := traceFromRow(obj)
-		if msg != "" {
-			skip(lineNo, field, msg)
-			return nil
-		}
-		t.Line = lineNo
+		t := Trace{Line: lineNo, Row: row}
 		out = append(out, t)
 		return nil
 	})
@@ -668,141 +658,10 @@ func parseTraces(name string, r io.Reader, limit int) ([]Trace, TraceReport, err
 	return out, rep, err
 }
 
-func traceFromRow(obj map[string]json.RawMessage) (Trace, string, string) {
-	var t Trace
-	if conv, ok := obj["conversations"]; ok {
-		return stratosTrace(conv)
+// noExplanation is the error of a row that has no explanation to score.
+func noExplanation(r record.Row) error {
+	if r.Stratos {
+		return &record.RowError{Field: "conversations", Msg: "conversations: assistant turn has no " + record.BeginThought + "…" + record.EndThought + " section"}
 	}
-	str := func(names ...string) (string, string, string) {
-		for _, n := range names {
-			raw, ok := obj[n]
-			if !ok {
-				continue
-			}
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return "", n, fmt.Sprintf("field %q is not a string", n)
-			}
-			return s, "", ""
-		}
-		if len(names) == 1 {
-			return "", names[0], fmt.Sprintf("missing field %q", names[0])
-		}
-		return "", names[0], fmt.Sprintf("missing field %q (or %q)", names[0], names[1])
-	}
-	var field, msg string
-	if t.Question, field, msg = str("question", "prompt"); msg != "" {
-		return t, field, msg
-	}
-	if t.Solution, field, msg = str("solution"); msg != "" {
-		return t, field, msg
-	}
-	t.Ended = true
-	if _, ok := obj["explanation"]; !ok {
-		if _, ok := obj["completion"]; ok {
-			if t.Completion, field, msg = str("completion"); msg != "" {
-				return t, field, msg
-			}
-			x := rlt.Extract(t.Completion)
-			t.Explanation, t.Ended = x.Body, x.Ended
-			return t, "", ""
-		}
-	}
-	if t.Explanation, field, msg = str("explanation", "completion"); msg != "" {
-		return t, field, msg
-	}
-	if raw, ok := obj["reward"]; ok && string(raw) != "null" {
-		var f float64
-		if err := json.Unmarshal(raw, &f); err != nil {
-			return t, "reward", `field "reward" is not a number`
-		}
-		t.Reward, t.HasReward = f, true
-	}
-	return t, "", ""
-}
-
-// Tags of the student layout (RLT.md §2).
-const (
-	tagBeginThought  = "<|begin_of_thought|>"
-	tagEndThought    = "<|end_of_thought|>"
-	tagBeginSolution = "<|begin_of_solution|>"
-	tagEndSolution   = "<|end_of_solution|>"
-)
-
-func stratosTrace(raw json.RawMessage) (Trace, string, string) {
-	var t Trace
-	var turns []struct {
-		From  string `json:"from"`
-		Value string `json:"value"`
-	}
-	if err := json.Unmarshal(raw, &turns); err != nil {
-		return t, "conversations", `field "conversations" is not a list of {"from","value"} turns`
-	}
-	var user, asst string
-	var haveUser, haveAsst bool
-	for _, c := range turns {
-		switch c.From {
-		case "user", "human":
-			if !haveUser {
-				user, haveUser = c.Value, true
-			}
-		case "assistant", "gpt":
-			if !haveAsst {
-				asst, haveAsst = c.Value, true
-			}
-		}
-	}
-	if !haveUser {
-		return t, "conversations", "conversations: no user turn"
-	}
-	if !haveAsst {
-		return t, "conversations", "conversations: no assistant turn"
-	}
-	expl, ok := between(asst, tagBeginThought, tagEndThought)
-	if !ok {
-		return t, "conversations", "conversations: assistant turn has no " + tagBeginThought + "…" + tagEndThought + " section"
-	}
-	sol, ok := between(asst, tagBeginSolution, tagEndSolution)
-	if !ok {
-		return t, "conversations", "conversations: assistant turn has no " + tagBeginSolution + "…" + tagEndSolution + " section"
-	}
-	t.Question, t.Explanation, t.Solution, t.Ended = user, expl, sol, true
-	return t, "", ""
-}
-
-// ParseTeacherPrompt takes the question and the solution out of a teacher
-// prompt in the layout of RLT.md §2 (a stored_completions "prompt" cell):
-// the question is the content of the last ChatML user turn, the solution
-// the text between the solution tags of the pre-filled assistant turn that
-// follows it.
-func ParseTeacherPrompt(prompt string) (question, solution string, err error) {
-	const user = rlt.ImStart + "user\n"
-	i := strings.LastIndex(prompt, user)
-	if i < 0 {
-		return "", "", fmt.Errorf("prompt has no %q turn", strings.TrimSpace(user))
-	}
-	rest := prompt[i+len(user):]
-	q, after, ok := strings.Cut(rest, rlt.ImEnd)
-	if !ok {
-		return "", "", fmt.Errorf("prompt's user turn has no %s", rlt.ImEnd)
-	}
-	const asst = rlt.ImStart + "assistant\n"
-	_, pre, ok := strings.Cut(after, asst)
-	if !ok {
-		return "", "", fmt.Errorf("prompt has no assistant turn after the question")
-	}
-	sol, ok := between(pre, rlt.BeginSolution, rlt.EndSolution)
-	if !ok {
-		return "", "", fmt.Errorf("prompt's assistant turn has no %s…%s section", rlt.BeginSolution, rlt.EndSolution)
-	}
-	return q, sol, nil
-}
-
-func between(s, open, close string) (string, bool) {
-	_, rest, ok := strings.Cut(s, open)
-	if !ok {
-		return "", false
-	}
-	in, _, ok := strings.Cut(rest, close)
-	return in, ok
+	return &record.RowError{Field: "explanation", Msg: `missing field "explanation" (or "completion")`}
 }

@@ -232,9 +232,9 @@ func TestParseTraces(t *testing.T) {
 	}{
 		{3, "solution", `missing field "solution"`},
 		{4, "solution", `field "solution" is not a string`},
-		{5, "", "invalid JSON"},
+		{5, "", "not JSON"},
 		{6, "reward", `field "reward" is not a number`},
-		{8, "conversations", "no <|begin_of_thought|>"},
+		{8, "conversations", "no <|begin_of_solution|>"},
 	}
 	if rep.SkippedCount != len(want) || rep.PartialBytes != int64(len(`{"question":"q10","sol`)) {
 		t.Fatalf("report %+v", rep)

@@ -1,6 +1,12 @@
 package sessions
 
 import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+
 	"bufio"
 	"encoding/base64"
 	"encoding/binary"
@@ -138,5 +144,55 @@ func TestPreviousFormat(t *testing.T) {
 	}
 	if v, ok := metrics[1].Get("reward"); !ok || v != rawLines(t, filepath.Join(dir, "metrics.jsonl"))[1]["values"].(map[string]any)["reward"].(float64) {
 		t.Errorf("step 1 reward %v (%v) differs from the file", v, ok)
+	}
+}
+
+// TestPreviousFormatWarning: the previous version marked a data warning by
+// prefixing its message with "warning: "; it reads as a warning, message
+// without the prefix. Warnings written now carry their severity as a field.
+func TestPreviousFormatWarning(t *testing.T) {
+	r, err := OpenReadOnly(filepath.Join("testdata", "prev-format", "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	evs, _ := r.Store().EventsSince(0)
+	var got []EventRecord
+	for _, e := range evs {
+		if e.Kind == KindError {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 1 || got[0].Severity != event.SeverityWarning || got[0].Fatal ||
+		!strings.HasPrefix(got[0].Error, "data /tmp/fx/data.jsonl: skipped 2 of 6 rows: line 3:") {
+		t.Fatalf("error events %+v, want the one data warning graded a warning", got)
+	}
+	if traces, _ := r.Store().TracesSince(0); len(traces) != 4 {
+		t.Errorf("%d traces, want 4", len(traces))
+	}
+
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	w.Emit(event.Error{Time: time.Now(), Step: 2, Severity: event.SeverityWarning, Err: errors.New("warning: a message that merely starts so")})
+	w.Emit(event.Error{Time: time.Now(), Step: 3, Err: errors.New("warning: not one")})
+	w.Close()
+	back, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	evs, _ = back.Store().EventsSince(0)
+	got = got[:0]
+	for _, e := range evs {
+		if e.Kind == KindError {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 2 || got[0].Severity != event.SeverityWarning || got[0].Error != "warning: a message that merely starts so" {
+		t.Fatalf("events written now: %+v", got)
+	}
+	// An error written now keeps its grade whatever its wording.
+	if got[1].Severity != event.SeverityError || got[1].Error != "warning: not one" {
+		t.Errorf("error event written now: %+v", got[1])
 	}
 }

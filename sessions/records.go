@@ -9,9 +9,11 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // MetricRecord is one optimisation step's numbers: one line of metrics.jsonl.
@@ -56,7 +58,7 @@ type TraceRecord struct {
 	Question       string
 	Solution       string
 	Completion     string // the teacher's raw generated text
-	Explanation    string // the body extracted from Completion (rlt.Extract)
+	Explanation    string // the body extracted from Completion (record.Extract)
 	Reconstruction string // the student's greedy answer, if computed
 	Advantage      float64
 	// Source is where an imported trace came from ("stored_completions/1.csv:2",
@@ -67,19 +69,10 @@ type TraceRecord struct {
 	// scores: Terms stay empty until the trace is re-scored (rescores.jsonl).
 	SourceReward    float64
 	HasSourceReward bool
-	HasScore        bool // false when the trace carried no score
-	Ended           bool // the teacher closed the explanation
-	Terms           rlt.Terms
-
-	// Per-token arrays (float32 on disk and in memory).
-	ExplanationIDs    []int32
-	ExplanationTokens []string
-	TeacherLP         []float32 // ℓT_k
-	StudentLP         []float32 // ℓS_k (without the solution)
-	D                 []float32 // d_k
-	SolutionIDs       []int32
-	SolutionTokens    []string
-	SolutionLP        []float32 // ℓS_i after the explanation
+	// HasScore is false when the trace carried no score (Terms and the
+	// per-token arrays are then empty; Ended is still the extraction's).
+	HasScore bool
+	record.Scored
 }
 
 // EventRecord is one line of events.jsonl: an engine event (phase,
@@ -95,9 +88,33 @@ type EventRecord struct {
 	Dir   string    `json:"dir,omitempty"`   // checkpoint folder, relative to the run
 	Error string    `json:"error,omitempty"`
 	Fatal bool      `json:"fatal,omitempty"`
-	Count int       `json:"count,omitempty"` // e.g. traces dropped
-	File  string    `json:"file,omitempty"`  // a file a record is about (import: the source file)
-	Line  int       `json:"line,omitempty"`  // 1-based line in File
+	// Severity grades an error event (event.SeverityWarning: the run goes
+	// on without what it names); written for every error event, absent
+	// only in folders written before it existed (see UnmarshalJSON).
+	Severity event.Severity `json:"severity,omitempty"`
+	Count    int            `json:"count,omitempty"` // e.g. traces dropped
+	File     string         `json:"file,omitempty"`  // a file a record is about (import: the source file)
+	Line     int            `json:"line,omitempty"`  // 1-based line in File
+}
+
+// legacyWarningPrefix is how folders written before EventRecord had a
+// Severity marked a warning: its error message started with it.
+const legacyWarningPrefix = "warning: "
+
+// UnmarshalJSON reads an events.jsonl line, including those of folders
+// written before severity was a field (a non-fatal error whose message
+// starts with "warning: " is a warning, its message without the prefix).
+func (e *EventRecord) UnmarshalJSON(b []byte) error {
+	type plain EventRecord
+	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
+		return err
+	}
+	if e.Kind == KindError && e.Severity == "" && !e.Fatal {
+		if msg, ok := strings.CutPrefix(e.Error, legacyWarningPrefix); ok {
+			e.Severity, e.Error = event.SeverityWarning, msg
+		}
+	}
+	return nil
 }
 
 // Event kinds in events.jsonl.
@@ -153,42 +170,12 @@ type LabelState struct {
 // as NaN.
 type jfloat float64
 
-func appendJFloat(b []byte, v float64) []byte {
-	switch {
-	case math.IsNaN(v):
-		return append(b, `"NaN"`...)
-	case math.IsInf(v, 1):
-		return append(b, `"+Inf"`...)
-	case math.IsInf(v, -1):
-		return append(b, `"-Inf"`...)
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
-}
-
-func (f jfloat) MarshalJSON() ([]byte, error) { return appendJFloat(nil, float64(f)), nil }
+func (f jfloat) MarshalJSON() ([]byte, error) { return record.AppendFloat(nil, float64(f)), nil }
 
 func (f *jfloat) UnmarshalJSON(b []byte) error {
-	v, err := parseJFloat(b)
+	v, err := record.ParseFloat(b)
 	*f = jfloat(v)
 	return err
-}
-
-func parseJFloat(b []byte) (float64, error) {
-	switch string(b) {
-	case "null", `"NaN"`:
-		return math.NaN(), nil
-	case `"+Inf"`, `"Inf"`, `"Infinity"`:
-		return math.Inf(1), nil
-	case `"-Inf"`, `"-Infinity"`:
-		return math.Inf(-1), nil
-	}
-	if len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) {
-		v, err := strconv.ParseFloat(string(b), 64)
-		if err == nil {
-			return v, nil
-		}
-	}
-	return 0, fmt.Errorf("not a number: %.40s", b)
 }
 
 // f32s is a float32 array written as base64 of its little-endian bytes
@@ -243,63 +230,47 @@ func (a *f32s) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// termsJSON mirrors rlt.Terms with NaN-safe floats.
-type termsJSON struct {
-	SolutionMean   jfloat `json:"solution_mean"`
-	SolutionMin    jfloat `json:"solution_min"`
-	SolutionMinPos int    `json:"solution_min_pos"`
-	KLMean         jfloat `json:"kl_mean"`
-	KLMax          jfloat `json:"kl_max"`
-	KLMaxPos       int    `json:"kl_max_pos"`
-	RSS            jfloat `json:"r_ss"`
-	RKL            jfloat `json:"r_kl"`
-	Penalty        jfloat `json:"penalty"`
-	Reward         jfloat `json:"reward"`
-	NoEntKLMean    jfloat `json:"no_entropy_kl_mean"`
-	NoEntKLMax     jfloat `json:"no_entropy_kl_max"`
-	NoEntRKL       jfloat `json:"no_entropy_r_kl"`
-	NoEntReward    jfloat `json:"no_entropy_reward"`
+// tokensJSON is record.Tokens on disk, in traces/ and in rescores.jsonl:
+// the float arrays as base64 of their float32 bytes (f32s).
+type tokensJSON struct {
+	ExplIDs    []int32  `json:"expl_ids,omitempty"`
+	ExplTokens []string `json:"expl_tokens,omitempty"`
+	TeacherLP  f32s     `json:"teacher_lp,omitempty"`
+	StudentLP  f32s     `json:"student_lp,omitempty"`
+	D          f32s     `json:"d,omitempty"`
+	SolIDs     []int32  `json:"sol_ids,omitempty"`
+	SolTokens  []string `json:"sol_tokens,omitempty"`
+	SolLP      f32s     `json:"sol_lp,omitempty"`
 }
 
-func toTermsJSON(t rlt.Terms) termsJSON {
-	return termsJSON{jfloat(t.SolutionMean), jfloat(t.SolutionMin), t.SolutionMinPos, jfloat(t.KLMean), jfloat(t.KLMax),
-		t.KLMaxPos, jfloat(t.RSS), jfloat(t.RKL), jfloat(t.Penalty), jfloat(t.Reward),
-		jfloat(t.NoEntKLMean), jfloat(t.NoEntKLMax), jfloat(t.NoEntRKL), jfloat(t.NoEntReward)}
+func toTokensJSON(t record.Tokens) tokensJSON {
+	return tokensJSON{t.ExplanationIDs, t.ExplanationTokens, t.TeacherLP, t.StudentLP, t.D, t.SolutionIDs, t.SolutionTokens, t.SolutionLP}
 }
 
-func (t termsJSON) terms() rlt.Terms {
-	return rlt.Terms{SolutionMean: float64(t.SolutionMean), SolutionMin: float64(t.SolutionMin), SolutionMinPos: t.SolutionMinPos,
-		KLMean: float64(t.KLMean), KLMax: float64(t.KLMax), KLMaxPos: t.KLMaxPos, RSS: float64(t.RSS), RKL: float64(t.RKL),
-		Penalty: float64(t.Penalty), Reward: float64(t.Reward), NoEntKLMean: float64(t.NoEntKLMean),
-		NoEntKLMax: float64(t.NoEntKLMax), NoEntRKL: float64(t.NoEntRKL), NoEntReward: float64(t.NoEntReward)}
+func (j tokensJSON) tokens() record.Tokens {
+	return record.Tokens{ExplanationIDs: j.ExplIDs, ExplanationTokens: j.ExplTokens, TeacherLP: j.TeacherLP, StudentLP: j.StudentLP,
+		D: j.D, SolutionIDs: j.SolIDs, SolutionTokens: j.SolTokens, SolutionLP: j.SolLP}
 }
 
 // traceJSON is the on-disk form of a TraceRecord.
 type traceJSON struct {
-	ID             string     `json:"id"`
-	Seg            int        `json:"seg,omitempty"`
-	Step           int        `json:"step"`
-	Group          int        `json:"group"`
-	Sample         int        `json:"sample"`
-	Time           time.Time  `json:"time"`
-	Question       string     `json:"question"`
-	Solution       string     `json:"solution"`
-	Completion     string     `json:"completion"`
-	Explanation    string     `json:"explanation"`
-	Reconstruction string     `json:"reconstruction,omitempty"`
-	Advantage      jfloat     `json:"advantage"`
-	Source         string     `json:"source,omitempty"`
-	SourceReward   *jfloat    `json:"source_reward,omitempty"`
-	Ended          bool       `json:"ended"`
-	Terms          *termsJSON `json:"terms,omitempty"`
-	ExplIDs        []int32    `json:"expl_ids,omitempty"`
-	ExplTokens     []string   `json:"expl_tokens,omitempty"`
-	TeacherLP      f32s       `json:"teacher_lp,omitempty"`
-	StudentLP      f32s       `json:"student_lp,omitempty"`
-	D              f32s       `json:"d,omitempty"`
-	SolIDs         []int32    `json:"sol_ids,omitempty"`
-	SolTokens      []string   `json:"sol_tokens,omitempty"`
-	SolLP          f32s       `json:"sol_lp,omitempty"`
+	ID             string        `json:"id"`
+	Seg            int           `json:"seg,omitempty"`
+	Step           int           `json:"step"`
+	Group          int           `json:"group"`
+	Sample         int           `json:"sample"`
+	Time           time.Time     `json:"time"`
+	Question       string        `json:"question"`
+	Solution       string        `json:"solution"`
+	Completion     string        `json:"completion"`
+	Explanation    string        `json:"explanation"`
+	Reconstruction string        `json:"reconstruction,omitempty"`
+	Advantage      jfloat        `json:"advantage"`
+	Source         string        `json:"source,omitempty"`
+	SourceReward   *jfloat       `json:"source_reward,omitempty"`
+	Ended          bool          `json:"ended"`
+	Terms          *record.Terms `json:"terms,omitempty"`
+	tokensJSON
 }
 
 func encodeTrace(t *TraceRecord) ([]byte, error) {
@@ -311,11 +282,9 @@ func encodeTraceReflect(t *TraceRecord) ([]byte, error) {
 	j := traceJSON{ID: t.ID, Seg: t.Seg, Step: t.Step, Group: t.Group, Sample: t.Sample, Time: t.Time,
 		Question: t.Question, Solution: t.Solution, Completion: t.Completion, Explanation: t.Explanation,
 		Reconstruction: t.Reconstruction, Advantage: jfloat(t.Advantage), Source: t.Source, Ended: t.Ended,
-		ExplIDs: t.ExplanationIDs, ExplTokens: t.ExplanationTokens, TeacherLP: t.TeacherLP, StudentLP: t.StudentLP,
-		D: t.D, SolIDs: t.SolutionIDs, SolTokens: t.SolutionTokens, SolLP: t.SolutionLP}
+		tokensJSON: toTokensJSON(t.Tokens)}
 	if t.HasScore {
-		tj := toTermsJSON(t.Terms)
-		j.Terms = &tj
+		j.Terms = &t.Terms
 	}
 	if t.HasSourceReward {
 		r := jfloat(t.SourceReward)
@@ -381,17 +350,16 @@ func decodeTraceStrict(raw []byte) (*TraceRecord, error) {
 	}
 	t := &TraceRecord{ID: j.ID, Seg: j.Seg, Step: j.Step, Group: j.Group, Sample: j.Sample, Time: j.Time,
 		Question: j.Question, Solution: j.Solution, Completion: j.Completion, Explanation: j.Explanation,
-		Reconstruction: j.Reconstruction, Advantage: float64(j.Advantage), Source: j.Source, Ended: j.Ended,
-		ExplanationIDs: j.ExplIDs, ExplanationTokens: j.ExplTokens, TeacherLP: j.TeacherLP, StudentLP: j.StudentLP,
-		D: j.D, SolutionIDs: j.SolIDs, SolutionTokens: j.SolTokens, SolutionLP: j.SolLP}
+		Reconstruction: j.Reconstruction, Advantage: float64(j.Advantage), Source: j.Source,
+		Scored: record.Scored{Ended: j.Ended, Tokens: j.tokens()}}
 	if j.Terms != nil {
-		t.HasScore, t.Terms = true, j.Terms.terms()
+		t.HasScore, t.Terms = true, *j.Terms
 	}
 	if j.SourceReward != nil {
 		t.HasSourceReward, t.SourceReward = true, float64(*j.SourceReward)
 	}
 	if t.Explanation == "" && t.Completion != "" {
-		t.Explanation = rlt.Extract(t.Completion).Body
+		t.Explanation = record.Extract(t.Completion).Body
 	}
 	return t, nil
 }
@@ -424,7 +392,7 @@ func appendMetric(b []byte, m *MetricRecord) []byte {
 		}
 		b = appendJSONString(b, n)
 		b = append(b, ':')
-		b = appendJFloat(b, m.Values[i])
+		b = record.AppendFloat(b, m.Values[i])
 	}
 	return append(b, "}}"...)
 }
@@ -479,15 +447,4 @@ func sortedKeys[V any](m map[string]V, prev []string) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-func toF32(x []float64) []float32 {
-	if x == nil {
-		return nil
-	}
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
 }

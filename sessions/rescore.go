@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // RescoresFile is the side file of re-scorings (see the package
@@ -23,69 +23,29 @@ type RescoreRecord struct {
 	Trace   string // the ID of the trace scored
 	Teacher string // model folders of the scorer
 	Student string
-	Reward  rlt.RewardConfig // the coefficients used
-	Ended   bool
-	Terms   rlt.Terms
-
-	ExplanationIDs    []int32
-	ExplanationTokens []string
-	TeacherLP         []float32
-	StudentLP         []float32
-	D                 []float32
-	SolutionIDs       []int32
-	SolutionTokens    []string
-	SolutionLP        []float32
+	Reward  record.RewardConfig // the coefficients used
+	record.Scored
 }
 
-// NewRescore converts a score of trace id to a record (the float64 arrays
-// become float32 copies).
-func NewRescore(id string, sc rlt.Scored, teacher, student string, cfg rlt.RewardConfig) RescoreRecord {
-	return RescoreRecord{Time: time.Now().UTC(), Trace: id, Teacher: teacher, Student: student, Reward: cfg,
-		Ended: sc.Ended, Terms: sc.Terms,
-		ExplanationIDs: sc.ExplanationIDs, ExplanationTokens: sc.ExplanationTokens,
-		TeacherLP: toF32(sc.TeacherLP), StudentLP: toF32(sc.StudentLP), D: toF32(sc.D),
-		SolutionIDs: sc.SolutionIDs, SolutionTokens: sc.SolutionTokens, SolutionLP: toF32(sc.SolutionLP)}
-}
-
-// rewardJSON is rlt.RewardConfig on disk (the TOML key names).
-type rewardJSON struct {
-	Temperature   jfloat `json:"temperature"`
-	SolutionMean  jfloat `json:"solution_mean"`
-	SolutionMin   jfloat `json:"solution_min"`
-	KLMean        jfloat `json:"kl_mean"`
-	KLMax         jfloat `json:"kl_max"`
-	FormatPenalty jfloat `json:"format_penalty"`
-	Estimator     string `json:"estimator"`
+// NewRescore records a score of trace id (its slices are shared).
+func NewRescore(id string, sc record.Scored, teacher, student string, cfg record.RewardConfig) RescoreRecord {
+	return RescoreRecord{Time: time.Now().UTC(), Trace: id, Teacher: teacher, Student: student, Reward: cfg, Scored: sc}
 }
 
 type rescoreJSON struct {
-	Time       time.Time   `json:"time"`
-	Trace      string      `json:"trace"`
-	Teacher    string      `json:"teacher,omitempty"`
-	Student    string      `json:"student,omitempty"`
-	Reward     *rewardJSON `json:"reward_config,omitempty"`
-	Ended      bool        `json:"ended"`
-	Terms      *termsJSON  `json:"terms"`
-	ExplIDs    []int32     `json:"expl_ids,omitempty"`
-	ExplTokens []string    `json:"expl_tokens,omitempty"`
-	TeacherLP  f32s        `json:"teacher_lp,omitempty"`
-	StudentLP  f32s        `json:"student_lp,omitempty"`
-	D          f32s        `json:"d,omitempty"`
-	SolIDs     []int32     `json:"sol_ids,omitempty"`
-	SolTokens  []string    `json:"sol_tokens,omitempty"`
-	SolLP      f32s        `json:"sol_lp,omitempty"`
+	Time    time.Time            `json:"time"`
+	Trace   string               `json:"trace"`
+	Teacher string               `json:"teacher,omitempty"`
+	Student string               `json:"student,omitempty"`
+	Reward  *record.RewardConfig `json:"reward_config,omitempty"`
+	Ended   bool                 `json:"ended"`
+	Terms   *record.Terms        `json:"terms"`
+	tokensJSON
 }
 
 func encodeRescore(r *RescoreRecord) ([]byte, error) {
-	tj := toTermsJSON(r.Terms)
-	c := r.Reward
-	j := rescoreJSON{Time: r.Time.UTC(), Trace: r.Trace, Teacher: r.Teacher, Student: r.Student,
-		Reward: &rewardJSON{jfloat(c.Temperature), jfloat(c.SolutionMean), jfloat(c.SolutionMin), jfloat(c.KLMean),
-			jfloat(c.KLMax), jfloat(c.FormatPenalty), string(c.Estimator)},
-		Ended: r.Ended, Terms: &tj, ExplIDs: r.ExplanationIDs, ExplTokens: r.ExplanationTokens,
-		TeacherLP: r.TeacherLP, StudentLP: r.StudentLP, D: r.D,
-		SolIDs: r.SolutionIDs, SolTokens: r.SolutionTokens, SolLP: r.SolutionLP}
-	return json.Marshal(&j)
+	return json.Marshal(&rescoreJSON{Time: r.Time.UTC(), Trace: r.Trace, Teacher: r.Teacher, Student: r.Student,
+		Reward: &r.Reward, Ended: r.Ended, Terms: &r.Terms, tokensJSON: toTokensJSON(r.Tokens)})
 }
 
 func decodeRescore(raw []byte) (*RescoreRecord, error) {
@@ -99,14 +59,10 @@ func decodeRescore(raw []byte) (*RescoreRecord, error) {
 	if j.Terms == nil {
 		return nil, errors.New(`missing "terms"`)
 	}
-	r := &RescoreRecord{Time: j.Time, Trace: j.Trace, Teacher: j.Teacher, Student: j.Student, Ended: j.Ended,
-		Terms: j.Terms.terms(), ExplanationIDs: j.ExplIDs, ExplanationTokens: j.ExplTokens,
-		TeacherLP: j.TeacherLP, StudentLP: j.StudentLP, D: j.D,
-		SolutionIDs: j.SolIDs, SolutionTokens: j.SolTokens, SolutionLP: j.SolLP}
-	if c := j.Reward; c != nil {
-		r.Reward = rlt.RewardConfig{Temperature: float64(c.Temperature), SolutionMean: float64(c.SolutionMean),
-			SolutionMin: float64(c.SolutionMin), KLMean: float64(c.KLMean), KLMax: float64(c.KLMax),
-			FormatPenalty: float64(c.FormatPenalty), Estimator: rlt.Estimator(c.Estimator)}
+	r := &RescoreRecord{Time: j.Time, Trace: j.Trace, Teacher: j.Teacher, Student: j.Student,
+		Scored: record.Scored{Terms: *j.Terms, Ended: j.Ended, Tokens: j.tokens()}}
+	if j.Reward != nil {
+		r.Reward = *j.Reward
 	}
 	return r, nil
 }

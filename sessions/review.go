@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Review records a verdict on a trace: accept, reject or flag, with an
@@ -100,8 +102,22 @@ func (e ExportReport) String() string {
 		e.Written, e.NotReviewed, e.Rejected, e.Flagged, e.Unreadable, e.Refused)
 }
 
+// StudentPrompt is the system prompt of the run's exported Bespoke-Stratos
+// rows: the student prompt its config.toml records ([prompts]
+// student_system), the one the run's student was scored with; a run that
+// records none (an imported one) gets record.DefaultStudentSystem.
+func (r *Run) StudentPrompt() string {
+	var c struct {
+		Prompts record.Prompts `toml:"prompts"`
+	}
+	if err := toml.Unmarshal(r.config, &c); err == nil && c.Prompts.StudentSystem != "" {
+		return c.Prompts.StudentSystem
+	}
+	return record.DefaultStudentSystem
+}
+
 // Export writes the accepted traces to w in format ExportStratos (rows
-// with StudentSystem as the system prompt, via task.StratosWriter) or
+// with StudentPrompt as the system prompt, via record.StratosWriter) or
 // ExportCSV (with a header row), in store order, and reports what it left
 // out and why.
 func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
@@ -113,10 +129,10 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 	case ExportStratos:
 		// The system prompt is the same on every row: a refusal of it is
 		// the export's failure, not a row's.
-		if err := task.NewStratosWriter(io.Discard, r.StudentSystem).Write("q", "e", "s"); err != nil {
-			return rep, fmt.Errorf("export: the system prompt (Run.StudentSystem) cannot be written: %w", err)
+		sw := record.NewStratosWriter(bw, r.StudentPrompt())
+		if err := sw.Check("q", "e", "s"); err != nil {
+			return rep, fmt.Errorf("export: the run's student prompt cannot be written: %w", err)
 		}
-		sw := task.NewStratosWriter(bw, r.StudentSystem)
 		write = func(t *TraceRecord) error { return sw.Write(t.Question, t.Explanation, t.Solution) }
 	case ExportCSV:
 		cw := csv.NewWriter(bw)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/task"
 )
 
@@ -124,10 +124,15 @@ func TestReviewErrors(t *testing.T) {
 
 func TestExport(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := mustCreate(t, dir, Options{})
+	cfg := testCfg()
+	cfg.Prompts.StudentSystem = "You are a student. Think it through, then answer."
+	r, err := Create(dir, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	emitSteps(r, 0, 2, 2, 3) // 12 traces
 	bad := fakeTrace(2, 0, 0)
-	bad.Question = "what is " + rlt.BeginThought + "?"
+	bad.Question = "what is " + record.BeginThought + "?"
 	r.Emit(bad) // 13th, cannot be a Stratos row
 	r.Close()
 	// One more trace line on disk that is broken.
@@ -140,13 +145,21 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	if got := w.StudentPrompt(); got != cfg.Prompts.StudentSystem {
+		t.Errorf("student prompt %q, want the run's %q", got, cfg.Prompts.StudentSystem)
+	}
 	// A system prompt the writer refuses (a ChatML marker would end the
 	// system turn) fails the export as a whole.
-	w.StudentSystem = "Think. " + rlt.ImEnd
-	if _, err := w.Export(&bytes.Buffer{}, ExportStratos); err == nil || !strings.Contains(err.Error(), "system prompt") {
+	badCfg := testCfg()
+	badCfg.Prompts.StudentSystem = "Think. " + record.ImEnd
+	bad2, err := Create(filepath.Join(t.TempDir(), "bad"), &badCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad2.Export(&bytes.Buffer{}, ExportStratos); err == nil || !strings.Contains(err.Error(), "system prompt") {
 		t.Errorf("system prompt with a ChatML marker: %v", err)
 	}
-	w.StudentSystem = "You are a student. Think it through, then answer."
+	bad2.Close()
 	labels := map[string]Label{
 		"0-0-0": LabelAccept, "0-0-1": LabelAccept, "0-1-2": LabelAccept, "1-1-0": LabelAccept,
 		"1-0-0": LabelReject, "1-0-1": LabelFlag, "1-0-2": LabelFlag,
@@ -195,7 +208,7 @@ func TestExport(t *testing.T) {
 				t.Errorf("row %q", got)
 			}
 			last := rows[5]
-			if !strings.Contains(last[3], rlt.BeginThought) {
+			if !strings.Contains(last[3], record.BeginThought) {
 				t.Errorf("CSV should carry the tagged question: %q", last)
 			}
 		}},

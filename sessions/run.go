@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Names in a run folder (see the package documentation for the layout).
@@ -84,10 +84,6 @@ func (o Options) withDefaults() Options {
 // once and hands it to a background writer, so the engine never waits on
 // the disk.
 type Run struct {
-	// StudentSystem is the system prompt of exported Bespoke-Stratos rows
-	// (default rlt.DefaultStudentSystem).
-	StudentSystem string
-
 	dir      string
 	readOnly bool
 	opts     Options
@@ -197,8 +193,7 @@ func (r *Run) Dropped() int {
 }
 
 func newRun(dir string, opts Options) *Run {
-	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: map[int]int{},
-		StudentSystem: rlt.DefaultStudentSystem, traceStep: -1}
+	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: map[int]int{}, traceStep: -1}
 }
 
 // Create makes a new run folder at dir (created if missing; it must not
@@ -762,33 +757,22 @@ func (r *Run) Emit(ev event.Event) {
 		if e.Err != nil {
 			msg = e.Err.Error()
 		}
-		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindError, Step: e.Step, Error: msg, Fatal: e.Fatal})
+		sev := e.Severity
+		if sev == "" {
+			sev = event.SeverityError // written out, so a message's wording never grades it
+		}
+		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindError, Step: e.Step, Error: msg, Fatal: e.Fatal, Severity: sev})
 	}
 }
 
-// traceRecord converts an engine trace (its Score an *rlt.Scored or
-// rlt.Scored) to a record; the float64 arrays become float32 copies, the
-// token ids and strings are shared (the engine must not modify a Scored it
-// has emitted).
+// traceRecord converts an engine trace to a record; the score's slices are
+// shared (the engine does not modify a Scored it has emitted).
 func traceRecord(e event.Trace, seg int) *TraceRecord {
 	t := &TraceRecord{ID: traceID(e.Step, e.Group, e.Sample, seg), Seg: seg, Step: e.Step, Group: e.Group, Sample: e.Sample,
 		Time: e.Time.UTC(), Question: e.Question, Solution: e.Solution, Completion: e.Completion,
-		Explanation: rlt.Extract(e.Completion).Body, Reconstruction: e.Reconstruction, Advantage: e.Advantage}
-	var sc *rlt.Scored
-	switch s := e.Score.(type) {
-	case *rlt.Scored:
-		sc = s
-	case rlt.Scored:
-		sc = &s
-	}
-	if sc != nil {
-		t.HasScore, t.Ended, t.Terms = true, sc.Ended, sc.Terms
-		// Token ids and strings are shared with the engine, which hands
-		// each Scored on once and does not modify it afterwards.
-		t.ExplanationIDs, t.ExplanationTokens = sc.ExplanationIDs, sc.ExplanationTokens
-		t.TeacherLP, t.StudentLP, t.D = toF32(sc.TeacherLP), toF32(sc.StudentLP), toF32(sc.D)
-		t.SolutionIDs, t.SolutionTokens = sc.SolutionIDs, sc.SolutionTokens
-		t.SolutionLP = toF32(sc.SolutionLP)
+		Explanation: record.Extract(e.Completion).Body, Reconstruction: e.Reconstruction, Advantage: e.Advantage}
+	if e.Score != nil {
+		t.HasScore, t.Scored = true, *e.Score
 	}
 	return t
 }

@@ -15,44 +15,45 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // runCfg is a resolved configuration as a run would save it.
 type runCfg struct {
-	Name   string           `toml:"name"`
-	Seed   uint64           `toml:"seed"`
-	Reward rlt.RewardConfig `toml:"reward"`
+	Name    string              `toml:"name"`
+	Seed    uint64              `toml:"seed"`
+	Reward  record.RewardConfig `toml:"reward"`
+	Prompts record.Prompts      `toml:"prompts"`
 }
 
-func testCfg() runCfg { return runCfg{Name: "t", Seed: 7, Reward: rlt.DefaultRewardConfig()} }
+func testCfg() runCfg { return runCfg{Name: "t", Seed: 7, Reward: record.DefaultRewardConfig()} }
 
 // fakeScored is a realistic score: 64 explanation tokens, 8 solution tokens.
-func fakeScored(step, i int) *rlt.Scored {
+func fakeScored(step, i int) *record.Scored {
 	const nE, nS = 64, 8
-	sc := &rlt.Scored{Ended: i%5 != 0}
+	sc := &record.Scored{Ended: i%5 != 0}
 	for k := 0; k < nE; k++ {
 		sc.ExplanationIDs = append(sc.ExplanationIDs, int32(1000+k*37+i))
 		sc.ExplanationTokens = append(sc.ExplanationTokens, fmt.Sprintf(" tok%d", k))
 		t := -0.05 - 1.7*math.Abs(math.Sin(float64(k*7+i+step)))
 		s := -0.3 - 2.9*math.Abs(math.Cos(float64(k*5+i)))
-		sc.TeacherLP = append(sc.TeacherLP, t)
-		sc.StudentLP = append(sc.StudentLP, s)
-		sc.D = append(sc.D, t-s)
+		sc.TeacherLP = append(sc.TeacherLP, float32(t))
+		sc.StudentLP = append(sc.StudentLP, float32(s))
+		sc.D = append(sc.D, float32(t)-float32(s))
 	}
 	for k := 0; k < nS; k++ {
 		sc.SolutionIDs = append(sc.SolutionIDs, int32(50+k))
 		sc.SolutionTokens = append(sc.SolutionTokens, fmt.Sprint(k))
-		sc.SolutionLP = append(sc.SolutionLP, -0.013*math.Exp(float64(k+i)/7))
+		sc.SolutionLP = append(sc.SolutionLP, float32(-0.013*math.Exp(float64(k+i)/7)))
 	}
-	sc.Terms = rlt.DefaultRewardConfig().Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
+	sc.Terms = record.DefaultRewardConfig().Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
 	return sc
 }
 
 func fakeTrace(step, group, sample int) event.Trace {
 	q := fmt.Sprintf("%d+%d=?", 10+group, step)
 	return event.Trace{Time: time.Now(), Step: step, Group: group, Sample: sample, Question: q,
-		Solution: fmt.Sprint(10 + group + step), Completion: fmt.Sprintf("add the digits, sample %d", sample) + rlt.EndExplanation + "<|im_end|>",
+		Solution: fmt.Sprint(10 + group + step), Completion: fmt.Sprintf("add the digits, sample %d", sample) + record.EndExplanation + "<|im_end|>",
 		Advantage: 0.1 * float64(sample-1), Score: fakeScored(step, group*4+sample), Reconstruction: fmt.Sprint(10 + group + step)}
 }
 
@@ -87,12 +88,12 @@ func mustCreate(t testing.TB, dir string, opts Options) *Run {
 	return r
 }
 
-func sameF32(a []float32, b []float64) bool {
+func sameF32(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i] != float32(b[i]) {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
 			return false
 		}
 	}
@@ -170,7 +171,7 @@ func TestCreateEmitReopen(t *testing.T) {
 		t.Fatalf("trace 2-1-2 missing; have %v", st.traceIDs())
 	}
 	want := fakeTrace(2, 1, 2)
-	sc := want.Score.(*rlt.Scored)
+	sc := want.Score
 	if tr.Question != want.Question || tr.Solution != want.Solution || tr.Completion != want.Completion ||
 		tr.Explanation != "add the digits, sample 2" || tr.Reconstruction != want.Reconstruction ||
 		tr.Advantage != want.Advantage || !tr.HasScore || tr.Terms != sc.Terms || tr.Ended != sc.Ended {

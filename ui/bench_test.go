@@ -29,19 +29,19 @@ func BenchmarkDashboardFrame(b *testing.B) {
 		for j := range vals {
 			vals[j] = math.Sin(float64(i)/100+float64(j)) + float64(j)
 		}
-		recs = append(recs, record(i, names, vals))
+		recs = append(recs, metricRecord(i, names, vals))
 	}
 	m.dash.add(recs)
 	m.View()
 	vals := make([]float64, len(names))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		m.dash.add([]sessions.MetricRecord{record(n+i, names, vals)})
+		m.dash.add([]sessions.MetricRecord{metricRecord(n+i, names, vals)})
 		_ = m.View()
 	}
 }
 
-func record(step int, names []string, vals []float64) sessions.MetricRecord {
+func metricRecord(step int, names []string, vals []float64) sessions.MetricRecord {
 	// Names must be sorted for MetricRecord.Get.
 	ns := append([]string(nil), names...)
 	vs := append([]float64(nil), vals...)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
 	"github.com/rlt-workbench/rlt/ui/keys"
@@ -468,7 +468,7 @@ func (d *detailScreen) rescoreLabel() []string {
 	models := fmt.Sprintf("teacher %s · student %s", shortPath(rs.Teacher), shortPath(rs.Student))
 	c := rs.Reward
 	coef := "coefficients not recorded"
-	if c != (rlt.RewardConfig{}) {
+	if c != (record.RewardConfig{}) {
 		coef = fmt.Sprintf("c1 %s c2 %s c3 %s c4 %s · penalty %s · τ %s · %s",
 			gnum(c.SolutionMean), gnum(c.SolutionMin), gnum(c.KLMean), gnum(c.KLMax), gnum(c.FormatPenalty), gnum(c.Temperature), c.Estimator)
 	}

@@ -54,8 +54,8 @@
 // config.toml that does not decode strictly), the store's issues (broken
 // records skipped, partial lines repaired, checkpoints passed over, failed
 // writes), the engine's errors (a fatal one marks the run failed in the
-// status line), warnings (error events starting with WarningPrefix: data
-// rows the engine skipped), rows an import left out, traces dropped, and
+// status line), warnings (error events whose Severity is
+// event.SeverityWarning: data rows the engine skipped), rows an import left out, traces dropped, and
 // traces whose per-token arrays do not match their tokens (marked in the
 // Traces list; their detail says which array is short; enter on the
 // problem opens the trace). The status line counts the problems.

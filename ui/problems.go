@@ -13,17 +13,11 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
-
-// WarningPrefix starts the message of an engine error event that is a
-// warning (the run goes on and nothing of it is lost: data rows skipped,
-// an evaluation smaller than asked). The rlt command marks the engine's
-// run.DataWarning so; the problems view shows such events as warnings,
-// not errors.
-const WarningPrefix = "warning: "
 
 // severity orders the problems view: errors first.
 type severity int
@@ -311,8 +305,8 @@ func eventProblem(e sessions.EventRecord, rel func(string) string) problem {
 			affects: "those traces are not in the run folder; metrics and checkpoints are"}
 	}
 	msg := rel(e.Error)
-	if w, ok := strings.CutPrefix(msg, WarningPrefix); ok && !e.Fatal {
-		return problem{sev: sevWarning, where: "engine", msg: w,
+	if e.Severity == event.SeverityWarning && !e.Fatal {
+		return problem{sev: sevWarning, where: "engine", msg: msg,
 			affects: fmt.Sprintf("reported at step %d; the run goes on without what it names", e.Step)}
 	}
 	p := problem{sev: sevError, where: "engine", msg: msg,

@@ -11,7 +11,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
 )
@@ -59,7 +58,7 @@ func brokenRun(t *testing.T) string {
 		}
 		if s == 3 {
 			short := makeTrace(3, 1, 0, 12)
-			sc := short.Score.(*rlt.Scored)
+			sc := short.Score
 			sc.TeacherLP = sc.TeacherLP[:5] // 5 values for 12 tokens
 			w.Emit(short)
 		}
@@ -222,7 +221,7 @@ func TestBrokenRunOpens(t *testing.T) {
 func TestProblemsFatalAndWarning(t *testing.T) {
 	r := newTestRun(t, 2, 1, 2, 8)
 	m := sized(t, r, 100, 30, &fakeControl{})
-	r.Emit(event.Error{Time: t0, Step: 0, Err: errors.New(WarningPrefix + "data train.jsonl: skipped 2 of 40 rows: line 3: not JSON")})
+	r.Emit(event.Error{Time: t0, Step: 0, Severity: event.SeverityWarning, Err: errors.New("data train.jsonl: skipped 2 of 40 rows: line 3: not JSON")})
 	m.pull()
 	if s := m.statusLine(); !strings.Contains(s, "1 warning (!)") || strings.Contains(s, "failed") {
 		t.Errorf("status with a warning: %q", s)

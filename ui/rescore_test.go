@@ -8,7 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
@@ -32,8 +32,8 @@ func importOfficial(tb testing.TB) string {
 // fakeRescore scores trace tr's text the way rlt score --run --write
 // records it, with made-up but deterministic log-probs: the explanation
 // split into byte-level word tokens, the solution into one token per word.
-func fakeRescore(tr sessions.TraceRecord, cfg rlt.RewardConfig, seed int) sessions.RescoreRecord {
-	var sc rlt.Scored
+func fakeRescore(tr sessions.TraceRecord, cfg record.RewardConfig, seed int) sessions.RescoreRecord {
+	var sc record.Scored
 	sc.Ended = tr.Ended
 	i := 0
 	for _, line := range strings.SplitAfter(tr.Explanation, "\n") {
@@ -44,8 +44,8 @@ func fakeRescore(tr sessions.TraceRecord, cfg rlt.RewardConfig, seed int) sessio
 			}
 			sc.ExplanationTokens = append(sc.ExplanationTokens, tok)
 			sc.ExplanationIDs = append(sc.ExplanationIDs, int32(i))
-			tl := -0.2 - 0.07*float64((i*5+seed)%9)
-			sl := -0.3 - 0.25*float64((i*3+seed)%7)
+			tl := float32(-0.2 - 0.07*float64((i*5+seed)%9))
+			sl := float32(-0.3 - 0.25*float64((i*3+seed)%7))
 			sc.TeacherLP = append(sc.TeacherLP, tl)
 			sc.StudentLP = append(sc.StudentLP, sl)
 			sc.D = append(sc.D, tl-sl)
@@ -63,7 +63,7 @@ func fakeRescore(tr sessions.TraceRecord, cfg rlt.RewardConfig, seed int) sessio
 	for k, w := range strings.Fields(tr.Solution) {
 		sc.SolutionTokens = append(sc.SolutionTokens, w)
 		sc.SolutionIDs = append(sc.SolutionIDs, int32(k))
-		sc.SolutionLP = append(sc.SolutionLP, -0.15-0.2*float64((k+seed)%4))
+		sc.SolutionLP = append(sc.SolutionLP, float32(-0.15-0.2*float64((k+seed)%4)))
 	}
 	sc.Terms = cfg.Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
 	rec := sessions.NewRescore(tr.ID, sc, "engine/defaults/models/teacher", "engine/defaults/models/student", cfg)
@@ -73,7 +73,7 @@ func fakeRescore(tr sessions.TraceRecord, cfg rlt.RewardConfig, seed int) sessio
 
 // appendRescores opens dir for writing (as rlt score --run --write does),
 // appends a rescore of every trace keep accepts, and closes it.
-func appendRescores(tb testing.TB, dir string, cfg rlt.RewardConfig, seed int, keep func(sessions.TraceRecord) bool) []string {
+func appendRescores(tb testing.TB, dir string, cfg record.RewardConfig, seed int, keep func(sessions.TraceRecord) bool) []string {
 	tb.Helper()
 	w, err := sessions.Open(dir, nil)
 	if err != nil {
@@ -116,7 +116,7 @@ func openReadOnly(tb testing.TB, dir string, w, h int) *Model {
 func TestGoldenImportedRescore(t *testing.T) {
 	dir := importOfficial(t)
 	// Every trace but the last is re-scored.
-	ids := appendRescores(t, dir, rlt.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID != "2-0-1" })
+	ids := appendRescores(t, dir, record.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID != "2-0-1" })
 	if len(ids) != 4 {
 		t.Fatalf("rescored %v, want 4 of the fixture's 5 traces", ids)
 	}
@@ -147,7 +147,7 @@ func TestGoldenImportedRescore(t *testing.T) {
 
 func TestImportedRescoreDetail(t *testing.T) {
 	dir := importOfficial(t)
-	appendRescores(t, dir, rlt.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID != "2-0-1" })
+	appendRescores(t, dir, record.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID != "2-0-1" })
 	m := openReadOnly(t, dir, 120, 40)
 	st := m.sh.store
 	own, _ := st.Trace("1-0-1")
@@ -238,7 +238,7 @@ func TestImportedRescoreDetail(t *testing.T) {
 // default, s toggles to the rescore and back, the cursor stays.
 func TestRescoreToggle(t *testing.T) {
 	r := newTestRun(t, 3, 2, 4, 40)
-	cfg := rlt.DefaultRewardConfig()
+	cfg := record.DefaultRewardConfig()
 	cfg.KLMean, cfg.KLMax = 0.5, 0
 	tr, _ := r.Store().Trace("3-0-1")
 	rs := fakeRescore(tr, cfg, 3)
@@ -301,7 +301,7 @@ func TestRescoreAppendedWhileOpen(t *testing.T) {
 		t.Fatalf("before the rescore:\n%s", m.View())
 	}
 	st := m.sh.store
-	appendRescores(t, dir, rlt.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID == "1-0-0" })
+	appendRescores(t, dir, record.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID == "1-0-0" })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, ok := st.Rescore("1-0-0"); ok {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -132,7 +132,7 @@ type tracesScreen struct {
 	// rescored holds, per trace without a score of its own, the terms of
 	// its latest rescore (rescores.jsonl), read at each rebuild: the
 	// reward shown, sorted and filtered on, marked with rescoreMark.
-	rescored  map[string]rlt.Terms
+	rescored  map[string]record.Terms
 	nRescored int // rows showing a rescore's values
 
 	w, h  int
@@ -191,14 +191,14 @@ const rescoreMark = "*"
 
 // terms returns the reward terms shown for r: its own, or its rescore's
 // (rescored true) when it has none.
-func (t *tracesScreen) terms(r *sessions.TraceRecord) (terms rlt.Terms, ok, rescored bool) {
+func (t *tracesScreen) terms(r *sessions.TraceRecord) (terms record.Terms, ok, rescored bool) {
 	if r.HasScore {
 		return r.Terms, true, false
 	}
 	if rt, ok := t.rescored[r.ID]; ok {
 		return rt, true, true
 	}
-	return rlt.Terms{}, false, false
+	return record.Terms{}, false, false
 }
 
 // rewardOf is the reward sorted and filtered on: the trace's own, or its
@@ -217,7 +217,7 @@ func (t *tracesScreen) readRescores() {
 		return
 	}
 	if t.rescored == nil {
-		t.rescored = map[string]rlt.Terms{}
+		t.rescored = map[string]record.Terms{}
 	}
 	for i := range t.all {
 		r := &t.all[i]

@@ -11,7 +11,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
 )
@@ -56,7 +56,7 @@ func newTestRun(tb testing.TB, steps, groups, samples, explTokens int) *sessions
 var words = []string{"The", "Ġsum", "Ġof", "Ġ2", "Ġand", "Ġ3", "Ġis", "Ġ5", ".", "Ċ", "ĠWe", "Ġadd", "Ġthe", "Ġunits", "Ġfirst", ","}
 
 func makeTrace(step, group, sample, n int) event.Trace {
-	sc := &rlt.Scored{Ended: sample%3 != 2}
+	sc := &record.Scored{Ended: sample%3 != 2}
 	var expl strings.Builder
 	for i := 0; i < n; i++ {
 		tok := words[i%len(words)]
@@ -64,19 +64,19 @@ func makeTrace(step, group, sample, n int) event.Trace {
 		sc.ExplanationIDs = append(sc.ExplanationIDs, int32(i%len(words)))
 		tl := -0.1 - 0.05*float64((i*7+sample)%11)
 		sl := -0.2 - 0.3*float64((i*5+group)%7)
-		sc.TeacherLP = append(sc.TeacherLP, tl)
-		sc.StudentLP = append(sc.StudentLP, sl)
-		sc.D = append(sc.D, tl-sl)
+		sc.TeacherLP = append(sc.TeacherLP, float32(tl))
+		sc.StudentLP = append(sc.StudentLP, float32(sl))
+		sc.D = append(sc.D, float32(tl-sl))
 		expl.WriteString(strings.NewReplacer("Ġ", " ", "Ċ", "\n").Replace(tok))
 	}
 	sc.SolutionTokens = []string{"5"}
 	sc.SolutionIDs = []int32{1}
-	sc.SolutionLP = []float64{-0.25 - 0.1*float64(sample)}
-	cfg := rlt.DefaultRewardConfig()
+	sc.SolutionLP = []float32{float32(-0.25 - 0.1*float64(sample))}
+	cfg := record.DefaultRewardConfig()
 	sc.Terms = cfg.Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
 	comp := expl.String()
 	if sc.Ended {
-		comp += rlt.EndExplanation
+		comp += record.EndExplanation
 	}
 	rec := "5"
 	if sample%2 == 1 {

@@ -1,11 +1,14 @@
 // Package event defines what a running engine tells the world: typed events
 // sent to a Sink. The engine never blocks on a sink; a session persists the
-// events, and the UI reads the session's store.
+// events, and the UI reads the session's store. It depends only on the
+// record package (the scored explanation a trace carries).
 package event
 
 import (
 	"sync"
 	"time"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Event is one of the types below.
@@ -43,9 +46,10 @@ type Trace struct {
 	Solution   string
 	Completion string  // the teacher's raw generated text
 	Advantage  float64 // group-normalised
-	// Score holds the reward and its arrays; it is an *rlt.Scored, kept as
-	// an interface here so this package depends on nothing.
-	Score any
+	// Score holds the reward and its per-token arrays; nil when the
+	// completion was not scored. The engine does not modify it after
+	// emitting the trace, so receivers may keep its slices.
+	Score *record.Scored
 	// Reconstruction is the student's greedy answer given the question and
 	// the explanation, when it was computed.
 	Reconstruction string
@@ -58,12 +62,25 @@ type Checkpoint struct {
 	Dir  string
 }
 
-// Error reports a failure that stopped (Fatal) or did not stop the run.
+// Severity grades a reported problem.
+type Severity string
+
+const (
+	// SeverityError is a failure (the zero value reads as one too).
+	SeverityError Severity = "error"
+	// SeverityWarning is something left out or degraded (data rows
+	// skipped, a small evaluation) while the rest is whole.
+	SeverityWarning Severity = "warning"
+)
+
+// Error reports a failure that stopped (Fatal) or did not stop the run, or
+// a warning (Severity).
 type Error struct {
-	Time  time.Time
-	Step  int
-	Err   error
-	Fatal bool
+	Time     time.Time
+	Step     int
+	Err      error
+	Fatal    bool
+	Severity Severity // "" is SeverityError
 }
 
 func (Phase) isEvent()      {}

@@ -10,6 +10,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/sample"
 )
 
@@ -97,7 +98,7 @@ type Trainer struct {
 	Ref     *model.Model // the reference, softly synced
 	Student *model.Model
 	Tok     TextTokenizer
-	Prompts Prompts
+	Prompts record.Prompts
 	Data    Questions
 	Sink    event.Sink
 
@@ -111,7 +112,7 @@ type Trainer struct {
 }
 
 // NewTrainer makes the reference copy of the teacher and the optimiser.
-func NewTrainer(cfg GRPOConfig, reward RewardConfig, teacher, student *model.Model, tok TextTokenizer, prompts Prompts, data Questions, sink event.Sink) (*Trainer, error) {
+func NewTrainer(cfg GRPOConfig, reward record.RewardConfig, teacher, student *model.Model, tok TextTokenizer, prompts record.Prompts, data Questions, sink event.Sink) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -136,13 +137,13 @@ func NewTrainer(cfg GRPOConfig, reward RewardConfig, teacher, student *model.Mod
 		return nil, err
 	}
 	var stops []int32
-	for _, s := range []string{ImEnd, EndOfText} {
+	for _, s := range []string{record.ImEnd, record.EndOfText} {
 		if id, ok := tok.ID(s); ok {
 			stops = append(stops, id)
 		}
 	}
 	if len(stops) == 0 {
-		return nil, fmt.Errorf("grpo: the tokenizer has neither %s nor %s: completions could not end", ImEnd, EndOfText)
+		return nil, fmt.Errorf("grpo: the tokenizer has neither %s nor %s: completions could not end", record.ImEnd, record.EndOfText)
 	}
 	if sink == nil {
 		sink = event.Discard{}
@@ -186,10 +187,10 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	}
 	prompts := make([][]int32, 0, cfg.Questions*cfg.Samples)
 	for i, ex := range examples {
-		if err := CheckText("question", ex.Question); err != nil {
+		if err := record.CheckText("question", ex.Question); err != nil {
 			return nil, fmt.Errorf("step %d, question %d: %w", t.step, i, err)
 		}
-		if err := CheckText("solution", ex.Solution); err != nil {
+		if err := record.CheckText("solution", ex.Solution); err != nil {
 			return nil, fmt.Errorf("step %d, question %d: %w", t.step, i, err)
 		}
 		p := t.Tok.Encode(t.Prompts.TeacherPrompt(ex.Question, ex.Solution))
@@ -217,7 +218,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	for i, g := range gens {
 		ex := examples[i/cfg.Samples]
 		texts[i] = t.Tok.Decode(g.IDs)
-		x := Extract(texts[i])
+		x := record.Extract(texts[i])
 		items[i] = Item{Question: ex.Question, Solution: ex.Solution, Explanation: x.Body, Ended: x.Ended}
 	}
 	scores, err := t.scorer.Score(items)
@@ -310,14 +311,14 @@ func (t *Trainer) reconstruct(items []Item) ([]string, error) {
 	longest := 0
 	for i, it := range items {
 		parts := t.Prompts.StudentParts(it.Question)
-		p := t.Tok.Encode(parts.Prefix + "\n\n")
+		p := t.Tok.Encode(parts.Prefix + record.ExplanationLead)
 		p = append(p, t.Tok.Encode(it.Explanation)...)
 		p = append(p, t.Tok.Encode(parts.Middle)...)
 		prompts[i] = p
 		longest = max(longest, len(t.Tok.Encode(it.Solution)))
 	}
 	opts := sample.Options{Temperature: 0, MaxNewTokens: longest + 8, StopIDs: t.stopIDs,
-		StopStrings: []string{EndSolution}, Decoder: t.Tok, AllowedVocab: t.Tok.VocabSize()}
+		StopStrings: []string{record.EndSolution}, Decoder: t.Tok, AllowedVocab: t.Tok.VocabSize()}
 	out, err := t.studGen.Generate(t.ref, prompts, opts)
 	if err != nil {
 		return nil, err
@@ -325,7 +326,7 @@ func (t *Trainer) reconstruct(items []Item) ([]string, error) {
 	texts := make([]string, len(out))
 	for i, r := range out {
 		s := t.Tok.Decode(r.IDs)
-		for _, tag := range []string{EndSolution, ImEnd} {
+		for _, tag := range []string{record.EndSolution, record.ImEnd} {
 			if k := strings.Index(s, tag); k >= 0 {
 				s = s[:k]
 			}
@@ -337,7 +338,7 @@ func (t *Trainer) reconstruct(items []Item) ([]string, error) {
 
 // stepMetrics names the step's numbers as the official trainer logs them
 // (RLT.md §7), plus the format-penalty rate.
-func stepMetrics(scores []Scored, rewards []float64, g int, ps PolicyStats, gradNorm, lr float64) map[string]float64 {
+func stepMetrics(scores []record.Scored, rewards []float64, g int, ps PolicyStats, gradNorm, lr float64) map[string]float64 {
 	n := float64(len(scores))
 	m := map[string]float64{}
 	var groupStd float64

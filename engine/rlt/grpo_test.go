@@ -3,6 +3,7 @@ package rlt
 import (
 	"context"
 	"fmt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"math"
 	"testing"
 
@@ -37,7 +38,7 @@ func newTestTrainer(t *testing.T, sink event.Sink) *Trainer {
 	student, _ := model.NewRandom(be, cfg, 22)
 	gc := DefaultGRPOConfig()
 	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.LR, gc.RefSyncEvery, gc.MicroBatch = 2, 3, 12, 1e-2, 2, 4
-	tr, err := NewTrainer(gc, DefaultRewardConfig(), teacher, student, tok, Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, sums{}, sink)
+	tr, err := NewTrainer(gc, record.DefaultRewardConfig(), teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, sums{}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestGRPOStepsAreDeterministicAndComplete(t *testing.T) {
 			if tr.Completion != rb.Traces[i].Completion {
 				t.Errorf("step %d trace %d: completions differ for one seed", step, i)
 			}
-			sc := tr.Score.(*Scored)
+			sc := tr.Score
 			if len(sc.D) != len(sc.ExplanationIDs) || len(sc.SolutionLP) == 0 {
 				t.Errorf("step %d trace %d: arrays d %d for %d tokens, %d solution log-probs", step, i, len(sc.D), len(sc.ExplanationIDs), len(sc.SolutionLP))
 			}

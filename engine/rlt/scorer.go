@@ -1,3 +1,8 @@
+// Package rlt is the model-dependent half of the Reinforcement-Learned
+// Teachers method of ../shared/RLT.md: the scorer, which computes the
+// per-token log-probs of an explanation with the teacher and the student
+// and fills a record.Scored (the reward's formats and reductions are in
+// engine/record), and GRPO, which trains the teacher on that reward.
 package rlt
 
 import (
@@ -5,6 +10,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Tokenizer is what scoring needs of a tokenizer. Teacher and student share
@@ -25,37 +31,18 @@ type Item struct {
 	Ended bool
 }
 
-// Scored is an item's reward with every per-token array it came from.
-type Scored struct {
-	Terms
-	Ended bool `json:"ended"`
-
-	// Explanation tokens T, with the teacher's log-prob (solution in
-	// context), the student's (question and earlier explanation only) and d_k.
-	ExplanationIDs    []int32   `json:"explanation_ids"`
-	ExplanationTokens []string  `json:"explanation_tokens"`
-	TeacherLP         []float64 `json:"teacher_logprobs"`
-	StudentLP         []float64 `json:"student_logprobs"`
-	D                 []float64 `json:"d"`
-
-	// Solution tokens S with the student's log-probs after the explanation.
-	SolutionIDs    []int32   `json:"solution_ids"`
-	SolutionTokens []string  `json:"solution_tokens"`
-	SolutionLP     []float64 `json:"solution_logprobs"`
-}
-
 // Scorer computes RLT rewards with a teacher and a frozen student, batched.
 type Scorer struct {
 	Teacher, Student *model.Model
 	Tok              Tokenizer
-	Prompts          Prompts
-	Cfg              RewardConfig
+	Prompts          record.Prompts
+	Cfg              record.RewardConfig
 
 	tape *compute.Tape
 }
 
 // NewScorer checks that the two models can share the tokenizer.
-func NewScorer(teacher, student *model.Model, tok Tokenizer, prompts Prompts, cfg RewardConfig) (*Scorer, error) {
+func NewScorer(teacher, student *model.Model, tok Tokenizer, prompts record.Prompts, cfg record.RewardConfig) (*Scorer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -73,28 +60,34 @@ func NewScorer(teacher, student *model.Model, tok Tokenizer, prompts Prompts, cf
 	return &Scorer{Teacher: teacher, Student: student, Tok: tok, Prompts: prompts, Cfg: cfg, tape: tp}, nil
 }
 
-// encoded is an item's token layout in both sequences.
+// encoded is an item's token layout in both sequences. The explanation T
+// is the prefill's lead ("\n\n") followed by the body, the same ids in both
+// sequences (RLT.md §2: everything between the explanation tags); the
+// teacher's sequence is its prompt up to the explanation tag followed by T.
+// Where the tags are added tokens (the embedded vocabulary), that is exactly
+// the prompt the teacher continued followed by the body, since the lead
+// after a tag is encoded on its own.
 type encoded struct {
-	teacher []int32 // teacher prompt ++ body
-	tStart  int     // index of the first body token in teacher
-	student []int32 // prefix ++ body ++ middle ++ solution ++ suffix
-	sBody   int     // index of the first body token in student
+	teacher []int32 // teacher head ++ T
+	tStart  int     // index of the first token of T in teacher
+	student []int32 // prefix ++ T ++ middle ++ solution ++ suffix
+	sExpl   int     // index of the first token of T in student
 	sSol    int     // index of the first solution token in student
-	body    []int32
+	expl    []int32 // T: lead ++ body
 	sol     []int32
 }
 
 func (s *Scorer) encode(it Item) encoded {
 	var e encoded
-	e.teacher = s.Tok.Encode(s.Prompts.TeacherPrompt(it.Question, it.Solution))
-	e.body = s.Tok.Encode(it.Explanation)
+	e.expl = append(s.Tok.Encode(record.ExplanationLead), s.Tok.Encode(it.Explanation)...)
+	e.teacher = s.Tok.Encode(s.Prompts.TeacherHead(it.Question, it.Solution))
 	e.tStart = len(e.teacher)
-	e.teacher = append(e.teacher, e.body...)
+	e.teacher = append(e.teacher, e.expl...)
 
 	parts := s.Prompts.StudentParts(it.Question)
-	e.student = s.Tok.Encode(parts.Prefix + "\n\n")
-	e.sBody = len(e.student)
-	e.student = append(e.student, e.body...)
+	e.student = s.Tok.Encode(parts.Prefix)
+	e.sExpl = len(e.student)
+	e.student = append(e.student, e.expl...)
 	e.student = append(e.student, s.Tok.Encode(parts.Middle)...)
 	e.sol = s.Tok.Encode(it.Solution)
 	e.sSol = len(e.student)
@@ -105,16 +98,16 @@ func (s *Scorer) encode(it Item) encoded {
 
 // Score computes the reward of each item. Questions and solutions holding a
 // tag, or empty solutions, are refused with the item's index.
-func (s *Scorer) Score(items []Item) ([]Scored, error) {
+func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
 	enc := make([]encoded, len(items))
 	for i, it := range items {
-		if err := CheckText("question", it.Question); err != nil {
+		if err := record.CheckText("question", it.Question); err != nil {
 			return nil, fmt.Errorf("item %d: %w", i, err)
 		}
-		if err := CheckText("solution", it.Solution); err != nil {
+		if err := record.CheckText("solution", it.Solution); err != nil {
 			return nil, fmt.Errorf("item %d: %w", i, err)
 		}
 		enc[i] = s.encode(it)
@@ -125,30 +118,30 @@ func (s *Scorer) Score(items []Item) ([]Scored, error) {
 		}
 	}
 	invT := float32(1 / s.Cfg.Temperature)
-	full := s.Cfg.Estimator == FullKL
+	full := s.Cfg.Estimator == record.FullKL
 
-	// Teacher: log-probs of the body tokens with the solution in context.
+	// Teacher: log-probs of the explanation tokens with the solution in context.
 	tSeqs := make([][]int32, len(enc))
 	tWant := make([][2]int, len(enc)) // [first position, count] of scored tokens
 	for i, e := range enc {
 		tSeqs[i] = e.teacher
-		tWant[i] = [2]int{e.tStart, len(e.body)}
+		tWant[i] = [2]int{e.tStart, len(e.expl)}
 	}
 	tLP, tLogits, err := s.logProbs(s.Teacher, tSeqs, [][][2]int{tWant}, invT, full)
 	if err != nil {
 		return nil, fmt.Errorf("teacher: %w", err)
 	}
 
-	// Student: body tokens (before the solution) and solution tokens.
+	// Student: explanation tokens (before the solution) and solution tokens.
 	sSeqs := make([][]int32, len(enc))
-	sBody := make([][2]int, len(enc))
+	sExpl := make([][2]int, len(enc))
 	sSol := make([][2]int, len(enc))
 	for i, e := range enc {
 		sSeqs[i] = e.student
-		sBody[i] = [2]int{e.sBody, len(e.body)}
+		sExpl[i] = [2]int{e.sExpl, len(e.expl)}
 		sSol[i] = [2]int{e.sSol, len(e.sol)}
 	}
-	sLP, sLogits, err := s.logProbs(s.Student, sSeqs, [][][2]int{sBody, sSol}, invT, full)
+	sLP, sLogits, err := s.logProbs(s.Student, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
 	if err != nil {
 		return nil, fmt.Errorf("student: %w", err)
 	}
@@ -158,28 +151,28 @@ func (s *Scorer) Score(items []Item) ([]Scored, error) {
 		kl = s.fullKL(tLogits, sLogits, enc, invT)
 	}
 
-	out := make([]Scored, len(items))
+	out := make([]record.Scored, len(items))
 	ti, si, ki := 0, 0, 0
 	for i, e := range enc {
 		sc := &out[i]
 		sc.Ended = items[i].Ended
-		nb, ns := len(e.body), len(e.sol)
-		sc.ExplanationIDs, sc.SolutionIDs = e.body, e.sol
-		sc.ExplanationTokens, sc.SolutionTokens = s.tokens(e.body), s.tokens(e.sol)
-		sc.TeacherLP = widen(tLP[ti : ti+nb])
-		sc.StudentLP = widen(sLP[si : si+nb])
-		ti += nb
-		si += nb
-		sc.D = make([]float64, nb)
+		nt, ns := len(e.expl), len(e.sol)
+		sc.ExplanationIDs, sc.SolutionIDs = e.expl, e.sol
+		sc.ExplanationTokens, sc.SolutionTokens = s.tokens(e.expl), s.tokens(e.sol)
+		sc.TeacherLP = tLP[ti : ti+nt : ti+nt]
+		sc.StudentLP = sLP[si : si+nt : si+nt]
+		ti += nt
+		si += nt
+		sc.D = make([]float32, nt)
 		for k := range sc.D {
 			if full {
-				sc.D[k] = float64(kl[ki+k])
+				sc.D[k] = kl[ki+k]
 			} else {
 				sc.D[k] = s.Cfg.TokenScore(sc.TeacherLP[k], sc.StudentLP[k])
 			}
 		}
-		ki += nb
-		sc.SolutionLP = widen(sLP[si : si+ns])
+		ki += nt
+		sc.SolutionLP = sLP[si : si+ns : si+ns]
 		si += ns
 		sc.Terms = s.Cfg.Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
 	}
@@ -190,14 +183,6 @@ func (s *Scorer) tokens(ids []int32) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = s.Tok.TokenString(id)
-	}
-	return out
-}
-
-func widen(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
 	}
 	return out
 }
@@ -250,21 +235,22 @@ func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, inv
 }
 
 // fullKL computes KL(teacher ‖ student) over the whole vocabulary at each
-// explanation position. Teacher rows are the bodies, item after item; the
-// student's rows hold each item's body rows followed by its solution rows.
+// explanation position. Teacher rows are the explanations, item after item;
+// the student's rows hold each item's explanation rows followed by its
+// solution rows.
 func (s *Scorer) fullKL(tLogits, sLogits []float32, enc []encoded, invT float32) []float32 {
 	V := s.Teacher.Cfg.Vocab
 	nt := len(tLogits) / V
-	studentBody := make([]float32, 0, len(tLogits))
+	studentExpl := make([]float32, 0, len(tLogits))
 	r := 0
 	for _, e := range enc {
-		studentBody = append(studentBody, sLogits[r*V:(r+len(e.body))*V]...)
-		r += len(e.body) + len(e.sol)
+		studentExpl = append(studentExpl, sLogits[r*V:(r+len(e.expl))*V]...)
+		r += len(e.expl) + len(e.sol)
 	}
 	be := s.Teacher.Backend()
 	p, q, kl := be.New("kl.teacher", nt, V), be.New("kl.student", nt, V), be.New("kl", nt)
 	be.Write(p, tLogits)
-	be.Write(q, studentBody)
+	be.Write(q, studentExpl)
 	be.KL(kl, p, q, invT)
 	out := make([]float32, nt)
 	be.Read(out, kl)

@@ -1,6 +1,7 @@
 package rlt
 
 import (
+	"github.com/rlt-workbench/rlt/engine/record"
 	"math"
 	"strings"
 	"testing"
@@ -10,9 +11,11 @@ import (
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs(b)) }
+
 // testScorer builds a real tokenizer (a byte-level BPE with the RLT tags as
 // added tokens) and two small random models that share it.
-func testScorer(t *testing.T, est Estimator) *Scorer {
+func testScorer(t *testing.T, est record.Estimator) *Scorer {
 	t.Helper()
 	tok, err := tokenizer.Load("../tokenizer/testdata/qwen2_pairs.json")
 	if err != nil {
@@ -28,9 +31,9 @@ func testScorer(t *testing.T, est Estimator) *Scorer {
 	teacher.InitRandom(11, 0.3) // a larger spread gives distributions far from uniform
 	student, _ := model.NewRandom(be, cfg, 12)
 	student.InitRandom(12, 0.3)
-	rc := DefaultRewardConfig()
+	rc := record.DefaultRewardConfig()
 	rc.Estimator = est
-	s, err := NewScorer(teacher, student, tok, Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, rc)
+	s, err := NewScorer(teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, rc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +68,7 @@ func fullSequenceLP(t *testing.T, m *model.Model, seq []int32, invT float32) []f
 }
 
 func TestScorerMatchesUnbatchedForwards(t *testing.T) {
-	s := testScorer(t, LogRatio)
+	s := testScorer(t, record.LogRatio)
 	got, err := s.Score(scoreItems)
 	if err != nil {
 		t.Fatal(err)
@@ -74,9 +77,9 @@ func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 	for i, it := range scoreItems {
 		e := s.encode(it)
 		// The explanation is the same ids in both sequences.
-		nb := len(e.body)
+		nb := len(e.expl)
 		for k := 0; k < nb; k++ {
-			if e.teacher[e.tStart+k] != e.student[e.sBody+k] {
+			if e.teacher[e.tStart+k] != e.student[e.sExpl+k] {
 				t.Fatalf("item %d: explanation token %d differs between teacher and student sequences", i, k)
 			}
 		}
@@ -86,18 +89,18 @@ func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 		tl := fullSequenceLP(t, s.Teacher, e.teacher, invT)
 		sl := fullSequenceLP(t, s.Student, e.student, invT)
 		for k := 0; k < nb; k++ {
-			if d := math.Abs(got[i].TeacherLP[k] - float64(tl[e.tStart+k-1])); d > 1e-4 {
+			if d := math.Abs(float64(got[i].TeacherLP[k] - tl[e.tStart+k-1])); d > 1e-4 {
 				t.Errorf("item %d token %d: teacher log-prob %v vs unbatched %v", i, k, got[i].TeacherLP[k], tl[e.tStart+k-1])
 			}
-			if d := math.Abs(got[i].StudentLP[k] - float64(sl[e.sBody+k-1])); d > 1e-4 {
-				t.Errorf("item %d token %d: student log-prob %v vs unbatched %v", i, k, got[i].StudentLP[k], sl[e.sBody+k-1])
+			if d := math.Abs(float64(got[i].StudentLP[k] - sl[e.sExpl+k-1])); d > 1e-4 {
+				t.Errorf("item %d token %d: student log-prob %v vs unbatched %v", i, k, got[i].StudentLP[k], sl[e.sExpl+k-1])
 			}
-			if !near(got[i].D[k], got[i].TeacherLP[k]-got[i].StudentLP[k]) {
+			if got[i].D[k] != got[i].TeacherLP[k]-got[i].StudentLP[k] {
 				t.Errorf("item %d token %d: d %v is not ℓT−ℓS", i, k, got[i].D[k])
 			}
 		}
 		for j := range e.sol {
-			if d := math.Abs(got[i].SolutionLP[j] - float64(sl[e.sSol+j-1])); d > 1e-4 {
+			if d := math.Abs(float64(got[i].SolutionLP[j] - sl[e.sSol+j-1])); d > 1e-4 {
 				t.Errorf("item %d solution token %d: %v vs unbatched %v", i, j, got[i].SolutionLP[j], sl[e.sSol+j-1])
 			}
 		}
@@ -109,13 +112,14 @@ func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 	if got[1].Penalty != -1 || got[0].Penalty != 0 {
 		t.Errorf("penalties %v %v: want 0 for an ended explanation and −1 for a truncated one", got[0].Penalty, got[1].Penalty)
 	}
-	if len(got[2].D) != 0 || got[2].KLMean != 1 || got[2].KLMax != 1 {
-		t.Errorf("empty explanation: d %v, KL mean/max %v %v; want none and +1 each", got[2].D, got[2].KLMean, got[2].KLMax)
+	// An empty body still has the prefill's lead: T is that one chunk.
+	if lead := s.Tok.Encode(record.ExplanationLead); len(got[2].D) != len(lead) {
+		t.Errorf("empty body: d %v, want the lead's %d token(s)", got[2].D, len(lead))
 	}
 }
 
 func TestScoresDoNotDependOnTheBatch(t *testing.T) {
-	s := testScorer(t, LogRatio)
+	s := testScorer(t, record.LogRatio)
 	all, err := s.Score(scoreItems)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +136,7 @@ func TestScoresDoNotDependOnTheBatch(t *testing.T) {
 }
 
 func TestFullKLAndK3AreNonNegative(t *testing.T) {
-	for _, est := range []Estimator{FullKL, K3} {
+	for _, est := range []record.Estimator{record.FullKL, record.K3} {
 		s := testScorer(t, est)
 		got, err := s.Score(scoreItems[:2])
 		if err != nil {
@@ -143,7 +147,7 @@ func TestFullKLAndK3AreNonNegative(t *testing.T) {
 				t.Fatalf("%s: item %d has no explanation scores", est, i)
 			}
 			for k, d := range sc.D {
-				if d < -1e-6 || math.IsNaN(d) {
+				if d < -1e-6 || math.IsNaN(float64(d)) {
 					t.Errorf("%s: item %d token %d: d = %v, want ≥ 0", est, i, k, d)
 				}
 			}
@@ -152,14 +156,14 @@ func TestFullKLAndK3AreNonNegative(t *testing.T) {
 }
 
 func TestScorerRefusesBadInput(t *testing.T) {
-	s := testScorer(t, LogRatio)
+	s := testScorer(t, record.LogRatio)
 	cases := []struct {
 		item Item
 		want string
 	}{
 		{Item{Question: "q", Solution: ""}, "item 0: solution is empty"},
 		{Item{Question: "<|im_start|>q", Solution: "1"}, "item 0: question contains the tag <|im_start|>"},
-		{Item{Question: "q", Solution: "1" + EndSolution}, "solution contains the tag"},
+		{Item{Question: "q", Solution: "1" + record.EndSolution}, "solution contains the tag"},
 		{Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}, "do not fit the models' 512 positions"},
 	}
 	for _, c := range cases {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
@@ -118,7 +119,7 @@ func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
 // with an explanation of the full maxNew budget, would exceed maxPos
 // positions (the smaller model's): the scorer could not take it and the
 // step would fail. Use it with task.Report.Drop.
-func FitReason(tok *tokenizer.Tokenizer, p rlt.Prompts, maxNew, maxPos int) func(task.Example) string {
+func FitReason(tok *tokenizer.Tokenizer, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
 	return func(ex task.Example) string {
 		t := len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
 		parts := p.StudentParts(ex.Question)

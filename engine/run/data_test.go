@@ -224,8 +224,8 @@ func TestDataRunTwoSteps(t *testing.T) {
 			}
 		case event.Error:
 			var w *DataWarning
-			if !errors.As(ev.Err, &w) || ev.Fatal {
-				t.Errorf("error event %v", ev.Err)
+			if !errors.As(ev.Err, &w) || ev.Fatal || ev.Severity != event.SeverityWarning {
+				t.Errorf("error event %v (severity %q): want the data warning, graded a warning", ev.Err, ev.Severity)
 				continue
 			}
 			warnings++

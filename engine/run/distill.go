@@ -7,7 +7,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
@@ -22,7 +22,7 @@ type DistillRow struct {
 
 // WriteExplanations has the teacher explain every example, sampling at
 // temperature (0 = greedy) from a seed; raw outputs, no filtering.
-func WriteExplanations(teacher *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []task.Example, temperature float64, maxNew int, seed uint64, batch int) ([]DistillRow, error) {
+func WriteExplanations(teacher *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, exs []task.Example, temperature float64, maxNew int, seed uint64, batch int) ([]DistillRow, error) {
 	if batch <= 0 {
 		batch = 64
 	}
@@ -41,7 +41,7 @@ func WriteExplanations(teacher *model.Model, tok *tokenizer.Tokenizer, p rlt.Pro
 			return nil, err
 		}
 		for i, r := range res {
-			rows = append(rows, DistillRow{Question: part[i].Question, Explanation: rlt.Extract(tok.Decode(r.IDs)).Body, Solution: part[i].Solution})
+			rows = append(rows, DistillRow{Question: part[i].Question, Explanation: record.Extract(tok.Decode(r.IDs)).Body, Solution: part[i].Solution})
 		}
 	}
 	return rows, nil
@@ -56,7 +56,7 @@ type DistillConfig struct {
 
 // FineTune trains student on rows in the student layout (the same recipe
 // as the warm start), cycling through the rows in a seeded order.
-func FineTune(ctx context.Context, student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, rows []DistillRow, c DistillConfig, progress func(step int, loss float64)) error {
+func FineTune(ctx context.Context, student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, rows []DistillRow, c DistillConfig, progress func(step int, loss float64)) error {
 	if len(rows) == 0 {
 		return fmt.Errorf("distill: no rows to learn from")
 	}
@@ -129,7 +129,7 @@ func (r SolveResult) Verified() bool { return r.Task != "" && verified(r.Verdict
 // own task when it has one, else by exact match of its solution
 // (task.CheckSolution); verified_rate is then over the examples that have a
 // task, and absent when none has.
-func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) ([]SolveResult, map[string]float64, error) {
+func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) ([]SolveResult, map[string]float64, error) {
 	if len(exs) == 0 {
 		return nil, nil, fmt.Errorf("evaluate: no questions")
 	}
@@ -140,7 +140,7 @@ func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, 
 	res := make([]sample.Result, 0, len(exs))
 	for lo := 0; lo < len(prompts); lo += evalBatch {
 		part, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts[lo:min(lo+evalBatch, len(prompts))], sample.Options{
-			MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+			MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -150,9 +150,9 @@ func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, 
 	var correct, verifiable, nverified float64
 	for i, r := range res {
 		text := tok.Decode(r.IDs)
-		thought, rest, _ := strings.Cut(text, rlt.EndThought)
-		_, ans, _ := strings.Cut(rest, rlt.BeginSolution)
-		ans, _, _ = strings.Cut(ans, rlt.EndSolution)
+		thought, rest, _ := strings.Cut(text, record.EndThought)
+		_, ans, _ := strings.Cut(rest, record.BeginSolution)
+		ans, _, _ = strings.Cut(ans, record.EndSolution)
 		ex := exs[i]
 		sr := SolveResult{Question: ex.Question, Solution: ex.Solution, Thought: strings.TrimPrefix(thought, "\n\n"), Answer: ans}
 		sr.Correct = checkAnswer(t, ex, ans)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rlt-workbench/rlt/engine/model"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -25,7 +25,7 @@ func SkipWarning(name string, f *task.File) string {
 // before the student's own thought), with maxNew generated tokens, would
 // exceed the student's maxPos positions: FitReason for a student that
 // solves the question by itself. Use it with task.Report.Drop.
-func StudentFitReason(tok *tokenizer.Tokenizer, p rlt.Prompts, maxNew, maxPos int) func(task.Example) string {
+func StudentFitReason(tok *tokenizer.Tokenizer, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
 	return func(ex task.Example) string {
 		if n := len(tok.Encode(p.StudentParts(ex.Question).Prefix)); n+maxNew > maxPos {
 			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the student's %d positions", n, maxNew, maxPos)
@@ -54,7 +54,7 @@ func (r ExplainResult) Verified() bool { return r.Task != "" && verified(r.Verdi
 
 // EvalTeacherResults is EvalTeacher with each question's result, in the
 // order of exs.
-func EvalTeacherResults(teacher, student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) ([]ExplainResult, map[string]float64, error) {
+func EvalTeacherResults(teacher, student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) ([]ExplainResult, map[string]float64, error) {
 	if len(exs) == 0 {
 		return nil, nil, fmt.Errorf("evaluate: no questions")
 	}

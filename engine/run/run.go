@@ -17,6 +17,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/task"
@@ -50,9 +51,9 @@ type Config struct {
 	// progress.
 	CheckpointEvery int `toml:"checkpoint_every"`
 
-	Prompts rlt.Prompts      `toml:"prompts"`
-	Reward  rlt.RewardConfig `toml:"reward"`
-	GRPO    rlt.GRPOConfig   `toml:"grpo"`
+	Prompts record.Prompts      `toml:"prompts"`
+	Reward  record.RewardConfig `toml:"reward"`
+	GRPO    rlt.GRPOConfig      `toml:"grpo"`
 }
 
 // DefaultConfig is a run of the official method at CPU scale on the given
@@ -62,7 +63,7 @@ func DefaultConfig(teacher, student string) Config {
 		Teacher: teacher, Student: student, Task: "addition", Steps: 0,
 		EvalEvery: 10, EvalQuestions: 32, CheckpointEvery: 1,
 		Prompts: warmstart.ShortPrompts(),
-		Reward:  rlt.DefaultRewardConfig(),
+		Reward:  record.DefaultRewardConfig(),
 		GRPO:    rlt.DefaultGRPOConfig(),
 	}
 }
@@ -259,7 +260,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.warning = nil
 	e.mu.Unlock()
 	if warning != nil {
-		e.sink.Emit(event.Error{Time: time.Now(), Step: e.Trainer.StepIndex(), Err: warning})
+		e.sink.Emit(event.Error{Time: time.Now(), Step: e.Trainer.StepIndex(), Err: warning, Severity: event.SeverityWarning})
 	}
 	for e.Cfg.Steps == 0 || e.Trainer.StepIndex() < e.Cfg.Steps {
 		if !e.waitTurn(ctx) {
@@ -333,13 +334,13 @@ func (e *Engine) Evaluate(n int) (map[string]float64, error) {
 // own task when it has one (Example.Task) and by exact match of its
 // solution otherwise (task.CheckSolution); the two rates are then over the
 // examples that have a task, and absent when none has.
-func EvalTeacher(teacher, student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
+func EvalTeacher(teacher, student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
 	_, vals, err := EvalTeacherResults(teacher, student, tok, p, t, exs, maxNew)
 	return vals, err
 }
 
 // Explain has a teacher write one greedy explanation body per example.
-func Explain(teacher *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []task.Example, maxNew int) ([]string, error) {
+func Explain(teacher *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, exs []task.Example, maxNew int) ([]string, error) {
 	prompts := make([][]int32, len(exs))
 	for i, ex := range exs {
 		prompts[i] = tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
@@ -351,31 +352,31 @@ func Explain(teacher *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs 
 	}
 	out := make([]string, len(res))
 	for i, r := range res {
-		out[i] = rlt.Extract(tok.Decode(r.IDs)).Body
+		out[i] = record.Extract(tok.Decode(r.IDs)).Body
 	}
 	return out, nil
 }
 
 // Solve has a student answer each example after reading an explanation
 // (greedy decoding of the solution section).
-func Solve(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []task.Example, explanations []string, maxNew int) ([]string, error) {
+func Solve(student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, exs []task.Example, explanations []string, maxNew int) ([]string, error) {
 	prompts := make([][]int32, len(exs))
 	for i, ex := range exs {
 		parts := p.StudentParts(ex.Question)
 		prompts[i] = tok.Encode(parts.Prefix + "\n\n" + explanations[i] + parts.Middle)
 	}
 	res, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts, sample.Options{
-		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{rlt.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]string, len(res))
 	for i, r := range res {
 		s := tok.Decode(r.IDs)
-		if k := strings.Index(s, rlt.EndSolution); k >= 0 {
+		if k := strings.Index(s, record.EndSolution); k >= 0 {
 			s = s[:k]
 		}
-		out[i] = strings.TrimSuffix(s, rlt.ImEnd)
+		out[i] = strings.TrimSuffix(s, record.ImEnd)
 	}
 	return out, nil
 }
@@ -384,7 +385,7 @@ func Solve(student *model.Model, tok *tokenizer.Tokenizer, p rlt.Prompts, exs []
 // that end a generation.
 func StopIDs(tok *tokenizer.Tokenizer) []int32 {
 	var ids []int32
-	for _, s := range []string{rlt.ImEnd, rlt.EndOfText} {
+	for _, s := range []string{record.ImEnd, record.EndOfText} {
 		if id, ok := tok.ID(s); ok {
 			ids = append(ids, id)
 		}

@@ -61,7 +61,7 @@
 // ReadJSONL reads RLT rows ({"question" or "prompt", "solution",
 // "reasoning_trace"}) and Bespoke-Stratos rows ({"system", "conversations"})
 // and reports every skipped row with its line number and reason; rows whose
-// text carries a reserved tag (ContainsRLTTag) are rejected, since they would
+// text carries a reserved tag (record.ContainsTag) are rejected, since they would
 // corrupt the prompt formats. StratosWriter writes distillation rows.
 //
 // ReadFile reads a data file for a run: rows whose question is a synthetic

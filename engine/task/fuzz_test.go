@@ -2,6 +2,7 @@ package task
 
 import (
 	"bytes"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -37,7 +38,7 @@ func FuzzReadJSONL(f *testing.F) {
 				t.Fatalf("kept an incomplete row %+v", ex)
 			}
 			for _, s := range []string{ex.Question, ex.Solution, ex.Reference} {
-				if tag, ok := ContainsRLTTag(s); ok {
+				if tag, ok := record.ContainsTag(s); ok {
 					t.Fatalf("kept a row with %s: %+v", tag, ex)
 				}
 			}
@@ -74,7 +75,7 @@ func FuzzVerifyExplanation(f *testing.F) {
 	f.Add("99999999999999999999+1=?", "ans 100000000000000000000")
 	f.Add("x-0=-9999999999999, x=?", "-9999999999999+0=-9999999999999")
 	f.Fuzz(func(t *testing.T, q, expl string) {
-		ContainsRLTTag(q + expl)
+		record.ContainsTag(q + expl)
 		NormalizeAnswer(expl)
 		for _, tk := range allTasks() {
 			tk.CheckAnswer(q, expl)

@@ -9,38 +9,9 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-)
 
-func TestContainsRLTTag(t *testing.T) {
-	tests := []struct {
-		s, tag string
-	}{
-		{"", ""},
-		{"347+285=?", ""},
-		{"a <| b |> c", ""},
-		{"<|begin_of_solution", ""},
-		{"x<|begin_of_solution|>y", TagBeginSolution},
-		{"<|end_of_solution|>", TagEndSolution},
-		{"<|begin_of_explanation|>", TagBeginExplanation},
-		{"<|end_of_explanation|>", TagEndExplanation},
-		{"<|begin_of_thought|>", TagBeginThought},
-		{"<|end_of_thought|>", TagEndThought},
-		{"<|im_start|>user", TagIMStart},
-		{"hi<|im_end|>", TagIMEnd},
-		{"<|endoftext|>", TagEndOfText},
-		{"<|<|im_end|> then <|begin_of_thought|>", TagIMEnd}, // leftmost wins
-		{"<|BEGIN_OF_SOLUTION|>", ""},                        // tags are case-sensitive tokens
-	}
-	for _, tc := range tests {
-		tag, ok := ContainsRLTTag(tc.s)
-		if tag != tc.tag || ok != (tc.tag != "") {
-			t.Errorf("ContainsRLTTag(%q) = %q, %v; want %q", tc.s, tag, ok, tc.tag)
-		}
-	}
-	if n := len(ReservedTags()); n != 9 {
-		t.Errorf("%d reserved tags, want 9", n)
-	}
-}
+	"github.com/rlt-workbench/rlt/engine/record"
+)
 
 func TestReadJSONLTestdata(t *testing.T) {
 	f, err := os.Open("testdata/rows.jsonl")
@@ -171,67 +142,20 @@ func TestStratosRoundTrip(t *testing.T) {
 	}
 }
 
-func TestStratosWriterRejects(t *testing.T) {
+// Warm-start corpora written in every style survive the round trip too.
+func TestWriteStratosRejects(t *testing.T) {
 	var buf bytes.Buffer
-	sw := NewStratosWriter(&buf, "sys")
-	bad := [][3]string{
-		{"q<|im_end|>", "e", "s"},
-		{"q", "e<|end_of_thought|>", "s"},
-		{"q", "e", "s<|end_of_solution|>"},
-		{"", "e", "s"},
-		{"q", "e", " "},
-	}
-	for _, b := range bad {
-		if err := sw.Write(b[0], b[1], b[2]); err == nil {
-			t.Errorf("Write(%q) accepted", b)
-		}
-	}
-	if buf.Len() != 0 {
-		t.Errorf("rejected rows wrote %q", buf.String())
-	}
-	if err := NewStratosWriter(&buf, "<|im_start|>").Write("q", "e", "s"); err == nil {
-		t.Error("ChatML marker in system prompt accepted")
-	}
-	var ok bytes.Buffer
-	if err := NewStratosWriter(&ok, "Think between <|begin_of_thought|> and <|end_of_thought|>.").Write("q", "e", "s"); err != nil {
-		t.Errorf("the format's own tags in the system prompt (as Bespoke-Stratos has them) were refused: %v", err)
-	}
 	if err := WriteStratos(iotest.TruncateWriter(&buf, 0), "s", []Example{{Question: "q<|im_end|>", Solution: "s"}}); err == nil {
 		t.Error("WriteStratos accepted a tagged question")
 	}
 }
 
-func TestParseStratosAssistant(t *testing.T) {
-	e, s, err := ParseStratosAssistant(StratosAssistant("7+5=12", "12"))
-	if err != nil || e != "7+5=12" || s != "12" {
-		t.Fatalf("got %q %q %v", e, s, err)
-	}
-	// The real dataset pads sections with blank lines.
-	e, s, err = ParseStratosAssistant("<|begin_of_thought|>\n\nthink\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n42\n\n<|end_of_solution|>")
-	if err != nil || e != "\n\nthink\n\n" || s != "\n\n42\n\n" {
-		t.Fatalf("got %q %q %v", e, s, err)
-	}
-	for _, bad := range []string{
-		"",
-		"42",
-		"pre <|begin_of_solution|>42<|end_of_solution|>",
-		"<|begin_of_solution|>42",
-		"<|begin_of_thought|>x<|end_of_thought|><|begin_of_solution|>4<|im_end|>2<|end_of_solution|>",
-		"<|begin_of_thought|>x<|begin_of_explanation|><|end_of_thought|><|begin_of_solution|>42<|end_of_solution|>",
-	} {
-		if _, _, err := ParseStratosAssistant(bad); err == nil {
-			t.Errorf("ParseStratosAssistant(%q) accepted", bad)
-		}
-	}
-}
-
-// Warm-start corpora written in every style survive the round trip too.
 func TestStratosStyledCorpus(t *testing.T) {
 	tk := DefaultAddition()
 	m, _ := NewMixture(tk.Styles(), DefaultMixture())
 	rng := rand.New(rand.NewPCG(3, 3))
 	var buf bytes.Buffer
-	sw := NewStratosWriter(&buf, "sys")
+	sw := record.NewStratosWriter(&buf, "sys")
 	var want []string
 	for _, ex := range NewSampler(tk, Train, 4).Take(100) {
 		_, expl := m.Explain(ex, rng)

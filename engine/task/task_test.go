@@ -2,6 +2,7 @@ package task
 
 import (
 	"errors"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -177,7 +178,7 @@ func TestGeneratedExamplesCheck(t *testing.T) {
 			if !tk.CheckAnswer(ex.Question, ex.Solution) {
 				t.Fatalf("%s: CheckAnswer(%q, %q) false", tk.Name(), ex.Question, ex.Solution)
 			}
-			if tag, ok := ContainsRLTTag(ex.Question + ex.Solution + ex.Reference); ok {
+			if tag, ok := record.ContainsTag(ex.Question + ex.Solution + ex.Reference); ok {
 				t.Fatalf("generated text contains %s", tag)
 			}
 			if len(ex.Question) > 24 {

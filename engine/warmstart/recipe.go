@@ -10,7 +10,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -18,15 +18,15 @@ import (
 // AddedTokens are the special tokens of the byte-level vocabulary the
 // default models use: ChatML's and RLT's tags, each one token.
 var AddedTokens = []string{
-	rlt.EndOfText, rlt.ImStart, rlt.ImEnd,
-	rlt.BeginThought, rlt.EndThought, rlt.BeginSolution, rlt.EndSolution,
-	rlt.BeginExplanation, rlt.EndExplanation,
+	record.EndOfText, record.ImStart, record.ImEnd,
+	record.BeginThought, record.EndThought, record.BeginSolution, record.EndSolution,
+	record.BeginExplanation, record.EndExplanation,
 }
 
 // ShortPrompts are system prompts with the structure of RLT.md §2, short
 // enough for a byte-level model with a few hundred positions.
-func ShortPrompts() rlt.Prompts {
-	return rlt.Prompts{
+func ShortPrompts() record.Prompts {
+	return record.Prompts{
 		TeacherSystem: "Teach: solution, then explanation.",
 		StudentSystem: "Solve: thought, then solution.",
 	}

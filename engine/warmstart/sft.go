@@ -10,7 +10,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Encoder is what building sequences needs of a tokenizer.
@@ -28,19 +28,19 @@ type Sequence struct {
 // TeacherSequence is the teacher's format: its prompt with the pre-filled
 // solution, then the explanation body, the end tag and the end of turn. The
 // loss starts after the explanation's opening (RLT.md §4).
-func TeacherSequence(tok Encoder, p rlt.Prompts, question, solution, body string) Sequence {
+func TeacherSequence(tok Encoder, p record.Prompts, question, solution, body string) Sequence {
 	prompt := tok.Encode(p.TeacherPrompt(question, solution))
-	rest := tok.Encode(body + rlt.EndExplanation + rlt.ImEnd)
+	rest := tok.Encode(body + record.EndExplanation + record.ImEnd)
 	return Sequence{Tokens: append(prompt, rest...), LossFrom: len(prompt)}
 }
 
 // StudentSequence is the student's layout (a Bespoke-Stratos row): the loss
 // covers the whole assistant turn, thought and solution.
-func StudentSequence(tok Encoder, p rlt.Prompts, question, body, solution string) Sequence {
+func StudentSequence(tok Encoder, p record.Prompts, question, body, solution string) Sequence {
 	parts := p.StudentParts(question)
-	header := strings.TrimSuffix(parts.Prefix, rlt.BeginThought)
+	header := strings.TrimSuffix(parts.Prefix, record.BeginThought)
 	head := tok.Encode(header)
-	turn := tok.Encode(rlt.BeginThought + "\n\n" + body + parts.Middle + solution + parts.Suffix)
+	turn := tok.Encode(record.BeginThought + "\n\n" + body + parts.Middle + solution + parts.Suffix)
 	return Sequence{Tokens: append(head, turn...), LossFrom: len(head)}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
-	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -29,18 +29,18 @@ func TestSequencesLearnTheRightTokens(t *testing.T) {
 	p := ShortPrompts()
 	ts := TeacherSequence(tok, p, "347+285=?", "632", "7+5=12")
 	learned := tok.Decode(ts.Tokens[ts.LossFrom:])
-	if learned != "7+5=12"+rlt.EndExplanation+rlt.ImEnd {
+	if learned != "7+5=12"+record.EndExplanation+record.ImEnd {
 		t.Errorf("teacher learns %q", learned)
 	}
-	if !strings.HasSuffix(tok.Decode(ts.Tokens[:ts.LossFrom]), rlt.BeginExplanation+"\n\n") {
+	if !strings.HasSuffix(tok.Decode(ts.Tokens[:ts.LossFrom]), record.BeginExplanation+"\n\n") {
 		t.Errorf("teacher context does not end with the explanation opening: %q", tok.Decode(ts.Tokens[:ts.LossFrom]))
 	}
 	ss := StudentSequence(tok, p, "347+285=?", "7+5=12", "632")
-	want := rlt.BeginThought + "\n\n7+5=12" + rlt.EndThought + "\n\n" + rlt.BeginSolution + "632" + rlt.EndSolution + rlt.ImEnd
+	want := record.BeginThought + "\n\n7+5=12" + record.EndThought + "\n\n" + record.BeginSolution + "632" + record.EndSolution + record.ImEnd
 	if got := tok.Decode(ss.Tokens[ss.LossFrom:]); got != want {
 		t.Errorf("student learns %q, want %q", got, want)
 	}
-	if got := tok.Decode(ss.Tokens); got != p.StudentContext("347+285=?", "\n\n7+5=12", "632") {
+	if got := tok.Decode(ss.Tokens); got != p.StudentContext("347+285=?", "7+5=12", "632") {
 		t.Errorf("student sequence %q is not the student context", got)
 	}
 }

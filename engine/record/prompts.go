@@ -1,0 +1,231 @@
+package record
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Our system prompts, written for this project with the structure RLT.md §2
+// describes: the teacher writes a solution section then an explanation
+// section; the student writes a thought section then a solution section.
+const (
+	DefaultTeacherSystem = "You are a teacher. You are given a question and its correct solution. " +
+		"Write the solution between " + BeginSolution + " and " + EndSolution + ", then an explanation " +
+		"between " + BeginExplanation + " and " + EndExplanation + " that leads a student, step by step, " +
+		"from the question to that solution without assuming it."
+	DefaultStudentSystem = "You are a student. Think the question through between " + BeginThought + " and " +
+		EndThought + ", then give the final answer between " + BeginSolution + " and " + EndSolution + "."
+)
+
+// ExplanationLead is what the teacher's prefill puts after the explanation's
+// opening tag. The explanation T that the reward scores starts with it
+// (RLT.md §2: everything between the explanation tags of prefill +
+// completion), in the teacher's sequence and in the student's alike.
+const ExplanationLead = "\n\n"
+
+// Prompts holds the two system prompts (configurable; the tags are fixed).
+type Prompts struct {
+	TeacherSystem string `toml:"teacher_system" json:"teacher_system"`
+	StudentSystem string `toml:"student_system" json:"student_system"`
+}
+
+// DefaultPrompts are the long system prompts above, for models that record
+// no prompts of their own (see ReadPrompts).
+func DefaultPrompts() Prompts {
+	return Prompts{TeacherSystem: DefaultTeacherSystem, StudentSystem: DefaultStudentSystem}
+}
+
+// Validate says what is wrong with a pair of prompts: an empty one, or one
+// holding a ChatML marker, which would end its turn early (the section tags
+// may be named: the prompts tell the models the format).
+func (p Prompts) Validate() error {
+	for _, f := range []struct{ name, s string }{{"teacher_system", p.TeacherSystem}, {"student_system", p.StudentSystem}} {
+		if strings.TrimSpace(f.s) == "" {
+			return fmt.Errorf("prompts: %s is empty", f.name)
+		}
+		for _, t := range []string{ImStart, ImEnd, EndOfText} {
+			if strings.Contains(f.s, t) {
+				return fmt.Errorf("prompts: %s contains the ChatML marker %s, which would end its turn early", f.name, t)
+			}
+		}
+	}
+	return nil
+}
+
+func writeTurn(b *strings.Builder, role, content string, end bool) {
+	b.WriteString(ImStart)
+	b.WriteString(role)
+	b.WriteString("\n")
+	b.WriteString(content)
+	if end {
+		b.WriteString(ImEnd)
+		b.WriteString("\n")
+	}
+}
+
+// TeacherPrefill is the start of the teacher's assistant turn: the solution
+// section and the opening of the explanation with its lead, which the
+// teacher continues.
+func TeacherPrefill(solution string) string {
+	return BeginSolution + solution + EndSolution + "\n\n" + BeginExplanation + ExplanationLead
+}
+
+// TeacherHead is the teacher's context up to and including the explanation's
+// opening tag: TeacherPrompt = TeacherHead + ExplanationLead. The scored
+// explanation T (lead and body) follows it.
+func (p Prompts) TeacherHead(question, solution string) string {
+	return strings.TrimSuffix(p.TeacherPrompt(question, solution), ExplanationLead)
+}
+
+// TeacherPrompt renders the teacher's ChatML context with the pre-filled
+// assistant turn; the teacher generates what follows.
+func (p Prompts) TeacherPrompt(question, solution string) string {
+	var b strings.Builder
+	writeTurn(&b, "system", p.TeacherSystem, true)
+	writeTurn(&b, "user", question, true)
+	writeTurn(&b, "assistant", TeacherPrefill(solution), false)
+	return b.String()
+}
+
+// StudentParts splits the student's context (RLT.md §2) around the
+// explanation and the solution, so their tokens can be located exactly:
+// Prefix + explanation + Middle + solution + Suffix, where the explanation
+// is the whole of T (ExplanationLead + body).
+type StudentParts struct {
+	Prefix, Middle, Suffix string
+}
+
+// StudentParts returns the pieces of the student context for a question.
+func (p Prompts) StudentParts(question string) StudentParts {
+	var b strings.Builder
+	writeTurn(&b, "system", p.StudentSystem, true)
+	writeTurn(&b, "user", question, true)
+	writeTurn(&b, "assistant", BeginThought, false)
+	return StudentParts{
+		Prefix: b.String(),
+		Middle: EndThought + "\n\n" + BeginSolution,
+		Suffix: EndSolution + ImEnd,
+	}
+}
+
+// StudentContext renders the whole student context for an explanation body
+// (the text after the lead).
+func (p Prompts) StudentContext(question, body, solution string) string {
+	s := p.StudentParts(question)
+	return s.Prefix + ExplanationLead + body + s.Middle + solution + s.Suffix
+}
+
+// ParseTeacherPrompt takes the question and the solution out of a teacher
+// prompt in the layout of RLT.md §2 (a stored_completions "prompt" cell):
+// the question is the content of the last ChatML user turn, the solution
+// the text between the solution tags of the pre-filled assistant turn that
+// follows it.
+func ParseTeacherPrompt(prompt string) (question, solution string, err error) {
+	const user = ImStart + "user\n"
+	i := strings.LastIndex(prompt, user)
+	if i < 0 {
+		return "", "", fmt.Errorf("prompt has no %q turn", strings.TrimSpace(user))
+	}
+	rest := prompt[i+len(user):]
+	q, after, ok := strings.Cut(rest, ImEnd)
+	if !ok {
+		return "", "", fmt.Errorf("prompt's user turn has no %s", ImEnd)
+	}
+	const asst = ImStart + "assistant\n"
+	_, pre, ok := strings.Cut(after, asst)
+	if !ok {
+		return "", "", fmt.Errorf("prompt has no assistant turn after the question")
+	}
+	_, rest, ok = strings.Cut(pre, BeginSolution)
+	var sol string
+	if ok {
+		sol, _, ok = strings.Cut(rest, EndSolution)
+	}
+	if !ok {
+		return "", "", fmt.Errorf("prompt's assistant turn has no %s…%s section", BeginSolution, EndSolution)
+	}
+	return q, sol, nil
+}
+
+// Extraction is an explanation taken out of a teacher's completion.
+type Extraction struct {
+	// Explanation is the text between the explanation tags, starting with
+	// the prefill's lead: the span T the reward scores.
+	Explanation string
+	// Body is what the teacher wrote (Explanation without the lead).
+	Body string
+	// Ended reports whether the teacher closed the explanation; without it
+	// the reward carries the format penalty.
+	Ended bool
+}
+
+// Extract takes the explanation out of a teacher's generated text (what
+// followed the prefill): RLT.md §2. A missing end tag is supplied, and the
+// explanation is scored anyway with the format penalty.
+func Extract(generated string) Extraction {
+	body, _, ended := strings.Cut(generated, EndExplanation)
+	return Extraction{Explanation: ExplanationLead + body, Body: body, Ended: ended}
+}
+
+// PromptsFile is the file beside config.json in which a model folder made by
+// rlt pretrain or saved by a run records the system prompts it was trained
+// with.
+const PromptsFile = "prompts.json"
+
+// ReadPrompts reads the prompts a model folder records; ok is false (and err
+// nil) when it records none.
+func ReadPrompts(dir string) (p Prompts, ok bool, err error) {
+	path := filepath.Join(dir, PromptsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Prompts{}, false, nil
+	}
+	if err != nil {
+		return Prompts{}, false, fmt.Errorf("read prompts: %w", err)
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Prompts{}, false, fmt.Errorf("%s: %w (want {\"teacher_system\": …, \"student_system\": …})", path, err)
+	}
+	if err := p.Validate(); err != nil {
+		return Prompts{}, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, true, nil
+}
+
+// WritePrompts records p in a model folder.
+func WritePrompts(dir string, p Prompts) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, PromptsFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write prompts: %w", err)
+	}
+	return nil
+}
+
+// ModelPrompts returns the prompts recorded by the teacher's folder, else by
+// the student's, else DefaultPrompts; from says which ("" for the defaults).
+func ModelPrompts(teacherDir, studentDir string) (p Prompts, from string, err error) {
+	for _, dir := range []string{teacherDir, studentDir} {
+		if dir == "" {
+			continue
+		}
+		p, ok, err := ReadPrompts(dir)
+		if err != nil {
+			return Prompts{}, "", err
+		}
+		if ok {
+			return p, filepath.Join(dir, PromptsFile), nil
+		}
+	}
+	return DefaultPrompts(), "", nil
+}

@@ -1,0 +1,310 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Row is one JSON Lines row of RLT data, in either layout (RLT.md §5):
+//
+//   - flat: "question" (or "prompt", as the official RLT code names it),
+//     "solution", and optionally "explanation" (or "reasoning_trace", the
+//     official name), "completion" (a teacher's raw output, whose
+//     explanation is extracted), numeric "reward" and "id";
+//   - Bespoke-Stratos: "conversations" with a user turn (the question) and
+//     an assistant turn "<|begin_of_thought|>E<|end_of_thought|>\n\n
+//     <|begin_of_solution|>S<|end_of_solution|>" (E is the explanation,
+//     and may be absent); "system" and "id" are optional.
+//
+// Text is kept verbatim; what a reader requires beyond a question and a
+// solution (an explanation, no reserved tags, trimming) is its own rule.
+type Row struct {
+	ID          string // "id", if given
+	Question    string
+	Solution    string
+	Explanation string // the explanation body (after the prefill's lead)
+	// ExplanationFrom names where Explanation came from: "explanation",
+	// "reasoning_trace", "completion", "conversations", or "" when the row
+	// has none.
+	ExplanationFrom string
+	// Completion is the teacher's raw output when the row gave one; Ended
+	// says whether it closed the explanation (true for every other row).
+	Completion string
+	Ended      bool
+	Reward     float64
+	HasReward  bool
+	System     string // a Stratos row's system prompt
+	Stratos    bool   // the row was a "conversations" record
+	// Both is true when a flat row gave both "explanation" and "completion"
+	// (Explanation is then the "explanation" field's).
+	Both bool
+}
+
+// RowError says why a row could not be read, and which field (if one) is
+// at fault.
+type RowError struct {
+	Field string
+	Msg   string
+}
+
+func (e *RowError) Error() string { return e.Msg }
+
+func rowErr(field, format string, a ...any) *RowError {
+	return &RowError{Field: field, Msg: fmt.Sprintf(format, a...)}
+}
+
+// ParseRow reads one row. It fails on something that is not a JSON object,
+// a field of the wrong type, a missing question or solution, "question" and
+// "prompt" both given and different, and a Stratos record whose turns or
+// sections are not as above.
+func ParseRow(raw []byte) (Row, error) {
+	raw = bytes.TrimSpace(raw)
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) || !json.Valid(raw) {
+			return Row{}, rowErr("", "not JSON: %v", err)
+		}
+		return Row{}, rowErr("", "not a JSON object")
+	}
+	if m == nil {
+		return Row{}, rowErr("", "not a JSON object")
+	}
+	var r Row
+	r.Ended = true
+	var err *RowError
+	if r.ID, _, err = str(m, "id"); err != nil {
+		r.ID = "" // a malformed id is not worth losing the row for
+	}
+	if conv, ok := m["conversations"]; ok && string(conv) != "null" {
+		return stratosRow(m, conv, r)
+	}
+	q, qok, err := str(m, "question")
+	if err != nil {
+		return Row{}, err
+	}
+	p, pok, err := str(m, "prompt")
+	if err != nil {
+		return Row{}, err
+	}
+	switch {
+	case qok && pok && strings.TrimSpace(q) != strings.TrimSpace(p):
+		return Row{}, rowErr("question", `fields "question" and "prompt" both present and different`)
+	case !qok && !pok:
+		return Row{}, rowErr("question", `missing field "question" (or "prompt")`)
+	case !qok:
+		q = p
+	}
+	sol, sok, err := str(m, "solution")
+	if err != nil {
+		return Row{}, err
+	}
+	if !sok {
+		return Row{}, rowErr("solution", `missing field "solution"`)
+	}
+	r.Question, r.Solution = q, sol
+	for _, k := range []string{"explanation", "reasoning_trace"} {
+		e, ok, err := str(m, k)
+		if err != nil {
+			return Row{}, err
+		}
+		if ok {
+			r.Explanation, r.ExplanationFrom = e, k
+			break
+		}
+	}
+	c, cok, err := str(m, "completion")
+	if err != nil {
+		return Row{}, err
+	}
+	if cok {
+		r.Completion = c
+		if r.ExplanationFrom == "explanation" {
+			r.Both = true
+		} else {
+			x := Extract(c)
+			r.Explanation, r.ExplanationFrom, r.Ended = x.Body, "completion", x.Ended
+		}
+	}
+	if raw, ok := m["reward"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &r.Reward); err != nil {
+			return Row{}, rowErr("reward", `field "reward" is not a number`)
+		}
+		r.HasReward = true
+	}
+	return r, nil
+}
+
+// str reads an optional string field; null counts as absent.
+func str(m map[string]json.RawMessage, key string) (string, bool, *RowError) {
+	raw, ok := m[key]
+	if !ok || string(raw) == "null" {
+		return "", false, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false, rowErr(key, "field %q is not a string", key)
+	}
+	return s, true, nil
+}
+
+type turn struct {
+	From  string `json:"from"`
+	Value string `json:"value"`
+}
+
+func stratosRow(m map[string]json.RawMessage, conv json.RawMessage, r Row) (Row, error) {
+	var turns []turn
+	if err := json.Unmarshal(conv, &turns); err != nil {
+		return Row{}, rowErr("conversations", `"conversations" is not a list of {"from", "value"} turns`)
+	}
+	r.Stratos = true
+	r.System, _, _ = str(m, "system")
+	user, asst := -1, -1
+	for i, t := range turns {
+		switch strings.ToLower(t.From) {
+		case "user", "human":
+			if user < 0 {
+				user = i
+			}
+		case "assistant", "gpt":
+			if user >= 0 && asst < 0 {
+				asst = i
+			}
+		}
+	}
+	if user < 0 {
+		return Row{}, rowErr("conversations", "conversations: no user turn")
+	}
+	if asst < 0 {
+		return Row{}, rowErr("conversations", "conversations: no assistant turn after the user turn")
+	}
+	expl, hasThought, sol, err := ParseStratosAssistant(turns[asst].Value)
+	if err != nil {
+		return Row{}, rowErr("conversations", "assistant turn: %v", err)
+	}
+	r.Question, r.Solution, r.Explanation = turns[user].Value, sol, expl
+	if hasThought {
+		r.ExplanationFrom = "conversations"
+	}
+	return r, nil
+}
+
+// StratosAssistant formats the assistant turn of a Bespoke-Stratos row: the
+// student's layout of RLT.md §2 without its end of turn.
+func StratosAssistant(explanation, solution string) string {
+	return BeginThought + explanation + EndThought + "\n\n" + BeginSolution + solution + EndSolution
+}
+
+// ParseStratosAssistant splits an assistant turn made by StratosAssistant
+// into its explanation and solution. The thought section is optional
+// (thought says whether it was there); only white space may lie outside
+// the sections, and the sections may not contain other reserved tags.
+func ParseStratosAssistant(s string) (explanation string, thought bool, solution string, err error) {
+	rest := strings.TrimSpace(s)
+	if strings.HasPrefix(rest, BeginThought) {
+		body, after, ok := strings.Cut(rest[len(BeginThought):], EndThought)
+		if !ok {
+			return "", false, "", errors.New("no " + EndThought + " after " + BeginThought)
+		}
+		explanation, thought, rest = body, true, strings.TrimSpace(after)
+	}
+	if !strings.HasPrefix(rest, BeginSolution) {
+		if strings.Contains(rest, BeginSolution) {
+			return "", false, "", errors.New("text before " + BeginSolution)
+		}
+		return "", false, "", errors.New("no " + BeginSolution + "…" + EndSolution + " section")
+	}
+	solution, after, ok := strings.Cut(rest[len(BeginSolution):], EndSolution)
+	if !ok {
+		return "", false, "", errors.New("no " + EndSolution + " after " + BeginSolution)
+	}
+	if strings.TrimSpace(after) != "" {
+		return "", false, "", errors.New("text after " + EndSolution)
+	}
+	if tag, ok := ContainsTag(explanation); ok {
+		return "", false, "", errors.New("thought contains reserved tag " + tag)
+	}
+	if tag, ok := ContainsTag(solution); ok {
+		return "", false, "", errors.New("solution contains reserved tag " + tag)
+	}
+	return explanation, thought, solution, nil
+}
+
+// StratosWriter writes Bespoke-Stratos `conversations` rows, one JSON object
+// a line: the distillation and export format (RLT.md §5). Each Write is one
+// w.Write call; wrap w in a bufio.Writer for many small rows.
+type StratosWriter struct {
+	w      io.Writer
+	system string
+	buf    bytes.Buffer
+	enc    *json.Encoder
+}
+
+// NewStratosWriter returns a writer whose rows carry the given system prompt
+// (the student's, since the row is the student's layout).
+func NewStratosWriter(w io.Writer, system string) *StratosWriter {
+	sw := &StratosWriter{w: w, system: system}
+	sw.enc = json.NewEncoder(&sw.buf)
+	sw.enc.SetEscapeHTML(false)
+	return sw
+}
+
+// stratosJSON is one Bespoke-Stratos record; field order as in the dataset.
+type stratosJSON struct {
+	System        string `json:"system"`
+	Conversations []turn `json:"conversations"`
+}
+
+// Check says whether a row could be written (and read back as written),
+// without writing it.
+func (sw *StratosWriter) Check(question, explanation, solution string) error {
+	switch {
+	case strings.TrimSpace(question) == "":
+		return errors.New("stratos row: empty question")
+	case strings.TrimSpace(solution) == "":
+		return errors.New("stratos row: empty solution")
+	}
+	// The system prompt may name the thought and solution tags (the real
+	// Bespoke-Stratos prompt does: it tells the student the format), but not
+	// ChatML's markers, which would end its turn early.
+	for _, t := range []string{ImStart, ImEnd, EndOfText} {
+		if strings.Contains(sw.system, t) {
+			return fmt.Errorf("stratos row: system prompt contains ChatML marker %s", t)
+		}
+	}
+	for _, f := range []struct{ name, val string }{
+		{"question", question}, {"explanation", explanation}, {"solution", solution},
+	} {
+		if tag, ok := ContainsTag(f.val); ok {
+			return fmt.Errorf("stratos row: %s contains reserved tag %s", f.name, tag)
+		}
+	}
+	return nil
+}
+
+// Write writes one row. It refuses (writing nothing) what Check refuses.
+func (sw *StratosWriter) Write(question, explanation, solution string) error {
+	if err := sw.Check(question, explanation, solution); err != nil {
+		return err
+	}
+	sw.buf.Reset()
+	err := sw.enc.Encode(stratosJSON{
+		System: sw.system,
+		Conversations: []turn{
+			{From: "user", Value: question},
+			{From: "assistant", Value: StratosAssistant(explanation, solution)},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("stratos row: %w", err)
+	}
+	if _, err := sw.w.Write(sw.buf.Bytes()); err != nil {
+		return fmt.Errorf("stratos row: %w", err)
+	}
+	return nil
+}
