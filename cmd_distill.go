@@ -65,8 +65,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	fs.IntVar(&c.Batch, "batch", c.Batch, "rows per step")
 	fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate (cosine to a tenth)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed")
-	teacherSys := fs.String("teacher-system", warmstart.ShortPrompts().TeacherSystem, "teacher system prompt")
-	studentSys := fs.String("student-system", warmstart.ShortPrompts().StudentSystem, "student system prompt")
+	teacherSys := fs.String("teacher-system", "", "teacher system prompt (default: the one the models record)")
+	studentSys := fs.String("student-system", "", "student system prompt (default: the one the models record)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,7 +83,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if *dataPath != "" && set["task"] {
 		return fmt.Errorf("--data and --task are alternatives: the questions come from %s", *dataPath)
 	}
-	p := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
+	p, err := record.PromptsFor(*tdir, *init, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
+	if err != nil {
+		return err
+	}
 	tok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
 	if err != nil {
 		return err
@@ -221,6 +224,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err := os.WriteFile(filepath.Join(sdir, "tokenizer.json"), tokData, 0o644); err != nil {
 		return err
 	}
+	if err := record.WritePrompts(sdir, p); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "wrote %d rows to %s and the student to %s\n", len(rows), f.Name(), sdir)
 	return nil
 }
@@ -269,8 +275,8 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	maxNew := fs.Int("max-new-tokens", 160, "generation budget")
 	samples := fs.Bool("samples", false, "also print every question's attempt")
 	tdir := fs.String("teacher", "", "teacher model folder: evaluate its explanations instead")
-	teacherSys := fs.String("teacher-system", warmstart.ShortPrompts().TeacherSystem, "teacher system prompt")
-	studentSys := fs.String("student-system", warmstart.ShortPrompts().StudentSystem, "student system prompt")
+	teacherSys := fs.String("teacher-system", "", "teacher system prompt (default: the one the models record)")
+	studentSys := fs.String("student-system", "", "student system prompt (default: the one the models record)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -311,7 +317,10 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	p := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
+	p, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
+	if err != nil {
+		return err
+	}
 	var exs []task.Example
 	var data *task.File
 	if *dataPath != "" {
@@ -366,7 +375,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return summary(vals)
 	}
-	res, vals, err := runpkg.EvalStudent(student, tok, record.Prompts{StudentSystem: *studentSys}, t, exs, *maxNew)
+	res, vals, err := runpkg.EvalStudent(student, tok, p, t, exs, *maxNew)
 	if err != nil {
 		return err
 	}

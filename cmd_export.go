@@ -15,7 +15,9 @@ Writes the traces accepted in review (in the workbench: a on a trace) as
 Bespoke-Stratos JSON Lines, ready for distillation (RLT.md §5), or as CSV
 (step, group, sample, question, solution, explanation, reward, r_ss, r_kl),
 and says on stderr how many were left out and why (not reviewed, rejected,
-flagged, unreadable, refused). The run may be running: it is read, not locked.
+flagged, unreadable, refused). The rows' system prompt is the student prompt of
+the run's config.toml, as in the workbench's export (e). The run may be
+running: it is read, not locked.
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl

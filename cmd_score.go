@@ -29,16 +29,21 @@ input line {"question", "solution", "explanation"} — or {"question",
 extracted (a missing end tag costs the format penalty) — writes one line with
 r_ss, r_kl, reward, each reduction and every per-token array (explanation
 tokens with teacher and student log-probs and d, solution tokens with the
-student's log-probs). Lines that cannot be scored get {"line": N, "error":
-...} and the rest go on. Teacher and student must share one tokenizer.
+student's log-probs). The explanation is the body after the prefill; the
+span scored is the explanation as the official trainer takes it, the
+prefill's "\n\n" first. Lines that cannot be scored get {"line": N,
+"error": ...} and the rest go on. Teacher and student must share one
+tokenizer. The prompts are the ones the model folders record
+(prompts.json, written by rlt pretrain, rlt train --save and rlt distill),
+unless --teacher-system or --student-system says otherwise.
 
 With --run, every trace of a run folder (one of ours, or one made by rlt
 import) is scored — its question, solution and explanation, with the format
 penalty if the teacher never closed it — and each output line also carries
 "trace", the trace's ID ("line" counts the run's traces). The run's own
 prompts and reward coefficients (config.toml) are the defaults; flags given
-override them (an imported run has none: give the prompts your models were
-trained with). --write also stores the new scores in the run, in
+override them (an imported run has none: the models' prompts are used).
+--write also stores the new scores in the run, in
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
 exports are untouched (the run must not be in use by another writer).
 
@@ -60,8 +65,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Float64Var(&rc.FormatPenalty, "penalty", rc.FormatPenalty, "added when the explanation's end tag is missing")
 	est := fs.String("estimator", string(rc.Estimator), "per-token d_k: logratio, k3 or full")
 	batch := fs.Int("batch", 16, "items scored together")
-	teacherSys := fs.String("teacher-system", record.DefaultTeacherSystem, "teacher system prompt")
-	studentSys := fs.String("student-system", record.DefaultStudentSystem, "student system prompt")
+	teacherSys := fs.String("teacher-system", "", "teacher system prompt (default: the run's, else the one the models record)")
+	studentSys := fs.String("student-system", "", "student system prompt (default: the run's, else the one the models record)")
 	runDir := fs.String("run", "", "score every trace of this run folder instead of stdin")
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
 	if err := parseFlags(fs, args); err != nil {
@@ -137,7 +142,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sc, err := rlt.NewScorer(teacher, student, tok, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}, rc)
+	prompts, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
+	if err != nil {
+		return err
+	}
+	sc, err := rlt.NewScorer(teacher, student, tok, prompts, rc)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/record"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -67,6 +68,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	cfg := runpkg.DefaultConfig("", "")
+	cfg.Prompts = record.Prompts{} // the models' own unless the configuration names them
 	if *cfgPath != "" {
 		data, err := os.ReadFile(*cfgPath)
 		if err != nil {
@@ -100,6 +102,11 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *taskName != "" {
 		cfg.Task = *taskName
 	}
+	p, err := record.PromptsFor(cfg.Teacher, cfg.Student, cfg.Prompts)
+	if err != nil {
+		return err
+	}
+	cfg.Prompts = p
 	if *printCfg {
 		data, err := sessions.EncodeTOML(cfg)
 		if err != nil {
@@ -197,5 +204,8 @@ func saveTeacher(e *runpkg.Engine, dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, hf.TokenizerFile), tok, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, hf.TokenizerFile), tok, 0o644); err != nil {
+		return err
+	}
+	return record.WritePrompts(dir, e.Cfg.Prompts)
 }

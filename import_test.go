@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -235,5 +236,36 @@ func TestResumeImportedRunRefused(t *testing.T) {
 	code, out, errs := runCLI(t, "", "run", "--headless", "--resume", dst)
 	if code != 1 || !strings.Contains(errs, "imported from") || !strings.Contains(errs, "rlt score --run") {
 		t.Errorf("rlt run --resume on an imported run: exit %d, %q %q; want exit 1 naming the import and what to do", code, out, errs)
+	}
+}
+
+// TestScoreDefaultsToTheModelsPrompts: the embedded models record the
+// prompts they were trained with (prompts.json), and rlt score uses them
+// with no prompt flag. (With its own long default prompts every line
+// failed: "308 tokens do not fit the models' 256 positions".) The
+// explanation T starts with the prefill's "\n\n".
+func TestScoreDefaultsToTheModelsPrompts(t *testing.T) {
+	in := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6"}` + "\n" +
+		`{"question":"12+9=?","solution":"21","completion":"2+9=11 w1 c1; 1+0+1=2 w2` + record.EndExplanation + `"}` + "\n"
+	code, out, errs := runCLI(t, in, "score", "--teacher", embeddedTeacher, "--student", embeddedStudent)
+	if code != 0 {
+		t.Fatalf("score: exit %d: %s\n%s", code, errs, out)
+	}
+	lead := []string{"Ċ", "Ċ"} // "\n\n" in the embedded byte-level vocabulary
+	for i, s := range parseScores(t, out) {
+		if s.Error != "" || s.Reward == nil || s.Line != i+1 {
+			t.Errorf("line %d: %+v", i+1, s)
+			continue
+		}
+		if len(s.ExplToks) < 3 || s.ExplToks[0] != lead[0] || s.ExplToks[1] != lead[1] || len(s.D) != len(s.ExplToks) {
+			t.Errorf("line %d: T = %q, want the lead %q first", i+1, s.ExplToks, lead)
+		}
+	}
+	// The same prompts given as flags give the same numbers.
+	p := warmstart.ShortPrompts()
+	code, out2, errs := runCLI(t, in, "score", "--teacher", embeddedTeacher, "--student", embeddedStudent,
+		"--teacher-system", p.TeacherSystem, "--student-system", p.StudentSystem)
+	if code != 0 || out2 != out {
+		t.Errorf("with the recorded prompts as flags: exit %d %s\n%s\nwant\n%s", code, errs, out2, out)
 	}
 }

@@ -13,11 +13,14 @@
 //	                           (keys sorted; NaN and ±Inf written as "NaN", "+Inf", "-Inf")
 //	  events.jsonl           phases, checkpoints, errors, and session events (create, open,
 //	                           resume, close, dropped, import, skipped, rescore):
-//	                           {"time","kind","step","name","extra","dir","error","fatal","count","file","line","seg"}
+//	                           {"time","kind","step","name","extra","dir","error","fatal","severity",
+//	                           "count","file","line","seg"}; an error event's severity is "error" or
+//	                           "warning" (folders written before it existed mark a warning by starting
+//	                           its error with "warning: ", and read so)
 //	  traces/NNNNNN.jsonl    the sampled traces of step NNNNNN (six digits or more), one per line:
 //	                           id, step, group, sample, time, question, solution, completion,
 //	                           explanation, reconstruction, advantage, [source, source_reward],
-//	                           ended, terms{…record.Terms},
+//	                           ended, terms{…record.Terms}, and record.Tokens's per-token arrays:
 //	                           expl_ids, expl_tokens, teacher_lp, student_lp, d, sol_ids, sol_tokens, sol_lp;
 //	                           the float arrays are base64 of little-endian float32 (an array of
 //	                           numbers is accepted on reading)

@@ -1,8 +1,10 @@
 // Package defaults carries the embedded default teacher and student: tiny
 // Qwen2 models warm-started by `rlt pretrain` (engine/warmstart's
 // DefaultRecipe, seed 1) on the addition task, with their byte-level
-// tokenizer, so the workbench starts a real RLT run with no download and no
-// training wait. Regenerate them with `go generate ./engine/defaults`.
+// tokenizer and the prompts they were trained with (prompts.json, which
+// rlt score, train, eval and distill default to), so the workbench starts a
+// real RLT run with no download and no training wait. Regenerate them with
+// `go generate ./engine/defaults`.
 //
 // The committed files were made just before cross-thread reductions were
 // summed in a fixed order; the recipe now reproduces them to about four

@@ -212,20 +212,31 @@ func WritePrompts(dir string, p Prompts) error {
 	return nil
 }
 
-// ModelPrompts returns the prompts recorded by the teacher's folder, else by
-// the student's, else DefaultPrompts; from says which ("" for the defaults).
-func ModelPrompts(teacherDir, studentDir string) (p Prompts, from string, err error) {
+// PromptsFor is the one rule for the prompts a command uses with models in
+// teacherDir and studentDir (either may be ""): the prompts the teacher's
+// folder records, else the student's (PromptsFile), else DefaultPrompts;
+// each non-empty field of override (a flag, a run's configuration)
+// replaces its own.
+func PromptsFor(teacherDir, studentDir string, override Prompts) (Prompts, error) {
+	p := DefaultPrompts()
 	for _, dir := range []string{teacherDir, studentDir} {
 		if dir == "" {
 			continue
 		}
-		p, ok, err := ReadPrompts(dir)
+		rec, ok, err := ReadPrompts(dir)
 		if err != nil {
-			return Prompts{}, "", err
+			return Prompts{}, err
 		}
 		if ok {
-			return p, filepath.Join(dir, PromptsFile), nil
+			p = rec
+			break
 		}
 	}
-	return DefaultPrompts(), "", nil
+	if override.TeacherSystem != "" {
+		p.TeacherSystem = override.TeacherSystem
+	}
+	if override.StudentSystem != "" {
+		p.StudentSystem = override.StudentSystem
+	}
+	return p, nil
 }

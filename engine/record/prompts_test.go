@@ -1,6 +1,8 @@
 package record
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,5 +29,43 @@ func TestParseTeacherPrompt(t *testing.T) {
 		if err != nil || q != c.q || s != c.s {
 			t.Errorf("%q: %q %q %v", c.prompt, q, s, err)
 		}
+	}
+}
+
+func TestPromptsFor(t *testing.T) {
+	short := Prompts{TeacherSystem: "Teach.", StudentSystem: "Solve."}
+	teacher, student, bare := t.TempDir(), t.TempDir(), t.TempDir()
+	if err := WritePrompts(teacher, short); err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePrompts(student, Prompts{TeacherSystem: "T2", StudentSystem: "S2"}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name             string
+		teacher, student string
+		override         Prompts
+		want             Prompts
+	}{
+		{"the teacher's folder first", teacher, student, Prompts{}, short},
+		{"else the student's", bare, student, Prompts{}, Prompts{TeacherSystem: "T2", StudentSystem: "S2"}},
+		{"student only", "", student, Prompts{}, Prompts{TeacherSystem: "T2", StudentSystem: "S2"}},
+		{"none recorded", bare, "", Prompts{}, DefaultPrompts()},
+		{"a flag overrides its field", teacher, "", Prompts{StudentSystem: "Mine."}, Prompts{TeacherSystem: "Teach.", StudentSystem: "Mine."}},
+	}
+	for _, c := range cases {
+		got, err := PromptsFor(c.teacher, c.student, c.override)
+		if err != nil || got != c.want {
+			t.Errorf("%s: %+v %v, want %+v", c.name, got, err, c.want)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(bare, PromptsFile), []byte(`{"teacher_system": 3}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PromptsFor(bare, "", Prompts{}); err == nil || !strings.Contains(err.Error(), PromptsFile) {
+		t.Errorf("a broken %s: %v", PromptsFile, err)
+	}
+	if err := WritePrompts(bare, Prompts{TeacherSystem: "x" + ImEnd, StudentSystem: "y"}); err == nil {
+		t.Error("a prompt with a ChatML marker was written")
 	}
 }

@@ -147,6 +147,9 @@ func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) e
 		if err := os.WriteFile(filepath.Join(dir, hf.TokenizerFile), tokJSON, 0o644); err != nil {
 			return fmt.Errorf("write tokenizer: %w", err)
 		}
+		if err := record.WritePrompts(dir, ShortPrompts()); err != nil {
+			return err
+		}
 	}
 	return nil
 }
