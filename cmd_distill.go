@@ -187,7 +187,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 			long++
 			continue
 		}
-		if err := sw.Write(r.Question, "\n\n"+r.Explanation, r.Solution); err != nil {
+		if err := sw.Write(r.Question, record.ExplanationLead+r.Explanation, r.Solution); err != nil {
 			f.Close()
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}

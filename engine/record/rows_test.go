@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +92,56 @@ func TestParseStratosAssistantWithoutThought(t *testing.T) {
 	e, th, s, err := ParseStratosAssistant("<|begin_of_solution|>42<|end_of_solution|>")
 	if err != nil || e != "" || th || s != "42" {
 		t.Fatalf("got %q %v %q %v", e, th, s, err)
+	}
+}
+
+func TestParseRow(t *testing.T) {
+	cases := []struct {
+		name, raw string
+		want      Row
+		field     string // of the error, when one is expected
+		err       string
+	}{
+		{name: "flat", raw: `{"question":"q","solution":"s","explanation":"e","reward":-0.5,"id":"a1"}`,
+			want: Row{ID: "a1", Question: "q", Solution: "s", Explanation: "e", ExplanationFrom: "explanation", Ended: true, Reward: -0.5, HasReward: true}},
+		{name: "official names", raw: `{"prompt":"q","solution":"s","reasoning_trace":"r"}`,
+			want: Row{Question: "q", Solution: "s", Explanation: "r", ExplanationFrom: "reasoning_trace", Ended: true}},
+		{name: "completion extracted", raw: `{"question":"q","solution":"s","completion":"body` + EndExplanation + `<|im_end|>"}`,
+			want: Row{Question: "q", Solution: "s", Explanation: "body", ExplanationFrom: "completion", Completion: "body" + EndExplanation + "<|im_end|>", Ended: true}},
+		{name: "truncated completion", raw: `{"question":"q","solution":"s","completion":"cut"}`,
+			want: Row{Question: "q", Solution: "s", Explanation: "cut", ExplanationFrom: "completion", Completion: "cut"}},
+		{name: "both", raw: `{"question":"q","solution":"s","explanation":"e","completion":"c"}`,
+			want: Row{Question: "q", Solution: "s", Explanation: "e", ExplanationFrom: "explanation", Completion: "c", Ended: true, Both: true}},
+		{name: "no explanation", raw: `{"question":"q","solution":"s","reward":null}`,
+			want: Row{Question: "q", Solution: "s", Ended: true}},
+		{name: "stratos", raw: `{"system":"sys","conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"` +
+			`<|begin_of_thought|>\n\ne<|end_of_thought|>\n\n<|begin_of_solution|>s<|end_of_solution|>"}]}`,
+			want: Row{Question: "q", Solution: "s", Explanation: "\n\ne", ExplanationFrom: "conversations", Ended: true, System: "sys", Stratos: true}},
+		{name: "stratos without thought", raw: `{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_solution|>s<|end_of_solution|>"}]}`,
+			want: Row{Question: "q", Solution: "s", Ended: true, Stratos: true}},
+		{name: "not JSON", raw: `{"question":`, err: "not JSON"},
+		{name: "not an object", raw: `[1,2]`, err: "not a JSON object"},
+		{name: "null", raw: `null`, err: "not a JSON object"},
+		{name: "no question", raw: `{"solution":"s"}`, field: "question", err: `missing field "question" (or "prompt")`},
+		{name: "question and prompt differ", raw: `{"question":"a","prompt":"b","solution":"s"}`, field: "question", err: "both present and different"},
+		{name: "no solution", raw: `{"question":"q"}`, field: "solution", err: `missing field "solution"`},
+		{name: "solution not a string", raw: `{"question":"q","solution":4}`, field: "solution", err: `field "solution" is not a string`},
+		{name: "reward not a number", raw: `{"question":"q","solution":"s","reward":"high"}`, field: "reward", err: "not a number"},
+		{name: "stratos without solution", raw: `{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"no tags"}]}`,
+			field: "conversations", err: "no <|begin_of_solution|>"},
+		{name: "stratos without user", raw: `{"conversations":[{"from":"gpt","value":"x"}]}`, field: "conversations", err: "no user turn"},
+	}
+	for _, c := range cases {
+		got, err := ParseRow([]byte(c.raw))
+		if c.err != "" {
+			re, ok := err.(*RowError)
+			if !ok || !strings.Contains(re.Msg, c.err) || re.Field != c.field {
+				t.Errorf("%s: error %#v, want field %q and %q", c.name, err, c.field, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s:\n got %+v %v\nwant %+v", c.name, got, err, c.want)
+		}
 	}
 }

@@ -123,7 +123,7 @@ func FitReason(tok *tokenizer.Tokenizer, p record.Prompts, maxNew, maxPos int) f
 	return func(ex task.Example) string {
 		t := len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
 		parts := p.StudentParts(ex.Question)
-		s := len(tok.Encode(parts.Prefix+"\n\n")) + len(tok.Encode(parts.Middle)) + len(tok.Encode(ex.Solution)) + len(tok.Encode(parts.Suffix))
+		s := len(tok.Encode(parts.Prefix+record.ExplanationLead)) + len(tok.Encode(parts.Middle)) + len(tok.Encode(ex.Solution)) + len(tok.Encode(parts.Suffix))
 		if n := max(t, s); n+maxNew > maxPos {
 			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the models' %d positions", n, maxNew, maxPos)
 		}

@@ -154,7 +154,7 @@ func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p record.Prompt
 		_, ans, _ := strings.Cut(rest, record.BeginSolution)
 		ans, _, _ = strings.Cut(ans, record.EndSolution)
 		ex := exs[i]
-		sr := SolveResult{Question: ex.Question, Solution: ex.Solution, Thought: strings.TrimPrefix(thought, "\n\n"), Answer: ans}
+		sr := SolveResult{Question: ex.Question, Solution: ex.Solution, Thought: strings.TrimPrefix(thought, record.ExplanationLead), Answer: ans}
 		sr.Correct = checkAnswer(t, ex, ans)
 		if sr.Correct {
 			correct++

@@ -363,7 +363,7 @@ func Solve(student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, exs
 	prompts := make([][]int32, len(exs))
 	for i, ex := range exs {
 		parts := p.StudentParts(ex.Question)
-		prompts[i] = tok.Encode(parts.Prefix + "\n\n" + explanations[i] + parts.Middle)
+		prompts[i] = tok.Encode(parts.Prefix + record.ExplanationLead + explanations[i] + parts.Middle)
 	}
 	res, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts, sample.Options{
 		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})

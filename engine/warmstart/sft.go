@@ -40,7 +40,7 @@ func StudentSequence(tok Encoder, p record.Prompts, question, body, solution str
 	parts := p.StudentParts(question)
 	header := strings.TrimSuffix(parts.Prefix, record.BeginThought)
 	head := tok.Encode(header)
-	turn := tok.Encode(record.BeginThought + "\n\n" + body + parts.Middle + solution + parts.Suffix)
+	turn := tok.Encode(record.BeginThought + record.ExplanationLead + body + parts.Middle + solution + parts.Suffix)
 	return Sequence{Tokens: append(head, turn...), LossFrom: len(head)}
 }
 
