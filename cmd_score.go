@@ -26,7 +26,8 @@ Usage: rlt score --teacher DIR --student DIR [flags] < traces.jsonl > scores.jso
 Scores explanations with the RLT reward (r = r_SS − r_KL + m): for each
 input line {"question", "solution", "explanation"} — or {"question",
 "solution", "completion"} with a teacher's raw output, whose explanation is
-extracted (a missing end tag costs the format penalty) — writes one line with
+extracted (a missing end tag costs the format penalty), or a Bespoke-Stratos
+{"conversations"} row (the thought is the explanation) — writes one line with
 r_ss, r_kl, reward, each reduction and every per-token array (explanation
 tokens with teacher and student log-probs and d, solution tokens with the
 student's log-probs). The explanation is the body after the prefill; the
@@ -235,36 +236,16 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if len(raw) == 0 {
 			continue
 		}
-		var row struct {
-			Question    *string `json:"question"`
-			Prompt      *string `json:"prompt"`
-			Solution    *string `json:"solution"`
-			Explanation *string `json:"explanation"`
-			Completion  *string `json:"completion"`
-		}
-		var rowErr error
-		if err := json.Unmarshal(raw, &row); err != nil {
-			rowErr = fmt.Errorf("not a JSON object: %v", err)
-		}
-		if row.Question == nil {
-			row.Question = row.Prompt
-		}
 		var it rlt.Item
+		row, rowErr := record.ParseRow(raw)
 		switch {
 		case rowErr != nil:
-		case row.Question == nil:
-			rowErr = fmt.Errorf(`missing "question" (or "prompt")`)
-		case row.Solution == nil:
-			rowErr = fmt.Errorf(`missing "solution"`)
-		case row.Explanation != nil && row.Completion != nil:
+		case row.Both:
 			rowErr = fmt.Errorf(`give "explanation" or "completion", not both`)
-		case row.Explanation != nil:
-			it = rlt.Item{Question: *row.Question, Solution: *row.Solution, Explanation: *row.Explanation, Ended: true}
-		case row.Completion != nil:
-			x := record.Extract(*row.Completion)
-			it = rlt.Item{Question: *row.Question, Solution: *row.Solution, Explanation: x.Body, Ended: x.Ended}
+		case row.ExplanationFrom == "":
+			rowErr = fmt.Errorf(`missing field "explanation" (or "completion")`)
 		default:
-			rowErr = fmt.Errorf(`missing "explanation" (or "completion")`)
+			it = rlt.Item{Question: row.Question, Solution: row.Solution, Explanation: row.Explanation, Ended: row.Ended}
 		}
 		queue = append(queue, pending{line, it, rowErr})
 		if len(queue) == *batch {

@@ -246,13 +246,18 @@ func TestResumeImportedRunRefused(t *testing.T) {
 // explanation T starts with the prefill's "\n\n".
 func TestScoreDefaultsToTheModelsPrompts(t *testing.T) {
 	in := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6"}` + "\n" +
-		`{"question":"12+9=?","solution":"21","completion":"2+9=11 w1 c1; 1+0+1=2 w2` + record.EndExplanation + `"}` + "\n"
+		`{"question":"12+9=?","solution":"21","completion":"2+9=11 w1 c1; 1+0+1=2 w2` + record.EndExplanation + `"}` + "\n" +
+		`{"conversations":[{"from":"user","value":"347+285=?"},{"from":"assistant","value":"<|begin_of_thought|>7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6<|end_of_thought|>\n\n<|begin_of_solution|>632<|end_of_solution|>"}]}` + "\n"
 	code, out, errs := runCLI(t, in, "score", "--teacher", embeddedTeacher, "--student", embeddedStudent)
 	if code != 0 {
 		t.Fatalf("score: exit %d: %s\n%s", code, errs, out)
 	}
 	lead := []string{"Ċ", "Ċ"} // "\n\n" in the embedded byte-level vocabulary
-	for i, s := range parseScores(t, out) {
+	scores := parseScores(t, out)
+	if len(scores) != 3 || scores[0].Reward == nil || scores[2].Reward == nil || *scores[2].Reward != *scores[0].Reward {
+		t.Fatalf("the Bespoke-Stratos row should score as its flat twin: %+v", scores)
+	}
+	for i, s := range scores {
 		if s.Error != "" || s.Reward == nil || s.Line != i+1 {
 			t.Errorf("line %d: %+v", i+1, s)
 			continue
