@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,42 +13,6 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
-
-// errUsage means the usage text was already printed for a wrong call;
-// errHelp means it was printed because it was asked for.
-var (
-	errUsage = errors.New("usage")
-	errHelp  = errors.New("help")
-)
-
-func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, strings.TrimLeft(usage, "\n"))
-		if hasFlags(fs) {
-			fmt.Fprintln(stderr, "\nFlags:")
-			fs.PrintDefaults()
-		}
-	}
-	return fs
-}
-
-func hasFlags(fs *flag.FlagSet) bool {
-	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
-	return n > 0
-}
-
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return errUsage
-	}
-	return nil
-}
 
 const modelUsage = `
 Usage: rlt model <init|info> ...
@@ -222,32 +184,6 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func humanCount(n int) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2fB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.1fk", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// describeTokenizer says what tokenizer and chat template a folder has, and
-// whether the tokenizer fits the embedding.
 func describeTokenizer(files hf.FolderFiles, rows int) string {
 	if files.Tokenizer == "" {
 		return "absent (tokenizer.json missing: text commands need one)"

@@ -7,17 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
-
-// reportPoolAnomalies tells of piece completions the worker pool had to
-// ignore: the results are unaffected, but the cause would be a bug to find.
-func reportPoolAnomalies(w io.Writer) {
-	if n := parallel.StrayFinishes(); n > 0 {
-		fmt.Fprintf(w, "note: the worker pool ignored %d stray piece completions (please report)\n", n)
-	}
-}
 
 const pretrainUsage = `
 Usage: rlt pretrain --out DIR [--seed N] [--steps N] [--batch N] [--task NAME]

@@ -188,40 +188,22 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				items = append(items, p.item)
 			}
 		}
-		scores, err := sc.Score(items)
-		if err != nil {
-			// Score the batch one by one so only the bad lines fail.
-			for _, p := range queue {
-				if p.err != nil {
-					if e := fail(p.line, p.err); e != nil {
-						return e
-					}
-					continue
-				}
-				one, err := sc.Score([]rlt.Item{p.item})
-				if err != nil {
-					if e := fail(p.line, err); e != nil {
-						return e
-					}
-					continue
-				}
-				if e := writeScore(enc, p.line, one[0]); e != nil {
-					return e
-				}
-			}
-		} else {
-			k := 0
-			for _, p := range queue {
-				if p.err != nil {
-					if e := fail(p.line, p.err); e != nil {
-						return e
-					}
-					continue
-				}
-				if e := writeScore(enc, p.line, scores[k]); e != nil {
-					return e
-				}
+		scores, errs := sc.ScoreEach(items)
+		k := 0
+		for _, p := range queue {
+			err := p.err
+			if err == nil {
+				err = errs[k]
 				k++
+			}
+			if err != nil {
+				if e := fail(p.line, err); e != nil {
+					return e
+				}
+				continue
+			}
+			if e := writeScore(enc, p.line, scores[k-1]); e != nil {
+				return e
 			}
 		}
 		queue = queue[:0]
@@ -295,19 +277,7 @@ func scoreRun(run *sessions.Run, sc *rlt.Scorer, batch int, write bool, tdir, sd
 		for i, t := range chunk {
 			items[i] = rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended}
 		}
-		scores, err := sc.Score(items)
-		errs := make([]error, len(chunk))
-		if err != nil { // score one by one so only the bad traces fail
-			scores = make([]record.Scored, len(chunk))
-			for i := range chunk {
-				one, err := sc.Score(items[i : i+1])
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				scores[i] = one[0]
-			}
-		}
+		scores, errs := sc.ScoreEach(items)
 		var recs []sessions.RescoreRecord
 		for i, t := range chunk {
 			if errs[i] != nil {

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-
-	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
 const tokenizeUsage = `
@@ -57,58 +52,4 @@ func runTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			Tokens []string `json:"tokens"`
 		}{ids, toks}, nil
 	})
-}
-
-// loadTokenizer accepts tokenizer.json or the model folder that holds it.
-func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = path + string(os.PathSeparator) + "tokenizer.json"
-	}
-	return tokenizer.Load(path)
-}
-
-// errLines says some input lines failed; each was reported in the output.
-type errLines int
-
-func (e errLines) Error() string {
-	return fmt.Sprintf("%d input lines failed (see their error records)", int(e))
-}
-
-// eachJSONLine runs fn on every non-blank stdin line and writes its result
-// as one JSON line; a failing line is written as {"line": N, "error": ...}.
-func eachJSONLine(in io.Reader, out io.Writer, fn func(line []byte) (any, error)) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	w := bufio.NewWriter(out)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	failed, n := 0, 0
-	for sc.Scan() {
-		n++
-		line := sc.Bytes()
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		res, err := fn(line)
-		if err != nil {
-			failed++
-			res = struct {
-				Line  int    `json:"line"`
-				Error string `json:"error"`
-			}{n, err.Error()}
-		}
-		if err := enc.Encode(res); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading stdin at line %d: %w", n+1, err)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if failed > 0 {
-		return errLines(failed)
-	}
-	return nil
 }

@@ -2,23 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
-	"sync"
 	"syscall"
 
-	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/record"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 const trainUsage = `
@@ -119,7 +114,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	sink := &jsonlSink{w: stdout, progress: stderr}
+	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
 	e, err := runpkg.New(cfg, sink)
 	if err != nil {
 		return err
@@ -136,63 +131,10 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if sink.err != nil {
-		return sink.err
+	if err := sink.Err(); err != nil {
+		return err
 	}
 	return err
-}
-
-// jsonlSink writes step metrics as JSON Lines and a progress line to stderr.
-type jsonlSink struct {
-	mu       sync.Mutex
-	w        io.Writer
-	progress io.Writer
-	err      error
-}
-
-func (s *jsonlSink) Emit(e event.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch e := e.(type) {
-	case event.Metrics:
-		rec := map[string]any{"step": e.Step}
-		for k, v := range e.Values {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				rec[k] = fmt.Sprint(v) // JSON has no NaN
-			} else {
-				rec[k] = v
-			}
-		}
-		b, err := json.Marshal(rec)
-		if err == nil {
-			_, err = s.w.Write(append(b, '\n'))
-		}
-		if err != nil && s.err == nil {
-			s.err = fmt.Errorf("writing metrics: %w", err)
-		}
-		if r, ok := e.Values["reward"]; ok {
-			fmt.Fprintf(s.progress, "step %d  reward %.3f  r_ss %.3f  r_kl %.3f  kl %.4f  %.1fs\n", e.Step, r,
-				e.Values["solution_log_prob_reward"], -e.Values["kl_reward"], e.Values["kl"], e.Values["step_time_s"])
-		} else {
-			keys := make([]string, 0, len(e.Values))
-			for k := range e.Values {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			fmt.Fprintf(s.progress, "step %d  eval", e.Step)
-			for _, k := range keys {
-				fmt.Fprintf(s.progress, "  %s %.3f", k, e.Values[k])
-			}
-			fmt.Fprintln(s.progress)
-		}
-	case event.Error:
-		var w *runpkg.DataWarning
-		if errors.As(e.Err, &w) {
-			fmt.Fprintf(s.progress, "warning: %v\n", e.Err)
-		} else {
-			fmt.Fprintf(s.progress, "step %d: error: %v\n", e.Step, e.Err)
-		}
-	}
 }
 
 // saveTeacher writes the trained teacher with its tokenizer.

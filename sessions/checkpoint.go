@@ -16,13 +16,14 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 )
 
-// Files of a checkpoint folder. The model and optimiser files are written
-// by the caller's save callback; these names are the convention.
+// Files of a checkpoint folder, all written by SaveTrainerCheckpoint (the
+// package doc lists them).
 const (
 	CheckpointStateFile = "state.json"            // written last by SaveCheckpoint: marks a complete checkpoint
-	TeacherDir          = "teacher"               // the policy as a Hugging Face folder (model.Save)
+	TeacherDir          = "teacher"               // the policy as a Hugging Face folder with its tokenizer.json
+	ReferenceDir        = "reference"             // the KL reference, likewise
 	OptimizerFile       = "optimizer.safetensors" // AdamW moments (WriteTensors)
-	RNGFile             = "rng.json"              // sampler state
+	TrainerStateFile    = "trainer.json"          // the trainer's own state (steps, optimiser step, seed, data digest)
 )
 
 // ErrNoCheckpoint is returned when a run has no usable checkpoint.
@@ -56,8 +57,8 @@ func checkpointName(step int) string { return fmt.Sprintf("step-%06d", step) }
 
 // SaveCheckpoint writes a checkpoint of step atomically: save is called
 // with a fresh temporary folder inside checkpoints/ and writes the model
-// and optimiser there (e.g. model.Save(dir/teacher), WriteTensors(dir/
-// optimizer.safetensors), rng.json); SaveCheckpoint then fsyncs every file,
+// and optimiser there (SaveTrainerCheckpoint is the one that writes a
+// trainer's files); SaveCheckpoint then fsyncs every file,
 // writes state.json with the manifest, and renames the folder to
 // checkpoints/step-NNNNNN (replacing an older checkpoint of the same step).
 // A crash at any point leaves either no checkpoint of that step or a
@@ -139,6 +140,69 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 		r.store.addIssue(Issue{File: root, Msg: fmt.Sprintf("rotation (removed %v): %v", removed, err)}, false)
 	}
 	return Checkpoint{Step: step, Dir: final, State: state}, nil
+}
+
+// ModelSaver writes a model's Hugging Face files (config.json, weights)
+// into a folder.
+type ModelSaver interface {
+	Save(dir string, dtype hf.DType) error
+}
+
+// TrainerCheckpoint is what a GRPO trainer's checkpoint holds; the
+// trainer hands the parts over and SaveTrainerCheckpoint writes each under
+// its name in the checkpoint folder.
+type TrainerCheckpoint struct {
+	Teacher, Reference ModelSaver
+	Tokenizer          []byte // tokenizer.json, copied into both model folders
+	Optimizer          []hf.NamedTensor
+	OptimizerMeta      map[string]string
+	State              json.RawMessage // trainer.json
+}
+
+// SaveTrainerCheckpoint writes a checkpoint of step holding ck (see
+// SaveCheckpoint for atomicity, rotation and state.json).
+func (r *Run) SaveTrainerCheckpoint(step int, ck TrainerCheckpoint) (Checkpoint, error) {
+	return r.SaveCheckpoint(step, func(dir string) error {
+		for _, m := range []struct {
+			name string
+			m    ModelSaver
+		}{{TeacherDir, ck.Teacher}, {ReferenceDir, ck.Reference}} {
+			d := filepath.Join(dir, m.name)
+			if err := m.m.Save(d, hf.F32); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(d, hf.TokenizerFile), ck.Tokenizer, 0o644); err != nil {
+				return err
+			}
+		}
+		if err := WriteTensors(filepath.Join(dir, OptimizerFile), ck.Optimizer, ck.OptimizerMeta); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, TrainerStateFile), ck.State, 0o644)
+	}, CheckpointState{})
+}
+
+// TrainerFiles is a saved trainer checkpoint read back: the model folders
+// to load, the optimiser's tensors and the trainer's state.
+type TrainerFiles struct {
+	TeacherDir, ReferenceDir string
+	Optimizer                []hf.NamedTensor
+	OptimizerMeta            map[string]string
+	State                    json.RawMessage
+}
+
+// ReadTrainerCheckpoint reads what SaveTrainerCheckpoint wrote into ck
+// (folders written before this function existed have the same layout).
+func (r *Run) ReadTrainerCheckpoint(ck Checkpoint) (TrainerFiles, error) {
+	f := TrainerFiles{TeacherDir: filepath.Join(ck.Dir, TeacherDir), ReferenceDir: filepath.Join(ck.Dir, ReferenceDir)}
+	var err error
+	if f.State, err = os.ReadFile(filepath.Join(ck.Dir, TrainerStateFile)); err != nil {
+		return f, fmt.Errorf("resume: %w", err)
+	}
+	if f.Optimizer, f.OptimizerMeta, err = ReadTensors(filepath.Join(ck.Dir, OptimizerFile)); err != nil {
+		return f, fmt.Errorf("resume: %w", err)
+	}
+	return f, nil
 }
 
 // rewardAt is the newest "reward" metric of step in the store.

@@ -32,7 +32,7 @@ func saveFake(step int) func(dir string) error {
 		if err := WriteTensors(filepath.Join(dir, OptimizerFile), opt, map[string]string{"step": fmt.Sprint(step)}); err != nil {
 			return err
 		}
-		return WriteFileAtomic(filepath.Join(dir, RNGFile), []byte(`{"state":[1,2]}`), 0o644)
+		return WriteFileAtomic(filepath.Join(dir, TrainerStateFile), []byte(`{"step":1}`), 0o644)
 	}
 }
 

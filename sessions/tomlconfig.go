@@ -266,3 +266,109 @@ func EncodeTOML(v any) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// KeyLine finds the line (1-based) of key in [table] ("" = top level) of
+// a TOML text; without the key, the table's header line and false (0 if
+// there is none either).
+func KeyLine(data []byte, table, key string) (int, bool) {
+	cur, header := "", 0
+	for i, raw := range strings.Split(string(data), "\n") {
+		l := strings.TrimSpace(raw)
+		if strings.HasPrefix(l, "[") {
+			cur = strings.TrimSpace(strings.Trim(l, "[]"))
+			if cur == table && header == 0 {
+				header = i + 1
+			}
+			continue
+		}
+		if cur != table || key == "" {
+			continue
+		}
+		if k, _, ok := strings.Cut(l, "="); ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
+			return i + 1, true
+		}
+	}
+	return header, false
+}
+
+// keyValue is the value after "=" on a line, without a trailing comment.
+func keyValue(data []byte, line int) string {
+	lines := strings.Split(string(data), "\n")
+	if line < 1 || line > len(lines) {
+		return ""
+	}
+	_, v, _ := strings.Cut(lines[line-1], "=")
+	v = strings.TrimSpace(v)
+	if v != "" && (v[0] == '\'' || v[0] == '"') {
+		if i := strings.IndexByte(v[1:], v[0]); i >= 0 {
+			return v[:i+2]
+		}
+		return v
+	}
+	v, _, _ = strings.Cut(v, "#")
+	return strings.TrimSpace(v)
+}
+
+var keyWord = regexp.MustCompile(`[a-z][a-z0-9_]*`)
+
+// LocateValidation puts a validation error of the configuration decoded
+// from data (file) on the line of a key it names, so an editor can show it
+// there. Messages name their table first ("grpo: temperature 0 must be
+// positive", "reward: …"; "run: …" is the top level), as engine/run's
+// Config.Validate writes them. Of the keys named, the culprit when the
+// message names several, else the first; else the table's header; else
+// line 1.
+func LocateValidation(file string, data []byte, err error) *ConfigError {
+	msg := err.Error()
+	table, rest := "", msg
+	if p, r, ok := strings.Cut(msg, ": "); ok {
+		switch p {
+		case "grpo", "reward":
+			table, rest = p, r
+		case "run":
+			rest = r
+		}
+	}
+	type cand struct {
+		line int
+		key  string
+	}
+	var cands []cand
+	for _, w := range keyWord.FindAllString(rest, -1) {
+		for _, k := range []string{w, w + "s"} { // "1 sample" names samples
+			if l, ok := KeyLine(data, table, k); ok {
+				cands = append(cands, cand{l, k})
+				break
+			}
+		}
+	}
+	// A message about several keys ("… must not be negative", "… are
+	// required") is put on the one whose value is the culprit.
+	culprit := func(v string) bool {
+		switch {
+		case strings.Contains(rest, "negative"):
+			return strings.HasPrefix(v, "-")
+		case strings.Contains(rest, "required"):
+			return v == "''" || v == `""`
+		}
+		return false
+	}
+	line, key := 0, ""
+	if len(cands) > 0 {
+		pick := cands[0]
+		for _, c := range cands {
+			if culprit(keyValue(data, c.line)) {
+				pick = c
+				break
+			}
+		}
+		line, key = pick.line, pick.key
+	}
+	if line == 0 {
+		line, _ = KeyLine(data, table, "")
+	}
+	if table != "" && key != "" {
+		key = table + "." + key
+	}
+	return &ConfigError{File: file, Line: max(line, 1), Column: 1, Key: key, Msg: msg, Err: err}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -24,48 +23,19 @@ type Launcher interface {
 	Check(cfgTOML []byte) error
 	// Start saves the configuration as the config.toml of a new run folder
 	// and starts the engine on it. Its errors are as Check's.
-	Start(cfgTOML []byte) (*Session, error)
+	Start(cfgTOML []byte) (*sessions.Session, error)
 	// Resume reopens the run folder dir for writing and continues it from
 	// its latest checkpoint.
-	Resume(dir string) (*Session, error)
+	Resume(dir string) (*sessions.Session, error)
 	// OpenReadOnly opens dir for viewing only, writing nothing: one of our
 	// run folders (perhaps being written by another process, which is
 	// then followed live) or an official RLT trainer's run folder.
-	OpenReadOnly(dir string) (*Session, error)
-}
-
-// Session is a run the workbench shows: its record and, when an engine
-// drives it from this process, the engine's controls.
-type Session struct {
-	Run     *sessions.Run
-	Control run.Controller // nil: no engine drives the run from here
-	Steps   int            // planned steps, 0 = open-ended (for the ETA)
-	// ReadOnly refuses reviews and exports even if Run is writable (an
-	// imported copy of another trainer's folder); a Run opened with
-	// sessions.OpenReadOnly is read-only anyway.
-	ReadOnly bool
-	// Close ends the session: it stops the engine after the step in
-	// progress, waits for it, writes the final checkpoint and closes the
-	// run. The workbench calls it once, when it switches to another run
-	// or quits. nil: the workbench only asks Control to stop and leaves the
-	// rest to its caller.
-	Close func() error
-	// Notes are what opening repaired or noticed; the workbench shows them.
-	Notes []string
-	// Problems are what is wrong with the run that opening found but
-	// could show anyway: a config.toml that does not decode strictly (a
-	// *sessions.ConfigError naming its line), … The problems view (!)
-	// lists them with the store's issues; the run stays browsable.
-	Problems []error
-}
-
-func (s *Session) readOnly() bool {
-	return s != nil && (s.ReadOnly || (s.Run != nil && s.Run.ReadOnly()))
+	OpenReadOnly(dir string) (*sessions.Session, error)
 }
 
 // opened is a Session the workbench holds, closed at most once.
 type opened struct {
-	*Session
+	*sessions.Session
 	once sync.Once
 	err  error
 }

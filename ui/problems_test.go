@@ -99,12 +99,12 @@ func brokenRun(t *testing.T) string {
 // the checkpoints are checked.
 type brokenLauncher struct{ testLauncher }
 
-func (l *brokenLauncher) OpenReadOnly(dir string) (*Session, error) {
+func (l *brokenLauncher) OpenReadOnly(dir string) (*sessions.Session, error) {
 	rec, err := sessions.OpenReadOnly(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Run: rec, ReadOnly: true, Close: rec.Close}
+	s := &sessions.Session{Run: rec, ReadOnly: true, Close: rec.Close}
 	var c testCfg
 	if err := rec.DecodeConfig(&c); err != nil {
 		s.Problems = append(s.Problems, err)

@@ -347,7 +347,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 	}
 	if r.isCurrent(*row) {
 		o := r.m.cur
-		if kind == launchReadOnly || o.Control != nil || !o.readOnly() {
+		if kind == launchReadOnly || o.Control != nil || !o.IsReadOnly() {
 			r.m.active = scrDashboard
 			r.m.say("%s is the run open here", filepath.Base(row.Dir))
 			return nil
@@ -745,7 +745,7 @@ func (m *Model) openDescription() string {
 	}
 	s := filepath.Base(o.Run.Dir())
 	switch {
-	case o.readOnly():
+	case o.IsReadOnly():
 		return s + " (read-only)"
 	case o.Control != nil && m.engineRunning():
 		return s + " (engine running in this workbench)"

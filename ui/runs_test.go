@@ -76,17 +76,17 @@ func (l *testLauncher) Check(data []byte) error {
 	return err
 }
 
-func (l *testLauncher) session(rec *sessions.Run, steps int) *Session {
+func (l *testLauncher) session(rec *sessions.Run, steps int) *sessions.Session {
 	ctl := &fakeControl{}
 	l.ctls = append(l.ctls, ctl)
 	dir := rec.Dir()
-	return &Session{Run: rec, Control: ctl, Steps: steps, Close: func() error {
+	return &sessions.Session{Run: rec, Control: ctl, Steps: steps, Close: func() error {
 		l.closed = append(l.closed, filepath.Base(dir))
 		return rec.Close()
 	}}
 }
 
-func (l *testLauncher) Start(data []byte) (*Session, error) {
+func (l *testLauncher) Start(data []byte) (*sessions.Session, error) {
 	c, err := l.decode(data)
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func (l *testLauncher) Start(data []byte) (*Session, error) {
 	return l.session(rec, c.Steps), nil
 }
 
-func (l *testLauncher) Resume(dir string) (*Session, error) {
+func (l *testLauncher) Resume(dir string) (*sessions.Session, error) {
 	var c flowCfg
 	rec, err := sessions.Open(dir, &c)
 	if err != nil {
@@ -111,12 +111,12 @@ func (l *testLauncher) Resume(dir string) (*Session, error) {
 	return l.session(rec, c.Steps), nil
 }
 
-func (l *testLauncher) OpenReadOnly(dir string) (*Session, error) {
+func (l *testLauncher) OpenReadOnly(dir string) (*sessions.Session, error) {
 	rec, err := sessions.OpenReadOnly(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Run: rec, ReadOnly: true, Close: rec.Close}, nil
+	return &sessions.Session{Run: rec, ReadOnly: true, Close: rec.Close}, nil
 }
 
 // pump runs cmd, and the commands the messages it yields return, feeding

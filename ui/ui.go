@@ -10,7 +10,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -28,10 +27,10 @@ const coalesce = 50 * time.Millisecond
 
 // Options configure the workbench.
 type Options struct {
-	Run     *sessions.Run  // the run shown first; nil: the workbench opens on the Runs screen
-	Control run.Controller // nil: read-only, no run controls
-	Theme   *style.Theme   // nil: plain (Run detects one from the output)
-	Steps   int            // planned steps, 0 = open-ended (for the ETA)
+	Run     *sessions.Run       // the run shown first; nil: the workbench opens on the Runs screen
+	Control sessions.Controller // nil: read-only, no run controls
+	Theme   *style.Theme        // nil: plain (Run detects one from the output)
+	Steps   int                 // planned steps, 0 = open-ended (for the ETA)
 	// ReadOnly and Close are as in Session, for Run. With Close set, the
 	// workbench ends Run itself when it switches to another run or quits;
 	// without, it only asks Control to stop and the caller ends the run.
@@ -76,7 +75,7 @@ type shared struct {
 	run     *sessions.Run
 	store   *sessions.Store
 	theme   *style.Theme
-	control run.Controller
+	control sessions.Controller
 	say     func(format string, args ...any)
 	// readOnly refuses reviews and exports (a run opened for viewing).
 	readOnly bool
@@ -174,7 +173,7 @@ func newModel(opts Options) *Model {
 		launcher: opts.Launcher, runsDir: opts.RunsDir, bg: &background{}}
 	m.runs = newRunsScreen(m)
 	if opts.Run != nil {
-		m.attach(&opened{Session: &Session{Run: opts.Run, Control: opts.Control, Steps: opts.Steps,
+		m.attach(&opened{Session: &sessions.Session{Run: opts.Run, Control: opts.Control, Steps: opts.Steps,
 			ReadOnly: opts.ReadOnly, Close: opts.Close}})
 	} else {
 		m.attach(nil)
@@ -189,7 +188,7 @@ func (m *Model) attach(o *opened) {
 	m.waitStop = make(chan struct{})
 	m.sh = &shared{theme: m.opts.Theme, say: m.say}
 	if o != nil && o.Run != nil {
-		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.readOnly()
+		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.IsReadOnly()
 	}
 	m.runStatus = runStatus{}
 	m.resetProblems()
@@ -324,7 +323,7 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 	return func() tea.Msg {
 		defer bg.wg.Done()
 		res.closeErr = old.close()
-		var s *Session
+		var s *sessions.Session
 		var err error
 		switch req.kind {
 		case launchStart:

@@ -179,6 +179,27 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	return out, nil
 }
 
+// ScoreEach scores items as one batch and, when the batch fails, one by
+// one, so that only the items that cannot be scored fail: errs[i] is item
+// i's error (nil when out[i] holds its score).
+func (s *Scorer) ScoreEach(items []Item) (out []record.Scored, errs []error) {
+	errs = make([]error, len(items))
+	out, err := s.Score(items)
+	if err == nil {
+		return out, errs
+	}
+	out = make([]record.Scored, len(items))
+	for i := range items {
+		one, err := s.Score(items[i : i+1])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		out[i] = one[0]
+	}
+	return out, errs
+}
+
 func (s *Scorer) tokens(ids []int32) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {

@@ -11,7 +11,8 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 
-// TrainerState is what a checkpoint records besides the weights.
+// TrainerState is what a checkpoint records besides the weights (the
+// trainer.json of a checkpoint folder).
 type TrainerState struct {
 	Step      int    `json:"step"` // steps done
 	AdamSteps int    `json:"adam_steps"`
@@ -22,28 +23,27 @@ type TrainerState struct {
 	Data string `json:"data_sha256,omitempty"`
 }
 
-// WriteCheckpoint writes the teacher, the reference model and the AdamW
-// moments into dir (teacher/ and reference/ as Hugging Face folders with the
-// tokenizer, optimizer.safetensors) and returns the trainer state for
-// state.json. The data order and sampling seeds are functions of the step
-// (and, for a data run, of the data files, whose digest it records), so
-// these files are all a resume needs.
-func (e *Engine) WriteCheckpoint(dir string, writeTensors func(path string, ts []hf.NamedTensor, meta map[string]string) error) (json.RawMessage, error) {
+// Snapshot is what a checkpoint of the engine holds. The engine only
+// hands the parts over: sessions decides the files and writes them
+// (sessions.Run.SaveTrainerCheckpoint).
+type Snapshot struct {
+	Teacher, Reference *model.Model
+	Tokenizer          []byte // the teacher's tokenizer.json
+	Optimizer          []hf.NamedTensor
+	OptimizerMeta      map[string]string
+	State              json.RawMessage // TrainerState
+}
+
+// Snapshot copies the teacher's AdamW moments to the host and describes
+// the state a resume needs. The data order and sampling seeds are
+// functions of the step (and, for a data run, of the data files, whose
+// digest it records), so the models, the moments and TrainerState are all
+// a resume needs.
+func (e *Engine) Snapshot() (Snapshot, error) {
 	tr := e.Trainer
 	tok, err := os.ReadFile(filepath.Join(e.Cfg.Teacher, hf.TokenizerFile))
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	for name, m := range map[string]interface {
-		Save(string, hf.DType) error
-	}{"teacher": tr.Teacher, "reference": tr.Ref} {
-		d := filepath.Join(dir, name)
-		if err := m.Save(d, hf.F32); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(d, hf.TokenizerFile), tok, 0o644); err != nil {
-			return nil, fmt.Errorf("checkpoint: %w", err)
-		}
+		return Snapshot{}, fmt.Errorf("checkpoint: %w", err)
 	}
 	m, v, adamSteps := tr.Optimizer().State()
 	be := tr.Teacher.Backend()
@@ -57,24 +57,30 @@ func (e *Engine) WriteCheckpoint(dir string, writeTensors func(path string, ts [
 		ts = append(ts, hf.NamedTensor{Name: p.Name + ".exp_avg", Shape: shape, Data: mm},
 			hf.NamedTensor{Name: p.Name + ".exp_avg_sq", Shape: shape, Data: vv})
 	}
-	if err := writeTensors(filepath.Join(dir, "optimizer.safetensors"), ts, map[string]string{"adam_steps": fmt.Sprint(adamSteps)}); err != nil {
-		return nil, err
+	state, err := json.Marshal(TrainerState{Step: tr.StepIndex(), AdamSteps: adamSteps, Seed: e.Cfg.GRPO.Seed, Data: e.Data.Digest()})
+	if err != nil {
+		return Snapshot{}, err
 	}
-	return json.Marshal(TrainerState{Step: tr.StepIndex(), AdamSteps: adamSteps, Seed: e.Cfg.GRPO.Seed, Data: e.Data.Digest()})
+	return Snapshot{Teacher: tr.Teacher, Reference: tr.Ref, Tokenizer: tok, Optimizer: ts,
+		OptimizerMeta: map[string]string{"adam_steps": fmt.Sprint(adamSteps)}, State: state}, nil
 }
 
-// LoadCheckpoint restores what WriteCheckpoint wrote: the teacher, the
-// reference, the AdamW moments and step, and the trainer's step count, so
-// the next Step is the one an uninterrupted run would have taken.
-func (e *Engine) LoadCheckpoint(dir string, readTensors func(path string) ([]hf.NamedTensor, map[string]string, error)) error {
+// Saved is a checkpoint read back: the model folders of the teacher and
+// the reference, the optimiser's moments and the TrainerState JSON.
+type Saved struct {
+	TeacherDir, ReferenceDir string
+	Optimizer                []hf.NamedTensor
+	State                    json.RawMessage
+}
+
+// Restore loads what a Snapshot saved: the teacher, the reference, the
+// AdamW moments and step, and the trainer's step count, so the next Step
+// is the one an uninterrupted run would have taken.
+func (e *Engine) Restore(s Saved) error {
 	tr := e.Trainer
-	raw, err := os.ReadFile(filepath.Join(dir, "trainer.json"))
-	if err != nil {
-		return fmt.Errorf("resume: %w", err)
-	}
 	var st TrainerState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return fmt.Errorf("resume: %s: %w", filepath.Join(dir, "trainer.json"), err)
+	if err := json.Unmarshal(s.State, &st); err != nil {
+		return fmt.Errorf("resume: trainer state: %w", err)
 	}
 	if st.Seed != e.Cfg.GRPO.Seed {
 		return fmt.Errorf("resume: the checkpoint was made with seed %d but the configuration says %d", st.Seed, e.Cfg.GRPO.Seed)
@@ -88,25 +94,22 @@ func (e *Engine) LoadCheckpoint(dir string, readTensors func(path string) ([]hf.
 		}
 		return fmt.Errorf("resume: data %s (or eval_data) changed since the checkpoint (sha256 %s then, %s now): the resumed run would draw other questions", e.Cfg.Data, short(st.Data), short(now))
 	}
-	for name, m := range map[string]interface {
-		LoadWeights(model.TensorSource) error
-	}{"teacher": tr.Teacher, "reference": tr.Ref} {
-		src, err := hf.OpenFolder(filepath.Join(dir, name))
+	for _, m := range []struct {
+		name, dir string
+		m         *model.Model
+	}{{"teacher", s.TeacherDir, tr.Teacher}, {"reference", s.ReferenceDir, tr.Ref}} {
+		src, err := hf.OpenFolder(m.dir)
 		if err != nil {
 			return fmt.Errorf("resume: %w", err)
 		}
-		err = m.LoadWeights(src)
+		err = m.m.LoadWeights(src)
 		src.Close()
 		if err != nil {
-			return fmt.Errorf("resume: %s: %w", name, err)
+			return fmt.Errorf("resume: %s: %w", m.name, err)
 		}
 	}
-	ts, _, err := readTensors(filepath.Join(dir, "optimizer.safetensors"))
-	if err != nil {
-		return fmt.Errorf("resume: %w", err)
-	}
-	byName := make(map[string]hf.NamedTensor, len(ts))
-	for _, t := range ts {
+	byName := make(map[string]hf.NamedTensor, len(s.Optimizer))
+	for _, t := range s.Optimizer {
 		byName[t.Name] = t
 	}
 	m, v, _ := tr.Optimizer().State()
@@ -118,7 +121,7 @@ func (e *Engine) LoadCheckpoint(dir string, readTensors func(path string) ([]hf.
 		}{{p.Name + ".exp_avg", m[i]}, {p.Name + ".exp_avg_sq", v[i]}} {
 			t, ok := byName[mom.name]
 			if !ok || len(t.Data) != mom.dst.Len() {
-				return fmt.Errorf("resume: optimizer.safetensors: tensor %q missing or of the wrong size", mom.name)
+				return fmt.Errorf("resume: optimizer: tensor %q missing or of the wrong size", mom.name)
 			}
 			be.Write(mom.dst, t.Data)
 		}

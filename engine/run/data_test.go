@@ -339,10 +339,7 @@ func TestDataResumeEqualsUninterrupted(t *testing.T) {
 	c.GRPO.Questions = 3 // 5 rows, 3 a step: every step after the first crosses an epoch
 	c.GRPO.RefSyncEvery = 2
 	ck := resumeEqualsUninterrupted(t, c)
-	trainer, err := os.ReadFile(filepath.Join(ck, "trainer.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	trainer := ck.State
 	digest, err := os.ReadFile(data)
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +354,7 @@ func TestDataResumeEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := changed.LoadCheckpoint(ck, readTS); err == nil || !strings.Contains(err.Error(), "changed since the checkpoint") || !strings.Contains(err.Error(), data) {
+	if err := changed.Restore(ck); err == nil || !strings.Contains(err.Error(), "changed since the checkpoint") || !strings.Contains(err.Error(), data) {
 		t.Errorf("changed data: %v", err)
 	}
 	// A synthetic task's checkpoint does not resume a data run, nor the reverse.
@@ -367,7 +364,7 @@ func TestDataResumeEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := se.LoadCheckpoint(ck, readTS); err == nil || !strings.Contains(err.Error(), "made on a data file") {
+	if err := se.Restore(ck); err == nil || !strings.Contains(err.Error(), "made on a data file") {
 		t.Errorf("data checkpoint into a synthetic run: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,7 +126,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestWriteCheckpoint(t *testing.T) {
+func TestSnapshot(t *testing.T) {
 	dir := tinyModels(t)
 	c := smallConfig(dir)
 	c.EvalEvery = 0
@@ -138,30 +137,40 @@ func TestWriteCheckpoint(t *testing.T) {
 	if _, err := e.Trainer.Step(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	extra, err := e.WriteCheckpoint(out, func(path string, ts []hf.NamedTensor, meta map[string]string) error {
-		return hf.WriteSafetensors(path, ts, hf.F32, meta)
-	})
+	snap, err := e.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var st TrainerState
-	if err := json.Unmarshal(extra, &st); err != nil || st.Step != 1 || st.AdamSteps != 1 {
-		t.Fatalf("state %s: %v", extra, err)
+	if err := json.Unmarshal(snap.State, &st); err != nil || st.Step != 1 || st.AdamSteps != 1 {
+		t.Fatalf("state %s: %v", snap.State, err)
 	}
-	for _, who := range []string{"teacher", "reference"} {
-		if _, err := model.Load(compute.NewCPU(), filepath.Join(out, who)); err != nil {
-			t.Errorf("%s: %v", who, err)
+	saved := saveSnapshot(t, snap)
+	for _, d := range []string{saved.TeacherDir, saved.ReferenceDir} {
+		if _, err := model.Load(compute.NewCPU(), d); err != nil {
+			t.Errorf("%s: %v", d, err)
 		}
 	}
-	f, err := hf.Open(filepath.Join(out, "optimizer.safetensors"))
-	if err != nil {
-		t.Fatal(err)
+	if got, want := len(snap.Optimizer), 2*len(e.Trainer.Teacher.Params()); got != want {
+		t.Errorf("the optimiser snapshot holds %d tensors, want %d", got, want)
 	}
-	defer f.Close()
-	if got, want := len(f.Tensors()), 2*len(e.Trainer.Teacher.Params()); got != want {
-		t.Errorf("optimizer.safetensors holds %d tensors, want %d", got, want)
+}
+
+// saveSnapshot writes a snapshot's models to folders, as a checkpoint
+// does, and gives it back as a checkpoint read for Restore.
+func saveSnapshot(t *testing.T, s Snapshot) Saved {
+	t.Helper()
+	dir := t.TempDir()
+	out := Saved{TeacherDir: filepath.Join(dir, "teacher"), ReferenceDir: filepath.Join(dir, "reference"), Optimizer: s.Optimizer, State: s.State}
+	for _, m := range []struct {
+		d string
+		m *model.Model
+	}{{out.TeacherDir, s.Teacher}, {out.ReferenceDir, s.Reference}} {
+		if err := m.m.Save(m.d, hf.F32); err != nil {
+			t.Fatal(err)
+		}
 	}
+	return out
 }
 
 // A run resumed from a checkpoint takes exactly the steps an uninterrupted
@@ -176,8 +185,8 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 // resumeEqualsUninterrupted runs c for 3 steps without a break, and again
 // for 2 steps, a checkpoint and a resume into a new engine for the third:
 // the third step's metrics and every weight of the policy and the
-// reference must be bit-identical. It returns the checkpoint folder.
-func resumeEqualsUninterrupted(t *testing.T, c Config) string {
+// reference must be bit-identical. It returns the checkpoint.
+func resumeEqualsUninterrupted(t *testing.T, c Config) Saved {
 	t.Helper()
 	ctx := context.Background()
 	weights := func(e *Engine) []float32 {
@@ -213,16 +222,13 @@ func resumeEqualsUninterrupted(t *testing.T, c Config) string {
 			t.Fatal(err)
 		}
 	}
-	ck := t.TempDir()
-	extra, err := first.WriteCheckpoint(ck, writeTS)
+	snap, err := first.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(ck, "trainer.json"), extra, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ck := saveSnapshot(t, snap)
 	resumed := newEngine()
-	if err := resumed.LoadCheckpoint(ck, readTS); err != nil {
+	if err := resumed.Restore(ck); err != nil {
 		t.Fatal(err)
 	}
 	r, err := resumed.Trainer.Step(ctx)

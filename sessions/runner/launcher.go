@@ -1,0 +1,165 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// Launcher is the workbench's launcher (ui.Launcher): it starts and
+// resumes runs with the engine in this process and opens runs read-only,
+// so the UI never wires an engine itself.
+type Launcher struct {
+	ctx    context.Context // cancelled on SIGINT/SIGTERM: every engine stops
+	runs   string          // folder of new run folders
+	models string          // folder of the embedded default models
+
+	mu   sync.Mutex
+	dirs []string // run folders this process wrote, in order
+}
+
+// NewLauncher makes a launcher whose new runs go under runs and start from
+// the embedded models in models; every engine it starts stops when ctx is
+// cancelled.
+func NewLauncher(ctx context.Context, runs, models string) *Launcher {
+	return &Launcher{ctx: ctx, runs: runs, models: models}
+}
+
+// Wrote records that this process wrote the run folder dir.
+func (l *Launcher) Wrote(dir string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !slices.Contains(l.dirs, dir) {
+		l.dirs = append(l.dirs, dir)
+	}
+}
+
+// Written lists the run folders this process wrote, in order.
+func (l *Launcher) Written() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.dirs)
+}
+
+// NewConfig implements ui.Launcher: the run on the embedded models.
+func (l *Launcher) NewConfig() ([]byte, error) {
+	return sessions.EncodeTOML(DefaultConfig(l.models, 0))
+}
+
+// decode reads an edited configuration over the defaults (a key left out
+// keeps its default), validates it and checks that the model folders are
+// there; every problem is a *sessions.ConfigError naming its line.
+func (l *Launcher) decode(data []byte) (run.Config, error) {
+	cfg := DefaultConfig(l.models, 0)
+	if err := sessions.DecodeStrict(sessions.ConfigFile, data, &cfg); err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, sessions.LocateValidation(sessions.ConfigFile, data, err)
+	}
+	var errs []error
+	for _, m := range []struct{ key, dir string }{{"teacher", cfg.Teacher}, {"student", cfg.Student}} {
+		if _, err := os.Stat(filepath.Join(m.dir, "config.json")); err != nil {
+			line, _ := sessions.KeyLine(data, "", m.key)
+			errs = append(errs, &sessions.ConfigError{File: sessions.ConfigFile, Line: max(line, 1), Column: 1, Key: m.key,
+				Msg: fmt.Sprintf("%s %q is not a model folder (no config.json)", m.key, m.dir), Err: err})
+		}
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// Check implements ui.Launcher.
+func (l *Launcher) Check(data []byte) error {
+	_, err := l.decode(data)
+	return err
+}
+
+// Start implements ui.Launcher: a new run folder under the runs folder,
+// its config.toml the resolved configuration, the engine started on it.
+func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
+	cfg, err := l.decode(data)
+	if err != nil {
+		return nil, err
+	}
+	rec, cfg, err := Create(l.runs, cfg)
+	if err != nil {
+		return nil, err
+	}
+	h, err := Start(l.ctx, rec, cfg, rec, Fresh)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", rec.Dir(), err)
+	}
+	l.Wrote(rec.Dir())
+	return h.Session(cfg.Steps, "saved "+filepath.Join(rec.Dir(), sessions.ConfigFile)+" and started the run"), nil
+}
+
+// Resume implements ui.Launcher: the run continues from its latest
+// checkpoint for the steps its config.toml asks for.
+func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
+	r, err := OpenForResume(dir)
+	if err != nil {
+		errs := []error{err}
+		for _, n := range r.Notes {
+			errs = append(errs, errors.New(n))
+		}
+		return nil, errors.Join(errs...)
+	}
+	h, err := Start(l.ctx, r.Rec, r.Cfg, r.Rec, r.Restore)
+	if err != nil {
+		return nil, fmt.Errorf("resume %s: %w", dir, err)
+	}
+	l.Wrote(dir)
+	notes := append(r.Notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))
+	return h.Session(r.Cfg.Steps, notes...), nil
+}
+
+// OpenReadOnly implements ui.Launcher: one of our run folders is followed
+// without its lock (another process may be writing it); an official
+// trainer's folder is imported and followed (sessions.OpenOfficial). What
+// is wrong with the folder does not stop it from opening: a config.toml
+// that does not decode is kept as a problem (with its line), broken
+// records and checkpoints passed over are in the store's issues; the
+// workbench lists them all (!) and shows the rest.
+func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
+	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
+		if _, oerr := os.Stat(dir); oerr != nil {
+			return nil, oerr
+		}
+		return sessions.OpenOfficial(l.ctx, dir)
+	}
+	rec, err := sessions.OpenReadOnly(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &sessions.Session{Run: rec, ReadOnly: true, Close: rec.Close}
+	var cfg run.Config
+	if err := rec.DecodeConfig(&cfg); err == nil {
+		s.Steps = cfg.Steps
+	} else if imp, ok := importConfig(rec); ok {
+		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
+	} else {
+		s.Problems = append(s.Problems, err)
+		s.Notes = append(s.Notes, sessions.ConfigFile+" does not decode: shown without its settings")
+	}
+	// Checkpoints passed over (unfinished, truncated, corrupt) become the
+	// store's issues; having none at all is no problem (an import, a run
+	// stopped before its first).
+	rec.LatestCheckpoint()
+	return s, nil
+}
+
+// importConfig decodes the config.toml of a run made by rlt import.
+func importConfig(rec *sessions.Run) (sessions.ImportSource, bool) {
+	var ic sessions.ImportConfig
+	if err := rec.DecodeConfig(&ic); err != nil || ic.Import.Format == "" {
+		return ic.Import, false
+	}
+	return ic.Import, true
+}

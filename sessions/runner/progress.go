@@ -1,0 +1,150 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// TeeSink sends every event to each sink in turn.
+type TeeSink []event.Sink
+
+// Emit implements event.Sink.
+func (t TeeSink) Emit(e event.Event) {
+	for _, s := range t {
+		s.Emit(e)
+	}
+}
+
+// JSONLSink writes step metrics as JSON Lines to W and a progress line per
+// step, evaluation and error to Progress (rlt train, rlt run --headless).
+type JSONLSink struct {
+	W, Progress io.Writer
+
+	mu  sync.Mutex
+	err error
+}
+
+// Err is the first failed write of the metrics.
+func (s *JSONLSink) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Emit implements event.Sink.
+func (s *JSONLSink) Emit(e event.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch e := e.(type) {
+	case event.Metrics:
+		rec := map[string]any{"step": e.Step}
+		for k, v := range e.Values {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				rec[k] = fmt.Sprint(v) // JSON has no NaN
+			} else {
+				rec[k] = v
+			}
+		}
+		b, err := json.Marshal(rec)
+		if err == nil {
+			_, err = s.W.Write(append(b, '\n'))
+		}
+		if err != nil && s.err == nil {
+			s.err = fmt.Errorf("writing metrics: %w", err)
+		}
+		if r, ok := e.Values["reward"]; ok {
+			fmt.Fprintf(s.Progress, "step %d  reward %.3f  r_ss %.3f  r_kl %.3f  kl %.4f  %.1fs\n", e.Step, r,
+				e.Values["solution_log_prob_reward"], -e.Values["kl_reward"], e.Values["kl"], e.Values["step_time_s"])
+		} else {
+			keys := make([]string, 0, len(e.Values))
+			for k := range e.Values {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			fmt.Fprintf(s.Progress, "step %d  eval", e.Step)
+			for _, k := range keys {
+				fmt.Fprintf(s.Progress, "  %s %.3f", k, e.Values[k])
+			}
+			fmt.Fprintln(s.Progress)
+		}
+	case event.Error:
+		var w *run.DataWarning
+		if errors.As(e.Err, &w) {
+			fmt.Fprintf(s.Progress, "warning: %v\n", e.Err)
+		} else {
+			fmt.Fprintf(s.Progress, "step %d: error: %v\n", e.Step, e.Err)
+		}
+	}
+}
+
+// ProgressWriter passes headless progress lines on until a write fails:
+// the reader of the pipe went away (`rlt run --headless 2>&1 | head -1`;
+// SIGPIPE is ignored, so the write returns EPIPE). The run is then stopped
+// after the step in progress, with its final checkpoint, so its folder is
+// complete and resumable, and what follows is dropped.
+type ProgressWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	err    error
+	failed func(error)
+}
+
+// NewProgressWriter writes to w.
+func NewProgressWriter(w io.Writer) *ProgressWriter { return &ProgressWriter{w: w} }
+
+func (p *ProgressWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return 0, p.err
+	}
+	n, err := p.w.Write(b)
+	if err != nil {
+		p.err = fmt.Errorf("progress output: %w", err)
+		if p.failed != nil {
+			p.failed(p.err)
+		}
+	}
+	return n, err
+}
+
+// OnFail sets what a failed write does (at once if one failed already).
+func (p *ProgressWriter) OnFail(f func(error)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failed = f
+	if p.err != nil {
+		f(p.err)
+	}
+}
+
+// Headless runs the engine on rec with progress lines on w until the run
+// ends, is interrupted (ctx) or the progress reader goes away, then writes
+// the final checkpoint and closes the folder. Its error says why the run
+// stopped early first, then the engine's, the final checkpoint's and the
+// folder's.
+func Headless(ctx context.Context, rec *sessions.Run, cfg run.Config, prepare Prepare, w io.Writer) error {
+	progress := NewProgressWriter(w)
+	sink := TeeSink{rec, &JSONLSink{W: io.Discard, Progress: progress}}
+	h, err := Start(ctx, rec, cfg, sink, prepare)
+	if err != nil {
+		return err
+	}
+	runDir := rec.Dir()
+	progress.OnFail(func(err error) {
+		h.StopWith(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
+	})
+	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step.\n", runDir, cfg.Teacher)
+	h.Wait()
+	return h.Close()
+}

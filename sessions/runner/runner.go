@@ -1,0 +1,238 @@
+// Package runner is the rlt command's application layer: it drives RLT
+// runs with the engine in this process and records them in run folders.
+// It owns an engine's lifetime (start, stop after the step in progress,
+// the checkpoint policy: one per step asked for, a final one on Close, a
+// failed one stops the run), resuming from a folder's latest checkpoint,
+// the workbench's launcher (new, resumed and read-only sessions for the
+// Runs screen) and the headless progress output. Only main imports it; the
+// UI sees its sessions through sessions.Session and ui.Launcher.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// DefaultConfig is the run on the embedded models in the folder models
+// (defaults.Dir) for steps steps.
+func DefaultConfig(models string, steps int) run.Config {
+	cfg := run.DefaultConfig(filepath.Join(models, defaults.Teacher), filepath.Join(models, defaults.Student))
+	cfg.Steps = steps
+	return cfg
+}
+
+// NewRunDir names a new run folder under runs after the time (creating
+// runs if needed); two runs started in one second get distinct folders.
+func NewRunDir(runs string) (string, error) {
+	if err := os.MkdirAll(runs, 0o755); err != nil {
+		return "", err
+	}
+	stamp := time.Now().Format("20060102-150405")
+	runDir := filepath.Join(runs, stamp)
+	for i := 2; ; i++ {
+		if _, err := os.Stat(runDir); os.IsNotExist(err) {
+			return runDir, nil
+		}
+		runDir = filepath.Join(runs, fmt.Sprintf("%s-%d", stamp, i))
+	}
+}
+
+// Create records cfg, made absolute so that `rlt run --resume` works from
+// any directory, in a new run folder under runs.
+func Create(runs string, cfg run.Config) (*sessions.Run, run.Config, error) {
+	cfg, err := cfg.Absolute()
+	if err != nil {
+		return nil, cfg, err
+	}
+	dir, err := NewRunDir(runs)
+	if err != nil {
+		return nil, cfg, err
+	}
+	rec, err := sessions.Create(dir, cfg)
+	return rec, cfg, err
+}
+
+// Prepare restores state into a new engine before it starts.
+type Prepare func(*run.Engine) error
+
+// Fresh prepares nothing: a new run starts at step 0.
+func Fresh(*run.Engine) error { return nil }
+
+// Resumable is a run folder opened for writing with the checkpoint it
+// continues from.
+type Resumable struct {
+	Rec   *sessions.Run
+	Cfg   run.Config
+	Ck    sessions.Checkpoint
+	Notes []string // what opening repaired or skipped
+}
+
+// OpenForResume takes the lock of a run folder and finds its latest
+// checkpoint; Notes are what opening repaired or skipped (also given with
+// an error).
+func OpenForResume(dir string) (Resumable, error) {
+	var r Resumable
+	if src, ok := sessions.ImportedFrom(dir); ok {
+		return r, fmt.Errorf("resume %s: it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", dir, src.Source, dir)
+	}
+	rec, err := sessions.Open(dir, &r.Cfg)
+	if err != nil {
+		return r, err
+	}
+	for _, rp := range rec.Repairs() {
+		r.Notes = append(r.Notes, "repaired: "+rp)
+	}
+	ck, skipped, err := rec.LatestCheckpoint()
+	r.Notes = append(r.Notes, skipped...)
+	if err != nil {
+		rec.Close()
+		return r, fmt.Errorf("resume %s: %w", dir, err)
+	}
+	r.Rec, r.Ck = rec, ck
+	return r, nil
+}
+
+// Restore loads the checkpoint into the engine and marks the records
+// after it superseded.
+func (r Resumable) Restore(e *run.Engine) error {
+	f, err := r.Rec.ReadTrainerCheckpoint(r.Ck)
+	if err != nil {
+		return err
+	}
+	if err := e.Restore(run.Saved{TeacherDir: f.TeacherDir, ReferenceDir: f.ReferenceDir, Optimizer: f.Optimizer, State: f.State}); err != nil {
+		return err
+	}
+	return r.Rec.Resume(r.Ck.Step)
+}
+
+// Handle is an engine driving a recorded run on its own goroutine.
+type Handle struct {
+	rec       *sessions.Run
+	e         *run.Engine
+	sink      event.Sink // the engine's
+	done      chan error
+	waitOnce  sync.Once
+	runErr    error
+	closeOnce sync.Once
+	closeErr  error
+	lastSaved int // step of the newest checkpoint written (-1: none)
+
+	mu      sync.Mutex
+	stopErr error // why the driver stopped the engine early (a checkpoint that failed …); the run's result
+}
+
+// Start builds the engine on rec (sink gets its events), lets prepare
+// restore state, and starts it. On error rec is closed.
+func Start(ctx context.Context, rec *sessions.Run, cfg run.Config, sink event.Sink, prepare Prepare) (*Handle, error) {
+	e, err := run.New(cfg, sink)
+	if err != nil {
+		rec.Close()
+		return nil, err
+	}
+	if err := prepare(e); err != nil {
+		rec.Close()
+		return nil, err
+	}
+	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1}
+	e.OnCheckpoint = h.onCheckpoint
+	go func() { h.done <- e.Run(ctx) }()
+	return h, nil
+}
+
+// Engine is the engine driven (its controls: sessions.Controller).
+func (h *Handle) Engine() *run.Engine { return h.e }
+
+// checkpoint saves the engine's state after step (once per step). It runs
+// on the engine's goroutine, or after the engine has returned.
+func (h *Handle) checkpoint(step int) error {
+	if step == h.lastSaved {
+		return nil
+	}
+	snap, err := h.e.Snapshot()
+	if err != nil {
+		return err
+	}
+	if _, err := h.rec.SaveTrainerCheckpoint(step, sessions.TrainerCheckpoint{Teacher: snap.Teacher, Reference: snap.Reference,
+		Tokenizer: snap.Tokenizer, Optimizer: snap.Optimizer, OptimizerMeta: snap.OptimizerMeta, State: snap.State}); err != nil {
+		return err
+	}
+	h.lastSaved = step
+	return nil
+}
+
+// onCheckpoint is the engine's OnCheckpoint. A checkpoint that cannot be
+// written (a full disk, an I/O error) stops the run after this step: the
+// steps after it could not be resumed, and the records waiting for the
+// disk would pile up. The error is recorded as the run's fatal error (the
+// workbench shows the run as failed) and is the run's result (Close
+// returns it; rlt prints it on exit).
+func (h *Handle) onCheckpoint(step int) error {
+	err := h.checkpoint(step)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("checkpoint of step %d failed, so the run stops: %w", step, err)
+	h.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err, Fatal: true})
+	h.StopWith(err)
+	// Reported above as the fatal error; returned, the engine would report
+	// it a second time as a non-fatal one.
+	return nil
+}
+
+// StopWith stops the engine after the step in progress, keeping err as the
+// run's result (the first reason given wins).
+func (h *Handle) StopWith(err error) {
+	h.mu.Lock()
+	first := h.stopErr == nil
+	if first {
+		h.stopErr = err
+	}
+	h.mu.Unlock()
+	if first {
+		h.e.Stop()
+	}
+}
+
+// Wait waits for the engine to return and gives its error.
+func (h *Handle) Wait() error {
+	h.waitOnce.Do(func() { h.runErr = <-h.done })
+	return h.runErr
+}
+
+// Close stops the engine after the step in progress, waits for it, writes
+// the final checkpoint and closes the run folder. Later calls return the
+// first one's error.
+func (h *Handle) Close() error {
+	h.closeOnce.Do(func() {
+		h.e.Stop()
+		errs := []error{h.Wait()}
+		h.mu.Lock()
+		errs = append([]error{h.stopErr}, errs...)
+		h.mu.Unlock()
+		// The final checkpoint is tried even after one failed: the disk
+		// may have room again.
+		if n := h.e.Trainer.StepIndex(); n > 0 {
+			if cerr := h.checkpoint(n - 1); cerr != nil {
+				errs = append(errs, fmt.Errorf("final checkpoint: %w", cerr))
+			}
+		}
+		errs = append(errs, h.rec.Close())
+		h.closeErr = errors.Join(errs...)
+	})
+	return h.closeErr
+}
+
+// Session is the handle as the workbench shows it.
+func (h *Handle) Session(steps int, notes ...string) *sessions.Session {
+	return &sessions.Session{Run: h.rec, Control: h.e, Steps: steps, Close: h.Close, Notes: notes}
+}

@@ -1,0 +1,331 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// smallRun is a GRPO configuration small enough for a step to take a
+// fraction of a second on the embedded models (as kill_test.go's).
+const smallRun = `
+eval_every = 0
+checkpoint_every = 1
+[grpo]
+questions = 2
+samples = 2
+max_new_tokens = 8
+`
+
+// The workbench's launcher puts Config.Validate's errors on the line of
+// the key they are about, so the editor can show them there.
+func TestWorkbenchLocateValidation(t *testing.T) {
+	l := NewLauncher(context.Background(), t.TempDir(), t.TempDir())
+	base, err := l.NewConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineOf := func(data, key string) int {
+		for i, ln := range strings.Split(data, "\n") {
+			if strings.HasPrefix(ln, key+" =") {
+				return i + 1
+			}
+		}
+		t.Fatalf("no %s in\n%s", key, data)
+		return 0
+	}
+	cases := []struct{ from, to, key, want string }{
+		{"eval_every = 10", "eval_every = -1", "eval_every", "must not be negative"},
+		{"task = 'addition'", "task = 'division'", "task", `unknown task "division"`},
+		{"max_new_tokens = 96", "max_new_tokens = 0", "max_new_tokens", "max_new_tokens 0 must be positive"},
+		{"estimator = 'logratio'", "estimator = 'l2'", "estimator", `estimator "l2"`},
+		{"student = ", "student = '' #", "student", "teacher and student folders are required"},
+	}
+	for _, c := range cases {
+		data := strings.Replace(string(base), c.from, c.to, 1)
+		err := l.Check([]byte(data))
+		var ce *sessions.ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(ce.Msg, c.want) {
+			t.Errorf("%s: %v", c.to, err)
+			continue
+		}
+		if want := lineOf(data, c.key); ce.Line != want {
+			t.Errorf("%s: line %d, want %d (%v)", c.to, ce.Line, want, err)
+		}
+	}
+	// The models folder of this launcher is empty: both model keys are
+	// reported on their lines.
+	err = l.Check(base)
+	if n := len(flattenErr(err)); n != 2 || !strings.Contains(err.Error(), "not a model folder") {
+		t.Errorf("missing models: %d errors: %v", n, err)
+	}
+	// A key the configuration does not have: the strict decoder's line.
+	data := strings.Replace(string(base), "[reward]\n", "[reward]\nlamda = 3.0\n", 1)
+	err = l.Check([]byte(data))
+	var ce *sessions.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, `unknown key "lamda"`) || ce.Line != lineOf(data, "lamda") {
+		t.Errorf("unknown key: %v", err)
+	}
+}
+
+func flattenErr(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// The launcher opens an official trainer's folder read-only: its metrics
+// and completions reach the store, nothing is written into the folder,
+// and closing removes the imported copy.
+func TestWorkbenchOpenOfficial(t *testing.T) {
+	src := "../testdata/official/run"
+	before := treeSizes(t, src)
+	l := NewLauncher(context.Background(), t.TempDir(), "")
+	s, err := l.OpenReadOnly(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.ReadOnly || s.Control != nil {
+		t.Errorf("session read-only %v, control %v", s.ReadOnly, s.Control)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var m, tr int
+	for time.Now().Before(deadline) {
+		if m, tr, _ = s.Run.Store().Counts(); m == 3 && tr > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m != 3 || tr == 0 {
+		t.Errorf("store holds %d metrics, %d traces", m, tr)
+	}
+	copyDir := s.Run.Dir()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(copyDir); err == nil {
+		t.Errorf("the imported copy %s is still there", copyDir)
+	}
+	if after := treeSizes(t, src); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("the official folder changed: %v → %v", before, after)
+	}
+}
+
+func treeSizes(t *testing.T, dir string) map[string]int64 {
+	out := map[string]int64{}
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			out[p] = fi.Size()
+		}
+		return nil
+	})
+	return out
+}
+
+// smallConfig is smallRun on the embedded models.
+func smallConfig(t *testing.T, steps int) run.Config {
+	t.Helper()
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(models, 0)
+	if err := sessions.DecodeStrict("small.toml", []byte(smallRun), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Steps = steps
+	return cfg
+}
+
+// A checkpoint that cannot be written stops the run after that step: the
+// error is the run's result (Close returns it, rlt prints it on exit) and
+// its fatal error event (the workbench shows the run as failed).
+func TestWorkbenchStopsOnCheckpointFailure(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 6)
+	dir := filepath.Join(t.TempDir(), "run")
+	rec, err := sessions.Create(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A disk that refuses checkpoints: checkpoints/ is a file, so no
+	// checkpoint folder can be made in it.
+	ck := filepath.Join(dir, sessions.CheckpointsDir)
+	if err := os.RemoveAll(ck); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ck, []byte("not a folder\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := Start(context.Background(), rec, cfg, rec, Fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { h.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(120 * time.Second):
+		h.e.Stop()
+		t.Fatal("the run did not stop on the failed checkpoint")
+	}
+	err = h.Close()
+	if err == nil || !strings.Contains(err.Error(), "checkpoint of step 0 failed, so the run stops") || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("Close: %v; want the failed checkpoint as the run's result", err)
+	}
+	if n := h.e.Trainer.StepIndex(); n != 1 {
+		t.Errorf("%d steps ran, want 1: the run goes on after its checkpoint failed", n)
+	}
+	fatal := 0
+	evs, _ := rec.Store().EventsSince(0)
+	for _, e := range evs {
+		if e.Kind == sessions.KindError && e.Fatal && strings.Contains(e.Error, "checkpoint of step 0 failed") {
+			fatal++
+		}
+		if e.Kind == sessions.KindError && !e.Fatal && strings.Contains(e.Error, "checkpoint") {
+			t.Errorf("the failure is reported twice, also as a non-fatal error: %s", e.Error)
+		}
+	}
+	if fatal != 1 {
+		t.Errorf("%d fatal checkpoint errors recorded, want 1: %+v", fatal, evs)
+	}
+}
+
+// The rlt command's read-only open keeps what is wrong with a folder as
+// problems and opens it anyway: a config.toml key the configuration does
+// not have (with its line), a corrupt latest checkpoint; an imported run's
+// config.toml is no problem.
+func TestWorkbenchOpenBroken(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 0)
+	dir := filepath.Join(t.TempDir(), "run")
+	rec, err := sessions.Create(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(d string) error { return os.WriteFile(filepath.Join(d, "weights.bin"), make([]byte, 64), 0o644) }
+	for _, step := range []int{0, 1} {
+		if _, err := rec.SaveCheckpoint(step, save, sessions.CheckpointState{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	os.Truncate(filepath.Join(dir, sessions.CheckpointsDir, "step-000001", "weights.bin"), 3)
+	cfgPath := filepath.Join(dir, sessions.ConfigFile)
+	data, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, append([]byte("lamda = 3\n"), data...), 0o644)
+
+	l := NewLauncher(context.Background(), t.TempDir(), "")
+	s, err := l.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ce *sessions.ConfigError
+	if len(s.Problems) != 1 || !errors.As(s.Problems[0], &ce) || ce.Line != 1 || !strings.Contains(ce.Msg, `unknown key "lamda"`) {
+		t.Errorf("problems %v: want the unknown key on line 1", s.Problems)
+	}
+	if !s.ReadOnly || s.Control != nil {
+		t.Errorf("read-only %v, control %v", s.ReadOnly, s.Control)
+	}
+	if is := fmt.Sprint(s.Run.Store().Issues()); !strings.Contains(is, "skipped checkpoint of step 1") {
+		t.Errorf("the corrupt checkpoint is not among the issues: %s", is)
+	}
+	// Resuming it is refused with the line.
+	if _, err := l.Resume(dir); !errors.As(err, &ce) || ce.Line != 1 {
+		t.Errorf("resume: %v", err)
+	}
+
+	imp := filepath.Join(t.TempDir(), "imported")
+	if _, err := sessions.Import(imp, "../testdata/official/run"); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := l.OpenReadOnly(imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if len(s2.Problems) != 0 || !strings.Contains(strings.Join(s2.Notes, ";"), "imported from") {
+		t.Errorf("an imported run: problems %v, notes %v", s2.Problems, s2.Notes)
+	}
+}
+
+// A followed official folder is imported with sessions.Import (questions
+// and solutions from the teacher prompts, the trainer's reward as the
+// source reward) and imported again when the trainer writes more: new
+// steps and completions appear in the open run.
+func TestWorkbenchFollowsOfficial(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "official")
+	if err := os.CopyFS(src, os.DirFS("../testdata/official/run")); err != nil {
+		t.Fatal(err)
+	}
+	l := NewLauncher(context.Background(), t.TempDir(), "")
+	s, err := l.OpenReadOnly(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st := s.Run.Store()
+	waitCounts := func(what string, ok func(m, tr int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			m, tr, _ := st.Counts()
+			if ok(m, tr) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s: %d metrics, %d traces", what, m, tr)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitCounts("the import", func(m, tr int) bool { return m == 3 && tr > 0 })
+	_, before, _ := st.Counts()
+	tr, _ := st.TracesSince(0)
+	if tr[0].Solution == "" || !tr[0].HasSourceReward || !strings.HasPrefix(tr[0].Source, "stored_completions/") || strings.Contains(tr[0].Question, "<|im_start|>") {
+		t.Errorf("first trace: question %q, solution %q, source %q, source reward %v", tr[0].Question, tr[0].Solution, tr[0].Source, tr[0].HasSourceReward)
+	}
+	// The trainer logs step 4 and stores its completions.
+	state, err := os.ReadFile(filepath.Join(src, "trainer_state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(state), `"log_history": [`)
+	if i < 0 {
+		t.Fatalf("no log_history in the fixture:\n%s", state)
+	}
+	i += len(`"log_history": [`)
+	state = []byte(string(state[:i]) + "\n    {\"step\": 4, \"reward\": -0.5, \"loss\": 0.1},\n" + string(state[i:]))
+	if err := os.WriteFile(filepath.Join(src, "trainer_state.json"), state, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	row := "step,prompt,completion,reward\n4,\"<|im_start|>system\nYou are a teacher.<|im_end|>\n<|im_start|>user\nWhat is 1+1?<|im_end|>\n<|im_start|>assistant\n<|begin_of_solution|>2<|end_of_solution|>\n\n<|begin_of_explanation|>\n\n\",\"One and one make two.<|end_of_explanation|><|im_end|>\",-0.4\n"
+	if err := os.WriteFile(filepath.Join(src, "stored_completions", "4.csv"), []byte(row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts("the re-import", func(m, tr int) bool { return m == 4 && tr == before+1 })
+	if tr, ok := st.Trace("4-0-0"); !ok || tr.Question != "What is 1+1?" || tr.Solution != "2" || tr.SourceReward != -0.4 {
+		t.Errorf("the new trace: %+v (found %v)", tr, ok)
+	}
+	// Nothing already shown came twice.
+	time.Sleep(1500 * time.Millisecond)
+	if m, n, _ := st.Counts(); m != 4 || n != before+1 {
+		t.Errorf("after another second: %d metrics, %d traces", m, n)
+	}
+}

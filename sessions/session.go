@@ -1,0 +1,42 @@
+package sessions
+
+// Controller steers the engine that drives a run from another goroutine:
+// the workbench's run controls. engine/run's Engine implements it; sessions
+// and the UI only hold it, so neither needs the engine.
+type Controller interface {
+	Pause()
+	Resume()
+	Stop()
+	CheckpointNow()
+}
+
+// Session is a run opened for the workbench: its record and, when an
+// engine drives it from this process, the engine's controls. The rlt
+// command's launcher (sessions/runner) makes them; the UI shows them.
+type Session struct {
+	Run     *Run
+	Control Controller // nil: no engine drives the run from here
+	Steps   int        // planned steps, 0 = open-ended (for the ETA)
+	// ReadOnly refuses reviews and exports even if Run is writable (an
+	// imported copy of another trainer's folder); a Run opened with
+	// OpenReadOnly is read-only anyway.
+	ReadOnly bool
+	// Close ends the session: it stops the engine after the step in
+	// progress, waits for it, writes the final checkpoint and closes the
+	// run. The workbench calls it once, when it switches to another run
+	// or quits. nil: the workbench only asks Control to stop and leaves the
+	// rest to its caller.
+	Close func() error
+	// Notes are what opening repaired or noticed; the workbench shows them.
+	Notes []string
+	// Problems are what is wrong with the run that opening found but
+	// could show anyway: a config.toml that does not decode strictly (a
+	// *ConfigError naming its line), … The problems view lists them with
+	// the store's issues; the run stays browsable.
+	Problems []error
+}
+
+// IsReadOnly reports whether the session refuses writes (reviews, exports).
+func (s *Session) IsReadOnly() bool {
+	return s != nil && (s.ReadOnly || (s.Run != nil && s.Run.ReadOnly()))
+}
