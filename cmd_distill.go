@@ -16,6 +16,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
@@ -98,8 +99,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if err != nil {
 			return fmt.Errorf("--student-init: %w", err)
 		}
-		if !runpkg.SameTokenizer(tok, stok) {
-			return fmt.Errorf("--student-init %s and the teacher %s have different tokenizers; the distilled rows are tokenized with the teacher's", *init, *tdir)
+		if err := rlt.SameVocabulary(tok, stok); err != nil {
+			return fmt.Errorf("--student-init %s and the teacher %s: %w (the distilled rows are tokenized with the teacher's)", *init, *tdir, err)
 		}
 		student, err = model.Load(be, *init)
 	} else {
@@ -296,30 +297,26 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
 		}
 	}
-	tok, err := loadTokenizer(filepath.Join(*sdir, "tokenizer.json"))
-	if err != nil {
-		return err
-	}
-	student, err := model.Load(compute.NewCPU(), *sdir)
-	if err != nil {
-		return err
-	}
-	var teacher *model.Model
-	if *tdir != "" {
-		ttok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
-		if err != nil {
-			return err
-		}
-		if !runpkg.SameTokenizer(tok, ttok) {
-			return fmt.Errorf("--teacher %s and --student %s have different tokenizers; the student reads the teacher's explanation token for token", *tdir, *sdir)
-		}
-		if teacher, err = model.Load(student.Backend(), *tdir); err != nil {
-			return err
-		}
-	}
 	p, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
 	if err != nil {
 		return err
+	}
+	// With a teacher, the pair (one tokenizer rule); else the student alone.
+	var pair *rlt.Pair
+	var student *model.Model
+	var tok rlt.TextTokenizer
+	if *tdir != "" {
+		if pair, err = rlt.LoadPair(compute.NewCPU(), *tdir, *sdir, p); err != nil {
+			return err
+		}
+		student, tok = pair.Student, pair.Tok
+	} else {
+		if tok, err = loadTokenizer(filepath.Join(*sdir, "tokenizer.json")); err != nil {
+			return err
+		}
+		if student, err = model.Load(compute.NewCPU(), *sdir); err != nil {
+			return err
+		}
 	}
 	var exs []task.Example
 	var data *task.File
@@ -328,8 +325,8 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)
-		if teacher != nil {
-			fit = runpkg.FitReason(tok, p, *maxNew, min(teacher.Cfg.MaxPos, student.Cfg.MaxPos))
+		if pair != nil {
+			fit = runpkg.FitReason(tok, p, *maxNew, min(pair.Teacher.Cfg.MaxPos, student.Cfg.MaxPos))
 		}
 		data.Drop(fit)
 		if w := runpkg.SkipWarning("data", data); w != "" {
@@ -357,8 +354,8 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return enc.Encode(rec)
 	}
-	if teacher != nil {
-		res, vals, err := runpkg.EvalTeacherResults(teacher, student, tok, p, t, exs, *maxNew)
+	if pair != nil {
+		res, vals, err := runpkg.EvalTeacherResults(pair, t, exs, *maxNew)
 		if err != nil {
 			return err
 		}

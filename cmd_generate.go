@@ -10,7 +10,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
-	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -72,7 +72,7 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		msgs = append(msgs, tokenizer.Message{Role: "user", Content: *prompt})
 		text = tokenizer.RenderChatML(msgs, true)
 	}
-	stopIDs := runpkg.StopIDs(tok)
+	stopIDs := rlt.StopIDs(tok)
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	var seqIDs []int32

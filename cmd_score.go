@@ -7,12 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
@@ -119,35 +117,15 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := rc.Validate(); err != nil {
 		return err
 	}
-	tk, err := os.ReadFile(filepath.Join(*tdir, "tokenizer.json"))
-	if err != nil {
-		return fmt.Errorf("teacher tokenizer: %w", err)
-	}
-	sk, err := os.ReadFile(filepath.Join(*sdir, "tokenizer.json"))
-	if err != nil {
-		return fmt.Errorf("student tokenizer: %w", err)
-	}
-	if !bytes.Equal(tk, sk) {
-		return fmt.Errorf("%s and %s have different tokenizer.json files: RLT locates the explanation's token ids in both models' sequences, so they must share one tokenizer", *tdir, *sdir)
-	}
-	tok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
-	if err != nil {
-		return err
-	}
-	be := compute.NewCPU()
-	teacher, err := model.Load(be, *tdir)
-	if err != nil {
-		return err
-	}
-	student, err := model.Load(be, *sdir)
-	if err != nil {
-		return err
-	}
 	prompts, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
 	if err != nil {
 		return err
 	}
-	sc, err := rlt.NewScorer(teacher, student, tok, prompts, rc)
+	pair, err := rlt.LoadPair(compute.NewCPU(), *tdir, *sdir, prompts)
+	if err != nil {
+		return err
+	}
+	sc, err := rlt.NewScorer(pair, rc)
 	if err != nil {
 		return err
 	}

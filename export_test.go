@@ -62,7 +62,7 @@ func TestWorkbenchAndCLIExportTheSameRows(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	workbench, err := os.ReadFile(filepath.Join(dir, ui.ExportFile))
+	workbench, err := os.ReadFile(filepath.Join(dir, sessions.ExportFile))
 	if err != nil {
 		t.Fatalf("the workbench wrote no export: %v", err)
 	}

@@ -1,6 +1,8 @@
 // Command rlt is the RLT Workbench: a terminal workbench for training and
 // inspecting Reinforcement-Learned Teachers. main wires the packages
-// (ui → sessions → engine → compute) to subcommands; it has no logic of its own.
+// (ui → sessions → engine → compute, and sessions/runner, the application
+// layer only main imports) to subcommands: each is flags, a call and
+// output; cli.go holds what they share.
 package main
 
 import (

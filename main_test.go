@@ -176,9 +176,15 @@ func TestScoreCLI(t *testing.T) {
 			}
 		}
 	}
+	// A student whose tokenizer differs in one token is refused, naming it.
 	other := tinyFolder(t, "f32")
-	os.WriteFile(filepath.Join(other, "tokenizer.json"), []byte(`{}`), 0o644)
-	if code, _, errs := runCLI(t, in, "score", "--teacher", teacher, "--student", other); code != 1 || !strings.Contains(errs, "different tokenizer.json") {
+	tj, err := os.ReadFile(filepath.Join(other, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(other, "tokenizer.json"), bytes.ReplaceAll(tj, []byte("<|im_end|>"), []byte("<|im_stop|>")), 0o644)
+	if code, _, errs := runCLI(t, in, "score", "--teacher", teacher, "--student", other); code != 1 ||
+		!regexp.MustCompile(`different tokenizers: token \d+ is "<\|im_end\|>" for the teacher and "<\|im_stop\|>" for the student`).MatchString(errs) {
 		t.Errorf("different tokenizers: exit %d, %s", code, errs)
 	}
 }

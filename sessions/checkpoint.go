@@ -41,8 +41,6 @@ type CheckpointState struct {
 	// Files is the manifest, filled by SaveCheckpoint: every file of the
 	// checkpoint (path relative to it, slash-separated) with its size.
 	Files map[string]int64 `json:"files"`
-	// Extra is the trainer's own state (optimiser step, data cursor …).
-	Extra json.RawMessage `json:"extra,omitempty"`
 }
 
 // Checkpoint is one checkpoint folder of a run.

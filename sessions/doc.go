@@ -1,6 +1,11 @@
 // Package sessions keeps runs on disk: resolved configuration, metrics, traces,
-// checkpoints, review labels, and the import and live following of run folders
-// written by other processes. It is the store the UI reads.
+// checkpoints, review labels, re-scores and exports, and the import and live
+// following of run folders written by other processes (OpenOfficial); it also
+// reads TOML configurations strictly and places their errors on their lines.
+// It is the only writer of a run folder's files (the engine hands a
+// checkpoint over as tensors and state; sessions/runner, the application
+// layer, connects the two) and the store the UI reads. Session and
+// Controller are what the workbench is handed for an open run.
 //
 // # Run folder
 //
@@ -34,10 +39,18 @@
 //	    step-NNNNNN/         written in checkpoints/.tmp-step-NNNNNN-* and renamed when complete; one
 //	                           it replaces is first moved to .old-step-NNNNNN-*, which Open puts back
 //	                           if the save did not finish
-//	      teacher/           the policy as a Hugging Face folder (config.json, model.safetensors)
-//	      optimizer.safetensors  AdamW moments as float32 tensors (WriteTensors / ReadTensors)
-//	      rng.json           sampler state
-//	      state.json         CheckpointState: step, mean reward, manifest of files with sizes, extra
+//	      teacher/           the policy as a Hugging Face folder (config.json, model.safetensors,
+//	                           tokenizer.json)
+//	      reference/         the KL reference model, likewise
+//	      optimizer.safetensors  the AdamW moments of every teacher parameter, "<name>.exp_avg" and
+//	                           "<name>.exp_avg_sq", as float32 tensors; metadata "adam_steps"
+//	      trainer.json       the trainer's state: {"step","adam_steps","seed","data_sha256"}
+//	                           (sampling seeds and the data order are functions of the step, so
+//	                           nothing else is needed to resume)
+//	      state.json         CheckpointState: step, time, seg, mean_reward, and the manifest of
+//	                           every other file with its size; written last
+//	  export-accepted.jsonl  the workbench's export of the accepted traces (ExportAccepted),
+//	                           Bespoke-Stratos rows, replaced atomically
 //
 // Every JSON Lines file is append-only and written one whole line per write;
 // a partial last line left by a crash is removed (and reported) by Open, and

@@ -116,6 +116,25 @@ func (r *Run) StudentPrompt() string {
 	return record.DefaultStudentSystem
 }
 
+// ExportFile is where the workbench writes a run's accepted traces, in
+// the run folder.
+const ExportFile = "export-accepted.jsonl"
+
+// ExportAccepted writes the accepted traces as Bespoke-Stratos rows to
+// ExportFile in the run folder, replacing an earlier export atomically.
+func (r *Run) ExportAccepted() (ExportReport, error) {
+	var rep ExportReport
+	if err := r.writable("export"); err != nil {
+		return rep, err
+	}
+	err := WriteAtomic(filepath.Join(r.dir, ExportFile), 0o644, func(w io.Writer) error {
+		var err error
+		rep, err = r.Export(w, ExportStratos)
+		return err
+	})
+	return rep, err
+}
+
 // Export writes the accepted traces to w in format ExportStratos (rows
 // with StudentPrompt as the system prompt, via record.StratosWriter) or
 // ExportCSV (with a header row), in store order, and reports what it left

@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,9 +15,6 @@ import (
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
-
-// ExportFile is where e writes the accepted traces, in the run folder.
-const ExportFile = "export-accepted.jsonl"
 
 // explanation palettes cycled by the switch-view key.
 const (
@@ -337,27 +333,19 @@ func (d *detailScreen) Update(k tea.KeyMsg) tea.Cmd {
 
 type backMsg struct{}
 
-// export writes the accepted traces to <run dir>/export-accepted.jsonl.
+// export writes the accepted traces to the run folder's
+// sessions.ExportFile.
 func (d *detailScreen) export() {
 	if d.refuseReadOnly("export") {
 		return
 	}
-	path := filepath.Join(d.sh.run.Dir(), ExportFile)
-	f, err := os.Create(path)
-	if err != nil {
-		d.sh.say("export: %v", err)
-		return
-	}
-	rep, err := d.sh.run.Export(f, sessions.ExportStratos)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	rep, err := d.sh.run.ExportAccepted()
 	if err != nil {
 		d.sh.say("export: %v", err)
 		return
 	}
 	d.sh.say("exported %d accepted → %s (left out %d: %d unreviewed, %d rejected, %d flagged, %d refused)",
-		rep.Written, ExportFile, rep.LeftOut(), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Refused)
+		rep.Written, sessions.ExportFile, rep.LeftOut(), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Refused)
 }
 
 func (d *detailScreen) View() string {

@@ -61,10 +61,12 @@
 // problem opens the trace). The status line counts the problems.
 //
 // Starting, resuming and opening go through a Launcher, which the rlt
-// command implements with the engine (cmd_workbench.go): ui never builds an
-// engine. A Launcher returns a Session: the run's record, the engine's
-// controls when one drives it, and Close, which stops the engine after its
-// step in progress, writes the final checkpoint and closes the run folder.
+// command implements with the engine (sessions/runner, wired in by main):
+// ui never builds an engine and imports no engine package for it. A
+// Launcher returns a sessions.Session: the run's record, the engine's
+// controls when one drives it (a sessions.Controller), and Close, which
+// stops the engine after its step in progress, writes the final checkpoint
+// and closes the run folder.
 //
 // The workbench shows one run at a time and keeps none running in the
 // background: opening another run ends the current Session first (asking

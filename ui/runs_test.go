@@ -486,7 +486,7 @@ func TestRunsScreenReadOnly(t *testing.T) {
 	if l := m.sh.store.Label(id).Label; l != sessions.LabelNone {
 		t.Errorf("label %q on a read-only run", l)
 	}
-	if _, err := os.Stat(filepath.Join(runs, "done-run", ExportFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(runs, "done-run", sessions.ExportFile)); err == nil {
 		t.Error("export wrote into a read-only run")
 	}
 	if v := m.View(); !strings.Contains(v, "read-only") {

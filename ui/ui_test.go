@@ -233,7 +233,7 @@ func TestReviewFlow(t *testing.T) {
 		t.Fatalf("label after undo = %q, want accept again", l)
 	}
 	send(m, press("e"))
-	data, err := os.ReadFile(filepath.Join(r.Dir(), ExportFile))
+	data, err := os.ReadFile(filepath.Join(r.Dir(), sessions.ExportFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -91,38 +90,39 @@ type TextTokenizer interface {
 	ID(token string) (int32, bool)
 }
 
-// Trainer runs GRPO on a teacher against a frozen student.
+// Trainer runs GRPO on a pair's teacher against its frozen student.
 type Trainer struct {
-	Cfg     GRPOConfig
-	Teacher *model.Model // the policy
-	Ref     *model.Model // the reference, softly synced
-	Student *model.Model
-	Tok     TextTokenizer
-	Prompts record.Prompts
-	Data    Questions
-	Sink    event.Sink
+	*Pair
+	Cfg  GRPOConfig
+	Ref  *model.Model // the reference, softly synced
+	Data Questions
+	Sink event.Sink
 
 	scorer    *Scorer
 	gen       *sample.Generator
 	studGen   *sample.Generator
 	opt       *compute.AdamW
 	tape, ref *compute.Tape
-	stopIDs   []int32
 	step      int
 }
 
-// NewTrainer makes the reference copy of the teacher and the optimiser.
-func NewTrainer(cfg GRPOConfig, reward record.RewardConfig, teacher, student *model.Model, tok TextTokenizer, prompts record.Prompts, data Questions, sink event.Sink) (*Trainer, error) {
+// NewTrainer makes the reference copy of the pair's teacher and the
+// optimiser.
+func NewTrainer(cfg GRPOConfig, reward record.RewardConfig, pair *Pair, data Questions, sink event.Sink) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if reward.Temperature != cfg.Temperature {
 		return nil, fmt.Errorf("grpo: the reward's temperature %g differs from sampling's %g; RLT scores on the sampling temperature", reward.Temperature, cfg.Temperature)
 	}
-	scorer, err := NewScorer(teacher, student, tok, prompts, reward)
+	if len(pair.StopIDs()) == 0 {
+		return nil, fmt.Errorf("grpo: the tokenizer has neither %s nor %s: completions could not end", record.ImEnd, record.EndOfText)
+	}
+	scorer, err := NewScorer(pair, reward)
 	if err != nil {
 		return nil, err
 	}
+	teacher := pair.Teacher
 	be := teacher.Backend()
 	ref, err := model.New(be, teacher.Cfg)
 	if err != nil {
@@ -136,23 +136,14 @@ func NewTrainer(cfg GRPOConfig, reward record.RewardConfig, teacher, student *mo
 	if err != nil {
 		return nil, err
 	}
-	var stops []int32
-	for _, s := range []string{record.ImEnd, record.EndOfText} {
-		if id, ok := tok.ID(s); ok {
-			stops = append(stops, id)
-		}
-	}
-	if len(stops) == 0 {
-		return nil, fmt.Errorf("grpo: the tokenizer has neither %s nor %s: completions could not end", record.ImEnd, record.EndOfText)
-	}
 	if sink == nil {
 		sink = event.Discard{}
 	}
 	refTape := compute.NewTape(be)
 	refTape.SetRecording(false)
-	return &Trainer{Cfg: cfg, Teacher: teacher, Ref: ref, Student: student, Tok: tok, Prompts: prompts, Data: data, Sink: sink,
-		scorer: scorer, gen: sample.NewGenerator(teacher), studGen: sample.NewGenerator(student), opt: opt,
-		tape: compute.NewTape(be), ref: refTape, stopIDs: stops}, nil
+	return &Trainer{Pair: pair, Cfg: cfg, Ref: ref, Data: data, Sink: sink,
+		scorer: scorer, gen: sample.NewGenerator(teacher), studGen: sample.NewGenerator(pair.Student), opt: opt,
+		tape: compute.NewTape(be), ref: refTape}, nil
 }
 
 // StepIndex is the number of steps done.
@@ -185,7 +176,6 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	if len(examples) != cfg.Questions {
 		return nil, fmt.Errorf("step %d: the data gave %d questions, want %d", t.step, len(examples), cfg.Questions)
 	}
-	prompts := make([][]int32, 0, cfg.Questions*cfg.Samples)
 	for i, ex := range examples {
 		if err := record.CheckText("question", ex.Question); err != nil {
 			return nil, fmt.Errorf("step %d, question %d: %w", t.step, i, err)
@@ -193,16 +183,11 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		if err := record.CheckText("solution", ex.Solution); err != nil {
 			return nil, fmt.Errorf("step %d, question %d: %w", t.step, i, err)
 		}
-		p := t.Tok.Encode(t.Prompts.TeacherPrompt(ex.Question, ex.Solution))
-		for g := 0; g < cfg.Samples; g++ {
-			prompts = append(prompts, p)
-		}
 	}
 
 	t.phase("sampling")
-	opts := sample.Options{Temperature: float32(cfg.Temperature), TopP: float32(cfg.TopP), MaxNewTokens: cfg.MaxNewTokens,
-		StopIDs: t.stopIDs, Seed: cfg.Seed*1_000_003 + uint64(t.step), AllowedVocab: t.Tok.VocabSize()}
-	gens, err := t.gen.Generate(t.tape, prompts, opts)
+	gens, err := t.Explain(t.gen, t.tape, examples, cfg.Samples, ExplainOptions{Temperature: cfg.Temperature, TopP: cfg.TopP,
+		MaxNewTokens: cfg.MaxNewTokens, Seed: cfg.Seed*1_000_003 + uint64(t.step)})
 	if err != nil {
 		return nil, fmt.Errorf("step %d: sampling: %w", t.step, err)
 	}
@@ -214,12 +199,8 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	t.phase("scoring")
 	t0 := time.Now()
 	items := make([]Item, len(gens))
-	texts := make([]string, len(gens))
 	for i, g := range gens {
-		ex := examples[i/cfg.Samples]
-		texts[i] = t.Tok.Decode(g.IDs)
-		x := record.Extract(texts[i])
-		items[i] = Item{Question: ex.Question, Solution: ex.Solution, Explanation: x.Body, Ended: x.Ended}
+		items[i] = g.Item()
 	}
 	scores, err := t.scorer.Score(items)
 	if err != nil {
@@ -242,7 +223,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	t0 = time.Now()
 	rolls := make([]Rollout, len(gens))
 	for i, g := range gens {
-		rolls[i] = Rollout{Prompt: prompts[i], Completion: g.IDs, Advantage: adv[i], OldLP: g.LogProbs}
+		rolls[i] = Rollout{Prompt: g.Prompt, Completion: g.IDs, Advantage: adv[i], OldLP: g.LogProbs}
 	}
 	pc := PolicyConfig{Beta: cfg.Beta, Temperature: cfg.Temperature, ClipEps: cfg.ClipEps, MicroBatch: cfg.MicroBatch}
 	var ps PolicyStats
@@ -290,7 +271,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	now := time.Now()
 	for i := range gens {
 		tr := event.Trace{Time: now, Step: t.step, Group: i / cfg.Samples, Sample: i % cfg.Samples,
-			Question: items[i].Question, Solution: items[i].Solution, Completion: texts[i], Advantage: adv[i], Score: &scores[i]}
+			Question: items[i].Question, Solution: items[i].Solution, Completion: gens[i].Text, Advantage: adv[i], Score: &scores[i]}
 		if recon != nil {
 			tr.Reconstruction = recon[i]
 		}
@@ -307,33 +288,11 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 // reconstruct asks the student for its greedy solution given the question
 // and each explanation.
 func (t *Trainer) reconstruct(items []Item) ([]string, error) {
-	prompts := make([][]int32, len(items))
 	longest := 0
-	for i, it := range items {
-		parts := t.Prompts.StudentParts(it.Question)
-		p := t.Tok.Encode(parts.Prefix + record.ExplanationLead)
-		p = append(p, t.Tok.Encode(it.Explanation)...)
-		p = append(p, t.Tok.Encode(parts.Middle)...)
-		prompts[i] = p
+	for _, it := range items {
 		longest = max(longest, len(t.Tok.Encode(it.Solution)))
 	}
-	opts := sample.Options{Temperature: 0, MaxNewTokens: longest + 8, StopIDs: t.stopIDs,
-		StopStrings: []string{record.EndSolution}, Decoder: t.Tok, AllowedVocab: t.Tok.VocabSize()}
-	out, err := t.studGen.Generate(t.ref, prompts, opts)
-	if err != nil {
-		return nil, err
-	}
-	texts := make([]string, len(out))
-	for i, r := range out {
-		s := t.Tok.Decode(r.IDs)
-		for _, tag := range []string{record.EndSolution, record.ImEnd} {
-			if k := strings.Index(s, tag); k >= 0 {
-				s = s[:k]
-			}
-		}
-		texts[i] = s
-	}
-	return texts, nil
+	return t.Reconstruct(t.studGen, t.ref, items, longest+8)
 }
 
 // stepMetrics names the step's numbers as the official trainer logs them

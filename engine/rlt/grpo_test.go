@@ -38,7 +38,7 @@ func newTestTrainer(t *testing.T, sink event.Sink) *Trainer {
 	student, _ := model.NewRandom(be, cfg, 22)
 	gc := DefaultGRPOConfig()
 	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.LR, gc.RefSyncEvery, gc.MicroBatch = 2, 3, 12, 1e-2, 2, 4
-	tr, err := NewTrainer(gc, record.DefaultRewardConfig(), teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, sums{}, sink)
+	tr, err := NewTrainer(gc, record.DefaultRewardConfig(), mustPair(t, teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}), sums{}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func TestExplanationStartsWithTheLead(t *testing.T) {
 	tok, vocab, teacher, student := fixedPair(t)
 	cfg := record.DefaultRewardConfig()
 	p := record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}
-	s, err := NewScorer(teacher, student, tok, p, cfg)
+	s, err := NewScorer(mustPair(t, teacher, student, tok, p), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestGRPORewardStartsWithTheLead(t *testing.T) {
 	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch, gc.Reconstruct = 1, 2, 6, 2, false
 	cfg := record.DefaultRewardConfig()
 	var buf event.Buffer
-	tr, err := NewTrainer(gc, cfg, teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, sums{}, &buf)
+	tr, err := NewTrainer(gc, cfg, mustPair(t, teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}), sums{}, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 // Package rlt is the model-dependent half of the Reinforcement-Learned
-// Teachers method of ../shared/RLT.md: the scorer, which computes the
-// per-token log-probs of an explanation with the teacher and the student
-// and fills a record.Scored (the reward's formats and reductions are in
+// Teachers method of ../shared/RLT.md: the teacher–student Pair (loaded
+// once under one tokenizer rule; the teacher explains, the student's
+// context is laid out once, the student reconstructs), the scorer, which
+// computes the per-token log-probs of an explanation with the pair and
+// fills a record.Scored (the reward's formats and reductions are in
 // engine/record), and GRPO, which trains the teacher on that reward.
 package rlt
 
@@ -14,7 +16,7 @@ import (
 )
 
 // Tokenizer is what scoring needs of a tokenizer. Teacher and student share
-// one: the explanation's ids are located in both sequences.
+// one (Pair): the explanation's ids are located in both sequences.
 type Tokenizer interface {
 	Encode(text string) []int32
 	TokenString(id int32) string
@@ -31,33 +33,25 @@ type Item struct {
 	Ended bool
 }
 
-// Scorer computes RLT rewards with a teacher and a frozen student, batched.
+// Scorer computes RLT rewards with a pair's teacher and frozen student,
+// batched.
 type Scorer struct {
-	Teacher, Student *model.Model
-	Tok              Tokenizer
-	Prompts          record.Prompts
-	Cfg              record.RewardConfig
+	*Pair
+	Cfg record.RewardConfig
 
-	tape *compute.Tape
+	tape  *compute.Tape
+	heads map[*model.Model]*compute.Tensor // LM heads cut to the shared rows
+	host  []float32                        // scratch for cutting them
 }
 
-// NewScorer checks that the two models can share the tokenizer.
-func NewScorer(teacher, student *model.Model, tok Tokenizer, prompts record.Prompts, cfg record.RewardConfig) (*Scorer, error) {
+// NewScorer scores with pair under cfg.
+func NewScorer(pair *Pair, cfg record.RewardConfig) (*Scorer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if teacher.Cfg.Vocab != student.Cfg.Vocab {
-		return nil, fmt.Errorf("scorer: teacher vocabulary %d ≠ student vocabulary %d: RLT needs one shared tokenizer", teacher.Cfg.Vocab, student.Cfg.Vocab)
-	}
-	if tok.VocabSize() > teacher.Cfg.Vocab {
-		return nil, fmt.Errorf("scorer: the tokenizer has %d tokens but the models' embeddings only %d rows", tok.VocabSize(), teacher.Cfg.Vocab)
-	}
-	if teacher.Backend() != student.Backend() {
-		return nil, fmt.Errorf("scorer: teacher and student must live on one backend")
-	}
-	tp := compute.NewTape(teacher.Backend())
+	tp := compute.NewTape(pair.Teacher.Backend())
 	tp.SetRecording(false)
-	return &Scorer{Teacher: teacher, Student: student, Tok: tok, Prompts: prompts, Cfg: cfg, tape: tp}, nil
+	return &Scorer{Pair: pair, Cfg: cfg, tape: tp, heads: map[*model.Model]*compute.Tensor{}}, nil
 }
 
 // encoded is an item's token layout in both sequences. The explanation T
@@ -68,32 +62,47 @@ func NewScorer(teacher, student *model.Model, tok Tokenizer, prompts record.Prom
 // the prompt the teacher continued followed by the body, since the lead
 // after a tag is encoded on its own.
 type encoded struct {
-	teacher []int32 // teacher head ++ T
-	tStart  int     // index of the first token of T in teacher
-	student []int32 // prefix ++ T ++ middle ++ solution ++ suffix
-	sExpl   int     // index of the first token of T in student
-	sSol    int     // index of the first solution token in student
-	expl    []int32 // T: lead ++ body
+	teacher []int32    // teacher head ++ T
+	tStart  int        // index of the first token of T in teacher
+	student StudentSeq // the student's context around T and the solution
+	expl    []int32    // T: lead ++ body
 	sol     []int32
 }
 
 func (s *Scorer) encode(it Item) encoded {
 	var e encoded
-	e.expl = append(s.Tok.Encode(record.ExplanationLead), s.Tok.Encode(it.Explanation)...)
+	e.expl = ExplanationIDs(s.Tok, it.Explanation)
 	e.teacher = s.Tok.Encode(s.Prompts.TeacherHead(it.Question, it.Solution))
 	e.tStart = len(e.teacher)
 	e.teacher = append(e.teacher, e.expl...)
-
-	parts := s.Prompts.StudentParts(it.Question)
-	e.student = s.Tok.Encode(parts.Prefix)
-	e.sExpl = len(e.student)
-	e.student = append(e.student, e.expl...)
-	e.student = append(e.student, s.Tok.Encode(parts.Middle)...)
 	e.sol = s.Tok.Encode(it.Solution)
-	e.sSol = len(e.student)
-	e.student = append(e.student, e.sol...)
-	e.student = append(e.student, s.Tok.Encode(parts.Suffix)...)
+	e.student = s.StudentSequence(it.Question, e.expl, e.sol)
 	return e
+}
+
+// head is m's LM head over the rows both models' distributions are taken
+// over (Pair.Shared): m's own when its table has no other rows, else a
+// copy of its first rows, refreshed from the weights on every call (the
+// teacher's change between GRPO steps).
+func (s *Scorer) head(m *model.Model) *compute.Tensor {
+	n := s.Shared()
+	if m.Cfg.Vocab == n {
+		return m.LMHead
+	}
+	be := m.Backend()
+	d := m.LMHead.Dim(1)
+	h := s.heads[m]
+	if h == nil {
+		h = be.New("lm_head.shared", n, d)
+		s.heads[m] = h
+	}
+	if cap(s.host) < m.LMHead.Len() {
+		s.host = make([]float32, m.LMHead.Len())
+	}
+	all := s.host[:m.LMHead.Len()]
+	be.Read(all, m.LMHead)
+	be.Write(h, all[:n*d])
+	return h
 }
 
 // Score computes the reward of each item. Questions and solutions holding a
@@ -111,7 +120,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 			return nil, fmt.Errorf("item %d: %w", i, err)
 		}
 		enc[i] = s.encode(it)
-		for _, seq := range [][]int32{enc[i].teacher, enc[i].student} {
+		for _, seq := range [][]int32{enc[i].teacher, enc[i].student.IDs} {
 			if len(seq) > s.Teacher.Cfg.MaxPos || len(seq) > s.Student.Cfg.MaxPos {
 				return nil, fmt.Errorf("item %d: %d tokens do not fit the models' %d positions", i, len(seq), min(s.Teacher.Cfg.MaxPos, s.Student.Cfg.MaxPos))
 			}
@@ -137,9 +146,9 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	sExpl := make([][2]int, len(enc))
 	sSol := make([][2]int, len(enc))
 	for i, e := range enc {
-		sSeqs[i] = e.student
-		sExpl[i] = [2]int{e.sExpl, len(e.expl)}
-		sSol[i] = [2]int{e.sSol, len(e.sol)}
+		sSeqs[i] = e.student.IDs
+		sExpl[i] = [2]int{e.student.ExplStart, len(e.expl)}
+		sSol[i] = [2]int{e.student.SolStart, len(e.sol)}
 	}
 	sLP, sLogits, err := s.logProbs(s.Student, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
 	if err != nil {
@@ -239,7 +248,7 @@ func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, inv
 	tp := s.tape
 	tp.Reset()
 	h := tp.GatherRows(m.Hidden(tp, batch), rows)
-	logits := tp.Linear(h, m.LMHead, nil)
+	logits := tp.Linear(h, s.head(m), nil)
 	lp := tp.TokenLogProbs(logits, targets, invT)
 	if err := tp.Err(); err != nil {
 		return nil, nil, err
@@ -255,12 +264,12 @@ func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, inv
 	return out, lg, nil
 }
 
-// fullKL computes KL(teacher ‖ student) over the whole vocabulary at each
+// fullKL computes KL(teacher ‖ student) over the shared vocabulary at each
 // explanation position. Teacher rows are the explanations, item after item;
 // the student's rows hold each item's explanation rows followed by its
 // solution rows.
 func (s *Scorer) fullKL(tLogits, sLogits []float32, enc []encoded, invT float32) []float32 {
-	V := s.Teacher.Cfg.Vocab
+	V := s.Shared()
 	nt := len(tLogits) / V
 	studentExpl := make([]float32, 0, len(tLogits))
 	r := 0

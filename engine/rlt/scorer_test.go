@@ -33,7 +33,7 @@ func testScorer(t *testing.T, est record.Estimator) *Scorer {
 	student.InitRandom(12, 0.3)
 	rc := record.DefaultRewardConfig()
 	rc.Estimator = est
-	s, err := NewScorer(teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, rc)
+	s, err := NewScorer(mustPair(t, teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}), rc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 		// The explanation is the same ids in both sequences.
 		nb := len(e.expl)
 		for k := 0; k < nb; k++ {
-			if e.teacher[e.tStart+k] != e.student[e.sExpl+k] {
+			if e.teacher[e.tStart+k] != e.student.IDs[e.student.ExplStart+k] {
 				t.Fatalf("item %d: explanation token %d differs between teacher and student sequences", i, k)
 			}
 		}
@@ -87,21 +87,21 @@ func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 			t.Errorf("item %d: no explanation token strings", i)
 		}
 		tl := fullSequenceLP(t, s.Teacher, e.teacher, invT)
-		sl := fullSequenceLP(t, s.Student, e.student, invT)
+		sl := fullSequenceLP(t, s.Student, e.student.IDs, invT)
 		for k := 0; k < nb; k++ {
 			if d := math.Abs(float64(got[i].TeacherLP[k] - tl[e.tStart+k-1])); d > 1e-4 {
 				t.Errorf("item %d token %d: teacher log-prob %v vs unbatched %v", i, k, got[i].TeacherLP[k], tl[e.tStart+k-1])
 			}
-			if d := math.Abs(float64(got[i].StudentLP[k] - sl[e.sExpl+k-1])); d > 1e-4 {
-				t.Errorf("item %d token %d: student log-prob %v vs unbatched %v", i, k, got[i].StudentLP[k], sl[e.sExpl+k-1])
+			if d := math.Abs(float64(got[i].StudentLP[k] - sl[e.student.ExplStart+k-1])); d > 1e-4 {
+				t.Errorf("item %d token %d: student log-prob %v vs unbatched %v", i, k, got[i].StudentLP[k], sl[e.student.ExplStart+k-1])
 			}
 			if got[i].D[k] != got[i].TeacherLP[k]-got[i].StudentLP[k] {
 				t.Errorf("item %d token %d: d %v is not ℓT−ℓS", i, k, got[i].D[k])
 			}
 		}
 		for j := range e.sol {
-			if d := math.Abs(float64(got[i].SolutionLP[j] - sl[e.sSol+j-1])); d > 1e-4 {
-				t.Errorf("item %d solution token %d: %v vs unbatched %v", i, j, got[i].SolutionLP[j], sl[e.sSol+j-1])
+			if d := math.Abs(float64(got[i].SolutionLP[j] - sl[e.student.SolStart+j-1])); d > 1e-4 {
+				t.Errorf("item %d solution token %d: %v vs unbatched %v", i, j, got[i].SolutionLP[j], sl[e.student.SolStart+j-1])
 			}
 		}
 		want := s.Cfg.Reduce(got[i].SolutionLP, got[i].D, got[i].StudentLP, it.Ended)
@@ -171,9 +171,10 @@ func TestScorerRefusesBadInput(t *testing.T) {
 			t.Errorf("%+.40v: error %v, want %q", c.item, err, c.want)
 		}
 	}
+	// A table with fewer rows than the tokenizer has tokens is refused.
 	other := *s.Student
-	other.Cfg.Vocab++
-	if _, err := NewScorer(s.Teacher, &other, s.Tok, s.Prompts, s.Cfg); err == nil || !strings.Contains(err.Error(), "shared tokenizer") {
-		t.Errorf("different vocabularies: %v", err)
+	other.Cfg.Vocab = s.Tok.VocabSize() - 1
+	if _, err := NewPair(s.Teacher, &other, s.Tok, s.Prompts); err == nil || !strings.Contains(err.Error(), "student's embedding table only") {
+		t.Errorf("a short table: %v", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/task"
-	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
 // DataTask is the task name of a run on user data (Config.Task may also be
@@ -119,11 +118,10 @@ func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
 // with an explanation of the full maxNew budget, would exceed maxPos
 // positions (the smaller model's): the scorer could not take it and the
 // step would fail. Use it with task.Report.Drop.
-func FitReason(tok *tokenizer.Tokenizer, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
+func FitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
 	return func(ex task.Example) string {
 		t := len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
-		parts := p.StudentParts(ex.Question)
-		s := len(tok.Encode(parts.Prefix+record.ExplanationLead)) + len(tok.Encode(parts.Middle)) + len(tok.Encode(ex.Solution)) + len(tok.Encode(parts.Suffix))
+		s := len(rlt.StudentLayout(tok, p, ex.Question, tok.Encode(record.ExplanationLead), tok.Encode(ex.Solution)).IDs)
 		if n := max(t, s); n+maxNew > maxPos {
 			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the models' %d positions", n, maxNew, maxPos)
 		}

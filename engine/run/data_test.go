@@ -274,7 +274,7 @@ func TestDataEvaluateEvalData(t *testing.T) {
 		}
 	}
 	// Only text questions: no verifier, so no verified or leak rate.
-	vals, err = EvalTeacher(e.Trainer.Teacher, e.Trainer.Student, e.Tok, c.Prompts, nil,
+	vals, err = EvalTeacher(e.Trainer.Pair, nil,
 		[]task.Example{{Question: "Capital of Italy?", Solution: "Rome"}}, 4)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
@@ -22,7 +23,7 @@ type DistillRow struct {
 
 // WriteExplanations has the teacher explain every example, sampling at
 // temperature (0 = greedy) from a seed; raw outputs, no filtering.
-func WriteExplanations(teacher *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, exs []task.Example, temperature float64, maxNew int, seed uint64, batch int) ([]DistillRow, error) {
+func WriteExplanations(teacher *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, temperature float64, maxNew int, seed uint64, batch int) ([]DistillRow, error) {
 	if batch <= 0 {
 		batch = 64
 	}
@@ -31,17 +32,16 @@ func WriteExplanations(teacher *model.Model, tok *tokenizer.Tokenizer, p record.
 	tp := compute.NewTape(teacher.Backend())
 	for lo := 0; lo < len(exs); lo += batch {
 		part := exs[lo:min(lo+batch, len(exs))]
-		prompts := make([][]int32, len(part))
+		qs := make([]rlt.Example, len(part))
 		for i, ex := range part {
-			prompts[i] = tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
+			qs[i] = rlt.Example{Question: ex.Question, Solution: ex.Solution}
 		}
-		res, err := gen.Generate(tp, prompts, sample.Options{Temperature: float32(temperature), MaxNewTokens: maxNew,
-			StopIDs: StopIDs(tok), Seed: seed + uint64(lo), AllowedVocab: tok.VocabSize()})
+		res, err := rlt.Explain(gen, tp, tok, p, qs, 1, rlt.ExplainOptions{Temperature: temperature, MaxNewTokens: maxNew, Seed: seed + uint64(lo)})
 		if err != nil {
 			return nil, err
 		}
-		for i, r := range res {
-			rows = append(rows, DistillRow{Question: part[i].Question, Explanation: record.Extract(tok.Decode(r.IDs)).Body, Solution: part[i].Solution})
+		for _, r := range res {
+			rows = append(rows, DistillRow{Question: r.Question, Explanation: r.Body, Solution: r.Solution})
 		}
 	}
 	return rows, nil
@@ -129,7 +129,7 @@ func (r SolveResult) Verified() bool { return r.Task != "" && verified(r.Verdict
 // own task when it has one, else by exact match of its solution
 // (task.CheckSolution); verified_rate is then over the examples that have a
 // task, and absent when none has.
-func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) ([]SolveResult, map[string]float64, error) {
+func EvalStudent(student *model.Model, tok rlt.TextTokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) ([]SolveResult, map[string]float64, error) {
 	if len(exs) == 0 {
 		return nil, nil, fmt.Errorf("evaluate: no questions")
 	}
@@ -140,7 +140,7 @@ func EvalStudent(student *model.Model, tok *tokenizer.Tokenizer, p record.Prompt
 	res := make([]sample.Result, 0, len(exs))
 	for lo := 0; lo < len(prompts); lo += evalBatch {
 		part, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts[lo:min(lo+evalBatch, len(prompts))], sample.Options{
-			MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+			MaxNewTokens: maxNew, StopIDs: rlt.StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -3,10 +3,12 @@ package run
 import (
 	"fmt"
 
-	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/sample"
+
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/task"
-	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
 // SkipWarning is the one-line report of the rows of a data file that were
@@ -25,7 +27,7 @@ func SkipWarning(name string, f *task.File) string {
 // before the student's own thought), with maxNew generated tokens, would
 // exceed the student's maxPos positions: FitReason for a student that
 // solves the question by itself. Use it with task.Report.Drop.
-func StudentFitReason(tok *tokenizer.Tokenizer, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
+func StudentFitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
 	return func(ex task.Example) string {
 		if n := len(tok.Encode(p.StudentParts(ex.Question).Prefix)); n+maxNew > maxPos {
 			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the student's %d positions", n, maxNew, maxPos)
@@ -54,22 +56,34 @@ func (r ExplainResult) Verified() bool { return r.Task != "" && verified(r.Verdi
 
 // EvalTeacherResults is EvalTeacher with each question's result, in the
 // order of exs.
-func EvalTeacherResults(teacher, student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) ([]ExplainResult, map[string]float64, error) {
+func EvalTeacherResults(pair *rlt.Pair, t task.Task, exs []task.Example, maxNew int) ([]ExplainResult, map[string]float64, error) {
 	if len(exs) == 0 {
 		return nil, nil, fmt.Errorf("evaluate: no questions")
 	}
 	var expl, answers []string
+	tgen, sgen := sample.NewGenerator(pair.Teacher), sample.NewGenerator(pair.Student)
+	tape := compute.NewTape(pair.Teacher.Backend())
 	for lo := 0; lo < len(exs); lo += evalBatch {
 		part := exs[lo:min(lo+evalBatch, len(exs))]
-		e, err := Explain(teacher, tok, p, part, maxNew)
+		qs := make([]rlt.Example, len(part))
+		for i, ex := range part {
+			qs[i] = rlt.Example{Question: ex.Question, Solution: ex.Solution}
+		}
+		// The teacher explains (greedy), the student answers from it.
+		ex, err := pair.Explain(tgen, tape, qs, 1, rlt.ExplainOptions{MaxNewTokens: maxNew})
 		if err != nil {
 			return nil, nil, err
 		}
-		a, err := Solve(student, tok, p, part, e, 16)
+		items := make([]rlt.Item, len(ex))
+		for i, e := range ex {
+			items[i] = e.Item()
+			expl = append(expl, e.Body)
+		}
+		a, err := pair.Reconstruct(sgen, tape, items, 16)
 		if err != nil {
 			return nil, nil, err
 		}
-		expl, answers = append(expl, e...), append(answers, a...)
+		answers = append(answers, a...)
 	}
 	out := make([]ExplainResult, len(exs))
 	var correct, verifiable, nverified, leaked float64

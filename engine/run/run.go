@@ -1,9 +1,12 @@
 // Package run wires one RLT training run: it resolves a configuration,
-// loads the teacher and student, feeds the GRPO trainer with questions from a
-// synthetic task or a user data file, evaluates on held-out questions, and
-// obeys a controller (pause, resume, stop, checkpoint now). It emits events
-// and knows nothing of files beyond the model folders and data files it
-// loads, nor of screens.
+// loads the teacher–student pair, feeds the GRPO trainer with questions
+// from a synthetic task or a user data file, evaluates on held-out
+// questions, and obeys its controls (pause, resume, stop, checkpoint now).
+// A checkpoint is a Snapshot handed to whoever records the run (sessions
+// writes its files) and a Saved one read back for Restore. It also holds
+// the evaluation of a teacher or a student and distillation. It emits
+// events and knows nothing of files beyond the model folders and data
+// files it loads, nor of screens.
 package run
 
 import (
@@ -16,12 +19,9 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
-	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/task"
-	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -127,21 +127,12 @@ func (c Config) Absolute() (Config, error) {
 	return c, nil
 }
 
-// Controller steers a running engine from another goroutine.
-type Controller interface {
-	Pause()
-	Resume()
-	Stop()
-	CheckpointNow()
-}
-
 // Engine is a loaded run, ready to step.
 type Engine struct {
 	Cfg     Config
 	Trainer *rlt.Trainer
 	Task    task.Task // the synthetic task; nil for a data run
 	Data    *Data     // the user data; nil for a synthetic task
-	Tok     *tokenizer.Tokenizer
 
 	sink event.Sink
 	mu   sync.Mutex
@@ -166,25 +157,9 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 		return nil, err
 	}
 	t, _ := task.Lookup(cfg.Task) // nil for a data run
-	tok, err := tokenizer.Load(cfg.Teacher + "/tokenizer.json")
+	pair, err := rlt.LoadPair(compute.NewCPU(), cfg.Teacher, cfg.Student, cfg.Prompts)
 	if err != nil {
-		return nil, fmt.Errorf("teacher tokenizer: %w", err)
-	}
-	stok, err := tokenizer.Load(cfg.Student + "/tokenizer.json")
-	if err != nil {
-		return nil, fmt.Errorf("student tokenizer: %w", err)
-	}
-	if !SameTokenizer(tok, stok) {
-		return nil, fmt.Errorf("run: %s and %s have different tokenizers; RLT needs one shared tokenizer", cfg.Teacher, cfg.Student)
-	}
-	be := compute.NewCPU()
-	teacher, err := model.Load(be, cfg.Teacher)
-	if err != nil {
-		return nil, err
-	}
-	student, err := model.Load(be, cfg.Student)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("run: %w", err)
 	}
 	if sink == nil {
 		sink = event.Discard{}
@@ -192,47 +167,32 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	var questions rlt.Questions = &taskQuestions{task: t, seed: cfg.GRPO.Seed}
 	var warning error
 	if data != nil {
-		maxPos := min(teacher.Cfg.MaxPos, student.Cfg.MaxPos)
-		if err := data.fit(FitReason(tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, maxPos), cfg.EvalEvery > 0); err != nil {
+		maxPos := min(pair.Teacher.Cfg.MaxPos, pair.Student.Cfg.MaxPos)
+		if err := data.fit(FitReason(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, maxPos), cfg.EvalEvery > 0); err != nil {
 			return nil, err
 		}
 		questions = newDataQuestions(data.Train, cfg.GRPO.Seed)
 		warning = data.warning(cfg)
 	}
-	tr, err := rlt.NewTrainer(cfg.GRPO, cfg.Reward, teacher, student, tok, cfg.Prompts, questions, sink)
+	tr, err := rlt.NewTrainer(cfg.GRPO, cfg.Reward, pair, questions, sink)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, Tok: tok, sink: sink, warning: warning}
+	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, sink: sink, warning: warning}
 	e.cond = sync.NewCond(&e.mu)
 	return e, nil
 }
 
-// SameTokenizer reports whether two tokenizers have the same vocabulary,
-// token for token: RLT locates the explanation's ids in both models'
-// sequences, so teacher and student must share one.
-func SameTokenizer(a, b *tokenizer.Tokenizer) bool {
-	if a.VocabSize() != b.VocabSize() {
-		return false
-	}
-	for id := int32(0); id < int32(a.VocabSize()); id++ {
-		if a.TokenString(id) != b.TokenString(id) {
-			return false
-		}
-	}
-	return true
-}
-
-// Pause implements Controller: the engine stops between steps.
+// Pause implements sessions.Controller: the engine stops between steps.
 func (e *Engine) Pause() { e.mu.Lock(); e.paused = true; e.mu.Unlock() }
 
-// Resume implements Controller.
+// Resume implements sessions.Controller.
 func (e *Engine) Resume() { e.mu.Lock(); e.paused = false; e.cond.Broadcast(); e.mu.Unlock() }
 
-// Stop implements Controller: the run ends after the step in progress.
+// Stop implements sessions.Controller: the run ends after the step in progress.
 func (e *Engine) Stop() { e.mu.Lock(); e.stopped = true; e.cond.Broadcast(); e.mu.Unlock() }
 
-// CheckpointNow implements Controller: a checkpoint after the step in progress.
+// CheckpointNow implements sessions.Controller: a checkpoint after the step in progress.
 func (e *Engine) CheckpointNow() { e.mu.Lock(); e.ckpt = true; e.mu.Unlock() }
 
 // Paused reports whether the engine is paused.
@@ -318,13 +278,13 @@ func (e *Engine) Evaluate(n int) (map[string]float64, error) {
 		if len(exs) == 0 {
 			return nil, fmt.Errorf("evaluate: the data has no held-out question")
 		}
-		return EvalTeacher(tr.Teacher, tr.Student, e.Tok, e.Cfg.Prompts, nil, exs, e.Cfg.GRPO.MaxNewTokens)
+		return EvalTeacher(tr.Pair, nil, exs, e.Cfg.GRPO.MaxNewTokens)
 	}
 	exs, err := task.NewSampler(e.Task, task.HeldOut, 99).Unique(n)
 	if err != nil {
 		return nil, err
 	}
-	return EvalTeacher(tr.Teacher, tr.Student, e.Tok, e.Cfg.Prompts, e.Task, exs, e.Cfg.GRPO.MaxNewTokens)
+	return EvalTeacher(tr.Pair, e.Task, exs, e.Cfg.GRPO.MaxNewTokens)
 }
 
 // EvalTeacher has the teacher explain each example (greedy) and the student
@@ -334,63 +294,9 @@ func (e *Engine) Evaluate(n int) (map[string]float64, error) {
 // own task when it has one (Example.Task) and by exact match of its
 // solution otherwise (task.CheckSolution); the two rates are then over the
 // examples that have a task, and absent when none has.
-func EvalTeacher(teacher, student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
-	_, vals, err := EvalTeacherResults(teacher, student, tok, p, t, exs, maxNew)
+func EvalTeacher(pair *rlt.Pair, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
+	_, vals, err := EvalTeacherResults(pair, t, exs, maxNew)
 	return vals, err
-}
-
-// Explain has a teacher write one greedy explanation body per example.
-func Explain(teacher *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, exs []task.Example, maxNew int) ([]string, error) {
-	prompts := make([][]int32, len(exs))
-	for i, ex := range exs {
-		prompts[i] = tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
-	}
-	res, err := sample.Generate(compute.NewTape(teacher.Backend()), teacher, prompts, sample.Options{
-		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), AllowedVocab: tok.VocabSize()})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(res))
-	for i, r := range res {
-		out[i] = record.Extract(tok.Decode(r.IDs)).Body
-	}
-	return out, nil
-}
-
-// Solve has a student answer each example after reading an explanation
-// (greedy decoding of the solution section).
-func Solve(student *model.Model, tok *tokenizer.Tokenizer, p record.Prompts, exs []task.Example, explanations []string, maxNew int) ([]string, error) {
-	prompts := make([][]int32, len(exs))
-	for i, ex := range exs {
-		parts := p.StudentParts(ex.Question)
-		prompts[i] = tok.Encode(parts.Prefix + record.ExplanationLead + explanations[i] + parts.Middle)
-	}
-	res, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts, sample.Options{
-		MaxNewTokens: maxNew, StopIDs: StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(res))
-	for i, r := range res {
-		s := tok.Decode(r.IDs)
-		if k := strings.Index(s, record.EndSolution); k >= 0 {
-			s = s[:k]
-		}
-		out[i] = strings.TrimSuffix(s, record.ImEnd)
-	}
-	return out, nil
-}
-
-// StopIDs are the tokenizer's end-of-turn ids (<|im_end|>, <|endoftext|>)
-// that end a generation.
-func StopIDs(tok *tokenizer.Tokenizer) []int32 {
-	var ids []int32
-	for _, s := range []string{record.ImEnd, record.EndOfText} {
-		if id, ok := tok.ID(s); ok {
-			ids = append(ids, id)
-		}
-	}
-	return ids
 }
 
 // taskQuestions draws each step's questions from the task's train split,

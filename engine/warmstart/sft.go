@@ -11,6 +11,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
 // Encoder is what building sequences needs of a tokenizer.
@@ -36,12 +37,12 @@ func TeacherSequence(tok Encoder, p record.Prompts, question, solution, body str
 
 // StudentSequence is the student's layout (a Bespoke-Stratos row): the loss
 // covers the whole assistant turn, thought and solution.
+// The tokens are the student's context as the reward lays it out
+// (rlt.StudentLayout), so the student learns the sequences it is scored on.
 func StudentSequence(tok Encoder, p record.Prompts, question, body, solution string) Sequence {
-	parts := p.StudentParts(question)
-	header := strings.TrimSuffix(parts.Prefix, record.BeginThought)
-	head := tok.Encode(header)
-	turn := tok.Encode(record.BeginThought + record.ExplanationLead + body + parts.Middle + solution + parts.Suffix)
-	return Sequence{Tokens: append(head, turn...), LossFrom: len(head)}
+	header := strings.TrimSuffix(p.StudentParts(question).Prefix, record.BeginThought)
+	s := rlt.StudentLayout(tok, p, question, rlt.ExplanationIDs(tok, body), tok.Encode(solution))
+	return Sequence{Tokens: s.IDs, LossFrom: len(tok.Encode(header))}
 }
 
 // SFT trains a model on sequences with AdamW, gradient clipping and a

@@ -1,0 +1,270 @@
+package rlt
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/sample"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+// Pair is the method's two models: a teacher that explains a question
+// whose solution it is given, and a student that reads the explanation.
+// They share one tokenizer (Tok) and one prompt format (Prompts). Every
+// use of the method is built on a Pair: GRPO (Trainer), the reward
+// (Scorer), evaluation and distillation (Explain, Reconstruct). The
+// student's context is laid out here once (StudentSequence).
+//
+// The one tokenizer rule: teacher and student are tokenized by the same
+// vocabulary, token for token (SameVocabulary), and each model's embedding
+// table has at least a row per token. The tables may be padded
+// differently (Qwen2.5-7B has 152,064 rows, 0.5B and 1.5B 151,936): only
+// the rows below the tokenizer's size are tokens, so when the tables
+// differ the two models' distributions are compared over those rows
+// (Shared) and each model's padding rows are left out of its softmax.
+type Pair struct {
+	Teacher, Student *model.Model
+	Tok              TextTokenizer
+	Prompts          record.Prompts
+
+	stops []int32
+}
+
+// NewPair checks that teacher and student can share tok: both on one
+// backend, each with an embedding row per token.
+func NewPair(teacher, student *model.Model, tok TextTokenizer, prompts record.Prompts) (*Pair, error) {
+	if teacher.Backend() != student.Backend() {
+		return nil, fmt.Errorf("pair: teacher and student must live on one backend")
+	}
+	for _, m := range []struct {
+		who string
+		m   *model.Model
+	}{{"teacher", teacher}, {"student", student}} {
+		if tok.VocabSize() > m.m.Cfg.Vocab {
+			return nil, fmt.Errorf("pair: the tokenizer has %d tokens but the %s's embedding table only %d rows", tok.VocabSize(), m.who, m.m.Cfg.Vocab)
+		}
+	}
+	return &Pair{Teacher: teacher, Student: student, Tok: tok, Prompts: prompts, stops: StopIDs(tok)}, nil
+}
+
+// LoadPair loads the teacher and student model folders (each with its
+// tokenizer.json) onto be: the tokenizers must hold the same vocabulary
+// (SameVocabulary), and the teacher's is the pair's.
+func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts) (*Pair, error) {
+	tok, err := tokenizer.Load(filepath.Join(teacherDir, hf.TokenizerFile))
+	if err != nil {
+		return nil, fmt.Errorf("teacher tokenizer: %w", err)
+	}
+	stok, err := tokenizer.Load(filepath.Join(studentDir, hf.TokenizerFile))
+	if err != nil {
+		return nil, fmt.Errorf("student tokenizer: %w", err)
+	}
+	if err := SameVocabulary(tok, stok); err != nil {
+		return nil, fmt.Errorf("%s and %s: %w", teacherDir, studentDir, err)
+	}
+	teacher, err := model.Load(be, teacherDir)
+	if err != nil {
+		return nil, err
+	}
+	student, err := model.Load(be, studentDir)
+	if err != nil {
+		return nil, err
+	}
+	return NewPair(teacher, student, tok, prompts)
+}
+
+// Vocabulary is what comparing tokenizers needs.
+type Vocabulary interface {
+	VocabSize() int
+	TokenString(id int32) string
+}
+
+// SameVocabulary says whether a (the teacher's tokenizer) and b (the
+// student's) tokenize alike: the same tokens under the same ids. RLT
+// locates the explanation's ids in both models' sequences, so they must.
+// The error names the first token that differs.
+func SameVocabulary(a, b Vocabulary) error {
+	n := min(a.VocabSize(), b.VocabSize())
+	for id := int32(0); id < int32(n); id++ {
+		if x, y := a.TokenString(id), b.TokenString(id); x != y {
+			return fmt.Errorf("different tokenizers: token %d is %q for the teacher and %q for the student; RLT needs one shared tokenizer", id, x, y)
+		}
+	}
+	if a.VocabSize() != b.VocabSize() {
+		longer, who := a, "teacher"
+		if b.VocabSize() > a.VocabSize() {
+			longer, who = b, "student"
+		}
+		return fmt.Errorf("different tokenizers: the teacher's has %d tokens, the student's %d; the first differing is token %d, %q, only the %s's; RLT needs one shared tokenizer",
+			a.VocabSize(), b.VocabSize(), n, longer.TokenString(int32(n)), who)
+	}
+	return nil
+}
+
+// StopIDs are the tokenizer's end-of-turn ids (<|im_end|>, <|endoftext|>)
+// that end a generation.
+func StopIDs(tok interface{ ID(string) (int32, bool) }) []int32 {
+	var ids []int32
+	for _, s := range []string{record.ImEnd, record.EndOfText} {
+		if id, ok := tok.ID(s); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// StopIDs are the pair's end-of-turn ids.
+func (p *Pair) StopIDs() []int32 { return p.stops }
+
+// Shared is the number of vocabulary rows the two models' distributions
+// are compared over: their whole tables when the tables are alike, else
+// the tokenizer's tokens (each model's padding rows left out).
+func (p *Pair) Shared() int {
+	if p.Teacher.Cfg.Vocab == p.Student.Cfg.Vocab {
+		return p.Teacher.Cfg.Vocab
+	}
+	return p.Tok.VocabSize()
+}
+
+// TeacherPrompt is the teacher's context for an example: its ChatML
+// prompt with the pre-filled solution and explanation opening.
+func (p *Pair) TeacherPrompt(question, solution string) []int32 {
+	return p.Tok.Encode(p.Prompts.TeacherPrompt(question, solution))
+}
+
+// StudentSeq is the student's context for one explanation, with where the
+// explanation T and the solution lie in it.
+type StudentSeq struct {
+	IDs       []int32 // prefix ++ T ++ middle ++ solution ++ suffix
+	ExplStart int     // index of the first token of T in IDs
+	SolStart  int     // index of the first solution token in IDs
+	// Prompt is the context up to the solution (prefix ++ T ++ middle):
+	// what the student continues when it reconstructs the solution.
+	Prompt []int32
+}
+
+// StudentSequence is the student's context for the pair (StudentLayout).
+func (p *Pair) StudentSequence(question string, expl, solution []int32) StudentSeq {
+	return StudentLayout(p.Tok, p.Prompts, question, expl, solution)
+}
+
+// Encoder is what laying out a context needs of a tokenizer.
+type Encoder interface {
+	Encode(text string) []int32
+}
+
+// ExplanationIDs is the explanation T of a body as the reward scores it:
+// the prefill's lead (record.ExplanationLead) then the body, each
+// tokenized on its own, so that T is the same ids in the teacher's and
+// the student's sequences.
+func ExplanationIDs(tok Encoder, body string) []int32 {
+	return append(tok.Encode(record.ExplanationLead), tok.Encode(body)...)
+}
+
+// StudentLayout lays out the student's context (RLT.md §2) under prompts
+// p around the ids of the explanation T (ExplanationIDs) and of the
+// solution, so that both are located exactly: each part is tokenized on
+// its own. It is the one layout of the student's context: the reward,
+// GRPO's and evaluation's reconstructions, the length checks of data rows
+// and the student's SFT rows (warmstart) all use it.
+func StudentLayout(tok Encoder, p record.Prompts, question string, expl, solution []int32) StudentSeq {
+	parts := p.StudentParts(question)
+	var s StudentSeq
+	s.IDs = tok.Encode(parts.Prefix)
+	s.ExplStart = len(s.IDs)
+	s.IDs = append(s.IDs, expl...)
+	s.IDs = append(s.IDs, tok.Encode(parts.Middle)...)
+	s.Prompt = s.IDs[:len(s.IDs):len(s.IDs)]
+	s.SolStart = len(s.IDs)
+	s.IDs = append(s.IDs, solution...)
+	s.IDs = append(s.IDs, tok.Encode(parts.Suffix)...)
+	return s
+}
+
+// Explanation is what the teacher wrote for an example.
+type Explanation struct {
+	Example
+	Prompt   []int32   // the teacher's context (TeacherPrompt)
+	IDs      []int32   // the generated ids, the stopping token included
+	LogProbs []float32 // their log-probs under the sampling policy
+	Text     string    // IDs decoded
+	record.Extraction
+}
+
+// Item is the explanation as the reward scores it.
+func (e Explanation) Item() Item {
+	return Item{Question: e.Question, Solution: e.Solution, Explanation: e.Body, Ended: e.Ended}
+}
+
+// ExplainOptions is how the teacher writes: Temperature 0 is greedy.
+type ExplainOptions struct {
+	Temperature, TopP float64
+	MaxNewTokens      int
+	Seed              uint64
+}
+
+// Explain has the pair's teacher write samples explanations of each
+// example (Explain).
+func (p *Pair) Explain(gen *sample.Generator, tape *compute.Tape, exs []Example, samples int, o ExplainOptions) ([]Explanation, error) {
+	return Explain(gen, tape, p.Tok, p.Prompts, exs, samples, o)
+}
+
+// Explain has a teacher (gen, a Generator of it, using tape as scratch)
+// write samples explanations of each example under prompts p, in order:
+// example 0's samples first. It is the one "teacher explains" loop: GRPO's
+// sampling, evaluation and distillation use it.
+func Explain(gen *sample.Generator, tape *compute.Tape, tok TextTokenizer, p record.Prompts, exs []Example, samples int, o ExplainOptions) ([]Explanation, error) {
+	out := make([]Explanation, 0, len(exs)*samples)
+	prompts := make([][]int32, 0, len(exs)*samples)
+	for _, ex := range exs {
+		pr := tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
+		for range samples {
+			out = append(out, Explanation{Example: ex, Prompt: pr})
+			prompts = append(prompts, pr)
+		}
+	}
+	res, err := gen.Generate(tape, prompts, sample.Options{Temperature: float32(o.Temperature), TopP: float32(o.TopP),
+		MaxNewTokens: o.MaxNewTokens, StopIDs: StopIDs(tok), Seed: o.Seed, AllowedVocab: tok.VocabSize()})
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range res {
+		e := &out[i]
+		e.IDs, e.LogProbs = r.IDs, r.LogProbs
+		e.Text = tok.Decode(r.IDs)
+		e.Extraction = record.Extract(e.Text)
+	}
+	return out, nil
+}
+
+// Reconstruct has the student write its greedy solution (at most maxNew
+// tokens) after reading each explanation body, with gen, a Generator of
+// the student: the text before the solution's end tag (or the end of
+// turn).
+func (p *Pair) Reconstruct(gen *sample.Generator, tape *compute.Tape, items []Item, maxNew int) ([]string, error) {
+	prompts := make([][]int32, len(items))
+	for i, it := range items {
+		prompts[i] = p.StudentSequence(it.Question, ExplanationIDs(p.Tok, it.Explanation), nil).Prompt
+	}
+	out, err := gen.Generate(tape, prompts, sample.Options{Temperature: 0, MaxNewTokens: maxNew, StopIDs: p.stops,
+		StopStrings: []string{record.EndSolution}, Decoder: p.Tok, AllowedVocab: p.Tok.VocabSize()})
+	if err != nil {
+		return nil, err
+	}
+	texts := make([]string, len(out))
+	for i, r := range out {
+		s := p.Tok.Decode(r.IDs)
+		for _, tag := range []string{record.EndSolution, record.ImEnd} {
+			if k := strings.Index(s, tag); k >= 0 {
+				s = s[:k]
+			}
+		}
+		texts[i] = s
+	}
+	return texts, nil
+}

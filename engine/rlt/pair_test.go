@@ -1,0 +1,192 @@
+package rlt
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+const pairsTokenizer = "../tokenizer/testdata/qwen2_pairs.json"
+
+// mustPair is NewPair for tests.
+func mustPair(t *testing.T, teacher, student *model.Model, tok TextTokenizer, p record.Prompts) *Pair {
+	t.Helper()
+	pair, err := NewPair(teacher, student, tok, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pair
+}
+
+// The one tokenizer rule: the same tokens under the same ids; the first
+// token that differs is named.
+func TestSameVocabulary(t *testing.T) {
+	data, err := os.ReadFile(pairsTokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := tokenizer.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, _ := tokenizer.Parse(data)
+	renamed, err := tokenizer.Parse(bytes.ReplaceAll(data, []byte("<|im_end|>"), []byte("<|im_stop|>")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := a.ID(record.ImEnd)
+	cases := []struct {
+		name string
+		b    *tokenizer.Tokenizer
+		want string // "" = accepted
+	}{
+		{"same file", same, ""},
+		{"one token renamed", renamed, `token ` + itoa(int(id)) + ` is "<|im_end|>" for the teacher and "<|im_stop|>" for the student`},
+	}
+	for _, c := range cases {
+		err := SameVocabulary(a, c.b)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func itoa(n int) string {
+	var b []byte
+	for {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		if n /= 10; n == 0 {
+			return string(b)
+		}
+	}
+}
+
+// cut is m with its embedding table cut to rows rows (the first ones);
+// every other weight is m's.
+func cut(t *testing.T, m *model.Model, rows int) *model.Model {
+	t.Helper()
+	cfg := m.Cfg
+	cfg.Vocab = rows
+	out, err := model.New(m.Backend(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := map[string]*compute.Tensor{}
+	for _, p := range m.Params() {
+		src[p.Name] = p.Tensor
+	}
+	be := m.Backend()
+	for _, p := range out.Params() {
+		s, ok := src[p.Name]
+		if !ok {
+			t.Fatalf("no %s in the model", p.Name)
+		}
+		all := make([]float32, s.Len())
+		be.Read(all, s)
+		be.Write(p.Tensor, all[:p.Tensor.Len()])
+	}
+	return out
+}
+
+// A teacher and a student that share a tokenizer but whose embedding
+// tables are padded differently (as Qwen2.5-7B's 152,064 rows and 0.5B's
+// 151,936) are scored over the tokenizer's rows: exactly as the same two
+// models cut to those rows, for every estimator, the full-vocabulary KL
+// included. A GRPO step on them runs.
+func TestPaddedTablesScoreAndTrain(t *testing.T) {
+	tok, err := tokenizer.Load(pairsTokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := tok.VocabSize()
+	base := model.Config{Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 512, Tied: true, QKVBias: true}
+	be := compute.NewCPU()
+	tc, sc := base, base
+	tc.Vocab, sc.Vocab = n+8, n+2
+	teacher, err := model.NewRandom(be, tc, 31)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher.InitRandom(31, 0.3)
+	student, err := model.NewRandom(be, sc, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	student.InitRandom(32, 0.3)
+	prompts := record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}
+	padded, err := NewPair(teacher, student, tok, prompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if padded.Shared() != n {
+		t.Fatalf("shared rows %d, want the tokenizer's %d", padded.Shared(), n)
+	}
+	exact, err := NewPair(cut(t, teacher, n), cut(t, student, n), tok, prompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, est := range []record.Estimator{record.LogRatio, record.K3, record.FullKL} {
+		rc := record.DefaultRewardConfig()
+		rc.Estimator = est
+		sp, err := NewScorer(padded, rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		se, _ := NewScorer(exact, rc)
+		got, err := sp.Score(scoreItems)
+		if err != nil {
+			t.Fatalf("%s: padded tables: %v", est, err)
+		}
+		want, err := se.Score(scoreItems)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if len(got[i].D) != len(want[i].D) {
+				t.Fatalf("%s item %d: %d vs %d explanation tokens", est, i, len(got[i].D), len(want[i].D))
+			}
+			for k := range got[i].D {
+				if math.Abs(float64(got[i].D[k]-want[i].D[k])) > 1e-4 || math.Abs(float64(got[i].TeacherLP[k]-want[i].TeacherLP[k])) > 1e-4 {
+					t.Errorf("%s item %d token %d: d %v, ℓT %v; over the shared rows d %v, ℓT %v", est, i, k, got[i].D[k], got[i].TeacherLP[k], want[i].D[k], want[i].TeacherLP[k])
+				}
+			}
+			if math.Abs(got[i].Reward-want[i].Reward) > 1e-4 || math.IsNaN(got[i].Reward) {
+				t.Errorf("%s item %d: reward %v, over the shared rows %v", est, i, got[i].Reward, want[i].Reward)
+			}
+		}
+	}
+
+	// One GRPO step on the padded pair (full-vocabulary KL reward).
+	gc := DefaultGRPOConfig()
+	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.LR, gc.MicroBatch = 2, 2, 10, 1e-2, 4
+	rc := record.DefaultRewardConfig()
+	rc.Estimator = record.FullKL
+	tr, err := NewTrainer(gc, rc, padded, sums{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tr.Step(context.Background())
+	if err != nil {
+		t.Fatalf("GRPO step on differently padded tables: %v", err)
+	}
+	for _, k := range []string{"reward", "loss", "kl", "grad_norm"} {
+		if v, ok := res.Metrics[k]; !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("metric %s = %v (present %v)", k, v, ok)
+		}
+	}
+	if len(res.Traces) != 4 {
+		t.Errorf("%d traces, want 4", len(res.Traces))
+	}
+}
