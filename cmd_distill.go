@@ -152,12 +152,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	var rows []runpkg.DistillRow
-	if *reference {
-		for _, ex := range exs {
-			rows = append(rows, runpkg.DistillRow{Question: ex.Question, Explanation: ex.Reference, Solution: ex.Solution})
-		}
-	} else {
+	rows := runpkg.ReferenceRows(exs)
+	if !*reference {
 		fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
 		rows, err = runpkg.WriteExplanations(teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
 		if err != nil {
@@ -171,35 +167,20 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	// Raw outputs, no filtering (RLT.md §5) — except an explanation that
-	// holds a ChatML or RLT tag, which would break the row's own format: it
-	// is left out and counted.
+	all := len(rows)
+	rows, tagged, long := runpkg.Learnable(rows, tok, p, student.Cfg.MaxPos)
 	sw := record.NewStratosWriter(f, p.StudentSystem)
-	kept := rows[:0]
-	tagged, long := 0, 0
 	for _, r := range rows {
-		if _, bad := record.ContainsTag(r.Explanation); bad {
-			tagged++
-			continue
-		}
-		// A row longer than the student's positions could not be learned
-		// from (a reference trace has no token budget).
-		if len(warmstart.StudentSequence(tok, p, r.Question, r.Explanation, r.Solution).Tokens) > student.Cfg.MaxPos {
-			long++
-			continue
-		}
 		if err := sw.Write(r.Question, record.ExplanationLead+r.Explanation, r.Solution); err != nil {
 			f.Close()
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}
-		kept = append(kept, r)
 	}
-	rows = kept
 	if tagged > 0 {
-		fmt.Fprintf(stderr, "left out %d of %d explanations: they contain a ChatML or RLT tag\n", tagged, tagged+long+len(rows))
+		fmt.Fprintf(stderr, "left out %d of %d explanations: they contain a ChatML or RLT tag\n", tagged, all)
 	}
 	if long > 0 {
-		fmt.Fprintf(stderr, "left out %d of %d explanations: too long for the student's %d positions\n", long, tagged+long+len(rows), student.Cfg.MaxPos)
+		fmt.Fprintf(stderr, "left out %d of %d explanations: too long for the student's %d positions\n", long, all, student.Cfg.MaxPos)
 	}
 	if err := f.Close(); err != nil {
 		return err

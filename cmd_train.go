@@ -64,14 +64,8 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	cfg := runpkg.DefaultConfig("", "")
 	cfg.Prompts = record.Prompts{} // the models' own unless the configuration names them
-	if *cfgPath != "" {
-		data, err := os.ReadFile(*cfgPath)
-		if err != nil {
-			return err
-		}
-		if err := sessions.DecodeStrict(*cfgPath, data, &cfg); err != nil {
-			return err
-		}
+	if err := sessions.DecodeFile(*cfgPath, &cfg); err != nil {
+		return err
 	}
 	if *teacher != "" {
 		cfg.Teacher = *teacher

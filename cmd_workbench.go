@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"syscall"
 
@@ -101,14 +100,8 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 	} else {
 		cfg = runner.DefaultConfig(models, *steps)
-		if *cfgPath != "" {
-			data, err := os.ReadFile(*cfgPath)
-			if err != nil {
-				return err
-			}
-			if err := sessions.DecodeStrict(*cfgPath, data, &cfg); err != nil {
-				return err
-			}
+		if err := sessions.DecodeFile(*cfgPath, &cfg); err != nil {
+			return err
 		}
 		cfg.Steps = *steps
 		if rec, cfg, err = runner.Create(*runs, cfg); err != nil {

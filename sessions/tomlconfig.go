@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -253,6 +254,19 @@ func tomlKindName(t reflect.Type) string {
 }
 
 var textUnmarshaler = reflect.TypeOf((*interface{ UnmarshalText([]byte) error })(nil)).Elem()
+
+// DecodeFile reads the TOML file at path over v strictly (DecodeStrict);
+// an empty path leaves v as it is.
+func DecodeFile(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return DecodeStrict(path, data, v)
+}
 
 // EncodeTOML renders v as TOML (go-toml/v2 with its default layout; struct
 // field order is kept). Use it with WriteFileAtomic to save a resolved

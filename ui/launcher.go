@@ -8,7 +8,7 @@ import (
 )
 
 // Launcher starts and opens runs for the Runs screen. The rlt command
-// implements it with the engine (cmd_workbench.go); the workbench itself
+// implements it with the engine (sessions/runner); the workbench itself
 // never builds an engine, so it stays a view of sessions plus a few
 // controls. Every method may take a while (loading models, waiting for the
 // disk): the workbench calls them off its event loop.

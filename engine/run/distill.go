@@ -47,6 +47,36 @@ func WriteExplanations(teacher *model.Model, tok rlt.TextTokenizer, p record.Pro
 	return rows, nil
 }
 
+// ReferenceRows are the rows of the examples' own reference explanations
+// (rlt distill --reference: the reference explanation generator).
+func ReferenceRows(exs []task.Example) []DistillRow {
+	rows := make([]DistillRow, len(exs))
+	for i, ex := range exs {
+		rows[i] = DistillRow{Question: ex.Question, Explanation: ex.Reference, Solution: ex.Solution}
+	}
+	return rows
+}
+
+// Learnable keeps the rows a student can learn from, in order: raw
+// outputs, no filtering (RLT.md §5), except an explanation that holds a
+// ChatML or RLT tag (it would break the row's own format) and a row longer
+// than the student's maxPos positions in the student layout (a reference
+// trace has no token budget); those are counted.
+func Learnable(rows []DistillRow, tok rlt.Encoder, p record.Prompts, maxPos int) (kept []DistillRow, tagged, long int) {
+	for _, r := range rows {
+		if _, bad := record.ContainsTag(r.Explanation); bad {
+			tagged++
+			continue
+		}
+		if len(warmstart.StudentSequence(tok, p, r.Question, r.Explanation, r.Solution).Tokens) > maxPos {
+			long++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept, tagged, long
+}
+
 // DistillConfig is the student fine-tuning budget.
 type DistillConfig struct {
 	Steps, Batch int
