@@ -38,9 +38,15 @@ const tokenizerFixture = "engine/tokenizer/testdata/qwen2_pairs.json"
 // tinyFolder makes a model folder through the CLI itself.
 func tinyFolder(t *testing.T, dtype string) string {
 	t.Helper()
+	return tinyFolderRows(t, dtype, 1216)
+}
+
+// tinyFolderRows is tinyFolder with an embedding table of rows rows.
+func tinyFolderRows(t *testing.T, dtype string, rows int) string {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "shape.json")
-	os.WriteFile(cfg, []byte(`{"vocab_size": 1216, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+	os.WriteFile(cfg, []byte(`{"vocab_size": `+strconv.Itoa(rows)+`, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
 		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
 	out := filepath.Join(dir, "model")
 	if code, _, errs := runCLI(t, "", "model", "init", "--config", cfg, "--out", out, "--dtype", dtype, "--tokenizer", tokenizerFixture); code != 0 {
@@ -175,6 +181,12 @@ func TestScoreCLI(t *testing.T) {
 				t.Errorf("line 3: %s", l)
 			}
 		}
+	}
+	// A student whose embedding table is padded differently (more rows
+	// past the same tokenizer's tokens) is scored.
+	padded := tinyFolderRows(t, "f32", 1232)
+	if code, out, errs := runCLI(t, in, "score", "--teacher", teacher, "--student", padded); code != 1 || strings.Count(out, `"reward"`) != 2 {
+		t.Errorf("differently padded student: exit %d (want 1 for the empty solution), %s\n%s", code, out, errs)
 	}
 	// A student whose tokenizer differs in one token is refused, naming it.
 	other := tinyFolder(t, "f32")
