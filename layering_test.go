@@ -111,7 +111,6 @@ func pathTo(deps map[string][]string, pkg string, want func(string) bool) []stri
 // The viewer and the store link no numerical kernel: neither ui nor
 // sessions depends on a compute package, directly or not.
 func TestViewerAndStoreLinkNoCompute(t *testing.T) {
-	t.Skip("sessions (and so ui) still reaches compute through engine/rlt (sessions → engine/rlt → compute): the lightweight record package of issue 12 point 2 removes that import; enable this test once it has landed")
 	deps := imports(t)
 	isCompute := func(p string) bool { return layer(p) == 0 }
 	for _, pkg := range []string{module + "/ui", module + "/sessions"} {
