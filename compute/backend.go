@@ -42,10 +42,14 @@ type Backend interface {
 	RoPE(out, x *Tensor, pos []int32, table *RoPETable, heads int)
 	RoPEBackward(dx, dout *Tensor, pos []int32, table *RoPETable, heads int)
 
-	// Attention is causal grouped-query attention over full sequences; probs
-	// [B, H, T, T] keeps the softmax for backward. kStart[b] masks left padding.
-	Attention(out, probs, q, k, v *Tensor, d AttnDims, kStart []int32)
-	AttentionBackward(dq, dk, dv, dout, probs, q, k, v *Tensor, d AttnDims, kStart []int32)
+	// Attention is causal grouped-query attention over full sequences with
+	// an online softmax: no [B, H, T, T] matrix exists. lse [B, H, T] gets
+	// each query row's log-sum-exp of its scaled scores, all the backward
+	// keeps besides q, k, v and out. kStart[b] masks left padding.
+	Attention(out, lse, q, k, v *Tensor, d AttnDims, kStart []int32)
+	// AttentionBackward recomputes the probabilities block by block from
+	// q, k and lse (FlashAttention-2's backward) and accumulates dq, dk, dv.
+	AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *Tensor, d AttnDims, kStart []int32)
 	// CacheWrite stores new keys or values x [B, Tn, KV, hd] into cache
 	// [B, KV, MaxLen, hd] at positions past..past+Tn-1.
 	CacheWrite(cache, x *Tensor, d AttnDims, maxLen, past int)

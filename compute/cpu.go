@@ -179,16 +179,17 @@ func (c *CPU) RoPEBackward(dx, dout *Tensor, pos []int32, table *RoPETable, head
 }
 
 // Attention implements Backend.
-func (c *CPU) Attention(out, probs, q, k, v *Tensor, d AttnDims, kStart []int32) {
+func (c *CPU) Attention(out, lse, q, k, v *Tensor, d AttnDims, kStart []int32) {
 	j := &c.j.attn
-	*j = attnJob{out: Host(out), probs: Host(probs), q: Host(q), k: Host(k), v: Host(v), d: d, kStart: kStart}
+	j.out, j.lse, j.q, j.k, j.v, j.d, j.kStart = Host(out), Host(lse), Host(q), Host(k), Host(v), d, kStart
+	j.scratch.reset(kernels.AttentionScratch(d.T))
 	parallel.For(d.B*d.H, 1, j)
 }
 
 // AttentionBackward implements Backend.
-func (c *CPU) AttentionBackward(dq, dk, dv, dout, probs, q, k, v *Tensor, d AttnDims, kStart []int32) {
+func (c *CPU) AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *Tensor, d AttnDims, kStart []int32) {
 	j := &c.j.attnBwd
-	j.dq, j.dk, j.dv, j.dout, j.probs = Host(dq), Host(dk), Host(dv), Host(dout), Host(probs)
+	j.dq, j.dk, j.dv, j.dout, j.out, j.lse = Host(dq), Host(dk), Host(dv), Host(dout), Host(out), Host(lse)
 	j.q, j.k, j.v, j.d, j.kStart = Host(q), Host(k), Host(v), d, kStart
 	j.scratch.reset(kernels.AttentionScratch(d.T))
 	parallel.For(d.B*d.KV, 1, j)
@@ -498,26 +499,27 @@ func (j *ropeJob) Run(lo, hi int) {
 }
 
 type attnJob struct {
-	out, probs, q, k, v []float32
-	d                   AttnDims
-	kStart              []int32
+	out, lse, q, k, v []float32
+	d                 AttnDims
+	kStart            []int32
+	scratch           scratch
 }
 
 func (j *attnJob) Run(lo, hi int) {
 	d := j.d
-	kernels.AttentionForward(j.out, j.probs, j.q, j.k, j.v, d.B, d.T, d.H, d.KV, d.HeadDim, j.kStart, lo, hi)
+	kernels.AttentionForward(j.out, j.lse, j.q, j.k, j.v, d.B, d.T, d.H, d.KV, d.HeadDim, j.kStart, j.scratch.take(), lo, hi)
 }
 
 type attnBwdJob struct {
-	dq, dk, dv, dout, probs, q, k, v []float32
-	d                                AttnDims
-	kStart                           []int32
-	scratch                          scratch
+	dq, dk, dv, dout, out, lse, q, k, v []float32
+	d                                   AttnDims
+	kStart                              []int32
+	scratch                             scratch
 }
 
 func (j *attnBwdJob) Run(lo, hi int) {
 	d := j.d
-	kernels.AttentionBackward(j.dq, j.dk, j.dv, j.dout, j.probs, j.q, j.k, j.v, d.B, d.T, d.H, d.KV, d.HeadDim, j.kStart, j.scratch.take(), lo, hi)
+	kernels.AttentionBackward(j.dq, j.dk, j.dv, j.dout, j.out, j.lse, j.q, j.k, j.v, d.B, d.T, d.H, d.KV, d.HeadDim, j.kStart, j.scratch.take(), lo, hi)
 }
 
 type decodeJob struct {

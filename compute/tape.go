@@ -241,15 +241,15 @@ func (t *Tape) Attention(q, k, v *Tensor, d AttnDims, kStart []int32) *Tensor {
 	}
 	out := t.acts.get("attention.out", dims2(n, d.H*d.HeadDim))
 	rec := t.needs(q, k, v)
-	var probs *Tensor
+	var lse *Tensor
 	if rec {
-		probs = t.acts.get("attention.probs", dims1(d.B*d.H*d.T*d.T))
+		lse = t.acts.get("attention.lse", dims1(d.B*d.H*d.T))
 	} else {
-		probs = t.acts.scratch("attention.probs", d.B*d.H*d.T*d.T)
+		lse = t.acts.scratch("attention.lse", d.B*d.H*d.T)
 	}
-	t.be.Attention(out, probs, q, k, v, d, kStart)
+	t.be.Attention(out, lse, q, k, v, d, kStart)
 	if rec {
-		t.push(node{op: opAttention, out: out, a: q, b: k, c: v, d: probs, attn: d, ids: kStart})
+		t.push(node{op: opAttention, out: out, a: q, b: k, c: v, d: lse, attn: d, ids: kStart})
 	}
 	return out
 }
@@ -393,7 +393,7 @@ func (t *Tape) backward(n *node, dy *Tensor) {
 		dq = orScratch(t, dq, n.a, "attention.dq")
 		dk = orScratch(t, dk, n.b, "attention.dk")
 		dv = orScratch(t, dv, n.c, "attention.dv")
-		be.AttentionBackward(dq, dk, dv, dy, n.d, n.a, n.b, n.c, n.attn, n.ids)
+		be.AttentionBackward(dq, dk, dv, dy, n.out, n.d, n.a, n.b, n.c, n.attn, n.ids)
 	case opSwiGLU:
 		dg := orScratch(t, t.gradOf(n.a), n.a, "swiglu.dgate")
 		du := orScratch(t, t.gradOf(n.b), n.b, "swiglu.dup")

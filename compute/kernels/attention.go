@@ -6,9 +6,15 @@ import "math"
 // Tiling the causal triangle skips most of the masked upper half of QKᵀ.
 const attnTile = 32
 
+// attnKeyBlock is the number of keys a query tile meets per step of the
+// online softmax: the scores of one tile and one key block are all the
+// attention kernels keep, so their memory does not grow with T.
+const attnKeyBlock = 128
+
 // AttentionScratch returns the number of float32s of scratch one concurrent
-// AttentionBackward call needs for sequences of length T.
-func AttentionScratch(T int) int { return min(T, attnTile) * T }
+// AttentionForward or AttentionBackward call needs for sequences of length T
+// (at most 2·attnTile·attnKeyBlock, whatever T).
+func AttentionScratch(T int) int { return 2 * min(T, attnTile) * min(T, attnKeyBlock) }
 
 // AttentionDecodeScratch returns the number of float32s of scratch one
 // concurrent AttentionDecode call needs for Tn new tokens and caches of maxLen.
@@ -21,43 +27,88 @@ func keyStart(kStart []int32, b, T int) int {
 	return min(max(int(kStart[b]), 0), T)
 }
 
-// AttentionForward computes scaled causal softmax attention over full sequences.
-// q is [B, T, H, hd], k and v are [B, T, KV, hd], out is [B, T, H, hd]; query
-// head h reads kv head h/(H/KV). Work item i in [lo, hi) is (b = i/H, h = i%H).
-// Keys before kStart[b] are masked (left padding; kStart nil = none); a query
-// row with no visible key (t < kStart[b]) produces zeros. probs [B, H, T, T]
-// receives the softmax (0 for masked keys) for the backward pass.
-// The scale is 1/sqrt(hd).
-func AttentionForward(out, probs, q, k, v []float32, B, T, H, KV, hd int, kStart []int32, lo, hi int) {
+// visible is the number of keys j0..j0+n-1 that query position t sees (keys
+// up to t, causal).
+func visible(t, j0, n int) int { return min(max(t+1-j0, 0), n) }
+
+// AttentionForward computes scaled causal softmax attention over full
+// sequences with an online softmax (FlashAttention's forward): each tile of
+// query rows meets the keys block by block, keeping a running maximum and
+// sum per row and rescaling its output when the maximum grows, so no T×T
+// matrix exists. q is [B, T, H, hd], k and v are [B, T, KV, hd], out is
+// [B, T, H, hd]; query head h reads kv head h/(H/KV). Work item i in [lo, hi)
+// is (b = i/H, h = i%H). Keys before kStart[b] are masked (left padding;
+// kStart nil = none); a query row with no visible key (t < kStart[b])
+// produces zeros. lse [B, H, T] receives each row's log-sum-exp of its
+// scaled scores (0 for rows with no visible key), all AttentionBackward
+// needs besides the inputs and out. The scale is 1/sqrt(hd). scratch needs
+// AttentionScratch(T) floats per concurrent call.
+func AttentionForward(out, lse, q, k, v []float32, B, T, H, KV, hd int, kStart []int32, scratch []float32, lo, hi int) {
 	rep := H / KV
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qs, ks := H*hd, KV*hd // row strides of q/out and k/v
+	var rmax [attnTile]float32
+	var rsum [attnTile]float64
 	for item := lo; item < hi; item++ {
 		b, h := item/H, item%H
 		g := h / rep
 		ks0 := keyStart(kStart, b, T)
-		P := probs[item*T*T : (item+1)*T*T]
+		L := lse[item*T : (item+1)*T]
 		// rows with no visible key
 		for t := 0; t < ks0; t++ {
-			clear(P[t*T : t*T+T])
+			L[t] = 0
 			o := ((b*T+t)*H + h) * hd
 			clear(out[o : o+hd])
 		}
-		kOff := ((b*T+ks0)*KV + g) * hd
 		for t0 := ks0; t0 < T; t0 += attnTile {
 			t1 := min(t0+attnTile, T)
-			m, n := t1-t0, t1-ks0
+			m := t1 - t0
 			qOff := ((b*T+t0)*H + h) * hd
-			// S = scale·Q·Kᵀ for rows t0..t1, keys ks0..t1
-			sgemm(false, true, m, n, hd, scale, q[qOff:], qs, k[kOff:], ks, 0, P[t0*T+ks0:], T)
-			for t := t0; t < t1; t++ {
-				row := P[t*T : t*T+T]
-				clear(row[:ks0])
-				softmaxInPlace(row[ks0 : t+1])
-				clear(row[t+1:])
+			for i := 0; i < m; i++ {
+				o := qOff + i*qs
+				clear(out[o : o+hd])
+				rsum[i] = 0
 			}
-			// O = P·V
-			sgemm(false, false, m, hd, n, 1, P[t0*T+ks0:], T, v[kOff:], ks, 0, out[qOff:], qs)
+			for j0 := ks0; j0 < t1; j0 += attnKeyBlock {
+				n := min(attnKeyBlock, t1-j0)
+				kOff := ((b*T+j0)*KV + g) * hd
+				S := scratch[:m*n]
+				// S = scale·Q·Kᵀ for rows t0..t1, keys j0..j0+n
+				sgemm(false, true, m, n, hd, scale, q[qOff:], qs, k[kOff:], ks, 0, S, n)
+				for i := 0; i < m; i++ {
+					row := S[i*n : i*n+n]
+					vis := visible(t0+i, j0, n)
+					if vis == 0 {
+						clear(row)
+						continue
+					}
+					bm := rowMax(row[:vis])
+					if j0 == ks0 {
+						rmax[i] = bm // every row sees key ks0: the first block starts each row
+					} else if bm > rmax[i] {
+						// the maximum grew: rescale what the row has so far
+						c := Exp32(rmax[i] - bm)
+						o := out[qOff+i*qs : qOff+i*qs+hd]
+						for x := range o {
+							o[x] *= c
+						}
+						rsum[i] *= float64(c)
+						rmax[i] = bm
+					}
+					rsum[i] += expAffine(row[:vis], row[:vis], 1, -float64(rmax[i]))
+					clear(row[vis:])
+				}
+				// O += P·V
+				sgemm(false, false, m, hd, n, 1, S, n, v[kOff:], ks, 1, out[qOff:], qs)
+			}
+			for i := 0; i < m; i++ {
+				o := out[qOff+i*qs : qOff+i*qs+hd]
+				inv := float32(1 / rsum[i])
+				for x := range o {
+					o[x] *= inv
+				}
+				L[t0+i] = float32(float64(rmax[i]) + math.Log(rsum[i]))
+			}
 		}
 	}
 }
@@ -74,39 +125,62 @@ func softmaxInPlace(row []float32) {
 }
 
 // AttentionBackward accumulates the gradients of AttentionForward into dq, dk
-// and dv (same layouts as q, k, v) given dout and the saved probs. Work item i
-// in [lo, hi) is (b = i/KV, g = i%KV): it handles the H/KV query heads that
-// share kv head g, so dk and dv rows are written by one item only. scratch
-// needs AttentionScratch(T) floats per concurrent call.
-func AttentionBackward(dq, dk, dv, dout, probs, q, k, v []float32, B, T, H, KV, hd int, kStart []int32, scratch []float32, lo, hi int) {
+// and dv (same layouts as q, k, v) given dout, the forward's out and lse. It
+// recomputes the probabilities block by block (FlashAttention-2's backward):
+// with D_i = Σ dO_i⊙O_i, P = exp(S − lse), dV += Pᵀ·dO, dP = dO·Vᵀ,
+// dS = P⊙(dP − D), dQ += scale·dS·K and dK += scale·dSᵀ·Q. Work item i in
+// [lo, hi) is (b = i/KV, g = i%KV): it handles the H/KV query heads that
+// share kv head g, so dk and dv rows are written by one item only and every
+// sum runs in a fixed order. scratch needs AttentionScratch(T) floats per
+// concurrent call.
+func AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v []float32, B, T, H, KV, hd int, kStart []int32, scratch []float32, lo, hi int) {
 	rep := H / KV
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qs, ks := H*hd, KV*hd
+	half := len(scratch) / 2
+	var D [attnTile]float32
 	for item := lo; item < hi; item++ {
 		b, g := item/KV, item%KV
 		ks0 := keyStart(kStart, b, T)
-		kOff := ((b*T+ks0)*KV + g) * hd
 		for h := g * rep; h < (g+1)*rep; h++ {
-			bh := b*H + h
-			P := probs[bh*T*T : (bh+1)*T*T]
+			L := lse[(b*H+h)*T : (b*H+h+1)*T]
 			for t0 := ks0; t0 < T; t0 += attnTile {
 				t1 := min(t0+attnTile, T)
-				m, n := t1-t0, t1-ks0
+				m := t1 - t0
 				qOff := ((b*T+t0)*H + h) * hd
-				Pt := P[t0*T+ks0:]
-				dS := scratch[:m*n]
-				// dV += Pᵀ·dO
-				sgemm(true, false, n, hd, m, 1, Pt, T, dout[qOff:], qs, 1, dv[kOff:], ks)
-				// dP = dO·Vᵀ
-				sgemm(false, true, m, n, hd, 1, dout[qOff:], qs, v[kOff:], ks, 0, dS, n)
-				// dS = P ⊙ (dP − Σ P⊙dP)
 				for i := 0; i < m; i++ {
-					softmaxBwdRow(Pt[i*T:i*T+n], dS[i*n:i*n+n])
+					o := qOff + i*qs
+					D[i] = dot(dout[o:o+hd], out[o:o+hd])
 				}
-				// dQ += scale·dS·K
-				sgemm(false, false, m, hd, n, scale, dS, n, k[kOff:], ks, 1, dq[qOff:], qs)
-				// dK += scale·dSᵀ·Q
-				sgemm(true, false, n, hd, m, scale, dS, n, q[qOff:], qs, 1, dk[kOff:], ks)
+				for j0 := ks0; j0 < t1; j0 += attnKeyBlock {
+					n := min(attnKeyBlock, t1-j0)
+					kOff := ((b*T+j0)*KV + g) * hd
+					P, dS := scratch[:m*n], scratch[half:half+m*n]
+					// P = exp(scale·Q·Kᵀ − lse), masked
+					sgemm(false, true, m, n, hd, scale, q[qOff:], qs, k[kOff:], ks, 0, P, n)
+					for i := 0; i < m; i++ {
+						row := P[i*n : i*n+n]
+						vis := visible(t0+i, j0, n)
+						expAffine(row[:vis], row[:vis], 1, -float64(L[t0+i]))
+						clear(row[vis:])
+					}
+					// dV += Pᵀ·dO
+					sgemm(true, false, n, hd, m, 1, P, n, dout[qOff:], qs, 1, dv[kOff:], ks)
+					// dP = dO·Vᵀ
+					sgemm(false, true, m, n, hd, 1, dout[qOff:], qs, v[kOff:], ks, 0, dS, n)
+					// dS = P ⊙ (dP − D)
+					for i := 0; i < m; i++ {
+						pr, dr := P[i*n:i*n+n], dS[i*n:i*n+n]
+						di := D[i]
+						for j, p := range pr {
+							dr[j] = p * (dr[j] - di)
+						}
+					}
+					// dQ += scale·dS·K
+					sgemm(false, false, m, hd, n, scale, dS, n, k[kOff:], ks, 1, dq[qOff:], qs)
+					// dK += scale·dSᵀ·Q
+					sgemm(true, false, n, hd, m, scale, dS, n, q[qOff:], qs, 1, dk[kOff:], ks)
+				}
 			}
 		}
 	}

@@ -122,33 +122,33 @@ func BenchmarkRoPEBackward(b *testing.B) {
 const attnFwdFlops = 2 * 2 * float64(bB*bH) * float64(bT*(bT+1)/2) * bHD
 
 type attnBench struct {
-	q, k, v, out, probs, dout, dq, dk, dv, scratch []float32
+	q, k, v, out, lse, dout, dq, dk, dv, scratch []float32
 }
 
 func newAttnBench() *attnBench {
 	r := newRNG(7)
 	a := &attnBench{
 		q: randVec(r, bN*bH*bHD, 1), k: randVec(r, bN*bKV*bHD, 1), v: randVec(r, bN*bKV*bHD, 1),
-		out: make([]float32, bN*bH*bHD), probs: make([]float32, bB*bH*bT*bT),
+		out: make([]float32, bN*bH*bHD), lse: make([]float32, bB*bH*bT),
 		dout: randVec(r, bN*bH*bHD, 1),
 		dq:   make([]float32, bN*bH*bHD), dk: make([]float32, bN*bKV*bHD), dv: make([]float32, bN*bKV*bHD),
 		scratch: make([]float32, AttentionScratch(bT)),
 	}
-	AttentionForward(a.out, a.probs, a.q, a.k, a.v, bB, bT, bH, bKV, bHD, nil, 0, bB*bH)
+	AttentionForward(a.out, a.lse, a.q, a.k, a.v, bB, bT, bH, bKV, bHD, nil, a.scratch, 0, bB*bH)
 	return a
 }
 
 func BenchmarkAttentionForward(b *testing.B) {
 	a := newAttnBench()
 	run(b, rates{flops: attnFwdFlops}, func() {
-		AttentionForward(a.out, a.probs, a.q, a.k, a.v, bB, bT, bH, bKV, bHD, nil, 0, bB*bH)
+		AttentionForward(a.out, a.lse, a.q, a.k, a.v, bB, bT, bH, bKV, bHD, nil, a.scratch, 0, bB*bH)
 	})
 }
 
 func BenchmarkAttentionBackward(b *testing.B) {
 	a := newAttnBench()
 	run(b, rates{flops: 2 * attnFwdFlops}, func() {
-		AttentionBackward(a.dq, a.dk, a.dv, a.dout, a.probs, a.q, a.k, a.v, bB, bT, bH, bKV, bHD, nil, a.scratch, 0, bB*bKV)
+		AttentionBackward(a.dq, a.dk, a.dv, a.dout, a.out, a.lse, a.q, a.k, a.v, bB, bT, bH, bKV, bHD, nil, a.scratch, 0, bB*bKV)
 	})
 }
 
@@ -277,4 +277,40 @@ func BenchmarkGoPath(b *testing.B) {
 	b.Run("Sgemm", func(b *testing.B) { benchGo(b, BenchmarkSgemm) })
 	b.Run("TokenLogProbs", func(b *testing.B) { benchGo(b, BenchmarkTokenLogProbs) })
 	b.Run("TokenLogProbsBackward", func(b *testing.B) { benchGo(b, BenchmarkTokenLogProbsBackward) })
+}
+
+// BenchmarkAttentionVsProbs runs forward and backward of attention at the
+// Qwen2.5-0.5B shape (B 8 × T 214, 14 heads over 2 kv heads of 64) with the
+// online-softmax kernels and with the old ones that kept [B, H, T, T]
+// probabilities. kept-bytes is what each keeps for backward besides q, k, v
+// and out; scratch-bytes what one thread uses as scratch.
+func BenchmarkAttentionVsProbs(b *testing.B) {
+	const B, T, H, KV, hd = 8, 214, 14, 2, 64
+	r := newRNG(9)
+	n := B * T
+	q, k, v := randVec(r, n*H*hd, 1), randVec(r, n*KV*hd, 1), randVec(r, n*KV*hd, 1)
+	dout := randVec(r, n*H*hd, 1)
+	out := make([]float32, n*H*hd)
+	dq, dk, dv := make([]float32, len(q)), make([]float32, len(k)), make([]float32, len(v))
+	flops := 3 * 2 * 2 * float64(B*H) * float64(T*(T+1)/2) * hd // forward + backward (2×)
+	b.Run("probs", func(b *testing.B) {
+		probs := make([]float32, B*H*T*T)
+		scratch := make([]float32, probsScratch(T))
+		run(b, rates{flops: flops}, func() {
+			attentionProbsForward(out, probs, q, k, v, B, T, H, KV, hd, nil, 0, B*H)
+			attentionProbsBackward(dq, dk, dv, dout, probs, q, k, v, B, T, H, KV, hd, nil, scratch, 0, B*KV)
+		})
+		b.ReportMetric(float64(4*len(probs)), "kept-bytes")
+		b.ReportMetric(float64(4*len(scratch)), "scratch-bytes")
+	})
+	b.Run("online", func(b *testing.B) {
+		lse := make([]float32, B*H*T)
+		scratch := make([]float32, AttentionScratch(T))
+		run(b, rates{flops: flops}, func() {
+			AttentionForward(out, lse, q, k, v, B, T, H, KV, hd, nil, scratch, 0, B*H)
+			AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v, B, T, H, KV, hd, nil, scratch, 0, B*KV)
+		})
+		b.ReportMetric(float64(4*len(lse)), "kept-bytes")
+		b.ReportMetric(float64(4*len(scratch)), "scratch-bytes")
+	})
 }

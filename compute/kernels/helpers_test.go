@@ -51,6 +51,17 @@ func checkClose(t *testing.T, what string, got []float32, want []float64, tol fl
 	}
 }
 
+// checkCloseFloor is checkClose with errors relative to max(floor, max |want|).
+func checkCloseFloor(t *testing.T, what string, got []float32, want []float64, tol, floor float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: length %d, want %d", what, len(got), len(want))
+	}
+	if e := maxRelErr(got, want, floor); e > tol || math.IsNaN(e) {
+		t.Errorf("%s: max error %.3g relative to max(%g, max |want|) > %.3g", what, e, floor, tol)
+	}
+}
+
 // fdGrad returns the central finite-difference gradient of L = Σ f(in)·gy with
 // respect to in[which], in float64.
 func fdGrad(f func([][]float64) []float64, in [][]float64, gy []float64, which int) []float64 {

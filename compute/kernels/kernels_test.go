@@ -120,6 +120,7 @@ var attnCases = []attnCase{
 	{1, 1, 1, 1, 3, nil},
 	{1, 41, 2, 1, 4, []int32{6}}, // more than one query tile
 	{3, 11, 6, 2, 2, []int32{0, 10, 4}},
+	{1, 140, 2, 1, 2, []int32{3}}, // more than one key block: the online softmax rescales
 }
 
 func (c attnCase) String() string {
@@ -134,52 +135,34 @@ func TestAttention(t *testing.T) {
 			k := randVec(r, c.B*c.T*c.KV*c.hd, 1)
 			v := randVec(r, c.B*c.T*c.KV*c.hd, 1)
 			out := randVec(r, len(q), 1) // garbage must be overwritten
-			probs := randVec(r, c.B*c.H*c.T*c.T, 1)
-			AttentionForward(out, probs, q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, 0, c.B*c.H)
+			lse := randVec(r, c.B*c.H*c.T, 1)
+			scratch := make([]float32, AttentionScratch(c.T))
+			AttentionForward(out, lse, q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, scratch, 0, c.B*c.H)
 			ref := func(in [][]float64) []float64 {
 				return refAttention(in[0], in[1], in[2], c.B, c.T, c.H, c.KV, c.hd, c.kStart)
 			}
 			in := [][]float64{to64(q), to64(k), to64(v)}
 			checkClose(t, "forward", out, ref(in), fwdTol)
-			// probs: rows sum to one (or zero when masked), masked entries exactly zero
-			for b := 0; b < c.B; b++ {
-				ks := 0
-				if c.kStart != nil {
-					ks = int(c.kStart[b])
-				}
-				for h := 0; h < c.H; h++ {
-					for tq := 0; tq < c.T; tq++ {
-						row := probs[((b*c.H+h)*c.T+tq)*c.T:][:c.T]
-						var s float64
-						for j, p := range row {
-							if (j < ks || j > tq) && p != 0 {
-								t.Fatalf("probs[%d,%d,%d,%d] = %v, want 0", b, h, tq, j, p)
-							}
-							s += float64(p)
-						}
-						want := 1.0
-						if tq < ks {
-							want = 0
-						}
-						if math.Abs(s-want) > 1e-5 {
-							t.Fatalf("probs row %d,%d,%d sums to %v", b, h, tq, s)
-						}
-					}
-				}
-			}
+			checkClose(t, "lse", lse, refAttentionLSE(in[0], in[1], c.B, c.T, c.H, c.KV, c.hd, c.kStart), fwdTol)
+			// the kernel that kept [B, H, T, T] probabilities gives the same output
+			old := make([]float32, len(q))
+			attentionProbsForward(old, make([]float32, c.B*c.H*c.T*c.T), q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, 0, c.B*c.H)
+			checkClose(t, "forward vs probs kernel", out, to64(old), fwdTol)
 			gy := randVec(r, len(q), 1)
 			dq := make([]float32, len(q))
 			dk := make([]float32, len(k))
 			dv := make([]float32, len(v))
-			scratch := make([]float32, AttentionScratch(c.T))
-			AttentionBackward(dq, dk, dv, gy, probs, q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, scratch, 0, c.B*c.KV)
+			AttentionBackward(dq, dk, dv, gy, out, lse, q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, scratch, 0, c.B*c.KV)
 			g := to64(gy)
-			checkClose(t, "dq", dq, fdGrad(ref, in, g, 0), gradTol)
-			checkClose(t, "dk", dk, fdGrad(ref, in, g, 1), gradTol)
+			// D = Σ dO⊙O stands in for Σ P⊙dP, equal only up to rounding: a
+			// gradient that is exactly zero (a single visible key) comes out
+			// as rounding noise, so errors are relative to at least 1.
+			checkCloseFloor(t, "dq", dq, fdGrad(ref, in, g, 0), gradTol, 1)
+			checkCloseFloor(t, "dk", dk, fdGrad(ref, in, g, 1), gradTol, 1)
 			checkClose(t, "dv", dv, fdGrad(ref, in, g, 2), gradTol)
 			// accumulation: a second call adds the same amount again
 			dq2, dk2, dv2 := clone(dq), clone(dk), clone(dv)
-			AttentionBackward(dq2, dk2, dv2, gy, probs, q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, scratch, 0, c.B*c.KV)
+			AttentionBackward(dq2, dk2, dv2, gy, out, lse, q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, scratch, 0, c.B*c.KV)
 			for i := range dq {
 				dq[i] *= 2
 			}
@@ -205,8 +188,7 @@ func TestAttentionDecode(t *testing.T) {
 				k := randVec(r, c.B*c.T*c.KV*c.hd, 1)
 				v := randVec(r, c.B*c.T*c.KV*c.hd, 1)
 				full := make([]float32, len(q))
-				probs := make([]float32, c.B*c.H*c.T*c.T)
-				AttentionForward(full, probs, q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, 0, c.B*c.H)
+				AttentionForward(full, make([]float32, c.B*c.H*c.T), q, k, v, c.B, c.T, c.H, c.KV, c.hd, c.kStart, make([]float32, AttentionScratch(c.T)), 0, c.B*c.H)
 
 				maxLen := c.T + 3
 				kc := randVec(r, c.B*c.KV*maxLen*c.hd, 1) // unused tail holds garbage

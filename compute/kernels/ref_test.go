@@ -85,6 +85,42 @@ func refAttention(q, k, v []float64, B, T, H, KV, hd int, kStart []int32) []floa
 	return out
 }
 
+// refAttentionLSE is the log-sum-exp of each row's scaled scores, [B, H, T]
+// (0 for rows with no visible key).
+func refAttentionLSE(q, k []float64, B, T, H, KV, hd int, kStart []int32) []float64 {
+	out := make([]float64, B*H*T)
+	rep := H / KV
+	scale := 1 / math.Sqrt(float64(hd))
+	for b := 0; b < B; b++ {
+		ks := 0
+		if kStart != nil {
+			ks = int(kStart[b])
+		}
+		for h := 0; h < H; h++ {
+			for t := ks; t < T; t++ {
+				qr := q[((b*T+t)*H+h)*hd:]
+				s := make([]float64, 0, t+1)
+				mx := math.Inf(-1)
+				for j := ks; j <= t; j++ {
+					kr := k[((b*T+j)*KV+h/rep)*hd:]
+					var d float64
+					for i := 0; i < hd; i++ {
+						d += qr[i] * kr[i]
+					}
+					s = append(s, d*scale)
+					mx = max(mx, d*scale)
+				}
+				var z float64
+				for _, x := range s {
+					z += math.Exp(x - mx)
+				}
+				out[(b*H+h)*T+t] = mx + math.Log(z)
+			}
+		}
+	}
+	return out
+}
+
 func refSilu(g float64) float64 { return g / (1 + math.Exp(-g)) }
 
 func refLogSoftmax(z []float64, invTemp float64) []float64 {

@@ -39,8 +39,8 @@ func TestSplitRanges(t *testing.T) {
 	q := randVec(r, ac.B*ac.T*ac.H*ac.hd, 1)
 	k := randVec(r, ac.B*ac.T*ac.KV*ac.hd, 1)
 	v := randVec(r, ac.B*ac.T*ac.KV*ac.hd, 1)
-	probs := make([]float32, ac.B*ac.H*ac.T*ac.T)
-	AttentionForward(make([]float32, len(q)), probs, q, k, v, ac.B, ac.T, ac.H, ac.KV, ac.hd, ac.kStart, 0, ac.B*ac.H)
+	attnOut, attnLSE := make([]float32, len(q)), make([]float32, ac.B*ac.H*ac.T)
+	AttentionForward(attnOut, attnLSE, q, k, v, ac.B, ac.T, ac.H, ac.KV, ac.hd, ac.kStart, make([]float32, AttentionScratch(ac.T)), 0, ac.B*ac.H)
 	maxLen := 10
 	kc := randVec(r, ac.B*ac.KV*maxLen*ac.hd, 1)
 	vc := randVec(r, ac.B*ac.KV*maxLen*ac.hd, 1)
@@ -76,11 +76,11 @@ func TestSplitRanges(t *testing.T) {
 		{"RMSNormBackward", N, fill(N*d, d), func(o [][]float32, lo, hi int) { RMSNormBackward(o[0], o[1], dy, x, w, rstd, d, lo, hi) }},
 		{"RoPEForward", N, fill(N * heads * hd), func(o [][]float32, lo, hi int) { RoPEForward(o[0], x, pos, cos, sin, heads, hd, lo, hi) }},
 		{"RoPEBackward", N, fill(N * heads * hd), func(o [][]float32, lo, hi int) { RoPEBackward(o[0], dy, pos, cos, sin, heads, hd, lo, hi) }},
-		{"AttentionForward", ac.B * ac.H, fill(len(q), len(probs)), func(o [][]float32, lo, hi int) {
-			AttentionForward(o[0], o[1], q, k, v, ac.B, ac.T, ac.H, ac.KV, ac.hd, ac.kStart, lo, hi)
+		{"AttentionForward", ac.B * ac.H, fill(len(q), len(attnLSE)), func(o [][]float32, lo, hi int) {
+			AttentionForward(o[0], o[1], q, k, v, ac.B, ac.T, ac.H, ac.KV, ac.hd, ac.kStart, make([]float32, AttentionScratch(ac.T)), lo, hi)
 		}},
 		{"AttentionBackward", ac.B * ac.KV, fill(len(q), len(k), len(v)), func(o [][]float32, lo, hi int) {
-			AttentionBackward(o[0], o[1], o[2], q, probs, q, k, v, ac.B, ac.T, ac.H, ac.KV, ac.hd, ac.kStart, make([]float32, AttentionScratch(ac.T)), lo, hi)
+			AttentionBackward(o[0], o[1], o[2], q, attnOut, attnLSE, q, k, v, ac.B, ac.T, ac.H, ac.KV, ac.hd, ac.kStart, make([]float32, AttentionScratch(ac.T)), lo, hi)
 		}},
 		{"AttentionDecode", ac.B * ac.H, fill(len(qn)), func(o [][]float32, lo, hi int) {
 			AttentionDecode(o[0], qn, kc, vc, ac.B, 2, ac.H, ac.KV, ac.hd, maxLen, 5, ac.kStart, make([]float32, AttentionDecodeScratch(2, maxLen)), lo, hi)

@@ -65,12 +65,16 @@ func TestTorchParity(t *testing.T) {
 	{ // causal GQA attention
 		const B, T, H, KV, hd = 2, 19, 4, 2, 16
 		q, k, v := f("attn.q"), f("attn.k"), f("attn.v")
-		out, probs := make([]float32, len(q)), make([]float32, B*H*T*T)
-		AttentionForward(out, probs, q, k, v, B, T, H, KV, hd, nil, 0, B*H)
+		out, lse := make([]float32, len(q)), make([]float32, B*H*T)
+		scratch := make([]float32, AttentionScratch(T))
+		AttentionForward(out, lse, q, k, v, B, T, H, KV, hd, nil, scratch, 0, B*H)
 		cmp("attn.out", out, f("attn.out"), 2e-6)
+		// the old kernel's probabilities (kept as a reference) against PyTorch's
+		probs := make([]float32, B*H*T*T)
+		attentionProbsForward(make([]float32, len(q)), probs, q, k, v, B, T, H, KV, hd, nil, 0, B*H)
 		cmp("attn.probs", probs, f("attn.probs"), 2e-6)
 		dq, dk, dv := make([]float32, len(q)), make([]float32, len(k)), make([]float32, len(v))
-		AttentionBackward(dq, dk, dv, f("attn.gout"), probs, q, k, v, B, T, H, KV, hd, nil, make([]float32, AttentionScratch(T)), 0, B*KV)
+		AttentionBackward(dq, dk, dv, f("attn.gout"), out, lse, q, k, v, B, T, H, KV, hd, nil, scratch, 0, B*KV)
 		cmp("attn.dq", dq, f("attn.dq"), 1e-5)
 		cmp("attn.dk", dk, f("attn.dk"), 1e-5)
 		cmp("attn.dv", dv, f("attn.dv"), 1e-5)
