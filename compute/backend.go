@@ -77,6 +77,22 @@ type Backend interface {
 	KL(kl, p, q *Tensor, invTemp float32)
 	// Entropy: ent[n] of softmax(logits[n]·invTemp).
 	Entropy(ent, logits *Tensor, invTemp float32)
+
+	// HeadLogProbs is the LM head fused with its log-softmax, so that no
+	// [N, V] logits exist: for each row n of h [N, d] with targets[n] ≥ 0,
+	// z = (h[n]·wᵀ)·invTemp over w [V, d], lp[n] = z[targets[n]] − lse[n]
+	// with lse[n] = log Σ exp z saved for backward, and, when ent is not
+	// nil, ent[n] the entropy of softmax(z). Rows with targets[n] < 0 get
+	// zeros. The logits exist a chunk of rows at a time.
+	HeadLogProbs(lp, lse, ent, h, w *Tensor, targets []int32, invTemp float32)
+	// HeadLogProbsBackward accumulates into dh and dw (either may be nil)
+	// the gradient of Σ glp[n]·lp[n], recomputing each chunk's logits.
+	HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, targets []int32, invTemp float32)
+	// HeadKL: kl[n] = KL(softmax(hp[n]·wpᵀ·invTemp) ‖ softmax(hq[n]·wqᵀ·invTemp))
+	// over the whole vocabulary for hp [N, dp], wp [V, dp], hq [N, dq],
+	// wq [V, dq], a chunk of rows at a time. It has no backward.
+	HeadKL(kl, hp, wp, hq, wq *Tensor, invTemp float32)
+
 	// Argmax of each row of a 2-D tensor.
 	Argmax(out []int32, logits *Tensor)
 

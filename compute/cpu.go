@@ -29,7 +29,8 @@ func rowGrain(d int) int {
 // the fused kernels, split across the process's worker pool. Its jobs are
 // preallocated so that a steady-state training step allocates nothing.
 type CPU struct {
-	j cpuJobs
+	j    cpuJobs
+	head headBufs
 }
 
 // NewCPU returns a CPU backend. Use one per goroutine that computes.
@@ -351,20 +352,21 @@ func (c *CPU) NewRoPETable(maxPos, headDim int, theta float64) *RoPETable {
 // ---- jobs: one preallocated value per kind, so dispatch never allocates ----
 
 type cpuJobs struct {
-	embed   embedJob
-	rmsFwd  rmsFwdJob
-	rmsBwd  rmsBwdJob
-	bias    biasJob
-	biasBwd biasBwdJob
-	rope    ropeJob
-	attn    attnJob
-	attnBwd attnBwdJob
-	decode  decodeJob
-	ew      ewJob
-	lp      lpJob
-	dist    distJob
-	adam    adamJob
-	sumsq   sumsqJob
+	embed    embedJob
+	rmsFwd   rmsFwdJob
+	rmsBwd   rmsBwdJob
+	bias     biasJob
+	biasBwd  biasBwdJob
+	rope     ropeJob
+	attn     attnJob
+	attnBwd  attnBwdJob
+	decode   decodeJob
+	ew       ewJob
+	lp       lpJob
+	dist     distJob
+	headGrad headGradJob
+	adam     adamJob
+	sumsq    sumsqJob
 }
 
 // partials hands each concurrent piece of a job its own buffer, so weight

@@ -38,9 +38,10 @@ const (
 	opAdd
 	opGather
 	opLogProbs
+	opHead
 )
 
-var opNames = [...]string{"embedding", "rmsnorm", "linear", "rope", "attention", "swiglu", "add", "gather", "logprobs"}
+var opNames = [...]string{"embedding", "rmsnorm", "linear", "rope", "attention", "swiglu", "add", "gather", "logprobs", "head"}
 
 type node struct {
 	op         opKind
@@ -328,6 +329,74 @@ func (t *Tape) TokenLogProbs(logits *Tensor, targets []int32, invTemp float32) *
 	return lp
 }
 
+// HeadLogProbs is TokenLogProbs(Linear(h, w, nil), targets, invTemp)
+// without the [N, V] logits (Backend.HeadLogProbs): for h [N, d] and the LM
+// head w [V, d] it returns lp [N], the log-probability of targets[n] under
+// softmax((h[n]·wᵀ)·invTemp); rows with target < 0 give 0 and cost nothing.
+// Gradients flow to h and w; backward recomputes the logits a chunk of rows
+// at a time.
+func (t *Tape) HeadLogProbs(h, w *Tensor, targets []int32, invTemp float32) *Tensor {
+	lp, _ := t.head(h, w, targets, invTemp, false)
+	return lp
+}
+
+// HeadLogProbsEntropy is HeadLogProbs that also returns each row's entropy
+// of softmax((h[n]·wᵀ)·invTemp) (0 for rows with target < 0), from the same
+// pass over the logits. Gradients flow through lp only: ent carries none.
+func (t *Tape) HeadLogProbsEntropy(h, w *Tensor, targets []int32, invTemp float32) (lp, ent *Tensor) {
+	return t.head(h, w, targets, invTemp, true)
+}
+
+func (t *Tape) head(h, w *Tensor, targets []int32, invTemp float32, wantEnt bool) (lp, ent *Tensor) {
+	if !t.ok(h, w) {
+		return nil, nil
+	}
+	if h.rank != 2 || w.rank != 2 || h.dims[1] != w.dims[1] {
+		return t.fail("head", "hidden %v and head %v: want h [N, d] and w [V, d]", h, w), nil
+	}
+	if h.dims[0] != len(targets) {
+		return t.fail("head", "hidden %v for %d targets", h, len(targets)), nil
+	}
+	for i, id := range targets {
+		if int(id) >= w.dims[0] {
+			return t.fail("head", "target %d at row %d is outside the vocabulary of %v", id, i, w), nil
+		}
+	}
+	lp = t.acts.get("head.lp", dims1(len(targets)))
+	lse := t.acts.get("head.lse", dims1(len(targets)))
+	if wantEnt {
+		ent = t.acts.get("head.entropy", dims1(len(targets)))
+	}
+	t.be.HeadLogProbs(lp, lse, ent, h, w, targets, invTemp)
+	if t.needs(h, w) {
+		t.push(node{op: opHead, out: lp, a: h, b: w, c: lse, ids: targets, f: invTemp})
+	}
+	return lp, ent
+}
+
+// HeadKL returns, for hidden rows hp [N, dp] under head wp [V, dp] and hq
+// [N, dq] under wq [V, dq] (two models over one vocabulary), the full-
+// vocabulary KL(softmax(hp[n]·wpᵀ·invTemp) ‖ softmax(hq[n]·wqᵀ·invTemp))
+// without [N, V] logits (Backend.HeadKL). It has no backward: a tape that
+// would record it fails.
+func (t *Tape) HeadKL(hp, wp, hq, wq *Tensor, invTemp float32) *Tensor {
+	if !t.ok(hp, wp, hq, wq) {
+		return nil
+	}
+	if t.needs(hp, wp, hq, wq) {
+		return t.fail("head kl", "the full-vocabulary KL has no backward: turn recording off")
+	}
+	if hp.rank != 2 || wp.rank != 2 || hq.rank != 2 || wq.rank != 2 || hp.dims[1] != wp.dims[1] || hq.dims[1] != wq.dims[1] {
+		return t.fail("head kl", "hidden %v under head %v and %v under %v: want h [N, d] and w [V, d]", hp, wp, hq, wq)
+	}
+	if hp.dims[0] != hq.dims[0] || wp.dims[0] != wq.dims[0] {
+		return t.fail("head kl", "%v under %v and %v under %v: want as many rows and one vocabulary", hp, wp, hq, wq)
+	}
+	kl := t.acts.get("head.kl", dims1(hp.dims[0]))
+	t.be.HeadKL(kl, hp, wp, hq, wq, invTemp)
+	return kl
+}
+
 // Backward seeds the gradient of out with seed (d loss / d out, one value
 // per element) and accumulates gradients into every tensor that requires
 // them. Parameter gradients accumulate across calls until zeroed, which is
@@ -409,6 +478,8 @@ func (t *Tape) backward(n *node, dy *Tensor) {
 		be.ScatterRowsBackward(t.gradOf(n.a), dy, n.ids)
 	case opLogProbs:
 		be.TokenLogProbsBackward(t.gradOf(n.a), dy, n.a, n.c, n.ids, n.f)
+	case opHead:
+		be.HeadLogProbsBackward(t.gradOf(n.a), t.gradOf(n.b), dy, n.a, n.b, n.c, n.ids, n.f)
 	default:
 		panic(fmt.Sprintf("compute: backward of unknown op %d", n.op))
 	}

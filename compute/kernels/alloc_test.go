@@ -22,6 +22,7 @@ func TestNoAllocs(t *testing.T) {
 	n := testing.AllocsPerRun(20, func() {
 		TokenLogProbs(lp, lse, logits, tg, V, 1, 0, N)
 		TokenLogProbsBackward(out, g, logits, lse, tg, V, 1, 0, N)
+		TokenLogProbsGrad(out, g, lse, tg, V, 1, 0, N)
 		KLRows(lp, logits, lq, V, 1, 0, N)
 		KLRowsBackward(out, out, g, logits, lq, V, 1, 0, N)
 		EntropyRows(lp, logits, V, 1, 0, N)

@@ -81,6 +81,28 @@ func TokenLogProbsBackward(dlogits, glp, logits, lse []float32, targets []int32,
 	}
 }
 
+// TokenLogProbsGrad overwrites rows lo..hi of z [N, V] (the logits of
+// TokenLogProbs) by the gradient of glp[row]·lp[row] with respect to them,
+// glp[row]·invTemp·(onehot(target) − softmax(z·invTemp)), using lse saved
+// by TokenLogProbs. Rows with target < 0 become zeros. It is
+// TokenLogProbsBackward into a zeroed buffer, done in place, for a caller
+// that recomputes the logits and needs no second [N, V] buffer.
+func TokenLogProbsGrad(z, glp, lse []float32, targets []int32, V int, invTemp float32, lo, hi int) {
+	tt := float64(invTemp)
+	for row := lo; row < hi; row++ {
+		zr := z[row*V : row*V+V]
+		t := int(targets[row])
+		if t < 0 {
+			clear(zr)
+			continue
+		}
+		g := float64(glp[row]) * tt
+		expAffine(zr, zr, tt, -float64(lse[row]))
+		Scale(zr, float32(-g), 0, V)
+		zr[t] += float32(g)
+	}
+}
+
 // KLRows computes, for rows lo..hi of logitsP and logitsQ [N, V], the full-
 // vocabulary KL(P‖Q) = Σ p (log p − log q) with P = softmax(logitsP·invTemp)
 // and Q = softmax(logitsQ·invTemp), accumulated in float64.

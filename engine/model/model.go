@@ -258,15 +258,19 @@ func (m *Model) Hidden(tp *compute.Tape, b *Batch) *compute.Tensor {
 	return tp.RMSNorm(x, m.Norm, eps)
 }
 
-// Logits runs the model over a batch: logits [B·T, V].
+// Logits runs the model over a batch: logits [B·T, V]. At a real
+// vocabulary these are large (a 1k-token batch is 600 MB at 151,936 rows):
+// TokenLogProbs never makes them.
 func (m *Model) Logits(tp *compute.Tape, b *Batch) *compute.Tensor {
 	return tp.Linear(m.Hidden(tp, b), m.LMHead, nil)
 }
 
 // TokenLogProbs returns the log-probability of targets[n] (the token that
-// follows position n; < 0 to ignore) under logits·invTemp: [B·T].
+// follows position n; < 0 to ignore) under logits·invTemp: [B·T]. The LM
+// head is fused with the log-softmax (Tape.HeadLogProbs): no [B·T, V]
+// logits or logit gradients exist, and ignored rows cost nothing.
 func (m *Model) TokenLogProbs(tp *compute.Tape, b *Batch, targets []int32, invTemp float32) *compute.Tensor {
-	return tp.TokenLogProbs(m.Logits(tp, b), targets, invTemp)
+	return tp.HeadLogProbs(m.Hidden(tp, b), m.LMHead, targets, invTemp)
 }
 
 func failf(tp *compute.Tape, format string, args ...any) *compute.Tensor {

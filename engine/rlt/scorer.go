@@ -136,7 +136,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 		tSeqs[i] = e.teacher
 		tWant[i] = [2]int{e.tStart, len(e.expl)}
 	}
-	tLP, tLogits, err := s.logProbs(s.Teacher, tSeqs, [][][2]int{tWant}, invT, full)
+	tLP, tHidden, err := s.logProbs(s.Teacher, tSeqs, [][][2]int{tWant}, invT, full)
 	if err != nil {
 		return nil, fmt.Errorf("teacher: %w", err)
 	}
@@ -150,14 +150,16 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 		sExpl[i] = [2]int{e.student.ExplStart, len(e.expl)}
 		sSol[i] = [2]int{e.student.SolStart, len(e.sol)}
 	}
-	sLP, sLogits, err := s.logProbs(s.Student, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
+	sLP, sHidden, err := s.logProbs(s.Student, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
 	if err != nil {
 		return nil, fmt.Errorf("student: %w", err)
 	}
 
 	var kl []float32
 	if full {
-		kl = s.fullKL(tLogits, sLogits, enc, invT)
+		if kl, err = s.fullKL(tHidden, sHidden, enc, invT); err != nil {
+			return nil, fmt.Errorf("full KL: %w", err)
+		}
 	}
 
 	out := make([]record.Scored, len(items))
@@ -219,9 +221,11 @@ func (s *Scorer) tokens(ids []int32) []string {
 
 // logProbs runs m over right-padded seqs and returns the log-probs of the
 // tokens in each span group, in order: for sequence b, each group's span
-// [start, start+count) in turn, sequence by sequence. With keepLogits it
-// also returns the gathered logits rows (host copy) in the same order.
-func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, invT float32, keepLogits bool) ([]float32, []float32, error) {
+// [start, start+count) in turn, sequence by sequence. With keepHidden it
+// also returns a copy of the final hidden rows [rows, d] that predict those
+// tokens, in the same order: the LM head is fused with the log-softmax, so
+// no logits outlive a chunk of rows, and fullKL computes them again.
+func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
 	B, T := len(seqs), 0
 	for _, q := range seqs {
 		T = max(T, len(q))
@@ -248,41 +252,48 @@ func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, inv
 	tp := s.tape
 	tp.Reset()
 	h := tp.GatherRows(m.Hidden(tp, batch), rows)
-	logits := tp.Linear(h, s.head(m), nil)
-	lp := tp.TokenLogProbs(logits, targets, invT)
+	lp := tp.HeadLogProbs(h, s.head(m), targets, invT)
 	if err := tp.Err(); err != nil {
 		return nil, nil, err
 	}
 	be := m.Backend()
 	out := make([]float32, lp.Len())
 	be.Read(out, lp)
-	var lg []float32
-	if keepLogits {
-		lg = make([]float32, logits.Len())
-		be.Read(lg, logits)
+	var hk *compute.Tensor
+	if keepHidden {
+		hk = be.New("scorer.hidden", h.Shape()...)
+		be.Copy(hk, h)
 	}
-	return out, lg, nil
+	return out, hk, nil
 }
 
 // fullKL computes KL(teacher ‖ student) over the shared vocabulary at each
-// explanation position. Teacher rows are the explanations, item after item;
-// the student's rows hold each item's explanation rows followed by its
+// explanation position, from the final hidden rows through both LM heads a
+// chunk of rows at a time. Teacher rows are the explanations, item after
+// item; the student's rows hold each item's explanation rows followed by its
 // solution rows.
-func (s *Scorer) fullKL(tLogits, sLogits []float32, enc []encoded, invT float32) []float32 {
-	V := s.Shared()
-	nt := len(tLogits) / V
-	studentExpl := make([]float32, 0, len(tLogits))
+func (s *Scorer) fullKL(tHidden, sHidden *compute.Tensor, enc []encoded, invT float32) ([]float32, error) {
+	if tHidden == nil {
+		return nil, nil // no explanation tokens anywhere
+	}
+	var expl []int32
 	r := 0
 	for _, e := range enc {
-		studentExpl = append(studentExpl, sLogits[r*V:(r+len(e.expl))*V]...)
+		for k := range e.expl {
+			expl = append(expl, int32(r+k))
+		}
 		r += len(e.expl) + len(e.sol)
 	}
 	be := s.Teacher.Backend()
-	p, q, kl := be.New("kl.teacher", nt, V), be.New("kl.student", nt, V), be.New("kl", nt)
-	be.Write(p, tLogits)
-	be.Write(q, studentExpl)
-	be.KL(kl, p, q, invT)
-	out := make([]float32, nt)
+	sExpl := be.New("scorer.student_explanation", len(expl), s.Student.Cfg.Hidden)
+	be.GatherRows(sExpl, sHidden, expl)
+	tp := s.tape
+	tp.Reset()
+	kl := tp.HeadKL(tHidden, s.head(s.Teacher), sExpl, s.head(s.Student), invT)
+	if err := tp.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]float32, kl.Len())
 	be.Read(out, kl)
-	return out
+	return out, nil
 }

@@ -178,3 +178,49 @@ func TestScorerRefusesBadInput(t *testing.T) {
 		t.Errorf("a short table: %v", err)
 	}
 }
+
+// TestFullKLMatchesUnbatchedLogits: the full-vocabulary KL the scorer takes
+// from hidden rows through both heads, chunk by chunk, is the KL of each
+// model's whole logits over one unbatched sequence.
+func TestFullKLMatchesUnbatchedLogits(t *testing.T) {
+	s := testScorer(t, record.FullKL)
+	got, err := s.Score(scoreItems[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := s.Teacher.Backend()
+	invT := float32(1 / s.Cfg.Temperature)
+	logitRows := func(m *model.Model, seq []int32, first, n int) *compute.Tensor {
+		tp := compute.NewTape(be)
+		tp.SetRecording(false)
+		lg := m.Logits(tp, &model.Batch{B: 1, T: len(seq), Tokens: seq})
+		all := make([]float32, lg.Len())
+		be.Read(all, lg)
+		V, vs := m.Cfg.Vocab, s.Shared() // the KL is over the rows both tables have
+		out := be.New("rows", n, vs)
+		rows := make([]float32, 0, n*vs)
+		for r := first; r < first+n; r++ {
+			rows = append(rows, all[r*V:r*V+vs]...)
+		}
+		be.Write(out, rows)
+		return out
+	}
+	for i, it := range scoreItems[:2] {
+		e := s.encode(it)
+		nb := len(e.expl)
+		p := logitRows(s.Teacher, e.teacher, e.tStart-1, nb)
+		q := logitRows(s.Student, e.student.IDs, e.student.ExplStart-1, nb)
+		kl := be.New("kl", nb)
+		be.KL(kl, p, q, invT)
+		want := make([]float32, nb)
+		be.Read(want, kl)
+		if len(got[i].D) != nb {
+			t.Fatalf("item %d: %d scores for %d explanation tokens", i, len(got[i].D), nb)
+		}
+		for k := range want {
+			if d := math.Abs(float64(got[i].D[k]) - float64(want[k])); d > 1e-4*math.Max(1, math.Abs(float64(want[k]))) {
+				t.Errorf("item %d token %d: KL %v, unbatched %v", i, k, got[i].D[k], want[k])
+			}
+		}
+	}
+}
