@@ -24,6 +24,7 @@ type Tape struct {
 	acts   arena // forward outputs and saved tensors
 	grads  arena // activation gradients
 	err    error
+	sub    *Tape // runs checkpointed segments
 }
 
 type opKind uint8
@@ -39,9 +40,10 @@ const (
 	opGather
 	opLogProbs
 	opHead
+	opCheckpoint
 )
 
-var opNames = [...]string{"embedding", "rmsnorm", "linear", "rope", "attention", "swiglu", "add", "gather", "logprobs", "head"}
+var opNames = [...]string{"embedding", "rmsnorm", "linear", "rope", "attention", "swiglu", "add", "gather", "logprobs", "head", "checkpoint"}
 
 type node struct {
 	op         opKind
@@ -52,6 +54,8 @@ type node struct {
 	heads      int
 	rope       *RoPETable
 	attn       AttnDims
+	seg        Segment
+	key        uint64
 }
 
 // NewTape returns a recording tape on be.
@@ -419,7 +423,13 @@ func (t *Tape) Backward(out *Tensor, seed []float32) error {
 	}
 	g := t.gradOf(out)
 	t.be.Write(g, seed)
-	for i := len(t.nodes) - 1; i >= 0; i-- {
+	t.replay()
+	return t.err
+}
+
+// replay runs the recorded operations backwards from gradients already seeded.
+func (t *Tape) replay() {
+	for i := len(t.nodes) - 1; i >= 0 && t.err == nil; i-- {
 		n := &t.nodes[i]
 		dy := n.out.Grad
 		if dy == nil {
@@ -427,7 +437,76 @@ func (t *Tape) Backward(out *Tensor, seed []float32) error {
 		}
 		t.backward(n, dy)
 	}
-	return nil
+}
+
+// Segment is a piece of a network (a decoder layer) that a tape can run
+// without keeping its inner activations and run again during backward:
+// activation checkpointing. Forward must compute the same values each time
+// between a forward pass and its backward, from x and the segment's own
+// state. Key names that state: it must change whenever the state does (a
+// new batch), so that a backward after the segment was reused for another
+// forward is refused instead of silently wrong.
+type Segment interface {
+	Forward(tp *Tape, x *Tensor) *Tensor
+	Key() uint64
+}
+
+// Checkpoint runs seg on x. When recording, only its output is kept: its
+// inner activations live in a scratch tape that the next segment reuses,
+// and backward runs seg again (recording) before differentiating it, so
+// memory holds one segment's activations instead of all of them, for one
+// more forward of the segment. Gradients are bit-identical to running seg
+// on this tape directly. Without recording it is seg.Forward(t, x).
+func (t *Tape) Checkpoint(seg Segment, x *Tensor) *Tensor {
+	if !t.ok(x) {
+		return nil
+	}
+	if !t.record {
+		return seg.Forward(t, x)
+	}
+	sub := t.subTape()
+	sub.SetRecording(false)
+	y := seg.Forward(sub, x)
+	if err := sub.Err(); err != nil {
+		t.Fail(err)
+		return nil
+	}
+	out := t.acts.get("checkpoint.out", shapeOf(y))
+	t.be.Copy(out, y)
+	t.push(node{op: opCheckpoint, out: out, a: x, seg: seg, key: seg.Key()})
+	return out
+}
+
+// subTape returns the reset scratch tape for checkpointed segments.
+func (t *Tape) subTape() *Tape {
+	if t.sub == nil {
+		t.sub = NewTape(t.be)
+	}
+	t.sub.Reset()
+	return t.sub
+}
+
+// segmentBackward recomputes a checkpointed segment with recording on and
+// differentiates it, seeded with dy; x's gradient is this tape's.
+func (t *Tape) segmentBackward(n *node, dy *Tensor) {
+	if k := n.seg.Key(); k != n.key {
+		t.Fail(fmt.Errorf("backward: a checkpointed segment ran again (state %d, recorded %d) before the backward of its first run: do each forward's backward before the next forward", k, n.key))
+		return
+	}
+	t.gradOf(n.a) // x's gradient belongs to this tape, so the segment's ops accumulate into it
+	sub := t.subTape()
+	sub.SetRecording(true)
+	y := n.seg.Forward(sub, n.a)
+	if err := sub.Err(); err != nil {
+		t.Fail(err)
+		return
+	}
+	if !y.requiresGrad {
+		return // nothing inside needs a gradient
+	}
+	t.be.Copy(sub.gradOf(y), dy)
+	sub.replay()
+	t.Fail(sub.err)
 }
 
 // gradOf returns t's gradient, making a zeroed one for an activation.
@@ -480,6 +559,8 @@ func (t *Tape) backward(n *node, dy *Tensor) {
 		be.TokenLogProbsBackward(t.gradOf(n.a), dy, n.a, n.c, n.ids, n.f)
 	case opHead:
 		be.HeadLogProbsBackward(t.gradOf(n.a), t.gradOf(n.b), dy, n.a, n.b, n.c, n.ids, n.f)
+	case opCheckpoint:
+		t.segmentBackward(n, dy)
 	default:
 		panic(fmt.Sprintf("compute: backward of unknown op %d", n.op))
 	}

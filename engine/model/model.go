@@ -73,6 +73,14 @@ type Model struct {
 	pos        []int32 // default positions for the last (posB, posT)
 	posB, posT int
 	dpos, last []int32 // decode scratch
+
+	// CheckpointLayers makes a recording forward keep only each layer's
+	// input and recompute the layer during backward (Tape.Checkpoint): the
+	// activations of one layer instead of all of them, for one more
+	// forward of the layers. Gradients are bit-identical either way.
+	CheckpointLayers bool
+	segs             []layerSeg
+	segKey           uint64
 }
 
 // Param is a parameter with its Hugging Face name.
@@ -241,22 +249,56 @@ func (m *Model) Hidden(tp *compute.Tape, b *Batch) *compute.Tensor {
 		pos = m.defaultPos(b.B, b.T)
 	}
 	ad := compute.AttnDims{B: b.B, T: b.T, H: cfg.Heads, KV: cfg.KVHeads, HeadDim: cfg.HeadDim()}
-	eps := float32(cfg.RMSEps)
 	x := tp.Embedding(m.Embed, b.Tokens)
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		h := tp.RMSNorm(x, l.InputNorm, eps)
-		q := tp.RoPE(tp.Linear(h, l.Q, l.QBias), pos, m.rope, cfg.Heads)
-		k := tp.RoPE(tp.Linear(h, l.K, l.KBias), pos, m.rope, cfg.KVHeads)
-		v := tp.Linear(h, l.V, l.VBias)
-		a := tp.Attention(q, k, v, ad, b.KStart)
-		x = tp.Add(x, tp.Linear(a, l.O, nil))
-		h = tp.RMSNorm(x, l.PostAttnNorm, eps)
-		mlp := tp.SwiGLU(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
-		x = tp.Add(x, tp.Linear(mlp, l.Down, nil))
+	if m.CheckpointLayers && tp.Recording() {
+		if len(m.segs) != len(m.Layers) {
+			m.segs = make([]layerSeg, len(m.Layers))
+		}
+		m.segKey++
+		for i := range m.Layers {
+			s := &m.segs[i]
+			*s = layerSeg{m: m, l: &m.Layers[i], pos: pos, kStart: b.KStart, ad: ad, key: m.segKey}
+			x = tp.Checkpoint(s, x)
+		}
+	} else {
+		for i := range m.Layers {
+			x = m.layer(tp, &m.Layers[i], x, pos, ad, b.KStart)
+		}
 	}
-	return tp.RMSNorm(x, m.Norm, eps)
+	return tp.RMSNorm(x, m.Norm, float32(cfg.RMSEps))
 }
+
+// layer runs one decoder block on x [B·T, d].
+func (m *Model) layer(tp *compute.Tape, l *Layer, x *compute.Tensor, pos []int32, ad compute.AttnDims, kStart []int32) *compute.Tensor {
+	cfg := m.Cfg
+	eps := float32(cfg.RMSEps)
+	h := tp.RMSNorm(x, l.InputNorm, eps)
+	q := tp.RoPE(tp.Linear(h, l.Q, l.QBias), pos, m.rope, cfg.Heads)
+	k := tp.RoPE(tp.Linear(h, l.K, l.KBias), pos, m.rope, cfg.KVHeads)
+	v := tp.Linear(h, l.V, l.VBias)
+	a := tp.Attention(q, k, v, ad, kStart)
+	x = tp.Add(x, tp.Linear(a, l.O, nil))
+	h = tp.RMSNorm(x, l.PostAttnNorm, eps)
+	mlp := tp.SwiGLU(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
+	return tp.Add(x, tp.Linear(mlp, l.Down, nil))
+}
+
+// layerSeg is one layer of one forward pass as a checkpointed segment.
+type layerSeg struct {
+	m           *Model
+	l           *Layer
+	pos, kStart []int32
+	ad          compute.AttnDims
+	key         uint64
+}
+
+// Forward implements compute.Segment.
+func (s *layerSeg) Forward(tp *compute.Tape, x *compute.Tensor) *compute.Tensor {
+	return s.m.layer(tp, s.l, x, s.pos, s.ad, s.kStart)
+}
+
+// Key implements compute.Segment: the model's count of checkpointed forwards.
+func (s *layerSeg) Key() uint64 { return s.key }
 
 // Logits runs the model over a batch: logits [B·T, V]. At a real
 // vocabulary these are large (a 1k-token batch is 600 MB at 151,936 rows):

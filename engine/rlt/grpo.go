@@ -38,6 +38,10 @@ type GRPOConfig struct {
 	// Reconstruct asks the student for its greedy solution after each
 	// explanation, for the traces (costs one short greedy generation).
 	Reconstruct bool `toml:"reconstruct"`
+	// CheckpointLayers recomputes the teacher's layers during backward
+	// instead of keeping their activations: "auto" (on when they would
+	// pass model.CheckpointAutoBytes for a micro-batch), "on" or "off".
+	CheckpointLayers model.CheckpointMode `toml:"checkpoint_layers"`
 }
 
 // DefaultGRPOConfig is the official run's method with a CPU-sized batch.
@@ -46,6 +50,7 @@ func DefaultGRPOConfig() GRPOConfig {
 		Questions: 8, Samples: 8, Temperature: 0.7, TopP: 1, MaxNewTokens: 96, LR: 1e-4,
 		Beta: 0.04, Epochs: 1, MicroBatch: 32, MaxGradNorm: 1, RefSyncEvery: 32, RefSyncAlpha: 0.9,
 		AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEps: 1e-8, Seed: 1, Reconstruct: true,
+		CheckpointLayers: model.CheckpointAuto,
 	}
 }
 
@@ -68,6 +73,9 @@ func (c GRPOConfig) Validate() error {
 		return fmt.Errorf("grpo: %d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
 	case c.RefSyncAlpha < 0 || c.RefSyncAlpha > 1:
 		return fmt.Errorf("grpo: ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
+	}
+	if err := c.CheckpointLayers.Validate(); err != nil {
+		return fmt.Errorf("grpo: %w", err)
 	}
 	return nil
 }
@@ -225,7 +233,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	for i, g := range gens {
 		rolls[i] = Rollout{Prompt: g.Prompt, Completion: g.IDs, Advantage: adv[i], OldLP: g.LogProbs}
 	}
-	pc := PolicyConfig{Beta: cfg.Beta, Temperature: cfg.Temperature, ClipEps: cfg.ClipEps, MicroBatch: cfg.MicroBatch}
+	pc := PolicyConfig{Beta: cfg.Beta, Temperature: cfg.Temperature, ClipEps: cfg.ClipEps, MicroBatch: cfg.MicroBatch, Checkpoint: cfg.CheckpointLayers}
 	var ps PolicyStats
 	var gradNorm float64
 	params := t.Teacher.Tensors()

@@ -49,10 +49,11 @@ type Rollout struct {
 
 // PolicyConfig holds the loss's settings.
 type PolicyConfig struct {
-	Beta        float64 // weight of the k3 KL to the reference (0.04)
-	Temperature float64 // log-probs are of logits/τ (0.7)
-	ClipEps     float64 // PPO ratio clipping; 0 = none (the official run)
-	MicroBatch  int     // completions per forward/backward (gradient accumulation)
+	Beta        float64              // weight of the k3 KL to the reference (0.04)
+	Temperature float64              // log-probs are of logits/τ (0.7)
+	ClipEps     float64              // PPO ratio clipping; 0 = none (the official run)
+	MicroBatch  int                  // completions per forward/backward (gradient accumulation)
+	Checkpoint  model.CheckpointMode // per-layer activation checkpointing of the policy
 }
 
 // PolicyStats are the loss's numbers for one pass over the rollouts.
@@ -71,13 +72,15 @@ type PolicyStats struct {
 // into policy's parameter gradients, over rollouts in micro-batches, with
 // ρ_t = exp(logπ − stopgrad logπ_old) and k3 to the reference. With ClipEps
 // > 0 the PPO-clipped surrogate replaces ρ_t A_i. tape is switched to
-// recording; ref is read in no-grad mode through refTape.
+// recording; ref is read in no-grad mode through refTape. cfg.Checkpoint
+// decides per micro-batch whether the policy's layers are checkpointed.
 func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls []Rollout, cfg PolicyConfig) (PolicyStats, error) {
 	var st PolicyStats
 	if len(rolls) == 0 {
 		return st, nil
 	}
 	tape.SetRecording(true)
+	defer func(was bool) { policy.CheckpointLayers = was }(policy.CheckpointLayers)
 	mb := cfg.MicroBatch
 	if mb <= 0 {
 		mb = len(rolls)
@@ -98,6 +101,8 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 		if batch.T > policy.Cfg.MaxPos {
 			return st, fmt.Errorf("policy loss: a rollout of %d tokens is longer than the model's %d positions", batch.T, policy.Cfg.MaxPos)
 		}
+
+		policy.CheckpointLayers = cfg.Checkpoint.On(policy.Cfg, batch.B*batch.T)
 
 		refTape.Reset()
 		refLPt := ref.TokenLogProbs(refTape, batch, targets, invT)

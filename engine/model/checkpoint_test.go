@@ -1,0 +1,143 @@
+package model
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+)
+
+func smallCheckpointConfig() Config {
+	cfg := PeerConfig
+	cfg.Vocab, cfg.Hidden, cfg.Intermediate, cfg.Layers = 96, 32, 48, 3
+	return cfg
+}
+
+// TestCheckpointLayersGivesTheSameGradients: recomputing each layer during
+// backward gives the log-probs and every parameter gradient bit for bit,
+// with left padding.
+func TestCheckpointLayersGivesTheSameGradients(t *testing.T) {
+	cfg := smallCheckpointConfig()
+	be := compute.NewCPU()
+	const B, T = 2, 11
+	b := &Batch{B: B, T: T, Tokens: make([]int32, B*T), KStart: []int32{0, 4}}
+	targets := make([]int32, B*T)
+	seed := make([]float32, B*T)
+	for i := range b.Tokens {
+		b.Tokens[i] = int32((i * 37) % cfg.Vocab)
+		targets[i] = int32((i*53 + 7) % cfg.Vocab)
+		seed[i] = float32(i%5) - 2
+	}
+	targets[3] = -1
+	run := func(checkpoint bool) ([]float32, [][]float32) {
+		m, err := NewRandom(be, cfg, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.InitRandom(9, 0.2)
+		m.RequireGrad()
+		m.CheckpointLayers = checkpoint
+		tp := compute.NewTape(be)
+		lp := m.TokenLogProbs(tp, b, targets, 1/0.7)
+		if err := tp.Backward(lp, seed); err != nil {
+			t.Fatal(err)
+		}
+		out := make([]float32, lp.Len())
+		be.Read(out, lp)
+		var grads [][]float32
+		for _, p := range m.Tensors() {
+			g := make([]float32, p.Len())
+			be.Read(g, p.Grad)
+			grads = append(grads, g)
+		}
+		return out, grads
+	}
+	lp0, g0 := run(false)
+	lp1, g1 := run(true)
+	same := func(what string, a, b []float32) {
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s[%d]: %v with checkpointing, %v without", what, i, b[i], a[i])
+			}
+		}
+	}
+	same("log-probs", lp0, lp1)
+	nonzero := false
+	for i := range g0 {
+		same("gradient "+smallParamName(cfg, i), g0[i], g1[i])
+		for _, v := range g0[i] {
+			nonzero = nonzero || v != 0
+		}
+	}
+	if !nonzero {
+		t.Fatal("all gradients are zero: the comparison proves nothing")
+	}
+}
+
+func smallParamName(cfg Config, i int) string {
+	m, _ := New(compute.NewCPU(), cfg)
+	return m.Params()[i].Name
+}
+
+// TestCheckpointRefusesAStaleBackward: a model that ran a second
+// checkpointed forward before the first one's backward cannot recompute the
+// first: the backward says so instead of using the wrong batch.
+func TestCheckpointRefusesAStaleBackward(t *testing.T) {
+	cfg := smallCheckpointConfig()
+	be := compute.NewCPU()
+	m, err := NewRandom(be, cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.RequireGrad()
+	m.CheckpointLayers = true
+	b1 := &Batch{B: 1, T: 4, Tokens: []int32{1, 2, 3, 4}}
+	b2 := &Batch{B: 1, T: 4, Tokens: []int32{5, 6, 7, 8}}
+	targets := []int32{2, 3, 4, 5}
+	tp1, tp2 := compute.NewTape(be), compute.NewTape(be)
+	lp1 := m.TokenLogProbs(tp1, b1, targets, 1)
+	m.TokenLogProbs(tp2, b2, targets, 1)
+	err = tp1.Backward(lp1, []float32{1, 1, 1, 1})
+	if err == nil || !strings.Contains(err.Error(), "ran again") {
+		t.Fatalf("backward after a second forward: %v, want a refusal", err)
+	}
+}
+
+func TestCheckpointedTrainStepAllocatesNothing(t *testing.T) {
+	cfg := PeerConfig
+	cfg.Vocab, cfg.Hidden, cfg.Intermediate, cfg.Layers = 128, 64, 176, 2
+	tr := newTrainer(t, cfg, 4, 32)
+	tr.m.CheckpointLayers = true
+	tr.step(t)
+	tr.step(t) // the scratch tape sees both the plain and the recording forward
+	if n := testing.AllocsPerRun(5, func() { tr.step(t) }); n != 0 {
+		t.Errorf("a steady-state checkpointed training step made %v heap allocations, want 0", n)
+	}
+}
+
+func TestCheckpointModes(t *testing.T) {
+	big := Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers: 24, Heads: 14, KVHeads: 2, RMSEps: 1e-6, RopeTheta: 1e6, MaxPos: 4096, Tied: true, QKVBias: true}
+	small := smallCheckpointConfig()
+	cases := []struct {
+		mode   CheckpointMode
+		cfg    Config
+		tokens int
+		want   bool
+	}{
+		{CheckpointAuto, big, 8 * 214, true},
+		{"", big, 8 * 214, true},
+		{CheckpointAuto, small, 8 * 214, false},
+		{CheckpointAuto, big, 16, false},
+		{CheckpointOn, small, 4, true},
+		{CheckpointOff, big, 8 * 214, false},
+	}
+	for _, c := range cases {
+		if got := c.mode.On(c.cfg, c.tokens); got != c.want {
+			t.Errorf("%q, hidden %d, %d tokens: %v, want %v (activations %d bytes)", c.mode, c.cfg.Hidden, c.tokens, got, c.want, c.cfg.ActivationBytes(c.tokens))
+		}
+	}
+	if err := CheckpointMode("sometimes").Validate(); err == nil || !strings.Contains(err.Error(), `want "auto", "on" or "off"`) {
+		t.Errorf("bad mode: %v", err)
+	}
+}
