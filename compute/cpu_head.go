@@ -7,9 +7,12 @@ import (
 )
 
 // headChunkFloats bounds the logits the fused LM head keeps at once: a
-// chunk of rows × V floats, 128 MB (220 rows of Qwen2.5's 151,936-row
-// vocabulary, enough rows that the head's GEMM runs near its peak).
-const headChunkFloats = 1 << 25
+// chunk of rows × V floats, 256 MB (441 rows of Qwen2.5's 151,936-row
+// vocabulary). Each chunk packs the whole head for its GEMM again, so
+// fewer, larger chunks run nearer the GEMM's peak: at the 0.5B shape
+// (BenchmarkHead) chunks of 428 rows beat 214 and 107, and 856 rows gained
+// little more for twice the memory.
+const headChunkFloats = 1 << 26
 
 // headBufs is the CPU backend's scratch for the fused head, kept across
 // calls so that a training loop of constant shapes allocates nothing.
