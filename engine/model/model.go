@@ -300,6 +300,10 @@ func (s *layerSeg) Forward(tp *compute.Tape, x *compute.Tensor) *compute.Tensor 
 // Key implements compute.Segment: the model's count of checkpointed forwards.
 func (s *layerSeg) Key() uint64 { return s.key }
 
+// CheckpointedForwards counts the recording forwards that ran with
+// checkpointed layers, for callers that decide it per batch.
+func (m *Model) CheckpointedForwards() uint64 { return m.segKey }
+
 // Logits runs the model over a batch: logits [B·T, V]. At a real
 // vocabulary these are large (a 1k-token batch is 600 MB at 151,936 rows):
 // TokenLogProbs never makes them.
