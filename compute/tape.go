@@ -451,18 +451,17 @@ type Segment interface {
 	Key() uint64
 }
 
-// Checkpoint runs seg on x. When recording, only its output is kept: its
-// inner activations live in a scratch tape that the next segment reuses,
-// and backward runs seg again (recording) before differentiating it, so
-// memory holds one segment's activations instead of all of them, for one
-// more forward of the segment. Gradients are bit-identical to running seg
-// on this tape directly. Without recording it is seg.Forward(t, x).
+// Checkpoint runs seg on x and keeps only its output: its inner
+// activations live in a scratch tape that the next segment reuses. When
+// recording, backward runs seg again (recording) before differentiating
+// it, so memory holds one segment's activations instead of all of them,
+// for one more forward of the segment; gradients are bit-identical to
+// running seg on this tape directly. Without recording (scoring, a
+// prefill) it costs only a copy of the output, and seg's state is not
+// needed after the call.
 func (t *Tape) Checkpoint(seg Segment, x *Tensor) *Tensor {
 	if !t.ok(x) {
 		return nil
-	}
-	if !t.record {
-		return seg.Forward(t, x)
 	}
 	sub := t.subTape()
 	sub.SetRecording(false)
@@ -473,8 +472,20 @@ func (t *Tape) Checkpoint(seg Segment, x *Tensor) *Tensor {
 	}
 	out := t.acts.get("checkpoint.out", shapeOf(y))
 	t.be.Copy(out, y)
-	t.push(node{op: opCheckpoint, out: out, a: x, seg: seg, key: seg.Key()})
+	if t.record {
+		t.push(node{op: opCheckpoint, out: out, a: x, seg: seg, key: seg.Key()})
+	}
 	return out
+}
+
+// HeldBytes is the memory the tape's arenas hold for activations,
+// gradients and scratch (its checkpoint scratch tape included).
+func (t *Tape) HeldBytes() int64 {
+	n := t.acts.heldBytes() + t.grads.heldBytes()
+	if t.sub != nil {
+		n += t.sub.HeldBytes()
+	}
+	return n
 }
 
 // subTape returns the reset scratch tape for checkpointed segments.
@@ -603,6 +614,17 @@ type arena struct {
 
 func (a *arena) reset() {
 	a.next = 0
+}
+
+func (a *arena) heldBytes() int64 {
+	var n int64
+	for _, x := range a.items {
+		n += 4 * int64(x.storage.Len())
+	}
+	for _, x := range a.spare {
+		n += 4 * int64(x.storage.Len())
+	}
+	return n
 }
 
 func (a *arena) get(name string, s shape) *Tensor {

@@ -141,3 +141,52 @@ func TestCheckpointModes(t *testing.T) {
 		t.Errorf("bad mode: %v", err)
 	}
 }
+
+// TestNoGradForwardKeepsOneLayer: a forward without recording (scoring, a
+// prefill) holds one layer's activations, not all of them: four layers hold
+// only the three extra layer outputs more than one layer does, and the
+// hidden states are the same bits as a recording forward's.
+func TestNoGradForwardKeepsOneLayer(t *testing.T) {
+	const B, T = 3, 17
+	b := &Batch{B: B, T: T, Tokens: make([]int32, B*T), KStart: []int32{0, 5, 2}}
+	for i := range b.Tokens {
+		b.Tokens[i] = int32((i * 29) % 96)
+	}
+	held := map[int]int64{}
+	for _, layers := range []int{1, 4} {
+		cfg := smallCheckpointConfig()
+		cfg.Layers = layers
+		be := compute.NewCPU()
+		m, err := NewRandom(be, cfg, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp := compute.NewTape(be)
+		tp.SetRecording(false)
+		h := m.Hidden(tp, b)
+		if err := tp.Err(); err != nil {
+			t.Fatal(err)
+		}
+		held[layers] = tp.HeldBytes()
+		got := make([]float32, h.Len())
+		be.Read(got, h)
+
+		m.RequireGrad()
+		rec := compute.NewTape(be)
+		hr := m.Hidden(rec, b)
+		want := make([]float32, hr.Len())
+		be.Read(want, hr)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%d layers: hidden[%d] %v without recording, %v with", layers, i, got[i], want[i])
+			}
+		}
+		if layers == 4 && rec.HeldBytes() < 2*held[4] {
+			t.Errorf("a recording forward holds %d bytes, a plain one %d: the test measures nothing", rec.HeldBytes(), held[4])
+		}
+	}
+	layerOut := int64(4 * B * T * smallCheckpointConfig().Hidden)
+	if grow := held[4] - held[1]; grow > 3*layerOut {
+		t.Errorf("4 layers hold %d bytes more than 1 without recording, want at most 3 layer outputs (%d)", grow, 3*layerOut)
+	}
+}

@@ -81,6 +81,7 @@ type Model struct {
 	CheckpointLayers bool
 	segs             []layerSeg
 	segKey           uint64
+	plainSeg         layerSeg // the layer a no-grad forward is running
 }
 
 // Param is a parameter with its Hugging Face name.
@@ -250,7 +251,16 @@ func (m *Model) Hidden(tp *compute.Tape, b *Batch) *compute.Tensor {
 	}
 	ad := compute.AttnDims{B: b.B, T: b.T, H: cfg.Heads, KV: cfg.KVHeads, HeadDim: cfg.HeadDim()}
 	x := tp.Embedding(m.Embed, b.Tokens)
-	if m.CheckpointLayers && tp.Recording() {
+	switch {
+	case !tp.Recording():
+		// Nothing is kept for backward: each layer's activations are
+		// dropped as soon as the next layer has its input.
+		s := &m.plainSeg
+		for i := range m.Layers {
+			*s = layerSeg{m: m, l: &m.Layers[i], pos: pos, kStart: b.KStart, ad: ad}
+			x = tp.Checkpoint(s, x)
+		}
+	case m.CheckpointLayers:
 		if len(m.segs) != len(m.Layers) {
 			m.segs = make([]layerSeg, len(m.Layers))
 		}
@@ -260,7 +270,7 @@ func (m *Model) Hidden(tp *compute.Tape, b *Batch) *compute.Tensor {
 			*s = layerSeg{m: m, l: &m.Layers[i], pos: pos, kStart: b.KStart, ad: ad, key: m.segKey}
 			x = tp.Checkpoint(s, x)
 		}
-	} else {
+	default:
 		for i := range m.Layers {
 			x = m.layer(tp, &m.Layers[i], x, pos, ad, b.KStart)
 		}

@@ -80,3 +80,40 @@ func BenchmarkQwenShapeStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQwenShapeScore is a scoring forward (no gradient) of 8 traces of
+// 450 tokens at qwenShape, hidden states and fused-head log-probs of every
+// token. held-MiB is what the tape holds after it (one layer's activations
+// plus each layer's output); held-recording-MiB what the same forward holds
+// when recording, which is what a forward without recording held before
+// it dropped each layer's activations.
+func BenchmarkQwenShapeScore(b *testing.B) {
+	const B, T = 8, 450
+	be := compute.NewCPU()
+	m, err := NewRandom(be, qwenShape, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(4, 5))
+	batch := &Batch{B: B, T: T, Tokens: make([]int32, B*T)}
+	targets := make([]int32, B*T)
+	for i := range batch.Tokens {
+		batch.Tokens[i] = int32(r.IntN(qwenShape.Vocab))
+		targets[i] = int32(r.IntN(qwenShape.Vocab))
+	}
+	tp := compute.NewTape(be)
+	tp.SetRecording(false)
+	for b.Loop() {
+		tp.Reset()
+		m.TokenLogProbs(tp, batch, targets, 1)
+		if err := tp.Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*B*T)/b.Elapsed().Seconds(), "tokens/s")
+	b.ReportMetric(float64(tp.HeldBytes())/(1<<20), "held-MiB")
+	rec := compute.NewTape(be)
+	compute.RequireGrad(be, m.Norm) // a recording forward, with no gradient as large as a weight
+	m.Hidden(rec, batch)
+	b.ReportMetric(float64(rec.HeldBytes())/(1<<20), "held-recording-MiB")
+}
