@@ -1,0 +1,609 @@
+package vulkan
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"unsafe"
+)
+
+//go:generate sh shaders/build.sh
+
+//go:embed shaders/*.spv
+var spirv embed.FS
+
+// Info describes the chosen device and the limits the backend respects.
+type Info struct {
+	Name                  string
+	Type                  string // discrete, integrated, virtual, cpu, other
+	APIVersion            string
+	MaxStorageBufferRange uint64 // bytes one storage buffer binding may span
+	MaxSharedMemory       uint32 // bytes of shared memory per workgroup
+	MaxInvocations        uint32 // invocations per workgroup
+	MaxWorkGroupCount     [3]uint32
+	MaxPushConstants      uint32
+	MaxAllocations        uint32
+	MinStorageAlignment   uint64 // minStorageBufferOffsetAlignment
+	DeviceLocalBytes      uint64 // size of the largest device-local heap
+}
+
+// buffer is one VkBuffer bound to its own memory allocation.
+type buffer struct {
+	buf, mem vkHandle
+	size     uint64
+	mapped   unsafe.Pointer // host-visible buffers only
+}
+
+// binding is a range of a buffer bound to one descriptor.
+type binding struct {
+	b         *buffer
+	off, size uint64
+}
+
+// Limits on one batch before it is submitted on its own.
+const (
+	setsPerBatch   = 512
+	maxBindings    = 6
+	uploadArena    = 16 << 20
+	groupSize      = 256
+	maxGroupsX     = 65535
+	fenceTimeoutNs = uint64(600e9)
+)
+
+// Device is a Vulkan device with its compute queue, pipelines and the
+// command buffer that ops are recorded into. Ops record commands and return;
+// the batch is submitted, with one fence, when the host needs a result
+// (Read, Flush) or the batch's descriptor or staging space runs out.
+//
+// A Device is used by one goroutine at a time. A failing Vulkan call makes
+// the Device's error sticky: later Reads and Flushes return it.
+type Device struct {
+	vk       *api
+	instance vkInstance
+	phys     vkPhysicalDevice
+	dev      vkDevice
+	queue    vkQueue
+	family   uint32
+	info     Info
+	mem      physicalDeviceMemoryProperties
+
+	cmdPool   vkHandle
+	cmd       vkCommandBuffer
+	fence     vkHandle
+	descPool  vkHandle
+	setsUsed  int
+	recording bool
+	submits   int
+
+	kernels [numKernels]kernel
+	up      *buffer // host-visible arena for uploads, reset per batch
+	upUsed  uint64
+	down    *buffer // host-visible buffer for reads
+	dummy   *buffer // bound where a kernel's optional operand is absent
+	garbage []*buffer
+	err     error
+}
+
+// kernel is one compute pipeline with its layouts.
+type kernel struct {
+	setLayout, layout, pipeline vkHandle
+	bindings                    int
+	push                        uint32
+}
+
+// Open loads the Vulkan loader, picks a device (a discrete GPU first, then
+// an integrated one, then any other, lavapipe's CPU device last), and builds
+// every compute pipeline. Failures name the device and say what to do.
+func Open() (*Device, error) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		return nil, &Error{Kind: ErrNoDevice, Op: "start", Err: fmt.Errorf("the Vulkan binding needs a 64-bit platform, not %s", runtime.GOARCH)}
+	}
+	vk, err := loadAPI()
+	if err != nil {
+		return nil, err
+	}
+	d := &Device{vk: vk}
+	if err := d.init(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Device) fail(op string, r vkResult) error {
+	return resultError(d.info.Name, op, r)
+}
+
+func (d *Device) init() error {
+	app := &applicationInfo{sType: stApplicationInfo, pApplicationName: cString("rlt"), pEngineName: cString("rlt compute"), apiVersion: apiVersion12}
+	ici := &instanceCreateInfo{sType: stInstanceCreateInfo, pApplicationInfo: app}
+	if r := d.vk.createInstance(unsafe.Pointer(ici), nil, &d.instance); r != vkSuccess {
+		if r == vkErrIncompatibleDriver {
+			return &Error{Kind: ErrNoDevice, Op: "create a Vulkan instance", Err: errors.New("no installed driver supports Vulkan (VK_ERROR_INCOMPATIBLE_DRIVER)")}
+		}
+		return d.fail("create a Vulkan instance", r)
+	}
+	runtime.KeepAlive(app)
+	var n uint32
+	if r := d.vk.enumeratePhysicalDevices(d.instance, &n, nil); r != vkSuccess && r != vkIncomplete {
+		return d.fail("list devices", r)
+	}
+	if n == 0 {
+		return &Error{Kind: ErrNoDevice, Op: "list devices", Err: errors.New("the loader found no device (install a driver, e.g. mesa-vulkan-drivers for lavapipe)")}
+	}
+	devs := make([]vkPhysicalDevice, n)
+	if r := d.vk.enumeratePhysicalDevices(d.instance, &n, &devs[0]); r != vkSuccess && r != vkIncomplete {
+		return d.fail("list devices", r)
+	}
+	best, bestRank := -1, 0
+	var seen []string
+	for i, pd := range devs[:n] {
+		info, rank := d.describe(pd)
+		fam, ok := d.computeFamily(pd)
+		seen = append(seen, info.Name)
+		if !ok {
+			continue
+		}
+		if best < 0 || rank < bestRank {
+			best, bestRank, d.phys, d.family, d.info = i, rank, pd, fam, info
+		}
+	}
+	if best < 0 {
+		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("none of %s has a compute queue", strings.Join(seen, ", "))}
+	}
+	d.vk.getPhysicalDeviceMemoryProperties(d.phys, unsafe.Pointer(&d.mem))
+	for i := uint32(0); i < d.mem.memoryHeapCount; i++ {
+		if h := d.mem.memoryHeaps[i]; h.flags&heapDeviceLocal != 0 && h.size > d.info.DeviceLocalBytes {
+			d.info.DeviceLocalBytes = h.size
+		}
+	}
+
+	prio := float32(1)
+	qci := &deviceQueueCreateInfo{sType: stDeviceQueueCreateInfo, queueFamilyIndex: d.family, queueCount: 1, pQueuePriorities: &prio}
+	dci := &deviceCreateInfo{sType: stDeviceCreateInfo, queueCreateInfoCount: 1, pQueueCreateInfos: qci}
+	if r := d.vk.createDevice(d.phys, unsafe.Pointer(dci), nil, &d.dev); r != vkSuccess {
+		return d.fail("create the logical device", r)
+	}
+	runtime.KeepAlive(qci)
+	d.vk.getDeviceQueue(d.dev, d.family, 0, &d.queue)
+
+	cpi := &commandPoolCreateInfo{sType: stCommandPoolCreateInfo, flags: cmdPoolResetBuffer, queueFamilyIndex: d.family}
+	if r := d.vk.createCommandPool(d.dev, unsafe.Pointer(cpi), nil, &d.cmdPool); r != vkSuccess {
+		return d.fail("create a command pool", r)
+	}
+	cai := &commandBufferAllocateInfo{sType: stCommandBufferAllocateInfo, commandPool: d.cmdPool, commandBufferCount: 1}
+	if r := d.vk.allocateCommandBuffers(d.dev, unsafe.Pointer(cai), &d.cmd); r != vkSuccess {
+		return d.fail("allocate a command buffer", r)
+	}
+	fci := &fenceCreateInfo{sType: stFenceCreateInfo}
+	if r := d.vk.createFence(d.dev, unsafe.Pointer(fci), nil, &d.fence); r != vkSuccess {
+		return d.fail("create a fence", r)
+	}
+	ps := &descriptorPoolSize{typ: descStorageBuffer, descriptorCount: setsPerBatch * maxBindings}
+	dpi := &descriptorPoolCreateInfo{sType: stDescriptorPoolCreateInfo, maxSets: setsPerBatch, poolSizeCount: 1, pPoolSizes: ps}
+	if r := d.vk.createDescriptorPool(d.dev, unsafe.Pointer(dpi), nil, &d.descPool); r != vkSuccess {
+		return d.fail("create a descriptor pool", r)
+	}
+	runtime.KeepAlive(ps)
+	for k := range kernelSpecs {
+		if err := d.buildKernel(kernelID(k)); err != nil {
+			return err
+		}
+	}
+	var err error
+	if d.up, err = d.newBuffer(uploadArena, memHostVisible|memHostCoherent, 0, "the upload arena"); err != nil {
+		return err
+	}
+	if d.dummy, err = d.newBuffer(256, memDeviceLocal, 0, "a placeholder operand"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// describe reads a physical device's name, type and limits; rank orders the
+// preference (lower is better).
+func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
+	var p [physicalDevicePropertiesSize]byte
+	d.vk.getPhysicalDeviceProperties(pd, unsafe.Pointer(&p[0]))
+	u32 := func(off int) uint32 { return *(*uint32)(unsafe.Pointer(&p[off])) }
+	u64 := func(off int) uint64 { return *(*uint64)(unsafe.Pointer(&p[off])) }
+	name := p[propDeviceName : propDeviceName+256]
+	if i := strings.IndexByte(string(name), 0); i >= 0 {
+		name = name[:i]
+	}
+	api := u32(0)
+	info := Info{
+		Name:                  string(name),
+		APIVersion:            fmt.Sprintf("%d.%d.%d", api>>22&0x7f, api>>12&0x3ff, api&0xfff),
+		MaxStorageBufferRange: uint64(u32(propLimits + limMaxStorageBufferRange)),
+		MaxSharedMemory:       u32(propLimits + limMaxComputeSharedMemorySize),
+		MaxInvocations:        u32(propLimits + limMaxComputeWorkGroupInvocat),
+		MaxPushConstants:      u32(propLimits + limMaxPushConstantsSize),
+		MaxAllocations:        u32(propLimits + limMaxMemoryAllocationCount),
+		MinStorageAlignment:   u64(propLimits + limMinStorageBufferOffsetAlign),
+	}
+	for i := range 3 {
+		info.MaxWorkGroupCount[i] = u32(propLimits + limMaxComputeWorkGroupCount + 4*i)
+	}
+	rank := 4
+	switch u32(propDeviceType) {
+	case deviceTypeDiscrete:
+		info.Type, rank = "discrete", 0
+	case deviceTypeIntegrated:
+		info.Type, rank = "integrated", 1
+	case deviceTypeVirtual:
+		info.Type, rank = "virtual", 2
+	case deviceTypeCPU:
+		info.Type, rank = "cpu", 3
+	default:
+		info.Type = "other"
+	}
+	return info, rank
+}
+
+// computeFamily returns a queue family with compute support.
+func (d *Device) computeFamily(pd vkPhysicalDevice) (uint32, bool) {
+	var n uint32
+	d.vk.getPhysicalDeviceQueueFamilyProperty(pd, &n, nil)
+	if n == 0 {
+		return 0, false
+	}
+	fams := make([]queueFamilyProperties, n)
+	d.vk.getPhysicalDeviceQueueFamilyProperty(pd, &n, unsafe.Pointer(&fams[0]))
+	for i, f := range fams[:n] {
+		if f.queueFlags&queueCompute != 0 && f.queueCount > 0 {
+			return uint32(i), true
+		}
+	}
+	return 0, false
+}
+
+// Info describes the device.
+func (d *Device) Info() Info { return d.info }
+
+// Name is the device's name with the backend, e.g. "vulkan/llvmpipe (…)".
+func (d *Device) Name() string { return "vulkan/" + d.info.Name }
+
+// Submits counts the batches submitted so far (each waited on by one fence).
+func (d *Device) Submits() int { return d.submits }
+
+func (d *Device) buildKernel(k kernelID) error {
+	spec := kernelSpecs[k]
+	op := "build kernel " + spec.name
+	code, err := spirv.ReadFile("shaders/" + spec.name + ".spv")
+	if err != nil || len(code) == 0 || len(code)%4 != 0 {
+		return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op, Err: fmt.Errorf("embedded SPIR-V missing or malformed (run go generate ./compute/vulkan): %v", err)}
+	}
+	words := make([]uint32, len(code)/4)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(code)), code)
+	smi := &shaderModuleCreateInfo{sType: stShaderModuleCreateInfo, codeSize: uintptr(len(code)), pCode: unsafe.Pointer(&words[0])}
+	var module vkHandle
+	if r := d.vk.createShaderModule(d.dev, unsafe.Pointer(smi), nil, &module); r != vkSuccess {
+		e := d.fail(op+": shader module", r).(*Error)
+		e.Kind = ErrPipeline
+		return e
+	}
+	defer d.vk.destroyShaderModule(d.dev, module, nil)
+	runtime.KeepAlive(words)
+
+	bs := make([]descriptorSetLayoutBinding, spec.bindings)
+	for i := range bs {
+		bs[i] = descriptorSetLayoutBinding{binding: uint32(i), descriptorType: descStorageBuffer, descriptorCount: 1, stageFlags: stageCompute}
+	}
+	kn := &d.kernels[k]
+	kn.bindings, kn.push = spec.bindings, spec.push
+	dli := &descriptorSetLayoutCreateInfo{sType: stDescriptorSetLayoutCreate, bindingCount: uint32(len(bs)), pBindings: &bs[0]}
+	if r := d.vk.createDescriptorSetLayout(d.dev, unsafe.Pointer(dli), nil, &kn.setLayout); r != vkSuccess {
+		return d.fail(op+": descriptor set layout", r)
+	}
+	runtime.KeepAlive(bs)
+	if spec.push > d.info.MaxPushConstants {
+		return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op, Err: fmt.Errorf("needs %d bytes of push constants, the device allows %d", spec.push, d.info.MaxPushConstants)}
+	}
+	pcr := &pushConstantRange{stageFlags: stageCompute, size: spec.push}
+	pli := &pipelineLayoutCreateInfo{sType: stPipelineLayoutCreateInfo, setLayoutCount: 1, pSetLayouts: &kn.setLayout, pushConstantRangeCount: 1, pPushConstantRanges: pcr}
+	if r := d.vk.createPipelineLayout(d.dev, unsafe.Pointer(pli), nil, &kn.layout); r != vkSuccess {
+		return d.fail(op+": pipeline layout", r)
+	}
+	runtime.KeepAlive(pcr)
+	cpi := &computePipelineCreateInfo{
+		sType:  stComputePipelineCreateInfo,
+		stage:  pipelineShaderStageCreateInfo{sType: stPipelineShaderStageCreate, stage: stageCompute, module: module, pName: cString("main")},
+		layout: kn.layout, basePipelineIndex: -1,
+	}
+	if r := d.vk.createComputePipelines(d.dev, 0, 1, unsafe.Pointer(cpi), nil, &kn.pipeline); r != vkSuccess {
+		e := d.fail(op+": compute pipeline", r).(*Error)
+		if e.Kind == ErrVulkan {
+			e.Kind = ErrPipeline
+		}
+		return e
+	}
+	runtime.KeepAlive(cpi)
+	return nil
+}
+
+// memoryType picks a memory type allowed by bits that has all of need,
+// preferring one that also has want.
+func (d *Device) memoryType(bits, need, want uint32) (uint32, bool) {
+	found, ok := uint32(0), false
+	for i := uint32(0); i < d.mem.memoryTypeCount; i++ {
+		f := d.mem.memoryTypes[i].propertyFlags
+		if bits&(1<<i) == 0 || f&need != need {
+			continue
+		}
+		if f&want == want {
+			return i, true
+		}
+		if !ok {
+			found, ok = i, true
+		}
+	}
+	return found, ok
+}
+
+// newBuffer creates a buffer of size bytes in memory with the properties
+// need (device-local is a preference, host visibility a requirement); what
+// names the buffer in errors.
+func (d *Device) newBuffer(size uint64, props, want uint32, what string) (*buffer, error) {
+	op := "allocate " + what
+	bci := &bufferCreateInfo{sType: stBufferCreateInfo, size: size, usage: bufStorage | bufTransferSrc | bufTransferDst}
+	b := &buffer{size: size}
+	if r := d.vk.createBuffer(d.dev, unsafe.Pointer(bci), nil, &b.buf); r != vkSuccess {
+		return nil, d.fail(op, r)
+	}
+	var req memoryRequirements
+	d.vk.getBufferMemoryRequirement(d.dev, b.buf, unsafe.Pointer(&req))
+	need := props &^ memDeviceLocal
+	idx, ok := d.memoryType(req.memoryTypeBits, need, want|props&memDeviceLocal)
+	if !ok {
+		d.vk.destroyBuffer(d.dev, b.buf, nil)
+		return nil, &Error{Kind: ErrOutOfMemory, Device: d.info.Name, Op: op, Err: fmt.Errorf("no memory type with properties %#x", need)}
+	}
+	mai := &memoryAllocateInfo{sType: stMemoryAllocateInfo, allocationSize: req.size, memoryTypeIndex: idx}
+	if r := d.vk.allocateMemory(d.dev, unsafe.Pointer(mai), nil, &b.mem); r != vkSuccess {
+		d.vk.destroyBuffer(d.dev, b.buf, nil)
+		err := d.fail(op, r).(*Error)
+		if err.Kind == ErrOutOfMemory {
+			err.Err = fmt.Errorf("%v: %d MiB requested, the largest device-local heap is %d MiB", err.Err, size>>20, d.info.DeviceLocalBytes>>20)
+		}
+		return nil, err
+	}
+	if r := d.vk.bindBufferMemory(d.dev, b.buf, b.mem, 0); r != vkSuccess {
+		d.freeBuffer(b)
+		return nil, d.fail(op, r)
+	}
+	if props&memHostVisible != 0 {
+		if r := d.vk.mapMemory(d.dev, b.mem, 0, size, 0, &b.mapped); r != vkSuccess {
+			d.freeBuffer(b)
+			return nil, d.fail(op+": map", r)
+		}
+	}
+	return b, nil
+}
+
+func (d *Device) freeBuffer(b *buffer) {
+	if b == nil {
+		return
+	}
+	if b.mapped != nil {
+		d.vk.unmapMemory(d.dev, b.mem)
+		b.mapped = nil
+	}
+	d.vk.destroyBuffer(d.dev, b.buf, nil)
+	d.vk.freeMemory(d.dev, b.mem, nil)
+	b.buf, b.mem = 0, 0
+}
+
+// begin starts recording a batch if none is open.
+func (d *Device) begin() bool {
+	if d.err != nil {
+		return false
+	}
+	if d.recording {
+		return true
+	}
+	bi := &commandBufferBeginInfo{sType: stCommandBufferBeginInfo, flags: cmdOneTimeSubmit}
+	if r := d.vk.beginCommandBuffer(d.cmd, unsafe.Pointer(bi)); r != vkSuccess {
+		d.err = d.fail("begin a command buffer", r)
+		return false
+	}
+	d.recording = true
+	return true
+}
+
+// barrier orders every earlier shader or transfer write before every later
+// shader or transfer access. One global barrier per command is simple and
+// correct; finer hazard tracking is left for later.
+func (d *Device) barrier() {
+	mb := &memoryBarrier{sType: stMemoryBarrier,
+		srcAccessMask: accessShaderWrite | accessTransferWrite,
+		dstAccessMask: accessShaderRead | accessShaderWrite | accessTransferRead | accessTransferWrite}
+	st := uint32(pipeStageCompute | pipeStageTransfer)
+	d.vk.cmdPipelineBarrier(d.cmd, st, st, 0, 1, unsafe.Pointer(mb), 0, nil, 0, nil)
+}
+
+// Flush submits the recorded batch and waits for its fence. It returns the
+// Device's sticky error, if any.
+func (d *Device) Flush() error {
+	if d.err != nil {
+		return d.err
+	}
+	if !d.recording {
+		return nil
+	}
+	d.recording = false
+	if r := d.vk.endCommandBuffer(d.cmd); r != vkSuccess {
+		d.err = d.fail("end a command buffer", r)
+		return d.err
+	}
+	cmd := d.cmd
+	si := &submitInfo{sType: stSubmitInfo, commandBufferCount: 1, pCommandBuffers: &cmd}
+	if r := d.vk.queueSubmit(d.queue, 1, unsafe.Pointer(si), d.fence); r != vkSuccess {
+		d.err = d.fail("submit a batch", r)
+		return d.err
+	}
+	d.submits++
+	fence := d.fence
+	r := d.vk.waitForFences(d.dev, 1, &fence, 1, fenceTimeoutNs)
+	if r == vkTimeout {
+		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s", fenceTimeoutNs/1e9)}
+		return d.err
+	}
+	if r != vkSuccess {
+		d.err = d.fail("wait for a batch", r)
+		return d.err
+	}
+	if r := d.vk.resetFences(d.dev, 1, &fence); r != vkSuccess {
+		d.err = d.fail("reset a fence", r)
+		return d.err
+	}
+	if r := d.vk.resetCommandPool(d.dev, d.cmdPool, 0); r != vkSuccess {
+		d.err = d.fail("reset the command pool", r)
+		return d.err
+	}
+	if r := d.vk.resetDescriptorPool(d.dev, d.descPool, 0); r != vkSuccess {
+		d.err = d.fail("reset the descriptor pool", r)
+		return d.err
+	}
+	d.setsUsed, d.upUsed = 0, 0
+	for _, b := range d.garbage {
+		d.freeBuffer(b)
+	}
+	d.garbage = d.garbage[:0]
+	return nil
+}
+
+// upload copies raw bytes into the upload arena and returns their binding;
+// it flushes the batch when the arena is full and grows the arena for a
+// request larger than it.
+func (d *Device) upload(src []byte) (binding, bool) {
+	n := uint64(len(src))
+	align := max(d.info.MinStorageAlignment, 16)
+	off := (d.upUsed + align - 1) / align * align
+	if off+n > d.up.size {
+		if d.Flush() != nil {
+			return binding{}, false
+		}
+		off = 0
+		if n > d.up.size {
+			up, err := d.newBuffer(max(n, 2*d.up.size), memHostVisible|memHostCoherent, 0, "the upload arena")
+			if err != nil {
+				d.err = err
+				return binding{}, false
+			}
+			d.freeBuffer(d.up)
+			d.up = up
+		}
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Add(d.up.mapped, off)), n), src)
+	d.upUsed = off + n
+	return binding{b: d.up, off: off, size: max(n, 4)}, true
+}
+
+// dispatch records one kernel launch over groups workgroups with the given
+// push constants and operands.
+func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...binding) {
+	kn := &d.kernels[k]
+	if len(ops) != kn.bindings || uint32(unsafe.Sizeof(*push)) > kn.push {
+		panic(fmt.Sprintf("vulkan: kernel %s takes %d operands and %d push bytes, got %d and %d",
+			kernelSpecs[k].name, kn.bindings, kn.push, len(ops), unsafe.Sizeof(*push)))
+	}
+	if groups[0] == 0 || groups[1] == 0 || groups[2] == 0 {
+		return
+	}
+	if d.setsUsed == setsPerBatch {
+		if d.Flush() != nil {
+			return
+		}
+	}
+	if !d.begin() {
+		return
+	}
+	var set vkHandle
+	layout := kn.setLayout
+	dai := &descriptorSetAllocateInfo{sType: stDescriptorSetAllocateInfo, descriptorPool: d.descPool, descriptorSetCount: 1, pSetLayouts: &layout}
+	if r := d.vk.allocateDescriptorSets(d.dev, unsafe.Pointer(dai), &set); r != vkSuccess {
+		d.err = d.fail("allocate a descriptor set for "+kernelSpecs[k].name, r)
+		return
+	}
+	d.setsUsed++
+	var infos [maxBindings]descriptorBufferInfo
+	var writes [maxBindings]writeDescriptorSet
+	for i, op := range ops {
+		infos[i] = descriptorBufferInfo{buffer: op.b.buf, offset: op.off, rng: op.size}
+		writes[i] = writeDescriptorSet{sType: stWriteDescriptorSet, dstSet: set, dstBinding: uint32(i), descriptorCount: 1,
+			descriptorType: descStorageBuffer, pBufferInfo: &infos[i]}
+	}
+	d.vk.updateDescriptorSets(d.dev, uint32(len(ops)), unsafe.Pointer(&writes[0]), 0, nil)
+	runtime.KeepAlive(&infos)
+	d.vk.cmdBindPipeline(d.cmd, bindPointCompute, kn.pipeline)
+	sets := set
+	d.vk.cmdBindDescriptorSets(d.cmd, bindPointCompute, kn.layout, 0, 1, unsafe.Pointer(&sets), 0, nil)
+	d.vk.cmdPushConstants(d.cmd, kn.layout, stageCompute, 0, uint32(unsafe.Sizeof(*push)), unsafe.Pointer(push))
+	d.vk.cmdDispatch(d.cmd, groups[0], groups[1], groups[2])
+	d.barrier()
+}
+
+// linearGroups spreads n workgroups over x and y so neither exceeds the
+// guaranteed 65535; shaders rebuild the index as y·numX + x.
+func linearGroups(n int) [3]uint32 {
+	if n <= maxGroupsX {
+		return [3]uint32{uint32(n), 1, 1}
+	}
+	return [3]uint32{maxGroupsX, uint32((n + maxGroupsX - 1) / maxGroupsX), 1}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// Close waits for the device and releases everything it holds. Tensors of
+// the Device must not be used afterwards.
+func (d *Device) Close() {
+	if d == nil || d.vk == nil {
+		return
+	}
+	if d.dev != 0 {
+		if d.recording && d.err == nil {
+			_ = d.Flush()
+		}
+		d.vk.deviceWaitIdle(d.dev)
+		for _, b := range d.garbage {
+			d.freeBuffer(b)
+		}
+		d.garbage = nil
+		for _, b := range []*buffer{d.up, d.down, d.dummy} {
+			if b != nil && b.buf != 0 {
+				d.freeBuffer(b)
+			}
+		}
+		for i := range d.kernels {
+			k := &d.kernels[i]
+			if k.pipeline != 0 {
+				d.vk.destroyPipeline(d.dev, k.pipeline, nil)
+			}
+			if k.layout != 0 {
+				d.vk.destroyPipelineLayout(d.dev, k.layout, nil)
+			}
+			if k.setLayout != 0 {
+				d.vk.destroyDescriptorSetLayout(d.dev, k.setLayout, nil)
+			}
+		}
+		if d.descPool != 0 {
+			d.vk.destroyDescriptorPool(d.dev, d.descPool, nil)
+		}
+		if d.fence != 0 {
+			d.vk.destroyFence(d.dev, d.fence, nil)
+		}
+		if d.cmdPool != 0 {
+			d.vk.destroyCommandPool(d.dev, d.cmdPool, nil)
+		}
+		d.vk.destroyDevice(d.dev, nil)
+		d.dev = 0
+	}
+	if d.instance != 0 {
+		d.vk.destroyInstance(d.instance, nil)
+		d.instance = 0
+	}
+	d.err = &Error{Kind: ErrVulkan, Device: d.info.Name, Op: "use the device", Err: errors.New("it is closed")}
+}

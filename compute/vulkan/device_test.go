@@ -1,0 +1,385 @@
+package vulkan
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+)
+
+// The tests share one Device: building every pipeline takes a moment on
+// lavapipe. Without a Vulkan loader or device they skip, unless
+// RLT_REQUIRE_GPU=1 (set by .ci/run), under which they fail.
+var shared struct {
+	once sync.Once
+	dev  *Device
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.dev != nil {
+		shared.dev.Close()
+	}
+	os.Exit(code)
+}
+
+func openOrSkip(t testing.TB) *Device {
+	t.Helper()
+	shared.once.Do(func() { shared.dev, shared.err = Open() })
+	if shared.err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", shared.err)
+		}
+		t.Skipf("no usable Vulkan device (install libvulkan1 and mesa-vulkan-drivers for lavapipe; RLT_REQUIRE_GPU=1 makes this a failure): %v", shared.err)
+	}
+	if shared.dev.err != nil {
+		t.Fatalf("device failed earlier: %v", shared.dev.err)
+	}
+	return shared.dev
+}
+
+func TestDeviceInfo(t *testing.T) {
+	d := openOrSkip(t)
+	in := d.Info()
+	t.Logf("device %q type %s Vulkan %s: maxStorageBufferRange %d MiB, shared memory %d KiB, %d invocations, groups %v, push %d B, %d allocations, storage alignment %d, device-local heap %d MiB",
+		in.Name, in.Type, in.APIVersion, in.MaxStorageBufferRange>>20, in.MaxSharedMemory>>10, in.MaxInvocations,
+		in.MaxWorkGroupCount, in.MaxPushConstants, in.MaxAllocations, in.MinStorageAlignment, in.DeviceLocalBytes>>20)
+	if in.Name == "" || in.MaxStorageBufferRange == 0 || in.MaxInvocations < 256 || in.MaxSharedMemory < 2*16*65*4 {
+		t.Errorf("device limits below what the kernels need: %+v", in)
+	}
+}
+
+// tspec is one tensor of a case; pos makes its values positive (second moments).
+type tspec struct {
+	name string
+	dims []int
+	pos  bool
+}
+
+// opCase runs one op on the CPU backend and on the device from the same
+// random tensors (outputs included, so accumulating ops are checked too) and
+// compares the tensors named in outs: |gpu − cpu| ≤ tol·(1 + |cpu|).
+type opCase struct {
+	name    string
+	tensors []tspec
+	outs    []int
+	tol     float64
+	cpu     func(c *compute.CPU, t []*compute.Tensor)
+	gpu     func(d *Device, t []*Tensor)
+}
+
+// cases builds the table with shapes drawn from rng: odd sizes, sizes
+// around the 16/64/256 tile and workgroup edges, and single rows.
+func cases(rng *rand.Rand) []opCase {
+	odd := func(lo, hi int) int { return lo + rng.Intn(hi-lo+1) | 1 }
+	n, dim := odd(1, 67), odd(1, 300)
+	in, out := odd(1, 150), odd(1, 140)
+	v := odd(2, 700)
+	targets := make([]int32, n)
+	for i := range targets {
+		targets[i] = int32(rng.Intn(v))
+		if i%5 == 3 {
+			targets[i] = -1 // ignored row
+		}
+	}
+	invTemp := float32(0.5 + rng.Float64())
+	step := compute.AdamWStep{LR: 1e-3, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1}
+	step.BC1 = float32(1 - math.Pow(0.9, 3))
+	step.BC2 = float32(1 - math.Pow(0.95, 3))
+	ew := []tspec{{"o", []int{n, dim}, false}, {"a", []int{n, dim}, false}, {"b", []int{n, dim}, false}}
+	return []opCase{
+		{"Copy", ew, []int{0}, 0,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Copy(t[0], t[1]) },
+			func(d *Device, t []*Tensor) { d.Copy(t[0], t[1]) }},
+		{"Zero", ew, []int{0}, 0,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Zero(t[0]) },
+			func(d *Device, t []*Tensor) { d.Zero(t[0]) }},
+		{"Add", ew, []int{0}, 1e-7,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Add(t[0], t[1], t[2]) },
+			func(d *Device, t []*Tensor) { d.Add(t[0], t[1], t[2]) }},
+		{"AddAliased", ew, []int{0}, 1e-7,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Add(t[0], t[0], t[2]) },
+			func(d *Device, t []*Tensor) { d.Add(t[0], t[0], t[2]) }},
+		{"Accumulate", ew, []int{0}, 1e-7,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Accumulate(t[0], t[1]) },
+			func(d *Device, t []*Tensor) { d.Accumulate(t[0], t[1]) }},
+		{"Scale", ew, []int{0}, 1e-7,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Scale(t[0], -0.37) },
+			func(d *Device, t []*Tensor) { d.Scale(t[0], -0.37) }},
+		{"Mix", ew, []int{0}, 1e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Mix(t[0], t[1], 0.013) },
+			func(d *Device, t []*Tensor) { d.Mix(t[0], t[1], 0.013) }},
+		{"SwiGLU", ew, []int{0}, 2e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.SwiGLU(t[0], t[1], t[2]) },
+			func(d *Device, t []*Tensor) { d.SwiGLU(t[0], t[1], t[2]) }},
+		{"SwiGLUBackward", append(ew, tspec{"gate", []int{n, dim}, false}, tspec{"up", []int{n, dim}, false}), []int{0, 1}, 2e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.SwiGLUBackward(t[0], t[1], t[2], t[3], t[4]) },
+			func(d *Device, t []*Tensor) { d.SwiGLUBackward(t[0], t[1], t[2], t[3], t[4]) }},
+		{"RMSNorm", []tspec{{"y", []int{n, dim}, false}, {"rstd", []int{n}, false}, {"x", []int{n, dim}, false}, {"w", []int{dim}, false}}, []int{0, 1}, 2e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.RMSNorm(t[0], t[1], t[2], t[3], 1e-6) },
+			func(d *Device, t []*Tensor) { d.RMSNorm(t[0], t[1], t[2], t[3], 1e-6) }},
+		{"RMSNormInPlace", []tspec{{"x", []int{n, dim}, false}, {"rstd", []int{n}, false}, {"w", []int{dim}, false}}, []int{0, 1}, 2e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.RMSNorm(t[0], t[1], t[0], t[2], 1e-5) },
+			func(d *Device, t []*Tensor) { d.RMSNorm(t[0], t[1], t[0], t[2], 1e-5) }},
+		{"RMSNormBackward", []tspec{{"dx", []int{n, dim}, false}, {"dw", []int{dim}, false}, {"dy", []int{n, dim}, false},
+			{"x", []int{n, dim}, false}, {"w", []int{dim}, false}, {"rstd", []int{n}, false}, {"y", []int{n, dim}, false}}, []int{0, 1, 5}, 2e-5,
+			func(c *compute.CPU, t []*compute.Tensor) {
+				c.RMSNorm(t[6], t[5], t[3], t[4], 1e-6)
+				c.RMSNormBackward(t[0], t[1], t[2], t[3], t[4], t[5])
+			},
+			func(d *Device, t []*Tensor) {
+				d.RMSNorm(t[6], t[5], t[3], t[4], 1e-6)
+				d.RMSNormBackward(t[0], t[1], t[2], t[3], t[4], t[5])
+			}},
+		{"Linear", []tspec{{"y", []int{n, out}, false}, {"x", []int{n, in}, false}, {"w", []int{out, in}, false}, {"b", []int{out}, false}}, []int{0}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Linear(t[0], t[1], t[2], t[3]) },
+			func(d *Device, t []*Tensor) { d.Linear(t[0], t[1], t[2], t[3]) }},
+		{"LinearNoBias", []tspec{{"y", []int{n, out}, false}, {"x", []int{n, in}, false}, {"w", []int{out, in}, false}}, []int{0}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Linear(t[0], t[1], t[2], nil) },
+			func(d *Device, t []*Tensor) { d.Linear(t[0], t[1], t[2], nil) }},
+		{"LinearBackward", []tspec{{"dx", []int{n, in}, false}, {"dw", []int{out, in}, false}, {"db", []int{out}, false},
+			{"dy", []int{n, out}, false}, {"x", []int{n, in}, false}, {"w", []int{out, in}, false}}, []int{0, 1, 2}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) { c.LinearBackward(t[0], t[1], t[2], t[3], t[4], t[5]) },
+			func(d *Device, t []*Tensor) { d.LinearBackward(t[0], t[1], t[2], t[3], t[4], t[5]) }},
+		{"MatMulTransA", []tspec{{"c", []int{out, n}, false}, {"a", []int{in, out}, false}, {"b", []int{in, n}, false}}, []int{0}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) { c.MatMul(t[0], t[1], t[2], true, false, 0.7, 0.3) },
+			func(d *Device, t []*Tensor) { d.MatMul(t[0], t[1], t[2], true, false, 0.7, 0.3) }},
+		{"MatMulTransB", []tspec{{"c", []int{n, out}, false}, {"a", []int{n, in}, false}, {"b", []int{out, in}, false}}, []int{0}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) { c.MatMul(t[0], t[1], t[2], false, true, 1.5, 0) },
+			func(d *Device, t []*Tensor) { d.MatMul(t[0], t[1], t[2], false, true, 1.5, 0) }},
+		{"AdamW", []tspec{{"p", []int{n, dim}, false}, {"g", []int{n, dim}, false}, {"m", []int{n, dim}, false}, {"v", []int{n, dim}, true}}, []int{0, 2, 3}, 1e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.AdamW(t[0], t[1], t[2], t[3], step) },
+			func(d *Device, t []*Tensor) { d.AdamW(t[0], t[1], t[2], t[3], step) }},
+		{"TokenLogProbs", []tspec{{"lp", []int{n}, false}, {"lse", []int{n}, false}, {"logits", []int{n, v}, false}}, []int{0, 1}, 2e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.TokenLogProbs(t[0], t[1], t[2], targets, invTemp) },
+			func(d *Device, t []*Tensor) { d.TokenLogProbs(t[0], t[1], t[2], targets, invTemp) }},
+		{"TokenLogProbsNegTemp", []tspec{{"lp", []int{n}, false}, {"lse", []int{n}, false}, {"logits", []int{n, v}, false}}, []int{0, 1}, 2e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.TokenLogProbs(t[0], t[1], t[2], targets, -invTemp) },
+			func(d *Device, t []*Tensor) { d.TokenLogProbs(t[0], t[1], t[2], targets, -invTemp) }},
+		{"TokenLogProbsBackward", []tspec{{"dlogits", []int{n, v}, false}, {"glp", []int{n}, false}, {"logits", []int{n, v}, false},
+			{"lse", []int{n}, false}, {"lp", []int{n}, false}}, []int{0}, 2e-6,
+			func(c *compute.CPU, t []*compute.Tensor) {
+				c.TokenLogProbs(t[4], t[3], t[2], targets, invTemp)
+				c.TokenLogProbsBackward(t[0], t[1], t[2], t[3], targets, invTemp)
+			},
+			func(d *Device, t []*Tensor) {
+				d.TokenLogProbs(t[4], t[3], t[2], targets, invTemp)
+				d.TokenLogProbsBackward(t[0], t[1], t[2], t[3], targets, invTemp)
+			}},
+	}
+}
+
+// TestConformance checks every op of the device against the CPU backend on
+// three draws of shapes.
+func TestConformance(t *testing.T) {
+	d := openOrSkip(t)
+	cpu := compute.NewCPU()
+	for seed := int64(1); seed <= 3; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		for _, c := range cases(rng) {
+			t.Run(fmt.Sprintf("%s/seed%d", c.name, seed), func(t *testing.T) {
+				runCase(t, d, cpu, c, rng)
+			})
+		}
+	}
+}
+
+func runCase(t *testing.T, d *Device, cpu *compute.CPU, c opCase, rng *rand.Rand) {
+	ct := make([]*compute.Tensor, len(c.tensors))
+	gt := make([]*Tensor, len(c.tensors))
+	for i, s := range c.tensors {
+		vals := make([]float32, prod(s.dims))
+		for j := range vals {
+			vals[j] = float32(rng.NormFloat64())
+			if s.pos {
+				vals[j] = float32(math.Abs(rng.NormFloat64()))
+			}
+		}
+		ct[i] = cpu.New(s.name, s.dims...)
+		cpu.Write(ct[i], vals)
+		g, err := d.New(s.name, s.dims...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Free(g)
+		if err := d.Write(g, vals); err != nil {
+			t.Fatal(err)
+		}
+		gt[i] = g
+	}
+	c.cpu(cpu, ct)
+	c.gpu(d, gt)
+	for _, o := range c.outs {
+		want := make([]float32, ct[o].Len())
+		got := make([]float32, gt[o].Len())
+		cpu.Read(want, ct[o])
+		if err := d.Read(got, gt[o]); err != nil {
+			t.Fatal(err)
+		}
+		worst, at := 0.0, -1
+		for i := range want {
+			e := math.Abs(float64(got[i])-float64(want[i])) / (1 + math.Abs(float64(want[i])))
+			if e > worst || math.IsNaN(e) {
+				worst, at = e, i
+			}
+		}
+		if worst > c.tol || math.IsNaN(worst) {
+			t.Errorf("%s %v: element %d is %g on the device, %g on the CPU (relative error %.3g > %.3g)",
+				c.name, gt[o], at, got[at], want[at], worst, c.tol)
+		}
+	}
+}
+
+func prod(dims []int) int {
+	n := 1
+	for _, v := range dims {
+		n *= v
+	}
+	return n
+}
+
+// TestBatching checks that ops record without waiting: a chain of ops costs
+// one submission, made by the Read that needs its result.
+func TestBatching(t *testing.T) {
+	d := openOrSkip(t)
+	x, err := d.New("x", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Free(x)
+	ones := make([]float32, 1000)
+	for i := range ones {
+		ones[i] = 1
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	before := d.Submits()
+	if err := d.Write(x, ones); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		d.Accumulate(x, x) // doubles
+	}
+	d.Scale(x, 1.0/(1<<20))
+	got := make([]float32, 1000)
+	if err := d.Read(got, x); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Submits() - before; n != 1 {
+		t.Errorf("22 ops and a read took %d submissions, want 1", n)
+	}
+	for i, v := range got {
+		if v != 1 {
+			t.Fatalf("x[%d] = %g after doubling 20 times and scaling by 2^-20, want 1", i, v)
+		}
+	}
+}
+
+// TestLargeWrite sends more than the upload arena holds, so the write is
+// split across batches and the arena reused.
+func TestLargeWrite(t *testing.T) {
+	d := openOrSkip(t)
+	n := uploadArena/4 + 12345
+	x, err := d.New("big", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Free(x)
+	src := make([]float32, n)
+	for i := range src {
+		src[i] = float32(i % 1000)
+	}
+	if err := d.Write(x, src); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, n)
+	if err := d.Read(got, x); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != src[i] {
+			t.Fatalf("element %d: read %g, wrote %g", i, got[i], src[i])
+		}
+	}
+}
+
+// TestBadInput: requests the device cannot meet come back as errors naming
+// the device and the CPU fallback, never as panics.
+func TestBadInput(t *testing.T) {
+	d := openOrSkip(t)
+	cases := []struct {
+		name string
+		run  func() error
+		kind error
+	}{
+		{"tensor past maxStorageBufferRange", func() error {
+			_, err := d.New("huge", int(d.Info().MaxStorageBufferRange/4)+1)
+			return err
+		}, ErrTooLarge},
+		{"allocation past device memory", func() error {
+			_, err := d.newBuffer(1<<50, memDeviceLocal, 0, "a petabyte buffer")
+			return err
+		}, ErrOutOfMemory},
+		{"negative dimension", func() error {
+			_, err := d.New("neg", 3, -1)
+			return err
+		}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.run()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if c.kind != nil {
+				if !errors.Is(err, c.kind) {
+					t.Errorf("error %q is not %v", err, c.kind)
+				}
+				if !strings.Contains(err.Error(), d.Info().Name) || !strings.Contains(err.Error(), "--device cpu") {
+					t.Errorf("error %q names neither the device nor the CPU fallback", err)
+				}
+			}
+		})
+	}
+	if d.err != nil {
+		t.Errorf("a refused request broke the device: %v", d.err)
+	}
+}
+
+// TestOpenWithoutLoader points the loader search at a library that does not
+// exist: Open must return ErrNoLoader, not panic.
+func TestOpenWithoutLoader(t *testing.T) {
+	t.Setenv("RLT_VULKAN_LOADER", "/nonexistent/libvulkan.so.1")
+	d, err := Open()
+	if err == nil {
+		d.Close()
+		t.Fatal("Open succeeded without a loader")
+	}
+	if !errors.Is(err, ErrNoLoader) || !strings.Contains(err.Error(), "--device cpu") {
+		t.Errorf("error %q: want ErrNoLoader with the CPU fallback", err)
+	}
+}
+
+// TestOpenWithoutDriver hides every driver from the loader: Open must
+// return ErrNoDevice.
+func TestOpenWithoutDriver(t *testing.T) {
+	openOrSkip(t) // needs a loader
+	t.Setenv("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+	t.Setenv("VK_DRIVER_FILES", "/nonexistent/icd.json")
+	d, err := Open()
+	if err == nil {
+		d.Close()
+		t.Fatal("Open succeeded with no driver visible")
+	}
+	if !errors.Is(err, ErrNoDevice) || !strings.Contains(err.Error(), "--device cpu") {
+		t.Errorf("error %q: want ErrNoDevice with the CPU fallback", err)
+	}
+}

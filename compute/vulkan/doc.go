@@ -1,0 +1,24 @@
+// Package vulkan computes on a GPU through Vulkan: a Device with tensors
+// resident in device memory and compute kernels written in GLSL, compiled to
+// SPIR-V by `go generate ./compute/vulkan` (glslc) and embedded, so building
+// needs neither a shader compiler nor cgo. The Vulkan entry points are bound
+// at run time over github.com/ebitengine/purego (dlopen libvulkan.so.1).
+// Mesa's lavapipe runs the same SPIR-V on the CPU, so every kernel is tested
+// against the CPU backend (compute.NewCPU) on machines without a GPU.
+//
+// Ops record into a command buffer and return; one submission with one fence
+// runs the batch when the host needs a result (Read, Flush) or the batch's
+// descriptor or staging space runs out. There is no sync per op.
+//
+// Not yet a compute.Backend, and not yet selectable with --device: it has
+// Write, Read, Zero, Copy, Linear, LinearBackward, MatMul, RMSNorm(+backward),
+// SwiGLU(+backward), Add, Accumulate, Scale, Mix, AdamW and
+// TokenLogProbs(+backward). Left: Embedding(+backward), GatherRows,
+// ScatterRowsBackward, RoPE(+backward), Attention(+backward), CacheWrite,
+// AttentionDecode, KL, Entropy, Argmax, SumSquares, AllFinite, Freeze/Thaw,
+// NewRoPETable; tensors past maxStorageBufferRange (128 MiB on lavapipe)
+// split across buffers; and a way to wrap device buffers in compute.Tensor
+// (compute has no exported constructor for tensors with foreign storage).
+// The GEMM is a plain shared-memory tiled kernel; cooperative-matrix (tensor
+// core) paths are not written yet.
+package vulkan

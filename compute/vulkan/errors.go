@@ -1,0 +1,67 @@
+package vulkan
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kinds of failure, for errors.Is. Each Error carries one of them.
+var (
+	// ErrNoLoader: libvulkan could not be loaded.
+	ErrNoLoader = errors.New("no Vulkan loader (install libvulkan1 and a Vulkan driver, e.g. mesa-vulkan-drivers)")
+	// ErrNoDevice: the loader found no device with a compute queue.
+	ErrNoDevice = errors.New("no Vulkan device with a compute queue")
+	// ErrOutOfMemory: the device (or host) could not hold an allocation.
+	ErrOutOfMemory = errors.New("out of device memory")
+	// ErrTooLarge: a tensor exceeds what one storage buffer binding may span.
+	ErrTooLarge = errors.New("tensor larger than the device's largest storage buffer")
+	// ErrPipeline: a shader module or compute pipeline could not be created.
+	ErrPipeline = errors.New("compute pipeline creation failed")
+	// ErrDeviceLost: the device stopped answering (driver reset, hang, removal).
+	ErrDeviceLost = errors.New("device lost")
+	// ErrVulkan: any other failing Vulkan call.
+	ErrVulkan = errors.New("Vulkan call failed")
+)
+
+// Error is a failure of the Vulkan backend: which device, what it was doing,
+// and the underlying cause. Its text ends with what to do about it.
+type Error struct {
+	Kind   error  // one of the Err… kinds above
+	Device string // the device's name, empty before one is chosen
+	Op     string // what the backend was doing
+	Err    error  // the cause, if any beyond Kind
+}
+
+func (e *Error) Error() string {
+	dev := e.Device
+	if dev == "" {
+		dev = "no device chosen"
+	}
+	msg := fmt.Sprintf("vulkan (%s): %s: %v", dev, e.Op, e.Kind)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg + "; compute on the CPU instead (--device cpu)"
+}
+
+// Unwrap lets errors.Is match both the kind and the cause.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// resultError turns a failing VkResult into an Error of the matching kind.
+func resultError(device, op string, r vkResult) error {
+	kind := ErrVulkan
+	switch r {
+	case vkErrOutOfDeviceMemory, vkErrOutOfHostMemory, vkErrTooManyObjects:
+		kind = ErrOutOfMemory
+	case vkErrDeviceLost:
+		kind = ErrDeviceLost
+	case vkErrInvalidShaderNV:
+		kind = ErrPipeline
+	}
+	return &Error{Kind: kind, Device: device, Op: op, Err: errors.New(r.String())}
+}

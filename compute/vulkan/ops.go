@@ -1,0 +1,299 @@
+package vulkan
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/rlt-workbench/rlt/compute"
+)
+
+type kernelID int
+
+const (
+	kElementwise kernelID = iota
+	kSwiGLU
+	kRMSNorm
+	kColSum
+	kGemm
+	kAdamW
+	kLogProbs
+	kLogProbsBack
+	numKernels
+)
+
+// kernelSpecs name each kernel's SPIR-V file (shaders/NAME.spv), its number
+// of storage buffer bindings and its push-constant bytes.
+var kernelSpecs = [numKernels]struct {
+	name     string
+	bindings int
+	push     uint32
+}{
+	kElementwise:  {"elementwise", 3, 12},
+	kSwiGLU:       {"swiglu", 5, 8},
+	kRMSNorm:      {"rmsnorm", 5, 16},
+	kColSum:       {"colsum", 4, 12},
+	kGemm:         {"gemm", 4, 36},
+	kAdamW:        {"adamw", 4, 36},
+	kLogProbs:     {"logprobs", 4, 12},
+	kLogProbsBack: {"logprobs_back", 5, 12},
+}
+
+const (
+	ewAdd uint32 = iota
+	ewAccumulate
+	ewScale
+	ewMix
+)
+
+type ewPush struct {
+	n, op uint32
+	s     float32
+}
+
+func (d *Device) elementwise(op uint32, o, a, b *Tensor, s float32) {
+	push := &ewPush{n: uint32(o.n), op: op, s: s}
+	dispatch(d, kElementwise, push, linearGroups(ceilDiv(o.n, groupSize)), o.bind(), a.bind(), b.bind())
+}
+
+// Add sets out = a + b elementwise; out may alias a or b.
+func (d *Device) Add(out, a, b *Tensor) {
+	d.own(out, a, b)
+	sameLen("add", out, a, b)
+	d.elementwise(ewAdd, out, a, b, 0)
+}
+
+// Accumulate sets dst += src.
+func (d *Device) Accumulate(dst, src *Tensor) {
+	d.own(dst, src)
+	sameLen("accumulate", dst, src)
+	d.elementwise(ewAccumulate, dst, src, src, 0)
+}
+
+// Scale sets t *= s.
+func (d *Device) Scale(t *Tensor, s float32) {
+	d.own(t)
+	d.elementwise(ewScale, t, t, t, s)
+}
+
+// Mix sets dst = alpha·src + (1−alpha)·dst.
+func (d *Device) Mix(dst, src *Tensor, alpha float32) {
+	d.own(dst, src)
+	sameLen("mix", dst, src)
+	d.elementwise(ewMix, dst, src, src, alpha)
+}
+
+type swigluPush struct{ n, back uint32 }
+
+// SwiGLU sets h = silu(gate)·up elementwise.
+func (d *Device) SwiGLU(h, gate, up *Tensor) {
+	d.own(h, gate, up)
+	sameLen("swiglu", h, gate, up)
+	dispatch(d, kSwiGLU, &swigluPush{n: uint32(h.n)}, linearGroups(ceilDiv(h.n, groupSize)),
+		h.bind(), h.bind(), gate.bind(), gate.bind(), up.bind())
+}
+
+// SwiGLUBackward accumulates dGate and dUp from dh.
+func (d *Device) SwiGLUBackward(dGate, dUp, dh, gate, up *Tensor) {
+	d.own(dGate, dUp, dh, gate, up)
+	sameLen("swiglu backward", dh, dGate, dUp, gate, up)
+	dispatch(d, kSwiGLU, &swigluPush{n: uint32(dh.n), back: 1}, linearGroups(ceilDiv(dh.n, groupSize)),
+		dGate.bind(), dUp.bind(), dh.bind(), gate.bind(), up.bind())
+}
+
+type rmsPush struct {
+	rows, d uint32
+	eps     float32
+	back    uint32
+}
+
+// RMSNorm normalises x over its last dimension: y = x·rstd·w with
+// rstd [N] = 1/sqrt(mean(x²) + eps) saved for backward. y may alias x.
+func (d *Device) RMSNorm(y, rstd, x, w *Tensor, eps float32) {
+	d.own(y, rstd, x, w)
+	sameLen("rmsnorm", x, y)
+	n, dim := x.rows(), x.lastDim()
+	if rstd.n != n || w.n != dim {
+		panic(fmt.Sprintf("vulkan: rmsnorm of %v with weight %v and rstd %v", x, w, rstd))
+	}
+	dispatch(d, kRMSNorm, &rmsPush{rows: uint32(n), d: uint32(dim), eps: eps}, linearGroups(n),
+		y.bind(), rstd.bind(), x.bind(), w.bind(), x.bind())
+}
+
+// RMSNormBackward accumulates dx and dw (dw may be nil) from dy, using the
+// rstd saved by RMSNorm.
+func (d *Device) RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor) {
+	d.own(dx, dw, dy, x, w, rstd)
+	sameLen("rmsnorm backward", x, dx, dy)
+	n, dim := x.rows(), x.lastDim()
+	dispatch(d, kRMSNorm, &rmsPush{rows: uint32(n), d: uint32(dim), back: 1}, linearGroups(n),
+		dx.bind(), rstd.bind(), x.bind(), w.bind(), dy.bind())
+	if dw != nil {
+		dispatch(d, kColSum, &colSumPush{rows: uint32(n), d: uint32(dim), mode: 1}, linearGroups(ceilDiv(dim, groupSize)),
+			dw.bind(), dy.bind(), x.bind(), rstd.bind())
+	}
+}
+
+type colSumPush struct{ rows, d, mode uint32 }
+
+type gemmPush struct {
+	m, n, k, lda, ldb, ldc, flags uint32
+	alpha, beta                   float32
+}
+
+const (
+	gemmTransA = 1
+	gemmTransB = 2
+	gemmBias   = 4
+	gemmTile   = 64
+)
+
+func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
+	bb := binding{b: d.dummy, size: d.dummy.size}
+	if bias != nil {
+		bb = bias.bind()
+		p.flags |= gemmBias
+	}
+	if p.m == 0 || p.n == 0 {
+		return
+	}
+	groups := [3]uint32{uint32(ceilDiv(int(p.n), gemmTile)), uint32(ceilDiv(int(p.m), gemmTile)), 1}
+	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
+		panic(fmt.Sprintf("vulkan: product %v·%v needs %v workgroups, beyond the device's %v", a, b, groups, d.info.MaxWorkGroupCount))
+	}
+	dispatch(d, kGemm, &p, groups, c.bind(), a.bind(), b.bind(), bb)
+}
+
+// Linear sets y = x·wᵀ (+ bias): x [N, in], w [out, in], y [N, out]; bias
+// [out] may be nil.
+func (d *Device) Linear(y, x, w, bias *Tensor) {
+	d.own(y, x, w, bias)
+	n, in, out := x.rows(), x.lastDim(), w.dims[0]
+	if len(w.dims) != 2 || w.dims[1] != in || y.n != n*out || (bias != nil && bias.n != out) {
+		panic(fmt.Sprintf("vulkan: linear %v = %v·%vᵀ + %v", y, x, w, bias))
+	}
+	d.gemm(y, x, w, bias, gemmPush{m: uint32(n), n: uint32(out), k: uint32(in), lda: uint32(in), ldb: uint32(in), ldc: uint32(out),
+		flags: gemmTransB, alpha: 1})
+}
+
+// LinearBackward accumulates dx += dy·w, dw += dyᵀ·x and dbias += Σ dy;
+// any of dx, dw, dbias may be nil.
+func (d *Device) LinearBackward(dx, dw, dbias, dy, x, w *Tensor) {
+	d.own(dx, dw, dbias, dy, x, w)
+	n, in, out := x.rows(), x.lastDim(), w.dims[0]
+	if dy.n != n*out {
+		panic(fmt.Sprintf("vulkan: linear backward of %v with %v and %v", dy, x, w))
+	}
+	if dx != nil {
+		d.gemm(dx, dy, w, nil, gemmPush{m: uint32(n), n: uint32(in), k: uint32(out), lda: uint32(out), ldb: uint32(in), ldc: uint32(in),
+			alpha: 1, beta: 1})
+	}
+	if dw != nil {
+		d.gemm(dw, dy, x, nil, gemmPush{m: uint32(out), n: uint32(in), k: uint32(n), lda: uint32(out), ldb: uint32(in), ldc: uint32(in),
+			flags: gemmTransA, alpha: 1, beta: 1})
+	}
+	if dbias != nil {
+		dispatch(d, kColSum, &colSumPush{rows: uint32(n), d: uint32(out)}, linearGroups(ceilDiv(out, groupSize)),
+			dbias.bind(), dy.bind(), dy.bind(), dy.bind())
+	}
+}
+
+// MatMul sets c = alpha·op(a)·op(b) + beta·c over 2-D tensors.
+func (d *Device) MatMul(c, a, b *Tensor, transA, transB bool, alpha, beta float32) {
+	d.own(c, a, b)
+	m, k := a.dims[0], a.dims[1]
+	if transA {
+		m, k = k, m
+	}
+	n, kb := b.dims[1], b.dims[0]
+	if transB {
+		n, kb = b.dims[0], b.dims[1]
+	}
+	if kb != k || c.dims[0] != m || c.dims[1] != n {
+		panic(fmt.Sprintf("vulkan: matmul %v = %v·%v (trans %v %v)", c, a, b, transA, transB))
+	}
+	p := gemmPush{m: uint32(m), n: uint32(n), k: uint32(k), lda: uint32(a.dims[1]), ldb: uint32(b.dims[1]), ldc: uint32(n), alpha: alpha, beta: beta}
+	if transA {
+		p.flags |= gemmTransA
+	}
+	if transB {
+		p.flags |= gemmTransB
+	}
+	d.gemm(c, a, b, nil, p)
+}
+
+type adamPush struct {
+	n                                                      uint32
+	beta1, a1, beta2, a2, sqrtBC2, eps, decay, negStepSize float32
+}
+
+// AdamW applies one AdamW step to p with gradient g and moments m, v,
+// forming the scalars as compute's CPU kernel does (float64, rounded once).
+func (d *Device) AdamW(p, g, m, v *Tensor, s compute.AdamWStep) {
+	d.own(p, g, m, v)
+	sameLen("adamw", p, g, m, v)
+	lr, b1, b2, wd := float64(s.LR), float64(s.Beta1), float64(s.Beta2), float64(s.WeightDecay)
+	push := &adamPush{n: uint32(p.n),
+		beta1: float32(b1), a1: float32(1 - b1), beta2: float32(b2), a2: float32(1 - b2),
+		sqrtBC2: float32(math.Sqrt(float64(s.BC2))), eps: s.Eps,
+		decay: float32(1 - lr*wd), negStepSize: float32(-(lr / float64(s.BC1)))}
+	dispatch(d, kAdamW, push, linearGroups(ceilDiv(p.n, groupSize)), p.bind(), g.bind(), m.bind(), v.bind())
+}
+
+type lpPush struct {
+	rows, v uint32
+	invTemp float32
+}
+
+// uploadInts puts host ids into the batch's upload arena for a kernel to read.
+func (d *Device) uploadInts(ids []int32) (binding, bool) {
+	if len(ids) == 0 {
+		return binding{}, false
+	}
+	return d.upload(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(ids))), len(ids)*4))
+}
+
+// TokenLogProbs sets lp[n] = log softmax(logits[n]·invTemp)[targets[n]] and
+// saves lse [N]; targets[n] < 0 gives lp = lse = 0.
+func (d *Device) TokenLogProbs(lp, lse, logits *Tensor, targets []int32, invTemp float32) {
+	d.own(lp, lse, logits)
+	n, v := logits.rows(), logits.lastDim()
+	if len(targets) != n || lp.n != n || lse.n != n {
+		panic(fmt.Sprintf("vulkan: token log-probs of %v with %d targets into %v, %v", logits, len(targets), lp, lse))
+	}
+	checkTargets(targets, v)
+	tb, ok := d.uploadInts(targets)
+	if !ok {
+		return
+	}
+	dispatch(d, kLogProbs, &lpPush{rows: uint32(n), v: uint32(v), invTemp: invTemp}, linearGroups(n),
+		lp.bind(), lse.bind(), logits.bind(), tb)
+}
+
+// TokenLogProbsBackward accumulates dlogits += glp·invTemp·(onehot − softmax)
+// for rows whose target is not negative.
+func (d *Device) TokenLogProbsBackward(dlogits, glp, logits, lse *Tensor, targets []int32, invTemp float32) {
+	d.own(dlogits, glp, logits, lse)
+	sameLen("token log-probs backward", logits, dlogits)
+	n, v := logits.rows(), logits.lastDim()
+	if len(targets) != n || glp.n != n || lse.n != n {
+		panic(fmt.Sprintf("vulkan: token log-probs backward of %v with %d targets", logits, len(targets)))
+	}
+	checkTargets(targets, v)
+	tb, ok := d.uploadInts(targets)
+	if !ok {
+		return
+	}
+	dispatch(d, kLogProbsBack, &lpPush{rows: uint32(logits.n), v: uint32(v), invTemp: invTemp}, linearGroups(ceilDiv(logits.n, groupSize)),
+		dlogits.bind(), glp.bind(), logits.bind(), lse.bind(), tb)
+}
+
+// checkTargets panics on a target past the vocabulary: the shader would
+// read outside the row.
+func checkTargets(targets []int32, v int) {
+	for i, t := range targets {
+		if int(t) >= v {
+			panic(fmt.Sprintf("vulkan: target %d of row %d is past the vocabulary (%d)", t, i, v))
+		}
+	}
+}

@@ -1,0 +1,72 @@
+#version 450
+// C[M, N] = alpha·op(A)·op(B) + beta·C (+ bias[N]), row-major with leading
+// dimensions lda, ldb, ldc; op transposes when flags bit 0 (A) or bit 1 (B)
+// is set; flags bit 2 adds bias. beta = 0 never reads C.
+// Tiles: 64×64 outputs per workgroup of 16×16 invocations, 4×4 per
+// invocation, K in steps of 16 through shared memory.
+layout(local_size_x = 16, local_size_y = 16) in;
+layout(std430, binding = 0) buffer Cb { float c[]; };
+layout(std430, binding = 1) readonly buffer Ab { float a[]; };
+layout(std430, binding = 2) readonly buffer Bb { float b[]; };
+layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
+layout(push_constant) uniform P {
+	uint M; uint N; uint K; uint lda; uint ldb; uint ldc; uint flags; float alpha; float beta;
+} p;
+
+const uint TM = 64u;
+const uint TK = 16u;
+shared float As[TK][TM + 1u];
+shared float Bs[TK][TM + 1u];
+
+void main() {
+	uint tx = gl_LocalInvocationID.x;
+	uint ty = gl_LocalInvocationID.y;
+	uint tid = ty * 16u + tx;
+	uint m0 = gl_WorkGroupID.y * TM;
+	uint n0 = gl_WorkGroupID.x * TM;
+	bool tA = (p.flags & 1u) != 0u;
+	bool tB = (p.flags & 2u) != 0u;
+	float acc[4][4];
+	for (uint i = 0u; i < 4u; i++)
+		for (uint j = 0u; j < 4u; j++) acc[i][j] = 0.0;
+
+	for (uint k0 = 0u; k0 < p.K; k0 += TK) {
+		for (uint e4 = 0u; e4 < 4u; e4++) {
+			uint e = tid + e4 * 256u;
+			uint mm, kk;
+			if (tA) { kk = e / TM; mm = e % TM; } else { mm = e / TK; kk = e % TK; }
+			uint gm = m0 + mm, gk = k0 + kk;
+			float v = 0.0;
+			if (gm < p.M && gk < p.K) v = tA ? a[gk * p.lda + gm] : a[gm * p.lda + gk];
+			As[kk][mm] = v;
+			uint nn;
+			if (tB) { nn = e / TK; kk = e % TK; } else { kk = e / TM; nn = e % TM; }
+			uint gn = n0 + nn;
+			gk = k0 + kk;
+			v = 0.0;
+			if (gn < p.N && gk < p.K) v = tB ? b[gn * p.ldb + gk] : b[gk * p.ldb + gn];
+			Bs[kk][nn] = v;
+		}
+		barrier();
+		for (uint kk = 0u; kk < TK; kk++) {
+			float av[4], bv[4];
+			for (uint i = 0u; i < 4u; i++) av[i] = As[kk][ty + 16u * i];
+			for (uint j = 0u; j < 4u; j++) bv[j] = Bs[kk][tx + 16u * j];
+			for (uint i = 0u; i < 4u; i++)
+				for (uint j = 0u; j < 4u; j++) acc[i][j] += av[i] * bv[j];
+		}
+		barrier();
+	}
+	for (uint i = 0u; i < 4u; i++) {
+		uint gm = m0 + ty + 16u * i;
+		if (gm >= p.M) continue;
+		for (uint j = 0u; j < 4u; j++) {
+			uint gn = n0 + tx + 16u * j;
+			if (gn >= p.N) continue;
+			float v = p.alpha * acc[i][j];
+			if (p.beta != 0.0) v += p.beta * c[gm * p.ldc + gn];
+			if ((p.flags & 4u) != 0u) v += bias[gn];
+			c[gm * p.ldc + gn] = v;
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package vulkan
+
+import (
+	"fmt"
+	"strings"
+	"unsafe"
+)
+
+// Tensor is a float32 array resident in one Device's memory, row-major.
+// Only what the host asks for (Read) crosses to host memory.
+type Tensor struct {
+	Name string
+	dims []int
+	n    int
+	b    *buffer
+	dev  *Device
+}
+
+// Shape returns the dimensions; do not modify the slice.
+func (t *Tensor) Shape() []int { return t.dims }
+
+// Dim returns dimension i.
+func (t *Tensor) Dim(i int) int { return t.dims[i] }
+
+// Len is the number of elements.
+func (t *Tensor) Len() int { return t.n }
+
+func (t *Tensor) String() string {
+	parts := make([]string, len(t.dims))
+	for i, d := range t.dims {
+		parts[i] = fmt.Sprint(d)
+	}
+	name := t.Name
+	if name == "" {
+		name = "tensor"
+	}
+	return name + "[" + strings.Join(parts, " ") + "]"
+}
+
+func (t *Tensor) bind() binding { return binding{b: t.b, off: 0, size: uint64(max(t.n, 1)) * 4} }
+
+// lastDim and rows view a tensor as rows of its last dimension.
+func (t *Tensor) lastDim() int { return t.dims[len(t.dims)-1] }
+func (t *Tensor) rows() int {
+	if t.lastDim() == 0 {
+		return 0
+	}
+	return t.n / t.lastDim()
+}
+
+// New returns a zero-filled tensor on the device. A tensor must fit one
+// storage buffer binding (maxStorageBufferRange: 128 MiB on lavapipe);
+// splitting larger ones across buffers is not implemented yet.
+func (d *Device) New(name string, dims ...int) (*Tensor, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	if len(dims) == 0 {
+		return nil, fmt.Errorf("vulkan: tensor %q has no dimensions", name)
+	}
+	n := 1
+	for i, v := range dims {
+		if v < 0 {
+			return nil, fmt.Errorf("vulkan: tensor %q: dimension %d is negative (%d)", name, i, v)
+		}
+		n *= v
+	}
+	t := &Tensor{Name: name, dims: append([]int(nil), dims...), n: n, dev: d}
+	bytes := uint64(max(n, 1)) * 4
+	if bytes > d.info.MaxStorageBufferRange {
+		return nil, &Error{Kind: ErrTooLarge, Device: d.info.Name, Op: "allocate " + t.String(),
+			Err: fmt.Errorf("%d MiB, the device binds at most %d MiB per buffer (splitting is not implemented yet)", bytes>>20, d.info.MaxStorageBufferRange>>20)}
+	}
+	b, err := d.newBuffer(bytes, memDeviceLocal, 0, "tensor "+t.String())
+	if err != nil {
+		return nil, err
+	}
+	t.b = b
+	d.Zero(t)
+	return t, nil
+}
+
+// Free releases t's device memory once the batch that may use it is done.
+func (d *Device) Free(t *Tensor) {
+	if t == nil || t.b == nil {
+		return
+	}
+	d.own(t)
+	if d.recording {
+		d.garbage = append(d.garbage, t.b)
+	} else {
+		d.freeBuffer(t.b)
+	}
+	t.b = nil
+}
+
+// own panics when t belongs to another device or was freed: a programmer
+// error, like a shape mismatch.
+func (d *Device) own(ts ...*Tensor) {
+	for _, t := range ts {
+		if t == nil {
+			continue
+		}
+		if t.dev != d || t.b == nil {
+			panic(fmt.Sprintf("vulkan: %v is freed or belongs to another device", t))
+		}
+	}
+}
+
+func sameLen(op string, a *Tensor, bs ...*Tensor) {
+	for _, b := range bs {
+		if b.n != a.n {
+			panic(fmt.Sprintf("vulkan: %s: %v and %v differ in length", op, a, b))
+		}
+	}
+}
+
+// Write copies host numbers into dst (len(src) == dst.Len()) through the
+// upload arena; the copy joins the current batch.
+func (d *Device) Write(dst *Tensor, src []float32) error {
+	d.own(dst)
+	if len(src) != dst.n {
+		panic(fmt.Sprintf("vulkan: write %d values into %v", len(src), dst))
+	}
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), len(src)*4)
+	for off := 0; off < len(raw); {
+		chunk := min(len(raw)-off, int(d.up.size))
+		bd, ok := d.upload(raw[off : off+chunk])
+		if !ok || !d.begin() {
+			return d.err
+		}
+		region := &bufferCopy{srcOffset: bd.off, dstOffset: uint64(off), size: uint64(chunk)}
+		d.vk.cmdCopyBuffer(d.cmd, bd.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
+		d.barrier()
+		off += chunk
+	}
+	return d.err
+}
+
+// Read copies src into host memory (len(dst) == src.Len()). It submits the
+// batch and waits for it: the one point where the host meets the device.
+func (d *Device) Read(dst []float32, src *Tensor) error {
+	d.own(src)
+	if len(dst) != src.n {
+		panic(fmt.Sprintf("vulkan: read %v into %d values", src, len(dst)))
+	}
+	if d.err != nil || src.n == 0 {
+		return d.err
+	}
+	bytes := uint64(src.n) * 4
+	if d.down == nil || d.down.size < bytes {
+		if err := d.Flush(); err != nil {
+			return err
+		}
+		b, err := d.newBuffer(max(bytes, 1<<20), memHostVisible|memHostCoherent, memHostCached, "the read-back buffer")
+		if err != nil {
+			d.err = err
+			return err
+		}
+		d.freeBuffer(d.down)
+		d.down = b
+	}
+	if !d.begin() {
+		return d.err
+	}
+	region := &bufferCopy{size: bytes}
+	d.vk.cmdCopyBuffer(d.cmd, src.b.buf, d.down.buf, 1, unsafe.Pointer(region))
+	mb := &memoryBarrier{sType: stMemoryBarrier, srcAccessMask: accessTransferWrite, dstAccessMask: accessHostRead}
+	d.vk.cmdPipelineBarrier(d.cmd, pipeStageTransfer, pipeStageHost, 0, 1, unsafe.Pointer(mb), 0, nil, 0, nil)
+	if err := d.Flush(); err != nil {
+		return err
+	}
+	copy(dst, unsafe.Slice((*float32)(d.down.mapped), src.n))
+	return nil
+}
+
+// Zero sets every element of t to 0.
+func (d *Device) Zero(t *Tensor) {
+	d.own(t)
+	if !d.begin() {
+		return
+	}
+	d.vk.cmdFillBuffer(d.cmd, t.b.buf, 0, t.b.size, 0)
+	d.barrier()
+}
+
+// Copy sets dst = src (equal lengths).
+func (d *Device) Copy(dst, src *Tensor) {
+	d.own(dst, src)
+	sameLen("copy", dst, src)
+	if dst.n == 0 || !d.begin() {
+		return
+	}
+	region := &bufferCopy{size: uint64(dst.n) * 4}
+	d.vk.cmdCopyBuffer(d.cmd, src.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
+	d.barrier()
+}
