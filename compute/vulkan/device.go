@@ -82,8 +82,10 @@ type Device struct {
 	upUsed  uint64
 	down    *buffer // host-visible buffer for reads
 	dummy   *buffer // bound where a kernel's optional operand is absent
-	garbage []*buffer
-	err     error
+	// scratchBufs hold results on their way to the host (argmax, reductions).
+	scratchBufs [3]*buffer
+	garbage     []*buffer
+	err         error
 }
 
 // kernel is one compute pipeline with its layouts.
@@ -572,7 +574,7 @@ func (d *Device) Close() {
 			d.freeBuffer(b)
 		}
 		d.garbage = nil
-		for _, b := range []*buffer{d.up, d.down, d.dummy} {
+		for _, b := range append([]*buffer{d.up, d.down, d.dummy}, d.scratchBufs[:]...) {
 			if b != nil && b.buf != 0 {
 				d.freeBuffer(b)
 			}

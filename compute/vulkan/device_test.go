@@ -93,6 +93,27 @@ func cases(rng *rand.Rand) []opCase {
 	step := compute.AdamWStep{LR: 1e-3, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1}
 	step.BC1 = float32(1 - math.Pow(0.9, 3))
 	step.BC2 = float32(1 - math.Pow(0.95, 3))
+	heads, hd := 1+rng.Intn(3), 2*(1+rng.Intn(40))
+	maxPos := n + 7
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = int32(rng.Intn(maxPos))
+	}
+	vocab := odd(3, 90)
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = int32(rng.Intn(vocab))
+	}
+	ids[n/2] = ids[0] // a repeated id adds twice
+	rope := []tspec{{"out", []int{n, heads * hd}, false}, {"x", []int{n, heads * hd}, false}}
+	cpuRoPE := func(c *compute.CPU) *compute.RoPETable { return c.NewRoPETable(maxPos, hd, 1e6) }
+	gpuRoPE := func(d *Device) *RoPETable {
+		rt, err := d.NewRoPETable(maxPos, hd, 1e6)
+		if err != nil {
+			panic(err)
+		}
+		return rt
+	}
 	ew := []tspec{{"o", []int{n, dim}, false}, {"a", []int{n, dim}, false}, {"b", []int{n, dim}, false}}
 	return []opCase{
 		{"Copy", ew, []int{0}, 0,
@@ -163,6 +184,36 @@ func cases(rng *rand.Rand) []opCase {
 		{"TokenLogProbsNegTemp", []tspec{{"lp", []int{n}, false}, {"lse", []int{n}, false}, {"logits", []int{n, v}, false}}, []int{0, 1}, 2e-6,
 			func(c *compute.CPU, t []*compute.Tensor) { c.TokenLogProbs(t[0], t[1], t[2], targets, -invTemp) },
 			func(d *Device, t []*Tensor) { d.TokenLogProbs(t[0], t[1], t[2], targets, -invTemp) }},
+		{"Embedding", []tspec{{"out", []int{n, dim}, false}, {"table", []int{vocab, dim}, false}}, []int{0}, 0,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Embedding(t[0], t[1], ids) },
+			func(d *Device, t []*Tensor) { d.Embedding(t[0], t[1], ids) }},
+		{"EmbeddingBackward", []tspec{{"dtable", []int{vocab, dim}, false}, {"dout", []int{n, dim}, false}}, []int{0}, 1e-7,
+			func(c *compute.CPU, t []*compute.Tensor) { c.EmbeddingBackward(t[0], t[1], ids) },
+			func(d *Device, t []*Tensor) { d.EmbeddingBackward(t[0], t[1], ids) }},
+		{"GatherScatterRows", []tspec{{"out", []int{n, dim}, false}, {"x", []int{vocab, dim}, false}, {"dx", []int{vocab, dim}, false}}, []int{0, 2}, 1e-7,
+			func(c *compute.CPU, t []*compute.Tensor) {
+				c.GatherRows(t[0], t[1], ids)
+				c.ScatterRowsBackward(t[2], t[0], ids)
+			},
+			func(d *Device, t []*Tensor) { d.GatherRows(t[0], t[1], ids); d.ScatterRowsBackward(t[2], t[0], ids) }},
+		{"RoPE", rope, []int{0}, 1e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.RoPE(t[0], t[1], pos, cpuRoPE(c), heads) },
+			func(d *Device, t []*Tensor) { d.RoPE(t[0], t[1], pos, gpuRoPE(d), heads) }},
+		{"RoPEInPlace", rope, []int{1}, 1e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.RoPE(t[1], t[1], pos, cpuRoPE(c), heads) },
+			func(d *Device, t []*Tensor) { d.RoPE(t[1], t[1], pos, gpuRoPE(d), heads) }},
+		{"RoPEBackward", rope, []int{0}, 1e-6,
+			func(c *compute.CPU, t []*compute.Tensor) { c.RoPEBackward(t[0], t[1], pos, cpuRoPE(c), heads) },
+			func(d *Device, t []*Tensor) { d.RoPEBackward(t[0], t[1], pos, gpuRoPE(d), heads) }},
+		{"KL", []tspec{{"kl", []int{n}, false}, {"p", []int{n, v}, false}, {"q", []int{n, v}, false}}, []int{0}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) { c.KL(t[0], t[1], t[2], invTemp) },
+			func(d *Device, t []*Tensor) { d.KL(t[0], t[1], t[2], invTemp) }},
+		{"KLSelf", []tspec{{"kl", []int{n}, false}, {"p", []int{n, v}, false}}, []int{0}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) { c.KL(t[0], t[1], t[1], invTemp) },
+			func(d *Device, t []*Tensor) { d.KL(t[0], t[1], t[1], invTemp) }},
+		{"Entropy", []tspec{{"ent", []int{n}, false}, {"logits", []int{n, v}, false}}, []int{0}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) { c.Entropy(t[0], t[1], invTemp) },
+			func(d *Device, t []*Tensor) { d.Entropy(t[0], t[1], invTemp) }},
 		{"TokenLogProbsBackward", []tspec{{"dlogits", []int{n, v}, false}, {"glp", []int{n}, false}, {"logits", []int{n, v}, false},
 			{"lse", []int{n}, false}, {"lp", []int{n}, false}}, []int{0}, 2e-6,
 			func(c *compute.CPU, t []*compute.Tensor) {
@@ -381,5 +432,77 @@ func TestOpenWithoutDriver(t *testing.T) {
 	}
 	if !errors.Is(err, ErrNoDevice) || !strings.Contains(err.Error(), "--device cpu") {
 		t.Errorf("error %q: want ErrNoDevice with the CPU fallback", err)
+	}
+}
+
+// TestHostResults checks the ops that return to the host (Argmax,
+// SumSquares, AllFinite) against the CPU backend, ties and non-finite
+// values included.
+func TestHostResults(t *testing.T) {
+	d := openOrSkip(t)
+	cpu := compute.NewCPU()
+	rng := rand.New(rand.NewSource(7))
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	cases := []struct {
+		name string
+		rows int
+		vals []float32
+	}{
+		{"random", 0, nil},
+		{"ties pick the first", 2, []float32{1, 3, 3, 0, 5, 5, 5, 5}},
+		{"NaN never wins", 2, []float32{nan, 1, nan, 2, 7, nan, 7, 1}},
+		{"only -Inf", 1, []float32{-inf, -inf, -inf}},
+		{"+Inf", 1, []float32{0, inf, 1}},
+		{"a NaN", 1, []float32{0, 1, nan}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.vals == nil {
+				c.rows = 37
+				c.vals = make([]float32, 37*1201)
+				for i := range c.vals {
+					c.vals[i] = float32(rng.NormFloat64())
+				}
+			}
+			cols := len(c.vals) / c.rows
+			ct := cpu.New("x", c.rows, cols)
+			cpu.Write(ct, c.vals)
+			g, err := d.New("x", c.rows, cols)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Free(g)
+			if err := d.Write(g, c.vals); err != nil {
+				t.Fatal(err)
+			}
+			want, got := make([]int32, c.rows), make([]int32, c.rows)
+			cpu.Argmax(want, ct)
+			if err := d.Argmax(got, g); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("argmax row %d: device %d, CPU %d", i, got[i], want[i])
+				}
+			}
+			fin, err := d.AllFinite(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wf := cpu.AllFinite(ct); fin != wf {
+				t.Errorf("AllFinite: device %v, CPU %v", fin, wf)
+			}
+			if !cpu.AllFinite(ct) {
+				return
+			}
+			ss, err := d.SumSquares(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ws := cpu.SumSquares(ct); math.Abs(ss-ws) > 1e-6*ws {
+				t.Errorf("SumSquares: device %.9g, CPU %.9g", ss, ws)
+			}
+		})
 	}
 }

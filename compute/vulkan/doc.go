@@ -12,13 +12,16 @@
 //
 // Not yet a compute.Backend, and not yet selectable with --device: it has
 // Write, Read, Zero, Copy, Linear, LinearBackward, MatMul, RMSNorm(+backward),
-// SwiGLU(+backward), Add, Accumulate, Scale, Mix, AdamW and
-// TokenLogProbs(+backward). Left: Embedding(+backward), GatherRows,
-// ScatterRowsBackward, RoPE(+backward), Attention(+backward), CacheWrite,
-// AttentionDecode, KL, Entropy, Argmax, SumSquares, AllFinite, Freeze/Thaw,
-// NewRoPETable; tensors past maxStorageBufferRange (128 MiB on lavapipe)
-// split across buffers; and a way to wrap device buffers in compute.Tensor
-// (compute has no exported constructor for tensors with foreign storage).
+// SwiGLU(+backward), Add, Accumulate, Scale, Mix, AdamW,
+// TokenLogProbs(+backward), Embedding(+backward), GatherRows,
+// ScatterRowsBackward, RoPE(+backward), NewRoPETable, KL, Entropy, Argmax,
+// SumSquares and AllFinite. Left: Attention(+backward), CacheWrite and
+// AttentionDecode (being reshaped by issue 7), the backward passes of KL and
+// Entropy if the Backend gains them, FreezeWeights/ThawWeights (no-ops
+// here: weights stay resident), tensors past maxStorageBufferRange (128 MiB
+// on lavapipe) split across buffers, and a way to wrap device buffers in
+// compute.Tensor (compute has no exported constructor for tensors with
+// foreign storage), after which the Device can implement compute.Backend.
 // The GEMM is a plain shared-memory tiled kernel; cooperative-matrix (tensor
 // core) paths are not written yet.
 package vulkan

@@ -19,6 +19,11 @@ const (
 	kAdamW
 	kLogProbs
 	kLogProbsBack
+	kRows
+	kRoPE
+	kArgmax
+	kReduce
+	kDist
 	numKernels
 )
 
@@ -37,6 +42,11 @@ var kernelSpecs = [numKernels]struct {
 	kAdamW:        {"adamw", 4, 36},
 	kLogProbs:     {"logprobs", 4, 12},
 	kLogProbsBack: {"logprobs_back", 5, 12},
+	kRows:         {"rows", 3, 12},
+	kRoPE:         {"rope", 5, 16},
+	kArgmax:       {"argmax", 2, 8},
+	kReduce:       {"reduce", 3, 4},
+	kDist:         {"dist", 3, 16},
 }
 
 const (

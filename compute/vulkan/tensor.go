@@ -144,10 +144,16 @@ func (d *Device) Read(dst []float32, src *Tensor) error {
 	if len(dst) != src.n {
 		panic(fmt.Sprintf("vulkan: read %v into %d values", src, len(dst)))
 	}
-	if d.err != nil || src.n == 0 {
+	return d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst)*4), src.b)
+}
+
+// readBytes copies the first len(dst) bytes of src to the host, submitting
+// the batch and waiting for it.
+func (d *Device) readBytes(dst []byte, src *buffer) error {
+	bytes := uint64(len(dst))
+	if d.err != nil || bytes == 0 {
 		return d.err
 	}
-	bytes := uint64(src.n) * 4
 	if d.down == nil || d.down.size < bytes {
 		if err := d.Flush(); err != nil {
 			return err
@@ -164,13 +170,13 @@ func (d *Device) Read(dst []float32, src *Tensor) error {
 		return d.err
 	}
 	region := &bufferCopy{size: bytes}
-	d.vk.cmdCopyBuffer(d.cmd, src.b.buf, d.down.buf, 1, unsafe.Pointer(region))
+	d.vk.cmdCopyBuffer(d.cmd, src.buf, d.down.buf, 1, unsafe.Pointer(region))
 	mb := &memoryBarrier{sType: stMemoryBarrier, srcAccessMask: accessTransferWrite, dstAccessMask: accessHostRead}
 	d.vk.cmdPipelineBarrier(d.cmd, pipeStageTransfer, pipeStageHost, 0, 1, unsafe.Pointer(mb), 0, nil, 0, nil)
 	if err := d.Flush(); err != nil {
 		return err
 	}
-	copy(dst, unsafe.Slice((*float32)(d.down.mapped), src.n))
+	copy(dst, unsafe.Slice((*byte)(d.down.mapped), bytes))
 	return nil
 }
 

@@ -1,0 +1,241 @@
+package vulkan
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/rlt-workbench/rlt/compute/kernels"
+)
+
+type rowsPush struct{ n, d, mode uint32 }
+
+func (d *Device) checkIDs(op string, ids []int32, limit int) {
+	for i, id := range ids {
+		if id < 0 || int(id) >= limit {
+			panic(fmt.Sprintf("vulkan: %s: id %d at %d is outside 0..%d", op, id, i, limit-1))
+		}
+	}
+}
+
+// Embedding sets out[n] = table[ids[n]]; out [N, d], table [V, d].
+func (d *Device) Embedding(out, table *Tensor, ids []int32) { d.GatherRows(out, table, ids) }
+
+// EmbeddingBackward accumulates dTable[ids[n]] += dOut[n].
+func (d *Device) EmbeddingBackward(dTable, dOut *Tensor, ids []int32) {
+	d.ScatterRowsBackward(dTable, dOut, ids)
+}
+
+// GatherRows sets out[i] = x[rows[i]] for 2-D x.
+func (d *Device) GatherRows(out, x *Tensor, rows []int32) {
+	d.own(out, x)
+	dim := x.lastDim()
+	if out.n != len(rows)*dim {
+		panic(fmt.Sprintf("vulkan: gather %d rows of %v into %v", len(rows), x, out))
+	}
+	d.checkIDs("gather", rows, x.rows())
+	ib, ok := d.uploadInts(rows)
+	if !ok || dim == 0 {
+		return
+	}
+	dispatch(d, kRows, &rowsPush{n: uint32(len(rows)), d: uint32(dim)}, linearGroups(ceilDiv(out.n, groupSize)), out.bind(), x.bind(), ib)
+}
+
+// ScatterRowsBackward accumulates dx[rows[i]] += dout[i], repeated rows
+// adding in order.
+func (d *Device) ScatterRowsBackward(dx, dout *Tensor, rows []int32) {
+	d.own(dx, dout)
+	dim := dx.lastDim()
+	if dout.n != len(rows)*dim {
+		panic(fmt.Sprintf("vulkan: scatter %v by %d rows into %v", dout, len(rows), dx))
+	}
+	d.checkIDs("scatter", rows, dx.rows())
+	ib, ok := d.uploadInts(rows)
+	if !ok || dim == 0 {
+		return
+	}
+	dispatch(d, kRows, &rowsPush{n: uint32(len(rows)), d: uint32(dim), mode: 1}, linearGroups(ceilDiv(dim, groupSize)), dx.bind(), dout.bind(), ib)
+}
+
+// RoPETable holds the rotary cos and sin tables on the device, each
+// [MaxPos, HeadDim/2], computed on the host exactly as the CPU backend does.
+type RoPETable struct {
+	MaxPos, HeadDim int
+	Theta           float64
+	Cos, Sin        *Tensor
+}
+
+// NewRoPETable precomputes cos and sin for positions 0..maxPos-1.
+func (d *Device) NewRoPETable(maxPos, headDim int, theta float64) (*RoPETable, error) {
+	if headDim%2 != 0 || headDim <= 0 || maxPos <= 0 {
+		return nil, fmt.Errorf("vulkan: RoPE table for %d positions of head size %d: need positive sizes and an even head size", maxPos, headDim)
+	}
+	half := headDim / 2
+	cos, sin := make([]float32, maxPos*half), make([]float32, maxPos*half)
+	kernels.RoPETables(cos, sin, maxPos, headDim, theta)
+	rt := &RoPETable{MaxPos: maxPos, HeadDim: headDim, Theta: theta}
+	var err error
+	if rt.Cos, err = d.New("rope.cos", maxPos, half); err != nil {
+		return nil, err
+	}
+	if rt.Sin, err = d.New("rope.sin", maxPos, half); err != nil {
+		d.Free(rt.Cos)
+		return nil, err
+	}
+	if err := d.Write(rt.Cos, cos); err != nil {
+		return nil, err
+	}
+	if err := d.Write(rt.Sin, sin); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+type ropePush struct{ rows, heads, half, back uint32 }
+
+func (d *Device) rope(out, x *Tensor, pos []int32, table *RoPETable, heads int, back uint32) {
+	d.own(out, x, table.Cos, table.Sin)
+	sameLen("rope", out, x)
+	rows := len(pos)
+	if x.n != rows*heads*table.HeadDim {
+		panic(fmt.Sprintf("vulkan: rope of %v at %d positions, %d heads of %d", x, rows, heads, table.HeadDim))
+	}
+	d.checkIDs("rope position", pos, table.MaxPos)
+	pb, ok := d.uploadInts(pos)
+	if !ok {
+		return
+	}
+	half := table.HeadDim / 2
+	dispatch(d, kRoPE, &ropePush{rows: uint32(rows), heads: uint32(heads), half: uint32(half), back: back},
+		linearGroups(ceilDiv(rows*heads*half, groupSize)), out.bind(), x.bind(), table.Cos.bind(), table.Sin.bind(), pb)
+}
+
+// RoPE rotates x [N, heads·hd] by position pos[n] (Hugging Face's
+// rotate-half pairing); out may alias x.
+func (d *Device) RoPE(out, x *Tensor, pos []int32, table *RoPETable, heads int) {
+	d.rope(out, x, pos, table, heads, 0)
+}
+
+// RoPEBackward accumulates the transposed rotation of dout into dx.
+func (d *Device) RoPEBackward(dx, dout *Tensor, pos []int32, table *RoPETable, heads int) {
+	d.rope(dx, dout, pos, table, heads, 1)
+}
+
+// scratch returns a device buffer of at least bytes for results on their
+// way to the host; a smaller one is retired after the batch.
+func (d *Device) scratch(slot int, bytes uint64) (*buffer, error) {
+	if b := d.scratchBufs[slot]; b != nil && b.size >= bytes {
+		return b, nil
+	}
+	b, err := d.newBuffer(max(bytes, 4096), memDeviceLocal, 0, "a result buffer")
+	if err != nil {
+		d.err = err
+		return nil, err
+	}
+	if old := d.scratchBufs[slot]; old != nil {
+		d.garbage = append(d.garbage, old)
+	}
+	d.scratchBufs[slot] = b
+	return b, nil
+}
+
+type argmaxPush struct{ rows, v uint32 }
+
+// Argmax writes the index of each row's largest value (the first on ties)
+// into out. It waits for the batch.
+func (d *Device) Argmax(out []int32, logits *Tensor) error {
+	d.own(logits)
+	rows := logits.rows()
+	if len(out) != rows {
+		panic(fmt.Sprintf("vulkan: argmax of %v into %d values", logits, len(out)))
+	}
+	if d.err != nil || rows == 0 {
+		return d.err
+	}
+	b, err := d.scratch(0, uint64(rows)*4)
+	if err != nil {
+		return err
+	}
+	dispatch(d, kArgmax, &argmaxPush{rows: uint32(rows), v: uint32(logits.lastDim())}, linearGroups(rows),
+		binding{b: b, size: uint64(rows) * 4}, logits.bind())
+	return d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), rows*4), b)
+}
+
+// reduce computes Σ x² (partials on the device, added in order in float64
+// on the host) and whether every element is finite. It waits for the batch.
+func (d *Device) reduce(t *Tensor) (float64, bool, error) {
+	d.own(t)
+	if d.err != nil || t.n == 0 {
+		return 0, true, d.err
+	}
+	groups := ceilDiv(t.n, 4*groupSize)
+	part, err := d.scratch(1, uint64(groups)*4)
+	if err != nil {
+		return 0, false, err
+	}
+	flag, err := d.scratch(2, 4)
+	if err != nil {
+		return 0, false, err
+	}
+	if !d.begin() {
+		return 0, false, d.err
+	}
+	d.vk.cmdFillBuffer(d.cmd, flag.buf, 0, 4, 0)
+	d.barrier()
+	dispatch(d, kReduce, &struct{ n uint32 }{uint32(t.n)}, linearGroups(groups),
+		binding{b: part, size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.bind())
+	parts := make([]float32, groups+1)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&parts[0])), groups*4)
+	if err := d.readBytes(raw, part); err != nil {
+		return 0, false, err
+	}
+	if err := d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(&parts[groups])), 4), flag); err != nil {
+		return 0, false, err
+	}
+	var s float64
+	for _, v := range parts[:groups] {
+		s += float64(v)
+	}
+	return s, math.Float32bits(parts[groups]) == 0, nil
+}
+
+// SumSquares returns Σ t². It waits for the batch.
+func (d *Device) SumSquares(t *Tensor) (float64, error) {
+	s, _, err := d.reduce(t)
+	return s, err
+}
+
+// AllFinite reports whether t holds no NaN or ±Inf. It waits for the batch.
+func (d *Device) AllFinite(t *Tensor) (bool, error) {
+	_, ok, err := d.reduce(t)
+	return ok, err
+}
+
+type distPush struct {
+	rows, v uint32
+	invTemp float32
+	mode    uint32
+}
+
+// KL sets kl[n] = KL(softmax(p[n]·invTemp) ‖ softmax(q[n]·invTemp)).
+func (d *Device) KL(kl, p, q *Tensor, invTemp float32) {
+	d.own(kl, p, q)
+	sameLen("kl", p, q)
+	rows := p.rows()
+	if kl.n != rows {
+		panic(fmt.Sprintf("vulkan: kl of %v and %v into %v", p, q, kl))
+	}
+	dispatch(d, kDist, &distPush{rows: uint32(rows), v: uint32(p.lastDim()), invTemp: invTemp, mode: 1}, linearGroups(rows),
+		kl.bind(), p.bind(), q.bind())
+}
+
+// Entropy sets ent[n] to the entropy of softmax(logits[n]·invTemp).
+func (d *Device) Entropy(ent, logits *Tensor, invTemp float32) {
+	d.own(ent, logits)
+	rows := logits.rows()
+	if ent.n != rows {
+		panic(fmt.Sprintf("vulkan: entropy of %v into %v", logits, ent))
+	}
+	dispatch(d, kDist, &distPush{rows: uint32(rows), v: uint32(logits.lastDim()), invTemp: invTemp}, linearGroups(rows),
+		ent.bind(), logits.bind(), logits.bind())
+}
