@@ -519,6 +519,13 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 		if d.Flush() != nil {
 			return
 		}
+		// Operands uploaded for this op before the flush (ids, positions)
+		// now belong to the new batch: keep later uploads off them.
+		for _, op := range ops {
+			if op.b == d.up {
+				d.upUsed = max(d.upUsed, op.off+op.size)
+			}
+		}
 	}
 	if !d.begin() {
 		return

@@ -506,3 +506,88 @@ func TestHostResults(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadsAcrossBatches crosses the batch's descriptor-set limit many
+// times with ops whose ids ride in the upload arena: ids uploaded just
+// before a batch boundary must survive into the next batch.
+func TestUploadsAcrossBatches(t *testing.T) {
+	d := openOrSkip(t)
+	cpu := compute.NewCPU()
+	rng := rand.New(rand.NewSource(11))
+	const rows, dim, vocab, iters = 5, 3, 17, 700
+	table := randVals(vocab*dim, 3)
+	ct, cout, cacc := cpu.New("table", vocab, dim), cpu.New("out", rows, dim), cpu.New("acc", rows, dim)
+	cpu.Write(ct, table)
+	gt, _ := d.New("table", vocab, dim)
+	gout, _ := d.New("out", rows, dim)
+	gacc, err := d.New("acc", rows, dim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { d.Free(gt); d.Free(gout); d.Free(gacc) }()
+	if err := d.Write(gt, table); err != nil {
+		t.Fatal(err)
+	}
+	// Right after each boundary, a large write fills the fresh arena from
+	// its start, where an unprotected id upload of the old batch would sit.
+	junkVals := randVals(1<<20, 4)
+	junk, err := d.New("junk", len(junkVals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Free(junk)
+	before := d.Submits()
+	for range iters {
+		ids := make([]int32, rows)
+		for i := range ids {
+			ids[i] = int32(rng.Intn(vocab))
+		}
+		cpu.GatherRows(cout, ct, ids)
+		cpu.Accumulate(cacc, cout)
+		s := d.Submits()
+		d.GatherRows(gout, gt, ids)
+		if d.Submits() != s {
+			if err := d.Write(junk, junkVals); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Accumulate(gacc, gout)
+	}
+	want, got := make([]float32, rows*dim), make([]float32, rows*dim)
+	cpu.Read(want, cacc)
+	if err := d.Read(got, gacc); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Submits() - before; n < 2 {
+		t.Fatalf("%d dispatches took %d submissions: the test never crossed a batch boundary", 2*iters, n)
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("element %d: device %g, CPU %g", i, got[i], want[i])
+		}
+	}
+}
+
+// TestClosedDevice: a closed device refuses work with an error and
+// tolerates Free, never crashing in the driver.
+func TestClosedDevice(t *testing.T) {
+	openOrSkip(t) // a device must exist
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := d.New("x", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	d.Scale(x, 2)
+	if err := d.Read(make([]float32, 10), x); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("read after close: %v, want an error saying the device is closed", err)
+	}
+	if _, err := d.New("y", 3); err == nil {
+		t.Error("New after close succeeded")
+	}
+	d.Free(x)
+	d.Close()
+}

@@ -86,6 +86,10 @@ func (d *Device) Free(t *Tensor) {
 		return
 	}
 	d.own(t)
+	if d.dev == 0 { // the device is closed and its memory gone
+		t.b = nil
+		return
+	}
 	if d.recording {
 		d.garbage = append(d.garbage, t.b)
 	} else {
