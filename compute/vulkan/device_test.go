@@ -114,6 +114,18 @@ func cases(rng *rand.Rand) []opCase {
 		}
 		return rt
 	}
+	ad := compute.AttnDims{B: 1 + rng.Intn(3), T: 1 + rng.Intn(9), KV: 1 + rng.Intn(2), HeadDim: odd(1, 40)}
+	ad.H = ad.KV * (1 + rng.Intn(3))
+	past := rng.Intn(40)
+	maxLen := past + ad.T + rng.Intn(5)
+	kStart := make([]int32, ad.B)
+	for i := range kStart {
+		kStart[i] = int32(rng.Intn(past + 2))
+	}
+	q4 := []int{ad.B, ad.T, ad.H, ad.HeadDim}
+	kv4 := []int{ad.B, ad.T, ad.KV, ad.HeadDim}
+	cache := []int{ad.B, ad.KV, maxLen, ad.HeadDim}
+	decode := []tspec{{"out", q4, false}, {"q", q4, false}, {"kcache", cache, false}, {"vcache", cache, false}, {"k", kv4, false}, {"v", kv4, false}}
 	ew := []tspec{{"o", []int{n, dim}, false}, {"a", []int{n, dim}, false}, {"b", []int{n, dim}, false}}
 	return []opCase{
 		{"Copy", ew, []int{0}, 0,
@@ -214,6 +226,22 @@ func cases(rng *rand.Rand) []opCase {
 		{"Entropy", []tspec{{"ent", []int{n}, false}, {"logits", []int{n, v}, false}}, []int{0}, 1e-5,
 			func(c *compute.CPU, t []*compute.Tensor) { c.Entropy(t[0], t[1], invTemp) },
 			func(d *Device, t []*Tensor) { d.Entropy(t[0], t[1], invTemp) }},
+		{"CacheWriteAttentionDecode", decode, []int{0, 2, 3}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) {
+				c.CacheWrite(t[2], t[4], ad, maxLen, past)
+				c.CacheWrite(t[3], t[5], ad, maxLen, past)
+				c.AttentionDecode(t[0], t[1], t[2], t[3], ad, maxLen, past, kStart)
+			},
+			func(d *Device, t []*Tensor) {
+				d.CacheWrite(t[2], t[4], ad, maxLen, past)
+				d.CacheWrite(t[3], t[5], ad, maxLen, past)
+				d.AttentionDecode(t[0], t[1], t[2], t[3], ad, maxLen, past, kStart)
+			}},
+		{"AttentionDecodeNoPadding", decode, []int{0}, 1e-5,
+			func(c *compute.CPU, t []*compute.Tensor) {
+				c.AttentionDecode(t[0], t[1], t[2], t[3], ad, maxLen, past, nil)
+			},
+			func(d *Device, t []*Tensor) { d.AttentionDecode(t[0], t[1], t[2], t[3], ad, maxLen, past, nil) }},
 		{"TokenLogProbsBackward", []tspec{{"dlogits", []int{n, v}, false}, {"glp", []int{n}, false}, {"logits", []int{n, v}, false},
 			{"lse", []int{n}, false}, {"lp", []int{n}, false}}, []int{0}, 2e-6,
 			func(c *compute.CPU, t []*compute.Tensor) {
@@ -590,4 +618,20 @@ func TestClosedDevice(t *testing.T) {
 	}
 	d.Free(x)
 	d.Close()
+}
+
+// TestAttentionDecodeSplit runs decode with a scores budget so small that
+// every call is split into many dispatches sharing one scratch buffer.
+func TestAttentionDecodeSplit(t *testing.T) {
+	d := openOrSkip(t)
+	old := decodeScratchBytes
+	decodeScratchBytes = 3 * 64 * 4 // three items per dispatch at maxLen 64
+	defer func() { decodeScratchBytes = old }()
+	cpu := compute.NewCPU()
+	rng := rand.New(rand.NewSource(5))
+	for _, c := range cases(rng) {
+		if strings.HasPrefix(c.name, "CacheWriteAttentionDecode") {
+			runCase(t, d, cpu, c, rng)
+		}
+	}
 }

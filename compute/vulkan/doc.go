@@ -15,8 +15,9 @@
 // SwiGLU(+backward), Add, Accumulate, Scale, Mix, AdamW,
 // TokenLogProbs(+backward), Embedding(+backward), GatherRows,
 // ScatterRowsBackward, RoPE(+backward), NewRoPETable, KL, Entropy, Argmax,
-// SumSquares and AllFinite. Left: Attention(+backward), CacheWrite and
-// AttentionDecode (being reshaped by issue 7), the backward passes of KL and
+// SumSquares, AllFinite, CacheWrite and AttentionDecode. Left:
+// Attention(+backward) for training (being reshaped by issue 7: attention
+// without saved probabilities), the backward passes of KL and
 // Entropy if the Backend gains them, FreezeWeights/ThawWeights (no-ops
 // here: weights stay resident), tensors past maxStorageBufferRange (128 MiB
 // on lavapipe) split across buffers, and a way to wrap device buffers in

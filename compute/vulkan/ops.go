@@ -24,6 +24,8 @@ const (
 	kArgmax
 	kReduce
 	kDist
+	kCacheWrite
+	kDecode
 	numKernels
 )
 
@@ -47,6 +49,8 @@ var kernelSpecs = [numKernels]struct {
 	kArgmax:       {"argmax", 2, 8},
 	kReduce:       {"reduce", 3, 4},
 	kDist:         {"dist", 3, 16},
+	kCacheWrite:   {"cachewrite", 2, 24},
+	kDecode:       {"decode", 6, 40},
 }
 
 const (
