@@ -27,6 +27,9 @@ type Info struct {
 	MaxAllocations        uint32
 	MinStorageAlignment   uint64 // minStorageBufferOffsetAlignment
 	DeviceLocalBytes      uint64 // size of the largest device-local heap
+	// CooperativeMatrix reports VK_KHR_cooperative_matrix (tensor cores on
+	// NVIDIA); the kernels do not use it yet.
+	CooperativeMatrix bool
 }
 
 // buffer is one VkBuffer bound to its own memory allocation.
@@ -229,6 +232,7 @@ func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
 	for i := range 3 {
 		info.MaxWorkGroupCount[i] = u32(propLimits + limMaxComputeWorkGroupCount + 4*i)
 	}
+	info.CooperativeMatrix = d.hasExtension(pd, "VK_KHR_cooperative_matrix")
 	rank := 4
 	switch u32(propDeviceType) {
 	case deviceTypeDiscrete:
@@ -243,6 +247,24 @@ func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
 		info.Type = "other"
 	}
 	return info, rank
+}
+
+// hasExtension reports whether the device offers the named extension.
+func (d *Device) hasExtension(pd vkPhysicalDevice, name string) bool {
+	var n uint32
+	if d.vk.enumerateDeviceExtensionProperties(pd, nil, &n, nil) != vkSuccess || n == 0 {
+		return false
+	}
+	exts := make([]extensionProperties, n)
+	if r := d.vk.enumerateDeviceExtensionProperties(pd, nil, &n, unsafe.Pointer(&exts[0])); r != vkSuccess && r != vkIncomplete {
+		return false
+	}
+	for _, e := range exts[:n] {
+		if i := strings.IndexByte(string(e.extensionName[:]), 0); i >= 0 && string(e.extensionName[:i]) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // computeFamily returns a queue family with compute support.

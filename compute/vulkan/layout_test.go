@@ -53,6 +53,7 @@ func TestStructLayouts(t *testing.T) {
 		{"VkSubmitInfo", unsafe.Sizeof(submitInfo{}), 72},
 		{"VkSubmitInfo.pCommandBuffers", unsafe.Offsetof(submitInfo{}.pCommandBuffers), 48},
 		{"VkFenceCreateInfo", unsafe.Sizeof(fenceCreateInfo{}), 24},
+		{"VkExtensionProperties", unsafe.Sizeof(extensionProperties{}), 260},
 	}
 	for _, c := range cases {
 		if c.got != c.want {

@@ -209,6 +209,12 @@ type physicalDeviceMemoryProperties struct {
 	memoryHeaps     [16]memoryHeap
 }
 
+// extensionProperties is VkExtensionProperties.
+type extensionProperties struct {
+	extensionName [256]byte
+	specVersion   uint32
+}
+
 type deviceQueueCreateInfo struct {
 	sType            uint32
 	pNext            unsafe.Pointer
@@ -418,6 +424,7 @@ type api struct {
 	getPhysicalDeviceProperties          func(pd vkPhysicalDevice, out unsafe.Pointer)
 	getPhysicalDeviceMemoryProperties    func(pd vkPhysicalDevice, out unsafe.Pointer)
 	getPhysicalDeviceQueueFamilyProperty func(pd vkPhysicalDevice, count *uint32, out unsafe.Pointer)
+	enumerateDeviceExtensionProperties   func(pd vkPhysicalDevice, layer *byte, count *uint32, out unsafe.Pointer) vkResult
 	createDevice                         func(pd vkPhysicalDevice, info, alloc unsafe.Pointer, out *vkDevice) vkResult
 	destroyDevice                        func(dev vkDevice, alloc unsafe.Pointer)
 	getDeviceQueue                       func(dev vkDevice, family, index uint32, out *vkQueue)
@@ -485,6 +492,7 @@ func loadAPI() (*api, error) {
 		{&a.getPhysicalDeviceProperties, "vkGetPhysicalDeviceProperties"},
 		{&a.getPhysicalDeviceMemoryProperties, "vkGetPhysicalDeviceMemoryProperties"},
 		{&a.getPhysicalDeviceQueueFamilyProperty, "vkGetPhysicalDeviceQueueFamilyProperties"},
+		{&a.enumerateDeviceExtensionProperties, "vkEnumerateDeviceExtensionProperties"},
 		{&a.createDevice, "vkCreateDevice"},
 		{&a.destroyDevice, "vkDestroyDevice"},
 		{&a.getDeviceQueue, "vkGetDeviceQueue"},
