@@ -25,6 +25,7 @@ type Info struct {
 	MaxWorkGroupCount     [3]uint32
 	MaxPushConstants      uint32
 	MaxAllocations        uint32
+	MaxStorageBuffers     uint32 // storage buffers one shader stage may bind
 	MinStorageAlignment   uint64 // minStorageBufferOffsetAlignment
 	DeviceLocalBytes      uint64 // size of the largest device-local heap
 	// CooperativeMatrix reports VK_KHR_cooperative_matrix (tensor cores on
@@ -48,7 +49,7 @@ type binding struct {
 // Limits on one batch before it is submitted on its own.
 const (
 	setsPerBatch   = 512
-	maxBindings    = 6
+	maxBindings    = 8
 	uploadArena    = 16 << 20
 	groupSize      = 256
 	maxGroupsX     = 65535
@@ -86,7 +87,7 @@ type Device struct {
 	down    *buffer // host-visible buffer for reads
 	dummy   *buffer // bound where a kernel's optional operand is absent
 	// scratchBufs hold results on their way to the host (argmax, reductions).
-	scratchBufs [3]*buffer
+	scratchBufs [5]*buffer
 	garbage     []*buffer
 	err         error
 }
@@ -227,6 +228,7 @@ func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
 		MaxInvocations:        u32(propLimits + limMaxComputeWorkGroupInvocat),
 		MaxPushConstants:      u32(propLimits + limMaxPushConstantsSize),
 		MaxAllocations:        u32(propLimits + limMaxMemoryAllocationCount),
+		MaxStorageBuffers:     u32(propLimits + limMaxPerStageStorageBuffers),
 		MinStorageAlignment:   u64(propLimits + limMinStorageBufferOffsetAlign),
 	}
 	for i := range 3 {
@@ -312,6 +314,9 @@ func (d *Device) buildKernel(k kernelID) error {
 	defer d.vk.destroyShaderModule(d.dev, module, nil)
 	runtime.KeepAlive(words)
 
+	if uint32(spec.bindings) > d.info.MaxStorageBuffers {
+		return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op, Err: fmt.Errorf("binds %d storage buffers, the device allows %d per stage", spec.bindings, d.info.MaxStorageBuffers)}
+	}
 	bs := make([]descriptorSetLayoutBinding, spec.bindings)
 	for i := range bs {
 		bs[i] = descriptorSetLayoutBinding{binding: uint32(i), descriptorType: descStorageBuffer, descriptorCount: 1, stageFlags: stageCompute}

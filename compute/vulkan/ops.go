@@ -25,7 +25,10 @@ const (
 	kReduce
 	kDist
 	kCacheWrite
-	kDecode
+	kAttn
+	kAttnDS
+	kAttnDQ
+	kAttnDKV
 	numKernels
 )
 
@@ -50,7 +53,10 @@ var kernelSpecs = [numKernels]struct {
 	kReduce:       {"reduce", 3, 4},
 	kDist:         {"dist", 3, 16},
 	kCacheWrite:   {"cachewrite", 2, 24},
-	kDecode:       {"decode", 6, 40},
+	kAttn:         {"attn", 7, 56},
+	kAttnDS:       {"attn_ds", 8, 32},
+	kAttnDQ:       {"attn_dq", 3, 28},
+	kAttnDKV:      {"attn_dkv", 6, 28},
 }
 
 const (

@@ -20,25 +20,17 @@ func (d *Device) CacheWrite(cache, x *Tensor, a compute.AttnDims, maxLen, past i
 		maxLen: uint32(maxLen), past: uint32(past)}, linearGroups(ceilDiv(x.n, groupSize)), cache.bind(), x.bind())
 }
 
-type decodePush struct {
-	base, count, tn, h, kv, hd, maxLen, past, hasKStart uint32
-	scale                                               float32
+type attnPush struct {
+	base, count, tn, h, kv, hd, sRow, past, hasKStart, hasLSE, kvBatch, kvHead, kvRow uint32
+	scale                                                                             float32
 }
 
-// decodeScratchBytes bounds the scores buffer of one AttentionDecode
-// dispatch; longer calls are split into several dispatches.
+// decodeScratchBytes bounds the scores buffer of one attention dispatch;
+// longer calls are split into several dispatches that share it.
 var decodeScratchBytes = 32 << 20
 
-// AttentionDecode attends q [B, Tn, H, hd] (positions past..past+Tn−1) to the
-// cached keys and values 0..past+Tn−1, causally; kStart[b] masks left
-// padding (nil: none).
-func (d *Device) AttentionDecode(out, q, kCache, vCache *Tensor, a compute.AttnDims, maxLen, past int, kStart []int32) {
-	d.own(out, q, kCache, vCache)
-	sameLen("attention decode", q, out)
-	if q.n != a.B*a.T*a.H*a.HeadDim || kCache.n != a.B*a.KV*maxLen*a.HeadDim || vCache.n != kCache.n ||
-		a.KV == 0 || a.H%a.KV != 0 || past+a.T > maxLen || (kStart != nil && len(kStart) != a.B) {
-		panic(fmt.Sprintf("vulkan: attention decode of %v on caches %v, %v (%+v, maxLen %d, past %d)", q, kCache, vCache, a, maxLen, past))
-	}
+// attention records the forward kernel over all (b, i, h) items.
+func (d *Device) attention(out, q, k, v, lse *Tensor, a compute.AttnDims, sRow, past int, kvBatch, kvHead, kvRow int, kStart []int32) {
 	items := a.B * a.T * a.H
 	if items == 0 {
 		return
@@ -50,21 +42,119 @@ func (d *Device) AttentionDecode(out, q, kCache, vCache *Tensor, a compute.AttnD
 			return
 		}
 	}
-	per := max(1, decodeScratchBytes/(maxLen*4))
-	per = min(per, items)
-	sb, err := d.scratch(1, uint64(per*maxLen)*4)
-	if err != nil {
-		return
-	}
-	push := decodePush{tn: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), hd: uint32(a.HeadDim), maxLen: uint32(maxLen),
-		past: uint32(past), scale: float32(1 / math.Sqrt(float64(a.HeadDim)))}
+	lb := binding{b: d.dummy, size: d.dummy.size}
+	push := attnPush{tn: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), hd: uint32(a.HeadDim), sRow: uint32(sRow),
+		past: uint32(past), kvBatch: uint32(kvBatch), kvHead: uint32(kvHead), kvRow: uint32(kvRow),
+		scale: float32(1 / math.Sqrt(float64(a.HeadDim)))}
 	if kStart != nil {
 		push.hasKStart = 1
+	}
+	if lse != nil {
+		lb, push.hasLSE = lse.bind(), 1
+	}
+	per := min(max(1, decodeScratchBytes/(sRow*4)), items)
+	sb, err := d.scratch(1, uint64(per*sRow)*4)
+	if err != nil {
+		return
 	}
 	for base := 0; base < items; base += per {
 		p := push
 		p.base, p.count = uint32(base), uint32(min(per, items-base))
-		dispatch(d, kDecode, &p, linearGroups(int(p.count)), out.bind(), q.bind(), kCache.bind(), vCache.bind(),
-			binding{b: sb, size: uint64(per*maxLen) * 4}, ksb)
+		dispatch(d, kAttn, &p, linearGroups(int(p.count)), out.bind(), q.bind(), k.bind(), v.bind(),
+			binding{b: sb, size: uint64(per*sRow) * 4}, ksb, lb)
+	}
+}
+
+// AttentionDecode attends q [B, Tn, H, hd] (positions past..past+Tn−1) to the
+// cached keys and values 0..past+Tn−1, causally; kStart[b] masks left
+// padding (nil: none).
+func (d *Device) AttentionDecode(out, q, kCache, vCache *Tensor, a compute.AttnDims, maxLen, past int, kStart []int32) {
+	d.own(out, q, kCache, vCache)
+	sameLen("attention decode", q, out)
+	if q.n != a.B*a.T*a.H*a.HeadDim || kCache.n != a.B*a.KV*maxLen*a.HeadDim || vCache.n != kCache.n ||
+		a.KV == 0 || a.H%a.KV != 0 || past+a.T > maxLen || (kStart != nil && len(kStart) != a.B) {
+		panic(fmt.Sprintf("vulkan: attention decode of %v on caches %v, %v (%+v, maxLen %d, past %d)", q, kCache, vCache, a, maxLen, past))
+	}
+	hd := a.HeadDim
+	d.attention(out, q, kCache, vCache, nil, a, maxLen, past, a.KV*maxLen*hd, maxLen*hd, hd, kStart)
+}
+
+func checkAttn(op string, q, k, v, out, lse *Tensor, a compute.AttnDims, kStart []int32) {
+	if q.n != a.B*a.T*a.H*a.HeadDim || out.n != q.n || k.n != a.B*a.T*a.KV*a.HeadDim || v.n != k.n ||
+		lse.n != a.B*a.H*a.T || a.KV == 0 || a.H%a.KV != 0 || (kStart != nil && len(kStart) != a.B) {
+		panic(fmt.Sprintf("vulkan: %s of q %v, k %v, v %v, out %v, lse %v (%+v)", op, q, k, v, out, lse, a))
+	}
+}
+
+// Attention is causal grouped-query attention over full sequences: q and
+// out [B, T, H, hd], k and v [B, T, KV, hd]; kStart[b] masks left padding.
+// Instead of the probabilities it saves each row's log-sum-exp lse
+// [B, H, T] (the shape issue 10 asks the Backend to move to), from which
+// AttentionBackward recomputes them.
+func (d *Device) Attention(out, lse, q, k, v *Tensor, a compute.AttnDims, kStart []int32) {
+	d.own(out, lse, q, k, v)
+	checkAttn("attention", q, k, v, out, lse, a, kStart)
+	hd := a.HeadDim
+	d.attention(out, q, k, v, lse, a, a.T, 0, a.T*a.KV*hd, hd, a.KV*hd, kStart)
+}
+
+type attnBackPush struct {
+	pb, np, t, h, kv, hd, hasKStart uint32
+	scale                           float32
+}
+
+// attnBackScratchBytes bounds each of the two [pairs, T, T] scratch buffers
+// of AttentionBackward; it runs over whole kv groups per dispatch.
+var attnBackScratchBytes = 64 << 20
+
+// AttentionBackward accumulates dq, dk and dv from dout, recomputing the
+// probabilities from q, k and the lse saved by Attention.
+func (d *Device) AttentionBackward(dq, dk, dv, dout, q, k, v, lse *Tensor, a compute.AttnDims, kStart []int32) {
+	d.own(dq, dk, dv, dout, q, k, v, lse)
+	checkAttn("attention backward", q, k, v, dout, lse, a, kStart)
+	sameLen("attention backward", q, dq)
+	sameLen("attention backward", k, dk, dv)
+	pairs := a.B * a.H
+	if pairs == 0 || a.T == 0 {
+		return
+	}
+	rep := a.H / a.KV
+	rowBytes := a.T * a.T * 4
+	np := max(1, attnBackScratchBytes/(rep*rowBytes)) * rep
+	np = min(np, pairs)
+	sp, err := d.scratch(3, uint64(np*rowBytes))
+	if err != nil {
+		return
+	}
+	sd, err := d.scratch(4, uint64(np*rowBytes))
+	if err != nil {
+		return
+	}
+	ksb := binding{b: d.dummy, size: d.dummy.size}
+	if kStart != nil {
+		var ok bool
+		if ksb, ok = d.uploadInts(kStart); !ok {
+			return
+		}
+	}
+	push := attnBackPush{t: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), hd: uint32(a.HeadDim),
+		scale: float32(1 / math.Sqrt(float64(a.HeadDim)))}
+	if kStart != nil {
+		push.hasKStart = 1
+	}
+	spb := binding{b: sp, size: uint64(np * rowBytes)}
+	sdb := binding{b: sd, size: uint64(np * rowBytes)}
+	for pb := 0; pb < pairs; pb += np {
+		p := push
+		p.pb, p.np = uint32(pb), uint32(min(np, pairs-pb))
+		n := int(p.np)
+		dispatch(d, kAttnDS, &p, linearGroups(n*a.T), spb, sdb, q.bind(), k.bind(), v.bind(), dout.bind(), lse.bind(), ksb)
+		small := struct {
+			pb, np, t, h, kv, hd uint32
+			scale                float32
+		}{p.pb, p.np, p.t, p.h, p.kv, p.hd, p.scale}
+		dispatch(d, kAttnDQ, &small, linearGroups(ceilDiv(n*a.T*a.HeadDim, groupSize)), dq.bind(), sdb, k.bind())
+		dispatch(d, kAttnDKV, &small, linearGroups(ceilDiv(n/rep*a.T*a.HeadDim, groupSize)),
+			dk.bind(), dv.bind(), spb, sdb, q.bind(), dout.bind())
 	}
 }

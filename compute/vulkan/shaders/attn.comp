@@ -1,9 +1,14 @@
 #version 450
-// AttentionDecode: Tn new queries q [B, Tn, H, hd] at positions past..past+Tn−1
-// attend to cached keys and values [B, KV, maxLen, hd], causally, with keys
-// before kStart[b] masked; a query before kStart[b] gives zeros. One
+// Causal attention of queries q [B, Tn, H, hd] at positions past..past+Tn−1
+// over keys and values addressed by strides (b·kvBatch + g·kvHead + j·kvRow):
+// a KV cache [B, KV, maxLen, hd] for decoding, or k, v [B, T, KV, hd] for
+// training (past = 0). Query head h reads kv head h/(H/KV); keys before
+// kStart[b] are masked and a query before kStart[b] gives zeros. One
 // workgroup per (b, i, h) item, items base..base+count−1 of this dispatch;
-// scores and then probabilities go through scratch [count, maxLen].
+// scores, then probabilities, go through scratch [count, sRow]. With hasLSE
+// the row's log-sum-exp of the scaled scores goes to lse [B, H, Tn] (0 for
+// a row with no visible key), for a backward pass that recomputes the
+// probabilities instead of keeping them.
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) buffer O { float o[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
@@ -11,8 +16,10 @@ layout(std430, binding = 2) readonly buffer K { float kc[]; };
 layout(std430, binding = 3) readonly buffer V { float vc[]; };
 layout(std430, binding = 4) coherent buffer S { float sc[]; };
 layout(std430, binding = 5) readonly buffer KS { int kStart[]; };
+layout(std430, binding = 6) buffer L { float lse[]; };
 layout(push_constant) uniform P {
-	uint base; uint count; uint tn; uint h; uint kv; uint hd; uint maxLen; uint past; uint hasKStart; float scale;
+	uint base; uint count; uint tn; uint h; uint kv; uint hd; uint sRow; uint past;
+	uint hasKStart; uint hasLSE; uint kvBatch; uint kvHead; uint kvRow; float scale;
 } p;
 
 shared float red[256];
@@ -32,16 +39,18 @@ void main() {
 	if (p.hasKStart != 0u) ks0 = uint(clamp(kStart[b], 0, int(total)));
 	uint qOff = item * p.hd;
 	uint pos = p.past + i;
+	uint lseAt = (b * p.h + h) * p.tn + i;
 	if (pos < ks0) {
 		for (uint e = lid; e < p.hd; e += 256u) o[qOff + e] = 0.0;
+		if (p.hasLSE != 0u && lid == 0u) lse[lseAt] = 0.0;
 		return;
 	}
-	uint kBase = (b * p.kv + g) * p.maxLen;
-	uint sBase = local * p.maxLen;
+	uint kvBase = b * p.kvBatch + g * p.kvHead;
+	uint sBase = local * p.sRow;
 	float m = -1.0 / 0.0;
 	for (uint j = ks0 + lid; j <= pos; j += 256u) {
 		float s = 0.0;
-		for (uint e = 0u; e < p.hd; e++) s += q[qOff + e] * kc[(kBase + j) * p.hd + e];
+		for (uint e = 0u; e < p.hd; e++) s += q[qOff + e] * kc[kvBase + j * p.kvRow + e];
 		s *= p.scale;
 		sc[sBase + j] = s;
 		m = max(m, s);
@@ -67,11 +76,12 @@ void main() {
 		barrier();
 	}
 	float inv = 1.0 / red[0];
+	if (p.hasLSE != 0u && lid == 0u) lse[lseAt] = m + log(red[0]);
 	memoryBarrierBuffer();
 	barrier();
 	for (uint e = lid; e < p.hd; e += 256u) {
 		float acc = 0.0;
-		for (uint j = ks0; j <= pos; j++) acc += (sc[sBase + j] * inv) * vc[(kBase + j) * p.hd + e];
+		for (uint j = ks0; j <= pos; j++) acc += (sc[sBase + j] * inv) * vc[kvBase + j * p.kvRow + e];
 		o[qOff + e] = acc;
 	}
 }
