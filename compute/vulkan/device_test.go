@@ -635,3 +635,62 @@ func TestAttentionDecodeSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestFreezeWeights: a frozen weight computes as before and refuses writes
+// until thawed, as on the CPU backend.
+func TestFreezeWeights(t *testing.T) {
+	d := openOrSkip(t)
+	w, err := d.New("w", 3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := d.New("x", 2, 4)
+	y, _ := d.New("y", 2, 3)
+	defer func() { d.Free(w); d.Free(x); d.Free(y) }()
+	wv, xv := randVals(12, 1), randVals(8, 2)
+	if err := d.Write(w, wv); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Write(x, xv); err != nil {
+		t.Fatal(err)
+	}
+	before, after := make([]float32, 6), make([]float32, 6)
+	d.Linear(y, x, w, nil)
+	if err := d.Read(before, y); err != nil {
+		t.Fatal(err)
+	}
+	d.FreezeWeights([]*Tensor{w})
+	d.Linear(y, x, w, nil)
+	if err := d.Read(after, y); err != nil {
+		t.Fatal(err)
+	}
+	for i := range before {
+		if before[i] != after[i] {
+			t.Fatalf("y[%d] is %g frozen, %g before", i, after[i], before[i])
+		}
+	}
+	writes := map[string]func(){
+		"Write":      func() { _ = d.Write(w, wv) },
+		"Zero":       func() { d.Zero(w) },
+		"Scale":      func() { d.Scale(w, 2) },
+		"Accumulate": func() { d.Accumulate(w, w) },
+	}
+	for name, f := range writes {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s on a frozen weight did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+	d.ThawWeights([]*Tensor{w})
+	if w.Frozen() {
+		t.Error("still frozen after ThawWeights")
+	}
+	d.Scale(w, 2) // allowed again
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}

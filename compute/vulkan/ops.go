@@ -86,6 +86,7 @@ func (d *Device) Add(out, a, b *Tensor) {
 // Accumulate sets dst += src.
 func (d *Device) Accumulate(dst, src *Tensor) {
 	d.own(dst, src)
+	mustNotBeFrozen(dst)
 	sameLen("accumulate", dst, src)
 	d.elementwise(ewAccumulate, dst, src, src, 0)
 }
@@ -93,12 +94,14 @@ func (d *Device) Accumulate(dst, src *Tensor) {
 // Scale sets t *= s.
 func (d *Device) Scale(t *Tensor, s float32) {
 	d.own(t)
+	mustNotBeFrozen(t)
 	d.elementwise(ewScale, t, t, t, s)
 }
 
 // Mix sets dst = alpha·src + (1−alpha)·dst.
 func (d *Device) Mix(dst, src *Tensor, alpha float32) {
 	d.own(dst, src)
+	mustNotBeFrozen(dst)
 	sameLen("mix", dst, src)
 	d.elementwise(ewMix, dst, src, src, alpha)
 }
@@ -251,6 +254,7 @@ type adamPush struct {
 // forming the scalars as compute's CPU kernel does (float64, rounded once).
 func (d *Device) AdamW(p, g, m, v *Tensor, s compute.AdamWStep) {
 	d.own(p, g, m, v)
+	mustNotBeFrozen(p)
 	sameLen("adamw", p, g, m, v)
 	lr, b1, b2, wd := float64(s.LR), float64(s.Beta1), float64(s.Beta2), float64(s.WeightDecay)
 	push := &adamPush{n: uint32(p.n),

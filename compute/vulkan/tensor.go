@@ -14,6 +14,37 @@ type Tensor struct {
 	n    int
 	b    *buffer
 	dev  *Device
+	// frozen marks a weight held constant between FreezeWeights and
+	// ThawWeights; writing to it is a programmer error.
+	frozen bool
+}
+
+// Frozen reports whether t is held constant by FreezeWeights.
+func (t *Tensor) Frozen() bool { return t.frozen }
+
+// FreezeWeights promises that ws stay constant until ThawWeights. The CPU
+// backend repacks frozen weights for its GEMM; device weights already stay
+// resident in the layout the kernels read, so here it only guards them:
+// writing to a frozen tensor panics, as on the CPU.
+func (d *Device) FreezeWeights(ws []*Tensor) {
+	for _, w := range ws {
+		d.own(w)
+		w.frozen = true
+	}
+}
+
+// ThawWeights ends FreezeWeights for ws.
+func (d *Device) ThawWeights(ws []*Tensor) {
+	for _, w := range ws {
+		d.own(w)
+		w.frozen = false
+	}
+}
+
+func mustNotBeFrozen(t *Tensor) {
+	if t.frozen {
+		panic(fmt.Sprintf("vulkan: %v is frozen (FreezeWeights) and cannot be written", t))
+	}
 }
 
 // Shape returns the dimensions; do not modify the slice.
@@ -123,6 +154,7 @@ func sameLen(op string, a *Tensor, bs ...*Tensor) {
 // upload arena; the copy joins the current batch.
 func (d *Device) Write(dst *Tensor, src []float32) error {
 	d.own(dst)
+	mustNotBeFrozen(dst)
 	if len(src) != dst.n {
 		panic(fmt.Sprintf("vulkan: write %d values into %v", len(src), dst))
 	}
@@ -187,6 +219,7 @@ func (d *Device) readBytes(dst []byte, src *buffer) error {
 // Zero sets every element of t to 0.
 func (d *Device) Zero(t *Tensor) {
 	d.own(t)
+	mustNotBeFrozen(t)
 	if !d.begin() {
 		return
 	}
@@ -197,6 +230,7 @@ func (d *Device) Zero(t *Tensor) {
 // Copy sets dst = src (equal lengths).
 func (d *Device) Copy(dst, src *Tensor) {
 	d.own(dst, src)
+	mustNotBeFrozen(dst)
 	sameLen("copy", dst, src)
 	if dst.n == 0 || !d.begin() {
 		return
