@@ -16,17 +16,16 @@
 // TokenLogProbs(+backward), Embedding(+backward), GatherRows,
 // ScatterRowsBackward, RoPE(+backward), NewRoPETable, KL, Entropy, Argmax,
 // SumSquares, AllFinite, CacheWrite, AttentionDecode, FreezeWeights,
-// ThawWeights, and training
-// Attention(+backward) in the form issue 10 asks of the Backend: the forward
-// saves each row's log-sum-exp [B, H, T] instead of [B, H, T, T]
-// probabilities and the backward recomputes them (the CPU backend still
-// saves probabilities, so it is checked against a float64 reference).
+// ThawWeights, and training Attention(+backward) in the form issue 10 asks of
+// the Backend: the forward saves each row's log-sum-exp [B, H, T] instead of
+// [B, H, T, T] probabilities and the backward recomputes them (the CPU backend
+// still saves probabilities, so it is checked against a float64 reference).
 // Left: matching whatever Backend signatures issue 10 settles on (fused LM
-// head, 16-bit weights), tensors past maxStorageBufferRange (128 MiB on lavapipe)
-// split across buffers, and a way to wrap device buffers in compute.Tensor
-// (compute has no exported constructor for tensors with foreign storage),
-// after which the Device can implement compute.Backend and be selected.
-// The GEMM is a plain shared-memory tiled kernel; a cooperative-matrix
-// (tensor core) path is not written yet (Info.CooperativeMatrix says whether
-// the device could run one).
+// head, 16-bit weights), tensors past maxStorageBufferRange (128 MiB on
+// lavapipe) split across buffers, and a way to wrap device buffers in
+// compute.Tensor (compute has no exported constructor for tensors with foreign
+// storage), after which the Device can implement compute.Backend and be
+// selected. The GEMM is a plain shared-memory tiled kernel; a cooperative-
+// matrix (tensor core) path is not written yet (Info.CooperativeMatrix says
+// whether the device could run one).
 package vulkan
