@@ -202,6 +202,10 @@ func (d *Device) init() error {
 	if d.up, err = d.newBuffer(uploadArena, memHostVisible|memHostCoherent, 0, "the upload arena"); err != nil {
 		return err
 	}
+	// Reads up to 1 MiB need no flush of their own to make room.
+	if d.down, err = d.newBuffer(1<<20, memHostVisible|memHostCoherent, memHostCached, "the read-back buffer"); err != nil {
+		return err
+	}
 	if d.dummy, err = d.newBuffer(256, memDeviceLocal, 0, "a placeholder operand"); err != nil {
 		return err
 	}
