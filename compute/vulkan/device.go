@@ -223,10 +223,10 @@ func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
 	if i := strings.IndexByte(string(name), 0); i >= 0 {
 		name = name[:i]
 	}
-	api := u32(0)
+	ver := u32(0)
 	info := Info{
 		Name:                  string(name),
-		APIVersion:            fmt.Sprintf("%d.%d.%d", api>>22&0x7f, api>>12&0x3ff, api&0xfff),
+		APIVersion:            fmt.Sprintf("%d.%d.%d", ver>>22&0x7f, ver>>12&0x3ff, ver&0xfff),
 		MaxStorageBufferRange: uint64(u32(propLimits + limMaxStorageBufferRange)),
 		MaxSharedMemory:       u32(propLimits + limMaxComputeSharedMemorySize),
 		MaxInvocations:        u32(propLimits + limMaxComputeWorkGroupInvocat),

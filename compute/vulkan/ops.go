@@ -149,6 +149,9 @@ func (d *Device) RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor) {
 	d.own(dx, dw, dy, x, w, rstd)
 	sameLen("rmsnorm backward", x, dx, dy)
 	n, dim := x.rows(), x.lastDim()
+	if rstd.n != n || w.n != dim || (dw != nil && dw.n != dim) {
+		panic(fmt.Sprintf("vulkan: rmsnorm backward of %v with weight %v, rstd %v, dw %v", x, w, rstd, dw))
+	}
 	dispatch(d, kRMSNorm, &rmsPush{rows: uint32(n), d: uint32(dim), back: 1}, linearGroups(n),
 		dx.bind(), rstd.bind(), x.bind(), w.bind(), dy.bind())
 	if dw != nil {
