@@ -89,7 +89,10 @@ type Device struct {
 	// scratchBufs hold results on their way to the host (argmax, reductions).
 	scratchBufs [5]*buffer
 	garbage     []*buffer
-	err         error
+	// tensors holds the buffers of live tensors, released by Close if the
+	// caller has not freed them.
+	tensors map[*buffer]struct{}
+	err     error
 }
 
 // kernel is one compute pipeline with its layouts.
@@ -110,7 +113,7 @@ func Open() (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Device{vk: vk}
+	d := &Device{vk: vk, tensors: map[*buffer]struct{}{}}
 	if err := d.init(); err != nil {
 		d.Close()
 		return nil, err
@@ -417,7 +420,7 @@ func (d *Device) newBuffer(size uint64, props, want uint32, what string) (*buffe
 }
 
 func (d *Device) freeBuffer(b *buffer) {
-	if b == nil {
+	if b == nil || b.buf == 0 {
 		return
 	}
 	if b.mapped != nil {
@@ -612,6 +615,10 @@ func (d *Device) Close() {
 			d.freeBuffer(b)
 		}
 		d.garbage = nil
+		for b := range d.tensors {
+			d.freeBuffer(b)
+		}
+		d.tensors = nil
 		for _, b := range append([]*buffer{d.up, d.down, d.dummy}, d.scratchBufs[:]...) {
 			if b != nil && b.buf != 0 {
 				d.freeBuffer(b)

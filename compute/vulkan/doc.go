@@ -10,6 +10,13 @@
 // runs the batch when the host needs a result (Read, Flush) or the batch's
 // descriptor or staging space runs out. There is no sync per op.
 //
+// Vulkan's validation layer, synchronization validation included, reports
+// nothing on this package's tests (Debian vulkan-validationlayers):
+//
+//	VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation \
+//	VK_LAYER_ENABLES=VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT \
+//	go test -count=1 ./compute/vulkan
+//
 // Not yet a compute.Backend, and not yet selectable with --device: it has
 // Write, Read, Zero, Copy, Linear, LinearBackward, MatMul, RMSNorm(+backward),
 // SwiGLU(+backward), Add, Accumulate, Scale, Mix, AdamW,

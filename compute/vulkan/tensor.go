@@ -107,6 +107,7 @@ func (d *Device) New(name string, dims ...int) (*Tensor, error) {
 		return nil, err
 	}
 	t.b = b
+	d.tensors[b] = struct{}{}
 	d.Zero(t)
 	return t, nil
 }
@@ -121,6 +122,7 @@ func (d *Device) Free(t *Tensor) {
 		t.b = nil
 		return
 	}
+	delete(d.tensors, t.b)
 	if d.recording {
 		d.garbage = append(d.garbage, t.b)
 	} else {
