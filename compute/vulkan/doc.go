@@ -4,7 +4,8 @@
 // needs neither a shader compiler nor cgo. The Vulkan entry points are bound
 // at run time over github.com/ebitengine/purego (dlopen libvulkan.so.1).
 // Mesa's lavapipe runs the same SPIR-V on the CPU, so every kernel is tested
-// against the CPU backend (compute.NewCPU) on machines without a GPU.
+// against the CPU backend (compute.NewCPU; training attention against a
+// float64 reference) on machines without a GPU.
 //
 // Ops record into a command buffer and return; one submission with one fence
 // runs the batch when the host needs a result (Read, Flush) or the batch's
