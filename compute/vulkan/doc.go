@@ -11,12 +11,11 @@
 // runs the batch when the host needs a result (Read, Flush) or the batch's
 // descriptor or staging space runs out. There is no sync per op.
 //
-// Vulkan's validation layer, synchronization validation included, reports
-// nothing on this package's tests (Debian vulkan-validationlayers):
-//
-//	VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation \
-//	VK_LAYER_ENABLES=VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT \
-//	go test -count=1 ./compute/vulkan
+// TestValidationLayer re-runs the device tests under Khronos' validation
+// layer with synchronization validation and fails on any message (it skips
+// where the layer is not installed; Debian: vulkan-validationlayers):
+// lavapipe computes right through a missing barrier that a real GPU would
+// not forgive.
 //
 // Not yet a compute.Backend, and not yet selectable with --device: it has
 // Write, Read, Zero, Copy, Linear, LinearBackward, MatMul, RMSNorm(+backward),
