@@ -83,6 +83,33 @@ func (t *Tape) Reset() {
 	t.err = nil
 }
 
+// Mark returns the position of the activation arena, to end a scope with
+// Keep.
+func (t *Tape) Mark() int { return t.acts.next }
+
+// Keep ends a scope begun at mark. In no-grad mode nothing made since mark
+// is needed again except x, so the arena takes those tensors back for what
+// follows and x stays valid (it moves to the scope's first slot); a forward
+// pass that keeps only its residual stream between layers then needs one
+// layer's activations, not every layer's. Once an operation is recorded for
+// backward, backward may need everything, and Keep changes nothing. It
+// returns x.
+func (t *Tape) Keep(mark int, x *Tensor) *Tensor {
+	if len(t.nodes) > 0 || t.err != nil || mark < 0 || mark > t.acts.next {
+		return x
+	}
+	a := &t.acts
+	for j := mark; j < a.next; j++ {
+		if a.items[j] == x {
+			a.items[mark], a.items[j] = a.items[j], a.items[mark]
+			a.next = mark + 1
+			return x
+		}
+	}
+	a.next = mark // x was made before the scope
+	return x
+}
+
 // Fail records err as the tape's error unless one is already kept, so
 // callers building on the tape report their own misuse the same way.
 func (t *Tape) Fail(err error) {

@@ -216,3 +216,58 @@ func TestArenaReusesStorageAcrossSteps(t *testing.T) {
 		t.Fatal("the arena made a new tensor for the same shape")
 	}
 }
+
+// Keep lets a no-grad forward of many layers run in one layer's arena slots
+// with the same numbers, and changes nothing once the tape has recorded.
+func TestKeepRecyclesLayerActivations(t *testing.T) {
+	be := NewCPU()
+	const n, d, layers = 6, 16, 5
+	x0 := filled(be, "x", ramp(n*d, 0.01), n, d)
+	w := filled(be, "w", ramp(d*d, 0.002), d, d)
+	g := filled(be, "g", ramp(d, 0.1), d)
+	forward := func(tp *Tape, keep bool) []float32 {
+		tp.Reset()
+		mark := tp.Mark()
+		x := tp.Add(x0, x0)
+		for i := 0; i < layers; i++ {
+			h := tp.RMSNorm(x, g, 1e-6)
+			x = tp.Add(x, tp.SwiGLU(tp.Linear(h, w, nil), tp.Linear(h, w, nil)))
+			if keep {
+				x = tp.Keep(mark, x)
+			}
+		}
+		return read(be, tp.RMSNorm(x, g, 1e-6))
+	}
+	for _, c := range []struct {
+		name      string
+		recording bool
+		grad      bool
+	}{
+		{"no-grad", false, false},
+		{"recording without parameters to train", true, false},
+		{"recording a trainable weight", true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.grad {
+				RequireGrad(be, w)
+				defer func() { w.requiresGrad, w.Grad = false, nil }()
+			}
+			plain, kept := NewTape(be), NewTape(be)
+			plain.SetRecording(c.recording)
+			kept.SetRecording(c.recording)
+			want, got := forward(plain, false), forward(kept, true)
+			for i := range want {
+				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+					t.Fatalf("y[%d] = %v with Keep, %v without", i, got[i], want[i])
+				}
+			}
+			slots, all := len(kept.acts.items), len(plain.acts.items)
+			if c.grad && slots != all {
+				t.Fatalf("recording: %d arena slots with Keep, %d without: Keep must change nothing", slots, all)
+			}
+			if !c.grad && slots > all/layers+3 {
+				t.Fatalf("%d arena slots with Keep for %d layers (%d without): activations were not recycled", slots, layers, all)
+			}
+		})
+	}
+}

@@ -101,6 +101,7 @@ func (m *Model) Decode(tp *compute.Tape, c *KVCache, tokens []int32, tn int) *co
 	pos := m.decodePos(c, tn)
 	ad := compute.AttnDims{B: c.B, T: tn, H: cfg.Heads, KV: cfg.KVHeads, HeadDim: cfg.HeadDim()}
 	eps := float32(cfg.RMSEps)
+	mark := tp.Mark()
 	x := tp.Embedding(m.Embed, tokens)
 	for i := range m.Layers {
 		l := &m.Layers[i]
@@ -113,6 +114,7 @@ func (m *Model) Decode(tp *compute.Tape, c *KVCache, tokens []int32, tn int) *co
 		h = tp.RMSNorm(x, l.PostAttnNorm, eps)
 		mlp := tp.SwiGLU(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
 		x = tp.Add(x, tp.Linear(mlp, l.Down, nil))
+		x = tp.Keep(mark, x) // one layer's activations at a time
 	}
 	if tn > 1 {
 		x = tp.GatherRows(x, m.lastRows(c.B, tn))
