@@ -14,16 +14,24 @@ package compute
 type Backend interface {
 	Name() string
 
-	// New returns a zero-filled tensor.
+	// New returns a zero-filled float32 tensor.
 	New(name string, dims ...int) *Tensor
+	// New16 returns a zero-filled 16-bit tensor (dt BF16 or F16) for a
+	// frozen weight: Linear takes it as w, Embedding as its table, and
+	// Read, Write16, Copy and Mix (which round into it) fill and read it;
+	// it takes no gradient. Filled in place through HostData16 on the CPU.
+	New16(name string, dt DType, dims ...int) *Tensor
+	// Write16 copies 16-bit bits of dst's type into dst.
+	Write16(dst *Tensor, src []uint16)
 	// Write copies host numbers into dst (len(src) == dst.Len()).
 	Write(dst *Tensor, src []float32)
-	// Read copies src into host memory (len(dst) == src.Len()).
+	// Read copies src into host memory as float32 (len(dst) == src.Len()).
 	Read(dst []float32, src *Tensor)
 	Zero(t *Tensor)
+	// Copy copies src into dst, rounding to nearest even when dst is 16-bit.
 	Copy(dst, src *Tensor)
 
-	// Embedding: out[n] = table[ids[n]]; out [N, d], table [V, d].
+	// Embedding: out[n] = table[ids[n]]; out [N, d], table [V, d] (table may be 16-bit).
 	Embedding(out, table *Tensor, ids []int32)
 	EmbeddingBackward(dTable, dOut *Tensor, ids []int32)
 
@@ -31,7 +39,8 @@ type Backend interface {
 	RMSNorm(y, rstd, x, w *Tensor, eps float32)
 	RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor)
 
-	// Linear: y = x·wᵀ (+ bias); x [N, in], w [out, in], y [N, out]. bias may be nil.
+	// Linear: y = x·wᵀ (+ bias); x [N, in], w [out, in], y [N, out]. bias may
+	// be nil. w may be 16-bit: the product is then that of its float32 values.
 	Linear(y, x, w, bias *Tensor)
 	// LinearBackward accumulates dx, dw and dbias; any of them may be nil.
 	LinearBackward(dx, dw, dbias, dy, x, w *Tensor)
@@ -100,7 +109,7 @@ type Backend interface {
 	AdamW(p, g, m, v *Tensor, s AdamWStep)
 	SumSquares(t *Tensor) float64
 	Scale(t *Tensor, s float32)
-	// Mix: dst = alpha·src + (1−alpha)·dst.
+	// Mix: dst = alpha·src + (1−alpha)·dst (rounded when dst is 16-bit).
 	Mix(dst, src *Tensor, alpha float32)
 	// AllFinite reports whether t holds no NaN or Inf.
 	AllFinite(t *Tensor) bool

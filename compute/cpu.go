@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/rlt-workbench/rlt/compute/gemm"
+	"github.com/rlt-workbench/rlt/compute/half"
 	"github.com/rlt-workbench/rlt/compute/kernels"
 	"github.com/rlt-workbench/rlt/compute/parallel"
 )
@@ -49,6 +50,29 @@ func (c *CPU) New(name string, dims ...int) *Tensor {
 	return t
 }
 
+// New16 implements Backend.
+func (c *CPU) New16(name string, dt DType, dims ...int) *Tensor {
+	if !dt.Is16() {
+		panic(fmt.Sprintf("compute: New16 %s with %v: want BF16 or F16", name, dt))
+	}
+	t := &Tensor{Name: name}
+	if err := setDims(t, dims); err != nil {
+		panic(err)
+	}
+	t.storage = &HalfStorage{Bits: make([]uint16, t.Len()), Type: dt}
+	return t
+}
+
+// Write16 implements Backend.
+func (c *CPU) Write16(dst *Tensor, src []uint16) {
+	mustNotBeFrozen(dst)
+	d, ok := HostData16(dst)
+	if !ok || len(src) != len(d) {
+		panic(fmt.Sprintf("compute: write %d 16-bit values into %v", len(src), dst))
+	}
+	copy(d, src)
+}
+
 // Write implements Backend.
 func (c *CPU) Write(dst *Tensor, src []float32) {
 	mustNotBeFrozen(dst)
@@ -61,6 +85,13 @@ func (c *CPU) Write(dst *Tensor, src []float32) {
 
 // Read implements Backend.
 func (c *CPU) Read(dst []float32, src *Tensor) {
+	if b, ok := HostData16(src); ok {
+		if len(dst) != len(b) {
+			panic(fmt.Sprintf("compute: read %v into %d values", src, len(dst)))
+		}
+		half.Widen(src.DType().half(), dst, b)
+		return
+	}
 	s := Host(src)
 	if len(dst) != len(s) {
 		panic(fmt.Sprintf("compute: read %v into %d values", src, len(dst)))
@@ -77,6 +108,10 @@ func (c *CPU) Zero(t *Tensor) {
 // Copy implements Backend.
 func (c *CPU) Copy(dst, src *Tensor) {
 	mustNotBeFrozen(dst)
+	if dst.DType() != F32 || src.DType() != F32 {
+		c.copy16(dst, src)
+		return
+	}
 	d, s := Host(dst), Host(src)
 	if len(d) != len(s) {
 		panic(fmt.Sprintf("compute: copy %v into %v", src, dst))
@@ -89,6 +124,14 @@ func rows(t *Tensor) int    { return t.Len() / lastDim(t) }
 
 // Embedding implements Backend.
 func (c *CPU) Embedding(out, table *Tensor, ids []int32) {
+	if bits, ok := HostData16(table); ok {
+		// Rows are widened as they are gathered.
+		o, d, k := Host(out), lastDim(table), table.DType().half()
+		for n, id := range ids {
+			half.Widen(k, o[n*d:(n+1)*d], bits[int(id)*d:(int(id)+1)*d])
+		}
+		return
+	}
 	j := &c.j.embed
 	*j = embedJob{out: Host(out), table: Host(table), ids: ids, d: lastDim(table)}
 	parallel.For(len(ids), rowGrain(j.d), j)
@@ -119,10 +162,14 @@ func (c *CPU) RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor) {
 	}
 }
 
-// Linear implements Backend.
+// Linear implements Backend. A 16-bit w is widened block by block while
+// the GEMM packs it (gemm.SgemmB16): the same bits as a float32 w holding
+// its values, with no float32 copy of it.
 func (c *CPU) Linear(y, x, w, bias *Tensor) {
 	n, in, out := rows(x), lastDim(x), w.dims[0]
-	if pb, ok := w.prep.(*gemm.PackedB); ok && w.frozen {
+	if bits, ok := HostData16(w); ok {
+		gemm.SgemmB16(false, n, out, in, 1, Host(x), in, bits, w.DType().half(), in, 0, Host(y), out)
+	} else if pb, ok := w.prep.(*gemm.PackedB); ok && w.frozen {
 		gemm.SgemmPacked(false, n, 1, Host(x), in, pb, 0, Host(y), out)
 	} else {
 		gemm.Sgemm(false, true, n, out, in, 1, Host(x), in, Host(w), in, 0, Host(y), out)
@@ -331,6 +378,10 @@ func (c *CPU) Scale(t *Tensor, s float32) {
 // Mix implements Backend.
 func (c *CPU) Mix(dst, src *Tensor, alpha float32) {
 	mustNotBeFrozen(dst)
+	if dst.DType() != F32 || src.DType() != F32 {
+		c.mix16(dst, src, alpha)
+		return
+	}
 	j := &c.j.ew
 	*j = ewJob{op: ewMix, a: Host(dst), b: Host(src), s: alpha}
 	parallel.For(len(j.a), elemGrain, j)
@@ -629,10 +680,16 @@ func (j *sumsqJob) Run(lo, hi int) {
 
 // FreezeWeights implements Backend: each weight is packed once as the B
 // operand of Linear's product (x·wᵀ), into memory kept from its last freeze.
+// A 16-bit weight is not packed (that would be the float32 copy it exists to
+// avoid): Linear widens it at every call.
 func (c *CPU) FreezeWeights(ws []*Tensor) {
 	for _, w := range ws {
 		if w.rank != 2 {
 			panic(fmt.Sprintf("compute: freeze %v: a Linear weight is 2-D", w))
+		}
+		if w.DType() != F32 {
+			w.frozen = true
+			continue
 		}
 		pb, _ := w.prep.(*gemm.PackedB)
 		if pb == nil {
@@ -658,4 +715,63 @@ func mustNotBeFrozen(t *Tensor) {
 	if t.frozen {
 		panic(fmt.Sprintf("compute: %v is frozen (FreezeWeights) and must not change until ThawWeights", t))
 	}
+}
+
+// chunk16 is how many elements copy16 and mix16 convert at a time.
+const chunk16 = 1 << 14
+
+// copy16 is Copy where either side is 16-bit: widening is exact, narrowing
+// rounds to nearest even; a chunk at a time, so no full float32 copy exists.
+func (c *CPU) copy16(dst, src *Tensor) {
+	if dst.Len() != src.Len() {
+		panic(fmt.Sprintf("compute: copy %v into %v", src, dst))
+	}
+	db, d16 := HostData16(dst)
+	sb, s16 := HostData16(src)
+	switch {
+	case d16 && s16 && dst.DType() == src.DType():
+		copy(db, sb)
+	case d16 && s16:
+		var buf [chunk16]float32
+		for lo := 0; lo < len(db); lo += chunk16 {
+			hi := min(lo+chunk16, len(db))
+			half.Widen(src.DType().half(), buf[:hi-lo], sb[lo:hi])
+			half.Narrow(dst.DType().half(), db[lo:hi], buf[:hi-lo])
+		}
+	case d16:
+		half.Narrow(dst.DType().half(), db, Host(src))
+	default:
+		half.Widen(src.DType().half(), Host(dst), sb)
+	}
+}
+
+// mix16 is Mix where either side is 16-bit: computed in float32, then
+// rounded into a 16-bit dst.
+func (c *CPU) mix16(dst, src *Tensor, alpha float32) {
+	if dst.Len() != src.Len() {
+		panic(fmt.Sprintf("compute: mix %v into %v", src, dst))
+	}
+	var a, b [chunk16]float32
+	n := dst.Len()
+	for lo := 0; lo < n; lo += chunk16 {
+		hi := min(lo+chunk16, n)
+		x, y := a[:hi-lo], b[:hi-lo]
+		c.readRange(x, dst, lo)
+		c.readRange(y, src, lo)
+		kernels.Mix(x, y, alpha, 0, len(x))
+		if bits, ok := HostData16(dst); ok {
+			half.Narrow(dst.DType().half(), bits[lo:hi], x)
+		} else {
+			copy(Host(dst)[lo:hi], x)
+		}
+	}
+}
+
+// readRange widens elements [lo, lo+len(dst)) of t into dst.
+func (c *CPU) readRange(dst []float32, t *Tensor, lo int) {
+	if bits, ok := HostData16(t); ok {
+		half.Widen(t.DType().half(), dst, bits[lo:lo+len(dst)])
+		return
+	}
+	copy(dst, Host(t)[lo:lo+len(dst)])
 }

@@ -19,6 +19,9 @@ type AdamW struct {
 func NewAdamW(be Backend, params []*Tensor, lr, beta1, beta2, eps, weightDecay float64) (*AdamW, error) {
 	o := &AdamW{LR: lr, Beta1: beta1, Beta2: beta2, Eps: eps, WeightDecay: weightDecay, be: be, params: params}
 	for _, p := range params {
+		if p.DType() != F32 {
+			return nil, fmt.Errorf("adamw: parameter %v is a frozen 16-bit weight and cannot be trained (load the model in float32 to train it)", p)
+		}
 		if !p.requiresGrad || p.Grad == nil {
 			return nil, fmt.Errorf("adamw: parameter %v has no gradient (call RequireGrad first)", p)
 		}

@@ -162,6 +162,9 @@ func (t *Tape) ok(ins ...*Tensor) bool {
 
 // RequireGrad marks a parameter as trainable and gives it a zeroed gradient.
 func RequireGrad(be Backend, p *Tensor) {
+	if p.DType() != F32 {
+		panic(fmt.Sprintf("compute: %v is a frozen 16-bit weight and takes no gradient (load the model in float32 to train it)", p))
+	}
 	p.requiresGrad = true
 	if p.Grad == nil {
 		p.Grad = be.New(p.Name+".grad", p.Shape()...)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/compute/half"
 	"gorgonia.org/tensor"
 )
 
@@ -12,14 +13,64 @@ import (
 const MaxRank = 4
 
 // Storage is where a tensor's numbers live. The CPU backend stores a
-// contiguous gorgonia Dense; a GPU backend would store a device buffer.
-// Engine code never looks inside: it goes through its Backend.
+// contiguous gorgonia Dense, or the 16-bit bits of a frozen weight; a GPU
+// backend would store a device buffer. Engine code never looks inside: it
+// goes through its Backend.
 type Storage interface {
-	// Len is the number of float32 elements the storage holds.
+	// Len is the number of elements the storage holds.
 	Len() int
+	// DType is the element type.
+	DType() DType
 }
 
-// Tensor is a float32 n-dimensional array owned by one Backend.
+// DType is the element type of a tensor's storage. Activations, gradients
+// and trainable parameters are F32. A frozen weight may stay in the 16-bit
+// format its checkpoint stores (BF16 or F16): the backend computes with it
+// in float32, widening it a block at a time, and never holds a float32 copy.
+type DType uint8
+
+const (
+	F32  DType = iota // float32
+	BF16              // bfloat16
+	F16               // IEEE 754 binary16
+)
+
+// String spells the type as safetensors headers do.
+func (d DType) String() string {
+	switch d {
+	case F32:
+		return "F32"
+	case BF16:
+		return "BF16"
+	case F16:
+		return "F16"
+	}
+	return fmt.Sprintf("DType(%d)", uint8(d))
+}
+
+// Size is the number of bytes of one element.
+func (d DType) Size() int {
+	if d == F32 {
+		return 4
+	}
+	return 2
+}
+
+// Is16 reports whether d is one of the 16-bit float types.
+func (d DType) Is16() bool { return d == BF16 || d == F16 }
+
+func (d DType) half() half.Kind {
+	switch d {
+	case BF16:
+		return half.BF16
+	case F16:
+		return half.F16
+	}
+	panic(fmt.Sprintf("compute: %v is not a 16-bit type", d))
+}
+
+// Tensor is an n-dimensional array owned by one Backend: float32, or a
+// frozen weight in 16 bits (DType).
 // Grad, when set, receives gradients of that tensor during a backward pass.
 type Tensor struct {
 	Name    string
@@ -56,6 +107,12 @@ func (t *Tensor) Len() int { return numel(t.dims[:t.rank]) }
 // Storage returns the backend storage (for backend implementations).
 func (t *Tensor) Storage() Storage { return t.storage }
 
+// DType is the element type of t's storage.
+func (t *Tensor) DType() DType { return t.storage.DType() }
+
+// Bytes is the memory t's elements take.
+func (t *Tensor) Bytes() int64 { return int64(t.Len()) * int64(t.DType().Size()) }
+
 // String describes the tensor for error messages: name and shape.
 func (t *Tensor) String() string {
 	if t == nil {
@@ -64,6 +121,9 @@ func (t *Tensor) String() string {
 	name := t.Name
 	if name == "" {
 		name = "tensor"
+	}
+	if t.storage != nil && t.storage.DType() != F32 {
+		return fmt.Sprintf("%s%s %v", name, ShapeString(t.Shape()), t.storage.DType())
 	}
 	return fmt.Sprintf("%s%s", name, ShapeString(t.Shape()))
 }
@@ -127,6 +187,33 @@ type HostStorage struct {
 // Len implements Storage.
 func (h *HostStorage) Len() int { return len(h.Data) }
 
+// DType implements Storage.
+func (h *HostStorage) DType() DType { return F32 }
+
+// HalfStorage is the CPU backend's storage of a 16-bit tensor: a frozen
+// weight kept as its checkpoint stores it, half the memory of float32.
+type HalfStorage struct {
+	Bits []uint16
+	Type DType // BF16 or F16
+}
+
+// Len implements Storage.
+func (h *HalfStorage) Len() int { return len(h.Bits) }
+
+// DType implements Storage.
+func (h *HalfStorage) DType() DType { return h.Type }
+
+// HostData16 returns the bits of a 16-bit tensor in host memory, so a loader
+// can read a checkpoint's bytes straight into it. ok is false for float32
+// and device tensors.
+func HostData16(t *Tensor) (bits []uint16, ok bool) {
+	h, ok := t.storage.(*HalfStorage)
+	if !ok {
+		return nil, false
+	}
+	return h.Bits[:t.Len()], true
+}
+
 func newHostStorage(data []float32, dims []int) *HostStorage {
 	d := tensor.New(tensor.WithShape(dims...), tensor.WithBacking(data))
 	return &HostStorage{Dense: d, Data: data}
@@ -137,6 +224,9 @@ func newHostStorage(data []float32, dims []int) *HostStorage {
 func Host(t *Tensor) []float32 {
 	h, ok := t.storage.(*HostStorage)
 	if !ok {
+		if t.storage != nil && t.storage.DType().Is16() {
+			panic(fmt.Sprintf("compute: %v is a frozen 16-bit weight: this operation needs a float32 tensor (load the model in float32 to train it)", t))
+		}
 		panic(fmt.Sprintf("compute: %v is not stored on the host", t))
 	}
 	return h.Data[:t.Len()]

@@ -30,6 +30,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/rlt-workbench/rlt/compute/half"
 	"github.com/rlt-workbench/rlt/compute/parallel"
 )
 
@@ -144,7 +145,9 @@ func checkArgs(transA, transB bool, m, n, k int, a []float32, lda, strideA int, 
 	}
 	if m > 0 && n > 0 {
 		check("A", a, ar, ac, lda, strideA)
-		check("B", b, br, bc, ldb, strideB)
+		if b != nil || ldb != 0 { // SgemmB16 checks its 16-bit B itself
+			check("B", b, br, bc, ldb, strideB)
+		}
 	}
 	check("C", c, m, n, ldc, strideC)
 }
@@ -201,12 +204,33 @@ func grow(s []float32, n int) []float32 {
 }
 
 func sgemm(par, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmWith(nil, par, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmWith(nil, par, transA, transB, m, n, k, alpha, a, lda, b, nil, 0, ldb, beta, c, ldc)
 }
 
-// sgemmWith is sgemm with op(B) either given (b, ldb, transB) or, when pre is
-// set, already packed.
-func sgemmWith(pre *PackedB, par, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// SgemmB16 computes C = alpha·op(A)·Bᵀ + beta·C like Sgemm with transB, for
+// a B (n×k, row stride ldb) of 16-bit floats of the given kind: a weight
+// [out, in] kept as its checkpoint stores it. Each block of B is widened to
+// float32 while it is packed, a strip at a time, so no float32 copy of B
+// ever exists; the products are bit-identical to Sgemm's on the widened B.
+func SgemmB16(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, kind half.Kind, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, false, m, n, k, a, lda, 0, nil, 0, 0, c, ldc, 0, 1)
+	if kind != half.BF16 && kind != half.F16 {
+		panic(fmt.Sprintf("gemm: SgemmB16: unknown 16-bit kind %d", kind))
+	}
+	if m > 0 && n > 0 && k > 0 {
+		if ldb < k {
+			panic(fmt.Sprintf("gemm: ldB=%d is less than the %d columns of B", ldb, k))
+		}
+		if nd := need(n, k, ldb); len(b) < nd {
+			panic(fmt.Sprintf("gemm: B too short: len %d, need %d (%d×%d, ld %d)", len(b), nd, n, k, ldb))
+		}
+	}
+	sgemmWith(nil, true, transA, true, m, n, k, alpha, a, lda, nil, b, kind, ldb, beta, c, ldc)
+}
+
+// sgemmWith is sgemm with op(B) either given (b or, in 16 bits, b16; ldb,
+// transB) or, when pre is set, already packed.
+func sgemmWith(pre *PackedB, par, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, b16 []uint16, kind half.Kind, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -238,7 +262,7 @@ func sgemmWith(pre *PackedB, par, transA, transB bool, m, n, k int, alpha float3
 	mp := &ws.mac
 	*mp = macroJob{kern: kern, transA: transA, a: a, lda: lda, alpha: alpha, c: c, ldc: ldc, bp: ws.bp, m: m}
 	pb := &ws.packB
-	*pb = packBJob{transB: transB, b: b, ldb: ldb, bp: ws.bp, nr: nr}
+	*pb = packBJob{transB: transB, b: b, b16: b16, kind: kind, ldb: ldb, bp: ws.bp, nr: nr}
 	npad := roundUp(n, nr)
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
@@ -329,6 +353,8 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 type packBJob struct {
 	transB         bool
 	b              []float32
+	b16            []uint16 // B in 16 bits (transB only), widened while packing
+	kind           half.Kind
 	ldb            int
 	bp             []float32
 	nr             int
@@ -336,6 +362,10 @@ type packBJob struct {
 }
 
 func (j *packBJob) Run(lo, hi int) {
+	if j.b16 != nil {
+		j.run16(lo, hi)
+		return
+	}
 	if !j.transB {
 		packBNStrips(j.bp, j.b, j.ldb, j.pc, j.kb, j.jc, j.nb, lo, hi, j.nr)
 		return
@@ -446,3 +476,27 @@ func (j *macroJob) macro(ab *aBuf, ap []float32, i0, rows, s0, s1 int) {
 }
 
 func unsafeSlice(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
+
+// wideBuf is one strip of a 16-bit B widened to float32 before packing.
+type wideBuf struct{ f []float32 }
+
+var widePool freeList[wideBuf]
+
+// run16 packs strips [lo,hi) of a 16-bit B stored n×k: each strip's nr rows
+// of B are widened into a small float32 block (sequential reads, one
+// conversion per element) and packed from there as Sgemm packs a float32 B,
+// so the packed values, and every product, are the same bits.
+func (j *packBJob) run16(lo, hi int) {
+	wb := widePool.get()
+	wb.f = grow(wb.f, j.nr*j.kb)
+	for s := lo; s < hi; s++ {
+		j0 := j.jc + s*j.nr
+		w := min(j.nr, j.jc+j.nb-j0)
+		for r := 0; r < w; r++ {
+			row := j.b16[(j0+r)*j.ldb+j.pc : (j0+r)*j.ldb+j.pc+j.kb]
+			half.Widen(j.kind, wb.f[r*j.kb:(r+1)*j.kb], row)
+		}
+		packBT(j.bp[s*j.kb*j.nr:(s+1)*j.kb*j.nr], wb.f, j.kb, 0, j.kb, 0, w, j.nr)
+	}
+	widePool.put(wb)
+}

@@ -78,5 +78,5 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 	}
 	n, k := pb.n, pb.k
 	checkArgs(transA, false, m, n, k, a, lda, 0, pb.data, n, 0, c, ldc, 0, 1) // the packed B is at least k×n
-	sgemmWith(pb, true, transA, false, m, n, k, alpha, a, lda, nil, 0, beta, c, ldc)
+	sgemmWith(pb, true, transA, false, m, n, k, alpha, a, lda, nil, nil, 0, 0, beta, c, ldc)
 }
