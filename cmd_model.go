@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
@@ -81,11 +80,10 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", *cfgPath, err)
 	}
-	m, err := model.NewRandom(compute.NewCPU(), cfg, *seed)
+	// Drawn and written a chunk at a time: a few MB of memory whatever the
+	// size, the same numbers as model.NewRandom draws.
+	params, err := model.WriteRandom(*out, cfg, *seed, dt)
 	if err != nil {
-		return err
-	}
-	if err := m.Save(*out, dt); err != nil {
 		return err
 	}
 	if *tok != "" {
@@ -97,7 +95,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return fmt.Errorf("copy tokenizer: %w", err)
 		}
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(m.NumParams()), strings.ToUpper(*dtype))
+	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(params), strings.ToUpper(*dtype))
 	return nil
 }
 

@@ -241,6 +241,15 @@ func (fo *Folder) ReadFloat32(name string, dst []float32) error {
 	return f.ReadFloat32(name, dst)
 }
 
+// ReadBits16 reads a 16-bit tensor's bits into dst (see File.ReadBits16).
+func (fo *Folder) ReadBits16(name string, dst []uint16) error {
+	f, err := fo.file(name)
+	if err != nil {
+		return err
+	}
+	return f.ReadBits16(name, dst)
+}
+
 // ReadInt32 reads an integer tensor into dst (see File.ReadInt32).
 func (fo *Folder) ReadInt32(name string, dst []int32) error {
 	f, err := fo.file(name)

@@ -138,6 +138,38 @@ func (f *File) ReadFloat32(name string, dst []float32) error {
 	return nil
 }
 
+// ReadBits16 reads a BF16 or F16 tensor's bit patterns into dst as stored,
+// with no conversion (a frozen 16-bit weight is kept so).
+func (f *File) ReadBits16(name string, dst []uint16) error {
+	t, err := f.lookup(name)
+	if err != nil {
+		return err
+	}
+	if err := checkDst(t, len(dst)); err != nil {
+		return fmt.Errorf("read %s: %w", f.path, err)
+	}
+	if t.DType != BF16 && t.DType != F16 {
+		return fmt.Errorf("read %s: tensor %q is %s, not a 16-bit float type (BF16 or F16)", f.path, name, t.DType)
+	}
+	if littleEndianHost && len(dst) > 0 {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 2*len(dst))
+		if _, err := f.f.ReadAt(b, t.begin); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("read %s: tensor %q: reading bytes [%d, %d): %w", f.path, name, t.begin, t.end, err)
+		}
+		return nil
+	}
+	return streamChunks(f.f, t, func(raw []byte, first int) error {
+		d := dst[first : first+len(raw)/2]
+		for i := range d {
+			d[i] = binary.LittleEndian.Uint16(raw[2*i:])
+		}
+		return nil
+	})
+}
+
 // ReadInt32 reads an I32 or I64 tensor into dst; I64 values must fit int32.
 func (f *File) ReadInt32(name string, dst []int32) error {
 	t, err := f.lookup(name)

@@ -75,6 +75,24 @@ func writeSafetensors(path string, tensors []NamedTensor, dtype DType, metadata 
 // sortedTensors checks names, shapes and lengths and returns the tensors
 // sorted by name.
 func sortedTensors(tensors []NamedTensor) ([]NamedTensor, error) {
+	ts, err := sortedNames(tensors)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		n, ok := numElements(t.Shape, math.MaxInt64/8)
+		if !ok {
+			return nil, fmt.Errorf("tensor %q: invalid shape %v", t.Name, t.Shape)
+		}
+		if int64(len(t.Data)) != n {
+			return nil, fmt.Errorf("tensor %q: shape %v has %d elements but Data has %d", t.Name, t.Shape, n, len(t.Data))
+		}
+	}
+	return ts, nil
+}
+
+// sortedNames returns the tensors sorted by name, checking the names.
+func sortedNames(tensors []NamedTensor) ([]NamedTensor, error) {
 	ts := make([]NamedTensor, len(tensors))
 	copy(ts, tensors)
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
@@ -89,13 +107,6 @@ func sortedTensors(tensors []NamedTensor) ([]NamedTensor, error) {
 		case i > 0 && ts[i-1].Name == t.Name:
 			return nil, fmt.Errorf("tensor %q appears twice", t.Name)
 		}
-		n, ok := numElements(t.Shape, math.MaxInt64/8)
-		if !ok {
-			return nil, fmt.Errorf("tensor %q: invalid shape %v", t.Name, t.Shape)
-		}
-		if int64(len(t.Data)) != n {
-			return nil, fmt.Errorf("tensor %q: shape %v has %d elements but Data has %d", t.Name, t.Shape, n, len(t.Data))
-		}
 	}
 	return ts, nil
 }
@@ -103,6 +114,19 @@ func sortedTensors(tensors []NamedTensor) ([]NamedTensor, error) {
 // buildHeader renders the JSON header, padded with spaces to a multiple of 8
 // bytes so the data section starts aligned.
 func buildHeader(ts []NamedTensor, dtype DType, metadata map[string]string) ([]byte, error) {
+	offsets := make(map[string][2]int64, len(ts))
+	off := int64(0)
+	for _, t := range ts {
+		end := off + int64(len(t.Data))*int64(dtype.Size())
+		offsets[t.Name] = [2]int64{off, end}
+		off = end
+	}
+	return renderHeader(ts, dtype, metadata, func(name string) [2]int64 { return offsets[name] })
+}
+
+// renderHeader writes the header of ts (in the order given) with each
+// tensor's data at span(name).
+func renderHeader(ts []NamedTensor, dtype DType, metadata map[string]string, span func(name string) [2]int64) ([]byte, error) {
 	meta := map[string]string{"format": "pt"}
 	for k, v := range metadata {
 		meta[k] = v
@@ -114,11 +138,10 @@ func buildHeader(ts []NamedTensor, dtype DType, metadata map[string]string) ([]b
 	var sb strings.Builder
 	sb.WriteString(`{"__metadata__":`)
 	sb.Write(mb)
-	off := int64(0)
-	size := int64(dtype.Size())
 	for _, t := range ts {
 		nb, _ := json.Marshal(t.Name)
-		end := off + int64(len(t.Data))*size
+		sp := span(t.Name)
+		off, end := sp[0], sp[1]
 		sb.WriteByte(',')
 		sb.Write(nb)
 		sb.WriteString(`:{"dtype":"`)
@@ -135,7 +158,6 @@ func buildHeader(ts []NamedTensor, dtype DType, metadata map[string]string) ([]b
 		sb.WriteByte(',')
 		sb.WriteString(strconv.FormatInt(end, 10))
 		sb.WriteString("]}")
-		off = end
 	}
 	sb.WriteByte('}')
 	for sb.Len()%8 != 0 {
@@ -169,6 +191,86 @@ func encodeTensor(w io.Writer, buf []byte, data []float32, dtype DType) error {
 		data = data[n:]
 	}
 	return nil
+}
+
+// StreamTensor is a tensor to be written from a source that hands its
+// values over in order, a chunk at a time, so that they never need to be in
+// memory all at once (a model drawn at random, or held in 16 bits).
+type StreamTensor struct {
+	Name  string
+	Shape []int
+	// Fill writes the tensor's next len(dst) values into dst; the calls go
+	// from the first element to the last.
+	Fill func(dst []float32) error
+}
+
+// WriteSafetensorsStream writes tensors to path as dtype (F32 or BF16) with
+// their data in the order given (the header lists them by name, as
+// WriteSafetensors does), filling each a chunk at a time: the memory it
+// needs is a chunk, whatever the tensors' size. The file is written
+// atomically; on an error nothing is left at path.
+func WriteSafetensorsStream(path string, tensors []StreamTensor, dtype DType, metadata map[string]string) error {
+	if err := writeStream(path, tensors, dtype, metadata); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeStream(path string, tensors []StreamTensor, dtype DType, metadata map[string]string) error {
+	if dtype != F32 && dtype != BF16 {
+		return fmt.Errorf("dtype %s cannot be written (want F32 or BF16)", dtype)
+	}
+	// The header is built from shapes alone: Data stays nil and offsets
+	// follow the order given.
+	named := make([]NamedTensor, len(tensors))
+	sizes := make([]int64, len(tensors))
+	for i, t := range tensors {
+		n, ok := numElements(t.Shape, math.MaxInt64/8)
+		if !ok {
+			return fmt.Errorf("tensor %q: invalid shape %v", t.Name, t.Shape)
+		}
+		named[i], sizes[i] = NamedTensor{Name: t.Name, Shape: t.Shape}, n
+	}
+	ts, err := sortedNames(named)
+	if err != nil {
+		return err
+	}
+	offsets := make(map[string][2]int64, len(tensors))
+	off := int64(0)
+	for i, t := range tensors {
+		end := off + sizes[i]*int64(dtype.Size())
+		offsets[t.Name] = [2]int64{off, end}
+		off = end
+	}
+	hdr, err := renderHeader(ts, dtype, metadata, func(name string) [2]int64 { return offsets[name] })
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		var lb [8]byte
+		binary.LittleEndian.PutUint64(lb[:], uint64(len(hdr)))
+		if _, err := w.Write(lb[:]); err != nil {
+			return err
+		}
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
+		buf := make([]byte, chunkBytes)
+		vals := make([]float32, chunkBytes/dtype.Size())
+		for i, t := range tensors {
+			for done := int64(0); done < sizes[i]; {
+				n := min(int64(len(vals)), sizes[i]-done)
+				if err := t.Fill(vals[:n]); err != nil {
+					return fmt.Errorf("tensor %q: %w", t.Name, err)
+				}
+				if err := encodeTensor(w, buf, vals[:n], dtype); err != nil {
+					return fmt.Errorf("tensor %q: %w", t.Name, err)
+				}
+				done += n
+			}
+		}
+		return nil
+	})
 }
 
 // WriteSafetensorsSharded writes tensors into dir as a checkpoint whose

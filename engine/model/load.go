@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/half"
 	"github.com/rlt-workbench/rlt/engine/hf"
 )
 
@@ -45,9 +47,41 @@ type TensorSource interface {
 	ReadFloat32(name string, dst []float32) error
 }
 
+// Bits16Source is a TensorSource that can also hand over a 16-bit tensor's
+// bits as stored (hf.File and hf.Folder can), for models loaded Frozen16.
+type Bits16Source interface {
+	TensorSource
+	ReadBits16(name string, dst []uint16) error
+}
+
+// Precision is how a loaded model holds its weight matrices.
+type Precision uint8
+
+const (
+	// Float32 widens every weight to float32: the model can be trained.
+	Float32 Precision = iota
+	// Frozen16 keeps each matrix a checkpoint stores in BF16 or F16 in that
+	// type, read straight from the file (half the memory of float32 and no
+	// float32 copy at any time), and computes in float32 with the very
+	// numbers a Float32 load of it would hold. The model takes no gradients.
+	// Matrices stored in float32 load as float32.
+	Frozen16
+)
+
+// String names the precision as configs spell it.
+func (p Precision) String() string {
+	if p == Frozen16 {
+		return "checkpoint"
+	}
+	return "float32"
+}
+
 // Load reads a Hugging Face model folder (config.json and model.safetensors
-// or a sharded index) onto be.
-func Load(be compute.Backend, dir string) (*Model, error) {
+// or a sharded index) onto be, in float32.
+func Load(be compute.Backend, dir string) (*Model, error) { return LoadAs(be, dir, Float32) }
+
+// LoadAs is Load with a choice of precision for the weight matrices.
+func LoadAs(be compute.Backend, dir string, p Precision) (*Model, error) {
 	hc, err := hf.LoadConfig(filepath.Join(dir, hf.ConfigFile))
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
@@ -61,7 +95,21 @@ func Load(be compute.Backend, dir string) (*Model, error) {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
 	defer src.Close()
-	m, err := New(be, cfg)
+	var matrixType func(string) compute.DType
+	if p == Frozen16 {
+		matrixType = func(name string) compute.DType {
+			if info, ok := src.Tensor(name); ok {
+				switch info.DType {
+				case hf.BF16:
+					return compute.BF16
+				case hf.F16:
+					return compute.F16
+				}
+			}
+			return compute.F32
+		}
+	}
+	m, err := newModel(be, cfg, matrixType)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
@@ -85,6 +133,12 @@ func (m *Model) LoadWeights(src TensorSource) error {
 		if !equalInts(info.Shape, want) {
 			return fmt.Errorf("%s: tensor %q: shape %v but the config wants %v", info.File, p.Name, info.Shape, want)
 		}
+		if p.Tensor.DType().Is16() {
+			if err := m.load16(src, p.Tensor, info); err != nil {
+				return err
+			}
+			continue
+		}
 		if dst, ok := compute.HostData(p.Tensor); ok {
 			// Read straight into the parameter: no staging copy, so loading
 			// needs no more memory than the float32 weights themselves.
@@ -105,22 +159,104 @@ func (m *Model) LoadWeights(src TensorSource) error {
 	return nil
 }
 
+// load16 fills a 16-bit parameter with the bits the checkpoint stores.
+func (m *Model) load16(src TensorSource, t *compute.Tensor, info hf.TensorInfo) error {
+	want := hf.BF16
+	if t.DType() == compute.F16 {
+		want = hf.F16
+	}
+	s16, ok := src.(Bits16Source)
+	if !ok || info.DType != want {
+		return fmt.Errorf("%s: tensor %q: stored as %s, cannot fill a %v weight (load the model in float32)", info.File, t.Name, info.DType, t.DType())
+	}
+	if dst, ok := compute.HostData16(t); ok {
+		return s16.ReadBits16(t.Name, dst)
+	}
+	buf := make([]uint16, t.Len())
+	if err := s16.ReadBits16(t.Name, buf); err != nil {
+		return err
+	}
+	m.be.Write16(t, buf)
+	return nil
+}
+
 // Save writes the model as a Hugging Face folder: config.json and
 // model.safetensors in dtype (hf.F32 or hf.BF16), each replaced atomically.
+// Tensors are streamed a chunk at a time from where they are held, so
+// saving needs no copy of the weights.
 func (m *Model) Save(dir string, dtype hf.DType) error {
+	ps := append([]Param(nil), m.params...)
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+	ts := make([]hf.StreamTensor, len(ps))
+	for i, p := range ps {
+		ts[i] = hf.StreamTensor{Name: p.Name, Shape: p.Tensor.Shape(), Fill: m.reader(p.Tensor)}
+	}
+	return writeFolder(dir, m.Cfg, ts, dtype)
+}
+
+// reader hands t's values over in order, a chunk at a time.
+func (m *Model) reader(t *compute.Tensor) func(dst []float32) error {
+	off := 0
+	var all []float32 // a device tensor is read whole, once
+	return func(dst []float32) error {
+		if data, ok := compute.HostData(t); ok {
+			copy(dst, data[off:])
+		} else if bits, ok := compute.HostData16(t); ok {
+			widen(t.DType(), dst, bits[off:off+len(dst)])
+		} else {
+			if all == nil {
+				all = make([]float32, t.Len())
+				m.be.Read(all, t)
+			}
+			copy(dst, all[off:])
+		}
+		off += len(dst)
+		return nil
+	}
+}
+
+// widen converts 16-bit bits of type dt into float32.
+func widen(dt compute.DType, dst []float32, bits []uint16) {
+	k := half.BF16
+	if dt == compute.F16 {
+		k = half.F16
+	}
+	half.Widen(k, dst, bits)
+}
+
+// WriteRandom writes a model of shape cfg holding the very numbers
+// NewRandom(be, cfg, seed) draws, straight to a Hugging Face folder, a chunk
+// at a time: it needs a few megabytes whatever the model's size, where
+// NewRandom and Save need the whole model in float32. It returns the number
+// of parameters written.
+func WriteRandom(dir string, cfg Config, seed uint64, dtype hf.DType) (int, error) {
+	specs, err := cfg.params()
+	if err != nil {
+		return 0, err
+	}
+	g := newInitStream(seed, InitStd)
+	ts := make([]hf.StreamTensor, len(specs))
+	n := 0
+	for i, sp := range specs {
+		sp := sp
+		ts[i] = hf.StreamTensor{Name: sp.name, Shape: sp.dims, Fill: func(dst []float32) error {
+			g.fill(sp.name, len(sp.dims), dst)
+			return nil
+		}}
+		n += sp.numel()
+	}
+	// The stream draws in Params order, so the data is written in that order.
+	return n, writeFolder(dir, cfg, ts, dtype)
+}
+
+func writeFolder(dir string, cfg Config, ts []hf.StreamTensor, dtype hf.DType) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	ts := make([]hf.NamedTensor, 0, len(m.params))
-	for _, p := range m.params {
-		data := make([]float32, p.Tensor.Len())
-		m.be.Read(data, p.Tensor)
-		ts = append(ts, hf.NamedTensor{Name: p.Name, Shape: append([]int(nil), p.Tensor.Shape()...), Data: data})
-	}
-	if err := hf.WriteSafetensors(filepath.Join(dir, hf.WeightsFile), ts, dtype, nil); err != nil {
+	if err := hf.WriteSafetensorsStream(filepath.Join(dir, hf.WeightsFile), ts, dtype, nil); err != nil {
 		return fmt.Errorf("save model %s: %w", dir, err)
 	}
-	hc := m.Cfg.HF()
+	hc := cfg.HF()
 	if dtype == hf.BF16 {
 		hc.TorchDType = "bfloat16"
 	}

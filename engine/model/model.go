@@ -90,47 +90,106 @@ type Param struct {
 	Tensor *compute.Tensor
 }
 
-// New allocates a model with zeroed parameters.
-func New(be compute.Backend, cfg Config) (*Model, error) {
-	if err := cfg.Validate(); err != nil {
+// New allocates a model with zeroed float32 parameters.
+func New(be compute.Backend, cfg Config) (*Model, error) { return newModel(be, cfg, nil) }
+
+// newModel allocates a model whose matrix named name is stored as
+// matrixType(name) (float32 when matrixType is nil); vectors (norms and
+// biases, a tiny part of a model) are always float32.
+func newModel(be compute.Backend, cfg Config, matrixType func(name string) compute.DType) (*Model, error) {
+	specs, err := cfg.params()
+	if err != nil {
 		return nil, err
 	}
 	m := &Model{Cfg: cfg, be: be}
-	d, f, hd := cfg.Hidden, cfg.Intermediate, cfg.HeadDim()
-	add := func(name string, dims ...int) *compute.Tensor {
-		t := be.New(name, dims...)
-		m.params = append(m.params, Param{Name: name, Tensor: t})
-		return t
+	byName := make(map[string]*compute.Tensor, len(specs))
+	for _, sp := range specs {
+		var t *compute.Tensor
+		if len(sp.dims) == 2 && matrixType != nil {
+			if dt := matrixType(sp.name); dt.Is16() {
+				t = be.New16(sp.name, dt, sp.dims...)
+			}
+		}
+		if t == nil {
+			t = be.New(sp.name, sp.dims...)
+		}
+		m.params = append(m.params, Param{Name: sp.name, Tensor: t})
+		byName[sp.name] = t
 	}
-	m.Embed = add("model.embed_tokens.weight", cfg.Vocab, d)
+	m.Embed = byName["model.embed_tokens.weight"]
 	for i := 0; i < cfg.Layers; i++ {
 		p := fmt.Sprintf("model.layers.%d.", i)
-		l := Layer{
-			InputNorm: add(p+"input_layernorm.weight", d),
-			Q:         add(p+"self_attn.q_proj.weight", cfg.Heads*hd, d),
-			K:         add(p+"self_attn.k_proj.weight", cfg.KVHeads*hd, d),
-			V:         add(p+"self_attn.v_proj.weight", cfg.KVHeads*hd, d),
-		}
-		if cfg.QKVBias {
-			l.QBias = add(p+"self_attn.q_proj.bias", cfg.Heads*hd)
-			l.KBias = add(p+"self_attn.k_proj.bias", cfg.KVHeads*hd)
-			l.VBias = add(p+"self_attn.v_proj.bias", cfg.KVHeads*hd)
-		}
-		l.O = add(p+"self_attn.o_proj.weight", d, cfg.Heads*hd)
-		l.PostAttnNorm = add(p+"post_attention_layernorm.weight", d)
-		l.Gate = add(p+"mlp.gate_proj.weight", f, d)
-		l.Up = add(p+"mlp.up_proj.weight", f, d)
-		l.Down = add(p+"mlp.down_proj.weight", d, f)
-		m.Layers = append(m.Layers, l)
+		m.Layers = append(m.Layers, Layer{
+			InputNorm:    byName[p+"input_layernorm.weight"],
+			Q:            byName[p+"self_attn.q_proj.weight"],
+			K:            byName[p+"self_attn.k_proj.weight"],
+			V:            byName[p+"self_attn.v_proj.weight"],
+			QBias:        byName[p+"self_attn.q_proj.bias"], // nil without QKVBias
+			KBias:        byName[p+"self_attn.k_proj.bias"],
+			VBias:        byName[p+"self_attn.v_proj.bias"],
+			O:            byName[p+"self_attn.o_proj.weight"],
+			PostAttnNorm: byName[p+"post_attention_layernorm.weight"],
+			Gate:         byName[p+"mlp.gate_proj.weight"],
+			Up:           byName[p+"mlp.up_proj.weight"],
+			Down:         byName[p+"mlp.down_proj.weight"],
+		})
 	}
-	m.Norm = add("model.norm.weight", d)
+	m.Norm = byName["model.norm.weight"]
 	if cfg.Tied {
 		m.LMHead = m.Embed
 	} else {
-		m.LMHead = add("lm_head.weight", cfg.Vocab, d)
+		m.LMHead = byName["lm_head.weight"]
 	}
-	m.rope = be.NewRoPETable(cfg.MaxPos, hd, cfg.RopeTheta)
+	m.rope = be.NewRoPETable(cfg.MaxPos, cfg.HeadDim(), cfg.RopeTheta)
 	return m, nil
+}
+
+// paramSpec is one parameter's name and shape.
+type paramSpec struct {
+	name string
+	dims []int
+}
+
+func (p paramSpec) numel() int {
+	n := 1
+	for _, d := range p.dims {
+		n *= d
+	}
+	return n
+}
+
+// params lists the parameters of this shape in Params order (a tied model
+// has no lm_head).
+func (c Config) params() ([]paramSpec, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	d, f, hd := c.Hidden, c.Intermediate, c.HeadDim()
+	var ps []paramSpec
+	add := func(name string, dims ...int) { ps = append(ps, paramSpec{name, dims}) }
+	add("model.embed_tokens.weight", c.Vocab, d)
+	for i := 0; i < c.Layers; i++ {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		add(p+"input_layernorm.weight", d)
+		add(p+"self_attn.q_proj.weight", c.Heads*hd, d)
+		add(p+"self_attn.k_proj.weight", c.KVHeads*hd, d)
+		add(p+"self_attn.v_proj.weight", c.KVHeads*hd, d)
+		if c.QKVBias {
+			add(p+"self_attn.q_proj.bias", c.Heads*hd)
+			add(p+"self_attn.k_proj.bias", c.KVHeads*hd)
+			add(p+"self_attn.v_proj.bias", c.KVHeads*hd)
+		}
+		add(p+"self_attn.o_proj.weight", d, c.Heads*hd)
+		add(p+"post_attention_layernorm.weight", d)
+		add(p+"mlp.gate_proj.weight", f, d)
+		add(p+"mlp.up_proj.weight", f, d)
+		add(p+"mlp.down_proj.weight", d, f)
+	}
+	add("model.norm.weight", d)
+	if !c.Tied {
+		add("lm_head.weight", c.Vocab, d)
+	}
+	return ps, nil
 }
 
 // Params lists the parameters by Hugging Face name (a tied model has no
@@ -173,11 +232,31 @@ func (m *Model) matrices() []*compute.Tensor {
 // Backend returns the backend the parameters live on.
 func (m *Model) Backend() compute.Backend { return m.be }
 
-// RequireGrad makes every parameter trainable.
-func (m *Model) RequireGrad() {
+// RequireGrad makes every parameter trainable. A model loaded frozen in 16
+// bits cannot be: the error says so and what to do.
+func (m *Model) RequireGrad() error {
+	if m.Frozen16() {
+		return fmt.Errorf("model: its weights are held frozen in %v (loaded as Frozen16) and take no gradients: load it in float32 to train it", m.WeightType())
+	}
 	for _, p := range m.params {
 		compute.RequireGrad(m.be, p.Tensor)
 	}
+	return nil
+}
+
+// WeightType is the type the model's largest tensor (the embedding) is
+// held in: F32, or BF16/F16 for a model loaded frozen in 16 bits.
+func (m *Model) WeightType() compute.DType { return m.Embed.DType() }
+
+// Frozen16 reports whether any weight is held in 16 bits: the model then
+// computes in float32 but cannot be trained.
+func (m *Model) Frozen16() bool {
+	for _, p := range m.params {
+		if p.Tensor.DType() != compute.F32 {
+			return true
+		}
+	}
+	return false
 }
 
 // NumParams counts parameters (tied embeddings once).
@@ -192,22 +271,38 @@ func (m *Model) NumParams() int {
 // InitRandom fills weights from N(0, std²), biases with zeros and norms with
 // ones, as Qwen2's initialiser does, from a seeded stream.
 func (m *Model) InitRandom(seed uint64, std float64) {
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	g := newInitStream(seed, std)
 	for _, p := range m.params {
 		buf := make([]float32, p.Tensor.Len())
-		switch {
-		case p.Tensor.Rank() == 1 && isNorm(p.Name):
-			for i := range buf {
-				buf[i] = 1
-			}
-		case p.Tensor.Rank() == 1:
-			// biases stay zero
-		default:
-			for i := range buf {
-				buf[i] = float32(r.NormFloat64() * std)
-			}
-		}
+		g.fill(p.Name, p.Tensor.Rank(), buf)
 		m.be.Write(p.Tensor, buf)
+	}
+}
+
+// initStream draws InitRandom's numbers in order: parameter after parameter
+// in Params order, any number of values at a time.
+type initStream struct {
+	r   *rand.Rand
+	std float64
+}
+
+func newInitStream(seed uint64, std float64) *initStream {
+	return &initStream{r: rand.New(rand.NewPCG(seed, 0x5eed)), std: std}
+}
+
+// fill writes the next len(dst) values of parameter name.
+func (g *initStream) fill(name string, rank int, dst []float32) {
+	switch {
+	case rank == 1 && isNorm(name):
+		for i := range dst {
+			dst[i] = 1
+		}
+	case rank == 1:
+		clear(dst) // biases stay zero
+	default:
+		for i := range dst {
+			dst[i] = float32(g.r.NormFloat64() * g.std)
+		}
 	}
 }
 
@@ -360,5 +455,12 @@ func NewRandom(be compute.Backend, cfg Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
-// MemoryBytes is the float32 size of the parameters.
-func (m *Model) MemoryBytes() int64 { return int64(m.NumParams()) * 4 }
+// MemoryBytes is the size of the parameters as held (4 bytes a float32
+// weight, 2 a 16-bit one).
+func (m *Model) MemoryBytes() int64 {
+	var n int64
+	for _, p := range m.params {
+		n += p.Tensor.Bytes()
+	}
+	return n
+}

@@ -139,7 +139,9 @@ func NewTrainer(cfg GRPOConfig, reward record.RewardConfig, pair *Pair, data Que
 	if err := ref.CopyFrom(teacher); err != nil {
 		return nil, err
 	}
-	teacher.RequireGrad()
+	if err := teacher.RequireGrad(); err != nil {
+		return nil, fmt.Errorf("grpo: the teacher is trained: %w", err)
+	}
 	opt, err := compute.NewAdamW(be, teacher.Tensors(), cfg.LR, cfg.AdamBeta1, cfg.AdamBeta2, cfg.AdamEps, cfg.WeightDecay)
 	if err != nil {
 		return nil, err

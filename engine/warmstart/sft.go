@@ -59,7 +59,9 @@ type SFT struct {
 
 // NewSFT prepares m for training (AdamW 0.9/0.999, eps 1e-8, weight decay wd).
 func NewSFT(m *model.Model, sched compute.Schedule, maxGradNorm, wd float64) (*SFT, error) {
-	m.RequireGrad()
+	if err := m.RequireGrad(); err != nil {
+		return nil, fmt.Errorf("sft: %w", err)
+	}
 	opt, err := compute.NewAdamW(m.Backend(), m.Tensors(), sched.LR(0), 0.9, 0.999, 1e-8, wd)
 	if err != nil {
 		return nil, err
