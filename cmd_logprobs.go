@@ -27,7 +27,12 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs := newFlags("rlt logprobs", logprobsUsage, stderr)
 	dir := fs.String("model", "", "Hugging Face model folder (required)")
 	temp := fs.Float64("temperature", 1, "divide logits by this before the softmax")
+	weights := weightsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	prec, err := parseWeights(*weights)
+	if err != nil {
 		return err
 	}
 	if *dir == "" || fs.NArg() != 0 {
@@ -38,7 +43,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return fmt.Errorf("--temperature %g: must be positive", *temp)
 	}
 	be := compute.NewCPU()
-	m, err := model.Load(be, *dir)
+	m, err := model.LoadAs(be, *dir, prec)
 	if err != nil {
 		return err
 	}

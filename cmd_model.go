@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -107,6 +108,21 @@ func parseDType(s string) (hf.DType, error) {
 		return hf.BF16, nil
 	}
 	return "", fmt.Errorf("--dtype %q: want f32 or bf16", s)
+}
+
+// weightsFlag adds --weights to a command that only reads its models.
+func weightsFlag(fs *flag.FlagSet) *string {
+	return fs.String("weights", "checkpoint", "how the models hold their matrices: checkpoint (BF16/F16 checkpoints stay 16-bit: half the memory, the same numbers) or float32")
+}
+
+func parseWeights(s string) (model.Precision, error) {
+	switch strings.ToLower(s) {
+	case "checkpoint", "":
+		return model.Frozen16, nil
+	case "float32", "f32":
+		return model.Float32, nil
+	}
+	return 0, fmt.Errorf("--weights %q: want checkpoint or float32", s)
 }
 
 const modelInfoUsage = `

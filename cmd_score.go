@@ -68,7 +68,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	studentSys := fs.String("student-system", "", "student system prompt (default: the run's, else the one the models record)")
 	runDir := fs.String("run", "", "score every trace of this run folder instead of stdin")
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
+	weights := weightsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	prec, err := parseWeights(*weights)
+	if err != nil {
 		return err
 	}
 	if *tdir == "" || *sdir == "" || fs.NArg() != 0 || *batch < 1 || (*write && *runDir == "") {
@@ -121,7 +126,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pair, err := rlt.LoadPair(compute.NewCPU(), *tdir, *sdir, prompts)
+	pair, err := rlt.LoadPairAs(compute.NewCPU(), *tdir, *sdir, prompts, prec, prec)
 	if err != nil {
 		return err
 	}

@@ -84,9 +84,13 @@ func (c *CPU) chunkRows(h []float32, d int, ids []int32) (hc []float32, contiguo
 }
 
 // headLogits sets z [n, V] = hc [n, d]·wᵀ, through w's packed copy when it
-// is frozen.
+// is frozen, widening a 16-bit w while packing it.
 func headLogits(z, hc []float32, n int, w *Tensor) {
 	V, d := w.dims[0], w.dims[1]
+	if bits, ok := HostData16(w); ok {
+		gemm.SgemmB16(false, n, V, d, 1, hc, d, bits, w.DType().half(), d, 0, z, V)
+		return
+	}
 	if pb, ok := w.prep.(*gemm.PackedB); ok && w.frozen {
 		gemm.SgemmPacked(false, n, 1, hc, d, pb, 0, z, V)
 		return

@@ -110,3 +110,32 @@ func want16(dt DType, v float32) float32 {
 	half.Widen(dt.half(), out, b)
 	return out[0]
 }
+
+// The fused head over a 16-bit weight gives the bits of the same head over
+// a float32 weight holding its values, chunk by chunk.
+func TestHead16MatchesFloat32(t *testing.T) {
+	be := NewCPU()
+	be.head.chunk = 3 * 37
+	const N, d, V = 11, 8, 37
+	h := filled(be, "h", ramp(N*d, 0.3), N, d)
+	vals := ramp(V*d, 0.07)
+	bits := make([]uint16, len(vals))
+	half.Narrow(half.BF16, bits, vals)
+	w16 := be.New16("w", BF16, V, d)
+	be.Write16(w16, bits)
+	wide := make([]float32, len(vals))
+	be.Read(wide, w16)
+	w32 := filled(be, "w32", wide, V, d)
+	targets := []int32{3, -1, 36, 5, 5, 1, 2, 9, 30, 7, 11}
+	run := func(w *Tensor) []float32 {
+		lp, lse, ent := be.New("lp", N), be.New("lse", N), be.New("ent", N)
+		be.HeadLogProbs(lp, lse, ent, h, w, targets, 1/0.7)
+		return append(append(read(be, lp), read(be, lse)...), read(be, ent)...)
+	}
+	want, got := run(w32), run(w16)
+	for i := range want {
+		if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+			t.Fatalf("[%d] = %v from 16 bits, %v from float32", i, got[i], want[i])
+		}
+	}
+}

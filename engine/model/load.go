@@ -113,6 +113,14 @@ func LoadAs(be compute.Backend, dir string, p Precision) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
+	if info, ok := src.Tensor("model.embed_tokens.weight"); ok {
+		switch info.DType {
+		case hf.BF16:
+			m.stored = compute.BF16
+		case hf.F16:
+			m.stored = compute.F16
+		}
+	}
 	if err := m.LoadWeights(src); err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
@@ -167,7 +175,23 @@ func (m *Model) load16(src TensorSource, t *compute.Tensor, info hf.TensorInfo) 
 	}
 	s16, ok := src.(Bits16Source)
 	if !ok || info.DType != want {
-		return fmt.Errorf("%s: tensor %q: stored as %s, cannot fill a %v weight (load the model in float32)", info.File, t.Name, info.DType, t.DType())
+		// Another type (a 16-bit reference saved in float32 with a
+		// checkpoint): read it as float32, one tensor at a time, and round.
+		if !info.DType.IsFloat() {
+			return fmt.Errorf("%s: tensor %q: stored as %s, cannot fill a %v weight", info.File, t.Name, info.DType, t.DType())
+		}
+		buf := make([]float32, t.Len())
+		if err := src.ReadFloat32(t.Name, buf); err != nil {
+			return err
+		}
+		bits := make([]uint16, t.Len())
+		k := half.BF16
+		if t.DType() == compute.F16 {
+			k = half.F16
+		}
+		half.Narrow(k, bits, buf)
+		m.be.Write16(t, bits)
+		return nil
 	}
 	if dst, ok := compute.HostData16(t); ok {
 		return s16.ReadBits16(t.Name, dst)

@@ -67,6 +67,7 @@ type Model struct {
 	be      compute.Backend
 	rope    *compute.RoPETable
 	params  []Param
+	stored  compute.DType // the checkpoint's type for the matrices (F32 when not loaded)
 	tensors []*compute.Tensor
 	linear  []*compute.Tensor // matrices() once built
 
@@ -92,6 +93,22 @@ type Param struct {
 
 // New allocates a model with zeroed float32 parameters.
 func New(be compute.Backend, cfg Config) (*Model, error) { return newModel(be, cfg, nil) }
+
+// NewAs allocates a model with zeroed parameters whose matrices are held in
+// dt: F32, or BF16/F16 for a frozen model (a reference that only follows
+// the policy through CopyFrom and Mix, rounded to dt).
+func NewAs(be compute.Backend, cfg Config, dt compute.DType) (*Model, error) {
+	m, err := newModel(be, cfg, func(string) compute.DType { return dt })
+	if m != nil {
+		m.stored = dt
+	}
+	return m, err
+}
+
+// Stored is the type the model's matrices had where it was loaded from
+// (F32, BF16 or F16), whatever it holds them in now: a trainable model
+// loaded from a BF16 checkpoint holds float32 but was stored BF16.
+func (m *Model) Stored() compute.DType { return m.stored }
 
 // newModel allocates a model whose matrix named name is stored as
 // matrixType(name) (float32 when matrixType is nil); vectors (norms and

@@ -42,7 +42,27 @@ type GRPOConfig struct {
 	// instead of keeping their activations: "auto" (on when they would
 	// pass model.CheckpointAutoBytes for a micro-batch), "on" or "off".
 	CheckpointLayers model.CheckpointMode `toml:"checkpoint_layers"`
+	// FrozenWeights is how the models that are not trained (the student and
+	// the reference) hold their matrices: "checkpoint" (or empty) keeps a
+	// BF16/F16 checkpoint's 16 bits (half the memory, computed in float32,
+	// the same numbers as a float32 load; the reference rounds to 16 bits
+	// when it follows the policy), "float32" widens them.
+	FrozenWeights string `toml:"frozen_weights"`
 }
+
+// Frozen is the precision FrozenWeights names (Validate checks it).
+func (c GRPOConfig) Frozen() model.Precision {
+	if c.FrozenWeights == FrozenFloat32 {
+		return model.Float32
+	}
+	return model.Frozen16
+}
+
+// The values of GRPOConfig.FrozenWeights.
+const (
+	FrozenCheckpoint = "checkpoint"
+	FrozenFloat32    = "float32"
+)
 
 // DefaultGRPOConfig is the official run's method with a CPU-sized batch.
 func DefaultGRPOConfig() GRPOConfig {
@@ -51,6 +71,7 @@ func DefaultGRPOConfig() GRPOConfig {
 		Beta: 0.04, Epochs: 1, MicroBatch: 32, MaxGradNorm: 1, RefSyncEvery: 32, RefSyncAlpha: 0.9,
 		AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEps: 1e-8, Seed: 1, Reconstruct: true,
 		CheckpointLayers: model.CheckpointAuto,
+		FrozenWeights:    FrozenCheckpoint,
 	}
 }
 
@@ -73,6 +94,8 @@ func (c GRPOConfig) Validate() error {
 		return fmt.Errorf("grpo: %d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
 	case c.RefSyncAlpha < 0 || c.RefSyncAlpha > 1:
 		return fmt.Errorf("grpo: ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
+	case c.FrozenWeights != "" && c.FrozenWeights != FrozenCheckpoint && c.FrozenWeights != FrozenFloat32:
+		return fmt.Errorf("grpo: frozen_weights %q: want %q (16-bit checkpoints stay 16-bit) or %q", c.FrozenWeights, FrozenCheckpoint, FrozenFloat32)
 	}
 	if err := c.CheckpointLayers.Validate(); err != nil {
 		return fmt.Errorf("grpo: %w", err)
@@ -132,7 +155,14 @@ func NewTrainer(cfg GRPOConfig, reward record.RewardConfig, pair *Pair, data Que
 	}
 	teacher := pair.Teacher
 	be := teacher.Backend()
-	ref, err := model.New(be, teacher.Cfg)
+	// The reference is never trained: in 16 bits when the teacher's
+	// checkpoint is (it starts as exactly the teacher, whose values are
+	// 16-bit ones, and rounds when it follows the policy).
+	refType := compute.F32
+	if cfg.Frozen() == model.Frozen16 && teacher.Stored().Is16() {
+		refType = teacher.Stored()
+	}
+	ref, err := model.NewAs(be, teacher.Cfg, refType)
 	if err != nil {
 		return nil, err
 	}

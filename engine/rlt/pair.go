@@ -56,6 +56,13 @@ func NewPair(teacher, student *model.Model, tok TextTokenizer, prompts record.Pr
 // tokenizer.json) onto be: the tokenizers must hold the same vocabulary
 // (SameVocabulary), and the teacher's is the pair's.
 func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts) (*Pair, error) {
+	return LoadPairAs(be, teacherDir, studentDir, prompts, model.Float32, model.Float32)
+}
+
+// LoadPairAs is LoadPair with a choice of precision for each model
+// (model.Frozen16 keeps a 16-bit checkpoint's matrices in 16 bits; a model
+// so loaded cannot be trained).
+func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
 	tok, err := tokenizer.Load(filepath.Join(teacherDir, hf.TokenizerFile))
 	if err != nil {
 		return nil, fmt.Errorf("teacher tokenizer: %w", err)
@@ -67,11 +74,11 @@ func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.
 	if err := SameVocabulary(tok, stok); err != nil {
 		return nil, fmt.Errorf("%s and %s: %w", teacherDir, studentDir, err)
 	}
-	teacher, err := model.Load(be, teacherDir)
+	teacher, err := model.LoadAs(be, teacherDir, teacherP)
 	if err != nil {
 		return nil, err
 	}
-	student, err := model.Load(be, studentDir)
+	student, err := model.LoadAs(be, studentDir, studentP)
 	if err != nil {
 		return nil, err
 	}

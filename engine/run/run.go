@@ -19,6 +19,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/task"
@@ -157,7 +158,7 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 		return nil, err
 	}
 	t, _ := task.Lookup(cfg.Task) // nil for a data run
-	pair, err := rlt.LoadPair(compute.NewCPU(), cfg.Teacher, cfg.Student, cfg.Prompts)
+	pair, err := rlt.LoadPairAs(compute.NewCPU(), cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, cfg.GRPO.Frozen())
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}

@@ -1,0 +1,94 @@
+package run
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// bf16Models copies the tiny teacher and student of dir as BF16 checkpoints.
+func bf16Models(t *testing.T, dir string) string {
+	t.Helper()
+	out := t.TempDir()
+	for _, who := range []string{"teacher", "student"} {
+		m, err := model.Load(compute.NewCPU(), filepath.Join(dir, who))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Save(filepath.Join(out, who), hf.BF16); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := os.ReadFile(filepath.Join(dir, who, hf.TokenizerFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, who, hf.TokenizerFile), tok, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// From BF16 checkpoints, the student and the reference are held in 16 bits
+// by default and the steps are those of float32 copies, bit for bit, until
+// the reference follows the policy (then it rounds to BF16); a run with
+// such a reference resumes exactly.
+func TestFrozen16StudentAndReference(t *testing.T) {
+	dir := bf16Models(t, tinyModels(t))
+	steps := func(frozen string) ([]map[string]float64, *Engine) {
+		c := smallConfig(dir)
+		c.GRPO.FrozenWeights = frozen
+		e, err := New(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ms []map[string]float64
+		for i := 0; i < 2; i++ {
+			r, err := e.Trainer.Step(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, r.Metrics)
+		}
+		return ms, e
+	}
+	want, e32 := steps(rlt.FrozenFloat32)
+	got, e16 := steps(rlt.FrozenCheckpoint)
+	if e32.Trainer.Student.Frozen16() || e32.Trainer.Ref.Frozen16() {
+		t.Fatal("frozen_weights = float32 still holds 16-bit weights")
+	}
+	if !e16.Trainer.Student.Frozen16() || e16.Trainer.Ref.WeightType() != compute.BF16 || e16.Trainer.Teacher.Frozen16() {
+		t.Fatalf("frozen_weights = checkpoint: student 16-bit %v, reference %v, teacher 16-bit %v; want true, BF16, false",
+			e16.Trainer.Student.Frozen16(), e16.Trainer.Ref.WeightType(), e16.Trainer.Teacher.Frozen16())
+	}
+	for i := range want {
+		for k, v := range want[i] {
+			if strings.HasPrefix(k, "time_") || strings.HasSuffix(k, "_per_s") || k == "step_time_s" {
+				continue // timings
+			}
+			if got[i][k] != v {
+				t.Errorf("step %d %s: %v with 16-bit frozen models, %v with float32 ones", i, k, got[i][k], v)
+			}
+		}
+	}
+
+	c := smallConfig(dir)
+	c.EvalEvery = 0
+	c.GRPO.RefSyncEvery = 2 // the 16-bit reference follows the policy across the resume
+	resumeEqualsUninterrupted(t, c)
+}
+
+func TestFrozenWeightsKeyIsChecked(t *testing.T) {
+	c := DefaultConfig("t", "s")
+	c.GRPO.FrozenWeights = "fp8"
+	if err := c.check(); err == nil {
+		t.Fatal("frozen_weights = fp8 was accepted")
+	}
+}
