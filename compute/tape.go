@@ -669,9 +669,13 @@ func (a *arena) get(name string, s shape) *Tensor {
 			return x
 		}
 	}
-	shape := make([]int, rank)
-	copy(shape, dims[:rank])
-	x := a.be.New(name, shape...)
+	// The storage is a size class above the need, so that a slot whose
+	// shape changes a little from step to step (sequence lengths do) is
+	// not made again at every step: remade slots are garbage, and the
+	// garbage collector lets the heap grow to twice what is live before it
+	// takes it back.
+	x := a.be.New(name, sizeClass(numel(dims[:rank])))
+	x.dims, x.rank = dims, rank
 	if a.next < len(a.items) {
 		a.items[a.next] = x
 	} else {
@@ -679,6 +683,24 @@ func (a *arena) get(name string, s shape) *Tensor {
 	}
 	a.next++
 	return x
+}
+
+// sizeClass is the smallest of 2ᵏ, 1.25·2ᵏ, 1.5·2ᵏ and 1.75·2ᵏ that holds
+// n: at most a quarter more than n.
+func sizeClass(n int) int {
+	if n <= 8 {
+		return n
+	}
+	p := 1
+	for p*2 <= n {
+		p *= 2
+	}
+	for _, c := range []int{p, p + p/4, p + p/2, p + 3*p/4, 2 * p} {
+		if c >= n {
+			return c
+		}
+	}
+	return 2 * p
 }
 
 // scratch returns a named buffer of n elements shared by every call with that

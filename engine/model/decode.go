@@ -73,6 +73,34 @@ func (m *Model) MoveRows(dst, src *KVCache, rows []int32) error {
 	return nil
 }
 
+// GrowCache returns a cache for the same sequences with room for maxLen
+// tokens, holding everything c holds (c itself is left as it was), so a
+// generation can start with a small cache and grow it as its sequences do.
+func (m *Model) GrowCache(c *KVCache, maxLen int) (*KVCache, error) {
+	if maxLen < c.MaxLen {
+		return nil, fmt.Errorf("kv cache: cannot grow a cache of %d tokens to %d", c.MaxLen, maxLen)
+	}
+	n, err := m.NewCache(c.B, maxLen)
+	if err != nil {
+		return nil, err
+	}
+	copy(n.KStart, c.KStart)
+	n.Len = c.Len
+	hd, rows := m.Cfg.HeadDim(), c.B*m.Cfg.KVHeads
+	old := make([]float32, rows*c.MaxLen*hd)
+	wide := make([]float32, rows*maxLen*hd)
+	for i := range c.k {
+		for _, kv := range [][2]*compute.Tensor{{n.k[i], c.k[i]}, {n.v[i], c.v[i]}} {
+			m.be.Read(old, kv[1])
+			for r := 0; r < rows; r++ { // [B·KV, MaxLen, hd]: the filled positions move to the longer rows
+				copy(wide[r*maxLen*hd:r*maxLen*hd+c.Len*hd], old[r*c.MaxLen*hd:r*c.MaxLen*hd+c.Len*hd])
+			}
+			m.be.Write(kv[0], wide)
+		}
+	}
+	return n, nil
+}
+
 // Reset empties the cache for reuse with new left-padding offsets.
 func (c *KVCache) Reset(kStart []int32) {
 	c.Len = 0

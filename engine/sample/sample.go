@@ -121,6 +121,9 @@ func Generate(tp *compute.Tape, m *model.Model, prompts [][]int32, opts Options)
 type Generator struct {
 	m      *model.Model
 	caches []*model.KVCache // caches[0] is the full batch; then halves
+	// reached is how many new tokens the caches grew to hold in a call, for
+	// the next call to start there.
+	reached int
 
 	// per sequence (prompt index)
 	rngs []rand.PCG
@@ -199,7 +202,13 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 		tp.SetRecording(false)
 		defer tp.SetRecording(true)
 	}
-	if err := g.setup(B, maxLen, &opts); err != nil {
+	// The cache starts with room for the prompt and a first stretch of new
+	// tokens and doubles that stretch when it fills, so its memory follows
+	// what the batch actually generates (sequences often stop long before
+	// MaxNewTokens), not the bound.
+	// A batch like the last one starts at the length that one reached.
+	start := min(maxLen, max(P+firstStretch, P+g.reached))
+	if err := g.setup(B, P, start, maxLen, &opts); err != nil {
 		return nil, err
 	}
 	// The weights stay constant over the prefill and every decode step, so
@@ -283,17 +292,48 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 				return res, err
 			}
 		}
+		if c.Len == c.MaxLen {
+			g.reached = max(g.reached, 2*(c.MaxLen-P))
+			var err error
+			if c, err = g.grow(c, min(maxLen, P+2*(c.MaxLen-P))); err != nil {
+				return res, err
+			}
+		}
 		tp.Reset()
 		logits = m.Decode(tp, c, g.tokens[:c.B], 1)
 	}
 }
 
-// setup sizes the caches and buffers for B sequences of up to maxLen tokens.
-func (g *Generator) setup(B, maxLen int, o *Options) error {
+// firstStretch is how many new tokens a fresh cache has room for; it
+// doubles as they come.
+const firstStretch = 32
+
+// grow moves c into a cache of the same batch with room for maxLen tokens,
+// which replaces it; the smaller caches of the shrinking batch are dropped
+// (they are made again with the new length when needed).
+func (g *Generator) grow(c *model.KVCache, maxLen int) (*model.KVCache, error) {
+	next, err := g.m.GrowCache(c, maxLen)
+	if err != nil {
+		return c, err
+	}
+	for i, x := range g.caches {
+		if x == c {
+			g.caches[i] = next
+		} else if x != nil && x.MaxLen != maxLen {
+			g.caches[i] = nil
+		}
+	}
+	return next, nil
+}
+
+// setup sizes the caches and buffers for B sequences of P prompt tokens: a
+// cache of at least startLen and at most maxLen tokens (one kept from an
+// earlier call if it fits), and the buffers.
+func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 	m := g.m
-	if len(g.caches) == 0 || g.caches[0].B != B || g.caches[0].MaxLen < maxLen {
+	if len(g.caches) == 0 || g.caches[0] == nil || g.caches[0].B != B || g.caches[0].MaxLen < startLen || g.caches[0].MaxLen > maxLen {
 		g.caches = g.caches[:0]
-		c, err := m.NewCache(B, maxLen)
+		c, err := m.NewCache(B, startLen)
 		if err != nil {
 			return err
 		}
@@ -307,8 +347,7 @@ func (g *Generator) setup(B, maxLen int, o *Options) error {
 		g.steps = make([]StepToken, 0, B)
 		g.logits = make([]float32, B*m.Cfg.Vocab)
 	}
-	P := maxLen // enough for the prefill's B×P ids
-	if cap(g.tokens) < B*P {
+	if cap(g.tokens) < B*P { // the prefill's B×P ids
 		g.tokens = make([]int32, B*P)
 	}
 	g.tokens = g.tokens[:cap(g.tokens)]

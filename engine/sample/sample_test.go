@@ -465,3 +465,57 @@ func TestGenerateThawsWeights(t *testing.T) {
 		}
 	}
 }
+
+// The KV cache starts small and grows with what the batch generates: a
+// long generation gives the numbers of one in a generator whose cache was
+// already long enough, and a batch that stops early never gets the cache
+// MaxNewTokens would need.
+func TestCacheGrowsWithTheBatch(t *testing.T) {
+	cfg := tinyConfig
+	cfg.MaxPos = 256
+	m, err := model.New(compute.NewCPU(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.InitRandom(11, 0.25)
+	ps := randPrompts(4, 3, 6, 2)
+	tp := compute.NewTape(m.Backend())
+	long := Options{Temperature: 1, Seed: 9, MaxNewTokens: 3*firstStretch + 5}
+	if long.MaxNewTokens+6 > m.Cfg.MaxPos {
+		t.Fatalf("test needs %d positions, the model has %d", long.MaxNewTokens+6, m.Cfg.MaxPos)
+	}
+	fresh := NewGenerator(m)
+	want, err := fresh.Generate(tp, ps, long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.reached == 0 {
+		t.Fatal("a generation of more than firstStretch tokens never grew its cache")
+	}
+	again, err := fresh.Generate(tp, ps, long) // starts with the grown length
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if len(want[i].IDs) != len(again[i].IDs) {
+			t.Fatalf("sequence %d: %d tokens with a growing cache, %d with a long one", i, len(want[i].IDs), len(again[i].IDs))
+		}
+		for j := range want[i].IDs {
+			if want[i].IDs[j] != again[i].IDs[j] || math.Float32bits(want[i].LogProbs[j]) != math.Float32bits(again[i].LogProbs[j]) {
+				t.Fatalf("sequence %d token %d: %d (%v) with a growing cache, %d (%v) with a long one",
+					i, j, want[i].IDs[j], want[i].LogProbs[j], again[i].IDs[j], again[i].LogProbs[j])
+			}
+		}
+	}
+	short := NewGenerator(m)
+	opts := long
+	for id := int32(0); id < int32(cfg.Vocab); id++ {
+		opts.StopIDs = append(opts.StopIDs, id) // every sequence stops at once
+	}
+	if _, err := short.Generate(tp, ps, opts); err != nil {
+		t.Fatal(err)
+	}
+	if got, bound := short.caches[0].MaxLen, 6+long.MaxNewTokens-1; got >= bound {
+		t.Fatalf("a 1-token batch has a cache of %d positions (a %d-token bound would need %d)", got, long.MaxNewTokens, bound)
+	}
+}
