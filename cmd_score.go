@@ -12,6 +12,8 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/memory"
+	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -124,6 +126,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	prompts, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
 	if err != nil {
+		return err
+	}
+	if err := checkScoreMemory(*tdir, *sdir, prec, *batch); err != nil {
 		return err
 	}
 	pair, err := rlt.LoadPairAs(compute.NewCPU(), *tdir, *sdir, prompts, prec, prec)
@@ -316,4 +321,29 @@ func writeScoreLine(enc *json.Encoder, line int, trace string, s record.Scored) 
 		head = append(append(head, `,"trace":`...), id...)
 	}
 	return enc.Encode(json.RawMessage(append(append(head, ','), body[1:]...)))
+}
+
+// scoreTokens is the item length a memory estimate of scoring assumes:
+// a long explanation with its question and solution.
+const scoreTokens = 512
+
+// checkScoreMemory refuses, before loading, scoring that cannot fit.
+func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int) error {
+	tc, tdt, err := model.Inspect(tdir)
+	if err != nil {
+		return err
+	}
+	sc, sdt, err := model.Inspect(sdir)
+	if err != nil {
+		return err
+	}
+	held := func(dt compute.DType) compute.DType {
+		if prec == model.Frozen16 && dt.Is16() {
+			return dt
+		}
+		return compute.F32
+	}
+	m := memory.Score{Teacher: tc, Student: sc, TeacherHeld: held(tdt), StudentHeld: held(sdt),
+		Batch: batch, Tokens: min(scoreTokens, tc.MaxPos), Stored16: tdt.Is16() || sdt.Is16()}
+	return memory.Check("scoring", m.Estimate(), m.Fixes())
 }

@@ -76,6 +76,35 @@ func (p Precision) String() string {
 	return "float32"
 }
 
+// Inspect reads a model folder's shape and the type its checkpoint stores
+// the matrices in (from the embedding's header entry), without loading any
+// weight: what a memory estimate needs.
+func Inspect(dir string) (Config, compute.DType, error) {
+	hc, err := hf.LoadConfig(filepath.Join(dir, hf.ConfigFile))
+	if err != nil {
+		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
+	}
+	cfg, err := ConfigFromHF(hc)
+	if err != nil {
+		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
+	}
+	src, err := hf.OpenFolder(dir)
+	if err != nil {
+		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
+	}
+	defer src.Close()
+	dt := compute.F32
+	if info, ok := src.Tensor("model.embed_tokens.weight"); ok {
+		switch info.DType {
+		case hf.BF16:
+			dt = compute.BF16
+		case hf.F16:
+			dt = compute.F16
+		}
+	}
+	return cfg, dt, nil
+}
+
 // Load reads a Hugging Face model folder (config.json and model.safetensors
 // or a sharded index) onto be, in float32.
 func Load(be compute.Backend, dir string) (*Model, error) { return LoadAs(be, dir, Float32) }

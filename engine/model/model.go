@@ -481,3 +481,16 @@ func (m *Model) MemoryBytes() int64 {
 	}
 	return n
 }
+
+// NumParams counts the parameters of this shape (tied embeddings once).
+func (c Config) NumParams() int {
+	ps, err := c.params()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, p := range ps {
+		n += p.numel()
+	}
+	return n
+}

@@ -92,3 +92,30 @@ func TestFrozenWeightsKeyIsChecked(t *testing.T) {
 		t.Fatal("frozen_weights = fp8 was accepted")
 	}
 }
+
+// New refuses a run over the memory limit before it loads anything; 16-bit
+// frozen models lower the estimate by their savings.
+func TestNewRefusesWhatCannotFit(t *testing.T) {
+	dir := bf16Models(t, tinyModels(t))
+	c := smallConfig(dir)
+	m16, err := Memory(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c32 := c
+	c32.GRPO.FrozenWeights = rlt.FrozenFloat32
+	m32, err := Memory(c32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m16.StudentHeld != compute.BF16 || m16.RefHeld != compute.BF16 || m32.StudentHeld != compute.F32 {
+		t.Fatalf("held as %v/%v with checkpoint, %v with float32", m16.StudentHeld, m16.RefHeld, m32.StudentHeld)
+	}
+	if m16.Estimate().Total() >= m32.Estimate().Total() {
+		t.Fatalf("16-bit frozen models estimate %d bytes, float32 ones %d", m16.Estimate().Total(), m32.Estimate().Total())
+	}
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+	if _, err := New(c, nil); err == nil || !strings.Contains(err.Error(), "1 MB available") {
+		t.Fatalf("New under a 1 MB limit: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -153,6 +154,9 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	if err := CheckMemory(cfg); err != nil {
+		return nil, err
+	}
 	data, err := LoadData(cfg)
 	if err != nil {
 		return nil, err
@@ -182,6 +186,43 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, sink: sink, warning: warning}
 	e.cond = sync.NewCond(&e.mu)
 	return e, nil
+}
+
+// Memory describes the run for a memory estimate, from the model folders'
+// config.json and checkpoint headers (no weight is read).
+func Memory(cfg Config) (memory.GRPO, error) {
+	tc, tdt, err := model.Inspect(cfg.Teacher)
+	if err != nil {
+		return memory.GRPO{}, err
+	}
+	sc, sdt, err := model.Inspect(cfg.Student)
+	if err != nil {
+		return memory.GRPO{}, err
+	}
+	g := cfg.GRPO
+	m := memory.GRPO{Teacher: tc, Student: sc, StudentHeld: compute.F32, RefHeld: compute.F32,
+		Questions: g.Questions, Samples: g.Samples, MaxNewTokens: g.MaxNewTokens, MicroBatch: g.MicroBatch,
+		Stored16: tdt.Is16() || sdt.Is16()}
+	if g.Frozen() == model.Frozen16 {
+		if sdt.Is16() {
+			m.StudentHeld = sdt
+		}
+		if tdt.Is16() {
+			m.RefHeld = tdt
+		}
+	}
+	return m, nil
+}
+
+// CheckMemory refuses a run whose estimated peak memory exceeds what the
+// machine has (memory.Available), with the estimate and what would make it
+// fit; callers run it before they create anything for the run.
+func CheckMemory(cfg Config) error {
+	m, err := Memory(cfg)
+	if err != nil {
+		return err
+	}
+	return memory.Check("this run", m.Estimate(), m.Fixes())
 }
 
 // Pause implements sessions.Controller: the engine stops between steps.

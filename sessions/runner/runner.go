@@ -48,10 +48,14 @@ func NewRunDir(runs string) (string, error) {
 }
 
 // Create records cfg, made absolute so that `rlt run --resume` works from
-// any directory, in a new run folder under runs.
+// any directory, in a new run folder under runs. A run that cannot fit the
+// machine's memory (run.CheckMemory) is refused first: no folder is made.
 func Create(runs string, cfg run.Config) (*sessions.Run, run.Config, error) {
 	cfg, err := cfg.Absolute()
 	if err != nil {
+		return nil, cfg, err
+	}
+	if err := run.CheckMemory(cfg); err != nil {
 		return nil, cfg, err
 	}
 	dir, err := NewRunDir(runs)

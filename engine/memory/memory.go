@@ -1,0 +1,329 @@
+// Package memory estimates, before anything is loaded, the memory a command
+// will need from the shapes of its models and its settings, and reads what
+// the machine has, so that a command that cannot fit stops at once with the
+// numbers and what would make it fit, instead of being killed by the
+// kernel half-way through. The estimates are pure functions of shapes and
+// settings; Available is the one place that reads the machine.
+package memory
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+)
+
+// Part is one line of an estimate.
+type Part struct {
+	What  string
+	Bytes int64
+}
+
+// Estimate is what a command needs, part by part.
+type Estimate struct{ Parts []Part }
+
+// Total is the sum of the parts.
+func (e Estimate) Total() int64 {
+	var n int64
+	for _, p := range e.Parts {
+		n += p.Bytes
+	}
+	return n
+}
+
+func (e *Estimate) add(what string, b int64) { e.Parts = append(e.Parts, Part{what, b}) }
+
+// String lists the parts and the total.
+func (e Estimate) String() string {
+	var parts []string
+	for _, p := range e.Parts {
+		parts = append(parts, fmt.Sprintf("%s %s", p.What, Bytes(p.Bytes)))
+	}
+	return fmt.Sprintf("about %s (%s)", Bytes(e.Total()), strings.Join(parts, "; "))
+}
+
+// Runtime is what the process needs beside the numbers: the Go runtime,
+// the code, tokenizers, buffers.
+const Runtime = 64 << 20
+
+// slack covers the arenas' size classes (at most a quarter over) and the
+// garbage collector's headroom over what is live.
+const slack = 1.25
+
+// weights is the memory of a model's parameters held as dt.
+func weights(c model.Config, dt compute.DType) int64 {
+	return int64(c.NumParams()) * int64(dt.Size())
+}
+
+// perTokenLayer is how many float32 values one decoder layer keeps per token
+// of a forward pass: its projections, norms, residuals and the MLP's three
+// intermediates, plus a row of attention probabilities over t positions.
+func perTokenLayer(c model.Config, t int) int64 {
+	d, kv, f := int64(c.Hidden), int64(c.KVHeads*c.HeadDim()), int64(c.Intermediate)
+	return 9*d + 3*kv + 3*f + int64(c.Heads)*int64(t)
+}
+
+// Forward is the memory of a no-grad forward pass over seqs sequences of t
+// tokens whose logits are kept for rows of them: one layer's activations at
+// a time (the tape recycles them between layers), the residual stream and
+// the logits.
+func Forward(c model.Config, seqs, t, rows int) int64 {
+	n := int64(seqs) * int64(t)
+	return 4 * (n*perTokenLayer(c, t) + n*int64(c.Hidden) + int64(rows)*int64(c.Vocab))
+}
+
+// Backward is the memory of a recorded forward pass and its backward over
+// seqs sequences of t tokens: every layer's activations and as much again
+// for their gradients, and the logits with their gradient.
+func Backward(c model.Config, seqs, t int) int64 {
+	n := int64(seqs) * int64(t)
+	return 2 * 4 * (n*perTokenLayer(c, t)*int64(c.Layers) + n*int64(c.Vocab))
+}
+
+// KVCache is the memory of float32 keys and values for seqs sequences of t
+// tokens.
+func KVCache(c model.Config, seqs, t int) int64 {
+	return 4 * 2 * int64(c.Layers) * int64(seqs) * int64(t) * int64(c.KVHeads*c.HeadDim())
+}
+
+// PromptTokens is the prompt length an estimate assumes before any data is
+// read: more than the synthetic tasks' prompts, less than a long question.
+const PromptTokens = 128
+
+// GRPO describes a GRPO run for its estimate.
+type GRPO struct {
+	Teacher, Student model.Config
+	// StudentHeld and RefHeld are the types the student and the
+	// reference hold their matrices in (F32, or BF16/F16 when loaded frozen
+	// in 16 bits); the teacher is trained in float32.
+	StudentHeld, RefHeld                         compute.DType
+	Questions, Samples, MaxNewTokens, MicroBatch int
+	// Stored16 reports whether 16-bit checkpoints would be kept in 16 bits
+	// with frozen_weights = "checkpoint" (for the advice).
+	Stored16 bool
+}
+
+// Estimate is what one GRPO step needs at its peak.
+func (g GRPO) Estimate() Estimate {
+	var e Estimate
+	seqs := g.Questions * g.Samples
+	t := min(PromptTokens+g.MaxNewTokens, g.Teacher.MaxPos)
+	mb := g.MicroBatch
+	if mb <= 0 || mb > seqs {
+		mb = seqs
+	}
+	e.add("teacher weights (float32)", weights(g.Teacher, compute.F32))
+	e.add("gradients and AdamW moments", 3*weights(g.Teacher, compute.F32))
+	e.add(fmt.Sprintf("reference (%v)", g.RefHeld), weights(g.Teacher, g.RefHeld))
+	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
+	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (KV cache)", seqs, t), KVCache(g.Teacher, seqs, t)+Forward(g.Teacher, seqs, PromptTokens, seqs))
+	e.add(fmt.Sprintf("scoring %d sequences (student and teacher)", seqs), Forward(g.Student, seqs, t, seqs*g.MaxNewTokens))
+	e.add(fmt.Sprintf("policy forward and backward, micro-batch %d × %d tokens", mb, t),
+		int64(float64(Backward(g.Teacher, mb, t)+Forward(g.Teacher, mb, t, mb*t))*slack))
+	e.add("runtime", Runtime)
+	return e
+}
+
+// Fixes says what would make a GRPO run need less, largest saving first.
+func (g GRPO) Fixes() []string {
+	var f []string
+	seqs := g.Questions * g.Samples
+	if g.MicroBatch <= 0 || g.MicroBatch > 1 {
+		f = append(f, fmt.Sprintf("a smaller grpo.micro_batch (now %d: activations grow with it)", g.MicroBatch))
+	}
+	if seqs > 2 {
+		f = append(f, fmt.Sprintf("fewer grpo.questions × grpo.samples (now %d × %d sequences sampled and scored at once)", g.Questions, g.Samples))
+	}
+	f = append(f, fmt.Sprintf("a shorter grpo.max_new_tokens (now %d)", g.MaxNewTokens))
+	if g.StudentHeld == compute.F32 || g.RefHeld == compute.F32 {
+		if g.Stored16 {
+			f = append(f, `grpo.frozen_weights = "checkpoint": the 16-bit checkpoints' student and reference in half the memory`)
+		} else {
+			f = append(f, "BF16 checkpoints of the teacher and student: the student and the reference are then held in 16 bits (half the memory)")
+		}
+	}
+	return f
+}
+
+// Score describes `rlt score` for its estimate.
+type Score struct {
+	Teacher, Student         model.Config
+	TeacherHeld, StudentHeld compute.DType
+	Batch, Tokens            int // items scored together, tokens per item
+	Stored16                 bool
+}
+
+// Estimate is what scoring one batch needs at its peak.
+func (s Score) Estimate() Estimate {
+	var e Estimate
+	e.add(fmt.Sprintf("teacher (%v)", s.TeacherHeld), weights(s.Teacher, s.TeacherHeld))
+	e.add(fmt.Sprintf("student (%v)", s.StudentHeld), weights(s.Student, s.StudentHeld))
+	e.add(fmt.Sprintf("forward of %d items × %d tokens, full-vocabulary logits", s.Batch, s.Tokens),
+		int64(float64(Forward(s.Teacher, s.Batch, s.Tokens, s.Batch*s.Tokens)+4*int64(s.Batch*s.Tokens)*int64(s.Student.Vocab))*slack))
+	e.add("runtime", Runtime)
+	return e
+}
+
+// Fixes says what would make scoring need less.
+func (s Score) Fixes() []string {
+	f := []string{fmt.Sprintf("a smaller --batch (now %d items scored together)", s.Batch)}
+	if s.TeacherHeld == compute.F32 || s.StudentHeld == compute.F32 {
+		if s.Stored16 {
+			f = append(f, "--weights checkpoint: the 16-bit checkpoints in half the memory")
+		} else {
+			f = append(f, "BF16 checkpoints (held in 16 bits: half the memory)")
+		}
+	}
+	return f
+}
+
+// Limit is the memory a command may use and where that figure comes from.
+type Limit struct {
+	Bytes  int64
+	Source string
+}
+
+// EnvLimit names the environment variable that sets the limit by hand
+// (bytes, or with a unit: 512MB, 2GiB), for tests and for sharing a
+// machine; the machine's own figures still apply when they are lower.
+const EnvLimit = "RLT_MEMORY_LIMIT"
+
+// Available reads what this process may use: /proc/meminfo's MemAvailable,
+// the cgroup's memory.max less its memory.current where a limit is set, and
+// RLT_MEMORY_LIMIT, whichever is least. ok is false when none is known.
+func Available() (Limit, bool, error) {
+	var best Limit
+	found := false
+	consider := func(b int64, src string) {
+		if b >= 0 && (!found || b < best.Bytes) {
+			best, found = Limit{b, src}, true
+		}
+	}
+	if v := os.Getenv(EnvLimit); v != "" {
+		b, err := ParseBytes(v)
+		if err != nil {
+			return Limit{}, false, fmt.Errorf("%s=%q: %w", EnvLimit, v, err)
+		}
+		consider(b, EnvLimit)
+	}
+	if b, err := memAvailable("/proc/meminfo"); err == nil {
+		consider(b, "MemAvailable in /proc/meminfo")
+	}
+	if b, ok := cgroupRoom("/sys/fs/cgroup"); ok {
+		consider(b, "the cgroup's memory.max less memory.current")
+	}
+	return best, found, nil
+}
+
+func memAvailable(path string) (int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				if err != nil {
+					return 0, err
+				}
+				return kb << 10, nil
+			}
+		}
+	}
+	return 0, errors.New("no MemAvailable line")
+}
+
+func cgroupRoom(dir string) (int64, bool) {
+	maxData, err := os.ReadFile(filepath.Join(dir, "memory.max"))
+	if err != nil {
+		return 0, false
+	}
+	s := strings.TrimSpace(string(maxData))
+	if s == "max" {
+		return 0, false
+	}
+	limit, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	var used int64
+	if cur, err := os.ReadFile(filepath.Join(dir, "memory.current")); err == nil {
+		used, _ = strconv.ParseInt(strings.TrimSpace(string(cur)), 10, 64)
+	}
+	return max(0, limit-used), true
+}
+
+// ParseBytes reads a size: a number of bytes, or one with a unit (KB, MB,
+// GB, TB as powers of 1000; KiB, MiB, GiB, TiB as powers of 1024).
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("not a size (want bytes, or a number with KB, MB, GB, KiB, MiB or GiB)")
+	}
+	return int64(v * mult), nil
+}
+
+// Check refuses what cannot fit: what names the command, fixes say what
+// would make it need less.
+func Check(what string, e Estimate, fixes []string) error {
+	l, ok, err := Available()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	return CheckAgainst(what, e, l, fixes)
+}
+
+// CheckAgainst is Check with a given limit.
+func CheckAgainst(what string, e Estimate, l Limit, fixes []string) error {
+	if e.Total() <= l.Bytes {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s needs %s, more than the %s available (%s).\nTo fit, try:", what, e, Bytes(l.Bytes), l.Source)
+	for _, f := range fixes {
+		b.WriteString("\n  - " + f)
+	}
+	return &TooBigError{msg: b.String(), Need: e.Total(), Have: l.Bytes}
+}
+
+// TooBigError is Check's refusal.
+type TooBigError struct {
+	msg        string
+	Need, Have int64
+}
+
+func (e *TooBigError) Error() string { return e.msg }
+
+// Bytes formats a size in GB or MB (powers of 1000, as memory tools print).
+func Bytes(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.0f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%d KB", (n+999)/1000)
+}

@@ -1,0 +1,92 @@
+package memory
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+)
+
+var (
+	tiny = model.Config{Vocab: 272, Hidden: 128, Intermediate: 384, Layers: 4, Heads: 4, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 256, Tied: true, QKVBias: true}
+	qwen05B = model.Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers: 24, Heads: 14, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e6, MaxPos: 32768, Tied: true, QKVBias: true}
+)
+
+func TestEstimates(t *testing.T) {
+	def := GRPO{Teacher: tiny, Student: tiny, StudentHeld: compute.F32, RefHeld: compute.F32,
+		Questions: 8, Samples: 8, MaxNewTokens: 96, MicroBatch: 32}
+	q := GRPO{Teacher: qwen05B, Student: qwen05B, StudentHeld: compute.F32, RefHeld: compute.F32,
+		Questions: 2, Samples: 4, MaxNewTokens: 64, MicroBatch: 8}
+	q16 := q
+	q16.StudentHeld, q16.RefHeld = compute.BF16, compute.BF16
+	params := int64(qwen05B.NumParams())
+	if params != 494032768 {
+		t.Fatalf("Qwen2.5-0.5B shape: %d parameters, want 494032768", params)
+	}
+	for _, c := range []struct {
+		name     string
+		e        Estimate
+		min, max int64
+	}{
+		// The embedded default measured 0.7–1.6 GB peak RSS.
+		{"embedded default", def.Estimate(), 200e6, 3e9},
+		// Weights, gradients, moments, reference and student alone are 20 bytes a parameter.
+		{"Qwen2.5-0.5B GRPO, float32", q.Estimate(), 20 * params, 40e9},
+		{"Qwen2.5-0.5B scoring, 16-bit", Score{Teacher: qwen05B, Student: qwen05B, TeacherHeld: compute.BF16, StudentHeld: compute.BF16, Batch: 8, Tokens: 450}.Estimate(), 4 * params, 12e9},
+	} {
+		t.Logf("%s: %v", c.name, c.e)
+		if tot := c.e.Total(); tot < c.min || tot > c.max {
+			t.Errorf("%s: %s, want between %s and %s", c.name, Bytes(tot), Bytes(c.min), Bytes(c.max))
+		}
+	}
+	if saved := q.Estimate().Total() - q16.Estimate().Total(); saved != 4*params {
+		t.Errorf("a 16-bit student and reference save %s, want %s (2 bytes a parameter each)", Bytes(saved), Bytes(4*params))
+	}
+}
+
+// A command over the limit is refused with the estimate, the limit, where
+// the limit comes from and what to change; one under it passes.
+func TestCheckRefusesWhatCannotFit(t *testing.T) {
+	g := GRPO{Teacher: tiny, Student: tiny, StudentHeld: compute.F32, RefHeld: compute.F32,
+		Questions: 8, Samples: 8, MaxNewTokens: 96, MicroBatch: 32}
+	e := g.Estimate()
+	t.Setenv(EnvLimit, "50MB")
+	err := Check("this run", e, g.Fixes())
+	var tb *TooBigError
+	if !errors.As(err, &tb) || tb.Have != 50e6 || tb.Need != e.Total() {
+		t.Fatalf("50 MB limit: %v, want a TooBigError with need %d and have 50e6", err, e.Total())
+	}
+	for _, want := range []string{Bytes(e.Total()), "50 MB", EnvLimit, "micro_batch", "max_new_tokens", "BF16", "questions × grpo.samples"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not say %q:\n%v", want, err)
+		}
+	}
+	t.Setenv(EnvLimit, "1TiB") // the machine's own figure is then the limit
+	if err := Check("this run", e, g.Fixes()); err != nil {
+		t.Fatalf("a tiny run on this machine: %v", err)
+	}
+	t.Setenv(EnvLimit, "lots")
+	if err := Check("this run", e, nil); err == nil || !strings.Contains(err.Error(), EnvLimit) {
+		t.Fatalf("a bad %s: %v", EnvLimit, err)
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"123", 123, true}, {"2GB", 2e9, true}, {"1.5 GiB", 3 << 29, true}, {"512mib", 512 << 20, true},
+		{"10KB", 10e3, true}, {"-1", 0, false}, {"GB", 0, false}, {"1 parsec", 0, false},
+	} {
+		got, err := ParseBytes(c.in)
+		if (err == nil) != c.ok || (c.ok && got != c.want) {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
