@@ -89,25 +89,33 @@ func (t *Tape) Mark() int { return t.acts.next }
 
 // Keep ends a scope begun at mark. In no-grad mode nothing made since mark
 // is needed again except x, so the arena takes those tensors back for what
-// follows and x stays valid (it moves to the scope's first slot); a forward
-// pass that keeps only its residual stream between layers then needs one
+// follows, and x's values move to the scope's first slot: a forward pass
+// that keeps only its residual stream between layers then needs one
 // layer's activations, not every layer's. Once an operation is recorded for
 // backward, backward may need everything, and Keep changes nothing. It
-// returns x.
+// returns the tensor that holds x's values from now on.
 func (t *Tape) Keep(mark int, x *Tensor) *Tensor {
-	if len(t.nodes) > 0 || t.err != nil || mark < 0 || mark > t.acts.next {
+	if len(t.nodes) > 0 || t.err != nil || x == nil || mark < 0 || mark > t.acts.next {
 		return x
 	}
 	a := &t.acts
-	for j := mark; j < a.next; j++ {
-		if a.items[j] == x {
-			a.items[mark], a.items[j] = a.items[j], a.items[mark]
-			a.next = mark + 1
-			return x
-		}
+	j := mark
+	for ; j < a.next && a.items[j] != x; j++ {
 	}
-	a.next = mark // x was made before the scope
-	return x
+	if j == a.next { // x was made before the scope
+		a.next = mark
+		return x
+	}
+	if j == mark {
+		a.next = mark + 1
+		return x
+	}
+	// Copied, not swapped: each slot keeps the storage sized for what is
+	// asked of it there, so the arena stops growing after the first passes.
+	a.next = mark
+	y := a.get(x.Name, shapeOf(x))
+	t.be.Copy(y, x)
+	return y
 }
 
 // Fail records err as the tape's error unless one is already kept, so
