@@ -185,8 +185,9 @@ func TestNoGradForwardKeepsOneLayer(t *testing.T) {
 			t.Errorf("a recording forward holds %d bytes, a plain one %d: the test measures nothing", rec.HeldBytes(), held[4])
 		}
 	}
-	layerOut := int64(4 * B * T * smallCheckpointConfig().Hidden)
+	// Arena slots are allocated a size class above their need (≤ 1.25×).
+	layerOut := int64(4*B*T*smallCheckpointConfig().Hidden) * 5 / 4
 	if grow := held[4] - held[1]; grow > 3*layerOut {
-		t.Errorf("4 layers hold %d bytes more than 1 without recording, want at most 3 layer outputs (%d)", grow, 3*layerOut)
+		t.Errorf("4 layers hold %d bytes more than 1 without recording, want at most 3 layer outputs in their size class (%d)", grow, 3*layerOut)
 	}
 }
