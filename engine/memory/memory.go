@@ -60,29 +60,40 @@ func weights(c model.Config, dt compute.DType) int64 {
 	return int64(c.NumParams()) * int64(dt.Size())
 }
 
-// perTokenLayer is how many float32 values one decoder layer keeps per token
-// of a forward pass: its projections, norms, residuals and the MLP's three
-// intermediates, plus a row of attention probabilities over t positions.
-func perTokenLayer(c model.Config, t int) int64 {
-	d, kv, f := int64(c.Hidden), int64(c.KVHeads*c.HeadDim()), int64(c.Intermediate)
-	return 9*d + 3*kv + 3*f + int64(c.Heads)*int64(t)
+// headChunk is the most logits (and logit gradients) the fused LM head
+// holds at once: it works through the rows a chunk at a time (compute's
+// headChunkFloats).
+const headChunk = 1 << 26
+
+// head is the memory of the fused head's logits over rows rows.
+func head(c model.Config, rows int) int64 {
+	return 4 * min(int64(rows)*int64(c.Vocab), headChunk)
 }
 
 // Forward is the memory of a no-grad forward pass over seqs sequences of t
-// tokens whose logits are kept for rows of them: one layer's activations at
-// a time (the tape recycles them between layers), the residual stream and
-// the logits.
+// tokens whose log-probs are taken at rows of them: one layer's activations
+// at a time plus each layer's output (the tape keeps no more without
+// recording), and the head's chunk of logits.
 func Forward(c model.Config, seqs, t, rows int) int64 {
-	n := int64(seqs) * int64(t)
-	return 4 * (n*perTokenLayer(c, t) + n*int64(c.Hidden) + int64(rows)*int64(c.Vocab))
+	n := seqs * t
+	return c.ActivationBytes(n)/int64(c.Layers) + 4*int64(n)*int64(c.Hidden)*int64(c.Layers) + head(c, rows)
 }
 
 // Backward is the memory of a recorded forward pass and its backward over
 // seqs sequences of t tokens: every layer's activations and as much again
-// for their gradients, and the logits with their gradient.
-func Backward(c model.Config, seqs, t int) int64 {
-	n := int64(seqs) * int64(t)
-	return 2 * 4 * (n*perTokenLayer(c, t)*int64(c.Layers) + n*int64(c.Vocab))
+// for their gradients, or, with checkpointed layers, each layer's output
+// and one layer's activations and gradients at a time; and the head's
+// chunk of logits with its gradient.
+func Backward(c model.Config, seqs, t int, checkpoint bool) int64 {
+	n := seqs * t
+	acts := c.ActivationBytes(n)
+	if checkpoint {
+		outs := 4 * int64(n) * int64(c.Hidden) * int64(c.Layers)
+		acts = 2*outs + 2*acts/int64(c.Layers)
+	} else {
+		acts *= 2
+	}
+	return acts + 2*head(c, n)
 }
 
 // KVCache is the memory of float32 keys and values for seqs sequences of t
@@ -103,6 +114,8 @@ type GRPO struct {
 	// in 16 bits); the teacher is trained in float32.
 	StudentHeld, RefHeld                         compute.DType
 	Questions, Samples, MaxNewTokens, MicroBatch int
+	// CheckpointLayers is the policy's grpo.checkpoint_layers.
+	CheckpointLayers model.CheckpointMode
 	// Stored16 reports whether 16-bit checkpoints would be kept in 16 bits
 	// with frozen_weights = "checkpoint" (for the advice).
 	Stored16 bool
@@ -123,8 +136,9 @@ func (g GRPO) Estimate() Estimate {
 	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
 	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (KV cache)", seqs, t), KVCache(g.Teacher, seqs, t)+Forward(g.Teacher, seqs, PromptTokens, seqs))
 	e.add(fmt.Sprintf("scoring %d sequences (student and teacher)", seqs), Forward(g.Student, seqs, t, seqs*g.MaxNewTokens))
-	e.add(fmt.Sprintf("policy forward and backward, micro-batch %d × %d tokens", mb, t),
-		int64(float64(Backward(g.Teacher, mb, t)+Forward(g.Teacher, mb, t, mb*t))*slack))
+	ck := g.CheckpointLayers.On(g.Teacher, mb*t)
+	e.add(fmt.Sprintf("policy forward and backward, micro-batch %d × %d tokens (checkpointed layers: %v)", mb, t, ck),
+		int64(float64(Backward(g.Teacher, mb, t, ck)+Forward(g.Teacher, mb, t, mb*t))*slack))
 	e.add("runtime", Runtime)
 	return e
 }
@@ -163,8 +177,8 @@ func (s Score) Estimate() Estimate {
 	var e Estimate
 	e.add(fmt.Sprintf("teacher (%v)", s.TeacherHeld), weights(s.Teacher, s.TeacherHeld))
 	e.add(fmt.Sprintf("student (%v)", s.StudentHeld), weights(s.Student, s.StudentHeld))
-	e.add(fmt.Sprintf("forward of %d items × %d tokens, full-vocabulary logits", s.Batch, s.Tokens),
-		int64(float64(Forward(s.Teacher, s.Batch, s.Tokens, s.Batch*s.Tokens)+4*int64(s.Batch*s.Tokens)*int64(s.Student.Vocab))*slack))
+	e.add(fmt.Sprintf("forward of %d items × %d tokens", s.Batch, s.Tokens),
+		int64(float64(Forward(s.Teacher, s.Batch, s.Tokens, s.Batch*s.Tokens)+head(s.Student, s.Batch*s.Tokens))*slack))
 	e.add("runtime", Runtime)
 	return e
 }
