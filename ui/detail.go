@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
 	"github.com/rlt-workbench/rlt/ui/keys"
@@ -45,6 +46,18 @@ type detailScreen struct {
 	ops     []heatmap.DiffOp
 	view    int
 
+	// settings are the run's (task, reward coefficients); verifier is
+	// its task's step checker, nil when the task has none.
+	settings sessions.Settings
+	verifier task.Task
+	verdict  string // the open trace's verdict ("" without a verifier)
+	// perTrace scales each trace's colours by its own values (z); off:
+	// the run's d_k scale and the absolute log-prob scale.
+	perTrace bool
+	// noRunScale: the run has no d_k of its own (an import shown by its
+	// rescores), so the d_k colours are on the trace's scale.
+	noRunScale bool
+
 	input   lineInput
 	editing bool
 
@@ -61,7 +74,14 @@ func newDetailScreen(sh *shared) *detailScreen {
 	d.keys.SwitchView = key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "colour by d_k / ℓT / ℓS"))
 	d.sol.SetMode(heatmap.Sequential)
 	d.sol.SetLabel("log p")
+	d.keys.Scale = key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "colour scale: run / this trace"))
 	d.input = lineInput{limit: 200}
+	if sh.run != nil {
+		d.settings = sh.run.Settings()
+		if t, ok := task.Lookup(d.settings.Task); ok {
+			d.verifier = t
+		}
+	}
 	return d
 }
 
@@ -123,6 +143,11 @@ func (d *detailScreen) load(cursor int) {
 	if rec.HasScore && rec.Terms.SolutionMinPos >= 0 {
 		d.sol.SetMarks(rec.Terms.SolutionMinPos)
 	}
+	d.verdict = ""
+	if d.verifier != nil && rec.Question != "" {
+		d.verdict = verdictText(d.verifier.VerifyExplanation(rec.Question, rec.Explanation))
+	}
+	d.applyScales()
 	d.refToks, d.recToks, d.ops = nil, nil, nil
 	if rec.Reconstruction != "" {
 		d.refToks, d.recToks = splitWords(rec.Solution), splitWords(rec.Reconstruction)
@@ -200,8 +225,95 @@ func (d *detailScreen) setView(v int) {
 		d.expl.SetMode(heatmap.Diverging)
 		d.expl.SetLabel("d_k")
 	}
+	d.applyScales()
 	d.dirty = true
 }
+
+// applyScales sets the heatmaps' colour scales: per trace (z), or the
+// run's d_k scale and the absolute log-prob scale.
+func (d *detailScreen) applyScales() {
+	if d.perTrace {
+		d.expl.SetLimit(0)
+		d.sol.SetLimit(0)
+		return
+	}
+	d.sol.SetLimit(logpLimit)
+	if d.view != viewD {
+		d.expl.SetLimit(logpLimit)
+		return
+	}
+	lim, ok := d.sh.dscale.limit()
+	d.noRunScale = !ok
+	if !ok {
+		// No trace of the run has d_k of its own (an import shown by
+		// its rescores): the shown trace's, at least the minimum span.
+		d.expl.SetLimit(0)
+		lim = math.Max(d.expl.Limit(), minDSpan)
+	}
+	d.expl.SetLimit(lim)
+}
+
+// verdictText is a verifier's verdict in the detail's words.
+func verdictText(v task.Verdict) string {
+	if !v.Valid {
+		return "question not in the task's format: no verdict"
+	}
+	head := "incomplete"
+	switch {
+	case v.Clean():
+		head = "correct and clean"
+	case v.Complete():
+		head = "correct"
+	case v.Wrong > 0:
+		head = "wrong"
+	}
+	return head + ": " + v.String()
+}
+
+// legend says what the explanation's colours mean, with the reward's
+// coefficients in force and the scale in use.
+func (d *detailScreen) legend() string {
+	c := d.settings.Reward
+	if d.useRS && d.rs.Reward != (record.RewardConfig{}) {
+		c = d.rs.Reward
+	}
+	lim := fmtLimit(d.expl.Limit())
+	if d.view != viewD {
+		if d.perTrace {
+			return "this trace's scale (z: absolute) · white: log p 0, certain → dark: −" + lim + ", its lowest"
+		}
+		return "absolute scale (z: per trace) · white: log p 0, certain → dark: ≤ −" + lim + " nats, p ≤ " + pct(math.Exp(-d.expl.Limit()))
+	}
+	wide := d.w >= 110
+	scale := "run scale (z)"
+	if d.noRunScale && !d.perTrace {
+		scale = "this trace's scale (no run d_k)"
+	} else if d.perTrace {
+		scale = "this trace's scale (z)"
+	}
+	if wide && !d.noRunScale {
+		scale = strings.Replace(scale, "(z)", "(z: per trace)", 1)
+		if d.perTrace {
+			scale = strings.Replace(scale, "per trace", "run", 1)
+		}
+	}
+	pen := "λ=0, no KL penalty"
+	switch {
+	case c.KLMean != 0 && wide:
+		pen = fmt.Sprintf("penalised by r_KL=λ(mean+α·max), λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
+	case c.KLMean != 0:
+		pen = fmt.Sprintf("r_KL penalises it, λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
+	case c.KLMax != 0:
+		pen = "r_KL=" + gnum(c.KLMax) + "·max penalises it"
+	}
+	return scale + " · red: d_k=ℓT−ℓS>0, " + pen + " · blue: <0"
+}
+
+// pct prints a probability as a short percentage.
+func pct(p float64) string { return strconv.FormatFloat(100*p, 'g', 2, 64) + "%" }
+
+// fmtLimit prints a scale's end in three significant digits.
+func fmtLimit(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
 
 func (d *detailScreen) SetSize(w, h int) {
 	if w != d.w || h != d.h {
@@ -292,6 +404,15 @@ func (d *detailScreen) Update(k tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(k, km.SwitchView):
 		d.setView((d.view + 1) % numViews)
+	case key.Matches(k, km.Scale):
+		d.perTrace = !d.perTrace
+		d.applyScales()
+		d.dirty = true
+		if d.perTrace {
+			d.sh.say("colours scaled by this trace's own values: not comparable across traces (z: the run's scale)")
+		} else {
+			d.sh.say("colours on the run's scale: the same value, the same colour in every trace (z: per trace)")
+		}
 	case key.Matches(k, km.Rescore):
 		d.toggleRescore()
 	case key.Matches(k, km.Accept):
@@ -317,9 +438,15 @@ func (d *detailScreen) Update(k tea.KeyMsg) tea.Cmd {
 		}
 		d.dirty = true
 	case key.Matches(k, km.NextUnreviewed):
-		id, ok := d.sh.store.NextUnreviewed(d.rec.ID)
+		// The next in the Traces list as sorted and filtered there, so
+		// that reviewing e.g. the bottom quartile stays in it.
+		next := d.sh.nextUnreviewed
+		if next == nil {
+			next = d.sh.store.NextUnreviewed
+		}
+		id, ok := next(d.rec.ID)
 		if !ok {
-			d.sh.say("every trace is reviewed")
+			d.sh.say("no unreviewed trace left in the Traces list (its sort and filters; esc there clears them)")
 			return nil
 		}
 		return func() tea.Msg { return openMsg{id} }
@@ -533,25 +660,26 @@ func (d *detailScreen) render() string {
 		// is missing rather than colouring tokens with no value.
 		out = append(out, th.Paint(style.FG(style.Orange).With(style.Bold), "! incomplete record: "+g+"; tokens without a value are uncoloured (—)"))
 	}
+	out = append(out, d.context()...)
 	out = append(out, d.breakdown()...)
 	cur := d.cursorLine()
 	if d.editing {
 		cur = "flag note: " + d.input.View()
 	}
-	rest := d.h - len(out) - 1
+	rest := d.h - len(out) - 2 // the cursor and legend lines
 	if d.w >= 120 {
 		lw := d.w * 3 / 5
 		rw := d.w - lw - 3
 		d.expl.SetSize(lw, max(rest, 1))
 		left := append([]string{}, splitLines(d.expl.View())...)
 		right := d.solutionPart(rw, rest)
-		out = append(out, cur)
+		out = append(out, cur, th.Paint(style.Spec{Attr: style.Faint}, d.legend()))
 		out = append(out, sideBySide(block(left, lw, rest), right, lw, " │ ")...)
 	} else {
+		out = append(out, cur, th.Paint(style.Spec{Attr: style.Faint}, d.legend()))
 		solH := max(min(rest/2, 9), 4)
 		explH := max(rest-solH, 2)
 		d.expl.SetSize(d.w, explH)
-		out = append(out, cur)
 		out = append(out, block(splitLines(d.expl.View()), d.w, explH)...)
 		out = append(out, d.solutionPart(d.w, rest-explH)...)
 	}
@@ -559,6 +687,44 @@ func (d *detailScreen) render() string {
 		out = append(out, "(explanation text without per-token scores) "+strings.ReplaceAll(r.Explanation, "\n", " ⏎ "))
 	}
 	return strings.Join(block(out, d.w, d.h), "\n")
+}
+
+// context is what the explanation answers: the question, the reference
+// solution and, where the run's task has a verifier, its verdict on the
+// explanation. On a short screen they share one line.
+func (d *detailScreen) context() []string {
+	r := &d.rec
+	th := d.sh.theme
+	q := "question " + flat(r.Question)
+	if r.Question == "" {
+		q = "no question recorded"
+	}
+	ref := "reference " + flat(r.Solution)
+	if r.Solution == "" {
+		ref = "no reference solution"
+	}
+	var v string
+	if d.verdict != "" {
+		v = "verifier (" + d.settings.Task + "): " + d.verdict
+	}
+	bold := func(s string) string { return th.Paint(style.Spec{Attr: style.Bold}, s) }
+	if d.h < 30 {
+		line := bold(q) + " · " + ref
+		if v != "" {
+			line += " · " + v
+		}
+		return []string{line}
+	}
+	out := []string{bold(q), ref}
+	if v != "" {
+		out = append(out, v)
+	}
+	return out
+}
+
+// flat shows text on one line (newlines as ⏎).
+func flat(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ⏎ ")
 }
 
 func reviewText(l sessions.LabelState) string {

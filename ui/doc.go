@@ -9,9 +9,25 @@
 // status line, the help and problems overlays, and one run's screens:
 //
 //	1 Dashboard  live curves of the run's metrics; run controls (pause, stop, checkpoint)
-//	2 Traces     the sampled traces: sort, filter, group view
-//	3 Detail     one trace: explanation heatmap, solution log-probs, diff, review
+//	2 Traces     the sampled traces: sort, filter, a question/explanation
+//	             preview column; group view (v) with the group's reward mean
+//	             and std, zero-variance groups marked, [ and ] to move
+//	3 Detail     one trace: its question, reference solution and the task
+//	             verifier's verdict; explanation heatmap, solution
+//	             log-probs, diff, review
 //	4 Runs       run folders and followed folders; open, resume, start runs
+//
+// # Colours
+//
+// The Detail screen colours every trace of a run on one scale, so that the
+// same d_k has the same colour in any two traces: the run's scale is the
+// 99th percentile of |d_k| over the traces pulled so far, rounded up to a
+// log-spaced step and at least 0.5 (runScale), and log-probs use an
+// absolute scale (0 to −5 nats). z switches to per-trace scales. A legend
+// line says which scale is in force, what red and blue mean, and the λ
+// and α of r_KL from the run's config.toml (sessions.Run.Settings) or the
+// rescore's coefficients. n (next unreviewed) follows the Traces list's
+// current sort and filters.
 //
 // # Rescores
 //

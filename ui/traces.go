@@ -84,7 +84,9 @@ func parseRewardFilter(s string) (rewardFilter, error) {
 
 type tracesKeys struct {
 	keys.Traces
-	Group key.Binding
+	Group     key.Binding
+	PrevGroup key.Binding
+	NextGroup key.Binding
 }
 
 func (k tracesKeys) ShortHelp() []key.Binding {
@@ -93,7 +95,7 @@ func (k tracesKeys) ShortHelp() []key.Binding {
 
 func (k tracesKeys) FullHelp() [][]key.Binding {
 	g := k.Traces.FullHelp()
-	g[len(g)-1] = append(append([]key.Binding{}, g[len(g)-1]...), k.Group)
+	g[len(g)-1] = append(append([]key.Binding{}, g[len(g)-1]...), k.Group, k.PrevGroup, k.NextGroup)
 	// The help page says what the list's rescoreMark means.
 	for i, grp := range g {
 		for j, b := range grp {
@@ -144,13 +146,17 @@ type tracesScreen struct {
 func newTracesScreen(sh *shared) *tracesScreen {
 	t := &tracesScreen{sh: sh, stale: true, dirty: true}
 	t.keys = tracesKeys{Traces: keys.NewTraces(),
-		Group: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "group view on/off"))}
+		Group:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "group view on/off")),
+		PrevGroup: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous group (group view)")),
+		NextGroup: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next group (group view)"))}
 	t.input = lineInput{limit: 40}
+	sh.nextUnreviewed = t.nextUnreviewed
 	return t
 }
 
 func (t *tracesScreen) clear() {
 	t.all = t.all[:0]
+	t.sh.dscale.reset()
 	t.touch()
 }
 
@@ -159,7 +165,46 @@ func (t *tracesScreen) add(ts []sessions.TraceRecord) {
 		return
 	}
 	t.all = append(t.all, ts...)
+	t.sh.dscale.addTraces(ts)
 	t.touch()
+}
+
+// nextUnreviewed is the first unreviewed trace after id in the list as
+// sorted and filtered now, wrapping around; when id is not in the list,
+// the first unreviewed row. ok false: no row is unreviewed.
+func (t *tracesScreen) nextUnreviewed(id string) (string, bool) {
+	t.rebuild()
+	n := len(t.rows)
+	start := 0
+	for i, r := range t.rows {
+		if t.all[r].ID == id {
+			start = i + 1
+			break
+		}
+	}
+	for k := 0; k < n; k++ {
+		r := &t.all[t.rows[(start+k)%n]]
+		if r.ID != id && t.sh.store.Label(r.ID).Label == sessions.LabelNone {
+			return r.ID, true
+		}
+	}
+	return "", false
+}
+
+// filterText says what the list's sort and filters are, for messages.
+func (t *tracesScreen) filterText() string {
+	by := sortNames[t.sort]
+	if t.group && t.sort == sortStep {
+		by = "reward"
+	}
+	s := "sort " + by + ", label " + labelFilters[t.label].name
+	if t.reward.on {
+		s += ", " + t.reward.text
+	}
+	if t.group {
+		s += fmt.Sprintf(", group %d of step %d", t.groupKey[1], t.groupKey[0])
+	}
+	return s
 }
 
 func (t *tracesScreen) touch() { t.stale, t.dirty = true, true }
@@ -369,10 +414,14 @@ func (t *tracesScreen) selectID(id string) {
 // pageRows is how many trace rows fit: the screen less the title, the
 // header, the rows line and the legend of rescored values when shown.
 func (t *tracesScreen) pageRows() int {
+	n := t.h - 3
 	if t.nRescored > 0 {
-		return max(t.h-4, 1)
+		n--
 	}
-	return max(t.h-3, 1)
+	if t.group {
+		n-- // the group's statistics
+	}
+	return max(n, 1)
 }
 
 // rescoreLegend explains rescoreMark under the list.
@@ -446,9 +495,92 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 			t.group = false
 		}
 		t.touch()
+	case key.Matches(k, km.PrevGroup):
+		t.moveGroup(-1)
+	case key.Matches(k, km.NextGroup):
+		t.moveGroup(1)
 	}
 	return nil
 }
+
+// groupKeys lists the (step, group) pairs of the run's traces in the
+// list's step order: newest step first, then group.
+func (t *tracesScreen) groupKeys() [][2]int {
+	seen := map[[2]int]bool{}
+	var ks [][2]int
+	for i := range t.all {
+		k := [2]int{t.all[i].Step, t.all[i].Group}
+		if !seen[k] {
+			seen[k] = true
+			ks = append(ks, k)
+		}
+	}
+	sort.Slice(ks, func(a, b int) bool {
+		if ks[a][0] != ks[b][0] {
+			return ks[a][0] > ks[b][0]
+		}
+		return ks[a][1] < ks[b][1]
+	})
+	return ks
+}
+
+// moveGroup shows the group d places after the one shown (group view;
+// outside it, the selected trace's group is the start).
+func (t *tracesScreen) moveGroup(d int) {
+	cur := t.groupKey
+	if !t.group {
+		r := t.selected()
+		if r == nil {
+			return
+		}
+		cur = [2]int{r.Step, r.Group}
+	}
+	ks := t.groupKeys()
+	at := 0
+	for i, k := range ks {
+		if k == cur {
+			at = i
+			break
+		}
+	}
+	if t.group {
+		at += d
+	}
+	if at < 0 || at >= len(ks) {
+		t.sh.say("no further group that way (%d groups)", len(ks))
+		return
+	}
+	t.group, t.groupKey = true, ks[at]
+	t.selID = ""
+	t.touch()
+}
+
+// groupStats are the mean and standard deviation (population, as GRPO
+// normalises advantages) of the rewards of group g of step s, over all its
+// traces; n counts those with a reward.
+func (t *tracesScreen) groupStats(s, g int) (mean, std float64, n int) {
+	var sum, sq float64
+	for i := range t.all {
+		r := &t.all[i]
+		if r.Step != s || r.Group != g {
+			continue
+		}
+		if v := t.rewardOf(r); !math.IsNaN(v) {
+			sum += v
+			sq += v * v
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN(), 0
+	}
+	mean = sum / float64(n)
+	return mean, math.Sqrt(math.Max(sq/float64(n)-mean*mean, 0)), n
+}
+
+// zeroVariance reports whether a group's rewards are all equal: its
+// advantages are zero and it gives no gradient.
+func zeroVariance(std float64, n int) bool { return n > 1 && std < 1e-9 }
 
 // wheel moves the selection (the mouse wheel, with --mouse).
 func (t *tracesScreen) wheel(d int) {
@@ -490,6 +622,32 @@ func labelText(l sessions.LabelState) string {
 
 const traceHeader = "  step grp smp   reward     adv     r_SS     r_KL end  label"
 
+// traceFixedW is the width of a row's numbers and label, before the
+// preview column.
+const traceFixedW = len(traceHeader) + 2
+
+// minPreviewW is the narrowest preview column worth showing.
+const minPreviewW = 12
+
+// previewW is the width of the question and explanation preview column,
+// 0 when the screen is too narrow for it.
+func (t *tracesScreen) previewW() int {
+	if w := t.w - 1 - traceFixedW - 1; w >= minPreviewW {
+		return w
+	}
+	return 0
+}
+
+// preview is a trace's question and explanation on one line.
+func preview(r *sessions.TraceRecord) string {
+	q := strings.Join(strings.Fields(r.Question), " ")
+	e := strings.Join(strings.Fields(r.Explanation), " ")
+	if e == "" {
+		e = "(no explanation)"
+	}
+	return q + " │ " + e
+}
+
 func (t *tracesScreen) render() string {
 	th := t.sh.theme
 	by := sortNames[t.sort]
@@ -509,10 +667,22 @@ func (t *tracesScreen) render() string {
 		info += fmt.Sprintf(" · group %d of step %d", t.groupKey[1], t.groupKey[0])
 	}
 	out := []string{info}
+	if t.group {
+		mean, std, n := t.groupStats(t.groupKey[0], t.groupKey[1])
+		g := fmt.Sprintf("group reward mean %s std %s over %d", num(mean, 3), num(std, 3), n)
+		if zeroVariance(std, n) {
+			g = th.Paint(style.FG(style.Orange).With(style.Bold), g+" · zero variance: advantages 0, no gradient")
+		}
+		out = append(out, g+th.Paint(style.Spec{Attr: style.Faint}, " · [ ] other groups"))
+	}
 	if t.editing {
 		out = append(out, "reward filter: "+t.input.View()+"  (top, bottom, q1–q4, min..max; enter/esc)")
 	} else {
-		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, traceHeader))
+		hd := traceHeader
+		if t.previewW() > 0 {
+			hd = pad(hd, traceFixedW) + " question │ explanation"
+		}
+		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, hd))
 	}
 	n := t.pageRows()
 	if t.sel < t.top {
@@ -548,8 +718,14 @@ func (t *tracesScreen) render() string {
 		}
 		line := fmt.Sprintf("%6d %3d %3d %8s%s%7s %8s %8s %3s  %s", r.Step, r.Group, r.Sample,
 			num(rw, 3), mark, snum(r.Advantage, 2), num(rss, 3), num(rkl, 3), end, labelText(t.sh.store.Label(r.ID)))
-		if traceGaps(r) != "" {
+		pw := t.previewW()
+		switch {
+		case traceGaps(r) != "" && pw > 0:
+			line = pad(line, traceFixedW-1) + " " + fit("! incomplete · "+preview(r), pw)
+		case traceGaps(r) != "":
 			line += "  ! incomplete" // its per-token arrays; the detail says which
+		case pw > 0:
+			line = pad(line, traceFixedW-1) + " " + fit(preview(r), pw)
 		}
 		if i == t.sel {
 			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line, max(t.w-1, 1)))

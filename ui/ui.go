@@ -82,6 +82,12 @@ type shared struct {
 	// pausedHint is whether this UI paused the engine (for controllers
 	// that cannot say whether they are paused).
 	pausedHint bool
+	// dscale is the run's d_k colour scale, over the traces pulled so far
+	// (the Traces screen feeds it).
+	dscale runScale
+	// nextUnreviewed is the first unreviewed trace after the given one in
+	// the Traces screen's order, under its sort and filters (set by it).
+	nextUnreviewed func(after string) (string, bool)
 }
 
 // Messages.

@@ -83,7 +83,7 @@ func makeTrace(step, group, sample, n int) event.Trace {
 		rec = "6 apples"
 	}
 	return event.Trace{Time: t0.Add(time.Duration(step) * 6 * time.Second), Step: step, Group: group, Sample: sample,
-		Question: fmt.Sprintf("What is 2 + %d?", group+3), Solution: "5", Completion: comp,
+		Question: fmt.Sprintf("2+%d=?", group+3), Solution: "5", Completion: comp,
 		Advantage: float64(sample) - 1.5, Score: sc, Reconstruction: rec}
 }
 

@@ -180,6 +180,7 @@ type Detail struct {
 	MaxToken       key.Binding
 	SwitchView     key.Binding
 	Rescore        key.Binding // the trace's own scores / its re-scoring (rescores.jsonl)
+	Scale          key.Binding // colours on the run's scale / the trace's own
 	Accept         key.Binding
 	Reject         key.Binding
 	Flag           key.Binding
@@ -203,6 +204,7 @@ func NewDetail() Detail {
 		MaxToken:       bind([]string{"m"}, "m", "jump to max d_k"),
 		SwitchView:     bind([]string{"v"}, "v", "d_k / log p / diff"),
 		Rescore:        bind([]string{"s"}, "s", "own scores / rescore"),
+		Scale:          bind([]string{"z"}, "z", "colour scale: run / trace"),
 		Accept:         bind([]string{"a"}, "a", "accept"),
 		Reject:         bind([]string{"x"}, "x", "reject"),
 		Flag:           bind([]string{"f"}, "f", "flag with note"),
@@ -222,7 +224,7 @@ func (k Detail) ShortHelp() []key.Binding {
 func (k Detail) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Left, k.Right, k.WordLeft, k.WordRight, k.LineUp, k.LineDown, k.LineStart, k.LineEnd},
-		{k.MaxToken, k.SwitchView, k.Rescore, k.Back},
+		{k.MaxToken, k.SwitchView, k.Scale, k.Rescore, k.Back},
 		{k.Accept, k.Reject, k.Flag, k.Undo, k.NextUnreviewed, k.Export},
 	}
 }

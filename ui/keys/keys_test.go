@@ -68,8 +68,8 @@ func TestHelpComplete(t *testing.T) {
 		}
 	}
 	// Struct fields all reach FullHelp: count them by reflection-free means.
-	if n := len(All(NewDetail().FullHelp())); n != 18 {
-		t.Errorf("detail full help has %d entries, want 18 (a field is missing from FullHelp?)", n)
+	if n := len(All(NewDetail().FullHelp())); n != 19 {
+		t.Errorf("detail full help has %d entries, want 19 (a field is missing from FullHelp?)", n)
 	}
 	if n := len(All(NewDashboard().FullHelp())); n != 17 {
 		t.Errorf("dashboard full help has %d entries, want 17", n)

@@ -1,0 +1,53 @@
+package sessions
+
+import (
+	"bytes"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+// Settings are the few settings of a run that its viewers show beside its
+// records: the task its questions come from, the models, and the reward's
+// coefficients in force.
+type Settings struct {
+	Task    string
+	Teacher string
+	Student string
+	// Reward is the run's [reward] table over the defaults
+	// (record.DefaultRewardConfig), as the engine resolves it.
+	Reward record.RewardConfig
+	// Known is false when config.toml does not parse (or is empty): the
+	// fields are then the defaults and the viewer must not claim them.
+	Known bool
+}
+
+// Settings reads the run's settings from config.toml leniently: keys it
+// does not know are ignored (the strict check is the launcher's job, see
+// DecodeStrict), so a folder written by another version still shows its
+// task and coefficients.
+func (r *Run) Settings() Settings { return ParseSettings(r.config) }
+
+// ParseSettings reads Settings from the text of a config.toml.
+func ParseSettings(text []byte) (s Settings) {
+	s.Reward = record.DefaultRewardConfig()
+	if len(bytes.TrimSpace(text)) == 0 {
+		return s
+	}
+	defer func() {
+		// The parser is third-party; a user's file must never crash us.
+		if recover() != nil {
+			s = Settings{Reward: record.DefaultRewardConfig()}
+		}
+	}()
+	v := struct {
+		Task    string              `toml:"task"`
+		Teacher string              `toml:"teacher"`
+		Student string              `toml:"student"`
+		Reward  record.RewardConfig `toml:"reward"`
+	}{Reward: record.DefaultRewardConfig()}
+	if err := toml.Unmarshal(text, &v); err != nil {
+		return Settings{Reward: record.DefaultRewardConfig()}
+	}
+	return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: v.Reward, Known: true}
+}

@@ -1,0 +1,228 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/internal/golden"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// dTrace is a trace whose explanation tokens carry the given d_k (ℓS 0).
+func dTrace(step, sample int, toks []string, d []float32) event.Trace {
+	sc := &record.Scored{Ended: true}
+	sc.ExplanationTokens, sc.TeacherLP, sc.D, sc.StudentLP = toks, d, d, make([]float32, len(d))
+	sc.SolutionTokens, sc.SolutionLP = []string{"5"}, []float32{-0.5}
+	for i := range toks {
+		sc.ExplanationIDs = append(sc.ExplanationIDs, int32(i))
+	}
+	sc.SolutionIDs = []int32{1}
+	sc.Terms = record.DefaultRewardConfig().Reduce(sc.SolutionLP, sc.D, sc.StudentLP, true)
+	return event.Trace{Time: t0, Step: step, Sample: sample, Question: "2+3=?", Solution: "5",
+		Completion: strings.Join(toks, "") + record.EndExplanation, Score: sc}
+}
+
+// openTrace opens trace id in the detail screen of m and returns its view.
+func openTrace(t *testing.T, m *Model, id string) string {
+	t.Helper()
+	m.Update(openMsg{id})
+	if !m.detail.has || m.detail.rec.ID != id {
+		t.Fatalf("trace %s not open", id)
+	}
+	m.detail.View()
+	return m.detail.expl.View()
+}
+
+// colourOf is the escape sequence the heatmap view opens token tok with.
+func colourOf(t *testing.T, view, tok string) string {
+	t.Helper()
+	i := strings.Index(view, tok)
+	if i < 0 {
+		t.Fatalf("token %q not in %q", tok, view)
+	}
+	j := strings.LastIndex(view[:i], "\x1b[0m") // the previous token's close
+	k := max(j+len("\x1b[0m"), 0)
+	if j < 0 {
+		k = strings.Index(view, "\n") + 1 // the first token of the first content line
+	}
+	return view[k:i]
+}
+
+func TestHeatmapColourSameAcrossTraces(t *testing.T) {
+	r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// Token "X" has d_k 0.8 in both traces; the rest of the first trace is
+	// small, of the second large, so per-trace scales differ 30-fold.
+	r.Emit(dTrace(1, 0, []string{"a", "X", "b"}, []float32{0.9, 0.8, -0.02}))
+	r.Emit(dTrace(1, 1, []string{"c", "X", "d"}, []float32{24, 0.8, -20}))
+	for k := 2; k < 60; k++ { // the bulk of the run: |d_k| up to 1
+		r.Emit(dTrace(1, k, []string{"e", "f", "g"}, []float32{1, -1, 0.5}))
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(Options{Run: r, Theme: style.NewTheme(style.TrueColor)})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.pull()
+	for _, tc := range []struct {
+		name     string
+		perTrace bool
+		same     bool
+	}{{"run scale", false, true}, {"per-trace scale", true, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if m.detail.perTrace != tc.perTrace {
+				m.Update(openMsg{"1-0-0"})
+				send(m, press("z"))
+			}
+			a := colourOf(t, openTrace(t, m, "1-0-0"), "X")
+			b := colourOf(t, openTrace(t, m, "1-0-1"), "X")
+			if !strings.Contains(a, "48;2;") {
+				t.Fatalf("token X has no background colour: %q", a)
+			}
+			if (a == b) != tc.same {
+				t.Errorf("colour of d_k 0.8 in the two traces: %q and %q, want same=%v", a, b, tc.same)
+			}
+		})
+	}
+}
+
+func TestRunScale(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		d      []float32
+		lo, hi float64
+	}{
+		{"tiny values get the minimum span", []float32{0.01, -0.017, 0.002}, minDSpan, minDSpan},
+		{"the 99th percentile, rounded up to a bin edge", append(repeat(2, 50), repeat(-2.2, 50)...), 2.2, 2.2 * 1.34},
+		{"one outlier in a thousand does not set it", append(repeat(1.5, 999), 28), 1.5, 1.5 * 1.34},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s runScale
+			s.add(tc.d)
+			got, ok := s.limit()
+			if !ok || got < tc.lo || got > tc.hi {
+				t.Errorf("limit %g (ok %v), want in [%g, %g]", got, ok, tc.lo, tc.hi)
+			}
+		})
+	}
+	var s runScale
+	if _, ok := s.limit(); ok {
+		t.Error("an empty scale has a limit")
+	}
+}
+
+func repeat(v float32, n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// TestNextUnreviewedFollowsList: n in the detail goes to the next
+// unreviewed trace in the Traces list's order, within its filters.
+func TestNextUnreviewedFollowsList(t *testing.T) {
+	r := newTestRun(t, 3, 2, 4, 8)
+	m := sized(t, r, 80, 24, &fakeControl{})
+	send(m, press("2"))
+	send(m, press("r")) // sort by reward, highest first
+	send(m, press("/"))
+	for _, k := range "top" {
+		send(m, press(string(k)))
+	}
+	send(m, press("enter"))
+	m.traces.rebuild()
+	var want []string
+	for _, i := range m.traces.rows {
+		want = append(want, m.traces.all[i].ID)
+	}
+	if len(want) < 3 || len(want) == len(m.traces.all) {
+		t.Fatalf("the filter kept %d of %d rows", len(want), len(m.traces.all))
+	}
+	send(m, press("enter"))
+	var got []string
+	for range want {
+		got = append(got, m.detail.rec.ID)
+		send(m, press("a"))
+		send(m, press("n"))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("a then n visited %v, want the list's order %v", got, want)
+	}
+	if !strings.Contains(m.msg, "no unreviewed trace left in the Traces list") {
+		t.Errorf("after the last: %q", m.msg)
+	}
+}
+
+func TestGroupViewGolden(t *testing.T) {
+	r := newTestRun(t, 12, 2, 4, 60)
+	for _, sz := range golden.Sizes {
+		name := fmt.Sprintf("traces_group_%dx%d", sz.W, sz.H)
+		t.Run(name, func(t *testing.T) {
+			m := sized(t, r, sz.W, sz.H, &fakeControl{})
+			send(m, press("2"))
+			send(m, press("v"))
+			send(m, press("]"))
+			v := m.View()
+			golden.NoEscapes(t, v)
+			golden.Fits(t, v, sz.W, sz.H)
+			golden.Assert(t, name, v)
+		})
+	}
+}
+
+// TestGroupNavigation: [ and ] move between groups in the list's step
+// order, and a group whose rewards are all equal is marked.
+func TestGroupNavigation(t *testing.T) {
+	r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for k := 0; k < 4; k++ {
+		r.Emit(dTrace(1, k, []string{"a", "b"}, []float32{0.1 * float32(k), 0}))
+		r.Emit(dTrace(2, k, []string{"a", "b"}, []float32{0.3, 0})) // all equal
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := sized(t, r, 120, 40, nil)
+	m.pull()
+	send(m, press("2"))
+	for _, tc := range []struct {
+		key      string
+		step     int
+		zeroVar  bool
+		saysNone bool
+	}{
+		{"v", 2, true, false}, // the selected trace's group: newest step first
+		{"]", 1, false, false},
+		{"]", 1, false, true}, // no further group
+		{"[", 2, true, false},
+	} {
+		m.msg = ""
+		send(m, press(tc.key))
+		v := m.View()
+		if !m.traces.group || m.traces.groupKey[0] != tc.step {
+			t.Fatalf("after %s: group view %v of step %d, want step %d", tc.key, m.traces.group, m.traces.groupKey[0], tc.step)
+		}
+		if got := strings.Contains(v, "zero variance"); got != tc.zeroVar {
+			t.Errorf("after %s (step %d): zero variance marked %v, want %v\n%s", tc.key, tc.step, got, tc.zeroVar, v)
+		}
+		if got := strings.Contains(m.msg, "no further group"); got != tc.saysNone {
+			t.Errorf("after %s: message %q", tc.key, m.msg)
+		}
+		if !strings.Contains(v, "group reward mean") {
+			t.Errorf("after %s: no group statistics", tc.key)
+		}
+	}
+}
