@@ -13,7 +13,8 @@ import (
 
 // BenchmarkDashboardFrame renders a full 120×40 dashboard frame whose 8
 // charts each hold 10k points, after one new point per series (so every
-// chart renders again rather than serving its cache).
+// chart renders again rather than serving its cache), smoothed over the
+// faint raw series (the default), the reward chart with its ±std band.
 func BenchmarkDashboardFrame(b *testing.B) {
 	r := newTestRun(b, 0, 0, 0, 0)
 	m := newModel(Options{Run: r})
@@ -23,6 +24,9 @@ func BenchmarkDashboardFrame(b *testing.B) {
 	names := []string{}
 	for _, s := range dashboardCharts[:8] {
 		names = append(names, s.series[0].metric)
+		if sp := s.series[0].spread; sp != "" {
+			names = append(names, sp)
+		}
 	}
 	for i := 0; i < n; i++ {
 		vals := make([]float64, len(names))

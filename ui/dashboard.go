@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -15,25 +16,52 @@ import (
 type seriesSpec struct {
 	name, metric string
 	negate       bool
+	// spread names the metric recorded as this series' standard deviation
+	// ("reward_std"), drawn as a ±band around it.
+	spread string
 }
 
 type chartSpec struct {
 	title    string
 	series   []seriesSpec
 	optional bool // shown only once it has data
+	hidden   bool // taken off the grid with the chart picker
 }
 
-// dashboardCharts are the charts in grid order.
+// dashboardCharts are the charts in grid order. loss (β·KL, the KL chart
+// again) and explanation_length (completion_length less the tags) are
+// left to the chart picker, as is every other recorded metric.
 var dashboardCharts = []chartSpec{
-	{title: "reward", series: []seriesSpec{{"reward", "reward", false}}},
-	{title: "r_SS", series: []seriesSpec{{"r_SS", "solution_log_prob_reward", false}}},
-	{title: "r_KL", series: []seriesSpec{{"r_KL", "kl_reward", true}}},
-	{title: "format penalty rate", series: []seriesSpec{{"penalty rate", "format_penalty_rate", false}}},
-	{title: "KL to reference", series: []seriesSpec{{"kl", "kl", false}}},
-	{title: "loss", series: []seriesSpec{{"loss", "loss", false}}},
-	{title: "grad norm", series: []seriesSpec{{"grad norm", "grad_norm", false}}},
-	{title: "length (tokens)", series: []seriesSpec{{"completion", "completion_length", false}, {"explanation", "explanation_length", false}}},
-	{title: "held-out", optional: true, series: []seriesSpec{{"accuracy", "eval_accuracy", false}, {"verified", "eval_verified_rate", false}, {"leak", "eval_leak_rate", false}}},
+	{title: "reward ± std", series: []seriesSpec{{name: "reward", metric: "reward", spread: "reward_std"}}},
+	{title: "r_SS", series: []seriesSpec{{name: "r_SS", metric: "solution_log_prob_reward"}}},
+	{title: "r_KL", series: []seriesSpec{{name: "r_KL", metric: "kl_reward", negate: true}}},
+	{title: "format penalty rate", series: []seriesSpec{{name: "penalty rate", metric: "format_penalty_rate"}}},
+	{title: "KL to reference", series: []seriesSpec{{name: "kl", metric: "kl"}}},
+	{title: "grad norm", series: []seriesSpec{{name: "grad norm", metric: "grad_norm"}}},
+	{title: "completion length (tokens)", series: []seriesSpec{{name: "completion", metric: "completion_length"}}},
+	{title: "held-out", optional: true, series: []seriesSpec{{name: "accuracy", metric: "eval_accuracy"}, {name: "verified", metric: "eval_verified_rate"}, {name: "leak", metric: "eval_leak_rate"}}},
+}
+
+// metricTitles name the recorded metrics the picker offers in words.
+var metricTitles = map[string]string{
+	"reward_std":           "reward std within groups",
+	"learning_rate":        "learning rate",
+	"step_time_s":          "step time (s)",
+	"sampled_tokens_per_s": "sampling tokens/s",
+	"zero_variance_share":  "zero-variance groups (share)",
+	"loss":                 "loss (β·KL)",
+	"explanation_length":   "explanation length (tokens)",
+	"clip_fraction":        "clip fraction",
+	"time_sample_s":        "sampling time (s)",
+	"time_score_s":         "scoring time (s)",
+	"time_optimise_s":      "optimiser time (s)",
+}
+
+func metricTitle(m string) string {
+	if t, ok := metricTitles[m]; ok {
+		return t + " · " + m
+	}
+	return m
 }
 
 // minChartHeight is the least height a chart in the grid gets.
@@ -41,15 +69,15 @@ const minChartHeight = 7
 
 type dashKeys struct {
 	keys.Dashboard
-	Pause, Stop, Checkpoint key.Binding
+	Pause, Stop, Checkpoint, Pick key.Binding
 }
 
 func (k dashKeys) ShortHelp() []key.Binding {
-	return append(k.Dashboard.ShortHelp(), k.Pause)
+	return append(k.Dashboard.ShortHelp(), k.Pick, k.Pause)
 }
 
 func (k dashKeys) FullHelp() [][]key.Binding {
-	return append(k.Dashboard.FullHelp(), []key.Binding{k.Pause, k.Stop, k.Checkpoint})
+	return append(k.Dashboard.FullHelp(), []key.Binding{k.Pick, k.Pause, k.Stop, k.Checkpoint})
 }
 
 type dashboard struct {
@@ -65,28 +93,53 @@ type dashboard struct {
 	raw         bool
 	confirmStop bool
 
+	// names are the metrics recorded so far, sorted (the picker's list).
+	names   []string
+	nameSet map[string]bool
+	last    map[string]float64 // each metric's latest recorded value
+	picking bool
+	pickSel int
+
 	dirty bool
 	cache string
 }
 
 func newDashboard(sh *shared) *dashboard {
-	d := &dashboard{sh: sh, specs: dashboardCharts, raw: true, dirty: true}
+	d := &dashboard{sh: sh, specs: append([]chartSpec(nil), dashboardCharts...), raw: true, dirty: true, nameSet: map[string]bool{}, last: map[string]float64{}}
 	d.keys = dashKeys{
 		Dashboard:  keys.NewDashboard(),
 		Pause:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume run")),
 		Stop:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stop run (asks)")),
 		Checkpoint: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "checkpoint now")),
+		Pick:       key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "pick charts (every metric)")),
 	}
 	for _, s := range d.specs {
-		c := chart.New(sh.theme)
-		c.SetTitle(s.title)
-		d.charts = append(d.charts, c)
-		d.points = append(d.points, 0)
+		d.newChart(s.title)
 	}
 	return d
 }
 
+// newChart adds a chart titled title, smoothed by default with the raw
+// series faint behind it, in the view of the charts already there.
+func (d *dashboard) newChart(title string) *chart.Chart {
+	c := chart.New(d.sh.theme)
+	c.SetTitle(title)
+	c.SetSmoothing(chart.DefaultSmoothing)
+	c.SetShowRaw(d.raw)
+	if len(d.charts) > 0 {
+		f := d.charts[0]
+		c.SetSmoothing(f.Smoothing())
+		c.SetLogScale(f.LogScale())
+		c.SetWindow(f.Window())
+		c.SetFollow(f.Following())
+	}
+	d.charts = append(d.charts, c)
+	d.points = append(d.points, 0)
+	return c
+}
+
 func (d *dashboard) clear() {
+	clear(d.last)
 	for i, c := range d.charts {
 		c.Clear()
 		d.points[i] = 0
@@ -99,26 +152,100 @@ func (d *dashboard) add(ms []sessions.MetricRecord) {
 	if len(ms) == 0 {
 		return
 	}
+	for ci := range d.specs {
+		d.feed(ci, ms)
+	}
+	for _, r := range ms {
+		for k, n := range r.Names {
+			d.last[n] = r.Values[k]
+			if !d.nameSet[n] {
+				d.nameSet[n] = true
+				i, _ := slices.BinarySearch(d.names, n)
+				d.names = slices.Insert(d.names, i, n)
+			}
+		}
+	}
+	d.dirty = true
+}
+
+// feed appends the series of chart ci from ms.
+func (d *dashboard) feed(ci int, ms []sessions.MetricRecord) {
 	steps := make([]int64, 0, len(ms))
 	vals := make([]float64, 0, len(ms))
-	for ci, s := range d.specs {
+	pick := func(metric string, negate bool) {
+		steps, vals = steps[:0], vals[:0]
+		for _, r := range ms {
+			v, ok := r.Get(metric)
+			if !ok {
+				continue
+			}
+			if negate {
+				v = -v
+			}
+			steps = append(steps, int64(r.Step))
+			vals = append(vals, v)
+		}
+	}
+	for _, ss := range d.specs[ci].series {
+		pick(ss.metric, ss.negate)
+		if len(steps) > 0 {
+			d.charts[ci].AppendMany(ss.name, steps, vals)
+			d.points[ci] += len(steps)
+		}
+		if ss.spread != "" {
+			if pick(ss.spread, false); len(steps) > 0 {
+				d.charts[ci].AppendSpread(ss.name, steps, vals)
+			}
+		}
+	}
+}
+
+// shownFor is the chart that shows metric m on the grid, -1 if none.
+func (d *dashboard) shownFor(m string) int {
+	for i, s := range d.specs {
+		if s.hidden {
+			continue
+		}
 		for _, ss := range s.series {
-			steps, vals = steps[:0], vals[:0]
-			for _, r := range ms {
-				v, ok := r.Get(ss.metric)
-				if !ok {
-					continue
-				}
-				if ss.negate {
-					v = -v
-				}
-				steps = append(steps, int64(r.Step))
-				vals = append(vals, v)
+			if ss.metric == m || ss.spread == m {
+				return i
 			}
-			if len(steps) > 0 {
-				d.charts[ci].AppendMany(ss.name, steps, vals)
-				d.points[ci] += len(steps)
-			}
+		}
+	}
+	return -1
+}
+
+// pick shows metric m on the grid (a chart of its own, fed with every
+// record so far, focused) or takes its chart off.
+func (d *dashboard) pick(m string) {
+	if ci := d.shownFor(m); ci >= 0 {
+		d.specs[ci].hidden = true
+		d.sh.say("chart %q off the grid (m to bring it back)", d.specs[ci].title)
+		d.dirty = true
+		return
+	}
+	for i, s := range d.specs {
+		if s.hidden && len(s.series) == 1 && s.series[0].metric == m {
+			d.specs[i].hidden = false
+			d.focusChart(i)
+			return
+		}
+	}
+	d.specs = append(d.specs, chartSpec{title: metricTitle(m), series: []seriesSpec{{name: m, metric: m}}})
+	ci := len(d.specs) - 1
+	d.newChart(metricTitle(m))
+	if d.sh.store != nil {
+		ms, _ := d.sh.store.MetricsSince(0)
+		d.feed(ci, ms)
+	}
+	d.focusChart(ci)
+}
+
+// focusChart focuses chart ci if it is shown.
+func (d *dashboard) focusChart(ci int) {
+	for k, v := range d.visible() {
+		if v == ci {
+			d.focus = k
 		}
 	}
 	d.dirty = true
@@ -128,7 +255,7 @@ func (d *dashboard) add(ms []sessions.MetricRecord) {
 func (d *dashboard) visible() []int {
 	out := make([]int, 0, len(d.charts))
 	for i, s := range d.specs {
-		if s.optional && d.points[i] == 0 {
+		if s.hidden || s.optional && d.points[i] == 0 {
 			continue
 		}
 		out = append(out, i)
@@ -143,8 +270,17 @@ func (d *dashboard) SetSize(w, h int) {
 	}
 }
 
-func (d *dashboard) Capturing() bool           { return false }
-func (d *dashboard) ShortHelp() []key.Binding  { return d.keys.ShortHelp() }
+func (d *dashboard) Capturing() bool { return d.picking }
+func (d *dashboard) ShortHelp() []key.Binding {
+	if d.picking {
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("j", "k"), key.WithHelp("↑/↓", "move")),
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter/space", "chart on/off")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc/m", "close")),
+		}
+	}
+	return d.keys.ShortHelp()
+}
 func (d *dashboard) FullHelp() [][]key.Binding { return d.keys.FullHelp() }
 
 func (d *dashboard) columns() int {
@@ -195,8 +331,16 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if d.picking {
+		d.updatePicker(k)
+		return nil
+	}
 	f := d.focused()
 	switch {
+	case key.Matches(k, km.Pick):
+		d.picking = true
+		d.dirty = true
+		return nil
 	case key.Matches(k, km.Pause), key.Matches(k, km.Stop), key.Matches(k, km.Checkpoint):
 		return d.control(k)
 	case f == nil:
@@ -264,6 +408,62 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
+// updatePicker moves through the picker's list of metrics; enter or
+// space puts the selected metric's chart on the grid or takes it off.
+func (d *dashboard) updatePicker(k tea.KeyMsg) {
+	d.dirty = true
+	switch k.String() {
+	case "esc", "m", "q":
+		d.picking = false
+	case "down", "j":
+		d.pickSel++
+	case "up", "k":
+		d.pickSel--
+	case "home", "g":
+		d.pickSel = 0
+	case "end", "G":
+		d.pickSel = len(d.names) - 1
+	case "enter", " ":
+		if d.pickSel >= 0 && d.pickSel < len(d.names) {
+			d.pick(d.names[d.pickSel])
+		}
+	}
+	d.pickSel = min(max(d.pickSel, 0), max(len(d.names)-1, 0))
+}
+
+// pickerView lists every recorded metric, marked when a chart on the
+// grid shows it, with its latest value, in w×h.
+func (d *dashboard) pickerView(w, h int) []string {
+	th := d.sh.theme
+	out := []string{th.Paint(style.Spec{Attr: style.Bold}, "Charts") +
+		fmt.Sprintf(" · %d metrics recorded · ■ on the grid · enter/space on/off · esc closes", len(d.names))}
+	if len(d.names) == 0 {
+		return block(append(out, "no metrics recorded yet"), w, h)
+	}
+	last := d.last
+	rows := max(h-1, 1)
+	top := max(min(d.pickSel-rows/2, len(d.names)-rows), 0)
+	for i := top; i < len(d.names) && i < top+rows; i++ {
+		n := d.names[i]
+		mark := "□"
+		if d.shownFor(n) >= 0 {
+			mark = "■"
+		}
+		v := ""
+		if x, ok := last[n]; ok {
+			v = "  " + chart.FormatValue(x)
+		}
+		line := mark + " " + metricTitle(n) + v
+		if i == d.pickSel {
+			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line, max(w-1, 1)))
+		} else {
+			line = " " + line
+		}
+		out = append(out, line)
+	}
+	return block(out, w, h)
+}
+
 func (d *dashboard) control(k tea.KeyMsg) tea.Cmd {
 	c := d.sh.control
 	if c == nil {
@@ -308,6 +508,9 @@ func (d *dashboard) render() string {
 		return ""
 	}
 	th := d.sh.theme
+	if d.picking {
+		return strings.Join(d.pickerView(d.w, d.h), "\n")
+	}
 	vis := d.visible()
 	info := "Dashboard"
 	if len(vis) == 0 {

@@ -8,7 +8,10 @@
 // Runs screen, ? shows the keys of the screen, ! the problems, q quits), the
 // status line, the help and problems overlays, and one run's screens:
 //
-//	1 Dashboard  live curves of the run's metrics; run controls (pause, stop, checkpoint)
+//	1 Dashboard  live curves of the run's metrics, smoothed (EMA) over the
+//	             faint raw series, reward with a ±reward_std band; m picks
+//	             charts among every recorded metric; run controls (pause,
+//	             stop, checkpoint)
 //	2 Traces     the sampled traces: sort, filter, a question/explanation
 //	             preview column; group view (v) with the group's reward mean
 //	             and std, zero-variance groups marked, [ and ] to move

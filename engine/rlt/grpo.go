@@ -340,7 +340,7 @@ func (t *Trainer) reconstruct(items []Item) ([]string, error) {
 func stepMetrics(scores []record.Scored, rewards []float64, g int, ps PolicyStats, gradNorm, lr float64) map[string]float64 {
 	n := float64(len(scores))
 	m := map[string]float64{}
-	var groupStd float64
+	var groupStd, zeroVar float64
 	for s := 0; s < len(rewards); s += g {
 		grp := rewards[s : s+g]
 		mean := 0.0
@@ -353,8 +353,14 @@ func stepMetrics(scores []record.Scored, rewards []float64, g int, ps PolicyStat
 			ss += (r - mean) * (r - mean)
 		}
 		groupStd += math.Sqrt(ss / float64(g-1))
+		if ss == 0 {
+			zeroVar++ // equal rewards: zero advantages, no gradient from this group
+		}
 	}
 	m["reward_std"] = groupStd / (n / float64(g))
+	// The share of groups whose rewards are all equal: their advantages
+	// are zero, so they contribute nothing to the policy gradient.
+	m["zero_variance_share"] = zeroVar / (n / float64(g))
 	add := func(k string, v float64) { m[k] += v / n }
 	for _, s := range scores {
 		add("reward", s.Reward)

@@ -61,7 +61,8 @@ func TestGRPOStepsAreDeterministicAndComplete(t *testing.T) {
 		}
 		for _, k := range []string{"reward", "reward_std", "kl", "completion_length", "loss", "grad_norm", "learning_rate",
 			"answer_log_prob_mean", "answer_log_prob_min", "reasoning_kl_mean", "reasoning_kl_max", "solution_log_prob_reward",
-			"kl_reward", "match_reward", "total_teacher_likelihood_reward", "format_penalty_rate", "no_entropy_kl_reward"} {
+			"kl_reward", "match_reward", "total_teacher_likelihood_reward", "format_penalty_rate", "no_entropy_kl_reward",
+			"zero_variance_share"} {
 			v, ok := ra.Metrics[k]
 			if !ok || math.IsNaN(v) {
 				t.Errorf("step %d: metric %s = %v (present %v)", step, k, v, ok)
@@ -146,4 +147,25 @@ func diff(a, b []float32) float64 {
 		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
 	}
 	return d
+}
+
+func TestStepMetricsZeroVarianceShare(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		rewards []float64
+		g       int
+		want    float64
+	}{
+		{"one of two groups equal", []float64{1, 1, 0, 2}, 2, 0.5},
+		{"none equal", []float64{1, 0, 0, 2}, 2, 0},
+		{"all equal", []float64{3, 3, 3, 3, 3, 3}, 3, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scores := make([]record.Scored, len(tc.rewards))
+			m := stepMetrics(scores, tc.rewards, tc.g, PolicyStats{}, 0, 0)
+			if got := m["zero_variance_share"]; got != tc.want {
+				t.Errorf("zero_variance_share = %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

@@ -14,6 +14,7 @@ package chart
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,6 +42,21 @@ type series struct {
 	smW      float64
 	smBiased float64
 	smPow    float64
+
+	// spSteps and spVals are the series' recorded spread (a standard
+	// deviation per step, AppendSpread), drawn as a ±spread band.
+	spSteps []int64
+	spVals  []float64
+	// bandLo and bandHi are the band's edges at the series' points (NaN
+	// where no spread is recorded), for smoothing weight bandW over
+	// bandN points; recomputed when either changes.
+	bandLo, bandHi []float64
+	bandW          float64
+	bandN, bandSp  int
+
+	// Block extremes of vals, sm, bandLo and bandHi (Downsample's
+	// shortcut over long series).
+	rawB, smB, loB, hiB Blocks
 }
 
 // Chart is a braille line chart with a view (x window, follow, log scale,
@@ -72,6 +88,7 @@ type Chart struct {
 	bits  []uint8
 	owner []uint16
 	cols  []Column
+	cols2 []Column
 }
 
 // New returns an empty chart drawing with theme (nil: Plain). It follows
@@ -120,7 +137,7 @@ func (c *Chart) get(name string) *series {
 	if i, ok := c.byName[name]; ok {
 		return c.series[i]
 	}
-	s := &series{name: name, color: style.SeriesColor(name), smPow: 1}
+	s := &series{name: name, color: style.SeriesColor(name), smPow: 1, bandN: -1}
 	c.byName[name] = len(c.series)
 	c.series = append(c.series, s)
 	return s
@@ -161,6 +178,75 @@ func (c *Chart) AppendMany(name string, steps []int64, values []float64) {
 	}
 }
 
+// AppendSpread records the spread of series name (e.g. the standard
+// deviation of the rewards a step's mean was taken over): the chart draws
+// a faint band from value−spread to value+spread, smoothed like the line.
+// Non-finite or negative spreads are skipped.
+func (c *Chart) AppendSpread(name string, steps []int64, spread []float64) {
+	s := c.get(name)
+	c.touch()
+	for i := 0; i < min(len(steps), len(spread)); i++ {
+		v := spread[i]
+		if !finite(v) || v < 0 {
+			continue
+		}
+		n := len(s.spSteps)
+		if n == 0 || s.spSteps[n-1] <= steps[i] {
+			s.spSteps = append(s.spSteps, steps[i])
+			s.spVals = append(s.spVals, v)
+			continue
+		}
+		j := sort.Search(n, func(k int) bool { return s.spSteps[k] > steps[i] })
+		s.spSteps = slices.Insert(s.spSteps, j, steps[i])
+		s.spVals = slices.Insert(s.spVals, j, v)
+	}
+	s.bandN = -1
+}
+
+// band returns the band's edges at the series' points for smoothing
+// weight w (0: none): centre ± spread, where centre is the line drawn.
+func (s *series) band(w float64) (lo, hi []float64) {
+	if len(s.spSteps) == 0 {
+		return nil, nil
+	}
+	if s.bandN == len(s.vals) && s.bandSp == len(s.spSteps) && s.bandW == w {
+		return s.bandLo, s.bandHi
+	}
+	centre := s.vals
+	if w > 0 {
+		centre = s.smoothed(w)
+	}
+	sp := make([]float64, len(s.vals))
+	k := 0
+	for i, st := range s.steps {
+		for k < len(s.spSteps) && s.spSteps[k] < st {
+			k++
+		}
+		sp[i] = math.NaN()
+		if k < len(s.spSteps) && s.spSteps[k] == st {
+			sp[i] = s.spVals[k]
+		}
+	}
+	if w > 0 {
+		sp = EMA(sp, w)
+	}
+	s.bandLo, s.bandHi = s.bandLo[:0], s.bandHi[:0]
+	for i, c := range centre {
+		s.bandLo = append(s.bandLo, c-sp[i])
+		s.bandHi = append(s.bandHi, c+sp[i])
+	}
+	s.bandN, s.bandSp, s.bandW = len(s.vals), len(s.spSteps), w
+	s.loB.Reset()
+	s.hiB.Reset()
+	return s.bandLo, s.bandHi
+}
+
+// HasSpread reports whether series name has a recorded spread.
+func (c *Chart) HasSpread(name string) bool {
+	i, ok := c.byName[name]
+	return ok && len(c.series[i].spSteps) > 0
+}
+
 func growInt(s []int64, n int) []int64 {
 	t := make([]int64, len(s), len(s)+max(n, len(s)))
 	copy(t, s)
@@ -191,6 +277,8 @@ func (s *series) push(step int64, v float64) {
 	copy(s.vals[i+1:], s.vals[i:])
 	s.vals[i] = v
 	s.sm = s.sm[:0] // recomputed on demand
+	s.rawB.Reset()
+	s.smB.Reset()
 }
 
 func (s *series) extendEMA(v float64) {
@@ -211,6 +299,7 @@ func (s *series) smoothed(w float64) []float64 {
 	if w != s.smW || len(s.sm) != len(s.vals) {
 		s.smW, s.smBiased, s.smPow = w, 0, 1
 		s.sm = s.sm[:0]
+		s.smB.Reset()
 		for _, v := range s.vals {
 			s.extendEMA(v)
 		}

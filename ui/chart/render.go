@@ -22,6 +22,10 @@ type Column struct {
 // min, max, first and last value, reusing dst. steps must be sorted.
 // Every point lands in exactly one column, so no extreme is lost.
 func Downsample(steps []int64, vals []float64, lo, hi int64, cols int, dst []Column) []Column {
+	return downsample(steps, vals, nil, lo, hi, cols, dst)
+}
+
+func downsample(steps []int64, vals []float64, b *Blocks, lo, hi int64, cols int, dst []Column) []Column {
 	if cap(dst) < cols {
 		dst = make([]Column, cols)
 	}
@@ -37,10 +41,7 @@ func Downsample(steps []int64, vals []float64, lo, hi int64, cols int, dst []Col
 	j := sort.Search(len(steps), func(i int) bool { return steps[i] > hi })
 	if cols == 1 {
 		if i < j {
-			mn, mx := vals[i], vals[i]
-			for _, v := range vals[i:j] {
-				mn, mx = min(mn, v), max(mx, v)
-			}
+			mn, mx := minMax(vals, b, i, j)
 			dst[0] = Column{Min: mn, Max: mx, First: vals[i], Last: vals[j-1], N: j - i}
 		}
 		return dst
@@ -58,15 +59,8 @@ func Downsample(steps []int64, vals []float64, lo, hi int64, cols int, dst []Col
 		for colOf(bound) <= col {
 			bound++
 		}
-		e := k + 1
-		for e < j && steps[e] < bound {
-			e++
-		}
-		mn, mx := vals[k], vals[k]
-		for _, v := range vals[k+1 : e] {
-			mn = min(mn, v)
-			mx = max(mx, v)
-		}
+		e := searchFrom(steps, k+1, j, bound)
+		mn, mx := minMax(vals, b, k, e)
 		dst[col] = Column{Min: mn, Max: mx, First: vals[k], Last: vals[e-1], N: e - k}
 		k = e
 	}
@@ -141,6 +135,10 @@ type layer struct {
 	vals   []float64
 	spec   style.Spec
 	smooth bool
+	// hi, when set, makes the layer a band from vals (low edge) to hi.
+	hi []float64
+	// b and bh are the block extremes of vals and hi (synced).
+	b, bh *Blocks
 }
 
 // yScale maps values to dot rows.
@@ -202,15 +200,20 @@ func (c *Chart) render() string {
 	for _, l := range layers {
 		i := sort.Search(len(l.s.steps), func(i int) bool { return l.s.steps[i] >= lo })
 		j := sort.Search(len(l.s.steps), func(i int) bool { return l.s.steps[i] > hi })
-		for _, v := range l.vals[i:j] {
-			if v < ymin {
-				ymin = v
+		for _, vs := range [][]float64{l.vals, l.hi} {
+			if vs == nil {
+				continue
 			}
-			if v > ymax {
-				ymax = v
-			}
-			if v <= 0 {
-				nonPos++
+			for _, v := range vs[i:j] {
+				if v < ymin {
+					ymin = v
+				}
+				if v > ymax {
+					ymax = v
+				}
+				if v <= 0 {
+					nonPos++
+				}
 			}
 		}
 	}
@@ -265,6 +268,25 @@ func (c *Chart) render() string {
 			labels[r] = s
 			gutter = max(gutter, len(s))
 		}
+		// A short plot may hold one tick or none: label its top and bottom
+		// rows with the values they stand for, so no axis goes unread.
+		if n := countNonEmpty(labels); n < 2 && plotH >= 2 {
+			for _, r := range []int{0, plotH - 1} {
+				if labels[r] != "" {
+					continue
+				}
+				v := thi - float64(r*4+2)/ys.rowScale // the row's middle dot
+				if ys.log {
+					v = math.Pow(10, v)
+				}
+				s := FormatValue(v)
+				if a := math.Abs(v); a >= 1e-3 && a < 1e4 {
+					s = strconv.FormatFloat(v, 'g', 3, 64)
+				}
+				labels[r] = s
+				gutter = max(gutter, len(s))
+			}
+		}
 		gutter++ // the axis
 		if gutter > W/3 {
 			gutter = 0
@@ -292,8 +314,12 @@ func (c *Chart) render() string {
 	if hasData && plotW > 0 {
 		dc := plotW * 2
 		for li, l := range layers {
-			c.cols = Downsample(l.s.steps, l.vals, lo, hi, dc, c.cols)
 			id := uint16(li + 1)
+			if l.hi != nil {
+				c.drawBand(cv, &ys, l, lo, hi, dc, id)
+				continue
+			}
+			c.cols = downsample(l.s.steps, l.vals, l.b, lo, hi, dc, c.cols)
 			prevX, prevY := -1, 0
 			for x := range c.cols {
 				col := &c.cols[x]
@@ -383,6 +409,56 @@ func (c *Chart) render() string {
 	return b.String()
 }
 
+func countNonEmpty(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// drawBand fills, in a checkerboard of dots so that lines stay legible
+// over it, each dot column from the band's highest upper edge to its
+// lowest lower edge.
+func (c *Chart) drawBand(cv *canvas, ys *yScale, l layer, lo, hi int64, dc int, id uint16) {
+	c.cols = downsample(l.s.steps, l.vals, l.b, lo, hi, dc, c.cols)
+	c.cols2 = downsample(l.s.steps, l.hi, l.bh, lo, hi, dc, c.cols2)
+	ok := func(x int) bool {
+		a, b := &c.cols[x], &c.cols2[x]
+		if a.N == 0 || !finite(a.Min) || !finite(b.Max) {
+			return false
+		}
+		return !ys.log || a.Min > 0 && b.Max > 0
+	}
+	fill := func(x int, top, bot float64) {
+		for y := int(top + 0.5); y <= int(bot+0.5); y++ {
+			if (x+y)%2 == 0 {
+				cv.set(x, y, id)
+			}
+		}
+	}
+	// Between two columns with points the edges run straight, as the
+	// lines do.
+	px := -1
+	var pTop, pBot float64
+	for x := range c.cols {
+		if !ok(x) {
+			continue
+		}
+		top, bot := float64(ys.row(c.cols2[x].Max)), float64(ys.row(c.cols[x].Min))
+		if px >= 0 {
+			for k := px + 1; k < x; k++ {
+				f := float64(k-px) / float64(x-px)
+				fill(k, pTop+(top-pTop)*f, pBot+(bot-pBot)*f)
+			}
+		}
+		fill(x, top, bot)
+		px, pTop, pBot = x, top, bot
+	}
+}
+
 func formatLog(t, step float64) string {
 	v := math.Pow(10, t)
 	if step >= 1 && t == math.Trunc(t) {
@@ -413,16 +489,23 @@ func (c *Chart) canvas(w, h int) *canvas {
 // layers lists what to draw, lowest first: raw lines, then smoothed ones;
 // within each, the selected series last so it lies on top.
 func (c *Chart) layers() []layer {
-	var raw, sm []layer
+	var bands, raw, sm []layer
 	var selRaw, selSm []layer
 	for i, s := range c.series {
 		if s.hidden || len(s.steps) == 0 {
 			continue
 		}
+		if blo, bhi := s.band(c.smoothing); blo != nil {
+			s.loB.Sync(blo)
+			s.hiB.Sync(bhi)
+			bands = append(bands, layer{s: s, vals: blo, hi: bhi, b: &s.loB, bh: &s.hiB, spec: style.FG(s.color).With(style.Faint)})
+		}
 		sel := i == c.selected
 		base := style.FG(s.color)
 		if c.smoothing > 0 {
-			l := layer{s: s, vals: s.smoothed(c.smoothing), spec: base.With(style.Bold), smooth: true}
+			smv := s.smoothed(c.smoothing)
+			s.smB.Sync(smv)
+			l := layer{s: s, vals: smv, b: &s.smB, spec: base.With(style.Bold), smooth: true}
 			if sel {
 				selSm = append(selSm, l)
 			} else {
@@ -435,14 +518,16 @@ func (c *Chart) layers() []layer {
 		} else if sel {
 			base = base.With(style.Bold)
 		}
-		l := layer{s: s, vals: s.vals, spec: base}
+		s.rawB.Sync(s.vals)
+		l := layer{s: s, vals: s.vals, b: &s.rawB, spec: base}
 		if sel {
 			selRaw = append(selRaw, l)
 		} else {
 			raw = append(raw, l)
 		}
 	}
-	out := append(raw, selRaw...)
+	out := append(bands, raw...)
+	out = append(out, selRaw...)
 	out = append(out, sm...)
 	return append(out, selSm...)
 }
@@ -554,6 +639,9 @@ func (c *Chart) legendLines(w, maxLines int) []string {
 				v = sm[len(sm)-1]
 			}
 			val = " " + FormatValue(v)
+		}
+		if n := len(s.spVals); n > 0 {
+			val += " ±" + FormatValue(s.spVals[n-1])
 		}
 		plain := sel + marker + " " + s.name + val
 		nameSpec := style.Spec{}

@@ -1,0 +1,98 @@
+package chart
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestDownsampleBlocksMatches: the block shortcut gives the same columns
+// as the plain scan, for ranges and column counts of every kind, as the
+// series grows.
+func TestDownsampleBlocksMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var steps []int64
+	var vals []float64
+	var b Blocks
+	for _, n := range []int{1, 15, 16, 17, 100, 1000, 4097} {
+		for len(steps) < n {
+			steps = append(steps, int64(len(steps))*int64(1+rng.IntN(3)))
+			vals = append(vals, rng.NormFloat64())
+		}
+		// steps must be sorted
+		for i := 1; i < len(steps); i++ {
+			steps[i] = max(steps[i], steps[i-1])
+		}
+		b.Sync(vals)
+		for _, tc := range []struct {
+			lo, hi int64
+			cols   int
+		}{{0, steps[n-1], 1}, {0, steps[n-1], 7}, {0, steps[n-1], 200}, {steps[n/3], steps[n-1], 33}, {steps[n/2], steps[n/2] + 50, 5}} {
+			want := Downsample(steps, vals, tc.lo, tc.hi, tc.cols, nil)
+			got := DownsampleBlocks(steps, vals, &b, tc.lo, tc.hi, tc.cols, nil)
+			for i := range want {
+				if want[i] != got[i] {
+					t.Fatalf("n %d lo %d hi %d cols %d: column %d = %+v, want %+v", n, tc.lo, tc.hi, tc.cols, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	// A change in the middle needs Reset; Sync after it is exact again.
+	vals[5] = 100
+	b.Reset()
+	b.Sync(vals)
+	if c := DownsampleBlocks(steps, vals, &b, 0, steps[len(steps)-1], 1, nil); c[0].Max != 100 {
+		t.Errorf("max after a change = %v, want 100", c[0].Max)
+	}
+}
+
+// TestBandAndAxisLabels: a series with a recorded spread draws dots
+// beyond its line, the y range takes the band in, and a short plot still
+// labels its top and bottom rows.
+func TestBandAndAxisLabels(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		spread float64
+		h      int
+	}{{"band", 0.5, 8}, {"no band", 0, 8}, {"short plot", 0.5, 6}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(nil)
+			c.SetSize(40, tc.h)
+			var steps []int64
+			var vals, sp []float64
+			for i := 0; i < 40; i++ {
+				steps = append(steps, int64(i))
+				vals = append(vals, 1)
+				sp = append(sp, tc.spread)
+			}
+			c.AppendMany("r", steps, vals)
+			if tc.spread > 0 {
+				c.AppendSpread("r", steps, sp)
+			}
+			v := c.View()
+			lines := strings.Split(v, "\n")
+			dotted := 0
+			labelled := 0
+			for _, l := range lines {
+				if strings.IndexFunc(l, func(r rune) bool { return r > 0x2800 && r <= 0x28ff }) >= 0 {
+					dotted++
+				}
+				if strings.Contains(l, "┤") {
+					labelled++
+				}
+			}
+			if tc.spread > 0 && dotted < 3 {
+				t.Errorf("the band fills %d rows, want ≥ 3:\n%s", dotted, v)
+			}
+			if tc.spread == 0 && dotted > 1 {
+				t.Errorf("a flat line without band fills %d rows:\n%s", dotted, v)
+			}
+			if labelled < 2 {
+				t.Errorf("%d labelled rows, want ≥ 2:\n%s", labelled, v)
+			}
+			if tc.spread > 0 && !strings.Contains(v, "±0.5") {
+				t.Errorf("the legend does not give the spread:\n%s", v)
+			}
+		})
+	}
+}
