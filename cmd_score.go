@@ -21,7 +21,7 @@ import (
 
 const scoreUsage = `
 Usage: rlt score --teacher DIR --student DIR [flags] < traces.jsonl > scores.jsonl
-       rlt score --teacher DIR --student DIR --run RUNDIR [--write] [flags] > scores.jsonl
+       rlt score [--teacher DIR --student DIR] --run RUNDIR [--write] [flags] > scores.jsonl
 
 Scores explanations with the RLT reward (r = r_SS − r_KL + m): for each
 input line {"question", "solution", "explanation"} — or {"question",
@@ -55,8 +55,8 @@ Examples:
 
 func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt score", scoreUsage, stderr)
-	tdir := fs.String("teacher", "", "teacher model folder (required)")
-	sdir := fs.String("student", "", "student model folder (required)")
+	tdir := fs.String("teacher", "", "teacher model folder (required; with --run, default: the run's)")
+	sdir := fs.String("student", "", "student model folder (required; with --run, default: the run's)")
 	rc := record.DefaultRewardConfig()
 	fs.Float64Var(&rc.Temperature, "temperature", rc.Temperature, "log-probs are of logits / temperature")
 	fs.Float64Var(&rc.SolutionMean, "c1", rc.SolutionMean, "weight of the mean solution log-prob in r_SS")
@@ -78,7 +78,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *tdir == "" || *sdir == "" || fs.NArg() != 0 || *batch < 1 || (*write && *runDir == "") {
+	if (*runDir == "" && (*tdir == "" || *sdir == "")) || fs.NArg() != 0 || *batch < 1 || (*write && *runDir == "") {
 		fs.Usage()
 		return errUsage
 	}
@@ -118,6 +118,18 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if !set["student-system"] && cfg.Prompts.StudentSystem != "" {
 				*studentSys = cfg.Prompts.StudentSystem
 			}
+		}
+		// The run's models, unless --teacher or --student says otherwise
+		// (read leniently: an imported run's config records none).
+		st := run.Settings()
+		if *tdir == "" {
+			*tdir = st.Teacher
+		}
+		if *sdir == "" {
+			*sdir = st.Student
+		}
+		if *tdir == "" || *sdir == "" {
+			return fmt.Errorf("rlt score: %s records no teacher or student model: give --teacher and --student", filepath.Join(*runDir, sessions.ConfigFile))
 		}
 	}
 	rc.Estimator = record.Estimator(*est)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
@@ -124,10 +125,24 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	// The workbench has ended every run it opened (their errors are in
 	// err); this Close only returns at once.
 	h.Close()
+	// Every run this workbench trained, with the command that continues
+	// it from its final checkpoint.
 	for _, d := range l.Written() {
-		fmt.Fprintf(stderr, "run folder %s\n", d)
+		fmt.Fprintf(stderr, "run folder %s\n  continue it: rlt run --resume %s\n", d, shellQuote(d))
 	}
 	return err
+}
+
+// shellQuote quotes p for a POSIX shell when it holds anything but
+// plain path characters.
+func shellQuote(p string) string {
+	if p != "" && strings.IndexFunc(p, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r == '@' ||
+			r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }
 
 const sessionsUsage = `

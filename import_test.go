@@ -203,6 +203,27 @@ func TestImportTracesFileCLI(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(runs, entries[0].Name(), sessions.RescoresFile)); err == nil {
 		t.Error("score --run without --write wrote rescores")
 	}
+	// Without --teacher and --student, score --run takes the models the
+	// run's config.toml records, and says so when it records none.
+	runDir := filepath.Join(runs, entries[0].Name())
+	code, _, errs = runCLI(t, "", "score", "--run", runDir)
+	if code != 1 || !strings.Contains(errs, "records no teacher or student model: give --teacher and --student") {
+		t.Errorf("score --run of an import, no models: exit %d: %s", code, errs)
+	}
+	cfgPath := filepath.Join(runDir, sessions.ConfigFile)
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := fmt.Sprintf("teacher = %q\nstudent = %q\n", embeddedTeacher, embeddedStudent)
+	if err := os.WriteFile(cfgPath, append([]byte(models), cfg...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out2, errs := runCLI(t, "", "score", "--run", runDir,
+		"--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem)
+	if code != 0 || out2 != out {
+		t.Errorf("score --run with the run's models: exit %d (%s), output differs from --teacher/--student's: %v", code, errs, out2 != out)
+	}
 }
 
 func TestImportScoreCLIErrors(t *testing.T) {

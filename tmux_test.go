@@ -31,7 +31,9 @@ func TestWorkbenchInTmux(t *testing.T) {
 	tmux("send-keys", "-t", "w", "Escape")
 	waitFor("the dashboard again", func(s string) bool { return strings.Contains(s, "[1 Dashboard]") })
 	tmux("send-keys", "-t", "w", "3")
-	waitFor("the trace detail", func(s string) bool { return strings.Contains(s, "d_k") && strings.Contains(s, "reward") })
+	waitFor("the trace detail with its question", func(s string) bool {
+		return strings.Contains(s, "d_k") && strings.Contains(s, "reward") && strings.Contains(s, "question ")
+	})
 	tmux("resize-window", "-t", "w", "-x", "70", "-y", "20")
 	s := waitFor("a redraw at 70 columns", func(s string) bool { return strings.Contains(s, "d_k") })
 	for i, line := range strings.Split(s, "\n") {
@@ -40,7 +42,9 @@ func TestWorkbenchInTmux(t *testing.T) {
 		}
 	}
 	tmux("send-keys", "-t", "w", "q")
-	waitFor("a clean exit", func(s string) bool { return strings.Contains(s, "EXITED 0") })
+	waitFor("a clean exit with the resume command", func(s string) bool {
+		return strings.Contains(s, "EXITED 0") && strings.Contains(s, "continue it: rlt run --resume")
+	})
 	cks, _ := filepath.Glob(filepath.Join(runs, "*", "checkpoints", "step-*", "state.json"))
 	if len(cks) == 0 {
 		t.Error("quitting wrote no final checkpoint")

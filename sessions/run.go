@@ -521,7 +521,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			r.store.brokenTraces++
 			r.store.mu.Unlock()
 		}
-		r.store.addIssue(Issue{File: path, Line: lineNo, Msg: "skipped broken record: " + err.Error()}, true)
+		r.store.addIssue(Issue{File: path, Line: lineNo, Msg: "skipped broken record: " + readableJSON(err)}, true)
 	}
 	switch kind {
 	case 'e':

@@ -24,6 +24,8 @@ type ConfigError struct {
 	Msg    string   // what is wrong, without the location
 	Known  []string // for unknown keys: the keys allowed in that table
 	Err    error    // the underlying go-toml error
+
+	syntax bool // the parser stopped here (not a key or type problem)
 }
 
 func (e *ConfigError) Error() string {
@@ -38,7 +40,44 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // line, column and key; unknown keys also list the keys allowed in their
 // table. When several keys are unknown the error joins one *ConfigError per
 // key (errors.As finds the first).
-func DecodeStrict(path string, data []byte, v any) (err error) {
+//
+// A syntax error stops a TOML parser; so that one pass shows them all,
+// DecodeStrict then blanks the line at fault and decodes again, up to
+// maxConfigErrors errors (not past a broken [table] header, whose keys
+// would be misplaced).
+func DecodeStrict(path string, data []byte, v any) error {
+	err := decodeStrictOnce(path, data, v)
+	var errs []error
+	for len(errs) < maxConfigErrors && err != nil {
+		errs = append(errs, err)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !ce.syntax || ce.Line < 1 {
+			break
+		}
+		lines := bytes.Split(data, []byte("\n"))
+		if ce.Line > len(lines) || bytes.HasPrefix(bytes.TrimSpace(lines[ce.Line-1]), []byte("[")) {
+			break
+		}
+		lines[ce.Line-1] = nil
+		data = bytes.Join(lines, []byte("\n"))
+		err = decodeStrictOnce(path, data, v)
+	}
+	return errors.Join(errs...)
+}
+
+// maxConfigErrors caps the errors one DecodeStrict reports.
+const maxConfigErrors = 20
+
+// syntaxHints follow go-toml's messages for values that are not TOML,
+// saying what TOML wants instead.
+var syntaxHints = []struct{ has, hint string }{
+	{"at start of value", `: text needs "quotes"; true and false are lower-case`},
+	{"expected keyword", `: true and false are lower-case; text needs "quotes"`},
+	{"is already defined", ": each key may be set once per table"},
+	{"expected '=' after key", `: write key = value`},
+}
+
+func decodeStrictOnce(path string, data []byte, v any) (err error) {
 	defer func() {
 		// The parser is third-party; a user's file must never crash us.
 		if r := recover(); r != nil {
@@ -73,10 +112,17 @@ func DecodeStrict(path string, data []byte, v any) (err error) {
 			ce.Msg = fmt.Sprintf("key %q: wrong type: got TOML %s, want %s", ce.Key, m[1], want)
 		} else {
 			msg := strings.TrimPrefix(derr.Error(), "toml: ")
+			for _, h := range syntaxHints {
+				if strings.Contains(msg, h.has) {
+					msg += h.hint
+					break
+				}
+			}
 			if ce.Key != "" {
 				msg = fmt.Sprintf("key %q: %s", ce.Key, msg)
 			}
 			ce.Msg = msg
+			ce.syntax = true
 		}
 		return ce
 	}

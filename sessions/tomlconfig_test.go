@@ -173,3 +173,58 @@ func ExampleDecodeStrict() {
 	// config.toml:1:9: key "steps": wrong type: got TOML string, want integer
 	// config.toml:2:8: expected ']' to close table name
 }
+
+// TestDecodeStrictShowsEverySyntaxError: one pass reports each line the
+// parser stops at, with a hint for values that are not TOML.
+func TestDecodeStrictShowsEverySyntaxError(t *testing.T) {
+	type cfg struct {
+		Task  string `toml:"task"`
+		Steps int    `toml:"steps"`
+		Debug bool   `toml:"debug"`
+		Seed  int    `toml:"seed"`
+	}
+	for _, tc := range []struct {
+		name, text string
+		lines      []int
+		hints      []string
+	}{
+		{"two bad values and an unknown key", "task = addition\nsteps = 3\ndebug = False\nseed = 1\nlamda = 2\n",
+			[]int{1, 3, 5}, []string{`text needs "quotes"`, `true and false are lower-case`, `unknown key "lamda"`}},
+		{"a duplicate key", "steps = 1\nsteps = 2\n", []int{2}, []string{"each key may be set once"}},
+		{"stops at a broken table header", "task = x\n[reward\nseed = 1\n", []int{1, 2}, []string{"text needs", "close table name"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c cfg
+			err := DecodeStrict("config.toml", []byte(tc.text), &c)
+			var got []int
+			for _, e := range unjoin(err) {
+				var ce *ConfigError
+				if !errors.As(e, &ce) {
+					t.Fatalf("%v is not a *ConfigError", e)
+				}
+				got = append(got, ce.Line)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.lines) {
+				t.Errorf("errors on lines %v, want %v: %v", got, tc.lines, err)
+			}
+			for _, h := range tc.hints {
+				if err == nil || !strings.Contains(err.Error(), h) {
+					t.Errorf("%v lacks %q", err, h)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "struct") {
+				t.Errorf("Go type names in %v", err)
+			}
+		})
+	}
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}

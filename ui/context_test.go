@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -224,5 +225,42 @@ func TestGroupNavigation(t *testing.T) {
 		if !strings.Contains(v, "group reward mean") {
 			t.Errorf("after %s: no group statistics", tc.key)
 		}
+	}
+}
+
+// ckptControl writes a real checkpoint of the run when asked.
+type ckptControl struct {
+	fakeControl
+	r *sessions.Run
+	t *testing.T
+}
+
+func (c *ckptControl) CheckpointNow() {
+	c.ckpt++
+	_, err := c.r.SaveCheckpoint(12, func(dir string) error {
+		return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
+	}, sessions.CheckpointState{Step: 12, Time: t0})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// TestCheckpointConfirmed: c says when the checkpoint it asked for is on
+// disk, and where.
+func TestCheckpointConfirmed(t *testing.T) {
+	r := newTestRun(t, 12, 1, 1, 4)
+	ctl := &ckptControl{r: r, t: t}
+	m := newModel(Options{Run: r, Control: ctl})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	send(m, press("c"))
+	if !strings.Contains(m.msg, "checkpoint requested") {
+		t.Errorf("after c: %q", m.msg)
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m.pull()
+	if want := "checkpoint of step 12 written: " + filepath.Join(r.Dir(), sessions.CheckpointsDir); !strings.Contains(m.msg, want) {
+		t.Errorf("after the checkpoint: %q, want %q", m.msg, want)
 	}
 }

@@ -489,7 +489,8 @@ func (d *dashboard) control(k tea.KeyMsg) tea.Cmd {
 		d.sh.say("stop the run? press y to confirm, any other key cancels")
 	case key.Matches(k, d.keys.Checkpoint):
 		c.CheckpointNow()
-		d.sh.say("checkpoint requested")
+		d.sh.ckptAsked = true
+		d.sh.say("checkpoint requested: written after the step in progress (a line here says when)")
 	}
 	return nil
 }

@@ -472,7 +472,7 @@ func (d *detailScreen) export() {
 		return
 	}
 	d.sh.say("exported %d accepted → %s (left out %d: %d unreviewed, %d rejected, %d flagged, %d refused)",
-		rep.Written, sessions.ExportFile, rep.LeftOut(), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Refused)
+		rep.Written, filepath.Join(d.sh.run.Dir(), sessions.ExportFile), rep.LeftOut(), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Refused)
 }
 
 func (d *detailScreen) View() string {
@@ -631,7 +631,8 @@ func (d *detailScreen) solutionPart(w, h int) []string {
 	} else {
 		out = append(out, "no solution tokens")
 	}
-	out = append(out, th.Paint(style.Spec{Attr: style.Bold}, "reference vs reconstruction"))
+	out = append(out, th.Paint(style.Spec{Attr: style.Bold}, "reconstruction")+
+		th.Paint(style.Spec{Attr: style.Faint}, ": the student's greedy answer given the question and this explanation, vs the reference"))
 	out = append(out, diff...)
 	return block(out, w, h)
 }

@@ -82,6 +82,8 @@ type shared struct {
 	// pausedHint is whether this UI paused the engine (for controllers
 	// that cannot say whether they are paused).
 	pausedHint bool
+	// ckptAsked: c asked for a checkpoint that has not been written yet.
+	ckptAsked bool
 	// dscale is the run's d_k colour scale, over the traces pulled so far
 	// (the Traces screen feeds it).
 	dscale runScale
@@ -502,6 +504,12 @@ func (m *Model) pull() {
 		case sessions.KindError:
 			if e.Fatal {
 				fatal = e.Error
+			}
+		case sessions.KindCheckpoint:
+			if m.sh.ckptAsked {
+				// c asked for it: say that it is on disk, and where.
+				m.sh.ckptAsked = false
+				m.say("checkpoint of step %d written: %s", e.Step, filepath.Join(m.sh.run.Dir(), e.Dir))
 			}
 		}
 	}

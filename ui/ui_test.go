@@ -240,7 +240,7 @@ func TestReviewFlow(t *testing.T) {
 	if n := strings.Count(string(data), "\n"); n != 1 || !strings.Contains(string(data), "conversations") {
 		t.Errorf("export holds %d rows: %q", n, data)
 	}
-	if !strings.Contains(m.msg, "exported 1 accepted") {
+	if !strings.Contains(m.msg, "exported 1 accepted → "+filepath.Join(r.Dir(), sessions.ExportFile)) {
 		t.Errorf("status message %q", m.msg)
 	}
 	send(m, press("u"))

@@ -176,6 +176,44 @@ const (
 	MarkIns = '+'
 )
 
+// DiffSummary says in words how the reconstruction rec differs from the
+// reference ref: how many of the reference's words it reproduces and what
+// changed; for a one-word answer (a number), how many characters are in
+// place, so that 4888 vs 4278 does not read as nothing alike.
+func DiffSummary(ref, rec []string, ops []DiffOp) string {
+	st := Stats(ops)
+	if st.Substitute+st.Delete+st.Insert == 0 {
+		return "the same as the reference (" + plural(len(ref), "word") + ")"
+	}
+	s := "differs: " + strconv.Itoa(st.Equal) + " of " + plural(len(ref), "reference word") + " reproduced"
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{st.Substitute, " changed"}, {st.Delete, " missing"}, {st.Insert, " extra"}} {
+		if p.n > 0 {
+			s += " · " + strconv.Itoa(p.n) + p.what
+		}
+	}
+	if len(ref) == 1 && len(rec) == 1 {
+		a, b := []rune(ref[0]), []rune(rec[0])
+		same := 0
+		for i := 0; i < min(len(a), len(b)); i++ {
+			if a[i] == b[i] {
+				same++
+			}
+		}
+		s += " · " + strconv.Itoa(same) + " of " + plural(len(a), "character") + " in place"
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
 // RenderDiff lays out ops as blocks of three rows that fit width: the
 // reference tokens, the reconstruction's, and a marker row (^ substituted,
 // - missing from the reconstruction, + extra in it), after a summary line.
@@ -188,11 +226,7 @@ func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxL
 	if width <= 0 {
 		return nil
 	}
-	st := Stats(ops)
-	summary := "match " + strconv.Itoa(int(st.Match()*100+0.5)) + "% · " +
-		strconv.Itoa(st.Substitute) + " substituted · " + strconv.Itoa(st.Delete) + " missing · " +
-		strconv.Itoa(st.Insert) + " extra"
-	lines := []string{truncateW(summary, width)}
+	lines := []string{truncateW(DiffSummary(ref, rec, ops), width)}
 	const pre = "ref │"
 	prefixes := [3]string{"ref │", "rec │", "    │"}
 	avail := width - ansi.StringWidth(pre)

@@ -358,3 +358,19 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("stats %+v match %v", st, st.Match())
 	}
 }
+
+func TestDiffSummary(t *testing.T) {
+	for _, tc := range []struct {
+		ref, rec []string
+		want     string
+	}{
+		{[]string{"4888"}, []string{"4278"}, "differs: 0 of 1 reference word reproduced · 1 changed · 2 of 4 characters in place"},
+		{[]string{"5"}, []string{"5"}, "the same as the reference (1 word)"},
+		{[]string{"x", "=", "5"}, []string{"x", "=", "6", "apples"}, "differs: 2 of 3 reference words reproduced · 1 changed · 1 extra"},
+		{[]string{"a", "b"}, []string{"a"}, "differs: 1 of 2 reference words reproduced · 1 missing"},
+	} {
+		if got := DiffSummary(tc.ref, tc.rec, Diff(tc.ref, tc.rec)); got != tc.want {
+			t.Errorf("%v vs %v: %q, want %q", tc.ref, tc.rec, got, tc.want)
+		}
+	}
+}
