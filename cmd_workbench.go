@@ -145,11 +145,55 @@ func shellQuote(p string) string {
 	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }
 
+const openUsage = `
+Usage: rlt open [--runs DIR] [--mouse] RUNDIR
+
+Opens any run folder in the workbench without training it: finished,
+stopped, imported, or an official RLT trainer's folder. Reviews, flags
+and exports are written when no other process holds the folder; when one
+does (an engine training it), the run opens read-only and the status line
+says which process holds it. The Runs screen (4) resumes training.
+`
+
+func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt open", openUsage, stderr)
+	runs := fs.String("runs", "runs", "folder that holds run folders (the Runs screen lists it)")
+	mouse := fs.Bool("mouse", false, "scroll lists with the mouse wheel (the terminal's own selection needs shift)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	dir := fs.Arg(0)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	// New runs started from the Runs screen use the embedded models.
+	models, err := defaults.Dir()
+	if err != nil {
+		return err
+	}
+	l := runner.NewLauncher(ctx, *runs, models)
+	s, err := l.OpenForReview(dir)
+	if err != nil {
+		return err
+	}
+	err = ui.Run(ui.Options{Run: s.Run, Control: s.Control, Steps: s.Steps, ReadOnly: s.ReadOnly, Close: s.Close,
+		Notes: s.Notes, Problems: s.Problems, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
+	for _, d := range l.Written() {
+		fmt.Fprintf(stderr, "run folder %s\n  continue it: rlt run --resume %s\n", d, shellQuote(d))
+	}
+	return err
+}
+
 const sessionsUsage = `
 Usage: rlt sessions [--runs DIR]
 
-Lists the run folders under DIR with their state (running, finished,
-stopped, broken), last step, best mean reward, size and creation time.
+Lists the run folders under DIR with their state (running, paused,
+finished, stopped, failed, broken), last step, best mean reward, size and
+creation time. A run a workbench keeps open after its engine stopped is
+listed by its training state, with the process that holds it.
 `
 
 func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -237,6 +237,8 @@ func TestImportScoreCLIErrors(t *testing.T) {
 		{[]string{"import", filepath.Join(t.TempDir(), "missing")}, 1, "no such file"},
 		{[]string{"import", officialFixture, "--out", officialFixture + "/sub"}, 1, "inside the source"},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--write"}, 2, "Usage: rlt score"},
+		{[]string{"open"}, 2, "Usage: rlt open"},
+		{[]string{"open", filepath.Join(t.TempDir(), "missing")}, 1, "no such file"},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", t.TempDir()}, 1, "not a run folder"},
 	}
 	for _, c := range cases {

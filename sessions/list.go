@@ -18,11 +18,19 @@ type RunState string
 
 // Run states.
 const (
-	StateRunning  RunState = "running"  // a live process holds run.lock
+	StateRunning  RunState = "running"  // a live process holds run.lock and its engine has not ended
+	StatePaused   RunState = "paused"   // held, and its engine's last phase is "paused"
 	StateFinished RunState = "finished" // the engine reported the "done" phase since the last resume
-	StateStopped  RunState = "stopped"  // closed, interrupted or crashed before "done"
+	StateStopped  RunState = "stopped"  // stopped, closed, interrupted or crashed before "done"
+	StateFailed   RunState = "failed"   // a fatal error ended the engine since the last resume
 	StateBroken   RunState = "broken"   // not readable as a run (config.toml missing or unreadable)
 )
+
+// engineEnded reports whether the engine's last phase since the last resume
+// ends the training ("stopped", "done") or a fatal error did.
+func engineEnded(lastPhase, fatal string) bool {
+	return lastPhase == "stopped" || lastPhase == "done" || fatal != ""
+}
 
 // RunSummary is one line of `rlt sessions`.
 type RunSummary struct {
@@ -142,19 +150,33 @@ func summarise(dir string) RunSummary {
 	case cfgErr != nil:
 		s.State = StateBroken
 		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
-	case held:
+	case held && !engineEnded(lastPhase, fatal):
+		// The lock's holder trains it (or has not said otherwise yet).
 		s.State = StateRunning
+		if lastPhase == "paused" {
+			s.State = StatePaused
+		}
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
-	case lastPhase == "done":
-		s.State = StateFinished
 	default:
-		s.State = StateStopped
-		if fatal != "" {
+		// Not held, or held by a process whose engine has ended (a
+		// workbench that keeps it open for review): its training state.
+		switch {
+		case fatal != "":
+			s.State = StateFailed
 			notes = append(notes, "fatal: "+fatal)
+		case lastPhase == "done":
+			s.State = StateFinished
+		default:
+			s.State = StateStopped
 		}
-		if holder.PID != 0 {
+		switch {
+		case held && holder.PID != 0:
+			notes = append(notes, fmt.Sprintf("open in pid %d, no engine running", holder.PID))
+		case held:
+			notes = append(notes, "open in another process, no engine running")
+		case holder.PID != 0:
 			notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
 		}
 	}

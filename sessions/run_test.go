@@ -492,6 +492,14 @@ func TestList(t *testing.T) {
 	emitSteps(live, 0, 1, 1, 1)
 	live.Flush()
 	defer live.Close()
+	// held by this process, its engine stopped (open for review) or paused
+	for _, c := range []struct{ name, phase string }{{"f-open-stopped", "stopped"}, {"g-paused", "paused"}} {
+		r := mustCreate(t, filepath.Join(root, c.name), Options{})
+		emitSteps(r, 0, 1, 1, 1)
+		r.Emit(event.Phase{Time: time.Now(), Name: c.phase, Step: 1})
+		r.Flush()
+		defer r.Close()
+	}
 	// broken: metrics but no config
 	os.MkdirAll(filepath.Join(root, "d-broken"), 0o755)
 	os.WriteFile(filepath.Join(root, "d-broken", MetricsFile), []byte(`{"step":4,"values":{"reward":0.5}}`+"\n"), 0o644)
@@ -514,8 +522,10 @@ func TestList(t *testing.T) {
 		note  string
 	}{
 		{"a-finished", StateFinished, 2, -0.8, ""},
-		{"b-stopped", StateStopped, 1, -0.9, "fatal: NaN loss"},
+		{"b-stopped", StateFailed, 1, -0.9, "fatal: NaN loss"},
 		{"c-running", StateRunning, 0, -1, "pid"},
+		{"f-open-stopped", StateStopped, 0, -1, "open in pid"},
+		{"g-paused", StatePaused, 0, -1, "pid"},
 		{"d-broken", StateBroken, 4, 0.5, "no readable config.toml"},
 	}
 	if len(runs) != len(cases) {

@@ -264,3 +264,59 @@ func TestCheckpointConfirmed(t *testing.T) {
 		t.Errorf("after the checkpoint: %q, want %q", m.msg, want)
 	}
 }
+
+// TestRunStateInHeader: the header follows the engine's phases, S, the
+// engine's "stopped", and a later resume; p after the stop says there is
+// nothing to pause.
+func TestRunStateInHeader(t *testing.T) {
+	r := newTestRun(t, 3, 1, 1, 4)
+	ctl := &fakeControl{}
+	m := sized(t, r, 120, 40, ctl)
+	phase := func(name string) {
+		r.Emit(event.Phase{Time: t0, Name: name, Step: 3})
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		m.pull()
+	}
+	header := func() string { return strings.SplitN(m.View(), "\n", 2)[0] }
+	steps := []struct {
+		do         func()
+		want, lack string
+	}{
+		{func() { phase("sampling") }, "running · sampling", "stopping"},
+		{func() { send(m, press("S")); send(m, press("y")) }, "stopping (after the step in progress)", "running"},
+		{func() { phase("stopped") }, "· stopped ·", "st/min"},
+		{func() { send(m, press("p")) }, "· stopped ·", "paused"},
+		{func() { r.Resume(3); r.Flush(); m.pull(); phase("scoring") }, "running · scoring", "stopped"},
+		{func() { phase("done") }, "· done ·", "st/min"},
+	}
+	for i, s := range steps {
+		s.do()
+		h := header()
+		if !strings.Contains(h, s.want) || strings.Contains(h, s.lack) {
+			t.Errorf("step %d: header %q, want %q without %q", i, h, s.want, s.lack)
+		}
+	}
+	if ctl.pause != 0 {
+		t.Errorf("p after the stop paused the engine (%d calls)", ctl.pause)
+	}
+}
+
+func TestStoppedGolden(t *testing.T) {
+	r := newTestRun(t, 12, 2, 4, 60)
+	r.Emit(event.Phase{Time: t0, Name: "stopped", Step: 12})
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, sz := range golden.Sizes {
+		name := fmt.Sprintf("dashboard_stopped_%dx%d", sz.W, sz.H)
+		t.Run(name, func(t *testing.T) {
+			m := sized(t, r, sz.W, sz.H, &fakeControl{})
+			m.pull()
+			v := m.View()
+			golden.Fits(t, v, sz.W, sz.H)
+			golden.Assert(t, name, v)
+		})
+	}
+}

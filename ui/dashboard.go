@@ -325,6 +325,7 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 		d.confirmStop = false
 		if k.String() == "y" && d.sh.control != nil {
 			d.sh.control.Stop()
+			d.sh.stopAsked = true
 			d.sh.say("stop requested: the engine finishes its step and stops")
 		} else {
 			d.sh.say("stop cancelled")
@@ -468,6 +469,10 @@ func (d *dashboard) control(k tea.KeyMsg) tea.Cmd {
 	c := d.sh.control
 	if c == nil {
 		d.sh.say("read-only: this workbench does not drive the engine")
+		return nil
+	}
+	if d.sh.engineEnded {
+		d.sh.say("the engine has stopped: nothing to pause, stop or checkpoint (4, then r on this run, resumes its training)")
 		return nil
 	}
 	switch {

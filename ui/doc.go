@@ -32,6 +32,17 @@
 // rescore's coefficients. n (next unreviewed) follows the Traces list's
 // current sort and filters.
 //
+// # Run state
+//
+// The status line says the run's true state from its events: running with
+// the step's phase (sampling, scoring, …; "starting" before the first),
+// paused, stopping (S confirmed, the step in progress finishing), stopped,
+// done or failed; steps per minute only while the engine runs. After the
+// engine has stopped p, S and c say so, and r on the Runs screen resumes
+// the run in place. The Runs screen and `rlt sessions` list a run that a
+// workbench keeps open with no engine running by its training state, not
+// as running (sessions.List).
+//
 // # Rescores
 //
 // `rlt score --run DIR --write` stores the engine's re-scoring of a run's

@@ -345,7 +345,10 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		r.say(true, "this workbench was started without a launcher: it cannot open runs")
 		return nil
 	}
-	if r.isCurrent(*row) {
+	// A run open here whose engine has stopped (S, done, failed) resumes
+	// in place: the session is ended first, as for any other run.
+	resumeHere := kind == launchResume && r.m.sh.engineEnded
+	if r.isCurrent(*row) && !resumeHere {
 		o := r.m.cur
 		if kind == launchReadOnly || o.Control != nil || !o.IsReadOnly() {
 			r.m.active = scrDashboard
@@ -359,7 +362,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		case row.Kind == kindOfficial:
 			r.say(true, "an official trainer's run cannot be resumed here; enter opens it read-only")
 			return nil
-		case row.State == string(sessions.StateRunning):
+		case !r.isCurrent(*row) && (row.State == string(sessions.StateRunning) || row.State == string(sessions.StatePaused)):
 			r.say(true, "%s is being written by another process (%s); enter opens it read-only", filepath.Base(row.Dir), row.Note)
 			return nil
 		case row.State == string(sessions.StateBroken) || row.State == "missing":

@@ -580,3 +580,60 @@ func TestTextEditor(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeAfterStopHere: a run stopped with S in this workbench is
+// listed as stopped (open here, no engine running) and r resumes it in
+// place: the stopped session is closed first, then the run reopened.
+func TestResumeAfterStopHere(t *testing.T) {
+	root := t.TempDir()
+	l := &testLauncher{runs: filepath.Join(root, "runs")}
+	s, err := l.Start(mustConfig(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(Options{Run: s.Run, Control: s.Control, Steps: s.Steps, Launcher: l, RunsDir: l.runs, Close: s.Close})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	hit(t, m, "S", "y")
+	s.Run.Emit(event.Phase{Time: t0, Name: "stopped", Step: 0})
+	if err := s.Run.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m.pull()
+	if h := strings.SplitN(m.View(), "\n", 2)[0]; !strings.Contains(h, "· stopped ·") {
+		t.Fatalf("header after the stop: %q", h)
+	}
+	hit(t, m, "4")
+	listNow(t, m)
+	v := m.View()
+	state := ""
+	for _, line := range strings.Split(v, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasSuffix(f[0], "new-1") {
+			state = f[1]
+		}
+	}
+	if state != "stopped" || !strings.Contains(v, "no engine running") {
+		t.Errorf("the Runs screen lists the run as %q, want stopped (no engine running):\n%s", state, v)
+	}
+	_, cmd := m.Update(keyMsg("r"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.hasRun() && len(l.ctls) == 2 })
+	// The real launcher records the resume (sessions/runner); this one
+	// only reopens the folder.
+	if err := m.sh.run.Resume(0); err != nil {
+		t.Fatal(err)
+	}
+	m.sh.run.Flush()
+	m.pull()
+	if len(l.closed) != 1 || m.sh.run.Dir() != s.Run.Dir() || m.sh.control != l.ctls[1] || m.sh.engineEnded {
+		t.Errorf("closed %v, open %s with control %p (want %p), engine ended %v", l.closed, m.sh.run.Dir(), m.sh.control, l.ctls[1], m.sh.engineEnded)
+	}
+}
+
+func mustConfig(t *testing.T, l *testLauncher) []byte {
+	t.Helper()
+	c, err := l.NewConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

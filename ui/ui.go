@@ -36,6 +36,10 @@ type Options struct {
 	// without, it only asks Control to stop and the caller ends the run.
 	ReadOnly bool
 	Close    func() error
+	// Notes and Problems are as in Session, for Run: what opening it
+	// noticed (said in the status line) and found wrong (listed by !).
+	Notes    []string
+	Problems []error
 
 	// Launcher starts, resumes and opens runs from the Runs screen; nil:
 	// the Runs screen only lists them.
@@ -84,6 +88,11 @@ type shared struct {
 	pausedHint bool
 	// ckptAsked: c asked for a checkpoint that has not been written yet.
 	ckptAsked bool
+	// stopAsked: S was confirmed and the engine has not said "stopped"
+	// yet (the header says stopping); engineEnded: the engine's last
+	// phase since the last resume is "stopped" or "done", or a fatal
+	// error ended it (p and S have nothing to act on).
+	stopAsked, engineEnded bool
 	// dscale is the run's d_k colour scale, over the traces pulled so far
 	// (the Traces screen feeds it).
 	dscale runScale
@@ -182,7 +191,10 @@ func newModel(opts Options) *Model {
 	m.runs = newRunsScreen(m)
 	if opts.Run != nil {
 		m.attach(&opened{Session: &sessions.Session{Run: opts.Run, Control: opts.Control, Steps: opts.Steps,
-			ReadOnly: opts.ReadOnly, Close: opts.Close}})
+			ReadOnly: opts.ReadOnly, Close: opts.Close, Notes: opts.Notes, Problems: opts.Problems}})
+		if len(opts.Notes) > 0 {
+			m.say("%s", strings.Join(opts.Notes, "; "))
+		}
 	} else {
 		m.attach(nil)
 		m.active = scrRuns
@@ -226,7 +238,7 @@ func (m *Model) hasRun() bool { return m.sh.store != nil }
 // engineRunning reports whether an engine in this process is still
 // driving the open run.
 func (m *Model) engineRunning() bool {
-	return m.cur != nil && m.cur.Control != nil && !m.done && !m.closed
+	return m.cur != nil && m.cur.Control != nil && !m.done && !m.closed && !m.sh.engineEnded
 }
 
 // openName names the open run for messages.
@@ -487,6 +499,9 @@ func (m *Model) pull() {
 		case sessions.KindPhase:
 			m.phase = e.Name
 			m.done = e.Name == "done"
+			if e.Name == "stopped" || e.Name == "done" {
+				m.sh.engineEnded, m.sh.stopAsked = true, false
+			}
 			if e.Name == "paused" {
 				m.paused = true
 			} else if m.paused && e.Name != "done" {
@@ -496,6 +511,10 @@ func (m *Model) pull() {
 			m.closed = true
 		case sessions.KindCreate, sessions.KindOpen, sessions.KindResume:
 			m.closed = false
+			if e.Kind != sessions.KindOpen {
+				// A session that trains starts a new state.
+				m.phase, m.done, m.paused, m.sh.engineEnded = "", false, false, false
+			}
 			if e.Kind == sessions.KindResume {
 				// A later session continues the training: no longer failed
 				// (the error stays listed among the problems).
@@ -504,6 +523,7 @@ func (m *Model) pull() {
 		case sessions.KindError:
 			if e.Fatal {
 				fatal = e.Error
+				m.sh.engineEnded, m.sh.stopAsked = true, false
 			}
 		case sessions.KindCheckpoint:
 			if m.sh.ckptAsked {
@@ -768,8 +788,9 @@ func (m *Model) footer(scr screen) string {
 	return keys.ShortHelpView(b, m.w, m.helpStyle())
 }
 
-// state is running, paused or done (and read-only when there are no
-// controls).
+// state is the run's true state: running (with the step's phase),
+// paused, stopping, stopped, done or failed (and read-only when there are
+// no controls).
 func (m *Model) state() string {
 	s := "waiting"
 	switch {
@@ -777,12 +798,20 @@ func (m *Model) state() string {
 		s = "failed"
 	case m.done:
 		s = "done"
+	case m.phase == "stopped":
+		s = "stopped"
+	case m.sh.stopAsked:
+		s = "stopping (after the step in progress)"
 	case m.paused || m.enginePaused():
 		s = "paused"
 	case m.closed:
 		s = "closed"
-	case m.phase != "" || m.hasStep:
+	case m.phase != "" && m.phase != "paused":
+		s = "running · " + m.phase
+	case m.hasStep:
 		s = "running"
+	case m.sh.control != nil:
+		s = "starting (loading models)"
 	}
 	if m.sh.control == nil {
 		s += " (read-only)"
@@ -846,7 +875,7 @@ func (m *Model) statusLine() string {
 	if m.hasReward {
 		parts = append(parts, "reward "+num(m.reward, 3))
 	}
-	if r := m.rate(); r > 0 {
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
 		if steps > 0 && m.lastStep < steps && !m.done {
 			eta := time.Duration(float64(steps-m.lastStep) / r * float64(time.Minute))

@@ -155,6 +155,43 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 	return s, nil
 }
 
+// OpenForReview opens any run folder without training it: finished,
+// stopped, imported. When no other process holds the folder it takes the
+// lock, so reviews, flags and exports are written; when one does (an
+// engine training it, another workbench), it opens read-only and says who
+// holds it. An official trainer's folder opens as in OpenReadOnly.
+func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
+	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
+		return l.OpenReadOnly(dir)
+	}
+	rec, err := sessions.Open(dir, nil)
+	var locked *sessions.LockedError
+	switch {
+	case errors.As(err, &locked):
+		s, rerr := l.OpenReadOnly(dir)
+		if rerr != nil {
+			return nil, rerr
+		}
+		s.Notes = append(s.Notes, "read-only: "+locked.Error()+"; review it there, or once that process has closed it")
+		return s, nil
+	case err != nil:
+		return nil, err
+	}
+	s := &sessions.Session{Run: rec, Close: rec.Close,
+		Notes: []string{"opened for review: no engine trains it here (r on the Runs screen, 4, resumes training)"}}
+	var cfg run.Config
+	if err := rec.DecodeConfig(&cfg); err == nil {
+		s.Steps = cfg.Steps
+	} else if imp, ok := importConfig(rec); ok {
+		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
+	} else {
+		s.Problems = append(s.Problems, err)
+		s.Notes = append(s.Notes, sessions.ConfigFile+" does not decode: shown without its settings")
+	}
+	rec.LatestCheckpoint()
+	return s, nil
+}
+
 // importConfig decodes the config.toml of a run made by rlt import.
 func importConfig(rec *sessions.Run) (sessions.ImportSource, bool) {
 	var ic sessions.ImportConfig

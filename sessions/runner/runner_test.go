@@ -329,3 +329,48 @@ func TestWorkbenchFollowsOfficial(t *testing.T) {
 		t.Errorf("after another second: %d metrics, %d traces", m, n)
 	}
 }
+
+// TestOpenForReview: a run folder no process holds opens writable with no
+// engine (a review is recorded); one held by another open (an engine, a
+// workbench) opens read-only and says who holds it.
+func TestOpenForReview(t *testing.T) {
+	l := NewLauncher(context.Background(), t.TempDir(), "")
+	imp := filepath.Join(t.TempDir(), "imported")
+	if _, err := sessions.Import(imp, "../testdata/official/run"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.OpenForReview(imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.IsReadOnly() || s.Control != nil || !strings.Contains(strings.Join(s.Notes, "; "), "opened for review") {
+		t.Errorf("free folder: read-only %v, control %v, notes %v", s.IsReadOnly(), s.Control, s.Notes)
+	}
+	ids, _ := s.Run.Store().TracesSince(0)
+	if len(ids) == 0 {
+		t.Fatal("no traces")
+	}
+	if err := s.Run.Review(ids[0].ID, sessions.LabelAccept, ""); err != nil {
+		t.Errorf("review of a run opened for review: %v", err)
+	}
+	// While s holds it, a second open is read-only and names the holder.
+	s2, err := l.OpenForReview(imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s2.IsReadOnly() || !strings.Contains(strings.Join(s2.Notes, "; "), fmt.Sprintf("locked by pid %d", os.Getpid())) {
+		t.Errorf("held folder: read-only %v, notes %v", s2.IsReadOnly(), s2.Notes)
+	}
+	s2.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := sessions.OpenReadOnly(imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if ro.Store().Label(ids[0].ID).Label != sessions.LabelAccept {
+		t.Error("the review was not recorded")
+	}
+}
