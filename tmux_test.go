@@ -163,3 +163,72 @@ func (h *tmuxHarness) waitFor(what string, ok func(string) bool) string {
 		time.Sleep(h.poll)
 	}
 }
+
+// TestWorkbenchStopResumeOpenInTmux: S stops the run and the header says
+// stopped; r on the Runs screen resumes it in the same workbench; after
+// quitting, `rlt open` shows the finished run without training it and a
+// trace accepted there is recorded.
+func TestWorkbenchStopResumeOpenInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two workbench sessions in tmux (about a minute): go test -run StopResumeOpenInTmux .")
+	}
+	h := newTmuxHarness(t, "s", 150*time.Second, 200*time.Millisecond)
+	tmux, waitFor, dir, bin, runs := h.tmux, h.waitFor, h.dir, h.bin, h.runs
+	env := "XDG_CACHE_HOME=" + filepath.Join(dir, "cache")
+	cmd := fmt.Sprintf("cd %s && %s %s --runs %s --steps 0; echo EXITED $?; sleep 60", dir, env, bin, runs)
+	tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "30", cmd)
+	waitFor("a first step", func(s string) bool { return strings.Contains(s, "running · ") && strings.Contains(s, "step 0") })
+	tmux("send-keys", "-t", "w", "-l", "S")
+	waitFor("the stop question", func(s string) bool { return strings.Contains(s, "stop the run? press y") })
+	tmux("send-keys", "-t", "w", "-l", "y")
+	waitFor("the header saying stopped", func(s string) bool {
+		first, _, _ := strings.Cut(s, "\n")
+		return strings.Contains(first, "· stopped ·") && !strings.Contains(first, "st/min")
+	})
+	tmux("send-keys", "-t", "w", "4")
+	waitFor("the run listed as stopped", func(s string) bool { return strings.Contains(s, "stopped") && strings.Contains(s, "no engine running") })
+	tmux("send-keys", "-t", "w", "r")
+	waitFor("the run training again", func(s string) bool {
+		first, _, _ := strings.Cut(s, "\n")
+		return strings.Contains(first, "running · ")
+	})
+	tmux("send-keys", "-t", "w", "q")
+	waitFor("a clean exit", func(s string) bool { return strings.Contains(s, "EXITED 0") })
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 {
+		t.Fatalf("%d run folders", len(entries))
+	}
+	runDir := filepath.Join(runs, entries[0].Name())
+
+	tmux("kill-session", "-t", "w")
+	cmd = fmt.Sprintf("cd %s && %s %s open --runs %s %s; echo EXITED $?; sleep 60", dir, env, bin, runs, runDir)
+	tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "30", cmd)
+	waitFor("the run open for review", func(s string) bool {
+		return strings.Contains(s, "opened for review") || strings.Contains(s, "Dashboard")
+	})
+	tmux("send-keys", "-t", "w", "2")
+	waitFor("the traces", func(s string) bool { return strings.Contains(s, "question │ explanation") })
+	tmux("send-keys", "-t", "w", "Enter")
+	waitFor("a trace's detail", func(s string) bool { return strings.Contains(s, "question ") && strings.Contains(s, "unreviewed") })
+	tmux("send-keys", "-t", "w", "a")
+	waitFor("the accept", func(s string) bool { return strings.Contains(s, ": accept") })
+	tmux("send-keys", "-t", "w", "q")
+	waitFor("a clean exit of rlt open", func(s string) bool { return strings.Contains(s, "EXITED 0") })
+	ro, err := sessions.OpenReadOnly(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	accepted := 0
+	for _, l := range ro.Store().Labels() {
+		if l.Label == sessions.LabelAccept {
+			accepted++
+		}
+	}
+	if accepted != 1 {
+		t.Errorf("%d traces accepted in the run folder, want 1", accepted)
+	}
+	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State != sessions.StateStopped {
+		t.Errorf("rlt sessions after both: %+v %v", list, err)
+	}
+}
