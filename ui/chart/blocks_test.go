@@ -96,3 +96,39 @@ func TestBandAndAxisLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestBandIncremental: edges extended point by point equal edges computed
+// at once, with smoothing and gaps in the recorded spread, and after a
+// spread arrives late for a point already banded.
+func TestBandIncremental(t *testing.T) {
+	for _, w := range []float64{0, 0.6} {
+		inc, whole := New(nil), New(nil)
+		var steps []int64
+		var vals, sp []float64
+		var spSteps []int64
+		for i := 0; i < 200; i++ {
+			st, v := int64(i), float64(i%7)-3
+			steps, vals = append(steps, st), append(vals, v)
+			inc.AppendMany("r", []int64{st}, []float64{v})
+			if i%5 != 3 { // gaps in the spread
+				spSteps, sp = append(spSteps, st), append(sp, float64(i%4))
+				inc.AppendSpread("r", []int64{st}, []float64{float64(i % 4)})
+			}
+			inc.series[0].band(w)
+		}
+		// A late spread for step 3.
+		inc.AppendSpread("r", []int64{3}, []float64{9})
+		spSteps, sp = append(spSteps[:3], append([]int64{3}, spSteps[3:]...)...), append(sp[:3], append([]float64{9}, sp[3:]...)...)
+		whole.AppendMany("r", steps, vals)
+		whole.AppendSpread("r", spSteps, sp)
+		lo1, hi1 := inc.series[0].band(w)
+		lo2, hi2 := whole.series[0].band(w)
+		for i := range lo2 {
+			if !same(lo1[i], lo2[i]) || !same(hi1[i], hi2[i]) {
+				t.Fatalf("w %v point %d: incremental [%v, %v], whole [%v, %v]", w, i, lo1[i], hi1[i], lo2[i], hi2[i])
+			}
+		}
+	}
+}
+
+func same(a, b float64) bool { return a == b || a != a && b != b }

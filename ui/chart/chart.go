@@ -52,7 +52,10 @@ type series struct {
 	// bandN points; recomputed when either changes.
 	bandLo, bandHi []float64
 	bandW          float64
-	bandN, bandSp  int
+	bandN          int // points the edges cover; -1: start over
+	// the running state of the spread's EMA and the next spread to match
+	bandK                         int
+	bandBiased, bandPow, bandPrev float64
 
 	// Block extremes of vals, sm, bandLo and bandHi (Downsample's
 	// shortcut over long series).
@@ -190,6 +193,9 @@ func (c *Chart) AppendSpread(name string, steps []int64, spread []float64) {
 		if !finite(v) || v < 0 {
 			continue
 		}
+		if s.bandN > 0 && steps[i] <= s.steps[s.bandN-1] {
+			s.bandN = -1 // a spread for a point already banded
+		}
 		n := len(s.spSteps)
 		if n == 0 || s.spSteps[n-1] <= steps[i] {
 			s.spSteps = append(s.spSteps, steps[i])
@@ -200,44 +206,57 @@ func (c *Chart) AppendSpread(name string, steps []int64, spread []float64) {
 		s.spSteps = slices.Insert(s.spSteps, j, steps[i])
 		s.spVals = slices.Insert(s.spVals, j, v)
 	}
-	s.bandN = -1
 }
 
 // band returns the band's edges at the series' points for smoothing
-// weight w (0: none): centre ± spread, where centre is the line drawn.
+// weight w (0: none): centre ± spread, where centre is the line drawn and
+// the spread is smoothed like it. Points appended since the last call are
+// added to the edges; a change of weight or a point or spread inserted
+// before the last one computed starts over.
 func (s *series) band(w float64) (lo, hi []float64) {
 	if len(s.spSteps) == 0 {
 		return nil, nil
 	}
-	if s.bandN == len(s.vals) && s.bandSp == len(s.spSteps) && s.bandW == w {
+	if s.bandN < 0 || s.bandW != w || s.bandN > len(s.vals) {
+		s.bandN, s.bandW, s.bandK = 0, w, 0
+		s.bandBiased, s.bandPow, s.bandPrev = 0, 1, math.NaN()
+		s.bandLo, s.bandHi = s.bandLo[:0], s.bandHi[:0]
+		s.loB.Reset()
+		s.hiB.Reset()
+	}
+	if s.bandN == len(s.vals) {
 		return s.bandLo, s.bandHi
 	}
 	centre := s.vals
 	if w > 0 {
 		centre = s.smoothed(w)
 	}
-	sp := make([]float64, len(s.vals))
-	k := 0
-	for i, st := range s.steps {
-		for k < len(s.spSteps) && s.spSteps[k] < st {
-			k++
+	for i := s.bandN; i < len(s.vals); i++ {
+		st := s.steps[i]
+		for s.bandK < len(s.spSteps) && s.spSteps[s.bandK] < st {
+			s.bandK++
 		}
-		sp[i] = math.NaN()
-		if k < len(s.spSteps) && s.spSteps[k] == st {
-			sp[i] = s.spVals[k]
+		v := math.NaN()
+		if s.bandK < len(s.spSteps) && s.spSteps[s.bandK] == st {
+			v = s.spVals[s.bandK]
 		}
+		if w > 0 {
+			// As EMA: non-finite values repeat the previous output.
+			if finite(v) {
+				s.bandBiased = s.bandBiased*w + (1-w)*v
+				s.bandPow *= w
+				if d := 1 - s.bandPow; d > 0 {
+					s.bandPrev = s.bandBiased / d
+				} else {
+					s.bandPrev = v
+				}
+			}
+			v = s.bandPrev
+		}
+		s.bandLo = append(s.bandLo, centre[i]-v)
+		s.bandHi = append(s.bandHi, centre[i]+v)
 	}
-	if w > 0 {
-		sp = EMA(sp, w)
-	}
-	s.bandLo, s.bandHi = s.bandLo[:0], s.bandHi[:0]
-	for i, c := range centre {
-		s.bandLo = append(s.bandLo, c-sp[i])
-		s.bandHi = append(s.bandHi, c+sp[i])
-	}
-	s.bandN, s.bandSp, s.bandW = len(s.vals), len(s.spSteps), w
-	s.loB.Reset()
-	s.hiB.Reset()
+	s.bandN = len(s.vals)
 	return s.bandLo, s.bandHi
 }
 
@@ -279,6 +298,7 @@ func (s *series) push(step int64, v float64) {
 	s.sm = s.sm[:0] // recomputed on demand
 	s.rawB.Reset()
 	s.smB.Reset()
+	s.bandN = -1
 }
 
 func (s *series) extendEMA(v float64) {
