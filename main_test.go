@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -936,5 +937,32 @@ func TestEvalOnDataErrors(t *testing.T) {
 				t.Errorf("rlt eval %v: stderr lacks %q: %s", tc.args, want, errs)
 			}
 		}
+	}
+}
+
+// A NaN planted in the newest checkpoint (issue 15's hostile user): the
+// resume passes over it, says so and what to delete, and continues from
+// the previous checkpoint.
+func TestResumeSkipsDamagedCheckpoint(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	runs, conf := t.TempDir(), filepath.Join(t.TempDir(), "small.toml")
+	os.WriteFile(conf, []byte(smallRun), 0o644)
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--steps", "3", "--runs", runs, "--config", conf); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	entries, _ := os.ReadDir(runs)
+	runDir := filepath.Join(runs, entries[0].Name())
+	p := filepath.Join(runDir, "checkpoints", "step-000002", "optimizer.safetensors")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := 8 + int(binary.LittleEndian.Uint64(data))
+	binary.LittleEndian.PutUint32(data[start:], 0x7fc00000)
+	os.WriteFile(p, data, 0o644)
+	code, _, errs := runCLI(t, "", "run", "--resume", runDir, "--steps", "4", "--headless")
+	if code != 0 || !strings.Contains(errs, "skipped checkpoint of step 2") || !strings.Contains(errs, "optimizer.safetensors has SHA-256") ||
+		!strings.Contains(errs, "step 2  reward") || !strings.Contains(errs, "step 3  reward") {
+		t.Fatalf("resume: exit %d: %s", code, errs)
 	}
 }

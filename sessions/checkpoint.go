@@ -1,9 +1,12 @@
 package sessions
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -41,6 +44,14 @@ type CheckpointState struct {
 	// Files is the manifest, filled by SaveCheckpoint: every file of the
 	// checkpoint (path relative to it, slash-separated) with its size.
 	Files map[string]int64 `json:"files"`
+	// SHA256 is each file's SHA-256 (hex), filled by SaveCheckpoint and
+	// checked on resume. Checkpoints written before it existed have none
+	// and are verified by size and content (finite tensors, valid JSON).
+	// SHA-256 rather than a faster non-cryptographic hash: it is in the
+	// standard library, uses the CPU's SHA instructions (about 1.5 GB/s
+	// here, ~10 ms for the embedded default's 13 MB checkpoint) and is
+	// what `sha256sum` prints, so a user can check a file by hand.
+	SHA256 map[string]string `json:"sha256,omitempty"`
 }
 
 // Checkpoint is one checkpoint folder of a run.
@@ -93,11 +104,21 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	if err := save(tmp); err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
-	files, err := syncTree(tmp)
+	files, sums, err := syncTree(tmp)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
-	state.Step, state.Seg, state.Files = step, r.seg, files
+	// A checkpoint holds only finite tensors: one with a NaN or an Inf
+	// would be resumed from and fail every later step.
+	if err := checkFinite(tmp, files); err != nil {
+		var nf *NonFiniteError
+		if errors.As(err, &nf) {
+			nf.Saving, nf.Step, nf.Last = true, step, r.lastGood(step)
+			return Checkpoint{}, nf
+		}
+		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
+	}
+	state.Step, state.Seg, state.Files, state.SHA256 = step, r.seg, files, sums
 	if state.Time.IsZero() {
 		state.Time = time.Now().UTC()
 	}
@@ -225,9 +246,10 @@ func (r *Run) rewardAt(step int) (float64, bool) {
 	return 0, false
 }
 
-// syncTree fsyncs every file and folder under dir and returns the manifest.
-func syncTree(dir string) (map[string]int64, error) {
-	files := map[string]int64{}
+// syncTree fsyncs every file and folder under dir and returns the manifest:
+// each file's size and SHA-256.
+func syncTree(dir string) (map[string]int64, map[string]string, error) {
+	files, sums := map[string]int64{}, map[string]string{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -241,20 +263,122 @@ func syncTree(dir string) (map[string]int64, error) {
 			return fmt.Errorf("sync %s: %w", path, err)
 		}
 		if d.Type().IsRegular() {
-			st, err := f.Stat()
+			h := sha256.New()
+			n, err := io.Copy(h, f)
 			if err != nil {
-				return err
+				return fmt.Errorf("read back %s: %w", path, err)
 			}
 			rel, _ := filepath.Rel(dir, path)
-			files[filepath.ToSlash(rel)] = st.Size()
+			files[filepath.ToSlash(rel)] = n
+			sums[filepath.ToSlash(rel)] = hex.EncodeToString(h.Sum(nil))
 		}
 		return nil
 	})
-	return files, err
+	return files, sums, err
 }
 
-// rotate removes usable checkpoints other than the newest KeepLast and the
-// best by mean reward. Unusable ones are left for inspection.
+// fileSHA256 is the hex SHA-256 of the file at path.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// NonFiniteError is a tensor holding a NaN or an Inf, found in a
+// checkpoint being written (Step set: it is not written) or read.
+type NonFiniteError struct {
+	Saving bool   // found while saving the checkpoint of Step (it is not written)
+	Step   int    // when saving: the step whose checkpoint was refused
+	Last   int    // when saving: the newest good checkpoint's step, -1 if none
+	File   string // relative to the checkpoint folder
+	Tensor string
+	Index  int
+	Value  float32
+}
+
+func (e *NonFiniteError) Error() string {
+	where := fmt.Sprintf("tensor %q of %s holds %v (element %d)", e.Tensor, e.File, e.Value, e.Index)
+	if !e.Saving {
+		return where
+	}
+	last := "there is no earlier checkpoint"
+	if e.Last >= 0 {
+		last = fmt.Sprintf("the last good checkpoint (%s) stays", checkpointName(e.Last))
+	}
+	return fmt.Sprintf("step %d: %s, so its checkpoint is not written and the run stops; %s. "+
+		"Training diverged: resume with a lower learning_rate (or a larger kl_coef) in config.toml", e.Step, where, last)
+}
+
+// checkFinite scans every .safetensors file of a checkpoint folder (the
+// manifest's names) for NaN and Inf.
+func checkFinite(dir string, files map[string]int64) error {
+	for _, n := range manifestNames(files) {
+		if !strings.HasSuffix(n, ".safetensors") {
+			continue
+		}
+		if err := finiteFile(filepath.Join(dir, filepath.FromSlash(n)), n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func finiteFile(path, rel string) error {
+	f, err := hf.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var buf []float32
+	for _, t := range f.Tensors() {
+		if !t.DType.IsFloat() {
+			continue
+		}
+		buf = slices.Grow(buf[:0], t.NumElements())[:t.NumElements()]
+		if err := f.ReadFloat32(t.Name, buf); err != nil {
+			return err
+		}
+		for i, v := range buf {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return &NonFiniteError{File: rel, Tensor: t.Name, Index: i, Value: v}
+			}
+		}
+	}
+	return nil
+}
+
+func manifestNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// lastGood is the step of the newest checkpoint before step that
+// verifies, or -1.
+func (r *Run) lastGood(step int) int {
+	cks, _ := Checkpoints(r.dir)
+	for i := len(cks) - 1; i >= 0; i-- {
+		if c := cks[i]; c.Err == nil && c.Step < step && VerifyContent(c.Dir, c.State) == nil {
+			return c.Step
+		}
+	}
+	return -1
+}
+
+// rotate removes usable checkpoints other than the newest KeepLast, the
+// best by mean reward and the newest one whose content verifies
+// (checksums, finite tensors): a damaged checkpoint never pushes the last
+// good one out. Unusable ones are left for inspection.
 func (r *Run) rotate() (removed []int, err error) {
 	cks, err := Checkpoints(r.dir)
 	if err != nil {
@@ -266,7 +390,16 @@ func (r *Run) rotate() (removed []int, err error) {
 			valid = append(valid, c)
 		}
 	}
+	// From the newest down, checkpoints whose content does not verify are
+	// set aside (neither counted nor removed) until one verifies.
 	keep := map[int]bool{}
+	for i := len(valid) - 1; i >= 0; i-- {
+		if VerifyContent(valid[i].Dir, valid[i].State) == nil {
+			keep[valid[i].Step] = true
+			break
+		}
+		valid = slices.Delete(valid, i, i+1)
+	}
 	for i := max(0, len(valid)-r.opts.KeepLast); i < len(valid); i++ {
 		keep[valid[i].Step] = true
 	}
@@ -377,10 +510,49 @@ func VerifyCheckpoint(dir string) (CheckpointState, error) {
 	return st, nil
 }
 
+// VerifyContent reads every file of a checkpoint that VerifyCheckpoint
+// accepted: each must match the manifest's SHA-256 (when it has them: a
+// checkpoint of an older rlt has none), every tensor must be finite and
+// every .json file valid JSON.
+func VerifyContent(dir string, st CheckpointState) error {
+	for _, n := range manifestNames(st.Files) {
+		p := filepath.Join(dir, filepath.FromSlash(n))
+		if want, ok := st.SHA256[n]; ok {
+			got, err := fileSHA256(p)
+			if err != nil {
+				return fmt.Errorf("checkpoint %s: %w", dir, err)
+			}
+			if got != want {
+				return fmt.Errorf("checkpoint %s: %s has SHA-256 %.12s…, the manifest says %.12s… (changed after it was written)", dir, n, got, want)
+			}
+		} else if st.SHA256 != nil {
+			return fmt.Errorf("checkpoint %s: %s has no SHA-256 in the manifest", dir, n)
+		}
+		switch {
+		case strings.HasSuffix(n, ".safetensors"):
+			if err := finiteFile(p, n); err != nil {
+				return fmt.Errorf("checkpoint %s: %w", dir, err)
+			}
+		case strings.HasSuffix(n, ".json"):
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("checkpoint %s: %w", dir, err)
+			}
+			if !json.Valid(data) {
+				return fmt.Errorf("checkpoint %s: %s is not valid JSON", dir, n)
+			}
+		}
+	}
+	return nil
+}
+
 // LatestCheckpoint returns the newest usable checkpoint of the run at
-// runDir. Newer checkpoints that are unusable (state.json missing or
-// unreadable, weights missing, truncated or malformed) are passed over,
-// each with a message saying why; ErrNoCheckpoint if none is usable.
+// runDir, its content verified (VerifyContent). Newer checkpoints that
+// are unusable (state.json missing or unreadable, a file missing,
+// truncated, changed since it was written, a NaN, broken JSON) are passed
+// over, each with a message saying why and what to delete;
+// ErrNoCheckpoint if none is usable. A checkpoint without checksums (an
+// older rlt's) gets a note saying it was verified by size and content only.
 func LatestCheckpoint(runDir string) (Checkpoint, []string, error) {
 	cks, err := Checkpoints(runDir)
 	if err != nil {
@@ -390,9 +562,15 @@ func LatestCheckpoint(runDir string) (Checkpoint, []string, error) {
 	for i := len(cks) - 1; i >= 0; i-- {
 		c := cks[i]
 		if c.Err == nil {
+			c.Err = VerifyContent(c.Dir, c.State)
+		}
+		if c.Err == nil {
+			if c.State.SHA256 == nil {
+				msgs = append(msgs, fmt.Sprintf("note: checkpoint of step %d has no checksums (written by an older rlt): verified by size and content only", c.Step))
+			}
 			return c, msgs, nil
 		}
-		msgs = append(msgs, fmt.Sprintf("skipped checkpoint of step %d: %v", c.Step, c.Err))
+		msgs = append(msgs, fmt.Sprintf("skipped checkpoint of step %d: %v; using an earlier one (delete %s to discard it)", c.Step, c.Err, c.Dir))
 	}
 	return Checkpoint{}, msgs, fmt.Errorf("%s: %w", filepath.Join(runDir, CheckpointsDir), ErrNoCheckpoint)
 }

@@ -1,8 +1,11 @@
 package sessions
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,6 +156,24 @@ func TestLatestCheckpointFallback(t *testing.T) {
 			data[0] = 0xff // header length far too large
 			os.WriteFile(p, data, 0o644)
 		}, "malformed"},
+		{"NaN in the optimizer", func(t *testing.T, d string) { plantNaN(t, filepath.Join(d, OptimizerFile)) }, "optimizer.safetensors has SHA-256"},
+		{"NaN in the weights", func(t *testing.T, d string) { plantNaN(t, filepath.Join(d, TeacherDir, hf.WeightsFile)) }, "teacher/model.safetensors has SHA-256"},
+		{"weights changed, same size", func(t *testing.T, d string) { flipLastByte(t, filepath.Join(d, TeacherDir, hf.WeightsFile)) }, "changed after it was written"},
+		{"trainer.json broken", func(t *testing.T, d string) { replaceFirst(t, filepath.Join(d, TrainerStateFile), "{", "[") }, "trainer.json has SHA-256"},
+		{"state.json broken", func(t *testing.T, d string) { replaceFirst(t, filepath.Join(d, CheckpointStateFile), "{", "[") }, "state.json: invalid character"},
+		// A checkpoint of an older rlt (no checksums) is checked by content.
+		{"old format: NaN in the optimizer", func(t *testing.T, d string) {
+			dropChecksums(t, d)
+			plantNaN(t, filepath.Join(d, OptimizerFile))
+		}, `tensor "m.0" of optimizer.safetensors holds NaN (element 0)`},
+		{"old format: Inf in the weights", func(t *testing.T, d string) {
+			dropChecksums(t, d)
+			plantBits(t, filepath.Join(d, TeacherDir, hf.WeightsFile), 0x7f800000)
+		}, `holds +Inf`},
+		{"old format: trainer.json broken", func(t *testing.T, d string) {
+			dropChecksums(t, d)
+			replaceFirst(t, filepath.Join(d, TrainerStateFile), "{", "[")
+		}, "trainer.json is not valid JSON"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,7 +198,7 @@ func TestLatestCheckpointFallback(t *testing.T) {
 			if ck.Step != 20 {
 				t.Errorf("fell back to step %d, want 20", ck.Step)
 			}
-			if len(msgs) != 1 || !strings.Contains(msgs[0], "step 30") || !strings.Contains(msgs[0], tc.msg) {
+			if len(msgs) != 1 || !strings.Contains(msgs[0], "step 30") || !strings.Contains(msgs[0], tc.msg) || !strings.Contains(msgs[0], "delete ") {
 				t.Errorf("messages %q, want one about step 30 saying %q", msgs, tc.msg)
 			}
 			if !strings.Contains(fmt.Sprint(w.Store().Issues()), "skipped checkpoint of step 30") {
@@ -249,5 +270,148 @@ func TestOpenRestoresReplacedCheckpoint(t *testing.T) {
 	}
 	if rep := strings.Join(w.Repairs(), "\n"); !strings.Contains(rep, "put back") || !strings.Contains(rep, "removed an unfinished") {
 		t.Errorf("repairs %v", w.Repairs())
+	}
+}
+
+// plantNaN writes a NaN over the first element of the safetensors file at
+// path (same size).
+func plantNaN(t *testing.T, path string) { plantBits(t, path, 0x7fc00000) }
+
+func plantBits(t *testing.T, path string, bits uint32) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := 8 + int(binary.LittleEndian.Uint64(data))
+	binary.LittleEndian.PutUint32(data[start:], bits)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func flipLastByte(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-1] ^= 1
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func replaceFirst(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dropChecksums makes a checkpoint look like one of the previous format
+// (a manifest of sizes only).
+func dropChecksums(t *testing.T, dir string) {
+	t.Helper()
+	p := filepath.Join(dir, CheckpointStateFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "sha256")
+	if data, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An old checkpoint that verifies is used, with a note.
+func TestCheckpointWithoutChecksums(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	if _, err := r.SaveCheckpoint(1, saveFake(1), CheckpointState{}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	dropChecksums(t, filepath.Join(dir, CheckpointsDir, checkpointName(1)))
+	ck, msgs, err := LatestCheckpoint(dir)
+	if err != nil || ck.Step != 1 {
+		t.Fatalf("step %d, %v", ck.Step, err)
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "no checksums") {
+		t.Errorf("messages %q, want a note about missing checksums", msgs)
+	}
+}
+
+// A checkpoint with a NaN or an Inf is not written; the previous one
+// stays, rotation included.
+func TestCheckpointRefusesNonFinite(t *testing.T) {
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+		dir := filepath.Join(t.TempDir(), "run")
+		r := mustCreate(t, dir, Options{KeepLast: 1, NoKeepBest: true})
+		if _, err := r.SaveCheckpoint(1, saveFake(1), CheckpointState{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := r.SaveCheckpoint(2, func(d string) error {
+			if err := saveFake(2)(d); err != nil {
+				return err
+			}
+			opt := []hf.NamedTensor{{Name: "m.0", Shape: []int{3}, Data: []float32{1, bad, 3}}}
+			return WriteTensors(filepath.Join(d, OptimizerFile), opt, nil)
+		}, CheckpointState{})
+		var nf *NonFiniteError
+		if !errors.As(err, &nf) || nf.Step != 2 || nf.Tensor != "m.0" || nf.Index != 1 || nf.Last != 1 {
+			t.Fatalf("error %v (%+v), want a NonFiniteError for step 2, m.0[1], last good 1", err, nf)
+		}
+		if !strings.Contains(err.Error(), "step-000001) stays") || !strings.Contains(err.Error(), "learning_rate") {
+			t.Errorf("message %q", err)
+		}
+		r.Close()
+		cks, _ := Checkpoints(dir)
+		if len(cks) != 1 || cks[0].Step != 1 {
+			t.Errorf("checkpoints %v, want step 1 alone", cks)
+		}
+	}
+}
+
+// Rotation never removes the newest checkpoint that verifies, however
+// many damaged ones follow it; the damaged ones are left for inspection.
+func TestRotationKeepsLastVerified(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{KeepLast: 3, NoKeepBest: true})
+	defer r.Close()
+	for step := 1; step <= 3; step++ {
+		if _, err := r.SaveCheckpoint(step, saveFake(step), CheckpointState{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plantNaN(t, filepath.Join(dir, CheckpointsDir, checkpointName(3), OptimizerFile))
+	flipLastByte(t, filepath.Join(dir, CheckpointsDir, checkpointName(2), TeacherDir, hf.WeightsFile))
+	r.opts.KeepLast = 1
+	removed, err := r.rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []int
+	cks, _ := Checkpoints(dir)
+	for _, c := range cks {
+		steps = append(steps, c.Step)
+	}
+	if len(removed) != 0 || !slices.Equal(steps, []int{1, 2, 3}) {
+		t.Errorf("removed %v, left %v; want nothing removed", removed, steps)
+	}
+	ck, msgs, err := LatestCheckpoint(dir)
+	if err != nil || ck.Step != 1 || len(msgs) != 2 {
+		t.Errorf("latest %d %q %v, want 1 after skipping 3 and 2", ck.Step, msgs, err)
 	}
 }

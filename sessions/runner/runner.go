@@ -130,6 +130,7 @@ type Handle struct {
 	closeOnce sync.Once
 	closeErr  error
 	lastSaved int // step of the newest checkpoint written (-1: none)
+	refused   int // step whose checkpoint was refused for a NaN or an Inf (-1: none)
 
 	mu      sync.Mutex
 	stopErr error // why the driver stopped the engine early (a checkpoint that failed …); the run's result
@@ -147,7 +148,7 @@ func Start(ctx context.Context, rec *sessions.Run, cfg run.Config, sink event.Si
 		rec.Close()
 		return nil, err
 	}
-	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1}
+	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1}
 	e.OnCheckpoint = h.onCheckpoint
 	go func() { h.done <- e.Run(ctx) }()
 	return h, nil
@@ -159,7 +160,7 @@ func (h *Handle) Engine() *run.Engine { return h.e }
 // checkpoint saves the engine's state after step (once per step). It runs
 // on the engine's goroutine, or after the engine has returned.
 func (h *Handle) checkpoint(step int) error {
-	if step == h.lastSaved {
+	if step == h.lastSaved || step == h.refused {
 		return nil
 	}
 	snap, err := h.e.Snapshot()
@@ -168,6 +169,10 @@ func (h *Handle) checkpoint(step int) error {
 	}
 	if _, err := h.rec.SaveTrainerCheckpoint(step, sessions.TrainerCheckpoint{Teacher: snap.Teacher, Reference: snap.Reference,
 		Tokenizer: snap.Tokenizer, Optimizer: snap.Optimizer, OptimizerMeta: snap.OptimizerMeta, State: snap.State}); err != nil {
+		// Non-finite weights stay so: the final checkpoint is not tried again.
+		if nf := (*sessions.NonFiniteError)(nil); errors.As(err, &nf) {
+			h.refused = step
+		}
 		return err
 	}
 	h.lastSaved = step
