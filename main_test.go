@@ -966,3 +966,42 @@ func TestResumeSkipsDamagedCheckpoint(t *testing.T) {
 		t.Fatalf("resume: exit %d: %s", code, errs)
 	}
 }
+
+// An invalid configuration makes no run folder; a run that fails to start
+// leaves one that `rlt sessions` lists as failed, with the error.
+func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, conf string
+		args       []string
+		msg        string
+	}{
+		{"negative steps", "", []string{"--steps", "-5"}, "must not be negative"},
+		{"no questions", "[grpo]\nquestions = 0\n", []string{"--steps", "1"}, "questions"},
+	} {
+		runs := filepath.Join(dir, tc.name)
+		args := append([]string{"run", "--headless", "--runs", runs}, tc.args...)
+		if tc.conf != "" {
+			conf := filepath.Join(dir, tc.name+".toml")
+			os.WriteFile(conf, []byte(tc.conf), 0o644)
+			args = append(args, "--config", conf)
+		}
+		code, _, errs := runCLI(t, "", args...)
+		if code == 0 || !strings.Contains(errs, tc.msg) || !strings.Contains(errs, "no run folder was created") {
+			t.Errorf("%s: exit %d: %s", tc.name, code, errs)
+		}
+		if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+			t.Errorf("%s: left %d run folders", tc.name, len(entries))
+		}
+	}
+	runs, conf := filepath.Join(dir, "bad-teacher"), filepath.Join(dir, "bad-teacher.toml")
+	os.WriteFile(conf, []byte("teacher = "+strconv.Quote(filepath.Join(dir, "no-such-model"))+"\n"), 0o644)
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--steps", "1", "--runs", runs, "--config", conf); code == 0 || !strings.Contains(errs, "no-such-model") {
+		t.Fatalf("bad teacher: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
+	if code != 0 || !regexp.MustCompile(`failed .*fatal: start: .*no-such-model`).MatchString(out) {
+		t.Errorf("sessions: exit %d: %s%s", code, out, errs)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -73,7 +74,12 @@ func checkpointName(step int) string { return fmt.Sprintf("step-%06d", step) }
 // A crash at any point leaves either no checkpoint of that step or a
 // complete one. Rotation then keeps the newest KeepLast checkpoints and the
 // best by mean reward; a checkpoint event is recorded.
-func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state CheckpointState) (Checkpoint, error) {
+func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state CheckpointState) (ck Checkpoint, err error) {
+	defer func() {
+		if errors.Is(err, syscall.ENOSPC) {
+			err = r.diskFull(err)
+		}
+	}()
 	if err := r.writable(fmt.Sprintf("save checkpoint of step %d", step)); err != nil {
 		return Checkpoint{}, err
 	}
@@ -161,6 +167,25 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	return Checkpoint{Step: step, Dir: final, State: state}, nil
 }
 
+// diskFull adds to a "no space left" error how much room a checkpoint
+// takes: the newest one's size (or the estimate of the trainer's), and
+// that with rotation's KeepLast+1 on disk at once.
+func (r *Run) diskFull(err error) error {
+	need := r.ckEstimate
+	if cks, _ := Checkpoints(r.dir); len(cks) > 0 {
+		var sum int64
+		for _, n := range cks[len(cks)-1].State.Files {
+			sum += n
+		}
+		need = max(need, sum)
+	}
+	if need == 0 {
+		return fmt.Errorf("%w: the disk holding %s is full; free some space and resume", err, r.dir)
+	}
+	return fmt.Errorf("%w: the disk holding %s is full: a checkpoint needs about %.1f MB free, and about %.1f MB are used with rotation keeping %d plus the one being written; free that much and resume",
+		err, r.dir, float64(need)/1e6, float64(need)*float64(r.opts.KeepLast+1)/1e6, r.opts.KeepLast)
+}
+
 // ModelSaver writes a model's Hugging Face files (config.json, weights)
 // into a folder.
 type ModelSaver interface {
@@ -181,6 +206,13 @@ type TrainerCheckpoint struct {
 // SaveTrainerCheckpoint writes a checkpoint of step holding ck (see
 // SaveCheckpoint for atomicity, rotation and state.json).
 func (r *Run) SaveTrainerCheckpoint(step int, ck TrainerCheckpoint) (Checkpoint, error) {
+	// The weights of the teacher and the reference are as large as the
+	// optimiser's two moments together.
+	var n int64
+	for _, t := range ck.Optimizer {
+		n += int64(len(t.Data)) * 4
+	}
+	r.ckEstimate = 2*n + 2*int64(len(ck.Tokenizer)) + int64(len(ck.State))
 	return r.SaveCheckpoint(step, func(dir string) error {
 		for _, m := range []struct {
 			name string

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -413,5 +414,28 @@ func TestRotationKeepsLastVerified(t *testing.T) {
 	ck, msgs, err := LatestCheckpoint(dir)
 	if err != nil || ck.Step != 1 || len(msgs) != 2 {
 		t.Errorf("latest %d %q %v, want 1 after skipping 3 and 2", ck.Step, msgs, err)
+	}
+}
+
+// A full disk says how much room a checkpoint needs.
+func TestCheckpointDiskFull(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{KeepLast: 2})
+	defer r.Close()
+	full := func(string) error { return &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC} }
+	if _, err := r.SaveCheckpoint(1, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "is full; free some space") {
+		t.Errorf("first checkpoint: %v", err)
+	}
+	ck, err := r.SaveCheckpoint(1, saveFake(1), CheckpointState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	for _, n := range ck.State.Files {
+		size += n
+	}
+	want := fmt.Sprintf("needs about %.1f MB free, and about %.1f MB are used with rotation keeping 2", float64(size)/1e6, float64(size)*3/1e6)
+	if _, err := r.SaveCheckpoint(2, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want it to say %q", err, want)
 	}
 }

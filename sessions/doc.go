@@ -48,7 +48,9 @@
 //	                           (sampling seeds and the data order are functions of the step, so
 //	                           nothing else is needed to resume)
 //	      state.json         CheckpointState: step, time, seg, mean_reward, and the manifest of
-//	                           every other file with its size; written last
+//	                           every other file with its size and SHA-256 ("sha256", absent in
+//	                           checkpoints of older versions); written last. A checkpoint holds
+//	                           only finite tensors (SaveCheckpoint refuses others)
 //	  export-accepted.jsonl  the workbench's export of the accepted traces (ExportAccepted),
 //	                           Bespoke-Stratos rows, replaced atomically
 //

@@ -124,7 +124,8 @@ type Run struct {
 	written       atomic.Int64
 
 	// checkpoints
-	ckMu sync.Mutex
+	ckMu       sync.Mutex
+	ckEstimate int64 // a checkpoint's size, estimated by SaveTrainerCheckpoint (for the full-disk error)
 
 	// rescores.jsonl, opened on the first AppendRescores
 	rescoreMu  sync.Mutex

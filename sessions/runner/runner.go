@@ -48,12 +48,16 @@ func NewRunDir(runs string) (string, error) {
 }
 
 // Create records cfg, made absolute so that `rlt run --resume` works from
-// any directory, in a new run folder under runs. A run that cannot fit the
-// machine's memory (run.CheckMemory) is refused first: no folder is made.
+// any directory, in a new run folder under runs. The configuration is
+// validated first (data files read), and a run that cannot fit the
+// machine's memory (run.CheckMemory) is refused: neither makes a folder.
 func Create(runs string, cfg run.Config) (*sessions.Run, run.Config, error) {
 	cfg, err := cfg.Absolute()
 	if err != nil {
 		return nil, cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, cfg, fmt.Errorf("%w (no run folder was created)", err)
 	}
 	if err := run.CheckMemory(cfg); err != nil {
 		return nil, cfg, err
@@ -137,16 +141,21 @@ type Handle struct {
 }
 
 // Start builds the engine on rec (sink gets its events), lets prepare
-// restore state, and starts it. On error rec is closed.
+// restore state, and starts it. On error the error is recorded in rec as
+// the run's fatal error (`rlt sessions` lists the folder as failed, with
+// it) and rec is closed.
 func Start(ctx context.Context, rec *sessions.Run, cfg run.Config, sink event.Sink, prepare Prepare) (*Handle, error) {
-	e, err := run.New(cfg, sink)
-	if err != nil {
+	fail := func(err error) (*Handle, error) {
+		sink.Emit(event.Error{Time: time.Now(), Err: fmt.Errorf("start: %w", err), Fatal: true})
 		rec.Close()
 		return nil, err
 	}
+	e, err := run.New(cfg, sink)
+	if err != nil {
+		return fail(err)
+	}
 	if err := prepare(e); err != nil {
-		rec.Close()
-		return nil, err
+		return fail(err)
 	}
 	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1}
 	e.OnCheckpoint = h.onCheckpoint
