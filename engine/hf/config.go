@@ -467,6 +467,9 @@ func (c Config) MarshalJSON() ([]byte, error) {
 	for key, ids := range map[string][]int{"bos_token_id": c.BOSTokenID, "eos_token_id": c.EOSTokenID} {
 		switch len(ids) {
 		case 0:
+			if ids != nil { // an empty list stays one (nil: absent or null)
+				out[key] = []int{}
+			}
 		case 1:
 			out[key] = ids[0]
 		default:
