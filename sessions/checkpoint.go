@@ -523,6 +523,9 @@ func VerifyCheckpoint(dir string) (CheckpointState, error) {
 	}
 	slices.Sort(names)
 	for _, n := range names {
+		if !filepath.IsLocal(filepath.FromSlash(n)) {
+			return st, fmt.Errorf("checkpoint %s: %s names %q, which is not a file inside the checkpoint", dir, CheckpointStateFile, n)
+		}
 		p := filepath.Join(dir, filepath.FromSlash(n))
 		fi, err := os.Stat(p)
 		if err != nil {

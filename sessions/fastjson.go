@@ -215,7 +215,11 @@ func parseMetricFast(raw []byte, prev []string) (m MetricRecord, ok bool) {
 		for vend < len(p) && p[vend] != ',' && p[vend] != '}' {
 			vend++
 		}
-		v, err := record.ParseFloat(p[:vend])
+		raw := bytes.TrimSpace(p[:vend])
+		if len(raw) > 0 && raw[0] != '"' && raw[0] != 'n' && !isJSONNumber(raw) {
+			return m, false // 00, 0x1p3, -inf: let encoding/json judge
+		}
+		v, err := record.ParseFloat(raw)
 		if err != nil {
 			return m, false
 		}
@@ -230,4 +234,42 @@ func parseMetricFast(raw []byte, prev []string) (m MetricRecord, ok bool) {
 	}
 	m.Names = names
 	return m, true
+}
+
+// isJSONNumber reports whether b is a number as JSON writes one:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(b []byte) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i, n = i+1, n+1
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }

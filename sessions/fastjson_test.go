@@ -122,8 +122,9 @@ func FuzzDecodeMetric(f *testing.F) {
 // FuzzDecodeTrace: never panics; what decodes re-encodes to a line that
 // decodes to the same record.
 func FuzzDecodeTrace(f *testing.F) {
-	line, _ := encodeTrace(traceRecord(fakeTrace(1, 2, 3), 0))
-	f.Add(line)
+	// Small seeds: a whole trace (hundreds of numbers) would have the fuzzer
+	// spend its time minimising it.
+	f.Add([]byte(`{"id":"s1-g2-i3","step":1,"group":2,"sample":3,"question":"1+1","completion":"2<|end_of_explanation|>","teacher_ids":[5,6],"teacher_lp":[-0.5,-1],"reward":0.5,"ended":true}`))
 	f.Add([]byte(`{"step":1,"teacher_lp":[1,null,"NaN"],"completion":"x<|end_of_explanation|>"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		tr, err := decodeTrace(raw)

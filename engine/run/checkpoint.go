@@ -23,6 +23,19 @@ type TrainerState struct {
 	Data string `json:"data_sha256,omitempty"`
 }
 
+// ParseTrainerState reads a checkpoint's trainer.json: a JSON object
+// whose counts are not negative.
+func ParseTrainerState(raw []byte) (TrainerState, error) {
+	var st TrainerState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return st, fmt.Errorf("trainer.json: %w", err)
+	}
+	if st.Step < 0 || st.AdamSteps < 0 {
+		return st, fmt.Errorf("trainer.json: step %d and adam_steps %d must not be negative", st.Step, st.AdamSteps)
+	}
+	return st, nil
+}
+
 // Snapshot is what a checkpoint of the engine holds. The engine only
 // hands the parts over: sessions decides the files and writes them
 // (sessions.Run.SaveTrainerCheckpoint).
@@ -78,9 +91,9 @@ type Saved struct {
 // is the one an uninterrupted run would have taken.
 func (e *Engine) Restore(s Saved) error {
 	tr := e.Trainer
-	var st TrainerState
-	if err := json.Unmarshal(s.State, &st); err != nil {
-		return fmt.Errorf("resume: trainer state: %w", err)
+	st, err := ParseTrainerState(s.State)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
 	}
 	if st.Seed != e.Cfg.GRPO.Seed {
 		return fmt.Errorf("resume: the checkpoint was made with seed %d but the configuration says %d", st.Seed, e.Cfg.GRPO.Seed)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for N seconds (default 10) and prints, per target,
+# the execs, the rate per minute and whether it found a failing input.
+# Usage: bash bench/fuzz.sh [N] [-parallel P]   (from the repository root)
+# The list below is every Fuzz function of the repository; a target missing
+# from it is reported at the end.
+set -u
+secs=${1:-10}
+par=${2:-2}
+targets=(
+  ./engine/hf:FuzzSafetensorsHeader ./engine/hf:FuzzConfig
+  ./engine/task:FuzzReadJSONL ./engine/task:FuzzVerifyExplanation
+  ./engine/tokenizer:FuzzTokenizerJSON ./engine/tokenizer:FuzzEncodeRoundTrip ./engine/tokenizer:FuzzDetectTemplate
+  ./engine/record:FuzzParseRow ./engine/run:FuzzTrainerState ./sessions/runner:FuzzRunConfig
+  ./sessions:FuzzDecodeMetric ./sessions:FuzzDecodeTrace ./sessions:FuzzDecodeStrict
+  ./sessions:FuzzParseCompletionsCSV ./sessions:FuzzParseTrainerState ./sessions:FuzzParseTraces ./sessions:FuzzReadLog
+  ./sessions:FuzzEventRecord ./sessions:FuzzReviewRecord ./sessions:FuzzRescore
+  ./sessions:FuzzCheckpointState ./sessions:FuzzOptimizerFile
+)
+printf '%-40s %12s %14s  %s\n' TARGET EXECS EXECS/MIN RESULT
+found=0
+for t in "${targets[@]}"; do
+  pkg=${t%%:*} name=${t##*:}
+  out=$(go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" -parallel "$par" 2>&1)
+  # The last progress line has the total; the baseline lines have none.
+  execs=$(printf '%s\n' "$out" | grep -o 'execs: [0-9]*' | tail -1 | grep -o '[0-9]*')
+  execs=${execs:-0}
+  if printf '%s\n' "$out" | grep -q '^ok'; then
+    res=ok
+  else
+    res="FINDING: $(printf '%s\n' "$out" | grep -m1 -E 'Failing input written to|--- FAIL|panic:' || printf '%s' "$out" | tail -1)"
+    found=$((found + 1))
+  fi
+  printf '%-40s %12s %14s  %s\n' "${pkg#./}.$name" "$execs" "$((execs * 60 / secs))" "$res"
+done
+missing=$(grep -rho --include='*_test.go' '^func Fuzz[A-Za-z0-9]*' . | sed 's/^func //' | sort -u | while read -r n; do
+  printf '%s\n' "${targets[@]}" | grep -q ":$n\$" || echo "$n"; done)
+[ -n "$missing" ] && echo "not in bench/fuzz.sh: $missing"
+echo "findings: $found (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+[ "$found" -eq 0 ]
