@@ -109,7 +109,9 @@ func pathTo(deps map[string][]string, pkg string, want func(string) bool) []stri
 }
 
 // The viewer and the store link no numerical kernel: neither ui nor
-// sessions depends on a compute package, directly or not.
+// sessions depends on a compute package, directly or not; and sessions,
+// which reads and writes scored explanations through engine/record, links
+// no model, method, task, tokenizer or engine runner either.
 func TestViewerAndStoreLinkNoCompute(t *testing.T) {
 	deps := imports(t)
 	isCompute := func(p string) bool { return layer(p) == 0 }
@@ -123,6 +125,17 @@ func TestViewerAndStoreLinkNoCompute(t *testing.T) {
 		for _, d := range goList(t, "-deps", pkg) {
 			if strings.HasPrefix(d, module+"/compute") {
 				t.Errorf("go list -deps %s lists %s", pkg, d)
+			}
+		}
+	}
+	for _, d := range goList(t, "-deps", "./sessions") {
+		rel, ours := strings.CutPrefix(d, module+"/")
+		if !ours {
+			continue
+		}
+		for _, heavy := range []string{"engine/rlt", "engine/task", "engine/model", "engine/sample", "engine/run", "engine/warmstart", "engine/tokenizer"} {
+			if rel == heavy || strings.HasPrefix(rel, heavy+"/") {
+				t.Errorf("go list -deps ./sessions lists %s", d)
 			}
 		}
 	}
