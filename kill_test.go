@@ -37,7 +37,8 @@ const killTracesPerStep = 2 * 2
 // TestKilledRunResumes kills a real run with SIGKILL again and again at
 // random moments (delays from a seeded RNG: RLT_KILL_SEED=n replays a
 // failure), opening it to review a trace between kills, and resuming it each
-// time. After every kill the folder must hold only whole records, each step
+// time; every other kill lands in the first second after the start, the
+// others while a checkpoint is being written. After every kill the folder must hold only whole records, each step
 // at most once, the checkpoint at most one step behind the metrics (only the
 // step in progress lost), and every review given so far. At the end the run
 // must equal an uninterrupted run of the same seed: every metric value bit
@@ -138,12 +139,23 @@ func TestKilledRunResumes(t *testing.T) {
 	labels := []sessions.Label{sessions.LabelAccept, sessions.LabelReject, sessions.LabelFlag}
 	finished := false
 	for k := 0; k < kills && !finished; k++ {
-		d := time.Duration(rng.IntN(900)) * time.Millisecond
+		// Kills alternate: at a random moment of the first second after
+		// the start (loading, restoring the checkpoint), and while a
+		// checkpoint is being written (its temporary folder exists).
+		d := time.Duration(rng.IntN(1000)) * time.Millisecond
+		inWrite := k%2 == 1
+		if inWrite {
+			d = -1 // shown as such in the failure message
+		}
 		delays = append(delays, d)
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
+		trigger, stop := time.After(d), make(chan struct{})
+		if inWrite {
+			trigger = checkpointWriting(runDir, stop)
+		}
 		select {
-		case <-time.After(d):
+		case <-trigger:
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-exited
 		case err := <-exited:
@@ -152,8 +164,10 @@ func TestKilledRunResumes(t *testing.T) {
 			}
 			t.Logf("the run finished before kill %d", k+1)
 			finished = true
+			close(stop)
 			continue
 		}
+		close(stop)
 		lastCk = checkKilledRun(t, fail, runDir, lastCk, reviews)
 		progress = append(progress, lastCk)
 
@@ -243,6 +257,29 @@ func TestKilledRunResumes(t *testing.T) {
 		}
 	}
 	t.Logf("%d kills at %v, latest checkpoint after each %v; %d steps equal to the uninterrupted run's", len(delays), delays, progress, steps)
+}
+
+// checkpointWriting fires once a checkpoint of the run is being written
+// (a .tmp- folder in checkpoints/), polled every millisecond, until stop
+// is closed; after two minutes without one it fires anyway.
+func checkpointWriting(runDir string, stop chan struct{}) <-chan time.Time {
+	fire := make(chan time.Time, 1)
+	go func() {
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if tmp, _ := filepath.Glob(filepath.Join(runDir, "checkpoints", ".tmp-*")); len(tmp) > 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		fire <- time.Now()
+	}()
+	return fire
 }
 
 // checkKilledRun checks a run folder after a kill and returns the step of
