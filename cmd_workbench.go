@@ -92,6 +92,11 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if *steps > 0 {
 			cfg.Steps = *steps
 		}
+		if done := r.Ck.Step + 1; cfg.Steps > 0 && cfg.Steps <= done {
+			fmt.Fprintf(stderr, "%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run; pass --steps N with N > %d to continue it\n",
+				*resume, done, r.Ck.Step, cfg.Steps, done)
+			return rec.Close()
+		}
 		prepare = func(e *runpkg.Engine) error {
 			if err := r.Restore(e); err != nil {
 				return err

@@ -327,6 +327,11 @@ func TestMainJobHeadless(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`finished\s+1\s`).MatchString(out) {
 		t.Errorf("after resuming to 2 steps: %s", out)
 	}
+	// Resuming with no more steps than done says so and runs nothing.
+	code, _, errs = runCLI(t, "", "run", "--resume", runDir, "--steps", "1", "--headless")
+	if code != 0 || !strings.Contains(errs, "has done 2 steps") || !strings.Contains(errs, "pass --steps N with N > 2") || strings.Contains(errs, "reward") {
+		t.Errorf("resume to fewer steps: exit %d: %s", code, errs)
+	}
 	// Nothing was reviewed, so an export writes no row and says why.
 	code, out, errs = runCLI(t, "", "export", "--run", runDir)
 	if code != 0 || out != "" || !regexp.MustCompile(`0 written; left out: \d+ not reviewed`).MatchString(errs) {

@@ -291,7 +291,7 @@ func TestImportRefuses(t *testing.T) {
 	if _, err := Import(dst, src); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Import(dst, src); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := Import(dst, src); err == nil || !strings.Contains(err.Error(), "already exists") || strings.Contains(err.Error(), "use Open") || !strings.Contains(err.Error(), "choose a new folder") {
 		t.Errorf("second import into the same folder: %v", err)
 	}
 	if _, err := Import(filepath.Join(t.TempDir(), "r"), filepath.Join(src, "missing")); err == nil {

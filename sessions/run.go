@@ -221,7 +221,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	if _, err := os.Lstat(cfgPath); err == nil {
 		lock.Unlock()
-		return nil, fmt.Errorf("create run: %s already exists: this folder holds a run (use Open to resume it)", cfgPath)
+		return nil, fmt.Errorf("create run: %s already exists: this folder holds a run; choose a new folder (rlt import --out, rlt run --runs make one), or continue this one with rlt run --resume %s", cfgPath, dir)
 	}
 	r := newRun(dir, opts)
 	r.lock, r.config = lock, data

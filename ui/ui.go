@@ -751,7 +751,12 @@ func (m *Model) View() string {
 		return ""
 	}
 	if m.w < MinWidth || m.h < MinHeight {
-		return fit(fmt.Sprintf("Terminal too small: need %d×%d (now %d×%d)", MinWidth, MinHeight, m.w, m.h), m.w)
+		// One short line each, so that a narrow terminal shows all of it.
+		lines := []string{"Terminal too small:", fmt.Sprintf("need %d×%d,", MinWidth, MinHeight), fmt.Sprintf("now %d×%d.", m.w, m.h), "Enlarge it."}
+		for i, l := range lines[:min(len(lines), m.h)] {
+			lines[i] = fit(l, m.w)
+		}
+		return strings.Join(lines[:min(len(lines), m.h)], "\n")
 	}
 	scr := m.screen(m.active)
 	bh := m.bodyHeight()

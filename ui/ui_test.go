@@ -387,9 +387,14 @@ func TestResizeStorm(t *testing.T) {
 		v := m.View()
 		if w >= MinWidth && h >= MinHeight {
 			golden.Fits(t, v, w, h)
-		} else if w > 0 {
-			golden.Fits(t, v, w, 1)
+		} else if w > 0 && h > 0 {
+			golden.Fits(t, v, w, h)
 		}
+	}
+	// At 20 columns the whole message shows, a short line each.
+	m.Update(tea.WindowSizeMsg{Width: 20, Height: 10})
+	if v := m.View(); !strings.Contains(v, fmt.Sprintf("need %d×%d,", MinWidth, MinHeight)) || !strings.Contains(v, "now 20×10.") {
+		t.Errorf("too-small message at 20 columns:\n%s", v)
 	}
 }
 
