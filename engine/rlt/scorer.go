@@ -8,6 +8,7 @@
 package rlt
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -122,7 +123,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 		enc[i] = s.encode(it)
 		for _, seq := range [][]int32{enc[i].teacher, enc[i].student.IDs} {
 			if len(seq) > s.Teacher.Cfg.MaxPos || len(seq) > s.Student.Cfg.MaxPos {
-				return nil, fmt.Errorf("item %d: %d tokens do not fit the models' %d positions", i, len(seq), min(s.Teacher.Cfg.MaxPos, s.Student.Cfg.MaxPos))
+				return nil, &TooLongError{Item: i, Tokens: len(seq), Max: min(s.Teacher.Cfg.MaxPos, s.Student.Cfg.MaxPos)}
 			}
 		}
 	}
@@ -190,6 +191,21 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	return out, nil
 }
 
+// TooLongError is an item whose prompt and explanation do not fit the
+// models' positions.
+type TooLongError struct {
+	Item        int // index in the batch; -1 when scored alone (ScoreEach)
+	Tokens, Max int
+}
+
+func (e *TooLongError) Error() string {
+	msg := fmt.Sprintf("%d tokens do not fit the models' %d positions: shorten the explanation, or score with the shorter system prompts the traces were made with (--run DIR takes the run's; else --teacher-system and --student-system)", e.Tokens, e.Max)
+	if e.Item >= 0 {
+		return fmt.Sprintf("item %d: %s", e.Item, msg)
+	}
+	return msg
+}
+
 // ScoreEach scores items as one batch and, when the batch fails, one by
 // one, so that only the items that cannot be scored fail: errs[i] is item
 // i's error (nil when out[i] holds its score).
@@ -203,6 +219,10 @@ func (s *Scorer) ScoreEach(items []Item) (out []record.Scored, errs []error) {
 	for i := range items {
 		one, err := s.Score(items[i : i+1])
 		if err != nil {
+			// The caller knows item i by its own position (a line …).
+			if tl := (*TooLongError)(nil); errors.As(err, &tl) {
+				tl.Item = -1
+			}
 			errs[i] = err
 			continue
 		}
