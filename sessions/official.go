@@ -385,17 +385,24 @@ func parseCompletionsCSV(name string, data []byte, limit int) ([]OfficialComplet
 		}
 		row++
 		if err != nil {
+			// Only quoting fails (FieldsPerRecord is -1). After a broken
+			// quoted field the reader's idea of where rows start is a guess, and
+			// every later "row" would be an error made up from the middle
+			// of a field: one error, for the row where it broke, and the
+			// rest is left unread.
 			var pe *csv.ParseError
-			line := 0
+			line, where := 0, ""
 			if errors.As(err, &pe) {
-				line = pe.StartLine
-				err = pe.Err
+				line, err = pe.StartLine, pe.Err
+				where = fmt.Sprintf(" (line %d, column %d)", pe.Line, pe.Column)
 			}
-			skip(line, "", fmt.Sprintf("row %d: %v", row, err))
-			if rep.SkippedCount > 100000 {
-				return out, rep, fmt.Errorf("%s: too many malformed rows", name)
+			if errors.Is(err, csv.ErrBareQuote) { // within one unquoted field: the next line starts a row
+				skip(line, "", fmt.Sprintf("row %d: %v%s", row, err, where))
+				continue
 			}
-			continue
+			rest := bytes.Count(data[:complete], []byte{'\n'}) - line
+			skip(line, "", fmt.Sprintf("row %d: %v%s; the %d lines after it are not read: fix the quoting of this row (a quote inside a quoted field is written twice: \"\")", row, err, where, max(rest, 0)))
+			break
 		}
 		line, _ := r.FieldPos(0)
 		get := func(c string) (string, bool) {

@@ -125,6 +125,8 @@ func TestParseCompletionsCSVProblems(t *testing.T) {
 		{"no reward column", "step,prompt,completion\n", 0, nil, 0, `7.csv:1: no "reward" column`},
 		{"unterminated quote pending", "step,prompt,completion,reward\n1,p,\"open\n", 0, nil, 10, ""},
 		{"bare quote", "step,prompt,completion,reward\n1,p,a\"b\"\"\n2,p,c,1\n", 1, []string{`7.csv:2: row 1: bare "`}, 0, ""},
+		// A quoted field left open: one error, not one per line of the rest.
+		{"broken quoted field", "step,prompt,completion,reward\n1,p,c,1\n2,p,\"a\"b,1\n3,p,c,1\n4,p,\"d\n\"\"e\",1\n5,p,c,1\n", 1, []string{`7.csv:3: row 2: extraneous or missing " in quoted-field (line 3, column 7); the 4 lines after it are not read`}, 0, ""},
 		{"BOM and CRLF", "\xef\xbb\xbfstep,prompt,completion,reward\r\n3,p,c,0.5\r\n", 1, nil, 0, ""},
 		{"empty", "", 0, nil, 0, ""},
 	}
