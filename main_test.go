@@ -1000,13 +1000,30 @@ func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {
 			t.Errorf("%s: left %d run folders", tc.name, len(entries))
 		}
 	}
+	// A teacher whose tokenizer.json is not JSON passes the checks made
+	// before the folder (they read config.json) and fails the start.
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher := filepath.Join(dir, "teacher")
+	os.MkdirAll(teacher, 0o755)
+	src := filepath.Join(models, defaults.Teacher)
+	entries, _ := os.ReadDir(src)
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(src, e.Name()))
+		if e.Name() == "tokenizer.json" {
+			data = []byte("not JSON")
+		}
+		os.WriteFile(filepath.Join(teacher, e.Name()), data, 0o644)
+	}
 	runs, conf := filepath.Join(dir, "bad-teacher"), filepath.Join(dir, "bad-teacher.toml")
-	os.WriteFile(conf, []byte("teacher = "+strconv.Quote(filepath.Join(dir, "no-such-model"))+"\n"), 0o644)
-	if code, _, errs := runCLI(t, "", "run", "--headless", "--steps", "1", "--runs", runs, "--config", conf); code == 0 || !strings.Contains(errs, "no-such-model") {
+	os.WriteFile(conf, []byte("teacher = "+strconv.Quote(teacher)+"\n"), 0o644)
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--steps", "1", "--runs", runs, "--config", conf); code == 0 || !strings.Contains(errs, "teacher tokenizer") || !strings.Contains(errs, "tokenizer.json") {
 		t.Fatalf("bad teacher: exit %d: %s", code, errs)
 	}
 	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
-	if code != 0 || !regexp.MustCompile(`failed .*fatal: start: .*no-such-model`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`failed .*fatal: start: run: teacher tokenizer: .*tokenizer.json: not valid tokenizer JSON`).MatchString(out) {
 		t.Errorf("sessions: exit %d: %s%s", code, out, errs)
 	}
 }
