@@ -28,7 +28,8 @@ for t in "${targets[@]}"; do
   if printf '%s\n' "$out" | grep -q '^ok'; then
     res=ok
   else
-    res="FINDING: $(printf '%s\n' "$out" | grep -m1 -E 'Failing input written to|--- FAIL|panic:' || printf '%s' "$out" | tail -1)"
+    # The failure and the line after it (the reason, or the saved input).
+    res="FINDING: $(printf '%s\n' "$out" | grep -m1 -A2 -E -- '--- FAIL|panic:' | tr '\n' ' ' | cut -c1-300)"
     found=$((found + 1))
   fi
   printf '%-40s %12s %14s  %s\n' "${pkg#./}.$name" "$execs" "$((execs * 60 / secs))" "$res"
