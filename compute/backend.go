@@ -92,15 +92,19 @@ type Backend interface {
 	// z = (h[n]·wᵀ)·invTemp over w [V, d], lp[n] = z[targets[n]] − lse[n]
 	// with lse[n] = log Σ exp z saved for backward, and, when ent is not
 	// nil, ent[n] the entropy of softmax(z). Rows with targets[n] < 0 get
-	// zeros. The logits exist a chunk of rows at a time.
-	HeadLogProbs(lp, lse, ent, h, w *Tensor, targets []int32, invTemp float32)
+	// zeros. The logits exist a chunk of rows at a time. Only w's first
+	// vocab rows are the vocabulary (a table padded further than the one
+	// it is compared with), used in place, without a copy.
+	HeadLogProbs(lp, lse, ent, h, w *Tensor, vocab int, targets []int32, invTemp float32)
 	// HeadLogProbsBackward accumulates into dh and dw (either may be nil)
-	// the gradient of Σ glp[n]·lp[n], recomputing each chunk's logits.
-	HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, targets []int32, invTemp float32)
+	// the gradient of Σ glp[n]·lp[n], recomputing each chunk's logits;
+	// dw's rows from vocab on are left as they are.
+	HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, vocab int, targets []int32, invTemp float32)
 	// HeadKL: kl[n] = KL(softmax(hp[n]·wpᵀ·invTemp) ‖ softmax(hq[n]·wqᵀ·invTemp))
-	// over the whole vocabulary for hp [N, dp], wp [V, dp], hq [N, dq],
-	// wq [V, dq], a chunk of rows at a time. It has no backward.
-	HeadKL(kl, hp, wp, hq, wq *Tensor, invTemp float32)
+	// over the first vocab rows of wp [≥vocab, dp] and wq [≥vocab, dq] for
+	// hp [N, dp] and hq [N, dq], a chunk of rows at a time. It has no
+	// backward.
+	HeadKL(kl, hp, wp, hq, wq *Tensor, vocab int, invTemp float32)
 
 	// Argmax of each row of a 2-D tensor.
 	Argmax(out []int32, logits *Tensor)

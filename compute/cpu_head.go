@@ -83,15 +83,17 @@ func (c *CPU) chunkRows(h []float32, d int, ids []int32) (hc []float32, contiguo
 	return hc, false
 }
 
-// headLogits sets z [n, V] = hc [n, d]·wᵀ, through w's packed copy when it
-// is frozen, widening a 16-bit w while packing it.
-func headLogits(z, hc []float32, n int, w *Tensor) {
-	V, d := w.dims[0], w.dims[1]
+// headLogits sets z [n, V] = hc [n, d]·w[:V]ᵀ: the first V rows of w, read
+// in place (a table padded further than the vocabulary compared), widening
+// a 16-bit w as it goes, through w's packed copy when it is frozen and all
+// its rows are the vocabulary.
+func headLogits(z, hc []float32, n int, w *Tensor, V int) {
+	d := w.dims[1]
 	if bits, ok := HostData16(w); ok {
 		gemm.SgemmB16(false, n, V, d, 1, hc, d, bits, w.DType().half(), d, 0, z, V)
 		return
 	}
-	if pb, ok := w.prep.(*gemm.PackedB); ok && w.frozen {
+	if pb, ok := w.prep.(*gemm.PackedB); ok && w.frozen && V == w.dims[0] {
 		gemm.SgemmPacked(false, n, 1, hc, d, pb, 0, z, V)
 		return
 	}
@@ -101,10 +103,10 @@ func headLogits(z, hc []float32, n int, w *Tensor) {
 // HeadLogProbs implements Backend: the rows with a target are taken a chunk
 // at a time; each chunk's logits are computed into one reused buffer and
 // reduced by the TokenLogProbs and EntropyRows kernels.
-func (c *CPU) HeadLogProbs(lp, lse, ent, h, w *Tensor, targets []int32, invTemp float32) {
+func (c *CPU) HeadLogProbs(lp, lse, ent, h, w *Tensor, V int, targets []int32, invTemp float32) {
 	b := &c.head
 	H := Host(h)
-	d, V := lastDim(h), w.dims[0]
+	d := lastDim(h)
 	LP, LSE := Host(lp), Host(lse)
 	clear(LP)
 	clear(LSE)
@@ -120,7 +122,7 @@ func (c *CPU) HeadLogProbs(lp, lse, ent, h, w *Tensor, targets []int32, invTemp 
 		n := len(ids)
 		hc, _ := c.chunkRows(H, d, ids)
 		z := growF(&b.z, n*V)
-		headLogits(z, hc, n, w)
+		headLogits(z, hc, n, w, V)
 		tg, lpc, lsec := growI(&b.tg, n), growF(&b.lp, n), growF(&b.lse, n)
 		for i, r := range ids {
 			tg[i] = targets[r]
@@ -146,13 +148,13 @@ func (c *CPU) HeadLogProbs(lp, lse, ent, h, w *Tensor, targets []int32, invTemp 
 // HeadLogProbsBackward implements Backend: each chunk's logits are computed
 // again, turned into their gradient in place, and multiplied into dh and
 // dw. Chunks run in order, so dw sums in the same order at every call.
-func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, targets []int32, invTemp float32) {
+func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, V int, targets []int32, invTemp float32) {
 	if dh == nil && dw == nil {
 		return
 	}
 	b := &c.head
 	H, W, G, LSE := Host(h), Host(w), Host(glp), Host(lse)
-	d, V := lastDim(h), w.dims[0]
+	d := lastDim(h)
 	rows := b.activeRows(targets)
 	m := headChunkRows(len(rows), V, b.budget())
 	for i0 := 0; i0 < len(rows); i0 += m {
@@ -160,7 +162,7 @@ func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, targets []int
 		n := len(ids)
 		hc, contiguous := c.chunkRows(H, d, ids)
 		z := growF(&b.z, n*V)
-		headLogits(z, hc, n, w)
+		headLogits(z, hc, n, w, V)
 		tg, gc, lsec := growI(&b.tg, n), growF(&b.g, n), growF(&b.lse, n)
 		for i, r := range ids {
 			tg[i], gc[i], lsec[i] = targets[r], G[r], LSE[r]
@@ -187,17 +189,17 @@ func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, targets []int
 
 // HeadKL implements Backend: rows a chunk at a time, both models' logits in
 // two reused buffers, reduced by the KLRows kernel.
-func (c *CPU) HeadKL(kl, hp, wp, hq, wq *Tensor, invTemp float32) {
+func (c *CPU) HeadKL(kl, hp, wp, hq, wq *Tensor, V int, invTemp float32) {
 	b := &c.head
 	HP, HQ, KL := Host(hp), Host(hq), Host(kl)
-	dp, dq, V := lastDim(hp), lastDim(hq), wp.dims[0]
+	dp, dq := lastDim(hp), lastDim(hq)
 	N := rows(hp)
 	m := headChunkRows(N, V, b.budget()/2)
 	for r0 := 0; r0 < N; r0 += m {
 		n := min(m, N-r0)
 		zp, zq := growF(&b.z, n*V), growF(&b.z2, n*V)
-		headLogits(zp, HP[r0*dp:(r0+n)*dp], n, wp)
-		headLogits(zq, HQ[r0*dq:(r0+n)*dq], n, wq)
+		headLogits(zp, HP[r0*dp:(r0+n)*dp], n, wp, V)
+		headLogits(zq, HQ[r0*dq:(r0+n)*dq], n, wq, V)
 		j := &c.j.dist
 		*j = distJob{kl: true, out: KL[r0 : r0+n], p: zp, q: zq, v: V, invTemp: invTemp}
 		parallel.For(n, rowGrain(V), j)

@@ -174,7 +174,7 @@ func TestHeadKLMatchesLogits(t *testing.T) {
 			tp.SetRecording(false)
 			want := be.New("kl", N)
 			be.KL(want, tp.Linear(hp, wp, nil), tp.Linear(hq, wq, nil), 0.8)
-			got := tp.HeadKL(hp, wp, hq, wq, 0.8)
+			got := tp.HeadKL(hp, wp, hq, wq, 0, 0.8)
 			if err := tp.Err(); err != nil {
 				t.Fatal(err)
 			}
@@ -196,9 +196,12 @@ func TestHeadRefusesMisuse(t *testing.T) {
 	}{
 		{"width", func(tp *Tape) *Tensor { return tp.HeadLogProbs(h, w3, []int32{0, 1, 2}, 1) }, "want h [N, d] and w [V, d]"},
 		{"rows", func(tp *Tape) *Tensor { return tp.HeadLogProbs(h, w, []int32{0, 1}, 1) }, "for 2 targets"},
-		{"target", func(tp *Tape) *Tensor { return tp.HeadLogProbs(h, w, []int32{0, 5, 1}, 1) }, "target 5 at row 1 is outside the vocabulary"},
-		{"kl rows", func(tp *Tape) *Tensor { return tp.HeadKL(h, w, be.New("x", 2, 4), w, 1) }, "as many rows"},
-		{"kl backward", func(tp *Tape) *Tensor { return tp.HeadKL(g, w, h, w, 1) }, "has no backward"},
+		{"target", func(tp *Tape) *Tensor { return tp.HeadLogProbs(h, w, []int32{0, 5, 1}, 1) }, "target 5 at row 1 is outside the 5-row vocabulary"},
+		{"row limit", func(tp *Tape) *Tensor { return tp.HeadLogProbsRows(h, w, 6, []int32{0, 1, 2}, 1) }, "6 vocabulary rows of head w"},
+		{"row-limited target", func(tp *Tape) *Tensor { return tp.HeadLogProbsRows(h, w, 3, []int32{0, 3, 1}, 1) }, "target 3 at row 1 is outside the 3-row vocabulary"},
+		{"kl row limit", func(tp *Tape) *Tensor { return tp.HeadKL(h, w, h, be.New("w6", 4, 4), 5, 1) }, "over 5 vocabulary rows"},
+		{"kl rows", func(tp *Tape) *Tensor { return tp.HeadKL(h, w, be.New("x", 2, 4), w, 0, 1) }, "as many rows"},
+		{"kl backward", func(tp *Tape) *Tensor { return tp.HeadKL(g, w, h, w, 0, 1) }, "has no backward"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -236,5 +239,86 @@ func TestHeadAllocatesNothing(t *testing.T) {
 	step()
 	if n := testing.AllocsPerRun(5, step); n != 0 {
 		t.Errorf("%v allocations per step", n)
+	}
+}
+
+// cutRows returns a copy of w's first n rows.
+func cutRows(be Backend, w *Tensor, n int) *Tensor {
+	d := w.Dim(1)
+	all := read(be, w)
+	c := be.New(w.Name+".cut", n, d)
+	be.Write(c, all[:n*d])
+	return c
+}
+
+// TestHeadRowLimit: the fused ops over the first V rows of a longer table
+// (padded further) give what they give over a copy of those rows, frozen
+// (packed) or not, over one chunk or many; the gradient reaches only those
+// rows; HeadKL compares two differently padded heads over their shared rows.
+func TestHeadRowLimit(t *testing.T) {
+	const N, d, V, pad = 9, 6, 29, 7
+	targets := []int32{3, -1, 28, 5, 0, 1, -1, 27, 9}
+	for _, c := range []struct {
+		name   string
+		chunk  int
+		frozen bool
+	}{{"one chunk", 0, false}, {"chunks of 2 rows", 2 * V, false}, {"frozen", 4 * V, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(7, 8))
+			be := NewCPU()
+			be.head.chunk = c.chunk
+			h := randT(be, r, "h", 1, N, d)
+			w := randT(be, r, "w", 0.7, V+pad, d)
+			wCut := cutRows(be, w, V)
+			hCut := cutRows(be, h, N)
+			seed := make([]float32, N)
+			for i := range seed {
+				seed[i] = float32(r.NormFloat64())
+			}
+			for _, p := range []*Tensor{h, w, hCut, wCut} {
+				RequireGrad(be, p)
+			}
+			want := NewTape(be)
+			lpWant := want.HeadLogProbs(hCut, wCut, targets, 1.3)
+			if err := want.Backward(lpWant, seed); err != nil {
+				t.Fatal(err)
+			}
+			if c.frozen {
+				be.FreezeWeights([]*Tensor{w})
+			}
+			got := NewTape(be)
+			lp := got.HeadLogProbsRows(h, w, V, targets, 1.3)
+			if err := got.Err(); err != nil {
+				t.Fatal(err)
+			}
+			closeTo(t, "lp", read(be, lp), read(be, lpWant), 1e-5)
+			if c.frozen {
+				be.ThawWeights([]*Tensor{w})
+			}
+			if err := got.Backward(lp, seed); err != nil {
+				t.Fatal(err)
+			}
+			closeTo(t, "dh", read(be, h.Grad), read(be, hCut.Grad), 1e-5)
+			dw := read(be, w.Grad)
+			closeTo(t, "dw shared rows", dw[:V*d], read(be, wCut.Grad), 1e-5)
+			for i, g := range dw[V*d:] {
+				if g != 0 {
+					t.Fatalf("dw[%d] of a padding row = %g, want 0", V*d+i, g)
+				}
+			}
+
+			// Two heads padded differently, over their V shared rows.
+			hq := randT(be, r, "hq", 1, N, d+2)
+			wq := randT(be, r, "wq", 0.5, V+2, d+2)
+			nt := NewTape(be)
+			nt.SetRecording(false)
+			klWant := be.New("kl", N)
+			be.Copy(klWant, nt.HeadKL(hCut, wCut, hq, cutRows(be, wq, V), 0, 0.9))
+			kl := nt.HeadKL(h, w, hq, wq, V, 0.9)
+			if err := nt.Err(); err != nil {
+				t.Fatal(err)
+			}
+			closeTo(t, "kl", read(be, kl), read(be, klWant), 1e-5)
+		})
 	}
 }

@@ -52,6 +52,7 @@ type node struct {
 	ids        []int32
 	f          float32
 	heads      int
+	vocab      int
 	rope       *RoPETable
 	attn       AttnDims
 	seg        Segment
@@ -378,7 +379,19 @@ func (t *Tape) TokenLogProbs(logits *Tensor, targets []int32, invTemp float32) *
 // Gradients flow to h and w; backward recomputes the logits a chunk of rows
 // at a time.
 func (t *Tape) HeadLogProbs(h, w *Tensor, targets []int32, invTemp float32) *Tensor {
-	lp, _ := t.head(h, w, targets, invTemp, false)
+	lp, _ := t.head(h, w, 0, targets, invTemp, false)
+	return lp
+}
+
+// HeadLogProbsRows is HeadLogProbs over the first vocab rows of w only:
+// the vocabulary a table padded further than another's shares with it
+// (rlt.Pair). The rows are used in place, without a copy; gradients reach
+// only those rows of w.
+func (t *Tape) HeadLogProbsRows(h, w *Tensor, vocab int, targets []int32, invTemp float32) *Tensor {
+	if w != nil && (vocab < 1 || vocab > w.dims[0]) {
+		return t.fail("head", "%d vocabulary rows of head %v", vocab, w)
+	}
+	lp, _ := t.head(h, w, vocab, targets, invTemp, false)
 	return lp
 }
 
@@ -386,12 +399,16 @@ func (t *Tape) HeadLogProbs(h, w *Tensor, targets []int32, invTemp float32) *Ten
 // of softmax((h[n]·wᵀ)·invTemp) (0 for rows with target < 0), from the same
 // pass over the logits. Gradients flow through lp only: ent carries none.
 func (t *Tape) HeadLogProbsEntropy(h, w *Tensor, targets []int32, invTemp float32) (lp, ent *Tensor) {
-	return t.head(h, w, targets, invTemp, true)
+	return t.head(h, w, 0, targets, invTemp, true)
 }
 
-func (t *Tape) head(h, w *Tensor, targets []int32, invTemp float32, wantEnt bool) (lp, ent *Tensor) {
+// head runs the fused head over w's first vocab rows (all when 0).
+func (t *Tape) head(h, w *Tensor, vocab int, targets []int32, invTemp float32, wantEnt bool) (lp, ent *Tensor) {
 	if !t.ok(h, w) {
 		return nil, nil
+	}
+	if vocab == 0 {
+		vocab = w.dims[0]
 	}
 	if h.rank != 2 || w.rank != 2 || h.dims[1] != w.dims[1] {
 		return t.fail("head", "hidden %v and head %v: want h [N, d] and w [V, d]", h, w), nil
@@ -400,8 +417,8 @@ func (t *Tape) head(h, w *Tensor, targets []int32, invTemp float32, wantEnt bool
 		return t.fail("head", "hidden %v for %d targets", h, len(targets)), nil
 	}
 	for i, id := range targets {
-		if int(id) >= w.dims[0] {
-			return t.fail("head", "target %d at row %d is outside the vocabulary of %v", id, i, w), nil
+		if int(id) >= vocab {
+			return t.fail("head", "target %d at row %d is outside the %d-row vocabulary of %v", id, i, vocab, w), nil
 		}
 	}
 	lp = t.acts.get("head.lp", dims1(len(targets)))
@@ -409,9 +426,9 @@ func (t *Tape) head(h, w *Tensor, targets []int32, invTemp float32, wantEnt bool
 	if wantEnt {
 		ent = t.acts.get("head.entropy", dims1(len(targets)))
 	}
-	t.be.HeadLogProbs(lp, lse, ent, h, w, targets, invTemp)
+	t.be.HeadLogProbs(lp, lse, ent, h, w, vocab, targets, invTemp)
 	if t.needs(h, w) {
-		t.push(node{op: opHead, out: lp, a: h, b: w, c: lse, ids: targets, f: invTemp})
+		t.push(node{op: opHead, out: lp, a: h, b: w, c: lse, ids: targets, f: invTemp, vocab: vocab})
 	}
 	return lp, ent
 }
@@ -419,9 +436,11 @@ func (t *Tape) head(h, w *Tensor, targets []int32, invTemp float32, wantEnt bool
 // HeadKL returns, for hidden rows hp [N, dp] under head wp [V, dp] and hq
 // [N, dq] under wq [V, dq] (two models over one vocabulary), the full-
 // vocabulary KL(softmax(hp[n]·wpᵀ·invTemp) ‖ softmax(hq[n]·wqᵀ·invTemp))
-// without [N, V] logits (Backend.HeadKL). It has no backward: a tape that
+// without [N, V] logits (Backend.HeadKL), over the first vocab rows of
+// both heads (the rows two differently padded tables share; 0 means all,
+// and then both heads must have as many). It has no backward: a tape that
 // would record it fails.
-func (t *Tape) HeadKL(hp, wp, hq, wq *Tensor, invTemp float32) *Tensor {
+func (t *Tape) HeadKL(hp, wp, hq, wq *Tensor, vocab int, invTemp float32) *Tensor {
 	if !t.ok(hp, wp, hq, wq) {
 		return nil
 	}
@@ -431,11 +450,14 @@ func (t *Tape) HeadKL(hp, wp, hq, wq *Tensor, invTemp float32) *Tensor {
 	if hp.rank != 2 || wp.rank != 2 || hq.rank != 2 || wq.rank != 2 || hp.dims[1] != wp.dims[1] || hq.dims[1] != wq.dims[1] {
 		return t.fail("head kl", "hidden %v under head %v and %v under %v: want h [N, d] and w [V, d]", hp, wp, hq, wq)
 	}
-	if hp.dims[0] != hq.dims[0] || wp.dims[0] != wq.dims[0] {
-		return t.fail("head kl", "%v under %v and %v under %v: want as many rows and one vocabulary", hp, wp, hq, wq)
+	if vocab == 0 && wp.dims[0] == wq.dims[0] {
+		vocab = wp.dims[0]
+	}
+	if hp.dims[0] != hq.dims[0] || vocab < 1 || vocab > wp.dims[0] || vocab > wq.dims[0] {
+		return t.fail("head kl", "%v under %v and %v under %v over %d vocabulary rows: want as many rows and heads holding the vocabulary", hp, wp, hq, wq, vocab)
 	}
 	kl := t.acts.get("head.kl", dims1(hp.dims[0]))
-	t.be.HeadKL(kl, hp, wp, hq, wq, invTemp)
+	t.be.HeadKL(kl, hp, wp, hq, wq, vocab, invTemp)
 	return kl
 }
 
@@ -607,7 +629,7 @@ func (t *Tape) backward(n *node, dy *Tensor) {
 	case opLogProbs:
 		be.TokenLogProbsBackward(t.gradOf(n.a), dy, n.a, n.c, n.ids, n.f)
 	case opHead:
-		be.HeadLogProbsBackward(t.gradOf(n.a), t.gradOf(n.b), dy, n.a, n.b, n.c, n.ids, n.f)
+		be.HeadLogProbsBackward(t.gradOf(n.a), t.gradOf(n.b), dy, n.a, n.b, n.c, n.vocab, n.ids, n.f)
 	case opCheckpoint:
 		t.segmentBackward(n, dy)
 	default:

@@ -40,9 +40,7 @@ type Scorer struct {
 	*Pair
 	Cfg record.RewardConfig
 
-	tape  *compute.Tape
-	heads map[*model.Model]*compute.Tensor // LM heads cut to the shared rows
-	host  []float32                        // scratch for cutting them
+	tape *compute.Tape
 }
 
 // NewScorer scores with pair under cfg.
@@ -52,7 +50,7 @@ func NewScorer(pair *Pair, cfg record.RewardConfig) (*Scorer, error) {
 	}
 	tp := compute.NewTape(pair.Teacher.Backend())
 	tp.SetRecording(false)
-	return &Scorer{Pair: pair, Cfg: cfg, tape: tp, heads: map[*model.Model]*compute.Tensor{}}, nil
+	return &Scorer{Pair: pair, Cfg: cfg, tape: tp}, nil
 }
 
 // encoded is an item's token layout in both sequences. The explanation T
@@ -79,31 +77,6 @@ func (s *Scorer) encode(it Item) encoded {
 	e.sol = s.Tok.Encode(it.Solution)
 	e.student = s.StudentSequence(it.Question, e.expl, e.sol)
 	return e
-}
-
-// head is m's LM head over the rows both models' distributions are taken
-// over (Pair.Shared): m's own when its table has no other rows, else a
-// copy of its first rows, refreshed from the weights on every call (the
-// teacher's change between GRPO steps).
-func (s *Scorer) head(m *model.Model) *compute.Tensor {
-	n := s.Shared()
-	if m.Cfg.Vocab == n {
-		return m.LMHead
-	}
-	be := m.Backend()
-	d := m.LMHead.Dim(1)
-	h := s.heads[m]
-	if h == nil {
-		h = be.New("lm_head.shared", n, d)
-		s.heads[m] = h
-	}
-	if cap(s.host) < m.LMHead.Len() {
-		s.host = make([]float32, m.LMHead.Len())
-	}
-	all := s.host[:m.LMHead.Len()]
-	be.Read(all, m.LMHead)
-	be.Write(h, all[:n*d])
-	return h
 }
 
 // Score computes the reward of each item. Questions and solutions holding a
@@ -272,7 +245,9 @@ func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, inv
 	tp := s.tape
 	tp.Reset()
 	h := tp.GatherRows(m.Hidden(tp, batch), rows)
-	lp := tp.HeadLogProbs(h, s.head(m), targets, invT)
+	// Both distributions are over the rows the two tables share (Pair.Shared):
+	// the first rows of a table padded further are used in place.
+	lp := tp.HeadLogProbsRows(h, m.LMHead, s.Shared(), targets, invT)
 	if err := tp.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -309,7 +284,7 @@ func (s *Scorer) fullKL(tHidden, sHidden *compute.Tensor, enc []encoded, invT fl
 	be.GatherRows(sExpl, sHidden, expl)
 	tp := s.tape
 	tp.Reset()
-	kl := tp.HeadKL(tHidden, s.head(s.Teacher), sExpl, s.head(s.Student), invT)
+	kl := tp.HeadKL(tHidden, s.Teacher.LMHead, sExpl, s.Student.LMHead, s.Shared(), invT)
 	if err := tp.Err(); err != nil {
 		return nil, err
 	}
