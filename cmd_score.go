@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/memory"
@@ -48,6 +51,14 @@ override them (an imported run has none: the models' prompts are used).
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
 exports are untouched (the run must not be in use by another writer).
 
+--stats FILE writes a summary of the work done: a first line with the items
+scored and failed, the tokens of the teacher's and the student's sequences,
+the seconds spent loading and scoring, and the tokens scored per second,
+then teacher_lens=… and student_lens=…, each scored item's sequence lengths
+in tokens, comma-separated in input order (the lengths a peer needs to run
+the same forwards: bench/torch_score.py). The summary line also goes to
+stderr.
+
 Examples:
   rlt score --teacher runs/teacher --student runs/student < traces.jsonl
   rlt score --teacher T --student S --run runs/20261125-034115-official --write
@@ -71,6 +82,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	runDir := fs.String("run", "", "score every trace of this run folder instead of stdin")
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
 	weights := weightsFlag(fs)
+	statsPath := fs.String("stats", "", "write a summary (items, tokens, time, tokens/s, each item's sequence lengths) to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -143,6 +155,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkScoreMemory(*tdir, *sdir, prec, *batch); err != nil {
 		return err
 	}
+	loadStart := time.Now()
 	pair, err := rlt.LoadPairAs(compute.NewCPU(), *tdir, *sdir, prompts, prec, prec)
 	if err != nil {
 		return err
@@ -151,12 +164,26 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
+	report := func(err error) error {
+		if *statsPath == "" {
+			return err
+		}
+		fmt.Fprintln(stderr, st.summary())
+		if werr := st.write(*statsPath); werr != nil {
+			if err == nil {
+				return werr
+			}
+			fmt.Fprintln(stderr, werr)
+		}
+		return err
+	}
 	if run != nil {
-		err := scoreRun(run, sc, *batch, *write, *tdir, *sdir, stdout, stderr)
+		err := scoreRun(run, st, *batch, *write, *tdir, *sdir, stdout, stderr)
 		if cerr := run.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
-		return err
+		return report(err)
 	}
 
 	// pending keeps input order: a line that failed to parse waits in the
@@ -188,7 +215,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				items = append(items, p.item)
 			}
 		}
-		scores, errs := sc.ScoreEach(items)
+		scores, errs := st.scoreEach(items)
 		k := 0
 		for _, p := range queue {
 			err := p.err
@@ -245,8 +272,63 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	st.failed = failed // lines that never parsed count too
 	if failed > 0 {
-		return errLines(failed)
+		return report(errLines(failed))
+	}
+	return report(nil)
+}
+
+// scoreStats counts what scoring did, for --stats.
+type scoreStats struct {
+	sc               *rlt.Scorer
+	load, scoring    time.Duration
+	tLens, sLens     []int
+	failed           int
+	tTokens, sTokens int
+}
+
+// scoreEach is sc.ScoreEach, timed, recording each scored item's lengths.
+func (st *scoreStats) scoreEach(items []rlt.Item) ([]record.Scored, []error) {
+	t0 := time.Now()
+	out, errs := st.sc.ScoreEach(items)
+	st.scoring += time.Since(t0)
+	for i, it := range items {
+		if errs[i] != nil {
+			st.failed++
+			continue
+		}
+		tl, sl := st.sc.SequenceLengths(it)
+		st.tLens, st.sLens = append(st.tLens, tl), append(st.sLens, sl)
+		st.tTokens += tl
+		st.sTokens += sl
+	}
+	return out, errs
+}
+
+func (st *scoreStats) summary() string {
+	sec := st.scoring.Seconds()
+	rate := 0.0
+	if sec > 0 {
+		rate = float64(st.tTokens+st.sTokens) / sec
+	}
+	return fmt.Sprintf("scored %d items (%d failed): %d teacher + %d student tokens in %.2f s (load %.2f s), %.0f tokens/s",
+		len(st.tLens), st.failed, st.tTokens, st.sTokens, sec, st.load.Seconds(), rate)
+}
+
+func joinInts(v []int) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
+}
+
+// write stores the summary and the lengths in path.
+func (st *scoreStats) write(path string) error {
+	body := st.summary() + "\nteacher_lens=" + joinInts(st.tLens) + "\nstudent_lens=" + joinInts(st.sLens) + "\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		return fmt.Errorf("--stats: %w", err)
 	}
 	return nil
 }
@@ -255,7 +337,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // per trace ({"line": n, "trace": id, ...scores} or {"line": n, "trace":
 // id, "error": ...}; n counts the traces from 1) and,
 // with write, appends the scores to the run's rescores.jsonl batch by batch.
-func scoreRun(run *sessions.Run, sc *rlt.Scorer, batch int, write bool, tdir, sdir string, stdout, stderr io.Writer) error {
+func scoreRun(run *sessions.Run, st *scoreStats, batch int, write bool, tdir, sdir string, stdout, stderr io.Writer) error {
+	sc := st.sc
 	traces, _ := run.Store().TracesSince(0)
 	if len(traces) == 0 {
 		return fmt.Errorf("%s has no traces to score", run.Dir())
@@ -277,7 +360,7 @@ func scoreRun(run *sessions.Run, sc *rlt.Scorer, batch int, write bool, tdir, sd
 		for i, t := range chunk {
 			items[i] = rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended}
 		}
-		scores, errs := sc.ScoreEach(items)
+		scores, errs := st.scoreEach(items)
 		var recs []sessions.RescoreRecord
 		for i, t := range chunk {
 			if errs[i] != nil {

@@ -143,13 +143,39 @@ func TestScoreCLI(t *testing.T) {
 {"question":"1+1=?","solution":"2","completion":"one and one"}
 {"question":"q","solution":"","explanation":"e"}
 `
-	code, out, _ := runCLI(t, in, "score", "--teacher", teacher, "--student", student, "--batch", "2")
+	stats := filepath.Join(t.TempDir(), "stats.txt")
+	code, out, errs := runCLI(t, in, "score", "--teacher", teacher, "--student", student, "--batch", "2", "--stats", stats)
 	if code != 1 {
 		t.Errorf("exit %d, want 1 for the empty solution", code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 {
 		t.Fatalf("output:\n%s", out)
+	}
+	// --stats: a summary line (also on stderr), then each scored item's
+	// sequence lengths, which add up to the summary's tokens.
+	sb, err := os.ReadFile(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl := strings.Split(strings.TrimSpace(string(sb)), "\n")
+	m := regexp.MustCompile(`^scored 2 items \(1 failed\): (\d+) teacher \+ (\d+) student tokens in [0-9.]+ s \(load [0-9.]+ s\), \d+ tokens/s$`).FindStringSubmatch(sl[0])
+	if len(sl) != 3 || m == nil || !strings.Contains(errs, sl[0]) {
+		t.Fatalf("stats file:\n%s\nstderr:\n%s", sb, errs)
+	}
+	for i, key := range []string{"teacher_lens=", "student_lens="} {
+		sum := 0
+		fields := strings.Split(strings.TrimPrefix(sl[i+1], key), ",")
+		for _, f := range fields {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 5 {
+				t.Fatalf("%s: length %q", sl[i+1], f)
+			}
+			sum += n
+		}
+		if !strings.HasPrefix(sl[i+1], key) || len(fields) != 2 || strconv.Itoa(sum) != m[i+1] {
+			t.Errorf("%s: want 2 lengths adding up to %s", sl[i+1], m[i+1])
+		}
 	}
 	var rec struct {
 		Line      int       `json:"line"`

@@ -79,6 +79,14 @@ func (s *Scorer) encode(it Item) encoded {
 	return e
 }
 
+// SequenceLengths is the number of tokens of it's teacher sequence (prompt
+// up to the explanation, then the explanation) and student sequence
+// (context, explanation, solution): the two forwards Score runs for it.
+func (s *Scorer) SequenceLengths(it Item) (teacher, student int) {
+	e := s.encode(it)
+	return len(e.teacher), len(e.student.IDs)
+}
+
 // Score computes the reward of each item. Questions and solutions holding a
 // tag, or empty solutions, are refused with the item's index.
 func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
