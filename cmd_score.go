@@ -82,6 +82,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	runDir := fs.String("run", "", "score every trace of this run folder instead of stdin")
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
 	weights := weightsFlag(fs)
+	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many padded positions (items × longest sequence); 0 = no limit")
 	statsPath := fs.String("stats", "", "write a summary (items, tokens, time, tokens/s, each item's sequence lengths) to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -90,7 +91,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if (*runDir == "" && (*tdir == "" || *sdir == "")) || fs.NArg() != 0 || *batch < 1 || (*write && *runDir == "") {
+	if (*runDir == "" && (*tdir == "" || *sdir == "")) || fs.NArg() != 0 || *batch < 1 || *mbTokens < 0 || (*write && *runDir == "") {
 		fs.Usage()
 		return errUsage
 	}
@@ -164,6 +165,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sc.MicroBatchTokens = *mbTokens
 	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
 	report := func(err error) error {
 		if *statsPath == "" {

@@ -27,14 +27,18 @@ type GRPOConfig struct {
 	ClipEps      float64 `toml:"clip_eps"`       // PPO ratio clipping; 0 = none
 	Epochs       int     `toml:"epochs"`         // optimiser passes per batch (1 = on-policy)
 	MicroBatch   int     `toml:"micro_batch"`    // completions per forward/backward
-	MaxGradNorm  float64 `toml:"max_grad_norm"`  // 1.0
-	RefSyncEvery int     `toml:"ref_sync_every"` // 32
-	RefSyncAlpha float64 `toml:"ref_sync_alpha"` // 0.9: ref ← α·θ + (1−α)·ref
-	AdamBeta1    float64 `toml:"adam_beta1"`
-	AdamBeta2    float64 `toml:"adam_beta2"`
-	AdamEps      float64 `toml:"adam_eps"`
-	WeightDecay  float64 `toml:"weight_decay"`
-	Seed         uint64  `toml:"seed"`
+	// MicroBatchTokens bounds the padded positions (rows × longest row) of
+	// each forward: the policy's micro-batches, and the scorer's teacher
+	// and student forwards (0 = no token limit).
+	MicroBatchTokens int     `toml:"micro_batch_tokens"`
+	MaxGradNorm      float64 `toml:"max_grad_norm"`  // 1.0
+	RefSyncEvery     int     `toml:"ref_sync_every"` // 32
+	RefSyncAlpha     float64 `toml:"ref_sync_alpha"` // 0.9: ref ← α·θ + (1−α)·ref
+	AdamBeta1        float64 `toml:"adam_beta1"`
+	AdamBeta2        float64 `toml:"adam_beta2"`
+	AdamEps          float64 `toml:"adam_eps"`
+	WeightDecay      float64 `toml:"weight_decay"`
+	Seed             uint64  `toml:"seed"`
 	// Reconstruct asks the student for its greedy solution after each
 	// explanation, for the traces (costs one short greedy generation).
 	Reconstruct bool `toml:"reconstruct"`
@@ -68,7 +72,7 @@ const (
 func DefaultGRPOConfig() GRPOConfig {
 	return GRPOConfig{
 		Questions: 8, Samples: 8, Temperature: 0.7, TopP: 1, MaxNewTokens: 96, LR: 1e-4,
-		Beta: 0.04, Epochs: 1, MicroBatch: 32, MaxGradNorm: 1, RefSyncEvery: 32, RefSyncAlpha: 0.9,
+		Beta: 0.04, Epochs: 1, MicroBatch: 32, MicroBatchTokens: model.DefaultMicroBatchTokens, MaxGradNorm: 1, RefSyncEvery: 32, RefSyncAlpha: 0.9,
 		AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEps: 1e-8, Seed: 1, Reconstruct: true,
 		CheckpointLayers: model.CheckpointAuto,
 		FrozenWeights:    FrozenCheckpoint,
@@ -96,6 +100,8 @@ func (c GRPOConfig) Validate() error {
 		return fmt.Errorf("grpo: ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
 	case c.FrozenWeights != "" && c.FrozenWeights != FrozenCheckpoint && c.FrozenWeights != FrozenFloat32:
 		return fmt.Errorf("grpo: frozen_weights %q: want %q (16-bit checkpoints stay 16-bit) or %q", c.FrozenWeights, FrozenCheckpoint, FrozenFloat32)
+	case c.MicroBatch < 0 || c.MicroBatchTokens < 0:
+		return fmt.Errorf("grpo: micro_batch (%d) and micro_batch_tokens (%d) must not be negative (0 = no limit)", c.MicroBatch, c.MicroBatchTokens)
 	}
 	if err := c.CheckpointLayers.Validate(); err != nil {
 		return fmt.Errorf("grpo: %w", err)
@@ -153,6 +159,7 @@ func NewTrainer(cfg GRPOConfig, reward record.RewardConfig, pair *Pair, data Que
 	if err != nil {
 		return nil, err
 	}
+	scorer.MicroBatchTokens = cfg.MicroBatchTokens
 	teacher := pair.Teacher
 	be := teacher.Backend()
 	// The reference is never trained: in 16 bits when the teacher's
@@ -265,7 +272,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	for i, g := range gens {
 		rolls[i] = Rollout{Prompt: g.Prompt, Completion: g.IDs, Advantage: adv[i], OldLP: g.LogProbs}
 	}
-	pc := PolicyConfig{Beta: cfg.Beta, Temperature: cfg.Temperature, ClipEps: cfg.ClipEps, MicroBatch: cfg.MicroBatch, Checkpoint: cfg.CheckpointLayers}
+	pc := PolicyConfig{Beta: cfg.Beta, Temperature: cfg.Temperature, ClipEps: cfg.ClipEps, MicroBatch: cfg.MicroBatch, MicroBatchTokens: cfg.MicroBatchTokens, Checkpoint: cfg.CheckpointLayers}
 	var ps PolicyStats
 	var gradNorm float64
 	params := t.Teacher.Tensors()

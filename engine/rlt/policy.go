@@ -49,11 +49,14 @@ type Rollout struct {
 
 // PolicyConfig holds the loss's settings.
 type PolicyConfig struct {
-	Beta        float64              // weight of the k3 KL to the reference (0.04)
-	Temperature float64              // log-probs are of logits/τ (0.7)
-	ClipEps     float64              // PPO ratio clipping; 0 = none (the official run)
-	MicroBatch  int                  // completions per forward/backward (gradient accumulation)
-	Checkpoint  model.CheckpointMode // per-layer activation checkpointing of the policy
+	Beta        float64 // weight of the k3 KL to the reference (0.04)
+	Temperature float64 // log-probs are of logits/τ (0.7)
+	ClipEps     float64 // PPO ratio clipping; 0 = none (the official run)
+	MicroBatch  int     // completions per forward/backward (gradient accumulation)
+	// MicroBatchTokens bounds a micro-batch's padded positions (rows × its
+	// longest row; model.MicroBatches); 0 = no token limit.
+	MicroBatchTokens int
+	Checkpoint       model.CheckpointMode // per-layer activation checkpointing of the policy
 }
 
 // PolicyStats are the loss's numbers for one pass over the rollouts.
@@ -81,10 +84,6 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 	}
 	tape.SetRecording(true)
 	defer func(was bool) { policy.CheckpointLayers = was }(policy.CheckpointLayers)
-	mb := cfg.MicroBatch
-	if mb <= 0 {
-		mb = len(rolls)
-	}
 	invT := float32(1 / cfg.Temperature)
 	n := float64(len(rolls))
 	for i, r := range rolls {
@@ -95,8 +94,16 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 			return st, fmt.Errorf("policy loss: rollout %d has %d old log-probs for %d tokens", i, len(r.OldLP), len(r.Completion))
 		}
 	}
-	for lo := 0; lo < len(rolls); lo += mb {
-		part := rolls[lo:min(lo+mb, len(rolls))]
+	lens := make([]int, len(rolls))
+	for i, r := range rolls {
+		lens[i] = len(r.Prompt) + len(r.Completion)
+	}
+	parts, err := model.MicroBatches(lens, cfg.MicroBatch, cfg.MicroBatchTokens, "grpo micro_batch_tokens")
+	if err != nil {
+		return st, fmt.Errorf("policy loss: %w", err)
+	}
+	for _, pr := range parts {
+		part := rolls[pr[0]:pr[1]]
 		batch, targets, spans := packRollouts(part)
 		if batch.T > policy.Cfg.MaxPos {
 			return st, fmt.Errorf("policy loss: a rollout of %d tokens is longer than the model's %d positions", batch.T, policy.Cfg.MaxPos)

@@ -3,6 +3,7 @@ package rlt
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -142,5 +143,50 @@ func TestClippedRatioStopsTheGradient(t *testing.T) {
 	norm, _ := compute.ClipGradNorm(be, policy.Tensors(), 0)
 	if norm != 0 {
 		t.Errorf("gradient norm %v through clipped tokens, want 0", norm)
+	}
+}
+
+// TestPolicyGradientUnderATokenBudget: micro-batches by a token budget give
+// the gradient and loss of one batch; a budget under one rollout is refused
+// with the numbers.
+func TestPolicyGradientUnderATokenBudget(t *testing.T) {
+	rolls := []Rollout{
+		{Prompt: []int32{1, 2, 3}, Completion: []int32{4, 5, 6, 7}, Advantage: 1.2},
+		{Prompt: []int32{9}, Completion: []int32{10, 11}, Advantage: -0.7},
+		{Prompt: []int32{1, 2, 3, 8, 8}, Completion: []int32{22}, Advantage: 0.3},
+	}
+	grads := func(budget int) ([]float32, PolicyStats, error) {
+		policy, ref := tinyPolicy(t, 1), tinyPolicy(t, 2)
+		policy.RequireGrad()
+		be := policy.Backend()
+		st, err := PolicyGradient(compute.NewTape(be), noGrad(be), policy, ref, rolls, PolicyConfig{Beta: 0.04, Temperature: 0.7, MicroBatchTokens: budget})
+		var all []float32
+		for _, p := range policy.Params() {
+			g := make([]float32, p.Tensor.Len())
+			be.Read(g, p.Tensor.Grad)
+			all = append(all, g...)
+		}
+		return all, st, err
+	}
+	want, wst, err := grads(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, budget := range []int{7, 12, 14} { // one rollout a micro-batch, then two
+		got, st, err := grads(budget)
+		if err != nil {
+			t.Fatalf("budget %d: %v", budget, err)
+		}
+		if math.Abs(st.Loss-wst.Loss) > 1e-6 || st.Tokens != wst.Tokens {
+			t.Errorf("budget %d: stats %+v, want %+v", budget, st, wst)
+		}
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+				t.Fatalf("budget %d: gradient %d = %g, want %g", budget, i, got[i], want[i])
+			}
+		}
+	}
+	if _, _, err := grads(6); err == nil || !strings.Contains(err.Error(), "micro_batch_tokens = 6 is smaller than sequence 0 of 7 tokens: set it to at least 7") {
+		t.Errorf("a budget under one rollout: %v", err)
 	}
 }

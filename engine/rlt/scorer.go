@@ -39,6 +39,10 @@ type Item struct {
 type Scorer struct {
 	*Pair
 	Cfg record.RewardConfig
+	// MicroBatchTokens bounds each forward's padded positions (rows × the
+	// longest row, model.MicroBatches): a batch of items runs as several
+	// forwards of consecutive items. 0 = one forward per Score call.
+	MicroBatchTokens int
 
 	tape *compute.Tape
 }
@@ -50,7 +54,7 @@ func NewScorer(pair *Pair, cfg record.RewardConfig) (*Scorer, error) {
 	}
 	tp := compute.NewTape(pair.Teacher.Backend())
 	tp.SetRecording(false)
-	return &Scorer{Pair: pair, Cfg: cfg, tape: tp}, nil
+	return &Scorer{Pair: pair, Cfg: cfg, tape: tp, MicroBatchTokens: model.DefaultMicroBatchTokens}, nil
 }
 
 // encoded is an item's token layout in both sequences. The explanation T
@@ -227,6 +231,46 @@ func (s *Scorer) tokens(ids []int32) []string {
 // tokens, in the same order: the LM head is fused with the log-softmax, so
 // no logits outlive a chunk of rows, and fullKL computes them again.
 func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
+	lens := make([]int, len(seqs))
+	for i, q := range seqs {
+		lens[i] = len(q)
+	}
+	parts, err := model.MicroBatches(lens, 0, s.MicroBatchTokens, "micro_batch_tokens")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(parts) == 1 {
+		return s.logProbsBatch(m, seqs, groups, invT, keepHidden)
+	}
+	var lp, hidden []float32
+	be := m.Backend()
+	for _, pr := range parts {
+		sub := make([][][2]int, len(groups))
+		for g := range groups {
+			sub[g] = groups[g][pr[0]:pr[1]]
+		}
+		plp, ph, err := s.logProbsBatch(m, seqs[pr[0]:pr[1]], sub, invT, keepHidden)
+		if err != nil {
+			return nil, nil, err
+		}
+		lp = append(lp, plp...)
+		if ph != nil {
+			n := len(hidden)
+			hidden = append(hidden, make([]float32, ph.Len())...)
+			be.Read(hidden[n:], ph)
+		}
+	}
+	var hk *compute.Tensor
+	if keepHidden && len(hidden) > 0 {
+		d := m.Cfg.Hidden
+		hk = be.New("scorer.hidden", len(hidden)/d, d)
+		be.Write(hk, hidden)
+	}
+	return lp, hk, nil
+}
+
+// logProbsBatch is logProbs in one forward.
+func (s *Scorer) logProbsBatch(m *model.Model, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
 	B, T := len(seqs), 0
 	for _, q := range seqs {
 		T = max(T, len(q))

@@ -1,6 +1,7 @@
 package rlt
 
 import (
+	"fmt"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"math"
 	"strings"
@@ -229,6 +230,47 @@ func TestFullKLMatchesUnbatchedLogits(t *testing.T) {
 			if d := math.Abs(float64(got[i].D[k]) - float64(want[k])); d > 1e-4*math.Max(1, math.Abs(float64(want[k]))) {
 				t.Errorf("item %d token %d: KL %v, unbatched %v", i, k, got[i].D[k], want[k])
 			}
+		}
+	}
+}
+
+// TestScoresUnderATokenBudget: scoring a batch as micro-batches of a token
+// budget (one item per forward here, then two) gives the scores of one
+// forward, per-token KL included; a budget under one sequence is refused
+// with the numbers.
+func TestScoresUnderATokenBudget(t *testing.T) {
+	for _, est := range []record.Estimator{record.LogRatio, record.FullKL} {
+		s := testScorer(t, est)
+		s.MicroBatchTokens = 0
+		whole, err := s.Score(scoreItems)
+		if err != nil {
+			t.Fatal(err)
+		}
+		longest := 0
+		for _, it := range scoreItems {
+			tl, sl := s.SequenceLengths(it)
+			longest = max(longest, tl, sl)
+		}
+		for _, budget := range []int{longest, 2 * longest} {
+			s.MicroBatchTokens = budget
+			got, err := s.Score(scoreItems)
+			if err != nil {
+				t.Fatalf("%s, budget %d: %v", est, budget, err)
+			}
+			for i := range got {
+				if math.Abs(got[i].Reward-whole[i].Reward) > 1e-5 || len(got[i].D) != len(whole[i].D) {
+					t.Errorf("%s, budget %d, item %d: reward %v, want %v", est, budget, i, got[i].Reward, whole[i].Reward)
+				}
+				for k := range got[i].D {
+					if math.Abs(float64(got[i].D[k]-whole[i].D[k])) > 1e-5 {
+						t.Errorf("%s, budget %d, item %d: d[%d] %v, want %v", est, budget, i, k, got[i].D[k], whole[i].D[k])
+					}
+				}
+			}
+		}
+		s.MicroBatchTokens = longest - 1
+		if _, err := s.Score(scoreItems); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("micro_batch_tokens = %d is smaller than sequence", longest-1)) {
+			t.Errorf("%s: a budget under one sequence: %v", est, err)
 		}
 	}
 }

@@ -51,6 +51,13 @@ type SFT struct {
 	Model       *model.Model
 	Schedule    compute.Schedule
 	MaxGradNorm float64
+	// MicroBatchTokens bounds the padded positions of one forward/backward
+	// (model.MicroBatches): a batch runs as micro-batches whose gradients
+	// add up to the batch's. 0 = the whole batch at once.
+	MicroBatchTokens int
+	// Checkpoint decides per micro-batch whether the model's layers are
+	// checkpointed (model.CheckpointMode.On, GRPO's rule).
+	Checkpoint model.CheckpointMode
 
 	opt  *compute.AdamW
 	tape *compute.Tape
@@ -66,7 +73,8 @@ func NewSFT(m *model.Model, sched compute.Schedule, maxGradNorm, wd float64) (*S
 	if err != nil {
 		return nil, err
 	}
-	return &SFT{Model: m, Schedule: sched, MaxGradNorm: maxGradNorm, opt: opt, tape: compute.NewTape(m.Backend())}, nil
+	return &SFT{Model: m, Schedule: sched, MaxGradNorm: maxGradNorm, opt: opt, tape: compute.NewTape(m.Backend()),
+		MicroBatchTokens: model.DefaultMicroBatchTokens, Checkpoint: model.CheckpointAuto}, nil
 }
 
 // Steps is the number of updates applied.
@@ -75,9 +83,27 @@ func (s *SFT) Steps() int { return s.step }
 // Step applies one update on a batch and returns the mean loss per learned
 // token and the gradient norm before clipping.
 func (s *SFT) Step(batch []Sequence) (loss, gradNorm float64, err error) {
-	b, targets, n, err := pack(batch, s.Model.Cfg.MaxPos)
+	lens := make([]int, len(batch))
+	for i, q := range batch {
+		lens[i] = len(q.Tokens)
+	}
+	parts, err := model.MicroBatches(lens, 0, s.MicroBatchTokens, "micro_batch_tokens")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("sft: %w", err)
+	}
+	type packed struct {
+		b       *model.Batch
+		targets []int32
+	}
+	packs := make([]packed, len(parts))
+	n := 0
+	for i, pr := range parts {
+		b, targets, k, err := pack(batch[pr[0]:pr[1]], s.Model.Cfg.MaxPos)
+		if err != nil {
+			return 0, 0, err
+		}
+		packs[i] = packed{b, targets}
+		n += k
 	}
 	if n == 0 {
 		return 0, 0, fmt.Errorf("sft: the batch has no token to learn")
@@ -85,24 +111,29 @@ func (s *SFT) Step(batch []Sequence) (loss, gradNorm float64, err error) {
 	be := s.Model.Backend()
 	params := s.Model.Tensors()
 	compute.ZeroGrad(be, params)
-	s.tape.Reset()
-	lp := s.Model.TokenLogProbs(s.tape, b, targets, 1)
-	if err := s.tape.Err(); err != nil {
-		return 0, 0, err
-	}
-	vals := make([]float32, lp.Len())
-	be.Read(vals, lp)
-	seed := make([]float32, len(vals))
-	for i, t := range targets {
-		if t >= 0 {
-			loss -= float64(vals[i])
-			seed[i] = -1 / float32(n)
+	defer func(was bool) { s.Model.CheckpointLayers = was }(s.Model.CheckpointLayers)
+	for _, pk := range packs {
+		b, targets := pk.b, pk.targets
+		s.Model.CheckpointLayers = s.Checkpoint.On(s.Model.Cfg, b.B*b.T)
+		s.tape.Reset()
+		lp := s.Model.TokenLogProbs(s.tape, b, targets, 1)
+		if err := s.tape.Err(); err != nil {
+			return 0, 0, err
+		}
+		vals := make([]float32, lp.Len())
+		be.Read(vals, lp)
+		seed := make([]float32, len(vals))
+		for i, t := range targets {
+			if t >= 0 {
+				loss -= float64(vals[i])
+				seed[i] = -1 / float32(n)
+			}
+		}
+		if err := s.tape.Backward(lp, seed); err != nil {
+			return 0, 0, err
 		}
 	}
 	loss /= float64(n)
-	if err := s.tape.Backward(lp, seed); err != nil {
-		return 0, 0, err
-	}
 	gradNorm, err = compute.ClipGradNorm(be, params, s.MaxGradNorm)
 	if err != nil {
 		return loss, gradNorm, fmt.Errorf("sft step %d: %w", s.step, err)

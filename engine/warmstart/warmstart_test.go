@@ -2,6 +2,8 @@ package warmstart
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -110,5 +112,68 @@ func TestBuildWritesLoadableFolders(t *testing.T) {
 	}
 	if len(seen) == 0 || seen[len(seen)-1].Model != "student" || seen[len(seen)-1].Step != 3 {
 		t.Errorf("progress %+v", seen)
+	}
+}
+
+// TestSFTStepUnderATokenBudget: an SFT step in micro-batches of a token
+// budget, with layers checkpointed or not, gives the loss, gradient norm and
+// weights of the step over the whole batch; a budget under one sequence is
+// refused with the numbers.
+func TestSFTStepUnderATokenBudget(t *testing.T) {
+	tok := byteTok(t)
+	cfg := TinyConfig()
+	cfg.Hidden, cfg.Intermediate, cfg.Layers = 32, 64, 2
+	corpus, err := task.WarmStart(task.DefaultAddition(), 5, 4, map[string]float64{task.StyleClean: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := make([]Sequence, len(corpus))
+	longest := 0
+	for i, tr := range corpus {
+		seqs[i] = TeacherSequence(tok, ShortPrompts(), tr.Question, tr.Solution, tr.Explanation)
+		longest = max(longest, len(seqs[i].Tokens))
+	}
+	step := func(budget int, ck model.CheckpointMode) (float64, float64, []float32, error) {
+		m, err := model.NewRandom(compute.NewCPU(), cfg, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sft, err := NewSFT(m, compute.ConstantLR(3e-3), 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sft.MicroBatchTokens, sft.Checkpoint = budget, ck
+		loss, norm, err := sft.Step(seqs)
+		var w []float32
+		for _, p := range m.Tensors() {
+			v := make([]float32, p.Len())
+			m.Backend().Read(v, p)
+			w = append(w, v...)
+		}
+		return loss, norm, w, err
+	}
+	wl, wn, ww, err := step(0, model.CheckpointOff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		budget int
+		ck     model.CheckpointMode
+	}{{longest, model.CheckpointOff}, {2 * longest, model.CheckpointOn}, {longest, model.CheckpointAuto}} {
+		l, n, w, err := step(c.budget, c.ck)
+		if err != nil {
+			t.Fatalf("budget %d: %v", c.budget, err)
+		}
+		if math.Abs(l-wl) > 1e-5 || math.Abs(n-wn) > 1e-4*max(1, wn) {
+			t.Errorf("budget %d, checkpoint %s: loss %v, norm %v; want %v, %v", c.budget, c.ck, l, n, wl, wn)
+		}
+		for i := range w {
+			if math.Abs(float64(w[i]-ww[i])) > 1e-5 {
+				t.Fatalf("budget %d, checkpoint %s: weight %d = %v, want %v", c.budget, c.ck, i, w[i], ww[i])
+			}
+		}
+	}
+	if _, _, _, err := step(longest-1, model.CheckpointAuto); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("micro_batch_tokens = %d is smaller than sequence", longest-1)) {
+		t.Errorf("a budget under one sequence: %v", err)
 	}
 }
