@@ -141,6 +141,7 @@ type Trainer struct {
 	opt       *compute.AdamW
 	tape, ref *compute.Tape
 	step      int
+	meter     event.Meter
 }
 
 // NewTrainer makes the reference copy of the pair's teacher and the
@@ -210,8 +211,13 @@ type StepResult struct {
 	Traces  []event.Trace
 }
 
-func (t *Trainer) phase(name string) {
+// phase announces a phase of the step and starts its progress: total
+// units of unit (event.Progress, throttled by an event.Meter).
+func (t *Trainer) phase(name string, total int, unit string) {
+	t.meter.Finish()
 	t.Sink.Emit(event.Phase{Time: time.Now(), Name: name, Step: t.step})
+	t.meter = event.Meter{Sink: t.Sink}
+	t.meter.Start(t.step, name, total, unit)
 }
 
 // Step runs one GRPO step: sample P×G explanations, score them, and apply
@@ -232,9 +238,9 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		}
 	}
 
-	t.phase("sampling")
+	t.phase("sampling", cfg.MaxNewTokens, "tokens")
 	gens, err := t.Explain(t.gen, t.tape, examples, cfg.Samples, ExplainOptions{Temperature: cfg.Temperature, TopP: cfg.TopP,
-		MaxNewTokens: cfg.MaxNewTokens, Seed: cfg.Seed*1_000_003 + uint64(t.step)})
+		MaxNewTokens: cfg.MaxNewTokens, Seed: cfg.Seed*1_000_003 + uint64(t.step), OnToken: t.meter.Set})
 	if err != nil {
 		return nil, fmt.Errorf("step %d: sampling: %w", t.step, err)
 	}
@@ -243,7 +249,12 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		return nil, err
 	}
 
-	t.phase("scoring")
+	passes := 2
+	if t.scorer.Cfg.Estimator == record.FullKL {
+		passes = 3
+	}
+	t.phase("scoring", passes, "forwards")
+	t.scorer.OnForward = func(done, _ int) { t.meter.Set(done) }
 	t0 := time.Now()
 	items := make([]Item, len(gens))
 	for i, g := range gens {
@@ -266,7 +277,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		return nil, err
 	}
 
-	t.phase("optimising")
+	t.phase("optimising", cfg.Epochs, "epochs")
 	t0 = time.Now()
 	rolls := make([]Rollout, len(gens))
 	for i, g := range gens {
@@ -287,6 +298,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 			return nil, fmt.Errorf("step %d: %w", t.step, err)
 		}
 		t.opt.Step(cfg.LR)
+		t.meter.Set(e + 1)
 	}
 	synced := 0.0
 	if cfg.RefSyncEvery > 0 && (t.step+1)%cfg.RefSyncEvery == 0 {
@@ -299,11 +311,12 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 
 	var recon []string
 	if cfg.Reconstruct {
-		t.phase("reconstructing")
+		t.phase("reconstructing", 1, "passes")
 		recon, err = t.reconstruct(items)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: reconstruction: %w", t.step, err)
 		}
+		t.meter.Set(1)
 	}
 
 	res := &StepResult{Step: t.step}
@@ -324,6 +337,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		}
 		res.Traces = append(res.Traces, tr)
 	}
+	t.meter.Finish()
 	t.Sink.Emit(event.Metrics{Time: now, Step: t.step, Values: res.Metrics})
 	for _, tr := range res.Traces {
 		t.Sink.Emit(tr)

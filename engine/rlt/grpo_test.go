@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -167,5 +168,63 @@ func TestStepMetricsZeroVarianceShare(t *testing.T) {
 				t.Errorf("zero_variance_share = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestStepEventSequence: one small step tells its phases in order, each
+// followed by its progress from 0 up (sampling counts the tokens of the
+// longest completion, scoring the two models' forwards, optimising the
+// epochs, reconstructing its one pass), all before the step's metrics and
+// traces. Only the order and the counts are checked: intermediate progress
+// events depend on the clock.
+func TestStepEventSequence(t *testing.T) {
+	var buf event.Buffer
+	tr := newTestTrainer(t, &buf)
+	if _, err := tr.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var seq []string
+	last := map[string]event.Progress{}
+	for _, e := range buf.Events() {
+		switch e := e.(type) {
+		case event.Phase:
+			seq = append(seq, "phase "+e.Name)
+		case event.Progress:
+			if e.Step != 0 {
+				t.Errorf("progress %+v: want step 0", e)
+			}
+			p, seen := last[e.Phase]
+			switch {
+			case !seen && e.Done != 0:
+				t.Errorf("%s starts at %d, want 0", e.Phase, e.Done)
+			case seen && e.Done <= p.Done:
+				t.Errorf("%s goes from %d to %d", e.Phase, p.Done, e.Done)
+			case seen && !e.Started.Equal(p.Started):
+				t.Errorf("%s changes its start", e.Phase)
+			}
+			if !seen {
+				seq = append(seq, e.Phase+" progress")
+			}
+			last[e.Phase] = e
+		case event.Metrics:
+			seq = append(seq, "metrics")
+		case event.Trace:
+			if seq[len(seq)-1] != "traces" {
+				seq = append(seq, "traces")
+			}
+		}
+	}
+	want := "phase sampling,sampling progress,phase scoring,scoring progress,phase optimising,optimising progress," +
+		"phase reconstructing,reconstructing progress,metrics,traces"
+	if got := strings.Join(seq, ","); got != want {
+		t.Fatalf("events:\n%s\nwant\n%s", got, want)
+	}
+	if s := last["sampling"]; s.Total != 12 || s.Done < 1 || s.Done > 12 || s.Unit != "tokens" {
+		t.Errorf("sampling ended at %+v: want 1..12 of 12 tokens", s)
+	}
+	for name, want := range map[string]int{"scoring": 2, "optimising": 1, "reconstructing": 1} {
+		if p := last[name]; p.Done != want || p.Total != want {
+			t.Errorf("%s ended at %d/%d, want %d/%d", name, p.Done, p.Total, want, want)
+		}
 	}
 }

@@ -213,6 +213,9 @@ type ExplainOptions struct {
 	Temperature, TopP float64
 	MaxNewTokens      int
 	Seed              uint64
+	// OnToken, if set, is told after each sampling step how many tokens
+	// each running sequence has now (progress).
+	OnToken func(tokens int)
 }
 
 // Explain has the pair's teacher write samples explanations of each
@@ -235,8 +238,12 @@ func Explain(gen *sample.Generator, tape *compute.Tape, tok TextTokenizer, p rec
 			prompts = append(prompts, pr)
 		}
 	}
-	res, err := gen.Generate(tape, prompts, sample.Options{Temperature: float32(o.Temperature), TopP: float32(o.TopP),
-		MaxNewTokens: o.MaxNewTokens, StopIDs: StopIDs(tok), Seed: o.Seed, AllowedVocab: tok.VocabSize()})
+	so := sample.Options{Temperature: float32(o.Temperature), TopP: float32(o.TopP),
+		MaxNewTokens: o.MaxNewTokens, StopIDs: StopIDs(tok), Seed: o.Seed, AllowedVocab: tok.VocabSize()}
+	if o.OnToken != nil {
+		so.OnStep = func(step int, _ []sample.StepToken) error { o.OnToken(step + 1); return nil }
+	}
+	res, err := gen.Generate(tape, prompts, so)
 	if err != nil {
 		return nil, err
 	}

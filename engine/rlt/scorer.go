@@ -43,6 +43,10 @@ type Scorer struct {
 	// longest row, model.MicroBatches): a batch of items runs as several
 	// forwards of consecutive items. 0 = one forward per Score call.
 	MicroBatchTokens int
+	// OnForward, if set, is told after each model's pass over a Score
+	// call's batch how many of its total passes are done (progress: the
+	// teacher's, the student's, and the full KL's when it is the estimator).
+	OnForward func(done, total int)
 
 	tape *compute.Tape
 }
@@ -114,6 +118,15 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	}
 	invT := float32(1 / s.Cfg.Temperature)
 	full := s.Cfg.Estimator == record.FullKL
+	passes := 2
+	if full {
+		passes = 3
+	}
+	forward := func(done int) {
+		if s.OnForward != nil {
+			s.OnForward(done, passes)
+		}
+	}
 
 	// Teacher: log-probs of the explanation tokens with the solution in context.
 	tSeqs := make([][]int32, len(enc))
@@ -126,6 +139,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	if err != nil {
 		return nil, fmt.Errorf("teacher: %w", err)
 	}
+	forward(1)
 
 	// Student: explanation tokens (before the solution) and solution tokens.
 	sSeqs := make([][]int32, len(enc))
@@ -140,12 +154,14 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	if err != nil {
 		return nil, fmt.Errorf("student: %w", err)
 	}
+	forward(2)
 
 	var kl []float32
 	if full {
 		if kl, err = s.fullKL(tHidden, sHidden, enc, invT); err != nil {
 			return nil, fmt.Errorf("full KL: %w", err)
 		}
+		forward(3)
 	}
 
 	out := make([]record.Scored, len(items))

@@ -162,13 +162,17 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 		return nil, err
 	}
 	t, _ := task.Lookup(cfg.Task) // nil for a data run
+	if sink == nil {
+		sink = event.Discard{}
+	}
+	// Loading the models is the first wait, before step 0 (Step −1).
+	load := event.Meter{Sink: sink}
+	load.Start(-1, "loading", 1, "model pairs")
 	pair, err := rlt.LoadPairAs(compute.NewCPU(), cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, cfg.GRPO.Frozen())
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	if sink == nil {
-		sink = event.Discard{}
-	}
+	load.Set(1)
 	var questions rlt.Questions = &taskQuestions{task: t, seed: cfg.GRPO.Seed}
 	var warning error
 	if data != nil {

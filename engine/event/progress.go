@@ -1,0 +1,106 @@
+package event
+
+import (
+	"fmt"
+	"time"
+)
+
+// Progress says how far the engine is within a phase of a step: Done of
+// Total units (tokens sampled, forwards, micro-batches) since Started. A
+// long step (a minute or more at 0.5B parameters) emits it through a
+// Meter, a few times a second at most; Step is −1 before step 0 (loading).
+type Progress struct {
+	Time, Started time.Time
+	Step          int
+	Phase         string // "sampling", "scoring", "optimising", "reconstructing", …
+	Done, Total   int
+	Unit          string // what Done counts, e.g. "tokens"
+}
+
+func (Progress) isEvent() {}
+
+// Rate is units per second since the phase started (0 when unknown).
+func (p Progress) Rate() float64 {
+	s := p.Time.Sub(p.Started).Seconds()
+	if s <= 0 || p.Done <= 0 {
+		return 0
+	}
+	return float64(p.Done) / s
+}
+
+// ETA is the time the phase's remaining units take at Rate; ok is false
+// when there is no rate yet.
+func (p Progress) ETA() (eta time.Duration, ok bool) {
+	r := p.Rate()
+	if r <= 0 || p.Total <= 0 {
+		return 0, false
+	}
+	left := max(0, p.Total-p.Done)
+	return time.Duration(float64(left) / r * float64(time.Second)).Round(time.Second), true
+}
+
+// String is the progress as one short line: "sampling 34/96 tokens ·
+// 12.3 tokens/s · ETA 5s".
+func (p Progress) String() string {
+	s := fmt.Sprintf("%s %d/%d %s", p.Phase, p.Done, p.Total, p.Unit)
+	if r := p.Rate(); r > 0 {
+		s += fmt.Sprintf(" · %.3g %s/s", r, p.Unit)
+		if eta, ok := p.ETA(); ok && p.Done < p.Total {
+			s += " · ETA " + eta.String()
+		}
+	}
+	return s
+}
+
+// MeterEvery is the least time between two progress events of a phase.
+const MeterEvery = 250 * time.Millisecond
+
+// Meter emits a phase's Progress to a sink, throttled: the first and the
+// last of each phase always, the others at most once per MeterEvery, so
+// that reporting costs nothing measurable however often it is called.
+type Meter struct {
+	Sink Sink
+	Now  func() time.Time // nil: time.Now (tests set a clock)
+
+	cur      Progress
+	lastSent time.Time
+	sent     int // Done of the last event emitted
+}
+
+func (m *Meter) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// Start begins a phase of step of total units, and emits it at 0.
+func (m *Meter) Start(step int, phase string, total int, unit string) {
+	t := m.now()
+	m.cur = Progress{Time: t, Started: t, Step: step, Phase: phase, Total: total, Unit: unit}
+	m.lastSent, m.sent = t, 0
+	m.Sink.Emit(m.cur)
+}
+
+// Set records done units of the current phase, emitting them when the
+// phase ends (done ≥ total) or MeterEvery has passed since the last event.
+func (m *Meter) Set(done int) {
+	if done == m.cur.Done {
+		return
+	}
+	t := m.now()
+	m.cur.Done, m.cur.Time = done, t
+	if done >= m.cur.Total || t.Sub(m.lastSent) >= MeterEvery {
+		m.lastSent, m.sent = t, done
+		m.Sink.Emit(m.cur)
+	}
+}
+
+// Finish ends the phase: its last state is emitted if it was not (a phase
+// that ended short of Total, sampling whose sequences all stopped early).
+func (m *Meter) Finish() {
+	if m.sent != m.cur.Done {
+		m.sent = m.cur.Done
+		m.Sink.Emit(m.cur)
+	}
+}
