@@ -97,6 +97,12 @@ type Run struct {
 	resMu   sync.Mutex
 	resumes map[int]int
 
+	// the engine's latest progress within a step, kept in memory only
+	// (a few events a second are not worth a line each in events.jsonl)
+	progMu  sync.Mutex
+	prog    event.Progress
+	hasProg bool
+
 	// writer side
 	emitMu         sync.Mutex
 	lastNames      []string
@@ -697,6 +703,15 @@ func (r *Run) enqueueEvent(e EventRecord) {
 	r.enqueue(item{e: &e})
 }
 
+// Progress is the latest event.Progress this process's engine emitted
+// into the run (ok false when none: not running here, or not yet). It is
+// not stored: a run followed from another process has none.
+func (r *Run) Progress() (p event.Progress, ok bool) {
+	r.progMu.Lock()
+	defer r.progMu.Unlock()
+	return r.prog, r.hasProg
+}
+
 // Emit implements event.Sink. It records the event in the Store at once
 // and queues it for the background writer; it never waits on the disk.
 // Traces beyond MaxPendingTraces waiting for the disk are dropped and
@@ -704,6 +719,12 @@ func (r *Run) enqueueEvent(e EventRecord) {
 // every event: the first refusal is reported in Store.Issues (Emit cannot
 // return an error).
 func (r *Run) Emit(ev event.Event) {
+	if p, ok := ev.(event.Progress); ok {
+		r.progMu.Lock()
+		r.prog, r.hasProg = p, true
+		r.progMu.Unlock()
+		return
+	}
 	if r.readOnly || r.closed.Load() {
 		if !r.refusedEmit.Swap(true) {
 			why := "open read-only"

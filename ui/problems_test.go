@@ -304,3 +304,21 @@ func TestFollowedPersist(t *testing.T) {
 		t.Errorf("the Runs screen does not show it:\n%s", v)
 	}
 }
+
+// The header shows where the engine is within the step in progress, and
+// drops it once that step's metrics are in.
+func TestHeaderShowsStepProgress(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 8)
+	m := sized(t, r, 160, 30, &fakeControl{})
+	m.pull()
+	last := m.lastStep
+	r.Emit(event.Progress{Time: t0.Add(6 * time.Second), Started: t0, Step: last + 1, Phase: "sampling", Done: 48, Total: 96, Unit: "tokens"})
+	want := fmt.Sprintf("step %d: sampling 48/96 tokens · 8 tokens/s · ETA 6s", last+1)
+	if s := m.statusLine(); !strings.Contains(s, want) {
+		t.Errorf("status line %q lacks %q", s, want)
+	}
+	r.Emit(event.Progress{Time: t0, Started: t0, Step: last, Phase: "scoring", Total: 2, Unit: "forwards"})
+	if s := m.statusLine(); strings.Contains(s, "scoring") {
+		t.Errorf("status line %q shows the progress of step %d, whose metrics are in", s, last)
+	}
+}

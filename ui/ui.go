@@ -829,6 +829,20 @@ func (m *Model) enginePaused() bool {
 	return ok && p.Paused()
 }
 
+// stepProgress is where the engine is within the step in progress
+// (sessions.Run.Progress: phase, count, rate, ETA), while the run is
+// running here and that step has no metrics yet.
+func (m *Model) stepProgress() (string, bool) {
+	p, ok := m.sh.run.Progress()
+	if !ok || m.done || m.closed || m.sh.engineEnded || m.probs.fatal != "" || (m.hasStep && p.Step <= m.lastStep) {
+		return "", false
+	}
+	if p.Step < 0 {
+		return p.String(), true
+	}
+	return fmt.Sprintf("step %d: %s", p.Step, p.String()), true
+}
+
 // rate is steps per minute over the recent metric records (0: unknown).
 func (m *Model) rate() float64 {
 	n := len(m.recent)
@@ -879,6 +893,9 @@ func (m *Model) statusLine() string {
 	}
 	if m.hasReward {
 		parts = append(parts, "reward "+num(m.reward, 3))
+	}
+	if p, ok := m.stepProgress(); ok {
+		parts = append(parts, p)
 	}
 	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))

@@ -1,0 +1,35 @@
+package runner
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+)
+
+// TestJSONLSinkThrottlesProgress: headless stderr gets the run's first
+// progress line, then at most one per HeadlessProgressEvery of the events'
+// own clock, in ProgressLine's form.
+func TestJSONLSinkThrottlesProgress(t *testing.T) {
+	var errs bytes.Buffer
+	s := &JSONLSink{W: io.Discard, Progress: &errs}
+	t0 := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	s.Emit(event.Progress{Time: t0, Started: t0, Step: -1, Phase: "loading", Total: 1, Unit: "model pairs"})
+	for k := 1; k <= 96; k++ { // a token every 250 ms: 24 s of sampling
+		s.Emit(event.Progress{Time: t0.Add(time.Duration(k) * 250 * time.Millisecond), Started: t0, Step: 0, Phase: "sampling", Done: k, Total: 96, Unit: "tokens"})
+	}
+	lines := strings.Split(strings.TrimSpace(errs.String()), "\n")
+	want := []string{
+		"before step 0  loading 0/1 model pairs",
+		"step 0  sampling 20/96 tokens · 4 tokens/s · ETA 19s",
+		"step 0  sampling 40/96 tokens · 4 tokens/s · ETA 14s",
+		"step 0  sampling 60/96 tokens · 4 tokens/s · ETA 9s",
+		"step 0  sampling 80/96 tokens · 4 tokens/s · ETA 4s",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("stderr:\n%s\nwant\n%s", errs.String(), strings.Join(want, "\n"))
+	}
+}
