@@ -61,9 +61,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	n := fs.Int("questions", 2000, "questions to explain")
 	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy)")
 	maxNew := fs.Int("max-new-tokens", 128, "explanation budget")
-	c := runpkg.DistillConfig{Steps: 800, Batch: 32, LR: 3e-3, MinLR: 3e-4, Seed: 1}
+	c := runpkg.DistillConfig{Steps: 800, Batch: 32, MicroBatchTokens: model.DefaultMicroBatchTokens, LR: 3e-3, MinLR: 3e-4, Seed: 1}
 	fs.IntVar(&c.Steps, "steps", c.Steps, "student fine-tuning steps")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "rows per step")
+	fs.IntVar(&c.MicroBatchTokens, "micro-batch-tokens", c.MicroBatchTokens, "each forward/backward holds at most this many padded positions (rows × longest row); 0 = the whole batch")
 	fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate (cosine to a tenth)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed")
 	teacherSys := fs.String("teacher-system", "", "teacher system prompt (default: the one the models record)")
@@ -74,7 +75,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if *reference {
 		*tdir = *tokFrom
 	}
-	if *tdir == "" || *out == "" || fs.NArg() != 0 || *n < 1 || c.Steps < 1 || c.Batch < 1 {
+	if *tdir == "" || *out == "" || fs.NArg() != 0 || *n < 1 || c.Steps < 1 || c.Batch < 1 || c.MicroBatchTokens < 0 {
 		fs.Usage()
 		return errUsage
 	}

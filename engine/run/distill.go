@@ -80,8 +80,11 @@ func Learnable(rows []DistillRow, tok rlt.Encoder, p record.Prompts, maxPos int)
 // DistillConfig is the student fine-tuning budget.
 type DistillConfig struct {
 	Steps, Batch int
-	LR, MinLR    float64
-	Seed         uint64
+	// MicroBatchTokens bounds each forward/backward's padded positions
+	// (warmstart.SFT); 0 = a whole batch at once.
+	MicroBatchTokens int
+	LR, MinLR        float64
+	Seed             uint64
 }
 
 // FineTune trains student on rows in the student layout (the same recipe
@@ -98,6 +101,7 @@ func FineTune(ctx context.Context, student *model.Model, tok *tokenizer.Tokenize
 	if err != nil {
 		return err
 	}
+	sft.MicroBatchTokens = c.MicroBatchTokens
 	order := permutation(len(seqs), c.Seed)
 	batch := make([]warmstart.Sequence, c.Batch)
 	k := 0

@@ -123,6 +123,9 @@ func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) e
 		if err != nil {
 			return err
 		}
+		// The recipe's models are its bits: each batch in one forward, as
+		// they were always built (its batches are small).
+		sft.MicroBatchTokens = 0
 		start := time.Now()
 		batch := make([]Sequence, r.Batch)
 		for step := 0; step < r.Steps; step++ {
