@@ -277,7 +277,13 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		return nil, err
 	}
 
-	t.phase("optimising", cfg.Epochs, "epochs")
+	// Progress counts micro-batches over all epochs (PolicyGradient's split).
+	lens := make([]int, len(gens))
+	for i, g := range gens {
+		lens[i] = len(g.Prompt) + len(g.IDs)
+	}
+	parts, _ := model.MicroBatches(lens, cfg.MicroBatch, cfg.MicroBatchTokens, "micro_batch_tokens") // PolicyGradient reports an error
+	t.phase("optimising", cfg.Epochs*max(1, len(parts)), "micro-batches")
 	t0 = time.Now()
 	rolls := make([]Rollout, len(gens))
 	for i, g := range gens {
@@ -288,6 +294,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	var gradNorm float64
 	params := t.Teacher.Tensors()
 	for e := 0; e < cfg.Epochs; e++ {
+		pc.OnMicroBatch = func(done, _ int) { t.meter.Set(e*len(parts) + done) }
 		compute.ZeroGrad(t.Teacher.Backend(), params)
 		ps, err = PolicyGradient(t.tape, t.ref, t.Teacher, t.Ref, rolls, pc)
 		if err != nil {
@@ -298,7 +305,6 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 			return nil, fmt.Errorf("step %d: %w", t.step, err)
 		}
 		t.opt.Step(cfg.LR)
-		t.meter.Set(e + 1)
 	}
 	synced := 0.0
 	if cfg.RefSyncEvery > 0 && (t.step+1)%cfg.RefSyncEvery == 0 {

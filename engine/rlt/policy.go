@@ -56,7 +56,10 @@ type PolicyConfig struct {
 	// MicroBatchTokens bounds a micro-batch's padded positions (rows × its
 	// longest row; model.MicroBatches); 0 = no token limit.
 	MicroBatchTokens int
-	Checkpoint       model.CheckpointMode // per-layer activation checkpointing of the policy
+	// OnMicroBatch, if set, is told after each micro-batch's backward how
+	// many of the pass's micro-batches are done (progress).
+	OnMicroBatch func(done, total int)
+	Checkpoint   model.CheckpointMode // per-layer activation checkpointing of the policy
 }
 
 // PolicyStats are the loss's numbers for one pass over the rollouts.
@@ -102,7 +105,7 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 	if err != nil {
 		return st, fmt.Errorf("policy loss: %w", err)
 	}
-	for _, pr := range parts {
+	for k, pr := range parts {
 		part := rolls[pr[0]:pr[1]]
 		batch, targets, spans := packRollouts(part)
 		if batch.T > policy.Cfg.MaxPos {
@@ -162,6 +165,9 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 		}
 		if err := tape.Backward(lpt, seed); err != nil {
 			return st, err
+		}
+		if cfg.OnMicroBatch != nil {
+			cfg.OnMicroBatch(k+1, len(parts))
 		}
 	}
 	if st.Tokens > 0 {
