@@ -163,15 +163,16 @@ func (p *ProgressWriter) OnFail(f func(error)) {
 func Headless(ctx context.Context, rec *sessions.Run, cfg run.Config, prepare Prepare, w io.Writer) error {
 	progress := NewProgressWriter(w)
 	sink := TeeSink{rec, &JSONLSink{W: io.Discard, Progress: progress}}
+	runDir := rec.Dir()
+	// The folder first: loading the models (Start) already shows progress.
+	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step.\n", runDir, cfg.Teacher)
 	h, err := Start(ctx, rec, cfg, sink, prepare)
 	if err != nil {
 		return err
 	}
-	runDir := rec.Dir()
 	progress.OnFail(func(err error) {
 		h.StopWith(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
 	})
-	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step.\n", runDir, cfg.Teacher)
 	h.Wait()
 	return h.Close()
 }
