@@ -171,7 +171,7 @@ func Headless(ctx context.Context, rec *sessions.Run, cfg run.Config, prepare Pr
 		return err
 	}
 	progress.OnFail(func(err error) {
-		h.StopWith(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
+		h.StopAfterAStep(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
 	})
 	h.Wait()
 	return h.Close()

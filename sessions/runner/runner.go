@@ -138,6 +138,8 @@ type Handle struct {
 
 	mu      sync.Mutex
 	stopErr error // why the driver stopped the engine early (a checkpoint that failed …); the run's result
+	saved   bool  // a checkpoint of this engine's has reached the disk
+	pending error // a stop waiting for the first checkpoint (StopAfterAStep)
 }
 
 // Start builds the engine on rec (sink gets its events), lets prepare
@@ -197,6 +199,14 @@ func (h *Handle) checkpoint(step int) error {
 func (h *Handle) onCheckpoint(step int) error {
 	err := h.checkpoint(step)
 	if err == nil {
+		h.mu.Lock()
+		h.saved = true
+		pending := h.pending
+		h.pending = nil
+		h.mu.Unlock()
+		if pending != nil {
+			h.StopWith(pending)
+		}
 		return nil
 	}
 	err = fmt.Errorf("checkpoint of step %d failed, so the run stops: %w", step, err)
@@ -219,6 +229,24 @@ func (h *Handle) StopWith(err error) {
 	if first {
 		h.e.Stop()
 	}
+}
+
+// StopAfterAStep stops the engine like StopWith, but never before a step
+// of its own is on disk: a stop asked for while the models load would
+// leave a run folder with nothing to resume, so the first step is run and
+// checkpointed first.
+func (h *Handle) StopAfterAStep(err error) {
+	h.mu.Lock()
+	if !h.saved {
+		if h.pending == nil {
+			h.pending = err
+		}
+		h.mu.Unlock()
+		h.e.CheckpointNow()
+		return
+	}
+	h.mu.Unlock()
+	h.StopWith(err)
 }
 
 // Wait waits for the engine to return and gives its error.
