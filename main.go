@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -40,6 +41,7 @@ func commands() []command {
 }
 
 func main() {
+	tightenGC()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -82,4 +84,20 @@ func usage(w io.Writer, cmds []command) {
 	}
 	b.WriteString("\nRun 'rlt <command> --help' for a command's flags and examples.\n")
 	io.WriteString(w, b.String())
+}
+
+// gcPercent is the heap growth the garbage collector allows over what is
+// live, unless GOGC says otherwise. Go's default (100) lets a heap of
+// 2 GB of weights reach 4 GB before it collects; our heap is almost all
+// tensors, which hold no pointers and cost the collector nothing to mark,
+// so collecting at 20% over costs little time (the embedded default: the
+// same user time) for far less memory (its peak RSS 1.40 → 1.15 GB).
+const gcPercent = 20
+
+// tightenGC sets the collector's growth to gcPercent unless the user set
+// GOGC.
+func tightenGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 }
