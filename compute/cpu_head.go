@@ -17,11 +17,11 @@ const headChunkFloats = 1 << 26
 // headBufs is the CPU backend's scratch for the fused head, kept across
 // calls so that a training loop of constant shapes allocates nothing.
 type headBufs struct {
-	chunk         int // floats of logits per chunk; 0 means headChunkFloats
-	z, z2, hc, dh []float32
-	rows, tg      []int32
-	lp, lse, g    []float32
-	ent           []float32
+	chunk      int // floats of logits per chunk; 0 means headChunkFloats
+	z, hc, dh  []float32
+	rows, tg   []int32
+	lp, lse, g []float32
+	ent        []float32
 }
 
 func growF(b *[]float32, n int) []float32 {
@@ -188,7 +188,10 @@ func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, V int, target
 }
 
 // HeadKL implements Backend: rows a chunk at a time, both models' logits in
-// two reused buffers, reduced by the KLRows kernel.
+// the two halves of the one reused logits buffer (chunks of half the
+// budget, so the buffer HeadLogProbs grew already holds both: scoring at
+// the 0.5B shape kept a second 128 MiB buffer for nothing), reduced by the
+// KLRows kernel.
 func (c *CPU) HeadKL(kl, hp, wp, hq, wq *Tensor, V int, invTemp float32) {
 	b := &c.head
 	HP, HQ, KL := Host(hp), Host(hq), Host(kl)
@@ -197,7 +200,8 @@ func (c *CPU) HeadKL(kl, hp, wp, hq, wq *Tensor, V int, invTemp float32) {
 	m := headChunkRows(N, V, b.budget()/2)
 	for r0 := 0; r0 < N; r0 += m {
 		n := min(m, N-r0)
-		zp, zq := growF(&b.z, n*V), growF(&b.z2, n*V)
+		z := growF(&b.z, 2*n*V)
+		zp, zq := z[:n*V], z[n*V:]
 		headLogits(zp, HP[r0*dp:(r0+n)*dp], n, wp, V)
 		headLogits(zq, HQ[r0*dq:(r0+n)*dq], n, wq, V)
 		j := &c.j.dist
