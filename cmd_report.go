@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/rlt-workbench/rlt/ui/report"
+)
+
+const reportUsage = `
+Usage: rlt report RUN [RUN…] --out DIR [--traces accepted|top:K|bottom:K]
+
+Writes DIR/report.html, one self-contained page (inline SVG and CSS, no
+script, nothing fetched): a chart of every recorded metric with the runs
+overlaid, one colour per run, and the d_k heatmaps of chosen traces of each
+run on the run's colour scale (the workbench's Detail screen's). --traces
+chooses them: accepted (the traces accepted in review), top:K, bottom:K (by
+reward), or several joined by commas; default top:3,bottom:3. The runs are
+read, not locked: they may be running. The page is written to a temporary
+file and renamed, so a failed report leaves no partial page.
+
+Example:
+  rlt report runs/seed1 runs/seed2 --out report --traces accepted,top:2
+`
+
+func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt report", reportUsage, stderr)
+	out := fs.String("out", "", "output folder (required; created if missing)")
+	traces := fs.String("traces", "top:3,bottom:3", "accepted, top:K, bottom:K, or several joined by commas")
+	// Flags may come before or after the runs.
+	var dirs []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		dirs = append(dirs, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(dirs) == 0 || *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	sel, err := report.ParseSelection(*traces)
+	if err != nil {
+		return err
+	}
+	runs, err := report.Load(dirs)
+	if err != nil {
+		return err
+	}
+	path, err := report.Write(*out, runs, sel)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d runs, %d metrics)\n", path, len(runs), len(report.MetricNames(runs)))
+	return nil
+}

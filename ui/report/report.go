@@ -1,0 +1,345 @@
+// Package report writes a run report: one self-contained HTML page (inline
+// SVG and CSS, no script, no external asset) with a chart per recorded
+// metric, the runs overlaid in one colour each, and the d_k heatmaps of
+// chosen traces on the same run-wide colour scale as the workbench's Detail
+// screen (heatmap.RunScale, heatmap.BucketColor). Its SVG charts are also
+// what the dashboard exports (ChartSVG).
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/heatmap"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// FileName is the page Write writes in its output folder.
+const FileName = "report.html"
+
+// Selection says which traces of each run get a heatmap.
+type Selection struct {
+	Accepted bool // the traces accepted in review
+	Top      int  // the Top highest rewards
+	Bottom   int  // the Bottom lowest rewards
+}
+
+// DefaultSelection is the top and bottom 3 traces by reward.
+var DefaultSelection = Selection{Top: 3, Bottom: 3}
+
+// ParseSelection reads --traces: "accepted", "top:K", "bottom:K", or
+// several of them joined by commas.
+func ParseSelection(s string) (Selection, error) {
+	var sel Selection
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		name, num, hasNum := strings.Cut(part, ":")
+		switch {
+		case name == "accepted" && !hasNum:
+			sel.Accepted = true
+		case (name == "top" || name == "bottom") && hasNum:
+			k, err := strconv.Atoi(num)
+			if err != nil || k < 1 {
+				return Selection{}, fmt.Errorf("traces %q: %q needs a count of at least 1, e.g. %s:3", s, part, name)
+			}
+			if name == "top" {
+				sel.Top = k
+			} else {
+				sel.Bottom = k
+			}
+		default:
+			return Selection{}, fmt.Errorf("traces %q: %q is not accepted, top:K or bottom:K", s, part)
+		}
+	}
+	return sel, nil
+}
+
+// Series is one run's values of one metric, in step order.
+type Series struct {
+	Name   string // the run's name in the legend
+	Color  style.Color
+	Steps  []float64
+	Values []float64
+}
+
+// RunData is what a report shows of one run.
+type RunData struct {
+	Name    string
+	Dir     string
+	Color   style.Color
+	Metrics []sessions.MetricRecord
+	Traces  []sessions.TraceRecord
+	Labels  map[string]sessions.LabelState
+}
+
+// Load reads the runs at dirs (read-only; they may be running). A missing
+// folder or a run with neither metrics nor traces is an error naming it.
+func Load(dirs []string) ([]RunData, error) {
+	if len(dirs) == 0 {
+		return nil, errors.New("no run given: name at least one run folder")
+	}
+	out := make([]RunData, 0, len(dirs))
+	for i, dir := range dirs {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("run %s: %w", dir, err)
+		}
+		r, err := sessions.OpenReadOnly(dir)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", dir, err)
+		}
+		ms, _ := r.Store().MetricsSince(0)
+		ts, _ := r.Store().TracesSince(0)
+		labels := r.Store().Labels()
+		if err := r.Close(); err != nil {
+			return nil, fmt.Errorf("run %s: %w", dir, err)
+		}
+		if len(ms) == 0 && len(ts) == 0 {
+			return nil, fmt.Errorf("run %s is empty: it records no metrics and no traces (has it taken a step?)", dir)
+		}
+		out = append(out, RunData{
+			Name: filepath.Base(filepath.Clean(dir)), Dir: dir,
+			Color:   style.SeriesPalette[i%len(style.SeriesPalette)],
+			Metrics: ms, Traces: ts, Labels: labels,
+		})
+	}
+	return out, nil
+}
+
+// MetricNames is the sorted union of the runs' metric names.
+func MetricNames(runs []RunData) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range runs {
+		for _, m := range r.Metrics {
+			for _, n := range m.Names {
+				if !seen[n] {
+					seen[n] = true
+					names = append(names, n)
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// MetricSeries is each run's finite values of metric name.
+func MetricSeries(runs []RunData, name string) []Series {
+	var out []Series
+	for _, r := range runs {
+		s := Series{Name: r.Name, Color: r.Color}
+		for _, m := range r.Metrics {
+			if v, ok := m.Get(name); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+				s.Steps = append(s.Steps, float64(m.Step))
+				s.Values = append(s.Values, v)
+			}
+		}
+		if len(s.Values) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Select returns the traces of r that sel chooses: accepted ones first,
+// then the top by reward (highest first), then the bottom (lowest first),
+// each once. Traces without a score are never top or bottom.
+func Select(r RunData, sel Selection) []sessions.TraceRecord {
+	var out []sessions.TraceRecord
+	seen := map[string]bool{}
+	add := func(t sessions.TraceRecord) {
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			out = append(out, t)
+		}
+	}
+	if sel.Accepted {
+		for _, t := range r.Traces {
+			if r.Labels[t.ID].Label == sessions.LabelAccept {
+				add(t)
+			}
+		}
+	}
+	var scored []sessions.TraceRecord
+	for _, t := range r.Traces {
+		if t.HasScore && !math.IsNaN(t.Reward) {
+			scored = append(scored, t)
+		}
+	}
+	slices.SortStableFunc(scored, func(a, b sessions.TraceRecord) int { return cmp.Compare(b.Reward, a.Reward) })
+	for i := 0; i < sel.Top && i < len(scored); i++ {
+		add(scored[i])
+	}
+	for i := 0; i < sel.Bottom && i < len(scored); i++ {
+		add(scored[len(scored)-1-i])
+	}
+	return out
+}
+
+// Write renders the report of runs into dir/report.html: dir is created if
+// missing, and the page is written to a temporary file renamed into place,
+// so a failed write leaves no partial page. It returns the page's path.
+func Write(dir string, runs []RunData, sel Selection) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("output folder: %w", err)
+	}
+	var b bytes.Buffer
+	Render(&b, runs, sel)
+	path := filepath.Join(dir, FileName)
+	if err := sessions.WriteFileAtomic(path, b.Bytes(), 0o644); err != nil {
+		return "", fmt.Errorf("write %s: %w (is the folder writable?)", path, err)
+	}
+	return path, nil
+}
+
+const pageCSS = `body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}h3{font-size:1em;margin-bottom:.3em}
+.charts{display:flex;flex-wrap:wrap;gap:1em}
+figure{margin:0}figcaption{font-weight:600;font-size:.9em}
+.legend span.sw{display:inline-block;width:1.2em;height:.8em;margin:0 .3em 0 1em;vertical-align:middle}
+.tokens{font-family:ui-monospace,monospace;font-size:.85em;line-height:1.7;white-space:pre-wrap;border:1px solid #ddd;padding:.4em}
+.tokens span{padding:0 1px}
+.meta{font-size:.85em;color:#555}
+table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left}
+`
+
+// Render writes the page.
+func Render(w io.Writer, runs []RunData, sel Selection) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	esc := html.EscapeString
+	var names []string
+	for _, r := range runs {
+		names = append(names, r.Name)
+	}
+	p("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>RLT report: %s</title>\n<style>%s</style></head><body>\n",
+		esc(strings.Join(names, ", ")), pageCSS)
+	p("<h1>RLT report</h1>\n<table><tr><th>run</th><th>folder</th><th>steps</th><th>traces</th></tr>\n")
+	for _, r := range runs {
+		last := 0
+		if len(r.Metrics) > 0 {
+			last = r.Metrics[len(r.Metrics)-1].Step
+		}
+		p("<tr><td><span style=\"color:%s\">■</span> %s</td><td>%s</td><td>%d</td><td>%d</td></tr>\n",
+			r.Color.Hex(), esc(r.Name), esc(r.Dir), last, len(r.Traces))
+	}
+	p("</table>\n<h2>Metrics</h2>\n<p class=\"legend\">")
+	for _, r := range runs {
+		p("<span class=\"sw\" style=\"background:%s\"></span>%s", r.Color.Hex(), esc(r.Name))
+	}
+	p("</p>\n<div class=\"charts\">\n")
+	for _, n := range MetricNames(runs) {
+		p("<figure><figcaption>%s</figcaption>\n", esc(n))
+		ChartSVG(w, n, MetricSeries(runs, n), 520, 220)
+		p("</figure>\n")
+	}
+	p("</div>\n")
+	for _, r := range runs {
+		renderHeatmaps(w, r, sel)
+	}
+	p("</body></html>\n")
+}
+
+func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	esc := html.EscapeString
+	var rs heatmap.RunScale
+	for i := range r.Traces {
+		rs.Add(r.Traces[i].D)
+	}
+	lim, ok := rs.Limit()
+	if !ok {
+		lim = heatmap.MinDSpan
+	}
+	chosen := Select(r, sel)
+	p("<h2>Traces of %s</h2>\n", esc(r.Name))
+	if len(chosen) == 0 {
+		p("<p>No trace chosen (%s).</p>\n", esc(describe(sel)))
+		return
+	}
+	p("<p class=\"meta\">%s. Explanation tokens are coloured by d<sub>k</sub> = log π<sup>T</sup> − log π<sup>S</sup> on this run's scale ±%s (the same as the workbench's Detail screen): vermillion where the teacher (with the solution) finds the token likelier than the student does, which r<sub>KL</sub> penalises, blue the reverse. Solution tokens are coloured by the student's log-prob after the explanation, white at 0 (certain) to dark at −%s and below.</p>\n",
+		esc(describe(sel)), fmtNum(lim), fmtNum(heatmap.LogPLimit))
+	p("%s\n", legendSVG(lim))
+	for _, t := range chosen {
+		verdict := ""
+		if l := r.Labels[t.ID].Label; l != sessions.LabelNone {
+			verdict = " · " + string(l)
+		}
+		p("<section class=\"trace\" id=\"%s\"><h3>trace %s · reward %s · r_SS %s · r_KL %s%s</h3>\n",
+			esc(r.Name+"-"+t.ID), esc(t.ID), fmtNum(t.Reward), fmtNum(t.RSS), fmtNum(t.RKL), esc(verdict))
+		p("<p class=\"meta\">question: %s<br>solution: %s</p>\n", esc(t.Question), esc(t.Solution))
+		p("<div class=\"tokens expl\">")
+		tokenSpans(w, t.ExplanationTokens, t.D, heatmap.Diverging, lim, "d")
+		p("</div>\n<div class=\"tokens sol\">")
+		tokenSpans(w, t.SolutionTokens, t.SolutionLP, heatmap.Sequential, heatmap.LogPLimit, "log p")
+		p("</div></section>\n")
+	}
+}
+
+func describe(sel Selection) string {
+	var parts []string
+	if sel.Accepted {
+		parts = append(parts, "the traces accepted in review")
+	}
+	if sel.Top > 0 {
+		parts = append(parts, fmt.Sprintf("the top %d by reward", sel.Top))
+	}
+	if sel.Bottom > 0 {
+		parts = append(parts, fmt.Sprintf("the bottom %d by reward", sel.Bottom))
+	}
+	if len(parts) == 0 {
+		return "no traces asked for"
+	}
+	s := strings.Join(parts, ", ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func tokenSpans(w io.Writer, toks []string, vals []float32, mode heatmap.Mode, lim float64, what string) {
+	for i, tok := range toks {
+		text, _ := heatmap.DecodeByteLevel(tok)
+		v := math.NaN()
+		if i < len(vals) {
+			v = float64(vals[i])
+		}
+		bg := style.Neutral
+		if b, ok := heatmap.Bucket(mode, v, lim); ok {
+			bg = heatmap.BucketColor(mode, b)
+		}
+		fmt.Fprintf(w, "<span style=\"background:%s;color:%s\" title=\"%s %s\">%s</span>",
+			bg.Hex(), style.TextOn(bg).Hex(), what, fmtNum(v), html.EscapeString(text))
+	}
+}
+
+// legendSVG is the d_k colour bar: the workbench's buckets from −lim to +lim.
+func legendSVG(lim float64) string {
+	var b strings.Builder
+	n := 2*heatmap.Buckets + 1
+	const cw, h = 24, 16
+	fmt.Fprintf(&b, `<svg class="legend" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d">`, n*cw+120, h+16)
+	for i := 0; i < n; i++ {
+		c := heatmap.BucketColor(heatmap.Diverging, i-heatmap.Buckets)
+		fmt.Fprintf(&b, `<rect x="%d" y="0" width="%d" height="%d" fill="%s"/>`, 60+i*cw, cw, h, c.Hex())
+	}
+	fmt.Fprintf(&b, `<text x="55" y="12" text-anchor="end" font-size="11">d −%s</text>`, fmtNum(lim))
+	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="11">d +%s</text>`, 65+n*cw, fmtNum(lim))
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="10">0</text>`, 60+heatmap.Buckets*cw+cw/2, h+12)
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+func fmtNum(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}

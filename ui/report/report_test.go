@@ -1,0 +1,338 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/heatmap"
+)
+
+type testCfg struct {
+	Task string `toml:"task"`
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// makeRun records steps metric steps (reward rising by slope, loss with a
+// NaN at step 2) and two traces per step with the given d_k scale.
+func makeRun(t *testing.T, dir string, steps int, slope float64, dScale float32) {
+	t.Helper()
+	r, err := sessions.Create(dir, testCfg{Task: "addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 1; s <= steps; s++ {
+		vals := map[string]float64{"reward": slope * float64(s), "kl": 0.01 * float64(s*s)}
+		if s == 2 {
+			vals["kl"] = math.NaN()
+		}
+		r.Emit(event.Metrics{Time: t0.Add(time.Duration(s) * time.Second), Step: s, Values: vals})
+		for k := 0; k < 2; k++ {
+			sc := &record.Scored{Ended: true}
+			sc.ExplanationTokens = []string{"The", "Ġsum", "Ġis", "Ġ5"}
+			sc.ExplanationIDs = []int32{1, 2, 3, 4}
+			sc.TeacherLP = []float32{-0.1, -0.2, -0.3, -0.4}
+			sc.StudentLP = []float32{-0.5, -0.1, -1, -2}
+			sc.D = []float32{dScale, -dScale, dScale * float32(k+1) / 2, 0}
+			sc.SolutionTokens, sc.SolutionIDs, sc.SolutionLP = []string{"5"}, []int32{5}, []float32{-0.1 * float32(s)}
+			sc.Terms = record.DefaultRewardConfig().Reduce(sc.SolutionLP, sc.D, sc.StudentLP, true)
+			r.Emit(event.Trace{Time: t0, Step: s, Group: 0, Sample: k, Question: fmt.Sprintf("2+%d=?", s),
+				Solution: "5", Completion: "The sum is 5" + record.EndExplanation, Score: sc})
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type xmlSVG struct {
+	Metric string        `xml:"data-metric,attr"`
+	X0     float64       `xml:"data-x0,attr"`
+	X1     float64       `xml:"data-x1,attr"`
+	Y0     float64       `xml:"data-y0,attr"`
+	Y1     float64       `xml:"data-y1,attr"`
+	Plot   string        `xml:"data-plot,attr"`
+	Lines  []xmlPolyline `xml:"polyline"`
+}
+
+type xmlPolyline struct {
+	Run    string `xml:"data-run,attr"`
+	Points string `xml:"points,attr"`
+	Stroke string `xml:"stroke,attr"`
+}
+
+// parseCharts reads every chart SVG of page back with encoding/xml and
+// returns, per metric and run, the (step, value) points drawn.
+func parseCharts(t *testing.T, page string) map[string]map[string][][2]float64 {
+	t.Helper()
+	out := map[string]map[string][][2]float64{}
+	rest := page
+	for {
+		i := strings.Index(rest, `<svg xmlns="http://www.w3.org/2000/svg" class="chart"`)
+		if i < 0 {
+			break
+		}
+		j := strings.Index(rest[i:], "</svg>")
+		var s xmlSVG
+		if err := xml.Unmarshal([]byte(rest[i:i+j+len("</svg>")]), &s); err != nil {
+			t.Fatalf("chart SVG does not parse: %v", err)
+		}
+		rest = rest[i+j:]
+		var l, top, r, b float64
+		if _, err := fmt.Sscan(s.Plot, &l, &top, &r, &b); err != nil {
+			t.Fatalf("%s: data-plot %q: %v", s.Metric, s.Plot, err)
+		}
+		out[s.Metric] = map[string][][2]float64{}
+		for _, pl := range s.Lines {
+			var pts [][2]float64
+			for _, p := range strings.Fields(pl.Points) {
+				xs, ys, _ := strings.Cut(p, ",")
+				x, err1 := strconv.ParseFloat(xs, 64)
+				y, err2 := strconv.ParseFloat(ys, 64)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("%s/%s: point %q", s.Metric, pl.Run, p)
+				}
+				pts = append(pts, [2]float64{s.X0 + (x-l)/(r-l)*(s.X1-s.X0), s.Y0 + (b-y)/(b-top)*(s.Y1-s.Y0)})
+			}
+			out[s.Metric][pl.Run] = pts
+		}
+	}
+	return out
+}
+
+func TestReportChartsHoldRecordedValues(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "lambda0"), filepath.Join(root, "lambda3")
+	makeRun(t, a, 6, 0.5, 0.01)
+	makeRun(t, b, 4, -0.25, 30)
+	runs, err := Load([]string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := Write(filepath.Join(root, "out", "nested"), runs, DefaultSelection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts := parseCharts(t, string(page))
+	if len(charts) != 2 {
+		t.Fatalf("charts %v, want reward and kl", len(charts))
+	}
+	for _, run := range runs {
+		for _, metric := range []string{"reward", "kl"} {
+			var want [][2]float64
+			for _, m := range run.Metrics {
+				if v, ok := m.Get(metric); ok && !math.IsNaN(v) {
+					want = append(want, [2]float64{float64(m.Step), v})
+				}
+			}
+			got := charts[metric][run.Name]
+			if len(got) != len(want) || len(want) == 0 {
+				t.Fatalf("%s/%s: %d points drawn, %d recorded", metric, run.Name, len(got), len(want))
+			}
+			for i := range want {
+				if math.Abs(got[i][0]-want[i][0]) > 1e-6 || math.Abs(got[i][1]-want[i][1]) > 1e-6 {
+					t.Errorf("%s/%s point %d: drawn %v, recorded %v", metric, run.Name, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	// Stable distinct run colours, each in the legend.
+	if runs[0].Color == runs[1].Color {
+		t.Errorf("both runs drawn in %s", runs[0].Color.Hex())
+	}
+	// Heatmaps on each run's own scale: lambda3's d=30 saturates, lambda0's
+	// d=0.01 stays at the minimum span, pale.
+	for _, tc := range []struct {
+		run  RunData
+		d    float32
+		want string
+	}{{runs[0], 0.01, "d 0.01"}, {runs[1], 30, "d 30"}} {
+		var rs heatmap.RunScale
+		for _, tr := range tc.run.Traces {
+			rs.Add(tr.D)
+		}
+		lim, _ := rs.Limit()
+		bk, _ := heatmap.Bucket(heatmap.Diverging, float64(tc.d), lim)
+		span := fmt.Sprintf(`<span style="background:%s;`, heatmap.BucketColor(heatmap.Diverging, bk).Hex())
+		if !strings.Contains(string(page), span) || !strings.Contains(string(page), tc.want) {
+			t.Errorf("%s: no token coloured %s for %s", tc.run.Name, span, tc.want)
+		}
+	}
+	if strings.Contains(string(page), "<script") || strings.Contains(string(page), "http://") && !strings.Contains(string(page), "http://www.w3.org/2000/svg") {
+		t.Error("the page has a script or an external reference")
+	}
+	if left, _ := filepath.Glob(filepath.Join(root, "out", "nested", "*")); len(left) != 1 {
+		t.Errorf("output folder holds %v, want the page alone", left)
+	}
+}
+
+func TestReportBadInput(t *testing.T) {
+	root := t.TempDir()
+	good := filepath.Join(root, "good")
+	makeRun(t, good, 2, 1, 1)
+	empty := filepath.Join(root, "empty")
+	r, err := sessions.Create(empty, testCfg{Task: "addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	ro := filepath.Join(root, "readonly")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		dirs []string
+		out  string
+		want string
+	}{
+		{"missing run", []string{good, filepath.Join(root, "nope")}, filepath.Join(root, "o1"), "nope"},
+		{"empty run", []string{empty}, filepath.Join(root, "o2"), "is empty"},
+		{"no run", nil, filepath.Join(root, "o3"), "no run given"},
+		{"unwritable out", []string{good}, filepath.Join(ro, "sub"), "output folder"},
+		{"out is a file", []string{good}, filepath.Join(good, "config.toml"), "output folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "unwritable out" && os.Geteuid() == 0 {
+				t.Skip("root writes into a read-only folder")
+			}
+			runs, err := Load(tc.dirs)
+			if err == nil {
+				_, err = Write(tc.out, runs, DefaultSelection)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want one saying %q", err, tc.want)
+			}
+			if _, serr := os.Stat(filepath.Join(tc.out, FileName)); serr == nil {
+				t.Errorf("a page was written despite %v", err)
+			}
+		})
+	}
+}
+
+func TestParseSelectionAndSelect(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Selection
+		err  bool
+	}{
+		{"accepted", Selection{Accepted: true}, false},
+		{"top:2,bottom:1", Selection{Top: 2, Bottom: 1}, false},
+		{"top:0", Selection{}, true},
+		{"middle:3", Selection{}, true},
+		{"top", Selection{}, true},
+	} {
+		got, err := ParseSelection(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseSelection(%q) = %+v, %v; want %+v, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	makeRun(t, dir, 3, 1, 1)
+	rw, err := sessions.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rw.Review("2-0-1", sessions.LabelAccept, ""); err != nil {
+		t.Fatal(err)
+	}
+	rw.Close()
+	runs, err := Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(ts []sessions.TraceRecord) string {
+		var s []string
+		for _, t := range ts {
+			s = append(s, t.ID)
+		}
+		return strings.Join(s, " ")
+	}
+	// Reward falls with the step (the solution's log-prob does), sample 1
+	// carries more d_k than sample 0.
+	if got := ids(Select(runs[0], Selection{Accepted: true})); got != "2-0-1" {
+		t.Errorf("accepted: %q", got)
+	}
+	top := Select(runs[0], Selection{Top: 1, Bottom: 1})
+	if len(top) != 2 || top[0].Reward < top[1].Reward {
+		t.Fatalf("top/bottom: %q", ids(top))
+	}
+	for _, tr := range runs[0].Traces {
+		if tr.Reward > top[0].Reward || tr.Reward < top[1].Reward {
+			t.Errorf("trace %s reward %v outside chosen top %v and bottom %v", tr.ID, tr.Reward, top[0].Reward, top[1].Reward)
+		}
+	}
+}
+
+// TestReportInBrowser opens the page in headless Chromium and checks the
+// DOM it built: every chart SVG and polyline is there. Skipped without
+// chromium unless RLT_REQUIRE_BROWSER=1 (bench/report_check.sh sets it).
+func TestReportInBrowser(t *testing.T) {
+	bin := ""
+	for _, n := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(n); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		if os.Getenv("RLT_REQUIRE_BROWSER") == "1" {
+			t.Fatal("chromium not found and RLT_REQUIRE_BROWSER=1 (apt-get install -y chromium)")
+		}
+		t.Skip("chromium not installed: the browser check is skipped (bench/report_check.sh installs and requires it)")
+	}
+	if testing.Short() && os.Getenv("RLT_REQUIRE_BROWSER") != "1" {
+		t.Skip("-short: the browser check runs in bench/report_check.sh (RLT_REQUIRE_BROWSER=1)")
+	}
+	root := t.TempDir()
+	a, b := filepath.Join(root, "seed1"), filepath.Join(root, "seed2")
+	makeRun(t, a, 5, 0.5, 0.3)
+	makeRun(t, b, 5, 0.4, 3)
+	runs, err := Load([]string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := Write(filepath.Join(root, "out"), runs, DefaultSelection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir="+filepath.Join(root, "profile"),
+		"--enable-logging=stderr", "--v=0", "--dump-dom", "file://"+path)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	dom, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	d := string(dom)
+	if n := strings.Count(d, `class="chart"`); n != 2 {
+		t.Errorf("rendered DOM has %d chart SVGs, want 2 (reward, kl)", n)
+	}
+	if n := strings.Count(d, "<polyline"); n != 4 {
+		t.Errorf("rendered DOM has %d polylines, want 4 (2 metrics × 2 runs)", n)
+	}
+	if !strings.Contains(d, `class="tokens expl"`) {
+		t.Error("rendered DOM has no heatmap")
+	}
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "CONSOLE") || strings.Contains(l, "Uncaught") {
+			t.Errorf("console message: %s", l)
+		}
+	}
+}

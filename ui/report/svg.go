@@ -1,0 +1,130 @@
+package report
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Plot area margins of ChartSVG, in SVG units.
+const (
+	marginLeft, marginRight = 56, 12
+	marginTop, marginBottom = 10, 28
+)
+
+// ChartSVG writes one line chart of series (x = step) as a standalone SVG
+// element of width×height: axes with tick labels, one polyline per series
+// in its colour, and a legend of the series' names. The plot area's data
+// bounds are on the root element (data-x0, data-x1, data-y0, data-y1) and
+// its pixel bounds in data-plot ("left top right bottom"), so the drawn
+// points can be read back as values.
+func ChartSVG(w io.Writer, title string, series []Series, width, height int) {
+	x0, x1, y0, y1 := bounds(series)
+	l, t := float64(marginLeft), float64(marginTop)
+	r, b := float64(width-marginRight), float64(height-marginBottom)
+	px := func(x float64) float64 { return l + (x-x0)/(x1-x0)*(r-l) }
+	py := func(y float64) float64 { return b - (y-y0)/(y1-y0)*(b-t) }
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" data-metric="%s" data-x0="%s" data-x1="%s" data-y0="%s" data-y1="%s" data-plot="%s %s %s %s">`,
+		width, height, width, height, html.EscapeString(title), num(x0), num(x1), num(y0), num(y1), num(l), num(t), num(r), num(b))
+	fmt.Fprintf(w, "\n<title>%s</title>\n", html.EscapeString(title))
+	fmt.Fprintf(w, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
+	// Axes and ticks.
+	fmt.Fprintf(w, `<path d="M%s %sV%sH%s" stroke="#888" fill="none"/>`+"\n", num(l), num(t), num(b), num(r))
+	for _, v := range ticks(y0, y1, 4) {
+		y := py(v)
+		fmt.Fprintf(w, `<path d="M%s %sH%s" stroke="#eee"/><text x="%s" y="%s" text-anchor="end" font-size="10" fill="#444">%s</text>`+"\n",
+			num(l+1), num(y), num(r), num(l-4), num(y+3), label(v))
+	}
+	for _, v := range ticks(x0, x1, 5) {
+		x := px(v)
+		fmt.Fprintf(w, `<path d="M%s %sv4" stroke="#888"/><text x="%s" y="%s" text-anchor="middle" font-size="10" fill="#444">%s</text>`+"\n",
+			num(x), num(b), num(x), num(b+15), label(v))
+	}
+	fmt.Fprintf(w, `<text x="%s" y="%d" text-anchor="end" font-size="10" fill="#444">step</text>`+"\n", num(r), height-2)
+	if len(series) == 0 {
+		fmt.Fprintf(w, `<text x="%s" y="%s" text-anchor="middle" font-size="12" fill="#888">no finite values recorded</text>`+"\n", num((l+r)/2), num((t+b)/2))
+	}
+	for i, s := range series {
+		var pts strings.Builder
+		for j := range s.Values {
+			if j > 0 {
+				pts.WriteByte(' ')
+			}
+			pts.WriteString(num(px(s.Steps[j])))
+			pts.WriteByte(',')
+			pts.WriteString(num(py(s.Values[j])))
+		}
+		fmt.Fprintf(w, `<polyline class="series" data-run="%s" points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n",
+			html.EscapeString(s.Name), pts.String(), s.Color.Hex())
+		if len(s.Values) == 1 {
+			fmt.Fprintf(w, `<circle cx="%s" cy="%s" r="2.5" fill="%s"/>`+"\n", num(px(s.Steps[0])), num(py(s.Values[0])), s.Color.Hex())
+		}
+		// Legend, top right.
+		ly := t + 12 + float64(i)*13
+		fmt.Fprintf(w, `<rect x="%s" y="%s" width="10" height="3" fill="%s"/><text x="%s" y="%s" text-anchor="end" font-size="10" fill="#222">%s</text>`+"\n",
+			num(r-12), num(ly-4), s.Color.Hex(), num(r-16), num(ly), html.EscapeString(s.Name))
+	}
+	io.WriteString(w, "</svg>\n")
+}
+
+// bounds is the data range of series, widened where it is empty or flat.
+func bounds(series []Series) (x0, x1, y0, y1 float64) {
+	x0, y0 = math.Inf(1), math.Inf(1)
+	x1, y1 = math.Inf(-1), math.Inf(-1)
+	for _, s := range series {
+		for j, v := range s.Values {
+			x0, x1 = math.Min(x0, s.Steps[j]), math.Max(x1, s.Steps[j])
+			y0, y1 = math.Min(y0, v), math.Max(y1, v)
+		}
+	}
+	if math.IsInf(x0, 1) {
+		return 0, 1, 0, 1
+	}
+	if x1 == x0 {
+		x0, x1 = x0-1, x1+1
+	}
+	if y1 == y0 {
+		d := math.Abs(y0) * 0.1
+		if d == 0 {
+			d = 1 // a series of zeros: ±1 around it, not ±1e-9
+		}
+		y0, y1 = y0-d, y1+d
+	} else {
+		pad := (y1 - y0) * 0.05
+		y0, y1 = y0-pad, y1+pad
+	}
+	return x0, x1, y0, y1
+}
+
+// ticks returns about n round values within [lo, hi].
+func ticks(lo, hi float64, n int) []float64 {
+	raw := (hi - lo) / float64(n)
+	if !(raw > 0) {
+		return nil
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	var out []float64
+	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+		if math.Abs(v) < step*1e-9 {
+			v = 0
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// num formats an SVG coordinate or bound: full precision, so values read
+// back exactly enough to compare.
+func num(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+
+func label(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
