@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/chart"
 	"github.com/rlt-workbench/rlt/ui/keys"
+	"github.com/rlt-workbench/rlt/ui/report"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -69,7 +72,7 @@ const minChartHeight = 7
 
 type dashKeys struct {
 	keys.Dashboard
-	Pause, Stop, Checkpoint, Pick key.Binding
+	Pause, Stop, Checkpoint, Pick, Export key.Binding
 }
 
 func (k dashKeys) ShortHelp() []key.Binding {
@@ -77,7 +80,7 @@ func (k dashKeys) ShortHelp() []key.Binding {
 }
 
 func (k dashKeys) FullHelp() [][]key.Binding {
-	return append(k.Dashboard.FullHelp(), []key.Binding{k.Pick, k.Pause, k.Stop, k.Checkpoint})
+	return append(k.Dashboard.FullHelp(), []key.Binding{k.Pick, k.Export, k.Pause, k.Stop, k.Checkpoint})
 }
 
 type dashboard struct {
@@ -112,6 +115,7 @@ func newDashboard(sh *shared) *dashboard {
 		Stop:       key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stop run (asks)")),
 		Checkpoint: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "checkpoint now")),
 		Pick:       key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "pick charts (every metric)")),
+		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export chart (SVG, CSV)")),
 	}
 	for _, s := range d.specs {
 		d.newChart(s.title)
@@ -346,6 +350,8 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 		return d.control(k)
 	case f == nil:
 		return nil
+	case key.Matches(k, km.Export):
+		d.export()
 	case key.Matches(k, km.ZoomIn):
 		d.all((*chart.Chart).ZoomIn)
 	case key.Matches(k, km.ZoomOut):
@@ -407,6 +413,42 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 		d.dirty = true
 	}
 	return nil
+}
+
+// export writes the focused chart's series, every recorded point of them
+// (not only the zoomed window), as SVG (the report's chart) and CSV in the
+// run folder's charts/, and says where.
+func (d *dashboard) export() {
+	vis := d.visible()
+	if len(vis) == 0 || d.sh.run == nil || d.sh.store == nil {
+		d.sh.say("no chart to export")
+		return
+	}
+	spec := d.specs[vis[d.focus]]
+	ms, _ := d.sh.store.MetricsSince(0)
+	var series []report.Series
+	for _, ss := range spec.series {
+		s := report.Series{Name: ss.name, Color: style.SeriesColor(ss.name)}
+		for _, r := range ms {
+			if v, ok := r.Get(ss.metric); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+				if ss.negate {
+					v = -v
+				}
+				s.Steps = append(s.Steps, float64(r.Step))
+				s.Values = append(s.Values, v)
+			}
+		}
+		if len(s.Values) > 0 {
+			series = append(series, s)
+		}
+	}
+	name := spec.series[0].metric
+	svg, csv, err := report.ExportChart(filepath.Join(d.sh.run.Dir(), "charts"), name, spec.title, series)
+	if err != nil {
+		d.sh.say("export failed: %v", err)
+		return
+	}
+	d.sh.say("chart %q written: %s and %s", spec.title, svg, csv)
 }
 
 // updatePicker moves through the picker's list of metrics; enter or

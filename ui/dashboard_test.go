@@ -1,7 +1,13 @@
 package ui
 
 import (
+	"encoding/csv"
+	"encoding/xml"
 	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -89,6 +95,69 @@ func TestChartPickerGolden(t *testing.T) {
 			golden.NoEscapes(t, v)
 			golden.Fits(t, v, sz.W, sz.H)
 			golden.Assert(t, name, v)
+		})
+	}
+}
+
+// e exports the focused chart as SVG (the report's chart code) and CSV in
+// the run folder's charts/, says both paths, and the files hold every
+// recorded point of the chart's series (r_KL negated as drawn).
+func TestDashboardExportChart(t *testing.T) {
+	r := newTestRun(t, 12, 1, 2, 4)
+	m := sized(t, r, 80, 24, nil)
+	for _, tc := range []struct {
+		focus  string // chart title
+		file   string
+		series string
+		value  func(step float64) float64 // what newTestRun records, as drawn
+	}{
+		{"reward ± std", "reward", "reward", func(x float64) float64 { return -1 + 0.1*x }},
+		{"r_KL", "kl_reward", "r_KL", func(x float64) float64 { return -(-0.3 + 0.01*x) }},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			vis := m.dash.visible()
+			for k, ci := range vis {
+				if m.dash.specs[ci].title == tc.focus {
+					m.dash.focus = k
+				}
+			}
+			send(m, press("e"))
+			svgPath := filepath.Join(r.Dir(), "charts", tc.file+".svg")
+			csvPath := filepath.Join(r.Dir(), "charts", tc.file+".csv")
+			if !strings.Contains(m.msg, svgPath) || !strings.Contains(m.msg, csvPath) {
+				t.Fatalf("status %q does not name %s and %s", m.msg, svgPath, csvPath)
+			}
+			svg, err := os.ReadFile(svgPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Lines []struct {
+					Run string `xml:"data-run,attr"`
+				} `xml:"polyline"`
+			}
+			if err := xml.Unmarshal(svg, &doc); err != nil || len(doc.Lines) != 1 || doc.Lines[0].Run != tc.series {
+				t.Fatalf("SVG: %v, polylines %+v", err, doc.Lines)
+			}
+			f, err := os.Open(csvPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rows, err := csv.NewReader(f).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 13 {
+				t.Fatalf("CSV has %d rows, want a header and 12 points", len(rows))
+			}
+			for _, row := range rows[1:] {
+				step, _ := strconv.ParseFloat(row[1], 64)
+				v, _ := strconv.ParseFloat(row[2], 64)
+				if row[0] != tc.series || math.Abs(v-tc.value(step)) > 1e-12 {
+					t.Errorf("row %v, want %s at step %v = %v", row, tc.series, step, tc.value(step))
+				}
+			}
 		})
 	}
 }

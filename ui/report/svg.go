@@ -1,12 +1,18 @@
 package report
 
 import (
+	"bytes"
+	csvpkg "encoding/csv"
 	"fmt"
 	"html"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // Plot area margins of ChartSVG, in SVG units.
@@ -128,3 +134,50 @@ func ticks(lo, hi float64, n int) []float64 {
 func num(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 
 func label(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+// ExportChart writes a chart as dir/name.svg (ChartSVG) and dir/name.csv
+// (series,step,value, one row per point), each through a temporary file
+// renamed into place; dir is created if missing. name is made safe for a
+// file name. It returns the two paths.
+func ExportChart(dir, name, title string, series []Series) (svgPath, csvPath string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", fmt.Errorf("chart export folder: %w", err)
+	}
+	base := filepath.Join(dir, safeName(name))
+	var svg bytes.Buffer
+	svg.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+	ChartSVG(&svg, title, series, 720, 300)
+	var csv bytes.Buffer
+	cw := csvpkg.NewWriter(&csv)
+	_ = cw.Write([]string{"series", "step", "value"})
+	for _, s := range series {
+		for j, v := range s.Values {
+			_ = cw.Write([]string{s.Name, strconv.FormatFloat(s.Steps[j], 'f', -1, 64), strconv.FormatFloat(v, 'g', -1, 64)})
+		}
+	}
+	cw.Flush()
+	svgPath, csvPath = base+".svg", base+".csv"
+	if err := sessions.WriteFileAtomic(svgPath, svg.Bytes(), 0o644); err != nil {
+		return "", "", fmt.Errorf("write %s: %w", svgPath, err)
+	}
+	if err := sessions.WriteFileAtomic(csvPath, csv.Bytes(), 0o644); err != nil {
+		return "", "", fmt.Errorf("write %s: %w", csvPath, err)
+	}
+	return svgPath, csvPath, nil
+}
+
+func safeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "chart"
+	}
+	return strings.Trim(b.String(), ".")
+}
