@@ -1,6 +1,7 @@
 // Package report writes a run report: one self-contained HTML page (inline
 // SVG and CSS, no script, no external asset) with a chart per recorded
-// metric, the runs overlaid in one colour each, and the d_k heatmaps of
+// metric, the runs overlaid in one colour each with their mean ± std band
+// where two or more record a step, and the d_k heatmaps of
 // chosen traces on the same run-wide colour scale as the workbench's Detail
 // screen (heatmap.RunScale, heatmap.BucketColor). Its SVG charts are also
 // what the dashboard exports (ChartSVG).

@@ -336,3 +336,69 @@ func TestReportInBrowser(t *testing.T) {
 		}
 	}
 }
+
+// With several runs each chart draws their mean and ±std band at the steps
+// two or more record; the mean path, read back from its pixels, is the mean
+// of the recorded values.
+func TestReportMeanBandAcrossRuns(t *testing.T) {
+	root := t.TempDir()
+	var dirs []string
+	for i, slope := range []float64{0.5, 1, 3} {
+		d := filepath.Join(root, fmt.Sprintf("seed%d", i))
+		makeRun(t, d, 3+i, slope, 1)
+		dirs = append(dirs, d)
+	}
+	runs, err := Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	ChartSVG(&b, "reward", MetricSeries(runs, "reward"), 400, 200)
+	var doc struct {
+		X0    float64 `xml:"data-x0,attr"`
+		X1    float64 `xml:"data-x1,attr"`
+		Y0    float64 `xml:"data-y0,attr"`
+		Y1    float64 `xml:"data-y1,attr"`
+		Plot  string  `xml:"data-plot,attr"`
+		Paths []struct {
+			Class string `xml:"class,attr"`
+			D     string `xml:"d,attr"`
+		} `xml:"path"`
+	}
+	if err := xml.Unmarshal([]byte(b.String()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var l, top, r, bot float64
+	fmt.Sscan(doc.Plot, &l, &top, &r, &bot)
+	// Steps 1–4 are recorded by two or more runs (step 4 by seed1 and seed2, step 5 by seed2 alone).
+	want := map[float64]float64{1: (0.5 + 1 + 3) / 3, 2: (1 + 2 + 6) / 3, 3: (1.5 + 3 + 9) / 3, 4: (4 + 12) / 2}
+	var mean, band string
+	for _, p := range doc.Paths {
+		switch p.Class {
+		case "mean":
+			mean = p.D
+		case "band":
+			band = p.D
+		}
+	}
+	if band == "" || mean == "" {
+		t.Fatalf("no mean or band path in %s", b.String())
+	}
+	got := map[float64]float64{}
+	for _, seg := range strings.FieldsFunc(mean, func(r rune) bool { return r == 'M' || r == 'L' }) {
+		var x, y float64
+		if _, err := fmt.Sscan(seg, &x, &y); err != nil {
+			t.Fatalf("mean path segment %q: %v", seg, err)
+		}
+		step := math.Round(doc.X0 + (x-l)/(r-l)*(doc.X1-doc.X0))
+		got[step] = doc.Y0 + (bot-y)/(bot-top)*(doc.Y1-doc.Y0)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("mean drawn at steps %v, want %v", got, want)
+	}
+	for s, v := range want {
+		if math.Abs(got[s]-v) > 1e-6 {
+			t.Errorf("mean at step %v drawn %v, want %v", s, got[s], v)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,6 +53,9 @@ func ChartSVG(w io.Writer, title string, series []Series, width, height int) {
 	fmt.Fprintf(w, `<text x="%s" y="%d" text-anchor="end" font-size="10" fill="#444">step</text>`+"\n", num(r), height-2)
 	if len(series) == 0 {
 		fmt.Fprintf(w, `<text x="%s" y="%s" text-anchor="middle" font-size="12" fill="#888">no finite values recorded</text>`+"\n", num((l+r)/2), num((t+b)/2))
+	}
+	if len(series) >= 2 {
+		meanBand(w, series, px, py)
 	}
 	for i, s := range series {
 		var pts strings.Builder
@@ -180,4 +184,62 @@ func safeName(s string) string {
 		return "chart"
 	}
 	return strings.Trim(b.String(), ".")
+}
+
+// meanBand draws, at each step two or more of series record, the mean
+// across them (a dark dashed path, class "mean") and a grey ±1 standard
+// deviation band (population std, class "band"): the spread across runs,
+// seeds say. mean ± std lies within the values' range, so the chart's
+// bounds hold it. The mean path carries its values in data-steps and
+// data-means.
+func meanBand(w io.Writer, series []Series, px, py func(float64) float64) {
+	type acc struct{ n, sum, sq float64 }
+	at := map[float64]*acc{}
+	for _, s := range series {
+		for j, v := range s.Values {
+			a := at[s.Steps[j]]
+			if a == nil {
+				a = &acc{}
+				at[s.Steps[j]] = a
+			}
+			a.n++
+			a.sum += v
+			a.sq += v * v
+		}
+	}
+	var steps []float64
+	for x, a := range at {
+		if a.n >= 2 {
+			steps = append(steps, x)
+		}
+	}
+	if len(steps) == 0 {
+		return
+	}
+	slices.Sort(steps)
+	means, sds := make([]float64, len(steps)), make([]float64, len(steps))
+	for i, x := range steps {
+		a := at[x]
+		means[i] = a.sum / a.n
+		sds[i] = math.Sqrt(math.Max(a.sq/a.n-means[i]*means[i], 0))
+	}
+	var band, line, ds, ms strings.Builder
+	for i, x := range steps {
+		fmt.Fprintf(&band, "%s%s %s", map[bool]string{true: "M", false: "L"}[i == 0], num(px(x)), num(py(means[i]+sds[i])))
+		fmt.Fprintf(&line, "%s%s %s", map[bool]string{true: "M", false: "L"}[i == 0], num(px(x)), num(py(means[i])))
+		if i > 0 {
+			ds.WriteByte(' ')
+			ms.WriteByte(' ')
+		}
+		ds.WriteString(num(x))
+		ms.WriteString(strconv.FormatFloat(means[i], 'g', -1, 64))
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		fmt.Fprintf(&band, "L%s %s", num(px(steps[i])), num(py(means[i]-sds[i])))
+	}
+	band.WriteString("Z")
+	fmt.Fprintf(w, `<path class="band" d="%s" fill="#888888" fill-opacity="0.18" stroke="none"/>`+"\n", band.String())
+	fmt.Fprintf(w, `<path class="mean" d="%s" data-steps="%s" data-means="%s" fill="none" stroke="#222222" stroke-width="1" stroke-dasharray="4 3"/>`+"\n",
+		line.String(), ds.String(), ms.String())
+	fmt.Fprintf(w, `<text x="%s" y="%s" font-size="10" fill="#222">- - mean ± std of %d runs</text>`+"\n", num(px(steps[0])+4), num(marginTop+10), len(series))
 }
