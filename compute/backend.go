@@ -13,6 +13,10 @@ package compute
 // A Backend value is used by one goroutine at a time.
 type Backend interface {
 	Name() string
+	// Err returns the hardware's first failure (a lost device, device
+	// memory exhausted), after which results are meaningless; nil when all
+	// is well. The CPU backend never fails this way. Tape.Err includes it.
+	Err() error
 
 	// New returns a zero-filled float32 tensor.
 	New(name string, dims ...int) *Tensor

@@ -40,6 +40,9 @@ func NewCPU() *CPU { return &CPU{} }
 // Name implements Backend.
 func (c *CPU) Name() string { return "cpu/" + gemm.Kernel() }
 
+// Err implements Backend: host computation has no device to lose.
+func (c *CPU) Err() error { return nil }
+
 // New implements Backend.
 func (c *CPU) New(name string, dims ...int) *Tensor {
 	t := &Tensor{Name: name}

@@ -127,8 +127,14 @@ func (t *Tape) Fail(err error) {
 	}
 }
 
-// Err returns the first error any operation met since the last Reset.
-func (t *Tape) Err() error { return t.err }
+// Err returns the first error any operation met since the last Reset, or
+// else the backend's failure (Backend.Err).
+func (t *Tape) Err() error {
+	if t.err != nil {
+		return t.err
+	}
+	return t.be.Err()
+}
 
 func (t *Tape) fail(op string, format string, args ...any) *Tensor {
 	if t.err == nil {
@@ -484,7 +490,7 @@ func (t *Tape) Backward(out *Tensor, seed []float32) error {
 	g := t.gradOf(out)
 	t.be.Write(g, seed)
 	t.replay()
-	return t.err
+	return t.Err()
 }
 
 // replay runs the recorded operations backwards from gradients already seeded.

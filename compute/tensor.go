@@ -89,6 +89,20 @@ type Tensor struct {
 	prep   any
 }
 
+// NewTensor returns a tensor over storage s, which must hold at least the
+// elements dims ask for. It is for backends outside this package (a GPU's
+// device buffers); engine code allocates through Backend.New.
+func NewTensor(name string, s Storage, dims ...int) (*Tensor, error) {
+	t := &Tensor{Name: name, storage: s}
+	if err := setDims(t, dims); err != nil {
+		return nil, err
+	}
+	if s == nil || s.Len() < t.Len() {
+		return nil, fmt.Errorf("tensor %q%s: storage too small", name, ShapeString(dims))
+	}
+	return t, nil
+}
+
 // Frozen reports whether t is held constant by FreezeWeights.
 func (t *Tensor) Frozen() bool { return t.frozen }
 

@@ -1,0 +1,153 @@
+package vulkan
+
+import "github.com/rlt-workbench/rlt/compute"
+
+// headChunkFloats bounds the logits the fused LM head holds at once on the
+// device: a chunk of rows × V floats, 64 MiB (within lavapipe's 128 MiB
+// per-buffer binding range).
+var headChunkFloats = 1 << 24
+
+// headRows is the number of rows per chunk for n rows of width V within
+// budget floats, spread evenly over the chunks.
+func headRows(n, V, budget int) int {
+	c := max(1, budget/V)
+	if n <= c {
+		return n
+	}
+	chunks := (n + c - 1) / c
+	return (n + chunks - 1) / chunks
+}
+
+func activeRows(targets []int32) []int32 {
+	var rows []int32
+	for i, t := range targets {
+		if t >= 0 {
+			rows = append(rows, int32(i))
+		}
+	}
+	return rows
+}
+
+// HeadLogProbs implements compute.Backend: the rows with a target are
+// gathered a chunk at a time, their logits made by the GEMM into one
+// device buffer, reduced by the log-prob (and entropy) kernels and
+// scattered back. Nothing crosses to the host.
+func (b *Backend) HeadLogProbs(lp, lse, ent, h, w *compute.Tensor, targets []int32, invTemp float32) {
+	d := b.d
+	H, W := view(h), view(w)
+	N, dm, V := len(targets), H.lastDim(), W.dims[0]
+	LP, LSE := part(view(lp), N, 1), part(view(lse), N, 1)
+	d.Zero(LP)
+	d.Zero(LSE)
+	var ENT *Tensor
+	if ent != nil {
+		ENT = part(view(ent), N, 1)
+		d.Zero(ENT)
+	}
+	rows := activeRows(targets)
+	if len(rows) == 0 {
+		return
+	}
+	m := headRows(len(rows), V, headChunkFloats)
+	hcS, zS := b.scratchOf("head.h", m*dm), b.scratchOf("head.z", m*V)
+	lpS, lseS, entS := b.scratchOf("head.lp", m), b.scratchOf("head.lse", m), b.scratchOf("head.ent", m)
+	tg := make([]int32, m)
+	for i0 := 0; i0 < len(rows); i0 += m {
+		ids := rows[i0:min(i0+m, len(rows))]
+		n := len(ids)
+		for i, r := range ids {
+			tg[i] = targets[r]
+		}
+		hc, z := part(hcS, n, dm), part(zS, n, V)
+		d.GatherRows(hc, H, ids)
+		d.Linear(z, hc, W, nil)
+		lpc, lsec := part(lpS, n, 1), part(lseS, n, 1)
+		d.TokenLogProbs(lpc, lsec, z, tg[:n], invTemp)
+		d.ScatterRowsBackward(LP, lpc, ids)
+		d.ScatterRowsBackward(LSE, lsec, ids)
+		if ENT != nil {
+			entc := part(entS, n, 1)
+			d.Entropy(entc, z, invTemp)
+			d.ScatterRowsBackward(ENT, entc, ids)
+		}
+	}
+}
+
+// HeadLogProbsBackward implements compute.Backend: each chunk's logits are
+// made again, turned into their gradient, and multiplied into dh (through
+// a gathered block scattered back) and dw.
+func (b *Backend) HeadLogProbsBackward(dh, dw, glp, h, w, lse *compute.Tensor, targets []int32, invTemp float32) {
+	if dh == nil && dw == nil {
+		return
+	}
+	d := b.d
+	H, W := view(h), view(w)
+	N, dm, V := len(targets), H.lastDim(), W.dims[0]
+	G, LSE := part(view(glp), N, 1), part(view(lse), N, 1)
+	DH, DW := view(dh), view(dw)
+	rows := activeRows(targets)
+	if len(rows) == 0 {
+		return
+	}
+	m := headRows(len(rows), V, headChunkFloats/2)
+	hcS, zS, dzS := b.scratchOf("head.h", m*dm), b.scratchOf("head.z", m*V), b.scratchOf("head.dz", m*V)
+	gS, lseS, dhS := b.scratchOf("head.g", m), b.scratchOf("head.lse", m), b.scratchOf("head.dh", m*dm)
+	tg := make([]int32, m)
+	for i0 := 0; i0 < len(rows); i0 += m {
+		ids := rows[i0:min(i0+m, len(rows))]
+		n := len(ids)
+		for i, r := range ids {
+			tg[i] = targets[r]
+		}
+		hc, z, dz := part(hcS, n, dm), part(zS, n, V), part(dzS, n, V)
+		d.GatherRows(hc, H, ids)
+		d.Linear(z, hc, W, nil)
+		gc, lsec := part(gS, n, 1), part(lseS, n, 1)
+		d.GatherRows(gc, G, ids)
+		d.GatherRows(lsec, LSE, ids)
+		d.Zero(dz)
+		d.TokenLogProbsBackward(dz, gc, z, lsec, tg[:n], invTemp)
+		var dhc *Tensor
+		if DH != nil {
+			dhc = part(dhS, n, dm)
+			d.Zero(dhc)
+		}
+		d.LinearBackward(dhc, DW, nil, dz, hc, W)
+		if DH != nil {
+			d.ScatterRowsBackward(part(DH, DH.n/dm, dm), dhc, ids)
+		}
+	}
+}
+
+// HeadKL implements compute.Backend: a chunk of rows at a time, both
+// models' logits in two device buffers, reduced by the KL kernel.
+func (b *Backend) HeadKL(kl, hp, wp, hq, wq *compute.Tensor, invTemp float32) {
+	d := b.d
+	HP, WP, HQ, WQ := view(hp), view(wp), view(hq), view(wq)
+	dp, dq, V := HP.lastDim(), HQ.lastDim(), WP.dims[0]
+	N := HP.rows()
+	KL := part(view(kl), N, 1)
+	if N == 0 {
+		return
+	}
+	m := headRows(N, V, headChunkFloats/2)
+	hpS, hqS := b.scratchOf("head.hp", m*dp), b.scratchOf("head.hq", m*dq)
+	zpS, zqS, klS := b.scratchOf("head.z", m*V), b.scratchOf("head.dz", m*V), b.scratchOf("head.kl", m)
+	ids := make([]int32, m)
+	d.Zero(KL)
+	for r0 := 0; r0 < N; r0 += m {
+		n := min(m, N-r0)
+		for i := range n {
+			ids[i] = int32(r0 + i)
+		}
+		hpc, hqc := part(hpS, n, dp), part(hqS, n, dq)
+		d.GatherRows(hpc, HP, ids[:n])
+		d.GatherRows(hqc, HQ, ids[:n])
+		zp, zq := part(zpS, n, V), part(zqS, n, V)
+		d.Linear(zp, hpc, WP, nil)
+		d.Linear(zq, hqc, WQ, nil)
+		klc := part(klS, n, 1)
+		d.KL(klc, zp, zq, invTemp)
+		d.ScatterRowsBackward(KL, klc, ids[:n])
+	}
+}
