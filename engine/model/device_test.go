@@ -1,0 +1,107 @@
+package model
+
+import (
+	"math"
+	"os"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/vulkan"
+)
+
+// deviceOrSkip opens the Vulkan backend (lavapipe in CI); without a device
+// the test skips, unless RLT_REQUIRE_GPU=1, under which it fails.
+func deviceOrSkip(t *testing.T) *vulkan.Backend {
+	t.Helper()
+	d, err := vulkan.Open()
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	b := vulkan.NewBackend(d)
+	t.Cleanup(b.Close)
+	return b
+}
+
+// TestDeviceParity: a small model with left padding gives the same logits,
+// log-probs, parameter gradients and parameters after one AdamW step on
+// the Vulkan backend as on the CPU, within float32 summation-order
+// tolerance.
+func TestDeviceParity(t *testing.T) {
+	gpu := deviceOrSkip(t)
+	cpu := compute.NewCPU()
+	cfg := smallCheckpointConfig()
+	const B, T = 2, 9
+	b := &Batch{B: B, T: T, Tokens: make([]int32, B*T), KStart: []int32{0, 3}}
+	targets := make([]int32, B*T)
+	seed := make([]float32, B*T)
+	for i := range b.Tokens {
+		b.Tokens[i] = int32((i * 37) % cfg.Vocab)
+		targets[i] = int32((i*53 + 7) % cfg.Vocab)
+		seed[i] = float32(i%5) - 2
+	}
+	targets[3] = -1
+	type result struct {
+		logits, lp, params []float32
+		grads              [][]float32
+	}
+	run := func(be compute.Backend) result {
+		m, err := NewRandom(be, cfg, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.InitRandom(9, 0.2)
+		m.RequireGrad()
+		var r result
+		tp := compute.NewTape(be)
+		tp.SetRecording(false)
+		lg := m.Logits(tp, b)
+		r.logits = make([]float32, lg.Len())
+		be.Read(r.logits, lg)
+		tp = compute.NewTape(be)
+		lp := m.TokenLogProbs(tp, b, targets, 1/0.7)
+		if err := tp.Backward(lp, seed); err != nil {
+			t.Fatal(err)
+		}
+		r.lp = make([]float32, lp.Len())
+		be.Read(r.lp, lp)
+		for _, p := range m.Tensors() {
+			g := make([]float32, p.Len())
+			be.Read(g, p.Grad)
+			r.grads = append(r.grads, g)
+		}
+		opt, err := compute.NewAdamW(be, m.Tensors(), 1e-2, 0.9, 0.999, 1e-8, 0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.Step(1e-2)
+		for _, p := range m.Tensors() {
+			v := make([]float32, p.Len())
+			be.Read(v, p)
+			r.params = append(r.params, v...)
+		}
+		if err := be.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	want, got := run(cpu), run(gpu)
+	near := func(what string, w, g []float32, abs float64) {
+		t.Helper()
+		for i := range w {
+			if d := math.Abs(float64(w[i] - g[i])); d > abs+1e-3*math.Abs(float64(w[i])) || math.IsNaN(float64(g[i])) {
+				t.Fatalf("%s[%d]: %s %v, cpu %v", what, i, gpu.Name(), g[i], w[i])
+			}
+		}
+	}
+	near("logits", want.logits, got.logits, 1e-4)
+	near("log-probs", want.lp, got.lp, 1e-4)
+	for i := range want.grads {
+		near("gradient "+smallParamName(cfg, i), want.grads[i], got.grads[i], 1e-4)
+	}
+	// AdamW's first step moves each weight by about lr·sign(g): where g is
+	// within rounding of 0 the sign may differ, so allow one lr.
+	near("parameters after one AdamW step", want.params, got.params, 2e-3)
+}

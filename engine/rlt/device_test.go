@@ -1,0 +1,69 @@
+package rlt
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+// TestGRPOStepOnTheDevice: one GRPO step of the embedded default pair gives
+// the same metrics on the Vulkan backend as on the CPU within tolerance
+// (sampling is seeded, so the same tokens come out unless two candidates
+// tie within rounding, which these checks would show). It is kept small:
+// lavapipe's GEMM, with a workgroup barrier per k-step, takes seconds here.
+func TestGRPOStepOnTheDevice(t *testing.T) {
+	d, err := vulkan.Open()
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	gpu := vulkan.NewBackend(d)
+	defer gpu.Close()
+	dir, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tdir, sdir := filepath.Join(dir, defaults.Teacher), filepath.Join(dir, defaults.Student)
+	prompts, err := record.PromptsFor(tdir, sdir, record.Prompts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(be compute.Backend) map[string]float64 {
+		pair, err := LoadPair(be, tdir, sdir, prompts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gc := DefaultGRPOConfig()
+		gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch = 1, 2, 6, 2
+		tr, err := NewTrainer(gc, record.DefaultRewardConfig(), pair, sums{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := tr.Step(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", be.Name(), err)
+		}
+		return r.Metrics
+	}
+	t0 := time.Now()
+	want := step(compute.NewCPU())
+	t1 := time.Now()
+	got := step(gpu)
+	t.Logf("cpu %v, %s %v in %d submissions", t1.Sub(t0), gpu.Name(), time.Since(t1), d.Submits())
+	for _, k := range []string{"reward", "kl", "completion_length", "loss", "grad_norm", "answer_log_prob_mean", "reasoning_kl_mean"} {
+		w, g := want[k], got[k]
+		if math.IsNaN(g) || math.Abs(g-w) > 1e-3+1e-3*math.Abs(w) {
+			t.Errorf("%s: %s = %v, cpu %v", gpu.Name(), k, g, w)
+		}
+	}
+}
