@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"io"
 	"os"
 	"path/filepath"
@@ -137,6 +138,7 @@ Example:
 
 func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt model info", modelInfoUsage, stderr)
+	dev := fs.String("device", "auto", "the device to size the model for: cpu, gpu or auto")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -194,8 +196,29 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	kvPerToken := int64(cfg.Layers * 2 * cfg.KVHeads * cfg.HeadDim() * 4)
 	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", humanBytes(kvPerToken))
 	fmt.Fprintf(w, "tokenizer   %s\n", describeTokenizer(files, cfg.Vocab))
+	fmt.Fprintf(w, "device      %s\n", describeDevice(*dev, params))
 	io.WriteString(stdout, w.String())
 	return nil
+}
+
+// describeDevice names the device --device chooses and whether the model
+// trains within its memory (weights, gradients and AdamW's two moments).
+func describeDevice(name string, params int64) string {
+	be, why, err := device.Open(name)
+	if err != nil {
+		return "unavailable: " + err.Error()
+	}
+	defer device.Close(be)
+	s := be.Name() + " (" + why + ")"
+	if mem := device.MemoryBytes(be); mem > 0 {
+		need := uint64(params) * 16
+		verdict := "training fits"
+		if need > mem {
+			verdict = "training does NOT fit: use --device cpu"
+		}
+		s += fmt.Sprintf("; %s device memory, %s for training before activations: %s", humanBytes(int64(mem)), humanBytes(int64(need)), verdict)
+	}
+	return s
 }
 
 func describeTokenizer(files hf.FolderFiles, rows int) string {

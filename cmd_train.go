@@ -54,6 +54,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	dataFile := fs.String("data", "", "JSON Lines file of questions and solutions to train on (sets task jsonl)")
 	evalData := fs.String("eval-data", "", "JSON Lines file of held-out questions (default: 5% of --data held out)")
 	printCfg := fs.Bool("print-config", false, "print the resolved configuration as TOML and exit")
+	dev := fs.String("device", "", "where to compute: cpu, gpu or auto (default: the configuration's device, auto)")
 	save := fs.String("save", "", "write the trained teacher to this folder at the end (Hugging Face layout, with the tokenizer)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -91,6 +92,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *taskName != "" {
 		cfg.Task = *taskName
 	}
+	if *dev != "" {
+		cfg.Device = *dev
+	}
 	p, err := record.PromptsFor(cfg.Teacher, cfg.Student, cfg.Prompts)
 	if err != nil {
 		return err
@@ -113,6 +117,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "device: %s\n", e.DeviceNote)
 	if e.Data != nil {
 		fmt.Fprintln(stderr, e.Data.Summary())
 	}

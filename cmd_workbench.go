@@ -56,6 +56,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	headless := fs.Bool("headless", false, "no interactive workbench: progress lines on stderr")
 	resume := fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
 	mouse := fs.Bool("mouse", false, "the mouse wheel scrolls lists in the workbench")
+	dev := fs.String("device", "", "where to compute: cpu, gpu or auto (default: the configuration's device, auto); --resume with --device cpu moves a run off a failed GPU")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -92,6 +93,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if *steps > 0 {
 			cfg.Steps = *steps
 		}
+		if *dev != "" {
+			cfg.Device = *dev
+		}
 		if done := r.Ck.Step + 1; cfg.Steps > 0 && cfg.Steps <= done {
 			fmt.Fprintf(stderr, "%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run; pass --steps N with N > %d to continue it\n",
 				*resume, done, r.Ck.Step, cfg.Steps, done)
@@ -110,6 +114,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 		cfg.Steps = *steps
+		if *dev != "" {
+			cfg.Device = *dev
+		}
 		if rec, cfg, err = runner.Create(*runs, cfg); err != nil {
 			return err
 		}

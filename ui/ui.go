@@ -170,6 +170,7 @@ type runStatus struct {
 	hasReward bool
 	recent    []stepAt // last metric records' steps and times
 	phase     string
+	device    string // the device the run computes on, from its "device" event
 	done      bool
 	closed    bool
 	paused    bool // as set from this UI
@@ -497,6 +498,10 @@ func (m *Model) pull() {
 		m.probs.note(e)
 		switch e.Kind {
 		case sessions.KindPhase:
+			if e.Name == "device" { // which device computes, not a phase
+				m.device = e.Extra
+				continue
+			}
 			m.phase = e.Name
 			m.done = e.Name == "done"
 			if e.Name == "stopped" || e.Name == "done" {
@@ -879,6 +884,10 @@ func (m *Model) statusLine() string {
 	}
 	steps := m.cur.Steps
 	parts := []string{strings.Join(tabs, ""), m.state()}
+	if m.device != "" {
+		dev, _, _ := strings.Cut(m.device, " (")
+		parts = append(parts, dev)
+	}
 	if errs, warns, _ := m.problemCounts(); errs > 0 {
 		parts = append(parts, th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))))
 	} else if warns > 0 {

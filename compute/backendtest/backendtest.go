@@ -201,6 +201,39 @@ var cases = []testCase{
 		p.dev.Scale(w.d, 0.5)
 		p.check("thawed weight", w)
 	}},
+	{"Frozen16", func(p *pair) {
+		for _, dt := range []compute.DType{compute.BF16, compute.F16} {
+			V, in, n := p.odd(2, 40), p.odd(1, 60), p.odd(1, 20)
+			w := tt{p.cpu.New16("w16", dt, V, in), p.dev.New16("w16", dt, V, in)}
+			bits := make([]uint16, V*in)
+			f := p.rand("f", 0.3, V, in)
+			p.cpu.Copy(w.c, f.c) // rounds to the type
+			p.dev.Copy(w.d, f.d)
+			p.check(dt.String()+" copy into 16 bits", w)
+			if w.d.DType() != dt {
+				p.t.Errorf("%s: New16 tensor reports %v, want %v", p.dev.Name(), w.d.DType(), dt)
+			}
+			for i := range bits { // the CPU's bits, written to both
+				bits[i] = uint16(p.rng.IntN(1 << 14))
+			}
+			p.cpu.Write16(w.c, bits)
+			p.dev.Write16(w.d, bits)
+			p.checkTol(dt.String()+" write16", w, Tolerance{})
+			x, y := p.rand("x", 1, n, in), p.zeros("y", n, V)
+			p.cpu.Linear(y.c, x.c, w.c, nil)
+			p.dev.Linear(y.d, x.d, w.d, nil)
+			p.check(dt.String()+" linear", y)
+			ids := p.ids(n, V)
+			e := p.zeros("e", n, in)
+			p.cpu.Embedding(e.c, w.c, ids)
+			p.dev.Embedding(e.d, w.d, ids)
+			p.check(dt.String()+" embedding", e)
+			g := p.rand("g", 0.3, V, in)
+			p.cpu.Mix(w.c, g.c, 0.3)
+			p.dev.Mix(w.d, g.d, 0.3)
+			p.checkTol(dt.String()+" mix into 16 bits", w, Tolerance{Abs: 1e-6, Rel: 1e-2})
+		}
+	}},
 	{"MatMul", func(p *pair) {
 		m, k, n := p.odd(1, 30), p.odd(1, 50), p.odd(1, 40)
 		for _, ta := range []bool{false, true} {
@@ -337,33 +370,34 @@ var cases = []testCase{
 	}},
 	{"Head", func(p *pair) {
 		n, d, V := p.odd(1, 40), p.odd(1, 40), p.odd(2, 300)
-		h, w := p.rand("h", 1, n, d), p.rand("w", 0.5, V, d)
+		pad := p.odd(0, 5) // a table padded past the vocabulary
+		h, w := p.rand("h", 1, n, d), p.rand("w", 0.5, V+pad, d)
 		targets := p.ids(n, V)
 		targets[p.rng.IntN(n)] = -1
 		lp, lse, ent := p.zeros("lp", n), p.zeros("lse", n), p.zeros("ent", n)
-		p.cpu.HeadLogProbs(lp.c, lse.c, ent.c, h.c, w.c, targets, 0.7)
-		p.dev.HeadLogProbs(lp.d, lse.d, ent.d, h.d, w.d, targets, 0.7)
+		p.cpu.HeadLogProbs(lp.c, lse.c, ent.c, h.c, w.c, V, targets, 0.7)
+		p.dev.HeadLogProbs(lp.d, lse.d, ent.d, h.d, w.d, V, targets, 0.7)
 		p.check("head log-probs", lp)
 		p.check("head lse", lse)
 		p.check("head entropy", ent)
-		p.cpu.HeadLogProbs(lp.c, lse.c, nil, h.c, w.c, targets, 1)
-		p.dev.HeadLogProbs(lp.d, lse.d, nil, h.d, w.d, targets, 1)
+		p.cpu.HeadLogProbs(lp.c, lse.c, nil, h.c, w.c, V, targets, 1)
+		p.dev.HeadLogProbs(lp.d, lse.d, nil, h.d, w.d, V, targets, 1)
 		p.check("head log-probs without entropy", lp)
 		glp := p.rand("glp", 1, n)
-		dh, dw := p.rand("dh", 1, n, d), p.rand("dw", 1, V, d)
-		p.cpu.HeadLogProbsBackward(dh.c, dw.c, glp.c, h.c, w.c, lse.c, targets, 1)
-		p.dev.HeadLogProbsBackward(dh.d, dw.d, glp.d, h.d, w.d, lse.d, targets, 1)
+		dh, dw := p.rand("dh", 1, n, d), p.rand("dw", 1, V+pad, d)
+		p.cpu.HeadLogProbsBackward(dh.c, dw.c, glp.c, h.c, w.c, lse.c, V, targets, 1)
+		p.dev.HeadLogProbsBackward(dh.d, dw.d, glp.d, h.d, w.d, lse.d, V, targets, 1)
 		p.check("head dh", dh)
 		p.check("head dw", dw)
 		dh2 := p.zeros("dh2", n, d)
-		p.cpu.HeadLogProbsBackward(dh2.c, nil, glp.c, h.c, w.c, lse.c, targets, 1)
-		p.dev.HeadLogProbsBackward(dh2.d, nil, glp.d, h.d, w.d, lse.d, targets, 1)
+		p.cpu.HeadLogProbsBackward(dh2.c, nil, glp.c, h.c, w.c, lse.c, V, targets, 1)
+		p.dev.HeadLogProbsBackward(dh2.d, nil, glp.d, h.d, w.d, lse.d, V, targets, 1)
 		p.check("head dh only", dh2)
 		dq := p.odd(1, 30)
-		hq, wq := p.rand("hq", 1, n, dq), p.rand("wq", 0.5, V, dq)
+		hq, wq := p.rand("hq", 1, n, dq), p.rand("wq", 0.5, V+pad, dq)
 		kl := p.zeros("kl", n)
-		p.cpu.HeadKL(kl.c, h.c, w.c, hq.c, wq.c, 0.9)
-		p.dev.HeadKL(kl.d, h.d, w.d, hq.d, wq.d, 0.9)
+		p.cpu.HeadKL(kl.c, h.c, w.c, hq.c, wq.c, V, 0.9)
+		p.dev.HeadKL(kl.d, h.d, w.d, hq.d, wq.d, V, 0.9)
 		p.check("head kl", kl)
 	}},
 	{"Reductions", func(p *pair) {

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/half"
 )
 
 // Backend is a compute.Backend on one Device: every compute.Tensor it makes
@@ -179,7 +180,7 @@ func view(c *compute.Tensor) *Tensor {
 			return s
 		}
 	}
-	return &Tensor{Name: c.Name, dims: append([]int(nil), shape...), n: c.Len(), b: s.b, dev: s.dev, frozen: s.frozen}
+	return &Tensor{Name: c.Name, dims: append([]int(nil), shape...), n: c.Len(), b: s.b, dev: s.dev, frozen: s.frozen, dt: s.dt}
 }
 
 // part is a view of the first elements of t under dims.
@@ -219,7 +220,59 @@ func (b *Backend) scratchOf(name string, n int) *Tensor {
 func (b *Backend) Write(dst *compute.Tensor, src []float32) { _ = b.d.Write(view(dst), src) }
 func (b *Backend) Read(dst []float32, src *compute.Tensor)  { _ = b.d.Read(dst, view(src)) }
 func (b *Backend) Zero(t *compute.Tensor)                   { b.d.Zero(view(t)) }
-func (b *Backend) Copy(dst, src *compute.Tensor)            { b.d.Copy(view(dst), view(src)) }
+
+// New16 implements compute.Backend. The device has no 16-bit kernels yet:
+// the weight is held widened to float32 (twice the memory of the CPU's
+// 16-bit storage) with exactly its 16-bit values, so every result equals
+// the CPU's; writes into it round to the type as on the CPU.
+func (b *Backend) New16(name string, dt compute.DType, dims ...int) *compute.Tensor {
+	if !dt.Is16() {
+		panic(fmt.Sprintf("vulkan: New16 %s with %v: want BF16 or F16", name, dt))
+	}
+	t := b.New(name, dims...)
+	t.Storage().(*Tensor).dt = dt
+	return t
+}
+
+// Write16 implements compute.Backend: the bits are widened on the host.
+func (b *Backend) Write16(dst *compute.Tensor, src []uint16) {
+	v := view(dst)
+	if !v.dt.Is16() || len(src) != v.n {
+		panic(fmt.Sprintf("vulkan: write %d 16-bit values into %v (%v)", len(src), dst, v.dt))
+	}
+	f := make([]float32, len(src))
+	half.Widen(kindOf(v.dt), f, src)
+	_ = b.d.Write(v, f)
+}
+
+func kindOf(dt compute.DType) half.Kind {
+	if dt == compute.BF16 {
+		return half.BF16
+	}
+	return half.F16
+}
+
+// round16 rounds a 16-bit tensor's float32 values to its type, through the
+// host (only a reference model's sync writes into 16-bit weights).
+func (b *Backend) round16(v *Tensor) {
+	f := make([]float32, v.n)
+	if b.d.Read(f, v) != nil {
+		return
+	}
+	h := make([]uint16, v.n)
+	half.Narrow(kindOf(v.dt), h, f)
+	half.Widen(kindOf(v.dt), f, h)
+	_ = b.d.Write(v, f)
+}
+
+// Copy implements compute.Backend, rounding when dst is 16-bit.
+func (b *Backend) Copy(dst, src *compute.Tensor) {
+	d, s := view(dst), view(src)
+	b.d.Copy(d, s)
+	if d.dt.Is16() && s.dt != d.dt {
+		b.round16(d)
+	}
+}
 
 func (b *Backend) Embedding(out, table *compute.Tensor, ids []int32) {
 	b.d.Embedding(view(out), view(table), ids)
@@ -305,8 +358,16 @@ func (b *Backend) SumSquares(t *compute.Tensor) float64 {
 	s, _ := b.d.SumSquares(view(t))
 	return s
 }
-func (b *Backend) Scale(t *compute.Tensor, s float32)          { b.d.Scale(view(t), s) }
-func (b *Backend) Mix(dst, src *compute.Tensor, alpha float32) { b.d.Mix(view(dst), view(src), alpha) }
+func (b *Backend) Scale(t *compute.Tensor, s float32) { b.d.Scale(view(t), s) }
+
+// Mix implements compute.Backend, rounding when dst is 16-bit.
+func (b *Backend) Mix(dst, src *compute.Tensor, alpha float32) {
+	d := view(dst)
+	b.d.Mix(d, view(src), alpha)
+	if d.dt.Is16() {
+		b.round16(d)
+	}
+}
 
 // AllFinite implements compute.Backend; it waits for the batch. A failed
 // device reports false.

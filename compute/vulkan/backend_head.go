@@ -32,10 +32,11 @@ func activeRows(targets []int32) []int32 {
 // gathered a chunk at a time, their logits made by the GEMM into one
 // device buffer, reduced by the log-prob (and entropy) kernels and
 // scattered back. Nothing crosses to the host.
-func (b *Backend) HeadLogProbs(lp, lse, ent, h, w *compute.Tensor, targets []int32, invTemp float32) {
+func (b *Backend) HeadLogProbs(lp, lse, ent, h, w *compute.Tensor, vocab int, targets []int32, invTemp float32) {
 	d := b.d
-	H, W := view(h), view(w)
-	N, dm, V := len(targets), H.lastDim(), W.dims[0]
+	H := view(h)
+	N, dm, V := len(targets), H.lastDim(), vocab
+	W := part(view(w), V, dm) // the vocabulary's rows of a padded table, in place
 	LP, LSE := part(view(lp), N, 1), part(view(lse), N, 1)
 	d.Zero(LP)
 	d.Zero(LSE)
@@ -76,15 +77,19 @@ func (b *Backend) HeadLogProbs(lp, lse, ent, h, w *compute.Tensor, targets []int
 // HeadLogProbsBackward implements compute.Backend: each chunk's logits are
 // made again, turned into their gradient, and multiplied into dh (through
 // a gathered block scattered back) and dw.
-func (b *Backend) HeadLogProbsBackward(dh, dw, glp, h, w, lse *compute.Tensor, targets []int32, invTemp float32) {
+func (b *Backend) HeadLogProbsBackward(dh, dw, glp, h, w, lse *compute.Tensor, vocab int, targets []int32, invTemp float32) {
 	if dh == nil && dw == nil {
 		return
 	}
 	d := b.d
-	H, W := view(h), view(w)
-	N, dm, V := len(targets), H.lastDim(), W.dims[0]
+	H := view(h)
+	N, dm, V := len(targets), H.lastDim(), vocab
+	W := part(view(w), V, dm)
 	G, LSE := part(view(glp), N, 1), part(view(lse), N, 1)
 	DH, DW := view(dh), view(dw)
+	if DW != nil {
+		DW = part(DW, V, dm) // rows from vocab on are left as they are
+	}
 	rows := activeRows(targets)
 	if len(rows) == 0 {
 		return
@@ -121,10 +126,11 @@ func (b *Backend) HeadLogProbsBackward(dh, dw, glp, h, w, lse *compute.Tensor, t
 
 // HeadKL implements compute.Backend: a chunk of rows at a time, both
 // models' logits in two device buffers, reduced by the KL kernel.
-func (b *Backend) HeadKL(kl, hp, wp, hq, wq *compute.Tensor, invTemp float32) {
+func (b *Backend) HeadKL(kl, hp, wp, hq, wq *compute.Tensor, vocab int, invTemp float32) {
 	d := b.d
-	HP, WP, HQ, WQ := view(hp), view(wp), view(hq), view(wq)
-	dp, dq, V := HP.lastDim(), HQ.lastDim(), WP.dims[0]
+	HP, HQ := view(hp), view(hq)
+	dp, dq, V := HP.lastDim(), HQ.lastDim(), vocab
+	WP, WQ := part(view(wp), V, dp), part(view(wq), V, dq)
 	N := HP.rows()
 	KL := part(view(kl), N, 1)
 	if N == 0 {

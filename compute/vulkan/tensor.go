@@ -2,6 +2,7 @@ package vulkan
 
 import (
 	"fmt"
+	"github.com/rlt-workbench/rlt/compute"
 	"strings"
 	"unsafe"
 )
@@ -17,7 +18,14 @@ type Tensor struct {
 	// frozen marks a weight held constant between FreezeWeights and
 	// ThawWeights; writing to it is a programmer error.
 	frozen bool
+	// dt is the type the tensor stands for (compute.Storage): a 16-bit
+	// weight (Backend.New16) is held widened to float32 with values that
+	// are exactly its 16-bit ones.
+	dt compute.DType
 }
+
+// DType implements compute.Storage.
+func (t *Tensor) DType() compute.DType { return t.dt }
 
 // Frozen reports whether t is held constant by FreezeWeights.
 func (t *Tensor) Frozen() bool { return t.frozen }

@@ -26,7 +26,10 @@ type trainer struct {
 }
 
 func newTrainer(tb testing.TB, cfg Config, B, T int) *trainer {
-	be := compute.NewCPU()
+	return newTrainerOn(tb, compute.NewCPU(), cfg, B, T)
+}
+
+func newTrainerOn(tb testing.TB, be compute.Backend, cfg Config, B, T int) *trainer {
 	m, err := NewRandom(be, cfg, 1)
 	if err != nil {
 		tb.Fatal(err)

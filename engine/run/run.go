@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -52,6 +53,10 @@ type Config struct {
 	// asked and at the end); 1 means a killed run loses at most the step in
 	// progress.
 	CheckpointEvery int `toml:"checkpoint_every"`
+	// Device is where the run computes: "cpu", "gpu" (the first Vulkan
+	// device) or "auto" (a discrete GPU when present, else the CPU); empty
+	// means auto. Which device ran is the run's "device" phase event.
+	Device string `toml:"device"`
 
 	Prompts record.Prompts      `toml:"prompts"`
 	Reward  record.RewardConfig `toml:"reward"`
@@ -63,7 +68,7 @@ type Config struct {
 func DefaultConfig(teacher, student string) Config {
 	return Config{
 		Teacher: teacher, Student: student, Task: "addition", Steps: 0,
-		EvalEvery: 10, EvalQuestions: 32, CheckpointEvery: 1,
+		EvalEvery: 10, EvalQuestions: 32, CheckpointEvery: 1, Device: device.Auto,
 		Prompts: warmstart.ShortPrompts(),
 		Reward:  record.DefaultRewardConfig(),
 		GRPO:    rlt.DefaultGRPOConfig(),
@@ -98,6 +103,9 @@ func (c Config) check() error {
 		if _, ok := task.Lookup(c.Task); !ok {
 			return fmt.Errorf("run: unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask)
 		}
+	}
+	if err := device.Check(c.Device); err != nil {
+		return fmt.Errorf("run: %w", err)
 	}
 	if c.Steps < 0 || c.EvalEvery < 0 || c.EvalQuestions < 0 || c.CheckpointEvery < 0 {
 		return fmt.Errorf("run: steps, eval_every, eval_questions and checkpoint_every must not be negative")
@@ -143,6 +151,10 @@ type Engine struct {
 	paused, stopped, ckpt bool
 	// warning is reported once, when Run first starts (see DataWarning).
 	warning error
+	// Backend is where the run computes; DeviceNote names it and says why
+	// it was chosen.
+	Backend    compute.Backend
+	DeviceNote string
 	// OnCheckpoint, when set, is called between steps when a checkpoint is
 	// asked for (by CheckpointNow); sessions saves the run there.
 	OnCheckpoint func(step int) error
@@ -165,11 +177,22 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	if sink == nil {
 		sink = event.Discard{}
 	}
+	be, why, err := device.Open(cfg.Device)
+	if err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
 	// Loading the models is the first wait, before step 0 (Step −1).
 	load := event.Meter{Sink: sink}
 	load.Start(-1, "loading", 1, "model pairs")
-	pair, err := rlt.LoadPairAs(compute.NewCPU(), cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, cfg.GRPO.Frozen())
+	pair, err := rlt.LoadPairAs(be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, cfg.GRPO.Frozen())
+	if err == nil {
+		err = be.Err() // a device out of memory for the models
+	}
 	if err != nil {
+		device.Close(be)
+		if be.Err() != nil {
+			return nil, device.Failed(be, "run: load the models", err)
+		}
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	load.Set(1)
@@ -187,7 +210,8 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, sink: sink, warning: warning}
+	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, sink: sink, warning: warning,
+		Backend: be, DeviceNote: be.Name() + " (" + why + ")"}
 	e.cond = sync.NewCond(&e.mu)
 	return e, nil
 }
@@ -266,6 +290,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	warning := e.warning
 	e.warning = nil
 	e.mu.Unlock()
+	e.sink.Emit(event.Phase{Time: time.Now(), Name: "device", Step: e.Trainer.StepIndex(), Extra: e.DeviceNote})
 	if warning != nil {
 		e.sink.Emit(event.Error{Time: time.Now(), Step: e.Trainer.StepIndex(), Err: warning, Severity: event.SeverityWarning})
 	}
@@ -274,9 +299,16 @@ func (e *Engine) Run(ctx context.Context) error {
 			break
 		}
 		step := e.Trainer.StepIndex()
-		if _, err := e.Trainer.Step(ctx); err != nil {
+		_, err := e.Trainer.Step(ctx)
+		if err == nil {
+			err = e.Backend.Err() // a device lost where no tape looked
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				break
+			}
+			if e.Backend.Err() != nil {
+				err = device.Failed(e.Backend, fmt.Sprintf("step %d", step), err)
 			}
 			e.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err, Fatal: true})
 			return err

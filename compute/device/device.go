@@ -1,0 +1,98 @@
+// Package device chooses where compute runs: "cpu" (compute.NewCPU),
+// "gpu" (the first Vulkan device, lavapipe's CPU device included) or
+// "auto" (a discrete GPU when one is present, else the CPU; lavapipe is
+// never chosen automatically). Failures name the device and say to fall
+// back to --device cpu.
+package device
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/vulkan"
+)
+
+// Choices are the accepted device names.
+const (
+	CPU  = "cpu"
+	GPU  = "gpu"
+	Auto = "auto"
+)
+
+// Check reports whether name is a device choice ("" means auto).
+func Check(name string) error {
+	switch name {
+	case "", CPU, GPU, Auto:
+		return nil
+	}
+	return fmt.Errorf("device %q: want cpu, gpu or auto", name)
+}
+
+// Open returns the backend name asks for. why says, for auto, which device
+// it took and why (e.g. "no discrete GPU: llvmpipe is a CPU device").
+func Open(name string) (be compute.Backend, why string, err error) {
+	if err := Check(name); err != nil {
+		return nil, "", err
+	}
+	switch name {
+	case CPU:
+		return compute.NewCPU(), "asked for", nil
+	case GPU:
+		d, err := vulkan.Open()
+		if err != nil {
+			return nil, "", fmt.Errorf("--device gpu: %w; run with --device cpu to train on the CPU", err)
+		}
+		return vulkan.NewBackend(d), "asked for", nil
+	}
+	autoMu.Lock()
+	defer autoMu.Unlock()
+	if autoNoGPU != "" { // probed before in this process: opening costs a pipeline build
+		return compute.NewCPU(), autoNoGPU, nil
+	}
+	d, err := vulkan.Open()
+	if err != nil {
+		autoNoGPU = "no usable GPU"
+		var ve *vulkan.Error
+		if errors.As(err, &ve) {
+			autoNoGPU += " (" + ve.Kind.Error() + ")"
+		}
+		return compute.NewCPU(), autoNoGPU, nil
+	}
+	if in := d.Info(); in.Type != "discrete" {
+		d.Close()
+		autoNoGPU = fmt.Sprintf("no discrete GPU: %s is a %s device, which --device gpu uses", in.Name, in.Type)
+		return compute.NewCPU(), autoNoGPU, nil
+	}
+	return vulkan.NewBackend(d), "a discrete GPU", nil
+}
+
+// autoNoGPU remembers why auto took the CPU, so that later runs in the
+// process do not probe the GPU again.
+var (
+	autoMu    sync.Mutex
+	autoNoGPU string
+)
+
+// Close releases be's device, if it has one.
+func Close(be compute.Backend) {
+	if c, ok := be.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
+// Failed wraps a backend failure met while working (device lost, out of
+// memory) with what to do about it.
+func Failed(be compute.Backend, what string, err error) error {
+	return fmt.Errorf("%s on %s: %w; the run folder is intact: resume it with --device cpu", what, be.Name(), err)
+}
+
+// MemoryBytes is the device memory be computes in (the largest
+// device-local heap), 0 for the CPU backend (host memory).
+func MemoryBytes(be compute.Backend) uint64 {
+	if v, ok := be.(*vulkan.Backend); ok {
+		return v.Device().Info().DeviceLocalBytes
+	}
+	return 0
+}

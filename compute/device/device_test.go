@@ -1,0 +1,47 @@
+package device
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute/vulkan"
+)
+
+func TestOpen(t *testing.T) {
+	if err := Check("tpu"); err == nil || !strings.Contains(err.Error(), "cpu, gpu or auto") {
+		t.Errorf("Check(tpu) = %v, want a refusal listing the choices", err)
+	}
+	be, _, err := Open(CPU)
+	if err != nil || !strings.HasPrefix(be.Name(), "cpu/") {
+		t.Fatalf("Open(cpu) = %v, %v", be, err)
+	}
+	d, verr := vulkan.Open()
+	if verr != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
+		}
+		_, _, err := Open(GPU)
+		if err == nil || !strings.Contains(err.Error(), "--device cpu") {
+			t.Errorf("Open(gpu) without a device = %v, want an error saying to use --device cpu", err)
+		}
+		return
+	}
+	discrete := d.Info().Type == "discrete"
+	d.Close()
+	be, _, err = Open(GPU)
+	if err != nil || !strings.HasPrefix(be.Name(), "vulkan/") {
+		t.Fatalf("Open(gpu) = %v, %v", be, err)
+	}
+	Close(be)
+	for i := 0; i < 2; i++ { // the second call answers from the first probe
+		be, why, err := Open(Auto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gpu := strings.HasPrefix(be.Name(), "vulkan/"); gpu != discrete {
+			t.Errorf("auto chose %s (%s) with a discrete GPU %v", be.Name(), why, discrete)
+		}
+		Close(be)
+	}
+}

@@ -1,0 +1,98 @@
+package model
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
+)
+
+// The device benchmarks (bench/gpu.sh) run on RLT_BENCH_DEVICE (cpu, gpu or
+// auto; default auto) at RLT_BENCH_SHAPE: "toy" (PeerConfig) or "0.5b"
+// (Qwen2.5-0.5B's shape), with batch RLT_BENCH_B × RLT_BENCH_T tokens
+// (default 16 × 128) for training and RLT_BENCH_B sequences of
+// RLT_BENCH_NEW sampled tokens (default 128) for sampling.
+
+// Qwen05Config is Qwen2.5-0.5B's shape.
+var Qwen05Config = Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers: 24, Heads: 14, KVHeads: 2,
+	RMSEps: 1e-6, RopeTheta: 1e6, MaxPos: 4096, Tied: true, QKVBias: true}
+
+func benchEnv(b *testing.B) (compute.Backend, Config, int, int, int) {
+	be, why, err := device.Open(os.Getenv("RLT_BENCH_DEVICE"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { device.Close(be) })
+	cfg := PeerConfig
+	if os.Getenv("RLT_BENCH_SHAPE") == "0.5b" {
+		cfg = Qwen05Config
+	}
+	num := func(k string, def int) int {
+		if v, err := strconv.Atoi(os.Getenv(k)); err == nil && v > 0 {
+			return v
+		}
+		return def
+	}
+	b.Logf("device %s (%s)", be.Name(), why)
+	return be, cfg, num("RLT_BENCH_B", 16), num("RLT_BENCH_T", 128), num("RLT_BENCH_NEW", 128)
+}
+
+// BenchmarkDeviceTrainStep: forward, token log-probs,
+// backward and AdamW, as BenchmarkTrainStep, on the chosen device.
+func BenchmarkDeviceTrainStep(b *testing.B) {
+	be, cfg, B, T, _ := benchEnv(b)
+	tr := newTrainerOn(b, be, cfg, B, T)
+	tr.step(b)
+	be.AllFinite(tr.m.Tensors()[1])
+	b.ResetTimer()
+	sync := tr.m.Tensors()[1] // a norm weight: waiting on the device reads 4·d bytes
+	for i := 0; i < b.N; i++ {
+		tr.step(b)
+		be.AllFinite(sync) // a training loop reads its loss each step: wait for the device
+	}
+	if err := be.Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N*B*T)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkDeviceSample: a 16-token prompt prefilled, then greedy decode
+// steps with the KV cache; tokens/s counts the decode steps' tokens.
+func BenchmarkDeviceSample(b *testing.B) {
+	be, cfg, B, _, steps := benchEnv(b)
+	m, err := NewRandom(be, cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Freeze()
+	const prompt = 16
+	tp := compute.NewTape(be)
+	tp.SetRecording(false)
+	toks := make([]int32, B*prompt)
+	for i := range toks {
+		toks[i] = int32(i*7919) % int32(cfg.Vocab)
+	}
+	next := make([]int32, B)
+	var decode time.Duration
+	for i := 0; i < b.N; i++ {
+		c, err := m.NewCache(B, prompt+steps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tp.Reset()
+		be.Argmax(next, m.Decode(tp, c, toks, prompt))
+		t0 := time.Now()
+		for s := 1; s < steps; s++ {
+			tp.Reset()
+			be.Argmax(next, m.Decode(tp, c, next, 1))
+		}
+		decode += time.Since(t0)
+		if err := tp.Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*B*(steps-1))/decode.Seconds(), "tokens/s")
+}
