@@ -144,7 +144,7 @@ func (b *Backend) alloc(name string, bytes uint64, dims []int) (*Tensor, error) 
 	d := b.d
 	if b.memLimit > 0 && b.live+bytes > b.memLimit {
 		return nil, &Error{Kind: ErrOutOfMemory, Device: d.info.Name, Op: fmt.Sprintf("allocate %s%s", name, compute.ShapeString(dims)),
-			Err: fmt.Errorf("%d MiB more would pass the %d MiB limit", bytes>>20, b.memLimit>>20)}
+			Err: fmt.Errorf("%d KiB more would pass the %d KiB limit", bytes>>10, b.memLimit>>10)}
 	}
 	t, err := d.New(name, dims...)
 	if err != nil {

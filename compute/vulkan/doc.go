@@ -17,22 +17,18 @@
 // lavapipe computes right through a missing barrier that a real GPU would
 // not forgive.
 //
-// Not yet a compute.Backend, and not yet selectable with --device: it has
-// Write, Read, Zero, Copy, Linear, LinearBackward, MatMul, RMSNorm(+backward),
-// SwiGLU(+backward), Add, Accumulate, Scale, Mix, AdamW,
-// TokenLogProbs(+backward), Embedding(+backward), GatherRows,
-// ScatterRowsBackward, RoPE(+backward), NewRoPETable, KL, Entropy, Argmax,
-// SumSquares, AllFinite, CacheWrite, AttentionDecode, FreezeWeights,
-// ThawWeights, and training Attention(+backward) in the form issue 10 asks of
-// the Backend: the forward saves each row's log-sum-exp [B, H, T] instead of
-// [B, H, T, T] probabilities and the backward recomputes them (the CPU backend
-// still saves probabilities, so it is checked against a float64 reference).
-// Left: matching whatever Backend signatures issue 10 settles on (fused LM
-// head, 16-bit weights), tensors past maxStorageBufferRange (128 MiB on
-// lavapipe) split across buffers, and a way to wrap device buffers in
-// compute.Tensor (compute has no exported constructor for tensors with foreign
-// storage), after which the Device can implement compute.Backend and be
-// selected. The GEMM is a plain shared-memory tiled kernel; a cooperative-
-// matrix (tensor core) path is not written yet (Info.CooperativeMatrix says
-// whether the device could run one).
+// Backend (NewBackend) is the compute.Backend on a Device, selected with
+// --device gpu or auto (compute/device); compute/backendtest checks every
+// op against the CPU backend. The fused LM head runs as gather, GEMM,
+// log-prob/entropy/KL kernels and scatter a chunk of rows at a time.
+// Device memory of unreachable tensors is freed through finalizers.
+// 16-bit frozen weights (New16) are held widened to float32 on the device:
+// results equal the CPU's, the memory saving is not had yet.
+//
+// Left: 16-bit kernels (bf16 weights in device memory), tensors past
+// maxStorageBufferRange (128 MiB on lavapipe) split across buffers, a
+// cooperative-matrix (tensor core) GEMM (Info.CooperativeMatrix says whether
+// the device could run one), and speed: the GEMM is a plain shared-memory
+// tiled kernel, slow on lavapipe (a workgroup barrier per k-step) and not
+// yet measured on a real GPU.
 package vulkan

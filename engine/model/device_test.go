@@ -1,8 +1,10 @@
 package model
 
 import (
+	"errors"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -104,4 +106,24 @@ func TestDeviceParity(t *testing.T) {
 	// AdamW's first step moves each weight by about lr·sign(g): where g is
 	// within rounding of 0 the sign may differ, so allow one lr.
 	near("parameters after one AdamW step", want.params, got.params, 2e-3)
+}
+
+// TestDeviceTooSmall: a device without memory enough for the model (acted
+// out with a memory limit) fails the load with an out-of-memory error that
+// names the device, and compute.Tape and the Backend keep reporting it.
+func TestDeviceTooSmall(t *testing.T) {
+	gpu := deviceOrSkip(t)
+	gpu.SetMemoryLimit(32 << 10) // the model holds about 120 KiB
+	m, err := NewRandom(gpu, smallCheckpointConfig(), 1)
+	if err == nil {
+		err = gpu.Err()
+	}
+	var ve *vulkan.Error
+	if !errors.As(err, &ve) || ve.Kind != vulkan.ErrOutOfMemory || ve.Device == "" || !strings.Contains(err.Error(), ve.Device) {
+		t.Fatalf("model past the memory limit: %v (model %v), want an out-of-memory error naming the device", err, m != nil)
+	}
+	t.Logf("%v", err)
+	if tp := compute.NewTape(gpu); tp.Err() == nil {
+		t.Error("a tape on the failed device reports no error")
+	}
 }

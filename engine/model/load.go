@@ -260,6 +260,9 @@ func (m *Model) reader(t *compute.Tensor) func(dst []float32) error {
 			if all == nil {
 				all = make([]float32, t.Len())
 				m.be.Read(all, t)
+				if err := m.be.Err(); err != nil { // a failed device: write nothing
+					return fmt.Errorf("read %v: %w", t, err)
+				}
 			}
 			copy(dst, all[off:])
 		}

@@ -60,6 +60,9 @@ func (e *Engine) Snapshot() (Snapshot, error) {
 	}
 	m, v, adamSteps := tr.Optimizer().State()
 	be := tr.Teacher.Backend()
+	if err := be.Err(); err != nil { // a failed device holds nothing worth saving
+		return Snapshot{}, fmt.Errorf("checkpoint: %w", err)
+	}
 	var ts []hf.NamedTensor
 	for i, p := range tr.Teacher.Params() {
 		mm := make([]float32, m[i].Len())
@@ -69,6 +72,9 @@ func (e *Engine) Snapshot() (Snapshot, error) {
 		shape := append([]int(nil), p.Tensor.Shape()...)
 		ts = append(ts, hf.NamedTensor{Name: p.Name + ".exp_avg", Shape: shape, Data: mm},
 			hf.NamedTensor{Name: p.Name + ".exp_avg_sq", Shape: shape, Data: vv})
+	}
+	if err := be.Err(); err != nil {
+		return Snapshot{}, fmt.Errorf("checkpoint: %w", err)
 	}
 	state, err := json.Marshal(TrainerState{Step: tr.StepIndex(), AdamSteps: adamSteps, Seed: e.Cfg.GRPO.Seed, Data: e.Data.Digest()})
 	if err != nil {
