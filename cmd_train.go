@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"io"
 	"os"
 	"os/signal"
@@ -62,6 +63,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if err := device.Check(*dev); err != nil { // before a run folder exists
+		return err
 	}
 	cfg := runpkg.DefaultConfig("", "")
 	cfg.Prompts = record.Prompts{} // the models' own unless the configuration names them

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"io"
 	"os/signal"
 	"strings"
@@ -63,6 +64,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if err := device.Check(*dev); err != nil { // before a run folder exists
+		return err
 	}
 	interactive := !*headless && isTerminal(stdin) && isTerminal(stdout)
 	if !interactive {
