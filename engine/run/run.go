@@ -177,13 +177,14 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	if sink == nil {
 		sink = event.Discard{}
 	}
+	// Loading the models is the first wait, before step 0 (Step −1); it
+	// includes opening the device (auto probes for a GPU).
+	load := event.Meter{Sink: sink}
+	load.Start(-1, "loading", 1, "model pairs")
 	be, why, err := device.Open(cfg.Device)
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	// Loading the models is the first wait, before step 0 (Step −1).
-	load := event.Meter{Sink: sink}
-	load.Start(-1, "loading", 1, "model pairs")
 	pair, err := rlt.LoadPairAs(be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, cfg.GRPO.Frozen())
 	if err == nil {
 		err = be.Err() // a device out of memory for the models
