@@ -54,12 +54,7 @@ func writeSafetensors(path string, tensors []NamedTensor, dtype DType, metadata 
 		return err
 	}
 	return writeAtomic(path, func(w io.Writer) error {
-		var lb [8]byte
-		binary.LittleEndian.PutUint64(lb[:], uint64(len(hdr)))
-		if _, err := w.Write(lb[:]); err != nil {
-			return err
-		}
-		if _, err := w.Write(hdr); err != nil {
+		if err := writePreamble(w, hdr); err != nil {
 			return err
 		}
 		buf := make([]byte, chunkBytes)
@@ -247,12 +242,7 @@ func writeStream(path string, tensors []StreamTensor, dtype DType, metadata map[
 		return err
 	}
 	return writeAtomic(path, func(w io.Writer) error {
-		var lb [8]byte
-		binary.LittleEndian.PutUint64(lb[:], uint64(len(hdr)))
-		if _, err := w.Write(lb[:]); err != nil {
-			return err
-		}
-		if _, err := w.Write(hdr); err != nil {
+		if err := writePreamble(w, hdr); err != nil {
 			return err
 		}
 		buf := make([]byte, chunkBytes)
@@ -394,4 +384,16 @@ func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// writePreamble writes a safetensors file's start: the header's length as a
+// little-endian uint64, then the header.
+func writePreamble(w io.Writer, hdr []byte) error {
+	var lb [8]byte
+	binary.LittleEndian.PutUint64(lb[:], uint64(len(hdr)))
+	if _, err := w.Write(lb[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(hdr)
+	return err
 }
