@@ -138,21 +138,7 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sessions.Session{Run: rec, ReadOnly: true, Close: rec.Close}
-	var cfg run.Config
-	if err := rec.DecodeConfig(&cfg); err == nil {
-		s.Steps = cfg.Steps
-	} else if imp, ok := importConfig(rec); ok {
-		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
-	} else {
-		s.Problems = append(s.Problems, err)
-		s.Notes = append(s.Notes, sessions.ConfigFile+" does not decode: shown without its settings")
-	}
-	// Checkpoints passed over (unfinished, truncated, corrupt) become the
-	// store's issues; having none at all is no problem (an import, a run
-	// stopped before its first).
-	rec.LatestCheckpoint()
-	return s, nil
+	return describe(&sessions.Session{Run: rec, ReadOnly: true, Close: rec.Close}), nil
 }
 
 // OpenForReview opens any run folder without training it: finished,
@@ -177,8 +163,15 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 	case err != nil:
 		return nil, err
 	}
-	s := &sessions.Session{Run: rec, Close: rec.Close,
-		Notes: []string{"opened for review: no engine trains it here (r on the Runs screen, 4, resumes training)"}}
+	return describe(&sessions.Session{Run: rec, Close: rec.Close,
+		Notes: []string{"opened for review: no engine trains it here (r on the Runs screen, 4, resumes training)"}}), nil
+}
+
+// describe fills in what an opened run's config.toml says (its planned
+// steps, or where an import came from; a config that does not decode is a
+// problem shown beside the run) and lists the checkpoints passed over.
+func describe(s *sessions.Session) *sessions.Session {
+	rec := s.Run
 	var cfg run.Config
 	if err := rec.DecodeConfig(&cfg); err == nil {
 		s.Steps = cfg.Steps
@@ -188,8 +181,11 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 		s.Problems = append(s.Problems, err)
 		s.Notes = append(s.Notes, sessions.ConfigFile+" does not decode: shown without its settings")
 	}
+	// Checkpoints passed over (unfinished, truncated, corrupt) become the
+	// store's issues; having none at all is no problem (an import, a run
+	// stopped before its first).
 	rec.LatestCheckpoint()
-	return s, nil
+	return s
 }
 
 // importConfig decodes the config.toml of a run made by rlt import.
