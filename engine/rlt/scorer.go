@@ -34,32 +34,78 @@ type Item struct {
 	Ended bool
 }
 
-// Scorer computes RLT rewards with a pair's teacher and frozen student,
-// batched.
+// Scorer computes RLT rewards with a teacher and a frozen student, batched:
+// in process (NewScorer, a Pair's models) or through inference servers
+// (NewSourceScorer), with the same code and the same record.Scored.
 type Scorer struct {
-	*Pair
+	// Tok and Prompts lay out the two models' sequences (the pair's).
+	Tok     Tokenizer
+	Prompts record.Prompts
+	// Teacher and Student give the log-probs.
+	Teacher, Student LogProbSource
+	// Cfg is the reward configuration the scores are computed under. Its
+	// Temperature is the one the log-probs are of: Requested where both
+	// sources apply it, else 1 (NewSourceScorer), so that a score is never
+	// labelled with a temperature it was not computed at.
 	Cfg record.RewardConfig
-	// MicroBatchTokens bounds each forward's padded positions (rows × the
-	// longest row, model.MicroBatches): a batch of items runs as several
-	// forwards of consecutive items. 0 = one forward per Score call.
+	// Requested is the temperature asked for.
+	Requested float64
+	// MicroBatchTokens bounds each in-process forward's padded positions
+	// (rows × the longest row, model.MicroBatches): a batch of items runs
+	// as several forwards of consecutive items. 0 = one forward per Score
+	// call.
 	MicroBatchTokens int
 	// OnForward, if set, is told after each model's pass over a Score
 	// call's batch how many of its total passes are done (progress: the
 	// teacher's, the student's, and the full KL's when it is the estimator).
 	OnForward func(done, total int)
 
-	tape *compute.Tape
+	pair   *Pair        // in process: the models (the full KL needs them); else nil
+	tm, sm *ModelSource // in process: Teacher and Student
+	tape   *compute.Tape
 }
 
-// NewScorer scores with pair under cfg.
+// NewScorer scores with pair's models in this process under cfg.
 func NewScorer(pair *Pair, cfg record.RewardConfig) (*Scorer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	tp := compute.NewTape(pair.Teacher.Backend())
 	tp.SetRecording(false)
-	return &Scorer{Pair: pair, Cfg: cfg, tape: tp, MicroBatchTokens: model.DefaultMicroBatchTokens}, nil
+	// The two sources share the scorer's tape: Score runs them in turn.
+	tm := &ModelSource{M: pair.Teacher, Name: "teacher", Vocab: pair.Shared(), tape: tp}
+	sm := &ModelSource{M: pair.Student, Name: "student", Vocab: pair.Shared(), tape: tp}
+	return &Scorer{Tok: pair.Tok, Prompts: pair.Prompts, Teacher: tm, Student: sm, Cfg: cfg, Requested: cfg.Temperature,
+		pair: pair, tm: tm, sm: sm, tape: tp, MicroBatchTokens: model.DefaultMicroBatchTokens}, nil
 }
+
+// NewSourceScorer scores with any two log-prob sources (inference servers,
+// engine/remote) sharing tok under prompts and cfg. The full-vocabulary KL
+// estimator is refused: a server's prompt log-probs are of the tokens
+// given, not whole distributions. Where a source cannot apply cfg's
+// temperature (a server computes prompt log-probs of the raw logits), both
+// are asked at temperature 1 and the scorer's Cfg says so.
+func NewSourceScorer(teacher, student LogProbSource, tok Tokenizer, prompts record.Prompts, cfg record.RewardConfig) (*Scorer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Estimator == record.FullKL {
+		return nil, fmt.Errorf("the %q estimator needs the teacher's and the student's whole distributions at each explanation token, which an inference server's prompt log-probs do not return (only the given tokens'): score through a server with %q or %q, or give model folders", record.FullKL, record.LogRatio, record.K3)
+	}
+	s := &Scorer{Tok: tok, Prompts: prompts, Teacher: teacher, Student: student, Cfg: cfg, Requested: cfg.Temperature}
+	tt, st := teacher.Temperature(cfg.Temperature), student.Temperature(cfg.Temperature)
+	if tt != cfg.Temperature || st != cfg.Temperature {
+		if teacher.Temperature(1) != 1 || student.Temperature(1) != 1 {
+			return nil, fmt.Errorf("temperature %g: the teacher (%s) computes log-probs at %g and the student (%s) at %g, and not both at 1", cfg.Temperature, teacher, tt, student, st)
+		}
+		s.Cfg.Temperature = 1
+	}
+	return s, nil
+}
+
+// Raw reports whether the scores are at a temperature other than the one
+// requested (a server that computes prompt log-probs of the raw logits).
+func (s *Scorer) Raw() bool { return s.Cfg.Temperature != s.Requested }
 
 // encoded is an item's token layout in both sequences. The explanation T
 // is the prefill's lead ("\n\n") followed by the body, the same ids in both
@@ -83,7 +129,7 @@ func (s *Scorer) encode(it Item) encoded {
 	e.tStart = len(e.teacher)
 	e.teacher = append(e.teacher, e.expl...)
 	e.sol = s.Tok.Encode(it.Solution)
-	e.student = s.StudentSequence(it.Question, e.expl, e.sol)
+	e.student = StudentLayout(s.Tok, s.Prompts, it.Question, e.expl, e.sol)
 	return e
 }
 
@@ -110,14 +156,22 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 			return nil, fmt.Errorf("item %d: %w", i, err)
 		}
 		enc[i] = s.encode(it)
-		for _, seq := range [][]int32{enc[i].teacher, enc[i].student.IDs} {
-			if len(seq) > s.Teacher.Cfg.MaxPos || len(seq) > s.Student.Cfg.MaxPos {
-				return nil, &TooLongError{Item: i, Tokens: len(seq), Max: min(s.Teacher.Cfg.MaxPos, s.Student.Cfg.MaxPos)}
+		if max := s.maxPositions(); max > 0 {
+			for _, seq := range [][]int32{enc[i].teacher, enc[i].student.IDs} {
+				if len(seq) > max {
+					return nil, &TooLongError{Item: i, Tokens: len(seq), Max: max}
+				}
 			}
 		}
 	}
 	invT := float32(1 / s.Cfg.Temperature)
-	full := s.Cfg.Estimator == record.FullKL
+	full := s.Cfg.Estimator == record.FullKL && s.pair != nil
+	if s.Cfg.Estimator == record.FullKL && s.pair == nil {
+		return nil, fmt.Errorf("the %q estimator needs the models in this process", record.FullKL)
+	}
+	if s.tm != nil {
+		s.tm.MicroBatchTokens, s.sm.MicroBatchTokens = s.MicroBatchTokens, s.MicroBatchTokens
+	}
 	passes := 2
 	if full {
 		passes = 3
@@ -135,9 +189,9 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 		tSeqs[i] = e.teacher
 		tWant[i] = [2]int{e.tStart, len(e.expl)}
 	}
-	tLP, tHidden, err := s.logProbs(s.Teacher, tSeqs, [][][2]int{tWant}, invT, full)
+	tLP, tHidden, err := s.logProbs(s.Teacher, s.tm, tSeqs, [][][2]int{tWant}, invT, full)
 	if err != nil {
-		return nil, fmt.Errorf("teacher: %w", err)
+		return nil, itemError("teacher", err)
 	}
 	forward(1)
 
@@ -150,9 +204,9 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 		sExpl[i] = [2]int{e.student.ExplStart, len(e.expl)}
 		sSol[i] = [2]int{e.student.SolStart, len(e.sol)}
 	}
-	sLP, sHidden, err := s.logProbs(s.Student, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
+	sLP, sHidden, err := s.logProbs(s.Student, s.sm, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
 	if err != nil {
-		return nil, fmt.Errorf("student: %w", err)
+		return nil, itemError("student", err)
 	}
 	forward(2)
 
@@ -209,12 +263,20 @@ func (e *TooLongError) Error() string {
 
 // ScoreEach scores items as one batch and, when the batch fails, one by
 // one, so that only the items that cannot be scored fail: errs[i] is item
-// i's error (nil when out[i] holds its score).
+// i's error (nil when out[i] holds its score). A source's own failure
+// (Fatal) stops it: that item's error and every later one's is an
+// *ItemError naming the item it failed on, and no later item is scored.
 func (s *Scorer) ScoreEach(items []Item) (out []record.Scored, errs []error) {
 	errs = make([]error, len(items))
 	out, err := s.Score(items)
 	if err == nil {
 		return out, errs
+	}
+	if Fatal(err) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([]record.Scored, len(items)), errs
 	}
 	out = make([]record.Scored, len(items))
 	for i := range items {
@@ -223,6 +285,16 @@ func (s *Scorer) ScoreEach(items []Item) (out []record.Scored, errs []error) {
 			// The caller knows item i by its own position (a line …).
 			if tl := (*TooLongError)(nil); errors.As(err, &tl) {
 				tl.Item = -1
+			}
+			var ie *ItemError
+			if errors.As(err, &ie) {
+				err = ie.Err
+			}
+			if Fatal(err) {
+				for j := i; j < len(items); j++ {
+					errs[j] = &ItemError{Item: i, Err: err}
+				}
+				return out, errs
 			}
 			errs[i] = err
 			continue
@@ -240,94 +312,49 @@ func (s *Scorer) tokens(ids []int32) []string {
 	return out
 }
 
-// logProbs runs m over right-padded seqs and returns the log-probs of the
-// tokens in each span group, in order: for sequence b, each group's span
-// [start, start+count) in turn, sequence by sequence. With keepHidden it
-// also returns a copy of the final hidden rows [rows, d] that predict those
-// tokens, in the same order: the LM head is fused with the log-softmax, so
-// no logits outlive a chunk of rows, and fullKL computes them again.
-func (s *Scorer) logProbs(m *model.Model, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
-	lens := make([]int, len(seqs))
-	for i, q := range seqs {
-		lens[i] = len(q)
+// logProbs asks src for the log-probs of the span groups of seqs (see
+// LogProbSource); with keepHidden (the full KL, in process) it runs the
+// in-process model ms itself and also returns the final hidden rows.
+func (s *Scorer) logProbs(src LogProbSource, ms *ModelSource, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
+	if keepHidden {
+		return ms.logProbs(seqs, groups, invT, true)
 	}
-	parts, err := model.MicroBatches(lens, 0, s.MicroBatchTokens, "micro_batch_tokens")
+	lp, err := src.LogProbs(seqs, groups, s.Cfg.Temperature)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(parts) == 1 {
-		return s.logProbsBatch(m, seqs, groups, invT, keepHidden)
-	}
-	var lp, hidden []float32
-	be := m.Backend()
-	for _, pr := range parts {
-		sub := make([][][2]int, len(groups))
-		for g := range groups {
-			sub[g] = groups[g][pr[0]:pr[1]]
-		}
-		plp, ph, err := s.logProbsBatch(m, seqs[pr[0]:pr[1]], sub, invT, keepHidden)
-		if err != nil {
-			return nil, nil, err
-		}
-		lp = append(lp, plp...)
-		if ph != nil {
-			n := len(hidden)
-			hidden = append(hidden, make([]float32, ph.Len())...)
-			be.Read(hidden[n:], ph)
+	want := 0
+	for _, g := range groups {
+		for _, sp := range g {
+			want += sp[1]
 		}
 	}
-	var hk *compute.Tensor
-	if keepHidden && len(hidden) > 0 {
-		d := m.Cfg.Hidden
-		hk = be.New("scorer.hidden", len(hidden)/d, d)
-		be.Write(hk, hidden)
+	if len(lp) != want {
+		return nil, nil, &SourceError{Source: src.String(), Seq: -1, Fatal: true, Err: fmt.Errorf("gave %d log-probs for %d tokens", len(lp), want)}
 	}
-	return lp, hk, nil
+	return lp, nil, nil
 }
 
-// logProbsBatch is logProbs in one forward.
-func (s *Scorer) logProbsBatch(m *model.Model, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
-	B, T := len(seqs), 0
-	for _, q := range seqs {
-		T = max(T, len(q))
+// itemError names the item a source's error concerns (its sequence index
+// is the item's: one sequence per item and model).
+func itemError(who string, err error) error {
+	var se *SourceError
+	if errors.As(err, &se) && se.Seq >= 0 {
+		return &ItemError{Item: se.Seq, Err: fmt.Errorf("%s: %w", who, err)}
 	}
-	batch := &model.Batch{B: B, T: T, Tokens: make([]int32, B*T)}
-	var rows, targets []int32
-	for b, q := range seqs {
-		copy(batch.Tokens[b*T:], q)
-		for _, g := range groups {
-			start, n := g[b][0], g[b][1]
-			for k := 0; k < n; k++ {
-				pos := start + k
-				if pos == 0 {
-					return nil, nil, fmt.Errorf("sequence %d: a scored token at position 0 has no context", b)
-				}
-				rows = append(rows, int32(b*T+pos-1))
-				targets = append(targets, q[pos])
-			}
-		}
+	return fmt.Errorf("%s: %w", who, err)
+}
+
+// maxPositions is the longest sequence both models take (0: not known).
+func (s *Scorer) maxPositions() int {
+	t, st := s.Teacher.MaxPositions(), s.Student.MaxPositions()
+	switch {
+	case t == 0:
+		return st
+	case st == 0:
+		return t
 	}
-	if len(rows) == 0 {
-		return nil, nil, nil
-	}
-	tp := s.tape
-	tp.Reset()
-	h := tp.GatherRows(m.Hidden(tp, batch), rows)
-	// Both distributions are over the rows the two tables share (Pair.Shared):
-	// the first rows of a table padded further are used in place.
-	lp := tp.HeadLogProbsRows(h, m.LMHead, s.Shared(), targets, invT)
-	if err := tp.Err(); err != nil {
-		return nil, nil, err
-	}
-	be := m.Backend()
-	out := make([]float32, lp.Len())
-	be.Read(out, lp)
-	var hk *compute.Tensor
-	if keepHidden {
-		hk = be.New("scorer.hidden", h.Shape()...)
-		be.Copy(hk, h)
-	}
-	return out, hk, nil
+	return min(t, st)
 }
 
 // fullKL computes KL(teacher ‖ student) over the shared vocabulary at each
@@ -347,12 +374,12 @@ func (s *Scorer) fullKL(tHidden, sHidden *compute.Tensor, enc []encoded, invT fl
 		}
 		r += len(e.expl) + len(e.sol)
 	}
-	be := s.Teacher.Backend()
-	sExpl := be.New("scorer.student_explanation", len(expl), s.Student.Cfg.Hidden)
+	be := s.pair.Teacher.Backend()
+	sExpl := be.New("scorer.student_explanation", len(expl), s.pair.Student.Cfg.Hidden)
 	be.GatherRows(sExpl, sHidden, expl)
 	tp := s.tape
 	tp.Reset()
-	kl := tp.HeadKL(tHidden, s.Teacher.LMHead, sExpl, s.Student.LMHead, s.Shared(), invT)
+	kl := tp.HeadKL(tHidden, s.pair.Teacher.LMHead, sExpl, s.pair.Student.LMHead, s.pair.Shared(), invT)
 	if err := tp.Err(); err != nil {
 		return nil, err
 	}

@@ -87,8 +87,8 @@ func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 		if tokStr := strings.Join(got[i].ExplanationTokens, ""); nb > 0 && tokStr == "" {
 			t.Errorf("item %d: no explanation token strings", i)
 		}
-		tl := fullSequenceLP(t, s.Teacher, e.teacher, invT)
-		sl := fullSequenceLP(t, s.Student, e.student.IDs, invT)
+		tl := fullSequenceLP(t, s.pair.Teacher, e.teacher, invT)
+		sl := fullSequenceLP(t, s.pair.Student, e.student.IDs, invT)
 		for k := 0; k < nb; k++ {
 			if d := math.Abs(float64(got[i].TeacherLP[k] - tl[e.tStart+k-1])); d > 1e-4 {
 				t.Errorf("item %d token %d: teacher log-prob %v vs unbatched %v", i, k, got[i].TeacherLP[k], tl[e.tStart+k-1])
@@ -181,9 +181,9 @@ func TestScorerRefusesBadInput(t *testing.T) {
 		t.Errorf("ScoreEach: %v", errs)
 	}
 	// A table with fewer rows than the tokenizer has tokens is refused.
-	other := *s.Student
+	other := *s.pair.Student
 	other.Cfg.Vocab = s.Tok.VocabSize() - 1
-	if _, err := NewPair(s.Teacher, &other, s.Tok, s.Prompts); err == nil || !strings.Contains(err.Error(), "student's embedding table only") {
+	if _, err := NewPair(s.pair.Teacher, &other, s.pair.Tok, s.Prompts); err == nil || !strings.Contains(err.Error(), "student's embedding table only") {
 		t.Errorf("a short table: %v", err)
 	}
 }
@@ -197,7 +197,7 @@ func TestFullKLMatchesUnbatchedLogits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	be := s.Teacher.Backend()
+	be := s.pair.Teacher.Backend()
 	invT := float32(1 / s.Cfg.Temperature)
 	logitRows := func(m *model.Model, seq []int32, first, n int) *compute.Tensor {
 		tp := compute.NewTape(be)
@@ -205,7 +205,7 @@ func TestFullKLMatchesUnbatchedLogits(t *testing.T) {
 		lg := m.Logits(tp, &model.Batch{B: 1, T: len(seq), Tokens: seq})
 		all := make([]float32, lg.Len())
 		be.Read(all, lg)
-		V, vs := m.Cfg.Vocab, s.Shared() // the KL is over the rows both tables have
+		V, vs := m.Cfg.Vocab, s.pair.Shared() // the KL is over the rows both tables have
 		out := be.New("rows", n, vs)
 		rows := make([]float32, 0, n*vs)
 		for r := first; r < first+n; r++ {
@@ -217,8 +217,8 @@ func TestFullKLMatchesUnbatchedLogits(t *testing.T) {
 	for i, it := range scoreItems[:2] {
 		e := s.encode(it)
 		nb := len(e.expl)
-		p := logitRows(s.Teacher, e.teacher, e.tStart-1, nb)
-		q := logitRows(s.Student, e.student.IDs, e.student.ExplStart-1, nb)
+		p := logitRows(s.pair.Teacher, e.teacher, e.tStart-1, nb)
+		q := logitRows(s.pair.Student, e.student.IDs, e.student.ExplStart-1, nb)
 		kl := be.New("kl", nb)
 		be.KL(kl, p, q, invT)
 		want := make([]float32, nb)
