@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,17 +16,20 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/remote"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
 const scoreUsage = `
-Usage: rlt score --teacher DIR --student DIR [flags] < traces.jsonl > scores.jsonl
-       rlt score [--teacher DIR --student DIR] --run RUNDIR [--write] [flags] > scores.jsonl
+Usage: rlt score --teacher DIR|URL --student DIR|URL [flags] < traces.jsonl > scores.jsonl
+       rlt score [--teacher DIR|URL --student DIR|URL] --run RUNDIR [--write] [flags] > scores.jsonl
 
 Scores explanations with the RLT reward (r = r_SS − r_KL + m): for each
 input line {"question", "solution", "explanation"} — or {"question",
@@ -51,6 +56,25 @@ override them (an imported run has none: the models' prompts are used).
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
 exports are untouched (the run must not be in use by another writer).
 
+Each model is a folder, or the http(s) URL of an inference server that
+serves it (each may be its own): vLLM (/v1/completions with prompt_logprobs),
+SGLang (/generate with return_logprob), or rlt serve; --server-kind says
+which, else /v1/models tells. Token ids are sent, not text: the tokenizer
+(and the recorded prompts) are a folder's, --tokenizer DIR when both are
+URLs, and each server must tokenize a probe as it does (checked once; the
+first differing token is named). vLLM and SGLang compute prompt log-probs
+of the raw logits whatever the temperature asked: a probe finds it out, and
+then both models are asked at temperature 1 and every output line, stored
+rescore and the workbench say "temperature": 1 (rlt serve applies the
+temperature). The full estimator needs whole distributions: refused through
+a server. Requests are concurrent (--concurrency), retried on timeouts,
+dropped connections and 5xx answers; a server that keeps failing stops the
+scoring with the server and the trace named, the batch in flight unstored.
+With --run --write, traces already re-scored by the same models under the
+same configuration are not scored again (their stored scores are printed,
+"stored": true), so an interrupted run resumes; --again scores them anew.
+Every output line carries "temperature", the one its log-probs are at.
+
 --stats FILE writes a summary of the work done: a first line with the items
 scored and failed, the tokens of the teacher's and the student's sequences,
 the seconds spent loading and scoring, and the tokens scored per second,
@@ -62,12 +86,20 @@ stderr.
 Examples:
   rlt score --teacher runs/teacher --student runs/student < traces.jsonl
   rlt score --teacher T --student S --run runs/20261125-034115-official --write
+  rlt score --teacher http://gpu1:8000 --student http://gpu1:8001 --tokenizer models/student --run RUNDIR --write
 `
 
 func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt score", scoreUsage, stderr)
-	tdir := fs.String("teacher", "", "teacher model folder (required; with --run, default: the run's)")
-	sdir := fs.String("student", "", "student model folder (required; with --run, default: the run's)")
+	tdir := fs.String("teacher", "", "teacher model folder or server URL (required; with --run, default: the run's)")
+	sdir := fs.String("student", "", "student model folder or server URL (required; with --run, default: the run's)")
+	tokDir := fs.String("tokenizer", "", "with two server URLs: the model folder whose tokenizer.json (and prompts.json) the servers' models use")
+	kindFlag := fs.String("server-kind", "auto", "the servers' protocol: vllm, sglang or auto (/v1/models' owned_by)")
+	ro := remote.Options{}
+	fs.IntVar(&ro.Concurrency, "concurrency", 8, "requests in flight at once per server")
+	fs.IntVar(&ro.Retries, "retries", 4, "further tries of a request after a timeout, a dropped connection or a 5xx answer")
+	fs.DurationVar(&ro.Timeout, "timeout", 5*time.Minute, "one request's limit")
+	again := fs.Bool("again", false, "with --run: score again traces already re-scored by the same models and configuration")
 	rc := record.DefaultRewardConfig()
 	fs.Float64Var(&rc.Temperature, "temperature", rc.Temperature, "log-probs are of logits / temperature")
 	fs.Float64Var(&rc.SolutionMean, "c1", rc.SolutionMean, "weight of the mean solution log-prob in r_SS")
@@ -91,7 +123,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if (*runDir == "" && (*tdir == "" || *sdir == "")) || fs.NArg() != 0 || *batch < 1 || *mbTokens < 0 || (*write && *runDir == "") {
+	if (*runDir == "" && (*tdir == "" || *sdir == "")) || fs.NArg() != 0 || *batch < 1 || *mbTokens < 0 || (*write && *runDir == "") || ro.Concurrency < 1 || ro.Retries < 0 {
 		fs.Usage()
 		return errUsage
 	}
@@ -149,21 +181,31 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := rc.Validate(); err != nil {
 		return err
 	}
-	prompts, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
-	if err != nil {
-		return err
-	}
-	if err := checkScoreMemory(*tdir, *sdir, prec, *batch); err != nil {
-		return err
-	}
+	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	loadStart := time.Now()
-	pair, err := rlt.LoadPairAs(compute.NewCPU(), *tdir, *sdir, prompts, prec, prec)
-	if err != nil {
-		return err
-	}
-	sc, err := rlt.NewScorer(pair, rc)
-	if err != nil {
-		return err
+	var sc *rlt.Scorer
+	if !remote.IsURL(*tdir) && !remote.IsURL(*sdir) {
+		prompts, err := record.PromptsFor(*tdir, *sdir, override)
+		if err != nil {
+			return err
+		}
+		if err := checkScoreMemory(*tdir, *sdir, prec, *batch); err != nil {
+			return err
+		}
+		pair, err := rlt.LoadPairAs(compute.NewCPU(), *tdir, *sdir, prompts, prec, prec)
+		if err != nil {
+			return err
+		}
+		if sc, err = rlt.NewScorer(pair, rc); err != nil {
+			return err
+		}
+	} else {
+		if ro.Kind, err = remote.ParseKind(*kindFlag); err != nil {
+			return err
+		}
+		if sc, err = serverScorer(*tdir, *sdir, *tokDir, override, rc, prec, ro, stderr); err != nil {
+			return err
+		}
 	}
 	sc.MicroBatchTokens = *mbTokens
 	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
@@ -181,7 +223,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if run != nil {
-		err := scoreRun(run, st, *batch, *write, *tdir, *sdir, stdout, stderr)
+		err := scoreRun(run, st, *batch, *write, *again, *tdir, *sdir, stdout, stderr)
 		if cerr := run.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -218,6 +260,19 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 		}
 		scores, errs := st.scoreEach(items)
+		if i, err := firstFatal(errs); err != nil {
+			// The server failed: stop, naming the input line it failed on.
+			k := 0
+			for _, p := range queue {
+				if p.err == nil {
+					if k == i {
+						return fmt.Errorf("line %d: %w", p.line, err)
+					}
+					k++
+				}
+			}
+			return err
+		}
 		k := 0
 		for _, p := range queue {
 			err := p.err
@@ -231,7 +286,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				}
 				continue
 			}
-			if e := writeScore(enc, p.line, scores[k-1]); e != nil {
+			if e := writeScoreLine(enc, p.line, "", sc.Cfg.Temperature, false, scores[k-1]); e != nil {
 				return e
 			}
 		}
@@ -339,14 +394,16 @@ func (st *scoreStats) write(path string) error {
 // per trace ({"line": n, "trace": id, ...scores} or {"line": n, "trace":
 // id, "error": ...}; n counts the traces from 1) and,
 // with write, appends the scores to the run's rescores.jsonl batch by batch.
-func scoreRun(run *sessions.Run, st *scoreStats, batch int, write bool, tdir, sdir string, stdout, stderr io.Writer) error {
+// Traces whose latest rescore is by the same models under the same
+// configuration are not scored again (unless again): their stored scores are
+// printed. A source's failure (rlt.Fatal) stops it, the batch unstored.
+func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, stdout, stderr io.Writer) error {
 	sc := st.sc
 	traces, _ := run.Store().TracesSince(0)
 	if len(traces) == 0 {
 		return fmt.Errorf("%s has no traces to score", run.Dir())
 	}
-	tabs, _ := filepath.Abs(tdir)
-	sabs, _ := filepath.Abs(sdir)
+	tname, sname := modelName(tdir), modelName(sdir)
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -355,28 +412,58 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write bool, tdir, sd
 		Trace string `json:"trace"`
 		Error string `json:"error"`
 	}
-	failed, stored := 0, 0
-	for start := 0; start < len(traces); start += batch {
-		chunk := traces[start:min(start+batch, len(traces))]
-		items := make([]rlt.Item, len(chunk))
+	// The traces to score, and those whose scores are stored already.
+	stored := map[string]sessions.RescoreRecord{}
+	todo := 0
+	for _, t := range traces {
+		if rs, ok := run.Store().Rescore(t.ID); ok && !again && rs.Teacher == tname && rs.Student == sname && rs.Reward == sc.Cfg {
+			stored[t.ID] = rs
+			continue
+		}
+		todo++
+	}
+	failed, written, done := 0, 0, 0
+	start := time.Now()
+	for lo := 0; lo < len(traces); lo += batch {
+		chunk := traces[lo:min(lo+batch, len(traces))]
+		var items []rlt.Item
+		var idx []int // chunk index of each item
 		for i, t := range chunk {
-			items[i] = rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended}
+			if _, ok := stored[t.ID]; ok {
+				continue
+			}
+			items = append(items, rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended})
+			idx = append(idx, i)
 		}
 		scores, errs := st.scoreEach(items)
+		if k, err := firstFatal(errs); err != nil {
+			w.Flush()
+			t := chunk[idx[k]]
+			return fmt.Errorf("trace %s (trace %d of %s): %w; nothing of its batch was stored (%d traces were before it): run the same command again to score the rest", t.ID, lo+idx[k]+1, run.Dir(), err, written)
+		}
 		var recs []sessions.RescoreRecord
+		k := 0
 		for i, t := range chunk {
-			if errs[i] != nil {
-				failed++
-				if err := enc.Encode(errorLine{start + i + 1, t.ID, errs[i].Error()}); err != nil {
+			if rs, ok := stored[t.ID]; ok {
+				if err := writeScoreLine(enc, lo+i+1, t.ID, rs.Reward.Temperature, true, rs.Scored); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := writeScoreLine(enc, start+i+1, t.ID, scores[i]); err != nil {
+			j := k
+			k++
+			if errs[j] != nil {
+				failed++
+				if err := enc.Encode(errorLine{lo + i + 1, t.ID, errs[j].Error()}); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := writeScoreLine(enc, lo+i+1, t.ID, sc.Cfg.Temperature, false, scores[j]); err != nil {
 				return err
 			}
 			if write {
-				recs = append(recs, sessions.NewRescore(t.ID, scores[i], tabs, sabs, sc.Cfg))
+				recs = append(recs, sessions.NewRescore(t.ID, scores[j], tname, sname, sc.Cfg))
 			}
 		}
 		if err := w.Flush(); err != nil {
@@ -386,12 +473,18 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write bool, tdir, sd
 			if err := run.AppendRescores(recs); err != nil {
 				return err
 			}
-			stored += len(recs)
+			written += len(recs)
+		}
+		if done += len(items); len(items) > 0 && todo > batch {
+			fmt.Fprintln(stderr, progressLine(done, todo, time.Since(start)))
 		}
 	}
-	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-failed, len(traces), run.Dir())
+	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-failed-len(stored), len(traces), run.Dir())
+	if len(stored) > 0 {
+		fmt.Fprintf(stderr, "; %d already stored by these models under this configuration, not scored again (--again scores them)", len(stored))
+	}
 	if write {
-		fmt.Fprintf(stderr, "; %d stored in %s", stored, filepath.Join(run.Dir(), sessions.RescoresFile))
+		fmt.Fprintf(stderr, "; %d stored in %s", written, filepath.Join(run.Dir(), sessions.RescoresFile))
 	}
 	fmt.Fprintln(stderr)
 	if failed > 0 {
@@ -400,14 +493,47 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write bool, tdir, sd
 	return nil
 }
 
-func writeScore(enc *json.Encoder, line int, s record.Scored) error {
-	return writeScoreLine(enc, line, "", s)
+// progressLine says how far scoring is, its rate and the time left.
+func progressLine(done, total int, spent time.Duration) string {
+	rate := float64(done) / spent.Seconds()
+	eta := "?"
+	if rate > 0 {
+		eta = time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second).String()
+	}
+	return fmt.Sprintf("scored %d/%d traces · %.2f traces/s · %s left", done, total, rate, eta)
 }
 
-// writeScoreLine writes {"line": n, "trace": id (when given), then the
-// score's own fields}. (Embedding record.Scored in a struct would not do:
-// its MarshalJSON would be promoted and drop the line.)
-func writeScoreLine(enc *json.Encoder, line int, trace string, s record.Scored) error {
+// firstFatal is the first of errs that is a source's own failure, with the
+// index of the item it failed on.
+func firstFatal(errs []error) (int, error) {
+	for i, err := range errs {
+		if err != nil && rlt.Fatal(err) {
+			var ie *rlt.ItemError
+			if errors.As(err, &ie) {
+				return ie.Item, ie.Err
+			}
+			return i, err
+		}
+	}
+	return 0, nil
+}
+
+// modelName is how a rescore records a model: a folder's absolute path, a
+// server's URL.
+func modelName(src string) string {
+	if remote.IsURL(src) {
+		return strings.TrimRight(src, "/")
+	}
+	abs, _ := filepath.Abs(src)
+	return abs
+}
+
+// writeScoreLine writes {"line": n, "trace": id (when given), "temperature":
+// the one the log-probs are at, "stored": true (for a score read back from
+// rescores.jsonl), then the score's own fields}. (Embedding record.Scored in
+// a struct would not do: its MarshalJSON would be promoted and drop the
+// line.)
+func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float64, stored bool, s record.Scored) error {
 	body, err := s.MarshalJSON()
 	if err != nil {
 		return err
@@ -417,7 +543,94 @@ func writeScoreLine(enc *json.Encoder, line int, trace string, s record.Scored) 
 		id, _ := json.Marshal(trace)
 		head = append(append(head, `,"trace":`...), id...)
 	}
+	head = append(head, `,"temperature":`...)
+	head = record.AppendFloat(head, temperature)
+	if stored {
+		head = append(head, `,"stored":true`...)
+	}
 	return enc.Encode(json.RawMessage(append(append(head, ','), body[1:]...)))
+}
+
+// serverScorer scores with a teacher and a student of which at least one is
+// an inference server's URL (the other may be a model folder).
+func serverScorer(tsrc, ssrc, tokDir string, override record.Prompts, rc record.RewardConfig, prec model.Precision, ro remote.Options, stderr io.Writer) (*rlt.Scorer, error) {
+	local := func(src string) string {
+		if remote.IsURL(src) {
+			return ""
+		}
+		return src
+	}
+	if tokDir == "" {
+		tokDir = local(tsrc)
+		if tokDir == "" {
+			tokDir = local(ssrc)
+		}
+	}
+	if tokDir == "" {
+		return nil, errors.New("both models are servers: give --tokenizer DIR, a folder with the tokenizer.json (and the prompts.json) of the models they serve")
+	}
+	tok, err := tokenizer.Load(filepath.Join(tokDir, hf.TokenizerFile))
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	pt, ps := local(tsrc), local(ssrc)
+	if pt == "" && ps == "" {
+		pt = tokDir
+	}
+	prompts, err := record.PromptsFor(pt, ps, override)
+	if err != nil {
+		return nil, err
+	}
+	// A probe with the tags, the ChatML markers and ordinary text.
+	probe := prompts.TeacherPrompt("347+285=?", "632") + "7+5=12, carry 1; 4+8+1=13.\n" + record.EndExplanation + prompts.StudentParts("347+285=?").Prefix
+	src := func(who, s string) (rlt.LogProbSource, error) {
+		if !remote.IsURL(s) {
+			mt, err := tokenizer.Load(filepath.Join(s, hf.TokenizerFile))
+			if err != nil {
+				return nil, fmt.Errorf("%s tokenizer: %w", who, err)
+			}
+			if err := rlt.SameVocabulary(tok, mt); err != nil {
+				return nil, fmt.Errorf("%s and %s: %w", tokDir, s, err)
+			}
+			m, err := model.LoadAs(compute.NewCPU(), s, prec)
+			if err != nil {
+				return nil, err
+			}
+			if tok.VocabSize() > m.Cfg.Vocab {
+				return nil, fmt.Errorf("the tokenizer has %d tokens but the %s's embedding table only %d rows", tok.VocabSize(), who, m.Cfg.Vocab)
+			}
+			return rlt.NewModelSource(m, s), nil
+		}
+		ctx := context.Background()
+		srv, err := remote.Connect(ctx, s, ro)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", who, err)
+		}
+		if err := srv.Check(ctx, tok, probe, rc.Temperature); err != nil {
+			return nil, fmt.Errorf("%s: %w", who, err)
+		}
+		if srv.Raw() {
+			fmt.Fprintf(stderr, "rlt score: the %s's %s server %s computes prompt log-probs of the raw logits whatever the temperature asked (vLLM's V1 engine and SGLang do)\n", who, srv.Kind, srv.URL)
+		}
+		return srv, nil
+	}
+	ts, err := src("teacher", tsrc)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := src("student", ssrc)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := rlt.NewSourceScorer(ts, ss, tok, prompts, rc)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Raw() {
+		fmt.Fprintf(stderr, "rlt score: scores are at temperature %g, NOT the %g asked: both models are asked at %g, and every output line (\"temperature\"), stored rescore and the workbench say so\n",
+			sc.Cfg.Temperature, sc.Requested, sc.Cfg.Temperature)
+	}
+	return sc, nil
 }
 
 // scoreTokens is the item length a memory estimate of scoring assumes:

@@ -36,7 +36,8 @@ func commands() []command {
 		{"distill", "teacher explanations → Bespoke-Stratos rows → a fine-tuned fresh student", runDistill},
 		{"eval", "a student solves held-out questions: accuracy and verified-thought rate", runEval},
 		{"train", "GRPO training of the teacher on the RLT reward, headless (metrics as JSON Lines)", runTrain},
-		{"score", "RLT rewards of explanations: teacher and student folders, JSON Lines in and out", runScore},
+		{"score", "RLT rewards of explanations: teacher and student folders or servers, JSON Lines in and out", runScore},
+		{"serve", "a model behind vLLM's /v1/completions and SGLang's /generate, for rlt score on another machine", runServe},
 		{"logprobs", "per-token log-probs of given texts or ids under a model (teacher-forced)", runLogprobs},
 	}
 }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/serve"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+const serveUsage = `
+Usage: rlt serve --model DIR [--listen 127.0.0.1:8000] [--api vllm|sglang|both] [flags]
+
+Serves a model folder of this engine (CPU) behind the endpoints rlt score
+talks to, so a workbench on another machine scores with it (rlt score
+--teacher http://HOST:PORT): vLLM's OpenAI-compatible POST /v1/completions
+(token ids as the prompt, prompt_logprobs 0, max_tokens 1 or 0 with echo),
+SGLang's POST /generate (input_ids, return_logprob, logprob_start_len), POST
+/tokenize and GET /v1/models. Only what scoring needs: one prompt per
+request, at most one (greedy) generated token, no top-k. Unlike vLLM and
+SGLang, the prompt log-probs are of logits / the request's temperature.
+Errors are those servers' JSON (400 for a prompt longer than the model's
+positions). Requests are answered one at a time.
+
+It listens on localhost only unless --public is given: the endpoints have no
+authentication. Ctrl-C stops it.
+
+Examples:
+  rlt serve --model runs/teacher --listen 127.0.0.1:8000
+  rlt serve --model /models/student --listen 0.0.0.0:8001 --public
+`
+
+func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveCommand(ctx, args, stdout, stderr)
+}
+
+// serveCommand is rlt serve until ctx ends.
+func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt serve", serveUsage, stderr)
+	dir := fs.String("model", "", "model folder to serve (required)")
+	listen := fs.String("listen", "127.0.0.1:8000", "address to listen on (host:port; port 0 picks a free one)")
+	public := fs.Bool("public", false, "allow listening on an address other than localhost")
+	apiFlag := fs.String("api", "both", "endpoints: vllm (/v1/completions), sglang (/generate) or both")
+	name := fs.String("name", "", "the model's name in /v1/models and requests (default: the folder's name)")
+	weights := weightsFlag(fs)
+	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many positions")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" || fs.NArg() != 0 || *mbTokens < 0 {
+		fs.Usage()
+		return errUsage
+	}
+	api, err := serve.ParseAPI(*apiFlag)
+	if err != nil {
+		return err
+	}
+	prec, err := parseWeights(*weights)
+	if err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", *listen, err)
+	}
+	if !*public && !loopback(host) {
+		return fmt.Errorf("--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
+	}
+	tok, err := tokenizer.Load(filepath.Join(*dir, hf.TokenizerFile))
+	if err != nil {
+		return err
+	}
+	m, err := model.LoadAs(compute.NewCPU(), *dir, prec)
+	if err != nil {
+		return err
+	}
+	if tok.VocabSize() > m.Cfg.Vocab {
+		return fmt.Errorf("%s: the tokenizer has %d tokens but the embedding table only %d rows", *dir, tok.VocabSize(), m.Cfg.Vocab)
+	}
+	if *name == "" {
+		abs, _ := filepath.Abs(*dir)
+		*name = filepath.Base(abs)
+	}
+	src := rlt.NewModelSource(m, *dir)
+	src.MicroBatchTokens = *mbTokens
+	srv := serve.New(src, tok, *name, api)
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second}
+	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos)
+	if f, ok := stdout.(interface{ Sync() error }); ok {
+		f.Sync()
+	}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(stderr, "rlt serve: stopped")
+	return nil
+}
+
+// loopback reports whether host names this machine only.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

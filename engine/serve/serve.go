@@ -1,0 +1,395 @@
+// Package serve puts a model of this engine behind the endpoints of the
+// inference servers that RLT scoring talks to (engine/remote), so that a
+// laptop's workbench can score with a model on another machine and the
+// client is tested end to end against a real server (`rlt serve`):
+//
+//   - POST /v1/completions, vLLM's OpenAI-compatible shape: "prompt" (token
+//     ids or text), "max_tokens" 0 (with "echo") or 1, "prompt_logprobs" 0,
+//     "temperature"; each choice's "prompt_logprobs" is null for the first
+//     token, then {"<id>": {"logprob", "rank", "decoded_token"}}.
+//   - POST /generate, SGLang's: "input_ids" (or "text"), "sampling_params"
+//     {"max_new_tokens" 0 or 1, "temperature"}, "return_logprob",
+//     "logprob_start_len"; "meta_info" carries "input_token_logprobs" as
+//     [logprob, id, null] triples, the first null.
+//   - POST /tokenize ({"prompt"} → {"tokens", "count", "max_model_len"}) and
+//     GET /v1/models ({"data": [{"id", "owned_by", "max_model_len"}]}).
+//
+// Errors are those servers' shapes: vLLM's {"error": {"message", "type",
+// "param", "code"}}, SGLang's {"error": {"message"}}, 400 for a prompt
+// longer than the model's positions. Only what scoring needs is served:
+// one prompt per request, at most one generated (greedy) token, the
+// prompt tokens' own log-probs (no top-k).
+//
+// Unlike vLLM's V1 engine and stock SGLang, which compute prompt log-probs
+// of the raw logits whatever the request's temperature (see engine/remote),
+// the log-probs here are of logits/temperature, the request's temperature
+// (1 when absent or 0), as RLT's reward needs them: through `rlt serve`
+// scores are at the temperature asked.
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// API is which servers' endpoints are served.
+type API string
+
+const (
+	VLLM   API = "vllm"   // /v1/completions
+	SGLang API = "sglang" // /generate
+	Both   API = "both"
+)
+
+// ParseAPI reads an --api value.
+func ParseAPI(s string) (API, error) {
+	switch API(s) {
+	case VLLM, SGLang, Both:
+		return API(s), nil
+	}
+	return "", fmt.Errorf("api %q: want vllm, sglang or both", s)
+}
+
+// Server serves one model.
+type Server struct {
+	Src  *rlt.ModelSource
+	Tok  rlt.TextTokenizer
+	Name string // the model's name in /v1/models and requests
+	API  API
+
+	created int64
+	n       atomic.Int64
+}
+
+// New serves src (tokenized by tok) as name.
+func New(src *rlt.ModelSource, tok rlt.TextTokenizer, name string, api API) *Server {
+	return &Server{Src: src, Tok: tok, Name: name, API: api, created: time.Now().Unix()}
+}
+
+// Handler routes the endpoints of s.API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/models", s.models)
+	mux.HandleFunc("/tokenize", s.tokenize)
+	if s.API != SGLang {
+		mux.HandleFunc("/v1/completions", s.completions)
+	}
+	if s.API != VLLM {
+		mux.HandleFunc("/generate", s.generate)
+	}
+	return mux
+}
+
+const maxBody = 64 << 20
+
+func (s *Server) maxLen() int { return s.Src.MaxPositions() }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// openAIError is vLLM's error body (ErrorResponse with ErrorInfo).
+func openAIError(w http.ResponseWriter, status int, typ, param, msg string) {
+	var p any
+	if param != "" {
+		p = param
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": p, "code": status}})
+}
+
+// sglangError is SGLang's error body.
+func sglangError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg}})
+}
+
+func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		openAIError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "", "use GET")
+		return
+	}
+	owner := "rlt"
+	if s.API == SGLang {
+		owner = "sglang" // what SGLang's /v1/models says: clients pick /generate
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{map[string]any{
+		"id": s.Name, "object": "model", "created": s.created, "owned_by": owner, "root": s.Name,
+		"parent": nil, "max_model_len": s.maxLen(),
+	}}})
+}
+
+// decode reads a JSON body into v, refusing unknown shapes with a message.
+func decode(r *http.Request, v any) error {
+	if r.Method != http.MethodPost {
+		return errors.New("use POST")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("reading the body: %w", err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("the body is not the JSON expected: %v", err)
+	}
+	return nil
+}
+
+// prompt is a prompt given as token ids or as text.
+type prompt struct {
+	ids  []int32
+	text *string
+}
+
+func (p *prompt) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		p.text = &s
+		return nil
+	}
+	if err := json.Unmarshal(b, &p.ids); err != nil {
+		return errors.New("the prompt must be one text or one list of token ids")
+	}
+	return nil
+}
+
+func (s *Server) resolve(p prompt) ([]int32, error) {
+	if p.text != nil {
+		return s.Tok.Encode(*p.text), nil
+	}
+	for i, id := range p.ids {
+		if id < 0 || int(id) >= s.Src.Vocab {
+			return nil, fmt.Errorf("token id %d at position %d is outside the vocabulary of %d", id, i, s.Src.Vocab)
+		}
+	}
+	return p.ids, nil
+}
+
+func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Model  string  `json:"model"`
+		Prompt *string `json:"prompt"`
+		Text   *string `json:"text"`
+	}
+	if err := decode(r, &req); err != nil {
+		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
+		return
+	}
+	if !s.modelOK(w, req.Model) {
+		return
+	}
+	text := req.Prompt
+	if text == nil {
+		text = req.Text
+	}
+	if text == nil {
+		openAIError(w, http.StatusBadRequest, "BadRequestError", "prompt", `give "prompt", the text to tokenize`)
+		return
+	}
+	ids := s.Tok.Encode(*text)
+	if ids == nil {
+		ids = []int32{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(ids), "max_model_len": s.maxLen(), "tokens": ids, "token_strs": nil})
+}
+
+func (s *Server) modelOK(w http.ResponseWriter, model string) bool {
+	if model != "" && model != s.Name {
+		openAIError(w, http.StatusNotFound, "NotFoundError", "model", fmt.Sprintf("The model `%s` does not exist.", model))
+		return false
+	}
+	return true
+}
+
+func temperatureOf(t *float64) float64 {
+	if t == nil || *t <= 0 {
+		return 1
+	}
+	return *t
+}
+
+func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Model          string   `json:"model"`
+		Prompt         *prompt  `json:"prompt"`
+		MaxTokens      *int     `json:"max_tokens"`
+		Temperature    *float64 `json:"temperature"`
+		PromptLogprobs *int     `json:"prompt_logprobs"`
+		Echo           bool     `json:"echo"`
+		N              *int     `json:"n"`
+		Stream         bool     `json:"stream"`
+	}
+	if err := decode(r, &req); err != nil {
+		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
+		return
+	}
+	if !s.modelOK(w, req.Model) {
+		return
+	}
+	bad := func(param, msg string) { openAIError(w, http.StatusBadRequest, "BadRequestError", param, msg) }
+	maxTokens := 16 // the OpenAI default, refused below
+	if req.MaxTokens != nil {
+		maxTokens = *req.MaxTokens
+	}
+	switch {
+	case req.Prompt == nil:
+		bad("prompt", `give "prompt": token ids or a text`)
+		return
+	case req.Stream || (req.N != nil && *req.N != 1):
+		bad("", "rlt serve answers one choice, not streamed")
+		return
+	case maxTokens == 0 && !req.Echo, maxTokens < 0 || maxTokens > 1:
+		bad("max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens))
+		return
+	case req.PromptLogprobs != nil && *req.PromptLogprobs != 0:
+		bad("prompt_logprobs", fmt.Sprintf("rlt serve returns the prompt tokens' own log-probs only: prompt_logprobs must be 0 (got %d)", *req.PromptLogprobs))
+		return
+	}
+	ids, err := s.resolve(*req.Prompt)
+	if err != nil {
+		bad("prompt", err.Error())
+		return
+	}
+	if len(ids) == 0 {
+		bad("prompt", "the prompt is empty")
+		return
+	}
+	if len(ids)+maxTokens > s.maxLen() {
+		bad("", fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+			s.maxLen(), len(ids)+maxTokens, len(ids), maxTokens))
+		return
+	}
+	lp, next, _, err := s.Src.PromptLogProbs(ids, temperatureOf(req.Temperature), maxTokens == 1)
+	if err != nil {
+		openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
+		return
+	}
+	text := ""
+	if req.Echo {
+		text = s.Tok.Decode(ids)
+	}
+	completion := 0
+	if maxTokens == 1 {
+		text += s.Tok.Decode([]int32{next})
+		completion = 1
+	}
+	var plp []any
+	if req.PromptLogprobs != nil {
+		plp = make([]any, len(ids))
+		for pos := 1; pos < len(ids); pos++ {
+			plp[pos] = map[string]any{strconv.Itoa(int(ids[pos])): map[string]any{
+				"logprob": clamp(lp[pos-1]), "rank": nil, "decoded_token": s.Tok.Decode(ids[pos : pos+1]),
+			}}
+		}
+	}
+	choice := map[string]any{"index": 0, "text": text, "logprobs": nil, "finish_reason": "length", "stop_reason": nil, "prompt_logprobs": plp}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": fmt.Sprintf("cmpl-%d", s.n.Add(1)), "object": "text_completion", "created": time.Now().Unix(), "model": s.Name,
+		"choices": []any{choice},
+		"usage":   map[string]any{"prompt_tokens": len(ids), "completion_tokens": completion, "total_tokens": len(ids) + completion},
+	})
+}
+
+// clamp is a log-prob JSON can hold: −∞ as vLLM writes it, −9999.
+func clamp(v float32) float64 {
+	if v < -9999 {
+		return -9999
+	}
+	return float64(v)
+}
+
+func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Text           *string `json:"text"`
+		InputIDs       []int32 `json:"input_ids"`
+		SamplingParams struct {
+			MaxNewTokens *int     `json:"max_new_tokens"`
+			Temperature  *float64 `json:"temperature"`
+		} `json:"sampling_params"`
+		ReturnLogprob   bool `json:"return_logprob"`
+		LogprobStartLen *int `json:"logprob_start_len"`
+		Stream          bool `json:"stream"`
+	}
+	if err := decode(r, &req); err != nil {
+		sglangError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	maxNew := 128 // SGLang's default, refused below
+	if req.SamplingParams.MaxNewTokens != nil {
+		maxNew = *req.SamplingParams.MaxNewTokens
+	}
+	if req.Stream || maxNew < 0 || maxNew > 1 {
+		sglangError(w, http.StatusBadRequest, fmt.Sprintf("rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", maxNew))
+		return
+	}
+	var ids []int32
+	switch {
+	case req.InputIDs != nil && req.Text != nil:
+		sglangError(w, http.StatusBadRequest, "Either text or input_ids should be provided, not both.")
+		return
+	case req.InputIDs != nil:
+		var err error
+		if ids, err = s.resolve(prompt{ids: req.InputIDs}); err != nil {
+			sglangError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	case req.Text != nil:
+		ids = s.Tok.Encode(*req.Text)
+	}
+	if len(ids) == 0 {
+		sglangError(w, http.StatusBadRequest, "give text or input_ids (not empty)")
+		return
+	}
+	if len(ids) >= s.maxLen() {
+		sglangError(w, http.StatusBadRequest, fmt.Sprintf("The input (%d tokens) is longer than the model's context length (%d tokens).", len(ids), s.maxLen()))
+		return
+	}
+	start := -1
+	if req.LogprobStartLen != nil {
+		start = *req.LogprobStartLen
+	}
+	if start >= len(ids) {
+		sglangError(w, http.StatusBadRequest, fmt.Sprintf("logprob_start_len (%d) must be less than the input length (%d)", start, len(ids)))
+		return
+	}
+	lp, next, nextLP, err := s.Src.PromptLogProbs(ids, temperatureOf(req.SamplingParams.Temperature), maxNew == 1)
+	if err != nil {
+		sglangError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	meta := map[string]any{
+		"id": fmt.Sprintf("%d", s.n.Add(1)), "prompt_tokens": len(ids), "completion_tokens": maxNew, "cached_tokens": 0,
+		"finish_reason": map[string]any{"type": "length", "length": maxNew},
+	}
+	text := ""
+	var outIDs []int32
+	if maxNew == 1 {
+		text = s.Tok.Decode([]int32{next})
+		outIDs = []int32{next}
+	}
+	if req.ReturnLogprob {
+		in := []any{}
+		if start >= 0 {
+			for pos := start; pos < len(ids); pos++ {
+				var v any
+				if pos > 0 {
+					v = clamp(lp[pos-1])
+				}
+				in = append(in, []any{v, ids[pos], nil})
+			}
+		}
+		out := []any{}
+		if maxNew == 1 {
+			out = append(out, []any{clamp(nextLP), next, nil})
+		}
+		meta["input_token_logprobs"], meta["output_token_logprobs"] = in, out
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"text": text, "output_ids": outIDs, "meta_info": meta})
+}
