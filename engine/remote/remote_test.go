@@ -1,0 +1,386 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+func testTok(t *testing.T) *tokenizer.Tokenizer {
+	t.Helper()
+	tok, err := tokenizer.Load("../tokenizer/testdata/qwen2_pairs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Recorded bodies, in the shapes the servers' source defines:
+//
+// vLLM: GET /v1/models is ModelList of ModelCard (id, object, created,
+// owned_by "vllm", root, parent, max_model_len, permission);
+// POST /tokenize is TokenizeResponse (count, max_model_len, tokens,
+// token_strs); POST /v1/completions is CompletionResponse whose choice
+// carries prompt_logprobs: list[dict[int, Logprob] | None], Logprob being
+// {logprob, rank, decoded_token} (vllm-project/vllm,
+// vllm/entrypoints/openai/protocol.py, vllm/sequence.py). Errors are
+// ErrorResponse {object "error", message, type, param, code}.
+//
+// SGLang: POST /generate answers {"text", "meta_info"} with
+// meta_info.input_token_logprobs [[logprob, id, text]], the first logprob
+// null (sgl-project/sglang, python/sglang/srt/managers/tokenizer_manager.py
+// detokenize_logprob_tokens, scheduler_output_processor_mixin.py); an
+// input longer than the context is a 400 {"error": {"message": "The input
+// (N tokens) is longer than the model's context length (M tokens)."}}
+// (tokenizer_manager.py _validate_one_request, http_server.py).
+const (
+	vllmModels     = `{"object":"list","data":[{"id":"Qwen/Qwen2.5-7B-Instruct","object":"model","created":1733000000,"owned_by":"vllm","root":"Qwen/Qwen2.5-7B-Instruct","parent":null,"max_model_len":32768,"permission":[{"id":"modelperm-1","object":"model_permission","created":1733000000,"allow_create_engine":false,"allow_sampling":true,"allow_logprobs":true,"allow_search_indices":false,"allow_view":true,"allow_fine_tuning":false,"organization":"*","group":null,"is_blocking":false}]}]}`
+	vllmCompletion = `{"id":"cmpl-9f1c","object":"text_completion","created":1733000001,"model":"Qwen/Qwen2.5-7B-Instruct","choices":[{"index":0,"text":" the","logprobs":null,"finish_reason":"length","stop_reason":null,"prompt_logprobs":[null,{"1023":{"logprob":-3.25,"rank":12,"decoded_token":"ab"},"11":{"logprob":-0.5,"rank":1,"decoded_token":","}},{"77":{"logprob":-0.125,"rank":1,"decoded_token":"x"}},{"5":{"logprob":-9999.0,"rank":150000,"decoded_token":"&"}}]}],"usage":{"prompt_tokens":4,"total_tokens":5,"completion_tokens":1,"prompt_tokens_details":null}}`
+	vllmTooLong    = `{"object":"error","message":"This model's maximum context length is 32768 tokens. However, you requested 40001 tokens (40000 in the messages, 1 in the completion). Please reduce the length of the messages or completion.","type":"BadRequestError","param":null,"code":400}`
+	sglangModels   = `{"object":"list","data":[{"id":"Qwen/Qwen2.5-7B-Instruct","object":"model","created":1733000000,"owned_by":"sglang","root":"Qwen/Qwen2.5-7B-Instruct","max_model_len":32768}]}`
+	sglangGenerate = `{"text":" the","meta_info":{"id":"1b2c","finish_reason":{"type":"length","length":1},"prompt_tokens":4,"completion_tokens":1,"cached_tokens":0,"input_token_logprobs":[[null,9,null],[-3.25,1023,null],[-0.125,77,null],[-9999.0,5,null]],"output_token_logprobs":[[-1.5,279,null]],"e2e_latency":0.01}}`
+	sglangTooLong  = `{"error":{"message":"The input (40000 tokens) is longer than the model's context length (32768 tokens)."}}`
+)
+
+// replay answers each path with a recorded body and records the requests.
+type replay struct {
+	mu     sync.Mutex
+	bodies map[string][]map[string]any
+	routes map[string]func(w http.ResponseWriter, body map[string]any)
+}
+
+func (rp *replay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	var body map[string]any
+	json.Unmarshal(raw, &body)
+	rp.mu.Lock()
+	if rp.bodies == nil {
+		rp.bodies = map[string][]map[string]any{}
+	}
+	rp.bodies[r.URL.Path] = append(rp.bodies[r.URL.Path], body)
+	f := rp.routes[r.URL.Path]
+	rp.mu.Unlock()
+	if f == nil {
+		http.NotFound(w, r)
+		return
+	}
+	f(w, body)
+}
+
+func fixed(status int, body string) func(http.ResponseWriter, map[string]any) {
+	return func(w http.ResponseWriter, _ map[string]any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+func fast() Options {
+	return Options{Concurrency: 3, Retries: 2, Backoff: time.Millisecond, Timeout: 2 * time.Second}
+}
+
+// TestRecordedBodies: the client reads the servers' own answer shapes to
+// the same numbers, and sends the requests their source takes.
+func TestRecordedBodies(t *testing.T) {
+	ids := []int32{9, 1023, 77, 5}
+	want := []float32{-3.25, -0.125, -9999}
+	for _, c := range []struct {
+		kind           Kind
+		models, answer string
+		path           string
+		check          func(map[string]any) string
+	}{
+		{VLLM, vllmModels, vllmCompletion, "/v1/completions", func(b map[string]any) string {
+			if b["model"] != "Qwen/Qwen2.5-7B-Instruct" || b["max_tokens"] != 1.0 || b["prompt_logprobs"] != 0.0 || b["temperature"] != 0.7 || fmt.Sprint(b["prompt"]) != "[9 1023 77 5]" {
+				return fmt.Sprint(b)
+			}
+			return ""
+		}},
+		{SGLang, sglangModels, sglangGenerate, "/generate", func(b map[string]any) string {
+			sp, _ := b["sampling_params"].(map[string]any)
+			if b["return_logprob"] != true || b["logprob_start_len"] != 0.0 || fmt.Sprint(b["input_ids"]) != "[9 1023 77 5]" || sp["max_new_tokens"] != 1.0 || sp["temperature"] != 0.7 {
+				return fmt.Sprint(b)
+			}
+			return ""
+		}},
+	} {
+		t.Run(string(c.kind), func(t *testing.T) {
+			rp := &replay{routes: map[string]func(http.ResponseWriter, map[string]any){
+				"/v1/models": fixed(200, c.models), c.path: fixed(200, c.answer),
+			}}
+			ts := httptest.NewServer(rp)
+			defer ts.Close()
+			s, err := Connect(context.Background(), ts.URL, fast())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Kind != c.kind || s.Model != "Qwen/Qwen2.5-7B-Instruct" || s.MaxLen != 32768 || s.MaxPositions() != 32767 {
+				t.Fatalf("connected as %+v", s)
+			}
+			s.checked = true // the probe is TestCheck's
+			got, err := s.LogProbs([][]int32{ids}, [][][2]int{{{1, 2}}, {{3, 1}}}, 0.7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("log-probs %v, want %v", got, want)
+			}
+			if msg := c.check(rp.bodies[c.path][0]); msg != "" {
+				t.Errorf("request body %s", msg)
+			}
+		})
+	}
+}
+
+// fake is a server of either protocol whose log-probs are a function of the
+// token, its position and (unless raw) the temperature, with failures
+// injected per sequence (keyed by its first token).
+type fake struct {
+	kind    Kind
+	raw     bool
+	maxLen  int
+	tokens  func(text string) []int32 // /tokenize
+	fail    func(first int32, attempt int, w http.ResponseWriter) bool
+	short   bool // answer one log-prob too few
+	attempt sync.Map
+	calls   atomic.Int64
+}
+
+func lpOf(id int32, pos int, temp float64) float64 {
+	return -(float64(id%13) + 1 + float64(pos)/8) / temp
+}
+
+func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body map[string]any
+	json.NewDecoder(r.Body).Decode(&body)
+	w.Header().Set("Content-Type", "application/json")
+	switch r.URL.Path {
+	case "/v1/models":
+		owner := "vllm"
+		if f.kind == SGLang {
+			owner = "sglang"
+		}
+		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": []any{map[string]any{"id": "m", "owned_by": owner, "max_model_len": f.maxLen}}})
+		return
+	case "/tokenize":
+		json.NewEncoder(w).Encode(map[string]any{"tokens": f.tokens(body["prompt"].(string)), "count": 0, "max_model_len": f.maxLen})
+		return
+	}
+	f.calls.Add(1)
+	var ids []int32
+	key := "input_ids"
+	temp := 1.0
+	if f.kind == VLLM {
+		key = "prompt"
+		temp = body["temperature"].(float64)
+	} else {
+		temp = body["sampling_params"].(map[string]any)["temperature"].(float64)
+	}
+	for _, v := range body[key].([]any) {
+		ids = append(ids, int32(v.(float64)))
+	}
+	n, _ := f.attempt.LoadOrStore(ids[0], new(atomic.Int64))
+	if f.fail != nil && f.fail(ids[0], int(n.(*atomic.Int64).Add(1)), w) {
+		return
+	}
+	if f.raw {
+		temp = 1
+	}
+	m := len(ids)
+	if f.short && ids[0] <= 3 { // the batch's sequences, not the probe
+		m--
+	}
+	if f.kind == VLLM {
+		pl := []any{nil}
+		for pos := 1; pos < m; pos++ {
+			pl = append(pl, map[string]any{fmt.Sprint(ids[pos]): map[string]any{"logprob": lpOf(ids[pos], pos, temp), "rank": 1, "decoded_token": "x"}})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"index": 0, "text": "", "prompt_logprobs": pl}}})
+		return
+	}
+	in := []any{[]any{nil, ids[0], nil}}
+	for pos := 1; pos < m; pos++ {
+		in = append(in, []any{lpOf(ids[pos], pos, temp), ids[pos], nil})
+	}
+	json.NewEncoder(w).Encode(map[string]any{"text": "", "meta_info": map[string]any{"input_token_logprobs": in}})
+}
+
+var probe = "<|im_start|>user\n347+285=?<|im_end|>"
+
+// batch is three sequences, told apart by their first token.
+var batch = [][]int32{{1, 20, 30, 40}, {2, 21, 31}, {3, 22, 32, 42, 52}}
+
+func spans() [][][2]int { return [][][2]int{{{1, 3}, {1, 2}, {2, 3}}} }
+
+func wantLP(temp float64) []float32 {
+	var out []float32
+	for b, sp := range spans()[0] {
+		for k := range sp[1] {
+			pos := sp[0] + k
+			out = append(out, float32(lpOf(batch[b][pos], pos, temp)))
+		}
+	}
+	return out
+}
+
+func connect(t *testing.T, f *fake, o Options) (*Server, error) {
+	t.Helper()
+	ts := httptest.NewServer(f)
+	t.Cleanup(ts.Close)
+	tok := testTok(t)
+	if f.tokens == nil {
+		f.tokens = tok.Encode
+	}
+	if f.maxLen == 0 {
+		f.maxLen = 64
+	}
+	s, err := Connect(context.Background(), ts.URL, o)
+	if err != nil {
+		return nil, err
+	}
+	return s, s.Check(context.Background(), tok, probe, 0.7)
+}
+
+// tooLong answers the third sequence with a recorded 400.
+func tooLong(body string) func(int32, int, http.ResponseWriter) bool {
+	return func(first int32, _ int, w http.ResponseWriter) bool {
+		if first == 3 {
+			w.WriteHeader(400)
+			io.WriteString(w, body)
+			return true
+		}
+		return false
+	}
+}
+
+func TestCheckAndFailures(t *testing.T) {
+	cases := []struct {
+		name  string
+		f     *fake
+		temp  float64
+		want  []float32 // nil: an error
+		fatal bool
+		seq   int
+		msg   string
+		calls int64 // requests for the batch (after the probe's 2), when > 0
+	}{
+		{name: "vllm applies the temperature", f: &fake{kind: VLLM}, temp: 0.7, want: wantLP(0.7), calls: 3},
+		{name: "sglang applies the temperature", f: &fake{kind: SGLang}, temp: 0.7, want: wantLP(0.7), calls: 3},
+		{name: "raw log-probs are at 1", f: &fake{kind: VLLM, raw: true}, temp: 1, want: wantLP(1)},
+		{name: "503 then success", f: &fake{kind: VLLM, fail: func(first int32, n int, w http.ResponseWriter) bool {
+			if first == 2 && n == 1 {
+				w.WriteHeader(503)
+				io.WriteString(w, `{"object":"error","message":"Service Unavailable","type":"ServiceUnavailableError","param":null,"code":503}`)
+				return true
+			}
+			return false
+		}}, temp: 0.7, want: wantLP(0.7), calls: 4},
+		{name: "503 for good", f: &fake{kind: SGLang, fail: func(first int32, n int, w http.ResponseWriter) bool {
+			if first == 3 {
+				w.WriteHeader(503)
+				return true
+			}
+			return false
+		}}, temp: 0.7, fatal: true, seq: 2, msg: "HTTP 503"},
+		{name: "timeout mid-batch", f: &fake{kind: VLLM, fail: func(first int32, n int, w http.ResponseWriter) bool {
+			if first == 2 {
+				time.Sleep(300 * time.Millisecond)
+			}
+			return false
+		}}, temp: 0.7, fatal: true, seq: 1, msg: "no answer within 100ms"},
+		{name: "connection dropped mid-batch", f: &fake{kind: SGLang, fail: func(first int32, n int, w http.ResponseWriter) bool {
+			if first == 3 {
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				conn.Close()
+				return true
+			}
+			return false
+		}}, temp: 0.7, fatal: true, seq: 2, msg: "connection dropped"},
+		{name: "fewer log-probs than tokens", f: &fake{kind: VLLM, short: true}, temp: 0.7, fatal: true, seq: 0, msg: "3 prompt log-probs for 4 tokens"},
+		{name: "sglang fewer log-probs", f: &fake{kind: SGLang, short: true}, temp: 0.7, fatal: true, seq: 0, msg: "3 input token log-probs for 4 tokens"},
+		{name: "too long: 400, the item alone", f: &fake{kind: VLLM, fail: tooLong(vllmTooLong)}, temp: 0.7, seq: 2, msg: "maximum context length is 32768"},
+		{name: "sglang too long", f: &fake{kind: SGLang, fail: tooLong(sglangTooLong)}, temp: 0.7, seq: 2, msg: "longer than the model's context length"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := fast()
+			if strings.HasPrefix(c.name, "timeout") {
+				o.Timeout = 100 * time.Millisecond
+			}
+			f := c.f
+			s, err := connect(t, f, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Temperature(0.7); (got == 1) != f.raw {
+				t.Fatalf("temperature %v for a raw=%v server", got, f.raw)
+			}
+			f.calls.Store(0)
+			got, err := s.LogProbs(batch, spans(), c.temp)
+			if c.want != nil {
+				if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
+					t.Fatalf("got %v, %v; want %v", got, err, c.want)
+				}
+				if c.calls > 0 && f.calls.Load() != c.calls {
+					t.Errorf("%d requests, want %d", f.calls.Load(), c.calls)
+				}
+				return
+			}
+			var se *rlt.SourceError
+			if !errors.As(err, &se) || se.Fatal != c.fatal || se.Seq != c.seq || !strings.Contains(err.Error(), c.msg) || !strings.Contains(err.Error(), s.URL) {
+				t.Fatalf("error %v (%+v), want fatal=%v sequence %d with %q and the server's URL", err, se, c.fatal, c.seq, c.msg)
+			}
+		})
+	}
+}
+
+func TestTokenizerMismatch(t *testing.T) {
+	tok := testTok(t)
+	f := &fake{kind: VLLM, tokens: func(text string) []int32 {
+		ids := tok.Encode(text)
+		ids[3]++ // the server's vocabulary differs at the fourth token
+		return ids
+	}}
+	_, err := connect(t, f, fast())
+	ours := tok.Encode(probe)
+	want := fmt.Sprintf("token 3 of the probe is %d (%q) for the server and %d (%q) here", ours[3]+1, tok.TokenString(ours[3]+1), ours[3], tok.TokenString(ours[3]))
+	if err == nil || !rlt.Fatal(err) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}
+
+func TestServerDown(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	url := ts.URL
+	ts.Close()
+	_, err := Connect(context.Background(), url, fast())
+	if err == nil || !rlt.Fatal(err) || !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), "is it up?") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestRawServerRefusesOtherTemperatures(t *testing.T) {
+	f := &fake{kind: SGLang, raw: true}
+	s, err := connect(t, f, fast())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Raw() {
+		t.Fatal("a server ignoring the temperature was not found raw")
+	}
+	if _, err := s.LogProbs(batch, spans(), 0.7); err == nil || !strings.Contains(err.Error(), "at 1") {
+		t.Fatalf("asked at 0.7: %v", err)
+	}
+}

@@ -1,0 +1,180 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/remote"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+func testServer(t *testing.T, api API) (*Server, *httptest.Server) {
+	t.Helper()
+	tok, err := tokenizer.Load("../tokenizer/testdata/qwen2_pairs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 64, Tied: true, QKVBias: true}
+	m, err := model.NewRandom(compute.NewCPU(), cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.InitRandom(5, 0.3)
+	s := New(rlt.NewModelSource(m, "tiny"), tok, "tiny", api)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+// TestPromptLogProbs: the served log-probs are the model's own, by an
+// independent path (the whole sequence's TokenLogProbs, logits made for the
+// greedy token).
+func TestPromptLogProbs(t *testing.T) {
+	s, _ := testServer(t, Both)
+	m := s.Src.M
+	ids := s.Tok.Encode("<|im_start|>user\n347+285=?<|im_end|>")
+	for _, temp := range []float64{1, 0.7} {
+		lp, next, nextLP, err := s.Src.PromptLogProbs(ids, temp, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp := compute.NewTape(m.Backend())
+		tp.SetRecording(false)
+		targets := make([]int32, len(ids))
+		for i := range targets {
+			targets[i] = -1
+			if i+1 < len(ids) {
+				targets[i] = ids[i+1]
+			}
+		}
+		b := &model.Batch{B: 1, T: len(ids), Tokens: ids}
+		want := make([]float32, len(ids))
+		m.Backend().Read(want, m.TokenLogProbs(tp, b, targets, float32(1/temp)))
+		for i := range lp {
+			if math.Abs(float64(lp[i]-want[i])) > 1e-5 {
+				t.Fatalf("τ %g: position %d: %v, want %v", temp, i+1, lp[i], want[i])
+			}
+		}
+		logits := make([]float32, len(ids)*m.Cfg.Vocab)
+		m.Backend().Read(logits, m.Logits(tp, b))
+		last := logits[(len(ids)-1)*m.Cfg.Vocab:]
+		best, sum := 0, 0.0
+		for v := range last {
+			if last[v] > last[best] {
+				best = v
+			}
+		}
+		for _, z := range last {
+			sum += math.Exp(float64(z-last[best]) / temp)
+		}
+		if next != int32(best) || math.Abs(float64(nextLP)+math.Log(sum)) > 1e-5 {
+			t.Errorf("τ %g: next %d (%v), want %d (%v)", temp, next, nextLP, best, -math.Log(sum))
+		}
+	}
+}
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestErrors: the servers' error shapes, 400 for a prompt too long.
+func TestErrors(t *testing.T) {
+	_, ts := testServer(t, Both)
+	long := strings.Repeat("1,", 70) + "1"
+	cases := []struct {
+		path, body string
+		status     int
+		want       string
+	}{
+		{"/v1/completions", `{"model":"tiny","prompt":[` + long + `],"max_tokens":1,"prompt_logprobs":0}`, 400,
+			`{"error":{"code":400,"message":"This model's maximum context length is 64 tokens. However, you requested 72 tokens (71 in the messages, 1 in the completion).`},
+		{"/generate", `{"input_ids":[` + long + `],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":0}`, 400,
+			`{"error":{"message":"The input (71 tokens) is longer than the model's context length (64 tokens)."}}`},
+		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":2}`, 400, `max_tokens must be 1, or 0 with echo (got 2)`},
+		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":1,"prompt_logprobs":5}`, 400, `prompt_logprobs must be 0`},
+		{"/v1/completions", `{"model":"other","prompt":[1,2]}`, 404, "The model `other` does not exist."},
+		{"/v1/completions", `{"model":"tiny","prompt":[1,99999],"max_tokens":1}`, 400, `token id 99999 at position 1 is outside the vocabulary`},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":16}}`, 400, `max_new_tokens must be 0 or 1 (got 16)`},
+		{"/tokenize", `{"prompt":"ab"}`, 200, `"tokens":[`},
+	}
+	for _, c := range cases {
+		status, body := post(t, ts.URL+c.path, c.body)
+		if status != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("%s %s: %d %s, want %d with %s", c.path, c.body[:min(40, len(c.body))], status, body, c.status, c.want)
+		}
+	}
+}
+
+// TestShapes: echo with max_tokens 0 (no generation), logprob_start_len,
+// and the client reading both endpoints to the same numbers.
+func TestShapes(t *testing.T) {
+	s, ts := testServer(t, Both)
+	ids := s.Tok.Encode("12+9=21")
+	want, next, _, err := s.Src.PromptLogProbs(ids, 0.7, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idsJSON, _ := json.Marshal(ids)
+	status, body := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%s,"max_tokens":0,"echo":true,"prompt_logprobs":0,"temperature":0.7}`, idsJSON))
+	var c struct {
+		Choices []struct {
+			Text           string                                 `json:"text"`
+			PromptLogprobs []map[string]struct{ Logprob float64 } `json:"prompt_logprobs"`
+		} `json:"choices"`
+		Usage struct {
+			Completion int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &c) != nil || c.Choices[0].Text != "12+9=21" || c.Usage.Completion != 0 || c.Choices[0].PromptLogprobs[0] != nil {
+		t.Fatalf("echo: %d %s", status, body)
+	}
+	if got := c.Choices[0].PromptLogprobs[2][fmt.Sprint(ids[2])].Logprob; float32(got) != want[1] {
+		t.Errorf("echo: log-prob %v, want %v", got, want[1])
+	}
+	status, body = post(t, ts.URL+"/generate", fmt.Sprintf(`{"input_ids":%s,"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":2}`, idsJSON))
+	var g struct {
+		Meta struct {
+			In  [][]any `json:"input_token_logprobs"`
+			Out [][]any `json:"output_token_logprobs"`
+		} `json:"meta_info"`
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &g) != nil || len(g.Meta.In) != len(ids)-2 || float32(g.Meta.In[0][0].(float64)) != want[1] || g.Meta.Out[0][1].(float64) != float64(next) {
+		t.Fatalf("generate: %d %s", status, body)
+	}
+	// The client, through each protocol, gets the served numbers exactly.
+	for _, kind := range []remote.Kind{remote.VLLM, remote.SGLang} {
+		srv, err := remote.Connect(context.Background(), ts.URL, remote.Options{Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Check(context.Background(), s.Tok, "<|im_start|>user\n12+9=?<|im_end|>", 0.7); err != nil {
+			t.Fatal(err)
+		}
+		if srv.Raw() || srv.MaxPositions() != 63 {
+			t.Errorf("%s: raw %v, %d positions", kind, srv.Raw(), srv.MaxPositions())
+		}
+		got, err := srv.LogProbs([][]int32{ids}, [][][2]int{{{1, len(ids) - 1}}}, 0.7)
+		if err != nil || !bytes.Equal([]byte(fmt.Sprint(got)), []byte(fmt.Sprint(want))) {
+			t.Errorf("%s: %v %v, want %v", kind, got, err, want)
+		}
+	}
+}
