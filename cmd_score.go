@@ -439,7 +439,7 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		if k, err := firstFatal(errs); err != nil {
 			w.Flush()
 			t := chunk[idx[k]]
-			return fmt.Errorf("trace %s (trace %d of %s): %w; nothing of its batch was stored (%d traces were before it): run the same command again to score the rest", t.ID, lo+idx[k]+1, run.Dir(), err, written)
+			return fmt.Errorf("trace %s (trace %d of %s): %w; nothing of its batch was stored (%d traces were stored before it): run the same command again to score the rest", t.ID, lo+idx[k]+1, run.Dir(), err, written)
 		}
 		var recs []sessions.RescoreRecord
 		k := 0

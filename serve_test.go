@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/warmstart"
+)
+
+// startServe runs `rlt serve` itself on a free loopback port until the test
+// ends, and returns its URL.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- serveCommand(ctx, append(args, "--listen", "127.0.0.1:0"), pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("rlt serve %v: %v (%v)", args, err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("rlt serve: %v", err)
+		}
+	})
+	m := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+) `).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("rlt serve said %q", line)
+	}
+	return m[1]
+}
+
+// scoreLines reads rlt score's output lines as generic objects.
+func scoreLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("output line %q: %v", l, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// sameScores compares two outputs field by field, numbers (and every
+// per-token array) to 1e-5, ignoring the keys in skip.
+func sameScores(t *testing.T, what string, got, want []map[string]any, skip ...string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d lines, want %d", what, len(got), len(want))
+	}
+	var cmp func(path string, g, w any)
+	cmp = func(path string, g, w any) {
+		switch wv := w.(type) {
+		case float64:
+			gv, ok := g.(float64)
+			if !ok || math.Abs(gv-wv) > 1e-5 {
+				t.Errorf("%s: %s = %v, want %v", what, path, g, w)
+			}
+		case []any:
+			gv, ok := g.([]any)
+			if !ok || len(gv) != len(wv) {
+				t.Errorf("%s: %s has %v, want %v", what, path, g, w)
+				return
+			}
+			for i := range wv {
+				cmp(fmt.Sprintf("%s[%d]", path, i), gv[i], wv[i])
+			}
+		default:
+			if fmt.Sprint(g) != fmt.Sprint(w) {
+				t.Errorf("%s: %s = %v, want %v", what, path, g, w)
+			}
+		}
+	}
+	for i := range want {
+		keys := map[string]bool{}
+		for k := range want[i] {
+			keys[k] = true
+		}
+		for k := range got[i] {
+			keys[k] = true
+		}
+		var ks []string
+		for k := range keys {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		for _, k := range ks {
+			if !contains(skip, k) {
+				cmp(fmt.Sprintf("line %d %s", i+1, k), got[i][k], want[i][k])
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestScoreThroughServe: rlt score through a real rlt serve (the teacher
+// over vLLM's endpoint, the student over SGLang's) gives what in-process
+// scoring gives, every array to 1e-5.
+func TestScoreThroughServe(t *testing.T) {
+	tURL := startServe(t, "--model", embeddedTeacher)
+	sURL := startServe(t, "--model", embeddedStudent, "--api", "sglang")
+	in := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6"}
+{"question":"12+9=?","solution":"21","completion":"the answer is 21. 2+9=11"}
+{"question":"5+5=?","solution":"10","explanation":""}
+`
+	code, want, errs := runCLI(t, in, "score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--batch", "2")
+	if code != 0 {
+		t.Fatalf("in process: exit %d: %s", code, errs)
+	}
+	for _, c := range [][]string{
+		{"--teacher", tURL, "--student", sURL, "--tokenizer", embeddedStudent},
+		{"--teacher", embeddedTeacher, "--student", sURL + "/"}, // one in process, one served
+		{"--teacher", tURL, "--student", sURL, "--tokenizer", embeddedTeacher, "--server-kind", "sglang", "--estimator", "k3"},
+	} {
+		args := append([]string{"score", "--batch", "2"}, c...)
+		code, got, errs := runCLI(t, in, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c, code, errs)
+		}
+		wantHere := want
+		if contains(c, "k3") {
+			_, wantHere, _ = runCLI(t, in, "score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--estimator", "k3")
+		}
+		lines := scoreLines(t, got)
+		sameScores(t, strings.Join(c, " "), lines, scoreLines(t, wantHere))
+		if lines[0]["temperature"] != 0.7 || strings.Contains(errs, "NOT") {
+			t.Errorf("%v: temperature %v: %s", c, lines[0]["temperature"], errs)
+		}
+	}
+	// A server that computes prompt log-probs of the raw logits whatever the
+	// temperature (vLLM's V1 engine, SGLang): rlt serve behind a proxy that
+	// sets every request's temperature to 1. The scores are then at 1, and
+	// say so: they equal in-process scores at temperature 1.
+	rawURL := rawProxy(t, tURL)
+	code, got, errs := runCLI(t, in, "score", "--batch", "2", "--teacher", rawURL, "--student", embeddedStudent)
+	if code != 0 || !strings.Contains(errs, "scores are at temperature 1, NOT the 0.7 asked") || !strings.Contains(errs, "raw logits") {
+		t.Fatalf("raw server: exit %d: %s", code, errs)
+	}
+	_, want1, _ := runCLI(t, in, "score", "--batch", "2", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--temperature", "1")
+	sameScores(t, "raw server", scoreLines(t, got), scoreLines(t, want1))
+	if l := scoreLines(t, got)[0]; l["temperature"] != 1.0 {
+		t.Errorf("raw server: a line says temperature %v", l["temperature"])
+	}
+	// The full estimator needs whole distributions: refused through a server.
+	if code, _, errs := runCLI(t, in, "score", "--teacher", tURL, "--student", embeddedStudent, "--estimator", "full"); code != 1 || !strings.Contains(errs, "whole distributions") {
+		t.Errorf("full KL through a server: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, in, "score", "--teacher", tURL, "--student", sURL); code != 1 || !strings.Contains(errs, "give --tokenizer DIR") {
+		t.Errorf("two servers, no tokenizer: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "serve", "--model", embeddedTeacher, "--listen", "0.0.0.0:0"); code != 1 || !strings.Contains(errs, "give --public") {
+		t.Errorf("serve on all interfaces without --public: exit %d: %s", code, errs)
+	}
+}
+
+// rawProxy is a proxy in front of target that asks everything at
+// temperature 1.
+func rawProxy(t *testing.T, target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := httputil.NewSingleHostReverseProxy(u)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			var body map[string]any
+			json.NewDecoder(r.Body).Decode(&body)
+			if _, ok := body["temperature"]; ok {
+				body["temperature"] = 1
+			}
+			if sp, ok := body["sampling_params"].(map[string]any); ok {
+				sp["temperature"] = 1
+			}
+			b, _ := json.Marshal(body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			r.ContentLength = int64(len(b))
+		}
+		p.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// counting is a proxy in front of a server that counts the scoring
+// requests and, from request number dropFrom on (when > 0), drops the
+// connection instead.
+type counting struct {
+	proxy    *httputil.ReverseProxy
+	n        atomic.Int64
+	dropFrom atomic.Int64
+}
+
+func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/completions" || r.URL.Path == "/generate" {
+		if n, from := c.n.Add(1), c.dropFrom.Load(); from > 0 && n >= from {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+	}
+	c.proxy.ServeHTTP(w, r)
+}
+
+func proxyTo(t *testing.T, target string, dropFrom int64) (*counting, string) {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &counting{proxy: httputil.NewSingleHostReverseProxy(u)}
+	c.dropFrom.Store(dropFrom)
+	ts := httptest.NewServer(c)
+	t.Cleanup(ts.Close)
+	return c, ts.URL
+}
+
+// TestScoreRunThroughServeResumes: a server that drops the connection mid
+// run stops rlt score --run --write with the server and the trace named,
+// the batch in flight unstored; run again, the stored traces are not asked
+// for again, and the scores are the in-process ones.
+func TestScoreRunThroughServeResumes(t *testing.T) {
+	runDir := filepath.Join(t.TempDir(), "official")
+	if code, _, errs := runCLI(t, "", "import", officialFixture, "--out", runDir); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	prompts := warmstart.ShortPrompts()
+	common := []string{"score", "--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem, "--batch", "2", "--run", runDir}
+	code, want, errs := runCLI(t, "", append(common, "--teacher", embeddedTeacher, "--student", embeddedStudent)...)
+	if code != 0 {
+		t.Fatalf("in process: exit %d: %s", code, errs)
+	}
+	tURL := startServe(t, "--model", embeddedTeacher, "--api", "vllm")
+	sURL := startServe(t, "--model", embeddedStudent, "--api", "sglang")
+	// The student's server drops every connection after the probe's 2
+	// requests and the first batch's 2: the second batch fails.
+	counter, student := proxyTo(t, sURL, 5)
+	remoteArgs := append(common, "--teacher", tURL, "--tokenizer", embeddedStudent, "--write", "--retries", "1")
+	remoteArgs = append(remoteArgs, "--student", student)
+	code, out, errs := runCLI(t, "", remoteArgs...)
+	// Both of the second batch's requests fail; the one whose failure
+	// stopped the batch is named (the other's was cancelled).
+	named := regexp.MustCompile(`trace (2-0-0 \(trace 3|2-0-1 \(trace 4) of ` + regexp.QuoteMeta(runDir) + `\)`)
+	if code != 1 || !named.MatchString(errs) || !strings.Contains(errs, "sglang server "+student) ||
+		!strings.Contains(errs, "connection dropped") || !strings.Contains(errs, "2 traces were stored before it") {
+		t.Fatalf("dropped connection: exit %d: %s", code, errs)
+	}
+	if n := len(scoreLines(t, out)); n != 2 {
+		t.Errorf("%d lines printed before the failure, want the first batch's 2", n)
+	}
+	stored, err := os.ReadFile(filepath.Join(runDir, "rescores.jsonl"))
+	if err != nil || strings.Count(string(stored), "\n") != 2 {
+		t.Fatalf("rescores.jsonl after the failure: %v\n%s", err, stored)
+	}
+	// Again, the server well: only the 3 traces left are asked for (and
+	// the 2 probes), the 2 stored ones are printed from the run.
+	counter.dropFrom.Store(0)
+	counter.n.Store(0)
+	code, out, errs = runCLI(t, "", remoteArgs...)
+	if code != 0 || !strings.Contains(errs, "scored 3 of 5 traces") || !strings.Contains(errs, "2 already stored") {
+		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	if n := counter.n.Load(); n != 2+3 {
+		t.Errorf("%d student requests on resuming, want 2 probes + 3 traces", n)
+	}
+	lines := scoreLines(t, out)
+	for i, l := range lines {
+		if (l["stored"] == true) != (i < 2) {
+			t.Errorf("line %d: stored %v", i+1, l["stored"])
+		}
+	}
+	sameScores(t, "resumed run", lines, scoreLines(t, want), "stored")
+	stored, _ = os.ReadFile(filepath.Join(runDir, "rescores.jsonl"))
+	if strings.Count(string(stored), "\n") != 5 || !strings.Contains(string(stored), `"teacher":"`+tURL+`"`) || !strings.Contains(string(stored), `"temperature":0.7`) {
+		t.Errorf("rescores.jsonl:\n%s", stored)
+	}
+}
