@@ -21,7 +21,7 @@ const RescoresFile = "rescores.jsonl"
 type RescoreRecord struct {
 	Time    time.Time
 	Trace   string // the ID of the trace scored
-	Teacher string // model folders of the scorer
+	Teacher string // the scorer's models: folders, or inference servers' URLs
 	Student string
 	Reward  record.RewardConfig // the coefficients used
 	record.Scored

@@ -586,6 +586,11 @@ func (d *detailScreen) rescoreLabel() []string {
 	if c != (record.RewardConfig{}) {
 		coef = fmt.Sprintf("c1 %s c2 %s c3 %s c4 %s · penalty %s · τ %s · %s",
 			gnum(c.SolutionMean), gnum(c.SolutionMin), gnum(c.KLMean), gnum(c.KLMax), gnum(c.FormatPenalty), gnum(c.Temperature), c.Estimator)
+		// Log-probs at another temperature than the run's (an inference
+		// server's prompt log-probs are of the raw logits: τ 1) say so.
+		if run := d.settings.Reward.Temperature; run > 0 && c.Temperature != run {
+			coef += fmt.Sprintf(" · log-probs at τ %s, not the run's %s", gnum(c.Temperature), gnum(run))
+		}
 	}
 	return []string{th.Paint(style.FG(style.SkyBlue).With(style.Bold), what), "  " + models, "  " + coef}
 }
@@ -593,13 +598,19 @@ func (d *detailScreen) rescoreLabel() []string {
 // gnum prints a coefficient as short as it is exact.
 func gnum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// shortPath keeps the last two elements of a long path ("…/models/teacher").
+// shortPath keeps the last two elements of a long path ("…/models/teacher"),
+// or the host of a server's URL.
 func shortPath(p string) string {
 	if p == "" {
 		return "?"
 	}
 	if len(p) <= 24 {
 		return p
+	}
+	// A server the scores came from (rlt score --teacher URL): its host.
+	if _, rest, ok := strings.Cut(p, "://"); ok {
+		host, _, _ := strings.Cut(rest, "/")
+		return host
 	}
 	dir, base := filepath.Split(filepath.Clean(p))
 	return "…/" + filepath.Join(filepath.Base(dir), base)

@@ -52,7 +52,10 @@
 // exactly as a trace of ours: the d_k heatmap, the token cursor with ℓT,
 // ℓS and d_k, the solution log-probs and the reward breakdown, under a
 // line saying they come from a re-scoring (when, the scorer's teacher and
-// student, the reward coefficients), with the trace's source file:line and
+// student, folders or inference servers' hosts, the reward coefficients
+// with the temperature the log-probs are at, flagged when it is not the
+// run's: a vLLM or SGLang server's prompt log-probs are of the raw
+// logits, τ 1), with the trace's source file:line and
 // the reward its source recorded. A trace with both (ours, re-scored with
 // other coefficients) shows its own, and s switches to the rescore and
 // back. In the Traces list a trace with no reward of its own sorts and

@@ -175,6 +175,17 @@ func TestImportedRescoreDetail(t *testing.T) {
 	if strings.Contains(v, "no per-token scores") || strings.Contains(v, "advantage") {
 		t.Errorf("detail of a rescored import:\n%s", v)
 	}
+	// A rescore whose log-probs are at another temperature than the run's
+	// (through a server that computes them of the raw logits) says so.
+	if l := d.rescoreLabel(); strings.Contains(strings.Join(l, "\n"), "not the run's") {
+		t.Errorf("a rescore at the run's temperature warns: %q", l)
+	}
+	saved := d.rs.Reward
+	d.rs.Reward.Temperature = 1
+	if l := d.rescoreLabel(); !strings.Contains(l[2], "τ 1 ") || !strings.Contains(l[2], "log-probs at τ 1, not the run's 0.7") {
+		t.Errorf("a rescore at τ 1 of a τ 0.7 run: %q", l)
+	}
+	d.rs.Reward = saved
 	send(m, press("s")) // nothing of its own to toggle to
 	if !d.useRS || !strings.Contains(m.msg, "no scores of its own") {
 		t.Errorf("s on an imported trace: useRS %v, %q", d.useRS, m.msg)
@@ -327,5 +338,19 @@ func TestRescoreAppendedWhileOpen(t *testing.T) {
 	}
 	if m.traces.nRescored != 1 {
 		t.Errorf("%d rescored rows, want 1", m.traces.nRescored)
+	}
+}
+
+func TestShortPath(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", "?"},
+		{"runs/teacher", "runs/teacher"},
+		{"/home/me/work/models/qwen-7b/teacher", "…/qwen-7b/teacher"},
+		{"http://gpu-node-17.cluster.example:8000", "gpu-node-17.cluster.example:8000"},
+		{"https://scoring.example.org/vllm/teacher", "scoring.example.org"},
+	} {
+		if got := shortPath(c.in); got != c.want {
+			t.Errorf("shortPath(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }
