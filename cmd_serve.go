@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -24,7 +24,7 @@ import (
 const serveUsage = `
 Usage: rlt serve --model DIR [--listen 127.0.0.1:8000] [--api vllm|sglang|both] [flags]
 
-Serves a model folder of this engine (CPU) behind the endpoints rlt score
+Serves a model folder of this engine (--device cpu, or gpu) behind the endpoints rlt score
 talks to, so a workbench on another machine scores with it (rlt score
 --teacher http://HOST:PORT): vLLM's OpenAI-compatible POST /v1/completions
 (token ids as the prompt, prompt_logprobs 0, max_tokens 1 or 0 with echo),
@@ -58,6 +58,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	apiFlag := fs.String("api", "both", "endpoints: vllm (/v1/completions), sglang (/generate) or both")
 	name := fs.String("name", "", "the model's name in /v1/models and requests (default: the folder's name)")
 	weights := weightsFlag(fs)
+	dev := fs.String("device", "cpu", "where to compute: cpu, gpu or auto (compute/device)")
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many positions")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -85,7 +86,11 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	m, err := model.LoadAs(compute.NewCPU(), *dir, prec)
+	be, why, err := device.Open(*dev)
+	if err != nil {
+		return err
+	}
+	m, err := model.LoadAs(be, *dir, prec)
 	if err != nil {
 		return err
 	}
@@ -104,7 +109,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second}
-	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos)
+	if why != "" {
+		why = ": " + why
+	}
+	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s%s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, why)
 	if f, ok := stdout.(interface{ Sync() error }); ok {
 		f.Sync()
 	}
