@@ -175,6 +175,13 @@ func TestScoreThroughServe(t *testing.T) {
 	if l := scoreLines(t, got)[0]; l["temperature"] != 1.0 {
 		t.Errorf("raw server: a line says temperature %v", l["temperature"])
 	}
+	// A server dropping the connection after the probes: stdin scoring
+	// stops, naming the server and the input line.
+	_, dropping := proxyTo(t, sURL, 3)
+	code, got, errs = runCLI(t, in, "score", "--batch", "2", "--retries", "0", "--teacher", embeddedTeacher, "--student", dropping)
+	if code != 1 || got != "" || !regexp.MustCompile(`line [12]: student: sglang server `+regexp.QuoteMeta(dropping)+`: sequence [01]: POST /generate: connection dropped`).MatchString(errs) {
+		t.Errorf("dropped connection on stdin: exit %d, output %q: %s", code, got, errs)
+	}
 	// The full estimator needs whole distributions: refused through a server.
 	if code, _, errs := runCLI(t, in, "score", "--teacher", tURL, "--student", embeddedStudent, "--estimator", "full"); code != 1 || !strings.Contains(errs, "whole distributions") {
 		t.Errorf("full KL through a server: exit %d: %s", code, errs)

@@ -104,7 +104,7 @@ func IsURL(s string) bool {
 type Options struct {
 	Kind        Kind          // "" = from /v1/models' owned_by (sglang, else vllm)
 	Concurrency int           // requests in flight at once (8)
-	Retries     int           // further tries of a request after a timeout, a dropped connection or a 5xx (4)
+	Retries     int           // further tries of a request after a timeout, a dropped connection or a 5xx (0: none)
 	Backoff     time.Duration // wait before the first retry, doubled for each next (500 ms)
 	Timeout     time.Duration // one request's limit (5 min)
 	Client      *http.Client  // nil = one of its own
@@ -114,11 +114,7 @@ func (o *Options) defaults() {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
 	}
-	if o.Retries < 0 {
-		o.Retries = 0
-	} else if o.Retries == 0 {
-		o.Retries = 4
-	}
+	o.Retries = max(o.Retries, 0)
 	if o.Backoff <= 0 {
 		o.Backoff = 500 * time.Millisecond
 	}
@@ -221,13 +217,22 @@ func (s *Server) Check(ctx context.Context, tok rlt.Tokenizer, probe string, tem
 	if len(ours) < 2 {
 		return s.fail(-1, true, fmt.Errorf("probe %q is too short to compare log-probs", probe))
 	}
-	at, err := s.prompt(ctx, ours, temperature)
+	probeAt := func(temp float64) ([]float32, error) {
+		var lp []float32
+		err := s.retry(ctx, func(ctx context.Context) error {
+			var err error
+			lp, err = s.prompt(ctx, ours, temp)
+			return err
+		})
+		return lp, err
+	}
+	at, err := probeAt(temperature)
 	if err != nil {
 		return s.fail(-1, true, fmt.Errorf("temperature probe: %w", err))
 	}
 	s.raw = false
 	if temperature != 1 {
-		at1, err := s.prompt(ctx, ours, 1)
+		at1, err := probeAt(1)
 		if err != nil {
 			return s.fail(-1, true, fmt.Errorf("temperature probe: %w", err))
 		}

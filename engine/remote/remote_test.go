@@ -308,8 +308,8 @@ func TestCheckAndFailures(t *testing.T) {
 			}
 			return false
 		}}, temp: 0.7, fatal: true, seq: 2, msg: "connection dropped"},
-		{name: "fewer log-probs than tokens", f: &fake{kind: VLLM, short: true}, temp: 0.7, fatal: true, seq: 0, msg: "3 prompt log-probs for 4 tokens"},
-		{name: "sglang fewer log-probs", f: &fake{kind: SGLang, short: true}, temp: 0.7, fatal: true, seq: 0, msg: "3 input token log-probs for 4 tokens"},
+		{name: "fewer log-probs than tokens", f: &fake{kind: VLLM, short: true}, temp: 0.7, fatal: true, seq: -2, msg: "prompt log-probs for"},
+		{name: "sglang fewer log-probs", f: &fake{kind: SGLang, short: true}, temp: 0.7, fatal: true, seq: -2, msg: "input token log-probs for"},
 		{name: "too long: 400, the item alone", f: &fake{kind: VLLM, fail: tooLong(vllmTooLong)}, temp: 0.7, seq: 2, msg: "maximum context length is 32768"},
 		{name: "sglang too long", f: &fake{kind: SGLang, fail: tooLong(sglangTooLong)}, temp: 0.7, seq: 2, msg: "longer than the model's context length"},
 	}
@@ -339,6 +339,12 @@ func TestCheckAndFailures(t *testing.T) {
 				return
 			}
 			var se *rlt.SourceError
+			errors.As(err, &se)
+			// seq -2: every sequence fails; the one reported is the first
+			// to fail (the others are cancelled), whichever it is.
+			if c.seq == -2 && se != nil && se.Seq >= 0 && strings.Contains(err.Error(), fmt.Sprintf("%d %s %d tokens", len(batch[se.Seq])-1, c.msg, len(batch[se.Seq]))) {
+				c.seq = se.Seq
+			}
 			if !errors.As(err, &se) || se.Fatal != c.fatal || se.Seq != c.seq || !strings.Contains(err.Error(), c.msg) || !strings.Contains(err.Error(), s.URL) {
 				t.Fatalf("error %v (%+v), want fatal=%v sequence %d with %q and the server's URL", err, se, c.fatal, c.seq, c.msg)
 			}
