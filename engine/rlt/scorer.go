@@ -2,8 +2,9 @@
 // Teachers method of ../shared/RLT.md: the teacher–student Pair (loaded
 // once under one tokenizer rule; the teacher explains, the student's
 // context is laid out once, the student reconstructs), the scorer, which
-// computes the per-token log-probs of an explanation with the pair and
-// fills a record.Scored (the reward's formats and reductions are in
+// computes the per-token log-probs of an explanation with the pair — or
+// with any LogProbSource, such as an inference server (engine/remote) —
+// and fills a record.Scored (the reward's formats and reductions are in
 // engine/record), and GRPO, which trains the teacher on that reward.
 package rlt
 

@@ -274,3 +274,49 @@ func TestScoresUnderATokenBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceScorer: the scorer over two LogProbSources (here the same
+// models, each its own ModelSource) gives the in-process scorer's arrays,
+// and refuses the full KL, which needs whole distributions.
+func TestSourceScorer(t *testing.T) {
+	for _, est := range []record.Estimator{record.LogRatio, record.K3} {
+		s := testScorer(t, est)
+		want, err := s.Score(scoreItems)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, ss := NewModelSource(s.pair.Teacher, "teacher"), NewModelSource(s.pair.Student, "student")
+		ss.MicroBatchTokens = 100 // several forwards: the same numbers
+		src, err := NewSourceScorer(ts, ss, s.Tok, s.Prompts, s.Cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := src.Score(scoreItems)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			for name, pair := range map[string][2][]float32{
+				"teacher": {got[i].TeacherLP, want[i].TeacherLP}, "student": {got[i].StudentLP, want[i].StudentLP},
+				"d": {got[i].D, want[i].D}, "solution": {got[i].SolutionLP, want[i].SolutionLP},
+			} {
+				if len(pair[0]) != len(pair[1]) {
+					t.Fatalf("%s item %d %s: %d values, want %d", est, i, name, len(pair[0]), len(pair[1]))
+				}
+				for k := range pair[1] {
+					if !near(float64(pair[0][k]), float64(pair[1][k])) {
+						t.Errorf("%s item %d %s[%d] = %v, want %v", est, i, name, k, pair[0][k], pair[1][k])
+					}
+				}
+			}
+			if !near(got[i].Reward, want[i].Reward) || src.Raw() {
+				t.Errorf("%s item %d: reward %v, want %v (raw %v)", est, i, got[i].Reward, want[i].Reward, src.Raw())
+			}
+		}
+		full := s.Cfg
+		full.Estimator = record.FullKL
+		if _, err := NewSourceScorer(ts, ss, s.Tok, s.Prompts, full); err == nil || !strings.Contains(err.Error(), "whole distributions") {
+			t.Errorf("full KL through sources: %v", err)
+		}
+	}
+}
