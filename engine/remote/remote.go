@@ -11,7 +11,8 @@
 //     CompletionResponseChoice.prompt_logprobs, a list with one entry per
 //     prompt token, null for the first, else {"<id>": {"logprob", "rank",
 //     "decoded_token"}} holding at least the prompt token's own (Logprob in
-//     vllm/sequence.py); errors are ErrorResponse, {"object": "error",
+//     vllm/sequence.py, vllm/logprobs.py in newer versions; a −∞ log-prob is
+//     written −9999); errors are ErrorResponse, {"object": "error",
 //     "message", "type", "code"} or, in newer versions, {"error": {...}}).
 //     We send max_tokens 1: every version takes it (echo with max_tokens 0
 //     is a special case of serving_completion.py).
