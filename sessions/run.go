@@ -58,6 +58,11 @@ type Options struct {
 	// PollInterval is how often a read-only run polls the files it follows
 	// (default DefaultPollInterval).
 	PollInterval time.Duration
+	// MetricsOnly makes a read-only run load and follow only events.jsonl
+	// and metrics.jsonl: its Store holds no traces, reviews or re-scores.
+	// It is what a comparison of runs' curves needs, at a fraction of the
+	// memory and reading of the whole folder. Writable runs ignore it.
+	MetricsOnly bool
 
 	wrapFile func(logFile) logFile // tests: slow or failing disks
 }
@@ -480,6 +485,9 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	if err := read(filepath.Join(r.dir, MetricsFile), 'm'); err != nil {
 		return 0, err
 	}
+	if r.readOnly && r.opts.MetricsOnly {
+		return maxSeg, nil
+	}
 	files, err := traceFiles(r.dir)
 	if err != nil {
 		return 0, err
@@ -627,6 +635,9 @@ func (r *Run) pollOnce() {
 	}{{EventsFile, 'e'}, {MetricsFile, 'm'}}
 	for _, fx := range fixed {
 		r.pollFile(filepath.Join(r.dir, fx.name), fx.kind)
+	}
+	if r.opts.MetricsOnly {
+		return
 	}
 	files, err := traceFiles(r.dir)
 	if err != nil {

@@ -72,23 +72,40 @@ const minChartHeight = 7
 
 type dashKeys struct {
 	keys.Dashboard
-	Pause, Stop, Checkpoint, Pick, Export key.Binding
+	Pause, Stop, Checkpoint, Pick, Export, Compare key.Binding
 }
 
 func (k dashKeys) ShortHelp() []key.Binding {
-	return append(k.Dashboard.ShortHelp(), k.Pick, k.Pause)
+	return append(k.Dashboard.ShortHelp(), k.Pick, k.Compare, k.Pause)
 }
 
 func (k dashKeys) FullHelp() [][]key.Binding {
-	return append(k.Dashboard.FullHelp(), []key.Binding{k.Pick, k.Export, k.Pause, k.Stop, k.Checkpoint})
+	return append(k.Dashboard.FullHelp(), []key.Binding{k.Pick, k.Export, k.Compare, k.Pause, k.Stop, k.Checkpoint})
 }
 
-type dashboard struct {
-	sh     *shared
-	keys   dashKeys
+// dashView is a grid of charts: the open run's (one chart per spec, its
+// series together) or the comparison's (one chart per metric, a line per
+// run and their mean ± std band).
+type dashView struct {
 	specs  []chartSpec
 	charts []*chart.Chart
 	points []int // points appended per chart
+}
+
+type dashboard struct {
+	sh   *shared
+	keys dashKeys
+	dashView
+	// cv is the comparison's grid while the dashboard overlays compared
+	// runs (nil otherwise), built from the specs above; srcs are its runs
+	// and cvFor the set it was built for.
+	cv     *dashView
+	srcs   []runSource
+	cvFor  string
+	cmpRaw bool // raw lines under the smoothed ones in the comparison (off: the band shows the spread)
+	selRun int  // the run n/N selected in the comparison (-1: none)
+	// settings are the open run's (its λ for the comparison's legend).
+	settings sessions.Settings
 
 	w, h        int
 	focus       int // index into visible charts
@@ -108,7 +125,7 @@ type dashboard struct {
 }
 
 func newDashboard(sh *shared) *dashboard {
-	d := &dashboard{sh: sh, specs: append([]chartSpec(nil), dashboardCharts...), raw: true, dirty: true, nameSet: map[string]bool{}, last: map[string]float64{}}
+	d := &dashboard{sh: sh, dashView: dashView{specs: append([]chartSpec(nil), dashboardCharts...)}, raw: true, dirty: true, nameSet: map[string]bool{}, last: map[string]float64{}}
 	d.keys = dashKeys{
 		Dashboard:  keys.NewDashboard(),
 		Pause:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume run")),
@@ -116,29 +133,47 @@ func newDashboard(sh *shared) *dashboard {
 		Checkpoint: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "checkpoint now")),
 		Pick:       key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "pick charts (every metric)")),
 		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export chart (SVG, CSV)")),
+		Compare:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "compared runs on/off")),
+	}
+	d.selRun = -1
+	if sh.run != nil {
+		d.settings = sh.run.Settings()
 	}
 	for _, s := range d.specs {
-		d.newChart(s.title)
+		d.newChart(&d.dashView, s.title)
 	}
 	return d
 }
 
-// newChart adds a chart titled title, smoothed by default with the raw
-// series faint behind it, in the view of the charts already there.
-func (d *dashboard) newChart(title string) *chart.Chart {
+// v is the grid shown: the comparison's while comparing.
+func (d *dashboard) v() *dashView {
+	if d.cv != nil {
+		return d.cv
+	}
+	return &d.dashView
+}
+
+// newChart adds a chart titled title to v, smoothed by default with the
+// raw series faint behind it, in the view of the charts already shown.
+func (d *dashboard) newChart(v *dashView, title string) *chart.Chart {
 	c := chart.New(d.sh.theme)
 	c.SetTitle(title)
 	c.SetSmoothing(chart.DefaultSmoothing)
 	c.SetShowRaw(d.raw)
-	if len(d.charts) > 0 {
+	if len(d.charts) > 0 { // the two grids share one view (all)
 		f := d.charts[0]
 		c.SetSmoothing(f.Smoothing())
 		c.SetLogScale(f.LogScale())
 		c.SetWindow(f.Window())
 		c.SetFollow(f.Following())
 	}
-	d.charts = append(d.charts, c)
-	d.points = append(d.points, 0)
+	if v == d.cv {
+		c.SetMeanBand(true)
+		c.SetLegend(false) // the dashboard's legend line names the runs
+		c.SetShowRaw(d.cmpRaw)
+	}
+	v.charts = append(v.charts, c)
+	v.points = append(v.points, 0)
 	return c
 }
 
@@ -148,16 +183,25 @@ func (d *dashboard) clear() {
 		c.Clear()
 		d.points[i] = 0
 	}
+	if d.cv != nil {
+		d.cvFor = "" // rebuilt from the records there are
+		d.syncCompare()
+	}
 	d.dirty = true
 }
 
-// add appends metric records to the charts.
+// add appends metric records of the open run to the charts.
 func (d *dashboard) add(ms []sessions.MetricRecord) {
 	if len(ms) == 0 {
 		return
 	}
 	for ci := range d.specs {
 		d.feed(ci, ms)
+	}
+	if d.cv != nil && len(d.srcs) > 0 {
+		for ci := range d.cv.specs {
+			d.feedRun(ci, d.srcs[0], ms)
+		}
 	}
 	for _, r := range ms {
 		for k, n := range r.Names {
@@ -226,6 +270,10 @@ func (d *dashboard) pick(m string) {
 		d.specs[ci].hidden = true
 		d.sh.say("chart %q off the grid (m to bring it back)", d.specs[ci].title)
 		d.dirty = true
+		if d.cv != nil {
+			d.cvFor = "" // the comparison's grid follows
+			d.syncCompare()
+		}
 		return
 	}
 	for i, s := range d.specs {
@@ -237,7 +285,7 @@ func (d *dashboard) pick(m string) {
 	}
 	d.specs = append(d.specs, chartSpec{title: metricTitle(m), series: []seriesSpec{{name: m, metric: m}}})
 	ci := len(d.specs) - 1
-	d.newChart(metricTitle(m))
+	d.newChart(&d.dashView, metricTitle(m))
 	if d.sh.store != nil {
 		ms, _ := d.sh.store.MetricsSince(0)
 		d.feed(ci, ms)
@@ -245,8 +293,14 @@ func (d *dashboard) pick(m string) {
 	d.focusChart(ci)
 }
 
-// focusChart focuses chart ci if it is shown.
+// focusChart focuses the chart that shows main chart ci (in the
+// comparison: its first metric's) if it is shown.
 func (d *dashboard) focusChart(ci int) {
+	if d.cv != nil {
+		d.cvFor = "" // the grid's charts changed: rebuild
+		d.syncCompare()
+		ci = d.compareIndex(ci)
+	}
 	for k, v := range d.visible() {
 		if v == ci {
 			d.focus = k
@@ -257,9 +311,10 @@ func (d *dashboard) focusChart(ci int) {
 
 // visible returns the indices of the charts shown.
 func (d *dashboard) visible() []int {
-	out := make([]int, 0, len(d.charts))
-	for i, s := range d.specs {
-		if s.hidden || s.optional && d.points[i] == 0 {
+	v := d.v()
+	out := make([]int, 0, len(v.charts))
+	for i, s := range v.specs {
+		if s.hidden || s.optional && v.points[i] == 0 {
 			continue
 		}
 		out = append(out, i)
@@ -297,9 +352,9 @@ func (d *dashboard) columns() int {
 	return 1
 }
 
-// grid returns columns, rows per page and chart height.
-func (d *dashboard) grid(n int) (cols, rows, ch int) {
-	gridH := d.h - 1
+// grid returns columns, rows per page and chart height for n charts in
+// gridH lines.
+func (d *dashboard) grid(n, gridH int) (cols, rows, ch int) {
 	cols = d.columns()
 	rows = max(gridH/minChartHeight, 1)
 	need := (n + cols - 1) / cols
@@ -313,12 +368,19 @@ func (d *dashboard) focused() *chart.Chart {
 		return nil
 	}
 	d.focus = min(max(d.focus, 0), len(vis)-1)
-	return d.charts[vis[d.focus]]
+	return d.v().charts[vis[d.focus]]
 }
 
+// all applies f to every chart, the open run's and the comparison's, so
+// that the two grids keep one view.
 func (d *dashboard) all(f func(c *chart.Chart)) {
 	for _, c := range d.charts {
 		f(c)
+	}
+	if d.cv != nil {
+		for _, c := range d.cv.charts {
+			f(c)
+		}
 	}
 	d.dirty = true
 }
@@ -348,7 +410,12 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(k, km.Pause), key.Matches(k, km.Stop), key.Matches(k, km.Checkpoint):
 		return d.control(k)
+	case key.Matches(k, km.Compare):
+		d.toggleCompare()
+		return nil
 	case f == nil:
+		return nil
+	case d.cv != nil && d.compareKey(k):
 		return nil
 	case key.Matches(k, km.Export):
 		d.export()
@@ -388,9 +455,18 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 			w = 0
 		}
 		d.all(func(c *chart.Chart) { c.SetSmoothing(w) })
+	case key.Matches(k, km.RawLines) && d.cv != nil:
+		d.cmpRaw = !d.cmpRaw
+		for _, c := range d.cv.charts {
+			c.SetShowRaw(d.cmpRaw)
+		}
+		d.dirty = true
 	case key.Matches(k, km.RawLines):
 		d.raw = !d.raw
-		d.all(func(c *chart.Chart) { c.SetShowRaw(d.raw) })
+		for _, c := range d.charts {
+			c.SetShowRaw(d.raw)
+		}
+		d.dirty = true
 	case key.Matches(k, km.NextSeries):
 		f.SelectNext()
 		d.dirty = true
@@ -416,39 +492,69 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 }
 
 // export writes the focused chart's series, every recorded point of them
-// (not only the zoomed window), as SVG (the report's chart) and CSV in the
-// run folder's charts/, and says where.
+// (not only the zoomed window), as SVG (the report's chart) and CSV, and
+// says where. They go to the run folder's charts/, or, for a run opened
+// read-only (which this workbench does not write), to charts/ in the
+// current folder. In the comparison the chart is the focused metric of
+// every run shown (one CSV column per run, and the mean, std and count
+// where two or more have a value).
 func (d *dashboard) export() {
 	vis := d.visible()
 	if len(vis) == 0 || d.sh.run == nil || d.sh.store == nil {
 		d.sh.say("no chart to export")
 		return
 	}
-	spec := d.specs[vis[d.focus]]
-	ms, _ := d.sh.store.MetricsSince(0)
-	var series []report.Series
-	for _, ss := range spec.series {
-		s := report.Series{Name: ss.name, Color: style.SeriesColor(ss.name)}
-		for _, r := range ms {
-			if v, ok := r.Get(ss.metric); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
-				if ss.negate {
-					v = -v
-				}
-				s.Steps = append(s.Steps, float64(r.Step))
-				s.Values = append(s.Values, v)
-			}
-		}
-		if len(s.Values) > 0 {
-			series = append(series, s)
-		}
+	v := d.v()
+	spec := v.specs[vis[d.focus]]
+	dir := filepath.Join(d.sh.run.Dir(), "charts")
+	where := ""
+	if d.sh.readOnly {
+		dir, where = absPath("charts"), " (the run is read-only here)"
 	}
 	name := spec.series[0].metric
-	svg, csv, err := report.ExportChart(filepath.Join(d.sh.run.Dir(), "charts"), name, spec.title, series)
+	var series []report.Series
+	if d.cv != nil {
+		name = "compare-" + name
+		ss := spec.series[0]
+		for _, src := range d.srcs {
+			if d.sh.cmp.hidden[src.key] {
+				continue
+			}
+			ms, _ := src.store.MetricsSince(0)
+			if s := seriesOf(ss, ms, src.label, src.color); len(s.Values) > 0 {
+				series = append(series, s)
+			}
+		}
+	} else {
+		ms, _ := d.sh.store.MetricsSince(0)
+		for _, ss := range spec.series {
+			if s := seriesOf(ss, ms, ss.name, style.SeriesColor(ss.name)); len(s.Values) > 0 {
+				series = append(series, s)
+			}
+		}
+	}
+	svg, csv, err := report.ExportChart(dir, name, spec.title, series)
 	if err != nil {
 		d.sh.say("export failed: %v", err)
 		return
 	}
-	d.sh.say("chart %q written: %s and %s", spec.title, svg, csv)
+	d.sh.say("chart %q written%s: %s and %s", spec.title, where, svg, csv)
+}
+
+// seriesOf is the finite values of ss's metric in ms, as drawn (negated
+// where the chart negates it).
+func seriesOf(ss seriesSpec, ms []sessions.MetricRecord, name string, col style.Color) report.Series {
+	s := report.Series{Name: name, Color: col}
+	for _, r := range ms {
+		if v, ok := r.Get(ss.metric); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if ss.negate {
+				v = -v
+			}
+			s.Steps = append(s.Steps, float64(r.Step))
+			s.Values = append(s.Values, v)
+		}
+	}
+	return s
 }
 
 // updatePicker moves through the picker's list of metrics; enter or
@@ -565,11 +671,20 @@ func (d *dashboard) render() string {
 		return strings.Join(block([]string{info, "", "no metrics yet"}, d.w, d.h), "\n")
 	}
 	f := d.focused()
-	cols, rows, ch := d.grid(len(vis))
+	var legend []string
+	if d.cv != nil {
+		maxL := 1
+		if d.h >= 20 {
+			maxL = 2
+		}
+		legend = d.legendLines(d.w, maxL)
+	}
+	gridH := d.h - 1 - len(legend)
+	cols, rows, ch := d.grid(len(vis), gridH)
 	cw := max((d.w-(cols-1))/cols, 1)
 	per := cols * rows
 	if d.expanded {
-		per, cols, cw, ch = 1, 1, d.w, max(d.h-1, 1)
+		per, cols, cw, ch = 1, 1, d.w, max(gridH, 1)
 	}
 	page := d.focus / per
 	first, last := page*per, min(page*per+per, len(vis))
@@ -590,9 +705,13 @@ func (d *dashboard) render() string {
 	if d.sh.control == nil {
 		flags = append(flags, "read-only")
 	}
-	info = th.Paint(style.Spec{Attr: style.Bold}, "Dashboard") + fmt.Sprintf(" · charts %d–%d of %d", first+1, last, len(vis)) +
+	head := "Dashboard"
+	if d.cv != nil {
+		head += fmt.Sprintf(" · %d runs ━ mean ± std", len(d.srcs))
+	}
+	info = th.Paint(style.Spec{Attr: style.Bold}, head) + fmt.Sprintf(" · charts %d–%d of %d", first+1, last, len(vis)) +
 		" · " + strings.Join(flags, " · ")
-	out := []string{info}
+	out := append([]string{info}, legend...)
 	for r := 0; first+r*cols < last; r++ {
 		var row []string
 		for c := 0; c < cols; c++ {
@@ -601,8 +720,8 @@ func (d *dashboard) render() string {
 				break
 			}
 			ci := vis[i]
-			ch0 := d.charts[ci]
-			title := d.specs[ci].title
+			ch0 := d.v().charts[ci]
+			title := d.v().specs[ci].title
 			if i == d.focus {
 				title = "▸ " + title
 			}

@@ -148,13 +148,13 @@ func TestDashboardExportChart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rows) != 13 {
-				t.Fatalf("CSV has %d rows, want a header and 12 points", len(rows))
+			if len(rows) != 13 || fmt.Sprint(rows[0]) != fmt.Sprint([]string{"step", tc.series}) {
+				t.Fatalf("CSV has %d rows (header %v), want a header step,%s and 12 points", len(rows), rows[0], tc.series)
 			}
 			for _, row := range rows[1:] {
-				step, _ := strconv.ParseFloat(row[1], 64)
-				v, _ := strconv.ParseFloat(row[2], 64)
-				if row[0] != tc.series || math.Abs(v-tc.value(step)) > 1e-12 {
+				step, _ := strconv.ParseFloat(row[0], 64)
+				v, _ := strconv.ParseFloat(row[1], 64)
+				if math.Abs(v-tc.value(step)) > 1e-12 {
 					t.Errorf("row %v, want %s at step %v = %v", row, tc.series, step, tc.value(step))
 				}
 			}

@@ -328,6 +328,8 @@ func (r *runsScreen) Update(k tea.KeyMsg) tea.Cmd {
 		return r.refresh()
 	case key.Matches(k, km.Refresh):
 		return r.refresh()
+	case key.Matches(k, km.Compare):
+		r.toggleCompare()
 	case key.Matches(k, km.Back):
 		r.m.back()
 	}
@@ -371,6 +373,48 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		}
 	}
 	return r.m.request(launchReq{kind: kind, dir: row.Dir})
+}
+
+// toggleCompare marks the selected run to be overlaid on the open run's
+// dashboard, or unmarks it.
+func (r *runsScreen) toggleCompare() {
+	row := r.selected()
+	cmp := r.m.cmp
+	switch {
+	case row == nil:
+		r.say(true, "no run selected")
+		return
+	case !r.m.hasRun():
+		r.say(true, "open a run first (enter): the runs marked here are overlaid on its dashboard")
+		return
+	case r.isCurrent(*row):
+		r.say(false, "%s is the open run: the runs marked with space are compared with it", filepath.Base(row.Dir))
+		return
+	case cmp.has(absPath(row.Dir)):
+		if err := cmp.remove(absPath(row.Dir)); err != nil {
+			r.say(true, "%v", err)
+		} else {
+			r.say(false, "%s no longer compared (%s)", filepath.Base(row.Dir), compareCount(cmp))
+		}
+		r.m.dash.syncCompare()
+		return
+	case row.Kind == kindOfficial || row.State == "missing" || row.State == string(sessions.StateBroken):
+		r.say(true, "%s cannot be compared: only run folders with metrics.jsonl can (enter opens it)", filepath.Base(row.Dir))
+		return
+	}
+	if _, err := cmp.add(row.Dir); err != nil {
+		r.say(true, "compare %s: %v", filepath.Base(row.Dir), err)
+		return
+	}
+	r.m.dash.syncCompare()
+	r.say(false, "%s compared with %s (%s): 1 shows the dashboard, C there turns it off", filepath.Base(row.Dir), r.m.openName(), compareCount(cmp))
+}
+
+func compareCount(c *comparison) string {
+	if len(c.runs) == 0 {
+		return "none marked"
+	}
+	return plural(len(c.runs), "run") + " marked"
 }
 
 // failed shows why a launch did not happen: problems with the
@@ -659,6 +703,8 @@ func (r *runsScreen) listView() []string {
 		cur := " "
 		if r.isCurrent(rw) {
 			cur = "●"
+		} else if r.m.cmp.has(absPath(rw.Dir)) {
+			cur = "◆" // compared with the open run
 		}
 		step := "—"
 		if rw.LastStep >= 0 {

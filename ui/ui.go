@@ -99,6 +99,9 @@ type shared struct {
 	// nextUnreviewed is the first unreviewed trace after the given one in
 	// the Traces screen's order, under its sort and filters (set by it).
 	nextUnreviewed func(after string) (string, bool)
+	// cmp is the runs compared with the open one (the Model's, kept
+	// across runs opened).
+	cmp *comparison
 }
 
 // Messages.
@@ -143,6 +146,7 @@ type Model struct {
 	detail *detailScreen
 	runs   *runsScreen
 	probs  problemsView // the ! overlay
+	cmp    *comparison  // runs overlaid on the dashboard (marked on the Runs screen)
 
 	// gen counts attachments; waiting commands of earlier ones are
 	// ignored, and waitStop ends them.
@@ -188,7 +192,7 @@ func newModel(opts Options) *Model {
 		opts.RunsDir = "runs"
 	}
 	m := &Model{opts: opts, global: keys.NewGlobal(), stopSignal: make(chan struct{}),
-		launcher: opts.Launcher, runsDir: opts.RunsDir, bg: &background{}}
+		launcher: opts.Launcher, runsDir: opts.RunsDir, bg: &background{}, cmp: newComparison()}
 	m.runs = newRunsScreen(m)
 	if opts.Run != nil {
 		m.attach(&opened{Session: &sessions.Session{Run: opts.Run, Control: opts.Control, Steps: opts.Steps,
@@ -207,9 +211,10 @@ func newModel(opts Options) *Model {
 func (m *Model) attach(o *opened) {
 	m.cur = o
 	m.waitStop = make(chan struct{})
-	m.sh = &shared{theme: m.opts.Theme, say: m.say}
+	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp}
 	if o != nil && o.Run != nil {
 		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.IsReadOnly()
+		m.cmp.colors.Add(absPath(o.Run.Dir())) // first, so it has its own colour when it can
 	}
 	m.runStatus = runStatus{}
 	m.resetProblems()
@@ -219,6 +224,7 @@ func (m *Model) attach(o *opened) {
 	m.detail = newDetailScreen(m.sh)
 	m.layout()
 	m.pull()
+	m.dash.syncCompare()
 }
 
 // detach stops showing the current run and returns it (for closing).
@@ -288,7 +294,7 @@ func (m *Model) finish() error {
 	if m.cur.owned() {
 		errs = append(errs, m.cur.close())
 	}
-	errs = append(errs, m.bg.finish())
+	errs = append(errs, m.cmp.close(), m.bg.finish())
 	return errors.Join(errs...)
 }
 
@@ -561,6 +567,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		if !m.msgAt.IsZero() && time.Time(msg).Sub(m.msgAt) > 6*time.Second {
 			m.msg, m.msgAt = "", time.Time{}
+		}
+		if m.hasRun() {
+			m.dash.pollCompare() // the compared runs' new records
 		}
 		if m.active == scrRuns && m.runs.stale(time.Time(msg)) {
 			return m, tea.Batch(tick(), m.runs.refresh())

@@ -18,6 +18,14 @@ type Blocks struct {
 // Reset forgets the summary.
 func (b *Blocks) Reset() { b.mn, b.mx, b.n = b.mn[:0], b.mx[:0], 0 }
 
+// Truncate forgets the values from index n on (the first n are kept and
+// unchanged), so that the next Sync redoes only the rest.
+func (b *Blocks) Truncate(n int) {
+	if n < b.n {
+		b.n = max(n, 0)
+	}
+}
+
 // Sync brings the summary up to date with vals, which must equal the
 // values summarised so far followed by new ones (else Reset first).
 func (b *Blocks) Sync(vals []float64) {

@@ -70,6 +70,19 @@ type Chart struct {
 	series []*series
 	byName map[string]int
 
+	noLegend bool
+
+	// With meanOn the chart draws, at every step two or more of its shown
+	// series have a point, their mean (the series mean, in the terminal's
+	// own colour) and a ±1 standard deviation band around it: acc holds
+	// each step's count, mean and squared deviations (Welford), and
+	// meanFrom the first entry of acc the mean series does not reflect yet
+	// (-1: up to date).
+	meanOn   bool
+	mean     *series
+	acc      meanAcc
+	meanFrom int
+
 	width, height int
 
 	window    int64 // visible steps; 0 = everything
@@ -101,7 +114,34 @@ func New(theme *style.Theme) *Chart {
 		theme = style.PlainTheme()
 	}
 	return &Chart{theme: theme, byName: map[string]int{}, follow: true, showRaw: true,
-		lastSm: DefaultSmoothing, selected: -1}
+		lastSm: DefaultSmoothing, selected: -1, meanFrom: -1}
+}
+
+// SetColor gives series name (created if new) the colour c instead of
+// the one its name hashes to: a run compared with others keeps the colour
+// it has everywhere else.
+func (c *Chart) SetColor(name string, col style.Color) {
+	if s := c.get(name); s.color != col {
+		s.color = col
+		c.touch()
+	}
+}
+
+// Color is series name's colour, if the series exists.
+func (c *Chart) Color(name string) (style.Color, bool) {
+	if i, ok := c.byName[name]; ok {
+		return c.series[i].color, true
+	}
+	return style.Color{}, false
+}
+
+// SetLegend shows or hides the chart's own legend (a view that shows one
+// legend for many charts hides theirs).
+func (c *Chart) SetLegend(on bool) {
+	if on == c.noLegend {
+		c.noLegend = !on
+		c.touch()
+	}
 }
 
 func (c *Chart) touch() { c.valid = false }
@@ -160,6 +200,9 @@ func (c *Chart) Append(name string, step int64, value float64) {
 		return
 	}
 	s.push(step, value)
+	if c.meanOn && !s.hidden {
+		c.accAdd(step, value)
+	}
 }
 
 // AppendMany adds points steps[i], values[i] to series name.
@@ -178,6 +221,9 @@ func (c *Chart) AppendMany(name string, steps []int64, values []float64) {
 			continue
 		}
 		s.push(steps[i], values[i])
+		if c.meanOn && !s.hidden {
+			c.accAdd(steps[i], values[i])
+		}
 	}
 }
 
@@ -391,6 +437,8 @@ func (c *Chart) Clear() {
 	c.byName = map[string]int{}
 	c.selected = -1
 	c.skipped = 0
+	c.acc = meanAcc{}
+	c.mean, c.meanFrom = nil, -1
 	c.touch()
 }
 
@@ -620,6 +668,7 @@ func (c *Chart) selectBy(d int) {
 func (c *Chart) SetHidden(name string, hidden bool) {
 	if i, ok := c.byName[name]; ok && c.series[i].hidden != hidden {
 		c.series[i].hidden = hidden
+		c.rebuildMean() // the mean is over the shown series
 		c.touch()
 	}
 }

@@ -184,6 +184,9 @@ func (c *Chart) render() string {
 	case H >= 4:
 		maxLegend = 1
 	}
+	if c.noLegend {
+		maxLegend = 0
+	}
 	legend := c.legendLines(W, maxLegend)
 	plotH := H - header - xaxis - len(legend)
 	if plotH < 1 {
@@ -200,6 +203,16 @@ func (c *Chart) render() string {
 	for _, l := range layers {
 		i := sort.Search(len(l.s.steps), func(i int) bool { return l.s.steps[i] >= lo })
 		j := sort.Search(len(l.s.steps), func(i int) bool { return l.s.steps[i] > hi })
+		if l.hi == nil && i < j {
+			// A line holds finite values only: its block summary gives
+			// the extremes without visiting every point.
+			mn, mx := minMax(l.vals, l.b, i, j)
+			ymin, ymax = min(ymin, mn), max(ymax, mx)
+			if mn <= 0 {
+				nonPos++
+			}
+			continue
+		}
 		for _, vs := range [][]float64{l.vals, l.hi} {
 			if vs == nil {
 				continue
@@ -524,6 +537,24 @@ func (c *Chart) layers() []layer {
 			selRaw = append(selRaw, l)
 		} else {
 			raw = append(raw, l)
+		}
+	}
+	if c.meanOn {
+		c.syncMean()
+		if m := c.mean; len(m.steps) > 0 {
+			w := c.smoothing
+			if blo, bhi := m.band(w); blo != nil {
+				m.loB.Sync(blo)
+				m.hiB.Sync(bhi)
+				bands = append(bands, layer{s: m, vals: blo, hi: bhi, b: &m.loB, bh: &m.hiB, spec: style.Spec{Attr: style.Faint}})
+			}
+			vals, b := m.vals, &m.rawB
+			if w > 0 {
+				vals, b = m.smoothed(w), &m.smB
+			}
+			b.Sync(vals)
+			// Above the runs' lines, below the selected one.
+			sm = append(sm, layer{s: m, vals: vals, b: b, spec: style.Spec{Attr: style.Bold}, smooth: w > 0})
 		}
 	}
 	out := append(bands, raw...)

@@ -241,6 +241,7 @@ type Runs struct {
 	Follow   key.Binding
 	Unfollow key.Binding
 	Refresh  key.Binding
+	Compare  key.Binding // mark the run to overlay on the open run's dashboard
 	Back     key.Binding
 }
 
@@ -255,20 +256,21 @@ func NewRuns() Runs {
 		Follow:   bind([]string{"a"}, "a", "follow a folder"),
 		Unfollow: bind([]string{"x"}, "x", "stop following"),
 		Refresh:  bind([]string{"ctrl+l"}, "C-l", "refresh list"),
+		Compare:  bind([]string{" "}, "space", "mark to compare"),
 		Back:     bind([]string{"esc"}, "esc", "back"),
 	}
 }
 
 // ShortHelp is the one-line help.
 func (k Runs) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Resume, k.New, k.CopyNew, k.Follow, k.Back}
+	return []key.Binding{k.Open, k.Resume, k.New, k.Compare, k.CopyNew, k.Follow, k.Back}
 }
 
 // FullHelp is the help page, one column per group.
 func (k Runs) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Next, k.Prev, k.PageDown, k.PageUp, k.Top, k.Bottom},
-		{k.Open, k.Resume, k.New, k.CopyNew},
+		{k.Open, k.Resume, k.Compare, k.New, k.CopyNew},
 		{k.Follow, k.Unfollow, k.Refresh, k.Back},
 	}
 }

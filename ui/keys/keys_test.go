@@ -77,8 +77,8 @@ func TestHelpComplete(t *testing.T) {
 	if n := len(All(NewTraces().FullHelp())); n != 14 {
 		t.Errorf("traces full help has %d entries, want 14", n)
 	}
-	if n := len(All(NewRuns().FullHelp())); n != 14 {
-		t.Errorf("runs full help has %d entries, want 14", n)
+	if n := len(All(NewRuns().FullHelp())); n != 15 {
+		t.Errorf("runs full help has %d entries, want 15", n)
 	}
 	if n := len(All(NewEditor().FullHelp())); n != 8 {
 		t.Errorf("editor full help has %d entries, want 8", n)

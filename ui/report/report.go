@@ -91,7 +91,8 @@ func Load(dirs []string) ([]RunData, error) {
 		return nil, errors.New("no run given: name at least one run folder")
 	}
 	out := make([]RunData, 0, len(dirs))
-	for i, dir := range dirs {
+	var colors style.RunColors // the dashboard's comparison's rule
+	for _, dir := range dirs {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("run %s: %w", dir, err)
 		}
@@ -108,13 +109,23 @@ func Load(dirs []string) ([]RunData, error) {
 		if len(ms) == 0 && len(ts) == 0 {
 			return nil, fmt.Errorf("run %s is empty: it records no metrics and no traces (has it taken a step?)", dir)
 		}
+		name := filepath.Base(filepath.Clean(dir))
 		out = append(out, RunData{
-			Name: filepath.Base(filepath.Clean(dir)), Dir: dir,
-			Color:   style.SeriesPalette[i%len(style.SeriesPalette)],
+			Name: name, Dir: dir,
+			Color:   colors.Add(absDir(dir)),
 			Metrics: ms, Traces: ts, Labels: labels,
 		})
 	}
 	return out, nil
+}
+
+// absDir is the key a run's colour is given under (style.RunColors): its
+// absolute folder, as the workbench keys it.
+func absDir(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return filepath.Clean(dir)
 }
 
 // MetricNames is the sorted union of the runs' metric names.

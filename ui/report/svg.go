@@ -139,9 +139,13 @@ func num(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 
 func label(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
-// ExportChart writes a chart as dir/name.svg (ChartSVG) and dir/name.csv
-// (series,step,value, one row per point), each through a temporary file
-// renamed into place; dir is created if missing. name is made safe for a
+// ExportChart writes a chart as dir/name.svg (ChartSVG) and dir/name.csv,
+// each through a temporary file renamed into place; dir is created if
+// missing. The CSV has a row per step any series records and a column per
+// series (its name in the header; empty where it has no value), and, with
+// two or more series, the columns mean, std and n: the mean, population
+// standard deviation and count of the values at that step where two or
+// more series have one (the band the SVG draws). name is made safe for a
 // file name. It returns the two paths.
 func ExportChart(dir, name, title string, series []Series) (svgPath, csvPath string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -153,11 +157,35 @@ func ExportChart(dir, name, title string, series []Series) (svgPath, csvPath str
 	ChartSVG(&svg, title, series, 720, 300)
 	var csv bytes.Buffer
 	cw := csvpkg.NewWriter(&csv)
-	_ = cw.Write([]string{"series", "step", "value"})
+	head := []string{"step"}
 	for _, s := range series {
-		for j, v := range s.Values {
-			_ = cw.Write([]string{s.Name, strconv.FormatFloat(s.Steps[j], 'f', -1, 64), strconv.FormatFloat(v, 'g', -1, 64)})
+		head = append(head, s.Name)
+	}
+	band := len(series) >= 2
+	if band {
+		head = append(head, "mean", "std", "n")
+	}
+	_ = cw.Write(head)
+	steps, means, sds, counts := MeanStd(series)
+	at := make([]int, len(series)) // next point of each series
+	for i, x := range steps {
+		row := []string{strconv.FormatFloat(x, 'f', -1, 64)}
+		for k, s := range series {
+			cell := ""
+			if j := at[k]; j < len(s.Steps) && s.Steps[j] == x {
+				cell = strconv.FormatFloat(s.Values[j], 'g', -1, 64)
+				at[k]++
+			}
+			row = append(row, cell)
 		}
+		if band {
+			if counts[i] >= 2 {
+				row = append(row, strconv.FormatFloat(means[i], 'g', -1, 64), strconv.FormatFloat(sds[i], 'g', -1, 64), strconv.Itoa(counts[i]))
+			} else {
+				row = append(row, "", "", strconv.Itoa(counts[i]))
+			}
+		}
+		_ = cw.Write(row)
 	}
 	cw.Flush()
 	svgPath, csvPath = base+".svg", base+".csv"
@@ -168,6 +196,39 @@ func ExportChart(dir, name, title string, series []Series) (svgPath, csvPath str
 		return "", "", fmt.Errorf("write %s: %w", csvPath, err)
 	}
 	return svgPath, csvPath, nil
+}
+
+// MeanStd is, at every step any of series records (sorted; each series'
+// steps must be sorted), how many series have a value there, and their
+// mean and population standard deviation.
+func MeanStd(series []Series) (steps, means, sds []float64, counts []int) {
+	type acc struct{ n, mean, m2 float64 }
+	at := map[float64]*acc{}
+	for _, s := range series {
+		for j, v := range s.Values {
+			a := at[s.Steps[j]]
+			if a == nil {
+				a = &acc{}
+				at[s.Steps[j]] = a
+			}
+			// Welford: exact enough for large values with a small spread.
+			a.n++
+			d := v - a.mean
+			a.mean += d / a.n
+			a.m2 += d * (v - a.mean)
+		}
+	}
+	for x := range at {
+		steps = append(steps, x)
+	}
+	slices.Sort(steps)
+	for _, x := range steps {
+		a := at[x]
+		means = append(means, a.mean)
+		sds = append(sds, math.Sqrt(math.Max(a.m2/a.n, 0)))
+		counts = append(counts, int(a.n))
+	}
+	return steps, means, sds, counts
 }
 
 func safeName(s string) string {
@@ -193,35 +254,17 @@ func safeName(s string) string {
 // bounds hold it. The mean path carries its values in data-steps and
 // data-means.
 func meanBand(w io.Writer, series []Series, px, py func(float64) float64) {
-	type acc struct{ n, sum, sq float64 }
-	at := map[float64]*acc{}
-	for _, s := range series {
-		for j, v := range s.Values {
-			a := at[s.Steps[j]]
-			if a == nil {
-				a = &acc{}
-				at[s.Steps[j]] = a
-			}
-			a.n++
-			a.sum += v
-			a.sq += v * v
-		}
-	}
-	var steps []float64
-	for x, a := range at {
-		if a.n >= 2 {
-			steps = append(steps, x)
+	all, allMeans, allSds, counts := MeanStd(series)
+	var steps, means, sds []float64
+	for i, n := range counts {
+		if n >= 2 {
+			steps = append(steps, all[i])
+			means = append(means, allMeans[i])
+			sds = append(sds, allSds[i])
 		}
 	}
 	if len(steps) == 0 {
 		return
-	}
-	slices.Sort(steps)
-	means, sds := make([]float64, len(steps)), make([]float64, len(steps))
-	for i, x := range steps {
-		a := at[x]
-		means[i] = a.sum / a.n
-		sds[i] = math.Sqrt(math.Max(a.sq/a.n-means[i]*means[i], 0))
 	}
 	var band, line, ds, ms strings.Builder
 	for i, x := range steps {

@@ -101,3 +101,42 @@ func TestPalette(t *testing.T) {
 		t.Fatalf("ramp ends: %v %v %v", Diverging(-1), Diverging(1), Sequential(1))
 	}
 }
+
+// TestRunColors: runs get distinct colours (eight or fewer), a run's
+// colour is its name's slot when free, and no run's colour changes when
+// others are added or removed.
+func TestRunColors(t *testing.T) {
+	var p RunColors
+	names := []string{"seed1", "seed2", "seed3", "lambda0", "lambda3", "a", "b", "c"}
+	got := map[string]Color{}
+	seen := map[Color]string{}
+	for i, n := range names {
+		c := p.Add(n)
+		if o, dup := seen[c]; dup {
+			t.Fatalf("%s got %s, already %s's", n, c.Hex(), o)
+		}
+		if i == 0 && c != SeriesColor(n) {
+			t.Errorf("the first run's colour %s is not its name's %s", c.Hex(), SeriesColor(n).Hex())
+		}
+		seen[c], got[n] = n, c
+	}
+	for _, step := range []struct {
+		add, remove string
+	}{{remove: "seed2"}, {add: "seed9"}, {remove: "a"}, {add: "seed2"}, {add: "ninth"}} {
+		if step.remove != "" {
+			p.Remove(step.remove)
+			delete(got, step.remove)
+		}
+		if step.add != "" {
+			got[step.add] = p.Add(step.add)
+		}
+		for n, c := range got {
+			if now, ok := p.Color(n); !ok || now != c {
+				t.Errorf("after %+v: %s is %s, was %s", step, n, now.Hex(), c.Hex())
+			}
+		}
+	}
+	if c := p.Add("seed1"); c != got["seed1"] {
+		t.Error("adding a run again changed its colour")
+	}
+}
