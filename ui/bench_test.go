@@ -2,7 +2,9 @@ package ui
 
 import (
 	"math"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,11 +40,36 @@ func BenchmarkDashboardFrame(b *testing.B) {
 	m.dash.add(recs)
 	m.View()
 	vals := make([]float64, len(names))
-	b.ResetTimer()
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		m.dash.add([]sessions.MetricRecord{metricRecord(n+i, names, vals)})
 		_ = m.View()
 	}
+	cpu.stop(b)
+}
+
+// cpuTimer reports, beside the wall time per frame (ns/op), the CPU
+// time the process spent per frame (cpu-ns/op, user and system, every
+// thread): on a machine shared with other work the wall time counts the
+// waits for a core, the CPU time does not.
+type cpuTimer struct{ start time.Duration }
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU(b *testing.B) *cpuTimer {
+	b.ResetTimer()
+	return &cpuTimer{start: cpuNow()}
+}
+
+func (c *cpuTimer) stop(b *testing.B) {
+	b.StopTimer()
+	b.ReportMetric(float64(cpuNow()-c.start)/float64(b.N), "cpu-ns/op")
 }
 
 func metricRecord(step int, names []string, vals []float64) sessions.MetricRecord {
@@ -72,7 +99,7 @@ func BenchmarkDetailFrame(b *testing.B) {
 	_ = m.View()
 	right := press("right")
 	left := press("left")
-	b.ResetTimer()
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		if i%4000 < 2000 {
 			m.Update(right)
@@ -81,6 +108,7 @@ func BenchmarkDetailFrame(b *testing.B) {
 		}
 		_ = m.View()
 	}
+	cpu.stop(b)
 }
 
 // BenchmarkPull measures one pull of 1,000 new metric records and 100
@@ -105,4 +133,96 @@ func BenchmarkPull(b *testing.B) {
 		m.pull()
 	}
 	_ = strconv.Itoa
+}
+
+// compareBench is a workbench comparing 8 runs of n steps each (the open
+// one and 7 run folders, every dashboard metric recorded at every step)
+// at 120×40, the open run holding its first open steps.
+func compareBench(b *testing.B, n, open int) (*Model, []string) {
+	b.Helper()
+	names := []string{}
+	for _, s := range dashboardCharts[:7] {
+		names = append(names, s.series[0].metric)
+		if sp := s.series[0].spread; sp != "" {
+			names = append(names, sp)
+		}
+	}
+	value := func(run, step, j int) float64 {
+		return math.Sin(float64(step)/100+float64(j)) + float64(j) + 0.1*float64(run)
+	}
+	emit := func(r *sessions.Run, run, from, to int) {
+		for i := from; i < to; i++ {
+			vals := map[string]float64{}
+			for j, nm := range names {
+				vals[nm] = value(run, i, j)
+			}
+			r.Emit(event.Metrics{Time: t0.Add(time.Duration(i) * time.Second), Step: i, Values: vals})
+		}
+	}
+	root := b.TempDir()
+	var dirs []string
+	for k := 1; k < 8; k++ {
+		dir := filepath.Join(root, "seed"+strconv.Itoa(k))
+		r, err := sessions.Create(dir, testCfg{Task: "addition"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		emit(r, k, 0, n)
+		if err := r.Close(); err != nil {
+			b.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	r, err := sessions.Create(filepath.Join(root, "open"), testCfg{Task: "addition"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close() })
+	emit(r, 0, 0, open)
+	r.Flush()
+	m := newModel(Options{Run: r})
+	b.Cleanup(func() { m.cmp.close() })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	for _, d := range dirs {
+		if _, err := m.cmp.add(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	m.dash.syncCompare()
+	if m.dash.cv == nil || len(m.dash.srcs) != 8 {
+		b.Fatal("not comparing 8 runs")
+	}
+	m.View()
+	return m, names
+}
+
+// BenchmarkCompareFrame renders a full 120×40 dashboard frame comparing 8
+// runs of 10k steps (7 charts, a line per run, the mean ± std band) after
+// the open run records one more step, beyond the others' last (so every
+// chart draws again).
+func BenchmarkCompareFrame(b *testing.B) {
+	const n = 10000
+	m, names := compareBench(b, n, n)
+	vals := make([]float64, len(names))
+	cpu := startCPU(b)
+	for i := 0; i < b.N; i++ {
+		m.dash.add([]sessions.MetricRecord{metricRecord(n+i, names, vals)})
+		_ = m.View()
+	}
+	cpu.stop(b)
+}
+
+// BenchmarkCompareFrameTrailing is BenchmarkCompareFrame with the open run
+// halfway (5k steps) behind 7 finished runs of 10k: each step it records
+// changes the mean and the band at a step in the middle of every chart.
+func BenchmarkCompareFrameTrailing(b *testing.B) {
+	const n = 10000
+	m, names := compareBench(b, n, n/2)
+	vals := make([]float64, len(names))
+	cpu := startCPU(b)
+	for i := 0; i < b.N; i++ {
+		m.dash.add([]sessions.MetricRecord{metricRecord(n/2+i%(n/2), names, vals)})
+		_ = m.View()
+	}
+	cpu.stop(b)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -450,4 +451,26 @@ func TestReadOnlyReview(t *testing.T) {
 		t.Errorf("status line does not say read-only:\n%s", v)
 	}
 	golden.Fits(t, m.View(), 80, 24)
+}
+
+// TestWidth: the fast width agrees with ansi.StringWidth on every line of
+// every golden view, on those lines painted in colour, and on text it
+// leaves to ansi.StringWidth (wide and combining characters).
+func TestWidth(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.golden")
+	if err != nil || len(files) == 0 {
+		t.Fatal("no golden files", err)
+	}
+	lines := []string{"", "é", "日本語", "e\u0301", "a\tb", "\x1b]8;;x\x1b\\link", "⠿⣿ λ=3 ±0.2 ■□◆● …", "\x1b[38;2;1;2;3m■\x1b[0m x"}
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		for _, l := range strings.Split(string(data), "\n") {
+			lines = append(lines, l, "\x1b[1;38;5;208m"+l+"\x1b[m")
+		}
+	}
+	for _, l := range lines {
+		if got, want := width(l), ansi.StringWidth(l); got != want {
+			t.Errorf("width(%q) = %d, ansi.StringWidth %d", l, got, want)
+		}
+	}
 }

@@ -1,7 +1,5 @@
 package chart
 
-import "sort"
-
 // blockSize is how many points one entry of a Blocks summary covers.
 const blockSize = 16
 
@@ -40,10 +38,7 @@ func (b *Blocks) Sync(vals []float64) {
 	b.mn, b.mx = b.mn[:first], b.mx[:first]
 	for s := first * blockSize; s < len(vals); s += blockSize {
 		e := min(s+blockSize, len(vals))
-		mn, mx := vals[s], vals[s]
-		for _, v := range vals[s+1 : e] {
-			mn, mx = min(mn, v), max(mx, v)
-		}
+		mn, mx := scan(vals[s:e])
 		b.mn, b.mx = append(b.mn, mn), append(b.mx, mx)
 	}
 	b.n = len(vals)
@@ -52,24 +47,48 @@ func (b *Blocks) Sync(vals []float64) {
 // minMax returns the extremes of vals[i:j] (i < j) using the summary of
 // vals (synced; nil: a plain scan).
 func minMax(vals []float64, b *Blocks, i, j int) (mn, mx float64) {
-	mn, mx = vals[i], vals[i]
 	if b == nil || b.n < j || j-i < 2*blockSize {
-		for _, v := range vals[i+1 : j] {
-			mn, mx = min(mn, v), max(mx, v)
-		}
-		return mn, mx
+		return scan(vals[i:j])
 	}
 	bi, bj := (i+blockSize-1)/blockSize, j/blockSize // whole blocks [bi, bj)
+	mn, mx = vals[i], vals[i]
 	for _, v := range vals[i : bi*blockSize] {
-		mn, mx = min(mn, v), max(mx, v)
+		mn, mx = lower(mn, v), higher(mx, v)
 	}
-	for k := bi; k < bj; k++ {
-		mn, mx = min(mn, b.mn[k]), max(mx, b.mx[k])
+	for k, lo := range b.mn[bi:bj] {
+		mn, mx = lower(mn, lo), higher(mx, b.mx[bi+k])
 	}
 	for _, v := range vals[bj*blockSize : j] {
-		mn, mx = min(mn, v), max(mx, v)
+		mn, mx = lower(mn, v), higher(mx, v)
 	}
 	return mn, mx
+}
+
+// scan is the extremes of vals (not empty). Plain comparisons: the
+// values are finite, so the builtins' NaN and signed-zero rules, which
+// cost a frame a third of its time, are not needed; a NaN (a band's edge
+// before its first spread) is passed over unless it comes first, as
+// before.
+func scan(vals []float64) (mn, mx float64) {
+	mn, mx = vals[0], vals[0]
+	for _, v := range vals[1:] {
+		mn, mx = lower(mn, v), higher(mx, v)
+	}
+	return mn, mx
+}
+
+func lower(a, b float64) float64 {
+	if b < a {
+		return b
+	}
+	return a
+}
+
+func higher(a, b float64) float64 {
+	if b > a {
+		return b
+	}
+	return a
 }
 
 // DownsampleBlocks is Downsample with a summary of vals (see Blocks),
@@ -82,5 +101,22 @@ func DownsampleBlocks(steps []int64, vals []float64, b *Blocks, lo, hi int64, co
 // searchFrom is the first index in [k, j) whose step is ≥ bound (j if
 // none).
 func searchFrom(steps []int64, k, j int, bound int64) int {
-	return k + sort.Search(j-k, func(i int) bool { return steps[k+i] >= bound })
+	if k >= j {
+		return j
+	}
+	// Steps are mostly consecutive: try the index that would give, then
+	// search (no closure: a frame does this for every dot column).
+	if g := k + int(bound-steps[k]); g > k && g <= j && steps[g-1] < bound && (g == j || steps[g] >= bound) {
+		return g
+	}
+	lo, hi := k, j
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if steps[h] < bound {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
 }

@@ -132,3 +132,31 @@ func TestBandIncremental(t *testing.T) {
 }
 
 func same(a, b float64) bool { return a == b || a != a && b != b }
+
+// TestSearchFrom: the first index in [k, j) with a step ≥ bound, for
+// consecutive steps (the guess), gaps, repeats and bounds outside.
+func TestSearchFrom(t *testing.T) {
+	for _, steps := range [][]int64{
+		{0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+		{0, 2, 3, 3, 3, 7, 20, 21, 22, 100},
+		{5, 5, 5, 5},
+		{-3, -1, 0, 1000000},
+	} {
+		for k := 0; k <= len(steps); k++ {
+			for j := k; j <= len(steps); j++ {
+				for bound := int64(-5); bound <= 25; bound++ {
+					want := j
+					for i := k; i < j; i++ {
+						if steps[i] >= bound {
+							want = i
+							break
+						}
+					}
+					if got := searchFrom(steps, k, j, bound); got != want {
+						t.Fatalf("searchFrom(%v, %d, %d, %d) = %d, want %d", steps, k, j, bound, got, want)
+					}
+				}
+			}
+		}
+	}
+}

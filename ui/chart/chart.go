@@ -82,6 +82,10 @@ type Chart struct {
 	mean     *series
 	acc      meanAcc
 	meanFrom int
+	meanGrew bool // a step reached two series since the last sync
+	// meanChanged are the entries of acc changed since the last sync
+	// (while meanGrew is false).
+	meanChanged []int
 
 	width, height int
 
@@ -438,7 +442,7 @@ func (c *Chart) Clear() {
 	c.selected = -1
 	c.skipped = 0
 	c.acc = meanAcc{}
-	c.mean, c.meanFrom = nil, -1
+	c.mean, c.meanFrom, c.meanGrew = nil, -1, false
 	c.touch()
 }
 

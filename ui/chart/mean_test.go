@@ -107,6 +107,23 @@ func TestMeanBand(t *testing.T) {
 			if fmt.Sprint(m.steps) != fmt.Sprint(wantSteps) || fmt.Sprint(m.spSteps) != fmt.Sprint(wantSteps) {
 				t.Fatalf("drawn mean at %v (spread %v), want %v", m.steps, m.spSteps, wantSteps)
 			}
+			// The band's edges, extended and cut back frame by frame,
+			// equal those of the same points drawn at once.
+			lo, hi := m.band(0.6)
+			f := &series{smPow: 1, bandN: -1}
+			for i, st := range wantSteps {
+				f.push(st, wantMean[i])
+			}
+			f.spSteps, f.spVals = wantSteps, wantStd
+			flo, fhi := f.band(0.6)
+			if len(lo) != len(flo) {
+				t.Fatalf("band edges at %d points, want %d", len(lo), len(flo))
+			}
+			for i := range lo {
+				if !near(lo[i], flo[i]) || !near(hi[i], fhi[i]) {
+					t.Errorf("band edge %d: %v…%v, want %v…%v", i, lo[i], hi[i], flo[i], fhi[i])
+				}
+			}
 			ema := EMA(wantMean, 0.6)
 			sm := m.smoothed(0.6)
 			for i := range wantMean {
