@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/ui/chart"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
 )
@@ -159,5 +160,27 @@ func TestDashboardExportChart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// e on a run opened read-only writes nothing into the run folder: the
+// chart goes to charts/ in the current folder, and the status line says
+// where and why.
+func TestDashboardExportReadOnly(t *testing.T) {
+	r := newTestRun(t, 12, 1, 2, 4)
+	wd := t.TempDir()
+	t.Chdir(wd)
+	m := newModel(Options{Run: r, ReadOnly: true})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	send(m, press("e"))
+	want := filepath.Join(wd, "charts", "reward.csv")
+	if !strings.Contains(m.msg, want) || !strings.Contains(m.msg, "read-only") {
+		t.Fatalf("status %q, want it to name %s and say the run is read-only", m.msg, want)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(r.Dir(), "charts")); !os.IsNotExist(err) {
+		t.Errorf("the read-only run's folder got charts/ (%v)", err)
 	}
 }

@@ -18,7 +18,27 @@
 //	3 Detail     one trace: its question, reference solution and the task
 //	             verifier's verdict; explanation heatmap, solution
 //	             log-probs, diff, review
-//	4 Runs       run folders and followed folders; open, resume, start runs
+//	4 Runs       run folders and followed folders; open, resume, start runs;
+//	             space marks runs to compare with the open one
+//
+// # Runs side by side
+//
+// Runs marked with space on the Runs screen are overlaid on the open run's
+// dashboard (C there shows the open run alone and back): one chart per
+// metric, a line per run in the colour style.RunColors gives it (kept while
+// other runs are marked and unmarked, and the rule rlt report uses), and
+// the mean ± population std of the runs' values, bold and faint, at every
+// step two or more of them record (chart.SetMeanBand; runs of different
+// lengths, or lacking a metric, join where they have values). One legend
+// line names the runs, with λ (the r_KL coefficient of each config.toml)
+// when they differ. n and N select a run, space takes it out of the charts
+// and the band; smoothing, zoom, the chart picker and e work as on the open
+// run (e writes a CSV column per run and the mean, std and count). Compared
+// runs are opened read-only through sessions with only their metrics and
+// events (sessions.Options.MetricsOnly), followed by their stores (a stat
+// a second, a read only when a file grew) and pulled on the UI's tick; the
+// open run comes in live as ever. The comparison outlives the open run:
+// opening another keeps the marked runs.
 //
 // # Colours
 //
@@ -108,7 +128,9 @@
 // two engines never share the cores. Quitting ends the open Session too
 // (on screen, while its engine finishes its step). A run open read-only
 // (Session.ReadOnly, or a sessions.Run opened with OpenReadOnly) refuses
-// review and export, and the review keys say so.
+// review and export, and the review keys say so; e in its dashboard writes
+// the chart to charts/ in the current folder rather than into the run, and
+// says where.
 //
 // Options.Mouse turns on mouse reporting: the wheel scrolls the run and
 // trace lists and the editor. It is off by default, as it takes the

@@ -317,6 +317,14 @@ func TestHeaderShowsStepProgress(t *testing.T) {
 	if s := m.statusLine(); !strings.Contains(s, want) {
 		t.Errorf("status line %q lacks %q", s, want)
 	}
+	// The engine's phase event says the same: the header names the phase
+	// once, in the progress.
+	r.Emit(event.Phase{Time: t0.Add(6 * time.Second), Name: "sampling", Step: last + 1})
+	r.Flush()
+	m.pull()
+	if s := m.statusLine(); strings.Count(s, "sampling") != 1 || !strings.Contains(s, want) || !strings.Contains(s, "· running ·") {
+		t.Errorf("status line %q: want the phase once, in %q, after the state running", s, want)
+	}
 	r.Emit(event.Progress{Time: t0, Started: t0, Step: last, Phase: "scoring", Total: 2, Unit: "forwards"})
 	if s := m.statusLine(); strings.Contains(s, "scoring") {
 		t.Errorf("status line %q shows the progress of step %d, whose metrics are in", s, last)

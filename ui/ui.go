@@ -807,10 +807,10 @@ func (m *Model) footer(scr screen) string {
 	return keys.ShortHelpView(b, m.w, m.helpStyle())
 }
 
-// state is the run's true state: running (with the step's phase),
-// paused, stopping, stopped, done or failed (and read-only when there are
-// no controls).
-func (m *Model) state() string {
+// state is the run's true state: running (with the step's phase unless
+// phaseShown: the progress line beside it names it), paused, stopping,
+// stopped, done or failed (and read-only when there are no controls).
+func (m *Model) state(phaseShown bool) string {
 	s := "waiting"
 	switch {
 	case m.probs.fatal != "":
@@ -825,8 +825,10 @@ func (m *Model) state() string {
 		s = "paused"
 	case m.closed:
 		s = "closed"
-	case m.phase != "" && m.phase != "paused":
+	case m.phase != "" && m.phase != "paused" && !phaseShown:
 		s = "running · " + m.phase
+	case m.phase != "" && m.phase != "paused":
+		s = "running"
 	case m.hasStep:
 		s = "running"
 	case m.sh.control != nil:
@@ -892,7 +894,8 @@ func (m *Model) statusLine() string {
 		return strings.Join(tabs, "") + " · " + what
 	}
 	steps := m.cur.Steps
-	parts := []string{strings.Join(tabs, ""), m.state()}
+	prog, hasProg := m.stepProgress()
+	parts := []string{strings.Join(tabs, ""), m.state(hasProg)}
 	if m.device != "" {
 		dev, _, _ := strings.Cut(m.device, " (")
 		parts = append(parts, dev)
@@ -912,8 +915,8 @@ func (m *Model) statusLine() string {
 	if m.hasReward {
 		parts = append(parts, "reward "+num(m.reward, 3))
 	}
-	if p, ok := m.stepProgress(); ok {
-		parts = append(parts, p)
+	if hasProg {
+		parts = append(parts, prog)
 	}
 	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
