@@ -353,7 +353,16 @@ func (d *dashboard) compareKey(k tea.KeyMsg) bool {
 	}
 	sel := ""
 	if d.selRun >= 0 {
-		sel = d.srcs[d.selRun].label
+		src := d.srcs[d.selRun]
+		sel = src.label
+		if !key.Matches(k, km.ToggleSeries) {
+			// The legend may have had to shorten its name.
+			lam := ""
+			if src.known {
+				lam = ", λ=" + gnum(src.lambda)
+			}
+			d.sh.say("%s (%s%s): space takes it out of the charts and the band", src.label, dirName(filepath.Dir(src.key)), lam)
+		}
 	}
 	for _, c := range d.cv.charts {
 		c.Select(sel)

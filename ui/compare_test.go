@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/chart"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
 	"github.com/rlt-workbench/rlt/ui/report"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -358,6 +359,9 @@ func TestCompareLive(t *testing.T) {
 	w := writeCmpRun(t, "runs", live, true)
 	m := compareModel(t, r, 80, 24)
 	mark(t, m, "live")
+	if v := m.View(); !strings.Contains(v, "◆live") {
+		t.Errorf("the Runs screen does not mark the compared run:\n%s", v)
+	}
 	hit(t, m, "1")
 	if n := m.dash.cv.charts[0].Len("live"); n != 3 {
 		t.Fatalf("live run drawn with %d points, want 3", n)
@@ -382,6 +386,54 @@ func TestCompareLive(t *testing.T) {
 	hit(t, m, "C")
 	if m.dash.cv == nil || m.dash.cv.charts[0].Len("live") != 9 {
 		t.Fatal("C did not bring the comparison back whole")
+	}
+}
+
+// TestComparePicker: in the comparison, m puts any recorded metric on the
+// grid with a line per run (and the band), s and ] smooth every chart,
+// and n names the selected run in full.
+func TestComparePicker(t *testing.T) {
+	r := compareWorld(t)
+	m := compareModel(t, r, 80, 24)
+	for _, c := range cmpOther {
+		mark(t, m, c.name)
+	}
+	hit(t, m, "1", "m")
+	m.dash.pickSel = index(m.dash.names, "reward_std")
+	hit(t, m, "enter", "esc")
+	ci := -1
+	for i, s := range m.dash.cv.specs {
+		if s.series[0].metric == "reward_std" && !s.hidden {
+			ci = i
+		}
+	}
+	if ci < 0 {
+		t.Fatal("the picked metric has no comparison chart")
+	}
+	c := m.dash.cv.charts[ci]
+	for _, run := range append([]cmpRun{cmpOpen}, cmpOther...) {
+		if n := c.Len(run.name); n != run.to-run.from+1 {
+			t.Errorf("%s: %d points of reward_std, want %d", run.name, n, run.to-run.from+1)
+		}
+	}
+	if steps, _, _ := c.MeanBand(); len(steps) == 0 {
+		t.Error("the picked chart has no band")
+	}
+	hit(t, m, "s")
+	for _, c := range m.dash.cv.charts {
+		if c.Smoothing() != 0 {
+			t.Fatal("s left a comparison chart smoothed")
+		}
+	}
+	hit(t, m, "]")
+	for _, c := range m.dash.cv.charts {
+		if c.Smoothing() != chart.DefaultSmoothing {
+			t.Fatalf("] smooths a comparison chart at %v, want %v", c.Smoothing(), chart.DefaultSmoothing)
+		}
+	}
+	hit(t, m, "n", "n")
+	if !strings.Contains(m.msg, "lam3-seed1 (") || !strings.Contains(m.msg, "λ=3") {
+		t.Errorf("n says %q, want the second run named in full with its λ", m.msg)
 	}
 }
 

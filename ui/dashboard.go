@@ -255,7 +255,9 @@ func (d *dashboard) shownFor(m string) int {
 			continue
 		}
 		for _, ss := range s.series {
-			if ss.metric == m || ss.spread == m {
+			// A spread is shown as its series' band, but not in the
+			// comparison, whose band is across the runs.
+			if ss.metric == m || ss.spread == m && d.cv == nil {
 				return i
 			}
 		}
