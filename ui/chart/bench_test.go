@@ -9,7 +9,12 @@ import (
 )
 
 func benchChart(b *testing.B, p style.Profile, smoothing float64) {
+	benchChartWith(b, p, smoothing, false)
+}
+
+func benchChartWith(b *testing.B, p style.Profile, smoothing float64, band bool) {
 	c := New(style.NewTheme(p))
+	c.SetMeanBand(band)
 	r := lcg(3)
 	for s := 0; s < 8; s++ {
 		name := fmt.Sprintf("metric/%d", s)
@@ -33,6 +38,9 @@ func benchChart(b *testing.B, p style.Profile, smoothing float64) {
 func BenchmarkFrame8x10k(b *testing.B)         { benchChart(b, style.TrueColor, 0) }
 func BenchmarkFrame8x10kSmoothed(b *testing.B) { benchChart(b, style.TrueColor, 0.6) }
 func BenchmarkFrame8x10kPlain(b *testing.B)    { benchChart(b, style.Plain, 0) }
+
+// The 8 series as 8 runs compared: smoothed, with their mean ± std band.
+func BenchmarkFrame8x10kMeanBand(b *testing.B) { benchChartWith(b, style.TrueColor, 0.6, true) }
 func BenchmarkFrame8x10kCached(b *testing.B) {
 	c := New(style.NewTheme(style.TrueColor))
 	for s := 0; s < 8; s++ {
