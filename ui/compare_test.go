@@ -387,6 +387,14 @@ func TestCompareLive(t *testing.T) {
 	if m.dash.cv == nil || m.dash.cv.charts[0].Len("live") != 9 {
 		t.Fatal("C did not bring the comparison back whole")
 	}
+	// The open run's store superseded (a resume): the charts start over
+	// from its records, each drawn once.
+	m.dash.clear()
+	ms, _ := r.Store().MetricsSince(0)
+	m.dash.add(ms)
+	if m.dash.cv == nil || m.dash.cv.charts[0].Len(cmpOpen.name) != 12 || m.dash.cv.charts[0].Len("live") != 9 {
+		t.Fatalf("after a reset the comparison holds %v", m.dash.cv)
+	}
 }
 
 // TestComparePicker: in the comparison, m puts any recorded metric on the

@@ -183,10 +183,10 @@ func (d *dashboard) clear() {
 		c.Clear()
 		d.points[i] = 0
 	}
-	if d.cv != nil {
-		d.cvFor = "" // rebuilt from the records there are
-		d.syncCompare()
-	}
+	// The comparison is built again by the next add, from the records
+	// the store holds then (building it now and adding them would draw
+	// them twice).
+	d.cv, d.srcs, d.cvFor = nil, nil, ""
 	d.dirty = true
 }
 
@@ -202,6 +202,8 @@ func (d *dashboard) add(ms []sessions.MetricRecord) {
 		for ci := range d.cv.specs {
 			d.feedRun(ci, d.srcs[0], ms)
 		}
+	} else if cmp := d.sh.cmp; cmp != nil && cmp.on && len(cmp.runs) > 0 {
+		d.syncCompare() // after clear: from the store, which holds ms
 	}
 	for _, r := range ms {
 		for k, n := range r.Names {
