@@ -359,7 +359,7 @@ func TestCompareLive(t *testing.T) {
 	w := writeCmpRun(t, "runs", live, true)
 	m := compareModel(t, r, 80, 24)
 	mark(t, m, "live")
-	if v := m.View(); !strings.Contains(v, "◆live") {
+	if v := m.View(); !strings.Contains(v, "◆live") || !strings.Contains(v, "◆ 1 compared") {
 		t.Errorf("the Runs screen does not mark the compared run:\n%s", v)
 	}
 	hit(t, m, "1")

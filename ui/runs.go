@@ -664,6 +664,9 @@ func (r *runsScreen) listView() []string {
 	if len(r.follow) > 0 {
 		head += fmt.Sprintf(" · %d followed", fol)
 	}
+	if n := len(r.m.cmp.runs); n > 0 {
+		head += fmt.Sprintf(" · ◆ %d compared with the open run (1: dashboard)", n)
+	}
 	if r.listing {
 		head += " · listing…"
 	}
