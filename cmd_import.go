@@ -12,15 +12,24 @@ import (
 )
 
 const importUsage = `
-Usage: rlt import SRC [--out DIR | --runs DIR]
+Usage: rlt import SRC [--format rlt|trl|verl|nemo-rl] [--out DIR | --runs DIR]
 
-Reads an official RLT trainer run folder (trainer_state.json,
-stored_completions/<step>.csv) or a JSON Lines traces file ({"question",
+Reads a trainer's run folder or a JSON Lines traces file ({"question",
 "solution", "explanation" or "completion", optional "reward"} rows, or
 Bespoke-Stratos "conversations" rows) and writes a run folder of ours:
-config.toml records the source, metrics.jsonl the trainer's log_history, the
+config.toml records the source, metrics.jsonl the trainer's metrics (names
+that mean what ours mean are mapped to ours, the rest keep their own), the
 traces keep the source's file:line and reward, and events.jsonl notes the
 import and every row left out with its file and line. SRC is only read.
+
+The trainer is detected from the folder, or named with --format:
+  rlt      the official RLT trainer: trainer_state.json, stored_completions/<step>.csv
+  trl      TRL's GRPOTrainer: checkpoint-N/trainer_state.json,
+           completions/completions_<step>.parquet (log_completions)
+  verl     verl: the file logger's <experiment>.jsonl ({"step","data"} lines)
+           and rollout_data_dir's <step>.jsonl, in SRC or a folder below it
+  nemo-rl  NeMo-RL's log_dir: train_data_step<N>.jsonl, tensorboard/ event files
+rlt open follows such a folder live.
 
 The imported traces are then reviewed in the workbench, exported with rlt
 export and re-scored with rlt score --run like a run's own. The summary
@@ -35,6 +44,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt import", importUsage, stderr)
 	out := fs.String("out", "", "run folder to write (must not already hold a run)")
 	runs := fs.String("runs", "runs", "folder for the new run folder when --out is not given")
+	format := fs.String("format", "", "the trainer that wrote SRC: rlt, trl, verl or nemo-rl (default: detected)")
 	// The source may come before the flags (rlt import SRC --out DIR).
 	var src string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -65,18 +75,23 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			dst = filepath.Join(*runs, fmt.Sprintf("%s-%s-%d", stamp, name, i))
 		}
 	}
-	rep, err := sessions.Import(dst, src)
+	rep, err := sessions.ImportAs(dst, src, *format)
 	if err != nil {
 		return err
 	}
-	what := "official trainer folder"
+	what := sessions.FormatName(rep.Format) + " folder"
 	if rep.Format == sessions.ImportTraces {
 		what = "traces file"
 	}
 	fmt.Fprintf(stdout, "run folder %s\n", rep.Dir)
 	fmt.Fprintf(stdout, "imported from %s (%s): %d traces, %d metric records", rep.Source, what, rep.Traces, rep.Metrics)
-	if rep.Format == sessions.ImportOfficial {
+	switch rep.Format {
+	case sessions.ImportOfficial, sessions.ImportTRL:
 		fmt.Fprintf(stdout, " (%d log_history entries)", rep.Entries)
+	case sessions.ImportVerl:
+		fmt.Fprintf(stdout, " (%d metric lines)", rep.Entries)
+	case sessions.ImportNemoRL:
+		fmt.Fprintf(stdout, " (%d TensorBoard scalar events)", rep.Entries)
 	}
 	fmt.Fprintf(stdout, "\nleft out: %d rows\n", len(rep.Skip))
 	for _, s := range rep.Skip {

@@ -297,3 +297,60 @@ func TestScoreDefaultsToTheModelsPrompts(t *testing.T) {
 		t.Errorf("with the recorded prompts as flags: exit %d %s\n%s\nwant\n%s", code, errs, out2, out)
 	}
 }
+
+// TestImportTrainersScoreExport: a run folder of TRL, verl and NeMo-RL
+// (the fixtures of sessions/testdata/trainers, written after each trainer's
+// own writer code) is imported with its trainer named or detected, every
+// trace re-scored by the real engine and stored, one reviewed and exported.
+func TestImportTrainersScoreExport(t *testing.T) {
+	cases := []struct{ name, dir, format, what string }{
+		{"trl", "sessions/testdata/trainers/trl", "trl", "(TRL GRPOTrainer folder): 8 traces, 2 metric records (2 log_history entries)"},
+		{"verl", "sessions/testdata/trainers/verl", "", "(verl folder): 8 traces, 2 metric records (2 metric lines)"},
+		{"nemo-rl", "sessions/testdata/trainers/nemo-rl", "nemo-rl", "(NeMo-RL folder): 8 traces, 2 metric records (18 TensorBoard scalar events)"},
+	}
+	prompts := warmstart.ShortPrompts()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := dirDigest(t, c.dir)
+			runDir := filepath.Join(t.TempDir(), c.name)
+			args := []string{"import", c.dir, "--out", runDir}
+			if c.format != "" {
+				args = append(args, "--format", c.format)
+			}
+			code, out, errs := runCLI(t, "", args...)
+			if code != 0 || !strings.Contains(out, c.what) || !strings.Contains(out, "left out: 0 rows") {
+				t.Fatalf("import: exit %d: %s\n%s", code, errs, out)
+			}
+			code, out, errs = runCLI(t, "", "score", "--teacher", embeddedTeacher, "--student", embeddedStudent,
+				"--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem, "--batch", "4",
+				"--run", runDir, "--write")
+			if code != 0 || !strings.Contains(errs, "scored 8 of 8 traces") {
+				t.Fatalf("score --run --write: exit %d: %s", code, errs)
+			}
+			if s := parseScores(t, out); len(s) != 8 || s[0].Reward == nil || len(s[0].D) == 0 || len(s[0].SolLP) == 0 {
+				t.Fatalf("scores: %+v", s)
+			}
+			w, err := sessions.Open(runDir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := "2-0-1"
+			if err := w.Review(id, sessions.LabelAccept, ""); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := w.Store().Rescore(id); !ok {
+				t.Errorf("no stored rescore of %s", id)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs = runCLI(t, "", "export", "--run", runDir)
+			if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "Think step by step about 'What is 12 * 13?', way 1.") {
+				t.Errorf("export: exit %d: %s\n%s", code, errs, out)
+			}
+			if dirDigest(t, c.dir) != before {
+				t.Error("the trainer's folder changed")
+			}
+		})
+	}
+}

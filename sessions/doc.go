@@ -84,16 +84,20 @@
 //
 // # Import and re-scoring
 //
-// Import turns an official trainer folder (trainer_state.json,
-// stored_completions/*.csv) or a JSON Lines traces file into a run folder of
-// this layout: config.toml holds ImportConfig ([import] format, source,
+// Import turns a trainer's run folder — the official RLT trainer's
+// (trainer_state.json, stored_completions/*.csv), TRL GRPOTrainer's
+// (checkpoint-N/trainer_state.json, completions/*.parquet), verl's (file
+// logger JSON Lines, rollout {step}.jsonl) or NeMo-RL's
+// (train_data_step{N}.jsonl, TensorBoard events), see trainers.go — or a
+// JSON Lines traces file into a run folder of this layout: config.toml holds ImportConfig ([import] format, source,
 // files, time, counts); metrics.jsonl one record per log_history step;
 // traces the rows, each with "source" (file:line in the source) and
 // "source_reward" (the reward the source recorded, which is not one of our
 // scores: "terms" stays absent); events.jsonl an "import" event, notes, and
-// one "skipped" event per row left out with its "file" and "line". The
-// source is only read. Imported traces are reviewed and exported like any
-// others.
+// one "skipped" event per row left out with its "file" and "line" (a
+// row or file still being written is one, until it is complete). The
+// source is only read. Imported traces are reviewed, re-scored and
+// exported like any others. OpenTrainerRun follows such a folder live.
 //
 // Re-scoring (rlt score --run DIR --write) never rewrites a trace: reviews
 // and exports refer to traces by ID, and a trace line, once written, is the

@@ -27,7 +27,7 @@ type ImportConfig struct {
 
 // ImportSource describes an import.
 type ImportSource struct {
-	Format  string    `toml:"format"`  // ImportOfficial or ImportTraces
+	Format  string    `toml:"format"`  // ImportOfficial, ImportTRL, ImportVerl, ImportNemoRL or ImportTraces
 	Source  string    `toml:"source"`  // absolute path of the folder or file read
 	Files   []string  `toml:"files"`   // the files read, relative to Source (for a file: its name)
 	Time    time.Time `toml:"time"`    // when it was imported
@@ -45,7 +45,8 @@ type ImportReport struct {
 	Notes   []string   // what else the reader noticed (values ignored, entries merged …)
 }
 
-// Import reads src — an official trainer run folder (ImportOfficialRun) or a
+// Import reads src — a trainer's run folder (the official RLT trainer's,
+// ImportOfficialRun, or TRL's, verl's or NeMo-RL's, see trainers.go) or a
 // JSON Lines traces file (ReadTraces) — and writes a new run folder at dst
 // (which must not hold a run, nor lie inside src): config.toml recording the
 // source (ImportConfig), the metrics, the traces (each with Source, its
@@ -60,6 +61,19 @@ type ImportReport struct {
 // traces-file row becomes "0-0-<n>". log_history entries of one step are
 // merged into one metric record (a later entry's value wins).
 func Import(dst, src string) (*ImportReport, error) {
+	return ImportAs(dst, src, "")
+}
+
+// ImportAs is Import with the trainer named: format is "rlt" (or
+// ImportOfficial), ImportTRL, ImportVerl or ImportNemoRL, or "" to detect
+// it from the folder (DetectFormat). Rows of other trainers become traces
+// as the official trainer's do (foreignTraces), their metric names mapped
+// to ours where they mean the same (trainerMetricNames).
+func ImportAs(dst, src, format string) (*ImportReport, error) {
+	format, err := normalizeFormat(format)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
 	abs, err := filepath.Abs(src)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", src, err)
@@ -80,12 +94,30 @@ func Import(dst, src string) (*ImportReport, error) {
 	rep := &ImportReport{Dir: dst, ImportSource: ImportSource{Source: abs, Time: time.Now().UTC().Truncate(time.Second)}}
 	var metrics []MetricRecord
 	var traces []*TraceRecord
-	if fi.IsDir() {
-		rep.Format = ImportOfficial
-		metrics, traces, err = readOfficial(abs, rep)
-	} else {
+	switch {
+	case !fi.IsDir() && format != "":
+		err = fmt.Errorf("--format %s names a trainer's run folder, and this is a file (a traces file needs no --format)", format)
+	case !fi.IsDir():
 		rep.Format = ImportTraces
 		traces, err = readTracesFile(abs, rep)
+	default:
+		if format == "" {
+			format, err = DetectFormat(abs)
+		}
+		rep.Format = format
+		switch format {
+		case ImportOfficial:
+			metrics, traces, err = readOfficial(abs, rep)
+		case ImportTRL:
+			metrics, traces, err = readTRL(abs, rep)
+		case ImportVerl:
+			metrics, traces, err = readVerl(abs, rep)
+		case ImportNemoRL:
+			metrics, traces, err = readNemoRL(abs, rep)
+		}
+		if err == nil {
+			metrics = renameMetrics(format, metrics, rep)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", src, err)

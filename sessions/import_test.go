@@ -297,7 +297,7 @@ func TestImportRefuses(t *testing.T) {
 	if _, err := Import(filepath.Join(t.TempDir(), "r"), filepath.Join(src, "missing")); err == nil {
 		t.Error("missing source accepted")
 	}
-	if _, err := Import(filepath.Join(t.TempDir(), "r"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "not an RLT run folder") {
+	if _, err := Import(filepath.Join(t.TempDir(), "r"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a trainer's run folder") {
 		t.Errorf("empty folder: %v", err)
 	}
 }

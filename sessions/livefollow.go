@@ -12,28 +12,52 @@ import (
 	"time"
 )
 
-// OpenOfficial shows an official RLT trainer's run folder: Import turns it
-// into a run folder in a temporary directory (questions and solutions
-// parsed from the teacher prompts, explanations extracted, the trainer's
-// reward kept as the source reward, every row left out listed with its
+// trainerPollInterval is how often a followed trainer's folder is looked
+// at (sizes and modification times; it is imported again only when they
+// changed), so that a step the trainer appends shows in under a second.
+const trainerPollInterval = 250 * time.Millisecond
+
+// OpenOfficial shows an official RLT trainer's run folder, or any other
+// trainer's that Import reads (the trainer is detected): OpenTrainerRun
+// with no format named.
+func OpenOfficial(ctx context.Context, dir string) (*Session, error) {
+	return OpenTrainerRun(ctx, dir, "")
+}
+
+// OpenTrainerRun shows a trainer's run folder (format as ImportAs: "rlt",
+// "trl", "verl", "nemo-rl", or "" to detect it): ImportAs turns it into a
+// run folder in a temporary directory (questions and solutions parsed from
+// the prompts, explanations extracted, the trainer's reward kept as the
+// source reward, metric names mapped, every row left out listed with its
 // file and line), which is opened read-only and followed. While the
 // trainer writes, its folder is imported again whenever its files change
-// and what is new is appended to that run folder (FollowOfficial). The
-// trainer's folder is only read; the copy is removed by the session's
-// Close. (trainer_state.json is rewritten whole, so it cannot be tailed
-// like our JSON Lines files.)
-func OpenOfficial(ctx context.Context, dir string) (*Session, error) {
+// (looked at every trainerPollInterval) and what is new is appended to
+// that run folder (followOfficial); a row or file still being written is
+// left out until it is complete. The trainer's folder is only read; the
+// copy is removed by the session's Close. (trainer_state.json and verl's
+// rollout files are rewritten whole, and Parquet files cannot be tailed,
+// so the folder is imported again rather than tailed like our JSON Lines
+// files.)
+func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
+	}
+	if format, err = normalizeFormat(format); err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	if format == "" {
+		if format, err = DetectFormat(abs); err != nil {
+			return nil, err
+		}
 	}
 	tmp, err := os.MkdirTemp("", "rlt-official-*")
 	if err != nil {
 		return nil, err
 	}
 	live := filepath.Join(tmp, filepath.Base(abs))
-	sig := officialSignature(abs)
-	rep, err := Import(live, abs)
+	sig := trainerSignature(abs, format)
+	rep, err := ImportAs(live, abs, format)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -47,7 +71,7 @@ func OpenOfficial(ctx context.Context, dir string) (*Session, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		followOfficial(ctx, abs, live, tmp, sig, time.Second)
+		followOfficial(ctx, abs, format, live, tmp, sig, trainerPollInterval)
 	}()
 	closeFn := func() error {
 		cancel()
@@ -59,17 +83,18 @@ func OpenOfficial(ctx context.Context, dir string) (*Session, error) {
 	if rep.Skipped > 0 {
 		notes = append(notes, fmt.Sprintf("%d rows left out", rep.Skipped))
 	}
-	notes = append(notes, "following it (official trainer run, read-only)")
+	notes = append(notes, fmt.Sprintf("following it (%s run, read-only)", FormatName(format)))
 	return &Session{Run: rec, ReadOnly: true, Close: closeFn, Notes: notes}, nil
 }
 
-// followOfficial imports the official folder src again whenever its files
-// change (after sig, the state the first import read) and appends what is
+// followOfficial imports the trainer's folder src (of format) again
+// whenever its files change (after sig, the state the first import read)
+// and appends what is
 // new to the imported run folder live, whose read-only Run follows it. An
 // import that fails (the trainer rewriting trainer_state.json, perhaps) is
 // tried once more; failing twice on the same files, it is reported as an
 // error event of live and tried again when the files change.
-func followOfficial(ctx context.Context, src, live, tmp, sig string, every time.Duration) {
+func followOfficial(ctx context.Context, src, format, live, tmp, sig string, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failed := ""
@@ -79,12 +104,12 @@ func followOfficial(ctx context.Context, src, live, tmp, sig string, every time.
 			return
 		case <-t.C:
 		}
-		s := officialSignature(src)
+		s := trainerSignature(src, format)
 		if s == sig {
 			continue
 		}
 		stage := filepath.Join(tmp, fmt.Sprintf(".import-%d", n))
-		_, err := Import(stage, src)
+		_, err := ImportAs(stage, src, format)
 		if err == nil {
 			err = mergeImport(live, stage)
 		}

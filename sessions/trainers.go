@@ -1,0 +1,810 @@
+package sessions
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+// Run folders of other trainers, imported and followed like the official
+// RLT trainer's (Import, OpenTrainerRun). What each writes, read from the
+// trainers' own code:
+//
+// TRL (ImportTRL), huggingface/trl trl/trainer/grpo_trainer.py and
+// huggingface/transformers src/transformers/trainer_callback.py:
+//
+//	<output_dir>/checkpoint-N/trainer_state.json   TrainerState.save_to_json at each save:
+//	                                               json.dumps(asdict(state), indent=2, sort_keys=True);
+//	                                               log_history holds GRPOTrainer.log's dicts (its metrics
+//	                                               averaged over the logging steps, None when all were
+//	                                               NaN) with the Trainer's loss, grad_norm,
+//	                                               learning_rate, epoch and step
+//	<output_dir>/trainer_state.json                the same, written when training ends (if saved)
+//	<output_dir>/completions/completions_{step:05d}.parquet
+//	                                               with log_completions: GRPOTrainer.log writes
+//	                                               pd.DataFrame({step, prompt, completion,
+//	                                               <one column per reward function>, <extra columns>,
+//	                                               advantage}).to_parquet(path) straight into the
+//	                                               final path (prompt and completion decoded with
+//	                                               skip_special_tokens=True)
+//
+// verl (ImportVerl), volcengine/verl verl/utils/tracking.py and
+// verl/trainer/ppo/ray_trainer.py:
+//
+//	<root>/<project>/<experiment>.jsonl   FileLogger.log: orjson.dumps({"step": N, "data": {…}}), one
+//	                                      line per step (NaN written as null)
+//	<rollout_data_dir>/{step}.jsonl       _dump_generations: rows {"input", "output", "gts", "score",
+//	                                      "step", <reward extras>}, the whole file in one write
+//
+// verl's folder is the one given (the file logger's project folder, say):
+// the metric files are its *.jsonl files whose lines are {"step","data"}
+// objects, the rollouts its {step}.jsonl files, in it or in a folder just
+// below it; a folder below whose name starts with "val" holds validation
+// generations (validation_data_dir), which are left out and noted.
+//
+// NeMo-RL (ImportNemoRL), NVIDIA-NeMo/RL nemo_rl/algorithms/grpo.py and
+// nemo_rl/utils/logger.py:
+//
+//	<log_dir>/train_data_step{N}.jsonl    Logger.log_batched_dict_as_jsonl: one line per sample,
+//	                                      each value the sample's slice of the batch (a list of
+//	                                      one): content (the message contents; the last is the
+//	                                      generation), rewards, advantages (per token),
+//	                                      token_loss_mask, …, and idx
+//	<log_dir>/tensorboard/events.out.tfevents.*
+//	                                      the step metrics: NeMo-RL logs them only to its backends,
+//	                                      and TensorboardLogger writes them with torch's
+//	                                      SummaryWriter.add_scalar as "train/<name>" (read by
+//	                                      readTFEvents)
+//
+// The metric names that mean what ours mean are renamed (trainerMetricNames);
+// every other one keeps its own name, and the workbench's chart picker lists
+// every name recorded.
+const (
+	ImportTRL    = "trl"
+	ImportVerl   = "verl"
+	ImportNemoRL = "nemo-rl"
+)
+
+// ImportFormats are the names --format accepts ("rlt" is the official RLT
+// trainer, ImportOfficial).
+var ImportFormats = []string{"rlt", ImportTRL, ImportVerl, ImportNemoRL}
+
+// trainerMetricNames maps a trainer's metric names to ours where they mean
+// the same. The README carries the same table.
+//
+//	ours               TRL                                       verl                    NeMo-RL
+//	reward             reward (weighted sum of reward functions) critic/score/mean       train/reward
+//	reward_std         reward_std                                —                       —
+//	kl                 kl                                        actor/kl_loss           train/kl_penalty
+//	loss               loss                                      —                       train/loss
+//	completion_length  completions/mean_length (completion_length in older TRL)
+//	                                                             response_length/mean    train/mean_gen_tokens_per_sample
+//	grad_norm          grad_norm                                 actor/grad_norm         train/grad_norm
+//	learning_rate      learning_rate                             actor/lr                train/lr
+//	clip_fraction      clip_ratio/region_mean                    actor/pg_clipfrac       —
+//	zero_variance_share frac_reward_zero_std                     —                       —
+//
+// Left under their own names on purpose: verl's critic/rewards/mean (the
+// score less an in-reward KL penalty, when one is used), actor/pg_loss (the
+// policy-gradient term alone, not the loss), and every per-function,
+// timing and length statistic.
+var trainerMetricNames = map[string]map[string]string{
+	ImportTRL: {
+		"completions/mean_length": "completion_length",
+		"frac_reward_zero_std":    "zero_variance_share",
+		"clip_ratio/region_mean":  "clip_fraction",
+	},
+	ImportVerl: {
+		"critic/score/mean":    "reward",
+		"actor/kl_loss":        "kl",
+		"response_length/mean": "completion_length",
+		"actor/grad_norm":      "grad_norm",
+		"actor/lr":             "learning_rate",
+		"actor/pg_clipfrac":    "clip_fraction",
+	},
+	ImportNemoRL: {
+		"train/reward":                     "reward",
+		"train/kl_penalty":                 "kl",
+		"train/loss":                       "loss",
+		"train/mean_gen_tokens_per_sample": "completion_length",
+		"train/grad_norm":                  "grad_norm",
+		"train/lr":                         "learning_rate",
+	},
+}
+
+// FormatName is how a format is named to the user.
+func FormatName(format string) string {
+	switch format {
+	case ImportOfficial:
+		return "official trainer"
+	case ImportTRL:
+		return "TRL GRPOTrainer"
+	case ImportVerl:
+		return "verl"
+	case ImportNemoRL:
+		return "NeMo-RL"
+	case ImportTraces:
+		return "traces file"
+	}
+	return format
+}
+
+// normalizeFormat turns a --format value into an import format ("" stays
+// "": detect).
+func normalizeFormat(f string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(f)) {
+	case "":
+		return "", nil
+	case "rlt", ImportOfficial:
+		return ImportOfficial, nil
+	case ImportTRL:
+		return ImportTRL, nil
+	case ImportVerl:
+		return ImportVerl, nil
+	case ImportNemoRL, "nemo", "nemorl", "nemo_rl":
+		return ImportNemoRL, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want one of %s)", f, strings.Join(ImportFormats, ", "))
+}
+
+var (
+	trlCompletionRe = regexp.MustCompile(`^completions_(\d+)\.parquet$`)
+	nemoStepRe      = regexp.MustCompile(`^train_data_step(\d+)\.jsonl$`)
+	verlStepRe      = regexp.MustCompile(`^(\d+)\.jsonl$`)
+)
+
+// DetectFormat says which trainer wrote the run folder dir: the official
+// RLT trainer (stored_completions/*.csv or teacher_chats/), TRL
+// (completions/completions_*.parquet, or a trainer_state.json alone, at the
+// top or in a checkpoint-N folder), NeMo-RL (train_data_step*.jsonl or
+// tensorboard event files), or verl ({step}.jsonl rollouts or file-logger
+// lines). It is an error naming what was looked for when none fits.
+func DetectFormat(dir string) (string, error) {
+	has := func(pattern string) bool {
+		m, _ := filepath.Glob(filepath.Join(dir, pattern))
+		return len(m) > 0
+	}
+	switch {
+	case has("stored_completions/*.csv"), has("teacher_chats"):
+		return ImportOfficial, nil
+	case has("completions/completions_*.parquet"):
+		return ImportTRL, nil
+	case has("train_data_step*.jsonl"), has("tensorboard/events.out.tfevents.*"), has("tensorboard/*/events.out.tfevents.*"):
+		return ImportNemoRL, nil
+	case OfficialTrainerState(dir) != "":
+		return ImportTRL, nil
+	}
+	if v := findVerl(dir); len(v.metrics) > 0 || len(v.rollouts) > 0 {
+		return ImportVerl, nil
+	}
+	return "", fmt.Errorf("%s: not a trainer's run folder: no stored_completions/*.csv (official RLT trainer), "+
+		"no trainer_state.json or completions/*.parquet (TRL), no {step}.jsonl rollouts or {\"step\",\"data\"} "+
+		"lines (verl), no train_data_step*.jsonl or tensorboard/ (NeMo-RL); --format names the trainer", dir)
+}
+
+// IsTrainerFolder reports whether dir looks like a run folder of a trainer
+// Import reads.
+func IsTrainerFolder(dir string) bool {
+	_, err := DetectFormat(dir)
+	return err == nil
+}
+
+// renameMetrics applies a format's name table to merged metric records.
+func renameMetrics(format string, ms []MetricRecord, rep *ImportReport) []MetricRecord {
+	table := trainerMetricNames[format]
+	if len(table) == 0 {
+		return ms
+	}
+	used := map[string]bool{}
+	for i := range ms {
+		vals := ms[i].Map()
+		changed := false
+		for from, to := range table {
+			v, ok := vals[from]
+			if !ok {
+				continue
+			}
+			if _, clash := vals[to]; clash {
+				continue // the trainer logged our name itself: keep both as written
+			}
+			delete(vals, from)
+			vals[to] = v
+			used[from] = true
+			changed = true
+		}
+		if changed {
+			ms[i].Names = sortedKeys(vals, nil)
+			ms[i].Values = make([]float64, len(ms[i].Names))
+			for j, n := range ms[i].Names {
+				ms[i].Values[j] = vals[n]
+			}
+		}
+	}
+	if len(used) > 0 {
+		var pairs []string
+		for from := range used {
+			pairs = append(pairs, from+" → "+table[from])
+		}
+		sort.Strings(pairs)
+		rep.Notes = append(rep.Notes, "metric names mapped to ours: "+strings.Join(pairs, ", ")+" (the rest keep their own names)")
+	}
+	return ms
+}
+
+// mergeSteps makes one record per step, sorted by step, from values
+// logged per step (a later value wins).
+func mergeSteps(entries []OfficialMetrics) []MetricRecord {
+	byStep := map[int]map[string]float64{}
+	var steps []int
+	for _, e := range entries {
+		vals, ok := byStep[e.Step]
+		if !ok {
+			vals = map[string]float64{}
+			byStep[e.Step] = vals
+			steps = append(steps, e.Step)
+		}
+		for k, v := range e.Values {
+			vals[k] = v
+		}
+	}
+	slices.Sort(steps)
+	out := make([]MetricRecord, 0, len(steps))
+	var prev []string
+	for _, s := range steps {
+		m := MetricRecord{Step: s, Names: sortedKeys(byStep[s], prev)}
+		prev = m.Names
+		m.Values = make([]float64, len(m.Names))
+		for i, n := range m.Names {
+			m.Values[i] = byStep[s][n]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// foreignRow is one generation of another trainer's log, before it becomes
+// a trace.
+type foreignRow struct {
+	Step       int
+	Prompt     string
+	Completion string
+	Reference  string // a ground truth the trainer logged beside the prompt (verl's gts), if any
+	Reward     float64
+	HasReward  bool
+	Advantage  float64 // NaN when not logged
+	Source     string  // file:line (or file:row for Parquet)
+}
+
+// foreignTraces turns rows into traces "<step>-0-<n>" (n counts the rows
+// of a step in order, so a re-import of a grown file keeps the IDs). The
+// question and solution come from the prompt (splitPrompt); a prompt with
+// no solution section keeps its whole text as the question and the
+// trainer's ground truth, if it logged one, as the solution.
+func foreignTraces(rows []foreignRow, rep *ImportReport) []*TraceRecord {
+	perStep := map[int]int{}
+	noSolution := 0
+	traces := make([]*TraceRecord, 0, len(rows))
+	for _, r := range rows {
+		q, sol, ok := splitPrompt(r.Prompt)
+		if !ok && r.Reference != "" {
+			sol = r.Reference
+		}
+		if sol == "" {
+			noSolution++
+		}
+		x := record.Extract(r.Completion)
+		n := perStep[r.Step]
+		perStep[r.Step]++
+		t := &TraceRecord{ID: traceID(r.Step, 0, n, 0), Step: r.Step, Sample: n, Question: q, Solution: sol,
+			Completion: r.Completion, Explanation: x.Body, Scored: record.Scored{Ended: x.Ended},
+			Advantage: r.Advantage, Source: r.Source}
+		if r.HasReward {
+			t.SourceReward, t.HasSourceReward = r.Reward, true
+		}
+		traces = append(traces, t)
+	}
+	if noSolution > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d of %d traces have no reference solution (their prompt has no %s…%s section and the trainer logged no ground truth): their question is the whole prompt",
+			noSolution, len(rows), record.BeginSolution, record.EndSolution))
+	}
+	slices.SortStableFunc(traces, func(a, b *TraceRecord) int { return a.Step - b.Step })
+	return traces
+}
+
+// splitPrompt finds the question and the solution in a teacher prompt: as
+// rendered by the chat template (record.ParseTeacherPrompt), or decoded
+// without its special tokens as TRL and verl log it ("system\n…\nuser\n
+// <question>\nassistant\n<|begin_of_solution|>…"), or a bare
+// "<question> … <|begin_of_solution|>…<|end_of_solution|>". Without a
+// solution section the question is the whole prompt and ok is false.
+func splitPrompt(prompt string) (question, solution string, ok bool) {
+	if q, s, err := record.ParseTeacherPrompt(prompt); err == nil {
+		return q, s, true
+	}
+	pre, rest, found := strings.Cut(prompt, record.BeginSolution)
+	if !found {
+		return strings.TrimSpace(prompt), "", false
+	}
+	sol, _, found := strings.Cut(rest, record.EndSolution)
+	if !found {
+		return strings.TrimSpace(prompt), "", false
+	}
+	if i := strings.LastIndex(pre, "user\n"); i >= 0 {
+		pre = pre[i+len("user\n"):]
+	}
+	pre = strings.TrimSpace(pre)
+	pre = strings.TrimSpace(strings.TrimSuffix(pre, "assistant"))
+	return pre, sol, true
+}
+
+// ---------------------------------------------------------------- TRL ----
+
+// readTRL reads a TRL GRPOTrainer output folder.
+func readTRL(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, error) {
+	metrics, err := readStateMetrics(dir, rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "completions", "completions_*.parquet"))
+	sortByStep(files, trlCompletionRe)
+	if len(metrics) == 0 && rep.Files == nil && len(files) == 0 {
+		return nil, nil, fmt.Errorf("%s: not a TRL run folder (no trainer_state.json, no completions/completions_*.parquet)", dir)
+	}
+	var rows []foreignRow
+	for _, p := range files {
+		name := "completions/" + filepath.Base(p)
+		rep.Files = append(rep.Files, name)
+		t, err := readParquet(p)
+		if errors.Is(err, errParquetPending) {
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Msg: err.Error() + ": read when it is complete"})
+			continue
+		}
+		if err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Msg: err.Error()})
+			continue
+		}
+		rs, err := trlRows(name, t, rep)
+		if err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Msg: err.Error()})
+			continue
+		}
+		rows = append(rows, rs...)
+	}
+	return metrics, foreignTraces(rows, rep), nil
+}
+
+// trlRows reads one completions parquet table. Its reward columns are the
+// numeric columns other than step and advantage (GRPOTrainer writes one per
+// reward function, named after it); the source reward is their sum, which
+// is TRL's reward with its default weights of 1 (reward_weights are not in
+// the file: with other weights the sum differs from the logged reward).
+func trlRows(name string, t *pqTable, rep *ImportReport) ([]foreignRow, error) {
+	pc, cc, sc, ac := t.col("prompt"), t.col("completion"), t.col("step"), t.col("advantage")
+	if pc < 0 || cc < 0 {
+		return nil, fmt.Errorf("no %q and %q columns (columns: %s)", "prompt", "completion", strings.Join(t.Columns, ", "))
+	}
+	fileStep := -1
+	if m := trlCompletionRe.FindStringSubmatch(filepath.Base(name)); m != nil {
+		fileStep, _ = strconv.Atoi(m[1])
+	}
+	var rewardCols []int
+	for i, c := range t.Columns {
+		if i == sc || i == ac || i == pc || i == cc {
+			continue
+		}
+		numeric := len(t.Rows) > 0
+		for _, r := range t.Rows {
+			if r[i].IsStr {
+				numeric = false
+				break
+			}
+		}
+		if numeric {
+			rewardCols = append(rewardCols, i)
+		} else if c != "" {
+			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: column %q is not a reward (not numeric): not imported", name, c))
+		}
+	}
+	if len(rewardCols) > 1 {
+		var names []string
+		for _, i := range rewardCols {
+			names = append(names, t.Columns[i])
+		}
+		rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("completions: the source reward is the sum of the reward columns %s (TRL's default reward_weights; the weights are not in the file)", strings.Join(names, ", ")))
+	}
+	if len(t.Nested) > 0 {
+		rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: nested columns not imported: %s", name, strings.Join(t.Nested, ", ")))
+	}
+	var out []foreignRow
+	for i, r := range t.Rows {
+		src := fmt.Sprintf("%s:%d", name, i+1)
+		if !r[pc].IsStr || !r[cc].IsStr {
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: i + 1, Field: "prompt", Msg: fmt.Sprintf("row %d: no prompt or completion text", i+1)})
+			continue
+		}
+		row := foreignRow{Step: fileStep, Prompt: r[pc].Str, Completion: r[cc].Str, Advantage: math.NaN(), Source: src}
+		if sc >= 0 && r[sc].IsNum {
+			row.Step = int(r[sc].Num)
+		}
+		if row.Step < 0 {
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: i + 1, Field: "step", Msg: fmt.Sprintf("row %d: no step (no step column, and the file name has none)", i+1)})
+			continue
+		}
+		if ac >= 0 && r[ac].IsNum {
+			row.Advantage = r[ac].Num
+		}
+		for _, c := range rewardCols {
+			if r[c].IsNum && !math.IsNaN(r[c].Num) {
+				row.Reward += r[c].Num
+				row.HasReward = true
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// readStateMetrics reads the metrics of a Hugging Face trainer_state.json
+// (at the top, else the newest checkpoint's) into one record per step.
+func readStateMetrics(dir string, rep *ImportReport) ([]MetricRecord, error) {
+	state := OfficialTrainerState(dir)
+	if state == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(state)
+	if err != nil {
+		return nil, fmt.Errorf("read trainer state: %w", err)
+	}
+	rel := filepath.ToSlash(strings.TrimPrefix(state, dir+string(filepath.Separator)))
+	entries, sr, err := parseTrainerState(rel, data, -1)
+	if err != nil {
+		return nil, err
+	}
+	rep.Files = append(rep.Files, rel)
+	if rel != "trainer_state.json" {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("metrics from %s (the newest checkpoint's; the trainer writes trainer_state.json at each save)", rel))
+	}
+	rep.Entries = sr.Entries
+	rep.Skip = append(rep.Skip, sr.Skipped...)
+	if sr.NonNumeric > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", rel, sr.NonNumeric, strings.Join(sr.NonNumericKeys, ", ")))
+	}
+	return mergeSteps(entries), nil
+}
+
+// sortByStep sorts paths by the step number re's first group finds in
+// their base names (others last, by name).
+func sortByStep(paths []string, re *regexp.Regexp) {
+	step := func(p string) int {
+		if m := re.FindStringSubmatch(filepath.Base(p)); m != nil {
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				return n
+			}
+		}
+		return math.MaxInt
+	}
+	sort.SliceStable(paths, func(i, j int) bool {
+		a, b := step(paths[i]), step(paths[j])
+		if a != b {
+			return a < b
+		}
+		return paths[i] < paths[j]
+	})
+}
+
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// --------------------------------------------------------------- verl ----
+
+// verlFiles are the files of a verl folder: metric files (file logger) and
+// rollout dumps, relative to the folder.
+type verlFiles struct {
+	metrics, rollouts, validation []string
+}
+
+// findVerl lists the verl files of dir: its *.jsonl and those of the
+// folders just below it.
+func findVerl(dir string) verlFiles {
+	var v verlFiles
+	look := func(sub string) {
+		files, _ := filepath.Glob(filepath.Join(dir, sub, "*.jsonl"))
+		for _, f := range files {
+			rel := filepath.ToSlash(filepath.Join(sub, filepath.Base(f)))
+			switch {
+			case verlStepRe.MatchString(filepath.Base(f)) && strings.HasPrefix(strings.ToLower(sub), "val"):
+				v.validation = append(v.validation, rel)
+			case verlStepRe.MatchString(filepath.Base(f)):
+				v.rollouts = append(v.rollouts, rel)
+			case isVerlMetricFile(f):
+				v.metrics = append(v.metrics, rel)
+			}
+		}
+	}
+	look("")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			look(e.Name())
+		}
+	}
+	sortByStep(v.rollouts, verlStepRe)
+	return v
+}
+
+// isVerlMetricFile: the first complete line is {"step": N, "data": {…}}.
+func isVerlMetricFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	n, _ := f.Read(buf)
+	line, _, complete := bytes.Cut(buf[:n], []byte{'\n'})
+	if !complete {
+		return false
+	}
+	var probe struct {
+		Step *json.Number    `json:"step"`
+		Data json.RawMessage `json:"data"`
+	}
+	return json.Unmarshal(line, &probe) == nil && probe.Step != nil && len(probe.Data) > 0 && probe.Data[0] == '{'
+}
+
+// readVerl reads a verl folder.
+func readVerl(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, error) {
+	v := findVerl(dir)
+	if len(v.metrics) == 0 && len(v.rollouts) == 0 {
+		return nil, nil, fmt.Errorf("%s: not a verl folder (no *.jsonl of {\"step\",\"data\"} lines, no {step}.jsonl rollouts)", dir)
+	}
+	if len(v.validation) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d validation generation files left out (%s…)", len(v.validation), v.validation[0]))
+	}
+	var entries []OfficialMetrics
+	for _, rel := range v.metrics {
+		rep.Files = append(rep.Files, rel)
+		nonNum := map[string]bool{}
+		count := 0
+		st, err := ReadLog(filepath.Join(dir, rel), func(line int, raw []byte) error {
+			var l struct {
+				Step json.Number     `json:"step"`
+				Data json.RawMessage `json:"data"`
+			}
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.UseNumber()
+			if err := dec.Decode(&l); err != nil {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not JSON: %v", err)})
+				return nil
+			}
+			step, err := strconv.Atoi(string(l.Step))
+			if err != nil {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "step", Msg: fmt.Sprintf(`"step" is not an integer: %q`, l.Step)})
+				return nil
+			}
+			m, issue := metricsEntry(append([]byte(`{"step":`+strconv.Itoa(step)+`,`), dataFields(l.Data)...), nonNum, &count)
+			if issue != "" {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "data", Msg: issue})
+				return nil
+			}
+			entries = append(entries, m)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		partial(rep, rel, st)
+		if count > 0 {
+			keys := make([]string, 0, len(nonNum))
+			for k := range nonNum {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d values that are not numbers (null for NaN, text) ignored (keys: %s)", rel, count, strings.Join(keys, ", ")))
+		}
+	}
+	rep.Entries = len(entries)
+	var rows []foreignRow
+	for _, rel := range v.rollouts {
+		rep.Files = append(rep.Files, rel)
+		fileStep, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(rel), ".jsonl"))
+		st, err := ReadLog(filepath.Join(dir, rel), func(line int, raw []byte) error {
+			var r struct {
+				Input  *string         `json:"input"`
+				Output *string         `json:"output"`
+				GTS    json.RawMessage `json:"gts"`
+				Score  *float64        `json:"score"`
+				Step   *int            `json:"step"`
+			}
+			if err := json.Unmarshal(raw, &r); err != nil {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not a rollout row: %v", err)})
+				return nil
+			}
+			if r.Input == nil || r.Output == nil {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "input", Msg: `missing field "input" or "output"`})
+				return nil
+			}
+			row := foreignRow{Step: fileStep, Prompt: *r.Input, Completion: *r.Output, Advantage: math.NaN(), Source: fmt.Sprintf("%s:%d", rel, line)}
+			if r.Step != nil {
+				row.Step = *r.Step
+			}
+			if r.Score != nil {
+				row.Reward, row.HasReward = *r.Score, true
+			}
+			var gts string
+			if json.Unmarshal(r.GTS, &gts) == nil {
+				row.Reference = gts
+			}
+			rows = append(rows, row)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		partial(rep, rel, st)
+	}
+	return mergeSteps(entries), foreignTraces(rows, rep), nil
+}
+
+// dataFields is the inside of a JSON object (without its braces), or ""
+// when raw is not an object (metricsEntry then reports it).
+func dataFields(raw json.RawMessage) []byte {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '{' {
+		return []byte(`"data":"not an object"}`)
+	}
+	inner := bytes.TrimSpace(raw[1 : len(raw)-1])
+	if len(inner) == 0 {
+		return []byte{'}'}
+	}
+	return append(inner, '}')
+}
+
+// partial records an unterminated last line as a row left out for now.
+func partial(rep *ImportReport, rel string, st ReadStats) {
+	if st.PartialBytes > 0 {
+		rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: st.Lines + st.Blank + 1,
+			Msg: fmt.Sprintf("unterminated last line (%d bytes): the trainer may still be writing it; read when complete", st.PartialBytes)})
+	}
+}
+
+// ------------------------------------------------------------ NeMo-RL ----
+
+// readNemoRL reads a NeMo-RL log folder.
+func readNemoRL(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "train_data_step*.jsonl"))
+	sortByStep(files, nemoStepRe)
+	events := tfEventFiles(dir)
+	if len(files) == 0 && len(events) == 0 {
+		return nil, nil, fmt.Errorf("%s: not a NeMo-RL log folder (no train_data_step*.jsonl, no tensorboard/events.out.tfevents.*)", dir)
+	}
+	if val, _ := filepath.Glob(filepath.Join(dir, "val_data_step*.jsonl")); len(val) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d validation data files (val_data_step*.jsonl) left out", len(val)))
+	}
+	var entries []OfficialMetrics
+	for _, p := range events {
+		rel := filepath.ToSlash(strings.TrimPrefix(p, dir+string(filepath.Separator)))
+		rep.Files = append(rep.Files, rel)
+		es, pending, err := readTFEvents(p)
+		if err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: err.Error()})
+		}
+		if pending > 0 {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: fmt.Sprintf("unfinished last record (%d bytes): the trainer may still be writing it; read when complete", pending)})
+		}
+		entries = append(entries, es...)
+	}
+	rep.Entries = len(entries)
+	var rows []foreignRow
+	for _, p := range files {
+		rel := filepath.Base(p)
+		rep.Files = append(rep.Files, rel)
+		m := nemoStepRe.FindStringSubmatch(rel)
+		fileStep, _ := strconv.Atoi(m[1])
+		st, err := ReadLog(p, func(line int, raw []byte) error {
+			var r struct {
+				Content    json.RawMessage `json:"content"`
+				Rewards    json.RawMessage `json:"rewards"`
+				Advantages json.RawMessage `json:"advantages"`
+				Mask       json.RawMessage `json:"token_loss_mask"`
+			}
+			if err := json.Unmarshal(raw, &r); err != nil {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not a data row: %v", err)})
+				return nil
+			}
+			var content []string
+			if err := unwrapOne(r.Content, &content); err != nil || len(content) == 0 {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "content", Msg: `"content" is not a list of message texts`})
+				return nil
+			}
+			row := foreignRow{Step: fileStep, Prompt: strings.Join(content[:len(content)-1], "\n"),
+				Completion: content[len(content)-1], Advantage: math.NaN(), Source: fmt.Sprintf("%s:%d", rel, line)}
+			var reward float64
+			if unwrapOne(r.Rewards, &reward) == nil {
+				row.Reward, row.HasReward = reward, true
+			}
+			var adv []float64
+			var mask []float64
+			if unwrapOne(r.Advantages, &adv) == nil {
+				unwrapOne(r.Mask, &mask)
+				for i, a := range adv { // GRPO's advantage is the sequence's, on each generated token
+					if i < len(mask) && mask[i] != 0 || len(mask) == 0 {
+						row.Advantage = a
+						break
+					}
+				}
+			}
+			rows = append(rows, row)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		partial(rep, rel, st)
+	}
+	return mergeSteps(entries), foreignTraces(rows, rep), nil
+}
+
+// unwrapOne decodes raw into v, or, when raw is a list of one (NeMo-RL
+// logs each sample's slice of the batch), its element.
+func unwrapOne(raw json.RawMessage, v any) error {
+	var one []json.RawMessage
+	if json.Unmarshal(raw, &one) == nil && len(one) == 1 {
+		if err := json.Unmarshal(one[0], v); err == nil {
+			return nil
+		}
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// tfEventFiles are the TensorBoard event files of a NeMo-RL log folder.
+func tfEventFiles(dir string) []string {
+	a, _ := filepath.Glob(filepath.Join(dir, "tensorboard", "events.out.tfevents.*"))
+	b, _ := filepath.Glob(filepath.Join(dir, "tensorboard", "*", "events.out.tfevents.*"))
+	out := append(a, b...)
+	sort.Strings(out)
+	return out
+}
+
+// --------------------------------------------------------- following ----
+
+// trainerSignature changes whenever a file the import of format reads
+// changes (size or modification time).
+func trainerSignature(dir, format string) string {
+	var pats []string
+	switch format {
+	case ImportTRL:
+		pats = []string{"trainer_state.json", "checkpoint-*/trainer_state.json", "completions/*.parquet"}
+	case ImportVerl:
+		pats = []string{"*.jsonl", "*/*.jsonl"}
+	case ImportNemoRL:
+		pats = []string{"train_data_step*.jsonl", "tensorboard/events.out.tfevents.*", "tensorboard/*/events.out.tfevents.*"}
+	default:
+		return officialSignature(dir)
+	}
+	var b strings.Builder
+	for _, pat := range pats {
+		matches, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, m := range matches {
+			if st, err := os.Stat(m); err == nil {
+				fmt.Fprintf(&b, "%s:%d:%d;", m, st.Size(), st.ModTime().UnixNano())
+			}
+		}
+	}
+	return b.String()
+}

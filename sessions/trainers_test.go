@@ -1,0 +1,334 @@
+package sessions
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The fixture folders of other trainers, written by
+// testdata/trainers/make_fixtures.py and testdata/trainers/trl-gen (which
+// follow the trainers' own writers; see there).
+const (
+	trlFixture  = "testdata/trainers/trl"
+	verlFixture = "testdata/trainers/verl"
+	nemoFixture = "testdata/trainers/nemo-rl"
+)
+
+// openImported imports src and opens the result read-only.
+func openImported(t *testing.T, src, format string) (*ImportReport, []MetricRecord, []TraceRecord) {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "imported")
+	rep, err := ImportAs(dst, src, format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := OpenReadOnly(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	ms, _ := rec.Store().MetricsSince(0)
+	ts, _ := rec.Store().TracesSince(0)
+	return rep, ms, ts
+}
+
+func TestImportTrainerFixtures(t *testing.T) {
+	type metric struct {
+		step  int
+		name  string
+		value float64
+	}
+	cases := []struct {
+		name, dir, format string
+		traces, metrics   int
+		want              []metric // mapped and kept names
+		absent            []string // names mapped away
+		firstSource       string
+		firstReward       float64
+		firstAdvantage    float64 // NaN: not logged
+		notes             []string
+	}{
+		{name: "trl", dir: trlFixture, format: ImportTRL, traces: 8, metrics: 2,
+			want: []metric{{2, "reward", 0.75}, {4, "reward", 1.25}, {4, "completion_length", 44}, {4, "kl", 0.0009},
+				{4, "zero_variance_share", 0.5}, {4, "clip_fraction", 0.04}, {4, "loss", 0.004}, {4, "learning_rate", 1e-6},
+				{2, "rewards/answer_reward/mean", 0.25}, {4, "entropy", 0.8}},
+			absent:      []string{"completions/mean_length", "frac_reward_zero_std", "clip_ratio/region_mean", "rewards/format_reward/std"},
+			firstSource: "completions/completions_00002.parquet:1", firstReward: 1.5, firstAdvantage: 0.7,
+			notes: []string{"metrics from checkpoint-4/trainer_state.json", "sum of the reward columns answer_reward, format_reward", "completions/mean_length → completion_length"}},
+		{name: "verl", dir: verlFixture, format: ImportVerl, traces: 8, metrics: 2,
+			want: []metric{{1, "reward", 0.75}, {2, "reward", 1}, {2, "kl", 0.0006}, {2, "completion_length", 32},
+				{2, "grad_norm", 0.4}, {2, "learning_rate", 1e-6}, {2, "clip_fraction", 0.02}, {2, "critic/rewards/mean", 1}, {2, "actor/pg_loss", -0.02}},
+			absent:      []string{"critic/score/mean", "actor/kl_loss", "perf/mfu/actor"},
+			firstSource: "rollout/1.jsonl:1", firstReward: 0.25, firstAdvantage: math.NaN(),
+			notes: []string{"values that are not numbers (null for NaN, text) ignored (keys: perf/mfu/actor)"}},
+		{name: "nemo-rl", dir: nemoFixture, format: ImportNemoRL, traces: 8, metrics: 2,
+			want: []metric{{1, "reward", float64(float32(0.5))}, {2, "kl", float64(float32(0.0004))}, {2, "completion_length", 35},
+				{2, "loss", float64(float32(0.04))}, {2, "train/gen_kl_error", float64(float32(0.0001))}},
+			absent:      []string{"train/reward", "train/kl_penalty"},
+			firstSource: "train_data_step1.jsonl:1", firstReward: 0.2, firstAdvantage: 0.5},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := DetectFormat(c.dir)
+			if err != nil || got != c.format {
+				t.Fatalf("DetectFormat = %q, %v; want %q", got, err, c.format)
+			}
+			rep, ms, ts := openImported(t, c.dir, "")
+			if rep.Format != c.format || len(ts) != c.traces || len(ms) != c.metrics || len(rep.Skip) != 0 {
+				t.Fatalf("format %q, %d traces, %d metric records, skipped %v", rep.Format, len(ts), len(ms), rep.Skip)
+			}
+			for _, w := range c.want {
+				found := false
+				for _, m := range ms {
+					if m.Step == w.step {
+						v, ok := m.Get(w.name)
+						if !ok || math.Abs(v-w.value) > 1e-9 {
+							t.Errorf("step %d %s = %v (%v), want %v", w.step, w.name, v, ok, w.value)
+						}
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no metric record of step %d", w.step)
+				}
+			}
+			for _, m := range ms {
+				for _, a := range c.absent {
+					if _, ok := m.Get(a); ok {
+						t.Errorf("step %d still has %q", m.Step, a)
+					}
+				}
+			}
+			tr := ts[0]
+			if tr.Source != c.firstSource || !tr.HasSourceReward || math.Abs(tr.SourceReward-c.firstReward) > 1e-9 ||
+				!(math.IsNaN(c.firstAdvantage) && math.IsNaN(tr.Advantage) || tr.Advantage == c.firstAdvantage) {
+				t.Errorf("first trace: source %q reward %v (%v) advantage %v", tr.Source, tr.SourceReward, tr.HasSourceReward, tr.Advantage)
+			}
+			if tr.Question != "What is 12 * 13?" || tr.Solution != "156" || !strings.HasPrefix(tr.Explanation, "Think step by step") || !tr.Ended || tr.HasScore {
+				t.Errorf("first trace: %+v", tr)
+			}
+			notes := strings.Join(rep.Notes, "\n")
+			for _, n := range c.notes {
+				if !strings.Contains(notes, n) {
+					t.Errorf("notes lack %q:\n%s", n, notes)
+				}
+			}
+		})
+	}
+}
+
+func TestDetectFormatRefuses(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.jsonl"), []byte(`{"a":1}`+"\n"), 0o644)
+	if _, err := DetectFormat(dir); err == nil || !strings.Contains(err.Error(), "--format") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := ImportAs(filepath.Join(t.TempDir(), "x"), trlFixture, "tensorflow"); err == nil || !strings.Contains(err.Error(), "unknown format") {
+		t.Fatalf("err %v", err)
+	}
+	// Forcing a format reads the folder as that trainer's.
+	if _, err := ImportAs(filepath.Join(t.TempDir(), "x"), trlFixture, "verl"); err == nil || !strings.Contains(err.Error(), "not a verl folder") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// copyDir copies a fixture folder (files and folders) into dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitStore polls the store of a followed run until cond holds (the follower
+// polls every trainerPollInterval; the test asserts on what it sees, never
+// on how long it took: a generous bound only keeps a broken follower from
+// hanging the test).
+func waitStore(t *testing.T, s *Session, what string, cond func(ms []MetricRecord, ts []TraceRecord) bool) {
+	t.Helper()
+	var ms []MetricRecord
+	var ts []TraceRecord
+	for range 600 {
+		ms, _ = s.Run.Store().MetricsSince(0)
+		ts, _ = s.Run.Store().TracesSince(0)
+		if cond(ms, ts) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: never seen (%d metric records, %d traces)", what, len(ms), len(ts))
+}
+
+func hasTraceFrom(ts []TraceRecord, source string) bool {
+	for _, tr := range ts {
+		if tr.Source == source {
+			return true
+		}
+	}
+	return false
+}
+
+func hasStep(ms []MetricRecord, step int) bool {
+	for _, m := range ms {
+		if m.Step == step {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFollowTrainers follows a copy of each fixture folder while a step is
+// appended to it: first half-written (a partial last line, a Parquet file
+// without its footer), which is skipped without error, then complete,
+// which is picked up.
+func TestFollowTrainers(t *testing.T) {
+	cases := []struct {
+		name, fixture string
+		// grow writes step 3 in two moves: partial, then complete.
+		partial, complete func(t *testing.T, dir string)
+		source            string // a trace of the new step
+		metricStep        int    // a metric record of the new step (-1: none)
+	}{
+		{name: "trl", fixture: trlFixture,
+			partial: func(t *testing.T, dir string) {
+				data := readFile(t, filepath.Join(trlFixture, "completions", "completions_00004.parquet"))
+				writeFile(t, filepath.Join(dir, "completions", "completions_00006.parquet"), data[:len(data)/2])
+			},
+			complete: func(t *testing.T, dir string) {
+				data := readFile(t, filepath.Join(trlFixture, "completions", "completions_00004.parquet"))
+				writeFile(t, filepath.Join(dir, "completions", "completions_00006.parquet"), data)
+				state := readFile(t, filepath.Join(dir, "checkpoint-4", "trainer_state.json"))
+				state = []byte(strings.Replace(string(state), `"log_history": [`, `"log_history": [
+    {"loss": 0.006, "reward": 1.5, "step": 6},`, 1))
+				writeFile(t, filepath.Join(dir, "checkpoint-6", "trainer_state.json"), state)
+			},
+			source: "completions/completions_00006.parquet:4", metricStep: 6},
+		{name: "verl", fixture: verlFixture,
+			partial: func(t *testing.T, dir string) {
+				appendFile(t, filepath.Join(dir, "rlt_grpo.jsonl"), `{"step":3,"data":{"critic/score/mean":`)
+				writeFile(t, filepath.Join(dir, "rollout", "3.jsonl"), readFile(t, filepath.Join(verlFixture, "rollout", "2.jsonl"))[:40])
+			},
+			complete: func(t *testing.T, dir string) {
+				appendFile(t, filepath.Join(dir, "rlt_grpo.jsonl"), `1.5}}`+"\n")
+				data := strings.ReplaceAll(string(readFile(t, filepath.Join(verlFixture, "rollout", "2.jsonl"))), `"step": 2`, `"step": 3`)
+				writeFile(t, filepath.Join(dir, "rollout", "3.jsonl"), []byte(data))
+			},
+			source: "rollout/3.jsonl:4", metricStep: 3},
+		{name: "nemo-rl", fixture: nemoFixture,
+			partial: func(t *testing.T, dir string) {
+				lines := strings.SplitAfter(string(readFile(t, filepath.Join(nemoFixture, "train_data_step2.jsonl"))), "\n")
+				writeFile(t, filepath.Join(dir, "train_data_step3.jsonl"), []byte(strings.Join(lines[:3], "")+lines[3][:30]))
+			},
+			complete: func(t *testing.T, dir string) {
+				appendFile(t, filepath.Join(dir, "train_data_step3.jsonl"), strings.SplitAfter(string(readFile(t, filepath.Join(nemoFixture, "train_data_step2.jsonl"))), "\n")[3][30:])
+			},
+			source: "train_data_step3.jsonl:4", metricStep: -1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), c.name)
+			copyDir(t, c.fixture, dir)
+			s, err := OpenTrainerRun(context.Background(), dir, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := s.Close(); err != nil {
+					t.Error(err)
+				}
+			}()
+			ms, _ := s.Run.Store().MetricsSince(0)
+			ts, _ := s.Run.Store().TracesSince(0)
+			if len(ts) != 8 || len(ms) != 2 {
+				t.Fatalf("opened with %d traces, %d metric records", len(ts), len(ms))
+			}
+			c.partial(t, dir)
+			// The half-written step is read, and skipped: its complete
+			// rows arrive (NeMo-RL's three whole lines), its partial ones
+			// are reported as left out, and nothing fails.
+			waitStore(t, s, "the partial step reported", func(ms []MetricRecord, ts []TraceRecord) bool {
+				return hasSkippedEvent(t, s.Run.Dir())
+			})
+			if hasTraceFrom(ts, c.source) {
+				t.Fatal("a partial row became a trace")
+			}
+			c.complete(t, dir)
+			waitStore(t, s, "the appended step", func(ms []MetricRecord, ts []TraceRecord) bool {
+				return hasTraceFrom(ts, c.source) && (c.metricStep < 0 || hasStep(ms, c.metricStep))
+			})
+			ts, _ = s.Run.Store().TracesSince(0)
+			if len(ts) != 12 {
+				t.Errorf("%d traces after the new step, want 12 (each once)", len(ts))
+			}
+			seen := map[string]bool{}
+			for _, tr := range ts {
+				if seen[tr.ID] {
+					t.Errorf("trace %s twice", tr.ID)
+				}
+				seen[tr.ID] = true
+			}
+			if ev := string(readFile(t, filepath.Join(s.Run.Dir(), EventsFile))); strings.Contains(ev, `"kind":"error"`) {
+				t.Errorf("the follower reported an error:\n%s", ev)
+			}
+		})
+	}
+}
+
+// hasSkippedEvent: the imported run's events record a row left out.
+func hasSkippedEvent(t *testing.T, dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, EventsFile))
+	if err != nil {
+		return false
+	}
+	return strings.Contains(string(data), `"kind":"skipped"`) && (strings.Contains(string(data), "being written") || strings.Contains(string(data), "unterminated"))
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func writeFile(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendFile(t *testing.T, p, s string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+}
