@@ -162,19 +162,23 @@ func shellQuote(p string) string {
 }
 
 const openUsage = `
-Usage: rlt open [--runs DIR] [--mouse] RUNDIR
+Usage: rlt open [--runs DIR] [--mouse] [--format rlt|trl|verl|nemo-rl] RUNDIR
 
 Opens any run folder in the workbench without training it: finished,
-stopped, imported, or an official RLT trainer's folder. Reviews, flags
-and exports are written when no other process holds the folder; when one
-does (an engine training it), the run opens read-only and the status line
-says which process holds it. The Runs screen (4) resumes training.
+stopped, imported, or a trainer's run folder, followed live while the
+trainer writes it: the official RLT trainer's, TRL GRPOTrainer's
+output_dir, verl's file-logger and rollout folder, NeMo-RL's log_dir (see
+rlt import; the trainer is detected, or named with --format). Reviews,
+flags and exports are written when no other process holds the folder; when
+one does (an engine training it), the run opens read-only and the status
+line says which process holds it. The Runs screen (4) resumes training.
 `
 
 func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt open", openUsage, stderr)
 	runs := fs.String("runs", "runs", "folder that holds run folders (the Runs screen lists it)")
 	mouse := fs.Bool("mouse", false, "scroll lists with the mouse wheel (the terminal's own selection needs shift)")
+	format := fs.String("format", "", "the trainer that wrote RUNDIR when it is not a run folder of ours: rlt, trl, verl or nemo-rl (default: detected)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -191,6 +195,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	l := runner.NewLauncher(ctx, *runs, models)
+	l.TrainerFormat = *format
 	s, err := l.OpenForReview(dir)
 	if err != nil {
 		return err

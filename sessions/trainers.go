@@ -175,6 +175,9 @@ func DetectFormat(dir string) (string, error) {
 		m, _ := filepath.Glob(filepath.Join(dir, pattern))
 		return len(m) > 0
 	}
+	if has(ConfigFile) || has(MetricsFile) {
+		return "", fmt.Errorf("%s is a workbench run folder (it has %s or %s), not another trainer's", dir, ConfigFile, MetricsFile)
+	}
 	switch {
 	case has("stored_completions/*.csv"), has("teacher_chats"):
 		return ImportOfficial, nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/chart"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
 )
@@ -182,5 +183,32 @@ func TestDashboardExportReadOnly(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(r.Dir(), "charts")); !os.IsNotExist(err) {
 		t.Errorf("the read-only run's folder got charts/ (%v)", err)
+	}
+}
+
+// TestChartPickerOtherTrainer: a verl run folder opened in the workbench
+// (imported and followed) charts its metrics mapped to ours by default,
+// and the picker offers every name verl logged that is not ours, under
+// its own name.
+func TestChartPickerOtherTrainer(t *testing.T) {
+	s, err := sessions.OpenTrainerRun(t.Context(), "../sessions/testdata/trainers/verl", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := sized(t, s.Run, 100, 30, nil)
+	if ci := m.dash.shownFor("reward"); ci < 0 || m.dash.charts[ci].Len("reward") != 2 {
+		t.Fatalf("the reward chart does not hold verl's critic/score/mean (chart %d)", ci)
+	}
+	send(m, press("m"))
+	for _, want := range []string{"actor/pg_loss", "critic/rewards/mean", "timing_s/step", "kl", "completion_length"} {
+		if !contains(m.dash.names, want) {
+			t.Errorf("the picker does not offer %s (offers %v)", want, m.dash.names)
+		}
+	}
+	m.dash.pickSel = index(m.dash.names, "actor/pg_loss")
+	send(m, press("enter"))
+	if ci := m.dash.shownFor("actor/pg_loss"); ci < 0 || m.dash.charts[ci].Len("actor/pg_loss") != 2 {
+		t.Errorf("actor/pg_loss not charted with its 2 records")
 	}
 }

@@ -92,13 +92,9 @@ func isRunFolder(dir string) bool {
 // officialState finds the official trainer's trainer_state.json ("" if none).
 func officialState(dir string) string { return sessions.OfficialTrainerState(dir) }
 
-func isOfficialFolder(dir string) bool {
-	if officialState(dir) != "" {
-		return true
-	}
-	csvs, _ := filepath.Glob(filepath.Join(dir, "stored_completions", "*.csv"))
-	return len(csvs) > 0
-}
+// isOfficialFolder: a run folder of the official RLT trainer or of another
+// trainer the workbench imports and follows (TRL, verl, NeMo-RL).
+func isOfficialFolder(dir string) bool { return sessions.IsTrainerFolder(dir) }
 
 // followRows are the rows of a followed path: a run folder of ours, an
 // official trainer's run folder, or a folder holding run folders.
@@ -133,7 +129,7 @@ func followRows(path string) ([]runRow, error) {
 		return nil, fmt.Errorf("follow %s: %w", path, err)
 	}
 	if len(list) == 0 {
-		return nil, fmt.Errorf("follow %s: not a run folder, an official RLT trainer run, or a folder of runs", path)
+		return nil, fmt.Errorf("follow %s: not a run folder, a trainer's run (official RLT, TRL, verl, NeMo-RL), or a folder of runs", path)
 	}
 	rows := make([]runRow, 0, len(list))
 	for _, s := range list {
@@ -146,6 +142,14 @@ func followRows(path string) ([]runRow, error) {
 // trainer_state.json (steps and rewards) and its completion files.
 func officialRow(dir string) runRow {
 	r := runRow{Name: dir, Dir: dir, Kind: kindOfficial, State: "official", LastStep: -1, Best: math.NaN(), Followed: true}
+	format, _ := sessions.DetectFormat(dir)
+	if format != sessions.ImportOfficial {
+		// Another trainer's folder: its steps and rewards show once opened.
+		r.State = format
+		r.Note = sessions.FormatName(format) + " run folder, imported and followed when opened"
+		r.Size = treeSize(dir)
+		return r
+	}
 	var notes []string
 	if p := officialState(dir); p != "" {
 		ms, _, err := sessions.ReadTrainerState(p)
@@ -163,16 +167,23 @@ func officialRow(dir string) runRow {
 	}
 	csvs, _ := filepath.Glob(filepath.Join(dir, "stored_completions", "*.csv"))
 	notes = append(notes, fmt.Sprintf("official RLT trainer run, %d completion files", len(csvs)))
+	r.Size = treeSize(dir)
+	r.Note = strings.Join(notes, "; ")
+	return r
+}
+
+// treeSize is the size of the regular files under dir.
+func treeSize(dir string) int64 {
+	var n int64
 	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {
-				r.Size += fi.Size()
+				n += fi.Size()
 			}
 		}
 		return nil
 	})
-	r.Note = strings.Join(notes, "; ")
-	return r
+	return n
 }
 
 // expandHome turns a leading ~/ into the home folder, as a shell would.

@@ -21,6 +21,11 @@ type Launcher struct {
 	runs   string          // folder of new run folders
 	models string          // folder of the embedded default models
 
+	// TrainerFormat names the trainer of a folder that is not one of
+	// ours ("rlt", "trl", "verl", "nemo-rl"; "" detects it), for
+	// OpenReadOnly and OpenForReview (rlt open --format).
+	TrainerFormat string
+
 	mu   sync.Mutex
 	dirs []string // run folders this process wrote, in order
 }
@@ -121,8 +126,9 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 }
 
 // OpenReadOnly implements ui.Launcher: one of our run folders is followed
-// without its lock (another process may be writing it); an official
-// trainer's folder is imported and followed (sessions.OpenOfficial). What
+// without its lock (another process may be writing it); a trainer's folder
+// (official RLT, TRL, verl, NeMo-RL) is imported and followed
+// (sessions.OpenTrainerRun, with TrainerFormat). What
 // is wrong with the folder does not stop it from opening: a config.toml
 // that does not decode is kept as a problem (with its line), broken
 // records and checkpoints passed over are in the store's issues; the
@@ -132,7 +138,7 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 		if _, oerr := os.Stat(dir); oerr != nil {
 			return nil, oerr
 		}
-		return sessions.OpenOfficial(l.ctx, dir)
+		return sessions.OpenTrainerRun(l.ctx, dir, l.TrainerFormat)
 	}
 	rec, err := sessions.OpenReadOnly(dir)
 	if err != nil {
@@ -145,7 +151,7 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 // stopped, imported. When no other process holds the folder it takes the
 // lock, so reviews, flags and exports are written; when one does (an
 // engine training it, another workbench), it opens read-only and says who
-// holds it. An official trainer's folder opens as in OpenReadOnly.
+// holds it. A trainer's folder opens as in OpenReadOnly.
 func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
 		return l.OpenReadOnly(dir)
