@@ -50,18 +50,18 @@ func readTFEvents(path string) (entries []OfficialMetrics, pending int, err erro
 		if binary.LittleEndian.Uint32(data[off+8:]) != maskedCRC(hdr) {
 			return entries, 0, fmt.Errorf("record %d (byte %d): length checksum does not match: not a TFRecord file, or damaged", n, off)
 		}
-		if length > uint64(len(data)-off-16) {
+		if rest := len(data) - off; rest < 16 || length > uint64(rest-16) {
 			return entries, len(data) - off, nil
 		}
 		body := data[off+12 : off+12+int(length)]
 		if binary.LittleEndian.Uint32(data[off+12+int(length):]) != maskedCRC(body) {
 			return entries, 0, fmt.Errorf("record %d (byte %d): data checksum does not match: damaged", n, off)
 		}
-		off += 16 + int(length)
 		m, ok, err := decodeEvent(body)
 		if err != nil {
 			return entries, 0, fmt.Errorf("record %d (byte %d): %w", n, off, err)
 		}
+		off += 16 + int(length)
 		if ok {
 			entries = append(entries, m)
 		}

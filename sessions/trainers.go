@@ -361,7 +361,7 @@ func readTRL(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, err
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "completions", "completions_*.parquet"))
 	sortByStep(files, trlCompletionRe)
-	if len(metrics) == 0 && rep.Files == nil && len(files) == 0 {
+	if len(rep.Files) == 0 && len(files) == 0 {
 		return nil, nil, fmt.Errorf("%s: not a TRL run folder (no trainer_state.json, no completions/completions_*.parquet)", dir)
 	}
 	var rows []foreignRow
@@ -459,31 +459,60 @@ func trlRows(name string, t *pqTable, rep *ImportReport) ([]foreignRow, error) {
 }
 
 // readStateMetrics reads the metrics of a Hugging Face trainer_state.json
-// (at the top, else the newest checkpoint's) into one record per step.
+// into one record per step: the one at the top, else the newest
+// checkpoint's. One that cannot be read — cut short because the trainer is
+// writing it (it writes the file in place), or broken — is listed as left
+// out and the next older one is read instead, so a checkpoint being saved
+// never stops the import; it is read once it is complete.
 func readStateMetrics(dir string, rep *ImportReport) ([]MetricRecord, error) {
-	state := OfficialTrainerState(dir)
-	if state == "" {
-		return nil, nil
+	for _, state := range trainerStates(dir) {
+		rel := filepath.ToSlash(strings.TrimPrefix(state, dir+string(filepath.Separator)))
+		rep.Files = append(rep.Files, rel)
+		data, err := os.ReadFile(state)
+		if err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: err.Error()})
+			continue
+		}
+		entries, sr, err := parseTrainerState(rel, data, -1)
+		if err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: err.Error() + "; an older trainer_state.json is read meanwhile"})
+			continue
+		}
+		if rel != "trainer_state.json" {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("metrics from %s (the newest checkpoint's; the trainer writes trainer_state.json at each save)", rel))
+		}
+		rep.Entries = sr.Entries
+		rep.Skip = append(rep.Skip, sr.Skipped...)
+		if sr.NonNumeric > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", rel, sr.NonNumeric, strings.Join(sr.NonNumericKeys, ", ")))
+		}
+		return mergeSteps(entries), nil
 	}
-	data, err := os.ReadFile(state)
-	if err != nil {
-		return nil, fmt.Errorf("read trainer state: %w", err)
+	return nil, nil
+}
+
+// trainerStates are the trainer_state.json files of a Hugging Face output
+// folder, the one at the top first, then the checkpoints' newest first.
+func trainerStates(dir string) []string {
+	var out []string
+	if p := filepath.Join(dir, "trainer_state.json"); fileExists(p) {
+		out = append(out, p)
 	}
-	rel := filepath.ToSlash(strings.TrimPrefix(state, dir+string(filepath.Separator)))
-	entries, sr, err := parseTrainerState(rel, data, -1)
-	if err != nil {
-		return nil, err
+	ck, _ := filepath.Glob(filepath.Join(dir, "checkpoint-*", "trainer_state.json"))
+	num := func(p string) int {
+		n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(filepath.Dir(p)), "checkpoint-"))
+		if err != nil {
+			return -1
+		}
+		return n
 	}
-	rep.Files = append(rep.Files, rel)
-	if rel != "trainer_state.json" {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("metrics from %s (the newest checkpoint's; the trainer writes trainer_state.json at each save)", rel))
+	sort.Slice(ck, func(i, j int) bool { return num(ck[i]) > num(ck[j]) })
+	for _, p := range ck {
+		if num(p) >= 0 {
+			out = append(out, p)
+		}
 	}
-	rep.Entries = sr.Entries
-	rep.Skip = append(rep.Skip, sr.Skipped...)
-	if sr.NonNumeric > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", rel, sr.NonNumeric, strings.Join(sr.NonNumericKeys, ", ")))
-	}
-	return mergeSteps(entries), nil
+	return out
 }
 
 // sortByStep sorts paths by the step number re's first group finds in
@@ -595,8 +624,9 @@ func readVerl(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, er
 				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not JSON: %v", err)})
 				return nil
 			}
-			step, err := strconv.Atoi(string(l.Step))
-			if err != nil {
+			f, err := strconv.ParseFloat(string(l.Step), 64)
+			step := int(f)
+			if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "step", Msg: fmt.Sprintf(`"step" is not an integer: %q`, l.Step)})
 				return nil
 			}

@@ -2,6 +2,8 @@ package sessions
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -212,6 +214,9 @@ func TestFollowTrainers(t *testing.T) {
 			partial: func(t *testing.T, dir string) {
 				data := readFile(t, filepath.Join(trlFixture, "completions", "completions_00004.parquet"))
 				writeFile(t, filepath.Join(dir, "completions", "completions_00006.parquet"), data[:len(data)/2])
+				// The checkpoint being saved: its trainer_state.json cut short.
+				state := readFile(t, filepath.Join(dir, "checkpoint-4", "trainer_state.json"))
+				writeFile(t, filepath.Join(dir, "checkpoint-6", "trainer_state.json"), state[:len(state)/2])
 			},
 			complete: func(t *testing.T, dir string) {
 				data := readFile(t, filepath.Join(trlFixture, "completions", "completions_00004.parquet"))
@@ -331,4 +336,85 @@ func appendFile(t *testing.T, p, s string) {
 	if _, err := f.WriteString(s); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReadParquetDamaged: a TRL completions file cut anywhere — with or
+// without a closing magic appended, as a writer that died or a disk that
+// filled might leave it — is reported as being written or broken, never
+// read as rows and never a panic.
+func TestReadParquetDamaged(t *testing.T) {
+	data := readFile(t, filepath.Join(trlFixture, "completions", "completions_00002.parquet"))
+	dir := t.TempDir()
+	p := filepath.Join(dir, "completions_00002.parquet")
+	writeFile(t, p, data)
+	whole, err := readParquet(p)
+	if err != nil || len(whole.Rows) != 4 || strings.Join(whole.Columns, ",") != "step,prompt,completion,answer_reward,format_reward,advantage" {
+		t.Fatalf("whole file: %v, %+v", err, whole)
+	}
+	for cut := 0; cut < len(data)-1; cut += 7 {
+		for _, magic := range []bool{false, true} {
+			b := append([]byte(nil), data[:cut]...)
+			if magic {
+				b = append(b, "PAR1"...)
+			}
+			writeFile(t, p, b)
+			tb, err := readParquet(p)
+			switch {
+			case err == nil && len(tb.Rows) == 4:
+				// The cut left every column chunk and a readable footer
+				// (only possible when the cut is just before the magic).
+			case err == nil:
+				t.Errorf("cut at %d (magic %v): %d rows read from a damaged file", cut, magic, len(tb.Rows))
+			case !magic && !errors.Is(err, errParquetPending) && cut >= 4:
+				t.Errorf("cut at %d without footer: %v, want being written", cut, err)
+			}
+		}
+	}
+	writeFile(t, p, []byte("PAR0 not parquet at all PAR1"))
+	if _, err := readParquet(p); err == nil || !strings.Contains(err.Error(), "not a Parquet file") {
+		t.Errorf("not parquet: %v", err)
+	}
+}
+
+// TestReadTFEvents: the NeMo-RL fixture's event file read whole, cut at
+// every byte (an unfinished last record is pending, what came before is
+// kept), and with a damaged record (an error naming it).
+func TestReadTFEvents(t *testing.T) {
+	p := filepath.Join(nemoFixture, "tensorboard", "events.out.tfevents.1767225600.node0.1234.0")
+	data := readFile(t, p)
+	es, pending, err := readTFEvents(p)
+	if err != nil || pending != 0 || len(es) != 18 || es[0].Step != 1 || es[17].Step != 2 {
+		t.Fatalf("%d entries, pending %d, %v", len(es), pending, err)
+	}
+	if v := es[len(es)-1].Values["train/token_mult_prob_error"]; v != float64(float32(1.001)) {
+		t.Errorf("last value %v", v)
+	}
+	cutPath := filepath.Join(t.TempDir(), "events")
+	for cut := 0; cut < len(data); cut++ {
+		writeFile(t, cutPath, data[:cut])
+		got, pending, err := readTFEvents(cutPath)
+		if err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		if len(got) > len(es) || (pending == 0) != (cut == 0 || recordEnds(data, cut)) {
+			t.Fatalf("cut at %d: %d entries, pending %d", cut, len(got), pending)
+		}
+	}
+	bad := append([]byte(nil), data...)
+	bad[len(bad)-6] ^= 0xff // inside the last record's data
+	writeFile(t, cutPath, bad)
+	got, _, err := readTFEvents(cutPath)
+	if err == nil || !strings.Contains(err.Error(), "record 19") || len(got) != 17 {
+		t.Errorf("damaged record: %d entries, %v", len(got), err)
+	}
+}
+
+// recordEnds: a TFRecord ends exactly at byte n of data.
+func recordEnds(data []byte, n int) bool {
+	off := 0
+	for off < n {
+		l := int(binary.LittleEndian.Uint64(data[off:]))
+		off += 16 + l
+	}
+	return off == n
 }
