@@ -91,42 +91,23 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 	if inside {
 		return nil, fmt.Errorf("import %s: the run folder %s would be inside the source, which import never modifies; choose another --out", src, dst)
 	}
-	rep := &ImportReport{Dir: dst, ImportSource: ImportSource{Source: abs, Time: time.Now().UTC().Truncate(time.Second)}}
-	var metrics []MetricRecord
-	var traces []*TraceRecord
-	switch {
-	case !fi.IsDir() && format != "":
-		err = fmt.Errorf("--format %s names a trainer's run folder, and this is a file (a traces file needs no --format)", format)
-	case !fi.IsDir():
-		rep.Format = ImportTraces
-		traces, err = readTracesFile(abs, rep)
-	default:
-		if format == "" {
-			format, err = DetectFormat(abs)
-		}
-		rep.Format = format
-		switch format {
-		case ImportOfficial:
-			metrics, traces, err = readOfficial(abs, rep)
-		case ImportTRL:
-			metrics, traces, err = readTRL(abs, rep)
-		case ImportVerl:
-			metrics, traces, err = readVerl(abs, rep)
-		case ImportNemoRL:
-			metrics, traces, err = readNemoRL(abs, rep)
-		}
-		if err == nil {
-			metrics = renameMetrics(format, metrics, rep)
-		}
-	}
+	rep, metrics, traces, err := collectImport(abs, fi.IsDir(), format, nil)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
-	rep.Metrics, rep.Traces, rep.Skipped = len(metrics), len(traces), len(rep.Skip)
+	rep.Dir = dst
+	if err := writeImport(dst, rep, metrics, traces); err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
+	return rep, nil
+}
 
+// writeImport creates the run folder dst of what collectImport read.
+func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces []*TraceRecord) error {
+	abs := rep.Source
 	run, err := Create(dst, ImportConfig{Import: rep.ImportSource})
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", src, err)
+		return err
 	}
 	now := time.Now().UTC()
 	run.enqueueEvent(EventRecord{Time: now, Kind: KindImport, Name: rep.Format, Dir: abs, Count: len(traces),
@@ -158,9 +139,50 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 	// The run is complete as imported ("finished" in rlt sessions).
 	run.enqueueEvent(EventRecord{Time: now, Kind: KindPhase, Step: last, Name: "done", Extra: "imported"})
 	if err := run.Close(); err != nil {
-		return nil, fmt.Errorf("import %s: writing %s: %w (the run folder is incomplete)", src, dst, err)
+		return fmt.Errorf("writing %s: %w (the run folder is incomplete)", dst, err)
 	}
-	return rep, nil
+	return nil
+}
+
+// collectImport reads the source at abs (a folder of format, "" to detect
+// it, or a traces file) into metric records and traces, without writing
+// anything. cache, when not nil, keeps the parse of each file that did not
+// change since the last call (the follower's; see importCache).
+func collectImport(abs string, isDir bool, format string, cache *importCache) (*ImportReport, []MetricRecord, []*TraceRecord, error) {
+	rep := &ImportReport{ImportSource: ImportSource{Source: abs, Time: time.Now().UTC().Truncate(time.Second)}}
+	var metrics []MetricRecord
+	var traces []*TraceRecord
+	var err error
+	switch {
+	case !isDir && format != "":
+		err = fmt.Errorf("--format %s names a trainer's run folder, and this is a file (a traces file needs no --format)", format)
+	case !isDir:
+		rep.Format = ImportTraces
+		traces, err = readTracesFile(abs, rep)
+	default:
+		if format == "" {
+			format, err = DetectFormat(abs)
+		}
+		rep.Format = format
+		switch format {
+		case ImportOfficial:
+			metrics, traces, err = readOfficial(abs, rep)
+		case ImportTRL:
+			metrics, traces, err = readTRL(abs, rep, cache)
+		case ImportVerl:
+			metrics, traces, err = readVerl(abs, rep, cache)
+		case ImportNemoRL:
+			metrics, traces, err = readNemoRL(abs, rep, cache)
+		}
+		if err == nil {
+			metrics = renameMetrics(format, metrics, rep)
+		}
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rep.Metrics, rep.Traces, rep.Skipped = len(metrics), len(traces), len(rep.Skip)
+	return rep, metrics, traces, nil
 }
 
 // readOfficial reads an official run folder into metric records (one per

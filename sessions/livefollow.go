@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,19 +25,20 @@ func OpenOfficial(ctx context.Context, dir string) (*Session, error) {
 }
 
 // OpenTrainerRun shows a trainer's run folder (format as ImportAs: "rlt",
-// "trl", "verl", "nemo-rl", or "" to detect it): ImportAs turns it into a
-// run folder in a temporary directory (questions and solutions parsed from
-// the prompts, explanations extracted, the trainer's reward kept as the
-// source reward, metric names mapped, every row left out listed with its
-// file and line), which is opened read-only and followed. While the
-// trainer writes, its folder is imported again whenever its files change
-// (looked at every trainerPollInterval) and what is new is appended to
-// that run folder (followOfficial); a row or file still being written is
-// left out until it is complete. The trainer's folder is only read; the
-// copy is removed by the session's Close. (trainer_state.json and verl's
-// rollout files are rewritten whole, and Parquet files cannot be tailed,
-// so the folder is imported again rather than tailed like our JSON Lines
-// files.)
+// "trl", "verl", "nemo-rl", or "" to detect it): it is imported into a run
+// folder in a temporary directory (questions and solutions parsed from the
+// prompts, explanations extracted, the trainer's reward kept as the source
+// reward, metric names mapped, every row left out listed with its file and
+// line), which is opened read-only and followed. While the trainer writes,
+// its folder is looked at every trainerPollInterval (sizes and
+// modification times) and, when a file changed, read again — only the
+// generations files that changed are parsed again (importCache) — and what
+// is new is appended to that run folder (trainerFollow); a row or file
+// still being written is left out until it is complete. The trainer's
+// folder is only read; the copy is removed by the session's Close.
+// (trainer_state.json and verl's rollout files are rewritten whole, and
+// Parquet files cannot be tailed, so the folder is read again rather than
+// tailed like our JSON Lines files.)
 func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -56,11 +57,17 @@ func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 		return nil, err
 	}
 	live := filepath.Join(tmp, filepath.Base(abs))
+	f := &trainerFollow{src: abs, format: format, live: live, cache: &importCache{}}
 	sig := trainerSignature(abs, format)
-	rep, err := ImportAs(live, abs, format)
+	rep, metrics, traces, err := collectImport(abs, true, format, f.cache)
+	if err == nil {
+		rep.Dir = live
+		f.seen(rep, metrics, traces)
+		err = writeImport(live, rep, metrics, traces)
+	}
 	if err != nil {
 		os.RemoveAll(tmp)
-		return nil, err
+		return nil, fmt.Errorf("import %s: %w", dir, err)
 	}
 	rec, err := OpenReadOnly(live)
 	if err != nil {
@@ -71,7 +78,7 @@ func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		followOfficial(ctx, abs, format, live, tmp, sig, trainerPollInterval)
+		f.run(ctx, sig, trainerPollInterval)
 	}()
 	closeFn := func() error {
 		cancel()
@@ -87,33 +94,120 @@ func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 	return &Session{Run: rec, ReadOnly: true, Close: closeFn, Notes: notes}, nil
 }
 
-// followOfficial imports the trainer's folder src (of format) again
-// whenever its files change (after sig, the state the first import read)
-// and appends what is
-// new to the imported run folder live, whose read-only Run follows it. An
-// import that fails (the trainer rewriting trainer_state.json, perhaps) is
+// trainerFollow appends to the imported run folder live what the trainer's
+// folder src gains: metric records of new steps and new values of known
+// steps, traces with new IDs, rows left out and notes not reported yet. It
+// remembers what live holds, so each look costs the files that changed,
+// not the run so far.
+type trainerFollow struct {
+	src, format, live string
+	cache             *importCache
+	traces            map[string]bool         // trace IDs in live
+	steps             map[int]map[string]bool // metric names in live, by step
+	events            map[string]bool         // eventKey of the events in live
+}
+
+// seen records what the import that made live wrote.
+func (f *trainerFollow) seen(rep *ImportReport, metrics []MetricRecord, traces []*TraceRecord) {
+	f.traces, f.steps, f.events = map[string]bool{}, map[int]map[string]bool{}, map[string]bool{}
+	f.add(rep, metrics, traces, time.Time{}, false)
+}
+
+// add marks what in rep, metrics and traces live does not hold yet as
+// held and, when encode, returns its lines, stamped now.
+func (f *trainerFollow) add(rep *ImportReport, metrics []MetricRecord, traces []*TraceRecord, now time.Time, encode bool) (metricLines, eventLines []byte, traceLines map[int][]byte) {
+	traceLines = map[int][]byte{}
+	for i := range metrics {
+		m := &metrics[i]
+		known := f.steps[m.Step]
+		if known == nil {
+			known = map[string]bool{}
+			f.steps[m.Step] = known
+		}
+		fresh := MetricRecord{Step: m.Step, Time: now}
+		for j, n := range m.Names {
+			if !known[n] {
+				known[n] = true
+				fresh.Names = append(fresh.Names, n)
+				fresh.Values = append(fresh.Values, m.Values[j])
+			}
+		}
+		if encode && len(fresh.Names) > 0 {
+			metricLines = append(appendMetric(metricLines, &fresh), '\n')
+		}
+	}
+	for _, t := range traces {
+		if f.traces[t.ID] {
+			continue
+		}
+		f.traces[t.ID] = true
+		if !encode {
+			continue
+		}
+		t.Time = now
+		b, err := encodeTrace(t)
+		if err != nil {
+			continue
+		}
+		traceLines[t.Step] = append(append(traceLines[t.Step], b...), '\n')
+	}
+	var evs []EventRecord
+	for _, n := range rep.Notes {
+		evs = append(evs, EventRecord{Time: now, Kind: KindImport, Name: rep.Format, Extra: n})
+	}
+	for _, is := range rep.Skip {
+		evs = append(evs, EventRecord{Time: now, Kind: KindSkipped, File: is.File, Line: is.Line, Error: is.Msg})
+	}
+	for _, e := range evs {
+		line := eventLine(e)
+		if k := eventKey(line); k != "" && !f.events[k] {
+			f.events[k] = true
+			eventLines = append(eventLines, line...)
+		}
+	}
+	return metricLines, eventLines, traceLines
+}
+
+// step reads the trainer's folder again and appends what is new to live.
+func (f *trainerFollow) step() error {
+	rep, metrics, traces, err := collectImport(f.src, true, f.format, f.cache)
+	if err != nil {
+		return err
+	}
+	ml, el, tl := f.add(rep, metrics, traces, time.Now().UTC(), true)
+	steps := make([]int, 0, len(tl))
+	for s := range tl {
+		steps = append(steps, s)
+	}
+	slices.Sort(steps)
+	for _, s := range steps {
+		if err := appendLines(traceFileName(f.live, s), tl[s]); err != nil {
+			return err
+		}
+	}
+	return errors.Join(appendLines(filepath.Join(f.live, MetricsFile), ml), appendLines(filepath.Join(f.live, EventsFile), el))
+}
+
+// run looks at the trainer's folder every interval and, when its files
+// changed (after sig, the state the first import read), appends what is
+// new (step). A read that fails (the trainer rewriting a file, perhaps) is
 // tried once more; failing twice on the same files, it is reported as an
 // error event of live and tried again when the files change.
-func followOfficial(ctx context.Context, src, format, live, tmp, sig string, every time.Duration) {
+func (f *trainerFollow) run(ctx context.Context, sig string, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failed := ""
-	for n := 1; ; n++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		s := trainerSignature(src, format)
+		s := trainerSignature(f.src, f.format)
 		if s == sig {
 			continue
 		}
-		stage := filepath.Join(tmp, fmt.Sprintf(".import-%d", n))
-		_, err := ImportAs(stage, src, format)
-		if err == nil {
-			err = mergeImport(live, stage)
-		}
-		os.RemoveAll(stage)
+		err := f.step()
 		switch {
 		case err == nil:
 			sig, failed = s, ""
@@ -121,60 +215,10 @@ func followOfficial(ctx context.Context, src, format, live, tmp, sig string, eve
 			failed = s // once more on the next tick
 		default:
 			sig = s // wait for the files to change
-			appendLines(filepath.Join(live, EventsFile), eventLine(EventRecord{Time: time.Now().UTC(),
-				Kind: KindError, Error: fmt.Sprintf("importing %s again: %v (tried again when its files change)", src, err)}))
+			appendLines(filepath.Join(f.live, EventsFile), eventLine(EventRecord{Time: time.Now().UTC(),
+				Kind: KindError, Error: fmt.Sprintf("importing %s again: %v (tried again when its files change)", f.src, err)}))
 		}
 	}
-}
-
-// mergeImport appends to the run folder live what the run folder stage (a
-// newer import of the same source) has that live has not: metric records
-// of new steps and new values of known steps, traces with new IDs, rows
-// left out and notes not reported yet.
-func mergeImport(live, stage string) error {
-	if err := mergeMetrics(filepath.Join(live, MetricsFile), filepath.Join(stage, MetricsFile)); err != nil {
-		return err
-	}
-	files, err := filepath.Glob(filepath.Join(stage, TracesDir, "*.jsonl"))
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := appendNew(filepath.Join(live, TracesDir, filepath.Base(f)), f, traceKey); err != nil {
-			return err
-		}
-	}
-	return appendNew(filepath.Join(live, EventsFile), filepath.Join(stage, EventsFile), eventKey)
-}
-
-// eachLine calls fn with each whole line of a JSON Lines file (none if
-// the file does not exist).
-func eachLine(path string, fn func(raw []byte)) error {
-	_, err := ReadLog(path, func(_ int, raw []byte) error { fn(raw); return nil })
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return err
-}
-
-// appendNew appends to dst the lines of src whose key is new to dst (a
-// line whose key is "" is never appended).
-func appendNew(dst, src string, key func(raw []byte) string) error {
-	have := map[string]bool{}
-	if err := eachLine(dst, func(raw []byte) { have[key(raw)] = true }); err != nil {
-		return err
-	}
-	var add []byte
-	err := eachLine(src, func(raw []byte) {
-		if k := key(raw); k != "" && !have[k] {
-			have[k] = true
-			add = append(append(add, raw...), '\n')
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return appendLines(dst, add)
 }
 
 // appendLines appends whole lines to a file in one write (the follower of
@@ -199,15 +243,6 @@ func eventLine(e EventRecord) []byte {
 	return append(b, '\n')
 }
 
-// traceKey is a trace line's ID.
-func traceKey(raw []byte) string {
-	var t struct {
-		ID string `json:"id"`
-	}
-	json.Unmarshal(raw, &t)
-	return t.ID
-}
-
 // eventKey keys the events a re-import may add (rows left out, notes,
 // errors) by their content without the time; other events are never
 // appended again.
@@ -223,61 +258,6 @@ func eventKey(raw []byte) string {
 		return string(b)
 	}
 	return ""
-}
-
-// mergeMetrics appends the metric records of src for steps dst has not,
-// and, for steps it has, a record with only the values it lacks (an
-// evaluation logged after the step's training values). Lines are read and
-// written with the metrics file's own codec.
-func mergeMetrics(dst, src string) error {
-	have := map[int]map[string]bool{}
-	err := eachLine(dst, func(raw []byte) {
-		m, err := decodeMetric(raw, nil)
-		if err != nil {
-			return
-		}
-		if have[m.Step] == nil {
-			have[m.Step] = map[string]bool{}
-		}
-		for _, k := range m.Names {
-			have[m.Step][k] = true
-		}
-	})
-	if err != nil {
-		return err
-	}
-	var add []byte
-	err = eachLine(src, func(raw []byte) {
-		m, err := decodeMetric(raw, nil)
-		if err != nil {
-			return
-		}
-		known := have[m.Step]
-		if known == nil {
-			have[m.Step] = map[string]bool{}
-			for _, k := range m.Names {
-				have[m.Step][k] = true
-			}
-			add = append(append(add, raw...), '\n')
-			return
-		}
-		fresh := MetricRecord{Seg: m.Seg, Step: m.Step, Time: m.Time}
-		for i, k := range m.Names {
-			if !known[k] {
-				known[k] = true
-				fresh.Names = append(fresh.Names, k)
-				fresh.Values = append(fresh.Values, m.Values[i])
-			}
-		}
-		if len(fresh.Names) == 0 {
-			return
-		}
-		add = append(appendMetric(add, &fresh), '\n')
-	})
-	if err != nil {
-		return err
-	}
-	return appendLines(dst, add)
 }
 
 // officialSignature changes whenever a file the import reads changes.

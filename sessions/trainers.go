@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -289,15 +290,18 @@ type foreignRow struct {
 	Source     string  // file:line (or file:row for Parquet)
 }
 
-// foreignTraces turns rows into traces "<step>-0-<n>" (n counts the rows
-// of a step in order, so a re-import of a grown file keeps the IDs). The
-// question and solution come from the prompt (splitPrompt); a prompt with
-// no solution section keeps its whole text as the question and the
-// trainer's ground truth, if it logged one, as the solution.
-func foreignTraces(rows []foreignRow, rep *ImportReport) []*TraceRecord {
-	perStep := map[int]int{}
-	noSolution := 0
-	traces := make([]*TraceRecord, 0, len(rows))
+// rowTraces turns rows into traces "<step>-0-<n>": n counts the rows of a
+// step in order, from next[step] (next is advanced; nil starts every step
+// at 0), so a re-import of a grown file keeps the IDs. The question and
+// solution come from the prompt (splitPrompt); a prompt with no solution
+// section keeps its whole text as the question and the trainer's ground
+// truth, if it logged one, as the solution (noSolution counts the traces
+// left without one).
+func rowTraces(rows []foreignRow, next map[int]int) (traces []*TraceRecord, noSolution int) {
+	if next == nil {
+		next = map[int]int{}
+	}
+	traces = make([]*TraceRecord, 0, len(rows))
 	for _, r := range rows {
 		q, sol, ok := splitPrompt(r.Prompt)
 		if !ok && r.Reference != "" {
@@ -307,8 +311,8 @@ func foreignTraces(rows []foreignRow, rep *ImportReport) []*TraceRecord {
 			noSolution++
 		}
 		x := record.Extract(r.Completion)
-		n := perStep[r.Step]
-		perStep[r.Step]++
+		n := next[r.Step]
+		next[r.Step]++
 		t := &TraceRecord{ID: traceID(r.Step, 0, n, 0), Step: r.Step, Sample: n, Question: q, Solution: sol,
 			Completion: r.Completion, Explanation: x.Body, Scored: record.Scored{Ended: x.Ended},
 			Advantage: r.Advantage, Source: r.Source}
@@ -317,12 +321,37 @@ func foreignTraces(rows []foreignRow, rep *ImportReport) []*TraceRecord {
 		}
 		traces = append(traces, t)
 	}
+	return traces, noSolution
+}
+
+// fileTraces gathers the traces of the generations files in order (their
+// rows left out and notes go to rep). Each file's traces were numbered
+// from 0 within each step when it was read; a step that an earlier file
+// also has (trainers write one file per step, so rarely) is numbered on
+// after it.
+func fileTraces(files []fileRows, rep *ImportReport) []*TraceRecord {
+	next := map[int]int{}
+	var out []*TraceRecord
+	noSolution := 0
+	for _, f := range files {
+		f.add(rep)
+		ts := f.traces
+		if slices.ContainsFunc(ts, func(t *TraceRecord) bool { return next[t.Step] > 0 }) {
+			ts, _ = rowTraces(f.rows, next)
+		} else {
+			for _, t := range ts {
+				next[t.Step]++
+			}
+		}
+		out = append(out, ts...)
+		noSolution += f.noSolution
+	}
 	if noSolution > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d of %d traces have no reference solution (their prompt has no %s…%s section and the trainer logged no ground truth): their question is the whole prompt",
-			noSolution, len(rows), record.BeginSolution, record.EndSolution))
+			noSolution, len(out), record.BeginSolution, record.EndSolution))
 	}
-	slices.SortStableFunc(traces, func(a, b *TraceRecord) int { return a.Step - b.Step })
-	return traces
+	slices.SortStableFunc(out, func(a, b *TraceRecord) int { return a.Step - b.Step })
+	return out
 }
 
 // splitPrompt finds the question and the solution in a teacher prompt: as
@@ -353,8 +382,69 @@ func splitPrompt(prompt string) (question, solution string, ok bool) {
 
 // ---------------------------------------------------------------- TRL ----
 
+// importCache keeps what each generations file gave when it was read,
+// keyed by its path, size and modification time, so that following a
+// folder reads again only the files that changed: a TRL run's completion
+// files, verl's rollouts and NeMo-RL's train data are written once per step
+// and not touched again, and reading them all on every step would make a
+// new step take longer to show the longer the run. (The metric files are
+// read whole each time: one line or entry per step.)
+type importCache struct {
+	files map[string]cachedRows
+}
+
+type cachedRows struct {
+	size int64
+	mod  time.Time
+	fileRows
+}
+
+// fileRows is what one generations file gave: its rows and their traces,
+// the rows left out, and notes.
+type fileRows struct {
+	rows       []foreignRow
+	traces     []*TraceRecord // rowTraces of rows, numbered from 0 in each step
+	noSolution int
+	skip       []RowIssue
+	notes      []string
+}
+
+// read returns read()'s result for path, from the cache when the file has
+// the size and modification time it had then (c may be nil: no cache).
+func (c *importCache) read(path string, readRows func() fileRows) fileRows {
+	read := func() fileRows {
+		r := readRows()
+		r.traces, r.noSolution = rowTraces(r.rows, nil)
+		return r
+	}
+	if c == nil {
+		return read()
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return read()
+	}
+	if e, ok := c.files[path]; ok && e.size == st.Size() && e.mod.Equal(st.ModTime()) {
+		return e.fileRows
+	}
+	r := read()
+	if c.files == nil {
+		c.files = map[string]cachedRows{}
+	}
+	c.files[path] = cachedRows{size: st.Size(), mod: st.ModTime(), fileRows: r}
+	return r
+}
+
+// add puts a file's rows left out and notes into the report.
+func (r fileRows) add(rep *ImportReport) {
+	rep.Skip = append(rep.Skip, r.skip...)
+	for _, n := range r.notes {
+		rep.Notes = appendOnce(rep.Notes, n)
+	}
+}
+
 // readTRL reads a TRL GRPOTrainer output folder.
-func readTRL(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, error) {
+func readTRL(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord, []*TraceRecord, error) {
 	metrics, err := readStateMetrics(dir, rep)
 	if err != nil {
 		return nil, nil, err
@@ -364,27 +454,31 @@ func readTRL(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, err
 	if len(rep.Files) == 0 && len(files) == 0 {
 		return nil, nil, fmt.Errorf("%s: not a TRL run folder (no trainer_state.json, no completions/completions_*.parquet)", dir)
 	}
-	var rows []foreignRow
+	var parts []fileRows
 	for _, p := range files {
 		name := "completions/" + filepath.Base(p)
 		rep.Files = append(rep.Files, name)
-		t, err := readParquet(p)
-		if errors.Is(err, errParquetPending) {
-			rep.Skip = append(rep.Skip, RowIssue{File: name, Msg: err.Error() + ": read when it is complete"})
-			continue
-		}
-		if err != nil {
-			rep.Skip = append(rep.Skip, RowIssue{File: name, Msg: err.Error()})
-			continue
-		}
-		rs, err := trlRows(name, t, rep)
-		if err != nil {
-			rep.Skip = append(rep.Skip, RowIssue{File: name, Msg: err.Error()})
-			continue
-		}
-		rows = append(rows, rs...)
+		parts = append(parts, cache.read(p, func() fileRows { return readTRLCompletions(p, name) }))
 	}
-	return metrics, foreignTraces(rows, rep), nil
+	return metrics, fileTraces(parts, rep), nil
+}
+
+// readTRLCompletions reads one completions parquet file (name is its path
+// in messages).
+func readTRLCompletions(path, name string) fileRows {
+	t, err := readParquet(path)
+	if errors.Is(err, errParquetPending) {
+		return fileRows{skip: []RowIssue{{File: name, Msg: err.Error() + ": read when it is complete"}}}
+	}
+	if err != nil {
+		return fileRows{skip: []RowIssue{{File: name, Msg: err.Error()}}}
+	}
+	sub := &ImportReport{}
+	rs, err := trlRows(name, t, sub)
+	if err != nil {
+		return fileRows{skip: []RowIssue{{File: name, Msg: err.Error()}}}
+	}
+	return fileRows{rows: rs, skip: sub.Skip, notes: sub.Notes}
 }
 
 // trlRows reads one completions parquet table. Its reward columns are the
@@ -600,7 +694,7 @@ func isVerlMetricFile(path string) bool {
 }
 
 // readVerl reads a verl folder.
-func readVerl(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, error) {
+func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord, []*TraceRecord, error) {
 	v := findVerl(dir)
 	if len(v.metrics) == 0 && len(v.rollouts) == 0 {
 		return nil, nil, fmt.Errorf("%s: not a verl folder (no *.jsonl of {\"step\",\"data\"} lines, no {step}.jsonl rollouts)", dir)
@@ -652,46 +746,56 @@ func readVerl(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, er
 		}
 	}
 	rep.Entries = len(entries)
-	var rows []foreignRow
+	var parts []fileRows
 	for _, rel := range v.rollouts {
 		rep.Files = append(rep.Files, rel)
-		fileStep, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(rel), ".jsonl"))
-		st, err := ReadLog(filepath.Join(dir, rel), func(line int, raw []byte) error {
-			var r struct {
-				Input  *string         `json:"input"`
-				Output *string         `json:"output"`
-				GTS    json.RawMessage `json:"gts"`
-				Score  *float64        `json:"score"`
-				Step   *int            `json:"step"`
-			}
-			if err := json.Unmarshal(raw, &r); err != nil {
-				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not a rollout row: %v", err)})
-				return nil
-			}
-			if r.Input == nil || r.Output == nil {
-				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "input", Msg: `missing field "input" or "output"`})
-				return nil
-			}
-			row := foreignRow{Step: fileStep, Prompt: *r.Input, Completion: *r.Output, Advantage: math.NaN(), Source: fmt.Sprintf("%s:%d", rel, line)}
-			if r.Step != nil {
-				row.Step = *r.Step
-			}
-			if r.Score != nil {
-				row.Reward, row.HasReward = *r.Score, true
-			}
-			var gts string
-			if json.Unmarshal(r.GTS, &gts) == nil {
-				row.Reference = gts
-			}
-			rows = append(rows, row)
-			return nil
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-		partial(rep, rel, st)
+		p := filepath.Join(dir, rel)
+		parts = append(parts, cache.read(p, func() fileRows { return readVerlRollout(p, rel) }))
 	}
-	return mergeSteps(entries), foreignTraces(rows, rep), nil
+	return mergeSteps(entries), fileTraces(parts, rep), nil
+}
+
+// readVerlRollout reads one rollout file, {step}.jsonl (rel is its path in
+// messages).
+func readVerlRollout(path, rel string) fileRows {
+	rep := &ImportReport{}
+	var rows []foreignRow
+	fileStep, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(rel), ".jsonl"))
+	st, err := ReadLog(path, func(line int, raw []byte) error {
+		var r struct {
+			Input  *string         `json:"input"`
+			Output *string         `json:"output"`
+			GTS    json.RawMessage `json:"gts"`
+			Score  *float64        `json:"score"`
+			Step   *int            `json:"step"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not a rollout row: %v", err)})
+			return nil
+		}
+		if r.Input == nil || r.Output == nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "input", Msg: `missing field "input" or "output"`})
+			return nil
+		}
+		row := foreignRow{Step: fileStep, Prompt: *r.Input, Completion: *r.Output, Advantage: math.NaN(), Source: fmt.Sprintf("%s:%d", rel, line)}
+		if r.Step != nil {
+			row.Step = *r.Step
+		}
+		if r.Score != nil {
+			row.Reward, row.HasReward = *r.Score, true
+		}
+		var gts string
+		if json.Unmarshal(r.GTS, &gts) == nil {
+			row.Reference = gts
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: err.Error()})
+	}
+	partial(rep, rel, st)
+	return fileRows{rows: rows, skip: rep.Skip, notes: rep.Notes}
 }
 
 // dataFields is the inside of a JSON object (without its braces), or ""
@@ -719,7 +823,7 @@ func partial(rep *ImportReport, rel string, st ReadStats) {
 // ------------------------------------------------------------ NeMo-RL ----
 
 // readNemoRL reads a NeMo-RL log folder.
-func readNemoRL(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, error) {
+func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord, []*TraceRecord, error) {
 	files, _ := filepath.Glob(filepath.Join(dir, "train_data_step*.jsonl"))
 	sortByStep(files, nemoStepRe)
 	events := tfEventFiles(dir)
@@ -743,54 +847,63 @@ func readNemoRL(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord, 
 		entries = append(entries, es...)
 	}
 	rep.Entries = len(entries)
-	var rows []foreignRow
+	var parts []fileRows
 	for _, p := range files {
 		rel := filepath.Base(p)
 		rep.Files = append(rep.Files, rel)
-		m := nemoStepRe.FindStringSubmatch(rel)
-		fileStep, _ := strconv.Atoi(m[1])
-		st, err := ReadLog(p, func(line int, raw []byte) error {
-			var r struct {
-				Content    json.RawMessage `json:"content"`
-				Rewards    json.RawMessage `json:"rewards"`
-				Advantages json.RawMessage `json:"advantages"`
-				Mask       json.RawMessage `json:"token_loss_mask"`
-			}
-			if err := json.Unmarshal(raw, &r); err != nil {
-				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not a data row: %v", err)})
-				return nil
-			}
-			var content []string
-			if err := unwrapOne(r.Content, &content); err != nil || len(content) == 0 {
-				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "content", Msg: `"content" is not a list of message texts`})
-				return nil
-			}
-			row := foreignRow{Step: fileStep, Prompt: strings.Join(content[:len(content)-1], "\n"),
-				Completion: content[len(content)-1], Advantage: math.NaN(), Source: fmt.Sprintf("%s:%d", rel, line)}
-			var reward float64
-			if unwrapOne(r.Rewards, &reward) == nil {
-				row.Reward, row.HasReward = reward, true
-			}
-			var adv []float64
-			var mask []float64
-			if unwrapOne(r.Advantages, &adv) == nil {
-				unwrapOne(r.Mask, &mask)
-				for i, a := range adv { // GRPO's advantage is the sequence's, on each generated token
-					if i < len(mask) && mask[i] != 0 || len(mask) == 0 {
-						row.Advantage = a
-						break
-					}
+		parts = append(parts, cache.read(p, func() fileRows { return readNemoData(p, rel) }))
+	}
+	return mergeSteps(entries), fileTraces(parts, rep), nil
+}
+
+// readNemoData reads one train_data_step{N}.jsonl file (rel is its name in
+// messages).
+func readNemoData(p, rel string) fileRows {
+	rep := &ImportReport{}
+	var rows []foreignRow
+	m := nemoStepRe.FindStringSubmatch(rel)
+	fileStep, _ := strconv.Atoi(m[1])
+	st, err := ReadLog(p, func(line int, raw []byte) error {
+		var r struct {
+			Content    json.RawMessage `json:"content"`
+			Rewards    json.RawMessage `json:"rewards"`
+			Advantages json.RawMessage `json:"advantages"`
+			Mask       json.RawMessage `json:"token_loss_mask"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not a data row: %v", err)})
+			return nil
+		}
+		var content []string
+		if err := unwrapOne(r.Content, &content); err != nil || len(content) == 0 {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "content", Msg: `"content" is not a list of message texts`})
+			return nil
+		}
+		row := foreignRow{Step: fileStep, Prompt: strings.Join(content[:len(content)-1], "\n"),
+			Completion: content[len(content)-1], Advantage: math.NaN(), Source: fmt.Sprintf("%s:%d", rel, line)}
+		var reward float64
+		if unwrapOne(r.Rewards, &reward) == nil {
+			row.Reward, row.HasReward = reward, true
+		}
+		var adv []float64
+		var mask []float64
+		if unwrapOne(r.Advantages, &adv) == nil {
+			unwrapOne(r.Mask, &mask)
+			for i, a := range adv { // GRPO's advantage is the sequence's, on each generated token
+				if i < len(mask) && mask[i] != 0 || len(mask) == 0 {
+					row.Advantage = a
+					break
 				}
 			}
-			rows = append(rows, row)
-			return nil
-		})
-		if err != nil {
-			return nil, nil, err
 		}
-		partial(rep, rel, st)
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: err.Error()})
 	}
-	return mergeSteps(entries), foreignTraces(rows, rep), nil
+	partial(rep, rel, st)
+	return fileRows{rows: rows, skip: rep.Skip, notes: rep.Notes}
 }
 
 // unwrapOne decodes raw into v, or, when raw is a list of one (NeMo-RL

@@ -351,7 +351,11 @@ func TestReadParquetDamaged(t *testing.T) {
 	if err != nil || len(whole.Rows) != 4 || strings.Join(whole.Columns, ",") != "step,prompt,completion,answer_reward,format_reward,advantage" {
 		t.Fatalf("whole file: %v, %+v", err, whole)
 	}
-	for cut := 0; cut < len(data)-1; cut += 7 {
+	every := 7
+	if testing.Short() {
+		every = 29
+	}
+	for cut := 0; cut < len(data)-1; cut += every {
 		for _, magic := range []bool{false, true} {
 			b := append([]byte(nil), data[:cut]...)
 			if magic {
@@ -390,7 +394,11 @@ func TestReadTFEvents(t *testing.T) {
 		t.Errorf("last value %v", v)
 	}
 	cutPath := filepath.Join(t.TempDir(), "events")
-	for cut := 0; cut < len(data); cut++ {
+	every := 1
+	if testing.Short() {
+		every = 5
+	}
+	for cut := 0; cut < len(data); cut += every {
 		writeFile(t, cutPath, data[:cut])
 		got, pending, err := readTFEvents(cutPath)
 		if err != nil {
