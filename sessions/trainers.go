@@ -665,8 +665,9 @@ func findVerl(dir string) verlFiles {
 	look("")
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			look(e.Name())
+		sub := filepath.Join(dir, e.Name())
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") && !fileExists(filepath.Join(sub, ConfigFile)) && !fileExists(filepath.Join(sub, MetricsFile)) {
+			look(e.Name()) // not one of our run folders (a folder of runs is not verl's)
 		}
 	}
 	sortByStep(v.rollouts, verlStepRe)
@@ -680,10 +681,23 @@ func isVerlMetricFile(path string) bool {
 		return false
 	}
 	defer f.Close()
-	buf := make([]byte, 64<<10)
-	n, _ := f.Read(buf)
-	line, _, complete := bytes.Cut(buf[:n], []byte{'\n'})
-	if !complete {
+	// The first line only, read as far as it goes (a step logs a few
+	// hundred metrics), up to 1 MiB.
+	var buf []byte
+	chunk := make([]byte, 8<<10)
+	var line []byte
+	for len(buf) < 1<<20 {
+		n, err := f.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			line = buf[:i]
+			break
+		}
+		if err != nil {
+			return false
+		}
+	}
+	if line == nil {
 		return false
 	}
 	var probe struct {

@@ -133,6 +133,18 @@ func TestDetectFormatRefuses(t *testing.T) {
 	if _, err := ImportAs(filepath.Join(t.TempDir(), "x"), trlFixture, "tensorflow"); err == nil || !strings.Contains(err.Error(), "unknown format") {
 		t.Fatalf("err %v", err)
 	}
+	// Our own run folders, and a folder of them, are not a trainer's
+	// (their traces/000001.jsonl are not verl rollouts).
+	root := t.TempDir()
+	if _, err := ImportAs(filepath.Join(root, "run1"), verlFixture, ""); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := DetectFormat(filepath.Join(root, "run1")); err == nil || !strings.Contains(err.Error(), "workbench run folder") {
+		t.Errorf("our run folder detected as %q (%v)", f, err)
+	}
+	if f, err := DetectFormat(root); err == nil {
+		t.Errorf("a folder of our runs detected as %q", f)
+	}
 	// Forcing a format reads the folder as that trainer's.
 	if _, err := ImportAs(filepath.Join(t.TempDir(), "x"), trlFixture, "verl"); err == nil || !strings.Contains(err.Error(), "not a verl folder") {
 		t.Fatalf("err %v", err)
@@ -208,7 +220,9 @@ func TestFollowTrainers(t *testing.T) {
 		// grow writes step 3 in two moves: partial, then complete.
 		partial, complete func(t *testing.T, dir string)
 		source            string // a trace of the new step
-		metricStep        int    // a metric record of the new step (-1: none)
+		metricStep        int    // a metric record the new step brings
+		prepare           func(t *testing.T, dir string)
+		metrics           int // metric records before
 	}{
 		{name: "trl", fixture: trlFixture,
 			partial: func(t *testing.T, dir string) {
@@ -226,7 +240,7 @@ func TestFollowTrainers(t *testing.T) {
     {"loss": 0.006, "reward": 1.5, "step": 6},`, 1))
 				writeFile(t, filepath.Join(dir, "checkpoint-6", "trainer_state.json"), state)
 			},
-			source: "completions/completions_00006.parquet:4", metricStep: 6},
+			source: "completions/completions_00006.parquet:4", metricStep: 6, metrics: 2},
 		{name: "verl", fixture: verlFixture,
 			partial: func(t *testing.T, dir string) {
 				appendFile(t, filepath.Join(dir, "rlt_grpo.jsonl"), `{"step":3,"data":{"critic/score/mean":`)
@@ -237,21 +251,33 @@ func TestFollowTrainers(t *testing.T) {
 				data := strings.ReplaceAll(string(readFile(t, filepath.Join(verlFixture, "rollout", "2.jsonl"))), `"step": 2`, `"step": 3`)
 				writeFile(t, filepath.Join(dir, "rollout", "3.jsonl"), []byte(data))
 			},
-			source: "rollout/3.jsonl:4", metricStep: 3},
+			source: "rollout/3.jsonl:4", metricStep: 3, metrics: 2},
 		{name: "nemo-rl", fixture: nemoFixture,
+			// The event file starts with step 1's scalars only; step 2's
+			// come with the new data file, the first half of them first.
+			prepare: func(t *testing.T, dir string) {
+				writeFile(t, filepath.Join(dir, nemoEvents), nemoEventsData(t)[:nemoStep1End(t)])
+			},
 			partial: func(t *testing.T, dir string) {
 				lines := strings.SplitAfter(string(readFile(t, filepath.Join(nemoFixture, "train_data_step2.jsonl"))), "\n")
 				writeFile(t, filepath.Join(dir, "train_data_step3.jsonl"), []byte(strings.Join(lines[:3], "")+lines[3][:30]))
+				data, end := nemoEventsData(t), nemoStep1End(t)
+				appendFile(t, filepath.Join(dir, nemoEvents), string(data[end:end+(len(data)-end)/2]))
 			},
 			complete: func(t *testing.T, dir string) {
 				appendFile(t, filepath.Join(dir, "train_data_step3.jsonl"), strings.SplitAfter(string(readFile(t, filepath.Join(nemoFixture, "train_data_step2.jsonl"))), "\n")[3][30:])
+				data, end := nemoEventsData(t), nemoStep1End(t)
+				appendFile(t, filepath.Join(dir, nemoEvents), string(data[end+(len(data)-end)/2:]))
 			},
-			source: "train_data_step3.jsonl:4", metricStep: -1},
+			source: "train_data_step3.jsonl:4", metricStep: 2, metrics: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), c.name)
 			copyDir(t, c.fixture, dir)
+			if c.prepare != nil {
+				c.prepare(t, dir)
+			}
 			s, err := OpenTrainerRun(context.Background(), dir, "")
 			if err != nil {
 				t.Fatal(err)
@@ -263,7 +289,7 @@ func TestFollowTrainers(t *testing.T) {
 			}()
 			ms, _ := s.Run.Store().MetricsSince(0)
 			ts, _ := s.Run.Store().TracesSince(0)
-			if len(ts) != 8 || len(ms) != 2 {
+			if len(ts) != 8 || len(ms) != c.metrics {
 				t.Fatalf("opened with %d traces, %d metric records", len(ts), len(ms))
 			}
 			c.partial(t, dir)
@@ -278,7 +304,7 @@ func TestFollowTrainers(t *testing.T) {
 			}
 			c.complete(t, dir)
 			waitStore(t, s, "the appended step", func(ms []MetricRecord, ts []TraceRecord) bool {
-				return hasTraceFrom(ts, c.source) && (c.metricStep < 0 || hasStep(ms, c.metricStep))
+				return hasTraceFrom(ts, c.source) && hasStep(ms, c.metricStep)
 			})
 			ts, _ = s.Run.Store().TracesSince(0)
 			if len(ts) != 12 {
@@ -425,4 +451,20 @@ func recordEnds(data []byte, n int) bool {
 		off += 16 + l
 	}
 	return off == n
+}
+
+// nemoEvents is the NeMo-RL fixture's TensorBoard event file.
+const nemoEvents = "tensorboard/events.out.tfevents.1767225600.node0.1234.0"
+
+func nemoEventsData(t *testing.T) []byte { return readFile(t, filepath.Join(nemoFixture, nemoEvents)) }
+
+// nemoStep1End is the offset just after the fixture's last record of step 1
+// (its file-version record, then 9 scalars a step).
+func nemoStep1End(t *testing.T) int {
+	data := nemoEventsData(t)
+	off := 0
+	for range 10 {
+		off += 16 + int(binary.LittleEndian.Uint64(data[off:]))
+	}
+	return off
 }
