@@ -394,8 +394,9 @@ type importCache struct {
 }
 
 type cachedRows struct {
-	size int64
-	mod  time.Time
+	size    int64
+	mod     time.Time
+	variant string // what else the parse depended on (TRL's reward names)
 	fileRows
 }
 
@@ -409,9 +410,10 @@ type fileRows struct {
 	notes      []string
 }
 
-// read returns read()'s result for path, from the cache when the file has
-// the size and modification time it had then (c may be nil: no cache).
-func (c *importCache) read(path string, readRows func() fileRows) fileRows {
+// read returns readRows()'s result for path, with its traces, from the
+// cache when the file has the size and modification time it had then and
+// variant is the same (c may be nil: no cache).
+func (c *importCache) read(path, variant string, readRows func() fileRows) fileRows {
 	read := func() fileRows {
 		r := readRows()
 		r.traces, r.noSolution = rowTraces(r.rows, nil)
@@ -424,14 +426,14 @@ func (c *importCache) read(path string, readRows func() fileRows) fileRows {
 	if err != nil {
 		return read()
 	}
-	if e, ok := c.files[path]; ok && e.size == st.Size() && e.mod.Equal(st.ModTime()) {
+	if e, ok := c.files[path]; ok && e.size == st.Size() && e.mod.Equal(st.ModTime()) && e.variant == variant {
 		return e.fileRows
 	}
 	r := read()
 	if c.files == nil {
 		c.files = map[string]cachedRows{}
 	}
-	c.files[path] = cachedRows{size: st.Size(), mod: st.ModTime(), fileRows: r}
+	c.files[path] = cachedRows{size: st.Size(), mod: st.ModTime(), variant: variant, fileRows: r}
 	return r
 }
 
@@ -454,18 +456,38 @@ func readTRL(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord,
 	if len(rep.Files) == 0 && len(files) == 0 {
 		return nil, nil, fmt.Errorf("%s: not a TRL run folder (no trainer_state.json, no completions/completions_*.parquet)", dir)
 	}
+	rewards := trlRewardNames(metrics)
 	var parts []fileRows
 	for _, p := range files {
 		name := "completions/" + filepath.Base(p)
 		rep.Files = append(rep.Files, name)
-		parts = append(parts, cache.read(p, func() fileRows { return readTRLCompletions(p, name) }))
+		parts = append(parts, cache.read(p, strings.Join(rewards, "\x00"), func() fileRows { return readTRLCompletions(p, name, rewards) }))
 	}
 	return metrics, fileTraces(parts, rep), nil
 }
 
+// trlRewardNames are the reward functions a TRL run logged, from its
+// metrics' rewards/<name>/mean keys (sorted; nil when there are none yet).
+func trlRewardNames(metrics []MetricRecord) []string {
+	seen := map[string]bool{}
+	for _, m := range metrics {
+		for _, n := range m.Names {
+			if r, ok := strings.CutPrefix(n, "rewards/"); ok {
+				if f, ok := strings.CutSuffix(r, "/mean"); ok && f != "" {
+					seen[f] = true
+				}
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	return sortedKeys(seen, nil)
+}
+
 // readTRLCompletions reads one completions parquet file (name is its path
-// in messages).
-func readTRLCompletions(path, name string) fileRows {
+// in messages; rewards as trlRows).
+func readTRLCompletions(path, name string, rewards []string) fileRows {
 	t, err := readParquet(path)
 	if errors.Is(err, errParquetPending) {
 		return fileRows{skip: []RowIssue{{File: name, Msg: err.Error() + ": read when it is complete"}}}
@@ -474,19 +496,23 @@ func readTRLCompletions(path, name string) fileRows {
 		return fileRows{skip: []RowIssue{{File: name, Msg: err.Error()}}}
 	}
 	sub := &ImportReport{}
-	rs, err := trlRows(name, t, sub)
+	rs, err := trlRows(name, t, rewards, sub)
 	if err != nil {
 		return fileRows{skip: []RowIssue{{File: name, Msg: err.Error()}}}
 	}
 	return fileRows{rows: rs, skip: sub.Skip, notes: sub.Notes}
 }
 
-// trlRows reads one completions parquet table. Its reward columns are the
-// numeric columns other than step and advantage (GRPOTrainer writes one per
-// reward function, named after it); the source reward is their sum, which
-// is TRL's reward with its default weights of 1 (reward_weights are not in
-// the file: with other weights the sum differs from the logged reward).
-func trlRows(name string, t *pqTable, rep *ImportReport) ([]foreignRow, error) {
+// trlRows reads one completions parquet table. GRPOTrainer writes one
+// column per reward function, named after it, beside step, prompt,
+// completion, advantage and the columns of log_extra: the reward columns
+// are those of the functions in rewards (the run's rewards/<name>/mean
+// metrics) or, before the trainer has saved its metrics (rewards nil),
+// every numeric column other than step and advantage. The source reward is
+// their sum, which is TRL's reward with its default weights of 1
+// (reward_weights are not in the file: with other weights the sum differs
+// from the logged reward).
+func trlRows(name string, t *pqTable, rewards []string, rep *ImportReport) ([]foreignRow, error) {
 	pc, cc, sc, ac := t.col("prompt"), t.col("completion"), t.col("step"), t.col("advantage")
 	if pc < 0 || cc < 0 {
 		return nil, fmt.Errorf("no %q and %q columns (columns: %s)", "prompt", "completion", strings.Join(t.Columns, ", "))
@@ -500,17 +526,18 @@ func trlRows(name string, t *pqTable, rep *ImportReport) ([]foreignRow, error) {
 		if i == sc || i == ac || i == pc || i == cc {
 			continue
 		}
-		numeric := len(t.Rows) > 0
+		numeric := true
 		for _, r := range t.Rows {
 			if r[i].IsStr {
 				numeric = false
 				break
 			}
 		}
-		if numeric {
+		switch {
+		case numeric && (rewards == nil || slices.Contains(rewards, c)):
 			rewardCols = append(rewardCols, i)
-		} else if c != "" {
-			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: column %q is not a reward (not numeric): not imported", name, c))
+		case len(t.Rows) > 0:
+			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("completions: column %q is not a reward function's (no rewards/%s/mean metric, or not numeric): not imported", c, c))
 		}
 	}
 	if len(rewardCols) > 1 {
@@ -738,10 +765,21 @@ func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord
 				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "step", Msg: fmt.Sprintf(`"step" is not an integer: %q`, l.Step)})
 				return nil
 			}
-			m, issue := metricsEntry(append([]byte(`{"step":`+strconv.Itoa(step)+`,`), dataFields(l.Data)...), nonNum, &count)
-			if issue != "" {
-				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "data", Msg: issue})
+			var data map[string]any
+			dd := json.NewDecoder(bytes.NewReader(l.Data))
+			dd.UseNumber()
+			if err := dd.Decode(&data); err != nil || data == nil {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "data", Msg: `"data" is not an object`})
 				return nil
+			}
+			m := OfficialMetrics{Step: step, Values: make(map[string]float64, len(data))}
+			for k, v := range data {
+				if f, ok := jsonNumber(v); ok {
+					m.Values[k] = f
+				} else {
+					count++
+					nonNum[k] = true
+				}
 			}
 			entries = append(entries, m)
 			return nil
@@ -764,7 +802,7 @@ func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord
 	for _, rel := range v.rollouts {
 		rep.Files = append(rep.Files, rel)
 		p := filepath.Join(dir, rel)
-		parts = append(parts, cache.read(p, func() fileRows { return readVerlRollout(p, rel) }))
+		parts = append(parts, cache.read(p, "", func() fileRows { return readVerlRollout(p, rel) }))
 	}
 	return mergeSteps(entries), fileTraces(parts, rep), nil
 }
@@ -812,20 +850,6 @@ func readVerlRollout(path, rel string) fileRows {
 	return fileRows{rows: rows, skip: rep.Skip, notes: rep.Notes}
 }
 
-// dataFields is the inside of a JSON object (without its braces), or ""
-// when raw is not an object (metricsEntry then reports it).
-func dataFields(raw json.RawMessage) []byte {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) < 2 || raw[0] != '{' {
-		return []byte(`"data":"not an object"}`)
-	}
-	inner := bytes.TrimSpace(raw[1 : len(raw)-1])
-	if len(inner) == 0 {
-		return []byte{'}'}
-	}
-	return append(inner, '}')
-}
-
 // partial records an unterminated last line as a row left out for now.
 func partial(rep *ImportReport, rel string, st ReadStats) {
 	if st.PartialBytes > 0 {
@@ -865,7 +889,7 @@ func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricReco
 	for _, p := range files {
 		rel := filepath.Base(p)
 		rep.Files = append(rep.Files, rel)
-		parts = append(parts, cache.read(p, func() fileRows { return readNemoData(p, rel) }))
+		parts = append(parts, cache.read(p, "", func() fileRows { return readNemoData(p, rel) }))
 	}
 	return mergeSteps(entries), fileTraces(parts, rep), nil
 }

@@ -61,7 +61,8 @@ func TestImportTrainerFixtures(t *testing.T) {
 				{2, "rewards/answer_reward/mean", 0.25}, {4, "entropy", 0.8}},
 			absent:      []string{"completions/mean_length", "frac_reward_zero_std", "clip_ratio/region_mean", "rewards/format_reward/std"},
 			firstSource: "completions/completions_00002.parquet:1", firstReward: 1.5, firstAdvantage: 0.7,
-			notes: []string{"metrics from checkpoint-4/trainer_state.json", "sum of the reward columns answer_reward, format_reward", "completions/mean_length → completion_length"}},
+			notes: []string{"metrics from checkpoint-4/trainer_state.json", "sum of the reward columns answer_reward, format_reward",
+				`column "tool_calls" is not a reward function's`, "completions/mean_length → completion_length"}},
 		{name: "verl", dir: verlFixture, format: ImportVerl, traces: 8, metrics: 2,
 			want: []metric{{1, "reward", 0.75}, {2, "reward", 1}, {2, "kl", 0.0006}, {2, "completion_length", 32},
 				{2, "grad_norm", 0.4}, {2, "learning_rate", 1e-6}, {2, "clip_fraction", 0.02}, {2, "critic/rewards/mean", 1}, {2, "actor/pg_loss", -0.02}},
@@ -374,7 +375,7 @@ func TestReadParquetDamaged(t *testing.T) {
 	p := filepath.Join(dir, "completions_00002.parquet")
 	writeFile(t, p, data)
 	whole, err := readParquet(p)
-	if err != nil || len(whole.Rows) != 4 || strings.Join(whole.Columns, ",") != "step,prompt,completion,answer_reward,format_reward,advantage" {
+	if err != nil || len(whole.Rows) != 4 || strings.Join(whole.Columns, ",") != "step,prompt,completion,answer_reward,format_reward,tool_calls,advantage" {
 		t.Fatalf("whole file: %v, %+v", err, whole)
 	}
 	every := 7

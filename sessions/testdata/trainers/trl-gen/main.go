@@ -7,9 +7,9 @@
 // GRPOTrainer.log writes when log_completions is on: a pandas DataFrame
 // with the columns step (int64), prompt and completion (the texts decoded
 // with skip_special_tokens=True), one float64 column per reward function
-// named after it, and advantage (float64), written by
-// DataFrame.to_parquet, whose pyarrow engine makes every column optional
-// (nullable) and compresses with Snappy. Run it from this folder:
+// named after it, the columns given to log_extra, and advantage (float64),
+// written by DataFrame.to_parquet, whose pyarrow engine makes every column
+// optional (nullable) and compresses with Snappy. Run it from this folder:
 //
 //	go run .
 //
@@ -29,13 +29,15 @@ import (
 )
 
 // row is one generation as GRPOTrainer logs it, with two reward
-// functions, answer_reward and format_reward.
+// functions, answer_reward and format_reward, and one extra column
+// (GRPOTrainer.log_extra), tool_calls.
 type row struct {
 	Step         *int64   `parquet:"name=step, type=INT64, repetitiontype=OPTIONAL"`
 	Prompt       *string  `parquet:"name=prompt, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"`
 	Completion   *string  `parquet:"name=completion, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"`
 	AnswerReward *float64 `parquet:"name=answer_reward, type=DOUBLE, repetitiontype=OPTIONAL"`
 	FormatReward *float64 `parquet:"name=format_reward, type=DOUBLE, repetitiontype=OPTIONAL"`
+	ToolCalls    *float64 `parquet:"name=tool_calls, type=DOUBLE, repetitiontype=OPTIONAL"` // a log_extra column
 	Advantage    *float64 `parquet:"name=advantage, type=DOUBLE, repetitiontype=OPTIONAL"`
 }
 
@@ -73,7 +75,8 @@ func write(path string, step int64) error {
 				adv = -0.7
 			}
 			st := step
-			if err := pw.Write(row{Step: &st, Prompt: &p, Completion: &c, AnswerReward: &ans, FormatReward: &format, Advantage: &adv}); err != nil {
+			calls := float64(i + 1)
+			if err := pw.Write(row{Step: &st, Prompt: &p, Completion: &c, AnswerReward: &ans, FormatReward: &format, ToolCalls: &calls, Advantage: &adv}); err != nil {
 				return err
 			}
 		}
