@@ -72,9 +72,9 @@ import (
 // every other one keeps its own name, and the workbench's chart picker lists
 // every name recorded.
 const (
-	ImportTRL    = "trl"
-	ImportVerl   = "verl"
-	ImportNemoRL = "nemo-rl"
+	ImportTRL    = "trl"     // TRL GRPOTrainer's output_dir
+	ImportVerl   = "verl"    // verl's file logger and rollout dumps
+	ImportNemoRL = "nemo-rl" // NeMo-RL's log_dir
 )
 
 // ImportFormats are the names --format accepts ("rlt" is the official RLT

@@ -18,7 +18,7 @@ type runKind int
 
 const (
 	kindRun      runKind = iota // one of our run folders (config.toml, metrics.jsonl …)
-	kindOfficial                // the official RLT trainer's run folder (trainer_state.json …)
+	kindOfficial                // another trainer's run folder: the official RLT trainer's, TRL's, verl's, NeMo-RL's
 )
 
 // runRow is one line of the Runs screen.

@@ -362,7 +362,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 	if kind == launchResume {
 		switch {
 		case row.Kind == kindOfficial:
-			r.say(true, "an official trainer's run cannot be resumed here; enter opens it read-only")
+			r.say(true, "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only")
 			return nil
 		case !r.isCurrent(*row) && (row.State == string(sessions.StateRunning) || row.State == string(sessions.StatePaused)):
 			r.say(true, "%s is being written by another process (%s); enter opens it read-only", filepath.Base(row.Dir), row.Note)
@@ -507,7 +507,7 @@ func (r *runsScreen) copyConfig() {
 		r.say(true, "no run selected")
 		return
 	case row.Kind == kindOfficial:
-		r.say(true, "an official trainer's run has no config.toml to start from")
+		r.say(true, "another trainer's run has no config.toml to start from")
 		return
 	}
 	data, err := os.ReadFile(filepath.Join(row.Dir, sessions.ConfigFile))

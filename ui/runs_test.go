@@ -637,3 +637,19 @@ func mustConfig(t *testing.T, l *testLauncher) []byte {
 	}
 	return c
 }
+
+// TestFollowRowsOtherTrainers: the Runs screen's follow list accepts a
+// TRL, verl or NeMo-RL folder and says which trainer wrote it.
+func TestFollowRowsOtherTrainers(t *testing.T) {
+	for _, c := range []struct{ dir, state, note string }{
+		{"../sessions/testdata/trainers/trl", "trl", "TRL GRPOTrainer run folder"},
+		{"../sessions/testdata/trainers/verl", "verl", "verl run folder"},
+		{"../sessions/testdata/trainers/nemo-rl", "nemo-rl", "NeMo-RL run folder"},
+		{"../sessions/testdata/official/run", "official", "official RLT trainer run"},
+	} {
+		rows, err := followRows(c.dir)
+		if err != nil || len(rows) != 1 || rows[0].Kind != kindOfficial || rows[0].State != c.state || !strings.Contains(rows[0].Note, c.note) {
+			t.Errorf("%s: %+v, %v", c.dir, rows, err)
+		}
+	}
+}
