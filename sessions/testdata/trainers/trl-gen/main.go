@@ -9,7 +9,9 @@
 // with skip_special_tokens=True), one float64 column per reward function
 // named after it, the columns given to log_extra, and advantage (float64),
 // written by DataFrame.to_parquet, whose pyarrow engine makes every column
-// optional (nullable) and compresses with Snappy. Run it from this folder:
+// optional (nullable), dictionary-encodes every column and compresses with
+// Snappy (pyarrow.parquet.write_table's defaults), as this does. Run it
+// from this folder:
 //
 //	go run .
 //
@@ -32,13 +34,13 @@ import (
 // functions, answer_reward and format_reward, and one extra column
 // (GRPOTrainer.log_extra), tool_calls.
 type row struct {
-	Step         *int64   `parquet:"name=step, type=INT64, repetitiontype=OPTIONAL"`
-	Prompt       *string  `parquet:"name=prompt, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"`
-	Completion   *string  `parquet:"name=completion, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL"`
-	AnswerReward *float64 `parquet:"name=answer_reward, type=DOUBLE, repetitiontype=OPTIONAL"`
-	FormatReward *float64 `parquet:"name=format_reward, type=DOUBLE, repetitiontype=OPTIONAL"`
-	ToolCalls    *float64 `parquet:"name=tool_calls, type=DOUBLE, repetitiontype=OPTIONAL"` // a log_extra column
-	Advantage    *float64 `parquet:"name=advantage, type=DOUBLE, repetitiontype=OPTIONAL"`
+	Step         *int64   `parquet:"name=step, type=INT64, repetitiontype=OPTIONAL, encoding=PLAIN_DICTIONARY"`
+	Prompt       *string  `parquet:"name=prompt, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL, encoding=PLAIN_DICTIONARY"`
+	Completion   *string  `parquet:"name=completion, type=BYTE_ARRAY, convertedtype=UTF8, repetitiontype=OPTIONAL, encoding=PLAIN_DICTIONARY"`
+	AnswerReward *float64 `parquet:"name=answer_reward, type=DOUBLE, repetitiontype=OPTIONAL, encoding=PLAIN_DICTIONARY"`
+	FormatReward *float64 `parquet:"name=format_reward, type=DOUBLE, repetitiontype=OPTIONAL, encoding=PLAIN_DICTIONARY"`
+	ToolCalls    *float64 `parquet:"name=tool_calls, type=DOUBLE, repetitiontype=OPTIONAL, encoding=PLAIN_DICTIONARY"` // a log_extra column
+	Advantage    *float64 `parquet:"name=advantage, type=DOUBLE, repetitiontype=OPTIONAL, encoding=PLAIN_DICTIONARY"`
 }
 
 var questions = [][2]string{
