@@ -320,6 +320,24 @@ func (t *Tape) SwiGLU(gate, up *Tensor) *Tensor {
 	return h
 }
 
+// SwiGLUOver is SwiGLU that writes its result over gate when nothing
+// records gate or up for backward (a no-grad forward), saving a [N, ff]
+// activation: the largest of a decoder layer. The caller must not read
+// gate again. When they are recorded it is SwiGLU.
+func (t *Tape) SwiGLUOver(gate, up *Tensor) *Tensor {
+	if !t.ok(gate, up) {
+		return nil
+	}
+	if t.needs(gate, up) {
+		return t.SwiGLU(gate, up)
+	}
+	if !SameShape(gate, up) {
+		return t.fail("swiglu", "gate %v and up %v differ", gate, up)
+	}
+	t.be.SwiGLU(gate, gate, up)
+	return gate
+}
+
 // Add returns a + b.
 func (t *Tape) Add(a, b *Tensor) *Tensor {
 	if !t.ok(a, b) {
