@@ -419,6 +419,8 @@ type cpuJobs struct {
 	lp       lpJob
 	dist     distJob
 	headGrad headGradJob
+	block    blockJob
+	blockKL  blockKLJob
 	adam     adamJob
 	sumsq    sumsqJob
 }

@@ -1,32 +1,50 @@
 package compute
 
 import (
+	"math"
+
 	"github.com/rlt-workbench/rlt/compute/gemm"
 	"github.com/rlt-workbench/rlt/compute/kernels"
 	"github.com/rlt-workbench/rlt/compute/parallel"
 )
 
-// headChunkFloats bounds the logits the fused LM head keeps at once: a
-// chunk of rows × V floats, 256 MB (441 rows of Qwen2.5's 151,936-row
-// vocabulary). Each chunk packs the whole head for its GEMM again, so
-// fewer, larger chunks run nearer the GEMM's peak: at the 0.5B shape
-// (BenchmarkHead) chunks of 428 rows beat 214 and 107, and 856 rows gained
-// little more for twice the memory.
-const headChunkFloats = 1 << 26
+// The fused LM head works on tiles of at most headTileRows rows by a block
+// of the vocabulary's columns, rows × columns ≤ headTileFloats logits
+// (64 MB; at Qwen2.5's 151,936 rows, 1,024 rows by 16,384 columns). A row's
+// log-sum-exp, entropy and KL combine from its blocks' (kernels.SoftmaxBlock,
+// kernels.KLBlock), and backward needs only the saved log-sum-exp, so no
+// tile depends on another. Each tile of rows widens and packs the whole
+// head once for its GEMMs, so tall tiles keep that cost small (one pack per
+// 1,024 rows, ~4% of the GEMM at 0.5B), and the vocabulary blocks keep the
+// logits small whatever the vocabulary.
+const (
+	headTileFloats = 1 << 24
+	headTileRows   = 1024
+)
 
 // headBufs is the CPU backend's scratch for the fused head, kept across
 // calls so that a training loop of constant shapes allocates nothing.
 type headBufs struct {
-	chunk      int // floats of logits per chunk; 0 means headChunkFloats
-	z, hc, dh  []float32
-	rows, tg   []int32
-	lp, lse, g []float32
-	ent        []float32
+	floats, rows    int // the tile's budget and row cap; 0 means the defaults (tests make them small)
+	z, hc, dh       []float32
+	active, tg      []int32
+	lp, lse, g      []float32
+	blk, blk2, blk3 []float64 // one block's statistics per row
+	bl, bq, bm      []float64 // per row, each block's statistics (row-major)
+	tz              []float64 // the target's scaled logit per row
 }
 
 func growF(b *[]float32, n int) []float32 {
 	if cap(*b) < n {
 		*b = make([]float32, n)
+	}
+	*b = (*b)[:n]
+	return *b
+}
+
+func growD(b *[]float64, n int) []float64 {
+	if cap(*b) < n {
+		*b = make([]float64, n)
 	}
 	*b = (*b)[:n]
 	return *b
@@ -41,32 +59,49 @@ func growI(b *[]int32, n int) []int32 {
 }
 
 func (b *headBufs) budget() int {
-	if b.chunk > 0 {
-		return b.chunk
+	if b.floats > 0 {
+		return b.floats
 	}
-	return headChunkFloats
+	return headTileFloats
 }
 
-// headChunkRows is the number of rows per chunk for n rows of width V within
-// budget floats, spread evenly over the chunks (no thin last chunk).
-func headChunkRows(n, V, budget int) int {
-	c := max(1, budget/V)
-	if n <= c {
-		return n
+// tile returns the rows and vocabulary columns of one tile for n rows over
+// V columns; pair halves the budget for two models' logits side by side.
+func (b *headBufs) tile(n, V int, pair bool) (rows, cols int) {
+	budget, rowCap := b.budget(), headTileRows
+	if b.rows > 0 {
+		rowCap = b.rows
 	}
-	chunks := (n + c - 1) / c
-	return (n + chunks - 1) / chunks
+	if pair {
+		budget /= 2
+	}
+	rows = max(1, min(n, rowCap, budget))
+	cols = max(1, min(V, budget/rows))
+	return rows, cols
+}
+
+// logits returns the reused logits buffer with room for n floats. It is
+// grown to the whole budget once a tile is most of it: tiles differ by a
+// row or two between calls (the teacher's and the student's rows), and
+// growing by those rows would hold two buffers at once, the old one kept
+// alive by the last job until the collector runs.
+func (b *headBufs) logits(n int) []float32 {
+	if budget := b.budget(); cap(b.z) < n && 2*n > budget {
+		b.z = nil
+		b.z = make([]float32, max(n, budget))
+	}
+	return growF(&b.z, n)
 }
 
 // activeRows lists the rows whose target is not ignored.
 func (b *headBufs) activeRows(targets []int32) []int32 {
-	rows := b.rows[:0]
+	rows := b.active[:0]
 	for i, t := range targets {
 		if t >= 0 {
 			rows = append(rows, int32(i))
 		}
 	}
-	b.rows = rows
+	b.active = rows
 	return rows
 }
 
@@ -83,26 +118,26 @@ func (c *CPU) chunkRows(h []float32, d int, ids []int32) (hc []float32, contiguo
 	return hc, false
 }
 
-// headLogits sets z [n, V] = hc [n, d]·w[:V]ᵀ: the first V rows of w, read
-// in place (a table padded further than the vocabulary compared), widening
-// a 16-bit w as it goes, through w's packed copy when it is frozen and all
-// its rows are the vocabulary.
-func headLogits(z, hc []float32, n int, w *Tensor, V int) {
+// headLogits sets z [n, vb] = hc [n, d]·w[v0:v0+vb]ᵀ, a block of w's rows
+// read in place, widening a 16-bit w as it goes, through w's packed copy
+// when it is frozen and the block is all of it.
+func headLogits(z, hc []float32, n int, w *Tensor, v0, vb int) {
 	d := w.dims[1]
 	if bits, ok := HostData16(w); ok {
-		gemm.SgemmB16(false, n, V, d, 1, hc, d, bits, w.DType().half(), d, 0, z, V)
+		gemm.SgemmB16(false, n, vb, d, 1, hc, d, bits[v0*d:(v0+vb)*d], w.DType().half(), d, 0, z, vb)
 		return
 	}
-	if pb, ok := w.prep.(*gemm.PackedB); ok && w.frozen && V == w.dims[0] {
-		gemm.SgemmPacked(false, n, 1, hc, d, pb, 0, z, V)
+	if pb, ok := w.prep.(*gemm.PackedB); ok && w.frozen && v0 == 0 && vb == w.dims[0] {
+		gemm.SgemmPacked(false, n, 1, hc, d, pb, 0, z, vb)
 		return
 	}
-	gemm.Sgemm(false, true, n, V, d, 1, hc, d, Host(w), d, 0, z, V)
+	gemm.Sgemm(false, true, n, vb, d, 1, hc, d, Host(w)[v0*d:(v0+vb)*d], d, 0, z, vb)
 }
 
-// HeadLogProbs implements Backend: the rows with a target are taken a chunk
-// at a time; each chunk's logits are computed into one reused buffer and
-// reduced by the TokenLogProbs and EntropyRows kernels.
+// HeadLogProbs implements Backend: the rows with a target are taken a tile
+// at a time; each block's logits are computed into one reused buffer and
+// reduced to the block's log-sum-exp (and mean logit, for the entropy),
+// which combine into the rows' once the tile's last block is done.
 func (c *CPU) HeadLogProbs(lp, lse, ent, h, w *Tensor, V int, targets []int32, invTemp float32) {
 	b := &c.head
 	H := Host(h)
@@ -116,38 +151,59 @@ func (c *CPU) HeadLogProbs(lp, lse, ent, h, w *Tensor, V int, targets []int32, i
 		clear(ENT)
 	}
 	rows := b.activeRows(targets)
-	m := headChunkRows(len(rows), V, b.budget())
-	for i0 := 0; i0 < len(rows); i0 += m {
-		ids := rows[i0:min(i0+m, len(rows))]
+	R, C := b.tile(len(rows), V, false)
+	nb := (V + C - 1) / C
+	t := float64(invTemp)
+	for i0 := 0; i0 < len(rows); i0 += R {
+		ids := rows[i0:min(i0+R, len(rows))]
 		n := len(ids)
 		hc, _ := c.chunkRows(H, d, ids)
-		z := growF(&b.z, n*V)
-		headLogits(z, hc, n, w, V)
-		tg, lpc, lsec := growI(&b.tg, n), growF(&b.lp, n), growF(&b.lse, n)
+		tg, tz := growI(&b.tg, n), growD(&b.tz, n)
 		for i, r := range ids {
 			tg[i] = targets[r]
 		}
-		j := &c.j.lp
-		*j = lpJob{lp: lpc, lse: lsec, logits: z, targets: tg, v: V, invTemp: invTemp}
-		parallel.For(n, rowGrain(V), j)
-		for i, r := range ids {
-			LP[r], LSE[r] = lpc[i], lsec[i]
-		}
+		bl, blk := growD(&b.bl, n*nb), growD(&b.blk, n)
+		var bm, mean []float64
 		if ENT != nil {
-			entc := growF(&b.ent, n)
-			dj := &c.j.dist
-			*dj = distJob{out: entc, p: z, v: V, invTemp: invTemp}
-			parallel.For(n, rowGrain(V), dj)
-			for i, r := range ids {
-				ENT[r] = entc[i]
+			bm, mean = growD(&b.bm, n*nb), growD(&b.blk2, n)
+		}
+		for k := range nb {
+			v0 := k * C
+			vb := min(C, V-v0)
+			z := b.logits(n * vb)
+			headLogits(z, hc, n, w, v0, vb)
+			j := &c.j.block
+			*j = blockJob{lse: blk, mean: mean, z: z, v: vb, invTemp: invTemp}
+			parallel.For(n, rowGrain(vb), j)
+			for i, tgt := range tg {
+				bl[i*nb+k] = blk[i]
+				if ENT != nil {
+					bm[i*nb+k] = mean[i]
+				}
+				if x := int(tgt) - v0; x >= 0 && x < vb {
+					tz[i] = float64(z[i*vb+x]) * t
+				}
+			}
+		}
+		for i, r := range ids {
+			l := kernels.LogSumExp64(bl[i*nb : (i+1)*nb])
+			LSE[r], LP[r] = float32(l), float32(tz[i]-l)
+			if ENT != nil {
+				var s float64
+				for k := range nb {
+					s += math.Exp(bl[i*nb+k]-l) * bm[i*nb+k]
+				}
+				ENT[r] = float32(l - t*s)
 			}
 		}
 	}
 }
 
-// HeadLogProbsBackward implements Backend: each chunk's logits are computed
-// again, turned into their gradient in place, and multiplied into dh and
-// dw. Chunks run in order, so dw sums in the same order at every call.
+// HeadLogProbsBackward implements Backend: each block's logits are
+// computed again, turned into their gradient in place (the row's saved
+// log-sum-exp is all a block needs), and multiplied into dh and the
+// block's rows of dw. Tiles and blocks run in order, so dh and dw sum in
+// the same order at every call.
 func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, V int, targets []int32, invTemp float32) {
 	if dh == nil && dw == nil {
 		return
@@ -156,67 +212,116 @@ func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, V int, target
 	H, W, G, LSE := Host(h), Host(w), Host(glp), Host(lse)
 	d := lastDim(h)
 	rows := b.activeRows(targets)
-	m := headChunkRows(len(rows), V, b.budget())
-	for i0 := 0; i0 < len(rows); i0 += m {
-		ids := rows[i0:min(i0+m, len(rows))]
+	R, C := b.tile(len(rows), V, false)
+	for i0 := 0; i0 < len(rows); i0 += R {
+		ids := rows[i0:min(i0+R, len(rows))]
 		n := len(ids)
 		hc, contiguous := c.chunkRows(H, d, ids)
-		z := growF(&b.z, n*V)
-		headLogits(z, hc, n, w, V)
-		tg, gc, lsec := growI(&b.tg, n), growF(&b.g, n), growF(&b.lse, n)
+		tg, gc, lsec := growI(&b.tg, n), growF(&b.g, n), growF(&b.lp, n)
 		for i, r := range ids {
 			tg[i], gc[i], lsec[i] = targets[r], G[r], LSE[r]
 		}
-		j := &c.j.headGrad
-		*j = headGradJob{z: z, g: gc, lse: lsec, targets: tg, v: V, invTemp: invTemp}
-		parallel.For(n, rowGrain(V), j)
+		var dhc []float32 // this tile's rows of dh
 		if dh != nil {
-			DH := Host(dh)
 			if contiguous {
 				r0 := int(ids[0])
-				gemm.Sgemm(false, false, n, d, V, 1, z, V, W, d, 1, DH[r0*d:], d)
+				dhc = Host(dh)[r0*d : (r0+n)*d]
 			} else {
-				dhc := growF(&b.dh, n*d)
-				gemm.Sgemm(false, false, n, d, V, 1, z, V, W, d, 0, dhc, d)
-				kernels.EmbeddingBackward(DH, dhc, ids, d, 0, n)
+				dhc = growF(&b.dh, n*d)
+				clear(dhc)
 			}
 		}
-		if dw != nil {
-			gemm.Sgemm(true, false, V, d, n, 1, z, V, hc, d, 1, Host(dw), d)
+		for v0 := 0; v0 < V; v0 += C {
+			vb := min(C, V-v0)
+			z := b.logits(n * vb)
+			headLogits(z, hc, n, w, v0, vb)
+			j := &c.j.headGrad
+			*j = headGradJob{z: z, g: gc, lse: lsec, targets: tg, v0: v0, v: vb, invTemp: invTemp}
+			parallel.For(n, rowGrain(vb), j)
+			if dh != nil {
+				gemm.Sgemm(false, false, n, d, vb, 1, z, vb, W[v0*d:(v0+vb)*d], d, 1, dhc, d)
+			}
+			if dw != nil {
+				gemm.Sgemm(true, false, vb, d, n, 1, z, vb, hc, d, 1, Host(dw)[v0*d:(v0+vb)*d], d)
+			}
+		}
+		if dh != nil && !contiguous {
+			kernels.EmbeddingBackward(Host(dh), dhc, ids, d, 0, n)
 		}
 	}
 }
 
-// HeadKL implements Backend: rows a chunk at a time, both models' logits in
-// the two halves of the one reused logits buffer (chunks of half the
-// budget, so the buffer HeadLogProbs grew already holds both: scoring at
-// the 0.5B shape kept a second 128 MiB buffer for nothing), reduced by the
-// KLRows kernel.
+// HeadKL implements Backend: rows a tile at a time, both models' logits of
+// a block side by side in the one reused logits buffer (tiles of half the
+// budget), reduced to each block's log-sum-exps and mean log-ratio, which
+// combine into the rows' KL once the tile's last block is done.
 func (c *CPU) HeadKL(kl, hp, wp, hq, wq *Tensor, V int, invTemp float32) {
 	b := &c.head
 	HP, HQ, KL := Host(hp), Host(hq), Host(kl)
 	dp, dq := lastDim(hp), lastDim(hq)
 	N := rows(hp)
-	m := headChunkRows(N, V, b.budget()/2)
-	for r0 := 0; r0 < N; r0 += m {
-		n := min(m, N-r0)
-		z := growF(&b.z, 2*n*V)
-		zp, zq := z[:n*V], z[n*V:]
-		headLogits(zp, HP[r0*dp:(r0+n)*dp], n, wp, V)
-		headLogits(zq, HQ[r0*dq:(r0+n)*dq], n, wq, V)
-		j := &c.j.dist
-		*j = distJob{kl: true, out: KL[r0 : r0+n], p: zp, q: zq, v: V, invTemp: invTemp}
-		parallel.For(n, rowGrain(V), j)
+	R, C := b.tile(N, V, true)
+	nb := (V + C - 1) / C
+	t := float64(invTemp)
+	for r0 := 0; r0 < N; r0 += R {
+		n := min(R, N-r0)
+		bl, bq, bm := growD(&b.bl, n*nb), growD(&b.bq, n*nb), growD(&b.bm, n*nb)
+		lp, lq, diff := growD(&b.blk, n), growD(&b.blk2, n), growD(&b.blk3, n)
+		for k := range nb {
+			v0 := k * C
+			vb := min(C, V-v0)
+			z := b.logits(2 * n * vb)
+			zp, zq := z[:n*vb], z[n*vb:]
+			headLogits(zp, HP[r0*dp:(r0+n)*dp], n, wp, v0, vb)
+			headLogits(zq, HQ[r0*dq:(r0+n)*dq], n, wq, v0, vb)
+			j := &c.j.blockKL
+			*j = blockKLJob{lseP: lp, lseQ: lq, diff: diff, p: zp, q: zq, v: vb, invTemp: invTemp}
+			parallel.For(n, rowGrain(vb), j)
+			for i := range n {
+				bl[i*nb+k], bq[i*nb+k], bm[i*nb+k] = lp[i], lq[i], diff[i]
+			}
+		}
+		for i := range n {
+			l := kernels.LogSumExp64(bl[i*nb : (i+1)*nb])
+			m := kernels.LogSumExp64(bq[i*nb : (i+1)*nb])
+			var s float64
+			for k := range nb {
+				s += math.Exp(bl[i*nb+k]-l) * bm[i*nb+k]
+			}
+			KL[r0+i] = float32(t*s - (l - m))
+		}
 	}
 }
 
 type headGradJob struct {
 	z, g, lse []float32
 	targets   []int32
-	v         int
+	v0, v     int
 	invTemp   float32
 }
 
 func (j *headGradJob) Run(lo, hi int) {
-	kernels.TokenLogProbsGrad(j.z, j.g, j.lse, j.targets, j.v, j.invTemp, lo, hi)
+	kernels.TokenLogProbsGradBlock(j.z, j.g, j.lse, j.targets, j.v0, j.v, j.invTemp, lo, hi)
+}
+
+type blockJob struct {
+	lse, mean []float64
+	z         []float32
+	v         int
+	invTemp   float32
+}
+
+func (j *blockJob) Run(lo, hi int) {
+	kernels.SoftmaxBlock(j.lse, j.mean, j.z, j.v, j.invTemp, lo, hi)
+}
+
+type blockKLJob struct {
+	lseP, lseQ, diff []float64
+	p, q             []float32
+	v                int
+	invTemp          float32
+}
+
+func (j *blockKLJob) Run(lo, hi int) {
+	kernels.KLBlock(j.lseP, j.lseQ, j.diff, j.p, j.q, j.v, j.invTemp, lo, hi)
 }

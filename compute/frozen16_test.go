@@ -112,10 +112,10 @@ func want16(dt DType, v float32) float32 {
 }
 
 // The fused head over a 16-bit weight gives the bits of the same head over
-// a float32 weight holding its values, chunk by chunk.
+// a float32 weight holding its values, tile by tile and block by block.
 func TestHead16MatchesFloat32(t *testing.T) {
 	be := NewCPU()
-	be.head.chunk = 3 * 37
+	be.head.floats, be.head.rows = 3*10, 3
 	const N, d, V = 11, 8, 37
 	h := filled(be, "h", ramp(N*d, 0.3), N, d)
 	vals := ramp(V*d, 0.07)

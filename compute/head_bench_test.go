@@ -114,10 +114,15 @@ func BenchmarkHead(b *testing.B) {
 			<-done
 			reportHead(b, passes, cpu0, peak)
 		})
-		for _, chunk := range []int{1 << 24, 1 << 25, headChunkFloats, 1 << 27} {
-			b.Run(fmt.Sprintf("fused-%drows/%s", headChunkRows(benchHeadN, benchHeadV, chunk), mode), func(b *testing.B) {
+		// The default tile, then rows by the whole vocabulary (the
+		// chunking before vocabulary blocks: 441 rows was its default),
+		// then shorter and taller tiles.
+		for _, tile := range [][2]int{{headTileFloats, headTileRows}, {1 << 26, 441}, {1 << 24, 256}, {1 << 25, 4096}} {
+			hb0 := headBufs{floats: tile[0], rows: tile[1]}
+			r, c := hb0.tile(benchHeadN, benchHeadV, false)
+			b.Run(fmt.Sprintf("fused-%drows-%dcols/%s", r, c, mode), func(b *testing.B) {
 				hb := newHeadBench(train)
-				hb.be.head.chunk = chunk
+				hb.be.head.floats, hb.be.head.rows = tile[0], tile[1]
 				var peak uint64
 				stop := make(chan struct{})
 				done := heapPeak(stop, &peak)

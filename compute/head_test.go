@@ -40,23 +40,27 @@ func closeTo(t *testing.T, what string, got, want []float32, tol float64) {
 func TestHeadMatchesLogits(t *testing.T) {
 	const N, d, V = 11, 8, 37
 	cases := []struct {
-		name    string
-		chunk   int // logits floats per chunk; 0: the default (one chunk here)
-		targets []int32
-		frozen  bool
+		name         string
+		floats, rows int // the tile's budget and row cap; 0: the defaults (one tile here)
+		targets      []int32
+		frozen       bool
 	}{
-		{"one chunk", 0, []int32{3, 0, 36, 5, 5, 1, 2, 9, 30, 7, 11}, false},
-		{"chunks of 3 rows", 3 * V, []int32{3, 0, 36, 5, 5, 1, 2, 9, 30, 7, 11}, false},
-		{"ignored rows between", 4 * V, []int32{3, -1, 36, -1, -1, 1, 2, -1, 30, 7, -1}, false},
-		{"one row a chunk", V, []int32{-1, 4, -1, 5, 6, -1, -1, -1, 8, 9, 10}, false},
-		{"frozen head", 2 * V, []int32{3, -1, 36, 5, 5, 1, 2, 9, 30, 7, 11}, true},
-		{"all ignored", 0, []int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, false},
+		{"one tile", 0, 0, []int32{3, 0, 36, 5, 5, 1, 2, 9, 30, 7, 11}, false},
+		{"tiles of 3 rows", 3 * V, 3, []int32{3, 0, 36, 5, 5, 1, 2, 9, 30, 7, 11}, false},
+		{"ignored rows between", 4 * V, 4, []int32{3, -1, 36, -1, -1, 1, 2, -1, 30, 7, -1}, false},
+		{"one row a tile", V, 1, []int32{-1, 4, -1, 5, 6, -1, -1, -1, 8, 9, 10}, false},
+		{"frozen head", 2 * V, 2, []int32{3, -1, 36, 5, 5, 1, 2, 9, 30, 7, 11}, true},
+		{"all ignored", 0, 0, []int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}, false},
+		{"vocabulary blocks of 10", 30, 3, []int32{3, 0, 36, 5, 5, 1, 2, 9, 30, 7, 11}, false},
+		{"blocks of 8, one tile, ignored rows", 11 * 8, 0, []int32{3, -1, 36, -1, 9, 1, 2, -1, 30, 7, 10}, false},
+		{"frozen head in blocks", 4 * 9, 4, []int32{3, -1, 36, 5, 5, 1, 2, 9, 30, 7, 11}, true},
+		{"a block of one column", 2, 2, []int32{3, 0, 36, 5, 5, 1, 2, 9, 30, 7, 11}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 2))
 			be := NewCPU()
-			be.head.chunk = c.chunk
+			be.head.floats, be.head.rows = c.floats, c.rows
 			h := randT(be, r, "h", 1, N, d)
 			w := randT(be, r, "w", 0.7, V, d)
 			seed := make([]float32, N)
@@ -112,12 +116,13 @@ func TestHeadMatchesLogits(t *testing.T) {
 }
 
 // TestHeadGradientsMatchFiniteDifferences differentiates Σ seed·lp of the
-// fused head numerically, with the logits chunked two rows at a time.
+// fused head numerically, in tiles of two rows by vocabulary blocks of 4
+// columns (the last one 1 column).
 func TestHeadGradientsMatchFiniteDifferences(t *testing.T) {
 	const N, d, V = 5, 4, 9
 	r := rand.New(rand.NewPCG(3, 4))
 	be := NewCPU()
-	be.head.chunk = 2 * V
+	be.head.floats, be.head.rows = 8, 2
 	h := randT(be, r, "h", 1, N, d)
 	w := randT(be, r, "w", 1, V, d)
 	targets := []int32{2, -1, 8, 0, 4}
@@ -160,14 +165,15 @@ func TestHeadGradientsMatchFiniteDifferences(t *testing.T) {
 	}
 }
 
-// TestHeadKLMatchesLogits: HeadKL over chunks equals KL of the full logits.
+// TestHeadKLMatchesLogits: HeadKL over tiles of rows and blocks of the
+// vocabulary equals KL of the full logits.
 func TestHeadKLMatchesLogits(t *testing.T) {
 	const N, dp, dq, V = 7, 6, 10, 23
-	for _, chunk := range []int{0, 2 * V, 6 * V} {
-		t.Run(fmt.Sprint(chunk), func(t *testing.T) {
+	for _, tile := range [][2]int{{0, 0}, {4 * V, 2}, {12 * V, 6}, {2 * 5 * 3, 3}, {2 * 7, 0}} {
+		t.Run(fmt.Sprint(tile), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(5, 6))
 			be := NewCPU()
-			be.head.chunk = chunk
+			be.head.floats, be.head.rows = tile[0], tile[1]
 			hp, wp := randT(be, r, "hp", 1, N, dp), randT(be, r, "wp", 0.5, V, dp)
 			hq, wq := randT(be, r, "hq", 1, N, dq), randT(be, r, "wq", 0.5, V, dq)
 			tp := NewTape(be)
@@ -222,7 +228,7 @@ func TestHeadAllocatesNothing(t *testing.T) {
 	const N, d, V = 9, 8, 31
 	r := rand.New(rand.NewPCG(7, 8))
 	be := NewCPU()
-	be.head.chunk = 4 * V
+	be.head.floats, be.head.rows = 4*8, 4
 	h, w := randT(be, r, "h", 1, N, d), randT(be, r, "w", 1, V, d)
 	RequireGrad(be, h)
 	RequireGrad(be, w)
@@ -259,14 +265,14 @@ func TestHeadRowLimit(t *testing.T) {
 	const N, d, V, pad = 9, 6, 29, 7
 	targets := []int32{3, -1, 28, 5, 0, 1, -1, 27, 9}
 	for _, c := range []struct {
-		name   string
-		chunk  int
-		frozen bool
-	}{{"one chunk", 0, false}, {"chunks of 2 rows", 2 * V, false}, {"frozen", 4 * V, true}} {
+		name         string
+		floats, rows int
+		frozen       bool
+	}{{"one tile", 0, 0, false}, {"tiles of 2 rows", 2 * V, 2, false}, {"frozen", 4 * V, 4, true}, {"blocks of 7", 3 * 7, 3, false}} {
 		t.Run(c.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(7, 8))
 			be := NewCPU()
-			be.head.chunk = c.chunk
+			be.head.floats, be.head.rows = c.floats, c.rows
 			h := randT(be, r, "h", 1, N, d)
 			w := randT(be, r, "w", 0.7, V+pad, d)
 			wCut := cutRows(be, w, V)

@@ -88,9 +88,16 @@ func TokenLogProbsBackward(dlogits, glp, logits, lse []float32, targets []int32,
 // TokenLogProbsBackward into a zeroed buffer, done in place, for a caller
 // that recomputes the logits and needs no second [N, V] buffer.
 func TokenLogProbsGrad(z, glp, lse []float32, targets []int32, V int, invTemp float32, lo, hi int) {
+	TokenLogProbsGradBlock(z, glp, lse, targets, 0, V, invTemp, lo, hi)
+}
+
+// TokenLogProbsGradBlock is TokenLogProbsGrad on a block z [N, Vb] of the
+// logits: the vocabulary's columns v0..v0+Vb of each row, with lse the whole
+// row's. A target outside the block adds nothing to it.
+func TokenLogProbsGradBlock(z, glp, lse []float32, targets []int32, v0, Vb int, invTemp float32, lo, hi int) {
 	tt := float64(invTemp)
 	for row := lo; row < hi; row++ {
-		zr := z[row*V : row*V+V]
+		zr := z[row*Vb : row*Vb+Vb]
 		t := int(targets[row])
 		if t < 0 {
 			clear(zr)
@@ -98,9 +105,61 @@ func TokenLogProbsGrad(z, glp, lse []float32, targets []int32, V int, invTemp fl
 		}
 		g := float64(glp[row]) * tt
 		expAffine(zr, zr, tt, -float64(lse[row]))
-		Scale(zr, float32(-g), 0, V)
-		zr[t] += float32(g)
+		Scale(zr, float32(-g), 0, Vb)
+		if t >= v0 && t < v0+Vb {
+			zr[t-v0] += float32(g)
+		}
 	}
+}
+
+// SoftmaxBlock computes, for rows lo..hi of a block z [N, Vb] of logits
+// (Vb of the vocabulary's columns), the block's lse[row] = log Σ exp(t·z)
+// and, when mean is not nil, mean[row] = Σ softmax(t·z)·z over the block,
+// in float64. A whole row's log-sum-exp is the log-sum-exp of its blocks',
+// and its Σ p·z the blocks' means weighted by exp(lse_block − lse), so the
+// fused LM head never holds more than a block of the vocabulary.
+func SoftmaxBlock(lse, mean []float64, z []float32, Vb int, invTemp float32, lo, hi int) {
+	for row := lo; row < hi; row++ {
+		zr := z[row*Vb : row*Vb+Vb]
+		l, _ := logSumExpScaled(zr, invTemp)
+		lse[row] = l
+		if mean != nil {
+			s0, s1, _ := expDot(zr, zr, zr, float64(invTemp), -l)
+			mean[row] = s1 / s0
+		}
+	}
+}
+
+// KLBlock is SoftmaxBlock for two models' blocks zp, zq [N, Vb] of the same
+// columns: each block's lseP and lseQ and diff[row] = Σ softmax(t·zp)·(zp −
+// zq) over the block. KL(P‖Q) of the whole rows is t·Σ w·diff − (lp − lq)
+// with w = exp(lseP_block − lp) and lp, lq the rows' log-sum-exps.
+func KLBlock(lseP, lseQ, diff []float64, zp, zq []float32, Vb int, invTemp float32, lo, hi int) {
+	for row := lo; row < hi; row++ {
+		p := zp[row*Vb : row*Vb+Vb]
+		q := zq[row*Vb : row*Vb+Vb]
+		lp, _ := logSumExpScaled(p, invTemp)
+		lq, _ := logSumExpScaled(q, invTemp)
+		lseP[row], lseQ[row] = lp, lq
+		s0, s1, s2 := expDot(p, p, q, float64(invTemp), -lp)
+		diff[row] = (s1 - s2) / s0
+	}
+}
+
+// LogSumExp64 returns log Σ exp(x) in float64, the maximum subtracted.
+func LogSumExp64(x []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, v)
+	}
+	if math.IsInf(m, 0) {
+		return m
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s)
 }
 
 // KLRows computes, for rows lo..hi of logitsP and logitsQ [N, V], the full-
