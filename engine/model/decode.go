@@ -132,17 +132,21 @@ func (m *Model) Decode(tp *compute.Tape, c *KVCache, tokens []int32, tn int) *co
 	mark := tp.Mark()
 	x := tp.Embedding(m.Embed, tokens)
 	for i := range m.Layers {
+		// One half of one layer's activations at a time, as in a no-grad
+		// Hidden (Model.layer): a prefill of a whole batch of prompts is
+		// the largest forward sampling makes.
 		l := &m.Layers[i]
+		half := tp.Mark()
 		h := tp.RMSNorm(x, l.InputNorm, eps)
 		q := tp.RoPE(tp.Linear(h, l.Q, l.QBias), pos, m.rope, cfg.Heads)
 		k := tp.RoPE(tp.Linear(h, l.K, l.KBias), pos, m.rope, cfg.KVHeads)
 		v := tp.Linear(h, l.V, l.VBias)
 		a := tp.CachedAttention(q, k, v, c.k[i], c.v[i], ad, c.MaxLen, c.Len, c.KStart)
-		x = tp.Add(x, tp.Linear(a, l.O, nil))
+		x = tp.Keep(half, tp.Add(x, tp.Linear(a, l.O, nil)))
 		h = tp.RMSNorm(x, l.PostAttnNorm, eps)
-		mlp := tp.SwiGLU(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
+		mlp := tp.SwiGLUOver(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
 		x = tp.Add(x, tp.Linear(mlp, l.Down, nil))
-		x = tp.Keep(mark, x) // one layer's activations at a time
+		x = tp.Keep(mark, x)
 	}
 	if tn > 1 {
 		x = tp.GatherRows(x, m.lastRows(c.B, tn))

@@ -68,11 +68,18 @@ type Scorer struct {
 
 // NewScorer scores with pair's models in this process under cfg.
 func NewScorer(pair *Pair, cfg record.RewardConfig) (*Scorer, error) {
+	tp := compute.NewTape(pair.Teacher.Backend())
+	tp.SetRecording(false)
+	return newScorerOn(pair, cfg, tp)
+}
+
+// newScorerOn is NewScorer on tp, a no-grad tape that others may use
+// between scorings (the GRPO trainer's reference tape: one arena then
+// serves both, rather than one each).
+func newScorerOn(pair *Pair, cfg record.RewardConfig, tp *compute.Tape) (*Scorer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	tp := compute.NewTape(pair.Teacher.Backend())
-	tp.SetRecording(false)
 	// The two sources share the scorer's tape: Score runs them in turn.
 	tm := &ModelSource{M: pair.Teacher, Name: "teacher", Vocab: pair.Shared(), tape: tp}
 	sm := &ModelSource{M: pair.Student, Name: "student", Vocab: pair.Shared(), tape: tp}
