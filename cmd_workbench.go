@@ -117,7 +117,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if err := sessions.DecodeFile(*cfgPath, &cfg); err != nil {
 			return err
 		}
-		cfg.Steps = *steps
+		if *steps > 0 { // else the file's steps stand (0 there too: until interrupted)
+			cfg.Steps = *steps
+		}
 		if *dev != "" {
 			cfg.Device = *dev
 		}
