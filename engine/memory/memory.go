@@ -61,9 +61,9 @@ func weights(c model.Config, dt compute.DType) int64 {
 }
 
 // headChunk is the most logits (and logit gradients) the fused LM head
-// holds at once: it works through the rows a chunk at a time (compute's
-// headChunkFloats).
-const headChunk = 1 << 26
+// holds at once: it works through tiles of rows by blocks of the
+// vocabulary (compute's headTileFloats).
+const headChunk = 1 << 24
 
 // head is the memory of the fused head's logits over rows rows.
 func head(c model.Config, rows int) int64 {
@@ -72,11 +72,11 @@ func head(c model.Config, rows int) int64 {
 
 // Forward is the memory of a no-grad forward pass over seqs sequences of t
 // tokens whose log-probs are taken at rows of them: one layer's activations
-// at a time plus each layer's output (the tape keeps no more without
-// recording), and the head's chunk of logits.
+// at a time (the tape keeps no more without recording; in fact the larger
+// half of a layer's), and the head's tile of logits.
 func Forward(c model.Config, seqs, t, rows int) int64 {
 	n := seqs * t
-	return c.ActivationBytes(n)/int64(c.Layers) + 4*int64(n)*int64(c.Hidden)*int64(c.Layers) + head(c, rows)
+	return c.ActivationBytes(n)/int64(c.Layers) + head(c, rows)
 }
 
 // Backward is the memory of a recorded forward pass and its backward over
