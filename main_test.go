@@ -482,6 +482,29 @@ func TestHeadlessPipeClosed(t *testing.T) {
 
 // Runs record absolute model and data paths, headless and from the Runs
 // screen, so that `rlt run --resume` works from another directory.
+// TestRunConfigSteps: a run configuration's steps stand when --steps is not
+// given (they were overridden by 0, "until interrupted", and the run never
+// ended), and --steps overrides them.
+func TestRunConfigSteps(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfgPath := filepath.Join(t.TempDir(), "two.toml")
+	os.WriteFile(cfgPath, []byte("steps = 2\n"+smallRun), 0o644)
+	for _, c := range []struct {
+		args []string
+		want int
+	}{{nil, 2}, {[]string{"--steps", "1"}, 1}} {
+		runs := t.TempDir()
+		args := append([]string{"run", "--headless", "--runs", runs, "--config", cfgPath}, c.args...)
+		code, out, errs := runCLI(t, "", args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errs)
+		}
+		if n := strings.Count(out+errs, "reward "); n != c.want {
+			t.Errorf("%v: %d steps reported, want %d:\n%s%s", c.args, n, c.want, out, errs)
+		}
+	}
+}
+
 func TestWorkbenchAbsolutePaths(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	wd, err := os.Getwd()

@@ -97,18 +97,7 @@ fi
 if [[ " $PARTS " == *" b "* ]]; then
 	echo
 	echo "== (b) rlt score: $B_TRACES traces, teacher and student in BF16 ($weights_gb GB stored)"
-	B_TRACES=$B_TRACES B_WORDS=$B_WORDS "$PY" - >"$TMP/traces.jsonl" <<'PYEOF'
-import json, os, random
-random.seed(7)
-words = ("the carry moves to the next column so we add one more ten and write the units digit below "
-         "each place value is handled from right to left and the partial sums are checked against the "
-         "question before the final answer is written down").split()
-for i in range(int(os.environ["B_TRACES"])):
-    q = f"What is {random.randint(1000, 9999)} + {random.randint(1000, 9999)}? Show how the columns combine."
-    s = str(random.randint(2000, 19998))
-    e = " ".join(random.choice(words) for _ in range(int(os.environ["B_WORDS"]) + 10 * i))
-    print(json.dumps({"question": q, "solution": s, "explanation": e}))
-PYEOF
+	B_TRACES=$B_TRACES B_WORDS=$B_WORDS "$PY" bench/traces.py >"$TMP/traces.jsonl"
 	/usr/bin/time -v -o "$TMP/b.time" "$TMP/rlt" score --teacher "$CACHE/teacher" --student "$CACHE/student" \
 		--stats "$TMP/b.stats" <"$TMP/traces.jsonl" >"$TMP/b.out" 2>"$TMP/b.err" || { tail -5 "$TMP/b.err"; exit 1; }
 	b_wall=$(wall_s "$TMP/b.time")

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The largest Qwen2.5 shapes that fit this machine, measured: for each size,
+# `rlt score` of the 8 traces of bench/scale.sh (b) with a teacher and a
+# student of that shape stored in BF16, and one GRPO step (2 questions × 4
+# samples × 64 new tokens) through `rlt train`, each with its wall time and
+# peak RSS, or the refusal the memory check gives before loading.
+#
+#   bash bench/fit.sh                 # SIZES="1.5b 3b"
+#   SIZES="0.5b 1.5b 3b 7b" bash bench/fit.sh
+#
+# Models: random weights of the real shapes (Hugging Face config.json of
+# Qwen2.5-0.5B/1.5B/3B/7B-Instruct: hidden, intermediate, layers, heads, KV
+# heads, vocabulary, tied embeddings), written once by `rlt model init
+# --dtype bf16` into $CACHE with the Qwen tokenizer bench/scale.sh fetches.
+# Random weights cost the same to run as trained ones. A 7B pair (30 GB in
+# BF16) is refused on a 24 GB machine: that refusal is the figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=${SIZES:-"1.5b 3b"}
+PY=/usr/bin/python3
+CACHE=${CACHE:-/tmp/rlt-fit-cache}
+TOK=${TOK:-/tmp/rlt-scale-cache/tokenizer.json}
+TMP=$(mktemp -d /tmp/rlt-fit-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$CACHE"
+[ -f "$TOK" ] || { echo "no Qwen tokenizer at $TOK: run bench/scale.sh once (it fetches it), or set TOK"; exit 1; }
+
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB, available $(awk '/MemAvailable/{printf "%.1f", $2/1048576}' /proc/meminfo) GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+peak_gib() { awk '/Maximum resident/{printf "%.2f", $NF/1048576}' "$1"; }
+wall_s() { awk -F': ' '/Elapsed \(wall/{n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; printf "%.1f", s}' "$1"; }
+go build -o "$TMP/rlt" .
+B_TRACES=8 B_WORDS=330 "$PY" bench/traces.py >"$TMP/traces.jsonl"
+
+shape() { # hidden intermediate layers heads kv vocab tied
+	case $1 in
+	0.5b) echo 896 4864 24 14 2 151936 true ;;
+	1.5b) echo 1536 8960 28 12 2 151936 true ;;
+	3b) echo 2048 11008 36 16 2 151936 true ;;
+	7b) echo 3584 18944 28 28 4 152064 false ;;
+	*) echo "unknown size $1 (0.5b 1.5b 3b 7b)" >&2; exit 1 ;;
+	esac
+}
+
+for size in $SIZES; do
+	read -r d ff layers heads kv vocab tied <<<"$(shape "$size")"
+	dir=$CACHE/qwen2.5-$size
+	cat >"$TMP/config.json" <<JSON
+{"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": $vocab, "hidden_size": $d,
+ "intermediate_size": $ff, "num_hidden_layers": $layers, "num_attention_heads": $heads, "num_key_value_heads": $kv,
+ "max_position_embeddings": 32768, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "tie_word_embeddings": $tied,
+ "hidden_act": "silu", "torch_dtype": "bfloat16"}
+JSON
+	echo
+	echo "== Qwen2.5-$size shape (d $d, ff $ff, $layers layers, $heads/$kv heads, V $vocab, tied $tied)"
+	for who in teacher:1 student:2; do
+		name=${who%%:*} seed=${who##*:}
+		if ! [ -f "$dir/$name/model.safetensors" ]; then
+			if ! "$TMP/rlt" model init --config "$TMP/config.json" --dtype bf16 --tokenizer "$TOK" --seed "$seed" --out "$dir/$name" >/dev/null 2>"$TMP/init.err"; then
+				echo "model init ($name): $(tail -1 "$TMP/init.err")"; continue 2
+			fi
+		fi
+	done
+	stored=$(du -cb "$dir"/teacher/model.safetensors "$dir"/student/model.safetensors | awk 'END{printf "%.2f", $1/1073741824}')
+	echo "weights as stored (BF16, both): $stored GiB"
+
+	if /usr/bin/time -v -o "$TMP/s.time" "$TMP/rlt" score --teacher "$dir/teacher" --student "$dir/student" \
+		--stats "$TMP/s.stats" <"$TMP/traces.jsonl" >/dev/null 2>"$TMP/s.err"; then
+		echo "score 8 traces: $(wall_s "$TMP/s.time") s wall, peak RSS $(peak_gib "$TMP/s.time") GiB = $(awk -v r="$(peak_gib "$TMP/s.time")" -v w="$stored" 'BEGIN{printf "%.2f", r/w}')× the weights; $(head -1 "$TMP/s.stats")"
+	else
+		echo "score 8 traces: refused or failed: $(head -3 "$TMP/s.err" | tr '\n' ' ')"
+	fi
+
+	cat >"$TMP/grpo.toml" <<TOML
+teacher = '$dir/teacher'
+student = '$dir/student'
+task = 'addition'
+steps = 1
+eval_every = 0
+checkpoint_every = 0
+[grpo]
+questions = 2
+samples = 4
+max_new_tokens = 64
+TOML
+	if /usr/bin/time -v -o "$TMP/g.time" "$TMP/rlt" train --config "$TMP/grpo.toml" >"$TMP/g.out" 2>"$TMP/g.err"; then
+		echo "GRPO step 2×4×64: $(wall_s "$TMP/g.time") s wall, peak RSS $(peak_gib "$TMP/g.time") GiB"
+	else
+		echo "GRPO step 2×4×64: refused or failed: $(head -4 "$TMP/g.err" | tr '\n' ' ')"
+	fi
+done
