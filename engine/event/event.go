@@ -23,7 +23,7 @@ type Sink interface {
 // Phase says what the engine is doing now.
 type Phase struct {
 	Time  time.Time
-	Name  string // e.g. "sampling", "scoring", "optimising", "evaluating", "done"
+	Name  string // e.g. "sampling", "scoring", "backward", "optimiser", "evaluating", "done"
 	Step  int
 	Extra string
 }

@@ -12,7 +12,7 @@ import (
 type Progress struct {
 	Time, Started time.Time
 	Step          int
-	Phase         string // "sampling", "scoring", "optimising", "reconstructing", …
+	Phase         string // "sampling", "scoring", "backward", "optimiser", "reconstructing", …
 	Done, Total   int
 	Unit          string // what Done counts, e.g. "tokens"
 }

@@ -281,13 +281,16 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		return nil, err
 	}
 
-	// Progress counts micro-batches over all epochs (PolicyGradient's split).
+	// Each epoch is a "backward" phase over PolicyGradient's micro-batches
+	// (the policy's forward and backward, with the reference's forward),
+	// then an "optimiser" phase (clipping and AdamW): at 0.5B the update
+	// alone takes seconds, and a researcher watching the header should see
+	// which of the two a long step is in.
 	lens := make([]int, len(gens))
 	for i, g := range gens {
 		lens[i] = len(g.Prompt) + len(g.IDs)
 	}
 	parts, _ := model.MicroBatches(lens, cfg.MicroBatch, cfg.MicroBatchTokens, "micro_batch_tokens") // PolicyGradient reports an error
-	t.phase("optimising", cfg.Epochs*max(1, len(parts)), "micro-batches")
 	t0 = time.Now()
 	rolls := make([]Rollout, len(gens))
 	for i, g := range gens {
@@ -297,18 +300,21 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	var ps PolicyStats
 	var gradNorm float64
 	params := t.Teacher.Tensors()
-	for e := 0; e < cfg.Epochs; e++ {
-		pc.OnMicroBatch = func(done, _ int) { t.meter.Set(e*len(parts) + done) }
+	pc.OnMicroBatch = func(done, _ int) { t.meter.Set(done) }
+	for range cfg.Epochs {
+		t.phase("backward", max(1, len(parts)), "micro-batches")
 		compute.ZeroGrad(t.Teacher.Backend(), params)
 		ps, err = PolicyGradient(t.tape, t.ref, t.Teacher, t.Ref, rolls, pc)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: policy loss: %w", t.step, err)
 		}
+		t.phase("optimiser", 1, "updates")
 		gradNorm, err = compute.ClipGradNorm(t.Teacher.Backend(), params, cfg.MaxGradNorm)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", t.step, err)
 		}
 		t.opt.Step(cfg.LR)
+		t.meter.Set(1)
 	}
 	synced := 0.0
 	if cfg.RefSyncEvery > 0 && (t.step+1)%cfg.RefSyncEvery == 0 {

@@ -214,8 +214,8 @@ func TestStepEventSequence(t *testing.T) {
 			}
 		}
 	}
-	want := "phase sampling,sampling progress,phase scoring,scoring progress,phase optimising,optimising progress," +
-		"phase reconstructing,reconstructing progress,metrics,traces"
+	want := "phase sampling,sampling progress,phase scoring,scoring progress,phase backward,backward progress," +
+		"phase optimiser,optimiser progress,phase reconstructing,reconstructing progress,metrics,traces"
 	if got := strings.Join(seq, ","); got != want {
 		t.Fatalf("events:\n%s\nwant\n%s", got, want)
 	}
@@ -223,7 +223,7 @@ func TestStepEventSequence(t *testing.T) {
 		t.Errorf("sampling ended at %+v: want 1..12 of 12 tokens", s)
 	}
 	// 6 rollouts in micro-batches of at most 4: 2.
-	for name, want := range map[string]int{"scoring": 2, "optimising": 2, "reconstructing": 1} {
+	for name, want := range map[string]int{"scoring": 2, "backward": 2, "optimiser": 1, "reconstructing": 1} {
 		if p := last[name]; p.Done != want || p.Total != want {
 			t.Errorf("%s ended at %d/%d, want %d/%d", name, p.Done, p.Total, want, want)
 		}
