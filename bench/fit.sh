@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# The largest Qwen2.5 shapes that fit this machine, measured: for each size,
-# `rlt score` of the 8 traces of bench/scale.sh (b) with a teacher and a
-# student of that shape stored in BF16, and one GRPO step (2 questions × 4
-# samples × 64 new tokens) through `rlt train`, each with its wall time and
-# peak RSS, or the refusal the memory check gives before loading.
+# The largest Qwen2.5 shapes that fit this machine, measured: for each
+# teacher:student pair of sizes, `rlt score` of the 8 traces of
+# bench/scale.sh (b) with both stored in BF16, and one GRPO step (2
+# questions × 4 samples × 64 new tokens) through `rlt train`, each with its
+# wall time and peak RSS, or the refusal the memory check gives before
+# loading.
 #
-#   bash bench/fit.sh                 # SIZES="1.5b 3b"
-#   SIZES="0.5b 1.5b 3b 7b" bash bench/fit.sh
+#   bash bench/fit.sh                         # PAIRS="1.5b:1.5b 3b:3b 0.5b:3b"
+#   PAIRS="7b:0.5b" bash bench/fit.sh
 #
 # Models: random weights of the real shapes (Hugging Face config.json of
 # Qwen2.5-0.5B/1.5B/3B/7B-Instruct: hidden, intermediate, layers, heads, KV
 # heads, vocabulary, tied embeddings), written once by `rlt model init
 # --dtype bf16` into $CACHE with the Qwen tokenizer bench/scale.sh fetches.
-# Random weights cost the same to run as trained ones. A 7B pair (30 GB in
-# BF16) is refused on a 24 GB machine: that refusal is the figure.
+# Random weights cost the same to run as trained ones. Pairs that cannot fit
+# are refused by the memory check before loading: that refusal, with its
+# estimate, is the figure (a 7B pair is 30 GB in BF16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIZES=${SIZES:-"1.5b 3b"}
+PAIRS=${PAIRS:-"1.5b:1.5b 3b:3b 0.5b:3b"}
 PY=/usr/bin/python3
 CACHE=${CACHE:-/tmp/rlt-fit-cache}
 TOK=${TOK:-/tmp/rlt-scale-cache/tokenizer.json}
@@ -41,29 +43,31 @@ shape() { # hidden intermediate layers heads kv vocab tied
 	esac
 }
 
-for size in $SIZES; do
-	read -r d ff layers heads kv vocab tied <<<"$(shape "$size")"
-	dir=$CACHE/qwen2.5-$size
-	cat >"$TMP/config.json" <<JSON
+# model SIZE SEED: the folder of a BF16 model of that shape (made once).
+model() {
+	local size=$1 seed=$2 dir=$CACHE/qwen2.5-$1-seed$2
+	if ! [ -f "$dir/model.safetensors" ]; then
+		read -r d ff layers heads kv vocab tied <<<"$(shape "$size")"
+		cat >"$TMP/config.json" <<JSON
 {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": $vocab, "hidden_size": $d,
  "intermediate_size": $ff, "num_hidden_layers": $layers, "num_attention_heads": $heads, "num_key_value_heads": $kv,
  "max_position_embeddings": 32768, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "tie_word_embeddings": $tied,
  "hidden_act": "silu", "torch_dtype": "bfloat16"}
 JSON
+		"$TMP/rlt" model init --config "$TMP/config.json" --dtype bf16 --tokenizer "$TOK" --seed "$seed" --out "$dir" >/dev/null || return 1
+	fi
+	echo "$dir"
+}
+
+for pair in $PAIRS; do
+	ts=${pair%%:*} ss=${pair##*:}
 	echo
-	echo "== Qwen2.5-$size shape (d $d, ff $ff, $layers layers, $heads/$kv heads, V $vocab, tied $tied)"
-	for who in teacher:1 student:2; do
-		name=${who%%:*} seed=${who##*:}
-		if ! [ -f "$dir/$name/model.safetensors" ]; then
-			if ! "$TMP/rlt" model init --config "$TMP/config.json" --dtype bf16 --tokenizer "$TOK" --seed "$seed" --out "$dir/$name" >/dev/null 2>"$TMP/init.err"; then
-				echo "model init ($name): $(tail -1 "$TMP/init.err")"; continue 2
-			fi
-		fi
-	done
-	stored=$(du -cb "$dir"/teacher/model.safetensors "$dir"/student/model.safetensors | awk 'END{printf "%.2f", $1/1073741824}')
+	echo "== teacher Qwen2.5-$ts shape ($(shape "$ts")), student Qwen2.5-$ss shape ($(shape "$ss")) (d ff layers heads kv V tied)"
+	teacher=$(model "$ts" 1) && student=$(model "$ss" 2) || { echo "model init failed"; continue; }
+	stored=$(du -cb "$teacher"/model.safetensors "$student"/model.safetensors | awk 'END{printf "%.2f", $1/1073741824}')
 	echo "weights as stored (BF16, both): $stored GiB"
 
-	if /usr/bin/time -v -o "$TMP/s.time" "$TMP/rlt" score --teacher "$dir/teacher" --student "$dir/student" \
+	if /usr/bin/time -v -o "$TMP/s.time" "$TMP/rlt" score --teacher "$teacher" --student "$student" \
 		--stats "$TMP/s.stats" <"$TMP/traces.jsonl" >/dev/null 2>"$TMP/s.err"; then
 		echo "score 8 traces: $(wall_s "$TMP/s.time") s wall, peak RSS $(peak_gib "$TMP/s.time") GiB = $(awk -v r="$(peak_gib "$TMP/s.time")" -v w="$stored" 'BEGIN{printf "%.2f", r/w}')× the weights; $(head -1 "$TMP/s.stats")"
 	else
@@ -71,8 +75,8 @@ JSON
 	fi
 
 	cat >"$TMP/grpo.toml" <<TOML
-teacher = '$dir/teacher'
-student = '$dir/student'
+teacher = '$teacher'
+student = '$student'
 task = 'addition'
 steps = 1
 eval_every = 0
