@@ -249,6 +249,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}{line, err.Error()})
 	}
 	var queue []pending
+	// Progress on stderr after each batch: a stream has no known end, so
+	// it says how many are done and at what rate, not the time left.
+	scored, lastLine, started := 0, 0, time.Now()
 	flush := func() error {
 		if len(queue) == 0 {
 			return nil
@@ -290,8 +293,14 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				return e
 			}
 		}
+		scored += len(items)
+		lastLine = queue[len(queue)-1].line
 		queue = queue[:0]
-		return w.Flush()
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%d traces done (input lines 1–%d) · %.2f traces/s\n", scored, lastLine, float64(scored)/time.Since(started).Seconds())
+		return nil
 	}
 	in := bufio.NewScanner(stdin)
 	in.Buffer(make([]byte, 1<<20), 64<<20)

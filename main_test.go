@@ -152,6 +152,10 @@ func TestScoreCLI(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("output:\n%s", out)
 	}
+	// Progress after each batch of 2: done so far, input lines, rate.
+	if !regexp.MustCompile(`(?m)^2 traces done \(input lines 1–2\) · [0-9.]+ traces/s\n3 traces done \(input lines 1–3\)`).MatchString(errs) {
+		t.Errorf("no progress lines in stderr:\n%s", errs)
+	}
 	// --stats: a summary line (also on stderr), then each scored item's
 	// sequence lengths, which add up to the summary's tokens.
 	sb, err := os.ReadFile(stats)
