@@ -203,6 +203,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if ro.Kind, err = remote.ParseKind(*kindFlag); err != nil {
 			return err
 		}
+		if err := checkScoreMemory(*tdir, *sdir, prec, *batch); err != nil {
+			return err
+		}
 		if sc, err = serverScorer(*tdir, *sdir, *tokDir, override, rc, prec, ro, stderr); err != nil {
 			return err
 		}
@@ -646,23 +649,32 @@ func serverScorer(tsrc, ssrc, tokDir string, override record.Prompts, rc record.
 // a long explanation with its question and solution.
 const scoreTokens = 512
 
-// checkScoreMemory refuses, before loading, scoring that cannot fit.
+// checkScoreMemory refuses, before loading, scoring that cannot fit. A
+// model given as a server URL holds nothing in this process.
 func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int) error {
-	tc, tdt, err := model.Inspect(tdir)
-	if err != nil {
-		return err
-	}
-	sc, sdt, err := model.Inspect(sdir)
-	if err != nil {
-		return err
-	}
-	held := func(dt compute.DType) compute.DType {
-		if prec == model.Frozen16 && dt.Is16() {
-			return dt
+	m := memory.Score{Batch: batch, Tokens: scoreTokens}
+	inspect := func(src string, cfg *model.Config, held *compute.DType, served *bool) error {
+		if remote.IsURL(src) {
+			*served = true
+			return nil
 		}
-		return compute.F32
+		c, dt, err := model.Inspect(src)
+		if err != nil {
+			return err
+		}
+		*cfg, *held = c, compute.F32
+		if prec == model.Frozen16 && dt.Is16() {
+			*held = dt
+		}
+		m.Stored16 = m.Stored16 || dt.Is16()
+		m.Tokens = min(m.Tokens, c.MaxPos)
+		return nil
 	}
-	m := memory.Score{Teacher: tc, Student: sc, TeacherHeld: held(tdt), StudentHeld: held(sdt),
-		Batch: batch, Tokens: min(scoreTokens, tc.MaxPos), Stored16: tdt.Is16() || sdt.Is16()}
+	if err := inspect(tdir, &m.Teacher, &m.TeacherHeld, &m.TeacherServed); err != nil {
+		return err
+	}
+	if err := inspect(sdir, &m.Student, &m.StudentHeld, &m.StudentServed); err != nil {
+		return err
+	}
 	return memory.Check("scoring", m.Estimate(), m.Fixes())
 }

@@ -168,17 +168,36 @@ func (g GRPO) Fixes() []string {
 type Score struct {
 	Teacher, Student         model.Config
 	TeacherHeld, StudentHeld compute.DType
-	Batch, Tokens            int // items scored together, tokens per item
-	Stored16                 bool
+	// TeacherServed and StudentServed mark a model scored through an
+	// inference server: it holds nothing here, and its config is unused.
+	TeacherServed, StudentServed bool
+	Batch, Tokens                int // items scored together, tokens per item
+	Stored16                     bool
 }
 
 // Estimate is what scoring one batch needs at its peak.
 func (s Score) Estimate() Estimate {
 	var e Estimate
-	e.add(fmt.Sprintf("teacher (%v)", s.TeacherHeld), weights(s.Teacher, s.TeacherHeld))
-	e.add(fmt.Sprintf("student (%v)", s.StudentHeld), weights(s.Student, s.StudentHeld))
-	e.add(fmt.Sprintf("forward of %d items × %d tokens", s.Batch, s.Tokens),
-		int64(float64(Forward(s.Teacher, s.Batch, s.Tokens, s.Batch*s.Tokens)+head(s.Student, s.Batch*s.Tokens))*slack))
+	n := s.Batch * s.Tokens
+	var fwd int64
+	switch {
+	case s.TeacherServed && s.StudentServed:
+	case s.TeacherServed:
+		fwd = Forward(s.Student, s.Batch, s.Tokens, n)
+	case s.StudentServed:
+		fwd = Forward(s.Teacher, s.Batch, s.Tokens, n)
+	default:
+		fwd = Forward(s.Teacher, s.Batch, s.Tokens, n) + head(s.Student, n)
+	}
+	if !s.TeacherServed {
+		e.add(fmt.Sprintf("teacher (%v)", s.TeacherHeld), weights(s.Teacher, s.TeacherHeld))
+	}
+	if !s.StudentServed {
+		e.add(fmt.Sprintf("student (%v)", s.StudentHeld), weights(s.Student, s.StudentHeld))
+	}
+	if fwd > 0 {
+		e.add(fmt.Sprintf("forward of %d items × %d tokens", s.Batch, s.Tokens), int64(float64(fwd)*slack))
+	}
 	e.add("runtime", Runtime)
 	return e
 }
@@ -186,7 +205,7 @@ func (s Score) Estimate() Estimate {
 // Fixes says what would make scoring need less.
 func (s Score) Fixes() []string {
 	f := []string{fmt.Sprintf("a smaller --batch (now %d items scored together)", s.Batch)}
-	if s.TeacherHeld == compute.F32 || s.StudentHeld == compute.F32 {
+	if (!s.TeacherServed && s.TeacherHeld == compute.F32) || (!s.StudentServed && s.StudentHeld == compute.F32) {
 		if s.Stored16 {
 			f = append(f, "--weights checkpoint: the 16-bit checkpoints in half the memory")
 		} else {

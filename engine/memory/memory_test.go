@@ -43,6 +43,34 @@ func TestEstimates(t *testing.T) {
 			t.Errorf("%s: %s, want between %s and %s", c.name, Bytes(tot), Bytes(c.min), Bytes(c.max))
 		}
 	}
+	// A model scored through a server holds nothing here: its weights and
+	// forward leave the estimate, and the checkpoint advice is about the
+	// local one only.
+	local := Score{Teacher: qwen05B, Student: qwen05B, TeacherHeld: compute.BF16, StudentHeld: compute.BF16, Batch: 8, Tokens: 450}
+	for _, c := range []struct {
+		name              string
+		teacher, student  bool
+		weights, forwards int
+	}{{"both local", false, false, 2, 1}, {"teacher served", true, false, 1, 1}, {"student served", false, true, 1, 1}, {"both served", true, true, 0, 0}} {
+		s := local
+		s.TeacherServed, s.StudentServed = c.teacher, c.student
+		w, f := 0, 0
+		for _, p := range s.Estimate().Parts {
+			switch {
+			case strings.HasPrefix(p.What, "teacher") || strings.HasPrefix(p.What, "student"):
+				w++
+			case strings.HasPrefix(p.What, "forward"):
+				f++
+			}
+		}
+		if w != c.weights || f != c.forwards {
+			t.Errorf("%s: %d weights and %d forwards in %v, want %d and %d", c.name, w, f, s.Estimate(), c.weights, c.forwards)
+		}
+		s.TeacherHeld, s.StudentHeld = compute.F32, compute.F32
+		if advice := strings.Join(s.Fixes(), "; "); strings.Contains(advice, "BF16") == (c.teacher && c.student) {
+			t.Errorf("%s with float32 models: fixes %q", c.name, advice)
+		}
+	}
 	if saved := q.Estimate().Total() - q16.Estimate().Total(); saved != 4*params {
 		t.Errorf("a 16-bit student and reference save %s, want %s (2 bytes a parameter each)", Bytes(saved), Bytes(4*params))
 	}
