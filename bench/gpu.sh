@@ -13,9 +13,14 @@
 # lavapipe figures are never speed claims, and the 0.5B shape is skipped
 # there (its 544 MB embedding passes lavapipe's 128 MiB buffer range).
 #
-# PyTorch on the same GPU: not written yet. A CUDA peer of
-# ../shared/bench/torch_ref.py (bf16 where PyTorch uses bf16) is still to
-# come, so speed on a real GPU, and against PyTorch, is not yet measured.
+# PyTorch on the same GPU: when `python3` (or $PYTHON) imports a torch that
+# sees CUDA, bench/torch_gpu.py runs the same step and sampling at the same
+# shapes in PyTorch eager, in float32 and in bf16 autocast, and the ratios
+# ours/PyTorch are printed (above 1: we are faster). Otherwise the peer is
+# skipped and the reason said. PEER_DEVICE=cpu PYTHON=/usr/bin/python3 runs
+# the peer on the CPU instead, to check this wiring on a machine without CUDA
+# (its figures then compare nothing). The last lines are the README's figures,
+# ready to paste, with the GPU and its driver named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHAPES=${SHAPES:-"toy 0.5b"}
@@ -33,30 +38,95 @@ fi
 echo "== device: $(echo "$info" | sed 's/^ *device_test.go:[0-9]*: //')"
 lavapipe=0
 echo "$info" | grep -q 'type cpu' && lavapipe=1
+gpu_name=$(echo "$info" | sed -n 's/.*device "\(.*\)" type .*/\1/p')
+gpu_vk=$(echo "$info" | sed -n 's/.* Vulkan \([^ ]*\) driver.*/\1/p')
+gpu_driver=$(echo "$info" | sed -n 's/.* driver \([^ ]*\) vendor.*/\1/p')
+if command -v nvidia-smi >/dev/null 2>&1; then
+	smi=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1 || true)
+	[ -n "$smi" ] && gpu_driver=$smi
+fi
+gpu_line="$gpu_name, driver $gpu_driver, Vulkan $gpu_vk"
+echo "== GPU for the README: $gpu_line"
 
 echo "== correctness on the device (conformance suite, whole-model parity)"
 (cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^TestBackendConformance$' -test.count=1)
 (cd engine/model && RLT_REQUIRE_GPU=1 "$TMP/model.test" -test.run '^TestDeviceParity$' -test.count=1)
 
-bench() { # device shape B T NEW
+# ours_train and ours_sample hold the last bench's tokens/s.
+bench() { # device shape B T NEW [benchtime]
 	echo "== $1 $2: batch $3 x $4 training, $3 x $5 sampled"
 	(cd engine/model && RLT_BENCH_DEVICE=$1 RLT_BENCH_SHAPE=$2 RLT_BENCH_B=$3 RLT_BENCH_T=$4 RLT_BENCH_NEW=$5 \
 		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime "${6:-3x}") |
-		grep -E '^Benchmark|device '
+		grep -E '^Benchmark|device ' | tee "$TMP/bench.out"
+	ours_train=$(tok_s TrainStep <"$TMP/bench.out")
+	ours_sample=$(tok_s Sample <"$TMP/bench.out")
 }
+tok_s() { awk -v b="BenchmarkDevice$1" '$1 ~ "^"b"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == "tokens/s") print $i }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3g", a / b; else printf "n/a" }'; }
+json() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
+
+PYTHON=${PYTHON:-python3}
+PEER_DEVICE=${PEER_DEVICE:-cuda} # cpu checks this script's wiring of the peer without a GPU
+peer=0
+if [ "$PEER_DEVICE" = cpu ]; then
+	peer_why=$("$PYTHON" -c 'import torch' 2>&1 | tail -1) && peer=1
+else peer_why=$("$PYTHON" -c 'import torch; assert torch.cuda.is_available(), "torch %s sees no CUDA device (built for CUDA %s)" % (torch.__version__, torch.version.cuda)' 2>&1 | tail -1) && peer=1
+fi
+readme=()
+
+# compare SHAPE FLAGS: runs the PyTorch peer at our last bench's shape in
+# f32 and bf16 and prints ours/peer.
+compare() {
+	local shape=$1; shift
+	local t=$ours_train s=$ours_sample
+	readme+=("$shape ours: train $t tokens/s, sampling $s tokens/s")
+	if [ "$peer" = 0 ]; then
+		echo "== PyTorch peer at $shape: skipped ($peer_why)"
+		return
+	fi
+	for dt in f32 bf16; do
+		echo "== PyTorch eager ($PEER_DEVICE, $dt) $shape: $*"
+		if ! "$PYTHON" bench/torch_gpu.py --device "$PEER_DEVICE" --dtype "$dt" "$@" >"$TMP/peer.json"; then
+			echo "   the PyTorch peer failed at $shape $dt"
+			continue
+		fi
+		cat "$TMP/peer.json"
+		local pt ps
+		pt=$(json train_tok_s <"$TMP/peer.json")
+		ps=$(json decode_tok_s <"$TMP/peer.json")
+		echo "   ours/PyTorch $dt: train $(ratio "$t" "$pt"), sampling $(ratio "$s" "$ps") (above 1: ours faster)"
+		readme+=("$shape PyTorch eager $dt ($(json torch <"$TMP/peer.json")): train $(printf '%.0f' "$pt") tokens/s (ours/PyTorch $(ratio "$t" "$pt")), sampling $(printf '%.0f' "$ps") tokens/s (ours/PyTorch $(ratio "$s" "$ps"))")
+	done
+}
+TOY="--vocab 512 --d-model 256 --layers 4 --heads 4 --kv-heads 2 --d-ff 688"
+Q05="--vocab 151936 --d-model 896 --layers 24 --heads 14 --kv-heads 2 --d-ff 4864"
 
 if [ "$lavapipe" = 1 ]; then
 	echo "(lavapipe: a correctness run at a reduced toy batch, not a speed measurement; 0.5B skipped)"
 	bench gpu toy 2 16 4 1x
+	compare toy $TOY --batch 2 --seq 16 --new-tokens 4
 	bench cpu toy 2 16 4 1x
+	echo
+	echo "== lavapipe ($gpu_line), toy B2 T16, 4 tokens sampled: a correctness run, not for the README"
+	printf '%s\n' "${readme[@]}"
 	echo "speed on a real GPU: not yet measured (no GPU here)"
 	exit 0
 fi
 for s in $SHAPES; do
 	case $s in
-	toy) bench gpu toy 16 128 128; bench cpu toy 16 128 128 ;;
-	0.5b) bench gpu 0.5b 8 512 128 2x ;;
+	toy)
+		bench gpu toy 16 128 128
+		compare toy $TOY --batch 16 --seq 128 --new-tokens 128
+		bench cpu toy 16 128 128
+		readme+=("toy CPU backend: train $ours_train tokens/s, sampling $ours_sample tokens/s")
+		;;
+	0.5b)
+		bench gpu 0.5b 8 512 128 2x
+		compare 0.5B $Q05 --batch 8 --seq 512 --new-tokens 128 --steps 3
+		;;
 	*) echo "unknown shape $s (toy or 0.5b)" >&2; exit 2 ;;
 	esac
 done
-echo "PyTorch on this GPU: not compared yet (no CUDA peer written)"
+echo
+echo "== for the README (GPU: $gpu_line; toy B16 T128, 0.5B B8 T512, 128 tokens sampled; $(date -u +%Y-%m-%d))"
+printf '%s\n' "${readme[@]}"

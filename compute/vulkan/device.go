@@ -19,6 +19,8 @@ type Info struct {
 	Name                  string
 	Type                  string // discrete, integrated, virtual, cpu, other
 	APIVersion            string
+	Driver                string // the driver's version, decoded as its vendor numbers it
+	VendorID              uint32 // PCI vendor: 0x10de NVIDIA, 0x1002 AMD, 0x8086 Intel, 0x10005 Mesa
 	MaxStorageBufferRange uint64 // bytes one storage buffer binding may span
 	MaxSharedMemory       uint32 // bytes of shared memory per workgroup
 	MaxInvocations        uint32 // invocations per workgroup
@@ -230,6 +232,8 @@ func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
 	info := Info{
 		Name:                  string(name),
 		APIVersion:            fmt.Sprintf("%d.%d.%d", ver>>22&0x7f, ver>>12&0x3ff, ver&0xfff),
+		VendorID:              u32(8),
+		Driver:                driverVersion(u32(8), u32(4)),
 		MaxStorageBufferRange: uint64(u32(propLimits + limMaxStorageBufferRange)),
 		MaxSharedMemory:       u32(propLimits + limMaxComputeSharedMemorySize),
 		MaxInvocations:        u32(propLimits + limMaxComputeWorkGroupInvocat),
@@ -256,6 +260,16 @@ func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
 		info.Type = "other"
 	}
 	return info, rank
+}
+
+// driverVersion decodes VkPhysicalDeviceProperties.driverVersion: NVIDIA
+// packs it as 10.8.8.6 bits (e.g. 550.54.14), others (Mesa, AMD) as a
+// Vulkan version.
+func driverVersion(vendor, v uint32) string {
+	if vendor == 0x10de {
+		return fmt.Sprintf("%d.%d.%d", v>>22&0x3ff, v>>14&0xff, v>>6&0xff)
+	}
+	return fmt.Sprintf("%d.%d.%d", v>>22&0x7f, v>>12&0x3ff, v&0xfff)
 }
 
 // hasExtension reports whether the device offers the named extension.
