@@ -400,6 +400,35 @@ var cases = []testCase{
 		p.dev.HeadKL(kl.d, h.d, w.d, hq.d, wq.d, V, 0.9)
 		p.check("head kl", kl)
 	}},
+	{"Head16", func(p *pair) { // the fused head over a frozen 16-bit table (a tied embedding)
+		for _, dt := range []compute.DType{compute.BF16, compute.F16} {
+			n, d, V := p.odd(1, 40), p.odd(1, 40), p.odd(2, 300)
+			pad := p.odd(0, 5)
+			f, fq := p.rand("f", 0.5, V+pad, d), p.rand("fq", 0.5, V+pad, d)
+			w := tt{p.cpu.New16("w16", dt, V+pad, d), p.dev.New16("w16", dt, V+pad, d)}
+			wq := tt{p.cpu.New16("wq16", dt, V+pad, d), p.dev.New16("wq16", dt, V+pad, d)}
+			p.cpu.Copy(w.c, f.c)
+			p.dev.Copy(w.d, f.d)
+			p.cpu.Copy(wq.c, fq.c)
+			p.dev.Copy(wq.d, fq.d)
+			h, hq := p.rand("h", 1, n, d), p.rand("hq", 1, n, d)
+			targets := p.ids(n, V)
+			targets[p.rng.IntN(n)] = -1
+			lp, lse, ent := p.zeros("lp", n), p.zeros("lse", n), p.zeros("ent", n)
+			p.cpu.HeadLogProbs(lp.c, lse.c, ent.c, h.c, w.c, V, targets, 0.7)
+			p.dev.HeadLogProbs(lp.d, lse.d, ent.d, h.d, w.d, V, targets, 0.7)
+			p.check(dt.String()+" head log-probs", lp)
+			p.check(dt.String()+" head lse", lse)
+			p.check(dt.String()+" head entropy", ent)
+			kl := p.zeros("kl", n)
+			p.cpu.HeadKL(kl.c, h.c, w.c, hq.c, wq.c, V, 0.9)
+			p.dev.HeadKL(kl.d, h.d, w.d, hq.d, wq.d, V, 0.9)
+			p.check(dt.String()+" head kl", kl)
+			p.cpu.HeadKL(kl.c, h.c, w.c, hq.c, f.c, V, 0.9) // a 16-bit teacher against a float32 student
+			p.dev.HeadKL(kl.d, h.d, w.d, hq.d, f.d, V, 0.9)
+			p.check(dt.String()+" head kl, 16-bit against float32", kl)
+		}
+	}},
 	{"Reductions", func(p *pair) {
 		rows, V := p.odd(1, 20), p.odd(1, 300)
 		x := p.rand("x", 1, rows, V)

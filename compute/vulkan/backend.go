@@ -7,6 +7,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/half"
+	"github.com/rlt-workbench/rlt/compute/kernels"
 )
 
 // Backend is a compute.Backend on one Device: every compute.Tensor it makes
@@ -92,13 +93,28 @@ func (b *Backend) release(buf *buffer) {
 // New implements compute.Backend. On failure it records the error (Err)
 // and returns a placeholder that ops skip.
 func (b *Backend) New(name string, dims ...int) *compute.Tensor {
+	return b.newTensor(name, compute.F32, dims)
+}
+
+// New16 implements compute.Backend: the weight is held as 16-bit storage
+// on the device (half a float32 tensor's memory) and widened by the kernels
+// that read it: Linear's and the LM head's GEMM and Embedding. Results
+// equal the CPU's, which widens the same bits in its GEMM.
+func (b *Backend) New16(name string, dt compute.DType, dims ...int) *compute.Tensor {
+	if !dt.Is16() {
+		panic(fmt.Sprintf("vulkan: New16 %s with %v: want BF16 or F16", name, dt))
+	}
+	return b.newTensor(name, dt, dims)
+}
+
+func (b *Backend) newTensor(name string, dt compute.DType, dims []int) *compute.Tensor {
 	d := b.d
 	b.reap()
 	n := 1
 	for _, v := range dims {
 		n *= v
 	}
-	bytes := uint64(max(n, 1)) * 4
+	bytes := bytesOf(dt, n)
 	b.sinceGC += bytes
 	if b.sinceGC > b.gcEvery {
 		b.sinceGC = 0
@@ -108,13 +124,13 @@ func (b *Backend) New(name string, dims ...int) *compute.Tensor {
 	var t *Tensor
 	var err error
 	if d.err == nil {
-		t, err = b.alloc(name, bytes, dims)
+		t, err = b.alloc(name, dt, bytes, dims)
 		if err != nil && isOOM(err) {
 			runtime.GC()
 			runtime.GC() // finalizers queued by the first run have run
 			b.reap()
 			if ferr := d.Flush(); ferr == nil { // free what the open batch still held
-				t, err = b.alloc(name, bytes, dims)
+				t, err = b.alloc(name, dt, bytes, dims)
 			}
 		}
 		if err != nil && d.err == nil {
@@ -123,7 +139,7 @@ func (b *Backend) New(name string, dims ...int) *compute.Tensor {
 	}
 	if t == nil {
 		// A placeholder: the device has failed, so no op will dispatch.
-		t = &Tensor{Name: name, dims: append([]int(nil), dims...), n: n, dev: d, b: d.dummy}
+		t = &Tensor{Name: name, dims: append([]int(nil), dims...), n: n, dev: d, b: d.dummy, dt: dt}
 		if d.dummy == nil {
 			t.b = &buffer{}
 		}
@@ -140,13 +156,13 @@ func isOOM(err error) bool {
 	return ok && e.Kind == ErrOutOfMemory
 }
 
-func (b *Backend) alloc(name string, bytes uint64, dims []int) (*Tensor, error) {
+func (b *Backend) alloc(name string, dt compute.DType, bytes uint64, dims []int) (*Tensor, error) {
 	d := b.d
 	if b.memLimit > 0 && b.live+bytes > b.memLimit {
 		return nil, &Error{Kind: ErrOutOfMemory, Device: d.info.Name, Op: fmt.Sprintf("allocate %s%s", name, compute.ShapeString(dims)),
 			Err: fmt.Errorf("%d KiB more would pass the %d KiB limit", bytes>>10, b.memLimit>>10)}
 	}
-	t, err := d.New(name, dims...)
+	t, err := d.newTensor(name, dt, dims)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +208,7 @@ func part(t *Tensor, dims ...int) *Tensor {
 	if n > t.n {
 		panic(fmt.Sprintf("vulkan: view %v as %v", t, dims))
 	}
-	return &Tensor{Name: t.Name, dims: dims, n: n, b: t.b, dev: t.dev}
+	return &Tensor{Name: t.Name, dims: dims, n: n, b: t.b, dev: t.dev, dt: t.dt}
 }
 
 // scratchOf returns a device buffer of at least n elements kept across calls
@@ -221,29 +237,11 @@ func (b *Backend) Write(dst *compute.Tensor, src []float32) { _ = b.d.Write(view
 func (b *Backend) Read(dst []float32, src *compute.Tensor)  { _ = b.d.Read(dst, view(src)) }
 func (b *Backend) Zero(t *compute.Tensor)                   { b.d.Zero(view(t)) }
 
-// New16 implements compute.Backend. The device has no 16-bit kernels yet:
-// the weight is held widened to float32 (twice the memory of the CPU's
-// 16-bit storage) with exactly its 16-bit values, so every result equals
-// the CPU's; writes into it round to the type as on the CPU.
-func (b *Backend) New16(name string, dt compute.DType, dims ...int) *compute.Tensor {
-	if !dt.Is16() {
-		panic(fmt.Sprintf("vulkan: New16 %s with %v: want BF16 or F16", name, dt))
-	}
-	t := b.New(name, dims...)
-	t.Storage().(*Tensor).dt = dt
-	return t
-}
+// Write16 implements compute.Backend: the bits go to the device as they are.
+func (b *Backend) Write16(dst *compute.Tensor, src []uint16) { _ = b.d.Write16(view(dst), src) }
 
-// Write16 implements compute.Backend: the bits are widened on the host.
-func (b *Backend) Write16(dst *compute.Tensor, src []uint16) {
-	v := view(dst)
-	if !v.dt.Is16() || len(src) != v.n {
-		panic(fmt.Sprintf("vulkan: write %d 16-bit values into %v (%v)", len(src), dst, v.dt))
-	}
-	f := make([]float32, len(src))
-	half.Widen(kindOf(v.dt), f, src)
-	_ = b.d.Write(v, f)
-}
+// HeldBytes is the device memory the Backend's live tensors hold.
+func (b *Backend) HeldBytes() uint64 { b.reap(); return b.live }
 
 func kindOf(dt compute.DType) half.Kind {
 	if dt == compute.BF16 {
@@ -252,26 +250,33 @@ func kindOf(dt compute.DType) half.Kind {
 	return half.F16
 }
 
-// round16 rounds a 16-bit tensor's float32 values to its type, through the
-// host (only a reference model's sync writes into 16-bit weights).
-func (b *Backend) round16(v *Tensor) {
-	f := make([]float32, v.n)
-	if b.d.Read(f, v) != nil {
-		return
-	}
-	h := make([]uint16, v.n)
-	half.Narrow(kindOf(v.dt), h, f)
-	half.Widen(kindOf(v.dt), f, h)
-	_ = b.d.Write(v, f)
-}
-
-// Copy implements compute.Backend, rounding when dst is 16-bit.
+// Copy implements compute.Backend. Between tensors of one type it copies
+// on the device; into or out of a 16-bit tensor of another type it
+// converts through the host (widening is exact, narrowing rounds to
+// nearest even, as on the CPU): only loading and a reference model's
+// sync do that.
 func (b *Backend) Copy(dst, src *compute.Tensor) {
 	d, s := view(dst), view(src)
-	b.d.Copy(d, s)
-	if d.dt.Is16() && s.dt != d.dt {
-		b.round16(d)
+	if d.dt == s.dt {
+		b.d.Copy(d, s)
+		return
 	}
+	f := make([]float32, s.n)
+	if b.d.Read(f, s) != nil {
+		return
+	}
+	b.put(d, f)
+}
+
+// put writes float32 values into t, rounding them when t is 16-bit.
+func (b *Backend) put(t *Tensor, f []float32) {
+	if !t.dt.Is16() {
+		_ = b.d.Write(t, f)
+		return
+	}
+	h := make([]uint16, len(f))
+	half.Narrow(kindOf(t.dt), h, f)
+	_ = b.d.Write16(t, h)
 }
 
 func (b *Backend) Embedding(out, table *compute.Tensor, ids []int32) {
@@ -360,13 +365,23 @@ func (b *Backend) SumSquares(t *compute.Tensor) float64 {
 }
 func (b *Backend) Scale(t *compute.Tensor, s float32) { b.d.Scale(view(t), s) }
 
-// Mix implements compute.Backend, rounding when dst is 16-bit.
+// Mix implements compute.Backend. Where either side is 16-bit (a
+// reference model's sync into 16-bit weights) it mixes on the host in
+// float32, as the CPU does, and rounds into a 16-bit dst.
 func (b *Backend) Mix(dst, src *compute.Tensor, alpha float32) {
-	d := view(dst)
-	b.d.Mix(d, view(src), alpha)
-	if d.dt.Is16() {
-		b.round16(d)
+	d, s := view(dst), view(src)
+	if !d.dt.Is16() && !s.dt.Is16() {
+		b.d.Mix(d, s, alpha)
+		return
 	}
+	mustNotBeFrozen(d)
+	sameLen("mix", d, s)
+	x, y := make([]float32, d.n), make([]float32, s.n)
+	if b.d.Read(x, d) != nil || b.d.Read(y, s) != nil {
+		return
+	}
+	kernels.Mix(x, y, alpha, 0, len(x))
+	b.put(d, x)
 }
 
 // AllFinite implements compute.Backend; it waits for the batch. A failed

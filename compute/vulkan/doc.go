@@ -22,13 +22,19 @@
 // op against the CPU backend. The fused LM head runs as gather, GEMM,
 // log-prob/entropy/KL kernels and scatter a chunk of rows at a time.
 // Device memory of unreachable tensors is freed through finalizers.
-// 16-bit frozen weights (New16) are held widened to float32 on the device:
-// results equal the CPU's, the memory saving is not had yet.
+// 16-bit frozen weights (New16: BF16 or F16) are held as 16-bit storage,
+// two to a 32-bit word, half a float32 tensor's memory. The kernels that
+// read weights widen them as they load: the GEMM's B operand (gemm16:
+// Linear, and the fused head's logits in HeadLogProbs and HeadKL) and
+// the row gather (rows16: Embedding, GatherRows). Every other kernel
+// reads float32 and refuses a 16-bit operand (a programmer error, as on
+// the CPU); Copy between types and Mix into a 16-bit tensor convert on
+// the host, rounding to nearest even as the CPU does.
 //
-// Left: 16-bit kernels (bf16 weights in device memory), tensors past
-// maxStorageBufferRange (128 MiB on lavapipe) split across buffers, a
-// cooperative-matrix (tensor core) GEMM (Info.CooperativeMatrix says whether
-// the device could run one), and speed: the GEMM is a plain shared-memory
-// tiled kernel, slow on lavapipe (a workgroup barrier per k-step) and not
-// yet measured on a real GPU.
+// Left: tensors past maxStorageBufferRange (128 MiB on lavapipe) split
+// across buffers, a cooperative-matrix (tensor core) GEMM
+// (Info.CooperativeMatrix says whether the device could run one), 16-bit
+// activations, and speed: the GEMM is a plain shared-memory tiled kernel,
+// slow on lavapipe (a workgroup barrier per k-step) and not yet measured
+// on a real GPU.
 package vulkan

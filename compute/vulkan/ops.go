@@ -29,6 +29,8 @@ const (
 	kAttnDS
 	kAttnDQ
 	kAttnDKV
+	kGemm16
+	kRows16
 	numKernels
 )
 
@@ -57,6 +59,8 @@ var kernelSpecs = [numKernels]struct {
 	kAttnDS:       {"attn_ds", 8, 32},
 	kAttnDQ:       {"attn_dq", 3, 28},
 	kAttnDKV:      {"attn_dkv", 6, 28},
+	kGemm16:       {"gemm16", 4, 36},
+	kRows16:       {"rows16", 3, 12},
 }
 
 const (
@@ -171,6 +175,7 @@ const (
 	gemmTransA = 1
 	gemmTransB = 2
 	gemmBias   = 4
+	gemmF16    = 8 // gemm16: B is float16 (else bfloat16)
 	gemmTile   = 64
 )
 
@@ -186,6 +191,13 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 	groups := [3]uint32{uint32(ceilDiv(int(p.n), gemmTile)), uint32(ceilDiv(int(p.m), gemmTile)), 1}
 	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
 		panic(fmt.Sprintf("vulkan: product %v·%v needs %v workgroups, beyond the device's %v", a, b, groups, d.info.MaxWorkGroupCount))
+	}
+	if b.dt.Is16() { // a 16-bit weight, widened as the kernel loads it
+		if b.dt == compute.F16 {
+			p.flags |= gemmF16
+		}
+		dispatch(d, kGemm16, &p, groups, c.bind(), a.bind(), b.bind16(), bb)
+		return
 	}
 	dispatch(d, kGemm, &p, groups, c.bind(), a.bind(), b.bind(), bb)
 }

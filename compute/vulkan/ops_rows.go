@@ -5,6 +5,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/kernels"
 )
 
@@ -36,6 +37,14 @@ func (d *Device) GatherRows(out, x *Tensor, rows []int32) {
 	d.checkIDs("gather", rows, x.rows())
 	ib, ok := d.uploadInts(rows)
 	if !ok || dim == 0 {
+		return
+	}
+	if x.dt.Is16() { // a 16-bit table, widened as the kernel reads it
+		mode := uint32(0)
+		if x.dt == compute.F16 {
+			mode = 2
+		}
+		dispatch(d, kRows16, &rowsPush{n: uint32(len(rows)), d: uint32(dim), mode: mode}, linearGroups(ceilDiv(out.n, groupSize)), out.bind(), x.bind16(), ib)
 		return
 	}
 	dispatch(d, kRows, &rowsPush{n: uint32(len(rows)), d: uint32(dim)}, linearGroups(ceilDiv(out.n, groupSize)), out.bind(), x.bind(), ib)

@@ -2,8 +2,10 @@ package vulkan
 
 import (
 	"fmt"
-	"github.com/rlt-workbench/rlt/compute"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/half"
 	"unsafe"
 )
 
@@ -18,9 +20,11 @@ type Tensor struct {
 	// frozen marks a weight held constant between FreezeWeights and
 	// ThawWeights; writing to it is a programmer error.
 	frozen bool
-	// dt is the type the tensor stands for (compute.Storage): a 16-bit
-	// weight (Backend.New16) is held widened to float32 with values that
-	// are exactly its 16-bit ones.
+	// dt is the element type (compute.Storage): F32, or BF16/F16 for a
+	// frozen weight (New16), held as 16-bit storage packed two to a
+	// 32-bit word (element i in the low half when i is even), read only
+	// by the kernels that widen it (Linear's and the head's GEMM,
+	// Embedding/GatherRows) and by Read, Write16 and Copy.
 	dt compute.DType
 }
 
@@ -76,7 +80,34 @@ func (t *Tensor) String() string {
 	return name + "[" + strings.Join(parts, " ") + "]"
 }
 
-func (t *Tensor) bind() binding { return binding{b: t.b, off: 0, size: uint64(max(t.n, 1)) * 4} }
+// bind binds a float32 tensor to a kernel; a 16-bit tensor given to a
+// kernel that reads float32 is a programmer error.
+func (t *Tensor) bind() binding {
+	if t.dt.Is16() {
+		panic(fmt.Sprintf("vulkan: %v is %v: this op reads float32 (only Linear, the LM head and Embedding widen 16-bit weights)", t, t.dt))
+	}
+	return binding{b: t.b, off: 0, size: uint64(max(t.n, 1)) * 4}
+}
+
+// bind16 binds a 16-bit tensor to a kernel that widens it.
+func (t *Tensor) bind16() binding { return binding{b: t.b, off: 0, size: bytesOf(t.dt, t.n)} }
+
+// bytesOf is the buffer size of n elements of dt: 16-bit elements are
+// packed two to a 4-byte word.
+func bytesOf(dt compute.DType, n int) uint64 {
+	if dt.Is16() {
+		return uint64(max(n+n%2, 2)) * 2
+	}
+	return uint64(max(n, 1)) * 4
+}
+
+// dataBytes is how many bytes t's elements occupy.
+func (t *Tensor) dataBytes() uint64 {
+	if t.dt.Is16() {
+		return uint64(t.n) * 2
+	}
+	return uint64(t.n) * 4
+}
 
 // lastDim and rows view a tensor as rows of its last dimension.
 func (t *Tensor) lastDim() int { return t.dims[len(t.dims)-1] }
@@ -87,10 +118,24 @@ func (t *Tensor) rows() int {
 	return t.n / t.lastDim()
 }
 
-// New returns a zero-filled tensor on the device. A tensor must fit one
-// storage buffer binding (maxStorageBufferRange: 128 MiB on lavapipe);
+// New returns a zero-filled float32 tensor on the device. A tensor must fit
+// one storage buffer binding (maxStorageBufferRange: 128 MiB on lavapipe);
 // splitting larger ones across buffers is not implemented yet.
 func (d *Device) New(name string, dims ...int) (*Tensor, error) {
+	return d.newTensor(name, compute.F32, dims)
+}
+
+// New16 returns a zero-filled 16-bit tensor (dt BF16 or F16), two bytes an
+// element, for a frozen weight: Linear takes it as w, Embedding and
+// GatherRows as their table, widening it as they read.
+func (d *Device) New16(name string, dt compute.DType, dims ...int) (*Tensor, error) {
+	if !dt.Is16() {
+		return nil, fmt.Errorf("vulkan: tensor %q: New16 with %v, want BF16 or F16", name, dt)
+	}
+	return d.newTensor(name, dt, dims)
+}
+
+func (d *Device) newTensor(name string, dt compute.DType, dims []int) (*Tensor, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -104,8 +149,8 @@ func (d *Device) New(name string, dims ...int) (*Tensor, error) {
 		}
 		n *= v
 	}
-	t := &Tensor{Name: name, dims: append([]int(nil), dims...), n: n, dev: d}
-	bytes := uint64(max(n, 1)) * 4
+	t := &Tensor{Name: name, dims: append([]int(nil), dims...), n: n, dev: d, dt: dt}
+	bytes := bytesOf(dt, n)
 	if bytes > d.info.MaxStorageBufferRange {
 		return nil, &Error{Kind: ErrTooLarge, Device: d.info.Name, Op: "allocate " + t.String(),
 			Err: fmt.Errorf("%d MiB, the device binds at most %d MiB per buffer (splitting is not implemented yet)", bytes>>20, d.info.MaxStorageBufferRange>>20)}
@@ -165,10 +210,25 @@ func sameLen(op string, a *Tensor, bs ...*Tensor) {
 func (d *Device) Write(dst *Tensor, src []float32) error {
 	d.own(dst)
 	mustNotBeFrozen(dst)
-	if len(src) != dst.n {
-		panic(fmt.Sprintf("vulkan: write %d values into %v", len(src), dst))
+	if len(src) != dst.n || dst.dt.Is16() {
+		panic(fmt.Sprintf("vulkan: write %d float32 values into %v (%v)", len(src), dst, dst.dt))
 	}
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), len(src)*4)
+	return d.writeBytes(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), len(src)*4))
+}
+
+// Write16 copies 16-bit bits of dst's type into dst (len(src) == dst.Len()).
+func (d *Device) Write16(dst *Tensor, src []uint16) error {
+	d.own(dst)
+	mustNotBeFrozen(dst)
+	if len(src) != dst.n || !dst.dt.Is16() {
+		panic(fmt.Sprintf("vulkan: write %d 16-bit values into %v (%v)", len(src), dst, dst.dt))
+	}
+	return d.writeBytes(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), len(src)*2))
+}
+
+// writeBytes copies raw into the start of dst's buffer through the upload
+// arena, in chunks; the copies join the current batch.
+func (d *Device) writeBytes(dst *Tensor, raw []byte) error {
 	for off := 0; off < len(raw); {
 		chunk := min(len(raw)-off, int(d.up.size))
 		bd, ok := d.upload(raw[off : off+chunk])
@@ -189,6 +249,14 @@ func (d *Device) Read(dst []float32, src *Tensor) error {
 	d.own(src)
 	if len(dst) != src.n {
 		panic(fmt.Sprintf("vulkan: read %v into %d values", src, len(dst)))
+	}
+	if src.dt.Is16() {
+		bits := make([]uint16, src.n)
+		if err := d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(bits))), len(bits)*2), src.b); err != nil {
+			return err
+		}
+		half.Widen(kindOf(src.dt), dst, bits)
+		return nil
 	}
 	return d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst)*4), src.b)
 }
@@ -237,15 +305,18 @@ func (d *Device) Zero(t *Tensor) {
 	d.barrier()
 }
 
-// Copy sets dst = src (equal lengths).
+// Copy sets dst = src (equal lengths and types; Backend.Copy converts).
 func (d *Device) Copy(dst, src *Tensor) {
 	d.own(dst, src)
 	mustNotBeFrozen(dst)
 	sameLen("copy", dst, src)
+	if dst.dt != src.dt {
+		panic(fmt.Sprintf("vulkan: copy %v (%v) into %v (%v)", src, src.dt, dst, dst.dt))
+	}
 	if dst.n == 0 || !d.begin() {
 		return
 	}
-	region := &bufferCopy{size: uint64(dst.n) * 4}
+	region := &bufferCopy{size: dst.dataBytes()}
 	d.vk.cmdCopyBuffer(d.cmd, src.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
 	d.barrier()
 }

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/engine/hf"
 )
 
 // deviceOrSkip opens the Vulkan backend (lavapipe in CI); without a device
@@ -125,5 +127,103 @@ func TestDeviceTooSmall(t *testing.T) {
 	t.Logf("%v", err)
 	if tp := compute.NewTape(gpu); tp.Err() == nil {
 		t.Error("a tape on the failed device reports no error")
+	}
+}
+
+// TestDeviceParity16: a checkpoint stored in BF16 and loaded
+// Frozen16 is held in 16 bits on the device too (about half the device
+// memory of its float32 load) and gives the CPU's 16-bit logits, head
+// log-probs with entropy, and cached decode steps, within float32
+// summation-order tolerance.
+func TestDeviceParity16(t *testing.T) {
+	gpu := deviceOrSkip(t)
+	cpu := compute.NewCPU()
+	for _, st := range []hf.DType{hf.BF16} { // Save writes F32 or BF16; F16 weights are checked op by op (backendtest)
+		for _, tied := range []bool{true, false} {
+			cfg := smallConfig(tied)
+			src, err := NewRandom(cpu, cfg, 11)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := src.Save(dir, st); err != nil {
+				t.Fatal(err)
+			}
+			b := &Batch{B: 2, T: 5, Tokens: []int32{1, 2, 3, 4, 5, 9, 8, 7, 6, 5}, KStart: []int32{0, 2}}
+			targets := []int32{3, 4, 5, -1, 7, 8, 9, 10, 11, 12}
+			run := func(be compute.Backend) []float32 {
+				m, err := LoadAs(be, dir, Frozen16)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !m.Frozen16() {
+					t.Fatalf("%s %v: not held in 16 bits on %s", st, tied, be.Name())
+				}
+				var out []float32
+				read := func(x *compute.Tensor) {
+					buf := make([]float32, x.Len())
+					be.Read(buf, x)
+					out = append(out, buf...)
+				}
+				tp := compute.NewTape(be)
+				tp.SetRecording(false)
+				read(m.Logits(tp, b))
+				tp.Reset()
+				h := m.Hidden(tp, b)
+				lp, ent := tp.HeadLogProbsEntropy(h, m.LMHead, targets, 1/0.7)
+				read(lp)
+				read(ent)
+				read(tp.HeadKL(h, m.LMHead, h, m.Embed, cfg.Vocab, 0.9))
+				m.Freeze()
+				c, err := m.NewCache(2, 8)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tp.Reset()
+				read(m.Decode(tp, c, b.Tokens, 5))
+				for step := 0; step < 2; step++ {
+					tp.Reset()
+					read(m.Decode(tp, c, []int32{int32(step), int32(step + 3)}, 1))
+				}
+				m.Thaw()
+				if err := tp.Err(); err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			want, got := run(cpu), run(gpu)
+			for i := range want {
+				if d := math.Abs(float64(want[i] - got[i])); d > 1e-4+1e-3*math.Abs(float64(want[i])) || math.IsNaN(float64(got[i])) {
+					t.Fatalf("%s tied %v: value %d: %s %v, cpu %v", st, tied, i, gpu.Name(), got[i], want[i])
+				}
+			}
+		}
+	}
+	// Device memory: the 16-bit load holds about half the float32 one's
+	// (0.556 here: norm weights and biases stay float32; widened 16-bit
+	// weights, as before, would hold 1.0).
+	cfg := smallConfig(true)
+	src, err := NewRandom(cpu, cfg, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := src.Save(dir, hf.BF16); err != nil {
+		t.Fatal(err)
+	}
+	held := func(p Precision) uint64 {
+		before := gpu.HeldBytes()
+		m, err := LoadAs(gpu, dir, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := gpu.HeldBytes()
+		runtime.KeepAlive(m)
+		return after - before
+	}
+	h32, h16 := held(Float32), held(Frozen16)
+	t.Logf("device memory of the model: %d bytes in float32, %d loaded Frozen16", h32, h16)
+	if r := float64(h16) / float64(h32); r > 0.56 {
+		t.Fatalf("on %s the 16-bit load holds %d bytes, %.2f× the float32 load's %d", gpu.Name(), h16, r, h32)
 	}
 }

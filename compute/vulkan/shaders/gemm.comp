@@ -4,14 +4,32 @@
 // is set; flags bit 2 adds bias. beta = 0 never reads C.
 // Tiles: 64×64 outputs per workgroup of 16×16 invocations, 4×4 per
 // invocation, K in steps of 16 through shared memory.
+// Compiled again with -DB16 as gemm16: B is then a 16-bit weight packed two
+// to a uint (element i in the low half when i is even), widened as it is
+// loaded into shared memory: bfloat16 (flags bit 3 clear) by placing its
+// bits in a float's high half, float16 (bit 3 set) by unpackHalf2x16.
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(std430, binding = 0) buffer Cb { float c[]; };
 layout(std430, binding = 1) readonly buffer Ab { float a[]; };
+#ifdef B16
+layout(std430, binding = 2) readonly buffer Bb { uint b16[]; };
+#else
 layout(std430, binding = 2) readonly buffer Bb { float b[]; };
+#endif
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(push_constant) uniform P {
 	uint M; uint N; uint K; uint lda; uint ldb; uint ldc; uint flags; float alpha; float beta;
 } p;
+
+#ifdef B16
+float loadB(uint i) {
+	uint w = b16[i >> 1u];
+	if ((p.flags & 8u) != 0u) return unpackHalf2x16(w)[i & 1u];
+	return uintBitsToFloat((i & 1u) == 0u ? w << 16u : w & 0xffff0000u);
+}
+#else
+float loadB(uint i) { return b[i]; }
+#endif
 
 const uint TM = 64u;
 const uint TK = 16u;
@@ -44,7 +62,7 @@ void main() {
 			uint gn = n0 + nn;
 			gk = k0 + kk;
 			v = 0.0;
-			if (gn < p.N && gk < p.K) v = tB ? b[gn * p.ldb + gk] : b[gk * p.ldb + gn];
+			if (gn < p.N && gk < p.K) v = loadB(tB ? gn * p.ldb + gk : gk * p.ldb + gn);
 			Bs[kk][nn] = v;
 		}
 		barrier();

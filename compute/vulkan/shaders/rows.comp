@@ -4,14 +4,29 @@
 // mode 1 (EmbeddingBackward, ScatterRowsBackward): dx[ids[n], j] += dout[n, j],
 // one invocation per column j walking n in order, so repeated ids add in
 // the CPU's order and no atomics are needed.
+// Compiled again with -DB16 as rows16 (mode 0 only): x is a 16-bit table
+// packed two to a uint (element i in the low half when i is even), widened
+// as it is read: mode 0 bfloat16, mode 2 float16.
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) buffer O { float o[]; };
+#ifdef B16
+layout(std430, binding = 1) readonly buffer X { uint x16[]; };
+#else
 layout(std430, binding = 1) readonly buffer X { float x[]; };
+#endif
 layout(std430, binding = 2) readonly buffer I { int ids[]; };
 layout(push_constant) uniform P { uint n; uint d; uint mode; } p;
 
 void main() {
 	uint i = (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * 256u + gl_LocalInvocationID.x;
+#ifdef B16
+	if (i >= p.n * p.d) return;
+	uint row = i / p.d;
+	uint e = uint(ids[row]) * p.d + (i - row * p.d);
+	uint w = x16[e >> 1u];
+	if (p.mode == 2u) o[i] = unpackHalf2x16(w)[e & 1u];
+	else o[i] = uintBitsToFloat((e & 1u) == 0u ? w << 16u : w & 0xffff0000u);
+#else
 	if (p.mode == 0u) {
 		if (i >= p.n * p.d) return;
 		uint row = i / p.d;
@@ -24,4 +39,5 @@ void main() {
 		uint dst = uint(ids[r]) * p.d + i;
 		o[dst] = o[dst] + x[r * p.d + i];
 	}
+#endif
 }
