@@ -52,7 +52,8 @@ echo "== correctness on the device (conformance suite, whole-model parity)"
 (cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^TestBackendConformance$' -test.count=1)
 (cd engine/model && RLT_REQUIRE_GPU=1 "$TMP/model.test" -test.run '^TestDeviceParity$' -test.count=1)
 
-# ours_train and ours_sample hold the last bench's tokens/s.
+# ours_train and ours_sample hold the last bench's tokens/s, ours_sample16
+# its sampling from weights held in bf16 (as a frozen student or teacher).
 bench() { # device shape B T NEW [benchtime]
 	echo "== $1 $2: batch $3 x $4 training, $3 x $5 sampled"
 	(cd engine/model && RLT_BENCH_DEVICE=$1 RLT_BENCH_SHAPE=$2 RLT_BENCH_B=$3 RLT_BENCH_T=$4 RLT_BENCH_NEW=$5 \
@@ -60,6 +61,11 @@ bench() { # device shape B T NEW [benchtime]
 		grep -E '^Benchmark|device ' | tee "$TMP/bench.out"
 	ours_train=$(tok_s TrainStep <"$TMP/bench.out")
 	ours_sample=$(tok_s Sample <"$TMP/bench.out")
+	echo "== $1 $2: $3 x $5 sampled from bf16 weights"
+	(cd engine/model && RLT_BENCH_DEVICE=$1 RLT_BENCH_SHAPE=$2 RLT_BENCH_B=$3 RLT_BENCH_NEW=$5 RLT_BENCH_W16=bf16 \
+		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceSample$' -test.benchtime "${6:-3x}") |
+		grep -E '^Benchmark|weights held' | tee "$TMP/bench.out"
+	ours_sample16=$(tok_s Sample <"$TMP/bench.out")
 }
 tok_s() { awk -v b="BenchmarkDevice$1" '$1 ~ "^"b"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == "tokens/s") print $i }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3g", a / b; else printf "n/a" }'; }
@@ -78,8 +84,8 @@ readme=()
 # f32 and bf16 and prints ours/peer.
 compare() {
 	local shape=$1; shift
-	local t=$ours_train s=$ours_sample
-	readme+=("$shape ours: train $t tokens/s, sampling $s tokens/s")
+	local t=$ours_train s=$ours_sample s16=$ours_sample16
+	readme+=("$shape ours: train $t tokens/s (float32), sampling $s tokens/s (float32 weights), $s16 tokens/s (bf16 weights)")
 	if [ "$peer" = 0 ]; then
 		echo "== PyTorch peer at $shape: skipped ($peer_why)"
 		return
@@ -94,8 +100,10 @@ compare() {
 		local pt ps
 		pt=$(json train_tok_s <"$TMP/peer.json")
 		ps=$(json decode_tok_s <"$TMP/peer.json")
-		echo "   ours/PyTorch $dt: train $(ratio "$t" "$pt"), sampling $(ratio "$s" "$ps") (above 1: ours faster)"
-		readme+=("$shape PyTorch eager $dt ($(json torch <"$TMP/peer.json")): train $(printf '%.0f' "$pt") tokens/s (ours/PyTorch $(ratio "$t" "$pt")), sampling $(printf '%.0f' "$ps") tokens/s (ours/PyTorch $(ratio "$s" "$ps"))")
+		local so=$s
+		[ "$dt" = bf16 ] && so=$s16 # our sampling from bf16 weights against PyTorch's bf16
+		echo "   ours/PyTorch $dt: train $(ratio "$t" "$pt"), sampling $(ratio "$so" "$ps") (above 1: ours faster)"
+		readme+=("$shape PyTorch eager $dt ($(json torch <"$TMP/peer.json")): train $(printf '%.0f' "$pt") tokens/s (ours/PyTorch $(ratio "$t" "$pt")), sampling $(printf '%.0f' "$ps") tokens/s (ours/PyTorch $(ratio "$so" "$ps"))")
 	done
 }
 TOY="--vocab 512 --d-model 256 --layers 4 --heads 4 --kv-heads 2 --d-ff 688"
@@ -118,7 +126,7 @@ for s in $SHAPES; do
 		bench gpu toy 16 128 128
 		compare toy $TOY --batch 16 --seq 128 --new-tokens 128
 		bench cpu toy 16 128 128
-		readme+=("toy CPU backend: train $ours_train tokens/s, sampling $ours_sample tokens/s")
+		readme+=("toy CPU backend: train $ours_train tokens/s, sampling $ours_sample tokens/s (float32 weights), $ours_sample16 tokens/s (bf16 weights)")
 		;;
 	0.5b)
 		bench gpu 0.5b 8 512 128 2x

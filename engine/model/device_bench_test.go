@@ -14,7 +14,9 @@ import (
 // auto; default auto) at RLT_BENCH_SHAPE: "toy" (PeerConfig) or "0.5b"
 // (Qwen2.5-0.5B's shape), with batch RLT_BENCH_B × RLT_BENCH_T tokens
 // (default 16 × 128) for training and RLT_BENCH_B sequences of
-// RLT_BENCH_NEW sampled tokens (default 128) for sampling.
+// RLT_BENCH_NEW sampled tokens (default 128) for sampling. RLT_BENCH_W16=bf16
+// (or f16) samples from the model's weights held in 16 bits (as a frozen
+// student or teacher is), widened by the device's kernels.
 
 // Qwen05Config is Qwen2.5-0.5B's shape.
 var Qwen05Config = Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers: 24, Heads: 14, KVHeads: 2,
@@ -66,6 +68,21 @@ func BenchmarkDeviceSample(b *testing.B) {
 	m, err := NewRandom(be, cfg, 1)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if w := os.Getenv("RLT_BENCH_W16"); w != "" {
+		dt := map[string]compute.DType{"bf16": compute.BF16, "f16": compute.F16}[w]
+		if !dt.Is16() {
+			b.Fatalf("RLT_BENCH_W16=%q: want bf16 or f16", w)
+		}
+		m16, err := NewAs(be, cfg, dt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m16.CopyFrom(m); err != nil { // rounds into 16 bits
+			b.Fatal(err)
+		}
+		m = m16
+		b.Logf("weights held in %v", dt)
 	}
 	m.Freeze()
 	const prompt = 16
