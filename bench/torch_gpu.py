@@ -49,7 +49,7 @@ class Norm(nn.Module):
 def rotate(x, cos, sin):
     half = x.shape[-1] // 2
     turned = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-    return x * cos + turned * sin
+    return x * cos.to(x.dtype) + turned * sin.to(x.dtype)
 
 
 class Layer(nn.Module):
@@ -84,10 +84,14 @@ class Layer(nn.Module):
             v = v.repeat_interleave(group, dim=1)
         S = k.shape[2]
         if hasattr(F, "scaled_dot_product_attention"):
-            mask = None
-            if T > 1:
+            k, v = k.to(q.dtype), v.to(q.dtype)
+            if T == S:  # training and prefill: the fused causal kernels
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            elif T == 1:  # a decode step sees every cached position
+                y = F.scaled_dot_product_attention(q, k, v)
+            else:
                 mask = torch.ones(T, S, dtype=torch.bool, device=x.device).tril(S - T)
-            y = F.scaled_dot_product_attention(q, k.to(q.dtype), v.to(q.dtype), attn_mask=mask)
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         else:
             w = (q @ k.transpose(-1, -2).to(q.dtype)) / math.sqrt(self.hd)
             if T > 1:
