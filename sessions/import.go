@@ -255,37 +255,18 @@ func readOfficial(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord
 }
 
 // mergeOfficialMetrics makes one record per step, sorted by step, from
-// log_history entries (the summary entry repeats the last step).
+// log_history entries (the summary entry repeats the last step), noting
+// the steps logged more than once.
 func mergeOfficialMetrics(entries []OfficialMetrics, state string, rep *ImportReport) []MetricRecord {
-	byStep := map[int]map[string]float64{}
+	out := mergeSteps(entries)
 	count := map[int]int{}
-	var steps []int
 	for _, e := range entries {
-		vals, ok := byStep[e.Step]
-		if !ok {
-			vals = map[string]float64{}
-			byStep[e.Step] = vals
-			steps = append(steps, e.Step)
-		}
 		count[e.Step]++
-		for k, v := range e.Values {
-			vals[k] = v
-		}
 	}
-	slices.Sort(steps)
-	out := make([]MetricRecord, 0, len(steps))
-	var prev []string
-	for _, s := range steps {
-		if count[s] > 1 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d log_history entries of step %d merged into one record", state, count[s], s))
+	for _, m := range out {
+		if count[m.Step] > 1 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d log_history entries of step %d merged into one record", state, count[m.Step], m.Step))
 		}
-		m := MetricRecord{Step: s, Names: sortedKeys(byStep[s], prev)}
-		prev = m.Names
-		m.Values = make([]float64, len(m.Names))
-		for i, n := range m.Names {
-			m.Values[i] = byStep[s][n]
-		}
-		out = append(out, m)
 	}
 	return out
 }
