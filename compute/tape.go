@@ -512,6 +512,11 @@ func (t *Tape) Backward(out *Tensor, seed []float32) error {
 }
 
 // replay runs the recorded operations backwards from gradients already seeded.
+// Once an operation's backward has run, its output's gradient is complete
+// and used up (every operation that read the output came later and ran
+// first), so it goes back to the gradient arena for the gradients still to
+// come: the arena holds the gradients alive at one point of the backward
+// (a layer's), not one per activation.
 func (t *Tape) replay() {
 	for i := len(t.nodes) - 1; i >= 0 && t.err == nil; i-- {
 		n := &t.nodes[i]
@@ -520,6 +525,8 @@ func (t *Tape) replay() {
 			continue
 		}
 		t.backward(n, dy)
+		n.out.Grad = nil
+		t.grads.release(dy)
 	}
 }
 
@@ -610,7 +617,7 @@ func (t *Tape) gradOf(x *Tensor) *Tensor {
 		return nil
 	}
 	if x.Grad == nil {
-		x.Grad = t.grads.get("grad", shapeOf(x))
+		x.Grad = t.grads.reuse("grad", shapeOf(x))
 		t.be.Zero(x.Grad)
 	}
 	return x.Grad
@@ -694,10 +701,50 @@ type arena struct {
 	items []*Tensor
 	next  int
 	spare map[string]*Tensor
+	// free holds the tensors of items handed out by reuse and given back
+	// by release (all of them after reset), for reuse to hand out again.
+	free []*Tensor
+	// pooled says that items are handed out by reuse, not in call order.
+	pooled bool
 }
 
 func (a *arena) reset() {
 	a.next = 0
+	if a.pooled {
+		a.free = append(a.free[:0], a.items...)
+	}
+}
+
+// reuse hands out a tensor of shape s from the free ones (the smallest that
+// holds it, so a small gradient does not take a large one's storage), or a
+// new one, for tensors whose end of use is known (release). An arena
+// serves either reuse or get, not both.
+func (a *arena) reuse(name string, s shape) *Tensor {
+	a.pooled = true
+	n := numel(s.dims[:s.rank])
+	best := -1
+	for i, x := range a.free {
+		if l := x.storage.Len(); l >= n && (best < 0 || l < a.free[best].storage.Len()) {
+			best = i
+		}
+	}
+	var x *Tensor
+	if best >= 0 {
+		x = a.free[best]
+		a.free[best] = a.free[len(a.free)-1]
+		a.free = a.free[:len(a.free)-1]
+	} else {
+		x = a.be.New(name, sizeClass(n))
+		a.items = append(a.items, x)
+	}
+	x.dims, x.rank, x.Name = s.dims, s.rank, name
+	x.Grad, x.requiresGrad = nil, false
+	return x
+}
+
+// release gives back a tensor handed out by reuse: nothing reads it after.
+func (a *arena) release(x *Tensor) {
+	a.free = append(a.free, x)
 }
 
 func (a *arena) heldBytes() int64 {

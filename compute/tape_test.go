@@ -271,3 +271,42 @@ func TestKeepRecyclesLayerActivations(t *testing.T) {
 		})
 	}
 }
+
+// Backward hands each activation's gradient back once its operation's
+// backward has run, so the gradient arena holds a layer's gradients, not
+// one per activation: it stays the same size as the network gets deeper,
+// and a second step of the same shapes makes no new gradient.
+func TestGradientArenaDoesNotGrowWithDepth(t *testing.T) {
+	be := NewCPU()
+	const n, d = 6, 16
+	x0 := filled(be, "x", ramp(n*d, 0.01), n, d)
+	w := filled(be, "w", ramp(d*d, 0.002), d, d)
+	g := filled(be, "g", ramp(d, 0.1), d)
+	RequireGrad(be, w)
+	defer func() { w.requiresGrad, w.Grad = false, nil }()
+	held := map[int]int{}
+	for _, layers := range []int{2, 8, 32} {
+		tp := NewTape(be)
+		for step := 0; step < 2; step++ {
+			tp.Reset()
+			x := tp.Add(x0, x0)
+			for i := 0; i < layers; i++ {
+				h := tp.RMSNorm(x, g, 1e-6)
+				x = tp.Add(x, tp.SwiGLU(tp.Linear(h, w, nil), tp.Linear(h, w, nil)))
+			}
+			y := tp.RMSNorm(x, g, 1e-6)
+			seed := ramp(y.Len(), 0.5)
+			if err := tp.Backward(y, seed); err != nil {
+				t.Fatal(err)
+			}
+			if step == 0 {
+				held[layers] = len(tp.grads.items)
+			} else if len(tp.grads.items) != held[layers] {
+				t.Fatalf("%d layers: the second step made %d gradients, the first %d", layers, len(tp.grads.items), held[layers])
+			}
+		}
+	}
+	if held[32] != held[2] {
+		t.Fatalf("gradient tensors made: %v by depth; want as many at any depth", held)
+	}
+}
