@@ -132,10 +132,12 @@ type Generator struct {
 	// per batch slot
 	seqOf  []int   // slot → sequence
 	tokens []int32 // next input ids
-	rows   []int32 // MoveRows scratch
-	logits []float32
-	steps  []StepToken
-	pick   *picker
+	// stretch holds a prefill's ids for one stretch of positions.
+	stretch []int32
+	rows    []int32 // MoveRows scratch
+	logits  []float32
+	steps   []StepToken
+	pick    *picker
 }
 
 // NewGenerator returns a Generator for m.
@@ -233,8 +235,7 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 		g.seqOf[b] = b
 	}
 	c.Reset(kStart)
-	tp.Reset()
-	logits := m.Decode(tp, c, tokens, P)
+	logits := g.prefill(tp, c, tokens, B, P)
 	tailWindow := 0
 	for _, s := range opts.StopStrings {
 		tailWindow = max(tailWindow, 2*len(s)+8)
@@ -307,6 +308,41 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 // firstStretch is how many new tokens a fresh cache has room for; it
 // doubles as they come.
 const firstStretch = 32
+
+// PrefillTokens bounds the tokens (sequences × positions) of each forward
+// of a prefill: the prompts run through the model a stretch of positions
+// at a time, so the activations a prefill holds (one layer's, Decode) are
+// those of at most this many tokens, not of the whole batch of prompts,
+// for the same numbers.
+const PrefillTokens = 2048
+
+// prefill feeds the left-padded prompts tokens [B·P] into the empty cache c,
+// at most PrefillTokens tokens a forward, and returns the logits of each
+// sequence's last prompt token (Decode's), valid until tp's next Reset.
+func (g *Generator) prefill(tp *compute.Tape, c *model.KVCache, tokens []int32, B, P int) *compute.Tensor {
+	n := min(P, max(1, PrefillTokens/B))
+	if n == P {
+		tp.Reset()
+		return g.m.Decode(tp, c, tokens, P)
+	}
+	if cap(g.stretch) < B*n {
+		g.stretch = make([]int32, B*n)
+	}
+	var logits *compute.Tensor
+	for off := 0; off < P; off += n {
+		k := min(n, P-off)
+		part := g.stretch[:B*k]
+		for b := 0; b < B; b++ {
+			copy(part[b*k:(b+1)*k], tokens[b*P+off:b*P+off+k])
+		}
+		tp.Reset()
+		logits = g.m.Decode(tp, c, part, k)
+		if tp.Err() != nil {
+			break
+		}
+	}
+	return logits
+}
 
 // grow moves c into a cache of the same batch with room for maxLen tokens,
 // which replaces it; the smaller caches of the shrinking batch are dropped

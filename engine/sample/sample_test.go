@@ -519,3 +519,29 @@ func TestCacheGrowsWithTheBatch(t *testing.T) {
 		t.Fatalf("a 1-token batch has a cache of %d positions (a %d-token bound would need %d)", got, long.MaxNewTokens, bound)
 	}
 }
+
+// TestPrefillInStretches: a batch of prompts with more tokens than
+// PrefillTokens is prefilled a stretch of positions at a time (left padding
+// spanning stretches included), with each sequence's first logits those of
+// a full forward over its prompt.
+func TestPrefillInStretches(t *testing.T) {
+	m := tinyModel(t)
+	lens := make([]int, 70)
+	for i := range lens {
+		lens[i] = 1 + (i*37)%60
+	}
+	if 70*60 <= PrefillTokens {
+		t.Fatalf("the batch (%d tokens) would be prefilled in one forward", 70*60)
+	}
+	prompts := randPrompts(5, lens...)
+	var rec recorder
+	if _, err := Generate(compute.NewTape(m.Backend()), m, prompts, Options{Temperature: 0, MaxNewTokens: 2, OnStep: rec.onStep}); err != nil {
+		t.Fatal(err)
+	}
+	for s, p := range prompts {
+		want := fullForward(t, m, p)
+		if e := maxAbsDiff(rec.logits[s][0], want) / maxAbs(want); e > 1e-4 {
+			t.Fatalf("sequence %d (%d tokens): first logits differ from a full forward by %.3g (relative)", s, len(p), e)
+		}
+	}
+}
