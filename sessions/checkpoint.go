@@ -505,27 +505,15 @@ func Checkpoints(runDir string) ([]Checkpoint, error) {
 // every file present with its recorded size, and every .safetensors file
 // with a valid header and layout.
 func VerifyCheckpoint(dir string) (CheckpointState, error) {
-	var st CheckpointState
-	path := filepath.Join(dir, CheckpointStateFile)
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(filepath.Join(dir, CheckpointStateFile))
 	if err != nil {
-		return st, fmt.Errorf("checkpoint %s: %w", dir, err)
+		return CheckpointState{}, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		return st, fmt.Errorf("checkpoint %s: %s: %w", dir, CheckpointStateFile, err)
+	st, names, err := parseCheckpointState(dir, data)
+	if err != nil {
+		return st, err
 	}
-	if st.Files == nil {
-		return st, fmt.Errorf("checkpoint %s: %s has no file manifest", dir, CheckpointStateFile)
-	}
-	names := make([]string, 0, len(st.Files))
-	for n := range st.Files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
 	for _, n := range names {
-		if !filepath.IsLocal(filepath.FromSlash(n)) {
-			return st, fmt.Errorf("checkpoint %s: %s names %q, which is not a file inside the checkpoint", dir, CheckpointStateFile, n)
-		}
 		p := filepath.Join(dir, filepath.FromSlash(n))
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -543,6 +531,26 @@ func VerifyCheckpoint(dir string) (CheckpointState, error) {
 		}
 	}
 	return st, nil
+}
+
+// parseCheckpointState decodes the state.json data of the checkpoint in dir
+// and checks its manifest's names: each a file inside the checkpoint. It
+// returns them sorted.
+func parseCheckpointState(dir string, data []byte) (CheckpointState, []string, error) {
+	var st CheckpointState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, nil, fmt.Errorf("checkpoint %s: %s: %w", dir, CheckpointStateFile, err)
+	}
+	if st.Files == nil {
+		return st, nil, fmt.Errorf("checkpoint %s: %s has no file manifest", dir, CheckpointStateFile)
+	}
+	names := manifestNames(st.Files)
+	for _, n := range names {
+		if !filepath.IsLocal(filepath.FromSlash(n)) {
+			return st, nil, fmt.Errorf("checkpoint %s: %s names %q, which is not a file inside the checkpoint", dir, CheckpointStateFile, n)
+		}
+	}
+	return st, names, nil
 }
 
 // VerifyContent reads every file of a checkpoint that VerifyCheckpoint
@@ -664,6 +672,11 @@ func ReadTensors(path string) ([]hf.NamedTensor, map[string]string, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
+	return readTensors(f)
+}
+
+// readTensors is ReadTensors on an open file.
+func readTensors(f *hf.File) ([]hf.NamedTensor, map[string]string, error) {
 	infos := f.Tensors()
 	out := make([]hf.NamedTensor, 0, len(infos))
 	for _, t := range infos {

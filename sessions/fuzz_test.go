@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -80,9 +81,11 @@ func FuzzRescore(f *testing.F) {
 	})
 }
 
-// FuzzCheckpointState: state.json never panics the verifier (its manifest
-// is read against a real folder: names outside it are refused) and
-// round-trips.
+// FuzzCheckpointState: state.json never panics the verifier and
+// round-trips. Each input is decoded and its manifest checked from memory
+// (parseCheckpointState, what VerifyCheckpoint runs on the file's bytes:
+// names outside the checkpoint are refused); one whose manifest passes is
+// also verified as a file against a real folder (sizes, checksums).
 func FuzzCheckpointState(f *testing.F) {
 	f.Add([]byte(`{"step":1,"time":"2026-12-03T10:00:00Z","seg":0,"files":{"trainer.json":2},"sha256":{"trainer.json":"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}}`))
 	f.Add([]byte(`{"step":2,"mean_reward":-0.5,"files":{"../trainer.json":2,"a.safetensors":8}}`))
@@ -92,6 +95,16 @@ func FuzzCheckpointState(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		s, err := jsonDecode[CheckpointState](raw)
+		if err != nil {
+			return
+		}
+		reencodes(t, s, jsonEncode, jsonDecode)
+		if _, names, err := parseCheckpointState(dir, raw); err != nil {
+			return
+		} else if len(names) != len(s.Files) {
+			t.Fatalf("%d names for a manifest of %d", len(names), len(s.Files))
+		}
 		if err := os.WriteFile(filepath.Join(dir, CheckpointStateFile), raw, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -99,40 +112,41 @@ func FuzzCheckpointState(f *testing.F) {
 		if err == nil {
 			_ = VerifyContent(dir, st)
 		}
-		s, err := jsonDecode[CheckpointState](raw)
-		if err != nil {
-			return
-		}
-		reencodes(t, s, jsonEncode, jsonDecode)
 	})
 }
 
 // FuzzOptimizerFile: optimizer.safetensors (any safetensors file) never
-// panics ReadTensors, and what reads is written back by WriteTensors to the
-// same tensors and metadata.
+// panics the reader, and what reads is written back to the same tensors and
+// metadata. Each input goes through ReadTensors' reader and WriteTensors'
+// encoder in memory (hf.OpenBytes, hf.EncodeSafetensors: the bytes Open
+// parses and the bytes the atomic file write holds), so the fuzzer spends
+// its time in the format, not in fsync.
 func FuzzOptimizerFile(f *testing.F) {
-	dir := f.TempDir()
-	seed := filepath.Join(dir, "seed.safetensors")
-	if err := WriteTensors(seed, []hf.NamedTensor{{Name: "w.exp_avg", Shape: []int{2}, Data: []float32{1, -2}}, {Name: "w.exp_avg_sq", Shape: []int{}, Data: []float32{3}}},
-		map[string]string{"adam_steps": "3"}); err != nil {
+	var seed bytes.Buffer
+	if err := hf.EncodeSafetensors(&seed, []hf.NamedTensor{{Name: "w.exp_avg", Shape: []int{2}, Data: []float32{1, -2}}, {Name: "w.exp_avg_sq", Shape: []int{}, Data: []float32{3}}},
+		hf.F32, map[string]string{"adam_steps": "3"}); err != nil {
 		f.Fatal(err)
 	}
-	b, _ := os.ReadFile(seed)
-	f.Add(b)
+	f.Add(seed.Bytes())
 	f.Add([]byte("\x40\x00\x00\x00\x00\x00\x00\x00{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}          \x80\x3f\x00\xc0"))
-	in, out := filepath.Join(dir, "in.safetensors"), filepath.Join(dir, "out.safetensors")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := os.WriteFile(in, data, 0o644); err != nil {
-			t.Fatal(err)
+	read := func(data []byte) ([]hf.NamedTensor, map[string]string, error) {
+		sf, err := hf.OpenBytes(OptimizerFile, data)
+		if err != nil {
+			return nil, nil, err
 		}
-		ts, meta, err := ReadTensors(in)
+		return readTensors(sf)
+	}
+	var out bytes.Buffer
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ts, meta, err := read(data)
 		if err != nil {
 			return
 		}
-		if err := WriteTensors(out, ts, meta); err != nil {
+		out.Reset()
+		if err := hf.EncodeSafetensors(&out, ts, hf.F32, meta); err != nil {
 			return // e.g. a metadata key the format cannot hold
 		}
-		back, meta2, err := ReadTensors(out)
+		back, meta2, err := read(out.Bytes())
 		if err != nil {
 			t.Fatalf("written back, does not read: %v", err)
 		}

@@ -55,7 +55,8 @@ func (t TensorInfo) Bytes() int64 { return t.end - t.begin }
 // several goroutines at once.
 type File struct {
 	path     string
-	f        *os.File
+	f        io.ReaderAt
+	closer   io.Closer    // nil for OpenBytes
 	tensors  []TensorInfo // sorted by name
 	byName   map[string]int
 	metadata map[string]string
@@ -76,12 +77,27 @@ func Open(path string) (*File, error) {
 		f.Close()
 		return nil, fmt.Errorf("open safetensors %s: is a directory (use OpenFolder for a model folder)", path)
 	}
-	h, err := parseHeader(f, st.Size())
+	sf, err := newFile(path, f, st.Size())
 	if err != nil {
 		f.Close()
+		return nil, err
+	}
+	sf.closer = f
+	return sf, nil
+}
+
+// OpenBytes validates the contents of a safetensors file held in memory,
+// named path in messages: what Open does with the bytes of the file.
+func OpenBytes(path string, data []byte) (*File, error) {
+	return newFile(path, bytes.NewReader(data), int64(len(data)))
+}
+
+func newFile(path string, r io.ReaderAt, size int64) (*File, error) {
+	h, err := parseHeader(r, size)
+	if err != nil {
 		return nil, fmt.Errorf("open safetensors %s: %w", path, err)
 	}
-	sf := &File{path: path, f: f, tensors: h.tensors, metadata: h.metadata, byName: make(map[string]int, len(h.tensors))}
+	sf := &File{path: path, f: r, tensors: h.tensors, metadata: h.metadata, byName: make(map[string]int, len(h.tensors))}
 	for i := range sf.tensors {
 		sf.tensors[i].File = path
 		sf.byName[sf.tensors[i].Name] = i
@@ -112,7 +128,12 @@ func (f *File) Tensor(name string) (TensorInfo, bool) {
 func (f *File) Metadata() map[string]string { return f.metadata }
 
 // Close closes the file.
-func (f *File) Close() error { return f.f.Close() }
+func (f *File) Close() error {
+	if f.closer == nil {
+		return nil
+	}
+	return f.closer.Close()
+}
 
 func (f *File) lookup(name string) (TensorInfo, error) {
 	i, ok := f.byName[name]

@@ -42,29 +42,51 @@ func WriteSafetensors(path string, tensors []NamedTensor, dtype DType, metadata 
 }
 
 func writeSafetensors(path string, tensors []NamedTensor, dtype DType, metadata map[string]string) error {
+	hdr, ts, err := prepare(tensors, dtype, metadata)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, func(w io.Writer) error { return encodeSorted(w, hdr, ts, dtype) })
+}
+
+// EncodeSafetensors writes to w what WriteSafetensors writes to a file.
+func EncodeSafetensors(w io.Writer, tensors []NamedTensor, dtype DType, metadata map[string]string) error {
+	hdr, ts, err := prepare(tensors, dtype, metadata)
+	if err != nil {
+		return err
+	}
+	return encodeSorted(w, hdr, ts, dtype)
+}
+
+// prepare checks the tensors and dtype and returns the header and the
+// tensors sorted by name.
+func prepare(tensors []NamedTensor, dtype DType, metadata map[string]string) ([]byte, []NamedTensor, error) {
 	if dtype != F32 && dtype != BF16 {
-		return fmt.Errorf("dtype %s cannot be written (want F32 or BF16)", dtype)
+		return nil, nil, fmt.Errorf("dtype %s cannot be written (want F32 or BF16)", dtype)
 	}
 	ts, err := sortedTensors(tensors)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	hdr, err := buildHeader(ts, dtype, metadata)
 	if err != nil {
+		return nil, nil, err
+	}
+	return hdr, ts, nil
+}
+
+// encodeSorted writes the preamble with header hdr and the data of ts.
+func encodeSorted(w io.Writer, hdr []byte, ts []NamedTensor, dtype DType) error {
+	if err := writePreamble(w, hdr); err != nil {
 		return err
 	}
-	return writeAtomic(path, func(w io.Writer) error {
-		if err := writePreamble(w, hdr); err != nil {
-			return err
+	buf := make([]byte, chunkBytes)
+	for _, t := range ts {
+		if err := encodeTensor(w, buf, t.Data, dtype); err != nil {
+			return fmt.Errorf("tensor %q: %w", t.Name, err)
 		}
-		buf := make([]byte, chunkBytes)
-		for _, t := range ts {
-			if err := encodeTensor(w, buf, t.Data, dtype); err != nil {
-				return fmt.Errorf("tensor %q: %w", t.Name, err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // sortedTensors checks names, shapes and lengths and returns the tensors
