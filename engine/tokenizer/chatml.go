@@ -69,6 +69,14 @@ func DetectTemplate(tokenizerConfigPath string) (Template, error) {
 	if err != nil {
 		return "", fmt.Errorf("tokenizer: %w", err)
 	}
+	return detectTemplate(tokenizerConfigPath, data, func() (*Tokenizer, error) {
+		return Load(filepath.Join(filepath.Dir(tokenizerConfigPath), "tokenizer.json"))
+	})
+}
+
+// detectTemplate is DetectTemplate on the contents data of the file
+// tokenizerConfigPath, with besides loading the tokenizer.json beside it.
+func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*Tokenizer, error)) (Template, error) {
 	var cfg map[string]json.RawMessage
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return "", &Error{File: tokenizerConfigPath, Msg: fmt.Sprintf("not valid JSON: %v", err)}
@@ -87,7 +95,7 @@ func DetectTemplate(tokenizerConfigPath string) (Template, error) {
 	if configHasToken(cfg, ImStart) {
 		return ChatML, nil
 	}
-	if tok, err := Load(filepath.Join(filepath.Dir(tokenizerConfigPath), "tokenizer.json")); err == nil {
+	if tok, err := besides(); err == nil {
 		if _, ok := tok.ID(ImStart); ok {
 			return ChatML, nil
 		}

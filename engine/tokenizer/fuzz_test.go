@@ -2,7 +2,6 @@ package tokenizer
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 	"unicode/utf8"
 )
@@ -39,7 +38,8 @@ func FuzzTokenizerJSON(f *testing.F) {
 func FuzzEncodeRoundTrip(f *testing.F) {
 	g := loadGolden(f)
 	for i, s := range g.Texts {
-		if i%3 == 0 {
+		// Short seeds: a long one's mutations are long to minimise.
+		if i%3 == 0 && len(s) <= 64 {
 			f.Add(s)
 		}
 	}
@@ -78,21 +78,35 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 }
 
 // FuzzDetectTemplate: reading a tokenizer_config.json never panics, and a
-// template is either ChatML or an error.
+// template is either ChatML or an error. The contents go to the parser
+// DetectTemplate runs on the file's bytes, from memory; the tokenizer.json
+// beside it, consulted last, alternates between one with <|im_start|>, one
+// without and none, so each input meets every fallback.
 func FuzzDetectTemplate(f *testing.F) {
 	f.Add([]byte(`{"chat_template": "{{ '<|im_start|>' + m.role }}"}`))
 	f.Add([]byte(`{"chat_template": [{"name": "default", "template": "x"}]}`))
 	f.Add([]byte(`{"added_tokens_decoder": {"1": {"content": "<|im_start|>"}}, "eos_token": {"content": "</s>"}}`))
 	f.Add([]byte(`{"additional_special_tokens": [{"content": "<|im_start|>"}]}`))
-	dir := f.TempDir()
+	f.Add([]byte(`{"eos_token": "</s>"}`))
+	chatml, err := Parse([]byte(`{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"},"added_tokens":[{"id":1,"content":"<|im_start|>","special":true}]}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	plain, err := Parse([]byte(`{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"}}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	besides := []func() (*Tokenizer, error){
+		func() (*Tokenizer, error) { return chatml, nil },
+		func() (*Tokenizer, error) { return plain, nil },
+		func() (*Tokenizer, error) { return nil, os.ErrNotExist },
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(dir, "tokenizer_config.json")
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Skip(err)
-		}
-		tmpl, err := DetectTemplate(p)
-		if (err == nil) != (tmpl == ChatML) {
-			t.Fatalf("template %q with error %v", tmpl, err)
+		for _, tok := range besides {
+			tmpl, err := detectTemplate("tokenizer_config.json", data, tok)
+			if (err == nil) != (tmpl == ChatML) {
+				t.Fatalf("template %q with error %v", tmpl, err)
+			}
 		}
 	})
 }
