@@ -169,9 +169,6 @@ func (h *tmuxHarness) waitFor(what string, ok func(string) bool) string {
 // quitting, `rlt open` shows the finished run without training it and a
 // trace accepted there is recorded.
 func TestWorkbenchStopResumeOpenInTmux(t *testing.T) {
-	if testing.Short() {
-		t.Skip("two workbench sessions in tmux (about a minute): go test -run StopResumeOpenInTmux .")
-	}
 	h := newTmuxHarness(t, "s", 150*time.Second, 200*time.Millisecond)
 	tmux, waitFor, dir, bin, runs := h.tmux, h.waitFor, h.dir, h.bin, h.runs
 	env := "XDG_CACHE_HOME=" + filepath.Join(dir, "cache")
@@ -200,9 +197,10 @@ func TestWorkbenchStopResumeOpenInTmux(t *testing.T) {
 	}
 	runDir := filepath.Join(runs, entries[0].Name())
 
-	tmux("kill-session", "-t", "w")
+	// The pane runs the next command in place: killing the only session
+	// would end the tmux server, and a new session could meet it exiting.
 	cmd = fmt.Sprintf("cd %s && %s %s open --runs %s %s; echo EXITED $?; sleep 60", dir, env, bin, runs, runDir)
-	tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "30", cmd)
+	tmux("respawn-pane", "-k", "-t", "w", cmd)
 	waitFor("the run open for review", func(s string) bool {
 		return strings.Contains(s, "opened for review") || strings.Contains(s, "Dashboard")
 	})
