@@ -66,10 +66,22 @@ func readParquet(path string) (t *pqTable, err error) {
 	if err != nil {
 		return nil, err
 	}
-	size := st.Size()
+	t, err = decodeParquet(f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	if st2, err := os.Stat(path); err != nil || st2.Size() != st.Size() || !st2.ModTime().Equal(st.ModTime()) {
+		return nil, fmt.Errorf("%w (it changed while it was read)", errParquetPending)
+	}
+	return t, nil
+}
+
+// decodeParquet reads the flat columns of the size bytes of a Parquet file
+// in r (readParquet without the check that the file did not change).
+func decodeParquet(r io.ReaderAt, size int64) (t *pqTable, err error) {
 	var head, tail [4]byte
 	if size >= 4 {
-		if _, err := f.ReadAt(head[:], 0); err != nil {
+		if _, err := r.ReadAt(head[:], 0); err != nil {
 			return nil, err
 		}
 		if !bytes.Equal(head[:], parquetMagic) {
@@ -79,7 +91,7 @@ func readParquet(path string) (t *pqTable, err error) {
 	if size < 12 {
 		return nil, fmt.Errorf("%w (%d bytes, no footer yet)", errParquetPending, size)
 	}
-	if _, err := f.ReadAt(tail[:], size-4); err != nil {
+	if _, err := r.ReadAt(tail[:], size-4); err != nil {
 		return nil, err
 	}
 	if !bytes.Equal(tail[:], parquetMagic) {
@@ -90,7 +102,7 @@ func readParquet(path string) (t *pqTable, err error) {
 			t, err = nil, fmt.Errorf("broken Parquet file: the decoder failed: %v", p)
 		}
 	}()
-	pf, err := parquet.OpenFile(f, size)
+	pf, err := parquet.OpenFile(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("broken Parquet file: %w", err)
 	}
@@ -112,11 +124,11 @@ func readParquet(path string) (t *pqTable, err error) {
 		index[i] = len(t.Columns)
 		t.Columns = append(t.Columns, p[0])
 	}
-	r := parquet.NewReader(pf)
-	defer r.Close()
+	rows := parquet.NewReader(pf)
+	defer rows.Close()
 	buf := make([]parquet.Row, 64)
 	for {
-		n, rerr := r.ReadRows(buf)
+		n, rerr := rows.ReadRows(buf)
 		for _, row := range buf[:n] {
 			cells := make([]pqCell, len(t.Columns))
 			for _, v := range row {
@@ -134,9 +146,6 @@ func readParquet(path string) (t *pqTable, err error) {
 		if rerr != nil {
 			return nil, fmt.Errorf("broken Parquet file: row %d: %w", len(t.Rows)+1, rerr)
 		}
-	}
-	if st2, err := os.Stat(path); err != nil || st2.Size() != size || !st2.ModTime().Equal(st.ModTime()) {
-		return nil, fmt.Errorf("%w (it changed while it was read)", errParquetPending)
 	}
 	return t, nil
 }

@@ -40,6 +40,11 @@ func readTFEvents(path string) (entries []OfficialMetrics, pending int, err erro
 	if err != nil {
 		return nil, 0, err
 	}
+	return parseTFEvents(data)
+}
+
+// parseTFEvents is readTFEvents on the bytes of an event file.
+func parseTFEvents(data []byte) (entries []OfficialMetrics, pending int, err error) {
 	off := 0
 	for n := 1; off < len(data); n++ {
 		if len(data)-off < 12 {

@@ -749,37 +749,14 @@ func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord
 		nonNum := map[string]bool{}
 		count := 0
 		st, err := ReadLog(filepath.Join(dir, rel), func(line int, raw []byte) error {
-			var l struct {
-				Step json.Number     `json:"step"`
-				Data json.RawMessage `json:"data"`
-			}
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.UseNumber()
-			if err := dec.Decode(&l); err != nil {
-				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not JSON: %v", err)})
+			m, bad, field, err := parseVerlMetric(raw)
+			if err != nil {
+				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()})
 				return nil
 			}
-			f, err := strconv.ParseFloat(string(l.Step), 64)
-			step := int(f)
-			if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "step", Msg: fmt.Sprintf(`"step" is not an integer: %q`, l.Step)})
-				return nil
-			}
-			var data map[string]any
-			dd := json.NewDecoder(bytes.NewReader(l.Data))
-			dd.UseNumber()
-			if err := dd.Decode(&data); err != nil || data == nil {
-				rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "data", Msg: `"data" is not an object`})
-				return nil
-			}
-			m := OfficialMetrics{Step: step, Values: make(map[string]float64, len(data))}
-			for k, v := range data {
-				if f, ok := jsonNumber(v); ok {
-					m.Values[k] = f
-				} else {
-					count++
-					nonNum[k] = true
-				}
+			for _, k := range bad {
+				count++
+				nonNum[k] = true
 			}
 			entries = append(entries, m)
 			return nil
@@ -807,6 +784,41 @@ func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord
 	return mergeSteps(entries), fileTraces(parts, rep), nil
 }
 
+// parseVerlMetric reads one line of verl's metrics file, {"step", "data"}:
+// its numeric values, and the keys of those that are not numbers (null for
+// NaN, text). An error names the field at fault (empty: the whole line).
+func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []string, field string, err error) {
+	var l struct {
+		Step json.Number     `json:"step"`
+		Data json.RawMessage `json:"data"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&l); err != nil {
+		return m, nil, "", fmt.Errorf("not JSON: %v", err)
+	}
+	f, err := strconv.ParseFloat(string(l.Step), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return m, nil, "step", fmt.Errorf(`"step" is not an integer: %q`, l.Step)
+	}
+	var data map[string]any
+	dd := json.NewDecoder(bytes.NewReader(l.Data))
+	dd.UseNumber()
+	if err := dd.Decode(&data); err != nil || data == nil {
+		return m, nil, "data", errors.New(`"data" is not an object`)
+	}
+	m = OfficialMetrics{Step: int(f), Values: make(map[string]float64, len(data))}
+	for k, v := range data {
+		if f, ok := jsonNumber(v); ok {
+			m.Values[k] = f
+		} else {
+			nonNum = append(nonNum, k)
+		}
+	}
+	sort.Strings(nonNum)
+	return m, nonNum, "", nil
+}
+
 // readVerlRollout reads one rollout file, {step}.jsonl (rel is its path in
 // messages).
 func readVerlRollout(path, rel string) fileRows {
@@ -814,32 +826,12 @@ func readVerlRollout(path, rel string) fileRows {
 	var rows []foreignRow
 	fileStep, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(rel), ".jsonl"))
 	st, err := ReadLog(path, func(line int, raw []byte) error {
-		var r struct {
-			Input  *string         `json:"input"`
-			Output *string         `json:"output"`
-			GTS    json.RawMessage `json:"gts"`
-			Score  *float64        `json:"score"`
-			Step   *int            `json:"step"`
-		}
-		if err := json.Unmarshal(raw, &r); err != nil {
-			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not a rollout row: %v", err)})
+		row, field, err := parseVerlRollout(raw, fileStep)
+		if err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()})
 			return nil
 		}
-		if r.Input == nil || r.Output == nil {
-			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "input", Msg: `missing field "input" or "output"`})
-			return nil
-		}
-		row := foreignRow{Step: fileStep, Prompt: *r.Input, Completion: *r.Output, Advantage: math.NaN(), Source: fmt.Sprintf("%s:%d", rel, line)}
-		if r.Step != nil {
-			row.Step = *r.Step
-		}
-		if r.Score != nil {
-			row.Reward, row.HasReward = *r.Score, true
-		}
-		var gts string
-		if json.Unmarshal(r.GTS, &gts) == nil {
-			row.Reference = gts
-		}
+		row.Source = fmt.Sprintf("%s:%d", rel, line)
 		rows = append(rows, row)
 		return nil
 	})
@@ -848,6 +840,37 @@ func readVerlRollout(path, rel string) fileRows {
 	}
 	partial(rep, rel, st)
 	return fileRows{rows: rows, skip: rep.Skip, notes: rep.Notes}
+}
+
+// parseVerlRollout reads one row of a verl rollout file (fileStep is the
+// step of its name, used when the row has none). An error names the field
+// at fault (empty: the whole line).
+func parseVerlRollout(raw []byte, fileStep int) (foreignRow, string, error) {
+	var r struct {
+		Input  *string         `json:"input"`
+		Output *string         `json:"output"`
+		GTS    json.RawMessage `json:"gts"`
+		Score  *float64        `json:"score"`
+		Step   *int            `json:"step"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return foreignRow{}, "", fmt.Errorf("not a rollout row: %v", err)
+	}
+	if r.Input == nil || r.Output == nil {
+		return foreignRow{}, "input", errors.New(`missing field "input" or "output"`)
+	}
+	row := foreignRow{Step: fileStep, Prompt: *r.Input, Completion: *r.Output, Advantage: math.NaN()}
+	if r.Step != nil {
+		row.Step = *r.Step
+	}
+	if r.Score != nil {
+		row.Reward, row.HasReward = *r.Score, true
+	}
+	var gts string
+	if json.Unmarshal(r.GTS, &gts) == nil {
+		row.Reference = gts
+	}
+	return row, "", nil
 }
 
 // partial records an unterminated last line as a row left out for now.
@@ -902,38 +925,12 @@ func readNemoData(p, rel string) fileRows {
 	m := nemoStepRe.FindStringSubmatch(rel)
 	fileStep, _ := strconv.Atoi(m[1])
 	st, err := ReadLog(p, func(line int, raw []byte) error {
-		var r struct {
-			Content    json.RawMessage `json:"content"`
-			Rewards    json.RawMessage `json:"rewards"`
-			Advantages json.RawMessage `json:"advantages"`
-			Mask       json.RawMessage `json:"token_loss_mask"`
-		}
-		if err := json.Unmarshal(raw, &r); err != nil {
-			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Msg: fmt.Sprintf("not a data row: %v", err)})
+		row, field, err := parseNemoData(raw, fileStep)
+		if err != nil {
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()})
 			return nil
 		}
-		var content []string
-		if err := unwrapOne(r.Content, &content); err != nil || len(content) == 0 {
-			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: "content", Msg: `"content" is not a list of message texts`})
-			return nil
-		}
-		row := foreignRow{Step: fileStep, Prompt: strings.Join(content[:len(content)-1], "\n"),
-			Completion: content[len(content)-1], Advantage: math.NaN(), Source: fmt.Sprintf("%s:%d", rel, line)}
-		var reward float64
-		if unwrapOne(r.Rewards, &reward) == nil {
-			row.Reward, row.HasReward = reward, true
-		}
-		var adv []float64
-		var mask []float64
-		if unwrapOne(r.Advantages, &adv) == nil {
-			unwrapOne(r.Mask, &mask)
-			for i, a := range adv { // GRPO's advantage is the sequence's, on each generated token
-				if i < len(mask) && mask[i] != 0 || len(mask) == 0 {
-					row.Advantage = a
-					break
-				}
-			}
-		}
+		row.Source = fmt.Sprintf("%s:%d", rel, line)
 		rows = append(rows, row)
 		return nil
 	})
@@ -942,6 +939,42 @@ func readNemoData(p, rel string) fileRows {
 	}
 	partial(rep, rel, st)
 	return fileRows{rows: rows, skip: rep.Skip, notes: rep.Notes}
+}
+
+// parseNemoData reads one line of a train_data_step{N}.jsonl file (fileStep
+// is N). An error names the field at fault (empty: the whole line).
+func parseNemoData(raw []byte, fileStep int) (foreignRow, string, error) {
+	var r struct {
+		Content    json.RawMessage `json:"content"`
+		Rewards    json.RawMessage `json:"rewards"`
+		Advantages json.RawMessage `json:"advantages"`
+		Mask       json.RawMessage `json:"token_loss_mask"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return foreignRow{}, "", fmt.Errorf("not a data row: %v", err)
+	}
+	var content []string
+	if err := unwrapOne(r.Content, &content); err != nil || len(content) == 0 {
+		return foreignRow{}, "content", errors.New(`"content" is not a list of message texts`)
+	}
+	row := foreignRow{Step: fileStep, Prompt: strings.Join(content[:len(content)-1], "\n"),
+		Completion: content[len(content)-1], Advantage: math.NaN()}
+	var reward float64
+	if unwrapOne(r.Rewards, &reward) == nil {
+		row.Reward, row.HasReward = reward, true
+	}
+	var adv []float64
+	var mask []float64
+	if unwrapOne(r.Advantages, &adv) == nil {
+		unwrapOne(r.Mask, &mask)
+		for i, a := range adv { // GRPO's advantage is the sequence's, on each generated token
+			if i < len(mask) && mask[i] != 0 || len(mask) == 0 {
+				row.Advantage = a
+				break
+			}
+		}
+	}
+	return row, "", nil
 }
 
 // unwrapOne decodes raw into v, or, when raw is a list of one (NeMo-RL
