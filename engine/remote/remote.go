@@ -200,12 +200,16 @@ func (s *Server) Raw() bool { return s.raw }
 // token that differs), and a probe of its prompt log-probs at temperature
 // and at 1 tells whether it applies the temperature (Temperature).
 func (s *Server) Check(ctx context.Context, tok rlt.Tokenizer, probe string, temperature float64) error {
-	var tr struct {
-		Tokens      []int32 `json:"tokens"`
-		MaxModelLen int     `json:"max_model_len"`
-	}
+	var tr tokenized
 	body := map[string]any{"model": s.Model, "prompt": probe, "add_special_tokens": false}
-	if err := s.retry(ctx, func(ctx context.Context) error { return s.call(ctx, http.MethodPost, "/tokenize", body, &tr) }); err != nil {
+	if err := s.retry(ctx, func(ctx context.Context) error {
+		raw, err := s.callRaw(ctx, http.MethodPost, "/tokenize", body)
+		if err != nil {
+			return err
+		}
+		tr, err = decodeTokenize(raw)
+		return err
+	}); err != nil {
 		return s.fail(-1, true, fmt.Errorf("tokenizer check (POST /tokenize): %w", err))
 	}
 	ours := tok.Encode(probe)
@@ -247,6 +251,25 @@ func (s *Server) Check(ctx context.Context, tok rlt.Tokenizer, probe string, tem
 	}
 	s.checked = true
 	return nil
+}
+
+// tokenized is a /tokenize answer (vLLM's; SGLang serves the same).
+type tokenized struct {
+	Tokens      []int32 `json:"tokens"`
+	MaxModelLen int     `json:"max_model_len"`
+}
+
+// decodeTokenize reads a /tokenize answer. A max_model_len below 0 is an
+// error (0 or absent: not given).
+func decodeTokenize(raw []byte) (tokenized, error) {
+	var tr tokenized
+	if err := decodeAnswer("POST /tokenize", raw, &tr); err != nil {
+		return tokenized{}, err
+	}
+	if tr.MaxModelLen < 0 {
+		return tokenized{}, fmt.Errorf("POST /tokenize: max_model_len is %d", tr.MaxModelLen)
+	}
+	return tr, nil
 }
 
 // compareTokens names the first token where theirs differs from ours.
@@ -405,11 +428,29 @@ var errDropped = errors.New("connection dropped")
 // call sends one request (body as JSON when not nil) and decodes a 200
 // answer into out.
 func (s *Server) call(ctx context.Context, method, path string, body, out any) error {
+	raw, err := s.callRaw(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	return decodeAnswer(method+" "+path, raw, out)
+}
+
+// decodeAnswer decodes the JSON answer raw of what (method and path) into out.
+func decodeAnswer(what string, raw []byte, out any) error {
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s: the answer is not the JSON expected: %v (%.120s)", what, err, raw)
+	}
+	return nil
+}
+
+// callRaw sends one request (body as JSON when not nil) and returns a 200
+// answer's body.
+func (s *Server) callRaw(ctx context.Context, method, path string, body any) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -417,7 +458,7 @@ func (s *Server) call(ctx context.Context, method, path string, body, out any) e
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, method, s.URL+path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -425,28 +466,25 @@ func (s *Server) call(ctx context.Context, method, path string, body, out any) e
 	resp, err := s.opts.Client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil && rctx.Err() == context.DeadlineExceeded {
-			return &timeoutError{s.opts.Timeout}
+			return nil, &timeoutError{s.opts.Timeout}
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		return fmt.Errorf("%s %s: %w: %w", method, path, errDropped, err)
+		return nil, fmt.Errorf("%s %s: %w: %w", method, path, errDropped, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		if ctx.Err() == nil && rctx.Err() == context.DeadlineExceeded {
-			return &timeoutError{s.opts.Timeout}
+			return nil, &timeoutError{s.opts.Timeout}
 		}
-		return fmt.Errorf("%s %s: reading the answer: %w: %w", method, path, errDropped, err)
+		return nil, fmt.Errorf("%s %s: reading the answer: %w: %w", method, path, errDropped, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return &httpError{status: resp.StatusCode, msg: errorMessage(raw)}
+		return nil, &httpError{status: resp.StatusCode, msg: errorMessage(raw)}
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("%s %s: the answer is not the JSON expected: %v (%.120s)", method, path, err, raw)
-	}
-	return nil
+	return raw, nil
 }
 
 // errorMessage is the message of an error body: vLLM's {"message"} or
@@ -496,6 +534,19 @@ func (s *Server) prompt(ctx context.Context, ids []int32, temperature float64) (
 
 func (s *Server) promptVLLM(ctx context.Context, ids []int32, temperature float64) ([]float32, error) {
 	req := map[string]any{"model": s.Model, "prompt": ids, "max_tokens": 1, "temperature": temperature, "prompt_logprobs": 0}
+	raw, err := s.callRaw(ctx, http.MethodPost, "/v1/completions", req)
+	if err != nil {
+		return nil, err
+	}
+	return decodeVLLM(raw, ids)
+}
+
+// decodeVLLM reads the log-probs of ids[1:] from a vLLM /v1/completions
+// answer with prompt_logprobs: len(ids)-1 values, or an error.
+func decodeVLLM(raw []byte, ids []int32) ([]float32, error) {
+	if len(ids) < 1 {
+		return nil, errors.New("POST /v1/completions: no prompt tokens asked")
+	}
 	var resp struct {
 		Choices []struct {
 			PromptLogprobs []map[string]struct {
@@ -503,7 +554,7 @@ func (s *Server) promptVLLM(ctx context.Context, ids []int32, temperature float6
 			} `json:"prompt_logprobs"`
 		} `json:"choices"`
 	}
-	if err := s.call(ctx, http.MethodPost, "/v1/completions", req, &resp); err != nil {
+	if err := decodeAnswer("POST /v1/completions", raw, &resp); err != nil {
 		return nil, err
 	}
 	if len(resp.Choices) == 0 {
@@ -530,12 +581,26 @@ func (s *Server) promptSGLang(ctx context.Context, ids []int32, temperature floa
 		"sampling_params": map[string]any{"max_new_tokens": 1, "temperature": temperature},
 		"return_logprob":  true, "logprob_start_len": 0,
 	}
+	raw, err := s.callRaw(ctx, http.MethodPost, "/generate", req)
+	if err != nil {
+		return nil, err
+	}
+	return decodeSGLang(raw, ids)
+}
+
+// decodeSGLang reads the log-probs of ids[1:] from an SGLang /generate
+// answer with return_logprob from position 0: len(ids)-1 values, or an
+// error.
+func decodeSGLang(raw []byte, ids []int32) ([]float32, error) {
+	if len(ids) < 1 {
+		return nil, errors.New("POST /generate: no input tokens asked")
+	}
 	var resp struct {
 		MetaInfo struct {
 			InputTokenLogprobs [][]json.RawMessage `json:"input_token_logprobs"`
 		} `json:"meta_info"`
 	}
-	if err := s.call(ctx, http.MethodPost, "/generate", req, &resp); err != nil {
+	if err := decodeAnswer("POST /generate", raw, &resp); err != nil {
 		return nil, err
 	}
 	in := resp.MetaInfo.InputTokenLogprobs

@@ -127,20 +127,32 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	}}})
 }
 
-// decode reads a JSON body into v, refusing unknown shapes with a message.
-func decode(r *http.Request, v any) error {
+// readBody reads a POST request's body.
+func readBody(r *http.Request) ([]byte, error) {
 	if r.Method != http.MethodPost {
-		return errors.New("use POST")
+		return nil, errors.New("use POST")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
-		return fmt.Errorf("reading the body: %w", err)
+		return nil, fmt.Errorf("reading the body: %w", err)
 	}
+	return body, nil
+}
+
+// decodeBody reads a JSON body into v, refusing unknown shapes with a
+// message.
+func decodeBody(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("the body is not the JSON expected: %v", err)
 	}
 	return nil
 }
+
+// badRequest is a request that decodes but is refused: param is the field
+// at fault (OpenAI's "param"; empty: the request as a whole).
+type badRequest struct{ param, msg string }
+
+func (e *badRequest) Error() string { return e.msg }
 
 // prompt is a prompt given as token ids or as text.
 type prompt struct {
@@ -164,36 +176,67 @@ func (s *Server) resolve(p prompt) ([]int32, error) {
 	if p.text != nil {
 		return s.Tok.Encode(*p.text), nil
 	}
-	for i, id := range p.ids {
-		if id < 0 || int(id) >= s.Src.Vocab {
-			return nil, fmt.Errorf("token id %d at position %d is outside the vocabulary of %d", id, i, s.Src.Vocab)
-		}
+	if err := checkIDs(p.ids, s.Src.Vocab); err != nil {
+		return nil, err
 	}
 	return p.ids, nil
 }
 
-func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Model  string  `json:"model"`
-		Prompt *string `json:"prompt"`
-		Text   *string `json:"text"`
+// checkIDs says which token id, if any, is outside a vocabulary of vocab.
+func checkIDs(ids []int32, vocab int) error {
+	for i, id := range ids {
+		if id < 0 || int(id) >= vocab {
+			return fmt.Errorf("token id %d at position %d is outside the vocabulary of %d", id, i, vocab)
+		}
 	}
-	if err := decode(r, &req); err != nil {
+	return nil
+}
+
+// tokenizeRequest is a /tokenize body: the text is "prompt" (vLLM) or
+// "text".
+type tokenizeRequest struct {
+	Model  string  `json:"model"`
+	Prompt *string `json:"prompt"`
+	Text   *string `json:"text"`
+}
+
+// parseTokenize decodes a /tokenize body; a body that decodes but has no
+// text is a *badRequest (the model is then known).
+func parseTokenize(body []byte) (model, text string, err error) {
+	var req tokenizeRequest
+	if err := decodeBody(body, &req); err != nil {
+		return "", "", err
+	}
+	t := req.Prompt
+	if t == nil {
+		t = req.Text
+	}
+	if t == nil {
+		return req.Model, "", &badRequest{"prompt", `give "prompt", the text to tokenize`}
+	}
+	return req.Model, *t, nil
+}
+
+func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
 		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
 		return
 	}
-	if !s.modelOK(w, req.Model) {
+	model, text, err := parseTokenize(body)
+	var br *badRequest
+	if err != nil && !errors.As(err, &br) {
+		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
 		return
 	}
-	text := req.Prompt
-	if text == nil {
-		text = req.Text
-	}
-	if text == nil {
-		openAIError(w, http.StatusBadRequest, "BadRequestError", "prompt", `give "prompt", the text to tokenize`)
+	if !s.modelOK(w, model) {
 		return
 	}
-	ids := s.Tok.Encode(*text)
+	if br != nil {
+		openAIError(w, http.StatusBadRequest, "BadRequestError", br.param, br.msg)
+		return
+	}
+	ids := s.Tok.Encode(text)
 	if ids == nil {
 		ids = []int32{}
 	}
@@ -215,7 +258,20 @@ func temperatureOf(t *float64) float64 {
 	return *t
 }
 
-func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
+// completionsRequest is a /v1/completions body as rlt serve takes it.
+type completionsRequest struct {
+	Model          string
+	Prompt         prompt
+	MaxTokens      int     // 0 (with Echo) or 1
+	Temperature    float64 // > 0
+	PromptLogprobs bool    // prompt_logprobs: 0 given
+	Echo           bool
+}
+
+// parseCompletions decodes and checks a /v1/completions body. A body that
+// decodes but asks what rlt serve does not answer is a *badRequest (the
+// model is then known).
+func parseCompletions(body []byte) (completionsRequest, error) {
 	var req struct {
 		Model          string   `json:"model"`
 		Prompt         *prompt  `json:"prompt"`
@@ -226,7 +282,37 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		N              *int     `json:"n"`
 		Stream         bool     `json:"stream"`
 	}
-	if err := decode(r, &req); err != nil {
+	if err := decodeBody(body, &req); err != nil {
+		return completionsRequest{}, err
+	}
+	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), PromptLogprobs: req.PromptLogprobs != nil, Echo: req.Echo}
+	maxTokens := 16 // the OpenAI default, refused below
+	if req.MaxTokens != nil {
+		maxTokens = *req.MaxTokens
+	}
+	switch {
+	case req.Prompt == nil:
+		return out, &badRequest{"prompt", `give "prompt": token ids or a text`}
+	case req.Stream || (req.N != nil && *req.N != 1):
+		return out, &badRequest{"", "rlt serve answers one choice, not streamed"}
+	case maxTokens == 0 && !req.Echo, maxTokens < 0 || maxTokens > 1:
+		return out, &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
+	case req.PromptLogprobs != nil && *req.PromptLogprobs != 0:
+		return out, &badRequest{"prompt_logprobs", fmt.Sprintf("rlt serve returns the prompt tokens' own log-probs only: prompt_logprobs must be 0 (got %d)", *req.PromptLogprobs)}
+	}
+	out.Prompt, out.MaxTokens = *req.Prompt, maxTokens
+	return out, nil
+}
+
+func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
+		return
+	}
+	req, err := parseCompletions(body)
+	var br *badRequest
+	if err != nil && !errors.As(err, &br) {
 		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
 		return
 	}
@@ -234,25 +320,12 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := func(param, msg string) { openAIError(w, http.StatusBadRequest, "BadRequestError", param, msg) }
-	maxTokens := 16 // the OpenAI default, refused below
-	if req.MaxTokens != nil {
-		maxTokens = *req.MaxTokens
-	}
-	switch {
-	case req.Prompt == nil:
-		bad("prompt", `give "prompt": token ids or a text`)
-		return
-	case req.Stream || (req.N != nil && *req.N != 1):
-		bad("", "rlt serve answers one choice, not streamed")
-		return
-	case maxTokens == 0 && !req.Echo, maxTokens < 0 || maxTokens > 1:
-		bad("max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens))
-		return
-	case req.PromptLogprobs != nil && *req.PromptLogprobs != 0:
-		bad("prompt_logprobs", fmt.Sprintf("rlt serve returns the prompt tokens' own log-probs only: prompt_logprobs must be 0 (got %d)", *req.PromptLogprobs))
+	if br != nil {
+		bad(br.param, br.msg)
 		return
 	}
-	ids, err := s.resolve(*req.Prompt)
+	maxTokens := req.MaxTokens
+	ids, err := s.resolve(req.Prompt)
 	if err != nil {
 		bad("prompt", err.Error())
 		return
@@ -266,7 +339,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			s.maxLen(), len(ids)+maxTokens, len(ids), maxTokens))
 		return
 	}
-	lp, next, _, err := s.Src.PromptLogProbs(ids, temperatureOf(req.Temperature), maxTokens == 1)
+	lp, next, _, err := s.Src.PromptLogProbs(ids, req.Temperature, maxTokens == 1)
 	if err != nil {
 		openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
 		return
@@ -281,7 +354,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		completion = 1
 	}
 	var plp []any
-	if req.PromptLogprobs != nil {
+	if req.PromptLogprobs {
 		plp = make([]any, len(ids))
 		for pos := 1; pos < len(ids); pos++ {
 			plp[pos] = map[string]any{strconv.Itoa(int(ids[pos])): map[string]any{
@@ -305,7 +378,19 @@ func clamp(v float32) float64 {
 	return float64(v)
 }
 
-func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
+// generateRequest is a /generate body as rlt serve takes it: the input is
+// IDs (not checked against a vocabulary) or Text, never both.
+type generateRequest struct {
+	Text          *string
+	IDs           []int32
+	MaxNew        int     // 0 or 1
+	Temperature   float64 // > 0
+	ReturnLogprob bool
+	Start         int // logprob_start_len; < 0: none
+}
+
+// parseGenerate decodes and checks a /generate body.
+func parseGenerate(body []byte) (generateRequest, error) {
 	var req struct {
 		Text           *string `json:"text"`
 		InputIDs       []int32 `json:"input_ids"`
@@ -317,26 +402,43 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		LogprobStartLen *int `json:"logprob_start_len"`
 		Stream          bool `json:"stream"`
 	}
-	if err := decode(r, &req); err != nil {
-		sglangError(w, http.StatusBadRequest, err.Error())
-		return
+	if err := decodeBody(body, &req); err != nil {
+		return generateRequest{}, err
 	}
 	maxNew := 128 // SGLang's default, refused below
 	if req.SamplingParams.MaxNewTokens != nil {
 		maxNew = *req.SamplingParams.MaxNewTokens
 	}
 	if req.Stream || maxNew < 0 || maxNew > 1 {
-		sglangError(w, http.StatusBadRequest, fmt.Sprintf("rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", maxNew))
+		return generateRequest{}, fmt.Errorf("rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", maxNew)
+	}
+	if req.InputIDs != nil && req.Text != nil {
+		return generateRequest{}, errors.New("Either text or input_ids should be provided, not both.")
+	}
+	start := -1
+	if req.LogprobStartLen != nil {
+		start = *req.LogprobStartLen
+	}
+	return generateRequest{Text: req.Text, IDs: req.InputIDs, MaxNew: maxNew, Temperature: temperatureOf(req.SamplingParams.Temperature),
+		ReturnLogprob: req.ReturnLogprob, Start: start}, nil
+}
+
+func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		sglangError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	req, err := parseGenerate(body)
+	if err != nil {
+		sglangError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	maxNew, start := req.MaxNew, req.Start
 	var ids []int32
 	switch {
-	case req.InputIDs != nil && req.Text != nil:
-		sglangError(w, http.StatusBadRequest, "Either text or input_ids should be provided, not both.")
-		return
-	case req.InputIDs != nil:
-		var err error
-		if ids, err = s.resolve(prompt{ids: req.InputIDs}); err != nil {
+	case req.IDs != nil:
+		if ids, err = s.resolve(prompt{ids: req.IDs}); err != nil {
 			sglangError(w, http.StatusBadRequest, err.Error())
 			return
 		}
@@ -351,15 +453,11 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		sglangError(w, http.StatusBadRequest, fmt.Sprintf("The input (%d tokens) is longer than the model's context length (%d tokens).", len(ids), s.maxLen()))
 		return
 	}
-	start := -1
-	if req.LogprobStartLen != nil {
-		start = *req.LogprobStartLen
-	}
 	if start >= len(ids) {
 		sglangError(w, http.StatusBadRequest, fmt.Sprintf("logprob_start_len (%d) must be less than the input length (%d)", start, len(ids)))
 		return
 	}
-	lp, next, nextLP, err := s.Src.PromptLogProbs(ids, temperatureOf(req.SamplingParams.Temperature), maxNew == 1)
+	lp, next, nextLP, err := s.Src.PromptLogProbs(ids, req.Temperature, maxNew == 1)
 	if err != nil {
 		sglangError(w, http.StatusInternalServerError, err.Error())
 		return

@@ -1,0 +1,77 @@
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// FuzzDecodeRequests: the decoders and checks of /v1/completions,
+// /generate and /tokenize bodies never panic, refuse with an error what
+// rlt serve does not answer, and what they accept, written back as a
+// client would send it, decodes the same.
+func FuzzDecodeRequests(f *testing.F) {
+	f.Add(byte(0), []byte(`{"model":"m","prompt":[1,5,7],"max_tokens":1,"temperature":0.7,"prompt_logprobs":0}`))
+	f.Add(byte(0), []byte(`{"prompt":"Hello","max_tokens":0,"echo":true,"n":2}`))
+	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
+	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
+	f.Add(byte(2), []byte(`{"model":"m","prompt":"Hello","add_special_tokens":false}`))
+	f.Add(byte(2), []byte(`{"text":null}`))
+	f.Fuzz(func(t *testing.T, api byte, body []byte) {
+		switch api % 3 {
+		case 0:
+			req, err := parseCompletions(body)
+			var br *badRequest
+			if err != nil {
+				if errors.As(err, &br) && br.msg == "" {
+					t.Fatal("a refusal without a message")
+				}
+				return
+			}
+			if req.MaxTokens != 1 && !(req.MaxTokens == 0 && req.Echo) || req.Temperature <= 0 {
+				t.Fatalf("accepted %+v", req)
+			}
+			if (req.Prompt.text == nil) == (req.Prompt.ids == nil) && req.Prompt.text != nil {
+				t.Fatalf("prompt both text and ids: %+v", req.Prompt)
+			}
+			var p any = req.Prompt.ids
+			if req.Prompt.text != nil {
+				p = *req.Prompt.text
+			}
+			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo}
+			if req.PromptLogprobs {
+				w["prompt_logprobs"] = 0
+			}
+			again, err := json.Marshal(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := parseCompletions(again)
+			if err != nil || !reflect.DeepEqual(back, req) {
+				t.Fatalf("%s reads back as %+v, %v (was %+v)", again, back, err, req)
+			}
+		case 1:
+			req, err := parseGenerate(body)
+			if err != nil {
+				return
+			}
+			if req.MaxNew < 0 || req.MaxNew > 1 || req.Temperature <= 0 || (req.Text != nil && req.IDs != nil) {
+				t.Fatalf("accepted %+v", req)
+			}
+			if checkIDs(req.IDs, 8) == nil {
+				for _, id := range req.IDs {
+					if id < 0 || id >= 8 {
+						t.Fatalf("id %d passed a vocabulary of 8", id)
+					}
+				}
+			}
+		case 2:
+			_, _, err := parseTokenize(body)
+			var br *badRequest
+			if errors.As(err, &br) && br.param != "prompt" {
+				t.Fatalf("refusal on %q", br.param)
+			}
+		}
+	})
+}
