@@ -2,6 +2,9 @@
 # Runs every fuzz target for N seconds (default 10) and prints, per target,
 # the execs, the rate per minute and whether it found a failing input.
 # Usage: bash bench/fuzz.sh [N] [-parallel P]   (from the repository root)
+#        FUZZ_ONLY="FuzzParquet FuzzTFEvents" bash bench/fuzz.sh 10
+# FUZZ_ONLY, when set, is a space-separated list of target names (the Fuzz
+# function names): only those run.
 # The list below is every Fuzz function of the repository; a target missing
 # from it is reported at the end.
 #
@@ -22,11 +25,16 @@ targets=(
   ./sessions:FuzzParseCompletionsCSV ./sessions:FuzzParseTrainerState ./sessions:FuzzParseTraces ./sessions:FuzzReadLog
   ./sessions:FuzzEventRecord ./sessions:FuzzReviewRecord ./sessions:FuzzRescore
   ./sessions:FuzzCheckpointState ./sessions:FuzzOptimizerFile
+  ./sessions:FuzzTFEvents ./sessions:FuzzTrainerLine ./sessions:FuzzParquet
+  ./engine/remote:FuzzDecodeAnswers ./engine/serve:FuzzDecodeRequests
 )
 printf '%-40s %12s %14s  %s\n' TARGET EXECS EXECS/MIN RESULT
 found=0
 for t in "${targets[@]}"; do
   pkg=${t%%:*} name=${t##*:}
+  if [ -n "${FUZZ_ONLY:-}" ] && [[ " $FUZZ_ONLY " != *" $name "* ]]; then
+    continue
+  fi
   out=$(go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" -fuzzminimizetime 1000x -parallel "$par" 2>&1)
   # The last progress line has the total; the baseline lines have none.
   execs=$(printf '%s\n' "$out" | grep -o 'execs: [0-9]*' | tail -1 | grep -o '[0-9]*')
