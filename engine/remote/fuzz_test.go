@@ -23,6 +23,9 @@ func FuzzDecodeAnswers(f *testing.F) {
 	f.Add(byte(0), []byte{1, 5}, []byte(`{"choices":[{"prompt_logprobs":[null,{"6":{"logprob":-1}}]}],"usage":{}}`))
 	f.Add(byte(1), []byte{1, 5, 7}, []byte(`{"text":"x","meta_info":{"input_token_logprobs":[[null,1,null],[-1.5,5,"a"],[-0.25,7,null]]}}`))
 	f.Add(byte(1), []byte{1, 5}, []byte(`{"meta_info":{"input_token_logprobs":[[null,1],["x",5]]}}`))
+	// No token asked: an error (it was make([]float32, -1), a panic).
+	f.Add(byte(0), []byte{}, []byte(`{"choices":[{"prompt_logprobs":[]}]}`))
+	f.Add(byte(1), []byte{}, []byte(`{"meta_info":{"input_token_logprobs":[]}}`))
 	f.Add(byte(2), []byte{}, []byte(`{"count":3,"max_model_len":2048,"tokens":[1,5,7],"token_strs":null}`))
 	f.Add(byte(2), []byte{}, []byte(`{"tokens":[-1],"max_model_len":-3}`))
 	f.Fuzz(func(t *testing.T, kind byte, ask, raw []byte) {
