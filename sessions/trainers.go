@@ -822,11 +822,18 @@ func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []string, field stri
 // readVerlRollout reads one rollout file, {step}.jsonl (rel is its path in
 // messages).
 func readVerlRollout(path, rel string) fileRows {
+	fileStep, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(rel), ".jsonl"))
+	return readRows(path, rel, fileStep, parseVerlRollout)
+}
+
+// readRows reads a JSON Lines file of generations, a row a line through
+// parse (fileStep is the step its name gives, for rows that have none): a
+// line that does not parse is listed as skipped, with its field.
+func readRows(path, rel string, fileStep int, parse func(raw []byte, fileStep int) (foreignRow, string, error)) fileRows {
 	rep := &ImportReport{}
 	var rows []foreignRow
-	fileStep, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(rel), ".jsonl"))
 	st, err := ReadLog(path, func(line int, raw []byte) error {
-		row, field, err := parseVerlRollout(raw, fileStep)
+		row, field, err := parse(raw, fileStep)
 		if err != nil {
 			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()})
 			return nil
@@ -920,25 +927,9 @@ func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricReco
 // readNemoData reads one train_data_step{N}.jsonl file (rel is its name in
 // messages).
 func readNemoData(p, rel string) fileRows {
-	rep := &ImportReport{}
-	var rows []foreignRow
 	m := nemoStepRe.FindStringSubmatch(rel)
 	fileStep, _ := strconv.Atoi(m[1])
-	st, err := ReadLog(p, func(line int, raw []byte) error {
-		row, field, err := parseNemoData(raw, fileStep)
-		if err != nil {
-			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()})
-			return nil
-		}
-		row.Source = fmt.Sprintf("%s:%d", rel, line)
-		rows = append(rows, row)
-		return nil
-	})
-	if err != nil {
-		rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: err.Error()})
-	}
-	partial(rep, rel, st)
-	return fileRows{rows: rows, skip: rep.Skip, notes: rep.Notes}
+	return readRows(p, rel, fileStep, parseNemoData)
 }
 
 // parseNemoData reads one line of a train_data_step{N}.jsonl file (fileStep
