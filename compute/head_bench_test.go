@@ -117,7 +117,7 @@ func BenchmarkHead(b *testing.B) {
 		// The default tile, then rows by the whole vocabulary (the
 		// chunking before vocabulary blocks: 441 rows was its default),
 		// then shorter and taller tiles.
-		for _, tile := range [][2]int{{headTileFloats, headTileRows}, {1 << 26, 441}, {1 << 24, 256}, {1 << 25, 4096}} {
+		for _, tile := range [][2]int{{HeadTileFloats, headTileRows}, {1 << 26, 441}, {1 << 24, 256}, {1 << 25, 4096}} {
 			hb0 := headBufs{floats: tile[0], rows: tile[1]}
 			r, c := hb0.tile(benchHeadN, benchHeadV, false)
 			b.Run(fmt.Sprintf("fused-%drows-%dcols/%s", r, c, mode), func(b *testing.B) {

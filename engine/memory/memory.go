@@ -62,8 +62,8 @@ func weights(c model.Config, dt compute.DType) int64 {
 
 // headChunk is the most logits (and logit gradients) the fused LM head
 // holds at once: it works through tiles of rows by blocks of the
-// vocabulary (compute's headTileFloats).
-const headChunk = 1 << 24
+// vocabulary.
+const headChunk = compute.HeadTileFloats
 
 // head is the memory of the fused head's logits over rows rows.
 func head(c model.Config, rows int) int64 {
