@@ -26,7 +26,7 @@ type GRPOConfig struct {
 	Beta         float64 `toml:"beta"`           // k3 KL weight (0.04)
 	ClipEps      float64 `toml:"clip_eps"`       // PPO ratio clipping; 0 = none
 	Epochs       int     `toml:"epochs"`         // optimiser passes per batch (1 = on-policy)
-	MicroBatch   int     `toml:"micro_batch"`    // completions per forward/backward (8: the embedded default then holds 1.08 → ~0.6 GB at the same speed)
+	MicroBatch   int     `toml:"micro_batch"`    // completions per forward/backward (8; the token budget below bounds big models)
 	// MicroBatchTokens bounds the padded positions (rows × longest row) of
 	// each forward: the policy's micro-batches, and the scorer's teacher
 	// and student forwards (0 = no token limit).
