@@ -20,16 +20,31 @@
 # skipped and the reason said. PEER_DEVICE=cpu PYTHON=/usr/bin/python3 runs
 # the peer on the CPU instead, to check this wiring on a machine without CUDA
 # (its figures then compare nothing). The last lines are the README's figures,
-# ready to paste, with the GPU and its driver named.
+# ready to paste, with the GPU and its driver named. RLT_BENCH_PROFILE=1
+# adds each benchmark's GPU time per kernel (lines starting "profile").
+#
+# A GPU machine without Go: build the two test binaries where Go is, carry
+# them, and name their folder in GPU_BIN:
+#   go test -c -o bin/vulkan.test ./compute/vulkan
+#   go test -c -o bin/model.test ./engine/model
+#   GPU_BIN=bin bash bench/gpu.sh          # there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHAPES=${SHAPES:-"toy 0.5b"}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-echo "== go: $(go version | cut -d' ' -f3-)"
-go test -c -o "$TMP/vulkan.test" ./compute/vulkan
-go test -c -o "$TMP/model.test" ./engine/model
+if [ -n "${GPU_BIN:-}" ]; then
+	for t in vulkan model; do
+		[ -x "$GPU_BIN/$t.test" ] || { echo "GPU_BIN=$GPU_BIN: no $t.test there (go test -c -o $GPU_BIN/$t.test ...)" >&2; exit 2; }
+		cp "$GPU_BIN/$t.test" "$TMP/$t.test"
+	done
+	echo "== prebuilt test binaries from $GPU_BIN"
+else
+	echo "== go: $(go version | cut -d' ' -f3-)"
+	go test -c -o "$TMP/vulkan.test" ./compute/vulkan
+	go test -c -o "$TMP/model.test" ./engine/model
+fi
 info=$(cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^TestDeviceInfo$' -test.v 2>&1 | grep 'device "' || true)
 if [ -z "$info" ]; then
 	echo "no Vulkan device: install a GPU driver (or libvulkan1 mesa-vulkan-drivers for lavapipe)" >&2
@@ -57,8 +72,8 @@ echo "== correctness on the device (conformance suite, whole-model parity)"
 bench() { # device shape B T NEW [benchtime]
 	echo "== $1 $2: batch $3 x $4 training, $3 x $5 sampled"
 	(cd engine/model && RLT_BENCH_DEVICE=$1 RLT_BENCH_SHAPE=$2 RLT_BENCH_B=$3 RLT_BENCH_T=$4 RLT_BENCH_NEW=$5 \
-		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime "${6:-3x}") |
-		grep -E '^Benchmark|device ' | tee "$TMP/bench.out"
+		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime "${6:-3x}" 2>&1) |
+		grep -E '^Benchmark|device |phases|^profile' | tee "$TMP/bench.out"
 	ours_train=$(tok_s TrainStep <"$TMP/bench.out")
 	ours_sample=$(tok_s Sample <"$TMP/bench.out")
 	echo "== $1 $2: $3 x $5 sampled from bf16 weights"
@@ -120,6 +135,13 @@ if [ "$lavapipe" = 1 ]; then
 	echo "speed on a real GPU: not yet measured (no GPU here)"
 	exit 0
 fi
+echo "== the GEMM (Linear, float32 y = x·wᵀ) on the device, rows x in x out; a small op's cost (recording and submission)"
+(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^device' -test.benchtime 20x &&
+	"$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkSmallOps$' -test.benchtime 20x) |
+	grep -E '^Benchmark' | tee "$TMP/gemm.out"
+gemm=$(awk '$1 ~ /4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")
+smallop=$(awk '$1 ~ /SmallOps/ { for (i = 2; i < NF; i++) if ($(i+1) == "µs/op") print $i }' "$TMP/gemm.out")
+readme+=("GEMM (float32, 4096x896x4864): ${gemm:-n/a} GFLOP/s; a small op: ${smallop:-n/a} µs")
 for s in $SHAPES; do
 	case $s in
 	toy)

@@ -9,13 +9,16 @@ import (
 )
 
 // BenchmarkLinear times y = x·wᵀ on the device and on the CPU backend at
-// Qwen2-0.5B projection shapes (hidden 896, MLP 4864) for a batch of tokens.
+// Qwen2-0.5B projection shapes (hidden 896, MLP 4864) for a batch of tokens
+// (256 as in decoding a few sequences, 4096 as in a training step).
 // On lavapipe the device numbers measure a CPU running SPIR-V: correctness
 // runs, not GPU speed.
 func BenchmarkLinear(b *testing.B) {
 	shapes := []struct{ n, in, out int }{
 		{256, 896, 896},
 		{256, 896, 4864},
+		{4096, 896, 4864}, // a 0.5B training step's MLP up-projection, B8 × T512
+		{4096, 4864, 896}, // and its down-projection
 	}
 	for _, s := range shapes {
 		flops := 2 * float64(s.n) * float64(s.in) * float64(s.out)
