@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -94,6 +95,7 @@ type Device struct {
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
 	tensors map[*buffer]struct{}
+	prof    *profiler // nil unless StartProfile
 	err     error
 }
 
@@ -460,6 +462,7 @@ func (d *Device) begin() bool {
 		return false
 	}
 	d.recording = true
+	d.profileBegin()
 	return true
 }
 
@@ -483,6 +486,7 @@ func (d *Device) Flush() error {
 	if !d.recording {
 		return nil
 	}
+	d.profileEnd()
 	d.recording = false
 	if r := d.vk.endCommandBuffer(d.cmd); r != vkSuccess {
 		d.err = d.fail("end a command buffer", r)
@@ -496,7 +500,9 @@ func (d *Device) Flush() error {
 	}
 	d.submits++
 	fence := d.fence
+	t0 := time.Now()
 	r := d.vk.waitForFences(d.dev, 1, &fence, 1, fenceTimeoutNs)
+	wait := time.Since(t0)
 	if r == vkTimeout {
 		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s", fenceTimeoutNs/1e9)}
 		return d.err
@@ -505,6 +511,7 @@ func (d *Device) Flush() error {
 		d.err = d.fail("wait for a batch", r)
 		return d.err
 	}
+	d.profileCollect(wait)
 	if r := d.vk.resetFences(d.dev, 1, &fence); r != vkSuccess {
 		d.err = d.fail("reset a fence", r)
 		return d.err
@@ -601,6 +608,7 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 	d.vk.cmdPushConstants(d.cmd, kn.layout, stageCompute, 0, uint32(unsafe.Sizeof(*push)), unsafe.Pointer(push))
 	d.vk.cmdDispatch(d.cmd, groups[0], groups[1], groups[2])
 	d.barrier()
+	d.stamp(kernelSpecs[k].name)
 }
 
 // linearGroups spreads n workgroups over x and y so neither exceeds the
@@ -625,6 +633,10 @@ func (d *Device) Close() {
 			_ = d.Flush()
 		}
 		d.vk.deviceWaitIdle(d.dev)
+		if d.prof != nil {
+			d.vk.destroyQueryPool(d.dev, d.prof.pool, nil)
+			d.prof = nil
+		}
 		for _, b := range d.garbage {
 			d.freeBuffer(b)
 		}

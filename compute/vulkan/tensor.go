@@ -238,6 +238,7 @@ func (d *Device) writeBytes(dst *Tensor, raw []byte) error {
 		region := &bufferCopy{srcOffset: bd.off, dstOffset: uint64(off), size: uint64(chunk)}
 		d.vk.cmdCopyBuffer(d.cmd, bd.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
 		d.barrier()
+		d.stamp("upload")
 		off += chunk
 	}
 	return d.err
@@ -287,6 +288,7 @@ func (d *Device) readBytes(dst []byte, src *buffer) error {
 	d.vk.cmdCopyBuffer(d.cmd, src.buf, d.down.buf, 1, unsafe.Pointer(region))
 	mb := &memoryBarrier{sType: stMemoryBarrier, srcAccessMask: accessTransferWrite, dstAccessMask: accessHostRead}
 	d.vk.cmdPipelineBarrier(d.cmd, pipeStageTransfer, pipeStageHost, 0, 1, unsafe.Pointer(mb), 0, nil, 0, nil)
+	d.stamp("read")
 	if err := d.Flush(); err != nil {
 		return err
 	}
@@ -303,6 +305,7 @@ func (d *Device) Zero(t *Tensor) {
 	}
 	d.vk.cmdFillBuffer(d.cmd, t.b.buf, 0, t.b.size, 0)
 	d.barrier()
+	d.stamp("zero")
 }
 
 // Copy sets dst = src (equal lengths and types; Backend.Copy converts).
@@ -319,4 +322,5 @@ func (d *Device) Copy(dst, src *Tensor) {
 	region := &bufferCopy{size: dst.dataBytes()}
 	d.vk.cmdCopyBuffer(d.cmd, src.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
 	d.barrier()
+	d.stamp("copy")
 }

@@ -90,13 +90,18 @@ func (r vkResult) String() string {
 
 // Structure types (VkStructureType).
 const (
-	stApplicationInfo              = 0
-	stInstanceCreateInfo           = 1
-	stDeviceQueueCreateInfo        = 2
-	stDeviceCreateInfo             = 3
-	stSubmitInfo                   = 4
-	stMemoryAllocateInfo           = 5
-	stFenceCreateInfo              = 8
+	stApplicationInfo       = 0
+	stInstanceCreateInfo    = 1
+	stDeviceQueueCreateInfo = 2
+	stDeviceCreateInfo      = 3
+	stSubmitInfo            = 4
+	stMemoryAllocateInfo    = 5
+	stFenceCreateInfo       = 8
+	stQueryPoolCreateInfo   = 11
+
+	queryTypeTimestamp             = 2
+	queryResult64                  = 1
+	queryResultWait                = 2
 	stBufferCreateInfo             = 12
 	stShaderModuleCreateInfo       = 16
 	stPipelineShaderStageCreate    = 18
@@ -123,6 +128,7 @@ const (
 	limMaxComputeWorkGroupSize     = 236
 	limMinStorageBufferOffsetAlign = 328
 	limMaxPerStageStorageBuffers   = 76
+	limTimestampPeriod             = 424
 )
 
 // Flags and enums.
@@ -155,6 +161,7 @@ const (
 
 	pipeStageCompute  = 0x800
 	pipeStageTransfer = 0x1000
+	pipeStageBottom   = 0x2000
 	pipeStageHost     = 0x4000
 
 	accessShaderRead    = 0x20
@@ -409,6 +416,15 @@ type submitInfo struct {
 	pSignalSemaphores    unsafe.Pointer
 }
 
+type queryPoolCreateInfo struct {
+	sType              uint32
+	pNext              unsafe.Pointer
+	flags              uint32
+	queryType          uint32
+	queryCount         uint32
+	pipelineStatistics uint32
+}
+
 type fenceCreateInfo struct {
 	sType uint32
 	pNext unsafe.Pointer
@@ -472,6 +488,12 @@ type api struct {
 	resetFences   func(dev vkDevice, count uint32, fences *vkHandle) vkResult
 	waitForFences func(dev vkDevice, count uint32, fences *vkHandle, waitAll uint32, timeout uint64) vkResult
 	queueSubmit   func(q vkQueue, count uint32, submits unsafe.Pointer, fence vkHandle) vkResult
+
+	createQueryPool     func(dev vkDevice, info, alloc unsafe.Pointer, out *vkHandle) vkResult
+	destroyQueryPool    func(dev vkDevice, pool vkHandle, alloc unsafe.Pointer)
+	cmdResetQueryPool   func(cb vkCommandBuffer, pool vkHandle, first, count uint32)
+	cmdWriteTimestamp   func(cb vkCommandBuffer, stage uint32, pool vkHandle, query uint32)
+	getQueryPoolResults func(dev vkDevice, pool vkHandle, first, count uint32, size uintptr, data unsafe.Pointer, stride uint64, flags uint32) vkResult
 }
 
 // loadAPI opens the Vulkan loader and resolves every entry point above.
@@ -536,6 +558,11 @@ func loadAPI() (*api, error) {
 		{&a.resetFences, "vkResetFences"},
 		{&a.waitForFences, "vkWaitForFences"},
 		{&a.queueSubmit, "vkQueueSubmit"},
+		{&a.createQueryPool, "vkCreateQueryPool"},
+		{&a.destroyQueryPool, "vkDestroyQueryPool"},
+		{&a.cmdResetQueryPool, "vkCmdResetQueryPool"},
+		{&a.cmdWriteTimestamp, "vkCmdWriteTimestamp"},
+		{&a.getQueryPoolResults, "vkGetQueryPoolResults"},
 	}
 	for _, s := range syms {
 		ptr, err := symbol(lib, s.name)

@@ -1,13 +1,16 @@
 package model
 
 import (
+	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/device"
+	"github.com/rlt-workbench/rlt/compute/vulkan"
 )
 
 // The device benchmarks (bench/gpu.sh) run on RLT_BENCH_DEVICE (cpu, gpu or
@@ -16,7 +19,9 @@ import (
 // (default 16 × 128) for training and RLT_BENCH_B sequences of
 // RLT_BENCH_NEW sampled tokens (default 128) for sampling. RLT_BENCH_W16=bf16
 // (or f16) samples from the model's weights held in 16 bits (as a frozen
-// student or teacher is), widened by the device's kernels.
+// student or teacher is), widened by the device's kernels. RLT_BENCH_PROFILE=1
+// logs, on a Vulkan device, the GPU time of every kernel in one more step
+// (vulkan.Profile).
 
 // Qwen05Config is Qwen2.5-0.5B's shape.
 var Qwen05Config = Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers: 24, Heads: 14, KVHeads: 2,
@@ -59,6 +64,52 @@ func BenchmarkDeviceTrainStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N*B*T)/b.Elapsed().Seconds(), "tokens/s")
+	b.StopTimer()
+	logPhases(b, tr, sync)
+	stop := startProfile(b, be, "one training step")
+	tr.step(b)
+	be.AllFinite(sync)
+	stop()
+}
+
+// startProfile starts a vulkan.Profile when RLT_BENCH_PROFILE is set and
+// the backend is Vulkan's; the returned func logs it.
+func startProfile(b *testing.B, be compute.Backend, what string) func() {
+	vb, ok := be.(*vulkan.Backend)
+	if !ok || os.Getenv("RLT_BENCH_PROFILE") == "" {
+		return func() {}
+	}
+	if err := vb.Device().StartProfile(); err != nil {
+		b.Logf("no profile: %v", err)
+		return func() {}
+	}
+	// On stderr, whole: the testing package cuts a benchmark's log at ten lines.
+	return func() {
+		p := vb.Device().StopProfile().String()
+		fmt.Fprintf(os.Stderr, "profile %s of %s: %s", b.Name(), what, strings.ReplaceAll(p, "\n  ", "\nprofile   "))
+	}
+}
+
+// logPhases times one more step with a wait for the device after each
+// phase, so a slow step says where its time went (the waits cost a little,
+// so the phases add up to a bit more than the timed steps).
+func logPhases(b *testing.B, tr *trainer, sync *compute.Tensor) {
+	t0 := time.Now()
+	tr.tp.Reset()
+	compute.ZeroGrad(tr.be, tr.m.Tensors())
+	lp := tr.m.TokenLogProbs(tr.tp, tr.batch, tr.targets, 1)
+	tr.be.AllFinite(lp)
+	t1 := time.Now()
+	if err := tr.tp.Backward(lp, tr.seed); err != nil {
+		b.Fatal(err)
+	}
+	tr.be.AllFinite(sync)
+	t2 := time.Now()
+	tr.opt.Step(1e-3)
+	tr.be.AllFinite(sync)
+	t3 := time.Now()
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+	b.Logf("phases: forward %.1f ms, backward %.1f ms, optimiser %.1f ms", ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(t3.Sub(t2)))
 }
 
 // BenchmarkDeviceSample: a 16-token prompt prefilled, then greedy decode
@@ -111,5 +162,18 @@ func BenchmarkDeviceSample(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	c, err := m.NewCache(B, prompt+steps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tp.Reset()
+	be.Argmax(next, m.Decode(tp, c, toks, prompt))
+	stop := startProfile(b, be, "the decode steps")
+	for s := 1; s < steps; s++ {
+		tp.Reset()
+		be.Argmax(next, m.Decode(tp, c, next, 1))
+	}
+	stop()
 	b.ReportMetric(float64(b.N*B*(steps-1))/decode.Seconds(), "tokens/s")
 }
