@@ -2,10 +2,21 @@ package vulkan
 
 import "github.com/rlt-workbench/rlt/compute"
 
-// headChunkFloats bounds the logits the fused LM head holds at once on the
-// device: a chunk of rows × V floats, 64 MiB (within lavapipe's 128 MiB
-// per-buffer binding range).
-var headChunkFloats = 1 << 24
+// headChunkFloats caps the logits the fused LM head holds at once on the
+// device, a chunk of rows × V floats: 1 GiB. headFloats lowers it to what
+// the device binds in one buffer and can spare. Small chunks starve a GPU:
+// at 0.5B's vocabulary lavapipe's 64 MiB is 55 rows a chunk in backward,
+// and dh = dz·W then runs as 14 workgroups each walking all 151,936 of K.
+var headChunkFloats = 1 << 28
+
+// headFloats is the fused head's logits budget on this device: half the
+// largest buffer it binds (lavapipe: 128 MiB, so 64 MiB), at most 1/64 of
+// its memory, at most headChunkFloats.
+func (b *Backend) headFloats() int {
+	in := b.d.info
+	bytes := min(in.MaxStorageBufferRange/2, in.DeviceLocalBytes/64)
+	return min(headChunkFloats, int(bytes/4))
+}
 
 // headRows is the number of rows per chunk for n rows of width V within
 // budget floats, spread evenly over the chunks.
@@ -49,7 +60,7 @@ func (b *Backend) HeadLogProbs(lp, lse, ent, h, w *compute.Tensor, vocab int, ta
 	if len(rows) == 0 {
 		return
 	}
-	m := headRows(len(rows), V, headChunkFloats)
+	m := headRows(len(rows), V, b.headFloats())
 	hcS, zS := b.scratchOf("head.h", m*dm), b.scratchOf("head.z", m*V)
 	lpS, lseS, entS := b.scratchOf("head.lp", m), b.scratchOf("head.lse", m), b.scratchOf("head.ent", m)
 	tg := make([]int32, m)
@@ -94,7 +105,7 @@ func (b *Backend) HeadLogProbsBackward(dh, dw, glp, h, w, lse *compute.Tensor, v
 	if len(rows) == 0 {
 		return
 	}
-	m := headRows(len(rows), V, headChunkFloats/2)
+	m := headRows(len(rows), V, b.headFloats()/2)
 	hcS, zS, dzS := b.scratchOf("head.h", m*dm), b.scratchOf("head.z", m*V), b.scratchOf("head.dz", m*V)
 	gS, lseS, dhS := b.scratchOf("head.g", m), b.scratchOf("head.lse", m), b.scratchOf("head.dh", m*dm)
 	tg := make([]int32, m)
@@ -136,7 +147,7 @@ func (b *Backend) HeadKL(kl, hp, wp, hq, wq *compute.Tensor, vocab int, invTemp 
 	if N == 0 {
 		return
 	}
-	m := headRows(N, V, headChunkFloats/2)
+	m := headRows(N, V, b.headFloats()/2)
 	hpS, hqS := b.scratchOf("head.hp", m*dp), b.scratchOf("head.hq", m*dq)
 	zpS, zqS, klS := b.scratchOf("head.z", m*V), b.scratchOf("head.dz", m*V), b.scratchOf("head.kl", m)
 	ids := make([]int32, m)
