@@ -17,3 +17,62 @@ func TestBackendConformance(t *testing.T) {
 		return NewBackend(openOrSkip(t))
 	})
 }
+
+// TestBackendConformanceSplitK runs the suite again with every product that
+// can be split along K split (slices of 16), as a GPU splits the products
+// of few output tiles; lavapipe never would on its own.
+func TestBackendConformanceSplitK(t *testing.T) {
+	d := openOrSkip(t)
+	oldHead, oldTarget, oldMin := headChunkFloats, d.splitTarget, d.splitMinK
+	headChunkFloats, d.splitTarget, d.splitMinK = 1<<10, 1<<20, 16
+	defer func() { headChunkFloats, d.splitTarget, d.splitMinK = oldHead, oldTarget, oldMin }()
+	if err := d.StartProfile(); err != nil { // the count below needs timestamps
+		backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+		t.Skipf("the suite ran, but whether it split products is unknown: %v", err)
+	}
+	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+	split := 0
+	for _, k := range d.StopProfile().Kernels {
+		if k.Name == "gemm_reduce" {
+			split = k.Count
+		}
+	}
+	if split == 0 {
+		t.Error("no product was split along K: the suite checked nothing new")
+	}
+	t.Logf("%d products split along K", split)
+}
+
+func TestSplitK(t *testing.T) {
+	d := &Device{splitTarget: 1024, splitMinK: 256}
+	d.info.MaxWorkGroupCount = [3]uint32{1 << 31, 65535, 65535}
+	for _, c := range []struct {
+		name    string
+		m, n, k uint32
+		splits  uint32
+	}{
+		{"the tiles fill the device", 4096, 896, 4864, 1},
+		{"K too short to split", 8, 896, 300, 1},
+		{"the head's dh = dz·W", 820, 896, 151936, 6},
+		{"v's weight gradient", 128, 896, 4096, 16},
+		{"decoding 8 tokens, down projection", 8, 896, 4864, 19},
+		{"ragged K", 8, 64, 1000, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			splits, chunk := d.splitK(c.m, c.n, c.k)
+			if splits != c.splits {
+				t.Errorf("splitK(%d, %d, %d) = %d slices, want %d", c.m, c.n, c.k, splits, c.splits)
+			}
+			if splits > 1 && chunk%16 != 0 {
+				t.Errorf("slice of %d is not whole k-steps of 16", chunk)
+			}
+			if (splits-1)*chunk >= c.k || splits*chunk < c.k {
+				t.Errorf("%d slices of %d do not cover K = %d exactly once", splits, chunk, c.k)
+			}
+		})
+	}
+	cpu := &Device{} // splitTarget 0: a CPU device never splits
+	if s, k := cpu.splitK(8, 64, 1<<20); s != 1 || k != 1<<20 {
+		t.Errorf("a CPU device split K: %d slices of %d", s, k)
+	}
+}

@@ -91,6 +91,13 @@ type Device struct {
 	dummy   *buffer // bound where a kernel's optional operand is absent
 	// scratchBufs hold results on their way to the host (argmax, reductions).
 	scratchBufs [5]*buffer
+	// splitPart holds split-K GEMMs' partial products; splitTarget is the
+	// workgroups a GEMM should fill before it splits K (0: never, as on a
+	// CPU device, where more workgroups buy nothing), splitMinK the
+	// shortest slice of K (see splitK).
+	splitPart   *buffer
+	splitTarget uint32
+	splitMinK   uint32
 	garbage     []*buffer
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
@@ -215,6 +222,12 @@ func (d *Device) init() error {
 	}
 	if d.dummy, err = d.newBuffer(256, memDeviceLocal, 0, "a placeholder operand"); err != nil {
 		return err
+	}
+	// A GPU runs a few workgroups per multiprocessor at once; 1024 fills
+	// the largest (an H200 has 132) several times over. A CPU device runs
+	// one workgroup per thread: splitting K there only adds a pass.
+	if d.info.Type != "cpu" {
+		d.splitTarget, d.splitMinK = 1024, 256
 	}
 	return nil
 }
@@ -645,7 +658,7 @@ func (d *Device) Close() {
 			d.freeBuffer(b)
 		}
 		d.tensors = nil
-		for _, b := range append([]*buffer{d.up, d.down, d.dummy}, d.scratchBufs[:]...) {
+		for _, b := range append([]*buffer{d.up, d.down, d.dummy, d.splitPart}, d.scratchBufs[:]...) {
 			if b != nil && b.buf != 0 {
 				d.freeBuffer(b)
 			}

@@ -31,6 +31,7 @@ const (
 	kAttnDKV
 	kGemm16
 	kRows16
+	kGemmReduce
 	numKernels
 )
 
@@ -45,7 +46,7 @@ var kernelSpecs = [numKernels]struct {
 	kSwiGLU:       {"swiglu", 5, 8},
 	kRMSNorm:      {"rmsnorm", 5, 16},
 	kColSum:       {"colsum", 4, 12},
-	kGemm:         {"gemm", 4, 36},
+	kGemm:         {"gemm", 4, 40},
 	kAdamW:        {"adamw", 4, 36},
 	kLogProbs:     {"logprobs", 4, 12},
 	kLogProbsBack: {"logprobs_back", 5, 12},
@@ -59,8 +60,9 @@ var kernelSpecs = [numKernels]struct {
 	kAttnDS:       {"attn_ds", 8, 32},
 	kAttnDQ:       {"attn_dq", 3, 28},
 	kAttnDKV:      {"attn_dkv", 6, 28},
-	kGemm16:       {"gemm16", 4, 36},
+	kGemm16:       {"gemm16", 4, 40},
 	kRows16:       {"rows16", 3, 12},
+	kGemmReduce:   {"gemm_reduce", 3, 24},
 }
 
 const (
@@ -169,6 +171,12 @@ type colSumPush struct{ rows, d, mode uint32 }
 type gemmPush struct {
 	m, n, k, lda, ldb, ldc, flags uint32
 	alpha, beta                   float32
+	kChunk                        uint32 // set by gemm: K, or one slice's K when split
+}
+
+type gemmReducePush struct {
+	m, n, ldc, splits, flags uint32
+	beta                     float32
 }
 
 const (
@@ -176,8 +184,32 @@ const (
 	gemmTransB = 2
 	gemmBias   = 4
 	gemmF16    = 8 // gemm16: B is float16 (else bfloat16)
+	gemmSplit  = 16
 	gemmTile   = 64
 )
+
+// splitK says how to cut a product's K into slices run side by side: a
+// product of few output tiles and a long K (the fused head's dh = dz·W
+// with K the vocabulary; the k and v projections' weight gradients; every
+// projection while decoding a few tokens) otherwise runs as a few
+// workgroups each walking all of K, leaving most of a GPU idle. Slices
+// bring the workgroups up to about d.splitTarget. It returns 1 slice when
+// the tiles already fill half the target (an extra pass would not pay),
+// or when a slice would be shorter than d.splitMinK.
+func (d *Device) splitK(m, n, k uint32) (splits, chunk uint32) {
+	tiles := uint32(ceilDiv(int(m), gemmTile) * ceilDiv(int(n), gemmTile))
+	if d.splitTarget == 0 || 2*tiles >= d.splitTarget || k < 2*d.splitMinK {
+		return 1, k
+	}
+	splits = min(ceilDiv32(d.splitTarget, tiles), k/d.splitMinK, d.info.MaxWorkGroupCount[2])
+	if splits < 2 {
+		return 1, k
+	}
+	chunk = (ceilDiv32(k, splits) + 15) / 16 * 16 // whole k-steps of the kernel
+	return ceilDiv32(k, chunk), chunk
+}
+
+func ceilDiv32(a, b uint32) uint32 { return (a + b - 1) / b }
 
 func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 	bb := binding{b: d.dummy, size: d.dummy.size}
@@ -192,14 +224,51 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
 		panic(fmt.Sprintf("vulkan: product %v·%v needs %v workgroups, beyond the device's %v", a, b, groups, d.info.MaxWorkGroupCount))
 	}
+	kern := kGemm
+	var bBind binding
 	if b.dt.Is16() { // a 16-bit weight, widened as the kernel loads it
 		if b.dt == compute.F16 {
 			p.flags |= gemmF16
 		}
-		dispatch(d, kGemm16, &p, groups, c.bind(), a.bind(), b.bind16(), bb)
+		kern, bBind = kGemm16, b.bind16()
+	} else {
+		bBind = b.bind()
+	}
+	splits, chunk := d.splitK(p.m, p.n, p.k)
+	p.kChunk = chunk
+	if splits == 1 {
+		dispatch(d, kern, &p, groups, c.bind(), a.bind(), bBind, bb)
 		return
 	}
-	dispatch(d, kGemm, &p, groups, c.bind(), a.bind(), b.bind(), bb)
+	part, err := d.splitKBuffer(uint64(splits) * uint64(p.m) * uint64(p.n) * 4)
+	if err != nil {
+		return
+	}
+	pb := binding{b: part, size: uint64(splits) * uint64(p.m) * uint64(p.n) * 4}
+	red := gemmReducePush{m: p.m, n: p.n, ldc: p.ldc, splits: splits, flags: p.flags & gemmBias, beta: p.beta}
+	p.flags = p.flags&^gemmBias | gemmSplit
+	p.ldc, p.beta = p.n, 0
+	groups[2] = splits
+	dispatch(d, kern, &p, groups, pb, a.bind(), bBind, binding{b: d.dummy, size: d.dummy.size})
+	dispatch(d, kGemmReduce, &red, linearGroups(ceilDiv(int(p.m*p.n), groupSize)), c.bind(), pb, bb)
+}
+
+// splitKBuffer returns the device buffer for split-K partial products, of
+// at least bytes; a buffer it replaces is freed after the batch.
+func (d *Device) splitKBuffer(bytes uint64) (*buffer, error) {
+	if d.splitPart != nil && d.splitPart.size >= bytes {
+		return d.splitPart, nil
+	}
+	b, err := d.newBuffer(max(bytes, 1<<20), memDeviceLocal, 0, "split-K partial products")
+	if err != nil {
+		d.err = err
+		return nil, err
+	}
+	if d.splitPart != nil {
+		d.garbage = append(d.garbage, d.splitPart)
+	}
+	d.splitPart = b
+	return b, nil
 }
 
 // Linear sets y = x·wᵀ (+ bias): x [N, in], w [out, in], y [N, out]; bias

@@ -2,6 +2,10 @@
 // C[M, N] = alpha·op(A)·op(B) + beta·C (+ bias[N]), row-major with leading
 // dimensions lda, ldb, ldc; op transposes when flags bit 0 (A) or bit 1 (B)
 // is set; flags bit 2 adds bias. beta = 0 never reads C.
+// Split K (flags bit 4): workgroup z sums k in [z·kChunk, (z+1)·kChunk) and
+// writes alpha·partial to C as [splits, M, N] (no beta, no bias);
+// gemm_reduce adds the slices in order into the real C. Without the bit,
+// kChunk is K and there is one slice.
 // Tiles: 64×64 outputs per workgroup of 16×16 invocations, 4×4 per
 // invocation, K in steps of 16 through shared memory.
 // Compiled again with -DB16 as gemm16: B is then a 16-bit weight packed two
@@ -18,7 +22,7 @@ layout(std430, binding = 2) readonly buffer Bb { float b[]; };
 #endif
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(push_constant) uniform P {
-	uint M; uint N; uint K; uint lda; uint ldb; uint ldc; uint flags; float alpha; float beta;
+	uint M; uint N; uint K; uint lda; uint ldb; uint ldc; uint flags; float alpha; float beta; uint kChunk;
 } p;
 
 #ifdef B16
@@ -48,21 +52,23 @@ void main() {
 	for (uint i = 0u; i < 4u; i++)
 		for (uint j = 0u; j < 4u; j++) acc[i][j] = 0.0;
 
-	for (uint k0 = 0u; k0 < p.K; k0 += TK) {
+	uint kBegin = gl_WorkGroupID.z * p.kChunk;
+	uint kEnd = min(p.K, kBegin + p.kChunk);
+	for (uint k0 = kBegin; k0 < kEnd; k0 += TK) {
 		for (uint e4 = 0u; e4 < 4u; e4++) {
 			uint e = tid + e4 * 256u;
 			uint mm, kk;
 			if (tA) { kk = e / TM; mm = e % TM; } else { mm = e / TK; kk = e % TK; }
 			uint gm = m0 + mm, gk = k0 + kk;
 			float v = 0.0;
-			if (gm < p.M && gk < p.K) v = tA ? a[gk * p.lda + gm] : a[gm * p.lda + gk];
+			if (gm < p.M && gk < kEnd) v = tA ? a[gk * p.lda + gm] : a[gm * p.lda + gk];
 			As[kk][mm] = v;
 			uint nn;
 			if (tB) { nn = e / TK; kk = e % TK; } else { kk = e / TM; nn = e % TM; }
 			uint gn = n0 + nn;
 			gk = k0 + kk;
 			v = 0.0;
-			if (gn < p.N && gk < p.K) v = loadB(tB ? gn * p.ldb + gk : gk * p.ldb + gn);
+			if (gn < p.N && gk < kEnd) v = loadB(tB ? gn * p.ldb + gk : gk * p.ldb + gn);
 			Bs[kk][nn] = v;
 		}
 		barrier();
@@ -74,6 +80,18 @@ void main() {
 				for (uint j = 0u; j < 4u; j++) acc[i][j] += av[i] * bv[j];
 		}
 		barrier();
+	}
+	if ((p.flags & 16u) != 0u) {
+		uint base = gl_WorkGroupID.z * p.M * p.N;
+		for (uint i = 0u; i < 4u; i++) {
+			uint gm = m0 + ty + 16u * i;
+			if (gm >= p.M) continue;
+			for (uint j = 0u; j < 4u; j++) {
+				uint gn = n0 + tx + 16u * j;
+				if (gn < p.N) c[base + gm * p.N + gn] = p.alpha * acc[i][j];
+			}
+		}
+		return;
 	}
 	for (uint i = 0u; i < 4u; i++) {
 		uint gm = m0 + ty + 16u * i;
