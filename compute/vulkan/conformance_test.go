@@ -20,12 +20,15 @@ func TestBackendConformance(t *testing.T) {
 
 // TestBackendConformanceSplitK runs the suite again with every product that
 // can be split along K split (slices of 16), as a GPU splits the products
-// of few output tiles; lavapipe never would on its own.
+// of few output tiles; lavapipe never would on its own. Few-row products
+// take the tiled kernel here too (gemv has the default run).
 func TestBackendConformanceSplitK(t *testing.T) {
 	d := openOrSkip(t)
-	oldHead, oldTarget, oldMin := headChunkFloats, d.splitTarget, d.splitMinK
-	headChunkFloats, d.splitTarget, d.splitMinK = 1<<10, 1<<20, 16
-	defer func() { headChunkFloats, d.splitTarget, d.splitMinK = oldHead, oldTarget, oldMin }()
+	oldHead, oldTarget, oldMin, oldGemv := headChunkFloats, d.splitTarget, d.splitMinK, d.gemvMaxRows
+	headChunkFloats, d.splitTarget, d.splitMinK, d.gemvMaxRows = 1<<10, 1<<20, 16, 0
+	defer func() {
+		headChunkFloats, d.splitTarget, d.splitMinK, d.gemvMaxRows = oldHead, oldTarget, oldMin, oldGemv
+	}()
 	if err := d.StartProfile(); err != nil { // the count below needs timestamps
 		backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
 		t.Skipf("the suite ran, but whether it split products is unknown: %v", err)

@@ -98,6 +98,9 @@ type Device struct {
 	splitPart   *buffer
 	splitTarget uint32
 	splitMinK   uint32
+	// gemvMaxRows: products x·wᵀ of at most this many rows run as gemv
+	// (a few tokens decoded), not as 64-row tiles.
+	gemvMaxRows uint32
 	garbage     []*buffer
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
@@ -229,6 +232,7 @@ func (d *Device) init() error {
 	if d.info.Type != "cpu" {
 		d.splitTarget, d.splitMinK = 1024, 256
 	}
+	d.gemvMaxRows = gemvRows
 	return nil
 }
 

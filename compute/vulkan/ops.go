@@ -32,6 +32,8 @@ const (
 	kGemm16
 	kRows16
 	kGemmReduce
+	kGemv
+	kGemv16
 	numKernels
 )
 
@@ -63,6 +65,8 @@ var kernelSpecs = [numKernels]struct {
 	kGemm16:       {"gemm16", 4, 40},
 	kRows16:       {"rows16", 3, 12},
 	kGemmReduce:   {"gemm_reduce", 3, 24},
+	kGemv:         {"gemv", 4, 40},
+	kGemv16:       {"gemv16", 4, 40},
 }
 
 const (
@@ -186,6 +190,7 @@ const (
 	gemmF16    = 8 // gemm16: B is float16 (else bfloat16)
 	gemmSplit  = 16
 	gemmTile   = 64
+	gemvRows   = 16 // gemv.comp's MAXM
 )
 
 // splitK says how to cut a product's K into slices run side by side: a
@@ -224,15 +229,20 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
 		panic(fmt.Sprintf("vulkan: product %v·%v needs %v workgroups, beyond the device's %v", a, b, groups, d.info.MaxWorkGroupCount))
 	}
-	kern := kGemm
+	kern, gemv := kGemm, kGemv
 	var bBind binding
 	if b.dt.Is16() { // a 16-bit weight, widened as the kernel loads it
 		if b.dt == compute.F16 {
 			p.flags |= gemmF16
 		}
-		kern, bBind = kGemm16, b.bind16()
+		kern, gemv, bBind = kGemm16, kGemv16, b.bind16()
 	} else {
 		bBind = b.bind()
+	}
+	if p.m <= d.gemvMaxRows && p.flags&(gemmTransA|gemmTransB) == gemmTransB {
+		p.kChunk = p.k
+		dispatch(d, gemv, &p, linearGroups(ceilDiv(int(p.n), 4)), c.bind(), a.bind(), bBind, bb)
+		return
 	}
 	splits, chunk := d.splitK(p.m, p.n, p.k)
 	p.kChunk = chunk

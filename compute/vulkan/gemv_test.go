@@ -1,0 +1,98 @@
+package vulkan
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/half"
+)
+
+// TestGemv checks the few-row product (gemv, gemv16) against float64 sums
+// over shapes around its 64-wide k stride and 4-column workgroups, with
+// bias, with beta, and with 16-bit weights; and that more rows than it
+// takes go to the tiled kernel.
+func TestGemv(t *testing.T) {
+	d := openOrSkip(t)
+	if d.gemvMaxRows != gemvRows {
+		t.Fatalf("gemvMaxRows = %d, want %d", d.gemvMaxRows, gemvRows)
+	}
+	for _, c := range []struct {
+		m, k, n int
+		bias    bool
+		beta    float32
+		dt      compute.DType // F32, or the weight's 16-bit type
+	}{
+		{1, 1, 1, false, 0, compute.F32},
+		{1, 64, 4, true, 0, compute.F32},
+		{5, 63, 7, false, 0.5, compute.F32},
+		{8, 130, 70, true, 0, compute.F32},
+		{16, 200, 9, true, 0.25, compute.F32},
+		{3, 97, 13, false, 0, compute.BF16},
+		{16, 65, 6, true, 0, compute.F16},
+		{17, 40, 5, true, 0.5, compute.F32}, // past gemv: the tiled kernel
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%d-%v", c.m, c.k, c.n, c.dt), func(t *testing.T) {
+			xs, ws, y0, bs := randVals(c.m*c.k, 1), randVals(c.n*c.k, 2), randVals(c.m*c.n, 3), randVals(c.n, 4)
+			x, _ := d.New("x", c.m, c.k)
+			y, _ := d.New("y", c.m, c.n)
+			b, _ := d.New("b", c.n)
+			var w *Tensor
+			if c.dt.Is16() {
+				w, _ = d.New16("w", c.dt, c.n, c.k)
+				bits := make([]uint16, len(ws))
+				for i, v := range ws {
+					if c.dt == compute.F16 {
+						bits[i] = half.ToF16(v)
+						ws[i] = half.F16ToFloat32(bits[i])
+					} else {
+						bits[i] = half.ToBF16(v)
+						ws[i] = half.BF16ToFloat32(bits[i])
+					}
+				}
+				if err := d.Write16(w, bits); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				w, _ = d.New("w", c.n, c.k)
+				if err := d.Write(w, ws); err != nil {
+					t.Fatal(err)
+				}
+			}
+			defer func() { d.Free(x); d.Free(w); d.Free(y); d.Free(b) }()
+			for _, err := range []error{d.Write(x, xs), d.Write(y, y0), d.Write(b, bs)} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			alpha := float32(0.75)
+			p := gemmPush{m: uint32(c.m), n: uint32(c.n), k: uint32(c.k), lda: uint32(c.k), ldb: uint32(c.k), ldc: uint32(c.n),
+				flags: gemmTransB, alpha: alpha, beta: c.beta}
+			var bias *Tensor
+			if c.bias {
+				bias = b
+			}
+			d.gemm(y, x, w, bias, p)
+			got := make([]float32, c.m*c.n)
+			if err := d.Read(got, y); err != nil {
+				t.Fatal(err)
+			}
+			for i := range c.m {
+				for j := range c.n {
+					var s float64
+					for k := range c.k {
+						s += float64(xs[i*c.k+k]) * float64(ws[j*c.k+k])
+					}
+					want := float64(alpha)*s + float64(c.beta)*float64(y0[i*c.n+j])
+					if c.bias {
+						want += float64(bs[j])
+					}
+					if g := float64(got[i*c.n+j]); math.Abs(g-want) > 1e-5*(1+math.Abs(want))*math.Sqrt(float64(c.k)) {
+						t.Fatalf("y[%d, %d] = %v, want %v", i, j, g, want)
+					}
+				}
+			}
+		})
+	}
+}
