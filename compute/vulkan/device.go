@@ -89,8 +89,9 @@ type Device struct {
 	upUsed  uint64
 	down    *buffer // host-visible buffer for reads
 	dummy   *buffer // bound where a kernel's optional operand is absent
-	// scratchBufs hold results on their way to the host (argmax, reductions).
-	scratchBufs [5]*buffer
+	// scratchBufs hold results on their way to the host (argmax, reductions)
+	// and intermediates of one op (attention scores, column-sum partials).
+	scratchBufs [6]*buffer
 	// splitPart holds split-K GEMMs' partial products; splitTarget is the
 	// workgroups a GEMM should fill before it splits K (0: never, as on a
 	// CPU device, where more workgroups buy nothing), splitMinK the

@@ -127,7 +127,38 @@ func cases(rng *rand.Rand) []opCase {
 	cache := []int{ad.B, ad.KV, maxLen, ad.HeadDim}
 	decode := []tspec{{"out", q4, false}, {"q", q4, false}, {"kcache", cache, false}, {"vcache", cache, false}, {"k", kv4, false}, {"v", kv4, false}}
 	ew := []tspec{{"o", []int{n, dim}, false}, {"a", []int{n, dim}, false}, {"b", []int{n, dim}, false}}
+	// Column sums (bias and RMSNorm weight gradients) run in two passes
+	// when the rows span more than one slice: tall rows not a multiple of
+	// the slice, a single row, and n rows cut into slices of 7 (fewer rows
+	// than the 4 row lanes in the last slice) exercise both paths.
+	tall := 2*colSumSlice + odd(1, colSumSlice)
+	biasOnly := func(rows int) []tspec {
+		return []tspec{{"db", []int{dim}, false}, {"dy", []int{rows, dim}, false}, {"x", []int{rows, 1}, false}, {"w", []int{dim, 1}, false}}
+	}
+	normBack := func(rows int) []tspec {
+		return []tspec{{"dx", []int{rows, dim}, false}, {"dw", []int{dim}, false}, {"dy", []int{rows, dim}, false},
+			{"x", []int{rows, dim}, false}, {"w", []int{dim}, false}, {"rstd", []int{rows}, false}, {"y", []int{rows, dim}, false}}
+	}
+	slices := func(f func()) { old := colSumSlice; colSumSlice = 7; defer func() { colSumSlice = old }(); f() }
+	cpuBias := func(c *compute.CPU, t []*compute.Tensor) { c.LinearBackward(nil, nil, t[0], t[1], t[2], t[3]) }
+	gpuBias := func(d *Device, t []*Tensor) { d.LinearBackward(nil, nil, t[0], t[1], t[2], t[3]) }
+	cpuNormBack := func(c *compute.CPU, t []*compute.Tensor) {
+		c.RMSNorm(t[6], t[5], t[3], t[4], 1e-6)
+		c.RMSNormBackward(t[0], t[1], t[2], t[3], t[4], t[5])
+	}
+	gpuNormBack := func(d *Device, t []*Tensor) {
+		d.RMSNorm(t[6], t[5], t[3], t[4], 1e-6)
+		d.RMSNormBackward(t[0], t[1], t[2], t[3], t[4], t[5])
+	}
 	return []opCase{
+		{"BiasGradTall", biasOnly(tall), []int{0}, 1e-5, cpuBias, gpuBias},
+		{"BiasGradOneRow", biasOnly(1), []int{0}, 1e-6, cpuBias, gpuBias},
+		{"BiasGradSlices", biasOnly(n), []int{0}, 1e-5, cpuBias,
+			func(d *Device, t []*Tensor) { slices(func() { gpuBias(d, t) }) }},
+		{"RMSNormBackwardTall", normBack(tall), []int{0, 1, 5}, 2e-5, cpuNormBack, gpuNormBack},
+		{"RMSNormBackwardOneRow", normBack(1), []int{0, 1, 5}, 2e-5, cpuNormBack, gpuNormBack},
+		{"RMSNormBackwardSlices", normBack(n), []int{0, 1, 5}, 2e-5, cpuNormBack,
+			func(d *Device, t []*Tensor) { slices(func() { gpuNormBack(d, t) }) }},
 		{"Copy", ew, []int{0}, 0,
 			func(c *compute.CPU, t []*compute.Tensor) { c.Copy(t[0], t[1]) },
 			func(d *Device, t []*Tensor) { d.Copy(t[0], t[1]) }},
@@ -161,16 +192,7 @@ func cases(rng *rand.Rand) []opCase {
 		{"RMSNormInPlace", []tspec{{"x", []int{n, dim}, false}, {"rstd", []int{n}, false}, {"w", []int{dim}, false}}, []int{0, 1}, 2e-6,
 			func(c *compute.CPU, t []*compute.Tensor) { c.RMSNorm(t[0], t[1], t[0], t[2], 1e-5) },
 			func(d *Device, t []*Tensor) { d.RMSNorm(t[0], t[1], t[0], t[2], 1e-5) }},
-		{"RMSNormBackward", []tspec{{"dx", []int{n, dim}, false}, {"dw", []int{dim}, false}, {"dy", []int{n, dim}, false},
-			{"x", []int{n, dim}, false}, {"w", []int{dim}, false}, {"rstd", []int{n}, false}, {"y", []int{n, dim}, false}}, []int{0, 1, 5}, 2e-5,
-			func(c *compute.CPU, t []*compute.Tensor) {
-				c.RMSNorm(t[6], t[5], t[3], t[4], 1e-6)
-				c.RMSNormBackward(t[0], t[1], t[2], t[3], t[4], t[5])
-			},
-			func(d *Device, t []*Tensor) {
-				d.RMSNorm(t[6], t[5], t[3], t[4], 1e-6)
-				d.RMSNormBackward(t[0], t[1], t[2], t[3], t[4], t[5])
-			}},
+		{"RMSNormBackward", normBack(n), []int{0, 1, 5}, 2e-5, cpuNormBack, gpuNormBack},
 		{"Linear", []tspec{{"y", []int{n, out}, false}, {"x", []int{n, in}, false}, {"w", []int{out, in}, false}, {"b", []int{out}, false}}, []int{0}, 1e-5,
 			func(c *compute.CPU, t []*compute.Tensor) { c.Linear(t[0], t[1], t[2], t[3]) },
 			func(d *Device, t []*Tensor) { d.Linear(t[0], t[1], t[2], t[3]) }},

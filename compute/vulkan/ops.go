@@ -47,7 +47,7 @@ var kernelSpecs = [numKernels]struct {
 	kElementwise:  {"elementwise", 3, 12},
 	kSwiGLU:       {"swiglu", 5, 8},
 	kRMSNorm:      {"rmsnorm", 5, 16},
-	kColSum:       {"colsum", 4, 12},
+	kColSum:       {"colsum", 4, 20},
 	kGemm:         {"gemm", 4, 40},
 	kAdamW:        {"adamw", 4, 36},
 	kLogProbs:     {"logprobs", 4, 12},
@@ -165,12 +165,55 @@ func (d *Device) RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor) {
 	dispatch(d, kRMSNorm, &rmsPush{rows: uint32(n), d: uint32(dim), back: 1}, linearGroups(n),
 		dx.bind(), rstd.bind(), x.bind(), w.bind(), dy.bind())
 	if dw != nil {
-		dispatch(d, kColSum, &colSumPush{rows: uint32(n), d: uint32(dim), mode: 1}, linearGroups(ceilDiv(dim, groupSize)),
-			dw.bind(), dy.bind(), x.bind(), rstd.bind())
+		d.colSum(dw, dy, x, rstd, n, dim, 1)
 	}
 }
 
-type colSumPush struct{ rows, d, mode uint32 }
+type colSumPush struct{ rows, d, mode, slice, store uint32 }
+
+// colSumSlice is the height of the slice of rows one column-sum workgroup
+// covers: each of its 4 row lanes sums a quarter of it. Taller inputs are
+// summed in two passes, so that a 4096-row sum spreads over many
+// workgroups instead of one serial walk per column. A variable so tests can
+// exercise many slices on small shapes.
+var colSumSlice = 256
+
+const (
+	colSumCols    = 64 // columns per column-sum workgroup (colsum.comp)
+	scratchColSum = 5  // the Device scratch slot of the column sum's partials
+)
+
+// colSum adds column sums of the [rows, dim] operands into out [dim]:
+// mode 0 Σ_row a[row, j], mode 1 Σ_row a[row, j]·b[row, j]·c[row]. Inputs
+// taller than one slice write one row of partial sums per slice into
+// scratch, then a second pass adds the partials into out in slice order;
+// either way the order of every addition depends on the shape alone.
+func (d *Device) colSum(out, a, b, c *Tensor, rows, dim int, mode uint32) {
+	if rows == 0 || dim == 0 {
+		return
+	}
+	slice := max(colSumSlice, ceilDiv(rows, int(d.info.MaxWorkGroupCount[1])))
+	slices := ceilDiv(rows, slice)
+	cols := ceilDiv(dim, colSumCols)
+	if uint32(cols) > d.info.MaxWorkGroupCount[0] || uint32(slices) > d.info.MaxWorkGroupCount[1] {
+		panic(fmt.Sprintf("vulkan: column sum of %v needs %d×%d workgroups, beyond the device's %v", a, cols, slices, d.info.MaxWorkGroupCount))
+	}
+	if slices == 1 {
+		dispatch(d, kColSum, &colSumPush{rows: uint32(rows), d: uint32(dim), mode: mode, slice: uint32(rows)},
+			[3]uint32{uint32(cols), 1, 1}, out.bind(), a.bind(), b.bind(), c.bind())
+		return
+	}
+	size := uint64(slices*dim) * 4
+	part, err := d.scratch(scratchColSum, size)
+	if err != nil {
+		return
+	}
+	pb := binding{b: part, size: size}
+	dispatch(d, kColSum, &colSumPush{rows: uint32(rows), d: uint32(dim), mode: mode, slice: uint32(slice), store: 1},
+		[3]uint32{uint32(cols), uint32(slices), 1}, pb, a.bind(), b.bind(), c.bind())
+	dispatch(d, kColSum, &colSumPush{rows: uint32(slices), d: uint32(dim), slice: uint32(slices)},
+		[3]uint32{uint32(cols), 1, 1}, out.bind(), pb, pb, pb)
+}
 
 type gemmPush struct {
 	m, n, k, lda, ldb, ldc, flags uint32
@@ -310,8 +353,7 @@ func (d *Device) LinearBackward(dx, dw, dbias, dy, x, w *Tensor) {
 			flags: gemmTransA, alpha: 1, beta: 1})
 	}
 	if dbias != nil {
-		dispatch(d, kColSum, &colSumPush{rows: uint32(n), d: uint32(out)}, linearGroups(ceilDiv(out, groupSize)),
-			dbias.bind(), dy.bind(), dy.bind(), dy.bind())
+		d.colSum(dbias, dy, dy, dy, n, out, 0)
 	}
 }
 
