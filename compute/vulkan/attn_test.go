@@ -75,9 +75,20 @@ func attnRef(q, k, v, dout []float32, a compute.AttnDims, kStart []int32) (out, 
 func TestAttention(t *testing.T) {
 	d := openOrSkip(t)
 	rng := rand.New(rand.NewSource(13))
-	for trial := range 6 {
+	// Six random shapes, then head sizes the value sum splits differently:
+	// 64 (four groups of keys), 100 (two, 56 invocations idle), 300 (past
+	// 256: one invocation per element walks every key).
+	fixed := []compute.AttnDims{
+		{B: 1, T: 9, H: 2, KV: 1, HeadDim: 64},
+		{B: 2, T: 5, H: 1, KV: 1, HeadDim: 100},
+		{B: 1, T: 3, H: 1, KV: 1, HeadDim: 300},
+	}
+	for trial := range 6 + len(fixed) {
 		a := compute.AttnDims{B: 1 + rng.Intn(3), T: 1 + rng.Intn(20), KV: 1 + rng.Intn(2), HeadDim: 1 + 2*rng.Intn(20)}
 		a.H = a.KV * (1 + rng.Intn(3))
+		if trial >= 6 {
+			a = fixed[trial-6]
+		}
 		var kStart []int32
 		if trial%2 == 1 {
 			kStart = make([]int32, a.B)
@@ -85,7 +96,7 @@ func TestAttention(t *testing.T) {
 				kStart[i] = int32(rng.Intn(a.T + 1))
 			}
 		}
-		split := trial >= 4
+		split := trial == 4 || trial == 5
 		t.Run(fmt.Sprintf("%+v/kStart=%v/split=%v", a, kStart, split), func(t *testing.T) {
 			if split {
 				oldF, oldB := decodeScratchBytes, attnBackScratchBytes

@@ -8,7 +8,8 @@
 // scores, then probabilities, go through scratch [count, sRow]. With hasLSE
 // the row's log-sum-exp of the scaled scores goes to lse [B, H, Tn] (0 for
 // a row with no visible key), for a backward pass that recomputes the
-// probabilities instead of keeping them.
+// probabilities instead of keeping them. Values are summed by 256/hd groups
+// of hd invocations, each over every groups-th key, added in group order.
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) buffer O { float o[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
@@ -79,9 +80,28 @@ void main() {
 	if (p.hasLSE != 0u && lid == 0u) lse[lseAt] = m + log(red[0]);
 	memoryBarrierBuffer();
 	barrier();
-	for (uint e = lid; e < p.hd; e += 256u) {
-		float acc = 0.0;
-		for (uint j = ks0; j <= pos; j++) acc += (sc[sBase + j] * inv) * vc[kvBase + j * p.kvRow + e];
-		o[qOff + e] = acc;
+	if (p.hd > 256u) {
+		for (uint e = lid; e < p.hd; e += 256u) {
+			float acc = 0.0;
+			for (uint j = ks0; j <= pos; j++) acc += (sc[sBase + j] * inv) * vc[kvBase + j * p.kvRow + e];
+			o[qOff + e] = acc;
+		}
+		return;
+	}
+	// The 256 invocations as 256/hd groups of hd: group g sums the keys
+	// j ≡ ks0 + g (mod groups), then the groups' sums are added in order
+	// (hd 64: four chains a quarter as long as one walking every key).
+	uint groups = 256u / p.hd;
+	uint grp = lid / p.hd;
+	uint e = lid - grp * p.hd;
+	float acc = 0.0;
+	if (grp < groups)
+		for (uint j = ks0 + grp; j <= pos; j += groups) acc += (sc[sBase + j] * inv) * vc[kvBase + j * p.kvRow + e];
+	red[lid] = acc;
+	barrier();
+	if (grp == 0u) {
+		float sum = 0.0;
+		for (uint g2 = 0u; g2 < groups; g2++) sum += red[g2 * p.hd + e];
+		o[qOff + e] = sum;
 	}
 }
