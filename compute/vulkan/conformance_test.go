@@ -79,3 +79,24 @@ func TestSplitK(t *testing.T) {
 		t.Errorf("a CPU device split K: %d slices of %d", s, k)
 	}
 }
+
+// TestBackendConformanceDescriptorSets runs the suite on a second device
+// opened with push descriptors off (RLT_VULKAN_PUSH_DESCRIPTORS=0): the
+// path of devices without VK_KHR_push_descriptor, which allocate, write
+// and bind a descriptor set per dispatch.
+func TestBackendConformanceDescriptorSets(t *testing.T) {
+	openOrSkip(t)
+	t.Setenv("RLT_VULKAN_PUSH_DESCRIPTORS", "0")
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.info.PushDescriptors {
+		t.Fatal("RLT_VULKAN_PUSH_DESCRIPTORS=0, yet the device uses push descriptors")
+	}
+	old := headChunkFloats
+	headChunkFloats = 1 << 10
+	defer func() { headChunkFloats = old }()
+	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+}

@@ -4,10 +4,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/ebitengine/purego"
 )
 
 //go:generate sh shaders/build.sh
@@ -34,6 +37,11 @@ type Info struct {
 	// CooperativeMatrix reports VK_KHR_cooperative_matrix (tensor cores on
 	// NVIDIA); the kernels do not use it yet.
 	CooperativeMatrix bool
+	// PushDescriptors: operands are pushed per dispatch
+	// (VK_KHR_push_descriptor, one call) rather than allocated, written and
+	// bound as a descriptor set (three); RLT_VULKAN_PUSH_DESCRIPTORS=0
+	// turns it off.
+	PushDescriptors bool
 }
 
 // buffer is one VkBuffer bound to its own memory allocation.
@@ -82,7 +90,10 @@ type Device struct {
 	descPool  vkHandle
 	setsUsed  int
 	recording bool
-	submits   int
+	// bound is the pipeline bound in the open batch, so repeats of a
+	// kernel skip the bind.
+	bound   vkHandle
+	submits int
 
 	kernels [numKernels]kernel
 	up      *buffer // host-visible arena for uploads, reset per batch
@@ -187,10 +198,21 @@ func (d *Device) init() error {
 	prio := float32(1)
 	qci := &deviceQueueCreateInfo{sType: stDeviceQueueCreateInfo, queueFamilyIndex: d.family, queueCount: 1, pQueuePriorities: &prio}
 	dci := &deviceCreateInfo{sType: stDeviceCreateInfo, queueCreateInfoCount: 1, pQueueCreateInfos: qci}
+	pushExt := [1]*byte{cString("VK_KHR_push_descriptor")}
+	if d.hasExtension(d.phys, "VK_KHR_push_descriptor") && os.Getenv("RLT_VULKAN_PUSH_DESCRIPTORS") != "0" {
+		dci.enabledExtensionCount, dci.ppEnabledExtensionNames = 1, unsafe.Pointer(&pushExt[0])
+	}
 	if r := d.vk.createDevice(d.phys, unsafe.Pointer(dci), nil, &d.dev); r != vkSuccess {
 		return d.fail("create the logical device", r)
 	}
 	runtime.KeepAlive(qci)
+	runtime.KeepAlive(&pushExt)
+	if dci.enabledExtensionCount == 1 {
+		if fn := d.vk.getDeviceProcAddr(d.dev, cString("vkCmdPushDescriptorSetKHR")); fn != 0 {
+			purego.RegisterFunc(&d.vk.cmdPushDescriptorSet, fn)
+			d.info.PushDescriptors = true
+		}
+	}
 	d.vk.getDeviceQueue(d.dev, d.family, 0, &d.queue)
 
 	cpi := &commandPoolCreateInfo{sType: stCommandPoolCreateInfo, flags: cmdPoolResetBuffer, queueFamilyIndex: d.family}
@@ -365,6 +387,9 @@ func (d *Device) buildKernel(k kernelID) error {
 	kn := &d.kernels[k]
 	kn.bindings, kn.push = spec.bindings, spec.push
 	dli := &descriptorSetLayoutCreateInfo{sType: stDescriptorSetLayoutCreate, bindingCount: uint32(len(bs)), pBindings: &bs[0]}
+	if d.info.PushDescriptors {
+		dli.flags = setLayoutPushDescriptor
+	}
 	if r := d.vk.createDescriptorSetLayout(d.dev, unsafe.Pointer(dli), nil, &kn.setLayout); r != vkSuccess {
 		return d.fail(op+": descriptor set layout", r)
 	}
@@ -479,7 +504,7 @@ func (d *Device) begin() bool {
 		d.err = d.fail("begin a command buffer", r)
 		return false
 	}
-	d.recording = true
+	d.recording, d.bound = true, 0
 	d.profileBegin()
 	return true
 }
@@ -604,13 +629,15 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 		return
 	}
 	var set vkHandle
-	layout := kn.setLayout
-	dai := &descriptorSetAllocateInfo{sType: stDescriptorSetAllocateInfo, descriptorPool: d.descPool, descriptorSetCount: 1, pSetLayouts: &layout}
-	if r := d.vk.allocateDescriptorSets(d.dev, unsafe.Pointer(dai), &set); r != vkSuccess {
-		d.err = d.fail("allocate a descriptor set for "+kernelSpecs[k].name, r)
-		return
+	if !d.info.PushDescriptors {
+		layout := kn.setLayout
+		dai := &descriptorSetAllocateInfo{sType: stDescriptorSetAllocateInfo, descriptorPool: d.descPool, descriptorSetCount: 1, pSetLayouts: &layout}
+		if r := d.vk.allocateDescriptorSets(d.dev, unsafe.Pointer(dai), &set); r != vkSuccess {
+			d.err = d.fail("allocate a descriptor set for "+kernelSpecs[k].name, r)
+			return
+		}
 	}
-	d.setsUsed++
+	d.setsUsed++ // also bounds a batch's length with push descriptors
 	var infos [maxBindings]descriptorBufferInfo
 	var writes [maxBindings]writeDescriptorSet
 	for i, op := range ops {
@@ -618,11 +645,18 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 		writes[i] = writeDescriptorSet{sType: stWriteDescriptorSet, dstSet: set, dstBinding: uint32(i), descriptorCount: 1,
 			descriptorType: descStorageBuffer, pBufferInfo: &infos[i]}
 	}
-	d.vk.updateDescriptorSets(d.dev, uint32(len(ops)), unsafe.Pointer(&writes[0]), 0, nil)
+	if d.bound != kn.pipeline {
+		d.vk.cmdBindPipeline(d.cmd, bindPointCompute, kn.pipeline)
+		d.bound = kn.pipeline
+	}
+	if d.info.PushDescriptors {
+		d.vk.cmdPushDescriptorSet(d.cmd, bindPointCompute, kn.layout, 0, uint32(len(ops)), unsafe.Pointer(&writes[0]))
+	} else {
+		d.vk.updateDescriptorSets(d.dev, uint32(len(ops)), unsafe.Pointer(&writes[0]), 0, nil)
+		sets := set
+		d.vk.cmdBindDescriptorSets(d.cmd, bindPointCompute, kn.layout, 0, 1, unsafe.Pointer(&sets), 0, nil)
+	}
 	runtime.KeepAlive(&infos)
-	d.vk.cmdBindPipeline(d.cmd, bindPointCompute, kn.pipeline)
-	sets := set
-	d.vk.cmdBindDescriptorSets(d.cmd, bindPointCompute, kn.layout, 0, 1, unsafe.Pointer(&sets), 0, nil)
 	d.vk.cmdPushConstants(d.cmd, kn.layout, stageCompute, 0, uint32(unsafe.Sizeof(*push)), unsafe.Pointer(push))
 	d.vk.cmdDispatch(d.cmd, groups[0], groups[1], groups[2])
 	d.barrier()

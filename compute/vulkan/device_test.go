@@ -48,9 +48,9 @@ func openOrSkip(t testing.TB) *Device {
 func TestDeviceInfo(t *testing.T) {
 	d := openOrSkip(t)
 	in := d.Info()
-	t.Logf("device %q type %s Vulkan %s driver %s vendor %#x: maxStorageBufferRange %d MiB, shared memory %d KiB, %d invocations, groups %v, push %d B, %d allocations, storage alignment %d, device-local heap %d MiB, cooperative matrix %v",
+	t.Logf("device %q type %s Vulkan %s driver %s vendor %#x: maxStorageBufferRange %d MiB, shared memory %d KiB, %d invocations, groups %v, push %d B, %d allocations, storage alignment %d, device-local heap %d MiB, cooperative matrix %v, push descriptors %v",
 		in.Name, in.Type, in.APIVersion, in.Driver, in.VendorID, in.MaxStorageBufferRange>>20, in.MaxSharedMemory>>10, in.MaxInvocations,
-		in.MaxWorkGroupCount, in.MaxPushConstants, in.MaxAllocations, in.MinStorageAlignment, in.DeviceLocalBytes>>20, in.CooperativeMatrix)
+		in.MaxWorkGroupCount, in.MaxPushConstants, in.MaxAllocations, in.MinStorageAlignment, in.DeviceLocalBytes>>20, in.CooperativeMatrix, in.PushDescriptors)
 	if in.Name == "" || in.MaxStorageBufferRange == 0 || in.MaxInvocations < 256 || in.MaxSharedMemory < 2*16*65*4 {
 		t.Errorf("device limits below what the kernels need: %+v", in)
 	}

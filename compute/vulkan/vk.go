@@ -90,18 +90,14 @@ func (r vkResult) String() string {
 
 // Structure types (VkStructureType).
 const (
-	stApplicationInfo       = 0
-	stInstanceCreateInfo    = 1
-	stDeviceQueueCreateInfo = 2
-	stDeviceCreateInfo      = 3
-	stSubmitInfo            = 4
-	stMemoryAllocateInfo    = 5
-	stFenceCreateInfo       = 8
-	stQueryPoolCreateInfo   = 11
-
-	queryTypeTimestamp             = 2
-	queryResult64                  = 1
-	queryResultWait                = 2
+	stApplicationInfo              = 0
+	stInstanceCreateInfo           = 1
+	stDeviceQueueCreateInfo        = 2
+	stDeviceCreateInfo             = 3
+	stSubmitInfo                   = 4
+	stMemoryAllocateInfo           = 5
+	stFenceCreateInfo              = 8
+	stQueryPoolCreateInfo          = 11
 	stBufferCreateInfo             = 12
 	stShaderModuleCreateInfo       = 16
 	stPipelineShaderStageCreate    = 18
@@ -129,6 +125,14 @@ const (
 	limMinStorageBufferOffsetAlign = 328
 	limMaxPerStageStorageBuffers   = 76
 	limTimestampPeriod             = 424
+)
+
+// Query and descriptor-set-layout flags.
+const (
+	queryTypeTimestamp      = 2
+	queryResult64           = 1 // VK_QUERY_RESULT_64_BIT
+	queryResultWait         = 2 // VK_QUERY_RESULT_WAIT_BIT
+	setLayoutPushDescriptor = 1 // VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR
 )
 
 // Flags and enums.
@@ -489,6 +493,11 @@ type api struct {
 	waitForFences func(dev vkDevice, count uint32, fences *vkHandle, waitAll uint32, timeout uint64) vkResult
 	queueSubmit   func(q vkQueue, count uint32, submits unsafe.Pointer, fence vkHandle) vkResult
 
+	getDeviceProcAddr func(dev vkDevice, name *byte) uintptr
+	// cmdPushDescriptorSet is VK_KHR_push_descriptor's, resolved through
+	// getDeviceProcAddr when the device offers it (else nil).
+	cmdPushDescriptorSet func(cb vkCommandBuffer, bindPoint uint32, layout vkHandle, set, count uint32, writes unsafe.Pointer)
+
 	createQueryPool     func(dev vkDevice, info, alloc unsafe.Pointer, out *vkHandle) vkResult
 	destroyQueryPool    func(dev vkDevice, pool vkHandle, alloc unsafe.Pointer)
 	cmdResetQueryPool   func(cb vkCommandBuffer, pool vkHandle, first, count uint32)
@@ -558,6 +567,7 @@ func loadAPI() (*api, error) {
 		{&a.resetFences, "vkResetFences"},
 		{&a.waitForFences, "vkWaitForFences"},
 		{&a.queueSubmit, "vkQueueSubmit"},
+		{&a.getDeviceProcAddr, "vkGetDeviceProcAddr"},
 		{&a.createQueryPool, "vkCreateQueryPool"},
 		{&a.destroyQueryPool, "vkDestroyQueryPool"},
 		{&a.cmdResetQueryPool, "vkCmdResetQueryPool"},
