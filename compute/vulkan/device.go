@@ -113,7 +113,11 @@ type Device struct {
 	// gemvMaxRows: products x·wᵀ of at most this many rows run as gemv
 	// (a few tokens decoded), not as 64-row tiles.
 	gemvMaxRows uint32
-	garbage     []*buffer
+	// groupKeys and groupCSR are ScatterRowsBackward's host scratch,
+	// reused so that grouping the rows by id allocates only as they grow.
+	groupKeys []uint64
+	groupCSR  []int32
+	garbage   []*buffer
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
 	tensors map[*buffer]struct{}

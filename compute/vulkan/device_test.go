@@ -567,9 +567,13 @@ func TestUploadsAcrossBatches(t *testing.T) {
 	const rows, dim, vocab, iters = 5, 3, 17, 700
 	table := randVals(vocab*dim, 3)
 	ct, cout, cacc := cpu.New("table", vocab, dim), cpu.New("out", rows, dim), cpu.New("acc", rows, dim)
+	cdt := cpu.New("dtable", vocab, dim)
 	cpu.Write(ct, table)
 	gt, _ := d.New("table", vocab, dim)
 	gout, _ := d.New("out", rows, dim)
+	gdt, _ := d.New("dtable", vocab, dim)
+	defer d.Free(gdt)
+	d.Zero(gdt)
 	gacc, err := d.New("acc", rows, dim)
 	if err != nil {
 		t.Fatal(err)
@@ -602,18 +606,32 @@ func TestUploadsAcrossBatches(t *testing.T) {
 			}
 		}
 		d.Accumulate(gacc, gout)
-	}
-	want, got := make([]float32, rows*dim), make([]float32, rows*dim)
-	cpu.Read(want, cacc)
-	if err := d.Read(got, gacc); err != nil {
-		t.Fatal(err)
+		cpu.ScatterRowsBackward(cdt, cout, ids)
+		s = d.Submits()
+		d.ScatterRowsBackward(gdt, gout, ids)
+		if d.Submits() != s {
+			if err := d.Write(junk, junkVals); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	if n := d.Submits() - before; n < 2 {
-		t.Fatalf("%d dispatches took %d submissions: the test never crossed a batch boundary", 2*iters, n)
+		t.Fatalf("%d dispatches took %d submissions: the test never crossed a batch boundary", 3*iters, n)
 	}
-	for i := range want {
-		if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
-			t.Fatalf("element %d: device %g, CPU %g", i, got[i], want[i])
+	for _, c := range []struct {
+		name string
+		cpu  *compute.Tensor
+		dev  *Tensor
+	}{{"gathered sum", cacc, gacc}, {"scattered table", cdt, gdt}} {
+		want, got := make([]float32, c.cpu.Len()), make([]float32, c.dev.n)
+		cpu.Read(want, c.cpu)
+		if err := d.Read(got, c.dev); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%s element %d: device %g, CPU %g", c.name, i, got[i], want[i])
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package vulkan
 import (
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -51,7 +52,10 @@ func (d *Device) GatherRows(out, x *Tensor, rows []int32) {
 }
 
 // ScatterRowsBackward accumulates dx[rows[i]] += dout[i], repeated rows
-// adding in order.
+// adding in order. The rows are grouped by id on the host (groupRows) and
+// the kernel runs one invocation per (distinct id, column), each adding its
+// id's rows in increasing order onto dx: the CPU backend's order, so the
+// result matches it bit for bit, with no atomics.
 func (d *Device) ScatterRowsBackward(dx, dout *Tensor, rows []int32) {
 	d.own(dx, dout)
 	dim := dx.lastDim()
@@ -59,11 +63,48 @@ func (d *Device) ScatterRowsBackward(dx, dout *Tensor, rows []int32) {
 		panic(fmt.Sprintf("vulkan: scatter %v by %d rows into %v", dout, len(rows), dx))
 	}
 	d.checkIDs("scatter", rows, dx.rows())
-	ib, ok := d.uploadInts(rows)
-	if !ok || dim == 0 {
+	if len(rows) == 0 || dim == 0 {
 		return
 	}
-	dispatch(d, kRows, &rowsPush{n: uint32(len(rows)), d: uint32(dim), mode: 1}, linearGroups(ceilDiv(dim, groupSize)), dx.bind(), dout.bind(), ib)
+	csr, unique := d.groupRows(rows)
+	ib, ok := d.uploadInts(csr) // one upload: a second could flush the batch under the first
+	if !ok {
+		return
+	}
+	dispatch(d, kRows, &rowsPush{n: uint32(unique), d: uint32(dim), mode: 1}, linearGroups(ceilDiv(unique*dim, groupSize)), dx.bind(), dout.bind(), ib)
+}
+
+// groupRows groups row indices by their id, as rows.comp mode 1 reads
+// them: for u distinct ids, u+1 offsets, the u ids in increasing order,
+// then each id's rows in increasing order (offsets[k] to offsets[k+1]).
+// The slice is the Device's scratch, valid until the next call.
+func (d *Device) groupRows(ids []int32) (csr []int32, unique int) {
+	n := len(ids)
+	// id in the high half, row in the low: sorting orders by id, then row.
+	keys := slices.Grow(d.groupKeys[:0], n)[:n]
+	for r, id := range ids {
+		keys[r] = uint64(uint32(id))<<32 | uint64(r)
+	}
+	slices.Sort(keys)
+	d.groupKeys = keys
+	for i, k := range keys {
+		if i == 0 || k>>32 != keys[i-1]>>32 {
+			unique++
+		}
+	}
+	csr = slices.Grow(d.groupCSR[:0], 2*unique+1+n)[:2*unique+1+n]
+	d.groupCSR = csr
+	offsets, uniq, rows := csr[:unique+1], csr[unique+1:2*unique+1], csr[2*unique+1:]
+	u := -1
+	for i, k := range keys {
+		if i == 0 || k>>32 != keys[i-1]>>32 {
+			u++
+			offsets[u], uniq[u] = int32(i), int32(k>>32)
+		}
+		rows[i] = int32(uint32(k))
+	}
+	offsets[unique] = int32(n)
+	return csr, unique
 }
 
 // RoPETable holds the rotary cos and sin tables on the device, each

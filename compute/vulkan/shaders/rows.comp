@@ -1,9 +1,12 @@
 #version 450
 // Row gathers and scatters of d-wide rows by host ids:
 // mode 0 (Embedding, GatherRows): out[n, j] = x[ids[n], j], one invocation per element;
-// mode 1 (EmbeddingBackward, ScatterRowsBackward): dx[ids[n], j] += dout[n, j],
-// one invocation per column j walking n in order, so repeated ids add in
-// the CPU's order and no atomics are needed.
+// mode 1 (EmbeddingBackward, ScatterRowsBackward): dx[id, j] += dout[r, j] for
+// every row r of each id. The host groups the rows by id (ops_rows.go): ids
+// holds n + 1 offsets, then the n unique ids, then the rows of each id in
+// increasing order, offsets[u] to offsets[u + 1]. One invocation per
+// (unique id, column), consecutive invocations on consecutive columns, adds
+// its id's rows in order onto dx[id, j]: the CPU's order, no atomics.
 // Compiled again with -DB16 as rows16 (mode 0 only): x is a 16-bit table
 // packed two to a uint (element i in the low half when i is even), widened
 // as it is read: mode 0 bfloat16, mode 2 float16.
@@ -34,10 +37,16 @@ void main() {
 		o[i] = x[uint(ids[row]) * p.d + j];
 		return;
 	}
-	if (i >= p.d) return;
-	for (uint r = 0u; r < p.n; r++) {
-		uint dst = uint(ids[r]) * p.d + i;
-		o[dst] = o[dst] + x[r * p.d + i];
+	if (i >= p.n * p.d) return;
+	uint u = i / p.d;
+	uint j = i - u * p.d;
+	uint dst = uint(ids[p.n + 1u + u]) * p.d + j;
+	uint rows = 2u * p.n + 1u;
+	uint end = uint(ids[u + 1u]);
+	float acc = o[dst];
+	for (uint k = uint(ids[u]); k < end; k++) {
+		acc += x[uint(ids[rows + k]) * p.d + j];
 	}
+	o[dst] = acc;
 #endif
 }
