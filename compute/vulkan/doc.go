@@ -35,10 +35,21 @@
 // the CPU); Copy between types and Mix into a 16-bit tensor convert on
 // the host, rounding to nearest even as the CPU does.
 //
+// Products pick their kernel by shape (Device.gemm): gemv for a few rows
+// (decoding), the tiled gemm otherwise, split along K on a GPU when its
+// output tiles alone would leave the device idle (gemm_reduce adds the
+// slices in order). Reductions over long dimensions (column sums, the
+// embedding's scatter-add, attention's value sum) spread over many
+// invocations and add in a fixed order, so results repeat run to run.
+//
+// Device.StartProfile times every command with device timestamps; the
+// device benchmarks print it with RLT_BENCH_PROFILE=1 (bench/gpu.sh).
+// Measured once on an NVIDIA H200 (README): correct, toy sampling faster
+// than PyTorch eager, the 0.5B training step far slower. The changes
+// above came after that run and are not yet measured on a GPU.
+//
 // Left: tensors past maxStorageBufferRange (128 MiB on lavapipe) split
 // across buffers, a cooperative-matrix (tensor core) GEMM
 // (Info.CooperativeMatrix says whether the device could run one), 16-bit
-// activations, and speed: the GEMM is a plain shared-memory tiled kernel,
-// slow on lavapipe (a workgroup barrier per k-step) and not yet measured
-// on a real GPU.
+// activations, and device-side type conversion.
 package vulkan
