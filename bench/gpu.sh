@@ -157,6 +157,24 @@ for s in $SHAPES; do
 	*) echo "unknown shape $s (toy or 0.5b)" >&2; exit 2 ;;
 	esac
 done
+
+# What each of the backend's choices buys at the 0.5B shape: the same
+# benchmarks with one switch turned back (AB=0 skips this), then where the
+# time goes, kernel by kernel, in one training step and one decode pass.
+if [ "${AB:-1}" = 1 ] && [[ " $SHAPES " == *" 0.5b "* ]]; then
+	base_train=$ours_train base_sample=$ours_sample
+	for sw in RLT_VULKAN_PUSH_DESCRIPTORS=0; do
+		echo "== 0.5B with $sw"
+		(cd engine/model && env "$sw" RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=128 \
+			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 2x 2>&1) |
+			grep -E '^Benchmark|phases' | tee "$TMP/ab.out"
+		readme+=("0.5B with $sw: train $(tok_s TrainStep <"$TMP/ab.out") tokens/s, sampling $(tok_s Sample <"$TMP/ab.out") tokens/s (default: $base_train, $base_sample)")
+	done
+	echo "== 0.5B, GPU time per kernel"
+	(cd engine/model && RLT_BENCH_PROFILE=1 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=32 \
+		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 1x 2>&1) |
+		grep -E '^profile'
+fi
 echo
 echo "== for the README (GPU: $gpu_line; toy B16 T128, 0.5B B8 T512, 128 tokens sampled; $(date -u +%Y-%m-%d))"
 printf '%s\n' "${readme[@]}"
