@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 	"unsafe"
-
-	"github.com/ebitengine/purego"
 )
 
 //go:generate sh shaders/build.sh
@@ -122,6 +120,7 @@ type Device struct {
 	// caller has not freed them.
 	tensors map[*buffer]struct{}
 	prof    *profiler // nil unless StartProfile
+	rec     recording // one dispatch's call arguments (hot.go)
 	err     error
 }
 
@@ -213,7 +212,7 @@ func (d *Device) init() error {
 	runtime.KeepAlive(&pushExt)
 	if dci.enabledExtensionCount == 1 {
 		if fn := d.vk.getDeviceProcAddr(d.dev, cString("vkCmdPushDescriptorSetKHR")); fn != 0 {
-			purego.RegisterFunc(&d.vk.cmdPushDescriptorSet, fn)
+			d.vk.hot.cmdPushDescriptorSet = fn
 			d.info.PushDescriptors = true
 		}
 	}
@@ -517,11 +516,11 @@ func (d *Device) begin() bool {
 // shader or transfer access. One global barrier per command is simple and
 // correct; finer hazard tracking is left for later.
 func (d *Device) barrier() {
-	mb := &memoryBarrier{sType: stMemoryBarrier,
+	d.rec.barrier = memoryBarrier{sType: stMemoryBarrier,
 		srcAccessMask: accessShaderWrite | accessTransferWrite,
 		dstAccessMask: accessShaderRead | accessShaderWrite | accessTransferRead | accessTransferWrite}
 	st := uint32(pipeStageCompute | pipeStageTransfer)
-	d.vk.cmdPipelineBarrier(d.cmd, st, st, 0, 1, unsafe.Pointer(mb), 0, nil, 0, nil)
+	d.vk.cmdMemoryBarrier(d.cmd, st, st, unsafe.Pointer(&d.rec.barrier))
 }
 
 // Flush submits the recorded batch and waits for its fence. It returns the
@@ -632,36 +631,35 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 	if !d.begin() {
 		return
 	}
-	var set vkHandle
+	rec := &d.rec
+	rec.set = 0
 	if !d.info.PushDescriptors {
-		layout := kn.setLayout
-		dai := &descriptorSetAllocateInfo{sType: stDescriptorSetAllocateInfo, descriptorPool: d.descPool, descriptorSetCount: 1, pSetLayouts: &layout}
-		if r := d.vk.allocateDescriptorSets(d.dev, unsafe.Pointer(dai), &set); r != vkSuccess {
+		rec.layout = kn.setLayout
+		rec.alloc = descriptorSetAllocateInfo{sType: stDescriptorSetAllocateInfo, descriptorPool: d.descPool, descriptorSetCount: 1, pSetLayouts: &rec.layout}
+		if r := d.vk.allocateDescriptorSets(d.dev, unsafe.Pointer(&rec.alloc), &rec.set); r != vkSuccess {
 			d.err = d.fail("allocate a descriptor set for "+kernelSpecs[k].name, r)
 			return
 		}
 	}
 	d.setsUsed++ // also bounds a batch's length with push descriptors
-	var infos [maxBindings]descriptorBufferInfo
-	var writes [maxBindings]writeDescriptorSet
 	for i, op := range ops {
-		infos[i] = descriptorBufferInfo{buffer: op.b.buf, offset: op.off, rng: op.size}
-		writes[i] = writeDescriptorSet{sType: stWriteDescriptorSet, dstSet: set, dstBinding: uint32(i), descriptorCount: 1,
-			descriptorType: descStorageBuffer, pBufferInfo: &infos[i]}
+		rec.infos[i] = descriptorBufferInfo{buffer: op.b.buf, offset: op.off, rng: op.size}
+		rec.writes[i] = writeDescriptorSet{sType: stWriteDescriptorSet, dstSet: rec.set, dstBinding: uint32(i), descriptorCount: 1,
+			descriptorType: descStorageBuffer, pBufferInfo: &rec.infos[i]}
 	}
 	if d.bound != kn.pipeline {
 		d.vk.cmdBindPipeline(d.cmd, bindPointCompute, kn.pipeline)
 		d.bound = kn.pipeline
 	}
 	if d.info.PushDescriptors {
-		d.vk.cmdPushDescriptorSet(d.cmd, bindPointCompute, kn.layout, 0, uint32(len(ops)), unsafe.Pointer(&writes[0]))
+		d.vk.cmdPushDescriptorSet(d.cmd, bindPointCompute, kn.layout, 0, uint32(len(ops)), unsafe.Pointer(&rec.writes[0]))
 	} else {
-		d.vk.updateDescriptorSets(d.dev, uint32(len(ops)), unsafe.Pointer(&writes[0]), 0, nil)
-		sets := set
-		d.vk.cmdBindDescriptorSets(d.cmd, bindPointCompute, kn.layout, 0, 1, unsafe.Pointer(&sets), 0, nil)
+		d.vk.updateDescriptorSets(d.dev, uint32(len(ops)), unsafe.Pointer(&rec.writes[0]))
+		d.vk.cmdBindDescriptorSets(d.cmd, bindPointCompute, kn.layout, 0, 1, unsafe.Pointer(&rec.set))
 	}
-	runtime.KeepAlive(&infos)
-	d.vk.cmdPushConstants(d.cmd, kn.layout, stageCompute, 0, uint32(unsafe.Sizeof(*push)), unsafe.Pointer(push))
+	size := uint32(unsafe.Sizeof(*push))
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&rec.push[0])), size), unsafe.Slice((*byte)(unsafe.Pointer(push)), size))
+	d.vk.cmdPushConstants(d.cmd, kn.layout, stageCompute, 0, size, unsafe.Pointer(&rec.push[0]))
 	d.vk.cmdDispatch(d.cmd, groups[0], groups[1], groups[2])
 	d.barrier()
 	d.stamp(kernelSpecs[k].name)

@@ -470,8 +470,6 @@ type api struct {
 	createDescriptorPool       func(dev vkDevice, info, alloc unsafe.Pointer, out *vkHandle) vkResult
 	destroyDescriptorPool      func(dev vkDevice, p vkHandle, alloc unsafe.Pointer)
 	resetDescriptorPool        func(dev vkDevice, p vkHandle, flags uint32) vkResult
-	allocateDescriptorSets     func(dev vkDevice, info unsafe.Pointer, out *vkHandle) vkResult
-	updateDescriptorSets       func(dev vkDevice, writeCount uint32, writes unsafe.Pointer, copyCount uint32, copies unsafe.Pointer)
 
 	createCommandPool      func(dev vkDevice, info, alloc unsafe.Pointer, out *vkHandle) vkResult
 	destroyCommandPool     func(dev vkDevice, p vkHandle, alloc unsafe.Pointer)
@@ -479,13 +477,12 @@ type api struct {
 	allocateCommandBuffers func(dev vkDevice, info unsafe.Pointer, out *vkCommandBuffer) vkResult
 	beginCommandBuffer     func(cb vkCommandBuffer, info unsafe.Pointer) vkResult
 	endCommandBuffer       func(cb vkCommandBuffer) vkResult
-	cmdBindPipeline        func(cb vkCommandBuffer, bindPoint uint32, p vkHandle)
-	cmdBindDescriptorSets  func(cb vkCommandBuffer, bindPoint uint32, layout vkHandle, first, count uint32, sets unsafe.Pointer, dynCount uint32, dyn unsafe.Pointer)
-	cmdPushConstants       func(cb vkCommandBuffer, layout vkHandle, stages, offset, size uint32, values unsafe.Pointer)
-	cmdDispatch            func(cb vkCommandBuffer, x, y, z uint32)
 	cmdCopyBuffer          func(cb vkCommandBuffer, src, dst vkHandle, count uint32, regions unsafe.Pointer)
 	cmdFillBuffer          func(cb vkCommandBuffer, dst vkHandle, offset, size uint64, data uint32)
 	cmdPipelineBarrier     func(cb vkCommandBuffer, srcStage, dstStage, depFlags, memCount uint32, mem unsafe.Pointer, bufCount uint32, buf unsafe.Pointer, imgCount uint32, img unsafe.Pointer)
+
+	// hot: the entry points called for every recorded dispatch (hot.go).
+	hot hotAPI
 
 	createFence   func(dev vkDevice, info, alloc unsafe.Pointer, out *vkHandle) vkResult
 	destroyFence  func(dev vkDevice, f vkHandle, alloc unsafe.Pointer)
@@ -494,9 +491,6 @@ type api struct {
 	queueSubmit   func(q vkQueue, count uint32, submits unsafe.Pointer, fence vkHandle) vkResult
 
 	getDeviceProcAddr func(dev vkDevice, name *byte) uintptr
-	// cmdPushDescriptorSet is VK_KHR_push_descriptor's, resolved through
-	// getDeviceProcAddr when the device offers it (else nil).
-	cmdPushDescriptorSet func(cb vkCommandBuffer, bindPoint uint32, layout vkHandle, set, count uint32, writes unsafe.Pointer)
 
 	createQueryPool     func(dev vkDevice, info, alloc unsafe.Pointer, out *vkHandle) vkResult
 	destroyQueryPool    func(dev vkDevice, pool vkHandle, alloc unsafe.Pointer)
@@ -547,18 +541,12 @@ func loadAPI() (*api, error) {
 		{&a.createDescriptorPool, "vkCreateDescriptorPool"},
 		{&a.destroyDescriptorPool, "vkDestroyDescriptorPool"},
 		{&a.resetDescriptorPool, "vkResetDescriptorPool"},
-		{&a.allocateDescriptorSets, "vkAllocateDescriptorSets"},
-		{&a.updateDescriptorSets, "vkUpdateDescriptorSets"},
 		{&a.createCommandPool, "vkCreateCommandPool"},
 		{&a.destroyCommandPool, "vkDestroyCommandPool"},
 		{&a.resetCommandPool, "vkResetCommandPool"},
 		{&a.allocateCommandBuffers, "vkAllocateCommandBuffers"},
 		{&a.beginCommandBuffer, "vkBeginCommandBuffer"},
 		{&a.endCommandBuffer, "vkEndCommandBuffer"},
-		{&a.cmdBindPipeline, "vkCmdBindPipeline"},
-		{&a.cmdBindDescriptorSets, "vkCmdBindDescriptorSets"},
-		{&a.cmdPushConstants, "vkCmdPushConstants"},
-		{&a.cmdDispatch, "vkCmdDispatch"},
 		{&a.cmdCopyBuffer, "vkCmdCopyBuffer"},
 		{&a.cmdFillBuffer, "vkCmdFillBuffer"},
 		{&a.cmdPipelineBarrier, "vkCmdPipelineBarrier"},
@@ -580,6 +568,13 @@ func loadAPI() (*api, error) {
 			return nil, fmt.Errorf("Vulkan loader %s lacks %s (is it older than Vulkan 1.0?): %v", name, s.name, err)
 		}
 		purego.RegisterFunc(s.fn, ptr)
+	}
+	for _, s := range a.hot.symbols() {
+		ptr, err := symbol(lib, s.name)
+		if err != nil || ptr == 0 {
+			return nil, fmt.Errorf("Vulkan loader %s lacks %s (is it older than Vulkan 1.0?): %v", name, s.name, err)
+		}
+		*s.fn = ptr
 	}
 	return a, nil
 }
