@@ -7,7 +7,6 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/half"
-	"github.com/rlt-workbench/rlt/compute/kernels"
 )
 
 // Backend is a compute.Backend on one Device: every compute.Tensor it makes
@@ -250,34 +249,9 @@ func kindOf(dt compute.DType) half.Kind {
 	return half.F16
 }
 
-// Copy implements compute.Backend. Between tensors of one type it copies
-// on the device; into or out of a 16-bit tensor of another type it
-// converts through the host (widening is exact, narrowing rounds to
-// nearest even, as on the CPU): only loading and a reference model's
-// sync do that.
-func (b *Backend) Copy(dst, src *compute.Tensor) {
-	d, s := view(dst), view(src)
-	if d.dt == s.dt {
-		b.d.Copy(d, s)
-		return
-	}
-	f := make([]float32, s.n)
-	if b.d.Read(f, s) != nil {
-		return
-	}
-	b.put(d, f)
-}
-
-// put writes float32 values into t, rounding them when t is 16-bit.
-func (b *Backend) put(t *Tensor, f []float32) {
-	if !t.dt.Is16() {
-		_ = b.d.Write(t, f)
-		return
-	}
-	h := make([]uint16, len(f))
-	half.Narrow(kindOf(t.dt), h, f)
-	_ = b.d.Write16(t, h)
-}
+// Copy implements compute.Backend: on the device, converting between
+// types there (Device.Copy) as the CPU does.
+func (b *Backend) Copy(dst, src *compute.Tensor) { b.d.Copy(view(dst), view(src)) }
 
 func (b *Backend) Embedding(out, table *compute.Tensor, ids []int32) {
 	b.d.Embedding(view(out), view(table), ids)
@@ -365,23 +339,11 @@ func (b *Backend) SumSquares(t *compute.Tensor) float64 {
 }
 func (b *Backend) Scale(t *compute.Tensor, s float32) { b.d.Scale(view(t), s) }
 
-// Mix implements compute.Backend. Where either side is 16-bit (a
-// reference model's sync into 16-bit weights) it mixes on the host in
-// float32, as the CPU does, and rounds into a 16-bit dst.
+// Mix implements compute.Backend: on the device, in float32 and rounded
+// into a 16-bit dst where either side is 16-bit (Device.Mix), as the CPU
+// does.
 func (b *Backend) Mix(dst, src *compute.Tensor, alpha float32) {
-	d, s := view(dst), view(src)
-	if !d.dt.Is16() && !s.dt.Is16() {
-		b.d.Mix(d, s, alpha)
-		return
-	}
-	mustNotBeFrozen(d)
-	sameLen("mix", d, s)
-	x, y := make([]float32, d.n), make([]float32, s.n)
-	if b.d.Read(x, d) != nil || b.d.Read(y, s) != nil {
-		return
-	}
-	kernels.Mix(x, y, alpha, 0, len(x))
-	b.put(d, x)
+	b.d.Mix(view(dst), view(src), alpha)
 }
 
 // AllFinite implements compute.Backend; it waits for the batch. A failed

@@ -32,8 +32,17 @@
 // Linear, and the fused head's logits in HeadLogProbs and HeadKL) and
 // the row gather (rows16: Embedding, GatherRows). Every other kernel
 // reads float32 and refuses a 16-bit operand (a programmer error, as on
-// the CPU); Copy between types and Mix into a 16-bit tensor convert on
-// the host, rounding to nearest even as the CPU does.
+// the CPU), except the conversion kernel (convert): Copy between any two
+// types and Mix where either side is 16-bit (a reference model's sync
+// into 16-bit weights) run on the device, one invocation per 32-bit word
+// written. Widening is exact; rounding to 16 bits is compute/half's
+// integer algorithm, bit for bit (NaNs, overflow to Inf, F16 subnormals),
+// not packHalf2x16, whose rounding Vulkan leaves to the implementation
+// (lavapipe's turns every NaN into 0x7e00); the mix is kernels.Mix's, two
+// roundings in float32 (precise: no fused multiply-add). TestConvert
+// compares every direction with the CPU bit for bit; a mix may differ only
+// where Vulkan leaves it to the device: an arithmetic NaN's payload, and
+// float32 subnormals a device flushes to zero (lavapipe does neither).
 //
 // Products pick their kernel by shape (Device.gemm): gemv for a few rows
 // (decoding), the tiled gemm otherwise, split along K on a GPU when its
@@ -50,6 +59,6 @@
 //
 // Left: tensors past maxStorageBufferRange (128 MiB on lavapipe) split
 // across buffers, a cooperative-matrix (tensor core) GEMM
-// (Info.CooperativeMatrix says whether the device could run one), 16-bit
-// activations, and device-side type conversion.
+// (Info.CooperativeMatrix says whether the device could run one), and
+// 16-bit activations.
 package vulkan

@@ -34,6 +34,7 @@ const (
 	kGemmReduce
 	kGemv
 	kGemv16
+	kConvert
 	numKernels
 )
 
@@ -67,6 +68,7 @@ var kernelSpecs = [numKernels]struct {
 	kGemmReduce:   {"gemm_reduce", 3, 24},
 	kGemv:         {"gemv", 4, 40},
 	kGemv16:       {"gemv16", 4, 40},
+	kConvert:      {"convert", 2, 24},
 }
 
 const (
@@ -108,11 +110,17 @@ func (d *Device) Scale(t *Tensor, s float32) {
 	d.elementwise(ewScale, t, t, t, s)
 }
 
-// Mix sets dst = alpha·src + (1−alpha)·dst.
+// Mix sets dst = alpha·src + (1−alpha)·dst. Either side may be 16-bit (a
+// reference model's sync into frozen 16-bit weights): the mix is computed
+// in float32 and rounded to dst's type, as compute.NewCPU does.
 func (d *Device) Mix(dst, src *Tensor, alpha float32) {
 	d.own(dst, src)
 	mustNotBeFrozen(dst)
 	sameLen("mix", dst, src)
+	if dst.dt.Is16() || src.dt.Is16() {
+		d.convert(dst, src, true, alpha)
+		return
+	}
 	d.elementwise(ewMix, dst, src, src, alpha)
 }
 

@@ -24,7 +24,8 @@ type Tensor struct {
 	// frozen weight (New16), held as 16-bit storage packed two to a
 	// 32-bit word (element i in the low half when i is even), read only
 	// by the kernels that widen it (Linear's and the head's GEMM,
-	// Embedding/GatherRows) and by Read, Write16 and Copy.
+	// Embedding/GatherRows, the conversion kernel of Copy and Mix) and
+	// by Read and Write16.
 	dt compute.DType
 }
 
@@ -308,13 +309,16 @@ func (d *Device) Zero(t *Tensor) {
 	d.stamp("zero")
 }
 
-// Copy sets dst = src (equal lengths and types; Backend.Copy converts).
+// Copy sets dst = src (equal lengths). Between types it converts on the
+// device as compute.NewCPU does: widening is exact, narrowing (float32 or
+// the other 16-bit type into BF16 or F16) rounds to nearest even.
 func (d *Device) Copy(dst, src *Tensor) {
 	d.own(dst, src)
 	mustNotBeFrozen(dst)
 	sameLen("copy", dst, src)
 	if dst.dt != src.dt {
-		panic(fmt.Sprintf("vulkan: copy %v (%v) into %v (%v)", src, src.dt, dst, dst.dt))
+		d.convert(dst, src, false, 0)
+		return
 	}
 	if dst.n == 0 || !d.begin() {
 		return
