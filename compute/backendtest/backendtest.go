@@ -209,7 +209,7 @@ var cases = []testCase{
 			f := p.rand("f", 0.3, V, in)
 			p.cpu.Copy(w.c, f.c) // rounds to the type
 			p.dev.Copy(w.d, f.d)
-			p.check(dt.String()+" copy into 16 bits", w)
+			p.checkTol(dt.String()+" copy into 16 bits", w, Tolerance{}) // both round as compute/half does
 			if w.d.DType() != dt {
 				p.t.Errorf("%s: New16 tensor reports %v, want %v", p.dev.Name(), w.d.DType(), dt)
 			}
@@ -231,7 +231,27 @@ var cases = []testCase{
 			g := p.rand("g", 0.3, V, in)
 			p.cpu.Mix(w.c, g.c, 0.3)
 			p.dev.Mix(w.d, g.d, 0.3)
-			p.checkTol(dt.String()+" mix into 16 bits", w, Tolerance{Abs: 1e-6, Rel: 1e-2})
+			// Mixed in float32 with two roundings (no fused multiply-add) and
+			// rounded as compute/half does: exact.
+			p.checkTol(dt.String()+" mix into 16 bits", w, Tolerance{})
+			o := p.rand("o", 1, V, in)
+			p.cpu.Mix(o.c, w.c, 0.6)
+			p.dev.Mix(o.d, w.d, 0.6)
+			p.checkTol(dt.String()+" mix of 16 bits into float32", o, Tolerance{})
+			p.cpu.Copy(o.c, w.c)
+			p.dev.Copy(o.d, w.d)
+			p.checkTol(dt.String()+" copy out of 16 bits", o, Tolerance{})
+			other := compute.BF16
+			if dt == compute.BF16 {
+				other = compute.F16
+			}
+			w2 := tt{p.cpu.New16("w16b", other, V, in), p.dev.New16("w16b", other, V, in)}
+			p.cpu.Copy(w2.c, w.c)
+			p.dev.Copy(w2.d, w.d)
+			p.checkTol(dt.String()+" copy into "+other.String(), w2, Tolerance{})
+			p.cpu.Mix(w2.c, w.c, 0.3)
+			p.dev.Mix(w2.d, w.d, 0.3)
+			p.checkTol(dt.String()+" mix into "+other.String(), w2, Tolerance{})
 		}
 	}},
 	{"MatMul", func(p *pair) {
