@@ -46,6 +46,31 @@ func TestBackendConformanceSplitK(t *testing.T) {
 	t.Logf("%d products split along K", split)
 }
 
+// TestBackendConformance128 runs the suite again with every product on the
+// 128×128-tile kernel (gemm128, gemm128_16), few-row ones included, as a
+// GPU runs large products; lavapipe would choose it only for products
+// far larger than the suite's.
+func TestBackendConformance128(t *testing.T) {
+	d := openOrSkip(t)
+	oldHead, oldForce, oldGemv := headChunkFloats, d.gemmForce, d.gemvMaxRows
+	headChunkFloats, d.gemmForce, d.gemvMaxRows = 1<<10, gemmBigTile, 0
+	defer func() { headChunkFloats, d.gemmForce, d.gemvMaxRows = oldHead, oldForce, oldGemv }()
+	if err := d.StartProfile(); err != nil { // the count below needs timestamps
+		backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+		t.Skipf("the suite ran, but whether it ran gemm128 is unknown: %v", err)
+	}
+	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+	counts := map[string]int{}
+	for _, k := range d.StopProfile().Kernels {
+		counts[k.Name] = k.Count
+	}
+	if counts["gemm128"] == 0 || counts["gemm128_16"] == 0 || counts["gemm"] != 0 || counts["gemm16"] != 0 {
+		t.Errorf("products ran as gemm128 %d, gemm128_16 %d, gemm %d, gemm16 %d times: want only the first two",
+			counts["gemm128"], counts["gemm128_16"], counts["gemm"], counts["gemm16"])
+	}
+	t.Logf("%d products on gemm128, %d on gemm128_16", counts["gemm128"], counts["gemm128_16"])
+}
+
 func TestSplitK(t *testing.T) {
 	d := &Device{splitTarget: 1024, splitMinK: 256}
 	d.info.MaxWorkGroupCount = [3]uint32{1 << 31, 65535, 65535}
@@ -62,7 +87,7 @@ func TestSplitK(t *testing.T) {
 		{"ragged K", 8, 64, 1000, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			splits, chunk := d.splitK(c.m, c.n, c.k)
+			splits, chunk := d.splitK(c.m, c.n, c.k, gemmTile)
 			if splits != c.splits {
 				t.Errorf("splitK(%d, %d, %d) = %d slices, want %d", c.m, c.n, c.k, splits, c.splits)
 			}
@@ -75,7 +100,7 @@ func TestSplitK(t *testing.T) {
 		})
 	}
 	cpu := &Device{} // splitTarget 0: a CPU device never splits
-	if s, k := cpu.splitK(8, 64, 1<<20); s != 1 || k != 1<<20 {
+	if s, k := cpu.splitK(8, 64, 1<<20, gemmTile); s != 1 || k != 1<<20 {
 		t.Errorf("a CPU device split K: %d slices of %d", s, k)
 	}
 }

@@ -115,6 +115,10 @@ type Device struct {
 	// reused so that grouping the rows by id allocates only as they grow.
 	groupKeys []uint64
 	groupCSR  []int32
+	// gemmForce, when not 0, is the output tile (64: gemm, 128: gemm128)
+	// of every product that is not a gemv, instead of gemmTileFor's
+	// choice: RLT_VULKAN_GEMM at Open, for A/B timing; tests.
+	gemmForce uint32
 	garbage   []*buffer
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
@@ -259,7 +263,26 @@ func (d *Device) init() error {
 		d.splitTarget, d.splitMinK = 1024, 256
 	}
 	d.gemvMaxRows = gemvRows
+	d.gemmForce, err = gemmForceSetting(os.Getenv("RLT_VULKAN_GEMM"))
+	if err != nil {
+		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_GEMM", Err: err}
+	}
 	return nil
+}
+
+// gemmForceSetting reads RLT_VULKAN_GEMM: unset, the GEMM kernel is chosen
+// by shape (gemmTileFor); 64 or 128 runs every product that is not a gemv
+// on the kernel of that output tile.
+func gemmForceSetting(v string) (uint32, error) {
+	switch v {
+	case "":
+		return 0, nil
+	case "64":
+		return gemmTile, nil
+	case "128":
+		return gemmBigTile, nil
+	}
+	return 0, fmt.Errorf("%q is neither 64 (every product on the 64×64-tile GEMM) nor 128 (on the 128×128 one); unset it for the choice by shape", v)
 }
 
 // describe reads a physical device's name, type and limits; rank orders the

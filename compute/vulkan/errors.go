@@ -21,6 +21,9 @@ var (
 	ErrDeviceLost = errors.New("device lost")
 	// ErrVulkan: any other failing Vulkan call.
 	ErrVulkan = errors.New("Vulkan call failed")
+	// ErrSetting: an environment variable of the backend has a value it
+	// does not know.
+	ErrSetting = errors.New("bad environment setting")
 )
 
 // Error is a failure of the Vulkan backend: which device, what it was doing,

@@ -35,6 +35,8 @@ const (
 	kGemv
 	kGemv16
 	kConvert
+	kGemm128
+	kGemm128x16
 	numKernels
 )
 
@@ -69,6 +71,8 @@ var kernelSpecs = [numKernels]struct {
 	kGemv:         {"gemv", 4, 40},
 	kGemv16:       {"gemv16", 4, 40},
 	kConvert:      {"convert", 2, 24},
+	kGemm128:      {"gemm128", 4, 40},
+	kGemm128x16:   {"gemm128_16", 4, 40},
 }
 
 const (
@@ -240,9 +244,40 @@ const (
 	gemmBias   = 4
 	gemmF16    = 8 // gemm16: B is float16 (else bfloat16)
 	gemmSplit  = 16
-	gemmTile   = 64
-	gemvRows   = 16 // gemv.comp's MAXM
+	// gemm128 only: the operand may be accessed 4 elements at a time.
+	gemmVecA = 32
+	gemmVecB = 64
+	gemmVecC = 128
+
+	gemmTile    = 64  // gemm.comp's output tile
+	gemmBigTile = 128 // gemm128.comp's
+	gemvRows    = 16  // gemv.comp's MAXM
+	// gemmBigMinGroups is the fewest workgroups (128-tiles times K slices)
+	// for which a product takes gemm128: fewer would leave a GPU's
+	// multiprocessors idle (an H200 has 132 and holds about two such
+	// workgroups on each), better served by more, smaller tiles.
+	gemmBigMinGroups = 256
 )
+
+// gemmTileFor picks the GEMM kernel of a product by its output tile:
+// d.gemmForce when set (RLT_VULKAN_GEMM, tests), else gemm128 when both
+// sides span a 128-tile and its tiles, split along K where splitK would
+// split them, still make gemmBigMinGroups workgroups; gemm otherwise.
+func (d *Device) gemmTileFor(m, n, k uint32) uint32 {
+	if d.gemmForce != 0 {
+		return d.gemmForce
+	}
+	if m < gemmBigTile || n < gemmBigTile {
+		return gemmTile
+	}
+	splits, _ := d.splitK(m, n, k, gemmBigTile)
+	if tilesOf(m, n, gemmBigTile)*splits >= gemmBigMinGroups {
+		return gemmBigTile
+	}
+	return gemmTile
+}
+
+func tilesOf(m, n, tile uint32) uint32 { return ceilDiv32(m, tile) * ceilDiv32(n, tile) }
 
 // splitK says how to cut a product's K into slices run side by side: a
 // product of few output tiles and a long K (the fused head's dh = dz·W
@@ -251,9 +286,10 @@ const (
 // workgroups each walking all of K, leaving most of a GPU idle. Slices
 // bring the workgroups up to about d.splitTarget. It returns 1 slice when
 // the tiles already fill half the target (an extra pass would not pay),
-// or when a slice would be shorter than d.splitMinK.
-func (d *Device) splitK(m, n, k uint32) (splits, chunk uint32) {
-	tiles := uint32(ceilDiv(int(m), gemmTile) * ceilDiv(int(n), gemmTile))
+// or when a slice would be shorter than d.splitMinK. tile is the output
+// tile of the kernel that runs the product (gemmTileFor).
+func (d *Device) splitK(m, n, k, tile uint32) (splits, chunk uint32) {
+	tiles := tilesOf(m, n, tile)
 	if d.splitTarget == 0 || 2*tiles >= d.splitTarget || k < 2*d.splitMinK {
 		return 1, k
 	}
@@ -276,10 +312,6 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 	if p.m == 0 || p.n == 0 {
 		return
 	}
-	groups := [3]uint32{uint32(ceilDiv(int(p.n), gemmTile)), uint32(ceilDiv(int(p.m), gemmTile)), 1}
-	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
-		panic(fmt.Sprintf("vulkan: product %v·%v needs %v workgroups, beyond the device's %v", a, b, groups, d.info.MaxWorkGroupCount))
-	}
 	kern, gemv := kGemm, kGemv
 	var bBind binding
 	if b.dt.Is16() { // a 16-bit weight, widened as the kernel loads it
@@ -295,10 +327,33 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 		dispatch(d, gemv, &p, linearGroups(ceilDiv(int(p.n), 4)), c.bind(), a.bind(), bBind, bb)
 		return
 	}
-	splits, chunk := d.splitK(p.m, p.n, p.k)
+	tile := d.gemmTileFor(p.m, p.n, p.k)
+	groups := [3]uint32{ceilDiv32(p.n, tile), ceilDiv32(p.m, tile), 1}
+	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
+		panic(fmt.Sprintf("vulkan: product %v·%v needs %v workgroups, beyond the device's %v", a, b, groups, d.info.MaxWorkGroupCount))
+	}
+	splits, chunk := d.splitK(p.m, p.n, p.k, tile)
 	p.kChunk = chunk
+	cBind, aBind := c.bind(), a.bind()
+	if tile == gemmBigTile {
+		kern = kGemm128
+		if b.dt.Is16() {
+			kern = kGemm128x16
+		}
+		// Four elements at a time where every row starts on a multiple of
+		// 4 elements (16 bytes; B16: 8); the split partials' rows are N long.
+		if p.lda%4 == 0 && aBind.off%16 == 0 {
+			p.flags |= gemmVecA
+		}
+		if p.ldb%4 == 0 && bBind.off%16 == 0 {
+			p.flags |= gemmVecB
+		}
+		if (splits == 1 && p.ldc%4 == 0 && cBind.off%16 == 0) || (splits > 1 && p.n%4 == 0) {
+			p.flags |= gemmVecC
+		}
+	}
 	if splits == 1 {
-		dispatch(d, kern, &p, groups, c.bind(), a.bind(), bBind, bb)
+		dispatch(d, kern, &p, groups, cBind, aBind, bBind, bb)
 		return
 	}
 	part, err := d.splitKBuffer(uint64(splits) * uint64(p.m) * uint64(p.n) * 4)
