@@ -22,6 +22,9 @@
 # (its figures then compare nothing). The last lines are the README's figures,
 # ready to paste, with the GPU and its driver named. RLT_BENCH_PROFILE=1
 # adds each benchmark's GPU time per kernel (lines starting "profile").
+# RLT_VULKAN_GEMM=64 (or 128) runs every product that is not a gemv on
+# the 64×64-tile GEMM (or the 128×128 one) instead of choosing by shape,
+# to time the two kernels against each other: run the script once each way.
 #
 # A GPU machine without Go: build the two test binaries where Go is, carry
 # them, and name their folder in GPU_BIN:

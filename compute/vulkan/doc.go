@@ -45,17 +45,26 @@
 // float32 subnormals a device flushes to zero (lavapipe does neither).
 //
 // Products pick their kernel by shape (Device.gemm): gemv for a few rows
-// (decoding), the tiled gemm otherwise, split along K on a GPU when its
+// (decoding) x·wᵀ; gemm128 for large products (both sides at least 128,
+// and at least 256 workgroups of 128×128 tiles, counting split-K slices):
+// 8×8 outputs per invocation, k-steps of 8 double-buffered through shared
+// memory, 4-element global loads where the leading dimensions allow; the
+// 64×64-tile gemm otherwise. Either is split along K on a GPU when its
 // output tiles alone would leave the device idle (gemm_reduce adds the
-// slices in order). Reductions over long dimensions (column sums, the
-// embedding's scatter-add, attention's value sum) spread over many
-// invocations and add in a fixed order, so results repeat run to run.
+// slices in order). The environment variable RLT_VULKAN_GEMM, read at
+// Open, forces the tile of every product that is not a gemv: 64 (gemm) or
+// 128 (gemm128), to time one against the other on a GPU (bench/gpu.sh;
+// BenchmarkLinear also times both); any other value fails Open.
+// Reductions over long dimensions (column sums, the embedding's
+// scatter-add, attention's value sum) spread over many invocations and add
+// in a fixed order, so results repeat run to run.
 //
 // Device.StartProfile times every command with device timestamps; the
 // device benchmarks print it with RLT_BENCH_PROFILE=1 (bench/gpu.sh).
 // Measured once on an NVIDIA H200 (README): correct, toy sampling faster
-// than PyTorch eager, the 0.5B training step far slower. The changes
-// above came after that run and are not yet measured on a GPU.
+// than PyTorch eager, the 0.5B training step far slower (the 64×64 gemm
+// at about a third of cuBLAS float32). The changes above, gemm128
+// included, came after that run and are not yet measured on a GPU.
 //
 // Left: tensors past maxStorageBufferRange (128 MiB on lavapipe) split
 // across buffers, a cooperative-matrix (tensor core) GEMM
