@@ -1,4 +1,5 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 // gemm with 128×128 output tiles, for large products: the same contract as
 // gemm.comp (read its header: flags bits 0/1 transpose A/B, bit 2 adds
 // bias, bit 3 float16 B under -DB16, bit 4 split K; alpha; beta = 0 never
@@ -19,6 +20,12 @@
 // Shared memory: 2 buffers × 2 operands × 8 k × 132 floats (128 plus 4 of
 // padding, so the transposing stores of a non-transposed operand do not
 // collide on banks) = 4224 floats, 16.5 KiB.
+// Registers: 64 accumulators (acc, 8×2 vec4), 16 operand floats per
+// k, 8 floats of the next step's loads. The loops that index acc are
+// unrolled in the SPIR-V ([[unroll]]), so that acc is 64 values rather
+// than an array in memory whichever driver compiles it; the loop over the
+// 8 k of a step is left to the driver (unrolled here it doubled lavapipe's
+// compile time).
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(std430, binding = 0) buffer Cb { float c[]; };
 layout(std430, binding = 0) buffer Cb4 { vec4 c4[]; };
@@ -75,7 +82,7 @@ vec4 fetch(bool isB, bool kAlong, bool vec4ok, uint r0, uint R, uint ld, uint k0
 		if (r >= R) return v;
 		uint i = r * ld + k;
 		if (vec4ok && k + 3u < kEnd) return isB ? loadB4(i) : loadA4(i);
-		for (uint e = 0u; e < 4u; e++)
+		[[unroll]] for (uint e = 0u; e < 4u; e++)
 			if (k + e < kEnd) v[e] = isB ? loadB(i + e) : loadA(i + e);
 		return v;
 	}
@@ -83,7 +90,7 @@ vec4 fetch(bool isB, bool kAlong, bool vec4ok, uint r0, uint R, uint ld, uint k0
 	if (k >= kEnd) return v;
 	uint i = k * ld + r;
 	if (vec4ok && r + 3u < R) return isB ? loadB4(i) : loadA4(i);
-	for (uint e = 0u; e < 4u; e++)
+	[[unroll]] for (uint e = 0u; e < 4u; e++)
 		if (r + e < R) v[e] = isB ? loadB(i + e) : loadA(i + e);
 	return v;
 }
@@ -91,7 +98,7 @@ vec4 fetch(bool isB, bool kAlong, bool vec4ok, uint r0, uint R, uint ld, uint k0
 void stash(uint buf, bool isB, bool kAlong, vec4 v) {
 	if (kAlong) {
 		uint r = tid >> 1u, k = (tid & 1u) * 4u;
-		for (uint e = 0u; e < 4u; e++) {
+		[[unroll]] for (uint e = 0u; e < 4u; e++) {
 			if (isB) Bs[buf][k + e][r >> 2u][r & 3u] = v[e];
 			else As[buf][k + e][r >> 2u][r & 3u] = v[e];
 		}
@@ -115,7 +122,7 @@ void main() {
 	// acc[r][h]: output row (r < 4 ? ty·4 + r : 64 + ty·4 + r − 4),
 	// columns h·64 + tx·4 + {0..3}.
 	vec4 acc[8][2];
-	for (uint r = 0u; r < 8u; r++) {
+	[[unroll]] for (uint r = 0u; r < 8u; r++) {
 		acc[r][0] = vec4(0.0);
 		acc[r][1] = vec4(0.0);
 	}
@@ -138,7 +145,7 @@ void main() {
 		for (uint kk = 0u; kk < TK; kk++) {
 			vec4 a0 = As[cur][kk][ty], a1 = As[cur][kk][16u + ty];
 			vec4 b0 = Bs[cur][kk][tx], b1 = Bs[cur][kk][16u + tx];
-			for (uint r = 0u; r < 4u; r++) {
+			[[unroll]] for (uint r = 0u; r < 4u; r++) {
 				acc[r][0] += a0[r] * b0;
 				acc[r][1] += a0[r] * b1;
 				acc[4u + r][0] += a1[r] * b0;
@@ -161,25 +168,28 @@ void main() {
 	uint ldc = split ? p.N : p.ldc;
 	bool readC = !split && p.beta != 0.0;
 	bool addBias = !split && (p.flags & 4u) != 0u;
-	for (uint r = 0u; r < 8u; r++) {
+	// Fully unrolled (no continue), so that acc stays in registers.
+	[[unroll]] for (uint r = 0u; r < 8u; r++) {
 		uint gm = m0 + (r < 4u ? ty * 4u + r : 64u + ty * 4u + r - 4u);
-		if (gm >= p.M) continue;
-		for (uint h = 0u; h < 2u; h++) {
+		[[unroll]] for (uint h = 0u; h < 2u; h++) {
 			uint gn = n0 + h * 64u + tx * 4u;
-			if (gn >= p.N) continue;
 			uint i = base + gm * ldc + gn;
 			vec4 v = p.alpha * acc[r][h];
-			if (vecC && gn + 3u < p.N) {
-				if (readC) v += p.beta * c4[i >> 2u];
-				if (addBias) v += vec4(bias[gn], bias[gn + 1u], bias[gn + 2u], bias[gn + 3u]);
-				c4[i >> 2u] = v;
-				continue;
-			}
-			for (uint e = 0u; e < 4u && gn + e < p.N; e++) {
-				float s = v[e];
-				if (readC) s += p.beta * c[i + e];
-				if (addBias) s += bias[gn + e];
-				c[i + e] = s;
+			if (gm < p.M && gn < p.N) {
+				if (vecC && gn + 3u < p.N) {
+					if (readC) v += p.beta * c4[i >> 2u];
+					if (addBias) v += vec4(bias[gn], bias[gn + 1u], bias[gn + 2u], bias[gn + 3u]);
+					c4[i >> 2u] = v;
+				} else {
+					[[unroll]] for (uint e = 0u; e < 4u; e++) {
+						if (gn + e < p.N) {
+							float s = v[e];
+							if (readC) s += p.beta * c[i + e];
+							if (addBias) s += bias[gn + e];
+							c[i + e] = s;
+						}
+					}
+				}
 			}
 		}
 	}
