@@ -138,11 +138,11 @@ if [ "$lavapipe" = 1 ]; then
 	echo "speed on a real GPU: not yet measured (no GPU here)"
 	exit 0
 fi
-echo "== the GEMM (Linear, float32 y = x·wᵀ) on the device, rows x in x out; a small op's cost (recording and submission)"
-(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^device' -test.benchtime 20x &&
+echo "== the GEMM (Linear, float32 y = x·wᵀ) on the device, rows x in x out (device: the kernel chosen by shape; gemm64, gemm128: forced); a small op's cost (recording and submission)"
+(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^(device|gemm64|gemm128)$' -test.benchtime 20x &&
 	"$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkSmallOps$' -test.benchtime 20x) |
 	grep -E '^Benchmark' | tee "$TMP/gemm.out"
-gemm=$(awk '$1 ~ /4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")
+gemm=$(awk '$1 ~ /\/device\/4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")
 smallop=$(awk '$1 ~ /SmallOps/ { for (i = 2; i < NF; i++) if ($(i+1) == "µs/op") print $i }' "$TMP/gemm.out")
 readme+=("GEMM (float32, 4096x896x4864): ${gemm:-n/a} GFLOP/s; a small op: ${smallop:-n/a} µs")
 for s in $SHAPES; do

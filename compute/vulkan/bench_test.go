@@ -11,6 +11,9 @@ import (
 // BenchmarkLinear times y = x·wᵀ on the device and on the CPU backend at
 // Qwen2-0.5B projection shapes (hidden 896, MLP 4864) for a batch of tokens
 // (256 as in decoding a few sequences, 4096 as in a training step).
+// device/ runs each product on the kernel Device.gemm picks (or
+// RLT_VULKAN_GEMM's); gemm64/ and gemm128/ force the 64×64-tile or the
+// 128×128-tile GEMM, to compare the two in one run.
 // On lavapipe the device numbers measure a CPU running SPIR-V: correctness
 // runs, not GPU speed.
 func BenchmarkLinear(b *testing.B) {
@@ -24,30 +27,40 @@ func BenchmarkLinear(b *testing.B) {
 		flops := 2 * float64(s.n) * float64(s.in) * float64(s.out)
 		xs := randVals(s.n*s.in, 1)
 		ws := randVals(s.out*s.in, 2)
-		b.Run(fmt.Sprintf("device/%dx%dx%d", s.n, s.in, s.out), func(b *testing.B) {
-			d := openOrSkip(b)
-			x, _ := d.New("x", s.n, s.in)
-			w, _ := d.New("w", s.out, s.in)
-			y, _ := d.New("y", s.n, s.out)
-			defer func() { d.Free(x); d.Free(w); d.Free(y) }()
-			if err := d.Write(x, xs); err != nil {
-				b.Fatal(err)
-			}
-			if err := d.Write(w, ws); err != nil {
-				b.Fatal(err)
-			}
-			if err := d.Flush(); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for range b.N {
-				d.Linear(y, x, w, nil)
-			}
-			if err := d.Flush(); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		for _, v := range []struct {
+			name  string
+			force uint32 // 0: as the device chooses
+		}{{"device", 0}, {"gemm64", gemmTile}, {"gemm128", gemmBigTile}} {
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", v.name, s.n, s.in, s.out), func(b *testing.B) {
+				d := openOrSkip(b)
+				if v.force != 0 {
+					old := d.gemmForce
+					d.gemmForce = v.force
+					defer func() { d.gemmForce = old }()
+				}
+				x, _ := d.New("x", s.n, s.in)
+				w, _ := d.New("w", s.out, s.in)
+				y, _ := d.New("y", s.n, s.out)
+				defer func() { d.Free(x); d.Free(w); d.Free(y) }()
+				if err := d.Write(x, xs); err != nil {
+					b.Fatal(err)
+				}
+				if err := d.Write(w, ws); err != nil {
+					b.Fatal(err)
+				}
+				if err := d.Flush(); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for range b.N {
+					d.Linear(y, x, w, nil)
+				}
+				if err := d.Flush(); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 		b.Run(fmt.Sprintf("cpu/%dx%dx%d", s.n, s.in, s.out), func(b *testing.B) {
 			c := compute.NewCPU()
 			x, w, y := c.New("x", s.n, s.in), c.New("w", s.out, s.in), c.New("y", s.n, s.out)
