@@ -52,6 +52,9 @@ func Open(name string) (be compute.Backend, why string, err error) {
 		return compute.NewCPU(), autoNoGPU, nil
 	}
 	d, err := vulkan.Open()
+	if errors.Is(err, vulkan.ErrSetting) { // a mistyped setting is no reason to fall back
+		return nil, "", fmt.Errorf("--device auto: %w", err)
+	}
 	if err != nil {
 		autoNoGPU = "no usable GPU"
 		var ve *vulkan.Error

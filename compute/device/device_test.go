@@ -45,3 +45,28 @@ func TestOpen(t *testing.T) {
 		Close(be)
 	}
 }
+
+// TestOpenBadSetting: a Vulkan setting with a value the backend does not
+// know fails --device gpu and auto alike, instead of auto falling back to
+// the CPU without a word.
+func TestOpenBadSetting(t *testing.T) {
+	if d, err := vulkan.Open(); err != nil {
+		t.Skipf("no usable Vulkan device: %v", err)
+	} else {
+		d.Close()
+	}
+	t.Setenv("RLT_VULKAN_GEMM", "96")
+	autoMu.Lock()
+	old := autoNoGPU
+	autoNoGPU = ""
+	autoMu.Unlock()
+	defer func() { autoMu.Lock(); autoNoGPU = old; autoMu.Unlock() }()
+	for _, name := range []string{GPU, Auto} {
+		if be, _, err := Open(name); err == nil || !strings.Contains(err.Error(), "RLT_VULKAN_GEMM") {
+			t.Errorf("Open(%s) with RLT_VULKAN_GEMM=96 = %v, %v; want an error naming the setting", name, be, err)
+			if err == nil {
+				Close(be)
+			}
+		}
+	}
+}
