@@ -62,11 +62,12 @@ func TestOpenBadSetting(t *testing.T) {
 	autoMu.Unlock()
 	defer func() { autoMu.Lock(); autoNoGPU = old; autoMu.Unlock() }()
 	for _, name := range []string{GPU, Auto} {
-		if be, _, err := Open(name); err == nil || !strings.Contains(err.Error(), "RLT_VULKAN_GEMM") {
-			t.Errorf("Open(%s) with RLT_VULKAN_GEMM=96 = %v, %v; want an error naming the setting", name, be, err)
-			if err == nil {
-				Close(be)
-			}
+		be, _, err := Open(name)
+		if err == nil {
+			t.Errorf("Open(%s) with RLT_VULKAN_GEMM=96 opened %s; want an error naming the setting", name, be.Name())
+			Close(be)
+		} else if !strings.Contains(err.Error(), "RLT_VULKAN_GEMM") {
+			t.Errorf("Open(%s) with RLT_VULKAN_GEMM=96: %v; want an error naming the setting", name, err)
 		}
 	}
 }
