@@ -166,7 +166,7 @@ done
 # time goes, kernel by kernel, in one training step and one decode pass.
 if [ "${AB:-1}" = 1 ] && [[ " $SHAPES " == *" 0.5b "* ]]; then
 	base_train=$ours_train base_sample=$ours_sample
-	for sw in RLT_VULKAN_PUSH_DESCRIPTORS=0; do
+	for sw in RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
 		echo "== 0.5B with $sw"
 		(cd engine/model && env "$sw" RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=128 \
 			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 2x 2>&1) |
