@@ -24,7 +24,10 @@
 # adds each benchmark's GPU time per kernel (lines starting "profile").
 # RLT_VULKAN_GEMM=64 (or 128) runs every product that is not a gemv on
 # the 64×64-tile GEMM (or the 128×128 one) instead of choosing by shape,
-# to time the two kernels against each other: run the script once each way.
+# to time the two kernels against each other. At the 0.5B shape the script
+# itself reruns the benchmarks with RLT_VULKAN_GEMM=64 and with
+# RLT_VULKAN_PUSH_DESCRIPTORS=0, then prints GPU time per kernel (AB=0
+# skips this).
 #
 # A GPU machine without Go: build the two test binaries where Go is, carry
 # them, and name their folder in GPU_BIN:
