@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/compute/half"
 )
 
 // TestGemm128 drives Device.gemm with the 128×128-tile kernel forced
@@ -74,28 +73,7 @@ func TestGemm128(t *testing.T) {
 			a, _ := d.New("a", aRows, lda)
 			y, _ := d.New("c", c.m, ldc)
 			bt, _ := d.New("bias", c.n)
-			var b *Tensor
-			if c.dt.Is16() {
-				b, _ = d.New16("b", c.dt, bRows, ldb)
-				bits := make([]uint16, len(bs))
-				for i, v := range bs {
-					if c.dt == compute.F16 {
-						bits[i] = half.ToF16(v)
-						bs[i] = half.F16ToFloat32(bits[i])
-					} else {
-						bits[i] = half.ToBF16(v)
-						bs[i] = half.BF16ToFloat32(bits[i])
-					}
-				}
-				if err := d.Write16(b, bits); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				b, _ = d.New("b", bRows, ldb)
-				if err := d.Write(b, bs); err != nil {
-					t.Fatal(err)
-				}
-			}
+			b := newOperand(t, d, "b", c.dt, bs, bRows, ldb)
 			defer func() { d.Free(a); d.Free(b); d.Free(y); d.Free(bt) }()
 			for _, err := range []error{d.Write(a, as), d.Write(y, c0), d.Write(bt, biases)} {
 				if err != nil {

@@ -38,28 +38,7 @@ func TestGemv(t *testing.T) {
 			x, _ := d.New("x", c.m, c.k)
 			y, _ := d.New("y", c.m, c.n)
 			b, _ := d.New("b", c.n)
-			var w *Tensor
-			if c.dt.Is16() {
-				w, _ = d.New16("w", c.dt, c.n, c.k)
-				bits := make([]uint16, len(ws))
-				for i, v := range ws {
-					if c.dt == compute.F16 {
-						bits[i] = half.ToF16(v)
-						ws[i] = half.F16ToFloat32(bits[i])
-					} else {
-						bits[i] = half.ToBF16(v)
-						ws[i] = half.BF16ToFloat32(bits[i])
-					}
-				}
-				if err := d.Write16(w, bits); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				w, _ = d.New("w", c.n, c.k)
-				if err := d.Write(w, ws); err != nil {
-					t.Fatal(err)
-				}
-			}
+			w := newOperand(t, d, "w", c.dt, ws, c.n, c.k)
 			defer func() { d.Free(x); d.Free(w); d.Free(y); d.Free(b) }()
 			for _, err := range []error{d.Write(x, xs), d.Write(y, y0), d.Write(b, bs)} {
 				if err != nil {
@@ -95,4 +74,39 @@ func TestGemv(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newOperand makes a device tensor of dt (F32, or a 16-bit type) holding
+// vals; for a 16-bit type vals are rounded to it in place first, so they
+// are what the device holds.
+func newOperand(t *testing.T, d *Device, name string, dt compute.DType, vals []float32, dims ...int) *Tensor {
+	t.Helper()
+	if !dt.Is16() {
+		x, err := d.New(name, dims...)
+		if err == nil {
+			err = d.Write(x, vals)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	bits := make([]uint16, len(vals))
+	for i, v := range vals {
+		if dt == compute.F16 {
+			bits[i] = half.ToF16(v)
+			vals[i] = half.F16ToFloat32(bits[i])
+		} else {
+			bits[i] = half.ToBF16(v)
+			vals[i] = half.BF16ToFloat32(bits[i])
+		}
+	}
+	x, err := d.New16(name, dt, dims...)
+	if err == nil {
+		err = d.Write16(x, bits)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }
