@@ -131,3 +131,27 @@ func BenchmarkColSum(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecord times the host's side of recording a dispatch (a Scale:
+// descriptors, pipeline, push constants, dispatch, barrier), the device's
+// work excluded: the timer runs only while 400 ops are recorded, not while
+// the batch is submitted and waited for. RLT_VULKAN_PUSH_DESCRIPTORS=0
+// times the descriptor-set path.
+func BenchmarkRecord(b *testing.B) {
+	d := openOrSkip(b)
+	x, _ := d.New("x", 256)
+	defer d.Free(x)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		for range 400 {
+			d.Scale(x, 0.5)
+		}
+		b.StopTimer()
+		if err := d.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*400), "ns/recorded-op")
+}
