@@ -149,7 +149,9 @@ func Mix(dst, src []float32, alpha float32, lo, hi int) {
 	s = s[:len(d)]
 	beta := 1 - alpha
 	for i, v := range s {
-		d[i] = alpha*v + beta*d[i]
+		// The conversions round each product, so no platform fuses them
+		// into one multiply-add (Go may on arm64): the GPU's mix does the same.
+		d[i] = float32(alpha*v) + float32(beta*d[i])
 	}
 }
 

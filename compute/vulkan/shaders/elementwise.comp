@@ -18,7 +18,10 @@ void main() {
 	} else if (p.op == 2u) {
 		o[i] = o[i] * p.s;
 	} else {
+		// precise: two roundings, as the CPU's kernels.Mix, never a fused
+		// multiply-add a driver might otherwise choose.
 		float beta = 1.0 - p.s;
-		o[i] = p.s * a[i] + beta * o[i];
+		precise float v = p.s * a[i] + beta * o[i];
+		o[i] = v;
 	}
 }
