@@ -35,6 +35,9 @@ type Backend struct {
 	// may hold (tests use it to act out a device too small for a model).
 	memLimit, live uint64
 	scratch        map[string]*Tensor
+	// headRows and headTargets are the fused head's host scratch: the rows
+	// with a target, and one chunk's targets.
+	headRows, headTargets []int32
 }
 
 // NewBackend returns a compute.Backend over d. d must not be used directly

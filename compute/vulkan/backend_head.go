@@ -1,6 +1,10 @@
 package vulkan
 
-import "github.com/rlt-workbench/rlt/compute"
+import (
+	"slices"
+
+	"github.com/rlt-workbench/rlt/compute"
+)
 
 // headChunkFloats caps the logits the fused LM head holds at once on the
 // device, a chunk of rows × V floats: 1 GiB. headFloats lowers it to what
@@ -29,14 +33,23 @@ func headRows(n, V, budget int) int {
 	return (n + chunks - 1) / chunks
 }
 
-func activeRows(targets []int32) []int32 {
-	var rows []int32
+// activeRows returns the rows that have a target, in the Backend's reused
+// scratch (the head's ops record uploads that copy what they read).
+func (b *Backend) activeRows(targets []int32) []int32 {
+	rows := b.headRows[:0]
 	for i, t := range targets {
 		if t >= 0 {
 			rows = append(rows, int32(i))
 		}
 	}
+	b.headRows = rows
 	return rows
+}
+
+// chunkTargets returns the Backend's reused scratch for a chunk's m targets.
+func (b *Backend) chunkTargets(m int) []int32 {
+	b.headTargets = slices.Grow(b.headTargets[:0], m)[:m]
+	return b.headTargets
 }
 
 // HeadLogProbs implements compute.Backend: the rows with a target are
@@ -56,14 +69,14 @@ func (b *Backend) HeadLogProbs(lp, lse, ent, h, w *compute.Tensor, vocab int, ta
 		ENT = part(view(ent), N, 1)
 		d.Zero(ENT)
 	}
-	rows := activeRows(targets)
+	rows := b.activeRows(targets)
 	if len(rows) == 0 {
 		return
 	}
 	m := headRows(len(rows), V, b.headFloats())
 	hcS, zS := b.scratchOf("head.h", m*dm), b.scratchOf("head.z", m*V)
 	lpS, lseS, entS := b.scratchOf("head.lp", m), b.scratchOf("head.lse", m), b.scratchOf("head.ent", m)
-	tg := make([]int32, m)
+	tg := b.chunkTargets(m)
 	for i0 := 0; i0 < len(rows); i0 += m {
 		ids := rows[i0:min(i0+m, len(rows))]
 		n := len(ids)
@@ -101,14 +114,14 @@ func (b *Backend) HeadLogProbsBackward(dh, dw, glp, h, w, lse *compute.Tensor, v
 	if DW != nil {
 		DW = part(DW, V, dm) // rows from vocab on are left as they are
 	}
-	rows := activeRows(targets)
+	rows := b.activeRows(targets)
 	if len(rows) == 0 {
 		return
 	}
 	m := headRows(len(rows), V, b.headFloats()/2)
 	hcS, zS, dzS := b.scratchOf("head.h", m*dm), b.scratchOf("head.z", m*V), b.scratchOf("head.dz", m*V)
 	gS, lseS, dhS := b.scratchOf("head.g", m), b.scratchOf("head.lse", m), b.scratchOf("head.dh", m*dm)
-	tg := make([]int32, m)
+	tg := b.chunkTargets(m)
 	for i0 := 0; i0 < len(rows); i0 += m {
 		ids := rows[i0:min(i0+m, len(rows))]
 		n := len(ids)
