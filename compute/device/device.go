@@ -91,6 +91,44 @@ func Failed(be compute.Backend, what string, err error) error {
 	return fmt.Errorf("%s on %s: %w; the run folder is intact: resume it with --device cpu", what, be.Name(), err)
 }
 
+// Memory is where the backend Open would return keeps its tensors.
+type Memory struct {
+	GPU       string // the GPU's name; "" when the CPU computes, in host memory
+	Bytes     uint64 // the GPU's memory (its largest device-local heap)
+	HeadBytes int64  // the fused LM head's logits buffer there (vulkan.HeadBytes)
+}
+
+// MemoryOf says where Open(name) would compute, probing as Open chooses
+// but opening nothing (no pipelines are built), so a run can be checked
+// against the memory it will use before anything is made for it. A GPU
+// asked for and not usable is Open's error.
+func MemoryOf(name string) (Memory, error) {
+	if err := Check(name); err != nil {
+		return Memory{}, err
+	}
+	switch name {
+	case CPU:
+		return Memory{}, nil
+	case GPU:
+		in, err := vulkan.Probe()
+		if err != nil {
+			return Memory{}, fmt.Errorf("--device gpu: %w; run with --device cpu to train on the CPU", err)
+		}
+		return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in)}, nil
+	}
+	autoMu.Lock()
+	noGPU := autoNoGPU
+	autoMu.Unlock()
+	if noGPU != "" {
+		return Memory{}, nil
+	}
+	in, err := vulkan.Probe()
+	if err != nil || in.Type != "discrete" { // auto takes the CPU then
+		return Memory{}, nil
+	}
+	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in)}, nil
+}
+
 // MemoryBytes is the device memory be computes in (the largest
 // device-local heap), 0 for the CPU backend (host memory).
 func MemoryBytes(be compute.Backend) uint64 {

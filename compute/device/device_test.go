@@ -71,3 +71,34 @@ func TestOpenBadSetting(t *testing.T) {
 		}
 	}
 }
+
+// MemoryOf answers as Open chooses: the host for cpu, the GPU's memory for
+// gpu, and for auto the GPU only when it is a discrete one.
+func TestMemoryOf(t *testing.T) {
+	if m, err := MemoryOf(CPU); err != nil || m.GPU != "" {
+		t.Fatalf("MemoryOf(cpu) = %+v, %v; want the host", m, err)
+	}
+	if _, err := MemoryOf("tpu"); err == nil {
+		t.Fatal("MemoryOf(tpu) succeeded")
+	}
+	d, verr := vulkan.Open()
+	if verr != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
+		}
+		if _, err := MemoryOf(GPU); err == nil || !strings.Contains(err.Error(), "--device cpu") {
+			t.Errorf("MemoryOf(gpu) without a device = %v, want Open's error", err)
+		}
+		return
+	}
+	in := d.Info()
+	d.Close()
+	m, err := MemoryOf(GPU)
+	if err != nil || m.GPU != in.Name || m.Bytes != in.DeviceLocalBytes || m.HeadBytes != vulkan.HeadBytes(in) {
+		t.Fatalf("MemoryOf(gpu) = %+v, %v; want %q with %d bytes", m, err, in.Name, in.DeviceLocalBytes)
+	}
+	m, err = MemoryOf(Auto)
+	if err != nil || (m.GPU != "") != (in.Type == "discrete") {
+		t.Fatalf("MemoryOf(auto) = %+v, %v with a %s device", m, err, in.Type)
+	}
+}

@@ -13,14 +13,22 @@ import (
 // and dh = dz·W then runs as 14 workgroups each walking all 151,936 of K.
 var headChunkFloats = 1 << 28
 
-// headFloats is the fused head's logits budget on this device: half the
+// headFloats is the fused head's logits budget on this device (headFloatsOn).
+func (b *Backend) headFloats() int { return headFloatsOn(b.d.info) }
+
+// headFloatsOn is the fused head's logits budget on a device: half the
 // largest buffer it binds (lavapipe: 128 MiB, so 64 MiB), at most 1/64 of
 // its memory, at most headChunkFloats.
-func (b *Backend) headFloats() int {
-	in := b.d.info
+func headFloatsOn(in Info) int {
 	bytes := min(in.MaxStorageBufferRange/2, in.DeviceLocalBytes/64)
 	return min(headChunkFloats, int(bytes/4))
 }
+
+// HeadBytes is the device memory the fused head's logits take on a device
+// at their largest: a forward chunk, or a backward chunk's logits and their
+// gradient (half the rows each), which share the forward's buffer: 1.5×
+// the budget. Memory estimates add it for runs on a GPU.
+func HeadBytes(in Info) int64 { return int64(headFloatsOn(in)) * 4 * 3 / 2 }
 
 // headRows is the number of rows per chunk for n rows of width V within
 // budget floats, spread evenly over the chunks.

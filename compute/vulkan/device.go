@@ -158,7 +158,35 @@ func (d *Device) fail(op string, r vkResult) error {
 	return resultError(d.info.Name, op, r)
 }
 
+// Probe describes the device Open would choose, without opening it: an
+// instance and the list of devices, no logical device and no pipelines,
+// so it is cheap enough to ask before a run decides where its memory is.
+func Probe() (Info, error) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		return Info{}, &Error{Kind: ErrNoDevice, Op: "start", Err: fmt.Errorf("the Vulkan binding needs a 64-bit platform, not %s", runtime.GOARCH)}
+	}
+	vk, err := loadAPI()
+	if err != nil {
+		return Info{}, err
+	}
+	d := &Device{vk: vk}
+	err = d.choose()
+	if d.instance != 0 {
+		d.vk.destroyInstance(d.instance, nil)
+	}
+	return d.info, err
+}
+
 func (d *Device) init() error {
+	if err := d.choose(); err != nil {
+		return err
+	}
+	return d.build()
+}
+
+// choose creates the instance and picks the device Open uses: a discrete
+// GPU first, then integrated, virtual, other, a CPU device last.
+func (d *Device) choose() error {
 	app := &applicationInfo{sType: stApplicationInfo, pApplicationName: cString("rlt"), pEngineName: cString("rlt compute"), apiVersion: apiVersion12}
 	ici := &instanceCreateInfo{sType: stInstanceCreateInfo, pApplicationInfo: app}
 	if r := d.vk.createInstance(unsafe.Pointer(ici), nil, &d.instance); r != vkSuccess {
@@ -201,7 +229,11 @@ func (d *Device) init() error {
 			d.info.DeviceLocalBytes = h.size
 		}
 	}
+	return nil
+}
 
+// build creates the logical device, its queue, pools and pipelines.
+func (d *Device) build() error {
 	prio := float32(1)
 	qci := &deviceQueueCreateInfo{sType: stDeviceQueueCreateInfo, queueFamilyIndex: d.family, queueCount: 1, pQueuePriorities: &prio}
 	dci := &deviceCreateInfo{sType: stDeviceCreateInfo, queueCreateInfoCount: 1, pQueueCreateInfos: qci}

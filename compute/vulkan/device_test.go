@@ -734,3 +734,19 @@ func TestFreezeWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Probe names the device Open picks, with its memory, without opening it.
+func TestProbe(t *testing.T) {
+	d := openOrSkip(t)
+	in, err := Probe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := d.Info()
+	if in.Name != want.Name || in.Type != want.Type || in.DeviceLocalBytes != want.DeviceLocalBytes || in.MaxStorageBufferRange != want.MaxStorageBufferRange {
+		t.Fatalf("Probe = %q %s %d bytes, Open = %q %s %d bytes", in.Name, in.Type, in.DeviceLocalBytes, want.Name, want.Type, want.DeviceLocalBytes)
+	}
+	if HeadBytes(in) <= 0 || HeadBytes(in) > int64(in.MaxStorageBufferRange) {
+		t.Fatalf("HeadBytes = %d on a device binding %d bytes", HeadBytes(in), in.MaxStorageBufferRange)
+	}
+}

@@ -119,6 +119,10 @@ type GRPO struct {
 	// Stored16 reports whether 16-bit checkpoints would be kept in 16 bits
 	// with frozen_weights = "checkpoint" (for the advice).
 	Stored16 bool
+	// DeviceHead is, on a GPU, the fused head's logits buffer there
+	// (device.Memory.HeadBytes): bigger chunks of logits than the CPU's
+	// tiles, which keep the GPU busy. 0 on the CPU.
+	DeviceHead int64
 }
 
 // Estimate is what one GRPO step needs at its peak.
@@ -139,6 +143,9 @@ func (g GRPO) Estimate() Estimate {
 	ck := g.CheckpointLayers.On(g.Teacher, mb*t)
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch %d × %d tokens (checkpointed layers: %v)", mb, t, ck),
 		int64(float64(Backward(g.Teacher, mb, t, ck)+Forward(g.Teacher, mb, t, mb*t))*slack))
+	if g.DeviceHead > 0 {
+		e.add("the fused head's logits on the GPU", g.DeviceHead)
+	}
 	e.add("runtime", Runtime)
 	return e
 }
@@ -223,8 +230,26 @@ type Limit struct {
 
 // EnvLimit names the environment variable that sets the limit by hand
 // (bytes, or with a unit: 512MB, 2GiB), for tests and for sharing a
-// machine; the machine's own figures still apply when they are lower.
+// machine or a GPU; the machine's own figures still apply when they are
+// lower. It caps the memory a run computes in: the host's on the CPU, the
+// GPU's on a GPU (OnDevice).
 const EnvLimit = "RLT_MEMORY_LIMIT"
+
+// OnDevice is the memory a run on a GPU may use: the GPU's memory, or
+// RLT_MEMORY_LIMIT when that is lower (to share a GPU, and for tests).
+func OnDevice(gpu string, bytes int64) (Limit, error) {
+	l := Limit{bytes, "the memory of " + gpu}
+	if v := os.Getenv(EnvLimit); v != "" {
+		b, err := ParseBytes(v)
+		if err != nil {
+			return Limit{}, fmt.Errorf("%s=%q: %w", EnvLimit, v, err)
+		}
+		if b < l.Bytes {
+			l = Limit{b, EnvLimit + ", on " + gpu}
+		}
+	}
+	return l, nil
+}
 
 // Available reads what this process may use: /proc/meminfo's MemAvailable,
 // the cgroup's memory.max less its memory.current where a limit is set, and

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -117,5 +118,48 @@ func TestNewRefusesWhatCannotFit(t *testing.T) {
 	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
 	if _, err := New(c, nil); err == nil || !strings.Contains(err.Error(), "1 MB available") {
 		t.Fatalf("New under a 1 MB limit: %v", err)
+	}
+}
+
+// On a GPU the run is checked against the GPU's memory, with the head's
+// bigger logits buffer there and --device cpu among the fixes; on the CPU,
+// against the host's.
+func TestCheckMemoryOnTheDevice(t *testing.T) {
+	c := smallConfig(tinyModels(t))
+	host, err := Memory(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+	c.Device = "cpu"
+	if err := CheckMemory(c); err == nil || !strings.Contains(err.Error(), "1 MB available (RLT_MEMORY_LIMIT)") || strings.Contains(err.Error(), "--device cpu") {
+		t.Fatalf("on the CPU under 1 MB: %v", err)
+	}
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		c.Device = "gpu"
+		if err := CheckMemory(c); err == nil || !strings.Contains(err.Error(), "--device cpu") {
+			t.Fatalf("--device gpu without a GPU: %v, want the device's error", err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	c.Device = "gpu"
+	err = CheckMemory(c)
+	for _, want := range []string{"this run on " + where.GPU, "RLT_MEMORY_LIMIT, on " + where.GPU, "the fused head's logits on the GPU", "--device cpu"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("on %s under 1 MB: %v; want it to say %q", where.GPU, err, want)
+		}
+	}
+	gpu := host
+	gpu.DeviceHead = where.HeadBytes
+	if d := gpu.Estimate().Total() - host.Estimate().Total(); d != where.HeadBytes {
+		t.Fatalf("the GPU estimate is %d bytes over the host's, want the head's %d", d, where.HeadBytes)
+	}
+	t.Setenv("RLT_MEMORY_LIMIT", "")
+	if err := CheckMemory(c); err != nil { // a tiny run fits any device
+		t.Fatalf("on %s with its own memory: %v", where.GPU, err)
 	}
 }

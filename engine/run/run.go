@@ -244,15 +244,32 @@ func Memory(cfg Config) (memory.GRPO, error) {
 	return m, nil
 }
 
-// CheckMemory refuses a run whose estimated peak memory exceeds what the
-// machine has (memory.Available), with the estimate and what would make it
-// fit; callers run it before they create anything for the run.
+// CheckMemory refuses a run whose estimated peak memory exceeds what it
+// computes in, with the estimate and what would make it fit: the host's
+// memory on the CPU (memory.Available), the GPU's on a GPU (chosen as
+// cfg.Device chooses, probed without opening it), where the weights,
+// gradients, moments and activations then live. A GPU asked for and not
+// there is refused here too. Callers run it before they create anything
+// for the run.
 func CheckMemory(cfg Config) error {
 	m, err := Memory(cfg)
 	if err != nil {
 		return err
 	}
-	return memory.Check("this run", m.Estimate(), m.Fixes())
+	where, err := device.MemoryOf(cfg.Device)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if where.GPU == "" {
+		return memory.Check("this run", m.Estimate(), m.Fixes())
+	}
+	m.DeviceHead = where.HeadBytes
+	l, err := memory.OnDevice(where.GPU, int64(where.Bytes))
+	if err != nil {
+		return err
+	}
+	return memory.CheckAgainst("this run on "+where.GPU, m.Estimate(), l,
+		append(m.Fixes(), "--device cpu: compute on the CPU, in the host's memory"))
 }
 
 // Pause implements sessions.Controller: the engine stops between steps.
