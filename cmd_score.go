@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -115,6 +116,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
 	weights := weightsFlag(fs)
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many padded positions (items × longest sequence); 0 = no limit")
+	dev := fs.String("device", "auto", "where to compute the local models: cpu, gpu or auto (a discrete GPU when present)")
 	statsPath := fs.String("stats", "", "write a summary (items, tokens, time, tokens/s, each item's sequence lengths) to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -184,17 +186,25 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	loadStart := time.Now()
 	var sc *rlt.Scorer
+	var be compute.Backend // where the local models compute
 	if !remote.IsURL(*tdir) && !remote.IsURL(*sdir) {
 		prompts, err := record.PromptsFor(*tdir, *sdir, override)
 		if err != nil {
 			return err
 		}
-		if err := checkScoreMemory(*tdir, *sdir, prec, *batch); err != nil {
+		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *dev); err != nil {
 			return err
 		}
-		pair, err := rlt.LoadPairAs(compute.NewCPU(), *tdir, *sdir, prompts, prec, prec)
-		if err != nil {
+		if be, err = openScoreDevice(*dev, stderr); err != nil {
 			return err
+		}
+		defer device.Close(be)
+		pair, err := rlt.LoadPairAs(be, *tdir, *sdir, prompts, prec, prec)
+		if err == nil {
+			err = be.Err()
+		}
+		if err != nil {
+			return deviceFailed(be, "rlt score: load the models", err)
 		}
 		if sc, err = rlt.NewScorer(pair, rc); err != nil {
 			return err
@@ -203,16 +213,25 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if ro.Kind, err = remote.ParseKind(*kindFlag); err != nil {
 			return err
 		}
-		if err := checkScoreMemory(*tdir, *sdir, prec, *batch); err != nil {
+		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *dev); err != nil {
 			return err
 		}
-		if sc, err = serverScorer(*tdir, *sdir, *tokDir, override, rc, prec, ro, stderr); err != nil {
+		if !remote.IsURL(*tdir) || !remote.IsURL(*sdir) { // one model is local
+			if be, err = openScoreDevice(*dev, stderr); err != nil {
+				return err
+			}
+			defer device.Close(be)
+		}
+		if sc, err = serverScorer(be, *tdir, *sdir, *tokDir, override, rc, prec, ro, stderr); err != nil {
 			return err
 		}
 	}
 	sc.MicroBatchTokens = *mbTokens
 	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
 	report := func(err error) error {
+		if be != nil && be.Err() != nil { // the device failed: the items say so one by one
+			err = deviceFailed(be, "rlt score", errors.Join(err, be.Err()))
+		}
 		if *statsPath == "" {
 			return err
 		}
@@ -565,7 +584,7 @@ func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float
 
 // serverScorer scores with a teacher and a student of which at least one is
 // an inference server's URL (the other may be a model folder).
-func serverScorer(tsrc, ssrc, tokDir string, override record.Prompts, rc record.RewardConfig, prec model.Precision, ro remote.Options, stderr io.Writer) (*rlt.Scorer, error) {
+func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record.Prompts, rc record.RewardConfig, prec model.Precision, ro remote.Options, stderr io.Writer) (*rlt.Scorer, error) {
 	local := func(src string) string {
 		if remote.IsURL(src) {
 			return ""
@@ -604,9 +623,12 @@ func serverScorer(tsrc, ssrc, tokDir string, override record.Prompts, rc record.
 			if err := rlt.SameVocabulary(tok, mt); err != nil {
 				return nil, fmt.Errorf("%s and %s: %w", tokDir, s, err)
 			}
-			m, err := model.LoadAs(compute.NewCPU(), s, prec)
+			m, err := model.LoadAs(be, s, prec)
+			if err == nil {
+				err = be.Err()
+			}
 			if err != nil {
-				return nil, err
+				return nil, deviceFailed(be, "rlt score: load the "+who, err)
 			}
 			if tok.VocabSize() > m.Cfg.Vocab {
 				return nil, fmt.Errorf("the tokenizer has %d tokens but the %s's embedding table only %d rows", tok.VocabSize(), who, m.Cfg.Vocab)
@@ -649,9 +671,30 @@ func serverScorer(tsrc, ssrc, tokDir string, override record.Prompts, rc record.
 // a long explanation with its question and solution.
 const scoreTokens = 512
 
-// checkScoreMemory refuses, before loading, scoring that cannot fit. A
-// model given as a server URL holds nothing in this process.
-func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int) error {
+// openScoreDevice opens where the local models compute and says which on
+// stderr, as `rlt run` shows it in its header.
+func openScoreDevice(name string, stderr io.Writer) (compute.Backend, error) {
+	be, why, err := device.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("rlt score: %w", err)
+	}
+	fmt.Fprintf(stderr, "rlt score: computing on %s (%s)\n", be.Name(), why)
+	return be, nil
+}
+
+// deviceFailed says what to do when a failure came from the device (out of
+// its memory, lost); other errors pass as they are.
+func deviceFailed(be compute.Backend, what string, err error) error {
+	if be.Err() != nil {
+		return fmt.Errorf("%s on %s: %w; score with --device cpu", what, be.Name(), err)
+	}
+	return err
+}
+
+// checkScoreMemory refuses, before loading, scoring that cannot fit where
+// it computes: the host's memory on the CPU, the GPU's on a GPU (as --device
+// chooses). A model given as a server URL holds nothing in this process.
+func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int, dev string) error {
 	m := memory.Score{Batch: batch, Tokens: scoreTokens}
 	inspect := func(src string, cfg *model.Config, held *compute.DType, served *bool) error {
 		if remote.IsURL(src) {
@@ -676,5 +719,20 @@ func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int) error 
 	if err := inspect(sdir, &m.Student, &m.StudentHeld, &m.StudentServed); err != nil {
 		return err
 	}
-	return memory.Check("scoring", m.Estimate(), m.Fixes())
+	where := device.Memory{}
+	if !m.TeacherServed || !m.StudentServed {
+		var err error
+		if where, err = device.MemoryOf(dev); err != nil {
+			return fmt.Errorf("rlt score: %w", err)
+		}
+	}
+	if where.GPU == "" {
+		return memory.Check("scoring", m.Estimate(), m.Fixes())
+	}
+	m.DeviceHead = where.HeadBytes
+	l, err := memory.OnDevice(where.GPU, int64(where.Bytes))
+	if err != nil {
+		return err
+	}
+	return memory.CheckAgainst("scoring on "+where.GPU, m.Estimate(), l, append(m.Fixes(), "--device cpu: score on the CPU, in the host's memory"))
 }

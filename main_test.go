@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -1078,5 +1080,42 @@ func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {
 	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
 	if code != 0 || !regexp.MustCompile(`failed .*fatal: start: run: teacher tokenizer: .*tokenizer.json: not valid tokenizer JSON`).MatchString(out) {
 		t.Errorf("sessions: exit %d: %s%s", code, out, errs)
+	}
+}
+
+// rlt score --device gpu scores on the Vulkan device, says so, and gives
+// the CPU's rewards (within float32 reordering).
+func TestScoreOnTheGPU(t *testing.T) {
+	if _, err := device.MemoryOf(device.GPU); err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	teacher, student := tinyFolder(t, "f32"), tinyFolder(t, "bf16")
+	in := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1"}
+{"question":"1+1=?","solution":"2","completion":"one and one"}
+`
+	rewards := map[string][]float64{}
+	for _, dev := range []string{"cpu", "gpu"} {
+		code, out, errs := runCLI(t, in, "score", "--teacher", teacher, "--student", student, "--device", dev)
+		if code != 0 {
+			t.Fatalf("--device %s: exit %d:\n%s", dev, code, errs)
+		}
+		if want := map[string]string{"cpu": "computing on cpu/", "gpu": "computing on vulkan/"}[dev]; !strings.Contains(errs, want) {
+			t.Errorf("--device %s: stderr does not say %q:\n%s", dev, want, errs)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var rec struct{ Reward *float64 }
+			if err := json.Unmarshal([]byte(l), &rec); err != nil || rec.Reward == nil {
+				t.Fatalf("--device %s: %q (%v)", dev, l, err)
+			}
+			rewards[dev] = append(rewards[dev], *rec.Reward)
+		}
+	}
+	for i, c := range rewards["cpu"] {
+		if g := rewards["gpu"][i]; math.Abs(g-c) > 1e-4*(1+math.Abs(c)) {
+			t.Errorf("item %d: reward %v on the GPU, %v on the CPU", i+1, g, c)
+		}
 	}
 }

@@ -180,6 +180,9 @@ type Score struct {
 	TeacherServed, StudentServed bool
 	Batch, Tokens                int // items scored together, tokens per item
 	Stored16                     bool
+	// DeviceHead is, on a GPU, the fused head's logits buffer there (as
+	// GRPO.DeviceHead); 0 on the CPU.
+	DeviceHead int64
 }
 
 // Estimate is what scoring one batch needs at its peak.
@@ -204,6 +207,9 @@ func (s Score) Estimate() Estimate {
 	}
 	if fwd > 0 {
 		e.add(fmt.Sprintf("forward of %d items × %d tokens", s.Batch, s.Tokens), int64(float64(fwd)*slack))
+	}
+	if s.DeviceHead > 0 {
+		e.add("the fused head's logits on the GPU", s.DeviceHead)
 	}
 	e.add("runtime", Runtime)
 	return e
