@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +13,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -49,7 +50,7 @@ Examples:
   rlt distill --teacher runs/x/teacher --data questions.jsonl --out /tmp/distilled
 `
 
-func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("rlt distill", distillUsage, stderr)
 	tdir := fs.String("teacher", "", "teacher model folder (required)")
 	out := fs.String("out", "", "output folder (required)")
@@ -61,6 +62,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	n := fs.Int("questions", 2000, "questions to explain")
 	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy)")
 	maxNew := fs.Int("max-new-tokens", 128, "explanation budget")
+	dev := deviceFlag(fs, "the teacher and the student")
 	c := runpkg.DistillConfig{Steps: 800, Batch: 32, MicroBatchTokens: model.DefaultMicroBatchTokens, LR: 3e-3, MinLR: 3e-4, Seed: 1}
 	fs.IntVar(&c.Steps, "steps", c.Steps, "student fine-tuning steps")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "rows per step")
@@ -93,7 +95,16 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	be := compute.NewCPU()
+	be, err := openDevice("rlt distill", *dev, stderr)
+	if err != nil {
+		return err
+	}
+	defer device.Close(be)
+	defer func() { // a device that failed on the way fails the command, saying what to do
+		if be.Err() != nil {
+			err = deviceFailed(be, "rlt distill", errors.Join(err, be.Err()))
+		}
+	}()
 	var student *model.Model
 	if *init != "" {
 		stok, err := loadTokenizer(filepath.Join(*init, "tokenizer.json"))
@@ -193,8 +204,11 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stderr, "student step %d/%d  loss %.4f\n", step+1, c.Steps, loss)
 		}
 	})
+	if err == nil {
+		err = be.Err()
+	}
 	if err != nil {
-		return err
+		return deviceFailed(be, "rlt distill: fine-tune the student", err)
 	}
 	sdir := filepath.Join(*out, "student")
 	if err := student.Save(sdir, hf.F32); err != nil {
@@ -249,7 +263,7 @@ Examples:
   rlt eval --teacher runs/x/teacher --student S --data test.jsonl --samples
 `
 
-func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("rlt eval", evalUsage, stderr)
 	sdir := fs.String("student", "", "student model folder (required)")
 	taskName := fs.String("task", "addition", "task whose held-out split is used")
@@ -260,6 +274,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	tdir := fs.String("teacher", "", "teacher model folder: evaluate its explanations instead")
 	teacherSys := fs.String("teacher-system", "", "teacher system prompt (default: the one the models record)")
 	studentSys := fs.String("student-system", "", "student system prompt (default: the one the models record)")
+	dev := deviceFlag(fs, "the models")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -287,17 +302,27 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var pair *rlt.Pair
 	var student *model.Model
 	var tok rlt.TextTokenizer
+	be, err := openDevice("rlt eval", *dev, stderr)
+	if err != nil {
+		return err
+	}
+	defer device.Close(be)
+	defer func() { // a device that failed on the way fails the command, saying what to do
+		if be.Err() != nil {
+			err = deviceFailed(be, "rlt eval", errors.Join(err, be.Err()))
+		}
+	}()
 	if *tdir != "" {
-		if pair, err = rlt.LoadPair(compute.NewCPU(), *tdir, *sdir, p); err != nil {
-			return err
+		if pair, err = rlt.LoadPair(be, *tdir, *sdir, p); err != nil {
+			return deviceFailed(be, "rlt eval: load the models", err)
 		}
 		student, tok = pair.Student, pair.Tok
 	} else {
 		if tok, err = loadTokenizer(filepath.Join(*sdir, "tokenizer.json")); err != nil {
 			return err
 		}
-		if student, err = model.Load(compute.NewCPU(), *sdir); err != nil {
-			return err
+		if student, err = model.Load(be, *sdir); err != nil {
+			return deviceFailed(be, "rlt eval: load "+*sdir, err)
 		}
 	}
 	var exs []task.Example

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/sample"
@@ -30,6 +31,7 @@ Examples:
 func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt generate", generateUsage, stderr)
 	dir := fs.String("model", "", "Hugging Face model folder with tokenizer.json (required)")
+	dev := deviceFlag(fs, "the model's layers")
 	prompt := fs.String("prompt", "", "text to continue (required)")
 	chat := fs.Bool("chat", false, "render the prompt as a ChatML user turn")
 	system := fs.String("system", "", "system message for --chat")
@@ -48,10 +50,17 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errUsage
 	}
-	be := compute.NewCPU()
-	m, err := model.Load(be, *dir)
+	be, err := openDevice("rlt generate", *dev, stderr)
 	if err != nil {
 		return err
+	}
+	defer device.Close(be)
+	m, err := model.Load(be, *dir)
+	if err == nil {
+		err = be.Err()
+	}
+	if err != nil {
+		return deviceFailed(be, "rlt generate: load "+*dir, err)
 	}
 	tok, err := loadTokenizer(filepath.Join(*dir, "tokenizer.json"))
 	if err != nil {
@@ -97,7 +106,7 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	tp := compute.NewTape(be)
 	res, err := sample.Generate(tp, m, [][]int32{tok.Encode(text)}, opts)
 	if err != nil {
-		return err
+		return deviceFailed(be, "rlt generate", err)
 	}
 	if s := tok.Decode(seqIDs); len(s) > printed {
 		io.WriteString(w, s[printed:])

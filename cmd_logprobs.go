@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 
@@ -23,9 +25,10 @@ Example:
   echo '{"text": "347+285=?"}' | rlt logprobs --model runs/teacher --temperature 0.7
 `
 
-func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("rlt logprobs", logprobsUsage, stderr)
 	dir := fs.String("model", "", "Hugging Face model folder (required)")
+	dev := deviceFlag(fs, "the model's layers")
 	temp := fs.Float64("temperature", 1, "divide logits by this before the softmax")
 	weights := weightsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -42,10 +45,17 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if !(*temp > 0) {
 		return fmt.Errorf("--temperature %g: must be positive", *temp)
 	}
-	be := compute.NewCPU()
-	m, err := model.LoadAs(be, *dir, prec)
+	be, err := openDevice("rlt logprobs", *dev, stderr)
 	if err != nil {
 		return err
+	}
+	defer device.Close(be)
+	m, err := model.LoadAs(be, *dir, prec)
+	if err == nil {
+		err = be.Err()
+	}
+	if err != nil {
+		return deviceFailed(be, "rlt logprobs: load "+*dir, err)
 	}
 	tokPath := filepath.Join(*dir, "tokenizer.json")
 	tok, tokErr := loadTokenizer(tokPath)
@@ -54,6 +64,13 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	tp := compute.NewTape(be)
 	tp.SetRecording(false)
+	// A failing device fails every later line; the command then ends
+	// saying so, with --device cpu as the way on.
+	defer func() {
+		if be.Err() != nil {
+			err = deviceFailed(be, "rlt logprobs", errors.Join(err, be.Err()))
+		}
+	}()
 	return eachJSONLine(stdin, stdout, func(line []byte) (any, error) {
 		var in struct {
 			Text *string `json:"text"`

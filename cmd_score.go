@@ -116,7 +116,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
 	weights := weightsFlag(fs)
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many padded positions (items × longest sequence); 0 = no limit")
-	dev := fs.String("device", "auto", "where to compute the local models: cpu, gpu or auto (a discrete GPU when present)")
+	dev := deviceFlag(fs, "the local models")
 	statsPath := fs.String("stats", "", "write a summary (items, tokens, time, tokens/s, each item's sequence lengths) to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -195,7 +195,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *dev); err != nil {
 			return err
 		}
-		if be, err = openScoreDevice(*dev, stderr); err != nil {
+		if be, err = openDevice("rlt score", *dev, stderr); err != nil {
 			return err
 		}
 		defer device.Close(be)
@@ -217,7 +217,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		if !remote.IsURL(*tdir) || !remote.IsURL(*sdir) { // one model is local
-			if be, err = openScoreDevice(*dev, stderr); err != nil {
+			if be, err = openDevice("rlt score", *dev, stderr); err != nil {
 				return err
 			}
 			defer device.Close(be)
@@ -670,26 +670,6 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 // scoreTokens is the item length a memory estimate of scoring assumes:
 // a long explanation with its question and solution.
 const scoreTokens = 512
-
-// openScoreDevice opens where the local models compute and says which on
-// stderr, as `rlt run` shows it in its header.
-func openScoreDevice(name string, stderr io.Writer) (compute.Backend, error) {
-	be, why, err := device.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("rlt score: %w", err)
-	}
-	fmt.Fprintf(stderr, "rlt score: computing on %s (%s)\n", be.Name(), why)
-	return be, nil
-}
-
-// deviceFailed says what to do when a failure came from the device (out of
-// its memory, lost); other errors pass as they are.
-func deviceFailed(be compute.Backend, what string, err error) error {
-	if be.Err() != nil {
-		return fmt.Errorf("%s on %s: %w; score with --device cpu", what, be.Name(), err)
-	}
-	return err
-}
 
 // checkScoreMemory refuses, before loading, scoring that cannot fit where
 // it computes: the host's memory on the CPU, the GPU's on a GPU (as --device

@@ -832,8 +832,9 @@ func TestEvalOnDataStudent(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errs)
 	}
-	if want := "warning: data " + evalF + ": skipped 1 of 8 rows: line 8: missing field \"solution\"\n"; errs != want {
-		t.Errorf("stderr %q, want %q", errs, want)
+	first, rest, _ := strings.Cut(errs, "\n") // which device computes, then the data's report alone
+	if want := "warning: data " + evalF + ": skipped 1 of 8 rows: line 8: missing field \"solution\"\n"; !strings.HasPrefix(first, "rlt eval: computing on ") || rest != want {
+		t.Errorf("stderr %q, want the device line, then %q", errs, want)
 	}
 	recs := jsonLines(t, out)
 	if len(recs) != 8 {
@@ -1117,5 +1118,45 @@ func TestScoreOnTheGPU(t *testing.T) {
 		if g := rewards["gpu"][i]; math.Abs(g-c) > 1e-4*(1+math.Abs(c)) {
 			t.Errorf("item %d: reward %v on the GPU, %v on the CPU", i+1, g, c)
 		}
+	}
+}
+
+// The commands that compute take --device: on the Vulkan device they say
+// so and give the CPU's log-probs and greedy text.
+func TestCommandsOnTheGPU(t *testing.T) {
+	if _, err := device.MemoryOf(device.GPU); err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	dir := tinyFolder(t, "f32")
+	logprobs := map[string][]float64{}
+	texts := map[string]string{}
+	for _, dev := range []string{"cpu", "gpu"} {
+		code, out, errs := runCLI(t, "{\"text\": \"347+285=?\"}\n", "logprobs", "--model", dir, "--device", dev)
+		if code != 0 || !strings.Contains(errs, "rlt logprobs: computing on "+map[string]string{"cpu": "cpu/", "gpu": "vulkan/"}[dev]) {
+			t.Fatalf("logprobs --device %s: exit %d: %s", dev, code, errs)
+		}
+		var lp struct{ LogProbs []*float64 }
+		if err := json.Unmarshal([]byte(out), &lp); err != nil || len(lp.LogProbs) < 2 {
+			t.Fatalf("logprobs --device %s: %s (%v)", dev, out, err)
+		}
+		for _, v := range lp.LogProbs[1:] {
+			logprobs[dev] = append(logprobs[dev], *v)
+		}
+		code, out, errs = runCLI(t, "", "generate", "--model", dir, "--prompt", "347+285=?", "--temperature", "0", "--max-new-tokens", "6", "--device", dev)
+		if code != 0 || !strings.Contains(errs, "rlt generate: computing on ") {
+			t.Fatalf("generate --device %s: exit %d: %s", dev, code, errs)
+		}
+		texts[dev] = out
+	}
+	for i, c := range logprobs["cpu"] {
+		if g := logprobs["gpu"][i]; math.Abs(g-c) > 1e-4*(1+math.Abs(c)) {
+			t.Errorf("log-prob %d: %v on the GPU, %v on the CPU", i+1, g, c)
+		}
+	}
+	if texts["gpu"] != texts["cpu"] {
+		t.Errorf("greedy text: %q on the GPU, %q on the CPU", texts["gpu"], texts["cpu"])
 	}
 }

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/device"
+)
+
+// deviceFlag is the --device flag of a command that computes in this
+// process: cpu, gpu or auto (default: a discrete GPU when present, as
+// `rlt run`).
+func deviceFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("device", device.Auto, "where "+what+" compute: cpu, gpu or auto (a discrete GPU when present)")
+}
+
+// openDevice opens the device --device names and says on stderr which it
+// took and why, as `rlt run` shows it in its header; cmd names the command
+// in the message.
+func openDevice(cmd, name string, stderr io.Writer) (compute.Backend, error) {
+	be, why, err := device.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	fmt.Fprintf(stderr, "%s: computing on %s (%s)\n", cmd, be.Name(), why)
+	return be, nil
+}
+
+// deviceFailed says what to do when a failure came from the device (out of
+// its memory, lost): the work again with --device cpu. Other errors pass as
+// they are.
+func deviceFailed(be compute.Backend, what string, err error) error {
+	if be != nil && be.Err() != nil {
+		return fmt.Errorf("%s on %s: %w; run it again with --device cpu", what, be.Name(), err)
+	}
+	return err
+}
