@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,4 +37,14 @@ func deviceFailed(be compute.Backend, what string, err error) error {
 		return fmt.Errorf("%s on %s: %w; run it again with --device cpu", what, be.Name(), err)
 	}
 	return err
+}
+
+// closeDevice ends a command's use of be, deferred with the command's
+// named error: a device that failed on the way (the work after it failed
+// too) makes the command's error deviceFailed's, then be is closed.
+func closeDevice(be compute.Backend, cmd string, err *error) {
+	if be.Err() != nil {
+		*err = deviceFailed(be, cmd, errors.Join(*err, be.Err()))
+	}
+	device.Close(be)
 }

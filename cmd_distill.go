@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -99,12 +97,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	defer device.Close(be)
-	defer func() { // a device that failed on the way fails the command, saying what to do
-		if be.Err() != nil {
-			err = deviceFailed(be, "rlt distill", errors.Join(err, be.Err()))
-		}
-	}()
+	defer closeDevice(be, "rlt distill", &err)
 	var student *model.Model
 	if *init != "" {
 		stok, err := loadTokenizer(filepath.Join(*init, "tokenizer.json"))
@@ -306,12 +299,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	defer device.Close(be)
-	defer func() { // a device that failed on the way fails the command, saying what to do
-		if be.Err() != nil {
-			err = deviceFailed(be, "rlt eval", errors.Join(err, be.Err()))
-		}
-	}()
+	defer closeDevice(be, "rlt eval", &err)
 	if *tdir != "" {
 		if pair, err = rlt.LoadPair(be, *tdir, *sdir, p); err != nil {
 			return deviceFailed(be, "rlt eval: load the models", err)

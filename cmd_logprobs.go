@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 
@@ -49,7 +47,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
-	defer device.Close(be)
+	defer closeDevice(be, "rlt logprobs", &err)
 	m, err := model.LoadAs(be, *dir, prec)
 	if err == nil {
 		err = be.Err()
@@ -64,13 +62,6 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	}
 	tp := compute.NewTape(be)
 	tp.SetRecording(false)
-	// A failing device fails every later line; the command then ends
-	// saying so, with --device cpu as the way on.
-	defer func() {
-		if be.Err() != nil {
-			err = deviceFailed(be, "rlt logprobs", errors.Join(err, be.Err()))
-		}
-	}()
 	return eachJSONLine(stdin, stdout, func(line []byte) (any, error) {
 		var in struct {
 			Text *string `json:"text"`

@@ -706,13 +706,6 @@ func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int, dev st
 			return fmt.Errorf("rlt score: %w", err)
 		}
 	}
-	if where.GPU == "" {
-		return memory.Check("scoring", m.Estimate(), m.Fixes())
-	}
 	m.DeviceHead = where.HeadBytes
-	l, err := memory.OnDevice(where.GPU, int64(where.Bytes))
-	if err != nil {
-		return err
-	}
-	return memory.CheckAgainst("scoring on "+where.GPU, m.Estimate(), l, append(m.Fixes(), "--device cpu: score on the CPU, in the host's memory"))
+	return memory.CheckWhere("scoring", where.GPU, int64(where.Bytes), m.Estimate(), m.Fixes())
 }

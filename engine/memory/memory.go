@@ -241,6 +241,20 @@ type Limit struct {
 // GPU's on a GPU (OnDevice).
 const EnvLimit = "RLT_MEMORY_LIMIT"
 
+// CheckWhere is Check for work that computes on gpu (its name; "" for the
+// CPU, in the host's memory) with gpuBytes of memory: on a GPU the limit is
+// OnDevice's, and computing on the CPU is added to the fixes.
+func CheckWhere(what, gpu string, gpuBytes int64, e Estimate, fixes []string) error {
+	if gpu == "" {
+		return Check(what, e, fixes)
+	}
+	l, err := OnDevice(gpu, gpuBytes)
+	if err != nil {
+		return err
+	}
+	return CheckAgainst(what+" on "+gpu, e, l, append(fixes, "--device cpu: compute on the CPU, in the host's memory"))
+}
+
 // OnDevice is the memory a run on a GPU may use: the GPU's memory, or
 // RLT_MEMORY_LIMIT when that is lower (to share a GPU, and for tests).
 func OnDevice(gpu string, bytes int64) (Limit, error) {

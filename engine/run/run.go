@@ -260,16 +260,8 @@ func CheckMemory(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	if where.GPU == "" {
-		return memory.Check("this run", m.Estimate(), m.Fixes())
-	}
 	m.DeviceHead = where.HeadBytes
-	l, err := memory.OnDevice(where.GPU, int64(where.Bytes))
-	if err != nil {
-		return err
-	}
-	return memory.CheckAgainst("this run on "+where.GPU, m.Estimate(), l,
-		append(m.Fixes(), "--device cpu: compute on the CPU, in the host's memory"))
+	return memory.CheckWhere("this run", where.GPU, int64(where.Bytes), m.Estimate(), m.Fixes())
 }
 
 // Pause implements sessions.Controller: the engine stops between steps.
