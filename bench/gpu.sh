@@ -5,7 +5,7 @@
 # backend at the toy shape.
 #
 #   bash bench/gpu.sh              # from the repository root
-#   SHAPES="toy 0.5b" bash bench/gpu.sh
+#   SHAPES="toy 0.5b grpo" bash bench/gpu.sh   # grpo: one rlt train step at 0.5B
 #
 # First it checks correctness on the device: the Backend conformance suite
 # and whole-model parity against the CPU. On a CPU Vulkan device (Mesa's
@@ -36,7 +36,7 @@
 #   GPU_BIN=bin bash bench/gpu.sh          # there
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHAPES=${SHAPES:-"toy 0.5b"}
+SHAPES=${SHAPES:-"toy 0.5b grpo"}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -127,6 +127,59 @@ compare() {
 		readme+=("$shape PyTorch eager $dt ($(json torch <"$TMP/peer.json")): train $(printf '%.0f' "$pt") tokens/s (ours/PyTorch $(ratio "$t" "$pt")), sampling $(printf '%.0f' "$ps") tokens/s (ours/PyTorch $(ratio "$so" "$ps"))")
 	done
 }
+# grpo_step: the product's own step, `rlt train --device $GRPO_DEVICE` on a
+# Qwen2.5-0.5B-shaped BF16 teacher and student (random weights, `rlt model
+# init`, the real Qwen tokenizer at $QWEN_TOKENIZER), 2 questions × 4 samples
+# × 64 new tokens as bench/scale.sh's (c), 2 steps (the first warms up); it
+# prints each step's phases. GRPO_LAYERS=2 GRPO_DEVICE=cpu checks the wiring
+# on a machine without a GPU.
+grpo_step() {
+	local rlt=${GPU_BIN:+$GPU_BIN/rlt} tok=${QWEN_TOKENIZER:-/tmp/rlt-scale-cache/tokenizer.json}
+	if [ -z "$rlt" ]; then
+		go build -o "$TMP/rlt" . && rlt=$TMP/rlt
+	fi
+	if ! [ -x "$rlt" ] || ! [ -f "$tok" ]; then
+		echo "== GRPO step: skipped (needs the rlt binary, $rlt, and the Qwen tokenizer.json at QWEN_TOKENIZER, $tok)"
+		return
+	fi
+	local layers=${GRPO_LAYERS:-24} dev=${GRPO_DEVICE:-gpu}
+	cat >"$TMP/q05.json" <<EOF
+{"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896,
+ "intermediate_size": 4864, "num_hidden_layers": $layers, "num_attention_heads": 14, "num_key_value_heads": 2,
+ "max_position_embeddings": 32768, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "tie_word_embeddings": true,
+ "hidden_act": "silu", "torch_dtype": "bfloat16"}
+EOF
+	for who in teacher:1 student:2; do
+		"$rlt" model init --config "$TMP/q05.json" --dtype bf16 --tokenizer "$tok" --seed "${who##*:}" --out "$TMP/${who%%:*}" >/dev/null
+	done
+	cat >"$TMP/grpo.toml" <<EOF
+teacher = '$TMP/teacher'
+student = '$TMP/student'
+task = 'addition'
+steps = 2
+eval_every = 0
+checkpoint_every = 0
+[grpo]
+questions = 2
+samples = 4
+max_new_tokens = 64
+EOF
+	echo "== GRPO step, Qwen2.5-0.5B shape ($layers layers) in BF16, 2 x 4 x 64 new tokens, --device $dev"
+	local t0 wall phases
+	t0=$(date +%s.%N)
+	if ! "$rlt" train --config "$TMP/grpo.toml" --device "$dev" >"$TMP/grpo.out" 2>"$TMP/grpo.err"; then
+		tail -5 "$TMP/grpo.err"
+		return
+	fi
+	wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	while read -r line; do
+		phases=$(echo "$line" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("step %d: %.2f s (sample %.2f, score %.2f, optimise %.2f)" % (m.get("step", -1), m["step_time_s"], m.get("time_sample_s", 0), m.get("time_score_s", 0), m.get("time_optimise_s", 0)))')
+		echo "   $phases"
+		readme+=("GRPO, 0.5B shape ($layers layers) BF16 pair, 2x4x64, --device $dev: $phases")
+	done <"$TMP/grpo.out"
+	echo "   $wall s for the command, the models' load included"
+}
+
 TOY="--vocab 512 --d-model 256 --layers 4 --heads 4 --kv-heads 2 --d-ff 688"
 Q05="--vocab 151936 --d-model 896 --layers 24 --heads 14 --kv-heads 2 --d-ff 4864"
 
@@ -160,7 +213,8 @@ for s in $SHAPES; do
 		bench gpu 0.5b 8 512 128 2x
 		compare 0.5B $Q05 --batch 8 --seq 512 --new-tokens 128 --steps 3
 		;;
-	*) echo "unknown shape $s (toy or 0.5b)" >&2; exit 2 ;;
+	grpo) grpo_step ;;
+	*) echo "unknown part $s (toy, 0.5b or grpo)" >&2; exit 2 ;;
 	esac
 done
 
