@@ -8,6 +8,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -44,7 +45,7 @@ func Open(name string) (be compute.Backend, why string, err error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("--device gpu: %w; run with --device cpu to train on the CPU", err)
 		}
-		return vulkan.NewBackend(d), "asked for", nil
+		return vulkan.NewBackend(d), "asked for" + without(d), nil
 	}
 	autoMu.Lock()
 	defer autoMu.Unlock()
@@ -68,7 +69,21 @@ func Open(name string) (be compute.Backend, why string, err error) {
 		autoNoGPU = fmt.Sprintf("no discrete GPU: %s is a %s device, which --device gpu uses", in.Name, in.Type)
 		return compute.NewCPU(), autoNoGPU, nil
 	}
-	return vulkan.NewBackend(d), "a discrete GPU", nil
+	return vulkan.NewBackend(d), "a discrete GPU" + without(d), nil
+}
+
+// without names, for the reason Open gives, the fast kernels the device
+// could not build (vulkan.Info.Unavailable): it computes without them.
+func without(d *vulkan.Device) string {
+	var names []string
+	for _, u := range d.Info().Unavailable {
+		name, _, _ := strings.Cut(u, ":")
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "; without its fast kernels " + strings.Join(names, ", ") + ", which it failed to build"
 }
 
 // autoNoGPU remembers why auto took the CPU, so that later runs in the

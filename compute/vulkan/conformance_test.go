@@ -125,3 +125,38 @@ func TestBackendConformanceDescriptorSets(t *testing.T) {
 	defer func() { headChunkFloats = old }()
 	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
 }
+
+// TestWithoutOptionalKernels opens a device whose driver "failed" to build
+// the fast kernels (gemv, gemm128, gemm_reduce): Open goes on, names them,
+// and the whole suite passes on the plain gemm, no product running on a
+// kernel that is not there.
+func TestWithoutOptionalKernels(t *testing.T) {
+	openOrSkip(t)
+	skipKernels = map[string]bool{}
+	for k := range optionalKernels {
+		skipKernels[kernelSpecs[k].name] = true
+	}
+	d, err := Open()
+	skipKernels = nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got := len(d.Info().Unavailable); got != len(optionalKernels) {
+		t.Fatalf("Info.Unavailable = %q, want the %d optional kernels", d.Info().Unavailable, len(optionalKernels))
+	}
+	old := headChunkFloats
+	headChunkFloats, d.splitTarget, d.splitMinK, d.gemmForce = 1<<10, 1<<20, 16, gemmBigTile // ask for all of them
+	defer func() { headChunkFloats = old }()
+	if err := d.StartProfile(); err != nil {
+		t.Skipf("no timestamps: %v", err)
+	}
+	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+	for _, k := range d.StopProfile().Kernels {
+		for opt := range optionalKernels {
+			if k.Name == kernelSpecs[opt].name {
+				t.Errorf("%s ran %d times on a device without it", k.Name, k.Count)
+			}
+		}
+	}
+}

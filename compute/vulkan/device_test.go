@@ -51,6 +51,9 @@ func TestDeviceInfo(t *testing.T) {
 	t.Logf("device %q type %s Vulkan %s driver %s vendor %#x: maxStorageBufferRange %d MiB, shared memory %d KiB, %d invocations, groups %v, push %d B, %d allocations, storage alignment %d, device-local heap %d MiB, cooperative matrix %v, push descriptors %v",
 		in.Name, in.Type, in.APIVersion, in.Driver, in.VendorID, in.MaxStorageBufferRange>>20, in.MaxSharedMemory>>10, in.MaxInvocations,
 		in.MaxWorkGroupCount, in.MaxPushConstants, in.MaxAllocations, in.MinStorageAlignment, in.DeviceLocalBytes>>20, in.CooperativeMatrix, in.PushDescriptors)
+	if len(in.Unavailable) > 0 {
+		t.Logf("kernels the driver did not build (plain ones used instead): %q", in.Unavailable)
+	}
 	if in.Name == "" || in.MaxStorageBufferRange == 0 || in.MaxInvocations < 256 || in.MaxSharedMemory < 2*16*65*4 {
 		t.Errorf("device limits below what the kernels need: %+v", in)
 	}

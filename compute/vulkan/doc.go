@@ -59,6 +59,10 @@
 // scatter-add, attention's value sum) spread over many invocations and add
 // in a fixed order, so results repeat run to run.
 //
+// The fast paths (gemv, gemm128, gemm_reduce) are optional: a driver that
+// fails to build one leaves it out (Info.Unavailable, and the device's
+// reason in compute/device says so) and the products take the 64×64 gemm.
+//
 // Device.StartProfile times every command with device timestamps; the
 // device benchmarks print it with RLT_BENCH_PROFILE=1 (bench/gpu.sh).
 // Measured once on an NVIDIA H200 (README): correct, toy sampling faster

@@ -75,6 +75,15 @@ var kernelSpecs = [numKernels]struct {
 	kGemm128x16:   {"gemm128_16", 4, 40},
 }
 
+// optionalKernels are the fast paths a device may fail to build (a driver
+// bug, a limit the SPIR-V passes): Open goes on without them, names them in
+// Info.Unavailable, and the products take the plain kernels instead (gemv
+// and gemm128 → the 64×64 gemm, gemm_reduce → no split along K).
+var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true}
+
+// has reports whether kernel k was built.
+func (d *Device) has(k kernelID) bool { return d.kernels[k].pipeline != 0 }
+
 const (
 	ewAdd uint32 = iota
 	ewAccumulate
@@ -322,24 +331,31 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 	} else {
 		bBind = b.bind()
 	}
-	if p.m <= d.gemvMaxRows && p.flags&(gemmTransA|gemmTransB) == gemmTransB {
+	if p.m <= d.gemvMaxRows && p.flags&(gemmTransA|gemmTransB) == gemmTransB && d.has(gemv) {
 		p.kChunk = p.k
 		dispatch(d, gemv, &p, linearGroups(ceilDiv(int(p.n), 4)), c.bind(), a.bind(), bBind, bb)
 		return
 	}
+	big := kGemm128
+	if b.dt.Is16() {
+		big = kGemm128x16
+	}
 	tile := d.gemmTileFor(p.m, p.n, p.k)
+	if tile == gemmBigTile && !d.has(big) {
+		tile = gemmTile
+	}
 	groups := [3]uint32{ceilDiv32(p.n, tile), ceilDiv32(p.m, tile), 1}
 	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
 		panic(fmt.Sprintf("vulkan: product %v·%v needs %v workgroups, beyond the device's %v", a, b, groups, d.info.MaxWorkGroupCount))
 	}
 	splits, chunk := d.splitK(p.m, p.n, p.k, tile)
+	if !d.has(kGemmReduce) {
+		splits, chunk = 1, p.k
+	}
 	p.kChunk = chunk
 	cBind, aBind := c.bind(), a.bind()
 	if tile == gemmBigTile {
-		kern = kGemm128
-		if b.dt.Is16() {
-			kern = kGemm128x16
-		}
+		kern = big
 		// Four elements at a time where every row starts on a multiple of
 		// 4 elements (16 bytes; B16: 8); the split partials' rows are N long.
 		if p.lda%4 == 0 && aBind.off%16 == 0 {
