@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 
@@ -542,6 +543,34 @@ func TestPrefillInStretches(t *testing.T) {
 		want := fullForward(t, m, p)
 		if e := maxAbsDiff(rec.logits[s][0], want) / maxAbs(want); e > 1e-4 {
 			t.Fatalf("sequence %d (%d tokens): first logits differ from a full forward by %.3g (relative)", s, len(p), e)
+		}
+	}
+}
+
+// The step's draws run on the parallel pool, a picker per chunk of rows;
+// the tokens and log-probs do not depend on how many workers there are.
+func TestDrawsWhateverTheWorkers(t *testing.T) {
+	m := tinyModel(t)
+	g := NewGenerator(m)
+	tp := compute.NewTape(m.Backend())
+	ps := randPrompts(5, 6, 3, 8, 2, 5, 7, 1, 4)
+	opts := Options{Temperature: 0.9, TopP: 0.9, MaxNewTokens: 12, Seed: 7}
+	defer parallel.SetWorkers(parallel.Workers())
+	var ref []Result
+	for _, w := range []int{1, 3, 8} {
+		parallel.SetWorkers(w)
+		got, err := g.Generate(tp, ps, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = got
+			continue
+		}
+		for i := range ref {
+			if !slices.Equal(ref[i].IDs, got[i].IDs) || !slices.Equal(ref[i].LogProbs, got[i].LogProbs) {
+				t.Fatalf("%d workers: sequence %d drew %v, with 1 worker %v", w, i, got[i].IDs, ref[i].IDs)
+			}
 		}
 	}
 }
