@@ -42,13 +42,17 @@ func (c *candidates) Less(i, j int) bool {
 }
 
 func newPicker(o *Options, vocab int) *picker {
-	p := &picker{
-		greedy:  o.Temperature == 0,
-		invT:    1,
-		allowed: vocab,
-		u:       make([]float32, vocab),
-		w:       make([]float32, vocab),
-	}
+	p := &picker{u: make([]float32, vocab), w: make([]float32, vocab)}
+	p.configure(o, vocab)
+	return p
+}
+
+// configure sets p's rules from o for a vocabulary of vocab ids, keeping
+// its buffers (sized for vocab), so that a Generator reuses its pickers
+// from call to call.
+func (p *picker) configure(o *Options, vocab int) {
+	p.greedy, p.invT, p.allowed = o.Temperature == 0, 1, vocab
+	p.topK, p.topP, p.minP = 0, 0, 0
 	if o.AllowedVocab > 0 && o.AllowedVocab < vocab {
 		p.allowed = o.AllowedVocab
 	}
@@ -63,9 +67,11 @@ func newPicker(o *Options, vocab int) *picker {
 		if o.MinP > 0 {
 			p.minP = float64(o.MinP)
 		}
-		p.cand = candidates{ids: make([]int32, 0, p.allowed), e: p.w}
+		if cap(p.cand.ids) < p.allowed {
+			p.cand.ids = make([]int32, 0, p.allowed)
+		}
+		p.cand = candidates{ids: p.cand.ids[:0], e: p.w}
 	}
-	return p
 }
 
 // uniform returns a float64 in [0, 1) from one draw of r.

@@ -427,11 +427,15 @@ func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 	g.tokens = g.tokens[:cap(g.tokens)]
 	// As many pickers as the pool has workers (each holds two rows of the
 	// vocabulary), not one per sequence.
+	// Kept from call to call: only their rules change with o.
 	n := max(1, min(B, parallel.Workers()))
 	g.picks.g = g
-	g.picks.pickers = g.picks.pickers[:0]
-	for range n {
+	for len(g.picks.pickers) < n {
 		g.picks.pickers = append(g.picks.pickers, newPicker(o, m.Cfg.Vocab))
+	}
+	g.picks.pickers = g.picks.pickers[:n]
+	for _, p := range g.picks.pickers {
+		p.configure(o, m.Cfg.Vocab)
 	}
 	if cap(g.picks.id) < B {
 		g.picks.id, g.picks.lp, g.picks.ok = make([]int32, B), make([]float32, B), make([]bool, B)
