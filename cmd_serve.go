@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -90,9 +92,13 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	defer device.Close(be)
 	m, err := model.LoadAs(be, *dir, prec)
+	if err == nil {
+		err = be.Err()
+	}
 	if err != nil {
-		return err
+		return deviceFailed(be, "rlt serve: load "+*dir, err)
 	}
 	if tok.VocabSize() > m.Cfg.Vocab {
 		return fmt.Errorf("%s: the tokenizer has %d tokens but the embedding table only %d rows", *dir, tok.VocabSize(), m.Cfg.Vocab)
@@ -108,7 +114,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second}
+	failed := make(chan error, 1)
+	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), be, failed), ReadHeaderTimeout: 30 * time.Second}
 	if why != "" {
 		why = ": " + why
 	}
@@ -118,10 +125,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
+	var devErr error
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
+	case devErr = <-failed: // every later request would fail too: stop, so a supervisor can restart on the CPU
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -131,8 +140,24 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	if devErr != nil {
+		return deviceFailed(be, "rlt serve", devErr)
+	}
 	fmt.Fprintln(stderr, "rlt serve: stopped")
 	return nil
+}
+
+// stopOnDeviceFailure serves with h and, once a request leaves the device
+// failed (lost, out of memory), sends its error on failed, once: the
+// server then stops instead of failing every request after it.
+func stopOnDeviceFailure(h http.Handler, be compute.Backend, failed chan<- error) http.Handler {
+	var once sync.Once
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		if err := be.Err(); err != nil {
+			once.Do(func() { failed <- err })
+		}
+	})
 }
 
 // loopback reports whether host names this machine only.

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -314,5 +315,45 @@ func TestScoreRunThroughServeResumes(t *testing.T) {
 	stored, _ = os.ReadFile(filepath.Join(runDir, "rescores.jsonl"))
 	if strings.Count(string(stored), "\n") != 5 || !strings.Contains(string(stored), `"teacher":"`+tURL+`"`) || !strings.Contains(string(stored), `"temperature":0.7`) {
 		t.Errorf("rescores.jsonl:\n%s", stored)
+	}
+}
+
+// A request that leaves the device failed stops rlt serve (once), instead
+// of a server failing every request after it: acted out by closing a real
+// Vulkan device under the handler.
+func TestServeStopsOnDeviceFailure(t *testing.T) {
+	be, _, err := device.Open(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	failed := make(chan error, 1)
+	served := 0
+	h := stopOnDeviceFailure(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served++ }), be, failed)
+	req := httptest.NewRequest("GET", "/v1/models", nil)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	select {
+	case err := <-failed:
+		t.Fatalf("a healthy device reported %v", err)
+	default:
+	}
+	device.Close(be) // from here the backend's error is sticky, as after a lost device
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	select {
+	case err := <-failed:
+		if err == nil {
+			t.Fatal("nil error on failed")
+		}
+	default:
+		t.Fatal("a failed device did not stop the server")
+	}
+	if served != 3 {
+		t.Fatalf("served %d requests, want 3", served)
+	}
+	if msg := deviceFailed(be, "rlt serve", be.Err()).Error(); !strings.Contains(msg, "--device cpu") || !strings.Contains(msg, be.Name()) {
+		t.Fatalf("the message %q does not name the device and the way on", msg)
 	}
 }
