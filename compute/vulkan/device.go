@@ -102,14 +102,12 @@ type Device struct {
 	upUsed  uint64
 	down    *buffer // host-visible buffer for reads
 	dummy   *buffer // bound where a kernel's optional operand is absent
-	// scratchBufs hold results on their way to the host (argmax, reductions)
-	// and intermediates of one op (attention scores, column-sum partials).
-	scratchBufs [6]*buffer
-	// splitPart holds split-K GEMMs' partial products; splitTarget is the
-	// workgroups a GEMM should fill before it splits K (0: never, as on a
-	// CPU device, where more workgroups buy nothing), splitMinK the
-	// shortest slice of K (see splitK).
-	splitPart   *buffer
+	// scratchBufs are the scratch slots (scratchIDs…): results on their way
+	// to the host and intermediates of one op.
+	scratchBufs [numScratch]*buffer
+	// splitTarget is the workgroups a GEMM should fill before it splits K
+	// (0: never, as on a CPU device, where more workgroups buy nothing),
+	// splitMinK the shortest slice of K (see splitK).
 	splitTarget uint32
 	splitMinK   uint32
 	// gemvMaxRows: products x·wᵀ of at most this many rows run as gemv
@@ -772,7 +770,7 @@ func (d *Device) Close() {
 			d.freeBuffer(b)
 		}
 		d.tensors = nil
-		for _, b := range append([]*buffer{d.up, d.down, d.dummy, d.splitPart}, d.scratchBufs[:]...) {
+		for _, b := range append([]*buffer{d.up, d.down, d.dummy}, d.scratchBufs[:]...) {
 			if b != nil && b.buf != 0 {
 				d.freeBuffer(b)
 			}

@@ -199,10 +199,7 @@ type colSumPush struct{ rows, d, mode, slice, store uint32 }
 // exercise many slices on small shapes.
 var colSumSlice = 256
 
-const (
-	colSumCols    = 64 // columns per column-sum workgroup (colsum.comp)
-	scratchColSum = 5  // the Device scratch slot of the column sum's partials
-)
+const colSumCols = 64 // columns per column-sum workgroup (colsum.comp)
 
 // colSum adds column sums of the [rows, dim] operands into out [dim]:
 // mode 0 Σ_row a[row, j], mode 1 Σ_row a[row, j]·b[row, j]·c[row]. Inputs
@@ -372,35 +369,18 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 		dispatch(d, kern, &p, groups, cBind, aBind, bBind, bb)
 		return
 	}
-	part, err := d.splitKBuffer(uint64(splits) * uint64(p.m) * uint64(p.n) * 4)
+	size := uint64(splits) * uint64(p.m) * uint64(p.n) * 4
+	part, err := d.scratch(scratchSplitK, size)
 	if err != nil {
 		return
 	}
-	pb := binding{b: part, size: uint64(splits) * uint64(p.m) * uint64(p.n) * 4}
+	pb := binding{b: part, size: size}
 	red := gemmReducePush{m: p.m, n: p.n, ldc: p.ldc, splits: splits, flags: p.flags & gemmBias, beta: p.beta}
 	p.flags = p.flags&^gemmBias | gemmSplit
 	p.ldc, p.beta = p.n, 0
 	groups[2] = splits
-	dispatch(d, kern, &p, groups, pb, a.bind(), bBind, binding{b: d.dummy, size: d.dummy.size})
+	dispatch(d, kern, &p, groups, pb, aBind, bBind, binding{b: d.dummy, size: d.dummy.size})
 	dispatch(d, kGemmReduce, &red, linearGroups(ceilDiv(int(p.m*p.n), groupSize)), c.bind(), pb, bb)
-}
-
-// splitKBuffer returns the device buffer for split-K partial products, of
-// at least bytes; a buffer it replaces is freed after the batch.
-func (d *Device) splitKBuffer(bytes uint64) (*buffer, error) {
-	if d.splitPart != nil && d.splitPart.size >= bytes {
-		return d.splitPart, nil
-	}
-	b, err := d.newBuffer(max(bytes, 1<<20), memDeviceLocal, 0, "split-K partial products")
-	if err != nil {
-		d.err = err
-		return nil, err
-	}
-	if d.splitPart != nil {
-		d.garbage = append(d.garbage, d.splitPart)
-	}
-	d.splitPart = b
-	return b, nil
 }
 
 // Linear sets y = x·wᵀ (+ bias): x [N, in], w [out, in], y [N, out]; bias

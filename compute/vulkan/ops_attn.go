@@ -53,7 +53,7 @@ func (d *Device) attention(out, q, k, v, lse *Tensor, a compute.AttnDims, sRow, 
 		lb, push.hasLSE = lse.bind(), 1
 	}
 	per := min(max(1, decodeScratchBytes/(sRow*4)), items)
-	sb, err := d.scratch(1, uint64(per*sRow)*4)
+	sb, err := d.scratch(scratchPartial, uint64(per*sRow)*4)
 	if err != nil {
 		return
 	}
@@ -122,11 +122,11 @@ func (d *Device) AttentionBackward(dq, dk, dv, dout, q, k, v, lse *Tensor, a com
 	rowBytes := a.T * a.T * 4
 	np := max(1, attnBackScratchBytes/(rep*rowBytes)) * rep
 	np = min(np, pairs)
-	sp, err := d.scratch(3, uint64(np*rowBytes))
+	sp, err := d.scratch(scratchProbs, uint64(np*rowBytes))
 	if err != nil {
 		return
 	}
-	sd, err := d.scratch(4, uint64(np*rowBytes))
+	sd, err := d.scratch(scratchGrads, uint64(np*rowBytes))
 	if err != nil {
 		return
 	}

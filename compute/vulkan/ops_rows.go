@@ -171,8 +171,22 @@ func (d *Device) RoPEBackward(dx, dout *Tensor, pos []int32, table *RoPETable, h
 	d.rope(dx, dout, pos, table, heads, 1)
 }
 
-// scratch returns a device buffer of at least bytes for results on their
-// way to the host; a smaller one is retired after the batch.
+// The Device's scratch slots, each a device buffer reused by the next op
+// that needs it (every dispatch is followed by a full barrier).
+const (
+	scratchIDs     = iota // Argmax's ids, on their way to the host
+	scratchPartial        // reduce's partial sums; attention's scores
+	scratchFlag           // reduce's finiteness flag
+	scratchProbs          // attention backward's probabilities
+	scratchGrads          // attention backward's score gradients
+	scratchColSum         // column sums' partials (colSum)
+	scratchSplitK         // split-K GEMMs' partial products
+	numScratch
+)
+
+// scratch returns slot's device buffer, of at least bytes: results on
+// their way to the host, or one op's intermediates; a smaller one is
+// retired after the batch.
 func (d *Device) scratch(slot int, bytes uint64) (*buffer, error) {
 	if b := d.scratchBufs[slot]; b != nil && b.size >= bytes {
 		return b, nil
@@ -202,7 +216,7 @@ func (d *Device) Argmax(out []int32, logits *Tensor) error {
 	if d.err != nil || rows == 0 {
 		return d.err
 	}
-	b, err := d.scratch(0, uint64(rows)*4)
+	b, err := d.scratch(scratchIDs, uint64(rows)*4)
 	if err != nil {
 		return err
 	}
@@ -219,11 +233,11 @@ func (d *Device) reduce(t *Tensor) (float64, bool, error) {
 		return 0, true, d.err
 	}
 	groups := ceilDiv(t.n, 4*groupSize)
-	part, err := d.scratch(1, uint64(groups)*4)
+	part, err := d.scratch(scratchPartial, uint64(groups)*4)
 	if err != nil {
 		return 0, false, err
 	}
-	flag, err := d.scratch(2, 4)
+	flag, err := d.scratch(scratchFlag, 4)
 	if err != nil {
 		return 0, false, err
 	}
