@@ -39,6 +39,19 @@ func deviceFailed(be compute.Backend, what string, err error) error {
 	return err
 }
 
+// deviceCheck is err, or, when the work returned none, the device's own
+// failure (work after a lost device fails quietly, the backend's error
+// sticky), either with deviceFailed's advice when the device failed.
+func deviceCheck(be compute.Backend, what string, err error) error {
+	if err == nil {
+		err = be.Err()
+	}
+	if err == nil {
+		return nil
+	}
+	return deviceFailed(be, what, err)
+}
+
 // closeDevice ends a command's use of be, deferred with the command's
 // named error: a device that failed on the way (the work after it failed
 // too) makes the command's error deviceFailed's, then be is closed.

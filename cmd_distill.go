@@ -197,11 +197,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			fmt.Fprintf(stderr, "student step %d/%d  loss %.4f\n", step+1, c.Steps, loss)
 		}
 	})
-	if err == nil {
-		err = be.Err()
-	}
-	if err != nil {
-		return deviceFailed(be, "rlt distill: fine-tune the student", err)
+	if err := deviceCheck(be, "rlt distill: fine-tune the student", err); err != nil {
+		return err
 	}
 	sdir := filepath.Join(*out, "student")
 	if err := student.Save(sdir, hf.F32); err != nil {

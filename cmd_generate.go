@@ -56,11 +56,8 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	defer device.Close(be)
 	m, err := model.Load(be, *dir)
-	if err == nil {
-		err = be.Err()
-	}
-	if err != nil {
-		return deviceFailed(be, "rlt generate: load "+*dir, err)
+	if err := deviceCheck(be, "rlt generate: load "+*dir, err); err != nil {
+		return err
 	}
 	tok, err := loadTokenizer(filepath.Join(*dir, "tokenizer.json"))
 	if err != nil {

@@ -49,11 +49,8 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	}
 	defer closeDevice(be, "rlt logprobs", &err)
 	m, err := model.LoadAs(be, *dir, prec)
-	if err == nil {
-		err = be.Err()
-	}
-	if err != nil {
-		return deviceFailed(be, "rlt logprobs: load "+*dir, err)
+	if err := deviceCheck(be, "rlt logprobs: load "+*dir, err); err != nil {
+		return err
 	}
 	tokPath := filepath.Join(*dir, "tokenizer.json")
 	tok, tokErr := loadTokenizer(tokPath)

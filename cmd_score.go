@@ -200,11 +200,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		defer device.Close(be)
 		pair, err := rlt.LoadPairAs(be, *tdir, *sdir, prompts, prec, prec)
-		if err == nil {
-			err = be.Err()
-		}
-		if err != nil {
-			return deviceFailed(be, "rlt score: load the models", err)
+		if err := deviceCheck(be, "rlt score: load the models", err); err != nil {
+			return err
 		}
 		if sc, err = rlt.NewScorer(pair, rc); err != nil {
 			return err
@@ -624,11 +621,8 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 				return nil, fmt.Errorf("%s and %s: %w", tokDir, s, err)
 			}
 			m, err := model.LoadAs(be, s, prec)
-			if err == nil {
-				err = be.Err()
-			}
-			if err != nil {
-				return nil, deviceFailed(be, "rlt score: load the "+who, err)
+			if err := deviceCheck(be, "rlt score: load the "+who, err); err != nil {
+				return nil, err
 			}
 			if tok.VocabSize() > m.Cfg.Vocab {
 				return nil, fmt.Errorf("the tokenizer has %d tokens but the %s's embedding table only %d rows", tok.VocabSize(), who, m.Cfg.Vocab)

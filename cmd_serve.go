@@ -94,11 +94,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer device.Close(be)
 	m, err := model.LoadAs(be, *dir, prec)
-	if err == nil {
-		err = be.Err()
-	}
-	if err != nil {
-		return deviceFailed(be, "rlt serve: load "+*dir, err)
+	if err := deviceCheck(be, "rlt serve: load "+*dir, err); err != nil {
+		return err
 	}
 	if tok.VocabSize() > m.Cfg.Vocab {
 		return fmt.Errorf("%s: the tokenizer has %d tokens but the embedding table only %d rows", *dir, tok.VocabSize(), m.Cfg.Vocab)

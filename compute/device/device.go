@@ -43,7 +43,7 @@ func Open(name string) (be compute.Backend, why string, err error) {
 	case GPU:
 		d, err := vulkan.Open()
 		if err != nil {
-			return nil, "", fmt.Errorf("--device gpu: %w; run with --device cpu to train on the CPU", err)
+			return nil, "", noGPU(err)
 		}
 		return vulkan.NewBackend(d), "asked for" + without(d), nil
 	}
@@ -127,21 +127,30 @@ func MemoryOf(name string) (Memory, error) {
 	case GPU:
 		in, err := vulkan.Probe()
 		if err != nil {
-			return Memory{}, fmt.Errorf("--device gpu: %w; run with --device cpu to train on the CPU", err)
+			return Memory{}, noGPU(err)
 		}
-		return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in)}, nil
+		return memoryOn(in), nil
 	}
 	autoMu.Lock()
-	noGPU := autoNoGPU
+	probed := autoNoGPU != ""
 	autoMu.Unlock()
-	if noGPU != "" {
+	if probed {
 		return Memory{}, nil
 	}
 	in, err := vulkan.Probe()
 	if err != nil || in.Type != "discrete" { // auto takes the CPU then
 		return Memory{}, nil
 	}
-	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in)}, nil
+	return memoryOn(in), nil
+}
+
+func memoryOn(in vulkan.Info) Memory {
+	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in)}
+}
+
+// noGPU is --device gpu's failure to find a usable GPU, with the way on.
+func noGPU(err error) error {
+	return fmt.Errorf("--device gpu: %w; run with --device cpu to compute on the CPU", err)
 }
 
 // MemoryBytes is the device memory be computes in (the largest
