@@ -8,9 +8,10 @@ import (
 
 // hotAPI holds the entry points called for every recorded dispatch, called
 // through purego.SyscallN rather than functions made by RegisterFunc, which
-// go through reflection: here 0.76 µs and 1 allocation a call against
-// 2.3 µs and 6. SyscallN moves whatever its pointer arguments point at to
-// the heap (go:uintptrescapes), so callers pass pointers into the Device's
+// go through reflection: recording a dispatch on lavapipe took 3.6–4.4 µs
+// and 30 allocations that way, 2.2 µs and 4 this way (BenchmarkRecord).
+// SyscallN moves whatever its pointer arguments point at to the heap
+// (go:uintptrescapes), so callers pass pointers into the Device's
 // recording scratch (Device.rec), which is there already.
 type hotAPI struct {
 	allocateDescriptorSets, updateDescriptorSets             uintptr
