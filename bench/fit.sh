@@ -18,6 +18,7 @@
 # estimate, is the figure (a 7B pair is 30 GB in BF16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/qwen.sh
 PAIRS=${PAIRS:-"1.5b:1.5b 3b:3b 0.5b:3b"}
 PY=/usr/bin/python3
 CACHE=${CACHE:-/tmp/rlt-fit-cache}
@@ -48,12 +49,7 @@ model() {
 	local size=$1 seed=$2 dir=$CACHE/qwen2.5-$1-seed$2
 	if ! [ -f "$dir/model.safetensors" ]; then
 		read -r d ff layers heads kv vocab tied <<<"$(shape "$size")"
-		cat >"$TMP/config.json" <<JSON
-{"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": $vocab, "hidden_size": $d,
- "intermediate_size": $ff, "num_hidden_layers": $layers, "num_attention_heads": $heads, "num_key_value_heads": $kv,
- "max_position_embeddings": 32768, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "tie_word_embeddings": $tied,
- "hidden_act": "silu", "torch_dtype": "bfloat16"}
-JSON
+		qwen_config "$vocab" "$d" "$ff" "$layers" "$heads" "$kv" "$tied" >"$TMP/config.json"
 		"$TMP/rlt" model init --config "$TMP/config.json" --dtype bf16 --tokenizer "$TOK" --seed "$seed" --out "$dir" >/dev/null || return 1
 	fi
 	echo "$dir"
@@ -74,18 +70,7 @@ for pair in $PAIRS; do
 		echo "score 8 traces: refused or failed: $(head -3 "$TMP/s.err" | tr '\n' ' ')"
 	fi
 
-	cat >"$TMP/grpo.toml" <<TOML
-teacher = '$teacher'
-student = '$student'
-task = 'addition'
-steps = 1
-eval_every = 0
-checkpoint_every = 0
-[grpo]
-questions = 2
-samples = 4
-max_new_tokens = 64
-TOML
+	grpo_config "$teacher" "$student" 1 64 >"$TMP/grpo.toml"
 	if /usr/bin/time -v -o "$TMP/g.time" "$TMP/rlt" train --config "$TMP/grpo.toml" >"$TMP/g.out" 2>"$TMP/g.err"; then
 		echo "GRPO step 2×4×64: $(wall_s "$TMP/g.time") s wall, peak RSS $(peak_gib "$TMP/g.time") GiB"
 	else

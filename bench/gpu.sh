@@ -36,6 +36,7 @@
 #   GPU_BIN=bin bash bench/gpu.sh          # there
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/qwen.sh
 SHAPES=${SHAPES:-"toy 0.5b grpo"}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -143,27 +144,11 @@ grpo_step() {
 		return
 	fi
 	local layers=${GRPO_LAYERS:-24} dev=${GRPO_DEVICE:-gpu}
-	cat >"$TMP/q05.json" <<EOF
-{"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896,
- "intermediate_size": 4864, "num_hidden_layers": $layers, "num_attention_heads": 14, "num_key_value_heads": 2,
- "max_position_embeddings": 32768, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "tie_word_embeddings": true,
- "hidden_act": "silu", "torch_dtype": "bfloat16"}
-EOF
+	qwen_config 151936 896 4864 "$layers" 14 2 true >"$TMP/q05.json"
 	for who in teacher:1 student:2; do
 		"$rlt" model init --config "$TMP/q05.json" --dtype bf16 --tokenizer "$tok" --seed "${who##*:}" --out "$TMP/${who%%:*}" >/dev/null
 	done
-	cat >"$TMP/grpo.toml" <<EOF
-teacher = '$TMP/teacher'
-student = '$TMP/student'
-task = 'addition'
-steps = 2
-eval_every = 0
-checkpoint_every = 0
-[grpo]
-questions = 2
-samples = 4
-max_new_tokens = 64
-EOF
+	grpo_config "$TMP/teacher" "$TMP/student" 2 64 >"$TMP/grpo.toml"
 	echo "== GRPO step, Qwen2.5-0.5B shape ($layers layers) in BF16, 2 x 4 x 64 new tokens, --device $dev"
 	local t0 wall phases
 	t0=$(date +%s.%N)

@@ -27,6 +27,7 @@
 # the peer Debian's PyTorch: apt-get install -y python3-torch python3-numpy libopenblas0 time
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/qwen.sh
 PARTS=${PARTS:-"a b c"}
 PY=/usr/bin/python3
 PEER=${PEER:-../shared/bench/torch_ref.py}
@@ -55,12 +56,7 @@ if ! [ -f "$tok" ]; then
 fi
 
 go build -o "$TMP/rlt" .
-cat >"$TMP/qwen05b.json" <<EOF
-{"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896,
- "intermediate_size": 4864, "num_hidden_layers": $LAYERS, "num_attention_heads": 14, "num_key_value_heads": 2,
- "max_position_embeddings": 32768, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "tie_word_embeddings": true,
- "hidden_act": "silu", "torch_dtype": "bfloat16"}
-EOF
+qwen_config 151936 896 4864 "$LAYERS" 14 2 true >"$TMP/qwen05b.json"
 for who in teacher:1 student:2; do
 	name=${who%%:*} seed=${who##*:}
 	if ! [ -f "$CACHE/$name/model.safetensors" ]; then
@@ -117,18 +113,7 @@ fi
 if [[ " $PARTS " == *" c "* ]]; then
 	echo
 	echo "== (c) one GRPO step: 2 questions × 4 samples × $C_NEW new tokens"
-	cat >"$TMP/grpo.toml" <<EOF
-teacher = '$CACHE/teacher'
-student = '$CACHE/student'
-task = 'addition'
-steps = 1
-eval_every = 0
-checkpoint_every = 0
-[grpo]
-questions = 2
-samples = 4
-max_new_tokens = $C_NEW
-EOF
+	grpo_config "$CACHE/teacher" "$CACHE/student" 1 "$C_NEW" >"$TMP/grpo.toml"
 	/usr/bin/time -v -o "$TMP/c.time" "$TMP/rlt" train --config "$TMP/grpo.toml" >"$TMP/c.out" 2>"$TMP/c.err" || { tail -5 "$TMP/c.err"; exit 1; }
 	grep '^before step 0\|^step ' "$TMP/c.err" | tail -12 || true
 	head -n1 "$TMP/c.out" | "$PY" -c 'import json,sys; m=json.load(sys.stdin); print("phases: " + ", ".join("%s %.1f s" % (k[5:-2], m[k]) for k in ("time_sample_s", "time_score_s", "time_optimise_s") if k in m) + ", step %.1f s" % m["step_time_s"])'
