@@ -1114,6 +1114,9 @@ func TestScoreOnTheGPU(t *testing.T) {
 			rewards[dev] = append(rewards[dev], *rec.Reward)
 		}
 	}
+	if len(rewards["gpu"]) != len(rewards["cpu"]) {
+		t.Fatalf("%d rewards on the GPU, %d on the CPU", len(rewards["gpu"]), len(rewards["cpu"]))
+	}
 	for i, c := range rewards["cpu"] {
 		if g := rewards["gpu"][i]; math.Abs(g-c) > 1e-4*(1+math.Abs(c)) {
 			t.Errorf("item %d: reward %v on the GPU, %v on the CPU", i+1, g, c)
@@ -1146,10 +1149,13 @@ func TestCommandsOnTheGPU(t *testing.T) {
 			logprobs[dev] = append(logprobs[dev], *v)
 		}
 		code, out, errs = runCLI(t, "", "generate", "--model", dir, "--prompt", "347+285=?", "--temperature", "0", "--max-new-tokens", "6", "--device", dev)
-		if code != 0 || !strings.Contains(errs, "rlt generate: computing on ") {
+		if code != 0 || !strings.Contains(errs, "rlt generate: computing on "+map[string]string{"cpu": "cpu/", "gpu": "vulkan/"}[dev]) {
 			t.Fatalf("generate --device %s: exit %d: %s", dev, code, errs)
 		}
 		texts[dev] = out
+	}
+	if len(logprobs["gpu"]) != len(logprobs["cpu"]) {
+		t.Fatalf("%d log-probs on the GPU, %d on the CPU", len(logprobs["gpu"]), len(logprobs["cpu"]))
 	}
 	for i, c := range logprobs["cpu"] {
 		if g := logprobs["gpu"][i]; math.Abs(g-c) > 1e-4*(1+math.Abs(c)) {

@@ -51,6 +51,9 @@ func TestOpen(t *testing.T) {
 // the CPU without a word.
 func TestOpenBadSetting(t *testing.T) {
 	if d, err := vulkan.Open(); err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
+		}
 		t.Skipf("no usable Vulkan device: %v", err)
 	} else {
 		d.Close()

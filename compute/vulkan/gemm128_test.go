@@ -2,7 +2,6 @@ package vulkan
 
 import (
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -96,41 +95,28 @@ func TestGemm128(t *testing.T) {
 			if c.bias {
 				bias = bt
 			}
-			d.gemm(y, a, b, bias, p)
+			runs := kernelRuns(t, d, func() { d.gemm(y, a, b, bias, p) })
+			want := map[string]int{"gemm128": 1}
+			if c.dt.Is16() {
+				want = map[string]int{"gemm128_16": 1}
+			}
+			if c.split {
+				want["gemm_reduce"] = 1
+			}
+			for k, n := range want {
+				if runs[k] != n || len(runs) != len(want) {
+					t.Fatalf("kernels %v, want %v", runs, want)
+				}
+			}
 			got := make([]float32, c.m*ldc)
 			if err := d.Read(got, y); err != nil {
 				t.Fatal(err)
 			}
-			at := func(i, k int) float64 {
-				if c.tA {
-					return float64(as[k*lda+i])
-				}
-				return float64(as[i*lda+k])
+			r := refGemm{a: as, b: bs, c0: c0, lda: lda, ldb: ldb, ldc: ldc, k: c.k, tA: c.tA, tB: c.tB, alpha: alpha, beta: c.beta}
+			if c.bias {
+				r.bias = biases
 			}
-			bat := func(k, j int) float64 {
-				if c.tB {
-					return float64(bs[j*ldb+k])
-				}
-				return float64(bs[k*ldb+j])
-			}
-			for i := range c.m {
-				for j := range ldc {
-					want := float64(c0[i*ldc+j]) // the padding keeps its values
-					if j < c.n {
-						var s float64
-						for k := range c.k {
-							s += at(i, k) * bat(k, j)
-						}
-						want = float64(alpha)*s + float64(c.beta)*want
-						if c.bias {
-							want += float64(biases[j])
-						}
-					}
-					if g := float64(got[i*ldc+j]); math.Abs(g-want) > 1e-5*(1+math.Abs(want))*math.Sqrt(float64(c.k)) {
-						t.Fatalf("c[%d, %d] = %v, want %v", i, j, g, want)
-					}
-				}
-			}
+			r.check(t, got, c.m, c.n)
 		})
 	}
 }

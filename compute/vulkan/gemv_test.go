@@ -2,7 +2,6 @@ package vulkan
 
 import (
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -52,26 +51,20 @@ func TestGemv(t *testing.T) {
 			if c.bias {
 				bias = b
 			}
-			d.gemm(y, x, w, bias, p)
+			runs := kernelRuns(t, d, func() { d.gemm(y, x, w, bias, p) })
+			gemv := runs["gemv"] + runs["gemv16"]
+			if want := map[bool]int{true: 1, false: 0}[c.m <= gemvRows]; gemv != want {
+				t.Fatalf("gemv ran %d times for %d rows, want %d (kernels: %v)", gemv, c.m, want, runs)
+			}
 			got := make([]float32, c.m*c.n)
 			if err := d.Read(got, y); err != nil {
 				t.Fatal(err)
 			}
-			for i := range c.m {
-				for j := range c.n {
-					var s float64
-					for k := range c.k {
-						s += float64(xs[i*c.k+k]) * float64(ws[j*c.k+k])
-					}
-					want := float64(alpha)*s + float64(c.beta)*float64(y0[i*c.n+j])
-					if c.bias {
-						want += float64(bs[j])
-					}
-					if g := float64(got[i*c.n+j]); math.Abs(g-want) > 1e-5*(1+math.Abs(want))*math.Sqrt(float64(c.k)) {
-						t.Fatalf("y[%d, %d] = %v, want %v", i, j, g, want)
-					}
-				}
+			r := refGemm{a: xs, b: ws, c0: y0, lda: c.k, ldb: c.k, ldc: c.n, k: c.k, tB: true, alpha: alpha, beta: c.beta}
+			if c.bias {
+				r.bias = bs
 			}
+			r.check(t, got, c.m, c.n)
 		})
 	}
 }

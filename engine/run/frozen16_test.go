@@ -10,6 +10,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
@@ -148,7 +149,8 @@ func TestCheckMemoryOnTheDevice(t *testing.T) {
 	}
 	c.Device = "gpu"
 	err = CheckMemory(c)
-	for _, want := range []string{"this run on " + where.GPU, "RLT_MEMORY_LIMIT, on " + where.GPU, "the fused head's logits on the GPU", "--device cpu"} {
+	for _, want := range []string{"this run on " + where.GPU, "RLT_MEMORY_LIMIT, on " + where.GPU,
+		"the fused head's logits on the GPU " + memory.Bytes(where.HeadBytes), "--device cpu"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("on %s under 1 MB: %v; want it to say %q", where.GPU, err, want)
 		}
