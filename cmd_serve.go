@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -112,7 +111,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	failed := make(chan error, 1)
-	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), be, failed), ReadHeaderTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
 	if why != "" {
 		why = ": " + why
 	}
@@ -146,12 +145,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // stopOnDeviceFailure serves with h and, once a request leaves the device
 // failed (lost, out of memory), sends its error on failed, once: the
-// server then stops instead of failing every request after it.
-func stopOnDeviceFailure(h http.Handler, be compute.Backend, failed chan<- error) http.Handler {
+// server then stops instead of failing every request after it. dev is
+// read from the requests' goroutines, so it must be safe for that
+// (rlt.ModelSource.Err takes the source's lock).
+func stopOnDeviceFailure(h http.Handler, dev interface{ Err() error }, failed chan<- error) http.Handler {
 	var once sync.Once
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
-		if err := be.Err(); err != nil {
+		if err := dev.Err(); err != nil {
 			once.Do(func() { failed <- err })
 		}
 	})

@@ -21,6 +21,8 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute/device"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -329,9 +331,14 @@ func TestServeStopsOnDeviceFailure(t *testing.T) {
 		}
 		t.Skipf("no Vulkan device: %v", err)
 	}
+	m, err := model.Load(be, tinyFolder(t, "f32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := rlt.NewModelSource(m, "tiny") // rlt serve reads the device's failure through it
 	failed := make(chan error, 1)
 	served := 0
-	h := stopOnDeviceFailure(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served++ }), be, failed)
+	h := stopOnDeviceFailure(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served++ }), src, failed)
 	req := httptest.NewRequest("GET", "/v1/models", nil)
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	select {

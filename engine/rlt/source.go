@@ -98,6 +98,15 @@ func NewModelSource(m *model.Model, name string) *ModelSource {
 	return &ModelSource{M: m, Name: name, Vocab: m.Cfg.Vocab, MicroBatchTokens: model.DefaultMicroBatchTokens, tape: tp}
 }
 
+// Err is the backend's failure (a lost device, out of its memory), read
+// under the source's lock: the forwards that set it run under it, and a
+// Backend is used by one goroutine at a time.
+func (ms *ModelSource) Err() error {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return ms.M.Backend().Err()
+}
+
 // LogProbs implements LogProbSource.
 func (ms *ModelSource) LogProbs(seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error) {
 	if !(temperature > 0) {
