@@ -32,7 +32,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			if req.MaxTokens != 1 && !(req.MaxTokens == 0 && req.Echo) || req.Temperature <= 0 {
 				t.Fatalf("accepted %+v", req)
 			}
-			if (req.Prompt.text == nil) == (req.Prompt.ids == nil) && req.Prompt.text != nil {
+			if req.Prompt.text != nil && req.Prompt.ids != nil {
 				t.Fatalf("prompt both text and ids: %+v", req.Prompt)
 			}
 			var p any = req.Prompt.ids
@@ -59,12 +59,21 @@ func FuzzDecodeRequests(f *testing.F) {
 			if req.MaxNew < 0 || req.MaxNew > 1 || req.Temperature <= 0 || (req.Text != nil && req.IDs != nil) {
 				t.Fatalf("accepted %+v", req)
 			}
-			if checkIDs(req.IDs, 8) == nil {
-				for _, id := range req.IDs {
-					if id < 0 || id >= 8 {
-						t.Fatalf("id %d passed a vocabulary of 8", id)
-					}
-				}
+			w := map[string]any{"sampling_params": map[string]any{"max_new_tokens": req.MaxNew, "temperature": req.Temperature},
+				"return_logprob": req.ReturnLogprob, "logprob_start_len": req.Start}
+			if req.Text != nil {
+				w["text"] = *req.Text
+			}
+			if req.IDs != nil {
+				w["input_ids"] = req.IDs
+			}
+			again, err := json.Marshal(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := parseGenerate(again)
+			if err != nil || !reflect.DeepEqual(back, req) {
+				t.Fatalf("%s reads back as %+v, %v (was %+v)", again, back, err, req)
 			}
 		case 2:
 			_, _, err := parseTokenize(body)

@@ -161,6 +161,7 @@ type prompt struct {
 }
 
 func (p *prompt) UnmarshalJSON(b []byte) error {
+	*p = prompt{} // a repeated "prompt" key decodes into the same value: the last one wins
 	var s string
 	if json.Unmarshal(b, &s) == nil {
 		p.text = &s
@@ -217,23 +218,32 @@ func parseTokenize(body []byte) (model, text string, err error) {
 	return req.Model, *t, nil
 }
 
-func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
-		return
-	}
-	model, text, err := parseTokenize(body)
+// refused answers a request that cannot go on, in OpenAI's order: a body
+// that does not decode, then an unknown model, then a field refused
+// (*badRequest, whose model is known); it reports whether it answered.
+func (s *Server) refused(w http.ResponseWriter, model string, err error) bool {
 	var br *badRequest
 	if err != nil && !errors.As(err, &br) {
 		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
-		return
+		return true
 	}
 	if !s.modelOK(w, model) {
-		return
+		return true
 	}
 	if br != nil {
 		openAIError(w, http.StatusBadRequest, "BadRequestError", br.param, br.msg)
+		return true
+	}
+	return false
+}
+
+func (s *Server) tokenize(w http.ResponseWriter, r *http.Request) {
+	var model, text string
+	body, err := readBody(r)
+	if err == nil {
+		model, text, err = parseTokenize(body)
+	}
+	if s.refused(w, model, err) {
 		return
 	}
 	ids := s.Tok.Encode(text)
@@ -305,25 +315,15 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 }
 
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
+	var req completionsRequest
 	body, err := readBody(r)
-	if err != nil {
-		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
-		return
+	if err == nil {
+		req, err = parseCompletions(body)
 	}
-	req, err := parseCompletions(body)
-	var br *badRequest
-	if err != nil && !errors.As(err, &br) {
-		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
-		return
-	}
-	if !s.modelOK(w, req.Model) {
+	if s.refused(w, req.Model, err) {
 		return
 	}
 	bad := func(param, msg string) { openAIError(w, http.StatusBadRequest, "BadRequestError", param, msg) }
-	if br != nil {
-		bad(br.param, br.msg)
-		return
-	}
 	maxTokens := req.MaxTokens
 	ids, err := s.resolve(req.Prompt)
 	if err != nil {

@@ -178,3 +178,23 @@ func TestShapes(t *testing.T) {
 		}
 	}
 }
+
+// A body with "prompt" twice decodes the last one alone (the same value
+// is decoded into twice): not the text of one and the ids of the other.
+func TestRepeatedPromptKey(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		text bool
+	}{
+		{`{"prompt":"a","prompt":[1],"max_tokens":1}`, false},
+		{`{"prompt":[1],"prompt":"a","max_tokens":1}`, true},
+	} {
+		req, err := parseCompletions([]byte(c.body))
+		if err != nil {
+			t.Fatalf("%s: %v", c.body, err)
+		}
+		if (req.Prompt.text != nil) != c.text || (req.Prompt.ids != nil) == c.text {
+			t.Errorf("%s: text %v, ids %v; want only the last prompt", c.body, req.Prompt.text, req.Prompt.ids)
+		}
+	}
+}
