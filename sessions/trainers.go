@@ -410,12 +410,12 @@ type fileRows struct {
 	notes      []string
 }
 
-// read returns readRows()'s result for path, with its traces, from the
+// read returns load()'s result for path, with its traces, from the
 // cache when the file has the size and modification time it had then and
 // variant is the same (c may be nil: no cache).
-func (c *importCache) read(path, variant string, readRows func() fileRows) fileRows {
+func (c *importCache) read(path, variant string, load func() fileRows) fileRows {
 	read := func() fileRows {
-		r := readRows()
+		r := load()
 		r.traces, r.noSolution = rowTraces(r.rows, nil)
 		return r
 	}
@@ -815,7 +815,6 @@ func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []string, field stri
 			nonNum = append(nonNum, k)
 		}
 	}
-	sort.Strings(nonNum)
 	return m, nonNum, "", nil
 }
 
@@ -823,17 +822,16 @@ func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []string, field stri
 // messages).
 func readVerlRollout(path, rel string) fileRows {
 	fileStep, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(rel), ".jsonl"))
-	return readRows(path, rel, fileStep, parseVerlRollout)
+	return readRows(path, rel, func(raw []byte) (foreignRow, string, error) { return parseVerlRollout(raw, fileStep) })
 }
 
 // readRows reads a JSON Lines file of generations, a row a line through
-// parse (fileStep is the step its name gives, for rows that have none): a
-// line that does not parse is listed as skipped, with its field.
-func readRows(path, rel string, fileStep int, parse func(raw []byte, fileStep int) (foreignRow, string, error)) fileRows {
+// parse: a line that does not parse is listed as skipped, with its field.
+func readRows(path, rel string, parse func(raw []byte) (foreignRow, string, error)) fileRows {
 	rep := &ImportReport{}
 	var rows []foreignRow
 	st, err := ReadLog(path, func(line int, raw []byte) error {
-		row, field, err := parse(raw, fileStep)
+		row, field, err := parse(raw)
 		if err != nil {
 			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()})
 			return nil
@@ -929,7 +927,7 @@ func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricReco
 func readNemoData(p, rel string) fileRows {
 	m := nemoStepRe.FindStringSubmatch(rel)
 	fileStep, _ := strconv.Atoi(m[1])
-	return readRows(p, rel, fileStep, parseNemoData)
+	return readRows(p, rel, func(raw []byte) (foreignRow, string, error) { return parseNemoData(raw, fileStep) })
 }
 
 // parseNemoData reads one line of a train_data_step{N}.jsonl file (fileStep
