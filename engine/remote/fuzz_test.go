@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"encoding/json"
 	"testing"
 )
 
@@ -41,13 +40,6 @@ func FuzzDecodeAnswers(f *testing.F) {
 			tr, err := decodeTokenize(raw)
 			if err == nil && tr.MaxModelLen < 0 {
 				t.Fatalf("max_model_len %d", tr.MaxModelLen)
-			}
-			if err == nil {
-				again, _ := json.Marshal(tr)
-				back, err := decodeTokenize(again)
-				if err != nil || len(back.Tokens) != len(tr.Tokens) || back.MaxModelLen != tr.MaxModelLen {
-					t.Fatalf("%s reads back as %+v, %v", again, back, err)
-				}
 			}
 			return
 		}
