@@ -43,14 +43,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			if req.PromptLogprobs {
 				w["prompt_logprobs"] = 0
 			}
-			again, err := json.Marshal(w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := parseCompletions(again)
-			if err != nil || !reflect.DeepEqual(back, req) {
-				t.Fatalf("%s reads back as %+v, %v (was %+v)", again, back, err, req)
-			}
+			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)
 			if err != nil {
@@ -67,14 +60,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			if req.IDs != nil {
 				w["input_ids"] = req.IDs
 			}
-			again, err := json.Marshal(w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := parseGenerate(again)
-			if err != nil || !reflect.DeepEqual(back, req) {
-				t.Fatalf("%s reads back as %+v, %v (was %+v)", again, back, err, req)
-			}
+			readsBack(t, w, parseGenerate, req)
 		case 2:
 			_, _, err := parseTokenize(body)
 			var br *badRequest
@@ -83,4 +69,18 @@ func FuzzDecodeRequests(f *testing.F) {
 			}
 		}
 	})
+}
+
+// readsBack checks that body w, an accepted request written as a client
+// would send it, decodes through parse to was again.
+func readsBack[T any](t *testing.T, w map[string]any, parse func([]byte) (T, error), was T) {
+	t.Helper()
+	again, err := json.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := parse(again)
+	if err != nil || !reflect.DeepEqual(back, was) {
+		t.Fatalf("%s reads back as %+v, %v (was %+v)", again, back, err, was)
+	}
 }
