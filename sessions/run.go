@@ -388,6 +388,10 @@ type followed struct {
 	f    *Follower
 	line int // lines delivered so far (the last line number)
 	kind byte
+	// partial is the line reported as an unterminated last line when the
+	// run was opened (0: none): a writer may still be writing it, and the
+	// issue is withdrawn once the line arrives whole.
+	partial int
 }
 
 // traceFiles lists traces/NNNNNN.jsonl sorted by step.
@@ -458,6 +462,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		if err != nil {
 			return err
 		}
+		partial := 0
 		if st.PartialBytes > 0 {
 			line := st.Lines + st.Blank + 1
 			if repair {
@@ -471,10 +476,11 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 				}
 			} else {
 				r.store.addIssue(Issue{File: path, Line: line, Msg: fmt.Sprintf("unterminated last line (%d bytes): being written, or left by a crash", st.PartialBytes)}, false)
+				partial = line
 			}
 		}
 		if r.followers != nil {
-			r.followers[path] = &followed{f: NewFollower(path, st.Offset), line: st.Lines + st.Blank, kind: kind}
+			r.followers[path] = &followed{f: NewFollower(path, st.Offset), line: st.Lines + st.Blank, kind: kind, partial: partial}
 		}
 		return nil
 	}
@@ -661,7 +667,7 @@ func (r *Run) pollFile(path string, kind byte) {
 		for _, n := range fl.f.Notices() {
 			switch n.Kind {
 			case NoticeTruncated, NoticeReplaced, NoticeVanished:
-				fl.line = 0
+				fl.line, fl.partial = 0, 0
 				switch kind {
 				case 'r':
 					r.store.resetReviews()
@@ -670,6 +676,12 @@ func (r *Run) pollFile(path string, kind byte) {
 				}
 				r.store.addIssue(Issue{File: path, Msg: n.Msg}, false)
 			}
+		}
+		if fl.partial > 0 && fl.line+len(lines) >= fl.partial {
+			// It was being written, not left by a crash: withdraw the issue
+			// before the line is read (which reports it anew if it is broken).
+			r.store.dropIssue(path, fl.partial)
+			fl.partial = 0
 		}
 		for _, l := range lines {
 			fl.line++

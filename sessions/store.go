@@ -211,6 +211,16 @@ func (s *Store) addIssue(is Issue, broken bool) {
 	s.signal()
 }
 
+// dropIssue withdraws the issues at file:line, once what they reported is
+// gone (a partial last line another process has since completed); the
+// caller makes sure no other issue stands there yet.
+func (s *Store) dropIssue(file string, line int) {
+	s.mu.Lock()
+	s.issues = slices.DeleteFunc(s.issues, func(is Issue) bool { return is.File == file && is.Line == line })
+	s.mu.Unlock()
+	s.signal()
+}
+
 // addMetric appends m unless a record of the same segment, step and key
 // set is already there (a followed file read twice). A step may have
 // several records with different keys (the training step's numbers, then
