@@ -89,10 +89,18 @@ func (p *pair) ids(n, limit int) []int32 {
 // Run runs the suite on the backend newBackend returns (one fresh backend
 // per case) against compute.NewCPU.
 func Run(t *testing.T, newBackend func(t *testing.T) compute.Backend) {
+	RunWithin(t, Default, newBackend)
+}
+
+// RunWithin runs the suite with tol in place of Default, for a backend
+// whose products round their operands (tensor cores in float16); the
+// checks that hold exactly (copies, conversions, elementwise ops) stay
+// exact.
+func RunWithin(t *testing.T, tol Tolerance, newBackend func(t *testing.T) compute.Backend) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for seed := uint64(1); seed <= 2; seed++ {
-				p := &pair{t: t, cpu: compute.NewCPU(), dev: newBackend(t), rng: rand.New(rand.NewPCG(seed, 11)), tol: Default}
+				p := &pair{t: t, cpu: compute.NewCPU(), dev: newBackend(t), rng: rand.New(rand.NewPCG(seed, 11)), tol: tol}
 				c.run(p)
 				if t.Failed() {
 					return

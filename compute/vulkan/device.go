@@ -33,8 +33,17 @@ type Info struct {
 	MinStorageAlignment   uint64 // minStorageBufferOffsetAlignment
 	DeviceLocalBytes      uint64 // size of the largest device-local heap
 	// CooperativeMatrix reports VK_KHR_cooperative_matrix (tensor cores on
-	// NVIDIA); the kernels do not use it yet.
+	// NVIDIA).
 	CooperativeMatrix bool
+	// MatmulF16 says the device runs gemmcm: products on 16×16×16 float16
+	// cooperative matrices accumulating float32 (SetMatmul("f16")), and
+	// NoMatmulF16 why not when it does not.
+	MatmulF16   bool
+	NoMatmulF16 string
+	// SubgroupSize is the invocations of a subgroup (32 on NVIDIA).
+	SubgroupSize uint32
+	// CoopSize is the side of gemmcm's matrices, 16 or 8 (MatmulF16 only).
+	CoopSize uint32
 	// Unavailable lists the optional kernels (optionalKernels) the device
 	// failed to build, each "name: why"; the products take plain kernels
 	// instead.
@@ -121,7 +130,10 @@ type Device struct {
 	// of every product that is not a gemv, instead of gemmTileFor's
 	// choice: RLT_VULKAN_GEMM at Open, for A/B timing; tests.
 	gemmForce uint32
-	garbage   []*buffer
+	// matmul16 routes float32 products of more than gemvMaxRows rows to
+	// gemmcm (SetMatmul).
+	matmul16 bool
+	garbage  []*buffer
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
 	tensors map[*buffer]struct{}
@@ -243,16 +255,26 @@ func (d *Device) build() error {
 	prio := float32(1)
 	qci := &deviceQueueCreateInfo{sType: stDeviceQueueCreateInfo, queueFamilyIndex: d.family, queueCount: 1, pQueuePriorities: &prio}
 	dci := &deviceCreateInfo{sType: stDeviceCreateInfo, queueCreateInfoCount: 1, pQueueCreateInfos: qci}
-	pushExt := [1]*byte{cString("VK_KHR_push_descriptor")}
-	if d.hasExtension(d.phys, "VK_KHR_push_descriptor") && os.Getenv("RLT_VULKAN_PUSH_DESCRIPTORS") != "0" {
-		dci.enabledExtensionCount, dci.ppEnabledExtensionNames = 1, unsafe.Pointer(&pushExt[0])
+	var exts []*byte
+	pushDescriptors := d.hasExtension(d.phys, "VK_KHR_push_descriptor") && os.Getenv("RLT_VULKAN_PUSH_DESCRIPTORS") != "0"
+	if pushDescriptors {
+		exts = append(exts, cString("VK_KHR_push_descriptor"))
+	}
+	d.info.MatmulF16, d.info.NoMatmulF16 = d.coopSupport()
+	if d.info.MatmulF16 {
+		exts = append(exts, cString("VK_KHR_cooperative_matrix"))
+		dci.pNext = coopFeatures()
+	}
+	if len(exts) > 0 {
+		dci.enabledExtensionCount, dci.ppEnabledExtensionNames = uint32(len(exts)), unsafe.Pointer(&exts[0])
 	}
 	if r := d.vk.createDevice(d.phys, unsafe.Pointer(dci), nil, &d.dev); r != vkSuccess {
 		return d.fail("create the logical device", r)
 	}
 	runtime.KeepAlive(qci)
-	runtime.KeepAlive(&pushExt)
-	if dci.enabledExtensionCount == 1 {
+	runtime.KeepAlive(exts)
+	runtime.KeepAlive(dci)
+	if pushDescriptors {
 		if fn := d.vk.getDeviceProcAddr(d.dev, cString("vkCmdPushDescriptorSetKHR")); fn != 0 {
 			d.vk.hot.cmdPushDescriptorSet = fn
 			d.info.PushDescriptors = true
@@ -281,6 +303,9 @@ func (d *Device) build() error {
 	for k := range kernelSpecs {
 		var err error
 		name := kernelSpecs[k].name
+		if coopKernels[kernelID(k)] && !d.info.MatmulF16 {
+			continue
+		}
 		if skipKernels[name] {
 			err = errors.New("left out by a test")
 		} else {
@@ -482,6 +507,14 @@ func (d *Device) buildKernel(k kernelID) error {
 		stage:  pipelineShaderStageCreateInfo{sType: stPipelineShaderStageCreate, stage: stageCompute, module: module, pName: cString("main")},
 		layout: kn.layout, basePipelineIndex: -1,
 	}
+	// A workgroup of whole subgroups: specialization constant 0 is the
+	// local size, 1 the side of the cooperative matrices.
+	consts := [2]uint32{spec.subgroups * d.info.SubgroupSize, d.info.CoopSize}
+	entries := [2]specializationMapEntry{{constantID: 0, offset: 0, size: 4}, {constantID: 1, offset: 4, size: 4}}
+	si := specializationInfo{mapEntryCount: 2, pMapEntries: &entries[0], dataSize: 8, pData: unsafe.Pointer(&consts[0])}
+	if spec.subgroups > 0 {
+		cpi.stage.pSpecializationInfo = unsafe.Pointer(&si)
+	}
 	if r := d.vk.createComputePipelines(d.dev, 0, 1, unsafe.Pointer(cpi), nil, &kn.pipeline); r != vkSuccess {
 		e := d.fail(op+": compute pipeline", r).(*Error)
 		if e.Kind == ErrVulkan {
@@ -490,6 +523,9 @@ func (d *Device) buildKernel(k kernelID) error {
 		return e
 	}
 	runtime.KeepAlive(cpi)
+	runtime.KeepAlive(&si)
+	runtime.KeepAlive(&entries)
+	runtime.KeepAlive(&consts)
 	return nil
 }
 

@@ -14,6 +14,10 @@ type refGemm struct {
 	k              int
 	tA, tB         bool
 	alpha, beta    float32
+	// f16: the product ran on float16 operands scaled per line (gemmcm),
+	// each within 2⁻¹¹ of its value, so an output may be off by
+	// 2⁻¹⁰·alpha·Σ|a||b| beyond float32's error.
+	f16 bool
 }
 
 func (r refGemm) aAt(i, k int) float64 {
@@ -38,17 +42,27 @@ func (r refGemm) check(t *testing.T, got []float32, m, n int) {
 	for i := range m {
 		for j := range r.ldc {
 			want := float64(r.c0[i*r.ldc+j]) // the padding keeps its values
+			tol := 0.0
 			if j < n {
-				var s float64
+				var s, abs float64
 				for k := range r.k {
 					s += r.aAt(i, k) * r.bAt(k, j)
+					abs += math.Abs(r.aAt(i, k) * r.bAt(k, j))
 				}
-				want = float64(r.alpha)*s + float64(r.beta)*want
+				rest := float64(r.beta) * want
 				if r.bias != nil {
-					want += float64(r.bias[j])
+					rest += float64(r.bias[j])
+				}
+				want = float64(r.alpha)*s + rest
+				tol = 1e-5 * (1 + math.Abs(want)) * math.Sqrt(float64(r.k))
+				if r.f16 {
+					// Relative to the terms, not to 1: the lines of
+					// tiny values must keep their precision too.
+					scaled := math.Abs(float64(r.alpha)) * abs
+					tol = scaled/1024 + 1e-6*(scaled+math.Abs(rest))*math.Sqrt(float64(r.k))
 				}
 			}
-			if g := float64(got[i*r.ldc+j]); math.Abs(g-want) > 1e-5*(1+math.Abs(want))*math.Sqrt(float64(r.k)) {
+			if g := float64(got[i*r.ldc+j]); !(math.Abs(g-want) <= tol) { // NaN fails
 				t.Fatalf("c[%d, %d] = %v, want %v", i, j, g, want)
 			}
 		}

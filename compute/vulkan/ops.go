@@ -37,49 +37,64 @@ const (
 	kConvert
 	kGemm128
 	kGemm128x16
+	kGemmScale
+	kGemmCM
+	kGemmCM128
 	numKernels
 )
 
 // kernelSpecs name each kernel's SPIR-V file (shaders/NAME.spv), its number
-// of storage buffer bindings and its push-constant bytes.
+// of storage buffer bindings and its push-constant bytes; subgroups, for
+// the kernels on cooperative matrices (built only where the device runs
+// them, coopSupport), is their workgroup in subgroups: the host sets the
+// local size to that many times the device's subgroup size.
 var kernelSpecs = [numKernels]struct {
-	name     string
-	bindings int
-	push     uint32
+	name      string
+	bindings  int
+	push      uint32
+	subgroups uint32
 }{
-	kElementwise:  {"elementwise", 3, 12},
-	kSwiGLU:       {"swiglu", 5, 8},
-	kRMSNorm:      {"rmsnorm", 5, 16},
-	kColSum:       {"colsum", 4, 20},
-	kGemm:         {"gemm", 4, 40},
-	kAdamW:        {"adamw", 4, 36},
-	kLogProbs:     {"logprobs", 4, 12},
-	kLogProbsBack: {"logprobs_back", 5, 12},
-	kRows:         {"rows", 3, 12},
-	kRoPE:         {"rope", 5, 16},
-	kArgmax:       {"argmax", 2, 8},
-	kReduce:       {"reduce", 3, 4},
-	kDist:         {"dist", 3, 16},
-	kCacheWrite:   {"cachewrite", 2, 24},
-	kAttn:         {"attn", 7, 56},
-	kAttnDS:       {"attn_ds", 8, 32},
-	kAttnDQ:       {"attn_dq", 3, 28},
-	kAttnDKV:      {"attn_dkv", 6, 28},
-	kGemm16:       {"gemm16", 4, 40},
-	kRows16:       {"rows16", 3, 12},
-	kGemmReduce:   {"gemm_reduce", 3, 24},
-	kGemv:         {"gemv", 4, 40},
-	kGemv16:       {"gemv16", 4, 40},
-	kConvert:      {"convert", 2, 24},
-	kGemm128:      {"gemm128", 4, 40},
-	kGemm128x16:   {"gemm128_16", 4, 40},
+	kElementwise:  {"elementwise", 3, 12, 0},
+	kSwiGLU:       {"swiglu", 5, 8, 0},
+	kRMSNorm:      {"rmsnorm", 5, 16, 0},
+	kColSum:       {"colsum", 4, 20, 0},
+	kGemm:         {"gemm", 4, 40, 0},
+	kAdamW:        {"adamw", 4, 36, 0},
+	kLogProbs:     {"logprobs", 4, 12, 0},
+	kLogProbsBack: {"logprobs_back", 5, 12, 0},
+	kRows:         {"rows", 3, 12, 0},
+	kRoPE:         {"rope", 5, 16, 0},
+	kArgmax:       {"argmax", 2, 8, 0},
+	kReduce:       {"reduce", 3, 4, 0},
+	kDist:         {"dist", 3, 16, 0},
+	kCacheWrite:   {"cachewrite", 2, 24, 0},
+	kAttn:         {"attn", 7, 56, 0},
+	kAttnDS:       {"attn_ds", 8, 32, 0},
+	kAttnDQ:       {"attn_dq", 3, 28, 0},
+	kAttnDKV:      {"attn_dkv", 6, 28, 0},
+	kGemm16:       {"gemm16", 4, 40, 0},
+	kRows16:       {"rows16", 3, 12, 0},
+	kGemmReduce:   {"gemm_reduce", 3, 24, 0},
+	kGemv:         {"gemv", 4, 40, 0},
+	kGemv16:       {"gemv16", 4, 40, 0},
+	kConvert:      {"convert", 2, 24, 0},
+	kGemm128:      {"gemm128", 4, 40, 0},
+	kGemm128x16:   {"gemm128_16", 4, 40, 0},
+	kGemmScale:    {"gemmscale", 3, 24, 0},
+	kGemmCM:       {"gemmcm", 5, 40, 4},
+	kGemmCM128:    {"gemmcm128", 5, 40, 8},
 }
+
+// coopKernels need cooperative matrices: Open builds them only on a device
+// that runs gemmcm (Info.MatmulF16).
+var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128: true}
 
 // optionalKernels are the fast paths a device may fail to build (a driver
 // bug, a limit the SPIR-V passes): Open goes on without them, names them in
 // Info.Unavailable, and the products take the plain kernels instead (gemv
 // and gemm128 → the 64×64 gemm, gemm_reduce → no split along K).
-var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true}
+var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
+	kGemmScale: true, kGemmCM: true, kGemmCM128: true}
 
 // has reports whether kernel k was built.
 func (d *Device) has(k kernelID) bool { return d.kernels[k].pipeline != 0 }
@@ -333,6 +348,10 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 		dispatch(d, gemv, &p, linearGroups(ceilDiv(int(p.n), 4)), c.bind(), a.bind(), bBind, bb)
 		return
 	}
+	if d.matmul16 && !b.dt.Is16() {
+		d.gemmCoop(c.bind(), a.bind(), bBind, bb, p)
+		return
+	}
 	big := kGemm128
 	if b.dt.Is16() {
 		big = kGemm128x16
@@ -369,6 +388,14 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 		dispatch(d, kern, &p, groups, cBind, aBind, bBind, bb)
 		return
 	}
+	d.gemmSplit(kern, cBind, aBind, bBind, bb, p, groups, splits)
+}
+
+// gemmSplit records p as splits slices along K, each workgroup z writing
+// its partial product into a scratch [splits, M, N], then gemm_reduce
+// adding them in order (with beta·C and the bias) into c. extra are the
+// kernel's operands after the bias (gemmcm's scales).
+func (d *Device) gemmSplit(kern kernelID, c, a, b, bias binding, p gemmPush, groups [3]uint32, splits uint32, extra ...binding) {
 	size := uint64(splits) * uint64(p.m) * uint64(p.n) * 4
 	part, err := d.scratch(scratchSplitK, size)
 	if err != nil {
@@ -379,8 +406,9 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 	p.flags = p.flags&^gemmBias | gemmSplit
 	p.ldc, p.beta = p.n, 0
 	groups[2] = splits
-	dispatch(d, kern, &p, groups, pb, aBind, bBind, binding{b: d.dummy, size: d.dummy.size})
-	dispatch(d, kGemmReduce, &red, linearGroups(ceilDiv(int(p.m*p.n), groupSize)), c.bind(), pb, bb)
+	ops := append([]binding{pb, a, b, {b: d.dummy, size: d.dummy.size}}, extra...)
+	dispatch(d, kern, &p, groups, ops...)
+	dispatch(d, kGemmReduce, &red, linearGroups(ceilDiv(int(p.m*p.n), groupSize)), c, pb, bias)
 }
 
 // Linear sets y = x·wᵀ (+ bias): x [N, in], w [out, in], y [N, out]; bias

@@ -181,6 +181,7 @@ const (
 	scratchGrads          // attention backward's score gradients
 	scratchColSum         // column sums' partials (colSum)
 	scratchSplitK         // split-K GEMMs' partial products
+	scratchScales         // gemmcm's operand scales
 	numScratch
 )
 

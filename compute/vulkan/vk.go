@@ -490,7 +490,8 @@ type api struct {
 	waitForFences func(dev vkDevice, count uint32, fences *vkHandle, waitAll uint32, timeout uint64) vkResult
 	queueSubmit   func(q vkQueue, count uint32, submits unsafe.Pointer, fence vkHandle) vkResult
 
-	getDeviceProcAddr func(dev vkDevice, name *byte) uintptr
+	getDeviceProcAddr   func(dev vkDevice, name *byte) uintptr
+	getInstanceProcAddr func(inst vkInstance, name *byte) uintptr
 
 	createQueryPool     func(dev vkDevice, info, alloc unsafe.Pointer, out *vkHandle) vkResult
 	destroyQueryPool    func(dev vkDevice, pool vkHandle, alloc unsafe.Pointer)
@@ -556,6 +557,7 @@ func loadAPI() (*api, error) {
 		{&a.waitForFences, "vkWaitForFences"},
 		{&a.queueSubmit, "vkQueueSubmit"},
 		{&a.getDeviceProcAddr, "vkGetDeviceProcAddr"},
+		{&a.getInstanceProcAddr, "vkGetInstanceProcAddr"},
 		{&a.createQueryPool, "vkCreateQueryPool"},
 		{&a.destroyQueryPool, "vkDestroyQueryPool"},
 		{&a.cmdResetQueryPool, "vkCmdResetQueryPool"},

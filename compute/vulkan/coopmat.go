@@ -1,0 +1,255 @@
+package vulkan
+
+import (
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+)
+
+// Tensor cores are reached through VK_KHR_cooperative_matrix: gemmcm
+// multiplies T×T float16 matrices into float32 accumulators, a subgroup at
+// a time. A device runs it when it offers such a shape (T×T×T, float16
+// A and B, float32 C and result, subgroup scope; T = 16 on NVIDIA and AMD,
+// 8 on lavapipe), float16 arithmetic and the Vulkan memory model; Open
+// then enables the three and builds the kernels with that T. Products take
+// it only under Matmul "f16" (SetMatmul).
+
+const (
+	stPhysicalDeviceFeatures2   = 1000059000
+	stPhysicalDeviceProperties2 = 1000059001
+	stSubgroupProperties        = 1000094000
+	stFloat16Int8Features       = 1000082000
+	stMemoryModelFeatures       = 1000211000
+	stCoopMatFeatures           = 1000506000
+	stCoopMatProperties         = 1000506001
+
+	componentFloat16 = 0
+	componentFloat32 = 1
+	scopeSubgroup    = 3
+
+	subgroupFeatureBasic = 1
+)
+
+type physicalDeviceFeatures2 struct {
+	sType    uint32
+	pNext    unsafe.Pointer
+	features [55]uint32 // VkPhysicalDeviceFeatures, left as the driver fills it
+}
+
+type float16Int8Features struct {
+	sType                     uint32
+	pNext                     unsafe.Pointer
+	shaderFloat16, shaderInt8 uint32
+}
+
+type memoryModelFeatures struct {
+	sType                                  uint32
+	pNext                                  unsafe.Pointer
+	vulkanMemoryModel, deviceScope, chains uint32
+}
+
+type coopMatFeatures struct {
+	sType                                 uint32
+	pNext                                 unsafe.Pointer
+	cooperativeMatrix, robustBufferAccess uint32
+}
+
+type physicalDeviceProperties2 struct {
+	sType      uint32
+	pNext      unsafe.Pointer
+	properties [physicalDevicePropertiesSize]byte
+}
+
+type subgroupProperties struct {
+	sType                                                    uint32
+	pNext                                                    unsafe.Pointer
+	subgroupSize, supportedStages, supportedOperations, quad uint32
+}
+
+type coopMatProperties struct {
+	sType                       uint32
+	pNext                       unsafe.Pointer
+	m, n, k, a, b, c, result    uint32
+	saturatingAccumulation, scp uint32
+}
+
+type specializationMapEntry struct {
+	constantID, offset uint32
+	size               uintptr
+}
+
+type specializationInfo struct {
+	mapEntryCount uint32
+	pMapEntries   *specializationMapEntry
+	dataSize      uintptr
+	pData         unsafe.Pointer
+}
+
+// coopSupport says whether the chosen device can run gemmcm, and if not
+// why; it fills d.info.SubgroupSize either way, and d.info.CoopSize when
+// it can.
+func (d *Device) coopSupport() (bool, string) {
+	props2 := d.vk.getInstanceProcAddr(d.instance, cString("vkGetPhysicalDeviceProperties2"))
+	feats2 := d.vk.getInstanceProcAddr(d.instance, cString("vkGetPhysicalDeviceFeatures2"))
+	if props2 == 0 || feats2 == 0 {
+		return false, "the loader lacks Vulkan 1.1's vkGetPhysicalDeviceProperties2"
+	}
+	sg := &subgroupProperties{sType: stSubgroupProperties}
+	p2 := &physicalDeviceProperties2{sType: stPhysicalDeviceProperties2, pNext: unsafe.Pointer(sg)}
+	purego.SyscallN(props2, uintptr(d.phys), uintptr(unsafe.Pointer(p2)))
+	d.info.SubgroupSize = sg.subgroupSize
+	if !d.info.CooperativeMatrix {
+		return false, "no VK_KHR_cooperative_matrix"
+	}
+	if sg.supportedStages&stageCompute == 0 || sg.supportedOperations&subgroupFeatureBasic == 0 {
+		return false, "no basic subgroup operations in compute shaders"
+	}
+	// gemmcm128's 8 subgroups must fit a workgroup.
+	if sg.subgroupSize == 0 || 8*sg.subgroupSize > d.info.MaxInvocations {
+		return false, fmt.Sprintf("subgroups of %d invocations", sg.subgroupSize)
+	}
+	cm := &coopMatFeatures{sType: stCoopMatFeatures}
+	mm := &memoryModelFeatures{sType: stMemoryModelFeatures, pNext: unsafe.Pointer(cm)}
+	f16 := &float16Int8Features{sType: stFloat16Int8Features, pNext: unsafe.Pointer(mm)}
+	f2 := &physicalDeviceFeatures2{sType: stPhysicalDeviceFeatures2, pNext: unsafe.Pointer(f16)}
+	purego.SyscallN(feats2, uintptr(d.phys), uintptr(unsafe.Pointer(f2)))
+	switch {
+	case f16.shaderFloat16 == 0:
+		return false, "no float16 arithmetic in shaders"
+	case mm.vulkanMemoryModel == 0:
+		return false, "no Vulkan memory model"
+	case cm.cooperativeMatrix == 0:
+		return false, "cooperative matrices not enabled for shaders"
+	}
+	list := d.vk.getInstanceProcAddr(d.instance, cString("vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"))
+	if list == 0 {
+		return false, "the loader lacks vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"
+	}
+	var n uint32
+	if r, _, _ := purego.SyscallN(list, uintptr(d.phys), uintptr(unsafe.Pointer(&n)), 0); vkResult(r) != vkSuccess || n == 0 {
+		return false, "no cooperative matrix shapes listed"
+	}
+	shapes := make([]coopMatProperties, n)
+	for i := range shapes {
+		shapes[i].sType = stCoopMatProperties
+	}
+	if r, _, _ := purego.SyscallN(list, uintptr(d.phys), uintptr(unsafe.Pointer(&n)), uintptr(unsafe.Pointer(&shapes[0]))); vkResult(r) != vkSuccess && vkResult(r) != vkIncomplete {
+		return false, "no cooperative matrix shapes listed"
+	}
+	var offered []string
+	for _, s := range shapes[:n] {
+		if (s.m == 16 || s.m == 8) && s.n == s.m && s.k == s.m && s.a == componentFloat16 && s.b == componentFloat16 &&
+			s.c == componentFloat32 && s.result == componentFloat32 && s.saturatingAccumulation == 0 && s.scp == scopeSubgroup {
+			d.info.CoopSize = max(d.info.CoopSize, s.m)
+		}
+		offered = append(offered, fmt.Sprintf("%d×%d×%d %s·%s+%s→%s scope %d", s.m, s.n, s.k,
+			componentName(s.a), componentName(s.b), componentName(s.c), componentName(s.result), s.scp))
+	}
+	if d.info.CoopSize > 0 {
+		return true, ""
+	}
+	return false, "no 16×16×16 or 8×8×8 float16 shape with float32 accumulation at subgroup scope; offers " + strings.Join(offered, ", ")
+}
+
+// componentName names a VkComponentTypeKHR.
+func componentName(c uint32) string {
+	names := []string{"f16", "f32", "f64", "s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64"}
+	if int(c) < len(names) {
+		return names[c]
+	}
+	return fmt.Sprint("type ", c)
+}
+
+// coopFeatures is the pNext chain that enables what gemmcm needs at
+// device creation (its structs must outlive the createDevice call).
+func coopFeatures() unsafe.Pointer {
+	cm := &coopMatFeatures{sType: stCoopMatFeatures, cooperativeMatrix: 1}
+	mm := &memoryModelFeatures{sType: stMemoryModelFeatures, pNext: unsafe.Pointer(cm), vulkanMemoryModel: 1}
+	f16 := &float16Int8Features{sType: stFloat16Int8Features, pNext: unsafe.Pointer(mm), shaderFloat16: 1}
+	return unsafe.Pointer(f16)
+}
+
+// The precisions of the products (SetMatmul).
+const (
+	// MatmulF32 multiplies float32 operands in float32: the CPU's results
+	// to rounding (the default).
+	MatmulF32 = "f32"
+	// MatmulF16 multiplies on tensor cores: float32 operands scaled per row
+	// and column into float16, accumulated in float32 (gemmcm.comp says
+	// how, and the error it keeps). Products of a few rows (decoding, gemv)
+	// and with a 16-bit weight stay as they are.
+	MatmulF16 = "f16"
+)
+
+// SetMatmul chooses the precision of the products recorded from now on:
+// MatmulF32 or MatmulF16, the latter only on a device that runs it
+// (Info.MatmulF16).
+func (d *Device) SetMatmul(precision string) error {
+	switch precision {
+	case MatmulF32:
+		d.matmul16 = false
+		return nil
+	case MatmulF16:
+		if !d.info.MatmulF16 {
+			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "multiply in float16",
+				Err: fmt.Errorf("the device has no float16 tensor-core products (%s); use matmul %q", d.info.NoMatmulF16, MatmulF32)}
+		}
+		if !d.has(kGemmCM) || !d.has(kGemmScale) {
+			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "multiply in float16",
+				Err: fmt.Errorf("the driver failed to build gemmcm (%v); use matmul %q", d.info.Unavailable, MatmulF32)}
+		}
+		d.matmul16 = true
+		return nil
+	}
+	return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "choose the products' precision",
+		Err: fmt.Errorf("%q is neither %q nor %q", precision, MatmulF32, MatmulF16)}
+}
+
+// Matmul is the precision SetMatmul chose.
+func (d *Device) Matmul() string {
+	if d.matmul16 {
+		return MatmulF16
+	}
+	return MatmulF32
+}
+
+type gemmScalePush struct{ m, n, k, lda, ldb, flags uint32 }
+
+// gemmCoop records p (float32 operands, not a gemv) on gemmcm: the
+// operands' scales into a scratch slot, then the product, split along K
+// as gemm splits it.
+func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush) {
+	scaleBytes := uint64(p.m+p.n) * 4
+	sc, err := d.scratch(scratchScales, scaleBytes)
+	if err != nil {
+		return
+	}
+	sb := binding{b: sc, size: scaleBytes}
+	groupsA, groupsB := ceilDiv32(p.m, 32), ceilDiv32(p.n, 32)
+	if groupsA+groupsB > d.info.MaxWorkGroupCount[0] {
+		panic(fmt.Sprintf("vulkan: product of %d×%d needs %d scale workgroups, beyond the device's %d", p.m, p.n, groupsA+groupsB, d.info.MaxWorkGroupCount[0]))
+	}
+	dispatch(d, kGemmScale, &gemmScalePush{m: p.m, n: p.n, k: p.k, lda: p.lda, ldb: p.ldb, flags: p.flags & (gemmTransA | gemmTransB)},
+		[3]uint32{groupsA + groupsB, 1, 1}, sb, a, b)
+	// gemmcm's tiles are 64×64 and 128×128 at T = 16, half at T = 8.
+	kern, tile := kGemmCM, gemmTile*d.info.CoopSize/16
+	if d.gemmTileFor(p.m, p.n, p.k) == gemmBigTile && d.has(kGemmCM128) {
+		kern, tile = kGemmCM128, gemmBigTile*d.info.CoopSize/16
+	}
+	groups := [3]uint32{ceilDiv32(p.n, tile), ceilDiv32(p.m, tile), 1}
+	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
+		panic(fmt.Sprintf("vulkan: product of %d×%d needs %v workgroups, beyond the device's %v", p.m, p.n, groups, d.info.MaxWorkGroupCount))
+	}
+	splits, chunk := d.splitK(p.m, p.n, p.k, tile)
+	if !d.has(kGemmReduce) {
+		splits, chunk = 1, p.k
+	}
+	p.kChunk = chunk
+	if splits == 1 {
+		dispatch(d, kern, &p, groups, c, a, b, bias, sb)
+		return
+	}
+	d.gemmSplit(kern, c, a, b, bias, p, groups, splits, sb)
+}

@@ -1,0 +1,249 @@
+package vulkan
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
+)
+
+// coopOrSkip returns the shared device when it runs gemmcm (float16
+// cooperative matrices), else skips; RLT_REQUIRE_COOPMAT=1 (a run on a
+// driver known to have them: lavapipe from Mesa 25.1 on, an NVIDIA GPU)
+// makes that a failure.
+func coopOrSkip(t *testing.T) *Device {
+	t.Helper()
+	d := openOrSkip(t)
+	if !d.info.MatmulF16 {
+		if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
+			t.Fatalf("RLT_REQUIRE_COOPMAT=1 and %s does not run gemmcm: %s", d.info.Name, d.info.NoMatmulF16)
+		}
+		t.Skipf("%s has no float16 cooperative matrices (%s)", d.info.Name, d.info.NoMatmulF16)
+	}
+	return d
+}
+
+// TestGemmCoop drives Device.gemm under Matmul "f16" (gemmscale, then
+// gemmcm or gemmcm128, split along K through gemm_reduce) against float64
+// sums, within float16's error relative to each line's largest value:
+// shapes that are no multiple of 16, 32 or either tile, every transpose,
+// alpha, beta, bias, K split in slices, padded leading dimensions, and
+// lines whose magnitudes float16 alone could not hold (1e-7, 1e6) or
+// that are all zeros.
+func TestGemmCoop(t *testing.T) {
+	d := coopOrSkip(t)
+	oldForce, oldTarget, oldMin := d.gemmForce, d.splitTarget, d.splitMinK
+	defer func() {
+		d.gemmForce, d.splitTarget, d.splitMinK = oldForce, oldTarget, oldMin
+		d.SetMatmul(MatmulF32)
+	}()
+	if err := d.SetMatmul(MatmulF16); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		m, n, k  int
+		tA, tB   bool
+		pad      int
+		beta     float32
+		bias     bool
+		tile     uint32
+		split    bool
+		describe string
+	}{
+		{1, 1, 1, false, false, 0, 0, false, gemmTile, false, "one element"},
+		{70, 33, 45, false, true, 0, 0.5, true, gemmTile, false, "x·wᵀ"},
+		{64, 64, 64, false, false, 3, 0, false, gemmTile, false, "whole tiles, padded"},
+		{17, 90, 100, true, false, 0, 1, false, gemmTile, false, "aᵀ·b"},
+		{50, 41, 19, true, true, 1, 0, true, gemmTile, false, "aᵀ·bᵀ"},
+		{130, 129, 37, false, true, 0, 0.25, true, gemmBigTile, false, "x·wᵀ on 128-tiles"},
+		{131, 260, 24, true, false, 4, 0, false, gemmBigTile, false, "aᵀ·b on 128-tiles, padded"},
+		{70, 66, 300, false, true, 0, 0.5, true, gemmTile, true, "x·wᵀ split"},
+		{129, 132, 90, true, true, 2, 0, false, gemmBigTile, true, "aᵀ·bᵀ split on 128-tiles"},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%d-%s", c.m, c.n, c.k, c.describe), func(t *testing.T) {
+			d.gemmForce = c.tile
+			d.splitTarget, d.splitMinK = oldTarget, oldMin
+			if c.split {
+				d.splitTarget, d.splitMinK = 1<<20, 16
+			} else {
+				d.splitTarget = 0
+			}
+			aRows, aCols := c.m, c.k
+			if c.tA {
+				aRows, aCols = c.k, c.m
+			}
+			bRows, bCols := c.k, c.n
+			if c.tB {
+				bRows, bCols = c.n, c.k
+			}
+			lda, ldb, ldc := aCols+c.pad, bCols+c.pad, c.n+c.pad
+			as, bs, c0, biases := randVals(aRows*lda, 1), randVals(bRows*ldb, 2), randVals(c.m*ldc, 3), randVals(c.n, 4)
+			// Rows of op(A) and columns of op(B) far outside float16's
+			// normal range, and one of zeros.
+			lineScale := func(vals []float32, ld int, trans bool, line int, s float32) {
+				for k := range c.k {
+					i := line*ld + k
+					if trans {
+						i = k*ld + line
+					}
+					vals[i] *= s
+				}
+			}
+			lineScale(as, lda, c.tA, 0, 1e-7)
+			lineScale(as, lda, c.tA, c.m/2, 1e6)
+			lineScale(as, lda, c.tA, c.m-1, 0)
+			lineScale(bs, ldb, !c.tB, 0, 3e-6)
+			lineScale(bs, ldb, !c.tB, c.n-1, 2e5)
+			a, _ := d.New("a", aRows, lda)
+			b, _ := d.New("b", bRows, ldb)
+			y, _ := d.New("c", c.m, ldc)
+			bt, _ := d.New("bias", c.n)
+			defer func() { d.Free(a); d.Free(b); d.Free(y); d.Free(bt) }()
+			for _, err := range []error{d.Write(a, as), d.Write(b, bs), d.Write(y, c0), d.Write(bt, biases)} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			alpha := float32(0.75)
+			p := gemmPush{m: uint32(c.m), n: uint32(c.n), k: uint32(c.k), lda: uint32(lda), ldb: uint32(ldb), ldc: uint32(ldc),
+				alpha: alpha, beta: c.beta}
+			if c.tA {
+				p.flags |= gemmTransA
+			}
+			if c.tB {
+				p.flags |= gemmTransB
+			}
+			if splits, _ := d.splitK(p.m, p.n, p.k, c.tile); (splits > 1) != c.split {
+				t.Fatalf("case says split = %v, splitK gives %d slices", c.split, splits)
+			}
+			var bias *Tensor
+			if c.bias {
+				bias = bt
+			}
+			runs := kernelRuns(t, d, func() { d.gemm(y, a, b, bias, p) })
+			want := map[string]int{"gemmscale": 1, "gemmcm": 1}
+			if c.tile == gemmBigTile {
+				want = map[string]int{"gemmscale": 1, "gemmcm128": 1}
+			}
+			if c.split {
+				want["gemm_reduce"] = 1
+			}
+			if fmt.Sprint(runs) != fmt.Sprint(want) {
+				t.Fatalf("kernels %v, want %v", runs, want)
+			}
+			got := make([]float32, c.m*ldc)
+			if err := d.Read(got, y); err != nil {
+				t.Fatal(err)
+			}
+			r := refGemm{a: as, b: bs, c0: c0, lda: lda, ldb: ldb, ldc: ldc, k: c.k, tA: c.tA, tB: c.tB, alpha: alpha, beta: c.beta, f16: true}
+			if c.bias {
+				r.bias = biases
+			}
+			r.check(t, got, c.m, c.n)
+		})
+	}
+}
+
+// TestGemmCoopRounds checks that gemmcm does round its operands to float16
+// (the f16 tolerance is not vacuous): 1 + 2⁻¹² is 1 in float16, so a row
+// of it times a column of ones sums to K, not K·(1 + 2⁻¹²).
+func TestGemmCoopRounds(t *testing.T) {
+	d := coopOrSkip(t)
+	defer d.SetMatmul(MatmulF32)
+	if err := d.SetMatmul(MatmulF16); err != nil {
+		t.Fatal(err)
+	}
+	const m, n, k = 32, 32, 64
+	as, bs := make([]float32, m*k), make([]float32, k*n)
+	for i := range as {
+		as[i] = 1 + 1.0/4096
+	}
+	for i := range bs {
+		bs[i] = 1
+	}
+	a, _ := d.New("a", m, k)
+	b, _ := d.New("b", k, n)
+	c, _ := d.New("c", m, n)
+	defer func() { d.Free(a); d.Free(b); d.Free(c) }()
+	if err := errors.Join(d.Write(a, as), d.Write(b, bs)); err != nil {
+		t.Fatal(err)
+	}
+	d.MatMul(c, a, b, false, false, 1, 0)
+	got := make([]float32, m*n)
+	if err := d.Read(got, c); err != nil {
+		t.Fatal(err)
+	}
+	// The row's largest value scales to 2¹⁴·(1 + 2⁻¹²), which float16
+	// (11 significant bits) rounds to 2¹⁴.
+	if got[0] != k {
+		t.Fatalf("c[0, 0] = %v, want %v (operands rounded to float16)", got[0], float32(k))
+	}
+	if err := d.SetMatmul(MatmulF32); err != nil {
+		t.Fatal(err)
+	}
+	d.MatMul(c, a, b, false, false, 1, 0)
+	if err := d.Read(got, c); err != nil {
+		t.Fatal(err)
+	}
+	if want := float32(k * (1 + 1.0/4096)); math.Abs(float64(got[0]-want)) > 1e-5 {
+		t.Fatalf("f32: c[0, 0] = %v, want %v", got[0], want)
+	}
+}
+
+// TestSetMatmul: the choices, a wrong one named, and f16 refused on a
+// device without cooperative matrices.
+func TestSetMatmul(t *testing.T) {
+	d := openOrSkip(t)
+	defer d.SetMatmul(MatmulF32)
+	if err := d.SetMatmul("bf16"); !errors.Is(err, ErrSetting) {
+		t.Fatalf("SetMatmul(bf16) = %v, want ErrSetting", err)
+	}
+	err := d.SetMatmul(MatmulF16)
+	if d.info.MatmulF16 != (err == nil) {
+		t.Fatalf("SetMatmul(f16) = %v on a device with MatmulF16 = %v (%s)", err, d.info.MatmulF16, d.info.NoMatmulF16)
+	}
+	if err != nil && !errors.Is(err, ErrSetting) {
+		t.Fatalf("SetMatmul(f16) = %v, want ErrSetting", err)
+	}
+	if err := d.SetMatmul(MatmulF32); err != nil || d.Matmul() != MatmulF32 {
+		t.Fatalf("SetMatmul(f32) = %v, Matmul %q", err, d.Matmul())
+	}
+}
+
+// TestBackendConformanceCoop runs the conformance suite with every float32
+// product on gemmcm (gemv off, so decode-sized products take it too; K
+// split wherever splitK allows), within a tolerance that float16 operands
+// need: every op that does not multiply stays as exact as under float32.
+func TestBackendConformanceCoop(t *testing.T) {
+	d := coopOrSkip(t)
+	oldHead, oldGemv, oldTarget, oldMin := headChunkFloats, d.gemvMaxRows, d.splitTarget, d.splitMinK
+	headChunkFloats, d.gemvMaxRows, d.splitTarget, d.splitMinK = 1<<10, 0, 1<<10, 16
+	defer func() {
+		headChunkFloats, d.gemvMaxRows, d.splitTarget, d.splitMinK = oldHead, oldGemv, oldTarget, oldMin
+		d.SetMatmul(MatmulF32)
+	}()
+	if err := d.SetMatmul(MatmulF16); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.StartProfile(); err != nil {
+		t.Fatalf("which kernels ran needs timestamps: %v", err)
+	}
+	backendtest.RunWithin(t, coopTolerance, func(t *testing.T) compute.Backend { return NewBackend(d) })
+	counts := map[string]int{}
+	for _, k := range d.StopProfile().Kernels {
+		counts[k.Name] = k.Count
+	}
+	if counts["gemmcm"] == 0 || counts["gemmscale"] == 0 || counts["gemm"] != 0 || counts["gemm128"] != 0 {
+		t.Errorf("products ran as gemmcm %d, gemmcm128 %d, gemm %d, gemm128 %d times (gemmscale %d): want only on cooperative matrices",
+			counts["gemmcm"], counts["gemmcm128"], counts["gemm"], counts["gemm128"], counts["gemmscale"])
+	}
+	t.Logf("kernels: %v", counts)
+}
+
+// coopTolerance is the conformance suite's tolerance for products on
+// float16 operands (2⁻¹¹ each, relative to its line's largest value).
+var coopTolerance = backendtest.Tolerance{Abs: 1e-2, Rel: 1e-2}
