@@ -17,11 +17,17 @@ func deviceFlag(fs *flag.FlagSet, what string) *string {
 	return fs.String("device", device.Auto, "where "+what+" compute: cpu, gpu or auto (a discrete GPU when present)")
 }
 
+// matmulFlag is the --matmul flag of the commands that train (config key
+// matmul): the products' precision on a GPU.
+func matmulFlag(fs *flag.FlagSet) *string {
+	return fs.String("matmul", "", "precision of the products on a GPU: f32, or f16 on tensor cores (float16 operands scaled per row and column, float32 sums); default: the configuration's, f32")
+}
+
 // openDevice opens the device --device names and says on stderr which it
 // took and why, as `rlt run` shows it in its header; cmd names the command
 // in the message.
 func openDevice(cmd, name string, stderr io.Writer) (compute.Backend, error) {
-	be, why, err := device.Open(name)
+	be, why, err := device.Open(name, device.MatmulF32)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -204,12 +204,17 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 // describeDevice names the device --device chooses and whether the model
 // trains within its memory (weights, gradients and AdamW's two moments).
 func describeDevice(name string, params int64) string {
-	be, why, err := device.Open(name)
+	be, why, err := device.Open(name, device.MatmulF32)
 	if err != nil {
 		return "unavailable: " + err.Error()
 	}
 	defer device.Close(be)
 	s := be.Name() + " (" + why + ")"
+	if ok, whyNot := device.TensorCores(be); ok {
+		s += "; tensor cores for matmul f16"
+	} else if device.MemoryBytes(be) > 0 {
+		s += "; matmul f16 unavailable: " + whyNot
+	}
 	if mem := device.MemoryBytes(be); mem > 0 {
 		need := uint64(params) * 16
 		verdict := "training fits"

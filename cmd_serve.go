@@ -87,7 +87,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	be, why, err := device.Open(*dev)
+	be, why, err := device.Open(*dev, device.MatmulF32)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	evalData := fs.String("eval-data", "", "JSON Lines file of held-out questions (default: 5% of --data held out)")
 	printCfg := fs.Bool("print-config", false, "print the resolved configuration as TOML and exit")
 	dev := fs.String("device", "", "where to compute: cpu, gpu or auto (default: the configuration's device, auto)")
+	matmul := matmulFlag(fs)
 	save := fs.String("save", "", "write the trained teacher to this folder at the end (Hugging Face layout, with the tokenizer)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -65,6 +66,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	if err := device.Check(*dev); err != nil { // before a run folder exists
+		return err
+	}
+	if err := device.CheckMatmul(*matmul); err != nil {
 		return err
 	}
 	cfg := runpkg.DefaultConfig("", "")
@@ -98,6 +102,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if *dev != "" {
 		cfg.Device = *dev
+	}
+	if *matmul != "" {
+		cfg.Matmul = *matmul
 	}
 	p, err := record.PromptsFor(cfg.Teacher, cfg.Student, cfg.Prompts)
 	if err != nil {

@@ -58,6 +58,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	resume := fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
 	mouse := fs.Bool("mouse", false, "the mouse wheel scrolls lists in the workbench")
 	dev := fs.String("device", "", "where to compute: cpu, gpu or auto (default: the configuration's device, auto); --resume with --device cpu moves a run off a failed GPU")
+	matmul := matmulFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,6 +67,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	if err := device.Check(*dev); err != nil { // before a run folder exists
+		return err
+	}
+	if err := device.CheckMatmul(*matmul); err != nil {
 		return err
 	}
 	interactive := !*headless && isTerminal(stdin) && isTerminal(stdout)
@@ -100,6 +104,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if *dev != "" {
 			cfg.Device = *dev
 		}
+		if *matmul != "" {
+			cfg.Matmul = *matmul
+		}
 		if done := r.Ck.Step + 1; cfg.Steps > 0 && cfg.Steps <= done {
 			fmt.Fprintf(stderr, "%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run; pass --steps N with N > %d to continue it\n",
 				*resume, done, r.Ck.Step, cfg.Steps, done)
@@ -122,6 +129,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 		if *dev != "" {
 			cfg.Device = *dev
+		}
+		if *matmul != "" {
+			cfg.Matmul = *matmul
 		}
 		if rec, cfg, err = runner.Create(*runs, cfg); err != nil {
 			return err

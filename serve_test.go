@@ -324,7 +324,7 @@ func TestScoreRunThroughServeResumes(t *testing.T) {
 // of a server failing every request after it: acted out by closing a real
 // Vulkan device under the handler.
 func TestServeStopsOnDeviceFailure(t *testing.T) {
-	be, _, err := device.Open(device.GPU)
+	be, _, err := device.Open(device.GPU, "")
 	if err != nil {
 		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
 			t.Fatal(err)

@@ -31,9 +31,61 @@ func Check(name string) error {
 	return fmt.Errorf("device %q: want cpu, gpu or auto", name)
 }
 
-// Open returns the backend name asks for. why says, for auto, which device
-// it took and why (e.g. "no discrete GPU: llvmpipe is a CPU device").
-func Open(name string) (be compute.Backend, why string, err error) {
+// The products' precision (config key matmul, --matmul): float32
+// throughout (the default), or on a GPU with tensor cores float16
+// operands, each row and column scaled by a power of two into float16's
+// range, accumulating in float32 (vulkan.MatmulF16). A device without
+// them computes in float32 and says so: a run asking for f16 still
+// resumes on the CPU.
+const (
+	MatmulF32 = vulkan.MatmulF32
+	MatmulF16 = vulkan.MatmulF16
+)
+
+// CheckMatmul reports whether m is a precision ("" means f32).
+func CheckMatmul(m string) error {
+	switch m {
+	case "", MatmulF32, MatmulF16:
+		return nil
+	}
+	return fmt.Errorf("matmul %q: want f32 or f16 (tensor cores, on a GPU that has them)", m)
+}
+
+// Open returns the backend name asks for, its products in the precision
+// matmul asks for where the device has it. why says, for auto, which
+// device it took and why (e.g. "no discrete GPU: llvmpipe is a CPU
+// device"), and in what precision it multiplies when f16 was asked for.
+func Open(name, matmul string) (be compute.Backend, why string, err error) {
+	if err := CheckMatmul(matmul); err != nil {
+		return nil, "", err
+	}
+	be, why, err = open(name)
+	if err != nil || matmul != MatmulF16 {
+		return be, why, err
+	}
+	if ok, whyNot := TensorCores(be); !ok {
+		return be, why + "; products in float32, not f16: " + whyNot, nil
+	}
+	if err := be.(*vulkan.Backend).Device().SetMatmul(MatmulF16); err != nil { // its kernels failed to build
+		return be, why + "; products in float32, not f16: " + err.Error(), nil
+	}
+	return be, why + "; products on tensor cores (float16 operands, float32 sums)", nil
+}
+
+// TensorCores reports whether be can multiply under matmul f16, and if
+// not why.
+func TensorCores(be compute.Backend) (bool, string) {
+	vb, ok := be.(*vulkan.Backend)
+	if !ok {
+		return false, "the CPU has no float16 tensor-core products"
+	}
+	if in := vb.Device().Info(); !in.MatmulF16 {
+		return false, in.Name + " has no float16 tensor-core products (" + in.NoMatmulF16 + ")"
+	}
+	return true, ""
+}
+
+func open(name string) (be compute.Backend, why string, err error) {
 	if err := Check(name); err != nil {
 		return nil, "", err
 	}

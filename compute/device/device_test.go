@@ -12,7 +12,7 @@ func TestOpen(t *testing.T) {
 	if err := Check("tpu"); err == nil || !strings.Contains(err.Error(), "cpu, gpu or auto") {
 		t.Errorf("Check(tpu) = %v, want a refusal listing the choices", err)
 	}
-	be, _, err := Open(CPU)
+	be, _, err := Open(CPU, "")
 	if err != nil || !strings.HasPrefix(be.Name(), "cpu/") {
 		t.Fatalf("Open(cpu) = %v, %v", be, err)
 	}
@@ -21,7 +21,7 @@ func TestOpen(t *testing.T) {
 		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
 			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
 		}
-		_, _, err := Open(GPU)
+		_, _, err := Open(GPU, "")
 		if err == nil || !strings.Contains(err.Error(), "--device cpu") {
 			t.Errorf("Open(gpu) without a device = %v, want an error saying to use --device cpu", err)
 		}
@@ -29,18 +29,66 @@ func TestOpen(t *testing.T) {
 	}
 	discrete := d.Info().Type == "discrete"
 	d.Close()
-	be, _, err = Open(GPU)
+	be, _, err = Open(GPU, "")
 	if err != nil || !strings.HasPrefix(be.Name(), "vulkan/") {
 		t.Fatalf("Open(gpu) = %v, %v", be, err)
 	}
 	Close(be)
 	for i := 0; i < 2; i++ { // the second call answers from the first probe
-		be, why, err := Open(Auto)
+		be, why, err := Open(Auto, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if gpu := strings.HasPrefix(be.Name(), "vulkan/"); gpu != discrete {
 			t.Errorf("auto chose %s (%s) with a discrete GPU %v", be.Name(), why, discrete)
+		}
+		Close(be)
+	}
+}
+
+// TestOpenMatmul: matmul f16 multiplies on tensor cores where the device
+// has them and otherwise computes in float32 saying why (a run asking for
+// f16 must still resume on the CPU); an unknown precision is refused.
+func TestOpenMatmul(t *testing.T) {
+	if _, _, err := Open(CPU, "bf16"); err == nil || !strings.Contains(err.Error(), "f32 or f16") {
+		t.Errorf("Open(cpu, bf16) = %v, want a refusal listing the choices", err)
+	}
+	be, why, err := Open(CPU, MatmulF16)
+	if err != nil || !strings.Contains(why, "products in float32, not f16: the CPU") {
+		t.Errorf("Open(cpu, f16) = %q, %v; want the CPU, saying it multiplies in float32", why, err)
+	}
+	if ok, _ := TensorCores(be); ok {
+		t.Error("TensorCores(cpu) = true")
+	}
+	d, verr := vulkan.Open()
+	if verr != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
+		}
+		t.Skipf("no usable Vulkan device: %v", verr)
+	}
+	has := d.Info().MatmulF16
+	d.Close()
+	for _, matmul := range []string{"", MatmulF32, MatmulF16} {
+		be, why, err := Open(GPU, matmul)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev := be.(*vulkan.Backend).Device()
+		want := MatmulF32
+		if matmul == MatmulF16 && has {
+			want = MatmulF16
+			if !strings.Contains(why, "tensor cores") {
+				t.Errorf("Open(gpu, f16) says %q, want it to name the tensor cores", why)
+			}
+		} else if matmul == MatmulF16 && !strings.Contains(why, "not f16: "+dev.Info().Name) {
+			t.Errorf("Open(gpu, f16) on a device without them says %q, want why it multiplies in float32", why)
+		}
+		if dev.Matmul() != want {
+			t.Errorf("Open(gpu, %q): products in %s, want %s", matmul, dev.Matmul(), want)
+		}
+		if ok, _ := TensorCores(be); ok != has {
+			t.Errorf("TensorCores = %v on a device with MatmulF16 %v", ok, has)
 		}
 		Close(be)
 	}
@@ -65,7 +113,7 @@ func TestOpenBadSetting(t *testing.T) {
 	autoMu.Unlock()
 	defer func() { autoMu.Lock(); autoNoGPU = old; autoMu.Unlock() }()
 	for _, name := range []string{GPU, Auto} {
-		be, _, err := Open(name)
+		be, _, err := Open(name, "")
 		if err == nil {
 			t.Errorf("Open(%s) with RLT_VULKAN_GEMM=96 opened %s; want an error naming the setting", name, be.Name())
 			Close(be)

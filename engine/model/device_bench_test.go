@@ -17,7 +17,9 @@ import (
 // auto; default auto) at RLT_BENCH_SHAPE: "toy" (PeerConfig) or "0.5b"
 // (Qwen2.5-0.5B's shape), with batch RLT_BENCH_B × RLT_BENCH_T tokens
 // (default 16 × 128) for training and RLT_BENCH_B sequences of
-// RLT_BENCH_NEW sampled tokens (default 128) for sampling. RLT_BENCH_W16=bf16
+// RLT_BENCH_NEW sampled tokens (default 128) for sampling; RLT_BENCH_MATMUL=f16
+// multiplies on tensor cores where the device has them (else the benchmark
+// fails: a float32 figure must not pass for one). RLT_BENCH_W16=bf16
 // (or f16) samples from the model's weights held in 16 bits (as a frozen
 // student or teacher is), widened by the device's kernels. RLT_BENCH_PROFILE=1
 // logs, on a Vulkan device, the GPU time of every kernel in one more step
@@ -28,11 +30,15 @@ var Qwen05Config = Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers
 	RMSEps: 1e-6, RopeTheta: 1e6, MaxPos: 4096, Tied: true, QKVBias: true}
 
 func benchEnv(b *testing.B) (compute.Backend, Config, int, int, int) {
-	be, why, err := device.Open(os.Getenv("RLT_BENCH_DEVICE"))
+	matmul := os.Getenv("RLT_BENCH_MATMUL")
+	be, why, err := device.Open(os.Getenv("RLT_BENCH_DEVICE"), matmul)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { device.Close(be) })
+	if ok, whyNot := device.TensorCores(be); matmul == device.MatmulF16 && !ok {
+		b.Fatalf("RLT_BENCH_MATMUL=f16: %s", whyNot)
+	}
 	cfg := PeerConfig
 	if os.Getenv("RLT_BENCH_SHAPE") == "0.5b" {
 		cfg = Qwen05Config

@@ -34,7 +34,41 @@ func deviceOrSkip(t *testing.T) *vulkan.Backend {
 // the Vulkan backend as on the CPU, within float32 summation-order
 // tolerance.
 func TestDeviceParity(t *testing.T) {
+	deviceParity(t, deviceOrSkip(t), parityTolerance{abs: 1e-4, rel: 1e-3, gradOfMax: 0, params: 2e-3})
+}
+
+// TestDeviceParityF16: the same under matmul f16, every product on tensor
+// cores (float16 operands scaled per row and column): logits and log-probs
+// to 1e-2, each gradient to 2% of its tensor's largest element, and the
+// AdamW step to two learning rates (a gradient within rounding of 0 may
+// change sign, moving its weight by 2·lr the other way).
+func TestDeviceParityF16(t *testing.T) {
 	gpu := deviceOrSkip(t)
+	if err := gpu.Device().SetMatmul(vulkan.MatmulF16); err != nil {
+		if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
+			t.Fatalf("RLT_REQUIRE_COOPMAT=1: %v", err)
+		}
+		t.Skip(err)
+	}
+	if err := gpu.Device().StartProfile(); err != nil {
+		t.Fatalf("which kernels ran needs timestamps: %v", err)
+	}
+	deviceParity(t, gpu, parityTolerance{abs: 1e-2, rel: 1e-2, gradOfMax: 2e-2, params: 2e-2 + 1e-4})
+	runs := map[string]int{}
+	for _, k := range gpu.Device().StopProfile().Kernels {
+		runs[k.Name] = k.Count
+	}
+	if runs["gemmcm"] == 0 || runs["gemm"] != 0 {
+		t.Errorf("products ran as gemmcm %d and gemm %d times, want all on gemmcm", runs["gemmcm"], runs["gemm"])
+	}
+}
+
+// parityTolerance: |gpu − cpu| ≤ abs + rel·|cpu| for logits, log-probs and
+// gradients, plus gradOfMax times the largest |cpu| of each gradient
+// tensor; params bounds the weights after one AdamW step (lr 1e-2).
+type parityTolerance struct{ abs, rel, gradOfMax, params float64 }
+
+func deviceParity(t *testing.T, gpu *vulkan.Backend, tol parityTolerance) {
 	cpu := compute.NewCPU()
 	cfg := smallCheckpointConfig()
 	const B, T = 2, 9
@@ -95,19 +129,23 @@ func TestDeviceParity(t *testing.T) {
 	near := func(what string, w, g []float32, abs float64) {
 		t.Helper()
 		for i := range w {
-			if d := math.Abs(float64(w[i] - g[i])); d > abs+1e-3*math.Abs(float64(w[i])) || math.IsNaN(float64(g[i])) {
+			if d := math.Abs(float64(w[i] - g[i])); !(d <= abs+tol.rel*math.Abs(float64(w[i]))) { // NaN fails
 				t.Fatalf("%s[%d]: %s %v, cpu %v", what, i, gpu.Name(), g[i], w[i])
 			}
 		}
 	}
-	near("logits", want.logits, got.logits, 1e-4)
-	near("log-probs", want.lp, got.lp, 1e-4)
+	near("logits", want.logits, got.logits, tol.abs)
+	near("log-probs", want.lp, got.lp, tol.abs)
 	for i := range want.grads {
-		near("gradient "+smallParamName(cfg, i), want.grads[i], got.grads[i], 1e-4)
+		largest := 0.0
+		for _, v := range want.grads[i] {
+			largest = max(largest, math.Abs(float64(v)))
+		}
+		near("gradient "+smallParamName(cfg, i), want.grads[i], got.grads[i], tol.abs+tol.gradOfMax*largest)
 	}
 	// AdamW's first step moves each weight by about lr·sign(g): where g is
-	// within rounding of 0 the sign may differ, so allow one lr.
-	near("parameters after one AdamW step", want.params, got.params, 2e-3)
+	// within rounding of 0 the sign may differ.
+	near("parameters after one AdamW step", want.params, got.params, tol.params)
 }
 
 // TestDeviceTooSmall: a device without memory enough for the model (acted

@@ -57,13 +57,31 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 	}
 	t0 := time.Now()
 	want := step(compute.NewCPU())
-	t1 := time.Now()
-	got := step(gpu)
-	t.Logf("cpu %v, %s %v in %d submissions", t1.Sub(t0), gpu.Name(), time.Since(t1), d.Submits())
-	for _, k := range []string{"reward", "kl", "completion_length", "loss", "grad_norm", "answer_log_prob_mean", "reasoning_kl_mean"} {
-		w, g := want[k], got[k]
-		if math.IsNaN(g) || math.Abs(g-w) > 1e-3+1e-3*math.Abs(w) {
-			t.Errorf("%s: %s = %v, cpu %v", gpu.Name(), k, g, w)
-		}
+	t.Logf("cpu %v", time.Since(t0))
+	// Under matmul f16 (tensor cores, where the device has them) the
+	// products round their operands to float16: the same tokens come out
+	// here, the metrics within 2%.
+	for _, c := range []struct {
+		matmul string
+		tol    float64
+	}{{vulkan.MatmulF32, 1e-3}, {vulkan.MatmulF16, 2e-2}} {
+		t.Run(c.matmul, func(t *testing.T) {
+			if err := d.SetMatmul(c.matmul); err != nil {
+				if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
+					t.Fatalf("RLT_REQUIRE_COOPMAT=1: %v", err)
+				}
+				t.Skip(err)
+			}
+			defer d.SetMatmul(vulkan.MatmulF32)
+			t1, submits := time.Now(), d.Submits()
+			got := step(gpu)
+			t.Logf("%s %v in %d submissions", gpu.Name(), time.Since(t1), d.Submits()-submits)
+			for _, k := range []string{"reward", "kl", "completion_length", "loss", "grad_norm", "answer_log_prob_mean", "reasoning_kl_mean"} {
+				w, g := want[k], got[k]
+				if !(math.Abs(g-w) <= c.tol+c.tol*math.Abs(w)) { // NaN fails
+					t.Errorf("%s: %s = %v, cpu %v", gpu.Name(), k, g, w)
+				}
+			}
+		})
 	}
 }

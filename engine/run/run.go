@@ -57,6 +57,11 @@ type Config struct {
 	// device) or "auto" (a discrete GPU when present, else the CPU); empty
 	// means auto. Which device ran is the run's "device" phase event.
 	Device string `toml:"device"`
+	// Matmul is the products' precision on a GPU: "f32" (empty: the
+	// default) or "f16", tensor cores on float16 operands scaled per row
+	// and column, accumulating float32 (compute/device). A device without
+	// them multiplies in float32 and says so in the "device" phase event.
+	Matmul string `toml:"matmul,omitempty"`
 
 	Prompts record.Prompts      `toml:"prompts"`
 	Reward  record.RewardConfig `toml:"reward"`
@@ -105,6 +110,9 @@ func (c Config) check() error {
 		}
 	}
 	if err := device.Check(c.Device); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if err := device.CheckMatmul(c.Matmul); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	if c.Steps < 0 || c.EvalEvery < 0 || c.EvalQuestions < 0 || c.CheckpointEvery < 0 {
@@ -181,7 +189,7 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	// includes opening the device (auto probes for a GPU).
 	load := event.Meter{Sink: sink}
 	load.Start(-1, "loading", 1, "model pairs")
-	be, why, err := device.Open(cfg.Device)
+	be, why, err := device.Open(cfg.Device, cfg.Matmul)
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
