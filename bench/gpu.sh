@@ -29,6 +29,14 @@
 # RLT_VULKAN_PUSH_DESCRIPTORS=0, then prints GPU time per kernel (AB=0
 # skips this).
 #
+# Tensor cores (matmul f16, compute/vulkan's gemmcm): on a device that has
+# float16 cooperative matrices the script first checks them (the GEMM
+# against float64, the conformance suite and model parity under f16), then
+# adds the GEMM on them, the 0.5B training step with RLT_BENCH_MATMUL=f16
+# beside PyTorch's bf16 autocast (the issue's target: within 2×), its GPU
+# time per kernel, and runs the grpo part with --matmul f16
+# (GRPO_MATMUL=f32 keeps it in float32).
+#
 # A GPU machine without Go: build the two test binaries where Go is, carry
 # them, and name their folder in GPU_BIN:
 #   go test -c -o bin/vulkan.test ./compute/vulkan
@@ -52,7 +60,8 @@ else
 	go test -c -o "$TMP/vulkan.test" ./compute/vulkan
 	go test -c -o "$TMP/model.test" ./engine/model
 fi
-info=$(cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^TestDeviceInfo$' -test.v 2>&1 | grep 'device "' || true)
+info_all=$(cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^TestDeviceInfo$' -test.v 2>&1 || true)
+info=$(echo "$info_all" | grep 'device "' || true)
 if [ -z "$info" ]; then
 	echo "no Vulkan device: install a GPU driver (or libvulkan1 mesa-vulkan-drivers for lavapipe)" >&2
 	exit 1
@@ -73,6 +82,22 @@ echo "== GPU for the README: $gpu_line"
 echo "== correctness on the device (conformance suite, whole-model parity)"
 (cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^TestBackendConformance$' -test.count=1)
 (cd engine/model && RLT_REQUIRE_GPU=1 "$TMP/model.test" -test.run '^TestDeviceParity$' -test.count=1)
+coop=0
+if echo "$info_all" | grep -q 'matmul f16: '; then
+	coop=1
+	echo "== tensor cores (matmul f16): the GEMM against float64, the conformance suite, model parity"
+	# A failure here is reported and the float32 benchmarks go on without f16.
+	if ! (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestDeviceInfo|TestGemmCoop|TestGemmCoopRounds|TestBackendConformanceCoop)$' -test.count=1 -test.v >"$TMP/coop.log" 2>&1) ||
+		! (cd engine/model && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/model.test" -test.run '^TestDeviceParityF16$' -test.count=1 -test.v >>"$TMP/coop.log" 2>&1); then
+		coop=0
+		grep -v -E '^=== |^    --- PASS' "$TMP/coop.log" | tail -40
+		echo "== matmul f16 FAILED its checks on this device: benchmarks in float32 only"
+	else
+		grep -E '^--- |matmul f16|kernels:' "$TMP/coop.log"
+	fi
+else
+	echo "== no tensor cores for matmul f16: $(echo "$info_all" | grep -o 'no matmul f16: .*' || true)"
+fi
 
 # ours_train and ours_sample hold the last bench's tokens/s, ours_sample16
 # its sampling from weights held in bf16 (as a frozen student or teacher).
@@ -101,6 +126,7 @@ if [ "$PEER_DEVICE" = cpu ]; then
 else peer_why=$("$PYTHON" -c 'import torch; assert torch.cuda.is_available(), "torch %s sees no CUDA device (built for CUDA %s)" % (torch.__version__, torch.version.cuda)' 2>&1 | tail -1) && peer=1
 fi
 readme=()
+peer_train_bf16=
 
 # compare SHAPE FLAGS: runs the PyTorch peer at our last bench's shape in
 # f32 and bf16 and prints ours/peer.
@@ -122,6 +148,7 @@ compare() {
 		local pt ps
 		pt=$(json train_tok_s <"$TMP/peer.json")
 		ps=$(json decode_tok_s <"$TMP/peer.json")
+		[ "$dt" = bf16 ] && peer_train_bf16=$pt
 		local so=$s
 		[ "$dt" = bf16 ] && so=$s16 # our sampling from bf16 weights against PyTorch's bf16
 		echo "   ours/PyTorch $dt: train $(ratio "$t" "$pt"), sampling $(ratio "$so" "$ps") (above 1: ours faster)"
@@ -143,16 +170,20 @@ grpo_step() {
 		echo "== GRPO step: skipped (needs the rlt binary, $rlt, and the Qwen tokenizer.json at QWEN_TOKENIZER, $tok)"
 		return
 	fi
-	local layers=${GRPO_LAYERS:-24} dev=${GRPO_DEVICE:-gpu}
+	local layers=${GRPO_LAYERS:-24} dev=${GRPO_DEVICE:-gpu} matmul=${GRPO_MATMUL:-}
+	if [ -z "$matmul" ]; then
+		matmul=f32
+		[ "$coop" = 1 ] && matmul=f16
+	fi
 	qwen_config 151936 896 4864 "$layers" 14 2 true >"$TMP/q05.json"
 	for who in teacher:1 student:2; do
 		"$rlt" model init --config "$TMP/q05.json" --dtype bf16 --tokenizer "$tok" --seed "${who##*:}" --out "$TMP/${who%%:*}" >/dev/null
 	done
 	grpo_config "$TMP/teacher" "$TMP/student" 2 64 >"$TMP/grpo.toml"
-	echo "== GRPO step, Qwen2.5-0.5B shape ($layers layers) in BF16, 2 x 4 x 64 new tokens, --device $dev"
+	echo "== GRPO step, Qwen2.5-0.5B shape ($layers layers) in BF16, 2 x 4 x 64 new tokens, --device $dev --matmul $matmul"
 	local t0 wall phases
 	t0=$(date +%s.%N)
-	if ! "$rlt" train --config "$TMP/grpo.toml" --device "$dev" >"$TMP/grpo.out" 2>"$TMP/grpo.err"; then
+	if ! "$rlt" train --config "$TMP/grpo.toml" --device "$dev" --matmul "$matmul" >"$TMP/grpo.out" 2>"$TMP/grpo.err"; then
 		tail -5 "$TMP/grpo.err"
 		return
 	fi
@@ -160,8 +191,9 @@ grpo_step() {
 	while read -r line; do
 		phases=$(echo "$line" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("step %d: %.2f s (sample %.2f, score %.2f, optimise %.2f)" % (m.get("step", -1), m["step_time_s"], m.get("time_sample_s", 0), m.get("time_score_s", 0), m.get("time_optimise_s", 0)))')
 		echo "   $phases"
-		readme+=("GRPO, 0.5B shape ($layers layers) BF16 pair, 2x4x64, --device $dev: $phases")
+		readme+=("GRPO, 0.5B shape ($layers layers) BF16 pair, 2x4x64, --device $dev --matmul $matmul: $phases")
 	done <"$TMP/grpo.out"
+	grep -m1 '^device' "$TMP/grpo.err" | sed 's/^/   /' || true
 	echo "   $wall s for the command, the models' load included"
 }
 
@@ -173,6 +205,12 @@ if [ "$lavapipe" = 1 ]; then
 	bench gpu toy 2 16 4 1x
 	compare toy $TOY --batch 2 --seq 16 --new-tokens 4
 	bench cpu toy 2 16 4 1x
+	if [ "$coop" = 1 ]; then
+		echo "== gpu toy: batch 2 x 16 training, matmul f16"
+		(cd engine/model && RLT_BENCH_MATMUL=f16 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=toy RLT_BENCH_B=2 RLT_BENCH_T=16 \
+			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 1x 2>&1) |
+			grep -E '^Benchmark|device |phases'
+	fi
 	echo
 	echo "== lavapipe ($gpu_line), toy B2 T16, 4 tokens sampled: a correctness run, not for the README"
 	printf '%s\n' "${readme[@]}"
@@ -180,12 +218,13 @@ if [ "$lavapipe" = 1 ]; then
 	exit 0
 fi
 echo "== the GEMM (Linear, float32 y = x·wᵀ) on the device, rows x in x out (device: the kernel chosen by shape; gemm64, gemm128: forced); a small op's cost (recording and submission)"
-(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^(device|gemm64|gemm128)$' -test.benchtime 20x &&
+(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^(device|gemm64|gemm128|f16)$' -test.benchtime 20x &&
 	"$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkSmallOps$' -test.benchtime 20x) |
 	grep -E '^Benchmark' | tee "$TMP/gemm.out"
 gemm=$(awk '$1 ~ /\/device\/4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")
 smallop=$(awk '$1 ~ /SmallOps/ { for (i = 2; i < NF; i++) if ($(i+1) == "µs/op") print $i }' "$TMP/gemm.out")
-readme+=("GEMM (float32, 4096x896x4864): ${gemm:-n/a} GFLOP/s; a small op: ${smallop:-n/a} µs")
+gemm16=$(awk '$1 ~ /\/f16\/4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")
+readme+=("GEMM (4096x896x4864): ${gemm:-n/a} GFLOP/s float32, ${gemm16:-n/a} GFLOP/s matmul f16 (tensor cores); a small op: ${smallop:-n/a} µs")
 for s in $SHAPES; do
 	case $s in
 	toy)
@@ -197,6 +236,15 @@ for s in $SHAPES; do
 	0.5b)
 		bench gpu 0.5b 8 512 128 2x
 		compare 0.5B $Q05 --batch 8 --seq 512 --new-tokens 128 --steps 3
+		if [ "$coop" = 1 ]; then
+			echo "== 0.5B training step, matmul f16 (tensor cores)"
+			(cd engine/model && RLT_BENCH_MATMUL=f16 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 \
+				"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 3x 2>&1) |
+				grep -E '^Benchmark|device |phases' | tee "$TMP/f16.out"
+			t16=$(tok_s TrainStep <"$TMP/f16.out")
+			echo "   ours matmul f16 / PyTorch bf16 autocast: train $(ratio "$t16" "$peer_train_bf16") (the target: at least 0.5)"
+			readme+=("0.5B ours, matmul f16 (tensor cores): train $t16 tokens/s (ours/PyTorch bf16 $(ratio "$t16" "$peer_train_bf16"); float32: $ours_train)")
+		fi
 		;;
 	grpo) grpo_step ;;
 	*) echo "unknown part $s (toy, 0.5b or grpo)" >&2; exit 2 ;;
@@ -219,6 +267,12 @@ if [ "${AB:-1}" = 1 ] && [[ " $SHAPES " == *" 0.5b "* ]]; then
 	(cd engine/model && RLT_BENCH_PROFILE=1 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=32 \
 		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 1x 2>&1) |
 		grep -E '^profile'
+	if [ "$coop" = 1 ]; then
+		echo "== 0.5B training step under matmul f16, GPU time per kernel"
+		(cd engine/model && RLT_BENCH_MATMUL=f16 RLT_BENCH_PROFILE=1 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 \
+			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 1x 2>&1) |
+			grep -E '^profile'
+	fi
 fi
 echo
 echo "== for the README (GPU: $gpu_line; toy B16 T128, 0.5B B8 T512, 128 tokens sampled; $(date -u +%Y-%m-%d))"

@@ -13,7 +13,8 @@ import (
 // (256 as in decoding a few sequences, 4096 as in a training step).
 // device/ runs each product on the kernel Device.gemm picks (or
 // RLT_VULKAN_GEMM's); gemm64/ and gemm128/ force the 64×64-tile or the
-// 128×128-tile GEMM, to compare the two in one run.
+// 128×128-tile GEMM, to compare the two in one run; f16/ runs it on
+// tensor cores (gemmcm, matmul f16) where the device has them.
 // On lavapipe the device numbers measure a CPU running SPIR-V: correctness
 // runs, not GPU speed.
 func BenchmarkLinear(b *testing.B) {
@@ -30,9 +31,16 @@ func BenchmarkLinear(b *testing.B) {
 		for _, v := range []struct {
 			name  string
 			force uint32 // 0: as the device chooses
-		}{{"device", 0}, {"gemm64", gemmTile}, {"gemm128", gemmBigTile}} {
+			f16   bool
+		}{{"device", 0, false}, {"gemm64", gemmTile, false}, {"gemm128", gemmBigTile, false}, {"f16", 0, true}} {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", v.name, s.n, s.in, s.out), func(b *testing.B) {
 				d := openOrSkip(b)
+				if v.f16 {
+					if err := d.SetMatmul(MatmulF16); err != nil {
+						b.Skip(err)
+					}
+					defer d.SetMatmul(MatmulF32)
+				}
 				if v.force != 0 {
 					old := d.gemmForce
 					d.gemmForce = v.force

@@ -51,6 +51,11 @@ func TestDeviceInfo(t *testing.T) {
 	t.Logf("device %q type %s Vulkan %s driver %s vendor %#x: maxStorageBufferRange %d MiB, shared memory %d KiB, %d invocations, groups %v, push %d B, %d allocations, storage alignment %d, device-local heap %d MiB, cooperative matrix %v, push descriptors %v",
 		in.Name, in.Type, in.APIVersion, in.Driver, in.VendorID, in.MaxStorageBufferRange>>20, in.MaxSharedMemory>>10, in.MaxInvocations,
 		in.MaxWorkGroupCount, in.MaxPushConstants, in.MaxAllocations, in.MinStorageAlignment, in.DeviceLocalBytes>>20, in.CooperativeMatrix, in.PushDescriptors)
+	if in.MatmulF16 {
+		t.Logf("matmul f16: %d×%d×%d float16 cooperative matrices, subgroups of %d", in.CoopSize, in.CoopSize, in.CoopSize, in.SubgroupSize)
+	} else {
+		t.Logf("no matmul f16: %s", in.NoMatmulF16)
+	}
 	if len(in.Unavailable) > 0 {
 		t.Logf("kernels the driver did not build (plain ones used instead): %q", in.Unavailable)
 	}
