@@ -247,6 +247,13 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush) {
 		splits, chunk = 1, p.k
 	}
 	p.kChunk = chunk
+	// Four elements at a time where every row starts on 16 bytes.
+	if p.lda%4 == 0 && a.off%16 == 0 {
+		p.flags |= gemmVecA
+	}
+	if p.ldb%4 == 0 && b.off%16 == 0 {
+		p.flags |= gemmVecB
+	}
 	if splits == 1 {
 		dispatch(d, kern, &p, groups, c, a, b, bias, sb)
 		return

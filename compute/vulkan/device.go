@@ -508,10 +508,17 @@ func (d *Device) buildKernel(k kernelID) error {
 		layout: kn.layout, basePipelineIndex: -1,
 	}
 	// A workgroup of whole subgroups: specialization constant 0 is the
-	// local size, 1 the side of the cooperative matrices.
-	consts := [2]uint32{spec.subgroups * d.info.SubgroupSize, d.info.CoopSize}
-	entries := [2]specializationMapEntry{{constantID: 0, offset: 0, size: 4}, {constantID: 1, offset: 4, size: 4}}
-	si := specializationInfo{mapEntryCount: 2, pMapEntries: &entries[0], dataSize: 8, pData: unsafe.Pointer(&consts[0])}
+	// local size, 1 the side of the cooperative matrices, 2 how many
+	// groups of 4 elements of each operand's k-step of 32 an invocation
+	// loads.
+	local := spec.subgroups * d.info.SubgroupSize
+	tile := spec.tile * d.info.CoopSize / 16
+	consts := [3]uint32{local, d.info.CoopSize, 0}
+	if local > 0 {
+		consts[2] = (tile*32/4 + local - 1) / local
+	}
+	entries := [3]specializationMapEntry{{constantID: 0, offset: 0, size: 4}, {constantID: 1, offset: 4, size: 4}, {constantID: 2, offset: 8, size: 4}}
+	si := specializationInfo{mapEntryCount: 3, pMapEntries: &entries[0], dataSize: 12, pData: unsafe.Pointer(&consts[0])}
 	if spec.subgroups > 0 {
 		cpi.stage.pSpecializationInfo = unsafe.Pointer(&si)
 	}

@@ -31,7 +31,8 @@ func coopOrSkip(t *testing.T) *Device {
 // gemmcm or gemmcm128, split along K through gemm_reduce) against float64
 // sums, within float16's error relative to each line's largest value:
 // shapes that are no multiple of 16, 32 or either tile, every transpose,
-// alpha, beta, bias, K split in slices, padded leading dimensions, and
+// alpha, beta, bias, K split in slices, padded leading dimensions (rows
+// on 16 bytes, read 4 elements at a time, and not), and
 // lines whose magnitudes float16 alone could not hold (1e-7, 1e6) or
 // that are all zeros.
 func TestGemmCoop(t *testing.T) {
@@ -63,6 +64,10 @@ func TestGemmCoop(t *testing.T) {
 		{131, 260, 24, true, false, 4, 0, false, gemmBigTile, false, "aᵀ·b on 128-tiles, padded"},
 		{70, 66, 300, false, true, 0, 0.5, true, gemmTile, true, "x·wᵀ split"},
 		{129, 132, 90, true, true, 2, 0, false, gemmBigTile, true, "aᵀ·bᵀ split on 128-tiles"},
+		{96, 80, 72, false, false, 0, 0.5, true, gemmTile, false, "a·b, rows on 16 bytes"},
+		{96, 80, 72, true, true, 4, 0, false, gemmTile, false, "aᵀ·bᵀ, rows on 16 bytes"},
+		{200, 136, 100, false, true, 0, 0, true, gemmBigTile, false, "x·wᵀ on 128-tiles, rows on 16 bytes"},
+		{136, 140, 64, true, false, 4, 1, false, gemmBigTile, true, "aᵀ·b split on 128-tiles, rows on 16 bytes"},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%d-%s", c.m, c.n, c.k, c.describe), func(t *testing.T) {
 			d.gemmForce = c.tile

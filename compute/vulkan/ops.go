@@ -46,43 +46,45 @@ const (
 // kernelSpecs name each kernel's SPIR-V file (shaders/NAME.spv), its number
 // of storage buffer bindings and its push-constant bytes; subgroups, for
 // the kernels on cooperative matrices (built only where the device runs
-// them, coopSupport), is their workgroup in subgroups: the host sets the
-// local size to that many times the device's subgroup size.
+// them, coopSupport), is their workgroup in subgroups (the host sets the
+// local size to that many times the device's subgroup size) and tile
+// their output tile's side with 16×16 matrices.
 var kernelSpecs = [numKernels]struct {
 	name      string
 	bindings  int
 	push      uint32
 	subgroups uint32
+	tile      uint32
 }{
-	kElementwise:  {"elementwise", 3, 12, 0},
-	kSwiGLU:       {"swiglu", 5, 8, 0},
-	kRMSNorm:      {"rmsnorm", 5, 16, 0},
-	kColSum:       {"colsum", 4, 20, 0},
-	kGemm:         {"gemm", 4, 40, 0},
-	kAdamW:        {"adamw", 4, 36, 0},
-	kLogProbs:     {"logprobs", 4, 12, 0},
-	kLogProbsBack: {"logprobs_back", 5, 12, 0},
-	kRows:         {"rows", 3, 12, 0},
-	kRoPE:         {"rope", 5, 16, 0},
-	kArgmax:       {"argmax", 2, 8, 0},
-	kReduce:       {"reduce", 3, 4, 0},
-	kDist:         {"dist", 3, 16, 0},
-	kCacheWrite:   {"cachewrite", 2, 24, 0},
-	kAttn:         {"attn", 7, 56, 0},
-	kAttnDS:       {"attn_ds", 8, 32, 0},
-	kAttnDQ:       {"attn_dq", 3, 28, 0},
-	kAttnDKV:      {"attn_dkv", 6, 28, 0},
-	kGemm16:       {"gemm16", 4, 40, 0},
-	kRows16:       {"rows16", 3, 12, 0},
-	kGemmReduce:   {"gemm_reduce", 3, 24, 0},
-	kGemv:         {"gemv", 4, 40, 0},
-	kGemv16:       {"gemv16", 4, 40, 0},
-	kConvert:      {"convert", 2, 24, 0},
-	kGemm128:      {"gemm128", 4, 40, 0},
-	kGemm128x16:   {"gemm128_16", 4, 40, 0},
-	kGemmScale:    {"gemmscale", 3, 24, 0},
-	kGemmCM:       {"gemmcm", 5, 40, 4},
-	kGemmCM128:    {"gemmcm128", 5, 40, 8},
+	kElementwise:  {"elementwise", 3, 12, 0, 0},
+	kSwiGLU:       {"swiglu", 5, 8, 0, 0},
+	kRMSNorm:      {"rmsnorm", 5, 16, 0, 0},
+	kColSum:       {"colsum", 4, 20, 0, 0},
+	kGemm:         {"gemm", 4, 40, 0, 0},
+	kAdamW:        {"adamw", 4, 36, 0, 0},
+	kLogProbs:     {"logprobs", 4, 12, 0, 0},
+	kLogProbsBack: {"logprobs_back", 5, 12, 0, 0},
+	kRows:         {"rows", 3, 12, 0, 0},
+	kRoPE:         {"rope", 5, 16, 0, 0},
+	kArgmax:       {"argmax", 2, 8, 0, 0},
+	kReduce:       {"reduce", 3, 4, 0, 0},
+	kDist:         {"dist", 3, 16, 0, 0},
+	kCacheWrite:   {"cachewrite", 2, 24, 0, 0},
+	kAttn:         {"attn", 7, 56, 0, 0},
+	kAttnDS:       {"attn_ds", 8, 32, 0, 0},
+	kAttnDQ:       {"attn_dq", 3, 28, 0, 0},
+	kAttnDKV:      {"attn_dkv", 6, 28, 0, 0},
+	kGemm16:       {"gemm16", 4, 40, 0, 0},
+	kRows16:       {"rows16", 3, 12, 0, 0},
+	kGemmReduce:   {"gemm_reduce", 3, 24, 0, 0},
+	kGemv:         {"gemv", 4, 40, 0, 0},
+	kGemv16:       {"gemv16", 4, 40, 0, 0},
+	kConvert:      {"convert", 2, 24, 0, 0},
+	kGemm128:      {"gemm128", 4, 40, 0, 0},
+	kGemm128x16:   {"gemm128_16", 4, 40, 0, 0},
+	kGemmScale:    {"gemmscale", 3, 24, 0, 0},
+	kGemmCM:       {"gemmcm", 5, 40, 4, gemmTile},
+	kGemmCM128:    {"gemmcm128", 5, 40, 8, gemmBigTile},
 }
 
 // coopKernels need cooperative matrices: Open builds them only on a device

@@ -27,10 +27,23 @@
 // specialization constant 0, set by the host); subgroup s owns a WM×WN
 // block of T×T accumulators, so a workgroup's output tile is BM×BN =
 // GM·WM·T × GN·WN·T: 64×64 at T = 16 as gemmcm, 128×128 as gemmcm128
-// (-DBIG); half that at T = 8. K runs in steps of 32, staged in shared
-// memory as float16. A device that runs smaller subgroups than it reports
-// leaves the extra subgroups idle but in every barrier.
+// (-DBIG); half that at T = 8. A device that runs smaller subgroups than
+// it reports leaves the extra subgroups idle but in every barrier.
+//
+// K runs in steps of 32. Each step's operands are staged in shared memory
+// as float16 in the layout they have in memory (an operand stored along k
+// as [m][k] and loaded as row-major matrices, one stored along m or n as
+// [k][m] and loaded as column-major ones), so that global reads and shared
+// writes both run along memory. Each invocation reads NV groups of 4
+// consecutive elements per operand (specialization constant 2, set by the
+// host to cover the tile: BM·32/4 groups over the workgroup), one vec4
+// where flags bit 5 (A) or 6 (B) says the operand's rows start on 16
+// bytes (as gemm128's) and the group lies inside the matrix, else element
+// by element. The next step's groups are read into registers while the
+// subgroups multiply the current one.
+layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint T = 16u;
+layout(constant_id = 2) const uint NV = 4u;
 #ifdef BIG
 const uint GM = 2u, GN = 4u, WM = 4u, WN = 2u;
 #else
@@ -39,35 +52,64 @@ const uint GM = 2u, GN = 2u, WM = 2u, WN = 2u;
 const uint BM = GM * WM * T, BN = GN * WN * T;
 const uint BK = 32u;
 const uint NSUB = GM * GN;
-// Padding of 8 halves keeps every shared row a multiple of 16 bytes, as
-// cooperative loads want, and staggers the rows across banks.
-const uint AS = BK + 8u, BS = BN + 8u;
+// Shared rows are padded by 8 halves, which keeps every row a multiple of
+// 16 bytes, as cooperative loads want, and staggers rows across banks.
+// A as [m][k] or [k][m], B as [n][k] or [k][n]: BM = BN ≥ BK, so
+// BM·(BK + 8) holds either.
+const uint SA = BM * (BK + 8u), SB = BN * (BK + 8u);
 
-layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) buffer Cb { float c[]; };
 layout(std430, binding = 1) readonly buffer Ab { float a[]; };
+layout(std430, binding = 1) readonly buffer Ab4 { vec4 a4[]; };
 layout(std430, binding = 2) readonly buffer Bb { float b[]; };
+layout(std430, binding = 2) readonly buffer Bb4 { vec4 b4[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 4) readonly buffer Scales { float scale[]; };
 layout(push_constant) uniform P {
 	uint M; uint N; uint K; uint lda; uint ldb; uint ldc; uint flags; float alpha; float beta; uint kChunk;
 } p;
 
-shared float16_t As[BM * AS]; // [m][k]
-shared float16_t Bs[BK * BS]; // [k][n]
+shared float16_t As[SA];
+shared float16_t Bs[SB];
 shared float scaleA[BM], scaleB[BN];
 shared float outS[NSUB * T * T]; // one accumulator per subgroup, on its way out
 
+uint lid, L;
+
+// An operand's tile at one k-step is R rows of C elements along memory:
+// along k (C = 32) when the operand is stored along k, else along m or n
+// (R = 32). Group g of 4 is row g / (C/4), columns (g % (C/4))·4 + 0..3.
+
+// fetch reads group g of the tile whose first element is at global index
+// base (row r at base + r·ld); rows ≥ rows and columns ≥ cols read 0.
+vec4 fetch(bool isB, bool vec, uint g, uint C, uint base, uint ld, uint rows, uint cols) {
+	uint r = g / (C / 4u), col = (g % (C / 4u)) * 4u;
+	vec4 v = vec4(0.0);
+	if (g >= BM * BK / 4u || r >= rows) return v; // BM = BN: both tiles hold BM·BK elements
+	uint i = base + r * ld + col;
+	if (vec && col + 3u < cols) return isB ? b4[i >> 2u] : a4[i >> 2u];
+	[[unroll]] for (uint e = 0u; e < 4u; e++)
+		if (col + e < cols) v[e] = isB ? b[i + e] : a[i + e];
+	return v;
+}
+
 void main() {
-	uint lid = gl_LocalInvocationIndex, L = gl_WorkGroupSize.x;
+	lid = gl_LocalInvocationIndex;
+	L = gl_WorkGroupSize.x;
 	uint m0 = gl_WorkGroupID.y * BM, n0 = gl_WorkGroupID.x * BN;
 	bool tA = (p.flags & 1u) != 0u, tB = (p.flags & 2u) != 0u;
+	bool vecA = (p.flags & 32u) != 0u, vecB = (p.flags & 64u) != 0u;
 	uint sg = gl_SubgroupID;
 	bool working = sg < NSUB;
 	uint sm = (sg / GN) * WM * T, sn = (sg % GN) * WN * T; // the subgroup's block in the tile
 
 	for (uint i = lid; i < BM; i += L) scaleA[i] = m0 + i < p.M ? scale[m0 + i] : 1.0;
 	for (uint i = lid; i < BN; i += L) scaleB[i] = n0 + i < p.N ? scale[p.M + n0 + i] : 1.0;
+
+	// Along memory: A untransposed is [m][k], so C = BK; transposed [k][m],
+	// C = BM. B untransposed is [k][n], C = BN; transposed [n][k], C = BK.
+	uint cA = tA ? BM : BK, cB = tB ? BK : BN;
+	uint strideA = cA + 8u, strideB = cB + 8u;
 
 	coopmat<float, gl_ScopeSubgroup, T, T, gl_MatrixUseAccumulator> acc[WM][WN];
 	[[unroll]] for (uint i = 0u; i < WM; i++)
@@ -76,35 +118,49 @@ void main() {
 
 	uint kBegin = gl_WorkGroupID.z * p.kChunk;
 	uint kEnd = min(p.K, kBegin + p.kChunk);
+	vec4 ra[NV], rb[NV];
+	// load reads step k0's groups into ra, rb.
+#define LOAD(k0) \
+	{ \
+		uint kLeft = kEnd - (k0); \
+		uint baseA = tA ? (k0) * p.lda + m0 : m0 * p.lda + (k0); \
+		uint rowsA = tA ? min(BK, kLeft) : min(BM, p.M - m0), colsA = tA ? min(BM, p.M - m0) : min(BK, kLeft); \
+		uint baseB = tB ? n0 * p.ldb + (k0) : (k0) * p.ldb + n0; \
+		uint rowsB = tB ? min(BN, p.N - n0) : min(BK, kLeft), colsB = tB ? min(BK, kLeft) : min(BN, p.N - n0); \
+		[[unroll]] for (uint v = 0u; v < NV; v++) { \
+			ra[v] = fetch(false, vecA, lid + v * L, cA, baseA, p.lda, rowsA, colsA); \
+			rb[v] = fetch(true, vecB, lid + v * L, cB, baseB, p.ldb, rowsB, colsB); \
+		} \
+	}
+	if (kBegin < kEnd) LOAD(kBegin)
 	for (uint k0 = kBegin; k0 < kEnd; k0 += BK) {
-		barrier(); // the last step's reads of As, Bs (and, the first time, the scales' stores)
-		// Consecutive invocations read consecutive addresses: along k where
-		// the operand is stored along k, along m or n where it is not.
-		for (uint e = lid; e < BM * BK; e += L) {
-			uint m, k;
-			if (tA) { k = e / BM; m = e % BM; } else { m = e / BK; k = e % BK; }
-			float v = 0.0;
-			if (m0 + m < p.M && k0 + k < kEnd)
-				v = (tA ? a[(k0 + k) * p.lda + m0 + m] : a[(m0 + m) * p.lda + k0 + k]) * scaleA[m];
-			As[m * AS + k] = float16_t(v);
-		}
-		for (uint e = lid; e < BK * BN; e += L) {
-			uint n, k;
-			if (tB) { n = e / BK; k = e % BK; } else { k = e / BN; n = e % BN; }
-			float v = 0.0;
-			if (n0 + n < p.N && k0 + k < kEnd)
-				v = (tB ? b[(n0 + n) * p.ldb + k0 + k] : b[(k0 + k) * p.ldb + n0 + n]) * scaleB[n];
-			Bs[k * BS + n] = float16_t(v);
+		barrier(); // the last step's cooperative loads (and, the first time, the scales' stores)
+		[[unroll]] for (uint v = 0u; v < NV; v++) {
+			uint g = lid + v * L;
+			if (g < BM * BK / 4u) {
+				uint r = g / (cA / 4u), col = (g % (cA / 4u)) * 4u;
+				[[unroll]] for (uint e = 0u; e < 4u; e++)
+					As[r * strideA + col + e] = float16_t(ra[v][e] * (tA ? scaleA[col + e] : scaleA[r]));
+				r = g / (cB / 4u);
+				col = (g % (cB / 4u)) * 4u;
+				[[unroll]] for (uint e = 0u; e < 4u; e++)
+					Bs[r * strideB + col + e] = float16_t(rb[v][e] * (tB ? scaleB[r] : scaleB[col + e]));
+			}
 		}
 		barrier();
+		if (k0 + BK < kEnd) LOAD(k0 + BK)
 		if (working) {
 			[[unroll]] for (uint kk = 0u; kk < BK; kk += T) {
 				coopmat<float16_t, gl_ScopeSubgroup, T, T, gl_MatrixUseA> ma[WM];
 				coopmat<float16_t, gl_ScopeSubgroup, T, T, gl_MatrixUseB> mb[WN];
-				[[unroll]] for (uint i = 0u; i < WM; i++)
-					coopMatLoad(ma[i], As, (sm + i * T) * AS + kk, AS, gl_CooperativeMatrixLayoutRowMajor);
-				[[unroll]] for (uint j = 0u; j < WN; j++)
-					coopMatLoad(mb[j], Bs, kk * BS + sn + j * T, BS, gl_CooperativeMatrixLayoutRowMajor);
+				[[unroll]] for (uint i = 0u; i < WM; i++) {
+					if (tA) coopMatLoad(ma[i], As, kk * strideA + sm + i * T, strideA, gl_CooperativeMatrixLayoutColumnMajor);
+					else coopMatLoad(ma[i], As, (sm + i * T) * strideA + kk, strideA, gl_CooperativeMatrixLayoutRowMajor);
+				}
+				[[unroll]] for (uint j = 0u; j < WN; j++) {
+					if (tB) coopMatLoad(mb[j], Bs, (sn + j * T) * strideB + kk, strideB, gl_CooperativeMatrixLayoutColumnMajor);
+					else coopMatLoad(mb[j], Bs, kk * strideB + sn + j * T, strideB, gl_CooperativeMatrixLayoutRowMajor);
+				}
 				[[unroll]] for (uint i = 0u; i < WM; i++)
 					[[unroll]] for (uint j = 0u; j < WN; j++)
 						acc[i][j] = coopMatMulAdd(ma[i], mb[j], acc[i][j]);
