@@ -128,7 +128,6 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "device: %s\n", e.DeviceNote)
 	if e.Data != nil {
 		fmt.Fprintln(stderr, e.Data.Summary())
 	}
