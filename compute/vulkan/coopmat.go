@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/rlt-workbench/rlt/compute"
 )
 
 // Tensor cores are reached through VK_KHR_cooperative_matrix: gemmcm
@@ -176,10 +178,10 @@ const (
 	// MatmulF32 multiplies float32 operands in float32: the CPU's results
 	// to rounding (the default).
 	MatmulF32 = "f32"
-	// MatmulF16 multiplies on tensor cores: float32 operands scaled per row
-	// and column into float16, accumulated in float32 (gemmcm.comp says
-	// how, and the error it keeps). Products of a few rows (decoding, gemv)
-	// and with a 16-bit weight stay as they are.
+	// MatmulF16 multiplies on tensor cores: operands (float32, or a 16-bit
+	// weight widened) scaled per row and column into float16, accumulated
+	// in float32 (gemmcm.comp says how, and the error it keeps). Products
+	// of a few rows (decoding, gemv) stay as they are.
 	MatmulF16 = "f16"
 )
 
@@ -217,10 +219,20 @@ func (d *Device) Matmul() string {
 
 type gemmScalePush struct{ m, n, k, lda, ldb, flags uint32 }
 
-// gemmCoop records p (float32 operands, not a gemv) on gemmcm: the
-// operands' scales into a scratch slot, then the product, split along K
-// as gemm splits it.
-func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush) {
+// coopFor reports whether a product with B of type dt runs on gemmcm:
+// float32 B always, a 16-bit weight where gemmcm16 was built.
+func (d *Device) coopFor(dt compute.DType) bool {
+	return !dt.Is16() || d.has(kGemmCM16) && d.has(kGemmScale16)
+}
+
+// gemmCoop records p (not a gemv) on gemmcm: the operands' scales into a
+// scratch slot, then the product, split along K as gemm splits it. b16:
+// B is a 16-bit weight (p.flags says which), on gemmcm16.
+func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
+	scaleKern, small, big := kGemmScale, kGemmCM, kGemmCM128
+	if b16 {
+		scaleKern, small, big = kGemmScale16, kGemmCM16, kGemmCM128x16
+	}
 	scaleBytes := uint64(p.m+p.n) * 4
 	sc, err := d.scratch(scratchScales, scaleBytes)
 	if err != nil {
@@ -231,12 +243,12 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush) {
 	if groupsA+groupsB > d.info.MaxWorkGroupCount[0] {
 		panic(fmt.Sprintf("vulkan: product of %d×%d needs %d scale workgroups, beyond the device's %d", p.m, p.n, groupsA+groupsB, d.info.MaxWorkGroupCount[0]))
 	}
-	dispatch(d, kGemmScale, &gemmScalePush{m: p.m, n: p.n, k: p.k, lda: p.lda, ldb: p.ldb, flags: p.flags & (gemmTransA | gemmTransB)},
+	dispatch(d, scaleKern, &gemmScalePush{m: p.m, n: p.n, k: p.k, lda: p.lda, ldb: p.ldb, flags: p.flags & (gemmTransA | gemmTransB | gemmF16)},
 		[3]uint32{groupsA + groupsB, 1, 1}, sb, a, b)
 	// gemmcm's tiles are 64×64 and 128×128 at T = 16, half at T = 8.
-	kern, tile := kGemmCM, gemmTile*d.info.CoopSize/16
-	if d.gemmTileFor(p.m, p.n, p.k) == gemmBigTile && d.has(kGemmCM128) {
-		kern, tile = kGemmCM128, gemmBigTile*d.info.CoopSize/16
+	kern, tile := small, gemmTile*d.info.CoopSize/16
+	if d.gemmTileFor(p.m, p.n, p.k) == gemmBigTile && d.has(big) {
+		kern, tile = big, gemmBigTile*d.info.CoopSize/16
 	}
 	groups := [3]uint32{ceilDiv32(p.n, tile), ceilDiv32(p.m, tile), 1}
 	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -29,7 +30,8 @@ func coopOrSkip(t *testing.T) *Device {
 
 // TestGemmCoop drives Device.gemm under Matmul "f16" (gemmscale, then
 // gemmcm or gemmcm128, split along K through gemm_reduce) against float64
-// sums, within float16's error relative to each line's largest value:
+// sums, within float16's error relative to each line's largest value
+// (B float32, or a bfloat16 or float16 weight on gemmscale16, gemmcm16):
 // shapes that are no multiple of 16, 32 or either tile, every transpose,
 // alpha, beta, bias, K split in slices, padded leading dimensions (rows
 // on 16 bytes, read 4 elements at a time, and not), and
@@ -54,20 +56,25 @@ func TestGemmCoop(t *testing.T) {
 		tile     uint32
 		split    bool
 		describe string
+		dt       compute.DType // of B (zero: F32)
 	}{
-		{1, 1, 1, false, false, 0, 0, false, gemmTile, false, "one element"},
-		{70, 33, 45, false, true, 0, 0.5, true, gemmTile, false, "x·wᵀ"},
-		{64, 64, 64, false, false, 3, 0, false, gemmTile, false, "whole tiles, padded"},
-		{17, 90, 100, true, false, 0, 1, false, gemmTile, false, "aᵀ·b"},
-		{50, 41, 19, true, true, 1, 0, true, gemmTile, false, "aᵀ·bᵀ"},
-		{130, 129, 37, false, true, 0, 0.25, true, gemmBigTile, false, "x·wᵀ on 128-tiles"},
-		{131, 260, 24, true, false, 4, 0, false, gemmBigTile, false, "aᵀ·b on 128-tiles, padded"},
-		{70, 66, 300, false, true, 0, 0.5, true, gemmTile, true, "x·wᵀ split"},
-		{129, 132, 90, true, true, 2, 0, false, gemmBigTile, true, "aᵀ·bᵀ split on 128-tiles"},
-		{96, 80, 72, false, false, 0, 0.5, true, gemmTile, false, "a·b, rows on 16 bytes"},
-		{96, 80, 72, true, true, 4, 0, false, gemmTile, false, "aᵀ·bᵀ, rows on 16 bytes"},
-		{200, 136, 100, false, true, 0, 0, true, gemmBigTile, false, "x·wᵀ on 128-tiles, rows on 16 bytes"},
-		{136, 140, 64, true, false, 4, 1, false, gemmBigTile, true, "aᵀ·b split on 128-tiles, rows on 16 bytes"},
+		{1, 1, 1, false, false, 0, 0, false, gemmTile, false, "one element", compute.F32},
+		{70, 33, 45, false, true, 0, 0.5, true, gemmTile, false, "x·wᵀ", compute.F32},
+		{64, 64, 64, false, false, 3, 0, false, gemmTile, false, "whole tiles, padded", compute.F32},
+		{17, 90, 100, true, false, 0, 1, false, gemmTile, false, "aᵀ·b", compute.F32},
+		{50, 41, 19, true, true, 1, 0, true, gemmTile, false, "aᵀ·bᵀ", compute.F32},
+		{130, 129, 37, false, true, 0, 0.25, true, gemmBigTile, false, "x·wᵀ on 128-tiles", compute.F32},
+		{131, 260, 24, true, false, 4, 0, false, gemmBigTile, false, "aᵀ·b on 128-tiles, padded", compute.F32},
+		{70, 66, 300, false, true, 0, 0.5, true, gemmTile, true, "x·wᵀ split", compute.F32},
+		{129, 132, 90, true, true, 2, 0, false, gemmBigTile, true, "aᵀ·bᵀ split on 128-tiles", compute.F32},
+		{96, 80, 72, false, false, 0, 0.5, true, gemmTile, false, "a·b, rows on 16 bytes", compute.F32},
+		{96, 80, 72, true, true, 4, 0, false, gemmTile, false, "aᵀ·bᵀ, rows on 16 bytes", compute.F32},
+		{200, 136, 100, false, true, 0, 0, true, gemmBigTile, false, "x·wᵀ on 128-tiles, rows on 16 bytes", compute.F32},
+		{136, 140, 64, true, false, 4, 1, false, gemmBigTile, true, "aᵀ·b split on 128-tiles, rows on 16 bytes", compute.F32},
+		{70, 33, 45, false, true, 0, 0.5, true, gemmTile, false, "x·wᵀ, bfloat16 w", compute.BF16},
+		{96, 80, 72, false, true, 0, 0, false, gemmTile, false, "x·wᵀ, float16 w, rows on 8 bytes", compute.F16},
+		{200, 136, 100, false, true, 4, 0, true, gemmBigTile, false, "x·wᵀ on 128-tiles, bfloat16 w, rows on 8 bytes", compute.BF16},
+		{129, 132, 90, false, false, 1, 0.5, false, gemmBigTile, true, "a·b split on 128-tiles, float16 b", compute.F16},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%d-%s", c.m, c.n, c.k, c.describe), func(t *testing.T) {
 			d.gemmForce = c.tile
@@ -102,13 +109,15 @@ func TestGemmCoop(t *testing.T) {
 			lineScale(as, lda, c.tA, c.m/2, 1e6)
 			lineScale(as, lda, c.tA, c.m-1, 0)
 			lineScale(bs, ldb, !c.tB, 0, 3e-6)
-			lineScale(bs, ldb, !c.tB, c.n-1, 2e5)
+			if c.dt != compute.F16 { // beyond float16's range as stored
+				lineScale(bs, ldb, !c.tB, c.n-1, 2e5)
+			}
 			a, _ := d.New("a", aRows, lda)
-			b, _ := d.New("b", bRows, ldb)
+			b := newOperand(t, d, "b", c.dt, bs, bRows, ldb) // rounds bs to dt
 			y, _ := d.New("c", c.m, ldc)
 			bt, _ := d.New("bias", c.n)
 			defer func() { d.Free(a); d.Free(b); d.Free(y); d.Free(bt) }()
-			for _, err := range []error{d.Write(a, as), d.Write(b, bs), d.Write(y, c0), d.Write(bt, biases)} {
+			for _, err := range []error{d.Write(a, as), d.Write(y, c0), d.Write(bt, biases)} {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -130,9 +139,13 @@ func TestGemmCoop(t *testing.T) {
 				bias = bt
 			}
 			runs := kernelRuns(t, d, func() { d.gemm(y, a, b, bias, p) })
-			want := map[string]int{"gemmscale": 1, "gemmcm": 1}
+			suffix := ""
+			if c.dt.Is16() {
+				suffix = "16"
+			}
+			want := map[string]int{"gemmscale" + suffix: 1, "gemmcm" + suffix: 1}
 			if c.tile == gemmBigTile {
-				want = map[string]int{"gemmscale": 1, "gemmcm128": 1}
+				want = map[string]int{"gemmscale" + suffix: 1, strings.TrimSuffix("gemmcm128_"+suffix, "_"): 1}
 			}
 			if c.split {
 				want["gemm_reduce"] = 1
@@ -219,8 +232,8 @@ func TestSetMatmul(t *testing.T) {
 	}
 }
 
-// TestBackendConformanceCoop runs the conformance suite with every float32
-// product on gemmcm (gemv off, so decode-sized products take it too; K
+// TestBackendConformanceCoop runs the conformance suite with every product
+// on gemmcm (gemmcm16 for 16-bit weights) (gemv off, so decode-sized products take it too; K
 // split wherever splitK allows), within a tolerance that float16 operands
 // need: every op that does not multiply stays as exact as under float32.
 func TestBackendConformanceCoop(t *testing.T) {
@@ -242,9 +255,10 @@ func TestBackendConformanceCoop(t *testing.T) {
 	for _, k := range d.StopProfile().Kernels {
 		counts[k.Name] = k.Count
 	}
-	if counts["gemmcm"] == 0 || counts["gemmscale"] == 0 || counts["gemm"] != 0 || counts["gemm128"] != 0 {
-		t.Errorf("products ran as gemmcm %d, gemmcm128 %d, gemm %d, gemm128 %d times (gemmscale %d): want only on cooperative matrices",
-			counts["gemmcm"], counts["gemmcm128"], counts["gemm"], counts["gemm128"], counts["gemmscale"])
+	if counts["gemmcm"] == 0 || counts["gemmscale"] == 0 || counts["gemmcm16"] == 0 || counts["gemmscale16"] == 0 ||
+		counts["gemm"]+counts["gemm128"]+counts["gemm16"]+counts["gemm128_16"] != 0 {
+		t.Errorf("products ran as gemmcm %d, gemmcm16 %d, gemm %d, gemm128 %d, gemm16 %d, gemm128_16 %d times: want only on cooperative matrices",
+			counts["gemmcm"], counts["gemmcm16"], counts["gemm"], counts["gemm128"], counts["gemm16"], counts["gemm128_16"])
 	}
 	t.Logf("kernels: %v", counts)
 }

@@ -40,6 +40,9 @@ const (
 	kGemmScale
 	kGemmCM
 	kGemmCM128
+	kGemmScale16
+	kGemmCM16
+	kGemmCM128x16
 	numKernels
 )
 
@@ -85,18 +88,22 @@ var kernelSpecs = [numKernels]struct {
 	kGemmScale:    {"gemmscale", 3, 24, 0, 0},
 	kGemmCM:       {"gemmcm", 5, 40, 4, gemmTile},
 	kGemmCM128:    {"gemmcm128", 5, 40, 8, gemmBigTile},
+	kGemmScale16:  {"gemmscale16", 3, 24, 0, 0},
+	kGemmCM16:     {"gemmcm16", 5, 40, 4, gemmTile},
+	kGemmCM128x16: {"gemmcm128_16", 5, 40, 8, gemmBigTile},
 }
 
 // coopKernels need cooperative matrices: Open builds them only on a device
 // that runs gemmcm (Info.MatmulF16).
-var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128: true}
+var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128: true,
+	kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true}
 
 // optionalKernels are the fast paths a device may fail to build (a driver
 // bug, a limit the SPIR-V passes): Open goes on without them, names them in
 // Info.Unavailable, and the products take the plain kernels instead (gemv
 // and gemm128 → the 64×64 gemm, gemm_reduce → no split along K).
 var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
-	kGemmScale: true, kGemmCM: true, kGemmCM128: true}
+	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true}
 
 // has reports whether kernel k was built.
 func (d *Device) has(k kernelID) bool { return d.kernels[k].pipeline != 0 }
@@ -350,8 +357,8 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 		dispatch(d, gemv, &p, linearGroups(ceilDiv(int(p.n), 4)), c.bind(), a.bind(), bBind, bb)
 		return
 	}
-	if d.matmul16 && !b.dt.Is16() {
-		d.gemmCoop(c.bind(), a.bind(), bBind, bb, p)
+	if d.matmul16 && d.coopFor(b.dt) {
+		d.gemmCoop(c.bind(), a.bind(), bBind, bb, p, b.dt.Is16())
 		return
 	}
 	big := kGemm128

@@ -5,7 +5,9 @@
 # gemm16, gemv16 and rows16 are gemm, gemv and rows compiled with -DB16:
 # their weight or table operand is 16-bit (bfloat16 or float16) storage;
 # gemm128_16 is gemm128 compiled so.
-# gemmcm (and gemmcm128, -DBIG) use GL_KHR_cooperative_matrix, which needs
+# gemmscale16 is gemmscale with -DB16; gemmcm (and gemmcm128, -DBIG; both
+# again with -DB16 as gemmcm16, gemmcm128_16) use GL_KHR_cooperative_matrix,
+# which needs
 # glslc from shaderc 2023.8 or later (Debian trixie's, not bookworm's
 # 2023.2); GLSLC names the compiler to use, e.g. one in a trixie chroot.
 set -e
@@ -19,8 +21,11 @@ for k in gemm gemv rows; do
 	$GLSLC -O --target-env=vulkan1.1 -DB16 -o "${k}16.spv" "$k.comp"
 done
 $GLSLC -O --target-env=vulkan1.1 -DB16 -o gemm128_16.spv gemm128.comp
+$GLSLC -O --target-env=vulkan1.1 -DB16 -o gemmscale16.spv gemmscale.comp
 if ! $GLSLC -O --target-env=vulkan1.2 -o gemmcm.spv gemmcm.comp ||
-	! $GLSLC -O --target-env=vulkan1.2 -DBIG -o gemmcm128.spv gemmcm.comp; then
+	! $GLSLC -O --target-env=vulkan1.2 -DBIG -o gemmcm128.spv gemmcm.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -DB16 -o gemmcm16.spv gemmcm.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DB16 -o gemmcm128_16.spv gemmcm.comp; then
 	echo "build.sh: gemmcm needs a glslc with GL_KHR_cooperative_matrix (shaderc 2023.8 or later; set GLSLC)" >&2
 	exit 1
 fi

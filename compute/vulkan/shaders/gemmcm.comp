@@ -41,6 +41,12 @@
 // bytes (as gemm128's) and the group lies inside the matrix, else element
 // by element. The next step's groups are read into registers while the
 // subgroups multiply the current one.
+//
+// Compiled again with -DB16 (gemmcm16, gemmcm128_16): B is then a 16-bit
+// weight packed two to a uint, bfloat16, or float16 when flags bit 3 is
+// set, widened as gemm16 widens it (a group of 4 is one uvec2 where bit 6
+// says its rows start on 8 bytes), then scaled into float16 as a float32
+// operand is.
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint T = 16u;
 layout(constant_id = 2) const uint NV = 4u;
@@ -61,8 +67,13 @@ const uint SA = BM * (BK + 8u), SB = BN * (BK + 8u);
 layout(std430, binding = 0) buffer Cb { float c[]; };
 layout(std430, binding = 1) readonly buffer Ab { float a[]; };
 layout(std430, binding = 1) readonly buffer Ab4 { vec4 a4[]; };
+#ifdef B16
+layout(std430, binding = 2) readonly buffer Bb { uint b16[]; };
+layout(std430, binding = 2) readonly buffer Bb4 { uvec2 b16x4[]; };
+#else
 layout(std430, binding = 2) readonly buffer Bb { float b[]; };
 layout(std430, binding = 2) readonly buffer Bb4 { vec4 b4[]; };
+#endif
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 4) readonly buffer Scales { float scale[]; };
 layout(push_constant) uniform P {
@@ -76,6 +87,22 @@ shared float outS[NSUB * T * T]; // one accumulator per subgroup, on its way out
 
 uint lid, L;
 
+#ifdef B16
+float widen(uint w, uint hi) {
+	if ((p.flags & 8u) != 0u) return unpackHalf2x16(w)[hi];
+	return uintBitsToFloat(hi == 0u ? w << 16u : w & 0xffff0000u);
+}
+float loadB(uint i) { return widen(b16[i >> 1u], i & 1u); }
+// loadB4 reads elements i..i+3, i a multiple of 4.
+vec4 loadB4(uint i) {
+	uvec2 w = b16x4[i >> 2u];
+	return vec4(widen(w.x, 0u), widen(w.x, 1u), widen(w.y, 0u), widen(w.y, 1u));
+}
+#else
+float loadB(uint i) { return b[i]; }
+vec4 loadB4(uint i) { return b4[i >> 2u]; }
+#endif
+
 // An operand's tile at one k-step is R rows of C elements along memory:
 // along k (C = 32) when the operand is stored along k, else along m or n
 // (R = 32). Group g of 4 is row g / (C/4), columns (g % (C/4))·4 + 0..3.
@@ -87,9 +114,9 @@ vec4 fetch(bool isB, bool vec, uint g, uint C, uint base, uint ld, uint rows, ui
 	vec4 v = vec4(0.0);
 	if (g >= BM * BK / 4u || r >= rows) return v; // BM = BN: both tiles hold BM·BK elements
 	uint i = base + r * ld + col;
-	if (vec && col + 3u < cols) return isB ? b4[i >> 2u] : a4[i >> 2u];
+	if (vec && col + 3u < cols) return isB ? loadB4(i) : a4[i >> 2u];
 	[[unroll]] for (uint e = 0u; e < 4u; e++)
-		if (col + e < cols) v[e] = isB ? b[i + e] : a[i + e];
+		if (col + e < cols) v[e] = isB ? loadB(i + e) : a[i + e];
 	return v;
 }
 

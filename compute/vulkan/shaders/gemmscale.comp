@@ -8,6 +8,9 @@
 // then carries the infinity or NaN as float32 would); the exponent is held
 // to [−120, 100] so that the scale and its inverse stay finite floats.
 // scale[0..M) are A's rows, scale[M..M+N) B's columns.
+// Compiled again with -DB16 as gemmscale16: B is then a 16-bit weight
+// packed two to a uint, bfloat16, or float16 when flags bit 3 is set, as
+// gemm16 reads it.
 //
 // Workgroup g reduces 32 lines of one operand (the first ceil(M/32)
 // workgroups A's, the rest B's), 8 invocations per line. Where a line runs
@@ -16,9 +19,19 @@
 // adjacent and read adjacent elements.
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) writeonly buffer Out { float scale[]; };
-layout(std430, binding = 1) readonly buffer Ab { float a[]; };
-layout(std430, binding = 2) readonly buffer Bb { float b[]; };
 layout(push_constant) uniform P { uint M; uint N; uint K; uint lda; uint ldb; uint flags; } p;
+layout(std430, binding = 1) readonly buffer Ab { float a[]; };
+#ifdef B16
+layout(std430, binding = 2) readonly buffer Bb { uint b16[]; };
+float loadB(uint i) {
+	uint w = b16[i >> 1u];
+	if ((p.flags & 8u) != 0u) return unpackHalf2x16(w)[i & 1u];
+	return uintBitsToFloat((i & 1u) == 0u ? w << 16u : w & 0xffff0000u);
+}
+#else
+layout(std430, binding = 2) readonly buffer Bb { float b[]; };
+float loadB(uint i) { return b[i]; }
+#endif
 
 shared float part[256];
 
@@ -39,7 +52,7 @@ void main() {
 		uint l = first + line;
 		for (uint k = lane; k < p.K; k += 8u) {
 			uint i = along ? l * ld + k : k * ld + l;
-			float v = abs(isA ? a[i] : b[i]);
+			float v = abs(isA ? a[i] : loadB(i));
 			if (isinf(v) || isnan(v)) bad = true;
 			else mx = max(mx, v);
 		}
