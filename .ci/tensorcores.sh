@@ -8,8 +8,9 @@
 # the test binaries of the packages that reach the GPU here, and runs them
 # in the tree with the repository bind-mounted at its own path, under
 # RLT_REQUIRE_GPU=1 and RLT_REQUIRE_COOPMAT=1: a missing device or missing
-# cooperative matrices fail rather than skip. Needs root (debootstrap,
-# chroot, mount) and deb.debian.org.
+# cooperative matrices fail rather than skip. The tree has Khronos'
+# validation layer too, so TestValidationLayer re-runs the tensor-core tests
+# under it. Needs root (debootstrap, chroot, mount) and deb.debian.org.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -24,7 +25,7 @@ if [ ! -x "$root/usr/bin/vulkaninfo" ]; then
 	debootstrap --variant=minbase trixie "$root" http://deb.debian.org/debian >/dev/null
 	echo "deb http://deb.debian.org/debian trixie-backports main" >"$root/etc/apt/sources.list.d/backports.list"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
-	if ! chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie-backports mesa-vulkan-drivers libvulkan1 vulkan-tools' >"$root/tmp/install.log" 2>&1; then
+	if ! chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie-backports mesa-vulkan-drivers libvulkan1 vulkan-tools vulkan-validationlayers' >"$root/tmp/install.log" 2>&1; then
 		cat "$root/tmp/install.log"
 		exit 1
 	fi

@@ -120,8 +120,10 @@ func (d *Device) coopSupport() (bool, string) {
 	switch {
 	case f16.shaderFloat16 == 0:
 		return false, "no float16 arithmetic in shaders"
-	case mm.vulkanMemoryModel == 0:
-		return false, "no Vulkan memory model"
+	case mm.vulkanMemoryModel == 0 || mm.deviceScope == 0:
+		// With the memory model enabled, every kernel's Device-scope
+		// barriers need vulkanMemoryModelDeviceScope too.
+		return false, "no Vulkan memory model with device scope"
 	case cm.cooperativeMatrix == 0:
 		return false, "cooperative matrices not enabled for shaders"
 	}
@@ -168,7 +170,7 @@ func componentName(c uint32) string {
 // device creation (its structs must outlive the createDevice call).
 func coopFeatures() unsafe.Pointer {
 	cm := &coopMatFeatures{sType: stCoopMatFeatures, cooperativeMatrix: 1}
-	mm := &memoryModelFeatures{sType: stMemoryModelFeatures, pNext: unsafe.Pointer(cm), vulkanMemoryModel: 1}
+	mm := &memoryModelFeatures{sType: stMemoryModelFeatures, pNext: unsafe.Pointer(cm), vulkanMemoryModel: 1, deviceScope: 1}
 	f16 := &float16Int8Features{sType: stFloat16Int8Features, pNext: unsafe.Pointer(mm), shaderFloat16: 1}
 	return unsafe.Pointer(f16)
 }
