@@ -17,7 +17,7 @@ repo=$(pwd)
 root=${RLT_TRIXIE:-/tmp/rlt-trixie}
 packages=(./compute/vulkan ./compute/device ./engine/model ./engine/rlt)
 
-if [ ! -x "$root/usr/bin/vulkaninfo" ]; then
+if [ ! -x "$root/usr/bin/vulkaninfo" ] || [ ! -f "$root/usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json" ]; then
 	command -v debootstrap >/dev/null 2>&1 || {
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap
 	}
