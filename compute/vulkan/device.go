@@ -150,8 +150,12 @@ type kernel struct {
 }
 
 // skipKernels names kernels Open leaves out as if the driver had failed to
-// build them, so tests can act that out.
-var skipKernels map[string]bool
+// build them, so tests can act that out; refuseCoopDevice acts out a driver
+// that refuses to create a device with cooperative matrices enabled.
+var (
+	skipKernels      map[string]bool
+	refuseCoopDevice bool
+)
 
 // Open loads the Vulkan loader, picks a device (a discrete GPU first, then
 // an integrated one, then any other, lavapipe's CPU device last), and builds
@@ -268,7 +272,25 @@ func (d *Device) build() error {
 	if len(exts) > 0 {
 		dci.enabledExtensionCount, dci.ppEnabledExtensionNames = uint32(len(exts)), unsafe.Pointer(&exts[0])
 	}
-	if r := d.vk.createDevice(d.phys, unsafe.Pointer(dci), nil, &d.dev); r != vkSuccess {
+	r := d.vk.createDevice(d.phys, unsafe.Pointer(dci), nil, &d.dev)
+	if d.info.MatmulF16 && (r != vkSuccess || refuseCoopDevice) {
+		// A driver that lists the features but refuses them costs the
+		// tensor cores, not the GPU: the device again without them.
+		if r == vkSuccess {
+			d.vk.destroyDevice(d.dev, nil)
+			d.dev = 0
+			r = vkErrFeatureNotPresent
+		}
+		d.info.MatmulF16, d.info.CoopSize = false, 0
+		d.info.NoMatmulF16 = "the driver refused a device with cooperative matrices enabled: " + r.String()
+		exts = exts[:len(exts)-1]
+		dci.pNext, dci.enabledExtensionCount = nil, uint32(len(exts))
+		if len(exts) == 0 {
+			dci.ppEnabledExtensionNames = nil
+		}
+		r = d.vk.createDevice(d.phys, unsafe.Pointer(dci), nil, &d.dev)
+	}
+	if r != vkSuccess {
 		return d.fail("create the logical device", r)
 	}
 	runtime.KeepAlive(qci)

@@ -266,3 +266,37 @@ func TestBackendConformanceCoop(t *testing.T) {
 // coopTolerance is the conformance suite's tolerance for products on
 // float16 operands (2⁻¹¹ each, relative to its line's largest value).
 var coopTolerance = backendtest.Tolerance{Abs: 1e-2, Rel: 1e-2}
+
+// TestRefusedCoopDevice: a driver that lists cooperative matrices but
+// refuses a device with them enabled costs matmul f16, not the GPU: Open
+// creates the device again without them, says why, and computes in float32.
+func TestRefusedCoopDevice(t *testing.T) {
+	coopOrSkip(t)
+	refuseCoopDevice = true
+	d, err := Open()
+	refuseCoopDevice = false
+	if err != nil {
+		t.Fatalf("Open with the cooperative-matrix device refused: %v", err)
+	}
+	defer d.Close()
+	in := d.Info()
+	if in.MatmulF16 || !strings.Contains(in.NoMatmulF16, "refused") {
+		t.Fatalf("MatmulF16 %v (%q), want false with the refusal named", in.MatmulF16, in.NoMatmulF16)
+	}
+	if err := d.SetMatmul(MatmulF16); err == nil {
+		t.Fatal("SetMatmul(f16) succeeded on a device created without cooperative matrices")
+	}
+	a, _ := d.New("a", 20, 24)
+	b, _ := d.New("b", 24, 18)
+	c, _ := d.New("c", 20, 18)
+	as, bs := randVals(20*24, 1), randVals(24*18, 2)
+	if err := errors.Join(d.Write(a, as), d.Write(b, bs)); err != nil {
+		t.Fatal(err)
+	}
+	d.MatMul(c, a, b, false, false, 1, 0)
+	got := make([]float32, 20*18)
+	if err := d.Read(got, c); err != nil {
+		t.Fatal(err)
+	}
+	refGemm{a: as, b: bs, c0: make([]float32, 20*18), lda: 24, ldb: 18, ldc: 18, k: 24, alpha: 1}.check(t, got, 20, 18)
+}
