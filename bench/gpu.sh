@@ -218,7 +218,7 @@ if [ "$lavapipe" = 1 ]; then
 	exit 0
 fi
 echo "== the GEMM (Linear, float32 y = x·wᵀ) on the device, rows x in x out (device: the kernel chosen by shape; gemm64, gemm128: forced); a small op's cost (recording and submission)"
-(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^(device|gemm64|gemm128|f16)$' -test.benchtime 20x &&
+(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^(device|gemm64|gemm128|f16|f16-64|f16-128)$' -test.benchtime 20x &&
 	"$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkSmallOps$' -test.benchtime 20x) |
 	grep -E '^Benchmark' | tee "$TMP/gemm.out"
 gemm=$(awk '$1 ~ /\/device\/4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")

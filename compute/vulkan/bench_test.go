@@ -14,7 +14,8 @@ import (
 // device/ runs each product on the kernel Device.gemm picks (or
 // RLT_VULKAN_GEMM's); gemm64/ and gemm128/ force the 64×64-tile or the
 // 128×128-tile GEMM, to compare the two in one run; f16/ runs it on
-// tensor cores (gemmcm, matmul f16) where the device has them.
+// tensor cores (gemmcm, matmul f16) where the device has them, f16-64/ and
+// f16-128/ with gemmcm's tile forced.
 // On lavapipe the device numbers measure a CPU running SPIR-V: correctness
 // runs, not GPU speed.
 func BenchmarkLinear(b *testing.B) {
@@ -32,7 +33,8 @@ func BenchmarkLinear(b *testing.B) {
 			name  string
 			force uint32 // 0: as the device chooses
 			f16   bool
-		}{{"device", 0, false}, {"gemm64", gemmTile, false}, {"gemm128", gemmBigTile, false}, {"f16", 0, true}} {
+		}{{"device", 0, false}, {"gemm64", gemmTile, false}, {"gemm128", gemmBigTile, false},
+			{"f16", 0, true}, {"f16-64", gemmTile, true}, {"f16-128", gemmBigTile, true}} {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", v.name, s.n, s.in, s.out), func(b *testing.B) {
 				d := openOrSkip(b)
 				if v.f16 {
