@@ -1166,3 +1166,29 @@ func TestCommandsOnTheGPU(t *testing.T) {
 		t.Errorf("greedy text: %q on the GPU, %q on the CPU", texts["gpu"], texts["cpu"])
 	}
 }
+
+// TestMatmulFlag: --matmul takes f32 or f16 and refuses anything else
+// before a run folder exists; f16 on the CPU runs in float32 and the
+// device line says so.
+func TestMatmulFlag(t *testing.T) {
+	runs := t.TempDir()
+	code, _, errs := runCLI(t, "", "run", "--headless", "--steps", "1", "--device", "cpu", "--matmul", "bf16", "--runs", runs)
+	if code == 0 || !strings.Contains(errs, "f32 or f16") {
+		t.Fatalf("--matmul bf16: exit %d: %s", code, errs)
+	}
+	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+		t.Fatalf("a refused --matmul made run folders: %v", entries)
+	}
+	code, _, errs = runCLI(t, "", "run", "--headless", "--steps", "1", "--device", "cpu", "--matmul", "f16", "--runs", runs)
+	if code != 0 || !strings.Contains(errs, "device: cpu/") || !strings.Contains(errs, "products in float32, not f16") {
+		t.Fatalf("--matmul f16 on the CPU: exit %d: %s", code, errs)
+	}
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 {
+		t.Fatalf("run folders %v, want one", entries)
+	}
+	cfg, err := os.ReadFile(filepath.Join(runs, entries[0].Name(), "config.toml"))
+	if err != nil || !strings.Contains(string(cfg), "matmul = 'f16'") {
+		t.Fatalf("the run's config.toml (%v) does not record matmul f16:\n%s", err, cfg)
+	}
+}
