@@ -26,6 +26,14 @@ const (
 	stMemoryModelFeatures       = 1000211000
 	stCoopMatFeatures           = 1000506000
 	stCoopMatProperties         = 1000506001
+	stCoopMatDeviceProperties   = 1000506002
+	stSubgroupSizeControlProps  = 1000225000
+	stSubgroupSizeControlFeats  = 1000225002
+
+	// stageRequireFullSubgroups is VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT:
+	// a pipeline on cooperative matrices needs it below SPIR-V 1.6
+	// (VUID-RuntimeSpirv-OpTypeCooperativeMatrixKHR-10770).
+	stageRequireFullSubgroups = 0x2
 
 	componentFloat16 = 0
 	componentFloat32 = 1
@@ -50,6 +58,25 @@ type memoryModelFeatures struct {
 	sType                                  uint32
 	pNext                                  unsafe.Pointer
 	vulkanMemoryModel, deviceScope, chains uint32
+}
+
+type subgroupSizeControlFeatures struct {
+	sType                                     uint32
+	pNext                                     unsafe.Pointer
+	subgroupSizeControl, computeFullSubgroups uint32
+}
+
+type subgroupSizeControlProperties struct {
+	sType                                  uint32
+	pNext                                  unsafe.Pointer
+	minSubgroupSize, maxSubgroupSize       uint32
+	maxComputeWorkgroupSubgroups, required uint32
+}
+
+type coopMatDeviceProperties struct {
+	sType           uint32
+	pNext           unsafe.Pointer
+	supportedStages uint32
 }
 
 type coopMatFeatures struct {
@@ -105,15 +132,35 @@ func (d *Device) coopSupport() (bool, string) {
 	if !d.info.CooperativeMatrix {
 		return false, "no VK_KHR_cooperative_matrix"
 	}
+	// The feature structs chained at device creation, the memory model and
+	// SPIR-V 1.5 are Vulkan 1.2's.
+	if api := *(*uint32)(unsafe.Pointer(&p2.properties[0])); api&^0xfff < 1<<22|2<<12 {
+		return false, "Vulkan " + d.info.APIVersion + ", below the 1.2 the kernels need"
+	}
+	// Cooperative matrices below SPIR-V 1.6 need whole subgroups
+	// (VK_EXT_subgroup_size_control's computeFullSubgroups).
+	if !d.hasExtension(d.phys, "VK_EXT_subgroup_size_control") {
+		return false, "no VK_EXT_subgroup_size_control"
+	}
+	ssc := &subgroupSizeControlProperties{sType: stSubgroupSizeControlProps}
+	cmp := &coopMatDeviceProperties{sType: stCoopMatDeviceProperties, pNext: unsafe.Pointer(ssc)}
+	p2 = &physicalDeviceProperties2{sType: stPhysicalDeviceProperties2, pNext: unsafe.Pointer(cmp)}
+	purego.SyscallN(props2, uintptr(d.phys), uintptr(unsafe.Pointer(p2)))
+	if cmp.supportedStages&stageCompute == 0 {
+		return false, "no cooperative matrices in compute shaders"
+	}
 	if sg.supportedStages&stageCompute == 0 || sg.supportedOperations&subgroupFeatureBasic == 0 {
 		return false, "no basic subgroup operations in compute shaders"
 	}
-	// gemmcm128's 8 subgroups must fit a workgroup.
-	if sg.subgroupSize == 0 || 8*sg.subgroupSize > d.info.MaxInvocations {
-		return false, fmt.Sprintf("subgroups of %d invocations", sg.subgroupSize)
+	// Workgroups of whole subgroups of the largest size, gemmcm128's 8 of
+	// them within a workgroup.
+	d.coopLanes = ssc.maxSubgroupSize
+	if d.coopLanes == 0 || 8*d.coopLanes > d.info.MaxInvocations {
+		return false, fmt.Sprintf("subgroups of up to %d invocations", d.coopLanes)
 	}
 	cm := &coopMatFeatures{sType: stCoopMatFeatures}
-	mm := &memoryModelFeatures{sType: stMemoryModelFeatures, pNext: unsafe.Pointer(cm)}
+	sf := &subgroupSizeControlFeatures{sType: stSubgroupSizeControlFeats, pNext: unsafe.Pointer(cm)}
+	mm := &memoryModelFeatures{sType: stMemoryModelFeatures, pNext: unsafe.Pointer(sf)}
 	f16 := &float16Int8Features{sType: stFloat16Int8Features, pNext: unsafe.Pointer(mm)}
 	f2 := &physicalDeviceFeatures2{sType: stPhysicalDeviceFeatures2, pNext: unsafe.Pointer(f16)}
 	purego.SyscallN(feats2, uintptr(d.phys), uintptr(unsafe.Pointer(f2)))
@@ -124,6 +171,8 @@ func (d *Device) coopSupport() (bool, string) {
 		// With the memory model enabled, every kernel's Device-scope
 		// barriers need vulkanMemoryModelDeviceScope too.
 		return false, "no Vulkan memory model with device scope"
+	case sf.computeFullSubgroups == 0:
+		return false, "no computeFullSubgroups"
 	case cm.cooperativeMatrix == 0:
 		return false, "cooperative matrices not enabled for shaders"
 	}
@@ -166,11 +215,15 @@ func componentName(c uint32) string {
 	return fmt.Sprint("type ", c)
 }
 
+// coopExtensions are the device extensions gemmcm needs enabled.
+var coopExtensions = []string{"VK_KHR_cooperative_matrix", "VK_EXT_subgroup_size_control"}
+
 // coopFeatures is the pNext chain that enables what gemmcm needs at
 // device creation (its structs must outlive the createDevice call).
 func coopFeatures() unsafe.Pointer {
 	cm := &coopMatFeatures{sType: stCoopMatFeatures, cooperativeMatrix: 1}
-	mm := &memoryModelFeatures{sType: stMemoryModelFeatures, pNext: unsafe.Pointer(cm), vulkanMemoryModel: 1, deviceScope: 1}
+	sf := &subgroupSizeControlFeatures{sType: stSubgroupSizeControlFeats, pNext: unsafe.Pointer(cm), computeFullSubgroups: 1}
+	mm := &memoryModelFeatures{sType: stMemoryModelFeatures, pNext: unsafe.Pointer(sf), vulkanMemoryModel: 1, deviceScope: 1}
 	f16 := &float16Int8Features{sType: stFloat16Int8Features, pNext: unsafe.Pointer(mm), shaderFloat16: 1}
 	return unsafe.Pointer(f16)
 }
@@ -219,7 +272,7 @@ func (d *Device) Matmul() string {
 	return MatmulF32
 }
 
-type gemmScalePush struct{ m, n, k, lda, ldb, flags uint32 }
+type gemmScalePush struct{ m, n, k, lda, ldb, flags, kChunk uint32 }
 
 // coopFor reports whether a product with B of type dt runs on gemmcm:
 // float32 B always, a 16-bit weight where gemmcm16 was built.
@@ -235,6 +288,9 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	if b16 {
 		scaleKern, small, big = kGemmScale16, kGemmCM16, kGemmCM128x16
 	}
+	// The lines' largest magnitudes, raised atomically from zero by slices
+	// of K: enough workgroups to fill a GPU (splitTarget, 0 on a CPU
+	// device) with slices of at least 8·splitMinK.
 	scaleBytes := uint64(p.m+p.n) * 4
 	sc, err := d.scratch(scratchScales, scaleBytes)
 	if err != nil {
@@ -245,8 +301,18 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	if groupsA+groupsB > d.info.MaxWorkGroupCount[0] {
 		panic(fmt.Sprintf("vulkan: product of %d×%d needs %d scale workgroups, beyond the device's %d", p.m, p.n, groupsA+groupsB, d.info.MaxWorkGroupCount[0]))
 	}
-	dispatch(d, scaleKern, &gemmScalePush{m: p.m, n: p.n, k: p.k, lda: p.lda, ldb: p.ldb, flags: p.flags & (gemmTransA | gemmTransB | gemmF16)},
-		[3]uint32{groupsA + groupsB, 1, 1}, sb, a, b)
+	slices := uint32(1)
+	if d.splitTarget > 0 && d.splitMinK > 0 {
+		slices = max(1, min(ceilDiv32(d.splitTarget, groupsA+groupsB), p.k/(8*d.splitMinK), d.info.MaxWorkGroupCount[2]))
+	}
+	sp := gemmScalePush{m: p.m, n: p.n, k: p.k, lda: p.lda, ldb: p.ldb, flags: p.flags & (gemmTransA | gemmTransB | gemmF16), kChunk: ceilDiv32(p.k, slices)}
+	if !d.begin() {
+		return
+	}
+	d.vk.cmdFillBuffer(d.cmd, sc.buf, 0, scaleBytes, 0)
+	d.barrier()
+	d.stamp("zero")
+	dispatch(d, scaleKern, &sp, [3]uint32{groupsA + groupsB, 1, slices}, sb, a, b)
 	// gemmcm's tiles are 64×64 and 128×128 at T = 16, half at T = 8.
 	kern, tile := small, gemmTile*d.info.CoopSize/16
 	if d.gemmTileFor(p.m, p.n, p.k) == gemmBigTile && d.has(big) {
@@ -256,7 +322,7 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
 		panic(fmt.Sprintf("vulkan: product of %d×%d needs %v workgroups, beyond the device's %v", p.m, p.n, groups, d.info.MaxWorkGroupCount))
 	}
-	splits, chunk := d.splitK(p.m, p.n, p.k, tile)
+	splits, chunk := d.splitKBy(p.m, p.n, p.k, tile, 32) // gemmcm's k-step
 	if !d.has(kGemmReduce) {
 		splits, chunk = 1, p.k
 	}

@@ -130,10 +130,12 @@ type Device struct {
 	// of every product that is not a gemv, instead of gemmTileFor's
 	// choice: RLT_VULKAN_GEMM at Open, for A/B timing; tests.
 	gemmForce uint32
-	// matmul16 routes float32 products of more than gemvMaxRows rows to
-	// gemmcm (SetMatmul).
-	matmul16 bool
-	garbage  []*buffer
+	// matmul16 routes products of more than gemvMaxRows rows to gemmcm
+	// (SetMatmul); coopLanes is the largest subgroup size, gemmcm's
+	// workgroups being whole subgroups of it.
+	matmul16  bool
+	coopLanes uint32
+	garbage   []*buffer
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
 	tensors map[*buffer]struct{}
@@ -266,7 +268,9 @@ func (d *Device) build() error {
 	}
 	d.info.MatmulF16, d.info.NoMatmulF16 = d.coopSupport()
 	if d.info.MatmulF16 {
-		exts = append(exts, cString("VK_KHR_cooperative_matrix"))
+		for _, e := range coopExtensions {
+			exts = append(exts, cString(e))
+		}
 		dci.pNext = coopFeatures()
 	}
 	if len(exts) > 0 {
@@ -283,7 +287,7 @@ func (d *Device) build() error {
 		}
 		d.info.MatmulF16, d.info.CoopSize = false, 0
 		d.info.NoMatmulF16 = "the driver refused a device with cooperative matrices enabled: " + r.String()
-		exts = exts[:len(exts)-1]
+		exts = exts[:len(exts)-len(coopExtensions)]
 		dci.pNext, dci.enabledExtensionCount = nil, uint32(len(exts))
 		if len(exts) == 0 {
 			dci.ppEnabledExtensionNames = nil
@@ -533,7 +537,7 @@ func (d *Device) buildKernel(k kernelID) error {
 	// local size, 1 the side of the cooperative matrices, 2 how many
 	// groups of 4 elements of each operand's k-step of 32 an invocation
 	// loads.
-	local := spec.subgroups * d.info.SubgroupSize
+	local := spec.subgroups * d.coopLanes
 	tile := spec.tile * d.info.CoopSize / 16
 	consts := [3]uint32{local, d.info.CoopSize, 0}
 	if local > 0 {
@@ -543,6 +547,7 @@ func (d *Device) buildKernel(k kernelID) error {
 	si := specializationInfo{mapEntryCount: 3, pMapEntries: &entries[0], dataSize: 12, pData: unsafe.Pointer(&consts[0])}
 	if spec.subgroups > 0 {
 		cpi.stage.pSpecializationInfo = unsafe.Pointer(&si)
+		cpi.stage.flags = stageRequireFullSubgroups
 	}
 	if r := d.vk.createComputePipelines(d.dev, 0, 1, unsafe.Pointer(cpi), nil, &kn.pipeline); r != vkSuccess {
 		e := d.fail(op+": compute pipeline", r).(*Error)

@@ -108,6 +108,15 @@ func TestGemmCoop(t *testing.T) {
 			lineScale(as, lda, c.tA, 0, 1e-7)
 			lineScale(as, lda, c.tA, c.m/2, 1e6)
 			lineScale(as, lda, c.tA, c.m-1, 0)
+			// A spike at k = 1: the row's largest magnitude lies in the
+			// first slice of K, however gemmscale slices it.
+			if c.k > 1 {
+				spike := (c.m/2)*lda + 1 // A[m/2][1]
+				if c.tA {
+					spike = lda + c.m/2 // Aᵀ stored: [1][m/2]
+				}
+				as[spike] *= 50
+			}
 			lineScale(bs, ldb, !c.tB, 0, 3e-6)
 			if c.dt != compute.F16 { // beyond float16's range as stored
 				lineScale(bs, ldb, !c.tB, c.n-1, 2e5)
@@ -131,7 +140,7 @@ func TestGemmCoop(t *testing.T) {
 			if c.tB {
 				p.flags |= gemmTransB
 			}
-			if splits, _ := d.splitK(p.m, p.n, p.k, c.tile); (splits > 1) != c.split {
+			if splits, _ := d.splitKBy(p.m, p.n, p.k, c.tile*d.info.CoopSize/16, 32); (splits > 1) != c.split {
 				t.Fatalf("case says split = %v, splitK gives %d slices", c.split, splits)
 			}
 			var bias *Tensor
@@ -143,9 +152,10 @@ func TestGemmCoop(t *testing.T) {
 			if c.dt.Is16() {
 				suffix = "16"
 			}
-			want := map[string]int{"gemmscale" + suffix: 1, "gemmcm" + suffix: 1}
+			// zero: the lines' maxima start from 0 (gemmscale raises them).
+			want := map[string]int{"zero": 1, "gemmscale" + suffix: 1, "gemmcm" + suffix: 1}
 			if c.tile == gemmBigTile {
-				want = map[string]int{"gemmscale" + suffix: 1, strings.TrimSuffix("gemmcm128_"+suffix, "_"): 1}
+				want = map[string]int{"zero": 1, "gemmscale" + suffix: 1, strings.TrimSuffix("gemmcm128_"+suffix, "_"): 1}
 			}
 			if c.split {
 				want["gemm_reduce"] = 1

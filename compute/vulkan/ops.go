@@ -85,10 +85,10 @@ var kernelSpecs = [numKernels]struct {
 	kConvert:      {"convert", 2, 24, 0, 0},
 	kGemm128:      {"gemm128", 4, 40, 0, 0},
 	kGemm128x16:   {"gemm128_16", 4, 40, 0, 0},
-	kGemmScale:    {"gemmscale", 3, 24, 0, 0},
+	kGemmScale:    {"gemmscale", 3, 28, 0, 0},
 	kGemmCM:       {"gemmcm", 5, 40, 4, gemmTile},
 	kGemmCM128:    {"gemmcm128", 5, 40, 8, gemmBigTile},
-	kGemmScale16:  {"gemmscale16", 3, 24, 0, 0},
+	kGemmScale16:  {"gemmscale16", 3, 28, 0, 0},
 	kGemmCM16:     {"gemmcm16", 5, 40, 4, gemmTile},
 	kGemmCM128x16: {"gemmcm128_16", 5, 40, 8, gemmBigTile},
 }
@@ -319,6 +319,12 @@ func tilesOf(m, n, tile uint32) uint32 { return ceilDiv32(m, tile) * ceilDiv32(n
 // or when a slice would be shorter than d.splitMinK. tile is the output
 // tile of the kernel that runs the product (gemmTileFor).
 func (d *Device) splitK(m, n, k, tile uint32) (splits, chunk uint32) {
+	return d.splitKBy(m, n, k, tile, 16)
+}
+
+// splitKBy is splitK for a kernel that walks K step elements at a time
+// (gemm's 16, gemmcm's 32): slices are whole steps.
+func (d *Device) splitKBy(m, n, k, tile, step uint32) (splits, chunk uint32) {
 	tiles := tilesOf(m, n, tile)
 	if d.splitTarget == 0 || 2*tiles >= d.splitTarget || k < 2*d.splitMinK {
 		return 1, k
@@ -327,7 +333,7 @@ func (d *Device) splitK(m, n, k, tile uint32) (splits, chunk uint32) {
 	if splits < 2 {
 		return 1, k
 	}
-	chunk = (ceilDiv32(k, splits) + 15) / 16 * 16 // whole k-steps of the kernel
+	chunk = ceilDiv32(ceilDiv32(k, splits), step) * step // whole k-steps of the kernel
 	return ceilDiv32(k, chunk), chunk
 }
 

@@ -7,16 +7,16 @@
 // gemm on cooperative matrices (VK_KHR_cooperative_matrix: tensor cores on
 // NVIDIA): the same contract as gemm.comp (read its header: flags bits 0/1
 // transpose A/B, bit 2 adds bias, bit 4 split K; alpha; beta = 0 never reads
-// C; same push constants), float32 operands only, plus binding 4: the
-// operands' scales, gemmscale's output.
+// C; same push constants), plus binding 4: the largest magnitude of every
+// line of the operands, gemmscale's output (scaleOf turns it into a scale).
 //
 // The products run on float16 operands with float32 accumulation. Float16
 // alone would lose a gradient's small values (its smallest normal is 2⁻¹⁴)
 // and overflow a large activation (its largest is 65504), so every row of
 // op(A) and every column of op(B) is multiplied, as it is staged, by a power
-// of two that brings its largest magnitude into [2¹⁴, 2¹⁵) (scale[m] for
-// row m of A, scale[M + n] for column n of B); the sum over k is then
-// divided by both. Rows and columns are the lines along k, so the scales
+// of two that brings its largest magnitude into [2¹⁴, 2¹⁵) (from
+// maxBits[m] for row m of A, maxBits[M + n] for column n of B); the sum
+// over k is then divided by both. Rows and columns are the lines along k, so the scales
 // factor out of the sum exactly, and each operand keeps float16's 11
 // significant bits relative to its line's largest value: error of the order
 // 2⁻¹¹·Σ|a||b| per output, below bfloat16's 2⁻⁸.
@@ -75,7 +75,7 @@ layout(std430, binding = 2) readonly buffer Bb { float b[]; };
 layout(std430, binding = 2) readonly buffer Bb4 { vec4 b4[]; };
 #endif
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 4) readonly buffer Scales { float scale[]; };
+layout(std430, binding = 4) readonly buffer Maxes { uint maxBits[]; };
 layout(push_constant) uniform P {
 	uint M; uint N; uint K; uint lda; uint ldb; uint ldc; uint flags; float alpha; float beta; uint kChunk;
 } p;
@@ -86,6 +86,19 @@ shared float scaleA[BM], scaleB[BN];
 shared float outS[NSUB * T * T]; // one accumulator per subgroup, on its way out
 
 uint lid, L;
+
+// scaleOf turns a line's largest magnitude, as gemmscale left its bits,
+// into the line's power of two: 2^(15−e) where 2^(e−1) ≤ max < 2^e, so
+// the scaled line's largest magnitude lies in [2¹⁴, 2¹⁵); 1 for a line of
+// zeros or one holding an infinity or NaN (their bits are the largest:
+// the product then carries them as float32 would). The exponent is held
+// to [−120, 100] so that the scale and its inverse stay finite.
+float scaleOf(uint bits) {
+	if (bits == 0u || bits >= 0x7f800000u) return 1.0;
+	int e;
+	frexp(uintBitsToFloat(bits), e); // max = f·2^e, f in [0.5, 1)
+	return ldexp(1.0, clamp(15 - e, -120, 100));
+}
 
 #ifdef B16
 float widen(uint w, uint hi) {
@@ -130,8 +143,9 @@ void main() {
 	bool working = sg < NSUB;
 	uint sm = (sg / GN) * WM * T, sn = (sg % GN) * WN * T; // the subgroup's block in the tile
 
-	for (uint i = lid; i < BM; i += L) scaleA[i] = m0 + i < p.M ? scale[m0 + i] : 1.0;
-	for (uint i = lid; i < BN; i += L) scaleB[i] = n0 + i < p.N ? scale[p.M + n0 + i] : 1.0;
+	for (uint i = lid; i < BM; i += L) scaleA[i] = m0 + i < p.M ? scaleOf(maxBits[m0 + i]) : 1.0;
+	for (uint i = lid; i < BN; i += L) scaleB[i] = n0 + i < p.N ? scaleOf(maxBits[p.M + n0 + i]) : 1.0;
+	barrier(); // the scales, also for the epilogue when K is empty
 
 	// Along memory: A untransposed is [m][k], so C = BK; transposed [k][m],
 	// C = BM. B untransposed is [k][n], C = BN; transposed [n][k], C = BK.
@@ -161,7 +175,7 @@ void main() {
 	}
 	if (kBegin < kEnd) LOAD(kBegin)
 	for (uint k0 = kBegin; k0 < kEnd; k0 += BK) {
-		barrier(); // the last step's cooperative loads (and, the first time, the scales' stores)
+		barrier(); // the last step's cooperative loads
 		[[unroll]] for (uint v = 0u; v < NV; v++) {
 			uint g = lid + v * L;
 			if (g < BM * BK / 4u) {
@@ -200,24 +214,29 @@ void main() {
 	uint cBase = split ? gl_WorkGroupID.z * p.M * p.N : 0u;
 	uint ld = split ? p.N : p.ldc;
 	uint lanes = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
-	[[unroll]] for (uint i = 0u; i < WM; i++) {
-		[[unroll]] for (uint j = 0u; j < WN; j++) {
-			coopMatStore(acc[i][j], outS, sg * T * T, T, gl_CooperativeMatrixLayoutRowMajor);
-			subgroupMemoryBarrierShared();
-			subgroupBarrier();
-			for (uint e = lane; e < T * T; e += lanes) {
-				uint r = sm + i * T + e / T, q = sn + j * T + e % T;
-				uint m = m0 + r, n = n0 + q;
-				if (m >= p.M || n >= p.N) continue;
-				// Each inverse is an exact power of two; their product
-				// overflows or underflows only where the output would.
-				float v = p.alpha * (outS[sg * T * T + e] * ((1.0 / scaleA[r]) * (1.0 / scaleB[q])));
-				uint ci = cBase + m * ld + n;
-				if (!split && p.beta != 0.0) v += p.beta * c[ci];
-				if (hasBias) v += bias[n];
-				c[ci] = v;
-			}
-			subgroupBarrier(); // every lane has read outS before the next store
-		}
+	// Each accumulator by a constant index (the macro, not a loop, so that
+	// no compiler keeps acc in indexed memory): through this subgroup's
+	// slice of outS, then scaled back, alpha, beta·C and bias, into C.
+#define STORE(I, J) \
+	{ \
+		coopMatStore(acc[I][J], outS, sg * T * T, T, gl_CooperativeMatrixLayoutRowMajor); \
+		subgroupMemoryBarrierShared(); \
+		subgroupBarrier(); \
+		for (uint e = lane; e < T * T; e += lanes) { \
+			uint r = sm + (I) * T + e / T, q = sn + (J) * T + e % T; \
+			uint m = m0 + r, n = n0 + q; \
+			if (m >= p.M || n >= p.N) continue; \
+			/* One inverse at a time: each is an exact power of two. */ \
+			float v = p.alpha * ((outS[sg * T * T + e] * (1.0 / scaleA[r])) * (1.0 / scaleB[q])); \
+			uint ci = cBase + m * ld + n; \
+			if (!split && p.beta != 0.0) v += p.beta * c[ci]; \
+			if (hasBias) v += bias[n]; \
+			c[ci] = v; \
+		} \
+		subgroupBarrier(); /* every lane has read outS before the next store */ \
 	}
+	STORE(0, 0) STORE(0, 1) STORE(1, 0) STORE(1, 1)
+#ifdef BIG
+	STORE(2, 0) STORE(2, 1) STORE(3, 0) STORE(3, 1)
+#endif
 }

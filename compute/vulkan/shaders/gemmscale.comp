@@ -1,25 +1,26 @@
 #version 450
-// The scales of gemmcm's float16 operands: for every row m of op(A) and
-// every column n of op(B) (the lines along k of a product C = op(A)·op(B),
-// flags bits 0/1 transpose A/B as gemm.comp's), the power of two 2^(15−e)
-// where 2^(e−1) ≤ max|line| < 2^e, so the scaled line's largest magnitude
-// lies in [2¹⁴, 2¹⁵), inside float16's range with its full precision.
-// A line of zeros, or one holding an infinity or NaN, gets 1 (the product
-// then carries the infinity or NaN as float32 would); the exponent is held
-// to [−120, 100] so that the scale and its inverse stay finite floats.
-// scale[0..M) are A's rows, scale[M..M+N) B's columns.
+// The largest magnitude of every line of gemmcm's operands: for every row m
+// of op(A) and every column n of op(B) (the lines along k of a product
+// C = op(A)·op(B), flags bits 0/1 transpose A/B as gemm.comp's), the bits
+// of max |x| over the line, atomically raised into maxBits (zeroed by the
+// host first): maxBits[0..M) are A's rows, maxBits[M..M+N) B's columns.
+// Magnitudes are non-negative, so their bits order as the floats do; an
+// infinity or NaN has the largest bits of all, which gemmcm's scaleOf
+// reads as "no scaling".
 // Compiled again with -DB16 as gemmscale16: B is then a 16-bit weight
 // packed two to a uint, bfloat16, or float16 when flags bit 3 is set, as
 // gemm16 reads it.
 //
-// Workgroup g reduces 32 lines of one operand (the first ceil(M/32)
-// workgroups A's, the rest B's), 8 invocations per line. Where a line runs
-// along memory, the 8 invocations of a line are adjacent and read adjacent
+// Workgroup (x, z) reduces 32 lines of one operand (the first ceil(M/32)
+// x's A's, the rest B's) over slice z of k, [z·kChunk, (z+1)·kChunk), 8
+// invocations per line: a long k (the LM head's vocabulary) is spread over
+// many workgroups rather than walked by a few. Where a line runs along
+// memory, the 8 invocations of a line are adjacent and read adjacent
 // elements; where lines lie side by side, the 32 lines' invocations are
 // adjacent and read adjacent elements.
 layout(local_size_x = 256) in;
-layout(std430, binding = 0) writeonly buffer Out { float scale[]; };
-layout(push_constant) uniform P { uint M; uint N; uint K; uint lda; uint ldb; uint flags; } p;
+layout(push_constant) uniform P { uint M; uint N; uint K; uint lda; uint ldb; uint flags; uint kChunk; } p;
+layout(std430, binding = 0) buffer Out { uint maxBits[]; };
 layout(std430, binding = 1) readonly buffer Ab { float a[]; };
 #ifdef B16
 layout(std430, binding = 2) readonly buffer Bb { uint b16[]; };
@@ -33,7 +34,7 @@ layout(std430, binding = 2) readonly buffer Bb { float b[]; };
 float loadB(uint i) { return b[i]; }
 #endif
 
-shared float part[256];
+shared uint part[256];
 
 void main() {
 	uint lid = gl_LocalInvocationIndex;
@@ -46,32 +47,19 @@ void main() {
 	uint line = along ? lid / 8u : lid % 32u;
 	uint lane = along ? lid % 8u : lid / 32u;
 	uint ld = isA ? p.lda : p.ldb;
-	float mx = 0.0;
-	bool bad = false;
+	uint kBegin = gl_WorkGroupID.z * p.kChunk;
+	uint kEnd = min(p.K, kBegin + p.kChunk);
+	uint mx = 0u;
 	if (first + line < lines) {
 		uint l = first + line;
-		for (uint k = lane; k < p.K; k += 8u) {
+		for (uint k = kBegin + lane; k < kEnd; k += 8u) {
 			uint i = along ? l * ld + k : k * ld + l;
-			float v = abs(isA ? a[i] : loadB(i));
-			if (isinf(v) || isnan(v)) bad = true;
-			else mx = max(mx, v);
+			mx = max(mx, floatBitsToUint(abs(isA ? a[i] : loadB(i))));
 		}
 	}
-	part[lid] = bad ? -1.0 : mx;
+	part[lid] = mx;
 	barrier();
 	if (lane != 0u || first + line >= lines) return;
-	float m = 0.0;
-	bool anyBad = false;
-	for (uint j = 0u; j < 8u; j++) {
-		float v = part[along ? line * 8u + j : j * 32u + line];
-		if (v < 0.0) anyBad = true;
-		else m = max(m, v);
-	}
-	float s = 1.0;
-	if (!anyBad && m > 0.0) {
-		int e;
-		frexp(m, e); // m = f·2^e, f in [0.5, 1)
-		s = ldexp(1.0, clamp(15 - e, -120, 100));
-	}
-	scale[(isA ? 0u : p.M) + first + line] = s;
+	for (uint j = 1u; j < 8u; j++) mx = max(mx, part[along ? line * 8u + j : j * 32u + line]);
+	if (mx != 0u) atomicMax(maxBits[(isA ? 0u : p.M) + first + line], mx);
 }
