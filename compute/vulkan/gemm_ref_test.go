@@ -54,12 +54,12 @@ func (r refGemm) check(t *testing.T, got []float32, m, n int) {
 					rest += float64(r.bias[j])
 				}
 				want = float64(r.alpha)*s + rest
-				tol = 1e-5 * (1 + math.Abs(want)) * math.Sqrt(float64(r.k))
+				tol = 1e-5 * (1 + math.Abs(want)) * math.Sqrt(float64(max(r.k, 1)))
 				if r.f16 {
 					// Relative to the terms, not to 1: the lines of
 					// tiny values must keep their precision too.
 					scaled := math.Abs(float64(r.alpha)) * abs
-					tol = scaled/1024 + 1e-6*(scaled+math.Abs(rest))*math.Sqrt(float64(r.k))
+					tol = scaled/1024 + 1e-6*(scaled+math.Abs(rest))*math.Sqrt(float64(max(r.k, 1)))
 				}
 			}
 			if g := float64(got[i*r.ldc+j]); !(math.Abs(g-want) <= tol) { // NaN fails

@@ -59,6 +59,7 @@ func TestGemmCoop(t *testing.T) {
 		dt       compute.DType // of B (zero: F32)
 	}{
 		{1, 1, 1, false, false, 0, 0, false, gemmTile, false, "one element", compute.F32},
+		{20, 30, 0, false, true, 0, 0.5, true, gemmTile, false, "empty K: beta·C + bias", compute.F32},
 		{70, 33, 45, false, true, 0, 0.5, true, gemmTile, false, "x·wᵀ", compute.F32},
 		{64, 64, 64, false, false, 3, 0, false, gemmTile, false, "whole tiles, padded", compute.F32},
 		{17, 90, 100, true, false, 0, 1, false, gemmTile, false, "aᵀ·b", compute.F32},
