@@ -31,8 +31,17 @@ func TestValidationLayer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tests under the validation layer failed: %v\n%s", err, tail(string(out), 3000))
 	}
-	if m := regexp.MustCompile(`(?m)^.*(Validation Error|Validation Warning|SYNC-HAZARD|VUID-).*$`).FindAllString(string(out), 5); len(m) > 0 {
-		t.Errorf("the validation layer reported:\n%s", strings.Join(m, "\n"))
+	var reported []string
+	for _, m := range regexp.MustCompile(`(?m)^.*(Validation Error|Validation Warning|SYNC-HAZARD|VUID-).*$`).FindAllString(string(out), -1) {
+		// Layers from 1.4.3xx warn that VK_LAYER_ENABLES is deprecated;
+		// bookworm's 1.3.239 knows no other way to enable sync
+		// validation, and the newer ones still honour it.
+		if !strings.Contains(m, "VALIDATION-SETTINGS") {
+			reported = append(reported, m)
+		}
+	}
+	if len(reported) > 0 {
+		t.Errorf("the validation layer reported:\n%s", strings.Join(reported[:min(len(reported), 5)], "\n"))
 	}
 }
 
