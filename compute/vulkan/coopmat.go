@@ -274,6 +274,9 @@ func (d *Device) Matmul() string {
 
 type gemmScalePush struct{ m, n, k, lda, ldb, flags, kChunk uint32 }
 
+// scaleAtomic: gemmscale's slices of K raise the maxima atomically.
+const scaleAtomic = 256
+
 // coopFor reports whether a product with B of type dt runs on gemmcm:
 // float32 B always, a 16-bit weight where gemmcm16 was built.
 func (d *Device) coopFor(dt compute.DType) bool {
@@ -306,12 +309,15 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 		slices = max(1, min(ceilDiv32(d.splitTarget, groupsA+groupsB), p.k/(8*d.splitMinK), d.info.MaxWorkGroupCount[2]))
 	}
 	sp := gemmScalePush{m: p.m, n: p.n, k: p.k, lda: p.lda, ldb: p.ldb, flags: p.flags & (gemmTransA | gemmTransB | gemmF16), kChunk: ceilDiv32(p.k, slices)}
-	if !d.begin() {
-		return
+	if slices > 1 { // raised atomically from zeros, slice by slice
+		if !d.begin() {
+			return
+		}
+		sp.flags |= scaleAtomic
+		d.vk.cmdFillBuffer(d.cmd, sc.buf, 0, scaleBytes, 0)
+		d.barrier()
+		d.stamp("zero")
 	}
-	d.vk.cmdFillBuffer(d.cmd, sc.buf, 0, scaleBytes, 0)
-	d.barrier()
-	d.stamp("zero")
 	dispatch(d, scaleKern, &sp, [3]uint32{groupsA + groupsB, 1, slices}, sb, a, b)
 	// gemmcm's tiles are 64×64 and 128×128 at T = 16, half at T = 8.
 	kern, tile := small, gemmTile*d.info.CoopSize/16

@@ -2,8 +2,10 @@
 // The largest magnitude of every line of gemmcm's operands: for every row m
 // of op(A) and every column n of op(B) (the lines along k of a product
 // C = op(A)·op(B), flags bits 0/1 transpose A/B as gemm.comp's), the bits
-// of max |x| over the line, atomically raised into maxBits (zeroed by the
-// host first): maxBits[0..M) are A's rows, maxBits[M..M+N) B's columns.
+// of max |x| over the line into maxBits: maxBits[0..M) are A's rows,
+// maxBits[M..M+N) B's columns. With K in one slice (kChunk ≥ K) they are
+// stored; in several (flags bit 8) each slice atomically raises them from
+// the zeros the host filled in first.
 // Magnitudes are non-negative, so their bits order as the floats do; an
 // infinity or NaN has the largest bits of all, which gemmcm's scaleOf
 // reads as "no scaling".
@@ -61,5 +63,7 @@ void main() {
 	barrier();
 	if (lane != 0u || first + line >= lines) return;
 	for (uint j = 1u; j < 8u; j++) mx = max(mx, part[along ? line * 8u + j : j * 32u + line]);
-	if (mx != 0u) atomicMax(maxBits[(isA ? 0u : p.M) + first + line], mx);
+	uint at = (isA ? 0u : p.M) + first + line;
+	if ((p.flags & 256u) == 0u) maxBits[at] = mx;
+	else if (mx != 0u) atomicMax(maxBits[at], mx);
 }
