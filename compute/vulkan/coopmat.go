@@ -14,9 +14,11 @@ import (
 // multiplies T×T float16 matrices into float32 accumulators, a subgroup at
 // a time. A device runs it when it offers such a shape (T×T×T, float16
 // A and B, float32 C and result, subgroup scope; T = 16 on NVIDIA and AMD,
-// 8 on lavapipe), float16 arithmetic and the Vulkan memory model; Open
-// then enables the three and builds the kernels with that T. Products take
-// it only under Matmul "f16" (SetMatmul).
+// 8 on lavapipe) in compute shaders, float16 arithmetic, the Vulkan memory
+// model with device scope, whole subgroups (VK_EXT_subgroup_size_control)
+// and Vulkan 1.2 (coopSupport); Open then enables them and builds the
+// kernels with that T. Products take it only under Matmul "f16"
+// (SetMatmul).
 
 const (
 	stPhysicalDeviceFeatures2   = 1000059000
@@ -291,9 +293,9 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	if b16 {
 		scaleKern, small, big = kGemmScale16, kGemmCM16, kGemmCM128x16
 	}
-	// The lines' largest magnitudes, raised atomically from zero by slices
-	// of K: enough workgroups to fill a GPU (splitTarget, 0 on a CPU
-	// device) with slices of at least 8·splitMinK.
+	// The lines' largest magnitudes, over slices of K where the lines alone
+	// would not fill a GPU (splitTarget workgroups, 0 on a CPU device;
+	// slices of at least 8·splitMinK).
 	scaleBytes := uint64(p.m+p.n) * 4
 	sc, err := d.scratch(scratchScales, scaleBytes)
 	if err != nil {
