@@ -116,6 +116,10 @@ type Backend interface {
 	// Optimiser pieces.
 	AdamW(p, g, m, v *Tensor, s AdamWStep)
 	SumSquares(t *Tensor) float64
+	// SumSquaresEach sets sums[i] = Σ ts[i]², each equal to SumSquares(ts[i])
+	// (NaN or ±Inf for a tensor that is not finite), waiting for a device
+	// once rather than once a tensor.
+	SumSquaresEach(ts []*Tensor, sums []float64)
 	Scale(t *Tensor, s float32)
 	// Mix: dst = alpha·src + (1−alpha)·dst (rounded when dst is 16-bit).
 	Mix(dst, src *Tensor, alpha float32)

@@ -350,6 +350,13 @@ func (c *CPU) AdamW(p, g, m, v *Tensor, s AdamWStep) {
 }
 
 // SumSquares implements Backend.
+// SumSquaresEach implements Backend.
+func (c *CPU) SumSquaresEach(ts []*Tensor, sums []float64) {
+	for i, t := range ts {
+		sums[i] = c.SumSquares(t)
+	}
+}
+
 func (c *CPU) SumSquares(t *Tensor) float64 {
 	j := &c.j.sumsq
 	j.x = Host(t)

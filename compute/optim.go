@@ -79,11 +79,16 @@ func (e *NonFiniteError) Error() string {
 // clipping. A non-finite gradient is reported as *NonFiniteError and nothing
 // is scaled, so the caller can skip the step.
 func ClipGradNorm(be Backend, params []*Tensor, maxNorm float64) (float64, error) {
+	grads := make([]*Tensor, len(params))
+	for i, p := range params {
+		grads[i] = p.Grad
+	}
+	sums := make([]float64, len(params))
+	be.SumSquaresEach(grads, sums) // one wait for a device, not one a tensor
 	var ss float64
-	for _, p := range params {
-		s := be.SumSquares(p.Grad)
+	for i, s := range sums {
 		if math.IsNaN(s) || math.IsInf(s, 0) {
-			return math.NaN(), &NonFiniteError{Tensor: p.Name}
+			return math.NaN(), &NonFiniteError{Tensor: params[i].Name}
 		}
 		ss += s
 	}

@@ -475,6 +475,28 @@ var cases = []testCase{
 		if math.Abs(sw-sg) > 1e-5*math.Abs(sw)+1e-6 {
 			p.t.Errorf("%s: sum of squares %g, want %g", p.dev.Name(), sg, sw)
 		}
+		// Several tensors at once, one of them empty and one not finite:
+		// each as SumSquares gives it on the same backend.
+		y, e, z := p.rand("y", 3, p.odd(1, 5000)), p.zeros("empty", 0), p.rand("z", 1, p.odd(1, 50))
+		zv := make([]float32, z.c.Len())
+		zv[p.rng.IntN(len(zv))] = float32(math.Inf(1))
+		p.dev.Write(z.d, zv)
+		p.cpu.Write(z.c, zv)
+		each := func(be compute.Backend, ts ...*compute.Tensor) []float64 {
+			sums := make([]float64, len(ts))
+			be.SumSquaresEach(ts, sums)
+			return sums
+		}
+		wantEach, gotEach := each(p.cpu, x.c, y.c, e.c, z.c), each(p.dev, x.d, y.d, e.d, z.d)
+		for i, d := range []*compute.Tensor{x.d, y.d, e.d, z.d} {
+			if one := p.dev.SumSquares(d); math.Float64bits(one) != math.Float64bits(gotEach[i]) {
+				p.t.Errorf("%s: SumSquaresEach[%d] = %g, SumSquares %g", p.dev.Name(), i, gotEach[i], one)
+			}
+			w, g := wantEach[i], gotEach[i]
+			if math.IsInf(w, 1) != math.IsInf(g, 1) || !math.IsInf(w, 0) && math.Abs(w-g) > 1e-5*math.Abs(w)+1e-6 {
+				p.t.Errorf("%s: SumSquaresEach[%d] = %g, want %g", p.dev.Name(), i, g, w)
+			}
+		}
 		if !p.dev.AllFinite(x.d) {
 			p.t.Errorf("%s: AllFinite false on finite numbers", p.dev.Name())
 		}

@@ -349,6 +349,15 @@ func (b *Backend) Mix(dst, src *compute.Tensor, alpha float32) {
 	b.d.Mix(view(dst), view(src), alpha)
 }
 
+// SumSquaresEach implements compute.Backend; it waits for the batch once.
+func (b *Backend) SumSquaresEach(ts []*compute.Tensor, sums []float64) {
+	views := make([]*Tensor, len(ts))
+	for i, t := range ts {
+		views[i] = view(t)
+	}
+	_ = b.d.SumSquaresEach(views, sums)
+}
+
 // AllFinite implements compute.Backend; it waits for the batch. A failed
 // device reports false.
 func (b *Backend) AllFinite(t *compute.Tensor) bool {

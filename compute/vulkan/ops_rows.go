@@ -264,6 +264,61 @@ func (d *Device) reduce(t *Tensor) (float64, bool, error) {
 	return s, math.Float32bits(parts[groups]) == 0, nil
 }
 
+// SumSquaresEach sets sums[i] = Σ ts[i]², each exactly as SumSquares
+// computes it (the same kernel, its partials added in order in float64),
+// with one wait for the batch: every tensor's partials go into one scratch
+// buffer, each at an offset the device may bind, and come back in one read.
+func (d *Device) SumSquaresEach(ts []*Tensor, sums []float64) error {
+	d.own(ts...)
+	if len(sums) != len(ts) {
+		panic(fmt.Sprintf("vulkan: sums of squares of %d tensors into %d values", len(ts), len(sums)))
+	}
+	clear(sums)
+	if d.err != nil {
+		return d.err
+	}
+	align := max(d.info.MinStorageAlignment, 4)
+	offs := make([]uint64, len(ts)+1)
+	for i, t := range ts {
+		offs[i+1] = (offs[i] + uint64(ceilDiv(t.n, 4*groupSize))*4 + align - 1) / align * align
+	}
+	total := offs[len(ts)]
+	if total == 0 {
+		return nil
+	}
+	part, err := d.scratch(scratchPartial, total)
+	if err != nil {
+		return err
+	}
+	flag, err := d.scratch(scratchFlag, 4) // finiteness shows in the sums themselves
+	if err != nil {
+		return err
+	}
+	for i, t := range ts {
+		groups := ceilDiv(t.n, 4*groupSize)
+		if groups == 0 {
+			continue
+		}
+		dispatch(d, kReduce, &struct{ n uint32 }{uint32(t.n)}, linearGroups(groups),
+			binding{b: part, off: offs[i], size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.bind())
+	}
+	if cap(d.sumParts) < int(total/4) {
+		d.sumParts = make([]float32, total/4)
+	}
+	parts := d.sumParts[:total/4]
+	if err := d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(&parts[0])), total), part); err != nil {
+		return err
+	}
+	for i, t := range ts {
+		var s float64
+		for _, v := range parts[offs[i]/4 : offs[i]/4+uint64(ceilDiv(t.n, 4*groupSize))] {
+			s += float64(v)
+		}
+		sums[i] = s
+	}
+	return nil
+}
+
 // SumSquares returns Σ t². It waits for the batch.
 func (d *Device) SumSquares(t *Tensor) (float64, error) {
 	s, _, err := d.reduce(t)

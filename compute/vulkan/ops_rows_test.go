@@ -154,3 +154,39 @@ func TestScatterRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSumSquaresEachWaitsOnce: the sums of squares of many tensors (a
+// gradient norm over every parameter) cost one submission, not one per
+// tensor, and equal SumSquares tensor by tensor.
+func TestSumSquaresEachWaitsOnce(t *testing.T) {
+	d := openOrSkip(t)
+	var ts []*Tensor
+	for i, n := range []int{1, 1023, 1024, 1025, 5000, 300} {
+		x, err := d.New("x", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Free(x)
+		if err := d.Write(x, randVals(n, int64(i))); err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, x)
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sums := make([]float64, len(ts))
+	before := d.Submits()
+	if err := d.SumSquaresEach(ts, sums); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Submits() - before; n != 1 {
+		t.Errorf("SumSquaresEach of %d tensors took %d submissions, want 1", len(ts), n)
+	}
+	for i, x := range ts {
+		one, err := d.SumSquares(x)
+		if err != nil || one != sums[i] {
+			t.Errorf("tensor %d: SumSquaresEach %v, SumSquares %v (%v)", i, sums[i], one, err)
+		}
+	}
+}
