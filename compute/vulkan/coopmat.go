@@ -217,6 +217,10 @@ func componentName(c uint32) string {
 	return fmt.Sprint("type ", c)
 }
 
+// coopMaxGroups is gemmcm.comp's NVMAX: the most groups of 4 elements an
+// invocation loads per operand and k-step.
+const coopMaxGroups = 8
+
 // coopExtensions are the device extensions gemmcm needs enabled.
 var coopExtensions = []string{"VK_KHR_cooperative_matrix", "VK_EXT_subgroup_size_control"}
 

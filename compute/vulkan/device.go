@@ -544,6 +544,10 @@ func (d *Device) buildKernel(k kernelID) error {
 	consts := [3]uint32{local, d.info.CoopSize, 0}
 	if local > 0 {
 		consts[2] = (tile*32/4 + local - 1) / local
+		if consts[2] > coopMaxGroups {
+			return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op,
+				Err: fmt.Errorf("%d groups of 4 per invocation over %d invocations, beyond the kernel's %d", consts[2], local, coopMaxGroups)}
+		}
 	}
 	entries := [3]specializationMapEntry{{constantID: 0, offset: 0, size: 4}, {constantID: 1, offset: 4, size: 4}, {constantID: 2, offset: 8, size: 4}}
 	si := specializationInfo{mapEntryCount: 3, pMapEntries: &entries[0], dataSize: 12, pData: unsafe.Pointer(&consts[0])}

@@ -50,6 +50,7 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint T = 16u;
 layout(constant_id = 2) const uint NV = 4u;
+const uint NVMAX = 8u; // the host builds gemmcm only where NV ≤ NVMAX
 #ifdef BIG
 const uint GM = 2u, GN = 4u, WM = 4u, WN = 2u;
 #else
@@ -159,7 +160,11 @@ void main() {
 
 	uint kBegin = gl_WorkGroupID.z * p.kChunk;
 	uint kEnd = min(p.K, kBegin + p.kChunk);
-	vec4 ra[NV], rb[NV];
+	// ra, rb hold NV ≤ NVMAX groups: arrays of a constant size, indexed only
+	// by unrolled loops, so that they are registers in the SPIR-V itself
+	// (sized by NV they stayed indexed memory), the groups past NV dropped
+	// as dead code once NV is specialized.
+	vec4 ra[NVMAX], rb[NVMAX];
 	// load reads step k0's groups into ra, rb.
 #define LOAD(k0) \
 	{ \
@@ -168,17 +173,19 @@ void main() {
 		uint rowsA = tA ? min(BK, kLeft) : min(BM, p.M - m0), colsA = tA ? min(BM, p.M - m0) : min(BK, kLeft); \
 		uint baseB = tB ? n0 * p.ldb + (k0) : (k0) * p.ldb + n0; \
 		uint rowsB = tB ? min(BN, p.N - n0) : min(BK, kLeft), colsB = tB ? min(BK, kLeft) : min(BN, p.N - n0); \
-		[[unroll]] for (uint v = 0u; v < NV; v++) { \
-			ra[v] = fetch(false, vecA, lid + v * L, cA, baseA, p.lda, rowsA, colsA); \
-			rb[v] = fetch(true, vecB, lid + v * L, cB, baseB, p.ldb, rowsB, colsB); \
+		[[unroll]] for (uint v = 0u; v < NVMAX; v++) { \
+			if (v < NV) { \
+				ra[v] = fetch(false, vecA, lid + v * L, cA, baseA, p.lda, rowsA, colsA); \
+				rb[v] = fetch(true, vecB, lid + v * L, cB, baseB, p.ldb, rowsB, colsB); \
+			} \
 		} \
 	}
 	if (kBegin < kEnd) LOAD(kBegin)
 	for (uint k0 = kBegin; k0 < kEnd; k0 += BK) {
 		barrier(); // the last step's cooperative loads
-		[[unroll]] for (uint v = 0u; v < NV; v++) {
+		[[unroll]] for (uint v = 0u; v < NVMAX; v++) {
 			uint g = lid + v * L;
-			if (g < BM * BK / 4u) {
+			if (v < NV && g < BM * BK / 4u) {
 				uint r = g / (cA / 4u), col = (g % (cA / 4u)) * 4u;
 				[[unroll]] for (uint e = 0u; e < 4u; e++)
 					As[r * strideA + col + e] = float16_t(ra[v][e] * (tA ? scaleA[col + e] : scaleA[r]));
