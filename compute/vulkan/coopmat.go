@@ -289,8 +289,8 @@ func (d *Device) coopFor(dt compute.DType) bool {
 	return !dt.Is16() || d.has(kGemmCM16) && d.has(kGemmScale16)
 }
 
-// gemmCoop records p (not a gemv) on gemmcm: the operands' scales into a
-// scratch slot, then the product, split along K as gemm splits it. b16:
+// gemmCoop records p (not a gemv) on gemmcm: the operands' line maxima
+// into a scratch slot, then the product (gemmOn). b16:
 // B is a 16-bit weight (p.flags says which), on gemmcm16.
 func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	scaleKern, small, big := kGemmScale, kGemmCM, kGemmCM128
@@ -330,25 +330,5 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	if d.gemmTileFor(p.m, p.n, p.k) == gemmBigTile && d.has(big) {
 		kern, tile = big, gemmBigTile*d.info.CoopSize/16
 	}
-	groups := [3]uint32{ceilDiv32(p.n, tile), ceilDiv32(p.m, tile), 1}
-	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
-		panic(fmt.Sprintf("vulkan: product of %d×%d needs %v workgroups, beyond the device's %v", p.m, p.n, groups, d.info.MaxWorkGroupCount))
-	}
-	splits, chunk := d.splitKBy(p.m, p.n, p.k, tile, 32) // gemmcm's k-step
-	if !d.has(kGemmReduce) {
-		splits, chunk = 1, p.k
-	}
-	p.kChunk = chunk
-	// Four elements at a time where every row starts on 16 bytes.
-	if p.lda%4 == 0 && a.off%16 == 0 {
-		p.flags |= gemmVecA
-	}
-	if p.ldb%4 == 0 && b.off%16 == 0 {
-		p.flags |= gemmVecB
-	}
-	if splits == 1 {
-		dispatch(d, kern, &p, groups, c, a, b, bias, sb)
-		return
-	}
-	d.gemmSplit(kern, c, a, b, bias, p, groups, splits, sb)
+	d.gemmOn(kern, tile, 32, c, a, b, bias, p, sb) // gemmcm's k-step is 32
 }

@@ -372,38 +372,47 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 		big = kGemm128x16
 	}
 	tile := d.gemmTileFor(p.m, p.n, p.k)
-	if tile == gemmBigTile && !d.has(big) {
+	if tile == gemmBigTile && d.has(big) {
+		kern = big
+	} else {
 		tile = gemmTile
 	}
+	d.gemmOn(kern, tile, 16, c.bind(), a.bind(), bBind, bb, p)
+}
+
+// gemmOn records p on kern, a kernel of tile×tile outputs that walks K
+// step elements at a time, split along K where splitKBy says so (and
+// gemm_reduce was built). extra are kern's operands after the bias
+// (gemmcm's line maxima).
+func (d *Device) gemmOn(kern kernelID, tile, step uint32, c, a, b, bias binding, p gemmPush, extra ...binding) {
 	groups := [3]uint32{ceilDiv32(p.n, tile), ceilDiv32(p.m, tile), 1}
 	if groups[0] > d.info.MaxWorkGroupCount[0] || groups[1] > d.info.MaxWorkGroupCount[1] {
-		panic(fmt.Sprintf("vulkan: product %v·%v needs %v workgroups, beyond the device's %v", a, b, groups, d.info.MaxWorkGroupCount))
+		panic(fmt.Sprintf("vulkan: product of %d×%d needs %v workgroups, beyond the device's %v", p.m, p.n, groups, d.info.MaxWorkGroupCount))
 	}
-	splits, chunk := d.splitK(p.m, p.n, p.k, tile)
+	splits, chunk := d.splitKBy(p.m, p.n, p.k, tile, step)
 	if !d.has(kGemmReduce) {
 		splits, chunk = 1, p.k
 	}
 	p.kChunk = chunk
-	cBind, aBind := c.bind(), a.bind()
-	if tile == gemmBigTile {
-		kern = big
-		// Four elements at a time where every row starts on a multiple of
-		// 4 elements (16 bytes; B16: 8); the split partials' rows are N long.
-		if p.lda%4 == 0 && aBind.off%16 == 0 {
-			p.flags |= gemmVecA
-		}
-		if p.ldb%4 == 0 && bBind.off%16 == 0 {
-			p.flags |= gemmVecB
-		}
-		if (splits == 1 && p.ldc%4 == 0 && cBind.off%16 == 0) || (splits > 1 && p.n%4 == 0) {
-			p.flags |= gemmVecC
-		}
+	// Four elements at a time where every row starts on a multiple of 4
+	// elements (16 bytes; B16: 8); the split partials' rows are N long.
+	// gemm128 and gemmcm read these bits, gemm ignores them.
+	if p.lda%4 == 0 && a.off%16 == 0 {
+		p.flags |= gemmVecA
+	}
+	if p.ldb%4 == 0 && b.off%16 == 0 {
+		p.flags |= gemmVecB
+	}
+	if (splits == 1 && p.ldc%4 == 0 && c.off%16 == 0) || (splits > 1 && p.n%4 == 0) {
+		p.flags |= gemmVecC
 	}
 	if splits == 1 {
-		dispatch(d, kern, &p, groups, cBind, aBind, bBind, bb)
+		ops := [5]binding{c, a, b, bias}
+		n := 4 + copy(ops[4:], extra)
+		dispatch(d, kern, &p, groups, ops[:n]...)
 		return
 	}
-	d.gemmSplit(kern, cBind, aBind, bBind, bb, p, groups, splits)
+	d.gemmSplit(kern, c, a, b, bias, p, groups, splits, extra...)
 }
 
 // gemmSplit records p as splits slices along K, each workgroup z writing
@@ -421,8 +430,9 @@ func (d *Device) gemmSplit(kern kernelID, c, a, b, bias binding, p gemmPush, gro
 	p.flags = p.flags&^gemmBias | gemmSplit
 	p.ldc, p.beta = p.n, 0
 	groups[2] = splits
-	ops := append([]binding{pb, a, b, {b: d.dummy, size: d.dummy.size}}, extra...)
-	dispatch(d, kern, &p, groups, ops...)
+	ops := [5]binding{pb, a, b, {b: d.dummy, size: d.dummy.size}}
+	n := 4 + copy(ops[4:], extra)
+	dispatch(d, kern, &p, groups, ops[:n]...)
 	dispatch(d, kGemmReduce, &red, linearGroups(ceilDiv(int(p.m*p.n), groupSize)), c, pb, bias)
 }
 
