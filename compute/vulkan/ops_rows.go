@@ -2,7 +2,6 @@ package vulkan
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"unsafe"
 
@@ -226,44 +225,6 @@ func (d *Device) Argmax(out []int32, logits *Tensor) error {
 	return d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), rows*4), b)
 }
 
-// reduce computes Σ x² (partials on the device, added in order in float64
-// on the host) and whether every element is finite. It waits for the batch.
-func (d *Device) reduce(t *Tensor) (float64, bool, error) {
-	d.own(t)
-	if d.err != nil || t.n == 0 {
-		return 0, true, d.err
-	}
-	groups := ceilDiv(t.n, 4*groupSize)
-	part, err := d.scratch(scratchPartial, uint64(groups)*4)
-	if err != nil {
-		return 0, false, err
-	}
-	flag, err := d.scratch(scratchFlag, 4)
-	if err != nil {
-		return 0, false, err
-	}
-	if !d.begin() {
-		return 0, false, d.err
-	}
-	d.vk.cmdFillBuffer(d.cmd, flag.buf, 0, 4, 0)
-	d.barrier()
-	dispatch(d, kReduce, &struct{ n uint32 }{uint32(t.n)}, linearGroups(groups),
-		binding{b: part, size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.bind())
-	parts := make([]float32, groups+1)
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(&parts[0])), groups*4)
-	if err := d.readBytes(raw, part); err != nil {
-		return 0, false, err
-	}
-	if err := d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(&parts[groups])), 4), flag); err != nil {
-		return 0, false, err
-	}
-	var s float64
-	for _, v := range parts[:groups] {
-		s += float64(v)
-	}
-	return s, math.Float32bits(parts[groups]) == 0, nil
-}
-
 // SumSquaresEach sets sums[i] = Σ ts[i]², each exactly as SumSquares
 // computes it (the same kernel, its partials added in order in float64),
 // with one wait for the batch: every tensor's partials go into one scratch
@@ -319,16 +280,43 @@ func (d *Device) SumSquaresEach(ts []*Tensor, sums []float64) error {
 	return nil
 }
 
-// SumSquares returns Σ t². It waits for the batch.
+// SumSquares returns Σ t² (SumSquaresEach of one tensor). It waits for the
+// batch.
 func (d *Device) SumSquares(t *Tensor) (float64, error) {
-	s, _, err := d.reduce(t)
-	return s, err
+	var s [1]float64
+	err := d.SumSquaresEach([]*Tensor{t}, s[:])
+	return s[0], err
 }
 
-// AllFinite reports whether t holds no NaN or ±Inf. It waits for the batch.
+// AllFinite reports whether t holds no NaN or ±Inf: the reduce kernel's
+// flag, zeroed first and raised by any such element. It waits for the
+// batch.
 func (d *Device) AllFinite(t *Tensor) (bool, error) {
-	_, ok, err := d.reduce(t)
-	return ok, err
+	d.own(t)
+	if d.err != nil || t.n == 0 {
+		return true, d.err
+	}
+	groups := ceilDiv(t.n, 4*groupSize)
+	part, err := d.scratch(scratchPartial, uint64(groups)*4) // the partial sums, unread
+	if err != nil {
+		return false, err
+	}
+	flag, err := d.scratch(scratchFlag, 4)
+	if err != nil {
+		return false, err
+	}
+	if !d.begin() {
+		return false, d.err
+	}
+	d.vk.cmdFillBuffer(d.cmd, flag.buf, 0, 4, 0)
+	d.barrier()
+	dispatch(d, kReduce, &struct{ n uint32 }{uint32(t.n)}, linearGroups(groups),
+		binding{b: part, size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.bind())
+	var bits [4]byte
+	if err := d.readBytes(bits[:], flag); err != nil {
+		return false, err
+	}
+	return bits == [4]byte{}, nil
 }
 
 type distPush struct {
