@@ -35,9 +35,9 @@ type Info struct {
 	// CooperativeMatrix reports VK_KHR_cooperative_matrix (tensor cores on
 	// NVIDIA).
 	CooperativeMatrix bool
-	// MatmulF16 says the device runs gemmcm: products on 16×16×16 float16
-	// cooperative matrices accumulating float32 (SetMatmul("f16")), and
-	// NoMatmulF16 why not when it does not.
+	// MatmulF16 says the device runs gemmcm: products on CoopSize-sided
+	// float16 cooperative matrices accumulating float32 (SetMatmul("f16")),
+	// and NoMatmulF16 why not when it does not.
 	MatmulF16   bool
 	NoMatmulF16 string
 	// SubgroupSize is the invocations of a subgroup (32 on NVIDIA).
@@ -535,23 +535,20 @@ func (d *Device) buildKernel(k kernelID) error {
 		stage:  pipelineShaderStageCreateInfo{sType: stPipelineShaderStageCreate, stage: stageCompute, module: module, pName: cString("main")},
 		layout: kn.layout, basePipelineIndex: -1,
 	}
-	// A workgroup of whole subgroups: specialization constant 0 is the
-	// local size, 1 the side of the cooperative matrices, 2 how many
-	// groups of 4 elements of each operand's k-step of 32 an invocation
-	// loads.
-	local := spec.subgroups * d.coopLanes
-	tile := spec.tile * d.info.CoopSize / 16
-	consts := [3]uint32{local, d.info.CoopSize, 0}
-	if local > 0 {
-		consts[2] = (tile*32/4 + local - 1) / local
+	// A kernel on cooperative matrices is a workgroup of whole subgroups:
+	// specialization constant 0 is the local size, 1 the side of the
+	// matrices, 2 how many groups of 4 elements of each operand's k-step of
+	// 32 an invocation loads.
+	var consts [3]uint32
+	entries := [3]specializationMapEntry{{constantID: 0, offset: 0, size: 4}, {constantID: 1, offset: 4, size: 4}, {constantID: 2, offset: 8, size: 4}}
+	si := specializationInfo{mapEntryCount: 3, pMapEntries: &entries[0], dataSize: 12, pData: unsafe.Pointer(&consts[0])}
+	if spec.subgroups > 0 {
+		local, tile := spec.subgroups*d.coopLanes, spec.tile*d.info.CoopSize/16
+		consts = [3]uint32{local, d.info.CoopSize, (tile*32/4 + local - 1) / local}
 		if consts[2] > coopMaxGroups {
 			return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op,
 				Err: fmt.Errorf("%d groups of 4 per invocation over %d invocations, beyond the kernel's %d", consts[2], local, coopMaxGroups)}
 		}
-	}
-	entries := [3]specializationMapEntry{{constantID: 0, offset: 0, size: 4}, {constantID: 1, offset: 4, size: 4}, {constantID: 2, offset: 8, size: 4}}
-	si := specializationInfo{mapEntryCount: 3, pMapEntries: &entries[0], dataSize: 12, pData: unsafe.Pointer(&consts[0])}
-	if spec.subgroups > 0 {
 		cpi.stage.pSpecializationInfo = unsafe.Pointer(&si)
 		cpi.stage.flags = stageRequireFullSubgroups
 	}
