@@ -48,16 +48,8 @@ func TestGemm128(t *testing.T) {
 			if c.split {
 				d.splitTarget, d.splitMinK = 1<<20, 16
 			}
-			// Stored shapes: A is [M, K] or, transposed, [K, M]; B is [K, N]
-			// or [N, K]; each row padded to its leading dimension.
-			aRows, aCols := c.m, c.k
-			if c.tA {
-				aRows, aCols = c.k, c.m
-			}
-			bRows, bCols := c.k, c.n
-			if c.tB {
-				bRows, bCols = c.n, c.k
-			}
+			// Each row padded to its leading dimension.
+			aRows, aCols, bRows, bCols := storedShapes(c.m, c.n, c.k, c.tA, c.tB)
 			ld := func(cols int) int {
 				if c.aligned {
 					return (cols+3)/4*4 + c.pad
@@ -68,34 +60,15 @@ func TestGemm128(t *testing.T) {
 			if c.aligned != (lda%4 == 0 && ldb%4 == 0 && ldc%4 == 0) || !c.aligned && (lda%4 == 0 || ldb%4 == 0) {
 				t.Fatalf("case says aligned = %v, but the leading dimensions are %d, %d, %d", c.aligned, lda, ldb, ldc)
 			}
-			as, bs, c0, biases := randVals(aRows*lda, 1), randVals(bRows*ldb, 2), randVals(c.m*ldc, 3), randVals(c.n, 4)
-			a, _ := d.New("a", aRows, lda)
-			y, _ := d.New("c", c.m, ldc)
-			bt, _ := d.New("bias", c.n)
-			b := newOperand(t, d, "b", c.dt, bs, bRows, ldb)
-			defer func() { d.Free(a); d.Free(b); d.Free(y); d.Free(bt) }()
-			for _, err := range []error{d.Write(a, as), d.Write(y, c0), d.Write(bt, biases)} {
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			alpha := float32(0.75)
-			p := gemmPush{m: uint32(c.m), n: uint32(c.n), k: uint32(c.k), lda: uint32(lda), ldb: uint32(ldb), ldc: uint32(ldc),
-				alpha: alpha, beta: c.beta}
-			if c.tA {
-				p.flags |= gemmTransA
-			}
-			if c.tB {
-				p.flags |= gemmTransB
-			}
-			if splits, _ := d.splitK(p.m, p.n, p.k, gemmBigTile); (splits > 1) != c.split {
+			if splits, _ := d.splitK(uint32(c.m), uint32(c.n), uint32(c.k), gemmBigTile); (splits > 1) != c.split {
 				t.Fatalf("case says split = %v, splitK gives %d slices", c.split, splits)
 			}
-			var bias *Tensor
+			r := refGemm{a: randVals(aRows*lda, 1), b: randVals(bRows*ldb, 2), c0: randVals(c.m*ldc, 3),
+				lda: lda, ldb: ldb, ldc: ldc, k: c.k, tA: c.tA, tB: c.tB, alpha: 0.75, beta: c.beta}
 			if c.bias {
-				bias = bt
+				r.bias = randVals(c.n, 4)
 			}
-			runs := kernelRuns(t, d, func() { d.gemm(y, a, b, bias, p) })
+			runs := r.run(t, d, c.m, c.n, c.dt)
 			want := map[string]int{"gemm128": 1}
 			if c.dt.Is16() {
 				want = map[string]int{"gemm128_16": 1}
@@ -108,15 +81,6 @@ func TestGemm128(t *testing.T) {
 					t.Fatalf("kernels %v, want %v", runs, want)
 				}
 			}
-			got := make([]float32, c.m*ldc)
-			if err := d.Read(got, y); err != nil {
-				t.Fatal(err)
-			}
-			r := refGemm{a: as, b: bs, c0: c0, lda: lda, ldb: ldb, ldc: ldc, k: c.k, tA: c.tA, tB: c.tB, alpha: alpha, beta: c.beta}
-			if c.bias {
-				r.bias = biases
-			}
-			r.check(t, got, c.m, c.n)
 		})
 	}
 }

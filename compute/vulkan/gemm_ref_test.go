@@ -1,8 +1,11 @@
 package vulkan
 
 import (
+	"errors"
 	"math"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
 )
 
 // refGemm is a product the GEMM tests check against: alpha·op(A)·op(B) +
@@ -81,5 +84,58 @@ func kernelRuns(t *testing.T, d *Device, f func()) map[string]int {
 	for _, k := range d.StopProfile().Kernels {
 		runs[k.Name] = k.Count
 	}
+	return runs
+}
+
+// storedShapes are the stored rows and columns of A and B for op(A) [m, k]
+// and op(B) [k, n]: A is [m, k] or, transposed, [k, m]; B is [k, n] or
+// [n, k].
+func storedShapes(m, n, k int, tA, tB bool) (aRows, aCols, bRows, bCols int) {
+	aRows, aCols, bRows, bCols = m, k, k, n
+	if tA {
+		aRows, aCols = k, m
+	}
+	if tB {
+		bRows, bCols = n, k
+	}
+	return
+}
+
+// run puts r's operands on d (B as dt, its values in r.b rounded to dt in
+// place), records C [m, n] = alpha·op(A)·op(B) + beta·C (+ bias) through
+// Device.gemm, checks C, and returns how many times each kernel ran.
+func (r refGemm) run(t *testing.T, d *Device, m, n int, dt compute.DType) map[string]int {
+	t.Helper()
+	aRows, _, bRows, _ := storedShapes(m, n, r.k, r.tA, r.tB)
+	a, _ := d.New("a", aRows, r.lda)
+	y, _ := d.New("c", m, r.ldc)
+	b := newOperand(t, d, "b", dt, r.b, bRows, r.ldb)
+	var bias *Tensor
+	if r.bias != nil {
+		bias, _ = d.New("bias", n)
+		defer d.Free(bias)
+	}
+	defer func() { d.Free(a); d.Free(b); d.Free(y) }()
+	errs := []error{d.Write(a, r.a), d.Write(y, r.c0)}
+	if bias != nil {
+		errs = append(errs, d.Write(bias, r.bias))
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	p := gemmPush{m: uint32(m), n: uint32(n), k: uint32(r.k), lda: uint32(r.lda), ldb: uint32(r.ldb), ldc: uint32(r.ldc),
+		alpha: r.alpha, beta: r.beta}
+	if r.tA {
+		p.flags |= gemmTransA
+	}
+	if r.tB {
+		p.flags |= gemmTransB
+	}
+	runs := kernelRuns(t, d, func() { d.gemm(y, a, b, bias, p) })
+	got := make([]float32, m*r.ldc)
+	if err := d.Read(got, y); err != nil {
+		t.Fatal(err)
+	}
+	r.check(t, got, m, n)
 	return runs
 }

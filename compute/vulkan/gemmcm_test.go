@@ -85,14 +85,7 @@ func TestGemmCoop(t *testing.T) {
 			} else {
 				d.splitTarget = 0
 			}
-			aRows, aCols := c.m, c.k
-			if c.tA {
-				aRows, aCols = c.k, c.m
-			}
-			bRows, bCols := c.k, c.n
-			if c.tB {
-				bRows, bCols = c.n, c.k
-			}
+			aRows, aCols, bRows, bCols := storedShapes(c.m, c.n, c.k, c.tA, c.tB)
 			lda, ldb, ldc := aCols+c.pad, bCols+c.pad, c.n+c.pad
 			as, bs, c0, biases := randVals(aRows*lda, 1), randVals(bRows*ldb, 2), randVals(c.m*ldc, 3), randVals(c.n, 4)
 			// Rows of op(A) and columns of op(B) far outside float16's
@@ -122,33 +115,14 @@ func TestGemmCoop(t *testing.T) {
 			if c.dt != compute.F16 { // beyond float16's range as stored
 				lineScale(bs, ldb, !c.tB, c.n-1, 2e5)
 			}
-			a, _ := d.New("a", aRows, lda)
-			b := newOperand(t, d, "b", c.dt, bs, bRows, ldb) // rounds bs to dt
-			y, _ := d.New("c", c.m, ldc)
-			bt, _ := d.New("bias", c.n)
-			defer func() { d.Free(a); d.Free(b); d.Free(y); d.Free(bt) }()
-			for _, err := range []error{d.Write(a, as), d.Write(y, c0), d.Write(bt, biases)} {
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			alpha := float32(0.75)
-			p := gemmPush{m: uint32(c.m), n: uint32(c.n), k: uint32(c.k), lda: uint32(lda), ldb: uint32(ldb), ldc: uint32(ldc),
-				alpha: alpha, beta: c.beta}
-			if c.tA {
-				p.flags |= gemmTransA
-			}
-			if c.tB {
-				p.flags |= gemmTransB
-			}
-			if splits, _ := d.splitKBy(p.m, p.n, p.k, c.tile*d.info.CoopSize/16, 32); (splits > 1) != c.split {
+			if splits, _ := d.splitKBy(uint32(c.m), uint32(c.n), uint32(c.k), c.tile*d.info.CoopSize/16, 32); (splits > 1) != c.split {
 				t.Fatalf("case says split = %v, splitK gives %d slices", c.split, splits)
 			}
-			var bias *Tensor
+			r := refGemm{a: as, b: bs, c0: c0, lda: lda, ldb: ldb, ldc: ldc, k: c.k, tA: c.tA, tB: c.tB, alpha: 0.75, beta: c.beta, f16: true}
 			if c.bias {
-				bias = bt
+				r.bias = biases
 			}
-			runs := kernelRuns(t, d, func() { d.gemm(y, a, b, bias, p) })
+			runs := r.run(t, d, c.m, c.n, c.dt) // rounds bs to dt
 			suffix := ""
 			if c.dt.Is16() {
 				suffix = "16"
@@ -166,15 +140,6 @@ func TestGemmCoop(t *testing.T) {
 			if fmt.Sprint(runs) != fmt.Sprint(want) {
 				t.Fatalf("kernels %v, want %v", runs, want)
 			}
-			got := make([]float32, c.m*ldc)
-			if err := d.Read(got, y); err != nil {
-				t.Fatal(err)
-			}
-			r := refGemm{a: as, b: bs, c0: c0, lda: lda, ldb: ldb, ldc: ldc, k: c.k, tA: c.tA, tB: c.tB, alpha: alpha, beta: c.beta, f16: true}
-			if c.bias {
-				r.bias = biases
-			}
-			r.check(t, got, c.m, c.n)
 		})
 	}
 }
@@ -299,17 +264,8 @@ func TestRefusedCoopDevice(t *testing.T) {
 	if err := d.SetMatmul(MatmulF16); err == nil {
 		t.Fatal("SetMatmul(f16) succeeded on a device created without cooperative matrices")
 	}
-	a, _ := d.New("a", 20, 24)
-	b, _ := d.New("b", 24, 18)
-	c, _ := d.New("c", 20, 18)
-	as, bs := randVals(20*24, 1), randVals(24*18, 2)
-	if err := errors.Join(d.Write(a, as), d.Write(b, bs)); err != nil {
-		t.Fatal(err)
+	r := refGemm{a: randVals(20*24, 1), b: randVals(24*18, 2), c0: make([]float32, 20*18), lda: 24, ldb: 18, ldc: 18, k: 24, alpha: 1}
+	if runs := r.run(t, d, 20, 18, compute.F32); runs["gemm"] != 1 {
+		t.Errorf("kernels %v, want the float32 gemm", runs)
 	}
-	d.MatMul(c, a, b, false, false, 1, 0)
-	got := make([]float32, 20*18)
-	if err := d.Read(got, c); err != nil {
-		t.Fatal(err)
-	}
-	refGemm{a: as, b: bs, c0: make([]float32, 20*18), lda: 24, ldb: 18, ldc: 18, k: 24, alpha: 1}.check(t, got, 20, 18)
 }
