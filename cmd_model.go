@@ -212,7 +212,7 @@ func describeDevice(name string, params int64) string {
 	s := be.Name() + " (" + why + ")"
 	if ok, whyNot := device.TensorCores(be); ok {
 		s += "; tensor cores for matmul f16"
-	} else if device.MemoryBytes(be) > 0 {
+	} else if device.MemoryBytes(be) > 0 { // a GPU without them; the CPU goes unsaid
 		s += "; matmul f16 unavailable: " + whyNot
 	}
 	if mem := device.MemoryBytes(be); mem > 0 {
