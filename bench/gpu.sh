@@ -24,10 +24,11 @@
 # adds each benchmark's GPU time per kernel (lines starting "profile").
 # RLT_VULKAN_GEMM=64 (or 128) runs every product that is not a gemv on
 # the 64×64-tile GEMM (or the 128×128 one) instead of choosing by shape,
-# to time the two kernels against each other. At the 0.5B shape the script
-# itself reruns the benchmarks with RLT_VULKAN_GEMM=64 and with
-# RLT_VULKAN_PUSH_DESCRIPTORS=0, then prints GPU time per kernel (AB=0
-# skips this).
+# to time the two kernels against each other; RLT_VULKAN_ATTN=rows keeps
+# attention on its row kernels instead of the tiled ones. At the 0.5B
+# shape the script itself reruns the benchmarks with RLT_VULKAN_ATTN=rows,
+# RLT_VULKAN_GEMM=64 and RLT_VULKAN_PUSH_DESCRIPTORS=0, then prints GPU
+# time per kernel (AB=0 skips this).
 #
 # Tensor cores (matmul f16, compute/vulkan's gemmcm): on a device that has
 # float16 cooperative matrices the script first checks them (the GEMM
@@ -225,6 +226,11 @@ gemm=$(awk '$1 ~ /\/device\/4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1)
 smallop=$(awk '$1 ~ /SmallOps/ { for (i = 2; i < NF; i++) if ($(i+1) == "µs/op") print $i }' "$TMP/gemm.out")
 gemm16=$(awk '$1 ~ /\/f16\/4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")
 readme+=("GEMM (4096x896x4864): ${gemm:-n/a} GFLOP/s float32, ${gemm16:-n/a} GFLOP/s matmul f16 (tensor cores); a small op: ${smallop:-n/a} µs")
+echo "== one layer's training attention, forward and backward (tiles: attn_fa*, the default; rows: attn, attn_ds, attn_dq, attn_dkv)"
+(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkAttention$' -test.benchtime 5x) |
+	grep -E '^Benchmark' | tee "$TMP/attn.out"
+attn() { awk -v k="$1" '$1 ~ k { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/attn.out"; }
+readme+=("attention, one layer forward + backward (B8 T512 14/2 heads of 64): tiles $(attn 'tiles/B8') GFLOP/s, rows $(attn 'rows/B8') GFLOP/s; heads of 128 (B4 T512 12/2): tiles $(attn 'tiles/B4'), rows $(attn 'rows/B4')")
 for s in $SHAPES; do
 	case $s in
 	toy)
@@ -258,7 +264,7 @@ done
 # time goes, kernel by kernel, in one training step and one decode pass.
 if [ "${AB:-1}" = 1 ] && [[ " $SHAPES " == *" 0.5b "* ]]; then
 	base_train=$ours_train base_sample=$ours_sample
-	for sw in RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
+	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
 		echo "== 0.5B with $sw"
 		(cd engine/model && env "$sw" RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=128 \
 			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 2x 2>&1) |

@@ -1,12 +1,15 @@
 package vulkan
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/kernels"
 )
 
 // attnRef is causal grouped-query attention and its gradients in float64,
@@ -70,18 +73,24 @@ func attnRef(q, k, v, dout []float32, a compute.AttnDims, kStart []int32) (out, 
 
 // TestAttention checks the device's training attention (forward with saved
 // log-sum-exp, backward by recomputation) against attnRef on random odd
-// shapes, with and without left padding, and with scratch budgets so small
-// that every call is split into many dispatches.
+// shapes, with and without left padding, on the tiled kernels and on the
+// row kernels, and with scratch budgets so small that every call is split
+// into many dispatches.
 func TestAttention(t *testing.T) {
 	d := openOrSkip(t)
 	rng := rand.New(rand.NewSource(13))
 	// Six random shapes, then head sizes the value sum splits differently:
 	// 64 (four groups of keys), 100 (two, 56 invocations idle), 300 (past
-	// 256: one invocation per element walks every key).
+	// 256: one invocation per element walks every key; rows only), then
+	// several tiles of 32 (hd ≤ 64) and of 16 (hd ≤ 128) rows, with
+	// Qwen2.5-0.5B's seven query heads per kv head.
 	fixed := []compute.AttnDims{
 		{B: 1, T: 9, H: 2, KV: 1, HeadDim: 64},
 		{B: 2, T: 5, H: 1, KV: 1, HeadDim: 100},
 		{B: 1, T: 3, H: 1, KV: 1, HeadDim: 300},
+		{B: 2, T: 70, H: 14, KV: 2, HeadDim: 64},
+		{B: 1, T: 41, H: 4, KV: 2, HeadDim: 128},
+		{B: 2, T: 33, H: 3, KV: 3, HeadDim: 65},
 	}
 	for trial := range 6 + len(fixed) {
 		a := compute.AttnDims{B: 1 + rng.Intn(3), T: 1 + rng.Intn(20), KV: 1 + rng.Intn(2), HeadDim: 1 + 2*rng.Intn(20)}
@@ -96,51 +105,162 @@ func TestAttention(t *testing.T) {
 				kStart[i] = int32(rng.Intn(a.T + 1))
 			}
 		}
-		split := trial == 4 || trial == 5
-		t.Run(fmt.Sprintf("%+v/kStart=%v/split=%v", a, kStart, split), func(t *testing.T) {
-			if split {
-				oldF, oldB := decodeScratchBytes, attnBackScratchBytes
-				decodeScratchBytes, attnBackScratchBytes = 2*a.T*4, a.T*a.T*4
-				defer func() { decodeScratchBytes, attnBackScratchBytes = oldF, oldB }()
+		split := trial == 4 || trial == 5 || trial == 9
+		for _, rows := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%+v/kStart=%v/split=%v/rows=%v", a, kStart, split, rows), func(t *testing.T) {
+				old := d.attnRows
+				d.attnRows = rows
+				defer func() { d.attnRows = old }()
+				if _, ok := d.attnTilesFor(a.HeadDim, a.B*a.H); !rows && a.HeadDim <= 128 && !ok {
+					t.Fatalf("head dim %d: the tiled kernels are not there (%q)", a.HeadDim, d.info.Unavailable)
+				}
+				if split {
+					oldF, oldB := decodeScratchBytes, attnBackScratchBytes
+					decodeScratchBytes, attnBackScratchBytes = 2*a.T*4, 1
+					defer func() { decodeScratchBytes, attnBackScratchBytes = oldF, oldB }()
+				}
+				checkAttention(t, d, rng, a, kStart)
+			})
+		}
+	}
+}
+
+// checkAttention runs Attention and AttentionBackward once on random
+// operands and compares every output with attnRef.
+func checkAttention(t *testing.T, d *Device, rng *rand.Rand, a compute.AttnDims, kStart []int32) {
+	t.Helper()
+	nq, nk := a.B*a.T*a.H*a.HeadDim, a.B*a.T*a.KV*a.HeadDim
+	vals := map[string][]float32{}
+	tensors := map[string]*Tensor{}
+	for _, s := range []struct {
+		name string
+		n    int
+	}{{"q", nq}, {"k", nk}, {"v", nk}, {"dout", nq}, {"out", nq}, {"lse", a.B * a.H * a.T}, {"dq", nq}, {"dk", nk}, {"dv", nk}} {
+		vals[s.name] = randVals(s.n, rng.Int63())
+		x, err := d.New(s.name, s.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Free(x)
+		if err := d.Write(x, vals[s.name]); err != nil {
+			t.Fatal(err)
+		}
+		tensors[s.name] = x
+	}
+	tt := tensors
+	d.Attention(tt["out"], tt["lse"], tt["q"], tt["k"], tt["v"], a, kStart)
+	d.AttentionBackward(tt["dq"], tt["dk"], tt["dv"], tt["dout"], tt["out"], tt["q"], tt["k"], tt["v"], tt["lse"], a, kStart)
+	out, lse, dq, dk, dv := attnRef(vals["q"], vals["k"], vals["v"], vals["dout"], a, kStart)
+	for name, want := range map[string][]float64{"out": out, "lse": lse, "dq": dq, "dk": dk, "dv": dv} {
+		got := make([]float32, len(want))
+		if err := d.Read(got, tt[name]); err != nil {
+			t.Fatal(err)
+		}
+		init := vals[name]
+		for i := range want {
+			w := want[i]
+			if name == "dq" || name == "dk" || name == "dv" {
+				w += float64(init[i]) // gradients accumulate
 			}
-			nq, nk := a.B*a.T*a.H*a.HeadDim, a.B*a.T*a.KV*a.HeadDim
-			vals := map[string][]float32{}
-			tensors := map[string]*Tensor{}
-			for _, s := range []struct {
-				name string
-				n    int
-			}{{"q", nq}, {"k", nk}, {"v", nk}, {"dout", nq}, {"out", nq}, {"lse", a.B * a.H * a.T}, {"dq", nq}, {"dk", nk}, {"dv", nk}} {
-				vals[s.name] = randVals(s.n, rng.Int63())
-				x, err := d.New(s.name, s.n)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer d.Free(x)
-				if err := d.Write(x, vals[s.name]); err != nil {
-					t.Fatal(err)
-				}
-				tensors[s.name] = x
+			if e := math.Abs(float64(got[i])-w) / (1 + math.Abs(w)); e > 1e-5 || math.IsNaN(e) {
+				t.Fatalf("%s[%d]: device %g, reference %g (relative error %.3g > 1e-5)", name, i, got[i], w, e)
 			}
-			tt := tensors
-			d.Attention(tt["out"], tt["lse"], tt["q"], tt["k"], tt["v"], a, kStart)
-			d.AttentionBackward(tt["dq"], tt["dk"], tt["dv"], tt["dout"], tt["q"], tt["k"], tt["v"], tt["lse"], a, kStart)
-			out, lse, dq, dk, dv := attnRef(vals["q"], vals["k"], vals["v"], vals["dout"], a, kStart)
-			for name, want := range map[string][]float64{"out": out, "lse": lse, "dq": dq, "dk": dk, "dv": dv} {
-				got := make([]float32, len(want))
-				if err := d.Read(got, tt[name]); err != nil {
+		}
+	}
+}
+
+// TestAttnTilesFor: which head dimensions take the tiled kernels, with which
+// tile, and what RLT_VULKAN_ATTN accepts.
+func TestAttnTilesFor(t *testing.T) {
+	d := openOrSkip(t)
+	for _, c := range []struct {
+		hd, pairs int
+		rows      bool
+		side      int // 0: the row kernels
+	}{
+		{64, 112, false, 32}, {1, 1, false, 32}, {65, 112, false, 16}, {128, 96, false, 16},
+		{129, 1, false, 0}, {0, 1, false, 0}, {64, maxGroupsX + 1, false, 0}, {64, 112, true, 0},
+	} {
+		old := d.attnRows
+		d.attnRows = c.rows
+		tiles, ok := d.attnTilesFor(c.hd, c.pairs)
+		d.attnRows = old
+		if side := map[bool]int{true: tiles.side}[ok]; side != c.side {
+			t.Errorf("attnTilesFor(hd %d, pairs %d, rows %v) = tile %d (ok %v), want %d", c.hd, c.pairs, c.rows, tiles.side, ok, c.side)
+		}
+	}
+	for _, c := range []struct {
+		v    string
+		rows bool
+		ok   bool
+	}{{"", false, true}, {"tiles", false, true}, {"rows", true, true}, {"flash", false, false}, {"Rows", false, false}} {
+		rows, err := attnRowsSetting(c.v)
+		if rows != c.rows || (err == nil) != c.ok {
+			t.Errorf("RLT_VULKAN_ATTN=%q: rows %v, error %v; want rows %v, ok %v", c.v, rows, err, c.rows, c.ok)
+		}
+	}
+	t.Setenv("RLT_VULKAN_ATTN", "flash")
+	if d2, err := Open(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_ATTN") {
+		if d2 != nil {
+			d2.Close()
+		}
+		t.Fatalf("Open with RLT_VULKAN_ATTN=flash: %v, want an ErrSetting naming it", err)
+	}
+}
+
+// TestAttentionDecodeTiles: a prefill's stretch of new tokens (at least
+// attnTiledMinRows, so the tiled kernel runs) attending to a KV cache with
+// earlier positions and left padding, on the tiled and on the row kernels,
+// against the CPU's kernels.AttentionDecode.
+func TestAttentionDecodeTiles(t *testing.T) {
+	d := openOrSkip(t)
+	rng := rand.New(rand.NewSource(17))
+	for _, c := range []struct {
+		a            compute.AttnDims
+		past, maxLen int
+	}{
+		{compute.AttnDims{B: 2, T: 40, H: 14, KV: 2, HeadDim: 64}, 9, 60},
+		{compute.AttnDims{B: 3, T: 8, H: 2, KV: 1, HeadDim: 100}, 30, 38},
+		{compute.AttnDims{B: 1, T: 17, H: 3, KV: 3, HeadDim: 7}, 0, 20},
+	} {
+		a := c.a
+		kStart := make([]int32, a.B)
+		for b := range kStart {
+			kStart[b] = int32(rng.Intn(c.past + a.T))
+		}
+		nq, nc := a.B*a.T*a.H*a.HeadDim, a.B*a.KV*c.maxLen*a.HeadDim
+		qv, kv, vv := randVals(nq, rng.Int63()), randVals(nc, rng.Int63()), randVals(nc, rng.Int63())
+		want := make([]float32, nq)
+		kernels.AttentionDecode(want, qv, kv, vv, a.B, a.T, a.H, a.KV, a.HeadDim, c.maxLen, c.past, kStart,
+			make([]float32, kernels.AttentionDecodeScratch(a.T, c.maxLen)), 0, a.B*a.H)
+		for _, rows := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%+v/past=%d/rows=%v", a, c.past, rows), func(t *testing.T) {
+				old := d.attnRows
+				d.attnRows = rows
+				defer func() { d.attnRows = old }()
+				ts := map[string]*Tensor{}
+				for name, vals := range map[string][]float32{"q": qv, "kcache": kv, "vcache": vv, "out": make([]float32, nq)} {
+					x, err := d.New(name, len(vals))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer d.Free(x)
+					if err := d.Write(x, vals); err != nil {
+						t.Fatal(err)
+					}
+					ts[name] = x
+				}
+				d.AttentionDecode(ts["out"], ts["q"], ts["kcache"], ts["vcache"], a, c.maxLen, c.past, kStart)
+				got := make([]float32, nq)
+				if err := d.Read(got, ts["out"]); err != nil {
 					t.Fatal(err)
 				}
-				init := vals[name]
 				for i := range want {
-					w := want[i]
-					if name == "dq" || name == "dk" || name == "dv" {
-						w += float64(init[i]) // gradients accumulate
-					}
-					if e := math.Abs(float64(got[i])-w) / (1 + math.Abs(w)); e > 1e-5 || math.IsNaN(e) {
-						t.Fatalf("%s[%d]: device %g, reference %g (relative error %.3g > 1e-5)", name, i, got[i], w, e)
+					if e := math.Abs(float64(got[i]-want[i])) / (1 + math.Abs(float64(want[i]))); e > 1e-5 || math.IsNaN(e) {
+						t.Fatalf("out[%d]: device %g, CPU %g (relative error %.3g > 1e-5)", i, got[i], want[i], e)
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -292,10 +292,10 @@ func (b *Backend) Attention(out, lse, q, k, v *compute.Tensor, a compute.AttnDim
 	b.d.Attention(view(out), view(lse), view(q), view(k), view(v), a, kStart)
 }
 
-// AttentionBackward implements compute.Backend; the device's kernels need
-// no out (they recompute what they need from q, k, v and lse).
+// AttentionBackward implements compute.Backend; the tiled kernels take
+// D = dout·out from out, the row kernels recompute it.
 func (b *Backend) AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *compute.Tensor, a compute.AttnDims, kStart []int32) {
-	b.d.AttentionBackward(view(dq), view(dk), view(dv), view(dout), view(q), view(k), view(v), view(lse), a, kStart)
+	b.d.AttentionBackward(view(dq), view(dk), view(dv), view(dout), view(out), view(q), view(k), view(v), view(lse), a, kStart)
 }
 func (b *Backend) CacheWrite(cache, x *compute.Tensor, a compute.AttnDims, maxLen, past int) {
 	b.d.CacheWrite(view(cache), view(x), a, maxLen, past)

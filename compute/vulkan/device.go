@@ -71,7 +71,7 @@ type binding struct {
 // Limits on one batch before it is submitted on its own.
 const (
 	setsPerBatch   = 512
-	maxBindings    = 8
+	maxBindings    = 9
 	uploadArena    = 16 << 20
 	groupSize      = 256
 	maxGroupsX     = 65535
@@ -132,6 +132,10 @@ type Device struct {
 	// of every product that is not a gemv, instead of gemmTileFor's
 	// choice: RLT_VULKAN_GEMM at Open, for A/B timing; tests.
 	gemmForce uint32
+	// attnRows keeps training attention and prefills on the row kernels
+	// (attn, attn_ds, attn_dq, attn_dkv) instead of the tiled ones:
+	// RLT_VULKAN_ATTN=rows at Open, for A/B timing; tests.
+	attnRows bool
 	// matmul16 routes products of more than gemvMaxRows rows to gemmcm
 	// (SetMatmul); coopLanes is the largest subgroup size, gemmcm's
 	// workgroups being whole subgroups of it.
@@ -368,7 +372,24 @@ func (d *Device) build() error {
 	if err != nil {
 		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_GEMM", Err: err}
 	}
+	d.attnRows, err = attnRowsSetting(os.Getenv("RLT_VULKAN_ATTN"))
+	if err != nil {
+		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_ATTN", Err: err}
+	}
 	return nil
+}
+
+// attnRowsSetting reads RLT_VULKAN_ATTN: unset or "tiles", attention takes
+// the tiled kernels where the head dimension allows; "rows" keeps it on the
+// row kernels.
+func attnRowsSetting(v string) (bool, error) {
+	switch v {
+	case "", "tiles":
+		return false, nil
+	case "rows":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q is neither rows (attention on the row kernels) nor tiles (on the tiled ones where the head dimension allows); unset it for tiles", v)
 }
 
 // gemmForceSetting reads RLT_VULKAN_GEMM: unset, the GEMM kernel is chosen

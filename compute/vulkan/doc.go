@@ -60,19 +60,31 @@
 // scatter-add, attention's value sum) spread over many invocations and add
 // in a fixed order, so results repeat run to run.
 //
-// The fast paths (gemv, gemm128, gemm_reduce) are optional: a driver that
-// fails to build one leaves it out (Info.Unavailable, and the device's
-// reason in compute/device says so) and the products take the 64×64 gemm.
+// Training attention and prefills run FlashAttention-2's algorithm on
+// tiles (attn_fa*): a workgroup holds a tile of queries, the keys and
+// values pass through shared memory a tile at a time with an online
+// softmax, and the backward splits into a query-tile pass (dq, and D =
+// dout·out) and a key-tile pass per head (dk, dv) whose heads attn_fa_sum
+// adds in order, as the CPU's kernels.AttentionBackward blocks them. Tiles
+// hold 2048 floats of each operand: 32 rows for head dimensions up to 64,
+// 16 up to 128; larger heads, decoding (fewer than 8 new tokens) and
+// RLT_VULKAN_ATTN=rows (read at Open, for A/B timing) take the row
+// kernels, one workgroup per query row (attn; attn_ds, attn_dq, attn_dkv
+// through [T, T] scratch).
+//
+// The fast paths (gemv, gemm128, gemm_reduce, the tiled attention) are
+// optional: a driver that fails to build one leaves it out
+// (Info.Unavailable, and the device's reason in compute/device says so)
+// and the ops take the plain kernels (the 64×64 gemm, the row attention).
 //
 // Device.StartProfile times every command with device timestamps; the
 // device benchmarks print it with RLT_BENCH_PROFILE=1 (bench/gpu.sh).
 // Measured once on an NVIDIA H200 (README): correct, toy sampling faster
 // than PyTorch eager, the 0.5B training step far slower (the 64×64 gemm
-// at about a third of cuBLAS float32). The changes above, gemm128
+// at about a third of cuBLAS float32). The changes above, gemm128, the
+// tensor-core products (gemmcm, coopmat.go) and the tiled attention
 // included, came after that run and are not yet measured on a GPU.
 //
 // Left: tensors past maxStorageBufferRange (128 MiB on lavapipe) split
-// across buffers, a cooperative-matrix (tensor core) GEMM
-// (Info.CooperativeMatrix says whether the device could run one), and
-// 16-bit activations.
+// across buffers, and 16-bit activations.
 package vulkan

@@ -43,6 +43,13 @@ const (
 	kGemmScale16
 	kGemmCM16
 	kGemmCM128x16
+	kAttnFA32
+	kAttnFA16
+	kAttnFADQ32
+	kAttnFADQ16
+	kAttnFADKV32
+	kAttnFADKV16
+	kAttnFASum
 	numKernels
 )
 
@@ -91,6 +98,13 @@ var kernelSpecs = [numKernels]struct {
 	kGemmScale16:  {"gemmscale16", 3, 28, 0, 0},
 	kGemmCM16:     {"gemmcm16", 5, 40, 4, gemmTile},
 	kGemmCM128x16: {"gemmcm128_16", 5, 40, 8, gemmBigTile},
+	kAttnFA32:     {"attn_fa32", 6, 44, 0, 0},
+	kAttnFA16:     {"attn_fa16", 6, 44, 0, 0},
+	kAttnFADQ32:   {"attn_fa_dq32", 9, 24, 0, 0},
+	kAttnFADQ16:   {"attn_fa_dq16", 9, 24, 0, 0},
+	kAttnFADKV32:  {"attn_fa_dkv32", 8, 32, 0, 0},
+	kAttnFADKV16:  {"attn_fa_dkv16", 8, 32, 0, 0},
+	kAttnFASum:    {"attn_fa_sum", 3, 24, 0, 0},
 }
 
 // coopKernels need cooperative matrices: Open builds them only on a device
@@ -100,10 +114,12 @@ var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128:
 
 // optionalKernels are the fast paths a device may fail to build (a driver
 // bug, a limit the SPIR-V passes): Open goes on without them, names them in
-// Info.Unavailable, and the products take the plain kernels instead (gemv
-// and gemm128 → the 64×64 gemm, gemm_reduce → no split along K).
+// Info.Unavailable, and the ops take the plain kernels instead (gemv and
+// gemm128 → the 64×64 gemm, gemm_reduce → no split along K, the tiled
+// attention kernels → attn, attn_ds, attn_dq and attn_dkv).
 var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
-	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true}
+	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true,
+	kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true}
 
 // has reports whether kernel k was built.
 func (d *Device) has(k kernelID) bool { return d.kernels[k].pipeline != 0 }

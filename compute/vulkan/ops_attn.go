@@ -29,7 +29,44 @@ type attnPush struct {
 // longer calls are split into several dispatches that share it.
 var decodeScratchBytes = 32 << 20
 
-// attention records the forward kernel over all (b, i, h) items.
+// attnTiledMinRows is the fewest query rows per (b, h) that take the tiled
+// forward kernel: a tile walks the keys a block at a time, which for a
+// token or two being decoded is slower than attn's 256 invocations sweeping
+// them at once.
+const attnTiledMinRows = 8
+
+// attnTiles is one tile size's kernels: side query (and key) rows per tile.
+type attnTiles struct {
+	side         int
+	fwd, dq, dkv kernelID
+}
+
+// attnTileSets hold 2048 floats of each operand per tile: head dimensions up
+// to 64 in tiles of 32 rows, up to 128 in tiles of 16.
+var attnTileSets = [2]attnTiles{{32, kAttnFA32, kAttnFADQ32, kAttnFADKV32}, {16, kAttnFA16, kAttnFADQ16, kAttnFADKV16}}
+
+// attnTilesFor returns the tiled kernels for head dimension hd and B·H =
+// pairs; ok is false when hd is past 128, pairs do not fit one dimension of
+// a dispatch, a kernel of the set was not built, or RLT_VULKAN_ATTN=rows.
+func (d *Device) attnTilesFor(hd, pairs int) (t attnTiles, ok bool) {
+	if d.attnRows || hd == 0 || hd > 128 || pairs > maxGroupsX {
+		return t, false
+	}
+	t = attnTileSets[0]
+	if hd > 64 {
+		t = attnTileSets[1]
+	}
+	return t, d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum)
+}
+
+type attnTiledPush struct {
+	tn, h, kv, hd, past, hasKStart, hasLSE, kvBatch, kvHead, kvRow uint32
+	scale                                                          float32
+}
+
+// attention records the forward pass: over all (b, i, h) items on attn, or,
+// for training and prefills where the head dimension allows, a tile of
+// queries per workgroup on attn_fa.
 func (d *Device) attention(out, q, k, v, lse *Tensor, a compute.AttnDims, sRow, past int, kvBatch, kvHead, kvRow int, kStart []int32) {
 	items := a.B * a.T * a.H
 	if items == 0 {
@@ -43,9 +80,22 @@ func (d *Device) attention(out, q, k, v, lse *Tensor, a compute.AttnDims, sRow, 
 		}
 	}
 	lb := binding{b: d.dummy, size: d.dummy.size}
+	scale := float32(1 / math.Sqrt(float64(a.HeadDim)))
+	if tiles, ok := d.attnTilesFor(a.HeadDim, a.B*a.H); ok && a.T >= attnTiledMinRows {
+		p := attnTiledPush{tn: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), hd: uint32(a.HeadDim), past: uint32(past),
+			kvBatch: uint32(kvBatch), kvHead: uint32(kvHead), kvRow: uint32(kvRow), scale: scale}
+		if kStart != nil {
+			p.hasKStart = 1
+		}
+		if lse != nil {
+			lb, p.hasLSE = lse.bind(), 1
+		}
+		dispatch(d, tiles.fwd, &p, [3]uint32{uint32(ceilDiv(a.T, tiles.side)), uint32(a.B * a.H), 1},
+			out.bind(), q.bind(), k.bind(), v.bind(), ksb, lb)
+		return
+	}
 	push := attnPush{tn: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), hd: uint32(a.HeadDim), sRow: uint32(sRow),
-		past: uint32(past), kvBatch: uint32(kvBatch), kvHead: uint32(kvHead), kvRow: uint32(kvRow),
-		scale: float32(1 / math.Sqrt(float64(a.HeadDim)))}
+		past: uint32(past), kvBatch: uint32(kvBatch), kvHead: uint32(kvHead), kvRow: uint32(kvRow), scale: scale}
 	if kStart != nil {
 		push.hasKStart = 1
 	}
@@ -103,22 +153,51 @@ type attnBackPush struct {
 	scale                           float32
 }
 
-// attnBackScratchBytes bounds each of the two [pairs, T, T] scratch buffers
-// of AttentionBackward; it runs over whole kv groups per dispatch.
+type attnTiledBackPush struct {
+	t, h, kv, hd, hasKStart uint32
+	scale                   float32
+}
+
+type attnSumPush struct{ pb, np, t, h, kv, hd uint32 }
+
+// attnBackScratchBytes bounds AttentionBackward's scratch: on the row
+// kernels each of the two [pairs, T, T] buffers, on the tiled ones the
+// per-head key and value gradients [2, pairs, T, hd]; either runs over
+// whole kv groups per dispatch.
 var attnBackScratchBytes = 64 << 20
 
 // AttentionBackward accumulates dq, dk and dv from dout, recomputing the
-// probabilities from q, k and the lse saved by Attention.
-func (d *Device) AttentionBackward(dq, dk, dv, dout, q, k, v, lse *Tensor, a compute.AttnDims, kStart []int32) {
-	d.own(dq, dk, dv, dout, q, k, v, lse)
+// probabilities from q, k and the lse saved by Attention. Where the head
+// dimension allows it runs FlashAttention-2's split on tiles: attn_fa_dq
+// (per query tile, with D = dout·out), attn_fa_dkv (per key tile and
+// head), attn_fa_sum (the heads of a kv group added in order); else the
+// row kernels attn_ds, attn_dq and attn_dkv through [T, T] scratch.
+func (d *Device) AttentionBackward(dq, dk, dv, dout, out, q, k, v, lse *Tensor, a compute.AttnDims, kStart []int32) {
+	d.own(dq, dk, dv, dout, out, q, k, v, lse)
 	checkAttn("attention backward", q, k, v, dout, lse, a, kStart)
-	sameLen("attention backward", q, dq)
+	sameLen("attention backward", q, dq, out)
 	sameLen("attention backward", k, dk, dv)
 	pairs := a.B * a.H
 	if pairs == 0 || a.T == 0 {
 		return
 	}
+	ksb := binding{b: d.dummy, size: d.dummy.size}
+	if kStart != nil {
+		var ok bool
+		if ksb, ok = d.uploadInts(kStart); !ok {
+			return
+		}
+	}
+	hasKStart := uint32(0)
+	if kStart != nil {
+		hasKStart = 1
+	}
+	scale := float32(1 / math.Sqrt(float64(a.HeadDim)))
 	rep := a.H / a.KV
+	if tiles, ok := d.attnTilesFor(a.HeadDim, pairs); ok {
+		d.attentionBackwardTiled(tiles, dq, dk, dv, dout, out, q, k, v, lse, a, ksb, hasKStart, scale)
+		return
+	}
 	rowBytes := a.T * a.T * 4
 	np := max(1, attnBackScratchBytes/(rep*rowBytes)) * rep
 	np = min(np, pairs)
@@ -130,18 +209,7 @@ func (d *Device) AttentionBackward(dq, dk, dv, dout, q, k, v, lse *Tensor, a com
 	if err != nil {
 		return
 	}
-	ksb := binding{b: d.dummy, size: d.dummy.size}
-	if kStart != nil {
-		var ok bool
-		if ksb, ok = d.uploadInts(kStart); !ok {
-			return
-		}
-	}
-	push := attnBackPush{t: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), hd: uint32(a.HeadDim),
-		scale: float32(1 / math.Sqrt(float64(a.HeadDim)))}
-	if kStart != nil {
-		push.hasKStart = 1
-	}
+	push := attnBackPush{t: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), hd: uint32(a.HeadDim), hasKStart: hasKStart, scale: scale}
 	spb := binding{b: sp, size: uint64(np * rowBytes)}
 	sdb := binding{b: sd, size: uint64(np * rowBytes)}
 	for pb := 0; pb < pairs; pb += np {
@@ -156,5 +224,36 @@ func (d *Device) AttentionBackward(dq, dk, dv, dout, q, k, v, lse *Tensor, a com
 		dispatch(d, kAttnDQ, &small, linearGroups(ceilDiv(n*a.T*a.HeadDim, groupSize)), dq.bind(), sdb, k.bind())
 		dispatch(d, kAttnDKV, &small, linearGroups(ceilDiv(n/rep*a.T*a.HeadDim, groupSize)),
 			dk.bind(), dv.bind(), spb, sdb, q.bind(), dout.bind())
+	}
+}
+
+// attentionBackwardTiled is AttentionBackward on the tiled kernels.
+func (d *Device) attentionBackwardTiled(tiles attnTiles, dq, dk, dv, dout, out, q, k, v, lse *Tensor, a compute.AttnDims, ksb binding, hasKStart uint32, scale float32) {
+	pairs, rep := a.B*a.H, a.H/a.KV
+	dBytes := uint64(pairs*a.T) * 4
+	sD, err := d.scratch(scratchProbs, dBytes)
+	if err != nil {
+		return
+	}
+	headBytes := 2 * a.T * a.HeadDim * 4 // one head's share of dk and dv
+	np := min(max(1, attnBackScratchBytes/(rep*headBytes))*rep, pairs)
+	partBytes := uint64(np * headBytes)
+	sPart, err := d.scratch(scratchGrads, partBytes)
+	if err != nil {
+		return
+	}
+	dB := binding{b: sD, size: dBytes}
+	partB := binding{b: sPart, size: partBytes}
+	blocks := uint32(ceilDiv(a.T, tiles.side))
+	p := attnTiledBackPush{t: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), hd: uint32(a.HeadDim), hasKStart: hasKStart, scale: scale}
+	dispatch(d, tiles.dq, &p, [3]uint32{blocks, uint32(pairs), 1},
+		dq.bind(), dB, q.bind(), k.bind(), v.bind(), dout.bind(), out.bind(), lse.bind(), ksb)
+	for pb := 0; pb < pairs; pb += np {
+		n := min(np, pairs-pb)
+		kp := attnBackPush{pb: uint32(pb), np: uint32(n), t: p.t, h: p.h, kv: p.kv, hd: p.hd, hasKStart: hasKStart, scale: scale}
+		dispatch(d, tiles.dkv, &kp, [3]uint32{blocks, uint32(n), 1},
+			partB, dB, q.bind(), k.bind(), v.bind(), dout.bind(), lse.bind(), ksb)
+		sp := attnSumPush{pb: uint32(pb), np: uint32(n), t: p.t, h: p.h, kv: p.kv, hd: p.hd}
+		dispatch(d, kAttnFASum, &sp, linearGroups(ceilDiv(n/rep*a.T*a.HeadDim, groupSize)), dk.bind(), dv.bind(), partB)
 	}
 }

@@ -4,7 +4,9 @@
 # committed and embedded, so building the workbench needs no shader compiler.
 # gemm16, gemv16 and rows16 are gemm, gemv and rows compiled with -DB16:
 # their weight or table operand is 16-bit (bfloat16 or float16) storage;
-# gemm128_16 is gemm128 compiled so.
+# gemm128_16 is gemm128 compiled so. The tiled attention kernels (attn_fa,
+# attn_fa_dq, attn_fa_dkv) are compiled for tiles of 32 and of 16 rows
+# (-DTT), e.g. attn_fa32.spv.
 # gemmscale16 is gemmscale with -DB16; gemmcm (and gemmcm128, -DBIG; both
 # again with -DB16 as gemmcm16, gemmcm128_16) use GL_KHR_cooperative_matrix,
 # which needs
@@ -14,13 +16,18 @@ set -e
 cd "$(dirname "$0")"
 GLSLC=${GLSLC:-glslc}
 for f in *.comp; do
-	case $f in gemmcm.comp) continue ;; esac
+	case $f in gemmcm.comp | attn_fa.comp | attn_fa_dq.comp | attn_fa_dkv.comp) continue ;; esac
 	$GLSLC -O --target-env=vulkan1.1 -o "${f%.comp}.spv" "$f"
 done
 for k in gemm gemv rows; do
 	$GLSLC -O --target-env=vulkan1.1 -DB16 -o "${k}16.spv" "$k.comp"
 done
 $GLSLC -O --target-env=vulkan1.1 -DB16 -o gemm128_16.spv gemm128.comp
+for k in attn_fa attn_fa_dq attn_fa_dkv; do
+	for t in 32 16; do
+		$GLSLC -O --target-env=vulkan1.1 -DTT=${t}u -o "$k$t.spv" "$k.comp"
+	done
+done
 $GLSLC -O --target-env=vulkan1.1 -DB16 -o gemmscale16.spv gemmscale.comp
 if ! $GLSLC -O --target-env=vulkan1.2 -o gemmcm.spv gemmcm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -DBIG -o gemmcm128.spv gemmcm.comp ||

@@ -1,0 +1,124 @@
+#version 450
+// Causal attention of queries q [B, Tn, H, hd] at positions past..past+Tn−1
+// over keys and values addressed by strides (b·kvBatch + g·kvHead + j·kvRow),
+// as attn.comp, a tile of TT queries of one (b, h) per workgroup: the keys
+// pass through shared memory TT at a time and every one of them serves the
+// tile's TT queries (attn.comp reads each key once per query, a row of
+// keys per invocation). Softmax is online: each key block rescales the
+// running sum and output by exp(old max − new max), as FlashAttention does.
+// With hasLSE the row's log-sum-exp goes to lse [B, H, Tn] (0 for a row with
+// no visible key, whose output is 0).
+// Compiled with -DTT=32 (head dims ≤ 64) and -DTT=16 (≤ 128): a tile row
+// holds 2048/TT floats. Workgroup (x, y) = (query block, b·H + h).
+layout(local_size_x = 256) in;
+layout(std430, binding = 0) writeonly buffer O { float o[]; };
+layout(std430, binding = 1) readonly buffer Q { float q[]; };
+layout(std430, binding = 2) readonly buffer K { float kc[]; };
+layout(std430, binding = 3) readonly buffer V { float vc[]; };
+layout(std430, binding = 4) readonly buffer KS { int kStart[]; };
+layout(std430, binding = 5) writeonly buffer L { float lse[]; };
+layout(push_constant) uniform P {
+	uint tn; uint h; uint kv; uint hd; uint past;
+	uint hasKStart; uint hasLSE; uint kvBatch; uint kvHead; uint kvRow; float scale;
+} p;
+
+const uint HD = 2048u / TT; // the largest head dim a tile row holds
+const uint RS = HD + 1u;    // tile row stride: rows start in different banks
+const uint PER = 256u / TT; // invocations per query row in the row phases
+const uint NE = HD / PER;   // outputs per invocation (8)
+const uint R = TT / 16u;    // score rows and columns per invocation
+
+shared float Qs[TT * RS];
+shared float KVs[TT * RS];
+shared float Ps[TT * (TT + 1u)];
+
+void main() {
+	uint lid = gl_LocalInvocationID.x;
+	uint i0 = gl_WorkGroupID.x * TT;
+	uint pair = gl_WorkGroupID.y; // b·H + h
+	uint h = pair % p.h;
+	uint b = pair / p.h;
+	uint g = h / (p.h / p.kv);
+	uint total = p.past + p.tn;
+	uint ks0 = 0u;
+	if (p.hasKStart != 0u) ks0 = uint(clamp(kStart[b], 0, int(total)));
+	uint kvBase = b * p.kvBatch + g * p.kvHead;
+	uint rowQ = p.h * p.hd; // q's stride from one position to the next
+
+	for (uint x = lid; x < TT * p.hd; x += 256u) {
+		uint r = x / p.hd, e = x - r * p.hd;
+		Qs[r * RS + e] = i0 + r < p.tn ? q[((b * p.tn + i0 + r) * p.h + h) * p.hd + e] : 0.0;
+	}
+
+	// Row phase: invocation (r, sub) keeps row r's running max, sum and
+	// its outputs e = sub + PER·n.
+	uint r = lid / PER, sub = lid - r * PER;
+	uint pos = p.past + i0 + r;
+	bool live = i0 + r < p.tn && pos >= ks0;
+	float m = -1.0 / 0.0, l = 0.0;
+	float acc[NE];
+	for (uint n = 0u; n < NE; n++) acc[n] = 0.0;
+	// Score phase: invocation (sr, sc) computes rows sr + 16·a, columns sc + 16·c.
+	uint sr = lid / 16u, sc = lid - sr * 16u;
+
+	uint last = min(p.past + min(i0 + TT, p.tn), total); // one past the last key any row sees
+	for (uint j0 = ks0; j0 < last; j0 += TT) {
+		barrier(); // the previous block's values and probabilities are read
+		for (uint x = lid; x < TT * p.hd; x += 256u) {
+			uint c = x / p.hd, e = x - c * p.hd;
+			KVs[c * RS + e] = j0 + c < total ? kc[kvBase + (j0 + c) * p.kvRow + e] : 0.0;
+		}
+		barrier();
+		float s[R][R];
+		for (uint a = 0u; a < R; a++)
+			for (uint c = 0u; c < R; c++) s[a][c] = 0.0;
+		for (uint e = 0u; e < p.hd; e++) {
+			float qv[R], kv[R];
+			for (uint a = 0u; a < R; a++) qv[a] = Qs[(sr + 16u * a) * RS + e];
+			for (uint c = 0u; c < R; c++) kv[c] = KVs[(sc + 16u * c) * RS + e];
+			for (uint a = 0u; a < R; a++)
+				for (uint c = 0u; c < R; c++) s[a][c] += qv[a] * kv[c];
+		}
+		for (uint a = 0u; a < R; a++) {
+			uint rr = sr + 16u * a;
+			uint rpos = p.past + i0 + rr;
+			bool rlive = i0 + rr < p.tn && rpos >= ks0;
+			for (uint c = 0u; c < R; c++) {
+				uint j = j0 + sc + 16u * c;
+				Ps[rr * (TT + 1u) + sc + 16u * c] = rlive && j <= rpos ? s[a][c] * p.scale : -1.0 / 0.0;
+			}
+		}
+		barrier();
+		for (uint x = lid; x < TT * p.hd; x += 256u) {
+			uint c = x / p.hd, e = x - c * p.hd;
+			KVs[c * RS + e] = j0 + c < total ? vc[kvBase + (j0 + c) * p.kvRow + e] : 0.0;
+		}
+		// Every invocation of row r finds the same maximum, in the same order.
+		float mx = m;
+		for (uint c = 0u; c < TT; c++) mx = max(mx, Ps[r * (TT + 1u) + c]);
+		float alpha = live && mx > -1.0 / 0.0 ? exp(m - mx) : 1.0;
+		m = mx;
+		barrier(); // all maxima read before the scores become probabilities
+		for (uint c = sub; c < TT; c += PER) {
+			float sv = Ps[r * (TT + 1u) + c];
+			Ps[r * (TT + 1u) + c] = sv > -1.0 / 0.0 ? exp(sv - m) : 0.0;
+		}
+		barrier();
+		float bl = 0.0;
+		for (uint n = 0u; n < NE; n++) acc[n] *= alpha;
+		for (uint c = 0u; c < TT; c++) {
+			float pv = Ps[r * (TT + 1u) + c];
+			bl += pv;
+			for (uint n = 0u; n < NE; n++) acc[n] += pv * KVs[c * RS + sub + PER * n];
+		}
+		l = l * alpha + bl;
+	}
+	if (i0 + r >= p.tn) return;
+	uint outOff = ((b * p.tn + i0 + r) * p.h + h) * p.hd;
+	float inv = live && l > 0.0 ? 1.0 / l : 0.0;
+	for (uint n = 0u; n < NE; n++) {
+		uint e = sub + PER * n;
+		if (e < p.hd) o[outOff + e] = acc[n] * inv;
+	}
+	if (p.hasLSE != 0u && sub == 0u) lse[(b * p.h + h) * p.tn + i0 + r] = live && l > 0.0 ? m + log(l) : 0.0;
+}
