@@ -141,6 +141,30 @@ type Backend interface {
 	NewRoPETable(maxPos, headDim int, theta float64) *RoPETable
 }
 
+// TokenDrawer is a Backend that draws next tokens where its logits are, so
+// that a decode step moves only the drawn ids and their log-probabilities
+// to the host, not rows of the vocabulary. engine/sample uses it for draws
+// without truncation (no top-k, top-p or min-p); its picker on the host
+// does the rest.
+type TokenDrawer interface {
+	// DrawTokens draws one token from each row r of logits [rows, V] into
+	// ids[r], with logps[r] = log softmax(logits[r]·invT)[ids[r]] over the
+	// whole row. Greedy takes the first largest allowed logit (invT 1);
+	// else the allowed id where u[r]·Σe falls in the running sum of
+	// e = exp((logit − max allowed logit)·InvTemp), ids in order, as
+	// engine/sample's picker draws on the host, its sums in a different
+	// order. ids[r] is −1 when row r holds a NaN, its largest value is
+	// infinite, or its allowed logits are all −∞. It waits for the device.
+	DrawTokens(ids []int32, logps []float32, logits *Tensor, u []float32, o DrawOptions) error
+}
+
+// DrawOptions are TokenDrawer's rules for a draw.
+type DrawOptions struct {
+	InvTemp float32 // 1/temperature; unused when Greedy
+	Allowed int     // ids ≥ Allowed are never drawn (their probability still counts in logps)
+	Greedy  bool
+}
+
 // AttnDims are the shapes of one attention call: B sequences of T tokens,
 // H query heads and KV key/value heads of HeadDim each.
 type AttnDims struct {

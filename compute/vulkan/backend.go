@@ -331,6 +331,11 @@ func (b *Backend) Entropy(ent, logits *compute.Tensor, invTemp float32) {
 // Argmax implements compute.Backend; it waits for the batch.
 func (b *Backend) Argmax(out []int32, logits *compute.Tensor) { _ = b.d.Argmax(out, view(logits)) }
 
+// DrawTokens implements compute.TokenDrawer; it waits for the batch.
+func (b *Backend) DrawTokens(ids []int32, logps []float32, logits *compute.Tensor, u []float32, o compute.DrawOptions) error {
+	return b.d.DrawTokens(ids, logps, view(logits), u, o.InvTemp, o.Allowed, o.Greedy)
+}
+
 func (b *Backend) AdamW(p, g, m, v *compute.Tensor, s compute.AdamWStep) {
 	b.d.AdamW(view(p), view(g), view(m), view(v), s)
 }
@@ -405,4 +410,7 @@ func (b *Backend) NewRoPETable(maxPos, headDim int, theta float64) *compute.RoPE
 	return &compute.RoPETable{MaxPos: maxPos, HeadDim: headDim, Theta: theta, Cos: cos, Sin: sin}
 }
 
-var _ compute.Backend = (*Backend)(nil)
+var (
+	_ compute.Backend     = (*Backend)(nil)
+	_ compute.TokenDrawer = (*Backend)(nil)
+)

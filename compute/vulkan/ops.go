@@ -50,6 +50,7 @@ const (
 	kAttnFADKV32
 	kAttnFADKV16
 	kAttnFASum
+	kDraw
 	numKernels
 )
 
@@ -105,6 +106,7 @@ var kernelSpecs = [numKernels]struct {
 	kAttnFADKV32:  {"attn_fa_dkv32", 8, 32, 0, 0},
 	kAttnFADKV16:  {"attn_fa_dkv16", 8, 32, 0, 0},
 	kAttnFASum:    {"attn_fa_sum", 3, 24, 0, 0},
+	kDraw:         {"draw", 3, 20, 0, 0},
 }
 
 // coopKernels need cooperative matrices: Open builds them only on a device

@@ -2,6 +2,7 @@ package vulkan
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"unsafe"
 
@@ -223,6 +224,52 @@ func (d *Device) Argmax(out []int32, logits *Tensor) error {
 	dispatch(d, kArgmax, &argmaxPush{rows: uint32(rows), v: uint32(logits.lastDim())}, linearGroups(rows),
 		binding{b: b, size: uint64(rows) * 4}, logits.bind())
 	return d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), rows*4), b)
+}
+
+type drawPush struct {
+	rows, v, allowed uint32
+	invT             float32
+	greedy           uint32
+}
+
+// DrawTokens draws each row's next token of logits [rows, V] on the device
+// (draw.comp; compute.TokenDrawer): only ids and logps come back. u[r] is
+// row r's uniform draw in [0, 1) (unused when greedy); ids[r] is −1 for a
+// row that is not finite. It waits for the batch.
+func (d *Device) DrawTokens(ids []int32, logps []float32, logits *Tensor, u []float32, invT float32, allowed int, greedy bool) error {
+	d.own(logits)
+	rows, v := logits.rows(), logits.lastDim()
+	if len(ids) != rows || len(logps) != rows || len(u) != rows || allowed <= 0 || allowed > v {
+		panic(fmt.Sprintf("vulkan: draw from %v into %d ids and %d log-probs with %d uniforms, %d allowed", logits, len(ids), len(logps), len(u), allowed))
+	}
+	if d.err != nil || rows == 0 {
+		return d.err
+	}
+	ub, ok := d.upload(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(u))), rows*4))
+	if !ok {
+		return d.err
+	}
+	b, err := d.scratch(scratchIDs, uint64(rows)*8)
+	if err != nil {
+		return err
+	}
+	p := drawPush{rows: uint32(rows), v: uint32(v), allowed: uint32(allowed), invT: invT}
+	if greedy {
+		p.greedy = 1
+	}
+	dispatch(d, kDraw, &p, linearGroups(rows), binding{b: b, size: uint64(rows) * 8}, logits.bind(), ub)
+	if cap(d.drawn) < 2*rows {
+		d.drawn = make([]uint32, 2*rows)
+	}
+	res := d.drawn[:2*rows]
+	if err := d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(res))), rows*8), b); err != nil {
+		return err
+	}
+	for r := range rows {
+		ids[r] = int32(res[2*r]) // 0xffffffff: −1
+		logps[r] = math.Float32frombits(res[2*r+1])
+	}
+	return nil
 }
 
 // SumSquaresEach sets sums[i] = Σ ts[i]², each exactly as SumSquares

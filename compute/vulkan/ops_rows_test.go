@@ -190,3 +190,68 @@ func TestSumSquaresEachWaitsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestDrawTokens: greedy draws are Argmax's ids with the log-softmax of
+// the row (in float64 on the host); a draw at u = 0 takes the first allowed
+// id and one at the top of [0, 1) the last (here the largest, so that the
+// top of the running sum is its own); a row with a NaN gives −1.
+// engine/sample's TestDeviceDraws compares the draws with its picker.
+func TestDrawTokens(t *testing.T) {
+	d := openOrSkip(t)
+	const rows, v, allowed = 5, 3001, 2990
+	vals := randVals(rows*v, 21)
+	for i := range vals {
+		vals[i] *= 4
+	}
+	for r := range rows {
+		vals[r*v+allowed-1] = 20
+	}
+	vals[3*v+17] = float32(math.NaN())
+	x, err := d.New("logits", rows, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Free(x)
+	if err := d.Write(x, vals); err != nil {
+		t.Fatal(err)
+	}
+	ids, lps := make([]int32, rows), make([]float32, rows)
+	if err := d.DrawTokens(ids, lps, x, make([]float32, rows), 1, v, true); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int32, rows)
+	if err := d.Argmax(want, x); err != nil {
+		t.Fatal(err)
+	}
+	for r := range rows {
+		if r == 3 {
+			if ids[r] != -1 {
+				t.Errorf("row %d holds a NaN: id %d, want −1", r, ids[r])
+			}
+			continue
+		}
+		row := vals[r*v : (r+1)*v]
+		m := float64(row[want[r]])
+		sum := 0.0
+		for _, z := range row {
+			sum += math.Exp(float64(z) - m)
+		}
+		if lp := -math.Log(sum); ids[r] != want[r] || math.Abs(float64(lps[r])-lp) > 1e-5 {
+			t.Errorf("row %d greedy: id %d log-prob %g, want %d and %g", r, ids[r], lps[r], want[r], lp)
+		}
+	}
+	for _, c := range []struct {
+		u    float32
+		want int32
+	}{{0, 0}, {1 - 0x1p-24, allowed - 1}} {
+		u := []float32{c.u, c.u, c.u, c.u, c.u}
+		if err := d.DrawTokens(ids, lps, x, u, 1/0.7, allowed, false); err != nil {
+			t.Fatal(err)
+		}
+		for r := range rows {
+			if w := map[bool]int32{true: -1, false: c.want}[r == 3]; ids[r] != w {
+				t.Errorf("u = %g, row %d: id %d, want %d", c.u, r, ids[r], w)
+			}
+		}
+	}
+}

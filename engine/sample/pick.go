@@ -77,6 +77,15 @@ func (p *picker) configure(o *Options, vocab int) {
 // uniform returns a float64 in [0, 1) from one draw of r.
 func uniform(r *rand.PCG) float64 { return float64(r.Uint64()>>11) * 0x1p-53 }
 
+// uniform24 returns a float32 in [0, 1) from one draw of r: the top 24 bits
+// of uniform's, for a draw on a device (compute.TokenDrawer), whose sums are
+// float32.
+func uniform24(r *rand.PCG) float32 { return float32(r.Uint64()>>40) * 0x1p-24 }
+
+// untruncated reports whether p draws from the whole allowed vocabulary (no
+// top-k, top-p or min-p), the draw a compute.TokenDrawer makes.
+func (p *picker) untruncated() bool { return p.topK == 0 && p.topP == 0 && p.minP == 0 }
+
 // pick returns the drawn id and its log-probability under softmax(z·invT)
 // over the whole row (before masking and truncation). ok is false when the
 // row is not finite. A greedy picker takes the first maximum and does not

@@ -9,6 +9,12 @@
 // first token, so a sequence decodes the same alone or in a batch). When at
 // most half of the batch is still running, the running sequences move to a
 // cache half the size, so finished sequences stop costing model work.
+//
+// Tokens are drawn on the host from the logits read back, by a picker per
+// chunk of rows on the parallel pool; on a backend that draws where its
+// logits are (compute.TokenDrawer, a GPU) draws without truncation are made
+// there instead, and only the ids and their log-probabilities come back.
+// Each sequence's uniform comes from its own stream either way.
 package sample
 
 import (
@@ -72,8 +78,10 @@ type StepToken struct {
 	Seq     int     // index of the prompt
 	ID      int32   // sampled id
 	LogProb float32 // log-probability under softmax(logits/T) (T = 1 when greedy)
-	Logits  []float32
-	Reason  Reason // Running, or why the sequence stopped at this token
+	// Logits is the row the token was drawn from, when it came to the host:
+	// nil when the backend drew on its device (compute.TokenDrawer).
+	Logits []float32
+	Reason Reason // Running, or why the sequence stopped at this token
 }
 
 // Reason tells why a sequence stopped.
@@ -142,6 +150,12 @@ type Generator struct {
 	// parallel (each sequence draws from its own generator, so the tokens
 	// do not depend on the split).
 	picks picks
+	// drawer, when set, draws the tokens where the logits are instead
+	// (a GPU; draws without truncation): only ids and log-probs come to
+	// the host. uniforms holds each slot's draw from its sequence's stream.
+	drawer   compute.TokenDrawer
+	drawOpts compute.DrawOptions
+	uniforms []float32
 }
 
 // picks is one decode step's token draws: the slots' rows of logits split
@@ -283,9 +297,16 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 			return res, err
 		}
 		V := cfg.Vocab
-		lg := g.logits[:c.B*V]
-		m.Backend().Read(lg, logits)
-		g.picks.draw(lg, c.B, V)
+		var lg []float32 // the logits on the host; nil when drawn on the device
+		if g.drawer != nil {
+			if err := g.drawOnDevice(logits, c.B); err != nil {
+				return res, err
+			}
+		} else {
+			lg = g.logits[:c.B*V]
+			m.Backend().Read(lg, logits)
+			g.picks.draw(lg, c.B, V)
+		}
 		steps := g.steps[:0]
 		for slot := 0; slot < c.B; slot++ {
 			seq := g.seqOf[slot]
@@ -293,7 +314,10 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 				g.tokens[slot] = 0
 				continue
 			}
-			z := lg[slot*V : (slot+1)*V]
+			var z []float32
+			if lg != nil {
+				z = lg[slot*V : (slot+1)*V]
+			}
 			id, lp, ok := g.picks.id[slot], g.picks.lp[slot], g.picks.ok[slot]
 			if !ok {
 				return res, fmt.Errorf("sample: sequence %d step %d: logits are not finite", seq, step)
@@ -341,6 +365,29 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 		tp.Reset()
 		logits = m.Decode(tp, c, g.tokens[:c.B], 1)
 	}
+}
+
+// drawOnDevice draws every slot's token where the logits [B, V] are
+// (compute.TokenDrawer). Each running sequence takes one uniform from its
+// own stream, as its picker would on the host (none when greedy), so a
+// sequence's draws do not depend on the batch; slots of finished
+// sequences draw too, and nobody reads them.
+func (g *Generator) drawOnDevice(logits *compute.Tensor, B int) error {
+	p := &g.picks
+	u := g.uniforms[:B]
+	for slot := range u {
+		u[slot] = 0
+		if seq := g.seqOf[slot]; seq >= 0 && !g.done[seq] && !g.drawOpts.Greedy {
+			u[slot] = uniform24(&g.rngs[seq])
+		}
+	}
+	if err := g.drawer.DrawTokens(p.id[:B], p.lp[:B], logits, u, g.drawOpts); err != nil {
+		return err
+	}
+	for slot := range B {
+		p.ok[slot] = p.id[slot] >= 0
+	}
+	return nil
 }
 
 // firstStretch is how many new tokens a fresh cache has room for; it
@@ -439,8 +486,16 @@ func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 	}
 	if cap(g.picks.id) < B {
 		g.picks.id, g.picks.lp, g.picks.ok = make([]int32, B), make([]float32, B), make([]bool, B)
+		g.uniforms = make([]float32, B)
 	}
 	g.picks.id, g.picks.lp, g.picks.ok = g.picks.id[:B], g.picks.lp[:B], g.picks.ok[:B]
+	// A backend that draws where its logits are takes the draws that need
+	// no sorting; top-k, top-p and min-p stay with the pickers.
+	g.drawer = nil
+	if d, ok := m.Backend().(compute.TokenDrawer); ok && g.picks.pickers[0].untruncated() {
+		pk := g.picks.pickers[0]
+		g.drawer, g.drawOpts = d, compute.DrawOptions{InvTemp: pk.invT, Allowed: pk.allowed, Greedy: pk.greedy}
+	}
 	return nil
 }
 
