@@ -9,7 +9,8 @@
 // With hasLSE the row's log-sum-exp goes to lse [B, H, Tn] (0 for a row with
 // no visible key, whose output is 0).
 // Compiled with -DTT=32 (head dims ≤ 64) and -DTT=16 (≤ 128): a tile row
-// holds 2048/TT floats. Workgroup (x, y) = (query block, b·H + h).
+// holds 2048/TT floats, read from shared memory four at a time (a row's
+// tail past hd is zero). Workgroup (x, y) = (query block, b·H + h).
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) writeonly buffer O { float o[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
@@ -23,13 +24,13 @@ layout(push_constant) uniform P {
 } p;
 
 const uint HD = 2048u / TT; // the largest head dim a tile row holds
-const uint RS = HD + 1u;    // tile row stride: rows start in different banks
-const uint PER = 256u / TT; // invocations per query row in the row phases
-const uint NE = HD / PER;   // outputs per invocation (8)
-const uint R = TT / 16u;    // score rows and columns per invocation
+const uint RS = HD / 4u + 1u; // tile row stride in vec4s: rows start in different banks
+const uint PER = 256u / TT;   // invocations per query row in the row phases
+const uint NV = HD / 4u / PER; // output vec4s per invocation (2)
+const uint R = TT / 16u;      // score rows and columns per invocation
 
-shared float Qs[TT * RS];
-shared float KVs[TT * RS];
+shared vec4 Qs[TT * RS];
+shared vec4 KVs[TT * RS];
 shared float Ps[TT * (TT + 1u)];
 
 void main() {
@@ -43,41 +44,42 @@ void main() {
 	uint ks0 = 0u;
 	if (p.hasKStart != 0u) ks0 = uint(clamp(kStart[b], 0, int(total)));
 	uint kvBase = b * p.kvBatch + g * p.kvHead;
-	uint rowQ = p.h * p.hd; // q's stride from one position to the next
+	uint hd4 = (p.hd + 3u) / 4u; // vec4s per row, the last padded with zeros
+	uint w = hd4 * 4u;
 
-	for (uint x = lid; x < TT * p.hd; x += 256u) {
-		uint r = x / p.hd, e = x - r * p.hd;
-		Qs[r * RS + e] = i0 + r < p.tn ? q[((b * p.tn + i0 + r) * p.h + h) * p.hd + e] : 0.0;
+	for (uint x = lid; x < TT * w; x += 256u) {
+		uint r = x / w, e = x - r * w;
+		Qs[r * RS + e / 4u][e % 4u] = i0 + r < p.tn && e < p.hd ? q[((b * p.tn + i0 + r) * p.h + h) * p.hd + e] : 0.0;
 	}
 
 	// Row phase: invocation (r, sub) keeps row r's running max, sum and
-	// its outputs e = sub + PER·n.
+	// its outputs, the vec4s sub + PER·n.
 	uint r = lid / PER, sub = lid - r * PER;
 	uint pos = p.past + i0 + r;
 	bool live = i0 + r < p.tn && pos >= ks0;
 	float m = -1.0 / 0.0, l = 0.0;
-	float acc[NE];
-	for (uint n = 0u; n < NE; n++) acc[n] = 0.0;
+	vec4 acc[NV];
+	for (uint n = 0u; n < NV; n++) acc[n] = vec4(0.0);
 	// Score phase: invocation (sr, sc) computes rows sr + 16·a, columns sc + 16·c.
 	uint sr = lid / 16u, sc = lid - sr * 16u;
 
 	uint last = min(p.past + min(i0 + TT, p.tn), total); // one past the last key any row sees
 	for (uint j0 = ks0; j0 < last; j0 += TT) {
 		barrier(); // the previous block's values and probabilities are read
-		for (uint x = lid; x < TT * p.hd; x += 256u) {
-			uint c = x / p.hd, e = x - c * p.hd;
-			KVs[c * RS + e] = j0 + c < total ? kc[kvBase + (j0 + c) * p.kvRow + e] : 0.0;
+		for (uint x = lid; x < TT * w; x += 256u) {
+			uint c = x / w, e = x - c * w;
+			KVs[c * RS + e / 4u][e % 4u] = j0 + c < total && e < p.hd ? kc[kvBase + (j0 + c) * p.kvRow + e] : 0.0;
 		}
 		barrier();
 		float s[R][R];
 		for (uint a = 0u; a < R; a++)
 			for (uint c = 0u; c < R; c++) s[a][c] = 0.0;
-		for (uint e = 0u; e < p.hd; e++) {
-			float qv[R], kv[R];
-			for (uint a = 0u; a < R; a++) qv[a] = Qs[(sr + 16u * a) * RS + e];
-			for (uint c = 0u; c < R; c++) kv[c] = KVs[(sc + 16u * c) * RS + e];
+		for (uint e4 = 0u; e4 < hd4; e4++) {
+			vec4 qv[R], kv[R];
+			for (uint a = 0u; a < R; a++) qv[a] = Qs[(sr + 16u * a) * RS + e4];
+			for (uint c = 0u; c < R; c++) kv[c] = KVs[(sc + 16u * c) * RS + e4];
 			for (uint a = 0u; a < R; a++)
-				for (uint c = 0u; c < R; c++) s[a][c] += qv[a] * kv[c];
+				for (uint c = 0u; c < R; c++) s[a][c] += dot(qv[a], kv[c]);
 		}
 		for (uint a = 0u; a < R; a++) {
 			uint rr = sr + 16u * a;
@@ -89,9 +91,9 @@ void main() {
 			}
 		}
 		barrier();
-		for (uint x = lid; x < TT * p.hd; x += 256u) {
-			uint c = x / p.hd, e = x - c * p.hd;
-			KVs[c * RS + e] = j0 + c < total ? vc[kvBase + (j0 + c) * p.kvRow + e] : 0.0;
+		for (uint x = lid; x < TT * w; x += 256u) {
+			uint c = x / w, e = x - c * w;
+			KVs[c * RS + e / 4u][e % 4u] = j0 + c < total && e < p.hd ? vc[kvBase + (j0 + c) * p.kvRow + e] : 0.0;
 		}
 		// Every invocation of row r finds the same maximum, in the same order.
 		float mx = m;
@@ -105,20 +107,21 @@ void main() {
 		}
 		barrier();
 		float bl = 0.0;
-		for (uint n = 0u; n < NE; n++) acc[n] *= alpha;
+		for (uint n = 0u; n < NV; n++) acc[n] *= alpha;
 		for (uint c = 0u; c < TT; c++) {
 			float pv = Ps[r * (TT + 1u) + c];
 			bl += pv;
-			for (uint n = 0u; n < NE; n++) acc[n] += pv * KVs[c * RS + sub + PER * n];
+			for (uint n = 0u; n < NV; n++) acc[n] += pv * KVs[c * RS + sub + PER * n];
 		}
 		l = l * alpha + bl;
 	}
 	if (i0 + r >= p.tn) return;
 	uint outOff = ((b * p.tn + i0 + r) * p.h + h) * p.hd;
 	float inv = live && l > 0.0 ? 1.0 / l : 0.0;
-	for (uint n = 0u; n < NE; n++) {
-		uint e = sub + PER * n;
-		if (e < p.hd) o[outOff + e] = acc[n] * inv;
-	}
+	for (uint n = 0u; n < NV; n++)
+		for (uint k = 0u; k < 4u; k++) {
+			uint e = (sub + PER * n) * 4u + k;
+			if (e < p.hd) o[outOff + e] = acc[n][k] * inv;
+		}
 	if (p.hasLSE != 0u && sub == 0u) lse[(b * p.h + h) * p.tn + i0 + r] = live && l > 0.0 ? m + log(l) : 0.0;
 }

@@ -8,7 +8,8 @@
 // write their shares to part [2, np, T, hd] (dk's, then dv's); attn_fa_sum
 // adds the heads of each kv group in order into dk and dv, so no sum
 // depends on the device's scheduling.
-// Compiled with -DTT=32 (head dims ≤ 64) and -DTT=16 (≤ 128). Workgroup
+// Compiled with -DTT=32 (head dims ≤ 64) and -DTT=16 (≤ 128); tiles are
+// read from shared memory four floats at a time, as in attn_fa. Workgroup
 // (x, y) = (key block, pair − pb).
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) writeonly buffer Part { float part[]; };
@@ -22,14 +23,14 @@ layout(std430, binding = 7) readonly buffer KS { int kStart[]; };
 layout(push_constant) uniform P { uint pb; uint np; uint t; uint h; uint kv; uint hd; uint hasKStart; float scale; } p;
 
 const uint HD = 2048u / TT;
-const uint RS = HD + 1u;
+const uint RS = HD / 4u + 1u; // in vec4s
 const uint PER = 256u / TT;
-const uint NE = HD / PER;
+const uint NV = HD / 4u / PER;
 const uint R = TT / 16u;
 
-shared float Ks[TT * RS];
-shared float Vs[TT * RS];
-shared float QDs[TT * RS]; // the query block's q, then its dout, then q again
+shared vec4 Ks[TT * RS];
+shared vec4 Vs[TT * RS];
+shared vec4 QDs[TT * RS]; // the query block's q, then its dout, then q again
 shared float Ps[TT * (TT + 1u)];
 shared float Ls[TT];
 shared float Ds[TT];
@@ -48,20 +49,22 @@ void main() {
 	uint kRow = p.kv * p.hd;
 	uint qRow = p.h * p.hd;
 	uint qBase = b * p.t * qRow + h * p.hd;
+	uint hd4 = (p.hd + 3u) / 4u; // vec4s per row, the last padded with zeros
+	uint w = hd4 * 4u;
 
-	for (uint x = lid; x < TT * p.hd; x += 256u) {
-		uint c = x / p.hd, e = x - c * p.hd;
-		bool in_ = j0 + c < p.t;
-		Ks[c * RS + e] = in_ ? k[kBase + (j0 + c) * kRow + e] : 0.0;
-		Vs[c * RS + e] = in_ ? v[kBase + (j0 + c) * kRow + e] : 0.0;
+	for (uint x = lid; x < TT * w; x += 256u) {
+		uint c = x / w, e = x - c * w;
+		bool in_ = j0 + c < p.t && e < p.hd;
+		Ks[c * RS + e / 4u][e % 4u] = in_ ? k[kBase + (j0 + c) * kRow + e] : 0.0;
+		Vs[c * RS + e / 4u][e % 4u] = in_ ? v[kBase + (j0 + c) * kRow + e] : 0.0;
 	}
 
 	// Update phase: invocation (c, sub) owns key c's outputs e = sub + PER·n.
 	uint c = lid / PER, sub = lid - c * PER;
-	float ak[NE], av[NE];
-	for (uint n = 0u; n < NE; n++) {
-		ak[n] = 0.0;
-		av[n] = 0.0;
+	vec4 ak[NV], av[NV];
+	for (uint n = 0u; n < NV; n++) {
+		ak[n] = vec4(0.0);
+		av[n] = vec4(0.0);
 	}
 	uint sr = lid / 16u, sc = lid - sr * 16u;
 
@@ -70,9 +73,9 @@ void main() {
 	uint first = j0 + TT <= ks0 ? p.t : max(j0, ks0);
 	for (uint t0 = first; t0 < p.t; t0 += TT) {
 		barrier();
-		for (uint x = lid; x < TT * p.hd; x += 256u) {
-			uint r = x / p.hd, e = x - r * p.hd;
-			QDs[r * RS + e] = t0 + r < p.t ? q[qBase + (t0 + r) * qRow + e] : 0.0;
+		for (uint x = lid; x < TT * w; x += 256u) {
+			uint r = x / w, e = x - r * w;
+			QDs[r * RS + e / 4u][e % 4u] = t0 + r < p.t && e < p.hd ? q[qBase + (t0 + r) * qRow + e] : 0.0;
 		}
 		if (lid < TT) {
 			bool in_ = t0 + lid < p.t;
@@ -83,17 +86,17 @@ void main() {
 		float s[R][R];
 		for (uint a = 0u; a < R; a++)
 			for (uint cc = 0u; cc < R; cc++) s[a][cc] = 0.0;
-		for (uint e = 0u; e < p.hd; e++) {
-			float xv[R], yv[R];
-			for (uint a = 0u; a < R; a++) xv[a] = QDs[(sr + 16u * a) * RS + e];
-			for (uint cc = 0u; cc < R; cc++) yv[cc] = Ks[(sc + 16u * cc) * RS + e];
+		for (uint e4 = 0u; e4 < hd4; e4++) {
+			vec4 xv[R], yv[R];
+			for (uint a = 0u; a < R; a++) xv[a] = QDs[(sr + 16u * a) * RS + e4];
+			for (uint cc = 0u; cc < R; cc++) yv[cc] = Ks[(sc + 16u * cc) * RS + e4];
 			for (uint a = 0u; a < R; a++)
-				for (uint cc = 0u; cc < R; cc++) s[a][cc] += xv[a] * yv[cc];
+				for (uint cc = 0u; cc < R; cc++) s[a][cc] += dot(xv[a], yv[cc]);
 		}
 		barrier();
-		for (uint x = lid; x < TT * p.hd; x += 256u) {
-			uint r = x / p.hd, e = x - r * p.hd;
-			QDs[r * RS + e] = t0 + r < p.t ? dout[qBase + (t0 + r) * qRow + e] : 0.0;
+		for (uint x = lid; x < TT * w; x += 256u) {
+			uint r = x / w, e = x - r * w;
+			QDs[r * RS + e / 4u][e % 4u] = t0 + r < p.t && e < p.hd ? dout[qBase + (t0 + r) * qRow + e] : 0.0;
 		}
 		barrier();
 		float pr[R][R], ds[R][R];
@@ -107,12 +110,12 @@ void main() {
 			}
 		for (uint a = 0u; a < R; a++)
 			for (uint cc = 0u; cc < R; cc++) s[a][cc] = 0.0; // now dP
-		for (uint e = 0u; e < p.hd; e++) {
-			float xv[R], yv[R];
-			for (uint a = 0u; a < R; a++) xv[a] = QDs[(sr + 16u * a) * RS + e];
-			for (uint cc = 0u; cc < R; cc++) yv[cc] = Vs[(sc + 16u * cc) * RS + e];
+		for (uint e4 = 0u; e4 < hd4; e4++) {
+			vec4 xv[R], yv[R];
+			for (uint a = 0u; a < R; a++) xv[a] = QDs[(sr + 16u * a) * RS + e4];
+			for (uint cc = 0u; cc < R; cc++) yv[cc] = Vs[(sc + 16u * cc) * RS + e4];
 			for (uint a = 0u; a < R; a++)
-				for (uint cc = 0u; cc < R; cc++) s[a][cc] += xv[a] * yv[cc];
+				for (uint cc = 0u; cc < R; cc++) s[a][cc] += dot(xv[a], yv[cc]);
 		}
 		for (uint a = 0u; a < R; a++)
 			for (uint cc = 0u; cc < R; cc++) {
@@ -123,30 +126,31 @@ void main() {
 		// dv_c += Σ_r P_rc·dout_r
 		for (uint r = 0u; r < TT; r++) {
 			float pv = Ps[r * (TT + 1u) + c];
-			for (uint n = 0u; n < NE; n++) av[n] += pv * QDs[r * RS + sub + PER * n];
+			for (uint n = 0u; n < NV; n++) av[n] += pv * QDs[r * RS + sub + PER * n];
 		}
 		barrier();
 		for (uint a = 0u; a < R; a++)
 			for (uint cc = 0u; cc < R; cc++) Ps[(sr + 16u * a) * (TT + 1u) + sc + 16u * cc] = ds[a][cc];
-		for (uint x = lid; x < TT * p.hd; x += 256u) {
-			uint r = x / p.hd, e = x - r * p.hd;
-			QDs[r * RS + e] = t0 + r < p.t ? q[qBase + (t0 + r) * qRow + e] : 0.0;
+		for (uint x = lid; x < TT * w; x += 256u) {
+			uint r = x / w, e = x - r * w;
+			QDs[r * RS + e / 4u][e % 4u] = t0 + r < p.t && e < p.hd ? q[qBase + (t0 + r) * qRow + e] : 0.0;
 		}
 		barrier();
 		// dk_c += Σ_r dS_rc·q_r (scaled at the end)
 		for (uint r = 0u; r < TT; r++) {
 			float dv = Ps[r * (TT + 1u) + c];
-			for (uint n = 0u; n < NE; n++) ak[n] += dv * QDs[r * RS + sub + PER * n];
+			for (uint n = 0u; n < NV; n++) ak[n] += dv * QDs[r * RS + sub + PER * n];
 		}
 	}
 	if (j0 + c >= p.t) return;
 	uint at = (local * p.t + j0 + c) * p.hd;
 	uint half_ = p.np * p.t * p.hd;
-	for (uint n = 0u; n < NE; n++) {
-		uint e = sub + PER * n;
-		if (e < p.hd) {
-			part[at + e] = p.scale * ak[n];
-			part[half_ + at + e] = av[n];
+	for (uint n = 0u; n < NV; n++)
+		for (uint k4 = 0u; k4 < 4u; k4++) {
+			uint e = (sub + PER * n) * 4u + k4;
+			if (e < p.hd) {
+				part[at + e] = p.scale * ak[n][k4];
+				part[half_ + at + e] = av[n][k4];
+			}
 		}
-	}
 }

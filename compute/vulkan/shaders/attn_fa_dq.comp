@@ -8,7 +8,8 @@
 // dout, dq [B, T, H, hd]; k, v [B, T, KV, hd]; head h reads kv head
 // h/(H/KV). The order of every sum is fixed: the result does not depend on
 // the device's scheduling.
-// Compiled with -DTT=32 (head dims ≤ 64) and -DTT=16 (≤ 128). Workgroup
+// Compiled with -DTT=32 (head dims ≤ 64) and -DTT=16 (≤ 128); tiles are
+// read from shared memory four floats at a time, as in attn_fa. Workgroup
 // (x, y) = (query block, b·H + h).
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) buffer DQ { float dq[]; };
@@ -23,14 +24,14 @@ layout(std430, binding = 8) readonly buffer KS { int kStart[]; };
 layout(push_constant) uniform P { uint t; uint h; uint kv; uint hd; uint hasKStart; float scale; } p;
 
 const uint HD = 2048u / TT;
-const uint RS = HD + 1u;
+const uint RS = HD / 4u + 1u; // in vec4s
 const uint PER = 256u / TT;
-const uint NE = HD / PER;
+const uint NV = HD / 4u / PER;
 const uint R = TT / 16u;
 
-shared float Qs[TT * RS];
-shared float DOs[TT * RS];
-shared float KVs[TT * RS];
+shared vec4 Qs[TT * RS];
+shared vec4 DOs[TT * RS];
+shared vec4 KVs[TT * RS];
 shared float Ps[TT * (TT + 1u)];
 shared float Ls[TT];
 shared float Ds[TT];
@@ -46,13 +47,15 @@ void main() {
 	if (p.hasKStart != 0u) ks0 = uint(clamp(kStart[b], 0, int(p.t)));
 	uint kBase = b * p.t * p.kv * p.hd + g * p.hd;
 	uint kRow = p.kv * p.hd;
+	uint hd4 = (p.hd + 3u) / 4u; // vec4s per row, the last padded with zeros
+	uint w = hd4 * 4u;
 
-	for (uint x = lid; x < TT * p.hd; x += 256u) {
-		uint r = x / p.hd, e = x - r * p.hd;
+	for (uint x = lid; x < TT * w; x += 256u) {
+		uint r = x / w, e = x - r * w;
 		uint at = ((b * p.t + i0 + r) * p.h + h) * p.hd + e;
-		bool in_ = i0 + r < p.t;
-		Qs[r * RS + e] = in_ ? q[at] : 0.0;
-		DOs[r * RS + e] = in_ ? dout[at] : 0.0;
+		bool in_ = i0 + r < p.t && e < p.hd;
+		Qs[r * RS + e / 4u][e % 4u] = in_ ? q[at] : 0.0;
+		DOs[r * RS + e / 4u][e % 4u] = in_ ? dout[at] : 0.0;
 	}
 	if (lid < TT) {
 		uint t = i0 + lid;
@@ -68,43 +71,43 @@ void main() {
 	}
 
 	uint r = lid / PER, sub = lid - r * PER;
-	float acc[NE];
-	for (uint n = 0u; n < NE; n++) acc[n] = 0.0;
+	vec4 acc[NV];
+	for (uint n = 0u; n < NV; n++) acc[n] = vec4(0.0);
 	uint sr = lid / 16u, sc = lid - sr * 16u;
 
 	uint last = min(i0 + TT, p.t); // one past the last key any row of the tile sees
 	for (uint j0 = ks0; j0 < last; j0 += TT) {
 		barrier();
-		for (uint x = lid; x < TT * p.hd; x += 256u) {
-			uint c = x / p.hd, e = x - c * p.hd;
-			KVs[c * RS + e] = j0 + c < p.t ? v[kBase + (j0 + c) * kRow + e] : 0.0;
+		for (uint x = lid; x < TT * w; x += 256u) {
+			uint c = x / w, e = x - c * w;
+			KVs[c * RS + e / 4u][e % 4u] = j0 + c < p.t && e < p.hd ? v[kBase + (j0 + c) * kRow + e] : 0.0;
 		}
 		barrier();
 		float dp[R][R];
 		for (uint a = 0u; a < R; a++)
 			for (uint c = 0u; c < R; c++) dp[a][c] = 0.0;
-		for (uint e = 0u; e < p.hd; e++) {
-			float xv[R], yv[R];
-			for (uint a = 0u; a < R; a++) xv[a] = DOs[(sr + 16u * a) * RS + e];
-			for (uint c = 0u; c < R; c++) yv[c] = KVs[(sc + 16u * c) * RS + e];
+		for (uint e4 = 0u; e4 < hd4; e4++) {
+			vec4 xv[R], yv[R];
+			for (uint a = 0u; a < R; a++) xv[a] = DOs[(sr + 16u * a) * RS + e4];
+			for (uint c = 0u; c < R; c++) yv[c] = KVs[(sc + 16u * c) * RS + e4];
 			for (uint a = 0u; a < R; a++)
-				for (uint c = 0u; c < R; c++) dp[a][c] += xv[a] * yv[c];
+				for (uint c = 0u; c < R; c++) dp[a][c] += dot(xv[a], yv[c]);
 		}
 		barrier();
-		for (uint x = lid; x < TT * p.hd; x += 256u) {
-			uint c = x / p.hd, e = x - c * p.hd;
-			KVs[c * RS + e] = j0 + c < p.t ? k[kBase + (j0 + c) * kRow + e] : 0.0;
+		for (uint x = lid; x < TT * w; x += 256u) {
+			uint c = x / w, e = x - c * w;
+			KVs[c * RS + e / 4u][e % 4u] = j0 + c < p.t && e < p.hd ? k[kBase + (j0 + c) * kRow + e] : 0.0;
 		}
 		barrier();
 		float s[R][R];
 		for (uint a = 0u; a < R; a++)
 			for (uint c = 0u; c < R; c++) s[a][c] = 0.0;
-		for (uint e = 0u; e < p.hd; e++) {
-			float xv[R], yv[R];
-			for (uint a = 0u; a < R; a++) xv[a] = Qs[(sr + 16u * a) * RS + e];
-			for (uint c = 0u; c < R; c++) yv[c] = KVs[(sc + 16u * c) * RS + e];
+		for (uint e4 = 0u; e4 < hd4; e4++) {
+			vec4 xv[R], yv[R];
+			for (uint a = 0u; a < R; a++) xv[a] = Qs[(sr + 16u * a) * RS + e4];
+			for (uint c = 0u; c < R; c++) yv[c] = KVs[(sc + 16u * c) * RS + e4];
 			for (uint a = 0u; a < R; a++)
-				for (uint c = 0u; c < R; c++) s[a][c] += xv[a] * yv[c];
+				for (uint c = 0u; c < R; c++) s[a][c] += dot(xv[a], yv[c]);
 		}
 		for (uint a = 0u; a < R; a++) {
 			uint rr = sr + 16u * a;
@@ -122,13 +125,14 @@ void main() {
 		barrier();
 		for (uint c = 0u; c < TT; c++) {
 			float dsv = Ps[r * (TT + 1u) + c];
-			for (uint n = 0u; n < NE; n++) acc[n] += dsv * KVs[c * RS + sub + PER * n];
+			for (uint n = 0u; n < NV; n++) acc[n] += dsv * KVs[c * RS + sub + PER * n];
 		}
 	}
 	if (i0 + r >= p.t) return;
 	uint at = ((b * p.t + i0 + r) * p.h + h) * p.hd;
-	for (uint n = 0u; n < NE; n++) {
-		uint e = sub + PER * n;
-		if (e < p.hd) dq[at + e] = dq[at + e] + p.scale * acc[n];
-	}
+	for (uint n = 0u; n < NV; n++)
+		for (uint k4 = 0u; k4 < 4u; k4++) {
+			uint e = (sub + PER * n) * 4u + k4;
+			if (e < p.hd) dq[at + e] = dq[at + e] + p.scale * acc[n][k4];
+		}
 }
