@@ -170,3 +170,59 @@ func TestWithoutOptionalKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestBackendConformanceKicks runs the suite with batches submitted in
+// pieces as they are recorded (kick: the first after one dispatch, then
+// after twice as many each time), as a GPU does from its 32nd, and a chain
+// of dependent adds across many pieces: each piece's commands must see
+// the earlier pieces' results.
+func TestBackendConformanceKicks(t *testing.T) {
+	d := openOrSkip(t)
+	if err := d.Flush(); err != nil { // a batch takes kickAfter when it opens
+		t.Fatal(err)
+	}
+	old := d.kickAfter
+	d.kickAfter = 1
+	defer func() { d.Flush(); d.kickAfter = old }()
+	kicks := d.kicks
+	x, _ := d.New("x", 1000)
+	one, _ := d.New("one", 1000)
+	defer func() { d.Free(x); d.Free(one) }()
+	ones := make([]float32, 1000)
+	for i := range ones {
+		ones[i] = 1
+	}
+	if err := d.Write(one, ones); err != nil {
+		t.Fatal(err)
+	}
+	const adds = 300
+	for range adds {
+		d.Add(x, x, one)
+	}
+	got := make([]float32, 1000)
+	if err := d.Read(got, x); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != adds {
+			t.Fatalf("x[%d] = %g after %d adds in a kicked batch, want %d", i, v, adds, adds)
+		}
+	}
+	if d.kicks-kicks < 7 { // 1, 2, 4, …, 256 dispatches
+		t.Fatalf("%d kicks in a batch of %d dispatches", d.kicks-kicks, adds)
+	}
+	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+}
+
+func TestKickSetting(t *testing.T) {
+	for _, c := range []struct {
+		v  string
+		n  int
+		ok bool
+	}{{"0", 0, true}, {"32", 32, true}, {"1", 1, true}, {"-1", 0, false}, {"many", 0, false}, {"", 0, false}} {
+		n, err := kickSetting(c.v)
+		if n != c.n || (err == nil) != c.ok {
+			t.Errorf("RLT_VULKAN_KICK=%q: %d, error %v; want %d, ok %v", c.v, n, err, c.n, c.ok)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -95,12 +96,26 @@ type Device struct {
 	info     Info
 	mem      physicalDeviceMemoryProperties
 
-	cmdPool   vkHandle
-	cmd       vkCommandBuffer
-	fence     vkHandle
-	descPool  vkHandle
-	setsUsed  int
-	recording bool
+	cmdPool vkHandle
+	// cmd is the command buffer being recorded, cmds[cmdAt]: a batch
+	// records into cmds in turn, each but the last submitted without a
+	// fence as it fills (kick), so the GPU runs the start of a batch while
+	// the host records the rest. The batch's fence, on the last, follows
+	// them all in submission order; the pool resets them together.
+	cmd   vkCommandBuffer
+	cmds  []vkCommandBuffer
+	cmdAt int
+	// kickAfter is how many dispatches open a batch before its first kick
+	// (0: never); each later kick waits for twice as many as the one
+	// before, so a batch of n dispatches costs about log₂(n/kickAfter)
+	// submissions. Set on GPUs; a CPU device (lavapipe) runs the
+	// submissions on the cores the host records on.
+	kickAfter, kickAt, sinceKick int
+	kicks                        int
+	fence                        vkHandle
+	descPool                     vkHandle
+	setsUsed                     int
+	recording                    bool
 	// bound is the pipeline bound in the open batch, so repeats of a
 	// kernel skip the bind.
 	bound   vkHandle
@@ -320,10 +335,10 @@ func (d *Device) build() error {
 	if r := d.vk.createCommandPool(d.dev, unsafe.Pointer(cpi), nil, &d.cmdPool); r != vkSuccess {
 		return d.fail("create a command pool", r)
 	}
-	cai := &commandBufferAllocateInfo{sType: stCommandBufferAllocateInfo, commandPool: d.cmdPool, commandBufferCount: 1}
-	if r := d.vk.allocateCommandBuffers(d.dev, unsafe.Pointer(cai), &d.cmd); r != vkSuccess {
-		return d.fail("allocate a command buffer", r)
+	if err := d.newCommandBuffer(); err != nil {
+		return err
 	}
+	d.cmd = d.cmds[0]
 	fci := &fenceCreateInfo{sType: stFenceCreateInfo}
 	if r := d.vk.createFence(d.dev, unsafe.Pointer(fci), nil, &d.fence); r != vkSuccess {
 		return d.fail("create a fence", r)
@@ -368,6 +383,7 @@ func (d *Device) build() error {
 	// one workgroup per thread: splitting K there only adds a pass.
 	if d.info.Type != "cpu" {
 		d.splitTarget, d.splitMinK = 1024, 256
+		d.kickAfter = kickAfter
 	}
 	d.gemvMaxRows = gemvRows
 	d.gemmForce, err = gemmForceSetting(os.Getenv("RLT_VULKAN_GEMM"))
@@ -378,7 +394,22 @@ func (d *Device) build() error {
 	if err != nil {
 		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_ATTN", Err: err}
 	}
+	if v := os.Getenv("RLT_VULKAN_KICK"); v != "" {
+		if d.kickAfter, err = kickSetting(v); err != nil {
+			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_KICK", Err: err}
+		}
+	}
 	return nil
+}
+
+// kickSetting reads RLT_VULKAN_KICK (when set): the dispatches before a
+// batch's first kick, 0 for none (every batch one submission).
+func kickSetting(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a count of dispatches (0: submit each batch whole); unset it for %d on a GPU, 0 on a CPU device", v, kickAfter)
+	}
+	return n, nil
 }
 
 // attnRowsSetting reads RLT_VULKAN_ATTN: unset or "tiles", attention takes
@@ -675,8 +706,59 @@ func (d *Device) begin() bool {
 		return false
 	}
 	d.recording, d.bound = true, 0
+	d.kickAt, d.sinceKick = d.kickAfter, 0
 	d.profileBegin()
 	return true
+}
+
+// kickAfter is a GPU's first kick: a batch's first 32 dispatches take the
+// host ~70 µs to record (BenchmarkRecord), a few small kernels' time.
+const kickAfter = 32
+
+// newCommandBuffer adds a command buffer to cmds.
+func (d *Device) newCommandBuffer() error {
+	var cb vkCommandBuffer
+	cai := &commandBufferAllocateInfo{sType: stCommandBufferAllocateInfo, commandPool: d.cmdPool, commandBufferCount: 1}
+	if r := d.vk.allocateCommandBuffers(d.dev, unsafe.Pointer(cai), &cb); r != vkSuccess {
+		return d.fail("allocate a command buffer", r)
+	}
+	d.cmds = append(d.cmds, cb)
+	return nil
+}
+
+// kick submits the commands recorded so far without a fence and goes on
+// recording into the next command buffer. Every command is followed by a
+// full barrier, whose scopes reach across submissions on the queue, so the
+// later buffers' commands still wait for the earlier ones; the batch's
+// fence (Flush) follows them all in submission order. Not while
+// profiling: a kernel's time would include the host's recording after a
+// kick.
+func (d *Device) kick() {
+	if r := d.vk.endCommandBuffer(d.cmd); r != vkSuccess {
+		d.err = d.fail("end a command buffer", r)
+		return
+	}
+	cmd := d.cmd
+	si := &submitInfo{sType: stSubmitInfo, commandBufferCount: 1, pCommandBuffers: &cmd}
+	if r := d.vk.queueSubmit(d.queue, 1, unsafe.Pointer(si), 0); r != vkSuccess {
+		d.err = d.fail("submit the start of a batch", r)
+		return
+	}
+	d.kicks++
+	if d.cmdAt++; d.cmdAt == len(d.cmds) {
+		if err := d.newCommandBuffer(); err != nil {
+			d.err = err
+			return
+		}
+	}
+	d.cmd = d.cmds[d.cmdAt]
+	bi := &commandBufferBeginInfo{sType: stCommandBufferBeginInfo, flags: cmdOneTimeSubmit}
+	if r := d.vk.beginCommandBuffer(d.cmd, unsafe.Pointer(bi)); r != vkSuccess {
+		d.err = d.fail("begin a command buffer", r)
+		return
+	}
+	d.bound = 0 // a pipeline stays bound only within its command buffer
+	d.kickAt, d.sinceKick = 2*d.kickAt, 0
 }
 
 // barrier orders every earlier shader or transfer write before every later
@@ -733,6 +815,7 @@ func (d *Device) Flush() error {
 		d.err = d.fail("reset the command pool", r)
 		return d.err
 	}
+	d.cmdAt, d.cmd = 0, d.cmds[0]
 	if r := d.vk.resetDescriptorPool(d.dev, d.descPool, 0); r != vkSuccess {
 		d.err = d.fail("reset the descriptor pool", r)
 		return d.err
@@ -830,6 +913,11 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 	d.vk.cmdDispatch(d.cmd, groups[0], groups[1], groups[2])
 	d.barrier()
 	d.stamp(kernelSpecs[k].name)
+	if d.kickAt > 0 && d.prof == nil {
+		if d.sinceKick++; d.sinceKick >= d.kickAt {
+			d.kick()
+		}
+	}
 }
 
 // linearGroups spreads n workgroups over x and y so neither exceeds the

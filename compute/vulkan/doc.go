@@ -7,9 +7,12 @@
 // against the CPU backend (compute.NewCPU; training attention against a
 // float64 reference) on machines without a GPU.
 //
-// Ops record into a command buffer and return; one submission with one fence
-// runs the batch when the host needs a result (Read, Flush) or the batch's
-// descriptor or staging space runs out. There is no sync per op. Operands
+// Ops record into a command buffer and return; the batch runs, with one
+// fence, when the host needs a result (Read, Flush) or the batch's
+// descriptor or staging space runs out. There is no sync per op. On a GPU
+// the batch goes to the queue in pieces as it is recorded (after 32
+// dispatches, then 64 more, 128, …; RLT_VULKAN_KICK sets the first, 0
+// turns it off), so the GPU computes while the host records the rest. Operands
 // go in with push descriptors where the device has VK_KHR_push_descriptor
 // (RLT_VULKAN_PUSH_DESCRIPTORS=0 falls back to descriptor sets, as on
 // devices without it), a repeated kernel is not bound again, and the

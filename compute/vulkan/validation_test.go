@@ -22,7 +22,7 @@ func TestValidationLayer(t *testing.T) {
 	if !validationLayerInstalled() {
 		t.Skip("Khronos validation layer not installed (Debian: vulkan-validationlayers)")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^(TestConformance|TestBackendConformance|TestTrainingSteps|TestAttention|TestAttentionDecodeTiles|TestUploadsAcrossBatches|TestHostResults|TestProfile|TestBackendConformanceSplitK|TestGemv|TestBackendConformanceDescriptorSets|TestScatterRows|TestConvert|TestGemm128|TestBackendConformance128|TestWithoutOptionalKernels|TestGemmCoop|TestGemmCoopRounds|TestBackendConformanceCoop|TestSumSquaresEachWaitsOnce|TestDrawTokens|TestAttnTilesFor)$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^(TestConformance|TestBackendConformance|TestTrainingSteps|TestAttention|TestAttentionDecodeTiles|TestUploadsAcrossBatches|TestHostResults|TestProfile|TestBackendConformanceSplitK|TestGemv|TestBackendConformanceDescriptorSets|TestScatterRows|TestConvert|TestGemm128|TestBackendConformance128|TestWithoutOptionalKernels|TestGemmCoop|TestGemmCoopRounds|TestBackendConformanceCoop|TestSumSquaresEachWaitsOnce|TestDrawTokens|TestAttnTilesFor|TestBackendConformanceKicks)$", "-test.count=1")
 	cmd.Env = append(os.Environ(),
 		"VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation",
 		"VK_LAYER_ENABLES=VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT",
