@@ -34,7 +34,9 @@
 // as float16 in the layout they have in memory (an operand stored along k
 // as [m][k] and loaded as row-major matrices, one stored along m or n as
 // [k][m] and loaded as column-major ones), so that global reads and shared
-// writes both run along memory. Each invocation reads NV groups of 4
+// writes both run along memory; the shared tiles are arrays of f16vec4, a
+// group of four written with one store (cooperative loads count offsets
+// and strides in the array's elements). Each invocation reads NV groups of 4
 // consecutive elements per operand (specialization constant 2, set by the
 // host to cover the tile: BM·32/4 groups over the workgroup), one vec4
 // where flags bit 5 (A) or 6 (B) says the operand's rows start on 16
@@ -62,8 +64,8 @@ const uint NSUB = GM * GN;
 // Shared rows are padded by 8 halves, which keeps every row a multiple of
 // 16 bytes, as cooperative loads want, and staggers rows across banks.
 // A as [m][k] or [k][m], B as [n][k] or [k][n]: BM = BN ≥ BK, so
-// BM·(BK + 8) holds either.
-const uint SA = BM * (BK + 8u), SB = BN * (BK + 8u);
+// BM·(BK + 8) halves hold either; the arrays count f16vec4s.
+const uint SA = BM * (BK + 8u) / 4u, SB = BN * (BK + 8u) / 4u;
 
 layout(std430, binding = 0) buffer Cb { float c[]; };
 layout(std430, binding = 1) readonly buffer Ab { float a[]; };
@@ -81,8 +83,8 @@ layout(push_constant) uniform P {
 	uint M; uint N; uint K; uint lda; uint ldb; uint ldc; uint flags; float alpha; float beta; uint kChunk;
 } p;
 
-shared float16_t As[SA];
-shared float16_t Bs[SB];
+shared f16vec4 As[SA];
+shared f16vec4 Bs[SB];
 shared float scaleA[BM], scaleB[BN];
 shared float outS[NSUB * T * T]; // one accumulator per subgroup, on its way out
 
@@ -150,8 +152,10 @@ void main() {
 
 	// Along memory: A untransposed is [m][k], so C = BK; transposed [k][m],
 	// C = BM. B untransposed is [k][n], C = BN; transposed [n][k], C = BK.
+	// Strides and offsets into As and Bs count f16vec4s (C, T and kk are
+	// multiples of 4).
 	uint cA = tA ? BM : BK, cB = tB ? BK : BN;
-	uint strideA = cA + 8u, strideB = cB + 8u;
+	uint strideA = (cA + 8u) / 4u, strideB = (cB + 8u) / 4u;
 
 	coopmat<float, gl_ScopeSubgroup, T, T, gl_MatrixUseAccumulator> acc[WM][WN];
 	[[unroll]] for (uint i = 0u; i < WM; i++)
@@ -186,13 +190,13 @@ void main() {
 		[[unroll]] for (uint v = 0u; v < NVMAX; v++) {
 			uint g = lid + v * L;
 			if (v < NV && g < BM * BK / 4u) {
-				uint r = g / (cA / 4u), col = (g % (cA / 4u)) * 4u;
-				[[unroll]] for (uint e = 0u; e < 4u; e++)
-					As[r * strideA + col + e] = float16_t(ra[v][e] * (tA ? scaleA[col + e] : scaleA[r]));
+				uint r = g / (cA / 4u), col4 = g % (cA / 4u);
+				vec4 sa = tA ? vec4(scaleA[col4 * 4u], scaleA[col4 * 4u + 1u], scaleA[col4 * 4u + 2u], scaleA[col4 * 4u + 3u]) : vec4(scaleA[r]);
+				As[r * strideA + col4] = f16vec4(ra[v] * sa);
 				r = g / (cB / 4u);
-				col = (g % (cB / 4u)) * 4u;
-				[[unroll]] for (uint e = 0u; e < 4u; e++)
-					Bs[r * strideB + col + e] = float16_t(rb[v][e] * (tB ? scaleB[r] : scaleB[col + e]));
+				col4 = g % (cB / 4u);
+				vec4 sb = tB ? vec4(scaleB[r]) : vec4(scaleB[col4 * 4u], scaleB[col4 * 4u + 1u], scaleB[col4 * 4u + 2u], scaleB[col4 * 4u + 3u]);
+				Bs[r * strideB + col4] = f16vec4(rb[v] * sb);
 			}
 		}
 		barrier();
@@ -202,12 +206,12 @@ void main() {
 				coopmat<float16_t, gl_ScopeSubgroup, T, T, gl_MatrixUseA> ma[WM];
 				coopmat<float16_t, gl_ScopeSubgroup, T, T, gl_MatrixUseB> mb[WN];
 				[[unroll]] for (uint i = 0u; i < WM; i++) {
-					if (tA) coopMatLoad(ma[i], As, kk * strideA + sm + i * T, strideA, gl_CooperativeMatrixLayoutColumnMajor);
-					else coopMatLoad(ma[i], As, (sm + i * T) * strideA + kk, strideA, gl_CooperativeMatrixLayoutRowMajor);
+					if (tA) coopMatLoad(ma[i], As, kk * strideA + (sm + i * T) / 4u, strideA, gl_CooperativeMatrixLayoutColumnMajor);
+					else coopMatLoad(ma[i], As, (sm + i * T) * strideA + kk / 4u, strideA, gl_CooperativeMatrixLayoutRowMajor);
 				}
 				[[unroll]] for (uint j = 0u; j < WN; j++) {
-					if (tB) coopMatLoad(mb[j], Bs, (sn + j * T) * strideB + kk, strideB, gl_CooperativeMatrixLayoutColumnMajor);
-					else coopMatLoad(mb[j], Bs, kk * strideB + sn + j * T, strideB, gl_CooperativeMatrixLayoutRowMajor);
+					if (tB) coopMatLoad(mb[j], Bs, (sn + j * T) * strideB + kk / 4u, strideB, gl_CooperativeMatrixLayoutColumnMajor);
+					else coopMatLoad(mb[j], Bs, kk * strideB + (sn + j * T) / 4u, strideB, gl_CooperativeMatrixLayoutRowMajor);
 				}
 				[[unroll]] for (uint i = 0u; i < WM; i++)
 					[[unroll]] for (uint j = 0u; j < WN; j++)
