@@ -13,7 +13,7 @@ func TestProfile(t *testing.T) {
 	}
 	// Products far longer than the scales between them: a stamp that
 	// closed the wrong command would give the scales the products' time.
-	const n = 256
+	const n = 512
 	x, _ := d.New("x", n, n)
 	w, _ := d.New("w", n, n)
 	y, _ := d.New("y", n, n)
