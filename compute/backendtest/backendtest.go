@@ -3,7 +3,8 @@
 // from the same random inputs (odd sizes, left padding, ignored targets,
 // repeated ids) and fails where they differ past a stated tolerance. A
 // backend's own tests call it; it lives apart from compute so that a
-// backend package can use it without an import cycle.
+// backend package can use it without an import cycle. UnderValidationLayer
+// re-runs a package's device tests under Khronos' validation layer.
 package backendtest
 
 import (

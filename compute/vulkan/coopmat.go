@@ -320,8 +320,9 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 			return
 		}
 		sp.flags |= scaleAtomic
+		d.transfer(nil, sc)
 		d.vk.cmdFillBuffer(d.cmd, sc.buf, 0, scaleBytes, 0)
-		d.barrier()
+		d.after()
 		d.stamp("zero")
 	}
 	dispatch(d, scaleKern, &sp, [3]uint32{groupsA + groupsB, 1, slices}, sb, a, b)

@@ -116,6 +116,8 @@ type Device struct {
 	descPool                     vkHandle
 	setsUsed                     int
 	recording                    bool
+	// haz is what the commands since the last barrier read and wrote.
+	haz hazards
 	// bound is the pipeline bound in the open batch, so repeats of a
 	// kernel skip the bind.
 	bound   vkHandle
@@ -172,6 +174,9 @@ type kernel struct {
 	setLayout, layout, pipeline vkHandle
 	bindings                    int
 	push                        uint32
+	// writes has bit i set when the shader may write binding i (from its
+	// SPIR-V: hazard.go orders the commands by it).
+	writes uint32
 }
 
 // skipKernels names kernels Open leaves out as if the driver had failed to
@@ -539,6 +544,10 @@ func (d *Device) Name() string { return "vulkan/" + d.info.Name }
 // Submits counts the batches submitted so far (each waited on by one fence).
 func (d *Device) Submits() int { return d.submits }
 
+// Barriers counts the barriers recorded between commands and the commands
+// that ran without one after another (hazard.go), since Open.
+func (d *Device) Barriers() (recorded, elided int) { return d.haz.barriers, d.haz.elided }
+
 func (d *Device) buildKernel(k kernelID) error {
 	spec := kernelSpecs[k]
 	op := "build kernel " + spec.name
@@ -567,6 +576,9 @@ func (d *Device) buildKernel(k kernelID) error {
 	}
 	kn := &d.kernels[k]
 	kn.bindings, kn.push = spec.bindings, spec.push
+	if kn.writes, err = writtenBindings(words, spec.bindings); err != nil {
+		return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op, Err: fmt.Errorf("embedded SPIR-V: %v", err)}
+	}
 	dli := &descriptorSetLayoutCreateInfo{sType: stDescriptorSetLayoutCreate, bindingCount: uint32(len(bs)), pBindings: &bs[0]}
 	if d.info.PushDescriptors {
 		dli.flags = setLayoutPushDescriptor
@@ -727,12 +739,12 @@ func (d *Device) newCommandBuffer() error {
 }
 
 // kick submits the commands recorded so far without a fence and goes on
-// recording into the next command buffer. Every command is followed by a
-// full barrier, whose scopes reach across submissions on the queue, so the
-// later buffers' commands still wait for the earlier ones; the batch's
-// fence (Flush) follows them all in submission order. Not while
-// profiling: a kernel's time would include the host's recording after a
-// kick.
+// recording into the next command buffer. A command that conflicts with
+// earlier ones waits behind a barrier (hazard.go), whose scopes reach
+// across submissions on the queue, so the later buffers' commands still
+// wait for what they depend on in the earlier ones; the batch's fence
+// (Flush) follows them all in submission order. Not while profiling: a
+// kernel's time would include the host's recording after a kick.
 func (d *Device) kick() {
 	if r := d.vk.endCommandBuffer(d.cmd); r != vkSuccess {
 		d.err = d.fail("end a command buffer", r)
@@ -761,17 +773,6 @@ func (d *Device) kick() {
 	d.kickAt, d.sinceKick = 2*d.kickAt, 0
 }
 
-// barrier orders every earlier shader or transfer write before every later
-// shader or transfer access. One global barrier per command is simple and
-// correct; finer hazard tracking is left for later.
-func (d *Device) barrier() {
-	d.rec.barrier = memoryBarrier{sType: stMemoryBarrier,
-		srcAccessMask: accessShaderWrite | accessTransferWrite,
-		dstAccessMask: accessShaderRead | accessShaderWrite | accessTransferRead | accessTransferWrite}
-	st := uint32(pipeStageCompute | pipeStageTransfer)
-	d.vk.cmdMemoryBarrier(d.cmd, st, st, unsafe.Pointer(&d.rec.barrier))
-}
-
 // Flush submits the recorded batch and waits for its fence. It returns the
 // Device's sticky error, if any.
 func (d *Device) Flush() error {
@@ -781,6 +782,7 @@ func (d *Device) Flush() error {
 	if !d.recording {
 		return nil
 	}
+	d.settle() // the next batch starts with nothing unordered
 	d.profileEnd()
 	d.recording = false
 	if r := d.vk.endCommandBuffer(d.cmd); r != vkSuccess {
@@ -910,8 +912,9 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 	size := uint32(unsafe.Sizeof(*push))
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&rec.push[0])), size), unsafe.Slice((*byte)(unsafe.Pointer(push)), size))
 	d.vk.cmdPushConstants(d.cmd, kn.layout, stageCompute, 0, size, unsafe.Pointer(&rec.push[0]))
+	d.before(ops, kn.writes)
 	d.vk.cmdDispatch(d.cmd, groups[0], groups[1], groups[2])
-	d.barrier()
+	d.after()
 	d.stamp(kernelSpecs[k].name)
 	if d.kickAt > 0 && d.prof == nil {
 		if d.sinceKick++; d.sinceKick >= d.kickAt {

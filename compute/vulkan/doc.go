@@ -12,7 +12,11 @@
 // descriptor or staging space runs out. There is no sync per op. On a GPU
 // the batch goes to the queue in pieces as it is recorded (after 32
 // dispatches, then 64 more, 128, …; RLT_VULKAN_KICK sets the first, 0
-// turns it off), so the GPU computes while the host records the rest. Operands
+// turns it off), so the GPU computes while the host records the rest.
+// A command waits behind a barrier only where it reads what the commands
+// since the last barrier wrote or writes what they touched (hazard.go;
+// which bindings a kernel writes is read from its SPIR-V), so independent
+// kernels may overlap. Operands
 // go in with push descriptors where the device has VK_KHR_push_descriptor
 // (RLT_VULKAN_PUSH_DESCRIPTORS=0 falls back to descriptor sets, as on
 // devices without it), a repeated kernel is not bound again, and the
@@ -23,7 +27,8 @@
 // layer with synchronization validation and fails on any message (it skips
 // where the layer is not installed; Debian: vulkan-validationlayers):
 // lavapipe computes right through a missing barrier that a real GPU would
-// not forgive.
+// not forgive. engine/model, engine/sample and engine/rlt do the same for
+// whole models, draws and a GRPO step (backendtest.UnderValidationLayer).
 //
 // Backend (NewBackend) is the compute.Backend on a Device, selected with
 // --device gpu or auto (compute/device); compute/backendtest checks every

@@ -172,7 +172,8 @@ func (d *Device) RoPEBackward(dx, dout *Tensor, pos []int32, table *RoPETable, h
 }
 
 // The Device's scratch slots, each a device buffer reused by the next op
-// that needs it (every dispatch is followed by a full barrier).
+// that needs it (its commands wait for the last ones that used it:
+// hazard.go).
 const (
 	scratchIDs     = iota // Argmax's ids, on their way to the host
 	scratchPartial        // reduce's partial sums; attention's scores
@@ -355,8 +356,9 @@ func (d *Device) AllFinite(t *Tensor) (bool, error) {
 	if !d.begin() {
 		return false, d.err
 	}
+	d.transfer(nil, flag)
 	d.vk.cmdFillBuffer(d.cmd, flag.buf, 0, 4, 0)
-	d.barrier()
+	d.after()
 	dispatch(d, kReduce, &struct{ n uint32 }{uint32(t.n)}, linearGroups(groups),
 		binding{b: part, size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.bind())
 	var bits [4]byte

@@ -11,8 +11,9 @@ import (
 
 // Profile is where a Device's time went between StartProfile and
 // StopProfile. The device writes a timestamp after every command it runs
-// (each dispatch is followed by a full barrier, so consecutive timestamps
-// bracket one kernel), and the host times its waits on fences. GPU far below
+// (while profiling each command is followed by a full barrier and batches
+// go whole, so consecutive timestamps bracket one kernel), and the host
+// times its waits on fences. GPU far below
 // Wall means the host is the bottleneck: recording, descriptor sets, or
 // work between batches.
 type Profile struct {

@@ -237,8 +237,9 @@ func (d *Device) writeBytes(dst *Tensor, raw []byte) error {
 			return d.err
 		}
 		region := &bufferCopy{srcOffset: bd.off, dstOffset: uint64(off), size: uint64(chunk)}
+		d.transfer(bd.b, dst.b)
 		d.vk.cmdCopyBuffer(d.cmd, bd.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
-		d.barrier()
+		d.after()
 		d.stamp("upload")
 		off += chunk
 	}
@@ -286,6 +287,7 @@ func (d *Device) readBytes(dst []byte, src *buffer) error {
 		return d.err
 	}
 	region := &bufferCopy{size: bytes}
+	d.transfer(src, d.down)
 	d.vk.cmdCopyBuffer(d.cmd, src.buf, d.down.buf, 1, unsafe.Pointer(region))
 	mb := &memoryBarrier{sType: stMemoryBarrier, srcAccessMask: accessTransferWrite, dstAccessMask: accessHostRead}
 	d.vk.cmdPipelineBarrier(d.cmd, pipeStageTransfer, pipeStageHost, 0, 1, unsafe.Pointer(mb), 0, nil, 0, nil)
@@ -304,8 +306,9 @@ func (d *Device) Zero(t *Tensor) {
 	if !d.begin() {
 		return
 	}
+	d.transfer(nil, t.b)
 	d.vk.cmdFillBuffer(d.cmd, t.b.buf, 0, t.b.size, 0)
-	d.barrier()
+	d.after()
 	d.stamp("zero")
 }
 
@@ -324,7 +327,8 @@ func (d *Device) Copy(dst, src *Tensor) {
 		return
 	}
 	region := &bufferCopy{size: dst.dataBytes()}
+	d.transfer(src.b, dst.b)
 	d.vk.cmdCopyBuffer(d.cmd, src.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
-	d.barrier()
+	d.after()
 	d.stamp("copy")
 }

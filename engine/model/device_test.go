@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/hf"
 )
@@ -270,4 +271,14 @@ func TestDeviceParity16(t *testing.T) {
 	if r := float64(h16) / float64(h32); r > 0.56 {
 		t.Fatalf("on %s the 16-bit load holds %d bytes, %.2f× the float32 load's %d", gpu.Name(), h16, r, h32)
 	}
+}
+
+// TestDeviceUnderValidationLayer re-runs the whole-model device tests under
+// Khronos' validation layer with synchronization validation (the device
+// records barriers only where commands conflict, and here submits a batch
+// in pieces after 3, 6, 12, … dispatches, as a GPU does after 32): any
+// message fails it.
+func TestDeviceUnderValidationLayer(t *testing.T) {
+	deviceOrSkip(t)
+	backendtest.UnderValidationLayer(t, "^(TestDeviceParity|TestDeviceParityF16|TestDeviceParity16)$", "RLT_VULKAN_KICK=3")
 }

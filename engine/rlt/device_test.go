@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -84,4 +85,19 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGRPOStepUnderValidationLayer re-runs TestGRPOStepOnTheDevice under
+// Khronos' validation layer with synchronization validation, batches
+// submitted in pieces as a GPU submits them: any message fails it.
+func TestGRPOStepUnderValidationLayer(t *testing.T) {
+	d, err := vulkan.Open()
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	d.Close()
+	backendtest.UnderValidationLayer(t, "^TestGRPOStepOnTheDevice$", "RLT_VULKAN_KICK=3")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
@@ -202,4 +203,12 @@ func TestGenerateOnTheDevice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDrawsUnderValidationLayer re-runs the device draw tests under Khronos'
+// validation layer with synchronization validation, batches submitted in
+// pieces as a GPU submits them: any message fails it.
+func TestDrawsUnderValidationLayer(t *testing.T) {
+	deviceOrSkip(t)
+	backendtest.UnderValidationLayer(t, "^(TestDeviceDraws|TestGenerateOnTheDevice)$", "RLT_VULKAN_KICK=3")
 }
