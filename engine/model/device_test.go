@@ -11,31 +11,16 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/hf"
 )
-
-// deviceOrSkip opens the Vulkan backend (lavapipe in CI); without a device
-// the test skips, unless RLT_REQUIRE_GPU=1, under which it fails.
-func deviceOrSkip(t *testing.T) *vulkan.Backend {
-	t.Helper()
-	d, err := vulkan.Open()
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
-	b := vulkan.NewBackend(d)
-	t.Cleanup(b.Close)
-	return b
-}
 
 // TestDeviceParity: a small model with left padding gives the same logits,
 // log-probs, parameter gradients and parameters after one AdamW step on
 // the Vulkan backend as on the CPU, within float32 summation-order
 // tolerance.
 func TestDeviceParity(t *testing.T) {
-	deviceParity(t, deviceOrSkip(t), parityTolerance{abs: 1e-4, rel: 1e-3, gradOfMax: 0, params: 2e-3})
+	deviceParity(t, vulkantest.Backend(t), parityTolerance{abs: 1e-4, rel: 1e-3, gradOfMax: 0, params: 2e-3})
 }
 
 // TestDeviceParityF16: the same under matmul f16, every product on tensor
@@ -44,7 +29,7 @@ func TestDeviceParity(t *testing.T) {
 // AdamW step to two learning rates (a gradient within rounding of 0 may
 // change sign, moving its weight by 2·lr the other way).
 func TestDeviceParityF16(t *testing.T) {
-	gpu := deviceOrSkip(t)
+	gpu := vulkantest.Backend(t)
 	if err := gpu.Device().SetMatmul(vulkan.MatmulF16); err != nil {
 		if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
 			t.Fatalf("RLT_REQUIRE_COOPMAT=1: %v", err)
@@ -153,7 +138,7 @@ func deviceParity(t *testing.T, gpu *vulkan.Backend, tol parityTolerance) {
 // out with a memory limit) fails the load with an out-of-memory error that
 // names the device, and compute.Tape and the Backend keep reporting it.
 func TestDeviceTooSmall(t *testing.T) {
-	gpu := deviceOrSkip(t)
+	gpu := vulkantest.Backend(t)
 	gpu.SetMemoryLimit(32 << 10) // the model holds about 120 KiB
 	m, err := NewRandom(gpu, smallCheckpointConfig(), 1)
 	if err == nil {
@@ -175,7 +160,7 @@ func TestDeviceTooSmall(t *testing.T) {
 // log-probs with entropy, and cached decode steps, within float32
 // summation-order tolerance.
 func TestDeviceParity16(t *testing.T) {
-	gpu := deviceOrSkip(t)
+	gpu := vulkantest.Backend(t)
 	cpu := compute.NewCPU()
 	for _, st := range []hf.DType{hf.BF16} { // Save writes F32 or BF16; F16 weights are checked op by op (backendtest)
 		for _, tied := range []bool{true, false} {
@@ -253,7 +238,7 @@ func TestDeviceParity16(t *testing.T) {
 	// On a fresh device, with every model kept: a model freed by the
 	// collector while a later load is measured (the runs above, the
 	// float32 load) would count against that load, even below zero.
-	mem := deviceOrSkip(t)
+	mem := vulkantest.Backend(t)
 	var keep []*Model
 	held := func(p Precision) uint64 {
 		before := mem.HeldBytes()
@@ -279,6 +264,6 @@ func TestDeviceParity16(t *testing.T) {
 // in pieces after 3, 6, 12, … dispatches, as a GPU does after 32): any
 // message fails it.
 func TestDeviceUnderValidationLayer(t *testing.T) {
-	deviceOrSkip(t)
+	vulkantest.Backend(t)
 	backendtest.UnderValidationLayer(t, "^(TestDeviceParity|TestDeviceParityF16|TestDeviceParity16)$", "RLT_VULKAN_KICK=3")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -21,15 +22,8 @@ import (
 // tie within rounding, which these checks would show). It is kept small:
 // lavapipe's GEMM, with a workgroup barrier per k-step, takes seconds here.
 func TestGRPOStepOnTheDevice(t *testing.T) {
-	d, err := vulkan.Open()
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
-	gpu := vulkan.NewBackend(d)
-	defer gpu.Close()
+	gpu := vulkantest.Backend(t)
+	d := gpu.Device()
 	dir, err := defaults.Dir()
 	if err != nil {
 		t.Fatal(err)
@@ -91,13 +85,6 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 // Khronos' validation layer with synchronization validation, batches
 // submitted in pieces as a GPU submits them: any message fails it.
 func TestGRPOStepUnderValidationLayer(t *testing.T) {
-	d, err := vulkan.Open()
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
-	d.Close()
+	vulkantest.Backend(t)
 	backendtest.UnderValidationLayer(t, "^TestGRPOStepOnTheDevice$", "RLT_VULKAN_KICK=3")
 }

@@ -4,30 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/backendtest"
-	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
-
-// deviceOrSkip opens the Vulkan backend (lavapipe in CI); without a device
-// the test skips, unless RLT_REQUIRE_GPU=1, under which it fails.
-func deviceOrSkip(t *testing.T) *vulkan.Backend {
-	t.Helper()
-	d, err := vulkan.Open()
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
-	b := vulkan.NewBackend(d)
-	t.Cleanup(b.Close)
-	return b
-}
 
 // TestDeviceDraws compares the device's draws (compute.TokenDrawer) with the
 // host's picker on the same rows of logits and the same random stream: the
@@ -36,7 +19,7 @@ func deviceOrSkip(t *testing.T) *vulkan.Backend {
 // with the stream's top 24 bits), and log-probabilities within float32
 // rounding. Rows that are not finite fail on both.
 func TestDeviceDraws(t *testing.T) {
-	be := deviceOrSkip(t)
+	be := vulkantest.Backend(t)
 	const V, rows = 1003, 24
 	gen := rand.New(rand.NewPCG(5, 7))
 	normal := func(scale float64) func(int) float32 {
@@ -156,7 +139,7 @@ func boundary(row []float32, p *picker, id int32) (cum, total float64) {
 // pickers make from the logits read back (top-p); only the latter bring
 // the logits to the host.
 func TestGenerateOnTheDevice(t *testing.T) {
-	gpu := deviceOrSkip(t)
+	gpu := vulkantest.Backend(t)
 	cpuModel := tinyModel(t)
 	gpuModel, err := model.New(gpu, tinyConfig)
 	if err != nil {
@@ -209,6 +192,6 @@ func TestGenerateOnTheDevice(t *testing.T) {
 // validation layer with synchronization validation, batches submitted in
 // pieces as a GPU submits them: any message fails it.
 func TestDrawsUnderValidationLayer(t *testing.T) {
-	deviceOrSkip(t)
+	vulkantest.Backend(t)
 	backendtest.UnderValidationLayer(t, "^(TestDeviceDraws|TestGenerateOnTheDevice)$", "RLT_VULKAN_KICK=3")
 }
