@@ -48,12 +48,15 @@ void main() {
 				if (m < p.M) acc[m] += a[m * p.lda + k] * w;
 		}
 	}
+	// Only the M rows there are go through the tree (decoding 8 sequences
+	// halves it against all MAXM).
 	uint base = col * MAXM * 64u;
-	for (uint m = 0u; m < MAXM; m++) red[base + m * 64u + lane] = acc[m];
+	for (uint m = 0u; m < MAXM; m++)
+		if (m < p.M) red[base + m * 64u + lane] = acc[m];
 	barrier();
 	for (uint s = 32u; s > 0u; s >>= 1u) {
 		if (lane < s)
-			for (uint m = 0u; m < MAXM; m++) red[base + m * 64u + lane] += red[base + m * 64u + lane + s];
+			for (uint m = 0u; m < p.M; m++) red[base + m * 64u + lane] += red[base + m * 64u + lane + s];
 		barrier();
 	}
 	if (n < p.N && lane < p.M) {
