@@ -40,10 +40,11 @@
 # GPU time per kernel, and runs the grpo part with --matmul f16
 # (GRPO_MATMUL=f32 keeps it in float32).
 #
-# A GPU machine without Go: build the two test binaries where Go is, carry
-# them, and name their folder in GPU_BIN:
+# A GPU machine without Go: build the three test binaries where Go is,
+# carry them, and name their folder in GPU_BIN:
 #   go test -c -o bin/vulkan.test ./compute/vulkan
 #   go test -c -o bin/model.test ./engine/model
+#   go test -c -o bin/sample.test ./engine/sample
 #   GPU_BIN=bin bash bench/gpu.sh          # there
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +54,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 if [ -n "${GPU_BIN:-}" ]; then
-	for t in vulkan model; do
+	for t in vulkan model sample; do
 		[ -x "$GPU_BIN/$t.test" ] || { echo "GPU_BIN=$GPU_BIN: no $t.test there (go test -c -o $GPU_BIN/$t.test ...)" >&2; exit 2; }
 		cp "$GPU_BIN/$t.test" "$TMP/$t.test"
 	done
@@ -62,6 +63,7 @@ else
 	echo "== go: $(go version | cut -d' ' -f3-)"
 	go test -c -o "$TMP/vulkan.test" ./compute/vulkan
 	go test -c -o "$TMP/model.test" ./engine/model
+	go test -c -o "$TMP/sample.test" ./engine/sample
 fi
 info_all=$(cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^TestDeviceInfo$' -test.v 2>&1 || true)
 info=$(echo "$info_all" | grep 'device "' || true)
@@ -82,11 +84,14 @@ fi
 gpu_line="$gpu_name, driver $gpu_driver, Vulkan $gpu_vk"
 echo "== GPU for the README: $gpu_line"
 
-echo "== correctness on the device (conformance suite, whole-model parity)"
-(cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^TestBackendConformance$' -test.count=1)
+echo "== correctness on the device (conformance suite, batches in pieces, attention, token draws, whole-model parity)"
+# lavapipe runs a dispatch at a time; a GPU overlaps the ones without a
+# barrier between them, so these are the checks of that ordering too.
+(cd compute/vulkan && RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^(TestBackendConformance|TestBackendConformanceKicks|TestBarriersFollowHazards|TestTrainingSteps|TestAttention|TestAttentionDecodeTiles|TestDrawTokens)$' -test.count=1)
 (cd engine/model && RLT_REQUIRE_GPU=1 "$TMP/model.test" -test.run '^TestDeviceParity$' -test.count=1)
+(cd engine/sample && RLT_REQUIRE_GPU=1 "$TMP/sample.test" -test.run '^(TestDeviceDraws|TestGenerateOnTheDevice)$' -test.count=1)
 coop=0
-if echo "$info_all" | grep -q 'matmul f16: '; then
+if echo "$info_all" | grep -q ': matmul f16: '; then # not ": no matmul f16:"
 	coop=1
 	echo "== tensor cores (matmul f16): the GEMM against float64, the conformance suite, model parity"
 	# A failure here is reported and the float32 benchmarks go on without f16.
