@@ -303,6 +303,9 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 				return res, err
 			}
 		} else {
+			if cap(g.logits) < c.B*V { // not needed when the device draws
+				g.logits = make([]float32, c.B*V)
+			}
 			lg = g.logits[:c.B*V]
 			m.Backend().Read(lg, logits)
 			g.picks.draw(lg, c.B, V)
@@ -466,7 +469,6 @@ func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 		g.seqOf = make([]int, B)
 		g.rows = make([]int32, B)
 		g.steps = make([]StepToken, 0, B)
-		g.logits = make([]float32, B*m.Cfg.Vocab)
 	}
 	if cap(g.tokens) < B*P { // the prefill's B×P ids
 		g.tokens = make([]int32, B*P)
