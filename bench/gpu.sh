@@ -113,7 +113,7 @@ bench() { # device shape B T NEW [benchtime]
 	echo "== $1 $2: batch $3 x $4 training, $3 x $5 sampled"
 	(cd engine/model && RLT_BENCH_DEVICE=$1 RLT_BENCH_SHAPE=$2 RLT_BENCH_B=$3 RLT_BENCH_T=$4 RLT_BENCH_NEW=$5 \
 		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime "${6:-3x}" 2>&1) |
-		grep -E '^Benchmark|device |phases|^profile' | tee "$TMP/bench.out"
+		grep -E '^Benchmark|device |phases|barriers|^profile' | tee "$TMP/bench.out"
 	ours_train=$(tok_s TrainStep <"$TMP/bench.out")
 	ours_sample=$(tok_s Sample <"$TMP/bench.out")
 	echo "== $1 $2: $3 x $5 sampled from bf16 weights"
@@ -255,7 +255,7 @@ for s in $SHAPES; do
 			# the first thing to read if the step misses the target.
 			(cd engine/model && RLT_BENCH_MATMUL=f16 RLT_BENCH_PROFILE=1 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 \
 				"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 3x 2>&1) |
-				grep -E '^Benchmark|device |phases|^profile' | tee "$TMP/f16.out"
+				grep -E '^Benchmark|device |phases|barriers|^profile' | tee "$TMP/f16.out"
 			t16=$(tok_s TrainStep <"$TMP/f16.out")
 			echo "   ours matmul f16 / PyTorch bf16 autocast: train $(ratio "$t16" "$peer_train_bf16") (the target: at least 0.5)"
 			readme+=("0.5B ours, matmul f16 (tensor cores): train $t16 tokens/s (ours/PyTorch bf16 $(ratio "$t16" "$peer_train_bf16"); float32: $ours_train)")

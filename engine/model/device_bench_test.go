@@ -72,6 +72,10 @@ func BenchmarkDeviceTrainStep(b *testing.B) {
 	b.ReportMetric(float64(b.N*B*T)/b.Elapsed().Seconds(), "tokens/s")
 	b.StopTimer()
 	logPhases(b, tr, sync)
+	counted := countBarriers(be)
+	tr.step(b)
+	be.AllFinite(sync)
+	counted(b, "a training step")
 	stop := startProfile(b, be, "one training step")
 	tr.step(b)
 	be.AllFinite(sync)
@@ -93,6 +97,21 @@ func startProfile(b *testing.B, be compute.Backend, what string) func() {
 	return func() {
 		p := vb.Device().StopProfile().String()
 		fmt.Fprintf(os.Stderr, "profile %s of %s: %s", b.Name(), what, strings.ReplaceAll(p, "\n  ", "\nprofile   "))
+	}
+}
+
+// countBarriers starts counting, on a Vulkan device, the commands that
+// waited behind a barrier and those that ran without one (Device.Barriers);
+// the returned func logs them.
+func countBarriers(be compute.Backend) func(b *testing.B, what string) {
+	vb, ok := be.(*vulkan.Backend)
+	if !ok {
+		return func(*testing.B, string) {}
+	}
+	rec, eli := vb.Device().Barriers()
+	return func(b *testing.B, what string) {
+		r, e := vb.Device().Barriers()
+		b.Logf("%s: %d barriers, %d commands without one before them", what, r-rec, e-eli)
 	}
 }
 
@@ -175,6 +194,10 @@ func BenchmarkDeviceSample(b *testing.B) {
 	}
 	tp.Reset()
 	be.Argmax(next, m.Decode(tp, c, toks, prompt))
+	counted := countBarriers(be)
+	tp.Reset()
+	be.Argmax(next, m.Decode(tp, c, next, 1))
+	counted(b, "a decode step")
 	stop := startProfile(b, be, "the decode steps")
 	for s := 1; s < steps; s++ {
 		tp.Reset()
