@@ -34,12 +34,18 @@ func holds(bs []*buffer, b *buffer) bool {
 	return false
 }
 
-// order records a barrier before a command that reads reads and writes
-// writes when it conflicts with what came since the last barrier, then
-// adds the command's buffers. writes[i] says whether op i is written.
+// maxTracked bounds the buffers tracked between barriers: past it the next
+// command gets a barrier anyway, so that a long run of independent
+// commands (a step's AdamW updates: four buffers each) keeps the host's
+// scans short.
+const maxTracked = 256
+
+// order records a barrier before a command on ops (bit i of writes: op i
+// is written) when it conflicts with the commands since the last barrier,
+// then adds its buffers to theirs.
 func (d *Device) order(ops []binding, writes uint32) {
 	h := &d.haz
-	conflict := false
+	conflict := len(h.read)+len(h.written) >= maxTracked
 	for i, op := range ops {
 		if writes&(1<<i) != 0 {
 			conflict = conflict || holds(h.read, op.b) || holds(h.written, op.b)
@@ -62,8 +68,8 @@ func (d *Device) order(ops []binding, writes uint32) {
 	}
 }
 
-// before orders a command on ops (writes[i]: op i is written) after the
-// commands it conflicts with; while profiling, after every command.
+// before orders a command on ops (bit i of writes: op i is written) after
+// the commands it conflicts with; while profiling, after every command.
 func (d *Device) before(ops []binding, writes uint32) {
 	if d.prof != nil {
 		d.settle()

@@ -80,4 +80,21 @@ func TestBarriersFollowHazards(t *testing.T) {
 	if err := d.Read(got, y); err != nil {
 		t.Fatal(err)
 	}
+	// A long run of independent commands gets a barrier once maxTracked
+	// buffers are tracked, and only then.
+	many := make([]*Tensor, maxTracked+10)
+	for i := range many {
+		many[i], _ = d.New("many", 4)
+		defer d.Free(many[i])
+	}
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	bar = d.haz.barriers
+	for _, x := range many {
+		d.Zero(x)
+	}
+	if d.haz.barriers != bar+1 {
+		t.Fatalf("%d independent fills: %d barriers, want 1 (at %d tracked buffers)", len(many), d.haz.barriers-bar, maxTracked)
+	}
 }
