@@ -26,9 +26,11 @@
 # the 64×64-tile GEMM (or the 128×128 one) instead of choosing by shape,
 # to time the two kernels against each other; RLT_VULKAN_ATTN=rows keeps
 # attention on its row kernels instead of the tiled ones; RLT_VULKAN_KICK=0
-# submits each batch whole instead of in pieces as it is recorded. At the
-# 0.5B shape the script itself reruns the benchmarks with each of
-# RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0, RLT_VULKAN_GEMM=64 and
+# submits each batch whole instead of in pieces as it is recorded;
+# RLT_VULKAN_BARRIERS=all puts a barrier after every command instead of only
+# where commands conflict. At the 0.5B shape the script itself reruns the
+# benchmarks with each of RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0,
+# RLT_VULKAN_BARRIERS=all, RLT_VULKAN_GEMM=64 and
 # RLT_VULKAN_PUSH_DESCRIPTORS=0, then prints GPU time per kernel (AB=0
 # skips this).
 #
@@ -271,7 +273,7 @@ done
 # time goes, kernel by kernel, in one training step and one decode pass.
 if [ "${AB:-1}" = 1 ] && [[ " $SHAPES " == *" 0.5b "* ]]; then
 	base_train=$ours_train base_sample=$ours_sample
-	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
+	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_BARRIERS=all RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
 		echo "== 0.5B with $sw"
 		(cd engine/model && env "$sw" RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=128 \
 			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 2x 2>&1) |

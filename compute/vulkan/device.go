@@ -116,8 +116,10 @@ type Device struct {
 	descPool                     vkHandle
 	setsUsed                     int
 	recording                    bool
-	// haz is what the commands since the last barrier read and wrote.
-	haz hazards
+	// haz is what the commands since the last barrier read and wrote;
+	// allBarriers (RLT_VULKAN_BARRIERS=all) puts one after every command.
+	haz         hazards
+	allBarriers bool
 	// bound is the pipeline bound in the open batch, so repeats of a
 	// kernel skip the bind.
 	bound   vkHandle
@@ -398,6 +400,14 @@ func (d *Device) build() error {
 	d.attnRows, err = attnRowsSetting(os.Getenv("RLT_VULKAN_ATTN"))
 	if err != nil {
 		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_ATTN", Err: err}
+	}
+	switch v := os.Getenv("RLT_VULKAN_BARRIERS"); v {
+	case "":
+	case "all":
+		d.allBarriers = true
+	default:
+		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_BARRIERS",
+			Err: fmt.Errorf("%q is not all (a barrier after every command); unset it for barriers only where commands conflict", v)}
 	}
 	if v := os.Getenv("RLT_VULKAN_KICK"); v != "" {
 		if d.kickAfter, err = kickSetting(v); err != nil {

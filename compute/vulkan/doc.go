@@ -16,7 +16,7 @@
 // A command waits behind a barrier only where it reads what the commands
 // since the last barrier wrote or writes what they touched (hazard.go;
 // which bindings a kernel writes is read from its SPIR-V), so independent
-// kernels may overlap. Operands
+// kernels may overlap; RLT_VULKAN_BARRIERS=all puts one after every command. Operands
 // go in with push descriptors where the device has VK_KHR_push_descriptor
 // (RLT_VULKAN_PUSH_DESCRIPTORS=0 falls back to descriptor sets, as on
 // devices without it), a repeated kernel is not bound again, and the

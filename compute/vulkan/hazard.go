@@ -15,7 +15,9 @@ import (
 // NonWritable there. Tracking is per buffer, not per range: two commands
 // writing disjoint parts of one buffer still get a barrier between them.
 // While profiling, every command is followed by a barrier, as before, so
-// that consecutive timestamps bracket one kernel.
+// that consecutive timestamps bracket one kernel; RLT_VULKAN_BARRIERS=all
+// does the same without the profile (A/B timing, and a check on a GPU
+// that a wrong result does not come from the tracking).
 
 // hazards are the buffers the commands since the last barrier read and
 // wrote: a few at a time, so slices beat maps.
@@ -71,7 +73,7 @@ func (d *Device) order(ops []binding, writes uint32) {
 // before orders a command on ops (bit i of writes: op i is written) after
 // the commands it conflicts with; while profiling, after every command.
 func (d *Device) before(ops []binding, writes uint32) {
-	if d.prof != nil {
+	if d.prof != nil || d.allBarriers {
 		d.settle()
 		return
 	}
@@ -81,7 +83,7 @@ func (d *Device) before(ops []binding, writes uint32) {
 // after closes a command: a barrier while profiling, so that the next
 // timestamp brackets this command alone; else nothing (before decides).
 func (d *Device) after() {
-	if d.prof != nil {
+	if d.prof != nil || d.allBarriers {
 		d.barrier()
 	}
 }

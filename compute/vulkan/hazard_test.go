@@ -1,6 +1,8 @@
 package vulkan
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -96,5 +98,37 @@ func TestBarriersFollowHazards(t *testing.T) {
 	}
 	if d.haz.barriers != bar+1 {
 		t.Fatalf("%d independent fills: %d barriers, want 1 (at %d tracked buffers)", len(many), d.haz.barriers-bar, maxTracked)
+	}
+}
+
+// TestAllBarriers: RLT_VULKAN_BARRIERS=all puts a barrier after every
+// command; any other value fails Open.
+func TestAllBarriers(t *testing.T) {
+	openOrSkip(t)
+	t.Setenv("RLT_VULKAN_BARRIERS", "all")
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	x, _ := d.New("x", 8)
+	y, _ := d.New("y", 8)
+	z, _ := d.New("z", 8)
+	defer func() { d.Free(x); d.Free(y); d.Free(z) }()
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_, eli := d.Barriers()
+	d.Add(x, y, y)
+	d.Add(z, y, y) // independent of the first: no barrier without the setting
+	if _, e := d.Barriers(); e != eli {
+		t.Fatalf("RLT_VULKAN_BARRIERS=all: %d commands ran without a barrier", e-eli)
+	}
+	t.Setenv("RLT_VULKAN_BARRIERS", "some")
+	if d2, err := Open(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_BARRIERS") {
+		if d2 != nil {
+			d2.Close()
+		}
+		t.Fatalf("Open with RLT_VULKAN_BARRIERS=some: %v, want an ErrSetting naming it", err)
 	}
 }
