@@ -48,8 +48,8 @@ func TestWrittenBindings(t *testing.T) {
 // writes what one read, waits behind one.
 func TestBarriersFollowHazards(t *testing.T) {
 	d := openOrSkip(t)
-	if d.prof != nil {
-		t.Skip("profiling: every command is followed by a barrier")
+	if d.prof != nil || d.allBarriers {
+		t.Skip("profiling or RLT_VULKAN_BARRIERS=all: every command is followed by a barrier")
 	}
 	ts := make([]*Tensor, 5)
 	for i := range ts {
