@@ -28,11 +28,11 @@
 # attention on its row kernels instead of the tiled ones; RLT_VULKAN_KICK=0
 # submits each batch whole instead of in pieces as it is recorded;
 # RLT_VULKAN_BARRIERS=all puts a barrier after every command instead of only
-# where commands conflict. At the 0.5B shape the script itself reruns the
-# benchmarks with each of RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0,
+# where commands conflict. At the 0.5B shape the script itself prints GPU
+# time per kernel, then (after the README's lines) reruns the benchmarks
+# with each of RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0,
 # RLT_VULKAN_BARRIERS=all, RLT_VULKAN_GEMM=64 and
-# RLT_VULKAN_PUSH_DESCRIPTORS=0, then prints GPU time per kernel (AB=0
-# skips this).
+# RLT_VULKAN_PUSH_DESCRIPTORS=0 (AB=0 skips both).
 #
 # Tensor cores (matmul f16, compute/vulkan's gemmcm): on a device that has
 # float16 cooperative matrices the script first checks them (the GEMM
@@ -287,18 +287,14 @@ for s in $SHAPES; do
 	esac
 done
 
-# What each of the backend's choices buys at the 0.5B shape: the same
-# benchmarks with one switch turned back (AB=0 skips this), then where the
-# time goes, kernel by kernel, in one training step and one decode pass.
-if [ "${AB:-1}" = 1 ] && [[ " $SHAPES " == *" 0.5b "* ]]; then
-	base_train=$ours_train base_sample=$ours_sample
-	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_BARRIERS=all RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
-		echo "== 0.5B with $sw"
-		(cd engine/model && env "$sw" RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=128 \
-			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 2x 2>&1) |
-			grep -E '^Benchmark|phases' | tee "$TMP/ab.out"
-		readme+=("0.5B with $sw: train $(tok_s TrainStep <"$TMP/ab.out") tokens/s, sampling $(tok_s Sample <"$TMP/ab.out") tokens/s (default: $base_train, $base_sample)")
-	done
+# Where the time goes at the 0.5B shape, kernel by kernel, in one training
+# step and one decode pass; then the figures for the README; then what each
+# of the backend's choices buys there: the same benchmarks with one switch
+# turned back, most telling first, each line printed as it comes, so that a
+# run cut short by its time limit still has the rest (AB=0 skips both).
+ab=0
+[ "${AB:-1}" = 1 ] && [[ " $SHAPES " == *" 0.5b "* ]] && ab=1
+if [ "$ab" = 1 ]; then
 	echo "== 0.5B, GPU time per kernel"
 	(cd engine/model && RLT_BENCH_PROFILE=1 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=32 \
 		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 1x 2>&1) |
@@ -307,3 +303,13 @@ fi
 echo
 echo "== for the README (GPU: $gpu_line; toy B16 T128, 0.5B B8 T512, 128 tokens sampled; $(date -u +%Y-%m-%d))"
 printf '%s\n' "${readme[@]}"
+if [ "$ab" = 1 ]; then
+	base_train=${ours_train:-n/a} base_sample=${ours_sample:-n/a}
+	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_BARRIERS=all RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
+		echo "== 0.5B with $sw"
+		(cd engine/model && env "$sw" RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=128 \
+			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 2x 2>&1) |
+			grep -E '^Benchmark|phases' | tee "$TMP/ab.out"
+		echo "0.5B with $sw: train $(tok_s TrainStep <"$TMP/ab.out") tokens/s, sampling $(tok_s Sample <"$TMP/ab.out") tokens/s (default: $base_train, $base_sample)"
+	done
+fi
