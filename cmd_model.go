@@ -210,12 +210,13 @@ func describeDevice(name string, params int64) string {
 	}
 	defer device.Close(be)
 	s := be.Name() + " (" + why + ")"
+	mem := device.MemoryBytes(be) // 0 on the CPU
 	if ok, whyNot := device.TensorCores(be); ok {
 		s += "; tensor cores for matmul f16"
-	} else if device.MemoryBytes(be) > 0 { // a GPU without them; the CPU goes unsaid
+	} else if mem > 0 { // a GPU without them; the CPU goes unsaid
 		s += "; matmul f16 unavailable: " + whyNot
 	}
-	if mem := device.MemoryBytes(be); mem > 0 {
+	if mem > 0 {
 		need := uint64(params) * 16
 		verdict := "training fits"
 		if need > mem {

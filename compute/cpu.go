@@ -349,7 +349,6 @@ func (c *CPU) AdamW(p, g, m, v *Tensor, s AdamWStep) {
 	parallel.For(len(j.p), elemGrain, j)
 }
 
-// SumSquares implements Backend.
 // SumSquaresEach implements Backend.
 func (c *CPU) SumSquaresEach(ts []*Tensor, sums []float64) {
 	for i, t := range ts {
@@ -357,6 +356,7 @@ func (c *CPU) SumSquaresEach(ts []*Tensor, sums []float64) {
 	}
 }
 
+// SumSquares implements Backend.
 func (c *CPU) SumSquares(t *Tensor) float64 {
 	j := &c.j.sumsq
 	j.x = Host(t)

@@ -316,14 +316,8 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	}
 	sp := gemmScalePush{m: p.m, n: p.n, k: p.k, lda: p.lda, ldb: p.ldb, flags: p.flags & (gemmTransA | gemmTransB | gemmF16), kChunk: ceilDiv32(p.k, slices)}
 	if slices > 1 { // raised atomically from zeros, slice by slice
-		if !d.begin() {
-			return
-		}
 		sp.flags |= scaleAtomic
-		d.transfer(nil, sc)
-		d.vk.cmdFillBuffer(d.cmd, sc.buf, 0, scaleBytes, 0)
-		d.after()
-		d.stamp("zero")
+		d.fillZero(sc, scaleBytes)
 	}
 	dispatch(d, scaleKern, &sp, [3]uint32{groupsA + groupsB, 1, slices}, sb, a, b)
 	// gemmcm's tiles are 64×64 and 128×128 at T = 16, half at T = 8.

@@ -353,12 +353,7 @@ func (d *Device) AllFinite(t *Tensor) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !d.begin() {
-		return false, d.err
-	}
-	d.transfer(nil, flag)
-	d.vk.cmdFillBuffer(d.cmd, flag.buf, 0, 4, 0)
-	d.after()
+	d.fillZero(flag, 4)
 	dispatch(d, kReduce, &struct{ n uint32 }{uint32(t.n)}, linearGroups(groups),
 		binding{b: part, size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.bind())
 	var bits [4]byte

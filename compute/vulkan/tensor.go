@@ -303,11 +303,17 @@ func (d *Device) readBytes(dst []byte, src *buffer) error {
 func (d *Device) Zero(t *Tensor) {
 	d.own(t)
 	mustNotBeFrozen(t)
+	d.fillZero(t.b, t.b.size)
+}
+
+// fillZero records zeroing the first size bytes of b, ordered as a command
+// that writes b (hazard.go).
+func (d *Device) fillZero(b *buffer, size uint64) {
 	if !d.begin() {
 		return
 	}
-	d.transfer(nil, t.b)
-	d.vk.cmdFillBuffer(d.cmd, t.b.buf, 0, t.b.size, 0)
+	d.transfer(nil, b)
+	d.vk.cmdFillBuffer(d.cmd, b.buf, 0, size, 0)
 	d.after()
 	d.stamp("zero")
 }
