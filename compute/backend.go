@@ -144,8 +144,8 @@ type Backend interface {
 // TokenDrawer is a Backend that draws next tokens where its logits are, so
 // that a decode step moves only the drawn ids and their log-probabilities
 // to the host, not rows of the vocabulary. engine/sample uses it for draws
-// without truncation (no top-k, top-p or min-p); its picker on the host
-// does the rest.
+// without truncation (no top-k, top-p or min-p); for those it uses a
+// Shortlister.
 type TokenDrawer interface {
 	// DrawTokens draws one token from each row r of logits [rows, V] into
 	// ids[r], with logps[r] = log softmax(logits[r]·invT)[ids[r]] over the
@@ -164,6 +164,69 @@ type DrawOptions struct {
 	Allowed int     // ids ≥ Allowed are never drawn (their probability still counts in logps)
 	Greedy  bool
 }
+
+// Shortlister is a Backend that narrows rows of logits, where they are, to
+// the ids a truncated draw (top-k, top-p, min-p) can take, so that a decode
+// step moves those candidates and a few numbers per row to the host, not
+// rows of the vocabulary; engine/sample's picker then truncates and draws
+// among them on the host, as it would from the whole row.
+//
+// An allowed id's weight is e = exp((logit − AMax)·InvTemp), in [0, 1],
+// and its class how many binary orders of magnitude e lies below 1 (read
+// from the exponent of the float32 e): 0 for e = 1, c for [2⁻ᶜ, 2¹⁻ᶜ), 63
+// for everything below 2⁻⁶². The backend picks a class bound from its own counts and
+// sums of the classes by the picker's rules (top-k: the classes that hold
+// the k heaviest ids; else top-p: those that hold TopP of the weight; min-p:
+// those at or above MinP), one class more as a margin for rounding, and
+// returns every allowed id of nonzero weight in a class up to it.
+type Shortlister interface {
+	// Shortlist fills s for the rows of logits [rows, V]. It waits for
+	// the device.
+	Shortlist(s *Shortlist, logits *Tensor, o ShortlistOptions) error
+}
+
+// ShortlistOptions are a Shortlister's rules: the draw's temperature,
+// mask and truncation, and how many candidates a row may return.
+type ShortlistOptions struct {
+	InvTemp    float32 // 1/temperature
+	Allowed    int     // ids ≥ Allowed are never candidates (their weight still counts in LogSum)
+	TopK       int     // 0 = off
+	TopP, MinP float32 // 0 = off
+	Capacity   int     // candidates a row may return (positive)
+}
+
+// Shortlist is a Shortlister's answer: for row r, Rows[r], and its
+// candidates IDs[r·Capacity : r·Capacity+Rows[r].Count], in no particular
+// order, with their logits Z at the same places. The slices are sized by
+// the Shortlister and reused from call to call.
+type Shortlist struct {
+	Rows []ShortlistRow
+	IDs  []int32
+	Z    []float32
+}
+
+// A ShortlistRow's Count when the row has no candidates to give.
+const (
+	ShortlistNotFinite = -1 // the row holds a NaN, an infinite maximum, or no finite allowed logit
+	ShortlistOverflow  = -2 // more candidates than Capacity: draw from the whole row
+)
+
+// ShortlistRow is one row's shortlist.
+type ShortlistRow struct {
+	Count int // candidates, or ShortlistNotFinite or ShortlistOverflow
+	// Class is the class bound: every allowed id of nonzero weight whose
+	// class is at most Class is a candidate, and no other.
+	Class   int
+	NonZero int     // allowed ids of nonzero weight
+	ZMax    float32 // the row's largest logit
+	AMax    float32 // the largest allowed logit
+	LogSum  float32 // log Σ over the whole row of exp((logit − ZMax)·InvTemp)
+	Total   float32 // Σ of the allowed ids' weights
+}
+
+// ShortlistClasses is the number of weight classes (the last holds every
+// weight below 2⁻⁶²).
+const ShortlistClasses = 64
 
 // AttnDims are the shapes of one attention call: B sequences of T tokens,
 // H query heads and KV key/value heads of HeadDim each.

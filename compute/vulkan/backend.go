@@ -336,6 +336,11 @@ func (b *Backend) DrawTokens(ids []int32, logps []float32, logits *compute.Tenso
 	return b.d.DrawTokens(ids, logps, view(logits), u, o.InvTemp, o.Allowed, o.Greedy)
 }
 
+// Shortlist implements compute.Shortlister; it waits for the batch.
+func (b *Backend) Shortlist(s *compute.Shortlist, logits *compute.Tensor, o compute.ShortlistOptions) error {
+	return b.d.Shortlist(s, view(logits), o)
+}
+
 func (b *Backend) AdamW(p, g, m, v *compute.Tensor, s compute.AdamWStep) {
 	b.d.AdamW(view(p), view(g), view(m), view(v), s)
 }
@@ -413,4 +418,5 @@ func (b *Backend) NewRoPETable(maxPos, headDim int, theta float64) *compute.RoPE
 var (
 	_ compute.Backend     = (*Backend)(nil)
 	_ compute.TokenDrawer = (*Backend)(nil)
+	_ compute.Shortlister = (*Backend)(nil)
 )

@@ -147,8 +147,9 @@ type Device struct {
 	groupCSR  []int32
 	// sumParts is SumSquaresEach's host copy of the partial sums.
 	sumParts []float32
-	// drawn is DrawTokens' host copy of the ids and log-probabilities.
-	drawn []uint32
+	// drawn is DrawTokens' host copy of the ids and log-probabilities;
+	// listed is Shortlist's of its rows.
+	drawn, listed []uint32
 	// gemmForce, when not 0, is the output tile (64: gemm, 128: gemm128)
 	// of every product that is not a gemv, instead of gemmTileFor's
 	// choice: RLT_VULKAN_GEMM at Open, for A/B timing; tests.

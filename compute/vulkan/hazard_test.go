@@ -23,6 +23,7 @@ func TestWrittenBindings(t *testing.T) {
 		{kAttnFADKV16, 1 << 0},
 		{kAttnFASum, 1<<0 | 1<<1},
 		{kDraw, 1 << 0},
+		{kShortlist, 1 << 0},
 		{kGemmCM128, 1 << 0},
 	} {
 		spec := kernelSpecs[c.kernel]

@@ -51,6 +51,7 @@ const (
 	kAttnFADKV16
 	kAttnFASum
 	kDraw
+	kShortlist
 	numKernels
 )
 
@@ -107,6 +108,7 @@ var kernelSpecs = [numKernels]struct {
 	kAttnFADKV16:  {"attn_fa_dkv16", 8, 32, 0, 0},
 	kAttnFASum:    {"attn_fa_sum", 3, 24, 0, 0},
 	kDraw:         {"draw", 3, 20, 0, 0},
+	kShortlist:    {"shortlist", 2, 32, 0, 0},
 }
 
 // coopKernels need cooperative matrices: Open builds them only on a device

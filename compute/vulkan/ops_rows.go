@@ -273,6 +273,66 @@ func (d *Device) DrawTokens(ids []int32, logps []float32, logits *Tensor, u []fl
 	return nil
 }
 
+type shortlistPush struct {
+	rows, v, allowed uint32
+	invT             float32
+	topK             uint32
+	topP, minP       float32
+	cap              uint32
+}
+
+// shortlistHead is the words before each row's candidates in shortlist.comp's output.
+const shortlistHead = 8
+
+// Shortlist narrows each row of logits [rows, V] to the candidates of a
+// truncated draw on the device (shortlist.comp; compute.Shortlister): only
+// they and a few numbers per row come back, into s. It waits for the batch.
+func (d *Device) Shortlist(s *compute.Shortlist, logits *Tensor, o compute.ShortlistOptions) error {
+	d.own(logits)
+	rows, v := logits.rows(), logits.lastDim()
+	if o.Allowed <= 0 || o.Allowed > v || o.Capacity <= 0 || o.TopK < 0 {
+		panic(fmt.Sprintf("vulkan: shortlist %v with %d allowed, top-k %d, capacity %d", logits, o.Allowed, o.TopK, o.Capacity))
+	}
+	if d.err != nil || rows == 0 {
+		return d.err
+	}
+	stride := shortlistHead + 2*o.Capacity
+	bytes := uint64(rows) * uint64(stride) * 4
+	b, err := d.scratch(scratchIDs, bytes)
+	if err != nil {
+		return err
+	}
+	p := shortlistPush{rows: uint32(rows), v: uint32(v), allowed: uint32(o.Allowed), invT: o.InvTemp,
+		topK: uint32(o.TopK), topP: o.TopP, minP: o.MinP, cap: uint32(o.Capacity)}
+	dispatch(d, kShortlist, &p, linearGroups(rows), binding{b: b, size: bytes}, logits.bind())
+	if cap(d.listed) < rows*stride {
+		d.listed = make([]uint32, rows*stride)
+	}
+	res := d.listed[:rows*stride]
+	if err := d.readBytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(res))), bytes), b); err != nil {
+		return err
+	}
+	if cap(s.Rows) < rows {
+		s.Rows = make([]compute.ShortlistRow, rows)
+	}
+	if n := rows * o.Capacity; cap(s.IDs) < n {
+		s.IDs, s.Z = make([]int32, n), make([]float32, n)
+	}
+	s.Rows, s.IDs, s.Z = s.Rows[:rows], s.IDs[:rows*o.Capacity], s.Z[:rows*o.Capacity]
+	f := math.Float32frombits
+	for r := range rows {
+		h := res[r*stride : r*stride+stride]
+		row := compute.ShortlistRow{Count: int(int32(h[0])), Class: int(h[1]), NonZero: int(h[2]),
+			ZMax: f(h[3]), AMax: f(h[4]), LogSum: f(h[5]), Total: f(h[6])}
+		s.Rows[r] = row
+		for i := range max(row.Count, 0) {
+			s.IDs[r*o.Capacity+i] = int32(h[shortlistHead+2*i])
+			s.Z[r*o.Capacity+i] = f(h[shortlistHead+2*i+1])
+		}
+	}
+	return nil
+}
+
 // SumSquaresEach sets sums[i] = Σ ts[i]², each exactly as SumSquares
 // computes it (the same kernel, its partials added in order in float64),
 // with one wait for the batch: every tensor's partials go into one scratch

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/backendtest"
+	"github.com/rlt-workbench/rlt/compute/kernels"
 	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
@@ -21,52 +23,9 @@ import (
 func TestDeviceDraws(t *testing.T) {
 	be := vulkantest.Backend(t)
 	const V, rows = 1003, 24
-	gen := rand.New(rand.NewPCG(5, 7))
-	normal := func(scale float64) func(int) float32 {
-		return func(int) float32 { return float32(gen.NormFloat64() * scale) }
-	}
-	for _, c := range []struct {
-		name    string
-		temp    float32
-		allowed int
-		logit   func(i int) float32
-		spoil   func(row []float32, r int) // makes some rows special
-		finite  bool
-	}{
-		{name: "peaked", temp: 0.7, logit: normal(8), finite: true},
-		{name: "flat", temp: 1, logit: normal(0.1), finite: true},
-		{name: "hot", temp: 3, logit: normal(4), finite: true},
-		{name: "greedy", temp: 0, logit: normal(3), finite: true},
-		{name: "greedy ties", temp: 0, logit: func(i int) float32 { return float32(i % 7) }, finite: true},
-		{name: "masked ids", temp: 0.7, logit: normal(5), finite: true,
-			spoil: func(row []float32, r int) {
-				for i := range row {
-					if (i+r)%3 == 0 {
-						row[i] = float32(math.Inf(-1))
-					}
-				}
-			}},
-		{name: "largest past the allowed ids", temp: 0.9, allowed: V - 100, logit: normal(5), finite: true,
-			spoil: func(row []float32, r int) { row[V-1-r] = 200 }}, // e over the whole row would underflow
-		{name: "NaN", temp: 0.7, logit: normal(1), spoil: func(row []float32, r int) { row[r*7] = float32(math.NaN()) }},
-		{name: "infinite", temp: 0.7, logit: normal(1), spoil: func(row []float32, r int) { row[r*5] = float32(math.Inf(1)) }},
-		{name: "nothing allowed", temp: 0.7, allowed: 10, logit: normal(1), spoil: func(row []float32, r int) {
-			for i := range 10 {
-				row[i] = float32(math.Inf(-1))
-			}
-		}},
-	} {
+	for _, c := range rowCases(V) {
 		t.Run(c.name, func(t *testing.T) {
-			lg := make([]float32, rows*V)
-			for r := range rows {
-				row := lg[r*V : (r+1)*V]
-				for i := range row {
-					row[i] = c.logit(i)
-				}
-				if c.spoil != nil {
-					c.spoil(row, r)
-				}
-			}
+			lg := c.rows(rows, V)
 			x := be.New("logits", rows, V)
 			be.Write(x, lg)
 			opts := Options{Temperature: c.temp, AllowedVocab: c.allowed, MaxNewTokens: 1}
@@ -116,6 +75,223 @@ func TestDeviceDraws(t *testing.T) {
 	}
 }
 
+// rowCase is a kind of row of logits for the device tests: peaked, flat,
+// masked, not finite.
+type rowCase struct {
+	name    string
+	temp    float32
+	allowed int
+	logit   func(i int) float32
+	spoil   func(row []float32, r int) // makes some rows special
+	finite  bool
+}
+
+// rows returns rows × V logits of the case.
+func (c *rowCase) rows(rows, V int) []float32 {
+	lg := make([]float32, rows*V)
+	for r := range rows {
+		row := lg[r*V : (r+1)*V]
+		for i := range row {
+			row[i] = c.logit(i)
+		}
+		if c.spoil != nil {
+			c.spoil(row, r)
+		}
+	}
+	return lg
+}
+
+// rowCases are the device tests' rows over a vocabulary of V ids.
+func rowCases(V int) []rowCase {
+	gen := rand.New(rand.NewPCG(5, 7))
+	normal := func(scale float64) func(int) float32 {
+		return func(int) float32 { return float32(gen.NormFloat64() * scale) }
+	}
+	return []rowCase{
+		{name: "peaked", temp: 0.7, logit: normal(8), finite: true},
+		{name: "flat", temp: 1, logit: normal(0.1), finite: true},
+		{name: "hot", temp: 3, logit: normal(4), finite: true},
+		{name: "greedy", temp: 0, logit: normal(3), finite: true},
+		{name: "greedy ties", temp: 0, logit: func(i int) float32 { return float32(i % 7) }, finite: true},
+		{name: "masked ids", temp: 0.7, logit: normal(5), finite: true,
+			spoil: func(row []float32, r int) {
+				for i := range row {
+					if (i+r)%3 == 0 {
+						row[i] = float32(math.Inf(-1))
+					}
+				}
+			}},
+		{name: "largest past the allowed ids", temp: 0.9, allowed: V - 100, logit: normal(5), finite: true,
+			spoil: func(row []float32, r int) { row[V-1-r] = 200 }}, // e over the whole row would underflow
+		{name: "NaN", temp: 0.7, logit: normal(1), spoil: func(row []float32, r int) { row[r*7] = float32(math.NaN()) }},
+		{name: "infinite", temp: 0.7, logit: normal(1), spoil: func(row []float32, r int) { row[r*5] = float32(math.Inf(1)) }},
+		{name: "nothing allowed", temp: 0.7, allowed: 10, logit: normal(1), spoil: func(row []float32, r int) {
+			for i := range 10 {
+				row[i] = float32(math.Inf(-1))
+			}
+		}},
+	}
+}
+
+// TestShortlists compares draws from the device's shortlists
+// (compute.Shortlister) with the host picker's from the whole rows, under
+// top-k, top-p, min-p and their combinations: the same ids with
+// log-probabilities within float32 rounding, except where a top-p nucleus
+// ends within rounding of the device's total weight. Each shortlist keeps
+// its contract (every id of the classes below its bound, none past the
+// next; the row's maxima and sums), and a row the shortlist cannot settle
+// (overflow, at a capacity of 8) leaves the stream untouched.
+func TestShortlists(t *testing.T) {
+	be := vulkantest.Backend(t)
+	const V, rows = 1003, 24
+	truncations := []Options{{TopK: 1}, {TopK: 7}, {TopK: 200}, {TopP: 0.5}, {TopP: 0.9}, {TopP: 0.999},
+		{MinP: 0.05}, {MinP: 0.5}, {TopK: 50, TopP: 0.8}, {TopP: 0.95, MinP: 0.01}, {TopK: 20, MinP: 0.2}}
+	for _, c := range rowCases(V) {
+		if c.temp == 0 {
+			continue // greedy: nothing to truncate
+		}
+		lg := c.rows(rows, V)
+		x := be.New("logits", rows, V)
+		be.Write(x, lg)
+		for _, tr := range truncations {
+			for _, capacity := range []int{shortlistCapacity, 8} {
+				name := fmt.Sprintf("%s/top-k=%d/top-p=%g/min-p=%g/capacity=%d", c.name, tr.TopK, tr.TopP, tr.MinP, capacity)
+				t.Run(name, func(t *testing.T) {
+					opts := tr
+					opts.Temperature, opts.AllowedVocab, opts.MaxNewTokens = c.temp, c.allowed, 1
+					p := newPicker(&opts, V)
+					var list compute.Shortlist
+					err := be.Shortlist(&list, x, compute.ShortlistOptions{InvTemp: p.invT, Allowed: p.allowed,
+						TopK: p.topK, TopP: float32(p.topP), MinP: float32(p.minP), Capacity: capacity})
+					if err != nil {
+						t.Fatal(err)
+					}
+					near, whole := 0, 0
+					for r := range rows {
+						row := lg[r*V : (r+1)*V]
+						lr := &list.Rows[r]
+						n := max(lr.Count, 0)
+						ids, z := list.IDs[r*capacity:r*capacity+n], list.Z[r*capacity:r*capacity+n]
+						if c.finite {
+							checkShortlist(t, r, lr, ids, z, row, p, capacity)
+						}
+						var hs, ls rand.PCG
+						hs.Seed(9, uint64(r))
+						ls.Seed(9, uint64(r))
+						id, lp, ok := p.pick(row, &hs)
+						lid, llp, lok, lwhole := p.pickShortlisted(lr, ids, z, &ls)
+						if !ok || !c.finite {
+							if ok || c.finite || lok || lwhole || lr.Count != compute.ShortlistNotFinite {
+								t.Fatalf("row %d: host ok %v, shortlist ok %v whole %v count %d; want both to refuse the row (finite %v)",
+									r, ok, lok, lwhole, lr.Count, c.finite)
+							}
+							continue
+						}
+						if lwhole {
+							var fresh rand.PCG
+							fresh.Seed(9, uint64(r))
+							if ls != fresh {
+								t.Fatalf("row %d: the shortlist sent the draw to the whole row after drawing from the stream", r)
+							}
+							whole++
+							continue
+						}
+						if lid != id {
+							if p.topP == 0 {
+								t.Fatalf("row %d: shortlist drew %d, host %d", r, lid, id)
+							}
+							near++
+							continue
+						}
+						if e := math.Abs(float64(llp-lp)) / (1 + math.Abs(float64(lp))); e > 2e-5 {
+							t.Fatalf("row %d id %d: shortlist log-prob %g, host %g", r, id, llp, lp)
+						}
+					}
+					if near > 1 {
+						t.Fatalf("%d of %d draws differ from the host's: more than top-p's rounding explains", near, rows)
+					}
+					if capacity == shortlistCapacity && whole > 1 {
+						t.Fatalf("%d of %d rows sent to the whole row with room for every id: more than rounding at a class boundary explains", whole, rows)
+					}
+				})
+			}
+		}
+	}
+}
+
+// checkShortlist checks row r's shortlist against the host's weights of the
+// row: its maxima and sums, and its candidates exactly the ids of the
+// classes up to its bound, give or take the class on either side of the
+// bound (the device's exp rounds differently); its bound where the host's
+// cut would put it, give or take one for rounding (or later under top-p).
+func checkShortlist(t *testing.T, r int, lr *compute.ShortlistRow, ids []int32, z, row []float32, p *picker, capacity int) {
+	t.Helper()
+	A := p.allowed
+	zmax, amax := slices.Max(row), slices.Max(row[:A])
+	if lr.ZMax != zmax || lr.AMax != amax {
+		t.Fatalf("row %d: maxima %g, %g; want %g, %g", r, lr.ZMax, lr.AMax, zmax, amax)
+	}
+	var st classStats
+	var sum, total float64
+	class := make([]int, A) // −1: zero weight
+	nz := 0
+	for i, v := range row {
+		sum += math.Exp((float64(v) - float64(zmax)) * float64(p.invT))
+		if i >= A {
+			continue
+		}
+		e := kernels.Exp32((v - amax) * p.invT)
+		class[i] = -1
+		if e != 0 {
+			class[i] = classOf(e)
+			st.count[class[i]]++
+			st.mass[class[i]] += float64(e)
+			total += float64(e)
+			nz++
+		}
+	}
+	if d := math.Abs(float64(lr.LogSum) - math.Log(sum)); d > 1e-5 {
+		t.Fatalf("row %d: log Σ %g, want %g", r, lr.LogSum, math.Log(sum))
+	}
+	if d := math.Abs(float64(lr.Total)-total) / total; d > 1e-5 {
+		t.Fatalf("row %d: total weight %g, want %g", r, lr.Total, total)
+	}
+	cut, _ := p.cut(&st, buckets-1, nz, total)
+	// Top-p's slack may take the bound later; counts and min-p's class
+	// differ only by rounding.
+	if want := min(cut+1, buckets-1); lr.Class < want-1 || p.topP == 0 && lr.Class > want+1 {
+		t.Fatalf("row %d: class bound %d; the host's cut puts it at %d", r, lr.Class, want)
+	}
+	within := func(c int) bool { return c >= 0 && c <= lr.Class+1 }
+	if lr.Count == compute.ShortlistOverflow {
+		n := 0
+		for _, c := range class {
+			if within(c) {
+				n++
+			}
+		}
+		if n <= capacity {
+			t.Fatalf("row %d: overflow, but only %d ids lie within a class of the bound %d", r, n, lr.Class)
+		}
+		return
+	}
+	seen := make([]bool, A)
+	for i, id := range ids {
+		if id < 0 || int(id) >= A || seen[id] {
+			t.Fatalf("row %d: candidate %d is not allowed or listed twice", r, id)
+		}
+		seen[id] = true
+		if z[i] != row[id] || !within(class[id]) {
+			t.Fatalf("row %d: candidate %d with logit %g (row: %g) of class %d past bound %d", r, id, z[i], row[id], class[id], lr.Class)
+		}
+	}
+	for i, c := range class {
+		if c >= 0 && (c < lr.Class || lr.Class == buckets-1 && c < buckets-1) && !seen[i] {
+			t.Fatalf("row %d: id %d of class %d is missing under bound %d", r, i, c, lr.Class)
+		}
+	}
+}
+
 // boundary returns the running sum of the draw's weights over the allowed
 // ids up to and including id, and their total, in float64.
 func boundary(row []float32, p *picker, id int32) (cum, total float64) {
@@ -135,9 +311,10 @@ func boundary(row []float32, p *picker, id int32) (cum, total float64) {
 
 // TestGenerateOnTheDevice: the same model on the Vulkan backend and on the
 // CPU generates the same tokens with log-probs within float32 rounding,
-// for draws on the device (temperature, greedy) and for draws the host's
-// pickers make from the logits read back (top-p); only the latter bring
-// the logits to the host.
+// for draws on the device (temperature, greedy), for draws the host's
+// pickers make from the device's shortlists (top-k, top-p, min-p), and for
+// those made from whole rows read back when the shortlists overflow (a
+// capacity of 2); only the last bring the logits to the host.
 func TestGenerateOnTheDevice(t *testing.T) {
 	gpu := vulkantest.Backend(t)
 	cpuModel := tinyModel(t)
@@ -149,14 +326,20 @@ func TestGenerateOnTheDevice(t *testing.T) {
 	prompts := randPrompts(4, 5, 1, 9, 3)
 	for _, c := range []struct {
 		opts       Options
+		capacity   int
 		hostLogits bool
 	}{
-		{Options{Temperature: 0.7, MaxNewTokens: 12, Seed: 3}, false},
-		{Options{Temperature: 0, MaxNewTokens: 12}, false},
-		{Options{Temperature: 1, MaxNewTokens: 12, Seed: 5, AllowedVocab: 60}, false},
-		{Options{Temperature: 0.8, TopP: 0.9, MaxNewTokens: 12, Seed: 8}, true},
+		{Options{Temperature: 0.7, MaxNewTokens: 12, Seed: 3}, 0, false},
+		{Options{Temperature: 0, MaxNewTokens: 12}, 0, false},
+		{Options{Temperature: 1, MaxNewTokens: 12, Seed: 5, AllowedVocab: 60}, 0, false},
+		{Options{Temperature: 0.8, TopP: 0.9, MaxNewTokens: 12, Seed: 8}, 0, false},
+		{Options{Temperature: 1.2, TopK: 5, MaxNewTokens: 12, Seed: 4, AllowedVocab: 60}, 0, false},
+		{Options{Temperature: 1, TopP: 0.95, MinP: 0.2, MaxNewTokens: 12, Seed: 6}, 0, false},
+		{Options{Temperature: 0.8, TopP: 0.9, MaxNewTokens: 12, Seed: 8}, 2, true},
 	} {
-		t.Run(fmt.Sprintf("T=%g/top-p=%g/allowed=%d", c.opts.Temperature, c.opts.TopP, c.opts.AllowedVocab), func(t *testing.T) {
+		name := fmt.Sprintf("T=%g/top-k=%d/top-p=%g/min-p=%g/allowed=%d/capacity=%d",
+			c.opts.Temperature, c.opts.TopK, c.opts.TopP, c.opts.MinP, c.opts.AllowedVocab, c.capacity)
+		t.Run(name, func(t *testing.T) {
 			want, err := Generate(compute.NewTape(cpuModel.Backend()), cpuModel, prompts, c.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -170,7 +353,9 @@ func TestGenerateOnTheDevice(t *testing.T) {
 				}
 				return nil
 			}
-			got, err := Generate(compute.NewTape(gpu), gpuModel, prompts, opts)
+			g := NewGenerator(gpuModel)
+			g.listCapacity = c.capacity
+			got, err := g.Generate(compute.NewTape(gpu), prompts, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,10 +373,10 @@ func TestGenerateOnTheDevice(t *testing.T) {
 	}
 }
 
-// TestDrawsUnderValidationLayer re-runs the device draw tests under Khronos'
-// validation layer with synchronization validation, batches submitted in
-// pieces as a GPU submits them: any message fails it.
+// TestDrawsUnderValidationLayer re-runs the device draw and shortlist tests
+// under Khronos' validation layer with synchronization validation, batches
+// submitted in pieces as a GPU submits them: any message fails it.
 func TestDrawsUnderValidationLayer(t *testing.T) {
 	vulkantest.Backend(t)
-	backendtest.UnderValidationLayer(t, "^(TestDeviceDraws|TestGenerateOnTheDevice)$", "RLT_VULKAN_KICK=3")
+	backendtest.UnderValidationLayer(t, "^(TestDeviceDraws|TestShortlists|TestGenerateOnTheDevice)$", "RLT_VULKAN_KICK=3")
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/kernels"
 )
 
@@ -160,8 +161,21 @@ func (p *picker) draw(e []float32, r *rand.PCG) int {
 }
 
 // buckets is the number of probability classes of drawTruncated: class c
-// holds the probabilities whose binary exponent is c below the maximum's.
-const buckets = 64
+// holds the probabilities whose binary exponent is c below the maximum's
+// (compute.ShortlistClasses, a device's classes).
+const buckets = compute.ShortlistClasses
+
+// topExp is the binary exponent of e's maximum, 1.
+var topExp = int(math.Float32bits(1) >> 23)
+
+// classOf is the class of a weight in (0, 1].
+func classOf(x float32) int { return min(topExp-int(math.Float32bits(x)>>23), buckets-1) }
+
+// classStats are the allowed weights' count and sum in each class.
+type classStats struct {
+	count [buckets]int
+	mass  [buckets]float64
+}
 
 // drawTruncated applies top-k, then top-p on what top-k kept, then min-p,
 // and samples from the rest.
@@ -175,71 +189,101 @@ func (p *picker) drawTruncated(e []float32, r *rand.PCG) int {
 // binary exponent, finds the smallest prefix of groups that must hold the
 // kept set, and sorts only that.
 func (p *picker) keep(e []float32) (int, float64) {
-	var count [buckets]int
-	var mass [buckets]float64
-	top := int(math.Float32bits(1) >> 23) // e's maximum is 1
+	var st classStats
 	var total float64
 	nz := 0
 	for _, x := range e {
 		if x == 0 {
 			continue
 		}
-		c := min(top-int(math.Float32bits(x)>>23), buckets-1)
-		count[c]++
-		mass[c] += float64(x)
+		c := classOf(x)
+		st.count[c]++
+		st.mass[c] += float64(x)
 		total += float64(x)
 		nz++
 	}
-	// Ids in groups ≤ cut form a prefix of the sorted order that holds the
-	// kept set. With top-k on it must hold all of the top k, whose mass
-	// top-p needs; otherwise the top-p and min-p groups bound it.
-	cut := buckets - 1
-	if p.topK > 0 && p.topK < nz {
-		n := 0
-		for c := 0; c < buckets; c++ {
-			if n += count[c]; n >= p.topK {
-				cut = c
-				break
-			}
-		}
-	} else {
-		if p.topP > 0 {
-			m := 0.0
-			for c := 0; c < buckets; c++ {
-				if m += mass[c]; m >= p.topP*total {
-					cut = min(cut, c)
-					break
-				}
-			}
-		}
-		if th := float32(p.minP); th > 0 && th <= 1 { // times the maximum, 1
-			cut = min(cut, max(top-int(math.Float32bits(th)>>23), 0))
-		}
-	}
-	n, kept := p.truncate(e, cut, total)
+	cut, _ := p.cut(&st, buckets-1, nz, total)
+	p.collect(e, cut)
+	n, kept := p.truncate(e, cut == buckets-1, p.holdsMinP(cut), total)
 	if n == 0 {
 		// the nucleus reaches past the groups collected (float rounding
 		// between the two sums): take them all
-		n, kept = p.truncate(e, buckets-1, total)
+		p.collect(e, buckets-1)
+		n, kept = p.truncate(e, true, true, total)
 	}
 	return n, kept
 }
 
-// truncate collects the ids in groups ≤ cut, sorts them, and returns how
-// many of them survive top-k, top-p (on the top-k mass) and min-p, with
-// their mass; 0 when it cannot tell because top-p needs more groups.
-func (p *picker) truncate(e []float32, cut int, total float64) (int, float64) {
-	top := int(math.Float32bits(1) >> 23)
+// cut returns the last class of the smallest prefix of classes that must
+// hold the kept set, by the counts and sums st of the classes up to known
+// (those past it unknown), nz nonzero weights in all, total their sum; ok
+// is false when it lies past known. With top-k on the prefix must hold all
+// of the top k, whose mass top-p needs; otherwise the top-p and min-p
+// classes bound it.
+func (p *picker) cut(st *classStats, known, nz int, total float64) (cut int, ok bool) {
+	cut = buckets - 1
+	if p.topK > 0 && p.topK < nz {
+		n := 0
+		for c := 0; c <= known; c++ {
+			if n += st.count[c]; n >= p.topK {
+				return c, true
+			}
+		}
+		return cut, known == buckets-1
+	}
+	if p.topP > 0 {
+		m := 0.0
+		for c := 0; c <= known; c++ {
+			if m += st.mass[c]; m >= p.topP*total {
+				cut = c
+				break
+			}
+		}
+	}
+	if c, on := p.minPClass(); on {
+		cut = min(cut, c)
+	}
+	return cut, cut <= known
+}
+
+// minPClass returns the class of min-p's threshold (times the maximum, 1):
+// every id min-p keeps lies in a class up to it; on is false without min-p.
+func (p *picker) minPClass() (c int, on bool) {
+	th := float32(p.minP)
+	if th <= 0 || th > 1 {
+		return 0, false
+	}
+	return max(topExp-int(math.Float32bits(th)>>23), 0), true
+}
+
+// holdsMinP reports whether ids collected up to class cut hold every id
+// min-p keeps.
+func (p *picker) holdsMinP(cut int) bool {
+	c, on := p.minPClass()
+	return on && cut >= c
+}
+
+// collect sets p.cand.ids to the ids of e's nonzero weights in classes ≤ cut.
+func (p *picker) collect(e []float32, cut int) {
 	ids := p.cand.ids[:0]
 	for i, x := range e {
-		if x != 0 && top-int(math.Float32bits(x)>>23) <= cut {
+		if x != 0 && classOf(x) <= cut {
 			ids = append(ids, int32(i))
 		}
 	}
 	p.cand.ids = ids
+}
+
+// truncate sorts the collected ids (p.cand.ids, weights e by id) and
+// returns how many of them survive top-k, top-p (on the top-k mass) and
+// min-p, with their mass; 0 when it cannot tell because top-p needs ids
+// not collected and min-p does not end the kept set first. complete says
+// that every nonzero weight was collected, minPHeld that every id min-p
+// keeps was; total is the weights' sum.
+func (p *picker) truncate(e []float32, complete, minPHeld bool, total float64) (int, float64) {
+	ids := p.cand.ids
 	sort.Sort(&p.cand)
 	n := len(ids)
-	complete := cut == buckets-1
 	mass := total
 	if p.topK > 0 && p.topK <= n {
 		n, mass, complete = p.topK, 0, true
@@ -263,7 +307,9 @@ func (p *picker) truncate(e []float32, cut int, total float64) (int, float64) {
 			cum += float64(e[ids[np]])
 			np++
 		}
-		if cum < want && !complete && nm == n {
+		// Past the collected ids top-p's prefix would go on; it ends the
+		// kept set only where min-p does not end it first.
+		if cum < want && !complete && nm == n && !minPHeld {
 			return 0, 0
 		}
 	}
@@ -273,6 +319,75 @@ func (p *picker) truncate(e []float32, cut int, total float64) (int, float64) {
 		kept += float64(e[id])
 	}
 	return n, kept
+}
+
+// pickShortlisted draws as pick does, from a device's shortlist of the row
+// (compute.Shortlister): row's numbers, its candidates ids and their
+// logits z. whole is true when the shortlist cannot settle the draw (more
+// candidates than the device could return, or a kept set reaching past
+// the classes it holds, within rounding of a class boundary); r is then
+// untouched and the caller picks from the whole row. The weights are the
+// host's own (the same exp as pick's, bit for bit), so the draw is pick's
+// except for the total weight, which the device summed: top-p's threshold
+// may differ within rounding.
+func (p *picker) pickShortlisted(row *compute.ShortlistRow, ids []int32, z []float32, r *rand.PCG) (id int32, logp float32, ok, whole bool) {
+	switch row.Count {
+	case compute.ShortlistNotFinite:
+		return 0, 0, false, false
+	case compute.ShortlistOverflow:
+		return 0, 0, false, true
+	}
+	// The device's class of a weight is within one of the host's (their
+	// exps differ by a few ulps), so the host knows every id of the
+	// classes below the device's bound; of all classes when the device
+	// took every nonzero weight.
+	known := row.Class - 1
+	if row.Class == buckets-1 {
+		known = buckets - 1
+	}
+	// By id, only the candidates' entries written and read: weights in
+	// p.w, logits in p.u.
+	e := p.w
+	var st classStats
+	for i, id := range ids {
+		x := kernels.Exp32((z[i] - row.AMax) * p.invT)
+		e[id], p.u[id] = x, z[i]
+		if x == 0 {
+			continue
+		}
+		if c := classOf(x); c <= known {
+			st.count[c]++
+			st.mass[c] += float64(x)
+		}
+	}
+	total := float64(row.Total)
+	cut, ok := p.cut(&st, known, row.NonZero, total)
+	if !ok {
+		return 0, 0, false, true
+	}
+	p.collectShortlisted(ids, cut)
+	n, kept := p.truncate(e, cut == buckets-1 && known == buckets-1, p.holdsMinP(cut), total)
+	if n == 0 {
+		if known < buckets-1 {
+			return 0, 0, false, true
+		}
+		p.collectShortlisted(ids, buckets-1)
+		n, kept = p.truncate(e, true, true, total)
+	}
+	best := p.drawPrefix(kept, n, r)
+	return int32(best), float32(float64((p.u[best]-row.ZMax)*p.invT) - float64(row.LogSum)), true, false
+}
+
+// collectShortlisted sets p.cand.ids to the candidates ids whose nonzero
+// weight (in p.w) lies in a class ≤ cut.
+func (p *picker) collectShortlisted(ids []int32, cut int) {
+	out := p.cand.ids[:0]
+	for _, id := range ids {
+		if x := p.w[id]; x != 0 && classOf(x) <= cut {
+			out = append(out, id)
+		}
+	}
+	p.cand.ids = out
 }
 
 // drawPrefix samples among the first n sorted candidates, whose mass is kept.

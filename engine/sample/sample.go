@@ -11,16 +11,20 @@
 // cache half the size, so finished sequences stop costing model work.
 //
 // Tokens are drawn on the host from the logits read back, by a picker per
-// chunk of rows on the parallel pool; on a backend that draws where its
+// chunk of rows on the parallel pool. On a backend that draws where its
 // logits are (compute.TokenDrawer, a GPU) draws without truncation are made
-// there instead, and only the ids and their log-probabilities come back.
-// Each sequence's uniform comes from its own stream either way.
+// there instead, and only the ids and their log-probabilities come back;
+// for top-k, top-p and min-p such a backend narrows each row to its
+// candidates (compute.Shortlister), and the pickers truncate and draw from
+// those, reading a whole row only when its candidates overflow. Each
+// sequence's uniform comes from its own stream either way.
 package sample
 
 import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -79,7 +83,9 @@ type StepToken struct {
 	ID      int32   // sampled id
 	LogProb float32 // log-probability under softmax(logits/T) (T = 1 when greedy)
 	// Logits is the row the token was drawn from, when it came to the host:
-	// nil when the backend drew on its device (compute.TokenDrawer).
+	// nil when the backend drew on its device (compute.TokenDrawer) or
+	// shortlisted it there (compute.Shortlister) and no row of the step
+	// had to be read whole.
 	Logits []float32
 	Reason Reason // Running, or why the sequence stopped at this token
 }
@@ -156,7 +162,18 @@ type Generator struct {
 	drawer   compute.TokenDrawer
 	drawOpts compute.DrawOptions
 	uniforms []float32
+	// lister, when set, shortlists each row's candidates where the logits
+	// are (a GPU; top-k, top-p, min-p) for the pickers.
+	lister   compute.Shortlister
+	listOpts compute.ShortlistOptions
+	list     compute.Shortlist
+	// listCapacity, when positive, replaces shortlistCapacity (tests).
+	listCapacity int
 }
+
+// shortlistCapacity is how many candidates a row's shortlist may bring to
+// the host (8 bytes each); a row with more is read whole.
+const shortlistCapacity = 4096
 
 // picks is one decode step's token draws: the slots' rows of logits split
 // into contiguous chunks, one picker each, run on the parallel pool. At
@@ -170,6 +187,12 @@ type picks struct {
 	id      []int32
 	lp      []float32
 	ok      []bool
+	// list, when set, holds the rows' shortlists to draw from instead of
+	// lg; whole marks the slots whose shortlist could not settle the draw.
+	list  *compute.Shortlist
+	whole []bool
+	// only, when set, limits the draws to the slots marked whole.
+	only bool
 }
 
 // Run implements parallel.Job over chunks [lo, hi).
@@ -177,7 +200,14 @@ func (p *picks) Run(lo, hi int) {
 	for c := lo; c < hi; c++ {
 		for slot := c * p.B / p.k; slot < (c+1)*p.B/p.k; slot++ {
 			seq := p.g.seqOf[slot]
-			if seq < 0 || p.g.done[seq] {
+			if seq < 0 || p.g.done[seq] || p.only && !p.whole[slot] {
+				continue
+			}
+			if l := p.list; l != nil {
+				row, cap := &l.Rows[slot], len(l.IDs)/p.B
+				n := max(row.Count, 0)
+				p.id[slot], p.lp[slot], p.ok[slot], p.whole[slot] = p.pickers[c].pickShortlisted(row,
+					l.IDs[slot*cap:slot*cap+n], l.Z[slot*cap:slot*cap+n], &p.g.rngs[seq])
 				continue
 			}
 			p.id[slot], p.lp[slot], p.ok[slot] = p.pickers[c].pick(p.lg[slot*p.V:(slot+1)*p.V], &p.g.rngs[seq])
@@ -187,7 +217,24 @@ func (p *picks) Run(lo, hi int) {
 
 // draw picks every running slot's token from lg [B, V].
 func (p *picks) draw(lg []float32, B, V int) {
-	p.lg, p.B, p.V, p.k = lg, B, V, min(B, len(p.pickers))
+	p.lg, p.list, p.only, p.B, p.V, p.k = lg, nil, false, B, V, min(B, len(p.pickers))
+	parallel.For(p.k, 1, p)
+}
+
+// drawListed picks every running slot's token from its shortlist, marking
+// in p.whole the slots that need their whole row; it reports whether any
+// does.
+func (p *picks) drawListed(list *compute.Shortlist, B, V int) bool {
+	p.lg, p.list, p.only, p.B, p.V, p.k = nil, list, false, B, V, min(B, len(p.pickers))
+	clear(p.whole[:B])
+	parallel.For(p.k, 1, p)
+	return slices.Contains(p.whole[:B], true)
+}
+
+// drawWhole picks, from lg [B, V], the tokens of the slots drawListed
+// marked.
+func (p *picks) drawWhole(lg []float32) {
+	p.lg, p.list, p.only = lg, nil, true
 	parallel.For(p.k, 1, p)
 }
 
@@ -298,16 +345,30 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 		}
 		V := cfg.Vocab
 		var lg []float32 // the logits on the host; nil when drawn on the device
-		if g.drawer != nil {
-			if err := g.drawOnDevice(logits, c.B); err != nil {
-				return res, err
-			}
-		} else {
-			if cap(g.logits) < c.B*V { // not needed when the device draws
+		// readLogits brings the step's logits to the host (not needed
+		// when the device draws).
+		readLogits := func() {
+			if cap(g.logits) < c.B*V {
 				g.logits = make([]float32, c.B*V)
 			}
 			lg = g.logits[:c.B*V]
 			m.Backend().Read(lg, logits)
+		}
+		switch {
+		case g.drawer != nil:
+			if err := g.drawOnDevice(logits, c.B); err != nil {
+				return res, err
+			}
+		case g.lister != nil:
+			if err := g.lister.Shortlist(&g.list, logits, g.listOpts); err != nil {
+				return res, err
+			}
+			if g.picks.drawListed(&g.list, c.B, V) {
+				readLogits()
+				g.picks.drawWhole(lg)
+			}
+		default:
+			readLogits()
 			g.picks.draw(lg, c.B, V)
 		}
 		steps := g.steps[:0]
@@ -488,15 +549,23 @@ func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 	}
 	if cap(g.picks.id) < B {
 		g.picks.id, g.picks.lp, g.picks.ok = make([]int32, B), make([]float32, B), make([]bool, B)
+		g.picks.whole = make([]bool, B)
 		g.uniforms = make([]float32, B)
 	}
 	g.picks.id, g.picks.lp, g.picks.ok = g.picks.id[:B], g.picks.lp[:B], g.picks.ok[:B]
 	// A backend that draws where its logits are takes the draws that need
-	// no sorting; top-k, top-p and min-p stay with the pickers.
-	g.drawer = nil
-	if d, ok := m.Backend().(compute.TokenDrawer); ok && g.picks.pickers[0].untruncated() {
-		pk := g.picks.pickers[0]
+	// no sorting; for top-k, top-p and min-p it shortlists the candidates
+	// and the pickers draw among them.
+	g.drawer, g.lister = nil, nil
+	pk := g.picks.pickers[0]
+	if d, ok := m.Backend().(compute.TokenDrawer); ok && pk.untruncated() {
 		g.drawer, g.drawOpts = d, compute.DrawOptions{InvTemp: pk.invT, Allowed: pk.allowed, Greedy: pk.greedy}
+	} else if l, ok := m.Backend().(compute.Shortlister); ok && !pk.untruncated() {
+		g.lister, g.listOpts = l, compute.ShortlistOptions{InvTemp: pk.invT, Allowed: pk.allowed,
+			TopK: pk.topK, TopP: float32(pk.topP), MinP: float32(pk.minP), Capacity: shortlistCapacity}
+		if g.listCapacity > 0 {
+			g.listOpts.Capacity = g.listCapacity
+		}
 	}
 	return nil
 }
