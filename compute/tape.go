@@ -111,8 +111,17 @@ func (t *Tape) Keep(mark int, x *Tensor) *Tensor {
 		a.next = mark + 1
 		return x
 	}
-	// Copied, not swapped: each slot keeps the storage sized for what is
-	// asked of it there, so the arena stops growing after the first passes.
+	// Where the scope's first slot holds storage of x's size (a layer's
+	// first activation and its output are both [N, d]), the two slots
+	// trade tensors and x stays where it is: no copy, which on a device is
+	// a command and a barrier. Otherwise x is copied, not swapped: each
+	// slot keeps the storage sized for what is asked of it there, so the
+	// arena stops growing after the first passes.
+	if a.items[mark].storage.Len() == x.storage.Len() {
+		a.items[mark], a.items[j] = x, a.items[mark]
+		a.next = mark + 1
+		return x
+	}
 	a.next = mark
 	y := a.get(x.Name, shapeOf(x))
 	t.be.Copy(y, x)

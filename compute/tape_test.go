@@ -2,6 +2,7 @@ package compute
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -267,6 +268,44 @@ func TestKeepRecyclesLayerActivations(t *testing.T) {
 			}
 			if !c.grad && slots > all/layers+3 {
 				t.Fatalf("%d arena slots with Keep for %d layers (%d without): activations were not recycled", slots, layers, all)
+			}
+		})
+	}
+}
+
+// TestKeepTradesSlots: where the scope's first slot has x's storage size,
+// Keep leaves x where it is and the slots trade tensors (no copy); where
+// it has another size, x's values are copied into it. Either way the
+// kept values are x's and the arena ends right after them.
+func TestKeepTradesSlots(t *testing.T) {
+	be := NewCPU()
+	const n, d = 3, 8
+	x0 := filled(be, "x", ramp(n*d, 0.5), n, d)
+	wide := filled(be, "w", ramp(2*d*d, 0.01), 2*d, d)
+	for _, c := range []struct {
+		name  string
+		first func(tp *Tape) // makes the scope's first slot
+		trade bool
+	}{
+		{"same size", func(tp *Tape) { tp.Add(x0, x0) }, true},
+		{"wider", func(tp *Tape) { tp.Linear(x0, wide, nil) }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tp := NewTape(be)
+			tp.SetRecording(false)
+			mark := tp.Mark()
+			c.first(tp)
+			x := tp.Add(tp.Add(x0, x0), x0)
+			want := read(be, x)
+			y := tp.Keep(mark, x)
+			if (y == x) != c.trade {
+				t.Fatalf("Keep returned x itself: %v, want %v", y == x, c.trade)
+			}
+			if tp.acts.items[mark] != y || tp.Mark() != mark+1 {
+				t.Fatalf("the kept tensor is not the scope's only slot")
+			}
+			if got := read(be, y); !slices.Equal(got, want) {
+				t.Fatalf("kept %v, want %v", got, want)
 			}
 		})
 	}
