@@ -11,10 +11,10 @@ import (
 )
 
 // deviceFlag is the --device flag of a command that computes in this
-// process: cpu, gpu or auto (default: a discrete GPU when present, as
-// `rlt run`).
+// process: cpu, gpu, gpu:N or auto (default: a discrete GPU when present,
+// as `rlt run`).
 func deviceFlag(fs *flag.FlagSet, what string) *string {
-	return fs.String("device", device.Auto, "where "+what+" compute: cpu, gpu or auto (a discrete GPU when present)")
+	return fs.String("device", device.Auto, "where "+what+" compute: cpu, gpu, gpu:N (the Nth Vulkan device, as vulkaninfo numbers them) or auto (a discrete GPU when present)")
 }
 
 // matmulFlag is the --matmul flag of the commands that train (config key
@@ -25,11 +25,11 @@ func matmulFlag(fs *flag.FlagSet) *string {
 
 // openDevice opens the device --device names and says on stderr which it
 // took and why, as `rlt run` shows it in its header; cmd names the command
-// in the message.
+// in the message (main names it in an error).
 func openDevice(cmd, name string, stderr io.Writer) (compute.Backend, error) {
 	be, why, err := device.Open(name, device.MatmulF32)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cmd, err)
+		return nil, err
 	}
 	fmt.Fprintf(stderr, "%s: computing on %s (%s)\n", cmd, be.Name(), why)
 	return be, nil
@@ -61,9 +61,9 @@ func deviceCheck(be compute.Backend, what string, err error) error {
 // closeDevice ends a command's use of be, deferred with the command's
 // named error: a device that failed on the way (the work after it failed
 // too) makes the command's error deviceFailed's, then be is closed.
-func closeDevice(be compute.Backend, cmd string, err *error) {
+func closeDevice(be compute.Backend, err *error) {
 	if be.Err() != nil {
-		*err = deviceFailed(be, cmd, errors.Join(*err, be.Err()))
+		*err = deviceFailed(be, "computing", errors.Join(*err, be.Err()))
 	}
 	device.Close(be)
 }

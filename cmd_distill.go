@@ -97,7 +97,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	defer closeDevice(be, "rlt distill", &err)
+	defer closeDevice(be, &err)
 	var student *model.Model
 	if *init != "" {
 		stok, err := loadTokenizer(filepath.Join(*init, "tokenizer.json"))
@@ -197,7 +197,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			fmt.Fprintf(stderr, "student step %d/%d  loss %.4f\n", step+1, c.Steps, loss)
 		}
 	})
-	if err := deviceCheck(be, "rlt distill: fine-tune the student", err); err != nil {
+	if err := deviceCheck(be, "fine-tune the student", err); err != nil {
 		return err
 	}
 	sdir := filepath.Join(*out, "student")
@@ -296,10 +296,10 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	defer closeDevice(be, "rlt eval", &err)
+	defer closeDevice(be, &err)
 	if *tdir != "" {
 		if pair, err = rlt.LoadPair(be, *tdir, *sdir, p); err != nil {
-			return deviceFailed(be, "rlt eval: load the models", err)
+			return deviceFailed(be, "load the models", err)
 		}
 		student, tok = pair.Student, pair.Tok
 	} else {
@@ -307,7 +307,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 			return err
 		}
 		if student, err = model.Load(be, *sdir); err != nil {
-			return deviceFailed(be, "rlt eval: load "+*sdir, err)
+			return deviceFailed(be, "load "+*sdir, err)
 		}
 	}
 	var exs []task.Example

@@ -56,7 +56,7 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	defer device.Close(be)
 	m, err := model.Load(be, *dir)
-	if err := deviceCheck(be, "rlt generate: load "+*dir, err); err != nil {
+	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}
 	tok, err := loadTokenizer(filepath.Join(*dir, "tokenizer.json"))
@@ -103,7 +103,7 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	tp := compute.NewTape(be)
 	res, err := sample.Generate(tp, m, [][]int32{tok.Encode(text)}, opts)
 	if err != nil {
-		return deviceFailed(be, "rlt generate", err)
+		return deviceFailed(be, "computing", err)
 	}
 	if s := tok.Decode(seqIDs); len(s) > printed {
 		io.WriteString(w, s[printed:])

@@ -47,9 +47,9 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
-	defer closeDevice(be, "rlt logprobs", &err)
+	defer closeDevice(be, &err)
 	m, err := model.LoadAs(be, *dir, prec)
-	if err := deviceCheck(be, "rlt logprobs: load "+*dir, err); err != nil {
+	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}
 	tokPath := filepath.Join(*dir, "tokenizer.json")

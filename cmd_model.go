@@ -138,7 +138,7 @@ Example:
 
 func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt model info", modelInfoUsage, stderr)
-	dev := fs.String("device", "auto", "the device to size the model for: cpu, gpu or auto")
+	dev := fs.String("device", "auto", "the device to size the model for: cpu, gpu, gpu:N or auto")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -200,7 +200,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		defer device.Close(be)
 		pair, err := rlt.LoadPairAs(be, *tdir, *sdir, prompts, prec, prec)
-		if err := deviceCheck(be, "rlt score: load the models", err); err != nil {
+		if err := deviceCheck(be, "load the models", err); err != nil {
 			return err
 		}
 		if sc, err = rlt.NewScorer(pair, rc); err != nil {
@@ -227,7 +227,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
 	report := func(err error) error {
 		if be != nil && be.Err() != nil { // the device failed: the items say so one by one
-			err = deviceFailed(be, "rlt score", errors.Join(err, be.Err()))
+			err = deviceFailed(be, "computing", errors.Join(err, be.Err()))
 		}
 		if *statsPath == "" {
 			return err
@@ -621,7 +621,7 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 				return nil, fmt.Errorf("%s and %s: %w", tokDir, s, err)
 			}
 			m, err := model.LoadAs(be, s, prec)
-			if err := deviceCheck(be, "rlt score: load the "+who, err); err != nil {
+			if err := deviceCheck(be, "load the "+who, err); err != nil {
 				return nil, err
 			}
 			if tok.VocabSize() > m.Cfg.Vocab {

@@ -59,7 +59,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	apiFlag := fs.String("api", "both", "endpoints: vllm (/v1/completions), sglang (/generate) or both")
 	name := fs.String("name", "", "the model's name in /v1/models and requests (default: the folder's name)")
 	weights := weightsFlag(fs)
-	dev := fs.String("device", "cpu", "where to compute: cpu, gpu or auto (compute/device)")
+	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (compute/device)")
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many positions")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -93,7 +93,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer device.Close(be)
 	m, err := model.LoadAs(be, *dir, prec)
-	if err := deviceCheck(be, "rlt serve: load "+*dir, err); err != nil {
+	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}
 	if tok.VocabSize() > m.Cfg.Vocab {
@@ -137,7 +137,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if devErr != nil {
-		return deviceFailed(be, "rlt serve", devErr)
+		return deviceFailed(be, "computing", devErr)
 	}
 	fmt.Fprintln(stderr, "rlt serve: stopped")
 	return nil

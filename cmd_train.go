@@ -55,7 +55,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	dataFile := fs.String("data", "", "JSON Lines file of questions and solutions to train on (sets task jsonl)")
 	evalData := fs.String("eval-data", "", "JSON Lines file of held-out questions (default: 5% of --data held out)")
 	printCfg := fs.Bool("print-config", false, "print the resolved configuration as TOML and exit")
-	dev := fs.String("device", "", "where to compute: cpu, gpu or auto (default: the configuration's device, auto)")
+	dev := fs.String("device", "", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (default: the configuration's device, auto)")
 	matmul := matmulFlag(fs)
 	save := fs.String("save", "", "write the trained teacher to this folder at the end (Hugging Face layout, with the tokenizer)")
 	if err := parseFlags(fs, args); err != nil {

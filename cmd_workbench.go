@@ -57,7 +57,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	headless := fs.Bool("headless", false, "no interactive workbench: progress lines on stderr")
 	resume := fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
 	mouse := fs.Bool("mouse", false, "the mouse wheel scrolls lists in the workbench")
-	dev := fs.String("device", "", "where to compute: cpu, gpu or auto (default: the configuration's device, auto); --resume with --device cpu moves a run off a failed GPU")
+	dev := fs.String("device", "", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (default: the configuration's device, auto); --resume with --device cpu moves a run off a failed GPU")
 	matmul := matmulFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -360,7 +360,7 @@ func TestServeStopsOnDeviceFailure(t *testing.T) {
 	if served != 3 {
 		t.Fatalf("served %d requests, want 3", served)
 	}
-	if msg := deviceFailed(be, "rlt serve", be.Err()).Error(); !strings.Contains(msg, "--device cpu") || !strings.Contains(msg, be.Name()) {
+	if msg := deviceFailed(be, "computing", be.Err()).Error(); !strings.Contains(msg, "--device cpu") || !strings.Contains(msg, be.Name()) {
 		t.Fatalf("the message %q does not name the device and the way on", msg)
 	}
 }

@@ -1,13 +1,16 @@
 // Package device chooses where compute runs: "cpu" (compute.NewCPU),
-// "gpu" (the first Vulkan device, lavapipe's CPU device included) or
-// "auto" (a discrete GPU when one is present, else the CPU; lavapipe is
-// never chosen automatically). Failures name the device and say to fall
-// back to --device cpu.
+// "gpu" (the first Vulkan device by kind, a discrete GPU first, lavapipe's
+// CPU device included), "gpu:N" (the Nth device the Vulkan loader lists,
+// as vulkaninfo numbers them GPU0, GPU1, …: on a machine with several
+// GPUs each run takes its own) or "auto" (a discrete GPU when one is
+// present, else the CPU; lavapipe is never chosen automatically). Failures
+// name the device and say to fall back to --device cpu.
 package device
 
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -24,11 +27,27 @@ const (
 
 // Check reports whether name is a device choice ("" means auto).
 func Check(name string) error {
+	_, _, err := parse(name)
+	return err
+}
+
+// parse splits a device choice into its kind (CPU, GPU or Auto) and, for
+// "gpu:N", the Vulkan device's index (vulkan.Ranked otherwise).
+func parse(name string) (kind string, index int, err error) {
 	switch name {
-	case "", CPU, GPU, Auto:
-		return nil
+	case "", Auto:
+		return Auto, vulkan.Ranked, nil
+	case CPU, GPU:
+		return name, vulkan.Ranked, nil
 	}
-	return fmt.Errorf("device %q: want cpu, gpu or auto", name)
+	if n, ok := strings.CutPrefix(name, GPU+":"); ok {
+		// Digits only: no sign, no spaces, no "0x".
+		if i, err := strconv.Atoi(n); err == nil && strings.Trim(n, "0123456789") == "" && i < 1<<16 {
+			return GPU, i, nil
+		}
+		return "", 0, fmt.Errorf("device %q: want gpu:N with N a Vulkan device's index (0 for the first; vulkaninfo --summary lists them as GPU0, GPU1, …)", name)
+	}
+	return "", 0, fmt.Errorf("device %q: want cpu, gpu, gpu:N or auto", name)
 }
 
 // The products' precision (config key matmul, --matmul): float32
@@ -86,18 +105,19 @@ func TensorCores(be compute.Backend) (bool, string) {
 }
 
 func open(name string) (be compute.Backend, why string, err error) {
-	if err := Check(name); err != nil {
+	kind, index, err := parse(name)
+	if err != nil {
 		return nil, "", err
 	}
-	switch name {
+	switch kind {
 	case CPU:
 		return compute.NewCPU(), "asked for", nil
 	case GPU:
-		d, err := vulkan.Open()
+		d, err := vulkan.OpenAt(index)
 		if err != nil {
-			return nil, "", noGPU(err)
+			return nil, "", noGPU(name, err)
 		}
-		return vulkan.NewBackend(d), "asked for" + without(d), nil
+		return vulkan.NewBackend(d), indexOf(d.Info()) + ", asked for" + without(d), nil
 	}
 	autoMu.Lock()
 	defer autoMu.Unlock()
@@ -121,8 +141,12 @@ func open(name string) (be compute.Backend, why string, err error) {
 		autoNoGPU = fmt.Sprintf("no discrete GPU: %s is a %s device, which --device gpu uses", in.Name, in.Type)
 		return compute.NewCPU(), autoNoGPU, nil
 	}
-	return vulkan.NewBackend(d), "a discrete GPU" + without(d), nil
+	return vulkan.NewBackend(d), indexOf(d.Info()) + ", a discrete GPU" + without(d), nil
 }
+
+// indexOf names a Vulkan device as --device does, for the reasons Open
+// gives: which of several GPUs a run took.
+func indexOf(in vulkan.Info) string { return fmt.Sprintf("gpu:%d", in.Index) }
 
 // without names, for the reason Open gives, the fast kernels the device
 // could not build (vulkan.Info.Unavailable): it computes without them.
@@ -170,16 +194,17 @@ type Memory struct {
 // against the memory it will use before anything is made for it. A GPU
 // asked for and not usable is Open's error.
 func MemoryOf(name string) (Memory, error) {
-	if err := Check(name); err != nil {
+	kind, index, err := parse(name)
+	if err != nil {
 		return Memory{}, err
 	}
-	switch name {
+	switch kind {
 	case CPU:
 		return Memory{}, nil
 	case GPU:
-		in, err := vulkan.Probe()
+		in, err := vulkan.ProbeAt(index)
 		if err != nil {
-			return Memory{}, noGPU(err)
+			return Memory{}, noGPU(name, err)
 		}
 		return memoryOn(in), nil
 	}
@@ -200,9 +225,13 @@ func memoryOn(in vulkan.Info) Memory {
 	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in)}
 }
 
-// noGPU is --device gpu's failure to find a usable GPU, with the way on.
-func noGPU(err error) error {
-	return fmt.Errorf("--device gpu: %w; run with --device cpu to compute on the CPU", err)
+// noGPU is --device gpu's (or gpu:N's) failure to find a usable GPU,
+// with the way on (a Vulkan error says it already).
+func noGPU(name string, err error) error {
+	if strings.Contains(err.Error(), "--device cpu") {
+		return fmt.Errorf("--device %s: %w", name, err)
+	}
+	return fmt.Errorf("--device %s: %w; run with --device cpu to compute on the CPU", name, err)
 }
 
 // MemoryBytes is the device memory be computes in (the largest

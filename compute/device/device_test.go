@@ -1,6 +1,7 @@
 package device
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -8,8 +9,81 @@ import (
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 )
 
+// TestCheck: the device choices, and the refusals for names that are not.
+func TestCheck(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		kind  string
+		index int
+		err   string // in the refusal
+	}{
+		{name: "", kind: Auto, index: vulkan.Ranked},
+		{name: "auto", kind: Auto, index: vulkan.Ranked},
+		{name: "cpu", kind: CPU, index: vulkan.Ranked},
+		{name: "gpu", kind: GPU, index: vulkan.Ranked},
+		{name: "gpu:0", kind: GPU, index: 0},
+		{name: "gpu:12", kind: GPU, index: 12},
+		{name: "tpu", err: "cpu, gpu, gpu:N or auto"},
+		{name: "GPU", err: "cpu, gpu, gpu:N or auto"},
+		{name: "gpu:", err: "want gpu:N"},
+		{name: "gpu:-1", err: "want gpu:N"},
+		{name: "gpu:+1", err: "want gpu:N"},
+		{name: "gpu: 1", err: "want gpu:N"},
+		{name: "gpu:x", err: "want gpu:N"},
+		{name: "gpu:99999", err: "want gpu:N"},
+		{name: "cpu:0", err: "cpu, gpu, gpu:N or auto"},
+	} {
+		kind, index, err := parse(c.name)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || Check(c.name) == nil {
+				t.Errorf("parse(%q) = %q, %d, %v; want a refusal saying %q", c.name, kind, index, err, c.err)
+			}
+			continue
+		}
+		if err != nil || kind != c.kind || index != c.index || Check(c.name) != nil {
+			t.Errorf("parse(%q) = %q, %d, %v; want %q, %d", c.name, kind, index, err, c.kind, c.index)
+		}
+	}
+}
+
+// TestOpenByIndex: gpu:N opens the loader's Nth device and says which;
+// an index past the list is refused naming the devices there are, by
+// Open and MemoryOf alike.
+func TestOpenByIndex(t *testing.T) {
+	d, verr := vulkan.Open()
+	if verr != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
+		}
+		t.Skipf("no usable Vulkan device: %v", verr)
+	}
+	in := d.Info()
+	d.Close()
+	name := fmt.Sprintf("gpu:%d", in.Index)
+	be, why, err := Open(name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := be.(*vulkan.Backend).Device().Info(); got.Index != in.Index || got.Name != in.Name || !strings.HasPrefix(why, name+", asked for") {
+		t.Errorf("Open(%s) opened %s #%d saying %q; want %s #%d", name, got.Name, got.Index, why, in.Name, in.Index)
+	}
+	Close(be)
+	if mem, err := MemoryOf(name); err != nil || mem.GPU != in.Name {
+		t.Errorf("MemoryOf(%s) = %+v, %v; want %s", name, mem, err, in.Name)
+	}
+	past := "gpu:64"
+	_, _, err = Open(past, "")
+	_, merr := MemoryOf(past)
+	for _, e := range []error{err, merr} {
+		if e == nil || !strings.Contains(e.Error(), "--device "+past) || !strings.Contains(e.Error(), "there is no "+past) ||
+			!strings.Contains(e.Error(), name+" "+in.Name) || !strings.Contains(e.Error(), "--device cpu") {
+			t.Errorf("%s on a machine without it: %v; want a refusal naming %s %s and --device cpu", past, e, name, in.Name)
+		}
+	}
+}
+
 func TestOpen(t *testing.T) {
-	if err := Check("tpu"); err == nil || !strings.Contains(err.Error(), "cpu, gpu or auto") {
+	if err := Check("tpu"); err == nil || !strings.Contains(err.Error(), "cpu, gpu, gpu:N or auto") {
 		t.Errorf("Check(tpu) = %v, want a refusal listing the choices", err)
 	}
 	be, _, err := Open(CPU, "")

@@ -19,7 +19,10 @@ var spirv embed.FS
 
 // Info describes the chosen device and the limits the backend respects.
 type Info struct {
-	Name                  string
+	Name string
+	// Index is the device's place in the loader's list, as vulkaninfo
+	// numbers its GPU0, GPU1, …: OpenAt(Index) opens it (--device gpu:Index).
+	Index                 int
 	Type                  string // discrete, integrated, virtual, cpu, other
 	APIVersion            string
 	Driver                string // the driver's version, decoded as its vendor numbers it
@@ -191,9 +194,18 @@ var (
 )
 
 // Open loads the Vulkan loader, picks a device (a discrete GPU first, then
-// an integrated one, then any other, lavapipe's CPU device last), and builds
-// every compute pipeline. Failures name the device and say what to do.
-func Open() (*Device, error) {
+// an integrated one, then any other, lavapipe's CPU device last; the
+// first listed among equals), and builds every compute pipeline. Failures
+// name the device and say what to do.
+func Open() (*Device, error) { return OpenAt(Ranked) }
+
+// Ranked asks OpenAt and ProbeAt for the device Open picks.
+const Ranked = -1
+
+// OpenAt is Open for the device at index in the loader's list (Info.Index),
+// or Open's pick for Ranked: on a machine with several GPUs, runs choose
+// theirs. An index past the list is an ErrNoDevice naming every device.
+func OpenAt(index int) (*Device, error) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		return nil, &Error{Kind: ErrNoDevice, Op: "start", Err: fmt.Errorf("the Vulkan binding needs a 64-bit platform, not %s", runtime.GOARCH)}
 	}
@@ -202,7 +214,7 @@ func Open() (*Device, error) {
 		return nil, err
 	}
 	d := &Device{vk: vk, tensors: map[*buffer]struct{}{}}
-	if err := d.init(); err != nil {
+	if err := d.init(index); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -216,7 +228,10 @@ func (d *Device) fail(op string, r vkResult) error {
 // Probe describes the device Open would choose, without opening it: an
 // instance and the list of devices, no logical device and no pipelines,
 // so it is cheap enough to ask before a run decides where its memory is.
-func Probe() (Info, error) {
+func Probe() (Info, error) { return ProbeAt(Ranked) }
+
+// ProbeAt is Probe for OpenAt(index).
+func ProbeAt(index int) (Info, error) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		return Info{}, &Error{Kind: ErrNoDevice, Op: "start", Err: fmt.Errorf("the Vulkan binding needs a 64-bit platform, not %s", runtime.GOARCH)}
 	}
@@ -225,23 +240,24 @@ func Probe() (Info, error) {
 		return Info{}, err
 	}
 	d := &Device{vk: vk}
-	err = d.choose()
+	err = d.choose(index)
 	if d.instance != 0 {
 		d.vk.destroyInstance(d.instance, nil)
 	}
 	return d.info, err
 }
 
-func (d *Device) init() error {
-	if err := d.choose(); err != nil {
+func (d *Device) init(index int) error {
+	if err := d.choose(index); err != nil {
 		return err
 	}
 	return d.build()
 }
 
-// choose creates the instance and picks the device Open uses: a discrete
-// GPU first, then integrated, virtual, other, a CPU device last.
-func (d *Device) choose() error {
+// choose creates the instance and picks the device at index in the
+// loader's list, or for Ranked the one Open uses: a discrete GPU first,
+// then integrated, virtual, other, a CPU device last.
+func (d *Device) choose(index int) error {
 	app := &applicationInfo{sType: stApplicationInfo, pApplicationName: cString("rlt"), pEngineName: cString("rlt compute"), apiVersion: apiVersion12}
 	ici := &instanceCreateInfo{sType: stInstanceCreateInfo, pApplicationInfo: app}
 	if r := d.vk.createInstance(unsafe.Pointer(ici), nil, &d.instance); r != vkSuccess {
@@ -266,16 +282,22 @@ func (d *Device) choose() error {
 	var seen []string
 	for i, pd := range devs[:n] {
 		info, rank := d.describe(pd)
+		info.Index = i
 		fam, ok := d.computeFamily(pd)
-		seen = append(seen, info.Name)
-		if !ok {
+		seen = append(seen, fmt.Sprintf("gpu:%d %s (%s)", i, info.Name, info.Type))
+		if !ok || index != Ranked && i != index {
 			continue
 		}
 		if best < 0 || rank < bestRank {
 			best, bestRank, d.phys, d.family, d.info = i, rank, pd, fam, info
 		}
 	}
-	if best < 0 {
+	switch {
+	case index != Ranked && (index < 0 || index >= int(n)):
+		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("there is no gpu:%d; the loader lists %s", index, strings.Join(seen, ", "))}
+	case index != Ranked && best < 0:
+		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("%s has no compute queue", seen[index])}
+	case best < 0:
 		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("none of %s has a compute queue", strings.Join(seen, ", "))}
 	}
 	d.vk.getPhysicalDeviceMemoryProperties(d.phys, unsafe.Pointer(&d.mem))

@@ -9,8 +9,9 @@ import (
 var (
 	// ErrNoLoader: libvulkan could not be loaded.
 	ErrNoLoader = errors.New("no Vulkan loader (install libvulkan1 and a Vulkan driver, e.g. mesa-vulkan-drivers)")
-	// ErrNoDevice: the loader found no device with a compute queue.
-	ErrNoDevice = errors.New("no Vulkan device with a compute queue")
+	// ErrNoDevice: the loader found no device with a compute queue, or
+	// not the one asked for.
+	ErrNoDevice = errors.New("no usable Vulkan device")
 	// ErrOutOfMemory: the device (or host) could not hold an allocation.
 	ErrOutOfMemory = errors.New("out of device memory")
 	// ErrTooLarge: a tensor exceeds what one storage buffer binding may span.

@@ -54,8 +54,10 @@ type Config struct {
 	// progress.
 	CheckpointEvery int `toml:"checkpoint_every"`
 	// Device is where the run computes: "cpu", "gpu" (the first Vulkan
-	// device) or "auto" (a discrete GPU when present, else the CPU); empty
-	// means auto. Which device ran is the run's "device" phase event.
+	// device, a discrete GPU first), "gpu:N" (the Nth device the Vulkan
+	// loader lists: one GPU of several) or "auto" (a discrete GPU when
+	// present, else the CPU); empty means auto. Which device ran is the
+	// run's "device" phase event.
 	Device string `toml:"device"`
 	// Matmul is the products' precision on a GPU: "f32" (empty: the
 	// default) or "f16", tensor cores on float16 operands scaled per row
