@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -42,7 +43,7 @@ const killTracesPerStep = 2 * 2
 // at most once, the checkpoint at most one step behind the metrics (only the
 // step in progress lost), and every review given so far. At the end the run
 // must equal an uninterrupted run of the same seed: every metric value bit
-// for bit (except the wall-clock timings, names ending in "_s") and every
+// for bit (except what measures the machine, rlt.Measured) and every
 // sampled completion. -short kills 4 times; RLT_KILL_LOOP=n kills n times.
 func TestKilledRunResumes(t *testing.T) {
 	kills := 12
@@ -364,7 +365,7 @@ func stepsWith(ms []sessions.MetricRecord, name string) []int {
 }
 
 // diffMetrics compares two runs' metric records by step and key set: every
-// value bit for bit, except wall-clock timings (names ending in "_s").
+// value bit for bit, except what measures the machine (rlt.Measured).
 func diffMetrics(want, got []sessions.MetricRecord) string {
 	key := func(m sessions.MetricRecord) string { return fmt.Sprint(m.Step, m.Names) }
 	byKey := map[string]sessions.MetricRecord{}
@@ -382,7 +383,7 @@ func diffMetrics(want, got []sessions.MetricRecord) string {
 			continue
 		}
 		for i, n := range m.Names {
-			if strings.HasSuffix(n, "_s") {
+			if rlt.Measured(n) {
 				continue
 			}
 			if a, b := w.Values[i], m.Values[i]; math.Float64bits(a) != math.Float64bits(b) {

@@ -228,6 +228,14 @@ type ShortlistRow struct {
 // weight below 2⁻⁶²).
 const ShortlistClasses = 64
 
+// MemoryMeter is a Backend that computes in memory of its own (a GPU's)
+// and can say how much it holds, for a run's memory metrics.
+type MemoryMeter interface {
+	// MemoryUse returns the bytes of the device's memory held now and the
+	// most held since the last call.
+	MemoryUse() (held, peak uint64)
+}
+
 // AttnDims are the shapes of one attention call: B sequences of T tokens,
 // H query heads and KV key/value heads of HeadDim each.
 type AttnDims struct {

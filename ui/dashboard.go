@@ -47,17 +47,20 @@ var dashboardCharts = []chartSpec{
 
 // metricTitles name the recorded metrics the picker offers in words.
 var metricTitles = map[string]string{
-	"reward_std":           "reward std within groups",
-	"learning_rate":        "learning rate",
-	"step_time_s":          "step time (s)",
-	"sampled_tokens_per_s": "sampling tokens/s",
-	"zero_variance_share":  "zero-variance groups (share)",
-	"loss":                 "loss (β·KL)",
-	"explanation_length":   "explanation length (tokens)",
-	"clip_fraction":        "clip fraction",
-	"time_sample_s":        "sampling time (s)",
-	"time_score_s":         "scoring time (s)",
-	"time_optimise_s":      "optimiser time (s)",
+	"reward_std":             "reward std within groups",
+	"learning_rate":          "learning rate",
+	"step_time_s":            "step time (s)",
+	"sampled_tokens_per_s":   "sampling tokens/s",
+	"zero_variance_share":    "zero-variance groups (share)",
+	"loss":                   "loss (β·KL)",
+	"explanation_length":     "explanation length (tokens)",
+	"clip_fraction":          "clip fraction",
+	"time_sample_s":          "sampling time (s)",
+	"time_score_s":           "scoring time (s)",
+	"time_optimise_s":        "optimiser time (s)",
+	"memory_host_gib":        "host memory (GiB, resident)",
+	"memory_host_peak_gib":   "host memory peak (GiB)",
+	"memory_device_peak_gib": "GPU memory peak in the step (GiB)",
 }
 
 func metricTitle(m string) string {

@@ -245,6 +245,14 @@ func (b *Backend) Write16(dst *compute.Tensor, src []uint16) { _ = b.d.Write16(v
 // HeldBytes is the device memory the Backend's live tensors hold.
 func (b *Backend) HeldBytes() uint64 { b.reap(); return b.live }
 
+// MemoryUse implements compute.MemoryMeter: the device-local memory held
+// now, tensors collected since the last look given back first, and the
+// most held since the last call.
+func (b *Backend) MemoryUse() (held, peak uint64) {
+	b.reap()
+	return b.d.MemoryUse()
+}
+
 func kindOf(dt compute.DType) half.Kind {
 	if dt == compute.BF16 {
 		return half.BF16
@@ -419,4 +427,5 @@ var (
 	_ compute.Backend     = (*Backend)(nil)
 	_ compute.TokenDrawer = (*Backend)(nil)
 	_ compute.Shortlister = (*Backend)(nil)
+	_ compute.MemoryMeter = (*Backend)(nil)
 )

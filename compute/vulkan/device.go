@@ -64,6 +64,7 @@ type buffer struct {
 	buf, mem vkHandle
 	size     uint64
 	mapped   unsafe.Pointer // host-visible buffers only
+	local    bool           // in device-local memory: counted in Device.MemoryUse
 }
 
 // binding is a range of a buffer bound to one descriptor.
@@ -153,6 +154,9 @@ type Device struct {
 	// drawn is DrawTokens' host copy of the ids and log-probabilities;
 	// listed is Shortlist's of its rows.
 	drawn, listed []uint32
+	// held is the device-local memory of the live buffers, peak the most
+	// since MemoryUse last read it.
+	held, peak uint64
 	// gemmForce, when not 0, is the output tile (64: gemm, 128: gemm128)
 	// of every product that is not a gemv, instead of gemmTileFor's
 	// choice: RLT_VULKAN_GEMM at Open, for A/B timing; tests.
@@ -721,7 +725,21 @@ func (d *Device) newBuffer(size uint64, props, want uint32, what string) (*buffe
 			return nil, d.fail(op+": map", r)
 		}
 	}
+	if props&memDeviceLocal != 0 {
+		b.local = true
+		d.held += size
+		d.peak = max(d.peak, d.held)
+	}
 	return b, nil
+}
+
+// MemoryUse returns the device-local memory the device's buffers hold now
+// (tensors, scratch, the fused head's logits) and the most they held since
+// the last call (since Open for the first).
+func (d *Device) MemoryUse() (held, peak uint64) {
+	peak = d.peak
+	d.peak = d.held
+	return d.held, peak
 }
 
 func (d *Device) freeBuffer(b *buffer) {
@@ -735,6 +753,10 @@ func (d *Device) freeBuffer(b *buffer) {
 	d.vk.destroyBuffer(d.dev, b.buf, nil)
 	d.vk.freeMemory(d.dev, b.mem, nil)
 	b.buf, b.mem = 0, 0
+	if b.local {
+		d.held -= b.size
+		b.local = false
+	}
 }
 
 // begin starts recording a batch if none is open.

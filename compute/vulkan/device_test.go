@@ -758,3 +758,30 @@ func TestProbe(t *testing.T) {
 		t.Fatalf("HeadBytes = %d on a device binding %d bytes", HeadBytes(in), in.MaxStorageBufferRange)
 	}
 }
+
+// TestMemoryUse: a tensor's buffer counts in the device memory held while
+// it lives, and in the peak of the next look after it is freed; then the
+// peak starts again from what is held.
+func TestMemoryUse(t *testing.T) {
+	d := openOrSkip(t)
+	held0, _ := d.MemoryUse()
+	x, err := d.New("x", 1<<18) // 1 MiB
+	if err != nil {
+		t.Fatal(err)
+	}
+	held1, peak1 := d.MemoryUse()
+	if held1 < held0+1<<20 || peak1 != held1 {
+		t.Fatalf("held %d before a 1 MiB tensor, %d (peak %d) with it", held0, held1, peak1)
+	}
+	d.Free(x)
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	held2, peak2 := d.MemoryUse()
+	if held2 > held1-1<<20 || peak2 != held1 {
+		t.Fatalf("after freeing it: held %d, peak %d; want %d less than %d, peak %d", held2, peak2, 1<<20, held1, held1)
+	}
+	if _, peak3 := d.MemoryUse(); peak3 != held2 {
+		t.Fatalf("the next peak %d, want what is held, %d", peak3, held2)
+	}
+}

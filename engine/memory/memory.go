@@ -7,7 +7,6 @@
 package memory
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -289,7 +288,7 @@ func Available() (Limit, bool, error) {
 		}
 		consider(b, EnvLimit)
 	}
-	if b, err := memAvailable("/proc/meminfo"); err == nil {
+	if b, err := procBytes("/proc/meminfo", "MemAvailable"); err == nil {
 		consider(b, "MemAvailable in /proc/meminfo")
 	}
 	if b, ok := cgroupRoom("/sys/fs/cgroup"); ok {
@@ -298,24 +297,40 @@ func Available() (Limit, bool, error) {
 	return best, found, nil
 }
 
-func memAvailable(path string) (int64, error) {
+// Process reads this process's resident memory from /proc/self/status:
+// now (VmRSS) and the most so far (VmHWM), for a run's memory metrics. ok
+// is false where the file is not there (not Linux).
+func Process() (rss, peak int64, ok bool) {
+	const status = "/proc/self/status"
+	rss, err := procBytes(status, "VmRSS")
+	if err != nil {
+		return 0, 0, false
+	}
+	if peak, err = procBytes(status, "VmHWM"); err != nil {
+		return 0, 0, false
+	}
+	return rss, peak, true
+}
+
+// procBytes reads the "key: N kB" line of a /proc file in bytes.
+func procBytes(path, key string) (int64, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+		if rest, ok := strings.CutPrefix(line, key+":"); ok {
 			f := strings.Fields(rest)
 			if len(f) >= 1 {
 				kb, err := strconv.ParseInt(f[0], 10, 64)
 				if err != nil {
-					return 0, err
+					return 0, fmt.Errorf("%s: %s: %w", path, key, err)
 				}
 				return kb << 10, nil
 			}
 		}
 	}
-	return 0, errors.New("no MemAvailable line")
+	return 0, fmt.Errorf("%s: no %s line", path, key)
 }
 
 func cgroupRoom(dir string) (int64, bool) {

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -116,5 +117,29 @@ func TestParseBytes(t *testing.T) {
 		if (err == nil) != c.ok || (c.ok && got != c.want) {
 			t.Errorf("ParseBytes(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
 		}
+	}
+}
+
+// TestProcess reads this process's resident memory: more than a slice it
+// has just touched, and a peak no smaller than now.
+func TestProcess(t *testing.T) {
+	rss, peak, ok := Process()
+	if runtime.GOOS != "linux" {
+		if ok {
+			t.Fatalf("Process() = %d, %d, true without /proc", rss, peak)
+		}
+		t.Skip("no /proc/self/status")
+	}
+	held := make([]byte, 64<<20)
+	for i := range held {
+		held[i] = byte(i)
+	}
+	rss2, peak2, ok := Process()
+	if !ok || rss <= 0 || peak < rss || rss2 < 64<<20 || peak2 < rss2 || peak2 < peak {
+		t.Fatalf("Process() = %d, %d then, after touching 64 MiB, %d, %d (ok %v)", rss, peak, rss2, peak2, ok)
+	}
+	runtime.KeepAlive(held)
+	if _, err := procBytes("/proc/self/status", "NoSuchKey"); err == nil || !strings.Contains(err.Error(), "no NoSuchKey line") {
+		t.Errorf("a missing key: %v", err)
 	}
 }

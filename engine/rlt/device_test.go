@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -33,10 +34,15 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	weights := 0.0 // the teacher's float32 weights, bytes
 	step := func(be compute.Backend) map[string]float64 {
 		pair, err := LoadPair(be, tdir, sdir, prompts)
 		if err != nil {
 			t.Fatal(err)
+		}
+		weights = 0
+		for _, p := range pair.Teacher.Tensors() {
+			weights += 4 * float64(p.Len())
 		}
 		gc := DefaultGRPOConfig()
 		gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch = 1, 2, 6, 2
@@ -53,6 +59,9 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 	t0 := time.Now()
 	want := step(compute.NewCPU())
 	t.Logf("cpu %v", time.Since(t0))
+	if rss, peak := want["memory_host_gib"], want["memory_host_peak_gib"]; runtime.GOOS == "linux" && !(rss > 0 && peak >= rss) {
+		t.Errorf("memory_host_gib %v, memory_host_peak_gib %v: want the process's resident memory, its peak at least as large", rss, peak)
+	}
 	// Under matmul f16 (tensor cores, where the device has them) the
 	// products round their operands to float16: the same tokens come out
 	// here, the metrics within 2%.
@@ -76,6 +85,14 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 				if !(math.Abs(g-w) <= c.tol+c.tol*math.Abs(w)) { // NaN fails
 					t.Errorf("%s: %s = %v, cpu %v", gpu.Name(), k, g, w)
 				}
+			}
+			// The device's memory is measured on the device only: at least
+			// the teacher's float32 weights were held during the step.
+			if p := got["memory_device_peak_gib"]; !(p*(1<<30) >= weights) || p*(1<<30) > float64(d.Info().DeviceLocalBytes) {
+				t.Errorf("memory_device_peak_gib %v: want the teacher's %v bytes at least, within the device's memory", p, weights)
+			}
+			if _, ok := want["memory_device_peak_gib"]; ok {
+				t.Error("the CPU reported device memory")
 			}
 		})
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/sample"
@@ -344,6 +346,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	res.Metrics["time_optimise_s"] = tOptim.Seconds()
 	res.Metrics["step_time_s"] = elapsed.Seconds()
 	res.Metrics["sampled_tokens_per_s"] = float64(ps.Tokens) / tSample.Seconds()
+	memoryMetrics(res.Metrics, t.Teacher.Backend())
 	now := time.Now()
 	for i := range gens {
 		tr := event.Trace{Time: now, Step: t.step, Group: i / cfg.Samples, Sample: i % cfg.Samples,
@@ -374,6 +377,28 @@ func (t *Trainer) reconstruct(items []Item) ([]string, error) {
 
 // stepMetrics names the step's numbers as the official trainer logs them
 // (RLT.md §7), plus the format-penalty rate.
+// memoryMetrics adds what a step held in memory, in GiB: the process's
+// resident memory at the step's end and the most so far, and on a device
+// with memory of its own (a GPU) the most of it held during the step.
+func memoryMetrics(m map[string]float64, be compute.Backend) {
+	const gib = 1 << 30
+	if rss, peak, ok := memory.Process(); ok {
+		m["memory_host_gib"] = float64(rss) / gib
+		m["memory_host_peak_gib"] = float64(peak) / gib
+	}
+	if mm, ok := be.(compute.MemoryMeter); ok {
+		_, peak := mm.MemoryUse()
+		m["memory_device_peak_gib"] = float64(peak) / gib
+	}
+}
+
+// Measured reports whether a step metric measures the machine (wall-clock
+// time, memory) rather than the run: runs that agree bit for bit differ
+// in these.
+func Measured(name string) bool {
+	return strings.HasSuffix(name, "_s") || strings.HasPrefix(name, "memory_")
+}
+
 func stepMetrics(scores []record.Scored, rewards []float64, g int, ps PolicyStats, gradNorm, lr float64) map[string]float64 {
 	n := float64(len(scores))
 	m := map[string]float64{}
