@@ -380,3 +380,55 @@ func TestDrawsUnderValidationLayer(t *testing.T) {
 	vulkantest.Backend(t)
 	backendtest.UnderValidationLayer(t, "^(TestDeviceDraws|TestShortlists|TestGenerateOnTheDevice)$", "RLT_VULKAN_KICK=3")
 }
+
+// BenchmarkShortlistDraws times the host's part of one decode step's
+// top-p draws for 8 sequences at Qwen's vocabulary: from whole rows read
+// back (what a GPU run did before shortlists) and from the device's
+// shortlists of the same rows (made once, on the device; only the host's
+// work is timed, single-threaded). It also reports the bytes each way
+// brings to the host and how many rows overflowed to a whole-row read.
+func BenchmarkShortlistDraws(b *testing.B) {
+	be := vulkantest.Backend(b)
+	const B, V = 8, 151936
+	o := &Options{Temperature: 0.7, TopP: 0.95, MaxNewTokens: 1}
+	p := newPicker(o, V)
+	lg := make([]float32, B*V)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range lg {
+		lg[i] = float32(r.NormFloat64() * 3)
+	}
+	x := be.New("logits", B, V)
+	be.Write(x, lg)
+	var list compute.Shortlist
+	if err := be.Shortlist(&list, x, compute.ShortlistOptions{InvTemp: p.invT, Allowed: p.allowed,
+		TopP: float32(p.topP), Capacity: shortlistCapacity}); err != nil {
+		b.Fatal(err)
+	}
+	var rng rand.PCG
+	b.Run("rows", func(b *testing.B) {
+		for range b.N {
+			for row := range B {
+				p.pick(lg[row*V:(row+1)*V], &rng)
+			}
+		}
+		b.ReportMetric(float64(B*V*4), "bytes/step")
+	})
+	b.Run("shortlists", func(b *testing.B) {
+		overflow, candidates := 0, 0
+		for range b.N {
+			overflow, candidates = 0, 0
+			for row := range B {
+				lr := &list.Rows[row]
+				n := max(lr.Count, 0)
+				candidates += n
+				if _, _, _, whole := p.pickShortlisted(lr, list.IDs[row*shortlistCapacity:row*shortlistCapacity+n],
+					list.Z[row*shortlistCapacity:row*shortlistCapacity+n], &rng); whole {
+					overflow++
+				}
+			}
+		}
+		b.ReportMetric(float64(B*(8+2*shortlistCapacity)*4), "bytes/step")
+		b.ReportMetric(float64(candidates)/B, "candidates/row")
+		b.ReportMetric(float64(overflow), "whole-rows/step")
+	})
+}
