@@ -200,9 +200,17 @@ type ShortlistOptions struct {
 // order, with their logits Z at the same places. The slices are sized by
 // the Shortlister and reused from call to call.
 type Shortlist struct {
-	Rows []ShortlistRow
-	IDs  []int32
-	Z    []float32
+	Rows     []ShortlistRow
+	IDs      []int32
+	Z        []float32
+	Capacity int // the options' Capacity: the room for each row's candidates
+}
+
+// Candidates returns row r's candidates and their logits.
+func (s *Shortlist) Candidates(r int) (ids []int32, z []float32) {
+	lo := r * s.Capacity
+	n := max(s.Rows[r].Count, 0)
+	return s.IDs[lo : lo+n], s.Z[lo : lo+n]
 }
 
 // A ShortlistRow's Count when the row has no candidates to give.

@@ -318,7 +318,7 @@ func (d *Device) Shortlist(s *compute.Shortlist, logits *Tensor, o compute.Short
 	if n := rows * o.Capacity; cap(s.IDs) < n {
 		s.IDs, s.Z = make([]int32, n), make([]float32, n)
 	}
-	s.Rows, s.IDs, s.Z = s.Rows[:rows], s.IDs[:rows*o.Capacity], s.Z[:rows*o.Capacity]
+	s.Rows, s.IDs, s.Z, s.Capacity = s.Rows[:rows], s.IDs[:rows*o.Capacity], s.Z[:rows*o.Capacity], o.Capacity
 	f := math.Float32frombits
 	for r := range rows {
 		h := res[r*stride : r*stride+stride]

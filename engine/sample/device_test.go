@@ -170,8 +170,7 @@ func TestShortlists(t *testing.T) {
 					for r := range rows {
 						row := lg[r*V : (r+1)*V]
 						lr := &list.Rows[r]
-						n := max(lr.Count, 0)
-						ids, z := list.IDs[r*capacity:r*capacity+n], list.Z[r*capacity:r*capacity+n]
+						ids, z := list.Candidates(r)
 						if c.finite {
 							checkShortlist(t, r, lr, ids, z, row, p, capacity)
 						}
@@ -418,11 +417,9 @@ func BenchmarkShortlistDraws(b *testing.B) {
 		for range b.N {
 			overflow, candidates = 0, 0
 			for row := range B {
-				lr := &list.Rows[row]
-				n := max(lr.Count, 0)
-				candidates += n
-				if _, _, _, whole := p.pickShortlisted(lr, list.IDs[row*shortlistCapacity:row*shortlistCapacity+n],
-					list.Z[row*shortlistCapacity:row*shortlistCapacity+n], &rng); whole {
+				ids, z := list.Candidates(row)
+				candidates += len(ids)
+				if _, _, _, whole := p.pickShortlisted(&list.Rows[row], ids, z, &rng); whole {
 					overflow++
 				}
 			}

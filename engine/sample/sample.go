@@ -203,11 +203,9 @@ func (p *picks) Run(lo, hi int) {
 			if seq < 0 || p.g.done[seq] || p.only && !p.whole[slot] {
 				continue
 			}
-			if l := p.list; l != nil {
-				row, cap := &l.Rows[slot], len(l.IDs)/p.B
-				n := max(row.Count, 0)
-				p.id[slot], p.lp[slot], p.ok[slot], p.whole[slot] = p.pickers[c].pickShortlisted(row,
-					l.IDs[slot*cap:slot*cap+n], l.Z[slot*cap:slot*cap+n], &p.g.rngs[seq])
+			if p.list != nil {
+				ids, z := p.list.Candidates(slot)
+				p.id[slot], p.lp[slot], p.ok[slot], p.whole[slot] = p.pickers[c].pickShortlisted(&p.list.Rows[slot], ids, z, &p.g.rngs[seq])
 				continue
 			}
 			p.id[slot], p.lp[slot], p.ok[slot] = p.pickers[c].pick(p.lg[slot*p.V:(slot+1)*p.V], &p.g.rngs[seq])
