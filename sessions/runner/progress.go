@@ -84,8 +84,17 @@ func (s *JSONLSink) Emit(e event.Event) {
 			s.err = fmt.Errorf("writing metrics: %w", err)
 		}
 		if r, ok := e.Values["reward"]; ok {
-			fmt.Fprintf(s.Progress, "step %d  reward %.3f  r_ss %.3f  r_kl %.3f  kl %.4f  %.1fs\n", e.Step, r,
+			fmt.Fprintf(s.Progress, "step %d  reward %.3f  r_ss %.3f  r_kl %.3f  kl %.4f  %.1fs", e.Step, r,
 				e.Values["solution_log_prob_reward"], -e.Values["kl_reward"], e.Values["kl"], e.Values["step_time_s"])
+			// What the step held, where it was measured: the process's
+			// peak resident memory, the GPU's most in the step.
+			if m, ok := e.Values["memory_host_peak_gib"]; ok {
+				fmt.Fprintf(s.Progress, "  mem %.2f GiB", m)
+			}
+			if m, ok := e.Values["memory_device_peak_gib"]; ok {
+				fmt.Fprintf(s.Progress, "  gpu %.2f GiB", m)
+			}
+			fmt.Fprintln(s.Progress)
 		} else {
 			keys := make([]string, 0, len(e.Values))
 			for k := range e.Values {

@@ -48,3 +48,31 @@ func TestJSONLSinkNamesTheDevice(t *testing.T) {
 		t.Fatalf("stderr %q, want %q", got, want)
 	}
 }
+
+// TestJSONLSinkStepLine: a step's line on headless stderr carries its
+// rewards and time, and the memory the step held where it was measured.
+func TestJSONLSinkStepLine(t *testing.T) {
+	base := map[string]float64{"reward": -1.5, "solution_log_prob_reward": -1.25, "kl_reward": 0.25, "kl": 0.0125, "step_time_s": 2.5}
+	for _, c := range []struct {
+		extra map[string]float64
+		want  string
+	}{
+		{nil, "step 3  reward -1.500  r_ss -1.250  r_kl -0.250  kl 0.0125  2.5s\n"},
+		{map[string]float64{"memory_host_gib": 1, "memory_host_peak_gib": 1.5}, "step 3  reward -1.500  r_ss -1.250  r_kl -0.250  kl 0.0125  2.5s  mem 1.50 GiB\n"},
+		{map[string]float64{"memory_host_peak_gib": 1.5, "memory_device_peak_gib": 12.25}, "step 3  reward -1.500  r_ss -1.250  r_kl -0.250  kl 0.0125  2.5s  mem 1.50 GiB  gpu 12.25 GiB\n"},
+	} {
+		vals := map[string]float64{}
+		for k, v := range base {
+			vals[k] = v
+		}
+		for k, v := range c.extra {
+			vals[k] = v
+		}
+		var errs bytes.Buffer
+		s := &JSONLSink{W: io.Discard, Progress: &errs}
+		s.Emit(event.Metrics{Time: time.Now(), Step: 3, Values: vals})
+		if errs.String() != c.want {
+			t.Errorf("stderr %q, want %q", errs.String(), c.want)
+		}
+	}
+}
