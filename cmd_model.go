@@ -197,8 +197,23 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", humanBytes(kvPerToken))
 	fmt.Fprintf(w, "tokenizer   %s\n", describeTokenizer(files, cfg.Vocab))
 	fmt.Fprintf(w, "device      %s\n", describeDevice(*dev, params))
+	fmt.Fprintf(w, "gpus        %s\n", describeGPUs())
 	io.WriteString(stdout, w.String())
 	return nil
+}
+
+// describeGPUs lists the Vulkan devices as --device gpu:N names them, with
+// their kind and memory, for choosing one of several.
+func describeGPUs() string {
+	gpus, err := device.GPUs()
+	if len(gpus) == 0 {
+		return "none: " + err.Error()
+	}
+	var s []string
+	for _, g := range gpus {
+		s = append(s, fmt.Sprintf("gpu:%d %s (%s, %s)", g.Index, g.Name, g.Type, humanBytes(int64(g.DeviceLocalBytes))))
+	}
+	return strings.Join(s, ", ") + " (--device gpu:N)"
 }
 
 // describeDevice names the device --device chooses and whether the model

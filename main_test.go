@@ -66,10 +66,18 @@ func TestModelInitAndInfo(t *testing.T) {
 			t.Fatalf("info: exit %d: %s", code, errs)
 		}
 		for _, want := range []string{"2 layers, hidden 32", "4 heads / 2 kv heads of 8", "vocab 1216", "tied embeddings true",
-			strings.ToUpper(dtype), "1210 tokens", "template: ChatML"} {
+			strings.ToUpper(dtype), "1210 tokens", "template: ChatML", "\ngpus        "} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s info lacks %q:\n%s", dtype, want, out)
 			}
+		}
+		// The GPUs as --device gpu:N names them, or why there are none.
+		if gpus, err := device.GPUs(); len(gpus) > 0 {
+			if want := fmt.Sprintf("gpu:0 %s (%s, ", gpus[0].Name, gpus[0].Type); !strings.Contains(out, want) {
+				t.Errorf("%s info lacks %q:\n%s", dtype, want, out)
+			}
+		} else if !strings.Contains(out, "gpus        none: ") || err == nil {
+			t.Errorf("no GPUs (%v), and info does not say so:\n%s", err, out)
 		}
 	}
 }

@@ -144,6 +144,10 @@ func open(name string) (be compute.Backend, why string, err error) {
 	return vulkan.NewBackend(d), indexOf(d.Info()) + ", a discrete GPU" + without(d), nil
 }
 
+// GPUs lists the Vulkan devices in the loader's order, as --device gpu:N
+// numbers them; err says why none can compute, with whatever list there is.
+func GPUs() ([]vulkan.Info, error) { return vulkan.Devices() }
+
 // indexOf names a Vulkan device as --device does, for the reasons Open
 // gives: which of several GPUs a run took.
 func indexOf(in vulkan.Info) string { return fmt.Sprintf("gpu:%d", in.Index) }

@@ -99,6 +99,9 @@ type Device struct {
 	family   uint32
 	info     Info
 	mem      physicalDeviceMemoryProperties
+	// devices describes every device the loader listed, in its order
+	// (choose; Devices).
+	devices []Info
 
 	cmdPool vkHandle
 	// cmd is the command buffer being recorded, cmds[cmdAt]: a batch
@@ -251,6 +254,26 @@ func ProbeAt(index int) (Info, error) {
 	return d.info, err
 }
 
+// Devices lists the devices the loader lists, in its order (Info.Index:
+// --device gpu:N), each described as Probe describes the one it picks,
+// for a user choosing among several GPUs. err says why none can compute,
+// with whatever list there is.
+func Devices() ([]Info, error) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		return nil, &Error{Kind: ErrNoDevice, Op: "start", Err: fmt.Errorf("the Vulkan binding needs a 64-bit platform, not %s", runtime.GOARCH)}
+	}
+	vk, err := loadAPI()
+	if err != nil {
+		return nil, err
+	}
+	d := &Device{vk: vk}
+	err = d.choose(Ranked)
+	if d.instance != 0 {
+		d.vk.destroyInstance(d.instance, nil)
+	}
+	return d.devices, err
+}
+
 func (d *Device) init(index int) error {
 	if err := d.choose(index); err != nil {
 		return err
@@ -284,9 +307,18 @@ func (d *Device) choose(index int) error {
 	}
 	best, bestRank := -1, 0
 	var seen []string
+	d.devices = d.devices[:0]
 	for i, pd := range devs[:n] {
 		info, rank := d.describe(pd)
 		info.Index = i
+		var mem physicalDeviceMemoryProperties
+		d.vk.getPhysicalDeviceMemoryProperties(pd, unsafe.Pointer(&mem))
+		for h := range mem.memoryHeapCount {
+			if heap := mem.memoryHeaps[h]; heap.flags&heapDeviceLocal != 0 && heap.size > info.DeviceLocalBytes {
+				info.DeviceLocalBytes = heap.size
+			}
+		}
+		d.devices = append(d.devices, info)
 		fam, ok := d.computeFamily(pd)
 		seen = append(seen, fmt.Sprintf("gpu:%d %s (%s)", i, info.Name, info.Type))
 		if !ok || index != Ranked && i != index {
@@ -305,11 +337,6 @@ func (d *Device) choose(index int) error {
 		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("none of %s has a compute queue", strings.Join(seen, ", "))}
 	}
 	d.vk.getPhysicalDeviceMemoryProperties(d.phys, unsafe.Pointer(&d.mem))
-	for i := uint32(0); i < d.mem.memoryHeapCount; i++ {
-		if h := d.mem.memoryHeaps[i]; h.flags&heapDeviceLocal != 0 && h.size > d.info.DeviceLocalBytes {
-			d.info.DeviceLocalBytes = h.size
-		}
-	}
 	return nil
 }
 
