@@ -16,7 +16,9 @@
 # PyTorch on the same GPU: when `python3` (or $PYTHON) imports a torch that
 # sees CUDA, bench/torch_gpu.py runs the same step and sampling at the same
 # shapes in PyTorch eager, in float32 and in bf16 autocast, and the ratios
-# ours/PyTorch are printed (above 1: we are faster). Otherwise the peer is
+# ours/PyTorch are printed (above 1: we are faster), with the training
+# step's peak memory beside PyTorch's (ours: the device-local memory held,
+# the benchmark's device-MiB; PyTorch's: torch.cuda.max_memory_allocated). Otherwise the peer is
 # skipped and the reason said. PEER_DEVICE=cpu PYTHON=/usr/bin/python3 runs
 # the peer on the CPU instead, to check this wiring on a machine without CUDA
 # (its figures then compare nothing). The last lines are the README's figures,
@@ -136,6 +138,7 @@ bench() { # device shape B T NEW [benchtime]
 		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime "${6:-3x}" 2>&1) |
 		grep -E '^Benchmark|device |phases|barriers|^profile' | tee "$TMP/bench.out"
 	ours_train=$(tok_s TrainStep <"$TMP/bench.out")
+	ours_train_mib=$(awk '$1 ~ /^BenchmarkDeviceTrainStep(-[0-9]+)?$/ { for (i = 2; i < NF; i++) if ($(i+1) == "device-MiB") print $i }' <"$TMP/bench.out")
 	ours_sample=$(tok_s Sample <"$TMP/bench.out")
 	echo "== $1 $2: $3 x $5 sampled from bf16 weights"
 	(cd engine/model && RLT_BENCH_DEVICE=$1 RLT_BENCH_SHAPE=$2 RLT_BENCH_B=$3 RLT_BENCH_NEW=$5 RLT_BENCH_W16=bf16 \
@@ -145,7 +148,7 @@ bench() { # device shape B T NEW [benchtime]
 }
 tok_s() { awk -v b="BenchmarkDevice$1" '$1 ~ "^"b"(-[0-9]+)?$" { for (i = 2; i < NF; i++) if ($(i+1) == "tokens/s") print $i }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3g", a / b; else printf "n/a" }'; }
-json() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
+json() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read()).get(sys.argv[1], ""))' "$1"; } # "" when absent
 
 PYTHON=${PYTHON:-python3}
 PEER_DEVICE=${PEER_DEVICE:-cuda} # cpu checks this script's wiring of the peer without a GPU
@@ -155,14 +158,14 @@ if [ "$PEER_DEVICE" = cpu ]; then
 else peer_why=$("$PYTHON" -c 'import torch; assert torch.cuda.is_available(), "torch %s sees no CUDA device (built for CUDA %s)" % (torch.__version__, torch.version.cuda)' 2>&1 | tail -1) && peer=1
 fi
 readme=()
-peer_train_bf16=
+peer_train_bf16= peer_mib_bf16=
 
 # compare SHAPE FLAGS: runs the PyTorch peer at our last bench's shape in
 # f32 and bf16 and prints ours/peer.
 compare() {
 	local shape=$1; shift
-	local t=$ours_train s=$ours_sample s16=$ours_sample16
-	readme+=("$shape ours: train $t tokens/s (float32), sampling $s tokens/s (float32 weights), $s16 tokens/s (bf16 weights)")
+	local t=$ours_train s=$ours_sample s16=$ours_sample16 mib=${ours_train_mib:-}
+	readme+=("$shape ours: train $t tokens/s (float32${mib:+, peak device memory $mib MiB}), sampling $s tokens/s (float32 weights), $s16 tokens/s (bf16 weights)")
 	if [ "$peer" = 0 ]; then
 		echo "== PyTorch peer at $shape: skipped ($peer_why)"
 		return
@@ -174,14 +177,15 @@ compare() {
 			continue
 		fi
 		cat "$TMP/peer.json"
-		local pt ps
+		local pt ps pm
 		pt=$(json train_tok_s <"$TMP/peer.json")
+		pm=$(json peak_train_mib <"$TMP/peer.json")
 		ps=$(json decode_tok_s <"$TMP/peer.json")
-		[ "$dt" = bf16 ] && peer_train_bf16=$pt
+		[ "$dt" = bf16 ] && peer_train_bf16=$pt && peer_mib_bf16=$pm
 		local so=$s
 		[ "$dt" = bf16 ] && so=$s16 # our sampling from bf16 weights against PyTorch's bf16
-		echo "   ours/PyTorch $dt: train $(ratio "$t" "$pt"), sampling $(ratio "$so" "$ps") (above 1: ours faster)"
-		readme+=("$shape PyTorch eager $dt ($(json torch <"$TMP/peer.json")): train $(printf '%.0f' "$pt") tokens/s (ours/PyTorch $(ratio "$t" "$pt")), sampling $(printf '%.0f' "$ps") tokens/s (ours/PyTorch $(ratio "$so" "$ps"))")
+		echo "   ours/PyTorch $dt: train $(ratio "$t" "$pt"), sampling $(ratio "$so" "$ps") (above 1: ours faster); training memory $(ratio "$mib" "$pm") (ours ${mib:-?} MiB, PyTorch ${pm:-?} MiB; below 1: ours smaller)"
+		readme+=("$shape PyTorch eager $dt ($(json torch <"$TMP/peer.json")): train $(printf '%.0f' "$pt") tokens/s (ours/PyTorch $(ratio "$t" "$pt")), peak memory ${pm:-?} MiB (ours/PyTorch $(ratio "$mib" "$pm")), sampling $(printf '%.0f' "$ps") tokens/s (ours/PyTorch $(ratio "$so" "$ps"))")
 	done
 }
 # grpo_step: the product's own step, `rlt train --device $GRPO_DEVICE` on a
@@ -278,8 +282,9 @@ for s in $SHAPES; do
 				"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 3x 2>&1) |
 				grep -E '^Benchmark|device |phases|barriers|^profile' | tee "$TMP/f16.out"
 			t16=$(tok_s TrainStep <"$TMP/f16.out")
-			echo "   ours matmul f16 / PyTorch bf16 autocast: train $(ratio "$t16" "$peer_train_bf16") (the target: at least 0.5)"
-			readme+=("0.5B ours, matmul f16 (tensor cores): train $t16 tokens/s (ours/PyTorch bf16 $(ratio "$t16" "$peer_train_bf16"); float32: $ours_train)")
+			m16=$(awk '$1 ~ /^BenchmarkDeviceTrainStep(-[0-9]+)?$/ { for (i = 2; i < NF; i++) if ($(i+1) == "device-MiB") print $i }' <"$TMP/f16.out")
+			echo "   ours matmul f16 / PyTorch bf16 autocast: train $(ratio "$t16" "$peer_train_bf16") (the target: at least 0.5); memory $(ratio "$m16" "$peer_mib_bf16") (ours ${m16:-?} MiB)"
+			readme+=("0.5B ours, matmul f16 (tensor cores): train $t16 tokens/s (ours/PyTorch bf16 $(ratio "$t16" "$peer_train_bf16"); float32: $ours_train), peak device memory ${m16:-?} MiB (ours/PyTorch bf16 $(ratio "$m16" "$peer_mib_bf16"))")
 		fi
 		;;
 	grpo) grpo_step ;;

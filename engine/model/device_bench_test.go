@@ -60,6 +60,10 @@ func BenchmarkDeviceTrainStep(b *testing.B) {
 	tr := newTrainerOn(b, be, cfg, B, T)
 	tr.step(b)
 	be.AllFinite(tr.m.Tensors()[1])
+	meter, metered := be.(compute.MemoryMeter)
+	if metered {
+		meter.MemoryUse() // the peak from here on
+	}
 	b.ResetTimer()
 	sync := tr.m.Tensors()[1] // a norm weight: waiting on the device reads 4·d bytes
 	for i := 0; i < b.N; i++ {
@@ -70,6 +74,10 @@ func BenchmarkDeviceTrainStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N*B*T)/b.Elapsed().Seconds(), "tokens/s")
+	if metered { // the device memory the steps held at most: weights, state, activations, scratch
+		_, peak := meter.MemoryUse()
+		b.ReportMetric(float64(peak)/(1<<20), "device-MiB")
+	}
 	b.StopTimer()
 	logPhases(b, tr, sync)
 	counted := countBarriers(be)
