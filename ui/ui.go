@@ -172,6 +172,7 @@ type runStatus struct {
 	hasStep   bool
 	reward    float64
 	hasReward bool
+	memory    string   // the last step's memory for the header (memoryLabel)
 	recent    []stepAt // last metric records' steps and times
 	phase     string
 	device    string // the device the run computes on, from its "device" event
@@ -479,6 +480,9 @@ func (m *Model) pull() {
 			m.lastStep, m.hasStep = r.Step, true
 			if v, ok := r.Get("reward"); ok {
 				m.reward, m.hasReward = v, true
+			}
+			if mem := memoryLabel(r.Get); mem != "" {
+				m.memory = mem
 			}
 			m.recent = append(m.recent, stepAt{r.Step, r.Time})
 		}
@@ -914,6 +918,9 @@ func (m *Model) statusLine() string {
 	if m.hasReward {
 		parts = append(parts, "reward "+num(m.reward, 3))
 	}
+	if m.memory != "" {
+		parts = append(parts, m.memory)
+	}
 	if hasProg {
 		parts = append(parts, prog)
 	}
@@ -926,6 +933,19 @@ func (m *Model) statusLine() string {
 	}
 	parts = append(parts, filepath.Base(m.sh.run.Dir()))
 	return strings.Join(parts, " · ")
+}
+
+// memoryLabel is a step's memory for the header, from its metrics (get):
+// on a GPU the most of its memory the step held, else the process's peak
+// resident memory; "" for a step that recorded neither (older runs).
+func memoryLabel(get func(string) (float64, bool)) string {
+	if v, ok := get("memory_device_peak_gib"); ok {
+		return fmt.Sprintf("gpu %.1f GiB", v)
+	}
+	if v, ok := get("memory_host_peak_gib"); ok {
+		return fmt.Sprintf("mem %.2f GiB", v)
+	}
+	return ""
 }
 
 // deviceLabel shortens a run's "device" event ("vulkan/NVIDIA H200

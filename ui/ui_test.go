@@ -490,3 +490,21 @@ func TestDeviceLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryLabel: the header's memory is the GPU's where the step
+// measured it, else the process's peak, else nothing.
+func TestMemoryLabel(t *testing.T) {
+	for _, c := range []struct {
+		metrics map[string]float64
+		want    string
+	}{
+		{map[string]float64{"reward": 1}, ""},
+		{map[string]float64{"memory_host_gib": 0.25, "memory_host_peak_gib": 0.3125}, "mem 0.31 GiB"},
+		{map[string]float64{"memory_host_peak_gib": 1.5, "memory_device_peak_gib": 12.25}, "gpu 12.2 GiB"},
+	} {
+		get := func(k string) (float64, bool) { v, ok := c.metrics[k]; return v, ok }
+		if got := memoryLabel(get); got != c.want {
+			t.Errorf("memoryLabel(%v) = %q, want %q", c.metrics, got, c.want)
+		}
+	}
+}
