@@ -322,8 +322,12 @@ func (d *Device) Shortlist(s *compute.Shortlist, logits *Tensor, o compute.Short
 	f := math.Float32frombits
 	for r := range rows {
 		h := res[r*stride : r*stride+stride]
-		row := compute.ShortlistRow{Count: int(int32(h[0])), Class: int(h[1]), NonZero: int(h[2]),
+		row := compute.ShortlistRow{Count: int(int32(h[0])), Class: int(min(h[1], compute.ShortlistClasses-1)), NonZero: int(h[2]),
 			ZMax: f(h[3]), AMax: f(h[4]), LogSum: f(h[5]), Total: f(h[6])}
+		if row.Count > o.Capacity || row.Count < compute.ShortlistOverflow {
+			// Not the kernel's answer (it caps both): read the row whole.
+			row.Count = compute.ShortlistOverflow
+		}
 		s.Rows[r] = row
 		for i := range max(row.Count, 0) {
 			s.IDs[r*o.Capacity+i] = int32(h[shortlistHead+2*i])
