@@ -239,18 +239,7 @@ func Probe() (Info, error) { return ProbeAt(Ranked) }
 
 // ProbeAt is Probe for OpenAt(index).
 func ProbeAt(index int) (Info, error) {
-	if unsafe.Sizeof(uintptr(0)) != 8 {
-		return Info{}, &Error{Kind: ErrNoDevice, Op: "start", Err: fmt.Errorf("the Vulkan binding needs a 64-bit platform, not %s", runtime.GOARCH)}
-	}
-	vk, err := loadAPI()
-	if err != nil {
-		return Info{}, err
-	}
-	d := &Device{vk: vk}
-	err = d.choose(index)
-	if d.instance != 0 {
-		d.vk.destroyInstance(d.instance, nil)
-	}
+	d, err := probe(index)
 	return d.info, err
 }
 
@@ -259,19 +248,28 @@ func ProbeAt(index int) (Info, error) {
 // for a user choosing among several GPUs. err says why none can compute,
 // with whatever list there is.
 func Devices() ([]Info, error) {
+	d, err := probe(Ranked)
+	return d.devices, err
+}
+
+// probe lists the devices and chooses as OpenAt(index) would, opening
+// nothing: the instance is gone when it returns.
+func probe(index int) (*Device, error) {
+	d := &Device{}
 	if unsafe.Sizeof(uintptr(0)) != 8 {
-		return nil, &Error{Kind: ErrNoDevice, Op: "start", Err: fmt.Errorf("the Vulkan binding needs a 64-bit platform, not %s", runtime.GOARCH)}
+		return d, &Error{Kind: ErrNoDevice, Op: "start", Err: fmt.Errorf("the Vulkan binding needs a 64-bit platform, not %s", runtime.GOARCH)}
 	}
 	vk, err := loadAPI()
 	if err != nil {
-		return nil, err
+		return d, err
 	}
-	d := &Device{vk: vk}
-	err = d.choose(Ranked)
+	d.vk = vk
+	err = d.choose(index)
 	if d.instance != 0 {
 		d.vk.destroyInstance(d.instance, nil)
+		d.instance = 0
 	}
-	return d.devices, err
+	return d, err
 }
 
 func (d *Device) init(index int) error {
