@@ -165,8 +165,9 @@ func (p *picker) draw(e []float32, r *rand.PCG) int {
 // (compute.ShortlistClasses, a device's classes).
 const buckets = compute.ShortlistClasses
 
-// topExp is the binary exponent of e's maximum, 1.
-var topExp = int(math.Float32bits(1) >> 23)
+// topExp is the biased binary exponent of e's maximum, 1 (float32 bits
+// 0x3f800000 >> 23).
+const topExp = 127
 
 // classOf is the class of a weight in (0, 1].
 func classOf(x float32) int { return min(topExp-int(math.Float32bits(x)>>23), buckets-1) }
@@ -266,8 +267,17 @@ func (p *picker) holdsMinP(cut int) bool {
 // collect sets p.cand.ids to the ids of e's nonzero weights in classes ≤ cut.
 func (p *picker) collect(e []float32, cut int) {
 	ids := p.cand.ids[:0]
-	for i, x := range e {
-		if x != 0 && classOf(x) <= cut {
+	if cut == buckets-1 { // every nonzero weight
+		for i, x := range e {
+			if x != 0 {
+				ids = append(ids, int32(i))
+			}
+		}
+		p.cand.ids = ids
+		return
+	}
+	for i, x := range e { // classOf(x) ≤ cut < buckets−1, without its min
+		if x != 0 && topExp-int(math.Float32bits(x)>>23) <= cut {
 			ids = append(ids, int32(i))
 		}
 	}
