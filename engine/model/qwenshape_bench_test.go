@@ -117,3 +117,41 @@ func BenchmarkQwenShapeScore(b *testing.B) {
 	m.Hidden(rec, batch)
 	b.ReportMetric(float64(rec.HeldBytes())/(1<<20), "held-recording-MiB")
 }
+
+// BenchmarkQwenShapeOptimiser is a GRPO step's optimiser phase at the whole
+// Qwen2.5-0.5B shape (all 24 layers; 494M parameters): the gradient norm
+// with clipping, then AdamW. first-step-s is the first update of a fresh
+// optimiser, which also touches the two moments' 4 GB for the first time
+// (page faults, in the first step of every run); the timed steps are the
+// steady state. It needs ~8 GB: parameters, gradients and both moments.
+func BenchmarkQwenShapeOptimiser(b *testing.B) {
+	be := compute.NewCPU()
+	m, err := NewRandom(be, Qwen05Config, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps := m.Tensors()
+	for _, p := range ps {
+		compute.RequireGrad(be, p)
+		be.Copy(p.Grad, p) // a gradient of the weights' own size and spread
+	}
+	opt, err := compute.NewAdamW(be, ps, 1e-6, 0.9, 0.99, 1e-8, 0.01)
+	if err != nil {
+		b.Fatal(err)
+	}
+	step := func() {
+		if _, err := compute.ClipGradNorm(be, ps, 1); err != nil {
+			b.Fatal(err)
+		}
+		opt.Step(1e-6)
+	}
+	t0 := time.Now()
+	step()
+	first := time.Since(t0)
+	b.ResetTimer()
+	for b.Loop() {
+		step()
+	}
+	b.ReportMetric(first.Seconds(), "first-step-s")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/step")
+}
