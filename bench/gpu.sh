@@ -97,7 +97,7 @@ echo "== correctness on the device (conformance suite, batches in pieces, attent
 # a GPU session may get).
 check() { # extra environment in "$@"
 	(cd compute/vulkan && env "$@" RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^(TestBackendConformance|TestBackendConformanceKicks|TestBarriersFollowHazards|TestTrainingSteps|TestAttention|TestAttentionDecodeTiles|TestDrawTokens)$' -test.count=1) &&
-		(cd engine/model && env "$@" RLT_REQUIRE_GPU=1 "$TMP/model.test" -test.run '^TestDeviceParity$' -test.count=1) &&
+		(cd engine/model && env "$@" RLT_REQUIRE_GPU=1 "$TMP/model.test" -test.run '^(TestDeviceParity|TestDeviceParityRealLayer)$' -test.count=1) &&
 		(cd engine/sample && env "$@" RLT_REQUIRE_GPU=1 "$TMP/sample.test" -test.run '^(TestDeviceDraws|TestShortlists|TestGenerateOnTheDevice)$' -test.count=1)
 }
 if check >"$TMP/check.log" 2>&1; then

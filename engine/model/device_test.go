@@ -23,6 +23,25 @@ func TestDeviceParity(t *testing.T) {
 	deviceParity(t, vulkantest.Backend(t), parityTolerance{abs: 1e-4, rel: 1e-3, gradOfMax: 0, params: 2e-3})
 }
 
+// TestDeviceParityRealLayer: the same at one layer of Qwen2.5-0.5B's real
+// size (d 896, MLP 4,864, 14 query heads over 2, heads of 64; Qwen's
+// initial scale 0.02) and a vocabulary of 30,000 (the real 151,936 does not
+// bind on lavapipe, 128 MiB a buffer), 2 × 40 tokens: tiles that do not
+// divide the shapes, tiled attention over a group of 7 heads, the fused
+// head over many blocks, on a GPU products split along K, at the sizes a
+// run computes. bench/gpu.sh runs it on the GPU. The AdamW step is held to two learning rates: most of the
+// tied embedding's rows get gradients near AdamW's eps (1e-8), where the
+// first step's g/(|g|+eps) turns rounding into a different step size.
+// Not in -short (about 25 GFLOP on lavapipe).
+func TestDeviceParityRealLayer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: 25 GFLOP on a CPU device")
+	}
+	cfg := Qwen05Config
+	cfg.Layers, cfg.Vocab = 1, 30000
+	deviceParityAt(t, vulkantest.Backend(t), cfg, 2, 40, 0.02, parityTolerance{abs: 1e-4, rel: 1e-3, gradOfMax: 1e-4, params: 2e-2 + 1e-4})
+}
+
 // TestDeviceParityF16: the same under matmul f16, every product on tensor
 // cores (float16 operands scaled per row and column): logits and log-probs
 // to 1e-2, each gradient to 2% of its tensor's largest element, and the
@@ -55,9 +74,14 @@ func TestDeviceParityF16(t *testing.T) {
 type parityTolerance struct{ abs, rel, gradOfMax, params float64 }
 
 func deviceParity(t *testing.T, gpu *vulkan.Backend, tol parityTolerance) {
+	deviceParityAt(t, gpu, smallCheckpointConfig(), 2, 9, 0.2, tol)
+}
+
+// deviceParityAt compares, on cfg with weights of scale init, a batch of B
+// sequences of T tokens (the second left-padded by 3) on gpu and on the
+// CPU: logits, log-probs, every gradient and one AdamW step.
+func deviceParityAt(t *testing.T, gpu *vulkan.Backend, cfg Config, B, T int, init float64, tol parityTolerance) {
 	cpu := compute.NewCPU()
-	cfg := smallCheckpointConfig()
-	const B, T = 2, 9
 	b := &Batch{B: B, T: T, Tokens: make([]int32, B*T), KStart: []int32{0, 3}}
 	targets := make([]int32, B*T)
 	seed := make([]float32, B*T)
@@ -76,7 +100,7 @@ func deviceParity(t *testing.T, gpu *vulkan.Backend, tol parityTolerance) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.InitRandom(9, 0.2)
+		m.InitRandom(9, init)
 		m.RequireGrad()
 		var r result
 		tp := compute.NewTape(be)
