@@ -119,7 +119,7 @@ if echo "$info_all" | grep -q ': matmul f16: '; then # not ": no matmul f16:"
 	echo "== tensor cores (matmul f16): the GEMM against float64, the conformance suite, model parity"
 	# A failure here is reported and the float32 benchmarks go on without f16.
 	if ! (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestDeviceInfo|TestGemmCoop|TestGemmCoopRounds|TestBackendConformanceCoop)$' -test.count=1 -test.v >"$TMP/coop.log" 2>&1) ||
-		! (cd engine/model && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/model.test" -test.run '^TestDeviceParityF16$' -test.count=1 -test.v >>"$TMP/coop.log" 2>&1); then
+		! (cd engine/model && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/model.test" -test.run '^(TestDeviceParityF16|TestDeviceParityRealLayerF16)$' -test.count=1 -test.v >>"$TMP/coop.log" 2>&1); then
 		coop=0
 		grep -v -E '^=== |^    --- PASS' "$TMP/coop.log" | tail -40
 		echo "== matmul f16 FAILED its checks on this device: benchmarks in float32 only"

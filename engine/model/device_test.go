@@ -77,6 +77,25 @@ func deviceParity(t *testing.T, gpu *vulkan.Backend, tol parityTolerance) {
 	deviceParityAt(t, gpu, smallCheckpointConfig(), 2, 9, 0.2, tol)
 }
 
+// TestDeviceParityRealLayerF16: TestDeviceParityRealLayer under matmul f16,
+// every product on tensor cores, to TestDeviceParityF16's tolerances: the
+// scaled float16 products at the sizes a run computes. Not in -short.
+func TestDeviceParityRealLayerF16(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: 25 GFLOP on a CPU device")
+	}
+	gpu := vulkantest.Backend(t)
+	if err := gpu.Device().SetMatmul(vulkan.MatmulF16); err != nil {
+		if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
+			t.Fatalf("RLT_REQUIRE_COOPMAT=1: %v", err)
+		}
+		t.Skip(err)
+	}
+	cfg := Qwen05Config
+	cfg.Layers, cfg.Vocab = 1, 30000
+	deviceParityAt(t, gpu, cfg, 2, 40, 0.02, parityTolerance{abs: 1e-2, rel: 1e-2, gradOfMax: 2e-2, params: 2e-2 + 1e-4})
+}
+
 // deviceParityAt compares, on cfg with weights of scale init, a batch of B
 // sequences of T tokens (the second left-padded by 3) on gpu and on the
 // CPU: logits, log-probs, every gradient and one AdamW step.
