@@ -111,8 +111,8 @@ func deviceParityAt(t *testing.T, gpu *vulkan.Backend, cfg Config, B, T int, ini
 	}
 	targets[3] = -1
 	type result struct {
-		logits, lp, params []float32
-		grads              [][]float32
+		logits, lp, decoded, params []float32
+		grads                       [][]float32
 	}
 	run := func(be compute.Backend) result {
 		m, err := NewRandom(be, cfg, 9)
@@ -139,6 +139,36 @@ func deviceParityAt(t *testing.T, gpu *vulkan.Backend, cfg Config, B, T int, ini
 			be.Read(g, p.Grad)
 			r.grads = append(r.grads, g)
 		}
+		// Sampling's path: a prefill of the batch into a KV cache, then
+		// decode steps of one token each (few rows: gemv, row attention).
+		m.Freeze()
+		c, err := m.NewCache(B, T+3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Reset(b.KStart)
+		tp = compute.NewTape(be)
+		tp.SetRecording(false)
+		next := make([]int32, B)
+		for step := range 3 {
+			tp.Reset()
+			var lg *compute.Tensor
+			if step == 0 {
+				lg = m.Decode(tp, c, b.Tokens, T)
+			} else {
+				lg = m.Decode(tp, c, next, 1)
+			}
+			out := make([]float32, lg.Len())
+			be.Read(out, lg)
+			r.decoded = append(r.decoded, out...)
+			for i := range next {
+				next[i] = int32((step*31 + i*17) % cfg.Vocab)
+			}
+		}
+		if err := tp.Err(); err != nil {
+			t.Fatal(err)
+		}
+		m.Thaw()
 		opt, err := compute.NewAdamW(be, m.Tensors(), 1e-2, 0.9, 0.999, 1e-8, 0.1)
 		if err != nil {
 			t.Fatal(err)
@@ -165,6 +195,7 @@ func deviceParityAt(t *testing.T, gpu *vulkan.Backend, cfg Config, B, T int, ini
 	}
 	near("logits", want.logits, got.logits, tol.abs)
 	near("log-probs", want.lp, got.lp, tol.abs)
+	near("decoded logits", want.decoded, got.decoded, tol.abs)
 	for i := range want.grads {
 		largest := 0.0
 		for _, v := range want.grads[i] {
