@@ -10,6 +10,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/kernels"
+	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
@@ -143,10 +144,22 @@ func rowCases(V int) []rowCase {
 // (overflow, at a capacity of 8) leaves the stream untouched.
 func TestShortlists(t *testing.T) {
 	be := vulkantest.Backend(t)
-	const V, rows = 1003, 24
 	truncations := []Options{{TopK: 1}, {TopK: 7}, {TopK: 200}, {TopP: 0.5}, {TopP: 0.9}, {TopP: 0.999},
 		{MinP: 0.05}, {MinP: 0.5}, {TopK: 50, TopP: 0.8}, {TopP: 0.95, MinP: 0.01}, {TopK: 20, MinP: 0.2}}
-	for _, c := range rowCases(V) {
+	compareShortlists(t, be, rowCases(1003), 1003, 24, truncations, []int{shortlistCapacity, 8})
+	// At Qwen's vocabulary, masked to its tokenizer's ids as a run masks it:
+	// each invocation of the kernel walks ~600 ids of a row.
+	const qwenV = 151936
+	gen := rand.New(rand.NewPCG(8, 9))
+	qwen := []rowCase{{name: "Qwen's vocabulary", temp: 0.7, allowed: 151665, finite: true,
+		logit: func(int) float32 { return float32(gen.NormFloat64() * 3) }}}
+	compareShortlists(t, be, qwen, qwenV, 4, []Options{{TopP: 0.95}, {TopK: 50}, {TopP: 0.9, MinP: 0.05}}, []int{shortlistCapacity})
+}
+
+// compareShortlists runs TestShortlists' comparison for each case's rows
+// (rows of V logits) under each truncation and capacity.
+func compareShortlists(t *testing.T, be *vulkan.Backend, cases []rowCase, V, rows int, truncations []Options, capacities []int) {
+	for _, c := range cases {
 		if c.temp == 0 {
 			continue // greedy: nothing to truncate
 		}
@@ -154,7 +167,7 @@ func TestShortlists(t *testing.T) {
 		x := be.New("logits", rows, V)
 		be.Write(x, lg)
 		for _, tr := range truncations {
-			for _, capacity := range []int{shortlistCapacity, 8} {
+			for _, capacity := range capacities {
 				name := fmt.Sprintf("%s/top-k=%d/top-p=%g/min-p=%g/capacity=%d", c.name, tr.TopK, tr.TopP, tr.MinP, capacity)
 				t.Run(name, func(t *testing.T) {
 					opts := tr
