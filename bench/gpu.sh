@@ -192,8 +192,8 @@ compare() {
 # Qwen2.5-0.5B-shaped BF16 teacher and student (random weights, `rlt model
 # init`, the real Qwen tokenizer at $QWEN_TOKENIZER), 2 questions × 4 samples
 # × 64 new tokens as bench/scale.sh's (c), 2 steps (the first warms up); it
-# prints each step's phases. GRPO_LAYERS=2 GRPO_DEVICE=cpu checks the wiring
-# on a machine without a GPU.
+# prints each step's phases and memory. GRPO_LAYERS=2 GRPO_DEVICE=cpu
+# SHAPES=grpo checks the wiring on a machine with only lavapipe.
 grpo_step() {
 	local rlt=${GPU_BIN:+$GPU_BIN/rlt} tok=${QWEN_TOKENIZER:-/tmp/rlt-scale-cache/tokenizer.json}
 	if [ -z "$rlt" ]; then
@@ -222,7 +222,7 @@ grpo_step() {
 	fi
 	wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	while read -r line; do
-		phases=$(echo "$line" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("step %d: %.2f s (sample %.2f, score %.2f, optimise %.2f)" % (m.get("step", -1), m["step_time_s"], m.get("time_sample_s", 0), m.get("time_score_s", 0), m.get("time_optimise_s", 0)))')
+		phases=$(echo "$line" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("step %d: %.2f s (sample %.2f, score %.2f, optimise %.2f)%s" % (m.get("step", -1), m["step_time_s"], m.get("time_sample_s", 0), m.get("time_score_s", 0), m.get("time_optimise_s", 0), "".join("; %s %.2f GiB" % (k, m[k]) for k in ("memory_device_peak_gib", "memory_host_peak_gib") if k in m)))')
 		echo "   $phases"
 		readme+=("GRPO, 0.5B shape ($layers layers) BF16 pair, 2x4x64, --device $dev --matmul $matmul: $phases")
 	done <"$TMP/grpo.out"
@@ -243,6 +243,11 @@ if [ "$lavapipe" = 1 ]; then
 		(cd engine/model && RLT_BENCH_MATMUL=f16 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=toy RLT_BENCH_B=2 RLT_BENCH_T=16 \
 			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 1x 2>&1) |
 			grep -E '^Benchmark|device |phases'
+	fi
+	# The grpo part's wiring, on the CPU (GRPO_DEVICE=cpu; lavapipe cannot
+	# bind the 0.5B embedding).
+	if [[ " $SHAPES " == *" grpo "* ]] && [ "${GRPO_DEVICE:-gpu}" = cpu ]; then
+		grpo_step
 	fi
 	echo
 	echo "== lavapipe ($gpu_line), toy B2 T16, 4 tokens sampled: a correctness run, not for the README"
