@@ -224,8 +224,8 @@ const sessionsUsage = `
 Usage: rlt sessions [--runs DIR]
 
 Lists the run folders under DIR with their state (running, paused,
-finished, stopped, failed, broken), last step, best mean reward, size and
-creation time. A run a workbench keeps open after its engine stopped is
+finished, stopped, failed, broken), last step, best mean reward, size,
+creation time and the device the run last computed on (gpu:N of several). A run a workbench keeps open after its engine stopped is
 listed by its training state, with the process that holds it.
 `
 
@@ -239,7 +239,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %s\n", "RUN", "STATE", "STEP", "BEST REWARD", "SIZE", "CREATED")
+	fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s\n", "RUN", "STATE", "STEP", "BEST REWARD", "SIZE", "CREATED", "DEVICE")
 	for _, r := range list {
 		best := "—"
 		if r.BestReward == r.BestReward { // not NaN
@@ -249,7 +249,11 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if r.LastStep >= 0 {
 			step = fmt.Sprint(r.LastStep)
 		}
-		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %s", r.Name, r.State, step, best, humanBytes(r.Size), r.Created.Format("2006-01-02 15:04"))
+		dev := "—"
+		if r.Device != "" {
+			dev = sessions.DeviceLabel(r.Device)
+		}
+		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, step, best, humanBytes(r.Size), r.Created.Format("2006-01-02 15:04"), dev)
 		if r.Note != "" {
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}

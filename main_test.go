@@ -347,8 +347,8 @@ func TestMainJobHeadless(t *testing.T) {
 		t.Errorf("no progress line: %s", errs)
 	}
 	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
-	if code != 0 || !strings.Contains(out, "finished") {
-		t.Fatalf("sessions: exit %d: %s%s", code, out, errs)
+	if code != 0 || !regexp.MustCompile(`DEVICE\n.*finished .* cpu/`).MatchString(out) {
+		t.Fatalf("sessions: exit %d, want the run finished on the CPU: %s%s", code, out, errs)
 	}
 	entries, _ := os.ReadDir(runs)
 	if len(entries) != 1 {

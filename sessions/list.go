@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -42,6 +43,23 @@ type RunSummary struct {
 	Size       int64   // bytes of every file in the folder
 	Created    time.Time
 	Note       string // why broken, last fatal error, unclean exit, broken records …
+	// Device is where the run last computed, as its "device" event names
+	// it (DeviceLabel shortens it); "" before one was written.
+	Device string
+}
+
+// DeviceLabel shortens a run's "device" event ("vulkan/NVIDIA H200 (gpu:1,
+// a discrete GPU)", "cpu/avx512 (asked for)") for a header or a list: the
+// backend and the device's name up to its own parentheses, and which GPU
+// of several (gpu:N) where the reason names one.
+func DeviceLabel(device string) string {
+	label, _, _ := strings.Cut(device, " (")
+	if _, gpu, ok := strings.Cut(device, " (gpu:"); ok {
+		n, _, _ := strings.Cut(gpu, ",")
+		n, _, _ = strings.Cut(n, ")")
+		label += " gpu:" + n
+	}
+	return label
 }
 
 // List summarises every run folder directly under root (a folder holding
@@ -104,6 +122,10 @@ func summarise(dir string) RunSummary {
 			// that only reviews or re-scores (Open without Resume) does not.
 			lastPhase, fatal = "", ""
 		case KindPhase:
+			if e.Name == "device" { // which device computes, not a phase
+				s.Device = e.Extra
+				break
+			}
 			lastPhase = e.Name
 		case KindError:
 			if e.Fatal {

@@ -901,7 +901,7 @@ func (m *Model) statusLine() string {
 	prog, hasProg := m.stepProgress()
 	parts := []string{strings.Join(tabs, ""), m.state(hasProg)}
 	if m.device != "" {
-		parts = append(parts, deviceLabel(m.device))
+		parts = append(parts, sessions.DeviceLabel(m.device))
 	}
 	if errs, warns, _ := m.problemCounts(); errs > 0 {
 		parts = append(parts, th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))))
@@ -946,18 +946,4 @@ func memoryLabel(get func(string) (float64, bool)) string {
 		return fmt.Sprintf("mem %.2f GiB", v)
 	}
 	return ""
-}
-
-// deviceLabel shortens a run's "device" event ("vulkan/NVIDIA H200
-// (gpu:1, a discrete GPU)", "cpu/avx512 (asked for)") for the header: the
-// backend and the device's name up to its own parentheses, and which GPU
-// of several (gpu:N) where the reason names one.
-func deviceLabel(device string) string {
-	label, _, _ := strings.Cut(device, " (")
-	if _, gpu, ok := strings.Cut(device, " (gpu:"); ok {
-		n, _, _ := strings.Cut(gpu, ",")
-		n, _, _ = strings.Cut(n, ")")
-		label += " gpu:" + n
-	}
-	return label
 }
