@@ -676,14 +676,24 @@ func (r *runsScreen) listView() []string {
 		fixed += 1 + 11
 	}
 	nameW := min(max(r.w-fixed, 8), 44)
-	row := func(sel, cur, name, state, step, best, size, created string) string {
+	// Where each run computed ("cpu/avx512", "vulkan/NVIDIA H200 gpu:1"),
+	// on screens wide enough to keep 29 columns for the name.
+	const devW = 26
+	showDevice := showCreated && r.w-fixed-devW-1 >= 29
+	if showDevice {
+		nameW = min(r.w-fixed-devW-1, 44)
+	}
+	row := func(sel, cur, name, state, step, best, size, created, device string) string {
 		s := sel + cur + pad(name, nameW) + " " + pad(state, 9) + fmt.Sprintf(" %6s %11s %9s", step, best, size)
 		if showCreated {
-			s += " " + created
+			s += " " + pad(created, 11)
+		}
+		if showDevice {
+			s += " " + leftFit(device, devW)
 		}
 		return strings.TrimRight(s, " ")
 	}
-	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEP", "BEST REWARD", "SIZE", "CREATED"), " "))}
+	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEP", "BEST REWARD", "SIZE", "CREATED", "DEVICE"), " "))}
 	n := r.pageRows()
 	if r.sel < r.top {
 		r.top = r.sel
@@ -721,9 +731,13 @@ func (r *runsScreen) listView() []string {
 		if rw.Followed {
 			name = leftFit(name, nameW)
 		}
-		line := row(" ", cur, name, rw.State, step, num(rw.Best, 3), humanSize(rw.Size), created)
+		device := "—"
+		if rw.Device != "" {
+			device = rw.Device
+		}
+		line := row(" ", cur, name, rw.State, step, num(rw.Best, 3), humanSize(rw.Size), created, device)
 		if rw.State == "missing" {
-			line = row(" ", cur, name, rw.State, "", "", "", "")
+			line = row(" ", cur, name, rw.State, "", "", "", "", "")
 		}
 		if i == r.sel {
 			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line[1:], max(r.w-1, 1)))

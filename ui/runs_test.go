@@ -251,6 +251,9 @@ func writeRun(t *testing.T, dir string, created time.Time, steps int, finished b
 	}
 	cfg, _ := sessions.EncodeTOML(testCfg{Task: "addition", Steps: steps})
 	ev := fmt.Sprintf(`{"time":"%s","kind":"create"}`+"\n", created.Format(time.RFC3339))
+	if finished { // a run that says where it computed (the Runs screen's DEVICE)
+		ev += fmt.Sprintf(`{"time":"%s","kind":"phase","name":"device","extra":"vulkan/NVIDIA H200 (gpu:1, a discrete GPU)"}`+"\n", created.Format(time.RFC3339))
+	}
 	var met strings.Builder
 	for s := 0; s < steps; s++ {
 		fmt.Fprintf(&met, `{"step":%d,"time":"%s","values":{"reward":%.3f}}`+"\n", s, created.Add(time.Duration(s)*time.Minute).Format(time.RFC3339), -2+0.25*float64(s))
