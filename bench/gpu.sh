@@ -42,7 +42,10 @@
 # adds the GEMM on them, the 0.5B training step with RLT_BENCH_MATMUL=f16
 # beside PyTorch's bf16 autocast (the issue's target: within 2×) with its
 # GPU time per kernel, and runs the grpo part with --matmul f16
-# (GRPO_MATMUL=f32 keeps it in float32).
+# (GRPO_MATMUL=f32 keeps it in float32). The GEMM benchmarks and the A/B
+# part also time gemmcm's 128×128 tile in its other shapes
+# (RLT_VULKAN_GEMMCM=wide, k64), forward and backward, for choosing the
+# default by measurement.
 #
 # A GPU machine without Go: build the three test binaries where Go is,
 # carry them, and name their folder in GPU_BIN:
@@ -256,13 +259,21 @@ if [ "$lavapipe" = 1 ]; then
 	exit 0
 fi
 echo "== the GEMM (Linear, float32 y = x·wᵀ) on the device, rows x in x out (device: the kernel chosen by shape; gemm64, gemm128: forced); a small op's cost (recording and submission)"
-(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^(device|gemm64|gemm128|f16|f16-64|f16-128)$' -test.benchtime 20x &&
+(cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinear$/^(device|gemm64|gemm128|f16|f16-64|f16-128|f16-wide|f16-k64)$' -test.benchtime 20x &&
+	"$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkLinearBackward$/^(device|f16|f16-wide|f16-k64)$/^4096x' -test.benchtime 10x &&
 	"$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkSmallOps$' -test.benchtime 20x) |
 	grep -E '^Benchmark' | tee "$TMP/gemm.out"
-gemm=$(awk '$1 ~ /\/device\/4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")
+gflops() { awk -v k="$1" '$1 ~ k { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out"; }
+gemm=$(gflops '^BenchmarkLinear/device/4096x896x4864')
 smallop=$(awk '$1 ~ /SmallOps/ { for (i = 2; i < NF; i++) if ($(i+1) == "µs/op") print $i }' "$TMP/gemm.out")
-gemm16=$(awk '$1 ~ /\/f16\/4096x896x4864/ { for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print $i }' "$TMP/gemm.out")
+gemm16=$(gflops '^BenchmarkLinear/f16/4096x896x4864')
 readme+=("GEMM (4096x896x4864): ${gemm:-n/a} GFLOP/s float32, ${gemm16:-n/a} GFLOP/s matmul f16 (tensor cores); a small op: ${smallop:-n/a} µs")
+if [ "$coop" = 1 ]; then
+	# gemmcm128's shapes (RLT_VULKAN_GEMMCM): the default, wide, k64.
+	for p in 4096x896x4864 4096x4864x896; do
+		readme+=("matmul f16 GFLOP/s at $p, forward / backward: default (gemmcm128) $(gflops "^BenchmarkLinear/f16-128/$p") / $(gflops "^BenchmarkLinearBackward/f16/$p"), wide $(gflops "^BenchmarkLinear/f16-wide/$p") / $(gflops "^BenchmarkLinearBackward/f16-wide/$p"), k64 $(gflops "^BenchmarkLinear/f16-k64/$p") / $(gflops "^BenchmarkLinearBackward/f16-k64/$p")")
+	done
+fi
 echo "== one layer's training attention, forward and backward (tiles: attn_fa*, the default; rows: attn, attn_ds, attn_dq, attn_dkv)"
 (cd compute/vulkan && "$TMP/vulkan.test" -test.run '^$' -test.bench '^BenchmarkAttention$' -test.benchtime 5x) |
 	grep -E '^Benchmark' | tee "$TMP/attn.out"
@@ -313,6 +324,15 @@ fi
 echo
 echo "== for the README (GPU: $gpu_line; toy B16 T128, 0.5B B8 T512, 128 tokens sampled; $(date -u +%Y-%m-%d))"
 printf '%s\n' "${readme[@]}"
+if [ "$ab" = 1 ] && [ "$coop" = 1 ]; then
+	for shape in wide k64; do
+		echo "== 0.5B training step, matmul f16, RLT_VULKAN_GEMMCM=$shape"
+		(cd engine/model && RLT_VULKAN_GEMMCM=$shape RLT_BENCH_MATMUL=f16 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 \
+			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 2x 2>&1) |
+			grep -E '^Benchmark|phases' | tee "$TMP/ab.out"
+		echo "0.5B matmul f16 with RLT_VULKAN_GEMMCM=$shape: train $(tok_s TrainStep <"$TMP/ab.out") tokens/s (gemmcm128: ${t16:-n/a})"
+	done
+fi
 if [ "$ab" = 1 ]; then
 	base_train=${ours_train:-n/a} base_sample=${ours_sample:-n/a}
 	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_BARRIERS=all RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do

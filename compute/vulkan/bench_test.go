@@ -15,10 +15,33 @@ import (
 // RLT_VULKAN_GEMM's); gemm64/ and gemm128/ force the 64×64-tile or the
 // 128×128-tile GEMM, to compare the two in one run; f16/ runs it on
 // tensor cores (gemmcm, matmul f16) where the device has them, f16-64/ and
-// f16-128/ with gemmcm's tile forced.
+// f16-128/ with gemmcm's tile forced, f16-wide/ and f16-k64/ on gemmcm128's
+// other shapes (RLT_VULKAN_GEMMCM).
 // On lavapipe the device numbers measure a CPU running SPIR-V: correctness
 // runs, not GPU speed.
 func BenchmarkLinear(b *testing.B) {
+	benchLinear(b, false)
+}
+
+// BenchmarkLinearBackward times the same products' backward (dx = dy·w and
+// dw = dyᵀ·x, LinearBackward without a bias: the operands in the other two
+// layouts a training step multiplies), on the device's kernels as
+// BenchmarkLinear names them.
+func BenchmarkLinearBackward(b *testing.B) {
+	benchLinear(b, true)
+}
+
+// linearVariants are BenchmarkLinear's kernels on the device.
+var linearVariants = []struct {
+	name  string
+	force uint32 // 0: as the device chooses
+	f16   bool
+	shape kernelID // gemmcm's 128×128 tiles (f16)
+}{{"device", 0, false, kGemmCM128}, {"gemm64", gemmTile, false, kGemmCM128}, {"gemm128", gemmBigTile, false, kGemmCM128},
+	{"f16", 0, true, kGemmCM128}, {"f16-64", gemmTile, true, kGemmCM128}, {"f16-128", gemmBigTile, true, kGemmCM128},
+	{"f16-wide", gemmBigTile, true, kGemmCM128w}, {"f16-k64", gemmBigTile, true, kGemmCM128k64}}
+
+func benchLinear(b *testing.B, backward bool) {
 	shapes := []struct{ n, in, out int }{
 		{256, 896, 896},
 		{256, 896, 4864},
@@ -27,14 +50,13 @@ func BenchmarkLinear(b *testing.B) {
 	}
 	for _, s := range shapes {
 		flops := 2 * float64(s.n) * float64(s.in) * float64(s.out)
+		if backward {
+			flops *= 2
+		}
 		xs := randVals(s.n*s.in, 1)
 		ws := randVals(s.out*s.in, 2)
-		for _, v := range []struct {
-			name  string
-			force uint32 // 0: as the device chooses
-			f16   bool
-		}{{"device", 0, false}, {"gemm64", gemmTile, false}, {"gemm128", gemmBigTile, false},
-			{"f16", 0, true}, {"f16-64", gemmTile, true}, {"f16-128", gemmBigTile, true}} {
+		ys := randVals(s.n*s.out, 3)
+		for _, v := range linearVariants {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", v.name, s.n, s.in, s.out), func(b *testing.B) {
 				d := openOrSkip(b)
 				if v.f16 {
@@ -42,6 +64,10 @@ func BenchmarkLinear(b *testing.B) {
 						b.Skip(err)
 					}
 					defer d.SetMatmul(MatmulF32)
+					if err := d.useCoopShape(v.shape); err != nil {
+						b.Skip(err)
+					}
+					defer d.useCoopShape(kGemmCM128)
 				}
 				if v.force != 0 {
 					old := d.gemmForce
@@ -51,25 +77,36 @@ func BenchmarkLinear(b *testing.B) {
 				x, _ := d.New("x", s.n, s.in)
 				w, _ := d.New("w", s.out, s.in)
 				y, _ := d.New("y", s.n, s.out)
-				defer func() { d.Free(x); d.Free(w); d.Free(y) }()
-				if err := d.Write(x, xs); err != nil {
-					b.Fatal(err)
-				}
-				if err := d.Write(w, ws); err != nil {
-					b.Fatal(err)
+				dx, _ := d.New("dx", s.n, s.in)
+				dw, _ := d.New("dw", s.out, s.in)
+				defer func() { d.Free(x); d.Free(w); d.Free(y); d.Free(dx); d.Free(dw) }()
+				for _, in := range []struct {
+					t    *Tensor
+					vals []float32
+				}{{x, xs}, {w, ws}, {y, ys}} {
+					if err := d.Write(in.t, in.vals); err != nil {
+						b.Fatal(err)
+					}
 				}
 				if err := d.Flush(); err != nil {
 					b.Fatal(err)
 				}
 				b.ResetTimer()
 				for range b.N {
-					d.Linear(y, x, w, nil)
+					if backward {
+						d.LinearBackward(dx, dw, nil, y, x, w)
+					} else {
+						d.Linear(y, x, w, nil)
+					}
 				}
 				if err := d.Flush(); err != nil {
 					b.Fatal(err)
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+		}
+		if backward {
+			continue
 		}
 		b.Run(fmt.Sprintf("cpu/%dx%dx%d", s.n, s.in, s.out), func(b *testing.B) {
 			c := compute.NewCPU()

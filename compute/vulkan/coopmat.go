@@ -18,7 +18,12 @@ import (
 // model with device scope, whole subgroups (VK_EXT_subgroup_size_control)
 // and Vulkan 1.2 (coopSupport); Open then enables them and builds the
 // kernels with that T. Products take it only under Matmul "f16"
-// (SetMatmul).
+// (SetMatmul). Its 128×128 tile comes in three shapes (gemmcm.comp):
+// gemmcm128, the default, and for timing against it on a GPU, where the
+// default is to be chosen by measurement, RLT_VULKAN_GEMMCM=wide (4
+// subgroups of 64×64) or k64 (K in steps of 64), read at Open; any other
+// value fails Open (bench/gpu.sh times all three, BenchmarkLinear and
+// BenchmarkLinearBackward too).
 
 const (
 	stPhysicalDeviceFeatures2   = 1000059000
@@ -217,10 +222,6 @@ func componentName(c uint32) string {
 	return fmt.Sprint("type ", c)
 }
 
-// coopMaxGroups is gemmcm.comp's NVMAX: the most groups of 4 elements an
-// invocation loads per operand and k-step.
-const coopMaxGroups = 8
-
 // coopExtensions are the device extensions gemmcm needs enabled.
 var coopExtensions = []string{"VK_KHR_cooperative_matrix", "VK_EXT_subgroup_size_control"}
 
@@ -293,7 +294,7 @@ func (d *Device) coopFor(dt compute.DType) bool {
 // into a scratch slot, then the product (gemmOn). b16:
 // B is a 16-bit weight (p.flags says which), on gemmcm16.
 func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
-	scaleKern, small, big := kGemmScale, kGemmCM, kGemmCM128
+	scaleKern, small, big := kGemmScale, kGemmCM, d.coopBig
 	if b16 {
 		scaleKern, small, big = kGemmScale16, kGemmCM16, kGemmCM128x16
 	}
@@ -321,9 +322,35 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	}
 	dispatch(d, scaleKern, &sp, [3]uint32{groupsA + groupsB, 1, slices}, sb, a, b)
 	// gemmcm's tiles are 64×64 and 128×128 at T = 16, half at T = 8.
-	kern, tile := small, gemmTile*d.info.CoopSize/16
+	kern := small
 	if d.gemmTileFor(p.m, p.n, p.k) == gemmBigTile && d.has(big) {
-		kern, tile = big, gemmBigTile*d.info.CoopSize/16
+		kern = big
 	}
-	d.gemmOn(kern, tile, 32, c, a, b, bias, p, sb) // gemmcm's k-step is 32
+	g := coopGeometry[kern]
+	d.gemmOn(kern, g.tile*d.info.CoopSize/16, g.kstep, c, a, b, bias, p, sb)
+}
+
+// isCoopShape reports whether k is one of gemmcm128's other shapes
+// (coopShapes), built only when chosen.
+func isCoopShape(k kernelID) bool {
+	for _, s := range coopShapes {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// useCoopShape makes shape (gemmcm128 or one of coopShapes) the kernel of gemmcm's
+// 128×128 tiles with a float32 B from now on, building it first if
+// needed; a shape that fails to build is an error, and the one in use
+// stays.
+func (d *Device) useCoopShape(shape kernelID) error {
+	if !d.has(shape) {
+		if err := d.buildKernel(shape); err != nil {
+			return err
+		}
+	}
+	d.coopBig = shape
+	return nil
 }

@@ -170,9 +170,12 @@ type Device struct {
 	attnRows bool
 	// matmul16 routes products of more than gemvMaxRows rows to gemmcm
 	// (SetMatmul); coopLanes is the largest subgroup size, gemmcm's
-	// workgroups being whole subgroups of it.
+	// workgroups being whole subgroups of it. coopBig is the kernel of its
+	// 128×128 tiles with a float32 B (coopShapes: RLT_VULKAN_GEMMCM at
+	// Open; tests).
 	matmul16  bool
 	coopLanes uint32
+	coopBig   kernelID
 	garbage   []*buffer
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
@@ -411,8 +414,8 @@ func (d *Device) build() error {
 	for k := range kernelSpecs {
 		var err error
 		name := kernelSpecs[k].name
-		if coopKernels[kernelID(k)] && !d.info.MatmulF16 {
-			continue
+		if coopKernels[kernelID(k)] && !d.info.MatmulF16 || isCoopShape(kernelID(k)) {
+			continue // the shape of gemmcm128 in use is built below
 		}
 		if skipKernels[name] {
 			err = errors.New("left out by a test")
@@ -448,6 +451,16 @@ func (d *Device) build() error {
 	d.gemmForce, err = gemmForceSetting(os.Getenv("RLT_VULKAN_GEMM"))
 	if err != nil {
 		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_GEMM", Err: err}
+	}
+	d.coopBig = kGemmCM128
+	shape, err := coopShapeSetting(os.Getenv("RLT_VULKAN_GEMMCM"))
+	if err != nil {
+		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_GEMMCM", Err: err}
+	}
+	if shape != kGemmCM128 && d.info.MatmulF16 {
+		if err := d.useCoopShape(shape); err != nil {
+			return err
+		}
 	}
 	d.attnRows, err = attnRowsSetting(os.Getenv("RLT_VULKAN_ATTN"))
 	if err != nil {
@@ -490,6 +503,19 @@ func attnRowsSetting(v string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("%q is neither rows (attention on the row kernels) nor tiles (on the tiled ones where the head dimension allows); unset it for tiles", v)
+}
+
+// coopShapeSetting reads RLT_VULKAN_GEMMCM: unset, gemmcm's 128×128 tiles
+// run on gemmcm128; wide or k64 picks one of its other shapes
+// (coopShapes).
+func coopShapeSetting(v string) (kernelID, error) {
+	if v == "" {
+		return kGemmCM128, nil
+	}
+	if k, ok := coopShapes[v]; ok {
+		return k, nil
+	}
+	return 0, fmt.Errorf("%q is neither wide (gemmcm's 128×128 tiles on 4 subgroups of 64×64) nor k64 (in steps of 64 along K); unset it for 8 subgroups of 64×32 in steps of 32", v)
 }
 
 // gemmForceSetting reads RLT_VULKAN_GEMM: unset, the GEMM kernel is chosen
@@ -665,17 +691,17 @@ func (d *Device) buildKernel(k kernelID) error {
 	}
 	// A kernel on cooperative matrices is a workgroup of whole subgroups:
 	// specialization constant 0 is the local size, 1 the side of the
-	// matrices, 2 how many groups of 4 elements of each operand's k-step of
-	// 32 an invocation loads.
+	// matrices, 2 how many groups of 4 elements of each operand's k-step
+	// an invocation loads.
 	var consts [3]uint32
 	entries := [3]specializationMapEntry{{constantID: 0, offset: 0, size: 4}, {constantID: 1, offset: 4, size: 4}, {constantID: 2, offset: 8, size: 4}}
 	si := specializationInfo{mapEntryCount: 3, pMapEntries: &entries[0], dataSize: 12, pData: unsafe.Pointer(&consts[0])}
-	if spec.subgroups > 0 {
-		local, tile := spec.subgroups*d.coopLanes, spec.tile*d.info.CoopSize/16
-		consts = [3]uint32{local, d.info.CoopSize, (tile*32/4 + local - 1) / local}
-		if consts[2] > coopMaxGroups {
+	if g, ok := coopGeometry[k]; ok {
+		local, tile := g.subgroups*d.coopLanes, g.tile*d.info.CoopSize/16
+		consts = [3]uint32{local, d.info.CoopSize, (tile*g.kstep/4 + local - 1) / local}
+		if consts[2] > g.groups {
 			return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op,
-				Err: fmt.Errorf("%d groups of 4 per invocation over %d invocations, beyond the kernel's %d", consts[2], local, coopMaxGroups)}
+				Err: fmt.Errorf("%d groups of 4 per invocation over %d invocations, beyond the kernel's %d", consts[2], local, g.groups)}
 		}
 		cpi.stage.pSpecializationInfo = unsafe.Pointer(&si)
 		cpi.stage.flags = stageRequireFullSubgroups

@@ -71,76 +71,91 @@ func TestGemmCoop(t *testing.T) {
 		{96, 80, 72, false, false, 0, 0.5, true, gemmTile, false, "a·b, rows on 16 bytes", compute.F32},
 		{96, 80, 72, true, true, 4, 0, false, gemmTile, false, "aᵀ·bᵀ, rows on 16 bytes", compute.F32},
 		{200, 136, 100, false, true, 0, 0, true, gemmBigTile, false, "x·wᵀ on 128-tiles, rows on 16 bytes", compute.F32},
-		{136, 140, 64, true, false, 4, 1, false, gemmBigTile, true, "aᵀ·b split on 128-tiles, rows on 16 bytes", compute.F32},
+		{136, 140, 160, true, false, 4, 1, false, gemmBigTile, true, "aᵀ·b split on 128-tiles, rows on 16 bytes", compute.F32},
 		{70, 33, 45, false, true, 0, 0.5, true, gemmTile, false, "x·wᵀ, bfloat16 w", compute.BF16},
 		{96, 80, 72, false, true, 0, 0, false, gemmTile, false, "x·wᵀ, float16 w, rows on 8 bytes", compute.F16},
 		{200, 136, 100, false, true, 4, 0, true, gemmBigTile, false, "x·wᵀ on 128-tiles, bfloat16 w, rows on 8 bytes", compute.BF16},
 		{129, 132, 90, false, false, 1, 0.5, false, gemmBigTile, true, "a·b split on 128-tiles, float16 b", compute.F16},
 	} {
-		t.Run(fmt.Sprintf("%dx%dx%d-%s", c.m, c.n, c.k, c.describe), func(t *testing.T) {
-			d.gemmForce = c.tile
-			d.splitTarget, d.splitMinK = oldTarget, oldMin
-			if c.split {
-				d.splitTarget, d.splitMinK = 1<<20, 16
-			} else {
-				d.splitTarget = 0
-			}
-			aRows, aCols, bRows, bCols := storedShapes(c.m, c.n, c.k, c.tA, c.tB)
-			lda, ldb, ldc := aCols+c.pad, bCols+c.pad, c.n+c.pad
-			as, bs, c0, biases := randVals(aRows*lda, 1), randVals(bRows*ldb, 2), randVals(c.m*ldc, 3), randVals(c.n, 4)
-			// Rows of op(A) and columns of op(B) far outside float16's
-			// normal range, and one of zeros.
-			lineScale := func(vals []float32, ld int, trans bool, line int, s float32) {
-				for k := range c.k {
-					i := line*ld + k
-					if trans {
-						i = k*ld + line
+		// The 128-tile cases with a float32 B run again on each other shape
+		// of gemmcm128 (coopShapes).
+		shapes := []kernelID{kGemmCM128}
+		if c.tile == gemmBigTile && !c.dt.Is16() {
+			shapes = append(shapes, kGemmCM128w, kGemmCM128k64)
+		}
+		for _, shape := range shapes {
+			t.Run(fmt.Sprintf("%dx%dx%d-%s/%s", c.m, c.n, c.k, c.describe, kernelSpecs[shape].name), func(t *testing.T) {
+				if err := d.useCoopShape(shape); err != nil {
+					t.Fatal(err)
+				}
+				defer d.useCoopShape(kGemmCM128)
+				d.gemmForce = c.tile
+				d.splitTarget, d.splitMinK = oldTarget, oldMin
+				if c.split {
+					d.splitTarget, d.splitMinK = 1<<20, 16
+				} else {
+					d.splitTarget = 0
+				}
+				aRows, aCols, bRows, bCols := storedShapes(c.m, c.n, c.k, c.tA, c.tB)
+				lda, ldb, ldc := aCols+c.pad, bCols+c.pad, c.n+c.pad
+				as, bs, c0, biases := randVals(aRows*lda, 1), randVals(bRows*ldb, 2), randVals(c.m*ldc, 3), randVals(c.n, 4)
+				// Rows of op(A) and columns of op(B) far outside float16's
+				// normal range, and one of zeros.
+				lineScale := func(vals []float32, ld int, trans bool, line int, s float32) {
+					for k := range c.k {
+						i := line*ld + k
+						if trans {
+							i = k*ld + line
+						}
+						vals[i] *= s
 					}
-					vals[i] *= s
 				}
-			}
-			lineScale(as, lda, c.tA, 0, 1e-7)
-			lineScale(as, lda, c.tA, c.m/2, 1e6)
-			lineScale(as, lda, c.tA, c.m-1, 0)
-			// A spike at k = 1: the row's largest magnitude lies in the
-			// first slice of K, however gemmscale slices it.
-			if c.k > 1 {
-				spike := (c.m/2)*lda + 1 // A[m/2][1]
-				if c.tA {
-					spike = lda + c.m/2 // Aᵀ stored: [1][m/2]
+				lineScale(as, lda, c.tA, 0, 1e-7)
+				lineScale(as, lda, c.tA, c.m/2, 1e6)
+				lineScale(as, lda, c.tA, c.m-1, 0)
+				// A spike at k = 1: the row's largest magnitude lies in the
+				// first slice of K, however gemmscale slices it.
+				if c.k > 1 {
+					spike := (c.m/2)*lda + 1 // A[m/2][1]
+					if c.tA {
+						spike = lda + c.m/2 // Aᵀ stored: [1][m/2]
+					}
+					as[spike] *= 50
 				}
-				as[spike] *= 50
-			}
-			lineScale(bs, ldb, !c.tB, 0, 3e-6)
-			if c.dt != compute.F16 { // beyond float16's range as stored
-				lineScale(bs, ldb, !c.tB, c.n-1, 2e5)
-			}
-			if splits, _ := d.splitKBy(uint32(c.m), uint32(c.n), uint32(c.k), c.tile*d.info.CoopSize/16, 32); (splits > 1) != c.split {
-				t.Fatalf("case says split = %v, splitK gives %d slices", c.split, splits)
-			}
-			r := refGemm{a: as, b: bs, c0: c0, lda: lda, ldb: ldb, ldc: ldc, k: c.k, tA: c.tA, tB: c.tB, alpha: 0.75, beta: c.beta, f16: true}
-			if c.bias {
-				r.bias = biases
-			}
-			runs := r.run(t, d, c.m, c.n, c.dt) // rounds bs to dt
-			suffix := ""
-			if c.dt.Is16() {
-				suffix = "16"
-			}
-			want := map[string]int{"gemmscale" + suffix: 1, "gemmcm" + suffix: 1}
-			if c.tile == gemmBigTile {
-				want = map[string]int{"gemmscale" + suffix: 1, strings.TrimSuffix("gemmcm128_"+suffix, "_"): 1}
-			}
-			if c.split && c.k >= 2*8*int(d.splitMinK) {
-				want["zero"] = 1 // gemmscale's slices of K raise the maxima from 0
-			}
-			if c.split {
-				want["gemm_reduce"] = 1
-			}
-			if fmt.Sprint(runs) != fmt.Sprint(want) {
-				t.Fatalf("kernels %v, want %v", runs, want)
-			}
-		})
+				lineScale(bs, ldb, !c.tB, 0, 3e-6)
+				if c.dt != compute.F16 { // beyond float16's range as stored
+					lineScale(bs, ldb, !c.tB, c.n-1, 2e5)
+				}
+				if splits, _ := d.splitKBy(uint32(c.m), uint32(c.n), uint32(c.k), c.tile*d.info.CoopSize/16, coopGeometry[shape].kstep); (splits > 1) != c.split {
+					t.Fatalf("case says split = %v, splitK gives %d slices", c.split, splits)
+				}
+				r := refGemm{a: as, b: bs, c0: c0, lda: lda, ldb: ldb, ldc: ldc, k: c.k, tA: c.tA, tB: c.tB, alpha: 0.75, beta: c.beta, f16: true}
+				if c.bias {
+					r.bias = biases
+				}
+				runs := r.run(t, d, c.m, c.n, c.dt) // rounds bs to dt
+				suffix := ""
+				if c.dt.Is16() {
+					suffix = "16"
+				}
+				want := map[string]int{"gemmscale" + suffix: 1, "gemmcm" + suffix: 1}
+				if c.tile == gemmBigTile {
+					want = map[string]int{"gemmscale" + suffix: 1, strings.TrimSuffix("gemmcm128_"+suffix, "_"): 1}
+					if !c.dt.Is16() {
+						want = map[string]int{"gemmscale": 1, kernelSpecs[shape].name: 1}
+					}
+				}
+				if c.split && c.k >= 2*8*int(d.splitMinK) {
+					want["zero"] = 1 // gemmscale's slices of K raise the maxima from 0
+				}
+				if c.split {
+					want["gemm_reduce"] = 1
+				}
+				if fmt.Sprint(runs) != fmt.Sprint(want) {
+					t.Fatalf("kernels %v, want %v", runs, want)
+				}
+			})
+		}
 	}
 }
 
@@ -267,5 +282,18 @@ func TestRefusedCoopDevice(t *testing.T) {
 	r := refGemm{a: randVals(20*24, 1), b: randVals(24*18, 2), c0: make([]float32, 20*18), lda: 24, ldb: 18, ldc: 18, k: 24, alpha: 1}
 	if runs := r.run(t, d, 20, 18, compute.F32); runs["gemm"] != 1 {
 		t.Errorf("kernels %v, want the float32 gemm", runs)
+	}
+}
+
+func TestCoopShapeSetting(t *testing.T) {
+	for _, c := range []struct {
+		v     string
+		shape kernelID
+		ok    bool
+	}{{"", kGemmCM128, true}, {"wide", kGemmCM128w, true}, {"k64", kGemmCM128k64, true}, {"128", 0, false}, {"Wide", 0, false}} {
+		shape, err := coopShapeSetting(c.v)
+		if shape != c.shape || (err == nil) != c.ok {
+			t.Errorf("RLT_VULKAN_GEMMCM=%q: kernel %d, error %v; want %d, ok %v", c.v, shape, err, c.shape, c.ok)
+		}
 	}
 }

@@ -43,6 +43,8 @@ const (
 	kGemmScale16
 	kGemmCM16
 	kGemmCM128x16
+	kGemmCM128w
+	kGemmCM128k64
 	kAttnFA32
 	kAttnFA16
 	kAttnFADQ32
@@ -56,65 +58,83 @@ const (
 )
 
 // kernelSpecs name each kernel's SPIR-V file (shaders/NAME.spv), its number
-// of storage buffer bindings and its push-constant bytes; subgroups, for
-// the kernels on cooperative matrices (built only where the device runs
-// them, coopSupport), is their workgroup in subgroups (the host sets the
-// local size to that many times the device's subgroup size) and tile
-// their output tile's side with 16×16 matrices.
+// of storage buffer bindings and its push-constant bytes.
 var kernelSpecs = [numKernels]struct {
-	name      string
-	bindings  int
-	push      uint32
-	subgroups uint32
-	tile      uint32
+	name     string
+	bindings int
+	push     uint32
 }{
-	kElementwise:  {"elementwise", 3, 12, 0, 0},
-	kSwiGLU:       {"swiglu", 5, 8, 0, 0},
-	kRMSNorm:      {"rmsnorm", 5, 16, 0, 0},
-	kColSum:       {"colsum", 4, 20, 0, 0},
-	kGemm:         {"gemm", 4, 40, 0, 0},
-	kAdamW:        {"adamw", 4, 36, 0, 0},
-	kLogProbs:     {"logprobs", 4, 12, 0, 0},
-	kLogProbsBack: {"logprobs_back", 5, 12, 0, 0},
-	kRows:         {"rows", 3, 12, 0, 0},
-	kRoPE:         {"rope", 5, 16, 0, 0},
-	kArgmax:       {"argmax", 2, 8, 0, 0},
-	kReduce:       {"reduce", 3, 4, 0, 0},
-	kDist:         {"dist", 3, 16, 0, 0},
-	kCacheWrite:   {"cachewrite", 2, 24, 0, 0},
-	kAttn:         {"attn", 7, 56, 0, 0},
-	kAttnDS:       {"attn_ds", 8, 32, 0, 0},
-	kAttnDQ:       {"attn_dq", 3, 28, 0, 0},
-	kAttnDKV:      {"attn_dkv", 6, 28, 0, 0},
-	kGemm16:       {"gemm16", 4, 40, 0, 0},
-	kRows16:       {"rows16", 3, 12, 0, 0},
-	kGemmReduce:   {"gemm_reduce", 3, 24, 0, 0},
-	kGemv:         {"gemv", 4, 40, 0, 0},
-	kGemv16:       {"gemv16", 4, 40, 0, 0},
-	kConvert:      {"convert", 2, 24, 0, 0},
-	kGemm128:      {"gemm128", 4, 40, 0, 0},
-	kGemm128x16:   {"gemm128_16", 4, 40, 0, 0},
-	kGemmScale:    {"gemmscale", 3, 28, 0, 0},
-	kGemmCM:       {"gemmcm", 5, 40, 4, gemmTile},
-	kGemmCM128:    {"gemmcm128", 5, 40, 8, gemmBigTile},
-	kGemmScale16:  {"gemmscale16", 3, 28, 0, 0},
-	kGemmCM16:     {"gemmcm16", 5, 40, 4, gemmTile},
-	kGemmCM128x16: {"gemmcm128_16", 5, 40, 8, gemmBigTile},
-	kAttnFA32:     {"attn_fa32", 6, 44, 0, 0},
-	kAttnFA16:     {"attn_fa16", 6, 44, 0, 0},
-	kAttnFADQ32:   {"attn_fa_dq32", 9, 24, 0, 0},
-	kAttnFADQ16:   {"attn_fa_dq16", 9, 24, 0, 0},
-	kAttnFADKV32:  {"attn_fa_dkv32", 8, 32, 0, 0},
-	kAttnFADKV16:  {"attn_fa_dkv16", 8, 32, 0, 0},
-	kAttnFASum:    {"attn_fa_sum", 3, 24, 0, 0},
-	kDraw:         {"draw", 3, 20, 0, 0},
-	kShortlist:    {"shortlist", 2, 32, 0, 0},
+	kElementwise:  {"elementwise", 3, 12},
+	kSwiGLU:       {"swiglu", 5, 8},
+	kRMSNorm:      {"rmsnorm", 5, 16},
+	kColSum:       {"colsum", 4, 20},
+	kGemm:         {"gemm", 4, 40},
+	kAdamW:        {"adamw", 4, 36},
+	kLogProbs:     {"logprobs", 4, 12},
+	kLogProbsBack: {"logprobs_back", 5, 12},
+	kRows:         {"rows", 3, 12},
+	kRoPE:         {"rope", 5, 16},
+	kArgmax:       {"argmax", 2, 8},
+	kReduce:       {"reduce", 3, 4},
+	kDist:         {"dist", 3, 16},
+	kCacheWrite:   {"cachewrite", 2, 24},
+	kAttn:         {"attn", 7, 56},
+	kAttnDS:       {"attn_ds", 8, 32},
+	kAttnDQ:       {"attn_dq", 3, 28},
+	kAttnDKV:      {"attn_dkv", 6, 28},
+	kGemm16:       {"gemm16", 4, 40},
+	kRows16:       {"rows16", 3, 12},
+	kGemmReduce:   {"gemm_reduce", 3, 24},
+	kGemv:         {"gemv", 4, 40},
+	kGemv16:       {"gemv16", 4, 40},
+	kConvert:      {"convert", 2, 24},
+	kGemm128:      {"gemm128", 4, 40},
+	kGemm128x16:   {"gemm128_16", 4, 40},
+	kGemmScale:    {"gemmscale", 3, 28},
+	kGemmCM:       {"gemmcm", 5, 40},
+	kGemmCM128:    {"gemmcm128", 5, 40},
+	kGemmScale16:  {"gemmscale16", 3, 28},
+	kGemmCM16:     {"gemmcm16", 5, 40},
+	kGemmCM128x16: {"gemmcm128_16", 5, 40},
+	kGemmCM128w:   {"gemmcm128w", 5, 40},
+	kGemmCM128k64: {"gemmcm128k64", 5, 40},
+	kAttnFA32:     {"attn_fa32", 6, 44},
+	kAttnFA16:     {"attn_fa16", 6, 44},
+	kAttnFADQ32:   {"attn_fa_dq32", 9, 24},
+	kAttnFADQ16:   {"attn_fa_dq16", 9, 24},
+	kAttnFADKV32:  {"attn_fa_dkv32", 8, 32},
+	kAttnFADKV16:  {"attn_fa_dkv16", 8, 32},
+	kAttnFASum:    {"attn_fa_sum", 3, 24},
+	kDraw:         {"draw", 3, 20},
+	kShortlist:    {"shortlist", 2, 32},
+}
+
+// coopGeometry describes the kernels on cooperative matrices (built only
+// where the device runs them, coopSupport): subgroups is the workgroup in
+// subgroups (the host sets the local size to that many times the device's
+// subgroup size), tile the output tile's side with 16×16 matrices, kstep
+// how far along K each step goes (gemmcm.comp's BK) and groups the most
+// groups of 4 elements an invocation may stage per operand and step (its
+// NVMAX).
+var coopGeometry = map[kernelID]struct{ subgroups, tile, kstep, groups uint32 }{
+	kGemmCM:       {4, gemmTile, 32, 8},
+	kGemmCM128:    {8, gemmBigTile, 32, 8},
+	kGemmCM16:     {4, gemmTile, 32, 8},
+	kGemmCM128x16: {8, gemmBigTile, 32, 8},
+	kGemmCM128w:   {4, gemmBigTile, 32, 16},
+	kGemmCM128k64: {8, gemmBigTile, 64, 16},
 }
 
 // coopKernels need cooperative matrices: Open builds them only on a device
 // that runs gemmcm (Info.MatmulF16).
 var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128: true,
-	kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true}
+	kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true, kGemmCM128w: true, kGemmCM128k64: true}
+
+// coopShapes are the other shapes of gemmcm's 128×128 tile (gemmcm128: 8
+// subgroups of 64×32, K in steps of 32), by their RLT_VULKAN_GEMMCM, for
+// timing against it on a GPU (gemmcm.comp says why each might be faster).
+// Open builds only the one chosen; tests build each (useCoopShape).
+var coopShapes = map[string]kernelID{"wide": kGemmCM128w, "k64": kGemmCM128k64}
 
 // optionalKernels are the fast paths a device may fail to build (a driver
 // bug, a limit the SPIR-V passes): Open goes on without them, names them in
@@ -123,7 +143,7 @@ var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128:
 // attention kernels → attn, attn_ds, attn_dq and attn_dkv).
 var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
 	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true,
-	kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true}
+	kGemmCM128w: true, kGemmCM128k64: true, kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true}
 
 // has reports whether kernel k was built.
 func (d *Device) has(k kernelID) bool { return d.kernels[k].pipeline != 0 }

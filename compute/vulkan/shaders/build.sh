@@ -8,8 +8,9 @@
 # attn_fa_dq, attn_fa_dkv) are compiled for tiles of 32 and of 16 rows
 # (-DTT), e.g. attn_fa32.spv.
 # gemmscale16 is gemmscale with -DB16; gemmcm (and gemmcm128, -DBIG; both
-# again with -DB16 as gemmcm16, gemmcm128_16) use GL_KHR_cooperative_matrix,
-# which needs
+# again with -DB16 as gemmcm16, gemmcm128_16; gemmcm128w and gemmcm128k64
+# are gemmcm128's other shapes, -DWIDE and -DK64) use
+# GL_KHR_cooperative_matrix, which needs
 # glslc from shaderc 2023.8 or later (Debian trixie's, not bookworm's
 # 2023.2); GLSLC names the compiler to use, e.g. one in a trixie chroot.
 set -e
@@ -32,7 +33,9 @@ $GLSLC -O --target-env=vulkan1.1 -DB16 -o gemmscale16.spv gemmscale.comp
 if ! $GLSLC -O --target-env=vulkan1.2 -o gemmcm.spv gemmcm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -DBIG -o gemmcm128.spv gemmcm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -DB16 -o gemmcm16.spv gemmcm.comp ||
-	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DB16 -o gemmcm128_16.spv gemmcm.comp; then
+	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DB16 -o gemmcm128_16.spv gemmcm.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DWIDE -o gemmcm128w.spv gemmcm.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DK64 -o gemmcm128k64.spv gemmcm.comp; then
 	echo "build.sh: gemmcm needs a glslc with GL_KHR_cooperative_matrix (shaderc 2023.8 or later; set GLSLC)" >&2
 	exit 1
 fi

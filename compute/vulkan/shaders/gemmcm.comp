@@ -30,7 +30,7 @@
 // (-DBIG); half that at T = 8. A device that runs smaller subgroups than
 // it reports leaves the extra subgroups idle but in every barrier.
 //
-// K runs in steps of 32. Each step's operands are staged in shared memory
+// K runs in steps of BK = 32 (64 under -DK64). Each step's operands are staged in shared memory
 // as float16 in the layout they have in memory (an operand stored along k
 // as [m][k] and loaded as row-major matrices, one stored along m or n as
 // [k][m] and loaded as column-major ones), so that global reads and shared
@@ -38,7 +38,7 @@
 // group of four written with one store (cooperative loads count offsets
 // and strides in the array's elements). Each invocation reads NV groups of 4
 // consecutive elements per operand (specialization constant 2, set by the
-// host to cover the tile: BM·32/4 groups over the workgroup), one vec4
+// host to cover the tile: BM·BK/4 groups over the workgroup), one vec4
 // where flags bit 5 (A) or 6 (B) says the operand's rows start on 16
 // bytes (as gemm128's) and the group lies inside the matrix, else element
 // by element. The next step's groups are read into registers while the
@@ -49,23 +49,42 @@
 // set, widened as gemm16 widens it (a group of 4 is one uvec2 where bit 6
 // says its rows start on 8 bytes), then scaled into float16 as a float32
 // operand is.
+//
+// Two more shapes of the 128×128 tile, for timing against it on a GPU
+// (RLT_VULKAN_GEMMCM): -DBIG -DWIDE runs it on 4 subgroups of 64×64
+// (each k-step's matrices loaded from shared memory serve 16 products, not
+// 8: CUTLASS's warp tile for float16), -DBIG -DK64 walks K in steps of 64
+// (half the barriers per product).
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint T = 16u;
 layout(constant_id = 2) const uint NV = 4u;
-const uint NVMAX = 8u; // the host builds gemmcm only where NV ≤ NVMAX
-#ifdef BIG
+// The host builds gemmcm only where NV ≤ NVMAX (coopGeometry): 16 for the
+// two shapes above (which need it on lavapipe's small subgroups), else 8.
+#if defined(WIDE) || defined(K64)
+const uint NVMAX = 16u;
+#else
+const uint NVMAX = 8u;
+#endif
+#if defined(BIG) && defined(WIDE)
+const uint GM = 2u, GN = 2u, WM = 4u, WN = 4u;
+#elif defined(BIG)
 const uint GM = 2u, GN = 4u, WM = 4u, WN = 2u;
 #else
 const uint GM = 2u, GN = 2u, WM = 2u, WN = 2u;
 #endif
 const uint BM = GM * WM * T, BN = GN * WN * T;
+#ifdef K64
+const uint BK = 64u;
+#else
 const uint BK = 32u;
+#endif
 const uint NSUB = GM * GN;
 // Shared rows are padded by 8 halves, which keeps every row a multiple of
 // 16 bytes, as cooperative loads want, and staggers rows across banks.
-// A as [m][k] or [k][m], B as [n][k] or [k][n]: BM = BN ≥ BK, so
-// BM·(BK + 8) halves hold either; the arrays count f16vec4s.
-const uint SA = BM * (BK + 8u) / 4u, SB = BN * (BK + 8u) / 4u;
+// A as [m][k] (BM rows of BK + 8) or [k][m] (BK rows of BM + 8), B alike
+// (BM = BN ≥ BK); the arrays count f16vec4s.
+const uint SA = (BM * (BK + 8u) > BK * (BM + 8u) ? BM * (BK + 8u) : BK * (BM + 8u)) / 4u;
+const uint SB = (BN * (BK + 8u) > BK * (BN + 8u) ? BN * (BK + 8u) : BK * (BN + 8u)) / 4u;
 
 layout(std430, binding = 0) buffer Cb { float c[]; };
 layout(std430, binding = 1) readonly buffer Ab { float a[]; };
@@ -120,8 +139,8 @@ vec4 loadB4(uint i) { return b4[i >> 2u]; }
 #endif
 
 // An operand's tile at one k-step is R rows of C elements along memory:
-// along k (C = 32) when the operand is stored along k, else along m or n
-// (R = 32). Group g of 4 is row g / (C/4), columns (g % (C/4))·4 + 0..3.
+// along k (C = BK) when the operand is stored along k, else along m or n
+// (R = BK). Group g of 4 is row g / (C/4), columns (g % (C/4))·4 + 0..3.
 
 // fetch reads group g of the tile whose first element is at global index
 // base (row r at base + r·ld); rows ≥ rows and columns ≥ cols read 0.
@@ -249,5 +268,9 @@ void main() {
 	STORE(0, 0) STORE(0, 1) STORE(1, 0) STORE(1, 1)
 #ifdef BIG
 	STORE(2, 0) STORE(2, 1) STORE(3, 0) STORE(3, 1)
+#endif
+#ifdef WIDE
+	STORE(0, 2) STORE(0, 3) STORE(1, 2) STORE(1, 3)
+	STORE(2, 2) STORE(2, 3) STORE(3, 2) STORE(3, 3)
 #endif
 }
