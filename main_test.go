@@ -653,7 +653,7 @@ func TestWorkbenchRunsScreenRealEngine(t *testing.T) {
 		send(down)
 	}
 	send(end, backspace, "-", "2", ctrlS) // steps = -2
-	waitFor(fmt.Sprintf("line %d: run: steps", stepsLine), 5*time.Second)
+	waitFor(fmt.Sprintf("line %d: steps", stepsLine), 5*time.Second)
 	send(backspace, backspace, "1", ctrlS)
 	waitFor("step 0/1", 120*time.Second)
 	waitFor("done", 60*time.Second)
@@ -1087,7 +1087,7 @@ func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {
 		t.Fatalf("bad teacher: exit %d: %s", code, errs)
 	}
 	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
-	if code != 0 || !regexp.MustCompile(`failed .*fatal: start: run: teacher tokenizer: .*tokenizer.json: not valid tokenizer JSON`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`failed .*fatal: start: teacher tokenizer: .*tokenizer.json: not valid tokenizer JSON`).MatchString(out) {
 		t.Errorf("sessions: exit %d: %s%s", code, out, errs)
 	}
 }

@@ -62,11 +62,11 @@ func (l *testLauncher) decode(data []byte) (flowCfg, error) {
 	var errs []error
 	if c.Steps < 0 {
 		errs = append(errs, &sessions.ConfigError{File: sessions.ConfigFile, Line: lineOf(data, "steps"), Column: 1, Key: "steps",
-			Msg: fmt.Sprintf("run: steps %d must not be negative", c.Steps)})
+			Msg: fmt.Sprintf("steps %d must not be negative", c.Steps)})
 	}
 	if c.Task != "addition" && c.Task != "linear" {
 		errs = append(errs, &sessions.ConfigError{File: sessions.ConfigFile, Line: lineOf(data, "task"), Column: 1, Key: "task",
-			Msg: fmt.Sprintf("run: unknown task %q (known: addition, linear)", c.Task)})
+			Msg: fmt.Sprintf("unknown task %q (known: addition, linear)", c.Task)})
 	}
 	return c, errors.Join(errs...)
 }
@@ -375,7 +375,7 @@ func TestRunsScreenFlow(t *testing.T) {
 		t.Fatalf("problems %d, notes %+v; want one on line 2", m.runs.edCount, m.runs.ed.notes)
 	}
 	v := m.View()
-	for _, want := range []string{"✗ 2 │ steps = -3█", "↳ line 2: run: steps -3 must not be negative", "✗ 1 problem: line 2"} {
+	for _, want := range []string{"✗ 2 │ steps = -3█", "↳ line 2: steps -3 must not be negative", "✗ 1 problem: line 2"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the editor does not show %q:\n%s", want, v)
 		}

@@ -96,29 +96,29 @@ func (c Config) Validate() error {
 // check is Validate without reading files.
 func (c Config) check() error {
 	if c.Teacher == "" || c.Student == "" {
-		return fmt.Errorf("run: teacher and student folders are required")
+		return fmt.Errorf("teacher and student folders are required")
 	}
 	switch {
 	case c.Data != "" && c.Task != "" && c.Task != DataTask:
-		return fmt.Errorf("run: task %q with data %q: a data run takes its questions from the file; set task = %q (rows that are %s questions keep their task's checker)",
+		return fmt.Errorf("task %q with data %q: a data run takes its questions from the file; set task = %q (rows that are %s questions keep their task's checker)",
 			c.Task, c.Data, DataTask, strings.Join(task.Names(), " or "))
 	case c.Data == "" && c.EvalData != "":
-		return fmt.Errorf("run: eval_data %q without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data", c.EvalData)
+		return fmt.Errorf("eval_data %q without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data", c.EvalData)
 	case c.Data == "" && (c.Task == "" || c.Task == DataTask):
-		return fmt.Errorf("run: task %q needs data = FILE (JSON Lines of questions and solutions); or choose a synthetic task: %s", c.Task, strings.Join(task.Names(), ", "))
+		return fmt.Errorf("task %q needs data = FILE (JSON Lines of questions and solutions); or choose a synthetic task: %s", c.Task, strings.Join(task.Names(), ", "))
 	case c.Data == "":
 		if _, ok := task.Lookup(c.Task); !ok {
-			return fmt.Errorf("run: unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask)
+			return fmt.Errorf("unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask)
 		}
 	}
 	if err := device.Check(c.Device); err != nil {
-		return fmt.Errorf("run: %w", err)
+		return err
 	}
 	if err := device.CheckMatmul(c.Matmul); err != nil {
-		return fmt.Errorf("run: %w", err)
+		return err
 	}
 	if c.Steps < 0 || c.EvalEvery < 0 || c.EvalQuestions < 0 || c.CheckpointEvery < 0 {
-		return fmt.Errorf("run: steps, eval_every, eval_questions and checkpoint_every must not be negative")
+		return fmt.Errorf("steps, eval_every, eval_questions and checkpoint_every must not be negative")
 	}
 	if err := c.Reward.Validate(); err != nil {
 		return err
@@ -140,7 +140,7 @@ func (c Config) Absolute() (Config, error) {
 		}
 		abs, err := filepath.Abs(*p.v)
 		if err != nil {
-			return c, fmt.Errorf("run: %s %q: %w", p.key, *p.v, err)
+			return c, fmt.Errorf("%s %q: %w", p.key, *p.v, err)
 		}
 		*p.v = abs
 	}
@@ -193,7 +193,7 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	load.Start(-1, "loading", 1, "model pairs")
 	be, why, err := device.Open(cfg.Device, cfg.Matmul)
 	if err != nil {
-		return nil, fmt.Errorf("run: %w", err)
+		return nil, err
 	}
 	pair, err := rlt.LoadPairAs(be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, cfg.GRPO.Frozen())
 	if err == nil {
@@ -202,9 +202,9 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	if err != nil {
 		device.Close(be)
 		if be.Err() != nil {
-			return nil, device.Failed(be, "run: load the models", err)
+			return nil, device.Failed(be, "load the models", err)
 		}
-		return nil, fmt.Errorf("run: %w", err)
+		return nil, err
 	}
 	load.Set(1)
 	var questions rlt.Questions = &taskQuestions{task: t, seed: cfg.GRPO.Seed}
@@ -268,7 +268,7 @@ func CheckMemory(cfg Config) error {
 	}
 	where, err := device.MemoryOf(cfg.Device)
 	if err != nil {
-		return fmt.Errorf("run: %w", err)
+		return err
 	}
 	m.DeviceHead = where.HeadBytes
 	return memory.CheckWhere("this run", where.GPU, int64(where.Bytes), m.Estimate(), m.Fixes())
