@@ -296,4 +296,26 @@ func TestCoopShapeSetting(t *testing.T) {
 			t.Errorf("RLT_VULKAN_GEMMCM=%q: kernel %d, error %v; want %d, ok %v", c.v, shape, err, c.shape, c.ok)
 		}
 	}
+	d := openOrSkip(t)
+	t.Setenv("RLT_VULKAN_GEMMCM", "tall")
+	if d2, err := Open(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_GEMMCM") {
+		if d2 != nil {
+			d2.Close()
+		}
+		t.Fatalf("Open with RLT_VULKAN_GEMMCM=tall: %v, want an ErrSetting naming it", err)
+	}
+	if !d.info.MatmulF16 {
+		return
+	}
+	// Open builds the shape chosen, and only that one of the other shapes.
+	t.Setenv("RLT_VULKAN_GEMMCM", "wide")
+	d2, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	if d2.coopBig != kGemmCM128w || !d2.has(kGemmCM128w) || d2.has(kGemmCM128k64) {
+		t.Fatalf("RLT_VULKAN_GEMMCM=wide: products on %s, gemmcm128w built %v, gemmcm128k64 built %v",
+			kernelSpecs[d2.coopBig].name, d2.has(kGemmCM128w), d2.has(kGemmCM128k64))
+	}
 }
