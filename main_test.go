@@ -1132,6 +1132,85 @@ func TestScoreOnTheGPU(t *testing.T) {
 	}
 }
 
+// TestRunSurvivesALostDevice: a GPU lost mid-run (RLT_VULKAN_LOSE_AFTER
+// makes the Vulkan device report VK_ERROR_DEVICE_LOST at a batch's fence,
+// where a driver reports it) stops the run with the device named and
+// --device cpu as the way on, tries no final checkpoint from the lost
+// device, lists the run as failed with that error, and leaves every step
+// checkpointed before the loss: `rlt run --resume --device cpu` goes on
+// from the last one, each step recorded once.
+func TestRunSurvivesALostDevice(t *testing.T) {
+	if _, err := device.MemoryOf(device.GPU); err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfgPath := filepath.Join(t.TempDir(), "small.toml")
+	if err := os.WriteFile(cfgPath, []byte(smallRun), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Loading, each step and each checkpoint take many batches: the loss
+	// comes at batch 300, or later until a checkpoint came before it.
+	var runs, runDir string
+	saved := -1
+	for lose := 300; saved < 0; lose *= 2 {
+		if lose > 10000 {
+			t.Fatal("no step was checkpointed before the device was lost")
+		}
+		t.Setenv("RLT_VULKAN_LOSE_AFTER", strconv.Itoa(lose))
+		runs = t.TempDir()
+		code, out, errs := runCLI(t, "", "run", "--headless", "--device", "gpu", "--steps", "40", "--runs", runs, "--config", cfgPath)
+		if code == 0 {
+			t.Fatalf("lost at batch %d: exit 0:\n%s%s", lose, out, errs)
+		}
+		for _, want := range []string{"vulkan (", "device lost", "compute on the CPU instead (--device cpu)"} {
+			if !strings.Contains(errs, want) {
+				t.Fatalf("lost at batch %d: stderr does not say %q:\n%s", lose, want, errs)
+			}
+		}
+		if strings.Contains(errs, "final checkpoint") {
+			t.Errorf("lost at batch %d: a final checkpoint was tried on the lost device:\n%s", lose, errs)
+		}
+		entries, _ := os.ReadDir(runs)
+		if len(entries) != 1 {
+			t.Fatalf("%d run folders", len(entries))
+		}
+		runDir = filepath.Join(runs, entries[0].Name())
+		if ck, _, err := sessions.LatestCheckpoint(runDir); err == nil {
+			saved = ck.Step
+		}
+	}
+	list, err := sessions.List(runs)
+	if err != nil || len(list) != 1 || list[0].State != sessions.StateFailed || !strings.Contains(list[0].Note, "device lost") {
+		t.Fatalf("rlt sessions: %+v %v", list, err)
+	}
+	t.Setenv("RLT_VULKAN_LOSE_AFTER", "")
+	steps := saved + 3
+	code, out, errs := runCLI(t, "", "run", "--resume", runDir, "--device", "cpu", "--steps", strconv.Itoa(steps), "--headless")
+	if code != 0 || !strings.Contains(out+errs, "resuming") || !strings.Contains(out+errs, "device: cpu/") {
+		t.Fatalf("resume on the CPU: exit %d:\n%s%s", code, out, errs)
+	}
+	ro, err := sessions.OpenReadOnly(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	ms, _ := ro.Store().MetricsSince(0)
+	if len(ms) != steps {
+		t.Fatalf("%d steps recorded, want %d", len(ms), steps)
+	}
+	for i, m := range ms {
+		if m.Step != i {
+			t.Fatalf("metric steps are not 0, 1, 2 … each once: record %d is step %d", i, m.Step)
+		}
+	}
+	if list, err := sessions.List(runs); err != nil || list[0].State != sessions.StateFinished {
+		t.Errorf("after the resume: %+v %v", list, err)
+	}
+}
+
 // The commands that compute take --device: on the Vulkan device they say
 // so and give the CPU's log-probs and greedy text.
 func TestCommandsOnTheGPU(t *testing.T) {

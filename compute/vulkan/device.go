@@ -131,6 +131,10 @@ type Device struct {
 	// kernel skip the bind.
 	bound   vkHandle
 	submits int
+	// loseAfter, when not 0, is the batch whose fence reports the device
+	// lost (RLT_VULKAN_LOSE_AFTER at Open): how a run meets a GPU that
+	// fails mid-run, testable on any device.
+	loseAfter int
 
 	kernels [numKernels]kernel
 	up      *buffer // host-visible arena for uploads, reset per batch
@@ -465,6 +469,12 @@ func (d *Device) build() error {
 	d.attnRows, err = attnRowsSetting(os.Getenv("RLT_VULKAN_ATTN"))
 	if err != nil {
 		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_ATTN", Err: err}
+	}
+	if v := os.Getenv("RLT_VULKAN_LOSE_AFTER"); v != "" {
+		if d.loseAfter, err = strconv.Atoi(v); err != nil || d.loseAfter < 1 {
+			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_LOSE_AFTER",
+				Err: fmt.Errorf("%q is not a count of batches (the device reports itself lost at that batch's fence); unset it for a device that is not", v)}
+		}
 	}
 	switch v := os.Getenv("RLT_VULKAN_BARRIERS"); v {
 	case "":
@@ -909,6 +919,9 @@ func (d *Device) Flush() error {
 	if r == vkTimeout {
 		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s", fenceTimeoutNs/1e9)}
 		return d.err
+	}
+	if r == vkSuccess && d.loseAfter > 0 && d.submits >= d.loseAfter {
+		r = vkErrDeviceLost // as the driver reports a lost device (RLT_VULKAN_LOSE_AFTER)
 	}
 	if r != vkSuccess {
 		d.err = d.fail("wait for a batch", r)

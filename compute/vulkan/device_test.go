@@ -493,6 +493,47 @@ func TestOpenWithoutDriver(t *testing.T) {
 	}
 }
 
+// TestLoseAfter: RLT_VULKAN_LOSE_AFTER=N makes the Nth batch's fence
+// report the device lost, as a driver would: that Flush and every later
+// one return an ErrDeviceLost naming the device and the CPU fallback, and
+// reads fail; a value that is not a positive count fails Open.
+func TestLoseAfter(t *testing.T) {
+	openOrSkip(t)
+	for _, v := range []string{"0", "-1", "two"} {
+		t.Setenv("RLT_VULKAN_LOSE_AFTER", v)
+		if d, err := Open(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_LOSE_AFTER") {
+			if d != nil {
+				d.Close()
+			}
+			t.Fatalf("Open with RLT_VULKAN_LOSE_AFTER=%q: %v, want an ErrSetting naming it", v, err)
+		}
+	}
+	t.Setenv("RLT_VULKAN_LOSE_AFTER", "2")
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	x, err := d.New("x", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float32, 4)
+	for batch := 1; batch <= 3; batch++ {
+		d.Scale(x, 2)
+		err := d.Flush()
+		if lost := batch >= 2; lost != (err != nil) {
+			t.Fatalf("batch %d: Flush = %v, want lost %v", batch, err, lost)
+		}
+		if err != nil && (!errors.Is(err, ErrDeviceLost) || !strings.Contains(err.Error(), d.Info().Name) || !strings.Contains(err.Error(), "--device cpu")) {
+			t.Fatalf("batch %d: %v, want ErrDeviceLost naming the device and the CPU fallback", batch, err)
+		}
+	}
+	if err := d.Read(out, x); !errors.Is(err, ErrDeviceLost) {
+		t.Fatalf("Read after the loss: %v, want ErrDeviceLost", err)
+	}
+}
+
 // TestHostResults checks the ops that return to the host (Argmax,
 // SumSquares, AllFinite) against the CPU backend, ties and non-finite
 // values included.

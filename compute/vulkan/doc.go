@@ -85,6 +85,10 @@
 // (Info.Unavailable, and the device's reason in compute/device says so)
 // and the ops take the plain kernels (the 64×64 gemm, the row attention).
 //
+// RLT_VULKAN_LOSE_AFTER=N, read at Open, makes the Nth batch's fence
+// report VK_ERROR_DEVICE_LOST as a driver does when a GPU fails: how the
+// layers above meet a device lost mid-run, tested on any device.
+//
 // Device.StartProfile times every command with device timestamps; the
 // device benchmarks print it with RLT_BENCH_PROFILE=1 (bench/gpu.sh).
 // Measured once on an NVIDIA H200 (README): correct, toy sampling faster

@@ -277,8 +277,10 @@ func (h *Handle) Close() error {
 		errs = append([]error{h.stopErr}, errs...)
 		h.mu.Unlock()
 		// The final checkpoint is tried even after one failed: the disk
-		// may have room again.
-		if n := h.e.Trainer.StepIndex(); n > 0 {
+		// may have room again. Not from a failed device (lost, out of
+		// memory): it holds no weights to read, and its error is already
+		// the run's.
+		if n := h.e.Trainer.StepIndex(); n > 0 && h.e.Backend.Err() == nil {
 			if cerr := h.checkpoint(n - 1); cerr != nil {
 				errs = append(errs, fmt.Errorf("final checkpoint: %w", cerr))
 			}
