@@ -147,6 +147,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return err
 	}
 	l := runner.NewLauncher(ctx, *runs, models)
+	l.Device, l.Matmul = *dev, *matmul
 	l.Wrote(rec.Dir())
 	err = ui.Run(ui.Options{Run: rec, Control: h.Engine(), Steps: cfg.Steps, Close: h.Close,
 		Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
@@ -174,7 +175,7 @@ func shellQuote(p string) string {
 }
 
 const openUsage = `
-Usage: rlt open [--runs DIR] [--mouse] [--format rlt|trl|verl|nemo-rl] RUNDIR
+Usage: rlt open [--runs DIR] [--mouse] [--format rlt|trl|verl|nemo-rl] [--device D] [--matmul M] RUNDIR
 
 Opens any run folder in the workbench without training it: finished,
 stopped, imported, or a trainer's run folder, followed live while the
@@ -183,7 +184,9 @@ output_dir, verl's file-logger and rollout folder, NeMo-RL's log_dir (see
 rlt import; the trainer is detected, or named with --format). Reviews,
 flags and exports are written when no other process holds the folder; when
 one does (an engine training it), the run opens read-only and the status
-line says which process holds it. The Runs screen (4) resumes training.
+line says which process holds it. The Runs screen (4) resumes training,
+on --device where given (rlt open --device cpu DIR, then r: a run off a
+failed GPU).
 `
 
 func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -191,12 +194,20 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	runs := fs.String("runs", "runs", "folder that holds run folders (the Runs screen lists it)")
 	mouse := fs.Bool("mouse", false, "scroll lists with the mouse wheel (the terminal's own selection needs shift)")
 	format := fs.String("format", "", "the trainer that wrote RUNDIR when it is not a run folder of ours: rlt, trl, verl or nemo-rl (default: detected)")
+	dev := fs.String("device", "", "where runs resumed or started from the Runs screen compute: cpu, gpu, gpu:N or auto (default: each run's configuration); --device cpu moves a run off a failed GPU")
+	matmul := matmulFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return errUsage
+	}
+	if err := device.Check(*dev); err != nil {
+		return err
+	}
+	if err := device.CheckMatmul(*matmul); err != nil {
+		return err
 	}
 	dir := fs.Arg(0)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -208,6 +219,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	l := runner.NewLauncher(ctx, *runs, models)
 	l.TrainerFormat = *format
+	l.Device, l.Matmul = *dev, *matmul
 	s, err := l.OpenForReview(dir)
 	if err != nil {
 		return err

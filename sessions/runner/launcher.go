@@ -26,6 +26,14 @@ type Launcher struct {
 	// OpenReadOnly and OpenForReview (rlt open --format).
 	TrainerFormat string
 
+	// Device and Matmul, where set (the command's --device and --matmul),
+	// are where the runs this launcher starts and resumes compute and in
+	// what precision: a new run's configuration shows them, and a resumed
+	// run takes them over its config.toml's, as `rlt run --resume
+	// --device cpu` does, so a workbench started with --device cpu moves a
+	// run off a failed GPU.
+	Device, Matmul string
+
 	mu   sync.Mutex
 	dirs []string // run folders this process wrote, in order
 }
@@ -55,7 +63,9 @@ func (l *Launcher) Written() []string {
 
 // NewConfig implements ui.Launcher: the run on the embedded models.
 func (l *Launcher) NewConfig() ([]byte, error) {
-	return sessions.EncodeTOML(DefaultConfig(l.models, 0))
+	cfg := DefaultConfig(l.models, 0)
+	l.override(&cfg)
+	return sessions.EncodeTOML(cfg)
 }
 
 // decode reads an edited configuration over the defaults (a key left out
@@ -116,13 +126,38 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 		}
 		return nil, errors.Join(errs...)
 	}
+	notes := r.Notes
+	if was := r.Cfg.Device; l.override(&r.Cfg) && r.Cfg.Device != was {
+		notes = append(notes, fmt.Sprintf("computing on %s (--device), not on its configuration's %s", r.Cfg.Device, orAuto(was)))
+	}
 	h, err := Start(l.ctx, r.Rec, r.Cfg, r.Rec, r.Restore)
 	if err != nil {
 		return nil, fmt.Errorf("resume %s: %w", dir, err)
 	}
 	l.Wrote(dir)
-	notes := append(r.Notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))
+	notes = append(notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))
 	return h.Session(r.Cfg.Steps, notes...), nil
+}
+
+// override puts the launcher's Device and Matmul, where set, over cfg's;
+// it reports whether it changed anything.
+func (l *Launcher) override(cfg *run.Config) bool {
+	changed := false
+	if l.Device != "" && cfg.Device != l.Device {
+		cfg.Device, changed = l.Device, true
+	}
+	if l.Matmul != "" && cfg.Matmul != l.Matmul {
+		cfg.Matmul, changed = l.Matmul, true
+	}
+	return changed
+}
+
+// orAuto names a configuration's device, "" being auto.
+func orAuto(device string) string {
+	if device == "" {
+		return "auto"
+	}
+	return device
 }
 
 // OpenReadOnly implements ui.Launcher: one of our run folders is followed

@@ -374,3 +374,78 @@ func TestOpenForReview(t *testing.T) {
 		t.Error("the review was not recorded")
 	}
 }
+
+// A launcher given a device (rlt open --device cpu, rlt --device cpu)
+// resumes a run there over its config.toml's, which may name a GPU that
+// has failed, and says so; a new run's configuration shows it.
+func TestLauncherDeviceOverResumedConfig(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 1)
+	cfg.Device = "cpu"
+	runs := t.TempDir()
+	rec, cfg, err := Create(runs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := rec.Dir()
+	h, err := Start(context.Background(), rec, cfg, rec, Fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(h.Wait(), h.Close()); err != nil { // its one step, checkpointed
+		t.Fatal(err)
+	}
+	// The run's configuration now names a GPU that is not there.
+	path := filepath.Join(dir, sessions.ConfigFile)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := strings.Replace(string(text), "device = 'cpu'", "device = 'gpu:7'", 1)
+	gone = strings.Replace(gone, "steps = 1", "steps = 2", 1)
+	if gone == string(text) || !strings.Contains(gone, "gpu:7") || !strings.Contains(gone, "steps = 2") {
+		t.Fatalf("config.toml has no device = 'cpu' and steps = 1 to change:\n%s", text)
+	}
+	if err := os.WriteFile(path, []byte(gone), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLauncher(context.Background(), runs, models)
+	if _, err := l.Resume(dir); err == nil || !strings.Contains(err.Error(), "gpu:7") {
+		t.Fatalf("resume on the configuration's gpu:7: %v, want the device's error", err)
+	}
+	l.Device = "cpu"
+	s, err := l.Resume(dir)
+	if err != nil {
+		t.Fatalf("resume with Device cpu: %v", err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if ms, _ := s.Run.Store().MetricsSince(0); len(ms) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the resumed run recorded no second step within 60 s")
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if note := strings.Join(s.Notes, "\n"); !strings.Contains(note, "computing on cpu (--device), not on its configuration's gpu:7") {
+		t.Errorf("notes %q do not say where it computes", note)
+	}
+	ro, err := sessions.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if ms, _ := ro.Store().MetricsSince(0); len(ms) != 2 {
+		t.Errorf("%d steps recorded, want 2 (one more on the CPU)", len(ms))
+	}
+	conf, err := l.NewConfig()
+	if err != nil || !strings.Contains(string(conf), "device = 'cpu'") {
+		t.Errorf("a new run's configuration does not show the launcher's device: %v\n%s", err, conf)
+	}
+}
