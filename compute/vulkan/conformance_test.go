@@ -1,6 +1,8 @@
 package vulkan
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -124,6 +126,25 @@ func TestBackendConformanceDescriptorSets(t *testing.T) {
 	headChunkFloats = 1 << 10
 	defer func() { headChunkFloats = old }()
 	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+}
+
+// TestRequiredKernelRefused: a driver that cannot build a kernel every op
+// needs (elementwise) fails Open with ErrPipeline, naming the device, the
+// kernel and the CPU as the way on.
+func TestRequiredKernelRefused(t *testing.T) {
+	openOrSkip(t)
+	skipKernels = map[string]bool{"elementwise": true}
+	d, err := Open()
+	skipKernels = nil
+	if err == nil {
+		d.Close()
+		t.Fatal("Open succeeded without the elementwise kernel")
+	}
+	var ve *Error
+	if !errors.As(err, &ve) || !errors.Is(err, ErrPipeline) || ve.Device == "" || !strings.Contains(err.Error(), ve.Device) ||
+		!strings.Contains(err.Error(), "build kernel elementwise") || !strings.Contains(err.Error(), "--device cpu") {
+		t.Fatalf("Open without elementwise: %v; want an ErrPipeline naming the device, the kernel and --device cpu", err)
+	}
 }
 
 // TestWithoutOptionalKernels opens a device whose driver "failed" to build

@@ -421,8 +421,8 @@ func (d *Device) build() error {
 		if coopKernels[kernelID(k)] && !d.info.MatmulF16 || isCoopShape(kernelID(k)) {
 			continue // the shape of gemmcm128 in use is built below
 		}
-		if skipKernels[name] {
-			err = errors.New("left out by a test")
+		if skipKernels[name] { // as buildKernel reports a driver's refusal
+			err = &Error{Kind: ErrPipeline, Device: d.info.Name, Op: "build kernel " + name, Err: errors.New("left out by a test")}
 		} else {
 			err = d.buildKernel(kernelID(k))
 		}
@@ -430,7 +430,12 @@ func (d *Device) build() error {
 			if !optionalKernels[kernelID(k)] {
 				return err
 			}
-			d.info.Unavailable = append(d.info.Unavailable, name+": "+err.Error())
+			// The cause alone: the device itself goes on computing.
+			why := err
+			if ve := (*Error)(nil); errors.As(err, &ve) && ve.Err != nil {
+				why = ve.Err
+			}
+			d.info.Unavailable = append(d.info.Unavailable, name+": "+why.Error())
 		}
 	}
 	var err error
