@@ -196,7 +196,7 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	kvPerToken := int64(cfg.Layers * 2 * cfg.KVHeads * cfg.HeadDim() * 4)
 	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", humanBytes(kvPerToken))
 	fmt.Fprintf(w, "tokenizer   %s\n", describeTokenizer(files, cfg.Vocab))
-	fmt.Fprintf(w, "device      %s\n", describeDevice(*dev, params))
+	fmt.Fprintf(w, "device      %s\n", describeDevice(*dev, cfg, params))
 	fmt.Fprintf(w, "gpus        %s\n", describeGPUs())
 	io.WriteString(stdout, w.String())
 	return nil
@@ -217,8 +217,9 @@ func describeGPUs() string {
 }
 
 // describeDevice names the device --device chooses and whether the model
-// trains within its memory (weights, gradients and AdamW's two moments).
-func describeDevice(name string, params int64) string {
+// trains within its memory (weights, gradients and AdamW's two moments)
+// and its largest parameter, in float32, within one of its buffers.
+func describeDevice(name string, cfg model.Config, params int64) string {
 	be, why, err := device.Open(name, device.MatmulF32)
 	if err != nil {
 		return "unavailable: " + err.Error()
@@ -234,8 +235,14 @@ func describeDevice(name string, params int64) string {
 	if mem > 0 {
 		need := uint64(params) * 16
 		verdict := "training fits"
-		if need > mem {
+		where, _ := device.MemoryOf(name)
+		big, elems := cfg.LargestParam()
+		switch {
+		case need > mem:
 			verdict = "training does NOT fit: use --device cpu"
+		case where.MaxBuffer > 0 && uint64(elems)*4 > where.MaxBuffer:
+			verdict = fmt.Sprintf("training does NOT fit: %s is %s as float32, beyond the %s one buffer there binds (tensors are not split across buffers yet): use --device cpu",
+				big, humanBytes(int64(elems)*4), humanBytes(int64(where.MaxBuffer)))
 		}
 		s += fmt.Sprintf("; %s device memory, %s for training before activations: %s", humanBytes(int64(mem)), humanBytes(int64(need)), verdict)
 	}

@@ -701,5 +701,8 @@ func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int, dev st
 		}
 	}
 	m.DeviceHead = where.HeadBytes
+	if err := memory.CheckBuffer("scoring", where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
+		return err
+	}
 	return memory.CheckWhere("scoring", where.GPU, int64(where.Bytes), m.Estimate(), m.Fixes())
 }

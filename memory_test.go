@@ -53,3 +53,40 @@ func TestRefusesWhatCannotFitOnTheGPU(t *testing.T) {
 		t.Errorf("a refused run left %s behind (stat: %v)", runs, err)
 	}
 }
+
+// A model whose largest tensor passes what one buffer of the GPU binds
+// (lavapipe: 128 MiB) is refused there before a run folder exists, naming
+// the tensor, and `rlt model info` says training does not fit, instead of
+// the load failing after the folder was made.
+func TestRefusesATensorPastTheGPUsBuffer(t *testing.T) {
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	// An embedding of 32 columns with one row more than the buffer holds
+	// in float32 (the teacher trains in float32; stored as BF16, half).
+	rows := int(where.MaxBuffer/(32*4)) + 1
+	if rows > 4<<20 {
+		t.Skipf("%s binds %d bytes per buffer: the model past it is too big for a test", where.GPU, where.MaxBuffer)
+	}
+	dir := tinyFolderRows(t, "bf16", rows)
+	code, out, errs := runCLI(t, "", "model", "info", "--device", "gpu", dir)
+	if code != 0 || !strings.Contains(out, "training does NOT fit: model.embed_tokens.weight is") || !strings.Contains(out, "one buffer there binds") {
+		t.Errorf("model info: exit %d:\n%s%s", code, out, errs)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "big.toml")
+	os.WriteFile(cfgPath, []byte("teacher = '"+dir+"'\nstudent = '"+dir+"'\n"+smallRun), 0o644)
+	runs := filepath.Join(t.TempDir(), "runs")
+	code, _, errs = runCLI(t, "", "run", "--headless", "--steps", "1", "--device", "gpu", "--runs", runs, "--config", cfgPath)
+	for _, want := range []string{"this run on " + where.GPU, "the teacher's model.embed_tokens.weight (F32)", "binds at most", "--device cpu"} {
+		if code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("run: exit %d, want 1 and a refusal saying %q:\n%s", code, want, errs)
+		}
+	}
+	if _, err := os.Stat(runs); !os.IsNotExist(err) {
+		t.Errorf("a refused run left %s behind (stat: %v)", runs, err)
+	}
+}

@@ -191,6 +191,7 @@ type Memory struct {
 	GPU       string // the GPU's name; "" when the CPU computes, in host memory
 	Bytes     uint64 // the GPU's memory (its largest device-local heap)
 	HeadBytes int64  // the fused LM head's logits buffer there (vulkan.HeadBytes)
+	MaxBuffer uint64 // the most bytes one tensor may hold there (one storage buffer's range)
 }
 
 // MemoryOf says where Open(name) would compute, probing as Open chooses
@@ -226,7 +227,7 @@ func MemoryOf(name string) (Memory, error) {
 }
 
 func memoryOn(in vulkan.Info) Memory {
-	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in)}
+	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in), MaxBuffer: in.MaxStorageBufferRange}
 }
 
 // noGPU is --device gpu's (or gpu:N's) failure to find a usable GPU,

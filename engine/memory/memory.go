@@ -149,6 +149,14 @@ func (g GRPO) Estimate() Estimate {
 	return e
 }
 
+// Largest names the run's largest weight tensor as it is held, and its
+// bytes: the teacher's in float32, the reference's and the student's as
+// they are held.
+func (g GRPO) Largest() Tensor {
+	return largest(held{"the teacher's", g.Teacher, compute.F32}, held{"the reference's", g.Teacher, g.RefHeld},
+		held{"the student's", g.Student, g.StudentHeld})
+}
+
 // Fixes says what would make a GRPO run need less, largest saving first.
 func (g GRPO) Fixes() []string {
 	var f []string
@@ -212,6 +220,55 @@ func (s Score) Estimate() Estimate {
 	}
 	e.add("runtime", Runtime)
 	return e
+}
+
+// Largest names the largest weight tensor scoring holds, as held.
+func (s Score) Largest() Tensor {
+	var hs []held
+	if !s.TeacherServed {
+		hs = append(hs, held{"the teacher's", s.Teacher, s.TeacherHeld})
+	}
+	if !s.StudentServed {
+		hs = append(hs, held{"the student's", s.Student, s.StudentHeld})
+	}
+	return largest(hs...)
+}
+
+// Tensor is one tensor a device must hold in one buffer.
+type Tensor struct {
+	What  string // whose and which, as a message says it
+	Bytes int64
+}
+
+// held is a model's weights held as dt, for largest.
+type held struct {
+	whose string
+	cfg   model.Config
+	dt    compute.DType
+}
+
+// largest is the biggest of the models' largest parameters as held.
+func largest(hs ...held) Tensor {
+	var t Tensor
+	for _, h := range hs {
+		name, n := h.cfg.LargestParam()
+		if b := int64(n) * int64(h.dt.Size()); b > t.Bytes {
+			t = Tensor{What: fmt.Sprintf("%s %s (%v)", h.whose, name, h.dt), Bytes: b}
+		}
+	}
+	return t
+}
+
+// CheckBuffer refuses work on gpu whose largest weight tensor passes the
+// bytes one buffer there may bind (maxBuffer; 0: no such limit), as the
+// device would refuse it while loading: Vulkan binds a tensor as one
+// storage buffer, and tensors are not split across buffers.
+func CheckBuffer(what, gpu string, maxBuffer int64, t Tensor) error {
+	if gpu == "" || maxBuffer <= 0 || t.Bytes <= maxBuffer {
+		return nil
+	}
+	return &TooBigError{msg: fmt.Sprintf("%s on %s: %s is %s, and %s binds at most %s in one buffer (tensors are not split across buffers yet).\nTo fit, try:\n  - --device cpu: compute on the CPU, in the host's memory",
+		what, gpu, t.What, Bytes(t.Bytes), gpu, Bytes(maxBuffer)), Need: t.Bytes, Have: maxBuffer}
 }
 
 // Fixes says what would make scoring need less.

@@ -143,3 +143,46 @@ func TestProcess(t *testing.T) {
 		t.Errorf("a missing key: %v", err)
 	}
 }
+
+// The largest tensor a run or a scoring holds, as held, and the refusal
+// of one past a GPU's buffer: named, with the CPU as the way on; the CPU
+// and a device without the limit refuse nothing.
+func TestLargestAndCheckBuffer(t *testing.T) {
+	qwen := model.Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers: 2, Heads: 14, KVHeads: 2, RMSEps: 1e-6, RopeTheta: 1e6, MaxPos: 4096, Tied: true, QKVBias: true}
+	wide := qwen
+	wide.Vocab, wide.Intermediate = 1000, 8192 // the MLP's matrices outgrow the embedding
+	for _, c := range []struct {
+		name string
+		got  Tensor
+		want Tensor
+	}{
+		{"GRPO: the teacher in float32", GRPO{Teacher: qwen, Student: qwen, StudentHeld: compute.BF16, RefHeld: compute.BF16}.Largest(),
+			Tensor{"the teacher's model.embed_tokens.weight (F32)", 151936 * 896 * 4}},
+		{"GRPO: a student bigger than the teacher", GRPO{Teacher: wide, Student: qwen, StudentHeld: compute.F32, RefHeld: compute.F32}.Largest(),
+			Tensor{"the student's model.embed_tokens.weight (F32)", 151936 * 896 * 4}},
+		{"GRPO: the MLP", GRPO{Teacher: wide, Student: wide, StudentHeld: compute.BF16, RefHeld: compute.BF16}.Largest(),
+			Tensor{"the teacher's model.layers.0.mlp.gate_proj.weight (F32)", 8192 * 896 * 4}},
+		{"Score: a served teacher holds nothing", Score{Teacher: qwen, Student: wide, TeacherHeld: compute.F32, StudentHeld: compute.BF16, TeacherServed: true}.Largest(),
+			Tensor{"the student's model.layers.0.mlp.gate_proj.weight (BF16)", 8192 * 896 * 2}},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, c.got, c.want)
+		}
+	}
+	big := Tensor{"the teacher's model.embed_tokens.weight (F32)", 544 << 20}
+	for _, c := range []struct {
+		gpu       string
+		maxBuffer int64
+		refused   bool
+	}{{"", 128 << 20, false}, {"llvmpipe", 0, false}, {"llvmpipe", 128 << 20, true}, {"H200", 4 << 30, false}} {
+		err := CheckBuffer("this run", c.gpu, c.maxBuffer, big)
+		if (err != nil) != c.refused {
+			t.Errorf("%q binding %d: %v, want refused %v", c.gpu, c.maxBuffer, err, c.refused)
+		}
+		var tb *TooBigError
+		if err != nil && (!errors.As(err, &tb) || !strings.Contains(err.Error(), "this run on llvmpipe: the teacher's model.embed_tokens.weight (F32) is 570 MB") ||
+			!strings.Contains(err.Error(), "binds at most 134 MB") || !strings.Contains(err.Error(), "--device cpu")) {
+			t.Errorf("refusal %q: want a TooBigError naming the tensor, both sizes and --device cpu", err)
+		}
+	}
+}

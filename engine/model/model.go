@@ -490,6 +490,19 @@ func (m *Model) MemoryBytes() int64 {
 	return n
 }
 
+// LargestParam names this shape's largest parameter (the first of equals,
+// in Params order) and its element count: what one device buffer must
+// hold (a GPU binds at most so much per buffer). "" for an invalid shape.
+func (c Config) LargestParam() (name string, elems int) {
+	ps, _ := c.params()
+	for _, p := range ps {
+		if n := p.numel(); n > elems {
+			name, elems = p.name, n
+		}
+	}
+	return name, elems
+}
+
 // NumParams counts the parameters of this shape (tied embeddings once).
 func (c Config) NumParams() int {
 	ps, err := c.params()

@@ -271,6 +271,9 @@ func CheckMemory(cfg Config) error {
 		return err
 	}
 	m.DeviceHead = where.HeadBytes
+	if err := memory.CheckBuffer("this run", where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
+		return err
+	}
 	return memory.CheckWhere("this run", where.GPU, int64(where.Bytes), m.Estimate(), m.Fixes())
 }
 
