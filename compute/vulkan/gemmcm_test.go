@@ -84,7 +84,11 @@ func TestGemmCoop(t *testing.T) {
 			shapes = append(shapes, kGemmCM128w, kGemmCM128k64)
 		}
 		for _, shape := range shapes {
-			t.Run(fmt.Sprintf("%dx%dx%d-%s/%s", c.m, c.n, c.k, c.describe, kernelSpecs[shape].name), func(t *testing.T) {
+			name := fmt.Sprintf("%dx%dx%d-%s", c.m, c.n, c.k, c.describe)
+			if len(shapes) > 1 {
+				name += "/" + kernelSpecs[shape].name
+			}
+			t.Run(name, func(t *testing.T) {
 				if err := d.useCoopShape(shape); err != nil {
 					t.Fatal(err)
 				}
