@@ -1083,11 +1083,11 @@ func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {
 	}
 	runs, conf := filepath.Join(dir, "bad-teacher"), filepath.Join(dir, "bad-teacher.toml")
 	os.WriteFile(conf, []byte("teacher = "+strconv.Quote(teacher)+"\n"), 0o644)
-	if code, _, errs := runCLI(t, "", "run", "--headless", "--steps", "1", "--runs", runs, "--config", conf); code == 0 || !strings.Contains(errs, "teacher tokenizer") || !strings.Contains(errs, "tokenizer.json") {
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--steps", "1", "--runs", runs, "--config", conf); code == 0 || !strings.Contains(errs, "teacher: tokenizer: ") || !strings.Contains(errs, "tokenizer.json") {
 		t.Fatalf("bad teacher: exit %d: %s", code, errs)
 	}
 	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
-	if code != 0 || !regexp.MustCompile(`failed .*fatal: start: teacher tokenizer: .*tokenizer.json: not valid tokenizer JSON`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`failed .*fatal: start: teacher: tokenizer: [^ ]*tokenizer.json: not valid tokenizer JSON`).MatchString(out) {
 		t.Errorf("sessions: exit %d: %s%s", code, out, errs)
 	}
 }

@@ -65,11 +65,11 @@ func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.
 func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
 	tok, err := tokenizer.Load(filepath.Join(teacherDir, hf.TokenizerFile))
 	if err != nil {
-		return nil, fmt.Errorf("teacher tokenizer: %w", err)
+		return nil, fmt.Errorf("teacher: %w", err) // "teacher: tokenizer: FILE: …"
 	}
 	stok, err := tokenizer.Load(filepath.Join(studentDir, hf.TokenizerFile))
 	if err != nil {
-		return nil, fmt.Errorf("student tokenizer: %w", err)
+		return nil, fmt.Errorf("student: %w", err)
 	}
 	if err := SameVocabulary(tok, stok); err != nil {
 		return nil, fmt.Errorf("%s and %s: %w", teacherDir, studentDir, err)
