@@ -47,7 +47,9 @@
 # (RLT_VULKAN_GEMMCM=wide, k64), forward and backward, for choosing the
 # default by measurement.
 #
-# A GPU machine without Go: build the three test binaries where Go is,
+# A GPU machine without Go: bash bench/gpu_kit.sh builds the binaries, the
+# tokenizer and the Vulkan loader packages to carry, and prints the command
+# to run there. By hand: build the three test binaries where Go is,
 # carry them, and name their folder in GPU_BIN:
 #   go test -c -o bin/vulkan.test ./compute/vulkan
 #   go test -c -o bin/model.test ./engine/model
