@@ -46,6 +46,9 @@ type Backend interface {
 	// Linear: y = x·wᵀ (+ bias); x [N, in], w [out, in], y [N, out]. bias may
 	// be nil. w may be 16-bit: the product is then that of its float32 values.
 	Linear(y, x, w, bias *Tensor)
+	// LinearAdd: y += x·wᵀ, shapes as Linear's: a residual stream's update
+	// in one product, without a separate add (no-grad decoding).
+	LinearAdd(y, x, w *Tensor)
 	// LinearBackward accumulates dx, dw and dbias; any of them may be nil.
 	LinearBackward(dx, dw, dbias, dy, x, w *Tensor)
 	// MatMul: c = alpha·op(a)·op(b) + beta·c over 2-D tensors.

@@ -184,6 +184,20 @@ func (c *CPU) Linear(y, x, w, bias *Tensor) {
 	}
 }
 
+// LinearAdd implements Backend.
+func (c *CPU) LinearAdd(y, x, w *Tensor) {
+	n, in, out := rows(x), lastDim(x), w.dims[0]
+	switch pb, packed := w.prep.(*gemm.PackedB); {
+	case w.DType() != F32:
+		bits, _ := HostData16(w)
+		gemm.SgemmB16(false, n, out, in, 1, Host(x), in, bits, w.DType().half(), in, 1, Host(y), out)
+	case packed && w.frozen:
+		gemm.SgemmPacked(false, n, 1, Host(x), in, pb, 1, Host(y), out)
+	default:
+		gemm.Sgemm(false, true, n, out, in, 1, Host(x), in, Host(w), in, 1, Host(y), out)
+	}
+}
+
 // LinearBackward implements Backend.
 func (c *CPU) LinearBackward(dx, dw, dbias, dy, x, w *Tensor) {
 	n, in, out := rows(x), lastDim(x), w.dims[0]

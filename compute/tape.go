@@ -3,6 +3,7 @@ package compute
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Tape records coarse operations (a linear layer, an attention block, a
@@ -261,6 +262,28 @@ func (t *Tape) Linear(x, w, bias *Tensor) *Tensor {
 		t.push(node{op: opLinear, out: y, a: x, b: w, c: bias})
 	}
 	return y
+}
+
+// AddLinear is x + a·wᵀ for x [N, out], a [N, in], w [out, in]: a residual
+// stream's update after a projection. Without recording it is written into
+// x, one product and no separate add (on a device a command and a barrier
+// fewer), so x must be an activation of this tape whose old values are not
+// needed again; recording, it is Add(x, Linear(a, w, nil)).
+func (t *Tape) AddLinear(x, a, w *Tensor) *Tensor {
+	if t.record {
+		return t.Add(x, t.Linear(a, w, nil))
+	}
+	if !t.ok(x, a, w) {
+		return nil
+	}
+	if a.rank != 2 || w.rank != 2 || a.dims[1] != w.dims[1] || shapeOf(x) != dims2(a.dims[0], w.dims[0]) {
+		return t.fail("add linear", "%v + %v·%vᵀ: want x [N, out], a [N, in] and w [out, in]", x, a, w)
+	}
+	if !t.acts.holds(x) {
+		return t.fail("add linear", "%v is not an activation of this tape: it would be overwritten", x)
+	}
+	t.be.LinearAdd(x, a, w)
+	return x
 }
 
 // RoPE rotates the heads of x [N, heads·hd] by the positions pos [N].
@@ -754,6 +777,12 @@ func (a *arena) reuse(name string, s shape) *Tensor {
 // release gives back a tensor handed out by reuse: nothing reads it after.
 func (a *arena) release(x *Tensor) {
 	a.free = append(a.free, x)
+}
+
+// holds reports whether x is one of the tensors handed out since the last
+// reset.
+func (a *arena) holds(x *Tensor) bool {
+	return slices.Contains(a.items[:a.next], x)
 }
 
 func (a *arena) heldBytes() int64 {

@@ -349,3 +349,67 @@ func TestGradientArenaDoesNotGrowWithDepth(t *testing.T) {
 		t.Fatalf("gradient tensors made: %v by depth; want as many at any depth", held)
 	}
 }
+
+// AddLinear: without recording it writes x + a·wᵀ into x, equal to Add of
+// Linear; it refuses a tensor that is not the tape's activation (a weight
+// would be overwritten) and shapes that do not fit; recording, it leaves x
+// as it was and gives the sum as a new tensor.
+func TestAddLinear(t *testing.T) {
+	be := NewCPU()
+	const n, in, out = 3, 5, 4
+	x0 := filled(be, "x0", ramp(n*out, 0.1), n, out)
+	a := filled(be, "a", ramp(n*in, -0.07), n, in)
+	w := filled(be, "w", ramp(out*in, 0.03), out, in)
+	zero := be.New("zero", n, out)
+
+	ref := NewTape(be)
+	ref.SetRecording(false)
+	want := Host(ref.Add(ref.Add(x0, zero), ref.Linear(a, w, nil)))
+
+	tp := NewTape(be)
+	tp.SetRecording(false)
+	x := tp.Add(x0, zero) // an activation of tp
+	if got := tp.AddLinear(x, a, w); got != x || tp.Err() != nil {
+		t.Fatalf("AddLinear gave %v (%v), want x itself", got, tp.Err())
+	}
+	for i, v := range Host(x) {
+		if d := v - want[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("x[%d] = %v, want %v", i, v, want[i])
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		x, a *Tensor
+		want string
+	}{
+		{"a weight", x0, a, "x0[3 4] is not an activation of this tape"},
+		{"shapes", x, w, "add linear: x[3 4] + w[4 5]·w[4 5]ᵀ"},
+	} {
+		tp := NewTape(be)
+		tp.SetRecording(false)
+		if c.x == x { // an activation of this tape
+			c.x = tp.Add(x0, zero)
+			c.x.Name = "x"
+		}
+		before := append([]float32(nil), Host(x0)...)
+		if tp.AddLinear(c.x, c.a, w) != nil || tp.Err() == nil || !strings.Contains(tp.Err().Error(), c.want) {
+			t.Errorf("%s: error %v, want it to contain %q", c.name, tp.Err(), c.want)
+		}
+		if !slices.Equal(Host(x0), before) {
+			t.Errorf("%s: x0 was changed", c.name)
+		}
+	}
+
+	rec := NewTape(be)
+	before := append([]float32(nil), Host(x0)...)
+	sum := rec.AddLinear(x0, a, w)
+	if sum == x0 || rec.Err() != nil || !slices.Equal(Host(x0), before) {
+		t.Fatalf("recording: %v (%v), x0 changed %v; want a new tensor", sum, rec.Err(), !slices.Equal(Host(x0), before))
+	}
+	for i, v := range Host(sum) {
+		if d := v - want[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("recording: sum[%d] = %v, want %v", i, v, want[i])
+		}
+	}
+}

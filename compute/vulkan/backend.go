@@ -279,6 +279,9 @@ func (b *Backend) RMSNormBackward(dx, dw, dy, x, w, rstd *compute.Tensor) {
 func (b *Backend) Linear(y, x, w, bias *compute.Tensor) {
 	b.d.Linear(view(y), view(x), view(w), view(bias))
 }
+func (b *Backend) LinearAdd(y, x, w *compute.Tensor) {
+	b.d.LinearAdd(view(y), view(x), view(w))
+}
 func (b *Backend) LinearBackward(dx, dw, dbias, dy, x, w *compute.Tensor) {
 	b.d.LinearBackward(view(dx), view(dw), view(dbias), view(dy), view(x), view(w))
 }

@@ -488,6 +488,17 @@ func (d *Device) Linear(y, x, w, bias *Tensor) {
 		flags: gemmTransB, alpha: 1})
 }
 
+// LinearAdd sets y += x·wᵀ: Linear's product with beta 1.
+func (d *Device) LinearAdd(y, x, w *Tensor) {
+	d.own(y, x, w)
+	n, in, out := x.rows(), x.lastDim(), w.dims[0]
+	if len(w.dims) != 2 || w.dims[1] != in || y.n != n*out {
+		panic(fmt.Sprintf("vulkan: linear add %v += %v·%vᵀ", y, x, w))
+	}
+	d.gemm(y, x, w, nil, gemmPush{m: uint32(n), n: uint32(out), k: uint32(in), lda: uint32(in), ldb: uint32(in), ldc: uint32(out),
+		flags: gemmTransB, alpha: 1, beta: 1})
+}
+
 // LinearBackward accumulates dx += dy·w, dw += dyᵀ·x and dbias += Σ dy;
 // any of dx, dw, dbias may be nil.
 func (d *Device) LinearBackward(dx, dw, dbias, dy, x, w *Tensor) {

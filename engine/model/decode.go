@@ -142,10 +142,11 @@ func (m *Model) Decode(tp *compute.Tape, c *KVCache, tokens []int32, tn int) *co
 		k := tp.RoPE(tp.Linear(h, l.K, l.KBias), pos, m.rope, cfg.KVHeads)
 		v := tp.Linear(h, l.V, l.VBias)
 		a := tp.CachedAttention(q, k, v, c.k[i], c.v[i], ad, c.MaxLen, c.Len, c.KStart)
-		x = tp.Keep(half, tp.Add(x, tp.Linear(a, l.O, nil)))
+		// The residual stream takes each projection in place (no-grad).
+		x = tp.Keep(half, tp.AddLinear(x, a, l.O))
 		h = tp.RMSNorm(x, l.PostAttnNorm, eps)
 		mlp := tp.SwiGLUOver(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
-		x = tp.Add(x, tp.Linear(mlp, l.Down, nil))
+		x = tp.AddLinear(x, mlp, l.Down)
 		x = tp.Keep(mark, x)
 	}
 	if tn > 1 {
