@@ -168,6 +168,20 @@ type DrawOptions struct {
 	Greedy  bool
 }
 
+// GatedLinearer is a Backend that computes a gated MLP's first half,
+// h = silu(x·gateᵀ)·(x·upᵀ), in one pass where Linear, Linear and SwiGLU
+// take three (decoding a few rows: on a device, two commands and a
+// barrier fewer a layer). Tape.GatedLinear uses it where it can and
+// composes the three ops elsewhere.
+type GatedLinearer interface {
+	// CanGate reports whether GatedLinear takes rows rows of x with
+	// weights of type dt.
+	CanGate(rows int, dt DType) bool
+	// GatedLinear sets h [N, out] for x [N, in] and gate, up [out, in] of
+	// one type, as CanGate allows.
+	GatedLinear(h, x, gate, up *Tensor)
+}
+
 // Shortlister is a Backend that narrows rows of logits, where they are, to
 // the ids a truncated draw (top-k, top-p, min-p) can take, so that a decode
 // step moves those candidates and a few numbers per row to the host, not

@@ -286,6 +286,26 @@ func (t *Tape) AddLinear(x, a, w *Tensor) *Tensor {
 	return x
 }
 
+// GatedLinear is silu(x·gateᵀ)·(x·upᵀ) for x [N, in] and gate, up
+// [out, in]: a gated MLP's first half. Without recording, a backend that
+// gates these rows in one pass (GatedLinearer) computes it so; otherwise it
+// is SwiGLUOver(Linear(x, gate), Linear(x, up)).
+func (t *Tape) GatedLinear(x, gate, up *Tensor) *Tensor {
+	if !t.ok(x, gate, up) {
+		return nil
+	}
+	gl, one := t.be.(GatedLinearer)
+	if t.record || !one || !SameShape(gate, up) || gate.DType() != up.DType() || !gl.CanGate(x.dims[0], gate.DType()) {
+		return t.SwiGLUOver(t.Linear(x, gate, nil), t.Linear(x, up, nil))
+	}
+	if x.rank != 2 || gate.rank != 2 || x.dims[1] != gate.dims[1] {
+		return t.fail("gated linear", "input %v and weights %v, %v: want x [N, in] and gate, up [out, in]", x, gate, up)
+	}
+	h := t.acts.get("glu.out", dims2(x.dims[0], gate.dims[0]))
+	gl.GatedLinear(h, x, gate, up)
+	return h
+}
+
 // RoPE rotates the heads of x [N, heads·hd] by the positions pos [N].
 func (t *Tape) RoPE(x *Tensor, pos []int32, table *RoPETable, heads int) *Tensor {
 	if !t.ok(x) {

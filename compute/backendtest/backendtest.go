@@ -199,6 +199,35 @@ var cases = []testCase{
 		p.dev.LinearBackward(dx2.d, nil, nil, dy.d, x.d, w.d)
 		p.check("linear dx only", dx2)
 	}},
+	{"GatedLinear", func(p *pair) {
+		gl, ok := p.dev.(compute.GatedLinearer)
+		if !ok {
+			return // composed of Linear and SwiGLU, checked above and below
+		}
+		for _, dt := range []compute.DType{compute.F32, compute.BF16, compute.F16} {
+			n, in, out := p.odd(1, 16), p.odd(1, 90), p.odd(1, 70)
+			if !gl.CanGate(n, dt) {
+				continue
+			}
+			x := p.rand("x", 1, n, in)
+			gate, up := p.rand("gate", 0.3, out, in), p.rand("up", 0.3, out, in)
+			if dt.Is16() {
+				g16 := tt{p.cpu.New16("gate16", dt, out, in), p.dev.New16("gate16", dt, out, in)}
+				u16 := tt{p.cpu.New16("up16", dt, out, in), p.dev.New16("up16", dt, out, in)}
+				for _, c := range []struct{ dst, src tt }{{g16, gate}, {u16, up}} {
+					p.cpu.Copy(c.dst.c, c.src.c)
+					p.dev.Copy(c.dst.d, c.src.d)
+				}
+				gate, up = g16, u16
+			}
+			g, u, h := p.zeros("g", n, out), p.zeros("u", n, out), p.zeros("h", n, out)
+			p.cpu.Linear(g.c, x.c, gate.c, nil)
+			p.cpu.Linear(u.c, x.c, up.c, nil)
+			p.cpu.SwiGLU(h.c, g.c, u.c)
+			gl.GatedLinear(h.d, x.d, gate.d, up.d)
+			p.check(dt.String()+" gated linear", h)
+		}
+	}},
 	{"FrozenLinear", func(p *pair) {
 		n, in, out := p.odd(1, 9), p.odd(1, 90), p.odd(1, 70)
 		x, w := p.rand("x", 1, n, in), p.rand("w", 0.3, out, in)

@@ -279,6 +279,10 @@ func (b *Backend) RMSNormBackward(dx, dw, dy, x, w, rstd *compute.Tensor) {
 func (b *Backend) Linear(y, x, w, bias *compute.Tensor) {
 	b.d.Linear(view(y), view(x), view(w), view(bias))
 }
+func (b *Backend) CanGate(rows int, dt compute.DType) bool { return b.d.CanGate(rows, dt) }
+func (b *Backend) GatedLinear(h, x, gate, up *compute.Tensor) {
+	b.d.GatedLinear(view(h), view(x), view(gate), view(up))
+}
 func (b *Backend) LinearAdd(y, x, w *compute.Tensor) {
 	b.d.LinearAdd(view(y), view(x), view(w))
 }
@@ -427,8 +431,9 @@ func (b *Backend) NewRoPETable(maxPos, headDim int, theta float64) *compute.RoPE
 }
 
 var (
-	_ compute.Backend     = (*Backend)(nil)
-	_ compute.TokenDrawer = (*Backend)(nil)
-	_ compute.Shortlister = (*Backend)(nil)
-	_ compute.MemoryMeter = (*Backend)(nil)
+	_ compute.Backend       = (*Backend)(nil)
+	_ compute.TokenDrawer   = (*Backend)(nil)
+	_ compute.Shortlister   = (*Backend)(nil)
+	_ compute.GatedLinearer = (*Backend)(nil)
+	_ compute.MemoryMeter   = (*Backend)(nil)
 )

@@ -54,6 +54,8 @@ const (
 	kAttnFASum
 	kDraw
 	kShortlist
+	kGemvGLU
+	kGemvGLU16
 	numKernels
 )
 
@@ -107,6 +109,8 @@ var kernelSpecs = [numKernels]struct {
 	kAttnFASum:    {"attn_fa_sum", 3, 24},
 	kDraw:         {"draw", 3, 20},
 	kShortlist:    {"shortlist", 2, 32},
+	kGemvGLU:      {"gemv_glu", 4, 28},
+	kGemvGLU16:    {"gemv_glu16", 4, 28},
 }
 
 // coopGeometry describes the kernels on cooperative matrices (built only
@@ -141,7 +145,7 @@ var coopShapes = map[string]kernelID{"wide": kGemmCM128w, "k64": kGemmCM128k64}
 // Info.Unavailable, and the ops take the plain kernels instead (gemv and
 // gemm128 → the 64×64 gemm, gemm_reduce → no split along K, the tiled
 // attention kernels → attn, attn_ds, attn_dq and attn_dkv).
-var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
+var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemvGLU: true, kGemvGLU16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
 	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true,
 	kGemmCM128w: true, kGemmCM128k64: true, kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true}
 
@@ -486,6 +490,43 @@ func (d *Device) Linear(y, x, w, bias *Tensor) {
 	}
 	d.gemm(y, x, w, bias, gemmPush{m: uint32(n), n: uint32(out), k: uint32(in), lda: uint32(in), ldb: uint32(in), ldc: uint32(out),
 		flags: gemmTransB, alpha: 1})
+}
+
+// gluPush is gemv_glu's push constants.
+type gluPush struct{ m, n, k, lda, ldb, ldc, flags uint32 }
+
+// CanGate reports whether GatedLinear runs rows rows of x with weights of
+// type dt: as many rows as gemv takes, where gemv_glu (gemv_glu16 for
+// 16-bit weights) was built.
+func (d *Device) CanGate(rows int, dt compute.DType) bool {
+	k := kGemvGLU
+	if dt.Is16() {
+		k = kGemvGLU16
+	}
+	return rows > 0 && rows <= int(d.gemvMaxRows) && d.has(k)
+}
+
+// GatedLinear sets h = silu(x·gateᵀ)·(x·upᵀ) in one dispatch (gemv_glu),
+// for rows CanGate allows.
+func (d *Device) GatedLinear(h, x, gate, up *Tensor) {
+	d.own(h, x, gate, up)
+	n, in, out := x.rows(), x.lastDim(), gate.dims[0]
+	if len(gate.dims) != 2 || gate.dims[1] != in || gate.dt != up.dt || len(up.dims) != 2 || up.dims[0] != out || up.dims[1] != in ||
+		h.n != n*out || !d.CanGate(n, gate.dt) {
+		panic(fmt.Sprintf("vulkan: gated linear %v = silu(%v·%vᵀ)·(%v·%vᵀ)", h, x, gate, x, up))
+	}
+	p := gluPush{m: uint32(n), n: uint32(out), k: uint32(in), lda: uint32(in), ldb: uint32(in), ldc: uint32(out)}
+	kern := kGemvGLU
+	var gb, ub binding
+	if gate.dt.Is16() { // widened as gemv16 widens
+		kern, gb, ub = kGemvGLU16, gate.bind16(), up.bind16()
+		if gate.dt == compute.F16 {
+			p.flags |= gemmF16
+		}
+	} else {
+		gb, ub = gate.bind(), up.bind()
+	}
+	dispatch(d, kern, &p, linearGroups(ceilDiv(out, 2)), h.bind(), x.bind(), gb, ub)
 }
 
 // LinearAdd sets y += x·wᵀ: Linear's product with beta 1.

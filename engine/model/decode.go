@@ -145,8 +145,7 @@ func (m *Model) Decode(tp *compute.Tape, c *KVCache, tokens []int32, tn int) *co
 		// The residual stream takes each projection in place (no-grad).
 		x = tp.Keep(half, tp.AddLinear(x, a, l.O))
 		h = tp.RMSNorm(x, l.PostAttnNorm, eps)
-		mlp := tp.SwiGLUOver(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
-		x = tp.AddLinear(x, mlp, l.Down)
+		x = tp.AddLinear(x, tp.GatedLinear(h, l.Gate, l.Up), l.Down)
 		x = tp.Keep(mark, x)
 	}
 	if tn > 1 {
