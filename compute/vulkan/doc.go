@@ -64,6 +64,10 @@
 // Open, forces the tile of every product that is not a gemv: 64 (gemm) or
 // 128 (gemm128), to time one against the other on a GPU (bench/gpu.sh;
 // BenchmarkLinear also times both); any other value fails Open.
+// Decoding records fewer commands: LinearAdd adds a projection into the
+// residual stream (beta 1, no separate add), and GatedLinear runs a gated
+// MLP's gate, up and SwiGLU as one kernel (gemv_glu) for the rows gemv
+// takes.
 // Reductions over long dimensions (column sums, the embedding's
 // scatter-add, attention's value sum) spread over many invocations and add
 // in a fixed order, so results repeat run to run.
