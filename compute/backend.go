@@ -66,9 +66,9 @@ type Backend interface {
 	// AttentionBackward recomputes the probabilities block by block from
 	// q, k and lse (FlashAttention-2's backward) and accumulates dq, dk, dv.
 	AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *Tensor, d AttnDims, kStart []int32)
-	// CacheWrite stores new keys or values x [B, Tn, KV, hd] into cache
-	// [B, KV, MaxLen, hd] at positions past..past+Tn-1.
-	CacheWrite(cache, x *Tensor, d AttnDims, maxLen, past int)
+	// CacheWrite stores new keys k and values v [B, Tn, KV, hd] into
+	// kCache and vCache [B, KV, MaxLen, hd] at positions past..past+Tn-1.
+	CacheWrite(kCache, vCache, k, v *Tensor, d AttnDims, maxLen, past int)
 	// AttentionDecode attends q [B, Tn, H, hd] to cached keys and values 0..past+Tn-1.
 	AttentionDecode(out, q, kCache, vCache *Tensor, d AttnDims, maxLen, past int, kStart []int32)
 

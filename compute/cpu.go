@@ -261,15 +261,17 @@ func (c *CPU) AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *Tensor, d A
 }
 
 // CacheWrite implements Backend.
-func (c *CPU) CacheWrite(cache, x *Tensor, d AttnDims, maxLen, past int) {
-	cd, xd := Host(cache), Host(x)
+func (c *CPU) CacheWrite(kCache, vCache, k, v *Tensor, d AttnDims, maxLen, past int) {
 	hd := d.HeadDim
-	for b := 0; b < d.B; b++ {
-		for t := 0; t < d.T; t++ {
-			for g := 0; g < d.KV; g++ {
-				src := xd[((b*d.T+t)*d.KV+g)*hd:][:hd]
-				dst := cd[((b*d.KV+g)*maxLen+past+t)*hd:][:hd]
-				copy(dst, src)
+	for _, w := range [2][2][]float32{{Host(kCache), Host(k)}, {Host(vCache), Host(v)}} {
+		cd, xd := w[0], w[1]
+		for b := 0; b < d.B; b++ {
+			for t := 0; t < d.T; t++ {
+				for g := 0; g < d.KV; g++ {
+					src := xd[((b*d.T+t)*d.KV+g)*hd:][:hd]
+					dst := cd[((b*d.KV+g)*maxLen+past+t)*hd:][:hd]
+					copy(dst, src)
+				}
 			}
 		}
 	}

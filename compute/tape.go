@@ -894,8 +894,7 @@ func (t *Tape) CachedAttention(q, k, v, kCache, vCache *Tensor, d AttnDims, maxL
 	if past+d.T > maxLen || kCache.Len() != d.B*d.KV*maxLen*d.HeadDim || !SameShape(kCache, vCache) {
 		return t.fail("cached attention", "cache %v cannot take %d more tokens after %d (max %d)", kCache, d.T, past, maxLen)
 	}
-	t.be.CacheWrite(kCache, k, d, maxLen, past)
-	t.be.CacheWrite(vCache, v, d, maxLen, past)
+	t.be.CacheWrite(kCache, vCache, k, v, d, maxLen, past)
 	out := t.acts.get("attention.out", dims2(n, d.H*d.HeadDim))
 	t.be.AttentionDecode(out, q, kCache, vCache, d, maxLen, past, kStart)
 	return out

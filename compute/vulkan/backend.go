@@ -312,8 +312,8 @@ func (b *Backend) Attention(out, lse, q, k, v *compute.Tensor, a compute.AttnDim
 func (b *Backend) AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *compute.Tensor, a compute.AttnDims, kStart []int32) {
 	b.d.AttentionBackward(view(dq), view(dk), view(dv), view(dout), view(out), view(q), view(k), view(v), view(lse), a, kStart)
 }
-func (b *Backend) CacheWrite(cache, x *compute.Tensor, a compute.AttnDims, maxLen, past int) {
-	b.d.CacheWrite(view(cache), view(x), a, maxLen, past)
+func (b *Backend) CacheWrite(kCache, vCache, k, v *compute.Tensor, a compute.AttnDims, maxLen, past int) {
+	b.d.CacheWrite(view(kCache), view(vCache), view(k), view(v), a, maxLen, past)
 }
 func (b *Backend) AttentionDecode(out, q, kCache, vCache *compute.Tensor, a compute.AttnDims, maxLen, past int, kStart []int32) {
 	b.d.AttentionDecode(view(out), view(q), view(kCache), view(vCache), a, maxLen, past, kStart)

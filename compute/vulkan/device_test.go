@@ -258,13 +258,11 @@ func cases(rng *rand.Rand) []opCase {
 			func(d *Device, t []*Tensor) { d.Entropy(t[0], t[1], invTemp) }},
 		{"CacheWriteAttentionDecode", decode, []int{0, 2, 3}, 1e-5,
 			func(c *compute.CPU, t []*compute.Tensor) {
-				c.CacheWrite(t[2], t[4], ad, maxLen, past)
-				c.CacheWrite(t[3], t[5], ad, maxLen, past)
+				c.CacheWrite(t[2], t[3], t[4], t[5], ad, maxLen, past)
 				c.AttentionDecode(t[0], t[1], t[2], t[3], ad, maxLen, past, kStart)
 			},
 			func(d *Device, t []*Tensor) {
-				d.CacheWrite(t[2], t[4], ad, maxLen, past)
-				d.CacheWrite(t[3], t[5], ad, maxLen, past)
+				d.CacheWrite(t[2], t[3], t[4], t[5], ad, maxLen, past)
 				d.AttentionDecode(t[0], t[1], t[2], t[3], ad, maxLen, past, kStart)
 			}},
 		{"AttentionDecodeNoPadding", decode, []int{0}, 1e-5,

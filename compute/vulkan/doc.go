@@ -67,7 +67,7 @@
 // Decoding records fewer commands: LinearAdd adds a projection into the
 // residual stream (beta 1, no separate add), and GatedLinear runs a gated
 // MLP's gate, up and SwiGLU as one kernel (gemv_glu) for the rows gemv
-// takes.
+// takes, and CacheWrite stores keys and values in one dispatch.
 // Reductions over long dimensions (column sums, the embedding's
 // scatter-add, attention's value sum) spread over many invocations and add
 // in a fixed order, so results repeat run to run.

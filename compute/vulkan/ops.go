@@ -79,7 +79,7 @@ var kernelSpecs = [numKernels]struct {
 	kArgmax:       {"argmax", 2, 8},
 	kReduce:       {"reduce", 3, 4},
 	kDist:         {"dist", 3, 16},
-	kCacheWrite:   {"cachewrite", 2, 24},
+	kCacheWrite:   {"cachewrite", 4, 24},
 	kAttn:         {"attn", 7, 56},
 	kAttnDS:       {"attn_ds", 8, 32},
 	kAttnDQ:       {"attn_dq", 3, 28},

@@ -9,15 +9,17 @@ import (
 
 type cacheWritePush struct{ n, tn, kv, hd, maxLen, past uint32 }
 
-// CacheWrite stores new keys or values x [B, Tn, KV, hd] into cache
-// [B, KV, maxLen, hd] at positions past..past+Tn−1.
-func (d *Device) CacheWrite(cache, x *Tensor, a compute.AttnDims, maxLen, past int) {
-	d.own(cache, x)
-	if x.n != a.B*a.T*a.KV*a.HeadDim || cache.n != a.B*a.KV*maxLen*a.HeadDim || past < 0 || past+a.T > maxLen {
-		panic(fmt.Sprintf("vulkan: cache write of %v into %v (%+v, maxLen %d, past %d)", x, cache, a, maxLen, past))
+// CacheWrite stores new keys k and values v [B, Tn, KV, hd] into kCache
+// and vCache [B, KV, maxLen, hd] at positions past..past+Tn−1, in one
+// dispatch.
+func (d *Device) CacheWrite(kCache, vCache, k, v *Tensor, a compute.AttnDims, maxLen, past int) {
+	d.own(kCache, vCache, k, v)
+	n, cn := a.B*a.T*a.KV*a.HeadDim, a.B*a.KV*maxLen*a.HeadDim
+	if k.n != n || v.n != n || kCache.n != cn || vCache.n != cn || past < 0 || past+a.T > maxLen {
+		panic(fmt.Sprintf("vulkan: cache write of %v, %v into %v, %v (%+v, maxLen %d, past %d)", k, v, kCache, vCache, a, maxLen, past))
 	}
-	dispatch(d, kCacheWrite, &cacheWritePush{n: uint32(x.n), tn: uint32(a.T), kv: uint32(a.KV), hd: uint32(a.HeadDim),
-		maxLen: uint32(maxLen), past: uint32(past)}, linearGroups(ceilDiv(x.n, groupSize)), cache.bind(), x.bind())
+	dispatch(d, kCacheWrite, &cacheWritePush{n: uint32(n), tn: uint32(a.T), kv: uint32(a.KV), hd: uint32(a.HeadDim),
+		maxLen: uint32(maxLen), past: uint32(past)}, linearGroups(ceilDiv(n, groupSize)), kCache.bind(), vCache.bind(), k.bind(), v.bind())
 }
 
 type attnPush struct {
