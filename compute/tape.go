@@ -294,8 +294,8 @@ func (t *Tape) GatedLinear(x, gate, up *Tensor) *Tensor {
 	if !t.ok(x, gate, up) {
 		return nil
 	}
-	gl, one := t.be.(GatedLinearer)
-	if t.record || !one || !SameShape(gate, up) || gate.DType() != up.DType() || !gl.CanGate(x.dims[0], gate.DType()) {
+	gl, fuses := t.be.(GatedLinearer)
+	if t.record || !fuses || !SameShape(gate, up) || gate.DType() != up.DType() || !gl.CanGate(x.dims[0], gate.DType()) {
 		return t.SwiGLUOver(t.Linear(x, gate, nil), t.Linear(x, up, nil))
 	}
 	if x.rank != 2 || gate.rank != 2 || x.dims[1] != gate.dims[1] {
