@@ -172,6 +172,9 @@ type Device struct {
 	// (attn, attn_ds, attn_dq, attn_dkv) instead of the tiled ones:
 	// RLT_VULKAN_ATTN=rows at Open, for A/B timing; tests.
 	attnRows bool
+	// noGLU keeps decoding's gated MLP on two gemv and swiglu instead of
+	// gemv_glu: RLT_VULKAN_GLU=0 at Open, for A/B timing.
+	noGLU bool
 	// matmul16 routes products of more than gemvMaxRows rows to gemmcm
 	// (SetMatmul); coopLanes is the largest subgroup size, gemmcm's
 	// workgroups being whole subgroups of it. coopBig is the kernel of its
@@ -474,6 +477,14 @@ func (d *Device) build() error {
 	d.attnRows, err = attnRowsSetting(os.Getenv("RLT_VULKAN_ATTN"))
 	if err != nil {
 		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_ATTN", Err: err}
+	}
+	switch v := os.Getenv("RLT_VULKAN_GLU"); v {
+	case "", "1":
+	case "0":
+		d.noGLU = true
+	default:
+		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_GLU",
+			Err: fmt.Errorf("%q is neither 0 (a gated MLP as two gemv and swiglu) nor 1; unset it for gemv_glu where it applies", v)}
 	}
 	if v := os.Getenv("RLT_VULKAN_LOSE_AFTER"); v != "" {
 		if d.loseAfter, err = strconv.Atoi(v); err != nil || d.loseAfter < 1 {

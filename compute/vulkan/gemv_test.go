@@ -1,7 +1,9 @@
 package vulkan
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -102,4 +104,34 @@ func newOperand(t *testing.T, d *Device, name string, dt compute.DType, vals []f
 		t.Fatal(err)
 	}
 	return x
+}
+
+// TestGLUSetting: RLT_VULKAN_GLU=0 turns gemv_glu off (decoding's gated
+// MLP is then composed), 1 or unset leaves it on, anything else fails Open.
+func TestGLUSetting(t *testing.T) {
+	d := openOrSkip(t)
+	if !d.CanGate(4, compute.F32) {
+		t.Fatalf("%s does not gate 4 rows: gemv_glu missing (%v)", d.info.Name, d.info.Unavailable)
+	}
+	for _, c := range []struct {
+		v     string
+		gates bool
+		ok    bool
+	}{{"0", false, true}, {"1", true, true}, {"off", false, false}} {
+		t.Setenv("RLT_VULKAN_GLU", c.v)
+		d2, err := Open()
+		if (err == nil) != c.ok {
+			t.Fatalf("Open with RLT_VULKAN_GLU=%q: %v", c.v, err)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_GLU") {
+				t.Errorf("RLT_VULKAN_GLU=%q: %v, want an ErrSetting naming it", c.v, err)
+			}
+			continue
+		}
+		if got := d2.CanGate(4, compute.F32); got != c.gates {
+			t.Errorf("RLT_VULKAN_GLU=%q: CanGate %v, want %v", c.v, got, c.gates)
+		}
+		d2.Close()
+	}
 }

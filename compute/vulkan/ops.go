@@ -497,13 +497,13 @@ type gluPush struct{ m, n, k, lda, ldb, ldc, flags uint32 }
 
 // CanGate reports whether GatedLinear runs rows rows of x with weights of
 // type dt: as many rows as gemv takes, where gemv_glu (gemv_glu16 for
-// 16-bit weights) was built.
+// 16-bit weights) was built and RLT_VULKAN_GLU is not 0.
 func (d *Device) CanGate(rows int, dt compute.DType) bool {
 	k := kGemvGLU
 	if dt.Is16() {
 		k = kGemvGLU16
 	}
-	return rows > 0 && rows <= int(d.gemvMaxRows) && d.has(k)
+	return rows > 0 && rows <= int(d.gemvMaxRows) && d.has(k) && !d.noGLU
 }
 
 // GatedLinear sets h = silu(x·gateᵀ)·(x·upᵀ) in one dispatch (gemv_glu),
