@@ -265,12 +265,14 @@ func (t *Tape) Linear(x, w, bias *Tensor) *Tensor {
 }
 
 // AddLinear is x + a·wᵀ for x [N, out], a [N, in], w [out, in]: a residual
-// stream's update after a projection. Without recording it is written into
-// x, one product and no separate add (on a device a command and a barrier
-// fewer), so x must be an activation of this tape whose old values are not
-// needed again; recording, it is Add(x, Linear(a, w, nil)).
+// stream's update after a projection, whose old value is not needed again.
+// Without recording, and where x is an activation of this tape, it is
+// written into x: one product and no separate add (on a device a command
+// and a barrier fewer). Otherwise (recording; x a weight, or another
+// tape's, as a checkpointed segment's input is) it is Add(x, Linear(a, w,
+// nil)) and x is left as it was.
 func (t *Tape) AddLinear(x, a, w *Tensor) *Tensor {
-	if t.record {
+	if t.record || !t.acts.holds(x) {
 		return t.Add(x, t.Linear(a, w, nil))
 	}
 	if !t.ok(x, a, w) {
@@ -278,9 +280,6 @@ func (t *Tape) AddLinear(x, a, w *Tensor) *Tensor {
 	}
 	if a.rank != 2 || w.rank != 2 || a.dims[1] != w.dims[1] || shapeOf(x) != dims2(a.dims[0], w.dims[0]) {
 		return t.fail("add linear", "%v + %v·%vᵀ: want x [N, out], a [N, in] and w [out, in]", x, a, w)
-	}
-	if !t.acts.holds(x) {
-		return t.fail("add linear", "%v is not an activation of this tape: it would be overwritten", x)
 	}
 	t.be.LinearAdd(x, a, w)
 	return x

@@ -406,11 +406,11 @@ func (m *Model) layer(tp *compute.Tape, l *Layer, x *compute.Tensor, pos []int32
 	k := tp.RoPE(tp.Linear(h, l.K, l.KBias), pos, m.rope, cfg.KVHeads)
 	v := tp.Linear(h, l.V, l.VBias)
 	a := tp.Attention(q, k, v, ad, kStart)
-	x = tp.Keep(mark, tp.Add(x, tp.Linear(a, l.O, nil)))
+	x = tp.Keep(mark, tp.AddLinear(x, a, l.O)) // in place without recording
 	mark = tp.Mark()
 	h = tp.RMSNorm(x, l.PostAttnNorm, eps)
 	mlp := tp.SwiGLUOver(tp.Linear(h, l.Gate, nil), tp.Linear(h, l.Up, nil))
-	return tp.Keep(mark, tp.Add(x, tp.Linear(mlp, l.Down, nil)))
+	return tp.Keep(mark, tp.AddLinear(x, mlp, l.Down))
 }
 
 // layerSeg is one layer of one forward pass as a checkpointed segment.
