@@ -32,8 +32,8 @@
 # RLT_VULKAN_BARRIERS=all puts a barrier after every command instead of only
 # where commands conflict. At the 0.5B shape the script itself prints GPU
 # time per kernel, then (after the README's lines) reruns the benchmarks
-# with each of RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0, RLT_VULKAN_GLU=0
-# (decoding's gated MLP as two gemv and swiglu, not gemv_glu),
+# with each of RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0, RLT_VULKAN_FUSE=0
+# (decoding without gemv3 and gemv_glu: on gemv and swiglu alone),
 # RLT_VULKAN_BARRIERS=all, RLT_VULKAN_GEMM=64 and
 # RLT_VULKAN_PUSH_DESCRIPTORS=0 (AB=0 skips both).
 #
@@ -338,7 +338,7 @@ if [ "$ab" = 1 ] && [ "$coop" = 1 ]; then
 fi
 if [ "$ab" = 1 ]; then
 	base_train=${ours_train:-n/a} base_sample=${ours_sample:-n/a}
-	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_GLU=0 RLT_VULKAN_BARRIERS=all RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
+	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_FUSE=0 RLT_VULKAN_BARRIERS=all RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
 		echo "== 0.5B with $sw"
 		(cd engine/model && env "$sw" RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=128 \
 			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 2x 2>&1) |

@@ -168,6 +168,20 @@ type DrawOptions struct {
 	Greedy  bool
 }
 
+// Linear3er is a Backend that multiplies one input by three weights in one
+// pass (a layer's q, k and v projections while decoding: on a device, two
+// commands fewer a layer). Tape.Linear3 uses it where it can and makes
+// three Linear calls elsewhere.
+type Linear3er interface {
+	// CanLinear3 reports whether Linear3 takes rows rows of x with weights
+	// of type dt.
+	CanLinear3(rows int, dt DType) bool
+	// Linear3 sets y[i] = x·w[i]ᵀ (+ bias[i], where not nil) for x
+	// [N, in] and weights w[i] [out_i, in] of one type, as CanLinear3
+	// allows.
+	Linear3(y [3]*Tensor, x *Tensor, w, bias [3]*Tensor)
+}
+
 // GatedLinearer is a Backend that computes a gated MLP's first half,
 // h = silu(x·gateᵀ)·(x·upᵀ), in one pass where Linear, Linear and SwiGLU
 // take three (decoding a few rows: on a device, two commands and a

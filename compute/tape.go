@@ -285,6 +285,32 @@ func (t *Tape) AddLinear(x, a, w *Tensor) *Tensor {
 	return x
 }
 
+// Linear3 is Linear(x, w[i], bias[i]) for i = 0, 1, 2 (a layer's q, k and
+// v projections). Without recording, a backend that multiplies these rows
+// by three weights of one type in one pass (Linear3er) computes them so;
+// otherwise they are three Linear calls.
+func (t *Tape) Linear3(x *Tensor, w, bias [3]*Tensor) (y [3]*Tensor) {
+	l3, fuses := t.be.(Linear3er)
+	same := w[0] != nil && w[1] != nil && w[2] != nil && w[0].DType() == w[1].DType() && w[1].DType() == w[2].DType()
+	if t.record || !fuses || !same || !t.ok(x) || !l3.CanLinear3(x.dims[0], w[0].DType()) {
+		for i := range y {
+			y[i] = t.Linear(x, w[i], bias[i])
+		}
+		return y
+	}
+	for i := range w {
+		if x.rank != 2 || w[i].rank != 2 || x.dims[1] != w[i].dims[1] || (bias[i] != nil && bias[i].Len() != w[i].dims[0]) {
+			t.fail("linear", "input %v, weight %v and bias %v: want x [N, in], w [out, in] and bias [out] or nil", x, w[i], bias[i])
+			return [3]*Tensor{}
+		}
+	}
+	for i := range y {
+		y[i] = t.acts.get("linear.out", dims2(x.dims[0], w[i].dims[0]))
+	}
+	l3.Linear3(y, x, w, bias)
+	return y
+}
+
 // GatedLinear is silu(x·gateᵀ)·(x·upᵀ) for x [N, in] and gate, up
 // [out, in]: a gated MLP's first half. Without recording, a backend that
 // gates these rows in one pass (GatedLinearer) computes it so; otherwise it

@@ -228,6 +228,44 @@ var cases = []testCase{
 			p.check(dt.String()+" gated linear", h)
 		}
 	}},
+	{"Linear3", func(p *pair) {
+		l3, ok := p.dev.(compute.Linear3er)
+		if !ok {
+			return // three Linear calls, checked above
+		}
+		for _, dt := range []compute.DType{compute.F32, compute.BF16, compute.F16} {
+			n, in := p.odd(1, 16), p.odd(1, 90)
+			if !l3.CanLinear3(n, dt) {
+				continue
+			}
+			x := p.rand("x", 1, n, in)
+			var w, bias, y [3]tt
+			for i := range w {
+				out := p.odd(1, 70)
+				w[i], bias[i], y[i] = p.rand("w", 0.3, out, in), p.rand("bias", 1, out), p.zeros("y", n, out)
+				if dt.Is16() {
+					w16 := tt{p.cpu.New16("w16", dt, out, in), p.dev.New16("w16", dt, out, in)}
+					p.cpu.Copy(w16.c, w[i].c)
+					p.dev.Copy(w16.d, w[i].d)
+					w[i] = w16
+				}
+			}
+			var wd, bd, yd [3]*compute.Tensor
+			for i := range w {
+				bc := bias[i].c
+				bd[i] = bias[i].d
+				if i == 1 { // one product without a bias
+					bc, bd[i] = nil, nil
+				}
+				p.cpu.Linear(y[i].c, x.c, w[i].c, bc)
+				wd[i], yd[i] = w[i].d, y[i].d
+			}
+			l3.Linear3(yd, x.d, wd, bd)
+			for i := range y {
+				p.check(fmt.Sprintf("%v linear3 output %d", dt, i), y[i])
+			}
+		}
+	}},
 	{"FrozenLinear", func(p *pair) {
 		n, in, out := p.odd(1, 9), p.odd(1, 90), p.odd(1, 70)
 		x, w := p.rand("x", 1, n, in), p.rand("w", 0.3, out, in)

@@ -279,6 +279,11 @@ func (b *Backend) RMSNormBackward(dx, dw, dy, x, w, rstd *compute.Tensor) {
 func (b *Backend) Linear(y, x, w, bias *compute.Tensor) {
 	b.d.Linear(view(y), view(x), view(w), view(bias))
 }
+func (b *Backend) CanLinear3(rows int, dt compute.DType) bool { return b.d.CanLinear3(rows, dt) }
+func (b *Backend) Linear3(y [3]*compute.Tensor, x *compute.Tensor, w, bias [3]*compute.Tensor) {
+	b.d.Linear3([3]*Tensor{view(y[0]), view(y[1]), view(y[2])}, view(x),
+		[3]*Tensor{view(w[0]), view(w[1]), view(w[2])}, [3]*Tensor{view(bias[0]), view(bias[1]), view(bias[2])})
+}
 func (b *Backend) CanGate(rows int, dt compute.DType) bool { return b.d.CanGate(rows, dt) }
 func (b *Backend) GatedLinear(h, x, gate, up *compute.Tensor) {
 	b.d.GatedLinear(view(h), view(x), view(gate), view(up))
@@ -435,5 +440,6 @@ var (
 	_ compute.TokenDrawer   = (*Backend)(nil)
 	_ compute.Shortlister   = (*Backend)(nil)
 	_ compute.GatedLinearer = (*Backend)(nil)
+	_ compute.Linear3er     = (*Backend)(nil)
 	_ compute.MemoryMeter   = (*Backend)(nil)
 )

@@ -76,7 +76,7 @@ type binding struct {
 // Limits on one batch before it is submitted on its own.
 const (
 	setsPerBatch   = 512
-	maxBindings    = 9
+	maxBindings    = 10 // gemv3: three outputs, the input, three weights, three biases
 	uploadArena    = 16 << 20
 	groupSize      = 256
 	maxGroupsX     = 65535
@@ -172,9 +172,10 @@ type Device struct {
 	// (attn, attn_ds, attn_dq, attn_dkv) instead of the tiled ones:
 	// RLT_VULKAN_ATTN=rows at Open, for A/B timing; tests.
 	attnRows bool
-	// noGLU keeps decoding's gated MLP on two gemv and swiglu instead of
-	// gemv_glu: RLT_VULKAN_GLU=0 at Open, for A/B timing.
-	noGLU bool
+	// noFuse keeps decoding off its fused kernels (gemv3 for q, k and v;
+	// gemv_glu for the gated MLP), on gemv and swiglu: RLT_VULKAN_FUSE=0 at
+	// Open, for A/B timing.
+	noFuse bool
 	// matmul16 routes products of more than gemvMaxRows rows to gemmcm
 	// (SetMatmul); coopLanes is the largest subgroup size, gemmcm's
 	// workgroups being whole subgroups of it. coopBig is the kernel of its
@@ -478,13 +479,13 @@ func (d *Device) build() error {
 	if err != nil {
 		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_ATTN", Err: err}
 	}
-	switch v := os.Getenv("RLT_VULKAN_GLU"); v {
+	switch v := os.Getenv("RLT_VULKAN_FUSE"); v {
 	case "", "1":
 	case "0":
-		d.noGLU = true
+		d.noFuse = true
 	default:
-		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_GLU",
-			Err: fmt.Errorf("%q is neither 0 (a gated MLP as two gemv and swiglu) nor 1; unset it for gemv_glu where it applies", v)}
+		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_FUSE",
+			Err: fmt.Errorf("%q is neither 0 (decoding on gemv and swiglu alone) nor 1; unset it for gemv3 and gemv_glu where they apply", v)}
 	}
 	if v := os.Getenv("RLT_VULKAN_LOSE_AFTER"); v != "" {
 		if d.loseAfter, err = strconv.Atoi(v); err != nil || d.loseAfter < 1 {

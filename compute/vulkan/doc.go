@@ -65,9 +65,10 @@
 // 128 (gemm128), to time one against the other on a GPU (bench/gpu.sh;
 // BenchmarkLinear also times both); any other value fails Open.
 // Decoding records fewer commands: LinearAdd adds a projection into the
-// residual stream (beta 1, no separate add), and GatedLinear runs a gated
-// MLP's gate, up and SwiGLU as one kernel (gemv_glu) for the rows gemv
-// takes, and CacheWrite stores keys and values in one dispatch.
+// residual stream (beta 1, no separate add); for the rows gemv takes,
+// Linear3 runs q, k and v as one kernel (gemv3) and GatedLinear a gated
+// MLP's gate, up and SwiGLU (gemv_glu), both off under RLT_VULKAN_FUSE=0;
+// and CacheWrite stores keys and values in one dispatch.
 // Reductions over long dimensions (column sums, the embedding's
 // scatter-add, attention's value sum) spread over many invocations and add
 // in a fixed order, so results repeat run to run.

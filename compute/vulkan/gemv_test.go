@@ -106,31 +106,32 @@ func newOperand(t *testing.T, d *Device, name string, dt compute.DType, vals []f
 	return x
 }
 
-// TestGLUSetting: RLT_VULKAN_GLU=0 turns gemv_glu off (decoding's gated
-// MLP is then composed), 1 or unset leaves it on, anything else fails Open.
-func TestGLUSetting(t *testing.T) {
+// TestFuseSetting: RLT_VULKAN_FUSE=0 turns decoding's fused kernels off
+// (gemv3 and gemv_glu: q, k, v and the gated MLP are then composed), 1 or
+// unset leaves them on, anything else fails Open.
+func TestFuseSetting(t *testing.T) {
 	d := openOrSkip(t)
-	if !d.CanGate(4, compute.F32) {
-		t.Fatalf("%s does not gate 4 rows: gemv_glu missing (%v)", d.info.Name, d.info.Unavailable)
+	if !d.CanGate(4, compute.F32) || !d.CanLinear3(4, compute.F32) {
+		t.Fatalf("%s does not fuse 4 rows: gemv_glu or gemv3 missing (%v)", d.info.Name, d.info.Unavailable)
 	}
 	for _, c := range []struct {
 		v     string
-		gates bool
+		fuses bool
 		ok    bool
 	}{{"0", false, true}, {"1", true, true}, {"off", false, false}} {
-		t.Setenv("RLT_VULKAN_GLU", c.v)
+		t.Setenv("RLT_VULKAN_FUSE", c.v)
 		d2, err := Open()
 		if (err == nil) != c.ok {
-			t.Fatalf("Open with RLT_VULKAN_GLU=%q: %v", c.v, err)
+			t.Fatalf("Open with RLT_VULKAN_FUSE=%q: %v", c.v, err)
 		}
 		if err != nil {
-			if !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_GLU") {
-				t.Errorf("RLT_VULKAN_GLU=%q: %v, want an ErrSetting naming it", c.v, err)
+			if !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_FUSE") {
+				t.Errorf("RLT_VULKAN_FUSE=%q: %v, want an ErrSetting naming it", c.v, err)
 			}
 			continue
 		}
-		if got := d2.CanGate(4, compute.F32); got != c.gates {
-			t.Errorf("RLT_VULKAN_GLU=%q: CanGate %v, want %v", c.v, got, c.gates)
+		if gates, threes := d2.CanGate(4, compute.F32), d2.CanLinear3(4, compute.BF16); gates != c.fuses || threes != c.fuses {
+			t.Errorf("RLT_VULKAN_FUSE=%q: CanGate %v, CanLinear3 %v, want %v", c.v, gates, threes, c.fuses)
 		}
 		d2.Close()
 	}

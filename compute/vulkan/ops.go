@@ -56,6 +56,8 @@ const (
 	kShortlist
 	kGemvGLU
 	kGemvGLU16
+	kGemv3
+	kGemv3x16
 	numKernels
 )
 
@@ -111,6 +113,8 @@ var kernelSpecs = [numKernels]struct {
 	kShortlist:    {"shortlist", 2, 32},
 	kGemvGLU:      {"gemv_glu", 4, 28},
 	kGemvGLU16:    {"gemv_glu16", 4, 28},
+	kGemv3:        {"gemv3", 10, 28},
+	kGemv3x16:     {"gemv3_16", 10, 28},
 }
 
 // coopGeometry describes the kernels on cooperative matrices (built only
@@ -145,7 +149,7 @@ var coopShapes = map[string]kernelID{"wide": kGemmCM128w, "k64": kGemmCM128k64}
 // Info.Unavailable, and the ops take the plain kernels instead (gemv and
 // gemm128 → the 64×64 gemm, gemm_reduce → no split along K, the tiled
 // attention kernels → attn, attn_ds, attn_dq and attn_dkv).
-var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemvGLU: true, kGemvGLU16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
+var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemvGLU: true, kGemvGLU16: true, kGemv3: true, kGemv3x16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
 	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true,
 	kGemmCM128w: true, kGemmCM128k64: true, kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true}
 
@@ -492,18 +496,70 @@ func (d *Device) Linear(y, x, w, bias *Tensor) {
 		flags: gemmTransB, alpha: 1})
 }
 
+// gemv3Push is gemv3's push constants.
+type gemv3Push struct{ m, n0, n1, n2, k, lda, flags uint32 }
+
+// CanLinear3 reports whether Linear3 runs rows rows of x with weights of
+// type dt: as many rows as gemv takes, where gemv3 (gemv3_16 for 16-bit
+// weights) was built and RLT_VULKAN_FUSE is not 0.
+func (d *Device) CanLinear3(rows int, dt compute.DType) bool {
+	k := kGemv3
+	if dt.Is16() {
+		k = kGemv3x16
+	}
+	return rows > 0 && rows <= int(d.gemvMaxRows) && d.has(k) && !d.noFuse
+}
+
+// Linear3 sets y[i] = x·w[i]ᵀ (+ bias[i]) in one dispatch (gemv3), for
+// rows CanLinear3 allows.
+func (d *Device) Linear3(y [3]*Tensor, x *Tensor, w, bias [3]*Tensor) {
+	n, in := x.rows(), x.lastDim()
+	d.own(x)
+	p := gemv3Push{m: uint32(n), k: uint32(in), lda: uint32(in)}
+	outs := [3]*uint32{&p.n0, &p.n1, &p.n2}
+	var ops [10]binding
+	ops[3] = x.bind()
+	for i := range w {
+		d.own(y[i], w[i], bias[i])
+		if len(w[i].dims) != 2 || w[i].dims[1] != in || w[i].dt != w[0].dt || y[i].n != n*w[i].dims[0] ||
+			(bias[i] != nil && bias[i].n != w[i].dims[0]) || !d.CanLinear3(n, w[0].dt) {
+			panic(fmt.Sprintf("vulkan: linear3 %v = %v·%vᵀ + %v", y[i], x, w[i], bias[i]))
+		}
+		*outs[i] = uint32(w[i].dims[0])
+		ops[i] = y[i].bind()
+		if w[i].dt.Is16() {
+			ops[4+i] = w[i].bind16()
+		} else {
+			ops[4+i] = w[i].bind()
+		}
+		ops[7+i] = binding{b: d.dummy, size: d.dummy.size}
+		if bias[i] != nil {
+			ops[7+i] = bias[i].bind()
+			p.flags |= 1 << i
+		}
+	}
+	kern := kGemv3
+	if w[0].dt.Is16() {
+		kern = kGemv3x16
+		if w[0].dt == compute.F16 {
+			p.flags |= gemmF16
+		}
+	}
+	dispatch(d, kern, &p, linearGroups(ceilDiv(int(p.n0+p.n1+p.n2), 4)), ops[:]...)
+}
+
 // gluPush is gemv_glu's push constants.
 type gluPush struct{ m, n, k, lda, ldb, ldc, flags uint32 }
 
 // CanGate reports whether GatedLinear runs rows rows of x with weights of
 // type dt: as many rows as gemv takes, where gemv_glu (gemv_glu16 for
-// 16-bit weights) was built and RLT_VULKAN_GLU is not 0.
+// 16-bit weights) was built and RLT_VULKAN_FUSE is not 0.
 func (d *Device) CanGate(rows int, dt compute.DType) bool {
 	k := kGemvGLU
 	if dt.Is16() {
 		k = kGemvGLU16
 	}
-	return rows > 0 && rows <= int(d.gemvMaxRows) && d.has(k) && !d.noGLU
+	return rows > 0 && rows <= int(d.gemvMaxRows) && d.has(k) && !d.noFuse
 }
 
 // GatedLinear sets h = silu(x·gateᵀ)·(x·upᵀ) in one dispatch (gemv_glu),

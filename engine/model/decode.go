@@ -138,10 +138,10 @@ func (m *Model) Decode(tp *compute.Tape, c *KVCache, tokens []int32, tn int) *co
 		l := &m.Layers[i]
 		half := tp.Mark()
 		h := tp.RMSNorm(x, l.InputNorm, eps)
-		q := tp.RoPE(tp.Linear(h, l.Q, l.QBias), pos, m.rope, cfg.Heads)
-		k := tp.RoPE(tp.Linear(h, l.K, l.KBias), pos, m.rope, cfg.KVHeads)
-		v := tp.Linear(h, l.V, l.VBias)
-		a := tp.CachedAttention(q, k, v, c.k[i], c.v[i], ad, c.MaxLen, c.Len, c.KStart)
+		qkv := tp.Linear3(h, [3]*compute.Tensor{l.Q, l.K, l.V}, [3]*compute.Tensor{l.QBias, l.KBias, l.VBias})
+		q := tp.RoPE(qkv[0], pos, m.rope, cfg.Heads)
+		k := tp.RoPE(qkv[1], pos, m.rope, cfg.KVHeads)
+		a := tp.CachedAttention(q, k, qkv[2], c.k[i], c.v[i], ad, c.MaxLen, c.Len, c.KStart)
 		// The residual stream takes each projection in place (no-grad).
 		x = tp.Keep(half, tp.AddLinear(x, a, l.O))
 		h = tp.RMSNorm(x, l.PostAttnNorm, eps)

@@ -2,8 +2,8 @@
 # Compiles every GLSL compute shader here to SPIR-V with glslc (Debian:
 # glslc). Run through `go generate ./compute/vulkan`; the .spv files are
 # committed and embedded, so building the workbench needs no shader compiler.
-# gemm16, gemv16, rows16 and gemv_glu16 are gemm, gemv, rows and gemv_glu
-# compiled with -DB16:
+# gemm16, gemv16, rows16, gemv_glu16 and gemv3_16 are gemm, gemv, rows,
+# gemv_glu and gemv3 compiled with -DB16:
 # their weight or table operand is 16-bit (bfloat16 or float16) storage;
 # gemm128_16 is gemm128 compiled so. The tiled attention kernels (attn_fa,
 # attn_fa_dq, attn_fa_dkv) are compiled for tiles of 32 and of 16 rows
@@ -24,6 +24,7 @@ done
 for k in gemm gemv rows gemv_glu; do
 	$GLSLC -O --target-env=vulkan1.1 -DB16 -o "${k}16.spv" "$k.comp"
 done
+$GLSLC -O --target-env=vulkan1.1 -DB16 -o gemv3_16.spv gemv3.comp
 $GLSLC -O --target-env=vulkan1.1 -DB16 -o gemm128_16.spv gemm128.comp
 for k in attn_fa attn_fa_dq attn_fa_dkv; do
 	for t in 32 16; do
