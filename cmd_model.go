@@ -226,7 +226,8 @@ func describeDevice(name string, cfg model.Config, params int64) string {
 	}
 	defer device.Close(be)
 	s := be.Name() + " (" + why + ")"
-	mem := device.MemoryBytes(be) // 0 on the CPU
+	where := device.MemoryIn(be)
+	mem := where.Bytes // 0 on the CPU
 	if ok, whyNot := device.TensorCores(be); ok {
 		s += "; tensor cores for matmul f16"
 	} else if mem > 0 { // a GPU without them; the CPU goes unsaid
@@ -235,7 +236,6 @@ func describeDevice(name string, cfg model.Config, params int64) string {
 	if mem > 0 {
 		need := uint64(params) * 16
 		verdict := "training fits"
-		where, _ := device.MemoryOf(name)
 		big, elems := cfg.LargestParam()
 		switch {
 		case need > mem:

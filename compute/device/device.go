@@ -239,11 +239,11 @@ func noGPU(name string, err error) error {
 	return fmt.Errorf("--device %s: %w; run with --device cpu to compute on the CPU", name, err)
 }
 
-// MemoryBytes is the device memory be computes in (the largest
-// device-local heap), 0 for the CPU backend (host memory).
-func MemoryBytes(be compute.Backend) uint64 {
+// MemoryIn is MemoryOf for an open backend: the zero Memory for the CPU
+// backend (host memory).
+func MemoryIn(be compute.Backend) Memory {
 	if v, ok := be.(*vulkan.Backend); ok {
-		return v.Device().Info().DeviceLocalBytes
+		return memoryOn(v.Device().Info())
 	}
-	return 0
+	return Memory{}
 }

@@ -1,11 +1,9 @@
 package vulkan
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand"
-	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -199,13 +197,7 @@ func TestAttnTilesFor(t *testing.T) {
 			t.Errorf("RLT_VULKAN_ATTN=%q: rows %v, error %v; want rows %v, ok %v", c.v, rows, err, c.rows, c.ok)
 		}
 	}
-	t.Setenv("RLT_VULKAN_ATTN", "flash")
-	if d2, err := Open(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_ATTN") {
-		if d2 != nil {
-			d2.Close()
-		}
-		t.Fatalf("Open with RLT_VULKAN_ATTN=flash: %v, want an ErrSetting naming it", err)
-	}
+	refusesSetting(t, "RLT_VULKAN_ATTN", "flash")
 }
 
 // TestAttentionDecodeTiles: a prefill's stretch of new tokens (at least

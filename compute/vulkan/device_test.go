@@ -491,21 +491,29 @@ func TestOpenWithoutDriver(t *testing.T) {
 	}
 }
 
+// refusesSetting checks that Open fails with an ErrSetting naming env for
+// each of values (set in turn for t).
+func refusesSetting(t *testing.T, env string, values ...string) {
+	t.Helper()
+	for _, v := range values {
+		t.Setenv(env, v)
+		d, err := Open()
+		if err == nil {
+			d.Close()
+		}
+		if !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), env) {
+			t.Fatalf("Open with %s=%q: %v, want an ErrSetting naming it", env, v, err)
+		}
+	}
+}
+
 // TestLoseAfter: RLT_VULKAN_LOSE_AFTER=N makes the Nth batch's fence
 // report the device lost, as a driver would: that Flush and every later
 // one return an ErrDeviceLost naming the device and the CPU fallback, and
 // reads fail; a value that is not a positive count fails Open.
 func TestLoseAfter(t *testing.T) {
 	openOrSkip(t)
-	for _, v := range []string{"0", "-1", "two"} {
-		t.Setenv("RLT_VULKAN_LOSE_AFTER", v)
-		if d, err := Open(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_LOSE_AFTER") {
-			if d != nil {
-				d.Close()
-			}
-			t.Fatalf("Open with RLT_VULKAN_LOSE_AFTER=%q: %v, want an ErrSetting naming it", v, err)
-		}
-	}
+	refusesSetting(t, "RLT_VULKAN_LOSE_AFTER", "0", "-1", "two")
 	t.Setenv("RLT_VULKAN_LOSE_AFTER", "2")
 	d, err := Open()
 	if err != nil {

@@ -301,13 +301,7 @@ func TestCoopShapeSetting(t *testing.T) {
 		}
 	}
 	d := openOrSkip(t)
-	t.Setenv("RLT_VULKAN_GEMMCM", "tall")
-	if d2, err := Open(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_GEMMCM") {
-		if d2 != nil {
-			d2.Close()
-		}
-		t.Fatalf("Open with RLT_VULKAN_GEMMCM=tall: %v, want an ErrSetting naming it", err)
-	}
+	refusesSetting(t, "RLT_VULKAN_GEMMCM", "tall")
 	if !d.info.MatmulF16 {
 		return
 	}

@@ -499,15 +499,22 @@ func (d *Device) Linear(y, x, w, bias *Tensor) {
 // gemv3Push is gemv3's push constants.
 type gemv3Push struct{ m, n0, n1, n2, k, lda, flags uint32 }
 
-// CanLinear3 reports whether Linear3 runs rows rows of x with weights of
-// type dt: as many rows as gemv takes, where gemv3 (gemv3_16 for 16-bit
-// weights) was built and RLT_VULKAN_FUSE is not 0.
-func (d *Device) CanLinear3(rows int, dt compute.DType) bool {
-	k := kGemv3
+// decodeFused reports whether a fused decode kernel, k32 for float32
+// weights and k16 for 16-bit ones, takes rows rows of weights of type dt:
+// as many rows as gemv takes, where the kernel was built and
+// RLT_VULKAN_FUSE is not 0.
+func (d *Device) decodeFused(k32, k16 kernelID, rows int, dt compute.DType) bool {
+	k := k32
 	if dt.Is16() {
-		k = kGemv3x16
+		k = k16
 	}
 	return rows > 0 && rows <= int(d.gemvMaxRows) && d.has(k) && !d.noFuse
+}
+
+// CanLinear3 reports whether Linear3 (gemv3) runs rows rows of x with
+// weights of type dt (decodeFused).
+func (d *Device) CanLinear3(rows int, dt compute.DType) bool {
+	return d.decodeFused(kGemv3, kGemv3x16, rows, dt)
 }
 
 // Linear3 sets y[i] = x·w[i]ᵀ (+ bias[i]) in one dispatch (gemv3), for
@@ -515,6 +522,9 @@ func (d *Device) CanLinear3(rows int, dt compute.DType) bool {
 func (d *Device) Linear3(y [3]*Tensor, x *Tensor, w, bias [3]*Tensor) {
 	n, in := x.rows(), x.lastDim()
 	d.own(x)
+	if !d.CanLinear3(n, w[0].dt) {
+		panic(fmt.Sprintf("vulkan: linear3 of %d rows of %v weights (CanLinear3 is false)", n, w[0].dt))
+	}
 	p := gemv3Push{m: uint32(n), k: uint32(in), lda: uint32(in)}
 	outs := [3]*uint32{&p.n0, &p.n1, &p.n2}
 	var ops [10]binding
@@ -522,7 +532,7 @@ func (d *Device) Linear3(y [3]*Tensor, x *Tensor, w, bias [3]*Tensor) {
 	for i := range w {
 		d.own(y[i], w[i], bias[i])
 		if len(w[i].dims) != 2 || w[i].dims[1] != in || w[i].dt != w[0].dt || y[i].n != n*w[i].dims[0] ||
-			(bias[i] != nil && bias[i].n != w[i].dims[0]) || !d.CanLinear3(n, w[0].dt) {
+			(bias[i] != nil && bias[i].n != w[i].dims[0]) {
 			panic(fmt.Sprintf("vulkan: linear3 %v = %v·%vᵀ + %v", y[i], x, w[i], bias[i]))
 		}
 		*outs[i] = uint32(w[i].dims[0])
@@ -551,15 +561,10 @@ func (d *Device) Linear3(y [3]*Tensor, x *Tensor, w, bias [3]*Tensor) {
 // gluPush is gemv_glu's push constants.
 type gluPush struct{ m, n, k, lda, ldb, ldc, flags uint32 }
 
-// CanGate reports whether GatedLinear runs rows rows of x with weights of
-// type dt: as many rows as gemv takes, where gemv_glu (gemv_glu16 for
-// 16-bit weights) was built and RLT_VULKAN_FUSE is not 0.
+// CanGate reports whether GatedLinear (gemv_glu) runs rows rows of x with
+// weights of type dt (decodeFused).
 func (d *Device) CanGate(rows int, dt compute.DType) bool {
-	k := kGemvGLU
-	if dt.Is16() {
-		k = kGemvGLU16
-	}
-	return rows > 0 && rows <= int(d.gemvMaxRows) && d.has(k) && !d.noFuse
+	return d.decodeFused(kGemvGLU, kGemvGLU16, rows, dt)
 }
 
 // GatedLinear sets h = silu(x·gateᵀ)·(x·upᵀ) in one dispatch (gemv_glu),
