@@ -231,9 +231,9 @@ func memoryOn(in vulkan.Info) Memory {
 }
 
 // noGPU is --device gpu's (or gpu:N's) failure to find a usable GPU,
-// with the way on (a Vulkan error says it already).
+// with the way on (a vulkan.Error's text ends with it already).
 func noGPU(name string, err error) error {
-	if strings.Contains(err.Error(), "--device cpu") {
+	if ve := (*vulkan.Error)(nil); errors.As(err, &ve) {
 		return fmt.Errorf("--device %s: %w", name, err)
 	}
 	return fmt.Errorf("--device %s: %w; run with --device cpu to compute on the CPU", name, err)
