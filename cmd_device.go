@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"io"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -27,11 +28,11 @@ func matmulFlag(fs *flag.FlagSet) *string {
 // took and why, as `rlt run` shows it in its header; cmd names the command
 // in the message (main names it in an error).
 func openDevice(cmd, name string, stderr io.Writer) (compute.Backend, error) {
-	be, why, err := device.Open(name, device.MatmulF32)
+	be, choice, err := device.Open(name, device.MatmulF32)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "%s: computing on %s (%s)\n", cmd, be.Name(), why)
+	fmt.Fprintf(stderr, "%s: computing on %s\n", cmd, event.DeviceChoice(choice))
 	return be, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/rlt-workbench/rlt/compute/device"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"io"
 	"os"
 	"path/filepath"
@@ -220,12 +221,12 @@ func describeGPUs() string {
 // trains within its memory (weights, gradients and AdamW's two moments)
 // and its largest parameter, in float32, within one of its buffers.
 func describeDevice(name string, cfg model.Config, params int64) string {
-	be, why, err := device.Open(name, device.MatmulF32)
+	be, choice, err := device.Open(name, device.MatmulF32)
 	if err != nil {
 		return "unavailable: " + err.Error()
 	}
 	defer device.Close(be)
-	s := be.Name() + " (" + why + ")"
+	s := event.DeviceChoice(choice).String()
 	where := device.MemoryIn(be)
 	mem := where.Bytes // 0 on the CPU
 	if ok, whyNot := device.TensorCores(be); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"io"
 	"net"
 	"net/http"
@@ -87,7 +88,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	be, why, err := device.Open(*dev, device.MatmulF32)
+	be, choice, err := device.Open(*dev, device.MatmulF32)
 	if err != nil {
 		return err
 	}
@@ -112,10 +113,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	failed := make(chan error, 1)
 	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
-	if why != "" {
-		why = ": " + why
-	}
-	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s%s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, why)
+	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s: %s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, event.DeviceChoice(choice))
 	if f, ok := stdout.(interface{ Sync() error }); ok {
 		f.Sync()
 	}

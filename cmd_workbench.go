@@ -262,8 +262,8 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			step = fmt.Sprint(r.LastStep)
 		}
 		dev := "—"
-		if r.Device != "" {
-			dev = sessions.DeviceLabel(r.Device)
+		if label := r.Device.Label(); label != "" {
+			dev = label
 		}
 		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, step, best, humanBytes(r.Size), r.Created.Format("2006-01-02 15:04"), dev)
 		if r.Note != "" {

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -43,23 +43,9 @@ type RunSummary struct {
 	Size       int64   // bytes of every file in the folder
 	Created    time.Time
 	Note       string // why broken, last fatal error, unclean exit, broken records …
-	// Device is where the run last computed, as its "device" event names
-	// it (DeviceLabel shortens it); "" before one was written.
-	Device string
-}
-
-// DeviceLabel shortens a run's "device" event ("vulkan/NVIDIA H200 (gpu:1,
-// a discrete GPU)", "cpu/avx512 (asked for)") for a header or a list: the
-// backend and the device's name up to its own parentheses, and which GPU
-// of several (gpu:N) where the reason names one.
-func DeviceLabel(device string) string {
-	label, _, _ := strings.Cut(device, " (")
-	if _, gpu, ok := strings.Cut(device, " (gpu:"); ok {
-		n, _, _ := strings.Cut(gpu, ",")
-		n, _, _ = strings.Cut(n, ")")
-		label += " gpu:" + n
-	}
-	return label
+	// Device is where the run last computed, from its last device event;
+	// zero before one was written.
+	Device event.DeviceChoice
 }
 
 // List summarises every run folder directly under root (a folder holding
@@ -121,11 +107,9 @@ func summarise(dir string) RunSummary {
 			// A session that continues the training starts a new state; one
 			// that only reviews or re-scores (Open without Resume) does not.
 			lastPhase, fatal = "", ""
+		case KindDevice:
+			s.Device = e.Device
 		case KindPhase:
-			if e.Name == "device" { // which device computes, not a phase
-				s.Device = e.Extra
-				break
-			}
 			lastPhase = e.Name
 		case KindError:
 			if e.Fatal {

@@ -95,6 +95,8 @@ type EventRecord struct {
 	Count    int            `json:"count,omitempty"` // e.g. traces dropped
 	File     string         `json:"file,omitempty"`  // a file a record is about (import: the source file)
 	Line     int            `json:"line,omitempty"`  // 1-based line in File
+	// Device is where the engine computes (KindDevice).
+	Device event.DeviceChoice `json:"device,omitzero"`
 }
 
 // legacyWarningPrefix is how folders written before EventRecord had a
@@ -103,7 +105,9 @@ const legacyWarningPrefix = "warning: "
 
 // UnmarshalJSON reads an events.jsonl line, including those of folders
 // written before severity was a field (a non-fatal error whose message
-// starts with "warning: " is a warning, its message without the prefix).
+// starts with "warning: " is a warning, its message without the prefix)
+// and before the device had its own kind (a "device" phase whose detail
+// was the choice's text).
 func (e *EventRecord) UnmarshalJSON(b []byte) error {
 	type plain EventRecord
 	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
@@ -114,7 +118,50 @@ func (e *EventRecord) UnmarshalJSON(b []byte) error {
 			e.Severity, e.Error = event.SeverityWarning, msg
 		}
 	}
+	if e.Kind == KindPhase && e.Name == legacyDevicePhase {
+		c := legacyDeviceChoice(e.Extra)
+		e.Kind, e.Name, e.Extra, e.Device = KindDevice, "", "", c
+	}
 	return nil
+}
+
+// legacyDevicePhase is the phase folders written before KindDevice named
+// the device in, as event.DeviceChoice's String.
+const legacyDevicePhase = "device"
+
+// legacyDeviceChoice reads an event.DeviceChoice back from its String, as
+// folders written before KindDevice hold it: "BACKEND (gpu:N, WHY; MATMUL)"
+// with each part but the backend optional. The parenthesis that closes the
+// text is matched from the end: a backend's name may hold parentheses
+// ("vulkan/llvmpipe (LLVM 15.0.6, 256 bits)"), and so may MATMUL.
+func legacyDeviceChoice(text string) event.DeviceChoice {
+	open := -1
+	if strings.HasSuffix(text, ")") {
+		depth := 0
+		for i := len(text) - 1; i >= 0 && open < 0; i-- {
+			switch text[i] {
+			case ')':
+				depth++
+			case '(':
+				if depth--; depth == 0 {
+					open = i
+				}
+			}
+		}
+	}
+	if open < 1 || text[open-1] != ' ' {
+		return event.DeviceChoice{Backend: text}
+	}
+	c := event.DeviceChoice{Backend: text[:open-1]}
+	rest := text[open+1 : len(text)-1]
+	if why, matmul, ok := strings.Cut(rest, "; products "); ok {
+		rest, c.Matmul = why, "products "+matmul
+	}
+	if gpu, why, ok := strings.Cut(rest, ", "); ok && strings.HasPrefix(gpu, "gpu:") {
+		c.GPU, rest = gpu, why
+	}
+	c.Why = rest
+	return c
 }
 
 // Event kinds in events.jsonl.
@@ -124,6 +171,7 @@ const (
 	KindResume     = "resume" // Step: the last step kept; later steps of earlier segments are superseded
 	KindClose      = "close"
 	KindPhase      = "phase"
+	KindDevice     = "device" // Device: where the engine computes, each time it starts
 	KindCheckpoint = "checkpoint"
 	KindError      = "error"
 	KindDropped    = "dropped" // Count traces were not kept (writer backlog full)

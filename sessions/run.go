@@ -791,6 +791,8 @@ func (r *Run) Emit(ev event.Event) {
 		r.enqueue(item{t: t})
 	case event.Phase:
 		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindPhase, Step: e.Step, Name: e.Name, Extra: e.Extra})
+	case event.Device:
+		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindDevice, Step: e.Step, Device: e.DeviceChoice})
 	case event.Checkpoint:
 		dir := e.Dir
 		if rel, err := filepath.Rel(r.dir, e.Dir); err == nil && !strings.HasPrefix(rel, "..") {

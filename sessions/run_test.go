@@ -479,7 +479,7 @@ func TestList(t *testing.T) {
 	root := t.TempDir()
 	// finished
 	r := mustCreate(t, filepath.Join(root, "a-finished"), Options{})
-	r.Emit(event.Phase{Time: time.Now(), Name: "device", Extra: "vulkan/NVIDIA H200 (gpu:1, a discrete GPU)"})
+	r.Emit(event.Device{Time: time.Now(), DeviceChoice: event.DeviceChoice{Backend: "vulkan/NVIDIA H200", GPU: "gpu:1", Why: "a discrete GPU"}})
 	emitSteps(r, 0, 3, 1, 1)
 	r.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 2})
 	r.Close()
@@ -533,7 +533,7 @@ func TestList(t *testing.T) {
 		t.Errorf("%d runs listed: %+v", len(runs), runs)
 	}
 	// The device event names where a run computed; it is not a phase.
-	if d := got["a-finished"].Device; DeviceLabel(d) != "vulkan/NVIDIA H200 gpu:1" || got["b-stopped"].Device != "" {
+	if d := got["a-finished"].Device; d.Label() != "vulkan/NVIDIA H200 gpu:1" || got["b-stopped"].Device != (event.DeviceChoice{}) {
 		t.Errorf("devices %q and %q, want a-finished's H200 gpu:1 and none for b-stopped", d, got["b-stopped"].Device)
 	}
 	for _, c := range cases {

@@ -33,7 +33,7 @@ type runRow struct {
 	Created  time.Time // zero: unknown
 	Note     string
 	Followed bool
-	Device   string // where the run last computed (sessions.DeviceLabel); "" unknown
+	Device   string // where the run last computed (device.Choice.Label); "" unknown
 }
 
 // listRuns summarises the run folders under root and the followed
@@ -71,7 +71,7 @@ func listRuns(root string, follow []string) ([]runRow, error) {
 func fromSummary(s sessions.RunSummary, name string, followed bool) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
 		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Followed: followed,
-		Device: sessions.DeviceLabel(s.Device)}
+		Device: s.Device.Label()}
 }
 
 func absPath(p string) string {

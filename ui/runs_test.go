@@ -252,7 +252,7 @@ func writeRun(t *testing.T, dir string, created time.Time, steps int, finished b
 	cfg, _ := sessions.EncodeTOML(testCfg{Task: "addition", Steps: steps})
 	ev := fmt.Sprintf(`{"time":"%s","kind":"create"}`+"\n", created.Format(time.RFC3339))
 	if finished { // a run that says where it computed (the Runs screen's DEVICE)
-		ev += fmt.Sprintf(`{"time":"%s","kind":"phase","name":"device","extra":"vulkan/NVIDIA H200 (gpu:1, a discrete GPU)"}`+"\n", created.Format(time.RFC3339))
+		ev += fmt.Sprintf(`{"time":"%s","kind":"device","step":0,"device":{"backend":"vulkan/NVIDIA H200","gpu":"gpu:1","why":"a discrete GPU"}}`+"\n", created.Format(time.RFC3339))
 	}
 	var met strings.Builder
 	for s := 0; s < steps; s++ {

@@ -175,7 +175,7 @@ type runStatus struct {
 	memory    string   // the last step's memory for the header (memoryLabel)
 	recent    []stepAt // last metric records' steps and times
 	phase     string
-	device    string // the device the run computes on, from its "device" event
+	device    string // where the run computes (device.Choice.Label), from its device event
 	done      bool
 	closed    bool
 	paused    bool // as set from this UI
@@ -507,11 +507,9 @@ func (m *Model) pull() {
 	for _, e := range evs {
 		m.probs.note(e)
 		switch e.Kind {
+		case sessions.KindDevice:
+			m.device = e.Device.Label()
 		case sessions.KindPhase:
-			if e.Name == "device" { // which device computes, not a phase
-				m.device = e.Extra
-				continue
-			}
 			m.phase = e.Name
 			m.done = e.Name == "done"
 			if e.Name == "stopped" || e.Name == "done" {
@@ -901,7 +899,7 @@ func (m *Model) statusLine() string {
 	prog, hasProg := m.stepProgress()
 	parts := []string{strings.Join(tabs, ""), m.state(hasProg)}
 	if m.device != "" {
-		parts = append(parts, sessions.DeviceLabel(m.device))
+		parts = append(parts, m.device)
 	}
 	if errs, warns, _ := m.problemCounts(); errs > 0 {
 		parts = append(parts, th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))))

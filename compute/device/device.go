@@ -70,25 +70,38 @@ func CheckMatmul(m string) error {
 	return fmt.Errorf("matmul %q: want f32 or f16 (tensor cores, on a GPU that has them)", m)
 }
 
+// Choice is which device Open took and why. It converts to
+// event.DeviceChoice, which names it in words: the run records it there,
+// and the workbench, which links no compute, reads it.
+type Choice struct {
+	Backend string // the backend's name: "cpu/avx512", "vulkan/NVIDIA H200"
+	GPU     string // which Vulkan device, as --device numbers it ("gpu:1"); "" on the CPU
+	Why     string // "asked for", "a discrete GPU", "no usable GPU (…)"; kernels it could not build
+	Matmul  string // when f16 was asked for: in what precision products run, and why
+}
+
 // Open returns the backend name asks for, its products in the precision
-// matmul asks for where the device has it. why says, for auto, which
-// device it took and why (e.g. "no discrete GPU: llvmpipe is a CPU
-// device"), and in what precision it multiplies when f16 was asked for.
-func Open(name, matmul string) (be compute.Backend, why string, err error) {
+// matmul asks for where the device has it, and the choice it made: for
+// auto, which device it took and why (e.g. "no discrete GPU: llvmpipe is a
+// CPU device"), and in what precision it multiplies when f16 was asked for.
+func Open(name, matmul string) (compute.Backend, Choice, error) {
 	if err := CheckMatmul(matmul); err != nil {
-		return nil, "", err
+		return nil, Choice{}, err
 	}
-	be, why, err = open(name)
+	be, c, err := open(name)
 	if err != nil || matmul != MatmulF16 {
-		return be, why, err
+		return be, c, err
 	}
 	if ok, whyNot := TensorCores(be); !ok {
-		return be, why + "; products in float32, not f16: " + whyNot, nil
+		c.Matmul = "products in float32, not f16: " + whyNot
+		return be, c, nil
 	}
 	if err := be.(*vulkan.Backend).Device().SetMatmul(MatmulF16); err != nil { // its kernels failed to build
-		return be, why + "; products in float32, not f16: " + err.Error(), nil
+		c.Matmul = "products in float32, not f16: " + err.Error()
+		return be, c, nil
 	}
-	return be, why + "; products on tensor cores (float16 operands, float32 sums)", nil
+	c.Matmul = "products on tensor cores (float16 operands, float32 sums)"
+	return be, c, nil
 }
 
 // TensorCores reports whether be can multiply under matmul f16, and if
@@ -104,29 +117,29 @@ func TensorCores(be compute.Backend) (bool, string) {
 	return true, ""
 }
 
-func open(name string) (be compute.Backend, why string, err error) {
+func open(name string) (compute.Backend, Choice, error) {
 	kind, index, err := parse(name)
 	if err != nil {
-		return nil, "", err
+		return nil, Choice{}, err
 	}
 	switch kind {
 	case CPU:
-		return compute.NewCPU(), "asked for", nil
+		return cpuChoice("asked for")
 	case GPU:
 		d, err := vulkan.OpenAt(index)
 		if err != nil {
-			return nil, "", noGPU(name, err)
+			return nil, Choice{}, noGPU(name, err)
 		}
-		return vulkan.NewBackend(d), indexOf(d.Info()) + ", asked for" + without(d), nil
+		return gpuChoice(d, "asked for")
 	}
 	autoMu.Lock()
 	defer autoMu.Unlock()
 	if autoNoGPU != "" { // probed before in this process: opening costs a pipeline build
-		return compute.NewCPU(), autoNoGPU, nil
+		return cpuChoice(autoNoGPU)
 	}
 	d, err := vulkan.Open()
 	if errors.Is(err, vulkan.ErrSetting) { // a mistyped setting is no reason to fall back
-		return nil, "", fmt.Errorf("--device auto: %w", err)
+		return nil, Choice{}, fmt.Errorf("--device auto: %w", err)
 	}
 	if err != nil {
 		autoNoGPU = "no usable GPU"
@@ -134,37 +147,41 @@ func open(name string) (be compute.Backend, why string, err error) {
 		if errors.As(err, &ve) {
 			autoNoGPU += " (" + ve.Kind.Error() + ")"
 		}
-		return compute.NewCPU(), autoNoGPU, nil
+		return cpuChoice(autoNoGPU)
 	}
 	if in := d.Info(); in.Type != "discrete" {
 		d.Close()
 		autoNoGPU = fmt.Sprintf("no discrete GPU: %s is a %s device, which --device gpu uses", in.Name, in.Type)
-		return compute.NewCPU(), autoNoGPU, nil
+		return cpuChoice(autoNoGPU)
 	}
-	return vulkan.NewBackend(d), indexOf(d.Info()) + ", a discrete GPU" + without(d), nil
+	return gpuChoice(d, "a discrete GPU")
+}
+
+func cpuChoice(why string) (compute.Backend, Choice, error) {
+	be := compute.NewCPU()
+	return be, Choice{Backend: be.Name(), Why: why}, nil
+}
+
+// gpuChoice names the Vulkan device as --device does (which of several GPUs
+// a run took) and the fast kernels it could not build
+// (vulkan.Info.Unavailable): it computes without them.
+func gpuChoice(d *vulkan.Device, why string) (compute.Backend, Choice, error) {
+	be := vulkan.NewBackend(d)
+	in := d.Info()
+	var missing []string
+	for _, u := range in.Unavailable {
+		name, _, _ := strings.Cut(u, ":")
+		missing = append(missing, name)
+	}
+	if len(missing) > 0 {
+		why += "; without its fast kernels " + strings.Join(missing, ", ") + ", which it failed to build"
+	}
+	return be, Choice{Backend: be.Name(), GPU: fmt.Sprintf("gpu:%d", in.Index), Why: why}, nil
 }
 
 // GPUs lists the Vulkan devices in the loader's order, as --device gpu:N
 // numbers them; err says why none can compute, with whatever list there is.
 func GPUs() ([]vulkan.Info, error) { return vulkan.Devices() }
-
-// indexOf names a Vulkan device as --device does, for the reasons Open
-// gives: which of several GPUs a run took.
-func indexOf(in vulkan.Info) string { return fmt.Sprintf("gpu:%d", in.Index) }
-
-// without names, for the reason Open gives, the fast kernels the device
-// could not build (vulkan.Info.Unavailable): it computes without them.
-func without(d *vulkan.Device) string {
-	var names []string
-	for _, u := range d.Info().Unavailable {
-		name, _, _ := strings.Cut(u, ":")
-		names = append(names, name)
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	return "; without its fast kernels " + strings.Join(names, ", ") + ", which it failed to build"
-}
 
 // autoNoGPU remembers why auto took the CPU, so that later runs in the
 // process do not probe the GPU again.

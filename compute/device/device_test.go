@@ -60,12 +60,12 @@ func TestOpenByIndex(t *testing.T) {
 	in := d.Info()
 	d.Close()
 	name := fmt.Sprintf("gpu:%d", in.Index)
-	be, why, err := Open(name, "")
+	be, c, err := Open(name, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := be.(*vulkan.Backend).Device().Info(); got.Index != in.Index || got.Name != in.Name || !strings.HasPrefix(why, name+", asked for") {
-		t.Errorf("Open(%s) opened %s #%d saying %q; want %s #%d", name, got.Name, got.Index, why, in.Name, in.Index)
+	if got := be.(*vulkan.Backend).Device().Info(); got.Index != in.Index || got.Name != in.Name || c.GPU != name || !strings.HasPrefix(c.Why, "asked for") || c.Backend != be.Name() {
+		t.Errorf("Open(%s) opened %s #%d saying %+v; want %s #%d", name, got.Name, got.Index, c, in.Name, in.Index)
 	}
 	Close(be)
 	if mem, err := MemoryOf(name); err != nil || mem.GPU != in.Name {
@@ -109,12 +109,12 @@ func TestOpen(t *testing.T) {
 	}
 	Close(be)
 	for i := 0; i < 2; i++ { // the second call answers from the first probe
-		be, why, err := Open(Auto, "")
+		be, c, err := Open(Auto, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if gpu := strings.HasPrefix(be.Name(), "vulkan/"); gpu != discrete {
-			t.Errorf("auto chose %s (%s) with a discrete GPU %v", be.Name(), why, discrete)
+		if gpu := strings.HasPrefix(be.Name(), "vulkan/"); gpu != discrete || (c.GPU != "") != discrete {
+			t.Errorf("auto chose %s (%+v) with a discrete GPU %v", be.Name(), c, discrete)
 		}
 		Close(be)
 	}
@@ -127,9 +127,9 @@ func TestOpenMatmul(t *testing.T) {
 	if _, _, err := Open(CPU, "bf16"); err == nil || !strings.Contains(err.Error(), "f32 or f16") {
 		t.Errorf("Open(cpu, bf16) = %v, want a refusal listing the choices", err)
 	}
-	be, why, err := Open(CPU, MatmulF16)
-	if err != nil || !strings.Contains(why, "products in float32, not f16: the CPU") {
-		t.Errorf("Open(cpu, f16) = %q, %v; want the CPU, saying it multiplies in float32", why, err)
+	be, c, err := Open(CPU, MatmulF16)
+	if err != nil || !strings.HasPrefix(c.Matmul, "products in float32, not f16: the CPU") || c.Why != "asked for" || c.GPU != "" {
+		t.Errorf("Open(cpu, f16) = %+v, %v; want the CPU, saying it multiplies in float32", c, err)
 	}
 	if ok, _ := TensorCores(be); ok {
 		t.Error("TensorCores(cpu) = true")
@@ -144,7 +144,8 @@ func TestOpenMatmul(t *testing.T) {
 	has := d.Info().MatmulF16
 	d.Close()
 	for _, matmul := range []string{"", MatmulF32, MatmulF16} {
-		be, why, err := Open(GPU, matmul)
+		be, c, err := Open(GPU, matmul)
+		why := c.Matmul
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,6 +158,8 @@ func TestOpenMatmul(t *testing.T) {
 			}
 		} else if matmul == MatmulF16 && !strings.Contains(why, "not f16: "+dev.Info().Name) {
 			t.Errorf("Open(gpu, f16) on a device without them says %q, want why it multiplies in float32", why)
+		} else if matmul != MatmulF16 && why != "" {
+			t.Errorf("Open(gpu, %q) says %q of its products; want nothing said (float32 asked for)", matmul, why)
 		}
 		if dev.Matmul() != want {
 			t.Errorf("Open(gpu, %q): products in %s, want %s", matmul, dev.Matmul(), want)

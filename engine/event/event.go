@@ -5,6 +5,7 @@
 package event
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,56 @@ type Phase struct {
 	Name  string // e.g. "sampling", "scoring", "backward", "optimiser", "evaluating", "done"
 	Step  int
 	Extra string
+}
+
+// Device says where the run computes, once each time it starts or resumes.
+type Device struct {
+	Time time.Time
+	Step int
+	DeviceChoice
+}
+
+// DeviceChoice is which device a run computes on and why: compute/device's
+// Choice, which converts to it, as a run records it and the workbench
+// shows it.
+type DeviceChoice struct {
+	Backend string `json:"backend"`          // the backend's name: "cpu/avx512", "vulkan/NVIDIA H200"
+	GPU     string `json:"gpu,omitempty"`    // which Vulkan device, as --device numbers it ("gpu:1"); "" on the CPU
+	Why     string `json:"why,omitempty"`    // "asked for", "a discrete GPU", "no usable GPU (…)"; kernels it could not build
+	Matmul  string `json:"matmul,omitempty"` // when f16 was asked for: in what precision products run, and why
+}
+
+// Label names the device in a few words, for a header or a table:
+// "vulkan/NVIDIA H200 gpu:1"; a driver's detail in the device's name
+// ("vulkan/llvmpipe (LLVM 15.0.6, 256 bits)") is left out.
+func (c DeviceChoice) Label() string {
+	name, _, _ := strings.Cut(c.Backend, " (")
+	if c.GPU == "" {
+		return name
+	}
+	return name + " " + c.GPU
+}
+
+// String is the whole choice: "vulkan/NVIDIA H200 (gpu:1, a discrete GPU;
+// products on tensor cores (float16 operands, float32 sums))".
+func (c DeviceChoice) String() string {
+	var why []string
+	for _, part := range []string{c.GPU, c.Why} {
+		if part != "" {
+			why = append(why, part)
+		}
+	}
+	s := strings.Join(why, ", ")
+	if c.Matmul != "" {
+		if s != "" {
+			s += "; "
+		}
+		s += c.Matmul
+	}
+	if s == "" {
+		return c.Backend
+	}
+	return c.Backend + " (" + s + ")"
 }
 
 // Metrics is one optimisation step's numbers, keyed by the names of the
@@ -84,6 +135,7 @@ type Error struct {
 }
 
 func (Phase) isEvent()      {}
+func (Device) isEvent()     {}
 func (Metrics) isEvent()    {}
 func (Trace) isEvent()      {}
 func (Checkpoint) isEvent() {}

@@ -12,3 +12,28 @@ func TestBufferKeepsOrder(t *testing.T) {
 	}
 	Discard{}.Emit(Phase{}) // must not panic
 }
+
+// TestDeviceChoiceWords: a device choice reads as the run prints it (every
+// part present said once, in order) and labels as the header shows it.
+func TestDeviceChoiceWords(t *testing.T) {
+	for _, c := range []struct {
+		choice      DeviceChoice
+		text, label string
+	}{
+		{DeviceChoice{Backend: "cpu/avx512", Why: "asked for"}, "cpu/avx512 (asked for)", "cpu/avx512"},
+		{DeviceChoice{Backend: "cpu/avx2"}, "cpu/avx2", "cpu/avx2"},
+		{DeviceChoice{Backend: "cpu/avx2", Matmul: "products in float32, not f16: the CPU has none"},
+			"cpu/avx2 (products in float32, not f16: the CPU has none)", "cpu/avx2"},
+		{DeviceChoice{Backend: "vulkan/NVIDIA H200", GPU: "gpu:1", Why: "a discrete GPU", Matmul: "products on tensor cores (float16 operands, float32 sums)"},
+			"vulkan/NVIDIA H200 (gpu:1, a discrete GPU; products on tensor cores (float16 operands, float32 sums))", "vulkan/NVIDIA H200 gpu:1"},
+		{DeviceChoice{Backend: "vulkan/llvmpipe (LLVM 15.0.6, 256 bits)", GPU: "gpu:0", Why: "asked for"},
+			"vulkan/llvmpipe (LLVM 15.0.6, 256 bits) (gpu:0, asked for)", "vulkan/llvmpipe gpu:0"},
+	} {
+		if got := c.choice.String(); got != c.text {
+			t.Errorf("%+v reads %q, want %q", c.choice, got, c.text)
+		}
+		if got := c.choice.Label(); got != c.label {
+			t.Errorf("%+v labels %q, want %q", c.choice, got, c.label)
+		}
+	}
+}

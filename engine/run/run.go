@@ -57,12 +57,12 @@ type Config struct {
 	// device, a discrete GPU first), "gpu:N" (the Nth device the Vulkan
 	// loader lists: one GPU of several) or "auto" (a discrete GPU when
 	// present, else the CPU); empty means auto. Which device ran is the
-	// run's "device" phase event.
+	// run's device event (event.Device).
 	Device string `toml:"device"`
 	// Matmul is the products' precision on a GPU: "f32" (empty: the
 	// default) or "f16", tensor cores on float16 operands scaled per row
 	// and column, accumulating float32 (compute/device). A device without
-	// them multiplies in float32 and says so in the "device" phase event.
+	// them multiplies in float32 and says so in its device event.
 	Matmul string `toml:"matmul,omitempty"`
 
 	Prompts record.Prompts      `toml:"prompts"`
@@ -161,10 +161,10 @@ type Engine struct {
 	paused, stopped, ckpt bool
 	// warning is reported once, when Run first starts (see DataWarning).
 	warning error
-	// Backend is where the run computes; DeviceNote names it and says why
-	// it was chosen.
-	Backend    compute.Backend
-	DeviceNote string
+	// Backend is where the run computes; Device names it and says why it
+	// was chosen.
+	Backend compute.Backend
+	Device  event.DeviceChoice
 	// OnCheckpoint, when set, is called between steps when a checkpoint is
 	// asked for (by CheckpointNow); sessions saves the run there.
 	OnCheckpoint func(step int) error
@@ -191,7 +191,7 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 	// includes opening the device (auto probes for a GPU).
 	load := event.Meter{Sink: sink}
 	load.Start(-1, "loading", 1, "model pairs")
-	be, why, err := device.Open(cfg.Device, cfg.Matmul)
+	be, choice, err := device.Open(cfg.Device, cfg.Matmul)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func New(cfg Config, sink event.Sink) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, sink: sink, warning: warning,
-		Backend: be, DeviceNote: be.Name() + " (" + why + ")"}
+		Backend: be, Device: event.DeviceChoice(choice)}
 	e.cond = sync.NewCond(&e.mu)
 	return e, nil
 }
@@ -313,7 +313,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	warning := e.warning
 	e.warning = nil
 	e.mu.Unlock()
-	e.sink.Emit(event.Phase{Time: time.Now(), Name: "device", Step: e.Trainer.StepIndex(), Extra: e.DeviceNote})
+	e.sink.Emit(event.Device{Time: time.Now(), Step: e.Trainer.StepIndex(), DeviceChoice: e.Device})
 	if warning != nil {
 		e.sink.Emit(event.Error{Time: time.Now(), Step: e.Trainer.StepIndex(), Err: warning, Severity: event.SeverityWarning})
 	}

@@ -107,10 +107,8 @@ func (s *JSONLSink) Emit(e event.Event) {
 			}
 			fmt.Fprintln(s.Progress)
 		}
-	case event.Phase:
-		if e.Name == "device" { // which device computes, and in what precision
-			fmt.Fprintf(s.Progress, "device: %s\n", e.Extra)
-		}
+	case event.Device: // which device computes, and in what precision
+		fmt.Fprintf(s.Progress, "device: %s\n", e.DeviceChoice)
 	case event.Progress:
 		if s.shown && e.Time.Sub(s.lastShown) < HeadlessProgressEvery {
 			return

@@ -35,16 +35,16 @@ func TestJSONLSinkThrottlesProgress(t *testing.T) {
 }
 
 // TestJSONLSinkNamesTheDevice: headless stderr says which device computes
-// and in what precision (the "device" phase, as the workbench header
-// shows it); other phases print nothing there.
+// and in what precision (the device event, as the workbench header shows
+// it); phases print nothing there.
 func TestJSONLSinkNamesTheDevice(t *testing.T) {
 	var errs bytes.Buffer
 	s := &JSONLSink{W: io.Discard, Progress: &errs}
 	now := time.Now()
 	s.Emit(event.Phase{Time: now, Name: "sampling"})
-	s.Emit(event.Phase{Time: now, Name: "device", Extra: "vulkan/H200 (a discrete GPU; products on tensor cores)"})
+	s.Emit(event.Device{Time: now, DeviceChoice: event.DeviceChoice{Backend: "vulkan/H200", GPU: "gpu:0", Why: "a discrete GPU", Matmul: "products on tensor cores"}})
 	s.Emit(event.Phase{Time: now, Name: "done"})
-	if got, want := errs.String(), "device: vulkan/H200 (a discrete GPU; products on tensor cores)\n"; got != want {
+	if got, want := errs.String(), "device: vulkan/H200 (gpu:0, a discrete GPU; products on tensor cores)\n"; got != want {
 		t.Fatalf("stderr %q, want %q", got, want)
 	}
 }
