@@ -237,15 +237,41 @@ func TestBackendConformanceKicks(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
 }
 
-func TestKickSetting(t *testing.T) {
-	for _, c := range []struct {
-		v  string
-		n  int
+// TestEnvSettings: each RLT_VULKAN_* switch Open reads takes its values,
+// leaves its default when unset, and refuses anything else.
+func TestEnvSettings(t *testing.T) {
+	const def = 64
+	type result struct {
+		v  int
 		ok bool
-	}{{"0", 0, true}, {"32", 32, true}, {"1", 1, true}, {"-1", 0, false}, {"many", 0, false}, {"", 0, false}} {
-		n, err := kickSetting(c.v)
-		if n != c.n || (err == nil) != c.ok {
-			t.Errorf("RLT_VULKAN_KICK=%q: %d, error %v; want %d, ok %v", c.v, n, err, c.n, c.ok)
+	}
+	num := func(n int, err error) result { return result{n, err == nil} }
+	flag := func(b bool, err error) result {
+		if b {
+			return result{1, err == nil}
+		}
+		return result{0, err == nil}
+	}
+	for _, c := range []struct {
+		env  string
+		read func(v string) result
+		vals map[string]result
+	}{
+		{"RLT_VULKAN_KICK", func(v string) result { return num(kickSetting(v, def)) },
+			map[string]result{"": {def, true}, "0": {0, true}, "32": {32, true}, "1": {1, true}, "-1": {0, false}, "many": {0, false}}},
+		{"RLT_VULKAN_LOSE_AFTER", func(v string) result { return num(loseAfterSetting(v)) },
+			map[string]result{"": {0, true}, "1": {1, true}, "7": {7, true}, "0": {0, false}, "-2": {0, false}, "soon": {0, false}}},
+		{"RLT_VULKAN_FUSE", func(v string) result { return flag(noFuseSetting(v)) },
+			map[string]result{"": {0, true}, "1": {0, true}, "0": {1, true}, "off": {0, false}}},
+		{"RLT_VULKAN_BARRIERS", func(v string) result { return flag(allBarriersSetting(v)) },
+			map[string]result{"": {0, true}, "all": {1, true}, "some": {0, false}, "1": {0, false}}},
+		{"RLT_VULKAN_ATTN", func(v string) result { return flag(attnRowsSetting(v)) },
+			map[string]result{"": {0, true}, "tiles": {0, true}, "rows": {1, true}, "flash": {0, false}}},
+	} {
+		for v, want := range c.vals {
+			if got := c.read(v); got != want {
+				t.Errorf("%s=%q: %+v, want %+v", c.env, v, got, want)
+			}
 		}
 	}
 }

@@ -461,57 +461,74 @@ func (d *Device) build() error {
 		d.kickAfter = kickAfter
 	}
 	d.gemvMaxRows = gemvRows
-	d.gemmForce, err = gemmForceSetting(os.Getenv("RLT_VULKAN_GEMM"))
-	if err != nil {
-		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_GEMM", Err: err}
-	}
 	d.coopBig = kGemmCM128
-	shape, err := coopShapeSetting(os.Getenv("RLT_VULKAN_GEMMCM"))
-	if err != nil {
-		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_GEMMCM", Err: err}
+	shape := kGemmCM128
+	for _, set := range []struct {
+		env  string
+		read func(v string) error
+	}{
+		{"RLT_VULKAN_GEMM", func(v string) (err error) { d.gemmForce, err = gemmForceSetting(v); return }},
+		{"RLT_VULKAN_GEMMCM", func(v string) (err error) { shape, err = coopShapeSetting(v); return }},
+		{"RLT_VULKAN_ATTN", func(v string) (err error) { d.attnRows, err = attnRowsSetting(v); return }},
+		{"RLT_VULKAN_FUSE", func(v string) (err error) { d.noFuse, err = noFuseSetting(v); return }},
+		{"RLT_VULKAN_LOSE_AFTER", func(v string) (err error) { d.loseAfter, err = loseAfterSetting(v); return }},
+		{"RLT_VULKAN_BARRIERS", func(v string) (err error) { d.allBarriers, err = allBarriersSetting(v); return }},
+		{"RLT_VULKAN_KICK", func(v string) (err error) { d.kickAfter, err = kickSetting(v, d.kickAfter); return }},
+	} {
+		if err := set.read(os.Getenv(set.env)); err != nil {
+			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read " + set.env, Err: err}
+		}
 	}
 	if shape != kGemmCM128 && d.info.MatmulF16 {
-		if err := d.useCoopShape(shape); err != nil {
-			return err
-		}
-	}
-	d.attnRows, err = attnRowsSetting(os.Getenv("RLT_VULKAN_ATTN"))
-	if err != nil {
-		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_ATTN", Err: err}
-	}
-	switch v := os.Getenv("RLT_VULKAN_FUSE"); v {
-	case "", "1":
-	case "0":
-		d.noFuse = true
-	default:
-		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_FUSE",
-			Err: fmt.Errorf("%q is neither 0 (decoding on gemv and swiglu alone) nor 1; unset it for gemv3 and gemv_glu where they apply", v)}
-	}
-	if v := os.Getenv("RLT_VULKAN_LOSE_AFTER"); v != "" {
-		if d.loseAfter, err = strconv.Atoi(v); err != nil || d.loseAfter < 1 {
-			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_LOSE_AFTER",
-				Err: fmt.Errorf("%q is not a count of batches (the device reports itself lost at that batch's fence); unset it for a device that is not", v)}
-		}
-	}
-	switch v := os.Getenv("RLT_VULKAN_BARRIERS"); v {
-	case "":
-	case "all":
-		d.allBarriers = true
-	default:
-		return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_BARRIERS",
-			Err: fmt.Errorf("%q is not all (a barrier after every command); unset it for barriers only where commands conflict", v)}
-	}
-	if v := os.Getenv("RLT_VULKAN_KICK"); v != "" {
-		if d.kickAfter, err = kickSetting(v); err != nil {
-			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read RLT_VULKAN_KICK", Err: err}
-		}
+		return d.useCoopShape(shape)
 	}
 	return nil
 }
 
-// kickSetting reads RLT_VULKAN_KICK (when set): the dispatches before a
-// batch's first kick, 0 for none (every batch one submission).
-func kickSetting(v string) (int, error) {
+// noFuseSetting reads RLT_VULKAN_FUSE: unset or 1, decoding takes gemv3
+// and gemv_glu where they apply; 0 keeps it on gemv and swiglu alone.
+func noFuseSetting(v string) (bool, error) {
+	switch v {
+	case "", "1":
+		return false, nil
+	case "0":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q is neither 0 (decoding on gemv and swiglu alone) nor 1; unset it for gemv3 and gemv_glu where they apply", v)
+}
+
+// loseAfterSetting reads RLT_VULKAN_LOSE_AFTER: unset (0), the device is
+// lost only when the driver says so; N, the Nth batch's fence reports it.
+func loseAfterSetting(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q is not a count of batches (the device reports itself lost at that batch's fence); unset it for a device that is not", v)
+	}
+	return n, nil
+}
+
+// allBarriersSetting reads RLT_VULKAN_BARRIERS: unset, a barrier only
+// where commands conflict; all, one after every command.
+func allBarriersSetting(v string) (bool, error) {
+	switch v {
+	case "":
+		return false, nil
+	case "all":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q is not all (a barrier after every command); unset it for barriers only where commands conflict", v)
+}
+
+// kickSetting reads RLT_VULKAN_KICK: unset, def (the device's default);
+// else the dispatches before a batch's first kick, 0 for none (every batch
+// one submission).
+func kickSetting(v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("%q is not a count of dispatches (0: submit each batch whole); unset it for %d on a GPU, 0 on a CPU device", v, kickAfter)
