@@ -28,7 +28,8 @@ var (
 )
 
 // Error is a failure of the Vulkan backend: which device, what it was doing,
-// and the underlying cause. Its text ends with what to do about it.
+// and the underlying cause. Its text ends with what to do about it: for a
+// bad setting, the value to use; else to compute on the CPU.
 type Error struct {
 	Kind   error  // one of the Err… kinds above
 	Device string // the device's name, empty before one is chosen
@@ -44,6 +45,9 @@ func (e *Error) Error() string {
 	msg := fmt.Sprintf("vulkan (%s): %s: %v", dev, e.Op, e.Kind)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
+	}
+	if e.Kind == ErrSetting { // the cause says what to set instead; the CPU is no remedy
+		return msg
 	}
 	return msg + "; compute on the CPU instead (--device cpu)"
 }
