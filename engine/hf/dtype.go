@@ -42,6 +42,12 @@ func (d DType) Valid() bool { return dtypeSizes[d] != 0 }
 // IsFloat reports whether tensors of this type can be read as float32.
 func (d DType) IsFloat() bool { return d == F32 || d == BF16 || d == F16 || d == F64 }
 
+// The conversions below are the file format's: they match PyTorch's bit for
+// bit (torch_test.go). compute/half holds the same arithmetic for the
+// backends' 16-bit weights; hf keeps its own because sessions, which writes
+// checkpoints through hf, links no compute package (layering_test.go);
+// TestComputeHalfAgrees holds the two equal on every 16-bit pattern.
+
 // BF16ToFloat32 widens a bfloat16 bit pattern to float32 (exact).
 func BF16ToFloat32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
 

@@ -4,7 +4,29 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/compute/half"
 )
+
+// TestComputeHalfAgrees: compute/half, which widens and narrows the
+// backends' 16-bit weights, converts as the file format does, on every
+// 16-bit pattern and on float32s around each (see dtype.go).
+func TestComputeHalfAgrees(t *testing.T) {
+	for h := range 1 << 16 {
+		b := uint16(h)
+		if got, want := math.Float32bits(half.BF16ToFloat32(b)), math.Float32bits(BF16ToFloat32(b)); got != want {
+			t.Fatalf("bf16 %#04x: compute/half widens to %#08x, hf to %#08x", b, got, want)
+		}
+		if got, want := math.Float32bits(half.F16ToFloat32(b)), math.Float32bits(F16ToFloat32(b)); got != want {
+			t.Fatalf("f16 %#04x: compute/half widens to %#08x, hf to %#08x", b, got, want)
+		}
+		for _, f := range []float32{BF16ToFloat32(b), math.Float32frombits(uint32(b)<<16 | 0x8000), math.Float32frombits(uint32(b)<<16 | 0x7fff)} {
+			if got, want := half.ToBF16(f), Float32ToBF16(f); got != want {
+				t.Fatalf("%v (%#08x): compute/half narrows to bf16 %#04x, hf to %#04x", f, math.Float32bits(f), got, want)
+			}
+		}
+	}
+}
 
 // refF16 widens a half bit pattern through float64 arithmetic, independent
 // of the bit manipulation in F16ToFloat32.
