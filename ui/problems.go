@@ -367,24 +367,15 @@ func (m *Model) problemsKey(k tea.KeyMsg) tea.Cmd {
 	p := &m.probs
 	list := m.problemList()
 	km := p.keys
-	move := func(d int) { p.sel = min(max(p.sel+d, 0), max(len(list)-1, 0)) }
+	if d, ok := km.Move(k, p.pageRows(m.bodyHeight()), len(list)); ok {
+		p.sel = min(max(p.sel+d, 0), max(len(list)-1, 0))
+		return nil
+	}
 	switch {
 	case key.Matches(k, m.global.Quit):
 		return m.quit()
 	case key.Matches(k, km.Close):
 		p.open = false
-	case key.Matches(k, km.Next):
-		move(1)
-	case key.Matches(k, km.Prev):
-		move(-1)
-	case key.Matches(k, km.PageDown):
-		move(p.pageRows(m.bodyHeight()))
-	case key.Matches(k, km.PageUp):
-		move(-p.pageRows(m.bodyHeight()))
-	case key.Matches(k, km.Top):
-		move(-len(list))
-	case key.Matches(k, km.Bottom):
-		move(len(list))
 	case key.Matches(k, km.Open):
 		if p.sel < len(list) && list[p.sel].trace != "" {
 			id := list[p.sel].trace

@@ -293,20 +293,12 @@ func (r *runsScreen) Update(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	km := r.keys
-	move := func(d int) { r.sel += d; r.syncSel() }
+	if d, ok := km.Move(k, r.pageRows(), len(r.rows)); ok {
+		r.sel += d
+		r.syncSel()
+		return nil
+	}
 	switch {
-	case key.Matches(k, km.Next):
-		move(1)
-	case key.Matches(k, km.Prev):
-		move(-1)
-	case key.Matches(k, km.PageDown):
-		move(r.pageRows())
-	case key.Matches(k, km.PageUp):
-		move(-r.pageRows())
-	case key.Matches(k, km.Top):
-		move(-len(r.rows))
-	case key.Matches(k, km.Bottom):
-		move(len(r.rows))
 	case key.Matches(k, km.Open):
 		return r.act(launchReadOnly)
 	case key.Matches(k, km.Resume):

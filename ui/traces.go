@@ -450,20 +450,13 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 	}
 	t.rebuild()
 	km := t.keys
-	move := func(d int) { t.sel += d; t.syncSel(); t.dirty = true }
+	if d, ok := km.Move(k, t.pageRows(), len(t.rows)); ok {
+		t.sel += d
+		t.syncSel()
+		t.dirty = true
+		return nil
+	}
 	switch {
-	case key.Matches(k, km.Next):
-		move(1)
-	case key.Matches(k, km.Prev):
-		move(-1)
-	case key.Matches(k, km.PageDown):
-		move(t.pageRows())
-	case key.Matches(k, km.PageUp):
-		move(-t.pageRows())
-	case key.Matches(k, km.Top):
-		move(-len(t.rows))
-	case key.Matches(k, km.Bottom):
-		move(len(t.rows))
 	case key.Matches(k, km.Open):
 		if id := t.selectedID(); id != "" {
 			return func() tea.Msg { return openMsg{id} }

@@ -6,7 +6,11 @@
 // only bubbles/key, not Bubble Tea.
 package keys
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
+)
 
 func bind(keys []string, help, desc string) key.Binding {
 	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
@@ -111,6 +115,27 @@ type ListNav struct {
 	PageUp   key.Binding
 	Top      key.Binding
 	Bottom   key.Binding
+}
+
+// Move is how far a navigation key moves a list's selection of count rows,
+// page rows to a page: ±1, ±page, or to an end (±count, for the caller to
+// clamp); ok is false for any other key.
+func (n ListNav) Move(k fmt.Stringer, page, count int) (d int, ok bool) {
+	switch {
+	case key.Matches(k, n.Next):
+		return 1, true
+	case key.Matches(k, n.Prev):
+		return -1, true
+	case key.Matches(k, n.PageDown):
+		return page, true
+	case key.Matches(k, n.PageUp):
+		return -page, true
+	case key.Matches(k, n.Top):
+		return -count, true
+	case key.Matches(k, n.Bottom):
+		return count, true
+	}
+	return 0, false
 }
 
 func newListNav() ListNav {

@@ -126,3 +126,28 @@ func TestHelpFitsAnyWidth(t *testing.T) {
 		t.Fatalf("disabled binding shown: %q", v)
 	}
 }
+
+// keyName is a key as Bubble Tea names it (tea.KeyMsg's String).
+type keyName string
+
+func (k keyName) String() string { return string(k) }
+
+// TestListMove: every navigation key of a list moves its selection by one,
+// a page or to an end; other keys are not moves.
+func TestListMove(t *testing.T) {
+	nav := newListNav()
+	for _, c := range []struct {
+		key string
+		d   int
+		ok  bool
+	}{
+		{"down", 1, true}, {"j", 1, true}, {"up", -1, true}, {"k", -1, true},
+		{"pgdown", 7, true}, {"ctrl+d", 7, true}, {"pgup", -7, true}, {"ctrl+u", -7, true},
+		{"home", -40, true}, {"g", -40, true}, {"end", 40, true}, {"G", 40, true},
+		{"enter", 0, false}, {"q", 0, false}, {"J", 0, false},
+	} {
+		if d, ok := nav.Move(keyName(c.key), 7, 40); d != c.d || ok != c.ok {
+			t.Errorf("Move(%q) = %d, %v; want %d, %v", c.key, d, ok, c.d, c.ok)
+		}
+	}
+}
