@@ -20,8 +20,8 @@ func TestPreviousFormatDevice(t *testing.T) {
 	}{
 		{"cpu/avx512 (asked for)", event.DeviceChoice{Backend: "cpu/avx512", Why: "asked for"}, "cpu/avx512"},
 		{"vulkan/NVIDIA H200 (gpu:1, a discrete GPU; products on tensor cores (float16 operands, float32 sums))",
-			event.DeviceChoice{Backend: "vulkan/NVIDIA H200", GPU: "gpu:1", Why: "a discrete GPU", Matmul: "products on tensor cores (float16 operands, float32 sums)"},
-			"vulkan/NVIDIA H200 gpu:1"},
+			event.DeviceChoice{Backend: "vulkan/NVIDIA H200", GPU: "gpu:1", Why: "a discrete GPU", Matmul: "products on tensor cores (float16 operands, float32 sums)", F16: true},
+			"vulkan/NVIDIA H200 gpu:1 f16"},
 		{"vulkan/llvmpipe (LLVM 15.0.6, 256 bits) (gpu:0, asked for; without its fast kernels gemv, which it failed to build)",
 			event.DeviceChoice{Backend: "vulkan/llvmpipe (LLVM 15.0.6, 256 bits)", GPU: "gpu:0", Why: "asked for; without its fast kernels gemv, which it failed to build"},
 			"vulkan/llvmpipe gpu:0"},

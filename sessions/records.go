@@ -156,6 +156,7 @@ func legacyDeviceChoice(text string) event.DeviceChoice {
 	rest := text[open+1 : len(text)-1]
 	if why, matmul, ok := strings.Cut(rest, "; products "); ok {
 		rest, c.Matmul = why, "products "+matmul
+		c.F16 = strings.HasPrefix(c.Matmul, "products on tensor cores")
 	}
 	if gpu, why, ok := strings.Cut(rest, ", "); ok && strings.HasPrefix(gpu, "gpu:") {
 		c.GPU, rest = gpu, why

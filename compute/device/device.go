@@ -78,6 +78,7 @@ type Choice struct {
 	GPU     string // which Vulkan device, as --device numbers it ("gpu:1"); "" on the CPU
 	Why     string // "asked for", "a discrete GPU", "no usable GPU (…)"; kernels it could not build
 	Matmul  string // when f16 was asked for: in what precision products run, and why
+	F16     bool   // products run on tensor cores (float16 operands, float32 sums)
 }
 
 // Open returns the backend name asks for, its products in the precision
@@ -100,7 +101,7 @@ func Open(name, matmul string) (compute.Backend, Choice, error) {
 		c.Matmul = "products in float32, not f16: " + err.Error()
 		return be, c, nil
 	}
-	c.Matmul = "products on tensor cores (float16 operands, float32 sums)"
+	c.Matmul, c.F16 = "products on tensor cores (float16 operands, float32 sums)", true
 	return be, c, nil
 }
 

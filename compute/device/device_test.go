@@ -161,8 +161,8 @@ func TestOpenMatmul(t *testing.T) {
 		} else if matmul != MatmulF16 && why != "" {
 			t.Errorf("Open(gpu, %q) says %q of its products; want nothing said (float32 asked for)", matmul, why)
 		}
-		if dev.Matmul() != want {
-			t.Errorf("Open(gpu, %q): products in %s, want %s", matmul, dev.Matmul(), want)
+		if dev.Matmul() != want || c.F16 != (want == MatmulF16) {
+			t.Errorf("Open(gpu, %q): products in %s (choice says f16 %v), want %s", matmul, dev.Matmul(), c.F16, want)
 		}
 		if ok, _ := TensorCores(be); ok != has {
 			t.Errorf("TensorCores = %v on a device with MatmulF16 %v", ok, has)

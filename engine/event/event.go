@@ -44,17 +44,22 @@ type DeviceChoice struct {
 	GPU     string `json:"gpu,omitempty"`    // which Vulkan device, as --device numbers it ("gpu:1"); "" on the CPU
 	Why     string `json:"why,omitempty"`    // "asked for", "a discrete GPU", "no usable GPU (…)"; kernels it could not build
 	Matmul  string `json:"matmul,omitempty"` // when f16 was asked for: in what precision products run, and why
+	F16     bool   `json:"f16,omitempty"`    // products run on tensor cores (float16 operands, float32 sums)
 }
 
 // Label names the device in a few words, for a header or a table:
-// "vulkan/NVIDIA H200 gpu:1"; a driver's detail in the device's name
-// ("vulkan/llvmpipe (LLVM 15.0.6, 256 bits)") is left out.
+// "vulkan/NVIDIA H200 gpu:1", and "f16" after it when products run on
+// tensor cores; a driver's detail in the device's name ("vulkan/llvmpipe
+// (LLVM 15.0.6, 256 bits)") is left out.
 func (c DeviceChoice) Label() string {
 	name, _, _ := strings.Cut(c.Backend, " (")
-	if c.GPU == "" {
-		return name
+	if c.GPU != "" {
+		name += " " + c.GPU
 	}
-	return name + " " + c.GPU
+	if c.F16 {
+		name += " f16"
+	}
+	return name
 }
 
 // String is the whole choice: "vulkan/NVIDIA H200 (gpu:1, a discrete GPU;

@@ -24,8 +24,10 @@ func TestDeviceChoiceWords(t *testing.T) {
 		{DeviceChoice{Backend: "cpu/avx2"}, "cpu/avx2", "cpu/avx2"},
 		{DeviceChoice{Backend: "cpu/avx2", Matmul: "products in float32, not f16: the CPU has none"},
 			"cpu/avx2 (products in float32, not f16: the CPU has none)", "cpu/avx2"},
-		{DeviceChoice{Backend: "vulkan/NVIDIA H200", GPU: "gpu:1", Why: "a discrete GPU", Matmul: "products on tensor cores (float16 operands, float32 sums)"},
-			"vulkan/NVIDIA H200 (gpu:1, a discrete GPU; products on tensor cores (float16 operands, float32 sums))", "vulkan/NVIDIA H200 gpu:1"},
+		{DeviceChoice{Backend: "vulkan/NVIDIA H200", GPU: "gpu:1", Why: "a discrete GPU", Matmul: "products on tensor cores (float16 operands, float32 sums)", F16: true},
+			"vulkan/NVIDIA H200 (gpu:1, a discrete GPU; products on tensor cores (float16 operands, float32 sums))", "vulkan/NVIDIA H200 gpu:1 f16"},
+		{DeviceChoice{Backend: "vulkan/NVIDIA H200", GPU: "gpu:0", Why: "asked for", Matmul: "products in float32, not f16: the driver failed to build gemmcm"},
+			"vulkan/NVIDIA H200 (gpu:0, asked for; products in float32, not f16: the driver failed to build gemmcm)", "vulkan/NVIDIA H200 gpu:0"},
 		{DeviceChoice{Backend: "vulkan/llvmpipe (LLVM 15.0.6, 256 bits)", GPU: "gpu:0", Why: "asked for"},
 			"vulkan/llvmpipe (LLVM 15.0.6, 256 bits) (gpu:0, asked for)", "vulkan/llvmpipe gpu:0"},
 	} {

@@ -11,6 +11,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // The device benchmarks (bench/gpu.sh) run on RLT_BENCH_DEVICE (cpu, gpu or
@@ -31,7 +32,7 @@ var Qwen05Config = Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers
 
 func benchEnv(b *testing.B) (compute.Backend, Config, int, int, int) {
 	matmul := os.Getenv("RLT_BENCH_MATMUL")
-	be, why, err := device.Open(os.Getenv("RLT_BENCH_DEVICE"), matmul)
+	be, choice, err := device.Open(os.Getenv("RLT_BENCH_DEVICE"), matmul)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func benchEnv(b *testing.B) (compute.Backend, Config, int, int, int) {
 		}
 		return def
 	}
-	b.Logf("device %s (%s)", be.Name(), why)
+	b.Logf("device %s", event.DeviceChoice(choice))
 	return be, cfg, num("RLT_BENCH_B", 16), num("RLT_BENCH_T", 128), num("RLT_BENCH_NEW", 128)
 }
 
