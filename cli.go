@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
@@ -25,6 +26,62 @@ var (
 	errUsage = errors.New("usage")
 	errHelp  = errors.New("help")
 )
+
+// usageError is a wrong call: main prints what was wrong after the usage
+// text, where the eye lands, and exits 2 as for errUsage.
+type usageError struct{ cmd, msg string } // cmd: "rlt model info"
+
+func (e usageError) Error() string        { return e.msg }
+func (e usageError) Is(target error) bool { return target == errUsage }
+
+// misuse prints fs's usage and returns the usageError saying what was
+// wrong with the call.
+func misuse(fs *flag.FlagSet, format string, args ...any) error {
+	fs.Usage()
+	return usageError{fs.Name(), fmt.Sprintf(format, args...)}
+}
+
+// checkArgs checks that the call left want arguments after its flags
+// (named by what, e.g. "DIR", for the message).
+func checkArgs(fs *flag.FlagSet, want int, what string) error {
+	switch n := fs.NArg(); {
+	case n > want && want == 0:
+		return misuse(fs, "unexpected argument %q: %s takes only flags", fs.Arg(0), fs.Name())
+	case n > want:
+		return misuse(fs, "unexpected argument %q after %s", fs.Arg(want), what)
+	case n < want:
+		return misuse(fs, "missing %s", what)
+	}
+	return nil
+}
+
+// required names the first required flag the call left empty, as
+// misuse's message.
+func required(fs *flag.FlagSet, flags ...string) error {
+	for _, name := range flags {
+		if f := fs.Lookup(name); f != nil && f.Value.String() == "" {
+			return misuse(fs, "--%s is required", name)
+		}
+	}
+	return nil
+}
+
+// atLeast is a count flag and its least allowed value.
+type atLeast struct {
+	flag   string
+	v, min int
+}
+
+// checkCounts refuses, naming it, the first count flag below its least
+// allowed value.
+func checkCounts(fs *flag.FlagSet, counts ...atLeast) error {
+	for _, c := range counts {
+		if c.v < c.min {
+			return misuse(fs, "--%s %d: want at least %d", c.flag, c.v, c.min)
+		}
+	}
+	return nil
+}
 
 func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -45,12 +102,57 @@ func hasFlags(fs *flag.FlagSet) bool {
 	return n > 0
 }
 
+// parseFlags parses args, flags and arguments in any order (rlt model info
+// DIR --device cpu as well as rlt model info --device cpu DIR; Go's flags
+// alone stop at the first argument); after "--" everything is an argument.
+// fs.Args() then holds the arguments in their order.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return errHelp
+			}
+			return errUsage
 		}
-		return errUsage
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// refuseOverwrite checks, before any work, that writing the given files
+// and model folders under dir replaces nothing: an earlier model's weights
+// or a run's records are lost for good when overwritten. A model folder is
+// taken when it holds config.json or weights; a file, when it exists. dir
+// itself must be a folder or absent.
+func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("--%s %s: a file, not a folder", flagName, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "config.toml")); err == nil {
+		return fmt.Errorf("--%s %s: a run folder; writing there would mix with its records: choose a new folder", flagName, dir)
+	}
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return fmt.Errorf("--%s %s: %s exists and would be replaced: choose a new folder, or move it away first", flagName, dir, filepath.Join(dir, f))
+		}
+	}
+	for _, m := range modelDirs {
+		md := filepath.Join(dir, m)
+		for _, f := range []string{"config.json", "model.safetensors", "model.safetensors.index.json"} {
+			if _, err := os.Stat(filepath.Join(md, f)); err == nil {
+				return fmt.Errorf("--%s %s: %s already holds a model (%s) that would be replaced: choose a new folder, or move it away first", flagName, dir, md, f)
+			}
+		}
 	}
 	return nil
 }

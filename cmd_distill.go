@@ -75,9 +75,18 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if *reference {
 		*tdir = *tokFrom
 	}
-	if *tdir == "" || *out == "" || fs.NArg() != 0 || *n < 1 || c.Steps < 1 || c.Batch < 1 || c.MicroBatchTokens < 0 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "teacher", "out"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := checkCounts(fs, atLeast{"questions", *n, 1}, atLeast{"steps", c.Steps, 1}, atLeast{"batch", c.Batch, 1},
+		atLeast{"micro-batch-tokens", c.MicroBatchTokens, 0}); err != nil {
+		return err
+	}
+	if err := refuseOverwrite("out", *out, []string{"distill.jsonl"}, []string{"student"}); err != nil {
+		return err
 	}
 	c.MinLR = c.LR / 10
 	set := map[string]bool{}
@@ -268,9 +277,14 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *sdir == "" || fs.NArg() != 0 || *n < 1 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "student"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := checkCounts(fs, atLeast{"questions", *n, 1}); err != nil {
+		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -31,9 +31,11 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *dir == "" || fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "run"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
 	}
 	run, err := sessions.OpenReadOnly(*dir)
 	if err != nil {

@@ -46,9 +46,14 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *dir == "" || *prompt == "" || fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "model", "prompt"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := checkCounts(fs, atLeast{"max-new-tokens", *maxNew, 1}); err != nil {
+		return err
 	}
 	be, err := openDevice("rlt generate", *dev, stderr)
 	if err != nil {

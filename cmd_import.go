@@ -45,24 +45,13 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "run folder to write (must not already hold a run)")
 	runs := fs.String("runs", "runs", "folder for the new run folder when --out is not given")
 	format := fs.String("format", "", "the trainer that wrote SRC: rlt, trl, verl or nemo-rl (default: detected)")
-	// The source may come before the flags (rlt import SRC --out DIR).
-	var src string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		src, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil { // SRC before or after the flags
 		return err
 	}
-	if src == "" && fs.NArg() == 1 {
-		src = fs.Arg(0)
-	} else if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := checkArgs(fs, 1, "SRC"); err != nil {
+		return err
 	}
-	if src == "" {
-		fs.Usage()
-		return errUsage
-	}
+	src := fs.Arg(0)
 	dst := *out
 	if dst == "" {
 		name := strings.TrimSuffix(filepath.Base(filepath.Clean(src)), filepath.Ext(src))

@@ -36,9 +36,11 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
-	if *dir == "" || fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "model"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
 	}
 	if !(*temp > 0) {
 		return fmt.Errorf("--temperature %g: must be positive", *temp)

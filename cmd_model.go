@@ -67,12 +67,17 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *cfgPath == "" || *out == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "config", "out"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
 	}
 	dt, err := parseDType(*dtype)
 	if err != nil {
+		return err
+	}
+	if err := refuseOverwrite("out", *out, nil, []string{"."}); err != nil {
 		return err
 	}
 	hc, err := hf.LoadConfig(*cfgPath)
@@ -143,9 +148,8 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	if err := checkArgs(fs, 1, "DIR"); err != nil {
+		return err
 	}
 	dir := fs.Arg(0)
 	files, err := hf.ScanFolder(dir)

@@ -36,9 +36,17 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() != 0 || r.Steps < 1 || r.Batch < 1 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "out"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := checkCounts(fs, atLeast{"steps", r.Steps, 1}, atLeast{"batch", r.Batch, 1}); err != nil {
+		return err
+	}
+	if err := refuseOverwrite("out", *out, nil, []string{"teacher", "student"}); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

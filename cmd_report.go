@@ -27,21 +27,15 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt report", reportUsage, stderr)
 	out := fs.String("out", "", "output folder (required; created if missing)")
 	traces := fs.String("traces", "top:3,bottom:3", "accepted, top:K, bottom:K, or several joined by commas")
-	// Flags may come before or after the runs.
-	var dirs []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		dirs = append(dirs, fs.Arg(0))
-		args = fs.Args()[1:]
+	if err := parseFlags(fs, args); err != nil { // flags before or after the runs
+		return err
 	}
-	if len(dirs) == 0 || *out == "" {
-		fs.Usage()
-		return errUsage
+	dirs := fs.Args()
+	if len(dirs) == 0 {
+		return misuse(fs, "no run folder given")
+	}
+	if err := required(fs, "out"); err != nil {
+		return err
 	}
 	sel, err := report.ParseSelection(*traces)
 	if err != nil {

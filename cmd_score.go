@@ -125,9 +125,18 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if (*runDir == "" && (*tdir == "" || *sdir == "")) || fs.NArg() != 0 || *batch < 1 || *mbTokens < 0 || (*write && *runDir == "") || ro.Concurrency < 1 || ro.Retries < 0 {
-		fs.Usage()
-		return errUsage
+	if *runDir == "" && (*tdir == "" || *sdir == "") {
+		return misuse(fs, "--teacher and --student are required (with --run, they default to the run's)")
+	}
+	if *write && *runDir == "" {
+		return misuse(fs, "--write stores scores in a run folder: give it with --run")
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := checkCounts(fs, atLeast{"batch", *batch, 1}, atLeast{"micro-batch-tokens", *mbTokens, 0},
+		atLeast{"concurrency", ro.Concurrency, 1}, atLeast{"retries", ro.Retries, 0}); err != nil {
+		return err
 	}
 	var run *sessions.Run
 	if *runDir != "" {

@@ -65,9 +65,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *dir == "" || fs.NArg() != 0 || *mbTokens < 0 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "model"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := checkCounts(fs, atLeast{"micro-batch-tokens", *mbTokens, 0}); err != nil {
+		return err
 	}
 	api, err := serve.ParseAPI(*apiFlag)
 	if err != nil {

@@ -24,9 +24,11 @@ func runTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *path == "" || fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "tokenizer"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
 	}
 	tok, err := loadTokenizer(*path)
 	if err != nil {

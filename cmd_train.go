@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"github.com/rlt-workbench/rlt/compute/device"
 	"io"
@@ -49,8 +50,8 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cfgPath := fs.String("config", "", "TOML run configuration")
 	teacher := fs.String("teacher", "", "teacher model folder")
 	student := fs.String("student", "", "student model folder")
-	steps := fs.Int("steps", -1, "GRPO steps (0 = until interrupted)")
-	seed := fs.Int64("seed", -1, "random seed")
+	steps := fs.Int("steps", 0, "GRPO steps (0 = until interrupted; default: the configuration's)")
+	seed := fs.Uint64("seed", 0, "random seed (default: the configuration's)")
 	taskName := fs.String("task", "", "task: addition or linear (jsonl with --data)")
 	dataFile := fs.String("data", "", "JSON Lines file of questions and solutions to train on (sets task jsonl)")
 	evalData := fs.String("eval-data", "", "JSON Lines file of held-out questions (default: 5% of --data held out)")
@@ -61,9 +62,18 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := checkCounts(fs, atLeast{"steps", *steps, 0}); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *save != "" {
+		if err := refuseOverwrite("save", *save, nil, []string{"."}); err != nil {
+			return err
+		}
 	}
 	if err := device.Check(*dev); err != nil { // before a run folder exists
 		return err
@@ -82,11 +92,11 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *student != "" {
 		cfg.Student = *student
 	}
-	if *steps >= 0 {
+	if set["steps"] {
 		cfg.Steps = *steps
 	}
-	if *seed >= 0 {
-		cfg.GRPO.Seed = uint64(*seed)
+	if set["seed"] {
+		cfg.GRPO.Seed = *seed
 	}
 	if *dataFile != "" {
 		cfg.Data = *dataFile
@@ -120,8 +130,11 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cfg.Teacher == "" || cfg.Student == "" {
-		fs.Usage()
-		return errUsage
+		from := ""
+		if *cfgPath != "" {
+			from = " (nor does " + *cfgPath + ")"
+		}
+		return misuse(fs, "--teacher and --student are required%s: the models to train and to score with", from)
 	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
 	e, err := runpkg.New(cfg, sink)

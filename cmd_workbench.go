@@ -6,6 +6,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute/device"
 	"io"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -62,9 +63,12 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if *resume != "" && *cfgPath != "" {
+		return misuse(fs, "--config with --resume: a resumed run keeps its own config.toml (%s); edit that file, or start a new run from %s without --resume",
+			filepath.Join(*resume, sessions.ConfigFile), *cfgPath)
 	}
 	if err := device.Check(*dev); err != nil { // before a run folder exists
 		return err
@@ -199,9 +203,8 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	if err := checkArgs(fs, 1, "RUNDIR"); err != nil {
+		return err
 	}
 	if err := device.Check(*dev); err != nil {
 		return err

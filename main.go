@@ -6,6 +6,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,10 +61,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, c := range cmds {
 		if c.name == args[0] {
 			if err := c.run(args[1:], stdin, stdout, stderr); err != nil {
-				switch err {
-				case errHelp:
+				var misused usageError
+				switch {
+				case err == errHelp:
 					return 0
-				case errUsage:
+				case errors.As(err, &misused):
+					fmt.Fprintf(stderr, "\n%s: %v\n", misused.cmd, misused.msg)
+					return 2
+				case errors.Is(err, errUsage):
 					return 2
 				}
 				fmt.Fprintf(stderr, "rlt %s: %v\n", c.name, err)

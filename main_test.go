@@ -90,7 +90,6 @@ func TestCLIErrors(t *testing.T) {
 	}{
 		{[]string{"nope"}, 2, `unknown command "nope"`},
 		{[]string{"model", "info", t.TempDir()}, 1, "missing config.json"},
-		{[]string{"model", "init", "--config", "x.json"}, 2, "Usage: rlt model init"},
 		{[]string{"model", "init", "--config", "/nonexistent.json", "--out", t.TempDir()}, 1, "nonexistent.json"},
 		{[]string{"tokenize"}, 2, "Usage: rlt tokenize"},
 		{[]string{"logprobs", "--model", t.TempDir()}, 1, "load model"},
@@ -100,6 +99,50 @@ func TestCLIErrors(t *testing.T) {
 		if code != c.code || !strings.Contains(out+errs, c.want) {
 			t.Errorf("rlt %v: exit %d, output %q; want exit %d and %q", c.args, code, out+errs, c.code, c.want)
 		}
+	}
+	// A wrong call ends with what was wrong, after the usage; a call that
+	// would overwrite a model or mix with a run is refused before any work.
+	model := tinyFolder(t, "f32")
+	shape := filepath.Join(filepath.Dir(model), "shape.json")
+	weights, _ := os.ReadFile(filepath.Join(model, "model.safetensors"))
+	run := t.TempDir()
+	os.WriteFile(filepath.Join(run, "config.toml"), []byte("steps = 1\n"), 0o644)
+	distilled := t.TempDir() // an earlier distill's output
+	os.Mkdir(filepath.Join(distilled, "student"), 0o755)
+	os.WriteFile(filepath.Join(distilled, "student", "model.safetensors"), weights, 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		last string // the last line of stderr
+	}{
+		{[]string{"model", "init", "--config", "x.json"}, 2, "rlt model init: --out is required"},
+		{[]string{"tokenize"}, 2, "rlt tokenize: --tokenizer is required"},
+		{[]string{"generate", "--model", model}, 2, "rlt generate: --prompt is required"},
+		{[]string{"generate", "--model", model, "--prompt", "x", "--max-new-tokens", "-3"}, 2, "rlt generate: --max-new-tokens -3: want at least 1"},
+		{[]string{"train", "--teacher", model}, 2, "rlt train: --teacher and --student are required: the models to train and to score with"},
+		{[]string{"train", "--teacher", model, "--student", model, "--steps", "-2"}, 2, "rlt train: --steps -2: want at least 0"},
+		{[]string{"score", "--teacher", model, "--student", model, "--write"}, 2, "rlt score: --write stores scores in a run folder: give it with --run"},
+		{[]string{"eval", "--student", model, "--questions", "-5"}, 2, "rlt eval: --questions -5: want at least 1"},
+		{[]string{"export", "--run", run, "extra"}, 2, `rlt export: unexpected argument "extra": rlt export takes only flags`},
+		{[]string{"model", "info"}, 2, "rlt model info: missing DIR"},
+		{[]string{"run", "--resume", run, "--config", shape}, 2, "rlt run: --config with --resume: a resumed run keeps its own config.toml"},
+		{[]string{"model", "init", "--config", shape, "--out", model}, 1, "already holds a model (config.json) that would be replaced"},
+		{[]string{"model", "init", "--config", shape, "--out", run}, 1, "a run folder; writing there would mix with its records"},
+		{[]string{"train", "--teacher", model, "--student", model, "--save", model}, 1, "already holds a model (config.json)"},
+		{[]string{"distill", "--teacher", model, "--out", distilled, "--steps", "1"}, 1, "student already holds a model (model.safetensors) that would be replaced"},
+	} {
+		code, _, errs := runCLI(t, "", c.args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if last := lines[len(lines)-1]; code != c.code || !strings.Contains(last, c.last) {
+			t.Errorf("rlt %v: exit %d, last line %q; want exit %d and %q", c.args, code, last, c.code, c.last)
+		}
+	}
+	if now, _ := os.ReadFile(filepath.Join(model, "model.safetensors")); !bytes.Equal(now, weights) {
+		t.Error("a refused call changed the model's weights")
+	}
+	// Flags may follow the arguments.
+	if code, out, errs := runCLI(t, "", "model", "info", model, "--device", "cpu"); code != 0 || !strings.Contains(out, "2 layers, hidden 32") {
+		t.Errorf("model info DIR --device cpu: exit %d: %s%s", code, out, errs)
 	}
 	if code, out, errs := runCLI(t, "", "model", "init", "--help"); code != 0 || !strings.Contains(out+errs, "Usage: rlt model init") {
 		t.Errorf("--help: exit %d, output %q; want 0 and the usage", code, out+errs)

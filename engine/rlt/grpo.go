@@ -81,29 +81,50 @@ func DefaultGRPOConfig() GRPOConfig {
 	}
 }
 
-// Validate says what is wrong with a configuration.
+// Validate says what is wrong with a configuration, naming the key.
 func (c GRPOConfig) Validate() error {
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"lr", c.LR}, {"beta", c.Beta}, {"clip_eps", c.ClipEps}, {"max_grad_norm", c.MaxGradNorm},
+		{"adam_eps", c.AdamEps}, {"weight_decay", c.WeightDecay}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 1) {
+			return fmt.Errorf("grpo: %s %g must be a finite number, not negative", f.key, f.v)
+		}
+	}
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"adam_beta1", c.AdamBeta1}, {"adam_beta2", c.AdamBeta2}} {
+		if !(f.v >= 0 && f.v < 1) {
+			return fmt.Errorf("grpo: %s %g must be within [0, 1)", f.key, f.v)
+		}
+	}
 	switch {
 	case c.Questions <= 0 || c.Samples <= 0:
 		return fmt.Errorf("grpo: questions (%d) and samples (%d) must be positive", c.Questions, c.Samples)
 	case c.Samples < 2:
 		return fmt.Errorf("grpo: %d sample per question gives no group to compare with; use at least 2", c.Samples)
-	case !(c.Temperature > 0):
-		return fmt.Errorf("grpo: temperature %g must be positive", c.Temperature)
+	case !(c.Temperature > 0) || math.IsInf(c.Temperature, 1):
+		return fmt.Errorf("grpo: temperature %g must be a finite positive number", c.Temperature)
+	case !(c.TopP >= 0 && c.TopP <= 1):
+		return fmt.Errorf("grpo: top_p %g must be within [0, 1] (1 or 0 = off)", c.TopP)
 	case c.MaxNewTokens <= 0:
 		return fmt.Errorf("grpo: max_new_tokens %d must be positive", c.MaxNewTokens)
-	case !(c.LR >= 0) || c.Beta < 0 || c.ClipEps < 0 || c.MaxGradNorm < 0:
-		return fmt.Errorf("grpo: lr, beta, clip_eps and max_grad_norm must not be negative")
 	case c.Epochs <= 0:
 		return fmt.Errorf("grpo: epochs %d must be positive", c.Epochs)
 	case c.Epochs > 1 && c.ClipEps == 0:
 		return fmt.Errorf("grpo: %d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
-	case c.RefSyncAlpha < 0 || c.RefSyncAlpha > 1:
+	case !(c.RefSyncAlpha >= 0 && c.RefSyncAlpha <= 1):
 		return fmt.Errorf("grpo: ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
 	case c.FrozenWeights != "" && c.FrozenWeights != FrozenCheckpoint && c.FrozenWeights != FrozenFloat32:
 		return fmt.Errorf("grpo: frozen_weights %q: want %q (16-bit checkpoints stay 16-bit) or %q", c.FrozenWeights, FrozenCheckpoint, FrozenFloat32)
-	case c.MicroBatch < 0 || c.MicroBatchTokens < 0:
-		return fmt.Errorf("grpo: micro_batch (%d) and micro_batch_tokens (%d) must not be negative (0 = no limit)", c.MicroBatch, c.MicroBatchTokens)
+	case c.MicroBatch < 0:
+		return fmt.Errorf("grpo: micro_batch %d must not be negative (0 = no limit)", c.MicroBatch)
+	case c.MicroBatchTokens < 0:
+		return fmt.Errorf("grpo: micro_batch_tokens %d must not be negative (0 = no limit)", c.MicroBatchTokens)
+	case c.RefSyncEvery < 0:
+		return fmt.Errorf("grpo: ref_sync_every %d must not be negative (0 = never)", c.RefSyncEvery)
 	}
 	if err := c.CheckpointLayers.Validate(); err != nil {
 		return fmt.Errorf("grpo: %w", err)

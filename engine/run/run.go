@@ -117,8 +117,13 @@ func (c Config) check() error {
 	if err := device.CheckMatmul(c.Matmul); err != nil {
 		return err
 	}
-	if c.Steps < 0 || c.EvalEvery < 0 || c.EvalQuestions < 0 || c.CheckpointEvery < 0 {
-		return fmt.Errorf("steps, eval_every, eval_questions and checkpoint_every must not be negative")
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"steps", c.Steps}, {"eval_every", c.EvalEvery}, {"eval_questions", c.EvalQuestions}, {"checkpoint_every", c.CheckpointEvery}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s %d must not be negative", f.key, f.v)
+		}
 	}
 	if err := c.Reward.Validate(); err != nil {
 		return err

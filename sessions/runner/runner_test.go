@@ -44,7 +44,11 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 		return 0
 	}
 	cases := []struct{ from, to, key, want string }{
-		{"eval_every = 10", "eval_every = -1", "eval_every", "must not be negative"},
+		{"eval_every = 10", "eval_every = -1", "eval_every", "eval_every -1 must not be negative"},
+		{"beta = 0.04", "beta = nan", "beta", "grpo: beta NaN must be a finite number"},
+		{"lr = 0.0001", "lr = -1.0", "lr", "grpo: lr -1 must be a finite number, not negative"},
+		{"top_p = 1.0", "top_p = 7.0", "top_p", "grpo: top_p 7 must be within [0, 1]"},
+		{"adam_beta2 = 0.999", "adam_beta2 = 1.0", "adam_beta2", "grpo: adam_beta2 1 must be within [0, 1)"},
 		{"task = 'addition'", "task = 'division'", "task", `unknown task "division"`},
 		{"max_new_tokens = 96", "max_new_tokens = 0", "max_new_tokens", "max_new_tokens 0 must be positive"},
 		{"estimator = 'logratio'", "estimator = 'l2'", "estimator", `estimator "l2"`},
