@@ -150,6 +150,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer run.Close()
+		if err := run.ConfigSyntax(); err != nil {
+			return err
+		}
 		// The run's own prompts and coefficients, unless a flag says otherwise.
 		var cfg runpkg.Config
 		if run.DecodeConfig(&cfg) == nil {
@@ -185,7 +188,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			*sdir = st.Student
 		}
 		if *tdir == "" || *sdir == "" {
-			return fmt.Errorf("rlt score: %s records no teacher or student model: give --teacher and --student", filepath.Join(*runDir, sessions.ConfigFile))
+			return fmt.Errorf("%s records no teacher or student model: give --teacher and --student", filepath.Join(*runDir, sessions.ConfigFile))
 		}
 	}
 	rc.Estimator = record.Estimator(*est)

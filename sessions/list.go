@@ -95,9 +95,11 @@ func summarise(dir string) RunSummary {
 	// Events: creation time, last session's phases, fatal errors.
 	var lastPhase string
 	var fatal string
+	brokenEvents := 0
 	evStats, evErr := ReadLog(filepath.Join(dir, EventsFile), func(_ int, raw []byte) error {
 		var e EventRecord
 		if json.Unmarshal(raw, &e) != nil {
+			brokenEvents++
 			return nil
 		}
 		switch e.Kind {
@@ -146,6 +148,16 @@ func summarise(dir string) RunSummary {
 	}
 	if broken > 0 {
 		notes = append(notes, fmt.Sprintf("%d broken metric records", broken))
+	}
+	if brokenEvents > 0 {
+		notes = append(notes, fmt.Sprintf("%d broken event records", brokenEvents))
+	}
+	if cfgErr == nil {
+		if data, err := os.ReadFile(filepath.Join(dir, ConfigFile)); err != nil {
+			cfgErr = err
+		} else if err := configSyntax(filepath.Join(dir, ConfigFile), data); err != nil {
+			notes = append(notes, err.Error())
+		}
 	}
 	if mStats.PartialBytes > 0 {
 		notes = append(notes, "metrics.jsonl ends in a partial line")

@@ -1,7 +1,11 @@
 package sessions
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +73,43 @@ func TestPreviousFormatDevice(t *testing.T) {
 	runs, err := List(filepath.Dir(dir))
 	if err != nil || len(runs) != 1 || runs[0].Device != now {
 		t.Errorf("List = %+v, %v; want the run's last device, %+v", runs, err, now)
+	}
+}
+
+// TestDamageIsSaid: a config.toml that is not TOML and an events.jsonl line
+// that is not an event are noted in the run list, and export refuses such
+// a run rather than write rows with a default prompt.
+func TestDamageIsSaid(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 1)
+	w.Close()
+	cfg := filepath.Join(dir, ConfigFile)
+	data, _ := os.ReadFile(cfg)
+	line := bytes.Count(data, []byte("\n")) + 1
+	os.WriteFile(cfg, append(data, "steps = = 3\n"...), 0o644)
+	ev, _ := os.OpenFile(filepath.Join(dir, EventsFile), os.O_APPEND|os.O_WRONLY, 0)
+	ev.WriteString("{not an event\n")
+	ev.Close()
+
+	runs, err := List(filepath.Dir(dir))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("List = %v, %v", runs, err)
+	}
+	where := fmt.Sprintf("%s:%d:", cfg, line)
+	if note := runs[0].Note; !strings.Contains(note, where) || !strings.Contains(note, "1 broken event records") {
+		t.Errorf("note %q, want it to name %s and the broken event", note, where)
+	}
+	r, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.StudentPrompt(); err == nil || !strings.Contains(err.Error(), where) {
+		t.Errorf("StudentPrompt: %v, want the config's error at %s", err, where)
+	}
+	var out bytes.Buffer
+	if _, err := r.Export(&out, ExportStratos); err == nil || out.Len() != 0 {
+		t.Errorf("Export: %v, wrote %d bytes; want a refusal and nothing written", err, out.Len())
 	}
 }

@@ -105,15 +105,19 @@ func (e ExportReport) String() string {
 // StudentPrompt is the system prompt of the run's exported Bespoke-Stratos
 // rows: the student prompt its config.toml records ([prompts]
 // student_system), the one the run's student was scored with; a run that
-// records none (an imported one) gets record.DefaultStudentSystem.
-func (r *Run) StudentPrompt() string {
+// records none (an imported one) gets record.DefaultStudentSystem. A
+// config.toml that is not TOML is an error (ConfigSyntax), not the default.
+func (r *Run) StudentPrompt() (string, error) {
+	if err := r.ConfigSyntax(); err != nil {
+		return "", err
+	}
 	var c struct {
 		Prompts record.Prompts `toml:"prompts"`
 	}
 	if err := toml.Unmarshal(r.config, &c); err == nil && c.Prompts.StudentSystem != "" {
-		return c.Prompts.StudentSystem
+		return c.Prompts.StudentSystem, nil
 	}
-	return record.DefaultStudentSystem
+	return record.DefaultStudentSystem, nil
 }
 
 // ExportFile is where the workbench writes a run's accepted traces, in
@@ -148,7 +152,11 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 	case ExportStratos:
 		// The system prompt is the same on every row: a refusal of it is
 		// the export's failure, not a row's.
-		sw := record.NewStratosWriter(bw, r.StudentPrompt())
+		prompt, err := r.StudentPrompt()
+		if err != nil {
+			return rep, err
+		}
+		sw := record.NewStratosWriter(bw, prompt)
 		if err := sw.Check("q", "e", "s"); err != nil {
 			return rep, fmt.Errorf("export: the run's student prompt cannot be written: %w", err)
 		}

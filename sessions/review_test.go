@@ -145,7 +145,7 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	if got := w.StudentPrompt(); got != cfg.Prompts.StudentSystem {
+	if got, err := w.StudentPrompt(); err != nil || got != cfg.Prompts.StudentSystem {
 		t.Errorf("student prompt %q, want the run's %q", got, cfg.Prompts.StudentSystem)
 	}
 	// A system prompt the writer refuses (a ChatML marker would end the

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -175,6 +176,25 @@ func (r *Run) Repairs() []string { return append([]string(nil), r.repairs...) }
 
 // ConfigText is the content of config.toml.
 func (r *Run) ConfigText() []byte { return r.config }
+
+// ConfigSyntax reports config.toml when it is not TOML at all (a syntax
+// error, with its line): a command that reads the run's settings must not
+// fall back to defaults without a word. Keys this version does not know
+// (an imported run's) are not its concern; an empty file is none.
+func (r *Run) ConfigSyntax() error {
+	return configSyntax(filepath.Join(r.dir, ConfigFile), r.config)
+}
+
+func configSyntax(path string, data []byte) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	var any map[string]any
+	if err := decodeStrictOnce(path, data, &any); err != nil {
+		return fmt.Errorf("%w; the run's settings cannot be read until it is fixed", err)
+	}
+	return nil
+}
 
 // DecodeConfig decodes config.toml strictly into v (see DecodeStrict).
 func (r *Run) DecodeConfig(v any) error {
