@@ -182,6 +182,9 @@ func (m *Model) LoadWeights(src TensorSource) error {
 			if err := src.ReadFloat32(p.Name, dst); err != nil {
 				return err
 			}
+			if err := checkFinite32(info, dst); err != nil {
+				return err
+			}
 			continue
 		}
 		if cap(buf) < p.Tensor.Len() {
@@ -189,6 +192,9 @@ func (m *Model) LoadWeights(src TensorSource) error {
 		}
 		b := buf[:p.Tensor.Len()]
 		if err := src.ReadFloat32(p.Name, b); err != nil {
+			return err
+		}
+		if err := checkFinite32(info, b); err != nil {
 			return err
 		}
 		m.be.Write(p.Tensor, b)
@@ -213,6 +219,9 @@ func (m *Model) load16(src TensorSource, t *compute.Tensor, info hf.TensorInfo) 
 		if err := src.ReadFloat32(t.Name, buf); err != nil {
 			return err
 		}
+		if err := checkFinite32(info, buf); err != nil {
+			return err
+		}
 		bits := make([]uint16, t.Len())
 		k := half.BF16
 		if t.DType() == compute.F16 {
@@ -222,14 +231,23 @@ func (m *Model) load16(src TensorSource, t *compute.Tensor, info hf.TensorInfo) 
 		m.be.Write16(t, bits)
 		return nil
 	}
-	if dst, ok := compute.HostData16(t); ok {
-		return s16.ReadBits16(t.Name, dst)
+	buf, onHost := compute.HostData16(t)
+	if !onHost {
+		buf = make([]uint16, t.Len())
 	}
-	buf := make([]uint16, t.Len())
 	if err := s16.ReadBits16(t.Name, buf); err != nil {
 		return err
 	}
-	m.be.Write16(t, buf)
+	k := half.BF16
+	if want == hf.F16 {
+		k = half.F16
+	}
+	if err := checkFinite16(info, k, buf); err != nil {
+		return err
+	}
+	if !onHost {
+		m.be.Write16(t, buf)
+	}
 	return nil
 }
 

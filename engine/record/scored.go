@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -43,14 +44,80 @@ type Tokens struct {
 // tokensJSON is the JSON form of Tokens in `rlt score`'s output (the run
 // folder writes its own compact form of the same arrays).
 type tokensJSON struct {
-	ExplanationIDs    []int32   `json:"explanation_ids"`
-	ExplanationTokens []string  `json:"explanation_tokens"`
-	TeacherLP         []float32 `json:"teacher_logprobs"`
-	StudentLP         []float32 `json:"student_logprobs"`
-	D                 []float32 `json:"d"`
-	SolutionIDs       []int32   `json:"solution_ids"`
-	SolutionTokens    []string  `json:"solution_tokens"`
-	SolutionLP        []float32 `json:"solution_logprobs"`
+	ExplanationIDs    []int32    `json:"explanation_ids"`
+	ExplanationTokens []string   `json:"explanation_tokens"`
+	TeacherLP         jsonFloats `json:"teacher_logprobs"`
+	StudentLP         jsonFloats `json:"student_logprobs"`
+	D                 jsonFloats `json:"d"`
+	SolutionIDs       []int32    `json:"solution_ids"`
+	SolutionTokens    []string   `json:"solution_tokens"`
+	SolutionLP        jsonFloats `json:"solution_logprobs"`
+}
+
+func toJSON(t Tokens) tokensJSON {
+	return tokensJSON{t.ExplanationIDs, t.ExplanationTokens, t.TeacherLP, t.StudentLP, t.D,
+		t.SolutionIDs, t.SolutionTokens, t.SolutionLP}
+}
+
+func (t tokensJSON) tokens() Tokens {
+	return Tokens{t.ExplanationIDs, t.ExplanationTokens, t.TeacherLP, t.StudentLP, t.D,
+		t.SolutionIDs, t.SolutionTokens, t.SolutionLP}
+}
+
+// jsonFloats is a per-token array as JSON: a log-prob of −Inf (a token the
+// model gives no probability) or a NaN is written as Terms' are
+// (AppendFloat: "-Inf", "NaN"), not refused as encoding/json refuses them.
+type jsonFloats []float32
+
+func (f jsonFloats) MarshalJSON() ([]byte, error) {
+	if f == nil {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, 2+12*len(f))
+	b = append(b, '[')
+	for i, v := range f {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			b = AppendFloat(b, float64(v))
+			continue
+		}
+		// As encoding/json writes a float32 (the output of earlier
+		// versions, byte for byte): 'f' unless tiny or huge, and an
+		// exponent without a leading zero.
+		format := byte('f')
+		if abs := float32(math.Abs(float64(v))); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+			format = 'e'
+		}
+		b = strconv.AppendFloat(b, float64(v), format, -1, 32)
+		if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return append(b, ']'), nil
+}
+
+func (f *jsonFloats) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*f = nil
+		return nil
+	}
+	out := make(jsonFloats, len(raw))
+	for i, r := range raw {
+		v, err := ParseFloat(r)
+		if err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+		out[i] = float32(v)
+	}
+	*f = out
+	return nil
 }
 
 // MarshalJSON writes one flat object: the terms, "ended", and the arrays
@@ -59,7 +126,7 @@ func (s Scored) MarshalJSON() ([]byte, error) {
 	b := s.Terms.AppendFields([]byte{'{'})
 	b = append(b, `,"ended":`...)
 	b = strconv.AppendBool(b, s.Ended)
-	arr, err := json.Marshal(tokensJSON(s.Tokens))
+	arr, err := json.Marshal(toJSON(s.Tokens))
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +155,6 @@ func (s *Scored) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &t); err != nil {
 		return fmt.Errorf("scored: %w", err)
 	}
-	s.Tokens = Tokens(t)
+	s.Tokens = t.tokens()
 	return nil
 }
