@@ -18,6 +18,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // errUsage means the usage text was already printed for a wrong call;
@@ -155,6 +156,19 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 		}
 	}
 	return nil
+}
+
+// reportSkipped says on w, one line each, the records of a run folder its
+// reading left out (a broken line, a label it does not know): a count
+// alone leaves the user to find them.
+func reportSkipped(w io.Writer, issues []sessions.Issue) {
+	if len(issues) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "left out %d unreadable records of the run:\n", len(issues))
+	for _, is := range issues {
+		fmt.Fprintf(w, "  %v\n", is)
+	}
 }
 
 // loadTokenizer accepts tokenizer.json or the model folder that holds it.

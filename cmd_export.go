@@ -37,6 +37,9 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
+	if *format != sessions.ExportStratos && *format != sessions.ExportCSV {
+		return misuse(fs, "--format %q: want %s or %s", *format, sessions.ExportStratos, sessions.ExportCSV)
+	}
 	run, err := sessions.OpenReadOnly(*dir)
 	if err != nil {
 		return err
@@ -63,5 +66,6 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	for _, s := range rep.Refusals {
 		fmt.Fprintf(stderr, "  refused %v\n", s)
 	}
+	reportSkipped(stderr, run.Store().Issues())
 	return nil
 }

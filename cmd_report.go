@@ -49,6 +49,9 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, r := range runs {
+		reportSkipped(stderr, r.Skipped)
+	}
 	fmt.Fprintf(stdout, "wrote %s (%d runs, %d metrics)\n", path, len(runs), len(report.MetricNames(runs)))
 	return nil
 }

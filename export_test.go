@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,32 @@ func TestWorkbenchAndCLIExportTheSameRows(t *testing.T) {
 	if n := strings.Count(cli, "\n"); n != 2 || !strings.Contains(cli, `"system":"Solve: thought, then solution."`) ||
 		strings.Contains(cli, record.DefaultStudentSystem) {
 		t.Errorf("rows (%d) should be the 2 accepted traces with the run's student prompt:\n%s", n, cli)
+	}
+}
+
+// TestExportSaysWhatItLeftOut: a broken trace line and a review with a label
+// it does not know are each named with file and line on stderr (the count
+// alone left the user to find them), by export and report (score --run
+// says them the same way, through reportSkipped).
+func TestExportSaysWhatItLeftOut(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	copyDir(t, filepath.Join("sessions", "testdata", "prev-format", "grpo"), dir)
+	reviews := filepath.Join(dir, sessions.ReviewsFile)
+	f, err := os.OpenFile(reviews, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"time":"2026-12-04T14:50:00Z","trace":"1-1-1","label":"accepted"}` + "\n")
+	f.Close()
+	data, _ := os.ReadFile(reviews)
+	line := strings.Count(string(data), "\n")
+	want := fmt.Sprintf("%s:%d: skipped broken record: unknown label \"accepted\"", reviews, line)
+	code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", filepath.Join(t.TempDir(), "rows.jsonl"))
+	if code != 0 || !strings.Contains(errs, "left out 1 unreadable records of the run:\n  "+want) {
+		t.Errorf("rlt export: exit %d, stderr %q; want it to name %s", code, errs, want)
+	}
+	code, _, errs = runCLI(t, "", "report", "--out", t.TempDir(), dir)
+	if code != 0 || !strings.Contains(errs, want) {
+		t.Errorf("rlt report: exit %d, stderr %q; want it to name %s", code, errs, want)
 	}
 }

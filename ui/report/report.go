@@ -82,6 +82,9 @@ type RunData struct {
 	Metrics []sessions.MetricRecord
 	Traces  []sessions.TraceRecord
 	Labels  map[string]sessions.LabelState
+	// Skipped are the run's records its reading left out (broken lines),
+	// for the caller to say.
+	Skipped []sessions.Issue
 }
 
 // Load reads the runs at dirs (read-only; they may be running). A missing
@@ -98,11 +101,12 @@ func Load(dirs []string) ([]RunData, error) {
 		}
 		r, err := sessions.OpenReadOnly(dir)
 		if err != nil {
-			return nil, fmt.Errorf("run %s: %w", dir, err)
+			return nil, err // it names the run
 		}
 		ms, _ := r.Store().MetricsSince(0)
 		ts, _ := r.Store().TracesSince(0)
 		labels := r.Store().Labels()
+		skipped := r.Store().Issues()
 		if err := r.Close(); err != nil {
 			return nil, fmt.Errorf("run %s: %w", dir, err)
 		}
@@ -113,7 +117,7 @@ func Load(dirs []string) ([]RunData, error) {
 		out = append(out, RunData{
 			Name: name, Dir: dir,
 			Color:   colors.Add(absDir(dir)),
-			Metrics: ms, Traces: ts, Labels: labels,
+			Metrics: ms, Traces: ts, Labels: labels, Skipped: skipped,
 		})
 	}
 	return out, nil
