@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -67,7 +70,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 			IDs  []int32 `json:"ids"`
 		}
 		if err := json.Unmarshal(line, &in); err != nil {
-			return nil, fmt.Errorf("not a JSON object: %v", err)
+			return nil, errors.New(jsonerr.Say(err))
 		}
 		ids := in.IDs
 		switch {

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 const tokenizeUsage = `
@@ -39,7 +42,7 @@ func runTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			Text *string `json:"text"`
 		}
 		if err := json.Unmarshal(line, &in); err != nil {
-			return nil, fmt.Errorf("not a JSON object: %v", err)
+			return nil, errors.New(jsonerr.Say(err))
 		}
 		if in.Text == nil {
 			return nil, fmt.Errorf(`missing "text"`)

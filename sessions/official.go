@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -98,7 +99,7 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 			return fmt.Errorf("%s: incomplete JSON (cut short at byte %d; the trainer may be rewriting it)", name, len(data))
 		case errors.As(err, &se):
-			l, c := lineCol(clean, se.Offset)
+			l, c := jsonerr.LineCol(clean, se.Offset)
 			return fmt.Errorf("%s:%d:%d: %v", name, l, c, se)
 		}
 		return fmt.Errorf("%s: %w", name, err)
@@ -135,7 +136,7 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 			continue // "log_history": null
 		}
 		if t != json.Delim('[') {
-			l, c := lineCol(clean, dec.InputOffset())
+			l, c := jsonerr.LineCol(clean, dec.InputOffset())
 			return nil, rep, fmt.Errorf("%s:%d:%d: log_history is not a list", name, l, c)
 		}
 		for dec.More() {
@@ -145,7 +146,7 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 				return nil, rep, syntax(err)
 			}
 			rep.Entries++
-			line, _ := lineCol(clean, start)
+			line, _ := jsonerr.LineCol(clean, start)
 			m, issue := metricsEntry(raw, nonNum, &rep.NonNumeric)
 			if issue != "" {
 				rep.SkippedCount++
@@ -287,20 +288,6 @@ func skipSpaceComma(data []byte, off int64) int64 {
 		break
 	}
 	return off
-}
-
-// lineCol turns a byte offset into a 1-based line and column.
-func lineCol(data []byte, off int64) (line, col int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	if off < 0 {
-		off = 0
-	}
-	before := data[:off]
-	line = bytes.Count(before, []byte{'\n'}) + 1
-	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
-	return line, col
 }
 
 // CSVReport describes what ParseCompletionsCSV kept and left out.

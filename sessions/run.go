@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -562,7 +563,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			r.store.brokenTraces++
 			r.store.mu.Unlock()
 		}
-		r.store.addIssue(Issue{File: path, Line: lineNo, Msg: "skipped broken record: " + readableJSON(err)}, true)
+		r.store.addIssue(Issue{File: path, Line: lineNo, Msg: "skipped broken record: " + jsonerr.Say(err)}, true)
 	}
 	switch kind {
 	case 'e':

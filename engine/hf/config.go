@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // ConfigFile is the name of a model folder's configuration.
@@ -112,7 +114,7 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("not a JSON object (starts with %q)", preview(trimmed))
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
-		return Config{}, fmt.Errorf("not valid JSON: %v", err)
+		return Config{}, fmt.Errorf("not valid JSON: %s", jsonerr.At(data, err))
 	}
 	p := cfgParser{m: m}
 	var c Config

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // Names of the files a Hugging Face model folder may hold besides weights.
@@ -170,7 +172,11 @@ func (fo *Folder) openShards(indexPath string) error {
 		WeightMap map[string]string `json:"weight_map"`
 	}
 	if err := json.Unmarshal(data, &idx); err != nil {
-		return fmt.Errorf("open %s: key \"weight_map\" must map tensor names to shard files: %s", indexPath, jsonTypeError(err))
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("open %s: key \"weight_map\" must map tensor names to shard files: %s", indexPath, jsonTypeError(err))
+		}
+		return fmt.Errorf("open %s: not valid JSON: %s", indexPath, jsonerr.At(data, err))
 	}
 	if len(idx.WeightMap) == 0 {
 		return fmt.Errorf("open %s: weight_map is missing or empty", indexPath)

@@ -35,7 +35,7 @@ func TestMalformed(t *testing.T) {
 		raw    string // used instead of the edited fixture when set
 		wantIn []string
 	}{
-		{name: "bad JSON", raw: `{"model": {`, wantIn: []string{"not valid tokenizer JSON"}},
+		{name: "bad JSON", raw: `{"model": {`, wantIn: []string{"not valid tokenizer JSON: it ends at line 1, column 11 before the JSON is complete: the file was cut short"}},
 		{name: "not an object", raw: `[1,2]`, wantIn: []string{"not valid tokenizer JSON"}},
 		{name: "no model", raw: `{"pre_tokenizer": null}`, wantIn: []string{": model: missing"}},
 		{name: "model type", edit: func(m map[string]any) { model(m)["type"] = "WordPiece" },

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // Error is a problem with a tokenizer.json: the file, the key (a JSON
@@ -131,7 +133,7 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 	} else {
 		var sf jsonFile
 		if err := json.Unmarshal(data, &sf); err != nil {
-			return nil, fail("", "not valid tokenizer JSON: %v", err)
+			return nil, fail("", "not valid tokenizer JSON: %s", jsonerr.At(data, err))
 		}
 		if isNull(sf.Model) {
 			return nil, fail("model", "missing")

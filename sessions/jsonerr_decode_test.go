@@ -3,6 +3,8 @@ package sessions
 import (
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 func TestReadableJSONErrors(t *testing.T) {
@@ -19,7 +21,7 @@ func TestReadableJSONErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			got := readableJSON(err)
+			got := jsonerr.Say(err)
 			if !strings.Contains(got, tc.want) {
 				t.Errorf("%q, want it to contain %q", got, tc.want)
 			}

@@ -1,0 +1,101 @@
+// Package jsonerr says what is wrong with JSON in the words of the file,
+// not of encoding/json's Go types: `field "step" holds a JSON string where
+// a whole number is wanted` rather than `cannot unmarshal string into Go
+// struct field metricJSON.step of type int`, and for a whole document
+// where (line and column), and that a file which ends too soon was cut
+// short. The record readers, the model and tokenizer loaders and the
+// commands that read JSON Lines share it.
+package jsonerr
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Say says what is wrong with one JSON value (a record line), without a
+// place: the caller names the file and line.
+func Say(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			return fmt.Sprintf("the line holds a JSON %s where %s is wanted", te.Value, want(te.Type))
+		}
+		return fmt.Sprintf("field %q holds a JSON %s where %s is wanted", field, te.Value, want(te.Type))
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("not valid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// At says what is wrong with the JSON document data and where: "line 3,
+// column 9: …", or that it ends before the JSON does (a file cut short).
+func At(data []byte, err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var off int64
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	default:
+		return Say(err)
+	}
+	// encoding/json's offsets count the bytes read up to and including
+	// the one in error: the place is the byte before.
+	line, col := LineCol(data, max(off-1, 0))
+	if se != nil && int(off) >= len(bytes.TrimRight(data, " \t\r\n")) {
+		return fmt.Sprintf("it ends at line %d, column %d before the JSON is complete: the file was cut short (an interrupted download or copy?)", line, col)
+	}
+	msg := Say(err)
+	if se != nil {
+		msg = strings.TrimPrefix(se.Error(), "json: ")
+	}
+	return fmt.Sprintf("line %d, column %d: %s", line, col, msg)
+}
+
+// LineCol turns a byte offset into data into a 1-based line and column.
+func LineCol(data []byte, off int64) (line, col int) {
+	off = max(0, min(off, int64(len(data))))
+	before := data[:off]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return line, col
+}
+
+// want names what a Go type reads from JSON.
+func want(t reflect.Type) string {
+	if t == nil {
+		return "another kind of value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeOf(time.Time{}) {
+		return "a time (RFC 3339 text)"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another kind of value"
+}

@@ -1,0 +1,49 @@
+package jsonerr
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestAt: a document's problem is placed by line and column, a document
+// that ends early is called cut short, and a wrong type is said in JSON's
+// words, never Go's.
+func TestAt(t *testing.T) {
+	type doc struct {
+		Model struct {
+			Vocab map[string]int `json:"vocab"`
+		} `json:"model"`
+	}
+	for _, c := range []struct{ data, want string }{
+		{"{\n  \"model\": {\n    \"vocab\": {\"a\": 1,}\n  }\n}\n", "line 3, column 22: invalid character '}' looking for beginning of object key string"},
+		{"{\n  \"model\": {\n    \"vocab\": {\"a\": 1", "it ends at line 3, column 20 before the JSON is complete: the file was cut short"},
+		{"{\"model\": {\"vocab\": {\"a\": \"one\"}}}\n", `line 1, column 31: field "model.vocab" holds a JSON string where a whole number is wanted`},
+		{"", "it ends at line 1, column 1 before the JSON is complete"},
+	} {
+		var d doc
+		err := json.Unmarshal([]byte(c.data), &d)
+		if err == nil {
+			t.Fatalf("%q decoded", c.data)
+		}
+		got := At([]byte(c.data), err)
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%q: %q\nwant it to start %q", c.data, got, c.want)
+		}
+		if strings.Contains(got, "Go struct") || strings.Contains(got, "of type") {
+			t.Errorf("%q: %q names a Go type", c.data, got)
+		}
+	}
+}
+
+func TestLineCol(t *testing.T) {
+	data := []byte("ab\ncd\n\nef")
+	for _, c := range []struct {
+		off       int64
+		line, col int
+	}{{0, 1, 1}, {2, 1, 3}, {3, 2, 1}, {6, 3, 1}, {7, 4, 1}, {9, 4, 3}, {99, 4, 3}, {-4, 1, 1}} {
+		if l, col := LineCol(data, c.off); l != c.line || col != c.col {
+			t.Errorf("offset %d: line %d column %d, want %d and %d", c.off, l, col, c.line, c.col)
+		}
+	}
+}
