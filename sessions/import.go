@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -94,6 +95,13 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 	rep, metrics, traces, err := collectImport(abs, fi.IsDir(), format, nil)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
+	if len(metrics) == 0 && len(traces) == 0 { // an empty run folder would only mislead
+		msg := fmt.Sprintf("import %s: nothing to import: no trace or metric could be read", src)
+		if len(rep.Skip) > 0 {
+			msg += fmt.Sprintf(" (%d rows or files left out; the first: %v)", len(rep.Skip), rep.Skip[0])
+		}
+		return nil, errors.New(msg + "; no run folder was made")
 	}
 	rep.Dir = dst
 	if err := writeImport(dst, rep, metrics, traces); err != nil {

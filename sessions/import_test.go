@@ -300,4 +300,20 @@ func TestImportRefuses(t *testing.T) {
 	if _, err := Import(filepath.Join(t.TempDir(), "r"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a trainer's run folder") {
 		t.Errorf("empty folder: %v", err)
 	}
+	// A traces file with no row that reads makes no run folder.
+	for name, body := range map[string]string{"empty.jsonl": "", "bad.jsonl": "{\"question\": 4}\nnot json\n"} {
+		file := filepath.Join(t.TempDir(), name)
+		os.WriteFile(file, []byte(body), 0o644)
+		out := filepath.Join(t.TempDir(), "r")
+		_, err := Import(out, file)
+		if err == nil || !strings.Contains(err.Error(), "nothing to import") || !strings.Contains(err.Error(), "no run folder was made") {
+			t.Errorf("%s: %v, want a refusal", name, err)
+		}
+		if _, serr := os.Stat(out); serr == nil {
+			t.Errorf("%s: a run folder was made", name)
+		}
+		if name == "bad.jsonl" && (err == nil || !strings.Contains(err.Error(), "2 rows or files left out; the first: bad.jsonl:1: field \"question\" is not a string")) {
+			t.Errorf("%s: %v, want the rows left out counted and the first named", name, err)
+		}
+	}
 }

@@ -51,7 +51,12 @@ type RowIssue struct {
 	Msg   string
 }
 
-func (i RowIssue) String() string { return fmt.Sprintf("%s:%d: %s", i.File, i.Line, i.Msg) }
+func (i RowIssue) String() string {
+	if i.Line < 1 { // about the whole file
+		return i.File + ": " + i.Msg
+	}
+	return fmt.Sprintf("%s:%d: %s", i.File, i.Line, i.Msg)
+}
 
 // maxIssues bounds the issues kept per file; counts stay exact.
 const maxIssues = 100

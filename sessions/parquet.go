@@ -21,7 +21,7 @@ var parquetMagic = []byte("PAR1")
 
 // errParquetPending says a Parquet file is not complete yet: no footer, or
 // its size changed while it was read. It is read again when it changes.
-var errParquetPending = errors.New("being written")
+var errParquetPending = errors.New("incomplete")
 
 // pqCell is one value of a flat Parquet column: a string (BYTE_ARRAY), a
 // number (any integer or floating type, and booleans as 0/1), or null.
@@ -71,7 +71,7 @@ func readParquet(path string) (t *pqTable, err error) {
 		return nil, err
 	}
 	if st2, err := os.Stat(path); err != nil || st2.Size() != st.Size() || !st2.ModTime().Equal(st.ModTime()) {
-		return nil, fmt.Errorf("%w (it changed while it was read)", errParquetPending)
+		return nil, fmt.Errorf("%w: it changed while it was read (being written)", errParquetPending)
 	}
 	return t, nil
 }
@@ -89,13 +89,13 @@ func decodeParquet(r io.ReaderAt, size int64) (t *pqTable, err error) {
 		}
 	}
 	if size < 12 {
-		return nil, fmt.Errorf("%w (%d bytes, no footer yet)", errParquetPending, size)
+		return nil, fmt.Errorf("%w: %d bytes and no Parquet footer: still being written, or cut short", errParquetPending, size)
 	}
 	if _, err := r.ReadAt(tail[:], size-4); err != nil {
 		return nil, err
 	}
 	if !bytes.Equal(tail[:], parquetMagic) {
-		return nil, fmt.Errorf("%w (%d bytes, no footer yet)", errParquetPending, size)
+		return nil, fmt.Errorf("%w: %d bytes and no Parquet footer: still being written, or cut short", errParquetPending, size)
 	}
 	defer func() {
 		if p := recover(); p != nil {

@@ -596,7 +596,8 @@ func readStateMetrics(dir string, rep *ImportReport) ([]MetricRecord, error) {
 		}
 		entries, sr, err := parseTrainerState(rel, data, -1)
 		if err != nil {
-			rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: err.Error() + "; an older trainer_state.json is read meanwhile"})
+			msg := strings.TrimPrefix(err.Error(), rel+": ") // the issue names the file
+			rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: msg + "; an older trainer_state.json, if there is one, is read instead"})
 			continue
 		}
 		if rel != "trainer_state.json" {
