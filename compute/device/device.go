@@ -140,7 +140,7 @@ func open(name string) (compute.Backend, Choice, error) {
 	}
 	d, err := vulkan.Open()
 	if errors.Is(err, vulkan.ErrSetting) { // a mistyped setting is no reason to fall back
-		return nil, Choice{}, fmt.Errorf("--device auto: %w", err)
+		return nil, Choice{}, fmt.Errorf("device auto: %w", err)
 	}
 	if err != nil {
 		autoNoGPU = "no usable GPU"
@@ -252,9 +252,9 @@ func memoryOn(in vulkan.Info) Memory {
 // with the way on (a vulkan.Error's text ends with it already).
 func noGPU(name string, err error) error {
 	if ve := (*vulkan.Error)(nil); errors.As(err, &ve) {
-		return fmt.Errorf("--device %s: %w", name, err)
+		return fmt.Errorf("device %s: %w", name, err)
 	}
-	return fmt.Errorf("--device %s: %w; run with --device cpu to compute on the CPU", name, err)
+	return fmt.Errorf("device %s: %w; run with --device cpu (or device = \"cpu\" in config.toml) to compute on the CPU", name, err)
 }
 
 // MemoryIn is MemoryOf for an open backend: the zero Memory for the CPU

@@ -75,7 +75,7 @@ func TestOpenByIndex(t *testing.T) {
 	_, _, err = Open(past, "")
 	_, merr := MemoryOf(past)
 	for _, e := range []error{err, merr} {
-		if e == nil || !strings.Contains(e.Error(), "--device "+past) || !strings.Contains(e.Error(), "there is no "+past) ||
+		if e == nil || !strings.Contains(e.Error(), "device "+past) || !strings.Contains(e.Error(), "there is no "+past) ||
 			!strings.Contains(e.Error(), name+" "+in.Name) || !strings.Contains(e.Error(), "--device cpu") {
 			t.Errorf("%s on a machine without it: %v; want a refusal naming %s %s and --device cpu", past, e, name, in.Name)
 		}

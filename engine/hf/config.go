@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -83,6 +84,13 @@ func LoadConfig(path string) (Config, error) {
 		path = filepath.Join(path, ConfigFile)
 	}
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && filepath.Base(path) == ConfigFile {
+		if ff, serr := ScanFolder(filepath.Dir(path)); serr == nil { // say what the folder is instead
+			if cerr := ff.Check(false); cerr != nil {
+				return Config{}, cerr
+			}
+		}
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("load config: %w", err)
 	}

@@ -102,6 +102,10 @@ func (ff FolderFiles) Check(needTokenizer bool) error {
 	if len(missing) == 0 {
 		return nil
 	}
+	if _, err := os.Stat(filepath.Join(ff.Dir, "config.toml")); err == nil {
+		return fmt.Errorf("%s is a run folder, not a model folder: its config.toml names the teacher and student it trains with, and each checkpoint holds the trained teacher as a model folder (%s)",
+			ff.Dir, filepath.Join(ff.Dir, "checkpoints", "step-NNNNNN", "teacher"))
+	}
 	var found []string
 	for _, p := range []string{ff.Config, ff.Weights, ff.WeightsIndex, ff.Tokenizer, ff.TokenizerConfig, ff.GenerationConfig} {
 		if p != "" {

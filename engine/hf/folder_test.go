@@ -227,3 +227,19 @@ func TestCheckQwen2(t *testing.T) {
 		t.Errorf("tied: %v", err)
 	}
 }
+
+// TestLoadConfigSaysWhatTheFolderIs: a folder without config.json is
+// described (a run folder of ours, or what a model folder lacks), not
+// reported as a file that cannot be opened.
+func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
+	run := t.TempDir()
+	os.WriteFile(filepath.Join(run, "config.toml"), []byte("steps = 1\n"), 0o644)
+	if _, err := LoadConfig(run); err == nil || !strings.Contains(err.Error(), run+" is a run folder, not a model folder") {
+		t.Errorf("run folder: %v", err)
+	}
+	half := t.TempDir()
+	os.WriteFile(filepath.Join(half, TokenizerFile), []byte("{}"), 0o644)
+	if _, err := LoadConfig(half); err == nil || !strings.Contains(err.Error(), "is incomplete: missing config.json") {
+		t.Errorf("folder with a tokenizer only: %v", err)
+	}
+}

@@ -136,7 +136,7 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 			return nil, fail("", "not valid tokenizer JSON: %s", jsonerr.At(data, err))
 		}
 		if isNull(sf.Model) {
-			return nil, fail("model", "missing")
+			return nil, fail("model", "missing: this is not a tokenizer.json, which holds \"model\" with the vocabulary and merges (Hugging Face tokenizers' format)")
 		}
 		var sm jsonModel
 		if err := json.Unmarshal(sf.Model, &sm); err != nil {
