@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -310,6 +311,11 @@ func DecodeFile(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[' && json.Valid(t)) {
+		// A JSON file (a model's config.json, say) fails TOML on every line.
+		return &ConfigError{File: path, Line: 1, Column: 1,
+			Msg: "this is JSON, not a TOML run configuration (rlt train --print-config writes one to start from)"}
 	}
 	return DecodeStrict(path, data, v)
 }

@@ -3,6 +3,8 @@ package sessions
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -227,4 +229,18 @@ func unjoin(err error) []error {
 		return nil
 	}
 	return []error{err}
+}
+
+// TestDecodeFileRefusesJSON: a JSON file given as a run configuration (a
+// model's config.json) is said to be JSON once, not failed on every line.
+func TestDecodeFileRefusesJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(path, []byte("{\n  \"vocab_size\": 151936,\n  \"hidden_size\": 896\n}\n"), 0o644)
+	var v struct {
+		Steps int `toml:"steps"`
+	}
+	err := DecodeFile(path, &v)
+	if err == nil || !strings.Contains(err.Error(), path+":1:1: this is JSON, not a TOML run configuration") || strings.Count(err.Error(), "\n") > 0 {
+		t.Errorf("DecodeFile(config.json) = %v", err)
+	}
 }

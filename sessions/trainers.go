@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -790,17 +791,20 @@ func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord
 // NaN, text). An error names the field at fault (empty: the whole line).
 func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []string, field string, err error) {
 	var l struct {
-		Step json.Number     `json:"step"`
+		Step json.RawMessage `json:"step"`
 		Data json.RawMessage `json:"data"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&l); err != nil {
-		return m, nil, "", fmt.Errorf("not JSON: %v", err)
+		return m, nil, "", errors.New(jsonerr.Say(err))
 	}
-	f, err := strconv.ParseFloat(string(l.Step), 64)
+	if len(l.Step) == 0 {
+		return m, nil, "step", errors.New(`"step" is missing`)
+	}
+	f, err := strconv.ParseFloat(string(l.Step), 64) // a quoted step fails here
 	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return m, nil, "step", fmt.Errorf(`"step" is not an integer: %q`, l.Step)
+		return m, nil, "step", fmt.Errorf(`"step" is not an integer: %s`, bytes.TrimSpace(l.Step))
 	}
 	var data map[string]any
 	dd := json.NewDecoder(bytes.NewReader(l.Data))

@@ -469,3 +469,20 @@ func nemoStep1End(t *testing.T) int {
 	}
 	return off
 }
+
+// TestVerlMetricLineErrors: a metrics line verl could not have written says
+// which field is wrong in the file's words (was Go's "invalid number
+// literal, trying to unmarshal" under "not JSON" for valid JSON).
+func TestVerlMetricLineErrors(t *testing.T) {
+	for _, c := range []struct{ line, field, want string }{
+		{`{"step": "x", "data": {}}`, "step", `"step" is not an integer: "x"`},
+		{`{"data": {}}`, "step", `"step" is missing`},
+		{`{"step": 1.5, "data": {}}`, "step", `"step" is not an integer: 1.5`},
+		{`{"step": 1, "data": `, "", "not valid JSON: it ends before the JSON is complete"},
+	} {
+		_, _, field, err := parseVerlMetric([]byte(c.line))
+		if err == nil || field != c.field || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "Go ") {
+			t.Errorf("%s: field %q, %v; want %q and %q", c.line, field, err, c.field, c.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ func Say(err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("not valid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) { // a json.Decoder's word for it
+		return "not valid JSON: it ends before the JSON is complete"
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
