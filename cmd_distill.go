@@ -160,7 +160,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	} else {
 		t, ok := task.Lookup(*taskName)
 		if !ok {
-			return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
+			return fmt.Errorf("--task %q: want one of %s", *taskName, strings.Join(task.Names(), ", "))
 		}
 		if exs, err = task.NewSampler(t, task.Train, c.Seed).Unique(*n); err != nil {
 			return err
@@ -295,7 +295,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if *dataPath == "" {
 		var ok bool
 		if t, ok = task.Lookup(*taskName); !ok {
-			return fmt.Errorf("unknown task %q (known: %v)", *taskName, task.Names())
+			return fmt.Errorf("--task %q: want one of %s", *taskName, strings.Join(task.Names(), ", "))
 		}
 	}
 	p, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})

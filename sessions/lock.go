@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,10 @@ func (e *LockedError) Error() string {
 		e.Holder.Started.Local().Format(time.DateTime))
 }
 
+// ErrUnwritable says a run folder cannot be written by this process (a
+// read-only mount, another user's folder): it can only be read.
+var ErrUnwritable = errors.New("the run folder cannot be written here")
+
 // ErrLocked is matched by errors.Is for a *LockedError.
 var ErrLocked = errors.New("run folder locked")
 
@@ -63,6 +68,9 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 func LockRun(dir string) (*RunLock, error) {
 	path := filepath.Join(dir, LockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
+		return nil, fmt.Errorf("lock run: %w: %w: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, err, dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock run: %w", err)
 	}

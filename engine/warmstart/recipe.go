@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -83,7 +84,7 @@ type Progress struct {
 func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) error {
 	t, ok := task.Lookup(r.Task)
 	if !ok {
-		return fmt.Errorf("recipe: unknown task %q (known: %v)", r.Task, task.Names())
+		return fmt.Errorf("recipe: unknown task %q (known: %s)", r.Task, strings.Join(task.Names(), ", "))
 	}
 	tokJSON, err := tokenizer.ByteLevelJSON(AddedTokens)
 	if err != nil {

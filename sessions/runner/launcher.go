@@ -201,6 +201,13 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 		}
 		s.Notes = append(s.Notes, "read-only: "+locked.Error()+"; review it there, or once that process has closed it")
 		return s, nil
+	case errors.Is(err, sessions.ErrUnwritable):
+		s, rerr := l.OpenReadOnly(dir)
+		if rerr != nil {
+			return nil, rerr
+		}
+		s.Notes = append(s.Notes, "read-only: "+sessions.ErrUnwritable.Error()+"; reviews and exports cannot be saved in it (copy it where you can write)")
+		return s, nil
 	case err != nil:
 		return nil, err
 	}

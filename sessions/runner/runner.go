@@ -101,6 +101,9 @@ type Resumable struct {
 // an error).
 func OpenForResume(dir string) (Resumable, error) {
 	var r Resumable
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return r, fmt.Errorf("resume %s: a file, not a run folder (a folder that rlt run made, holding config.toml)", dir)
+	}
 	if src, ok := sessions.ImportedFrom(dir); ok {
 		return r, fmt.Errorf("resume %s: it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", dir, src.Source, dir)
 	}
@@ -113,6 +116,11 @@ func OpenForResume(dir string) (Resumable, error) {
 	}
 	ck, skipped, err := rec.LatestCheckpoint()
 	r.Notes = append(r.Notes, skipped...)
+	if errors.Is(err, sessions.ErrNoCheckpoint) {
+		rec.Close()
+		return r, fmt.Errorf("resume %s: %w to continue from; start a new run with its configuration instead: rlt run --config %s",
+			dir, err, filepath.Join(dir, sessions.ConfigFile))
+	}
 	if err != nil {
 		rec.Close()
 		return r, fmt.Errorf("resume %s: %w", dir, err)
