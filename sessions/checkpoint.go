@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // Files of a checkpoint folder, all written by SaveTrainerCheckpoint (the
@@ -539,7 +540,7 @@ func VerifyCheckpoint(dir string) (CheckpointState, error) {
 func parseCheckpointState(dir string, data []byte) (CheckpointState, []string, error) {
 	var st CheckpointState
 	if err := json.Unmarshal(data, &st); err != nil {
-		return st, nil, fmt.Errorf("checkpoint %s: %s: %w", dir, CheckpointStateFile, err)
+		return st, nil, fmt.Errorf("checkpoint %s: %s: %s", dir, CheckpointStateFile, jsonerr.At(data, err))
 	}
 	if st.Files == nil {
 		return st, nil, fmt.Errorf("checkpoint %s: %s has no file manifest", dir, CheckpointStateFile)

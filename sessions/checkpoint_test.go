@@ -144,7 +144,7 @@ func TestLatestCheckpointFallback(t *testing.T) {
 		{"state.json missing", func(t *testing.T, d string) { os.Remove(filepath.Join(d, CheckpointStateFile)) }, "state.json: no such file"},
 		{"state.json garbage", func(t *testing.T, d string) {
 			os.WriteFile(filepath.Join(d, CheckpointStateFile), []byte(`{"step":`), 0o644)
-		}, "state.json: unexpected end"},
+		}, "state.json: it ends at line 1, column 8 before the JSON is complete: the file was cut short"},
 		{"weights missing", func(t *testing.T, d string) { os.Remove(filepath.Join(d, TeacherDir, hf.WeightsFile)) }, "model.safetensors: no such file"},
 		{"weights truncated", func(t *testing.T, d string) {
 			p := filepath.Join(d, TeacherDir, hf.WeightsFile)
@@ -161,7 +161,7 @@ func TestLatestCheckpointFallback(t *testing.T) {
 		{"NaN in the weights", func(t *testing.T, d string) { plantNaN(t, filepath.Join(d, TeacherDir, hf.WeightsFile)) }, "teacher/model.safetensors has SHA-256"},
 		{"weights changed, same size", func(t *testing.T, d string) { flipLastByte(t, filepath.Join(d, TeacherDir, hf.WeightsFile)) }, "changed after it was written"},
 		{"trainer.json broken", func(t *testing.T, d string) { replaceFirst(t, filepath.Join(d, TrainerStateFile), "{", "[") }, "trainer.json has SHA-256"},
-		{"state.json broken", func(t *testing.T, d string) { replaceFirst(t, filepath.Join(d, CheckpointStateFile), "{", "[") }, "state.json: invalid character"},
+		{"state.json broken", func(t *testing.T, d string) { replaceFirst(t, filepath.Join(d, CheckpointStateFile), "{", "[") }, "state.json: line 2, column 9: invalid character"},
 		// A checkpoint of an older rlt (no checksums) is checked by content.
 		{"old format: NaN in the optimizer", func(t *testing.T, d string) {
 			dropChecksums(t, d)

@@ -57,7 +57,7 @@ func At(data []byte, err error) string {
 	// the one in error: the place is the byte before.
 	line, col := LineCol(data, max(off-1, 0))
 	if se != nil && int(off) >= len(bytes.TrimRight(data, " \t\r\n")) {
-		return fmt.Sprintf("it ends at line %d, column %d before the JSON is complete: the file was cut short (an interrupted download or copy?)", line, col)
+		return fmt.Sprintf("it ends at line %d, column %d before the JSON is complete: the file was cut short (an interrupted write, download or copy?)", line, col)
 	}
 	msg := Say(err)
 	if se != nil {

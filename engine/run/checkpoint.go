@@ -8,6 +8,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 
@@ -28,7 +29,7 @@ type TrainerState struct {
 func ParseTrainerState(raw []byte) (TrainerState, error) {
 	var st TrainerState
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return st, fmt.Errorf("trainer.json: %w", err)
+		return st, fmt.Errorf("trainer.json: %s", jsonerr.At(raw, err))
 	}
 	if st.Step < 0 || st.AdamSteps < 0 {
 		return st, fmt.Errorf("trainer.json: step %d and adam_steps %d must not be negative", st.Step, st.AdamSteps)
