@@ -84,6 +84,9 @@ func LoadConfig(path string) (Config, error) {
 		path = filepath.Join(path, ConfigFile)
 	}
 	data, err := os.ReadFile(path)
+	if _, derr := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) && errors.Is(derr, fs.ErrNotExist) {
+		return Config{}, fmt.Errorf("model folder %s does not exist", filepath.Dir(path))
+	}
 	if errors.Is(err, fs.ErrNotExist) && filepath.Base(path) == ConfigFile {
 		if ff, serr := ScanFolder(filepath.Dir(path)); serr == nil { // say what the folder is instead
 			if cerr := ff.Check(false); cerr != nil {
