@@ -77,10 +77,20 @@ func ReadFile(path string) (*File, error) {
 	case rep.Rows > 1 && wholeJSON(data):
 		// Two or more JSON Lines rows are never one JSON value together.
 		return nil, fmt.Errorf("data %s: one JSON document over %d lines, not JSON Lines: write one object a line (e.g. jq -c '.[]')", path, rep.Rows)
+	case len(f.Examples) == 0 && looksCSV(data):
+		return nil, fmt.Errorf("data %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", path, path)
 	case len(f.Examples) == 0:
 		return nil, fmt.Errorf("data %s: no usable rows: %s", path, f.Report.Summary(5))
 	}
 	return f, nil
+}
+
+// looksCSV reports whether data's first line is a CSV header rather than
+// JSON: no brace, and a comma or tab between names.
+func looksCSV(data []byte) bool {
+	first, _, _ := bytes.Cut(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), []byte("\n"))
+	first = bytes.TrimSpace(first)
+	return len(first) > 0 && first[0] != '{' && first[0] != '[' && bytes.ContainsAny(first, ",\t")
 }
 
 // wholeJSON reports whether data is a single JSON value (an array or a
