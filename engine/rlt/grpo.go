@@ -123,6 +123,10 @@ func (c GRPOConfig) Validate() error {
 		return fmt.Errorf("grpo: micro_batch %d must not be negative (0 = no limit)", c.MicroBatch)
 	case c.MicroBatchTokens < 0:
 		return fmt.Errorf("grpo: micro_batch_tokens %d must not be negative (0 = no limit)", c.MicroBatchTokens)
+	case c.MicroBatchTokens > 0 && c.MicroBatchTokens < c.MaxNewTokens:
+		// Checked here, before a run folder exists; the exact bound (the
+		// longest prompt with its completion) is known only at the step.
+		return fmt.Errorf("grpo: micro_batch_tokens %d is less than max_new_tokens %d: a completion with its prompt can hold more tokens than one forward may; raise it (or 0 for no limit)", c.MicroBatchTokens, c.MaxNewTokens)
 	case c.RefSyncEvery < 0:
 		return fmt.Errorf("grpo: ref_sync_every %d must not be negative (0 = never)", c.RefSyncEvery)
 	}

@@ -48,6 +48,7 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 		{"beta = 0.04", "beta = nan", "beta", "grpo: beta NaN must be a finite number"},
 		{"lr = 0.0001", "lr = -1.0", "lr", "grpo: lr -1 must be a finite number, not negative"},
 		{"top_p = 1.0", "top_p = 7.0", "top_p", "grpo: top_p 7 must be within [0, 1]"},
+		{"micro_batch_tokens = 2048", "micro_batch_tokens = 10", "micro_batch_tokens", "grpo: micro_batch_tokens 10 is less than max_new_tokens 96"},
 		{"adam_beta2 = 0.999", "adam_beta2 = 1.0", "adam_beta2", "grpo: adam_beta2 1 must be within [0, 1)"},
 		{"task = 'addition'", "task = 'division'", "task", `unknown task "division"`},
 		{"max_new_tokens = 96", "max_new_tokens = 0", "max_new_tokens", "max_new_tokens 0 must be positive"},
