@@ -69,6 +69,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -367,7 +368,11 @@ feed:
 }
 
 func (s *Server) fail(seq int, fatal bool, err error) error {
-	return &rlt.SourceError{Source: fmt.Sprintf("%s server %s", s.Kind, s.URL), Seq: seq, Fatal: fatal, Err: err}
+	source := "server " + s.URL // its kind is unknown until /v1/models answers
+	if s.Kind != "" {
+		source = fmt.Sprintf("%s server %s", s.Kind, s.URL)
+	}
+	return &rlt.SourceError{Source: source, Seq: seq, Fatal: fatal, Err: err}
 }
 
 // retry runs f, again after a doubling wait while it fails with a timeout,
@@ -470,6 +475,9 @@ func (s *Server) callRaw(ctx context.Context, method, path string, body any) ([]
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("%s %s: connection refused: nothing listens at %s: %w", method, path, s.URL, err)
 		}
 		return nil, fmt.Errorf("%s %s: %w: %w", method, path, errDropped, err)
 	}

@@ -372,8 +372,9 @@ func TestServerDown(t *testing.T) {
 	url := ts.URL
 	ts.Close()
 	_, err := Connect(context.Background(), url, fast())
-	if err == nil || !rlt.Fatal(err) || !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), "is it up?") {
-		t.Fatalf("error %v", err)
+	if err == nil || !rlt.Fatal(err) || !strings.Contains(err.Error(), "server "+url+": is it up?") ||
+		!strings.Contains(err.Error(), "connection refused: nothing listens at "+url) || strings.Contains(err.Error(), "dropped") {
+		t.Fatalf("error %v, want it to say nothing listens at %s", err, url)
 	}
 }
 
