@@ -49,7 +49,7 @@ func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 	}
 	if format == "" {
 		if format, err = DetectFormat(abs); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
 	tmp, err := os.MkdirTemp("", "rlt-official-*")

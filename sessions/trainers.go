@@ -193,9 +193,9 @@ func DetectFormat(dir string) (string, error) {
 	if v := findVerl(dir); len(v.metrics) > 0 || len(v.rollouts) > 0 {
 		return ImportVerl, nil
 	}
-	return "", fmt.Errorf("%s: not a trainer's run folder: no stored_completions/*.csv (official RLT trainer), "+
-		"no trainer_state.json or completions/*.parquet (TRL), no {step}.jsonl rollouts or {\"step\",\"data\"} "+
-		"lines (verl), no train_data_step*.jsonl or tensorboard/ (NeMo-RL); --format names the trainer", dir)
+	return "", errors.New("not a trainer's run folder: no stored_completions/*.csv (official RLT trainer), " +
+		"no trainer_state.json or completions/*.parquet (TRL), no {step}.jsonl rollouts or {\"step\",\"data\"} " +
+		"lines (verl), no train_data_step*.jsonl or tensorboard/ (NeMo-RL); --format names the trainer")
 }
 
 // IsTrainerFolder reports whether dir looks like a run folder of a trainer
