@@ -9,6 +9,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -107,9 +108,19 @@ func OpenForResume(dir string) (Resumable, error) {
 	if src, ok := sessions.ImportedFrom(dir); ok {
 		return r, fmt.Errorf("resume %s: it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", dir, src.Source, dir)
 	}
+	cfgPath := filepath.Join(dir, sessions.ConfigFile)
+	if data, err := os.ReadFile(cfgPath); err == nil && len(bytes.TrimSpace(data)) == 0 {
+		return r, fmt.Errorf("resume %s: %s is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only", dir, cfgPath)
+	}
 	rec, err := sessions.Open(dir, &r.Cfg)
 	if err != nil {
 		return r, err
+	}
+	// Checked before any engine starts: a configuration that cannot run is
+	// the file's problem, and must not be recorded as the run failing.
+	if err := r.Cfg.Validate(); err != nil {
+		rec.Close()
+		return r, fmt.Errorf("resume %s: %s: %w; the run is unchanged: fix the file, or open the run read-only", dir, cfgPath, err)
 	}
 	for _, rp := range rec.Repairs() {
 		r.Notes = append(r.Notes, "repaired: "+rp)

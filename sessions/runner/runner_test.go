@@ -454,3 +454,46 @@ func TestLauncherDeviceOverResumedConfig(t *testing.T) {
 		t.Errorf("a new run's configuration does not show the launcher's device: %v\n%s", err, conf)
 	}
 }
+
+// TestResumeRefusesABadConfigWithoutFailingTheRun: a finished run whose
+// config.toml was emptied or edited into one that cannot run is refused at
+// resume, saying so, and stays finished: the refusal is the file's, not a
+// failure of the run.
+func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 1)
+	cfg.Device = "cpu"
+	runs := t.TempDir()
+	rec, cfg, err := Create(runs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := rec.Dir()
+	h, err := Start(context.Background(), rec, cfg, rec, Fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(h.Wait(), h.Close()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, sessions.ConfigFile)
+	text, _ := os.ReadFile(path)
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLauncher(context.Background(), runs, models)
+	for _, c := range []struct{ text, want string }{
+		{"", "config.toml is empty: the run's configuration is lost"},
+		{strings.Replace(string(text), "steps = 1", "steps = -3", 1), "steps -3 must not be negative; the run is unchanged"},
+	} {
+		os.WriteFile(path, []byte(c.text), 0o644)
+		if _, err := l.Resume(dir); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("resume: %v, want %q", err, c.want)
+		}
+		list, err := sessions.List(runs)
+		if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished {
+			t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
+		}
+	}
+}
