@@ -182,6 +182,15 @@ func (r *runsScreen) say(err bool, format string, args ...any) {
 	r.msg, r.msgErr = fmt.Sprintf(format, args...), err
 }
 
+// note adds s to the message shown (after a failure, what still holds).
+func (r *runsScreen) note(s string) {
+	if r.msg == "" {
+		r.msg = s
+		return
+	}
+	r.msg += " · " + s
+}
+
 // refresh lists the runs off the event loop (List reads every run's logs).
 func (r *runsScreen) refresh() tea.Cmd {
 	r.listGen++

@@ -656,3 +656,45 @@ func TestFollowRowsOtherTrainers(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedResumeKeepsARunOpen: a resume the launcher refuses (here a
+// run whose config.toml does not decode) leaves the run that was open
+// open again, read-only, and says so; the workbench is never left with no
+// run by a switch that did not happen.
+func TestRefusedResumeKeepsARunOpen(t *testing.T) {
+	root := t.TempDir()
+	l := &testLauncher{runs: filepath.Join(root, "runs")}
+	s, err := l.Start(mustConfig(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Run.Emit(event.Phase{Time: t0, Name: "done", Step: 0})
+	s.Run.Flush()
+	broken := filepath.Join(l.runs, "broken")
+	b, err := sessions.Create(broken, flowCfg{Task: "addition", Steps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	os.WriteFile(filepath.Join(broken, sessions.ConfigFile), []byte("stepz = 2\n"), 0o644)
+
+	m := newModel(Options{Run: s.Run, Steps: s.Steps, Launcher: l, RunsDir: l.runs, Close: s.Close})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	hit(t, m, "4")
+	listNow(t, m)
+	for i := 0; i < 5 && (m.runs.selected() == nil || filepath.Base(m.runs.selected().Dir) != "broken"); i++ {
+		hit(t, m, "j")
+	}
+	if sel := m.runs.selected(); sel == nil || filepath.Base(sel.Dir) != "broken" {
+		t.Fatalf("cannot select the broken run: %+v", sel)
+	}
+	_, cmd := m.Update(keyMsg("r"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
+	if !m.hasRun() || m.sh.run.Dir() != s.Run.Dir() {
+		t.Fatalf("after the refused resume the open run is %v, want %s again", m.sh.run, s.Run.Dir())
+	}
+	if want := "new-1 is open again, read-only"; !strings.Contains(m.runs.msg, `unknown key "stepz"`) || !strings.Contains(m.runs.msg, want) {
+		t.Errorf("message %q, want the refusal and %q", m.runs.msg, want)
+	}
+}

@@ -326,6 +326,9 @@ type launchResult struct {
 	o        *opened
 	err      error
 	closeErr error // ending the previous run
+	// reopened is the previous run opened again read-only when req failed,
+	// so that a refused switch does not leave the workbench with no run.
+	reopened *opened
 }
 
 // switchRun ends the current run and launches req, both off the event
@@ -340,6 +343,10 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 		return nil
 	}
 	name := m.openName()
+	prevDir := ""
+	if m.sh.run != nil {
+		prevDir = m.sh.run.Dir()
+	}
 	old := m.detach()
 	m.switching = req.String()
 	if old != nil {
@@ -368,6 +375,11 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 			res.o = &opened{Session: s}
 		}
 		res.err = err
+		if err != nil && prevDir != "" {
+			if ps, perr := l.OpenReadOnly(prevDir); perr == nil && ps != nil && ps.Run != nil {
+				res.reopened = &opened{Session: ps}
+			}
+		}
 		bg.put(res)
 		return launchedMsg{res}
 	}
@@ -388,6 +400,11 @@ func (m *Model) launched(res *launchResult) tea.Cmd {
 		}
 		m.runs.failed(res.req, res.err)
 		m.active = scrRuns
+		if res.reopened != nil { // the run that was open stays open, read-only
+			m.attach(res.reopened)
+			m.runs.note(fmt.Sprintf("%s is open again, read-only", filepath.Base(res.reopened.Run.Dir())))
+			return tea.Batch(m.waitChanged(), m.runs.refresh())
+		}
 		return m.runs.refresh()
 	}
 	m.attach(res.o)
