@@ -830,6 +830,10 @@ func (m *Model) footer(scr screen) string {
 // phaseShown: the progress line beside it names it), paused, stopping,
 // stopped, done or failed (and read-only when there are no controls).
 func (m *Model) state(phaseShown bool) string {
+	// The engine says at once that a pause was asked for; the paused phase
+	// comes when the step in progress has ended. A viewer without the
+	// engine has only the phase.
+	asked, canAsk := m.pauseAsked()
 	s := "waiting"
 	switch {
 	case m.probs.fatal != "":
@@ -840,7 +844,9 @@ func (m *Model) state(phaseShown bool) string {
 		s = "stopped"
 	case m.sh.stopAsked:
 		s = "stopping (after the step in progress)"
-	case m.paused || m.enginePaused():
+	case canAsk && asked && !m.paused:
+		s = "pausing (after the step in progress)"
+	case m.paused && (!canAsk || asked):
 		s = "paused"
 	case m.closed:
 		s = "closed"
@@ -859,9 +865,14 @@ func (m *Model) state(phaseShown bool) string {
 	return s
 }
 
-func (m *Model) enginePaused() bool {
+// pauseAsked reports whether the engine driven here has been asked to
+// pause, and whether its controller can say.
+func (m *Model) pauseAsked() (asked, canAsk bool) {
 	p, ok := m.sh.control.(interface{ Paused() bool })
-	return ok && p.Paused()
+	if !ok {
+		return false, false
+	}
+	return p.Paused(), true
 }
 
 // stepProgress is where the engine is within the step in progress

@@ -492,3 +492,38 @@ func TestMemoryLabel(t *testing.T) {
 		}
 	}
 }
+
+// pausingControl answers Paused as run.Engine does: true from the moment a
+// pause is asked for, before the engine reaches the end of its step.
+type pausingControl struct {
+	fakeControl
+	asked bool
+}
+
+func (p *pausingControl) Pause()       { p.fakeControl.Pause(); p.asked = true }
+func (p *pausingControl) Resume()      { p.fakeControl.Resume(); p.asked = false }
+func (p *pausingControl) Paused() bool { return p.asked }
+
+// TestHeaderPausingThenPaused: p asks for a pause; until the engine records
+// the paused phase (after its step) the header says pausing, not paused.
+func TestHeaderPausingThenPaused(t *testing.T) {
+	r := newTestRun(t, 3, 2, 4, 60)
+	ctl := &pausingControl{}
+	m := newModel(Options{Run: r, Steps: 20, Control: ctl})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	send(m, press("p"))
+	header := func() string { return strings.SplitN(m.View(), "\n", 2)[0] }
+	if h := header(); !strings.Contains(h, "pausing (after the step in progress)") {
+		t.Fatalf("header after p: %q", h)
+	}
+	r.Emit(event.Phase{Time: t0, Name: "paused", Step: 3})
+	r.Flush()
+	m.pull()
+	if h := header(); !strings.Contains(h, "· paused ·") || strings.Contains(h, "pausing") {
+		t.Errorf("header once paused: %q", h)
+	}
+	send(m, press("p"))
+	if h := header(); strings.Contains(h, "paused") || strings.Contains(h, "pausing") {
+		t.Errorf("header after resuming: %q", h)
+	}
+}
