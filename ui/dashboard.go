@@ -709,8 +709,11 @@ func (d *dashboard) render() string {
 	if w := f.Smoothing(); w > 0 {
 		flags = append(flags, fmt.Sprintf("smooth %.2f", w))
 	}
-	if d.sh.control == nil {
+	switch {
+	case d.sh.control == nil && d.sh.readOnly:
 		flags = append(flags, "read-only")
+	case d.sh.control == nil:
+		flags = append(flags, "review")
 	}
 	head := "Dashboard"
 	if d.cv != nil {

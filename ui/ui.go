@@ -859,8 +859,11 @@ func (m *Model) state(phaseShown bool) string {
 	case m.sh.control != nil:
 		s = "starting (loading models)"
 	}
-	if m.sh.control == nil {
+	switch {
+	case m.sh.control == nil && m.sh.readOnly:
 		s += " (read-only)"
+	case m.sh.control == nil: // no engine here, but reviews and exports are written
+		s += " (review)"
 	}
 	return s
 }

@@ -527,3 +527,21 @@ func TestHeaderPausingThenPaused(t *testing.T) {
 		t.Errorf("header after resuming: %q", h)
 	}
 }
+
+// TestHeaderSaysReviewOrReadOnly: a run open with no engine here says
+// "(review)" where reviews and exports are written, "(read-only)" only
+// where they are refused.
+func TestHeaderSaysReviewOrReadOnly(t *testing.T) {
+	r := newTestRun(t, 3, 2, 4, 60)
+	for _, c := range []struct {
+		readOnly bool
+		want     string
+	}{{false, "(review)"}, {true, "(read-only)"}} {
+		m := newModel(Options{Run: r, Steps: 20, ReadOnly: c.readOnly})
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+		lines := strings.Split(m.View(), "\n")
+		if !strings.Contains(lines[0], c.want) || !strings.Contains(m.View(), strings.Trim(c.want, "()")) {
+			t.Errorf("read-only %v: header %q, want %q", c.readOnly, lines[0], c.want)
+		}
+	}
+}
