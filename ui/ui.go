@@ -120,6 +120,10 @@ type stepAt struct {
 	t    time.Time
 }
 
+// pauseSpan is a time the engine spent paused (to zero: still paused),
+// left out of the step rate.
+type pauseSpan struct{ from, to time.Time }
+
 // Model is the root model: sizes, global keys, help, status and screens.
 //
 // It shows one run at a time (an opened Session). Opening another from
@@ -172,8 +176,9 @@ type runStatus struct {
 	hasStep   bool
 	reward    float64
 	hasReward bool
-	memory    string   // the last step's memory for the header (memoryLabel)
-	recent    []stepAt // last metric records' steps and times
+	memory    string      // the last step's memory for the header (memoryLabel)
+	recent    []stepAt    // last metric records' steps and times
+	pauses    []pauseSpan // recent pauses, from the paused phase to the next
 	phase     string
 	device    string // where the run computes (device.Choice.Label), from its device event
 	done      bool
@@ -534,8 +539,15 @@ func (m *Model) pull() {
 			}
 			if e.Name == "paused" {
 				m.paused = true
+				m.pauses = append(m.pauses, pauseSpan{from: e.Time})
+				if n := len(m.pauses); n > 16 {
+					m.pauses = append(m.pauses[:0], m.pauses[n-16:]...)
+				}
 			} else if m.paused && e.Name != "done" {
 				m.paused = false
+			}
+			if n := len(m.pauses); e.Name != "paused" && n > 0 && m.pauses[n-1].to.IsZero() {
+				m.pauses[n-1].to = e.Time
 			}
 		case sessions.KindClose:
 			m.closed = true
@@ -899,11 +911,35 @@ func (m *Model) rate() float64 {
 		return 0
 	}
 	a, b := m.recent[0], m.recent[n-1]
-	dt := b.t.Sub(a.t).Minutes()
+	spent := b.t.Sub(a.t)
+	for _, p := range m.pauses { // time paused is not time a step takes
+		to := p.to
+		if to.IsZero() {
+			to = b.t
+		}
+		if from, until := maxTime(p.from, a.t), minTime(to, b.t); until.After(from) {
+			spent -= until.Sub(from)
+		}
+	}
+	dt := spent.Minutes()
 	if dt <= 0 || b.step <= a.step {
 		return 0
 	}
 	return float64(b.step-a.step) / dt
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func (m *Model) statusLine() string {
@@ -955,8 +991,8 @@ func (m *Model) statusLine() string {
 	}
 	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
-		if steps > 0 && m.lastStep < steps && !m.done {
-			eta := time.Duration(float64(steps-m.lastStep) / r * float64(time.Minute))
+		if left := steps - (m.lastStep + 1); steps > 0 && left > 0 && !m.done && !m.paused { // steps count from 0
+			eta := time.Duration(float64(left) / r * float64(time.Minute))
 			parts = append(parts, "ETA "+eta.Round(time.Second).String())
 		}
 	}

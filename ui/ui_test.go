@@ -545,3 +545,24 @@ func TestHeaderSaysReviewOrReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRateLeavesOutPauses: the steps per minute (and so the ETA) count the
+// time between steps less any time the engine spent paused, ended or not.
+func TestRateLeavesOutPauses(t *testing.T) {
+	at := func(min float64) time.Time { return t0.Add(time.Duration(min * float64(time.Minute))) }
+	for _, c := range []struct {
+		name   string
+		pauses []pauseSpan
+		want   float64
+	}{
+		{"no pause", nil, 4.0 / 8},
+		{"paused 4 of the 8 minutes", []pauseSpan{{at(2), at(6)}}, 4.0 / 4},
+		{"paused before the window too", []pauseSpan{{at(-5), at(1)}}, 4.0 / 7},
+		{"still paused", []pauseSpan{{from: at(6)}}, 4.0 / 6},
+	} {
+		m := &Model{runStatus: runStatus{recent: []stepAt{{3, at(0)}, {5, at(3)}, {7, at(8)}}, pauses: c.pauses}}
+		if got := m.rate(); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s: %.4f steps/min, want %.4f", c.name, got, c.want)
+		}
+	}
+}
