@@ -603,7 +603,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			return
 		}
 		for _, d := range dropped {
-			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("trace %s: array %s: dropped, the rest of the trace kept", t.ID, d)}, false)
+			r.store.addIssue(Issue{File: path, Line: lineNo, Trace: t.ID, Msg: fmt.Sprintf("trace %s: array %s: dropped, the rest of the trace kept", t.ID, d)}, false)
 		}
 		if !r.store.addTrace(t) && !r.readOnly {
 			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("duplicate trace id %q: later record skipped", t.ID)}, false)

@@ -9,9 +9,10 @@ import (
 // Issue is a problem found in a run folder: a broken record (skipped), a
 // repaired tail, a followed file that was rewritten, a write that failed.
 type Issue struct {
-	File string // path of the file concerned
-	Line int    // 1-based line, 0 if not about one line
-	Msg  string
+	File  string // path of the file concerned
+	Line  int    // 1-based line, 0 if not about one line
+	Msg   string
+	Trace string // the trace it is about, kept in the store; "" if none
 }
 
 func (i Issue) String() string {

@@ -234,7 +234,7 @@ func issueProblem(is sessions.Issue, dir string, rel func(string) string) proble
 		where += ":" + strconv.Itoa(is.Line)
 	}
 	msg := rel(is.Msg)
-	p := problem{sev: sevWarning, where: where, msg: msg}
+	p := problem{sev: sevWarning, where: where, msg: msg, trace: is.Trace}
 	switch {
 	case strings.HasPrefix(is.Msg, "skipped broken record: "):
 		p.sev = sevError

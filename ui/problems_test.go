@@ -330,3 +330,13 @@ func TestHeaderShowsStepProgress(t *testing.T) {
 		t.Errorf("status line %q shows the progress of step %d, whose metrics are in", s, last)
 	}
 }
+
+// TestIssueAboutATraceOpensIt: a store issue about one trace (an array
+// dropped from it) is a problem enter opens the trace from, as a gap is.
+func TestIssueAboutATraceOpensIt(t *testing.T) {
+	is := sessions.Issue{File: "run/traces/000000.jsonl", Line: 1, Trace: "0-0-0",
+		Msg: "trace 0-0-0: array teacher_lp: dropped, the rest of the trace kept"}
+	if p := issueProblem(is, "run", relativizer("run")); p.trace != "0-0-0" || p.where != "traces/000000.jsonl:1" {
+		t.Errorf("problem %+v, want it to name trace 0-0-0 at traces/000000.jsonl:1", p)
+	}
+}
