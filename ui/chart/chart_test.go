@@ -435,3 +435,20 @@ func TestColourOutput(t *testing.T) {
 		t.Errorf("no faint raw line in %q", v)
 	}
 }
+
+// TestAllHiddenSaysSo: a chart whose every series is hidden says so, not
+// that it has no finite points.
+func TestAllHiddenSaysSo(t *testing.T) {
+	c := New(style.PlainTheme())
+	c.SetSize(60, 12)
+	c.Append("reward", 0, 1)
+	c.Append("reward", 1, 2)
+	c.SetHidden("reward", true)
+	if v := c.View(); !strings.Contains(v, "every series is hidden") {
+		t.Errorf("all hidden:\n%s", v)
+	}
+	c.SetHidden("reward", false)
+	if v := c.View(); strings.Contains(v, "hidden") || strings.Contains(v, "no finite points") {
+		t.Errorf("shown again:\n%s", v)
+	}
+}

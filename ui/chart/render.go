@@ -395,7 +395,13 @@ func (c *Chart) render() string {
 		// Put a message in the middle row of the (empty) plot.
 		msg := "no data"
 		if len(c.series) > 0 {
-			msg = "no finite points in view"
+			msg = "every series is hidden (space shows the selected one)"
+			for _, s := range c.series {
+				if !s.hidden {
+					msg = "no finite points in view"
+					break
+				}
+			}
 		}
 		out := strings.Split(b.String(), "\n")
 		mid := header + plotH/2
