@@ -2,6 +2,7 @@ package rlt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -81,15 +82,18 @@ func DefaultGRPOConfig() GRPOConfig {
 	}
 }
 
-// Validate says what is wrong with a configuration, naming the key.
+// Validate says what is wrong with a configuration: every problem, each
+// naming its key (errors.Join), so that an editor can show them all at once.
 func (c GRPOConfig) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("grpo: "+format, a...)) }
 	for _, f := range []struct {
 		key string
 		v   float64
 	}{{"lr", c.LR}, {"beta", c.Beta}, {"clip_eps", c.ClipEps}, {"max_grad_norm", c.MaxGradNorm},
 		{"adam_eps", c.AdamEps}, {"weight_decay", c.WeightDecay}} {
 		if !(f.v >= 0) || math.IsInf(f.v, 1) {
-			return fmt.Errorf("grpo: %s %g must be a finite number, not negative", f.key, f.v)
+			bad("%s %g must be a finite number, not negative", f.key, f.v)
 		}
 	}
 	for _, f := range []struct {
@@ -97,43 +101,57 @@ func (c GRPOConfig) Validate() error {
 		v   float64
 	}{{"adam_beta1", c.AdamBeta1}, {"adam_beta2", c.AdamBeta2}} {
 		if !(f.v >= 0 && f.v < 1) {
-			return fmt.Errorf("grpo: %s %g must be within [0, 1)", f.key, f.v)
+			bad("%s %g must be within [0, 1)", f.key, f.v)
 		}
 	}
+	if c.Questions <= 0 {
+		bad("questions %d must be positive", c.Questions)
+	}
 	switch {
-	case c.Questions <= 0 || c.Samples <= 0:
-		return fmt.Errorf("grpo: questions (%d) and samples (%d) must be positive", c.Questions, c.Samples)
+	case c.Samples <= 0:
+		bad("samples %d must be positive", c.Samples)
 	case c.Samples < 2:
-		return fmt.Errorf("grpo: %d sample per question gives no group to compare with; use at least 2", c.Samples)
-	case !(c.Temperature > 0) || math.IsInf(c.Temperature, 1):
-		return fmt.Errorf("grpo: temperature %g must be a finite positive number", c.Temperature)
-	case !(c.TopP >= 0 && c.TopP <= 1):
-		return fmt.Errorf("grpo: top_p %g must be within [0, 1] (1 or 0 = off)", c.TopP)
-	case c.MaxNewTokens <= 0:
-		return fmt.Errorf("grpo: max_new_tokens %d must be positive", c.MaxNewTokens)
+		bad("%d sample per question gives no group to compare with; use at least 2", c.Samples)
+	}
+	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) {
+		bad("temperature %g must be a finite positive number", c.Temperature)
+	}
+	if !(c.TopP >= 0 && c.TopP <= 1) {
+		bad("top_p %g must be within [0, 1] (1 or 0 = off)", c.TopP)
+	}
+	if c.MaxNewTokens <= 0 {
+		bad("max_new_tokens %d must be positive", c.MaxNewTokens)
+	}
+	switch {
 	case c.Epochs <= 0:
-		return fmt.Errorf("grpo: epochs %d must be positive", c.Epochs)
+		bad("epochs %d must be positive", c.Epochs)
 	case c.Epochs > 1 && c.ClipEps == 0:
-		return fmt.Errorf("grpo: %d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
-	case !(c.RefSyncAlpha >= 0 && c.RefSyncAlpha <= 1):
-		return fmt.Errorf("grpo: ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
-	case c.FrozenWeights != "" && c.FrozenWeights != FrozenCheckpoint && c.FrozenWeights != FrozenFloat32:
-		return fmt.Errorf("grpo: frozen_weights %q: want %q (16-bit checkpoints stay 16-bit) or %q", c.FrozenWeights, FrozenCheckpoint, FrozenFloat32)
-	case c.MicroBatch < 0:
-		return fmt.Errorf("grpo: micro_batch %d must not be negative (0 = no limit)", c.MicroBatch)
+		bad("%d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
+	}
+	if !(c.RefSyncAlpha >= 0 && c.RefSyncAlpha <= 1) {
+		bad("ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
+	}
+	if c.RefSyncEvery < 0 {
+		bad("ref_sync_every %d must not be negative (0 = never)", c.RefSyncEvery)
+	}
+	if c.FrozenWeights != "" && c.FrozenWeights != FrozenCheckpoint && c.FrozenWeights != FrozenFloat32 {
+		bad("frozen_weights %q: want %q (16-bit checkpoints stay 16-bit) or %q", c.FrozenWeights, FrozenCheckpoint, FrozenFloat32)
+	}
+	if c.MicroBatch < 0 {
+		bad("micro_batch %d must not be negative (0 = no limit)", c.MicroBatch)
+	}
+	switch {
 	case c.MicroBatchTokens < 0:
-		return fmt.Errorf("grpo: micro_batch_tokens %d must not be negative (0 = no limit)", c.MicroBatchTokens)
-	case c.MicroBatchTokens > 0 && c.MicroBatchTokens < c.MaxNewTokens:
+		bad("micro_batch_tokens %d must not be negative (0 = no limit)", c.MicroBatchTokens)
+	case c.MicroBatchTokens > 0 && c.MaxNewTokens > 0 && c.MicroBatchTokens < c.MaxNewTokens:
 		// Checked here, before a run folder exists; the exact bound (the
 		// longest prompt with its completion) is known only at the step.
-		return fmt.Errorf("grpo: micro_batch_tokens %d is less than max_new_tokens %d: a completion with its prompt can hold more tokens than one forward may; raise it (or 0 for no limit)", c.MicroBatchTokens, c.MaxNewTokens)
-	case c.RefSyncEvery < 0:
-		return fmt.Errorf("grpo: ref_sync_every %d must not be negative (0 = never)", c.RefSyncEvery)
+		bad("micro_batch_tokens %d is less than max_new_tokens %d: a completion with its prompt can hold more tokens than one forward may; raise it (or 0 for no limit)", c.MicroBatchTokens, c.MaxNewTokens)
 	}
 	if err := c.CheckpointLayers.Validate(); err != nil {
-		return fmt.Errorf("grpo: %w", err)
+		errs = append(errs, fmt.Errorf("grpo: %w", err))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Example is a question with its reference solution.

@@ -11,6 +11,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -93,42 +94,37 @@ func (c Config) Validate() error {
 	return err
 }
 
-// check is Validate without reading files.
+// check is Validate without reading files: every problem it finds, joined
+// (errors.Join), each naming its key.
 func (c Config) check() error {
+	var errs []error
 	if c.Teacher == "" || c.Student == "" {
-		return fmt.Errorf("teacher and student folders are required")
+		errs = append(errs, fmt.Errorf("teacher and student folders are required"))
 	}
 	switch {
 	case c.Data != "" && c.Task != "" && c.Task != DataTask:
-		return fmt.Errorf("task %q with data %q: a data run takes its questions from the file; set task = %q (rows that are %s questions keep their task's checker)",
-			c.Task, c.Data, DataTask, strings.Join(task.Names(), " or "))
+		errs = append(errs, fmt.Errorf("task %q with data %q: a data run takes its questions from the file; set task = %q (rows that are %s questions keep their task's checker)",
+			c.Task, c.Data, DataTask, strings.Join(task.Names(), " or ")))
 	case c.Data == "" && c.EvalData != "":
-		return fmt.Errorf("eval_data %q without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data", c.EvalData)
+		errs = append(errs, fmt.Errorf("eval_data %q without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data", c.EvalData))
 	case c.Data == "" && (c.Task == "" || c.Task == DataTask):
-		return fmt.Errorf("task %q needs data = FILE (JSON Lines of questions and solutions); or choose a synthetic task: %s", c.Task, strings.Join(task.Names(), ", "))
+		errs = append(errs, fmt.Errorf("task %q needs data = FILE (JSON Lines of questions and solutions); or choose a synthetic task: %s", c.Task, strings.Join(task.Names(), ", ")))
 	case c.Data == "":
 		if _, ok := task.Lookup(c.Task); !ok {
-			return fmt.Errorf("unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask)
+			errs = append(errs, fmt.Errorf("unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask))
 		}
 	}
-	if err := device.Check(c.Device); err != nil {
-		return err
-	}
-	if err := device.CheckMatmul(c.Matmul); err != nil {
-		return err
-	}
+	errs = append(errs, device.Check(c.Device), device.CheckMatmul(c.Matmul))
 	for _, f := range []struct {
 		key string
 		v   int
 	}{{"steps", c.Steps}, {"eval_every", c.EvalEvery}, {"eval_questions", c.EvalQuestions}, {"checkpoint_every", c.CheckpointEvery}} {
 		if f.v < 0 {
-			return fmt.Errorf("%s %d must not be negative", f.key, f.v)
+			errs = append(errs, fmt.Errorf("%s %d must not be negative", f.key, f.v))
 		}
 	}
-	if err := c.Reward.Validate(); err != nil {
-		return err
-	}
-	return c.GRPO.Validate()
+	errs = append(errs, c.Reward.Validate(), c.GRPO.Validate())
+	return errors.Join(errs...)
 }
 
 // Absolute returns the configuration with its teacher, student, data and

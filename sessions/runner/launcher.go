@@ -76,8 +76,17 @@ func (l *Launcher) decode(data []byte) (run.Config, error) {
 	if err := sessions.DecodeStrict(sessions.ConfigFile, data, &cfg); err != nil {
 		return cfg, err
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, sessions.LocateValidation(sessions.ConfigFile, data, err)
+	if err := cfg.Validate(); err != nil { // each problem under its own line
+		var located []*sessions.ConfigError
+		for _, e := range leaves(err) {
+			located = append(located, sessions.LocateValidation(sessions.ConfigFile, data, e))
+		}
+		slices.SortStableFunc(located, func(a, b *sessions.ConfigError) int { return a.Line - b.Line })
+		errs := make([]error, len(located))
+		for i, e := range located {
+			errs[i] = e
+		}
+		return cfg, errors.Join(errs...)
 	}
 	var errs []error
 	for _, m := range []struct{ key, dir string }{{"teacher", cfg.Teacher}, {"student", cfg.Student}} {
@@ -88,6 +97,20 @@ func (l *Launcher) decode(data []byte) (run.Config, error) {
 		}
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// leaves are the errors errors.Join put together in err (nested joins
+// included), or err alone.
+func leaves(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, leaves(e)...)
+	}
+	return out
 }
 
 // Check implements ui.Launcher.

@@ -497,3 +497,37 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSaysEveryProblemAtOnce: a configuration with several values
+// out of range gets one error for each, on its own line and in line
+// order, so that the editor shows them all after one save.
+func TestCheckSaysEveryProblemAtOnce(t *testing.T) {
+	l := NewLauncher(context.Background(), t.TempDir(), t.TempDir())
+	base, err := l.NewConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := string(base)
+	for _, r := range [][2]string{{"steps = ", "steps = -5 #"}, {"questions = 8", "questions = 0"}, {"lr = 0.0001", "lr = -1.0"}} {
+		data = strings.Replace(data, r[0], r[1], 1)
+	}
+	err = l.Check([]byte(data))
+	var got []string
+	last := 0
+	for _, e := range flattenErr(err) {
+		var ce *sessions.ConfigError
+		if !errors.As(e, &ce) {
+			continue // the launcher's empty models folder: not a value out of range
+		}
+		if ce.Line < last {
+			t.Errorf("%q at line %d comes after line %d", ce.Msg, ce.Line, last)
+		}
+		last = ce.Line
+		got = append(got, ce.Key+"|"+ce.Msg)
+	}
+	for _, want := range []string{"steps -5 must not be negative", "questions 0 must be positive", "lr -1 must be a finite number"} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("errors %q lack %q", got, want)
+		}
+	}
+}
