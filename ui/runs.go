@@ -87,6 +87,10 @@ type runsScreen struct {
 	edLoose  []string // problems without a line
 	edCount  int      // problems found by the last check
 	hasDraft bool
+	edOrig   string // the text as it was loaded: what differs from it is the user's edit
+	// discardKey is the key pressed once to replace an edited draft: a
+	// second press of it confirms.
+	discardKey string
 
 	w, h int
 }
@@ -516,11 +520,28 @@ func (r *runsScreen) copyConfig() {
 		r.say(true, "new run from %s: %v", filepath.Base(row.Dir), err)
 		return
 	}
+	if r.keepsEdits("c") {
+		return
+	}
 	r.openEditor(data, "config of "+filepath.Base(row.Dir))
+}
+
+// keepsEdits reports whether replacing the draft would lose edits the
+// user has not confirmed losing: the first press of key says so, the
+// second goes ahead.
+func (r *runsScreen) keepsEdits(key string) bool {
+	if !r.hasDraft || r.ed.Text() == r.edOrig || r.discardKey == key {
+		r.discardKey = ""
+		return false
+	}
+	r.discardKey = key
+	r.say(true, "the draft configuration has edits (%s): press %s again to replace them, n to go back to them", r.edFrom, key)
+	return true
 }
 
 func (r *runsScreen) openEditor(cfg []byte, from string) {
 	r.ed.SetText(string(cfg))
+	r.edOrig, r.discardKey = string(cfg), ""
 	r.edFrom, r.edLoose, r.edCount = from, nil, 0
 	r.editing, r.hasDraft = true, true
 }
@@ -535,6 +556,9 @@ func (r *runsScreen) editorKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, r.ekeys.Cancel):
 		r.editing = false
 	case key.Matches(k, r.ekeys.Reset):
+		if r.keepsEdits("ctrl+r") {
+			return nil
+		}
 		r.loadDefault()
 	default:
 		r.ed.Update(k)
@@ -638,6 +662,8 @@ func (r *runsScreen) actionLine() string {
 			s = "problems"
 		}
 		return th.Paint(bad, fmt.Sprintf("✗ %d %s: %s", r.edCount, s, first))
+	case r.editing && r.discardKey != "":
+		return th.Paint(warn, r.msg)
 	case r.editing:
 		return th.Paint(style.Spec{Attr: style.Faint}, "C-s checks this, saves it as the new run's config.toml and starts it")
 	case r.adding:

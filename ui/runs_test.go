@@ -698,3 +698,35 @@ func TestRefusedResumeKeepsARunOpen(t *testing.T) {
 		t.Errorf("message %q, want the refusal and %q", m.runs.msg, want)
 	}
 }
+
+// TestDraftEditsAreNotLostUnasked: with edits in the draft configuration,
+// c on a run and C-r in the editor ask first; a second press replaces.
+func TestDraftEditsAreNotLostUnasked(t *testing.T) {
+	root := t.TempDir()
+	l := &testLauncher{runs: filepath.Join(root, "runs")}
+	s, err := l.Start(mustConfig(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Run.Emit(event.Phase{Time: t0, Name: "done", Step: 0})
+	s.Run.Flush()
+	m := newModel(Options{Run: s.Run, Steps: s.Steps, Launcher: l, RunsDir: l.runs, Close: s.Close})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	hit(t, m, "4")
+	listNow(t, m)
+	hit(t, m, "n", "text:# mine", "enter")
+	edited := m.runs.ed.Text()
+	hit(t, m, "ctrl+r")
+	if m.runs.ed.Text() != edited || !strings.Contains(m.View(), "press ctrl+r again to replace them") {
+		t.Fatalf("C-r replaced the edited draft without asking:\n%s", m.View())
+	}
+	hit(t, m, "esc", "c")
+	if m.runs.ed.Text() != edited || !strings.Contains(m.View(), "press c again to replace them") {
+		t.Fatalf("c replaced the edited draft without asking:\n%s", m.View())
+	}
+	hit(t, m, "c")
+	if m.runs.ed.Text() == edited || !strings.Contains(m.runs.edFrom, "config of new-1") {
+		t.Errorf("a second c did not replace the draft (from %q)", m.runs.edFrom)
+	}
+}
