@@ -631,10 +631,22 @@ func (r *runsScreen) editorView() []string {
 	line, _ := r.ed.Cursor()
 	title := th.Paint(style.Spec{Attr: style.Bold}, "New run") +
 		fmt.Sprintf(" · %s · line %d/%d · TOML", r.edFrom, line, r.ed.LineCount())
+	// Problems without a line (the memory check's, say: what the run needs
+	// and what to change) are shown whole below the text, up to a third
+	// of the screen; the action line has room for the first words only.
+	var loose []string
+	for _, p := range r.edLoose {
+		loose = append(loose, wrap("✗ "+p, max(r.w-2, 10), max(r.h/3, 1))...)
+	}
+	loose = loose[:min(len(loose), max(r.h/3, 0))]
 	out := []string{title}
-	out = append(out, r.ed.Lines(r.w, max(r.h-2, 1), th)...)
-	for len(out) < r.h-1 {
+	out = append(out, r.ed.Lines(r.w, max(r.h-2-len(loose), 1), th)...)
+	for len(out) < r.h-1-len(loose) {
 		out = append(out, "")
+	}
+	bad := style.FG(style.Vermillion)
+	for _, l := range loose {
+		out = append(out, th.Paint(bad, l))
 	}
 	return append(out[:max(r.h-1, 1)], r.actionLine())
 }

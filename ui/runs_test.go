@@ -730,3 +730,31 @@ func TestDraftEditsAreNotLostUnasked(t *testing.T) {
 		t.Errorf("a second c did not replace the draft (from %q)", m.runs.edFrom)
 	}
 }
+
+// refusingLauncher refuses to start, as the memory check does: a plain
+// error about no one line, whose advice comes last.
+type refusingLauncher struct{ testLauncher }
+
+const refusal = "this run needs about 3185.68 GB (teacher weights (float32) 3 MB; sampling 800000 sequences of 224 tokens) and this machine has 24.0 GB: lower grpo.questions or grpo.samples, or set micro_batch_tokens"
+
+func (l *refusingLauncher) Start([]byte) (*sessions.Session, error) { return nil, errors.New(refusal) }
+
+// TestEditorShowsARefusalWhole: a refusal with no line (the memory
+// check's) is shown whole under the draft, its advice included, not cut
+// to the action line's width.
+func TestEditorShowsARefusalWhole(t *testing.T) {
+	l := &refusingLauncher{testLauncher{runs: filepath.Join(t.TempDir(), "runs")}}
+	m := newModel(Options{Launcher: l, RunsDir: l.runs})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	listNow(t, m)
+	_, cmd := m.Update(keyMsg("n"))
+	pump(t, m, cmd, func() bool { return m.runs.editing })
+	_, cmd = m.Update(keyMsg("ctrl+s"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.edCount > 0 })
+	v := m.View()
+	golden.Fits(t, v, 80, 24)
+	if flat := strings.Join(strings.Fields(v), " "); !strings.Contains(flat, "lower grpo.questions or grpo.samples, or set micro_batch_tokens") {
+		t.Errorf("the refusal's advice is not shown:\n%s", v)
+	}
+}
