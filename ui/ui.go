@@ -964,10 +964,8 @@ func (m *Model) statusLine() string {
 	}
 	steps := m.cur.Steps
 	prog, hasProg := m.stepProgress()
+	// Most telling first: a narrow terminal cuts the line from the right.
 	parts := []string{strings.Join(tabs, ""), m.state(hasProg)}
-	if m.device != "" {
-		parts = append(parts, m.device)
-	}
 	if errs, warns, _ := m.problemCounts(); errs > 0 {
 		parts = append(parts, th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))))
 	} else if warns > 0 {
@@ -982,6 +980,9 @@ func (m *Model) statusLine() string {
 	}
 	if m.hasReward {
 		parts = append(parts, "reward "+num(m.reward, 3))
+	}
+	if m.device != "" {
+		parts = append(parts, m.device)
 	}
 	if m.memory != "" {
 		parts = append(parts, m.memory)

@@ -566,3 +566,18 @@ func TestRateLeavesOutPauses(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderKeepsTheRewardAt80Columns: at 80 columns the header, cut from
+// the right, keeps the step and the reward before the device's name.
+func TestHeaderKeepsTheRewardAt80Columns(t *testing.T) {
+	r := newTestRun(t, 3, 2, 4, 60)
+	r.Emit(event.Device{Time: t0, DeviceChoice: event.DeviceChoice{Backend: "vulkan/NVIDIA H200 NVL (rev a1)", GPU: "gpu:3", Why: "asked for"}})
+	r.Flush()
+	m := sized(t, r, 80, 24, &fakeControl{})
+	m.pull()
+	h := strings.SplitN(m.View(), "\n", 2)[0]
+	step, reward, dev := strings.Index(h, "step "), strings.Index(h, "reward "), strings.Index(h, "vulkan/")
+	if step < 0 || reward < 0 || (dev >= 0 && dev < reward) {
+		t.Errorf("header %q: want step and reward before the device", h)
+	}
+}
