@@ -342,7 +342,7 @@ func (d *detailScreen) refuseReadOnly(what string) bool {
 	if !d.sh.readOnly {
 		return false
 	}
-	d.sh.say("read-only: %s is off, this run is open for viewing only (resume it from the Runs screen, 4, to review)", what)
+	d.sh.say("read-only: %s is off, this run is open for viewing only (when no other process holds it, enter on it in the Runs screen, 4, opens it to review)", what)
 	return true
 }
 

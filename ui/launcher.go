@@ -31,6 +31,10 @@ type Launcher interface {
 	// run folders (perhaps being written by another process, which is
 	// then followed live) or an official RLT trainer's run folder.
 	OpenReadOnly(dir string) (*sessions.Session, error)
+	// OpenForReview opens one of our run folders without training it:
+	// with its lock when no other process holds it, so that reviews and
+	// exports are written, else read-only, saying who holds it.
+	OpenForReview(dir string) (*sessions.Session, error)
 }
 
 // opened is a Session the workbench holds, closed at most once.

@@ -26,6 +26,9 @@ const (
 	launchStart launchKind = iota
 	launchResume
 	launchReadOnly
+	// launchReview opens one of our run folders to review: writable when
+	// no other process holds it, else read-only (Launcher.OpenForReview).
+	launchReview
 )
 
 // launchReq is one request to open a run in place of the current one.
@@ -41,6 +44,8 @@ func (r launchReq) String() string {
 		return "start a new run"
 	case launchResume:
 		return "resume " + filepath.Base(r.dir)
+	case launchReview:
+		return "open " + filepath.Base(r.dir)
 	}
 	return "open " + filepath.Base(r.dir) + " read-only"
 }
@@ -357,6 +362,13 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 	resumeHere := kind == launchResume && r.m.sh.engineEnded
 	if r.isCurrent(*row) && !resumeHere {
 		o := r.m.cur
+		held := row.State == string(sessions.StateRunning) || row.State == string(sessions.StatePaused)
+		if kind == launchReadOnly && row.Kind == kindRun && o.Control == nil && o.IsReadOnly() && !held && row.State != string(sessions.StateBroken) {
+			// Viewed read-only while another process held it, which has
+			// since let go: opened again, now to review (reviews and
+			// exports written), as rlt open would.
+			return r.m.request(launchReq{kind: launchReview, dir: row.Dir})
+		}
 		if kind == launchReadOnly || o.Control != nil || !o.IsReadOnly() {
 			r.m.active = scrDashboard
 			r.m.say("%s is the run open here", filepath.Base(row.Dir))

@@ -119,6 +119,19 @@ func (l *testLauncher) OpenReadOnly(dir string) (*sessions.Session, error) {
 	return &sessions.Session{Run: rec, ReadOnly: true, Close: rec.Close}, nil
 }
 
+// OpenForReview opens dir writable when no process holds it, as the
+// runner's launcher does, else read-only.
+func (l *testLauncher) OpenForReview(dir string) (*sessions.Session, error) {
+	rec, err := sessions.Open(dir, nil)
+	if errors.Is(err, sessions.ErrLocked) {
+		return l.OpenReadOnly(dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &sessions.Session{Run: rec, Close: rec.Close}, nil
+}
+
 // pump runs cmd, and the commands the messages it yields return, feeding
 // every message to m on this goroutine, until done() holds. Commands that
 // wait (for data, for the tick) are left waiting; ticks are dropped.
@@ -756,5 +769,39 @@ func TestEditorShowsARefusalWhole(t *testing.T) {
 	golden.Fits(t, v, 80, 24)
 	if flat := strings.Join(strings.Fields(v), " "); !strings.Contains(flat, "lower grpo.questions or grpo.samples, or set micro_batch_tokens") {
 		t.Errorf("the refusal's advice is not shown:\n%s", v)
+	}
+}
+
+// TestReadOnlyViewerGetsReviewBack: a run viewed read-only (another process
+// held it) that is no longer held opens again to review with enter on
+// the Runs screen, as rlt open would open it.
+func TestReadOnlyViewerGetsReviewBack(t *testing.T) {
+	root := t.TempDir()
+	l := &testLauncher{runs: filepath.Join(root, "runs")}
+	s, err := l.Start(mustConfig(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Run.Emit(event.Phase{Time: t0, Name: "done", Step: 0})
+	dir := s.Run.Dir()
+	if err := s.Close(); err != nil { // the trainer lets go
+		t.Fatal(err)
+	}
+	ro, err := l.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(Options{Run: ro.Run, ReadOnly: true, Launcher: l, RunsDir: l.runs, Close: ro.Close})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	if !m.sh.readOnly {
+		t.Fatal("not read-only to begin with")
+	}
+	hit(t, m, "4")
+	listNow(t, m)
+	_, cmd := m.Update(keyMsg("enter"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.hasRun() && !m.sh.readOnly })
+	if m.sh.run.Dir() != dir || m.sh.readOnly {
+		t.Errorf("open %s, read-only %v; want %s open to review", m.sh.run.Dir(), m.sh.readOnly, dir)
 	}
 }

@@ -370,6 +370,8 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 			s, err = l.Start(req.cfg)
 		case launchResume:
 			s, err = l.Resume(req.dir)
+		case launchReview:
+			s, err = l.OpenForReview(req.dir)
 		default:
 			s, err = l.OpenReadOnly(req.dir)
 		}
