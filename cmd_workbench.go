@@ -161,9 +161,25 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	// Every run this workbench trained, with the command that continues
 	// it from its final checkpoint.
 	for _, d := range l.Written() {
-		fmt.Fprintf(stderr, "run folder %s\n  continue it: rlt run --resume %s\n", d, shellQuote(d))
+		fmt.Fprintf(stderr, "run folder %s\n  continue it: %s\n", d, continueCommand(d))
 	}
 	return err
+}
+
+// continueCommand is the command that continues the run in dir from its
+// final checkpoint: a run that did all its steps needs more asked for.
+func continueCommand(dir string) string {
+	cmd := "rlt run --resume " + shellQuote(dir)
+	runs, err := sessions.List(filepath.Dir(dir))
+	if err != nil {
+		return cmd
+	}
+	for _, r := range runs {
+		if filepath.Clean(r.Dir) == filepath.Clean(dir) && r.State == sessions.StateFinished {
+			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.LastStep+1)
+		}
+	}
+	return cmd
 }
 
 // shellQuote quotes p for a POSIX shell when it holds anything but
@@ -230,7 +246,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	err = ui.Run(ui.Options{Run: s.Run, Control: s.Control, Steps: s.Steps, ReadOnly: s.ReadOnly, Close: s.Close,
 		Notes: s.Notes, Problems: s.Problems, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
 	for _, d := range l.Written() {
-		fmt.Fprintf(stderr, "run folder %s\n  continue it: rlt run --resume %s\n", d, shellQuote(d))
+		fmt.Fprintf(stderr, "run folder %s\n  continue it: %s\n", d, continueCommand(d))
 	}
 	return err
 }
