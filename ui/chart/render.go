@@ -584,7 +584,7 @@ func (c *Chart) headerText(lo, hi int64, note string) string {
 	if c.follow {
 		parts = append(parts, "follow")
 	} else {
-		parts = append(parts, "paused")
+		parts = append(parts, "not following (f)") // "paused" read as the run's state
 	}
 	if c.smoothing > 0 {
 		parts = append(parts, "EMA "+strconv.FormatFloat(c.smoothing, 'f', 2, 64))
