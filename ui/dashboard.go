@@ -538,9 +538,18 @@ func (d *dashboard) export() {
 			if s := seriesOf(ss, ms, ss.name, style.SeriesColor(ss.name)); len(s.Values) > 0 {
 				series = append(series, s)
 			}
+			if ss.spread == "" {
+				continue
+			}
+			// The band drawn around it is exported as its own column (and
+			// line): the files hold what the chart shows.
+			sp := seriesSpec{name: ss.spread, metric: ss.spread}
+			if s := seriesOf(sp, ms, ss.spread, style.SeriesColor(ss.spread)); len(s.Values) > 0 {
+				series = append(series, s)
+			}
 		}
 	}
-	svg, csv, err := report.ExportChart(dir, name, spec.title, series)
+	svg, csv, err := report.ExportChart(dir, name, spec.title, series, d.cv != nil)
 	if err != nil {
 		d.sh.say("export failed: %v", err)
 		return

@@ -110,11 +110,12 @@ func TestDashboardExportChart(t *testing.T) {
 	for _, tc := range []struct {
 		focus  string // chart title
 		file   string
-		series string
-		value  func(step float64) float64 // what newTestRun records, as drawn
+		series []string
+		value  []func(step float64) float64 // what newTestRun records, as drawn
 	}{
-		{"reward ± std", "reward", "reward", func(x float64) float64 { return -1 + 0.1*x }},
-		{"r_KL", "kl_reward", "r_KL", func(x float64) float64 { return -(-0.3 + 0.01*x) }},
+		{"reward ± std", "reward", []string{"reward", "reward_std"}, // the band as its own column
+			[]func(float64) float64{func(x float64) float64 { return -1 + 0.1*x }, func(float64) float64 { return 0.2 }}},
+		{"r_KL", "kl_reward", []string{"r_KL"}, []func(float64) float64{func(x float64) float64 { return -(-0.3 + 0.01*x) }}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			vis := m.dash.visible()
@@ -138,7 +139,7 @@ func TestDashboardExportChart(t *testing.T) {
 					Run string `xml:"data-run,attr"`
 				} `xml:"polyline"`
 			}
-			if err := xml.Unmarshal(svg, &doc); err != nil || len(doc.Lines) != 1 || doc.Lines[0].Run != tc.series {
+			if err := xml.Unmarshal(svg, &doc); err != nil || len(doc.Lines) != len(tc.series) || doc.Lines[0].Run != tc.series[0] {
 				t.Fatalf("SVG: %v, polylines %+v", err, doc.Lines)
 			}
 			f, err := os.Open(csvPath)
@@ -150,14 +151,16 @@ func TestDashboardExportChart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rows) != 13 || fmt.Sprint(rows[0]) != fmt.Sprint([]string{"step", tc.series}) {
-				t.Fatalf("CSV has %d rows (header %v), want a header step,%s and 12 points", len(rows), rows[0], tc.series)
+			if len(rows) != 13 || fmt.Sprint(rows[0]) != fmt.Sprint(append([]string{"step"}, tc.series...)) {
+				t.Fatalf("CSV has %d rows (header %v), want a header step,%v and 12 points", len(rows), rows[0], tc.series)
 			}
 			for _, row := range rows[1:] {
 				step, _ := strconv.ParseFloat(row[0], 64)
-				v, _ := strconv.ParseFloat(row[1], 64)
-				if math.Abs(v-tc.value(step)) > 1e-12 {
-					t.Errorf("row %v, want %s at step %v = %v", row, tc.series, step, tc.value(step))
+				for i, f := range tc.value {
+					v, _ := strconv.ParseFloat(row[1+i], 64)
+					if math.Abs(v-f(step)) > 1e-12 {
+						t.Errorf("row %v, want %s at step %v = %v", row, tc.series[i], step, f(step))
+					}
 				}
 			}
 		})

@@ -27,8 +27,15 @@ const (
 // in its colour, and a legend of the series' names. The plot area's data
 // bounds are on the root element (data-x0, data-x1, data-y0, data-y1) and
 // its pixel bounds in data-plot ("left top right bottom"), so the drawn
-// points can be read back as values.
+// points can be read back as values. The series are runs of one metric:
+// with two or more, their mean ± std band is drawn under them.
 func ChartSVG(w io.Writer, title string, series []Series, width, height int) {
+	chartSVG(w, title, series, width, height, len(series) >= 2)
+}
+
+// chartSVG is ChartSVG, with the band drawn only when band is set (the
+// series are runs of one metric, not a run's different metrics).
+func chartSVG(w io.Writer, title string, series []Series, width, height int, band bool) {
 	x0, x1, y0, y1 := bounds(series)
 	l, t := float64(marginLeft), float64(marginTop)
 	r, b := float64(width-marginRight), float64(height-marginBottom)
@@ -54,7 +61,7 @@ func ChartSVG(w io.Writer, title string, series []Series, width, height int) {
 	if len(series) == 0 {
 		fmt.Fprintf(w, `<text x="%s" y="%s" text-anchor="middle" font-size="12" fill="#888">no finite values recorded</text>`+"\n", num((l+r)/2), num((t+b)/2))
 	}
-	if len(series) >= 2 {
+	if band && len(series) >= 2 {
 		meanBand(w, series, px, py)
 	}
 	for i, s := range series {
@@ -143,25 +150,26 @@ func label(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 // each through a temporary file renamed into place; dir is created if
 // missing. The CSV has a row per step any series records and a column per
 // series (its name in the header; empty where it has no value), and, with
-// two or more series, the columns mean, std and n: the mean, population
-// standard deviation and count of the values at that step where two or
-// more series have one (the band the SVG draws). name is made safe for a
-// file name. It returns the two paths.
-func ExportChart(dir, name, title string, series []Series) (svgPath, csvPath string, err error) {
+// acrossRuns (the series are runs of one metric) with two or more series,
+// the columns mean, std and n: the mean, population standard deviation and
+// count of the values at that step where two or more series have one (the
+// band the SVG draws). A run's own series (a metric and its spread) get no
+// band. name is made safe for a file name. It returns the two paths.
+func ExportChart(dir, name, title string, series []Series, acrossRuns bool) (svgPath, csvPath string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", fmt.Errorf("chart export folder: %w", err)
 	}
 	base := filepath.Join(dir, safeName(name))
 	var svg bytes.Buffer
 	svg.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-	ChartSVG(&svg, title, series, 720, 300)
+	chartSVG(&svg, title, series, 720, 300, acrossRuns)
 	var csv bytes.Buffer
 	cw := csvpkg.NewWriter(&csv)
 	head := []string{"step"}
 	for _, s := range series {
 		head = append(head, s.Name)
 	}
-	band := len(series) >= 2
+	band := acrossRuns && len(series) >= 2
 	if band {
 		head = append(head, "mean", "std", "n")
 	}
