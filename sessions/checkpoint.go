@@ -163,7 +163,7 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	}
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCheckpoint, Step: step, Dir: filepath.Join(CheckpointsDir, name)})
 	if removed, err := r.rotate(); err != nil {
-		r.store.addIssue(Issue{File: root, Msg: fmt.Sprintf("rotation (removed %v): %v", removed, err)}, false)
+		r.store.addIssue(Issue{File: root, Msg: fmt.Sprintf("rotation (removed %v): %v", removed, err)})
 	}
 	return Checkpoint{Step: step, Dir: final, State: state}, nil
 }
@@ -598,11 +598,25 @@ func VerifyContent(dir string, st CheckpointState) error {
 // ErrNoCheckpoint if none is usable. A checkpoint without checksums (an
 // older rlt's) gets a note saying it was verified by size and content only.
 func LatestCheckpoint(runDir string) (Checkpoint, []string, error) {
+	c, issues, err := latestCheckpoint(runDir)
+	msgs := make([]string, len(issues))
+	for i, is := range issues {
+		msgs[i] = is.Msg
+	}
+	return c, msgs, err
+}
+
+// latestCheckpoint is LatestCheckpoint with its messages as issues about
+// the checkpoints folder, of their kind.
+func latestCheckpoint(runDir string) (Checkpoint, []Issue, error) {
 	cks, err := Checkpoints(runDir)
 	if err != nil {
 		return Checkpoint{}, nil, err
 	}
-	var msgs []string
+	var issues []Issue
+	add := func(kind IssueKind, format string, a ...any) {
+		issues = append(issues, Issue{File: filepath.Join(runDir, CheckpointsDir), Msg: fmt.Sprintf(format, a...), Kind: kind})
+	}
 	for i := len(cks) - 1; i >= 0; i-- {
 		c := cks[i]
 		if c.Err == nil {
@@ -610,13 +624,13 @@ func LatestCheckpoint(runDir string) (Checkpoint, []string, error) {
 		}
 		if c.Err == nil {
 			if c.State.SHA256 == nil {
-				msgs = append(msgs, fmt.Sprintf("note: checkpoint of step %d has no checksums (written by an older rlt): verified by size and content only", c.Step))
+				add(IssueOther, "note: checkpoint of step %d has no checksums (written by an older rlt): verified by size and content only", c.Step)
 			}
-			return c, msgs, nil
+			return c, issues, nil
 		}
-		msgs = append(msgs, fmt.Sprintf("skipped checkpoint of step %d: %v; using an earlier one (delete %s to discard it)", c.Step, c.Err, c.Dir))
+		add(IssueCheckpointSkipped, "skipped checkpoint of step %d: %v; using an earlier one (delete %s to discard it)", c.Step, c.Err, c.Dir)
 	}
-	return Checkpoint{}, msgs, fmt.Errorf("%s: %w", filepath.Join(runDir, CheckpointsDir), ErrNoCheckpoint)
+	return Checkpoint{}, issues, fmt.Errorf("%s: %w", filepath.Join(runDir, CheckpointsDir), ErrNoCheckpoint)
 }
 
 // LatestCheckpoint is the package function for this run; the messages
@@ -624,9 +638,11 @@ func LatestCheckpoint(runDir string) (Checkpoint, []string, error) {
 func (r *Run) LatestCheckpoint() (Checkpoint, []string, error) {
 	r.ckMu.Lock()
 	defer r.ckMu.Unlock()
-	c, msgs, err := LatestCheckpoint(r.dir)
-	for _, m := range msgs {
-		r.store.addIssue(Issue{File: filepath.Join(r.dir, CheckpointsDir), Msg: m}, false)
+	c, issues, err := latestCheckpoint(r.dir)
+	msgs := make([]string, len(issues))
+	for i, is := range issues {
+		r.store.addIssue(is)
+		msgs[i] = is.Msg
 	}
 	return c, msgs, err
 }

@@ -335,7 +335,7 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 		}
 	}
 	for _, rep := range r.repairs {
-		r.store.addIssue(Issue{File: dir, Msg: "repaired: " + rep}, false)
+		r.store.addIssue(Issue{File: dir, Msg: "repaired: " + rep, Kind: IssueRepaired})
 	}
 	r.seg = maxSeg + 1
 	r.startWriter()
@@ -496,7 +496,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 					r.repairs = append(r.repairs, fmt.Sprintf("%s:%d: removed a %d-byte partial last line", path, line, st.PartialBytes))
 				}
 			} else {
-				r.store.addIssue(Issue{File: path, Line: line, Msg: fmt.Sprintf("unterminated last line (%d bytes): being written, or left by a crash", st.PartialBytes)}, false)
+				r.store.addIssue(Issue{File: path, Line: line, Msg: fmt.Sprintf("unterminated last line (%d bytes): being written, or left by a crash", st.PartialBytes), Kind: IssuePartialLine})
 				partial = line
 			}
 		}
@@ -563,7 +563,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			r.store.brokenTraces++
 			r.store.mu.Unlock()
 		}
-		r.store.addIssue(Issue{File: path, Line: lineNo, Msg: "skipped broken record: " + jsonerr.Say(err)}, true)
+		r.store.addIssue(Issue{File: path, Line: lineNo, Msg: "skipped broken record: " + jsonerr.Say(err), Kind: IssueBroken})
 	}
 	switch kind {
 	case 'e':
@@ -603,10 +603,10 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			return
 		}
 		for _, d := range dropped {
-			r.store.addIssue(Issue{File: path, Line: lineNo, Trace: t.ID, Msg: fmt.Sprintf("trace %s: array %s: dropped, the rest of the trace kept", t.ID, d)}, false)
+			r.store.addIssue(Issue{File: path, Line: lineNo, Trace: t.ID, Msg: fmt.Sprintf("trace %s: array %s: dropped, the rest of the trace kept", t.ID, d)})
 		}
 		if !r.store.addTrace(t) && !r.readOnly {
-			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("duplicate trace id %q: later record skipped", t.ID)}, false)
+			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("duplicate trace id %q: later record skipped", t.ID)})
 		}
 	case 'r':
 		var rv ReviewRecord
@@ -668,7 +668,7 @@ func (r *Run) pollOnce() {
 	}
 	files, err := traceFiles(r.dir)
 	if err != nil {
-		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: err.Error()}, false)
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: err.Error()})
 	}
 	for _, p := range files {
 		r.pollFile(p, 't')
@@ -695,7 +695,7 @@ func (r *Run) pollFile(path string, kind byte) {
 				case 'x':
 					r.store.resetRescores()
 				}
-				r.store.addIssue(Issue{File: path, Msg: n.Msg}, false)
+				r.store.addIssue(Issue{File: path, Msg: n.Msg})
 			}
 		}
 		if fl.partial > 0 && fl.line+len(lines) >= fl.partial {
@@ -709,7 +709,7 @@ func (r *Run) pollFile(path string, kind byte) {
 			r.ingest(kind, path, fl.line, l)
 		}
 		if err != nil {
-			r.store.addIssue(Issue{File: path, Msg: err.Error()}, false)
+			r.store.addIssue(Issue{File: path, Msg: err.Error()})
 			return
 		}
 		if !fl.f.more {
@@ -775,7 +775,7 @@ func (r *Run) Emit(ev event.Event) {
 			if !r.readOnly {
 				why = "closed"
 			}
-			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("engine event %T refused: the run is %s; nothing the engine emits is recorded", ev, why)}, false)
+			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("engine event %T refused: the run is %s; nothing the engine emits is recorded", ev, why), Kind: IssueEventRefused})
 		}
 		return
 	}
@@ -925,7 +925,7 @@ func (r *Run) drain() (urgent bool, err error) {
 		r.writeErr = err
 		r.qmu.Unlock()
 		if first {
-			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("write failed (%d records waiting, retrying every second): %v", len(batch)-start, err)}, false)
+			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("write failed (%d records waiting, retrying every second): %v", len(batch)-start, err), Kind: IssueWriteFailed})
 		}
 		return urgent, err
 	}

@@ -13,7 +13,22 @@ type Issue struct {
 	Line  int    // 1-based line, 0 if not about one line
 	Msg   string
 	Trace string // the trace it is about, kept in the store; "" if none
+	Kind  IssueKind
 }
+
+// IssueKind says what an Issue is, for a viewer to grade it without
+// reading its text.
+type IssueKind int
+
+const (
+	IssueOther             IssueKind = iota // a degraded read the rest survives
+	IssueBroken                             // a record skipped as unreadable
+	IssueRepaired                           // a half-written tail a crash left, removed
+	IssueCheckpointSkipped                  // a checkpoint passed over; an earlier one is used
+	IssueWriteFailed                        // records wait in memory, retried
+	IssuePartialLine                        // a last line not yet complete
+	IssueEventRefused                       // an engine event not recorded (the run is closed or read-only)
+)
 
 func (i Issue) String() string {
 	if i.Line > 0 {
@@ -200,9 +215,9 @@ func (s *Store) Broken() int {
 
 // ---- writers (callers hold no lock) -------------------------------------
 
-func (s *Store) addIssue(is Issue, broken bool) {
+func (s *Store) addIssue(is Issue) {
 	s.mu.Lock()
-	if broken {
+	if is.Kind == IssueBroken {
 		s.broken++
 	}
 	if len(s.issues) < maxStoreIssues {

@@ -235,12 +235,12 @@ func issueProblem(is sessions.Issue, dir string, rel func(string) string) proble
 	}
 	msg := rel(is.Msg)
 	p := problem{sev: sevWarning, where: where, msg: msg, trace: is.Trace}
-	switch {
-	case strings.HasPrefix(is.Msg, "skipped broken record: "):
+	switch is.Kind {
+	case sessions.IssueBroken:
 		p.sev = sevError
 		p.msg = "broken record skipped: " + strings.TrimPrefix(msg, "skipped broken record: ")
 		p.affects = affectedBy(is.File, dir)
-	case strings.HasPrefix(is.Msg, "repaired: "):
+	case sessions.IssueRepaired:
 		p.sev = sevNote
 		rest := strings.TrimPrefix(msg, "repaired: ")
 		if p.where == "" {
@@ -251,18 +251,18 @@ func issueProblem(is sessions.Issue, dir string, rel func(string) string) proble
 		}
 		p.msg = "repaired: " + rest
 		p.affects = "nothing kept was lost: only what a crash left half-written was removed"
-	case strings.Contains(is.Msg, "skipped checkpoint of step"):
+	case sessions.IssueCheckpointSkipped:
 		p.sev = sevError
 		p.affects = "resuming continues from an earlier checkpoint (the steps after it are done again)"
-	case strings.HasPrefix(is.Msg, "write failed"):
+	case sessions.IssueWriteFailed:
 		p.sev = sevError
 		p.affects = "records wait in memory and are retried every second; checkpoints fail until they are written"
-	case strings.HasPrefix(is.Msg, "unterminated last line"):
+	case sessions.IssuePartialLine:
 		// Most often a writer in the middle of a line; after a crash, the
 		// one record it was writing (which Open removes).
 		p.sev = sevNote
 		p.affects = "the record is shown once its line is complete (left out if a crash cut it)"
-	case strings.HasPrefix(is.Msg, "engine event"):
+	case sessions.IssueEventRefused:
 		p.sev = sevNote
 	}
 	if p.where == "" {
