@@ -645,6 +645,22 @@ func TestResumeAfterStopHere(t *testing.T) {
 	}
 }
 
+// finishedRun is a testLauncher with one run it started, done after one
+// step and flushed, still open (s).
+func finishedRun(t *testing.T) (*testLauncher, *sessions.Session) {
+	t.Helper()
+	l := &testLauncher{runs: filepath.Join(t.TempDir(), "runs")}
+	s, err := l.Start(mustConfig(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Run.Emit(event.Phase{Time: t0, Name: "done", Step: 0})
+	if err := s.Run.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return l, s
+}
+
 func mustConfig(t *testing.T, l *testLauncher) []byte {
 	t.Helper()
 	c, err := l.NewConfig()
@@ -675,14 +691,7 @@ func TestFollowRowsOtherTrainers(t *testing.T) {
 // open again, read-only, and says so; the workbench is never left with no
 // run by a switch that did not happen.
 func TestRefusedResumeKeepsARunOpen(t *testing.T) {
-	root := t.TempDir()
-	l := &testLauncher{runs: filepath.Join(root, "runs")}
-	s, err := l.Start(mustConfig(t, l))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Run.Emit(event.Phase{Time: t0, Name: "done", Step: 0})
-	s.Run.Flush()
+	l, s := finishedRun(t)
 	broken := filepath.Join(l.runs, "broken")
 	b, err := sessions.Create(broken, flowCfg{Task: "addition", Steps: 2})
 	if err != nil {
@@ -715,14 +724,7 @@ func TestRefusedResumeKeepsARunOpen(t *testing.T) {
 // TestDraftEditsAreNotLostUnasked: with edits in the draft configuration,
 // c on a run and C-r in the editor ask first; a second press replaces.
 func TestDraftEditsAreNotLostUnasked(t *testing.T) {
-	root := t.TempDir()
-	l := &testLauncher{runs: filepath.Join(root, "runs")}
-	s, err := l.Start(mustConfig(t, l))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Run.Emit(event.Phase{Time: t0, Name: "done", Step: 0})
-	s.Run.Flush()
+	l, s := finishedRun(t)
 	m := newModel(Options{Run: s.Run, Steps: s.Steps, Launcher: l, RunsDir: l.runs, Close: s.Close})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
@@ -776,13 +778,7 @@ func TestEditorShowsARefusalWhole(t *testing.T) {
 // held it) that is no longer held opens again to review with enter on
 // the Runs screen, as rlt open would open it.
 func TestReadOnlyViewerGetsReviewBack(t *testing.T) {
-	root := t.TempDir()
-	l := &testLauncher{runs: filepath.Join(root, "runs")}
-	s, err := l.Start(mustConfig(t, l))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Run.Emit(event.Phase{Time: t0, Name: "done", Step: 0})
+	l, s := finishedRun(t)
 	dir := s.Run.Dir()
 	if err := s.Close(); err != nil { // the trainer lets go
 		t.Fatal(err)

@@ -380,26 +380,33 @@ func TestOpenForReview(t *testing.T) {
 	}
 }
 
-// A launcher given a device (rlt open --device cpu, rlt --device cpu)
-// resumes a run there over its config.toml's, which may name a GPU that
-// has failed, and says so; a new run's configuration shows it.
-func TestLauncherDeviceOverResumedConfig(t *testing.T) {
+// oneStepRun is a run of the embedded default on the CPU that took its one
+// step, checkpointed, and closed: the folder of runs and the run's.
+func oneStepRun(t *testing.T) (runs, dir string) {
+	t.Helper()
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	cfg := smallConfig(t, 1)
 	cfg.Device = "cpu"
-	runs := t.TempDir()
+	runs = t.TempDir()
 	rec, cfg, err := Create(runs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := rec.Dir()
 	h, err := Start(context.Background(), rec, cfg, rec, Fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := errors.Join(h.Wait(), h.Close()); err != nil { // its one step, checkpointed
+	if err := errors.Join(h.Wait(), h.Close()); err != nil {
 		t.Fatal(err)
 	}
+	return runs, rec.Dir()
+}
+
+// A launcher given a device (rlt open --device cpu, rlt --device cpu)
+// resumes a run there over its config.toml's, which may name a GPU that
+// has failed, and says so; a new run's configuration shows it.
+func TestLauncherDeviceOverResumedConfig(t *testing.T) {
+	runs, dir := oneStepRun(t)
 	// The run's configuration now names a GPU that is not there.
 	path := filepath.Join(dir, sessions.ConfigFile)
 	text, err := os.ReadFile(path)
@@ -460,22 +467,7 @@ func TestLauncherDeviceOverResumedConfig(t *testing.T) {
 // resume, saying so, and stays finished: the refusal is the file's, not a
 // failure of the run.
 func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	cfg := smallConfig(t, 1)
-	cfg.Device = "cpu"
-	runs := t.TempDir()
-	rec, cfg, err := Create(runs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := rec.Dir()
-	h, err := Start(context.Background(), rec, cfg, rec, Fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := errors.Join(h.Wait(), h.Close()); err != nil {
-		t.Fatal(err)
-	}
+	runs, dir := oneStepRun(t)
 	path := filepath.Join(dir, sessions.ConfigFile)
 	text, _ := os.ReadFile(path)
 	models, err := defaults.Dir()
