@@ -133,7 +133,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	var exs []task.Example
 	if *dataPath != "" {
-		f, err := task.ReadFile(*dataPath)
+		f, err := task.ReadFile("--data", *dataPath)
 		if err != nil {
 			return err
 		}
@@ -327,7 +327,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	var exs []task.Example
 	var data *task.File
 	if *dataPath != "" {
-		if data, err = task.ReadFile(*dataPath); err != nil {
+		if data, err = task.ReadFile("--data", *dataPath); err != nil {
 			return err
 		}
 		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)

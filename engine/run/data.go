@@ -40,7 +40,7 @@ func LoadData(c Config) (*Data, error) {
 	if c.Data == "" {
 		return nil, nil
 	}
-	f, err := task.ReadFile(c.Data)
+	f, err := task.ReadFile("data", c.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +53,9 @@ func LoadData(c Config) (*Data, error) {
 		}
 		return d, nil
 	}
-	ef, err := task.ReadFile(c.EvalData)
+	ef, err := task.ReadFile("eval_data", c.EvalData)
 	if err != nil {
-		return nil, fmt.Errorf("eval_data: %w", err)
+		return nil, err
 	}
 	d.EvalFile = ef
 	d.HeldOut = task.Distinct(ef.Examples)

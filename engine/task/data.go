@@ -43,17 +43,17 @@ type File struct {
 // keeps that task's answer checker and verifier; if its solution is not
 // that task's answer it is skipped, since the teacher would be taught a
 // wrong answer and the checker would score against another one. Errors name
-// the file: missing or unreadable, empty, one JSON document rather than
+// the setting (key: "data", "eval_data", "--data") and the file: missing or unreadable, empty, one JSON document rather than
 // JSON Lines, or no usable row (with the first reasons).
-func ReadFile(path string) (*File, error) {
+func ReadFile(key, path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	sum := sha256.Sum256(data)
 	exs, rep, err := ReadJSONL(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("data %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", key, path, err)
 	}
 	f := &File{Path: path, SHA256: hex.EncodeToString(sum[:]), Examples: exs, Report: rep}
 	f.Drop(func(ex Example) string {
@@ -73,14 +73,14 @@ func ReadFile(path string) (*File, error) {
 	}
 	switch {
 	case rep.Rows == 0:
-		return nil, fmt.Errorf("data %s: no rows: the file is empty (want JSON Lines, one object a line)", path)
+		return nil, fmt.Errorf("%s %s: no rows: the file is empty (want JSON Lines, one object a line)", key, path)
 	case rep.Rows > 1 && wholeJSON(data):
 		// Two or more JSON Lines rows are never one JSON value together.
-		return nil, fmt.Errorf("data %s: one JSON document over %d lines, not JSON Lines: write one object a line (e.g. jq -c '.[]')", path, rep.Rows)
+		return nil, fmt.Errorf("%s %s: one JSON document over %d lines, not JSON Lines: write one object a line (e.g. jq -c '.[]')", key, path, rep.Rows)
 	case len(f.Examples) == 0 && looksCSV(data):
-		return nil, fmt.Errorf("data %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", path, path)
+		return nil, fmt.Errorf("%s %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", key, path, path)
 	case len(f.Examples) == 0:
-		return nil, fmt.Errorf("data %s: no usable rows: %s", path, f.Report.Summary(5))
+		return nil, fmt.Errorf("%s %s: no usable rows: %s", key, path, f.Report.Summary(5))
 	}
 	return f, nil
 }

@@ -45,7 +45,7 @@ func TestReadFile(t *testing.T) {
 {"question":"3x+5=20, x=?","solution":"x=5"}
 {"question":"q","solution":"<|im_end|>"}
 `)
-	f, err := ReadFile(p)
+	f, err := ReadFile("data", p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestReadFileErrors(t *testing.T) {
 		if tc.name != "missing" {
 			os.WriteFile(p, []byte(tc.content), 0o644)
 		}
-		_, err := ReadFile(p)
+		_, err := ReadFile("data", p)
 		if err == nil {
 			t.Errorf("%s: no error", tc.name)
 			continue
@@ -109,7 +109,7 @@ func TestReadFileErrors(t *testing.T) {
 			}
 		}
 	}
-	if _, err := ReadFile(dir); err == nil || !strings.Contains(err.Error(), dir) {
+	if _, err := ReadFile("data", dir); err == nil || !strings.Contains(err.Error(), dir) {
 		t.Errorf("a directory: %v", err)
 	}
 }
