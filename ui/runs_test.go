@@ -744,6 +744,14 @@ func TestDraftEditsAreNotLostUnasked(t *testing.T) {
 	if m.runs.ed.Text() == edited || !strings.Contains(m.runs.edFrom, "config of new-1") {
 		t.Errorf("a second c did not replace the draft (from %q)", m.runs.edFrom)
 	}
+	// Quitting with an edited draft asks once: it is saved nowhere.
+	hit(t, m, "n", "text:# mine again", "enter")
+	if _, cmd := m.Update(keyMsg("ctrl+c")); cmd != nil || !strings.Contains(m.msg, "press q or ctrl+c again to quit without them") {
+		t.Fatalf("ctrl+c with an edited draft quit at once (message %q)", m.msg)
+	}
+	if _, cmd := m.Update(keyMsg("ctrl+c")); cmd == nil {
+		t.Error("a second ctrl+c did not quit")
+	}
 }
 
 // refusingLauncher refuses to start, as the memory check does: a plain

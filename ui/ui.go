@@ -158,8 +158,9 @@ type Model struct {
 	waitStop chan struct{}
 	bg       *background
 
-	switching string // what a switch of runs in progress is doing
-	quitting  bool   // quit pressed; the open run is being ended
+	switching    string // what a switch of runs in progress is doing
+	quitting     bool   // quit pressed; the open run is being ended
+	draftDropped bool   // quit pressed once with an edited draft: the next press quits
 
 	mCur, tCur, eCur int
 
@@ -686,6 +687,12 @@ func (m *Model) screen(id screenID) screen {
 // checkpoint) while still on screen; pressing quit again leaves at once
 // (Run still waits for the engine before returning).
 func (m *Model) quit() tea.Cmd {
+	if r := m.runs; r.hasDraft && r.ed.Text() != r.edOrig && !m.draftDropped {
+		// The draft configuration is only in memory: a second press quits.
+		m.draftDropped = true
+		m.say("the new run's draft configuration has edits that are not saved anywhere: press q or ctrl+c again to quit without them")
+		return nil
+	}
 	if m.quitting {
 		m.shutdown()
 		return tea.Quit
