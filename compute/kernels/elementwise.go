@@ -165,16 +165,7 @@ func SumSquares(x []float32, lo, hi int) float64 {
 
 // AllFinite reports whether every x[i], i in [lo, hi), is finite (not NaN or ±Inf).
 func AllFinite(x []float32, lo, hi int) bool {
-	if hi <= lo {
-		return true
-	}
-	v := x[lo:hi]
-	// x−x is 0 for finite x and NaN for NaN and ±Inf; a NaN sum stays NaN.
-	var acc float32
-	for _, f := range v {
-		acc += f - f
-	}
-	return acc == 0
+	return hi <= lo || FirstNonFinite(x[lo:hi]) < 0
 }
 
 // AdamW performs one AdamW step on p[lo:hi] with PyTorch's semantics
