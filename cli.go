@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -139,7 +140,7 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return fmt.Errorf("--%s %s: a file, not a folder", flagName, dir)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "config.toml")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err == nil {
 		return fmt.Errorf("--%s %s: a run folder; writing there would mix with its records: choose a new folder", flagName, dir)
 	}
 	for _, f := range files {
@@ -149,9 +150,13 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 	}
 	for _, m := range modelDirs {
 		md := filepath.Join(dir, m)
-		for _, f := range []string{"config.json", "model.safetensors", "model.safetensors.index.json"} {
-			if _, err := os.Stat(filepath.Join(md, f)); err == nil {
-				return fmt.Errorf("--%s %s: %s already holds a model (%s) that would be replaced: choose a new folder, or move it away first", flagName, dir, md, f)
+		ff, err := hf.ScanFolder(md)
+		if err != nil { // absent: nothing to replace
+			continue
+		}
+		for _, f := range []string{ff.Config, ff.Weights, ff.WeightsIndex} {
+			if f != "" {
+				return fmt.Errorf("--%s %s: %s already holds a model (%s) that would be replaced: choose a new folder, or move it away first", flagName, dir, md, filepath.Base(f))
 			}
 		}
 	}
