@@ -542,7 +542,7 @@ func (r *runsScreen) copyConfig() {
 // user has not confirmed losing: the first press of key says so, the
 // second goes ahead.
 func (r *runsScreen) keepsEdits(key string) bool {
-	if !r.hasDraft || r.ed.Text() == r.edOrig || r.discardKey == key {
+	if !r.draftEdited() || r.discardKey == key {
 		r.discardKey = ""
 		return false
 	}
@@ -550,6 +550,10 @@ func (r *runsScreen) keepsEdits(key string) bool {
 	r.say(true, "the draft configuration has edits (%s): press %s again to replace them, n to go back to them", r.edFrom, key)
 	return true
 }
+
+// draftEdited reports whether the draft holds edits the user made (it lives
+// only in memory until a run starts from it).
+func (r *runsScreen) draftEdited() bool { return r.hasDraft && r.ed.Text() != r.edOrig }
 
 func (r *runsScreen) openEditor(cfg []byte, from string) {
 	r.ed.SetText(string(cfg))

@@ -687,7 +687,7 @@ func (m *Model) screen(id screenID) screen {
 // checkpoint) while still on screen; pressing quit again leaves at once
 // (Run still waits for the engine before returning).
 func (m *Model) quit() tea.Cmd {
-	if r := m.runs; r.hasDraft && r.ed.Text() != r.edOrig && !m.draftDropped {
+	if m.runs.draftEdited() && !m.draftDropped {
 		// The draft configuration is only in memory: a second press quits.
 		m.draftDropped = true
 		m.say("the new run's draft configuration has edits that are not saved anywhere: press q or ctrl+c again to quit without them")
@@ -718,6 +718,9 @@ func (m *Model) quit() tea.Cmd {
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	if k.Type == tea.KeyCtrlC {
 		return m.quit()
+	}
+	if !key.Matches(k, m.global.Quit) {
+		m.draftDropped = false // any other key: a later quit asks again
 	}
 	if m.probs.open {
 		return m.problemsKey(k)
