@@ -698,7 +698,7 @@ func TestWorkbenchRunsScreenRealEngine(t *testing.T) {
 	send(end, backspace, "-", "2", ctrlS) // steps = -2
 	waitFor(fmt.Sprintf("line %d: steps", stepsLine), 5*time.Second)
 	send(backspace, backspace, "1", ctrlS)
-	waitFor("step 0/1", 120*time.Second)
+	waitFor("step 1/1", 120*time.Second)
 	waitFor("done", 60*time.Second)
 	send("q")
 	select {

@@ -174,7 +174,7 @@ func TestWorkbenchStopResumeOpenInTmux(t *testing.T) {
 	env := "XDG_CACHE_HOME=" + filepath.Join(dir, "cache")
 	cmd := fmt.Sprintf("cd %s && %s %s --runs %s --steps 0; echo EXITED $?; sleep 60", dir, env, bin, runs)
 	tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "30", cmd)
-	waitFor("a first step", func(s string) bool { return strings.Contains(s, "running · ") && strings.Contains(s, "step 0") })
+	waitFor("a first step", func(s string) bool { return strings.Contains(s, "running · ") && strings.Contains(s, "step 1") })
 	tmux("send-keys", "-t", "w", "-l", "S")
 	waitFor("the stop question", func(s string) bool { return strings.Contains(s, "stop the run? press y") })
 	tmux("send-keys", "-t", "w", "-l", "y")

@@ -34,10 +34,10 @@ func TestRunProgram(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	r.Emit(event.Metrics{Time: t0.Add(time.Hour), Step: 4, Values: map[string]float64{"reward": 0.5}})
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), "step 4/10") && time.Now().Before(deadline) {
+	for !strings.Contains(out.String(), "step 5/10") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(out.String(), "step 4/10") {
+	if !strings.Contains(out.String(), "step 5/10") {
 		t.Errorf("the program did not show the new step; output tail: %q", tail(out.String()))
 	}
 	pw.Write([]byte("2"))

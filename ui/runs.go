@@ -748,7 +748,7 @@ func (r *runsScreen) listView() []string {
 		}
 		return strings.TrimRight(s, " ")
 	}
-	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEP", "BEST REWARD", "SIZE", "CREATED", "DEVICE"), " "))}
+	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE"), " "))}
 	n := r.pageRows()
 	if r.sel < r.top {
 		r.top = r.sel
@@ -775,8 +775,8 @@ func (r *runsScreen) listView() []string {
 			cur = "◆" // compared with the open run
 		}
 		step := "—"
-		if rw.LastStep >= 0 {
-			step = fmt.Sprint(rw.LastStep)
+		if rw.LastStep >= 0 { // the count the header shows for the run once open
+			step = fmt.Sprint(stepsDoneAfter(rw.LastStep))
 		}
 		created := ""
 		if !rw.Created.IsZero() {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -421,7 +422,7 @@ func TestRunsScreenFlow(t *testing.T) {
 		t.Fatalf("saved config.toml: %v\n%s", err, saved)
 	}
 	pump(t, m, nil, func() bool { return m.hasStep })
-	if v := m.View(); !strings.Contains(v, "step 0/3") || !strings.Contains(v, "new-1") {
+	if v := m.View(); !strings.Contains(v, "step 1/3") || !strings.Contains(v, "new-1") {
 		t.Errorf("the new run is not on the dashboard:\n%s", v)
 	}
 	// Back on the Runs screen the new run is listed and marked as open.
@@ -807,5 +808,38 @@ func TestReadOnlyViewerGetsReviewBack(t *testing.T) {
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.hasRun() && !m.sh.readOnly })
 	if m.sh.run.Dir() != dir || m.sh.readOnly {
 		t.Errorf("open %s, read-only %v; want %s open to review", m.sh.run.Dir(), m.sh.readOnly, dir)
+	}
+}
+
+// TestRunsScreenCountsStepsDone: the Runs screen's STEPS column counts the
+// steps a run has done, the number its header shows once open (metrics
+// records number steps from 0).
+func TestRunsScreenCountsStepsDone(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		steps int // metrics records of steps 0…steps-1
+		want  string
+	}{
+		{"six steps", 6, "6"},
+		{"one step", 1, "1"},
+		{"no step", 0, "—"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeRun(t, filepath.Join(root, "runs", "20260102-030405"), t0, c.steps, true)
+			t.Chdir(root)
+			m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+			listNow(t, m)
+			v := m.View()
+			row := regexp.MustCompile(`20260102-030405\s+finished\s+(\S+)\s`).FindStringSubmatch(v)
+			if row == nil || row[1] != c.want {
+				t.Errorf("want its STEPS column to read %s:\n%s", c.want, v)
+			}
+			if !strings.Contains(v, "STEPS") {
+				t.Errorf("no STEPS column:\n%s", v)
+			}
+		})
 	}
 }

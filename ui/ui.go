@@ -985,9 +985,9 @@ func (m *Model) statusLine() string {
 	}
 	if m.hasStep {
 		if steps > 0 {
-			parts = append(parts, fmt.Sprintf("step %d/%d", m.lastStep, steps))
+			parts = append(parts, fmt.Sprintf("step %d/%d", m.stepsDone(), steps))
 		} else {
-			parts = append(parts, fmt.Sprintf("step %d", m.lastStep))
+			parts = append(parts, fmt.Sprintf("step %d", m.stepsDone()))
 		}
 	}
 	if m.hasReward {
@@ -1004,7 +1004,7 @@ func (m *Model) statusLine() string {
 	}
 	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
-		if left := steps - (m.lastStep + 1); steps > 0 && left > 0 && !m.done && !m.paused { // steps count from 0
+		if left := steps - m.stepsDone(); steps > 0 && left > 0 && !m.done && !m.paused {
 			eta := time.Duration(float64(left) / r * float64(time.Minute))
 			parts = append(parts, "ETA "+eta.Round(time.Second).String())
 		}
@@ -1012,6 +1012,22 @@ func (m *Model) statusLine() string {
 	parts = append(parts, filepath.Base(m.sh.run.Dir()))
 	return strings.Join(parts, " · ")
 }
+
+// stepsDone is how many steps the open run has completed, what the header
+// counts against the planned total (so a finished run reads "step 6/6", as
+// rlt pretrain and rlt distill count): its last metrics record's step plus
+// one. The step in progress, named by its 0-based index like everywhere
+// else (metrics, traces, headless lines), then carries the same number.
+func (s *runStatus) stepsDone() int {
+	if !s.hasStep {
+		return 0
+	}
+	return stepsDoneAfter(s.lastStep)
+}
+
+// stepsDoneAfter is the number of steps a run has completed when its last
+// metrics record is of step lastStep (-1: none): records number steps from 0.
+func stepsDoneAfter(lastStep int) int { return max(lastStep+1, 0) }
 
 // memoryLabel is a step's memory for the header, from its metrics (get):
 // on a GPU the most of its memory the step held, else the process's peak

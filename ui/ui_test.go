@@ -581,3 +581,66 @@ func TestHeaderKeepsTheRewardAt80Columns(t *testing.T) {
 		t.Errorf("header %q: want step and reward before the device", h)
 	}
 }
+
+// TestHeaderCountsStepsDone: the header counts the steps done against the
+// planned total (metrics records number steps from 0, so a finished run of
+// 6 steps reads 6/6), the ETA counts the steps left from the same number,
+// and the step in progress, named by its index, carries that number too.
+func TestHeaderCountsStepsDone(t *testing.T) {
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	for _, c := range []struct {
+		name        string
+		planned     int    // Options.Steps; 0: open-ended
+		records     int    // metrics records of steps 0…records-1, a minute apart
+		inProgress  string // phase of step `records` in progress ("": none)
+		finished    bool   // the engine said "done"
+		want, avoid []string
+	}{
+		{name: "finished", planned: 6, records: 6, finished: true,
+			want: []string{"done", "step 6/6"}, avoid: []string{"step 5/6", "ETA"}},
+		{name: "half done", planned: 6, records: 3,
+			want: []string{"running", "step 3/6", "1.0 st/min", "ETA 3m0s"}},
+		{name: "fourth step sampling", planned: 6, records: 3, inProgress: "sampling",
+			want: []string{"step 3/6", "step 3: sampling 48/96 tokens", "ETA 3m0s"}},
+		{name: "first step done", planned: 6, records: 1,
+			want: []string{"step 1/6"}, avoid: []string{"step 0/6"}},
+		{name: "open-ended", planned: 0, records: 3,
+			want: []string{"step 3 "}, avoid: []string{"step 3/", "ETA"}},
+		{name: "no step yet", planned: 6, records: 0,
+			avoid: []string{"step "}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition", Steps: c.planned})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			for s := 0; s < c.records; s++ {
+				r.Emit(event.Metrics{Time: at(s), Step: s, Values: map[string]float64{"reward": -1}})
+			}
+			if c.finished {
+				r.Emit(event.Phase{Time: at(c.records), Name: "done", Step: c.records})
+			}
+			r.Flush()
+			m := newModel(Options{Run: r, Control: &fakeControl{}, Steps: c.planned})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m.pull()
+			if c.inProgress != "" {
+				r.Emit(event.Progress{Time: at(c.records).Add(6 * time.Second), Started: at(c.records), Step: c.records,
+					Phase: c.inProgress, Done: 48, Total: 96, Unit: "tokens"})
+			}
+			s := m.statusLine()
+			for _, w := range c.want {
+				if !strings.Contains(s, w) {
+					t.Errorf("header %q lacks %q", s, w)
+				}
+			}
+			for _, a := range c.avoid {
+				if strings.Contains(s, a) {
+					t.Errorf("header %q shows %q", s, a)
+				}
+			}
+		})
+	}
+}
