@@ -25,7 +25,8 @@ Usage: rlt train --teacher DIR --student DIR [flags]
 Trains the teacher with GRPO on the RLT reward against the frozen student,
 headless: one JSON line per step on stdout (the official trainer's metric
 names, RLT.md §7), progress on stderr. FILE is a TOML run configuration;
-unknown or mistyped keys are errors with their line. Flags override it.
+unknown or mistyped keys, and values out of range, are errors with their
+line, all of them in the file's order. Flags override it.
 --print-config writes the resolved configuration and exits.
 
 The questions come from a synthetic task (--task addition or linear), or
@@ -83,38 +84,40 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	cfg := runpkg.DefaultConfig("", "")
 	cfg.Prompts = record.Prompts{} // the models' own unless the configuration names them
-	if err := sessions.DecodeFile(*cfgPath, &cfg); err != nil {
+	text, err := sessions.ReadConfigFile(*cfgPath, &cfg)
+	if err != nil {
 		return err
 	}
+	flagKeys := map[string]string{} // the keys the flags set, to the flag
 	if *teacher != "" {
-		cfg.Teacher = *teacher
+		cfg.Teacher, flagKeys["teacher"] = *teacher, "teacher"
 	}
 	if *student != "" {
-		cfg.Student = *student
+		cfg.Student, flagKeys["student"] = *student, "student"
 	}
 	if set["steps"] {
-		cfg.Steps = *steps
+		cfg.Steps, flagKeys["steps"] = *steps, "steps"
 	}
 	if set["seed"] {
-		cfg.GRPO.Seed = *seed
+		cfg.GRPO.Seed, flagKeys["grpo.seed"] = *seed, "seed"
 	}
 	if *dataFile != "" {
-		cfg.Data = *dataFile
+		cfg.Data, flagKeys["data"] = *dataFile, "data"
 		if *taskName == "" {
-			cfg.Task = runpkg.DataTask
+			cfg.Task, flagKeys["task"] = runpkg.DataTask, "data"
 		}
 	}
 	if *evalData != "" {
-		cfg.EvalData = *evalData
+		cfg.EvalData, flagKeys["eval_data"] = *evalData, "eval-data"
 	}
 	if *taskName != "" {
-		cfg.Task = *taskName
+		cfg.Task, flagKeys["task"] = *taskName, "task"
 	}
 	if *dev != "" {
-		cfg.Device = *dev
+		cfg.Device, flagKeys["device"] = *dev, "device"
 	}
 	if *matmul != "" {
-		cfg.Matmul = *matmul
+		cfg.Matmul, flagKeys["matmul"] = *matmul, "matmul"
 	}
 	p, err := record.PromptsFor(cfg.Teacher, cfg.Student, cfg.Prompts)
 	if err != nil {
@@ -135,6 +138,11 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			from = " (nor does " + *cfgPath + ")"
 		}
 		return misuse(fs, "--teacher and --student are required%s: the models to train and to score with", from)
+	}
+	if *cfgPath != "" { // runpkg.New checks it too, but cannot say where in the file
+		if err := runner.ValidateFile(cfg, *cfgPath, text, flagKeys); err != nil {
+			return err
+		}
 	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
 	e, err := runpkg.New(cfg, sink)

@@ -27,7 +27,9 @@ Qwen2 models warm-started on column addition): GRPO on the RLT reward,
 recorded in a new run folder under DIR (default ./runs), shown live in the
 workbench (press ? for its keys). q or Ctrl-C stops after the step in
 progress; the folder keeps everything written. --resume continues a run
-from its latest checkpoint exactly as if it had not stopped.
+from its latest checkpoint exactly as if it had not stopped. --config FILE
+starts from a TOML run configuration over the default one; what is wrong
+with it is said all at once, each problem with its line, in the file's order.
 
 In the workbench, 4 opens the Runs screen: the run folders under DIR and
 folders you follow (runs written by other processes, the official RLT
@@ -125,17 +127,24 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 	} else {
 		cfg = runner.DefaultConfig(models, *steps)
-		if err := sessions.DecodeFile(*cfgPath, &cfg); err != nil {
+		var text []byte // the configuration file's, to put its problems on their lines
+		if text, err = sessions.ReadConfigFile(*cfgPath, &cfg); err != nil {
 			return err
 		}
+		flagKeys := map[string]string{}
 		if *steps > 0 { // else the file's steps stand (0 there too: until interrupted)
-			cfg.Steps = *steps
+			cfg.Steps, flagKeys["steps"] = *steps, "steps"
 		}
 		if *dev != "" {
-			cfg.Device = *dev
+			cfg.Device, flagKeys["device"] = *dev, "device"
 		}
 		if *matmul != "" {
-			cfg.Matmul = *matmul
+			cfg.Matmul, flagKeys["matmul"] = *matmul, "matmul"
+		}
+		if *cfgPath != "" { // runner.Create checks it too, but cannot say where in the file
+			if err := runner.ValidateFile(cfg, *cfgPath, text, flagKeys); err != nil {
+				return fmt.Errorf("%w (no run folder was created)", err)
+			}
 		}
 		if rec, cfg, err = runner.Create(*runs, cfg); err != nil {
 			return err

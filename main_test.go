@@ -1079,6 +1079,54 @@ func TestResumeSkipsDamagedCheckpoint(t *testing.T) {
 	}
 }
 
+// rlt run --config and rlt train --config say each problem of the file at
+// the line of its key, in the file's order, as the workbench's editor
+// shows them; a problem with a key a flag set names the flag.
+func TestConfigFileProblemsNameTheirLines(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "bad.toml")
+	// Validate reports the top level, then [reward], then [grpo].
+	text := "task = 'addition'\neval_every = -1\n\n[grpo]\ntemperature = 0.0\nsamples = 1\n\n[reward]\nestimator = 'l2'\n"
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inFile := []string{
+		conf + ":2:1: eval_every -1 must not be negative",
+		conf + ":5:1: grpo: temperature 0 must be a finite positive number",
+		conf + ":6:1: grpo: 1 sample per question gives no group to compare with",
+		conf + `:9:1: reward: estimator "l2"`,
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string // in this order
+	}{
+		{"run", []string{"run", "--headless", "--runs", filepath.Join(dir, "runs"), "--config", conf}, inFile},
+		{"train", []string{"train", "--teacher", dir, "--student", dir, "--config", conf}, inFile},
+		{"train with a flag's task", []string{"train", "--teacher", dir, "--student", dir, "--task", "division", "--config", conf},
+			append(inFile, `--task: unknown task "division"`)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, "", c.args...)
+			if code == 0 {
+				t.Fatalf("exit 0: %s", errs)
+			}
+			at := 0
+			for _, w := range c.want {
+				i := strings.Index(errs[at:], w)
+				if i < 0 {
+					t.Fatalf("no %q after byte %d of\n%s", w, at, errs)
+				}
+				at += i + len(w)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "runs")); len(entries) != 0 {
+		t.Errorf("rlt run left %d run folders", len(entries))
+	}
+}
+
 // An invalid configuration makes no run folder; a run that fails to start
 // leaves one that `rlt sessions` lists as failed, with the error.
 func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {

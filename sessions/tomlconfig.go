@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -305,19 +306,28 @@ var textUnmarshaler = reflect.TypeOf((*interface{ UnmarshalText([]byte) error })
 // DecodeFile reads the TOML file at path over v strictly (DecodeStrict);
 // an empty path leaves v as it is.
 func DecodeFile(path string, v any) error {
+	_, err := ReadConfigFile(path, v)
+	return err
+}
+
+// ReadConfigFile is DecodeFile that also returns the file's text (nil for
+// an empty path), so that what a later check of v finds can be put on the
+// lines of the keys it names (LocateValidations) without reading the file
+// again, perhaps changed in between.
+func ReadConfigFile(path string, v any) ([]byte, error) {
 	if path == "" {
-		return nil
+		return nil, nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[' && json.Valid(t)) {
 		// A JSON file (a model's config.json, say) fails TOML on every line.
-		return &ConfigError{File: path, Line: 1, Column: 1,
+		return data, &ConfigError{File: path, Line: 1, Column: 1,
 			Msg: "this is JSON, not a TOML run configuration (rlt train --print-config writes one to start from)"}
 	}
-	return DecodeStrict(path, data, v)
+	return data, DecodeStrict(path, data, v)
 }
 
 // EncodeTOML renders v as TOML (go-toml/v2 with its default layout; struct
@@ -437,4 +447,35 @@ func LocateValidation(file string, data []byte, err error) *ConfigError {
 		key = table + "." + key
 	}
 	return &ConfigError{File: file, Line: max(line, 1), Column: 1, Key: key, Msg: msg, Err: err}
+}
+
+// LocateValidations puts every problem a configuration's Validate joined
+// into err (errors.Join, nested joins included) on the line of the key it
+// names in data, the text of file (LocateValidation), in line order, so
+// that the workbench's editor and `rlt run --config` list them as the file
+// reads. A nil err has none.
+func LocateValidations(file string, data []byte, err error) []*ConfigError {
+	if err == nil {
+		return nil
+	}
+	var located []*ConfigError
+	for _, e := range joinedErrors(err) {
+		located = append(located, LocateValidation(file, data, e))
+	}
+	slices.SortStableFunc(located, func(a, b *ConfigError) int { return a.Line - b.Line })
+	return located
+}
+
+// joinedErrors are the errors errors.Join put together in err (nested
+// joins included), or err alone.
+func joinedErrors(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, joinedErrors(e)...)
+	}
+	return out
 }

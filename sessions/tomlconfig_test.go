@@ -244,3 +244,41 @@ func TestDecodeFileRefusesJSON(t *testing.T) {
 		t.Errorf("DecodeFile(config.json) = %v", err)
 	}
 }
+
+// LocateValidations takes apart what Validate joined, nested joins
+// included, puts each problem on its key's line and sorts them by line.
+func TestLocateValidationsInLineOrder(t *testing.T) {
+	const text = "steps = -1\n\n[grpo]\nlr = -1.0\nsamples = 0\n\n[reward]\nestimator = 'l2'\n"
+	var (
+		steps     = errors.New("steps -1 must not be negative")
+		estimator = errors.New(`reward: estimator "l2": want "logratio", "k3" or "full"`)
+		lr        = errors.New("grpo: lr -1 must be a finite number, not negative")
+		samples   = errors.New("grpo: samples 0 must be positive")
+		nowhere   = errors.New("teacher and student folders are required")
+	)
+	for _, c := range []struct {
+		name string
+		err  error
+		want []string // "line key" of each, in order
+	}{
+		{"none", nil, nil},
+		{"one", samples, []string{"5 grpo.samples"}},
+		{"joined out of order", errors.Join(estimator, samples, steps), []string{"1 steps", "5 grpo.samples", "8 reward.estimator"}},
+		{"nested joins", errors.Join(steps, errors.Join(estimator, errors.Join(samples, lr))),
+			[]string{"1 steps", "4 grpo.lr", "5 grpo.samples", "8 reward.estimator"}},
+		{"a key the file lacks", errors.Join(samples, nowhere), []string{"1 ", "5 grpo.samples"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, ce := range LocateValidations("run.toml", []byte(text), c.err) {
+				got = append(got, fmt.Sprintf("%d %s", ce.Line, ce.Key))
+				if ce.File != "run.toml" {
+					t.Errorf("%v: file %q", ce, ce.File)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}

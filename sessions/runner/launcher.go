@@ -77,11 +77,7 @@ func (l *Launcher) decode(data []byte) (run.Config, error) {
 		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil { // each problem under its own line
-		var located []*sessions.ConfigError
-		for _, e := range leaves(err) {
-			located = append(located, sessions.LocateValidation(sessions.ConfigFile, data, e))
-		}
-		slices.SortStableFunc(located, func(a, b *sessions.ConfigError) int { return a.Line - b.Line })
+		located := sessions.LocateValidations(sessions.ConfigFile, data, err)
 		errs := make([]error, len(located))
 		for i, e := range located {
 			errs[i] = e
@@ -97,20 +93,6 @@ func (l *Launcher) decode(data []byte) (run.Config, error) {
 		}
 	}
 	return cfg, errors.Join(errs...)
-}
-
-// leaves are the errors errors.Join put together in err (nested joins
-// included), or err alone.
-func leaves(err error) []error {
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return []error{err}
-	}
-	var out []error
-	for _, e := range j.Unwrap() {
-		out = append(out, leaves(e)...)
-	}
-	return out
 }
 
 // Check implements ui.Launcher.

@@ -43,6 +43,34 @@ func DefaultConfig(models string, steps int) run.Config {
 // DefaultMicroBatchTokens is the embedded default run's micro_batch_tokens.
 const DefaultMicroBatchTokens = 2048
 
+// ValidateFile validates cfg, decoded from the TOML file at path (its text
+// data) and then given the values of a command's flags, and says what is
+// wrong as a command line should: each problem as path:line:column: and
+// the problem, on the line of the key it names and in line order, by the
+// rule the workbench's editor places them (sessions.LocateValidations). A
+// problem with a key a flag set (flagKeys: the key, dotted below its
+// table as in "grpo.seed", to the flag's name) names the flag instead, and
+// one with no key in the file reads as the engine wrote it: neither has a
+// line of the file to point at, so they come after the file's. An empty
+// path only validates.
+func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]string) error {
+	err := cfg.Validate()
+	if err == nil || path == "" {
+		return err
+	}
+	var inFile, elsewhere []error
+	for _, ce := range sessions.LocateValidations(path, data, err) {
+		if flag, ok := flagKeys[ce.Key]; ok {
+			elsewhere = append(elsewhere, fmt.Errorf("--%s: %w", flag, ce.Err))
+		} else if ce.Key == "" {
+			elsewhere = append(elsewhere, ce.Err)
+		} else {
+			inFile = append(inFile, ce)
+		}
+	}
+	return errors.Join(append(inFile, elsewhere...)...)
+}
+
 // NewRunDir names a new run folder under runs after the time (creating
 // runs if needed); two runs started in one second get distinct folders.
 func NewRunDir(runs string) (string, error) {

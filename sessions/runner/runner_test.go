@@ -82,6 +82,62 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 	}
 }
 
+// ValidateFile says each problem of a configuration file at the line of
+// its key, in the file's order (not Validate's: the top level, then
+// [reward], then [grpo]); a problem with a key a flag set names the flag,
+// and one with a key the file does not set has no line to point at.
+func TestValidateFileLocatesEachProblem(t *testing.T) {
+	const file = "bad.toml"
+	for _, c := range []struct {
+		name     string
+		text     string
+		override func(*run.Config)
+		flagKeys map[string]string
+		want     []string // the error's lines, in order
+	}{
+		{name: "valid", text: "steps = 3\n[grpo]\nsamples = 4\n"},
+		{name: "in the file's order",
+			text: "eval_every = -1\nsteps = -2\n\n[grpo]\ntemperature = 0.0\nsamples = 1\n\n[reward]\nestimator = 'l2'\n",
+			want: []string{
+				"bad.toml:1:1: eval_every -1 must not be negative",
+				"bad.toml:2:1: steps -2 must not be negative",
+				"bad.toml:5:1: grpo: temperature 0 must be a finite positive number",
+				"bad.toml:6:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
+				`bad.toml:9:1: reward: estimator "l2": want "logratio", "k3" or "full"`,
+			}},
+		{name: "a key a flag set", text: "task = 'addition'\n[grpo]\nsamples = 1\n",
+			override: func(c *run.Config) { c.Task = "division" }, flagKeys: map[string]string{"task": "task"},
+			want: []string{
+				"bad.toml:3:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
+				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
+			}},
+		{name: "a key the file does not set", text: "[grpo]\nsamples = 1\n",
+			override: func(c *run.Config) { c.Steps = -5 },
+			want: []string{
+				"bad.toml:2:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
+				"steps -5 must not be negative",
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig(t.TempDir(), 0)
+			if err := sessions.DecodeStrict(file, []byte(c.text), &cfg); err != nil {
+				t.Fatal(err)
+			}
+			if c.override != nil {
+				c.override(&cfg)
+			}
+			err := ValidateFile(cfg, file, []byte(c.text), c.flagKeys)
+			var got []string
+			if err != nil {
+				got = strings.Split(err.Error(), "\n")
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}
+
 func flattenErr(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()
