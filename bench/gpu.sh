@@ -46,7 +46,10 @@
 # (GRPO_MATMUL=f32 keeps it in float32). The GEMM benchmarks and the A/B
 # part also time gemmcm's 128×128 tile in its other shapes
 # (RLT_VULKAN_GEMMCM=wide, k64), forward and backward, for choosing the
-# default by measurement.
+# default by measurement, and the 0.5B step under f16 with attention on its
+# float32 tiles (RLT_VULKAN_ATTN=f32) against attention on tensor cores
+# (attn_cm*, the default under f16; BenchmarkAttention's f16/ lines time
+# the kernels alone).
 #
 # A GPU machine without Go: bash bench/gpu_kit.sh builds the binaries, the
 # tokenizer and the Vulkan loader packages to carry, and prints the command
@@ -124,7 +127,7 @@ if echo "$info_all" | grep -q ': matmul f16: '; then # not ": no matmul f16:"
 	coop=1
 	echo "== tensor cores (matmul f16): the GEMM against float64, the conformance suite, model parity"
 	# A failure here is reported and the float32 benchmarks go on without f16.
-	if ! (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestDeviceInfo|TestGemmCoop|TestGemmCoopRounds|TestBackendConformanceCoop)$' -test.count=1 -test.v >"$TMP/coop.log" 2>&1) ||
+	if ! (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestDeviceInfo|TestGemmCoop|TestGemmCoopRounds|TestBackendConformanceCoop|TestAttention|TestAttnTilesFor)$' -test.count=1 -test.v >"$TMP/coop.log" 2>&1) ||
 		! (cd engine/model && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/model.test" -test.run '^(TestDeviceParityF16|TestDeviceParityRealLayerF16)$' -test.count=1 -test.v >>"$TMP/coop.log" 2>&1); then
 		coop=0
 		grep -v -E '^=== |^    --- PASS' "$TMP/coop.log" | tail -40
@@ -328,6 +331,11 @@ echo
 echo "== for the README (GPU: $gpu_line; toy B16 T128, 0.5B B8 T512, 128 tokens sampled; $(date -u +%Y-%m-%d))"
 printf '%s\n' "${readme[@]}"
 if [ "$ab" = 1 ] && [ "$coop" = 1 ]; then
+	echo "== 0.5B training step, matmul f16, RLT_VULKAN_ATTN=f32 (attention on float32 tiles, not on tensor cores)"
+	(cd engine/model && RLT_VULKAN_ATTN=f32 RLT_BENCH_MATMUL=f16 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 \
+		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 2x 2>&1) |
+		grep -E '^Benchmark|phases' | tee "$TMP/ab.out"
+	echo "0.5B matmul f16 with RLT_VULKAN_ATTN=f32: train $(tok_s TrainStep <"$TMP/ab.out") tokens/s (attention on tensor cores: ${t16:-n/a})"
 	for shape in wide k64; do
 		echo "== 0.5B training step, matmul f16, RLT_VULKAN_GEMMCM=$shape"
 		(cd engine/model && RLT_VULKAN_GEMMCM=$shape RLT_BENCH_MATMUL=f16 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 \

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"os"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -104,28 +105,75 @@ func TestAttention(t *testing.T) {
 			}
 		}
 		split := trial == 4 || trial == 5 || trial == 9
-		for _, rows := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%+v/kStart=%v/split=%v/rows=%v", a, kStart, split, rows), func(t *testing.T) {
-				old := d.attnRows
-				d.attnRows = rows
-				defer func() { d.attnRows = old }()
-				if _, ok := d.attnTilesFor(a.HeadDim, a.B*a.H); !rows && a.HeadDim <= 128 && !ok {
+		for _, w := range attnWays(d) {
+			t.Run(fmt.Sprintf("%+v/kStart=%v/split=%v/%s", a, kStart, split, w.name), func(t *testing.T) {
+				tol := w.use(t, d, a.HeadDim)
+				if tiles, ok := d.attnTilesFor(a.HeadDim, a.B*a.H); w.path != attnRows && a.HeadDim <= 128 && !ok {
 					t.Fatalf("head dim %d: the tiled kernels are not there (%q)", a.HeadDim, d.info.Unavailable)
+				} else if w.matmul == MatmulF16 && a.HeadDim <= attnCMHeadDim && tiles.fwd != kAttnCM {
+					t.Fatalf("head dim %d under matmul f16: kernel %d, not attn_cm (%q)", a.HeadDim, tiles.fwd, d.info.Unavailable)
 				}
 				if split {
 					oldF, oldB := decodeScratchBytes, attnBackScratchBytes
 					decodeScratchBytes, attnBackScratchBytes = 2*a.T*4, 1
 					defer func() { decodeScratchBytes, attnBackScratchBytes = oldF, oldB }()
 				}
-				checkAttention(t, d, rng, a, kStart)
+				checkAttention(t, d, rng, a, kStart, tol)
 			})
 		}
 	}
 }
 
+// attnWay is one choice of attention's kernels for the tests: the tiles,
+// the row kernels, and where the device runs matmul f16, the tiles on
+// cooperative matrices.
+type attnWay struct {
+	name   string
+	path   attnPath
+	matmul string
+}
+
+// attnWays lists the choices the device runs; RLT_REQUIRE_COOPMAT=1 fails
+// where it runs no cooperative matrices.
+func attnWays(d *Device) []attnWay {
+	ways := []attnWay{{"tiles", attnTiled, MatmulF32}, {"rows", attnRows, MatmulF32}}
+	if d.info.MatmulF16 || os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
+		ways = append(ways, attnWay{"f16", attnTiled, MatmulF16})
+	}
+	return ways
+}
+
+// attnF16Tol bounds the error of attention on cooperative matrices relative
+// to 1 + |reference|: float16 operands scaled per tile keep 11 bits, so
+// scores of unit operands over 64 dims err by about 2⁻¹¹·√64·|q||k|, and
+// every output inherits that through the probabilities.
+const attnF16Tol = 4e-3
+
+// use chooses w on d until the test ends and returns the tolerance of its
+// results (against float64) for head dim hd: float32's 1e-5, or attnF16Tol
+// where the products run on cooperative matrices.
+func (w attnWay) use(t *testing.T, d *Device, hd int) float64 {
+	t.Helper()
+	oldPath, oldMatmul := d.attn, d.Matmul()
+	if err := d.SetMatmul(w.matmul); err != nil {
+		t.Fatal(err)
+	}
+	d.attn = w.path
+	t.Cleanup(func() {
+		d.attn = oldPath
+		if err := d.SetMatmul(oldMatmul); err != nil {
+			t.Error(err)
+		}
+	})
+	if w.matmul == MatmulF16 && w.path == attnTiled && hd <= attnCMHeadDim {
+		return attnF16Tol
+	}
+	return 1e-5
+}
+
 // checkAttention runs Attention and AttentionBackward once on random
 // operands and compares every output with attnRef.
-func checkAttention(t *testing.T, d *Device, rng *rand.Rand, a compute.AttnDims, kStart []int32) {
+func checkAttention(t *testing.T, d *Device, rng *rand.Rand, a compute.AttnDims, kStart []int32, tol float64) {
 	t.Helper()
 	nq, nk := a.B*a.T*a.H*a.HeadDim, a.B*a.T*a.KV*a.HeadDim
 	vals := map[string][]float32{}
@@ -160,41 +208,66 @@ func checkAttention(t *testing.T, d *Device, rng *rand.Rand, a compute.AttnDims,
 			if name == "dq" || name == "dk" || name == "dv" {
 				w += float64(init[i]) // gradients accumulate
 			}
-			if e := math.Abs(float64(got[i])-w) / (1 + math.Abs(w)); e > 1e-5 || math.IsNaN(e) {
-				t.Fatalf("%s[%d]: device %g, reference %g (relative error %.3g > 1e-5)", name, i, got[i], w, e)
+			if e := math.Abs(float64(got[i])-w) / (1 + math.Abs(w)); e > tol || math.IsNaN(e) {
+				t.Fatalf("%s[%d]: device %g, reference %g (relative error %.3g > %g)", name, i, got[i], w, e, tol)
 			}
 		}
 	}
 }
 
 // TestAttnTilesFor: which head dimensions take the tiled kernels, with which
-// tile, and what RLT_VULKAN_ATTN accepts.
+// tile, under each product precision, and what RLT_VULKAN_ATTN accepts.
 func TestAttnTilesFor(t *testing.T) {
 	d := openOrSkip(t)
+	cm := 0 // attn_cm's tile, where the device runs it
+	if d.info.MatmulF16 {
+		cm = attnCMSubgroups * int(d.info.CoopSize)
+	}
 	for _, c := range []struct {
 		hd, pairs int
-		rows      bool
-		side      int // 0: the row kernels
+		path      attnPath
+		f16       bool
+		side      int // 0: the row kernels; -1: attn_cm's
 	}{
-		{64, 112, false, 32}, {1, 1, false, 32}, {65, 112, false, 16}, {128, 96, false, 16},
-		{129, 1, false, 0}, {0, 1, false, 0}, {64, maxGroupsX + 1, false, 0}, {64, 112, true, 0},
+		{64, 112, attnTiled, false, 32}, {1, 1, attnTiled, false, 32}, {65, 112, attnTiled, false, 16}, {128, 96, attnTiled, false, 16},
+		{129, 1, attnTiled, false, 0}, {0, 1, attnTiled, false, 0}, {64, maxGroupsX + 1, attnTiled, false, 0}, {64, 112, attnRows, false, 0},
+		{64, 112, attnTiled, true, -1}, {7, 3, attnTiled, true, -1}, {65, 112, attnTiled, true, 16}, {64, 112, attnTiledF32, true, 32},
+		{64, 112, attnRows, true, 0}, {64, 112, attnTiledF32, false, 32},
 	} {
-		old := d.attnRows
-		d.attnRows = c.rows
+		if c.f16 && !d.info.MatmulF16 {
+			continue
+		}
+		want := c.side
+		if want < 0 {
+			want = cm
+		}
+		old := d.attn
+		d.attn = c.path
+		if c.f16 {
+			if err := d.SetMatmul(MatmulF16); err != nil {
+				t.Fatal(err)
+			}
+		}
 		tiles, ok := d.attnTilesFor(c.hd, c.pairs)
-		d.attnRows = old
-		if side := map[bool]int{true: tiles.side}[ok]; side != c.side {
-			t.Errorf("attnTilesFor(hd %d, pairs %d, rows %v) = tile %d (ok %v), want %d", c.hd, c.pairs, c.rows, tiles.side, ok, c.side)
+		d.attn = old
+		if err := d.SetMatmul(MatmulF32); err != nil {
+			t.Fatal(err)
+		}
+		if side := map[bool]int{true: tiles.side}[ok]; side != want {
+			t.Errorf("attnTilesFor(hd %d, pairs %d, path %d, f16 %v) = tile %d (ok %v), want %d", c.hd, c.pairs, c.path, c.f16, tiles.side, ok, want)
+		}
+		if ok && (tiles.fwd == kAttnCM) != (c.side < 0) {
+			t.Errorf("attnTilesFor(hd %d, path %d, f16 %v): forward kernel %d", c.hd, c.path, c.f16, tiles.fwd)
 		}
 	}
 	for _, c := range []struct {
 		v    string
-		rows bool
+		path attnPath
 		ok   bool
-	}{{"", false, true}, {"tiles", false, true}, {"rows", true, true}, {"flash", false, false}, {"Rows", false, false}} {
-		rows, err := attnRowsSetting(c.v)
-		if rows != c.rows || (err == nil) != c.ok {
-			t.Errorf("RLT_VULKAN_ATTN=%q: rows %v, error %v; want rows %v, ok %v", c.v, rows, err, c.rows, c.ok)
+	}{{"", attnTiled, true}, {"tiles", attnTiled, true}, {"f32", attnTiledF32, true}, {"rows", attnRows, true}, {"flash", attnTiled, false}, {"Rows", attnTiled, false}} {
+		path, err := attnSetting(c.v)
+		if path != c.path || (err == nil) != c.ok {
+			t.Errorf("RLT_VULKAN_ATTN=%q: path %d, error %v; want path %d, ok %v", c.v, path, err, c.path, c.ok)
 		}
 	}
 	refusesSetting(t, "RLT_VULKAN_ATTN", "flash")
@@ -225,11 +298,9 @@ func TestAttentionDecodeTiles(t *testing.T) {
 		want := make([]float32, nq)
 		kernels.AttentionDecode(want, qv, kv, vv, a.B, a.T, a.H, a.KV, a.HeadDim, c.maxLen, c.past, kStart,
 			make([]float32, kernels.AttentionDecodeScratch(a.T, c.maxLen)), 0, a.B*a.H)
-		for _, rows := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%+v/past=%d/rows=%v", a, c.past, rows), func(t *testing.T) {
-				old := d.attnRows
-				d.attnRows = rows
-				defer func() { d.attnRows = old }()
+		for _, w := range attnWays(d) {
+			t.Run(fmt.Sprintf("%+v/past=%d/%s", a, c.past, w.name), func(t *testing.T) {
+				tol := w.use(t, d, a.HeadDim)
 				ts := map[string]*Tensor{}
 				for name, vals := range map[string][]float32{"q": qv, "kcache": kv, "vcache": vv, "out": make([]float32, nq)} {
 					x, err := d.New(name, len(vals))
@@ -248,8 +319,8 @@ func TestAttentionDecodeTiles(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i := range want {
-					if e := math.Abs(float64(got[i]-want[i])) / (1 + math.Abs(float64(want[i]))); e > 1e-5 || math.IsNaN(e) {
-						t.Fatalf("out[%d]: device %g, CPU %g (relative error %.3g > 1e-5)", i, got[i], want[i], e)
+					if e := math.Abs(float64(got[i]-want[i])) / (1 + math.Abs(float64(want[i]))); e > tol || math.IsNaN(e) {
+						t.Fatalf("out[%d]: device %g, CPU %g (relative error %.3g > %g)", i, got[i], want[i], e, tol)
 					}
 				}
 			})

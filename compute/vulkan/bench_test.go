@@ -205,9 +205,10 @@ func BenchmarkRecord(b *testing.B) {
 
 // BenchmarkAttention times a training step's attention of one layer, the
 // forward (with its log-sum-exp) and the backward, on the tiled kernels
-// (tiles/) and on the row kernels (rows/), at Qwen2.5-0.5B's heads (14
-// query heads on 2 kv heads of 64) and at the 1.5B–7B models' head size of
-// 128, for B sequences of T tokens. GFLOP/s counts the causal half of the
+// (tiles/), on the row kernels (rows/) and, under matmul f16, on
+// cooperative matrices (f16/: attn_cm* where the head dim allows), at
+// Qwen2.5-0.5B's heads (14 query heads on 2 kv heads of 64) and at the
+// 1.5B–7B models' head size of 128, for B sequences of T tokens. GFLOP/s counts the causal half of the
 // products (forward 2, backward 5 of T·T/2·hd multiply-adds per head). On
 // lavapipe this is a correctness run, not GPU speed.
 func BenchmarkAttention(b *testing.B) {
@@ -215,17 +216,24 @@ func BenchmarkAttention(b *testing.B) {
 		{B: 8, T: 512, H: 14, KV: 2, HeadDim: 64},
 		{B: 4, T: 512, H: 12, KV: 2, HeadDim: 128},
 	} {
-		for _, rows := range []bool{false, true} {
-			kind := "tiles"
-			if rows {
-				kind = "rows"
-			}
-			name := fmt.Sprintf("%s/B%d-T%d-H%d-KV%d-hd%d", kind, s.B, s.T, s.H, s.KV, s.HeadDim)
+		for _, w := range []attnWay{{"tiles", attnTiled, MatmulF32}, {"rows", attnRows, MatmulF32}, {"f16", attnTiled, MatmulF16}} {
+			name := fmt.Sprintf("%s/B%d-T%d-H%d-KV%d-hd%d", w.name, s.B, s.T, s.H, s.KV, s.HeadDim)
 			b.Run(name, func(b *testing.B) {
 				d := openOrSkip(b)
-				old := d.attnRows
-				d.attnRows = rows
-				defer func() { d.attnRows = old }()
+				if w.matmul == MatmulF16 && !d.info.MatmulF16 {
+					b.Skipf("%s has no float16 cooperative matrices (%s)", d.info.Name, d.info.NoMatmulF16)
+				}
+				oldPath, oldMatmul := d.attn, d.Matmul()
+				if err := d.SetMatmul(w.matmul); err != nil {
+					b.Fatal(err)
+				}
+				d.attn = w.path
+				defer func() {
+					d.attn = oldPath
+					if err := d.SetMatmul(oldMatmul); err != nil {
+						b.Error(err)
+					}
+				}()
 				nq, nk := s.B*s.T*s.H*s.HeadDim, s.B*s.T*s.KV*s.HeadDim
 				ts := map[string]*Tensor{}
 				for i, x := range []struct {

@@ -265,8 +265,8 @@ func TestEnvSettings(t *testing.T) {
 			map[string]result{"": {0, true}, "1": {0, true}, "0": {1, true}, "off": {0, false}}},
 		{"RLT_VULKAN_BARRIERS", func(v string) result { return flag(allBarriersSetting(v)) },
 			map[string]result{"": {0, true}, "all": {1, true}, "some": {0, false}, "1": {0, false}}},
-		{"RLT_VULKAN_ATTN", func(v string) result { return flag(attnRowsSetting(v)) },
-			map[string]result{"": {0, true}, "tiles": {0, true}, "rows": {1, true}, "flash": {0, false}}},
+		{"RLT_VULKAN_ATTN", func(v string) result { p, err := attnSetting(v); return result{int(p), err == nil} },
+			map[string]result{"": {int(attnTiled), true}, "tiles": {int(attnTiled), true}, "f32": {int(attnTiledF32), true}, "rows": {int(attnRows), true}, "flash": {int(attnTiled), false}}},
 	} {
 		for v, want := range c.vals {
 			if got := c.read(v); got != want {

@@ -162,6 +162,7 @@ func (d *Device) coopSupport() (bool, string) {
 	// Workgroups of whole subgroups of the largest size, gemmcm128's 8 of
 	// them within a workgroup.
 	d.coopLanes = ssc.maxSubgroupSize
+	d.coopFixedLanes = ssc.minSubgroupSize == ssc.maxSubgroupSize
 	if d.coopLanes == 0 || 8*d.coopLanes > d.info.MaxInvocations {
 		return false, fmt.Sprintf("subgroups of up to %d invocations", d.coopLanes)
 	}

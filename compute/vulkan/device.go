@@ -168,10 +168,9 @@ type Device struct {
 	// of every product that is not a gemv, instead of gemmTileFor's
 	// choice: RLT_VULKAN_GEMM at Open, for A/B timing; tests.
 	gemmForce uint32
-	// attnRows keeps training attention and prefills on the row kernels
-	// (attn, attn_ds, attn_dq, attn_dkv) instead of the tiled ones:
-	// RLT_VULKAN_ATTN=rows at Open, for A/B timing; tests.
-	attnRows bool
+	// attn chooses the kernels of training attention and prefills
+	// (attnPath): RLT_VULKAN_ATTN at Open, for A/B timing; tests.
+	attn attnPath
 	// noFuse keeps decoding off its fused kernels (gemv3 for q, k and v;
 	// gemv_glu for the gated MLP), on gemv and swiglu: RLT_VULKAN_FUSE=0 at
 	// Open, for A/B timing.
@@ -184,7 +183,11 @@ type Device struct {
 	matmul16  bool
 	coopLanes uint32
 	coopBig   kernelID
-	garbage   []*buffer
+	// coopFixedLanes: the device runs subgroups of coopLanes invocations
+	// only (its smallest subgroup size is its largest), as attention's
+	// kernels on cooperative matrices need.
+	coopFixedLanes bool
+	garbage        []*buffer
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
 	tensors map[*buffer]struct{}
@@ -469,7 +472,7 @@ func (d *Device) build() error {
 	}{
 		{"RLT_VULKAN_GEMM", func(v string) (err error) { d.gemmForce, err = gemmForceSetting(v); return }},
 		{"RLT_VULKAN_GEMMCM", func(v string) (err error) { shape, err = coopShapeSetting(v); return }},
-		{"RLT_VULKAN_ATTN", func(v string) (err error) { d.attnRows, err = attnRowsSetting(v); return }},
+		{"RLT_VULKAN_ATTN", func(v string) (err error) { d.attn, err = attnSetting(v); return }},
 		{"RLT_VULKAN_FUSE", func(v string) (err error) { d.noFuse, err = noFuseSetting(v); return }},
 		{"RLT_VULKAN_LOSE_AFTER", func(v string) (err error) { d.loseAfter, err = loseAfterSetting(v); return }},
 		{"RLT_VULKAN_BARRIERS", func(v string) (err error) { d.allBarriers, err = allBarriersSetting(v); return }},
@@ -536,17 +539,20 @@ func kickSetting(v string, def int) (int, error) {
 	return n, nil
 }
 
-// attnRowsSetting reads RLT_VULKAN_ATTN: unset or "tiles", attention takes
-// the tiled kernels where the head dimension allows; "rows" keeps it on the
-// row kernels.
-func attnRowsSetting(v string) (bool, error) {
+// attnSetting reads RLT_VULKAN_ATTN: unset or "tiles", attention takes the
+// tiled kernels where the head dimension allows, on cooperative matrices
+// under matmul f16 (attnTilesFor); "f32" keeps it on the float32 tiles
+// under matmul f16 too; "rows" on the row kernels.
+func attnSetting(v string) (attnPath, error) {
 	switch v {
 	case "", "tiles":
-		return false, nil
+		return attnTiled, nil
+	case "f32":
+		return attnTiledF32, nil
 	case "rows":
-		return true, nil
+		return attnRows, nil
 	}
-	return false, fmt.Errorf("%q is neither rows (attention on the row kernels) nor tiles (on the tiled ones where the head dimension allows); unset it for tiles", v)
+	return attnTiled, fmt.Errorf("%q is none of tiles (the tiled kernels, on tensor cores under matmul f16), f32 (the float32 tiles under matmul f16 too) and rows (the row kernels); unset it for tiles", v)
 }
 
 // coopShapeSetting reads RLT_VULKAN_GEMMCM: unset, gemmcm's 128×128 tiles
@@ -740,7 +746,14 @@ func (d *Device) buildKernel(k kernelID) error {
 	var consts [3]uint32
 	entries := [3]specializationMapEntry{{constantID: 0, offset: 0, size: 4}, {constantID: 1, offset: 4, size: 4}, {constantID: 2, offset: 8, size: 4}}
 	si := specializationInfo{mapEntryCount: 3, pMapEntries: &entries[0], dataSize: 12, pData: unsafe.Pointer(&consts[0])}
-	if g, ok := coopGeometry[k]; ok {
+	if g, ok := coopGeometry[k]; ok && g.rowLanes {
+		if err := d.attnCoopFits(k); err != nil {
+			return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op, Err: err}
+		}
+		consts = [3]uint32{g.subgroups * d.coopLanes, d.info.CoopSize, d.coopLanes / d.info.CoopSize}
+		cpi.stage.pSpecializationInfo = unsafe.Pointer(&si)
+		cpi.stage.flags = stageRequireFullSubgroups
+	} else if ok {
 		local, tile := g.subgroups*d.coopLanes, g.tile*d.info.CoopSize/16
 		consts = [3]uint32{local, d.info.CoopSize, (tile*g.kstep/4 + local - 1) / local}
 		if consts[2] > g.groups {

@@ -58,6 +58,9 @@ const (
 	kGemvGLU16
 	kGemv3
 	kGemv3x16
+	kAttnCM
+	kAttnCMDQ
+	kAttnCMDKV
 	numKernels
 )
 
@@ -115,6 +118,9 @@ var kernelSpecs = [numKernels]struct {
 	kGemvGLU16:    {"gemv_glu16", 4, 28},
 	kGemv3:        {"gemv3", 10, 28},
 	kGemv3x16:     {"gemv3_16", 10, 28},
+	kAttnCM:       {"attn_cm", 6, 44},
+	kAttnCMDQ:     {"attn_cm_dq", 9, 24},
+	kAttnCMDKV:    {"attn_cm_dkv", 8, 32},
 }
 
 // coopGeometry describes the kernels on cooperative matrices (built only
@@ -123,20 +129,30 @@ var kernelSpecs = [numKernels]struct {
 // subgroup size), tile the output tile's side with 16×16 matrices, kstep
 // how far along K each step goes (gemmcm.comp's BK) and groups the most
 // groups of 4 elements an invocation may stage per operand and step (its
-// NVMAX).
-var coopGeometry = map[kernelID]struct{ subgroups, tile, kstep, groups uint32 }{
-	kGemmCM:       {4, gemmTile, 32, 8},
-	kGemmCM128:    {8, gemmBigTile, 32, 8},
-	kGemmCM16:     {4, gemmTile, 32, 8},
-	kGemmCM128x16: {8, gemmBigTile, 32, 8},
-	kGemmCM128w:   {4, gemmBigTile, 32, 16},
-	kGemmCM128k64: {8, gemmBigTile, 64, 16},
+// NVMAX). Attention's kernels (rowLanes) take instead, as specialization
+// constant 2, the invocations that share a row of a subgroup's T (its
+// subgroup size over T), and need subgroups of one fixed size
+// (attn_cm.glsl).
+var coopGeometry = map[kernelID]struct {
+	subgroups, tile, kstep, groups uint32
+	rowLanes                       bool
+}{
+	kGemmCM:       {subgroups: 4, tile: gemmTile, kstep: 32, groups: 8},
+	kGemmCM128:    {subgroups: 8, tile: gemmBigTile, kstep: 32, groups: 8},
+	kGemmCM16:     {subgroups: 4, tile: gemmTile, kstep: 32, groups: 8},
+	kGemmCM128x16: {subgroups: 8, tile: gemmBigTile, kstep: 32, groups: 8},
+	kGemmCM128w:   {subgroups: 4, tile: gemmBigTile, kstep: 32, groups: 16},
+	kGemmCM128k64: {subgroups: 8, tile: gemmBigTile, kstep: 64, groups: 16},
+	kAttnCM:       {subgroups: attnCMSubgroups, rowLanes: true},
+	kAttnCMDQ:     {subgroups: attnCMSubgroups, rowLanes: true},
+	kAttnCMDKV:    {subgroups: attnCMSubgroups, rowLanes: true},
 }
 
 // coopKernels need cooperative matrices: Open builds them only on a device
 // that runs gemmcm (Info.MatmulF16).
 var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128: true,
-	kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true, kGemmCM128w: true, kGemmCM128k64: true}
+	kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true, kGemmCM128w: true, kGemmCM128k64: true,
+	kAttnCM: true, kAttnCMDQ: true, kAttnCMDKV: true}
 
 // coopShapes are the other shapes of gemmcm's 128×128 tile (gemmcm128: 8
 // subgroups of 64×32, K in steps of 32), by their RLT_VULKAN_GEMMCM, for
@@ -148,10 +164,12 @@ var coopShapes = map[string]kernelID{"wide": kGemmCM128w, "k64": kGemmCM128k64}
 // bug, a limit the SPIR-V passes): Open goes on without them, names them in
 // Info.Unavailable, and the ops take the plain kernels instead (gemv and
 // gemm128 → the 64×64 gemm, gemm_reduce → no split along K, the tiled
-// attention kernels → attn, attn_ds, attn_dq and attn_dkv).
+// attention kernels → attn, attn_ds, attn_dq and attn_dkv, attention's on
+// cooperative matrices → the float32 tiled ones).
 var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemvGLU: true, kGemvGLU16: true, kGemv3: true, kGemv3x16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
 	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true,
-	kGemmCM128w: true, kGemmCM128k64: true, kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true}
+	kGemmCM128w: true, kGemmCM128k64: true, kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true,
+	kAttnCM: true, kAttnCMDQ: true, kAttnCMDKV: true}
 
 // has reports whether kernel k was built.
 func (d *Device) has(k kernelID) bool { return d.kernels[k].pipeline != 0 }

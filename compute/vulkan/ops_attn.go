@@ -47,18 +47,75 @@ type attnTiles struct {
 // to 64 in tiles of 32 rows, up to 128 in tiles of 16.
 var attnTileSets = [2]attnTiles{{32, kAttnFA32, kAttnFADQ32, kAttnFADKV32}, {16, kAttnFA16, kAttnFADQ16, kAttnFADKV16}}
 
+// attnPath is where training attention and prefills run (RLT_VULKAN_ATTN).
+type attnPath uint8
+
+const (
+	// attnTiled: the tiled kernels where the head dimension allows, on
+	// cooperative matrices (attn_cm*) under matmul f16 for head dims up to
+	// attnCMHeadDim, else the float32 ones (attn_fa*).
+	attnTiled attnPath = iota
+	// attnTiledF32: the float32 tiles under matmul f16 too.
+	attnTiledF32
+	// attnRows: the row kernels (attn, attn_ds, attn_dq, attn_dkv).
+	attnRows
+)
+
+// Attention's kernels on cooperative matrices (attn_cm.glsl): workgroups of
+// attnCMSubgroups subgroups, each owning T rows, for head dims up to
+// attnCMHeadDim.
+const (
+	attnCMSubgroups = 4
+	attnCMHeadDim   = 64
+)
+
 // attnTilesFor returns the tiled kernels for head dimension hd and B·H =
 // pairs; ok is false when hd is past 128, pairs do not fit one dimension of
 // a dispatch, a kernel of the set was not built, or RLT_VULKAN_ATTN=rows.
+// Under matmul f16 a head dim up to attnCMHeadDim takes the kernels on
+// cooperative matrices, whose tiles are attnCMSubgroups·T rows, unless
+// RLT_VULKAN_ATTN=f32 or they were not built.
 func (d *Device) attnTilesFor(hd, pairs int) (t attnTiles, ok bool) {
-	if d.attnRows || hd == 0 || hd > 128 || pairs > maxGroupsX {
+	if d.attn == attnRows || hd == 0 || hd > 128 || pairs > maxGroupsX {
 		return t, false
+	}
+	if d.matmul16 && d.attn == attnTiled && hd <= attnCMHeadDim &&
+		d.has(kAttnCM) && d.has(kAttnCMDQ) && d.has(kAttnCMDKV) && d.has(kAttnFASum) {
+		return attnTiles{side: attnCMSubgroups * int(d.info.CoopSize), fwd: kAttnCM, dq: kAttnCMDQ, dkv: kAttnCMDKV}, true
 	}
 	t = attnTileSets[0]
 	if hd > 64 {
 		t = attnTileSets[1]
 	}
 	return t, d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum)
+}
+
+// attnCoopFits says why attention kernel k on cooperative matrices cannot
+// run on the device, or nil: it needs subgroups of one fixed size, a
+// multiple of the matrices' side, and its shared memory, counted as
+// attn_cm.glsl and the kernel declare their arrays (Xs, red, smax; the
+// kernel's own).
+func (d *Device) attnCoopFits(k kernelID) error {
+	side, lanes := d.info.CoopSize, d.coopLanes
+	if !d.coopFixedLanes || side == 0 || lanes < side || lanes%side != 0 {
+		return fmt.Errorf("needs subgroups of one fixed size, a multiple of %d; the device runs 1 to %d invocations", side, lanes)
+	}
+	const bk, hdp = 32, attnCMHeadDim
+	rows := uint32(max(attnCMSubgroups*side, 2*bk))
+	bytes := rows*(hdp+8)*2 + attnCMSubgroups*lanes*4 + 6*4
+	perRow := uint32(attnCMSubgroups) * side // a subgroup's T rows, for all subgroups
+	switch k {
+	case kAttnCM:
+		bytes += perRow*hdp*4 + perRow*(bk+8)*2
+	case kAttnCMDQ:
+		bytes += 2*perRow*bk*4 + perRow*(bk+8)*2
+	case kAttnCMDKV:
+		bytes += 2*perRow*bk*4 + 2*perRow*(bk+8)*2 + 2*bk*4
+	}
+	if bytes > d.info.MaxSharedMemory {
+		return fmt.Errorf("needs %d bytes of shared memory, the device has %d", bytes, d.info.MaxSharedMemory)
+	}
+	return nil
 }
 
 type attnTiledPush struct {

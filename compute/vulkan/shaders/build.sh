@@ -10,15 +10,16 @@
 # (-DTT), e.g. attn_fa32.spv.
 # gemmscale16 is gemmscale with -DB16; gemmcm (and gemmcm128, -DBIG; both
 # again with -DB16 as gemmcm16, gemmcm128_16; gemmcm128w and gemmcm128k64
-# are gemmcm128's other shapes, -DWIDE and -DK64) use
-# GL_KHR_cooperative_matrix, which needs
+# are gemmcm128's other shapes, -DWIDE and -DK64) and attention's kernels
+# on tensor cores (attn_cm, attn_cm_dq, attn_cm_dkv, which include
+# attn_cm.glsl) use GL_KHR_cooperative_matrix, which needs
 # glslc from shaderc 2023.8 or later (Debian trixie's, not bookworm's
 # 2023.2); GLSLC names the compiler to use, e.g. one in a trixie chroot.
 set -e
 cd "$(dirname "$0")"
 GLSLC=${GLSLC:-glslc}
 for f in *.comp; do
-	case $f in gemmcm.comp | attn_fa.comp | attn_fa_dq.comp | attn_fa_dkv.comp) continue ;; esac
+	case $f in gemmcm.comp | attn_fa.comp | attn_fa_dq.comp | attn_fa_dkv.comp | attn_cm*.comp) continue ;; esac
 	$GLSLC -O --target-env=vulkan1.1 -o "${f%.comp}.spv" "$f"
 done
 for k in gemm gemv rows gemv_glu; do
@@ -37,7 +38,10 @@ if ! $GLSLC -O --target-env=vulkan1.2 -o gemmcm.spv gemmcm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -DB16 -o gemmcm16.spv gemmcm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DB16 -o gemmcm128_16.spv gemmcm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DWIDE -o gemmcm128w.spv gemmcm.comp ||
-	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DK64 -o gemmcm128k64.spv gemmcm.comp; then
-	echo "build.sh: gemmcm needs a glslc with GL_KHR_cooperative_matrix (shaderc 2023.8 or later; set GLSLC)" >&2
+	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DK64 -o gemmcm128k64.spv gemmcm.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -o attn_cm.spv attn_cm.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -o attn_cm_dq.spv attn_cm_dq.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -o attn_cm_dkv.spv attn_cm_dkv.comp; then
+	echo "build.sh: gemmcm and attn_cm need a glslc with GL_KHR_cooperative_matrix (shaderc 2023.8 or later; set GLSLC)" >&2
 	exit 1
 fi

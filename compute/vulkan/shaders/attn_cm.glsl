@@ -1,0 +1,110 @@
+// What attn_cm, attn_cm_dq and attn_cm_dkv share: attention's products on
+// cooperative matrices (tensor cores), the float32 tiled kernels' contracts
+// (attn_fa, attn_fa_dq, attn_fa_dkv) kept binding for binding, for head
+// dimensions up to HDP = 64.
+//
+// A workgroup is NS = 4 subgroups of LPR·T invocations (the host builds the
+// kernels only where the device runs subgroups of one fixed size, a multiple
+// of T): subgroup s owns T rows of the workgroup's tile of BQ = NS·T rows
+// (queries, or keys in attn_cm_dkv) and the other side walks blocks of BK
+// rows. The T×T×T float16 products (specialization constant 1: 16 on NVIDIA
+// and AMD, 8 on lavapipe) accumulate in float32; everything between them —
+// scores, softmax, the probabilities' gradients — is float32 in shared
+// memory, LPR invocations to a row (specialization constant 2), row r of
+// the subgroup's T to invocations r·LPR .. r·LPR+LPR−1.
+//
+// Float16 keeps 11 significant bits between 2⁻¹⁴ and 65504, so every
+// operand is staged scaled: a tile of queries, keys, values or output
+// gradients by the power of two that brings its largest magnitude into
+// [2¹⁴, 2¹⁵) (scaleOf), the probabilities' gradients dS of a subgroup's
+// block alike; each product is divided by its operands' scales as it
+// leaves its accumulator. The scales are exact powers of two, so they
+// change nothing but the range: each operand keeps 11 bits relative to its
+// tile's largest value, and a product's error is of the order
+// 2⁻¹¹·Σ|a||b| (bfloat16's would be 2⁻⁸). The probabilities (at most 1)
+// are staged as they are.
+#extension GL_KHR_cooperative_matrix : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#extension GL_EXT_control_flow_attributes : require
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint T = 16u;
+layout(constant_id = 2) const uint LPR = 2u;
+
+const uint NS = 4u;
+const uint BQ = NS * T;
+const uint BK = 32u;
+const uint HDP = 64u;
+// Staged rows are HDP float16s padded by 8 (a multiple of 16 bytes, as
+// cooperative loads want, and rows staggered across banks), in f16vec4s.
+const uint SV = (HDP + 8u) / 4u;
+// A subgroup's float16 block of T rows of BK, padded by 8, in halves.
+const uint SP = BK + 8u;
+// The staging rows: a tile of BQ, or two blocks of BK.
+const uint XR = BQ > 2u * BK ? BQ : 2u * BK;
+// Per-subgroup arrays, bounded by the largest T (16) so that register
+// arrays have a constant size; only the first HDP/T (BK/T) are used.
+const uint NE = HDP / 8u, NB = BK / 8u;
+// The float32 values of the row an invocation owns: HDP/LPR of them.
+const uint NO = HDP;
+
+#define ACC coopmat<float, gl_ScopeSubgroup, T, T, gl_MatrixUseAccumulator>
+#define MATA coopmat<float16_t, gl_ScopeSubgroup, T, T, gl_MatrixUseA>
+#define MATB coopmat<float16_t, gl_ScopeSubgroup, T, T, gl_MatrixUseB>
+
+const float NEG_INF = -1.0 / 0.0;
+
+shared f16vec4 Xs[XR * SV];
+shared float red[NS * LPR * T];
+shared uint smax[6];
+
+// scaleOf turns a tile's largest magnitude, as its bits, into the tile's
+// power of two: 2^(15−e) where 2^(e−1) ≤ max < 2^e (gemmcm's rule); 1 for
+// a tile of zeros or one holding an infinity or NaN, which then reach the
+// result as float32 would carry them.
+float scaleOf(uint bits) {
+	if (bits == 0u || bits >= 0x7f800000u) return 1.0;
+	int e;
+	frexp(uintBitsToFloat(bits), e);
+	return ldexp(1.0, clamp(15 - e, -120, 100));
+}
+
+// syncSubgroup orders a subgroup's shared-memory writes before its later
+// reads (coopMatStore to scalar loads and back).
+void syncSubgroup() {
+	subgroupMemoryBarrierShared();
+	subgroupBarrier();
+}
+
+// rowMax and rowSum combine the LPR partial values of the invocations of
+// one row, in a fixed order: every invocation of the row gets the same
+// value. Slot is this invocation's place in red.
+float rowMax(float v, uint sg, uint row, uint lane) {
+	red[sg * LPR * T + lane] = v;
+	syncSubgroup();
+	float r = NEG_INF;
+	[[unroll]] for (uint k = 0u; k < LPR; k++) r = max(r, red[sg * LPR * T + row * LPR + k]);
+	subgroupBarrier(); // every partial read before red is written again
+	return r;
+}
+
+float rowSum(float v, uint sg, uint row, uint lane) {
+	red[sg * LPR * T + lane] = v;
+	syncSubgroup();
+	float r = 0.0;
+	[[unroll]] for (uint k = 0u; k < LPR; k++) r += red[sg * LPR * T + row * LPR + k];
+	subgroupBarrier();
+	return r;
+}
+
+// subgroupMaxOf is the largest v over the whole subgroup.
+float subgroupMaxOf(float v, uint sg, uint lane) {
+	red[sg * LPR * T + lane] = v;
+	syncSubgroup();
+	float r = 0.0;
+	for (uint k = 0u; k < LPR * T; k++) r = max(r, red[sg * LPR * T + k]);
+	subgroupBarrier();
+	return r;
+}
