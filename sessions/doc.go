@@ -90,7 +90,9 @@
 // logger JSON Lines, rollout {step}.jsonl) or NeMo-RL's
 // (train_data_step{N}.jsonl, TensorBoard events), see trainers.go — or a
 // JSON Lines traces file into a run folder of this layout: config.toml holds ImportConfig ([import] format, source,
-// files, time, counts); metrics.jsonl one record per log_history step;
+// files, time, counts); metrics.jsonl one record per log_history step,
+// under the trainer's own step number (which counts the steps done, from
+// 1, where ours count from 0: StepNumbering);
 // traces the rows, each with "source" (file:line in the source) and
 // "source_reward" (the reward the source recorded, which is not one of our
 // scores: "terms" stays absent); events.jsonl an "import" event, notes, and

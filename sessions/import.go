@@ -314,12 +314,19 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 // from what: such a run has no training configuration, so it can be
 // reviewed, exported and re-scored but not resumed.
 func ImportedFrom(dir string) (ImportSource, bool) {
-	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	path := filepath.Join(dir, ConfigFile)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return ImportSource{}, false
 	}
+	return importSource(path, data)
+}
+
+// importSource is the source an imported run's config.toml (at path,
+// holding data) records; ok is false for any other config.toml.
+func importSource(path string, data []byte) (src ImportSource, ok bool) {
 	var c ImportConfig
-	if DecodeStrict(filepath.Join(dir, ConfigFile), data, &c) != nil || c.Import.Format == "" {
+	if DecodeStrict(path, data, &c) != nil || c.Import.Format == "" {
 		return ImportSource{}, false
 	}
 	return c.Import, true

@@ -38,7 +38,7 @@ type RunSummary struct {
 	Name       string // folder name under root
 	Dir        string
 	State      RunState
-	LastStep   int     // -1 without metrics
+	LastStep   int     // the last metrics record's step, as recorded; -1 without metrics
 	BestReward float64 // best mean reward ("reward" metric) of any step; NaN without one
 	Size       int64   // bytes of every file in the folder
 	Created    time.Time
@@ -46,6 +46,9 @@ type RunSummary struct {
 	// Device is where the run last computed, from its last device event;
 	// zero before one was written.
 	Device event.DeviceChoice
+	// Numbering is how the run numbers its steps (an imported run keeps
+	// its trainer's numbers): StepsDone counts its steps done with it.
+	Numbering StepNumbering
 }
 
 // List summarises every run folder directly under root (a folder holding
@@ -157,6 +160,8 @@ func summarise(dir string) RunSummary {
 			cfgErr = err
 		} else if err := configSyntax(filepath.Join(dir, ConfigFile), data); err != nil {
 			notes = append(notes, err.Error())
+		} else {
+			s.Numbering = configNumbering(dir, data)
 		}
 	}
 	if mStats.PartialBytes > 0 {

@@ -27,13 +27,16 @@ type runRow struct {
 	Dir      string
 	Kind     runKind
 	State    string
-	LastStep int     // -1: none
+	LastStep int     // the last metrics record's step, as recorded; -1: none
 	Best     float64 // best mean reward, NaN: none
 	Size     int64
 	Created  time.Time // zero: unknown
 	Note     string
 	Followed bool
 	Device   string // where the run last computed (device.Choice.Label); "" unknown
+	// Numbering is how the run numbers its steps, which sessions knows
+	// from its origin: the STEPS column is Numbering.StepsDone(LastStep).
+	Numbering sessions.StepNumbering
 }
 
 // listRuns summarises the run folders under root and the followed
@@ -71,7 +74,7 @@ func listRuns(root string, follow []string) ([]runRow, error) {
 func fromSummary(s sessions.RunSummary, name string, followed bool) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
 		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Followed: followed,
-		Device: s.Device.Label()}
+		Device: s.Device.Label(), Numbering: s.Numbering}
 }
 
 func absPath(p string) string {
@@ -143,8 +146,9 @@ func followRows(path string) ([]runRow, error) {
 // officialRow summarises an official trainer's folder from its
 // trainer_state.json (steps and rewards) and its completion files.
 func officialRow(dir string) runRow {
-	r := runRow{Name: dir, Dir: dir, Kind: kindOfficial, State: "official", LastStep: -1, Best: math.NaN(), Followed: true}
 	format, _ := sessions.DetectFormat(dir)
+	r := runRow{Name: dir, Dir: dir, Kind: kindOfficial, State: "official", LastStep: -1, Best: math.NaN(), Followed: true,
+		Numbering: sessions.ImportNumbering(format)}
 	if format != sessions.ImportOfficial {
 		// Another trainer's folder: its steps and rewards show once opened.
 		r.State = format

@@ -776,7 +776,7 @@ func (r *runsScreen) listView() []string {
 		}
 		step := "—"
 		if rw.LastStep >= 0 { // the count the header shows for the run once open
-			step = fmt.Sprint(stepsDoneAfter(rw.LastStep))
+			step = fmt.Sprint(rw.Numbering.StepsDone(rw.LastStep))
 		}
 		created := ""
 		if !rw.Created.IsZero() {

@@ -843,3 +843,46 @@ func TestRunsScreenCountsStepsDone(t *testing.T) {
 		})
 	}
 }
+
+// TestRunsScreenCountsAnImportedRunsSteps: the STEPS column of a run
+// imported from another trainer (rlt import into the runs folder, or the
+// official trainer's folder followed) counts the steps the trainer did,
+// the header's number once open: the trainer's step numbers count from 1,
+// so the official fixture's 3 steps read 3, not 4.
+func TestRunsScreenCountsAnImportedRunsSteps(t *testing.T) {
+	root := t.TempDir()
+	for name, src := range map[string]string{
+		"official": "../sessions/testdata/official/run",
+		"trl":      "../sessions/testdata/trainers/trl",
+		"verl":     "../sessions/testdata/trainers/verl",
+		"nemo-rl":  "../sessions/testdata/trainers/nemo-rl",
+	} {
+		if _, err := sessions.Import(filepath.Join(root, "runs", name), src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	official, err := filepath.Abs("../sessions/testdata/official/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyTree(t, official, filepath.Join(root, "ext", "official"))
+	t.Chdir(root)
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	hit(t, m, "4", "a", "text:ext/official", "enter")
+	listNow(t, m)
+	v := m.View()
+	for _, c := range []struct{ row, state, want string }{
+		{"official", "finished", "3"},
+		{"trl", "finished", "4"},
+		{"verl", "finished", "2"},
+		{"nemo-rl", "finished", "2"},
+		{"ext/official", "official", "3"},
+	} {
+		got := regexp.MustCompile(`\s` + regexp.QuoteMeta(c.row) + `\s+` + c.state + `\s+(\S+)\s`).FindStringSubmatch(v)
+		if got == nil || got[1] != c.want {
+			t.Errorf("%s: want its STEPS column to read %s:\n%s", c.row, c.want, v)
+		}
+	}
+}

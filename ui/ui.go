@@ -175,6 +175,7 @@ type Model struct {
 type runStatus struct {
 	lastStep  int
 	hasStep   bool
+	numbering sessions.StepNumbering // how the run numbers its steps (an imported run from one)
 	reward    float64
 	hasReward bool
 	memory    string      // the last step's memory for the header (memoryLabel)
@@ -224,6 +225,9 @@ func (m *Model) attach(o *opened) {
 		m.cmp.colors.Add(absPath(o.Run.Dir())) // first, so it has its own colour when it can
 	}
 	m.runStatus = runStatus{}
+	if o != nil && o.Run != nil {
+		m.numbering = o.Run.StepNumbering()
+	}
 	m.resetProblems()
 	m.mCur, m.tCur, m.eCur = 0, 0, 0
 	m.dash = newDashboard(m.sh)
@@ -1015,19 +1019,18 @@ func (m *Model) statusLine() string {
 
 // stepsDone is how many steps the open run has completed, what the header
 // counts against the planned total (so a finished run reads "step 6/6", as
-// rlt pretrain and rlt distill count): its last metrics record's step plus
-// one. The step in progress, named by its 0-based index like everywhere
-// else (metrics, traces, headless lines), then carries the same number.
+// rlt pretrain and rlt distill count), as sessions counts them from its
+// last metrics record's step: one of ours numbers steps from 0, so the
+// step in progress, named by its 0-based index like everywhere else
+// (metrics, traces, headless lines), carries the same number; a run
+// imported from another trainer keeps the trainer's numbers, which count
+// from 1.
 func (s *runStatus) stepsDone() int {
 	if !s.hasStep {
 		return 0
 	}
-	return stepsDoneAfter(s.lastStep)
+	return s.numbering.StepsDone(s.lastStep)
 }
-
-// stepsDoneAfter is the number of steps a run has completed when its last
-// metrics record is of step lastStep (-1: none): records number steps from 0.
-func stepsDoneAfter(lastStep int) int { return max(lastStep+1, 0) }
 
 // memoryLabel is a step's memory for the header, from its metrics (get):
 // on a GPU the most of its memory the step held, else the process's peak

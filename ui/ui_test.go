@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -642,5 +643,52 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHeaderCountsAnImportedRunsSteps: a run imported from another trainer
+// (rlt import, or its folder followed live) keeps the trainer's step
+// numbers, which count from 1, so the header's count is its last step
+// number: the official trainer's 3 steps read "step 3", not "step 4".
+func TestHeaderCountsAnImportedRunsSteps(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		want      string
+	}{
+		{"official", "../sessions/testdata/official/run", "step 3"},
+		{"trl", "../sessions/testdata/trainers/trl", "step 4"},
+		{"verl", "../sessions/testdata/trainers/verl", "step 2"},
+		{"nemo-rl", "../sessions/testdata/trainers/nemo-rl", "step 2"},
+	} {
+		for _, how := range []string{"imported", "followed"} {
+			t.Run(c.name+" "+how, func(t *testing.T) {
+				var r *sessions.Run
+				if how == "imported" {
+					dir := filepath.Join(t.TempDir(), c.name)
+					if _, err := sessions.Import(dir, c.src); err != nil {
+						t.Fatal(err)
+					}
+					var err error
+					if r, err = sessions.OpenReadOnly(dir); err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { r.Close() })
+				} else {
+					s, err := sessions.OpenTrainerRun(t.Context(), c.src, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { s.Close() })
+					r = s.Run
+				}
+				m := newModel(Options{Run: r, ReadOnly: true})
+				t.Cleanup(func() { closeModel(t, m) })
+				m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+				m.pull()
+				if got := regexp.MustCompile(`step \d+`).FindString(m.statusLine()); got != c.want {
+					t.Errorf("header %q counts %q, want %q", m.statusLine(), got, c.want)
+				}
+			})
+		}
 	}
 }
