@@ -185,7 +185,7 @@ func continueCommand(dir string) string {
 	}
 	for _, r := range runs {
 		if filepath.Clean(r.Dir) == filepath.Clean(dir) && r.State == sessions.StateFinished {
-			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.LastStep+1)
+			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.StepsDone())
 		}
 	}
 	return cmd
@@ -264,9 +264,12 @@ const sessionsUsage = `
 Usage: rlt sessions [--runs DIR]
 
 Lists the run folders under DIR with their state (running, paused,
-finished, stopped, failed, broken), last step, best mean reward, size,
-creation time and the device the run last computed on (gpu:N of several). A run a workbench keeps open after its engine stopped is
-listed by its training state, with the process that holds it.
+finished, stopped, failed, broken), steps done (STEPS, counted as the
+workbench's Runs screen counts them: an imported run by its trainer's
+step numbers), best mean reward, size, creation time and the device the
+run last computed on (gpu:N of several). A run a workbench keeps open
+after its engine stopped is listed by its training state, with the
+process that holds it.
 `
 
 func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -279,21 +282,21 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s\n", "RUN", "STATE", "STEP", "BEST REWARD", "SIZE", "CREATED", "DEVICE")
+	fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s\n", "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE")
 	for _, r := range list {
 		best := "—"
 		if r.BestReward == r.BestReward { // not NaN
 			best = fmt.Sprintf("%.4f", r.BestReward)
 		}
-		step := "—"
-		if r.LastStep >= 0 {
-			step = fmt.Sprint(r.LastStep)
+		steps := "—"
+		if r.LastStep >= 0 { // the count the workbench's Runs screen and header show
+			steps = fmt.Sprint(r.StepsDone())
 		}
 		dev := "—"
 		if label := r.Device.Label(); label != "" {
 			dev = label
 		}
-		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, step, best, humanBytes(r.Size), r.Created.Format("2006-01-02 15:04"), dev)
+		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, steps, best, humanBytes(r.Size), r.Created.Format("2006-01-02 15:04"), dev)
 		if r.Note != "" {
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// TestSessionsCountsStepsDone: rlt sessions lists the steps each run has
+// done under STEPS, the workbench Runs screen's column and count: a run of
+// ours numbers its steps from 0 (6 records, steps 0…5, are 6 done), a run
+// imported with rlt import keeps its trainer's step numbers, which count
+// from 1 (the official fixture's 3 steps are 3 done, not 4).
+func TestSessionsCountsStepsDone(t *testing.T) {
+	runs := t.TempDir()
+	ours, err := sessions.Create(filepath.Join(runs, "ours"), struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range 6 {
+		ours.Emit(event.Metrics{Time: time.Now(), Step: s, Values: map[string]float64{"reward": -1}})
+	}
+	ours.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 6})
+	if err := ours.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := sessions.Create(filepath.Join(runs, "fresh"), struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"official": officialFixture,
+		"trl":      "sessions/testdata/trainers/trl",
+		"verl":     "sessions/testdata/trainers/verl",
+		"nemo-rl":  "sessions/testdata/trainers/nemo-rl",
+	} {
+		if code, _, errs := runCLI(t, "", "import", src, "--out", filepath.Join(runs, name)); code != 0 {
+			t.Fatalf("import %s: exit %d: %s", src, code, errs)
+		}
+	}
+	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
+	if code != 0 {
+		t.Fatalf("sessions: exit %d: %s", code, errs)
+	}
+	if head, _, _ := strings.Cut(out, "\n"); !regexp.MustCompile(`^RUN\s+STATE\s+STEPS\s+BEST REWARD\s`).MatchString(head) {
+		t.Errorf("header %q: want a STEPS column after STATE", head)
+	}
+	for _, c := range []struct{ run, state, steps string }{
+		{"ours", "finished", "6"},
+		{"fresh", "stopped", "—"},
+		{"official", "finished", "3"},
+		{"trl", "finished", "4"},
+		{"verl", "finished", "2"},
+		{"nemo-rl", "finished", "2"},
+	} {
+		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(c.run) + `\s+` + c.state + `\s+(\S+)\s`).FindStringSubmatch(out)
+		if row == nil || row[1] != c.steps {
+			t.Errorf("%s: want %s steps done:\n%s", c.run, c.steps, out)
+		}
+	}
+}
