@@ -105,7 +105,9 @@ echo "== correctness on the device (conformance suite, batches in pieces, attent
 # the benchmarks go on that way; the run goes on either way (one run is all
 # a GPU session may get).
 check() { # extra environment in "$@"
-	(cd compute/vulkan && env "$@" RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^(TestBackendConformance|TestBackendConformanceKicks|TestBarriersFollowHazards|TestTrainingSteps|TestAttention|TestAttentionDecodeTiles|TestDrawTokens)$' -test.count=1) &&
+	# Attention on tensor cores is checked apart, below (RLT_VULKAN_ATTN=f32
+	# leaves it out here).
+	(cd compute/vulkan && env RLT_VULKAN_ATTN=f32 "$@" RLT_REQUIRE_GPU=1 "$TMP/vulkan.test" -test.run '^(TestBackendConformance|TestBackendConformanceKicks|TestBarriersFollowHazards|TestTrainingSteps|TestAttention|TestAttentionDecodeTiles|TestDrawTokens)$' -test.count=1) &&
 		(cd engine/model && env "$@" RLT_REQUIRE_GPU=1 "$TMP/model.test" -test.run '^(TestDeviceParity|TestDeviceParityRealLayer)$' -test.count=1) &&
 		(cd engine/sample && env "$@" RLT_REQUIRE_GPU=1 "$TMP/sample.test" -test.run '^(TestDeviceDraws|TestShortlists|TestGenerateOnTheDevice)$' -test.count=1)
 }
@@ -126,8 +128,17 @@ coop=0
 if echo "$info_all" | grep -q ': matmul f16: '; then # not ": no matmul f16:"
 	coop=1
 	echo "== tensor cores (matmul f16): the GEMM against float64, the conformance suite, model parity"
+	# Attention on tensor cores first: if it fails, f16 goes on with
+	# attention on its float32 tiles (RLT_VULKAN_ATTN=f32), said so.
+	if (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestAttention|TestAttentionDecodeTiles|TestAttnTilesFor)$' -test.count=1 -test.v >"$TMP/attn_cm.log" 2>&1); then
+		echo "attention on tensor cores (attn_cm): PASS"
+	else
+		grep -v -E '^=== |^    --- PASS' "$TMP/attn_cm.log" | tail -20
+		echo "== attention on tensor cores FAILED its checks: matmul f16 goes on with RLT_VULKAN_ATTN=f32"
+		export RLT_VULKAN_ATTN=f32
+	fi
 	# A failure here is reported and the float32 benchmarks go on without f16.
-	if ! (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestDeviceInfo|TestGemmCoop|TestGemmCoopRounds|TestBackendConformanceCoop|TestAttention|TestAttnTilesFor)$' -test.count=1 -test.v >"$TMP/coop.log" 2>&1) ||
+	if ! (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestDeviceInfo|TestGemmCoop|TestGemmCoopRounds|TestBackendConformanceCoop)$' -test.count=1 -test.v >"$TMP/coop.log" 2>&1) ||
 		! (cd engine/model && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/model.test" -test.run '^(TestDeviceParityF16|TestDeviceParityRealLayerF16)$' -test.count=1 -test.v >>"$TMP/coop.log" 2>&1); then
 		coop=0
 		grep -v -E '^=== |^    --- PASS' "$TMP/coop.log" | tail -40
@@ -335,7 +346,7 @@ if [ "$ab" = 1 ] && [ "$coop" = 1 ]; then
 	(cd engine/model && RLT_VULKAN_ATTN=f32 RLT_BENCH_MATMUL=f16 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 \
 		"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDeviceTrainStep$' -test.benchtime 2x 2>&1) |
 		grep -E '^Benchmark|phases' | tee "$TMP/ab.out"
-	echo "0.5B matmul f16 with RLT_VULKAN_ATTN=f32: train $(tok_s TrainStep <"$TMP/ab.out") tokens/s (attention on tensor cores: ${t16:-n/a})"
+	echo "0.5B matmul f16 with RLT_VULKAN_ATTN=f32: train $(tok_s TrainStep <"$TMP/ab.out") tokens/s (default: ${t16:-n/a})"
 	for shape in wide k64; do
 		echo "== 0.5B training step, matmul f16, RLT_VULKAN_GEMMCM=$shape"
 		(cd engine/model && RLT_VULKAN_GEMMCM=$shape RLT_BENCH_MATMUL=f16 RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 \

@@ -134,10 +134,12 @@ type attnWay struct {
 }
 
 // attnWays lists the choices the device runs; RLT_REQUIRE_COOPMAT=1 fails
-// where it runs no cooperative matrices.
+// where it runs no cooperative matrices. A device opened with
+// RLT_VULKAN_ATTN=f32 leaves out the cooperative matrices' way, so that
+// bench/gpu.sh checks the float32 kernels apart from attn_cm.
 func attnWays(d *Device) []attnWay {
 	ways := []attnWay{{"tiles", attnTiled, MatmulF32}, {"rows", attnRows, MatmulF32}}
-	if d.info.MatmulF16 || os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
+	if d.attn != attnTiledF32 && (d.info.MatmulF16 || os.Getenv("RLT_REQUIRE_COOPMAT") == "1") {
 		ways = append(ways, attnWay{"f16", attnTiled, MatmulF16})
 	}
 	return ways
