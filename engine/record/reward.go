@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -41,25 +42,29 @@ func DefaultRewardConfig() RewardConfig {
 	}
 }
 
-// Validate says what is wrong with a configuration.
+// Validate says what is wrong with a configuration: every problem, each
+// naming its key (errors.Join), as GRPOConfig.Validate does, so that the
+// config editor and --config show every [reward] mistake at its line at
+// once rather than one per try.
 func (c RewardConfig) Validate() error {
+	var errs []error
 	if !(c.Temperature > 0) {
-		return fmt.Errorf("reward: temperature %g must be positive", c.Temperature)
+		errs = append(errs, fmt.Errorf("reward: temperature %g must be positive", c.Temperature))
 	}
 	for _, v := range []struct {
 		name string
 		x    float64
 	}{{"solution_mean", c.SolutionMean}, {"solution_min", c.SolutionMin}, {"kl_mean", c.KLMean}, {"kl_max", c.KLMax}, {"format_penalty", c.FormatPenalty}} {
 		if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
-			return fmt.Errorf("reward: %s is %g", v.name, v.x)
+			errs = append(errs, fmt.Errorf("reward: %s is %g", v.name, v.x))
 		}
 	}
 	switch c.Estimator {
 	case LogRatio, K3, FullKL:
 	default:
-		return fmt.Errorf("reward: estimator %q: want %q, %q or %q", c.Estimator, LogRatio, K3, FullKL)
+		errs = append(errs, fmt.Errorf("reward: estimator %q: want %q, %q or %q", c.Estimator, LogRatio, K3, FullKL))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Terms are the reductions of one completion's per-token arrays. Their JSON

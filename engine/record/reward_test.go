@@ -91,6 +91,49 @@ func TestDefaultsAreTheOfficialRunsAndValidate(t *testing.T) {
 	}
 }
 
+// Validate reports every problem of a configuration, each naming its key,
+// not only the first: the config editor shows each at its line.
+func TestRewardValidateReportsEveryProblem(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		edit  func(*RewardConfig)
+		wants []string // each problem's message, in Validate's order
+	}{
+		{"valid", func(*RewardConfig) {}, nil},
+		{"one", func(c *RewardConfig) { c.KLMax = math.Inf(1) }, []string{"reward: kl_max is +Inf"}},
+		{"every kind at once", func(c *RewardConfig) {
+			c.Temperature, c.SolutionMin, c.FormatPenalty, c.Estimator = 0, math.NaN(), math.Inf(-1), "l2"
+		}, []string{
+			"reward: temperature 0 must be positive",
+			"reward: solution_min is NaN",
+			"reward: format_penalty is -Inf",
+			`reward: estimator "l2": want "logratio", "k3" or "full"`,
+		}},
+		{"every coefficient", func(c *RewardConfig) {
+			c.SolutionMean, c.SolutionMin, c.KLMean, c.KLMax, c.FormatPenalty = math.NaN(), math.NaN(), math.Inf(1), math.NaN(), math.NaN()
+		}, []string{
+			"reward: solution_mean is NaN", "reward: solution_min is NaN", "reward: kl_mean is +Inf",
+			"reward: kl_max is NaN", "reward: format_penalty is NaN",
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultRewardConfig()
+			c.edit(&cfg)
+			err := cfg.Validate()
+			var got []string
+			if err != nil {
+				got = strings.Split(err.Error(), "\n")
+			}
+			if strings.Join(got, "\n") != strings.Join(c.wants, "\n") {
+				t.Errorf("Validate:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.wants, "\n"))
+			}
+			if j, ok := err.(interface{ Unwrap() []error }); len(c.wants) > 0 && (!ok || len(j.Unwrap()) != len(c.wants)) {
+				t.Errorf("Validate did not join its %d problems (errors.Join): %#v", len(c.wants), err)
+			}
+		})
+	}
+}
+
 func TestExtract(t *testing.T) {
 	cases := []struct {
 		gen, body string

@@ -67,6 +67,28 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 			t.Errorf("%s: line %d, want %d (%v)", c.to, ce.Line, want, err)
 		}
 	}
+	// Several [reward] mistakes at once: each is a problem of its own under
+	// its key's line, in the file's order, as [grpo]'s are.
+	data := string(base)
+	for _, r := range []struct{ from, to string }{
+		{"estimator = 'logratio'", "estimator = 'l2'"}, {"kl_mean = 3.0", "kl_mean = nan"}, {"solution_mean = 1.0", "solution_mean = inf"},
+	} {
+		data = strings.Replace(data, r.from, r.to, 1)
+	}
+	var got, want []string
+	for _, e := range flattenErr(l.Check([]byte(data))) {
+		var ce *sessions.ConfigError
+		if !errors.As(e, &ce) {
+			t.Fatalf("several reward mistakes: %v is not located", e)
+		}
+		got = append(got, fmt.Sprintf("%d %s", ce.Line, ce.Key))
+	}
+	for _, k := range []string{"solution_mean", "kl_mean", "estimator"} {
+		want = append(want, fmt.Sprintf("%d reward.%s", lineOf(data, k), k))
+	}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("several reward mistakes located at %q, want %q", got, want)
+	}
 	// The models folder of this launcher is empty: both model keys are
 	// reported on their lines.
 	err = l.Check(base)
@@ -74,7 +96,7 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 		t.Errorf("missing models: %d errors: %v", n, err)
 	}
 	// A key the configuration does not have: the strict decoder's line.
-	data := strings.Replace(string(base), "[reward]\n", "[reward]\nlamda = 3.0\n", 1)
+	data = strings.Replace(string(base), "[reward]\n", "[reward]\nlamda = 3.0\n", 1)
 	err = l.Check([]byte(data))
 	var ce *sessions.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, `unknown key "lamda"`) || ce.Line != lineOf(data, "lamda") {
@@ -104,6 +126,25 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				"bad.toml:5:1: grpo: temperature 0 must be a finite positive number",
 				"bad.toml:6:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
 				`bad.toml:9:1: reward: estimator "l2": want "logratio", "k3" or "full"`,
+			}},
+		{name: "several [reward] mistakes, in the file's order",
+			text: "[grpo]\nsamples = 1\n\n[reward]\nestimator = 'l2'\nkl_max = inf\ntemperature = 0.0\nsolution_min = nan\n",
+			want: []string{
+				"bad.toml:2:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
+				`bad.toml:5:1: reward: estimator "l2": want "logratio", "k3" or "full"`,
+				"bad.toml:6:1: reward: kl_max is +Inf",
+				"bad.toml:7:1: reward: temperature 0 must be positive",
+				"bad.toml:8:1: reward: solution_min is NaN",
+			}},
+		{name: "[reward] before [grpo], a reward key the file does not set",
+			text:     "steps = -1\n\n[reward]\nformat_penalty = -inf\nkl_mean = nan\n\n[grpo]\nlr = -1.0\n",
+			override: func(c *run.Config) { c.Reward.Estimator = "l1" },
+			want: []string{
+				"bad.toml:1:1: steps -1 must not be negative",
+				"bad.toml:4:1: reward: format_penalty is -Inf",
+				"bad.toml:5:1: reward: kl_mean is NaN",
+				"bad.toml:8:1: grpo: lr -1 must be a finite number, not negative",
+				`reward: estimator "l1": want "logratio", "k3" or "full"`,
 			}},
 		{name: "a key a flag set", text: "task = 'addition'\n[grpo]\nsamples = 1\n",
 			override: func(c *run.Config) { c.Task = "division" }, flagKeys: map[string]string{"task": "task"},
