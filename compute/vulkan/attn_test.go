@@ -110,8 +110,8 @@ func TestAttention(t *testing.T) {
 				tol := w.use(t, d, a.HeadDim)
 				if tiles, ok := d.attnTilesFor(a.HeadDim, a.B*a.H); w.path != attnRows && a.HeadDim <= 128 && !ok {
 					t.Fatalf("head dim %d: the tiled kernels are not there (%q)", a.HeadDim, d.info.Unavailable)
-				} else if w.matmul == MatmulF16 && a.HeadDim <= attnCMHeadDim && tiles.fwd != kAttnCM {
-					t.Fatalf("head dim %d under matmul f16: kernel %d, not attn_cm (%q)", a.HeadDim, tiles.fwd, d.info.Unavailable)
+				} else if want := attnCoopSets[map[bool]int{false: 0, true: 1}[a.HeadDim > 64]].tiles.fwd; w.matmul == MatmulF16 && a.HeadDim <= attnCMHeadDim && tiles.fwd != want {
+					t.Fatalf("head dim %d under matmul f16: kernel %s, not %s (%q)", a.HeadDim, kernelSpecs[tiles.fwd].name, kernelSpecs[want].name, d.info.Unavailable)
 				}
 				if split {
 					oldF, oldB := decodeScratchBytes, attnBackScratchBytes
@@ -233,7 +233,8 @@ func TestAttnTilesFor(t *testing.T) {
 	}{
 		{64, 112, attnTiled, false, 32}, {1, 1, attnTiled, false, 32}, {65, 112, attnTiled, false, 16}, {128, 96, attnTiled, false, 16},
 		{129, 1, attnTiled, false, 0}, {0, 1, attnTiled, false, 0}, {64, maxGroupsX + 1, attnTiled, false, 0}, {64, 112, attnRows, false, 0},
-		{64, 112, attnTiled, true, -1}, {7, 3, attnTiled, true, -1}, {65, 112, attnTiled, true, 16}, {64, 112, attnTiledF32, true, 32},
+		{64, 112, attnTiled, true, -1}, {7, 3, attnTiled, true, -1}, {65, 112, attnTiled, true, -1}, {128, 96, attnTiled, true, -1},
+		{129, 1, attnTiled, true, 0}, {64, 112, attnTiledF32, true, 32}, {100, 112, attnTiledF32, true, 16},
 		{64, 112, attnRows, true, 0}, {64, 112, attnTiledF32, false, 32},
 	} {
 		if c.f16 && !d.info.MatmulF16 {
@@ -258,8 +259,12 @@ func TestAttnTilesFor(t *testing.T) {
 		if side := map[bool]int{true: tiles.side}[ok]; side != want {
 			t.Errorf("attnTilesFor(hd %d, pairs %d, path %d, f16 %v) = tile %d (ok %v), want %d", c.hd, c.pairs, c.path, c.f16, tiles.side, ok, want)
 		}
-		if ok && (tiles.fwd == kAttnCM) != (c.side < 0) {
-			t.Errorf("attnTilesFor(hd %d, path %d, f16 %v): forward kernel %d", c.hd, c.path, c.f16, tiles.fwd)
+		wantFwd := attnTileSets[map[bool]int{false: 0, true: 1}[c.hd > 64]].fwd
+		if c.side < 0 {
+			wantFwd = attnCoopSets[map[bool]int{false: 0, true: 1}[c.hd > 64]].tiles.fwd
+		}
+		if ok && tiles.fwd != wantFwd {
+			t.Errorf("attnTilesFor(hd %d, path %d, f16 %v): forward kernel %s, want %s", c.hd, c.path, c.f16, kernelSpecs[tiles.fwd].name, kernelSpecs[wantFwd].name)
 		}
 	}
 	for _, c := range []struct {

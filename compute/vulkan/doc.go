@@ -83,12 +83,13 @@
 // 16 up to 128; larger heads, decoding (fewer than 8 new tokens) and
 // RLT_VULKAN_ATTN=rows (read at Open, for A/B timing) take the row
 // kernels, one workgroup per query row (attn; attn_ds, attn_dq, attn_dkv
-// through [T, T] scratch). Under matmul f16, heads up to 64 wide run the
+// through [T, T] scratch). Under matmul f16, heads up to 128 wide run the
 // same three passes with their products on tensor cores (attn_cm,
-// attn_cm_dq, attn_cm_dkv: four subgroups of T rows per tile, every
-// operand tile scaled by a power of two into float16's range, softmax and
-// the probabilities' gradients in float32; attn_cm.glsl); RLT_VULKAN_ATTN=f32
-// keeps them on the float32 tiles.
+// attn_cm_dq, attn_cm_dkv, and attn_cm128* for heads past 64: four
+// subgroups of T rows per tile, every operand tile scaled by a power of two
+// into float16's range, softmax and the probabilities' gradients in
+// float32; attn_cm.glsl); RLT_VULKAN_ATTN=f32 keeps them on the float32
+// tiles.
 //
 // The fast paths (gemv, gemm128, gemm_reduce, the tiled attention) are
 // optional: a driver that fails to build one leaves it out

@@ -61,6 +61,9 @@ const (
 	kAttnCM
 	kAttnCMDQ
 	kAttnCMDKV
+	kAttnCM128
+	kAttnCM128DQ
+	kAttnCM128DKV
 	numKernels
 )
 
@@ -121,6 +124,9 @@ var kernelSpecs = [numKernels]struct {
 	kAttnCM:       {"attn_cm", 6, 44},
 	kAttnCMDQ:     {"attn_cm_dq", 9, 24},
 	kAttnCMDKV:    {"attn_cm_dkv", 8, 32},
+	kAttnCM128:    {"attn_cm128", 6, 44},
+	kAttnCM128DQ:  {"attn_cm128_dq", 9, 24},
+	kAttnCM128DKV: {"attn_cm128_dkv", 8, 32},
 }
 
 // coopGeometry describes the kernels on cooperative matrices (built only
@@ -146,13 +152,16 @@ var coopGeometry = map[kernelID]struct {
 	kAttnCM:       {subgroups: attnCMSubgroups, rowLanes: true},
 	kAttnCMDQ:     {subgroups: attnCMSubgroups, rowLanes: true},
 	kAttnCMDKV:    {subgroups: attnCMSubgroups, rowLanes: true},
+	kAttnCM128:    {subgroups: attnCMSubgroups, rowLanes: true},
+	kAttnCM128DQ:  {subgroups: attnCMSubgroups, rowLanes: true},
+	kAttnCM128DKV: {subgroups: attnCMSubgroups, rowLanes: true},
 }
 
 // coopKernels need cooperative matrices: Open builds them only on a device
 // that runs gemmcm (Info.MatmulF16).
 var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128: true,
 	kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true, kGemmCM128w: true, kGemmCM128k64: true,
-	kAttnCM: true, kAttnCMDQ: true, kAttnCMDKV: true}
+	kAttnCM: true, kAttnCMDQ: true, kAttnCMDKV: true, kAttnCM128: true, kAttnCM128DQ: true, kAttnCM128DKV: true}
 
 // coopShapes are the other shapes of gemmcm's 128×128 tile (gemmcm128: 8
 // subgroups of 64×32, K in steps of 32), by their RLT_VULKAN_GEMMCM, for
@@ -169,7 +178,7 @@ var coopShapes = map[string]kernelID{"wide": kGemmCM128w, "k64": kGemmCM128k64}
 var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemvGLU: true, kGemvGLU16: true, kGemv3: true, kGemv3x16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
 	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true,
 	kGemmCM128w: true, kGemmCM128k64: true, kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true,
-	kAttnCM: true, kAttnCMDQ: true, kAttnCMDKV: true}
+	kAttnCM: true, kAttnCMDQ: true, kAttnCMDKV: true, kAttnCM128: true, kAttnCM128DQ: true, kAttnCM128DKV: true}
 
 // has reports whether kernel k was built.
 func (d *Device) has(k kernelID) bool { return d.kernels[k].pipeline != 0 }

@@ -66,8 +66,19 @@ const (
 // attnCMHeadDim.
 const (
 	attnCMSubgroups = 4
-	attnCMHeadDim   = 64
+	attnCMHeadDim   = 128
 )
+
+// attnCoopSets are those kernels for head dims up to 64 and up to 128
+// (attn_cm128*, compiled with -DHDP=128u), their tiles attnCMSubgroups·T
+// rows (side filled in by attnTilesFor).
+var attnCoopSets = [2]struct {
+	hdp   int
+	tiles attnTiles
+}{
+	{64, attnTiles{fwd: kAttnCM, dq: kAttnCMDQ, dkv: kAttnCMDKV}},
+	{128, attnTiles{fwd: kAttnCM128, dq: kAttnCM128DQ, dkv: kAttnCM128DKV}},
+}
 
 // attnTilesFor returns the tiled kernels for head dimension hd and B·H =
 // pairs; ok is false when hd is past 128, pairs do not fit one dimension of
@@ -79,9 +90,16 @@ func (d *Device) attnTilesFor(hd, pairs int) (t attnTiles, ok bool) {
 	if d.attn == attnRows || hd == 0 || hd > 128 || pairs > maxGroupsX {
 		return t, false
 	}
-	if d.matmul16 && d.attn == attnTiled && hd <= attnCMHeadDim &&
-		d.has(kAttnCM) && d.has(kAttnCMDQ) && d.has(kAttnCMDKV) && d.has(kAttnFASum) {
-		return attnTiles{side: attnCMSubgroups * int(d.info.CoopSize), fwd: kAttnCM, dq: kAttnCMDQ, dkv: kAttnCMDKV}, true
+	if d.matmul16 && d.attn == attnTiled && hd <= attnCMHeadDim {
+		set := attnCoopSets[0]
+		if hd > set.hdp {
+			set = attnCoopSets[1]
+		}
+		t = set.tiles
+		t.side = attnCMSubgroups * int(d.info.CoopSize)
+		if d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum) {
+			return t, true
+		}
 	}
 	t = attnTileSets[0]
 	if hd > 64 {
@@ -100,16 +118,20 @@ func (d *Device) attnCoopFits(k kernelID) error {
 	if !d.coopFixedLanes || side == 0 || lanes < side || lanes%side != 0 {
 		return fmt.Errorf("needs subgroups of one fixed size, a multiple of %d; the device runs 1 to %d invocations", side, lanes)
 	}
-	const bk, hdp = 32, attnCMHeadDim
+	const bk = 32
+	hdp := uint32(64)
+	if k == kAttnCM128 || k == kAttnCM128DQ || k == kAttnCM128DKV {
+		hdp = 128
+	}
 	rows := uint32(max(attnCMSubgroups*side, 2*bk))
 	bytes := rows*(hdp+8)*2 + attnCMSubgroups*lanes*4 + 6*4
 	perRow := uint32(attnCMSubgroups) * side // a subgroup's T rows, for all subgroups
 	switch k {
-	case kAttnCM:
-		bytes += perRow*hdp*4 + perRow*(bk+8)*2
-	case kAttnCMDQ:
+	case kAttnCM, kAttnCM128:
+		bytes += perRow*bk*4 + perRow*(bk+8)*2
+	case kAttnCMDQ, kAttnCM128DQ:
 		bytes += 2*perRow*bk*4 + perRow*(bk+8)*2
-	case kAttnCMDKV:
+	case kAttnCMDKV, kAttnCM128DKV:
 		bytes += 2*perRow*bk*4 + 2*perRow*(bk+8)*2 + 2*bk*4
 	}
 	if bytes > d.info.MaxSharedMemory {

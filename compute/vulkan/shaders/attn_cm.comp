@@ -3,7 +3,7 @@
 // Causal attention on cooperative matrices: attn_fa's contract (read its
 // header: q [B, Tn, H, hd] at positions past..past+Tn−1, keys and values by
 // strides, kStart, lse), its products S = q·kᵀ and P·v on tensor cores
-// (attn_cm.glsl says how, and the error they keep), head dims up to 64.
+// (attn_cm.glsl says how, and the error they keep), head dims up to HDP.
 // Workgroup (x, y) = (block of BQ queries, b·H + h); each key block of BK
 // is staged once and serves the tile's BQ queries. Softmax is online, in
 // float32: each block rescales its row's running sum and output by
@@ -22,7 +22,7 @@ layout(push_constant) uniform P {
 	uint hasKStart; uint hasLSE; uint kvBatch; uint kvHead; uint kvRow; float scale;
 } p;
 
-shared float Ss[NS * T * HDP]; // a subgroup's scores [T][BK], then its P·v [T][HDP]
+shared float Ss[NS * T * BK]; // a subgroup's scores [T][BK], then its P·v by rounds [T][RW]
 shared float16_t Ps[NS * T * SP];
 
 void main() {
@@ -70,7 +70,7 @@ void main() {
 	float m = NEG_INF, l = 0.0;
 	float acc[NO];
 	[[unroll]] for (uint n = 0u; n < NO; n++) acc[n] = 0.0;
-	uint sBase = sg * T * HDP, pBase = sg * T * SP;
+	uint sBase = sg * T * BK, pBase = sg * T * SP;
 
 	uint last = min(p.past + min(i0 + BQ, p.tn), total); // one past the last key any row sees
 	uint blk = 0u;
@@ -148,28 +148,33 @@ void main() {
 		l = l * alpha + rowSum(sum, sg, row, lane); // rowSum's barriers order Ps too
 		m = mNew;
 
-		// The block's P·v from zero, through Ss, into the row's outputs.
-		ACC pv[NE];
-		[[unroll]] for (uint n = 0u; n < NE; n++)
-			if (n * T < HDP) pv[n] = ACC(0.0);
-		[[unroll]] for (uint kk = 0u; kk < NB; kk++) {
-			if (kk * T >= BK) continue;
-			MATA pa;
-			coopMatLoad(pa, Ps, pBase + kk * T, SP, gl_CooperativeMatrixLayoutRowMajor);
-			[[unroll]] for (uint n = 0u; n < NE; n++) {
-				if (n * T >= HDP) continue;
-				MATB vb;
-				coopMatLoad(vb, Xs, (BK + kk * T) * SV + n * T / 4u, SV, gl_CooperativeMatrixLayoutRowMajor);
-				pv[n] = coopMatMulAdd(pa, vb, pv[n]);
-			}
-		}
-		[[unroll]] for (uint n = 0u; n < NE; n++)
-			if (n * T < HDP) coopMatStore(pv[n], Ss, sBase + n * T, HDP, gl_CooperativeMatrixLayoutRowMajor);
-		syncSubgroup();
-		float iv = 1.0 / sv;
+		// The block's P·v from zero, RW columns a round, through Ss into the
+		// row's outputs (rescaled first).
 		[[unroll]] for (uint n = 0u; n < NO; n++)
-			if (n < HDP / LPR) acc[n] = acc[n] * alpha + Ss[sBase + row * HDP + part + LPR * n] * iv;
-		subgroupBarrier(); // Ss read before the next block's scores
+			if (n < HDP / LPR) acc[n] *= alpha;
+		float iv = 1.0 / sv;
+		[[unroll]] for (uint r = 0u; r < NR; r++) {
+			ACC pv[RW / 8u];
+			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
+				if (n * T < RW) pv[n] = ACC(0.0);
+			[[unroll]] for (uint kk = 0u; kk < NB; kk++) {
+				if (kk * T >= BK) continue;
+				MATA pa;
+				coopMatLoad(pa, Ps, pBase + kk * T, SP, gl_CooperativeMatrixLayoutRowMajor);
+				[[unroll]] for (uint n = 0u; n < RW / 8u; n++) {
+					if (n * T >= RW) continue;
+					MATB vb;
+					coopMatLoad(vb, Xs, (BK + kk * T) * SV + (r * RW + n * T) / 4u, SV, gl_CooperativeMatrixLayoutRowMajor);
+					pv[n] = coopMatMulAdd(pa, vb, pv[n]);
+				}
+			}
+			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
+				if (n * T < RW) coopMatStore(pv[n], Ss, sBase + n * T, BK, gl_CooperativeMatrixLayoutRowMajor);
+			syncSubgroup();
+			[[unroll]] for (uint m = 0u; m < RW; m++)
+				if (m < RW / LPR) acc[r * (RW / LPR) + m] += Ss[sBase + row * BK + part + LPR * m] * iv;
+			subgroupBarrier(); // Ss read before it is written again
+		}
 	}
 	if (i >= p.tn) return;
 	uint outOff = ((b * p.tn + i) * p.h + h) * p.hd;

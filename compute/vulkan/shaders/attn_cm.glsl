@@ -1,7 +1,8 @@
 // What attn_cm, attn_cm_dq and attn_cm_dkv share: attention's products on
 // cooperative matrices (tensor cores), the float32 tiled kernels' contracts
 // (attn_fa, attn_fa_dq, attn_fa_dkv) kept binding for binding, for head
-// dimensions up to HDP = 64.
+// dimensions up to HDP: 64, or 128 compiled with -DHDP=128u (attn_cm128,
+// attn_cm128_dq, attn_cm128_dkv).
 //
 // A workgroup is NS = 4 subgroups of LPR·T invocations (the host builds the
 // kernels only where the device runs subgroups of one fixed size, a multiple
@@ -33,10 +34,12 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint T = 16u;
 layout(constant_id = 2) const uint LPR = 2u;
 
+#ifndef HDP
+#define HDP 64u
+#endif
 const uint NS = 4u;
 const uint BQ = NS * T;
 const uint BK = 32u;
-const uint HDP = 64u;
 // Staged rows are HDP float16s padded by 8 (a multiple of 16 bytes, as
 // cooperative loads want, and rows staggered across banks), in f16vec4s.
 const uint SV = (HDP + 8u) / 4u;
@@ -44,11 +47,17 @@ const uint SV = (HDP + 8u) / 4u;
 const uint SP = BK + 8u;
 // The staging rows: a tile of BQ, or two blocks of BK.
 const uint XR = BQ > 2u * BK ? BQ : 2u * BK;
-// Per-subgroup arrays, bounded by the largest T (16) so that register
+// Per-subgroup arrays, bounded by the smallest T (8) so that register
 // arrays have a constant size; only the first HDP/T (BK/T) are used.
 const uint NE = HDP / 8u, NB = BK / 8u;
 // The float32 values of the row an invocation owns: HDP/LPR of them.
 const uint NO = HDP;
+// Products whose columns run along the head dim (P·v, dS·k, Pᵀ·dout,
+// dSᵀ·q) are made RW columns at a time, RW/T accumulators each, and leave
+// through a subgroup's [T][RW] of float32: NR rounds. Invocation (row,
+// part) owns its row's columns part + LPR·n; those of round r are
+// n = r·RW/LPR .. (r+1)·RW/LPR − 1.
+const uint RW = 32u, NR = HDP / RW;
 
 #define ACC coopmat<float, gl_ScopeSubgroup, T, T, gl_MatrixUseAccumulator>
 #define MATA coopmat<float16_t, gl_ScopeSubgroup, T, T, gl_MatrixUseA>

@@ -4,7 +4,7 @@
 // contract (read its header: a head's share of dk = scale·Σ_t dS_tj·q_t and
 // dv = Σ_t P_tj·dout_t into part [2, np, T, hd] for attn_fa_sum, D from
 // step 1), its products k·qᵀ, v·doutᵀ, Pᵀ·dout and dSᵀ·q on tensor cores
-// (attn_cm.glsl says how), head dims up to 64. Workgroup (x, y) = (block of
+// (attn_cm.glsl says how), head dims up to HDP. Workgroup (x, y) = (block of
 // BQ keys, pair − pb); subgroup s owns T keys, and the queries pass in
 // blocks of BK, each staged once. A block's Pᵀ·dout and dSᵀ·q are
 // accumulated from zero and added to the float32 sums (their scales differ
@@ -21,8 +21,8 @@ layout(std430, binding = 6) readonly buffer L { float lse[]; };
 layout(std430, binding = 7) readonly buffer KS { int kStart[]; };
 layout(push_constant) uniform P { uint pb; uint np; uint t; uint h; uint kv; uint hd; uint hasKStart; float scale; } p;
 
-shared float Ss[NS * T * BK];  // a subgroup's Sᵀ, then dSᵀ, then products by halves
-shared float DPs[NS * T * BK]; // its dPᵀ = v·doutᵀ
+shared float Ss[NS * T * BK];  // a subgroup's Sᵀ, then dSᵀ, then dSᵀ·q by rounds
+shared float DPs[NS * T * BK]; // its dPᵀ = v·doutᵀ, then Pᵀ·dout by rounds
 shared float16_t Ps[NS * T * SP];  // Pᵀ
 shared float16_t DSs[NS * T * SP]; // dSᵀ, scaled
 shared float Ls[BK], Ds[BK];
@@ -184,42 +184,40 @@ void main() {
 		for (uint c = part_; c < BK; c += LPR) DSs[pBase + row * SP + c] = float16_t(Ss[sBase + row * BK + c] * sds);
 		syncSubgroup();
 
-		// The block's Pᵀ·dout and dSᵀ·q from zero.
-		ACC dv[NE], dk[NE];
-		[[unroll]] for (uint n = 0u; n < NE; n++)
-			if (n * T < HDP) {
-				dv[n] = ACC(0.0);
-				dk[n] = ACC(0.0);
-			}
-		[[unroll]] for (uint kk = 0u; kk < NB; kk++) {
-			if (kk * T >= BK) continue;
-			MATA pa, da;
-			coopMatLoad(pa, Ps, pBase + kk * T, SP, gl_CooperativeMatrixLayoutRowMajor);
-			coopMatLoad(da, DSs, pBase + kk * T, SP, gl_CooperativeMatrixLayoutRowMajor);
-			[[unroll]] for (uint n = 0u; n < NE; n++) {
-				if (n * T >= HDP) continue;
-				MATB ob, qb;
-				coopMatLoad(ob, Xs, (BK + kk * T) * SV + n * T / 4u, SV, gl_CooperativeMatrixLayoutRowMajor);
-				coopMatLoad(qb, Xs, (kk * T) * SV + n * T / 4u, SV, gl_CooperativeMatrixLayoutRowMajor);
-				dv[n] = coopMatMulAdd(pa, ob, dv[n]);
-				dk[n] = coopMatMulAdd(da, qb, dk[n]);
-			}
-		}
+		// The block's Pᵀ·dout and dSᵀ·q from zero, RW columns a round.
 		float ivv = 1.0 / so, ivk = 1.0 / (sds * sq);
-		[[unroll]] for (uint half_ = 0u; half_ < HDP / BK; half_++) {
-			[[unroll]] for (uint n = 0u; n < NE; n++)
-				if (n * T < HDP && n * T / BK == half_) {
-					coopMatStore(dk[n], Ss, sBase + n * T - half_ * BK, BK, gl_CooperativeMatrixLayoutRowMajor);
-					coopMatStore(dv[n], DPs, sBase + n * T - half_ * BK, BK, gl_CooperativeMatrixLayoutRowMajor);
+		[[unroll]] for (uint r = 0u; r < NR; r++) {
+			ACC dv[RW / 8u], dk[RW / 8u];
+			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
+				if (n * T < RW) {
+					dv[n] = ACC(0.0);
+					dk[n] = ACC(0.0);
+				}
+			[[unroll]] for (uint kk = 0u; kk < NB; kk++) {
+				if (kk * T >= BK) continue;
+				MATA pa, da;
+				coopMatLoad(pa, Ps, pBase + kk * T, SP, gl_CooperativeMatrixLayoutRowMajor);
+				coopMatLoad(da, DSs, pBase + kk * T, SP, gl_CooperativeMatrixLayoutRowMajor);
+				[[unroll]] for (uint n = 0u; n < RW / 8u; n++) {
+					if (n * T >= RW) continue;
+					MATB ob, qb;
+					coopMatLoad(ob, Xs, (BK + kk * T) * SV + (r * RW + n * T) / 4u, SV, gl_CooperativeMatrixLayoutRowMajor);
+					coopMatLoad(qb, Xs, (kk * T) * SV + (r * RW + n * T) / 4u, SV, gl_CooperativeMatrixLayoutRowMajor);
+					dv[n] = coopMatMulAdd(pa, ob, dv[n]);
+					dk[n] = coopMatMulAdd(da, qb, dk[n]);
+				}
+			}
+			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
+				if (n * T < RW) {
+					coopMatStore(dk[n], Ss, sBase + n * T, BK, gl_CooperativeMatrixLayoutRowMajor);
+					coopMatStore(dv[n], DPs, sBase + n * T, BK, gl_CooperativeMatrixLayoutRowMajor);
 				}
 			syncSubgroup();
-			[[unroll]] for (uint n = 0u; n < NO; n++) {
-				uint e = part_ + LPR * n;
-				if (n < HDP / LPR && e / BK == half_) {
-					ak[n] += Ss[sBase + row * BK + e - half_ * BK] * ivk;
-					av[n] += DPs[sBase + row * BK + e - half_ * BK] * ivv;
+			[[unroll]] for (uint m = 0u; m < RW; m++)
+				if (m < RW / LPR) {
+					ak[r * (RW / LPR) + m] += Ss[sBase + row * BK + part_ + LPR * m] * ivk;
+					av[r * (RW / LPR) + m] += DPs[sBase + row * BK + part_ + LPR * m] * ivv;
 				}
-			}
 			subgroupBarrier(); // read before written again
 		}
 	}

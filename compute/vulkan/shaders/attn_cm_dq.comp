@@ -4,7 +4,7 @@
 // contract (read its header: D = dout·out written to d for step 2, dq +=
 // scale·Σ_j dS_tj·k_j with P recomputed from lse), its products q·kᵀ,
 // dout·vᵀ and dS·k on tensor cores (attn_cm.glsl says how), head dims up
-// to 64. Workgroup (x, y) = (block of BQ queries, b·H + h). dS of a
+// to HDP. Workgroup (x, y) = (block of BQ queries, b·H + h). dS of a
 // subgroup's block is staged with its own scale, so each block's dS·k is
 // accumulated from zero and added to dq's float32 sums.
 #include "attn_cm.glsl"
@@ -20,7 +20,7 @@ layout(std430, binding = 7) readonly buffer L { float lse[]; };
 layout(std430, binding = 8) readonly buffer KS { int kStart[]; };
 layout(push_constant) uniform P { uint t; uint h; uint kv; uint hd; uint hasKStart; float scale; } p;
 
-shared float Ss[NS * T * BK];  // a subgroup's scores, then dS, then dS·k by halves
+shared float Ss[NS * T * BK];  // a subgroup's scores, then dS, then dS·k by rounds
 shared float DPs[NS * T * BK]; // its dout·vᵀ
 shared float16_t Ps[NS * T * SP];
 
@@ -180,30 +180,28 @@ void main() {
 		for (uint c = part; c < BK; c += LPR) Ps[pBase + row * SP + c] = float16_t(Ss[sBase + row * BK + c] * sds);
 		syncSubgroup();
 
-		// The block's dS·k from zero, BK of its columns at a time through Ss.
-		ACC dk[NE];
-		[[unroll]] for (uint n = 0u; n < NE; n++)
-			if (n * T < HDP) dk[n] = ACC(0.0);
-		[[unroll]] for (uint kk = 0u; kk < NB; kk++) {
-			if (kk * T >= BK) continue;
-			MATA da;
-			coopMatLoad(da, Ps, pBase + kk * T, SP, gl_CooperativeMatrixLayoutRowMajor);
-			[[unroll]] for (uint n = 0u; n < NE; n++) {
-				if (n * T >= HDP) continue;
-				MATB kb;
-				coopMatLoad(kb, Xs, (kk * T) * SV + n * T / 4u, SV, gl_CooperativeMatrixLayoutRowMajor);
-				dk[n] = coopMatMulAdd(da, kb, dk[n]);
-			}
-		}
+		// The block's dS·k from zero, RW columns a round, through Ss.
 		float iv = 1.0 / (sds * sk);
-		[[unroll]] for (uint half_ = 0u; half_ < HDP / BK; half_++) {
-			[[unroll]] for (uint n = 0u; n < NE; n++)
-				if (n * T < HDP && n * T / BK == half_) coopMatStore(dk[n], Ss, sBase + n * T - half_ * BK, BK, gl_CooperativeMatrixLayoutRowMajor);
-			syncSubgroup();
-			[[unroll]] for (uint n = 0u; n < NO; n++) {
-				uint e = part + LPR * n;
-				if (n < HDP / LPR && e / BK == half_) acc[n] += Ss[sBase + row * BK + e - half_ * BK] * iv;
+		[[unroll]] for (uint r = 0u; r < NR; r++) {
+			ACC dk[RW / 8u];
+			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
+				if (n * T < RW) dk[n] = ACC(0.0);
+			[[unroll]] for (uint kk = 0u; kk < NB; kk++) {
+				if (kk * T >= BK) continue;
+				MATA da;
+				coopMatLoad(da, Ps, pBase + kk * T, SP, gl_CooperativeMatrixLayoutRowMajor);
+				[[unroll]] for (uint n = 0u; n < RW / 8u; n++) {
+					if (n * T >= RW) continue;
+					MATB kb;
+					coopMatLoad(kb, Xs, (kk * T) * SV + (r * RW + n * T) / 4u, SV, gl_CooperativeMatrixLayoutRowMajor);
+					dk[n] = coopMatMulAdd(da, kb, dk[n]);
+				}
 			}
+			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
+				if (n * T < RW) coopMatStore(dk[n], Ss, sBase + n * T, BK, gl_CooperativeMatrixLayoutRowMajor);
+			syncSubgroup();
+			[[unroll]] for (uint m = 0u; m < RW; m++)
+				if (m < RW / LPR) acc[r * (RW / LPR) + m] += Ss[sBase + row * BK + part + LPR * m] * iv;
 			subgroupBarrier(); // Ss read before it is written again
 		}
 	}

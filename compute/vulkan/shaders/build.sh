@@ -12,7 +12,8 @@
 # again with -DB16 as gemmcm16, gemmcm128_16; gemmcm128w and gemmcm128k64
 # are gemmcm128's other shapes, -DWIDE and -DK64) and attention's kernels
 # on tensor cores (attn_cm, attn_cm_dq, attn_cm_dkv, which include
-# attn_cm.glsl) use GL_KHR_cooperative_matrix, which needs
+# attn_cm.glsl; again with -DHDP=128u as attn_cm128, attn_cm128_dq,
+# attn_cm128_dkv) use GL_KHR_cooperative_matrix, which needs
 # glslc from shaderc 2023.8 or later (Debian trixie's, not bookworm's
 # 2023.2); GLSLC names the compiler to use, e.g. one in a trixie chroot.
 set -e
@@ -41,7 +42,10 @@ if ! $GLSLC -O --target-env=vulkan1.2 -o gemmcm.spv gemmcm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -DBIG -DK64 -o gemmcm128k64.spv gemmcm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -o attn_cm.spv attn_cm.comp ||
 	! $GLSLC -O --target-env=vulkan1.2 -o attn_cm_dq.spv attn_cm_dq.comp ||
-	! $GLSLC -O --target-env=vulkan1.2 -o attn_cm_dkv.spv attn_cm_dkv.comp; then
+	! $GLSLC -O --target-env=vulkan1.2 -o attn_cm_dkv.spv attn_cm_dkv.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -DHDP=128u -o attn_cm128.spv attn_cm.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -DHDP=128u -o attn_cm128_dq.spv attn_cm_dq.comp ||
+	! $GLSLC -O --target-env=vulkan1.2 -DHDP=128u -o attn_cm128_dkv.spv attn_cm_dkv.comp; then
 	echo "build.sh: gemmcm and attn_cm need a glslc with GL_KHR_cooperative_matrix (shaderc 2023.8 or later; set GLSLC)" >&2
 	exit 1
 fi
