@@ -17,7 +17,7 @@
 //	                           {"step":12,"time":"…","values":{"kl":0.01,"reward":-0.93,…}}
 //	                           (keys sorted; NaN and ±Inf written as "NaN", "+Inf", "-Inf")
 //	  events.jsonl           phases, checkpoints, errors, and session events (create, open,
-//	                           resume, close, dropped, import, skipped, rescore):
+//	                           resume, close, dropped, import, skipped, rescore, plan):
 //	                           {"time","kind","step","name","extra","dir","error","fatal","severity",
 //	                           "count","file","line","seg"}; an error event's severity is "error" or
 //	                           "warning" (folders written before it existed mark a warning by starting
@@ -90,7 +90,9 @@
 // logger JSON Lines, rollout {step}.jsonl) or NeMo-RL's
 // (train_data_step{N}.jsonl, TensorBoard events), see trainers.go — or a
 // JSON Lines traces file into a run folder of this layout: config.toml holds ImportConfig ([import] format, source,
-// files, time, counts); metrics.jsonl one record per log_history step,
+// files, time, counts, and planned_steps where the trainer's files state
+// how many steps the run takes: the Hugging Face Trainer's max_steps);
+// metrics.jsonl one record per log_history step,
 // under the trainer's own step number (which counts the steps done, from
 // 1, where ours count from 0: StepNumbering);
 // traces the rows, each with "source" (file:line in the source) and
@@ -99,7 +101,11 @@
 // one "skipped" event per row left out with its "file" and "line" (a
 // row or file still being written is one, until it is complete). The
 // source is only read. Imported traces are reviewed, re-scored and
-// exported like any others. OpenTrainerRun follows such a folder live.
+// exported like any others. OpenTrainerRun follows such a folder live:
+// its copy's steps read when it opens carry no time (when the trainer did
+// them is in none of its files), later steps the time they were seen; a
+// "plan" event records a planned total that comes or changes later, and
+// the copy is done only once its planned steps are.
 //
 // Re-scoring (rlt score --run DIR --write) never rewrites a trace: reviews
 // and exports refer to traces by ID, and a trace line, once written, is the

@@ -35,6 +35,12 @@ type ImportSource struct {
 	Metrics int       `toml:"metrics"` // metric records written
 	Traces  int       `toml:"traces"`  // traces written
 	Skipped int       `toml:"skipped"` // rows and entries left out (each one is an event)
+	// PlannedSteps is how many steps the trainer's files say the run
+	// takes, the total its step numbers (steps done, StepsFromOne) count
+	// towards: the Hugging Face Trainer's max_steps in trainer_state.json
+	// (the official RLT trainer, TRL). 0 where the files do not state one
+	// (verl's and NeMo-RL's logs, a traces file): the run is open-ended.
+	PlannedSteps int `toml:"planned_steps,omitempty"`
 }
 
 // ImportReport says what Import wrote and what it left out.
@@ -104,14 +110,24 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		return nil, errors.New(msg + "; no run folder was made")
 	}
 	rep.Dir = dst
-	if err := writeImport(dst, rep, metrics, traces); err != nil {
+	if err := writeImport(dst, rep, metrics, traces, false); err != nil {
 		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
 	return rep, nil
 }
 
 // writeImport creates the run folder dst of what collectImport read.
-func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces []*TraceRecord) error {
+// rlt import's folder (followed false) is complete as imported: its state
+// is done, and its metric records carry the time of the import. The copy
+// of a trainer's folder that OpenTrainerRun follows goes on as the trainer
+// writes (trainerFollow appends to it), so it is done only once the steps
+// the trainer planned are (trainerDone), it is left open, and its metric
+// records carry no time: when the trainer did the steps it had done before
+// it was followed is in none of the files read (the Hugging Face Trainer's
+// log_history has no times), and the moment they were read is no time of
+// theirs; the steps that come later carry the time they were seen, which
+// the workbench's rate and ETA count from.
+func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces []*TraceRecord, followed bool) error {
 	abs := rep.Source
 	run, err := Create(dst, ImportConfig{Import: rep.ImportSource})
 	if err != nil {
@@ -126,9 +142,13 @@ func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces [
 	for _, is := range rep.Skip {
 		run.enqueueEvent(EventRecord{Time: now, Kind: KindSkipped, File: is.File, Line: is.Line, Error: is.Msg})
 	}
+	stepTime := now
+	if followed {
+		stepTime = time.Time{}
+	}
 	for i := range metrics {
 		m := &metrics[i]
-		m.Time = now
+		m.Time = stepTime
 		run.store.addMetric(*m)
 		run.enqueue(item{m: m})
 	}
@@ -137,19 +157,47 @@ func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces [
 		run.store.addTrace(t)
 		run.enqueue(item{t: t})
 	}
-	last := 0
-	if n := len(metrics); n > 0 {
-		last = metrics[n-1].Step
-	}
+	last := max(lastMetricStep(metrics), 0)
 	if n := len(traces); n > 0 {
 		last = max(last, traces[n-1].Step)
 	}
-	// The run is complete as imported ("finished" in rlt sessions).
-	run.enqueueEvent(EventRecord{Time: now, Kind: KindPhase, Step: last, Name: "done", Extra: "imported"})
+	if !followed || trainerDone(rep.PlannedSteps, metrics) {
+		// The run is complete as imported ("finished" in rlt sessions).
+		run.enqueueEvent(importDone(last, now))
+	}
 	if err := run.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w (the run folder is incomplete)", dst, err)
 	}
+	if followed {
+		// Closing wrote a close event, and the follower appends to the
+		// copy from now on: it is open again.
+		if err := appendLines(filepath.Join(dst, EventsFile), eventLine(EventRecord{Time: now, Kind: KindOpen})); err != nil {
+			return fmt.Errorf("writing %s: %w", dst, err)
+		}
+	}
 	return nil
+}
+
+// importDone is the phase event that says an imported run, whose last
+// step is last, is done.
+func importDone(last int, now time.Time) EventRecord {
+	return EventRecord{Time: now, Kind: KindPhase, Step: last, Name: "done", Extra: "imported"}
+}
+
+// lastMetricStep is the highest step of metrics (-1: none).
+func lastMetricStep(metrics []MetricRecord) int {
+	last := -1
+	for i := range metrics {
+		last = max(last, metrics[i].Step)
+	}
+	return last
+}
+
+// trainerDone reports whether a trainer's metrics, numbered by the
+// trainer (StepsFromOne), reach the planned steps its files state (0:
+// none stated, so never known to be done).
+func trainerDone(planned int, metrics []MetricRecord) bool {
+	return planned > 0 && StepsFromOne.StepsDone(lastMetricStep(metrics)) >= planned
 }
 
 // collectImport reads the source at abs (a folder of format, "" to detect
@@ -214,6 +262,7 @@ func readOfficial(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord
 			rep.Notes = append(rep.Notes, fmt.Sprintf("no trainer_state.json at the top: metrics from %s (the newest checkpoint's)", state))
 		}
 		rep.Entries = off.State.Entries
+		rep.PlannedSteps = off.State.MaxSteps
 		for _, is := range off.State.Skipped {
 			is.File = state
 			rep.Skip = append(rep.Skip, is)

@@ -63,7 +63,7 @@ func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 	if err == nil {
 		rep.Dir = live
 		f.seen(rep, metrics, traces)
-		err = writeImport(live, rep, metrics, traces)
+		err = writeImport(live, rep, metrics, traces, true)
 	}
 	if err != nil {
 		os.RemoveAll(tmp)
@@ -91,7 +91,7 @@ func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 		notes = append(notes, fmt.Sprintf("%d rows left out", rep.Skipped))
 	}
 	notes = append(notes, fmt.Sprintf("following it (%s run, read-only)", FormatName(format)))
-	return &Session{Run: rec, ReadOnly: true, Close: closeFn, Notes: notes}, nil
+	return &Session{Run: rec, Steps: rep.PlannedSteps, ReadOnly: true, Close: closeFn, Notes: notes}, nil
 }
 
 // trainerFollow appends to the imported run folder live what the trainer's
@@ -105,12 +105,34 @@ type trainerFollow struct {
 	traces            map[string]bool         // trace IDs in live
 	steps             map[int]map[string]bool // metric names in live, by step
 	events            map[string]bool         // eventKey of the events in live
+	planned           int                     // the planned steps live records (0: none stated yet)
+	done              bool                    // live says the run is done (its planned steps are)
 }
 
 // seen records what the import that made live wrote.
 func (f *trainerFollow) seen(rep *ImportReport, metrics []MetricRecord, traces []*TraceRecord) {
 	f.traces, f.steps, f.events = map[string]bool{}, map[int]map[string]bool{}, map[string]bool{}
 	f.add(rep, metrics, traces, time.Time{}, false)
+	f.planned, f.done = rep.PlannedSteps, trainerDone(rep.PlannedSteps, metrics)
+}
+
+// progressLines are the events that say what a read of the trainer's
+// folder (rep, metrics) tells of the run's progress that live does not
+// say yet, stamped now: the steps planned, when the files state a number
+// other than the last (a plan the files no longer state, a
+// trainer_state.json being rewritten, say, is kept), and that the run is
+// done once the planned steps are.
+func (f *trainerFollow) progressLines(rep *ImportReport, metrics []MetricRecord, now time.Time) []byte {
+	var lines []byte
+	if p := rep.PlannedSteps; p > 0 && p != f.planned {
+		f.planned = p
+		lines = append(lines, eventLine(EventRecord{Time: now, Kind: KindPlan, Count: p})...)
+	}
+	if !f.done && trainerDone(f.planned, metrics) {
+		f.done = true
+		lines = append(lines, eventLine(importDone(lastMetricStep(metrics), now))...)
+	}
+	return lines
 }
 
 // add marks what in rep, metrics and traces live does not hold yet as
@@ -174,7 +196,9 @@ func (f *trainerFollow) step() error {
 	if err != nil {
 		return err
 	}
-	ml, el, tl := f.add(rep, metrics, traces, time.Now().UTC(), true)
+	now := time.Now().UTC()
+	ml, el, tl := f.add(rep, metrics, traces, now, true)
+	el = append(el, f.progressLines(rep, metrics, now)...)
 	steps := make([]int, 0, len(tl))
 	for s := range tl {
 		steps = append(steps, s)

@@ -69,6 +69,12 @@ type TrainerStateReport struct {
 	NonNumericKeys []string   // their distinct keys, sorted
 	SkippedCount   int        // entries skipped (no usable step, not an object)
 	Skipped        []RowIssue // the first maxIssues of them
+	// MaxSteps is the document's "max_steps": the optimizer steps the
+	// Hugging Face Trainer set out to take (TrainerState.max_steps, from
+	// TrainingArguments.max_steps or the epochs), the total its "step"
+	// numbers — steps done — count towards. 0 when absent or not a
+	// positive integer (a TrainerState that never trained holds 0).
+	MaxSteps int
 }
 
 // ReadTrainerState reads a Hugging Face trainer_state.json. See
@@ -126,9 +132,12 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 		}
 		key, _ := kt.(string)
 		if key != "log_history" {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
 				return nil, rep, syntax(err)
+			}
+			if key == "max_steps" {
+				rep.MaxSteps = positiveInt(v)
 			}
 			continue
 		}
@@ -178,6 +187,15 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 	}
 	sort.Strings(rep.NonNumericKeys)
 	return out, rep, nil
+}
+
+// positiveInt is the JSON number raw as a positive int, else 0.
+func positiveInt(raw json.RawMessage) int {
+	n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt32 {
+		return 0
+	}
+	return int(n)
 }
 
 func metricsEntry(raw []byte, nonNum map[string]bool, count *int) (OfficialMetrics, string) {

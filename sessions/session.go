@@ -16,7 +16,10 @@ type Controller interface {
 type Session struct {
 	Run     *Run
 	Control Controller // nil: no engine drives the run from here
-	Steps   int        // planned steps, 0 = open-ended (for the ETA)
+	// Steps is how many steps the run is to take, 0 = open-ended or not
+	// known (the header's N/M and ETA); an imported run's are what its
+	// trainer's files state (ImportSource.PlannedSteps).
+	Steps int
 	// ReadOnly refuses reviews and exports even if Run is writable (an
 	// imported copy of another trainer's folder); a Run opened with
 	// OpenReadOnly is read-only anyway.

@@ -69,6 +69,13 @@ import (
 //	                                      SummaryWriter.add_scalar as "train/<name>" (read by
 //	                                      readTFEvents)
 //
+// How many steps a run takes is in the files read only for the Hugging
+// Face Trainer (the official RLT trainer, TRL): trainer_state.json's
+// max_steps (ImportSource.PlannedSteps). verl's metrics lines and NeMo-RL's
+// logs carry no total (verl's total_training_steps and NeMo-RL's
+// max_num_steps are settings of their configurations, which these folders
+// do not hold), so their runs have none.
+//
 // The metric names that mean what ours mean are renamed (trainerMetricNames);
 // every other one keeps its own name, and the workbench's chart picker lists
 // every name recorded.
@@ -604,7 +611,7 @@ func readStateMetrics(dir string, rep *ImportReport) ([]MetricRecord, error) {
 		if rel != "trainer_state.json" {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("metrics from %s (the newest checkpoint's; the trainer writes trainer_state.json at each save)", rel))
 		}
-		rep.Entries = sr.Entries
+		rep.Entries, rep.PlannedSteps = sr.Entries, sr.MaxSteps
 		rep.Skip = append(rep.Skip, sr.Skipped...)
 		if sr.NonNumeric > 0 {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", rel, sr.NonNumeric, strings.Join(sr.NonNumericKeys, ", ")))

@@ -78,7 +78,7 @@ func BenchmarkFollowTRLStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			f.seen(rep, ms, ts)
-			if err := writeImport(live, rep, ms, ts); err != nil {
+			if err := writeImport(live, rep, ms, ts, true); err != nil {
 				b.Fatal(err)
 			}
 			next := steps + 1

@@ -176,10 +176,14 @@ type runStatus struct {
 	lastStep  int
 	hasStep   bool
 	numbering sessions.StepNumbering // how the run numbers its steps (an imported run from one)
+	// planned is the planned steps the run's newest plan event states (a
+	// trainer's folder followed live: its total came or changed after it
+	// was opened); 0: none, the session's Steps hold.
+	planned   int
 	reward    float64
 	hasReward bool
 	memory    string      // the last step's memory for the header (memoryLabel)
-	recent    []stepAt    // last metric records' steps and times
+	recent    []stepAt    // the rate's basis: when recent steps were done (noteDone)
 	pauses    []pauseSpan // recent pauses, from the paused phase to the next
 	phase     string
 	device    string // where the run computes (device.Choice.Label), from its device event
@@ -513,7 +517,7 @@ func (m *Model) pull() {
 			if mem := memoryLabel(r.Get); mem != "" {
 				m.memory = mem
 			}
-			m.recent = append(m.recent, stepAt{r.Step, r.Time})
+			m.noteDone(r.Step, r.Time)
 		}
 		if n := len(m.recent); n > 64 {
 			m.recent = append(m.recent[:0], m.recent[n-64:]...)
@@ -538,6 +542,8 @@ func (m *Model) pull() {
 		switch e.Kind {
 		case sessions.KindDevice:
 			m.device = e.Device.Label()
+		case sessions.KindPlan:
+			m.planned = e.Count
 		case sessions.KindPhase:
 			m.phase = e.Name
 			m.done = e.Name == "done"
@@ -920,6 +926,27 @@ func (m *Model) stepProgress() (string, bool) {
 	return fmt.Sprintf("step %d: %s", p.Step, p.String()), true
 }
 
+// noteDone adds a metrics record of step, written at t, to the rate's
+// basis when it tells when a step was done. A record with no time does
+// not (a trainer's steps imported when its folder was opened: its files do
+// not say when it did them); nor does one of a step not past the last
+// noted (more values of that step: it was done when its first came).
+// Records that share their time were read at once (a trainer's folder
+// followed live, whose trainer_state.json brings every step since its last
+// save): only the last step was seen as it was done, the others were done
+// before, at times unknown, so it replaces them.
+func (s *runStatus) noteDone(step int, t time.Time) {
+	n := len(s.recent)
+	switch {
+	case t.IsZero():
+	case n > 0 && step <= s.recent[n-1].step:
+	case n > 0 && t.Equal(s.recent[n-1].t):
+		s.recent[n-1].step = step
+	default:
+		s.recent = append(s.recent, stepAt{step, t})
+	}
+}
+
 // rate is steps per minute over the recent metric records (0: unknown).
 func (m *Model) rate() float64 {
 	n := len(m.recent)
@@ -978,7 +1005,7 @@ func (m *Model) statusLine() string {
 		}
 		return strings.Join(tabs, "") + " · " + what
 	}
-	steps := m.cur.Steps
+	steps := m.plannedSteps()
 	prog, hasProg := m.stepProgress()
 	// Most telling first: a narrow terminal cuts the line from the right.
 	parts := []string{strings.Join(tabs, ""), m.state(hasProg)}
@@ -1015,6 +1042,16 @@ func (m *Model) statusLine() string {
 	}
 	parts = append(parts, filepath.Base(m.sh.run.Dir()))
 	return strings.Join(parts, " · ")
+}
+
+// plannedSteps is how many steps the open run is to take (0: open-ended,
+// or not known): the session's, unless the run's records stated a newer
+// plan since it was opened.
+func (m *Model) plannedSteps() int {
+	if m.planned > 0 {
+		return m.planned
+	}
+	return m.cur.Steps
 }
 
 // stepsDone is how many steps the open run has completed, what the header

@@ -649,46 +649,158 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 // TestHeaderCountsAnImportedRunsSteps: a run imported from another trainer
 // (rlt import, or its folder followed live) keeps the trainer's step
 // numbers, which count from 1, so the header's count is its last step
-// number: the official trainer's 3 steps read "step 3", not "step 4".
+// number: the official trainer's 3 steps read "step 3", not "step 4". It
+// counts them against the steps the trainer planned where its files state
+// them (the Hugging Face Trainer's max_steps, which config.toml records and
+// the session carries): "step 3/3"; verl's and NeMo-RL's state none.
 func TestHeaderCountsAnImportedRunsSteps(t *testing.T) {
 	for _, c := range []struct {
 		name, src string
 		want      string
 	}{
-		{"official", "../sessions/testdata/official/run", "step 3"},
-		{"trl", "../sessions/testdata/trainers/trl", "step 4"},
+		{"official", "../sessions/testdata/official/run", "step 3/3"},
+		{"trl", "../sessions/testdata/trainers/trl", "step 4/4"},
 		{"verl", "../sessions/testdata/trainers/verl", "step 2"},
 		{"nemo-rl", "../sessions/testdata/trainers/nemo-rl", "step 2"},
 	} {
 		for _, how := range []string{"imported", "followed"} {
 			t.Run(c.name+" "+how, func(t *testing.T) {
-				var r *sessions.Run
+				var s *sessions.Session
 				if how == "imported" {
 					dir := filepath.Join(t.TempDir(), c.name)
 					if _, err := sessions.Import(dir, c.src); err != nil {
 						t.Fatal(err)
 					}
-					var err error
-					if r, err = sessions.OpenReadOnly(dir); err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { r.Close() })
-				} else {
-					s, err := sessions.OpenTrainerRun(t.Context(), c.src, "")
+					r, err := sessions.OpenReadOnly(dir)
 					if err != nil {
 						t.Fatal(err)
 					}
+					t.Cleanup(func() { r.Close() })
+					// The planned steps as the launcher opens the folder with
+					// them (sessions/runner's describe).
+					src, _ := sessions.ImportedFrom(dir)
+					s = &sessions.Session{Run: r, Steps: src.PlannedSteps}
+				} else {
+					var err error
+					if s, err = sessions.OpenTrainerRun(t.Context(), c.src, ""); err != nil {
+						t.Fatal(err)
+					}
 					t.Cleanup(func() { s.Close() })
-					r = s.Run
 				}
-				m := newModel(Options{Run: r, ReadOnly: true})
+				m := newModel(Options{Run: s.Run, Steps: s.Steps, ReadOnly: true})
 				t.Cleanup(func() { closeModel(t, m) })
 				m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 				m.pull()
-				if got := regexp.MustCompile(`step \d+`).FindString(m.statusLine()); got != c.want {
+				if got := regexp.MustCompile(`step \d+(/\d+)?`).FindString(m.statusLine()); got != c.want {
 					t.Errorf("header %q counts %q, want %q", m.statusLine(), got, c.want)
 				}
 			})
 		}
 	}
+}
+
+// TestRateCountsOnlyStepsSeenDone: the rate counts from the times steps
+// were seen done. Steps a trainer's folder held when it was opened carry
+// no time and are no basis; a step's later values do not move when it was
+// done; of the steps read at once (a checkpoint's trainer_state.json brings
+// every step since the last), only the last was done at that time.
+func TestRateCountsOnlyStepsSeenDone(t *testing.T) {
+	at := func(min float64) time.Time { return t0.Add(time.Duration(min * float64(time.Minute))) }
+	var unknown time.Time
+	for _, c := range []struct {
+		name    string
+		records []stepAt
+		want    float64 // steps per minute; 0: no rate
+	}{
+		{"only steps imported when opened", []stepAt{{1, unknown}, {2, unknown}}, 0},
+		{"one read since", []stepAt{{1, unknown}, {2, unknown}, {3, at(0)}, {4, at(0)}}, 0},
+		{"two reads since", []stepAt{{1, unknown}, {2, unknown}, {3, at(0)}, {4, at(0)}, {5, at(2)}, {6, at(2)}}, 2.0 / 2},
+		{"a step's later values", []stepAt{{4, at(0)}, {6, at(2)}, {6, at(4)}}, 2.0 / 2},
+		{"three reads", []stepAt{{3, at(0)}, {4, at(0)}, {5, at(1)}, {6, at(1)}, {7, at(1)}, {8, at(6)}}, 4.0 / 6},
+		{"our own steps, each at its time", []stepAt{{0, at(0)}, {1, at(1)}, {2, at(2)}, {3, at(3)}}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := &Model{}
+			for _, r := range c.records {
+				m.noteDone(r.step, r.t)
+			}
+			if got := m.rate(); math.Abs(got-c.want) > 1e-9 {
+				t.Errorf("%.4f steps/min, want %.4f (basis %v)", got, c.want, m.recent)
+			}
+		})
+	}
+}
+
+// TestHeaderETAOfAFollowedTrainerRun follows a TRL run in progress, each
+// checkpoint written as the Hugging Face Trainer saves it: the header
+// counts against its max_steps, shows no rate nor ETA until two reads of
+// new steps give one (the steps done before it was opened say nothing of
+// when), then the trainer's pace and the ETA, takes a new max_steps (a run
+// resumed with another), and reads done once the planned steps are.
+func TestHeaderETAOfAFollowedTrainerRun(t *testing.T) {
+	dir := t.TempDir()
+	save := func(maxSteps, done int) {
+		t.Helper()
+		p := filepath.Join(dir, fmt.Sprintf("checkpoint-%d", done), "trainer_state.json")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, hfTrainerState(maxSteps, done), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(6, 2)
+	s, err := sessions.OpenTrainerRun(t.Context(), dir, sessions.ImportTRL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	m := newModel(Options{Run: s.Run, Steps: s.Steps, ReadOnly: true})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	header := func(step int, want, avoid []string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for m.pull(); !m.hasStep || m.lastStep < step; m.pull() {
+			if time.Now().After(deadline) {
+				t.Fatalf("step %d never came (header %q)", step, m.statusLine())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		h := m.statusLine()
+		for _, w := range want {
+			if !regexp.MustCompile(w).MatchString(h) {
+				t.Errorf("header %q lacks %q", h, w)
+			}
+		}
+		for _, a := range avoid {
+			if regexp.MustCompile(a).MatchString(h) {
+				t.Errorf("header %q shows %q", h, a)
+			}
+		}
+	}
+	header(2, []string{`^.*running \(read-only\)`, `step 2/6 `}, []string{`st/min`, `ETA`, `done`})
+	save(6, 4)
+	header(4, []string{`step 4/6 `}, []string{`st/min`, `ETA`})
+	time.Sleep(300 * time.Millisecond) // the next save comes later
+	save(6, 5)
+	header(5, []string{`step 5/6 `, `\d+\.\d st/min`, `ETA \d`}, nil)
+	save(8, 6) // resumed to go on to step 8
+	header(6, []string{`running`, `step 6/8 `, `ETA \d`}, nil)
+	save(8, 8)
+	header(8, []string{`done \(read-only\)`, `step 8/8 `}, []string{`ETA`, `st/min`})
+}
+
+// hfTrainerState is a Hugging Face trainer_state.json of a run planned to
+// take maxSteps optimizer steps, after done of them, logging each step.
+func hfTrainerState(maxSteps, done int) []byte {
+	var b strings.Builder
+	for s := 1; s <= done; s++ {
+		if s > 1 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, `    {"epoch": %g, "loss": %g, "reward": %g, "step": %d}`, float64(s)/float64(maxSteps), 0.01*float64(s), 0.1*float64(s), s)
+	}
+	return fmt.Appendf(nil, "{\n  \"epoch\": %g,\n  \"global_step\": %d,\n  \"log_history\": [\n%s\n  ],\n  \"logging_steps\": 1,\n  \"max_steps\": %d,\n  \"save_steps\": 1\n}\n",
+		float64(done)/float64(maxSteps), done, b.String(), maxSteps)
 }

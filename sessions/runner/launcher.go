@@ -221,14 +221,16 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 }
 
 // describe fills in what an opened run's config.toml says (its planned
-// steps, or where an import came from; a config that does not decode is a
-// problem shown beside the run) and lists the checkpoints passed over.
+// steps, or where an import came from and the steps its trainer planned; a
+// config that does not decode is a problem shown beside the run) and lists
+// the checkpoints passed over.
 func describe(s *sessions.Session) *sessions.Session {
 	rec := s.Run
 	var cfg run.Config
 	if err := rec.DecodeConfig(&cfg); err == nil {
 		s.Steps = cfg.Steps
 	} else if imp, ok := importConfig(rec); ok {
+		s.Steps = imp.PlannedSteps
 		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
 	} else {
 		s.Problems = append(s.Problems, err)

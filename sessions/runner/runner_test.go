@@ -367,6 +367,45 @@ func TestWorkbenchOpenBroken(t *testing.T) {
 	}
 }
 
+// An imported run opens with the steps its trainer planned, as config.toml
+// records them (the Hugging Face Trainer's max_steps), whether it is rlt
+// import's folder opened read-only or for review, or the trainer's folder
+// followed; a trainer whose files state none gives an open-ended session.
+func TestLauncherOpensImportsWithTheirPlannedSteps(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		planned   int
+	}{
+		{"official", "../testdata/official/run", 3},
+		{"trl", "../testdata/trainers/trl", 4},
+		{"verl", "../testdata/trainers/verl", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := NewLauncher(context.Background(), t.TempDir(), "")
+			imp := filepath.Join(t.TempDir(), "imported")
+			if _, err := sessions.Import(imp, c.src); err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range []struct {
+				how  string
+				open func(string) (*sessions.Session, error)
+				dir  string
+			}{{"imported, read-only", l.OpenReadOnly, imp}, {"imported, for review", l.OpenForReview, imp}, {"followed", l.OpenReadOnly, c.src}} {
+				s, err := o.open(o.dir)
+				if err != nil {
+					t.Fatalf("%s: %v", o.how, err)
+				}
+				if s.Steps != c.planned {
+					t.Errorf("%s: planned steps %d, want %d", o.how, s.Steps, c.planned)
+				}
+				if err := s.Close(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
 // A followed official folder is imported with sessions.Import (questions
 // and solutions from the teacher prompts, the trainer's reward as the
 // source reward) and imported again when the trainer writes more: new
