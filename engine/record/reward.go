@@ -48,8 +48,8 @@ func DefaultRewardConfig() RewardConfig {
 // once rather than one per try.
 func (c RewardConfig) Validate() error {
 	var errs []error
-	if !(c.Temperature > 0) {
-		errs = append(errs, fmt.Errorf("reward: temperature %g must be positive", c.Temperature))
+	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) { // +Inf would flatten every log-prob to 0
+		errs = append(errs, fmt.Errorf("reward: temperature %g must be a finite positive number", c.Temperature))
 	}
 	for _, v := range []struct {
 		name string

@@ -101,10 +101,11 @@ func TestRewardValidateReportsEveryProblem(t *testing.T) {
 	}{
 		{"valid", func(*RewardConfig) {}, nil},
 		{"one", func(c *RewardConfig) { c.KLMax = math.Inf(1) }, []string{"reward: kl_max is +Inf"}},
+		{"infinite temperature", func(c *RewardConfig) { c.Temperature = math.Inf(1) }, []string{"reward: temperature +Inf must be a finite positive number"}},
 		{"every kind at once", func(c *RewardConfig) {
 			c.Temperature, c.SolutionMin, c.FormatPenalty, c.Estimator = 0, math.NaN(), math.Inf(-1), "l2"
 		}, []string{
-			"reward: temperature 0 must be positive",
+			"reward: temperature 0 must be a finite positive number",
 			"reward: solution_min is NaN",
 			"reward: format_penalty is -Inf",
 			`reward: estimator "l2": want "logratio", "k3" or "full"`,

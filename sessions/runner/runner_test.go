@@ -133,7 +133,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				"bad.toml:2:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
 				`bad.toml:5:1: reward: estimator "l2": want "logratio", "k3" or "full"`,
 				"bad.toml:6:1: reward: kl_max is +Inf",
-				"bad.toml:7:1: reward: temperature 0 must be positive",
+				"bad.toml:7:1: reward: temperature 0 must be a finite positive number",
 				"bad.toml:8:1: reward: solution_min is NaN",
 			}},
 		{name: "[reward] before [grpo], a reward key the file does not set",
