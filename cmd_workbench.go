@@ -252,7 +252,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = ui.Run(ui.Options{Run: s.Run, Control: s.Control, Steps: s.Steps, ReadOnly: s.ReadOnly, Close: s.Close,
+	err = ui.Run(ui.Options{Run: s.Run, Control: s.Control, Steps: s.Steps, ReadOnly: s.ReadOnly, FollowsTrainer: s.FollowsTrainer, Close: s.Close,
 		Notes: s.Notes, Problems: s.Problems, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
 	for _, d := range l.Written() {
 		fmt.Fprintf(stderr, "run folder %s\n  continue it: %s\n", d, continueCommand(d))

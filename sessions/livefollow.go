@@ -91,7 +91,7 @@ func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 		notes = append(notes, fmt.Sprintf("%d rows left out", rep.Skipped))
 	}
 	notes = append(notes, fmt.Sprintf("following it (%s run, read-only)", FormatName(format)))
-	return &Session{Run: rec, Steps: rep.PlannedSteps, ReadOnly: true, Close: closeFn, Notes: notes}, nil
+	return &Session{Run: rec, Steps: rep.PlannedSteps, ReadOnly: true, FollowsTrainer: true, Close: closeFn, Notes: notes}, nil
 }
 
 // trainerFollow appends to the imported run folder live what the trainer's

@@ -24,6 +24,12 @@ type Session struct {
 	// imported copy of another trainer's folder); a Run opened with
 	// OpenReadOnly is read-only anyway.
 	ReadOnly bool
+	// FollowsTrainer: Run is a copy of another trainer's folder that a
+	// follower appends to as the trainer writes (OpenTrainerRun). Its
+	// done phase comes only from a trainer whose files state the planned
+	// steps, once they are done; until then the run is being followed, and
+	// nothing says whether the trainer still runs.
+	FollowsTrainer bool
 	// Close ends the session: it stops the engine after the step in
 	// progress, waits for it, writes the final checkpoint and closes the
 	// run. The workbench calls it once, when it switches to another run

@@ -36,6 +36,9 @@ type Options struct {
 	// without, it only asks Control to stop and the caller ends the run.
 	ReadOnly bool
 	Close    func() error
+	// FollowsTrainer is as in Session: the header says the run is being
+	// followed, not that it runs, until its done phase.
+	FollowsTrainer bool
 	// Notes and Problems are as in Session, for Run: what opening it
 	// noticed (said in the status line) and found wrong (listed by !).
 	Notes    []string
@@ -208,7 +211,7 @@ func newModel(opts Options) *Model {
 	m.runs = newRunsScreen(m)
 	if opts.Run != nil {
 		m.attach(&opened{Session: &sessions.Session{Run: opts.Run, Control: opts.Control, Steps: opts.Steps,
-			ReadOnly: opts.ReadOnly, Close: opts.Close, Notes: opts.Notes, Problems: opts.Problems}})
+			ReadOnly: opts.ReadOnly, FollowsTrainer: opts.FollowsTrainer, Close: opts.Close, Notes: opts.Notes, Problems: opts.Problems}})
 		if len(opts.Notes) > 0 {
 			m.say("%s", strings.Join(opts.Notes, "; "))
 		}
@@ -862,7 +865,9 @@ func (m *Model) footer(scr screen) string {
 
 // state is the run's true state: running (with the step's phase unless
 // phaseShown: the progress line beside it names it), paused, stopping,
-// stopped, done or failed (and read-only when there are no controls).
+// stopped, done or failed, or following for another trainer's folder
+// followed live and not yet done (and read-only when there are no
+// controls).
 func (m *Model) state(phaseShown bool) string {
 	// The engine says at once that a pause was asked for; the paused phase
 	// comes when the step in progress has ended. A viewer without the
@@ -884,6 +889,10 @@ func (m *Model) state(phaseShown bool) string {
 		s = "paused"
 	case m.closed:
 		s = "closed"
+	case m.cur != nil && m.cur.FollowsTrainer:
+		// The trainer's files may never say it ended (verl's, NeMo-RL's):
+		// what the workbench knows is that it follows them.
+		s = "following"
 	case m.phase != "" && m.phase != "paused" && !phaseShown:
 		s = "running · " + m.phase
 	case m.phase != "" && m.phase != "paused":

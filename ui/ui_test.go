@@ -663,6 +663,13 @@ func TestHeaderCountsAnImportedRunsSteps(t *testing.T) {
 		{"verl", "../sessions/testdata/trainers/verl", "step 2"},
 		{"nemo-rl", "../sessions/testdata/trainers/nemo-rl", "step 2"},
 	} {
+		// The state: an import is done; a followed folder is done once its
+		// planned steps are (official, TRL), else followed (verl's and
+		// NeMo-RL's files never say the run ended).
+		wantState := map[string]string{"imported": "done", "followed": "done"}
+		if c.name == "verl" || c.name == "nemo-rl" {
+			wantState["followed"] = "following"
+		}
 		for _, how := range []string{"imported", "followed"} {
 			t.Run(c.name+" "+how, func(t *testing.T) {
 				var s *sessions.Session
@@ -687,12 +694,15 @@ func TestHeaderCountsAnImportedRunsSteps(t *testing.T) {
 					}
 					t.Cleanup(func() { s.Close() })
 				}
-				m := newModel(Options{Run: s.Run, Steps: s.Steps, ReadOnly: true})
+				m := newModel(Options{Run: s.Run, Steps: s.Steps, ReadOnly: true, FollowsTrainer: s.FollowsTrainer})
 				t.Cleanup(func() { closeModel(t, m) })
 				m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 				m.pull()
 				if got := regexp.MustCompile(`step \d+(/\d+)?`).FindString(m.statusLine()); got != c.want {
 					t.Errorf("header %q counts %q, want %q", m.statusLine(), got, c.want)
+				}
+				if got, want := m.state(false), wantState[how]+" (read-only)"; got != want {
+					t.Errorf("state %q, want %q", got, want)
 				}
 			})
 		}
