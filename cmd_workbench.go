@@ -162,8 +162,8 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	l := runner.NewLauncher(ctx, *runs, models)
 	l.Device, l.Matmul = *dev, *matmul
 	l.Wrote(rec.Dir())
-	err = ui.Run(ui.Options{Run: rec, Control: h.Engine(), Steps: cfg.Steps, Close: h.Close,
-		Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
+	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: cfg.Steps, Close: h.Close}
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
 	// The workbench has ended every run it opened (their errors are in
 	// err); this Close only returns at once.
 	h.Close()
@@ -252,8 +252,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = ui.Run(ui.Options{Run: s.Run, Control: s.Control, Steps: s.Steps, ReadOnly: s.ReadOnly, FollowsTrainer: s.FollowsTrainer, Close: s.Close,
-		Notes: s.Notes, Problems: s.Problems, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
 	for _, d := range l.Written() {
 		fmt.Fprintf(stderr, "run folder %s\n  continue it: %s\n", d, continueCommand(d))
 	}

@@ -51,7 +51,7 @@ func TestWorkbenchAndCLIExportTheSameRows(t *testing.T) {
 	if err := r.Review("1-1-1", sessions.LabelAccept, ""); err != nil {
 		t.Fatal(err)
 	}
-	var m tea.Model = ui.New(ui.Options{Run: r, RunsDir: filepath.Dir(dir)})
+	var m tea.Model = ui.New(ui.Options{Session: &sessions.Session{Run: r}, RunsDir: filepath.Dir(dir)})
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	for _, k := range []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("2")}, {Type: tea.KeyEnter}, {Type: tea.KeyRunes, Runes: []rune("e")}} {
 		var cmd tea.Cmd

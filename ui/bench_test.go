@@ -19,7 +19,7 @@ import (
 // faint raw series (the default), the reward chart with its ±std band.
 func BenchmarkDashboardFrame(b *testing.B) {
 	r := newTestRun(b, 0, 0, 0, 0)
-	m := newModel(Options{Run: r})
+	m := newModel(Options{Session: &sessions.Session{Run: r}})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	const n = 10000
 	recs := make([]sessions.MetricRecord, 0, n)
@@ -90,7 +90,7 @@ func metricRecord(step int, names []string, vals []float64) sessions.MetricRecor
 func BenchmarkDetailFrame(b *testing.B) {
 	r := newTestRun(b, 0, 0, 0, 0)
 	r.Emit(makeTrace(1, 0, 1, 2000))
-	m := newModel(Options{Run: r})
+	m := newModel(Options{Session: &sessions.Session{Run: r}})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(openMsg{"1-0-1"})
 	if !m.detail.has {
@@ -115,7 +115,7 @@ func BenchmarkDetailFrame(b *testing.B) {
 // traces from the store into the screens (no rendering).
 func BenchmarkPull(b *testing.B) {
 	r := newTestRun(b, 0, 0, 0, 0)
-	m := newModel(Options{Run: r})
+	m := newModel(Options{Session: &sessions.Session{Run: r}})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	step := 0
 	b.ResetTimer()
@@ -180,7 +180,7 @@ func compareBench(b *testing.B, n, open int) (*Model, []string) {
 	b.Cleanup(func() { r.Close() })
 	emit(r, 0, 0, open)
 	r.Flush()
-	m := newModel(Options{Run: r})
+	m := newModel(Options{Session: &sessions.Session{Run: r}})
 	b.Cleanup(func() { m.cmp.close() })
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	for _, d := range dirs {

@@ -103,7 +103,7 @@ func compareWorld(t *testing.T) *sessions.Run {
 // listing runs/.
 func compareModel(t *testing.T, r *sessions.Run, w, h int) *Model {
 	t.Helper()
-	m := newModel(Options{Run: r, Control: &fakeControl{}, Steps: 20, RunsDir: "runs"})
+	m := newModel(Options{Session: &sessions.Session{Run: r, Control: &fakeControl{}, Steps: 20}, RunsDir: "runs"})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	hit(t, m, "4")

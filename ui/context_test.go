@@ -71,7 +71,7 @@ func TestHeatmapColourSameAcrossTraces(t *testing.T) {
 	if err := r.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	m := newModel(Options{Run: r, Theme: style.NewTheme(style.TrueColor)})
+	m := newModel(Options{Session: &sessions.Session{Run: r}, Theme: style.NewTheme(style.TrueColor)})
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	m.pull()
 	for _, tc := range []struct {
@@ -250,7 +250,7 @@ func (c *ckptControl) CheckpointNow() {
 func TestCheckpointConfirmed(t *testing.T) {
 	r := newTestRun(t, 12, 1, 1, 4)
 	ctl := &ckptControl{r: r, t: t}
-	m := newModel(Options{Run: r, Control: ctl})
+	m := newModel(Options{Session: &sessions.Session{Run: r, Control: ctl}})
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	send(m, press("c"))
 	if !strings.Contains(m.msg, "checkpoint requested") {

@@ -174,7 +174,7 @@ func TestDashboardExportReadOnly(t *testing.T) {
 	r := newTestRun(t, 12, 1, 2, 4)
 	wd := t.TempDir()
 	t.Chdir(wd)
-	m := newModel(Options{Run: r, ReadOnly: true})
+	m := newModel(Options{Session: &sessions.Session{Run: r, ReadOnly: true}})
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	send(m, press("e"))
 	want := filepath.Join(wd, "charts", "reward.csv")

@@ -119,7 +119,8 @@
 // Launcher returns a sessions.Session: the run's record, the engine's
 // controls when one drives it (a sessions.Controller), and Close, which
 // stops the engine after its step in progress, writes the final checkpoint
-// and closes the run folder.
+// and closes the run folder. The run shown first is handed over the same
+// way, as Options.Session (nil: the workbench opens on the Runs screen).
 //
 // The workbench shows one run at a time and keeps none running in the
 // background: opening another run ends the current Session first (asking

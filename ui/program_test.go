@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -30,7 +31,9 @@ func TestRunProgram(t *testing.T) {
 	pr, pw := io.Pipe()
 	out := &syncBuf{}
 	done := make(chan error, 1)
-	go func() { done <- Run(Options{Run: r, Control: ctl, Theme: style.PlainTheme(), Steps: 10}, pr, out) }()
+	go func() {
+		done <- Run(Options{Session: &sessions.Session{Run: r, Control: ctl, Steps: 10}, Theme: style.PlainTheme()}, pr, out)
+	}()
 	time.Sleep(200 * time.Millisecond)
 	r.Emit(event.Metrics{Time: t0.Add(time.Hour), Step: 4, Values: map[string]float64{"reward": 0.5}})
 	deadline := time.Now().Add(5 * time.Second)
@@ -79,7 +82,7 @@ func TestInteractive(t *testing.T) {
 				Values: map[string]float64{"reward": math.Sin(float64(s) / 20), "loss": 1 / float64(s), "kl": 0.001 * float64(s)}})
 		}
 	}()
-	if err := Run(Options{Run: r, Control: ctl, Steps: 400}, nil, nil); err != nil {
+	if err := Run(Options{Session: &sessions.Session{Run: r, Control: ctl, Steps: 400}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ctl.stop == 0 {

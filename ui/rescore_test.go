@@ -105,7 +105,7 @@ func openReadOnly(tb testing.TB, dir string, w, h int) *Model {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { ro.Close() })
-	m := newModel(Options{Run: ro, ReadOnly: true})
+	m := newModel(Options{Session: &sessions.Session{Run: ro, ReadOnly: true}})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return m
 }

@@ -333,7 +333,7 @@ func TestRunsScreenGolden(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				os.Remove(filepath.Join("runs", FollowedFile)) // the previous size's, restored otherwise
 				l := &testLauncher{runs: "runs"}
-				m := newModel(Options{Run: r, Control: &fakeControl{}, Steps: 20, Launcher: l, RunsDir: "runs"})
+				m := newModel(Options{Session: &sessions.Session{Run: r, Control: &fakeControl{}, Steps: 20}, Launcher: l, RunsDir: "runs"})
 				defer closeModel(t, m)
 				m.Update(tea.WindowSizeMsg{Width: sz.W, Height: sz.H})
 				hit(t, m, "4", "a", "text:ext/official", "enter")
@@ -366,8 +366,8 @@ func TestRunsScreenFlow(t *testing.T) {
 	first := newTestRun(t, 3, 1, 2, 8)
 	ctl := &fakeControl{}
 	closedFirst := 0
-	m := newModel(Options{Run: first, Control: ctl, Steps: 20, Launcher: l, RunsDir: l.runs,
-		Close: func() error { closedFirst++; return first.Close() }})
+	m := newModel(Options{Session: &sessions.Session{Run: first, Control: ctl, Steps: 20,
+		Close: func() error { closedFirst++; return first.Close() }}, Launcher: l, RunsDir: l.runs})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 
@@ -608,7 +608,7 @@ func TestResumeAfterStopHere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newModel(Options{Run: s.Run, Control: s.Control, Steps: s.Steps, Launcher: l, RunsDir: l.runs, Close: s.Close})
+	m := newModel(Options{Session: &sessions.Session{Run: s.Run, Control: s.Control, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	hit(t, m, "S", "y")
@@ -701,7 +701,7 @@ func TestRefusedResumeKeepsARunOpen(t *testing.T) {
 	b.Close()
 	os.WriteFile(filepath.Join(broken, sessions.ConfigFile), []byte("stepz = 2\n"), 0o644)
 
-	m := newModel(Options{Run: s.Run, Steps: s.Steps, Launcher: l, RunsDir: l.runs, Close: s.Close})
+	m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	hit(t, m, "4")
@@ -726,7 +726,7 @@ func TestRefusedResumeKeepsARunOpen(t *testing.T) {
 // c on a run and C-r in the editor ask first; a second press replaces.
 func TestDraftEditsAreNotLostUnasked(t *testing.T) {
 	l, s := finishedRun(t)
-	m := newModel(Options{Run: s.Run, Steps: s.Steps, Launcher: l, RunsDir: l.runs, Close: s.Close})
+	m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	hit(t, m, "4")
@@ -796,7 +796,7 @@ func TestReadOnlyViewerGetsReviewBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newModel(Options{Run: ro.Run, ReadOnly: true, Launcher: l, RunsDir: l.runs, Close: ro.Close})
+	m := newModel(Options{Session: &sessions.Session{Run: ro.Run, ReadOnly: true, Close: ro.Close}, Launcher: l, RunsDir: l.runs})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	if !m.sh.readOnly {

@@ -27,22 +27,13 @@ const coalesce = 50 * time.Millisecond
 
 // Options configure the workbench.
 type Options struct {
-	Run     *sessions.Run       // the run shown first; nil: the workbench opens on the Runs screen
-	Control sessions.Controller // nil: read-only, no run controls
-	Theme   *style.Theme        // nil: plain (Run detects one from the output)
-	Steps   int                 // planned steps, 0 = open-ended (for the ETA)
-	// ReadOnly and Close are as in Session, for Run. With Close set, the
-	// workbench ends Run itself when it switches to another run or quits;
-	// without, it only asks Control to stop and the caller ends the run.
-	ReadOnly bool
-	Close    func() error
-	// FollowsTrainer is as in Session: the header says the run is being
-	// followed, not that it runs, until its done phase.
-	FollowsTrainer bool
-	// Notes and Problems are as in Session, for Run: what opening it
-	// noticed (said in the status line) and found wrong (listed by !).
-	Notes    []string
-	Problems []error
+	// Session is the run shown first, as a Launcher returns one; nil (or
+	// one without a Run): the workbench opens on the Runs screen. With
+	// its Close set, the workbench ends it itself when it switches to
+	// another run or quits; without, it only asks its Control to stop and
+	// the caller ends the run. Its Notes are said in the status line.
+	Session *sessions.Session
+	Theme   *style.Theme // nil: plain (Run detects one from the output)
 
 	// Launcher starts, resumes and opens runs from the Runs screen; nil:
 	// the Runs screen only lists them.
@@ -195,7 +186,7 @@ type runStatus struct {
 	paused    bool // as set from this UI
 }
 
-// New returns the workbench model for opts.Run (nil: it opens on the
+// New returns the workbench model for opts.Session (nil: it opens on the
 // Runs screen).
 func New(opts Options) tea.Model { return newModel(opts) }
 
@@ -209,11 +200,10 @@ func newModel(opts Options) *Model {
 	m := &Model{opts: opts, global: keys.NewGlobal(), stopSignal: make(chan struct{}),
 		launcher: opts.Launcher, runsDir: opts.RunsDir, bg: &background{}, cmp: newComparison()}
 	m.runs = newRunsScreen(m)
-	if opts.Run != nil {
-		m.attach(&opened{Session: &sessions.Session{Run: opts.Run, Control: opts.Control, Steps: opts.Steps,
-			ReadOnly: opts.ReadOnly, FollowsTrainer: opts.FollowsTrainer, Close: opts.Close, Notes: opts.Notes, Problems: opts.Problems}})
-		if len(opts.Notes) > 0 {
-			m.say("%s", strings.Join(opts.Notes, "; "))
+	if s := opts.Session; s != nil && s.Run != nil {
+		m.attach(&opened{Session: s})
+		if len(s.Notes) > 0 {
+			m.say("%s", strings.Join(s.Notes, "; "))
 		}
 	} else {
 		m.attach(nil)

@@ -127,9 +127,9 @@ func send(m *Model, msg tea.Msg) tea.Cmd {
 }
 
 func sized(tb testing.TB, r *sessions.Run, w, h int, ctl *fakeControl) *Model {
-	opts := Options{Run: r, Steps: 20}
+	opts := Options{Session: &sessions.Session{Run: r, Steps: 20}}
 	if ctl != nil {
-		opts.Control = ctl
+		opts.Session.Control = ctl
 	}
 	m := newModel(opts)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
@@ -510,7 +510,7 @@ func (p *pausingControl) Paused() bool { return p.asked }
 func TestHeaderPausingThenPaused(t *testing.T) {
 	r := newTestRun(t, 3, 2, 4, 60)
 	ctl := &pausingControl{}
-	m := newModel(Options{Run: r, Steps: 20, Control: ctl})
+	m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, Control: ctl}})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	send(m, press("p"))
 	header := func() string { return strings.SplitN(m.View(), "\n", 2)[0] }
@@ -538,7 +538,7 @@ func TestHeaderSaysReviewOrReadOnly(t *testing.T) {
 		readOnly bool
 		want     string
 	}{{false, "(review)"}, {true, "(read-only)"}} {
-		m := newModel(Options{Run: r, Steps: 20, ReadOnly: c.readOnly})
+		m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, ReadOnly: c.readOnly}})
 		m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 		lines := strings.Split(m.View(), "\n")
 		if !strings.Contains(lines[0], c.want) || !strings.Contains(m.View(), strings.Trim(c.want, "()")) {
@@ -591,7 +591,7 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
 	for _, c := range []struct {
 		name        string
-		planned     int    // Options.Steps; 0: open-ended
+		planned     int    // Session.Steps; 0: open-ended
 		records     int    // metrics records of steps 0…records-1, a minute apart
 		inProgress  string // phase of step `records` in progress ("": none)
 		finished    bool   // the engine said "done"
@@ -623,7 +623,7 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 				r.Emit(event.Phase{Time: at(c.records), Name: "done", Step: c.records})
 			}
 			r.Flush()
-			m := newModel(Options{Run: r, Control: &fakeControl{}, Steps: c.planned})
+			m := newModel(Options{Session: &sessions.Session{Run: r, Control: &fakeControl{}, Steps: c.planned}})
 			t.Cleanup(func() { closeModel(t, m) })
 			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 			m.pull()
@@ -694,7 +694,7 @@ func TestHeaderCountsAnImportedRunsSteps(t *testing.T) {
 					}
 					t.Cleanup(func() { s.Close() })
 				}
-				m := newModel(Options{Run: s.Run, Steps: s.Steps, ReadOnly: true, FollowsTrainer: s.FollowsTrainer})
+				m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, ReadOnly: true, FollowsTrainer: s.FollowsTrainer}})
 				t.Cleanup(func() { closeModel(t, m) })
 				m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 				m.pull()
@@ -765,7 +765,7 @@ func TestHeaderETAOfAFollowedTrainerRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	m := newModel(Options{Run: s.Run, Steps: s.Steps, ReadOnly: true})
+	m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, ReadOnly: true}})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 	header := func(step int, want, avoid []string) {
