@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -419,7 +420,7 @@ func (m *Model) launched(res *launchResult) tea.Cmd {
 	m.attach(res.o)
 	m.runs.launched(res.req, res.o)
 	m.active = scrDashboard
-	notes := res.o.Notes
+	notes := slices.Clip(res.o.Notes) // appended to below: never into the session's array
 	if errs, warns, _ := m.problemCounts(); errs+warns > 0 {
 		notes = append(notes, fmt.Sprintf("! lists %s", plural(errs+warns, "problem")))
 	}
