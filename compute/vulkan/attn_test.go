@@ -334,3 +334,73 @@ func TestAttentionDecodeTiles(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionCoopRange: attention on cooperative matrices keeps operands
+// that float16 alone could not hold, since every tile is staged scaled
+// (attn_cm.glsl): values of 1e5 (past float16's 65504) and output
+// gradients of 1e-6 (float16 subnormals, 4 bits or fewer), at heads of 64
+// and 128. Errors are measured against each output's largest magnitude,
+// which a tolerance relative to 1 + |reference| would not see at 1e-6.
+func TestAttentionCoopRange(t *testing.T) {
+	d := coopOrSkip(t)
+	rng := rand.New(rand.NewSource(23))
+	for _, c := range []struct {
+		name        string
+		a           compute.AttnDims
+		qk, v, dout float32 // each operand's scale
+	}{
+		{"values past float16", compute.AttnDims{B: 2, T: 37, H: 4, KV: 2, HeadDim: 64}, 1, 1e5, 1},
+		{"tiny output gradients", compute.AttnDims{B: 2, T: 37, H: 4, KV: 2, HeadDim: 64}, 1, 1, 1e-6},
+		{"both, heads of 128", compute.AttnDims{B: 1, T: 45, H: 2, KV: 1, HeadDim: 128}, 3, 1e5, 1e-6},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			attnWay{"f16", attnTiled, MatmulF16}.use(t, d, c.a.HeadDim)
+			a := c.a
+			nq, nk := a.B*a.T*a.H*a.HeadDim, a.B*a.T*a.KV*a.HeadDim
+			scaled := func(n int, s float32) []float32 {
+				v := randVals(n, rng.Int63())
+				for i := range v {
+					v[i] *= s
+				}
+				return v
+			}
+			vals := map[string][]float32{"q": scaled(nq, c.qk), "k": scaled(nk, c.qk), "v": scaled(nk, c.v), "dout": scaled(nq, c.dout),
+				"out": make([]float32, nq), "lse": make([]float32, a.B*a.H*a.T), "dq": make([]float32, nq), "dk": make([]float32, nk), "dv": make([]float32, nk)}
+			ts := map[string]*Tensor{}
+			for name, v := range vals {
+				x, err := d.New(name, len(v))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer d.Free(x)
+				if err := d.Write(x, v); err != nil {
+					t.Fatal(err)
+				}
+				ts[name] = x
+			}
+			d.Attention(ts["out"], ts["lse"], ts["q"], ts["k"], ts["v"], a, nil)
+			d.AttentionBackward(ts["dq"], ts["dk"], ts["dv"], ts["dout"], ts["out"], ts["q"], ts["k"], ts["v"], ts["lse"], a, nil)
+			out, _, dq, dk, dv := attnRef(vals["q"], vals["k"], vals["v"], vals["dout"], a, nil)
+			for name, want := range map[string][]float64{"out": out, "dq": dq, "dk": dk, "dv": dv} {
+				got := make([]float32, len(want))
+				if err := d.Read(got, ts[name]); err != nil {
+					t.Fatal(err)
+				}
+				top, worst, at := 0.0, 0.0, 0
+				for i, w := range want {
+					top = math.Max(top, math.Abs(w))
+					if e := math.Abs(float64(got[i]) - w); e > worst || math.IsNaN(e) {
+						worst, at = e, i
+						if math.IsNaN(e) {
+							worst = math.Inf(1)
+						}
+					}
+				}
+				if worst > attnF16Tol*top {
+					t.Errorf("%s[%d]: device %g, reference %g: error %.3g of the largest magnitude %.3g (> %g)",
+						name, at, got[at], want[at], worst/top, top, attnF16Tol)
+				}
+			}
+		})
+	}
+}
