@@ -130,7 +130,7 @@ if echo "$info_all" | grep -q ': matmul f16: '; then # not ": no matmul f16:"
 	echo "== tensor cores (matmul f16): the GEMM against float64, the conformance suite, model parity"
 	# Attention on tensor cores first: if it fails, f16 goes on with
 	# attention on its float32 tiles (RLT_VULKAN_ATTN=f32), said so.
-	if (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestAttention|TestAttentionDecodeTiles|TestAttnTilesFor)$' -test.count=1 -test.v >"$TMP/attn_cm.log" 2>&1); then
+	if (cd compute/vulkan && RLT_REQUIRE_GPU=1 RLT_REQUIRE_COOPMAT=1 "$TMP/vulkan.test" -test.run '^(TestAttention|TestAttentionDecodeTiles|TestAttnTilesFor|TestAttentionCoopRange)$' -test.count=1 -test.v >"$TMP/attn_cm.log" 2>&1); then
 		echo "attention on tensor cores (attn_cm): PASS"
 	else
 		grep -v -E '^=== |^    --- PASS' "$TMP/attn_cm.log" | tail -20
