@@ -179,7 +179,11 @@ type runStatus struct {
 	hasReward bool
 	memory    string      // the last step's memory for the header (memoryLabel)
 	recent    []stepAt    // the rate's basis: when recent steps were done (noteDone)
-	pauses    []pauseSpan // recent pauses, from the paused phase to the next
+	pauses    []pauseSpan // recent pauses, from the paused phase to the next, and gaps between sessions (noteResumed)
+	// trainedAt is the time of the last event of the engine's work (a
+	// phase, a checkpoint, a fatal error): a later session that resumes
+	// the run did no step from then on (noteResumed).
+	trainedAt time.Time
 	phase     string
 	device    string // where the run computes (device.Choice.Label), from its device event
 	done      bool
@@ -533,6 +537,12 @@ func (m *Model) pull() {
 	fatal := ""
 	for _, e := range evs {
 		m.probs.note(e)
+		switch e.Kind {
+		case sessions.KindPhase, sessions.KindCheckpoint, sessions.KindError:
+			m.trainedAt = e.Time
+		case sessions.KindResume:
+			m.noteResumed(e.Time)
+		}
 		switch e.Kind {
 		case sessions.KindDevice:
 			m.device = e.Device.Label()
@@ -944,6 +954,26 @@ func (s *runStatus) noteDone(step int, t time.Time) {
 		s.recent[n-1].step = step
 	default:
 		s.recent = append(s.recent, stepAt{step, t})
+	}
+}
+
+// noteResumed records that a later session resumed the run at t: from
+// the earlier session's last work (trainedAt) until then no step was in
+// progress, so the rate leaves that time out as it leaves out a pause —
+// else a run resumed hours after it stopped would count those hours
+// between its steps and read a pace and an ETA hours off. An earlier
+// session that ended paused ends its pause here instead.
+func (s *runStatus) noteResumed(t time.Time) {
+	if n := len(s.pauses); n > 0 && s.pauses[n-1].to.IsZero() {
+		s.pauses[n-1].to = t
+		return
+	}
+	if s.trainedAt.IsZero() || !t.After(s.trainedAt) {
+		return
+	}
+	s.pauses = append(s.pauses, pauseSpan{from: s.trainedAt, to: t})
+	if n := len(s.pauses); n > 16 {
+		s.pauses = append(s.pauses[:0], s.pauses[n-16:]...)
 	}
 }
 

@@ -568,6 +568,75 @@ func TestRateLeavesOutPauses(t *testing.T) {
 	}
 }
 
+// TestRateLeavesOutTimeBetweenSessions: a run resumed later (rlt run
+// --resume, r on the Runs screen) did no step between its last session's
+// end and the resume, so the steps per minute and the ETA leave that time
+// out as they leave out a pause: one step a minute before and after a
+// two-hour gap is 1.0 st/min, not 4 steps over two hours. How the earlier
+// session ended does not matter, and a pause it ended in is not left out
+// twice.
+func TestRateLeavesOutTimeBetweenSessions(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		ended string // the last phase of the first session ("": killed mid-step)
+	}{
+		{"stopped", "stopped"},
+		{"done, resumed to more steps", "done"},
+		{"paused when it was closed", "paused"},
+		{"killed", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r, err := sessions.Create(dir, testCfg{Task: "addition", Steps: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := time.Now().Add(-2 * time.Hour)
+			at := func(min int) time.Time { return first.Add(time.Duration(min) * time.Minute) }
+			for s := 0; s < 3; s++ {
+				r.Emit(event.Phase{Time: at(s).Add(-time.Second), Name: "sampling", Step: s})
+				r.Emit(event.Metrics{Time: at(s), Step: s, Values: map[string]float64{"reward": -1}})
+			}
+			if c.ended != "" {
+				r.Emit(event.Phase{Time: at(2), Name: c.ended, Step: 3})
+			} else {
+				r.Emit(event.Phase{Time: at(2), Name: "sampling", Step: 3})
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			var cfg testCfg
+			r, err = sessions.Open(dir, &cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			if err := r.Resume(2); err != nil {
+				t.Fatal(err)
+			}
+			evs, _ := r.Store().EventsSince(0)
+			resumed := evs[len(evs)-1].Time
+			for s := 3; s < 5; s++ {
+				t := resumed.Add(time.Duration(s-2) * time.Minute)
+				r.Emit(event.Phase{Time: t.Add(-time.Minute + time.Second), Name: "sampling", Step: s})
+				r.Emit(event.Metrics{Time: t, Step: s, Values: map[string]float64{"reward": -1}})
+			}
+			r.Flush()
+			m := newModel(Options{Session: &sessions.Session{Run: r, Control: &fakeControl{}, Steps: 10}})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m.pull()
+			if got := m.rate(); math.Abs(got-1) > 1e-6 {
+				t.Errorf("%.4f steps/min, want 1.0000 (pauses %v)", got, m.pauses)
+			}
+			if s := m.statusLine(); !strings.Contains(s, "step 5/10") || !strings.Contains(s, "ETA 5m0s") {
+				t.Errorf("header %q: want step 5/10 and ETA 5m0s", s)
+			}
+		})
+	}
+}
+
 // TestHeaderKeepsTheRewardAt80Columns: at 80 columns the header, cut from
 // the right, keeps the step and the reward before the device's name.
 func TestHeaderKeepsTheRewardAt80Columns(t *testing.T) {
