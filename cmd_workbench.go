@@ -68,6 +68,11 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
+	// As rlt train: a negative count is refused, not dropped (below, only
+	// a positive one replaces the file's or the resumed folder's steps).
+	if err := checkCounts(fs, atLeast{"steps", *steps, 0}); err != nil {
+		return err
+	}
 	if *resume != "" && *cfgPath != "" {
 		return misuse(fs, "--config with --resume: a resumed run keeps its own config.toml (%s); edit that file, or start a new run from %s without --resume",
 			filepath.Join(*resume, sessions.ConfigFile), *cfgPath)

@@ -1127,6 +1127,42 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 	}
 }
 
+// rlt run refuses a negative --steps, as rlt train does, whatever else
+// the call says: with --config or --resume it used to be dropped (only a
+// positive count was applied), so the run started, or went on, with the
+// file's or the folder's steps as if the flag had not been given.
+func TestRunRefusesNegativeSteps(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "run.toml")
+	os.WriteFile(conf, []byte("steps = 2\n"), 0o644)
+	old := filepath.Join(dir, "old")
+	os.MkdirAll(old, 0o755)
+	os.WriteFile(filepath.Join(old, "config.toml"), []byte("steps = 2\n"), 0o644)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"alone", []string{"--steps", "-5"}},
+		{"with --config", []string{"--config", conf, "--steps", "-1"}},
+		{"with --resume", []string{"--resume", old, "--steps", "-3"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs := filepath.Join(dir, "runs-"+strings.ReplaceAll(c.name, " ", ""))
+			args := append([]string{"run", "--headless", "--runs", runs}, c.args...)
+			code, _, errs := runCLI(t, "", args...)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			want := fmt.Sprintf("rlt run: --steps %s: want at least 0", c.args[len(c.args)-1])
+			if code != 2 || lines[len(lines)-1] != want {
+				t.Errorf("exit %d, last line %q; want exit 2 and %q", code, lines[len(lines)-1], want)
+			}
+			if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+				t.Errorf("left %d run folders", len(entries))
+			}
+		})
+	}
+}
+
 // An invalid configuration makes no run folder; a run that fails to start
 // leaves one that `rlt sessions` lists as failed, with the error.
 func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {
@@ -1137,7 +1173,6 @@ func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {
 		args       []string
 		msg        string
 	}{
-		{"negative steps", "", []string{"--steps", "-5"}, "must not be negative"},
 		{"no questions", "[grpo]\nquestions = 0\n", []string{"--steps", "1"}, "questions"},
 	} {
 		runs := filepath.Join(dir, tc.name)
