@@ -121,12 +121,18 @@ func (f *trainerFollow) seen(rep *ImportReport, metrics []MetricRecord, traces [
 // say yet, stamped now: the steps planned, when the files state a number
 // other than the last (a plan the files no longer state, a
 // trainer_state.json being rewritten, say, is kept), and that the run is
-// done once the planned steps are.
+// done once the planned steps are. A run said done that the files now
+// plan more steps for (resumed from its last checkpoint with a larger
+// max_steps) is not done any more: the plan event says so, and a new done
+// phase comes once the new total is.
 func (f *trainerFollow) progressLines(rep *ImportReport, metrics []MetricRecord, now time.Time) []byte {
 	var lines []byte
 	if p := rep.PlannedSteps; p > 0 && p != f.planned {
 		f.planned = p
 		lines = append(lines, eventLine(EventRecord{Time: now, Kind: KindPlan, Count: p})...)
+		if f.done && !trainerDone(p, metrics) {
+			f.done = false
+		}
 	}
 	if !f.done && trainerDone(f.planned, metrics) {
 		f.done = true

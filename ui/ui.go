@@ -548,6 +548,16 @@ func (m *Model) pull() {
 			m.device = e.Device.Label()
 		case sessions.KindPlan:
 			m.planned = e.Count
+			if m.done && e.Count > m.stepsDone() {
+				// A followed trainer's run said done goes on to a larger
+				// total (resumed with another max_steps): it is not done
+				// until a new done phase says so.
+				m.phase, m.done, m.sh.engineEnded = "", false, false
+				// When the resumed trainer did the steps read with the
+				// new plan, or before, is unknown (it sat done for a
+				// while): the pace counts from them on.
+				m.rateFrom(e.Time)
+			}
 		case sessions.KindPhase:
 			m.phase = e.Name
 			m.done = e.Name == "done"
@@ -975,6 +985,17 @@ func (s *runStatus) noteResumed(t time.Time) {
 	if n := len(s.pauses); n > 16 {
 		s.pauses = append(s.pauses[:0], s.pauses[n-16:]...)
 	}
+}
+
+// rateFrom drops from the rate's basis the steps noted as done before t.
+func (s *runStatus) rateFrom(t time.Time) {
+	keep := s.recent[:0]
+	for _, r := range s.recent {
+		if !r.t.Before(t) {
+			keep = append(keep, r)
+		}
+	}
+	s.recent = keep
 }
 
 // rate is steps per minute over the recent metric records (0: unknown).

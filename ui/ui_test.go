@@ -870,6 +870,153 @@ func TestHeaderETAOfAFollowedTrainerRun(t *testing.T) {
 	header(8, []string{`done \(read-only\)`, `step 8/8 `}, []string{`ETA`, `st/min`})
 }
 
+// TestRateLeavesOutTimeDoneBeforeANewPlan: the steps per minute of a run
+// said done that a plan event sends on to a larger total (a followed
+// trainer's run resumed with a larger max_steps) count from the steps read
+// with that plan on: the trainer sat done for a while, and when it did the
+// first steps after its resume is unknown. A step a minute before and after
+// an hour done is 1.0 st/min.
+func TestRateLeavesOutTimeDoneBeforeANewPlan(t *testing.T) {
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	for _, c := range []struct {
+		name string
+		gap  int // minutes from the done phase to the plan event
+	}{
+		{"resumed an hour later", 60},
+		{"resumed at once", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r, err := sessions.Create(dir, testCfg{Task: "addition", Steps: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := 0; s < 4; s++ {
+				r.Emit(event.Metrics{Time: at(s), Step: s, Values: map[string]float64{"reward": -1}})
+			}
+			r.Emit(event.Phase{Time: at(3), Name: "done", Step: 4})
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			appendLine := func(file, line string) {
+				f, err := os.OpenFile(filepath.Join(dir, file), os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if _, err := f.WriteString(line + "\n"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			resumed := 3 + c.gap
+			appendLine(sessions.EventsFile, fmt.Sprintf(`{"time":%q,"kind":"plan","step":0,"count":8}`, at(resumed).Format(time.RFC3339Nano)))
+			for s := 4; s < 6; s++ {
+				appendLine(sessions.MetricsFile, fmt.Sprintf(`{"step":%d,"time":%q,"values":{"reward":-1}}`, s, at(resumed+s-4).Format(time.RFC3339Nano)))
+			}
+			ro, err := sessions.OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ro.Close() })
+			m := newModel(Options{Session: &sessions.Session{Run: ro, Steps: 4, ReadOnly: true}})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m.pull()
+			if got := m.rate(); math.Abs(got-1) > 1e-6 {
+				t.Errorf("%.4f steps/min, want 1.0000 (pauses %v)", got, m.pauses)
+			}
+			if h := m.statusLine(); strings.Contains(h, "done") || !strings.Contains(h, "step 6/8") {
+				t.Errorf("header %q: want step 6/8, not done", h)
+			}
+		})
+	}
+}
+
+// TestFollowedTrainerRunResumedAfterDone: a followed Hugging Face run that
+// reached its max_steps reads done; resumed from its last checkpoint with a
+// larger max_steps (the trainer goes on writing checkpoints), it is no
+// longer done: the header follows it, counts against the new total with a
+// pace and an ETA from the steps that arrive, and reads done again once the
+// new total is reached. The follower used to stay done, so the header said
+// "done" with steps still arriving and no ETA.
+func TestFollowedTrainerRunResumedAfterDone(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		saves [][2]int // max_steps, steps done: the checkpoints after the first done
+		want  []string // in the header once the last save is read
+		avoid []string
+		dones int // done phases in the followed copy
+	}{
+		{"new total read", [][2]int{{8, 4}}, []string{`following \(read-only\)`, `step 4/8 `}, []string{`done`}, 1},
+		// The only basis would span the time the trainer sat done.
+		{"one step since", [][2]int{{8, 5}}, []string{`following`, `step 5/8 `}, []string{`done`, `st/min`, `ETA`}, 1},
+		{"steps arriving", [][2]int{{8, 4}, {8, 5}, {8, 6}}, []string{`following`, `step 6/8 `, `st/min`, `ETA \d`}, []string{`done`}, 1},
+		{"new total reached", [][2]int{{8, 4}, {8, 6}, {8, 8}}, []string{`done \(read-only\)`, `step 8/8 `}, []string{`ETA`}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			save := func(maxSteps, done int) {
+				t.Helper()
+				p := filepath.Join(dir, fmt.Sprintf("checkpoint-%d", done), "trainer_state.json")
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, hfTrainerState(maxSteps, done), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			save(4, 2)
+			save(4, 4)
+			s, err := sessions.OpenTrainerRun(t.Context(), dir, sessions.ImportTRL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			m := newModel(Options{Session: s})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m.pull()
+			if h := m.statusLine(); !strings.Contains(h, "done (read-only)") || !strings.Contains(h, "step 4/4 ") {
+				t.Fatalf("header %q before the resume: want done at 4/4", h)
+			}
+			for _, sv := range c.saves {
+				time.Sleep(300 * time.Millisecond) // the trainer's next save comes later
+				save(sv[0], sv[1])
+				deadline := time.Now().Add(20 * time.Second)
+				for m.pull(); m.plannedSteps() != sv[0] || m.stepsDone() < sv[1]; m.pull() {
+					if time.Now().After(deadline) {
+						t.Fatalf("save %v never read (header %q)", sv, m.statusLine())
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			time.Sleep(300 * time.Millisecond) // a done phase comes with its read
+			m.pull()
+			h := m.statusLine()
+			for _, w := range c.want {
+				if !regexp.MustCompile(w).MatchString(h) {
+					t.Errorf("header %q lacks %q", h, w)
+				}
+			}
+			for _, a := range c.avoid {
+				if regexp.MustCompile(a).MatchString(h) {
+					t.Errorf("header %q shows %q", h, a)
+				}
+			}
+			evs, _ := s.Run.Store().EventsSince(0)
+			dones := 0
+			for _, e := range evs {
+				if e.Kind == sessions.KindPhase && e.Name == "done" {
+					dones++
+				}
+			}
+			if dones != c.dones {
+				t.Errorf("%d done phases in the followed copy, want %d", dones, c.dones)
+			}
+		})
+	}
+}
+
 // hfTrainerState is a Hugging Face trainer_state.json of a run planned to
 // take maxSteps optimizer steps, after done of them, logging each step.
 func hfTrainerState(maxSteps, done int) []byte {
