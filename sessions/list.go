@@ -1,17 +1,16 @@
 package sessions
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rlt-workbench/rlt/engine/event"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"syscall"
 	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // RunState is what List says about a run.
@@ -54,24 +53,10 @@ type RunSummary struct {
 // List summarises every run folder directly under root (a folder holding
 // config.toml or metrics.jsonl), sorted by creation time, newest last. It
 // reads metrics.jsonl and events.jsonl of each run once and takes no lock.
+// A caller that lists the same root again and again keeps a Lister instead,
+// which re-reads only what changed.
 func List(root string) ([]RunSummary, error) {
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	var out []RunSummary
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(root, e.Name())
-		if !exists(filepath.Join(dir, ConfigFile)) && !exists(filepath.Join(dir, MetricsFile)) {
-			continue
-		}
-		out = append(out, summarise(dir))
-	}
-	slices.SortStableFunc(out, func(a, b RunSummary) int { return a.Created.Compare(b.Created) })
-	return out, nil
+	return new(Lister).List(root)
 }
 
 func exists(path string) bool {
@@ -79,95 +64,62 @@ func exists(path string) bool {
 	return err == nil
 }
 
-func summarise(dir string) RunSummary {
+// summarise summarises the run folder dir, reading of its logs and
+// config.toml only what c does not hold yet (all of it for a zero c), and
+// keeps in c what it read for the next call.
+func (c *runCache) summarise(dir string) RunSummary {
 	s := RunSummary{Name: filepath.Base(dir), Dir: dir, LastStep: -1, BestReward: math.NaN()}
 	var notes []string
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				s.Size += fi.Size()
-			}
-		}
-		return nil
-	})
-	cfgInfo, cfgErr := os.Stat(filepath.Join(dir, ConfigFile))
+	// The size is walked every time: an append to a log changes no folder's
+	// mtime, so the folders' mtimes cannot tell that it is unchanged, and
+	// the walk only stats the few files of a run (see BenchmarkList).
+	s.Size = treeSize(dir)
+	cfgPath := filepath.Join(dir, ConfigFile)
+	cfgInfo, cfgErr := os.Stat(cfgPath)
 	if cfgErr == nil {
 		s.Created = cfgInfo.ModTime()
 	}
 
 	// Events: creation time, last session's phases, fatal errors.
-	var lastPhase string
-	var fatal string
-	brokenEvents := 0
-	evStats, evErr := ReadLog(filepath.Join(dir, EventsFile), func(_ int, raw []byte) error {
-		var e EventRecord
-		if json.Unmarshal(raw, &e) != nil {
-			brokenEvents++
-			return nil
-		}
-		switch e.Kind {
-		case KindCreate:
-			s.Created = e.Time
-		case KindResume:
-			// A session that continues the training starts a new state; one
-			// that only reviews or re-scores (Open without Resume) does not.
-			lastPhase, fatal = "", ""
-		case KindDevice:
-			s.Device = e.Device
-		case KindPhase:
-			lastPhase = e.Name
-		case KindError:
-			if e.Fatal {
-				fatal = e.Error
-			}
-		}
-		return nil
-	})
-	_ = evStats
+	ev := &c.events
+	_, evErr := c.eventsLog.read(filepath.Join(dir, EventsFile), func() { *ev = eventsFold{} }, ev.add)
+	if ev.created {
+		s.Created = ev.createdAt
+	}
+	s.Device = ev.device
+	lastPhase, fatal := ev.lastPhase, ev.fatal
 	// Metrics: last step and best reward, decoding only what is needed.
-	broken := 0
-	mStats, mErr := ReadLog(filepath.Join(dir, MetricsFile), func(_ int, raw []byte) error {
-		var m struct {
-			Step   *int `json:"step"`
-			Values struct {
-				Reward *jfloat `json:"reward"`
-			} `json:"values"`
-		}
-		if json.Unmarshal(raw, &m) != nil || m.Step == nil {
-			broken++
-			return nil
-		}
-		s.LastStep = max(s.LastStep, *m.Step)
-		if r := m.Values.Reward; r != nil && !math.IsNaN(float64(*r)) && !(float64(*r) <= s.BestReward) {
-			s.BestReward = float64(*r)
-		}
-		return nil
-	})
+	m := &c.metrics
+	mStats, mErr := c.metricsLog.read(filepath.Join(dir, MetricsFile), func() { *m = newMetricsFold() }, m.add)
+	s.LastStep, s.BestReward = m.lastStep, m.best
 	if mErr != nil && !errors.Is(mErr, fs.ErrNotExist) {
 		notes = append(notes, mErr.Error())
 	}
 	if evErr != nil && !errors.Is(evErr, fs.ErrNotExist) {
 		notes = append(notes, evErr.Error())
 	}
-	if broken > 0 {
-		notes = append(notes, fmt.Sprintf("%d broken metric records", broken))
+	if m.broken > 0 {
+		notes = append(notes, fmt.Sprintf("%d broken metric records", m.broken))
 	}
-	if brokenEvents > 0 {
-		notes = append(notes, fmt.Sprintf("%d broken event records", brokenEvents))
+	if ev.broken > 0 {
+		notes = append(notes, fmt.Sprintf("%d broken event records", ev.broken))
 	}
 	if cfgErr == nil {
-		if data, err := os.ReadFile(filepath.Join(dir, ConfigFile)); err != nil {
-			cfgErr = err
-		} else if err := configSyntax(filepath.Join(dir, ConfigFile), data); err != nil {
-			notes = append(notes, err.Error())
+		cfg := c.config(dir, cfgPath, cfgInfo)
+		if cfg.readErr != nil {
+			cfgErr = cfg.readErr
+		} else if cfg.syntaxErr != nil {
+			notes = append(notes, cfg.syntaxErr.Error())
 		} else {
-			s.Numbering = configNumbering(dir, data)
+			s.Numbering = cfg.numbering
 		}
 	}
 	if mStats.PartialBytes > 0 {
 		notes = append(notes, "metrics.jsonl ends in a partial line")
 	}
 
+	// The lock is probed every time: it is what says whether a process
+	// trains the run now, and it costs an open and an flock.
 	held, holder := probeLock(dir)
 	switch {
 	case cfgErr != nil:

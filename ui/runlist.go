@@ -40,13 +40,17 @@ type runRow struct {
 }
 
 // listRuns summarises the run folders under root and the followed
-// folders (a missing root is an empty list, not an error). Problems with
-// followed folders become rows of state "missing" or notes, so the list
-// always shows what the user asked to follow.
-func listRuns(root string, follow []string) ([]runRow, error) {
+// folders (a missing root is an empty list, not an error) with l, which
+// keeps what it read for the next listing. Problems with followed folders
+// become rows of state "missing" or notes, so the list always shows what
+// the user asked to follow. A nil l lists once.
+func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error) {
+	if l == nil {
+		l = new(sessions.Lister)
+	}
 	var rows []runRow
 	var err error
-	list, lerr := sessions.List(root)
+	list, lerr := l.List(root)
 	if lerr != nil && !errors.Is(lerr, fs.ErrNotExist) {
 		err = lerr
 	}
@@ -56,7 +60,7 @@ func listRuns(root string, follow []string) ([]runRow, error) {
 		seen[absPath(s.Dir)] = true
 	}
 	for _, f := range follow {
-		fr, ferr := followRows(f)
+		fr, ferr := followRows(l, f)
 		if ferr != nil {
 			rows = append(rows, runRow{Name: f, Dir: f, State: "missing", LastStep: -1, Best: math.NaN(), Note: ferr.Error(), Followed: true})
 			continue
@@ -102,8 +106,12 @@ func officialState(dir string) string { return sessions.OfficialTrainerState(dir
 func isOfficialFolder(dir string) bool { return sessions.IsTrainerFolder(dir) }
 
 // followRows are the rows of a followed path: a run folder of ours, an
-// official trainer's run folder, or a folder holding run folders.
-func followRows(path string) ([]runRow, error) {
+// official trainer's run folder, or a folder holding run folders. l keeps
+// what was read for the next listing; nil lists once.
+func followRows(l *sessions.Lister, path string) ([]runRow, error) {
+	if l == nil {
+		l = new(sessions.Lister)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", path, err)
@@ -115,7 +123,7 @@ func followRows(path string) ([]runRow, error) {
 	case isRunFolder(path):
 		// sessions summarises the folders of a root; this one is found
 		// among its parent's.
-		list, err := sessions.List(filepath.Dir(absPath(path)))
+		list, err := l.List(filepath.Dir(absPath(path)))
 		if err != nil {
 			return nil, fmt.Errorf("follow %s: %w", path, err)
 		}
@@ -129,7 +137,7 @@ func followRows(path string) ([]runRow, error) {
 	case isOfficialFolder(path):
 		return []runRow{officialRow(path)}, nil
 	}
-	list, err := sessions.List(path)
+	list, err := l.List(path)
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", path, err)
 	}

@@ -79,6 +79,11 @@ type runsScreen struct {
 	listGen  int
 	listing  bool
 	listedAt time.Time
+	// lister keeps what the listings read of each run, so a relist reads
+	// only what the runs appended since. Refreshes run off the event loop
+	// and may overlap (one asked for while another lists): the Lister
+	// lets them take turns.
+	lister *sessions.Lister
 
 	adding  bool // typing a folder to follow
 	input   lineInput
@@ -101,7 +106,8 @@ type runsScreen struct {
 }
 
 func newRunsScreen(m *Model) *runsScreen {
-	r := &runsScreen{m: m, keys: keys.NewRuns(), ekeys: keys.NewEditor(), input: lineInput{limit: 4096}}
+	r := &runsScreen{m: m, keys: keys.NewRuns(), ekeys: keys.NewEditor(), input: lineInput{limit: 4096},
+		lister: new(sessions.Lister)}
 	r.loadFollowed()
 	return r
 }
@@ -200,13 +206,14 @@ func (r *runsScreen) note(s string) {
 	r.msg += " · " + s
 }
 
-// refresh lists the runs off the event loop (List reads every run's logs).
+// refresh lists the runs off the event loop (the first listing reads every
+// run's logs; later ones what was appended since).
 func (r *runsScreen) refresh() tea.Cmd {
 	r.listGen++
 	r.listing = true
-	gen, root, follow := r.listGen, r.m.runsDir, slices.Clone(r.follow)
+	gen, root, follow, lister := r.listGen, r.m.runsDir, slices.Clone(r.follow), r.lister
 	return func() tea.Msg {
-		rows, err := listRuns(root, follow)
+		rows, err := listRuns(lister, root, follow)
 		return runsListedMsg{gen: gen, rows: rows, err: err}
 	}
 }
@@ -472,7 +479,7 @@ func (r *runsScreen) addFollow(p string) {
 		r.say(false, "already following %s", p)
 		return
 	}
-	rows, err := followRows(p)
+	rows, err := followRows(r.lister, p)
 	if err != nil {
 		r.say(true, "%v", err)
 		return

@@ -1,0 +1,296 @@
+package sessions
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+)
+
+// Lister lists runs as List does, again and again, for a screen that keeps
+// its list current: it keeps each run's summary and how far it has read each
+// log, so a relist reads only the records appended since (metrics.jsonl and
+// events.jsonl only grow while a run is written), re-reads config.toml only
+// when it changed, and probes each run's lock every time. What it returns is
+// what a fresh List would. The zero Lister is ready to use; it is safe for
+// concurrent use (two listings take turns).
+type Lister struct {
+	mu    sync.Mutex
+	roots map[string]map[string]*runCache // root → folder name → what was read of it
+}
+
+// List summarises every run folder directly under root, as List(root).
+// Runs gone since the last listing of root are forgotten.
+func (l *Lister) List(root string) ([]RunSummary, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		delete(l.roots, root)
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	old := l.roots[root]
+	runs := make(map[string]*runCache, len(entries))
+	var out []RunSummary
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		if !exists(filepath.Join(dir, ConfigFile)) && !exists(filepath.Join(dir, MetricsFile)) {
+			continue
+		}
+		c := old[e.Name()]
+		if c == nil {
+			c = &runCache{metrics: newMetricsFold()}
+		}
+		runs[e.Name()] = c
+		out = append(out, c.summarise(dir))
+	}
+	if l.roots == nil {
+		l.roots = map[string]map[string]*runCache{}
+	}
+	l.roots[root] = runs
+	slices.SortStableFunc(out, func(a, b RunSummary) int { return a.Created.Compare(b.Created) })
+	return out, nil
+}
+
+// runCache is what a Lister has read of one run folder.
+type runCache struct {
+	metricsLog, eventsLog logState
+	metrics               metricsFold
+	events                eventsFold
+	cfg                   configState
+}
+
+// metricsFold is what List takes from metrics.jsonl, folded record by
+// record so that appended records continue it.
+type metricsFold struct {
+	lastStep int     // -1: no record yet
+	best     float64 // NaN: no reward yet
+	broken   int
+}
+
+func newMetricsFold() metricsFold { return metricsFold{lastStep: -1, best: math.NaN()} }
+
+func (m *metricsFold) add(raw []byte) {
+	var r struct {
+		Step   *int `json:"step"`
+		Values struct {
+			Reward *jfloat `json:"reward"`
+		} `json:"values"`
+	}
+	if json.Unmarshal(raw, &r) != nil || r.Step == nil {
+		m.broken++
+		return
+	}
+	m.lastStep = max(m.lastStep, *r.Step)
+	if v := r.Values.Reward; v != nil && !math.IsNaN(float64(*v)) && !(float64(*v) <= m.best) {
+		m.best = float64(*v)
+	}
+}
+
+// eventsFold is what List takes from events.jsonl.
+type eventsFold struct {
+	created   bool // a create event was read: createdAt is the run's creation
+	createdAt time.Time
+	lastPhase string // since the last resume
+	fatal     string // since the last resume
+	device    event.DeviceChoice
+	broken    int
+}
+
+func (f *eventsFold) add(raw []byte) {
+	var e EventRecord
+	if json.Unmarshal(raw, &e) != nil {
+		f.broken++
+		return
+	}
+	switch e.Kind {
+	case KindCreate:
+		f.created, f.createdAt = true, e.Time
+	case KindResume:
+		// A session that continues the training starts a new state; one
+		// that only reviews or re-scores (Open without Resume) does not.
+		f.lastPhase, f.fatal = "", ""
+	case KindDevice:
+		f.device = e.Device
+	case KindPhase:
+		f.lastPhase = e.Name
+	case KindError:
+		if e.Fatal {
+			f.fatal = e.Error
+		}
+	}
+}
+
+// fileID tells whether a file may have changed since it was read: the same
+// file (device and inode), size and modification time.
+type fileID struct {
+	dev, ino uint64
+	size     int64
+	mtime    time.Time
+}
+
+func idOf(fi fs.FileInfo) fileID {
+	id := fileID{size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(st.Dev), uint64(st.Ino)
+	}
+	return id
+}
+
+// tailLen is how many bytes before the read offset a logState keeps to
+// notice a log rewritten in place to a larger size.
+const tailLen = 64
+
+// logState is how far a Lister has read one append-only log.
+type logState struct {
+	valid   bool   // the fields below describe the file named by id
+	id      fileID // the file as it was when the last read began
+	offset  int64  // just after the last complete line read: a partial line after it is read again once complete
+	tail    []byte // the bytes just before offset
+	partial int64  // ReadStats.PartialBytes of the last read
+}
+
+// read hands fn the complete, non-empty lines of the log at path that it has
+// not handed over before, and returns what ReadLog of the whole file would:
+// its PartialBytes and its error. A log that only grew is read from the
+// last complete line read; one that shrank, was replaced (another inode),
+// was rewritten (its mtime went back, or the bytes before the offset
+// differ) or vanished is read whole again after reset, which clears what
+// fn folded.
+func (ls *logState) read(path string, reset func(), fn func(raw []byte)) (ReadStats, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		*ls = logState{}
+		reset()
+		return ReadStats{}, fmt.Errorf("read log: %w", err)
+	}
+	defer f.Close()
+	// The identity is taken before reading: a line appended during the read
+	// changes the size, so the next read looks again.
+	fi, err := f.Stat()
+	var id fileID
+	if err == nil {
+		id = idOf(fi)
+	}
+	switch {
+	case err != nil:
+		ls.valid = false
+	case ls.valid && id == ls.id:
+		return ReadStats{PartialBytes: ls.partial, Offset: ls.offset}, nil
+	case ls.valid && id.dev == ls.id.dev && id.ino == ls.id.ino && id.size > ls.id.size &&
+		!id.mtime.Before(ls.id.mtime) && ls.tailMatches(f):
+		// Grown: continue after the last complete line.
+	default:
+		ls.valid = false
+	}
+	if !ls.valid {
+		*ls = logState{}
+		reset()
+	}
+	from := ls.offset
+	st, rerr := readLinesFrom(path, f, from, fn)
+	if rerr != nil && from > 0 {
+		// Say the error as a whole read would (its line number counts from
+		// the start).
+		reset()
+		from = 0
+		st, rerr = readLinesFrom(path, f, 0, fn)
+	}
+	if rerr != nil || err != nil {
+		*ls = logState{}
+		return st, rerr
+	}
+	ls.valid, ls.id, ls.partial = true, id, st.PartialBytes
+	if st.Offset > 0 {
+		ls.offset = from + st.Offset
+		ls.tail = make([]byte, min(ls.offset, tailLen))
+		if _, terr := f.ReadAt(ls.tail, ls.offset-int64(len(ls.tail))); terr != nil {
+			ls.valid = false // cut short meanwhile: read it whole next time
+		}
+	}
+	st.Offset = ls.offset
+	return st, nil
+}
+
+// tailMatches reports whether the bytes before the offset are those read
+// there last time.
+func (ls *logState) tailMatches(f *os.File) bool {
+	if len(ls.tail) == 0 {
+		return ls.offset == 0
+	}
+	buf := make([]byte, len(ls.tail))
+	if _, err := f.ReadAt(buf, ls.offset-int64(len(buf))); err != nil {
+		return false
+	}
+	return bytes.Equal(buf, ls.tail)
+}
+
+// readLinesFrom is ReadLog from byte from of the open file f.
+func readLinesFrom(path string, f *os.File, from int64, fn func(raw []byte)) (ReadStats, error) {
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return ReadStats{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return readLines(path, f, func(_ int, raw []byte) error {
+		fn(raw)
+		return nil
+	})
+}
+
+// configState is what a Lister read of config.toml.
+type configState struct {
+	valid     bool
+	id        fileID
+	readErr   error
+	syntaxErr error
+	numbering StepNumbering
+}
+
+// config returns what config.toml says, read again only if its identity
+// (stat'ed just before by the caller) changed since it was last read.
+func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
+	id := idOf(fi)
+	if c.cfg.valid && c.cfg.id == id {
+		return c.cfg
+	}
+	c.cfg = configState{id: id}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		// Not kept: a file that could not be read is tried again.
+		c.cfg.readErr = err
+		return c.cfg
+	}
+	c.cfg.valid = true
+	if err := configSyntax(path, data); err != nil {
+		c.cfg.syntaxErr = err
+	} else {
+		c.cfg.numbering = configNumbering(dir, data)
+	}
+	return c.cfg
+}
+
+// treeSize is the size of the regular files under dir.
+func treeSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

@@ -1,0 +1,443 @@
+package sessions
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+)
+
+// sameSummaries reports, field by field, where got differs from want (a
+// NaN best reward equals a NaN).
+func sameSummaries(t *testing.T, what string, got, want []RunSummary) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d runs, a fresh List has %d: %+v vs %+v", what, len(got), len(want), got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		diff := func(field string, a, b any) {
+			t.Helper()
+			t.Errorf("%s: run %d (%s): %s = %v, a fresh List says %v", what, i, w.Name, field, a, b)
+		}
+		if g.Name != w.Name {
+			diff("Name", g.Name, w.Name)
+		}
+		if g.Dir != w.Dir {
+			diff("Dir", g.Dir, w.Dir)
+		}
+		if g.State != w.State {
+			diff("State", g.State, w.State)
+		}
+		if g.LastStep != w.LastStep {
+			diff("LastStep", g.LastStep, w.LastStep)
+		}
+		if g.BestReward != w.BestReward && !(math.IsNaN(g.BestReward) && math.IsNaN(w.BestReward)) {
+			diff("BestReward", g.BestReward, w.BestReward)
+		}
+		if g.Size != w.Size {
+			diff("Size", g.Size, w.Size)
+		}
+		if !g.Created.Equal(w.Created) {
+			diff("Created", g.Created, w.Created)
+		}
+		if g.Note != w.Note {
+			diff("Note", g.Note, w.Note)
+		}
+		if g.Device != w.Device {
+			diff("Device", g.Device, w.Device)
+		}
+		if g.Numbering != w.Numbering {
+			diff("Numbering", g.Numbering, w.Numbering)
+		}
+	}
+}
+
+func appendTo(t testing.TB, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func metricLine(step int, reward float64) string {
+	return fmt.Sprintf("{\"time\":\"2025-01-02T03:04:05Z\",\"step\":%d,\"values\":{\"reward\":%g,\"kl\":0.01}}\n", step, reward)
+}
+
+func evLine(kind, name, errText string, fatal bool) string {
+	return fmt.Sprintf("{\"time\":\"2025-01-02T03:04:05Z\",\"kind\":%q,\"step\":9,\"name\":%q,\"error\":%q,\"fatal\":%t}\n", kind, name, errText, fatal)
+}
+
+// rewrite writes data over path in place (same inode), keeping or setting
+// its mtime.
+func rewrite(t *testing.T, path string, data string, mtime time.Time) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(data); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if !mtime.IsZero() {
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func readString(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestListerMatchesList: after each change a run folder can go through,
+// a Lister that listed the folder before says what a fresh List says.
+func TestListerMatchesList(t *testing.T) {
+	type step struct {
+		name string
+		do   func(t *testing.T, root string)
+	}
+	m := func(root string) string { return filepath.Join(root, "a", MetricsFile) }
+	e := func(root string) string { return filepath.Join(root, "a", EventsFile) }
+	c := func(root string) string { return filepath.Join(root, "a", ConfigFile) }
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"unchanged", []step{{"nothing", func(*testing.T, string) {}}}},
+		{"metrics appended", []step{
+			{"one step", func(t *testing.T, root string) { appendTo(t, m(root), metricLine(3, 0.5)) }},
+			{"a better reward", func(t *testing.T, root string) { appendTo(t, m(root), metricLine(4, 7)) }},
+			{"a worse one and NaN", func(t *testing.T, root string) {
+				appendTo(t, m(root), metricLine(5, -3)+`{"step":6,"values":{"reward":"NaN"}}`+"\n")
+			}},
+			{"blank lines", func(t *testing.T, root string) { appendTo(t, m(root), "\n  \n") }},
+		}},
+		{"partial line completed", []step{
+			{"partial", func(t *testing.T, root string) { appendTo(t, m(root), `{"step":40,"values":{"rew`) }},
+			{"more of it", func(t *testing.T, root string) { appendTo(t, m(root), `ard":99`) }},
+			{"completed", func(t *testing.T, root string) { appendTo(t, m(root), "}}\n") }},
+			{"partial event", func(t *testing.T, root string) { appendTo(t, e(root), `{"kind":"phase","name":"do`) }},
+			{"event completed", func(t *testing.T, root string) { appendTo(t, e(root), "ne\"}\n") }},
+		}},
+		{"broken lines", []step{
+			{"broken metric", func(t *testing.T, root string) { appendTo(t, m(root), "{not json\n") }},
+			{"no step", func(t *testing.T, root string) { appendTo(t, m(root), `{"values":{"reward":100}}`+"\n") }},
+			{"broken event", func(t *testing.T, root string) { appendTo(t, e(root), "{\"kind\":\n") }},
+			{"good after", func(t *testing.T, root string) { appendTo(t, m(root), metricLine(8, 1)) }},
+		}},
+		{"events", []step{
+			{"fatal", func(t *testing.T, root string) { appendTo(t, e(root), evLine(KindError, "", "out of memory", true)) }},
+			{"resume", func(t *testing.T, root string) { appendTo(t, e(root), evLine(KindResume, "", "", false)) }},
+			{"done", func(t *testing.T, root string) { appendTo(t, e(root), evLine(KindPhase, "done", "", false)) }},
+			{"device", func(t *testing.T, root string) {
+				appendTo(t, e(root), `{"time":"2025-01-02T03:04:05Z","kind":"device","step":1,"device":{"backend":"cpu/avx2"}}`+"\n")
+			}},
+			{"created again", func(t *testing.T, root string) { appendTo(t, e(root), evLine(KindCreate, "", "", false)) }},
+		}},
+		{"metrics truncated", []step{
+			{"to its first line", func(t *testing.T, root string) {
+				data := readString(t, m(root))
+				i := 0
+				for i < len(data) && data[i] != '\n' {
+					i++
+				}
+				rewrite(t, m(root), data[:i+1], time.Time{})
+			}},
+			{"to nothing", func(t *testing.T, root string) { rewrite(t, m(root), "", time.Time{}) }},
+			{"grown again", func(t *testing.T, root string) { appendTo(t, m(root), metricLine(1, 2)) }},
+		}},
+		{"metrics rewritten in place, larger", []step{
+			{"rewritten", func(t *testing.T, root string) {
+				data := readString(t, m(root))
+				var s string
+				for i := 0; len(s) <= len(data); i++ {
+					s += metricLine(100+i, -50)
+				}
+				rewrite(t, m(root), s, time.Time{})
+			}},
+		}},
+		{"metrics rewritten, same size, mtime back", []step{
+			{"rewritten", func(t *testing.T, root string) {
+				fi, _ := os.Stat(m(root))
+				data := []byte(readString(t, m(root)))
+				for i, b := range data {
+					if b == '0' {
+						data[i] = '1'
+					}
+				}
+				rewrite(t, m(root), string(data), fi.ModTime().Add(-time.Hour))
+			}},
+		}},
+		{"metrics replaced", []step{
+			{"renamed over", func(t *testing.T, root string) {
+				tmp := m(root) + ".tmp"
+				os.WriteFile(tmp, []byte(readString(t, m(root))+metricLine(70, 0)), 0o644)
+				if err := os.Rename(tmp, m(root)); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		}},
+		{"logs vanish and return", []step{
+			{"metrics removed", func(t *testing.T, root string) { os.Remove(m(root)) }},
+			{"events removed", func(t *testing.T, root string) { os.Remove(e(root)) }},
+			{"metrics back", func(t *testing.T, root string) { appendTo(t, m(root), metricLine(2, 1)) }},
+			{"events back", func(t *testing.T, root string) { appendTo(t, e(root), evLine(KindPhase, "paused", "", false)) }},
+		}},
+		{"unreadable log", []step{
+			{"metrics a folder", func(t *testing.T, root string) {
+				os.Remove(m(root))
+				os.Mkdir(m(root), 0o755)
+			}},
+			{"a file again", func(t *testing.T, root string) {
+				os.Remove(m(root))
+				appendTo(t, m(root), metricLine(1, 1))
+			}},
+		}},
+		{"config", []step{
+			{"broken", func(t *testing.T, root string) { appendTo(t, c(root), "steps = = 3\n") }},
+			{"replaced", func(t *testing.T, root string) {
+				if err := WriteFileAtomic(c(root), []byte("name = \"b\"\n[import]\nformat = \"trl\"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"removed", func(t *testing.T, root string) { os.Remove(c(root)) }},
+			{"back", func(t *testing.T, root string) { os.WriteFile(c(root), []byte("name = \"c\"\n"), 0o644) }},
+		}},
+		{"runs come and go", []step{
+			{"run deleted", func(t *testing.T, root string) { os.RemoveAll(filepath.Join(root, "b")) }},
+			{"run added", func(t *testing.T, root string) {
+				w := mustCreate(t, filepath.Join(root, "d"), Options{})
+				emitSteps(w, 0, 2, 1, 1)
+				w.Close()
+			}},
+			{"deleted run back under its name", func(t *testing.T, root string) {
+				w := mustCreate(t, filepath.Join(root, "b"), Options{})
+				emitSteps(w, 0, 1, 1, 1)
+				w.Close()
+			}},
+			{"a folder with metrics only", func(t *testing.T, root string) {
+				os.Mkdir(filepath.Join(root, "m"), 0o755)
+				appendTo(t, filepath.Join(root, "m", MetricsFile), metricLine(0, 1))
+			}},
+		}},
+		{"checkpoint", []step{
+			{"saved", func(t *testing.T, root string) {
+				w, err := Open(filepath.Join(root, "a"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Close()
+				if _, err := w.SaveCheckpoint(2, saveFake(2), CheckpointState{}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"a file in it grows", func(t *testing.T, root string) {
+				cks, _ := filepath.Glob(filepath.Join(root, "a", CheckpointsDir, "*", "*"))
+				if len(cks) == 0 {
+					t.Fatal("no checkpoint files")
+				}
+				appendTo(t, cks[0], "more")
+			}},
+		}},
+		{"held and writing", []step{
+			{"open for writing", func(t *testing.T, root string) {
+				w, err := Open(filepath.Join(root, "a"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				emitSteps(w, 2, 4, 1, 1)
+				w.Emit(event.Phase{Time: time.Now(), Name: "paused", Step: 3})
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { w.Close() })
+			}},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, name := range []string{"a", "b", "c"} {
+				w := mustCreate(t, filepath.Join(root, name), Options{})
+				emitSteps(w, 0, 3, 1, 1)
+				w.Close()
+			}
+			var l Lister
+			if _, err := l.List(root); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tc.steps {
+				s.do(t, root)
+				got, gerr := l.List(root)
+				want, werr := List(root)
+				if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+					t.Fatalf("%s: error %v, a fresh List's %v", s.name, gerr, werr)
+				}
+				sameSummaries(t, s.name, got, want)
+				// Listed again with nothing changed, it still agrees.
+				again, _ := l.List(root)
+				sameSummaries(t, s.name+", again", again, want)
+			}
+		})
+	}
+}
+
+// TestListerRootGone: a root that vanishes is an error, as for List, and
+// the runs listed before are forgotten.
+func TestListerRootGone(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "runs")
+	w := mustCreate(t, filepath.Join(root, "a"), Options{})
+	emitSteps(w, 0, 2, 1, 1)
+	w.Close()
+	var l Lister
+	if got, err := l.List(root); err != nil || len(got) != 1 {
+		t.Fatalf("List = %v, %v", got, err)
+	}
+	os.RemoveAll(root)
+	if _, err := l.List(root); err == nil {
+		t.Error("no error for a removed root")
+	}
+	if len(l.roots) != 0 {
+		t.Errorf("%d roots kept after theirs vanished", len(l.roots))
+	}
+}
+
+// TestListerConcurrent: listings from several goroutines (a screen whose
+// refreshes overlap) take turns; run with -race.
+func TestListerConcurrent(t *testing.T) {
+	root := t.TempDir()
+	w := mustCreate(t, filepath.Join(root, "a"), Options{})
+	emitSteps(w, 0, 2, 1, 1)
+	w.Close()
+	var l Lister
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if i%2 == 0 {
+				appendTo(t, filepath.Join(root, "a", MetricsFile), metricLine(10+i, float64(i)))
+			}
+			if _, err := l.List(root); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	got, _ := l.List(root)
+	want, _ := List(root)
+	sameSummaries(t, "after concurrent listings", got, want)
+}
+
+// TestLogStateReadsOnlyNew: a relist decodes only the lines appended since
+// (a partial line once it is complete), and a log that shrank or was
+// replaced whole.
+func TestLogStateReadsOnlyNew(t *testing.T) {
+	path := filepath.Join(t.TempDir(), MetricsFile)
+	appendTo(t, path, metricLine(0, 0)+metricLine(1, 0)+metricLine(2, 0))
+	var ls logState
+	var lines, resets int
+	read := func() ReadStats {
+		st, err := ls.read(path, func() { resets++ }, func([]byte) { lines++ })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	read()
+	cases := []struct {
+		name          string
+		do            func()
+		lines, resets int
+		partial       bool
+	}{
+		{"unchanged", func() {}, 0, 0, false},
+		{"one appended", func() { appendTo(t, path, metricLine(3, 0)) }, 1, 0, false},
+		{"partial", func() { appendTo(t, path, `{"step":4,`) }, 0, 0, true},
+		{"partial unchanged", func() {}, 0, 0, true},
+		{"completed", func() { appendTo(t, path, "\"values\":{}}\n") }, 1, 0, false},
+		{"shrank", func() { rewrite(t, path, metricLine(0, 0), time.Time{}) }, 1, 1, false},
+		{"replaced", func() {
+			os.WriteFile(path+".tmp", []byte(readString(t, path)+metricLine(1, 0)), 0o644)
+			os.Rename(path+".tmp", path)
+		}, 2, 1, false},
+		{"rewritten larger in place", func() {
+			rewrite(t, path, metricLine(5, 0)+metricLine(6, 0)+metricLine(7, 0), time.Time{})
+		}, 3, 1, false},
+	}
+	for _, c := range cases {
+		lines, resets = 0, 0
+		c.do()
+		st := read()
+		if lines != c.lines || resets != c.resets || (st.PartialBytes > 0) != c.partial {
+			t.Errorf("%s: %d lines decoded, %d resets, partial %d bytes; want %d, %d, partial %t",
+				c.name, lines, resets, st.PartialBytes, c.lines, c.resets, c.partial)
+		}
+	}
+}
+
+// BenchmarkList lists 40 runs of 5,000 steps each (about 6 MB of metrics
+// apiece, as a researcher's runs folder holds) fresh, as List does, and
+// again with a Lister after one step was appended to one run, as the Runs
+// screen does every relistEvery.
+//
+//	go test -run '^$' -bench BenchmarkList -benchtime 5x ./sessions/
+func BenchmarkList(b *testing.B) {
+	const runs, steps = 40, 5000
+	root := b.TempDir()
+	tmpl := filepath.Join(b.TempDir(), "template")
+	w := mustCreate(b, tmpl, Options{})
+	for s := 0; s < steps; s++ {
+		w.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: s})
+		w.Emit(fakeMetrics(s))
+	}
+	w.Emit(event.Phase{Time: time.Now(), Name: "done", Step: steps - 1})
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < runs; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("run-%02d", i))
+		if err := os.CopyFS(dir, os.DirFS(tmpl)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	metrics := filepath.Join(root, "run-07", MetricsFile)
+	b.Run("fresh", func(b *testing.B) {
+		for b.Loop() {
+			if got, err := List(root); err != nil || len(got) != runs {
+				b.Fatal(len(got), err)
+			}
+		}
+	})
+	b.Run("relist-after-one-step", func(b *testing.B) {
+		var l Lister
+		if _, err := l.List(root); err != nil {
+			b.Fatal(err)
+		}
+		step := steps
+		for b.Loop() {
+			appendTo(b, metrics, metricLine(step, 1))
+			step++
+			if got, err := l.List(root); err != nil || len(got) != runs {
+				b.Fatal(len(got), err)
+			}
+		}
+	})
+}
