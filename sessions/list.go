@@ -73,7 +73,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 	// The size is walked every time: an append to a log changes no folder's
 	// mtime, so the folders' mtimes cannot tell that it is unchanged, and
 	// the walk only stats the few files of a run (see BenchmarkList).
-	s.Size = treeSize(dir)
+	s.Size = FolderSize(dir)
 	cfgPath := filepath.Join(dir, ConfigFile)
 	cfgInfo, cfgErr := os.Stat(cfgPath)
 	if cfgErr == nil {

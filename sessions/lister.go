@@ -281,8 +281,10 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 	return c.cfg
 }
 
-// treeSize is the size of the regular files under dir.
-func treeSize(dir string) int64 {
+// FolderSize is the size of the regular files under dir: a run folder's
+// size as listings show it (RunSummary.Size), also of folders that are not
+// run folders (a trainer's, followed).
+func FolderSize(dir string) int64 {
 	var n int64
 	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {

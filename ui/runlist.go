@@ -161,7 +161,7 @@ func officialRow(dir string) runRow {
 		// Another trainer's folder: its steps and rewards show once opened.
 		r.State = format
 		r.Note = sessions.FormatName(format) + " run folder, imported and followed when opened"
-		r.Size = treeSize(dir)
+		r.Size = sessions.FolderSize(dir)
 		return r
 	}
 	var notes []string
@@ -181,23 +181,9 @@ func officialRow(dir string) runRow {
 	}
 	csvs, _ := filepath.Glob(filepath.Join(dir, "stored_completions", "*.csv"))
 	notes = append(notes, fmt.Sprintf("official RLT trainer run, %d completion files", len(csvs)))
-	r.Size = treeSize(dir)
+	r.Size = sessions.FolderSize(dir)
 	r.Note = strings.Join(notes, "; ")
 	return r
-}
-
-// treeSize is the size of the regular files under dir.
-func treeSize(dir string) int64 {
-	var n int64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }
 
 // expandHome turns a leading ~/ into the home folder, as a shell would.

@@ -818,16 +818,7 @@ func TestRateCountsOnlyStepsSeenDone(t *testing.T) {
 // resumed with another), and reads done once the planned steps are.
 func TestHeaderETAOfAFollowedTrainerRun(t *testing.T) {
 	dir := t.TempDir()
-	save := func(maxSteps, done int) {
-		t.Helper()
-		p := filepath.Join(dir, fmt.Sprintf("checkpoint-%d", done), "trainer_state.json")
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, hfTrainerState(maxSteps, done), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	save := func(maxSteps, done int) { t.Helper(); saveTrainerState(t, dir, maxSteps, done) }
 	save(6, 2)
 	s, err := sessions.OpenTrainerRun(t.Context(), dir, sessions.ImportTRL)
 	if err != nil {
@@ -955,16 +946,7 @@ func TestFollowedTrainerRunResumedAfterDone(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			save := func(maxSteps, done int) {
-				t.Helper()
-				p := filepath.Join(dir, fmt.Sprintf("checkpoint-%d", done), "trainer_state.json")
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, hfTrainerState(maxSteps, done), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			save := func(maxSteps, done int) { t.Helper(); saveTrainerState(t, dir, maxSteps, done) }
 			save(4, 2)
 			save(4, 4)
 			s, err := sessions.OpenTrainerRun(t.Context(), dir, sessions.ImportTRL)
@@ -1029,4 +1011,17 @@ func hfTrainerState(maxSteps, done int) []byte {
 	}
 	return fmt.Appendf(nil, "{\n  \"epoch\": %g,\n  \"global_step\": %d,\n  \"log_history\": [\n%s\n  ],\n  \"logging_steps\": 1,\n  \"max_steps\": %d,\n  \"save_steps\": 1\n}\n",
 		float64(done)/float64(maxSteps), done, b.String(), maxSteps)
+}
+
+// saveTrainerState writes a TRL checkpoint of done steps out of maxSteps
+// into dir, as the Hugging Face Trainer saves one (checkpoint-N).
+func saveTrainerState(t *testing.T, dir string, maxSteps, done int) {
+	t.Helper()
+	p := filepath.Join(dir, fmt.Sprintf("checkpoint-%d", done), "trainer_state.json")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, hfTrainerState(maxSteps, done), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
