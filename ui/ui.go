@@ -1086,7 +1086,10 @@ func (m *Model) statusLine() string {
 	}
 	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
-		if left := steps - m.stepsDone(); steps > 0 && left > 0 && !m.done && !m.paused {
+		// No ETA once the run is to stop or pause after the step in
+		// progress: it will not reach the planned steps at this pace.
+		pausing, _ := m.pauseAsked()
+		if left := steps - m.stepsDone(); steps > 0 && left > 0 && !m.done && !m.paused && !pausing && !m.sh.stopAsked {
 			eta := time.Duration(float64(left) / r * float64(time.Minute))
 			parts = append(parts, "ETA "+eta.Round(time.Second).String())
 		}

@@ -664,6 +664,7 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 		records     int    // metrics records of steps 0…records-1, a minute apart
 		inProgress  string // phase of step `records` in progress ("": none)
 		finished    bool   // the engine said "done"
+		stopAsked   bool   // the researcher asked the run to stop after the step in progress
 		want, avoid []string
 	}{
 		{name: "finished", planned: 6, records: 6, finished: true,
@@ -678,6 +679,8 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 			want: []string{"step 3 "}, avoid: []string{"step 3/", "ETA"}},
 		{name: "no step yet", planned: 6, records: 0,
 			avoid: []string{"step "}},
+		{name: "stopping", planned: 6, records: 3, inProgress: "sampling", stopAsked: true,
+			want: []string{"stopping", "step 3/6", "1.0 st/min", "sampling 48/96 tokens · 8 tokens/s · ETA 6s"}, avoid: []string{"ETA 3m"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition", Steps: c.planned})
@@ -700,6 +703,7 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 				r.Emit(event.Progress{Time: at(c.records).Add(6 * time.Second), Started: at(c.records), Step: c.records,
 					Phase: c.inProgress, Done: 48, Total: 96, Unit: "tokens"})
 			}
+			m.sh.stopAsked = c.stopAsked
 			s := m.statusLine()
 			for _, w := range c.want {
 				if !strings.Contains(s, w) {
