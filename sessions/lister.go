@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -135,19 +134,24 @@ func (f *eventsFold) add(raw []byte) {
 }
 
 // fileID tells whether a file may have changed since it was read: the same
-// file (device and inode), size and modification time.
+// file (os.SameFile: device and inode where the system has them), size and
+// modification time.
 type fileID struct {
-	dev, ino uint64
-	size     int64
-	mtime    time.Time
+	info  fs.FileInfo // nil: not stat'ed
+	size  int64
+	mtime time.Time
 }
 
-func idOf(fi fs.FileInfo) fileID {
-	id := fileID{size: fi.Size(), mtime: fi.ModTime()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		id.dev, id.ino = uint64(st.Dev), uint64(st.Ino)
-	}
-	return id
+func idOf(fi fs.FileInfo) fileID { return fileID{info: fi, size: fi.Size(), mtime: fi.ModTime()} }
+
+// sameFile reports whether a and b name one file, whatever its contents.
+func (a fileID) sameFile(b fileID) bool {
+	return a.info != nil && b.info != nil && os.SameFile(a.info, b.info)
+}
+
+// unchanged reports whether a and b are one file of one size and time.
+func (a fileID) unchanged(b fileID) bool {
+	return a.sameFile(b) && a.size == b.size && a.mtime.Equal(b.mtime)
 }
 
 // tailLen is how many bytes before the read offset a logState keeps to
@@ -188,9 +192,9 @@ func (ls *logState) read(path string, reset func(), fn func(raw []byte)) (ReadSt
 	switch {
 	case err != nil:
 		ls.valid = false
-	case ls.valid && id == ls.id:
+	case ls.valid && id.unchanged(ls.id):
 		return ReadStats{PartialBytes: ls.partial, Offset: ls.offset}, nil
-	case ls.valid && id.dev == ls.id.dev && id.ino == ls.id.ino && id.size > ls.id.size &&
+	case ls.valid && id.sameFile(ls.id) && id.size > ls.id.size &&
 		!id.mtime.Before(ls.id.mtime) && ls.tailMatches(f):
 		// Grown: continue after the last complete line.
 	default:
@@ -262,7 +266,7 @@ type configState struct {
 // (stat'ed just before by the caller) changed since it was last read.
 func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 	id := idOf(fi)
-	if c.cfg.valid && c.cfg.id == id {
+	if c.cfg.valid && c.cfg.id.unchanged(id) {
 		return c.cfg
 	}
 	c.cfg = configState{id: id}

@@ -43,11 +43,8 @@ type runRow struct {
 // folders (a missing root is an empty list, not an error) with l, which
 // keeps what it read for the next listing. Problems with followed folders
 // become rows of state "missing" or notes, so the list always shows what
-// the user asked to follow. A nil l lists once.
+// the user asked to follow.
 func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error) {
-	if l == nil {
-		l = new(sessions.Lister)
-	}
 	var rows []runRow
 	var err error
 	list, lerr := l.List(root)
@@ -107,11 +104,8 @@ func isOfficialFolder(dir string) bool { return sessions.IsTrainerFolder(dir) }
 
 // followRows are the rows of a followed path: a run folder of ours, an
 // official trainer's run folder, or a folder holding run folders. l keeps
-// what was read for the next listing; nil lists once.
+// what was read for the next listing.
 func followRows(l *sessions.Lister, path string) ([]runRow, error) {
-	if l == nil {
-		l = new(sessions.Lister)
-	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", path, err)

@@ -65,7 +65,7 @@ func TestRelistKeepsUp(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		want, err := listRuns(nil, runs, follow)
+		want, err := listRuns(new(sessions.Lister), runs, follow)
 		if err != nil {
 			t.Fatal(err)
 		}
