@@ -110,7 +110,7 @@ func TestAttention(t *testing.T) {
 				tol := w.use(t, d, a.HeadDim)
 				if tiles, ok := d.attnTilesFor(a.HeadDim, a.B*a.H); w.path != attnRows && a.HeadDim <= 128 && !ok {
 					t.Fatalf("head dim %d: the tiled kernels are not there (%q)", a.HeadDim, d.info.Unavailable)
-				} else if want := attnCoopSets[map[bool]int{false: 0, true: 1}[a.HeadDim > 64]].tiles.fwd; w.matmul == MatmulF16 && a.HeadDim <= attnCMHeadDim && tiles.fwd != want {
+				} else if want := attnCoopSets[attnSetFor(a.HeadDim)].fwd; w.matmul == MatmulF16 && a.HeadDim <= attnCMHeadDim && tiles.fwd != want {
 					t.Fatalf("head dim %d under matmul f16: kernel %s, not %s (%q)", a.HeadDim, kernelSpecs[tiles.fwd].name, kernelSpecs[want].name, d.info.Unavailable)
 				}
 				if split {
@@ -259,9 +259,9 @@ func TestAttnTilesFor(t *testing.T) {
 		if side := map[bool]int{true: tiles.side}[ok]; side != want {
 			t.Errorf("attnTilesFor(hd %d, pairs %d, path %d, f16 %v) = tile %d (ok %v), want %d", c.hd, c.pairs, c.path, c.f16, tiles.side, ok, want)
 		}
-		wantFwd := attnTileSets[map[bool]int{false: 0, true: 1}[c.hd > 64]].fwd
+		wantFwd := attnTileSets[attnSetFor(c.hd)].fwd
 		if c.side < 0 {
-			wantFwd = attnCoopSets[map[bool]int{false: 0, true: 1}[c.hd > 64]].tiles.fwd
+			wantFwd = attnCoopSets[attnSetFor(c.hd)].fwd
 		}
 		if ok && tiles.fwd != wantFwd {
 			t.Errorf("attnTilesFor(hd %d, path %d, f16 %v): forward kernel %s, want %s", c.hd, c.path, c.f16, kernelSpecs[tiles.fwd].name, kernelSpecs[wantFwd].name)

@@ -47,6 +47,15 @@ type attnTiles struct {
 // to 64 in tiles of 32 rows, up to 128 in tiles of 16.
 var attnTileSets = [2]attnTiles{{32, kAttnFA32, kAttnFADQ32, kAttnFADKV32}, {16, kAttnFA16, kAttnFADQ16, kAttnFADKV16}}
 
+// attnSetFor is the index into attnTileSets and attnCoopSets of the kernels
+// for head dimension hd: 0 up to 64, 1 past.
+func attnSetFor(hd int) int {
+	if hd > 64 {
+		return 1
+	}
+	return 0
+}
+
 // attnPath is where training attention and prefills run (RLT_VULKAN_ATTN).
 type attnPath uint8
 
@@ -72,12 +81,9 @@ const (
 // attnCoopSets are those kernels for head dims up to 64 and up to 128
 // (attn_cm128*, compiled with -DHDP=128u), their tiles attnCMSubgroups·T
 // rows (side filled in by attnTilesFor).
-var attnCoopSets = [2]struct {
-	hdp   int
-	tiles attnTiles
-}{
-	{64, attnTiles{fwd: kAttnCM, dq: kAttnCMDQ, dkv: kAttnCMDKV}},
-	{128, attnTiles{fwd: kAttnCM128, dq: kAttnCM128DQ, dkv: kAttnCM128DKV}},
+var attnCoopSets = [2]attnTiles{
+	{fwd: kAttnCM, dq: kAttnCMDQ, dkv: kAttnCMDKV},
+	{fwd: kAttnCM128, dq: kAttnCM128DQ, dkv: kAttnCM128DKV},
 }
 
 // attnTilesFor returns the tiled kernels for head dimension hd and B·H =
@@ -91,20 +97,13 @@ func (d *Device) attnTilesFor(hd, pairs int) (t attnTiles, ok bool) {
 		return t, false
 	}
 	if d.matmul16 && d.attn == attnTiled && hd <= attnCMHeadDim {
-		set := attnCoopSets[0]
-		if hd > set.hdp {
-			set = attnCoopSets[1]
-		}
-		t = set.tiles
+		t = attnCoopSets[attnSetFor(hd)]
 		t.side = attnCMSubgroups * int(d.info.CoopSize)
 		if d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum) {
 			return t, true
 		}
 	}
-	t = attnTileSets[0]
-	if hd > 64 {
-		t = attnTileSets[1]
-	}
+	t = attnTileSets[attnSetFor(hd)]
 	return t, d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum)
 }
 
