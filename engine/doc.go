@@ -2,7 +2,9 @@
 // tokenizer, Hugging Face checkpoints, sampling, tasks, the RLT record
 // (engine/record: formats, reward terms, the scored explanation) and method
 // (engine/rlt: the teacher–student pair, the scorer, GRPO), evaluation,
-// distillation, memory estimates (engine/memory) and the events a run emits. It reads model folders and data
-// files but writes no run folder and knows no screens: it emits typed
-// events to a sink, and a checkpoint is a Snapshot that sessions writes.
+// distillation, memory estimates (engine/memory), the events a run emits,
+// and the configuration problem that carries its key (engine/configkey).
+// It reads model folders and data files but writes no run folder and knows
+// no screens: it emits typed events to a sink, and a checkpoint is a
+// Snapshot that sessions writes.
 package engine

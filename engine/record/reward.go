@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/rlt-workbench/rlt/engine/configkey"
 )
 
 // Estimator is how the per-token explanation score d_k is computed.
@@ -42,27 +44,27 @@ func DefaultRewardConfig() RewardConfig {
 	}
 }
 
-// Validate says what is wrong with a configuration: every problem, each
-// naming its key (errors.Join), as GRPOConfig.Validate does, so that the
-// config editor and --config show every [reward] mistake at its line at
-// once rather than one per try.
+// Validate says what is wrong with a configuration: every problem, joined
+// (errors.Join), each a *configkey.Error with its key below [reward], as
+// GRPOConfig.Validate does, so that the config editor and --config show
+// every [reward] mistake at its line at once rather than one per try.
 func (c RewardConfig) Validate() error {
 	var errs []error
 	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) { // +Inf would flatten every log-prob to 0
-		errs = append(errs, fmt.Errorf("reward: temperature %g must be a finite positive number", c.Temperature))
+		errs = append(errs, configkey.Errorf("reward.temperature", "temperature %g must be a finite positive number", c.Temperature))
 	}
 	for _, v := range []struct {
 		name string
 		x    float64
 	}{{"solution_mean", c.SolutionMean}, {"solution_min", c.SolutionMin}, {"kl_mean", c.KLMean}, {"kl_max", c.KLMax}, {"format_penalty", c.FormatPenalty}} {
 		if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
-			errs = append(errs, fmt.Errorf("reward: %s is %g", v.name, v.x))
+			errs = append(errs, configkey.Errorf("reward."+v.name, "%s is %g", v.name, v.x))
 		}
 	}
 	switch c.Estimator {
 	case LogRatio, K3, FullKL:
 	default:
-		errs = append(errs, fmt.Errorf("reward: estimator %q: want %q, %q or %q", c.Estimator, LogRatio, K3, FullKL))
+		errs = append(errs, configkey.Errorf("reward.estimator", "estimator %q: want %q, %q or %q", c.Estimator, LogRatio, K3, FullKL))
 	}
 	return errors.Join(errs...)
 }

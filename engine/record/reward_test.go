@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/configkey"
 )
 
 // near compares at float32 precision: the per-token arrays are float32.
@@ -91,30 +93,33 @@ func TestDefaultsAreTheOfficialRunsAndValidate(t *testing.T) {
 	}
 }
 
-// Validate reports every problem of a configuration, each naming its key,
-// not only the first: the config editor shows each at its line.
+// Validate reports every problem of a configuration, each with the key it
+// is about below [reward] as data (configkey), not only the first: the
+// config editor shows each at its line.
 func TestRewardValidateReportsEveryProblem(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		edit  func(*RewardConfig)
-		wants []string // each problem's message, in Validate's order
+		wants []string // each problem's key and message, in Validate's order
 	}{
 		{"valid", func(*RewardConfig) {}, nil},
-		{"one", func(c *RewardConfig) { c.KLMax = math.Inf(1) }, []string{"reward: kl_max is +Inf"}},
-		{"infinite temperature", func(c *RewardConfig) { c.Temperature = math.Inf(1) }, []string{"reward: temperature +Inf must be a finite positive number"}},
+		{"one", func(c *RewardConfig) { c.KLMax = math.Inf(1) }, []string{"reward.kl_max reward: kl_max is +Inf"}},
+		{"infinite temperature", func(c *RewardConfig) { c.Temperature = math.Inf(1) },
+			[]string{"reward.temperature reward: temperature +Inf must be a finite positive number"}},
 		{"every kind at once", func(c *RewardConfig) {
 			c.Temperature, c.SolutionMin, c.FormatPenalty, c.Estimator = 0, math.NaN(), math.Inf(-1), "l2"
 		}, []string{
-			"reward: temperature 0 must be a finite positive number",
-			"reward: solution_min is NaN",
-			"reward: format_penalty is -Inf",
-			`reward: estimator "l2": want "logratio", "k3" or "full"`,
+			"reward.temperature reward: temperature 0 must be a finite positive number",
+			"reward.solution_min reward: solution_min is NaN",
+			"reward.format_penalty reward: format_penalty is -Inf",
+			`reward.estimator reward: estimator "l2": want "logratio", "k3" or "full"`,
 		}},
 		{"every coefficient", func(c *RewardConfig) {
 			c.SolutionMean, c.SolutionMin, c.KLMean, c.KLMax, c.FormatPenalty = math.NaN(), math.NaN(), math.Inf(1), math.NaN(), math.NaN()
 		}, []string{
-			"reward: solution_mean is NaN", "reward: solution_min is NaN", "reward: kl_mean is +Inf",
-			"reward: kl_max is NaN", "reward: format_penalty is NaN",
+			"reward.solution_mean reward: solution_mean is NaN", "reward.solution_min reward: solution_min is NaN",
+			"reward.kl_mean reward: kl_mean is +Inf", "reward.kl_max reward: kl_max is NaN",
+			"reward.format_penalty reward: format_penalty is NaN",
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -122,8 +127,12 @@ func TestRewardValidateReportsEveryProblem(t *testing.T) {
 			c.edit(&cfg)
 			err := cfg.Validate()
 			var got []string
-			if err != nil {
-				got = strings.Split(err.Error(), "\n")
+			for _, p := range configkey.Problems(err) {
+				key, ok := configkey.Of(p)
+				if !ok {
+					key = "(no key)"
+				}
+				got = append(got, key+" "+p.Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(c.wants, "\n") {
 				t.Errorf("Validate:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.wants, "\n"))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -82,18 +83,19 @@ func DefaultGRPOConfig() GRPOConfig {
 	}
 }
 
-// Validate says what is wrong with a configuration: every problem, each
-// naming its key (errors.Join), so that an editor can show them all at once.
+// Validate says what is wrong with a configuration: every problem, joined
+// (errors.Join), each a *configkey.Error with its key below [grpo], so that
+// an editor can show them all at once, each under its line.
 func (c GRPOConfig) Validate() error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("grpo: "+format, a...)) }
+	bad := func(key, format string, a ...any) { errs = append(errs, configkey.Errorf("grpo."+key, format, a...)) }
 	for _, f := range []struct {
 		key string
 		v   float64
 	}{{"lr", c.LR}, {"beta", c.Beta}, {"clip_eps", c.ClipEps}, {"max_grad_norm", c.MaxGradNorm},
 		{"adam_eps", c.AdamEps}, {"weight_decay", c.WeightDecay}} {
 		if !(f.v >= 0) || math.IsInf(f.v, 1) {
-			bad("%s %g must be a finite number, not negative", f.key, f.v)
+			bad(f.key, "%s %g must be a finite number, not negative", f.key, f.v)
 		}
 	}
 	for _, f := range []struct {
@@ -101,56 +103,57 @@ func (c GRPOConfig) Validate() error {
 		v   float64
 	}{{"adam_beta1", c.AdamBeta1}, {"adam_beta2", c.AdamBeta2}} {
 		if !(f.v >= 0 && f.v < 1) {
-			bad("%s %g must be within [0, 1)", f.key, f.v)
+			bad(f.key, "%s %g must be within [0, 1)", f.key, f.v)
 		}
 	}
 	if c.Questions <= 0 {
-		bad("questions %d must be positive", c.Questions)
+		bad("questions", "questions %d must be positive", c.Questions)
 	}
 	switch {
 	case c.Samples <= 0:
-		bad("samples %d must be positive", c.Samples)
+		bad("samples", "samples %d must be positive", c.Samples)
 	case c.Samples < 2:
-		bad("%d sample per question gives no group to compare with; use at least 2", c.Samples)
+		bad("samples", "%d sample per question gives no group to compare with; use at least 2", c.Samples)
 	}
 	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) {
-		bad("temperature %g must be a finite positive number", c.Temperature)
+		bad("temperature", "temperature %g must be a finite positive number", c.Temperature)
 	}
 	if !(c.TopP >= 0 && c.TopP <= 1) {
-		bad("top_p %g must be within [0, 1] (1 or 0 = off)", c.TopP)
+		bad("top_p", "top_p %g must be within [0, 1] (1 or 0 = off)", c.TopP)
 	}
 	if c.MaxNewTokens <= 0 {
-		bad("max_new_tokens %d must be positive", c.MaxNewTokens)
+		bad("max_new_tokens", "max_new_tokens %d must be positive", c.MaxNewTokens)
 	}
 	switch {
 	case c.Epochs <= 0:
-		bad("epochs %d must be positive", c.Epochs)
+		bad("epochs", "epochs %d must be positive", c.Epochs)
 	case c.Epochs > 1 && c.ClipEps == 0:
-		bad("%d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
+		// On epochs, not clip_eps: more than one pass is what asks for
+		// clipping, and clip_eps = 0 is fine on its own.
+		bad("epochs", "%d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
 	}
 	if !(c.RefSyncAlpha >= 0 && c.RefSyncAlpha <= 1) {
-		bad("ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
+		bad("ref_sync_alpha", "ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
 	}
 	if c.RefSyncEvery < 0 {
-		bad("ref_sync_every %d must not be negative (0 = never)", c.RefSyncEvery)
+		bad("ref_sync_every", "ref_sync_every %d must not be negative (0 = never)", c.RefSyncEvery)
 	}
 	if c.FrozenWeights != "" && c.FrozenWeights != FrozenCheckpoint && c.FrozenWeights != FrozenFloat32 {
-		bad("frozen_weights %q: want %q (16-bit checkpoints stay 16-bit) or %q", c.FrozenWeights, FrozenCheckpoint, FrozenFloat32)
+		bad("frozen_weights", "frozen_weights %q: want %q (16-bit checkpoints stay 16-bit) or %q", c.FrozenWeights, FrozenCheckpoint, FrozenFloat32)
 	}
 	if c.MicroBatch < 0 {
-		bad("micro_batch %d must not be negative (0 = no limit)", c.MicroBatch)
+		bad("micro_batch", "micro_batch %d must not be negative (0 = no limit)", c.MicroBatch)
 	}
 	switch {
 	case c.MicroBatchTokens < 0:
-		bad("micro_batch_tokens %d must not be negative (0 = no limit)", c.MicroBatchTokens)
+		bad("micro_batch_tokens", "micro_batch_tokens %d must not be negative (0 = no limit)", c.MicroBatchTokens)
 	case c.MicroBatchTokens > 0 && c.MaxNewTokens > 0 && c.MicroBatchTokens < c.MaxNewTokens:
 		// Checked here, before a run folder exists; the exact bound (the
 		// longest prompt with its completion) is known only at the step.
-		bad("micro_batch_tokens %d is less than max_new_tokens %d: a completion with its prompt can hold more tokens than one forward may; raise it (or 0 for no limit)", c.MicroBatchTokens, c.MaxNewTokens)
+		// On micro_batch_tokens: the message says to raise it.
+		bad("micro_batch_tokens", "micro_batch_tokens %d is less than max_new_tokens %d: a completion with its prompt can hold more tokens than one forward may; raise it (or 0 for no limit)", c.MicroBatchTokens, c.MaxNewTokens)
 	}
-	if err := c.CheckpointLayers.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("grpo: %w", err))
-	}
+	errs = append(errs, configkey.Wrap("grpo.checkpoint_layers", c.CheckpointLayers.Validate()))
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/task"
@@ -35,27 +36,28 @@ type Data struct {
 
 // LoadData reads and splits the configuration's data files (nil, nil when
 // Config.Data is empty). It knows no models: rows that do not fit them are
-// left out by New.
+// left out by New. Its problems are *configkey.Error about data or
+// eval_data, the file at fault, for Validate's callers to place.
 func LoadData(c Config) (*Data, error) {
 	if c.Data == "" {
 		return nil, nil
 	}
 	f, err := task.ReadFile("data", c.Data)
 	if err != nil {
-		return nil, err
+		return nil, configkey.Wrap("data", err)
 	}
 	d := &Data{File: f}
 	if c.EvalData == "" {
 		train, held := task.HoldOut(f.Examples, task.DataHeldOut)
 		d.Train, d.HeldOut, d.HeldRows = train, task.Distinct(held), len(held)
 		if len(d.HeldOut) == 0 && c.EvalEvery > 0 {
-			return nil, fmt.Errorf("data %s: every row asks the same question, so none can be held out for evaluation; give eval_data = FILE or set eval_every = 0", f.Path)
+			return nil, configkey.Errorf("data", "data %s: every row asks the same question, so none can be held out for evaluation; give eval_data = FILE or set eval_every = 0", f.Path)
 		}
 		return d, nil
 	}
 	ef, err := task.ReadFile("eval_data", c.EvalData)
 	if err != nil {
-		return nil, err
+		return nil, configkey.Wrap("eval_data", err)
 	}
 	d.EvalFile = ef
 	d.HeldOut = task.Distinct(ef.Examples)
@@ -73,7 +75,8 @@ func LoadData(c Config) (*Data, error) {
 		}
 	}
 	if len(d.Train) == 0 {
-		return nil, fmt.Errorf("data %s: every usable row asks a question of eval_data %s; nothing is left to train on", f.Path, ef.Path)
+		// On eval_data: it is the file that took every question.
+		return nil, configkey.Errorf("eval_data", "data %s: every usable row asks a question of eval_data %s; nothing is left to train on", f.Path, ef.Path)
 	}
 	return d, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -137,21 +138,22 @@ func TestDataConfigErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		edit func(c *Config)
+		key  string // the key the problem is about (configkey)
 		want []string
 	}{
-		{"missing file", func(c *Config) { c.Data = missing }, []string{missing, "no such file"}},
-		{"a directory", func(c *Config) { c.Data = t.TempDir() }, []string{"is a directory"}},
-		{"empty file", func(c *Config) { c.Data = empty }, []string{empty, "empty"}},
-		{"not JSON Lines", func(c *Config) { c.Data = array }, []string{array, "not JSON Lines"}},
-		{"no usable row", func(c *Config) { c.Data = bad }, []string{bad, "no usable rows", `line 1: missing field "solution"`, "line 2: not JSON"}},
-		{"synthetic task with data", func(c *Config) { c.Task = "addition" }, []string{`task "addition"`, `task = "jsonl"`}},
-		{"jsonl without data", func(c *Config) { c.Data = "" }, []string{`task "jsonl" needs data`}},
-		{"no task and no data", func(c *Config) { c.Data, c.Task = "", "" }, []string{`task "" needs data`, "addition, linear"}},
-		{"eval_data without data", func(c *Config) { c.Data, c.Task, c.EvalData = "", "addition", evalFixture }, []string{"eval_data", "without data"}},
-		{"missing eval_data", func(c *Config) { c.EvalData = missing }, []string{"eval_data", missing}},
-		{"bad eval_data", func(c *Config) { c.EvalData = bad }, []string{"eval_data", bad, "no usable rows"}},
-		{"eval_data is data", func(c *Config) { c.EvalData = trainFixture }, []string{"nothing is left to train on", trainFixture}},
-		{"one question, evaluating", func(c *Config) { c.Data = one }, []string{one, "same question", "eval_data"}},
+		{"missing file", func(c *Config) { c.Data = missing }, "data", []string{missing, "no such file"}},
+		{"a directory", func(c *Config) { c.Data = t.TempDir() }, "data", []string{"is a directory"}},
+		{"empty file", func(c *Config) { c.Data = empty }, "data", []string{empty, "empty"}},
+		{"not JSON Lines", func(c *Config) { c.Data = array }, "data", []string{array, "not JSON Lines"}},
+		{"no usable row", func(c *Config) { c.Data = bad }, "data", []string{bad, "no usable rows", `line 1: missing field "solution"`, "line 2: not JSON"}},
+		{"synthetic task with data", func(c *Config) { c.Task = "addition" }, "task", []string{`task "addition"`, `task = "jsonl"`}},
+		{"jsonl without data", func(c *Config) { c.Data = "" }, "task", []string{`task "jsonl" needs data`}},
+		{"no task and no data", func(c *Config) { c.Data, c.Task = "", "" }, "task", []string{`task "" needs data`, "addition, linear"}},
+		{"eval_data without data", func(c *Config) { c.Data, c.Task, c.EvalData = "", "addition", evalFixture }, "eval_data", []string{"eval_data", "without data"}},
+		{"missing eval_data", func(c *Config) { c.EvalData = missing }, "eval_data", []string{"eval_data", missing}},
+		{"bad eval_data", func(c *Config) { c.EvalData = bad }, "eval_data", []string{"eval_data", bad, "no usable rows"}},
+		{"eval_data is data", func(c *Config) { c.EvalData = trainFixture }, "eval_data", []string{"nothing is left to train on", trainFixture}},
+		{"one question, evaluating", func(c *Config) { c.Data = one }, "data", []string{one, "same question", "eval_data"}},
 	}
 	for _, tc := range tests {
 		c := dataConfig(trainFixture)
@@ -165,6 +167,9 @@ func TestDataConfigErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: %q lacks %q", tc.name, err, w)
 			}
+		}
+		if key, _ := configkey.Of(err); key != tc.key || len(configkey.Problems(err)) != 1 {
+			t.Errorf("%s: %d problems, the first about key %q, want one about %q", tc.name, len(configkey.Problems(err)), key, tc.key)
 		}
 		if _, err2 := New(c, nil); err2 == nil || err2.Error() != err.Error() {
 			t.Errorf("%s: New says %v, Validate %v", tc.name, err2, err)

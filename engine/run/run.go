@@ -20,6 +20,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/device"
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -95,32 +96,41 @@ func (c Config) Validate() error {
 }
 
 // check is Validate without reading files: every problem it finds, joined
-// (errors.Join), each naming its key.
+// (errors.Join), each a *configkey.Error with the key it is about, so that
+// the editor and `rlt run --config` put it on that key's line, or name the
+// flag that set the key.
 func (c Config) check() error {
 	var errs []error
-	if c.Teacher == "" || c.Student == "" {
-		errs = append(errs, fmt.Errorf("teacher and student folders are required"))
-	}
-	switch {
-	case c.Data != "" && c.Task != "" && c.Task != DataTask:
-		errs = append(errs, fmt.Errorf("task %q with data %q: a data run takes its questions from the file; set task = %q (rows that are %s questions keep their task's checker)",
-			c.Task, c.Data, DataTask, strings.Join(task.Names(), " or ")))
-	case c.Data == "" && c.EvalData != "":
-		errs = append(errs, fmt.Errorf("eval_data %q without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data", c.EvalData))
-	case c.Data == "" && (c.Task == "" || c.Task == DataTask):
-		errs = append(errs, fmt.Errorf("task %q needs data = FILE (JSON Lines of questions and solutions); or choose a synthetic task: %s", c.Task, strings.Join(task.Names(), ", ")))
-	case c.Data == "":
-		if _, ok := task.Lookup(c.Task); !ok {
-			errs = append(errs, fmt.Errorf("unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask))
+	// One problem per empty folder: each is on its own key's line, and a
+	// flag that set the other one is not blamed.
+	for _, m := range []struct{ key, dir string }{{"teacher", c.Teacher}, {"student", c.Student}} {
+		if m.dir == "" {
+			errs = append(errs, configkey.Errorf(m.key, "%s is empty: the %s model's folder is required", m.key, m.key))
 		}
 	}
-	errs = append(errs, device.Check(c.Device), device.CheckMatmul(c.Matmul))
+	// A task that does not go with data is the task's problem, not the
+	// data's: the message says what to set task to.
+	switch {
+	case c.Data != "" && c.Task != "" && c.Task != DataTask:
+		errs = append(errs, configkey.Errorf("task", "task %q with data %q: a data run takes its questions from the file; set task = %q (rows that are %s questions keep their task's checker)",
+			c.Task, c.Data, DataTask, strings.Join(task.Names(), " or ")))
+	case c.Data == "" && c.EvalData != "":
+		errs = append(errs, configkey.Errorf("eval_data", "eval_data %q without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data", c.EvalData))
+	case c.Data == "" && (c.Task == "" || c.Task == DataTask):
+		errs = append(errs, configkey.Errorf("task", "task %q needs data = FILE (JSON Lines of questions and solutions); or choose a synthetic task: %s", c.Task, strings.Join(task.Names(), ", ")))
+	case c.Data == "":
+		if _, ok := task.Lookup(c.Task); !ok {
+			errs = append(errs, configkey.Errorf("task", "unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask))
+		}
+	}
+	// compute/device cannot know the key its name was read from.
+	errs = append(errs, configkey.Wrap("device", device.Check(c.Device)), configkey.Wrap("matmul", device.CheckMatmul(c.Matmul)))
 	for _, f := range []struct {
 		key string
 		v   int
 	}{{"steps", c.Steps}, {"eval_every", c.EvalEvery}, {"eval_questions", c.EvalQuestions}, {"checkpoint_every", c.CheckpointEvery}} {
 		if f.v < 0 {
-			errs = append(errs, fmt.Errorf("%s %d must not be negative", f.key, f.v))
+			errs = append(errs, configkey.Errorf(f.key, "%s %d must not be negative", f.key, f.v))
 		}
 	}
 	errs = append(errs, c.Reward.Validate(), c.GRPO.Validate())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -109,20 +110,51 @@ func TestStopAndPause(t *testing.T) {
 	}
 }
 
-func TestConfigErrors(t *testing.T) {
-	c := DefaultConfig("", "")
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "required") {
-		t.Errorf("missing folders: %v", err)
-	}
-	c = DefaultConfig("a", "b")
-	c.Task = "chess"
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"chess"`) {
-		t.Errorf("unknown task: %v", err)
-	}
-	c = DefaultConfig("a", "b")
-	c.GRPO.Samples = 1
-	if err := c.Validate(); err == nil {
-		t.Error("one sample per question accepted")
+// Validate reports every problem of a configuration, each with the key it
+// is about as data (configkey), in words that name it; a problem about
+// two keys is one problem per key at fault.
+func TestConfigErrorsCarryTheirKeys(t *testing.T) {
+	type problem struct{ key, words string }
+	for _, c := range []struct {
+		name string
+		edit func(*Config)
+		want []problem // in Validate's order
+	}{
+		{"valid", func(*Config) {}, nil},
+		{"both folders missing", func(c *Config) { c.Teacher, c.Student = "", "" },
+			[]problem{{"teacher", "teacher is empty: the teacher model's folder is required"}, {"student", "student is empty"}}},
+		{"the student's folder missing", func(c *Config) { c.Student = "" }, []problem{{"student", "student is empty"}}},
+		{"unknown task", func(c *Config) { c.Task = "chess" }, []problem{{"task", `unknown task "chess"`}}},
+		{"no task and no data", func(c *Config) { c.Task = "" }, []problem{{"task", `task "" needs data = FILE`}}},
+		{"device and matmul", func(c *Config) { c.Device, c.Matmul = "tpu", "f8" },
+			[]problem{{"device", `device "tpu": want cpu, gpu, gpu:N or auto`}, {"matmul", `matmul "f8": want f32 or f16`}}},
+		{"a malformed gpu:N", func(c *Config) { c.Device = "gpu:-1" }, []problem{{"device", `device "gpu:-1": want gpu:N`}}},
+		{"negative counts", func(c *Config) { c.Steps, c.EvalEvery, c.EvalQuestions, c.CheckpointEvery = -1, -2, -3, -4 },
+			[]problem{{"steps", "steps -1 must not be negative"}, {"eval_every", "eval_every -2"},
+				{"eval_questions", "eval_questions -3"}, {"checkpoint_every", "checkpoint_every -4"}}},
+		{"[reward] and [grpo] say their tables", func(c *Config) { c.Reward.KLMax, c.GRPO.Samples = math.NaN(), 1 },
+			[]problem{{"reward.kl_max", "reward: kl_max is NaN"}, {"grpo.samples", "grpo: 1 sample per question"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig("teacher", "student")
+			c.edit(&cfg)
+			err := cfg.Validate()
+			var got []problem
+			for _, p := range configkey.Problems(err) {
+				key, ok := configkey.Of(p)
+				if !ok {
+					key = "(no key)"
+				}
+				got = append(got, problem{key, p.Error()})
+			}
+			ok := len(got) == len(c.want)
+			for i := 0; ok && i < len(got); i++ {
+				ok = got[i].key == c.want[i].key && strings.HasPrefix(got[i].words, c.want[i].words)
+			}
+			if !ok {
+				t.Errorf("problems %q, want %q", got, c.want)
+			}
+		})
 	}
 }
 

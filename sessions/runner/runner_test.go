@@ -53,7 +53,7 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 		{"task = 'addition'", "task = 'division'", "task", `unknown task "division"`},
 		{"max_new_tokens = 96", "max_new_tokens = 0", "max_new_tokens", "max_new_tokens 0 must be positive"},
 		{"estimator = 'logratio'", "estimator = 'l2'", "estimator", `estimator "l2"`},
-		{"student = ", "student = '' #", "student", "teacher and student folders are required"},
+		{"student = ", "student = '' #", "student", "student is empty: the student model's folder is required"},
 	}
 	for _, c := range cases {
 		data := strings.Replace(string(base), c.from, c.to, 1)

@@ -1,0 +1,77 @@
+package configkey
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// An Error reads as its problem after its key's table, and its key is
+// found through the wrapping and joining its callers add.
+func TestErrorReadsAndIsFound(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		err     error
+		text    string
+		key     string
+		hasKey  bool
+		problem int // how many problems Problems finds
+	}{
+		{"top-level key", Errorf("steps", "steps %d must not be negative", -1), "steps -1 must not be negative", "steps", true, 1},
+		{"key in a table", Errorf("grpo.temperature", "temperature %g must be a finite positive number", 0.0),
+			"grpo: temperature 0 must be a finite positive number", "grpo.temperature", true, 1},
+		{"a check that knows no key, wrapped", Wrap("device", errors.New(`device "tpu": want cpu, gpu, gpu:N or auto`)),
+			`device "tpu": want cpu, gpu, gpu:N or auto`, "device", true, 1},
+		{"wrapped again by a caller", fmt.Errorf("resume r: %w", Errorf("reward.kl_max", "kl_max is %g", 1.5)),
+			"resume r: reward: kl_max is 1.5", "reward.kl_max", true, 1},
+		{"about no key", errors.New("the disk is full"), "the disk is full", "", false, 1},
+		{"nested joins", errors.Join(Errorf("steps", "a"), errors.Join(Errorf("grpo.lr", "b"), nil, Errorf("grpo.beta", "c"))),
+			"a\ngrpo: b\ngrpo: c", "steps", true, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.err.Error(); got != c.text {
+				t.Errorf("Error() = %q, want %q", got, c.text)
+			}
+			if key, ok := Of(c.err); key != c.key || ok != c.hasKey {
+				t.Errorf("Of = %q, %v; want %q, %v", key, ok, c.key, c.hasKey)
+			}
+			if n := len(Problems(c.err)); n != c.problem {
+				t.Errorf("%d problems, want %d", n, c.problem)
+			}
+		})
+	}
+}
+
+func TestWrapKeepsNil(t *testing.T) {
+	if err := Wrap("device", nil); err != nil {
+		t.Errorf("Wrap(nil) = %#v", err)
+	}
+	if p := Problems(nil); p != nil {
+		t.Errorf("Problems(nil) = %v", p)
+	}
+}
+
+// The problems of a join keep their keys and their order.
+func TestProblemsKeepKeysInOrder(t *testing.T) {
+	err := errors.Join(Errorf("teacher", "x"), errors.Join(Errorf("student", "y")), errors.New("z"))
+	var keys []string
+	for _, p := range Problems(err) {
+		k, _ := Of(p)
+		keys = append(keys, k)
+	}
+	if got := strings.Join(keys, ","); got != "teacher,student," {
+		t.Errorf("keys %q", got)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for _, c := range []struct{ key, table, name string }{
+		{"steps", "", "steps"}, {"grpo.lr", "grpo", "lr"}, {"a.b.c", "a.b", "c"},
+	} {
+		table, name, ok := Split(c.key)
+		if table != c.table || name != c.name || ok != (c.table != "") {
+			t.Errorf("Split(%q) = %q, %q, %v", c.key, table, name, ok)
+		}
+	}
+}
