@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/rlt-workbench/rlt/engine/configkey"
 )
 
 // ConfigError is one problem in a TOML configuration file, located by line
@@ -25,7 +27,11 @@ type ConfigError struct {
 	Key    string   // dotted key path, e.g. "reward.lamda"; empty for syntax errors
 	Msg    string   // what is wrong, without the location
 	Known  []string // for unknown keys: the keys allowed in that table
-	Err    error    // the underlying go-toml error
+	Err    error    // the underlying go-toml error, or the validation problem
+	// KeyAbsent: the file does not set Key (a validation problem with a
+	// default's or a flag's value), so Line is its table's header, or 1,
+	// not the key's own.
+	KeyAbsent bool
 
 	syntax bool // the parser stopped here (not a key or type problem)
 }
@@ -367,115 +373,35 @@ func KeyLine(data []byte, table, key string) (int, bool) {
 	return header, false
 }
 
-// keyValue is the value after "=" on a line, without a trailing comment.
-func keyValue(data []byte, line int) string {
-	lines := strings.Split(string(data), "\n")
-	if line < 1 || line > len(lines) {
-		return ""
-	}
-	_, v, _ := strings.Cut(lines[line-1], "=")
-	v = strings.TrimSpace(v)
-	if v != "" && (v[0] == '\'' || v[0] == '"') {
-		if i := strings.IndexByte(v[1:], v[0]); i >= 0 {
-			return v[:i+2]
-		}
-		return v
-	}
-	v, _, _ = strings.Cut(v, "#")
-	return strings.TrimSpace(v)
-}
-
-var keyWord = regexp.MustCompile(`[a-z][a-z0-9_]*`)
-
-// LocateValidation puts a validation error of the configuration decoded
-// from data (file) on the line of a key it names, so an editor can show it
-// there. Messages name their table first ("grpo: temperature 0 must be
-// positive", "reward: …"; "run: …" is the top level), as engine/run's
-// Config.Validate writes them. Of the keys named, the culprit when the
-// message names several, else the first; else the table's header; else
-// line 1.
+// LocateValidation puts a validation problem of the configuration decoded
+// from data (the text of file) on the line of the key it is about: the key
+// a *configkey.Error in err carries (errors.As), as the engine's
+// validators return them, so no message is read for it. A key the file
+// does not set (its value is a default, or a flag's) is put on its table's
+// header, else on line 1, and marked KeyAbsent; a problem about no key
+// (the configuration as a whole) is put on line 1, with no Key.
 func LocateValidation(file string, data []byte, err error) *ConfigError {
-	msg := err.Error()
-	table, rest := "", msg
-	if p, r, ok := strings.Cut(msg, ": "); ok {
-		switch p {
-		case "grpo", "reward":
-			table, rest = p, r
-		case "run":
-			rest = r
-		}
+	ce := &ConfigError{File: file, Line: 1, Column: 1, Msg: err.Error(), Err: err}
+	key, ok := configkey.Of(err)
+	if !ok {
+		return ce
 	}
-	type cand struct {
-		line int
-		key  string
-	}
-	var cands []cand
-	for _, w := range keyWord.FindAllString(rest, -1) {
-		for _, k := range []string{w, w + "s"} { // "1 sample" names samples
-			if l, ok := KeyLine(data, table, k); ok {
-				cands = append(cands, cand{l, k})
-				break
-			}
-		}
-	}
-	// A message about several keys ("… must not be negative", "… are
-	// required") is put on the one whose value is the culprit.
-	culprit := func(v string) bool {
-		switch {
-		case strings.Contains(rest, "negative"):
-			return strings.HasPrefix(v, "-")
-		case strings.Contains(rest, "required"):
-			return v == "''" || v == `""`
-		}
-		return false
-	}
-	line, key := 0, ""
-	if len(cands) > 0 {
-		pick := cands[0]
-		for _, c := range cands {
-			if culprit(keyValue(data, c.line)) {
-				pick = c
-				break
-			}
-		}
-		line, key = pick.line, pick.key
-	}
-	if line == 0 {
-		line, _ = KeyLine(data, table, "")
-	}
-	if table != "" && key != "" {
-		key = table + "." + key
-	}
-	return &ConfigError{File: file, Line: max(line, 1), Column: 1, Key: key, Msg: msg, Err: err}
+	table, name, _ := configkey.Split(key)
+	line, found := KeyLine(data, table, name)
+	ce.Key, ce.Line, ce.KeyAbsent = key, max(line, 1), !found
+	return ce
 }
 
 // LocateValidations puts every problem a configuration's Validate joined
-// into err (errors.Join, nested joins included) on the line of the key it
-// names in data, the text of file (LocateValidation), in line order, so
-// that the workbench's editor and `rlt run --config` list them as the file
-// reads. A nil err has none.
+// into err (errors.Join, nested joins included: configkey.Problems) on the
+// line of the key it is about in data, the text of file
+// (LocateValidation), in line order, so that the workbench's editor and
+// `rlt run --config` list them as the file reads. A nil err has none.
 func LocateValidations(file string, data []byte, err error) []*ConfigError {
-	if err == nil {
-		return nil
-	}
 	var located []*ConfigError
-	for _, e := range joinedErrors(err) {
+	for _, e := range configkey.Problems(err) {
 		located = append(located, LocateValidation(file, data, e))
 	}
 	slices.SortStableFunc(located, func(a, b *ConfigError) int { return a.Line - b.Line })
 	return located
-}
-
-// joinedErrors are the errors errors.Join put together in err (nested
-// joins included), or err alone.
-func joinedErrors(err error) []error {
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return []error{err}
-	}
-	var out []error
-	for _, e := range j.Unwrap() {
-		out = append(out, joinedErrors(e)...)
-	}
-	return out
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/configkey"
 )
 
 type testReward struct {
@@ -246,34 +248,52 @@ func TestDecodeFileRefusesJSON(t *testing.T) {
 }
 
 // LocateValidations takes apart what Validate joined, nested joins
-// included, puts each problem on its key's line and sorts them by line.
+// included, puts each problem on the line of the key it carries
+// (configkey), whatever its words say, and sorts them by line. A key the
+// file lacks goes on its table's header (else line 1), marked KeyAbsent;
+// a problem about no key on line 1.
 func TestLocateValidationsInLineOrder(t *testing.T) {
 	const text = "steps = -1\n\n[grpo]\nlr = -1.0\nsamples = 0\n\n[reward]\nestimator = 'l2'\n"
 	var (
-		steps     = errors.New("steps -1 must not be negative")
-		estimator = errors.New(`reward: estimator "l2": want "logratio", "k3" or "full"`)
-		lr        = errors.New("grpo: lr -1 must be a finite number, not negative")
-		samples   = errors.New("grpo: samples 0 must be positive")
-		nowhere   = errors.New("teacher and student folders are required")
+		steps     = configkey.Errorf("steps", "steps -1 must not be negative")
+		estimator = configkey.Errorf("reward.estimator", `estimator "l2": want "logratio", "k3" or "full"`)
+		lr        = configkey.Errorf("grpo.lr", "lr -1 must be a finite number, not negative")
+		samples   = configkey.Errorf("grpo.samples", "samples 0 must be positive")
+		// Words that name other keys, or none, do not move a problem.
+		misleading = configkey.Errorf("grpo.samples", "lr and steps are fine; this is about the group size")
+		student    = configkey.Errorf("student", "student is empty: the student model's folder is required")
+		kl         = configkey.Errorf("reward.kl_max", "kl_max is NaN")
+		seed       = configkey.Errorf("grpo.seed", "seed is wrong")
+		wrapped    = fmt.Errorf("while checking: %w", lr)
+		nowhere    = errors.New("samples and steps disagree")
 	)
 	for _, c := range []struct {
 		name string
 		err  error
-		want []string // "line key" of each, in order
+		want []string // "line key" of each, in order, "(absent)" after a key the file lacks
 	}{
 		{"none", nil, nil},
 		{"one", samples, []string{"5 grpo.samples"}},
 		{"joined out of order", errors.Join(estimator, samples, steps), []string{"1 steps", "5 grpo.samples", "8 reward.estimator"}},
 		{"nested joins", errors.Join(steps, errors.Join(estimator, errors.Join(samples, lr))),
 			[]string{"1 steps", "4 grpo.lr", "5 grpo.samples", "8 reward.estimator"}},
-		{"a key the file lacks", errors.Join(samples, nowhere), []string{"1 ", "5 grpo.samples"}},
+		{"the key, not the words", misleading, []string{"5 grpo.samples"}},
+		{"wrapped by a caller", wrapped, []string{"4 grpo.lr"}},
+		{"top-level key the file lacks", errors.Join(samples, student), []string{"1 student (absent)", "5 grpo.samples"}},
+		{"table keys the file lacks: their table's header", errors.Join(kl, seed, samples),
+			[]string{"3 grpo.seed (absent)", "5 grpo.samples", "7 reward.kl_max (absent)"}},
+		{"about no key", errors.Join(samples, nowhere), []string{"1 ", "5 grpo.samples"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
 			for _, ce := range LocateValidations("run.toml", []byte(text), c.err) {
-				got = append(got, fmt.Sprintf("%d %s", ce.Line, ce.Key))
-				if ce.File != "run.toml" {
-					t.Errorf("%v: file %q", ce, ce.File)
+				g := fmt.Sprintf("%d %s", ce.Line, ce.Key)
+				if ce.KeyAbsent {
+					g += " (absent)"
+				}
+				got = append(got, g)
+				if ce.File != "run.toml" || ce.Msg != ce.Err.Error() {
+					t.Errorf("%v: file %q, message %q", ce, ce.File, ce.Msg)
 				}
 			}
 			if fmt.Sprint(got) != fmt.Sprint(c.want) {

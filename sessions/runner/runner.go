@@ -46,13 +46,14 @@ const DefaultMicroBatchTokens = 2048
 // ValidateFile validates cfg, decoded from the TOML file at path (its text
 // data) and then given the values of a command's flags, and says what is
 // wrong as a command line should: each problem as path:line:column: and
-// the problem, on the line of the key it names and in line order, by the
-// rule the workbench's editor places them (sessions.LocateValidations). A
-// problem with a key a flag set (flagKeys: the key, dotted below its
-// table as in "grpo.seed", to the flag's name) names the flag instead, and
-// one with no key in the file reads as the engine wrote it: neither has a
-// line of the file to point at, so they come after the file's. An empty
-// path only validates.
+// the problem, on the line of the key it is about and in line order, by
+// the rule the workbench's editor places them (sessions.LocateValidations).
+// A problem with a key a flag set (flagKeys: the key, dotted below its
+// table as in "grpo.seed", to the flag's name) names the flag instead,
+// whether or not the file sets the key too; one with a key the file does
+// not set (a default's value), or with no key, reads as the engine wrote
+// it: neither has a line of the file to point at, so they come after the
+// file's. An empty path only validates.
 func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]string) error {
 	err := cfg.Validate()
 	if err == nil || path == "" {
@@ -60,11 +61,13 @@ func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]
 	}
 	var inFile, elsewhere []error
 	for _, ce := range sessions.LocateValidations(path, data, err) {
-		if flag, ok := flagKeys[ce.Key]; ok {
+		flag, fromFlag := flagKeys[ce.Key]
+		switch {
+		case fromFlag && ce.Key != "":
 			elsewhere = append(elsewhere, fmt.Errorf("--%s: %w", flag, ce.Err))
-		} else if ce.Key == "" {
+		case ce.Key == "" || ce.KeyAbsent:
 			elsewhere = append(elsewhere, ce.Err)
-		} else {
+		default:
 			inFile = append(inFile, ce)
 		}
 	}

@@ -107,7 +107,8 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 // ValidateFile says each problem of a configuration file at the line of
 // its key, in the file's order (not Validate's: the top level, then
 // [reward], then [grpo]); a problem with a key a flag set names the flag,
-// and one with a key the file does not set has no line to point at.
+// whether the file sets the key too or not, and one with a key neither
+// sets (a default's value) has no line to point at.
 func TestValidateFileLocatesEachProblem(t *testing.T) {
 	const file = "bad.toml"
 	for _, c := range []struct {
@@ -152,6 +153,21 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				"bad.toml:3:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
 				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
 			}},
+		{name: "keys flags set that the file does not", text: "[grpo]\nsamples = 1\n",
+			override: func(c *run.Config) { c.Task, c.Steps = "division", -5 },
+			flagKeys: map[string]string{"task": "task", "steps": "steps"},
+			want: []string{
+				"bad.toml:2:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
+				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
+				"--steps: steps -5 must not be negative",
+			}},
+		{name: "a data file a flag named, the file naming none", text: "steps = 3\n",
+			override: func(c *run.Config) { c.Data, c.Task = "missing.jsonl", run.DataTask },
+			flagKeys: map[string]string{"data": "data", "task": "data"},
+			want:     []string{"--data: data: open missing.jsonl: no such file or directory"}},
+		{name: "one model folder missing: its own key, not the flag's", text: "steps = 3\nstudent = ''\n",
+			override: func(c *run.Config) { c.Teacher = "teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
+			want: []string{"bad.toml:2:1: student is empty: the student model's folder is required"}},
 		{name: "a key the file does not set", text: "[grpo]\nsamples = 1\n",
 			override: func(c *run.Config) { c.Steps = -5 },
 			want: []string{
