@@ -1091,6 +1091,10 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	noTask := filepath.Join(dir, "notask.toml")
+	if err := os.WriteFile(noTask, []byte("[grpo]\nsamples = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	inFile := []string{
 		conf + ":2:1: eval_every -1 must not be negative",
 		conf + ":5:1: grpo: temperature 0 must be a finite positive number",
@@ -1106,6 +1110,9 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 		{"train", []string{"train", "--teacher", dir, "--student", dir, "--config", conf}, inFile},
 		{"train with a flag's task", []string{"train", "--teacher", dir, "--student", dir, "--task", "division", "--config", conf},
 			append(inFile, `--task: unknown task "division"`)},
+		// The flag's key is not in this file: the flag is named all the same.
+		{"train with a flag's task the file lacks", []string{"train", "--teacher", dir, "--student", dir, "--task", "division", "--config", noTask},
+			[]string{noTask + ":2:1: grpo: 1 sample per question", `--task: unknown task "division"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, "", c.args...)
