@@ -37,7 +37,7 @@ type RunSummary struct {
 	Name       string // folder name under root
 	Dir        string
 	State      RunState
-	LastStep   int     // the last metrics record's step, as recorded; -1 without metrics
+	LastStep   int     // the highest step of its metric records that stand (StepsDone), as recorded; -1 without metrics
 	BestReward float64 // best mean reward ("reward" metric) of any step; NaN without one
 	Size       int64   // bytes of every file in the folder
 	Created    time.Time
@@ -48,6 +48,9 @@ type RunSummary struct {
 	// Numbering is how the run numbers its steps (an imported run keeps
 	// its trainer's numbers): StepsDone counts its steps done with it.
 	Numbering StepNumbering
+	// PlannedSteps is how many steps its config.toml plans (configPlan;
+	// 0: open-ended or not stated), the total StepsLabel counts against.
+	PlannedSteps int
 }
 
 // List summarises every run folder directly under root (a folder holding
@@ -91,7 +94,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 	// Metrics: last step and best reward, decoding only what is needed.
 	m := &c.metrics
 	mStats, mErr := c.metricsLog.read(filepath.Join(dir, MetricsFile), func() { *m = newMetricsFold() }, m.add)
-	s.LastStep, s.BestReward = m.lastStep, m.best
+	s.LastStep, s.BestReward = highestStanding(m.steps, ev.resumes), m.best
 	if mErr != nil && !errors.Is(mErr, fs.ErrNotExist) {
 		notes = append(notes, mErr.Error())
 	}
@@ -111,7 +114,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 		} else if cfg.syntaxErr != nil {
 			notes = append(notes, cfg.syntaxErr.Error())
 		} else {
-			s.Numbering = cfg.numbering
+			s.Numbering, s.PlannedSteps = cfg.numbering, cfg.planned
 		}
 	}
 	if mStats.PartialBytes > 0 {

@@ -75,15 +75,19 @@ type runCache struct {
 // metricsFold is what List takes from metrics.jsonl, folded record by
 // record so that appended records continue it.
 type metricsFold struct {
-	lastStep int     // -1: no record yet
-	best     float64 // NaN: no reward yet
-	broken   int
+	// steps are the records' steps by segment, from which the highest
+	// that no resume superseded is the run's last step (highestStanding:
+	// a resume read later can supersede steps folded before it).
+	steps  map[int]*stepRanges
+	best   float64 // NaN: no reward yet
+	broken int
 }
 
-func newMetricsFold() metricsFold { return metricsFold{lastStep: -1, best: math.NaN()} }
+func newMetricsFold() metricsFold { return metricsFold{best: math.NaN()} }
 
 func (m *metricsFold) add(raw []byte) {
 	var r struct {
+		Seg    int  `json:"seg"`
 		Step   *int `json:"step"`
 		Values struct {
 			Reward *jfloat `json:"reward"`
@@ -93,7 +97,15 @@ func (m *metricsFold) add(raw []byte) {
 		m.broken++
 		return
 	}
-	m.lastStep = max(m.lastStep, *r.Step)
+	if m.steps == nil {
+		m.steps = map[int]*stepRanges{}
+	}
+	seg := m.steps[r.Seg]
+	if seg == nil {
+		seg = &stepRanges{}
+		m.steps[r.Seg] = seg
+	}
+	seg.add(*r.Step)
 	if v := r.Values.Reward; v != nil && !math.IsNaN(float64(*v)) && !(float64(*v) <= m.best) {
 		m.best = float64(*v)
 	}
@@ -106,6 +118,7 @@ type eventsFold struct {
 	lastPhase string // since the last resume
 	fatal     string // since the last resume
 	device    event.DeviceChoice
+	resumes   resumePoints // nil: none read
 	broken    int
 }
 
@@ -122,6 +135,10 @@ func (f *eventsFold) add(raw []byte) {
 		// A session that continues the training starts a new state; one
 		// that only reviews or re-scores (Open without Resume) does not.
 		f.lastPhase, f.fatal = "", ""
+		if f.resumes == nil {
+			f.resumes = resumePoints{}
+		}
+		f.resumes.note(e.Seg, e.Step)
 	case KindDevice:
 		f.device = e.Device
 	case KindPhase:
@@ -260,6 +277,7 @@ type configState struct {
 	readErr   error
 	syntaxErr error
 	numbering StepNumbering
+	planned   int
 }
 
 // config returns what config.toml says, read again only if its identity
@@ -280,7 +298,7 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 	if err := configSyntax(path, data); err != nil {
 		c.cfg.syntaxErr = err
 	} else {
-		c.cfg.numbering = configNumbering(dir, data)
+		c.cfg.numbering, c.cfg.planned = configPlan(dir, data)
 	}
 	return c.cfg
 }

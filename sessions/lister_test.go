@@ -55,6 +55,9 @@ func sameSummaries(t *testing.T, what string, got, want []RunSummary) {
 		if g.Numbering != w.Numbering {
 			diff("Numbering", g.Numbering, w.Numbering)
 		}
+		if g.PlannedSteps != w.PlannedSteps {
+			diff("PlannedSteps", g.PlannedSteps, w.PlannedSteps)
+		}
 	}
 }
 
@@ -217,6 +220,11 @@ func TestListerMatchesList(t *testing.T) {
 					t.Fatal(err)
 				}
 			}},
+			{"a plan", func(t *testing.T, root string) {
+				if err := WriteFileAtomic(c(root), []byte("name = \"p\"\nsteps = 8\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}},
 			{"removed", func(t *testing.T, root string) { os.Remove(c(root)) }},
 			{"back", func(t *testing.T, root string) { os.WriteFile(c(root), []byte("name = \"c\"\n"), 0o644) }},
 		}},
@@ -254,6 +262,23 @@ func TestListerMatchesList(t *testing.T) {
 					t.Fatal("no checkpoint files")
 				}
 				appendTo(t, cks[0], "more")
+			}},
+		}},
+		{"resumed from an earlier step", []step{
+			// The resume event comes after the steps it supersedes were
+			// read: they stop counting.
+			{"resumed after step 0", func(t *testing.T, root string) {
+				w, err := Open(filepath.Join(root, "a"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { w.Close() })
+				if err := w.Resume(0); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"step 1 re-done", func(t *testing.T, root string) {
+				appendTo(t, m(root), `{"seg":1,"time":"2025-01-02T03:04:05Z","step":1,"values":{"reward":0.5}}`+"\n")
 			}},
 		}},
 		{"held and writing", []step{

@@ -102,7 +102,7 @@ type Run struct {
 
 	// resume points: segment → last step kept (guarded by resMu)
 	resMu   sync.Mutex
-	resumes map[int]int
+	resumes resumePoints
 
 	// the engine's latest progress within a step, kept in memory only
 	// (a few events a second are not worth a line each in events.jsonl)
@@ -226,7 +226,7 @@ func (r *Run) Dropped() int {
 }
 
 func newRun(dir string, opts Options) *Run {
-	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: map[int]int{}, traceStep: -1}
+	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: resumePoints{}, traceStep: -1}
 }
 
 // Create makes a new run folder at dir (created if missing; it must not
@@ -538,19 +538,12 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 func (r *Run) superseded(seg, step int) bool {
 	r.resMu.Lock()
 	defer r.resMu.Unlock()
-	for s, kept := range r.resumes {
-		if s > seg && step > kept {
-			return true
-		}
-	}
-	return false
+	return r.resumes.superseded(seg, step)
 }
 
 func (r *Run) noteResume(seg, step int) {
 	r.resMu.Lock()
-	if old, ok := r.resumes[seg]; !ok || step < old {
-		r.resumes[seg] = step
-	}
+	r.resumes.note(seg, step)
 	r.resMu.Unlock()
 }
 

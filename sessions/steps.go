@@ -1,6 +1,14 @@
 package sessions
 
-import "path/filepath"
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"github.com/pelletier/go-toml/v2"
+)
 
 // StepNumbering is how a run's metric records number its steps, which
 // decides how many steps the run has done. The workbench's own runs name
@@ -22,10 +30,15 @@ const (
 	StepsFromOne
 )
 
-// StepsDone is how many steps a run numbered so has completed when its
-// last metrics record is of step lastStep (-1: none). Numbered from one, a
-// record of step 0 (verl's and NeMo-RL's validation before the first
-// step) follows no step done.
+// StepsDone is how many steps a run numbered so has completed when the
+// highest step its metric records name is lastStep (-1: none). The highest,
+// not the last record's: a step's values can come after a later step's (an
+// evaluation logged late, a trainer's records read out of order, a value a
+// followed trainer's folder adds to a step already shown), and the step in
+// progress is past all of them. Records a resume superseded do not count
+// (resumePoints): the resumed session re-does those steps. Numbered from
+// one, a record of step 0 (verl's and NeMo-RL's validation before the
+// first step) follows no step done.
 func (n StepNumbering) StepsDone(lastStep int) int {
 	if n == StepsFromOne {
 		return max(lastStep, 0)
@@ -55,6 +68,38 @@ func configNumbering(dir string, data []byte) StepNumbering {
 	return StepsFromZero
 }
 
+// configPlan is how the run whose config.toml holds data numbers its
+// steps and how many it planned (0: open-ended or not stated): an
+// import's, what its trainer's files stated (ImportSource.PlannedSteps);
+// one of ours, its top-level steps (run.Config.Steps; 0 runs until
+// stopped) as config.toml records them, which a later rlt run --resume
+// --steps N does not rewrite (StepsLabel says a run past them so). A
+// config.toml that does not decode states no plan.
+func configPlan(dir string, data []byte) (StepNumbering, int) {
+	if src, ok := importSource(filepath.Join(dir, ConfigFile), data); ok {
+		return ImportNumbering(src.Format), src.PlannedSteps
+	}
+	var c struct {
+		Steps int `toml:"steps"`
+	}
+	if err := decodeLoose(data, &c); err != nil {
+		return StepsFromZero, 0
+	}
+	return StepsFromZero, max(c.Steps, 0)
+}
+
+// decodeLoose decodes TOML data into v, ignoring keys v lacks: for the
+// one or two keys a listing needs (DecodeStrict checks a whole file).
+func decodeLoose(data []byte, v any) (err error) {
+	defer func() {
+		// The parser is third-party; a user's file must never crash us.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("toml: panic: %v", r)
+		}
+	}()
+	return toml.Unmarshal(data, v)
+}
+
 // StepNumbering is how the run's metric records number its steps, from
 // config.toml: the count of steps done the workbench shows is
 // r.StepNumbering().StepsDone(last step recorded).
@@ -63,3 +108,110 @@ func (r *Run) StepNumbering() StepNumbering { return configNumbering(r.dir, r.co
 // StepsDone is how many steps the listed run has done (0 without metrics;
 // LastStep is then -1).
 func (s RunSummary) StepsDone() int { return s.Numbering.StepsDone(s.LastStep) }
+
+// StepsLabel says how many steps a run has done against the steps planned
+// (0: open-ended or not known), as the workbench's header and Runs screen
+// and rlt import show it: "3/10", or "3" without a plan. A run past its
+// plan reads "12 (10 planned)", not "12/10", which would read as a count
+// gone wrong: it happens where the plan on record is older than the run
+// (one of ours resumed with rlt run --resume --steps N, whose config.toml
+// keeps the steps it was started with; a trainer whose files raise their
+// max_steps after its steps).
+func StepsLabel(done, planned int) string {
+	switch {
+	case planned <= 0:
+		return fmt.Sprint(done)
+	case done > planned:
+		return fmt.Sprintf("%d (%d planned)", done, planned)
+	}
+	return fmt.Sprintf("%d/%d", done, planned)
+}
+
+// resumePoints are the steps a run was resumed after, by the segment (the
+// session) that resumed it: a record of an earlier segment past such a step
+// is superseded, since the resumed session re-does that step. Where one
+// segment's events name several, the lowest counts. Run loads by it and
+// the Lister counts by it, so both leave out the same records.
+type resumePoints map[int]int
+
+// note records that segment seg resumed the run after step.
+func (p resumePoints) note(seg, step int) {
+	if old, ok := p[seg]; !ok || step < old {
+		p[seg] = step
+	}
+}
+
+// superseded reports whether a record of segment seg at step was re-done
+// by a later segment that resumed from an earlier step.
+func (p resumePoints) superseded(seg, step int) bool {
+	for s, kept := range p {
+		if s > seg && step > kept {
+			return true
+		}
+	}
+	return false
+}
+
+// stepRanges is a set of steps as ascending, disjoint, non-adjacent
+// ranges [first, last]: a segment's steps, which its session does in
+// order, are one range however many there are.
+type stepRanges [][2]int
+
+// add puts step into the set.
+func (r *stepRanges) add(step int) {
+	rs := *r
+	if n := len(rs); n > 0 && step >= rs[n-1][0] { // in order: the usual case
+		switch {
+		case step <= rs[n-1][1]:
+		case step == rs[n-1][1]+1:
+			rs[n-1][1] = step
+		default:
+			*r = append(rs, [2]int{step, step})
+		}
+		return
+	}
+	// The first range that ends at step-1 or later.
+	i := sort.Search(len(rs), func(i int) bool { return rs[i][1] >= step-1 })
+	switch {
+	case i == len(rs):
+		*r = append(rs, [2]int{step, step})
+	case rs[i][0] <= step && step <= rs[i][1]:
+	case step == rs[i][1]+1:
+		rs[i][1] = step
+		if i+1 < len(rs) && rs[i+1][0] == step+1 {
+			rs[i][1] = rs[i+1][1]
+			*r = slices.Delete(rs, i+1, i+2)
+		}
+	case step == rs[i][0]-1: // rs[i-1] ends before step-1: no merge
+		rs[i][0] = step
+	default:
+		*r = slices.Insert(rs, i, [2]int{step, step})
+	}
+}
+
+// highestUpTo is the highest step of the set not past limit.
+func (r stepRanges) highestUpTo(limit int) (int, bool) {
+	j := sort.Search(len(r), func(i int) bool { return r[i][0] > limit }) - 1
+	if j < 0 {
+		return 0, false
+	}
+	return min(r[j][1], limit), true
+}
+
+// highestStanding is the highest step of the records (their steps by
+// segment) that no resume superseded, -1 when there is none.
+func highestStanding(steps map[int]*stepRanges, resumes resumePoints) int {
+	best := -1
+	for seg, r := range steps {
+		limit := math.MaxInt
+		for s, kept := range resumes {
+			if s > seg {
+				limit = min(limit, kept)
+			}
+		}
+		if h, ok := r.highestUpTo(limit); ok {
+			best = max(best, h)
+		}
+	}
+	return best
+}

@@ -126,3 +126,185 @@ func checkOpenCount(t *testing.T, how string, r *Run, steps []int, numbering Ste
 		t.Errorf("%s: numbering %d counts %d steps done after step %d, want %d counting %d", how, n, n.StepsDone(last), last, numbering, done)
 	}
 }
+
+// TestStepsLabel: steps done against the plan; a run past its plan says
+// so rather than reading 12/10.
+func TestStepsLabel(t *testing.T) {
+	for _, c := range []struct {
+		done, planned int
+		want          string
+	}{
+		{3, 10, "3/10"},
+		{10, 10, "10/10"},
+		{0, 10, "0/10"},
+		{3, 0, "3"},
+		{12, 10, "12 (10 planned)"},
+	} {
+		if got := StepsLabel(c.done, c.planned); got != c.want {
+			t.Errorf("StepsLabel(%d, %d) = %q, want %q", c.done, c.planned, got, c.want)
+		}
+	}
+}
+
+// TestStepRanges: steps added in any order are the set of them, and the
+// highest not past a limit is the set's; a segment's steps in order stay
+// one range.
+func TestStepRanges(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		steps  []int
+		ranges int
+	}{
+		{"in order", []int{0, 1, 2, 3, 4}, 1},
+		{"repeated", []int{0, 1, 1, 2, 2, 2}, 1},
+		{"a gap", []int{0, 1, 5, 6}, 2},
+		{"gap filled", []int{0, 1, 5, 6, 3, 2, 4}, 1},
+		{"backwards", []int{9, 8, 7, 5, 3}, 3},
+		{"merging below and above", []int{10, 12, 11, 0, 2, 1, 14}, 3},
+		{"before the first", []int{5, 6, 1}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var r stepRanges
+			in := map[int]bool{}
+			for _, s := range c.steps {
+				r.add(s)
+				in[s] = true
+			}
+			if len(r) != c.ranges {
+				t.Errorf("%d ranges %v, want %d", len(r), r, c.ranges)
+			}
+			for i := 1; i < len(r); i++ {
+				if r[i][0] <= r[i-1][1]+1 {
+					t.Errorf("ranges %v overlap or touch", r)
+				}
+			}
+			for limit := -1; limit <= 16; limit++ {
+				want, wok := -1, false
+				for s := range in {
+					if s <= limit && s > want {
+						want, wok = s, true
+					}
+				}
+				if got, ok := r.highestUpTo(limit); ok != wok || (ok && got != want) {
+					t.Errorf("highestUpTo(%d) = %d, %v; want %d, %v (ranges %v)", limit, got, ok, want, wok, r)
+				}
+			}
+		})
+	}
+}
+
+// TestListCountsTheHighestStandingStep: the listing's last step is the
+// highest step of the records that stand, as the open run's are: a step's
+// later values do not lower it, and the records a resume superseded do not
+// count (the resumed session re-does those steps), so the Runs screen and
+// rlt sessions count what the header counts. The listing used to count a
+// run resumed after step 3 of 6 as 6 steps done while it re-did step 4.
+func TestListCountsTheHighestStandingStep(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// first: the steps the first session recorded; resume: the step
+		// the second session resumed after (-1: none); then: its steps.
+		first  []int
+		resume int
+		then   []int
+		want   int
+	}{
+		{"in order", []int{0, 1, 2}, -1, nil, 2},
+		{"a step's later values", []int{0, 1, 2, 3, 1}, -1, nil, 3},
+		{"resumed at its last step", []int{0, 1, 2}, 2, []int{3}, 3},
+		{"resumed from an earlier step, re-doing it", []int{0, 1, 2, 3, 4, 5}, 3, []int{4}, 4},
+		{"resumed from an earlier step, nothing re-done yet", []int{0, 1, 2, 3, 4, 5}, 3, nil, 3},
+		{"resumed from an earlier step, past the first session", []int{0, 1, 2, 3, 4, 5}, 3, []int{4, 5, 6}, 6},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			r := mustCreate(t, dir, Options{})
+			for _, s := range c.first {
+				r.Emit(fakeMetrics(s))
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if c.resume >= 0 {
+				r, err := Open(dir, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Resume(c.resume); err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range c.then {
+					r.Emit(fakeMetrics(s))
+				}
+				if err := r.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			list, err := List(root)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			if got := list[0].LastStep; got != c.want {
+				t.Errorf("listed last step %d, want %d", got, c.want)
+			}
+			// The open run's records that stand end at the same step.
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			ms, _ := ro.Store().MetricsSince(0)
+			highest := -1
+			for _, m := range ms {
+				highest = max(highest, m.Step)
+			}
+			if highest != c.want {
+				t.Errorf("the open run's highest step %d, want %d", highest, c.want)
+			}
+		})
+	}
+}
+
+// TestListPlannedSteps: the listing carries the steps a run plans, as
+// config.toml records them: one of ours, its steps (0: until stopped); an
+// import, what its trainer's files stated (none for verl).
+func TestListPlannedSteps(t *testing.T) {
+	root := t.TempDir()
+	for name, cfg := range map[string]any{
+		"ours": struct {
+			Steps int `toml:"steps"`
+		}{20},
+		"open-ended": struct {
+			Steps int `toml:"steps"`
+		}{0},
+	} {
+		r, err := Create(filepath.Join(root, name), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Emit(fakeMetrics(0))
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, src := range map[string]string{"official": fixtureRun, "trl": trlFixture, "verl": verlFixture} {
+		if _, err := Import(filepath.Join(root, name), src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := List(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"ours": "1/20", "open-ended": "1", "official": "3/3", "trl": "4/4", "verl": "2"}
+	for _, s := range list {
+		if got := StepsLabel(s.StepsDone(), s.PlannedSteps); got != want[s.Name] {
+			t.Errorf("%s: %q, want %q", s.Name, got, want[s.Name])
+		}
+		delete(want, s.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("not listed: %v", want)
+	}
+}

@@ -501,19 +501,28 @@ func (m *Model) pull() {
 	}
 	ms, cur := st.MetricsSince(m.mCur)
 	if cur-len(ms) == 0 && m.mCur > 0 { // the store was reset or superseded
+		// A resume superseded the steps after its checkpoint: the count
+		// goes back to the records that stand, which ms holds again.
 		m.dash.clear()
 		m.recent = m.recent[:0]
+		m.hasStep, m.lastStep, m.hasReward, m.memory = false, 0, false, ""
 	}
 	m.mCur = cur
 	if len(ms) > 0 {
 		m.dash.add(ms)
 		for _, r := range ms {
-			m.lastStep, m.hasStep = r.Step, true
-			if v, ok := r.Get("reward"); ok {
-				m.reward, m.hasReward = v, true
-			}
-			if mem := memoryLabel(r.Get); mem != "" {
-				m.memory = mem
+			// The header's step is the highest recorded, with its reward
+			// and memory (sessions.StepNumbering.StepsDone says why): a
+			// record of an earlier step that comes later (its late values,
+			// a trainer's records out of order) changes neither.
+			if !m.hasStep || r.Step >= m.lastStep {
+				m.lastStep, m.hasStep = r.Step, true
+				if v, ok := r.Get("reward"); ok {
+					m.reward, m.hasReward = v, true
+				}
+				if mem := memoryLabel(r.Get); mem != "" {
+					m.memory = mem
+				}
 			}
 			m.noteDone(r.Step, r.Time)
 		}
@@ -1066,11 +1075,7 @@ func (m *Model) statusLine() string {
 		parts = append(parts, th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", plural(warns, "warning"))))
 	}
 	if m.hasStep {
-		if steps > 0 {
-			parts = append(parts, fmt.Sprintf("step %d/%d", m.stepsDone(), steps))
-		} else {
-			parts = append(parts, fmt.Sprintf("step %d", m.stepsDone()))
-		}
+		parts = append(parts, "step "+sessions.StepsLabel(m.stepsDone(), steps))
 	}
 	if m.hasReward {
 		parts = append(parts, "reward "+num(m.reward, 3))
@@ -1110,8 +1115,8 @@ func (m *Model) plannedSteps() int {
 
 // stepsDone is how many steps the open run has completed, what the header
 // counts against the planned total (so a finished run reads "step 6/6", as
-// rlt pretrain and rlt distill count), as sessions counts them from its
-// last metrics record's step: one of ours numbers steps from 0, so the
+// rlt pretrain and rlt distill count), as sessions counts them from the
+// highest step its metric records name: one of ours numbers steps from 0, so the
 // step in progress, named by its 0-based index like everywhere else
 // (metrics, traces, headless lines), carries the same number; a run
 // imported from another trainer keeps the trainer's numbers, which count

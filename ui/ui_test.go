@@ -1029,3 +1029,126 @@ func saveTrainerState(t *testing.T, dir string, maxSteps, done int) {
 		t.Fatal(err)
 	}
 }
+
+// TestHeaderCountsTheHighestStep: the header's step is the highest step the
+// run's metric records name, not the last record's: a step's later values
+// (an evaluation of step 3 logged after step 5) and an imported trainer's
+// records out of order leave the count and the reward at the highest step.
+// The header used to read "step 4/20" after step 5's record was followed by
+// more values of step 3.
+func TestHeaderCountsTheHighestStep(t *testing.T) {
+	type rec struct {
+		step   int
+		reward float64 // NaN: the record has no reward
+	}
+	nan := math.NaN()
+	for _, c := range []struct {
+		name    string
+		cfg     any
+		planned int
+		records []rec
+		want    string // the header's count
+		reward  string
+	}{
+		{"ours, in order", testCfg{Task: "addition", Steps: 20}, 20,
+			[]rec{{0, -1}, {1, -0.5}, {2, -0.25}}, "step 3/20", "reward -0.250"},
+		{"ours, a step's later values", testCfg{Task: "addition", Steps: 20}, 20,
+			[]rec{{0, -1}, {1, -0.5}, {2, -0.25}, {3, -0.125}, {4, -0.0625}, {5, 0.5}, {3, nan}}, "step 6/20", "reward 0.500"},
+		{"ours, a later reward of an earlier step", testCfg{Task: "addition", Steps: 20}, 20,
+			[]rec{{0, -1}, {5, 0.5}, {3, 0.25}}, "step 6/20", "reward 0.500"},
+		{"imported, out of order", sessions.ImportConfig{Import: sessions.ImportSource{Format: sessions.ImportTRL, PlannedSteps: 10}}, 10,
+			[]rec{{1, -1}, {2, -0.5}, {5, 0.75}, {3, 0.25}, {4, 0.5}}, "step 5/10", "reward 0.750"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r, err := sessions.Create(dir, c.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, x := range c.records {
+				vals := map[string]float64{"eval_accuracy": 0.5}
+				if !math.IsNaN(x.reward) {
+					vals = map[string]float64{"reward": x.reward}
+				}
+				r.Emit(event.Metrics{Time: t0.Add(time.Duration(i) * time.Minute), Step: x.step, Values: vals})
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			ro, err := sessions.OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ro.Close() })
+			m := newModel(Options{Session: &sessions.Session{Run: ro, Steps: c.planned, ReadOnly: true}})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m.pull()
+			h := m.statusLine()
+			if got := regexp.MustCompile(`step \d+(/\d+)?`).FindString(h); got != c.want {
+				t.Errorf("header %q counts %q, want %q", h, got, c.want)
+			}
+			if !strings.Contains(h, c.reward) {
+				t.Errorf("header %q lacks %q", h, c.reward)
+			}
+			// The Runs screen counts the same step, by the same rule.
+			list, err := sessions.List(filepath.Dir(dir))
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %v, %v", list, err)
+			}
+			if got := "step " + sessions.StepsLabel(list[0].StepsDone(), list[0].PlannedSteps); got != c.want {
+				t.Errorf("the Runs screen counts %q, the header %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestHeaderCountsBackOnAResume: a session that resumes the open run from
+// an earlier checkpoint supersedes the steps recorded after it (it re-does
+// them): the header's count goes back to the steps that stand and climbs
+// again as they are re-done, as the Runs screen counts them.
+func TestHeaderCountsBackOnAResume(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := sessions.Create(dir, testCfg{Task: "addition", Steps: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 0; s < 6; s++ {
+		r.Emit(event.Metrics{Time: t0.Add(time.Duration(s) * time.Minute), Step: s, Values: map[string]float64{"reward": float64(s)}})
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var cfg testCfg
+	if r, err = sessions.Open(dir, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(Options{Session: &sessions.Session{Run: r, Control: &fakeControl{}, Steps: 20}})
+	t.Cleanup(func() { closeModel(t, m); r.Close() })
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	count := func(want, reward string) {
+		t.Helper()
+		m.pull()
+		h := m.statusLine()
+		if got := regexp.MustCompile(`step \d+(/\d+)?`).FindString(h); got != want || !strings.Contains(h, reward) {
+			t.Errorf("header %q: want %q and %q", h, want, reward)
+		}
+		list, err := sessions.List(filepath.Dir(dir))
+		if err != nil || len(list) != 1 {
+			t.Fatalf("List: %v, %v", list, err)
+		}
+		if got := "step " + sessions.StepsLabel(list[0].StepsDone(), list[0].PlannedSteps); got != want {
+			t.Errorf("the Runs screen counts %q, the header %q", got, want)
+		}
+	}
+	count("step 6/20", "reward 5.000")
+	if err := r.Resume(3); err != nil {
+		t.Fatal(err)
+	}
+	count("step 4/20", "reward 3.000")
+	r.Emit(event.Metrics{Time: t0.Add(time.Hour), Step: 4, Values: map[string]float64{"reward": 4.5}})
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	count("step 5/20", "reward 4.500")
+}
