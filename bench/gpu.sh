@@ -21,7 +21,7 @@
 # the benchmark's device-MiB; PyTorch's: torch.cuda.max_memory_allocated). Otherwise the peer is
 # skipped and the reason said. PEER_DEVICE=cpu PYTHON=/usr/bin/python3 runs
 # the peer on the CPU instead, to check this wiring on a machine without CUDA
-# (its figures then compare nothing). The last lines are the README's figures,
+# (its figures then compare nothing). The last lines are the figures for docs/gpu.md's table,
 # ready to paste, with the GPU and its driver named. RLT_BENCH_PROFILE=1
 # adds each benchmark's GPU time per kernel (lines starting "profile").
 # RLT_VULKAN_GEMM=64 (or 128) runs every product that is not a gemv on
@@ -31,7 +31,7 @@
 # submits each batch whole instead of in pieces as it is recorded;
 # RLT_VULKAN_BARRIERS=all puts a barrier after every command instead of only
 # where commands conflict. At the 0.5B shape the script itself prints GPU
-# time per kernel, then (after the README's lines) reruns the benchmarks
+# time per kernel, then (after docs/gpu.md's lines) reruns the benchmarks
 # with each of RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0, RLT_VULKAN_FUSE=0
 # (decoding without gemv3 and gemv_glu: on gemv and swiglu alone),
 # RLT_VULKAN_BARRIERS=all, RLT_VULKAN_GEMM=64 and
@@ -95,7 +95,7 @@ if command -v nvidia-smi >/dev/null 2>&1; then
 	[ -n "$smi" ] && gpu_driver=$smi
 fi
 gpu_line="$gpu_name, driver $gpu_driver, Vulkan $gpu_vk"
-echo "== GPU for the README: $gpu_line"
+echo "== GPU for docs/gpu.md: $gpu_line"
 
 echo "== correctness on the device (conformance suite, batches in pieces, attention, token draws, whole-model parity)"
 # lavapipe runs a dispatch at a time; a GPU overlaps the ones without a
@@ -270,7 +270,7 @@ if [ "$lavapipe" = 1 ]; then
 		grpo_step
 	fi
 	echo
-	echo "== lavapipe ($gpu_line), toy B2 T16, 4 tokens sampled: a correctness run, not for the README"
+	echo "== lavapipe ($gpu_line), toy B2 T16, 4 tokens sampled: a correctness run, not for docs/gpu.md"
 	printf '%s\n' "${readme[@]}"
 	echo "speed on a real GPU: not yet measured (no GPU here)"
 	exit 0
@@ -326,7 +326,7 @@ for s in $SHAPES; do
 done
 
 # Where the time goes at the 0.5B shape, kernel by kernel, in one training
-# step and one decode pass; then the figures for the README; then what each
+# step and one decode pass; then the figures for docs/gpu.md; then what each
 # of the backend's choices buys there: the same benchmarks with one switch
 # turned back, most telling first, each line printed as it comes, so that a
 # run cut short by its time limit still has the rest (AB=0 skips both).
@@ -339,7 +339,7 @@ if [ "$ab" = 1 ]; then
 		grep -E '^profile'
 fi
 echo
-echo "== for the README (GPU: $gpu_line; toy B16 T128, 0.5B B8 T512, 128 tokens sampled; $(date -u +%Y-%m-%d))"
+echo "== for docs/gpu.md's table (GPU: $gpu_line; toy B16 T128, 0.5B B8 T512, 128 tokens sampled; $(date -u +%Y-%m-%d))"
 printf '%s\n' "${readme[@]}"
 if [ "$ab" = 1 ] && [ "$coop" = 1 ]; then
 	echo "== 0.5B training step, matmul f16, RLT_VULKAN_ATTN=f32 (attention on float32 tiles, not on tensor cores)"

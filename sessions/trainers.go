@@ -90,7 +90,7 @@ const (
 var ImportFormats = []string{"rlt", ImportTRL, ImportVerl, ImportNemoRL}
 
 // trainerMetricNames maps a trainer's metric names to ours where they mean
-// the same. The README carries the same table.
+// the same. docs/formats.md carries the same table.
 //
 //	ours               TRL                                       verl                    NeMo-RL
 //	reward             reward (weighted sum of reward functions) critic/score/mean       train/reward

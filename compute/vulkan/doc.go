@@ -102,7 +102,7 @@
 //
 // Device.StartProfile times every command with device timestamps; the
 // device benchmarks print it with RLT_BENCH_PROFILE=1 (bench/gpu.sh).
-// Measured once on an NVIDIA H200 (README): correct, toy sampling faster
+// Measured once on an NVIDIA H200 (docs/gpu.md): correct, toy sampling faster
 // than PyTorch eager, the 0.5B training step far slower (the 64×64 gemm
 // at about a third of cuBLAS float32). The changes above, gemm128, the
 // tensor-core products (gemmcm, coopmat.go) and the tiled attention
