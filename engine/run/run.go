@@ -133,7 +133,14 @@ func (c Config) check() error {
 			errs = append(errs, configkey.Errorf(f.key, "%s %d must not be negative", f.key, f.v))
 		}
 	}
-	errs = append(errs, c.Reward.Validate(), c.GRPO.Validate())
+	rewardErr, grpoErr := c.Reward.Validate(), c.GRPO.Validate()
+	errs = append(errs, rewardErr, grpoErr)
+	// rlt.NewTrainer refuses this too, but only once a run folder exists;
+	// on the reward's key, as RLT scores at the sampling temperature.
+	if rewardErr == nil && grpoErr == nil && c.Reward.Temperature != c.GRPO.Temperature {
+		errs = append(errs, configkey.Errorf("reward.temperature", "temperature %g differs from grpo.temperature %g: RLT scores explanations at the sampling temperature; set them equal",
+			c.Reward.Temperature, c.GRPO.Temperature))
+	}
 	return errors.Join(errs...)
 }
 

@@ -134,6 +134,10 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 				{"eval_questions", "eval_questions -3"}, {"checkpoint_every", "checkpoint_every -4"}}},
 		{"[reward] and [grpo] say their tables", func(c *Config) { c.Reward.KLMax, c.GRPO.Samples = math.NaN(), 1 },
 			[]problem{{"reward.kl_max", "reward: kl_max is NaN"}, {"grpo.samples", "grpo: 1 sample per question"}}},
+		{"scored at another temperature than sampled", func(c *Config) { c.GRPO.Temperature = 1 },
+			[]problem{{"reward.temperature", "reward: temperature 0.7 differs from grpo.temperature 1"}}},
+		{"an invalid temperature is not also said to differ", func(c *Config) { c.GRPO.Temperature = 0 },
+			[]problem{{"grpo.temperature", "grpo: temperature 0 must be a finite positive number"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig("teacher", "student")
