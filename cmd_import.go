@@ -82,7 +82,16 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case sessions.ImportNemoRL:
 		fmt.Fprintf(stdout, " (%d TensorBoard scalar events)", rep.Entries)
 	}
-	fmt.Fprintf(stdout, "\nleft out: %d rows\n", len(rep.Skip))
+	fmt.Fprintln(stdout)
+	if rep.LastStep >= 0 { // the count the workbench shows for the run
+		done := sessions.ImportNumbering(rep.Format).StepsDone(rep.LastStep)
+		fmt.Fprintf(stdout, "steps %s", sessions.StepsLabel(done, rep.PlannedSteps))
+		if rep.PlannedSteps == 0 {
+			fmt.Fprint(stdout, " (its files state no planned total)")
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "left out: %d rows\n", len(rep.Skip))
 	for _, s := range rep.Skip {
 		fmt.Fprintf(stdout, "  %s\n", s)
 	}

@@ -354,3 +354,32 @@ func TestImportTrainersScoreExport(t *testing.T) {
 		})
 	}
 }
+
+// TestImportSummarySaysTheSteps: rlt import says how many steps the
+// trainer did against the steps its files planned, as the workbench counts
+// them once the run is open: the Hugging Face Trainer's max_steps (official
+// trainer, TRL), none for verl and NeMo-RL, and nothing for a traces file,
+// which has no steps. The summary used to say neither.
+func TestImportSummarySaysTheSteps(t *testing.T) {
+	traces := filepath.Join(t.TempDir(), "mine.jsonl")
+	if err := os.WriteFile(traces, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, src, want string }{
+		{"official", officialFixture, "\nsteps 3/3\n"},
+		{"trl", "sessions/testdata/trainers/trl", "\nsteps 4/4\n"},
+		{"verl", "sessions/testdata/trainers/verl", "\nsteps 2 (its files state no planned total)\n"},
+		{"nemo-rl", "sessions/testdata/trainers/nemo-rl", "\nsteps 2 (its files state no planned total)\n"},
+		{"traces file", traces, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, "", "import", c.src, "--out", filepath.Join(t.TempDir(), c.name))
+			if code != 0 {
+				t.Fatalf("import: exit %d: %s", code, errs)
+			}
+			if c.want == "" && strings.Contains(out, "\nsteps") || !strings.Contains(out, c.want) {
+				t.Errorf("summary %q, want %q", out, c.want)
+			}
+		})
+	}
+}

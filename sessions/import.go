@@ -47,9 +47,13 @@ type ImportSource struct {
 type ImportReport struct {
 	Dir string // the run folder written
 	ImportSource
-	Entries int        // log_history entries read (official)
-	Skip    []RowIssue // every row or entry left out; File is relative to Source
-	Notes   []string   // what else the reader noticed (values ignored, entries merged …)
+	// LastStep is the highest step of the metric records, as the trainer
+	// numbers it (ImportNumbering; -1: none): with PlannedSteps, what rlt
+	// import says of the steps done.
+	LastStep int
+	Entries  int        // log_history entries read (official)
+	Skip     []RowIssue // every row or entry left out; File is relative to Source
+	Notes    []string   // what else the reader noticed (values ignored, entries merged …)
 }
 
 // Import reads src — a trainer's run folder (the official RLT trainer's,
@@ -238,6 +242,7 @@ func collectImport(abs string, isDir bool, format string, cache *importCache) (*
 		return nil, nil, nil, err
 	}
 	rep.Metrics, rep.Traces, rep.Skipped = len(metrics), len(traces), len(rep.Skip)
+	rep.LastStep = lastMetricStep(metrics)
 	return rep, metrics, traces, nil
 }
 

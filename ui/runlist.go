@@ -37,6 +37,20 @@ type runRow struct {
 	// Numbering is how the run numbers its steps, which sessions knows
 	// from its origin: the STEPS column is Numbering.StepsDone(LastStep).
 	Numbering sessions.StepNumbering
+	// Planned is how many steps the run plans (0: open-ended or not
+	// known), what the STEPS column counts against as the header does: its
+	// config.toml's (sessions.RunSummary.PlannedSteps), or an official
+	// trainer's max_steps.
+	Planned int
+}
+
+// steps is the STEPS column's text, the count the header shows for the
+// run once open ("—" with no metrics).
+func (r runRow) steps() string {
+	if r.LastStep < 0 {
+		return "—"
+	}
+	return sessions.StepsLabel(r.Numbering.StepsDone(r.LastStep), r.Planned)
 }
 
 // listRuns summarises the run folders under root and the followed
@@ -75,7 +89,7 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 func fromSummary(s sessions.RunSummary, name string, followed bool) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
 		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Followed: followed,
-		Device: s.Device.Label(), Numbering: s.Numbering}
+		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps}
 }
 
 func absPath(p string) string {
@@ -160,10 +174,11 @@ func officialRow(dir string) runRow {
 	}
 	var notes []string
 	if p := officialState(dir); p != "" {
-		ms, _, err := sessions.ReadTrainerState(p)
+		ms, rep, err := sessions.ReadTrainerState(p)
 		if err != nil {
 			notes = append(notes, err.Error())
 		}
+		r.Planned = rep.MaxSteps // what an import records as its planned_steps
 		for _, m := range ms {
 			r.LastStep = max(r.LastStep, m.Step)
 			if v, ok := m.Values["reward"]; ok && !math.IsNaN(v) && !(v <= r.Best) {

@@ -733,7 +733,16 @@ func (r *runsScreen) listView() []string {
 		head += " · listing…"
 	}
 	showCreated := r.w >= 80
-	fixed := 2 + 1 + 9 + 1 + 6 + 1 + 11 + 1 + 9
+	// STEPS as wide as its widest count ("12/20"; "12 (10 planned)" for a
+	// run past a stale plan, which gives way to its count alone beyond 16).
+	const maxStepsW = 16
+	stepsW := 6
+	for _, row := range r.rows {
+		if n := ansi.StringWidth(row.steps()); n <= maxStepsW {
+			stepsW = max(stepsW, n)
+		}
+	}
+	fixed := 2 + 1 + 9 + 1 + stepsW + 1 + 11 + 1 + 9
 	if showCreated {
 		fixed += 1 + 11
 	}
@@ -746,7 +755,7 @@ func (r *runsScreen) listView() []string {
 		nameW = min(r.w-fixed-devW-1, 44)
 	}
 	row := func(sel, cur, name, state, step, best, size, created, device string) string {
-		s := sel + cur + pad(name, nameW) + " " + pad(state, 9) + fmt.Sprintf(" %6s %11s %9s", step, best, size)
+		s := sel + cur + pad(name, nameW) + " " + pad(state, 9) + fmt.Sprintf(" %*s %11s %9s", stepsW, step, best, size)
 		if showCreated {
 			s += " " + pad(created, 11)
 		}
@@ -781,8 +790,8 @@ func (r *runsScreen) listView() []string {
 		} else if r.m.cmp.has(absPath(rw.Dir)) {
 			cur = "◆" // compared with the open run
 		}
-		step := "—"
-		if rw.LastStep >= 0 { // the count the header shows for the run once open
+		step := rw.steps()
+		if ansi.StringWidth(step) > stepsW {
 			step = fmt.Sprint(rw.Numbering.StepsDone(rw.LastStep))
 		}
 		created := ""

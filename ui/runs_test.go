@@ -812,16 +812,17 @@ func TestReadOnlyViewerGetsReviewBack(t *testing.T) {
 }
 
 // TestRunsScreenCountsStepsDone: the Runs screen's STEPS column counts the
-// steps a run has done, the number its header shows once open (metrics
-// records number steps from 0).
+// steps a run has done against those it plans, the numbers its header shows
+// once open (metrics records number steps from 0; writeRun plans the steps
+// it writes).
 func TestRunsScreenCountsStepsDone(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		steps int // metrics records of steps 0…steps-1
 		want  string
 	}{
-		{"six steps", 6, "6"},
-		{"one step", 1, "1"},
+		{"six steps", 6, "6/6"},
+		{"one step", 1, "1/1"},
 		{"no step", 0, "—"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -848,7 +849,7 @@ func TestRunsScreenCountsStepsDone(t *testing.T) {
 // imported from another trainer (rlt import into the runs folder, or the
 // official trainer's folder followed) counts the steps the trainer did,
 // the header's number once open: the trainer's step numbers count from 1,
-// so the official fixture's 3 steps read 3, not 4.
+// so the official fixture's 3 steps read 3, not 4 (of the 3 planned).
 func TestRunsScreenCountsAnImportedRunsSteps(t *testing.T) {
 	root := t.TempDir()
 	for name, src := range map[string]string{
@@ -874,15 +875,61 @@ func TestRunsScreenCountsAnImportedRunsSteps(t *testing.T) {
 	listNow(t, m)
 	v := m.View()
 	for _, c := range []struct{ row, state, want string }{
-		{"official", "finished", "3"},
-		{"trl", "finished", "4"},
+		{"official", "finished", "3/3"},
+		{"trl", "finished", "4/4"},
 		{"verl", "finished", "2"},
 		{"nemo-rl", "finished", "2"},
-		{"ext/official", "official", "3"},
+		{"ext/official", "official", "3/3"},
 	} {
 		got := regexp.MustCompile(`\s` + regexp.QuoteMeta(c.row) + `\s+` + c.state + `\s+(\S+)\s`).FindStringSubmatch(v)
 		if got == nil || got[1] != c.want {
 			t.Errorf("%s: want its STEPS column to read %s:\n%s", c.row, c.want, v)
 		}
+	}
+}
+
+// TestRunsScreenCountsAgainstThePlan: the STEPS column counts each run's
+// steps done against its plan, as the header does once it is open: a run
+// of ours against its config.toml's steps, one imported with rlt import
+// against the max_steps its trainer's files stated (planned_steps), a
+// followed official trainer's folder against its trainer_state.json's; a
+// run past a stale plan says so. The column used to show the count alone.
+func TestRunsScreenCountsAgainstThePlan(t *testing.T) {
+	runsWorld(t) // ext/official: the official trainer's 3 steps of 3
+	writeRun(t, filepath.Join("runs", "ours"), t0.Add(60*time.Hour), 4, false)
+	if _, err := sessions.Import(filepath.Join("runs", "imported"), "ext/official"); err != nil {
+		t.Fatal(err)
+	}
+	// Resumed with rlt run --resume --steps 6 past the 4 config.toml plans.
+	past := filepath.Join("runs", "past")
+	writeRun(t, past, t0.Add(61*time.Hour), 4, false)
+	appendTo(t, filepath.Join(past, sessions.MetricsFile), `{"step":4,"values":{"reward":1}}`+"\n"+`{"step":5,"values":{"reward":1}}`+"\n")
+	r := newTestRun(t, 3, 1, 1, 8)
+	m := newModel(Options{Session: &sessions.Session{Run: r, Control: &fakeControl{}, Steps: 20}, Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	defer closeModel(t, m)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	hit(t, m, "4", "a", "text:ext/official", "enter")
+	listNow(t, m)
+	v := m.View()
+	for name, want := range map[string]string{
+		"20260102-030405": "12/12", "ours": "4/4", "imported": "3/3", "ext/official": "3/3",
+		"past": "6 (4 planned)", "20260104-090000": "—",
+	} {
+		re := regexp.MustCompile(`(?m)^..` + regexp.QuoteMeta(name) + ` +\S+ +(.+?) +(-?\d+\.\d{3}|—) `)
+		if g := re.FindStringSubmatch(v); g == nil || g[1] != want {
+			t.Errorf("%s: STEPS %q, want %q in\n%s", name, g, want, v)
+		}
+	}
+}
+
+func appendTo(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
 	}
 }
