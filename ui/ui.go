@@ -160,6 +160,10 @@ type Model struct {
 	mCur, tCur, eCur int
 
 	runStatus
+	// now is the header's clock: the time of the last tick (tickMsg), so
+	// that tests set it by sending one; the time the model was made
+	// before the first.
+	now        time.Time
 	msg        string
 	msgAt      time.Time
 	stopSignal chan struct{}
@@ -184,11 +188,15 @@ type runStatus struct {
 	// phase, a checkpoint, a fatal error): a later session that resumes
 	// the run did no step from then on (noteResumed).
 	trainedAt time.Time
-	phase     string
-	device    string // where the run computes (device.Choice.Label), from its device event
-	done      bool
-	closed    bool
-	paused    bool // as set from this UI
+	// followedFrom is when the workbench began to follow a trainer's
+	// folder: the steps already there say nothing of when they came, so
+	// a run that brings none is quiet from then on (quietFor).
+	followedFrom time.Time
+	phase        string
+	device       string // where the run computes (device.Choice.Label), from its device event
+	done         bool
+	closed       bool
+	paused       bool // as set from this UI
 }
 
 // New returns the workbench model for opts.Session (nil: it opens on the
@@ -203,7 +211,7 @@ func newModel(opts Options) *Model {
 		opts.RunsDir = "runs"
 	}
 	m := &Model{opts: opts, global: keys.NewGlobal(), stopSignal: make(chan struct{}),
-		launcher: opts.Launcher, runsDir: opts.RunsDir, bg: &background{}, cmp: newComparison()}
+		launcher: opts.Launcher, runsDir: opts.RunsDir, bg: &background{}, cmp: newComparison(), now: time.Now()}
 	m.runs = newRunsScreen(m)
 	if s := opts.Session; s != nil && s.Run != nil {
 		m.attach(&opened{Session: s})
@@ -229,6 +237,9 @@ func (m *Model) attach(o *opened) {
 	m.runStatus = runStatus{}
 	if o != nil && o.Run != nil {
 		m.numbering = o.Run.StepNumbering()
+		if o.FollowsTrainer {
+			m.followedFrom = m.now
+		}
 	}
 	m.resetProblems()
 	m.mCur, m.tCur, m.eCur = 0, 0, 0
@@ -632,6 +643,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pull()
 		return m, m.waitChanged()
 	case tickMsg:
+		m.now = time.Time(msg) // the header's "no new step for" and ETA move on
 		if !m.msgAt.IsZero() && time.Time(msg).Sub(m.msgAt) > 6*time.Second {
 			m.msg, m.msgAt = "", time.Time{}
 		}
@@ -1009,13 +1021,24 @@ func (s *runStatus) rateFrom(t time.Time) {
 
 // rate is steps per minute over the recent metric records (0: unknown).
 func (m *Model) rate() float64 {
-	n := len(m.recent)
-	if n < 2 {
-		return 0
+	steps, spent, _ := m.basis()
+	if dt := spent.Minutes(); dt > 0 && steps > 0 {
+		return float64(steps) / dt
 	}
-	a, b := m.recent[0], m.recent[n-1]
-	spent := b.t.Sub(a.t)
-	for _, p := range m.pauses { // time paused is not time a step takes
+	return 0
+}
+
+// basis is what the rate counts: the steps done over the recent records
+// noted done (noteDone), the time they took less the time paused, and how
+// many times steps were seen done in it (intervals: one fewer).
+func (s *runStatus) basis() (steps int, spent time.Duration, seen int) {
+	n := len(s.recent)
+	if n < 2 {
+		return 0, 0, n
+	}
+	a, b := s.recent[0], s.recent[n-1]
+	spent = b.t.Sub(a.t)
+	for _, p := range s.pauses { // time paused is not time a step takes
 		to := p.to
 		if to.IsZero() {
 			to = b.t
@@ -1024,11 +1047,53 @@ func (m *Model) rate() float64 {
 			spent -= until.Sub(from)
 		}
 	}
-	dt := spent.Minutes()
-	if dt <= 0 || b.step <= a.step {
-		return 0
+	return b.step - a.step, spent, n
+}
+
+// Quiet: a followed trainer's run is said to bring no new step once none
+// has come for quietFactor times the mean time between the reads that
+// brought steps, and at least quietFloor. A trainer's steps come in bursts
+// (the Hugging Face Trainer's per checkpoint save), so a pause of one or
+// two intervals is its ordinary pace, and a read of the folder can miss a
+// save by up to a poll; three intervals without one is not. The floor keeps
+// a fast run (a step every few seconds), or one with a single read so far,
+// from reading quiet over a hiccup of the disk or the trainer's logging.
+const (
+	quietFactor = 3
+	quietFloor  = 2 * time.Minute
+)
+
+// quietFor is how long the open run, a trainer's folder followed and not
+// done, has brought no new step, when that is past the quiet rule above
+// (false: not quiet). Nothing else says whether the trainer still runs: a
+// trainer that died before its planned steps leaves only this silence.
+func (m *Model) quietFor() (time.Duration, bool) {
+	if m.cur == nil || !m.cur.FollowsTrainer || m.done || m.closed || m.probs.fatal != "" {
+		return 0, false
 	}
-	return float64(b.step-a.step) / dt
+	last := m.followedFrom // steps seen arriving come after it
+	if n := len(m.recent); n > 0 {
+		last = m.recent[n-1].t
+	}
+	limit := quietFloor
+	if _, spent, seen := m.basis(); seen >= 2 && spent > 0 {
+		limit = max(limit, quietFactor*spent/time.Duration(seen-1))
+	}
+	if last.IsZero() || m.now.Sub(last) <= limit {
+		return 0, false
+	}
+	return m.now.Sub(last), true
+}
+
+// ago is how long for the header: "45s", "14m", "3h05m".
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -1069,6 +1134,10 @@ func (m *Model) statusLine() string {
 	prog, hasProg := m.stepProgress()
 	// Most telling first: a narrow terminal cuts the line from the right.
 	parts := []string{strings.Join(tabs, ""), m.state(hasProg)}
+	quiet, isQuiet := m.quietFor()
+	if isQuiet {
+		parts = append(parts, "no new step for "+ago(quiet))
+	}
 	if errs, warns, _ := m.problemCounts(); errs > 0 {
 		parts = append(parts, th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))))
 	} else if warns > 0 {
@@ -1089,13 +1158,22 @@ func (m *Model) statusLine() string {
 	if hasProg {
 		parts = append(parts, prog)
 	}
-	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed {
+	// A quiet followed run shows no pace: it is not keeping one.
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !isQuiet {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.
 		pausing, _ := m.pauseAsked()
 		if left := steps - m.stepsDone(); steps > 0 && left > 0 && !m.done && !m.paused && !pausing && !m.sh.stopAsked {
 			eta := time.Duration(float64(left) / r * float64(time.Minute))
+			if m.cur.FollowsTrainer {
+				// A trainer's steps are seen only as its folder is read:
+				// the ETA counts down from when the last one arrived, not
+				// frozen until the next read (0 once overdue, until the
+				// run reads quiet). The engine's steps, here, show their
+				// progress within the step instead.
+				eta = max(eta-max(m.now.Sub(m.recent[len(m.recent)-1].t), 0), 0)
+			}
 			parts = append(parts, "ETA "+eta.Round(time.Second).String())
 		}
 	}

@@ -1152,3 +1152,167 @@ func TestHeaderCountsBackOnAResume(t *testing.T) {
 	}
 	count("step 5/20", "reward 4.500")
 }
+
+// followedCopy is the copy of a trainer's run folder that OpenTrainerRun
+// follows, written by hand so that the times its steps were seen arriving
+// are the test's: steps 1 and 2 were there when it was opened (no time),
+// each later one came at its time in arrived, and it plans planned steps.
+// It returns the folder and an append of later steps.
+func followedCopy(t *testing.T, planned int, arrived ...time.Time) (string, func(step int, at time.Time)) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "followed")
+	r, err := sessions.Create(dir, sessions.ImportConfig{Import: sessions.ImportSource{Format: sessions.ImportTRL, PlannedSteps: planned}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The follower appends to the copy from now on: it is open again (as
+	// sessions' writeImport leaves it).
+	ev, err := os.OpenFile(filepath.Join(dir, sessions.EventsFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(ev, "{\"time\":%q,\"kind\":\"open\"}\n", t0.Format(time.RFC3339))
+	if err := ev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	add := func(step int, at time.Time) {
+		t.Helper()
+		line := fmt.Sprintf(`{"step":%d,"values":{"reward":0.5}}`, step)
+		if !at.IsZero() {
+			line = fmt.Sprintf(`{"step":%d,"time":%q,"values":{"reward":0.5}}`, step, at.Format(time.RFC3339Nano))
+		}
+		f, err := os.OpenFile(filepath.Join(dir, sessions.MetricsFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(line + "\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(1, time.Time{})
+	add(2, time.Time{})
+	for i, at := range arrived {
+		add(3+i, at)
+	}
+	return dir, add
+}
+
+// TestHeaderSaysAFollowedRunIsQuiet: a followed trainer's run that brings
+// no new step for much longer than its own pace — more than 3× the mean
+// time between the reads that brought steps, and at least 2 minutes — reads
+// "no new step for 14m", with no pace nor ETA, until a step comes again;
+// before that its ETA counts down from when the last step arrived. The
+// header used to keep its last pace and a frozen ETA, as if the trainer
+// still ran.
+func TestHeaderSaysAFollowedRunIsQuiet(t *testing.T) {
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	for _, c := range []struct {
+		name    string
+		arrived []time.Time // steps 3, 4, … seen arriving
+		looks   []struct {
+			at          time.Time // the header's clock (a tick)
+			want, avoid []string
+		}
+	}{
+		{"a step a minute: quiet past 3 minutes", []time.Time{at(0), at(time.Minute), at(2 * time.Minute)}, []struct {
+			at          time.Time
+			want, avoid []string
+		}{
+			{at(2 * time.Minute), []string{`following \(read-only\) · step 5/10 `, `1\.0 st/min`, `ETA 5m0s`}, []string{`no new step`}},
+			{at(2*time.Minute + 30*time.Second), []string{`ETA 4m30s`}, []string{`no new step`}},
+			{at(5 * time.Minute), []string{`ETA 2m0s`}, []string{`no new step`}},
+			{at(5*time.Minute + time.Second), []string{`following \(read-only\) · no new step for 3m · step 5/10 `}, []string{`ETA`, `st/min`}},
+			{at(16 * time.Minute), []string{`no new step for 14m`}, []string{`ETA`, `st/min`}},
+			{at(3*time.Hour + 7*time.Minute), []string{`no new step for 3h05m`}, nil},
+		}},
+		{"a step every 10 seconds: quiet past 2 minutes", []time.Time{at(0), at(10 * time.Second), at(20 * time.Second)}, []struct {
+			at          time.Time
+			want, avoid []string
+		}{
+			{at(20 * time.Second), []string{`6\.0 st/min`, `ETA 50s`}, nil},
+			{at(90 * time.Second), []string{`ETA 0s`}, []string{`no new step`}},
+			{at(2*time.Minute + 20*time.Second), []string{`ETA 0s`}, []string{`no new step`}},
+			{at(2*time.Minute + 21*time.Second), []string{`no new step for 2m`}, []string{`ETA`}},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, add := followedCopy(t, 10, c.arrived...)
+			ro, err := sessions.OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ro.Close() })
+			m := newModel(Options{Session: &sessions.Session{Run: ro, Steps: 10, ReadOnly: true, FollowsTrainer: true}})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m.pull()
+			look := func(now time.Time, want, avoid []string) {
+				t.Helper()
+				m.Update(tickMsg(now))
+				h := m.statusLine()
+				for _, w := range want {
+					if !regexp.MustCompile(w).MatchString(h) {
+						t.Errorf("at %v: header %q lacks %q", now.Sub(t0), h, w)
+					}
+				}
+				for _, a := range avoid {
+					if regexp.MustCompile(a).MatchString(h) {
+						t.Errorf("at %v: header %q shows %q", now.Sub(t0), h, a)
+					}
+				}
+			}
+			last := c.arrived[len(c.arrived)-1]
+			for _, l := range c.looks {
+				look(l.at, l.want, l.avoid)
+				last = l.at
+			}
+			// A step comes again: following, with a pace and an ETA.
+			add(3+len(c.arrived), last)
+			if err := waitPulled(m, 3+len(c.arrived)); err != nil {
+				t.Fatal(err)
+			}
+			look(last, []string{`following \(read-only\) · step \d+/10 `, `st/min`, `ETA \d`}, []string{`no new step`})
+		})
+	}
+}
+
+// TestHeaderSaysAFollowedRunQuietFromTheStart: a followed run that brings
+// no step after it was opened reads quiet 2 minutes after it was opened
+// (the steps already there say nothing of when they were done).
+func TestHeaderSaysAFollowedRunQuietFromTheStart(t *testing.T) {
+	dir, _ := followedCopy(t, 0)
+	ro, err := sessions.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ro.Close() })
+	m := newModel(Options{Session: &sessions.Session{Run: ro, ReadOnly: true, FollowsTrainer: true}})
+	t.Cleanup(func() { closeModel(t, m) })
+	opened := time.Now()
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	m.pull()
+	m.Update(tickMsg(opened.Add(time.Minute)))
+	if h := m.statusLine(); !strings.Contains(h, "following (read-only) · step 2 ") || strings.Contains(h, "no new step") {
+		t.Errorf("a minute after opening: header %q", h)
+	}
+	m.Update(tickMsg(opened.Add(7*time.Minute + 30*time.Second)))
+	if h := m.statusLine(); !regexp.MustCompile(`following \(read-only\) · no new step for 7m · step 2 `).MatchString(h) {
+		t.Errorf("7 minutes after opening: header %q", h)
+	}
+}
+
+// waitPulled pulls the open run's records until step has come.
+func waitPulled(m *Model, step int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for m.pull(); !m.hasStep || m.lastStep < step; m.pull() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("step %d never came (header %q)", step, m.statusLine())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
