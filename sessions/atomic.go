@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // WriteFileAtomic replaces the file at path with data so that a reader (or a
@@ -51,7 +52,7 @@ func WriteAtomic(path string, perm os.FileMode, write func(w io.Writer) error) (
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: close: %w", path, err)
 	}
-	if err = os.Rename(tmpName, path); err != nil {
+	if err = rename(tmpName, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	// The new content is in place; a failed directory sync only weakens
@@ -63,7 +64,12 @@ func WriteAtomic(path string, perm os.FileMode, write func(w io.Writer) error) (
 }
 
 // syncDir fsyncs a directory so that a rename or create inside it is durable.
+// Windows has no directory fsync (FlushFileBuffers refuses a directory's
+// handle); NTFS journals the rename itself, so there is nothing to do.
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

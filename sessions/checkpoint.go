@@ -147,11 +147,11 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	var old string
 	if _, err := os.Lstat(final); err == nil {
 		old = filepath.Join(root, fmt.Sprintf(".old-%s-%d", name, time.Now().UnixNano()))
-		if err := os.Rename(final, old); err != nil {
+		if err := rename(final, old); err != nil {
 			return Checkpoint{}, fmt.Errorf("save checkpoint %s: move the previous one aside: %w", final, err)
 		}
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := rename(tmp, final); err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
 	ok = true
@@ -287,7 +287,13 @@ func syncTree(dir string) (map[string]int64, map[string]string, error) {
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(path)
+		if d.IsDir() {
+			if err := syncDir(path); err != nil {
+				return fmt.Errorf("sync %s: %w", path, err)
+			}
+			return nil
+		}
+		f, err := openForSync(path)
 		if err != nil {
 			return err
 		}
@@ -659,7 +665,7 @@ func (r *Run) removeTempCheckpoints() {
 			if i := strings.LastIndexByte(rest, '-'); i > 0 && strings.HasPrefix(rest, "step-") {
 				final := filepath.Join(root, rest[:i])
 				if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
-					if err := os.Rename(p, final); err == nil {
+					if err := rename(p, final); err == nil {
 						syncDir(root)
 						r.repairs = append(r.repairs, final+": put back the checkpoint whose replacement did not finish")
 						continue

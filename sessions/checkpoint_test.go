@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -136,16 +137,24 @@ func TestCheckpointRewardFromMetrics(t *testing.T) {
 }
 
 func TestLatestCheckpointFallback(t *testing.T) {
+	// The system's own words for a missing file ("no such file or
+	// directory"; Windows: "The system cannot find the file specified.").
+	_, err := os.Open(filepath.Join(t.TempDir(), "absent"))
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		t.Fatalf("opening a missing file: %v", err)
+	}
+	notExist := strings.TrimSuffix(pe.Err.Error(), ".")
 	cases := []struct {
 		name    string
 		corrupt func(t *testing.T, dir string)
 		msg     string
 	}{
-		{"state.json missing", func(t *testing.T, d string) { os.Remove(filepath.Join(d, CheckpointStateFile)) }, "state.json: no such file"},
+		{"state.json missing", func(t *testing.T, d string) { os.Remove(filepath.Join(d, CheckpointStateFile)) }, "state.json: " + notExist},
 		{"state.json garbage", func(t *testing.T, d string) {
 			os.WriteFile(filepath.Join(d, CheckpointStateFile), []byte(`{"step":`), 0o644)
 		}, "state.json: it ends at line 1, column 8 before the JSON is complete: the file was cut short"},
-		{"weights missing", func(t *testing.T, d string) { os.Remove(filepath.Join(d, TeacherDir, hf.WeightsFile)) }, "model.safetensors: no such file"},
+		{"weights missing", func(t *testing.T, d string) { os.Remove(filepath.Join(d, TeacherDir, hf.WeightsFile)) }, "model.safetensors: " + notExist},
 		{"weights truncated", func(t *testing.T, d string) {
 			p := filepath.Join(d, TeacherDir, hf.WeightsFile)
 			fi, _ := os.Stat(p)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"time"
 )
@@ -116,12 +117,28 @@ func (f *Follower) restart() {
 	f.checked = true
 }
 
+// holdFollowedOpen: the file stays open between polls. Not on Windows,
+// where an open file cannot be renamed over or removed (even opened with
+// FILE_SHARE_DELETE, under Wine and older Windows): holding a trainer's
+// log would make the trainer's own rename fail. There each Poll opens the
+// file and closes it before returning, and f.info (from the open handle,
+// so it carries the file's identity) tells a replaced file apart.
+const holdFollowedOpen = runtime.GOOS != "windows"
+
+// release closes the open file but keeps what identifies it (f.info).
+func (f *Follower) release() {
+	if f.f != nil {
+		f.f.Close()
+		f.f = nil
+	}
+}
+
 // Close releases the open file. The Follower may be polled again afterwards.
 func (f *Follower) Close() error {
-	if f.f == nil {
-		return nil
+	var err error
+	if f.f != nil {
+		err = f.f.Close()
 	}
-	err := f.f.Close()
 	f.f, f.info = nil, nil
 	return err
 }
@@ -135,7 +152,7 @@ func (f *Follower) Poll() ([][]byte, error) {
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			f.missing = true
-			if f.f != nil {
+			if f.info != nil {
 				f.notice(NoticeVanished, "file removed; waiting for it to reappear")
 				f.Close()
 				f.restart()
@@ -144,13 +161,13 @@ func (f *Follower) Poll() ([][]byte, error) {
 		}
 		return nil, fmt.Errorf("follow %s: %w", f.path, err)
 	}
-	if f.f != nil && !os.SameFile(f.info, st) {
+	if f.info != nil && !os.SameFile(f.info, st) {
 		f.Close()
 		f.notice(NoticeReplaced, "replaced by a new file; reading it from the start")
 		f.restart()
 	}
 	if f.f == nil {
-		file, err := os.Open(f.path)
+		file, err := openShared(f.path)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				f.missing = true
@@ -169,6 +186,9 @@ func (f *Follower) Poll() ([][]byte, error) {
 		f.f, f.info = file, st
 	} else {
 		f.info = st
+	}
+	if !holdFollowedOpen {
+		defer f.release()
 	}
 	size := st.Size()
 	readPos := f.offset + int64(len(f.pending))

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -177,9 +176,9 @@ func probeLock(dir string) (held bool, info LockInfo) {
 	}
 	defer f.Close()
 	info, _ = readLockInfo(f)
-	if err := flockRetry(f, syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
-		return errors.Is(err, syscall.EWOULDBLOCK), info
+	if err := tryLockFile(f, false); err != nil {
+		return errors.Is(err, errLockHeld), info
 	}
-	flockRetry(f, syscall.LOCK_UN)
+	unlockFile(f)
 	return false, info
 }

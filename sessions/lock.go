@@ -24,10 +24,11 @@ type LockInfo struct {
 }
 
 // RunLock is an exclusive writer lock on a run folder: an flock(2) on
-// <dir>/run.lock, which holds the owner's pid and start time. The kernel drops
-// the lock when the owning process dies (even by SIGKILL), so a lock left
-// behind by a dead process is simply taken over. flock is per open file and
-// advisory; it is reliable on local file systems, not necessarily on NFS.
+// <dir>/run.lock (on Windows a LockFileEx byte-range lock), which holds the
+// owner's pid and start time. The kernel drops the lock when the owning
+// process dies (even by SIGKILL), so a lock left behind by a dead process is
+// simply taken over. The lock is per open file; it is reliable on local file
+// systems, not necessarily on NFS.
 type RunLock struct {
 	f    *os.File
 	path string
@@ -58,6 +59,9 @@ func (e *LockedError) Error() string {
 // read-only mount, another user's folder): it can only be read.
 var ErrUnwritable = errors.New("the run folder cannot be written here")
 
+// errLockHeld: another open file holds a conflicting lock (tryLockFile).
+var errLockHeld = errors.New("lock held elsewhere")
+
 // ErrLocked is matched by errors.Is for a *LockedError.
 var ErrLocked = errors.New("run folder locked")
 
@@ -74,9 +78,9 @@ func LockRun(dir string) (*RunLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock run: %w", err)
 	}
-	if err := flockRetry(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLockFile(f, true); err != nil {
 		defer f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLockHeld) {
 			info, _ := readLockInfo(f)
 			return nil, &LockedError{Path: path, Holder: info}
 		}
@@ -97,15 +101,6 @@ func LockRun(dir string) (*RunLock, error) {
 		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)
 	}
 	return l, nil
-}
-
-func flockRetry(f *os.File, how int) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), how)
-		if err != syscall.EINTR {
-			return err
-		}
-	}
 }
 
 func readLockInfo(f *os.File) (LockInfo, error) {
@@ -132,7 +127,7 @@ func (l *RunLock) Unlock() error {
 		return nil
 	}
 	terr := l.f.Truncate(0)
-	uerr := flockRetry(l.f, syscall.LOCK_UN)
+	uerr := unlockFile(l.f)
 	cerr := l.f.Close()
 	l.f = nil
 	if err := errors.Join(terr, uerr, cerr); err != nil {

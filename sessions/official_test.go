@@ -72,7 +72,7 @@ func TestImportOfficialRunCheckpointFallback(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "checkpoint-2", "trainer_state.json"), []byte(`{"log_history":[{"step":2,"loss":1}]}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "checkpoint-10", "trainer_state.json"), state, 0o644)
 	run, err := ImportOfficialRun(dir)
-	if err != nil || !strings.HasSuffix(run.StateFile, "checkpoint-10/trainer_state.json") || len(run.Metrics) != 4 {
+	if err != nil || !strings.HasSuffix(run.StateFile, filepath.Join("checkpoint-10", "trainer_state.json")) || len(run.Metrics) != 4 {
 		t.Fatalf("%+v %v", run, err)
 	}
 	if _, err := ImportOfficialRun(t.TempDir()); err == nil {

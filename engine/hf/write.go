@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -399,6 +400,16 @@ func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir fsyncs a directory so that the rename inside it is durable.
+// Windows has no directory fsync (FlushFileBuffers refuses a directory's
+// handle); NTFS journals the rename itself, so there is nothing to do.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
 	}
 	d, err := os.Open(dir)
 	if err != nil {

@@ -1,0 +1,41 @@
+//go:build windows
+
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/windows"
+)
+
+// lockedByte is where the lock sits: one byte far past run.lock's few
+// bytes of JSON. Windows' byte-range locks are mandatory, so a lock over
+// the content would stop other processes from reading who holds it;
+// locking past the end of a file is allowed and reads never touch it.
+const lockedByte = 1 << 62
+
+// tryLockFile takes a LockFileEx byte-range lock on f without waiting:
+// exclusive for a run's writer, shared for a probe (which conflicts only
+// with the writer's). As with flock, the lock belongs to the open handle
+// and Windows drops it when the process ends, however it ends.
+// errLockHeld when another handle holds a conflicting one.
+func tryLockFile(f *os.File, exclusive bool) error {
+	flags := uint32(windows.LOCKFILE_FAIL_IMMEDIATELY)
+	if exclusive {
+		flags |= windows.LOCKFILE_EXCLUSIVE_LOCK
+	}
+	ol := windows.Overlapped{Offset: uint32(lockedByte & 0xffffffff), OffsetHigh: uint32(lockedByte >> 32)}
+	err := windows.LockFileEx(windows.Handle(f.Fd()), flags, 0, 1, 0, &ol)
+	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
+		return fmt.Errorf("%w: %w", errLockHeld, err)
+	}
+	return err
+}
+
+// unlockFile releases the lock tryLockFile took.
+func unlockFile(f *os.File) error {
+	ol := windows.Overlapped{Offset: uint32(lockedByte & 0xffffffff), OffsetHigh: uint32(lockedByte >> 32)}
+	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
+}
