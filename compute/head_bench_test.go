@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -49,15 +48,6 @@ func reportHead(b *testing.B, passes float64, cpu0 time.Duration, peak uint64) {
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	b.ReportMetric(flops/(processCPU()-cpu0).Seconds()/1e9, "GFLOP/cpu-s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-}
-
-// processCPU is the user and system time the process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // heapPeak samples HeapInuse every 20 ms until stop is closed.

@@ -4,7 +4,6 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,14 +52,6 @@ func BenchmarkDashboardFrame(b *testing.B) {
 // thread): on a machine shared with other work the wall time counts the
 // waits for a core, the CPU time does not.
 type cpuTimer struct{ start time.Duration }
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func startCPU(b *testing.B) *cpuTimer {
 	b.ResetTimer()

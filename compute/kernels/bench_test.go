@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"runtime"
-	"syscall"
 	"testing"
 )
 
@@ -21,14 +20,6 @@ const (
 // The machine these run on is shared, so besides wall-clock ns/op every
 // benchmark reports the CPU time its thread actually used (cpu-ns/op) and
 // derives its rates (GFLOP/s, GB/s, ns/elem) from that.
-
-func threadCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 type rates struct {
 	flops, bytes float64 // per op

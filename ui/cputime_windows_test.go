@@ -1,0 +1,18 @@
+//go:build windows
+
+package ui
+
+import (
+	"time"
+
+	"golang.org/x/sys/windows"
+)
+
+func cpuNow() time.Duration {
+	var creation, exit, kernel, user windows.Filetime
+	if windows.GetProcessTimes(windows.CurrentProcess(), &creation, &exit, &kernel, &user) != nil {
+		return 0
+	}
+	ticks := func(t windows.Filetime) int64 { return int64(t.HighDateTime)<<32 | int64(t.LowDateTime) } // 100 ns each
+	return time.Duration(100 * (ticks(kernel) + ticks(user)))
+}
