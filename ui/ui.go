@@ -622,6 +622,18 @@ func (m *Model) pull() {
 			}
 		}
 	}
+	if p := m.plannedSteps(); m.done && m.cur.FollowsTrainer && p > 0 && m.stepsDone() > p {
+		// A followed trainer said done (its planned steps were) whose folder
+		// now holds more steps: the plan its files stated was not its end
+		// (raised after the steps were written, or wrong). It is followed
+		// again, its count past the plan (StepsLabel), and its pace counts
+		// from the steps read from now on, as after a new plan. No new done
+		// comes: the workbench does not know its end.
+		m.phase, m.done, m.sh.engineEnded = "", false, false
+		if n := len(m.recent); n > 0 {
+			m.rateFrom(m.recent[n-1].t)
+		}
+	}
 	if fatal != "" {
 		m.say("the run stopped: %s (! lists the problems)", oneLine(fatal))
 	}

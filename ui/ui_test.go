@@ -1316,3 +1316,94 @@ func waitPulled(m *Model, step int) error {
 	}
 	return nil
 }
+
+// TestWorkbenchFollowsAnOfficialRunToItsPlan follows the official RLT
+// trainer's folder as the trainer writes it, through the real follower:
+// a plan larger than the steps written reads following, each step appended
+// (its log_history entry and its completions) counts against the plan, and
+// the last one reads done. A trainer whose folder then states more steps
+// than it planned (its plan was not its end: the plan on record is older
+// than the steps) is not done: it reads following again with its count
+// past the plan, which it does not count against.
+func TestWorkbenchFollowsAnOfficialRunToItsPlan(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		planned int
+		appends []int      // steps the trainer logs after the folder is opened
+		want    [][]string // in the header after each append
+		avoid   [][]string
+	}{
+		{"up to its plan", 5, []int{4, 5},
+			[][]string{{`following \(read-only\) · step 4/5 `}, {`done \(read-only\) · step 5/5 `}},
+			[][]string{{`done`}, {`ETA`, `st/min`, `following`}}},
+		{"past its plan", 3, []int{4},
+			[][]string{{`following \(read-only\) · step 4 \(3 planned\) `}},
+			[][]string{{`done`, `ETA`, `4/3`}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "official")
+			copyTree(t, "../sessions/testdata/official/run", src)
+			statePath := filepath.Join(src, "trainer_state.json")
+			state, err := os.ReadFile(statePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(state), `"max_steps": 3,`) {
+				t.Fatalf("the fixture plans other than 3 steps:\n%s", state)
+			}
+			state = []byte(strings.Replace(string(state), `"max_steps": 3,`, fmt.Sprintf(`"max_steps": %d,`, c.planned), 1))
+			if err := os.WriteFile(statePath, state, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := sessions.OpenTrainerRun(t.Context(), src, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			m := newModel(Options{Session: s})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m.pull()
+			opening := `done \(read-only\) · step 3/3 `
+			if c.planned > 3 {
+				opening = fmt.Sprintf(`following \(read-only\) · step 3/%d `, c.planned)
+			}
+			if h := m.statusLine(); !regexp.MustCompile(opening).MatchString(h) {
+				t.Errorf("opened: header %q, want %q", h, opening)
+			}
+			for i, step := range c.appends {
+				time.Sleep(300 * time.Millisecond) // the trainer's next step comes later
+				// The trainer logs the step and stores its completions.
+				const logHistory = `"log_history": [`
+				j := strings.Index(string(state), logHistory) + len(logHistory)
+				state = []byte(string(state[:j]) + fmt.Sprintf("\n    {\"step\": %d, \"reward\": -0.5, \"loss\": 0.1},", step) + string(state[j:]))
+				if err := os.WriteFile(statePath, state, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				row := fmt.Sprintf("step,prompt,completion,reward\n%d,\"<|im_start|>system\nYou are a teacher.<|im_end|>\n<|im_start|>user\nWhat is 1+1?<|im_end|>\n<|im_start|>assistant\n<|begin_of_solution|>2<|end_of_solution|>\n\n<|begin_of_explanation|>\n\n\",\"One and one make two.<|end_of_explanation|><|im_end|>\",-0.4\n", step)
+				if err := os.WriteFile(filepath.Join(src, "stored_completions", fmt.Sprintf("%d.csv", step)), []byte(row), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := waitPulled(m, step); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(100 * time.Millisecond) // a done phase comes with its read
+				m.pull()
+				h := m.statusLine()
+				for _, w := range c.want[i] {
+					if !regexp.MustCompile(w).MatchString(h) {
+						t.Errorf("after step %d: header %q lacks %q", step, h, w)
+					}
+				}
+				for _, a := range c.avoid[i] {
+					if regexp.MustCompile(a).MatchString(h) {
+						t.Errorf("after step %d: header %q shows %q", step, h, a)
+					}
+				}
+				if tr, ok := s.Run.Store().Trace(fmt.Sprintf("%d-0-0", step)); !ok || tr.Question != "What is 1+1?" || tr.SourceReward != -0.4 {
+					t.Errorf("step %d's trace: %+v (found %v)", step, tr, ok)
+				}
+			}
+		})
+	}
+}
