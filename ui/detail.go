@@ -613,7 +613,7 @@ func shortPath(p string) string {
 		return host
 	}
 	dir, base := filepath.Split(filepath.Clean(p))
-	return "…/" + filepath.Join(filepath.Base(dir), base)
+	return "…" + string(filepath.Separator) + filepath.Join(filepath.Base(dir), base)
 }
 
 // solutionPart renders the solution log-probs and the diff in w×h.

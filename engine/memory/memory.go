@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -359,6 +360,9 @@ func Available() (Limit, bool, error) {
 // is false where the file is not there (not Linux).
 func Process() (rss, peak int64, ok bool) {
 	const status = "/proc/self/status"
+	if runtime.GOOS != "linux" { // Wine, for one, shows Windows programs the host's /proc
+		return 0, 0, false
+	}
 	rss, err := procBytes(status, "VmRSS")
 	if err != nil {
 		return 0, 0, false

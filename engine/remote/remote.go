@@ -69,7 +69,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -476,7 +475,7 @@ func (s *Server) callRaw(ctx context.Context, method, path string, body any) ([]
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if errors.Is(err, syscall.ECONNREFUSED) {
+		if connectionRefused(err) {
 			return nil, fmt.Errorf("%s %s: connection refused: nothing listens at %s: %w", method, path, s.URL, err)
 		}
 		return nil, fmt.Errorf("%s %s: %w: %w", method, path, errDropped, err)

@@ -141,8 +141,8 @@ func TestDataConfigErrors(t *testing.T) {
 		key  string // the key the problem is about (configkey)
 		want []string
 	}{
-		{"missing file", func(c *Config) { c.Data = missing }, "data", []string{missing, "no such file"}},
-		{"a directory", func(c *Config) { c.Data = t.TempDir() }, "data", []string{"is a directory"}},
+		{"missing file", func(c *Config) { c.Data = missing }, "data", []string{missing, "file does not exist"}},
+		{"a directory", func(c *Config) { c.Data = t.TempDir() }, "data", []string{"is a folder"}},
 		{"empty file", func(c *Config) { c.Data = empty }, "data", []string{empty, "empty"}},
 		{"not JSON Lines", func(c *Config) { c.Data = array }, "data", []string{array, "not JSON Lines"}},
 		{"no usable row", func(c *Config) { c.Data = bad }, "data", []string{bad, "no usable rows", `line 1: missing field "solution"`, "line 2: not JSON"}},

@@ -81,7 +81,7 @@ func TestReadFileErrors(t *testing.T) {
 		name, content string // content "" with name "missing": no file
 		want          []string
 	}{
-		{"missing", "", []string{"no such file"}},
+		{"missing", "", []string{"file does not exist"}},
 		{"empty", "\n\n", []string{"no rows", "empty"}},
 		{"JSON array", "[\n  {\"question\": \"1+2=?\", \"solution\": \"3\"},\n  {\"question\": \"2+2=?\", \"solution\": \"4\"}\n]\n",
 			[]string{"one JSON document over 4 lines, not JSON Lines"}},
@@ -109,7 +109,7 @@ func TestReadFileErrors(t *testing.T) {
 			}
 		}
 	}
-	if _, err := ReadFile("data", dir); err == nil || !strings.Contains(err.Error(), dir) {
+	if _, err := ReadFile("data", dir); err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "is a folder") {
 		t.Errorf("a directory: %v", err)
 	}
 }
