@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -140,7 +141,7 @@ func TestImportScoreReviewExport(t *testing.T) {
 	if err := w.Undo("2-0-0"); err != nil {
 		t.Fatal(err)
 	}
-	if rs, ok := w.Store().Rescore("1-0-1"); !ok || rs.Terms.Reward != *scores[1].Reward || !strings.HasSuffix(rs.Teacher, embeddedTeacher) {
+	if rs, ok := w.Store().Rescore("1-0-1"); !ok || rs.Terms.Reward != *scores[1].Reward || !strings.HasSuffix(rs.Teacher, filepath.FromSlash(embeddedTeacher)) {
 		t.Errorf("stored rescore %+v", rs)
 	}
 	if tr, _ := w.Store().Trace("1-0-1"); tr.HasScore || !tr.HasSourceReward || tr.SourceReward != -1.17 {
@@ -234,11 +235,11 @@ func TestImportScoreCLIErrors(t *testing.T) {
 	}{
 		{[]string{"import"}, 2, "Usage: rlt import"},
 		{[]string{"import", "a", "b"}, 2, "Usage: rlt import"},
-		{[]string{"import", filepath.Join(t.TempDir(), "missing")}, 1, "no such file"},
+		{[]string{"import", filepath.Join(t.TempDir(), "missing")}, 1, notExistWords(t)},
 		{[]string{"import", officialFixture, "--out", officialFixture + "/sub"}, 1, "inside the source"},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--write"}, 2, "Usage: rlt score"},
 		{[]string{"open"}, 2, "Usage: rlt open"},
-		{[]string{"open", filepath.Join(t.TempDir(), "missing")}, 1, "no such file"},
+		{[]string{"open", filepath.Join(t.TempDir(), "missing")}, 1, notExistWords(t)},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", t.TempDir()}, 1, "not a run folder"},
 	}
 	for _, c := range cases {
@@ -382,4 +383,15 @@ func TestImportSummarySaysTheSteps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// notExistWords is how the system says a file is missing ("no such file or
+// directory"; Windows: "The system cannot find the file specified.").
+func notExistWords(t *testing.T) string {
+	_, err := os.Stat(filepath.Join(t.TempDir(), "absent"))
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		t.Fatalf("stat of a missing file: %v", err)
+	}
+	return strings.TrimSuffix(pe.Err.Error(), ".")
 }

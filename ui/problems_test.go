@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -167,8 +168,8 @@ func TestBrokenRunOpens(t *testing.T) {
 			}
 			check("problems")
 			v := views["problems"]
-			wantAll := []string{"config.toml:3", `unknown key "stepz"`, "metrics.jsonl:2", "traces/000002.jsonl:2",
-				"reviews.jsonl:2", `unknown label "maybe"`, "traces/000003.jsonl:3", "teacher_lp (ℓT) has 5 values"}
+			wantAll := []string{"config.toml:3", `unknown key "stepz"`, "metrics.jsonl:2", filepath.Join("traces", "000002.jsonl") + ":2",
+				"reviews.jsonl:2", `unknown label "maybe"`, filepath.Join("traces", "000003.jsonl") + ":3", "teacher_lp (ℓT) has 5 values"}
 			if sz.W >= 120 {
 				wantAll = append(wantAll, "checkpoints", "skipped checkpoint of step 3")
 			}
@@ -273,7 +274,8 @@ func TestFollowedPersist(t *testing.T) {
 	hit(t, m, "a", "text:ext/official", "enter")
 	closeModel(t, m)
 	data, err := os.ReadFile(filepath.Join("runs", FollowedFile))
-	if err != nil || !strings.Contains(string(data), filepath.Join(root, "ext", "official")) {
+	quoted, _ := json.Marshal(filepath.Join(root, "ext", "official")) // as the file writes it ("\\" on Windows)
+	if err != nil || !strings.Contains(string(data), string(quoted)) {
 		t.Fatalf("%s: %v\n%s", FollowedFile, err, data)
 	}
 	m = newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
@@ -334,9 +336,10 @@ func TestHeaderShowsStepProgress(t *testing.T) {
 // TestIssueAboutATraceOpensIt: a store issue about one trace (an array
 // dropped from it) is a problem enter opens the trace from, as a gap is.
 func TestIssueAboutATraceOpensIt(t *testing.T) {
-	is := sessions.Issue{File: "run/traces/000000.jsonl", Line: 1, Trace: "0-0-0",
+	is := sessions.Issue{File: filepath.Join("run", "traces", "000000.jsonl"), Line: 1, Trace: "0-0-0",
 		Msg: "trace 0-0-0: array teacher_lp: dropped, the rest of the trace kept"}
-	if p := issueProblem(is, "run", relativizer("run")); p.trace != "0-0-0" || p.where != "traces/000000.jsonl:1" {
-		t.Errorf("problem %+v, want it to name trace 0-0-0 at traces/000000.jsonl:1", p)
+	want := filepath.Join("traces", "000000.jsonl") + ":1"
+	if p := issueProblem(is, "run", relativizer("run")); p.trace != "0-0-0" || p.where != want {
+		t.Errorf("problem %+v, want it to name trace 0-0-0 at %s", p, want)
 	}
 }

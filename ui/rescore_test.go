@@ -163,7 +163,7 @@ func TestImportedRescoreDetail(t *testing.T) {
 	v := m.View()
 	for _, want := range []string{
 		"re-scored 2026-01-02 04:04 UTC (rescores.jsonl) · no scores of its own",
-		"teacher …/models/teacher · student …/models/student",
+		"teacher " + filepath.Join("…", "models", "teacher") + " · student " + filepath.Join("…", "models", "student"),
 		"c1 1 ", "reward " + num(rs.Terms.Reward, 3) + " (rescore)",
 		"imported from " + own.Source, "the source's reward " + num(own.SourceReward, 3),
 		fmt.Sprintf("tok 1/%d", len(rs.ExplanationTokens)),
@@ -345,7 +345,7 @@ func TestShortPath(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"", "?"},
 		{"runs/teacher", "runs/teacher"},
-		{"/home/me/work/models/qwen-7b/teacher", "…/qwen-7b/teacher"},
+		{"/home/me/work/models/qwen-7b/teacher", filepath.FromSlash("…/qwen-7b/teacher")}, // the system's separator
 		{"http://gpu-node-17.cluster.example:8000", "gpu-node-17.cluster.example:8000"},
 		{"https://scoring.example.org/vllm/teacher", "scoring.example.org"},
 	} {

@@ -13,7 +13,8 @@ func TestConfigAbsolute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := DefaultConfig("models/teacher", "/opt/student")
+	student := filepath.Join(t.TempDir(), "student") // absolute on every system
+	c := DefaultConfig("models/teacher", student)
 	c.Data, c.EvalData = "data/train.jsonl", ""
 	a, err := c.Absolute()
 	if err != nil {
@@ -22,7 +23,7 @@ func TestConfigAbsolute(t *testing.T) {
 	if want := filepath.Join(wd, "models/teacher"); a.Teacher != want {
 		t.Errorf("teacher %q, want %q", a.Teacher, want)
 	}
-	if a.Student != "/opt/student" || a.EvalData != "" {
+	if a.Student != student || a.EvalData != "" {
 		t.Errorf("student %q, eval_data %q: want them unchanged", a.Student, a.EvalData)
 	}
 	if want := filepath.Join(wd, "data/train.jsonl"); a.Data != want {

@@ -1,6 +1,7 @@
 package style
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -29,6 +30,10 @@ func TestDetectFrom(t *testing.T) {
 		{"tmux", true, map[string]string{"TERM": "tmux-256color"}, ANSI256},
 	}
 	for _, tc := range cases {
+		byTermenv := tc.want != Plain && tc.env["NO_COLOR"] == "" && tc.env["CLICOLOR"] != "0"
+		if runtime.GOOS == "windows" && byTermenv {
+			continue // termenv takes a Windows 10 console's colours from its version, not TERM
+		}
 		if got := DetectFrom(tc.tty, env(tc.env)); got != tc.want {
 			t.Errorf("%s: DetectFrom = %v, want %v", tc.name, got, tc.want)
 		}
