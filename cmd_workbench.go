@@ -270,7 +270,8 @@ Usage: rlt sessions [--runs DIR]
 Lists the run folders under DIR with their state (running, paused,
 finished, stopped, failed, broken), steps done (STEPS, counted as the
 workbench's Runs screen counts them: an imported run by its trainer's
-step numbers), best mean reward, size, creation time and the device the
+step numbers; against the plan where one is known, 3/20, or 6 (4
+planned) past it), best mean reward, size, creation time and the device the
 run last computed on (gpu:N of several). A run a workbench keeps open
 after its engine stopped is listed by its training state, with the
 process that holds it.
@@ -294,7 +295,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		}
 		steps := "—"
 		if r.LastStep >= 0 { // the count the workbench's Runs screen and header show
-			steps = fmt.Sprint(r.StepsDone())
+			steps = sessions.StepsLabel(r.StepsDone(), r.PlannedSteps)
 		}
 		dev := "—"
 		if label := r.Device.Label(); label != "" {

@@ -165,7 +165,7 @@ func TestImportScoreReviewExport(t *testing.T) {
 		t.Errorf("export stratos: exit %d: %s\n%s", code, errs, out)
 	}
 	code, out, _ = runCLI(t, "", "sessions", "--runs", filepath.Dir(runDir))
-	if code != 0 || !regexp.MustCompile(`official\s+finished\s+3\s+-0.9100`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`official\s+finished\s+3/3\s+-0.9100`).MatchString(out) {
 		t.Errorf("sessions: %s", out)
 	}
 	if dirDigest(t, officialFixture) != before {

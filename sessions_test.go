@@ -60,8 +60,8 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 	for _, c := range []struct{ run, state, steps string }{
 		{"ours", "finished", "6"},
 		{"fresh", "stopped", "—"},
-		{"official", "finished", "3"},
-		{"trl", "finished", "4"},
+		{"official", "finished", "3/3"},
+		{"trl", "finished", "4/4"},
 		{"verl", "finished", "2"},
 		{"nemo-rl", "finished", "2"},
 	} {

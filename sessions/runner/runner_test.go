@@ -431,6 +431,15 @@ func TestWorkbenchFollowsOfficial(t *testing.T) {
 	if err := os.CopyFS(src, os.DirFS("../testdata/official/run")); err != nil {
 		t.Fatal(err)
 	}
+	// A plan of 4 steps, 3 written: the 4th, appended below, is within it.
+	planned, err := os.ReadFile(filepath.Join(src, "trainer_state.json"))
+	if err != nil || !strings.Contains(string(planned), `"max_steps": 3,`) {
+		t.Fatalf("fixture trainer_state.json has no max_steps of 3 (%v)", err)
+	}
+	planned = []byte(strings.Replace(string(planned), `"max_steps": 3,`, `"max_steps": 4,`, 1))
+	if err := os.WriteFile(filepath.Join(src, "trainer_state.json"), planned, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	l := NewLauncher(context.Background(), t.TempDir(), "")
 	s, err := l.OpenReadOnly(src)
 	if err != nil {
