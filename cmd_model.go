@@ -133,7 +133,7 @@ func parseWeights(s string) (model.Precision, error) {
 }
 
 const modelInfoUsage = `
-Usage: rlt model info DIR
+Usage: rlt model info DIR [--device cpu|gpu|gpu:N|auto]
 
 Shows the shape, parameter count, weight dtypes, files and memory needs of a
 Hugging Face model folder, checking every tensor's name and shape.

@@ -26,7 +26,7 @@ import (
 const serveUsage = `
 Usage: rlt serve --model DIR [--listen 127.0.0.1:8000] [--api vllm|sglang|both] [flags]
 
-Serves a model folder of this engine (--device cpu, or gpu) behind the endpoints rlt score
+Serves a model folder of this engine (--device cpu, the default, or gpu, gpu:N, auto) behind the endpoints rlt score
 talks to, so a workbench on another machine scores with it (rlt score
 --teacher http://HOST:PORT): vLLM's OpenAI-compatible POST /v1/completions
 (token ids as the prompt, prompt_logprobs 0, max_tokens 1 or 0 with echo),
