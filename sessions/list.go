@@ -72,6 +72,13 @@ func exists(path string) bool {
 func (c *runCache) summarise(dir string) RunSummary {
 	s := RunSummary{Name: filepath.Base(dir), Dir: dir, LastStep: -1, BestReward: math.NaN()}
 	var notes []string
+	// The size is walked every time: an append to a log changes no folder's
+	// mtime, so the folders' mtimes cannot tell that it is unchanged. The
+	// walk stats every file (a trace file per step); keeping each folder's
+	// entries between listings saved only the folder reads, ~1.5 ms of a
+	// relist every 10 s in BenchmarkList, for change-time stamps and a
+	// racy-clock window, and was taken out again.
+	s.Size = FolderSize(dir)
 	cfgPath := filepath.Join(dir, ConfigFile)
 	cfgInfo, cfgErr := os.Stat(cfgPath)
 	if cfgErr == nil {
@@ -115,20 +122,6 @@ func (c *runCache) summarise(dir string) RunSummary {
 	if mStats.PartialBytes > 0 {
 		notes = append(notes, "metrics.jsonl ends in a partial line")
 	}
-	// The size, as FolderSize: every file is stat'ed each time (a file
-	// grows without a sign in its folder) but those just stat'ed above, and
-	// only the folders changed since they were read are read (folderTree).
-	s.Size, c.tree = c.tree.size(dir, func(name string) (int64, bool) {
-		switch {
-		case name == MetricsFile && c.metricsLog.valid:
-			return c.metricsLog.id.size, true
-		case name == EventsFile && c.eventsLog.valid:
-			return c.eventsLog.id.size, true
-		case name == ConfigFile && cfgInfo != nil:
-			return cfgInfo.Size(), true
-		}
-		return 0, false
-	}, &c.dirReads)
 
 	// The lock is probed every time: it is what says whether a process
 	// trains the run now, and it costs an open and an flock.

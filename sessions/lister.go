@@ -20,8 +20,7 @@ import (
 // its list current: it keeps each run's summary and how far it has read each
 // log, so a relist reads only the records appended since (metrics.jsonl and
 // events.jsonl only grow while a run is written), re-reads config.toml only
-// when it changed, sums each run's size reading only the folders that
-// changed (folderTree), and probes each run's lock every time. What it returns is
+// when it changed, and probes each run's lock every time. What it returns is
 // what a fresh List would. The zero Lister is ready to use; it is safe for
 // concurrent use (two listings take turns).
 type Lister struct {
@@ -71,8 +70,6 @@ type runCache struct {
 	metrics               metricsFold
 	events                eventsFold
 	cfg                   configState
-	tree                  *folderTree // the run folder's folders, for its size
-	dirReads              int         // folders read for the size (tests: the ones unchanged are not)
 }
 
 // metricsFold is what List takes from metrics.jsonl, folded record by

@@ -296,82 +296,32 @@ func TestListerMatchesList(t *testing.T) {
 			}},
 		}},
 	}
-	// Each change comes right after a listing ("at once": every folder it
-	// touches was read within racyWindow of a change, so it is read again)
-	// and, with a short racyWindow, after it has passed ("settled": the
-	// folders read are taken as unchanged until their stamps move, which
-	// is what must keep the size exact; the folders' stamps must then be
-	// finer than 20 ms, as ext4's, xfs's, btrfs's and tmpfs's are).
-	for _, mode := range []string{"at once", "settled"} {
-		for _, tc := range cases {
-			t.Run(mode+"/"+tc.name, func(t *testing.T) {
-				settle := func() {}
-				if mode == "settled" {
-					defer func(w time.Duration) { racyWindow = w }(racyWindow)
-					racyWindow = 20 * time.Millisecond
-					settle = func() { time.Sleep(30 * time.Millisecond) }
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, name := range []string{"a", "b", "c"} {
+				w := mustCreate(t, filepath.Join(root, name), Options{})
+				emitSteps(w, 0, 3, 1, 1)
+				w.Close()
+			}
+			var l Lister
+			if _, err := l.List(root); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tc.steps {
+				s.do(t, root)
+				got, gerr := l.List(root)
+				want, werr := List(root)
+				if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+					t.Fatalf("%s: error %v, a fresh List's %v", s.name, gerr, werr)
 				}
-				root := t.TempDir()
-				for _, name := range []string{"a", "b", "c"} {
-					w := mustCreate(t, filepath.Join(root, name), Options{})
-					emitSteps(w, 0, 3, 1, 1)
-					w.Close()
-				}
-				var l Lister
-				if _, err := l.List(root); err != nil {
-					t.Fatal(err)
-				}
-				for _, s := range tc.steps {
-					settle()
-					s.do(t, root)
-					got, gerr := l.List(root)
-					want, werr := List(root)
-					if fmt.Sprint(gerr) != fmt.Sprint(werr) {
-						t.Fatalf("%s: error %v, a fresh List's %v", s.name, gerr, werr)
-					}
-					sameSummaries(t, s.name, got, want)
-					// Listed again with nothing changed, it still agrees.
-					settle()
-					again, _ := l.List(root)
-					sameSummaries(t, s.name+", again", again, want)
-					if mode != "settled" {
-						continue
-					}
-					// And once the changes have settled, a listing reads no
-					// folder for the sizes (where the system stamps folders:
-					// elsewhere it reads every one, as FolderSize).
-					before := folderReads(&l, root)
-					again, _ = l.List(root)
-					sameSummaries(t, s.name+", settled", again, want)
-					if n := folderReads(&l, root) - before; n != 0 && stamped(t, root) {
-						t.Errorf("%s: a listing with nothing changed read %d folders", s.name, n)
-					}
-				}
-			})
-		}
+				sameSummaries(t, s.name, got, want)
+				// Listed again with nothing changed, it still agrees.
+				again, _ := l.List(root)
+				sameSummaries(t, s.name+", again", again, want)
+			}
+		})
 	}
-}
-
-// stamped reports whether the system stamps the folder dir (stampOf).
-func stamped(t *testing.T, dir string) bool {
-	t.Helper()
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ok := stampOf(fi)
-	return ok
-}
-
-// folderReads is how many folders l has read under root for the sizes.
-func folderReads(l *Lister, root string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, c := range l.roots[root] {
-		n += c.dirReads
-	}
-	return n
 }
 
 // TestListerRootGone: a root that vanishes is an error, as for List, and
