@@ -58,16 +58,6 @@ func ImportNumbering(format string) StepNumbering {
 	return StepsFromZero
 }
 
-// configNumbering is the numbering of the run whose config.toml holds
-// data: an imported run's config.toml records its source (ImportConfig);
-// any other is one of ours.
-func configNumbering(dir string, data []byte) StepNumbering {
-	if src, ok := importSource(filepath.Join(dir, ConfigFile), data); ok {
-		return ImportNumbering(src.Format)
-	}
-	return StepsFromZero
-}
-
 // configPlan is how the run whose config.toml holds data numbers its
 // steps and how many it planned (0: open-ended or not stated): an
 // import's, what its trainer's files stated (ImportSource.PlannedSteps);
@@ -103,7 +93,10 @@ func decodeLoose(data []byte, v any) (err error) {
 // StepNumbering is how the run's metric records number its steps, from
 // config.toml: the count of steps done the workbench shows is
 // r.StepNumbering().StepsDone(last step recorded).
-func (r *Run) StepNumbering() StepNumbering { return configNumbering(r.dir, r.config) }
+func (r *Run) StepNumbering() StepNumbering {
+	n, _ := configPlan(r.dir, r.config)
+	return n
+}
 
 // StepsDone is how many steps the listed run has done (0 without metrics;
 // LastStep is then -1).

@@ -571,12 +571,11 @@ func (m *Model) pull() {
 			if m.done && e.Count > m.stepsDone() {
 				// A followed trainer's run said done goes on to a larger
 				// total (resumed with another max_steps): it is not done
-				// until a new done phase says so.
-				m.phase, m.done, m.sh.engineEnded = "", false, false
-				// When the resumed trainer did the steps read with the
-				// new plan, or before, is unknown (it sat done for a
-				// while): the pace counts from them on.
-				m.rateFrom(e.Time)
+				// until a new done phase says so. When the resumed trainer
+				// did the steps read with the new plan, or before, is
+				// unknown (it sat done for a while): the pace counts from
+				// them on.
+				m.followAgain(e.Time)
 			}
 		case sessions.KindPhase:
 			m.phase = e.Name
@@ -629,10 +628,11 @@ func (m *Model) pull() {
 		// again, its count past the plan (StepsLabel), and its pace counts
 		// from the steps read from now on, as after a new plan. No new done
 		// comes: the workbench does not know its end.
-		m.phase, m.done, m.sh.engineEnded = "", false, false
+		var from time.Time // the last step read (none: every step counts)
 		if n := len(m.recent); n > 0 {
-			m.rateFrom(m.recent[n-1].t)
+			from = m.recent[n-1].t
 		}
+		m.followAgain(from)
 	}
 	if fatal != "" {
 		m.say("the run stopped: %s (! lists the problems)", oneLine(fatal))
@@ -1018,6 +1018,13 @@ func (s *runStatus) noteResumed(t time.Time) {
 	if n := len(s.pauses); n > 16 {
 		s.pauses = append(s.pauses[:0], s.pauses[n-16:]...)
 	}
+}
+
+// followAgain takes back a done said of a followed trainer's run that
+// goes on, its pace counted from the steps done at t or after.
+func (m *Model) followAgain(t time.Time) {
+	m.phase, m.done, m.sh.engineEnded = "", false, false
+	m.rateFrom(t)
 }
 
 // rateFrom drops from the rate's basis the steps noted as done before t.
