@@ -4,10 +4,6 @@ package sessions
 
 import "os"
 
-// openShared opens path for reading; on Unix any open file may be renamed
-// over or removed while it is open.
-func openShared(path string) (*os.File, error) { return os.Open(path) }
-
 // rename moves from to to, replacing to.
 func rename(from, to string) error { return os.Rename(from, to) }
 

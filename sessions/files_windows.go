@@ -5,32 +5,10 @@ package sessions
 import (
 	"errors"
 	"os"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/windows"
 )
-
-// openShared opens path for reading so that other processes may still
-// rename over it or remove it, as on Unix: a followed log is held open
-// between polls while its trainer replaces it (os.Open leaves out
-// FILE_SHARE_DELETE, which would make the trainer's rename fail).
-func openShared(path string) (*os.File, error) {
-	p, err := windows.UTF16PtrFromString(path)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	h, err := windows.CreateFile(p, windows.GENERIC_READ,
-		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
-		nil, windows.OPEN_EXISTING, windows.FILE_ATTRIBUTE_NORMAL, 0)
-	if err != nil {
-		if errors.Is(err, windows.ERROR_FILE_NOT_FOUND) || errors.Is(err, windows.ERROR_PATH_NOT_FOUND) {
-			err = syscall.ENOENT // so that errors.Is(err, fs.ErrNotExist) holds
-		}
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	return os.NewFile(uintptr(h), path), nil
-}
 
 // rename moves from to to, replacing to. Windows refuses to replace a file
 // that another process has open without FILE_SHARE_DELETE (a reader's

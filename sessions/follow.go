@@ -118,8 +118,8 @@ func (f *Follower) restart() {
 }
 
 // holdFollowedOpen: the file stays open between polls. Not on Windows,
-// where an open file cannot be renamed over or removed (even opened with
-// FILE_SHARE_DELETE, under Wine and older Windows): holding a trainer's
+// where a file os.Open holds cannot be renamed over or removed (Wine
+// refuses it even to a handle opened with FILE_SHARE_DELETE): holding a trainer's
 // log would make the trainer's own rename fail. There each Poll opens the
 // file and closes it before returning, and f.info (from the open handle,
 // so it carries the file's identity) tells a replaced file apart.
@@ -167,7 +167,7 @@ func (f *Follower) Poll() ([][]byte, error) {
 		f.restart()
 	}
 	if f.f == nil {
-		file, err := openShared(f.path)
+		file, err := os.Open(f.path)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				f.missing = true
