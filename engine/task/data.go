@@ -48,16 +48,17 @@ type File struct {
 // the setting (key: "data", "eval_data", "--data") and the file: missing or unreadable, empty, one JSON document rather than
 // JSON Lines, or no usable row (with the first reasons).
 func ReadFile(key, path string) (*File, error) {
-	// Said here, in the same words on every system (reading a folder is
-	// "is a directory" on Linux, "Incorrect function." on Windows).
-	switch st, err := os.Stat(path); {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("%s: %s: %w", key, path, fs.ErrNotExist)
-	case err == nil && st.IsDir():
-		return nil, fmt.Errorf("%s: %s is a folder; give the JSON Lines file in it", key, path)
-	}
 	data, err := os.ReadFile(path)
 	if err != nil {
+		// A missing file and a folder are said here, in the same words on
+		// every system (reading a folder is "is a directory" on Linux,
+		// "Incorrect function." on Windows).
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %s: %w", key, path, fs.ErrNotExist)
+		}
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			return nil, fmt.Errorf("%s: %s is a folder; give the JSON Lines file in it", key, path)
+		}
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	sum := sha256.Sum256(data)
