@@ -350,27 +350,13 @@ func EncodeTOML(v any) ([]byte, error) {
 }
 
 // KeyLine finds the line (1-based) of key in [table] ("" = top level) of
-// a TOML text; without the key, the table's header line and false (0 if
-// there is none either).
+// a TOML text, however the text writes it: under a [table] header (a
+// comment after it or not), as a dotted key (grpo.lr = … at the top level,
+// sampling.temperature = … under [grpo]) or inside an inline table
+// (grpo = { lr = … }). Without the key, it is the first line that opens
+// the table, and false (0 if none does, or for the top level).
 func KeyLine(data []byte, table, key string) (int, bool) {
-	cur, header := "", 0
-	for i, raw := range strings.Split(string(data), "\n") {
-		l := strings.TrimSpace(raw)
-		if strings.HasPrefix(l, "[") {
-			cur = strings.TrimSpace(strings.Trim(l, "[]"))
-			if cur == table && header == 0 {
-				header = i + 1
-			}
-			continue
-		}
-		if cur != table || key == "" {
-			continue
-		}
-		if k, _, ok := strings.Cut(l, "="); ok && strings.Trim(strings.TrimSpace(k), `"'`) == key {
-			return i + 1, true
-		}
-	}
-	return header, false
+	return scanTOMLKeys(data).line(table, key)
 }
 
 // LocateValidation puts a validation problem of the configuration decoded
@@ -381,13 +367,19 @@ func KeyLine(data []byte, table, key string) (int, bool) {
 // header, else on line 1, and marked KeyAbsent; a problem about no key
 // (the configuration as a whole) is put on line 1, with no Key.
 func LocateValidation(file string, data []byte, err error) *ConfigError {
+	return locateValidation(file, scanTOMLKeys(data), err)
+}
+
+// locateValidation is LocateValidation on a scanned document, so that
+// LocateValidations reads the text once for all its problems.
+func locateValidation(file string, keys tomlKeys, err error) *ConfigError {
 	ce := &ConfigError{File: file, Line: 1, Column: 1, Msg: err.Error(), Err: err}
 	key, ok := configkey.Of(err)
 	if !ok {
 		return ce
 	}
 	table, name, _ := configkey.Split(key)
-	line, found := KeyLine(data, table, name)
+	line, found := keys.line(table, name)
 	ce.Key, ce.Line, ce.KeyAbsent = key, max(line, 1), !found
 	return ce
 }
@@ -399,8 +391,9 @@ func LocateValidation(file string, data []byte, err error) *ConfigError {
 // `rlt run --config` list them as the file reads. A nil err has none.
 func LocateValidations(file string, data []byte, err error) []*ConfigError {
 	var located []*ConfigError
+	keys := scanTOMLKeys(data)
 	for _, e := range configkey.Problems(err) {
-		located = append(located, LocateValidation(file, data, e))
+		located = append(located, locateValidation(file, keys, e))
 	}
 	slices.SortStableFunc(located, func(a, b *ConfigError) int { return a.Line - b.Line })
 	return located
