@@ -37,7 +37,7 @@ type RunSummary struct {
 	Dir        string
 	State      RunState
 	LastStep   int     // the highest step of its metric records that stand (StepsDone), as recorded; -1 without metrics
-	BestReward float64 // best mean reward ("reward" metric) of any step; NaN without one
+	BestReward float64 // best mean reward ("reward" metric) of any step whose records stand (as LastStep's); NaN without one
 	Size       int64   // bytes of every file in the folder
 	Created    time.Time
 	Note       string // why broken, last fatal error, unclean exit, broken records …
@@ -93,10 +93,11 @@ func (c *runCache) summarise(dir string) RunSummary {
 	}
 	s.Device = ev.device
 	lastPhase, fatal := ev.lastPhase, ev.fatal
-	// Metrics: last step and best reward, decoding only what is needed.
+	// Metrics: last step and best reward, decoding only what is needed,
+	// both of the records that stand.
 	m := &c.metrics
-	mStats, mErr := c.metricsLog.read(filepath.Join(dir, MetricsFile), func() { *m = newMetricsFold() }, m.add)
-	s.LastStep, s.BestReward = highestStanding(m.steps, ev.resumes), m.best
+	mStats, mErr := c.metricsLog.read(filepath.Join(dir, MetricsFile), func() { *m = metricsFold{} }, m.add)
+	s.LastStep, s.BestReward = highestStanding(m.steps, ev.resumes), bestStanding(m.rewards, ev.resumes)
 	if mErr != nil && !errors.Is(mErr, fs.ErrNotExist) {
 		notes = append(notes, mErr.Error())
 	}

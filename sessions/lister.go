@@ -51,7 +51,7 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 		}
 		c := old[e.Name()]
 		if c == nil {
-			c = &runCache{metrics: newMetricsFold()}
+			c = &runCache{}
 		}
 		runs[e.Name()] = c
 		out = append(out, c.summarise(dir))
@@ -78,12 +78,13 @@ type metricsFold struct {
 	// steps are the records' steps by segment, from which the highest
 	// that no resume superseded is the run's last step (highestStanding:
 	// a resume read later can supersede steps folded before it).
-	steps  map[int]*stepRanges
-	best   float64 // NaN: no reward yet
-	broken int
+	steps map[int]*stepRanges
+	// rewards are the records' rewards by segment, of which the best that
+	// no resume superseded is the run's best reward (bestStanding), for
+	// the same reason.
+	rewards map[int]*stepRewards
+	broken  int
 }
-
-func newMetricsFold() metricsFold { return metricsFold{best: math.NaN()} }
 
 func (m *metricsFold) add(raw []byte) {
 	var r struct {
@@ -106,8 +107,16 @@ func (m *metricsFold) add(raw []byte) {
 		m.steps[r.Seg] = seg
 	}
 	seg.add(*r.Step)
-	if v := r.Values.Reward; v != nil && !math.IsNaN(float64(*v)) && !(float64(*v) <= m.best) {
-		m.best = float64(*v)
+	if v := r.Values.Reward; v != nil && !math.IsNaN(float64(*v)) {
+		if m.rewards == nil {
+			m.rewards = map[int]*stepRewards{}
+		}
+		rw := m.rewards[r.Seg]
+		if rw == nil {
+			rw = &stepRewards{}
+			m.rewards[r.Seg] = rw
+		}
+		rw.add(*r.Step, float64(*v))
 	}
 }
 

@@ -191,19 +191,87 @@ func (r stepRanges) highestUpTo(limit int) (int, bool) {
 	return min(r[j][1], limit), true
 }
 
+// standingUpTo is the highest step of segment seg whose records stand:
+// a later segment that resumed from an earlier step re-did every step of
+// seg past it (resumePoints.superseded, by segment rather than record).
+func (p resumePoints) standingUpTo(seg int) int {
+	limit := math.MaxInt
+	for s, kept := range p {
+		if s > seg {
+			limit = min(limit, kept)
+		}
+	}
+	return limit
+}
+
 // highestStanding is the highest step of the records (their steps by
 // segment) that no resume superseded, -1 when there is none.
 func highestStanding(steps map[int]*stepRanges, resumes resumePoints) int {
 	best := -1
 	for seg, r := range steps {
-		limit := math.MaxInt
-		for s, kept := range resumes {
-			if s > seg {
-				limit = min(limit, kept)
-			}
-		}
-		if h, ok := r.highestUpTo(limit); ok {
+		if h, ok := r.highestUpTo(resumes.standingUpTo(seg)); ok {
 			best = max(best, h)
+		}
+	}
+	return best
+}
+
+// stepRewards are one segment's rewards, the best of each step, by
+// ascending step, with the best of all steps up to each: what the best
+// reward of its records that stand is, once a resume read later cuts the
+// segment at a step, is one search. A session's steps come in order, so
+// adding one is an append.
+type stepRewards struct {
+	steps []int
+	best  []float64 // best[i]: the best reward recorded for steps[i]
+	upTo  []float64 // upTo[i]: the best of best[:i+1], valid below fresh
+	fresh int
+}
+
+// add records a reward v of step (not NaN).
+func (r *stepRewards) add(step int, v float64) {
+	i, found := slices.BinarySearch(r.steps, step)
+	switch {
+	case found && !(v > r.best[i]):
+		return
+	case found:
+		r.best[i] = v
+	default:
+		r.steps = slices.Insert(r.steps, i, step)
+		r.best = slices.Insert(r.best, i, v)
+		r.upTo = append(r.upTo, 0)
+	}
+	r.fresh = min(r.fresh, i)
+}
+
+// bestUpTo is the best reward of the steps not past limit (false: none).
+func (r *stepRewards) bestUpTo(limit int) (float64, bool) {
+	j := len(r.steps) - 1
+	if limit < math.MaxInt {
+		j = sort.SearchInts(r.steps, limit+1) - 1
+	}
+	if j < 0 {
+		return 0, false
+	}
+	for i := r.fresh; i <= j; i++ {
+		r.upTo[i] = r.best[i]
+		if i > 0 {
+			r.upTo[i] = max(r.upTo[i], r.upTo[i-1])
+		}
+	}
+	r.fresh = max(r.fresh, j+1)
+	return r.upTo[j], true
+}
+
+// bestStanding is the best reward of the records (their rewards by
+// segment) that no resume superseded, NaN when there is none: the records
+// highestStanding counts, so a listing's best reward and its steps done
+// are of the same records, those the open run keeps.
+func bestStanding(rewards map[int]*stepRewards, resumes resumePoints) float64 {
+	best := math.NaN()
+	for seg, r := range rewards {
+		if v, ok := r.bestUpTo(resumes.standingUpTo(seg)); ok && !(v <= best) {
+			best = v
 		}
 	}
 	return best

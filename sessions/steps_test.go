@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -306,5 +307,144 @@ func TestListPlannedSteps(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("not listed: %v", want)
+	}
+}
+
+// TestStepRewards: a segment's best reward up to a step is the best of
+// the rewards recorded for the steps not past it, whatever order they
+// came in and however often a limit is asked between additions.
+func TestStepRewards(t *testing.T) {
+	type rw struct {
+		step int
+		v    float64
+	}
+	for _, c := range []struct {
+		name string
+		adds []rw
+	}{
+		{"in order", []rw{{0, 0.1}, {1, 0.3}, {2, 0.2}, {3, 0.5}}},
+		{"a step's later, lower value", []rw{{0, 0.1}, {1, 0.3}, {1, 0.0}, {2, 0.2}}},
+		{"a step's later, higher value", []rw{{0, 0.1}, {1, 0.3}, {2, 0.2}, {0, 0.9}}},
+		{"out of order", []rw{{5, 0.5}, {1, 0.9}, {3, -1}, {0, 0.2}, {4, 0.7}}},
+		{"negative rewards", []rw{{0, -3}, {1, -2}, {2, -4}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var r stepRewards
+			best := map[int]float64{}
+			for _, a := range c.adds {
+				r.add(a.step, a.v)
+				if old, ok := best[a.step]; !ok || a.v > old {
+					best[a.step] = a.v
+				}
+				// Asked after each addition: what was summed before must
+				// not go stale.
+				for limit := -1; limit <= 7; limit++ {
+					want, wok := 0.0, false
+					for s, v := range best {
+						if s <= limit && (!wok || v > want) {
+							want, wok = v, true
+						}
+					}
+					if got, ok := r.bestUpTo(limit); ok != wok || (ok && got != want) {
+						t.Errorf("after %v: bestUpTo(%d) = %v, %v; want %v, %v", a, limit, got, ok, want, wok)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestListBestRewardOfStandingRecords: the best reward a listing shows is
+// of the records that stand, those its steps done count and the open run
+// keeps: a run resumed from an earlier checkpoint re-does the steps after
+// it, and the rewards of the records it superseded no longer count. The
+// listing used to show the best of every record ever written.
+func TestListBestRewardOfStandingRecords(t *testing.T) {
+	type rw struct {
+		step int
+		v    float64
+	}
+	for _, c := range []struct {
+		name string
+		// first: the first session's records; resume: the step the second
+		// resumed after (-1: none); then: its records.
+		first  []rw
+		resume int
+		then   []rw
+		want   float64 // NaN: no reward
+	}{
+		{"no resume", []rw{{0, 0.1}, {1, 0.4}, {2, 0.3}}, -1, nil, 0.4},
+		{"superseded best, nothing re-done yet", []rw{{0, 0.1}, {1, 0.2}, {2, 0.9}, {3, 0.8}}, 1, nil, 0.2},
+		{"superseded best, re-done lower", []rw{{0, 0.1}, {1, 0.2}, {2, 0.9}, {3, 0.8}}, 1, []rw{{2, 0.5}}, 0.5},
+		{"best before the resume point stands", []rw{{0, 0.7}, {1, 0.2}, {2, 0.3}}, 0, []rw{{1, 0.1}, {2, 0.2}}, 0.7},
+		{"re-done higher", []rw{{0, 0.1}, {1, 0.2}, {2, 0.3}}, 1, []rw{{2, 0.6}}, 0.6},
+		{"resumed at its last step", []rw{{0, 0.1}, {1, 0.9}}, 1, []rw{{2, 0.3}}, 0.9},
+		{"every reward superseded", []rw{{3, 0.5}}, 0, nil, math.NaN()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			metrics := func(s rw) event.Metrics {
+				return event.Metrics{Time: time.Now(), Step: s.step, Values: map[string]float64{"reward": s.v, "kl": 0.01}}
+			}
+			r := mustCreate(t, dir, Options{})
+			for _, s := range c.first {
+				r.Emit(metrics(s))
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// A Lister that read the first session's records before the
+			// resume was written must drop what the resume superseded.
+			var l Lister
+			if _, err := l.List(root); err != nil {
+				t.Fatal(err)
+			}
+			if c.resume >= 0 {
+				r, err := Open(dir, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Resume(c.resume); err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range c.then {
+					r.Emit(metrics(s))
+				}
+				if err := r.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+			fresh, err := List(root)
+			if err != nil || len(fresh) != 1 {
+				t.Fatalf("List: %+v, %v", fresh, err)
+			}
+			again, err := l.List(root)
+			if err != nil || len(again) != 1 {
+				t.Fatalf("Lister.List: %+v, %v", again, err)
+			}
+			for what, got := range map[string]float64{"List": fresh[0].BestReward, "a Lister's relist": again[0].BestReward} {
+				if !same(got, c.want) {
+					t.Errorf("%s: best reward %v, want %v", what, got, c.want)
+				}
+			}
+			// The open run's records that stand have the same best.
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			ms, _ := ro.Store().MetricsSince(0)
+			open := math.NaN()
+			for _, m := range ms {
+				if v, ok := m.Get("reward"); ok && !(v <= open) {
+					open = v
+				}
+			}
+			if !same(open, c.want) {
+				t.Errorf("the open run's best standing reward %v, want %v", open, c.want)
+			}
+		})
 	}
 }
