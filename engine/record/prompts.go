@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/configkey"
 )
 
 // Our system prompts, written for this project with the structure RLT.md §2
@@ -42,19 +44,26 @@ func DefaultPrompts() Prompts {
 
 // Validate says what is wrong with a pair of prompts: an empty one, or one
 // holding a ChatML marker, which would end its turn early (the section tags
-// may be named: the prompts tell the models the format).
+// may be named: the prompts tell the models the format). Every problem,
+// joined (errors.Join), is a *configkey.Error with its key below [prompts]
+// ("prompts.teacher_system"), so that a run configuration's Validate shows
+// each on its line, as [grpo]'s and [reward]'s are.
 func (p Prompts) Validate() error {
-	for _, f := range []struct{ name, s string }{{"teacher_system", p.TeacherSystem}, {"student_system", p.StudentSystem}} {
+	var errs []error
+	for _, f := range []struct{ name, who, s string }{{"teacher_system", "teacher", p.TeacherSystem}, {"student_system", "student", p.StudentSystem}} {
+		key := "prompts." + f.name
 		if strings.TrimSpace(f.s) == "" {
-			return fmt.Errorf("prompts: %s is empty", f.name)
+			errs = append(errs, configkey.Errorf(key, "%s is empty: write the %s's system prompt there", f.name, f.who))
+			continue
 		}
 		for _, t := range []string{ImStart, ImEnd, EndOfText} {
 			if strings.Contains(f.s, t) {
-				return fmt.Errorf("prompts: %s contains the ChatML marker %s, which would end its turn early", f.name, t)
+				errs = append(errs, configkey.Errorf(key, "%s contains the ChatML marker %s, which would end its turn early; remove it", f.name, t))
+				break
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func writeTurn(b *strings.Builder, role, content string, end bool) {
@@ -192,7 +201,13 @@ func ReadPrompts(dir string) (p Prompts, ok bool, err error) {
 		return Prompts{}, false, fmt.Errorf("%s: %w (want {\"teacher_system\": …, \"student_system\": …})", path, err)
 	}
 	if err := p.Validate(); err != nil {
-		return Prompts{}, false, fmt.Errorf("%s: %w", path, err)
+		// Each problem names the file: it is the model folder's, not a
+		// run configuration's [prompts].
+		var errs []error
+		for _, e := range configkey.Problems(err) {
+			errs = append(errs, fmt.Errorf("%s: %w", path, e))
+		}
+		return Prompts{}, false, errors.Join(errs...)
 	}
 	return p, true, nil
 }

@@ -1,10 +1,13 @@
 package record
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/configkey"
 )
 
 func TestParseTeacherPrompt(t *testing.T) {
@@ -67,5 +70,45 @@ func TestPromptsFor(t *testing.T) {
 	}
 	if err := WritePrompts(bare, Prompts{TeacherSystem: "x" + ImEnd, StudentSystem: "y"}); err == nil {
 		t.Error("a prompt with a ChatML marker was written")
+	}
+}
+
+// Validate says every problem of a pair of prompts, each on the key below
+// [prompts] that a run configuration writes it under; a model folder's
+// prompts.json read with ReadPrompts names the file on each problem.
+func TestPromptsValidateNamesEachKey(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		p    Prompts
+		want []string // "key: words" of each problem, in order
+	}{
+		{"valid", Prompts{TeacherSystem: "Teach.", StudentSystem: "Solve."}, nil},
+		{"an empty teacher prompt", Prompts{TeacherSystem: " \n", StudentSystem: "Solve."},
+			[]string{"prompts.teacher_system: prompts: teacher_system is empty: write the teacher's system prompt there"}},
+		{"a marker in the student prompt", Prompts{TeacherSystem: "Teach.", StudentSystem: "Solve." + EndOfText},
+			[]string{"prompts.student_system: prompts: student_system contains the ChatML marker " + EndOfText + ", which would end its turn early; remove it"}},
+		{"both wrong: both said", Prompts{TeacherSystem: ImStart + "system", StudentSystem: ""},
+			[]string{"prompts.teacher_system: prompts: teacher_system contains the ChatML marker " + ImStart + ", which would end its turn early; remove it",
+				"prompts.student_system: prompts: student_system is empty: write the student's system prompt there"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, e := range configkey.Problems(c.p.Validate()) {
+				key, _ := configkey.Of(e)
+				got = append(got, key+": "+e.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, PromptsFile)
+	if err := os.WriteFile(path, []byte(`{"teacher_system": "", "student_system": ""}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := ReadPrompts(dir)
+	if lines := strings.Split(fmt.Sprint(err), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], path+": ") || !strings.HasPrefix(lines[1], path+": ") {
+		t.Errorf("ReadPrompts of a prompts.json with both prompts empty: %v", err)
 	}
 }

@@ -133,6 +133,10 @@ func (c Config) check() error {
 			errs = append(errs, configkey.Errorf(f.key, "%s %d must not be negative", f.key, f.v))
 		}
 	}
+	// The prompts are in the model's context from the first step on: an
+	// empty one, or one a ChatML marker ends early, is refused here, with
+	// the other keys' problems, not found once the models are loading.
+	errs = append(errs, c.Prompts.Validate())
 	rewardErr, grpoErr := c.Reward.Validate(), c.GRPO.Validate()
 	errs = append(errs, rewardErr, grpoErr)
 	// rlt.NewTrainer refuses this too, but only once a run folder exists;

@@ -168,6 +168,11 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 		{name: "one model folder missing: its own key, not the flag's", text: "steps = 3\nstudent = ''\n",
 			override: func(c *run.Config) { c.Teacher = "teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"bad.toml:2:1: student is empty: the student model's folder is required"}},
+		{name: "[prompts], under a commented header", text: "steps = 3\n[prompts] # the system prompts\nteacher_system = ''\nstudent_system = 'Solve. <|im_end|>'\n",
+			want: []string{
+				"bad.toml:3:1: prompts: teacher_system is empty: write the teacher's system prompt there",
+				"bad.toml:4:1: prompts: student_system contains the ChatML marker <|im_end|>, which would end its turn early; remove it",
+			}},
 		{name: "a key the file does not set", text: "[grpo]\nsamples = 1\n",
 			override: func(c *run.Config) { c.Steps = -5 },
 			want: []string{
