@@ -191,6 +191,47 @@ func TestDataConfigErrors(t *testing.T) {
 	}
 }
 
+// A data file's problem is said with the other keys' problems, not only
+// once they are fixed: one try shows a bad lr and a missing data file,
+// each a problem of its own with its key, and New refuses with the same.
+func TestValidateSaysDataProblemsWithTheOthers(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	empty := writeFile(t, "empty.jsonl", "")
+	for _, tc := range []struct {
+		name string
+		edit func(c *Config)
+		keys []string // the problems' keys, in Validate's order
+	}{
+		{"a bad lr and a missing data file", func(c *Config) { c.GRPO.LR, c.Data = -1, missing }, []string{"grpo.lr", "data"}},
+		{"negative steps and an empty eval_data", func(c *Config) { c.Steps, c.EvalData = -1, empty }, []string{"steps", "eval_data"}},
+		{"an empty prompt, a bad estimator and a missing data file",
+			func(c *Config) { c.Prompts.TeacherSystem, c.Reward.Estimator, c.Data = "", "l2", missing },
+			[]string{"prompts.teacher_system", "reward.estimator", "data"}},
+		{"a task that does not go with data, and the data missing", func(c *Config) { c.Task, c.Data = "addition", missing }, []string{"task", "data"}},
+		{"only the data file", func(c *Config) { c.Data = missing }, []string{"data"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dataConfig(trainFixture)
+			tc.edit(&c)
+			err := c.Validate()
+			var keys []string
+			for _, p := range configkey.Problems(err) {
+				key, ok := configkey.Of(p)
+				if !ok {
+					key = "(no key)"
+				}
+				keys = append(keys, key)
+			}
+			if fmt.Sprint(keys) != fmt.Sprint(tc.keys) {
+				t.Errorf("problems about %q, want %q: %v", keys, tc.keys, err)
+			}
+			if _, err2 := New(c, nil); err2 == nil || err2.Error() != err.Error() {
+				t.Errorf("New says %v, Validate %v", err2, err)
+			}
+		})
+	}
+}
+
 // Two GRPO steps on the fixture, with one evaluation: questions come from
 // the training rows only, the skipped rows are reported once.
 func TestDataRunTwoSteps(t *testing.T) {

@@ -86,13 +86,22 @@ func DefaultConfig(teacher, student string) Config {
 
 // Validate checks the parts of the configuration and, for a data run, reads
 // the data files: a missing or unreadable file, one that is not JSON Lines
-// or has no usable row is an error naming it.
+// or has no usable row is an error naming it. The data files' problems are
+// joined with the other keys' (errors.Join), so that one try shows a bad
+// lr and a missing data file together.
 func (c Config) Validate() error {
-	if err := c.check(); err != nil {
-		return err
-	}
-	_, err := LoadData(c)
+	_, err := c.validate()
 	return err
+}
+
+// validate is Validate that keeps the data it read, for New.
+func (c Config) validate() (*Data, error) {
+	checkErr := c.check()
+	data, dataErr := LoadData(c)
+	if err := errors.Join(checkErr, dataErr); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // check is Validate without reading files: every problem it finds, joined
@@ -195,14 +204,11 @@ type Engine struct {
 // New loads the models and builds the trainer. A data run leaves out, as
 // counted skips, the rows too long for the models.
 func New(cfg Config, sink event.Sink) (*Engine, error) {
-	if err := cfg.check(); err != nil {
+	data, err := cfg.validate()
+	if err != nil {
 		return nil, err
 	}
 	if err := CheckMemory(cfg); err != nil {
-		return nil, err
-	}
-	data, err := LoadData(cfg)
-	if err != nil {
 		return nil, err
 	}
 	t, _ := task.Lookup(cfg.Task) // nil for a data run

@@ -168,6 +168,11 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 		{name: "one model folder missing: its own key, not the flag's", text: "steps = 3\nstudent = ''\n",
 			override: func(c *run.Config) { c.Teacher = "teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"bad.toml:2:1: student is empty: the student model's folder is required"}},
+		{name: "a data file's problem with the other keys'", text: "data = 'missing.jsonl'\ntask = 'jsonl'\n[grpo]\nlr = -1.0\n",
+			want: []string{
+				"bad.toml:1:1: data: missing.jsonl: file does not exist",
+				"bad.toml:4:1: grpo: lr -1 must be a finite number, not negative",
+			}},
 		{name: "[prompts], under a commented header", text: "steps = 3\n[prompts] # the system prompts\nteacher_system = ''\nstudent_system = 'Solve. <|im_end|>'\n",
 			want: []string{
 				"bad.toml:3:1: prompts: teacher_system is empty: write the teacher's system prompt there",
