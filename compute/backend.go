@@ -168,32 +168,58 @@ type DrawOptions struct {
 	Greedy  bool
 }
 
+// PreNorm is the RMSNorm a fused decoding op applies to its input rows
+// before its products: RMSNorm(x, W, Eps), as a layer's input norm feeds
+// its q, k and v projections and its post-attention norm the MLP. W nil
+// applies none.
+type PreNorm struct {
+	W   *Tensor // [in]
+	Eps float32
+}
+
 // Linear3er is a Backend that multiplies one input by three weights in one
 // pass (a layer's q, k and v projections while decoding: on a device, two
-// commands fewer a layer). Tape.Linear3 uses it where it can and makes
-// three Linear calls elsewhere.
+// commands fewer a layer, three with the input norm folded in). Tape.Linear3
+// uses it where it can and makes RMSNorm and three Linear calls elsewhere.
 type Linear3er interface {
 	// CanLinear3 reports whether Linear3 takes rows rows of x with weights
 	// of type dt.
 	CanLinear3(rows int, dt DType) bool
-	// Linear3 sets y[i] = x·w[i]ᵀ (+ bias[i], where not nil) for x
+	// Linear3 sets y[i] = n(x)·w[i]ᵀ (+ bias[i], where not nil) for x
 	// [N, in] and weights w[i] [out_i, in] of one type, as CanLinear3
-	// allows.
-	Linear3(y [3]*Tensor, x *Tensor, w, bias [3]*Tensor)
+	// allows; n(x) is x normalised by norm (x itself when norm.W is nil).
+	// The norm's rows are not stored: the scale 1/rms of a row is applied
+	// to its products' sums, so results differ from RMSNorm then Linear
+	// by rounding only.
+	Linear3(y [3]*Tensor, x *Tensor, norm PreNorm, w, bias [3]*Tensor)
 }
 
 // GatedLinearer is a Backend that computes a gated MLP's first half,
-// h = silu(x·gateᵀ)·(x·upᵀ), in one pass where Linear, Linear and SwiGLU
-// take three (decoding a few rows: on a device, two commands and a
-// barrier fewer a layer). Tape.GatedLinear uses it where it can and
-// composes the three ops elsewhere.
+// h = silu(n(x)·gateᵀ)·(n(x)·upᵀ), in one pass where RMSNorm, Linear,
+// Linear and SwiGLU take four (decoding a few rows: on a device, three
+// commands and barriers fewer a layer). Tape.GatedLinear uses it where it
+// can and composes the ops elsewhere.
 type GatedLinearer interface {
 	// CanGate reports whether GatedLinear takes rows rows of x with
 	// weights of type dt.
 	CanGate(rows int, dt DType) bool
-	// GatedLinear sets h [N, out] for x [N, in] and gate, up [out, in] of
-	// one type, as CanGate allows.
-	GatedLinear(h, x, gate, up *Tensor)
+	// GatedLinear sets h [N, out] for x [N, in] normalised by norm (as
+	// Linear3er's) and gate, up [out, in] of one type, as CanGate allows.
+	GatedLinear(h, x *Tensor, norm PreNorm, gate, up *Tensor)
+}
+
+// RotaryCacheWriter is a Backend that rotates decoding's new queries and
+// keys and stores keys and values into the KV cache in one pass, where
+// RoPE, RoPE and CacheWrite take three (on a device, two commands and
+// barriers fewer a layer). Tape.CachedAttention uses it where it can.
+type RotaryCacheWriter interface {
+	// CanRotaryCacheWrite reports whether RotaryCacheWrite runs here.
+	CanRotaryCacheWrite() bool
+	// RotaryCacheWrite sets qr = RoPE(q) for q [B·Tn, H·hd] and stores
+	// RoPE(k) and v (k, v [B·Tn, KV·hd]) into kCache and vCache [B, KV,
+	// maxLen, hd] at positions past..past+Tn−1, each row n rotated by
+	// pos[n]: what RoPE, RoPE and CacheWrite compute.
+	RotaryCacheWrite(qr, kCache, vCache, q, k, v *Tensor, pos []int32, table *RoPETable, d AttnDims, maxLen, past int)
 }
 
 // Shortlister is a Backend that narrows rows of logits, where they are, to

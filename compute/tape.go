@@ -285,18 +285,23 @@ func (t *Tape) AddLinear(x, a, w *Tensor) *Tensor {
 	return x
 }
 
-// Linear3 is Linear(x, w[i], bias[i]) for i = 0, 1, 2 (a layer's q, k and
-// v projections). Without recording, a backend that multiplies these rows
-// by three weights of one type in one pass (Linear3er) computes them so;
-// otherwise they are three Linear calls.
-func (t *Tape) Linear3(x *Tensor, w, bias [3]*Tensor) (y [3]*Tensor) {
+// Linear3 is Linear(n(x), w[i], bias[i]) for i = 0, 1, 2 (a layer's q, k
+// and v projections), n(x) being RMSNorm(x, norm.W, norm.Eps), or x when
+// norm.W is nil. Without recording, a backend that multiplies these rows by
+// three weights of one type in one pass (Linear3er) computes them so, the
+// norm folded in; otherwise they are RMSNorm and three Linear calls.
+func (t *Tape) Linear3(x *Tensor, norm PreNorm, w, bias [3]*Tensor) (y [3]*Tensor) {
 	l3, fuses := t.be.(Linear3er)
 	same := w[0] != nil && w[1] != nil && w[2] != nil && w[0].DType() == w[1].DType() && w[1].DType() == w[2].DType()
 	if t.record || !fuses || !same || !t.ok(x) || !l3.CanLinear3(x.dims[0], w[0].DType()) {
+		h := t.preNorm(x, norm)
 		for i := range y {
-			y[i] = t.Linear(x, w[i], bias[i])
+			y[i] = t.Linear(h, w[i], bias[i])
 		}
 		return y
+	}
+	if !t.okNorm(x, norm) {
+		return [3]*Tensor{}
 	}
 	for i := range w {
 		if x.rank != 2 || w[i].rank != 2 || x.dims[1] != w[i].dims[1] || (bias[i] != nil && bias[i].Len() != w[i].dims[0]) {
@@ -307,28 +312,56 @@ func (t *Tape) Linear3(x *Tensor, w, bias [3]*Tensor) (y [3]*Tensor) {
 	for i := range y {
 		y[i] = t.acts.get("linear.out", dims2(x.dims[0], w[i].dims[0]))
 	}
-	l3.Linear3(y, x, w, bias)
+	l3.Linear3(y, x, norm, w, bias)
 	return y
 }
 
-// GatedLinear is silu(x·gateᵀ)·(x·upᵀ) for x [N, in] and gate, up
-// [out, in]: a gated MLP's first half. Without recording, a backend that
-// gates these rows in one pass (GatedLinearer) computes it so; otherwise it
-// is SwiGLUOver(Linear(x, gate), Linear(x, up)).
-func (t *Tape) GatedLinear(x, gate, up *Tensor) *Tensor {
+// GatedLinear is silu(n(x)·gateᵀ)·(n(x)·upᵀ) for x [N, in] and gate, up
+// [out, in]: a gated MLP's first half, n as Linear3's. Without recording,
+// a backend that gates these rows in one pass (GatedLinearer) computes it
+// so; otherwise it is SwiGLUOver(Linear(n(x), gate), Linear(n(x), up)).
+func (t *Tape) GatedLinear(x *Tensor, norm PreNorm, gate, up *Tensor) *Tensor {
 	if !t.ok(x, gate, up) {
 		return nil
 	}
 	gl, fuses := t.be.(GatedLinearer)
 	if t.record || !fuses || !SameShape(gate, up) || gate.DType() != up.DType() || !gl.CanGate(x.dims[0], gate.DType()) {
-		return t.SwiGLUOver(t.Linear(x, gate, nil), t.Linear(x, up, nil))
+		h := t.preNorm(x, norm)
+		return t.SwiGLUOver(t.Linear(h, gate, nil), t.Linear(h, up, nil))
+	}
+	if !t.okNorm(x, norm) {
+		return nil
 	}
 	if x.rank != 2 || gate.rank != 2 || x.dims[1] != gate.dims[1] {
 		return t.fail("gated linear", "input %v and weights %v, %v: want x [N, in] and gate, up [out, in]", x, gate, up)
 	}
 	h := t.acts.get("glu.out", dims2(x.dims[0], gate.dims[0]))
-	gl.GatedLinear(h, x, gate, up)
+	gl.GatedLinear(h, x, norm, gate, up)
 	return h
+}
+
+// preNorm is n(x) of a fused op composed of its parts: RMSNorm(x, norm)
+// when norm.W is set, else x.
+func (t *Tape) preNorm(x *Tensor, norm PreNorm) *Tensor {
+	if norm.W == nil {
+		return x
+	}
+	return t.RMSNorm(x, norm.W, norm.Eps)
+}
+
+// okNorm checks a fused op's norm against its input x, as RMSNorm would.
+func (t *Tape) okNorm(x *Tensor, norm PreNorm) bool {
+	if norm.W == nil {
+		return true
+	}
+	if !t.ok(norm.W) {
+		return false
+	}
+	if norm.W.Len() != lastDim(x) {
+		t.fail("rmsnorm", "weight %v does not match rows of width %d in %v", norm.W, lastDim(x), x)
+		return false
+	}
+	return true
 }
 
 // RoPE rotates the heads of x [N, heads·hd] by the positions pos [N].
@@ -902,10 +935,13 @@ func (a *arena) scratch(name string, n int) *Tensor {
 	return x
 }
 
-// CachedAttention is attention for decoding (no gradient): it writes the new
-// keys and values k, v [B·Tn, KV·hd] into the caches [B, KV, maxLen, hd] at
-// position past and attends q [B·Tn, H·hd] to everything cached so far.
-func (t *Tape) CachedAttention(q, k, v, kCache, vCache *Tensor, d AttnDims, maxLen, past int, kStart []int32) *Tensor {
+// CachedAttention is attention for decoding (no gradient): it rotates the
+// new queries q [B·Tn, H·hd] and keys k [B·Tn, KV·hd] by the positions pos
+// [B·Tn], writes the keys and values v into the caches [B, KV, maxLen, hd]
+// at position past, and attends the queries to everything cached so far.
+// A backend that rotates and stores in one pass (RotaryCacheWriter) does
+// so; otherwise it is RoPE, RoPE and CacheWrite.
+func (t *Tape) CachedAttention(q, k, v *Tensor, pos []int32, table *RoPETable, kCache, vCache *Tensor, d AttnDims, maxLen, past int, kStart []int32) *Tensor {
 	if !t.ok(q, k, v, kCache, vCache) {
 		return nil
 	}
@@ -919,7 +955,23 @@ func (t *Tape) CachedAttention(q, k, v, kCache, vCache *Tensor, d AttnDims, maxL
 	if past+d.T > maxLen || kCache.Len() != d.B*d.KV*maxLen*d.HeadDim || !SameShape(kCache, vCache) {
 		return t.fail("cached attention", "cache %v cannot take %d more tokens after %d (max %d)", kCache, d.T, past, maxLen)
 	}
-	t.be.CacheWrite(kCache, vCache, k, v, d, maxLen, past)
+	if rw, ok := t.be.(RotaryCacheWriter); ok && rw.CanRotaryCacheWrite() {
+		if len(pos) != n || table.HeadDim != d.HeadDim {
+			return t.fail("rope", "%d positions and a table of heads of %d for %d rows of heads of %d", len(pos), table.HeadDim, n, d.HeadDim)
+		}
+		if i, ok := checkIDs(pos, table.MaxPos); !ok {
+			return t.fail("rope", "position %d at row %d is beyond the table's %d positions", pos[i], i, table.MaxPos)
+		}
+		qr := t.acts.get("rope.out", shapeOf(q))
+		rw.RotaryCacheWrite(qr, kCache, vCache, q, k, v, pos, table, d, maxLen, past)
+		q = qr
+	} else {
+		q, k = t.RoPE(q, pos, table, d.H), t.RoPE(k, pos, table, d.KV)
+		if q == nil || k == nil {
+			return nil
+		}
+		t.be.CacheWrite(kCache, vCache, k, v, d, maxLen, past)
+	}
 	out := t.acts.get("attention.out", dims2(n, d.H*d.HeadDim))
 	t.be.AttentionDecode(out, q, kCache, vCache, d, maxLen, past, kStart)
 	return out

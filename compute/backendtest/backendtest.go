@@ -79,6 +79,38 @@ func (p *pair) checkTol(what string, x tt, tol Tolerance) {
 	}
 }
 
+// to16 rounds x into a new 16-bit tensor of type dt on both backends.
+func (p *pair) to16(x tt, dt compute.DType) tt {
+	y := tt{p.cpu.New16(x.c.Name, dt, x.c.Shape()...), p.dev.New16(x.d.Name, dt, x.d.Shape()...)}
+	p.cpu.Copy(y.c, x.c)
+	p.dev.Copy(y.d, x.d)
+	return y
+}
+
+// normScale is the spread of a fused op's input: 3 where it is normalised,
+// so that the norm's 1/rms (about 1/3) is far from 1 and a kernel that
+// left it out fails.
+func normScale(normed bool) float64 {
+	if normed {
+		return 3
+	}
+	return 1
+}
+
+// preNorm returns a fused op's norm for x on the device (none unless
+// normed) and the rows the CPU's products take: RMSNorm(x) or x.
+func (p *pair) preNorm(normed bool, x tt) (compute.PreNorm, *compute.Tensor) {
+	if !normed {
+		return compute.PreNorm{}, x.c
+	}
+	n, in := x.c.Shape()[0], x.c.Shape()[1]
+	w := p.rand("norm", 0.5, in)
+	const eps = 1e-6
+	xn, rstd := p.cpu.New("xn", n, in), p.cpu.New("rstd", n)
+	p.cpu.RMSNorm(xn, rstd, x.c, w.c, eps)
+	return compute.PreNorm{W: w.d, Eps: eps}, xn
+}
+
 func (p *pair) ids(n, limit int) []int32 {
 	ids := make([]int32, n)
 	for i := range ids {
@@ -202,67 +234,64 @@ var cases = []testCase{
 	{"GatedLinear", func(p *pair) {
 		gl, ok := p.dev.(compute.GatedLinearer)
 		if !ok {
-			return // composed of Linear and SwiGLU, checked above and below
+			return // composed of RMSNorm, Linear and SwiGLU, checked above and below
 		}
 		for _, dt := range []compute.DType{compute.F32, compute.BF16, compute.F16} {
-			n, in, out := p.odd(1, 16), p.odd(1, 90), p.odd(1, 70)
-			if !gl.CanGate(n, dt) {
-				continue
-			}
-			x := p.rand("x", 1, n, in)
-			gate, up := p.rand("gate", 0.3, out, in), p.rand("up", 0.3, out, in)
-			if dt.Is16() {
-				g16 := tt{p.cpu.New16("gate16", dt, out, in), p.dev.New16("gate16", dt, out, in)}
-				u16 := tt{p.cpu.New16("up16", dt, out, in), p.dev.New16("up16", dt, out, in)}
-				for _, c := range []struct{ dst, src tt }{{g16, gate}, {u16, up}} {
-					p.cpu.Copy(c.dst.c, c.src.c)
-					p.dev.Copy(c.dst.d, c.src.d)
+			for _, normed := range []bool{false, true} {
+				n, in, out := p.odd(1, 16), p.odd(1, 90), p.odd(1, 70)
+				if !gl.CanGate(n, dt) {
+					continue
 				}
-				gate, up = g16, u16
+				x := p.rand("x", normScale(normed), n, in)
+				gate, up := p.rand("gate", 0.3, out, in), p.rand("up", 0.3, out, in)
+				if dt.Is16() {
+					gate, up = p.to16(gate, dt), p.to16(up, dt)
+				}
+				norm, xn := p.preNorm(normed, x)
+				g, u, h := p.zeros("g", n, out), p.zeros("u", n, out), p.zeros("h", n, out)
+				p.cpu.Linear(g.c, xn, gate.c, nil)
+				p.cpu.Linear(u.c, xn, up.c, nil)
+				p.cpu.SwiGLU(h.c, g.c, u.c)
+				gl.GatedLinear(h.d, x.d, norm, gate.d, up.d)
+				p.check(fmt.Sprintf("%v gated linear (norm %v)", dt, normed), h)
 			}
-			g, u, h := p.zeros("g", n, out), p.zeros("u", n, out), p.zeros("h", n, out)
-			p.cpu.Linear(g.c, x.c, gate.c, nil)
-			p.cpu.Linear(u.c, x.c, up.c, nil)
-			p.cpu.SwiGLU(h.c, g.c, u.c)
-			gl.GatedLinear(h.d, x.d, gate.d, up.d)
-			p.check(dt.String()+" gated linear", h)
 		}
 	}},
 	{"Linear3", func(p *pair) {
 		l3, ok := p.dev.(compute.Linear3er)
 		if !ok {
-			return // three Linear calls, checked above
+			return // RMSNorm and three Linear calls, checked above
 		}
 		for _, dt := range []compute.DType{compute.F32, compute.BF16, compute.F16} {
-			n, in := p.odd(1, 16), p.odd(1, 90)
-			if !l3.CanLinear3(n, dt) {
-				continue
-			}
-			x := p.rand("x", 1, n, in)
-			var w, bias, y [3]tt
-			for i := range w {
-				out := p.odd(1, 70)
-				w[i], bias[i], y[i] = p.rand("w", 0.3, out, in), p.rand("bias", 1, out), p.zeros("y", n, out)
-				if dt.Is16() {
-					w16 := tt{p.cpu.New16("w16", dt, out, in), p.dev.New16("w16", dt, out, in)}
-					p.cpu.Copy(w16.c, w[i].c)
-					p.dev.Copy(w16.d, w[i].d)
-					w[i] = w16
+			for _, normed := range []bool{false, true} {
+				n, in := p.odd(1, 16), p.odd(1, 90)
+				if !l3.CanLinear3(n, dt) {
+					continue
 				}
-			}
-			var wd, bd, yd [3]*compute.Tensor
-			for i := range w {
-				bc := bias[i].c
-				bd[i] = bias[i].d
-				if i == 1 { // one product without a bias
-					bc, bd[i] = nil, nil
+				x := p.rand("x", normScale(normed), n, in)
+				norm, xn := p.preNorm(normed, x)
+				var w, bias, y [3]tt
+				for i := range w {
+					out := p.odd(1, 70)
+					w[i], bias[i], y[i] = p.rand("w", 0.3, out, in), p.rand("bias", 1, out), p.zeros("y", n, out)
+					if dt.Is16() {
+						w[i] = p.to16(w[i], dt)
+					}
 				}
-				p.cpu.Linear(y[i].c, x.c, w[i].c, bc)
-				wd[i], yd[i] = w[i].d, y[i].d
-			}
-			l3.Linear3(yd, x.d, wd, bd)
-			for i := range y {
-				p.check(fmt.Sprintf("%v linear3 output %d", dt, i), y[i])
+				var wd, bd, yd [3]*compute.Tensor
+				for i := range w {
+					bc := bias[i].c
+					bd[i] = bias[i].d
+					if i == 1 { // one product without a bias
+						bc, bd[i] = nil, nil
+					}
+					p.cpu.Linear(y[i].c, xn, w[i].c, bc)
+					wd[i], yd[i] = w[i].d, y[i].d
+				}
+				l3.Linear3(yd, x.d, norm, wd, bd)
+				for i := range y {
+					p.check(fmt.Sprintf("%v linear3 output %d (norm %v)", dt, i, normed), y[i])
+				}
 			}
 		}
 	}},
@@ -418,6 +447,31 @@ var cases = []testCase{
 		p.cpu.AttentionDecode(out.c, q.c, kc.c, vc.c, a, maxLen, past, kStart)
 		p.dev.AttentionDecode(out.d, q.d, kc.d, vc.d, a, maxLen, past, kStart)
 		p.check("attention decode", out)
+	}},
+	{"RotaryCacheWrite", func(p *pair) {
+		rw, ok := p.dev.(compute.RotaryCacheWriter)
+		if !ok || !rw.CanRotaryCacheWrite() {
+			return // RoPE and CacheWrite, checked on their own
+		}
+		kv := p.odd(1, 2)
+		a := compute.AttnDims{B: p.odd(1, 3), T: p.odd(1, 4), KV: kv, H: kv * p.odd(1, 3), HeadDim: p.odd(1, 8) * 2}
+		past := p.odd(0, 7)
+		maxLen := past + a.T + p.odd(0, 3)
+		maxPos := maxLen + 2
+		tc, td := p.cpu.NewRoPETable(maxPos, a.HeadDim, 10000), p.dev.NewRoPETable(maxPos, a.HeadDim, 10000)
+		rows := a.B * a.T
+		pos := p.ids(rows, maxPos)
+		kc, vc := p.rand("kcache", 1, a.B, a.KV, maxLen, a.HeadDim), p.rand("vcache", 1, a.B, a.KV, maxLen, a.HeadDim)
+		q, k, v := p.rand("q", 1, rows, a.H*a.HeadDim), p.rand("k", 1, rows, a.KV*a.HeadDim), p.rand("v", 1, rows, a.KV*a.HeadDim)
+		qr, kr := p.zeros("qr", rows, a.H*a.HeadDim), p.cpu.New("kr", rows, a.KV*a.HeadDim)
+		p.cpu.RoPE(qr.c, q.c, pos, tc, a.H)
+		p.cpu.RoPE(kr, k.c, pos, tc, a.KV)
+		p.cpu.CacheWrite(kc.c, vc.c, kr, v.c, a, maxLen, past)
+		rw.RotaryCacheWrite(qr.d, kc.d, vc.d, q.d, k.d, v.d, pos, td, a, maxLen, past)
+		p.check("rotated queries", qr)
+		p.check("rotated keys in the cache", kc)
+		p.checkTol("values in the cache", vc, Tolerance{})
+		p.checkTol("keys left as they were", k, Tolerance{})
 	}},
 	{"Elementwise", func(p *pair) {
 		n := p.odd(1, 500)

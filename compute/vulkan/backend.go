@@ -280,13 +280,13 @@ func (b *Backend) Linear(y, x, w, bias *compute.Tensor) {
 	b.d.Linear(view(y), view(x), view(w), view(bias))
 }
 func (b *Backend) CanLinear3(rows int, dt compute.DType) bool { return b.d.CanLinear3(rows, dt) }
-func (b *Backend) Linear3(y [3]*compute.Tensor, x *compute.Tensor, w, bias [3]*compute.Tensor) {
-	b.d.Linear3([3]*Tensor{view(y[0]), view(y[1]), view(y[2])}, view(x),
+func (b *Backend) Linear3(y [3]*compute.Tensor, x *compute.Tensor, norm compute.PreNorm, w, bias [3]*compute.Tensor) {
+	b.d.Linear3([3]*Tensor{view(y[0]), view(y[1]), view(y[2])}, view(x), view(norm.W), norm.Eps,
 		[3]*Tensor{view(w[0]), view(w[1]), view(w[2])}, [3]*Tensor{view(bias[0]), view(bias[1]), view(bias[2])})
 }
 func (b *Backend) CanGate(rows int, dt compute.DType) bool { return b.d.CanGate(rows, dt) }
-func (b *Backend) GatedLinear(h, x, gate, up *compute.Tensor) {
-	b.d.GatedLinear(view(h), view(x), view(gate), view(up))
+func (b *Backend) GatedLinear(h, x *compute.Tensor, norm compute.PreNorm, gate, up *compute.Tensor) {
+	b.d.GatedLinear(view(h), view(x), view(norm.W), norm.Eps, view(gate), view(up))
 }
 func (b *Backend) LinearAdd(y, x, w *compute.Tensor) {
 	b.d.LinearAdd(view(y), view(x), view(w))
@@ -319,6 +319,10 @@ func (b *Backend) AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v *compute
 }
 func (b *Backend) CacheWrite(kCache, vCache, k, v *compute.Tensor, a compute.AttnDims, maxLen, past int) {
 	b.d.CacheWrite(view(kCache), view(vCache), view(k), view(v), a, maxLen, past)
+}
+func (b *Backend) CanRotaryCacheWrite() bool { return b.d.CanRotaryCacheWrite() }
+func (b *Backend) RotaryCacheWrite(qr, kCache, vCache, q, k, v *compute.Tensor, pos []int32, table *compute.RoPETable, a compute.AttnDims, maxLen, past int) {
+	b.d.RotaryCacheWrite(view(qr), view(kCache), view(vCache), view(q), view(k), view(v), pos, ropeOf(table), a, maxLen, past)
 }
 func (b *Backend) AttentionDecode(out, q, kCache, vCache *compute.Tensor, a compute.AttnDims, maxLen, past int, kStart []int32) {
 	b.d.AttentionDecode(view(out), view(q), view(kCache), view(vCache), a, maxLen, past, kStart)

@@ -76,7 +76,7 @@ type binding struct {
 // Limits on one batch before it is submitted on its own.
 const (
 	setsPerBatch   = 512
-	maxBindings    = 10 // gemv3: three outputs, the input, three weights, three biases
+	maxBindings    = 11 // gemv3: three outputs, the input, three weights, three biases, a norm
 	uploadArena    = 16 << 20
 	groupSize      = 256
 	maxGroupsX     = 65535
@@ -171,9 +171,11 @@ type Device struct {
 	// attn chooses the kernels of training attention and prefills
 	// (attnPath): RLT_VULKAN_ATTN at Open, for A/B timing; tests.
 	attn attnPath
-	// noFuse keeps decoding off its fused kernels (gemv3 for q, k and v;
-	// gemv_glu for the gated MLP), on gemv and swiglu: RLT_VULKAN_FUSE=0 at
-	// Open, for A/B timing.
+	// noFuse keeps decoding off its fused kernels (gemv3 for the input norm
+	// and q, k and v; gemv_glu for the post-attention norm and the gated
+	// MLP; rope_cache for the rotations and the cache write), on rmsnorm,
+	// gemv, swiglu, rope and cachewrite: RLT_VULKAN_FUSE=0 at Open, for A/B
+	// timing.
 	noFuse bool
 	// matmul16 routes products of more than gemvMaxRows rows to gemmcm
 	// (SetMatmul); coopLanes is the largest subgroup size, gemmcm's
@@ -488,8 +490,9 @@ func (d *Device) build() error {
 	return nil
 }
 
-// noFuseSetting reads RLT_VULKAN_FUSE: unset or 1, decoding takes gemv3
-// and gemv_glu where they apply; 0 keeps it on gemv and swiglu alone.
+// noFuseSetting reads RLT_VULKAN_FUSE: unset or 1, decoding takes gemv3,
+// gemv_glu and rope_cache where they apply; 0 keeps it on the kernels of
+// one op each.
 func noFuseSetting(v string) (bool, error) {
 	switch v {
 	case "", "1":
@@ -497,7 +500,7 @@ func noFuseSetting(v string) (bool, error) {
 	case "0":
 		return true, nil
 	}
-	return false, fmt.Errorf("%q is neither 0 (decoding on gemv and swiglu alone) nor 1; unset it for gemv3 and gemv_glu where they apply", v)
+	return false, fmt.Errorf("%q is neither 0 (decoding on one op a kernel) nor 1; unset it for gemv3, gemv_glu and rope_cache where they apply", v)
 }
 
 // loseAfterSetting reads RLT_VULKAN_LOSE_AFTER: unset (0), the device is

@@ -66,9 +66,11 @@
 // BenchmarkLinear also times both); any other value fails Open.
 // Decoding records fewer commands: LinearAdd adds a projection into the
 // residual stream (beta 1, no separate add); for the rows gemv takes,
-// Linear3 runs q, k and v as one kernel (gemv3) and GatedLinear a gated
-// MLP's gate, up and SwiGLU (gemv_glu), both off under RLT_VULKAN_FUSE=0;
-// and CacheWrite stores keys and values in one dispatch.
+// Linear3 runs the input RMSNorm, q, k and v as one kernel (gemv3) and
+// GatedLinear the post-attention RMSNorm and a gated MLP's gate, up and
+// SwiGLU (gemv_glu), the norm's 1/rms scaling each row's sums;
+// RotaryCacheWrite rotates q and k and stores keys and values in one
+// dispatch (rope_cache); all three are off under RLT_VULKAN_FUSE=0.
 // Reductions over long dimensions (column sums, the embedding's
 // scatter-add, attention's value sum) spread over many invocations and add
 // in a fixed order, so results repeat run to run.

@@ -105,12 +105,13 @@ func newOperand(t *testing.T, d *Device, name string, dt compute.DType, vals []f
 }
 
 // TestFuseSetting: RLT_VULKAN_FUSE=0 turns decoding's fused kernels off
-// (gemv3 and gemv_glu: q, k, v and the gated MLP are then composed), 1 or
-// unset leaves them on, anything else fails Open.
+// (gemv3, gemv_glu and rope_cache: the norms, q, k, v, the gated MLP, the
+// rotations and the cache write are then composed), 1 or unset leaves them
+// on, anything else fails Open.
 func TestFuseSetting(t *testing.T) {
 	d := openOrSkip(t)
-	if !d.CanGate(4, compute.F32) || !d.CanLinear3(4, compute.F32) {
-		t.Fatalf("%s does not fuse 4 rows: gemv_glu or gemv3 missing (%v)", d.info.Name, d.info.Unavailable)
+	if !d.CanGate(4, compute.F32) || !d.CanLinear3(4, compute.F32) || !d.CanRotaryCacheWrite() {
+		t.Fatalf("%s does not fuse 4 rows: gemv_glu, gemv3 or rope_cache missing (%v)", d.info.Name, d.info.Unavailable)
 	}
 	refusesSetting(t, "RLT_VULKAN_FUSE", "off")
 	for _, c := range []struct {
@@ -122,8 +123,9 @@ func TestFuseSetting(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open with RLT_VULKAN_FUSE=%q: %v", c.v, err)
 		}
-		if gates, threes := d2.CanGate(4, compute.F32), d2.CanLinear3(4, compute.BF16); gates != c.fuses || threes != c.fuses {
-			t.Errorf("RLT_VULKAN_FUSE=%q: CanGate %v, CanLinear3 %v, want %v", c.v, gates, threes, c.fuses)
+		gates, threes, rotates := d2.CanGate(4, compute.F32), d2.CanLinear3(4, compute.BF16), d2.CanRotaryCacheWrite()
+		if gates != c.fuses || threes != c.fuses || rotates != c.fuses {
+			t.Errorf("RLT_VULKAN_FUSE=%q: CanGate %v, CanLinear3 %v, CanRotaryCacheWrite %v, want %v", c.v, gates, threes, rotates, c.fuses)
 		}
 		d2.Close()
 	}

@@ -58,6 +58,7 @@ const (
 	kGemvGLU16
 	kGemv3
 	kGemv3x16
+	kRoPECache
 	kAttnCM
 	kAttnCMDQ
 	kAttnCMDKV
@@ -117,10 +118,11 @@ var kernelSpecs = [numKernels]struct {
 	kAttnFASum:    {"attn_fa_sum", 3, 24},
 	kDraw:         {"draw", 3, 20},
 	kShortlist:    {"shortlist", 2, 32},
-	kGemvGLU:      {"gemv_glu", 4, 28},
-	kGemvGLU16:    {"gemv_glu16", 4, 28},
-	kGemv3:        {"gemv3", 10, 28},
-	kGemv3x16:     {"gemv3_16", 10, 28},
+	kGemvGLU:      {"gemv_glu", 5, 32},
+	kGemvGLU16:    {"gemv_glu16", 5, 32},
+	kGemv3:        {"gemv3", 11, 32},
+	kGemv3x16:     {"gemv3_16", 11, 32},
+	kRoPECache:    {"rope_cache", 9, 28},
 	kAttnCM:       {"attn_cm", 6, 44},
 	kAttnCMDQ:     {"attn_cm_dq", 9, 24},
 	kAttnCMDKV:    {"attn_cm_dkv", 8, 32},
@@ -175,7 +177,7 @@ var coopShapes = map[string]kernelID{"wide": kGemmCM128w, "k64": kGemmCM128k64}
 // gemm128 → the 64×64 gemm, gemm_reduce → no split along K, the tiled
 // attention kernels → attn, attn_ds, attn_dq and attn_dkv, attention's on
 // cooperative matrices → the float32 tiled ones).
-var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemvGLU: true, kGemvGLU16: true, kGemv3: true, kGemv3x16: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
+var optionalKernels = map[kernelID]bool{kGemv: true, kGemv16: true, kGemvGLU: true, kGemvGLU16: true, kGemv3: true, kGemv3x16: true, kRoPECache: true, kGemm128: true, kGemm128x16: true, kGemmReduce: true,
 	kGemmScale: true, kGemmCM: true, kGemmCM128: true, kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true,
 	kGemmCM128w: true, kGemmCM128k64: true, kAttnFA32: true, kAttnFA16: true, kAttnFADQ32: true, kAttnFADQ16: true, kAttnFADKV32: true, kAttnFADKV16: true, kAttnFASum: true,
 	kAttnCM: true, kAttnCMDQ: true, kAttnCMDKV: true, kAttnCM128: true, kAttnCM128DQ: true, kAttnCM128DKV: true}
@@ -524,7 +526,28 @@ func (d *Device) Linear(y, x, w, bias *Tensor) {
 }
 
 // gemv3Push is gemv3's push constants.
-type gemv3Push struct{ m, n0, n1, n2, k, lda, flags uint32 }
+type gemv3Push struct {
+	m, n0, n1, n2, k, lda, flags uint32
+	eps                          float32
+}
+
+// gemvNorm is the flag of gemv3 and gemv_glu that folds an RMSNorm of
+// their input into their products.
+const gemvNorm = 16
+
+// preNorm checks a fused decode kernel's norm weight g (nil: none) against
+// rows of width in, and returns its binding (the dummy buffer for none)
+// with the flag that turns it on.
+func (d *Device) preNorm(what string, g *Tensor, in int) (binding, uint32) {
+	if g == nil {
+		return binding{b: d.dummy, size: d.dummy.size}, 0
+	}
+	d.own(g)
+	if g.n != in || g.dt.Is16() {
+		panic(fmt.Sprintf("vulkan: %s: norm weight %v for rows of %d", what, g, in))
+	}
+	return g.bind(), gemvNorm
+}
 
 // decodeFused reports whether a fused decode kernel, k32 for float32
 // weights and k16 for 16-bit ones, takes rows rows of weights of type dt:
@@ -544,18 +567,20 @@ func (d *Device) CanLinear3(rows int, dt compute.DType) bool {
 	return d.decodeFused(kGemv3, kGemv3x16, rows, dt)
 }
 
-// Linear3 sets y[i] = x·w[i]ᵀ (+ bias[i]) in one dispatch (gemv3), for
-// rows CanLinear3 allows.
-func (d *Device) Linear3(y [3]*Tensor, x *Tensor, w, bias [3]*Tensor) {
+// Linear3 sets y[i] = n(x)·w[i]ᵀ (+ bias[i]) in one dispatch (gemv3), for
+// rows CanLinear3 allows; n(x) is RMSNorm(x, norm, eps), or x when norm is
+// nil.
+func (d *Device) Linear3(y [3]*Tensor, x, norm *Tensor, eps float32, w, bias [3]*Tensor) {
 	n, in := x.rows(), x.lastDim()
 	d.own(x)
 	if !d.CanLinear3(n, w[0].dt) {
 		panic(fmt.Sprintf("vulkan: linear3 of %d rows of %v weights (CanLinear3 is false)", n, w[0].dt))
 	}
-	p := gemv3Push{m: uint32(n), k: uint32(in), lda: uint32(in)}
+	p := gemv3Push{m: uint32(n), k: uint32(in), lda: uint32(in), eps: eps}
 	outs := [3]*uint32{&p.n0, &p.n1, &p.n2}
-	var ops [10]binding
+	var ops [11]binding
 	ops[3] = x.bind()
+	ops[10], p.flags = d.preNorm("linear3", norm, in)
 	for i := range w {
 		d.own(y[i], w[i], bias[i])
 		if len(w[i].dims) != 2 || w[i].dims[1] != in || w[i].dt != w[0].dt || y[i].n != n*w[i].dims[0] ||
@@ -586,7 +611,10 @@ func (d *Device) Linear3(y [3]*Tensor, x *Tensor, w, bias [3]*Tensor) {
 }
 
 // gluPush is gemv_glu's push constants.
-type gluPush struct{ m, n, k, lda, ldb, ldc, flags uint32 }
+type gluPush struct {
+	m, n, k, lda, ldb, ldc, flags uint32
+	eps                           float32
+}
 
 // CanGate reports whether GatedLinear (gemv_glu) runs rows rows of x with
 // weights of type dt (decodeFused).
@@ -594,16 +622,18 @@ func (d *Device) CanGate(rows int, dt compute.DType) bool {
 	return d.decodeFused(kGemvGLU, kGemvGLU16, rows, dt)
 }
 
-// GatedLinear sets h = silu(x·gateᵀ)·(x·upᵀ) in one dispatch (gemv_glu),
-// for rows CanGate allows.
-func (d *Device) GatedLinear(h, x, gate, up *Tensor) {
+// GatedLinear sets h = silu(n(x)·gateᵀ)·(n(x)·upᵀ) in one dispatch
+// (gemv_glu), for rows CanGate allows; n as Linear3's.
+func (d *Device) GatedLinear(h, x, norm *Tensor, eps float32, gate, up *Tensor) {
 	d.own(h, x, gate, up)
 	n, in, out := x.rows(), x.lastDim(), gate.dims[0]
 	if len(gate.dims) != 2 || gate.dims[1] != in || gate.dt != up.dt || len(up.dims) != 2 || up.dims[0] != out || up.dims[1] != in ||
 		h.n != n*out || !d.CanGate(n, gate.dt) {
 		panic(fmt.Sprintf("vulkan: gated linear %v = silu(%v·%vᵀ)·(%v·%vᵀ)", h, x, gate, x, up))
 	}
-	p := gluPush{m: uint32(n), n: uint32(out), k: uint32(in), lda: uint32(in), ldb: uint32(in), ldc: uint32(out)}
+	p := gluPush{m: uint32(n), n: uint32(out), k: uint32(in), lda: uint32(in), ldb: uint32(in), ldc: uint32(out), eps: eps}
+	nb, flag := d.preNorm("gated linear", norm, in)
+	p.flags |= flag
 	kern := kGemvGLU
 	var gb, ub binding
 	if gate.dt.Is16() { // widened as gemv16 widens
@@ -614,7 +644,7 @@ func (d *Device) GatedLinear(h, x, gate, up *Tensor) {
 	} else {
 		gb, ub = gate.bind(), up.bind()
 	}
-	dispatch(d, kern, &p, linearGroups(ceilDiv(out, 2)), h.bind(), x.bind(), gb, ub)
+	dispatch(d, kern, &p, linearGroups(ceilDiv(out, 2)), h.bind(), x.bind(), gb, ub, nb)
 }
 
 // LinearAdd sets y += x·wᵀ: Linear's product with beta 1.

@@ -22,6 +22,40 @@ func (d *Device) CacheWrite(kCache, vCache, k, v *Tensor, a compute.AttnDims, ma
 		maxLen: uint32(maxLen), past: uint32(past)}, linearGroups(ceilDiv(n, groupSize)), kCache.bind(), vCache.bind(), k.bind(), v.bind())
 }
 
+// CanRotaryCacheWrite reports whether RotaryCacheWrite runs: rope_cache was
+// built and RLT_VULKAN_FUSE is not 0.
+func (d *Device) CanRotaryCacheWrite() bool { return d.has(kRoPECache) && !d.noFuse }
+
+type ropeCachePush struct{ rows, tn, h, kv, half, maxLen, past uint32 }
+
+// RotaryCacheWrite rotates new queries q [B, Tn, H, hd] into qr and keys k
+// [B, Tn, KV, hd] into kCache [B, KV, maxLen, hd] at positions
+// past..past+Tn−1, row n by pos[n], and stores values v into vCache there:
+// RoPE, RoPE and CacheWrite in one dispatch (rope_cache), where
+// CanRotaryCacheWrite.
+func (d *Device) RotaryCacheWrite(qr, kCache, vCache, q, k, v *Tensor, pos []int32, table *RoPETable, a compute.AttnDims, maxLen, past int) {
+	d.own(qr, kCache, vCache, q, k, v, table.Cos, table.Sin)
+	if !d.CanRotaryCacheWrite() {
+		panic("vulkan: rotary cache write without its kernel (CanRotaryCacheWrite is false)")
+	}
+	rows := a.B * a.T
+	n, cn := rows*a.KV*a.HeadDim, a.B*a.KV*maxLen*a.HeadDim
+	if len(pos) != rows || table.HeadDim != a.HeadDim || a.HeadDim%2 != 0 || q.n != rows*a.H*a.HeadDim || qr.n != q.n ||
+		k.n != n || v.n != n || kCache.n != cn || vCache.n != cn || past < 0 || past+a.T > maxLen {
+		panic(fmt.Sprintf("vulkan: rotary cache write of %v, %v, %v into %v, %v, %v (%+v, %d positions, heads of %d, maxLen %d, past %d)",
+			q, k, v, qr, kCache, vCache, a, len(pos), table.HeadDim, maxLen, past))
+	}
+	d.checkIDs("rope position", pos, table.MaxPos)
+	pb, ok := d.uploadInts(pos)
+	if !ok {
+		return
+	}
+	half := a.HeadDim / 2
+	dispatch(d, kRoPECache, &ropeCachePush{rows: uint32(rows), tn: uint32(a.T), h: uint32(a.H), kv: uint32(a.KV), half: uint32(half),
+		maxLen: uint32(maxLen), past: uint32(past)}, linearGroups(ceilDiv(rows*(a.H+a.KV)*half, groupSize)),
+		qr.bind(), kCache.bind(), vCache.bind(), q.bind(), k.bind(), v.bind(), table.Cos.bind(), table.Sin.bind(), pb)
+}
+
 type attnPush struct {
 	base, count, tn, h, kv, hd, sRow, past, hasKStart, hasLSE, kvBatch, kvHead, kvRow uint32
 	scale                                                                             float32

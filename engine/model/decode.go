@@ -137,15 +137,14 @@ func (m *Model) Decode(tp *compute.Tape, c *KVCache, tokens []int32, tn int) *co
 		// the largest forward sampling makes.
 		l := &m.Layers[i]
 		half := tp.Mark()
-		h := tp.RMSNorm(x, l.InputNorm, eps)
-		qkv := tp.Linear3(h, [3]*compute.Tensor{l.Q, l.K, l.V}, [3]*compute.Tensor{l.QBias, l.KBias, l.VBias})
-		q := tp.RoPE(qkv[0], pos, m.rope, cfg.Heads)
-		k := tp.RoPE(qkv[1], pos, m.rope, cfg.KVHeads)
-		a := tp.CachedAttention(q, k, qkv[2], c.k[i], c.v[i], ad, c.MaxLen, c.Len, c.KStart)
+		// The norms fold into the products after them, and the rotations
+		// into the cache write, where the backend fuses them
+		// (compute.Linear3er, GatedLinearer, RotaryCacheWriter).
+		qkv := tp.Linear3(x, compute.PreNorm{W: l.InputNorm, Eps: eps}, [3]*compute.Tensor{l.Q, l.K, l.V}, [3]*compute.Tensor{l.QBias, l.KBias, l.VBias})
+		a := tp.CachedAttention(qkv[0], qkv[1], qkv[2], pos, m.rope, c.k[i], c.v[i], ad, c.MaxLen, c.Len, c.KStart)
 		// The residual stream takes each projection in place (no-grad).
 		x = tp.Keep(half, tp.AddLinear(x, a, l.O))
-		h = tp.RMSNorm(x, l.PostAttnNorm, eps)
-		x = tp.AddLinear(x, tp.GatedLinear(h, l.Gate, l.Up), l.Down)
+		x = tp.AddLinear(x, tp.GatedLinear(x, compute.PreNorm{W: l.PostAttnNorm, Eps: eps}, l.Gate, l.Up), l.Down)
 		x = tp.Keep(mark, x)
 	}
 	if tn > 1 {

@@ -8,6 +8,11 @@
 // reading its weight row along k and keeping M partial sums, added in
 // gemv's fixed tree (the result is the same run to run). Flags bits 0, 1, 2
 // add bias0, bias1, bias2.
+// Flags bit 4 folds in the layer's input RMSNorm (weight g [K], p.eps): the
+// products take A's rows times g, and each row's sum is scaled by
+// r = 1/sqrt(mean(a²) + eps), which the first 64 invocations find from the
+// same reads of A and add in the same fixed tree: the normalised rows are
+// never stored, and the norm costs no command of its own.
 // Compiled again with -DB16 as gemv3_16: the weights are 16-bit, packed two
 // to a uint, bfloat16 (flags bit 3 clear) or float16 (set).
 layout(local_size_x = 256) in;
@@ -27,8 +32,9 @@ layout(std430, binding = 6) readonly buffer W2 { float w2[]; };
 layout(std430, binding = 7) readonly buffer B0 { float bias0[]; };
 layout(std430, binding = 8) readonly buffer B1 { float bias1[]; };
 layout(std430, binding = 9) readonly buffer B2 { float bias2[]; };
+layout(std430, binding = 10) readonly buffer G { float g[]; };
 layout(push_constant) uniform P {
-	uint M; uint N0; uint N1; uint N2; uint K; uint lda; uint flags;
+	uint M; uint N0; uint N1; uint N2; uint K; uint lda; uint flags; float eps;
 } p;
 
 #ifdef B16
@@ -46,6 +52,7 @@ float loadW(uint which, uint i) { return which == 0u ? w0[i] : which == 1u ? w1[
 
 const uint MAXM = 16u;
 shared float red[4u * MAXM * 64u];
+shared float sq[MAXM * 64u]; // the first column's sums of a², for the norm
 
 void main() {
 	uint lane = gl_LocalInvocationID.x & 63u;
@@ -55,26 +62,44 @@ void main() {
 	uint which = c < p.N0 ? 0u : c < p.N0 + p.N1 ? 1u : 2u;
 	uint n = which == 0u ? c : which == 1u ? c - p.N0 : c - p.N0 - p.N1;
 	bool live = c < p.N0 + p.N1 + p.N2;
-	float acc[MAXM];
-	for (uint m = 0u; m < MAXM; m++) acc[m] = 0.0;
-	if (live) {
+	bool norm = (p.flags & 16u) != 0u;
+	float acc[MAXM], ss[MAXM];
+	for (uint m = 0u; m < MAXM; m++) {
+		acc[m] = 0.0;
+		ss[m] = 0.0;
+	}
+	// The first column's invocations also sum A's squares, live or not.
+	bool sums = norm && col == 0u;
+	if (live || sums) {
 		for (uint k = lane; k < p.K; k += 64u) {
-			float w = loadW(which, n * p.K + k);
+			float w = live ? loadW(which, n * p.K + k) : 0.0;
+			float gk = norm ? g[k] : 1.0;
 			for (uint m = 0u; m < MAXM; m++)
-				if (m < p.M) acc[m] += a[m * p.lda + k] * w;
+				if (m < p.M) {
+					float x = a[m * p.lda + k];
+					if (sums) ss[m] += x * x;
+					acc[m] += (x * gk) * w;
+				}
 		}
 	}
 	uint base = col * MAXM * 64u;
 	for (uint m = 0u; m < MAXM; m++)
-		if (m < p.M) red[base + m * 64u + lane] = acc[m];
+		if (m < p.M) {
+			red[base + m * 64u + lane] = acc[m];
+			if (sums) sq[m * 64u + lane] = ss[m];
+		}
 	barrier();
 	for (uint s = 32u; s > 0u; s >>= 1u) {
 		if (lane < s)
-			for (uint m = 0u; m < p.M; m++) red[base + m * 64u + lane] += red[base + m * 64u + lane + s];
+			for (uint m = 0u; m < p.M; m++) {
+				red[base + m * 64u + lane] += red[base + m * 64u + lane + s];
+				if (sums) sq[m * 64u + lane] += sq[m * 64u + lane + s];
+			}
 		barrier();
 	}
 	if (live && lane < p.M) {
 		float v = red[base + lane * 64u];
+		if (norm) v *= 1.0 / sqrt(sq[lane * 64u] / float(p.K) + p.eps);
 		if (which == 0u) {
 			if ((p.flags & 1u) != 0u) v += bias0[n];
 			y0[lane * p.N0 + n] = v;
