@@ -273,8 +273,9 @@ workbench's Runs screen counts them: an imported run by its trainer's
 step numbers; against the plan where one is known, 3/20, or 6 (4
 planned) past it), best mean reward, size, creation time and the device the
 run last computed on (gpu:N of several). A run a workbench keeps open
-after its engine stopped is listed by its training state, with the
-process that holds it.
+with no engine (after its engine stopped, or to review a run whose
+writer was killed) is listed by its training state, with the process
+that holds it; a killed writer's run is stopped, noting its unclean exit.
 `
 
 func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

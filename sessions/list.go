@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -92,7 +93,6 @@ func (c *runCache) summarise(dir string) RunSummary {
 		s.Created = ev.createdAt
 	}
 	s.Device = ev.device
-	lastPhase, fatal := ev.lastPhase, ev.fatal
 	// Metrics: last step and best reward, decoding only what is needed,
 	// both of the records that stand.
 	m := &c.metrics
@@ -126,40 +126,14 @@ func (c *runCache) summarise(dir string) RunSummary {
 
 	// The lock is probed every time: it is what says whether a process
 	// trains the run now, and it costs an open and an flock.
-	held, holder := probeLock(dir)
-	switch {
-	case cfgErr != nil:
+	if cfgErr != nil {
 		s.State = StateBroken
 		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
-	case held && !engineEnded(lastPhase, fatal):
-		// The lock's holder trains it (or has not said otherwise yet).
-		s.State = StateRunning
-		if lastPhase == "paused" {
-			s.State = StatePaused
-		}
-		if holder.PID != 0 {
-			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
-		}
-	default:
-		// Not held, or held by a process whose engine has ended (a
-		// workbench that keeps it open for review): its training state.
-		switch {
-		case fatal != "":
-			s.State = StateFailed
-			notes = append(notes, "fatal: "+fatal)
-		case lastPhase == "done":
-			s.State = StateFinished
-		default:
-			s.State = StateStopped
-		}
-		switch {
-		case held && holder.PID != 0:
-			notes = append(notes, fmt.Sprintf("open in pid %d, no engine running", holder.PID))
-		case held:
-			notes = append(notes, "open in another process, no engine running")
-		case holder.PID != 0:
-			notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
-		}
+	} else {
+		held, holder := probeLock(dir)
+		var writer []string
+		s.State, writer = runState(held, holder, ev)
+		notes = append(notes, writer...)
 	}
 	for i, n := range notes {
 		if i > 0 {
@@ -168,6 +142,80 @@ func (c *runCache) summarise(dir string) RunSummary {
 		s.Note += n
 	}
 	return s
+}
+
+// runState is what a run is, from a probe of its lock (held: a live
+// process holds it; holder: what run.lock says) and its events (ev), and
+// what to note of the process that holds or held it: the one rule by which
+// the Runs screen, rlt sessions and the workbench's header for a run
+// trained elsewhere (Run.State) say whether a run is running. Running
+// needs a live holder whose session trains the run and whose engine has
+// not ended; a run whose writer was killed (run.lock left behind, no
+// process holding it) or that only a review holds reads by its training
+// state, stopped when it neither finished nor failed.
+func runState(held bool, holder LockInfo, ev *eventsFold) (RunState, []string) {
+	var notes []string
+	if held && ev.trains && !engineEnded(ev.lastPhase, ev.fatal) {
+		// The lock's holder trains it (or has not said otherwise yet).
+		state := StateRunning
+		if ev.lastPhase == "paused" {
+			state = StatePaused
+		}
+		if holder.PID != 0 {
+			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
+		}
+		return state, notes
+	}
+	// Not held, or held by a process with no engine training it (a
+	// workbench that keeps it open for review, after its engine ended or
+	// after the one that trained it was killed): its training state.
+	var state RunState
+	switch {
+	case ev.fatal != "":
+		state = StateFailed
+		notes = append(notes, "fatal: "+ev.fatal)
+	case ev.lastPhase == "done":
+		state = StateFinished
+	default:
+		state = StateStopped
+	}
+	switch {
+	case held && holder.PID != 0:
+		notes = append(notes, fmt.Sprintf("open in pid %d, no engine running", holder.PID))
+	case held:
+		notes = append(notes, "open in another process, no engine running")
+	case holder.PID != 0:
+		notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
+	}
+	return state, notes
+}
+
+// foldEvent takes an event the run read or wrote into what State says.
+func (r *Run) foldEvent(e EventRecord) {
+	r.evMu.Lock()
+	r.ev.fold(e)
+	r.evMu.Unlock()
+}
+
+// State is what the Runs screen lists the run as now, and what it notes of
+// the process that holds or held it (runState, the Lister's rule): from
+// the events this Run has read and written and a probe of run.lock. A run
+// opened read-only whose writer was killed reads stopped, not running. A
+// Run this process holds (Create, Open) reads as another process would
+// list it: running once this session created or resumed it, by its
+// training state while it only reviews it.
+func (r *Run) State() (RunState, string) {
+	var held bool
+	var holder LockInfo
+	if r.lock != nil && !r.closed.Load() {
+		held, holder = true, LockInfo{PID: os.Getpid()}
+	} else {
+		held, holder = probeLock(r.dir)
+	}
+	r.evMu.Lock()
+	state, notes := runState(held, holder, &r.ev)
+	r.evMu.Unlock()
+	return state, strings.Join(notes, "; ")
 }
 
 // probeLock reports whether a live process holds the run's lock, without

@@ -113,3 +113,161 @@ func TestDamageIsSaid(t *testing.T) {
 		t.Errorf("Export: %v, wrote %d bytes; want a refusal and nothing written", err, out.Len())
 	}
 }
+
+// killWriter leaves the run folder dir as a writer killed with SIGKILL
+// leaves it: its records as written, no close event, and run.lock still
+// naming its pid while no process holds the lock. The writer r is closed
+// (in this process, to release the lock) and what the kill would not have
+// written is taken back.
+func killWriter(t *testing.T, r *Run, pid int) {
+	t.Helper()
+	dir := r.Dir()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evPath := filepath.Join(dir, EventsFile)
+	data, err := os.ReadFile(evPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	if last := lines[len(lines)-1]; !bytes.Contains(last, []byte(`"kind":"close"`)) {
+		t.Fatalf("the last event is not the close: %s", last)
+	}
+	if err := os.WriteFile(evPath, bytes.Join(lines[:len(lines)-1], nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lock := fmt.Sprintf(`{"pid":%d,"host":"h","started":"2026-01-02T03:04:05Z"}`+"\n", pid)
+	if err := os.WriteFile(filepath.Join(dir, LockFileName), []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenRunStateAgreesWithList: a run open in the workbench, read-only
+// or to review, says it is running only when the Runs screen lists it
+// running: a live process holds run.lock in a session that trains it. A
+// run whose writer was killed (run.lock left behind, held by no process)
+// reads stopped, noting the unclean exit, in both; so does one that only a
+// review holds, which the listing used to call running because a process
+// held the lock.
+func TestOpenRunStateAgreesWithList(t *testing.T) {
+	const deadPID = 4194301 // above any pid_max: no process has it
+	self := os.Getpid()
+	for _, c := range []struct {
+		name string
+		// write leaves the run at dir as the case has it; it returns the
+		// runs it keeps open (closed at the end).
+		write     func(t *testing.T, dir string) []*Run
+		want      RunState
+		wantNote  string // the listing's note on the writer ("" none)
+		reviewNow bool   // also open it to review here and check that Run's State
+	}{
+		{"a live writer", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: 0})
+			r.Flush()
+			return []*Run{r}
+		}, StateRunning, fmt.Sprintf("pid %d", self), false},
+		{"a live writer, paused", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			r.Emit(event.Phase{Time: time.Now(), Name: "paused", Step: 0})
+			r.Flush()
+			return []*Run{r}
+		}, StatePaused, fmt.Sprintf("pid %d", self), false},
+		{"a killed writer", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true},
+		{"a killed writer, paused", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			r.Emit(event.Phase{Time: time.Now(), Name: "paused", Step: 0})
+			killWriter(t, r, deadPID)
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), false},
+		{"a killed writer, open to review elsewhere", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			rv, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rv.Flush()
+			return []*Run{rv}
+		}, StateStopped, fmt.Sprintf("open in pid %d, no engine running", self), false},
+		{"a killed writer, resumed", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			rs, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Resume(0); err != nil {
+				t.Fatal(err)
+			}
+			return []*Run{rs}
+		}, StateRunning, fmt.Sprintf("pid %d", self), false},
+		{"a killed writer that failed", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			r.Emit(event.Error{Time: time.Now(), Step: 0, Err: fmt.Errorf("boom"), Fatal: true})
+			killWriter(t, r, deadPID)
+			return nil
+		}, StateFailed, fmt.Sprintf("fatal: boom; unclean exit of pid %d", deadPID), true},
+		{"finished and closed", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			r.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 1})
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}, StateFinished, "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			for _, r := range c.write(t, dir) {
+				defer r.Close()
+			}
+			list, err := List(root)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			if list[0].State != c.want || list[0].Note != c.wantNote {
+				t.Errorf("listed %s (%q), want %s (%q)", list[0].State, list[0].Note, c.want, c.wantNote)
+			}
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			if st, note := ro.State(); st != list[0].State || note != list[0].Note {
+				t.Errorf("open read-only: %s (%q), the listing says %s (%q)", st, note, list[0].State, list[0].Note)
+			}
+			if !c.reviewNow {
+				return
+			}
+			// Opened to review here (rlt open takes the lock no process
+			// holds): no engine trains it, so its state is its training's.
+			rv, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rv.Close()
+			rv.Flush()
+			if st, _ := rv.State(); st != c.want {
+				t.Errorf("open to review: %s, want %s", st, c.want)
+			}
+			list, err = List(root)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			if want := fmt.Sprintf("open in pid %d, no engine running", self); list[0].State != c.want || !strings.HasSuffix(list[0].Note, want) {
+				t.Errorf("listed while open to review %s (%q), want %s (%q)", list[0].State, list[0].Note, c.want, want)
+			}
+		})
+	}
+}

@@ -120,15 +120,21 @@ func (m *metricsFold) add(raw []byte) {
 	}
 }
 
-// eventsFold is what List takes from events.jsonl.
+// eventsFold is what List takes from events.jsonl, and what an open Run
+// takes from the events it reads and writes to say its state (Run.State).
 type eventsFold struct {
 	created   bool // a create event was read: createdAt is the run's creation
 	createdAt time.Time
 	lastPhase string // since the last resume
 	fatal     string // since the last resume
-	device    event.DeviceChoice
-	resumes   resumePoints // nil: none read
-	broken    int
+	// trains: the last session that opened the run trains it (it created
+	// or resumed it); one that only opened it (a review, a re-score, the
+	// time an engine takes to load before it resumes) holds run.lock with
+	// no engine, so a held lock alone does not say the run is running.
+	trains  bool
+	device  event.DeviceChoice
+	resumes resumePoints // nil: none read
+	broken  int
 }
 
 func (f *eventsFold) add(raw []byte) {
@@ -137,13 +143,22 @@ func (f *eventsFold) add(raw []byte) {
 		f.broken++
 		return
 	}
+	f.fold(e)
+}
+
+// fold takes one event record into f.
+func (f *eventsFold) fold(e EventRecord) {
 	switch e.Kind {
 	case KindCreate:
 		f.created, f.createdAt = true, e.Time
+		f.trains = true
+	case KindOpen:
+		f.trains = false
 	case KindResume:
 		// A session that continues the training starts a new state; one
 		// that only reviews or re-scores (Open without Resume) does not.
 		f.lastPhase, f.fatal = "", ""
+		f.trains = true
 		if f.resumes == nil {
 			f.resumes = resumePoints{}
 		}

@@ -104,6 +104,11 @@ type Run struct {
 	resMu   sync.Mutex
 	resumes resumePoints
 
+	// what the events read and written so far say of the training
+	// (State), folded as the Lister folds events.jsonl
+	evMu sync.Mutex
+	ev   eventsFold
+
 	// the engine's latest progress within a step, kept in memory only
 	// (a few events a second are not worth a line each in events.jsonl)
 	progMu  sync.Mutex
@@ -575,6 +580,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 				r.store.supersede(e.Seg, e.Step)
 			}
 		}
+		r.foldEvent(e)
 		r.store.addEvent(e)
 	case 'm':
 		m, err := decodeMetric(raw, r.lastNames)
@@ -736,6 +742,7 @@ func (r *Run) enqueue(it item) {
 
 func (r *Run) enqueueEvent(e EventRecord) {
 	e.Seg = r.seg
+	r.foldEvent(e)
 	r.store.addEvent(e)
 	r.enqueue(item{e: &e})
 }

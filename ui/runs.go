@@ -364,9 +364,10 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		r.say(true, "this workbench was started without a launcher: it cannot open runs")
 		return nil
 	}
-	// A run open here whose engine has stopped (S, done, failed) resumes
-	// in place: the session is ended first, as for any other run.
-	resumeHere := kind == launchResume && r.m.sh.engineEnded
+	// A run open here whose engine has stopped (S, done, failed) or was
+	// interrupted (killed, crashed) resumes in place: the session is
+	// ended first, as for any other run.
+	resumeHere := kind == launchResume && (r.m.sh.engineEnded || r.m.interrupted)
 	if r.isCurrent(*row) && !resumeHere {
 		o := r.m.cur
 		held := row.State == string(sessions.StateRunning) || row.State == string(sessions.StatePaused)

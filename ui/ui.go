@@ -197,6 +197,15 @@ type runStatus struct {
 	done         bool
 	closed       bool
 	paused       bool // as set from this UI
+	// interrupted: no engine here drives the run, its events say its
+	// engine never ended nor its writer closed it, and no live process
+	// trains it (checkWriter): the process that did was killed or
+	// crashed. It reads stopped.
+	interrupted bool
+	// imported: the run's config.toml records an import; no engine trains
+	// it, rlt import wrote it whole or a follower appends what a trainer
+	// writes, so no lock says whether it goes on.
+	imported bool
 }
 
 // New returns the workbench model for opts.Session (nil: it opens on the
@@ -215,8 +224,8 @@ func newModel(opts Options) *Model {
 	m.runs = newRunsScreen(m)
 	if s := opts.Session; s != nil && s.Run != nil {
 		m.attach(&opened{Session: s})
-		if len(s.Notes) > 0 {
-			m.say("%s", strings.Join(s.Notes, "; "))
+		if notes := m.openNotes(s.Notes); len(notes) > 0 {
+			m.say("%s", strings.Join(notes, "; "))
 		}
 	} else {
 		m.attach(nil)
@@ -237,6 +246,7 @@ func (m *Model) attach(o *opened) {
 	m.runStatus = runStatus{}
 	if o != nil && o.Run != nil {
 		m.numbering = o.Run.StepNumbering()
+		_, m.imported = sessions.ImportedFrom(o.Run.Dir())
 		if o.FollowsTrainer {
 			m.followedFrom = m.now
 		}
@@ -248,7 +258,41 @@ func (m *Model) attach(o *opened) {
 	m.detail = newDetailScreen(m.sh)
 	m.layout()
 	m.pull()
+	m.checkWriter() // said with the session's notes (openNotes)
 	m.dash.syncCompare()
+}
+
+// checkWriter asks sessions whether the open run, when no engine of this
+// workbench drives it, is still trained by the process that wrote it
+// (sessions.Run.State: the rule by which the Runs screen lists runs, so
+// both say the same). A run whose events say its engine never ended nor
+// its writer closed it, while no live process trains it, was interrupted:
+// its writer was killed or crashed (run.lock left behind, unheld), and a
+// review may hold it since. It reports whether that is newly seen.
+func (m *Model) checkWriter() (newly bool) {
+	was := m.interrupted
+	m.interrupted = false
+	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported &&
+		!m.done && !m.closed && !m.sh.engineEnded && m.probs.fatal == "" {
+		st, _ := m.sh.run.State()
+		m.interrupted = st == sessions.StateStopped
+	}
+	return m.interrupted && !was
+}
+
+// interruptedNote says that the open run was interrupted and how to go on.
+func (m *Model) interruptedNote() string {
+	return fmt.Sprintf("%s was interrupted: the process that trained it is gone without stopping it; r on the Runs screen (4) resumes it from its latest checkpoint", m.openName())
+}
+
+// openNotes are what the status line says of a run just opened: the
+// session's notes, then that it was interrupted.
+func (m *Model) openNotes(notes []string) []string {
+	notes = slices.Clip(notes) // appended to below: never into the session's array
+	if m.interrupted {
+		notes = append(notes, m.interruptedNote())
+	}
+	return notes
 }
 
 // detach stops showing the current run and returns it (for closing).
@@ -435,7 +479,7 @@ func (m *Model) launched(res *launchResult) tea.Cmd {
 	m.attach(res.o)
 	m.runs.launched(res.req, res.o)
 	m.active = scrDashboard
-	notes := slices.Clip(res.o.Notes) // appended to below: never into the session's array
+	notes := m.openNotes(res.o.Notes)
 	if errs, warns, _ := m.problemCounts(); errs+warns > 0 {
 		notes = append(notes, fmt.Sprintf("! lists %s", plural(errs+warns, "problem")))
 	}
@@ -661,6 +705,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if m.hasRun() {
 			m.dash.pollCompare() // the compared runs' new records
+			if m.checkWriter() {
+				m.say("%s", m.interruptedNote())
+			}
 		}
 		if m.active == scrRuns && m.runs.stale(time.Time(msg)) {
 			return m, tea.Batch(tick(), m.runs.refresh())
@@ -909,7 +956,8 @@ func (m *Model) footer(scr screen) string {
 
 // state is the run's true state: running (with the step's phase unless
 // phaseShown: the progress line beside it names it), paused, stopping,
-// stopped, done or failed, or following for another trainer's folder
+// stopped (interrupted when its engine never said so: checkWriter), done
+// or failed, or following for another trainer's folder
 // followed live and not yet done (and read-only when there are no
 // controls).
 func (m *Model) state(phaseShown bool) string {
@@ -925,6 +973,10 @@ func (m *Model) state(phaseShown bool) string {
 		s = "done"
 	case m.phase == "stopped":
 		s = "stopped"
+	case m.interrupted:
+		// Its phases say it runs, or is paused, but nothing trains it:
+		// the Runs screen lists it stopped, its writer's exit unclean.
+		s = "stopped, interrupted"
 	case m.sh.stopAsked:
 		s = "stopping (after the step in progress)"
 	case canAsk && asked && !m.paused:
@@ -1178,7 +1230,7 @@ func (m *Model) statusLine() string {
 		parts = append(parts, prog)
 	}
 	// A quiet followed run shows no pace: it is not keeping one.
-	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !isQuiet {
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !isQuiet {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.

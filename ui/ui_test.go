@@ -547,6 +547,115 @@ func TestHeaderSaysReviewOrReadOnly(t *testing.T) {
 	}
 }
 
+// killWriter leaves the run that w writes as SIGKILL would leave it: its
+// records as written, no close event, and run.lock naming a pid while no
+// process holds the lock (w is closed in this process to let it go; what
+// a killed writer would not have written is taken back).
+func killWriter(t *testing.T, w *sessions.Run) {
+	t.Helper()
+	dir := w.Dir()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evPath := filepath.Join(dir, sessions.EventsFile)
+	data, err := os.ReadFile(evPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, `"kind":"close"`) {
+		t.Fatalf("the last event is not the close: %s", last)
+	}
+	if err := os.WriteFile(evPath, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lock := `{"pid":4194301,"host":"h","started":"2026-01-02T03:04:05Z"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, sessions.LockFileName), []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHeaderSaysAKilledRunStopped: a run whose writer was killed (run.lock
+// left behind, held by no process) and that no engine here drives reads
+// "stopped, interrupted" with no pace or ETA, as the Runs screen lists it
+// stopped, whether it was opened read-only or to review (rlt open takes
+// the lock no one holds); opening it says that r on the Runs screen
+// resumes it, and r there does. A run watched while its writer lives
+// reads running until the writer is killed, then stopped at the next
+// tick. The header used to say running: its phases were all it read.
+func TestHeaderSaysAKilledRunStopped(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		killLate bool // killed while watched, not before opening
+		open     func(l *testLauncher, dir string) (*sessions.Session, error)
+		suffix   string
+	}{
+		{"read-only", false, (*testLauncher).OpenReadOnly, "(read-only)"},
+		{"to review", false, (*testLauncher).OpenForReview, "(review)"},
+		{"read-only, killed while watched", true, (*testLauncher).OpenReadOnly, "(read-only)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			dir := filepath.Join("runs", "killed")
+			cfg := flowCfg{Task: "addition", Steps: 10}
+			w, err := sessions.Create(dir, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := 0; s < 3; s++ {
+				at := time.Now().Add(time.Duration(s-3) * 6 * time.Second)
+				w.Emit(event.Phase{Time: at, Name: "sampling", Step: s})
+				w.Emit(event.Metrics{Time: at, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if !c.killLate {
+				killWriter(t, w)
+			}
+			l := &testLauncher{runs: "runs"}
+			s, err := c.open(l, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
+			defer closeModel(t, m)
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			if c.killLate {
+				if h := m.statusLine(); !strings.Contains(h, "· running · sampling "+c.suffix+" ·") {
+					t.Fatalf("header while the writer lives: %q", h)
+				}
+				killWriter(t, w)
+				m.Update(tickMsg(time.Now()))
+			}
+			h := m.statusLine()
+			if want := "· stopped, interrupted " + c.suffix + " ·"; !strings.Contains(h, want) {
+				t.Errorf("header %q, want %q", h, want)
+			}
+			for _, avoid := range []string{"running", "st/min", "ETA"} {
+				if strings.Contains(h, avoid) {
+					t.Errorf("header %q shows %q", h, avoid)
+				}
+			}
+			if !strings.Contains(m.msg, "r on the Runs screen (4) resumes it") {
+				t.Errorf("message %q does not say how to resume it", m.msg)
+			}
+			// The Runs screen lists it as the header says.
+			hit(t, m, "4")
+			listNow(t, m)
+			row := m.runs.selected()
+			if row == nil || filepath.Base(row.Dir) != "killed" || row.State != string(sessions.StateStopped) {
+				t.Fatalf("Runs screen row %+v, want killed, stopped", row)
+			}
+			hit(t, m, "r")
+			pump(t, m, nil, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
+			if len(l.ctls) != 1 || m.sh.run == nil || filepath.Base(m.sh.run.Dir()) != "killed" {
+				t.Errorf("r did not resume it: %d engines, open %q", len(l.ctls), m.openName())
+			}
+		})
+	}
+}
+
 // TestRateLeavesOutPauses: the steps per minute (and so the ETA) count the
 // time between steps less any time the engine spent paused, ended or not.
 func TestRateLeavesOutPauses(t *testing.T) {
