@@ -126,8 +126,6 @@ type Backend interface {
 	Scale(t *Tensor, s float32)
 	// Mix: dst = alpha·src + (1−alpha)·dst (rounded when dst is 16-bit).
 	Mix(dst, src *Tensor, alpha float32)
-	// AllFinite reports whether t holds no NaN or Inf.
-	AllFinite(t *Tensor) bool
 
 	// FreezeWeights promises that the weights ws (each [out, in], used as
 	// Linear's w) stay constant until ThawWeights, so the backend may lay

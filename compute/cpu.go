@@ -413,11 +413,6 @@ func (c *CPU) Mix(dst, src *Tensor, alpha float32) {
 	parallel.For(len(j.a), elemGrain, j)
 }
 
-// AllFinite implements Backend.
-func (c *CPU) AllFinite(t *Tensor) bool {
-	return kernels.AllFinite(Host(t), 0, t.Len())
-}
-
 // NewRoPETable implements Backend.
 func (c *CPU) NewRoPETable(maxPos, headDim int, theta float64) *RoPETable {
 	rt := &RoPETable{MaxPos: maxPos, HeadDim: headDim, Theta: theta,

@@ -12,7 +12,7 @@ import (
 // Backend is a compute.Backend on one Device: every compute.Tensor it makes
 // stores a device Tensor, and its ops record into the Device's batch. The
 // host meets the device only where compute.Backend returns host values
-// (Read, Argmax, SumSquares, AllFinite).
+// (Read, Argmax, SumSquares, draws and shortlists).
 //
 // compute.Backend's methods return no errors: a failing Vulkan call (lost
 // device, out of memory) makes the Device's error sticky, later ops record
@@ -390,13 +390,6 @@ func (b *Backend) SumSquaresEach(ts []*compute.Tensor, sums []float64) {
 		views[i] = view(t)
 	}
 	_ = b.d.SumSquaresEach(views, sums)
-}
-
-// AllFinite implements compute.Backend; it waits for the batch. A failed
-// device reports false.
-func (b *Backend) AllFinite(t *compute.Tensor) bool {
-	ok, err := b.d.AllFinite(view(t))
-	return ok && err == nil
 }
 
 func storages(ws []*compute.Tensor) []*Tensor {

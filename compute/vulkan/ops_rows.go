@@ -400,33 +400,6 @@ func (d *Device) SumSquares(t *Tensor) (float64, error) {
 	return s[0], err
 }
 
-// AllFinite reports whether t holds no NaN or ±Inf: the reduce kernel's
-// flag, zeroed first and raised by any such element. It waits for the
-// batch.
-func (d *Device) AllFinite(t *Tensor) (bool, error) {
-	d.own(t)
-	if d.err != nil || t.n == 0 {
-		return true, d.err
-	}
-	groups := ceilDiv(t.n, 4*groupSize)
-	part, err := d.scratch(scratchPartial, uint64(groups)*4) // the partial sums, unread
-	if err != nil {
-		return false, err
-	}
-	flag, err := d.scratch(scratchFlag, 4)
-	if err != nil {
-		return false, err
-	}
-	d.fillZero(flag, 4)
-	dispatch(d, kReduce, &struct{ n uint32 }{uint32(t.n)}, linearGroups(groups),
-		binding{b: part, size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.bind())
-	var bits [4]byte
-	if err := d.readBytes(bits[:], flag); err != nil {
-		return false, err
-	}
-	return bits == [4]byte{}, nil
-}
-
 type distPush struct {
 	rows, v uint32
 	invTemp float32
