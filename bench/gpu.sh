@@ -33,7 +33,7 @@
 # where commands conflict. At the 0.5B shape the script itself prints GPU
 # time per kernel, then (after docs/gpu.md's lines) reruns the benchmarks
 # with each of RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0, RLT_VULKAN_FUSE=0
-# (decoding without gemv3 and gemv_glu: on gemv and swiglu alone),
+# (decoding without gemv3, gemv_glu and rope_cache: one op a kernel),
 # RLT_VULKAN_BARRIERS=all, RLT_VULKAN_GEMM=64 and
 # RLT_VULKAN_PUSH_DESCRIPTORS=0 (AB=0 skips both).
 #
