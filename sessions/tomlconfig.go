@@ -278,6 +278,81 @@ func fieldTypeAt(t reflect.Type, key []string) (reflect.Type, bool) {
 	return t, true
 }
 
+// ValueText is the value cfg (a struct, or a pointer to one) holds at the
+// dotted key path, as TOML writes it ("1e-06", "'addition'"), by
+// go-toml's rules for which field a key names; false where the path names
+// no field, or a table. It is for messages about a value the file does not
+// set, which have no line of the file to quote.
+func ValueText(cfg any, key string) (string, bool) {
+	v := reflect.ValueOf(cfg)
+	for _, part := range strings.Split(key, ".") {
+		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+			if v.IsNil() {
+				return "", false
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct {
+			return "", false
+		}
+		f, ok := fieldValue(v, part, true)
+		if !ok {
+			f, ok = fieldValue(v, part, false)
+		}
+		if !ok {
+			return "", false
+		}
+		v = f
+	}
+	text, err := EncodeTOML(map[string]any{"v": v.Interface()})
+	if err != nil {
+		return "", false
+	}
+	value, ok := strings.CutPrefix(strings.TrimSpace(string(text)), "v = ")
+	if !ok || strings.ContainsRune(value, '\n') {
+		return "", false // a table, or a value TOML writes on several lines
+	}
+	return value, true
+}
+
+// fieldValue is the field of struct v that key names (tomlFields' rules),
+// spelled exactly or, with exact false, in another case.
+func fieldValue(v reflect.Value, key string, exact bool) (reflect.Value, bool) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ev := v.Field(i)
+			if ev.Kind() == reflect.Pointer {
+				if ev.IsNil() {
+					continue
+				}
+				ev = ev.Elem()
+			}
+			if ev.Kind() == reflect.Struct {
+				if fv, ok := fieldValue(ev, key, exact); ok {
+					return fv, true
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if name == key || !exact && strings.EqualFold(name, key) {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
 // tomlKindName names what TOML value a Go type accepts, for messages.
 func tomlKindName(t reflect.Type) string {
 	if t.Kind() == reflect.Pointer {

@@ -99,3 +99,56 @@ func TestLocateValidationsOfDottedAndInlineKeys(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// ValueText writes the value a configuration holds at a key as TOML
+// writes it, finding the field by go-toml's rules (tag, embedded structs
+// flattened, a key in another case), and declines a table or a key no
+// field has.
+func TestValueText(t *testing.T) {
+	type sampling struct {
+		Temperature float64 `toml:"temperature"`
+	}
+	type shared struct {
+		Seed uint64 `toml:"seed"`
+	}
+	type grpo struct {
+		shared
+		LR       float64   `toml:"lr"`
+		Layers   []int     `toml:"layers"`
+		Sampling *sampling `toml:"sampling"`
+		Skipped  int       `toml:"-"`
+	}
+	type config struct {
+		Steps int    `toml:"steps"`
+		Task  string `toml:"task"`
+		Fast  bool   `toml:"fast"`
+		GRPO  grpo   `toml:"grpo"`
+		Plain int
+	}
+	cfg := &config{Steps: 4, Task: "addition", GRPO: grpo{shared: shared{Seed: 7}, LR: 1e-6, Layers: []int{1, 2}, Sampling: &sampling{Temperature: 0.7}}, Plain: 3}
+	for _, c := range []struct {
+		key, want string
+		ok        bool
+	}{
+		{"steps", "4", true},
+		{"task", "'addition'", true},
+		{"fast", "false", true},
+		{"grpo.lr", "0.000001", true}, // as --print-config writes it
+		{"grpo.seed", "7", true},
+		{"grpo.layers", "[1, 2]", true},
+		{"grpo.sampling.temperature", "0.7", true},
+		{"GRPO.LR", "0.000001", true},
+		{"Plain", "3", true},
+		{"grpo", "", false},
+		{"grpo.Skipped", "", false},
+		{"grpo.beta", "", false},
+		{"steps.more", "", false},
+	} {
+		if got, ok := ValueText(cfg, c.key); got != c.want || ok != c.ok {
+			t.Errorf("ValueText(%q) = %q, %v; want %q, %v", c.key, got, ok, c.want, c.ok)
+		}
+	}
+	if got, ok := ValueText(&config{}, "grpo.sampling.temperature"); ok {
+		t.Errorf("a key below a nil table: %q", got)
+	}
+}

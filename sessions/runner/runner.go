@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/run"
@@ -50,10 +51,12 @@ const DefaultMicroBatchTokens = 2048
 // the rule the workbench's editor places them (sessions.LocateValidations).
 // A problem with a key a flag set (flagKeys: the key, dotted below its
 // table as in "grpo.seed", to the flag's name) names the flag instead,
-// whether or not the file sets the key too; one with a key the file does
-// not set (a default's value), or with no key, reads as the engine wrote
-// it: neither has a line of the file to point at, so they come after the
-// file's. An empty path only validates.
+// whether or not the file sets the key too. One with a key neither the
+// file nor a flag sets has its default's value and no line to point at:
+// it names the file, the key and that value, and says the file does not
+// set it (notSetInFile). These, and a problem about no key (which reads
+// as the engine wrote it), come after the file's. An empty path only
+// validates.
 func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]string) error {
 	err := cfg.Validate()
 	if err == nil || path == "" {
@@ -65,14 +68,48 @@ func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]
 		switch {
 		case fromFlag && ce.Key != "":
 			elsewhere = append(elsewhere, fmt.Errorf("--%s: %w", flag, ce.Err))
-		case ce.Key == "" || ce.KeyAbsent:
+		case ce.Key == "":
 			elsewhere = append(elsewhere, ce.Err)
+		case ce.KeyAbsent:
+			elsewhere = append(elsewhere, notSetInFile(cfg, path, ce.Key, ce.Err))
 		default:
 			inFile = append(inFile, ce)
 		}
 	}
 	return errors.Join(append(inFile, elsewhere...)...)
 }
+
+// notSetInFile is problem, about key, which the configuration file at path
+// does not set, so that cfg holds its default: it reads
+//
+//	run.toml: grpo.lr (default -1, not set in this file): lr -1 must be …
+//
+// as a flag's problem reads "--seed: …", so that the user knows the value
+// came from neither the file's lines nor a flag, and that setting the key
+// in the file is the fix. The words after the key are the problem's own,
+// without the table a *configkey.Error puts before them (the key names it).
+func notSetInFile(cfg run.Config, path, key string, problem error) error {
+	where := "not set in this file"
+	if value, ok := sessions.ValueText(cfg, key); ok {
+		where = "default " + value + ", " + where
+	}
+	words := problem
+	var ke *configkey.Error
+	if errors.As(problem, &ke) && ke == problem {
+		words = ke.Err
+	}
+	return &notSetError{text: fmt.Sprintf("%s: %s (%s): %v", path, key, where, words), err: problem}
+}
+
+// notSetError is notSetInFile's problem: its words, and the engine's
+// *configkey.Error kept for errors.As.
+type notSetError struct {
+	text string
+	err  error
+}
+
+func (e *notSetError) Error() string { return e.text }
+func (e *notSetError) Unwrap() error { return e.err }
 
 // NewRunDir names a new run folder under runs after the time (creating
 // runs if needed); two runs started in one second get distinct folders.

@@ -145,7 +145,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				"bad.toml:4:1: reward: format_penalty is -Inf",
 				"bad.toml:5:1: reward: kl_mean is NaN",
 				"bad.toml:8:1: grpo: lr -1 must be a finite number, not negative",
-				`reward: estimator "l1": want "logratio", "k3" or "full"`,
+				`bad.toml: reward.estimator (default 'l1', not set in this file): estimator "l1": want "logratio", "k3" or "full"`,
 			}},
 		{name: "a key a flag set", text: "task = 'addition'\n[grpo]\nsamples = 1\n",
 			override: func(c *run.Config) { c.Task = "division" }, flagKeys: map[string]string{"task": "task"},
@@ -182,7 +182,19 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			override: func(c *run.Config) { c.Steps = -5 },
 			want: []string{
 				"bad.toml:2:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
-				"steps -5 must not be negative",
+				"bad.toml: steps (default -5, not set in this file): steps -5 must not be negative",
+			}},
+		{name: "a default that disagrees with a key the file sets", text: "[grpo] # sampling\ntemperature = 1.0\n",
+			want: []string{
+				"bad.toml: reward.temperature (default 0.7, not set in this file): temperature 0.7 differs from grpo.temperature 1: RLT scores explanations at the sampling temperature; set them equal",
+			}},
+		{name: "a default that a dotted key outgrows", text: "grpo.max_new_tokens = 4096\n",
+			want: []string{
+				"bad.toml: grpo.micro_batch_tokens (default 2048, not set in this file): micro_batch_tokens 2048 is less than max_new_tokens 4096: a completion with its prompt can hold more tokens than one forward may; raise it (or 0 for no limit)",
+			}},
+		{name: "a key absent from an inline table", text: "steps = 2\ngrpo = { samples = 4, temperature = 0.5 }\n",
+			want: []string{
+				"bad.toml: reward.temperature (default 0.7, not set in this file): temperature 0.7 differs from grpo.temperature 0.5: RLT scores explanations at the sampling temperature; set them equal",
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
