@@ -73,13 +73,6 @@ func exists(path string) bool {
 func (c *runCache) summarise(dir string) RunSummary {
 	s := RunSummary{Name: filepath.Base(dir), Dir: dir, LastStep: -1, BestReward: math.NaN()}
 	var notes []string
-	// The size is walked every time: an append to a log changes no folder's
-	// mtime, so the folders' mtimes cannot tell that it is unchanged. The
-	// walk stats every file (a trace file per step); keeping each folder's
-	// entries between listings saved only the folder reads, ~1.5 ms of a
-	// relist every 10 s in BenchmarkList, for change-time stamps and a
-	// racy-clock window, and was taken out again.
-	s.Size = FolderSize(dir)
 	cfgPath := filepath.Join(dir, ConfigFile)
 	cfgInfo, cfgErr := os.Stat(cfgPath)
 	if cfgErr == nil {
@@ -126,15 +119,16 @@ func (c *runCache) summarise(dir string) RunSummary {
 
 	// The lock is probed every time: it is what says whether a process
 	// trains the run now, and it costs an open and an flock.
+	held, holder := probeLock(dir)
 	if cfgErr != nil {
 		s.State = StateBroken
 		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
 	} else {
-		held, holder := probeLock(dir)
 		var writer []string
 		s.State, writer = runState(held, holder, ev)
 		notes = append(notes, writer...)
 	}
+	s.Size = c.folderSize(dir, held, cfgInfo)
 	for i, n := range notes {
 		if i > 0 {
 			s.Note += "; "

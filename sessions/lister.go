@@ -70,6 +70,53 @@ type runCache struct {
 	metrics               metricsFold
 	events                eventsFold
 	cfg                   configState
+	size                  sizeState
+}
+
+// sizeState is a run folder's size as walked while no process held its
+// lock, and the identities of the folder and its top-level files then.
+type sizeState struct {
+	valid bool
+	key   sizeKey
+	bytes int64
+}
+
+// sizeKey is what changes, cheaply seen, when a run folder no process
+// writes changes: every session that writes a run takes its lock and
+// appends to events.jsonl (open or create, then close), the logs only
+// grow, and a file added to or removed from the folder moves its mtime.
+type sizeKey struct {
+	dir, config, events, metrics fileID
+}
+
+func (a sizeKey) same(b sizeKey) bool {
+	return a.dir.unchanged(b.dir) && a.config.unchanged(b.config) && a.events.unchanged(b.events) && a.metrics.unchanged(b.metrics)
+}
+
+// folderSize is the size of the run folder dir (FolderSize). A folder that
+// no process holds (held false: no live writer; finished, stopped or
+// killed) is walked once and its size kept until its sizeKey changes,
+// since the walk stats every file (a trace file per step: ~20 ms a relist
+// at 5,000 steps). One that a process holds is walked every time: its
+// writer adds to files the key does not name (traces, checkpoints). So is
+// one missing config.toml or a log, or whose logs could not be read: it
+// is not a run whose writer has come and gone in the usual way. cfgInfo
+// is config.toml as the caller stat'ed it (nil: none); the logs must have
+// been read (their identities are those their reads took).
+func (c *runCache) folderSize(dir string, held bool, cfgInfo fs.FileInfo) int64 {
+	dirInfo, err := os.Stat(dir)
+	if held || err != nil || cfgInfo == nil || !c.eventsLog.valid || !c.metricsLog.valid {
+		c.size = sizeState{}
+		return FolderSize(dir)
+	}
+	key := sizeKey{dir: idOf(dirInfo), config: idOf(cfgInfo), events: c.eventsLog.id, metrics: c.metricsLog.id}
+	if c.size.valid && c.size.key.same(key) {
+		return c.size.bytes
+	}
+	// The key is taken before the walk: whatever changes during it moves
+	// the key, and the next listing walks again.
+	c.size = sizeState{valid: true, key: key, bytes: FolderSize(dir)}
+	return c.size.bytes
 }
 
 // metricsFold is what List takes from metrics.jsonl, folded record by

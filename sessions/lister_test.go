@@ -256,7 +256,19 @@ func TestListerMatchesList(t *testing.T) {
 					t.Fatal(err)
 				}
 			}},
-			{"a file in it grows", func(t *testing.T, root string) {
+			// A file deep in the folder changes while a writer holds the
+			// run: a held run is walked again. (With no writer, only a
+			// change the folder's or its logs' identities show is seen:
+			// TestListerKeepsTheSizeOfRunsNoOneWrites.)
+			{"a file in it grows while held", func(t *testing.T, root string) {
+				w, err := Open(filepath.Join(root, "a"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { w.Close() })
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
 				cks, _ := filepath.Glob(filepath.Join(root, "a", CheckpointsDir, "*", "*"))
 				if len(cks) == 0 {
 					t.Fatal("no checkpoint files")
@@ -319,6 +331,89 @@ func TestListerMatchesList(t *testing.T) {
 				// Listed again with nothing changed, it still agrees.
 				again, _ := l.List(root)
 				sameSummaries(t, s.name+", again", again, want)
+			}
+		})
+	}
+}
+
+// TestListerKeepsTheSizeOfRunsNoOneWrites: a relist does not walk a run
+// folder no process holds (its writer closed it, or was killed) while the
+// folder's, config.toml's and the logs' identities are as they were: its
+// size is the one walked before. Every session that writes a run takes its
+// lock and appends to events.jsonl, so what changes such a run shows in
+// them; a held run is walked every time. Each case also grows a trace file
+// deep in the folder, which moves no identity: the size stays as walked
+// where the run is not walked again, and is the folder's size where it is.
+func TestListerKeepsTheSizeOfRunsNoOneWrites(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		walked bool
+	}{
+		{"nothing else", func(*testing.T, string) {}, false},
+		{"opened and closed to review", func(t *testing.T, dir string) {
+			r, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"held by a writer", func(t *testing.T, dir string) {
+			r, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"a metric appended", func(t *testing.T, dir string) { appendTo(t, filepath.Join(dir, MetricsFile), metricLine(9, 1)) }, true},
+		{"an event appended", func(t *testing.T, dir string) {
+			appendTo(t, filepath.Join(dir, EventsFile), evLine(KindPhase, "done", "", false))
+		}, true},
+		{"a file added at the top", func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"config.toml rewritten", func(t *testing.T, dir string) { appendTo(t, filepath.Join(dir, ConfigFile), "# a note\n") }, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 3, 1, 2)
+			w.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 2})
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var l Lister
+			first, err := l.List(root)
+			if err != nil || len(first) != 1 || first[0].Size != FolderSize(dir) {
+				t.Fatalf("first listing %+v, %v; the folder has %d bytes", first, err, FolderSize(dir))
+			}
+			c.change(t, dir)
+			traces, _ := filepath.Glob(filepath.Join(dir, TracesDir, "*.jsonl"))
+			if len(traces) == 0 {
+				t.Fatal("no trace files")
+			}
+			appendTo(t, traces[0], "unseen\n")
+			want := first[0].Size
+			if c.walked {
+				want = FolderSize(dir)
+			}
+			for _, what := range []string{"relisted", "relisted again"} {
+				got, err := l.List(root)
+				if err != nil || len(got) != 1 {
+					t.Fatalf("%s: %+v, %v", what, got, err)
+				}
+				if got[0].Size != want {
+					t.Errorf("%s: size %d, want %d (walked again: %v; first %d, the folder now %d)",
+						what, got[0].Size, want, c.walked, first[0].Size, FolderSize(dir))
+				}
 			}
 		})
 	}
@@ -447,6 +542,18 @@ func BenchmarkList(b *testing.B) {
 	b.Run("fresh", func(b *testing.B) {
 		for b.Loop() {
 			if got, err := List(root); err != nil || len(got) != runs {
+				b.Fatal(len(got), err)
+			}
+		}
+	})
+	b.Run("relist-unchanged", func(b *testing.B) {
+		// Every run is finished and held by no process: none is walked.
+		var l Lister
+		if _, err := l.List(root); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if got, err := l.List(root); err != nil || len(got) != runs {
 				b.Fatal(len(got), err)
 			}
 		}
