@@ -26,6 +26,40 @@ import (
 type Lister struct {
 	mu    sync.Mutex
 	roots map[string]map[string]*runCache // root → folder name → what was read of it
+	// trainers are the trainers' folders read (TrainerSteps), by path.
+	trainers map[string]trainerState
+}
+
+// trainerState is what a Lister read of a trainer's folder, and the
+// signature of the files it read (trainerSignature).
+type trainerState struct {
+	format, signature string
+	steps             TrainerSteps
+}
+
+// TrainerSteps reads what the run folder dir of a trainer (format:
+// ImportTRL, ImportVerl or ImportNemoRL, as DetectFormat says) records of
+// its steps: its metrics only, as an import of it counts them. It reads
+// them again only once a file of theirs changed in size or time
+// (trainerSignature): a folder followed live is read as the trainer
+// writes, not at every relist.
+func (l *Lister) TrainerSteps(dir, format string) TrainerSteps {
+	sig := trainerSignature(dir, format)
+	l.mu.Lock()
+	old, ok := l.trainers[dir]
+	l.mu.Unlock()
+	if ok && old.format == format && old.signature == sig {
+		return old.steps
+	}
+	// Read without the lock: a slow folder does not hold up listings.
+	ts := readTrainerSteps(dir, format)
+	l.mu.Lock()
+	if l.trainers == nil {
+		l.trainers = map[string]trainerState{}
+	}
+	l.trainers[dir] = trainerState{format: format, signature: sig, steps: ts}
+	l.mu.Unlock()
+	return ts
 }
 
 // List summarises every run folder directly under root, as List(root).

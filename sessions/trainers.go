@@ -752,8 +752,24 @@ func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord
 	if len(v.validation) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d validation generation files left out (%s…)", len(v.validation), v.validation[0]))
 	}
+	entries, err := readVerlMetrics(dir, v.metrics, rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	var parts []fileRows
+	for _, rel := range v.rollouts {
+		rep.Files = append(rep.Files, rel)
+		p := filepath.Join(dir, rel)
+		parts = append(parts, cache.read(p, "", func() fileRows { return readVerlRollout(p, rel) }))
+	}
+	return mergeSteps(entries), fileTraces(parts, rep), nil
+}
+
+// readVerlMetrics reads verl's metric files (files, relative to dir), a
+// line per step.
+func readVerlMetrics(dir string, files []string, rep *ImportReport) ([]OfficialMetrics, error) {
 	var entries []OfficialMetrics
-	for _, rel := range v.metrics {
+	for _, rel := range files {
 		rep.Files = append(rep.Files, rel)
 		nonNum := map[string]bool{}
 		count := 0
@@ -771,7 +787,7 @@ func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord
 			return nil
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		partial(rep, rel, st)
 		if count > 0 {
@@ -784,13 +800,7 @@ func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord
 		}
 	}
 	rep.Entries = len(entries)
-	var parts []fileRows
-	for _, rel := range v.rollouts {
-		rep.Files = append(rep.Files, rel)
-		p := filepath.Join(dir, rel)
-		parts = append(parts, cache.read(p, "", func() fileRows { return readVerlRollout(p, rel) }))
-	}
-	return mergeSteps(entries), fileTraces(parts, rep), nil
+	return entries, nil
 }
 
 // parseVerlMetric reads one line of verl's metrics file, {"step", "data"}:
@@ -911,6 +921,19 @@ func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricReco
 	if val, _ := filepath.Glob(filepath.Join(dir, "val_data_step*.jsonl")); len(val) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d validation data files (val_data_step*.jsonl) left out", len(val)))
 	}
+	entries := readNemoMetrics(dir, events, rep)
+	var parts []fileRows
+	for _, p := range files {
+		rel := filepath.Base(p)
+		rep.Files = append(rep.Files, rel)
+		parts = append(parts, cache.read(p, "", func() fileRows { return readNemoData(p, rel) }))
+	}
+	return mergeSteps(entries), fileTraces(parts, rep), nil
+}
+
+// readNemoMetrics reads NeMo-RL's step metrics from its TensorBoard event
+// files (events, under dir); a file that cannot be read is left out.
+func readNemoMetrics(dir string, events []string, rep *ImportReport) []OfficialMetrics {
 	var entries []OfficialMetrics
 	for _, p := range events {
 		rel := filepath.ToSlash(strings.TrimPrefix(p, dir+string(filepath.Separator)))
@@ -925,13 +948,7 @@ func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricReco
 		entries = append(entries, es...)
 	}
 	rep.Entries = len(entries)
-	var parts []fileRows
-	for _, p := range files {
-		rel := filepath.Base(p)
-		rep.Files = append(rep.Files, rel)
-		parts = append(parts, cache.read(p, "", func() fileRows { return readNemoData(p, rel) }))
-	}
-	return mergeSteps(entries), fileTraces(parts, rep), nil
+	return entries
 }
 
 // readNemoData reads one train_data_step{N}.jsonl file (rel is its name in
@@ -1000,6 +1017,58 @@ func tfEventFiles(dir string) []string {
 }
 
 // --------------------------------------------------------- following ----
+
+// TrainerSteps is what a trainer's run folder says of its steps, as an
+// import of it counts them (ImportReport.LastStep and PlannedSteps): what
+// the Runs screen shows of a trainer's folder it follows before it is
+// opened, and the header once it is.
+type TrainerSteps struct {
+	// LastStep is the highest step of its metric records, as the trainer
+	// numbers them (StepsFromOne counts its steps done); -1: none yet.
+	LastStep int
+	// Planned is how many steps its files state (TRL's max_steps); 0
+	// where they state none (verl's, NeMo-RL's logs).
+	Planned int
+	// BestReward is the best of its metric records' reward, under our name
+	// (trainerMetricNames); NaN: none.
+	BestReward float64
+	// Problem is why its metrics could not be read ("" none).
+	Problem string
+}
+
+// readTrainerSteps reads only the metrics of the run folder dir of a
+// trainer (format ImportTRL, ImportVerl or ImportNemoRL), not its
+// generations, which a listing does not need.
+func readTrainerSteps(dir, format string) TrainerSteps {
+	rep := &ImportReport{}
+	var metrics []MetricRecord
+	var err error
+	switch format {
+	case ImportTRL:
+		metrics, err = readStateMetrics(dir, rep)
+	case ImportVerl:
+		var entries []OfficialMetrics
+		entries, err = readVerlMetrics(dir, findVerl(dir).metrics, rep)
+		metrics = mergeSteps(entries)
+	case ImportNemoRL:
+		metrics = mergeSteps(readNemoMetrics(dir, tfEventFiles(dir), rep))
+	default:
+		err = fmt.Errorf("%s: %q names no trainer whose steps can be read", dir, format)
+	}
+	ts := TrainerSteps{LastStep: -1, BestReward: math.NaN()}
+	if err != nil {
+		ts.Problem = err.Error()
+		return ts
+	}
+	metrics = renameMetrics(format, metrics, rep)
+	ts.LastStep, ts.Planned = lastMetricStep(metrics), rep.PlannedSteps
+	for _, m := range metrics {
+		if v, ok := m.Get("reward"); ok && !math.IsNaN(v) && !(v <= ts.BestReward) {
+			ts.BestReward = v
+		}
+	}
+	return ts
+}
 
 // trainerSignature changes whenever a file the import of format reads
 // changes (size or modification time).

@@ -486,3 +486,75 @@ func TestVerlMetricLineErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestListerTrainerSteps: a Lister says of a trainer's folder (TRL, verl,
+// NeMo-RL) what an import of it counts, reading its metrics alone: the
+// highest step of its metric records as the trainer numbers them, the plan
+// only where its files state one (TRL's max_steps), and the best reward
+// under our name. It reads them again once a metric file changed, and
+// keeps what it read while none did.
+func TestListerTrainerSteps(t *testing.T) {
+	for _, c := range []struct {
+		format, fixture string
+		planned         int
+		// grow adds a step past the fixture's to the copy at dir.
+		grow func(t *testing.T, dir string)
+	}{
+		{ImportTRL, trlFixture, 4, func(t *testing.T, dir string) {
+			// A checkpoint of step 5, the run's max_steps raised to 6.
+			state := `{"global_step": 5, "max_steps": 6, "log_history": [{"reward": 0.5, "step": 4}, {"reward": 0.6, "step": 5}]}`
+			ck := filepath.Join(dir, "checkpoint-5")
+			if err := os.MkdirAll(ck, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(ck, "trainer_state.json"), []byte(state), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{ImportVerl, verlFixture, 0, func(t *testing.T, dir string) {
+			if err := appendLines(filepath.Join(dir, "rlt_grpo.jsonl"), []byte(`{"step":3,"data":{"critic/score/mean":0.9}}`+"\n")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{ImportNemoRL, nemoFixture, 0, nil},
+	} {
+		t.Run(c.format, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), c.format)
+			copyDir(t, c.fixture, dir)
+			rep, err := ImportAs(filepath.Join(t.TempDir(), "imported"), dir, c.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			imported, err := List(filepath.Dir(rep.Dir))
+			if err != nil || len(imported) != 1 {
+				t.Fatalf("List of the import: %+v, %v", imported, err)
+			}
+			var l Lister
+			got := l.TrainerSteps(dir, c.format)
+			if got.LastStep != rep.LastStep || got.Planned != c.planned || got.Planned != rep.PlannedSteps || got.Problem != "" {
+				t.Errorf("%+v; the import counts step %d of %d planned, want %d planned", got, rep.LastStep, rep.PlannedSteps, c.planned)
+			}
+			if got.LastStep < 1 {
+				t.Errorf("last step %d: the fixture has steps", got.LastStep)
+			}
+			if b := imported[0].BestReward; got.BestReward != b && !(math.IsNaN(b) && math.IsNaN(got.BestReward)) {
+				t.Errorf("best reward %v, the imported run's %v", got.BestReward, b)
+			}
+			if again := l.TrainerSteps(dir, c.format); again != got && !math.IsNaN(got.BestReward) {
+				t.Errorf("read again unchanged: %+v, was %+v", again, got)
+			}
+			if c.grow == nil {
+				return
+			}
+			c.grow(t, dir)
+			rep, err = ImportAs(filepath.Join(t.TempDir(), "grown"), dir, c.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grown := l.TrainerSteps(dir, c.format)
+			if grown.LastStep != rep.LastStep || grown.LastStep <= got.LastStep || grown.Planned != rep.PlannedSteps {
+				t.Errorf("after a new step: %+v; the import counts step %d of %d planned (before: %d)", grown, rep.LastStep, rep.PlannedSteps, got.LastStep)
+			}
+		})
+	}
+}

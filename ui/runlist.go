@@ -143,7 +143,7 @@ func followRows(l *sessions.Lister, path string) ([]runRow, error) {
 		}
 		return nil, fmt.Errorf("follow %s: not listed as a run folder", path)
 	case isOfficialFolder(path):
-		return []runRow{officialRow(path)}, nil
+		return []runRow{officialRow(l, path)}, nil
 	}
 	list, err := l.List(path)
 	if err != nil {
@@ -159,16 +159,26 @@ func followRows(l *sessions.Lister, path string) ([]runRow, error) {
 	return rows, nil
 }
 
-// officialRow summarises an official trainer's folder from its
-// trainer_state.json (steps and rewards) and its completion files.
-func officialRow(dir string) runRow {
+// officialRow summarises a trainer's folder: the official trainer's from
+// its trainer_state.json (steps and rewards) and its completion files,
+// another's (TRL, verl, NeMo-RL) from its metrics, which l reads again
+// only when they changed.
+func officialRow(l *sessions.Lister, dir string) runRow {
 	format, _ := sessions.DetectFormat(dir)
 	r := runRow{Name: dir, Dir: dir, Kind: kindOfficial, State: "official", LastStep: -1, Best: math.NaN(), Followed: true,
 		Numbering: sessions.ImportNumbering(format)}
 	if format != sessions.ImportOfficial {
-		// Another trainer's folder: its steps and rewards show once opened.
+		// Another trainer's folder: its steps as an import counts them
+		// (the header's once opened), against a plan only where its files
+		// state one (TRL's max_steps).
+		ts := l.TrainerSteps(dir, format)
 		r.State = format
-		r.Note = sessions.FormatName(format) + " run folder, imported and followed when opened"
+		r.LastStep, r.Planned, r.Best = ts.LastStep, ts.Planned, ts.BestReward
+		notes := []string{sessions.FormatName(format) + " run folder, imported and followed when opened"}
+		if ts.Problem != "" {
+			notes = append(notes, ts.Problem)
+		}
+		r.Note = strings.Join(notes, "; ")
 		r.Size = sessions.FolderSize(dir)
 		return r
 	}

@@ -847,9 +847,11 @@ func TestRunsScreenCountsStepsDone(t *testing.T) {
 
 // TestRunsScreenCountsAnImportedRunsSteps: the STEPS column of a run
 // imported from another trainer (rlt import into the runs folder, or the
-// official trainer's folder followed) counts the steps the trainer did,
-// the header's number once open: the trainer's step numbers count from 1,
-// so the official fixture's 3 steps read 3, not 4 (of the 3 planned).
+// trainer's folder followed) counts the steps the trainer did, the
+// header's number once open: the trainer's step numbers count from 1, so
+// the official fixture's 3 steps read 3, not 4 (of the 3 planned). A
+// followed TRL, verl or NeMo-RL folder reads as its import does, STEPS and
+// BEST REWARD; it used to read "—" until opened.
 func TestRunsScreenCountsAnImportedRunsSteps(t *testing.T) {
 	root := t.TempDir()
 	for name, src := range map[string]string{
@@ -867,23 +869,42 @@ func TestRunsScreenCountsAnImportedRunsSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	copyTree(t, official, filepath.Join(root, "ext", "official"))
+	for _, name := range []string{"trl", "verl", "nemo-rl"} {
+		src, err := filepath.Abs(filepath.Join("../sessions/testdata/trainers", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyTree(t, src, filepath.Join(root, "ext", name))
+	}
 	t.Chdir(root)
 	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
 	t.Cleanup(func() { closeModel(t, m) })
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
-	hit(t, m, "4", "a", "text:ext/official", "enter")
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 30})
+	for _, name := range []string{"official", "trl", "verl", "nemo-rl"} {
+		hit(t, m, "4", "a", "text:ext/"+name, "enter")
+	}
 	listNow(t, m)
 	v := m.View()
-	for _, c := range []struct{ row, state, want string }{
-		{"official", "finished", "3/3"},
-		{"trl", "finished", "4/4"},
-		{"verl", "finished", "2"},
-		{"nemo-rl", "finished", "2"},
-		{filepath.Join("ext", "official"), "official", "3/3"}, // the followed folder, as the system writes paths
+	best := map[string]string{}
+	for _, c := range []struct{ row, state, want, sameBestAs string }{
+		{"official", "finished", "3/3", ""},
+		{"trl", "finished", "4/4", ""},
+		{"verl", "finished", "2", ""},
+		{"nemo-rl", "finished", "2", ""},
+		// the followed folders, as the system writes paths
+		{filepath.Join("ext", "official"), "official", "3/3", "official"},
+		{filepath.Join("ext", "trl"), "trl", "4/4", "trl"},
+		{filepath.Join("ext", "verl"), "verl", "2", "verl"},
+		{filepath.Join("ext", "nemo-rl"), "nemo-rl", "2", "nemo-rl"},
 	} {
-		got := regexp.MustCompile(`\s` + regexp.QuoteMeta(c.row) + `\s+` + c.state + `\s+(\S+)\s`).FindStringSubmatch(v)
+		got := regexp.MustCompile(`\s` + regexp.QuoteMeta(c.row) + `\s+` + c.state + `\s+(\S+)\s+(\S+)\s`).FindStringSubmatch(v)
 		if got == nil || got[1] != c.want {
 			t.Errorf("%s: want its STEPS column to read %s:\n%s", c.row, c.want, v)
+			continue
+		}
+		best[c.row] = got[2]
+		if c.sameBestAs != "" && got[2] != best[c.sameBestAs] {
+			t.Errorf("%s: BEST REWARD %s, its import's %s:\n%s", c.row, got[2], best[c.sameBestAs], v)
 		}
 	}
 }
