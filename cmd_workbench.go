@@ -27,7 +27,8 @@ Qwen2 models warm-started on column addition): GRPO on the RLT reward,
 recorded in a new run folder under DIR (default ./runs), shown live in the
 workbench (press ? for its keys). q or Ctrl-C stops after the step in
 progress; the folder keeps everything written. --resume continues a run
-from its latest checkpoint exactly as if it had not stopped. --config FILE
+from its latest checkpoint exactly as if it had not stopped; with --steps N
+it records N as the run's plan in its config.toml. --config FILE
 starts from a TOML run configuration over the default one; what is wrong
 with it is said all at once, each problem with its line, in the file's order.
 
@@ -122,6 +123,16 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stderr, "%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run; pass --steps N with N > %d to continue it\n",
 				*resume, done, r.Ck.Step, cfg.Steps, done)
 			return rec.Close()
+		}
+		// --steps is the run's new plan, recorded in its config.toml as
+		// the configuration is: listings and the header count against it,
+		// and a later --resume without --steps goes on to it. --device and
+		// --matmul are not recorded: they move this session, not the run.
+		if cfg.Steps != r.Cfg.Steps {
+			if err := rec.RecordSteps(cfg.Steps); err != nil {
+				rec.Close()
+				return err
+			}
 		}
 		prepare = func(e *runpkg.Engine) error {
 			if err := r.Restore(e); err != nil {

@@ -407,8 +407,8 @@ func TestMainJobHeadless(t *testing.T) {
 		t.Fatalf("resume: exit %d: %s", code, errs)
 	}
 	code, out, _ = runCLI(t, "", "sessions", "--runs", runs)
-	if code != 0 || !regexp.MustCompile(`finished\s+2\s`).MatchString(out) {
-		t.Errorf("after resuming to 2 steps, want 2 steps done: %s", out)
+	if code != 0 || !regexp.MustCompile(`finished\s+2/2\s`).MatchString(out) {
+		t.Errorf("after resuming to 2 steps, want 2 steps done of the 2 now planned: %s", out)
 	}
 	// Resuming with no more steps than done says so and runs nothing.
 	code, _, errs = runCLI(t, "", "run", "--resume", runDir, "--steps", "1", "--headless")

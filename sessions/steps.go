@@ -63,8 +63,8 @@ func ImportNumbering(format string) StepNumbering {
 // import's, what its trainer's files stated (ImportSource.PlannedSteps);
 // one of ours, its top-level steps (run.Config.Steps; 0 runs until
 // stopped) as config.toml records them, which a later rlt run --resume
-// --steps N does not rewrite (StepsLabel says a run past them so). A
-// config.toml that does not decode states no plan.
+// --steps N rewrites (Run.RecordSteps). A config.toml that does not
+// decode states no plan.
 func configPlan(dir string, data []byte) (StepNumbering, int) {
 	if src, ok := importSource(filepath.Join(dir, ConfigFile), data); ok {
 		return ImportNumbering(src.Format), src.PlannedSteps
@@ -107,9 +107,9 @@ func (s RunSummary) StepsDone() int { return s.Numbering.StepsDone(s.LastStep) }
 // and rlt import show it: "3/10", or "3" without a plan. A run past its
 // plan reads "12 (10 planned)", not "12/10", which would read as a count
 // gone wrong: it happens where the plan on record is older than the run
-// (one of ours resumed with rlt run --resume --steps N, whose config.toml
-// keeps the steps it was started with; a trainer whose files raise their
-// max_steps after its steps).
+// (one of ours resumed with --steps N before rlt recorded N in its
+// config.toml; a trainer whose files raise their max_steps after its
+// steps).
 func StepsLabel(done, planned int) string {
 	switch {
 	case planned <= 0:

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
+)
+
+// TestResumeRecordsTheNewPlan: `rlt run --resume DIR --steps N` records N
+// as the run's plan in its config.toml, changing nothing else there, so
+// `rlt sessions` and the workbench's header (the launcher's session for
+// the folder) count against N, not the steps the run was started with
+// ("2/2", not "2 (1 planned)"), and a later resume without --steps goes
+// on to N and no further. The embedded default at smallRun's size.
+func TestResumeRecordsTheNewPlan(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfgPath := filepath.Join(t.TempDir(), "one.toml")
+	os.WriteFile(cfgPath, []byte("steps = 1\n"+smallRun), 0o644)
+	runs := t.TempDir()
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--runs", runs, "--config", cfgPath); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 {
+		t.Fatalf("%d run folders", len(entries))
+	}
+	runDir := filepath.Join(runs, entries[0].Name())
+	recorded := func() runpkg.Config {
+		t.Helper()
+		var c runpkg.Config
+		if err := sessions.DecodeFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	started := recorded()
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		args   []string
+		says   string // on stderr
+		plan   int    // the steps config.toml records after it
+		listed string // STEPS of `rlt sessions`
+	}{
+		{"resumed with more steps", []string{"--steps", "2"}, "resuming", 2, "2/2"},
+		{"resumed with no --steps: the recorded plan is done", nil, "has done 2 steps", 2, "2/2"},
+		{"resumed with more again", []string{"--steps", "3"}, "step 2  reward", 3, "3/3"},
+		{"resumed with fewer steps than done: nothing runs, the plan stays", []string{"--steps", "2"}, "nothing to run", 3, "3/3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"run", "--resume", runDir, "--headless"}, c.args...)
+			code, _, errs := runCLI(t, "", args...)
+			if code != 0 || !strings.Contains(errs, c.says) {
+				t.Fatalf("%v: exit %d, want %q said: %s", c.args, code, c.says, errs)
+			}
+			now := recorded()
+			if now.Steps != c.plan {
+				t.Errorf("config.toml records %d steps, want %d", now.Steps, c.plan)
+			}
+			now.Steps = started.Steps
+			if now != started {
+				t.Errorf("config.toml changed beyond its steps:\n%+v\nwas\n%+v", now, started)
+			}
+			code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
+			if code != 0 || !regexp.MustCompile(`\s`+regexp.QuoteMeta(c.listed)+`\s`).MatchString(out) || strings.Contains(out, "planned") {
+				t.Errorf("rlt sessions: exit %d, want STEPS %s: %s%s", code, c.listed, out, errs)
+			}
+			l := runner.NewLauncher(context.Background(), runs, models)
+			s, err := l.OpenReadOnly(runDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Steps != c.plan {
+				t.Errorf("the workbench's session plans %d steps, want %d", s.Steps, c.plan)
+			}
+			if s.Close != nil {
+				s.Close()
+			}
+		})
+	}
+}
