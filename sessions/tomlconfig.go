@@ -36,9 +36,21 @@ type ConfigError struct {
 	syntax bool // the parser stopped here (not a key or type problem)
 }
 
+// Error is the problem at its place: FILE:LINE:COL: where the file's text
+// there is at fault (AtItsLine), else FILE: alone (a key the file does not
+// set, a problem about no key), so that no line is named that the fix is
+// not on.
 func (e *ConfigError) Error() string {
+	if !e.AtItsLine() {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 }
+
+// AtItsLine reports whether Line is where the file's text is at fault: not
+// so for a key the file does not set (Line is only where adding it would
+// go, its table's header) or for a problem with no line at all (Line 0).
+func (e *ConfigError) AtItsLine() bool { return e.Line > 0 && !e.KeyAbsent }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
 
@@ -440,7 +452,8 @@ func KeyLine(data []byte, table, key string) (int, bool) {
 // validators return them, so no message is read for it. A key the file
 // does not set (its value is a default, or a flag's) is put on its table's
 // header, else on line 1, and marked KeyAbsent; a problem about no key
-// (the configuration as a whole) is put on line 1, with no Key.
+// (the configuration as a whole) has no line (0) and no Key: it reads
+// "file: problem", as no line of the file is at fault.
 func LocateValidation(file string, data []byte, err error) *ConfigError {
 	return locateValidation(file, scanTOMLKeys(data), err)
 }
@@ -448,9 +461,9 @@ func LocateValidation(file string, data []byte, err error) *ConfigError {
 // locateValidation is LocateValidation on a scanned document, so that
 // LocateValidations reads the text once for all its problems.
 func locateValidation(file string, keys tomlKeys, err error) *ConfigError {
-	ce := &ConfigError{File: file, Line: 1, Column: 1, Msg: err.Error(), Err: err}
+	ce := &ConfigError{File: file, Column: 1, Msg: err.Error(), Err: err}
 	key, ok := configkey.Of(err)
-	if !ok {
+	if !ok || key == "" { // a configkey.Error may carry no key
 		return ce
 	}
 	table, name, _ := configkey.Split(key)
@@ -472,4 +485,65 @@ func LocateValidations(file string, data []byte, err error) []*ConfigError {
 	}
 	slices.SortStableFunc(located, func(a, b *ConfigError) int { return a.Line - b.Line })
 	return located
+}
+
+// Unset is what a configuration decoded from a file holds at a key the
+// file does not set, which a problem with that key must say: the file's
+// lines cannot show it.
+type Unset int
+
+const (
+	// UnsetIsDefault: the file was decoded over a default configuration
+	// (rlt train and rlt run --config, the workbench's editor), so such a
+	// key holds its default.
+	UnsetIsDefault Unset = iota
+	// UnsetIsZero: the file was decoded over nothing (a run folder's
+	// config.toml, which records every key as the run was started), so
+	// such a key holds its type's zero value: calling it a default would
+	// be untrue.
+	UnsetIsZero
+)
+
+// ExplainValidations is LocateValidations (the problems of err, Validate's
+// of cfg decoded from data, the text of file, each on its key's line) with
+// a problem whose key the file does not set worded to say so and what
+// value stands in, as unset says:
+//
+//	reward.temperature (default 0.7, not set in this file): temperature 0.7 differs …
+//	reward.temperature (not set in this file, so 0): temperature 0 must be …
+//
+// Its Error() puts the file before it ("run.toml: reward.temperature …"),
+// as a problem about no key reads "run.toml: problem": the command line
+// prints that, and the workbench's editor shows the same words, so that
+// the two never word a problem differently.
+func ExplainValidations(file string, data []byte, cfg any, unset Unset, err error) []*ConfigError {
+	located := LocateValidations(file, data, err)
+	for _, ce := range located {
+		if ce.KeyAbsent {
+			ce.Msg = notSetWords(cfg, unset, ce.Key, ce.Err)
+		}
+	}
+	return located
+}
+
+// notSetWords is problem, about key, which the file does not set, after
+// the key and what cfg holds there instead. The words after the key are
+// the problem's own, without the table a *configkey.Error puts before them
+// (the key names it).
+func notSetWords(cfg any, unset Unset, key string, problem error) string {
+	where := "not set in this file"
+	if value, ok := ValueText(cfg, key); ok {
+		switch unset {
+		case UnsetIsDefault:
+			where = "default " + value + ", " + where
+		case UnsetIsZero:
+			where += ", so " + value
+		}
+	}
+	words := problem
+	var ke *configkey.Error
+	if errors.As(problem, &ke) && ke == problem {
+		words = ke.Err
+	}
+	return fmt.Sprintf("%s (%s): %v", key, where, words)
 }

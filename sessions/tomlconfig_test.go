@@ -251,7 +251,7 @@ func TestDecodeFileRefusesJSON(t *testing.T) {
 // included, puts each problem on the line of the key it carries
 // (configkey), whatever its words say, and sorts them by line. A key the
 // file lacks goes on its table's header (else line 1), marked KeyAbsent;
-// a problem about no key on line 1.
+// a problem about no key has no line (0).
 func TestLocateValidationsInLineOrder(t *testing.T) {
 	const text = "steps = -1\n\n[grpo]\nlr = -1.0\nsamples = 0\n\n[reward]\nestimator = 'l2'\n"
 	var (
@@ -282,7 +282,7 @@ func TestLocateValidationsInLineOrder(t *testing.T) {
 		{"top-level key the file lacks", errors.Join(samples, student), []string{"1 student (absent)", "5 grpo.samples"}},
 		{"table keys the file lacks: their table's header", errors.Join(kl, seed, samples),
 			[]string{"3 grpo.seed (absent)", "5 grpo.samples", "7 reward.kl_max (absent)"}},
-		{"about no key", errors.Join(samples, nowhere), []string{"1 ", "5 grpo.samples"}},
+		{"about no key", errors.Join(samples, nowhere), []string{"0 ", "5 grpo.samples"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string

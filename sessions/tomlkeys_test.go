@@ -3,6 +3,7 @@ package sessions
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
@@ -150,5 +151,79 @@ func TestValueText(t *testing.T) {
 	}
 	if got, ok := ValueText(&config{}, "grpo.sampling.temperature"); ok {
 		t.Errorf("a key below a nil table: %q", got)
+	}
+}
+
+// ExplainValidations words each problem as it reads away from the file's
+// lines: one on its key's line names the line; one with a key the file
+// does not set names the file, the key and what stands in for it (the
+// default where the file was read over defaults; where it was read over
+// nothing, as a run folder's config.toml is, only that the file does not
+// set it and the zero it holds), never a line; one about no key names
+// the file alone.
+func TestExplainValidations(t *testing.T) {
+	type reward struct {
+		Temperature float64 `toml:"temperature"`
+		Estimator   string  `toml:"estimator"`
+	}
+	type config struct {
+		Steps  int    `toml:"steps"`
+		Reward reward `toml:"reward"`
+	}
+	const text = "steps = -1\n\n[reward]\nestimator = 'l2'\n"
+	var (
+		steps       = configkey.Errorf("steps", "steps -1 must not be negative")
+		estimator   = configkey.Errorf("reward.estimator", `estimator "l2": want "logratio", "k3" or "full"`)
+		temperature = configkey.Errorf("reward.temperature", "temperature %g must be a finite positive number", 0.7)
+		wrapped     = fmt.Errorf("checking the reward: %w", configkey.Errorf("reward.temperature", "temperature is wrong"))
+		nowhere     = errors.New("the teacher and the student have different tokenizers")
+	)
+	// Read over defaults, the unset temperature holds its default; over
+	// nothing, its zero.
+	overDefaults, overNothing := config{Steps: -1, Reward: reward{Temperature: 0.7, Estimator: "l2"}}, config{Steps: -1, Reward: reward{Estimator: "l2"}}
+	zeroTemperature := configkey.Errorf("reward.temperature", "temperature %g must be a finite positive number", 0.0)
+	for _, c := range []struct {
+		name  string
+		cfg   config
+		unset Unset
+		err   error
+		want  []string // each problem's Error(), in order
+		lines []int    // and its Line
+	}{
+		{"keys the file sets", overDefaults, UnsetIsDefault, errors.Join(estimator, steps),
+			[]string{"run.toml:1:1: steps -1 must not be negative", `run.toml:4:1: reward: estimator "l2": want "logratio", "k3" or "full"`},
+			[]int{1, 4}},
+		{"a key the file does not set, read over defaults", overDefaults, UnsetIsDefault, temperature,
+			[]string{"run.toml: reward.temperature (default 0.7, not set in this file): temperature 0.7 must be a finite positive number"},
+			[]int{3}},
+		{"the same, read over nothing", overNothing, UnsetIsZero, zeroTemperature,
+			[]string{"run.toml: reward.temperature (not set in this file, so 0.0): temperature 0 must be a finite positive number"},
+			[]int{3}},
+		{"a wrapped problem keeps its caller's words", overNothing, UnsetIsZero, wrapped,
+			[]string{"run.toml: reward.temperature (not set in this file, so 0.0): checking the reward: reward: temperature is wrong"},
+			[]int{3}},
+		{"a key no field holds: no value to name", overDefaults, UnsetIsDefault, configkey.Errorf("grpo.lr", "lr is wrong"),
+			[]string{"run.toml: grpo.lr (not set in this file): lr is wrong"},
+			[]int{1}},
+		{"a configkey.Error with no key is about no key", overDefaults, UnsetIsDefault, configkey.Errorf("", "nothing to train"),
+			[]string{"run.toml: nothing to train"},
+			[]int{0}},
+		{"about no key", overDefaults, UnsetIsDefault, errors.Join(steps, nowhere),
+			[]string{"run.toml: the teacher and the student have different tokenizers", "run.toml:1:1: steps -1 must not be negative"},
+			[]int{0, 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			var lines []int
+			for _, ce := range ExplainValidations("run.toml", []byte(text), c.cfg, c.unset, c.err) {
+				got, lines = append(got, ce.Error()), append(lines, ce.Line)
+				if !errors.Is(ce, ce.Err) {
+					t.Errorf("%v does not wrap the validator's problem", ce)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") || fmt.Sprint(lines) != fmt.Sprint(c.lines) {
+				t.Errorf("got\n%s %v\nwant\n%s %v", strings.Join(got, "\n"), lines, strings.Join(c.want, "\n"), c.lines)
+			}
+		})
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/run"
@@ -45,71 +44,43 @@ func DefaultConfig(models string, steps int) run.Config {
 const DefaultMicroBatchTokens = 2048
 
 // ValidateFile validates cfg, decoded from the TOML file at path (its text
-// data) and then given the values of a command's flags, and says what is
-// wrong as a command line should: each problem as path:line:column: and
-// the problem, on the line of the key it is about and in line order, by
-// the rule the workbench's editor places them (sessions.LocateValidations).
-// A problem with a key a flag set (flagKeys: the key, dotted below its
-// table as in "grpo.seed", to the flag's name) names the flag instead,
-// whether or not the file sets the key too. One with a key neither the
-// file nor a flag sets has its default's value and no line to point at:
-// it names the file, the key and that value, and says the file does not
-// set it (notSetInFile). These, and a problem about no key (which reads
-// as the engine wrote it), come after the file's. An empty path only
-// validates.
+// data) over the defaults and then given the values of a command's flags,
+// and says what is wrong as a command line should (fileProblems). An
+// empty path only validates.
 func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]string) error {
 	err := cfg.Validate()
 	if err == nil || path == "" {
 		return err
 	}
+	return errors.Join(fileProblems(cfg, path, data, err, sessions.UnsetIsDefault, flagKeys)...)
+}
+
+// fileProblems are the problems in err, Validate's of cfg decoded from the
+// TOML file at path (its text data), as a command line and the workbench's
+// editor say them: each as path:line:column: and the problem, on the line
+// of the key it is about and in line order (sessions.ExplainValidations).
+// A problem with a key a flag set (flagKeys: the key, dotted below its
+// table as in "grpo.seed", to the flag's name) names the flag instead,
+// whether or not the file sets the key too. One with a key neither the
+// file nor a flag sets has no line to point at: it names the file, the
+// key and what value stands in (unset: a default, or a recorded file's
+// zero), and says the file does not set it; one about no key names the
+// file. These come after the file's lines.
+func fileProblems(cfg run.Config, path string, data []byte, err error, unset sessions.Unset, flagKeys map[string]string) []error {
 	var inFile, elsewhere []error
-	for _, ce := range sessions.LocateValidations(path, data, err) {
+	for _, ce := range sessions.ExplainValidations(path, data, cfg, unset, err) {
 		flag, fromFlag := flagKeys[ce.Key]
 		switch {
 		case fromFlag && ce.Key != "":
 			elsewhere = append(elsewhere, fmt.Errorf("--%s: %w", flag, ce.Err))
-		case ce.Key == "":
-			elsewhere = append(elsewhere, ce.Err)
-		case ce.KeyAbsent:
-			elsewhere = append(elsewhere, notSetInFile(cfg, path, ce.Key, ce.Err))
+		case !ce.AtItsLine():
+			elsewhere = append(elsewhere, ce)
 		default:
 			inFile = append(inFile, ce)
 		}
 	}
-	return errors.Join(append(inFile, elsewhere...)...)
+	return append(inFile, elsewhere...)
 }
-
-// notSetInFile is problem, about key, which the configuration file at path
-// does not set, so that cfg holds its default: it reads
-//
-//	run.toml: grpo.lr (default -1, not set in this file): lr -1 must be …
-//
-// as a flag's problem reads "--seed: …", so that the user knows the value
-// came from neither the file's lines nor a flag, and that setting the key
-// in the file is the fix. The words after the key are the problem's own,
-// without the table a *configkey.Error puts before them (the key names it).
-func notSetInFile(cfg run.Config, path, key string, problem error) error {
-	where := "not set in this file"
-	if value, ok := sessions.ValueText(cfg, key); ok {
-		where = "default " + value + ", " + where
-	}
-	words := problem
-	var ke *configkey.Error
-	if errors.As(problem, &ke) && ke == problem {
-		words = ke.Err
-	}
-	return &notSetError{text: fmt.Sprintf("%s: %s (%s): %v", path, key, where, words), err: problem}
-}
-
-// notSetError is notSetInFile's problem: its words, and the engine's
-// *configkey.Error kept for errors.As.
-type notSetError struct {
-	text string
-	err  error
-}
-
-func (e *notSetError) Error() string { return e.text }
-func (e *notSetError) Unwrap() error { return e.err }
 
 // NewRunDir names a new run folder under runs after the time (creating
 // runs if needed); two runs started in one second get distinct folders.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -209,6 +210,46 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			var got []string
 			if err != nil {
 				got = strings.Split(err.Error(), "\n")
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}
+
+// fileProblems names the file on every problem it says, also on one no
+// line of the file shows: a key the file does not set, and a problem about
+// no key (a plain error, or a configkey.Error with no key), which read
+// "FILE: problem" after the file's lines, not bare as the engine wrote
+// them. Validate keys all its problems today; a check that cannot (a
+// caller's, a future one's) must still say which file it is about.
+func TestFileProblemsNameTheFile(t *testing.T) {
+	const file, text = "run.toml", "steps = -1\n[grpo]\nlr = -1.0\n"
+	cfg := DefaultConfig(t.TempDir(), 0)
+	if err := sessions.DecodeStrict(file, []byte(text), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	steps := configkey.Errorf("steps", "steps -1 must not be negative")
+	for _, c := range []struct {
+		name     string
+		err      error
+		flagKeys map[string]string
+		want     []string
+	}{
+		{"a plain error", errors.Join(errors.New("the models disagree"), steps),
+			nil, []string{"run.toml:1:1: steps -1 must not be negative", "run.toml: the models disagree"}},
+		{"a configkey.Error with no key", errors.Join(configkey.Errorf("", "nothing to train"), steps),
+			nil, []string{"run.toml:1:1: steps -1 must not be negative", "run.toml: nothing to train"}},
+		{"a key the file does not set", errors.Join(configkey.Errorf("reward.kl_max", "kl_max is wrong"), steps),
+			nil, []string{"run.toml:1:1: steps -1 must not be negative", "run.toml: reward.kl_max (default 0.03, not set in this file): kl_max is wrong"}},
+		{"a flag's key names the flag, not the file", errors.Join(steps, errors.New("the models disagree")),
+			map[string]string{"steps": "steps"}, []string{"run.toml: the models disagree", "--steps: steps -1 must not be negative"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, e := range fileProblems(cfg, file, []byte(text), c.err, sessions.UnsetIsDefault, c.flagKeys) {
+				got = append(got, e.Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
