@@ -286,7 +286,8 @@ planned) past it), best mean reward, size, creation time and the device the
 run last computed on (gpu:N of several). A run a workbench keeps open
 with no engine (after its engine stopped, or to review a run whose
 writer was killed) is listed by its training state, with the process
-that holds it; a killed writer's run is stopped, noting its unclean exit.
+that holds it; a killed writer's run is stopped, noting its unclean exit
+(also after a review opened and closed it, until a resume).
 `
 
 func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

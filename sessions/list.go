@@ -125,7 +125,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
 	} else {
 		var writer []string
-		s.State, writer = runState(held, holder, ev)
+		s.State, writer, _ = runState(held, holder, ev)
 		notes = append(notes, writer...)
 	}
 	s.Size = c.folderSize(dir, held, cfgInfo)
@@ -146,9 +146,11 @@ func (c *runCache) summarise(dir string) RunSummary {
 // needs a live holder whose session trains the run and whose engine has
 // not ended; a run whose writer was killed (run.lock left behind, no
 // process holding it) or that only a review holds reads by its training
-// state, stopped when it neither finished nor failed.
-func runState(held bool, holder LockInfo, ev *eventsFold) (RunState, []string) {
-	var notes []string
+// state, stopped when it neither finished nor failed. interrupted: the
+// last session that trained the run is gone without closing it
+// (eventsFold.uncleanExit), which its events keep saying after a review
+// opened and closed the run and emptied run.lock.
+func runState(held bool, holder LockInfo, ev *eventsFold) (state RunState, notes []string, interrupted bool) {
 	if held && ev.trains && !engineEnded(ev.lastPhase, ev.fatal) {
 		// The lock's holder trains it (or has not said otherwise yet).
 		state := StateRunning
@@ -158,12 +160,11 @@ func runState(held bool, holder LockInfo, ev *eventsFold) (RunState, []string) {
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
-		return state, notes
+		return state, notes, false
 	}
 	// Not held, or held by a process with no engine training it (a
 	// workbench that keeps it open for review, after its engine ended or
 	// after the one that trained it was killed): its training state.
-	var state RunState
 	switch {
 	case ev.fatal != "":
 		state = StateFailed
@@ -173,15 +174,29 @@ func runState(held bool, holder LockInfo, ev *eventsFold) (RunState, []string) {
 	default:
 		state = StateStopped
 	}
+	// run.lock left behind names the process that did not unlock it (a
+	// killed trainer, or a killed review); the events name the trainer
+	// that never closed the run, also once a review has emptied run.lock.
+	lockLeft := !held && holder.PID != 0
+	pid, interrupted := ev.uncleanExit(held)
+	if interrupted && pid == 0 && lockLeft {
+		pid = holder.PID // events written before they named their process
+	}
+	switch {
+	case interrupted && pid != 0:
+		notes = append(notes, fmt.Sprintf("unclean exit of pid %d", pid))
+	case interrupted:
+		notes = append(notes, "unclean exit")
+	}
 	switch {
 	case held && holder.PID != 0:
 		notes = append(notes, fmt.Sprintf("open in pid %d, no engine running", holder.PID))
 	case held:
 		notes = append(notes, "open in another process, no engine running")
-	case holder.PID != 0:
+	case lockLeft && holder.PID != pid:
 		notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
 	}
-	return state, notes
+	return state, notes, interrupted
 }
 
 // foldEvent takes an event the run read or wrote into what State says.
@@ -197,8 +212,10 @@ func (r *Run) foldEvent(e EventRecord) {
 // opened read-only whose writer was killed reads stopped, not running. A
 // Run this process holds (Create, Open) reads as another process would
 // list it: running once this session created or resumed it, by its
-// training state while it only reviews it.
-func (r *Run) State() (RunState, string) {
+// training state while it only reviews it. interrupted: the last session
+// that trained the run is gone without closing it (the listing's unclean
+// exit), also after a review since.
+func (r *Run) State() (state RunState, note string, interrupted bool) {
 	var held bool
 	var holder LockInfo
 	if r.lock != nil && !r.closed.Load() {
@@ -207,9 +224,9 @@ func (r *Run) State() (RunState, string) {
 		held, holder = probeLock(r.dir)
 	}
 	r.evMu.Lock()
-	state, notes := runState(held, holder, &r.ev)
+	state, notes, interrupted := runState(held, holder, &r.ev)
 	r.evMu.Unlock()
-	return state, strings.Join(notes, "; ")
+	return state, strings.Join(notes, "; "), interrupted
 }
 
 // probeLock reports whether a live process holds the run's lock, without

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +135,15 @@ func killWriter(t *testing.T, r *Run, pid int) {
 	if last := lines[len(lines)-1]; !bytes.Contains(last, []byte(`"kind":"close"`)) {
 		t.Fatalf("the last event is not the close: %s", last)
 	}
-	if err := os.WriteFile(evPath, bytes.Join(lines[:len(lines)-1], nil), 0o644); err != nil {
+	// The killed writer's create or open event names its process.
+	kept := bytes.Join(lines[:len(lines)-1], nil)
+	self := fmt.Appendf(nil, `"pid":%d}`, os.Getpid())
+	if i := bytes.LastIndex(kept, self); i < 0 {
+		t.Fatalf("no event names this process: %s", kept)
+	} else {
+		kept = slices.Concat(kept[:i], fmt.Appendf(nil, `"pid":%d}`, pid), kept[i+len(self):])
+	}
+	if err := os.WriteFile(evPath, kept, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	lock := fmt.Sprintf(`{"pid":%d,"host":"h","started":"2026-01-02T03:04:05Z"}`+"\n", pid)
@@ -161,31 +170,34 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 		want      RunState
 		wantNote  string // the listing's note on the writer ("" none)
 		reviewNow bool   // also open it to review here and check that Run's State
+		// interrupted: the last session that trained it is gone without
+		// closing it (the workbench's header says "stopped, interrupted").
+		interrupted bool
 	}{
 		{"a live writer", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: 0})
 			r.Flush()
 			return []*Run{r}
-		}, StateRunning, fmt.Sprintf("pid %d", self), false},
+		}, StateRunning, fmt.Sprintf("pid %d", self), false, false},
 		{"a live writer, paused", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			r.Emit(event.Phase{Time: time.Now(), Name: "paused", Step: 0})
 			r.Flush()
 			return []*Run{r}
-		}, StatePaused, fmt.Sprintf("pid %d", self), false},
+		}, StatePaused, fmt.Sprintf("pid %d", self), false, false},
 		{"a killed writer", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true},
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
 		{"a killed writer, paused", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			r.Emit(event.Phase{Time: time.Now(), Name: "paused", Step: 0})
 			killWriter(t, r, deadPID)
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), false},
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), false, true},
 		{"a killed writer, open to review elsewhere", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
@@ -196,7 +208,82 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			}
 			rv.Flush()
 			return []*Run{rv}
-		}, StateStopped, fmt.Sprintf("open in pid %d, no engine running", self), false},
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d; open in pid %d, no engine running", deadPID, self), false, true},
+		{"a killed writer, reviewed and closed since", func(t *testing.T, dir string) []*Run {
+			// rlt open of it, closed: run.lock is emptied, but the
+			// events still say the training session never closed it.
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			rv, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rv.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if lock, err := os.ReadFile(filepath.Join(dir, LockFileName)); err != nil || len(lock) != 0 {
+				t.Fatalf("run.lock after the review: %q, %v; want it emptied", lock, err)
+			}
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		{"a killed writer, its review killed too", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			rv, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			killWriter(t, rv, deadPID-1)
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d; unclean exit of pid %d", deadPID, deadPID-1), false, true},
+		{"a killed writer whose events do not name it", func(t *testing.T, dir string) []*Run {
+			// Folders written before events named their process: the
+			// lock left behind names it.
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			evPath := filepath.Join(dir, EventsFile)
+			data, err := os.ReadFile(evPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = bytes.ReplaceAll(data, fmt.Appendf(nil, `,"pid":%d`, deadPID), nil)
+			if err := os.WriteFile(evPath, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), false, true},
+		{"a killed writer, resumed and closed", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			rs, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Resume(0); err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}, StateStopped, "", true, false},
+		{"closed cleanly, then a review killed", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rv, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			killWriter(t, rv, deadPID)
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), false, false},
 		{"a killed writer, resumed", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
@@ -209,13 +296,13 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 				t.Fatal(err)
 			}
 			return []*Run{rs}
-		}, StateRunning, fmt.Sprintf("pid %d", self), false},
+		}, StateRunning, fmt.Sprintf("pid %d", self), false, false},
 		{"a killed writer that failed", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			r.Emit(event.Error{Time: time.Now(), Step: 0, Err: fmt.Errorf("boom"), Fatal: true})
 			killWriter(t, r, deadPID)
 			return nil
-		}, StateFailed, fmt.Sprintf("fatal: boom; unclean exit of pid %d", deadPID), true},
+		}, StateFailed, fmt.Sprintf("fatal: boom; unclean exit of pid %d", deadPID), true, true},
 		{"finished and closed", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
@@ -224,7 +311,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 				t.Fatal(err)
 			}
 			return nil
-		}, StateFinished, "", true},
+		}, StateFinished, "", true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -244,12 +331,14 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ro.Close()
-			if st, note := ro.State(); st != list[0].State || note != list[0].Note {
-				t.Errorf("open read-only: %s (%q), the listing says %s (%q)", st, note, list[0].State, list[0].Note)
+			if st, note, interrupted := ro.State(); st != list[0].State || note != list[0].Note || interrupted != c.interrupted {
+				t.Errorf("open read-only: %s (%q), interrupted %v; the listing says %s (%q), want interrupted %v",
+					st, note, interrupted, list[0].State, list[0].Note, c.interrupted)
 			}
 			if !c.reviewNow {
 				return
 			}
+			before := list[0]
 			// Opened to review here (rlt open takes the lock no process
 			// holds): no engine trains it, so its state is its training's.
 			rv, err := Open(dir, nil)
@@ -258,8 +347,8 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			}
 			defer rv.Close()
 			rv.Flush()
-			if st, _ := rv.State(); st != c.want {
-				t.Errorf("open to review: %s, want %s", st, c.want)
+			if st, _, interrupted := rv.State(); st != c.want || interrupted != c.interrupted {
+				t.Errorf("open to review: %s, interrupted %v; want %s, %v", st, interrupted, c.want, c.interrupted)
 			}
 			list, err = List(root)
 			if err != nil || len(list) != 1 {
@@ -267,6 +356,18 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			}
 			if want := fmt.Sprintf("open in pid %d, no engine running", self); list[0].State != c.want || !strings.HasSuffix(list[0].Note, want) {
 				t.Errorf("listed while open to review %s (%q), want %s (%q)", list[0].State, list[0].Note, c.want, want)
+			}
+			// The review ends cleanly and leaves the run as it found it:
+			// it is listed as before, its unclean exit still noted.
+			if err := rv.Close(); err != nil {
+				t.Fatal(err)
+			}
+			list, err = List(root)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			if list[0].State != before.State || list[0].Note != before.Note {
+				t.Errorf("listed after the review %s (%q), before it %s (%q)", list[0].State, list[0].Note, before.State, before.Note)
 			}
 		})
 	}

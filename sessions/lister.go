@@ -212,10 +212,33 @@ type eventsFold struct {
 	// or resumed it); one that only opened it (a review, a re-score, the
 	// time an engine takes to load before it resumes) holds run.lock with
 	// no engine, so a held lock alone does not say the run is running.
-	trains  bool
-	device  event.DeviceChoice
-	resumes resumePoints // nil: none read
-	broken  int
+	trains bool
+	// open: the last session that opened the run (create, open) has not
+	// closed it (no close event since); pid is its process (0: its event
+	// predates EventRecord.PID).
+	open bool
+	pid  int
+	// unclean: an earlier session that trained the run (it created or
+	// resumed it) never closed it, for a later one opened it before any
+	// close: it was killed or crashed. A review opening and closing the
+	// run since leaves this as it was; only a later training session's
+	// start clears it. uncleanPID is that session's process (0: unknown).
+	unclean    bool
+	uncleanPID int
+	device     event.DeviceChoice
+	resumes    resumePoints // nil: none read
+	broken     int
+}
+
+// uncleanExit reports whether the last session that trained the run ended
+// without closing it (killed, crashed: its events have no close), and its
+// process where its events name it. held: a live process holds run.lock
+// now, so a training session still open is alive, not gone.
+func (f *eventsFold) uncleanExit(held bool) (pid int, unclean bool) {
+	if f.open && f.trains {
+		return f.pid, !held
+	}
+	return f.uncleanPID, f.unclean
 }
 
 func (f *eventsFold) add(raw []byte) {
@@ -233,17 +256,29 @@ func (f *eventsFold) fold(e EventRecord) {
 	case KindCreate:
 		f.created, f.createdAt = true, e.Time
 		f.trains = true
+		f.open, f.pid = true, e.PID
+		f.unclean, f.uncleanPID = false, 0
 	case KindOpen:
+		if f.open && f.trains {
+			// The session that trained the run never closed it.
+			f.unclean, f.uncleanPID = true, f.pid
+		}
 		f.trains = false
+		f.open, f.pid = true, e.PID
 	case KindResume:
 		// A session that continues the training starts a new state; one
 		// that only reviews or re-scores (Open without Resume) does not.
 		f.lastPhase, f.fatal = "", ""
 		f.trains = true
+		// It is now the last session that trained the run: whether that
+		// one ended cleanly is what its own close (or none) says.
+		f.unclean, f.uncleanPID = false, 0
 		if f.resumes == nil {
 			f.resumes = resumePoints{}
 		}
 		f.resumes.note(e.Seg, e.Step)
+	case KindClose:
+		f.open = false
 	case KindDevice:
 		f.device = e.Device
 	case KindPhase:

@@ -97,6 +97,12 @@ type EventRecord struct {
 	Line     int            `json:"line,omitempty"`  // 1-based line in File
 	// Device is where the engine computes (KindDevice).
 	Device event.DeviceChoice `json:"device,omitzero"`
+	// PID is the process of the session that wrote a create or open
+	// event: a session that never closed the run names its process in the
+	// listing's "unclean exit of pid N" from the events, which outlive
+	// run.lock's record (a later review empties it). 0 in folders written
+	// before it, and in the open event of a followed trainer's copy.
+	PID int `json:"pid,omitempty"`
 }
 
 // legacyWarningPrefix is how folders written before EventRecord had a

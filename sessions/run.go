@@ -280,7 +280,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		return fail(err)
 	}
 	r.startWriter()
-	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCreate})
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCreate, PID: os.Getpid()})
 	return r, nil
 }
 
@@ -344,7 +344,7 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	}
 	r.seg = maxSeg + 1
 	r.startWriter()
-	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen})
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid()})
 	return r, nil
 }
 

@@ -275,6 +275,9 @@ func writeRun(t *testing.T, dir string, created time.Time, steps int, finished b
 	if finished {
 		ev += fmt.Sprintf(`{"time":"%s","kind":"phase","step":%d,"name":"done"}`+"\n", created.Add(time.Hour).Format(time.RFC3339), steps)
 	}
+	// Its writer closed it, as every session that ends cleanly does: a
+	// training session with no close was killed (an unclean exit).
+	ev += fmt.Sprintf(`{"time":"%s","kind":"close","step":0}`+"\n", created.Add(time.Hour).Format(time.RFC3339))
 	for name, data := range map[string]string{sessions.ConfigFile: string(cfg), sessions.EventsFile: ev, sessions.MetricsFile: met.String()} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)

@@ -265,17 +265,19 @@ func (m *Model) attach(o *opened) {
 // checkWriter asks sessions whether the open run, when no engine of this
 // workbench drives it, is still trained by the process that wrote it
 // (sessions.Run.State: the rule by which the Runs screen lists runs, so
-// both say the same). A run whose events say its engine never ended nor
-// its writer closed it, while no live process trains it, was interrupted:
-// its writer was killed or crashed (run.lock left behind, unheld), and a
-// review may hold it since. It reports whether that is newly seen.
+// both say the same). A run whose engine never ended and whose last
+// training session never closed it, while no live process trains it, was
+// interrupted: its writer was killed or crashed (run.lock left behind,
+// unheld), and a review may hold it, or have opened and closed it, since:
+// the close a review writes does not make the training's end clean. It
+// reports whether that is newly seen.
 func (m *Model) checkWriter() (newly bool) {
 	was := m.interrupted
 	m.interrupted = false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported &&
-		!m.done && !m.closed && !m.sh.engineEnded && m.probs.fatal == "" {
-		st, _ := m.sh.run.State()
-		m.interrupted = st == sessions.StateStopped
+		!m.done && !m.sh.engineEnded && m.probs.fatal == "" {
+		st, _, interrupted := m.sh.run.State()
+		m.interrupted = st == sessions.StateStopped && interrupted
 	}
 	return m.interrupted && !was
 }

@@ -566,7 +566,15 @@ func killWriter(t *testing.T, w *sessions.Run) {
 	if last := lines[len(lines)-1]; !strings.Contains(last, `"kind":"close"`) {
 		t.Fatalf("the last event is not the close: %s", last)
 	}
-	if err := os.WriteFile(evPath, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644); err != nil {
+	// The killed writer's create or open event names its process.
+	kept := strings.Join(lines[:len(lines)-1], "")
+	self := fmt.Sprintf(`"pid":%d}`, os.Getpid())
+	i := strings.LastIndex(kept, self)
+	if i < 0 {
+		t.Fatalf("no event names this process: %s", kept)
+	}
+	kept = kept[:i] + `"pid":4194301}` + kept[i+len(self):]
+	if err := os.WriteFile(evPath, []byte(kept), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	lock := `{"pid":4194301,"host":"h","started":"2026-01-02T03:04:05Z"}` + "\n"
@@ -587,12 +595,18 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		killLate bool // killed while watched, not before opening
+		// reviewed: opened to review and closed after the kill, before
+		// this opening (rlt open, quit): run.lock is emptied, the close
+		// event is the review's, and the training's end is still unclean.
+		reviewed bool
 		open     func(l *testLauncher, dir string) (*sessions.Session, error)
 		suffix   string
 	}{
-		{"read-only", false, (*testLauncher).OpenReadOnly, "(read-only)"},
-		{"to review", false, (*testLauncher).OpenForReview, "(review)"},
-		{"read-only, killed while watched", true, (*testLauncher).OpenReadOnly, "(read-only)"},
+		{"read-only", false, false, (*testLauncher).OpenReadOnly, "(read-only)"},
+		{"to review", false, false, (*testLauncher).OpenForReview, "(review)"},
+		{"read-only, killed while watched", true, false, (*testLauncher).OpenReadOnly, "(read-only)"},
+		{"read-only, reviewed since", false, true, (*testLauncher).OpenReadOnly, "(read-only)"},
+		{"to review, reviewed since", false, true, (*testLauncher).OpenForReview, "(review)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
@@ -613,6 +627,15 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 			if !c.killLate {
 				killWriter(t, w)
 			}
+			if c.reviewed {
+				rv, err := sessions.Open(dir, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := rv.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			l := &testLauncher{runs: "runs"}
 			s, err := c.open(l, dir)
 			if err != nil {
@@ -626,6 +649,17 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 					t.Fatalf("header while the writer lives: %q", h)
 				}
 				killWriter(t, w)
+				// The close that killWriter takes back may have been read
+				// already (a killed writer writes none): wait until the
+				// run open here has followed the events as rewritten.
+				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+					if _, _, interrupted := m.sh.run.State(); interrupted {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("the run open here never read the events as the kill left them")
+					}
+				}
 				m.Update(tickMsg(time.Now()))
 			}
 			h := m.statusLine()
