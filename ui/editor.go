@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"unicode"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -15,6 +17,27 @@ import (
 type lineNote struct {
 	line int
 	msg  string
+}
+
+// problemNote is how the editor shows a configuration problem (from
+// Launcher.Check or Start) under a line of the text: one the text of its
+// line is at fault for as "line N: problem"; one whose key the text does
+// not set under its table's header (sessions.ConfigError.Line), where
+// adding the key is the fix, in the words rlt run --config prints for it
+// ("config.toml: reward.temperature (default 0.7, not set in this file):
+// …", its Error()), so that it is neither taken for that line's problem
+// nor worded twice. ok is false for a problem with no line to go under
+// (about no key, or not a ConfigError): the editor shows it below the
+// text, as its Error() reads.
+func problemNote(err error) (note lineNote, ok bool) {
+	var ce *sessions.ConfigError
+	switch {
+	case !errors.As(err, &ce) || ce.Line < 1:
+		return lineNote{}, false
+	case ce.AtItsLine():
+		return lineNote{line: ce.Line - 1, msg: fmt.Sprintf("line %d: %s", ce.Line, ce.Msg)}, true
+	}
+	return lineNote{line: ce.Line - 1, msg: ce.Error()}, true
 }
 
 // textEditor is a small multi-line editor for a configuration file: typing,

@@ -609,9 +609,8 @@ func (r *runsScreen) problems(err error) {
 	var notes []lineNote
 	r.edLoose = nil
 	for _, e := range flatten(err) {
-		var ce *sessions.ConfigError
-		if errors.As(e, &ce) && ce.Line > 0 {
-			notes = append(notes, lineNote{line: ce.Line - 1, msg: fmt.Sprintf("line %d: %s", ce.Line, ce.Msg)})
+		if n, ok := problemNote(e); ok {
+			notes = append(notes, n)
 			continue
 		}
 		r.edLoose = append(r.edLoose, e.Error())

@@ -70,19 +70,16 @@ func (l *Launcher) NewConfig() ([]byte, error) {
 
 // decode reads an edited configuration over the defaults (a key left out
 // keeps its default), validates it and checks that the model folders are
-// there; every problem is a *sessions.ConfigError naming its line.
+// there; every problem is a *sessions.ConfigError naming its line, or none
+// (AtItsLine false), in the words rlt run --config prints (fileProblems):
+// the editor shows the one and the other alike.
 func (l *Launcher) decode(data []byte) (run.Config, error) {
 	cfg := DefaultConfig(l.models, 0)
 	if err := sessions.DecodeStrict(sessions.ConfigFile, data, &cfg); err != nil {
 		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil { // each problem under its own line
-		located := sessions.LocateValidations(sessions.ConfigFile, data, err)
-		errs := make([]error, len(located))
-		for i, e := range located {
-			errs[i] = e
-		}
-		return cfg, errors.Join(errs...)
+		return cfg, errors.Join(fileProblems(cfg, sessions.ConfigFile, data, err, sessions.UnsetIsDefault, nil)...)
 	}
 	var errs []error
 	for _, m := range []struct{ key, dir string }{{"teacher", cfg.Teacher}, {"student", cfg.Student}} {

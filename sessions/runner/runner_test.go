@@ -218,6 +218,52 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 	}
 }
 
+// The workbench's editor says a configuration's problems in the words
+// rlt run --config prints for the same text: Check's problems read as
+// ValidateFile's, a key the file does not set naming its default and
+// that the file does not set it, on no line of its own (AtItsLine false)
+// though it is placed under its table's header.
+func TestCheckSaysWhatValidateFileSays(t *testing.T) {
+	models := t.TempDir()
+	l := NewLauncher(context.Background(), t.TempDir(), models)
+	for _, c := range []struct {
+		name, text string
+		want       []string // Check's problems, as ValidateFile prints them
+		absentLine int      // the line an unset key's problem goes under (0: none)
+	}{
+		{"a key the file sets", "[grpo]\nlr = -1.0\n",
+			[]string{"config.toml:2:1: grpo: lr -1 must be a finite number, not negative"}, 0},
+		{"a default that disagrees with a key the file sets", "steps = 2\n\n[reward]\nkl_max = 1.0\n\n[grpo]\ntemperature = 1.0\n",
+			[]string{"config.toml: reward.temperature (default 0.7, not set in this file): temperature 0.7 differs from grpo.temperature 1: RLT scores explanations at the sampling temperature; set them equal"}, 3},
+		{"both", "grpo.lr = -1.0\ngrpo.max_new_tokens = 4096\n",
+			[]string{
+				"config.toml:1:1: grpo: lr -1 must be a finite number, not negative",
+				"config.toml: grpo.micro_batch_tokens (default 2048, not set in this file): micro_batch_tokens 2048 is less than max_new_tokens 4096: a completion with its prompt can hold more tokens than one forward may; raise it (or 0 for no limit)",
+			}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig(models, 0)
+			if err := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg); err != nil {
+				t.Fatal(err)
+			}
+			cli := ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), nil)
+			err := l.Check([]byte(c.text))
+			if err == nil || cli == nil || err.Error() != cli.Error() || err.Error() != strings.Join(c.want, "\n") {
+				t.Fatalf("editor\n%v\ncommand line\n%v\nwant\n%s", err, cli, strings.Join(c.want, "\n"))
+			}
+			for _, e := range flattenErr(err) {
+				var ce *sessions.ConfigError
+				if !errors.As(e, &ce) {
+					t.Fatalf("%v is no *sessions.ConfigError: the editor cannot place it", e)
+				}
+				if ce.KeyAbsent && (ce.AtItsLine() || ce.Line != c.absentLine) {
+					t.Errorf("%v: under line %d (its own: %v), want under line %d, not its own", ce, ce.Line, ce.AtItsLine(), c.absentLine)
+				}
+			}
+		})
+	}
+}
+
 // fileProblems names the file on every problem it says, also on one no
 // line of the file shows: a key the file does not set, and a problem about
 // no key (a plain error, or a configkey.Error with no key), which read

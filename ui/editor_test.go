@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/rlt-workbench/rlt/engine/configkey"
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
+)
+
+// problemNote puts a problem the text of its line is at fault for under
+// that line as "line N: …"; one whose key the text does not set under its
+// table's header, in the command line's words (the file, the key, its
+// default, "not set in this file"); and one about no key under no line, to
+// be shown below the text as the command line prints it.
+func TestProblemNote(t *testing.T) {
+	const text = "steps = -1\n\n[reward]\nestimator = 'l2'\n"
+	cfg := run.DefaultConfig("teacher", "student")
+	cfg.Steps, cfg.Reward.Estimator = -1, "l2"
+	for _, c := range []struct {
+		name string
+		err  error
+		ok   bool
+		line int // 0-based, as the editor counts
+		msg  string
+	}{
+		{"a key on its line", configkey.Errorf("steps", "steps -1 must not be negative"),
+			true, 0, "line 1: steps -1 must not be negative"},
+		{"a key in a table, on its line", configkey.Errorf("reward.estimator", `estimator "l2": want "logratio", "k3" or "full"`),
+			true, 3, `line 4: reward: estimator "l2": want "logratio", "k3" or "full"`},
+		{"a key the text does not set: under its table's header", configkey.Errorf("reward.kl_max", "kl_max is wrong"),
+			true, 2, "config.toml: reward.kl_max (default 0.03, not set in this file): kl_max is wrong"},
+		{"a key of a table the text does not open: under line 1", configkey.Errorf("grpo.lr", "lr is wrong"),
+			true, 0, "config.toml: grpo.lr (default 0.0001, not set in this file): lr is wrong"},
+		{"about no key: no line", errors.New("the models disagree"), false, 0, ""},
+		{"not a located problem: no line", errors.New("disk full"), false, 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var err error = c.err
+			if c.name != "not a located problem: no line" {
+				located := sessions.ExplainValidations(sessions.ConfigFile, []byte(text), cfg, sessions.UnsetIsDefault, c.err)
+				if len(located) != 1 {
+					t.Fatalf("located %d problems", len(located))
+				}
+				err = located[0]
+			}
+			n, ok := problemNote(err)
+			if ok != c.ok || n.line != c.line || n.msg != c.msg {
+				t.Errorf("problemNote(%v) = %+v, %v; want line %d %q, %v", err, n, ok, c.line, c.msg, c.ok)
+			}
+		})
+	}
+}
+
+// The configuration editor, on the real launcher, shows each problem in
+// the words rlt run --config prints for the same text (a key the draft
+// does not set naming its default and that the draft does not set it),
+// under the line it belongs to; a problem about no key is shown below the
+// text, after the file's name.
+func TestEditorSaysWhatTheCommandLineSays(t *testing.T) {
+	root := t.TempDir()
+	models, runs := filepath.Join(root, "models"), filepath.Join(root, "runs")
+	l := runner.NewLauncher(context.Background(), runs, models)
+	m := newModel(Options{Launcher: l, RunsDir: runs})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 40})
+	listNow(t, m)
+	_, cmd := m.Update(keyMsg("n"))
+	pump(t, m, cmd, func() bool { return m.runs.editing })
+	for _, c := range []struct {
+		name, text string
+		line       int // 0-based line the problem is under
+		prefix     string
+	}{
+		{"a key the draft sets", "[grpo]\nlr = -1.0\n", 1, "line 2: "},
+		{"a default that disagrees with a key the draft sets", "steps = 2\n\n[reward]\nkl_max = 1.0\n\n[grpo]\ntemperature = 1.0\n", 2, ""},
+		{"a default a dotted key outgrows", "grpo.max_new_tokens = 4096\n", 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m.runs.ed.SetText(c.text)
+			hit(t, m, "ctrl+s")
+			cfg := runner.DefaultConfig(models, 0)
+			if err := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg); err != nil {
+				t.Fatal(err)
+			}
+			cli := runner.ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), nil)
+			if cli == nil || strings.Contains(cli.Error(), "\n") {
+				t.Fatalf("the command line says %v; want one problem", cli)
+			}
+			want := cli.Error()
+			if c.prefix != "" { // on its own line: the editor names the line, not the file
+				_, problem, _ := strings.Cut(want, ":1: ")
+				want = c.prefix + problem
+			}
+			if len(m.runs.ed.notes) != 1 || len(m.runs.edLoose) != 0 || m.runs.ed.notes[0].line != c.line || m.runs.ed.notes[0].msg != want {
+				t.Fatalf("notes %+v, below the text %q; want under line %d: %q", m.runs.ed.notes, m.runs.edLoose, c.line, want)
+			}
+			// The note is wrapped under its line (at most 3 rows): its start shows.
+			start := strings.Join(strings.Fields(want), " ")
+			start = start[:min(len(start), 60)]
+			if flat := strings.Join(strings.Fields(m.View()), " "); !strings.Contains(flat, start) {
+				t.Errorf("the editor does not show %q:\n%s", want, m.View())
+			}
+		})
+	}
+	// Validate keys every problem it finds today; one about no key (a
+	// check that cannot know its key) goes below the text, named by file.
+	m.runs.problems(errors.Join(sessions.ExplainValidations(sessions.ConfigFile, []byte("steps = 2\n"), runner.DefaultConfig(models, 0),
+		sessions.UnsetIsDefault, errors.New("the teacher and the student have different tokenizers"))[0]))
+	if want := "config.toml: the teacher and the student have different tokenizers"; len(m.runs.edLoose) != 1 || m.runs.edLoose[0] != want || len(m.runs.ed.notes) != 0 {
+		t.Errorf("below the text %q, notes %+v; want %q below the text", m.runs.edLoose, m.runs.ed.notes, want)
+	}
+	if v := m.View(); !strings.Contains(v, "✗ config.toml: the teacher and the student have different tokenizers") {
+		t.Errorf("the editor does not show the problem about no key:\n%s", v)
+	}
+}
