@@ -289,7 +289,7 @@ func TestRunStateInHeader(t *testing.T) {
 		{func() { phase("stopped") }, "· stopped ·", "st/min"},
 		{func() { send(m, press("p")) }, "· stopped ·", "paused"},
 		{func() { r.Resume(3); r.Flush(); m.pull(); phase("scoring") }, "running · scoring", "stopped"},
-		{func() { phase("done") }, "· done ·", "st/min"},
+		{func() { phase("done") }, "· finished ·", "st/min"},
 	}
 	for i, s := range steps {
 		s.do()

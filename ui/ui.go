@@ -967,36 +967,43 @@ func (m *Model) state(phaseShown bool) string {
 	// comes when the step in progress has ended. A viewer without the
 	// engine has only the phase.
 	asked, canAsk := m.pauseAsked()
+	// A state the Runs screen also lists is said in its words
+	// (sessions.RunState), so the header and the listing of one run never
+	// name it two ways; the rest (stopping, pausing, following …) are
+	// moments only the header sees.
 	s := "waiting"
 	switch {
 	case m.probs.fatal != "":
-		s = "failed"
+		s = string(sessions.StateFailed)
 	case m.done:
-		s = "done"
+		s = string(sessions.StateFinished)
 	case m.phase == "stopped":
-		s = "stopped"
+		s = string(sessions.StateStopped)
 	case m.interrupted:
 		// Its phases say it runs, or is paused, but nothing trains it:
 		// the Runs screen lists it stopped, its writer's exit unclean.
-		s = "stopped, interrupted"
+		s = string(sessions.StateStopped) + ", interrupted"
 	case m.sh.stopAsked:
 		s = "stopping (after the step in progress)"
 	case canAsk && asked && !m.paused:
 		s = "pausing (after the step in progress)"
 	case m.paused && (!canAsk || asked):
-		s = "paused"
+		s = string(sessions.StatePaused)
 	case m.closed:
-		s = "closed"
+		// Its last session closed it with no engine's end said (a review
+		// of it, or a session that ended before training): the Runs
+		// screen lists it stopped.
+		s = string(sessions.StateStopped)
 	case m.cur != nil && m.cur.FollowsTrainer:
 		// The trainer's files may never say it ended (verl's, NeMo-RL's):
 		// what the workbench knows is that it follows them.
 		s = "following"
 	case m.phase != "" && m.phase != "paused" && !phaseShown:
-		s = "running · " + m.phase
+		s = string(sessions.StateRunning) + " · " + m.phase
 	case m.phase != "" && m.phase != "paused":
-		s = "running"
+		s = string(sessions.StateRunning)
 	case m.hasStep:
-		s = "running"
+		s = string(sessions.StateRunning)
 	case m.sh.control != nil:
 		s = "starting (loading models)"
 	}

@@ -811,7 +811,7 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 		want, avoid []string
 	}{
 		{name: "finished", planned: 6, records: 6, finished: true,
-			want: []string{"done", "step 6/6"}, avoid: []string{"step 5/6", "ETA"}},
+			want: []string{"finished", "step 6/6"}, avoid: []string{"step 5/6", "ETA"}},
 		{name: "half done", planned: 6, records: 3,
 			want: []string{"running", "step 3/6", "1.0 st/min", "ETA 3m0s"}},
 		{name: "fourth step sampling", planned: 6, records: 3, inProgress: "sampling",
@@ -882,7 +882,7 @@ func TestHeaderCountsAnImportedRunsSteps(t *testing.T) {
 		// The state: an import is done; a followed folder is done once its
 		// planned steps are (official, TRL), else followed (verl's and
 		// NeMo-RL's files never say the run ended).
-		wantState := map[string]string{"imported": "done", "followed": "done"}
+		wantState := map[string]string{"imported": "finished", "followed": "finished"}
 		if c.name == "verl" || c.name == "nemo-rl" {
 			wantState["followed"] = "following"
 		}
@@ -996,7 +996,7 @@ func TestHeaderETAOfAFollowedTrainerRun(t *testing.T) {
 			}
 		}
 	}
-	header(2, []string{`^.*running \(read-only\)`, `step 2/6 `}, []string{`st/min`, `ETA`, `done`})
+	header(2, []string{`^.*running \(read-only\)`, `step 2/6 `}, []string{`st/min`, `ETA`, `finished`})
 	save(6, 4)
 	header(4, []string{`step 4/6 `}, []string{`st/min`, `ETA`})
 	time.Sleep(300 * time.Millisecond) // the next save comes later
@@ -1005,7 +1005,7 @@ func TestHeaderETAOfAFollowedTrainerRun(t *testing.T) {
 	save(8, 6) // resumed to go on to step 8
 	header(6, []string{`running`, `step 6/8 `, `ETA \d`}, nil)
 	save(8, 8)
-	header(8, []string{`done \(read-only\)`, `step 8/8 `}, []string{`ETA`, `st/min`})
+	header(8, []string{`finished \(read-only\)`, `step 8/8 `}, []string{`ETA`, `st/min`})
 }
 
 // TestRateLeavesOutTimeDoneBeforeANewPlan: the steps per minute of a run
@@ -1063,8 +1063,8 @@ func TestRateLeavesOutTimeDoneBeforeANewPlan(t *testing.T) {
 			if got := m.rate(); math.Abs(got-1) > 1e-6 {
 				t.Errorf("%.4f steps/min, want 1.0000 (pauses %v)", got, m.pauses)
 			}
-			if h := m.statusLine(); strings.Contains(h, "done") || !strings.Contains(h, "step 6/8") {
-				t.Errorf("header %q: want step 6/8, not done", h)
+			if h := m.statusLine(); strings.Contains(h, "finished") || !strings.Contains(h, "step 6/8") {
+				t.Errorf("header %q: want step 6/8, not finished", h)
 			}
 		})
 	}
@@ -1085,11 +1085,11 @@ func TestFollowedTrainerRunResumedAfterDone(t *testing.T) {
 		avoid []string
 		dones int // done phases in the followed copy
 	}{
-		{"new total read", [][2]int{{8, 4}}, []string{`following \(read-only\)`, `step 4/8 `}, []string{`done`}, 1},
+		{"new total read", [][2]int{{8, 4}}, []string{`following \(read-only\)`, `step 4/8 `}, []string{`finished`}, 1},
 		// The only basis would span the time the trainer sat done.
-		{"one step since", [][2]int{{8, 5}}, []string{`following`, `step 5/8 `}, []string{`done`, `st/min`, `ETA`}, 1},
-		{"steps arriving", [][2]int{{8, 4}, {8, 5}, {8, 6}}, []string{`following`, `step 6/8 `, `st/min`, `ETA \d`}, []string{`done`}, 1},
-		{"new total reached", [][2]int{{8, 4}, {8, 6}, {8, 8}}, []string{`done \(read-only\)`, `step 8/8 `}, []string{`ETA`}, 2},
+		{"one step since", [][2]int{{8, 5}}, []string{`following`, `step 5/8 `}, []string{`finished`, `st/min`, `ETA`}, 1},
+		{"steps arriving", [][2]int{{8, 4}, {8, 5}, {8, 6}}, []string{`following`, `step 6/8 `, `st/min`, `ETA \d`}, []string{`finished`}, 1},
+		{"new total reached", [][2]int{{8, 4}, {8, 6}, {8, 8}}, []string{`finished \(read-only\)`, `step 8/8 `}, []string{`ETA`}, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -1105,8 +1105,8 @@ func TestFollowedTrainerRunResumedAfterDone(t *testing.T) {
 			t.Cleanup(func() { closeModel(t, m) })
 			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 			m.pull()
-			if h := m.statusLine(); !strings.Contains(h, "done (read-only)") || !strings.Contains(h, "step 4/4 ") {
-				t.Fatalf("header %q before the resume: want done at 4/4", h)
+			if h := m.statusLine(); !strings.Contains(h, "finished (read-only)") || !strings.Contains(h, "step 4/4 ") {
+				t.Fatalf("header %q before the resume: want finished at 4/4", h)
 			}
 			for _, sv := range c.saves {
 				time.Sleep(300 * time.Millisecond) // the trainer's next save comes later
@@ -1477,11 +1477,11 @@ func TestWorkbenchFollowsAnOfficialRunToItsPlan(t *testing.T) {
 		avoid   [][]string
 	}{
 		{"up to its plan", 5, []int{4, 5},
-			[][]string{{`following \(read-only\) · step 4/5 `}, {`done \(read-only\) · step 5/5 `}},
-			[][]string{{`done`}, {`ETA`, `st/min`, `following`}}},
+			[][]string{{`following \(read-only\) · step 4/5 `}, {`finished \(read-only\) · step 5/5 `}},
+			[][]string{{`finished`}, {`ETA`, `st/min`, `following`}}},
 		{"past its plan", 3, []int{4},
 			[][]string{{`following \(read-only\) · step 4 \(3 planned\) `}},
-			[][]string{{`done`, `ETA`, `4/3`}}},
+			[][]string{{`finished`, `ETA`, `4/3`}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := filepath.Join(t.TempDir(), "official")
@@ -1507,7 +1507,7 @@ func TestWorkbenchFollowsAnOfficialRunToItsPlan(t *testing.T) {
 			t.Cleanup(func() { closeModel(t, m) })
 			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 			m.pull()
-			opening := `done \(read-only\) · step 3/3 `
+			opening := `finished \(read-only\) · step 3/3 `
 			if c.planned > 3 {
 				opening = fmt.Sprintf(`following \(read-only\) · step 3/%d `, c.planned)
 			}
