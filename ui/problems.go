@@ -227,6 +227,51 @@ func openProblem(err error, rel func(string) string) problem {
 	return problem{sev: sevError, where: "open", msg: rel(err.Error())}
 }
 
+// configFileProblems puts on one line, for the Runs screen's message, the
+// problems of a run's config.toml that err holds (each
+// *sessions.ConfigError it joins or wraps: a file that does not decode, or
+// values that cannot run, as a refused resume returns them), each in the
+// words rlt run --resume prints but with the file's own name:
+// "config.toml:4:1: steps -3 must not be negative", or
+// "config.toml: reward.temperature (not set in this file, so 0.0): …"; false
+// when err holds none.
+func configFileProblems(err error) (string, bool) {
+	var parts []string
+	for _, ce := range configErrors(err) {
+		named := *ce
+		named.File = filepath.Base(ce.File)
+		parts = append(parts, named.Error())
+	}
+	switch len(parts) {
+	case 0:
+		return "", false
+	case 1:
+		return parts[0], true
+	}
+	return fmt.Sprintf("%d problems: %s", len(parts), strings.Join(parts, " · ")), true
+}
+
+// configErrors are the *sessions.ConfigError values in err, through the
+// joins (errors.Join) and the wrapping (fmt.Errorf's %w) around them, in
+// order.
+func configErrors(err error) []*sessions.ConfigError {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *sessions.ConfigError:
+		return []*sessions.ConfigError{e}
+	case interface{ Unwrap() []error }:
+		var out []*sessions.ConfigError
+		for _, inner := range e.Unwrap() {
+			out = append(out, configErrors(inner)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return configErrors(e.Unwrap())
+	}
+	return nil
+}
+
 // issueProblem classifies one of the store's issues.
 func issueProblem(is sessions.Issue, dir string, rel func(string) string) problem {
 	where := rel(is.File)

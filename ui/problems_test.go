@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
 )
 
@@ -133,7 +136,7 @@ func TestBrokenRunOpens(t *testing.T) {
 			// Resuming is refused: the configuration does not decode.
 			hit(t, m, "r")
 			pump(t, m, nil, func() bool { return m.switching == "" && m.runs.msg != "" })
-			if want := `config.toml line 3: unknown key "stepz"`; !strings.Contains(m.runs.msg, want) || !m.runs.msgErr {
+			if want := `resume broken-run: config.toml:3:1: unknown key "stepz"`; !strings.Contains(m.runs.msg, want) || !m.runs.msgErr {
 				t.Errorf("resume: message %q, want %q", m.runs.msg, want)
 			}
 			_, cmd := m.Update(keyMsg("enter"))
@@ -341,5 +344,85 @@ func TestIssueAboutATraceOpensIt(t *testing.T) {
 	want := filepath.Join("traces", "000000.jsonl") + ":1"
 	if p := issueProblem(is, "run", relativizer("run")); p.trace != "0-0-0" || p.where != want {
 		t.Errorf("problem %+v, want it to name trace 0-0-0 at %s", p, want)
+	}
+}
+
+// A resume the real launcher refuses for its config.toml says every
+// problem on the Runs screen where it is, in the words rlt run --resume
+// prints (the file's own name for its path): at config.toml:LINE:COL, a
+// key the file does not set with its zero value (the file is read over
+// nothing, so no default is named), a file that does not decode at its
+// line; and that the run can still be opened.
+func TestRefusedResumeSaysEachProblemWhereItIs(t *testing.T) {
+	root := t.TempDir()
+	runs, models := filepath.Join(root, "runs"), filepath.Join(root, "models")
+	dir := filepath.Join(runs, "bad")
+	rec, err := sessions.Create(dir, run.DefaultConfig(filepath.Join(models, "teacher"), filepath.Join(models, "student")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Close()
+	path := filepath.Join(dir, sessions.ConfigFile)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(text), "\n")
+	stepsLine, rewardTemperature := 0, 0
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "steps = ") && stepsLine == 0:
+			stepsLine = i + 1
+		case l == "[reward]":
+			rewardTemperature = -1 // the next temperature is [reward]'s
+		case strings.HasPrefix(l, "temperature = ") && rewardTemperature == -1:
+			rewardTemperature = i + 1
+		}
+	}
+	if stepsLine == 0 || rewardTemperature <= 0 {
+		t.Fatalf("no steps or [reward] temperature in\n%s", text)
+	}
+	edit := func(drop int, replace map[int]string) string {
+		var out []string
+		for i, l := range lines {
+			switch {
+			case i+1 == drop:
+				continue
+			case replace[i+1] != "":
+				l = replace[i+1]
+			}
+			out = append(out, l)
+		}
+		return strings.Join(out, "\n")
+	}
+	for _, c := range []struct {
+		name, text, want string
+	}{
+		{"a value on its line", edit(0, map[int]string{stepsLine: "steps = -3"}),
+			fmt.Sprintf("resume bad: config.toml:%d:1: steps -3 must not be negative (enter opens it read-only)", stepsLine)},
+		{"a key the file does not set, with one on its line", edit(rewardTemperature, map[int]string{stepsLine: "steps = -3"}),
+			fmt.Sprintf("resume bad: 2 problems: config.toml:%d:1: steps -3 must not be negative · "+
+				"config.toml: reward.temperature (not set in this file, so 0.0): temperature 0 must be a finite positive number (enter opens it read-only)", stepsLine)},
+		{"a file that does not decode", edit(0, map[int]string{stepsLine: "stepz = 2"}),
+			fmt.Sprintf(`resume bad: config.toml:%d:1: unknown key "stepz" at top level`, stepsLine)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			m := newModel(Options{Launcher: runner.NewLauncher(context.Background(), runs, models), RunsDir: runs})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+			hit(t, m, "4")
+			listNow(t, m)
+			if sel := m.runs.selected(); sel == nil || filepath.Base(sel.Dir) != "bad" {
+				t.Fatalf("cannot select the run: %+v", sel)
+			}
+			_, cmd := m.Update(keyMsg("r"))
+			pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
+			if !strings.HasPrefix(m.runs.msg, c.want) || !m.runs.msgErr {
+				t.Errorf("message\n%q\nwant it to start\n%q", m.runs.msg, c.want)
+			}
+		})
 	}
 }

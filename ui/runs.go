@@ -450,11 +450,10 @@ func (r *runsScreen) failed(req launchReq, err error) {
 		r.problems(err)
 		return
 	}
-	var ce *sessions.ConfigError
-	if errors.As(err, &ce) && req.kind == launchResume {
-		// The run's config.toml does not decode: say where, and that the
-		// run can still be viewed.
-		r.say(true, "%s: %s line %d: %s (enter opens it read-only)", req, sessions.ConfigFile, ce.Line, ce.Msg)
+	if problems, ok := configFileProblems(err); ok && req.kind == launchResume {
+		// The run's config.toml does not decode, or its values cannot
+		// run: say each where it is, and that the run can still be viewed.
+		r.say(true, "%s: %s (enter opens it read-only)", req, problems)
 		return
 	}
 	r.say(true, "%s: %v", req, err)

@@ -158,8 +158,9 @@ func OpenForResume(dir string) (Resumable, error) {
 	// Checked before any engine starts: a configuration that cannot run is
 	// the file's problem, and must not be recorded as the run failing.
 	if err := r.Cfg.Validate(); err != nil {
+		problems := refusedConfig(dir, cfgPath, rec.ConfigText(), r.Cfg, err)
 		rec.Close()
-		return r, fmt.Errorf("resume %s: %s: %w; the run is unchanged: fix the file, or open the run read-only", dir, cfgPath, err)
+		return r, problems
 	}
 	for _, rp := range rec.Repairs() {
 		r.Notes = append(r.Notes, "repaired: "+rp)
@@ -177,6 +178,18 @@ func OpenForResume(dir string) (Resumable, error) {
 	}
 	r.Rec, r.Ck = rec, ck
 	return r, nil
+}
+
+// refusedConfig is why a resume of the run folder dir is refused: err,
+// Validate's problems of cfg, decoded from its config.toml at cfgPath
+// (its text data), each said where it is as rlt run --config says a
+// file's (fileProblems: cfgPath:LINE:COL: on its key's line, else
+// cfgPath: and the key), after a line that says the run is unchanged.
+// The file was decoded over nothing, not over the defaults: a key it
+// does not set holds its zero value, and is said to (UnsetIsZero).
+func refusedConfig(dir, cfgPath string, data []byte, cfg run.Config, err error) error {
+	head := fmt.Errorf("resume %s: %s cannot run, so the run is unchanged: fix the file, or open the run read-only", dir, cfgPath)
+	return errors.Join(append([]error{head}, fileProblems(cfg, cfgPath, data, err, sessions.UnsetIsZero, nil)...)...)
 }
 
 // Restore loads the checkpoint into the engine and marks the records

@@ -735,7 +735,10 @@ func TestLauncherDeviceOverResumedConfig(t *testing.T) {
 // TestResumeRefusesABadConfigWithoutFailingTheRun: a finished run whose
 // config.toml was emptied or edited into one that cannot run is refused at
 // resume, saying so, and stays finished: the refusal is the file's, not a
-// failure of the run.
+// failure of the run. Each problem is said where it is, as rlt run
+// --config says a file's: at config.toml:LINE:COL, or, for a key the file
+// does not set, named with it and its zero value (the file was read over
+// nothing: no default stands in, and none is named).
 func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 	runs, dir := oneStepRun(t)
 	path := filepath.Join(dir, sessions.ConfigFile)
@@ -745,18 +748,60 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := NewLauncher(context.Background(), runs, models)
-	for _, c := range []struct{ text, want string }{
-		{"", "config.toml is empty: the run's configuration is lost"},
-		{strings.Replace(string(text), "steps = 1", "steps = -3", 1), "steps -3 must not be negative; the run is unchanged"},
+	head := "resume " + dir + ": " + path + " cannot run, so the run is unchanged: fix the file, or open the run read-only"
+	// withoutRewardTemperature is the file with [reward]'s temperature
+	// line taken out (the first temperature after the [reward] header).
+	withoutRewardTemperature := func(s string) string {
+		before, after, ok := strings.Cut(s, "[reward]\n")
+		if !ok {
+			t.Fatalf("no [reward] in\n%s", s)
+		}
+		lines := strings.Split(after, "\n")
+		for i, ln := range lines {
+			if strings.HasPrefix(ln, "temperature = ") {
+				return before + "[reward]\n" + strings.Join(append(lines[:i:i], lines[i+1:]...), "\n")
+			}
+		}
+		t.Fatalf("no temperature in [reward] of\n%s", s)
+		return ""
+	}
+	lineOf := func(s, prefix string) int {
+		for i, ln := range strings.Split(s, "\n") {
+			if strings.HasPrefix(ln, prefix) {
+				return i + 1
+			}
+		}
+		t.Fatalf("no %q in\n%s", prefix, s)
+		return 0
+	}
+	badSteps := strings.Replace(string(text), "steps = 1", "steps = -3", 1)
+	both := withoutRewardTemperature(badSteps)
+	for _, c := range []struct {
+		name, text string
+		want       []string // the error's lines
+	}{
+		{"an empty file", "", []string{"resume " + dir + ": " + path + " is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only"}},
+		{"a value on its line", badSteps, []string{head,
+			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badSteps, "steps = "))}},
+		{"a key the file does not set, with one on its line", both, []string{head,
+			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(both, "steps = ")),
+			path + ": reward.temperature (not set in this file, so 0.0): temperature 0 must be a finite positive number"}},
 	} {
-		os.WriteFile(path, []byte(c.text), 0o644)
-		if _, err := l.Resume(dir); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("resume: %v, want %q", err, c.want)
-		}
-		list, err := sessions.List(runs)
-		if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished {
-			t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			os.WriteFile(path, []byte(c.text), 0o644)
+			_, cli := OpenForResume(dir)
+			_, workbench := l.Resume(dir)
+			if cli == nil || cli.Error() != strings.Join(c.want, "\n") {
+				t.Errorf("rlt run --resume:\n%v\nwant\n%s", cli, strings.Join(c.want, "\n"))
+			}
+			if workbench == nil || !strings.HasPrefix(workbench.Error(), strings.Join(c.want, "\n")) {
+				t.Errorf("the workbench's resume:\n%v\nwant it to start\n%s", workbench, strings.Join(c.want, "\n"))
+			}
+			list, err := sessions.List(runs)
+			if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished {
+				t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
+			}
+		})
 	}
 }
 
