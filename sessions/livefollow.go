@@ -148,7 +148,8 @@ func (f *trainerFollow) add(rep *ImportReport, metrics []MetricRecord, traces []
 	for i := range metrics {
 		m := &metrics[i]
 		known := f.steps[m.Step]
-		if known == nil {
+		newStep := known == nil
+		if newStep {
 			known = map[string]bool{}
 			f.steps[m.Step] = known
 		}
@@ -160,7 +161,10 @@ func (f *trainerFollow) add(rep *ImportReport, metrics []MetricRecord, traces []
 				fresh.Values = append(fresh.Values, m.Values[j])
 			}
 		}
-		if encode && len(fresh.Names) > 0 {
+		// A new step is written even with no values (a NeMo-RL folder
+		// with no TensorBoard scalars: readNemoStepMetrics): it is a step
+		// done, which the copy's listing and header count.
+		if encode && (len(fresh.Names) > 0 || newStep) {
 			metricLines = append(appendMetric(metricLines, &fresh), '\n')
 		}
 	}

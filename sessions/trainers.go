@@ -921,7 +921,7 @@ func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricReco
 	if val, _ := filepath.Glob(filepath.Join(dir, "val_data_step*.jsonl")); len(val) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d validation data files (val_data_step*.jsonl) left out", len(val)))
 	}
-	entries := readNemoMetrics(dir, events, rep)
+	entries := readNemoStepMetrics(dir, files, events, rep)
 	var parts []fileRows
 	for _, p := range files {
 		rel := filepath.Base(p)
@@ -948,6 +948,28 @@ func readNemoMetrics(dir string, events []string, rep *ImportReport) []OfficialM
 		entries = append(entries, es...)
 	}
 	rep.Entries = len(entries)
+	return entries
+}
+
+// readNemoStepMetrics is what an import takes of a NeMo-RL folder's steps:
+// its TensorBoard scalars (readNemoMetrics), or, in a folder that has
+// none (its run logged to wandb only, say), a record with no values for
+// each train_data_step{N}.jsonl of files (step N): the steps the trainer
+// wrote generations of are steps it did, and a run counted as '—' while
+// its data files number them would say less than its folder does.
+func readNemoStepMetrics(dir string, files, events []string, rep *ImportReport) []OfficialMetrics {
+	entries := readNemoMetrics(dir, events, rep)
+	if len(entries) > 0 || len(files) == 0 {
+		return entries
+	}
+	for _, p := range files {
+		if m := nemoStepRe.FindStringSubmatch(filepath.Base(p)); m != nil {
+			if step, err := strconv.Atoi(m[1]); err == nil {
+				entries = append(entries, OfficialMetrics{Step: step})
+			}
+		}
+	}
+	rep.Notes = append(rep.Notes, "no TensorBoard scalars: the steps are those of the train_data_step{N}.jsonl files, with no metric values")
 	return entries
 }
 
@@ -1051,7 +1073,8 @@ func readTrainerSteps(dir, format string) TrainerSteps {
 		entries, err = readVerlMetrics(dir, findVerl(dir).metrics, rep)
 		metrics = mergeSteps(entries)
 	case ImportNemoRL:
-		metrics = mergeSteps(readNemoMetrics(dir, tfEventFiles(dir), rep))
+		files, _ := filepath.Glob(filepath.Join(dir, "train_data_step*.jsonl"))
+		metrics = mergeSteps(readNemoStepMetrics(dir, files, tfEventFiles(dir), rep))
 	default:
 		err = fmt.Errorf("%s: %q names no trainer whose steps can be read", dir, format)
 	}

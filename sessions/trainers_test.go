@@ -271,6 +271,23 @@ func TestFollowTrainers(t *testing.T) {
 				appendFile(t, filepath.Join(dir, nemoEvents), string(data[end+(len(data)-end)/2:]))
 			},
 			source: "train_data_step3.jsonl:4", metricStep: 2, metrics: 1},
+		{name: "nemo-rl with no tensorboard", fixture: nemoFixture,
+			// No scalars (a run that logged to wandb only): each data file
+			// brings its step, a metric record with no values, once it
+			// exists (a file being written is of a step begun).
+			prepare: func(t *testing.T, dir string) {
+				if err := os.RemoveAll(filepath.Join(dir, "tensorboard")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			partial: func(t *testing.T, dir string) {
+				lines := strings.SplitAfter(string(readFile(t, filepath.Join(nemoFixture, "train_data_step2.jsonl"))), "\n")
+				writeFile(t, filepath.Join(dir, "train_data_step3.jsonl"), []byte(strings.Join(lines[:3], "")+lines[3][:30]))
+			},
+			complete: func(t *testing.T, dir string) {
+				appendFile(t, filepath.Join(dir, "train_data_step3.jsonl"), strings.SplitAfter(string(readFile(t, filepath.Join(nemoFixture, "train_data_step2.jsonl"))), "\n")[3][30:])
+			},
+			source: "train_data_step3.jsonl:4", metricStep: 3, metrics: 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -499,6 +516,10 @@ func TestListerTrainerSteps(t *testing.T) {
 		planned         int
 		// grow adds a step past the fixture's to the copy at dir.
 		grow func(t *testing.T, dir string)
+		// name names the case when the format does not ("": the format);
+		// prepare changes the copy at dir before it is read.
+		name    string
+		prepare func(t *testing.T, dir string)
 	}{
 		{ImportTRL, trlFixture, 4, func(t *testing.T, dir string) {
 			// A checkpoint of step 5, the run's max_steps raised to 6.
@@ -510,17 +531,40 @@ func TestListerTrainerSteps(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(ck, "trainer_state.json"), []byte(state), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, "", nil},
 		{ImportVerl, verlFixture, 0, func(t *testing.T, dir string) {
 			if err := appendLines(filepath.Join(dir, "rlt_grpo.jsonl"), []byte(`{"step":3,"data":{"critic/score/mean":0.9}}`+"\n")); err != nil {
 				t.Fatal(err)
 			}
+		}, "", nil},
+		{ImportNemoRL, nemoFixture, 0, nil, "", nil},
+		// A NeMo-RL run that logged no TensorBoard scalars (wandb only):
+		// its train_data_step{N}.jsonl files number its steps, which the
+		// import and the listing count; both used to say none.
+		{ImportNemoRL, nemoFixture, 0, func(t *testing.T, dir string) {
+			data, err := os.ReadFile(filepath.Join(dir, "train_data_step2.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "train_data_step3.jsonl"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "nemo-rl with no tensorboard", func(t *testing.T, dir string) {
+			if err := os.RemoveAll(filepath.Join(dir, "tensorboard")); err != nil {
+				t.Fatal(err)
+			}
 		}},
-		{ImportNemoRL, nemoFixture, 0, nil},
 	} {
-		t.Run(c.format, func(t *testing.T) {
+		name := c.name
+		if name == "" {
+			name = c.format
+		}
+		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), c.format)
 			copyDir(t, c.fixture, dir)
+			if c.prepare != nil {
+				c.prepare(t, dir)
+			}
 			rep, err := ImportAs(filepath.Join(t.TempDir(), "imported"), dir, c.format)
 			if err != nil {
 				t.Fatal(err)
@@ -528,6 +572,9 @@ func TestListerTrainerSteps(t *testing.T) {
 			imported, err := List(filepath.Dir(rep.Dir))
 			if err != nil || len(imported) != 1 {
 				t.Fatalf("List of the import: %+v, %v", imported, err)
+			}
+			if imported[0].LastStep != rep.LastStep {
+				t.Errorf("the imported run lists step %d, its import reported %d", imported[0].LastStep, rep.LastStep)
 			}
 			var l Lister
 			got := l.TrainerSteps(dir, c.format)
