@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -572,4 +573,77 @@ func BenchmarkList(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestListingScansAgreeWithDecoding: the scans a listing reads its logs'
+// most frequent lines with (scanMetricReward, scanPhaseName) say what
+// decoding the line in full says, and refuse every line they cannot read
+// so (which is then decoded in full): other writers' layouts, escapes,
+// the legacy device phase, cut lines.
+func TestListingScansAgreeWithDecoding(t *testing.T) {
+	written := func(m MetricRecord) string { return string(appendMetric(nil, &m)) }
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	for _, c := range []struct {
+		line string
+		scan bool // the scan reads it
+	}{
+		{written(MetricRecord{Step: 3, Time: at, Names: []string{"kl", "reward"}, Values: []float64{0.1, -0.5}}), true},
+		{written(MetricRecord{Seg: 2, Step: 7, Time: at, Names: []string{"reward", "z"}, Values: []float64{math.NaN(), 1}}), true},
+		{written(MetricRecord{Step: 4, Time: at, Names: []string{"loss"}, Values: []float64{math.Inf(1)}}), true},
+		{written(MetricRecord{Step: 5, Time: at}), true},
+		{`{"step":1,"time":"2026-01-02T03:04:05Z","values":{"reward":null}}`, true},
+		{`{"time":"2026-01-02T03:04:05Z","step":1,"values":{"reward":0.5}}`, false}, // another writer's order
+		{`{"step":1,"time":"2026-01-02T03:04:05Z","values":{"re\u0077ard":0.5}}`, false},
+		{`{"step":1,"time":"2026-01-02T03:04:05Z","values":{"reward":0x1p3}}`, false},
+		{`{"step":1,"time":"2026-01-02T03:04:05Z","values":{"reward":0.5`, false},
+	} {
+		seg, step, reward, has, ok := scanMetricReward([]byte(c.line))
+		if ok != c.scan {
+			t.Errorf("%s: scanned %v, want %v", c.line, ok, c.scan)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		m, err := decodeMetric([]byte(c.line), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		want, wantHas := m.Get("reward")
+		if seg != m.Seg || step != m.Step || has != wantHas || has && !(reward == want || math.IsNaN(reward) && math.IsNaN(want)) {
+			t.Errorf("%s: scanned seg %d step %d reward %v (%v), decoded %d %d %v (%v)", c.line, seg, step, reward, has, m.Seg, m.Step, want, wantHas)
+		}
+	}
+	event := func(e EventRecord) string { return string(eventLine(e)) }
+	for _, c := range []struct {
+		line string
+		scan bool
+	}{
+		{event(EventRecord{Time: at, Kind: KindPhase, Step: 3, Name: "sampling"}), true},
+		{event(EventRecord{Seg: 2, Time: at, Kind: KindPhase, Step: 0, Name: "done"}), true},
+		{event(EventRecord{Time: at, Kind: KindPhase, Step: 3, Name: "done", Extra: "imported"}), false},
+		{event(EventRecord{Time: at, Kind: KindPhase, Step: 3, Name: `a "quoted" phase`}), false},
+		{event(EventRecord{Time: at, Kind: KindOpen, PID: 12}), false},
+		{event(EventRecord{Time: at, Kind: KindError, Step: 1, Error: "boom", Fatal: true}), false},
+		{`{"time":"2026-01-02T03:04:05Z","kind":"phase","step":1,"name":"device","extra":"cpu"}`, false},
+		{`{"time":"2026-01-02T03:04:05Z","kind":"phase","step":1,"name":"device"}`, false},
+		{`{"kind":"phase","time":"2026-01-02T03:04:05Z","step":1,"name":"sampling"}`, false},
+		{`{"time":"2026-01-02T03:04:05Z","kind":"phase","step":1,"name":"sampl`, false},
+	} {
+		name, ok := scanPhaseName([]byte(c.line))
+		if ok != c.scan {
+			t.Errorf("%s: scanned %v, want %v", c.line, ok, c.scan)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		var e EventRecord
+		if err := json.Unmarshal([]byte(c.line), &e); err != nil {
+			t.Fatalf("%s: %v", c.line, err)
+		}
+		if e.Kind != KindPhase || e.Name != name {
+			t.Errorf("%s: scanned phase %q, decoded %s %q", c.line, name, e.Kind, e.Name)
+		}
+	}
 }
