@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"github.com/rlt-workbench/rlt/compute/device"
@@ -26,7 +27,8 @@ Trains the teacher with GRPO on the RLT reward against the frozen student,
 headless: one JSON line per step on stdout (the official trainer's metric
 names, RLT.md §7), progress on stderr. FILE is a TOML run configuration;
 unknown or mistyped keys, and values out of range, are errors with their
-line, all of them in the file's order. Flags override it.
+line, all of them in the file's order, and a model folder's prompts.json
+that cannot be used is said after them. Flags override it.
 --print-config writes the resolved configuration and exits.
 
 The questions come from a synthetic task (--task addition or linear), or
@@ -119,12 +121,20 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *matmul != "" {
 		cfg.Matmul, flagKeys["matmul"] = *matmul, "matmul"
 	}
-	p, err := record.PromptsFor(cfg.Teacher, cfg.Student, cfg.Prompts)
-	if err != nil {
-		return err
+	// A model folder's broken prompts.json is said with the configuration's
+	// other problems, not alone before them: its problems name it, and
+	// until it is fixed the configuration's own [prompts] over the
+	// defaults stand in, so that they are checked and nothing of the
+	// folder's is blamed on the configuration's keys.
+	p, promptsErr := record.PromptsFor(cfg.Teacher, cfg.Student, cfg.Prompts)
+	if promptsErr != nil {
+		p, _ = record.PromptsFor("", "", cfg.Prompts) // reads no folder: cannot fail
 	}
 	cfg.Prompts = p
 	if *printCfg {
+		if promptsErr != nil { // the resolved prompts are the folder's, unreadable
+			return promptsErr
+		}
 		data, err := sessions.EncodeTOML(cfg)
 		if err != nil {
 			return err
@@ -139,10 +149,15 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return misuse(fs, "--teacher and --student are required%s: the models to train and to score with", from)
 	}
-	if *cfgPath != "" { // runpkg.New checks it too, but cannot say where in the file
-		if err := runner.ValidateFile(cfg, *cfgPath, text, flagKeys); err != nil {
-			return err
-		}
+	var problems error
+	switch {
+	case *cfgPath != "": // runpkg.New checks it too, but cannot say where in the file
+		problems = runner.ValidateFile(cfg, *cfgPath, text, flagKeys)
+	case promptsErr != nil: // runpkg.New would check the rest, but only once they are fixed
+		problems = cfg.Validate()
+	}
+	if err := errors.Join(problems, promptsErr); err != nil {
+		return err
 	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
 	e, err := runpkg.New(cfg, sink)
