@@ -58,10 +58,15 @@ func checkArgs(fs *flag.FlagSet, want int, what string) error {
 }
 
 // required names the first required flag the call left empty, as
-// misuse's message.
+// misuse's message. A command of flags alone that was given an argument
+// (rlt export RUN) was most likely meant to take it as that flag: the
+// message says how to write it.
 func required(fs *flag.FlagSet, flags ...string) error {
 	for _, name := range flags {
 		if f := fs.Lookup(name); f != nil && f.Value.String() == "" {
+			if fs.NArg() > 0 {
+				return misuse(fs, "--%s is required (%q is an argument, which %s does not take: --%s %s?)", name, fs.Arg(0), fs.Name(), name, fs.Arg(0))
+			}
 			return misuse(fs, "--%s is required", name)
 		}
 	}

@@ -296,6 +296,9 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := checkArgs(fs, 0, ""); err != nil { // rlt sessions DIR: the folder is --runs DIR
+		return err
+	}
 	list, err := sessions.List(*runs)
 	if err != nil {
 		return err

@@ -124,6 +124,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"score", "--teacher", model, "--student", model, "--write"}, 2, "rlt score: --write stores scores in a run folder: give it with --run"},
 		{[]string{"eval", "--student", model, "--questions", "-5"}, 2, "rlt eval: --questions -5: want at least 1"},
 		{[]string{"export", "--run", run, "extra"}, 2, `rlt export: unexpected argument "extra": rlt export takes only flags`},
+		{[]string{"export", run}, 2, fmt.Sprintf(`rlt export: --run is required (%q is an argument, which rlt export does not take: --run %s?)`, run, run)},
+		{[]string{"sessions", "runs"}, 2, `rlt sessions: unexpected argument "runs": rlt sessions takes only flags`},
 		{[]string{"model", "info"}, 2, "rlt model info: missing DIR"},
 		{[]string{"run", "--resume", run, "--config", shape}, 2, "rlt run: --config with --resume: a resumed run keeps its own config.toml"},
 		{[]string{"model", "init", "--config", shape, "--out", model}, 1, "already holds a model (config.json) that would be replaced"},
