@@ -701,7 +701,7 @@ func TestWorkbenchRunsScreenRealEngine(t *testing.T) {
 	waitFor(fmt.Sprintf("line %d: steps", stepsLine), 5*time.Second)
 	send(backspace, backspace, "1", ctrlS)
 	waitFor("step 1/1", 120*time.Second)
-	waitFor("done", 60*time.Second)
+	waitFor("finished", 60*time.Second)
 	send("q")
 	select {
 	case err := <-done:

@@ -23,7 +23,7 @@ func TestWorkbenchInTmux(t *testing.T) {
 	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s --runs %s --steps 3; echo EXITED $?; sleep 30", dir, filepath.Join(dir, "cache"), bin, runs)
 	tmux("new-session", "-d", "-s", "w", "-x", "100", "-y", "30", cmd)
 	waitFor("a step in the status line", func(s string) bool {
-		return strings.Contains(s, "Dashboard") && (strings.Contains(s, "step 1") || strings.Contains(s, "step 2") || strings.Contains(s, "done"))
+		return strings.Contains(s, "Dashboard") && (strings.Contains(s, "step 1") || strings.Contains(s, "step 2") || strings.Contains(s, "finished"))
 	})
 	// The Runs screen lists this run as the one open here; esc goes back.
 	tmux("send-keys", "-t", "w", "4")
