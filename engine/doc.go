@@ -3,7 +3,9 @@
 // (engine/record: formats, reward terms, the scored explanation) and method
 // (engine/rlt: the teacher–student pair, the scorer, GRPO), evaluation,
 // distillation, memory estimates (engine/memory), the events a run emits,
-// and the configuration problem that carries its key (engine/configkey).
+// the configuration problem that carries its key (engine/configkey), and
+// the atomic replacement of a file that run folders and model folders both
+// rely on (engine/durable).
 // It reads model folders and data files but writes no run folder and knows
 // no screens: it emits typed events to a sink, and a checkpoint is a
 // Snapshot that sessions writes.

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
@@ -141,21 +142,21 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: state: %w", final, err)
 	}
-	if err := WriteFileAtomic(filepath.Join(tmp, CheckpointStateFile), append(data, '\n'), 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(tmp, CheckpointStateFile), append(data, '\n'), 0o644); err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
 	var old string
 	if _, err := os.Lstat(final); err == nil {
 		old = filepath.Join(root, fmt.Sprintf(".old-%s-%d", name, time.Now().UnixNano()))
-		if err := rename(final, old); err != nil {
+		if err := durable.Rename(final, old); err != nil {
 			return Checkpoint{}, fmt.Errorf("save checkpoint %s: move the previous one aside: %w", final, err)
 		}
 	}
-	if err := rename(tmp, final); err != nil {
+	if err := durable.Rename(tmp, final); err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
 	ok = true
-	if err := syncDir(root); err != nil {
+	if err := durable.SyncDir(root); err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: sync %s: %w", final, root, err)
 	}
 	if old != "" {
@@ -288,12 +289,12 @@ func syncTree(dir string) (map[string]int64, map[string]string, error) {
 			return err
 		}
 		if d.IsDir() {
-			if err := syncDir(path); err != nil {
+			if err := durable.SyncDir(path); err != nil {
 				return fmt.Errorf("sync %s: %w", path, err)
 			}
 			return nil
 		}
-		f, err := openForSync(path)
+		f, err := durable.OpenForSync(path)
 		if err != nil {
 			return err
 		}
@@ -665,8 +666,8 @@ func (r *Run) removeTempCheckpoints() {
 			if i := strings.LastIndexByte(rest, '-'); i > 0 && strings.HasPrefix(rest, "step-") {
 				final := filepath.Join(root, rest[:i])
 				if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
-					if err := rename(p, final); err == nil {
-						syncDir(root)
+					if err := durable.Rename(p, final); err == nil {
+						durable.SyncDir(root)
 						r.repairs = append(r.repairs, final+": put back the checkpoint whose replacement did not finish")
 						continue
 					}

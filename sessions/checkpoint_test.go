@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 )
 
@@ -35,7 +36,7 @@ func saveFake(step int) func(dir string) error {
 		if err := WriteTensors(filepath.Join(dir, OptimizerFile), opt, map[string]string{"step": fmt.Sprint(step)}); err != nil {
 			return err
 		}
-		return WriteFileAtomic(filepath.Join(dir, TrainerStateFile), []byte(`{"step":1}`), 0o644)
+		return durable.WriteFile(filepath.Join(dir, TrainerStateFile), []byte(`{"step":1}`), 0o644)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/rlt-workbench/rlt/engine/durable"
 )
 
 // DefaultSyncEvery is the number of appended records after which a Log opened
@@ -79,7 +81,7 @@ func OpenLogWith(path string, opt LogOptions) (*Log, error) {
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
 		// A new file: make its directory entry durable too.
-		if err := syncDir(filepath.Dir(path)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("open log %s: sync directory: %w", path, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/event"
 )
 
@@ -217,12 +218,12 @@ func TestListerMatchesList(t *testing.T) {
 		{"config", []step{
 			{"broken", func(t *testing.T, root string) { appendTo(t, c(root), "steps = = 3\n") }},
 			{"replaced", func(t *testing.T, root string) {
-				if err := WriteFileAtomic(c(root), []byte("name = \"b\"\n[import]\nformat = \"trl\"\n"), 0o644); err != nil {
+				if err := durable.WriteFile(c(root), []byte("name = \"b\"\n[import]\nformat = \"trl\"\n"), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}},
 			{"a plan", func(t *testing.T, root string) {
-				if err := WriteFileAtomic(c(root), []byte("name = \"p\"\nsteps = 8\n"), 0o644); err != nil {
+				if err := durable.WriteFile(c(root), []byte("name = \"p\"\nsteps = 8\n"), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}},

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/rlt-workbench/rlt/engine/durable"
 )
 
 // RecordSteps records in the run's config.toml that the run now plans
@@ -19,7 +21,7 @@ import (
 // resume without --steps go by, so it must not stay the plan the run was
 // started with. Only the value of steps changes, or a steps line is added
 // above the first table; the user's comments and layout stay, and the
-// file is replaced atomically (WriteFileAtomic), as Create writes it. A
+// file is replaced atomically (durable.WriteFile), as Create writes it. A
 // rewrite that would change any other key is refused, and the file is
 // left as it was. Call it before the run's session is shared: ConfigText
 // then reads the new text.
@@ -35,7 +37,7 @@ func (r *Run) RecordSteps(steps int) error {
 	if bytes.Equal(data, r.config) {
 		return nil
 	}
-	if err := WriteFileAtomic(path, data, 0o644); err != nil {
+	if err := durable.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("record the planned steps: %w", err)
 	}
 	r.config = data

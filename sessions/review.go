@@ -11,6 +11,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -131,7 +132,7 @@ func (r *Run) ExportAccepted() (ExportReport, error) {
 	if err := r.writable("export"); err != nil {
 		return rep, err
 	}
-	err := WriteAtomic(filepath.Join(r.dir, ExportFile), 0o644, func(w io.Writer) error {
+	err := durable.Write(filepath.Join(r.dir, ExportFile), 0o644, func(w io.Writer) error {
 		var err error
 		rep, err = r.Export(w, ExportStratos)
 		return err

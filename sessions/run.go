@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -276,7 +277,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		return fail(err)
 	}
 	// config.toml last: its presence marks a complete run folder.
-	if err := WriteFileAtomic(cfgPath, data, 0o644); err != nil {
+	if err := durable.WriteFile(cfgPath, data, 0o644); err != nil {
 		return fail(err)
 	}
 	r.startWriter()
@@ -997,7 +998,7 @@ func (r *Run) syncDirty() error {
 	}
 	r.dirty = r.dirty[:0]
 	if r.tracesDirDirty {
-		if err := syncDir(filepath.Join(r.dir, TracesDir)); err != nil {
+		if err := durable.SyncDir(filepath.Join(r.dir, TracesDir)); err != nil {
 			errs = append(errs, fmt.Errorf("sync %s: %w", filepath.Join(r.dir, TracesDir), err))
 		}
 		r.tracesDirDirty = false

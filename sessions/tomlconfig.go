@@ -424,7 +424,7 @@ func ReadConfigFile(path string, v any) ([]byte, error) {
 }
 
 // EncodeTOML renders v as TOML (go-toml/v2 with its default layout; struct
-// field order is kept). Use it with WriteFileAtomic to save a resolved
+// field order is kept). Use it with durable.WriteFile to save a resolved
 // configuration.
 func EncodeTOML(v any) ([]byte, error) {
 	var buf bytes.Buffer

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -160,7 +161,7 @@ func (r *runsScreen) saveFollowed() error {
 	if err := os.MkdirAll(r.m.runsDir, 0o755); err != nil {
 		return err
 	}
-	return sessions.WriteFileAtomic(r.followedPath(), append(data, '\n'), 0o644)
+	return durable.WriteFile(r.followedPath(), append(data, '\n'), 0o644)
 }
 
 func (r *runsScreen) SetSize(w, h int) { r.w, r.h = w, h }

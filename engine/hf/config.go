@@ -428,10 +428,7 @@ func (c Config) Write(path string) error {
 		return fmt.Errorf("write config %s: %w", path, err)
 	}
 	js = append(js, '\n')
-	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(js); return err }); err != nil {
-		return fmt.Errorf("write config %s: %w", path, err)
-	}
-	return nil
+	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(js); return err })
 }
 
 // WriteConfig is c.Write(path).

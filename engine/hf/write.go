@@ -11,11 +11,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rlt-workbench/rlt/engine/durable"
 )
 
 // NamedTensor is a float32 tensor to be written.
@@ -36,16 +37,9 @@ const WeightsFile = "model.safetensors"
 // the same order, and always carries __metadata__ with "format": "pt" (extra
 // metadata entries are added to it). The file is written atomically.
 func WriteSafetensors(path string, tensors []NamedTensor, dtype DType, metadata map[string]string) error {
-	if err := writeSafetensors(path, tensors, dtype, metadata); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func writeSafetensors(path string, tensors []NamedTensor, dtype DType, metadata map[string]string) error {
 	hdr, ts, err := prepare(tensors, dtype, metadata)
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return writeAtomic(path, func(w io.Writer) error { return encodeSorted(w, hdr, ts, dtype) })
 }
@@ -228,41 +222,9 @@ type StreamTensor struct {
 // needs is a chunk, whatever the tensors' size. The file is written
 // atomically; on an error nothing is left at path.
 func WriteSafetensorsStream(path string, tensors []StreamTensor, dtype DType, metadata map[string]string) error {
-	if err := writeStream(path, tensors, dtype, metadata); err != nil {
+	hdr, sizes, err := streamLayout(tensors, dtype, metadata)
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func writeStream(path string, tensors []StreamTensor, dtype DType, metadata map[string]string) error {
-	if dtype != F32 && dtype != BF16 {
-		return fmt.Errorf("dtype %s cannot be written (want F32 or BF16)", dtype)
-	}
-	// The header is built from shapes alone: Data stays nil and offsets
-	// follow the order given.
-	named := make([]NamedTensor, len(tensors))
-	sizes := make([]int64, len(tensors))
-	for i, t := range tensors {
-		n, ok := numElements(t.Shape, math.MaxInt64/8)
-		if !ok {
-			return fmt.Errorf("tensor %q: invalid shape %v", t.Name, t.Shape)
-		}
-		named[i], sizes[i] = NamedTensor{Name: t.Name, Shape: t.Shape}, n
-	}
-	ts, err := sortedNames(named)
-	if err != nil {
-		return err
-	}
-	offsets := make(map[string][2]int64, len(tensors))
-	off := int64(0)
-	for i, t := range tensors {
-		end := off + sizes[i]*int64(dtype.Size())
-		offsets[t.Name] = [2]int64{off, end}
-		off = end
-	}
-	hdr, err := renderHeader(ts, dtype, metadata, func(name string) [2]int64 { return offsets[name] })
-	if err != nil {
-		return err
 	}
 	return writeAtomic(path, func(w io.Writer) error {
 		if err := writePreamble(w, hdr); err != nil {
@@ -284,6 +246,36 @@ func writeStream(path string, tensors []StreamTensor, dtype DType, metadata map[
 		}
 		return nil
 	})
+}
+
+// streamLayout is a streamed file's header, built from shapes alone (the
+// data offsets follow the order given), and each tensor's element count.
+func streamLayout(tensors []StreamTensor, dtype DType, metadata map[string]string) ([]byte, []int64, error) {
+	if dtype != F32 && dtype != BF16 {
+		return nil, nil, fmt.Errorf("dtype %s cannot be written (want F32 or BF16)", dtype)
+	}
+	named := make([]NamedTensor, len(tensors))
+	sizes := make([]int64, len(tensors))
+	for i, t := range tensors {
+		n, ok := numElements(t.Shape, math.MaxInt64/8)
+		if !ok {
+			return nil, nil, fmt.Errorf("tensor %q: invalid shape %v", t.Name, t.Shape)
+		}
+		named[i], sizes[i] = NamedTensor{Name: t.Name, Shape: t.Shape}, n
+	}
+	ts, err := sortedNames(named)
+	if err != nil {
+		return nil, nil, err
+	}
+	offsets := make(map[string][2]int64, len(tensors))
+	off := int64(0)
+	for i, t := range tensors {
+		end := off + sizes[i]*int64(dtype.Size())
+		offsets[t.Name] = [2]int64{off, end}
+		off = end
+	}
+	hdr, err := renderHeader(ts, dtype, metadata, func(name string) [2]int64 { return offsets[name] })
+	return hdr, sizes, err
 }
 
 // WriteSafetensorsSharded writes tensors into dir as a checkpoint whose
@@ -352,7 +344,7 @@ func WriteSafetensorsSharded(dir string, tensors []NamedTensor, dtype DType, met
 	js = append(js, '\n')
 	ip := filepath.Join(dir, IndexFile)
 	if err := writeAtomic(ip, func(w io.Writer) error { _, err := w.Write(js); return err }); err != nil {
-		return nil, fmt.Errorf("write %s: %w", ip, err)
+		return nil, err
 	}
 	// OpenFolder prefers model.safetensors to the index: drop a stale one.
 	if err := removeStale(filepath.Join(dir, WeightsFile)); err != nil {
@@ -368,55 +360,16 @@ func removeStale(path string) error {
 	return nil
 }
 
-// writeAtomic writes a file through fill into a temporary file beside path,
-// syncs it, renames it over path and syncs the directory.
-func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+// writeAtomic writes the file at path through fill, buffered, and
+// replaces path with it atomically (durable.Write: its errors name path).
+func writeAtomic(path string, fill func(w io.Writer) error) error {
+	return durable.Write(path, 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, chunkBytes)
+		if err := fill(bw); err != nil {
+			return err
 		}
-	}()
-	bw := bufio.NewWriterSize(tmp, chunkBytes)
-	if err = fill(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory so that the rename inside it is durable.
-// Windows has no directory fsync (FlushFileBuffers refuses a directory's
-// handle); NTFS journals the rename itself, so there is nothing to do.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+		return bw.Flush()
+	})
 }
 
 // writePreamble writes a safetensors file's start: the header's length as a

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -213,8 +214,8 @@ func Write(dir string, runs []RunData, sel Selection) (string, error) {
 	var b bytes.Buffer
 	Render(&b, runs, sel)
 	path := filepath.Join(dir, FileName)
-	if err := sessions.WriteFileAtomic(path, b.Bytes(), 0o644); err != nil {
-		return "", fmt.Errorf("write %s: %w (is the folder writable?)", path, err)
+	if err := durable.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return "", fmt.Errorf("%w (is the folder writable?)", err)
 	}
 	return path, nil
 }

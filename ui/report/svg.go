@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/engine/durable"
 )
 
 // Plot area margins of ChartSVG, in SVG units.
@@ -197,11 +197,11 @@ func ExportChart(dir, name, title string, series []Series, acrossRuns bool) (svg
 	}
 	cw.Flush()
 	svgPath, csvPath = base+".svg", base+".csv"
-	if err := sessions.WriteFileAtomic(svgPath, svg.Bytes(), 0o644); err != nil {
-		return "", "", fmt.Errorf("write %s: %w", svgPath, err)
+	if err := durable.WriteFile(svgPath, svg.Bytes(), 0o644); err != nil {
+		return "", "", err
 	}
-	if err := sessions.WriteFileAtomic(csvPath, csv.Bytes(), 0o644); err != nil {
-		return "", "", fmt.Errorf("write %s: %w", csvPath, err)
+	if err := durable.WriteFile(csvPath, csv.Bytes(), 0o644); err != nil {
+		return "", "", err
 	}
 	return svgPath, csvPath, nil
 }

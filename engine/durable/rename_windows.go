@@ -1,6 +1,6 @@
 //go:build windows
 
-package sessions
+package durable
 
 import (
 	"errors"
@@ -10,11 +10,11 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// rename moves from to to, replacing to. Windows refuses to replace a file
+// Rename moves from to to, replacing to. Windows refuses to replace a file
 // that another process has open without FILE_SHARE_DELETE (a reader's
 // os.ReadFile of config.toml, a virus scanner); such holds are brief, so
 // the rename is retried for up to two seconds before its error is returned.
-func rename(from, to string) error {
+func Rename(from, to string) error {
 	deadline := time.Now().Add(2 * time.Second)
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		err := os.Rename(from, to)
@@ -26,6 +26,6 @@ func rename(from, to string) error {
 	}
 }
 
-// openForSync opens a file to flush and read back: FlushFileBuffers needs
+// OpenForSync opens a file to flush and read back: FlushFileBuffers needs
 // a handle open for writing.
-func openForSync(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDWR, 0) }
+func OpenForSync(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDWR, 0) }

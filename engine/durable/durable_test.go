@@ -1,4 +1,4 @@
-package sessions
+package durable
 
 import (
 	"errors"
@@ -10,13 +10,13 @@ import (
 	"testing"
 )
 
-func TestWriteFileAtomic(t *testing.T) {
+func TestWriteFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
-	if err := WriteFileAtomic(path, []byte("old\n"), 0o640); err != nil {
+	if err := WriteFile(path, []byte("old\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(path, []byte("new\n"), 0o640); err != nil {
+	if err := WriteFile(path, []byte("new\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
@@ -30,7 +30,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	assertOnly(t, dir, "config.toml")
 }
 
-func TestWriteAtomicFailureKeepsOldFile(t *testing.T) {
+func TestWriteFailureKeepsOldFile(t *testing.T) {
 	boom := errors.New("boom")
 	cases := []struct {
 		name   string
@@ -54,7 +54,7 @@ func TestWriteAtomicFailureKeepsOldFile(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "f"), []byte("old content\n"), 0o644)
 			path := tc.target(dir)
-			err := WriteAtomic(path, 0o644, tc.write)
+			err := Write(path, 0o644, tc.write)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -72,8 +72,8 @@ func TestWriteAtomicFailureKeepsOldFile(t *testing.T) {
 	}
 }
 
-func TestWriteAtomicMissingDir(t *testing.T) {
-	err := WriteFileAtomic(filepath.Join(t.TempDir(), "no", "such", "f"), []byte("x"), 0o644)
+func TestWriteMissingDir(t *testing.T) {
+	err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "f"), []byte("x"), 0o644)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err %v", err)
 	}

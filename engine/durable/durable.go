@@ -1,0 +1,90 @@
+// Package durable writes files so that a crash or a reader sees either the
+// old content or the new, never a mixture: a temporary file beside the
+// target, synced, renamed over it, and the folder synced. It is the one
+// owner of that sequence for run folders (sessions) and model folders
+// (engine/hf), and of the per-system details under it: Windows has no
+// folder fsync, flushes a file only through a handle open for writing, and
+// refuses to replace a file another process briefly holds open.
+package durable
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// WriteFile replaces the file at path with data (Write).
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return Write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// Write replaces the file at path with what fill writes, atomically: fill
+// is handed a temporary file in path's folder, which is given perm, synced
+// and renamed over path, and the folder is then synced. When fill or any
+// step fails, path is left as it was, the temporary file is removed, and
+// the error names path ("write PATH: …", fill's error wrapped).
+func Write(path string, perm os.FileMode, fill func(w io.Writer) error) error {
+	if err := write(path, perm, fill); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func write(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close() // may already be closed; its error says nothing then
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err = fill(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	if err = Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	// The new content is in place; a failed folder sync only weakens the
+	// rename's durability, so it is reported, the temporary file being
+	// gone already.
+	if err := SyncDir(dir); err != nil {
+		return fmt.Errorf("sync folder: %w", err)
+	}
+	return nil
+}
+
+// SyncDir fsyncs a folder so that a rename or create inside it is durable.
+// Windows has no folder fsync (FlushFileBuffers refuses a folder's
+// handle); NTFS journals the rename itself, so there is nothing to do.
+func SyncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
