@@ -1099,6 +1099,36 @@ func (s *runStatus) rateFrom(t time.Time) {
 	s.recent = keep
 }
 
+// eta is the time the left steps take at r steps a minute, counting down
+// from when the last step was done (not time paused since) to now, so that
+// it moves between steps rather than jumping once a step. The engine's
+// steps are done one after another: only the step in progress counts
+// down, the steps after it keep their whole time, and an overdue step
+// holds the ETA there. A trainer's steps are seen only as its folder is
+// read, several at once: the whole ETA counts down from when the last
+// arrived (0 once overdue, until the run reads quiet).
+func (m *Model) eta(left int, r float64) time.Duration {
+	per := time.Duration(float64(time.Minute) / r)
+	var since time.Duration
+	if n := len(m.recent); n > 0 && m.now.After(m.recent[n-1].t) {
+		from := m.recent[n-1].t
+		since = m.now.Sub(from)
+		for _, p := range m.pauses {
+			to := p.to
+			if to.IsZero() {
+				to = m.now
+			}
+			if a, b := maxTime(p.from, from), minTime(to, m.now); b.After(a) {
+				since -= b.Sub(a)
+			}
+		}
+	}
+	if m.cur != nil && m.cur.FollowsTrainer {
+		return max(time.Duration(left)*per-since, 0)
+	}
+	return time.Duration(left-1)*per + max(per-since, 0)
+}
+
 // rate is steps per minute over the recent metric records (0: unknown).
 func (m *Model) rate() float64 {
 	steps, spent, _ := m.basis()
@@ -1245,16 +1275,7 @@ func (m *Model) statusLine() string {
 		// progress: it will not reach the planned steps at this pace.
 		pausing, _ := m.pauseAsked()
 		if left := steps - m.stepsDone(); steps > 0 && left > 0 && !m.done && !m.paused && !pausing && !m.sh.stopAsked {
-			eta := time.Duration(float64(left) / r * float64(time.Minute))
-			if m.cur.FollowsTrainer {
-				// A trainer's steps are seen only as its folder is read:
-				// the ETA counts down from when the last one arrived, not
-				// frozen until the next read (0 once overdue, until the
-				// run reads quiet). The engine's steps, here, show their
-				// progress within the step instead.
-				eta = max(eta-max(m.now.Sub(m.recent[len(m.recent)-1].t), 0), 0)
-			}
-			parts = append(parts, "ETA "+eta.Round(time.Second).String())
+			parts = append(parts, "ETA "+m.eta(left, r).Round(time.Second).String())
 		}
 	}
 	parts = append(parts, filepath.Base(m.sh.run.Dir()))

@@ -803,11 +803,12 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
 	for _, c := range []struct {
 		name        string
-		planned     int    // Session.Steps; 0: open-ended
-		records     int    // metrics records of steps 0…records-1, a minute apart
-		inProgress  string // phase of step `records` in progress ("": none)
-		finished    bool   // the engine said "done"
-		stopAsked   bool   // the researcher asked the run to stop after the step in progress
+		planned     int           // Session.Steps; 0: open-ended
+		records     int           // metrics records of steps 0…records-1, a minute apart
+		inProgress  string        // phase of step `records` in progress ("": none)
+		finished    bool          // the engine said "done"
+		stopAsked   bool          // the researcher asked the run to stop after the step in progress
+		now         time.Duration // the workbench's clock: this long after the last record
 		want, avoid []string
 	}{
 		{name: "finished", planned: 6, records: 6, finished: true,
@@ -816,6 +817,12 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 			want: []string{"running", "step 3/6", "1.0 st/min", "ETA 3m0s"}},
 		{name: "fourth step sampling", planned: 6, records: 3, inProgress: "sampling",
 			want: []string{"step 3/6", "step 3: sampling 48/96 tokens", "ETA 3m0s"}},
+		// Between steps the ETA counts down the step in progress; the
+		// steps after it keep their minute each, also once it is overdue.
+		{name: "40 s into the fourth step", planned: 6, records: 3, now: 40 * time.Second,
+			want: []string{"step 3/6", "1.0 st/min", "ETA 2m20s"}},
+		{name: "the fourth step overdue", planned: 6, records: 3, now: 3 * time.Minute,
+			want: []string{"step 3/6", "ETA 2m0s"}},
 		{name: "first step done", planned: 6, records: 1,
 			want: []string{"step 1/6"}, avoid: []string{"step 0/6"}},
 		{name: "open-ended", planned: 0, records: 3,
@@ -847,6 +854,9 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 					Phase: c.inProgress, Done: 48, Total: 96, Unit: "tokens"})
 			}
 			m.sh.stopAsked = c.stopAsked
+			if c.records > 0 {
+				m.now = at(c.records - 1).Add(c.now)
+			}
 			s := m.statusLine()
 			for _, w := range c.want {
 				if !strings.Contains(s, w) {
