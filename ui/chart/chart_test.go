@@ -452,3 +452,39 @@ func TestAllHiddenSaysSo(t *testing.T) {
 		t.Errorf("shown again:\n%s", v)
 	}
 }
+
+// TestFlatSeriesGetsNiceTicks: a series that never moves (a penalty rate
+// of 0, a constant learning rate) spans a made-up range around its value;
+// its axis is labelled with nice ticks (1, 0, −1), not with the odd values
+// of its top and bottom rows (0.943, −0.992).
+func TestFlatSeriesGetsNiceTicks(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		value      float64
+		height     int
+		want, odds []string
+	}{
+		{"zeros", 0, 12, []string{"1┤", "0┤", "-1┤"}, []string{"0.9", "-0.9"}},
+		{"zeros, short", 0, 8, []string{"0┤"}, []string{"0.9", "-0.9"}},
+		{"a constant learning rate", 1e-6, 12, []string{"1e-06┤"}, []string{"9.4", "1.06e"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ch := New(style.PlainTheme())
+			ch.SetSize(60, c.height)
+			for i := range 20 {
+				ch.Append("rate", int64(i), c.value)
+			}
+			v := ch.View()
+			for _, w := range c.want {
+				if !strings.Contains(v, w) {
+					t.Errorf("axis lacks %q:\n%s", w, v)
+				}
+			}
+			for _, odd := range c.odds {
+				if strings.Contains(v, odd) {
+					t.Errorf("axis shows %q:\n%s", odd, v)
+				}
+			}
+		})
+	}
+}

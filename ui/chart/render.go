@@ -265,20 +265,37 @@ func (c *Chart) render() string {
 	labels := make([]string, plotH)
 	gutter := 0
 	if hasData && W >= 12 {
-		k0 := math.Ceil(tlo / tickStep)
-		for k := k0; k*tickStep <= thi && k-k0 < 1000; k++ {
-			t := k * tickStep
-			r := int((thi-t)*ys.rowScale+0.5) / 4
-			if r < 0 || r >= plotH || labels[r] != "" {
-				continue
+		place := func(step float64) {
+			clear(labels)
+			k0 := math.Ceil(tlo / step)
+			for k := k0; k*step <= thi && k-k0 < 1000; k++ {
+				t := k * step
+				r := int((thi-t)*ys.rowScale+0.5) / 4
+				if r < 0 || r >= plotH || labels[r] != "" {
+					continue
+				}
+				if ys.log {
+					labels[r] = formatLog(t, step)
+				} else {
+					labels[r] = FormatTick(t, step)
+				}
 			}
-			var s string
-			if ys.log {
-				s = formatLog(t, tickStep)
-			} else {
-				s = FormatTick(t, tickStep)
+		}
+		place(tickStep)
+		// Nice ticks can fall one to the axis (a flat series of 0 spans
+		// about −1…1, ticks 2 apart): finer nice steps (2 → 1 → 0.5) come
+		// before labelling rows with their odd values below.
+		// Ticks closer than two rows would put a label on a row the line
+		// is not near: a plot that short labels its rows instead.
+		for i := 0; i < 3 && countNonEmpty(labels) < 2 && !ys.log; i++ {
+			finer := smallerNice(tickStep)
+			if finer*ys.rowScale < 8 {
+				break
 			}
-			labels[r] = s
+			tickStep = finer
+			place(tickStep)
+		}
+		for _, s := range labels {
 			gutter = max(gutter, len(s))
 		}
 		// A short plot may hold one tick or none: label its top and bottom
@@ -426,6 +443,19 @@ func (c *Chart) render() string {
 		b.WriteString(l)
 	}
 	return b.String()
+}
+
+// smallerNice is the nice number (1, 2, 5 × 10^k) just below step.
+func smallerNice(step float64) float64 {
+	e := math.Pow(10, math.Floor(math.Log10(step)))
+	switch f := math.Round(step / e); {
+	case f >= 5:
+		return 2 * e
+	case f >= 2:
+		return e
+	default:
+		return e / 2
+	}
 }
 
 func countNonEmpty(ss []string) int {
