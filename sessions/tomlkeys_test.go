@@ -3,12 +3,15 @@ package sessions
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // KeyLine finds a key however TOML lets a file write it, and is not
@@ -223,6 +226,39 @@ func TestExplainValidations(t *testing.T) {
 			}
 			if strings.Join(got, "\n") != strings.Join(c.want, "\n") || fmt.Sprint(lines) != fmt.Sprint(c.lines) {
 				t.Errorf("got\n%s %v\nwant\n%s %v", strings.Join(got, "\n"), lines, strings.Join(c.want, "\n"), c.lines)
+			}
+		})
+	}
+}
+
+// A model folder's prompts.json problems (record.ReadPrompts') are about
+// that file, not the run configuration, whose [prompts] table has keys of
+// the same names: located against the run configuration they get no key
+// and no line, where the configuration's own [prompts] problem is put on
+// its key's line.
+func TestLocateValidationsLeavesAModelFoldersPromptsOffTheRunConfiguration(t *testing.T) {
+	const text = "steps = 1\n[prompts]\nteacher_system = ''\n"
+	folder := t.TempDir()
+	if err := os.WriteFile(filepath.Join(folder, record.PromptsFile), []byte(`{"teacher_system": "", "student_system": "Solve."}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, folderErr := record.ReadPrompts(folder)
+	for _, c := range []struct {
+		name string
+		err  error
+		key  string
+		line int
+	}{
+		{"the configuration's own [prompts]", record.Prompts{StudentSystem: "Solve."}.Validate(), "prompts.teacher_system", 3},
+		{"the model folder's prompts.json", folderErr, "", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			located := LocateValidations("run.toml", []byte(text), c.err)
+			if len(located) != 1 {
+				t.Fatalf("%d problems located from %v, want 1", len(located), c.err)
+			}
+			if ce := located[0]; ce.Key != c.key || ce.Line != c.line || ce.AtItsLine() != (c.line > 0) {
+				t.Errorf("%v: key %q line %d, want key %q line %d", ce, ce.Key, ce.Line, c.key, c.line)
 			}
 		})
 	}

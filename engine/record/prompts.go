@@ -198,18 +198,55 @@ func ReadPrompts(dir string) (p Prompts, ok bool, err error) {
 		return Prompts{}, false, fmt.Errorf("read prompts: %w", err)
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
-		return Prompts{}, false, fmt.Errorf("%s: %w (want {\"teacher_system\": …, \"student_system\": …})", path, err)
+		return Prompts{}, false, &PromptsFileError{File: path, Err: fmt.Errorf("%w (want {\"teacher_system\": …, \"student_system\": …})", err)}
 	}
 	if err := p.Validate(); err != nil {
-		// Each problem names the file: it is the model folder's, not a
-		// run configuration's [prompts].
+		// Validate keys each problem for a run configuration's [prompts];
+		// this is the model folder's file, so each becomes that file's.
 		var errs []error
 		for _, e := range configkey.Problems(err) {
-			errs = append(errs, fmt.Errorf("%s: %w", path, e))
+			errs = append(errs, promptsFileProblem(path, e))
 		}
 		return Prompts{}, false, errors.Join(errs...)
 	}
 	return p, true, nil
+}
+
+// PromptsFileError is a problem with a model folder's prompts.json (File),
+// read by ReadPrompts: its JSON, or the prompt in one of its fields. That
+// file is not a run configuration, though its fields are named as the
+// keys of a run configuration's [prompts] table, so the error is no
+// *configkey.Error and wraps none: a caller that puts a configuration's
+// problems on the lines of their keys (sessions.LocateValidations) finds
+// no key in it, and cannot point at the [prompts] lines of a run
+// configuration that is not at fault. errors.As finds it, and File says
+// which file to fix.
+type PromptsFileError struct {
+	File string
+	// Field is the JSON field at fault ("teacher_system",
+	// "student_system"); empty for a problem with the file as a whole.
+	Field string
+	// Err is the problem in words, without the file.
+	Err error
+}
+
+// Error is the problem after its file, in the words a run configuration's
+// [prompts] problem has there ("…/prompts.json: prompts: teacher_system is
+// empty: …").
+func (e *PromptsFileError) Error() string { return e.File + ": " + e.Err.Error() }
+
+// Unwrap is the problem in words, which carries no configuration key.
+func (e *PromptsFileError) Unwrap() error { return e.Err }
+
+// promptsFileProblem is problem, one of Validate's with its [prompts] key,
+// as a problem of the prompts.json at path: the field the key names, and
+// its words with the key left behind.
+func promptsFileProblem(path string, problem error) *PromptsFileError {
+	pe := &PromptsFileError{File: path, Err: errors.New(problem.Error())}
+	if key, ok := configkey.Of(problem); ok {
+		_, pe.Field, _ = configkey.Split(key)
+	}
+	return pe
 }
 
 // WritePrompts records p in a model folder.

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,8 +75,7 @@ func TestPromptsFor(t *testing.T) {
 }
 
 // Validate says every problem of a pair of prompts, each on the key below
-// [prompts] that a run configuration writes it under; a model folder's
-// prompts.json read with ReadPrompts names the file on each problem.
+// [prompts] that a run configuration writes it under.
 func TestPromptsValidateNamesEachKey(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -102,13 +102,56 @@ func TestPromptsValidateNamesEachKey(t *testing.T) {
 			}
 		})
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, PromptsFile)
-	if err := os.WriteFile(path, []byte(`{"teacher_system": "", "student_system": ""}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, _, err := ReadPrompts(dir)
-	if lines := strings.Split(fmt.Sprint(err), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], path+": ") || !strings.HasPrefix(lines[1], path+": ") {
-		t.Errorf("ReadPrompts of a prompts.json with both prompts empty: %v", err)
+}
+
+// A model folder's prompts.json read with ReadPrompts is its own file, not
+// a run configuration: each problem is a *PromptsFileError naming that
+// file and the field at fault, in Validate's words after the file, and
+// carries no configuration key (configkey.Of finds none), so nothing that
+// places a configuration's problems on their keys' lines can put it on a
+// run configuration's [prompts] lines.
+func TestReadPromptsProblemsAreTheFilesNotAConfigurations(t *testing.T) {
+	type problem struct{ field, words string } // words: Error() after "PATH: "
+	for _, c := range []struct {
+		name, json string
+		want       []problem
+	}{
+		{"both prompts empty", `{"teacher_system": "", "student_system": " "}`, []problem{
+			{"teacher_system", "prompts: teacher_system is empty: write the teacher's system prompt there"},
+			{"student_system", "prompts: student_system is empty: write the student's system prompt there"}}},
+		{"a ChatML marker", `{"teacher_system": "Teach.", "student_system": "Solve.` + ImEnd + `"}`, []problem{
+			{"student_system", "prompts: student_system contains the ChatML marker " + ImEnd + ", which would end its turn early; remove it"}}},
+		{"not the JSON it should be", `{"teacher_system": 3}`, []problem{
+			{"", "json: cannot unmarshal number into Go struct field Prompts.teacher_system of type string (want {\"teacher_system\": …, \"student_system\": …})"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, PromptsFile)
+			if err := os.WriteFile(path, []byte(c.json), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, ok, err := ReadPrompts(dir)
+			if ok || err == nil {
+				t.Fatalf("ReadPrompts: ok %v, err %v; want it refused", ok, err)
+			}
+			var got []problem
+			for _, e := range configkey.Problems(err) {
+				if key, keyed := configkey.Of(e); keyed {
+					t.Errorf("%v carries the configuration key %q", e, key)
+				}
+				var pe *PromptsFileError
+				if !errors.As(e, &pe) || pe.File != path {
+					t.Fatalf("%v (%T) is no *PromptsFileError about %s", e, e, path)
+				}
+				words, named := strings.CutPrefix(e.Error(), path+": ")
+				if !named {
+					t.Errorf("%q does not start with the file", e)
+				}
+				got = append(got, problem{pe.Field, words})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("got\n%q\nwant\n%q", got, c.want)
+			}
+		})
 	}
 }
