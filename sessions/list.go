@@ -20,11 +20,19 @@ type RunState string
 const (
 	StateRunning  RunState = "running"  // a live process holds run.lock and its engine has not ended
 	StatePaused   RunState = "paused"   // held, and its engine's last phase is "paused"
+	StateResuming RunState = "resuming" // a live process holds run.lock, opened to resume it, and is loading its engine
 	StateFinished RunState = "finished" // the engine reported the "done" phase since the last resume
 	StateStopped  RunState = "stopped"  // stopped, closed, interrupted or crashed before "done"
 	StateFailed   RunState = "failed"   // a fatal error ended the engine since the last resume
 	StateBroken   RunState = "broken"   // not readable as a run (config.toml missing or unreadable)
 )
+
+// Held reports whether a live process trains the run in this state, or is
+// about to (running, paused, resuming): no other may resume it, and a view
+// of it is read-only.
+func (s RunState) Held() bool {
+	return s == StateRunning || s == StatePaused || s == StateResuming
+}
 
 // engineEnded reports whether the engine's last phase since the last resume
 // ends the training ("stopped", "done") or a fatal error did.
@@ -146,21 +154,31 @@ func (c *runCache) summarise(dir string) RunSummary {
 // needs a live holder whose session trains the run and whose engine has
 // not ended; a run whose writer was killed (run.lock left behind, no
 // process holding it) or that only a review holds reads by its training
-// state, stopped when it neither finished nor failed. interrupted: the
-// last session that trained the run is gone without closing it
-// (eventsFold.uncleanExit), which its events keep saying after a review
-// opened and closed the run and emptied run.lock.
+// state, stopped when it neither finished nor failed. A live holder that
+// opened the run to resume it and is loading its engine (no resume event
+// yet) makes it resuming: its earlier state no longer holds, and a later
+// one is not said yet. interrupted: the last session that trained the run
+// (or set out to) is gone without closing it (eventsFold.uncleanExit),
+// which its events keep saying after a review opened and closed the run
+// and emptied run.lock; one gone before its resume event leaves the run
+// stopped, whatever its earlier session's end.
 func runState(held bool, holder LockInfo, ev *eventsFold) (state RunState, notes []string, interrupted bool) {
-	if held && ev.trains && !engineEnded(ev.lastPhase, ev.fatal) {
-		// The lock's holder trains it (or has not said otherwise yet).
-		state := StateRunning
-		if ev.lastPhase == "paused" {
-			state = StatePaused
-		}
+	live := func(state RunState) (RunState, []string, bool) {
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
 		return state, notes, false
+	}
+	switch {
+	case held && ev.open && ev.resuming:
+		// The lock's holder opened it to resume it: its engine loads.
+		return live(StateResuming)
+	case held && ev.trains && !engineEnded(ev.lastPhase, ev.fatal):
+		// The lock's holder trains it (or has not said otherwise yet).
+		if ev.lastPhase == "paused" {
+			return live(StatePaused)
+		}
+		return live(StateRunning)
 	}
 	// Not held, or held by a process with no engine training it (a
 	// workbench that keeps it open for review, after its engine ended or
@@ -178,9 +196,16 @@ func runState(held bool, holder LockInfo, ev *eventsFold) (state RunState, notes
 	// killed trainer, or a killed review); the events name the trainer
 	// that never closed the run, also once a review has emptied run.lock.
 	lockLeft := !held && holder.PID != 0
-	pid, interrupted := ev.uncleanExit(held)
+	pid, interrupted, whileResuming := ev.uncleanExit(held)
 	if interrupted && pid == 0 && lockLeft {
 		pid = holder.PID // events written before they named their process
+	}
+	if interrupted && whileResuming {
+		// The last session that set out to train the run died loading:
+		// what an earlier one ended with (finished, a fatal error) no
+		// longer says where the run stands (rlt run --resume --steps may
+		// have planned more steps), and nothing trains it.
+		state, notes = StateStopped, nil
 	}
 	switch {
 	case interrupted && pid != 0:
@@ -211,8 +236,9 @@ func (r *Run) foldEvent(e EventRecord) {
 // the events this Run has read and written and a probe of run.lock. A run
 // opened read-only whose writer was killed reads stopped, not running. A
 // Run this process holds (Create, Open) reads as another process would
-// list it: running once this session created or resumed it, by its
-// training state while it only reviews it. interrupted: the last session
+// list it: running once this session created or resumed it, resuming
+// from an open to resume (Options.ToResume) until then, by its training
+// state while it only reviews it. interrupted: the last session
 // that trained the run is gone without closing it (the listing's unclean
 // exit), also after a review since.
 func (r *Run) State() (state RunState, note string, interrupted bool) {

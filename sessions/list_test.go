@@ -135,14 +135,19 @@ func killWriter(t *testing.T, r *Run, pid int) {
 	if last := lines[len(lines)-1]; !bytes.Contains(last, []byte(`"kind":"close"`)) {
 		t.Fatalf("the last event is not the close: %s", last)
 	}
-	// The killed writer's create or open event names its process.
+	// The killed writer's create or open event names its process (an
+	// open event's intent may follow it).
 	kept := bytes.Join(lines[:len(lines)-1], nil)
-	self := fmt.Appendf(nil, `"pid":%d}`, os.Getpid())
-	if i := bytes.LastIndex(kept, self); i < 0 {
-		t.Fatalf("no event names this process: %s", kept)
-	} else {
-		kept = slices.Concat(kept[:i], fmt.Appendf(nil, `"pid":%d}`, pid), kept[i+len(self):])
+	i, self := -1, []byte(nil)
+	for _, end := range []string{"}", ","} {
+		if s := fmt.Appendf(nil, `"pid":%d%s`, os.Getpid(), end); bytes.LastIndex(kept, s) > i {
+			i, self = bytes.LastIndex(kept, s), s
+		}
 	}
+	if i < 0 {
+		t.Fatalf("no event names this process: %s", kept)
+	}
+	kept = slices.Concat(kept[:i], fmt.Appendf(nil, `"pid":%d%s`, pid, self[len(self)-1:]), kept[i+len(self):])
 	if err := os.WriteFile(evPath, kept, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +155,32 @@ func killWriter(t *testing.T, r *Run, pid int) {
 	if err := os.WriteFile(filepath.Join(dir, LockFileName), []byte(lock), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeClosed creates a run at dir, does two steps and closes it, its
+// engine's last phase lastPhase ("stopped", "done").
+func writeClosed(t *testing.T, dir, lastPhase string) {
+	t.Helper()
+	r := mustCreate(t, dir, Options{})
+	emitSteps(r, 0, 2, 1, 1)
+	r.Emit(event.Phase{Time: time.Now(), Name: lastPhase, Step: 1})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openToResume opens the run at dir as rlt run --resume does, before its
+// engine has loaded: its open event written, no resume event yet.
+func openToResume(t *testing.T, dir string) *Run {
+	t.Helper()
+	r, err := OpenWith(dir, nil, Options{ToResume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // TestOpenRunStateAgreesWithList: a run open in the workbench, read-only
@@ -312,6 +343,66 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			}
 			return nil
 		}, StateFinished, "", true, false},
+		// rlt run --resume opens the run, then loads its engine (minutes
+		// for a large model) before its resume event: resuming, from the
+		// open on, not the stopped its earlier session left.
+		{"opened to resume, loading", func(t *testing.T, dir string) []*Run {
+			writeClosed(t, dir, "stopped")
+			return []*Run{openToResume(t, dir)}
+		}, StateResuming, fmt.Sprintf("pid %d", self), false, false},
+		{"finished, opened to resume for more steps, loading", func(t *testing.T, dir string) []*Run {
+			writeClosed(t, dir, "done")
+			return []*Run{openToResume(t, dir)}
+		}, StateResuming, fmt.Sprintf("pid %d", self), false, false},
+		{"a killed writer, opened to resume, loading", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			return []*Run{openToResume(t, dir)}
+		}, StateResuming, fmt.Sprintf("pid %d", self), false, false},
+		{"opened to resume and resumed", func(t *testing.T, dir string) []*Run {
+			writeClosed(t, dir, "stopped")
+			rs := openToResume(t, dir)
+			if err := rs.Resume(1); err != nil {
+				t.Fatal(err)
+			}
+			return []*Run{rs}
+		}, StateRunning, fmt.Sprintf("pid %d", self), false, false},
+		// A resume refused after the open (no checkpoint, a configuration
+		// that cannot run) closes the run as it found it.
+		{"finished, opened to resume, refused and closed", func(t *testing.T, dir string) []*Run {
+			writeClosed(t, dir, "done")
+			if err := openToResume(t, dir).Close(); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}, StateFinished, "", true, false},
+		// One killed while it loaded set out to train the run and never
+		// did: stopped, its exit unclean, whatever the run was before.
+		{"opened to resume, killed loading", func(t *testing.T, dir string) []*Run {
+			writeClosed(t, dir, "stopped")
+			killWriter(t, openToResume(t, dir), deadPID)
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		{"finished, opened to resume, killed loading", func(t *testing.T, dir string) []*Run {
+			writeClosed(t, dir, "done")
+			killWriter(t, openToResume(t, dir), deadPID)
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		{"failed, opened to resume, killed loading", func(t *testing.T, dir string) []*Run {
+			r := mustCreate(t, dir, Options{})
+			r.Emit(event.Error{Time: time.Now(), Step: 0, Err: fmt.Errorf("boom"), Fatal: true})
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			killWriter(t, openToResume(t, dir), deadPID)
+			return nil
+		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		{"opened to resume, killed loading, opened to resume again", func(t *testing.T, dir string) []*Run {
+			writeClosed(t, dir, "stopped")
+			killWriter(t, openToResume(t, dir), deadPID)
+			return []*Run{openToResume(t, dir)}
+		}, StateResuming, fmt.Sprintf("pid %d", self), false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()

@@ -323,27 +323,36 @@ type eventsFold struct {
 	// predates EventRecord.PID).
 	open bool
 	pid  int
+	// resuming: the last session opened the run to resume its training
+	// (its open event's IntentResume) and has not written its resume
+	// event yet: its engine is loading. It trains the run from its
+	// resume event on; until then a held lock says the run is resuming.
+	resuming bool
 	// unclean: an earlier session that trained the run (it created or
-	// resumed it) never closed it, for a later one opened it before any
-	// close: it was killed or crashed. A review opening and closing the
-	// run since leaves this as it was; only a later training session's
-	// start clears it. uncleanPID is that session's process (0: unknown).
-	unclean    bool
-	uncleanPID int
-	device     event.DeviceChoice
-	resumes    resumePoints // nil: none read
-	broken     int
+	// resumed it, or opened it to resume) never closed it, for a later one
+	// opened it before any close: it was killed or crashed. A review
+	// opening and closing the run since leaves this as it was; only a
+	// later training session's start clears it. uncleanPID is that
+	// session's process (0: unknown); uncleanResuming: it died before its
+	// resume event, while its engine loaded.
+	unclean         bool
+	uncleanPID      int
+	uncleanResuming bool
+	device          event.DeviceChoice
+	resumes         resumePoints // nil: none read
+	broken          int
 }
 
-// uncleanExit reports whether the last session that trained the run ended
-// without closing it (killed, crashed: its events have no close), and its
-// process where its events name it. held: a live process holds run.lock
-// now, so a training session still open is alive, not gone.
-func (f *eventsFold) uncleanExit(held bool) (pid int, unclean bool) {
-	if f.open && f.trains {
-		return f.pid, !held
+// uncleanExit reports whether the last session that trained the run (or
+// opened it to resume) ended without closing it (killed, crashed: its
+// events have no close), and its process where its events name it;
+// resuming: it died before its resume event. held: a live process holds
+// run.lock now, so a training session still open is alive, not gone.
+func (f *eventsFold) uncleanExit(held bool) (pid int, unclean, resuming bool) {
+	if f.open && (f.trains || f.resuming) {
+		return f.pid, !held, f.resuming
 	}
-	return f.uncleanPID, f.unclean
+	return f.uncleanPID, f.unclean, f.uncleanResuming
 }
 
 func (f *eventsFold) add(raw []byte) {
@@ -368,30 +377,34 @@ func (f *eventsFold) fold(e EventRecord) {
 	switch e.Kind {
 	case KindCreate:
 		f.created, f.createdAt = true, e.Time
-		f.trains = true
+		f.trains, f.resuming = true, false
 		f.open, f.pid = true, e.PID
-		f.unclean, f.uncleanPID = false, 0
+		f.unclean, f.uncleanPID, f.uncleanResuming = false, 0, false
 	case KindOpen:
-		if f.open && f.trains {
-			// The session that trained the run never closed it.
-			f.unclean, f.uncleanPID = true, f.pid
+		if f.open && (f.trains || f.resuming) {
+			// The session that trained the run, or set out to, never
+			// closed it.
+			f.unclean, f.uncleanPID, f.uncleanResuming = true, f.pid, f.resuming
 		}
-		f.trains = false
+		// It trains the run only from its resume event on: until then
+		// its engine loads, and it may yet be refused (no checkpoint, a
+		// configuration that cannot run) and close, the run as it was.
+		f.trains, f.resuming = false, e.Intent == IntentResume
 		f.open, f.pid = true, e.PID
 	case KindResume:
 		// A session that continues the training starts a new state; one
 		// that only reviews or re-scores (Open without Resume) does not.
 		f.lastPhase, f.fatal = "", ""
-		f.trains = true
+		f.trains, f.resuming = true, false
 		// It is now the last session that trained the run: whether that
 		// one ended cleanly is what its own close (or none) says.
-		f.unclean, f.uncleanPID = false, 0
+		f.unclean, f.uncleanPID, f.uncleanResuming = false, 0, false
 		if f.resumes == nil {
 			f.resumes = resumePoints{}
 		}
 		f.resumes.note(e.Seg, e.Step)
 	case KindClose:
-		f.open = false
+		f.open, f.resuming = false, false
 	case KindDevice:
 		f.device = e.Device
 	case KindPhase:

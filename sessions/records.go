@@ -103,7 +103,18 @@ type EventRecord struct {
 	// run.lock's record (a later review empties it). 0 in folders written
 	// before it, and in the open event of a followed trainer's copy.
 	PID int `json:"pid,omitempty"`
+	// Intent is what the session of an open event opened the run for:
+	// IntentResume when it continues the training (its resume event comes
+	// once its engine has loaded, which takes minutes for a large model),
+	// empty for a review or a re-score, and in folders written before it.
+	// The listing says a run held by a session opened to resume is
+	// resuming, not stopped, from its open event on.
+	Intent string `json:"intent,omitempty"`
 }
+
+// IntentResume is EventRecord.Intent of an open event whose session
+// opened the run to resume its training (Options.ToResume).
+const IntentResume = "resume"
 
 // legacyWarningPrefix is how folders written before EventRecord had a
 // Severity marked a warning: its error message started with it.

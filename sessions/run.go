@@ -66,6 +66,13 @@ type Options struct {
 	// It is what a comparison of runs' curves needs, at a fraction of the
 	// memory and reading of the whole folder. Writable runs ignore it.
 	MetricsOnly bool
+	// ToResume says that Open opens the run to resume its training (rlt
+	// run --resume, r on the Runs screen), not to review or re-score it:
+	// its open event says so (IntentResume), so that while its engine
+	// loads, before Resume, the listing says the run is resuming, not
+	// stopped, and a session killed before Resume reads as an unclean
+	// exit. Create and OpenReadOnly ignore it.
+	ToResume bool
 
 	wrapFile func(logFile) logFile // tests: slow or failing disks
 }
@@ -289,7 +296,9 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 // config.toml strictly into cfgOut (if not nil; errors name the line),
 // repairs partial last lines and unfinished checkpoint folders (see
 // Repairs), loads everything into the Store and starts a new segment. To
-// re-do steps after a checkpoint, call Resume. See OpenWith.
+// re-do steps after a checkpoint, call Resume. A session that opens it
+// to resume the training says so (OpenWith, Options.ToResume). See
+// OpenWith.
 func Open(dir string, cfgOut any) (*Run, error) { return OpenWith(dir, cfgOut, Options{}) }
 
 // OpenWith is Open with options.
@@ -345,7 +354,11 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	}
 	r.seg = maxSeg + 1
 	r.startWriter()
-	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid()})
+	open := EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid()}
+	if opts.ToResume {
+		open.Intent = IntentResume
+	}
+	r.enqueueEvent(open)
 	return r, nil
 }
 

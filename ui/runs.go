@@ -371,7 +371,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 	resumeHere := kind == launchResume && (r.m.sh.engineEnded || r.m.interrupted)
 	if r.isCurrent(*row) && !resumeHere {
 		o := r.m.cur
-		held := row.State == string(sessions.StateRunning) || row.State == string(sessions.StatePaused)
+		held := sessions.RunState(row.State).Held()
 		if kind == launchReadOnly && row.Kind == kindRun && o.Control == nil && o.IsReadOnly() && !held && row.State != string(sessions.StateBroken) {
 			// Viewed read-only while another process held it, which has
 			// since let go: opened again, now to review (reviews and
@@ -390,7 +390,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		case row.Kind == kindOfficial:
 			r.say(true, "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only")
 			return nil
-		case !r.isCurrent(*row) && (row.State == string(sessions.StateRunning) || row.State == string(sessions.StatePaused)):
+		case !r.isCurrent(*row) && sessions.RunState(row.State).Held():
 			r.say(true, "%s is being written by another process (%s); enter opens it read-only", filepath.Base(row.Dir), row.Note)
 			return nil
 		case row.State == string(sessions.StateBroken) || row.State == "missing":
