@@ -149,14 +149,10 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return misuse(fs, "--teacher and --student are required%s: the models to train and to score with", from)
 	}
-	var problems error
-	switch {
-	case *cfgPath != "": // runpkg.New checks it too, but cannot say where in the file
-		problems = runner.ValidateFile(cfg, *cfgPath, text, flagKeys)
-	case promptsErr != nil: // runpkg.New would check the rest, but only once they are fixed
-		problems = cfg.Validate()
-	}
-	if err := errors.Join(problems, promptsErr); err != nil {
+	// runpkg.New checks the configuration too, but cannot say where in
+	// the file a problem is nor which flag set its value, and would check
+	// it only once the prompts are fixed.
+	if err := errors.Join(runner.ValidateFile(cfg, *cfgPath, text, flagKeys), promptsErr); err != nil {
 		return err
 	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}

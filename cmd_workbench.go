@@ -157,10 +157,10 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if *matmul != "" {
 			cfg.Matmul, flagKeys["matmul"] = *matmul, "matmul"
 		}
-		if *cfgPath != "" { // runner.Create checks it too, but cannot say where in the file
-			if err := runner.ValidateFile(cfg, *cfgPath, text, flagKeys); err != nil {
-				return fmt.Errorf("%w (no run folder was created)", err)
-			}
+		// runner.Create checks it too, but cannot say where in the file a
+		// problem is nor which flag set its value.
+		if err := runner.ValidateFile(cfg, *cfgPath, text, flagKeys); err != nil {
+			return fmt.Errorf("%w (no run folder was created)", err)
 		}
 		if rec, cfg, err = runner.Create(*runs, cfg); err != nil {
 			return err

@@ -1083,7 +1083,8 @@ func TestResumeSkipsDamagedCheckpoint(t *testing.T) {
 
 // rlt run --config and rlt train --config say each problem of the file at
 // the line of its key, in the file's order, as the workbench's editor
-// shows them; a problem with a key a flag set names the flag.
+// shows them; a problem with a key a flag set names the flag, with a file
+// or without one.
 func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	dir := t.TempDir()
@@ -1115,6 +1116,10 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 		// The flag's key is not in this file: the flag is named all the same.
 		{"train with a flag's task the file lacks", []string{"train", "--teacher", dir, "--student", dir, "--task", "division", "--config", noTask},
 			[]string{noTask + ":2:1: grpo: 1 sample per question", `--task: unknown task "division"`}},
+		{"train with a flag's task and no file", []string{"train", "--teacher", dir, "--student", dir, "--task", "division"},
+			[]string{`rlt train: --task: unknown task "division"`}},
+		{"train with a flag's eval data and no file", []string{"train", "--teacher", dir, "--student", dir, "--eval-data", conf},
+			[]string{`rlt train: --eval-data: eval_data "` + conf + `" without data`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, "", c.args...)

@@ -46,7 +46,7 @@ func TestTrainSaysABrokenPromptsFileWithTheOtherProblems(t *testing.T) {
 		{"the file's own [prompts], checked as it writes them", []string{"--config", badPrompt},
 			[]string{badPrompt + ":3:1: prompts: student_system contains the ChatML marker <|im_end|>, which would end its turn early; remove it", folder}},
 		{"a flag's value, with no file", []string{"--task", "division"},
-			[]string{`unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`, folder}},
+			[]string{`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`, folder}},
 		{"nothing else wrong", []string{"--config", good}, []string{folder}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/run"
@@ -46,11 +47,12 @@ const DefaultMicroBatchTokens = 2048
 // ValidateFile validates cfg, decoded from the TOML file at path (its text
 // data) over the defaults and then given the values of a command's flags,
 // and says what is wrong as a command line should (fileProblems). An
-// empty path only validates.
+// empty path is a configuration of the defaults and the flags alone: a
+// problem with a key a flag set still names the flag.
 func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]string) error {
 	err := cfg.Validate()
-	if err == nil || path == "" {
-		return err
+	if err == nil {
+		return nil
 	}
 	return errors.Join(fileProblems(cfg, path, data, err, sessions.UnsetIsDefault, flagKeys)...)
 }
@@ -65,14 +67,28 @@ func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]
 // file nor a flag sets has no line to point at: it names the file, the
 // key and what value stands in (unset: a default, or a recorded file's
 // zero), and says the file does not set it; one about no key names the
-// file. These come after the file's lines.
+// file. These come after the file's lines. With no file (an empty path)
+// there is no line to point at: a flag's problem names the flag all the
+// same, and the others, the defaults', read as Validate says them, in its
+// order.
 func fileProblems(cfg run.Config, path string, data []byte, err error, unset sessions.Unset, flagKeys map[string]string) []error {
+	if path == "" {
+		var problems []error
+		for _, p := range configkey.Problems(err) {
+			key, _ := configkey.Of(p)
+			if named, fromFlag := flagProblem(flagKeys, key, p); fromFlag {
+				p = named
+			}
+			problems = append(problems, p)
+		}
+		return problems
+	}
 	var inFile, elsewhere []error
 	for _, ce := range sessions.ExplainValidations(path, data, cfg, unset, err) {
-		flag, fromFlag := flagKeys[ce.Key]
+		named, fromFlag := flagProblem(flagKeys, ce.Key, ce.Err)
 		switch {
-		case fromFlag && ce.Key != "":
-			elsewhere = append(elsewhere, fmt.Errorf("--%s: %w", flag, ce.Err))
+		case fromFlag:
+			elsewhere = append(elsewhere, named)
 		case !ce.AtItsLine():
 			elsewhere = append(elsewhere, ce)
 		default:
@@ -80,6 +96,18 @@ func fileProblems(cfg run.Config, path string, data []byte, err error, unset ses
 		}
 	}
 	return append(inFile, elsewhere...)
+}
+
+// flagProblem is problem, about key, as the command line says a value its
+// flag set ("--task: unknown task …"), where flagKeys (a key, dotted below
+// its table, to the flag's name) says a flag set key; false where none
+// did, or problem is about no key.
+func flagProblem(flagKeys map[string]string, key string, problem error) (error, bool) {
+	flag, fromFlag := flagKeys[key]
+	if !fromFlag || key == "" {
+		return nil, false
+	}
+	return fmt.Errorf("--%s: %w", flag, problem), true
 }
 
 // NewRunDir names a new run folder under runs after the time (creating

@@ -218,6 +218,53 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 	}
 }
 
+// With no file (rlt train and rlt run without --config) a problem with a
+// key a flag set names the flag as it does with a file, through the same
+// words; one with a key no flag set is a default's and reads as Validate
+// says it, in Validate's order: there is no file or line to name.
+func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	for _, c := range []struct {
+		name     string
+		override func(*run.Config)
+		flagKeys map[string]string
+		want     []string // the error's lines, in order
+	}{
+		{name: "valid", override: func(c *run.Config) { c.Steps = 3 }, flagKeys: map[string]string{"steps": "steps"}},
+		{name: "a flag's task", override: func(c *run.Config) { c.Task = "division" }, flagKeys: map[string]string{"task": "task"},
+			want: []string{`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`}},
+		{name: "a key below a table, and a flag named otherwise than its key",
+			override: func(c *run.Config) { c.EvalData = "held.jsonl"; c.Steps = -1 },
+			flagKeys: map[string]string{"eval_data": "eval-data", "steps": "steps"},
+			want: []string{
+				`--eval-data: eval_data "held.jsonl" without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data`,
+				"--steps: steps -1 must not be negative",
+			}},
+		{name: "a data file a flag named", override: func(c *run.Config) { c.Data, c.Task = missing, run.DataTask },
+			flagKeys: map[string]string{"data": "data", "task": "data"},
+			want:     []string{"--data: data: " + missing + ": file does not exist"}},
+		{name: "a default's problem, with a flag's", override: func(c *run.Config) { c.GRPO.Samples, c.Task = 1, "division" },
+			flagKeys: map[string]string{"task": "task"},
+			want: []string{
+				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
+				"grpo: 1 sample per question gives no group to compare with; use at least 2",
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig(t.TempDir(), 0)
+			c.override(&cfg)
+			err := ValidateFile(cfg, "", nil, c.flagKeys)
+			var got []string
+			if err != nil {
+				got = strings.Split(err.Error(), "\n")
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}
+
 // The workbench's editor says a configuration's problems in the words
 // rlt run --config prints for the same text: Check's problems read as
 // ValidateFile's, a key the file does not set naming its default and
