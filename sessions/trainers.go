@@ -952,24 +952,31 @@ func readNemoMetrics(dir string, events []string, rep *ImportReport) []OfficialM
 }
 
 // readNemoStepMetrics is what an import takes of a NeMo-RL folder's steps:
-// its TensorBoard scalars (readNemoMetrics), or, in a folder that has
-// none (its run logged to wandb only, say), a record with no values for
-// each train_data_step{N}.jsonl of files (step N): the steps the trainer
-// wrote generations of are steps it did, and a run counted as '—' while
-// its data files number them would say less than its folder does.
+// its TensorBoard scalars (readNemoMetrics), and a record with no values
+// for each train_data_step{N}.jsonl of files (step N) that has none: the
+// steps the trainer wrote generations of are steps it did, and a run
+// counted as '—' while its data files number them would say less than its
+// folder does. A folder may have no scalars at all (its run logged to
+// wandb only, say), or have them for fewer steps than its data files (an
+// event file written later, or flushed behind them): its steps done are
+// still its data files' then, and do not go back when the scalars come.
 func readNemoStepMetrics(dir string, files, events []string, rep *ImportReport) []OfficialMetrics {
 	entries := readNemoMetrics(dir, events, rep)
-	if len(entries) > 0 || len(files) == 0 {
-		return entries
+	scalars := len(entries)
+	withScalars := map[int]bool{}
+	for _, e := range entries {
+		withScalars[e.Step] = true
 	}
 	for _, p := range files {
 		if m := nemoStepRe.FindStringSubmatch(filepath.Base(p)); m != nil {
-			if step, err := strconv.Atoi(m[1]); err == nil {
+			if step, err := strconv.Atoi(m[1]); err == nil && !withScalars[step] {
 				entries = append(entries, OfficialMetrics{Step: step})
 			}
 		}
 	}
-	rep.Notes = append(rep.Notes, "no TensorBoard scalars: the steps are those of the train_data_step{N}.jsonl files, with no metric values")
+	if scalars == 0 && len(entries) > 0 {
+		rep.Notes = append(rep.Notes, "no TensorBoard scalars: the steps are those of the train_data_step{N}.jsonl files, with no metric values")
+	}
 	return entries
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -202,6 +203,17 @@ func hasTraceFrom(ts []TraceRecord, source string) bool {
 	return false
 }
 
+// hasValue: a record of step has the value name (any record of step
+// where name is "").
+func hasValue(ms []MetricRecord, step int, name string) bool {
+	for _, m := range ms {
+		if _, ok := m.Get(name); m.Step == step && (ok || name == "") {
+			return true
+		}
+	}
+	return false
+}
+
 func hasStep(ms []MetricRecord, step int) bool {
 	for _, m := range ms {
 		if m.Step == step {
@@ -222,6 +234,7 @@ func TestFollowTrainers(t *testing.T) {
 		partial, complete func(t *testing.T, dir string)
 		source            string // a trace of the new step
 		metricStep        int    // a metric record the new step brings
+		metricName        string // a value that record brings ("": any record of metricStep)
 		prepare           func(t *testing.T, dir string)
 		metrics           int // metric records before
 	}{
@@ -256,6 +269,8 @@ func TestFollowTrainers(t *testing.T) {
 		{name: "nemo-rl", fixture: nemoFixture,
 			// The event file starts with step 1's scalars only; step 2's
 			// come with the new data file, the first half of them first.
+			// Step 2 is a step done from the start (its data file is
+			// there): a record with no values until its scalars come.
 			prepare: func(t *testing.T, dir string) {
 				writeFile(t, filepath.Join(dir, nemoEvents), nemoEventsData(t)[:nemoStep1End(t)])
 			},
@@ -270,7 +285,7 @@ func TestFollowTrainers(t *testing.T) {
 				data, end := nemoEventsData(t), nemoStep1End(t)
 				appendFile(t, filepath.Join(dir, nemoEvents), string(data[end+(len(data)-end)/2:]))
 			},
-			source: "train_data_step3.jsonl:4", metricStep: 2, metrics: 1},
+			source: "train_data_step3.jsonl:4", metricStep: 2, metricName: "reward", metrics: 2},
 		{name: "nemo-rl with no tensorboard", fixture: nemoFixture,
 			// No scalars (a run that logged to wandb only): each data file
 			// brings its step, a metric record with no values, once it
@@ -322,7 +337,7 @@ func TestFollowTrainers(t *testing.T) {
 			}
 			c.complete(t, dir)
 			waitStore(t, s, "the appended step", func(ms []MetricRecord, ts []TraceRecord) bool {
-				return hasTraceFrom(ts, c.source) && hasStep(ms, c.metricStep)
+				return hasTraceFrom(ts, c.source) && hasValue(ms, c.metricStep, c.metricName)
 			})
 			ts, _ = s.Run.Store().TracesSince(0)
 			if len(ts) != 12 {
@@ -601,6 +616,91 @@ func TestListerTrainerSteps(t *testing.T) {
 			grown := l.TrainerSteps(dir, c.format)
 			if grown.LastStep != rep.LastStep || grown.LastStep <= got.LastStep || grown.Planned != rep.PlannedSteps {
 				t.Errorf("after a new step: %+v; the import counts step %d of %d planned (before: %d)", grown, rep.LastStep, rep.PlannedSteps, got.LastStep)
+			}
+		})
+	}
+}
+
+// TestFollowNemoGainsTensorBoard: a followed NeMo-RL folder that starts
+// with no TensorBoard scalars (its steps counted from its data files,
+// records with no values) and then gains them (the event file written
+// late, or written by a later run of the trainer) reads afterwards as an
+// import of the folder with the scalars: each step once in the steps done,
+// its values on the charts, the best reward theirs, and no note left
+// saying there are no scalars. The event file arrives whole, or first with
+// step 1's scalars alone, a data file's step still waiting for its own.
+func TestFollowNemoGainsTensorBoard(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		arrive func(t *testing.T, dir string)
+	}{
+		{"whole", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, nemoEvents), nemoEventsData(t))
+		}},
+		{"step by step", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, nemoEvents)
+			data, end := nemoEventsData(t), nemoStep1End(t)
+			writeFile(t, p, data[:end])
+			// Step 2's data file is there, its scalars not yet: the
+			// folder has done 2 steps all the same, as it said before.
+			if ts := new(Lister).TrainerSteps(dir, "nemo-rl"); ts.LastStep != 2 {
+				t.Errorf("with step 1's scalars alone the Lister says %+v of the folder; want its last step 2", ts)
+			}
+			time.Sleep(3 * trainerPollInterval)
+			appendFile(t, p, string(data[end:]))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// What an import of the whole folder says: the expectation.
+			_, want, _ := openImported(t, nemoFixture, "nemo-rl")
+			wantBest, wantValues := math.Inf(-1), map[int]int{}
+			for _, m := range want {
+				if r, ok := m.Get("reward"); ok {
+					wantBest = max(wantBest, r)
+				}
+				wantValues[m.Step] += len(m.Names)
+			}
+
+			dir := filepath.Join(t.TempDir(), "nemo")
+			copyDir(t, nemoFixture, dir)
+			if err := os.RemoveAll(filepath.Join(dir, "tensorboard")); err != nil {
+				t.Fatal(err)
+			}
+			s, err := OpenTrainerRun(context.Background(), dir, "nemo-rl")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := s.Close(); err != nil {
+					t.Error(err)
+				}
+			}()
+			c.arrive(t, dir)
+			valuesOf := func(ms []MetricRecord) map[int]int {
+				got := map[int]int{}
+				for _, m := range ms {
+					got[m.Step] += len(m.Names)
+				}
+				return got
+			}
+			waitStore(t, s, "the scalars", func(ms []MetricRecord, _ []TraceRecord) bool {
+				return maps.Equal(valuesOf(ms), wantValues)
+			})
+			time.Sleep(3 * trainerPollInterval) // nothing more comes
+
+			ms, _ := s.Run.Store().MetricsSince(0)
+			if got := valuesOf(ms); !maps.Equal(got, wantValues) {
+				t.Errorf("values by step %v, want %v (as imported whole)", got, wantValues)
+			}
+			list, err := List(filepath.Dir(s.Run.Dir()))
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List of the followed copy: %+v, %v", list, err)
+			}
+			if got := list[0].Numbering.StepsDone(list[0].LastStep); got != 2 || list[0].BestReward != wantBest {
+				t.Errorf("the followed copy lists %d steps done, best reward %v; want 2, %v", got, list[0].BestReward, wantBest)
+			}
+			if ts := new(Lister).TrainerSteps(dir, "nemo-rl"); ts.LastStep != 2 || ts.BestReward != wantBest {
+				t.Errorf("the Lister says %+v of the folder; want 2 steps done, best reward %v", ts, wantBest)
 			}
 		})
 	}
