@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -62,6 +63,20 @@ func (l *Lister) TrainerSteps(dir, format string) TrainerSteps {
 	l.trainers[dir] = trainerState{format: format, signature: sig, steps: ts}
 	l.mu.Unlock()
 	return ts
+}
+
+// ForgetTrainersExcept drops what the Lister read of trainers' folders
+// (TrainerSteps) other than dirs, named as TrainerSteps was given them: a
+// relist names the folders it follows, and one no longer followed, or
+// deleted, is not kept for the life of the screen.
+func (l *Lister) ForgetTrainersExcept(dirs []string) {
+	keep := make(map[string]bool, len(dirs))
+	for _, d := range dirs {
+		keep[d] = true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	maps.DeleteFunc(l.trainers, func(dir string, _ trainerState) bool { return !keep[dir] })
 }
 
 // List summarises every run folder directly under root, as List(root).

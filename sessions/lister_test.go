@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -646,5 +647,64 @@ func TestListingScansAgreeWithDecoding(t *testing.T) {
 		if e.Kind != KindPhase || e.Name != name {
 			t.Errorf("%s: scanned phase %q, decoded %s %q", c.line, name, e.Kind, e.Name)
 		}
+	}
+}
+
+// TestListerForgetsTrainersNoLongerFollowed: a relist names the trainers'
+// folders it follows (ForgetTrainersExcept), and what the Lister read of
+// any other, deleted or no longer followed, goes; a folder still followed
+// keeps what was read, and is not read again while unchanged.
+func TestListerForgetsTrainersNoLongerFollowed(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// change does to the folders at a and b what happens between two
+		// relists, and returns the folders the second relist follows.
+		change func(t *testing.T, a, b string) []string
+		kept   []string // of "a", "b"
+	}{
+		{"both still followed", func(t *testing.T, a, b string) []string { return []string{a, b} }, []string{"a", "b"}},
+		{"one deleted", func(t *testing.T, a, b string) []string {
+			if err := os.RemoveAll(b); err != nil {
+				t.Fatal(err)
+			}
+			return []string{a} // the Runs screen lists b missing: not read
+		}, []string{"a"}},
+		{"one no longer followed", func(t *testing.T, a, b string) []string { return []string{b} }, []string{"b"}},
+		{"none followed", func(t *testing.T, a, b string) []string { return nil }, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dirs := map[string]string{"a": filepath.Join(root, "a"), "b": filepath.Join(root, "b")}
+			copyDir(t, trlFixture, dirs["a"])
+			copyDir(t, verlFixture, dirs["b"])
+			formats := map[string]string{dirs["a"]: ImportTRL, dirs["b"]: ImportVerl}
+			l := new(Lister)
+			relist := func(follow []string) map[string]TrainerSteps {
+				read := map[string]TrainerSteps{}
+				for _, d := range follow {
+					read[d] = l.TrainerSteps(d, formats[d])
+				}
+				l.ForgetTrainersExcept(follow)
+				return read
+			}
+			first := relist([]string{dirs["a"], dirs["b"]})
+			if len(l.trainers) != 2 {
+				t.Fatalf("after the first relist the Lister keeps %d folders, want 2", len(l.trainers))
+			}
+			follow := c.change(t, dirs["a"], dirs["b"])
+			second := relist(follow)
+			var kept []string
+			for _, name := range []string{"a", "b"} {
+				if st, ok := l.trainers[dirs[name]]; ok {
+					kept = append(kept, name)
+					if second[dirs[name]] != first[dirs[name]] || st.steps != first[dirs[name]] {
+						t.Errorf("%s: read %+v the second time, %+v kept; the first read %+v", name, second[dirs[name]], st.steps, first[dirs[name]])
+					}
+				}
+			}
+			if !slices.Equal(kept, c.kept) {
+				t.Errorf("the Lister keeps %v, want %v", kept, c.kept)
+			}
+		})
 	}
 }

@@ -70,6 +70,7 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 		rows = append(rows, fromSummary(s, s.Name, false))
 		seen[absPath(s.Dir)] = true
 	}
+	var trainers []string // the trainers' folders l read this time (officialRow)
 	for _, f := range follow {
 		fr, ferr := followRows(l, f)
 		if ferr != nil {
@@ -77,12 +78,17 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 			continue
 		}
 		for _, r := range fr {
+			if r.Kind == kindOfficial {
+				trainers = append(trainers, r.Dir)
+			}
 			if a := absPath(r.Dir); !seen[a] {
 				seen[a] = true
 				rows = append(rows, r)
 			}
 		}
 	}
+	// What l read of a folder no longer followed, or deleted, goes.
+	l.ForgetTrainersExcept(trainers)
 	return rows, err
 }
 
