@@ -102,7 +102,13 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		prepare runner.Prepare = runner.Fresh
 	)
 	if *resume != "" {
-		r, err := runner.OpenForResume(*resume)
+		// The run's config.toml is checked with the flags over it, as the
+		// session runs it. --steps is the run's new plan, recorded in
+		// config.toml (by r.Restore, once the engine is ready to run):
+		// listings and the header count against it, and a later --resume
+		// without --steps goes on to it. --device and --matmul are not
+		// recorded: they move this session, not the run.
+		r, err := runner.OpenForResume(*resume, runner.Overrides{Steps: *steps, Device: *dev, Matmul: *matmul})
 		for _, n := range r.Notes {
 			fmt.Fprintf(stderr, "%s\n", n)
 		}
@@ -110,29 +116,10 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 		rec, cfg = r.Rec, r.Cfg
-		if *steps > 0 {
-			cfg.Steps = *steps
-		}
-		if *dev != "" {
-			cfg.Device = *dev
-		}
-		if *matmul != "" {
-			cfg.Matmul = *matmul
-		}
 		if done := r.Ck.Step + 1; cfg.Steps > 0 && cfg.Steps <= done {
 			fmt.Fprintf(stderr, "%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run; pass --steps N with N > %d to continue it\n",
 				*resume, done, r.Ck.Step, cfg.Steps, done)
 			return rec.Close()
-		}
-		// --steps is the run's new plan, recorded in its config.toml as
-		// the configuration is: listings and the header count against it,
-		// and a later --resume without --steps goes on to it. --device and
-		// --matmul are not recorded: they move this session, not the run.
-		if cfg.Steps != r.Cfg.Steps {
-			if err := rec.RecordSteps(cfg.Steps); err != nil {
-				rec.Close()
-				return err
-			}
 		}
 		prepare = func(e *runpkg.Engine) error {
 			if err := r.Restore(e); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -86,6 +87,66 @@ func TestResumeRecordsTheNewPlan(t *testing.T) {
 			}
 			if s.Close != nil {
 				s.Close()
+			}
+		})
+	}
+}
+
+// TestResumeChecksTheConfigurationItRuns: rlt run --resume checks the run's
+// config.toml with this call's --device, --matmul and --steps over it, as
+// it will run: --device cpu resumes a run whose file records a device name
+// this build does not know (a newer version's, another machine's), --steps
+// N one whose recorded steps cannot run, and N is then recorded. A resume
+// refused for the file, or that cannot start, leaves config.toml as it
+// was, --steps or not.
+func TestResumeChecksTheConfigurationItRuns(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfgPath := filepath.Join(t.TempDir(), "one.toml")
+	os.WriteFile(cfgPath, []byte("steps = 1\ndevice = 'cpu'\n"+smallRun), 0o644)
+	runs := t.TempDir()
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--runs", runs, "--config", cfgPath); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 {
+		t.Fatalf("%d run folders", len(entries))
+	}
+	runDir := filepath.Join(runs, entries[0].Name())
+	path := filepath.Join(runDir, sessions.ConfigFile)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As recorded by a version that knew a device this one does not, and
+	// then edited to a steps value that cannot run.
+	recorded := strings.Replace(strings.Replace(string(text), "device = 'cpu'", "device = 'npu'", 1), "steps = 1", "steps = -1", 1)
+	if !strings.Contains(recorded, "device = 'npu'") || !strings.Contains(recorded, "steps = -1") {
+		t.Fatalf("config.toml has no device = 'cpu' and steps = 1 to change:\n%s", text)
+	}
+	os.WriteFile(path, []byte(recorded), 0o644)
+	deviceLine := 1 + strings.Count(recorded[:strings.Index(recorded, "device = ")], "\n")
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		says string // on stderr
+		file string // config.toml after it
+	}{
+		{"the file's device, refused: --steps is not recorded", []string{"--steps", "2"}, 1,
+			fmt.Sprintf(`%s:%d:1: device "npu": want cpu, gpu, gpu:N or auto`, path, deviceLine), recorded},
+		{"a device that cannot start: --steps is not recorded", []string{"--steps", "2", "--device", "gpu:99"}, 1,
+			"gpu:99", recorded},
+		{"--device cpu and --steps over the file's: it runs, and records the plan alone", []string{"--steps", "2", "--device", "cpu"}, 0,
+			"step 1  reward", strings.Replace(recorded, "steps = -1", "steps = 2", 1)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"run", "--resume", runDir, "--headless"}, c.args...)
+			code, _, errs := runCLI(t, "", args...)
+			if code != c.code || !strings.Contains(errs, c.says) {
+				t.Fatalf("%v: exit %d, want %d with %q said: %s", c.args, code, c.code, c.says, errs)
+			}
+			if now, _ := os.ReadFile(path); string(now) != c.file {
+				t.Errorf("config.toml after it:\n%s\nwant\n%s", now, c.file)
 			}
 		})
 	}

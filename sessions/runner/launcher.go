@@ -63,8 +63,7 @@ func (l *Launcher) Written() []string {
 
 // NewConfig implements ui.Launcher: the run on the embedded models.
 func (l *Launcher) NewConfig() ([]byte, error) {
-	cfg := DefaultConfig(l.models, 0)
-	l.override(&cfg)
+	cfg, _ := l.overrides().over(DefaultConfig(l.models, 0))
 	return sessions.EncodeTOML(cfg)
 }
 
@@ -120,7 +119,7 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 // Resume implements ui.Launcher: the run continues from its latest
 // checkpoint for the steps its config.toml asks for.
 func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
-	r, err := OpenForResume(dir)
+	r, err := OpenForResume(dir, l.overrides())
 	if err != nil {
 		errs := []error{err}
 		for _, n := range r.Notes {
@@ -129,7 +128,7 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 		return nil, errors.Join(errs...)
 	}
 	notes := r.Notes
-	if was := r.Cfg.Device; l.override(&r.Cfg) && r.Cfg.Device != was {
+	if was := r.Recorded.Device; r.Cfg.Device != was {
 		notes = append(notes, fmt.Sprintf("computing on %s (--device), not on its configuration's %s", r.Cfg.Device, orAuto(was)))
 	}
 	h, err := Start(l.ctx, r.Rec, r.Cfg, r.Rec, r.Restore)
@@ -141,17 +140,10 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	return h.Session(r.Cfg.Steps, notes...), nil
 }
 
-// override puts the launcher's Device and Matmul, where set, over cfg's;
-// it reports whether it changed anything.
-func (l *Launcher) override(cfg *run.Config) bool {
-	changed := false
-	if l.Device != "" && cfg.Device != l.Device {
-		cfg.Device, changed = l.Device, true
-	}
-	if l.Matmul != "" && cfg.Matmul != l.Matmul {
-		cfg.Matmul, changed = l.Matmul, true
-	}
-	return changed
+// overrides are the launcher's Device and Matmul (its command's --device
+// and --matmul), where set, to put over a run's configuration.
+func (l *Launcher) overrides() Overrides {
+	return Overrides{Device: l.Device, Matmul: l.Matmul}
 }
 
 // orAuto names a configuration's device, "" being auto.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -158,16 +159,52 @@ func Fresh(*run.Engine) error { return nil }
 // Resumable is a run folder opened for writing with the checkpoint it
 // continues from.
 type Resumable struct {
-	Rec   *sessions.Run
-	Cfg   run.Config
-	Ck    sessions.Checkpoint
-	Notes []string // what opening repaired or skipped
+	Rec *sessions.Run
+	// Recorded is the configuration the run's config.toml records; Cfg is
+	// the one this session runs: Recorded with the session's Overrides.
+	Recorded, Cfg run.Config
+	Ck            sessions.Checkpoint
+	Notes         []string // what opening repaired or skipped
+}
+
+// Overrides are what a resume's command line puts over the run's
+// config.toml for this session; a zero field puts nothing. Each is the
+// value of the flag of its key's name (--steps, --device, --matmul), and
+// a problem with it is said as that flag's.
+type Overrides struct {
+	// Steps, when positive, is the run's new plan: recorded in its
+	// config.toml once the resume runs (Restore), so that listings, the
+	// header and a later resume go by it.
+	Steps int
+	// Device and Matmul move this session only (a run off a failed GPU):
+	// they are not recorded.
+	Device, Matmul string
+}
+
+// over is cfg with o put over it, and the keys o set, each to the flag
+// that set it (fileProblems' flagKeys).
+func (o Overrides) over(cfg run.Config) (run.Config, map[string]string) {
+	flagKeys := map[string]string{}
+	if o.Steps > 0 {
+		cfg.Steps, flagKeys["steps"] = o.Steps, "steps"
+	}
+	if o.Device != "" {
+		cfg.Device, flagKeys["device"] = o.Device, "device"
+	}
+	if o.Matmul != "" {
+		cfg.Matmul, flagKeys["matmul"] = o.Matmul, "matmul"
+	}
+	return cfg, flagKeys
 }
 
 // OpenForResume takes the lock of a run folder and finds its latest
 // checkpoint; Notes are what opening repaired or skipped (also given with
-// an error).
-func OpenForResume(dir string) (Resumable, error) {
+// an error). The configuration is checked as this session will run it,
+// the run's config.toml with over put over it, so that --device cpu
+// resumes a run whose file names a device this build does not know, and
+// --steps N one whose recorded steps cannot run. Nothing is written to
+// config.toml here: a refused resume leaves it as it was.
+func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	var r Resumable
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return r, fmt.Errorf("resume %s: a file, not a run folder (a folder that rlt run made, holding config.toml)", dir)
@@ -179,14 +216,17 @@ func OpenForResume(dir string) (Resumable, error) {
 	if data, err := os.ReadFile(cfgPath); err == nil && len(bytes.TrimSpace(data)) == 0 {
 		return r, fmt.Errorf("resume %s: %s is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only", dir, cfgPath)
 	}
-	rec, err := sessions.OpenWith(dir, &r.Cfg, sessions.Options{ToResume: true})
+	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{ToResume: true})
 	if err != nil {
 		return r, err
 	}
+	var flagKeys map[string]string
+	r.Cfg, flagKeys = over.over(r.Recorded)
 	// Checked before any engine starts: a configuration that cannot run is
-	// the file's problem, and must not be recorded as the run failing.
+	// the file's problem (or a flag's), and must not be recorded as the
+	// run failing.
 	if err := r.Cfg.Validate(); err != nil {
-		problems := refusedConfig(dir, cfgPath, rec.ConfigText(), r.Cfg, err)
+		problems := refusedConfig(dir, cfgPath, rec.ConfigText(), r.Cfg, err, flagKeys)
 		rec.Close()
 		return r, problems
 	}
@@ -210,18 +250,33 @@ func OpenForResume(dir string) (Resumable, error) {
 
 // refusedConfig is why a resume of the run folder dir is refused: err,
 // Validate's problems of cfg, decoded from its config.toml at cfgPath
-// (its text data), each said where it is as rlt run --config says a
-// file's (fileProblems: cfgPath:LINE:COL: on its key's line, else
-// cfgPath: and the key), after a line that says the run is unchanged.
-// The file was decoded over nothing, not over the defaults: a key it
-// does not set holds its zero value, and is said to (UnsetIsZero).
-func refusedConfig(dir, cfgPath string, data []byte, cfg run.Config, err error) error {
+// (its text data) and given the session's overrides (flagKeys: the keys
+// they set, to their flags), each said where it is as rlt run --config
+// says a file's (fileProblems: cfgPath:LINE:COL: on its key's line,
+// --flag: for a value a flag gave, else cfgPath: and the key), after a
+// line that says the run is unchanged, and what to fix: the file, unless
+// every problem is a flag's. The file was decoded over nothing, not over
+// the defaults: a key it does not set holds its zero value, and is said
+// to (UnsetIsZero).
+func refusedConfig(dir, cfgPath string, data []byte, cfg run.Config, err error, flagKeys map[string]string) error {
+	problems := fileProblems(cfg, cfgPath, data, err, sessions.UnsetIsZero, flagKeys)
 	head := fmt.Errorf("resume %s: %s cannot run, so the run is unchanged: fix the file, or open the run read-only", dir, cfgPath)
-	return errors.Join(append([]error{head}, fileProblems(cfg, cfgPath, data, err, sessions.UnsetIsZero, nil)...)...)
+	fileAtFault := slices.ContainsFunc(problems, func(p error) bool {
+		var ce *sessions.ConfigError // a flag's problem is none
+		return errors.As(p, &ce)
+	})
+	if !fileAtFault {
+		head = fmt.Errorf("resume %s: its configuration cannot run with the values these flags give, so the run is unchanged", dir)
+	}
+	return errors.Join(append([]error{head}, problems...)...)
 }
 
-// Restore loads the checkpoint into the engine and marks the records
-// after it superseded.
+// Restore loads the checkpoint into the engine, records a new plan of
+// steps (Overrides.Steps) in the run's config.toml, and marks the records
+// after the checkpoint superseded. It is the resume's Prepare: it runs
+// once the engine is built (the device open, the models and data loaded),
+// so config.toml is rewritten only for a resume that goes on to run, not
+// for one refused, with nothing to run, or that cannot start.
 func (r Resumable) Restore(e *run.Engine) error {
 	f, err := r.Rec.ReadTrainerCheckpoint(r.Ck)
 	if err != nil {
@@ -229,6 +284,11 @@ func (r Resumable) Restore(e *run.Engine) error {
 	}
 	if err := e.Restore(run.Saved{TeacherDir: f.TeacherDir, ReferenceDir: f.ReferenceDir, Optimizer: f.Optimizer, State: f.State}); err != nil {
 		return err
+	}
+	if r.Cfg.Steps != r.Recorded.Steps {
+		if err := r.Rec.RecordSteps(r.Cfg.Steps); err != nil {
+			return err
+		}
 	}
 	return r.Rec.Resume(r.Ck.Step)
 }

@@ -836,7 +836,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			os.WriteFile(path, []byte(c.text), 0o644)
-			_, cli := OpenForResume(dir)
+			_, cli := OpenForResume(dir, Overrides{})
 			_, workbench := l.Resume(dir)
 			if cli == nil || cli.Error() != strings.Join(c.want, "\n") {
 				t.Errorf("rlt run --resume:\n%v\nwant\n%s", cli, strings.Join(c.want, "\n"))
@@ -847,6 +847,91 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 			list, err := sessions.List(runs)
 			if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished {
 				t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
+			}
+		})
+	}
+}
+
+// A resume checks the configuration it will run: the run's config.toml
+// with the session's flags over it. A flag's value stands in for the
+// file's (--device cpu over a device name this build does not know,
+// --steps over a bad recorded steps), and a problem is said at the file's
+// line where the file's value is used and as the flag where the flag's
+// is. A refused resume writes nothing to config.toml, even with --steps,
+// and an accepted one has not written it yet (Restore records the plan).
+func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
+	_, dir := oneStepRun(t)
+	path := filepath.Join(dir, sessions.ConfigFile)
+	recorded, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// edit is the recorded text with each "from" line's start replaced.
+	edit := func(pairs ...string) string {
+		text := string(recorded)
+		for i := 0; i < len(pairs); i += 2 {
+			if !strings.Contains(text, pairs[i]) {
+				t.Fatalf("config.toml has no %q:\n%s", pairs[i], recorded)
+			}
+			text = strings.Replace(text, pairs[i], pairs[i+1], 1)
+		}
+		return text
+	}
+	lineOf := func(text, prefix string) int {
+		for i, ln := range strings.Split(text, "\n") {
+			if strings.HasPrefix(ln, prefix) {
+				return i + 1
+			}
+		}
+		t.Fatalf("no %q in\n%s", prefix, text)
+		return 0
+	}
+	head := "resume " + dir + ": " + path + " cannot run, so the run is unchanged: fix the file, or open the run read-only"
+	unknownDevice := edit("device = 'cpu'", "device = 'tpu'")
+	badSteps := edit("steps = 1", "steps = -3")
+	badStepsAndMatmul := edit("steps = 1", "steps = -3", "device = 'cpu'", "device = 'cpu'\nmatmul = 'f8'")
+	for _, c := range []struct {
+		name, text string
+		over       Overrides
+		want       []string // the error's lines; none: the resume goes on
+		cfg        func(run.Config) string
+	}{
+		{name: "a device name the file records, unknown here", text: unknownDevice,
+			want: []string{head, fmt.Sprintf(`%s:%d:1: device "tpu": want cpu, gpu, gpu:N or auto`, path, lineOf(unknownDevice, "device = "))}},
+		{name: "the same, resumed with --device cpu", text: unknownDevice, over: Overrides{Device: "cpu"},
+			cfg: func(c run.Config) string { return c.Device }},
+		{name: "a bad steps the file records", text: badSteps, over: Overrides{Device: "cpu"},
+			want: []string{head, fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badSteps, "steps = "))}},
+		{name: "the same, resumed with --steps", text: badSteps, over: Overrides{Steps: 5},
+			cfg: func(c run.Config) string { return fmt.Sprint(c.Steps) }},
+		{name: "--steps stands in for the file's steps, not for its other keys", text: badStepsAndMatmul, over: Overrides{Steps: 5},
+			want: []string{head, fmt.Sprintf(`%s:%d:1: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`, path, lineOf(badStepsAndMatmul, "matmul = "))}},
+		{name: "a flag's value is the flag's problem", text: string(recorded), over: Overrides{Device: "tpu", Matmul: "f8"},
+			want: []string{"resume " + dir + ": its configuration cannot run with the values these flags give, so the run is unchanged",
+				`--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`, `--device: device "tpu": want cpu, gpu, gpu:N or auto`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := OpenForResume(dir, c.over)
+			if r.Rec != nil {
+				defer r.Rec.Close()
+			}
+			var got []string
+			if err != nil {
+				got = strings.Split(err.Error(), "\n")
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+			if err == nil {
+				if got, want := c.cfg(r.Cfg), c.cfg(r.Recorded); got == want {
+					t.Errorf("the session runs the recorded %s: the flag is not over it", got)
+				}
+			}
+			if now, _ := os.ReadFile(path); string(now) != c.text {
+				t.Errorf("config.toml was rewritten before the resume ran:\n%s\nwas\n%s", now, c.text)
 			}
 		})
 	}
