@@ -134,72 +134,124 @@ func appendTrace(b []byte, t *TraceRecord) []byte {
 	return append(b, '}')
 }
 
+// lineScan reads a line laid out exactly as this package's writers lay it
+// out, piece by piece; each step reports false on anything else, and the
+// caller then decodes the line in full with encoding/json.
+type lineScan struct{ p []byte }
+
+// lit consumes s.
+func (s *lineScan) lit(lit string) bool {
+	if !bytes.HasPrefix(s.p, []byte(lit)) {
+		return false
+	}
+	s.p = s.p[len(lit):]
+	return true
+}
+
+// integer consumes a decimal integer.
+func (s *lineScan) integer() (int, bool) {
+	i := 0
+	for i < len(s.p) && (s.p[i] == '-' || (s.p[i] >= '0' && s.p[i] <= '9')) {
+		i++
+	}
+	n, err := strconv.Atoi(string(s.p[:i]))
+	s.p = s.p[i:]
+	return n, err == nil && i > 0
+}
+
+// rest consumes a string's text up to its closing quote (the opening one
+// consumed already), refusing escapes.
+func (s *lineScan) rest() ([]byte, bool) {
+	end := bytes.IndexByte(s.p, '"')
+	if end < 0 || bytes.IndexByte(s.p[:end], '\\') >= 0 {
+		return nil, false
+	}
+	text := s.p[:end]
+	s.p = s.p[end+1:]
+	return text, true
+}
+
+// done reports whether nothing but space is left.
+func (s *lineScan) done() bool { return len(bytes.TrimSpace(s.p)) == 0 }
+
+// metricHead consumes a metrics line's start as appendMetric writes it,
+// up to its values: {"step":N[,"seg":N],"time":"…","values":{
+func (s *lineScan) metricHead() (step, seg int, tm []byte, ok bool) {
+	if !s.lit(`{"step":`) {
+		return
+	}
+	if step, ok = s.integer(); !ok {
+		return
+	}
+	if s.lit(`,"seg":`) {
+		if seg, ok = s.integer(); !ok {
+			return
+		}
+	}
+	if !s.lit(`,"time":"`) {
+		return step, seg, nil, false
+	}
+	tm, ok = s.rest()
+	return step, seg, tm, ok && s.lit(`,"values":{`)
+}
+
+// nextValue consumes value i of a metrics line's values (0 first): its
+// name and its text, left unparsed (metricValue) for a caller that wants
+// only some; more is false, and ok true, after the last.
+func (s *lineScan) nextValue(i int) (name, text []byte, more, ok bool) {
+	if s.lit(`}}`) {
+		return nil, nil, false, true
+	}
+	if i > 0 && !s.lit(",") || !s.lit(`"`) {
+		return nil, nil, false, false
+	}
+	if name, ok = s.rest(); !ok || !s.lit(":") {
+		return nil, nil, false, false
+	}
+	end := 0
+	for end < len(s.p) && s.p[end] != ',' && s.p[end] != '}' {
+		end++
+	}
+	if end == len(s.p) {
+		return nil, nil, false, false
+	}
+	text, s.p = s.p[:end], s.p[end:]
+	return name, text, true, true
+}
+
+// metricValue parses a value's text as appendMetric writes it (a JSON
+// number, or "NaN", "+Inf", "-Inf", null as record.ParseFloat reads them).
+func metricValue(text []byte) (float64, bool) {
+	raw := bytes.TrimSpace(text)
+	if len(raw) > 0 && raw[0] != '"' && raw[0] != 'n' && !isJSONNumber(raw) {
+		return 0, false // 00, 0x1p3, -inf: let encoding/json judge
+	}
+	v, err := record.ParseFloat(raw)
+	return v, err == nil
+}
+
 // parseMetricFast parses a metrics line exactly as appendMetric writes it
 // (names without escapes, sorted). ok is false for anything else.
 func parseMetricFast(raw []byte, prev []string) (m MetricRecord, ok bool) {
-	p := raw
-	lit := func(s string) bool {
-		if !bytes.HasPrefix(p, []byte(s)) {
-			return false
-		}
-		p = p[len(s):]
-		return true
-	}
-	integer := func() (int, bool) {
-		i := 0
-		for i < len(p) && (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
-			i++
-		}
-		n, err := strconv.Atoi(string(p[:i]))
-		p = p[i:]
-		return n, err == nil && i > 0
-	}
-	var good bool
-	if !lit(`{"step":`) {
+	s := lineScan{raw}
+	step, seg, tm, ok := s.metricHead()
+	if !ok {
 		return m, false
 	}
-	if m.Step, good = integer(); !good {
-		return m, false
-	}
-	if lit(`,"seg":`) {
-		if m.Seg, good = integer(); !good {
-			return m, false
-		}
-	}
-	if !lit(`,"time":"`) {
-		return m, false
-	}
-	end := bytes.IndexByte(p, '"')
-	if end < 0 {
-		return m, false
-	}
-	tm, err := time.Parse(time.RFC3339Nano, string(p[:end]))
-	if err != nil {
-		return m, false
-	}
-	m.Time = tm
-	p = p[end+1:]
-	if !lit(`,"values":{`) {
+	m.Step, m.Seg = step, seg
+	if m.Time, ok = parseTime(tm); !ok {
 		return m, false
 	}
 	names := prev
 	reuse := true
 	m.Values = make([]float64, 0, len(prev))
-	for i := 0; !lit(`}}`); i++ {
-		if i > 0 && !lit(",") {
+	for i := 0; ; i++ {
+		name, text, more, ok := s.nextValue(i)
+		if !ok {
 			return m, false
 		}
-		if !lit(`"`) {
-			return m, false
-		}
-		end := bytes.IndexByte(p, '"')
-		if end < 0 || bytes.IndexByte(p[:end], '\\') >= 0 {
-			return m, false
-		}
-		name := p[:end]
-		p = p[end+1:]
-		if !lit(":") {
-			return m, false
+		if !more {
+			break
 		}
 		if reuse && (i >= len(prev) || string(name) != prev[i]) {
 			reuse = false
@@ -211,22 +263,13 @@ func parseMetricFast(raw []byte, prev []string) (m MetricRecord, ok bool) {
 			}
 			names = append(names, string(name))
 		}
-		vend := 0
-		for vend < len(p) && p[vend] != ',' && p[vend] != '}' {
-			vend++
-		}
-		raw := bytes.TrimSpace(p[:vend])
-		if len(raw) > 0 && raw[0] != '"' && raw[0] != 'n' && !isJSONNumber(raw) {
-			return m, false // 00, 0x1p3, -inf: let encoding/json judge
-		}
-		v, err := record.ParseFloat(raw)
-		if err != nil {
+		v, ok := metricValue(text)
+		if !ok {
 			return m, false
 		}
 		m.Values = append(m.Values, v)
-		p = p[vend:]
 	}
-	if len(bytes.TrimSpace(p)) != 0 {
+	if !s.done() {
 		return m, false
 	}
 	if reuse {
@@ -234,6 +277,38 @@ func parseMetricFast(raw []byte, prev []string) (m MetricRecord, ok bool) {
 	}
 	m.Names = names
 	return m, true
+}
+
+// scanMetricReward reads the segment, step and reward of a metrics line
+// written as appendMetric writes it, parsing no other value (a listing
+// wants only these); ok is false for any other line, which the caller then
+// decodes in full. has is false when the record has no reward.
+func scanMetricReward(raw []byte) (seg, step int, reward float64, has, ok bool) {
+	s := lineScan{raw}
+	if step, seg, _, ok = s.metricHead(); !ok {
+		return
+	}
+	for i := 0; ; i++ {
+		name, text, more, good := s.nextValue(i)
+		if !good {
+			return seg, step, 0, false, false
+		}
+		if !more {
+			break
+		}
+		if string(name) == "reward" {
+			if reward, has = metricValue(text); !has {
+				return seg, step, 0, false, false
+			}
+		}
+	}
+	return seg, step, reward, has, s.done()
+}
+
+// parseTime reads a time as RFC 3339 with the writer's fractions.
+func parseTime(text []byte) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, string(text))
+	return t, err == nil
 }
 
 // isJSONNumber reports whether b is a number as JSON writes one:

@@ -11,12 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Lister lists runs as List does, again and again, for a screen that keeps
@@ -237,90 +235,6 @@ func (m *metricsFold) note(segment, step int, reward float64, hasReward bool) {
 	}
 }
 
-// scanMetricReward reads the segment, step and reward of a metrics line
-// written as appendMetric writes it (value names without escapes), parsing
-// no other value; ok is false for any other line, which the caller then
-// decodes in full. has is false when the record has no reward.
-func scanMetricReward(raw []byte) (seg, step int, reward float64, has, ok bool) {
-	p := raw
-	lit := func(s string) bool {
-		if !bytes.HasPrefix(p, []byte(s)) {
-			return false
-		}
-		p = p[len(s):]
-		return true
-	}
-	integer := func() (int, bool) {
-		i := 0
-		for i < len(p) && (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
-			i++
-		}
-		n, err := strconv.Atoi(string(p[:i]))
-		p = p[i:]
-		return n, err == nil && i > 0
-	}
-	if !lit(`{"step":`) {
-		return
-	}
-	var good bool
-	if step, good = integer(); !good {
-		return
-	}
-	if lit(`,"seg":`) {
-		if seg, good = integer(); !good {
-			return
-		}
-	}
-	if !lit(`,"time":"`) {
-		return
-	}
-	end := bytes.IndexByte(p, '"')
-	if end < 0 {
-		return
-	}
-	p = p[end+1:]
-	if !lit(`,"values":{`) {
-		return
-	}
-	for i := 0; !lit(`}}`); i++ {
-		if i > 0 && !lit(",") || !lit(`"`) {
-			return
-		}
-		end := bytes.IndexByte(p, '"')
-		if end < 0 || bytes.IndexByte(p[:end], '\\') >= 0 {
-			return
-		}
-		name := p[:end]
-		p = p[end+1:]
-		if !lit(":") {
-			return
-		}
-		vend := 0
-		for vend < len(p) && p[vend] != ',' && p[vend] != '}' {
-			vend++
-		}
-		if vend == len(p) {
-			return
-		}
-		if string(name) == "reward" {
-			v := bytes.TrimSpace(p[:vend])
-			if len(v) > 0 && v[0] != '"' && v[0] != 'n' && !isJSONNumber(v) {
-				return // let encoding/json judge
-			}
-			r, err := record.ParseFloat(v)
-			if err != nil {
-				return
-			}
-			reward, has = r, true
-		}
-		p = p[vend:]
-	}
-	if len(bytes.TrimSpace(p)) != 0 {
-		return
-	}
-	return seg, step, reward, has, true
-}
-
 // eventsFold is what List takes from events.jsonl, and what an open Run
 // takes from the events it reads and writes to say its state (Run.State).
 type eventsFold struct {
@@ -437,44 +351,22 @@ func (f *eventsFold) fold(e EventRecord) {
 // escaped character, the legacy "device" phase that UnmarshalJSON reads as
 // a device event), which the caller decodes in full.
 func scanPhaseName(raw []byte) (name string, ok bool) {
-	p := bytes.TrimSpace(raw)
-	if bytes.HasPrefix(p, []byte(`{"seg":`)) {
-		i := bytes.IndexByte(p, ',')
-		if i < 0 {
+	s := lineScan{bytes.TrimSpace(raw)}
+	if s.lit(`{"seg":`) {
+		if _, ok := s.integer(); !ok || !s.lit(`,"time":"`) {
 			return "", false
 		}
-		if _, err := strconv.Atoi(string(p[len(`{"seg":`):i])); err != nil {
-			return "", false
-		}
-		p = append([]byte{'{'}, p[i+1:]...)
-	}
-	if !bytes.HasPrefix(p, []byte(`{"time":"`)) || bytes.IndexByte(p, '\\') >= 0 {
+	} else if !s.lit(`{"time":"`) {
 		return "", false
 	}
-	p = p[len(`{"time":"`):]
-	end := bytes.IndexByte(p, '"')
-	if end < 0 {
+	if _, ok := s.rest(); !ok || !s.lit(`,"kind":"phase","step":`) {
 		return "", false
 	}
-	p = p[end+1:]
-	const kind = `,"kind":"phase","step":`
-	if !bytes.HasPrefix(p, []byte(kind)) {
+	if _, ok := s.integer(); !ok || !s.lit(`,"name":"`) {
 		return "", false
 	}
-	p = p[len(kind):]
-	i := 0
-	for i < len(p) && (p[i] == '-' || p[i] >= '0' && p[i] <= '9') {
-		i++
-	}
-	if _, err := strconv.Atoi(string(p[:i])); err != nil {
-		return "", false
-	}
-	p = p[i:]
-	if !bytes.HasPrefix(p, []byte(`,"name":"`)) || !bytes.HasSuffix(p, []byte(`"}`)) {
-		return "", false
-	}
-	n := p[len(`,"name":"`) : len(p)-2]
-	if bytes.IndexByte(n, '"') >= 0 || string(n) == legacyDevicePhase {
+	n, ok := s.rest()
+	if !ok || !s.lit("}") || !s.done() || string(n) == legacyDevicePhase {
 		return "", false
 	}
 	return string(n), true
