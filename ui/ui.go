@@ -202,6 +202,10 @@ type runStatus struct {
 	// trains it (checkWriter): the process that did was killed or
 	// crashed. It reads stopped.
 	interrupted bool
+	// resuming: no engine here drives the run, and another process has
+	// opened it to resume it and is loading its engine (checkWriter): its
+	// phases still say how the last session ended, which no longer holds.
+	resuming bool
 	// imported: the run's config.toml records an import; no engine trains
 	// it, rlt import wrote it whole or a follower appends what a trainer
 	// writes, so no lock says whether it goes on.
@@ -262,22 +266,27 @@ func (m *Model) attach(o *opened) {
 	m.dash.syncCompare()
 }
 
-// checkWriter asks sessions whether the open run, when no engine of this
-// workbench drives it, is still trained by the process that wrote it
-// (sessions.Run.State: the rule by which the Runs screen lists runs, so
-// both say the same). A run whose engine never ended and whose last
-// training session never closed it, while no live process trains it, was
-// interrupted: its writer was killed or crashed (run.lock left behind,
-// unheld), and a review may hold it, or have opened and closed it, since:
-// the close a review writes does not make the training's end clean. It
-// reports whether that is newly seen.
+// checkWriter asks sessions what the open run is, when no engine of this
+// workbench drives it (sessions.Run.State: the rule by which the Runs
+// screen lists runs, so both say the same), for what its phases cannot
+// say: whether another process has opened it to resume it and is loading
+// its engine (resuming), and whether its last training session is gone
+// without closing it (interrupted). A run whose engine never ended, or
+// whose resume died loading, and whose last training session never closed
+// it, while no live process trains it, was interrupted: its writer was
+// killed or crashed (run.lock left behind, unheld), and a review may hold
+// it, or have opened and closed it, since: the close a review writes does
+// not make the training's end clean. A finished or failed run is asked
+// too: a later session may set out to resume it. It is asked once a tick
+// (and on opening), since it probes run.lock on disk. It reports whether
+// the interruption is newly seen.
 func (m *Model) checkWriter() (newly bool) {
 	was := m.interrupted
-	m.interrupted = false
-	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported &&
-		!m.done && !m.sh.engineEnded && m.probs.fatal == "" {
+	m.interrupted, m.resuming = false, false
+	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		st, _, interrupted := m.sh.run.State()
 		m.interrupted = st == sessions.StateStopped && interrupted
+		m.resuming = st == sessions.StateResuming
 	}
 	return m.interrupted && !was
 }
@@ -643,6 +652,7 @@ func (m *Model) pull() {
 			}
 		case sessions.KindClose:
 			m.closed = true
+			m.resuming = false // the session that loaded it ended, refused or not (checkWriter asks again)
 		case sessions.KindCreate, sessions.KindOpen, sessions.KindResume:
 			m.closed = false
 			if e.Kind != sessions.KindOpen {
@@ -651,8 +661,10 @@ func (m *Model) pull() {
 			}
 			if e.Kind == sessions.KindResume {
 				// A later session continues the training: no longer failed
-				// (the error stays listed among the problems).
+				// (the error stays listed among the problems), and its
+				// engine has loaded (no longer resuming).
 				m.probs.fatal, fatal = "", ""
+				m.resuming = false
 			}
 		case sessions.KindError:
 			if e.Fatal {
@@ -958,8 +970,9 @@ func (m *Model) footer(scr screen) string {
 
 // state is the run's true state: running (with the step's phase unless
 // phaseShown: the progress line beside it names it), paused, stopping,
-// stopped (interrupted when its engine never said so: checkWriter), done
-// or failed, or following for another trainer's folder
+// stopped (interrupted when its last training session never said so:
+// checkWriter), resuming (another process loads its engine: checkWriter),
+// finished or failed, or following for another trainer's folder
 // followed live and not yet done (and read-only when there are no
 // controls).
 func (m *Model) state(phaseShown bool) string {
@@ -973,16 +986,22 @@ func (m *Model) state(phaseShown bool) string {
 	// moments only the header sees.
 	s := "waiting"
 	switch {
+	case m.resuming:
+		// Another process loads its engine to resume it: how its last
+		// session ended (stopped, finished, failed) no longer holds, and
+		// the Runs screen lists it resuming.
+		s = string(sessions.StateResuming)
+	case m.interrupted:
+		// Its phases say it runs, or is paused, or (when a resume died
+		// loading) how an earlier session ended, but nothing trains it:
+		// the Runs screen lists it stopped, its writer's exit unclean.
+		s = string(sessions.StateStopped) + ", interrupted"
 	case m.probs.fatal != "":
 		s = string(sessions.StateFailed)
 	case m.done:
 		s = string(sessions.StateFinished)
 	case m.phase == "stopped":
 		s = string(sessions.StateStopped)
-	case m.interrupted:
-		// Its phases say it runs, or is paused, but nothing trains it:
-		// the Runs screen lists it stopped, its writer's exit unclean.
-		s = string(sessions.StateStopped) + ", interrupted"
 	case m.sh.stopAsked:
 		s = "stopping (after the step in progress)"
 	case canAsk && asked && !m.paused:
@@ -1269,7 +1288,9 @@ func (m *Model) statusLine() string {
 		parts = append(parts, prog)
 	}
 	// A quiet followed run shows no pace: it is not keeping one.
-	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !isQuiet {
+	// Nor does one whose engine another process is loading: it does no
+	// step until it has.
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !m.resuming && !isQuiet {
 		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.

@@ -690,6 +690,157 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 	}
 }
 
+// TestHeaderSaysWhatTheListingSaysOfAResume: a run no engine here drives
+// reads in the header as the Runs screen lists it while another process
+// resumes it (rlt run --resume, r in another workbench), whatever its
+// last session ended with. While that process loads the engine (its open
+// event says it opens to resume, no resume event yet) the run is
+// resuming, not the stopped, finished or failed its phases still say; a
+// resume killed while loading leaves it stopped with its exit unclean
+// ("stopped, interrupted"), even a finished or failed run; a refused one
+// (closed as it found it) leaves it as it was; one that resumed runs. The
+// header used to say "stopped (read-only)" for the first and "finished"
+// for the second: its phases were all it read once the engine had ended.
+func TestHeaderSaysWhatTheListingSaysOfAResume(t *testing.T) {
+	type resume int
+	const (
+		loading resume = iota // opened to resume, its engine loading
+		killed                // killed while its engine loaded
+		refused               // opened to resume and closed, the run as it was
+		resumed               // its engine loaded: the resume event written
+	)
+	for _, c := range []struct {
+		name  string
+		ended string // how the session that trained it ended: a phase, or "fatal"
+		resume
+		// late: the resume is opened (and killed) while the run is
+		// watched here, not before it was opened here.
+		late   bool
+		open   func(l *testLauncher, dir string) (*sessions.Session, error)
+		listed sessions.RunState
+		want   string // the header's state, with its suffix
+	}{
+		{"stopped, loading", "stopped", loading, false, (*testLauncher).OpenReadOnly, sessions.StateResuming, "resuming (read-only)"},
+		{"finished, loading", "done", loading, false, (*testLauncher).OpenReadOnly, sessions.StateResuming, "resuming (read-only)"},
+		{"failed, loading", "fatal", loading, false, (*testLauncher).OpenReadOnly, sessions.StateResuming, "resuming (read-only)"},
+		// rlt open of a run another process holds opens it read-only.
+		{"finished, loading, opened to review", "done", loading, false, (*testLauncher).OpenForReview, sessions.StateResuming, "resuming (read-only)"},
+		{"stopped, loading, while watched", "stopped", loading, true, (*testLauncher).OpenReadOnly, sessions.StateResuming, "resuming (read-only)"},
+		{"finished, loading, while watched", "done", loading, true, (*testLauncher).OpenReadOnly, sessions.StateResuming, "resuming (read-only)"},
+		{"stopped, killed loading", "stopped", killed, false, (*testLauncher).OpenReadOnly, sessions.StateStopped, "stopped, interrupted (read-only)"},
+		{"finished, killed loading", "done", killed, false, (*testLauncher).OpenReadOnly, sessions.StateStopped, "stopped, interrupted (read-only)"},
+		{"finished, killed loading, opened to review", "done", killed, false, (*testLauncher).OpenForReview, sessions.StateStopped, "stopped, interrupted (review)"},
+		{"failed, killed loading", "fatal", killed, false, (*testLauncher).OpenReadOnly, sessions.StateStopped, "stopped, interrupted (read-only)"},
+		{"finished, killed loading while watched", "done", killed, true, (*testLauncher).OpenReadOnly, sessions.StateStopped, "stopped, interrupted (read-only)"},
+		{"finished, refused", "done", refused, false, (*testLauncher).OpenReadOnly, sessions.StateFinished, "finished (read-only)"},
+		{"finished, refused while watched", "done", refused, true, (*testLauncher).OpenReadOnly, sessions.StateFinished, "finished (read-only)"},
+		{"stopped, resumed", "stopped", resumed, false, (*testLauncher).OpenReadOnly, sessions.StateRunning, "running (read-only)"},
+		{"stopped, resumed while watched", "stopped", resumed, true, (*testLauncher).OpenReadOnly, sessions.StateRunning, "running (read-only)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			dir := filepath.Join("runs", "resumed")
+			w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := 0; s < 3; s++ {
+				at := time.Now().Add(time.Duration(s-3) * 6 * time.Second)
+				w.Emit(event.Phase{Time: at, Name: "sampling", Step: s})
+				w.Emit(event.Metrics{Time: at, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
+			}
+			if c.ended == "fatal" {
+				w.Emit(event.Error{Time: time.Now(), Step: 2, Err: fmt.Errorf("boom"), Fatal: true})
+			} else {
+				w.Emit(event.Phase{Time: time.Now(), Name: c.ended, Step: 2})
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// The other process: a Run of its own, holding run.lock with
+			// a lock of its own as another process's would.
+			resumeIt := func() {
+				r, err := sessions.OpenWith(dir, nil, sessions.Options{ToResume: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { r.Close() })
+				switch c.resume {
+				case killed:
+					killWriter(t, r)
+				case refused:
+					if err := r.Close(); err != nil {
+						t.Fatal(err)
+					}
+				case resumed:
+					if err := r.Resume(2); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if c.resume == loading || c.resume == resumed {
+					if err := r.Flush(); err != nil { // its events on disk, for the listing and the view
+						t.Fatal(err)
+					}
+				}
+			}
+			if !c.late {
+				resumeIt()
+			}
+			l := &testLauncher{runs: "runs"}
+			s, err := c.open(l, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
+			defer closeModel(t, m)
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			if c.late {
+				resumeIt()
+				// Wait until the run open here has followed the events
+				// the resume wrote (or the kill left), then let a tick
+				// ask it as the header does.
+				lastKind := map[resume]string{loading: sessions.KindOpen, killed: sessions.KindOpen, refused: sessions.KindClose, resumed: sessions.KindResume}[c.resume]
+				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+					st, _, interrupted := m.sh.run.State()
+					evs, _ := m.sh.run.Store().EventsSince(0)
+					if st == c.listed && interrupted == (c.resume == killed) && len(evs) > 0 && evs[len(evs)-1].Kind == lastKind {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("the run open here never read the events the resume left: %s, interrupted %v", st, interrupted)
+					}
+				}
+				m.pull()
+				m.Update(tickMsg(time.Now()))
+			}
+			h := m.statusLine()
+			if !strings.Contains(h, "· "+c.want+" ·") {
+				t.Errorf("header %q, want %q", h, c.want)
+			}
+			if c.resume == loading || c.resume == killed {
+				for _, avoid := range []string{"st/min", "ETA"} {
+					if strings.Contains(h, avoid) {
+						t.Errorf("header %q shows %q", h, avoid)
+					}
+				}
+			}
+			if said := strings.Contains(m.msg, "r on the Runs screen (4) resumes it"); said != (c.resume == killed) {
+				t.Errorf("message %q: says how to resume it %v, want %v", m.msg, said, c.resume == killed)
+			}
+			// The Runs screen lists it as the header says.
+			hit(t, m, "4")
+			listNow(t, m)
+			row := m.runs.selected()
+			if row == nil || filepath.Base(row.Dir) != "resumed" || row.State != string(c.listed) {
+				t.Fatalf("Runs screen row %+v, want resumed, %s", row, c.listed)
+			}
+			if !strings.HasPrefix(c.want, row.State) {
+				t.Errorf("header says %q where the Runs screen lists %q", c.want, row.State)
+			}
+		})
+	}
+}
+
 // TestRateLeavesOutPauses: the steps per minute (and so the ETA) count the
 // time between steps less any time the engine spent paused, ended or not.
 func TestRateLeavesOutPauses(t *testing.T) {
