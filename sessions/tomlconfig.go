@@ -32,6 +32,11 @@ type ConfigError struct {
 	// default's or a flag's value), so Line is its table's header, or 1,
 	// not the key's own.
 	KeyAbsent bool
+	// Overridden: the value at Key is not the file's but one a caller put
+	// over it (a command's flag; ExplainValidations' overridden keys), so
+	// the problem is that value's and no line of the file is at fault,
+	// whether or not the file sets the key too.
+	Overridden bool
 
 	syntax bool // the parser stopped here (not a key or type problem)
 }
@@ -39,8 +44,12 @@ type ConfigError struct {
 // Error is the problem at its place: FILE:LINE:COL: where the file's text
 // there is at fault (AtItsLine), else FILE: alone (a key the file does not
 // set, a problem about no key), so that no line is named that the fix is
-// not on.
+// not on. With no file (a configuration of defaults and flags alone) it
+// is the problem's words alone.
 func (e *ConfigError) Error() string {
+	if e.File == "" {
+		return e.Msg
+	}
 	if !e.AtItsLine() {
 		return fmt.Sprintf("%s: %s", e.File, e.Msg)
 	}
@@ -50,7 +59,7 @@ func (e *ConfigError) Error() string {
 // AtItsLine reports whether Line is where the file's text is at fault: not
 // so for a key the file does not set (Line is only where adding it would
 // go, its table's header) or for a problem with no line at all (Line 0).
-func (e *ConfigError) AtItsLine() bool { return e.Line > 0 && !e.KeyAbsent }
+func (e *ConfigError) AtItsLine() bool { return e.Line > 0 && !e.KeyAbsent && !e.Overridden }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
 
@@ -475,8 +484,10 @@ func locateValidation(file string, keys tomlKeys, err error) *ConfigError {
 // LocateValidations puts every problem a configuration's Validate joined
 // into err (errors.Join, nested joins included: configkey.Problems) on the
 // line of the key it is about in data, the text of file
-// (LocateValidation), in line order, so that the workbench's editor and
-// `rlt run --config` list them as the file reads. A nil err has none.
+// (LocateValidation), in line order (a key the file lacks by its table's
+// header, a problem about no key first). The order the command line and
+// the workbench's editor list problems in is ExplainValidations'. A nil
+// err has none.
 func LocateValidations(file string, data []byte, err error) []*ConfigError {
 	var located []*ConfigError
 	keys := scanTOMLKeys(data)
@@ -516,14 +527,91 @@ const (
 // as a problem about no key reads "run.toml: problem": the command line
 // prints that, and the workbench's editor shows the same words, so that
 // the two never word a problem differently.
-func ExplainValidations(file string, data []byte, cfg any, unset Unset, err error) []*ConfigError {
-	located := LocateValidations(file, data, err)
-	for _, ce := range located {
-		if ce.KeyAbsent {
+//
+// A problem with one of the overridden keys (those a command's flags set
+// over the file) is marked Overridden and keeps the validator's words: the
+// caller names the flag. With no file (file "", data nil: the defaults and
+// the flags alone) no problem is on a line or worded as not set in it.
+//
+// The problems are listed in one order, which every caller shows (the
+// command line, the workbench's editor), so that the list reads as the
+// fix goes: the file's own lines first, in line order; then keys the file
+// does not set, in the order the configuration declares its keys (cfg's
+// fields: steps before device, [reward] before [grpo]), whatever line
+// their table's header is on; then problems about no key, in Validate's
+// order; then the overridden keys', in the configuration's key order too,
+// for they are not the file's to fix.
+func ExplainValidations(file string, data []byte, cfg any, unset Unset, err error, overridden ...string) []*ConfigError {
+	keys := scanTOMLKeys(data)
+	var located []*ConfigError
+	for _, e := range configkey.Problems(err) {
+		ce := locateValidation(file, keys, e)
+		switch {
+		case ce.Key != "" && slices.Contains(overridden, ce.Key):
+			ce.Overridden = true
+		case file != "" && ce.KeyAbsent:
 			ce.Msg = notSetWords(cfg, unset, ce.Key, ce.Err)
 		}
+		located = append(located, ce)
 	}
+	order := keyOrder(reflect.TypeOf(cfg))
+	rank := func(key string) int {
+		if i, ok := order[key]; ok {
+			return i
+		}
+		return len(order) // a key cfg does not declare: after those it does
+	}
+	group := func(ce *ConfigError) int {
+		switch {
+		case ce.Overridden:
+			return 3
+		case ce.AtItsLine():
+			return 0
+		case ce.Key != "":
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(located, func(a, b *ConfigError) int {
+		if ga, gb := group(a), group(b); ga != gb {
+			return ga - gb
+		}
+		switch group(a) {
+		case 0:
+			return a.Line - b.Line
+		case 1, 3:
+			return rank(a.Key) - rank(b.Key)
+		}
+		return 0
+	})
 	return located
+}
+
+// keyOrder numbers the dotted keys of a configuration type in the order
+// its fields declare them, a table's name before its keys ("grpo",
+// "grpo.lr", …), by tomlFields' rules: the order a printed configuration
+// lists them in.
+func keyOrder(t reflect.Type) map[string]int {
+	order := map[string]int{}
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct || t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
+			return
+		}
+		names, types := tomlFields(t)
+		for i, n := range names {
+			key := prefix + n
+			if _, seen := order[key]; !seen {
+				order[key] = len(order)
+			}
+			walk(types[i], key+".")
+		}
+	}
+	walk(t, "")
+	return order
 }
 
 // notSetWords is problem, about key, which the file does not set, after

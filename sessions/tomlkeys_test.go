@@ -171,6 +171,7 @@ func TestExplainValidations(t *testing.T) {
 	}
 	type config struct {
 		Steps  int    `toml:"steps"`
+		Device string `toml:"device"`
 		Reward reward `toml:"reward"`
 	}
 	const text = "steps = -1\n\n[reward]\nestimator = 'l2'\n"
@@ -192,33 +193,51 @@ func TestExplainValidations(t *testing.T) {
 		err   error
 		want  []string // each problem's Error(), in order
 		lines []int    // and its Line
+		over  []string // the keys flags set over the file
 	}{
 		{"keys the file sets", overDefaults, UnsetIsDefault, errors.Join(estimator, steps),
 			[]string{"run.toml:1:1: steps -1 must not be negative", `run.toml:4:1: reward: estimator "l2": want "logratio", "k3" or "full"`},
-			[]int{1, 4}},
+			[]int{1, 4}, nil},
 		{"a key the file does not set, read over defaults", overDefaults, UnsetIsDefault, temperature,
 			[]string{"run.toml: reward.temperature (default 0.7, not set in this file): temperature 0.7 must be a finite positive number"},
-			[]int{3}},
+			[]int{3}, nil},
 		{"the same, read over nothing", overNothing, UnsetIsZero, zeroTemperature,
 			[]string{"run.toml: reward.temperature (not set in this file, so 0.0): temperature 0 must be a finite positive number"},
-			[]int{3}},
+			[]int{3}, nil},
 		{"a wrapped problem keeps its caller's words", overNothing, UnsetIsZero, wrapped,
 			[]string{"run.toml: reward.temperature (not set in this file, so 0.0): checking the reward: reward: temperature is wrong"},
-			[]int{3}},
+			[]int{3}, nil},
 		{"a key no field holds: no value to name", overDefaults, UnsetIsDefault, configkey.Errorf("grpo.lr", "lr is wrong"),
 			[]string{"run.toml: grpo.lr (not set in this file): lr is wrong"},
-			[]int{1}},
+			[]int{1}, nil},
 		{"a configkey.Error with no key is about no key", overDefaults, UnsetIsDefault, configkey.Errorf("", "nothing to train"),
 			[]string{"run.toml: nothing to train"},
-			[]int{0}},
-		{"about no key", overDefaults, UnsetIsDefault, errors.Join(steps, nowhere),
-			[]string{"run.toml: the teacher and the student have different tokenizers", "run.toml:1:1: steps -1 must not be negative"},
-			[]int{0, 1}},
+			[]int{0}, nil},
+		{"about no key: after the file's lines", overDefaults, UnsetIsDefault, errors.Join(nowhere, steps),
+			[]string{"run.toml:1:1: steps -1 must not be negative", "run.toml: the teacher and the student have different tokenizers"},
+			[]int{1, 0}, nil},
+		// The file's lines in line order; then the keys it does not set, in
+		// the configuration's key order (one no field declares last), not
+		// by their tables' headers nor as Validate joined them; then those
+		// about no key; then the overridden keys', set in the file or not,
+		// in key order too and in the validator's words.
+		{"every kind, each in its order", overDefaults, UnsetIsDefault,
+			errors.Join(nowhere, configkey.Errorf("grpo.lr", "lr is wrong"), configkey.Errorf("device", `device "tpu": want cpu`),
+				temperature, estimator, steps),
+			[]string{
+				`run.toml:4:1: reward: estimator "l2": want "logratio", "k3" or "full"`,
+				"run.toml: reward.temperature (default 0.7, not set in this file): temperature 0.7 must be a finite positive number",
+				"run.toml: grpo.lr (not set in this file): lr is wrong",
+				"run.toml: the teacher and the student have different tokenizers",
+				"run.toml: steps -1 must not be negative",
+				`run.toml: device "tpu": want cpu`,
+			},
+			[]int{4, 3, 1, 0, 1, 1}, []string{"steps", "device"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
 			var lines []int
-			for _, ce := range ExplainValidations("run.toml", []byte(text), c.cfg, c.unset, c.err) {
+			for _, ce := range ExplainValidations("run.toml", []byte(text), c.cfg, c.unset, c.err, c.over...) {
 				got, lines = append(got, ce.Error()), append(lines, ce.Line)
 				if !errors.Is(ce, ce.Err) {
 					t.Errorf("%v does not wrap the validator's problem", ce)

@@ -13,13 +13,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/run"
@@ -60,55 +60,34 @@ func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]
 
 // fileProblems are the problems in err, Validate's of cfg decoded from the
 // TOML file at path (its text data), as a command line and the workbench's
-// editor say them: each as path:line:column: and the problem, on the line
-// of the key it is about and in line order (sessions.ExplainValidations).
-// A problem with a key a flag set (flagKeys: the key, dotted below its
-// table as in "grpo.seed", to the flag's name) names the flag instead,
-// whether or not the file sets the key too. One with a key neither the
-// file nor a flag sets has no line to point at: it names the file, the
-// key and what value stands in (unset: a default, or a recorded file's
-// zero), and says the file does not set it; one about no key names the
-// file. These come after the file's lines. With no file (an empty path)
-// there is no line to point at: a flag's problem names the flag all the
-// same, and the others, the defaults', read as Validate says them, in its
-// order.
+// editor say them, in the order sessions.ExplainValidations lists them
+// (the file's lines, then keys it does not set, then problems about no
+// key, then the flags'). One on its key's line reads path:line:column:
+// and the problem. A problem with a key a flag set (flagKeys: the key,
+// dotted below its table as in "grpo.seed", to the flag's name) names the
+// flag instead, whether or not the file sets the key too. One with a key
+// neither the file nor a flag sets has no line to point at: it names the
+// file, the key and what value stands in (unset: a default, or a recorded
+// file's zero), and says the file does not set it; one about no key names
+// the file. With no file (an empty path) there is no line to point at: a
+// flag's problem names the flag all the same, and the others, the
+// defaults', read as Validate says them.
 func fileProblems(cfg run.Config, path string, data []byte, err error, unset sessions.Unset, flagKeys map[string]string) []error {
-	if path == "" {
-		var problems []error
-		for _, p := range configkey.Problems(err) {
-			key, _ := configkey.Of(p)
-			if named, fromFlag := flagProblem(flagKeys, key, p); fromFlag {
-				p = named
-			}
-			problems = append(problems, p)
+	var problems []error
+	for _, ce := range sessions.ExplainValidations(path, data, cfg, unset, err, slices.Collect(maps.Keys(flagKeys))...) {
+		if ce.Overridden {
+			problems = append(problems, flagProblem(flagKeys[ce.Key], ce.Err))
+			continue
 		}
-		return problems
+		problems = append(problems, ce)
 	}
-	var inFile, elsewhere []error
-	for _, ce := range sessions.ExplainValidations(path, data, cfg, unset, err) {
-		named, fromFlag := flagProblem(flagKeys, ce.Key, ce.Err)
-		switch {
-		case fromFlag:
-			elsewhere = append(elsewhere, named)
-		case !ce.AtItsLine():
-			elsewhere = append(elsewhere, ce)
-		default:
-			inFile = append(inFile, ce)
-		}
-	}
-	return append(inFile, elsewhere...)
+	return problems
 }
 
-// flagProblem is problem, about key, as the command line says a value its
-// flag set ("--task: unknown task …"), where flagKeys (a key, dotted below
-// its table, to the flag's name) says a flag set key; false where none
-// did, or problem is about no key.
-func flagProblem(flagKeys map[string]string, key string, problem error) (error, bool) {
-	flag, fromFlag := flagKeys[key]
-	if !fromFlag || key == "" {
-		return nil, false
-	}
-	return fmt.Errorf("--%s: %w", flag, problem), true
+// flagProblem is problem, about a value the flag named flag set, as the
+// command line says it ("--task: unknown task …").
+func flagProblem(flag string, problem error) error {
+	return fmt.Errorf("--%s: %w", flag, problem)
 }
 
 // NewRunDir names a new run folder under runs after the time (creating

@@ -162,6 +162,25 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
 				"--steps: steps -5 must not be negative",
 			}},
+		// The file's lines first (line 1's too), then the keys it does not
+		// set in the configuration's key order (steps, [reward], [grpo]:
+		// not their tables' lines), then the flags' in key order, a key
+		// the file lacks (matmul) as one it sets (device) after them.
+		{name: "the file's lines, then keys it does not set, then flags'",
+			text: "device = 'cpu'\neval_every = -1\n[grpo]\nsamples = 1\n[reward]\nkl_mean = 3.0\n",
+			override: func(c *run.Config) {
+				c.Device, c.Matmul, c.Steps, c.GRPO.LR, c.Reward.Estimator = "tpu", "f8", -5, -1, "l1"
+			},
+			flagKeys: map[string]string{"matmul": "matmul", "device": "device"},
+			want: []string{
+				"bad.toml:2:1: eval_every -1 must not be negative",
+				"bad.toml:4:1: grpo: 1 sample per question gives no group to compare with; use at least 2",
+				"bad.toml: steps (default -5, not set in this file): steps -5 must not be negative",
+				`bad.toml: reward.estimator (default 'l1', not set in this file): estimator "l1": want "logratio", "k3" or "full"`,
+				"bad.toml: grpo.lr (default -1.0, not set in this file): lr -1 must be a finite number, not negative",
+				`--device: device "tpu": want cpu, gpu, gpu:N or auto`,
+				`--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`,
+			}},
 		{name: "a data file a flag named, the file naming none", text: "steps = 3\n",
 			override: func(c *run.Config) { c.Data, c.Task = "missing.jsonl", run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
@@ -243,11 +262,18 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 		{name: "a data file a flag named", override: func(c *run.Config) { c.Data, c.Task = missing, run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
 			want:     []string{"--data: data: " + missing + ": file does not exist"}},
-		{name: "a default's problem, with a flag's", override: func(c *run.Config) { c.GRPO.Samples, c.Task = 1, "division" },
+		{name: "a default's problem, then a flag's, as with a file", override: func(c *run.Config) { c.GRPO.Samples, c.Task = 1, "division" },
 			flagKeys: map[string]string{"task": "task"},
 			want: []string{
-				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
 				"grpo: 1 sample per question gives no group to compare with; use at least 2",
+				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
+			}},
+		{name: "flags' problems in the configuration's key order", override: func(c *run.Config) { c.Matmul, c.Device, c.Steps = "f8", "tpu", -1 },
+			flagKeys: map[string]string{"matmul": "matmul", "device": "device", "steps": "steps"},
+			want: []string{
+				"--steps: steps -1 must not be negative",
+				`--device: device "tpu": want cpu, gpu, gpu:N or auto`,
+				`--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`,
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -908,7 +934,7 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 			want: []string{head, fmt.Sprintf(`%s:%d:1: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`, path, lineOf(badStepsAndMatmul, "matmul = "))}},
 		{name: "a flag's value is the flag's problem", text: string(recorded), over: Overrides{Device: "tpu", Matmul: "f8"},
 			want: []string{"resume " + dir + ": its configuration cannot run with the values these flags give, so the run is unchanged",
-				`--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`, `--device: device "tpu": want cpu, gpu, gpu:N or auto`}},
+				`--device: device "tpu": want cpu, gpu, gpu:N or auto`, `--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
