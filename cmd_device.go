@@ -24,6 +24,27 @@ func matmulFlag(fs *flag.FlagSet) *string {
 	return fs.String("matmul", "", "precision of the products on a GPU: f32, or f16 on tensor cores (float16 operands scaled per row and column, float32 sums); default: the configuration's, f32")
 }
 
+// checkDeviceFlags refuses, as a wrong call (the usage, exit 2), a
+// --device or --matmul of fs (whichever it has) that names no device or
+// precision, before any work: a typo is the call's, not the device's. It
+// reads as a configuration's problem with a flag's value does ("--device:
+// device "tpu": want …", runner's flagProblem), so that one wrong value is
+// said alike whichever check finds it; a value from a configuration file
+// is that file's problem, on its line (runner.ValidateFile).
+func checkDeviceFlags(fs *flag.FlagSet) error {
+	for _, c := range []struct {
+		flag  string
+		check func(string) error
+	}{{"device", device.Check}, {"matmul", device.CheckMatmul}} {
+		if f := fs.Lookup(c.flag); f != nil {
+			if err := c.check(f.Value.String()); err != nil {
+				return misuse(fs, "--%s: %v", c.flag, err)
+			}
+		}
+	}
+	return nil
+}
+
 // openDevice opens the device --device names and says on stderr which it
 // took and why, as `rlt run` shows it in its header; cmd names the command
 // in the message (main names it in an error).

@@ -81,6 +81,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
+	if err := checkDeviceFlags(fs); err != nil {
+		return err
+	}
 	if err := checkCounts(fs, atLeast{"questions", *n, 1}, atLeast{"steps", c.Steps, 1}, atLeast{"batch", c.Batch, 1},
 		atLeast{"micro-batch-tokens", c.MicroBatchTokens, 0}); err != nil {
 		return err
@@ -281,6 +284,9 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := checkDeviceFlags(fs); err != nil {
 		return err
 	}
 	if err := checkCounts(fs, atLeast{"questions", *n, 1}); err != nil {

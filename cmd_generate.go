@@ -52,6 +52,9 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
+	if err := checkDeviceFlags(fs); err != nil {
+		return err
+	}
 	if err := checkCounts(fs, atLeast{"max-new-tokens", *maxNew, 1}); err != nil {
 		return err
 	}

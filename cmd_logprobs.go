@@ -45,6 +45,9 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
+	if err := checkDeviceFlags(fs); err != nil {
+		return err
+	}
 	if !(*temp > 0) {
 		return fmt.Errorf("--temperature %g: must be positive", *temp)
 	}

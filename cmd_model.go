@@ -151,6 +151,9 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := checkArgs(fs, 1, "DIR"); err != nil {
 		return err
 	}
+	if err := checkDeviceFlags(fs); err != nil {
+		return err
+	}
 	dir := fs.Arg(0)
 	files, err := hf.ScanFolder(dir)
 	if err != nil {

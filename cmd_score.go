@@ -134,6 +134,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
+	if err := checkDeviceFlags(fs); err != nil {
+		return err
+	}
 	if st, err := os.Stat(*statsPath); *statsPath != "" && err == nil && st.IsDir() { // before the work, not after
 		return misuse(fs, "--stats %s: a folder; give a file to write the summary to", *statsPath)
 	}

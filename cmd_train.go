@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/rlt-workbench/rlt/compute/device"
 	"io"
 	"os"
 	"os/signal"
@@ -78,10 +77,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := device.Check(*dev); err != nil { // before a run folder exists
-		return err
-	}
-	if err := device.CheckMatmul(*matmul); err != nil {
+	if err := checkDeviceFlags(fs); err != nil {
 		return err
 	}
 	cfg := runpkg.DefaultConfig("", "")

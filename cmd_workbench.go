@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/rlt-workbench/rlt/compute/device"
 	"io"
 	"os/signal"
 	"path/filepath"
@@ -78,10 +77,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return misuse(fs, "--config with --resume: a resumed run keeps its own config.toml (%s); edit that file, or start a new run from %s without --resume",
 			filepath.Join(*resume, sessions.ConfigFile), *cfgPath)
 	}
-	if err := device.Check(*dev); err != nil { // before a run folder exists
-		return err
-	}
-	if err := device.CheckMatmul(*matmul); err != nil {
+	if err := checkDeviceFlags(fs); err != nil { // before a run folder exists
 		return err
 	}
 	interactive := !*headless && isTerminal(stdin) && isTerminal(stdout)
@@ -234,10 +230,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkArgs(fs, 1, "RUNDIR"); err != nil {
 		return err
 	}
-	if err := device.Check(*dev); err != nil {
-		return err
-	}
-	if err := device.CheckMatmul(*matmul); err != nil {
+	if err := checkDeviceFlags(fs); err != nil {
 		return err
 	}
 	dir := fs.Arg(0)

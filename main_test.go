@@ -107,7 +107,10 @@ func TestCLIErrors(t *testing.T) {
 	weights, _ := os.ReadFile(filepath.Join(model, "model.safetensors"))
 	run := t.TempDir()
 	os.WriteFile(filepath.Join(run, "config.toml"), []byte("steps = 1\n"), 0o644)
-	distilled := t.TempDir() // an earlier distill's output
+	distilled := t.TempDir()                   // an earlier distill's output
+	runs := filepath.Join(t.TempDir(), "runs") // where no refused run may make a folder
+	badDevice := filepath.Join(t.TempDir(), "run.toml")
+	os.WriteFile(badDevice, []byte("device = 'tpu'\n"), 0o644)
 	os.Mkdir(filepath.Join(distilled, "student"), 0o755)
 	os.WriteFile(filepath.Join(distilled, "student", "model.safetensors"), weights, 0o644)
 	for _, c := range []struct {
@@ -132,6 +135,26 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"model", "init", "--config", shape, "--out", run}, 1, "a run folder; writing there would mix with its records"},
 		{[]string{"train", "--teacher", model, "--student", model, "--save", model}, 1, "already holds a model (config.json)"},
 		{[]string{"distill", "--teacher", model, "--out", distilled, "--steps", "1"}, 1, "student already holds a model (model.safetensors) that would be replaced"},
+		// A value --device or --matmul does not know is the call's mistake,
+		// named by its flag in every command, in the words a configuration
+		// says a flag's value in; the same value in a configuration file is
+		// that file's, on its line, and names no flag.
+		{[]string{"train", "--device", "tpu"}, 2, `rlt train: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"train", "--teacher", model, "--student", model, "--matmul", "f8"}, 2, `rlt train: --matmul: matmul "f8": want f32 or f16`},
+		{[]string{"run", "--runs", runs, "--device", "tpu"}, 2, `rlt run: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"run", "--runs", runs, "--matmul", "f8"}, 2, `rlt run: --matmul: matmul "f8": want f32 or f16`},
+		{[]string{"run", "--resume", run, "--device", "gpu:x"}, 2, `rlt run: --device: device "gpu:x": want gpu:N with N a Vulkan device's index`},
+		{[]string{"run", "--runs", runs, "--config", badDevice}, 1, `rlt run: ` + badDevice + `:1:1: device "tpu": want cpu, gpu, gpu:N or auto (no run folder was created)`},
+		{[]string{"train", "--teacher", model, "--student", model, "--config", badDevice}, 1, `rlt train: ` + badDevice + `:1:1: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"open", "--runs", runs, "--device", "tpu", run}, 2, `rlt open: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"open", "--runs", runs, "--matmul", "f8", run}, 2, `rlt open: --matmul: matmul "f8": want f32 or f16`},
+		{[]string{"generate", "--model", model, "--prompt", "x", "--device", "tpu"}, 2, `rlt generate: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"score", "--teacher", model, "--student", model, "--device", "tpu"}, 2, `rlt score: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"logprobs", "--model", model, "--device", "tpu"}, 2, `rlt logprobs: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"serve", "--model", model, "--device", "tpu"}, 2, `rlt serve: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"model", "info", model, "--device", "tpu"}, 2, `rlt model info: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"distill", "--teacher", model, "--out", t.TempDir(), "--device", "tpu"}, 2, `rlt distill: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"eval", "--student", model, "--device", "tpu"}, 2, `rlt eval: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
 	} {
 		code, _, errs := runCLI(t, "", c.args...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
@@ -141,6 +164,9 @@ func TestCLIErrors(t *testing.T) {
 	}
 	if now, _ := os.ReadFile(filepath.Join(model, "model.safetensors")); !bytes.Equal(now, weights) {
 		t.Error("a refused call changed the model's weights")
+	}
+	if entries, _ := os.ReadDir(runs); len(entries) > 0 {
+		t.Errorf("a refused call made run folders in %s: %v", runs, entries)
 	}
 	// Flags may follow the arguments.
 	if code, out, errs := runCLI(t, "", "model", "info", model, "--device", "cpu"); code != 0 || !strings.Contains(out, "2 layers, hidden 32") {
