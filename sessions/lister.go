@@ -68,13 +68,31 @@ func (l *Lister) TrainerSteps(dir, format string) TrainerSteps {
 // relist names the folders it follows, and one no longer followed, or
 // deleted, is not kept for the life of the screen.
 func (l *Lister) ForgetTrainersExcept(dirs []string) {
-	keep := make(map[string]bool, len(dirs))
-	for _, d := range dirs {
-		keep[d] = true
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	maps.DeleteFunc(l.trainers, func(dir string, _ trainerState) bool { return !keep[dir] })
+	keepOnly(l.trainers, dirs)
+}
+
+// ForgetRootsExcept drops what the Lister read of the run folders under
+// roots (List) other than roots, named as List was given them: a relist
+// names the roots it listed (the runs folder, each followed folder of
+// runs, the folder holding each followed run folder), and one no longer
+// followed, or deleted (the Runs screen lists it missing, not read), is
+// not kept for the life of the screen, nor answers for it when it is
+// followed again.
+func (l *Lister) ForgetRootsExcept(roots []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keepOnly(l.roots, roots)
+}
+
+// keepOnly deletes the entries of m not named in names.
+func keepOnly[V any](m map[string]V, names []string) {
+	keep := make(map[string]bool, len(names))
+	for _, n := range names {
+		keep[n] = true
+	}
+	maps.DeleteFunc(m, func(name string, _ V) bool { return !keep[name] })
 }
 
 // List summarises every run folder directly under root, as List(root).

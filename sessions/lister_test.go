@@ -708,3 +708,66 @@ func TestListerForgetsTrainersNoLongerFollowed(t *testing.T) {
 		})
 	}
 }
+
+// TestListerForgetsRootsNoLongerFollowed: a relist names the roots it
+// listed (ForgetRootsExcept: the runs folder, a followed folder of runs,
+// the folder holding a followed run folder), and what the Lister read of
+// the run folders under any other root, deleted or no longer followed,
+// goes; a root still listed keeps what was read of its folders.
+func TestListerForgetsRootsNoLongerFollowed(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// change does to the roots at a and b what happens between two
+		// relists, and returns the roots the second relist lists.
+		change func(t *testing.T, a, b string) []string
+		kept   []string // of "a", "b"
+	}{
+		{"both still listed", func(t *testing.T, a, b string) []string { return []string{a, b} }, []string{"a", "b"}},
+		{"one deleted", func(t *testing.T, a, b string) []string {
+			if err := os.RemoveAll(b); err != nil {
+				t.Fatal(err)
+			}
+			return []string{a} // the Runs screen lists b missing: not listed
+		}, []string{"a"}},
+		{"one no longer followed", func(t *testing.T, a, b string) []string { return []string{b} }, []string{"b"}},
+		{"none listed", func(t *testing.T, a, b string) []string { return nil }, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			top := t.TempDir()
+			roots := map[string]string{"a": filepath.Join(top, "a"), "b": filepath.Join(top, "b")}
+			for _, root := range roots {
+				writeClosed(t, filepath.Join(root, "run"), "stopped")
+			}
+			l := new(Lister)
+			relist := func(list []string) {
+				for _, root := range list {
+					if got, err := l.List(root); err != nil || len(got) != 1 {
+						t.Fatalf("List(%s): %+v, %v", root, got, err)
+					}
+				}
+				l.ForgetRootsExcept(list)
+			}
+			relist([]string{roots["a"], roots["b"]})
+			if len(l.roots) != 2 {
+				t.Fatalf("after the first relist the Lister keeps %d roots, want 2", len(l.roots))
+			}
+			first := map[string]*runCache{}
+			for name, root := range roots {
+				first[name] = l.roots[root]["run"]
+			}
+			relist(c.change(t, roots["a"], roots["b"]))
+			var kept []string
+			for _, name := range []string{"a", "b"} {
+				if runs, ok := l.roots[roots[name]]; ok {
+					kept = append(kept, name)
+					if runs["run"] != first[name] {
+						t.Errorf("%s: its run folder's cache was replaced, not kept", name)
+					}
+				}
+			}
+			if !slices.Equal(kept, c.kept) {
+				t.Errorf("the Lister keeps %v, want %v", kept, c.kept)
+			}
+		})
+	}
+}

@@ -65,6 +65,7 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 	if lerr != nil && !errors.Is(lerr, fs.ErrNotExist) {
 		err = lerr
 	}
+	listed := []string{root} // the roots l listed this time, as l was given them
 	seen := map[string]bool{}
 	for _, s := range list {
 		rows = append(rows, fromSummary(s, s.Name, false))
@@ -72,7 +73,10 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 	}
 	var trainers []string // the trainers' folders l read this time (officialRow)
 	for _, f := range follow {
-		fr, ferr := followRows(l, f)
+		fr, froot, ferr := followRows(l, f)
+		if froot != "" {
+			listed = append(listed, froot)
+		}
 		if ferr != nil {
 			rows = append(rows, runRow{Name: f, Dir: f, State: "missing", LastStep: -1, Best: math.NaN(), Note: ferr.Error(), Followed: true})
 			continue
@@ -87,8 +91,10 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 			}
 		}
 	}
-	// What l read of a folder no longer followed, or deleted, goes.
+	// What l read of a folder no longer followed, or deleted, goes: a
+	// trainer's, and the run folders of a root no longer listed.
 	l.ForgetTrainersExcept(trainers)
+	l.ForgetRootsExcept(listed)
 	return rows, err
 }
 
@@ -124,45 +130,48 @@ func isOfficialFolder(dir string) bool { return sessions.IsTrainerFolder(dir) }
 
 // followRows are the rows of a followed path: a run folder of ours, an
 // official trainer's run folder, or a folder holding run folders. l keeps
-// what was read for the next listing.
-func followRows(l *sessions.Lister, path string) ([]runRow, error) {
+// what was read for the next listing; root is the folder l listed for it
+// as l was given it ("" none: a trainer's folder, or a path not there),
+// which the next listing names to keep it (sessions.Lister.ForgetRootsExcept).
+func followRows(l *sessions.Lister, path string) (rows []runRow, root string, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("follow %s: %w", path, err)
+		return nil, "", fmt.Errorf("follow %s: %w", path, err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("follow %s: not a folder", path)
+		return nil, "", fmt.Errorf("follow %s: not a folder", path)
 	}
 	switch {
 	case isRunFolder(path):
 		// sessions summarises the folders of a root; this one is found
 		// among its parent's.
-		list, err := l.List(filepath.Dir(absPath(path)))
+		root = filepath.Dir(absPath(path))
+		list, err := l.List(root)
 		if err != nil {
-			return nil, fmt.Errorf("follow %s: %w", path, err)
+			return nil, root, fmt.Errorf("follow %s: %w", path, err)
 		}
 		for _, s := range list {
 			if s.Name == filepath.Base(absPath(path)) {
 				s.Dir = path
-				return []runRow{fromSummary(s, path, true)}, nil
+				return []runRow{fromSummary(s, path, true)}, root, nil
 			}
 		}
-		return nil, fmt.Errorf("follow %s: not listed as a run folder", path)
+		return nil, root, fmt.Errorf("follow %s: not listed as a run folder", path)
 	case isOfficialFolder(path):
-		return []runRow{officialRow(l, path)}, nil
+		return []runRow{officialRow(l, path)}, "", nil
 	}
 	list, err := l.List(path)
 	if err != nil {
-		return nil, fmt.Errorf("follow %s: %w", path, err)
+		return nil, path, fmt.Errorf("follow %s: %w", path, err)
 	}
 	if len(list) == 0 {
-		return nil, fmt.Errorf("follow %s: not a run folder, a trainer's run (official RLT, TRL, verl, NeMo-RL), or a folder of runs", path)
+		return nil, path, fmt.Errorf("follow %s: not a run folder, a trainer's run (official RLT, TRL, verl, NeMo-RL), or a folder of runs", path)
 	}
-	rows := make([]runRow, 0, len(list))
+	rows = make([]runRow, 0, len(list))
 	for _, s := range list {
 		rows = append(rows, fromSummary(s, filepath.Join(path, s.Name), true))
 	}
-	return rows, nil
+	return rows, path, nil
 }
 
 // officialRow summarises a trainer's folder: the official trainer's from

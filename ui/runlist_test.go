@@ -76,3 +76,105 @@ func TestRelistKeepsUp(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowRowsNamesTheRootItListed: followRows says which folder the
+// Lister listed for a followed path (its run folders kept for the next
+// listing), so that the listing names it to keep it: a run folder's
+// parent, a folder of runs itself; none for a trainer's folder (kept
+// apart, ForgetTrainersExcept) or a path that is not there any more.
+func TestFollowRowsNamesTheRootItListed(t *testing.T) {
+	top := t.TempDir()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	writeRun(t, filepath.Join(top, "parent", "run"), t0, 2, false)
+	writeRun(t, filepath.Join(top, "runs", "a"), t0, 2, false)
+	copyTree(t, "../sessions/testdata/trainers/trl", filepath.Join(top, "trl"))
+	for _, c := range []struct {
+		name, path, root string
+		ok               bool
+	}{
+		{"a run folder", filepath.Join(top, "parent", "run"), filepath.Join(top, "parent"), true},
+		{"a folder of runs", filepath.Join(top, "runs"), filepath.Join(top, "runs"), true},
+		{"a trainer's folder", filepath.Join(top, "trl"), "", true},
+		{"deleted", filepath.Join(top, "gone"), "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows, root, err := followRows(new(sessions.Lister), c.path)
+			if (err == nil) != c.ok || (c.ok && len(rows) != 1) {
+				t.Fatalf("rows %+v, %v", rows, err)
+			}
+			if root != c.root {
+				t.Errorf("listed root %q, want %q", root, c.root)
+			}
+		})
+	}
+}
+
+// TestRelistReadsAgainAFolderFollowedAgain: the Runs screen's Lister
+// keeps what it read of the run folders under the roots a listing names,
+// and forgets a root no longer followed: a folder of runs, or a run
+// folder, unfollowed and followed again later is listed as a fresh
+// Lister lists it, not from what was read before. Here a file deep in its
+// run folder grew while it was not followed, which moves none of what a
+// Lister looks at before walking a folder no process writes again for its
+// size: an entry kept from before would still say the old size.
+func TestRelistReadsAgainAFolderFollowedAgain(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		unfollow string // the followed path left out of the listings in between
+		run      string // the run folder whose deep file grows meanwhile
+	}{
+		{"a folder of runs", "other", filepath.Join("other", "f")},
+		{"a run folder", filepath.Join("parent", "g"), filepath.Join("parent", "g")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			top := t.TempDir()
+			t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			runs := filepath.Join(top, "runs")
+			writeRun(t, filepath.Join(runs, "a"), t0, 2, false)
+			writeRun(t, filepath.Join(top, "other", "f"), t0.Add(time.Hour), 2, false)
+			writeRun(t, filepath.Join(top, "parent", "g"), t0.Add(2*time.Hour), 2, false)
+			deep := filepath.Join(top, c.run, "notes", "deep.txt")
+			if err := os.MkdirAll(filepath.Dir(deep), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(deep, []byte("a\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			all := []string{filepath.Join(top, "other"), filepath.Join(top, "parent", "g")}
+			var without []string
+			for _, f := range all {
+				if f != filepath.Join(top, c.unfollow) {
+					without = append(without, f)
+				}
+			}
+			l := new(sessions.Lister)
+			if _, err := listRuns(l, runs, all); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := listRuns(l, runs, without); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(deep, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString("grown while not followed\n"); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := listRuns(l, runs, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := listRuns(new(sessions.Lister), runs, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+				t.Errorf("followed again, listed\n%+v\nlisted fresh\n%+v", got, want)
+			}
+		})
+	}
+}

@@ -480,7 +480,7 @@ func (r *runsScreen) addFollow(p string) {
 		r.say(false, "already following %s", p)
 		return
 	}
-	rows, err := followRows(r.lister, p)
+	rows, _, err := followRows(r.lister, p) // its root: named by the next listing, which follows p
 	if err != nil {
 		r.say(true, "%v", err)
 		return

@@ -683,7 +683,7 @@ func TestFollowRowsOtherTrainers(t *testing.T) {
 		{"../sessions/testdata/trainers/nemo-rl", "nemo-rl", "NeMo-RL run folder"},
 		{"../sessions/testdata/official/run", "official", "official RLT trainer run"},
 	} {
-		rows, err := followRows(new(sessions.Lister), c.dir)
+		rows, _, err := followRows(new(sessions.Lister), c.dir)
 		if err != nil || len(rows) != 1 || rows[0].Kind != kindOfficial || rows[0].State != c.state || !strings.Contains(rows[0].Note, c.note) {
 			t.Errorf("%s: %+v, %v", c.dir, rows, err)
 		}
