@@ -163,11 +163,6 @@ func SumSquares(x []float32, lo, hi int) float64 {
 	return sumSq64(x[lo:hi])
 }
 
-// AllFinite reports whether every x[i], i in [lo, hi), is finite (not NaN or ±Inf).
-func AllFinite(x []float32, lo, hi int) bool {
-	return hi <= lo || FirstNonFinite(x[lo:hi]) < 0
-}
-
 // AdamW performs one AdamW step on p[lo:hi] with PyTorch's semantics
 // (torch.optim.AdamW, single-tensor path):
 //

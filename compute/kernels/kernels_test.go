@@ -415,7 +415,7 @@ func TestSoftmaxMaskedVocab(t *testing.T) {
 	EntropyRowsBackward(d, []float32{1}, z, 4, 1, 0, 1)
 	dq := make([]float32, 4)
 	KLRowsBackward(d, dq, []float32{1}, z, zq, 4, 1, 0, 1)
-	if !AllFinite(d, 0, 4) || !AllFinite(dq, 0, 4) || !AllFinite(ent, 0, 1) || !AllFinite(kl, 0, 1) {
+	if !allFinite(d, 0, 4) || !allFinite(dq, 0, 4) || !allFinite(ent, 0, 1) || !allFinite(kl, 0, 1) {
 		t.Errorf("non-finite: d %v dq %v ent %v kl %v", d, dq, ent, kl)
 	}
 	if d[1] != 0 || d[3] != 0 {
@@ -505,24 +505,24 @@ func TestElementwise(t *testing.T) {
 	if !allEqual(al, out) {
 		t.Errorf("aliased Add differs")
 	}
-	if !AllFinite(a, 0, n) {
+	if !allFinite(a, 0, n) {
 		t.Errorf("AllFinite false on finite data")
 	}
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
 		x := clone(a)
 		x[n-1] = bad
-		if AllFinite(x, 0, n) {
+		if allFinite(x, 0, n) {
 			t.Errorf("AllFinite true with %v", bad)
 		}
-		if !AllFinite(x, 0, n-1) {
+		if !allFinite(x, 0, n-1) {
 			t.Errorf("AllFinite false on finite prefix")
 		}
 	}
 	big := []float32{3e38, 3e38, -3e38}
-	if !AllFinite(big, 0, 3) {
+	if !allFinite(big, 0, 3) {
 		t.Errorf("AllFinite false on large finite values")
 	}
-	if SumSquares(a, 3, 3) != 0 || !AllFinite(nil, 0, 0) {
+	if SumSquares(a, 3, 3) != 0 || !allFinite(nil, 0, 0) {
 		t.Errorf("empty ranges")
 	}
 }
@@ -546,3 +546,6 @@ func TestKLSmall(t *testing.T) {
 	}
 	t.Logf("KL %g vs %g", kl[0], want[0])
 }
+
+// allFinite reports whether x[lo:hi] holds no NaN or ±Inf.
+func allFinite(x []float32, lo, hi int) bool { return FirstNonFinite(x[lo:hi]) < 0 }

@@ -155,7 +155,7 @@ func TestSumSquaresSplit(t *testing.T) {
 		ok := true
 		runSplit(cuts, func(lo, hi int) {
 			s += SumSquares(x, lo, hi)
-			ok = ok && AllFinite(x, lo, hi)
+			ok = ok && allFinite(x, lo, hi)
 		})
 		if d := s - whole; d > 1e-12*whole || d < -1e-12*whole || !ok {
 			t.Errorf("cuts %s: %v vs %v", fmt.Sprint(cuts), s, whole)
