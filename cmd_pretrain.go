@@ -32,7 +32,7 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs.Uint64Var(&r.Seed, "seed", r.Seed, "random seed")
 	fs.IntVar(&r.Steps, "steps", r.Steps, "optimiser steps per model")
 	fs.IntVar(&r.Batch, "batch", r.Batch, "sequences per step")
-	fs.StringVar(&r.Task, "task", r.Task, "task of the warm-start corpus")
+	fs.StringVar(&r.Task, "task", r.Task, "task of the warm-start corpus: addition or linear")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

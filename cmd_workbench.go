@@ -27,9 +27,11 @@ recorded in a new run folder under DIR (default ./runs), shown live in the
 workbench (press ? for its keys). q or Ctrl-C stops after the step in
 progress; the folder keeps everything written. --resume continues a run
 from its latest checkpoint exactly as if it had not stopped; with --steps N
-it records N as the run's plan in its config.toml. --config FILE
-starts from a TOML run configuration over the default one; what is wrong
-with it is said all at once, each problem with its line, in the file's order.
+it records N as the run's plan in its config.toml, once the resumed engine
+is loaded and runs. --config FILE starts from a TOML run configuration over
+the default one; what is wrong with it is said all at once: the file's
+problems with their lines, in the file's order, then those of keys it does
+not set.
 
 In the workbench, 4 opens the Runs screen: the run folders under DIR and
 folders you follow (runs written by other processes, the official RLT
@@ -55,7 +57,7 @@ pipe) stops the run after its step; the folder stays resumable.
 func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt run", workbenchUsage, stderr)
 	runs := fs.String("runs", "runs", "folder that holds run folders")
-	steps := fs.Int("steps", 0, "GRPO steps (0 = until interrupted)")
+	steps := fs.Int("steps", 0, "GRPO steps (default: the configuration's, with --resume the run's plan; the embedded run's: until interrupted)")
 	cfgPath := fs.String("config", "", "TOML run configuration (default: the embedded models' run)")
 	headless := fs.Bool("headless", false, "no interactive workbench: progress lines on stderr")
 	resume := fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
@@ -259,7 +261,7 @@ const sessionsUsage = `
 Usage: rlt sessions [--runs DIR]
 
 Lists the run folders under DIR with their state (running, paused,
-finished, stopped, failed, broken), steps done (STEPS, counted as the
+resuming, finished, stopped, failed, broken), steps done (STEPS, counted as the
 workbench's Runs screen counts them: an imported run by its trainer's
 step numbers; against the plan where one is known, 3/20, or 6 (4
 planned) past it), best mean reward, size, creation time and the device the

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/defaults"
@@ -174,6 +175,57 @@ func TestCLIErrors(t *testing.T) {
 	}
 	if code, out, errs := runCLI(t, "", "model", "init", "--help"); code != 0 || !strings.Contains(out+errs, "Usage: rlt model init") {
 		t.Errorf("--help: exit %d, output %q; want 0 and the usage", code, out+errs)
+	}
+}
+
+// Every command's --help is its usage, exit 0, and states today's
+// behaviour: the facts a new user acts on, checked against what the code
+// does (the states rlt sessions can list, when rlt run --resume --steps N
+// records N, what --questions counts with --data). Its prose is wrapped to
+// 80 columns, as a terminal shows it; examples and indented lists may be
+// wider, being copied, not read.
+func TestUsageTexts(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string // in the usage, each
+	}{
+		{[]string{"run"}, []string{"Usage: rlt [--runs DIR]", "records N as the run's plan in its config.toml, once the resumed engine\nis loaded and runs",
+			"GRPO steps (default: the configuration's, with --resume the run's plan"}},
+		{[]string{"open"}, []string{"Usage: rlt open"}},
+		{[]string{"sessions"}, []string{"Usage: rlt sessions", string(sessions.StateRunning), string(sessions.StatePaused), string(sessions.StateResuming),
+			string(sessions.StateFinished), string(sessions.StateStopped), string(sessions.StateFailed), string(sessions.StateBroken)}},
+		{[]string{"report"}, []string{"Usage: rlt report"}},
+		{[]string{"export"}, []string{"Usage: rlt export"}},
+		{[]string{"import"}, []string{"Usage: rlt import"}},
+		{[]string{"model"}, []string{"Usage: rlt model <init|info>"}},
+		{[]string{"model", "init"}, []string{"Usage: rlt model init"}},
+		{[]string{"model", "info"}, []string{"Usage: rlt model info"}},
+		{[]string{"tokenize"}, []string{"Usage: rlt tokenize"}},
+		{[]string{"generate"}, []string{"Usage: rlt generate"}},
+		{[]string{"pretrain"}, []string{"Usage: rlt pretrain", "task of the warm-start corpus: addition or linear"}},
+		{[]string{"distill"}, []string{"Usage: rlt distill", "questions to explain (with --data: the first N usable rows, all of them when not given)"}},
+		{[]string{"eval"}, []string{"Usage: rlt eval", "held-out questions (with --data: the first N usable rows, all of them when not given)"}},
+		{[]string{"train"}, []string{"Usage: rlt train", "in the file's order, then keys it does not set, then the\nvalues flags give"}},
+		{[]string{"score"}, []string{"Usage: rlt score"}},
+		{[]string{"serve"}, []string{"Usage: rlt serve"}},
+		{[]string{"logprobs"}, []string{"Usage: rlt logprobs"}},
+	} {
+		code, out, errs := runCLI(t, "", append(c.args, "--help")...)
+		usage := out + errs
+		if code != 0 {
+			t.Errorf("rlt %v --help: exit %d", c.args, code)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(usage, w) {
+				t.Errorf("rlt %v --help lacks %q:\n%s", c.args, w, usage)
+			}
+		}
+		prose, _, _ := strings.Cut(usage, "\nFlags:\n")
+		for _, line := range strings.Split(prose, "\n") {
+			if utf8.RuneCountInString(line) > 80 && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "Usage:") {
+				t.Errorf("rlt %v --help: a line of %d columns: %q", c.args, utf8.RuneCountInString(line), line)
+			}
+		}
 	}
 }
 
