@@ -4,11 +4,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/rlt-workbench/rlt/engine/event"
 	"io"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/device"
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // deviceFlag is the --device flag of a command that computes in this

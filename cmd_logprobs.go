@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 

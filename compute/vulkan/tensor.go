@@ -3,10 +3,10 @@ package vulkan
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/half"
-	"unsafe"
 )
 
 // Tensor is a float32 array resident in one Device's memory, row-major.

@@ -2,13 +2,13 @@ package rlt
 
 import (
 	"fmt"
-	"github.com/rlt-workbench/rlt/engine/record"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 

@@ -2,11 +2,12 @@ package task
 
 import (
 	"bytes"
-	"github.com/rlt-workbench/rlt/engine/record"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 func FuzzReadJSONL(f *testing.F) {

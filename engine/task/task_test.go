@@ -2,11 +2,12 @@ package task
 
 import (
 	"errors"
-	"github.com/rlt-workbench/rlt/engine/record"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 func allTasks() []Task { return []Task{DefaultAddition(), DefaultLinear()} }
