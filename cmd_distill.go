@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -220,7 +221,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(sdir, "tokenizer.json"), tokData, 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(sdir, "tokenizer.json"), tokData, 0o644); err != nil {
 		return err
 	}
 	if err := record.WritePrompts(sdir, p); err != nil {

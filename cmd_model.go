@@ -3,14 +3,15 @@ package main
 import (
 	"flag"
 	"fmt"
-	"github.com/rlt-workbench/rlt/compute/device"
-	"github.com/rlt-workbench/rlt/engine/event"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/compute/device"
+	"github.com/rlt-workbench/rlt/engine/durable"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
@@ -99,7 +100,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("copy tokenizer: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(*out, hf.TokenizerFile), data, 0o644); err != nil {
+		if err := durable.WriteFile(filepath.Join(*out, hf.TokenizerFile), data, 0o644); err != nil {
 			return fmt.Errorf("copy tokenizer: %w", err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/device"
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -430,7 +431,7 @@ func joinInts(v []int) string {
 // write stores the summary and the lengths in path.
 func (st *scoreStats) write(path string) error {
 	body := st.summary() + "\nteacher_lens=" + joinInts(st.tLens) + "\nstudent_lens=" + joinInts(st.sLens) + "\n"
-	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+	if err := durable.WriteFile(path, []byte(body), 0o644); err != nil {
 		return fmt.Errorf("--stats: %w", err)
 	}
 	return nil

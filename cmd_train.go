@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/record"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
@@ -184,7 +185,7 @@ func saveTeacher(e *runpkg.Engine, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, hf.TokenizerFile), tok, 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, hf.TokenizerFile), tok, 0o644); err != nil {
 		return err
 	}
 	return record.WritePrompts(dir, e.Cfg.Prompts)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
+	"github.com/rlt-workbench/rlt/engine/durable"
 )
 
 // Our system prompts, written for this project with the structure RLT.md §2
@@ -258,7 +259,7 @@ func WritePrompts(dir string, p Prompts) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, PromptsFile), append(b, '\n'), 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, PromptsFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write prompts: %w", err)
 	}
 	return nil

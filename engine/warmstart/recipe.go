@@ -3,12 +3,12 @@ package warmstart
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -148,7 +148,7 @@ func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) e
 		if err := m.Save(dir, hf.F32); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, hf.TokenizerFile), tokJSON, 0o644); err != nil {
+		if err := durable.WriteFile(filepath.Join(dir, hf.TokenizerFile), tokJSON, 0o644); err != nil {
 			return fmt.Errorf("write tokenizer: %w", err)
 		}
 		if err := record.WritePrompts(dir, ShortPrompts()); err != nil {
