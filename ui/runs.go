@@ -390,7 +390,12 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		case row.Kind == kindOfficial:
 			r.say(true, "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only")
 			return nil
-		case !r.isCurrent(*row) && sessions.RunState(row.State).Held():
+		case sessions.RunState(row.State).Held() && (!r.isCurrent(*row) || r.m.cur.IsReadOnly()):
+			// Another process trains it, or loads its engine to: a
+			// resume here would fail on its lock. The run viewed
+			// read-only is no exception (this process holds no lock on
+			// it), whatever its phases say of the engine's end: the
+			// view stays open.
 			r.say(true, "%s is being written by another process (%s); enter opens it read-only", filepath.Base(row.Dir), row.Note)
 			return nil
 		case row.State == string(sessions.StateBroken) || row.State == "missing":

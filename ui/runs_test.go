@@ -957,3 +957,140 @@ func appendTo(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
+
+// TestResumeRefusedForTheRunViewedWhileHeld: r on the Runs screen for the
+// run viewed read-only while another process holds it (trains it, has it
+// paused, or has opened it to resume and loads its engine) is refused in
+// the words the screen gives any other held run, and the view stays open:
+// closing it would only lead to a resume that fails on the lock. Its phases
+// may say the engine ended (a resume loading over a stopped, finished or
+// failed run), which makes r resume in place a run this workbench let go
+// of; they say nothing of who holds it now. Once the other process has let
+// go (its resume refused, or killed while loading), r resumes it in place.
+func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
+	type other int
+	const (
+		trains  other = iota // the process that created it trains it still
+		pauses               // and has paused it
+		loading              // opened to resume it, its engine loading
+		resumed              // its engine loaded: the resume event written
+		refused              // opened to resume it and closed it as it was
+		killed               // killed while its engine loaded
+	)
+	for _, c := range []struct {
+		name   string
+		ended  string // how the session that created it ended: a phase, "fatal", or "" (it goes on: trains, pauses)
+		other  other
+		open   func(l *testLauncher, dir string) (*sessions.Session, error)
+		listed sessions.RunState
+		refuse bool
+	}{
+		{"running", "", trains, (*testLauncher).OpenReadOnly, sessions.StateRunning, true},
+		{"paused", "", pauses, (*testLauncher).OpenReadOnly, sessions.StatePaused, true},
+		{"stopped, resuming", "stopped", loading, (*testLauncher).OpenReadOnly, sessions.StateResuming, true},
+		{"finished, resuming", "done", loading, (*testLauncher).OpenReadOnly, sessions.StateResuming, true},
+		{"failed, resuming", "fatal", loading, (*testLauncher).OpenReadOnly, sessions.StateResuming, true},
+		// rlt open of a run another process holds opens it read-only.
+		{"finished, resuming, opened to review", "done", loading, (*testLauncher).OpenForReview, sessions.StateResuming, true},
+		{"stopped, resumed", "stopped", resumed, (*testLauncher).OpenReadOnly, sessions.StateRunning, true},
+		{"finished, resume refused", "done", refused, (*testLauncher).OpenReadOnly, sessions.StateFinished, false},
+		{"finished, resume killed loading", "done", killed, (*testLauncher).OpenReadOnly, sessions.StateStopped, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			dir := filepath.Join("runs", "held")
+			w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { w.Close() })
+			for s := 0; s < 3; s++ {
+				w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
+				w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
+			}
+			switch c.ended {
+			case "":
+				if c.other == pauses {
+					w.Emit(event.Phase{Time: t0, Name: "paused", Step: 2})
+				}
+				// The other process is the one that created it: its Run
+				// holds run.lock with a lock of its own.
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			case "fatal":
+				w.Emit(event.Error{Time: t0, Step: 2, Err: errors.New("boom"), Fatal: true})
+			default:
+				w.Emit(event.Phase{Time: t0, Name: c.ended, Step: 2})
+			}
+			if c.ended != "" {
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				// The other process opens it to resume it, with a Run and
+				// a lock of its own.
+				r, err := sessions.OpenWith(dir, nil, sessions.Options{ToResume: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { r.Close() })
+				switch c.other {
+				case resumed:
+					if err := r.Resume(2); err != nil {
+						t.Fatal(err)
+					}
+				case refused:
+					if err := r.Close(); err != nil {
+						t.Fatal(err)
+					}
+				case killed:
+					killWriter(t, r)
+				}
+				if c.other == loading || c.other == resumed {
+					if err := r.Flush(); err != nil { // its events on disk, for the listing and the view
+						t.Fatal(err)
+					}
+				}
+			}
+			l := &testLauncher{runs: "runs"}
+			s, err := c.open(l, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
+			defer closeModel(t, m)
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			if !m.sh.readOnly {
+				t.Fatal("not viewed read-only")
+			}
+			viewed := m.cur
+			hit(t, m, "4")
+			listNow(t, m)
+			row := m.runs.selected()
+			if row == nil || filepath.Base(row.Dir) != "held" || row.State != string(c.listed) {
+				t.Fatalf("Runs screen row %+v, want held, %s", row, c.listed)
+			}
+			m.runs.msg = ""
+			_, cmd := m.Update(keyMsg("r"))
+			if !c.refuse {
+				pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
+				if len(l.ctls) != 1 || filepath.Base(m.sh.run.Dir()) != "held" || m.sh.readOnly {
+					t.Errorf("r did not resume it: %d engines, open %q, read-only %v", len(l.ctls), m.openName(), m.sh.readOnly)
+				}
+				return
+			}
+			if cmd != nil {
+				// What r did before it was refused: the view closed, then
+				// a resume that the lock refuses, then the run reopened.
+				pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
+			}
+			want := fmt.Sprintf("held is being written by another process (%s); enter opens it read-only", row.Note)
+			if !strings.Contains(m.runs.msg, want) {
+				t.Errorf("message %q, want %q", m.runs.msg, want)
+			}
+			if m.cur != viewed || !m.sh.readOnly || len(l.ctls) != 0 || m.active != scrRuns {
+				t.Errorf("the view did not stay as it was: same view %v, read-only %v, %d engines, screen %d", m.cur == viewed, m.sh.readOnly, len(l.ctls), m.active)
+			}
+		})
+	}
+}
