@@ -255,6 +255,19 @@ func (r *Run) State() (state RunState, note string, interrupted bool) {
 	return state, strings.Join(notes, "; "), interrupted
 }
 
+// InterruptedLoading reports, of the session State calls interrupted,
+// whether it only set out to train the run: it opened the run to resume
+// it and was gone before its resume event, its engine still loading, so
+// it never trained it (a note saying "the process that trained it" would
+// be wrong). It reads the events this Run has read alone, not run.lock:
+// whether that session is gone at all is State's to say.
+func (r *Run) InterruptedLoading() bool {
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	_, _, loading := r.ev.uncleanExit(false)
+	return loading
+}
+
 // probeLock reports whether a live process holds the run's lock, without
 // taking it for longer than the probe (a shared flock that conflicts only
 // with the writer's exclusive one), and what run.lock says.

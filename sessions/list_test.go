@@ -463,3 +463,96 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 		})
 	}
 }
+
+// TestInterruptedLoadingSaysWhatTheSessionDid: of a run whose last
+// training session is gone without closing it (State's interrupted),
+// InterruptedLoading says whether that session had only opened it to
+// resume and died loading its engine (it never trained the run) or had
+// trained it, read-only and to review alike, also after a review since.
+func TestInterruptedLoadingSaysWhatTheSessionDid(t *testing.T) {
+	const deadPID = 4194301 // above any pid_max: no process has it
+	review := func(t *testing.T, dir string) {
+		rv, err := Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rv.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		write   func(t *testing.T, dir string)
+		loading bool
+	}{
+		{"a killed writer", func(t *testing.T, dir string) {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+		}, false},
+		{"a killed writer, reviewed since", func(t *testing.T, dir string) {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			review(t, dir)
+		}, false},
+		{"resumed, then killed training", func(t *testing.T, dir string) {
+			writeClosed(t, dir, "stopped")
+			rs := openToResume(t, dir)
+			if err := rs.Resume(1); err != nil {
+				t.Fatal(err)
+			}
+			killWriter(t, rs, deadPID)
+		}, false},
+		{"stopped, killed loading", func(t *testing.T, dir string) {
+			writeClosed(t, dir, "stopped")
+			killWriter(t, openToResume(t, dir), deadPID)
+		}, true},
+		{"finished, killed loading, reviewed since", func(t *testing.T, dir string) {
+			writeClosed(t, dir, "done")
+			killWriter(t, openToResume(t, dir), deadPID)
+			review(t, dir)
+		}, true},
+		{"a killed writer, then its resume killed loading", func(t *testing.T, dir string) {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+			killWriter(t, openToResume(t, dir), deadPID-1)
+		}, true},
+		{"killed loading, then resumed and killed training", func(t *testing.T, dir string) {
+			writeClosed(t, dir, "stopped")
+			killWriter(t, openToResume(t, dir), deadPID)
+			rs := openToResume(t, dir)
+			if err := rs.Resume(1); err != nil {
+				t.Fatal(err)
+			}
+			killWriter(t, rs, deadPID-1)
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			c.write(t, dir)
+			for _, open := range []struct {
+				how  string
+				open func() (*Run, error)
+			}{
+				{"read-only", func() (*Run, error) { return OpenReadOnly(dir) }},
+				{"to review", func() (*Run, error) { return Open(dir, nil) }},
+			} {
+				r, err := open.open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st, _, interrupted := r.State(); st != StateStopped || !interrupted {
+					t.Errorf("%s: %s, interrupted %v; want stopped, interrupted", open.how, st, interrupted)
+				}
+				if got := r.InterruptedLoading(); got != c.loading {
+					t.Errorf("%s: InterruptedLoading %v, want %v", open.how, got, c.loading)
+				}
+				if err := r.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}

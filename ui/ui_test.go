@@ -566,14 +566,19 @@ func killWriter(t *testing.T, w *sessions.Run) {
 	if last := lines[len(lines)-1]; !strings.Contains(last, `"kind":"close"`) {
 		t.Fatalf("the last event is not the close: %s", last)
 	}
-	// The killed writer's create or open event names its process.
+	// The killed writer's create or open event names its process (an
+	// open event's intent may follow it: the last one is the writer's).
 	kept := strings.Join(lines[:len(lines)-1], "")
-	self := fmt.Sprintf(`"pid":%d}`, os.Getpid())
-	i := strings.LastIndex(kept, self)
+	i, self := -1, ""
+	for _, end := range []string{"}", ","} {
+		if s := fmt.Sprintf(`"pid":%d%s`, os.Getpid(), end); strings.LastIndex(kept, s) > i {
+			i, self = strings.LastIndex(kept, s), s
+		}
+	}
 	if i < 0 {
 		t.Fatalf("no event names this process: %s", kept)
 	}
-	kept = kept[:i] + `"pid":4194301}` + kept[i+len(self):]
+	kept = kept[:i] + `"pid":4194301` + self[len(self)-1:] + kept[i+len(self):]
 	if err := os.WriteFile(evPath, []byte(kept), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -836,6 +841,150 @@ func TestHeaderSaysWhatTheListingSaysOfAResume(t *testing.T) {
 			}
 			if !strings.HasPrefix(c.want, row.State) {
 				t.Errorf("header says %q where the Runs screen lists %q", c.want, row.State)
+			}
+		})
+	}
+}
+
+// TestInterruptedNoteSaysWhatTheProcessDid: opening a run whose last
+// training session is gone without closing it, or seeing it go while
+// watched, says it was interrupted in words true of what that process did:
+// one that trained it "is gone without stopping it"; one that had only
+// opened it to resume and died loading its engine never trained it, and
+// the note says it set out to resume it. Either way r resumes it. The note
+// used to say "the process that trained it" of both.
+func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
+	const (
+		trained = "was interrupted: the process that trained it is gone without stopping it; r on the Runs screen (4) resumes it"
+		loading = "was interrupted: the process that set out to resume it is gone while loading its engine; r on the Runs screen (4) resumes it"
+	)
+	create := func(t *testing.T, dir, ended string) *sessions.Run {
+		w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := 0; s < 2; s++ {
+			w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
+			w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
+		}
+		if ended != "" {
+			w.Emit(event.Phase{Time: t0, Name: ended, Step: 1})
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	closeIt := func(t *testing.T, w *sessions.Run) {
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// openToResume opens the run as rlt run --resume does, before its
+	// engine loads: the open event written, no resume event yet.
+	openToResume := func(t *testing.T, dir string) *sessions.Run {
+		r, err := sessions.OpenWith(dir, nil, sessions.Options{ToResume: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, c := range []struct {
+		name string
+		// before leaves the run at dir as the case has it before it is
+		// opened here; it returns the Run the process killed while the
+		// run is watched holds (nil: none).
+		before func(t *testing.T, dir string) *sessions.Run
+		open   func(l *testLauncher, dir string) (*sessions.Session, error)
+		want   string
+	}{
+		{"killed training, read-only", func(t *testing.T, dir string) *sessions.Run {
+			killWriter(t, create(t, dir, ""))
+			return nil
+		}, (*testLauncher).OpenReadOnly, trained},
+		{"killed training, to review", func(t *testing.T, dir string) *sessions.Run {
+			killWriter(t, create(t, dir, ""))
+			return nil
+		}, (*testLauncher).OpenForReview, trained},
+		{"killed training while watched", func(t *testing.T, dir string) *sessions.Run {
+			return create(t, dir, "")
+		}, (*testLauncher).OpenReadOnly, trained},
+		{"stopped, resume killed loading, read-only", func(t *testing.T, dir string) *sessions.Run {
+			closeIt(t, create(t, dir, "stopped"))
+			killWriter(t, openToResume(t, dir))
+			return nil
+		}, (*testLauncher).OpenReadOnly, loading},
+		{"finished, resume killed loading, to review", func(t *testing.T, dir string) *sessions.Run {
+			closeIt(t, create(t, dir, "done"))
+			killWriter(t, openToResume(t, dir))
+			return nil
+		}, (*testLauncher).OpenForReview, loading},
+		{"finished, resume killed loading while watched", func(t *testing.T, dir string) *sessions.Run {
+			closeIt(t, create(t, dir, "done"))
+			return openToResume(t, dir)
+		}, (*testLauncher).OpenReadOnly, loading},
+		{"killed training, then its resume killed loading", func(t *testing.T, dir string) *sessions.Run {
+			killWriter(t, create(t, dir, ""))
+			killWriter(t, openToResume(t, dir))
+			return nil
+		}, (*testLauncher).OpenReadOnly, loading},
+		{"resume killed loading, then resumed and killed training", func(t *testing.T, dir string) *sessions.Run {
+			closeIt(t, create(t, dir, "stopped"))
+			killWriter(t, openToResume(t, dir))
+			r := openToResume(t, dir)
+			if err := r.Resume(1); err != nil {
+				t.Fatal(err)
+			}
+			killWriter(t, r)
+			return nil
+		}, (*testLauncher).OpenReadOnly, trained},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			dir := filepath.Join("runs", "killed")
+			late := c.before(t, dir)
+			l := &testLauncher{runs: "runs"}
+			s, err := c.open(l, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
+			defer closeModel(t, m)
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			if late != nil {
+				if m.interrupted || strings.Contains(m.msg, "was interrupted") {
+					t.Fatalf("interrupted while its process lives: message %q", m.msg)
+				}
+				killWriter(t, late)
+				// Wait until the run open here has followed the events as
+				// the kill left them, then let a tick ask it as the
+				// header does.
+				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+					if _, _, interrupted := m.sh.run.State(); interrupted {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("the run open here never read the events as the kill left them")
+					}
+				}
+				m.Update(tickMsg(time.Now()))
+			}
+			other := map[string]string{trained: loading, loading: trained}[c.want]
+			if !strings.Contains(m.msg, "killed "+c.want) || strings.Contains(m.msg, other) {
+				t.Errorf("message %q, want %q", m.msg, "killed "+c.want)
+			}
+			if h := m.statusLine(); !strings.Contains(h, "· stopped, interrupted (") {
+				t.Errorf("header %q, want stopped, interrupted", h)
+			}
+			hit(t, m, "4")
+			listNow(t, m)
+			hit(t, m, "r")
+			pump(t, m, nil, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
+			if len(l.ctls) != 1 || filepath.Base(m.sh.run.Dir()) != "killed" {
+				t.Errorf("r did not resume it: %d engines, open %q", len(l.ctls), m.openName())
 			}
 		})
 	}
