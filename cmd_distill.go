@@ -45,8 +45,8 @@ used (a missing field, an empty solution, a reserved tag, not JSON, too long
 for the models) are skipped and reported with their line numbers.
 
 Examples:
-  rlt distill --teacher runs/x/teacher --out /tmp/distilled --questions 2000 --steps 800
-  rlt distill --teacher runs/x/teacher --data questions.jsonl --out /tmp/distilled
+  rlt distill --teacher /tmp/trained --out /tmp/distilled --questions 2000 --steps 800
+  rlt distill --teacher /tmp/trained --data questions.jsonl --out /tmp/distilled-data
 `
 
 func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
@@ -263,7 +263,7 @@ and its verdict (with --teacher also answer_first).
 
 Examples:
   rlt eval --student /tmp/distilled/student --questions 200
-  rlt eval --teacher runs/x/teacher --student S --data test.jsonl --samples
+  rlt eval --teacher /tmp/trained --student /tmp/distilled/student --data test.jsonl --samples
 `
 
 func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {

@@ -24,8 +24,8 @@ sampled. With --chat, TEXT is a user message rendered with ChatML and a
 generation prompt; generation stops at <|im_end|>.
 
 Examples:
-  rlt generate --model runs/teacher --prompt "347+285=?" --chat --temperature 0
-  rlt generate --model runs/teacher --prompt "Once" --temperature 0.7 --top-p 0.9 --seed 3
+  rlt generate --model /tmp/defaults/teacher --prompt "347+285=?" --chat --temperature 0
+  rlt generate --model /tmp/trained --prompt "Once" --temperature 0.7 --top-p 0.9 --seed 3
 `
 
 func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

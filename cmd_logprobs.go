@@ -22,7 +22,7 @@ the ones before it under softmax(logits / T), teacher-forced:
 no context, so its entry is null).
 
 Example:
-  echo '{"text": "347+285=?"}' | rlt logprobs --model runs/teacher --temperature 0.7
+  echo '{"text": "347+285=?"}' | rlt logprobs --model /tmp/defaults/teacher --temperature 0.7
 `
 
 func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
@@ -30,7 +30,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	dir := fs.String("model", "", "Hugging Face model folder (required)")
 	dev := deviceFlag(fs, "the model's layers")
 	temp := fs.Float64("temperature", 1, "divide logits by this before the softmax")
-	weights := weightsFlag(fs)
+	weights := weightsFlag(fs, true)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ Usage: rlt model <init|info> ...
   info   show a model folder's shapes, parameter count, dtype, files and memory needs
 
 Examples:
-  rlt model init --config config.json --out /tmp/tiny
+  rlt model init --config /tmp/defaults/student/config.json --out /tmp/tiny
   rlt model info /tmp/tiny
 `
 
@@ -55,7 +55,7 @@ drawn from N(0, 0.02²), norms 1 and biases 0, as Qwen2's initialiser does.
 FILE is a Hugging Face config.json; keys it leaves out take Qwen2's defaults.
 
 Example:
-  rlt model init --config config.json --out /tmp/tiny --seed 1
+  rlt model init --config /tmp/defaults/student/config.json --out /tmp/tiny-bf16 --dtype bf16 --seed 2
 `
 
 func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -118,9 +118,14 @@ func parseDType(s string) (hf.DType, error) {
 	return "", fmt.Errorf("--dtype %q: want f32 or bf16", s)
 }
 
-// weightsFlag adds --weights to a command that only reads its models.
-func weightsFlag(fs *flag.FlagSet) *string {
-	return fs.String("weights", "checkpoint", "how the models hold their matrices: checkpoint (BF16/F16 checkpoints stay 16-bit: half the memory, the same numbers) or float32")
+// weightsFlag adds --weights to a command that only reads its models; one:
+// it loads a single model (logprobs, serve), so the help says "the model".
+func weightsFlag(fs *flag.FlagSet, one bool) *string {
+	how := "how the models hold their matrices"
+	if one {
+		how = "how the model holds its matrices"
+	}
+	return fs.String("weights", "checkpoint", how+": checkpoint (BF16/F16 checkpoints stay 16-bit: half the memory, the same numbers) or float32")
 }
 
 func parseWeights(s string) (model.Precision, error) {

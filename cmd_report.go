@@ -20,7 +20,7 @@ read, not locked: they may be running. The page is written to a temporary
 file and renamed, so a failed report leaves no partial page.
 
 Example:
-  rlt report runs/seed1 runs/seed2 --out report --traces accepted,top:2
+  rlt report runs/20261125-034115 runs/official --out report --traces accepted,top:2
 `
 
 func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -86,9 +86,9 @@ the same forwards: bench/torch_score.py). The summary line also goes to
 stderr.
 
 Examples:
-  rlt score --teacher runs/teacher --student runs/student < traces.jsonl
-  rlt score --teacher T --student S --run runs/20261125-034115-official --write
-  rlt score --teacher http://gpu1:8000 --student http://gpu1:8001 --tokenizer models/student --run RUNDIR --write
+  rlt score --teacher /tmp/defaults/teacher --student /tmp/defaults/student < traces.jsonl
+  rlt score --teacher /tmp/trained --student /tmp/defaults/student --run runs/official --write
+  rlt score --teacher http://gpu1:8000 --student http://gpu1:8001 --tokenizer /tmp/defaults/student --run RUNDIR --write
 `
 
 func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -115,7 +115,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	studentSys := fs.String("student-system", "", "student system prompt (default: the run's, else the one the models record)")
 	runDir := fs.String("run", "", "score every trace of this run folder instead of stdin")
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
-	weights := weightsFlag(fs)
+	weights := weightsFlag(fs, false)
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many padded positions (items × longest sequence); 0 = no limit")
 	dev := deviceFlag(fs, "the local models")
 	statsPath := fs.String("stats", "", "write a summary (items, tokens, time, tokens/s, each item's sequence lengths) to this file")

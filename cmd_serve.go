@@ -42,8 +42,8 @@ It listens on localhost only unless --public is given: the endpoints have no
 authentication. Ctrl-C stops it.
 
 Examples:
-  rlt serve --model runs/teacher --listen 127.0.0.1:8000
-  rlt serve --model /models/student --listen 0.0.0.0:8001 --public
+  rlt serve --model /tmp/trained --listen 127.0.0.1:8000
+  rlt serve --model /tmp/defaults/student --listen 0.0.0.0:8001 --public
 `
 
 func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -60,7 +60,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	public := fs.Bool("public", false, "allow listening on an address other than localhost")
 	apiFlag := fs.String("api", "both", "endpoints: vllm (/v1/completions), sglang (/generate) or both")
 	name := fs.String("name", "", "the model's name in /v1/models and requests (default: the folder's name)")
-	weights := weightsFlag(fs)
+	weights := weightsFlag(fs, true)
 	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (compute/device)")
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many positions")
 	if err := parseFlags(fs, args); err != nil {

@@ -18,7 +18,7 @@ A malformed line gets {"line": N, "error": "..."} and the rest go on; the
 exit status is 1 if any line failed.
 
 Example:
-  echo '{"text": "347+285=?"}' | rlt tokenize --tokenizer model/tokenizer.json
+  echo '{"text": "347+285=?"}' | rlt tokenize --tokenizer /tmp/defaults/teacher/tokenizer.json
 `
 
 func runTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -194,21 +194,26 @@ func TestUsageTexts(t *testing.T) {
 		{[]string{"open"}, []string{"Usage: rlt open"}},
 		{[]string{"sessions"}, []string{"Usage: rlt sessions", string(sessions.StateRunning), string(sessions.StatePaused), string(sessions.StateResuming),
 			string(sessions.StateFinished), string(sessions.StateStopped), string(sessions.StateFailed), string(sessions.StateBroken)}},
-		{[]string{"report"}, []string{"Usage: rlt report"}},
+		{[]string{"report"}, []string{"Usage: rlt report", "rlt report runs/20261125-034115 runs/official --out report"}},
 		{[]string{"export"}, []string{"Usage: rlt export"}},
 		{[]string{"import"}, []string{"Usage: rlt import"}},
 		{[]string{"model"}, []string{"Usage: rlt model <init|info>"}},
-		{[]string{"model", "init"}, []string{"Usage: rlt model init"}},
+		{[]string{"model", "init"}, []string{"Usage: rlt model init", "--config /tmp/defaults/student/config.json --out /tmp/tiny-bf16"}},
 		{[]string{"model", "info"}, []string{"Usage: rlt model info"}},
-		{[]string{"tokenize"}, []string{"Usage: rlt tokenize"}},
-		{[]string{"generate"}, []string{"Usage: rlt generate"}},
+		{[]string{"tokenize"}, []string{"Usage: rlt tokenize", "--tokenizer /tmp/defaults/teacher/tokenizer.json"}},
+		{[]string{"generate"}, []string{"Usage: rlt generate", "--model /tmp/defaults/teacher --prompt", "--model /tmp/trained --prompt"}},
 		{[]string{"pretrain"}, []string{"Usage: rlt pretrain", "task of the warm-start corpus: addition or linear"}},
-		{[]string{"distill"}, []string{"Usage: rlt distill", "questions to explain (with --data: the first N usable rows, all of them when not given)"}},
-		{[]string{"eval"}, []string{"Usage: rlt eval", "held-out questions (with --data: the first N usable rows, all of them when not given)"}},
-		{[]string{"train"}, []string{"Usage: rlt train", "in the file's order, then keys it does not set, then the\nvalues flags give"}},
-		{[]string{"score"}, []string{"Usage: rlt score"}},
-		{[]string{"serve"}, []string{"Usage: rlt serve"}},
-		{[]string{"logprobs"}, []string{"Usage: rlt logprobs"}},
+		{[]string{"distill"}, []string{"Usage: rlt distill", "questions to explain (with --data: the first N usable rows, all of them when not given)",
+			"--teacher /tmp/trained --out /tmp/distilled ", "--out /tmp/distilled-data"}},
+		{[]string{"eval"}, []string{"Usage: rlt eval", "held-out questions (with --data: the first N usable rows, all of them when not given)",
+			"--teacher /tmp/trained --student /tmp/distilled/student"}},
+		{[]string{"train"}, []string{"Usage: rlt train", "in the file's order, then keys it does not set, then the\nvalues flags give",
+			"rlt pretrain --out /tmp/defaults --seed 1", "--student /tmp/defaults/student --steps 50 --save /tmp/trained"}},
+		{[]string{"score"}, []string{"Usage: rlt score", "--teacher /tmp/trained --student /tmp/defaults/student --run runs/official",
+			"--tokenizer /tmp/defaults/student", "how the models hold their matrices"}},
+		{[]string{"serve"}, []string{"Usage: rlt serve", "--model /tmp/trained --listen", "--model /tmp/defaults/student --listen",
+			"how the model holds its matrices"}},
+		{[]string{"logprobs"}, []string{"Usage: rlt logprobs", "--model /tmp/defaults/teacher", "how the model holds its matrices"}},
 	} {
 		code, out, errs := runCLI(t, "", append(c.args, "--help")...)
 		usage := out + errs
@@ -225,6 +230,98 @@ func TestUsageTexts(t *testing.T) {
 			if utf8.RuneCountInString(line) > 80 && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "Usage:") {
 				t.Errorf("rlt %v --help: a line of %d columns: %q", c.args, utf8.RuneCountInString(line), line)
 			}
+		}
+	}
+}
+
+// TestUsageExamplesReadWhatExamplesWrite: every model folder or model file
+// an example in the --help texts reads, and the run rlt score --run scores,
+// is one an example writes (rlt pretrain --out DIR writes DIR/teacher and DIR/student, rlt
+// train --save, rlt distill --out DIR/student, rlt import --out, rlt model
+// init --out), so a user who follows them has each path; and no two
+// different examples write the same folder, which the second would refuse.
+// They used to read runs/teacher and runs/x/teacher, which nothing makes.
+// Placeholders (T, RUNDIR), URLs and the user's own data files are not
+// paths an example could write.
+func TestUsageExamplesReadWhatExamplesWrite(t *testing.T) {
+	var lines []string
+	for _, args := range [][]string{{"run"}, {"open"}, {"sessions"}, {"report"}, {"export"}, {"import"}, {"model"},
+		{"model", "init"}, {"model", "info"}, {"tokenize"}, {"generate"}, {"pretrain"}, {"distill"}, {"eval"},
+		{"train"}, {"score"}, {"serve"}, {"logprobs"}} {
+		_, out, errs := runCLI(t, "", append(args, "--help")...)
+		for _, l := range strings.Split(out+errs, "\n") {
+			// An example is indented, and starts with rlt or pipes into it.
+			ex := strings.TrimSpace(l)
+			if i := strings.Index(ex, "| rlt "); i >= 0 {
+				ex = ex[i+2:]
+			}
+			if !strings.HasPrefix(l, "  ") || !strings.HasPrefix(ex, "rlt ") || strings.Contains(ex, "[") {
+				continue // not an example, or a usage line's synopsis ([flags])
+			}
+			ex, _, _ = strings.Cut(ex, "#")
+			if f := strings.Fields(ex); len(f) > 2 {
+				lines = append(lines, strings.TrimSpace(ex))
+			}
+		}
+	}
+	if len(lines) < 20 {
+		t.Fatalf("found %d examples: %q", len(lines), lines)
+	}
+	written := map[string]string{} // path → the example that writes it
+	write := func(path, ex string) {
+		if by, ok := written[path]; ok && by != ex {
+			t.Errorf("%s is written by two examples:\n  %s\n  %s", path, by, ex)
+		}
+		written[path] = ex
+	}
+	type read struct{ path, ex string }
+	var reads []read
+	for _, ex := range lines {
+		f := strings.Fields(ex)
+		flag := func(name string) string {
+			for i := range f[:len(f)-1] {
+				if f[i] == name {
+					return f[i+1]
+				}
+			}
+			return ""
+		}
+		switch {
+		case f[1] == "pretrain":
+			out := flag("--out")
+			for _, m := range []string{"teacher", "student"} {
+				for _, p := range []string{out + "/" + m, out + "/" + m + "/config.json", out + "/" + m + "/tokenizer.json"} {
+					write(p, ex)
+				}
+			}
+		case f[1] == "train" && flag("--save") != "":
+			write(flag("--save"), ex)
+		case f[1] == "distill":
+			write(flag("--out")+"/student", ex)
+		case f[1] == "import" && flag("--out") != "":
+			write(flag("--out"), ex)
+		case f[1] == "model" && f[2] == "init":
+			write(flag("--out"), ex)
+			reads = append(reads, read{flag("--config"), ex})
+		case f[1] == "model" && f[2] == "info":
+			reads = append(reads, read{f[3], ex})
+		}
+		for _, name := range []string{"--teacher", "--student", "--model", "--tokenizer", "--student-init", "--tokenizer-from"} {
+			if p := flag(name); p != "" && f[1] != "model" {
+				reads = append(reads, read{p, ex})
+			}
+		}
+		if f[1] == "score" && flag("--run") != "" && flag("--run") != "RUNDIR" {
+			reads = append(reads, read{flag("--run"), ex})
+		}
+	}
+	for _, r := range reads {
+		placeholder := r.path == strings.ToUpper(r.path) // T, S, DIR, RUNDIR
+		if placeholder || strings.Contains(r.path, "://") {
+			continue
+		}
+		if _, ok := written[r.path]; !ok {
+			t.Errorf("%s reads %s, which no example writes", r.ex, r.path)
 		}
 	}
 }
