@@ -654,18 +654,7 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 					t.Fatalf("header while the writer lives: %q", h)
 				}
 				killWriter(t, w)
-				// The close that killWriter takes back may have been read
-				// already (a killed writer writes none): wait until the
-				// run open here has followed the events as rewritten.
-				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-					if _, _, interrupted := m.sh.run.State(); interrupted {
-						break
-					}
-					if time.Now().After(deadline) {
-						t.Fatal("the run open here never read the events as the kill left them")
-					}
-				}
-				m.Update(tickMsg(time.Now()))
+				awaitKillRead(t, m)
 			}
 			h := m.statusLine()
 			if want := "· stopped, interrupted " + c.suffix + " ·"; !strings.Contains(h, want) {
@@ -959,18 +948,7 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 					t.Fatalf("interrupted while its process lives: message %q", m.msg)
 				}
 				killWriter(t, late)
-				// Wait until the run open here has followed the events as
-				// the kill left them, then let a tick ask it as the
-				// header does.
-				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-					if _, _, interrupted := m.sh.run.State(); interrupted {
-						break
-					}
-					if time.Now().After(deadline) {
-						t.Fatal("the run open here never read the events as the kill left them")
-					}
-				}
-				m.Update(tickMsg(time.Now()))
+				awaitKillRead(t, m)
 			}
 			other := map[string]string{trained: loading, loading: trained}[c.want]
 			if !strings.Contains(m.msg, "killed "+c.want) || strings.Contains(m.msg, other) {
@@ -1859,4 +1837,21 @@ func TestWorkbenchFollowsAnOfficialRunToItsPlan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// awaitKillRead waits until the run open in m has followed its events as
+// killWriter left them (the close it takes back may have been read
+// already: a killed writer writes none), then lets a tick ask the run's
+// state as the header does. It fails after 20 s; nothing is timed.
+func awaitKillRead(t *testing.T, m *Model) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, _, interrupted := m.sh.run.State(); interrupted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run open here never read the events as the kill left them")
+		}
+	}
+	m.Update(tickMsg(time.Now()))
 }
