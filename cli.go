@@ -36,6 +36,26 @@ type usageError struct{ cmd, msg string } // cmd: "rlt model info"
 func (e usageError) Error() string        { return e.msg }
 func (e usageError) Is(target error) bool { return target == errUsage }
 
+// commandError is a failure of a subcommand (rlt model init): main names
+// it whole, not by its command alone.
+type commandError struct {
+	cmd string // "rlt model init"
+	err error
+}
+
+func (e commandError) Error() string { return e.err.Error() }
+func (e commandError) Unwrap() error { return e.err }
+
+// subcommand names err, a failure of the subcommand cmd ("rlt model
+// init"), so main says it as that command's; a wrong call or help passes
+// as it is.
+func subcommand(cmd string, err error) error {
+	if err == nil || err == errHelp || errors.Is(err, errUsage) {
+		return err
+	}
+	return commandError{cmd, err}
+}
+
 // misuse prints fs's usage and returns the usageError saying what was
 // wrong with the call.
 func misuse(fs *flag.FlagSet, format string, args ...any) error {

@@ -39,9 +39,9 @@ func runModel(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "init":
-		return runModelInit(args[1:], stdin, stdout, stderr)
+		return subcommand("rlt model init", runModelInit(args[1:], stdin, stdout, stderr))
 	case "info":
-		return runModelInfo(args[1:], stdin, stdout, stderr)
+		return subcommand("rlt model info", runModelInfo(args[1:], stdin, stdout, stderr))
 	}
 	fmt.Fprintf(stderr, "rlt model: unknown subcommand %q\n\n%s", args[0], strings.TrimLeft(modelUsage, "\n"))
 	return errUsage

@@ -71,6 +71,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				case errors.Is(err, errUsage):
 					return 2
 				}
+				var named commandError
+				if errors.As(err, &named) {
+					fmt.Fprintf(stderr, "%s: %v\n", named.cmd, named.err)
+					return 1
+				}
 				fmt.Fprintf(stderr, "rlt %s: %v\n", c.name, err)
 				return 1
 			}

@@ -131,6 +131,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"export", run}, 2, fmt.Sprintf(`rlt export: --run is required (%q is an argument, which rlt export does not take: --run %s?)`, run, run)},
 		{[]string{"sessions", "runs"}, 2, `rlt sessions: unexpected argument "runs": rlt sessions takes only flags`},
 		{[]string{"model", "info"}, 2, "rlt model info: missing DIR"},
+		{[]string{"model", "info", filepath.Join(run, "nothing")}, 1, "rlt model info: model folder: open " + filepath.Join(run, "nothing")},
+		{[]string{"model", "init", "--config", filepath.Join(run, "none.json"), "--out", filepath.Join(run, "m")}, 1, "rlt model init: load config: open " + filepath.Join(run, "none.json")},
 		{[]string{"run", "--resume", run, "--config", shape}, 2, "rlt run: --config with --resume: a resumed run keeps its own config.toml"},
 		{[]string{"model", "init", "--config", shape, "--out", model}, 1, "already holds a model (config.json) that would be replaced"},
 		{[]string{"model", "init", "--config", shape, "--out", run}, 1, "a run folder; writing there would mix with its records"},

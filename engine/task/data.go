@@ -52,12 +52,13 @@ func ReadFile(key, path string) (*File, error) {
 	if err != nil {
 		// A missing file and a folder are said here, in the same words on
 		// every system (reading a folder is "is a directory" on Linux,
-		// "Incorrect function." on Windows).
+		// "Incorrect function." on Windows), and in the form of the file's
+		// other problems: "data FILE: …".
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %s: %w", key, path, fs.ErrNotExist)
+			return nil, fmt.Errorf("%s %s: %w", key, path, fs.ErrNotExist)
 		}
 		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
-			return nil, fmt.Errorf("%s: %s is a folder; give the JSON Lines file in it", key, path)
+			return nil, fmt.Errorf("%s %s: is a folder; give the JSON Lines file in it", key, path)
 		}
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
