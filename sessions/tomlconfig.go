@@ -176,7 +176,7 @@ func unknownKeyError(path string, de *toml.DecodeError, rt reflect.Type) *Config
 		if !ok {
 			break
 		}
-		t = f
+		t = f.typ
 	}
 	ce := &ConfigError{File: path, Line: line, Column: col, Key: strings.Join(key, "."), Err: de}
 	if i >= len(key) {
@@ -214,10 +214,20 @@ func derefContainer(t reflect.Type) reflect.Type {
 	return t
 }
 
-// tomlFields lists a struct's TOML keys with their types, following go-toml's
-// rules: the `toml` tag name, else the field name; "-" is skipped; untagged
-// embedded structs are flattened.
-func tomlFields(t reflect.Type) (names []string, types []reflect.Type) {
+// tomlField is one TOML key of a struct: its name, its Go type, and the
+// index path of its field (through untagged embedded structs) for
+// reflect.Value.FieldByIndexErr.
+type tomlField struct {
+	name  string
+	typ   reflect.Type
+	index []int
+}
+
+// tomlFields lists a struct's TOML keys, following go-toml's rules: the
+// `toml` tag name, else the field name; "-" is skipped; untagged embedded
+// structs are flattened.
+func tomlFields(t reflect.Type) []tomlField {
+	var fields []tomlField
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("toml")
@@ -231,9 +241,10 @@ func tomlFields(t reflect.Type) (names []string, types []reflect.Type) {
 				et = et.Elem()
 			}
 			if et.Kind() == reflect.Struct {
-				n, ty := tomlFields(et)
-				names = append(names, n...)
-				types = append(types, ty...)
+				for _, ef := range tomlFields(et) {
+					ef.index = append([]int{i}, ef.index...)
+					fields = append(fields, ef)
+				}
 				continue
 			}
 		}
@@ -243,20 +254,19 @@ func tomlFields(t reflect.Type) (names []string, types []reflect.Type) {
 		if name == "" {
 			name = f.Name
 		}
-		names = append(names, name)
-		types = append(types, f.Type)
+		fields = append(fields, tomlField{name: name, typ: f.Type, index: []int{i}})
 	}
-	return names, types
+	return fields
 }
 
 func structKeys(t reflect.Type) []string {
-	names, _ := tomlFields(t)
-	seen := make(map[string]bool, len(names))
-	out := names[:0:0]
-	for _, n := range names {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
+	fields := tomlFields(t)
+	seen := make(map[string]bool, len(fields))
+	out := make([]string, 0, len(fields))
+	for _, f := range fields {
+		if !seen[f.name] {
+			seen[f.name] = true
+			out = append(out, f.name)
 		}
 	}
 	return out
@@ -264,19 +274,19 @@ func structKeys(t reflect.Type) []string {
 
 // lookupField finds key in struct t: an exact match first, then a
 // case-insensitive one (go-toml matches both ways).
-func lookupField(t reflect.Type, key string) (reflect.Type, bool) {
-	names, types := tomlFields(t)
-	for i, n := range names {
-		if n == key {
-			return types[i], true
+func lookupField(t reflect.Type, key string) (tomlField, bool) {
+	fields := tomlFields(t)
+	for _, f := range fields {
+		if f.name == key {
+			return f, true
 		}
 	}
-	for i, n := range names {
-		if strings.EqualFold(n, key) {
-			return types[i], true
+	for _, f := range fields {
+		if strings.EqualFold(f.name, key) {
+			return f, true
 		}
 	}
-	return nil, false
+	return tomlField{}, false
 }
 
 // fieldTypeAt follows a key path from t and returns the Go type found there.
@@ -285,11 +295,11 @@ func fieldTypeAt(t reflect.Type, key []string) (reflect.Type, bool) {
 		t = derefContainer(t)
 		switch t.Kind() {
 		case reflect.Struct:
-			ft, ok := lookupField(t, k)
+			f, ok := lookupField(t, k)
 			if !ok {
 				return nil, false
 			}
-			t = ft
+			t = f.typ
 		case reflect.Map:
 			t = t.Elem()
 		default:
@@ -316,14 +326,15 @@ func ValueText(cfg any, key string) (string, bool) {
 		if v.Kind() != reflect.Struct {
 			return "", false
 		}
-		f, ok := fieldValue(v, part, true)
-		if !ok {
-			f, ok = fieldValue(v, part, false)
-		}
+		f, ok := lookupField(v.Type(), part)
 		if !ok {
 			return "", false
 		}
-		v = f
+		fv, err := v.FieldByIndexErr(f.index) // err: through a nil embedded pointer
+		if err != nil {
+			return "", false
+		}
+		v = fv
 	}
 	text, err := EncodeTOML(map[string]any{"v": v.Interface()})
 	if err != nil {
@@ -334,44 +345,6 @@ func ValueText(cfg any, key string) (string, bool) {
 		return "", false // a table, or a value TOML writes on several lines
 	}
 	return value, true
-}
-
-// fieldValue is the field of struct v that key names (tomlFields' rules),
-// spelled exactly or, with exact false, in another case.
-func fieldValue(v reflect.Value, key string, exact bool) (reflect.Value, bool) {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
-		if name == "-" {
-			continue
-		}
-		if f.Anonymous && name == "" {
-			ev := v.Field(i)
-			if ev.Kind() == reflect.Pointer {
-				if ev.IsNil() {
-					continue
-				}
-				ev = ev.Elem()
-			}
-			if ev.Kind() == reflect.Struct {
-				if fv, ok := fieldValue(ev, key, exact); ok {
-					return fv, true
-				}
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if name == key || !exact && strings.EqualFold(name, key) {
-			return v.Field(i), true
-		}
-	}
-	return reflect.Value{}, false
 }
 
 // tomlKindName names what TOML value a Go type accepts, for messages.
@@ -601,13 +574,12 @@ func keyOrder(t reflect.Type) map[string]int {
 		if t == nil || t.Kind() != reflect.Struct || t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
 			return
 		}
-		names, types := tomlFields(t)
-		for i, n := range names {
-			key := prefix + n
+		for _, f := range tomlFields(t) {
+			key := prefix + f.name
 			if _, seen := order[key]; !seen {
 				order[key] = len(order)
 			}
-			walk(types[i], key+".")
+			walk(f.typ, key+".")
 		}
 	}
 	walk(t, "")
