@@ -217,50 +217,37 @@ func highestStanding(steps map[int]*stepRanges, resumes resumePoints) int {
 }
 
 // stepRewards are one segment's rewards, the best of each step, by
-// ascending step, with the best of all steps up to each: what the best
-// reward of its records that stand is, once a resume read later cuts the
-// segment at a step, is one search. A session's steps come in order, so
-// adding one is an append.
+// ascending step: what a resume read later cuts at a step (bestUpTo). A
+// session's steps come in order, so adding one is an append.
 type stepRewards struct {
 	steps []int
 	best  []float64 // best[i]: the best reward recorded for steps[i]
-	upTo  []float64 // upTo[i]: the best of best[:i+1], valid below fresh
-	fresh int
 }
 
 // add records a reward v of step (not NaN).
 func (r *stepRewards) add(step int, v float64) {
 	i, found := slices.BinarySearch(r.steps, step)
 	switch {
-	case found && !(v > r.best[i]):
-		return
 	case found:
-		r.best[i] = v
+		r.best[i] = max(r.best[i], v)
 	default:
 		r.steps = slices.Insert(r.steps, i, step)
 		r.best = slices.Insert(r.best, i, v)
-		r.upTo = append(r.upTo, 0)
 	}
-	r.fresh = min(r.fresh, i)
 }
 
 // bestUpTo is the best reward of the steps not past limit (false: none).
 func (r *stepRewards) bestUpTo(limit int) (float64, bool) {
-	j := len(r.steps) - 1
-	if limit < math.MaxInt {
-		j = sort.SearchInts(r.steps, limit+1) - 1
-	}
-	if j < 0 {
-		return 0, false
-	}
-	for i := r.fresh; i <= j; i++ {
-		r.upTo[i] = r.best[i]
-		if i > 0 {
-			r.upTo[i] = max(r.upTo[i], r.upTo[i-1])
+	best, found := 0.0, false
+	for i, step := range r.steps {
+		if step > limit {
+			break
+		}
+		if !found || r.best[i] > best {
+			best, found = r.best[i], true
 		}
 	}
-	r.fresh = max(r.fresh, j+1)
-	return r.upTo[j], true
+	return best, found
 }
 
 // bestStanding is the best reward of the records (their rewards by
