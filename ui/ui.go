@@ -1141,17 +1141,8 @@ func (m *Model) eta(left int, r float64) time.Duration {
 	per := time.Duration(float64(time.Minute) / r)
 	var since time.Duration
 	if n := len(m.recent); n > 0 && m.now.After(m.recent[n-1].t) {
-		from := m.recent[n-1].t
-		since = m.now.Sub(from)
-		for _, p := range m.pauses {
-			to := p.to
-			if to.IsZero() {
-				to = m.now
-			}
-			if a, b := maxTime(p.from, from), minTime(to, m.now); b.After(a) {
-				since -= b.Sub(a)
-			}
-		}
+		last := m.recent[n-1].t
+		since = m.now.Sub(last) - m.pausedWithin(last, m.now)
 	}
 	if m.cur != nil && m.cur.FollowsTrainer {
 		return max(time.Duration(left)*per-since, 0)
@@ -1177,17 +1168,24 @@ func (s *runStatus) basis() (steps int, spent time.Duration, seen int) {
 		return 0, 0, n
 	}
 	a, b := s.recent[0], s.recent[n-1]
-	spent = b.t.Sub(a.t)
-	for _, p := range s.pauses { // time paused is not time a step takes
-		to := p.to
-		if to.IsZero() {
-			to = b.t
+	spent = b.t.Sub(a.t) - s.pausedWithin(a.t, b.t) // time paused is not time a step takes
+	return b.step - a.step, spent, n
+}
+
+// pausedWithin is how much of [from, to] the run spent paused (a pause not
+// ended yet runs to to).
+func (s *runStatus) pausedWithin(from, to time.Time) time.Duration {
+	var d time.Duration
+	for _, p := range s.pauses {
+		end := p.to
+		if end.IsZero() {
+			end = to
 		}
-		if from, until := maxTime(p.from, a.t), minTime(to, b.t); until.After(from) {
-			spent -= until.Sub(from)
+		if a, b := maxTime(p.from, from), minTime(end, to); b.After(a) {
+			d += b.Sub(a)
 		}
 	}
-	return b.step - a.step, spent, n
+	return d
 }
 
 // Quiet: a followed trainer's run is said to bring no new step once none
