@@ -366,14 +366,8 @@ func (t *Tape) okNorm(x *Tensor, norm PreNorm) bool {
 
 // RoPE rotates the heads of x [N, heads·hd] by the positions pos [N].
 func (t *Tape) RoPE(x *Tensor, pos []int32, table *RoPETable, heads int) *Tensor {
-	if !t.ok(x) {
+	if !t.ok(x) || !t.okRoPE(x, pos, table, heads) {
 		return nil
-	}
-	if x.rank != 2 || x.dims[0] != len(pos) || x.dims[1] != heads*table.HeadDim {
-		return t.fail("rope", "input %v: want [%d, %d·%d]", x, len(pos), heads, table.HeadDim)
-	}
-	if i, ok := checkIDs(pos, table.MaxPos); !ok {
-		return t.fail("rope", "position %d at row %d is beyond the table's %d positions", pos[i], i, table.MaxPos)
 	}
 	out := t.acts.get("rope.out", shapeOf(x))
 	t.be.RoPE(out, x, pos, table, heads)
@@ -381,6 +375,20 @@ func (t *Tape) RoPE(x *Tensor, pos []int32, table *RoPETable, heads int) *Tensor
 		t.push(node{op: opRoPE, out: out, a: x, ids: pos, rope: table, heads: heads})
 	}
 	return out
+}
+
+// okRoPE checks that x [N, heads·hd] can be rotated at the positions pos
+// by table, failing the tape where not.
+func (t *Tape) okRoPE(x *Tensor, pos []int32, table *RoPETable, heads int) bool {
+	if x.rank != 2 || x.dims[0] != len(pos) || x.dims[1] != heads*table.HeadDim {
+		t.fail("rope", "input %v: want [%d, %d·%d]", x, len(pos), heads, table.HeadDim)
+		return false
+	}
+	if i, ok := checkIDs(pos, table.MaxPos); !ok {
+		t.fail("rope", "position %d at row %d is beyond the table's %d positions", pos[i], i, table.MaxPos)
+		return false
+	}
+	return true
 }
 
 // Attention runs causal grouped-query attention: q [B·T, H·hd], k and v
@@ -956,11 +964,8 @@ func (t *Tape) CachedAttention(q, k, v *Tensor, pos []int32, table *RoPETable, k
 		return t.fail("cached attention", "cache %v cannot take %d more tokens after %d (max %d)", kCache, d.T, past, maxLen)
 	}
 	if rw, ok := t.be.(RotaryCacheWriter); ok && rw.CanRotaryCacheWrite() {
-		if len(pos) != n || table.HeadDim != d.HeadDim {
-			return t.fail("rope", "%d positions and a table of heads of %d for %d rows of heads of %d", len(pos), table.HeadDim, n, d.HeadDim)
-		}
-		if i, ok := checkIDs(pos, table.MaxPos); !ok {
-			return t.fail("rope", "position %d at row %d is beyond the table's %d positions", pos[i], i, table.MaxPos)
+		if !t.okRoPE(q, pos, table, d.H) || !t.okRoPE(k, pos, table, d.KV) {
+			return nil
 		}
 		qr := t.acts.get("rope.out", shapeOf(q))
 		rw.RotaryCacheWrite(qr, kCache, vCache, q, k, v, pos, table, d, maxLen, past)
