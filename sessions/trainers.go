@@ -912,8 +912,7 @@ func partial(rep *ImportReport, rel string, st ReadStats) {
 
 // readNemoRL reads a NeMo-RL log folder.
 func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord, []*TraceRecord, error) {
-	files, _ := filepath.Glob(filepath.Join(dir, "train_data_step*.jsonl"))
-	sortByStep(files, nemoStepRe)
+	files := nemoDataFiles(dir)
 	events := tfEventFiles(dir)
 	if len(files) == 0 && len(events) == 0 {
 		return nil, nil, fmt.Errorf("%s: not a NeMo-RL log folder (no train_data_step*.jsonl, no tensorboard/events.out.tfevents.*)", dir)
@@ -1036,6 +1035,14 @@ func unwrapOne(raw json.RawMessage, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
+// nemoDataFiles are the train_data_step{N}.jsonl files of a NeMo-RL log
+// folder, by step.
+func nemoDataFiles(dir string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, "train_data_step*.jsonl"))
+	sortByStep(files, nemoStepRe)
+	return files
+}
+
 // tfEventFiles are the TensorBoard event files of a NeMo-RL log folder.
 func tfEventFiles(dir string) []string {
 	a, _ := filepath.Glob(filepath.Join(dir, "tensorboard", "events.out.tfevents.*"))
@@ -1080,8 +1087,7 @@ func readTrainerSteps(dir, format string) TrainerSteps {
 		entries, err = readVerlMetrics(dir, findVerl(dir).metrics, rep)
 		metrics = mergeSteps(entries)
 	case ImportNemoRL:
-		files, _ := filepath.Glob(filepath.Join(dir, "train_data_step*.jsonl"))
-		metrics = mergeSteps(readNemoStepMetrics(dir, files, tfEventFiles(dir), rep))
+		metrics = mergeSteps(readNemoStepMetrics(dir, nemoDataFiles(dir), tfEventFiles(dir), rep))
 	default:
 		err = fmt.Errorf("%s: %q names no trainer whose steps can be read", dir, format)
 	}
