@@ -22,18 +22,8 @@ import (
 // ("2/2", not "2 (1 planned)"), and a later resume without --steps goes
 // on to N and no further. The embedded default at smallRun's size.
 func TestResumeRecordsTheNewPlan(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	cfgPath := filepath.Join(t.TempDir(), "one.toml")
-	os.WriteFile(cfgPath, []byte("steps = 1\n"+smallRun), 0o644)
-	runs := t.TempDir()
-	if code, _, errs := runCLI(t, "", "run", "--headless", "--runs", runs, "--config", cfgPath); code != 0 {
-		t.Fatalf("run: exit %d: %s", code, errs)
-	}
-	entries, _ := os.ReadDir(runs)
-	if len(entries) != 1 {
-		t.Fatalf("%d run folders", len(entries))
-	}
-	runDir := filepath.Join(runs, entries[0].Name())
+	runDir := runOneStep(t, "steps = 1\n")
+	runs := filepath.Dir(runDir)
 	recorded := func() runpkg.Config {
 		t.Helper()
 		var c runpkg.Config
@@ -100,18 +90,7 @@ func TestResumeRecordsTheNewPlan(t *testing.T) {
 // refused for the file, or that cannot start, leaves config.toml as it
 // was, --steps or not.
 func TestResumeChecksTheConfigurationItRuns(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	cfgPath := filepath.Join(t.TempDir(), "one.toml")
-	os.WriteFile(cfgPath, []byte("steps = 1\ndevice = 'cpu'\n"+smallRun), 0o644)
-	runs := t.TempDir()
-	if code, _, errs := runCLI(t, "", "run", "--headless", "--runs", runs, "--config", cfgPath); code != 0 {
-		t.Fatalf("run: exit %d: %s", code, errs)
-	}
-	entries, _ := os.ReadDir(runs)
-	if len(entries) != 1 {
-		t.Fatalf("%d run folders", len(entries))
-	}
-	runDir := filepath.Join(runs, entries[0].Name())
+	runDir := runOneStep(t, "steps = 1\ndevice = 'cpu'\n")
 	path := filepath.Join(runDir, sessions.ConfigFile)
 	text, err := os.ReadFile(path)
 	if err != nil {
@@ -150,4 +129,23 @@ func TestResumeChecksTheConfigurationItRuns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runOneStep runs the embedded default at smallRun's size under head (the
+// configuration's first keys) with rlt run --headless, in a cache and a
+// runs folder of the test's own, and returns the one run folder it made.
+func runOneStep(t *testing.T, head string) string {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfgPath := filepath.Join(t.TempDir(), "one.toml")
+	os.WriteFile(cfgPath, []byte(head+smallRun), 0o644)
+	runs := t.TempDir()
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--runs", runs, "--config", cfgPath); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	entries, _ := os.ReadDir(runs)
+	if len(entries) != 1 {
+		t.Fatalf("%d run folders", len(entries))
+	}
+	return filepath.Join(runs, entries[0].Name())
 }
