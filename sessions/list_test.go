@@ -169,6 +169,16 @@ func writeClosed(t *testing.T, dir, lastPhase string) {
 	}
 }
 
+// mustOpen opens the run at dir as a review does (Open, no resume).
+func mustOpen(t *testing.T, dir string) *Run {
+	t.Helper()
+	r, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // openToResume opens the run at dir as rlt run --resume does, before its
 // engine has loaded: its open event written, no resume event yet.
 func openToResume(t *testing.T, dir string) *Run {
@@ -233,10 +243,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
-			rv, err := Open(dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rv := mustOpen(t, dir)
 			rv.Flush()
 			return []*Run{rv}
 		}, StateStopped, fmt.Sprintf("unclean exit of pid %d; open in pid %d, no engine running", deadPID, self), false, true},
@@ -246,10 +253,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
-			rv, err := Open(dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rv := mustOpen(t, dir)
 			if err := rv.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -262,10 +266,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
-			rv, err := Open(dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rv := mustOpen(t, dir)
 			killWriter(t, rv, deadPID-1)
 			return nil
 		}, StateStopped, fmt.Sprintf("unclean exit of pid %d; unclean exit of pid %d", deadPID, deadPID-1), false, true},
@@ -290,10 +291,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
-			rs, err := Open(dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rs := mustOpen(t, dir)
 			if err := rs.Resume(0); err != nil {
 				t.Fatal(err)
 			}
@@ -308,10 +306,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}
-			rv, err := Open(dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rv := mustOpen(t, dir)
 			killWriter(t, rv, deadPID)
 			return nil
 		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), false, false},
@@ -319,10 +314,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
-			rs, err := Open(dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rs := mustOpen(t, dir)
 			if err := rs.Resume(0); err != nil {
 				t.Fatal(err)
 			}
@@ -432,10 +424,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			before := list[0]
 			// Opened to review here (rlt open takes the lock no process
 			// holds): no engine trains it, so its state is its training's.
-			rv, err := Open(dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rv := mustOpen(t, dir)
 			defer rv.Close()
 			rv.Flush()
 			if st, _, interrupted := rv.State(); st != c.want || interrupted != c.interrupted {
@@ -472,10 +461,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 func TestInterruptedLoadingSaysWhatTheSessionDid(t *testing.T) {
 	const deadPID = 4194301 // above any pid_max: no process has it
 	review := func(t *testing.T, dir string) {
-		rv, err := Open(dir, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rv := mustOpen(t, dir)
 		if err := rv.Close(); err != nil {
 			t.Fatal(err)
 		}
