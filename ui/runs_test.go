@@ -1052,14 +1052,7 @@ func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
 					}
 				}
 			}
-			l := &testLauncher{runs: "runs"}
-			s, err := c.open(l, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
-			defer closeModel(t, m)
-			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m, l := viewWith(t, c.open, dir)
 			if !m.sh.readOnly {
 				t.Fatal("not viewed read-only")
 			}

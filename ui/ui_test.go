@@ -641,14 +641,7 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			l := &testLauncher{runs: "runs"}
-			s, err := c.open(l, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
-			defer closeModel(t, m)
-			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m, l := viewWith(t, c.open, dir)
 			if c.killLate {
 				if h := m.statusLine(); !strings.Contains(h, "· running · sampling "+c.suffix+" ·") {
 					t.Fatalf("header while the writer lives: %q", h)
@@ -780,14 +773,7 @@ func TestHeaderSaysWhatTheListingSaysOfAResume(t *testing.T) {
 			if !c.late {
 				resumeIt()
 			}
-			l := &testLauncher{runs: "runs"}
-			s, err := c.open(l, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
-			defer closeModel(t, m)
-			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m, _ := viewWith(t, c.open, dir)
 			if c.late {
 				resumeIt()
 				// Wait until the run open here has followed the events
@@ -935,14 +921,7 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 			t.Chdir(t.TempDir())
 			dir := filepath.Join("runs", "killed")
 			late := c.before(t, dir)
-			l := &testLauncher{runs: "runs"}
-			s, err := c.open(l, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
-			defer closeModel(t, m)
-			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			m, l := viewWith(t, c.open, dir)
 			if late != nil {
 				if m.interrupted || strings.Contains(m.msg, "was interrupted") {
 					t.Fatalf("interrupted while its process lives: message %q", m.msg)
@@ -1854,4 +1833,20 @@ func awaitKillRead(t *testing.T, m *Model) {
 		}
 	}
 	m.Update(tickMsg(time.Now()))
+}
+
+// viewWith opens the run at dir as open opens it, with a test launcher
+// over the runs folder "runs" (returned too), in a workbench 200×30
+// closed when the test ends.
+func viewWith(t *testing.T, open func(l *testLauncher, dir string) (*sessions.Session, error), dir string) (*Model, *testLauncher) {
+	t.Helper()
+	l := &testLauncher{runs: "runs"}
+	s, err := open(l, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	return m, l
 }
