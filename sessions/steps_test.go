@@ -228,19 +228,11 @@ func TestListCountsTheHighestStandingStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			if c.resume >= 0 {
-				r, err := Open(dir, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := r.Resume(c.resume); err != nil {
-					t.Fatal(err)
-				}
-				for _, s := range c.then {
-					r.Emit(fakeMetrics(s))
-				}
-				if err := r.Close(); err != nil {
-					t.Fatal(err)
-				}
+				resumeAndClose(t, dir, c.resume, func(r *Run) {
+					for _, s := range c.then {
+						r.Emit(fakeMetrics(s))
+					}
+				})
 			}
 			list, err := List(root)
 			if err != nil || len(list) != 1 {
@@ -401,19 +393,11 @@ func TestListBestRewardOfStandingRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			if c.resume >= 0 {
-				r, err := Open(dir, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := r.Resume(c.resume); err != nil {
-					t.Fatal(err)
-				}
-				for _, s := range c.then {
-					r.Emit(metrics(s))
-				}
-				if err := r.Close(); err != nil {
-					t.Fatal(err)
-				}
+				resumeAndClose(t, dir, c.resume, func(r *Run) {
+					for _, s := range c.then {
+						r.Emit(metrics(s))
+					}
+				})
 			}
 			same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 			fresh, err := List(root)
@@ -446,5 +430,19 @@ func TestListBestRewardOfStandingRecords(t *testing.T) {
 				t.Errorf("the open run's best standing reward %v, want %v", open, c.want)
 			}
 		})
+	}
+}
+
+// resumeAndClose resumes the run at dir from step, lets record write the
+// session's records, and closes it.
+func resumeAndClose(t *testing.T, dir string, step int, record func(r *Run)) {
+	t.Helper()
+	r := mustOpen(t, dir)
+	if err := r.Resume(step); err != nil {
+		t.Fatal(err)
+	}
+	record(r)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
