@@ -219,7 +219,14 @@ func (f *trainerFollow) step() error {
 			return err
 		}
 	}
-	return errors.Join(appendLines(filepath.Join(f.live, MetricsFile), ml), appendLines(filepath.Join(f.live, EventsFile), el))
+	// Events before metrics: a reader that sees a step's records then sees
+	// the plan and the done phase that came with them (Run.pollOnce reads
+	// the events again after the metrics), never "step 6/6" for a run
+	// whose files now plan 8, nor step 8 of 8 still running.
+	if err := appendLines(filepath.Join(f.live, EventsFile), el); err != nil {
+		return err
+	}
+	return appendLines(filepath.Join(f.live, MetricsFile), ml)
 }
 
 // run looks at the trainer's folder every interval and, when its files

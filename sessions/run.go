@@ -667,12 +667,15 @@ func (r *Run) followLoop(ctx context.Context) {
 	}
 }
 
-// pollOnce reads what is new in every followed file, events first.
+// pollOnce reads what is new in every followed file, events first, and
+// the events once more after the metrics: a writer that appends a step's
+// events before its metrics (a followed trainer's plan and done phase)
+// is then never seen with the step and without its events.
 func (r *Run) pollOnce() {
 	fixed := []struct {
 		name string
 		kind byte
-	}{{EventsFile, 'e'}, {MetricsFile, 'm'}}
+	}{{EventsFile, 'e'}, {MetricsFile, 'm'}, {EventsFile, 'e'}}
 	for _, fx := range fixed {
 		r.pollFile(filepath.Join(r.dir, fx.name), fx.kind)
 	}

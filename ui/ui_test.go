@@ -1244,19 +1244,31 @@ func TestHeaderETAOfAFollowedTrainerRun(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 	header := func(step int, want, avoid []string) {
 		t.Helper()
+		// The step's records and the events that came with it (a new
+		// plan, the done phase) are two files the run reads in turn: wait
+		// for the header to say all of it, a while at most.
+		lacks := func(h string) string {
+			for _, w := range want {
+				if !regexp.MustCompile(w).MatchString(h) {
+					return w
+				}
+			}
+			return ""
+		}
 		deadline := time.Now().Add(20 * time.Second)
-		for m.pull(); !m.hasStep || m.lastStep < step; m.pull() {
+		m.pull()
+		for !m.hasStep || m.lastStep < step || lacks(m.statusLine()) != "" {
 			if time.Now().After(deadline) {
-				t.Fatalf("step %d never came (header %q)", step, m.statusLine())
+				h := m.statusLine()
+				if !m.hasStep || m.lastStep < step {
+					t.Fatalf("step %d never came (header %q)", step, h)
+				}
+				t.Fatalf("header %q lacks %q", h, lacks(h))
 			}
 			time.Sleep(20 * time.Millisecond)
+			m.pull()
 		}
 		h := m.statusLine()
-		for _, w := range want {
-			if !regexp.MustCompile(w).MatchString(h) {
-				t.Errorf("header %q lacks %q", h, w)
-			}
-		}
 		for _, a := range avoid {
 			if regexp.MustCompile(a).MatchString(h) {
 				t.Errorf("header %q shows %q", h, a)
