@@ -1277,9 +1277,9 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 	}
 	inFile := []string{
 		conf + ":2:1: eval_every -1 must not be negative",
-		conf + ":5:1: grpo: temperature 0 must be a finite positive number",
-		conf + ":6:1: grpo: 1 sample per question gives no group to compare with",
-		conf + `:9:1: reward: estimator "l2"`,
+		conf + ":5:1: grpo.temperature 0 must be a finite positive number",
+		conf + ":6:1: grpo.samples 1 per question gives no group to compare with",
+		conf + `:9:1: reward.estimator "l2"`,
 	}
 	for _, c := range []struct {
 		name string
@@ -1292,7 +1292,7 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 			append(inFile, `--task: unknown task "division"`)},
 		// The flag's key is not in this file: the flag is named all the same.
 		{"train with a flag's task the file lacks", []string{"train", "--teacher", dir, "--student", dir, "--task", "division", "--config", noTask},
-			[]string{noTask + ":2:1: grpo: 1 sample per question", `--task: unknown task "division"`}},
+			[]string{noTask + ":2:1: grpo.samples 1 per question", `--task: unknown task "division"`}},
 		{"train with a flag's task and no file", []string{"train", "--teacher", dir, "--student", dir, "--task", "division"},
 			[]string{`rlt train: --task: unknown task "division"`}},
 		{"train with a flag's eval data and no file", []string{"train", "--teacher", dir, "--student", dir, "--eval-data", conf},

@@ -35,16 +35,16 @@ func TestTrainSaysABrokenPromptsFileWithTheOtherProblems(t *testing.T) {
 	badLR := write("lr.toml", "steps = 1\n[grpo]\nlr = -1.0\n")
 	badPrompt := write("prompt.toml", "steps = 1\n[prompts]\nstudent_system = 'Solve. <|im_end|>'\n")
 	good := write("good.toml", "steps = 1\n")
-	folder := promptsFile + ": prompts: teacher_system is empty: write the teacher's system prompt there"
+	folder := promptsFile + ": teacher_system is empty: write the teacher's system prompt there"
 	for _, c := range []struct {
 		name string
 		args []string
 		want []string // the lines of stderr after "rlt train: ", in order
 	}{
 		{"a key of the file", []string{"--config", badLR},
-			[]string{badLR + ":3:1: grpo: lr -1 must be a finite number, not negative", folder}},
+			[]string{badLR + ":3:1: grpo.lr -1 must be a finite number, not negative", folder}},
 		{"the file's own [prompts], checked as it writes them", []string{"--config", badPrompt},
-			[]string{badPrompt + ":3:1: prompts: student_system contains the ChatML marker <|im_end|>, which would end its turn early; remove it", folder}},
+			[]string{badPrompt + ":3:1: prompts.student_system contains the ChatML marker <|im_end|>, which would end its turn early; remove it", folder}},
 		{"a flag's value, with no file", []string{"--task", "division"},
 			[]string{`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`, folder}},
 		{"nothing else wrong", []string{"--config", good}, []string{folder}},

@@ -196,7 +196,7 @@ func TestExplainValidations(t *testing.T) {
 		over  []string // the keys flags set over the file
 	}{
 		{"keys the file sets", overDefaults, UnsetIsDefault, errors.Join(estimator, steps),
-			[]string{"run.toml:1:1: steps -1 must not be negative", `run.toml:4:1: reward: estimator "l2": want "logratio", "k3" or "full"`},
+			[]string{"run.toml:1:1: steps -1 must not be negative", `run.toml:4:1: reward.estimator "l2": want "logratio", "k3" or "full"`},
 			[]int{1, 4}, nil},
 		{"a key the file does not set, read over defaults", overDefaults, UnsetIsDefault, temperature,
 			[]string{"run.toml: reward.temperature (default 0.7, not set in this file): temperature 0.7 must be a finite positive number"},
@@ -205,7 +205,7 @@ func TestExplainValidations(t *testing.T) {
 			[]string{"run.toml: reward.temperature (not set in this file, so 0.0): temperature 0 must be a finite positive number"},
 			[]int{3}, nil},
 		{"a wrapped problem keeps its caller's words", overNothing, UnsetIsZero, wrapped,
-			[]string{"run.toml: reward.temperature (not set in this file, so 0.0): checking the reward: reward: temperature is wrong"},
+			[]string{"run.toml: reward.temperature (not set in this file, so 0.0): checking the reward: reward.temperature is wrong"},
 			[]int{3}, nil},
 		{"a key no field holds: no value to name", overDefaults, UnsetIsDefault, configkey.Errorf("grpo.lr", "lr is wrong"),
 			[]string{"run.toml: grpo.lr (not set in this file): lr is wrong"},
@@ -225,7 +225,7 @@ func TestExplainValidations(t *testing.T) {
 			errors.Join(nowhere, configkey.Errorf("grpo.lr", "lr is wrong"), configkey.Errorf("device", `device "tpu": want cpu`),
 				temperature, estimator, steps),
 			[]string{
-				`run.toml:4:1: reward: estimator "l2": want "logratio", "k3" or "full"`,
+				`run.toml:4:1: reward.estimator "l2": want "logratio", "k3" or "full"`,
 				"run.toml: reward.temperature (default 0.7, not set in this file): temperature 0.7 must be a finite positive number",
 				"run.toml: grpo.lr (not set in this file): lr is wrong",
 				"run.toml: the teacher and the student have different tokenizers",

@@ -34,7 +34,7 @@ func TestProblemNote(t *testing.T) {
 		{"a key on its line", configkey.Errorf("steps", "steps -1 must not be negative"),
 			true, 0, "line 1: steps -1 must not be negative"},
 		{"a key in a table, on its line", configkey.Errorf("reward.estimator", `estimator "l2": want "logratio", "k3" or "full"`),
-			true, 3, `line 4: reward: estimator "l2": want "logratio", "k3" or "full"`},
+			true, 3, `line 4: reward.estimator "l2": want "logratio", "k3" or "full"`},
 		{"a key the text does not set: under its table's header", configkey.Errorf("reward.kl_max", "kl_max is wrong"),
 			true, 2, "config.toml: reward.kl_max (default 0.03, not set in this file): kl_max is wrong"},
 		{"a key of a table the text does not open: under line 1", configkey.Errorf("grpo.lr", "lr is wrong"),

@@ -18,20 +18,29 @@ type Error struct {
 	// Key is the dotted TOML key path the problem is about, as config.toml
 	// spells it: "steps", "grpo.temperature", "reward.estimator".
 	Key string
-	// Err is the problem in words; they name the key's last part where it
-	// reads well ("temperature 0 must be a finite positive number").
+	// Err is the problem in words; they begin with the key's last part
+	// where it reads well ("temperature 0 must be a finite positive
+	// number"), which Error makes the key's path.
 	Err error
 }
 
-// Error is the problem, after the key's table when the key has one
-// ("grpo: temperature 0 must be …"): the words name the key, the prefix
-// says which of the tables that share key names (temperature is in [grpo]
-// and [reward]) it is in.
+// Error is the problem with the key named by its dotted path, as TOML
+// writes it, whatever table the key is in: words that begin with the key's
+// last part ("temperature 0 must be …") have it replaced by the path
+// ("grpo.temperature 0 must be …"), other words follow it ("grpo.x: …").
+// The path says which of the tables that share key names (temperature is
+// in [grpo] and [reward]) the key is in; a top-level key's path is its
+// name, so its words stand as they are (they name the key, or its value).
 func (e *Error) Error() string {
-	if table, _, ok := Split(e.Key); ok {
-		return table + ": " + e.Err.Error()
+	words := e.Err.Error()
+	_, name, ok := Split(e.Key)
+	if !ok {
+		return words
 	}
-	return e.Err.Error()
+	if rest, found := strings.CutPrefix(words, name); found && (rest == "" || rest[0] == ' ' || rest[0] == ':') {
+		return e.Key + rest
+	}
+	return e.Key + ": " + words
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// An Error reads as its problem after its key's table, and its key is
-// found through the wrapping and joining its callers add.
+// An Error names its key by its dotted path, in every table alike: as the
+// subject of words that begin with the key's name, before other words; and
+// its key is found through the wrapping and joining its callers add.
 func TestErrorReadsAndIsFound(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -20,14 +21,25 @@ func TestErrorReadsAndIsFound(t *testing.T) {
 	}{
 		{"top-level key", Errorf("steps", "steps %d must not be negative", -1), "steps -1 must not be negative", "steps", true, 1},
 		{"key in a table", Errorf("grpo.temperature", "temperature %g must be a finite positive number", 0.0),
-			"grpo: temperature 0 must be a finite positive number", "grpo.temperature", true, 1},
+			"grpo.temperature 0 must be a finite positive number", "grpo.temperature", true, 1},
+		{"key in another table", Errorf("reward.estimator", "estimator %q: want %q", "l2", "k3"),
+			`reward.estimator "l2": want "k3"`, "reward.estimator", true, 1},
+		{"words that are the key's name alone", Errorf("prompts.teacher_system", "teacher_system"),
+			"prompts.teacher_system", "prompts.teacher_system", true, 1},
+		{"words that do not begin with the key's name", Errorf("grpo.samples", "one sample per question"),
+			"grpo.samples: one sample per question", "grpo.samples", true, 1},
+		{"words that begin with a longer name", Errorf("grpo.lr", "lr_decay is 2"),
+			"grpo.lr: lr_decay is 2", "grpo.lr", true, 1},
+		{"a key in a table in a table", Errorf("a.b.c", "c is 1"), "a.b.c is 1", "a.b.c", true, 1},
+		{"top-level words that do not begin with the key's name", Errorf("task", "unknown task %q", "x"),
+			`unknown task "x"`, "task", true, 1},
 		{"a check that knows no key, wrapped", Wrap("device", errors.New(`device "tpu": want cpu, gpu, gpu:N or auto`)),
 			`device "tpu": want cpu, gpu, gpu:N or auto`, "device", true, 1},
 		{"wrapped again by a caller", fmt.Errorf("resume r: %w", Errorf("reward.kl_max", "kl_max is %g", 1.5)),
-			"resume r: reward: kl_max is 1.5", "reward.kl_max", true, 1},
+			"resume r: reward.kl_max is 1.5", "reward.kl_max", true, 1},
 		{"about no key", errors.New("the disk is full"), "the disk is full", "", false, 1},
 		{"nested joins", errors.Join(Errorf("steps", "a"), errors.Join(Errorf("grpo.lr", "b"), nil, Errorf("grpo.beta", "c"))),
-			"a\ngrpo: b\ngrpo: c", "steps", true, 3},
+			"a\ngrpo.lr: b\ngrpo.beta: c", "steps", true, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := c.err.Error(); got != c.text {

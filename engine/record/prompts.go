@@ -232,8 +232,8 @@ type PromptsFileError struct {
 }
 
 // Error is the problem after its file, in the words a run configuration's
-// [prompts] problem has there ("…/prompts.json: prompts: teacher_system is
-// empty: …").
+// [prompts] problem has after its table, which names the JSON field
+// ("…/prompts.json: teacher_system is empty: …").
 func (e *PromptsFileError) Error() string { return e.File + ": " + e.Err.Error() }
 
 // Unwrap is the problem in words, which carries no configuration key.
@@ -243,10 +243,14 @@ func (e *PromptsFileError) Unwrap() error { return e.Err }
 // as a problem of the prompts.json at path: the field the key names, and
 // its words with the key left behind.
 func promptsFileProblem(path string, problem error) *PromptsFileError {
-	pe := &PromptsFileError{File: path, Err: errors.New(problem.Error())}
-	if key, ok := configkey.Of(problem); ok {
-		_, pe.Field, _ = configkey.Split(key)
+	pe := &PromptsFileError{File: path}
+	words := problem
+	var ke *configkey.Error
+	if errors.As(problem, &ke) {
+		_, pe.Field, _ = configkey.Split(ke.Key)
+		words = ke.Err // the field's words, not the configuration's key path
 	}
+	pe.Err = errors.New(words.Error())
 	return pe
 }
 

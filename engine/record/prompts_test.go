@@ -80,22 +80,24 @@ func TestPromptsValidateNamesEachKey(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		p    Prompts
-		want []string // "key: words" of each problem, in order
+		want []string // each problem, in order, its key's path first
 	}{
 		{"valid", Prompts{TeacherSystem: "Teach.", StudentSystem: "Solve."}, nil},
 		{"an empty teacher prompt", Prompts{TeacherSystem: " \n", StudentSystem: "Solve."},
-			[]string{"prompts.teacher_system: prompts: teacher_system is empty: write the teacher's system prompt there"}},
+			[]string{"prompts.teacher_system is empty: write the teacher's system prompt there"}},
 		{"a marker in the student prompt", Prompts{TeacherSystem: "Teach.", StudentSystem: "Solve." + EndOfText},
-			[]string{"prompts.student_system: prompts: student_system contains the ChatML marker " + EndOfText + ", which would end its turn early; remove it"}},
+			[]string{"prompts.student_system contains the ChatML marker " + EndOfText + ", which would end its turn early; remove it"}},
 		{"both wrong: both said", Prompts{TeacherSystem: ImStart + "system", StudentSystem: ""},
-			[]string{"prompts.teacher_system: prompts: teacher_system contains the ChatML marker " + ImStart + ", which would end its turn early; remove it",
-				"prompts.student_system: prompts: student_system is empty: write the student's system prompt there"}},
+			[]string{"prompts.teacher_system contains the ChatML marker " + ImStart + ", which would end its turn early; remove it",
+				"prompts.student_system is empty: write the student's system prompt there"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
 			for _, e := range configkey.Problems(c.p.Validate()) {
-				key, _ := configkey.Of(e)
-				got = append(got, key+": "+e.Error())
+				if key, _ := configkey.Of(e); !strings.HasPrefix(e.Error(), key+" ") {
+					t.Errorf("%q does not begin with its key %q", e, key)
+				}
+				got = append(got, e.Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
@@ -117,10 +119,10 @@ func TestReadPromptsProblemsAreTheFilesNotAConfigurations(t *testing.T) {
 		want       []problem
 	}{
 		{"both prompts empty", `{"teacher_system": "", "student_system": " "}`, []problem{
-			{"teacher_system", "prompts: teacher_system is empty: write the teacher's system prompt there"},
-			{"student_system", "prompts: student_system is empty: write the student's system prompt there"}}},
+			{"teacher_system", "teacher_system is empty: write the teacher's system prompt there"},
+			{"student_system", "student_system is empty: write the student's system prompt there"}}},
 		{"a ChatML marker", `{"teacher_system": "Teach.", "student_system": "Solve.` + ImEnd + `"}`, []problem{
-			{"student_system", "prompts: student_system contains the ChatML marker " + ImEnd + ", which would end its turn early; remove it"}}},
+			{"student_system", "student_system contains the ChatML marker " + ImEnd + ", which would end its turn early; remove it"}}},
 		{"not the JSON it should be", `{"teacher_system": 3}`, []problem{
 			{"", "json: cannot unmarshal number into Go struct field Prompts.teacher_system of type string (want {\"teacher_system\": …, \"student_system\": …})"}}},
 	} {

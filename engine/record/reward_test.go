@@ -100,26 +100,26 @@ func TestRewardValidateReportsEveryProblem(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		edit  func(*RewardConfig)
-		wants []string // each problem's key and message, in Validate's order
+		wants []string // each problem, its key's path first, in Validate's order
 	}{
 		{"valid", func(*RewardConfig) {}, nil},
-		{"one", func(c *RewardConfig) { c.KLMax = math.Inf(1) }, []string{"reward.kl_max reward: kl_max is +Inf"}},
+		{"one", func(c *RewardConfig) { c.KLMax = math.Inf(1) }, []string{"reward.kl_max is +Inf"}},
 		{"infinite temperature", func(c *RewardConfig) { c.Temperature = math.Inf(1) },
-			[]string{"reward.temperature reward: temperature +Inf must be a finite positive number"}},
+			[]string{"reward.temperature +Inf must be a finite positive number"}},
 		{"every kind at once", func(c *RewardConfig) {
 			c.Temperature, c.SolutionMin, c.FormatPenalty, c.Estimator = 0, math.NaN(), math.Inf(-1), "l2"
 		}, []string{
-			"reward.temperature reward: temperature 0 must be a finite positive number",
-			"reward.solution_min reward: solution_min is NaN",
-			"reward.format_penalty reward: format_penalty is -Inf",
-			`reward.estimator reward: estimator "l2": want "logratio", "k3" or "full"`,
+			"reward.temperature 0 must be a finite positive number",
+			"reward.solution_min is NaN",
+			"reward.format_penalty is -Inf",
+			`reward.estimator "l2": want "logratio", "k3" or "full"`,
 		}},
 		{"every coefficient", func(c *RewardConfig) {
 			c.SolutionMean, c.SolutionMin, c.KLMean, c.KLMax, c.FormatPenalty = math.NaN(), math.NaN(), math.Inf(1), math.NaN(), math.NaN()
 		}, []string{
-			"reward.solution_mean reward: solution_mean is NaN", "reward.solution_min reward: solution_min is NaN",
-			"reward.kl_mean reward: kl_mean is +Inf", "reward.kl_max reward: kl_max is NaN",
-			"reward.format_penalty reward: format_penalty is NaN",
+			"reward.solution_mean is NaN", "reward.solution_min is NaN",
+			"reward.kl_mean is +Inf", "reward.kl_max is NaN",
+			"reward.format_penalty is NaN",
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -132,7 +132,10 @@ func TestRewardValidateReportsEveryProblem(t *testing.T) {
 				if !ok {
 					key = "(no key)"
 				}
-				got = append(got, key+" "+p.Error())
+				if !strings.HasPrefix(p.Error(), key+" ") {
+					t.Errorf("%q does not begin with its key %q", p, key)
+				}
+				got = append(got, p.Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(c.wants, "\n") {
 				t.Errorf("Validate:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.wants, "\n"))

@@ -113,7 +113,7 @@ func (c GRPOConfig) Validate() error {
 	case c.Samples <= 0:
 		bad("samples", "samples %d must be positive", c.Samples)
 	case c.Samples < 2:
-		bad("samples", "%d sample per question gives no group to compare with; use at least 2", c.Samples)
+		bad("samples", "samples %d per question gives no group to compare with; use at least 2", c.Samples)
 	}
 	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) {
 		bad("temperature", "temperature %g must be a finite positive number", c.Temperature)
@@ -130,7 +130,7 @@ func (c GRPOConfig) Validate() error {
 	case c.Epochs > 1 && c.ClipEps == 0:
 		// On epochs, not clip_eps: more than one pass is what asks for
 		// clipping, and clip_eps = 0 is fine on its own.
-		bad("epochs", "%d epochs over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
+		bad("epochs", "epochs %d over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
 	}
 	if !(c.RefSyncAlpha >= 0 && c.RefSyncAlpha <= 1) {
 		bad("ref_sync_alpha", "ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)

@@ -265,8 +265,8 @@ func TestGRPOValidateKeysEachProblem(t *testing.T) {
 				if !ok {
 					t.Errorf("%q has no key", p)
 				}
-				if !strings.HasPrefix(p.Error(), "grpo: ") {
-					t.Errorf("%q does not say its table", p)
+				if !strings.HasPrefix(p.Error(), key+" ") {
+					t.Errorf("%q does not begin with its key's path", p)
 				}
 				keys = append(keys, key)
 			}

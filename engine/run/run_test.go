@@ -133,17 +133,17 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 			[]problem{{"steps", "steps -1 must not be negative"}, {"eval_every", "eval_every -2"},
 				{"eval_questions", "eval_questions -3"}, {"checkpoint_every", "checkpoint_every -4"}}},
 		{"an empty prompt", func(c *Config) { c.Prompts.StudentSystem = " " },
-			[]problem{{"prompts.student_system", "prompts: student_system is empty: write the student's system prompt"}}},
+			[]problem{{"prompts.student_system", "prompts.student_system is empty: write the student's system prompt"}}},
 		{"both prompts wrong, each on its key", func(c *Config) {
 			c.Prompts.TeacherSystem, c.Prompts.StudentSystem = "Teach.<|im_end|>", ""
-		}, []problem{{"prompts.teacher_system", "prompts: teacher_system contains the ChatML marker <|im_end|>"},
-			{"prompts.student_system", "prompts: student_system is empty"}}},
-		{"[reward] and [grpo] say their tables", func(c *Config) { c.Reward.KLMax, c.GRPO.Samples = math.NaN(), 1 },
-			[]problem{{"reward.kl_max", "reward: kl_max is NaN"}, {"grpo.samples", "grpo: 1 sample per question"}}},
+		}, []problem{{"prompts.teacher_system", "prompts.teacher_system contains the ChatML marker <|im_end|>"},
+			{"prompts.student_system", "prompts.student_system is empty"}}},
+		{"[reward] and [grpo] name their keys by their paths", func(c *Config) { c.Reward.KLMax, c.GRPO.Samples = math.NaN(), 1 },
+			[]problem{{"reward.kl_max", "reward.kl_max is NaN"}, {"grpo.samples", "grpo.samples 1 per question"}}},
 		{"scored at another temperature than sampled", func(c *Config) { c.GRPO.Temperature = 1 },
-			[]problem{{"reward.temperature", "reward: temperature 0.7 differs from grpo.temperature 1"}}},
+			[]problem{{"reward.temperature", "reward.temperature 0.7 differs from grpo.temperature 1"}}},
 		{"an invalid temperature is not also said to differ", func(c *Config) { c.GRPO.Temperature = 0 },
-			[]problem{{"grpo.temperature", "grpo: temperature 0 must be a finite positive number"}}},
+			[]problem{{"grpo.temperature", "grpo.temperature 0 must be a finite positive number"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig("teacher", "student")
