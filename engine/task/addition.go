@@ -55,12 +55,10 @@ type column struct {
 // parseAddition reads "347+285=?" (spaces, and a missing "=?" or "?",
 // tolerated). Operands are digit strings without leading zeros.
 func parseAddition(q string) (addProblem, bool) {
-	s := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
-			return -1
-		}
-		return r
-	}, q)
+	s, ok := squeeze(q, "0123456789+=?")
+	if !ok {
+		return addProblem{}, false
+	}
 	s = strings.TrimSuffix(s, "?")
 	s = strings.TrimSuffix(s, "=")
 	a, b, ok := strings.Cut(s, "+")

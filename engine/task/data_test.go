@@ -10,12 +10,20 @@ import (
 
 func TestDetect(t *testing.T) {
 	for q, want := range map[string]string{
-		"347+285=?":          "addition",
-		" 12 + 34 = ?":       "addition",
-		"3x+5=20, x=?":       "linear",
-		"Capital of France?": "",
-		"1+2+3=?":            "",
-		"":                   "",
+		"347+285=?":           "addition",
+		" 12 + 34 = ?":        "addition",
+		"3x+5=20, x=?":        "linear",
+		"Capital of France?":  "",
+		"1+2+3=?":             "",
+		"":                    "",
+		"\t347\n+\r285 =\t?":  "addition",
+		"347+285=?\u00a0":     "", // a blank that is not ASCII is a character
+		"３４７+285=?":           "", // digits that are not ASCII
+		"-3x + 5 = 20, x = ?": "",
+		"3x - 5 = 16, x = ?":  "linear",
+		"x+5=20":              "linear",
+		"x+5=20 apples":       "",
+		"347+285=? sum":       "",
 	} {
 		got := ""
 		if tk, ok := Detect(q); ok {
