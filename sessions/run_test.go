@@ -229,16 +229,18 @@ func slicesSame(a, b []string) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
-// waitFor waits on the store's signal until cond holds (fails after 5s).
+// waitFor waits on the store's signal until cond holds. It fails after
+// 20 s, a bound only against a follower that never delivers: a loaded
+// machine (CI's two cores run test binaries side by side) may take seconds.
 func waitFor(t *testing.T, st *Store, cond func() bool) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(20 * time.Second)
 	for !cond() {
 		select {
 		case <-st.Changed():
 		case <-time.After(50 * time.Millisecond):
 		case <-deadline:
-			t.Fatal("condition not met within 5s")
+			t.Fatal("condition not met within 20s")
 		}
 	}
 }
