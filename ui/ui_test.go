@@ -668,8 +668,10 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 			if row == nil || filepath.Base(row.Dir) != "killed" || row.State != string(sessions.StateStopped) {
 				t.Fatalf("Runs screen row %+v, want killed, stopped", row)
 			}
-			hit(t, m, "r")
-			pump(t, m, nil, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
+			// The resume is launched off the event loop: pump its command
+			// to the end (hit would drop a launch slower than its settle).
+			_, cmd := m.Update(keyMsg("r"))
+			pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
 			if len(l.ctls) != 1 || m.sh.run == nil || filepath.Base(m.sh.run.Dir()) != "killed" {
 				t.Errorf("r did not resume it: %d engines, open %q", len(l.ctls), m.openName())
 			}
@@ -938,8 +940,8 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 			}
 			hit(t, m, "4")
 			listNow(t, m)
-			hit(t, m, "r")
-			pump(t, m, nil, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
+			_, cmd := m.Update(keyMsg("r")) // the resume, pumped to its end as above
+			pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
 			if len(l.ctls) != 1 || filepath.Base(m.sh.run.Dir()) != "killed" {
 				t.Errorf("r did not resume it: %d engines, open %q", len(l.ctls), m.openName())
 			}
@@ -1398,28 +1400,34 @@ func TestFollowedTrainerRunResumedAfterDone(t *testing.T) {
 					time.Sleep(20 * time.Millisecond)
 				}
 			}
-			time.Sleep(300 * time.Millisecond) // a done phase comes with its read
-			m.pull()
-			h := m.statusLine()
-			for _, w := range c.want {
-				if !regexp.MustCompile(w).MatchString(h) {
-					t.Errorf("header %q lacks %q", h, w)
+			dones := func() int {
+				evs, _ := s.Run.Store().EventsSince(0)
+				n := 0
+				for _, e := range evs {
+					if e.Kind == sessions.KindPhase && e.Name == "done" {
+						n++
+					}
 				}
+				return n
 			}
+			// A done phase comes with its read, in the events the run
+			// reads apart from the steps: give a wrong one its time to
+			// come, then wait for the header and the copy to say all they
+			// should (the sleep decides nothing).
+			time.Sleep(300 * time.Millisecond)
+			h := awaitHeader(t, m, c.want, func() string {
+				if n := dones(); n < c.dones {
+					return fmt.Sprintf("%d done phases of %d", n, c.dones)
+				}
+				return ""
+			})
 			for _, a := range c.avoid {
 				if regexp.MustCompile(a).MatchString(h) {
 					t.Errorf("header %q shows %q", h, a)
 				}
 			}
-			evs, _ := s.Run.Store().EventsSince(0)
-			dones := 0
-			for _, e := range evs {
-				if e.Kind == sessions.KindPhase && e.Name == "done" {
-					dones++
-				}
-			}
-			if dones != c.dones {
-				t.Errorf("%d done phases in the followed copy, want %d", dones, c.dones)
+			if n := dones(); n != c.dones {
+				t.Errorf("%d done phases in the followed copy, want %d", n, c.dones)
 			}
 		})
 	}
@@ -1739,6 +1747,37 @@ func waitPulled(m *Model, step int) error {
 	return nil
 }
 
+// awaitHeader pulls the open run's records until the header matches every
+// pattern of want and ready says nothing is lacking (ready may be nil), and
+// returns the header: what it shows comes from files the run reads in turn
+// (steps, events, traces), so one pull may see a step without the rest. It
+// fails after 20 s saying what is lacking; nothing is timed.
+func awaitHeader(t *testing.T, m *Model, want []string, ready func() string) string {
+	t.Helper()
+	lacks := func(h string) string {
+		for _, w := range want {
+			if !regexp.MustCompile(w).MatchString(h) {
+				return w
+			}
+		}
+		if ready != nil {
+			return ready()
+		}
+		return ""
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		m.pull()
+		h := m.statusLine()
+		missing := lacks(h)
+		if missing == "" {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("header %q: %q never came", h, missing)
+		}
+	}
+}
+
 // TestWorkbenchFollowsAnOfficialRunToItsPlan follows the official RLT
 // trainer's folder as the trainer writes it, through the real follower:
 // a plan larger than the steps written reads following, each step appended
@@ -1809,20 +1848,23 @@ func TestWorkbenchFollowsAnOfficialRunToItsPlan(t *testing.T) {
 				if err := waitPulled(m, step); err != nil {
 					t.Fatal(err)
 				}
-				time.Sleep(100 * time.Millisecond) // a done phase comes with its read
-				m.pull()
-				h := m.statusLine()
-				for _, w := range c.want[i] {
-					if !regexp.MustCompile(w).MatchString(h) {
-						t.Errorf("after step %d: header %q lacks %q", step, h, w)
+				// The step's done phase and its trace are read apart from
+				// its metrics (the trace a poll later when the follower read
+				// trainer_state.json before the CSV was written): wait for
+				// the header and the trace, then look.
+				id := fmt.Sprintf("%d-0-0", step)
+				h := awaitHeader(t, m, c.want[i], func() string {
+					if _, ok := s.Run.Store().Trace(id); !ok {
+						return "trace " + id
 					}
-				}
+					return ""
+				})
 				for _, a := range c.avoid[i] {
 					if regexp.MustCompile(a).MatchString(h) {
 						t.Errorf("after step %d: header %q shows %q", step, h, a)
 					}
 				}
-				if tr, ok := s.Run.Store().Trace(fmt.Sprintf("%d-0-0", step)); !ok || tr.Question != "What is 1+1?" || tr.SourceReward != -0.4 {
+				if tr, ok := s.Run.Store().Trace(id); !ok || tr.Question != "What is 1+1?" || tr.SourceReward != -0.4 {
 					t.Errorf("step %d's trace: %+v (found %v)", step, tr, ok)
 				}
 			}
