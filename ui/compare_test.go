@@ -368,7 +368,7 @@ func TestCompareLive(t *testing.T) {
 	}
 	emitCmp(w, live, 4, 9)
 	w.Flush()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second) // a bound against a hang, not a measure
 	for m.dash.cv.charts[0].Len("live") < 9 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 		m.Update(tickMsg(time.Now()))
