@@ -26,9 +26,30 @@ import (
 // concurrent use (two listings take turns).
 type Lister struct {
 	mu    sync.Mutex
-	roots map[string]map[string]*runCache // root → folder name → what was read of it
-	// trainers are the trainers' folders read (TrainerSteps), by path.
+	roots map[string]map[string]*runCache // root (folderKey) → folder name → what was read of it
+	// trainers are the trainers' folders read (TrainerSteps), by path
+	// (folderKey).
 	trainers map[string]trainerState
+}
+
+// folderKey is the name a Lister keeps what it read of the folder path
+// under: absolute and clean, so that one folder named two ways (runs and
+// /home/me/runs, the runs folder and the folder holding a run followed
+// in it) is read once and kept once.
+func folderKey(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs // Abs cleans it
+	}
+	return filepath.Clean(path)
+}
+
+// folderKeys are the folderKeys of paths.
+func folderKeys(paths []string) []string {
+	keys := make([]string, len(paths))
+	for i, p := range paths {
+		keys[i] = folderKey(p)
+	}
+	return keys
 }
 
 // trainerState is what a Lister read of a trainer's folder, and the
@@ -46,8 +67,9 @@ type trainerState struct {
 // writes, not at every relist.
 func (l *Lister) TrainerSteps(dir, format string) TrainerSteps {
 	sig := trainerSignature(dir, format)
+	key := folderKey(dir)
 	l.mu.Lock()
-	old, ok := l.trainers[dir]
+	old, ok := l.trainers[key]
 	l.mu.Unlock()
 	if ok && old.format == format && old.signature == sig {
 		return old.steps
@@ -58,32 +80,32 @@ func (l *Lister) TrainerSteps(dir, format string) TrainerSteps {
 	if l.trainers == nil {
 		l.trainers = map[string]trainerState{}
 	}
-	l.trainers[dir] = trainerState{format: format, signature: sig, steps: ts}
+	l.trainers[key] = trainerState{format: format, signature: sig, steps: ts}
 	l.mu.Unlock()
 	return ts
 }
 
 // ForgetTrainersExcept drops what the Lister read of trainers' folders
-// (TrainerSteps) other than dirs, named as TrainerSteps was given them: a
-// relist names the folders it follows, and one no longer followed, or
-// deleted, is not kept for the life of the screen.
+// (TrainerSteps) other than dirs, each named any way that names its
+// folder: a relist names the folders it follows, and one no longer
+// followed, or deleted, is not kept for the life of the screen.
 func (l *Lister) ForgetTrainersExcept(dirs []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	keepOnly(l.trainers, dirs)
+	keepOnly(l.trainers, folderKeys(dirs))
 }
 
 // ForgetRootsExcept drops what the Lister read of the run folders under
-// roots (List) other than roots, named as List was given them: a relist
-// names the roots it listed (the runs folder, each followed folder of
-// runs, the folder holding each followed run folder), and one no longer
-// followed, or deleted (the Runs screen lists it missing, not read), is
-// not kept for the life of the screen, nor answers for it when it is
-// followed again.
+// roots (List) other than roots, each named any way that names its
+// folder: a relist names the roots it listed (the runs folder, each
+// followed folder of runs, the folder holding each followed run folder),
+// and one no longer followed, or deleted (the Runs screen lists it
+// missing, not read), is not kept for the life of the screen, nor answers
+// for it when it is followed again.
 func (l *Lister) ForgetRootsExcept(roots []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	keepOnly(l.roots, roots)
+	keepOnly(l.roots, folderKeys(roots))
 }
 
 // keepOnly deletes the entries of m not named in names.
@@ -95,17 +117,21 @@ func keepOnly[V any](m map[string]V, names []string) {
 	maps.DeleteFunc(m, func(name string, _ V) bool { return !keep[name] })
 }
 
-// List summarises every run folder directly under root, as List(root).
-// Runs gone since the last listing of root are forgotten.
+// List summarises every run folder directly under root, as List(root),
+// their Dirs joined to root as given. What it read is kept under the
+// folder, however it is named (folderKey): a root listed as runs and as
+// /home/me/runs is one root, read once. Runs gone since the last listing
+// of root are forgotten.
 func (l *Lister) List(root string) ([]RunSummary, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	key := folderKey(root)
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		delete(l.roots, root)
+		delete(l.roots, key)
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	old := l.roots[root]
+	old := l.roots[key]
 	runs := make(map[string]*runCache, len(entries))
 	var out []RunSummary
 	for _, e := range entries {
@@ -126,7 +152,7 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 	if l.roots == nil {
 		l.roots = map[string]map[string]*runCache{}
 	}
-	l.roots[root] = runs
+	l.roots[key] = runs
 	slices.SortStableFunc(out, func(a, b RunSummary) int { return a.Created.Compare(b.Created) })
 	return out, nil
 }

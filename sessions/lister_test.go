@@ -771,3 +771,68 @@ func TestListerForgetsRootsNoLongerFollowed(t *testing.T) {
 		})
 	}
 }
+
+// TestListerKeepsOneFolderOnce: a folder named two ways (the runs folder
+// as the Runs screen lists it, relative, and as the folder holding a run
+// folder followed in it, absolute; or with a trailing slash, or through
+// ..) is one folder to a Lister: listed either way it is read once and
+// kept once, each listing's Dirs joined to the root as it was given, and
+// a relist naming it either way keeps it. The same holds for a trainer's
+// folder. It used to be kept, and read, once per name.
+func TestListerKeepsOneFolderOnce(t *testing.T) {
+	fixture, err := filepath.Abs(trlFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := t.TempDir()
+	t.Chdir(top)
+	writeClosed(t, filepath.Join("runs", "run"), "stopped")
+	copyDir(t, fixture, "trl")
+	sep := string(filepath.Separator)
+	for _, c := range []struct {
+		name string
+		// names are the folder's names, listed in turn, each with %[1]s
+		// for its name in top ("runs", "trl")
+		names []string
+	}{
+		{"relative, then absolute", []string{"%[1]s", filepath.Join(top, "%[1]s")}},
+		{"absolute, then relative", []string{filepath.Join(top, "%[1]s"), "%[1]s"}},
+		{"with a trailing slash", []string{"%[1]s", "%[1]s" + sep}},
+		{"through ..", []string{"%[1]s", "%[1]s" + sep + ".." + sep + "%[1]s", "." + sep + "%[1]s"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := new(Lister)
+			var first *runCache
+			for i, name := range c.names {
+				root, trl := fmt.Sprintf(name, "runs"), fmt.Sprintf(name, "trl")
+				list, err := l.List(root)
+				if err != nil || len(list) != 1 {
+					t.Fatalf("List(%s): %+v, %v", root, list, err)
+				}
+				if want := filepath.Join(root, "run"); list[0].Dir != want {
+					t.Errorf("List(%s) names the run %s, want %s", root, list[0].Dir, want)
+				}
+				if len(l.roots) != 1 {
+					t.Fatalf("after listing it as %s the Lister keeps %d roots, want 1", root, len(l.roots))
+				}
+				for _, runs := range l.roots {
+					if i == 0 {
+						first = runs["run"]
+					} else if runs["run"] != first {
+						t.Errorf("List(%s) read the run folder anew, not what List(%s) read", root, fmt.Sprintf(c.names[0], "runs"))
+					}
+				}
+				l.TrainerSteps(trl, ImportTRL)
+				if len(l.trainers) != 1 {
+					t.Errorf("after reading the trainer's folder as %s the Lister keeps %d, want 1", trl, len(l.trainers))
+				}
+			}
+			// A relist naming either way keeps them.
+			l.ForgetRootsExcept([]string{fmt.Sprintf(c.names[0], "runs")})
+			l.ForgetTrainersExcept([]string{fmt.Sprintf(c.names[0], "trl")})
+			if len(l.roots) != 1 || len(l.trainers) != 1 {
+				t.Errorf("a relist naming the folders as %s keeps %d roots and %d trainers' folders, want 1 and 1", fmt.Sprintf(c.names[0], "runs"), len(l.roots), len(l.trainers))
+			}
+		})
+	}
+}
