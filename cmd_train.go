@@ -85,7 +85,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	cfg := runpkg.DefaultConfig("", "")
 	cfg.Prompts = record.Prompts{} // the models' own unless the configuration names them
-	text, err := sessions.ReadConfigFile(*cfgPath, &cfg)
+	// The file's unknown keys and mistyped values are said with the
+	// problems of the values it gives (decodeErr): every one at once.
+	text, decodeErr, err := runner.DecodeFile(*cfgPath, &cfg)
 	if err != nil {
 		return err
 	}
@@ -131,6 +133,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	cfg.Prompts = p
 	if *printCfg {
+		if decodeErr != nil { // the file's configuration is not what it meant
+			return decodeErr
+		}
 		if promptsErr != nil { // the resolved prompts are the folder's, unreadable
 			return promptsErr
 		}
@@ -141,7 +146,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		_, err = stdout.Write(data)
 		return err
 	}
-	if cfg.Teacher == "" || cfg.Student == "" {
+	// A file whose keys are wrong may be meant to name the models (a
+	// mistyped teacher key): its problems are said first, below.
+	if (cfg.Teacher == "" || cfg.Student == "") && decodeErr == nil {
 		from := ""
 		if *cfgPath != "" {
 			from = " (nor does " + *cfgPath + ")"
@@ -151,7 +158,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// runpkg.New checks the configuration too, but cannot say where in
 	// the file a problem is nor which flag set its value, and would check
 	// it only once the prompts are fixed.
-	if err := errors.Join(runner.ValidateFile(cfg, *cfgPath, text, flagKeys), promptsErr); err != nil {
+	if err := errors.Join(runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys), promptsErr); err != nil {
 		return err
 	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}

@@ -128,8 +128,11 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 	} else {
 		cfg = runner.DefaultConfig(models, *steps)
-		var text []byte // the configuration file's, to put its problems on their lines
-		if text, err = sessions.ReadConfigFile(*cfgPath, &cfg); err != nil {
+		// The configuration file's text, to put its problems on their
+		// lines; its unknown keys and mistyped values are said with the
+		// problems of the values it gives (decodeErr), all at once.
+		text, decodeErr, err := runner.DecodeFile(*cfgPath, &cfg)
+		if err != nil {
 			return err
 		}
 		flagKeys := map[string]string{}
@@ -144,7 +147,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 		// runner.Create checks it too, but cannot say where in the file a
 		// problem is nor which flag set its value.
-		if err := runner.ValidateFile(cfg, *cfgPath, text, flagKeys); err != nil {
+		if err := runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys); err != nil {
 			return fmt.Errorf("%w (no run folder was created)", err)
 		}
 		if rec, cfg, err = runner.Create(*runs, cfg); err != nil {

@@ -1275,6 +1275,22 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 	if err := os.WriteFile(noTask, []byte("[grpo]\nsamples = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Unknown keys and mistyped values are said with the values out of
+	// range, in the file's order, not first and alone.
+	mixed := filepath.Join(dir, "mixed.toml")
+	if err := os.WriteFile(mixed, []byte("steps = -1\nseedx = 1\n[grpo]\nlr = 'fast'\nbeta = -1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inMixed := []string{
+		mixed + ":1:1: steps -1 must not be negative",
+		mixed + `:2:1: unknown key "seedx" at top level`,
+		mixed + `:4:6: key "grpo.lr": wrong type: got TOML string, want float`,
+		mixed + ":5:1: grpo.beta -1 must be a finite number, not negative",
+	}
+	misspelt := filepath.Join(dir, "misspelt.toml")
+	if err := os.WriteFile(misspelt, []byte("teachr = 'models/teacher'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	inFile := []string{
 		conf + ":2:1: eval_every -1 must not be negative",
 		conf + ":5:1: grpo.temperature 0 must be a finite positive number",
@@ -1293,6 +1309,13 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 		// The flag's key is not in this file: the flag is named all the same.
 		{"train with a flag's task the file lacks", []string{"train", "--teacher", dir, "--student", dir, "--task", "division", "--config", noTask},
 			[]string{noTask + ":2:1: grpo.samples 1 per question", `--task: unknown task "division"`}},
+		{"run with unknown, mistyped and out-of-range keys", []string{"run", "--headless", "--runs", filepath.Join(dir, "runs"), "--config", mixed},
+			append(inMixed, "(no run folder was created)")},
+		{"train with unknown, mistyped and out-of-range keys", []string{"train", "--teacher", dir, "--student", dir, "--config", mixed}, inMixed},
+		// The file meant to name the teacher: its unknown key is said, not
+		// that the flags are missing.
+		{"train with a misspelt teacher key and no flags", []string{"train", "--config", misspelt},
+			[]string{misspelt + `:1:1: unknown key "teachr" at top level`, misspelt + `: teacher (default '', not set in this file): teacher is empty`}},
 		{"train with a flag's task and no file", []string{"train", "--teacher", dir, "--student", dir, "--task", "division"},
 			[]string{`rlt train: --task: unknown task "division"`}},
 		{"train with a flag's eval data and no file", []string{"train", "--teacher", dir, "--student", dir, "--eval-data", conf},

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
 )
@@ -38,8 +39,21 @@ type ConfigError struct {
 	// whether or not the file sets the key too.
 	Overridden bool
 
-	syntax bool // the parser stopped here (not a key or type problem)
+	kind decodeProblem // what DecodeStrict found; 0 for a validation problem
+	// stopped: DecodeStrict went no further than this problem, so the
+	// keys after it were not decoded.
+	stopped bool
 }
+
+// decodeProblem is the kind of problem DecodeStrict found.
+type decodeProblem int
+
+const (
+	notDecoding   decodeProblem = iota // a validation problem, or a file that could not be read
+	syntaxProblem                      // the parser stopped here
+	unknownKey                         // a key the configuration has no field for
+	mistypedValue                      // a value of the wrong type for its key
+)
 
 // Error is the problem at its place: FILE:LINE:COL: where the file's text
 // there is at fault (AtItsLine), else FILE: alone (a key the file does not
@@ -67,31 +81,165 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // only in messages) into v, a pointer to a struct. Keys that v has no field
 // for, values of the wrong type and syntax errors are errors naming the file,
 // line, column and key; unknown keys also list the keys allowed in their
-// table. When several keys are unknown the error joins one *ConfigError per
-// key (errors.As finds the first).
+// table. Every problem is one *ConfigError, joined (errors.Join) in the
+// file's line order (errors.As finds the first).
 //
-// A syntax error stops a TOML parser; so that one pass shows them all,
-// DecodeStrict then blanks the line at fault and decodes again, up to
-// maxConfigErrors errors (not past a broken [table] header, whose keys
-// would be misplaced).
+// A syntax error stops a TOML parser, and a value of the wrong type go-toml's
+// decoder; so that one pass shows them all, DecodeStrict then leaves out the
+// line at fault (a mistyped value's whole key = value, however many lines it
+// spans) and decodes again, up to maxConfigErrors errors (not past a broken
+// [table] header, whose keys would be misplaced, nor a mistyped value no
+// key = value of its own holds). When every problem is an unknown key or a mistyped value
+// (OnlyKeyProblems), v holds every other key of the file, decoded: the
+// caller can validate it and say its problems with these.
 func DecodeStrict(path string, data []byte, v any) error {
 	err := decodeStrictOnce(path, data, v)
 	var errs []error
-	for len(errs) < maxConfigErrors && err != nil {
+	var last *ConfigError // the first problem of the last pass
+	for err != nil {
 		errs = append(errs, err)
-		var ce *ConfigError
-		if !errors.As(err, &ce) || !ce.syntax || ce.Line < 1 {
+		last = nil
+		if !errors.As(err, &last) || last.kind == unknownKey || len(errs) == maxConfigErrors {
+			break // unknown keys: the pass decoded the whole file
+		}
+		left := false
+		switch last.kind {
+		case syntaxProblem:
+			data, left = withoutLine(data, last.Line)
+		case mistypedValue:
+			data, left = withoutKeyValue(data, last.Line, last.Key)
+		}
+		if !left {
 			break
 		}
-		lines := bytes.Split(data, []byte("\n"))
-		if ce.Line > len(lines) || bytes.HasPrefix(bytes.TrimSpace(lines[ce.Line-1]), []byte("[")) {
-			break
-		}
-		lines[ce.Line-1] = nil
-		data = bytes.Join(lines, []byte("\n"))
 		err = decodeStrictOnce(path, data, v)
 	}
-	return errors.Join(errs...)
+	if err != nil && last != nil && last.kind != unknownKey {
+		last.stopped = true // the keys after it are not decoded
+	}
+	var problems []error
+	for _, e := range errs {
+		problems = append(problems, configkey.Problems(e)...)
+	}
+	slices.SortStableFunc(problems, func(a, b error) int { return problemLine(a) - problemLine(b) })
+	return errors.Join(problems...)
+}
+
+// problemLine is the line a DecodeStrict problem is on; 0 for one that is
+// not a *ConfigError.
+func problemLine(err error) int {
+	if ce, ok := err.(*ConfigError); ok {
+		return ce.Line
+	}
+	return 0
+}
+
+// OnlyKeyProblems reports whether err, DecodeStrict's, holds problems and
+// each is an unknown key or a mistyped value: what DecodeStrict decoded
+// then holds every other key of the file, so that a caller validates it
+// and says what Validate finds with these problems, all at once
+// (ExplainValidations puts them together in line order). A syntax error,
+// a mistyped value DecodeStrict could not go on past, or a file that could
+// not be read, leaves no such configuration.
+func OnlyKeyProblems(err error) bool {
+	problems := configkey.Problems(err)
+	for _, e := range problems {
+		ce, ok := e.(*ConfigError)
+		if !ok || ce.stopped || (ce.kind != unknownKey && ce.kind != mistypedValue) {
+			return false
+		}
+	}
+	return len(problems) > 0
+}
+
+// withoutLine is data with its line (1-based) blanked, and whether there
+// was such a line to leave out: a blank one is not (an array left open at
+// the end would be said there again and again), nor a [table] header,
+// whose keys would then be read into the table above it.
+func withoutLine(data []byte, line int) ([]byte, bool) {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return data, false
+	}
+	if text := bytes.TrimSpace(lines[line-1]); len(text) == 0 || text[0] == '[' {
+		return data, false
+	}
+	lines[line-1] = nil
+	return bytes.Join(lines, []byte("\n")), true
+}
+
+// parserErrorLine is the line (1-based) of data where the parser that
+// read it stopped with err: its highlight is a piece of data.
+func parserErrorLine(data []byte, err error) (int, bool) {
+	var pe *unstable.ParserError
+	if !errors.As(err, &pe) {
+		return 0, false
+	}
+	offset := cap(data) - cap(pe.Highlight)
+	if offset < 0 || offset > len(data) {
+		return 0, false
+	}
+	return 1 + bytes.Count(data[:offset], []byte("\n")), true
+}
+
+// withoutKeyValue is data with the key = value expression that sets the
+// dotted key path key, on or before line (where the decoder found its
+// value), blanked: the lines from the key's to the one before the next
+// expression (a multi-line array's included), so that the lines keep their
+// numbers; a syntax error after it stays. False, and data as it is, where
+// no such expression is written on its own (a key inside an inline table:
+// blanking it would leave the table's commas wrong).
+func withoutKeyValue(data []byte, line int, key string) (out []byte, found bool) {
+	defer func() {
+		// The parser is third-party; a user's file must never crash us.
+		if recover() != nil {
+			out, found = data, false
+		}
+	}()
+	var p unstable.Parser
+	p.Reset(data)
+	var table []string
+	first, last := 0, 0 // the lines of the expression to blank
+	open := false       // first is set and the expression after it not yet read
+	for p.NextExpression() {
+		e := p.Expression()
+		parts, at := keyParts(&p, e.Key())
+		if open {
+			last, open = at-1, false
+		}
+		if at > line {
+			break // no later expression holds the value
+		}
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = parts
+		case unstable.KeyValue:
+			if strings.Join(append(slices.Clone(table), parts...), ".") == key {
+				first, open = at, true
+			}
+		}
+	}
+	if first == 0 {
+		return data, false
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	if open { // the document's last expression, or the last before a syntax error
+		last = len(lines)
+		if err := p.Error(); err != nil {
+			at, ok := parserErrorLine(data, err)
+			if !ok {
+				return data, false
+			}
+			last = at - 1
+		}
+	}
+	if last < line {
+		return data, false // the value the decoder found is not this expression's
+	}
+	for i := first - 1; i < last && i < len(lines); i++ {
+		lines[i] = nil
+	}
+	return bytes.Join(lines, []byte("\n")), true
 }
 
 // maxConfigErrors caps the errors one DecodeStrict reports.
@@ -139,6 +287,7 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 				want = tomlKindName(ft)
 			}
 			ce.Msg = fmt.Sprintf("key %q: wrong type: got TOML %s, want %s", ce.Key, m[1], want)
+			ce.kind = mistypedValue
 		} else {
 			msg := strings.TrimPrefix(derr.Error(), "toml: ")
 			for _, h := range syntaxHints {
@@ -151,7 +300,7 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 				msg = fmt.Sprintf("key %q: %s", ce.Key, msg)
 			}
 			ce.Msg = msg
-			ce.syntax = true
+			ce.kind = syntaxProblem
 		}
 		return ce
 	}
@@ -178,7 +327,7 @@ func unknownKeyError(path string, de *toml.DecodeError, rt reflect.Type) *Config
 		}
 		t = f.typ
 	}
-	ce := &ConfigError{File: path, Line: line, Column: col, Key: strings.Join(key, "."), Err: de}
+	ce := &ConfigError{File: path, Line: line, Column: col, Key: strings.Join(key, "."), Err: de, kind: unknownKey}
 	if i >= len(key) {
 		i = len(key) - 1
 	}
@@ -501,6 +650,13 @@ const (
 // prints that, and the workbench's editor shows the same words, so that
 // the two never word a problem differently.
 //
+// err may hold DecodeStrict's problems too, where they left cfg decoded
+// (OnlyKeyProblems: unknown keys, mistyped values): they stay as
+// DecodeStrict says them, each on its line among the file's, and a
+// mistyped key's Validate problem is left out, its value being no longer
+// the file's (unless a flag set it), so that a file's unknown keys, wrong
+// types and values out of range are said in one go.
+//
 // A problem with one of the overridden keys (those a command's flags set
 // over the file) is marked Overridden and keeps the validator's words: the
 // caller names the flag. With no file (file "", data nil: the defaults and
@@ -517,8 +673,25 @@ const (
 func ExplainValidations(file string, data []byte, cfg any, unset Unset, err error, overridden ...string) []*ConfigError {
 	keys := scanTOMLKeys(data)
 	var located []*ConfigError
+	var mistyped []string // keys whose value the file gives in the wrong type
 	for _, e := range configkey.Problems(err) {
+		if ce, ok := e.(*ConfigError); ok && ce.kind != notDecoding {
+			located = append(located, ce) // DecodeStrict's, on its line already
+			if ce.kind == mistypedValue {
+				mistyped = append(mistyped, ce.Key)
+			}
+		}
+	}
+	for _, e := range configkey.Problems(err) {
+		if ce, ok := e.(*ConfigError); ok && ce.kind != notDecoding {
+			continue
+		}
 		ce := locateValidation(file, keys, e)
+		if !slices.Contains(overridden, ce.Key) && slices.ContainsFunc(mistyped, func(m string) bool {
+			return ce.Key == m || strings.HasPrefix(ce.Key, m+".")
+		}) {
+			continue // its value is not the file's, which is wrong in type: the range is moot
+		}
 		switch {
 		case ce.Key != "" && slices.Contains(overridden, ce.Key):
 			ce.Overridden = true

@@ -196,6 +196,8 @@ func TestDecodeStrictShowsEverySyntaxError(t *testing.T) {
 			[]int{1, 3, 5}, []string{`text needs "quotes"`, `true and false are lower-case`, `unknown key "lamda"`}},
 		{"a duplicate key", "steps = 1\nsteps = 2\n", []int{2}, []string{"each key may be set once"}},
 		{"stops at a broken table header", "task = x\n[reward\nseed = 1\n", []int{1, 2}, []string{"text needs", "close table name"}},
+		{"an array left open at the end: not said again and again till the cap", "task = 'x'\nseed = [1,\n2\n",
+			[]int{3, 3}, []string{"array is incomplete"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c cfg
@@ -298,6 +300,135 @@ func TestLocateValidationsInLineOrder(t *testing.T) {
 			}
 			if fmt.Sprint(got) != fmt.Sprint(c.want) {
 				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// DecodeStrict goes on past a value of the wrong type, leaving its whole
+// key = value out (however many lines it spans), so that one pass says
+// every mistyped value and unknown key, in line order; the file's other
+// keys are then decoded (OnlyKeyProblems), for a caller to validate. A
+// syntax error leaves no such configuration: OnlyKeyProblems is false.
+func TestDecodeStrictGoesOnPastMistypedValues(t *testing.T) {
+	for _, c := range []struct {
+		name, doc string
+		lines     []int    // each problem's line, in order
+		words     []string // in the problems, each
+		only      bool     // OnlyKeyProblems
+		decoded   func(testConfig) bool
+	}{
+		{"two mistyped values and an unknown key", "name = 3\nsteps = 2\nbogus = 1\n[reward]\nlambda = 'x'\nalpha = 0.5\n",
+			[]int{1, 3, 5}, []string{`key "name": wrong type`, `unknown key "bogus"`, `key "reward.lambda": wrong type`}, true,
+			func(c testConfig) bool { return c.Steps == 2 && c.Reward.Alpha == 0.5 }},
+		{"an unknown key before a mistyped value: in line order", "bogus = 1\nsteps = 'x'\nname = 'a'\n",
+			[]int{1, 2}, []string{`unknown key "bogus"`, `key "steps": wrong type`}, true,
+			func(c testConfig) bool { return c.Name == "a" }},
+		{"a mistyped array over several lines", "steps = [\n  1,\n  2,\n]\nname = 'a'\nlr = 'x'\n",
+			[]int{1, 6}, []string{`key "steps": wrong type: got TOML array`, `key "lr": wrong type`}, true,
+			func(c testConfig) bool { return c.Name == "a" }},
+		{"a dotted key", "reward.lambda = 'x'\nsteps = 4\n",
+			[]int{1}, []string{`key "reward.lambda": wrong type`}, true,
+			func(c testConfig) bool { return c.Steps == 4 }},
+		{"a table given a value", "reward = 5\nsteps = 4\n",
+			[]int{1}, []string{`key "reward": wrong type: got TOML integer, want table`}, true,
+			func(c testConfig) bool { return c.Steps == 4 }},
+		{"the second of two arrays of tables", "[[tasks]]\nfile = 'a'\n[[tasks]]\nfile = 2\n",
+			[]int{4}, []string{`key "tasks.file": wrong type`}, true,
+			func(c testConfig) bool { return len(c.Tasks) == 2 && c.Tasks[0].File == "a" }},
+		// go-toml names the inline table, not its key: all of it is left out.
+		{"inside an inline table", "reward = { lambda = 'x', alpha = 1.0 }\nsteps = 'y'\nname = 'a'\n",
+			[]int{1, 2}, []string{`key "reward": wrong type`, `key "steps": wrong type`}, true,
+			func(c testConfig) bool { return c.Name == "a" && c.Reward.Alpha == 0 }},
+		{"a syntax error after a mistyped value is no key problem", "steps = 'x'\nname = a\nseed = 3\n",
+			[]int{1, 2}, []string{`key "steps": wrong type`, `text needs "quotes"`}, false,
+			func(c testConfig) bool { return c.Seed == 3 }},
+		{"nor one before it", "[reward\nsteps = 'x'\n", []int{1}, []string{"close table name"}, false,
+			func(testConfig) bool { return true }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var cfg testConfig
+			err := DecodeStrict("c.toml", []byte(c.doc), &cfg)
+			var lines []int
+			for _, e := range configkey.Problems(err) {
+				ce, ok := e.(*ConfigError)
+				if !ok {
+					t.Fatalf("%v (%T) is no *ConfigError", e, e)
+				}
+				lines = append(lines, ce.Line)
+			}
+			if fmt.Sprint(lines) != fmt.Sprint(c.lines) {
+				t.Errorf("problems on lines %v, want %v:\n%v", lines, c.lines, err)
+			}
+			for _, w := range c.words {
+				if !strings.Contains(fmt.Sprint(err), w) {
+					t.Errorf("%v lacks %q", err, w)
+				}
+			}
+			if got := OnlyKeyProblems(err); got != c.only {
+				t.Errorf("OnlyKeyProblems = %v, want %v", got, c.only)
+			}
+			if !c.decoded(cfg) {
+				t.Errorf("decoded %+v", cfg)
+			}
+		})
+	}
+	if OnlyKeyProblems(nil) || OnlyKeyProblems(errors.New("open c.toml: no such file")) {
+		t.Error("OnlyKeyProblems of no problem, or of an unreadable file")
+	}
+}
+
+// ExplainValidations says DecodeStrict's unknown keys and mistyped values
+// with the problems Validate finds in what it decoded, in the file's line
+// order, as DecodeStrict words them; a mistyped key's own Validate problem
+// (its value being no longer the file's) is left out, unless a flag set
+// the key.
+func TestExplainValidationsSaysTheDecodingsProblemsInLineOrder(t *testing.T) {
+	type grpo struct {
+		LR   float64 `toml:"lr"`
+		Beta float64 `toml:"beta"`
+	}
+	type config struct {
+		Steps int  `toml:"steps"`
+		GRPO  grpo `toml:"grpo"`
+	}
+	const text = "steps = -1\nseedx = 1\n[grpo]\nlr = 'x'\nbeta = -1.0\nlamda = 2\n"
+	cfg := config{GRPO: grpo{LR: 1e-6}}
+	decodeErr := DecodeStrict("c.toml", []byte(text), &cfg)
+	if !OnlyKeyProblems(decodeErr) {
+		t.Fatalf("%v: not key problems alone", decodeErr)
+	}
+	steps := configkey.Errorf("steps", "steps %d must not be negative", cfg.Steps)
+	beta := configkey.Errorf("grpo.beta", "beta %g must not be negative", cfg.GRPO.Beta)
+	lr := configkey.Errorf("grpo.lr", "lr is moot") // as if the default stood in
+	for _, c := range []struct {
+		name string
+		over []string
+		want []string
+	}{
+		{"from the file alone", nil, []string{
+			"c.toml:1:1: steps -1 must not be negative",
+			`c.toml:2:1: unknown key "seedx" at top level (known: steps, grpo)`,
+			`c.toml:4:6: key "grpo.lr": wrong type: got TOML string, want float`,
+			"c.toml:5:1: grpo.beta -1 must not be negative",
+			`c.toml:6:1: unknown key "lamda" in [grpo] (known: lr, beta)`,
+		}},
+		{"a flag set the mistyped key", []string{"grpo.lr"}, []string{
+			"c.toml:1:1: steps -1 must not be negative",
+			`c.toml:2:1: unknown key "seedx" at top level (known: steps, grpo)`,
+			`c.toml:4:6: key "grpo.lr": wrong type: got TOML string, want float`,
+			"c.toml:5:1: grpo.beta -1 must not be negative",
+			`c.toml:6:1: unknown key "lamda" in [grpo] (known: lr, beta)`,
+			"c.toml: grpo.lr is moot",
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, ce := range ExplainValidations("c.toml", []byte(text), cfg, UnsetIsDefault, errors.Join(decodeErr, errors.Join(lr, beta, steps)), c.over...) {
+				got = append(got, ce.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
 	}

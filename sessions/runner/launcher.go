@@ -74,10 +74,13 @@ func (l *Launcher) NewConfig() ([]byte, error) {
 // the editor shows the one and the other alike.
 func (l *Launcher) decode(data []byte) (run.Config, error) {
 	cfg := DefaultConfig(l.models, 0)
-	if err := sessions.DecodeStrict(sessions.ConfigFile, data, &cfg); err != nil {
-		return cfg, err
+	decodeErr := sessions.DecodeStrict(sessions.ConfigFile, data, &cfg)
+	if decodeErr != nil && !sessions.OnlyKeyProblems(decodeErr) {
+		return cfg, decodeErr
 	}
-	if err := cfg.Validate(); err != nil { // each problem under its own line
+	// Each problem under its own line: an unknown key, a mistyped value and
+	// a value out of range at once.
+	if err := errors.Join(decodeErr, cfg.Validate()); err != nil {
 		return cfg, errors.Join(fileProblems(cfg, sessions.ConfigFile, data, err, sessions.UnsetIsDefault, nil)...)
 	}
 	var errs []error

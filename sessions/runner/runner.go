@@ -47,22 +47,40 @@ const DefaultMicroBatchTokens = 2048
 
 // ValidateFile validates cfg, decoded from the TOML file at path (its text
 // data) over the defaults and then given the values of a command's flags,
-// and says what is wrong as a command line should (fileProblems). An
-// empty path is a configuration of the defaults and the flags alone: a
-// problem with a key a flag set still names the flag.
-func ValidateFile(cfg run.Config, path string, data []byte, flagKeys map[string]string) error {
-	err := cfg.Validate()
+// and says what is wrong as a command line should (fileProblems), with
+// decodeErr: the problems of the file's decoding, where they left cfg
+// decoded (sessions.OnlyKeyProblems: unknown keys, mistyped values; nil
+// for none), each on its line among Validate's, so that a file's every
+// problem is said at once. An empty path is a configuration of the
+// defaults and the flags alone: a problem with a key a flag set still
+// names the flag.
+func ValidateFile(cfg run.Config, path string, data []byte, decodeErr error, flagKeys map[string]string) error {
+	err := errors.Join(decodeErr, cfg.Validate())
 	if err == nil {
 		return nil
 	}
 	return errors.Join(fileProblems(cfg, path, data, err, sessions.UnsetIsDefault, flagKeys)...)
 }
 
+// DecodeFile reads the TOML file at path (none for "") over cfg strictly,
+// as sessions.ReadConfigFile does, and returns its text. err is a problem
+// that leaves no configuration to validate (the file cannot be read, a
+// syntax error); decodeErr, the file's unknown keys and mistyped values,
+// which leave every other key decoded: give it to ValidateFile, which says
+// it with what Validate finds.
+func DecodeFile(path string, cfg *run.Config) (text []byte, decodeErr, err error) {
+	text, err = sessions.ReadConfigFile(path, cfg)
+	if sessions.OnlyKeyProblems(err) {
+		return text, err, nil
+	}
+	return text, nil, err
+}
+
 // fileProblems are the problems in err, Validate's of cfg decoded from the
-// TOML file at path (its text data), as a command line and the workbench's
-// editor say them, in the order sessions.ExplainValidations lists them
-// (the file's lines, then keys it does not set, then problems about no
-// key, then the flags'). One on its key's line reads path:line:column:
+// TOML file at path (its text data) with the decoding's that left it
+// decoded, as a command line and the workbench's editor say them, in the
+// order sessions.ExplainValidations lists them (the file's lines, then keys
+// it does not set, then problems about no key, then the flags'). One on its key's line reads path:line:column:
 // and the problem. A problem with a key a flag set (flagKeys: the key,
 // dotted below its table as in "grpo.seed", to the flag's name) names the
 // flag instead, whether or not the file sets the key too. One with a key

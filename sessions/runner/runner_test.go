@@ -225,7 +225,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			if c.override != nil {
 				c.override(&cfg)
 			}
-			err := ValidateFile(cfg, file, []byte(c.text), c.flagKeys)
+			err := ValidateFile(cfg, file, []byte(c.text), nil, c.flagKeys)
 			var got []string
 			if err != nil {
 				got = strings.Split(err.Error(), "\n")
@@ -279,7 +279,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig(t.TempDir(), 0)
 			c.override(&cfg)
-			err := ValidateFile(cfg, "", nil, c.flagKeys)
+			err := ValidateFile(cfg, "", nil, nil, c.flagKeys)
 			var got []string
 			if err != nil {
 				got = strings.Split(err.Error(), "\n")
@@ -319,7 +319,7 @@ func TestCheckSaysWhatValidateFileSays(t *testing.T) {
 			if err := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg); err != nil {
 				t.Fatal(err)
 			}
-			cli := ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), nil)
+			cli := ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), nil, nil)
 			err := l.Check([]byte(c.text))
 			if err == nil || cli == nil || err.Error() != cli.Error() || err.Error() != strings.Join(c.want, "\n") {
 				t.Fatalf("editor\n%v\ncommand line\n%v\nwant\n%s", err, cli, strings.Join(c.want, "\n"))
@@ -331,6 +331,62 @@ func TestCheckSaysWhatValidateFileSays(t *testing.T) {
 				}
 				if ce.KeyAbsent && (ce.AtItsLine() || ce.Line != c.absentLine) {
 					t.Errorf("%v: under line %d (its own: %v), want under line %d, not its own", ce, ce.Line, ce.AtItsLine(), c.absentLine)
+				}
+			}
+		})
+	}
+}
+
+// A file's unknown keys and mistyped values are said with the values out
+// of range it gives, all at once and in line order, by the workbench's
+// editor (Check) and the command line (DecodeFile, then ValidateFile)
+// alike; a mistyped value's range is not checked. A syntax error is said
+// alone: what follows it is not a configuration to check.
+func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
+	models := t.TempDir()
+	l := NewLauncher(context.Background(), t.TempDir(), models)
+	for _, c := range []struct {
+		name, text string
+		want       []string // Check's problems, each line's beginning
+	}{
+		{"an unknown key after a value out of range", "steps = -1\nseedx = 1\n", []string{
+			"config.toml:1:1: steps -1 must not be negative",
+			`config.toml:2:1: unknown key "seedx" at top level (known: teacher, student,`}},
+		{"a mistyped value and one out of range in [grpo]", "[grpo]\nlr = 'fast'\nbeta = -1.0\nlamda = 2\n", []string{
+			`config.toml:2:6: key "grpo.lr": wrong type: got TOML string, want float`,
+			"config.toml:3:1: grpo.beta -1 must be a finite number, not negative",
+			`config.toml:4:1: unknown key "lamda" in [grpo]`}},
+		{"every kind across tables", "[reward]\nkl_max = nan\nestimatr = 'k3'\n[grpo]\nsamples = '8'\ntop_p = 7.0\n", []string{
+			"config.toml:2:1: reward.kl_max is NaN",
+			`config.toml:3:1: unknown key "estimatr" in [reward]`,
+			`config.toml:5:11: key "grpo.samples": wrong type: got TOML string, want integer`,
+			"config.toml:6:1: grpo.top_p 7 must be within [0, 1]"}},
+		{"a syntax error", "steps = -1\nseed = x\n", []string{
+			"config.toml:2:8: "}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := l.Check([]byte(c.text))
+			cfg := DefaultConfig(models, 0)
+			decodeErr := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg)
+			cli := decodeErr
+			if sessions.OnlyKeyProblems(decodeErr) {
+				cli = ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), decodeErr, nil)
+			}
+			if err == nil || cli == nil || err.Error() != cli.Error() {
+				t.Fatalf("editor\n%v\ncommand line\n%v", err, cli)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			ok := len(lines) == len(c.want)
+			for i := 0; ok && i < len(lines); i++ {
+				ok = strings.HasPrefix(lines[i], c.want[i])
+			}
+			if !ok {
+				t.Errorf("got\n%v\nwant lines beginning\n%s", err, strings.Join(c.want, "\n"))
+			}
+			for _, e := range flattenErr(err) {
+				var ce *sessions.ConfigError
+				if !errors.As(e, &ce) || !ce.AtItsLine() {
+					t.Errorf("%v is not on a line of its own: the editor cannot place it", e)
 				}
 			}
 		})
