@@ -63,6 +63,18 @@ func misuse(fs *flag.FlagSet, format string, args ...any) error {
 	return usageError{fs.Name(), fmt.Sprintf(format, args...)}
 }
 
+// subcommandMisuse prints usage, that of cmd ("rlt model"), a command
+// whose first argument names one of its subcommands (names), on w, and
+// returns the usageError for a call that names none, or one cmd does not
+// have: main says it after the usage, as every wrong call's.
+func subcommandMisuse(w io.Writer, cmd, usage string, args []string, names ...string) error {
+	fmt.Fprint(w, strings.TrimLeft(usage, "\n"))
+	if len(args) == 0 {
+		return usageError{cmd, "missing subcommand: " + strings.Join(names, " or ")}
+	}
+	return usageError{cmd, fmt.Sprintf("unknown subcommand %q (known: %s)", args[0], strings.Join(names, ", "))}
+}
+
 // checkArgs checks that the call left want arguments after its flags
 // (named by what, e.g. "DIR", for the message).
 func checkArgs(fs *flag.FlagSet, want int, what string) error {

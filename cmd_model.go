@@ -30,8 +30,7 @@ Examples:
 
 func runModel(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, strings.TrimLeft(modelUsage, "\n"))
-		return errUsage
+		return subcommandMisuse(stderr, "rlt model", modelUsage, args, "init", "info")
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, strings.TrimLeft(modelUsage, "\n"))
@@ -43,8 +42,7 @@ func runModel(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "info":
 		return subcommand("rlt model info", runModelInfo(args[1:], stdin, stdout, stderr))
 	}
-	fmt.Fprintf(stderr, "rlt model: unknown subcommand %q\n\n%s", args[0], strings.TrimLeft(modelUsage, "\n"))
-	return errUsage
+	return subcommandMisuse(stderr, "rlt model", modelUsage, args, "init", "info")
 }
 
 const modelInitUsage = `

@@ -120,6 +120,10 @@ func TestCLIErrors(t *testing.T) {
 		last string // the last line of stderr
 	}{
 		{[]string{"model", "init", "--config", "x.json"}, 2, "rlt model init: --out is required"},
+		// A command of subcommands says so of a call without one, or with
+		// one it does not have, as any wrong call: after its usage.
+		{[]string{"model"}, 2, "rlt model: missing subcommand: init or info"},
+		{[]string{"model", "infos", model}, 2, `rlt model: unknown subcommand "infos" (known: init, info)`},
 		{[]string{"tokenize"}, 2, "rlt tokenize: --tokenizer is required"},
 		{[]string{"generate", "--model", model}, 2, "rlt generate: --prompt is required"},
 		{[]string{"generate", "--model", model, "--prompt", "x", "--max-new-tokens", "-3"}, 2, "rlt generate: --max-new-tokens -3: want at least 1"},
