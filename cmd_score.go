@@ -88,6 +88,7 @@ stderr.
 Examples:
   rlt score --teacher /tmp/defaults/teacher --student /tmp/defaults/student < traces.jsonl
   rlt score --teacher /tmp/trained --student /tmp/defaults/student --run runs/official --write
+  # From another machine, to the two servers rlt serve --help starts on gpu1:
   rlt score --teacher http://gpu1:8000 --student http://gpu1:8001 --tokenizer /tmp/defaults/student --run RUNDIR --write
 `
 

@@ -42,7 +42,10 @@ It listens on localhost only unless --public is given: the endpoints have no
 authentication. Ctrl-C stops it.
 
 Examples:
-  rlt serve --model /tmp/trained --listen 127.0.0.1:8000
+  rlt serve --model /tmp/trained --listen 127.0.0.1:8000    # for rlt score on this machine
+  # On gpu1, for rlt score on another machine (rlt score --help's example);
+  # anyone who reaches gpu1's ports can use them: no authentication.
+  rlt serve --model /tmp/trained --listen 0.0.0.0:8000 --public
   rlt serve --model /tmp/defaults/student --listen 0.0.0.0:8001 --public
 `
 
