@@ -133,7 +133,8 @@ func (c *runCache) summarise(dir string) RunSummary {
 		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
 	} else {
 		var writer []string
-		s.State, writer, _ = runState(held, holder, ev)
+		recorded := func(seg int) bool { return m.steps[seg] != nil }
+		s.State, writer, _ = runState(held, holder, ev, recorded)
 		notes = append(notes, writer...)
 	}
 	s.Size = c.folderSize(dir, held, cfgInfo)
@@ -161,8 +162,10 @@ func (c *runCache) summarise(dir string) RunSummary {
 // (or set out to) is gone without closing it (eventsFold.uncleanExit),
 // which its events keep saying after a review opened and closed the run
 // and emptied run.lock; one gone before its resume event leaves the run
-// stopped, whatever its earlier session's end.
-func runState(held bool, holder LockInfo, ev *eventsFold) (state RunState, notes []string, interrupted bool) {
+// stopped, whatever its earlier session's end. The note on it says what
+// that session had done (goneNote); recorded says whether a segment has a
+// metric record, a step done.
+func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool) {
 	live := func(state RunState) (RunState, []string, bool) {
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
@@ -196,7 +199,8 @@ func runState(held bool, holder LockInfo, ev *eventsFold) (state RunState, notes
 	// killed trainer, or a killed review); the events name the trainer
 	// that never closed the run, also once a review has emptied run.lock.
 	lockLeft := !held && holder.PID != 0
-	pid, interrupted, whileResuming := ev.uncleanExit(held)
+	gone, interrupted, whileResuming := ev.uncleanExit(held)
+	pid := gone.pid
 	if interrupted && pid == 0 && lockLeft {
 		pid = holder.PID // events written before they named their process
 	}
@@ -207,11 +211,8 @@ func runState(held bool, holder LockInfo, ev *eventsFold) (state RunState, notes
 		// have planned more steps), and nothing trains it.
 		state, notes = StateStopped, nil
 	}
-	switch {
-	case interrupted && pid != 0:
-		notes = append(notes, fmt.Sprintf("unclean exit of pid %d", pid))
-	case interrupted:
-		notes = append(notes, "unclean exit")
+	if interrupted {
+		notes = append(notes, goneNote(gone, recorded(gone.seg), pid))
 	}
 	switch {
 	case held && holder.PID != 0:
@@ -222,6 +223,32 @@ func runState(held bool, holder LockInfo, ev *eventsFold) (state RunState, notes
 		notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
 	}
 	return state, notes, interrupted
+}
+
+// goneNote says what the last session that trained a run, or set out to
+// (s), had done when it was gone without closing the run (killed,
+// crashed): trained it (recorded: its segment has a step done), started
+// its engine and recorded no step, or was loading its engine (the models,
+// the device) to create or to resume the run. pid is its process (0: not
+// said). The listing's note (runState) and the workbench's header
+// (Run.Gone) say it in these words, so both tell one story of the run.
+func goneNote(s session, recorded bool, pid int) string {
+	who := "the process that trained it"
+	what := "is gone without stopping it"
+	switch {
+	case !s.started && !s.created:
+		who, what = "the process that set out to resume it", "is gone while loading its engine"
+	case !s.started:
+		who, what = "the process that created it", "is gone while loading its engine, before its first step"
+	case !recorded && s.created:
+		who, what = "the process that created it", "is gone before recording its first step"
+	case !recorded:
+		who, what = "the process that resumed it", "is gone before recording a step"
+	}
+	if pid != 0 {
+		who += fmt.Sprintf(" (pid %d)", pid)
+	}
+	return who + " " + what
 }
 
 // foldEvent takes an event the run read or wrote into what State says.
@@ -239,8 +266,8 @@ func (r *Run) foldEvent(e EventRecord) {
 // list it: running once this session created or resumed it, resuming
 // from an open to resume (Options.ToResume) until then, by its training
 // state while it only reviews it. interrupted: the last session
-// that trained the run is gone without closing it (the listing's unclean
-// exit), also after a review since.
+// that trained the run is gone without closing it (the listing's note on
+// it, Gone), also after a review since.
 func (r *Run) State() (state RunState, note string, interrupted bool) {
 	var held bool
 	var holder LockInfo
@@ -250,23 +277,42 @@ func (r *Run) State() (state RunState, note string, interrupted bool) {
 		held, holder = probeLock(r.dir)
 	}
 	r.evMu.Lock()
-	state, notes, interrupted := runState(held, holder, &r.ev)
+	state, notes, interrupted := runState(held, holder, &r.ev, r.recordedLocked)
 	r.evMu.Unlock()
 	return state, strings.Join(notes, "; "), interrupted
 }
 
-// InterruptedLoading reports, of the session State calls interrupted,
-// whether it only set out to train the run: it opened the run to resume
-// it and was gone before its resume event, its engine still loading, so
-// it never trained it (a note saying "the process that trained it" would
-// be wrong). It reads the events this Run has read alone, not run.lock:
-// whether that session is gone at all is State's to say.
-func (r *Run) InterruptedLoading() bool {
+// Gone says, of the session State calls interrupted, what it had done
+// when it was gone, in the listing's words without its pid (goneNote):
+// "the process that trained it is gone without stopping it", or that it
+// was loading its engine to create or to resume the run, or had recorded
+// no step. It reads the events and metrics this Run has read alone, not
+// run.lock: whether that session is gone at all is State's to say ("":
+// no session that trained the run is open or gone unclosed).
+func (r *Run) Gone() string {
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
-	_, _, loading := r.ev.uncleanExit(false)
-	return loading
+	s, unclean, _ := r.ev.uncleanExit(false)
+	if !unclean {
+		return ""
+	}
+	return goneNote(s, r.recordedLocked(s.seg), 0)
 }
+
+// noteRecorded notes that the segment seg has a metric record: a step of
+// its session was done (Gone).
+func (r *Run) noteRecorded(seg int) {
+	r.evMu.Lock()
+	if r.recorded == nil {
+		r.recorded = map[int]bool{}
+	}
+	r.recorded[seg] = true
+	r.evMu.Unlock()
+}
+
+// recordedLocked reports whether the segment seg has a metric record
+// (noteRecorded); r.evMu is held.
+func (r *Run) recordedLocked(seg int) bool { return r.recorded[seg] }
 
 // probeLock reports whether a live process holds the run's lock, without
 // taking it for longer than the probe (a shared flock that conflicts only

@@ -203,6 +203,10 @@ func openToResume(t *testing.T, dir string) *Run {
 func TestOpenRunStateAgreesWithList(t *testing.T) {
 	const deadPID = 4194301 // above any pid_max: no process has it
 	self := os.Getpid()
+	trained := func(pid int) string {
+		return fmt.Sprintf("the process that trained it (pid %d) is gone without stopping it", pid)
+	}
+	loading := fmt.Sprintf("the process that set out to resume it (pid %d) is gone while loading its engine", deadPID)
 	for _, c := range []struct {
 		name string
 		// write leaves the run at dir as the case has it; it returns the
@@ -232,13 +236,13 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		}, StateStopped, trained(deadPID), true, true},
 		{"a killed writer, paused", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			r.Emit(event.Phase{Time: time.Now(), Name: "paused", Step: 0})
 			killWriter(t, r, deadPID)
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), false, true},
+		}, StateStopped, fmt.Sprintf("the process that created it (pid %d) is gone before recording its first step", deadPID), false, true},
 		{"a killed writer, open to review elsewhere", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
@@ -246,7 +250,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			rv := mustOpen(t, dir)
 			rv.Flush()
 			return []*Run{rv}
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d; open in pid %d, no engine running", deadPID, self), false, true},
+		}, StateStopped, fmt.Sprintf("%s; open in pid %d, no engine running", trained(deadPID), self), false, true},
 		{"a killed writer, reviewed and closed since", func(t *testing.T, dir string) []*Run {
 			// rlt open of it, closed: run.lock is emptied, but the
 			// events still say the training session never closed it.
@@ -261,7 +265,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 				t.Fatalf("run.lock after the review: %q, %v; want it emptied", lock, err)
 			}
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		}, StateStopped, trained(deadPID), true, true},
 		{"a killed writer, its review killed too", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
@@ -269,7 +273,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			rv := mustOpen(t, dir)
 			killWriter(t, rv, deadPID-1)
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d; unclean exit of pid %d", deadPID, deadPID-1), false, true},
+		}, StateStopped, fmt.Sprintf("%s; unclean exit of pid %d", trained(deadPID), deadPID-1), false, true},
 		{"a killed writer whose events do not name it", func(t *testing.T, dir string) []*Run {
 			// Folders written before events named their process: the
 			// lock left behind names it.
@@ -286,7 +290,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 				t.Fatal(err)
 			}
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), false, true},
+		}, StateStopped, trained(deadPID), false, true},
 		{"a killed writer, resumed and closed", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
@@ -325,7 +329,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			r.Emit(event.Error{Time: time.Now(), Step: 0, Err: fmt.Errorf("boom"), Fatal: true})
 			killWriter(t, r, deadPID)
 			return nil
-		}, StateFailed, fmt.Sprintf("fatal: boom; unclean exit of pid %d", deadPID), true, true},
+		}, StateFailed, fmt.Sprintf("fatal: boom; the process that created it (pid %d) is gone while loading its engine, before its first step", deadPID), true, true},
 		{"finished and closed", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
@@ -375,12 +379,12 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			writeClosed(t, dir, "stopped")
 			killWriter(t, openToResume(t, dir), deadPID)
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		}, StateStopped, loading, true, true},
 		{"finished, opened to resume, killed loading", func(t *testing.T, dir string) []*Run {
 			writeClosed(t, dir, "done")
 			killWriter(t, openToResume(t, dir), deadPID)
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		}, StateStopped, loading, true, true},
 		{"failed, opened to resume, killed loading", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			r.Emit(event.Error{Time: time.Now(), Step: 0, Err: fmt.Errorf("boom"), Fatal: true})
@@ -389,7 +393,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			}
 			killWriter(t, openToResume(t, dir), deadPID)
 			return nil
-		}, StateStopped, fmt.Sprintf("unclean exit of pid %d", deadPID), true, true},
+		}, StateStopped, loading, true, true},
 		{"opened to resume, killed loading, opened to resume again", func(t *testing.T, dir string) []*Run {
 			writeClosed(t, dir, "stopped")
 			killWriter(t, openToResume(t, dir), deadPID)
@@ -453,71 +457,149 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 	}
 }
 
-// TestInterruptedLoadingSaysWhatTheSessionDid: of a run whose last
-// training session is gone without closing it (State's interrupted),
-// InterruptedLoading says whether that session had only opened it to
-// resume and died loading its engine (it never trained the run) or had
-// trained it, read-only and to review alike, also after a review since.
-func TestInterruptedLoadingSaysWhatTheSessionDid(t *testing.T) {
+// TestGoneSaysWhatTheSessionDid: of a run whose last training session
+// is gone without closing it (killed, crashed), the listing's note (List,
+// rlt sessions, the Runs screen) and the workbench's header (Run.Gone,
+// read-only and to review alike) say what that session had done, in one
+// wording (the listing's names its pid): it trained the run (recorded a
+// step), or created it and was loading its engine, or started its engine
+// and recorded no step, or opened it to resume and was loading its
+// engine; also after a review opened and closed the run since. The
+// listing used to say "unclean exit of pid N" of each, and the header
+// that the process "trained it" of all but a resume killed loading.
+func TestGoneSaysWhatTheSessionDid(t *testing.T) {
 	const deadPID = 4194301 // above any pid_max: no process has it
+	const (
+		trained        = "the process that trained it is gone without stopping it"
+		createdLoading = "the process that created it is gone while loading its engine, before its first step"
+		createdNoStep  = "the process that created it is gone before recording its first step"
+		resumedNoStep  = "the process that resumed it is gone before recording a step"
+		resumeLoading  = "the process that set out to resume it is gone while loading its engine"
+	)
 	review := func(t *testing.T, dir string) {
 		rv := mustOpen(t, dir)
 		if err := rv.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
+	resumed := func(t *testing.T, dir string) *Run {
+		rs := openToResume(t, dir)
+		if err := rs.Resume(1); err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
 	for _, c := range []struct {
-		name    string
-		write   func(t *testing.T, dir string)
-		loading bool
+		name string
+		// write leaves the run at dir as the case has it; it returns the
+		// pid the gone session's note names.
+		write func(t *testing.T, dir string) int
+		want  string
+		// lockOnly: only run.lock names the gone process, which a
+		// review here empties: the note names none then.
+		lockOnly bool
 	}{
-		{"a killed writer", func(t *testing.T, dir string) {
+		{"created, killed loading its engine", func(t *testing.T, dir string) int {
+			killWriter(t, mustCreate(t, dir, Options{}), deadPID)
+			return deadPID
+		}, createdLoading, false},
+		{"created, killed loading, reviewed since", func(t *testing.T, dir string) int {
+			killWriter(t, mustCreate(t, dir, Options{}), deadPID)
+			review(t, dir)
+			return deadPID
+		}, createdLoading, false},
+		{"created, killed loading, its events not naming it", func(t *testing.T, dir string) int {
+			// Folders written before events named their process: the
+			// lock left behind names it.
+			killWriter(t, mustCreate(t, dir, Options{}), deadPID)
+			evPath := filepath.Join(dir, EventsFile)
+			data, err := os.ReadFile(evPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(evPath, bytes.ReplaceAll(data, fmt.Appendf(nil, `,"pid":%d`, deadPID), nil), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return deadPID
+		}, createdLoading, true},
+		{"created, its engine started, killed before its first step", func(t *testing.T, dir string) int {
+			r := mustCreate(t, dir, Options{})
+			r.Emit(event.Device{Time: time.Now(), DeviceChoice: event.DeviceChoice{Backend: "cpu"}})
+			killWriter(t, r, deadPID)
+			return deadPID
+		}, createdNoStep, false},
+		{"created, killed in its first step", func(t *testing.T, dir string) int {
+			r := mustCreate(t, dir, Options{})
+			r.Emit(event.Device{Time: time.Now(), DeviceChoice: event.DeviceChoice{Backend: "cpu"}})
+			r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: 0})
+			killWriter(t, r, deadPID)
+			return deadPID
+		}, createdNoStep, false},
+		{"a killed writer", func(t *testing.T, dir string) int {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
-		}, false},
-		{"a killed writer, reviewed since", func(t *testing.T, dir string) {
+			return deadPID
+		}, trained, false},
+		{"a killed writer, reviewed since", func(t *testing.T, dir string) int {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
 			review(t, dir)
-		}, false},
-		{"resumed, then killed training", func(t *testing.T, dir string) {
+			return deadPID
+		}, trained, false},
+		{"resumed, then killed before a step", func(t *testing.T, dir string) int {
 			writeClosed(t, dir, "stopped")
-			rs := openToResume(t, dir)
-			if err := rs.Resume(1); err != nil {
-				t.Fatal(err)
-			}
+			killWriter(t, resumed(t, dir), deadPID)
+			return deadPID
+		}, resumedNoStep, false},
+		{"resumed, then killed training", func(t *testing.T, dir string) int {
+			writeClosed(t, dir, "stopped")
+			rs := resumed(t, dir)
+			emitSteps(rs, 2, 3, 1, 1)
 			killWriter(t, rs, deadPID)
-		}, false},
-		{"stopped, killed loading", func(t *testing.T, dir string) {
+			return deadPID
+		}, trained, false},
+		{"stopped, killed loading", func(t *testing.T, dir string) int {
 			writeClosed(t, dir, "stopped")
 			killWriter(t, openToResume(t, dir), deadPID)
-		}, true},
-		{"finished, killed loading, reviewed since", func(t *testing.T, dir string) {
+			return deadPID
+		}, resumeLoading, false},
+		{"finished, killed loading, reviewed since", func(t *testing.T, dir string) int {
 			writeClosed(t, dir, "done")
 			killWriter(t, openToResume(t, dir), deadPID)
 			review(t, dir)
-		}, true},
-		{"a killed writer, then its resume killed loading", func(t *testing.T, dir string) {
+			return deadPID
+		}, resumeLoading, false},
+		{"a killed writer, then its resume killed loading", func(t *testing.T, dir string) int {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
 			killWriter(t, openToResume(t, dir), deadPID-1)
-		}, true},
-		{"killed loading, then resumed and killed training", func(t *testing.T, dir string) {
+			return deadPID - 1
+		}, resumeLoading, false},
+		{"killed loading, then resumed and killed training", func(t *testing.T, dir string) int {
 			writeClosed(t, dir, "stopped")
 			killWriter(t, openToResume(t, dir), deadPID)
-			rs := openToResume(t, dir)
-			if err := rs.Resume(1); err != nil {
-				t.Fatal(err)
-			}
+			rs := resumed(t, dir)
+			emitSteps(rs, 2, 3, 1, 1)
 			killWriter(t, rs, deadPID-1)
-		}, false},
+			return deadPID - 1
+		}, trained, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "run")
-			c.write(t, dir)
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			pid := c.write(t, dir)
+			// The listing's words are the header's, the pid named.
+			listed := strings.Replace(c.want, " is gone", fmt.Sprintf(" (pid %d) is gone", pid), 1)
+			list, err := List(root)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			if list[0].State != StateStopped || list[0].Note != listed {
+				t.Errorf("listed %s (%q), want stopped (%q)", list[0].State, list[0].Note, listed)
+			}
 			for _, open := range []struct {
 				how  string
 				open func() (*Run, error)
@@ -529,11 +611,16 @@ func TestInterruptedLoadingSaysWhatTheSessionDid(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if st, _, interrupted := r.State(); st != StateStopped || !interrupted {
-					t.Errorf("%s: %s, interrupted %v; want stopped, interrupted", open.how, st, interrupted)
+				want := listed
+				if c.lockOnly && open.how == "to review" {
+					want = c.want
 				}
-				if got := r.InterruptedLoading(); got != c.loading {
-					t.Errorf("%s: InterruptedLoading %v, want %v", open.how, got, c.loading)
+				st, note, interrupted := r.State()
+				if st != StateStopped || !interrupted || !strings.HasPrefix(note, want) {
+					t.Errorf("%s: %s (%q), interrupted %v; want stopped (%q), interrupted", open.how, st, note, interrupted, want)
+				}
+				if got := r.Gone(); got != c.want {
+					t.Errorf("%s: Gone %q, want %q", open.how, got, c.want)
 				}
 				if err := r.Close(); err != nil {
 					t.Fatal(err)

@@ -292,10 +292,10 @@ type eventsFold struct {
 	// no engine, so a held lock alone does not say the run is running.
 	trains bool
 	// open: the last session that opened the run (create, open) has not
-	// closed it (no close event since); pid is its process (0: its event
-	// predates EventRecord.PID).
+	// closed it (no close event since); sess is that session (its pid 0
+	// where its event predates EventRecord.PID).
 	open bool
-	pid  int
+	sess session
 	// resuming: the last session opened the run to resume its training
 	// (its open event's IntentResume) and has not written its resume
 	// event yet: its engine is loading. It trains the run from its
@@ -305,27 +305,43 @@ type eventsFold struct {
 	// resumed it, or opened it to resume) never closed it, for a later one
 	// opened it before any close: it was killed or crashed. A review
 	// opening and closing the run since leaves this as it was; only a
-	// later training session's start clears it. uncleanPID is that
-	// session's process (0: unknown); uncleanResuming: it died before its
-	// resume event, while its engine loaded.
-	unclean         bool
-	uncleanPID      int
-	uncleanResuming bool
-	device          event.DeviceChoice
-	resumes         resumePoints // nil: none read
-	broken          int
+	// later training session's start clears it. gone is that session.
+	unclean bool
+	gone    session
+	device  event.DeviceChoice
+	resumes resumePoints // nil: none read
+	broken  int
+}
+
+// session is what the events say of one session that opened the run: as
+// much as a note on it needs once it is gone without closing the run
+// (Gone).
+type session struct {
+	pid int // its process (0: unknown)
+	seg int // its segment: the records it wrote carry it
+	// created: it created the run; else it opened it (to resume it, where
+	// the fold keeps it).
+	created bool
+	// started: its engine had started: a resume event (written once the
+	// engine has loaded and restored the checkpoint), a device event (the
+	// engine's first) or a phase. A session that never started its
+	// engine was loading it (the models, the device).
+	started bool
 }
 
 // uncleanExit reports whether the last session that trained the run (or
 // opened it to resume) ended without closing it (killed, crashed: its
-// events have no close), and its process where its events name it;
-// resuming: it died before its resume event. held: a live process holds
-// run.lock now, so a training session still open is alive, not gone.
-func (f *eventsFold) uncleanExit(held bool) (pid int, unclean, resuming bool) {
+// events have no close), and that session; resuming: it had opened the
+// run to resume it and died before its resume event, while its engine
+// loaded. held: a live process holds run.lock now, so a training session
+// still open is alive, not gone.
+func (f *eventsFold) uncleanExit(held bool) (s session, unclean, resuming bool) {
 	if f.open && (f.trains || f.resuming) {
-		return f.pid, !held, f.resuming
+		s, unclean = f.sess, !held
+	} else {
+		s, unclean = f.gone, f.unclean
 	}
-	return f.uncleanPID, f.unclean, f.uncleanResuming
+	return s, unclean, unclean && !s.created && !s.started
 }
 
 func (f *eventsFold) add(raw []byte) {
@@ -335,6 +351,7 @@ func (f *eventsFold) add(raw []byte) {
 	// and a phase written otherwise, in full.
 	if name, ok := scanPhaseName(raw); ok {
 		f.lastPhase = name
+		f.sess.started = true
 		return
 	}
 	var e EventRecord
@@ -351,27 +368,28 @@ func (f *eventsFold) fold(e EventRecord) {
 	case KindCreate:
 		f.created, f.createdAt = true, e.Time
 		f.trains, f.resuming = true, false
-		f.open, f.pid = true, e.PID
-		f.unclean, f.uncleanPID, f.uncleanResuming = false, 0, false
+		f.open, f.sess = true, session{pid: e.PID, seg: e.Seg, created: true}
+		f.unclean, f.gone = false, session{}
 	case KindOpen:
 		if f.open && (f.trains || f.resuming) {
 			// The session that trained the run, or set out to, never
 			// closed it.
-			f.unclean, f.uncleanPID, f.uncleanResuming = true, f.pid, f.resuming
+			f.unclean, f.gone = true, f.sess
 		}
 		// It trains the run only from its resume event on: until then
 		// its engine loads, and it may yet be refused (no checkpoint, a
 		// configuration that cannot run) and close, the run as it was.
 		f.trains, f.resuming = false, e.Intent == IntentResume
-		f.open, f.pid = true, e.PID
+		f.open, f.sess = true, session{pid: e.PID, seg: e.Seg}
 	case KindResume:
 		// A session that continues the training starts a new state; one
 		// that only reviews or re-scores (Open without Resume) does not.
 		f.lastPhase, f.fatal = "", ""
 		f.trains, f.resuming = true, false
+		f.sess.started = true // its engine loaded and restored the checkpoint
 		// It is now the last session that trained the run: whether that
 		// one ended cleanly is what its own close (or none) says.
-		f.unclean, f.uncleanPID, f.uncleanResuming = false, 0, false
+		f.unclean, f.gone = false, session{}
 		if f.resumes == nil {
 			f.resumes = resumePoints{}
 		}
@@ -380,8 +398,10 @@ func (f *eventsFold) fold(e EventRecord) {
 		f.open, f.resuming = false, false
 	case KindDevice:
 		f.device = e.Device
+		f.sess.started = true
 	case KindPhase:
 		f.lastPhase = e.Name
+		f.sess.started = true
 	case KindError:
 		if e.Fatal {
 			f.fatal = e.Error

@@ -116,6 +116,9 @@ type Run struct {
 	// (State), folded as the Lister folds events.jsonl
 	evMu sync.Mutex
 	ev   eventsFold
+	// recorded: the segments with a metric record read or written (a
+	// step their session did), for what State notes of a session gone
+	recorded map[int]bool
 
 	// the engine's latest progress within a step, kept in memory only
 	// (a few events a second are not worth a line each in events.jsonl)
@@ -603,6 +606,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			return
 		}
 		r.lastNames = m.Names
+		r.noteRecorded(m.Seg)
 		if !r.superseded(m.Seg, m.Step) {
 			r.store.addMetric(m)
 		}
@@ -808,6 +812,7 @@ func (r *Run) Emit(ev event.Event) {
 			m.Values[i] = e.Values[n]
 		}
 		r.store.addMetric(*m)
+		r.noteRecorded(m.Seg)
 		r.enqueue(item{m: m})
 	case event.Trace:
 		r.qmu.Lock()

@@ -202,10 +202,11 @@ type runStatus struct {
 	// trains it (checkWriter): the process that did was killed or
 	// crashed. It reads stopped.
 	interrupted bool
-	// interruptedLoading: the session gone (interrupted) had only opened
-	// the run to resume it and died loading its engine, before training
-	// it (checkWriter): the note says so rather than that it trained it.
-	interruptedLoading bool
+	// gone says what the session gone (interrupted) had done, in the
+	// listing's words (sessions.Run.Gone: it trained the run, or was
+	// loading its engine to create or resume it, or recorded no step):
+	// the note says so rather than that it trained it.
+	gone string
 	// resuming: no engine here drives the run, and another process has
 	// opened it to resume it and is loading its engine (checkWriter): its
 	// phases still say how the last session ended, which no longer holds.
@@ -286,25 +287,27 @@ func (m *Model) attach(o *opened) {
 // the interruption is newly seen.
 func (m *Model) checkWriter() (newly bool) {
 	was := m.interrupted
-	m.interrupted, m.interruptedLoading, m.resuming = false, false, false
+	m.interrupted, m.gone, m.resuming = false, "", false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		st, _, interrupted := m.sh.run.State()
 		m.interrupted = st == sessions.StateStopped && interrupted
-		m.interruptedLoading = m.interrupted && m.sh.run.InterruptedLoading()
+		if m.interrupted {
+			// Gone reads the events again: a session read since then
+			// (a resume's) may have taken the gone one's place, and the
+			// next tick asks anew.
+			m.gone = m.sh.run.Gone()
+			m.interrupted = m.gone != ""
+		}
 		m.resuming = st == sessions.StateResuming
 	}
 	return m.interrupted && !was
 }
 
 // interruptedNote says that the open run was interrupted, by what the
-// gone process was doing (training it, or loading its engine to resume
-// it), and how to go on.
+// gone process had done (trained it, or loaded its engine to create or
+// resume it, or recorded no step: the listing's words), and how to go on.
 func (m *Model) interruptedNote() string {
-	gone := "the process that trained it is gone without stopping it"
-	if m.interruptedLoading {
-		gone = "the process that set out to resume it is gone while loading its engine"
-	}
-	return fmt.Sprintf("%s was interrupted: %s; r on the Runs screen (4) resumes it from its latest checkpoint", m.openName(), gone)
+	return fmt.Sprintf("%s was interrupted: %s; r on the Runs screen (4) resumes it from its latest checkpoint", m.openName(), m.gone)
 }
 
 // openNotes are what the status line says of a run just opened: the

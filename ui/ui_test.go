@@ -915,6 +915,7 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 			if err := r.Resume(1); err != nil {
 				t.Fatal(err)
 			}
+			r.Emit(event.Metrics{Time: t0, Step: 2, Values: map[string]float64{"reward": 0.2}}) // a step trained
 			killWriter(t, r)
 			return nil
 		}, (*testLauncher).OpenReadOnly, trained},
