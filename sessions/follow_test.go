@@ -121,11 +121,10 @@ func TestFollowerOtherProcess(t *testing.T) {
 		if s != i {
 			t.Fatalf("out of order: %v", order)
 		}
-		lat := got[s].Sub(completed[s])
-		worst = max(worst, lat)
-		if lat > time.Second {
-			t.Errorf("record %d arrived %v after it was complete (want < 1s)", s, lat)
-		}
+		// How soon a record arrives is logged, not asserted: a test never
+		// asserts on time (a loaded CI machine delays the poll, not the
+		// follower's logic).
+		worst = max(worst, got[s].Sub(completed[s]))
 	}
 	if len(notices) == 0 || notices[0].Kind != NoticeAppeared {
 		t.Errorf("notices %v, want an 'appeared' notice first", notices)

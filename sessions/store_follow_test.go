@@ -131,11 +131,8 @@ func TestStoreFollowsOtherProcess(t *testing.T) {
 		if traces[s] != 4 {
 			t.Errorf("step %d: %d traces, want 4", s, traces[s])
 		}
-		lat := a.Sub(flushed[s])
-		worst = max(worst, lat)
-		if lat > time.Second {
-			t.Errorf("step %d reached the store %v after the writer flushed it (want < 1s)", s, lat)
-		}
+		// The latency is logged, not asserted: tests never assert on time.
+		worst = max(worst, a.Sub(flushed[s]))
 	}
 	if iss := st.Issues(); len(iss) != 0 {
 		t.Errorf("issues: %v", iss)
