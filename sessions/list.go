@@ -27,11 +27,37 @@ const (
 	StateBroken   RunState = "broken"   // not readable as a run (config.toml missing or unreadable)
 )
 
-// Held reports whether a live process trains the run in this state, or is
-// about to (running, paused, resuming): no other may resume it, and a view
-// of it is read-only.
-func (s RunState) Held() bool {
-	return s == StateRunning || s == StatePaused || s == StateResuming
+// Holder is the live process that holds a run's lock (run.lock), and
+// what it does with the run: while one does, no other process resumes
+// the run or opens it to review (its lock refuses them), whatever its
+// state. runState says it, by the rule that says the state.
+type Holder struct {
+	PID   int    // its process (0: run.lock names none)
+	Doing string // what it does with the run ("training it", "reviewing it" …); "": no live process holds it
+}
+
+// What a Holder does with the run.
+const (
+	HolderTraining  = "training it"
+	HolderPaused    = "training it, paused"
+	HolderResuming  = "loading its engine to resume it"
+	HolderReviewing = "reviewing it"
+	// HolderOpen: it opened the run with no engine and did not say for
+	// what (rlt score --write, or a session written before open events
+	// said).
+	HolderOpen = "keeping it open with no engine"
+)
+
+// Held reports whether a live process holds the run: no other may resume
+// it or open it to review, and a view of it is read-only.
+func (h Holder) Held() bool { return h.Doing != "" }
+
+// String says who holds the run and why: "pid 4242, reviewing it".
+func (h Holder) String() string {
+	if h.PID == 0 {
+		return h.Doing
+	}
+	return fmt.Sprintf("pid %d, %s", h.PID, h.Doing)
 }
 
 // engineEnded reports whether the engine's last phase since the last resume
@@ -59,6 +85,8 @@ type RunSummary struct {
 	// PlannedSteps is how many steps its config.toml plans (configPlan;
 	// 0: open-ended or not stated), the total StepsLabel counts against.
 	PlannedSteps int
+	// Holder is the live process that holds the run, and why (zero: none).
+	Holder Holder
 }
 
 // List summarises every run folder directly under root (a folder holding
@@ -134,7 +162,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 	} else {
 		var writer []string
 		recorded := func(seg int) bool { return m.steps[seg] != nil }
-		s.State, writer, _ = runState(held, holder, ev, recorded)
+		s.State, writer, _, s.Holder = runState(held, holder, ev, recorded)
 		notes = append(notes, writer...)
 	}
 	s.Size = c.folderSize(dir, held, cfgInfo)
@@ -151,37 +179,38 @@ func (c *runCache) summarise(dir string) RunSummary {
 // process holds it; holder: what run.lock says) and its events (ev), and
 // what to note of the process that holds or held it: the one rule by which
 // the Runs screen, rlt sessions and the workbench's header for a run
-// trained elsewhere (Run.State) say whether a run is running. Running
-// needs a live holder whose session trains the run and whose engine has
-// not ended; a run whose writer was killed (run.lock left behind, no
-// process holding it) or that only a review holds reads by its training
-// state, stopped when it neither finished nor failed. A live holder that
-// opened the run to resume it and is loading its engine (no resume event
-// yet) makes it resuming: its earlier state no longer holds, and a later
-// one is not said yet. interrupted: the last session that trained the run
-// (or set out to) is gone without closing it (eventsFold.uncleanExit),
-// which its events keep saying after a review opened and closed the run
-// and emptied run.lock; one gone before its resume event leaves the run
-// stopped, whatever its earlier session's end. The note on it says what
-// that session had done (goneNote); recorded says whether a segment has a
+// trained elsewhere (Run.State) say whether a run is running, and who holds
+// it and why (by: any live holder, a review included). Running needs a
+// live holder whose session trains the run and whose engine has not ended;
+// a run whose writer was killed (run.lock left behind, no process holding
+// it) or that only a review holds reads by its training state, stopped
+// when it neither finished nor failed. A live holder that opened the run
+// to resume it and is loading its engine (no resume event yet) makes it
+// resuming: its earlier state no longer holds, and a later one is not said
+// yet. interrupted: the last session that trained the run (or set out to)
+// is gone without closing it (eventsFold.uncleanExit), which its events
+// keep saying after a review opened and closed the run and emptied
+// run.lock; one gone before its resume event leaves the run stopped,
+// whatever its earlier session's end. The note on it says what that
+// session had done (goneNote); recorded says whether a segment has a
 // metric record, a step done.
-func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool) {
-	live := func(state RunState) (RunState, []string, bool) {
+func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool, by Holder) {
+	live := func(state RunState, doing string) (RunState, []string, bool, Holder) {
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
-		return state, notes, false
+		return state, notes, false, Holder{PID: holder.PID, Doing: doing}
 	}
 	switch {
 	case held && ev.open && ev.resuming:
 		// The lock's holder opened it to resume it: its engine loads.
-		return live(StateResuming)
+		return live(StateResuming, HolderResuming)
 	case held && ev.trains && !engineEnded(ev.lastPhase, ev.fatal):
 		// The lock's holder trains it (or has not said otherwise yet).
 		if ev.lastPhase == "paused" {
-			return live(StatePaused)
+			return live(StatePaused, HolderPaused)
 		}
-		return live(StateRunning)
+		return live(StateRunning, HolderTraining)
 	}
 	// Not held, or held by a process with no engine training it (a
 	// workbench that keeps it open for review, after its engine ended or
@@ -214,7 +243,17 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 	if interrupted {
 		notes = append(notes, goneNote(gone, recorded(gone.seg), pid))
 	}
+	if held {
+		// A process keeps it open with no engine: one that reviews it
+		// says so in its open event.
+		by = Holder{PID: holder.PID, Doing: HolderOpen}
+		if ev.open && ev.reviewing {
+			by.Doing = HolderReviewing
+		}
+	}
 	switch {
+	case held && holder.PID != 0 && by.Doing == HolderReviewing:
+		notes = append(notes, fmt.Sprintf("open in pid %d for review, no engine running", holder.PID))
 	case held && holder.PID != 0:
 		notes = append(notes, fmt.Sprintf("open in pid %d, no engine running", holder.PID))
 	case held:
@@ -222,7 +261,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 	case lockLeft && holder.PID != pid:
 		notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
 	}
-	return state, notes, interrupted
+	return state, notes, interrupted, by
 }
 
 // goneNote says what the last session that trained a run, or set out to
@@ -277,7 +316,7 @@ func (r *Run) State() (state RunState, note string, interrupted bool) {
 		held, holder = probeLock(r.dir)
 	}
 	r.evMu.Lock()
-	state, notes, interrupted := runState(held, holder, &r.ev, r.recordedLocked)
+	state, notes, interrupted, _ := runState(held, holder, &r.ev, r.recordedLocked)
 	r.evMu.Unlock()
 	return state, strings.Join(notes, "; "), interrupted
 }

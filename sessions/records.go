@@ -106,15 +106,20 @@ type EventRecord struct {
 	// Intent is what the session of an open event opened the run for:
 	// IntentResume when it continues the training (its resume event comes
 	// once its engine has loaded, which takes minutes for a large model),
-	// empty for a review or a re-score, and in folders written before it.
-	// The listing says a run held by a session opened to resume is
-	// resuming, not stopped, from its open event on.
+	// IntentReview for a review (rlt open, the Runs screen), empty for a
+	// re-score, and in folders written before it. The listing says a run
+	// held by a session opened to resume is resuming, not stopped, from
+	// its open event on, and who holds a run to review it.
 	Intent string `json:"intent,omitempty"`
 }
 
 // IntentResume is EventRecord.Intent of an open event whose session
 // opened the run to resume its training (Options.ToResume).
 const IntentResume = "resume"
+
+// IntentReview is EventRecord.Intent of an open event whose session
+// opened the run to review it, with no engine (Options.ToReview).
+const IntentReview = "review"
 
 // legacyWarningPrefix is how folders written before EventRecord had a
 // Severity marked a warning: its error message started with it.

@@ -73,6 +73,12 @@ type Options struct {
 	// stopped, and a session killed before Resume reads as an unclean
 	// exit. Create and OpenReadOnly ignore it.
 	ToResume bool
+	// ToReview says that Open opens the run to review it (rlt open, enter
+	// on the Runs screen): its open event says so (IntentReview), so that
+	// while it holds the run the listing says who holds it and why
+	// (RunSummary.Holder), and no other process tries to resume it.
+	// ToResume wins over it; Create and OpenReadOnly ignore it.
+	ToReview bool
 
 	wrapFile func(logFile) logFile // tests: slow or failing disks
 }
@@ -358,8 +364,11 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	r.seg = maxSeg + 1
 	r.startWriter()
 	open := EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid()}
-	if opts.ToResume {
+	switch {
+	case opts.ToResume:
 		open.Intent = IntentResume
+	case opts.ToReview:
+		open.Intent = IntentReview
 	}
 	r.enqueueEvent(open)
 	return r, nil

@@ -61,7 +61,9 @@
 // engine has stopped p, S and c say so, and r on the Runs screen resumes
 // the run in place. The Runs screen and `rlt sessions` list a run that a
 // workbench keeps open with no engine running by its training state, not
-// as running (sessions.List).
+// as running (sessions.List); r there refuses a run another process holds
+// (trains, loads to resume, or reviews: sessions.Holder), saying who and
+// why, and the view stays as it was.
 //
 // # Rescores
 //

@@ -42,6 +42,9 @@ type runRow struct {
 	// config.toml's (sessions.RunSummary.PlannedSteps), or an official
 	// trainer's max_steps.
 	Planned int
+	// Holder is the live process that holds the run (its lock) and why
+	// (sessions.RunSummary.Holder): one held is not resumed here.
+	Holder sessions.Holder
 }
 
 // steps is the STEPS column's text, the count the header shows for the
@@ -101,7 +104,7 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 func fromSummary(s sessions.RunSummary, name string, followed bool) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
 		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Followed: followed,
-		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps}
+		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps, Holder: s.Holder}
 }
 
 func absPath(p string) string {

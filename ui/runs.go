@@ -371,7 +371,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 	resumeHere := kind == launchResume && (r.m.sh.engineEnded || r.m.interrupted)
 	if r.isCurrent(*row) && !resumeHere {
 		o := r.m.cur
-		held := sessions.RunState(row.State).Held()
+		held := row.Holder.Held()
 		if kind == launchReadOnly && row.Kind == kindRun && o.Control == nil && o.IsReadOnly() && !held && row.State != string(sessions.StateBroken) {
 			// Viewed read-only while another process held it, which has
 			// since let go: opened again, now to review (reviews and
@@ -390,13 +390,13 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		case row.Kind == kindOfficial:
 			r.say(true, "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only")
 			return nil
-		case sessions.RunState(row.State).Held() && (!r.isCurrent(*row) || r.m.cur.IsReadOnly()):
-			// Another process trains it, or loads its engine to: a
-			// resume here would fail on its lock. The run viewed
-			// read-only is no exception (this process holds no lock on
-			// it), whatever its phases say of the engine's end: the
-			// view stays open.
-			r.say(true, "%s is being written by another process (%s); enter opens it read-only", filepath.Base(row.Dir), row.Note)
+		case row.Holder.Held() && (!r.isCurrent(*row) || r.m.cur.IsReadOnly()):
+			// Another process trains it, loads its engine to, or keeps
+			// it open to review it: a resume here would fail on its
+			// lock. The run viewed read-only is no exception (this
+			// process holds no lock on it), whatever its phases say of
+			// the engine's end: the view stays open.
+			r.say(true, "%s is held by another process (%s); enter opens it read-only", filepath.Base(row.Dir), row.Holder)
 			return nil
 		case row.State == string(sessions.StateBroken) || row.State == "missing":
 			r.say(true, "%s cannot be resumed: %s", filepath.Base(row.Dir), row.Note)

@@ -123,7 +123,7 @@ func (l *testLauncher) OpenReadOnly(dir string) (*sessions.Session, error) {
 // OpenForReview opens dir writable when no process holds it, as the
 // runner's launcher does, else read-only.
 func (l *testLauncher) OpenForReview(dir string) (*sessions.Session, error) {
-	rec, err := sessions.Open(dir, nil)
+	rec, err := sessions.OpenWith(dir, nil, sessions.Options{ToReview: true})
 	if errors.Is(err, sessions.ErrLocked) {
 		return l.OpenReadOnly(dir)
 	}
@@ -1077,12 +1077,126 @@ func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
 				// a resume that the lock refuses, then the run reopened.
 				pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
 			}
-			want := fmt.Sprintf("held is being written by another process (%s); enter opens it read-only", row.Note)
+			want := fmt.Sprintf("held is held by another process (pid %d, %s); enter opens it read-only", os.Getpid(), row.Holder.Doing)
 			if !strings.Contains(m.runs.msg, want) {
 				t.Errorf("message %q, want %q", m.runs.msg, want)
 			}
 			if m.cur != viewed || !m.sh.readOnly || len(l.ctls) != 0 || m.active != scrRuns {
 				t.Errorf("the view did not stay as it was: same view %v, read-only %v, %d engines, screen %d", m.cur == viewed, m.sh.readOnly, len(l.ctls), m.active)
+			}
+		})
+	}
+}
+
+// TestResumeRefusedForARunReviewedElsewhere: a run another process keeps
+// open to review it (rlt open: run.lock held, no engine) is held as a
+// training run is: r on the Runs screen refuses it at once, saying who
+// holds it and why, and whatever is open here stays open, also the run
+// itself viewed read-only (where enter keeps the view too: no review can
+// be opened while the other one holds it). So is one that rlt score
+// --write keeps open, which does not say why. It used to be tried: the
+// open run was closed, the resume failed on the lock, and the run reopened
+// read-only.
+func TestResumeRefusedForARunReviewedElsewhere(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		ended string // how the session that created it ended
+		// open is what is open here when r is pressed ("": no run).
+		open string
+		how  func(l *testLauncher, dir string) (*sessions.Session, error)
+		// rescore: the other process opens it as rlt score --write does
+		// (no intent said), not to review it.
+		rescore bool
+	}{
+		{"stopped, viewed here read-only", "stopped", "held", (*testLauncher).OpenReadOnly, false},
+		{"finished, viewed here as rlt open opens it", "done", "held", (*testLauncher).OpenForReview, false},
+		{"stopped, another run open for review", "stopped", "other", (*testLauncher).OpenForReview, false},
+		{"finished, no run open", "done", "", nil, false},
+		{"finished, re-scored elsewhere, viewed here read-only", "done", "held", (*testLauncher).OpenReadOnly, true},
+		{"stopped, re-scored elsewhere, no run open", "stopped", "", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			for _, name := range []string{"other", "held"} {
+				w, err := sessions.Create(filepath.Join("runs", name), flowCfg{Task: "addition", Steps: 3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for s := 0; s < 3; s++ {
+					w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
+					w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
+				}
+				w.Emit(event.Phase{Time: t0, Name: c.ended, Step: 3})
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The other process reviews it, with a Run and a lock of its
+			// own, as rlt open does (or re-scores it, as rlt score --write).
+			rv, err := sessions.OpenWith(filepath.Join("runs", "held"), nil, sessions.Options{ToReview: !c.rescore})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rv.Close() })
+			if err := rv.Flush(); err != nil { // its open event on disk, for the listing
+				t.Fatal(err)
+			}
+			var m *Model
+			l := &testLauncher{runs: "runs"}
+			if c.open != "" {
+				m, l = viewWith(t, c.how, filepath.Join("runs", c.open))
+				hit(t, m, "4")
+			} else {
+				m = newModel(Options{Launcher: l, RunsDir: "runs"})
+				t.Cleanup(func() { closeModel(t, m) })
+				m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			}
+			viewed, readOnly := m.cur, m.sh.readOnly
+			listNow(t, m)
+			for i, row := range m.runs.rows {
+				if filepath.Base(row.Dir) == "held" {
+					m.runs.sel = i
+					m.runs.syncSel()
+				}
+			}
+			row := m.runs.selected()
+			if row == nil || filepath.Base(row.Dir) != "held" || row.State != map[string]string{"stopped": "stopped", "done": "finished"}[c.ended] {
+				t.Fatalf("Runs screen row %+v, want held, by its training state", row)
+			}
+			doing, note := "reviewing it", fmt.Sprintf("open in pid %d for review, no engine running", os.Getpid())
+			if c.rescore {
+				doing, note = "keeping it open with no engine", fmt.Sprintf("open in pid %d, no engine running", os.Getpid())
+			}
+			if row.Note != note {
+				t.Errorf("Runs screen note %q, want %q", row.Note, note)
+			}
+			want := fmt.Sprintf("held is held by another process (pid %d, %s); enter opens it read-only", os.Getpid(), doing)
+			keys := []string{"r"}
+			if c.open == "held" {
+				keys = append(keys, "enter")
+			}
+			for _, k := range keys {
+				m.runs.msg, m.msg = "", ""
+				_, cmd := m.Update(keyMsg(k))
+				if cmd != nil {
+					// What the key did before it was refused: the view
+					// closed, then a resume or review the lock refuses,
+					// then the run open reopened.
+					pump(t, m, cmd, func() bool { return m.switching == "" && (m.runs.msg != "" || m.msg != "") })
+				}
+				switch k {
+				case "r":
+					if !strings.Contains(m.runs.msg, want) {
+						t.Errorf("r: message %q, want %q", m.runs.msg, want)
+					}
+				case "enter":
+					if !strings.Contains(m.msg, "held is the run open here") {
+						t.Errorf("enter: message %q, want it to say the run is the one open here", m.msg)
+					}
+				}
+				if m.cur != viewed || m.sh.readOnly != readOnly || len(l.ctls) != 0 {
+					t.Errorf("%s: the view did not stay as it was: same view %v, read-only %v (was %v), %d engines", k, m.cur == viewed, m.sh.readOnly, readOnly, len(l.ctls))
+				}
 			}
 		})
 	}
