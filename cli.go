@@ -146,13 +146,23 @@ func hasFlags(fs *flag.FlagSet) bool {
 // alone stop at the first argument); after "--" everything is an argument.
 // fs.Args() then holds the arguments in their order.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	// The flag package prints its complaint above the usage, where a long
+	// usage scrolls it away: it is silenced here and said after the usage,
+	// as every wrong call's (misuse).
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			fs.SetOutput(out)
+			fs.Usage = usage
 			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
 				return errHelp
 			}
-			return errUsage
+			return misuse(fs, "%s", flagProblem(fs, err))
 		}
 		rest := fs.Args()
 		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
@@ -166,6 +176,69 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		args = rest[1:]
 	}
 	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// flagProblem says err, the flag package's complaint about a call, with
+// flags written as the usage writes them (--name) and, for a flag fs does
+// not define, the one most likely meant: "unknown flag --headles (did you
+// mean --headless?)".
+func flagProblem(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	name, unknown := strings.CutPrefix(msg, "flag provided but not defined: -")
+	if !unknown {
+		// "flag needs an argument: -out", "invalid value "x" for flag -steps: …"
+		for _, p := range []string{": -", "flag -", "for -"} {
+			if i := strings.Index(msg, p); i >= 0 && i+len(p) < len(msg) && msg[i+len(p)] != '-' {
+				return msg[:i+len(p)] + "-" + msg[i+len(p):]
+			}
+		}
+		return msg
+	}
+	msg = "unknown flag --" + name
+	if near := nearestFlag(fs, name); near != "" {
+		msg += " (did you mean --" + near + "?)"
+	}
+	return msg
+}
+
+// nearestFlag is the flag of fs whose name is closest to name, by edit
+// distance, when at most 2 edits (or a third of name) apart, else the one
+// flag name begins (-o for --out); "" if none is.
+func nearestFlag(fs *flag.FlagSet, name string) string {
+	best, bestD := "", min(2, len(name)/3)+1
+	var prefixed []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := editDistance(name, f.Name); d < bestD {
+			best, bestD = f.Name, d
+		}
+		if strings.HasPrefix(f.Name, name) {
+			prefixed = append(prefixed, f.Name)
+		}
+	})
+	if best == "" && len(prefixed) == 1 {
+		best = prefixed[0]
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		diag := row[0]
+		row[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			diag, row[j] = row[j], min(row[j]+1, row[j-1]+1, diag+cost)
+		}
+	}
+	return row[len(b)]
 }
 
 // refuseOverwrite checks, before any work, that writing the given files

@@ -134,6 +134,14 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"export", "--run", run, "extra"}, 2, `rlt export: unexpected argument "extra": rlt export takes only flags`},
 		{[]string{"export", run}, 2, fmt.Sprintf(`rlt export: --run is required (%q is an argument, which rlt export does not take: --run %s?)`, run, run)},
 		{[]string{"sessions", "runs"}, 2, `rlt sessions: unexpected argument "runs": rlt sessions takes only flags`},
+		// The flag package's own complaints come after the usage too, in
+		// the usage's --flag spelling, with the flag most likely meant.
+		{[]string{"run", "--headles"}, 2, "rlt run: unknown flag --headles (did you mean --headless?)"},
+		{[]string{"export", "--fromat", "csv"}, 2, "rlt export: unknown flag --fromat (did you mean --format?)"},
+		{[]string{"report", "-o", "x", run}, 2, "rlt report: unknown flag --o (did you mean --out?)"},
+		{[]string{"sessions", "--colour"}, 2, "rlt sessions: unknown flag --colour"},
+		{[]string{"sessions", "--runs"}, 2, "rlt sessions: flag needs an argument: --runs"},
+		{[]string{"train", "--steps", "x"}, 2, `rlt train: invalid value "x" for flag --steps: parse error`},
 		{[]string{"model", "info"}, 2, "rlt model info: missing DIR"},
 		{[]string{"model", "info", filepath.Join(run, "nothing")}, 1, "rlt model info: model folder: open " + filepath.Join(run, "nothing")},
 		{[]string{"model", "init", "--config", filepath.Join(run, "none.json"), "--out", filepath.Join(run, "m")}, 1, "rlt model init: load config: open " + filepath.Join(run, "none.json")},
