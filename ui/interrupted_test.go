@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,5 +147,51 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 				t.Errorf("Runs screen row %+v, want stopped, noted %q", row, listed)
 			}
 		})
+	}
+}
+
+// TestInterruptedNoteFollowsLateRecords: the kill is seen from run.lock,
+// which can come before the run open here has read the last records the
+// gone process wrote. The note said then ("before recording its first
+// step") is said again once a step it recorded is read: the process
+// trained the run. It used to keep the first words until it faded.
+func TestInterruptedNoteFollowsLateRecords(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := filepath.Join("runs", "killed")
+	w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
+	w.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": 0.5}})
+	w.Emit(event.Phase{Time: t0, Name: "sampling", Step: 1})
+	killWriter(t, w)
+	// The step's record, held back as if not read yet.
+	metricsPath := filepath.Join(dir, sessions.MetricsFile)
+	step, err := os.ReadFile(metricsPath)
+	if err != nil || len(step) == 0 {
+		t.Fatalf("metrics: %q, %v", step, err)
+	}
+	if err := os.WriteFile(metricsPath, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := viewWith(t, (*testLauncher).OpenReadOnly, dir)
+	const noStep = "killed was interrupted: the process that created it is gone before recording its first step"
+	if !strings.Contains(m.msg, noStep) {
+		t.Fatalf("message %q, want %q", m.msg, noStep)
+	}
+	if err := os.WriteFile(metricsPath, step, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !m.hasStep; m.pull() {
+		if time.Now().After(deadline) {
+			t.Fatal("the step's record was never read")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	m.Update(tickMsg(time.Now()))
+	const trained = "killed was interrupted: the process that trained it is gone without stopping it"
+	if !strings.Contains(m.msg, trained) {
+		t.Errorf("message %q, want %q", m.msg, trained)
 	}
 }

@@ -284,9 +284,10 @@ func (m *Model) attach(o *opened) {
 // not make the training's end clean. A finished or failed run is asked
 // too: a later session may set out to resume it. It is asked once a tick
 // (and on opening), since it probes run.lock on disk. It reports whether
-// the interruption is newly seen.
+// the interruption is newly seen, or what the gone process had done newly
+// read (the note is to be said again).
 func (m *Model) checkWriter() (newly bool) {
-	was := m.interrupted
+	was, wasGone := m.interrupted, m.gone
 	m.interrupted, m.gone, m.resuming = false, "", false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		st, _, interrupted := m.sh.run.State()
@@ -300,7 +301,10 @@ func (m *Model) checkWriter() (newly bool) {
 		}
 		m.resuming = st == sessions.StateResuming
 	}
-	return m.interrupted && !was
+	// The kill is seen from run.lock, maybe before the run here has read
+	// the last records the gone process wrote: when they change what it
+	// had done (a step it recorded), the note is said again, rightly.
+	return m.interrupted && (!was || m.gone != wasGone)
 }
 
 // interruptedNote says that the open run was interrupted, by what the
