@@ -155,14 +155,15 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return misuse(fs, "--teacher and --student are required%s: the models to train and to score with", from)
 	}
-	// runpkg.New checks the configuration too, but cannot say where in
-	// the file a problem is nor which flag set its value, and would check
-	// it only once the prompts are fixed.
-	if err := errors.Join(runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys), promptsErr); err != nil {
+	// Checked here, where a problem is said on its line of the file or
+	// with the flag that set its value, and with the prompts' problems;
+	// runpkg.New builds on what was checked, the data as read here.
+	checked, err := runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys)
+	if err := errors.Join(err, promptsErr); err != nil {
 		return err
 	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
-	e, err := runpkg.New(cfg, sink)
+	e, err := runpkg.New(checked, sink)
 	if err != nil {
 		return err
 	}

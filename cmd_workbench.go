@@ -96,7 +96,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	var (
 		rec     *sessions.Run
-		cfg     runpkg.Config
+		checked runpkg.Checked // the configuration this session runs, its data read
 		prepare runner.Prepare = runner.Fresh
 	)
 	if *resume != "" {
@@ -113,10 +113,10 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		rec, cfg = r.Rec, r.Cfg
-		if done := r.Ck.Step + 1; cfg.Steps > 0 && cfg.Steps <= done {
+		rec, checked = r.Rec, r.Checked
+		if done, planned := r.Ck.Step+1, checked.Config().Steps; planned > 0 && planned <= done {
 			fmt.Fprintf(stderr, "%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run; pass --steps N with N > %d to continue it\n",
-				*resume, done, r.Ck.Step, cfg.Steps, done)
+				*resume, done, r.Ck.Step, planned, done)
 			return rec.Close()
 		}
 		prepare = func(e *runpkg.Engine) error {
@@ -127,7 +127,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return nil
 		}
 	} else {
-		cfg = runner.DefaultConfig(models, *steps)
+		cfg := runner.DefaultConfig(models, *steps)
 		// The configuration file's text, to put its problems on their
 		// lines; its unknown keys and mistyped values are said with the
 		// problems of the values it gives (decodeErr), all at once.
@@ -145,28 +145,29 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if *matmul != "" {
 			cfg.Matmul, flagKeys["matmul"] = *matmul, "matmul"
 		}
-		// runner.Create checks it too, but cannot say where in the file a
-		// problem is nor which flag set its value.
-		if err := runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys); err != nil {
+		// Checked here, where a problem is said on its line of the file or
+		// with the flag that set its value; the run folder and the engine
+		// are made from what was checked, the data as read here.
+		if checked, err = runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys); err != nil {
 			return fmt.Errorf("%w (no run folder was created)", err)
 		}
-		if rec, cfg, err = runner.Create(*runs, cfg); err != nil {
+		if rec, checked, err = runner.Create(*runs, checked); err != nil {
 			return err
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if !interactive {
-		return runner.Headless(ctx, rec, cfg, prepare, stderr)
+		return runner.Headless(ctx, rec, checked, prepare, stderr)
 	}
-	h, err := runner.Start(ctx, rec, cfg, rec, prepare)
+	h, err := runner.Start(ctx, rec, checked, rec, prepare)
 	if err != nil {
 		return err
 	}
 	l := runner.NewLauncher(ctx, *runs, models)
 	l.Device, l.Matmul = *dev, *matmul
 	l.Wrote(rec.Dir())
-	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: cfg.Steps, Close: h.Close}
+	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: checked.Config().Steps, Close: h.Close}
 	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
 	// The workbench has ended every run it opened (their errors are in
 	// err); this Close only returns at once.

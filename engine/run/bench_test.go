@@ -19,7 +19,7 @@ func BenchmarkGRPOStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := DefaultConfig(filepath.Join(dir, "teacher"), filepath.Join(dir, "student"))
-	e, err := New(c, nil)
+	e, err := checkAndNew(c, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 
@@ -79,6 +80,27 @@ func LoadData(c Config) (*Data, error) {
 		return nil, configkey.Errorf("eval_data", "data %s: every usable row asks a question of eval_data %s; nothing is left to train on", f.Path, ef.Path)
 	}
 	return d, nil
+}
+
+// clone is a copy of d that fit can change without changing d: its own
+// Data and File values, and its own reports (Drop appends skips). The
+// rows themselves are shared, read only. nil stays nil.
+func (d *Data) clone() *Data {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	c.File = cloneFile(d.File)
+	if d.EvalFile != nil {
+		c.EvalFile = cloneFile(d.EvalFile)
+	}
+	return &c
+}
+
+func cloneFile(f *task.File) *task.File {
+	c := *f
+	c.Report.Skipped = slices.Clone(f.Report.Skipped)
+	return &c
 }
 
 // Digest identifies the data's content (the files' SHA-256), for

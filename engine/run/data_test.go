@@ -171,7 +171,7 @@ func TestDataConfigErrors(t *testing.T) {
 		if key, _ := configkey.Of(err); key != tc.key || len(configkey.Problems(err)) != 1 {
 			t.Errorf("%s: %d problems, the first about key %q, want one about %q", tc.name, len(configkey.Problems(err)), key, tc.key)
 		}
-		if _, err2 := New(c, nil); err2 == nil || err2.Error() != err.Error() {
+		if _, err2 := checkAndNew(c, nil); err2 == nil || err2.Error() != err.Error() {
 			t.Errorf("%s: New says %v, Validate %v", tc.name, err2, err)
 		}
 	}
@@ -225,7 +225,7 @@ func TestValidateSaysDataProblemsWithTheOthers(t *testing.T) {
 			if fmt.Sprint(keys) != fmt.Sprint(tc.keys) {
 				t.Errorf("problems about %q, want %q: %v", keys, tc.keys, err)
 			}
-			if _, err2 := New(c, nil); err2 == nil || err2.Error() != err.Error() {
+			if _, err2 := checkAndNew(c, nil); err2 == nil || err2.Error() != err.Error() {
 				t.Errorf("New says %v, Validate %v", err2, err)
 			}
 		})
@@ -236,7 +236,7 @@ func TestValidateSaysDataProblemsWithTheOthers(t *testing.T) {
 // the training rows only, the skipped rows are reported once.
 func TestDataRunTwoSteps(t *testing.T) {
 	var buf event.Buffer
-	e, err := New(dataConfig(trainFixture), &buf)
+	e, err := checkAndNew(dataConfig(trainFixture), &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func TestDataRunTwoSteps(t *testing.T) {
 func TestDataEvaluateEvalData(t *testing.T) {
 	c := dataConfig(trainFixture)
 	c.EvalData, c.EvalQuestions = evalFixture, 32
-	e, err := New(c, nil)
+	e, err := checkAndNew(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +396,7 @@ func TestDataResumeEqualsUninterrupted(t *testing.T) {
 
 	// The data changed under the checkpoint: refused, naming the file.
 	os.WriteFile(data, []byte(rows.String()+`{"question":"99+1=?","solution":"100"}`+"\n"), 0o644)
-	changed, err := New(c, nil)
+	changed, err := checkAndNew(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,12 +406,90 @@ func TestDataResumeEqualsUninterrupted(t *testing.T) {
 	// A synthetic task's checkpoint does not resume a data run, nor the reverse.
 	syn := DefaultConfig(defaultTeacher, defaultStudent)
 	syn.GRPO = c.GRPO
-	se, err := New(syn, nil)
+	se, err := checkAndNew(syn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := se.Restore(ck); err == nil || !strings.Contains(err.Error(), "made on a data file") {
 		t.Errorf("data checkpoint into a synthetic run: %v", err)
+	}
+}
+
+// A run reads its data files once, when its configuration is checked: New
+// builds on what Check read, so a file rewritten or removed in between
+// changes nothing, and the run trains on, and checkpoints the digest of,
+// the rows that were validated. The Checked is left as Check made it (New
+// drops the rows too long for the models from a copy): a second engine
+// built on it finds the same rows and skips.
+func TestDataReadOnceFromCheckToTraining(t *testing.T) {
+	var validated strings.Builder
+	for i := 0; i < 6; i++ {
+		fmt.Fprintf(&validated, `{"question":"%d+%d=?","solution":"%d"}`+"\n", 20+i, 31+2*i, 51+3*i)
+	}
+	validated.WriteString(`{"question":"` + strings.Repeat("7", 300) + `?","solution":"1"}` + "\n") // too long: New skips it
+	digest := fmt.Sprintf("%x", sha256.Sum256([]byte(validated.String())))
+	for _, tc := range []struct {
+		name  string
+		after func(path string) error // what happens to the file between Check and New
+	}{
+		{"rewritten", func(path string) error {
+			return os.WriteFile(path, []byte(`{"question":"60+1=?","solution":"61"}`+"\n"+`{"question":"70+1=?","solution":"71"}`+"\n"), 0o644)
+		}},
+		{"removed", os.Remove},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dataConfig(writeFile(t, "train.jsonl", validated.String()))
+			c.EvalEvery, c.Steps = 0, 1
+			checked, err := c.Check()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.after(c.Data); err != nil {
+				t.Fatal(err)
+			}
+			for try := 1; try <= 2; try++ {
+				var buf event.Buffer
+				e, err := New(checked, &buf)
+				if err != nil {
+					t.Fatalf("engine %d: %v", try, err)
+				}
+				if got := e.Data.Digest(); got != digest {
+					t.Errorf("engine %d: data digest %s, want the validated file's %s", try, got, digest)
+				}
+				if r := e.Data.File.Report; r.Rows != 7 || len(r.Skipped) != 1 || r.Skipped[0].Line != 7 {
+					t.Errorf("engine %d: %d rows, skips %v; want the validated 7 rows, line 7 skipped once", try, r.Rows, r.Skipped)
+				}
+				if r := checked.data.File.Report; len(r.Skipped) != 0 || len(checked.data.Train) != 6 {
+					t.Errorf("engine %d changed what Check read: skips %v, %d training rows", try, r.Skipped, len(checked.data.Train))
+				}
+				if try == 2 {
+					break
+				}
+				if err := e.Run(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				for _, ev := range buf.Events() {
+					if tr, ok := ev.(event.Trace); ok && !strings.Contains(validated.String(), `"question":"`+tr.Question+`"`) {
+						t.Errorf("trained on %q, not a validated row", tr.Question)
+					}
+				}
+				snap, err := e.Snapshot()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := `"data_sha256":"` + digest + `"`; !strings.Contains(string(snap.State), want) {
+					t.Errorf("checkpoint state %s lacks the validated data's digest %s", snap.State, want)
+				}
+			}
+		})
+	}
+}
+
+// New builds only on what Check made: a Checked of nothing is refused, not
+// run on an empty configuration.
+func TestNewRefusesAnUncheckedConfiguration(t *testing.T) {
+	if _, err := New(Checked{}, nil); err == nil || !strings.Contains(err.Error(), "not checked") {
+		t.Errorf("New(Checked{}): %v", err)
 	}
 }
 
@@ -421,7 +499,7 @@ func TestDataTooLongRowsSkipped(t *testing.T) {
 		`{"question":"23+45=?","solution":"68"}` + "\n"
 	c := dataConfig(writeFile(t, "long.jsonl", content))
 	c.EvalEvery = 0
-	e, err := New(c, nil)
+	e, err := checkAndNew(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +512,7 @@ func TestDataTooLongRowsSkipped(t *testing.T) {
 	}
 	// Every row too long: an error naming the file and the lines.
 	c.Data = writeFile(t, "all-long.jsonl", `{"question":"`+long+`?","solution":"1"}`+"\n")
-	if _, err := New(c, nil); err == nil || !strings.Contains(err.Error(), "no training row fits") || !strings.Contains(err.Error(), "line 1: too long") {
+	if _, err := checkAndNew(c, nil); err == nil || !strings.Contains(err.Error(), "no training row fits") || !strings.Contains(err.Error(), "line 1: too long") {
 		t.Errorf("all rows too long: %v", err)
 	}
 }
@@ -455,7 +533,7 @@ func TestDifferentTokenizersRefused(t *testing.T) {
 	os.WriteFile(filepath.Join(other, "tokenizer.json"), b, 0o644)
 	for _, c := range []Config{DefaultConfig(defaultTeacher, other), dataConfig(trainFixture)} {
 		c.Student = other
-		if _, err := New(c, nil); err == nil || !strings.Contains(err.Error(), "different tokenizers") {
+		if _, err := checkAndNew(c, nil); err == nil || !strings.Contains(err.Error(), "different tokenizers") {
 			t.Errorf("task %q: %v", c.Task, err)
 		}
 	}

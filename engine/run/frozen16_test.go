@@ -47,7 +47,7 @@ func TestFrozen16StudentAndReference(t *testing.T) {
 	steps := func(frozen string) ([]map[string]float64, *Engine) {
 		c := smallConfig(dir)
 		c.GRPO.FrozenWeights = frozen
-		e, err := New(c, nil)
+		e, err := checkAndNew(c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestFrozen16StudentAndReference(t *testing.T) {
 func TestFrozenWeightsKeyIsChecked(t *testing.T) {
 	c := DefaultConfig("t", "s")
 	c.GRPO.FrozenWeights = "fp8"
-	if err := c.check(); err == nil {
+	if err := c.checkKeys(); err == nil {
 		t.Fatal("frozen_weights = fp8 was accepted")
 	}
 }
@@ -117,7 +117,7 @@ func TestNewRefusesWhatCannotFit(t *testing.T) {
 		t.Fatalf("16-bit frozen models estimate %d bytes, float32 ones %d", m16.Estimate().Total(), m32.Estimate().Total())
 	}
 	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
-	if _, err := New(c, nil); err == nil || !strings.Contains(err.Error(), "1 MB available") {
+	if _, err := checkAndNew(c, nil); err == nil || !strings.Contains(err.Error(), "1 MB available") {
 		t.Fatalf("New under a 1 MB limit: %v", err)
 	}
 }

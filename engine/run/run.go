@@ -90,25 +90,64 @@ func DefaultConfig(teacher, student string) Config {
 // joined with the other keys' (errors.Join), so that one try shows a bad
 // lr and a missing data file together.
 func (c Config) Validate() error {
-	_, err := c.validate()
+	_, err := c.Check()
 	return err
 }
 
-// validate is Validate that keeps the data it read, for New.
-func (c Config) validate() (*Data, error) {
-	checkErr := c.check()
-	data, dataErr := LoadData(c)
-	if err := errors.Join(checkErr, dataErr); err != nil {
-		return nil, err
-	}
-	return data, nil
+// Checked is a configuration that Check found runnable, with the data
+// files it read: what New builds an engine on. A data file of a real run
+// takes seconds to read, so a run reads it once, from validation to
+// training, and trains on (and checkpoints the digest of) what was
+// validated. Only Check and Absolute make one, and it carries the
+// configuration it checked, so that data read for one configuration never
+// runs under another: a configuration changed after validation (an
+// override, a flag) is checked again. It is immutable: New builds on a
+// copy of its data, so one Checked may start several engines.
+type Checked struct {
+	cfg  Config
+	data *Data // nil for a synthetic task
+	// made is set by Check: the zero Checked was checked by nothing.
+	made bool
 }
 
-// check is Validate without reading files: every problem it finds, joined
-// (errors.Join), each a *configkey.Error with the key it is about, so that
-// the editor and `rlt run --config` put it on that key's line, or name the
-// flag that set the key.
-func (c Config) check() error {
+// Check is Validate that keeps what it read, for New: its problems are
+// Validate's, in the same words.
+func (c Config) Check() (Checked, error) {
+	keysErr := c.checkKeys()
+	data, dataErr := LoadData(c)
+	if err := errors.Join(keysErr, dataErr); err != nil {
+		return Checked{}, err
+	}
+	return Checked{cfg: c, data: data, made: true}, nil
+}
+
+// Config is the configuration that was checked.
+func (c Checked) Config() Config { return c.cfg }
+
+// Absolute is c with its configuration's paths made absolute
+// (Config.Absolute), for a run recorded to be resumed from any directory.
+// The data is what was read: the same files, named by their absolute
+// paths, as a run records and reports them.
+func (c Checked) Absolute() (Checked, error) {
+	cfg, err := c.cfg.Absolute()
+	if err != nil {
+		return c, err
+	}
+	data := c.data.clone()
+	if data != nil {
+		data.File.Path = cfg.Data
+		if data.EvalFile != nil {
+			data.EvalFile.Path = cfg.EvalData
+		}
+	}
+	return Checked{cfg: cfg, data: data, made: c.made}, nil
+}
+
+// checkKeys is Validate without reading files: every problem it finds,
+// joined (errors.Join), each a *configkey.Error with the key it is about,
+// so that the editor and `rlt run --config` put it on that key's line, or
+// name the flag that set the key.
+func (c Config) checkKeys() error {
 	var errs []error
 	// One problem per empty folder: each is on its own key's line, and a
 	// flag that set the other one is not blamed.
@@ -201,13 +240,16 @@ type Engine struct {
 	OnCheckpoint func(step int) error
 }
 
-// New loads the models and builds the trainer. A data run leaves out, as
-// counted skips, the rows too long for the models.
-func New(cfg Config, sink event.Sink) (*Engine, error) {
-	data, err := cfg.validate()
-	if err != nil {
-		return nil, err
+// New loads the models and builds the trainer on a checked configuration
+// and the data its check read (no file is read again). A data run leaves
+// out, as counted skips, the rows too long for the models.
+func New(checked Checked, sink event.Sink) (*Engine, error) {
+	if !checked.made {
+		return nil, errors.New("run.New: the configuration was not checked (Config.Check makes what New builds on)")
 	}
+	// The rows that do not fit the models are dropped from a copy: checked
+	// stays as Check made it.
+	cfg, data := checked.cfg, checked.data.clone()
 	if err := CheckMemory(cfg); err != nil {
 		return nil, err
 	}

@@ -39,10 +39,20 @@ func smallConfig(dir string) Config {
 	return c
 }
 
+// checkAndNew is what a caller that does not validate first does: Check,
+// then New on what it checked.
+func checkAndNew(c Config, sink event.Sink) (*Engine, error) {
+	checked, err := c.Check()
+	if err != nil {
+		return nil, err
+	}
+	return New(checked, sink)
+}
+
 func TestRunStepsEvaluatesAndFinishes(t *testing.T) {
 	dir := tinyModels(t)
 	var buf event.Buffer
-	e, err := New(smallConfig(dir), &buf)
+	e, err := checkAndNew(smallConfig(dir), &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +88,7 @@ func TestStopAndPause(t *testing.T) {
 	c := smallConfig(dir)
 	c.Steps, c.EvalEvery = 0, 0 // until stopped
 	var sink event.Buffer
-	e, err := New(c, &sink)
+	e, err := checkAndNew(c, &sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +182,7 @@ func TestSnapshot(t *testing.T) {
 	dir := tinyModels(t)
 	c := smallConfig(dir)
 	c.EvalEvery = 0
-	e, err := New(c, nil)
+	e, err := checkAndNew(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +253,7 @@ func resumeEqualsUninterrupted(t *testing.T, c Config) Saved {
 		return all
 	}
 	newEngine := func() *Engine {
-		e, err := New(c, nil)
+		e, err := checkAndNew(c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

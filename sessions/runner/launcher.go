@@ -68,20 +68,22 @@ func (l *Launcher) NewConfig() ([]byte, error) {
 }
 
 // decode reads an edited configuration over the defaults (a key left out
-// keeps its default), validates it and checks that the model folders are
-// there; every problem is a *sessions.ConfigError naming its line, or none
-// (AtItsLine false), in the words rlt run --config prints (fileProblems):
-// the editor shows the one and the other alike.
-func (l *Launcher) decode(data []byte) (run.Config, error) {
+// keeps its default), checks it (its data read, for Start to run on) and
+// checks that the model folders are there; every problem is a
+// *sessions.ConfigError naming its line, or none (AtItsLine false), in the
+// words rlt run --config prints (fileProblems): the editor shows the one
+// and the other alike.
+func (l *Launcher) decode(data []byte) (run.Checked, error) {
 	cfg := DefaultConfig(l.models, 0)
 	decodeErr := sessions.DecodeStrict(sessions.ConfigFile, data, &cfg)
 	if decodeErr != nil && !sessions.OnlyKeyProblems(decodeErr) {
-		return cfg, decodeErr
+		return run.Checked{}, decodeErr
 	}
 	// Each problem under its own line: an unknown key, a mistyped value and
 	// a value out of range at once.
-	if err := errors.Join(decodeErr, cfg.Validate()); err != nil {
-		return cfg, errors.Join(fileProblems(cfg, sessions.ConfigFile, data, err, sessions.UnsetIsDefault, nil)...)
+	checked, checkErr := cfg.Check()
+	if err := errors.Join(decodeErr, checkErr); err != nil {
+		return run.Checked{}, errors.Join(fileProblems(cfg, sessions.ConfigFile, data, err, sessions.UnsetIsDefault, nil)...)
 	}
 	var errs []error
 	for _, m := range []struct{ key, dir string }{{"teacher", cfg.Teacher}, {"student", cfg.Student}} {
@@ -91,7 +93,10 @@ func (l *Launcher) decode(data []byte) (run.Config, error) {
 				Msg: fmt.Sprintf("%s %q is not a model folder (no config.json)", m.key, m.dir), Err: err})
 		}
 	}
-	return cfg, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return run.Checked{}, err
+	}
+	return checked, nil
 }
 
 // Check implements ui.Launcher.
@@ -103,20 +108,20 @@ func (l *Launcher) Check(data []byte) error {
 // Start implements ui.Launcher: a new run folder under the runs folder,
 // its config.toml the resolved configuration, the engine started on it.
 func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
-	cfg, err := l.decode(data)
+	checked, err := l.decode(data)
 	if err != nil {
 		return nil, err
 	}
-	rec, cfg, err := Create(l.runs, cfg)
+	rec, checked, err := Create(l.runs, checked)
 	if err != nil {
 		return nil, err
 	}
-	h, err := Start(l.ctx, rec, cfg, rec, Fresh)
+	h, err := Start(l.ctx, rec, checked, rec, Fresh)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", rec.Dir(), err)
 	}
 	l.Wrote(rec.Dir())
-	return h.Session(cfg.Steps, "saved "+filepath.Join(rec.Dir(), sessions.ConfigFile)+" and started the run"), nil
+	return h.Session(checked.Config().Steps, "saved "+filepath.Join(rec.Dir(), sessions.ConfigFile)+" and started the run"), nil
 }
 
 // Resume implements ui.Launcher: the run continues from its latest
@@ -131,16 +136,17 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 		return nil, errors.Join(errs...)
 	}
 	notes := r.Notes
-	if was := r.Recorded.Device; r.Cfg.Device != was {
-		notes = append(notes, fmt.Sprintf("computing on %s (--device), not on its configuration's %s", r.Cfg.Device, orAuto(was)))
+	cfg := r.Checked.Config()
+	if was := r.Recorded.Device; cfg.Device != was {
+		notes = append(notes, fmt.Sprintf("computing on %s (--device), not on its configuration's %s", cfg.Device, orAuto(was)))
 	}
-	h, err := Start(l.ctx, r.Rec, r.Cfg, r.Rec, r.Restore)
+	h, err := Start(l.ctx, r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
 		return nil, fmt.Errorf("resume %s: %w", dir, err)
 	}
 	l.Wrote(dir)
 	notes = append(notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))
-	return h.Session(r.Cfg.Steps, notes...), nil
+	return h.Session(cfg.Steps, notes...), nil
 }
 
 // overrides are the launcher's Device and Matmul (its command's --device

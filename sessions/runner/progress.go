@@ -171,13 +171,13 @@ func (p *ProgressWriter) OnFail(f func(error)) {
 // the final checkpoint and closes the folder. Its error says why the run
 // stopped early first, then the engine's, the final checkpoint's and the
 // folder's.
-func Headless(ctx context.Context, rec *sessions.Run, cfg run.Config, prepare Prepare, w io.Writer) error {
+func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepare Prepare, w io.Writer) error {
 	progress := NewProgressWriter(w)
 	sink := TeeSink{rec, &JSONLSink{W: io.Discard, Progress: progress}}
 	runDir := rec.Dir()
 	// The folder first: loading the models (Start) already shows progress.
-	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step.\n", runDir, cfg.Teacher)
-	h, err := Start(ctx, rec, cfg, sink, prepare)
+	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step.\n", runDir, checked.Config().Teacher)
+	h, err := Start(ctx, rec, checked, sink, prepare)
 	if err != nil {
 		return err
 	}

@@ -45,21 +45,24 @@ func DefaultConfig(models string, steps int) run.Config {
 // DefaultMicroBatchTokens is the embedded default run's micro_batch_tokens.
 const DefaultMicroBatchTokens = 2048
 
-// ValidateFile validates cfg, decoded from the TOML file at path (its text
-// data) over the defaults and then given the values of a command's flags,
-// and says what is wrong as a command line should (fileProblems), with
+// ValidateFile checks cfg (run.Config.Check: the data files are read, once
+// for the run, which New builds on), decoded from the TOML file at path
+// (its text data) over the defaults and then given the values of a
+// command's flags, and says what is wrong as a command line should
+// (fileProblems), with
 // decodeErr: the problems of the file's decoding, where they left cfg
 // decoded (sessions.OnlyKeyProblems: unknown keys, mistyped values; nil
 // for none), each on its line among Validate's, so that a file's every
 // problem is said at once. An empty path is a configuration of the
 // defaults and the flags alone: a problem with a key a flag set still
 // names the flag.
-func ValidateFile(cfg run.Config, path string, data []byte, decodeErr error, flagKeys map[string]string) error {
-	err := errors.Join(decodeErr, cfg.Validate())
+func ValidateFile(cfg run.Config, path string, data []byte, decodeErr error, flagKeys map[string]string) (run.Checked, error) {
+	checked, checkErr := cfg.Check()
+	err := errors.Join(decodeErr, checkErr)
 	if err == nil {
-		return nil
+		return checked, nil
 	}
-	return errors.Join(fileProblems(cfg, path, data, err, sessions.UnsetIsDefault, flagKeys)...)
+	return run.Checked{}, errors.Join(fileProblems(cfg, path, data, err, sessions.UnsetIsDefault, flagKeys)...)
 }
 
 // DecodeFile reads the TOML file at path (none for "") over cfg strictly,
@@ -124,27 +127,26 @@ func NewRunDir(runs string) (string, error) {
 	}
 }
 
-// Create records cfg, made absolute so that `rlt run --resume` works from
-// any directory, in a new run folder under runs. The configuration is
-// validated first (data files read), and a run that cannot fit the
-// machine's memory (run.CheckMemory) is refused: neither makes a folder.
-func Create(runs string, cfg run.Config) (*sessions.Run, run.Config, error) {
-	cfg, err := cfg.Absolute()
+// Create records the checked configuration, made absolute so that `rlt
+// run --resume` works from any directory, in a new run folder under runs,
+// and returns it made absolute for Start (its data as checked: not read
+// again). A run that cannot fit the machine's memory (run.CheckMemory) is
+// refused, and makes no folder.
+func Create(runs string, checked run.Checked) (*sessions.Run, run.Checked, error) {
+	checked, err := checked.Absolute()
 	if err != nil {
-		return nil, cfg, err
+		return nil, checked, err
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, cfg, fmt.Errorf("%w (no run folder was created)", err)
-	}
+	cfg := checked.Config()
 	if err := run.CheckMemory(cfg); err != nil {
-		return nil, cfg, err
+		return nil, checked, err
 	}
 	dir, err := NewRunDir(runs)
 	if err != nil {
-		return nil, cfg, err
+		return nil, checked, err
 	}
 	rec, err := sessions.Create(dir, cfg)
-	return rec, cfg, err
+	return rec, checked, err
 }
 
 // Prepare restores state into a new engine before it starts.
@@ -157,11 +159,13 @@ func Fresh(*run.Engine) error { return nil }
 // continues from.
 type Resumable struct {
 	Rec *sessions.Run
-	// Recorded is the configuration the run's config.toml records; Cfg is
-	// the one this session runs: Recorded with the session's Overrides.
-	Recorded, Cfg run.Config
-	Ck            sessions.Checkpoint
-	Notes         []string // what opening repaired or skipped
+	// Recorded is the configuration the run's config.toml records.
+	Recorded run.Config
+	// Checked is the one this session runs, Recorded with the session's
+	// Overrides, checked with its data read: what Start builds on.
+	Checked run.Checked
+	Ck      sessions.Checkpoint
+	Notes   []string // what opening repaired or skipped
 }
 
 // Overrides are what a resume's command line puts over the run's
@@ -217,13 +221,12 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	if err != nil {
 		return r, err
 	}
-	var flagKeys map[string]string
-	r.Cfg, flagKeys = over.over(r.Recorded)
+	cfg, flagKeys := over.over(r.Recorded)
 	// Checked before any engine starts: a configuration that cannot run is
 	// the file's problem (or a flag's), and must not be recorded as the
 	// run failing.
-	if err := r.Cfg.Validate(); err != nil {
-		problems := refusedConfig(dir, cfgPath, rec.ConfigText(), r.Cfg, err, flagKeys)
+	if r.Checked, err = cfg.Check(); err != nil {
+		problems := refusedConfig(dir, cfgPath, rec.ConfigText(), cfg, err, flagKeys)
 		rec.Close()
 		return r, problems
 	}
@@ -282,8 +285,8 @@ func (r Resumable) Restore(e *run.Engine) error {
 	if err := e.Restore(run.Saved{TeacherDir: f.TeacherDir, ReferenceDir: f.ReferenceDir, Optimizer: f.Optimizer, State: f.State}); err != nil {
 		return err
 	}
-	if r.Cfg.Steps != r.Recorded.Steps {
-		if err := r.Rec.RecordSteps(r.Cfg.Steps); err != nil {
+	if steps := r.Checked.Config().Steps; steps != r.Recorded.Steps {
+		if err := r.Rec.RecordSteps(steps); err != nil {
 			return err
 		}
 	}
@@ -309,17 +312,18 @@ type Handle struct {
 	pending error // a stop waiting for the first checkpoint (StopAfterAStep)
 }
 
-// Start builds the engine on rec (sink gets its events), lets prepare
-// restore state, and starts it. On error the error is recorded in rec as
+// Start builds the engine of the checked configuration (run.New: its data
+// as checked) on rec (sink gets its events), lets prepare restore state,
+// and starts it. On error the error is recorded in rec as
 // the run's fatal error (`rlt sessions` lists the folder as failed, with
 // it) and rec is closed.
-func Start(ctx context.Context, rec *sessions.Run, cfg run.Config, sink event.Sink, prepare Prepare) (*Handle, error) {
+func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink event.Sink, prepare Prepare) (*Handle, error) {
 	fail := func(err error) (*Handle, error) {
 		sink.Emit(event.Error{Time: time.Now(), Err: fmt.Errorf("start: %w", err), Fatal: true})
 		rec.Close()
 		return nil, err
 	}
-	e, err := run.New(cfg, sink)
+	e, err := run.New(checked, sink)
 	if err != nil {
 		return fail(err)
 	}

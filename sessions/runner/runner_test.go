@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -26,6 +27,16 @@ questions = 2
 samples = 2
 max_new_tokens = 8
 `
+
+// mustCheck is cfg checked (its data read), for Create and Start.
+func mustCheck(t *testing.T, cfg run.Config) run.Checked {
+	t.Helper()
+	checked, err := cfg.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checked
+}
 
 // The workbench's launcher puts Config.Validate's errors on the line of
 // the key they are about, so the editor can show them there.
@@ -225,7 +236,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			if c.override != nil {
 				c.override(&cfg)
 			}
-			err := ValidateFile(cfg, file, []byte(c.text), nil, c.flagKeys)
+			_, err := ValidateFile(cfg, file, []byte(c.text), nil, c.flagKeys)
 			var got []string
 			if err != nil {
 				got = strings.Split(err.Error(), "\n")
@@ -279,7 +290,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig(t.TempDir(), 0)
 			c.override(&cfg)
-			err := ValidateFile(cfg, "", nil, nil, c.flagKeys)
+			_, err := ValidateFile(cfg, "", nil, nil, c.flagKeys)
 			var got []string
 			if err != nil {
 				got = strings.Split(err.Error(), "\n")
@@ -319,7 +330,7 @@ func TestCheckSaysWhatValidateFileSays(t *testing.T) {
 			if err := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg); err != nil {
 				t.Fatal(err)
 			}
-			cli := ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), nil, nil)
+			_, cli := ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), nil, nil)
 			err := l.Check([]byte(c.text))
 			if err == nil || cli == nil || err.Error() != cli.Error() || err.Error() != strings.Join(c.want, "\n") {
 				t.Fatalf("editor\n%v\ncommand line\n%v\nwant\n%s", err, cli, strings.Join(c.want, "\n"))
@@ -370,7 +381,7 @@ func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
 			decodeErr := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg)
 			cli := decodeErr
 			if sessions.OnlyKeyProblems(decodeErr) {
-				cli = ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), decodeErr, nil)
+				_, cli = ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), decodeErr, nil)
 			}
 			if err == nil || cli == nil || err.Error() != cli.Error() {
 				t.Fatalf("editor\n%v\ncommand line\n%v", err, cli)
@@ -526,7 +537,7 @@ func TestWorkbenchStopsOnCheckpointFailure(t *testing.T) {
 	if err := os.WriteFile(ck, []byte("not a folder\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := Start(context.Background(), rec, cfg, rec, Fresh)
+	h, err := Start(context.Background(), rec, mustCheck(t, cfg), rec, Fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -787,11 +798,11 @@ func oneStepRun(t *testing.T) (runs, dir string) {
 	cfg := smallConfig(t, 1)
 	cfg.Device = "cpu"
 	runs = t.TempDir()
-	rec, cfg, err := Create(runs, cfg)
+	rec, checked, err := Create(runs, mustCheck(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := Start(context.Background(), rec, cfg, rec, Fresh)
+	h, err := Start(context.Background(), rec, checked, rec, Fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -799,6 +810,70 @@ func oneStepRun(t *testing.T) (runs, dir string) {
 		t.Fatal(err)
 	}
 	return runs, rec.Dir()
+}
+
+// A data run reads its data file once, when it is checked: rlt run
+// --config's ValidateFile, then Create and Start, and a resume's
+// OpenForResume, then Start, read nothing after the check. The file is
+// removed right after each check, and the run still starts, trains and
+// checkpoints the digest of the rows it checked.
+func TestDataRunReadsItsDataOnceWhenChecked(t *testing.T) {
+	var rows strings.Builder
+	for i := 0; i < 6; i++ {
+		fmt.Fprintf(&rows, `{"question":"%d+%d=?","solution":"%d"}`+"\n", 20+i, 31+2*i, 51+3*i)
+	}
+	digest := fmt.Sprintf("%x", sha256.Sum256([]byte(rows.String())))
+	data := filepath.Join(t.TempDir(), "train.jsonl")
+	writeData := func() {
+		t.Helper()
+		if err := os.WriteFile(data, []byte(rows.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeData()
+	cfg := smallConfig(t, 1)
+	cfg.Task, cfg.Data, cfg.Device = run.DataTask, data, "cpu"
+
+	checked, err := ValidateFile(cfg, "", nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(data)
+	rec, checked, err := Create(t.TempDir(), checked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Start(context.Background(), rec, checked, rec, Fresh)
+	if err != nil {
+		t.Fatalf("start after the data file was removed: %v", err)
+	}
+	if err := errors.Join(h.Wait(), h.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	writeData() // OpenForResume checks the recorded configuration: it reads the file
+	r, err := OpenForResume(rec.Dir(), Overrides{Steps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(data)
+	f, err := r.Rec.ReadTrainerCheckpoint(r.Ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"data_sha256":"` + digest + `"`; !strings.Contains(string(f.State), want) {
+		t.Errorf("checkpoint state %s lacks the checked data's digest %s", f.State, want)
+	}
+	h, err = Start(context.Background(), r.Rec, r.Checked, r.Rec, r.Restore)
+	if err != nil {
+		t.Fatalf("resume after the data file was removed: %v", err)
+	}
+	if err := errors.Join(h.Wait(), h.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.Engine().Trainer.StepIndex(); n != 2 {
+		t.Errorf("the resumed run did %d steps, want 2", n)
+	}
 }
 
 // A launcher given a device (rlt open --device cpu, rlt --device cpu)
@@ -1008,7 +1083,7 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 			if err == nil {
-				if got, want := c.cfg(r.Cfg), c.cfg(r.Recorded); got == want {
+				if got, want := c.cfg(r.Checked.Config()), c.cfg(r.Recorded); got == want {
 					t.Errorf("the session runs the recorded %s: the flag is not over it", got)
 				}
 			}
