@@ -7,8 +7,7 @@ import (
 	"io"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/compute/device"
-	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/device"
 )
 
 // deviceFlag is the --device flag of a command that computes in this
@@ -53,7 +52,7 @@ func openDevice(cmd, name string, stderr io.Writer) (compute.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "%s: computing on %s\n", cmd, event.DeviceChoice(choice))
+	fmt.Fprintf(stderr, "%s: computing on %s\n", cmd, choice)
 	return be, nil
 }
 

@@ -9,9 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rlt-workbench/rlt/compute/device"
+	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/durable"
-	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
@@ -237,7 +236,7 @@ func describeDevice(name string, cfg model.Config, params int64) string {
 		return "unavailable: " + err.Error()
 	}
 	defer device.Close(be)
-	s := event.DeviceChoice(choice).String()
+	s := choice.String()
 	where := device.MemoryIn(be)
 	mem := where.Bytes // 0 on the CPU
 	if ok, whyNot := device.TensorCores(be); ok {

@@ -14,8 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rlt-workbench/rlt/compute/device"
-	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -64,7 +63,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	apiFlag := fs.String("api", "both", "endpoints: vllm (/v1/completions), sglang (/generate) or both")
 	name := fs.String("name", "", "the model's name in /v1/models and requests (default: the folder's name)")
 	weights := weightsFlag(fs, true)
-	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (compute/device)")
+	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (engine/device)")
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many positions")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -125,7 +124,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	failed := make(chan error, 1)
 	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
-	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s: %s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, event.DeviceChoice(choice))
+	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s: %s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, choice)
 	if f, ok := stdout.(interface{ Sync() error }); ok {
 		f.Sync()
 	}

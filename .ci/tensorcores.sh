@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 root=${RLT_TRIXIE:-/tmp/rlt-trixie}
-packages=(./compute/vulkan ./compute/device ./engine/model ./engine/sample ./engine/rlt)
+packages=(./compute/vulkan ./engine/device ./engine/model ./engine/sample ./engine/rlt)
 
 if [ ! -x "$root/usr/bin/vulkaninfo" ] || [ ! -f "$root/usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json" ]; then
 	command -v debootstrap >/dev/null 2>&1 || {

@@ -33,7 +33,7 @@ type runRow struct {
 	Created  time.Time // zero: unknown
 	Note     string
 	Followed bool
-	Device   string // where the run last computed (device.Choice.Label); "" unknown
+	Device   string // where the run last computed (event.DeviceChoice.Label); "" unknown
 	// Numbering is how the run numbers its steps, which sessions knows
 	// from its origin: the STEPS column is Numbering.StepsDone(LastStep).
 	Numbering sessions.StepNumbering

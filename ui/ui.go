@@ -193,7 +193,7 @@ type runStatus struct {
 	// a run that brings none is quiet from then on (quietFor).
 	followedFrom time.Time
 	phase        string
-	device       string // where the run computes (device.Choice.Label), from its device event
+	device       string // where the run computes (event.DeviceChoice.Label), from its device event
 	done         bool
 	closed       bool
 	paused       bool // as set from this UI

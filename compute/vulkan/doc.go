@@ -31,7 +31,7 @@
 // whole models, draws and a GRPO step (backendtest.UnderValidationLayer).
 //
 // Backend (NewBackend) is the compute.Backend on a Device, selected with
-// --device gpu or auto (compute/device); compute/backendtest checks every
+// --device gpu or auto (engine/device); compute/backendtest checks every
 // op against the CPU backend. The fused LM head runs as gather, GEMM,
 // log-prob/entropy/KL kernels and scatter a chunk of rows at a time.
 // Device memory of unreachable tensors is freed through finalizers.
@@ -95,7 +95,7 @@
 //
 // The fast paths (gemv, gemm128, gemm_reduce, the tiled attention) are
 // optional: a driver that fails to build one leaves it out
-// (Info.Unavailable, and the device's reason in compute/device says so)
+// (Info.Unavailable, and the device's reason in engine/device says so)
 // and the ops take the plain kernels (the 64×64 gemm, the row attention).
 //
 // RLT_VULKAN_LOSE_AFTER=N, read at Open, makes the Nth batch's fence

@@ -36,9 +36,9 @@ type Device struct {
 	DeviceChoice
 }
 
-// DeviceChoice is which device a run computes on and why: compute/device's
-// Choice, which converts to it, as a run records it and the workbench
-// shows it.
+// DeviceChoice is which device a run computes on and why, as engine/device
+// picks it (device.Open returns it), a run records it and the workbench,
+// which links no compute, shows it.
 type DeviceChoice struct {
 	Backend string `json:"backend"`          // the backend's name: "cpu/avx512", "vulkan/NVIDIA H200"
 	GPU     string `json:"gpu,omitempty"`    // which Vulkan device, as --device numbers it ("gpu:1"); "" on the CPU

@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
-	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/device"
 )
 
 // The device benchmarks (bench/gpu.sh) run on RLT_BENCH_DEVICE (cpu, gpu or
@@ -50,7 +49,7 @@ func benchEnv(b *testing.B) (compute.Backend, Config, int, int, int) {
 		}
 		return def
 	}
-	b.Logf("device %s", event.DeviceChoice(choice))
+	b.Logf("device %s", choice)
 	return be, cfg, num("RLT_BENCH_B", 16), num("RLT_BENCH_T", 128), num("RLT_BENCH_NEW", 128)
 }
 

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/compute/device"
 	"github.com/rlt-workbench/rlt/engine/configkey"
+	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -63,7 +63,7 @@ type Config struct {
 	Device string `toml:"device"`
 	// Matmul is the products' precision on a GPU: "f32" (empty: the
 	// default) or "f16", tensor cores on float16 operands scaled per row
-	// and column, accumulating float32 (compute/device). A device without
+	// and column, accumulating float32 (engine/device). A device without
 	// them multiplies in float32 and says so in its device event.
 	Matmul string `toml:"matmul,omitempty"`
 
@@ -171,7 +171,7 @@ func (c Config) checkKeys() error {
 			errs = append(errs, configkey.Errorf("task", "unknown task %q (known: %s, or %q with data = FILE)", c.Task, strings.Join(task.Names(), ", "), DataTask))
 		}
 	}
-	// compute/device cannot know the key its name was read from.
+	// engine/device cannot know the key its name was read from.
 	errs = append(errs, configkey.Wrap("device", device.Check(c.Device)), configkey.Wrap("matmul", device.CheckMatmul(c.Matmul)))
 	for _, f := range []struct {
 		key string
@@ -292,7 +292,7 @@ func New(checked Checked, sink event.Sink) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, sink: sink, warning: warning,
-		Backend: be, Device: event.DeviceChoice(choice)}
+		Backend: be, Device: choice}
 	e.cond = sync.NewCond(&e.mu)
 	return e, nil
 }

@@ -1,10 +1,13 @@
-// Package device chooses where compute runs: "cpu" (compute.NewCPU),
-// "gpu" (the first Vulkan device by kind, a discrete GPU first, lavapipe's
-// CPU device included), "gpu:N" (the Nth device the Vulkan loader lists,
-// as vulkaninfo numbers them GPU0, GPU1, …: on a machine with several
-// GPUs each run takes its own) or "auto" (a discrete GPU when one is
-// present, else the CPU; lavapipe is never chosen automatically). Failures
-// name the device and say to fall back to --device cpu.
+// Package device picks the compute backend a command computes on: "cpu"
+// (compute.NewCPU), "gpu" (the first Vulkan device by kind, a discrete
+// GPU first, lavapipe's CPU device included), "gpu:N" (the Nth device the
+// Vulkan loader lists, as vulkaninfo numbers them GPU0, GPU1, …: on a
+// machine with several GPUs each run takes its own) or "auto" (a discrete
+// GPU when one is present, else the CPU; lavapipe is never chosen
+// automatically), and says why it took it as the run records it: an
+// event.DeviceChoice. It sits in engine, above compute, for that: the
+// workbench and the run folders, which link no compute, read the same
+// type. Failures name the device and say to fall back to --device cpu.
 package device
 
 import (
@@ -16,6 +19,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // Choices are the accepted device names.
@@ -70,24 +74,13 @@ func CheckMatmul(m string) error {
 	return fmt.Errorf("matmul %q: want f32 or f16 (tensor cores, on a GPU that has them)", m)
 }
 
-// Choice is which device Open took and why. It converts to
-// event.DeviceChoice, which names it in words: the run records it there,
-// and the workbench, which links no compute, reads it.
-type Choice struct {
-	Backend string // the backend's name: "cpu/avx512", "vulkan/NVIDIA H200"
-	GPU     string // which Vulkan device, as --device numbers it ("gpu:1"); "" on the CPU
-	Why     string // "asked for", "a discrete GPU", "no usable GPU (…)"; kernels it could not build
-	Matmul  string // when f16 was asked for: in what precision products run, and why
-	F16     bool   // products run on tensor cores (float16 operands, float32 sums)
-}
-
 // Open returns the backend name asks for, its products in the precision
 // matmul asks for where the device has it, and the choice it made: for
 // auto, which device it took and why (e.g. "no discrete GPU: llvmpipe is a
 // CPU device"), and in what precision it multiplies when f16 was asked for.
-func Open(name, matmul string) (compute.Backend, Choice, error) {
+func Open(name, matmul string) (compute.Backend, event.DeviceChoice, error) {
 	if err := CheckMatmul(matmul); err != nil {
-		return nil, Choice{}, err
+		return nil, event.DeviceChoice{}, err
 	}
 	be, c, err := open(name)
 	if err != nil || matmul != MatmulF16 {
@@ -118,10 +111,10 @@ func TensorCores(be compute.Backend) (bool, string) {
 	return true, ""
 }
 
-func open(name string) (compute.Backend, Choice, error) {
+func open(name string) (compute.Backend, event.DeviceChoice, error) {
 	kind, index, err := parse(name)
 	if err != nil {
-		return nil, Choice{}, err
+		return nil, event.DeviceChoice{}, err
 	}
 	switch kind {
 	case CPU:
@@ -129,7 +122,7 @@ func open(name string) (compute.Backend, Choice, error) {
 	case GPU:
 		d, err := vulkan.OpenAt(index)
 		if err != nil {
-			return nil, Choice{}, noGPU(name, err)
+			return nil, event.DeviceChoice{}, noGPU(name, err)
 		}
 		return gpuChoice(d, "asked for")
 	}
@@ -140,7 +133,7 @@ func open(name string) (compute.Backend, Choice, error) {
 	}
 	d, err := vulkan.Open()
 	if errors.Is(err, vulkan.ErrSetting) { // a mistyped setting is no reason to fall back
-		return nil, Choice{}, fmt.Errorf("device auto: %w", err)
+		return nil, event.DeviceChoice{}, fmt.Errorf("device auto: %w", err)
 	}
 	if err != nil {
 		autoNoGPU = "no usable GPU"
@@ -158,15 +151,15 @@ func open(name string) (compute.Backend, Choice, error) {
 	return gpuChoice(d, "a discrete GPU")
 }
 
-func cpuChoice(why string) (compute.Backend, Choice, error) {
+func cpuChoice(why string) (compute.Backend, event.DeviceChoice, error) {
 	be := compute.NewCPU()
-	return be, Choice{Backend: be.Name(), Why: why}, nil
+	return be, event.DeviceChoice{Backend: be.Name(), Why: why}, nil
 }
 
 // gpuChoice names the Vulkan device as --device does (which of several GPUs
 // a run took) and the fast kernels it could not build
 // (vulkan.Info.Unavailable): it computes without them.
-func gpuChoice(d *vulkan.Device, why string) (compute.Backend, Choice, error) {
+func gpuChoice(d *vulkan.Device, why string) (compute.Backend, event.DeviceChoice, error) {
 	be := vulkan.NewBackend(d)
 	in := d.Info()
 	var missing []string
@@ -177,7 +170,7 @@ func gpuChoice(d *vulkan.Device, why string) (compute.Backend, Choice, error) {
 	if len(missing) > 0 {
 		why += "; without its fast kernels " + strings.Join(missing, ", ") + ", which it failed to build"
 	}
-	return be, Choice{Backend: be.Name(), GPU: fmt.Sprintf("gpu:%d", in.Index), Why: why}, nil
+	return be, event.DeviceChoice{Backend: be.Name(), GPU: fmt.Sprintf("gpu:%d", in.Index), Why: why}, nil
 }
 
 // GPUs lists the Vulkan devices in the loader's order, as --device gpu:N
