@@ -214,8 +214,20 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		return r, fmt.Errorf("resume %s: it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", dir, src.Source, dir)
 	}
 	cfgPath := filepath.Join(dir, sessions.ConfigFile)
-	if data, err := os.ReadFile(cfgPath); err == nil && len(bytes.TrimSpace(data)) == 0 {
-		return r, fmt.Errorf("resume %s: %s is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only", dir, cfgPath)
+	if data, err := os.ReadFile(cfgPath); err == nil {
+		if len(bytes.TrimSpace(data)) == 0 {
+			return r, fmt.Errorf("resume %s: %s is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only", dir, cfgPath)
+		}
+		// Unknown keys and mistyped values leave the rest decoded: they are
+		// said with every other problem of the file at once, as rlt run
+		// --config says a file's, not one kind first. (Other decoding
+		// problems are OpenWith's to say.)
+		var recorded run.Config
+		if decodeErr := sessions.DecodeStrict(cfgPath, data, &recorded); sessions.OnlyKeyProblems(decodeErr) {
+			cfg, flagKeys := over.over(recorded)
+			_, checkErr := cfg.Check()
+			return r, refusedConfig(dir, cfgPath, data, cfg, errors.Join(decodeErr, checkErr), flagKeys)
+		}
 	}
 	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{ToResume: true})
 	if err != nil {

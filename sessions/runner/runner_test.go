@@ -980,6 +980,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 	}
 	badSteps := strings.Replace(string(text), "steps = 1", "steps = -3", 1)
 	both := withoutRewardTemperature(badSteps)
+	unknownToo := strings.Replace(badSteps, "steps = -3", "steps = -3\nstepz = 2", 1)
 	for _, c := range []struct {
 		name, text string
 		want       []string // the error's lines
@@ -990,6 +991,11 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 		{"a key the file does not set, with one on its line", both, []string{head,
 			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(both, "steps = ")),
 			path + ": reward.temperature (not set in this file, so 0.0): temperature 0 must be a finite positive number"}},
+		// An unknown key does not hide the values out of range: all are
+		// said at once, in the file's order, as rlt run --config says them.
+		{"an unknown key and a value out of range", unknownToo, []string{head,
+			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(unknownToo, "steps = ")),
+			fmt.Sprintf(`%s:%d:1: unknown key "stepz" at top level (known: teacher, student, task, data, eval_data, steps, eval_every, eval_questions, checkpoint_every, device, matmul, prompts, reward, grpo)`, path, lineOf(unknownToo, "stepz = "))}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			os.WriteFile(path, []byte(c.text), 0o644)
