@@ -150,7 +150,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *runDir != "" {
 		var err error
 		if *write {
-			run, err = sessions.Open(*runDir, nil)
+			run, err = sessions.OpenWith(*runDir, nil, sessions.Options{Intent: sessions.IntentRescore})
 		} else {
 			run, err = sessions.OpenReadOnly(*runDir)
 		}

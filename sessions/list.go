@@ -42,9 +42,9 @@ const (
 	HolderPaused    = "training it, paused"
 	HolderResuming  = "loading its engine to resume it"
 	HolderReviewing = "reviewing it"
+	HolderRescoring = "writing re-scores into it"
 	// HolderOpen: it opened the run with no engine and did not say for
-	// what (rlt score --write, or a session written before open events
-	// said).
+	// what (a session written before open events said).
 	HolderOpen = "keeping it open with no engine"
 )
 
@@ -244,16 +244,21 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		notes = append(notes, goneNote(gone, recorded(gone.seg), pid))
 	}
 	if held {
-		// A process keeps it open with no engine: one that reviews it
-		// says so in its open event.
+		// A process keeps it open with no engine: its open event says
+		// for what.
 		by = Holder{PID: holder.PID, Doing: HolderOpen}
-		if ev.open && ev.reviewing {
+		switch {
+		case ev.open && ev.intent == IntentReview:
 			by.Doing = HolderReviewing
+		case ev.open && ev.intent == IntentRescore:
+			by.Doing = HolderRescoring
 		}
 	}
 	switch {
 	case held && holder.PID != 0 && by.Doing == HolderReviewing:
 		notes = append(notes, fmt.Sprintf("open in pid %d for review, no engine running", holder.PID))
+	case held && holder.PID != 0 && by.Doing == HolderRescoring:
+		notes = append(notes, fmt.Sprintf("open in pid %d writing re-scores, no engine running", holder.PID))
 	case held && holder.PID != 0:
 		notes = append(notes, fmt.Sprintf("open in pid %d, no engine running", holder.PID))
 	case held:
@@ -303,7 +308,7 @@ func (r *Run) foldEvent(e EventRecord) {
 // opened read-only whose writer was killed reads stopped, not running. A
 // Run this process holds (Create, Open) reads as another process would
 // list it: running once this session created or resumed it, resuming
-// from an open to resume (Options.ToResume) until then, by its training
+// from an open to resume (Options.Intent) until then, by its training
 // state while it only reviews it. interrupted: the last session
 // that trained the run is gone without closing it (the listing's note on
 // it, Gone), also after a review since.

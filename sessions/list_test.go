@@ -183,7 +183,7 @@ func mustOpen(t *testing.T, dir string) *Run {
 // engine has loaded: its open event written, no resume event yet.
 func openToResume(t *testing.T, dir string) *Run {
 	t.Helper()
-	r, err := OpenWith(dir, nil, Options{ToResume: true})
+	r, err := OpenWith(dir, nil, Options{Intent: IntentResume})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -301,10 +301,10 @@ type eventsFold struct {
 	// event yet: its engine is loading. It trains the run from its
 	// resume event on; until then a held lock says the run is resuming.
 	resuming bool
-	// reviewing: the last session opened the run to review it (its open
-	// event's IntentReview): a live process holding run.lock in it
-	// reviews the run (Holder).
-	reviewing bool
+	// intent is what the last session opened the run for (its open
+	// event's Intent): a live process holding run.lock with no engine
+	// reviews the run, or writes re-scores into it (Holder).
+	intent string
 	// unclean: an earlier session that trained the run (it created or
 	// resumed it, or opened it to resume) never closed it, for a later one
 	// opened it before any close: it was killed or crashed. A review
@@ -371,7 +371,7 @@ func (f *eventsFold) fold(e EventRecord) {
 	switch e.Kind {
 	case KindCreate:
 		f.created, f.createdAt = true, e.Time
-		f.trains, f.resuming, f.reviewing = true, false, false
+		f.trains, f.resuming, f.intent = true, false, ""
 		f.open, f.sess = true, session{pid: e.PID, seg: e.Seg, created: true}
 		f.unclean, f.gone = false, session{}
 	case KindOpen:
@@ -383,7 +383,7 @@ func (f *eventsFold) fold(e EventRecord) {
 		// It trains the run only from its resume event on: until then
 		// its engine loads, and it may yet be refused (no checkpoint, a
 		// configuration that cannot run) and close, the run as it was.
-		f.trains, f.resuming, f.reviewing = false, e.Intent == IntentResume, e.Intent == IntentReview
+		f.trains, f.resuming, f.intent = false, e.Intent == IntentResume, e.Intent
 		f.open, f.sess = true, session{pid: e.PID, seg: e.Seg}
 	case KindResume:
 		// A session that continues the training starts a new state; one
@@ -399,7 +399,7 @@ func (f *eventsFold) fold(e EventRecord) {
 		}
 		f.resumes.note(e.Seg, e.Step)
 	case KindClose:
-		f.open, f.resuming, f.reviewing = false, false, false
+		f.open, f.resuming, f.intent = false, false, ""
 	case KindDevice:
 		f.device = e.Device
 		f.sess.started = true

@@ -106,20 +106,26 @@ type EventRecord struct {
 	// Intent is what the session of an open event opened the run for:
 	// IntentResume when it continues the training (its resume event comes
 	// once its engine has loaded, which takes minutes for a large model),
-	// IntentReview for a review (rlt open, the Runs screen), empty for a
-	// re-score, and in folders written before it. The listing says a run
-	// held by a session opened to resume is resuming, not stopped, from
-	// its open event on, and who holds a run to review it.
+	// IntentReview for a review (rlt open, the Runs screen),
+	// IntentRescore for rlt score --write; empty in folders written before
+	// it. The listing says a run held by a session opened to resume is
+	// resuming, not stopped, from its open event on, and who holds a run
+	// with no engine and why.
 	Intent string `json:"intent,omitempty"`
 }
 
 // IntentResume is EventRecord.Intent of an open event whose session
-// opened the run to resume its training (Options.ToResume).
+// opened the run to resume its training (Options.Intent).
 const IntentResume = "resume"
 
 // IntentReview is EventRecord.Intent of an open event whose session
-// opened the run to review it, with no engine (Options.ToReview).
+// opened the run to review it, with no engine (Options.Intent).
 const IntentReview = "review"
+
+// IntentRescore is EventRecord.Intent of an open event whose session
+// opened the run to write re-scores into it, with no engine (rlt score
+// --write).
+const IntentRescore = "rescore"
 
 // legacyWarningPrefix is how folders written before EventRecord had a
 // Severity marked a warning: its error message started with it.

@@ -66,19 +66,16 @@ type Options struct {
 	// It is what a comparison of runs' curves needs, at a fraction of the
 	// memory and reading of the whole folder. Writable runs ignore it.
 	MetricsOnly bool
-	// ToResume says that Open opens the run to resume its training (rlt
-	// run --resume, r on the Runs screen), not to review or re-score it:
-	// its open event says so (IntentResume), so that while its engine
-	// loads, before Resume, the listing says the run is resuming, not
-	// stopped, and a session killed before Resume reads as an unclean
-	// exit. Create and OpenReadOnly ignore it.
-	ToResume bool
-	// ToReview says that Open opens the run to review it (rlt open, enter
-	// on the Runs screen): its open event says so (IntentReview), so that
-	// while it holds the run the listing says who holds it and why
-	// (RunSummary.Holder), and no other process tries to resume it.
-	// ToResume wins over it; Create and OpenReadOnly ignore it.
-	ToReview bool
+	// Intent is what Open opens the run for, which its open event says:
+	// IntentResume to resume its training (rlt run --resume, r on the
+	// Runs screen), so that while its engine loads, before Resume, the
+	// listing says the run is resuming, not stopped, and a session killed
+	// before Resume reads as an unclean exit; IntentReview to review it
+	// (rlt open, enter on the Runs screen) and IntentRescore to write
+	// re-scores into it (rlt score --write), so that while it holds the
+	// run the listing says who holds it and why (RunSummary.Holder); ""
+	// says nothing. Create and OpenReadOnly ignore it.
+	Intent string
 
 	wrapFile func(logFile) logFile // tests: slow or failing disks
 }
@@ -306,7 +303,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 // repairs partial last lines and unfinished checkpoint folders (see
 // Repairs), loads everything into the Store and starts a new segment. To
 // re-do steps after a checkpoint, call Resume. A session that opens it
-// to resume the training says so (OpenWith, Options.ToResume). See
+// to resume the training says so (OpenWith, Options.Intent). See
 // OpenWith.
 func Open(dir string, cfgOut any) (*Run, error) { return OpenWith(dir, cfgOut, Options{}) }
 
@@ -363,14 +360,7 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	}
 	r.seg = maxSeg + 1
 	r.startWriter()
-	open := EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid()}
-	switch {
-	case opts.ToResume:
-		open.Intent = IntentResume
-	case opts.ToReview:
-		open.Intent = IntentReview
-	}
-	r.enqueueEvent(open)
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: opts.Intent})
 	return r, nil
 }
 

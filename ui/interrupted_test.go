@@ -53,7 +53,7 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		r, err := sessions.OpenWith(dir, nil, sessions.Options{ToResume: true})
+		r, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentResume})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -123,7 +123,7 @@ func (l *testLauncher) OpenReadOnly(dir string) (*sessions.Session, error) {
 // OpenForReview opens dir writable when no process holds it, as the
 // runner's launcher does, else read-only.
 func (l *testLauncher) OpenForReview(dir string) (*sessions.Session, error) {
-	rec, err := sessions.OpenWith(dir, nil, sessions.Options{ToReview: true})
+	rec, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview})
 	if errors.Is(err, sessions.ErrLocked) {
 		return l.OpenReadOnly(dir)
 	}
@@ -1029,7 +1029,7 @@ func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
 				}
 				// The other process opens it to resume it, with a Run and
 				// a lock of its own.
-				r, err := sessions.OpenWith(dir, nil, sessions.Options{ToResume: true})
+				r, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentResume})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -1104,8 +1104,8 @@ func TestResumeRefusedForARunReviewedElsewhere(t *testing.T) {
 		// open is what is open here when r is pressed ("": no run).
 		open string
 		how  func(l *testLauncher, dir string) (*sessions.Session, error)
-		// rescore: the other process opens it as rlt score --write does
-		// (no intent said), not to review it.
+		// rescore: the other process opens it as rlt score --write does,
+		// to write re-scores into it, not to review it.
 		rescore bool
 	}{
 		{"stopped, viewed here read-only", "stopped", "held", (*testLauncher).OpenReadOnly, false},
@@ -1133,7 +1133,11 @@ func TestResumeRefusedForARunReviewedElsewhere(t *testing.T) {
 			}
 			// The other process reviews it, with a Run and a lock of its
 			// own, as rlt open does (or re-scores it, as rlt score --write).
-			rv, err := sessions.OpenWith(filepath.Join("runs", "held"), nil, sessions.Options{ToReview: !c.rescore})
+			intent := sessions.IntentReview
+			if c.rescore {
+				intent = sessions.IntentRescore
+			}
+			rv, err := sessions.OpenWith(filepath.Join("runs", "held"), nil, sessions.Options{Intent: intent})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1165,7 +1169,7 @@ func TestResumeRefusedForARunReviewedElsewhere(t *testing.T) {
 			}
 			doing, note := "reviewing it", fmt.Sprintf("open in pid %d for review, no engine running", os.Getpid())
 			if c.rescore {
-				doing, note = "keeping it open with no engine", fmt.Sprintf("open in pid %d, no engine running", os.Getpid())
+				doing, note = "writing re-scores into it", fmt.Sprintf("open in pid %d writing re-scores, no engine running", os.Getpid())
 			}
 			if row.Note != note {
 				t.Errorf("Runs screen note %q, want %q", row.Note, note)

@@ -749,7 +749,7 @@ func TestHeaderSaysWhatTheListingSaysOfAResume(t *testing.T) {
 			// The other process: a Run of its own, holding run.lock with
 			// a lock of its own as another process's would.
 			resumeIt := func() {
-				r, err := sessions.OpenWith(dir, nil, sessions.Options{ToResume: true})
+				r, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentResume})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -860,7 +860,7 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 	// openToResume opens the run as rlt run --resume does, before its
 	// engine loads: the open event written, no resume event yet.
 	openToResume := func(t *testing.T, dir string) *sessions.Run {
-		r, err := sessions.OpenWith(dir, nil, sessions.Options{ToResume: true})
+		r, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentResume})
 		if err != nil {
 			t.Fatal(err)
 		}

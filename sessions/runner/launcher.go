@@ -194,7 +194,7 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
 		return l.OpenReadOnly(dir)
 	}
-	rec, err := sessions.OpenWith(dir, nil, sessions.Options{ToReview: true})
+	rec, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview})
 	var locked *sessions.LockedError
 	switch {
 	case errors.As(err, &locked):

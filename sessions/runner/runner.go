@@ -229,7 +229,7 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 			return r, refusedConfig(dir, cfgPath, data, cfg, errors.Join(decodeErr, checkErr), flagKeys)
 		}
 	}
-	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{ToResume: true})
+	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{Intent: sessions.IntentResume})
 	if err != nil {
 		return r, err
 	}
