@@ -149,6 +149,11 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// with the flag that set its value; the run folder and the engine
 		// are made from what was checked, the data as read here.
 		if checked, err = runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys); err != nil {
+			// After one problem on its line; after several, on a line of
+			// its own, not tacked onto the last one's.
+			if strings.Contains(err.Error(), "\n") {
+				return fmt.Errorf("%w\n(no run folder was created)", err)
+			}
 			return fmt.Errorf("%w (no run folder was created)", err)
 		}
 		if rec, checked, err = runner.Create(*runs, checked); err != nil {

@@ -1322,7 +1322,7 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 		{"train with a flag's task the file lacks", []string{"train", "--teacher", dir, "--student", dir, "--task", "division", "--config", noTask},
 			[]string{noTask + ":2:1: grpo.samples 1 per question", `--task: unknown task "division"`}},
 		{"run with unknown, mistyped and out-of-range keys", []string{"run", "--headless", "--runs", filepath.Join(dir, "runs"), "--config", mixed},
-			append(inMixed, "(no run folder was created)")},
+			append(inMixed, "\n(no run folder was created)")},
 		{"train with unknown, mistyped and out-of-range keys", []string{"train", "--teacher", dir, "--student", dir, "--config", mixed}, inMixed},
 		// The file meant to name the teacher: its unknown key is said, not
 		// that the flags are missing.
