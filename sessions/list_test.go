@@ -629,3 +629,60 @@ func TestGoneSaysWhatTheSessionDid(t *testing.T) {
 		})
 	}
 }
+
+// TestListSaysWhoHoldsARunAsSoonAsItIsOpen: the listing reads who holds a
+// run, and why, from its session's create or open event; Create and Open
+// return once that event is on disk. A run just opened for review after a
+// killed training was listed running (the lock held, the killed session's
+// events the last) until the writer got round to the open event.
+func TestListSaysWhoHoldsARunAsSoonAsItIsOpen(t *testing.T) {
+	root := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		intent string
+		want   RunState
+		doing  string
+	}{
+		{"opened for review", IntentReview, StateStopped, HolderReviewing},
+		{"opened to write re-scores", IntentRescore, StateStopped, HolderRescoring},
+		{"opened to resume", IntentResume, StateResuming, HolderResuming},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(root, c.intent)
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 2, 1, 1)
+			killWriter(t, w, 4194301)
+			r, err := OpenWith(dir, nil, Options{Intent: c.intent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			runs, err := List(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got *RunSummary
+			for i := range runs {
+				if filepath.Base(runs[i].Dir) == c.intent {
+					got = &runs[i]
+				}
+			}
+			if got == nil || got.State != c.want || got.Holder.Doing != c.doing {
+				t.Errorf("listed %+v, want %s, held %q", got, c.want, c.doing)
+			}
+		})
+	}
+	// A run just created is listed as its creator's from the start.
+	dir := filepath.Join(root, "new")
+	w := mustCreate(t, dir, Options{})
+	defer w.Close()
+	runs, err := List(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range runs {
+		if filepath.Base(s.Dir) == "new" && (s.State != StateRunning || s.Holder.Doing != HolderTraining) {
+			t.Errorf("a run just created listed %+v, want running, held training", s)
+		}
+	}
+}

@@ -295,6 +295,19 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	}
 	r.startWriter()
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCreate, PID: os.Getpid()})
+	return r.sessionOnDisk()
+}
+
+// sessionOnDisk returns r once its create or open event is on disk: a
+// listing (the Runs screen, rlt sessions) reads who holds the run and why
+// from it, and before it would read the lock held under the last
+// session's events (a run just opened for review listed running, after a
+// killed training).
+func (r *Run) sessionOnDisk() (*Run, error) {
+	if err := r.Flush(); err != nil {
+		r.Close()
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -361,7 +374,7 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	r.seg = maxSeg + 1
 	r.startWriter()
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: opts.Intent})
-	return r, nil
+	return r.sessionOnDisk()
 }
 
 // OpenReadOnly opens a run folder for viewing without taking its lock, so
