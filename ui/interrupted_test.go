@@ -131,14 +131,8 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 			if h := m.statusLine(); !strings.Contains(h, "· stopped, interrupted (") {
 				t.Errorf("header %q, want stopped, interrupted", h)
 			}
-			// The Runs screen says it in the same words, the pid named.
-			if !m.sh.readOnly {
-				// Opened to review here: its open event on disk, for the
-				// listing (the writer hands it over on its own time).
-				if err := m.sh.run.Flush(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			// The Runs screen says it in the same words, the pid named (a
+			// review's open event is on disk once Open returns).
 			m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("4")})
 			listNow(t, m)
 			row := m.runs.selected()
