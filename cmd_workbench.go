@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -287,8 +288,13 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkArgs(fs, 0, ""); err != nil { // rlt sessions DIR: the folder is --runs DIR
-		return err
+	if fs.NArg() > 0 { // rlt sessions DIR: the folder is --runs DIR
+		dir := fs.Arg(0)
+		hint := "--runs " + dir
+		if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err == nil {
+			hint = "--runs " + filepath.Dir(filepath.Clean(dir)) + ", the folder that holds it"
+		}
+		return misuse(fs, "unexpected argument %q: rlt sessions takes only flags (%s?)", dir, hint)
 	}
 	list, err := sessions.List(*runs)
 	if err != nil {

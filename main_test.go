@@ -133,7 +133,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"eval", "--student", model, "--questions", "-5"}, 2, "rlt eval: --questions -5: want at least 1"},
 		{[]string{"export", "--run", run, "extra"}, 2, `rlt export: unexpected argument "extra": rlt export takes only flags`},
 		{[]string{"export", run}, 2, fmt.Sprintf(`rlt export: --run is required (%q is an argument, which rlt export does not take: --run %s?)`, run, run)},
-		{[]string{"sessions", "runs"}, 2, `rlt sessions: unexpected argument "runs": rlt sessions takes only flags`},
+		{[]string{"sessions", "runs"}, 2, `rlt sessions: unexpected argument "runs": rlt sessions takes only flags (--runs runs?)`},
+		{[]string{"sessions", run}, 2, fmt.Sprintf(`rlt sessions: unexpected argument %q: rlt sessions takes only flags (--runs %s, the folder that holds it?)`, run, filepath.Dir(run))},
 		// The flag package's own complaints come after the usage too, in
 		// the usage's --flag spelling, with the flag most likely meant.
 		{[]string{"run", "--headles"}, 2, "rlt run: unknown flag --headles (did you mean --headless?)"},
