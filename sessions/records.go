@@ -98,9 +98,10 @@ type EventRecord struct {
 	// Device is where the engine computes (KindDevice).
 	Device event.DeviceChoice `json:"device,omitzero"`
 	// PID is the process of the session that wrote a create or open
-	// event: a session that never closed the run names its process in the
-	// listing's "unclean exit of pid N" from the events, which outlive
-	// run.lock's record (a later review empties it). 0 in folders written
+	// event: the listing's note on a session that never closed the run
+	// ("the process that trained it (pid N) is gone …", goneNote) names
+	// its process from the events, which outlive run.lock's record (a
+	// later review empties it). 0 in folders written
 	// before it, and in the open event of a followed trainer's copy.
 	PID int `json:"pid,omitempty"`
 	// Intent is what the session of an open event opened the run for:
