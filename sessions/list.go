@@ -43,8 +43,10 @@ const (
 	HolderResuming  = "loading its engine to resume it"
 	HolderReviewing = "reviewing it"
 	HolderRescoring = "writing re-scores into it"
-	// HolderOpen: it opened the run with no engine and did not say for
-	// what (a session written before open events said).
+	// HolderOpen: it keeps the run open with no engine running, not
+	// opened to review or re-score it: its engine ended (a workbench
+	// keeps the run it trained open after S, done or a failure), or its
+	// open event predates saying why.
 	HolderOpen = "keeping it open with no engine"
 )
 
