@@ -275,11 +275,12 @@ resuming, finished, stopped, failed, broken), steps done (STEPS, counted as the
 workbench's Runs screen counts them: an imported run by its trainer's
 step numbers; against the plan where one is known, 3/20, or 6 (4
 planned) past it), best mean reward, size, creation time and the device the
-run last computed on (gpu:N of several). A run a workbench keeps open
-with no engine (after its engine stopped, or to review a run whose
-writer was killed) is listed by its training state, with the process
-that holds it; a killed writer's run is stopped, noting its unclean exit
-(also after a review opened and closed it, until a resume).
+run last computed on (gpu:N of several). A run a process keeps open
+with no engine (a workbench after its engine stopped or to review it,
+rlt score --write) is listed by its training state, with the process
+that holds it and why; a killed writer's run is stopped, noting what the
+gone process had done (also after a review opened and closed it, until
+a resume).
 `
 
 func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

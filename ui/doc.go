@@ -62,8 +62,8 @@
 // the run in place. The Runs screen and `rlt sessions` list a run that a
 // workbench keeps open with no engine running by its training state, not
 // as running (sessions.List); r there refuses a run another process holds
-// (trains, loads to resume, or reviews: sessions.Holder), saying who and
-// why, and the view stays as it was.
+// (trains, loads to resume, reviews or writes re-scores into:
+// sessions.Holder), saying who and why, and the view stays as it was.
 //
 // # Rescores
 //
