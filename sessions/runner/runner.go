@@ -49,13 +49,12 @@ const DefaultMicroBatchTokens = 2048
 // for the run, which New builds on), decoded from the TOML file at path
 // (its text data) over the defaults and then given the values of a
 // command's flags, and says what is wrong as a command line should
-// (fileProblems), with
-// decodeErr: the problems of the file's decoding, where they left cfg
-// decoded (sessions.OnlyKeyProblems: unknown keys, mistyped values; nil
-// for none), each on its line among Validate's, so that a file's every
-// problem is said at once. An empty path is a configuration of the
-// defaults and the flags alone: a problem with a key a flag set still
-// names the flag.
+// (fileProblems), with decodeErr's problems: those of the file's
+// decoding, where they left cfg decoded (sessions.OnlyKeyProblems:
+// unknown keys, mistyped values; nil for none), each on its line among
+// Validate's, so that a file's every problem is said at once. An empty
+// path is a configuration of the defaults and the flags alone: a problem
+// with a key a flag set still names the flag.
 func ValidateFile(cfg run.Config, path string, data []byte, decodeErr error, flagKeys map[string]string) (run.Checked, error) {
 	checked, checkErr := cfg.Check()
 	err := errors.Join(decodeErr, checkErr)
@@ -83,8 +82,8 @@ func DecodeFile(path string, cfg *run.Config) (text []byte, decodeErr, err error
 // TOML file at path (its text data) with the decoding's that left it
 // decoded, as a command line and the workbench's editor say them, in the
 // order sessions.ExplainValidations lists them (the file's lines, then keys
-// it does not set, then problems about no key, then the flags'). One on its key's line reads path:line:column:
-// and the problem. A problem with a key a flag set (flagKeys: the key,
+// it does not set, then problems about no key, then the flags'). One on
+// its key's line reads path:line:column: and the problem. A problem with a key a flag set (flagKeys: the key,
 // dotted below its table as in "grpo.seed", to the flag's name) names the
 // flag instead, whether or not the file sets the key too. One with a key
 // neither the file nor a flag sets has no line to point at: it names the
