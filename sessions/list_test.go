@@ -193,6 +193,10 @@ func openToResume(t *testing.T, dir string) *Run {
 	return r
 }
 
+// deadPID is a pid above any pid_max: no process has it, so a run.lock or
+// an event naming it names a process that is gone.
+const deadPID = 4194301
+
 // TestOpenRunStateAgreesWithList: a run open in the workbench, read-only
 // or to review, says it is running only when the Runs screen lists it
 // running: a live process holds run.lock in a session that trains it. A
@@ -201,7 +205,6 @@ func openToResume(t *testing.T, dir string) *Run {
 // review holds, which the listing used to call running because a process
 // held the lock.
 func TestOpenRunStateAgreesWithList(t *testing.T) {
-	const deadPID = 4194301 // above any pid_max: no process has it
 	self := os.Getpid()
 	trained := func(pid int) string {
 		return fmt.Sprintf("the process that trained it (pid %d) is gone without stopping it", pid)
@@ -468,7 +471,6 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 // listing used to say "unclean exit of pid N" of each, and the header
 // that the process "trained it" of all but a resume killed loading.
 func TestGoneSaysWhatTheSessionDid(t *testing.T) {
-	const deadPID = 4194301 // above any pid_max: no process has it
 	const (
 		trained        = "the process that trained it is gone without stopping it"
 		createdLoading = "the process that created it is gone while loading its engine, before its first step"
@@ -651,7 +653,7 @@ func TestListSaysWhoHoldsARunAsSoonAsItIsOpen(t *testing.T) {
 			dir := filepath.Join(root, c.intent)
 			w := mustCreate(t, dir, Options{})
 			emitSteps(w, 0, 2, 1, 1)
-			killWriter(t, w, 4194301)
+			killWriter(t, w, deadPID)
 			r, err := OpenWith(dir, nil, Options{Intent: c.intent})
 			if err != nil {
 				t.Fatal(err)
@@ -680,9 +682,13 @@ func TestListSaysWhoHoldsARunAsSoonAsItIsOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range runs {
-		if filepath.Base(s.Dir) == "new" && (s.State != StateRunning || s.Holder.Doing != HolderTraining) {
-			t.Errorf("a run just created listed %+v, want running, held training", s)
+	var created *RunSummary
+	for i := range runs {
+		if filepath.Base(runs[i].Dir) == "new" {
+			created = &runs[i]
 		}
+	}
+	if created == nil || created.State != StateRunning || created.Holder.Doing != HolderTraining {
+		t.Errorf("a run just created listed %+v, want running, held training", created)
 	}
 }
