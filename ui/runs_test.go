@@ -1094,9 +1094,9 @@ func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
 // holds it and why, and whatever is open here stays open, also the run
 // itself viewed read-only (where enter keeps the view too: no review can
 // be opened while the other one holds it). So is one that rlt score
-// --write keeps open, which does not say why. It used to be tried: the
-// open run was closed, the resume failed on the lock, and the run reopened
-// read-only.
+// --write keeps open, which says it writes re-scores into it. It used to
+// be tried: the open run was closed, the resume failed on the lock, and
+// the run reopened read-only.
 func TestResumeRefusedForARunReviewedElsewhere(t *testing.T) {
 	for _, c := range []struct {
 		name  string
