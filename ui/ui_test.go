@@ -1249,29 +1249,13 @@ func TestHeaderETAOfAFollowedTrainerRun(t *testing.T) {
 		t.Helper()
 		// The step's records and the events that came with it (a new
 		// plan, the done phase) are two files the run reads in turn: wait
-		// for the header to say all of it, a while at most.
-		lacks := func(h string) string {
-			for _, w := range want {
-				if !regexp.MustCompile(w).MatchString(h) {
-					return w
-				}
+		// for the header to say all of it.
+		h := awaitHeader(t, m, want, func() string {
+			if !m.hasStep || m.lastStep < step {
+				return fmt.Sprintf("step %d", step)
 			}
 			return ""
-		}
-		deadline := time.Now().Add(20 * time.Second)
-		m.pull()
-		for !m.hasStep || m.lastStep < step || lacks(m.statusLine()) != "" {
-			if time.Now().After(deadline) {
-				h := m.statusLine()
-				if !m.hasStep || m.lastStep < step {
-					t.Fatalf("step %d never came (header %q)", step, h)
-				}
-				t.Fatalf("header %q lacks %q", h, lacks(h))
-			}
-			time.Sleep(20 * time.Millisecond)
-			m.pull()
-		}
-		h := m.statusLine()
+		})
 		for _, a := range avoid {
 			if regexp.MustCompile(a).MatchString(h) {
 				t.Errorf("header %q shows %q", h, a)
