@@ -29,7 +29,7 @@ func matmulFlag(fs *flag.FlagSet) *string {
 // reads as a configuration's problem with a flag's value does ("--device:
 // device "tpu": want …", runner's flagProblem), so that one wrong value is
 // said alike whichever check finds it; a value from a configuration file
-// is that file's problem, on its line (runner.ValidateFile).
+// is that file's problem, on its line (runner.CheckFile).
 func checkDeviceFlags(fs *flag.FlagSet) error {
 	for _, c := range []struct {
 		flag  string

@@ -158,7 +158,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// Checked here, where a problem is said on its line of the file or
 	// with the flag that set its value, and with the prompts' problems;
 	// runpkg.New builds on what was checked, the data as read here.
-	checked, err := runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys)
+	checked, err := runner.CheckFile(cfg, *cfgPath, text, decodeErr, flagKeys)
 	if err := errors.Join(err, promptsErr); err != nil {
 		return err
 	}

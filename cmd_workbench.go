@@ -149,7 +149,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// Checked here, where a problem is said on its line of the file or
 		// with the flag that set its value; the run folder and the engine
 		// are made from what was checked, the data as read here.
-		if checked, err = runner.ValidateFile(cfg, *cfgPath, text, decodeErr, flagKeys); err != nil {
+		if checked, err = runner.CheckFile(cfg, *cfgPath, text, decodeErr, flagKeys); err != nil {
 			// After one problem on its line; after several, on a line of
 			// its own, not tacked onto the last one's.
 			if strings.Contains(err.Error(), "\n") {

@@ -27,7 +27,7 @@ func TestResumeRecordsTheNewPlan(t *testing.T) {
 	recorded := func() runpkg.Config {
 		t.Helper()
 		var c runpkg.Config
-		if err := sessions.DecodeFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil {
+		if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil {
 			t.Fatal(err)
 		}
 		return c

@@ -527,15 +527,9 @@ func tomlKindName(t reflect.Type) string {
 
 var textUnmarshaler = reflect.TypeOf((*interface{ UnmarshalText([]byte) error })(nil)).Elem()
 
-// DecodeFile reads the TOML file at path over v strictly (DecodeStrict);
-// an empty path leaves v as it is.
-func DecodeFile(path string, v any) error {
-	_, err := ReadConfigFile(path, v)
-	return err
-}
-
-// ReadConfigFile is DecodeFile that also returns the file's text (nil for
-// an empty path), so that what a later check of v finds can be put on the
+// ReadConfigFile reads the TOML file at path over v strictly
+// (DecodeStrict; an empty path leaves v as it is) and returns the file's
+// text (nil for an empty path), so that what a later check of v finds can be put on the
 // lines of the keys it names (LocateValidations) without reading the file
 // again, perhaps changed in between.
 func ReadConfigFile(path string, v any) ([]byte, error) {

@@ -243,9 +243,9 @@ func TestDecodeFileRefusesJSON(t *testing.T) {
 	var v struct {
 		Steps int `toml:"steps"`
 	}
-	err := DecodeFile(path, &v)
+	_, err := ReadConfigFile(path, &v)
 	if err == nil || !strings.Contains(err.Error(), path+":1:1: this is JSON, not a TOML run configuration") || strings.Count(err.Error(), "\n") > 0 {
-		t.Errorf("DecodeFile(config.json) = %v", err)
+		t.Errorf("ReadConfigFile(config.json) = %v", err)
 	}
 }
 

@@ -90,7 +90,7 @@ func TestEditorSaysWhatTheCommandLineSays(t *testing.T) {
 			if err := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg); err != nil {
 				t.Fatal(err)
 			}
-			_, cli := runner.ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), nil, nil)
+			_, cli := runner.CheckFile(cfg, sessions.ConfigFile, []byte(c.text), nil, nil)
 			if cli == nil || strings.Contains(cli.Error(), "\n") {
 				t.Fatalf("the command line says %v; want one problem", cli)
 			}

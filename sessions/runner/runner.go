@@ -45,7 +45,7 @@ func DefaultConfig(models string, steps int) run.Config {
 // DefaultMicroBatchTokens is the embedded default run's micro_batch_tokens.
 const DefaultMicroBatchTokens = 2048
 
-// ValidateFile checks cfg (run.Config.Check: the data files are read, once
+// CheckFile checks cfg (run.Config.Check: the data files are read, once
 // for the run, which New builds on), decoded from the TOML file at path
 // (its text data) over the defaults and then given the values of a
 // command's flags, and says what is wrong as a command line should
@@ -55,7 +55,7 @@ const DefaultMicroBatchTokens = 2048
 // Validate's, so that a file's every problem is said at once. An empty
 // path is a configuration of the defaults and the flags alone: a problem
 // with a key a flag set still names the flag.
-func ValidateFile(cfg run.Config, path string, data []byte, decodeErr error, flagKeys map[string]string) (run.Checked, error) {
+func CheckFile(cfg run.Config, path string, data []byte, decodeErr error, flagKeys map[string]string) (run.Checked, error) {
 	checked, checkErr := cfg.Check()
 	err := errors.Join(decodeErr, checkErr)
 	if err == nil {
@@ -68,7 +68,7 @@ func ValidateFile(cfg run.Config, path string, data []byte, decodeErr error, fla
 // as sessions.ReadConfigFile does, and returns its text. err is a problem
 // that leaves no configuration to validate (the file cannot be read, a
 // syntax error); decodeErr, the file's unknown keys and mistyped values,
-// which leave every other key decoded: give it to ValidateFile, which says
+// which leave every other key decoded: give it to CheckFile, which says
 // it with what Validate finds.
 func DecodeFile(path string, cfg *run.Config) (text []byte, decodeErr, err error) {
 	text, err = sessions.ReadConfigFile(path, cfg)

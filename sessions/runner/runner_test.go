@@ -116,7 +116,7 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 	}
 }
 
-// ValidateFile says each problem of a configuration file at the line of
+// CheckFile says each problem of a configuration file at the line of
 // its key, in the file's order (not Validate's: the top level, then
 // [reward], then [grpo]); a problem with a key a flag set names the flag,
 // whether the file sets the key too or not, and one with a key neither
@@ -236,7 +236,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			if c.override != nil {
 				c.override(&cfg)
 			}
-			_, err := ValidateFile(cfg, file, []byte(c.text), nil, c.flagKeys)
+			_, err := CheckFile(cfg, file, []byte(c.text), nil, c.flagKeys)
 			var got []string
 			if err != nil {
 				got = strings.Split(err.Error(), "\n")
@@ -290,7 +290,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig(t.TempDir(), 0)
 			c.override(&cfg)
-			_, err := ValidateFile(cfg, "", nil, nil, c.flagKeys)
+			_, err := CheckFile(cfg, "", nil, nil, c.flagKeys)
 			var got []string
 			if err != nil {
 				got = strings.Split(err.Error(), "\n")
@@ -304,7 +304,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 
 // The workbench's editor says a configuration's problems in the words
 // rlt run --config prints for the same text: Check's problems read as
-// ValidateFile's, a key the file does not set naming its default and
+// CheckFile's, a key the file does not set naming its default and
 // that the file does not set it, on no line of its own (AtItsLine false)
 // though it is placed under its table's header.
 func TestCheckSaysWhatValidateFileSays(t *testing.T) {
@@ -312,7 +312,7 @@ func TestCheckSaysWhatValidateFileSays(t *testing.T) {
 	l := NewLauncher(context.Background(), t.TempDir(), models)
 	for _, c := range []struct {
 		name, text string
-		want       []string // Check's problems, as ValidateFile prints them
+		want       []string // Check's problems, as CheckFile prints them
 		absentLine int      // the line an unset key's problem goes under (0: none)
 	}{
 		{"a key the file sets", "[grpo]\nlr = -1.0\n",
@@ -330,7 +330,7 @@ func TestCheckSaysWhatValidateFileSays(t *testing.T) {
 			if err := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg); err != nil {
 				t.Fatal(err)
 			}
-			_, cli := ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), nil, nil)
+			_, cli := CheckFile(cfg, sessions.ConfigFile, []byte(c.text), nil, nil)
 			err := l.Check([]byte(c.text))
 			if err == nil || cli == nil || err.Error() != cli.Error() || err.Error() != strings.Join(c.want, "\n") {
 				t.Fatalf("editor\n%v\ncommand line\n%v\nwant\n%s", err, cli, strings.Join(c.want, "\n"))
@@ -350,7 +350,7 @@ func TestCheckSaysWhatValidateFileSays(t *testing.T) {
 
 // A file's unknown keys and mistyped values are said with the values out
 // of range it gives, all at once and in line order, by the workbench's
-// editor (Check) and the command line (DecodeFile, then ValidateFile)
+// editor (Check) and the command line (DecodeFile, then CheckFile)
 // alike; a mistyped value's range is not checked. A syntax error is said
 // alone: what follows it is not a configuration to check.
 func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
@@ -381,7 +381,7 @@ func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
 			decodeErr := sessions.DecodeStrict(sessions.ConfigFile, []byte(c.text), &cfg)
 			cli := decodeErr
 			if sessions.OnlyKeyProblems(decodeErr) {
-				_, cli = ValidateFile(cfg, sessions.ConfigFile, []byte(c.text), decodeErr, nil)
+				_, cli = CheckFile(cfg, sessions.ConfigFile, []byte(c.text), decodeErr, nil)
 			}
 			if err == nil || cli == nil || err.Error() != cli.Error() {
 				t.Fatalf("editor\n%v\ncommand line\n%v", err, cli)
@@ -813,7 +813,7 @@ func oneStepRun(t *testing.T) (runs, dir string) {
 }
 
 // A data run reads its data file once, when it is checked: rlt run
-// --config's ValidateFile, then Create and Start, and a resume's
+// --config's CheckFile, then Create and Start, and a resume's
 // OpenForResume, then Start, read nothing after the check. The file is
 // removed right after each check, and the run still starts, trains and
 // checkpoints the digest of the rows it checked.
@@ -834,7 +834,7 @@ func TestDataRunReadsItsDataOnceWhenChecked(t *testing.T) {
 	cfg := smallConfig(t, 1)
 	cfg.Task, cfg.Data, cfg.Device = run.DataTask, data, "cpu"
 
-	checked, err := ValidateFile(cfg, "", nil, nil, nil)
+	checked, err := CheckFile(cfg, "", nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
