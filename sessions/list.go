@@ -245,30 +245,37 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 	if interrupted {
 		notes = append(notes, goneNote(gone, recorded(gone.seg), pid))
 	}
-	if held {
+	switch {
+	case held:
 		// A process keeps it open with no engine: its open event says
 		// for what.
-		by = Holder{PID: holder.PID, Doing: HolderOpen}
-		switch {
-		case ev.open && ev.intent == IntentReview:
-			by.Doing = HolderReviewing
-		case ev.open && ev.intent == IntentRescore:
-			by.Doing = HolderRescoring
+		var h idleHold
+		if ev.open {
+			h = idleHolds[ev.intent]
 		}
-	}
-	switch {
-	case held && holder.PID != 0 && by.Doing == HolderReviewing:
-		notes = append(notes, fmt.Sprintf("open in pid %d for review, no engine running", holder.PID))
-	case held && holder.PID != 0 && by.Doing == HolderRescoring:
-		notes = append(notes, fmt.Sprintf("open in pid %d writing re-scores, no engine running", holder.PID))
-	case held && holder.PID != 0:
-		notes = append(notes, fmt.Sprintf("open in pid %d, no engine running", holder.PID))
-	case held:
-		notes = append(notes, "open in another process, no engine running")
+		if h.doing == "" {
+			h.doing = HolderOpen
+		}
+		by = Holder{PID: holder.PID, Doing: h.doing}
+		if holder.PID != 0 {
+			notes = append(notes, fmt.Sprintf("open in pid %d%s, no engine running", holder.PID, h.purpose))
+		} else {
+			notes = append(notes, "open in another process, no engine running")
+		}
 	case lockLeft && holder.PID != pid:
 		notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
 	}
 	return state, notes, interrupted, by
+}
+
+// idleHold is what a process that holds a run with no engine does with
+// it, by its open event's intent: the Holder's words, and the listing's
+// ("open in pid N for review").
+type idleHold struct{ doing, purpose string }
+
+var idleHolds = map[string]idleHold{
+	IntentReview:  {HolderReviewing, " for review"},
+	IntentRescore: {HolderRescoring, " writing re-scores"},
 }
 
 // goneNote says what the last session that trained a run, or set out to
