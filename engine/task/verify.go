@@ -141,6 +141,32 @@ func splitSegments(s string) []Segment {
 	return segs
 }
 
+// squeeze is q without its spaces, tabs and line breaks, or false at the
+// first byte outside alphabet (the bytes a synthetic task's question can
+// hold): Detect tries every task on every question of a data file, and a
+// question in words is turned down at its first letter, not copied whole.
+func squeeze(q, alphabet string) (string, bool) {
+	blanks := 0
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			blanks++
+		case strings.IndexByte(alphabet, c) < 0:
+			return "", false
+		}
+	}
+	if blanks == 0 {
+		return q, true
+	}
+	b := make([]byte, 0, len(q)-blanks)
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			b = append(b, c)
+		}
+	}
+	return string(b), true
+}
+
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
