@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
@@ -186,11 +187,12 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
 	name, unknown := strings.CutPrefix(msg, "flag provided but not defined: -")
 	if !unknown {
-		// "flag needs an argument: -out", "invalid value "x" for flag -steps: …"
-		for _, p := range []string{": -", "flag -", "for -"} {
-			if i := strings.Index(msg, p); i >= 0 && i+len(p) < len(msg) && msg[i+len(p)] != '-' {
-				return msg[:i+len(p)] + "-" + msg[i+len(p):]
-			}
+		// The flag package's other complaints, their flag spelt -name:
+		// "flag needs an argument: -out", "invalid value "x" for flag
+		// -steps: …", "invalid boolean value "x" for -mouse: …". The last
+		// match is the flag's, whatever the quoted value holds.
+		if m := flagInMessage.FindStringSubmatchIndex(msg); m != nil {
+			return msg[:m[2]] + "-" + msg[m[2]:]
 		}
 		return msg
 	}
@@ -200,6 +202,10 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 	}
 	return msg
 }
+
+// flagInMessage finds the -name of the flag a complaint of the flag
+// package names (submatch 1 starts at its dash).
+var flagInMessage = regexp.MustCompile(`^(?:flag needs an argument: |invalid (?:boolean )?value .* for (?:flag )?)(-[^\s:=]+)(?::|$)`)
 
 // nearestFlag is the flag of fs whose name is closest to name, by edit
 // distance, when at most 2 edits (or a third of name) apart, else the one

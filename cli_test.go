@@ -1,0 +1,41 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"testing"
+)
+
+// TestFlagProblem: the flag package's complaints, said as the usage spells
+// flags (--name), the flag most likely meant after an unknown one, and a
+// value that itself holds ": -" or " for flag -" left as it was given.
+func TestFlagProblem(t *testing.T) {
+	fs := flag.NewFlagSet("rlt x", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.String("out", "", "")
+	fs.String("format", "", "")
+	fs.Int("steps", 0, "")
+	fs.Bool("headless", false, "")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--headles"}, "unknown flag --headles (did you mean --headless?)"},
+		{[]string{"-o", "x"}, "unknown flag --o (did you mean --out?)"},
+		{[]string{"--fromat", "csv"}, "unknown flag --fromat (did you mean --format?)"},
+		{[]string{"--colour"}, "unknown flag --colour"},
+		{[]string{"--out"}, "flag needs an argument: --out"},
+		{[]string{"--steps", "x"}, `invalid value "x" for flag --steps: parse error`},
+		{[]string{"--steps", "a: -b for flag -c: d"}, `invalid value "a: -b for flag -c: d" for flag --steps: parse error`},
+		{[]string{"--headless=maybe"}, `invalid boolean value "maybe" for --headless: parse error`},
+	} {
+		err := fs.Parse(c.args)
+		if err == nil || errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("%v: parse error %v", c.args, err)
+		}
+		if got := flagProblem(fs, err); got != c.want {
+			t.Errorf("%v: %q, want %q", c.args, got, c.want)
+		}
+	}
+}
