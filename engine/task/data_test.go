@@ -201,3 +201,17 @@ func TestReportDrop(t *testing.T) {
 		t.Errorf("kept %v, report %+v", kept, r)
 	}
 }
+
+// collapseSpace says a question as strings.Fields and Join would, in one
+// pass: ASCII and Unicode blanks (no-break space, NEL, ideographic space),
+// runs of them, blanks at either end, and bytes that are not UTF-8.
+func FuzzCollapseSpace(f *testing.F) {
+	for _, s := range []string{"", " ", "a", "  a  b\t\nc ", "a\u00a0b\u0085c\u3000d", "\xff \xfe\u2003x", "What is\r\n 2+2?\v\f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

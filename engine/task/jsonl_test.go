@@ -3,9 +3,11 @@ package task
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -171,6 +173,55 @@ func TestStratosStyledCorpus(t *testing.T) {
 	for i := range got {
 		if got[i].Reference != want[i] {
 			t.Fatalf("row %d: %q, want %q", i, got[i].Reference, want[i])
+		}
+	}
+}
+
+// TestReadJSONLInParallelKeepsTheFile: rows parsed on several cores come
+// back in the file's order with their own line numbers, the skipped ones
+// too, as one row after another would give them (blank lines, a byte
+// order mark, CRLF endings and broken rows spread through the file).
+func TestReadJSONLInParallelKeepsTheFile(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var b strings.Builder
+	b.WriteString("\xef\xbb\xbf")
+	var want []Skip
+	var kept []string
+	for line := 1; line <= 3000; line++ {
+		switch {
+		case line%97 == 0:
+			b.WriteString("\n") // blank: not a row
+			continue
+		case line%89 == 0:
+			b.WriteString("{not json\r\n")
+			want = append(want, Skip{Line: line})
+			continue
+		case line%83 == 0:
+			fmt.Fprintf(&b, `{"question": "q%d"}`+"\n", line)
+			want = append(want, Skip{Line: line})
+			continue
+		}
+		fmt.Fprintf(&b, `{"question": "what is row %d?", "solution": "s%d"}`+"\r\n", line, line)
+		kept = append(kept, fmt.Sprintf("what is row %d?", line))
+	}
+	exs, rep, err := ReadJSONL(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Kept != len(kept) || rep.Rows != len(kept)+len(want) || len(exs) != len(kept) {
+		t.Fatalf("report %d rows, %d kept, %d examples; want %d, %d", rep.Rows, rep.Kept, len(exs), len(kept)+len(want), len(kept))
+	}
+	for i, ex := range exs {
+		if ex.Question != kept[i] || ex.ID != fmt.Sprintf("row%d", ex.Line) || !strings.Contains(ex.Question, fmt.Sprintf(" %d?", ex.Line)) {
+			t.Fatalf("example %d: %+v, want %q on its own line", i, ex, kept[i])
+		}
+	}
+	if len(rep.Skipped) != len(want) {
+		t.Fatalf("%d skipped, want %d", len(rep.Skipped), len(want))
+	}
+	for i, s := range rep.Skipped {
+		if s.Line != want[i].Line || s.Reason == "" {
+			t.Errorf("skip %d: %v, want line %d with a reason", i, s, want[i].Line)
 		}
 	}
 }
