@@ -151,14 +151,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	// usage scrolls it away: it is silenced here and said after the usage,
 	// as every wrong call's (misuse).
 	out, usage := fs.Output(), fs.Usage
+	restore := func() { fs.SetOutput(out); fs.Usage = usage }
+	defer restore()
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	defer func() { fs.SetOutput(out); fs.Usage = usage }()
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			fs.SetOutput(out)
-			fs.Usage = usage
+			restore() // the usage is printed after all
 			if errors.Is(err, flag.ErrHelp) {
 				fs.Usage()
 				return errHelp
