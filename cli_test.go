@@ -24,6 +24,7 @@ func TestFlagProblem(t *testing.T) {
 		{[]string{"--headles"}, "unknown flag --headles (did you mean --headless?)"},
 		{[]string{"-o", "x"}, "unknown flag --o (did you mean --out?)"},
 		{[]string{"--fromat", "csv"}, "unknown flag --fromat (did you mean --format?)"},
+		{[]string{"--headelss"}, "unknown flag --headelss (did you mean --headless?)"},
 		{[]string{"--colour"}, "unknown flag --colour"},
 		{[]string{"--out"}, "flag needs an argument: --out"},
 		{[]string{"--steps", "x"}, `invalid value "x" for flag --steps: parse error`},
@@ -36,6 +37,24 @@ func TestFlagProblem(t *testing.T) {
 		}
 		if got := flagProblem(fs, err); got != c.want {
 			t.Errorf("%v: %q, want %q", c.args, got, c.want)
+		}
+	}
+}
+
+// TestEditDistance: one edit each for an insertion, a deletion, a
+// substitution and a swap of neighbours.
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"run", "run", 0}, {"", "run", 3},
+		{"rn", "run", 1}, {"runn", "run", 1}, {"ran", "run", 1}, {"rnu", "run", 1},
+		{"headelss", "headless", 1}, {"fromat", "format", 1}, {"ab", "ba", 1},
+		{"abc", "ca", 3}, {"sesions", "sessions", 1}, {"xyzzy", "run", 5},
+	} {
+		if got := editDistance(c.a, c.b); got != c.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
 }

@@ -82,9 +82,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	fmt.Fprintf(stderr, "rlt: unknown command %q\n\n", args[0])
+	// As every wrong call: the usage, then what was wrong, where the eye
+	// lands, with the command most likely meant.
 	usage(stderr, cmds)
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if near := nearestCommand(cmds, args[0]); near != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", near)
+	}
+	fmt.Fprintf(stderr, "\nrlt: %s\n", msg)
 	return 2
+}
+
+// nearestCommand is the command whose name is at most 2 edits from name
+// (fewer for a short one), the nearest; "" if none is.
+func nearestCommand(cmds []command, name string) string {
+	best, bestD := "", min(2, len(name)/3)+1
+	for _, c := range cmds {
+		if d := editDistance(name, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	return best
 }
 
 func usage(w io.Writer, cmds []command) {

@@ -90,6 +90,8 @@ func TestCLIErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"nope"}, 2, `unknown command "nope"`},
+		{[]string{"rnu"}, 2, `rlt: unknown command "rnu" (did you mean run?)`},
+		{[]string{"sesions"}, 2, `rlt: unknown command "sesions" (did you mean sessions?)`},
 		{[]string{"model", "info", t.TempDir()}, 1, "missing config.json"},
 		{[]string{"model", "init", "--config", "/nonexistent.json", "--out", t.TempDir()}, 1, "nonexistent.json"},
 		{[]string{"tokenize"}, 2, "Usage: rlt tokenize"},
