@@ -7,20 +7,21 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
-// TestInterruptedNoteSaysWhatHappened: a run whose last training session
-// was killed before it recorded a step (its creator while it loaded its
-// engine, or in its first step; a resume after its engine loaded) opens,
-// or turns interrupted while watched, with a note that says so, not that
-// the process "trained it"; and the Runs screen notes the run in the same
-// words, naming the pid. Both used to say it trained the run (the header)
-// or "unclean exit of pid N" (the listing).
-func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
+// TestInterruptedNoteSaysWhatTheProcessDid: a run whose last training
+// session is gone without closing it opens, or turns interrupted while
+// watched, with a note true of what that process had done: trained it,
+// died loading its engine to create or resume it, or recorded no step;
+// the Runs screen notes the run in the same words with the pid, and r
+// resumes it. Both used to say the process "trained it" (the header) or
+// "unclean exit of pid N" (the listing) whatever it did.
+func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 	const (
+		trained        = "the process that trained it is gone without stopping it"
+		loading        = "the process that set out to resume it is gone while loading its engine"
 		createdLoading = "the process that created it is gone while loading its engine, before its first step"
 		createdNoStep  = "the process that created it is gone before recording its first step"
 		resumedNoStep  = "the process that resumed it is gone before recording a step"
@@ -32,38 +33,51 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 		}
 		return w
 	}
-	// started has w's engine start and begin its first step.
-	started := func(t *testing.T, w *sessions.Run) *sessions.Run {
-		w.Emit(event.Device{Time: t0, DeviceChoice: event.DeviceChoice{Backend: "cpu"}})
-		w.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
+	flushed := func(t *testing.T, w *sessions.Run) *sessions.Run {
 		if err := w.Flush(); err != nil {
 			t.Fatal(err)
 		}
 		return w
 	}
-	// resumed writes a run of two steps, stopped, and resumes it, as rlt
-	// run --resume does once its engine has loaded.
-	resumed := func(t *testing.T, dir string) *sessions.Run {
+	// started has w's engine start and begin its first step.
+	started := func(t *testing.T, w *sessions.Run) *sessions.Run {
+		w.Emit(event.Device{Time: t0, DeviceChoice: event.DeviceChoice{Backend: "cpu"}})
+		w.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
+		return flushed(t, w)
+	}
+	// trainedRun creates a run at dir that records two steps, its engine
+	// ending with the phase ended ("": it has not ended).
+	trainedRun := func(t *testing.T, dir, ended string) *sessions.Run {
 		w := create(t, dir)
 		for s := 0; s < 2; s++ {
 			w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
 			w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
 		}
-		w.Emit(event.Phase{Time: t0, Name: "stopped", Step: 2})
+		if ended != "" {
+			w.Emit(event.Phase{Time: t0, Name: ended, Step: 1})
+		}
+		return flushed(t, w)
+	}
+	closeIt := func(t *testing.T, w *sessions.Run) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// openToResume opens the run as rlt run --resume does, before its
+	// engine loads: the open event written, no resume event yet.
+	openToResume := func(t *testing.T, dir string) *sessions.Run {
 		r, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentResume})
 		if err != nil {
 			t.Fatal(err)
 		}
+		return r
+	}
+	// resumed has r's engine loaded and restore step 1's checkpoint.
+	resumed := func(t *testing.T, r *sessions.Run) *sessions.Run {
 		if err := r.Resume(1); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return flushed(t, r)
 	}
 	for _, c := range []struct {
 		name string
@@ -74,6 +88,44 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 		open   func(l *testLauncher, dir string) (*sessions.Session, error)
 		want   string
 	}{
+		{"killed training, read-only", func(t *testing.T, dir string) *sessions.Run {
+			killWriter(t, trainedRun(t, dir, ""))
+			return nil
+		}, (*testLauncher).OpenReadOnly, trained},
+		{"killed training, to review", func(t *testing.T, dir string) *sessions.Run {
+			killWriter(t, trainedRun(t, dir, ""))
+			return nil
+		}, (*testLauncher).OpenForReview, trained},
+		{"killed training while watched", func(t *testing.T, dir string) *sessions.Run {
+			return trainedRun(t, dir, "")
+		}, (*testLauncher).OpenReadOnly, trained},
+		{"stopped, resume killed loading, read-only", func(t *testing.T, dir string) *sessions.Run {
+			closeIt(t, trainedRun(t, dir, "stopped"))
+			killWriter(t, openToResume(t, dir))
+			return nil
+		}, (*testLauncher).OpenReadOnly, loading},
+		{"finished, resume killed loading, to review", func(t *testing.T, dir string) *sessions.Run {
+			closeIt(t, trainedRun(t, dir, "done"))
+			killWriter(t, openToResume(t, dir))
+			return nil
+		}, (*testLauncher).OpenForReview, loading},
+		{"finished, resume killed loading while watched", func(t *testing.T, dir string) *sessions.Run {
+			closeIt(t, trainedRun(t, dir, "done"))
+			return openToResume(t, dir)
+		}, (*testLauncher).OpenReadOnly, loading},
+		{"killed training, then its resume killed loading", func(t *testing.T, dir string) *sessions.Run {
+			killWriter(t, trainedRun(t, dir, ""))
+			killWriter(t, openToResume(t, dir))
+			return nil
+		}, (*testLauncher).OpenReadOnly, loading},
+		{"resume killed loading, then resumed and killed training", func(t *testing.T, dir string) *sessions.Run {
+			closeIt(t, trainedRun(t, dir, "stopped"))
+			killWriter(t, openToResume(t, dir))
+			r := resumed(t, openToResume(t, dir))
+			r.Emit(event.Metrics{Time: t0, Step: 2, Values: map[string]float64{"reward": 0.2}}) // a step trained
+			killWriter(t, r)
+			return nil
+		}, (*testLauncher).OpenReadOnly, trained},
 		{"created, killed loading, read-only", func(t *testing.T, dir string) *sessions.Run {
 			killWriter(t, create(t, dir))
 			return nil
@@ -83,11 +135,7 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 			return nil
 		}, (*testLauncher).OpenForReview, createdLoading},
 		{"created, killed loading while watched", func(t *testing.T, dir string) *sessions.Run {
-			w := create(t, dir)
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			return w
+			return create(t, dir)
 		}, (*testLauncher).OpenReadOnly, createdLoading},
 		{"created, killed in its first step, read-only", func(t *testing.T, dir string) *sessions.Run {
 			killWriter(t, started(t, create(t, dir)))
@@ -97,7 +145,8 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 			return started(t, create(t, dir))
 		}, (*testLauncher).OpenReadOnly, createdNoStep},
 		{"resumed, killed before a step, to review", func(t *testing.T, dir string) *sessions.Run {
-			killWriter(t, resumed(t, dir))
+			closeIt(t, trainedRun(t, dir, "stopped"))
+			killWriter(t, resumed(t, openToResume(t, dir)))
 			return nil
 		}, (*testLauncher).OpenForReview, resumedNoStep},
 	} {
@@ -105,24 +154,13 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 			t.Chdir(t.TempDir())
 			dir := filepath.Join("runs", "killed")
 			late := c.before(t, dir)
-			m, _ := viewWith(t, c.open, dir)
+			m, l := viewWith(t, c.open, dir)
 			if late != nil {
 				if m.interrupted || strings.Contains(m.msg, "was interrupted") {
 					t.Fatalf("interrupted while its process lives: message %q", m.msg)
 				}
 				killWriter(t, late)
-				// Wait until the run open here has followed the events as
-				// the kill left them, then let a tick ask it as the
-				// header does.
-				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-					if _, _, interrupted := m.sh.run.State(); interrupted {
-						break
-					}
-					if time.Now().After(deadline) {
-						t.Fatal("the run open here never read the events as the kill left them")
-					}
-				}
-				m.Update(tickMsg(time.Now()))
+				awaitKillRead(t, m)
 			}
 			note := "killed was interrupted: " + c.want + "; r on the Runs screen (4) resumes it"
 			if !strings.Contains(m.msg, note) {
@@ -131,14 +169,18 @@ func TestInterruptedNoteSaysWhatHappened(t *testing.T) {
 			if h := m.statusLine(); !strings.Contains(h, "· stopped, interrupted (") {
 				t.Errorf("header %q, want stopped, interrupted", h)
 			}
-			// The Runs screen says it in the same words, the pid named (a
-			// review's open event is on disk once Open returns).
-			m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("4")})
+			// The Runs screen says it in the same words, the pid named.
+			hit(t, m, "4")
 			listNow(t, m)
 			row := m.runs.selected()
 			listed := strings.Replace(c.want, " is gone", " (pid 4194301) is gone", 1)
 			if row == nil || row.State != string(sessions.StateStopped) || !strings.HasPrefix(row.Note, listed) {
 				t.Errorf("Runs screen row %+v, want stopped, noted %q", row, listed)
+			}
+			_, cmd := m.Update(keyMsg("r")) // the resume, pumped to its end
+			pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
+			if len(l.ctls) != 1 || filepath.Base(m.sh.run.Dir()) != "killed" {
+				t.Errorf("r did not resume it: %d engines, open %q", len(l.ctls), m.openName())
 			}
 		})
 	}
