@@ -180,14 +180,12 @@ func mustOpen(t *testing.T, dir string) *Run {
 }
 
 // openToResume opens the run at dir as rlt run --resume does, before its
-// engine has loaded: its open event written, no resume event yet.
+// engine has loaded: its open event written (OpenWith returns once it is
+// on disk), no resume event yet.
 func openToResume(t *testing.T, dir string) *Run {
 	t.Helper()
 	r, err := OpenWith(dir, nil, Options{Intent: IntentResume})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	return r
