@@ -34,8 +34,9 @@
 # time per kernel, then (after docs/gpu.md's lines) reruns the benchmarks
 # with each of RLT_VULKAN_ATTN=rows, RLT_VULKAN_KICK=0, RLT_VULKAN_FUSE=0
 # (decoding without gemv3, gemv_glu and rope_cache: one op a kernel),
-# RLT_VULKAN_BARRIERS=all, RLT_VULKAN_GEMM=64 and
-# RLT_VULKAN_PUSH_DESCRIPTORS=0 (AB=0 skips both).
+# RLT_VULKAN_BARRIERS=all, RLT_VULKAN_GEMM=64, RLT_VULKAN_SPLIT=0 (no
+# product split along K) and RLT_VULKAN_PUSH_DESCRIPTORS=0 (AB=0 skips
+# both). The profile's lines name each kernel's workgroups a dispatch.
 #
 # Tensor cores (matmul f16, compute/vulkan's gemmcm): on a device that has
 # float16 cooperative matrices the script first checks them (the GEMM
@@ -357,7 +358,7 @@ if [ "$ab" = 1 ] && [ "$coop" = 1 ]; then
 fi
 if [ "$ab" = 1 ]; then
 	base_train=${ours_train:-n/a} base_sample=${ours_sample:-n/a}
-	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_FUSE=0 RLT_VULKAN_BARRIERS=all RLT_VULKAN_GEMM=64 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
+	for sw in RLT_VULKAN_ATTN=rows RLT_VULKAN_KICK=0 RLT_VULKAN_FUSE=0 RLT_VULKAN_BARRIERS=all RLT_VULKAN_GEMM=64 RLT_VULKAN_SPLIT=0 RLT_VULKAN_PUSH_DESCRIPTORS=0; do
 		echo "== 0.5B with $sw"
 		(cd engine/model && env "$sw" RLT_BENCH_DEVICE=gpu RLT_BENCH_SHAPE=0.5b RLT_BENCH_B=8 RLT_BENCH_T=512 RLT_BENCH_NEW=128 \
 			"$TMP/model.test" -test.run '^$' -test.bench '^BenchmarkDevice(TrainStep|Sample)$' -test.benchtime 2x 2>&1) |

@@ -267,6 +267,11 @@ func TestEnvSettings(t *testing.T) {
 			map[string]result{"": {0, true}, "all": {1, true}, "some": {0, false}, "1": {0, false}}},
 		{"RLT_VULKAN_ATTN", func(v string) result { p, err := attnSetting(v); return result{int(p), err == nil} },
 			map[string]result{"": {int(attnTiled), true}, "tiles": {int(attnTiled), true}, "f32": {int(attnTiledF32), true}, "rows": {int(attnRows), true}, "flash": {int(attnTiled), false}}},
+		{"RLT_VULKAN_SPLIT", func(v string) result {
+			target, minK, err := splitSetting(v, def, def/2)
+			return result{int(target)<<16 | int(minK), err == nil}
+		},
+			map[string]result{"": {def<<16 | def/2, true}, "gpu": {gpuSplitTarget<<16 | gpuSplitMinK, true}, "0": {0, true}, "cpu": {def<<16 | def/2, false}, "1024": {def<<16 | def/2, false}}},
 	} {
 		for v, want := range c.vals {
 			if got := c.read(v); got != want {

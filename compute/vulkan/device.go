@@ -462,7 +462,7 @@ func (d *Device) build() error {
 	// the largest (an H200 has 132) several times over. A CPU device runs
 	// one workgroup per thread: splitting K there only adds a pass.
 	if d.info.Type != "cpu" {
-		d.splitTarget, d.splitMinK = 1024, 256
+		d.splitTarget, d.splitMinK = gpuSplitTarget, gpuSplitMinK
 		d.kickAfter = kickAfter
 	}
 	d.gemvMaxRows = gemvRows
@@ -479,6 +479,10 @@ func (d *Device) build() error {
 		{"RLT_VULKAN_LOSE_AFTER", func(v string) (err error) { d.loseAfter, err = loseAfterSetting(v); return }},
 		{"RLT_VULKAN_BARRIERS", func(v string) (err error) { d.allBarriers, err = allBarriersSetting(v); return }},
 		{"RLT_VULKAN_KICK", func(v string) (err error) { d.kickAfter, err = kickSetting(v, d.kickAfter); return }},
+		{"RLT_VULKAN_SPLIT", func(v string) (err error) {
+			d.splitTarget, d.splitMinK, err = splitSetting(v, d.splitTarget, d.splitMinK)
+			return
+		}},
 	} {
 		if err := set.read(os.Getenv(set.env)); err != nil {
 			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read " + set.env, Err: err}
@@ -526,6 +530,29 @@ func allBarriersSetting(v string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("%q is not all (a barrier after every command); unset it for barriers only where commands conflict", v)
+}
+
+// A GPU's split along K (splitK): slices until a product runs about
+// gpuSplitTarget workgroups, none shorter than gpuSplitMinK.
+const (
+	gpuSplitTarget = 1024
+	gpuSplitMinK   = 256
+)
+
+// splitSetting reads RLT_VULKAN_SPLIT: unset, the device's own (target,
+// minK: a GPU's, or none on a CPU device); "gpu", a GPU's on any device,
+// so that a profile on lavapipe shows the workgroups a GPU would run
+// (vulkan.Profile); "0", products never split along K, for A/B timing.
+func splitSetting(v string, target, minK uint32) (uint32, uint32, error) {
+	switch v {
+	case "":
+		return target, minK, nil
+	case "gpu":
+		return gpuSplitTarget, gpuSplitMinK, nil
+	case "0":
+		return 0, 0, nil
+	}
+	return target, minK, fmt.Errorf("%q is neither gpu (split products along K as on a GPU) nor 0 (never split); unset it for the device's own", v)
 }
 
 // kickSetting reads RLT_VULKAN_KICK: unset, def (the device's default);
@@ -1084,7 +1111,7 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 	d.before(ops, kn.writes)
 	d.vk.cmdDispatch(d.cmd, groups[0], groups[1], groups[2])
 	d.after()
-	d.stamp(kernelSpecs[k].name)
+	d.stamp(kernelSpecs[k].name, groups[0]*groups[1]*groups[2])
 	if d.kickAt > 0 && d.prof == nil {
 		if d.sinceKick++; d.sinceKick >= d.kickAt {
 			d.kick()

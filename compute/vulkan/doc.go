@@ -64,6 +64,9 @@
 // Open, forces the tile of every product that is not a gemv: 64 (gemm) or
 // 128 (gemm128), to time one against the other on a GPU (bench/gpu.sh;
 // BenchmarkLinear also times both); any other value fails Open.
+// RLT_VULKAN_SPLIT=0 never splits along K (A/B timing on a GPU); =gpu
+// splits as a GPU does on any device, so that a profile on lavapipe shows
+// the workgroups each dispatch would run on a GPU.
 // Decoding records fewer commands: LinearAdd adds a projection into the
 // residual stream (beta 1, no separate add); for the rows gemv takes,
 // Linear3 runs the input RMSNorm, q, k and v as one kernel (gemv3) and
@@ -102,8 +105,9 @@
 // report VK_ERROR_DEVICE_LOST as a driver does when a GPU fails: how the
 // layers above meet a device lost mid-run, tested on any device.
 //
-// Device.StartProfile times every command with device timestamps; the
-// device benchmarks print it with RLT_BENCH_PROFILE=1 (bench/gpu.sh).
+// Device.StartProfile times every command with device timestamps and
+// keeps each kernel's fewest and most workgroups a dispatch; the device
+// benchmarks print it with RLT_BENCH_PROFILE=1 (bench/gpu.sh).
 // Measured once on an NVIDIA H200 (docs/gpu.md): correct, toy sampling faster
 // than PyTorch eager, the 0.5B training step far slower (the 64×64 gemm
 // at about a third of cuBLAS float32). The changes above, gemm128, the

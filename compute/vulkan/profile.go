@@ -30,6 +30,11 @@ type KernelTime struct {
 	Name  string
 	Count int
 	Total time.Duration
+	// Groups are the fewest and the most workgroups one of the kernel's
+	// dispatches ran (0 for a copy): a kernel that takes much of the time
+	// in few workgroups leaves most of a GPU idle, whatever its speed on
+	// a CPU device, whose few cores any handful of workgroups fills.
+	Groups [2]uint32
 }
 
 // String is the profile as a table, ready for a log.
@@ -45,8 +50,17 @@ func (p Profile) String() string {
 		p.Wall.Round(time.Microsecond), p.GPU.Round(time.Microsecond), 100*float64(p.GPU)/float64(max(p.Wall, 1)),
 		p.Wait.Round(time.Microsecond), p.Batches, p.Commands)
 	for _, k := range p.Kernels {
-		fmt.Fprintf(&b, "  %-14s %6d × %10.1f µs = %10.3f ms  %5.1f%%\n", k.Name, k.Count,
-			float64(k.Total.Nanoseconds())/1e3/float64(max(k.Count, 1)), float64(k.Total.Nanoseconds())/1e6, pct(k.Total))
+		groups := ""
+		if k.Groups[1] > 0 {
+			groups = fmt.Sprintf("  %d workgroups", k.Groups[0])
+			if k.Groups[1] == 1 {
+				groups = "  1 workgroup"
+			} else if k.Groups[1] != k.Groups[0] {
+				groups = fmt.Sprintf("  %d–%d workgroups", k.Groups[0], k.Groups[1])
+			}
+		}
+		fmt.Fprintf(&b, "  %-14s %6d × %10.1f µs = %10.3f ms  %5.1f%%%s\n", k.Name, k.Count,
+			float64(k.Total.Nanoseconds())/1e3/float64(max(k.Count, 1)), float64(k.Total.Nanoseconds())/1e6, pct(k.Total), groups)
 	}
 	return b.String()
 }
@@ -56,6 +70,7 @@ type profiler struct {
 	pool    vkHandle
 	slots   uint32   // timestamps per batch: the batch's start and one per command
 	labels  []string // the command each later timestamp closes
+	groups  []uint32 // the workgroups of each labelled command (0: not a dispatch)
 	skipped bool     // commands ran past the pool: the last stamp closes them
 	period  float64  // nanoseconds per tick
 	mask    uint64   // the queue's valid timestamp bits
@@ -137,11 +152,12 @@ func (d *Device) profileBegin() {
 	}
 	d.vk.cmdResetQueryPool(d.cmd, pr.pool, 0, pr.slots)
 	d.vk.cmdWriteTimestamp(d.cmd, pipeStageBottom, pr.pool, 0)
-	pr.labels, pr.skipped = pr.labels[:0], false
+	pr.labels, pr.groups, pr.skipped = pr.labels[:0], pr.groups[:0], false
 }
 
-// stamp closes the command just recorded with a timestamp labelled name.
-func (d *Device) stamp(name string) {
+// stamp closes the command just recorded with a timestamp labelled name;
+// groups is the workgroups it dispatched, 0 for a copy.
+func (d *Device) stamp(name string, groups uint32) {
 	pr := d.prof
 	if pr == nil || !d.recording {
 		return
@@ -150,7 +166,7 @@ func (d *Device) stamp(name string) {
 		pr.skipped = true
 		return
 	}
-	pr.labels = append(pr.labels, name)
+	pr.labels, pr.groups = append(pr.labels, name), append(pr.groups, groups)
 	d.vk.cmdWriteTimestamp(d.cmd, pipeStageBottom, pr.pool, uint32(len(pr.labels)))
 }
 
@@ -160,7 +176,7 @@ func (d *Device) profileEnd() {
 	if pr == nil || !pr.skipped {
 		return
 	}
-	pr.labels = append(pr.labels, "(untimed)")
+	pr.labels, pr.groups = append(pr.labels, "(untimed)"), append(pr.groups, 0)
 	d.vk.cmdWriteTimestamp(d.cmd, pipeStageBottom, pr.pool, uint32(len(pr.labels)))
 }
 
@@ -183,6 +199,12 @@ func (d *Device) profileCollect(wait time.Duration) {
 		if k == nil {
 			k = &KernelTime{Name: name}
 			pr.totals[name] = k
+		}
+		if g := pr.groups[i]; g > 0 {
+			if k.Groups[1] == 0 || g < k.Groups[0] {
+				k.Groups[0] = g
+			}
+			k.Groups[1] = max(k.Groups[1], g)
 		}
 		k.Count++
 		k.Total += ns(pr.ticks[i], pr.ticks[i+1])

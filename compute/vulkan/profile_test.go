@@ -55,6 +55,24 @@ func TestProfile(t *testing.T) {
 	if each["gemm"] < 5*each["elementwise"] {
 		t.Errorf("a %d³ product took %v, a 16-element scale %v: the stamps close the wrong commands", n, each["gemm"], each["elementwise"])
 	}
+	// Geometry: a 16-element scale is one workgroup, a 512² product
+	// several, and a copy none.
+	for _, k := range p.Kernels {
+		switch k.Name {
+		case "elementwise":
+			if k.Groups != [2]uint32{1, 1} {
+				t.Errorf("a 16-element scale ran %v workgroups, want one", k.Groups)
+			}
+		case "gemm":
+			if k.Groups[0] < 4 || k.Groups[0] != k.Groups[1] {
+				t.Errorf("three equal %d³ products ran %v workgroups, want the same few each time", n, k.Groups)
+			}
+		case "read", "zero":
+			if k.Groups != [2]uint32{} {
+				t.Errorf("%s, not a dispatch, has workgroups %v", k.Name, k.Groups)
+			}
+		}
+	}
 	if sum > p.GPU+time.Duration(p.Commands)*time.Nanosecond {
 		t.Errorf("the kernels' times add up to %v, more than the %v the device was busy", sum, p.GPU)
 	}
@@ -70,7 +88,7 @@ func TestProfile(t *testing.T) {
 	if p.GPU <= 0 || p.Wall < p.Wait {
 		t.Errorf("profile times: GPU %v, wall %v, wait %v", p.GPU, p.Wall, p.Wait)
 	}
-	if s := p.String(); !strings.Contains(s, "gemm") || !strings.Contains(s, "GPU busy") {
+	if s := p.String(); !strings.Contains(s, "gemm") || !strings.Contains(s, "GPU busy") || !strings.Contains(s, "  1 workgroup\n") {
 		t.Errorf("profile table lacks its rows:\n%s", s)
 	}
 	// The device works on unprofiled once the profile stops.

@@ -240,7 +240,7 @@ func (d *Device) writeBytes(dst *Tensor, raw []byte) error {
 		d.transfer(bd.b, dst.b)
 		d.vk.cmdCopyBuffer(d.cmd, bd.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
 		d.after()
-		d.stamp("upload")
+		d.stamp("upload", 0)
 		off += chunk
 	}
 	return d.err
@@ -291,7 +291,7 @@ func (d *Device) readBytes(dst []byte, src *buffer) error {
 	d.vk.cmdCopyBuffer(d.cmd, src.buf, d.down.buf, 1, unsafe.Pointer(region))
 	mb := &memoryBarrier{sType: stMemoryBarrier, srcAccessMask: accessTransferWrite, dstAccessMask: accessHostRead}
 	d.vk.cmdPipelineBarrier(d.cmd, pipeStageTransfer, pipeStageHost, 0, 1, unsafe.Pointer(mb), 0, nil, 0, nil)
-	d.stamp("read")
+	d.stamp("read", 0)
 	if err := d.Flush(); err != nil {
 		return err
 	}
@@ -315,7 +315,7 @@ func (d *Device) fillZero(b *buffer, size uint64) {
 	d.transfer(nil, b)
 	d.vk.cmdFillBuffer(d.cmd, b.buf, 0, size, 0)
 	d.after()
-	d.stamp("zero")
+	d.stamp("zero", 0)
 }
 
 // Copy sets dst = src (equal lengths). Between types it converts on the
@@ -336,5 +336,5 @@ func (d *Device) Copy(dst, src *Tensor) {
 	d.transfer(src.b, dst.b)
 	d.vk.cmdCopyBuffer(d.cmd, src.b.buf, dst.b.buf, 1, unsafe.Pointer(region))
 	d.after()
-	d.stamp("copy")
+	d.stamp("copy", 0)
 }

@@ -22,8 +22,11 @@ import (
 // fails: a float32 figure must not pass for one). RLT_BENCH_W16=bf16
 // (or f16) samples from the model's weights held in 16 bits (as a frozen
 // student or teacher is), widened by the device's kernels. RLT_BENCH_PROFILE=1
-// logs, on a Vulkan device, the GPU time of every kernel in one more step
-// (vulkan.Profile).
+// logs, on a Vulkan device, the GPU time and workgroups of every kernel in
+// one more step (vulkan.Profile). RLT_BENCH_LAYERS and RLT_BENCH_VOCAB cut
+// the shape's layers and vocabulary, so that 0.5B's layers and its
+// dispatches' geometry can be read on a device its whole model does not
+// fit (lavapipe binds 128 MiB a buffer; 0.5B's embedding is 544 MiB).
 
 // Qwen05Config is Qwen2.5-0.5B's shape.
 var Qwen05Config = Config{Vocab: 151936, Hidden: 896, Intermediate: 4864, Layers: 24, Heads: 14, KVHeads: 2,
@@ -49,7 +52,8 @@ func benchEnv(b *testing.B) (compute.Backend, Config, int, int, int) {
 		}
 		return def
 	}
-	b.Logf("device %s", choice)
+	cfg.Layers, cfg.Vocab = num("RLT_BENCH_LAYERS", cfg.Layers), num("RLT_BENCH_VOCAB", cfg.Vocab)
+	b.Logf("device %s; %d layers, vocabulary %d", choice, cfg.Layers, cfg.Vocab)
 	return be, cfg, num("RLT_BENCH_B", 16), num("RLT_BENCH_T", 128), num("RLT_BENCH_NEW", 128)
 }
 
