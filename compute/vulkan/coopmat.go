@@ -261,6 +261,9 @@ func (d *Device) SetMatmul(precision string) error {
 			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "multiply in float16",
 				Err: fmt.Errorf("the device has no float16 tensor-core products (%s); use matmul %q", d.info.NoMatmulF16, MatmulF32)}
 		}
+		if err := d.buildCoop(); err != nil {
+			return err
+		}
 		if !d.has(kGemmCM) || !d.has(kGemmScale) {
 			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "multiply in float16",
 				Err: fmt.Errorf("the driver failed to build gemmcm (%v); use matmul %q", d.info.Unavailable, MatmulF32)}
@@ -329,6 +332,26 @@ func (d *Device) gemmCoop(c, a, b, bias binding, p gemmPush, b16 bool) {
 	}
 	g := coopGeometry[kern]
 	d.gemmOn(kern, g.tile*d.info.CoopSize/16, g.kstep, c, a, b, bias, p, sb)
+}
+
+// buildCoop builds the kernels on cooperative matrices, once: the first
+// time products are asked for in float16, not at Open. A float32 run
+// then never hands them to the driver, whose compiler is the least tried
+// with them (drivers have crashed compiling cooperative matrices beside
+// subgroup operations, which no error value can report), and Open
+// compiles 14 fewer pipelines. A kernel that fails to build is named in
+// Info.Unavailable as at Open; RLT_VULKAN_GEMMCM's shape failing is the
+// error.
+func (d *Device) buildCoop() error {
+	if d.coopBuilt {
+		return d.coopErr
+	}
+	d.coopBuilt = true
+	d.coopErr = d.buildKernels(func(k kernelID) bool { return coopKernels[k] && !isCoopShape(k) })
+	if d.coopErr == nil && d.coopShape != kGemmCM128 {
+		d.coopErr = d.useCoopShape(d.coopShape)
+	}
+	return d.coopErr
 }
 
 // isCoopShape reports whether k is one of gemmcm128's other shapes

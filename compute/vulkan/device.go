@@ -185,6 +185,13 @@ type Device struct {
 	matmul16  bool
 	coopLanes uint32
 	coopBig   kernelID
+	// coopShape is the 128×128 tile RLT_VULKAN_GEMMCM chose; coopBuilt,
+	// whether the kernels on cooperative matrices have been built (the
+	// first SetMatmul(f16) builds them: buildCoop), and coopErr why that
+	// failed.
+	coopShape kernelID
+	coopBuilt bool
+	coopErr   error
 	// coopFixedLanes: the device runs subgroups of coopLanes invocations
 	// only (its smallest subgroup size is its largest), as attention's
 	// kernels on cooperative matrices need.
@@ -424,28 +431,10 @@ func (d *Device) build() error {
 		return d.fail("create a descriptor pool", r)
 	}
 	runtime.KeepAlive(ps)
-	for k := range kernelSpecs {
-		var err error
-		name := kernelSpecs[k].name
-		if coopKernels[kernelID(k)] && !d.info.MatmulF16 || isCoopShape(kernelID(k)) {
-			continue // the shape of gemmcm128 in use is built below
-		}
-		if skipKernels[name] { // as buildKernel reports a driver's refusal
-			err = &Error{Kind: ErrPipeline, Device: d.info.Name, Op: "build kernel " + name, Err: errors.New("left out by a test")}
-		} else {
-			err = d.buildKernel(kernelID(k))
-		}
-		if err != nil {
-			if !optionalKernels[kernelID(k)] {
-				return err
-			}
-			// The cause alone: the device itself goes on computing.
-			why := err
-			if ve := (*Error)(nil); errors.As(err, &ve) && ve.Err != nil {
-				why = ve.Err
-			}
-			d.info.Unavailable = append(d.info.Unavailable, name+": "+why.Error())
-		}
+	// The kernels on cooperative matrices wait for SetMatmul(f16):
+	// a float32 run never compiles them (buildCoop says why).
+	if err := d.buildKernels(func(k kernelID) bool { return !coopKernels[k] && !isCoopShape(k) }); err != nil {
+		return err
 	}
 	var err error
 	if d.up, err = d.newBuffer(uploadArena, memHostVisible|memHostCoherent, 0, "the upload arena"); err != nil {
@@ -466,14 +455,13 @@ func (d *Device) build() error {
 		d.kickAfter = kickAfter
 	}
 	d.gemvMaxRows = gemvRows
-	d.coopBig = kGemmCM128
-	shape := kGemmCM128
+	d.coopBig, d.coopShape = kGemmCM128, kGemmCM128
 	for _, set := range []struct {
 		env  string
 		read func(v string) error
 	}{
 		{"RLT_VULKAN_GEMM", func(v string) (err error) { d.gemmForce, err = gemmForceSetting(v); return }},
-		{"RLT_VULKAN_GEMMCM", func(v string) (err error) { shape, err = coopShapeSetting(v); return }},
+		{"RLT_VULKAN_GEMMCM", func(v string) (err error) { d.coopShape, err = coopShapeSetting(v); return }},
 		{"RLT_VULKAN_ATTN", func(v string) (err error) { d.attn, err = attnSetting(v); return }},
 		{"RLT_VULKAN_FUSE", func(v string) (err error) { d.noFuse, err = noFuseSetting(v); return }},
 		{"RLT_VULKAN_LOSE_AFTER", func(v string) (err error) { d.loseAfter, err = loseAfterSetting(v); return }},
@@ -488,8 +476,36 @@ func (d *Device) build() error {
 			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "read " + set.env, Err: err}
 		}
 	}
-	if shape != kGemmCM128 && d.info.MatmulF16 {
-		return d.useCoopShape(shape)
+	return nil
+}
+
+// buildKernels builds each kernel that which picks. An optional kernel the
+// driver fails to build is named in Info.Unavailable, and the device goes
+// on without it; any other's failure is the error.
+func (d *Device) buildKernels(which func(kernelID) bool) error {
+	for k := range kernelSpecs {
+		id := kernelID(k)
+		if !which(id) {
+			continue
+		}
+		name := kernelSpecs[k].name
+		var err error
+		if skipKernels[name] { // as buildKernel reports a driver's refusal
+			err = &Error{Kind: ErrPipeline, Device: d.info.Name, Op: "build kernel " + name, Err: errors.New("left out by a test")}
+		} else {
+			err = d.buildKernel(id)
+		}
+		if err != nil {
+			if !optionalKernels[id] {
+				return err
+			}
+			// The cause alone: the device itself goes on computing.
+			why := err
+			if ve := (*Error)(nil); errors.As(err, &ve) && ve.Err != nil {
+				why = ve.Err
+			}
+			d.info.Unavailable = append(d.info.Unavailable, name+": "+why.Error())
+		}
 	}
 	return nil
 }

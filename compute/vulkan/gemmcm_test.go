@@ -305,14 +305,24 @@ func TestCoopShapeSetting(t *testing.T) {
 	if !d.info.MatmulF16 {
 		return
 	}
-	// Open builds the shape chosen, and only that one of the other shapes.
+	// Open builds no kernel on cooperative matrices; the first
+	// SetMatmul(f16) builds them with the shape chosen, and only that one
+	// of the other shapes.
 	t.Setenv("RLT_VULKAN_GEMMCM", "wide")
 	d2, err := Open()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d2.Close()
-	if d2.coopBig != kGemmCM128w || !d2.has(kGemmCM128w) || d2.has(kGemmCM128k64) {
+	for k := range coopKernels {
+		if d2.has(k) {
+			t.Fatalf("Open built %s before products were asked for in float16", kernelSpecs[k].name)
+		}
+	}
+	if err := d2.SetMatmul(MatmulF16); err != nil {
+		t.Fatal(err)
+	}
+	if d2.coopBig != kGemmCM128w || !d2.has(kGemmCM128w) || d2.has(kGemmCM128k64) || !d2.has(kGemmCM) {
 		t.Fatalf("RLT_VULKAN_GEMMCM=wide: products on %s, gemmcm128w built %v, gemmcm128k64 built %v",
 			kernelSpecs[d2.coopBig].name, d2.has(kGemmCM128w), d2.has(kGemmCM128k64))
 	}

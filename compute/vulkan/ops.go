@@ -159,8 +159,9 @@ var coopGeometry = map[kernelID]struct {
 	kAttnCM128DKV: {subgroups: attnCMSubgroups, rowLanes: true},
 }
 
-// coopKernels need cooperative matrices: Open builds them only on a device
-// that runs gemmcm (Info.MatmulF16).
+// coopKernels need cooperative matrices: they are built on a device that
+// runs gemmcm (Info.MatmulF16) when SetMatmul first asks for float16
+// products (buildCoop), not at Open.
 var coopKernels = map[kernelID]bool{kGemmScale: true, kGemmCM: true, kGemmCM128: true,
 	kGemmScale16: true, kGemmCM16: true, kGemmCM128x16: true, kGemmCM128w: true, kGemmCM128k64: true,
 	kAttnCM: true, kAttnCMDQ: true, kAttnCMDKV: true, kAttnCM128: true, kAttnCM128DQ: true, kAttnCM128DKV: true}
