@@ -300,9 +300,23 @@ func reportSkipped(w io.Writer, issues []sessions.Issue) {
 }
 
 // loadTokenizer accepts tokenizer.json or the model folder that holds it.
+// A folder without one is said for what it is: a run folder or a
+// training checkpoint (hf.FolderFiles.NotAModel), or a folder with no
+// tokenizer.json, not a file that could not be opened.
 func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+	dir := ""
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = path + string(os.PathSeparator) + "tokenizer.json"
+		dir, path = path, filepath.Join(path, hf.TokenizerFile)
+	} else if filepath.Base(path) == hf.TokenizerFile {
+		dir = filepath.Dir(path)
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && dir != "" {
+		if ff, err := hf.ScanFolder(dir); err == nil {
+			if err := ff.NotAModel(); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s holds no %s: give the tokenizer.json of the model, or the model folder that holds it", dir, hf.TokenizerFile)
+		}
 	}
 	return tokenizer.Load(path)
 }

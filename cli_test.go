@@ -4,6 +4,9 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +58,38 @@ func TestEditDistance(t *testing.T) {
 	} {
 		if got := editDistance(c.a, c.b); got != c.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// TestLoadTokenizer: a tokenizer.json or its model folder loads; a folder
+// without one is said for what it is (a run folder, a checkpoint, a folder
+// with no tokenizer.json), not as a file that could not be opened.
+func TestLoadTokenizer(t *testing.T) {
+	model := filepath.Join("engine", "defaults", "models", "teacher")
+	run := t.TempDir()
+	os.WriteFile(filepath.Join(run, "config.toml"), []byte("steps = 1\n"), 0o644)
+	checkpoint := t.TempDir()
+	os.Mkdir(filepath.Join(checkpoint, "teacher"), 0o755)
+	os.WriteFile(filepath.Join(checkpoint, "teacher", "config.json"), []byte("{}"), 0o644)
+	empty := t.TempDir()
+	for _, c := range []struct {
+		path, want string // want "": loads
+	}{
+		{model, ""},
+		{filepath.Join(model, "tokenizer.json"), ""},
+		{run, run + " is a run folder, not a model folder"},
+		{filepath.Join(run, "tokenizer.json"), run + " is a run folder, not a model folder"},
+		{checkpoint, checkpoint + " is a training checkpoint, not a model folder"},
+		{empty, empty + " holds no tokenizer.json"},
+		{filepath.Join(empty, "nope.json"), "nope.json"},
+	} {
+		tok, err := loadTokenizer(c.path)
+		switch {
+		case c.want == "" && (err != nil || tok == nil):
+			t.Errorf("loadTokenizer(%s): %v, want a tokenizer", c.path, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("loadTokenizer(%s): %v, want an error holding %q", c.path, err, c.want)
 		}
 	}
 }

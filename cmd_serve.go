@@ -15,11 +15,9 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/device"
-	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/serve"
-	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
 const serveUsage = `
@@ -95,7 +93,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !*public && !loopback(host) {
 		return fmt.Errorf("--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
 	}
-	tok, err := tokenizer.Load(filepath.Join(*dir, hf.TokenizerFile))
+	tok, err := loadTokenizer(*dir)
 	if err != nil {
 		return err
 	}

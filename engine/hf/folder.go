@@ -102,9 +102,8 @@ func (ff FolderFiles) Check(needTokenizer bool) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(ff.Dir, "config.toml")); err == nil {
-		return fmt.Errorf("%s is a run folder, not a model folder: its config.toml names the teacher and student it trains with, and each checkpoint holds the trained teacher as a model folder (%s)",
-			ff.Dir, filepath.Join(ff.Dir, "checkpoints", "step-NNNNNN", "teacher"))
+	if err := ff.NotAModel(); err != nil {
+		return err
 	}
 	var found []string
 	for _, p := range []string{ff.Config, ff.Weights, ff.WeightsIndex, ff.Tokenizer, ff.TokenizerConfig, ff.GenerationConfig} {
@@ -120,6 +119,24 @@ func (ff FolderFiles) Check(needTokenizer bool) error {
 	}
 	advice = append(advice, "a Hugging Face model folder holds config.json, model.safetensors (or sharded weights with model.safetensors.index.json) and tokenizer.json; fetch a complete one with e.g. `huggingface-cli download Qwen/Qwen2.5-0.5B --local-dir DIR`")
 	return fmt.Errorf("model folder %s is incomplete: missing %s; found %s. %s", ff.Dir, strings.Join(missing, ", "), foundStr, strings.Join(advice, ". "))
+}
+
+// NotAModel says what the folder is when it is one of the workbench's own
+// that people take for a model folder: a run folder (its config.toml) or
+// one of a run's checkpoints (the trained teacher in its teacher/ folder);
+// nil for any other.
+func (ff FolderFiles) NotAModel() error {
+	if _, err := os.Stat(filepath.Join(ff.Dir, "config.toml")); err == nil {
+		return fmt.Errorf("%s is a run folder, not a model folder: its config.toml names the teacher and student it trains with, and each checkpoint holds the trained teacher as a model folder (%s)",
+			ff.Dir, filepath.Join(ff.Dir, "checkpoints", "step-NNNNNN", "teacher"))
+	}
+	if ff.Config == "" {
+		if _, err := os.Stat(filepath.Join(ff.Dir, "teacher", ConfigFile)); err == nil {
+			return fmt.Errorf("%s is a training checkpoint, not a model folder: the teacher trained to that step is the model folder %s",
+				ff.Dir, filepath.Join(ff.Dir, "teacher"))
+		}
+	}
+	return nil
 }
 
 // Folder is the weights of a model folder opened for reading: a single

@@ -229,17 +229,28 @@ func TestCheckQwen2(t *testing.T) {
 }
 
 // TestLoadConfigSaysWhatTheFolderIs: a folder without config.json is
-// described (a run folder of ours, or what a model folder lacks), not
-// reported as a file that cannot be opened.
+// described (a run folder of ours, one of its checkpoints, or what a model
+// folder lacks), not reported as a file that cannot be opened, nor given
+// advice that fits a model folder (a checkpoint's optimizer.safetensors is
+// not a model's weights to rename).
 func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 	run := t.TempDir()
 	os.WriteFile(filepath.Join(run, "config.toml"), []byte("steps = 1\n"), 0o644)
-	if _, err := LoadConfig(run); err == nil || !strings.Contains(err.Error(), run+" is a run folder, not a model folder") {
-		t.Errorf("run folder: %v", err)
-	}
+	checkpoint := t.TempDir()
+	os.WriteFile(filepath.Join(checkpoint, "optimizer.safetensors"), []byte("{}"), 0o644)
+	os.Mkdir(filepath.Join(checkpoint, "teacher"), 0o755)
+	os.WriteFile(filepath.Join(checkpoint, "teacher", ConfigFile), []byte("{}"), 0o644)
 	half := t.TempDir()
 	os.WriteFile(filepath.Join(half, TokenizerFile), []byte("{}"), 0o644)
-	if _, err := LoadConfig(half); err == nil || !strings.Contains(err.Error(), "is incomplete: missing config.json") {
-		t.Errorf("folder with a tokenizer only: %v", err)
+	for _, c := range []struct {
+		what, dir, want string
+	}{
+		{"run folder", run, run + " is a run folder, not a model folder"},
+		{"checkpoint", checkpoint, checkpoint + " is a training checkpoint, not a model folder: the teacher trained to that step is the model folder " + filepath.Join(checkpoint, "teacher")},
+		{"folder with a tokenizer only", half, "is incomplete: missing config.json"},
+	} {
+		if _, err := LoadConfig(c.dir); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.what, err, c.want)
+		}
 	}
 }
