@@ -311,6 +311,21 @@ func (r *Run) sessionOnDisk() (*Run, error) {
 	return r, nil
 }
 
+// noConfig says why dir's config.toml could not be read (err): dir does
+// not exist, is a file, or is a folder without one (not a run folder).
+func noConfig(dir string, err error) error {
+	st, serr := os.Stat(dir)
+	switch {
+	case errors.Is(serr, fs.ErrNotExist):
+		return fmt.Errorf("open run %s: %s does not exist: give a run folder (rlt sessions --runs DIR lists those in DIR)", dir, dir)
+	case serr == nil && !st.IsDir():
+		return fmt.Errorf("open run %s: a file, not a run folder (a folder that rlt run or rlt import made, holding %s)", dir, ConfigFile)
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("open run %s: no %s: not a run folder", dir, ConfigFile)
+	}
+	return fmt.Errorf("open run: %w", err)
+}
+
 // Open takes the lock of an existing run folder to continue it: it decodes
 // config.toml strictly into cfgOut (if not nil; errors name the line),
 // repairs partial last lines and unfinished checkpoint folders (see
@@ -325,10 +340,7 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	data, err := os.ReadFile(cfgPath)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("open run %s: no %s: not a run folder", dir, ConfigFile)
-		}
-		return nil, fmt.Errorf("open run: %w", err)
+		return nil, noConfig(dir, err)
 	}
 	if cfgOut != nil {
 		if err := DecodeStrict(cfgPath, data, cfgOut); err != nil {
@@ -390,10 +402,7 @@ func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	data, err := os.ReadFile(cfgPath)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("open run %s: no %s: not a run folder", dir, ConfigFile)
-		}
-		return nil, fmt.Errorf("open run: %w", err)
+		return nil, noConfig(dir, err)
 	}
 	r := newRun(dir, opts)
 	r.readOnly, r.config = true, data

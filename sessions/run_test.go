@@ -720,3 +720,45 @@ func TestPartialLineCompletedWhileFollowed(t *testing.T) {
 		t.Errorf("issues after the line arrived whole: %v", is)
 	}
 }
+
+// TestOpenSaysWhatIsNotARun: a path that does not exist, a file and a
+// folder without config.toml are each said for what they are, by Open and
+// OpenReadOnly alike (a missing folder was "no config.toml: not a run
+// folder", as if it existed).
+func TestOpenSaysWhatIsNotARun(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "notes.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(root, "nope")
+	for _, tc := range []struct {
+		name, dir, want string
+	}{
+		{"missing", missing, "open run " + missing + ": " + missing + " does not exist: give a run folder"},
+		{"file", file, "open run " + file + ": a file, not a run folder"},
+		{"empty folder", root, "open run " + root + ": no config.toml: not a run folder"},
+	} {
+		for _, open := range []struct {
+			name string
+			fn   func(string) (*Run, error)
+		}{
+			{"Open", func(d string) (*Run, error) { return Open(d, nil) }},
+			{"OpenReadOnly", OpenReadOnly},
+		} {
+			t.Run(tc.name+"/"+open.name, func(t *testing.T) {
+				r, err := open.fn(tc.dir)
+				if err == nil {
+					r.Close()
+					t.Fatal("opened")
+				}
+				if !strings.HasPrefix(err.Error(), tc.want) {
+					t.Errorf("error %q, want it to start %q", err, tc.want)
+				}
+			})
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("opening a missing run made its folder")
+	}
+}
