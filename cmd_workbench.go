@@ -49,6 +49,12 @@ New runs record absolute model and data paths, so --resume works from any
 directory. A checkpoint that cannot be written (a full disk) stops the run
 with that error. With --headless, progress whose reader goes away (a closed
 pipe) stops the run after its step; the folder stays resumable.
+
+Examples:
+  rlt                                           # the workbench on a new run of the default
+  rlt run --headless --steps 5 --device cpu     # progress lines instead, 5 steps
+  rlt run --config my.toml                      # my.toml sets keys over the default: steps = 20
+  rlt run --resume runs/20261205-015816 --steps 40
 `
 
 // runWorkbench is the main job: the engine runs in this process, the
@@ -227,6 +233,11 @@ one does (an engine training it), the run opens read-only and the status
 line says which process holds it. The Runs screen (4) resumes training,
 on --device where given (rlt open --device cpu DIR, then r: a run off a
 failed GPU).
+
+Examples:
+  rlt open runs/20261205-015816                 # a run of ours, read-only or resumed with r
+  rlt open --format trl /data/grpo-output       # a TRL run, followed while it trains
+  rlt open --device cpu runs/20261205-015816    # then r: resume a run off a failed GPU
 `
 
 func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -281,6 +292,10 @@ rlt score --write) is listed by its training state, with the process
 that holds it and why; a killed writer's run is stopped, noting what the
 gone process had done (also after a review opened and closed it, until
 a resume).
+
+Examples:
+  rlt sessions                                  # the runs under ./runs
+  rlt sessions --runs /data/rlt-runs
 `
 
 func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
