@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -51,8 +52,18 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkArgs(fs, 1, "SRC"); err != nil {
 		return err
 	}
+	runsGiven := false
+	fs.Visit(func(f *flag.Flag) { runsGiven = runsGiven || f.Name == "runs" })
+	if *out != "" && runsGiven {
+		return misuse(fs, "--out and --runs both given: --out is the run folder to write, --runs the folder to make a new one in; give one")
+	}
 	src := fs.Arg(0)
 	dst := *out
+	if dst != "" {
+		if err := importTarget(src, dst); err != nil {
+			return err
+		}
+	}
 	if dst == "" {
 		name := strings.TrimSuffix(filepath.Base(filepath.Clean(src)), filepath.Ext(src))
 		stamp := time.Now().Format("20060102-150405")
@@ -99,4 +110,18 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
 	return nil
+}
+
+// importTarget refuses, before SRC is read, an --out that already holds a
+// run, saying what can be done with that run instead: one imported
+// cannot be resumed (it has no training configuration or checkpoint).
+func importTarget(src, dst string) error {
+	cfg := filepath.Join(dst, sessions.ConfigFile)
+	if _, err := os.Lstat(cfg); err != nil {
+		return nil // ImportAs says any other problem of dst
+	}
+	if from, ok := sessions.ImportedFrom(dst); ok {
+		return fmt.Errorf("import %s: --out %s already holds a run, imported from %s, and is left as it was; choose another --out (or none: a new folder under --runs), or review that run with rlt open %s and re-score it with rlt score --run %s", src, dst, from.Source, dst, dst)
+	}
+	return fmt.Errorf("import %s: --out %s already holds a run (%s) and is left as it was; choose another --out (or none: a new folder under --runs), or continue that run with rlt run --resume %s", src, dst, cfg, dst)
 }

@@ -241,11 +241,82 @@ func TestImportScoreCLIErrors(t *testing.T) {
 		{[]string{"open"}, 2, "Usage: rlt open"},
 		{[]string{"open", filepath.Join(t.TempDir(), "missing")}, 1, notExistWords(t)},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", t.TempDir()}, 1, "not a run folder"},
+		// A run folder that does not exist is said to be missing, not "not a run folder".
+		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", "missing-run"}, 1, "missing-run does not exist"},
+		{[]string{"export", "--run", "missing-run"}, 1, "missing-run does not exist"},
+		{[]string{"run", "--headless", "--device", "cpu", "--resume", "missing-run"}, 1, "missing-run does not exist"},
 	}
 	for _, c := range cases {
 		code, out, errs := runCLI(t, "", c.args...)
 		if code != c.code || !strings.Contains(out+errs, c.want) {
 			t.Errorf("rlt %v: exit %d, %q; want exit %d and %q", c.args, code, out+errs, c.code, c.want)
+		}
+	}
+}
+
+// TestImportIntoAnExistingRun: an --out that holds a run is refused before
+// anything is read or written, with what works for that run (an imported
+// one cannot be resumed, so that is not suggested for it); --out with
+// --runs is a wrong call, not --runs silently ignored.
+func TestImportIntoAnExistingRun(t *testing.T) {
+	root := t.TempDir()
+	src := filepath.Join(root, "traces.jsonl")
+	os.WriteFile(src, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644)
+	imported := filepath.Join(root, "imp")
+	if code, _, errs := runCLI(t, "", "import", src, "--out", imported); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	ours := filepath.Join(root, "ours")
+	r, err := sessions.Create(ours, struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	both, runs := filepath.Join(root, "both"), filepath.Join(root, "runs")
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		code    int
+		want    []string
+		notWant string
+		dir     string // left as it was
+	}{
+		{"imported run", []string{"import", src, "--out", imported}, 1,
+			[]string{"--out " + imported + " already holds a run, imported from", "choose another --out", "rlt open " + imported, "rlt score --run " + imported}, "--resume", imported},
+		{"run of ours", []string{"import", src, "--out", ours}, 1,
+			[]string{"--out " + ours + " already holds a run", "choose another --out", "rlt run --resume " + ours}, "imported from", ours},
+		{"--out and --runs", []string{"import", src, "--out", both, "--runs", runs}, 2,
+			[]string{"--out and --runs both given"}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := ""
+			if tc.dir != "" {
+				before = dirDigest(t, tc.dir)
+			}
+			code, out, errs := runCLI(t, "", tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s%s", code, tc.code, out, errs)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr %q, want %q", errs, w)
+				}
+			}
+			if tc.notWant != "" && strings.Contains(errs, tc.notWant) {
+				t.Errorf("stderr %q suggests %q", errs, tc.notWant)
+			}
+			if tc.dir != "" && dirDigest(t, tc.dir) != before {
+				t.Errorf("%s changed", tc.dir)
+			}
+		})
+	}
+	for _, p := range []string{both, runs} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("the wrong call made %s", p)
 		}
 	}
 }
