@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -192,7 +193,16 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 		// -steps: …", "invalid boolean value "x" for -mouse: …". The last
 		// match is the flag's, whatever the quoted value holds.
 		if m := flagInMessage.FindStringSubmatchIndex(msg); m != nil {
-			return msg[:m[2]] + "-" + msg[m[2]:]
+			out := msg[:m[2]] + "-" + msg[m[2]:]
+			// strconv's "parse error" says nothing of what would parse.
+			if want := flagWants(fs, msg[m[2]+1:m[3]]); want != "" {
+				for _, tail := range []string{": parse error", ": value out of range"} {
+					if head, ok := strings.CutSuffix(out, tail); ok {
+						return head + tail + ": want " + want
+					}
+				}
+			}
+			return out
 		}
 		return msg
 	}
@@ -201,6 +211,32 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 		msg += " (did you mean --" + near + "?)"
 	}
 	return msg
+}
+
+// flagWants says what values the flag name of fs takes, by its type: ""
+// for a string or a type of our own (whose errors say it themselves).
+func flagWants(fs *flag.FlagSet, name string) string {
+	f := fs.Lookup(name)
+	if f == nil {
+		return ""
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	switch g.Get().(type) {
+	case int, int64:
+		return "a whole number"
+	case uint, uint64:
+		return "a whole number, 0 or more"
+	case float64:
+		return "a number, such as 0.5 or 1e-6"
+	case time.Duration:
+		return "a duration, such as 30s or 5m"
+	case bool:
+		return "true or false"
+	}
+	return ""
 }
 
 // flagInMessage finds the -name of the flag a complaint of the flag

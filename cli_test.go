@@ -20,6 +20,9 @@ func TestFlagProblem(t *testing.T) {
 	fs.String("format", "", "")
 	fs.Int("steps", 0, "")
 	fs.Bool("headless", false, "")
+	fs.Uint64("seed", 0, "")
+	fs.Float64("lr", 0, "")
+	fs.Duration("timeout", 0, "")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -30,9 +33,14 @@ func TestFlagProblem(t *testing.T) {
 		{[]string{"--headelss"}, "unknown flag --headelss (did you mean --headless?)"},
 		{[]string{"--colour"}, "unknown flag --colour"},
 		{[]string{"--out"}, "flag needs an argument: --out"},
-		{[]string{"--steps", "x"}, `invalid value "x" for flag --steps: parse error`},
-		{[]string{"--steps", "a: -b for flag -c: d"}, `invalid value "a: -b for flag -c: d" for flag --steps: parse error`},
-		{[]string{"--headless=maybe"}, `invalid boolean value "maybe" for --headless: parse error`},
+		{[]string{"--steps", "x"}, `invalid value "x" for flag --steps: parse error: want a whole number`},
+		{[]string{"--steps", "a: -b for flag -c: d"}, `invalid value "a: -b for flag -c: d" for flag --steps: parse error: want a whole number`},
+		{[]string{"--steps", "99999999999999999999"}, `invalid value "99999999999999999999" for flag --steps: value out of range: want a whole number`},
+		{[]string{"--seed", "-1"}, `invalid value "-1" for flag --seed: parse error: want a whole number, 0 or more`},
+		{[]string{"--lr", "fast"}, `invalid value "fast" for flag --lr: parse error: want a number, such as 0.5 or 1e-6`},
+		{[]string{"--timeout", "5"}, `invalid value "5" for flag --timeout: parse error: want a duration, such as 30s or 5m`},
+		{[]string{"--timeout", "soon"}, `invalid value "soon" for flag --timeout: parse error: want a duration, such as 30s or 5m`},
+		{[]string{"--headless=maybe"}, `invalid boolean value "maybe" for --headless: parse error: want true or false`},
 	} {
 		err := fs.Parse(c.args)
 		if err == nil || errors.Is(err, flag.ErrHelp) {
