@@ -46,11 +46,11 @@ type JSONLSink struct {
 const HeadlessProgressEvery = 5 * time.Second
 
 // ProgressLine is how headless runs print an event.Progress: "step 3
-// sampling 34/96 tokens · 12.3 tokens/s · ETA 5s" ("before step 0" while
-// loading).
+// sampling 34/96 tokens · 12.3 tokens/s · ETA 5s" ("starting" while
+// loading: a resume's next step is not step 0).
 func ProgressLine(p event.Progress) string {
 	if p.Step < 0 {
-		return "before step 0  " + p.String()
+		return "starting  " + p.String()
 	}
 	return fmt.Sprintf("step %d  %s", p.Step, p.String())
 }

@@ -23,7 +23,7 @@ func TestJSONLSinkThrottlesProgress(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(errs.String()), "\n")
 	want := []string{
-		"before step 0  loading 0/1 model pairs",
+		"starting  loading 0/1 model pairs",
 		"step 0  sampling 20/96 tokens · 4 tokens/s · ETA 19s",
 		"step 0  sampling 40/96 tokens · 4 tokens/s · ETA 14s",
 		"step 0  sampling 60/96 tokens · 4 tokens/s · ETA 9s",
