@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,8 @@ Bespoke-Stratos JSON Lines, ready for distillation (RLT.md §5), or as CSV
 and says on stderr how many were left out and why (not reviewed, rejected,
 flagged, unreadable, refused). The rows' system prompt is the student prompt of
 the run's config.toml, as in the workbench's export (e). The run may be
-running: it is read, not locked.
+running: it is read, not locked. --out must not exist: an earlier export is
+never replaced.
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl
@@ -27,7 +29,7 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt export", exportUsage, stderr)
 	dir := fs.String("run", "", "run folder (required)")
 	format := fs.String("format", sessions.ExportStratos, "stratos or csv")
-	out := fs.String("out", "", "output file (default: stdout)")
+	out := fs.String("out", "", "output file, which must not exist (default: stdout)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +42,11 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *format != sessions.ExportStratos && *format != sessions.ExportCSV {
 		return misuse(fs, "--format %q: want %s or %s", *format, sessions.ExportStratos, sessions.ExportCSV)
 	}
+	// An existing --out is refused before the run is read: it may be an
+	// earlier export, or anything else, and is never replaced.
+	if _, err := os.Lstat(*out); *out != "" && err == nil {
+		return outExists(*out)
+	}
 	run, err := sessions.OpenReadOnly(*dir)
 	if err != nil {
 		return err
@@ -48,8 +55,12 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	w := stdout
 	var f *os.File
 	if *out != "" {
-		if f, err = os.Create(*out); err != nil {
-			return err
+		// O_EXCL: a file made there since the check above is not replaced either.
+		if f, err = os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return outExists(*out)
+			}
+			return fmt.Errorf("--out: %w", err)
 		}
 		w = f
 	}
@@ -57,6 +68,9 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if f != nil {
 		if cerr := f.Close(); err == nil {
 			err = cerr
+		}
+		if err != nil {
+			os.Remove(*out) // this export's own partial file, made above
 		}
 	}
 	if err != nil {
@@ -68,4 +82,9 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	reportSkipped(stderr, run.Store().Issues())
 	return nil
+}
+
+// outExists refuses an --out that is already there.
+func outExists(path string) error {
+	return fmt.Errorf("--out %s already exists; rlt export does not replace a file: remove it or choose another path", path)
 }

@@ -106,3 +106,55 @@ func TestExportSaysWhatItLeftOut(t *testing.T) {
 		t.Errorf("rlt report: exit %d, stderr %q; want it to name %s", code, errs, want)
 	}
 }
+
+// TestExportRefusesAnExistingOut: rlt export replaces nothing, in either
+// format: an existing --out (a file, a folder) is refused, named, before
+// the run is read (a missing run is not even said), and is left as it
+// was; a new path is written. (os.Create truncated an earlier export.)
+func TestExportRefusesAnExistingOut(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	copyDir(t, filepath.Join("sessions", "testdata", "prev-format", "grpo"), dir)
+	root := t.TempDir()
+	earlier := filepath.Join(root, "earlier.jsonl")
+	csv := filepath.Join(root, "rows.csv")
+	folder := filepath.Join(root, "folder")
+	for _, p := range []string{earlier, csv} {
+		if err := os.WriteFile(p, []byte("earlier work\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	missingRun := filepath.Join(root, "no-such-run")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"stratos over a file", []string{"--run", dir, "--out", earlier}, 1, "--out " + earlier + " already exists; rlt export does not replace a file: remove it or choose another path"},
+		{"csv over a file", []string{"--run", dir, "--format", "csv", "--out", csv}, 1, "--out " + csv + " already exists"},
+		{"over a folder", []string{"--run", dir, "--out", folder}, 1, "--out " + folder + " already exists"},
+		{"before the run is read", []string{"--run", missingRun, "--out", earlier}, 1, "--out " + earlier + " already exists"},
+		{"new path", []string{"--run", dir, "--out", filepath.Join(root, "new.jsonl")}, 0, "1 written"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, "", append([]string{"export"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Fatalf("exit %d, want %d; stderr %q, want %q (stdout %q)", code, tc.code, errs, tc.want, out)
+			}
+		})
+	}
+	for _, p := range []string{earlier, csv} {
+		if data, _ := os.ReadFile(p); string(data) != "earlier work\n" {
+			t.Errorf("%s now holds %q", p, data)
+		}
+	}
+	if entries, _ := os.ReadDir(folder); len(entries) != 0 {
+		t.Errorf("%s now holds %v", folder, entries)
+	}
+	if data, _ := os.ReadFile(filepath.Join(root, "new.jsonl")); strings.Count(string(data), "\n") != 1 {
+		t.Errorf("new.jsonl holds %q", data)
+	}
+}
