@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -102,6 +103,11 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer device.Close(be)
+	devGiven := false
+	fs.Visit(func(f *flag.Flag) { devGiven = devGiven || f.Name == "device" })
+	if !devGiven {
+		choice.Why = "rlt serve's default; --device gpu for a GPU"
+	}
 	m, err := model.LoadAs(be, *dir, prec)
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err

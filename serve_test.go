@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -52,6 +53,10 @@ func startServe(t *testing.T, args ...string) string {
 	m := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+) `).FindStringSubmatch(line)
 	if m == nil {
 		t.Fatalf("rlt serve said %q", line)
+	}
+	// Its device is said with why: the default is not one asked for.
+	if !slices.Contains(args, "--device") && !strings.Contains(line, "(rlt serve's default; --device gpu for a GPU)") {
+		t.Errorf("rlt serve without --device said %q, not that its device is the default", line)
 	}
 	return m[1]
 }
