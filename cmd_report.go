@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/ui/report"
 )
@@ -17,7 +22,9 @@ run on the run's colour scale (the workbench's Detail screen's). --traces
 chooses them: accepted (the traces accepted in review), top:K, bottom:K (by
 reward), or several joined by commas; default top:3,bottom:3. The runs are
 read, not locked: they may be running. The page is written to a temporary
-file and renamed, so a failed report leaves no partial page.
+file and renamed, so a failed report leaves no partial page. A report.html
+that rlt report wrote earlier is replaced (run it again to update the
+page); any other file of that name is refused and left as it was.
 
 Example:
   rlt report runs/20261125-034115 runs/official --out report --traces accepted,top:2
@@ -41,6 +48,10 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	replacing, err := checkReportOut(*out)
+	if err != nil {
+		return err
+	}
 	runs, err := report.Load(dirs)
 	if err != nil {
 		return err
@@ -52,6 +63,55 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	for _, r := range runs {
 		reportSkipped(stderr, r.Skipped)
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d runs, %d metrics)\n", path, len(runs), len(report.MetricNames(runs)))
+	again := ""
+	if replacing {
+		again = ", replacing the earlier report"
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d runs, %d metrics%s)\n", path, len(runs), len(report.MetricNames(runs)), again)
 	return nil
+}
+
+// checkReportOut says, before any run is read, whether writing the report
+// into dir replaces a page: one rlt report wrote earlier is replaced
+// (regenerating a report is the usual thing to do), and replacing is
+// true; any other file there is refused, named, and left as it was.
+func checkReportOut(dir string) (replacing bool, err error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return false, fmt.Errorf("--out %s: a file, not a folder: give the folder to write %s in", dir, report.FileName)
+	}
+	path := filepath.Join(dir, report.FileName)
+	st, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("--out %s: %w", dir, err)
+	}
+	if st.Mode().IsRegular() && writtenByReport(path) {
+		return true, nil
+	}
+	return false, fmt.Errorf("--out %s: %s exists and is not a page rlt report wrote; it is left as it was: move it away, or choose another --out folder", dir, path)
+}
+
+// writtenByReport says whether the file at path begins as every page
+// report.Render writes does: its head up to the title "RLT report: …",
+// then the heading "RLT report". (The page has no generator mark of its
+// own; the head is taken from Render itself, so that it follows the page.)
+func writtenByReport(path string) bool {
+	var page bytes.Buffer
+	report.Render(&page, nil, report.DefaultSelection)
+	const title = "<title>RLT report: "
+	i := bytes.Index(page.Bytes(), []byte(title))
+	if i < 0 {
+		return false
+	}
+	head := page.Bytes()[:i+len(title)]
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 16<<10) // the head, its style sheet and the heading
+	n, _ := io.ReadFull(f, buf)
+	return bytes.HasPrefix(buf[:n], head) && bytes.Contains(buf[:n], []byte("<h1>RLT report</h1>"))
 }

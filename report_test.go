@@ -55,3 +55,67 @@ func TestReportCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestReportReplacesOnlyItsOwnPage: running rlt report again replaces the
+// page it wrote before (and says so), but any other report.html in --out
+// (a page of the user's, a folder, a symlink), or a file as --out, is
+// refused, named, before a run is read, and left as it was.
+func TestReportReplacesOnlyItsOwnPage(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "run1")
+	r, err := sessions.Create(dir, struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Emit(event.Metrics{Time: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC), Step: 1, Values: map[string]float64{"reward": 1}})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := filepath.Join(root, "again")
+	if code, _, errs := runCLI(t, "", "report", dir, "--out", again); code != 0 {
+		t.Fatalf("first report: exit %d: %s", code, errs)
+	}
+	mine := filepath.Join(root, "mine")
+	os.MkdirAll(mine, 0o755)
+	minePage := "<!DOCTYPE html>\n<html><head><title>my notes</title></head><body><h1>RLT report</h1>kept</body></html>\n"
+	os.WriteFile(filepath.Join(mine, "report.html"), []byte(minePage), 0o644)
+	folder := filepath.Join(root, "folder")
+	os.MkdirAll(filepath.Join(folder, "report.html"), 0o755)
+	link := filepath.Join(root, "link")
+	os.MkdirAll(link, 0o755)
+	os.Symlink(filepath.Join(again, "report.html"), filepath.Join(link, "report.html"))
+	file := filepath.Join(root, "file.txt")
+	os.WriteFile(file, []byte("kept"), 0o644)
+	missingRun := filepath.Join(root, "no-such-run")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"its own page", []string{dir, "--out", again}, 0, "wrote " + filepath.Join(again, "report.html") + " (1 runs, 1 metrics, replacing the earlier report)"},
+		{"a page of the user's", []string{dir, "--out", mine}, 1, "--out " + mine + ": " + filepath.Join(mine, "report.html") + " exists and is not a page rlt report wrote; it is left as it was: move it away, or choose another --out folder"},
+		{"before a run is read", []string{missingRun, "--out", mine}, 1, filepath.Join(mine, "report.html") + " exists and is not a page rlt report wrote"},
+		{"a folder", []string{dir, "--out", folder}, 1, filepath.Join(folder, "report.html") + " exists and is not a page rlt report wrote"},
+		{"a symlink", []string{dir, "--out", link}, 1, filepath.Join(link, "report.html") + " exists and is not a page rlt report wrote"},
+		{"--out a file", []string{dir, "--out", file}, 1, "--out " + file + ": a file, not a folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, "", append([]string{"report"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Fatalf("exit %d, want %d; output %q %q, want %q", code, tc.code, out, errs, tc.want)
+			}
+		})
+	}
+	if data, _ := os.ReadFile(filepath.Join(mine, "report.html")); string(data) != minePage {
+		t.Errorf("the user's page now holds %q", data)
+	}
+	if data, _ := os.ReadFile(file); string(data) != "kept" {
+		t.Errorf("%s now holds %q", file, data)
+	}
+	if st, err := os.Lstat(filepath.Join(link, "report.html")); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symlink was replaced: %v %v", st, err)
+	}
+}
