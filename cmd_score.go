@@ -18,14 +18,12 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/durable"
-	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/remote"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
-	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -62,8 +60,9 @@ Each model is a folder, or the http(s) URL of an inference server that
 serves it (each may be its own): vLLM (/v1/completions with prompt_logprobs),
 SGLang (/generate with return_logprob), or rlt serve; --server-kind says
 which, else /v1/models tells. Token ids are sent, not text: the tokenizer
-(and the recorded prompts) are a folder's, --tokenizer DIR when both are
-URLs, and each server must tokenize a probe as it does (checked once; the
+(and the recorded prompts) are a folder's, --tokenizer's when both are URLs
+(a model folder, or its tokenizer.json: the prompts.json beside it is
+read), and each server must tokenize a probe as it does (checked once; the
 first differing token is named). vLLM and SGLang compute prompt log-probs
 of the raw logits whatever the temperature asked: a probe finds it out, and
 then both models are asked at temperature 1 and every output line, stored
@@ -96,7 +95,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt score", scoreUsage, stderr)
 	tdir := fs.String("teacher", "", "teacher model folder or server URL (required; with --run, default: the run's)")
 	sdir := fs.String("student", "", "student model folder or server URL (required; with --run, default: the run's)")
-	tokDir := fs.String("tokenizer", "", "with two server URLs: the model folder whose tokenizer.json (and prompts.json) the servers' models use")
+	tokDir := fs.String("tokenizer", "", "with two server URLs: the model folder whose tokenizer.json (and prompts.json) the servers' models use, or that tokenizer.json")
 	kindFlag := fs.String("server-kind", "auto", "the servers' protocol: vllm, sglang or auto (/v1/models' owned_by)")
 	ro := remote.Options{}
 	fs.IntVar(&ro.Concurrency, "concurrency", 8, "requests in flight at once per server")
@@ -616,15 +615,18 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 		}
 	}
 	if tokDir == "" {
-		return nil, errors.New("both models are servers: give --tokenizer DIR, a folder with the tokenizer.json (and the prompts.json) of the models they serve")
+		return nil, errors.New("both models are servers: give --tokenizer DIR, a folder with the tokenizer.json (and the prompts.json) of the models they serve, or that tokenizer.json itself")
 	}
-	tok, err := tokenizer.Load(filepath.Join(tokDir, hf.TokenizerFile))
+	tok, err := loadTokenizer(tokDir) // a tokenizer.json, or the folder holding it
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err // it names the file
 	}
 	pt, ps := local(tsrc), local(ssrc)
 	if pt == "" && ps == "" {
-		pt = tokDir
+		pt = tokDir // the prompts.json beside the tokenizer.json
+		if st, err := os.Stat(tokDir); err == nil && !st.IsDir() {
+			pt = filepath.Dir(tokDir)
+		}
 	}
 	prompts, err := record.PromptsFor(pt, ps, override)
 	if err != nil {
@@ -634,9 +636,9 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 	probe := prompts.TeacherPrompt("347+285=?", "632") + "7+5=12, carry 1; 4+8+1=13.\n" + record.EndExplanation + prompts.StudentParts("347+285=?").Prefix
 	src := func(who, s string) (rlt.LogProbSource, error) {
 		if !remote.IsURL(s) {
-			mt, err := tokenizer.Load(filepath.Join(s, hf.TokenizerFile))
+			mt, err := loadTokenizer(s)
 			if err != nil {
-				return nil, fmt.Errorf("%s tokenizer: %w", who, err)
+				return nil, fmt.Errorf("%s: %w", who, err)
 			}
 			if err := rlt.SameVocabulary(tok, mt); err != nil {
 				return nil, fmt.Errorf("%s and %s: %w", tokDir, s, err)
