@@ -101,3 +101,24 @@ func TestLoadTokenizer(t *testing.T) {
 		}
 	}
 }
+
+// TestSamplingFlagsRefusedBeforeLoading: rlt generate's temperature,
+// top-k, top-p and min-p that no draw could use are a wrong call (exit 2,
+// the flag named), said before the model is loaded.
+func TestSamplingFlagsRefusedBeforeLoading(t *testing.T) {
+	model := filepath.Join("engine", "defaults", "models", "teacher")
+	for _, c := range []struct {
+		flag, value, want string
+	}{
+		{"--temperature", "-1", "rlt generate: --temperature -1 must be ≥ 0"},
+		{"--top-k", "-1", "rlt generate: --top-k -1 must be ≥ 0"},
+		{"--top-p", "2", "rlt generate: --top-p 2 must be in [0, 1]"},
+		{"--min-p", "-0.5", "rlt generate: --min-p -0.5 must be in [0, 1]"},
+	} {
+		code, out, errs := runCLI(t, "", "generate", "--model", model, "--prompt", "hi", "--device", "cpu", c.flag, c.value)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if last := lines[len(lines)-1]; code != 2 || last != c.want || out != "" || strings.Contains(errs, "computing on") {
+			t.Errorf("%s %s: exit %d, last line %q, output %q; want exit 2 and %q before any device or model", c.flag, c.value, code, last, out, c.want)
+		}
+	}
+}

@@ -58,6 +58,10 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := checkCounts(fs, atLeast{"max-new-tokens", *maxNew, 1}); err != nil {
 		return err
 	}
+	knobs := sample.Options{Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP)}
+	if err := knobs.CheckDistribution(); err != nil {
+		return misuse(fs, "--%v", err)
+	}
 	be, err := openDevice("rlt generate", *dev, stderr)
 	if err != nil {
 		return err

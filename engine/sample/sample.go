@@ -239,16 +239,29 @@ func (p *picks) drawWhole(lg []float32) {
 // NewGenerator returns a Generator for m.
 func NewGenerator(m *model.Model) *Generator { return &Generator{m: m} }
 
-func (o *Options) check(vocab int) error {
+// CheckDistribution says what is wrong with the knobs that shape the
+// distribution tokens are drawn from (temperature, top-k, top-p, min-p),
+// each named as its flag is: nil when they can all run. Generate checks
+// them too; a command checks them before it loads a model.
+func (o *Options) CheckDistribution() error {
 	switch {
 	case !(o.Temperature >= 0) || o.Temperature > 1e6:
-		return fmt.Errorf("sample: temperature %g must be ≥ 0", o.Temperature)
+		return fmt.Errorf("temperature %g must be ≥ 0", o.Temperature)
 	case o.TopK < 0:
-		return fmt.Errorf("sample: top-k %d must be ≥ 0", o.TopK)
+		return fmt.Errorf("top-k %d must be ≥ 0", o.TopK)
 	case !(o.TopP >= 0 && o.TopP <= 1):
-		return fmt.Errorf("sample: top-p %g must be in [0, 1]", o.TopP)
+		return fmt.Errorf("top-p %g must be in [0, 1]", o.TopP)
 	case !(o.MinP >= 0 && o.MinP <= 1):
-		return fmt.Errorf("sample: min-p %g must be in [0, 1]", o.MinP)
+		return fmt.Errorf("min-p %g must be in [0, 1]", o.MinP)
+	}
+	return nil
+}
+
+func (o *Options) check(vocab int) error {
+	if err := o.CheckDistribution(); err != nil {
+		return fmt.Errorf("sample: %w", err)
+	}
+	switch {
 	case o.MaxNewTokens <= 0:
 		return fmt.Errorf("sample: MaxNewTokens %d must be positive", o.MaxNewTokens)
 	case o.AllowedVocab < 0 || o.AllowedVocab > vocab:
