@@ -102,23 +102,30 @@ func TestLoadTokenizer(t *testing.T) {
 	}
 }
 
-// TestSamplingFlagsRefusedBeforeLoading: rlt generate's temperature,
-// top-k, top-p and min-p that no draw could use are a wrong call (exit 2,
-// the flag named), said before the model is loaded.
-func TestSamplingFlagsRefusedBeforeLoading(t *testing.T) {
+// TestFlagValuesRefusedBeforeLoading: flag values no run could use (rlt
+// generate's temperature, top-k, top-p and min-p; rlt serve's --api,
+// --weights and --listen) are a wrong call (exit 2, the flag named), said
+// before a device opens or a model loads.
+func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 	model := filepath.Join("engine", "defaults", "models", "teacher")
+	gen := []string{"generate", "--model", model, "--prompt", "hi", "--device", "cpu"}
+	srv := []string{"serve", "--model", model}
 	for _, c := range []struct {
-		flag, value, want string
+		args []string
+		want string
 	}{
-		{"--temperature", "-1", "rlt generate: --temperature -1 must be ≥ 0"},
-		{"--top-k", "-1", "rlt generate: --top-k -1 must be ≥ 0"},
-		{"--top-p", "2", "rlt generate: --top-p 2 must be in [0, 1]"},
-		{"--min-p", "-0.5", "rlt generate: --min-p -0.5 must be in [0, 1]"},
+		{append(gen, "--temperature", "-1"), "rlt generate: --temperature -1 must be ≥ 0"},
+		{append(gen, "--top-k", "-1"), "rlt generate: --top-k -1 must be ≥ 0"},
+		{append(gen, "--top-p", "2"), "rlt generate: --top-p 2 must be in [0, 1]"},
+		{append(gen, "--min-p", "-0.5"), "rlt generate: --min-p -0.5 must be in [0, 1]"},
+		{append(srv, "--api", "openai"), `rlt serve: --api "openai": want vllm, sglang or both`},
+		{append(srv, "--weights", "f16"), `rlt serve: --weights "f16": want checkpoint or float32`},
+		{append(srv, "--listen", "8000"), `rlt serve: --listen "8000": address 8000: missing port in address`},
 	} {
-		code, out, errs := runCLI(t, "", "generate", "--model", model, "--prompt", "hi", "--device", "cpu", c.flag, c.value)
+		code, out, errs := runCLI(t, "", c.args...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
 		if last := lines[len(lines)-1]; code != 2 || last != c.want || out != "" || strings.Contains(errs, "computing on") {
-			t.Errorf("%s %s: exit %d, last line %q, output %q; want exit 2 and %q before any device or model", c.flag, c.value, code, last, out, c.want)
+			t.Errorf("rlt %v: exit %d, last line %q, output %q; want exit 2 and %q before any device or model", c.args, code, last, out, c.want)
 		}
 	}
 }

@@ -79,17 +79,18 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := checkCounts(fs, atLeast{"micro-batch-tokens", *mbTokens, 0}); err != nil {
 		return err
 	}
+	// Values no server could take are the call's, before any work.
 	api, err := serve.ParseAPI(*apiFlag)
 	if err != nil {
-		return err
+		return misuse(fs, "--%v", err)
 	}
 	prec, err := parseWeights(*weights)
 	if err != nil {
-		return err
+		return misuse(fs, "%v", err)
 	}
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
-		return fmt.Errorf("--listen %q: %w", *listen, err)
+		return misuse(fs, "--listen %q: %v", *listen, err)
 	}
 	if !*public && !loopback(host) {
 		return fmt.Errorf("--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
