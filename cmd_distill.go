@@ -73,6 +73,19 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// --reference takes the rows from the task, not a teacher: its model
+	// folder, for the tokenizer alone, is --tokenizer-from. Each wrong mix
+	// names the flag that is wrong or missing.
+	switch {
+	case *reference && set["teacher"]:
+		return misuse(fs, "--teacher with --reference: the rows are the task's own explanations, not a teacher's; give the folder whose tokenizer.json to use as --tokenizer-from (--tokenizer-from %s?)", *tdir)
+	case *reference && *tokFrom == "":
+		return misuse(fs, "--reference needs --tokenizer-from: the model folder whose tokenizer.json the rows are tokenized with (e.g. the teacher you compare with)")
+	case !*reference && set["tokenizer-from"]:
+		return misuse(fs, "--tokenizer-from without --reference: the rows are --teacher's explanations, tokenized with its own tokenizer.json; add --reference for the task's own explanations, or leave --tokenizer-from out")
+	}
 	if *reference {
 		*tdir = *tokFrom
 	}
@@ -93,8 +106,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return err
 	}
 	c.MinLR = c.LR / 10
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *dataPath != "" && set["task"] {
 		return fmt.Errorf("--data and --task are alternatives: the questions come from %s", *dataPath)
 	}
@@ -102,9 +113,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
+	tdirFlag := "--teacher"
+	if *reference {
+		tdirFlag = "--tokenizer-from"
+	}
 	tok, err := loadTokenizer(filepath.Join(*tdir, "tokenizer.json"))
 	if err != nil {
-		return err
+		return fmt.Errorf("%s %s: %w", tdirFlag, *tdir, err)
 	}
 	be, err := openDevice("rlt distill", *dev, stderr)
 	if err != nil {
@@ -131,7 +146,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	maxPos := student.Cfg.MaxPos
 	if !*reference {
 		if teacher, err = model.Load(be, *tdir); err != nil {
-			return err
+			return fmt.Errorf("--teacher %s: %w", *tdir, err)
 		}
 		maxPos = min(maxPos, teacher.Cfg.MaxPos)
 	}
