@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -91,8 +92,12 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // [table] header, whose keys would be misplaced, nor a mistyped value no
 // key = value of its own holds). When every problem is an unknown key or a mistyped value
 // (OnlyKeyProblems), v holds every other key of the file, decoded: the
-// caller can validate it and say its problems with these.
+// caller can validate it and say its problems with these. A file that is
+// JSON or not text is said to be so, in one problem (notTOML).
 func DecodeStrict(path string, data []byte, v any) error {
+	if err := notTOML(path, data); err != nil {
+		return err
+	}
 	err := decodeStrictOnce(path, data, v)
 	var errs []error
 	var last *ConfigError // the first problem of the last pass
@@ -540,12 +545,25 @@ func ReadConfigFile(path string, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[' && json.Valid(t)) {
-		// A JSON file (a model's config.json, say) fails TOML on every line.
-		return data, &ConfigError{File: path, Line: 1, Column: 1,
-			Msg: "this is JSON, not a TOML run configuration (rlt train --print-config writes one to start from)"}
-	}
 	return data, DecodeStrict(path, data, v)
+}
+
+// notTOML says what data is when it is plainly no TOML at all, which a
+// TOML parser would report as a problem on every line: JSON (a model's
+// config.json, say) or not text (a weights file). nil otherwise.
+func notTOML(path string, data []byte) error {
+	const start = " (rlt train --print-config writes one to start from)"
+	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[' && json.Valid(t)) {
+		return &ConfigError{File: path, Line: 1, Column: 1, Msg: "this is JSON, not a TOML run configuration" + start}
+	}
+	if at := bytes.IndexByte(data, 0); at >= 0 || !utf8.Valid(data) {
+		what := "bytes that are not UTF-8"
+		if at >= 0 {
+			what = fmt.Sprintf("a NUL byte at offset %d", at)
+		}
+		return &ConfigError{File: path, Msg: "this is not text (it holds " + what + "; a weights or other binary file?), not a TOML run configuration" + start}
+	}
+	return nil
 }
 
 // EncodeTOML renders v as TOML (go-toml/v2 with its default layout; struct

@@ -236,16 +236,42 @@ func unjoin(err error) []error {
 }
 
 // TestDecodeFileRefusesJSON: a JSON file given as a run configuration (a
-// model's config.json) is said to be JSON once, not failed on every line.
+// model's config.json), or a file that is not text (its weights), is said
+// for what it is once, not failed on every line; so too a run's
+// config.toml that holds one (DecodeStrict, as a resume reads it).
 func TestDecodeFileRefusesJSON(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "config.json")
-	os.WriteFile(path, []byte("{\n  \"vocab_size\": 151936,\n  \"hidden_size\": 896\n}\n"), 0o644)
-	var v struct {
-		Steps int `toml:"steps"`
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, data, want string
+	}{
+		{"config.json", "{\n  \"vocab_size\": 151936,\n  \"hidden_size\": 896\n}\n", ":1:1: this is JSON, not a TOML run configuration"},
+		{"list.json", "[1, 2]\n", ":1:1: this is JSON, not a TOML run configuration"},
+		{"model.safetensors", "\x08\x00\x00\x00\x00\x00\x00\x00{}      ", ": this is not text (it holds a NUL byte at offset 1; a weights or other binary file?)"},
+		{"latin1.toml", "name = \"caf\xe9\"\n", ": this is not text (it holds bytes that are not UTF-8;"},
+	} {
+		path := filepath.Join(dir, c.name)
+		os.WriteFile(path, []byte(c.data), 0o644)
+		var v struct {
+			Steps int `toml:"steps"`
+		}
+		_, err := ReadConfigFile(path, &v)
+		if err == nil || !strings.Contains(err.Error(), path+c.want) || strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("ReadConfigFile(%s) = %v, want one line holding %q", c.name, err, path+c.want)
+		}
+		if err := DecodeStrict(path, []byte(c.data), &v); err == nil || !strings.Contains(err.Error(), path+c.want) || OnlyKeyProblems(err) {
+			t.Errorf("DecodeStrict(%s) = %v, want %q, and no decoded configuration", c.name, err, path+c.want)
+		}
 	}
-	_, err := ReadConfigFile(path, &v)
-	if err == nil || !strings.Contains(err.Error(), path+":1:1: this is JSON, not a TOML run configuration") || strings.Count(err.Error(), "\n") > 0 {
-		t.Errorf("ReadConfigFile(config.json) = %v", err)
+	// A TOML table header is not a JSON array.
+	path := filepath.Join(dir, "run.toml")
+	os.WriteFile(path, []byte("[grpo]\nlr = 1e-6\n"), 0o644)
+	var v struct {
+		GRPO struct {
+			LR float64 `toml:"lr"`
+		} `toml:"grpo"`
+	}
+	if _, err := ReadConfigFile(path, &v); err != nil || v.GRPO.LR != 1e-6 {
+		t.Errorf("ReadConfigFile([grpo] lr = 1e-6) = %v, lr %g", err, v.GRPO.LR)
 	}
 }
 
