@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -220,11 +221,19 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	done := 0 // student steps finished
 	err = runpkg.FineTune(ctx, student, tok, p, rows, c, func(step int, loss float64) {
+		done = step + 1
 		if step%50 == 0 || step == c.Steps-1 {
 			fmt.Fprintf(stderr, "student step %d/%d  loss %.4f\n", step+1, c.Steps, loss)
 		}
 	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// The rows stay (they are the teacher's work); a rerun with this
+		// --out is refused because of them, so the message says so.
+		return fmt.Errorf("stopped by a signal after %d of %d student steps: %s keeps its %d rows; the student was not saved; to start again, remove %s or choose another --out",
+			done, c.Steps, f.Name(), len(rows), *out)
+	}
 	if err := deviceCheck(be, "fine-tune the student", err); err != nil {
 		return err
 	}
