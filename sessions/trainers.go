@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -199,6 +200,12 @@ func DetectFormat(dir string) (string, error) {
 	}
 	if v := findVerl(dir); len(v.metrics) > 0 || len(v.rollouts) > 0 {
 		return ImportVerl, nil
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return "", errors.New("a file, not a run folder: rlt import reads a JSON Lines file of traces into a run folder, which rlt open then opens")
+	}
+	if has(hf.ConfigFile) && (has("*.safetensors") || has(hf.IndexFile)) {
+		return "", errors.New("a model folder, not a run folder: rlt model info describes it, and a run's configuration names it as its teacher or student")
 	}
 	return "", errors.New("not a trainer's run folder: no stored_completions/*.csv (official RLT trainer), " +
 		"no trainer_state.json or completions/*.parquet (TRL), no {step}.jsonl rollouts or {\"step\",\"data\"} " +

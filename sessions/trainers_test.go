@@ -147,6 +147,17 @@ func TestDetectFormatRefuses(t *testing.T) {
 	if f, err := DetectFormat(root); err == nil {
 		t.Errorf("a folder of our runs detected as %q", f)
 	}
+	// A file, and a model folder, are said for what they are.
+	csv := filepath.Join(dir, "d.csv")
+	os.WriteFile(csv, []byte("a,b\n1,2\n"), 0o644)
+	model := t.TempDir()
+	os.WriteFile(filepath.Join(model, "config.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(model, "model.safetensors"), []byte("{}"), 0o644)
+	for path, want := range map[string]string{csv: "a file, not a run folder: rlt import reads", model: "a model folder, not a run folder: rlt model info describes it"} {
+		if f, err := DetectFormat(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("DetectFormat(%s) = %q, %v; want %q", path, f, err, want)
+		}
+	}
 	// Forcing a format reads the folder as that trainer's.
 	if _, err := ImportAs(filepath.Join(t.TempDir(), "x"), trlFixture, "verl"); err == nil || !strings.Contains(err.Error(), "not a verl folder") {
 		t.Fatalf("err %v", err)
