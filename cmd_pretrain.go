@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/signal"
@@ -58,6 +59,9 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	err := warmstart.Build(ctx, r, *out, func(p warmstart.Progress) {
 		fmt.Fprintf(stderr, "%s step %d/%d  loss %.4f  %.0fs\n", p.Model, p.Step, p.Steps, p.Loss, p.Elapsed.Seconds())
 	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return pretrainStopped(*out)
+	}
 	if err != nil {
 		return err
 	}
@@ -79,4 +83,16 @@ func modelFile(dir string) string {
 		}
 	}
 	return ""
+}
+
+// pretrainStopped says what a pretrain stopped by a signal leaves in out:
+// the teacher is trained and saved before the student starts, and neither
+// is written before its training ends, so out holds the whole teacher or
+// nothing of this run.
+func pretrainStopped(out string) error {
+	teacher := filepath.Join(out, "teacher")
+	if modelFile(teacher) == "" {
+		return fmt.Errorf("stopped by a signal while training the teacher: nothing was written to %s; to start again, run the same command", out)
+	}
+	return fmt.Errorf("stopped by a signal while training the student: %s holds the trained teacher, the student was not written; to start again, remove %s or choose another --out (a folder holding teacher/ is refused)", teacher, out)
 }
