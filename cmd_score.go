@@ -145,6 +145,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		atLeast{"concurrency", ro.Concurrency, 1}, atLeast{"retries", ro.Retries, 0}); err != nil {
 		return err
 	}
+	if ro.Timeout <= 0 {
+		return misuse(fs, "--timeout %v: want a positive duration, such as 30s or 5m", ro.Timeout)
+	}
 	var run *sessions.Run
 	if *runDir != "" {
 		var err error
