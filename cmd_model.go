@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -78,13 +79,24 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := refuseOverwrite("out", *out, nil, []string{"."}); err != nil {
 		return err
 	}
+	// Every input is checked before anything is written: a bad one leaves
+	// --out as it was, and the corrected call is not refused for it.
+	if _, err := os.Stat(*cfgPath); errors.Is(err, os.ErrNotExist) { // not "model folder DIR does not exist"
+		return fmt.Errorf("--config %s: no such file: give a Hugging Face config.json describing the shape (a model folder's, or one you write)", *cfgPath)
+	}
 	hc, err := hf.LoadConfig(*cfgPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("--config %s: %w", *cfgPath, err)
 	}
 	cfg, err := model.ConfigFromHF(hc)
 	if err != nil {
-		return fmt.Errorf("%s: %w", *cfgPath, err)
+		return fmt.Errorf("--config %s: %w", *cfgPath, err)
+	}
+	var tokData []byte
+	if *tok != "" {
+		if tokData, err = readTokenizerFlag(*tok); err != nil {
+			return err
+		}
 	}
 	// Drawn and written a chunk at a time: a few MB of memory whatever the
 	// size, the same numbers as model.NewRandom draws.
@@ -92,17 +104,44 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if *tok != "" {
-		data, err := os.ReadFile(*tok)
-		if err != nil {
-			return fmt.Errorf("copy tokenizer: %w", err)
-		}
-		if err := durable.WriteFile(filepath.Join(*out, hf.TokenizerFile), data, 0o644); err != nil {
+	if tokData != nil {
+		if err := durable.WriteFile(filepath.Join(*out, hf.TokenizerFile), tokData, 0o644); err != nil {
 			return fmt.Errorf("copy tokenizer: %w", err)
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(params), strings.ToUpper(*dtype))
 	return nil
+}
+
+// readTokenizerFlag reads the tokenizer --tokenizer names, a tokenizer.json
+// or a model folder holding one, once it has checked that it is one (it
+// parses as a Hugging Face tokenizer); otherwise it says what the path is
+// not, or what it is instead (loadTokenizer).
+func readTokenizerFlag(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("--tokenizer %s: no such file or folder: give a tokenizer.json, or the model folder that holds one", path)
+	}
+	if _, err := loadTokenizer(path); err != nil {
+		var te *tokenizer.Error
+		if errors.As(err, &te) { // it names the file: said once
+			msg := te.Msg
+			if te.Key != "" {
+				msg = te.Key + ": " + msg
+			}
+			return nil, fmt.Errorf("--tokenizer %s: %s", te.File, msg)
+		}
+		return nil, fmt.Errorf("--tokenizer %s: %w", path, err)
+	}
+	file := path
+	if st.IsDir() {
+		file = filepath.Join(path, hf.TokenizerFile)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--tokenizer %s: %w", path, err)
+	}
+	return data, nil
 }
 
 func parseDType(s string) (hf.DType, error) {

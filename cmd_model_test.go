@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rlt model init checks --config and --tokenizer before it writes
+// anything: a bad one is named by its flag, saying what the path is not,
+// --out stays unmade, and the corrected call into the same --out works.
+func TestModelInitChecksInputsFirst(t *testing.T) {
+	dir := t.TempDir()
+	shape := filepath.Join(dir, "shape.json")
+	os.WriteFile(shape, []byte(`{"vocab_size": 1216, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
+	csv := filepath.Join(dir, "data.csv")
+	os.WriteFile(csv, []byte("question,solution\n1+1=?,2\n"), 0o644)
+	noTokenizer := filepath.Join(dir, "empty")
+	os.Mkdir(noTokenizer, 0o755)
+	missing := filepath.Join(dir, "nope")
+	out := filepath.Join(dir, "model")
+	for _, c := range []struct {
+		flags []string
+		last  string // the last line of stderr
+	}{
+		{[]string{"--config", missing + ".json"}, "rlt model init: --config " + missing + ".json: no such file: give a Hugging Face config.json"},
+		{[]string{"--config", filepath.Join(missing, "config.json")}, "rlt model init: --config " + filepath.Join(missing, "config.json") + ": no such file"},
+		{[]string{"--config", csv}, "rlt model init: --config " + csv + ": "},
+		{[]string{"--config", shape, "--tokenizer", missing}, "rlt model init: --tokenizer " + missing + ": no such file or folder: give a tokenizer.json, or the model folder that holds one"},
+		{[]string{"--config", shape, "--tokenizer", noTokenizer}, "rlt model init: --tokenizer " + noTokenizer + ": " + noTokenizer + " holds no tokenizer.json"},
+		{[]string{"--config", shape, "--tokenizer", csv}, "rlt model init: --tokenizer " + csv + ": not valid tokenizer JSON: line 1, column 1: "},
+		{[]string{"--config", shape, "--tokenizer", shape}, "rlt model init: --tokenizer " + shape + `: model: missing: this is not a tokenizer.json`},
+	} {
+		args := append([]string{"model", "init", "--out", out}, c.flags...)
+		code, _, errs := runCLI(t, "", args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, c.last) {
+			t.Errorf("rlt %v: exit %d, last line %q; want exit 1 and %q", args, code, last, c.last)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("rlt %v: refused, yet it made %s", args, out)
+			os.RemoveAll(out) // the next case starts clean
+		}
+	}
+	// A tokenizer.json, or the model folder holding one, is copied.
+	for i, tok := range []string{tokenizerFixture, distillTeacher} {
+		out := filepath.Join(out, string(rune('a'+i)))
+		if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", out, "--tokenizer", tok); code != 0 {
+			t.Fatalf("model init --tokenizer %s: exit %d: %s", tok, code, errs)
+		}
+		if _, err := loadTokenizer(out); err != nil {
+			t.Errorf("model init --tokenizer %s: %v", tok, err)
+		}
+	}
+}
