@@ -55,3 +55,30 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 		}
 	}
 }
+
+// rlt model info of a run's checkpoint says what it is and points to its
+// teacher/ folder, the model there, rather than advising to rename
+// optimizer.safetensors to model.safetensors.
+func TestModelInfoOfACheckpoint(t *testing.T) {
+	model := tinyFolder(t, "f32")
+	ck := filepath.Join(t.TempDir(), "checkpoints", "step-000000")
+	os.MkdirAll(ck, 0o755)
+	copyDir(t, model, filepath.Join(ck, "teacher"))
+	copyDir(t, model, filepath.Join(ck, "reference"))
+	weights, _ := os.ReadFile(filepath.Join(model, "model.safetensors"))
+	os.WriteFile(filepath.Join(ck, "optimizer.safetensors"), weights, 0o644)
+	os.WriteFile(filepath.Join(ck, "trainer.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(ck, "state.json"), []byte(`{"step": 0}`), 0o644)
+	code, _, errs := runCLI(t, "", "model", "info", ck, "--device", "cpu")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	last := lines[len(lines)-1]
+	if want := ck + " is a training checkpoint, not a model folder: the teacher trained to that step is the model folder " + filepath.Join(ck, "teacher"); code != 1 || !strings.Contains(last, want) {
+		t.Errorf("model info of a checkpoint: exit %d, last line %q; want exit 1 and %q", code, last, want)
+	}
+	if strings.Contains(last, "rename") {
+		t.Errorf("model info of a checkpoint advises a rename: %q", last)
+	}
+	if code, out, errs := runCLI(t, "", "model", "info", filepath.Join(ck, "teacher"), "--device", "cpu"); code != 0 || !strings.Contains(out, "2 layers, hidden 32") {
+		t.Errorf("model info of the checkpoint's teacher: exit %d: %s%s", code, out, errs)
+	}
+}
