@@ -62,7 +62,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "folder to write (required; created if missing)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	dtype := fs.String("dtype", "f32", "weights dtype: f32 or bf16")
-	tok := fs.String("tokenizer", "", "tokenizer.json to copy into the folder (optional)")
+	tok := fs.String("tokenizer", "", "tokenizer.json to copy into the folder, or the model folder that holds one (optional; checked before anything is written)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
