@@ -80,6 +80,7 @@ func TestLoadTokenizer(t *testing.T) {
 	checkpoint := t.TempDir()
 	os.Mkdir(filepath.Join(checkpoint, "teacher"), 0o755)
 	os.WriteFile(filepath.Join(checkpoint, "teacher", "config.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(checkpoint, "optimizer.safetensors"), []byte("{}"), 0o644)
 	empty := t.TempDir()
 	for _, c := range []struct {
 		path, want string // want "": loads

@@ -122,18 +122,23 @@ func (ff FolderFiles) Check(needTokenizer bool) error {
 }
 
 // NotAModel says what the folder is when it is one of the workbench's own
-// that people take for a model folder: a run folder (its config.toml) or
-// one of a run's checkpoints (the trained teacher in its teacher/ folder);
-// nil for any other.
+// that people take for a model folder: a run folder (its config.toml), one
+// of a run's checkpoints (optimizer.safetensors, and the trained teacher in
+// its teacher/ folder), or rlt pretrain's output (a teacher/ and a student/
+// model folder); nil for any other.
 func (ff FolderFiles) NotAModel() error {
 	if _, err := os.Stat(filepath.Join(ff.Dir, "config.toml")); err == nil {
 		return fmt.Errorf("%s is a run folder, not a model folder: its config.toml names the teacher and student it trains with, and each checkpoint holds the trained teacher as a model folder (%s)",
 			ff.Dir, filepath.Join(ff.Dir, "checkpoints", "step-NNNNNN", "teacher"))
 	}
 	if ff.Config == "" {
-		if _, err := os.Stat(filepath.Join(ff.Dir, "teacher", ConfigFile)); err == nil {
-			return fmt.Errorf("%s is a training checkpoint, not a model folder: the teacher trained to that step is the model folder %s",
-				ff.Dir, filepath.Join(ff.Dir, "teacher"))
+		has := func(name string) bool { _, err := os.Stat(filepath.Join(ff.Dir, name)); return err == nil }
+		teacher, student := filepath.Join(ff.Dir, "teacher"), filepath.Join(ff.Dir, "student")
+		switch {
+		case has(filepath.Join("teacher", ConfigFile)) && has("optimizer.safetensors"):
+			return fmt.Errorf("%s is a training checkpoint, not a model folder: the teacher trained to that step is the model folder %s", ff.Dir, teacher)
+		case has(filepath.Join("teacher", ConfigFile)) && has(filepath.Join("student", ConfigFile)):
+			return fmt.Errorf("%s holds two model folders, not one (rlt pretrain writes them so): give %s or %s", ff.Dir, teacher, student)
 		}
 	}
 	return nil

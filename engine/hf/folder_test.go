@@ -240,6 +240,11 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 	os.WriteFile(filepath.Join(checkpoint, "optimizer.safetensors"), []byte("{}"), 0o644)
 	os.Mkdir(filepath.Join(checkpoint, "teacher"), 0o755)
 	os.WriteFile(filepath.Join(checkpoint, "teacher", ConfigFile), []byte("{}"), 0o644)
+	pair := t.TempDir()
+	for _, m := range []string{"teacher", "student"} {
+		os.Mkdir(filepath.Join(pair, m), 0o755)
+		os.WriteFile(filepath.Join(pair, m, ConfigFile), []byte("{}"), 0o644)
+	}
 	half := t.TempDir()
 	os.WriteFile(filepath.Join(half, TokenizerFile), []byte("{}"), 0o644)
 	for _, c := range []struct {
@@ -247,6 +252,7 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 	}{
 		{"run folder", run, run + " is a run folder, not a model folder"},
 		{"checkpoint", checkpoint, checkpoint + " is a training checkpoint, not a model folder: the teacher trained to that step is the model folder " + filepath.Join(checkpoint, "teacher")},
+		{"rlt pretrain's output", pair, pair + " holds two model folders, not one (rlt pretrain writes them so): give " + filepath.Join(pair, "teacher") + " or " + filepath.Join(pair, "student")},
 		{"folder with a tokenizer only", half, "is incomplete: missing config.json"},
 	} {
 		if _, err := LoadConfig(c.dir); err == nil || !strings.Contains(err.Error(), c.want) {
