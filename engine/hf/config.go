@@ -80,13 +80,20 @@ func (c Config) HeadSize() int {
 // LoadConfig reads and validates a config.json. path may also name the
 // model folder that holds it.
 func LoadConfig(path string) (Config, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
 		path = filepath.Join(path, ConfigFile)
+	case errors.Is(err, fs.ErrNotExist) && filepath.Ext(path) != ".json":
+		return Config{}, fmt.Errorf("model folder %s does not exist", path)
+	case errors.Is(err, fs.ErrNotExist):
+		// A config file named directly: in a folder that exists, the
+		// folder is said for what it is below.
+		if dst, derr := os.Stat(filepath.Dir(path)); derr != nil || !dst.IsDir() || filepath.Base(path) != ConfigFile {
+			return Config{}, fmt.Errorf("%s does not exist", path)
+		}
 	}
 	data, err := os.ReadFile(path)
-	if _, derr := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) && errors.Is(derr, fs.ErrNotExist) {
-		return Config{}, fmt.Errorf("model folder %s does not exist", filepath.Dir(path))
-	}
 	if errors.Is(err, fs.ErrNotExist) && filepath.Base(path) == ConfigFile {
 		if ff, serr := ScanFolder(filepath.Dir(path)); serr == nil { // say what the folder is instead
 			if cerr := ff.Check(false); cerr != nil {

@@ -247,9 +247,13 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 	}
 	half := t.TempDir()
 	os.WriteFile(filepath.Join(half, TokenizerFile), []byte("{}"), 0o644)
+	gone := filepath.Join(t.TempDir(), "gone")
 	for _, c := range []struct {
 		what, dir, want string
 	}{
+		{"missing folder", gone, "model folder " + gone + " does not exist"},
+		{"missing config file", filepath.Join(gone, "c.json"), filepath.Join(gone, "c.json") + " does not exist"},
+		{"missing config.json in a folder that exists", filepath.Join(run, ConfigFile), run + " is a run folder, not a model folder"},
 		{"run folder", run, run + " is a run folder, not a model folder"},
 		{"checkpoint", checkpoint, checkpoint + " is a training checkpoint, not a model folder: the teacher trained to that step is the model folder " + filepath.Join(checkpoint, "teacher")},
 		{"rlt pretrain's output", pair, pair + " holds two model folders, not one (rlt pretrain writes them so): give " + filepath.Join(pair, "teacher") + " or " + filepath.Join(pair, "student")},
