@@ -1,0 +1,120 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The commands' stops by a signal, tested by sending this process a real
+// SIGTERM (syscall.Kill: not on Windows, where Ctrl-C is os.Interrupt and a
+// process cannot signal itself so).
+
+// runUntilSignal runs rlt args in this process, sends it SIGTERM once its
+// stderr holds started (the command is then working under its own signal
+// handler), and returns its exit code and stderr. The test's own handler
+// keeps the signal's default action (ending the test binary) off.
+func runUntilSignal(t *testing.T, started string, args ...string) (int, string) {
+	t.Helper()
+	absorb := make(chan os.Signal, 1)
+	signal.Notify(absorb, syscall.SIGTERM)
+	defer signal.Stop(absorb)
+	var stdout, stderr lockedBuf
+	done := make(chan int, 1)
+	go func() { done <- run(args, strings.NewReader(""), &stdout, &stderr) }()
+	deadline := time.After(2 * time.Minute)
+	for !strings.Contains(stderr.String(), started) {
+		select {
+		case code := <-done:
+			t.Fatalf("rlt %v ended (exit %d) before %q: %s", args, code, started, stderr.String())
+		case <-deadline:
+			t.Fatalf("rlt %v: no %q in 2 minutes: %s", args, started, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		return code, stderr.String()
+	case <-deadline:
+		t.Fatalf("rlt %v did not stop on SIGTERM: %s", args, stderr.String())
+	}
+	return 0, ""
+}
+
+// A distill stopped by a signal says so, how far the student got and what
+// is left (the rows, kept), and why a rerun into the same --out is refused;
+// not a bare "context canceled".
+func TestDistillStoppedBySignal(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, errs := runUntilSignal(t, "student step 1/", "distill", "--reference", "--tokenizer-from", distillTeacher,
+		"--out", out, "--questions", "6", "--steps", "1000000", "--batch", "2", "--device", "cpu")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	last := lines[len(lines)-1]
+	rows := filepath.Join(out, "distill.jsonl")
+	for _, want := range []string{"rlt distill: stopped by a signal after ", " of 1000000 student steps: " + rows + " keeps its 6 rows; the student was not saved; to start again, remove " + out + " or choose another --out"} {
+		if code != 1 || !strings.Contains(last, want) {
+			t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
+		}
+	}
+	if data, err := os.ReadFile(rows); err != nil || strings.Count(string(data), "\n") != 6 {
+		t.Errorf("%s after the stop: %d lines (%v); want the 6 rows kept", rows, strings.Count(string(data), "\n"), err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "student")); err == nil {
+		t.Errorf("a stopped distill wrote %s", filepath.Join(out, "student"))
+	}
+	// What the message says of a rerun holds.
+	code, _, errs = runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher, "--out", out, "--device", "cpu")
+	if want := rows + " exists and would be replaced"; code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("rerun into %s: exit %d, %q; want exit 1 and %q", out, code, errs, want)
+	}
+}
+
+// A pretrain stopped by a signal says so and what it leaves: nothing while
+// the teacher trains (the same command starts again), the whole teacher
+// while the student trains (and a rerun into that folder is refused, as
+// the message says); not a bare "context canceled".
+func TestPretrainStoppedBySignal(t *testing.T) {
+	for _, c := range []struct {
+		during  string // the progress line after which the signal comes
+		last    func(out string) string
+		teacher bool // whether out/teacher holds the trained teacher
+	}{
+		{"teacher step 1/", func(out string) string {
+			return "rlt pretrain: stopped by a signal while training the teacher: nothing was written to " + out + "; to start again, run the same command"
+		}, false},
+		{"student step 1/", func(out string) string {
+			return "rlt pretrain: stopped by a signal while training the student: " + filepath.Join(out, "teacher") +
+				" holds the trained teacher, the student was not written; to start again, remove " + out + " or choose another --out"
+		}, true},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		code, errs := runUntilSignal(t, c.during, "pretrain", "--out", out, "--steps", "200", "--batch", "1")
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, c.last(out)) {
+			t.Errorf("stopped after %q: exit %d, last line %q; want exit 1 and %q", c.during, code, last, c.last(out))
+		}
+		if got := modelFile(filepath.Join(out, "teacher")) != ""; got != c.teacher {
+			t.Errorf("stopped after %q: %s/teacher holds a model: %v; want %v", c.during, out, got, c.teacher)
+		}
+		if _, err := os.Stat(filepath.Join(out, "student")); err == nil {
+			t.Errorf("stopped after %q: the student was written", c.during)
+		}
+		// What the message says of a rerun holds.
+		code, _, errs = runCLI(t, "", "pretrain", "--out", out, "--steps", "1", "--batch", "1")
+		if c.teacher && (code != 1 || !strings.Contains(errs, "already holds a model")) {
+			t.Errorf("rerun after a stop during the student: exit %d, %q; want it refused", code, errs)
+		}
+		if !c.teacher && code != 0 {
+			t.Errorf("rerun after a stop during the teacher: exit %d, %q; want it to run", code, errs)
+		}
+	}
+}
