@@ -260,7 +260,23 @@ func nearestFlag(fs *flag.FlagSet, name string) string {
 	if best == "" && len(prefixed) == 1 {
 		best = prefixed[0]
 	}
+	if best == "" {
+		for _, other := range flagSynonyms[name] {
+			if fs.Lookup(other) != nil {
+				return other
+			}
+		}
+	}
 	return best
+}
+
+// flagSynonyms are the flags a name from other tools most likely means,
+// in order, where its spelling is far from ours: rlt train saves to
+// --save, not --out; a GPU is chosen with --device.
+var flagSynonyms = map[string][]string{
+	"out": {"save"}, "output": {"out", "save"}, "output-dir": {"out", "save"}, "save": {"out"},
+	"gpu": {"device"}, "cuda": {"device"}, "cpu": {"device"},
+	"model-dir": {"model"}, "model_name_or_path": {"model", "teacher"},
 }
 
 // editDistance is the edit distance between a and b (bytes): insertions,

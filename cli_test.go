@@ -23,6 +23,7 @@ func TestFlagProblem(t *testing.T) {
 	fs.Uint64("seed", 0, "")
 	fs.Float64("lr", 0, "")
 	fs.Duration("timeout", 0, "")
+	fs.String("device", "", "")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -32,6 +33,9 @@ func TestFlagProblem(t *testing.T) {
 		{[]string{"--fromat", "csv"}, "unknown flag --fromat (did you mean --format?)"},
 		{[]string{"--headelss"}, "unknown flag --headelss (did you mean --headless?)"},
 		{[]string{"--colour"}, "unknown flag --colour"},
+		{[]string{"--output", "x"}, "unknown flag --output (did you mean --out?)"},
+		{[]string{"--gpu"}, "unknown flag --gpu (did you mean --device?)"},
+		{[]string{"--save", "x"}, "unknown flag --save (did you mean --out?)"},
 		{[]string{"--out"}, "flag needs an argument: --out"},
 		{[]string{"--steps", "x"}, `invalid value "x" for flag --steps: parse error: want a whole number`},
 		{[]string{"--steps", "a: -b for flag -c: d"}, `invalid value "a: -b for flag -c: d" for flag --steps: parse error: want a whole number`},
