@@ -1,8 +1,10 @@
 package sessions
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -107,6 +109,12 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
 	if len(metrics) == 0 && len(traces) == 0 { // an empty run folder would only mislead
+		if !fi.IsDir() && format == "" {
+			if what := notJSONLines(abs); what != "" {
+				return nil, fmt.Errorf("import %s: %s, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder%s; no run folder was made",
+					src, what, csvHint(abs))
+			}
+		}
 		msg := fmt.Sprintf("import %s: nothing to import: no trace or metric could be read", src)
 		if len(rep.Skip) > 0 {
 			msg += fmt.Sprintf(" (%d rows or files left out; the first: %v)", len(rep.Skip), rep.Skip[0])
@@ -118,6 +126,41 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
 	return rep, nil
+}
+
+// notJSONLines says what the file at path is when its first line that is
+// not blank is no JSON object: "a CSV file", "a binary file", or "a text
+// file"; "" when it starts as JSON Lines do.
+func notJSONLines(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	text := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	switch {
+	case len(text) == 0 || text[0] == '{':
+		return ""
+	case bytes.IndexByte(head, 0) >= 0:
+		return "a binary file"
+	}
+	line, _, _ := bytes.Cut(text, []byte("\n"))
+	if strings.EqualFold(filepath.Ext(path), ".csv") || bytes.Count(line, []byte(",")) >= 1 && !bytes.ContainsAny(line[:1], "[\"") {
+		return "a CSV file"
+	}
+	return "a text file whose first line is not a JSON object"
+}
+
+// csvHint points a CSV that looks like the official trainer's completions
+// to the folder rlt import reads them from.
+func csvHint(path string) string {
+	if filepath.Base(filepath.Dir(path)) == "stored_completions" {
+		return fmt.Sprintf(" (the official RLT trainer's completions are read from its run folder: rlt import %s)", filepath.Dir(filepath.Dir(path)))
+	}
+	return ""
 }
 
 // writeImport creates the run folder dst of what collectImport read.

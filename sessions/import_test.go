@@ -316,4 +316,18 @@ func TestImportRefuses(t *testing.T) {
 			t.Errorf("%s: %v, want the rows left out counted and the first named", name, err)
 		}
 	}
+	// A file that is no JSON Lines at all is said for what it is.
+	official := filepath.Join(t.TempDir(), "run")
+	os.MkdirAll(filepath.Join(official, "stored_completions"), 0o755)
+	for _, c := range []struct{ path, body, want string }{
+		{filepath.Join(t.TempDir(), "d.csv"), "question,solution\n1+1,2\n", "a CSV file, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder; no run folder was made"},
+		{filepath.Join(official, "stored_completions", "step_1.csv"), "a,b\n", "a CSV file, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder (the official RLT trainer's completions are read from its run folder: rlt import " + official + ")"},
+		{filepath.Join(t.TempDir(), "model.safetensors"), "\x10\x00\x00\x00{}", "a binary file, not JSON Lines"},
+		{filepath.Join(t.TempDir(), "notes.txt"), "hello\n", "a text file whose first line is not a JSON object, not JSON Lines"},
+	} {
+		os.WriteFile(c.path, []byte(c.body), 0o644)
+		if _, err := Import(filepath.Join(t.TempDir(), "r"), c.path); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", filepath.Base(c.path), err, c.want)
+		}
+	}
 }
