@@ -109,7 +109,8 @@ func TestLoadTokenizer(t *testing.T) {
 
 // TestFlagValuesRefusedBeforeLoading: flag values no run could use (rlt
 // generate's temperature, top-k, top-p and min-p; rlt serve's --api,
-// --weights and --listen; rlt score's --timeout) are a wrong call (exit 2, the flag named), said
+// --weights and --listen; rlt score's --timeout and reward flags) are a
+// wrong call (exit 2, the flag named), said
 // before a device opens or a model loads.
 func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 	model := filepath.Join("engine", "defaults", "models", "teacher")
@@ -127,6 +128,8 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{append(srv, "--weights", "f16"), `rlt serve: --weights "f16": want checkpoint or float32`},
 		{append(srv, "--listen", "8000"), `rlt serve: --listen "8000": address 8000: missing port in address`},
 		{[]string{"score", "--teacher", "http://127.0.0.1:1", "--student", "http://127.0.0.1:1", "--timeout", "-1s"}, "rlt score: --timeout -1s: want a positive duration, such as 30s or 5m"},
+		{[]string{"score", "--teacher", model, "--student", model, "--estimator", "kl"}, `rlt score: --estimator "kl": want "logratio", "k3" or "full"`},
+		{[]string{"score", "--teacher", model, "--student", model, "--temperature", "0", "--c4", "NaN"}, "--c4 is NaN"},
 	} {
 		code, out, errs := runCLI(t, "", c.args...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/memory"
@@ -203,7 +204,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	rc.Estimator = record.Estimator(*est)
 	if err := rc.Validate(); err != nil {
-		return err
+		return rewardFlagProblems(fs, err)
 	}
 	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	loadStart := time.Now()
@@ -731,4 +732,40 @@ func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int, dev st
 		return err
 	}
 	return memory.CheckWhere("scoring", where.GPU, int64(where.Bytes), m.Estimate(), m.Fixes())
+}
+
+// rewardFlags are rlt score's flags for the reward's configuration keys.
+var rewardFlags = map[string]string{"reward.temperature": "temperature", "reward.estimator": "estimator",
+	"reward.solution_mean": "c1", "reward.solution_min": "c2", "reward.kl_mean": "c3", "reward.kl_max": "c4",
+	"reward.format_penalty": "penalty"}
+
+// rewardFlagProblems says the reward configuration's problems (err,
+// RewardConfig.Validate's) by the flags of fs that gave the values, a
+// wrong call (exit 2) when every one is a flag's; a value from a run's
+// config.toml (--run) stays said by its key.
+func rewardFlagProblems(fs *flag.FlagSet, err error) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var lines []string
+	for _, p := range configkey.Problems(err) {
+		key, _ := configkey.Of(p)
+		name, ok := rewardFlags[key]
+		if !ok || !given[name] {
+			return err
+		}
+		var ke *configkey.Error
+		words := p.Error()
+		if errors.As(p, &ke) {
+			words = ke.Err.Error()
+		}
+		// Words that begin with the key's name ("temperature 0 must be …")
+		// begin with the flag's instead.
+		_, last, _ := configkey.Split(key)
+		if rest, found := strings.CutPrefix(words, last); found && (rest == "" || rest[0] == ' ' || rest[0] == ':') {
+			lines = append(lines, "--"+name+rest)
+		} else {
+			lines = append(lines, "--"+name+": "+words)
+		}
+	}
+	return misuse(fs, "%s", strings.Join(lines, "\n"))
 }
