@@ -94,7 +94,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	var tokData []byte
 	if *tok != "" {
-		if tokData, err = readTokenizerFlag(*tok); err != nil {
+		if tokData, err = readTokenizerFlag(*tok, cfg.Vocab); err != nil {
 			return err
 		}
 	}
@@ -115,14 +115,19 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 
 // readTokenizerFlag reads the tokenizer --tokenizer names, a tokenizer.json
 // or a model folder holding one, once it has checked that it is one (it
-// parses as a Hugging Face tokenizer); otherwise it says what the path is
-// not, or what it is instead (loadTokenizer).
-func readTokenizerFlag(path string) ([]byte, error) {
+// parses as a Hugging Face tokenizer) and that its tokens fit the vocab
+// rows of the embedding; otherwise it says what the path is not, or what
+// it is instead (loadTokenizer).
+func readTokenizerFlag(path string, vocab int) ([]byte, error) {
 	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("--tokenizer %s: no such file or folder: give a tokenizer.json, or the model folder that holds one", path)
 	}
-	if _, err := loadTokenizer(path); err != nil {
+	t, err := loadTokenizer(path)
+	if err == nil && t.VocabSize() > vocab {
+		return nil, fmt.Errorf("--tokenizer %s: %d tokens, more than the %d rows of the embedding --config gives (vocab_size): a token past them could not be looked up; raise vocab_size to at least %d", path, t.VocabSize(), vocab, t.VocabSize())
+	}
+	if err != nil {
 		var te *tokenizer.Error
 		if errors.As(err, &te) { // it names the file: said once
 			msg := te.Msg

@@ -20,6 +20,9 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 	noTokenizer := filepath.Join(dir, "empty")
 	os.Mkdir(noTokenizer, 0o755)
 	missing := filepath.Join(dir, "nope")
+	small := filepath.Join(dir, "small.json")
+	os.WriteFile(small, []byte(`{"vocab_size": 100, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
 	out := filepath.Join(dir, "model")
 	for _, c := range []struct {
 		flags []string
@@ -32,6 +35,7 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 		{[]string{"--config", shape, "--tokenizer", noTokenizer}, "rlt model init: --tokenizer " + noTokenizer + ": " + noTokenizer + " holds no tokenizer.json"},
 		{[]string{"--config", shape, "--tokenizer", csv}, "rlt model init: --tokenizer " + csv + ": not valid tokenizer JSON: line 1, column 1: "},
 		{[]string{"--config", shape, "--tokenizer", shape}, "rlt model init: --tokenizer " + shape + `: model: missing: this is not a tokenizer.json`},
+		{[]string{"--config", small, "--tokenizer", distillTeacher}, "rlt model init: --tokenizer " + distillTeacher + ": 265 tokens, more than the 100 rows of the embedding --config gives (vocab_size)"},
 	} {
 		args := append([]string{"model", "init", "--out", out}, c.flags...)
 		code, _, errs := runCLI(t, "", args...)
