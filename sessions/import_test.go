@@ -331,3 +331,17 @@ func TestImportRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateOverAnImportedRun: creating a run where an imported one is
+// says what works for it (open, re-score, another folder), not to resume
+// it: an imported run has nothing to resume.
+func TestCreateOverAnImportedRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "imported")
+	if _, err := ImportAs(dir, trlFixture, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Create(dir, map[string]int{"steps": 1})
+	if err == nil || !strings.Contains(err.Error(), "rlt open "+dir) || !strings.Contains(err.Error(), "rlt score --run "+dir) || strings.Contains(err.Error(), "--resume") {
+		t.Errorf("Create over an imported run: %v; want it to say rlt open and rlt score --run, not --resume", err)
+	}
+}

@@ -272,6 +272,9 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	if _, err := os.Lstat(cfgPath); err == nil {
 		lock.Unlock()
+		if src, imported := ImportedFrom(dir); imported { // nothing to resume: say what works
+			return nil, fmt.Errorf("create run: %s already exists: this folder holds a run imported from %s; choose a new folder (rlt import --out, rlt run --runs make one), or open it with rlt open %s, or re-score it with rlt score --run %s", cfgPath, src.Source, dir, dir)
+		}
 		return nil, fmt.Errorf("create run: %s already exists: this folder holds a run; choose a new folder (rlt import --out, rlt run --runs make one), or continue this one with rlt run --resume %s", cfgPath, dir)
 	}
 	r := newRun(dir, opts)
