@@ -186,10 +186,16 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 	}
+	// A signal stops the work in hand and says what it leaves.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	rows := runpkg.ReferenceRows(exs)
 	if !*reference {
 		fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
-		rows, err = runpkg.WriteExplanations(teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
+		rows, err = runpkg.WriteExplanations(ctx, teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return fmt.Errorf("stopped by a signal after the teacher explained %d of %d questions: nothing was written to %s; to start again, run the same command", len(rows), len(exs), *out)
+		}
 		if err != nil {
 			return err
 		}
@@ -219,8 +225,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := f.Close(); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	done := 0 // student steps finished
 	err = runpkg.FineTune(ctx, student, tok, p, rows, c, func(step int, loss float64) {
 		done = step + 1

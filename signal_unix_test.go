@@ -118,3 +118,21 @@ func TestPretrainStoppedBySignal(t *testing.T) {
 		}
 	}
 }
+
+// A distill stopped by a signal while the teacher writes its explanations
+// says so, and that nothing was written; not a bare end of the process.
+func TestDistillStoppedWhileExplaining(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	code, errs := runUntilSignal(t, "explaining 640 questions", "distill", "--teacher", distillTeacher,
+		"--out", out, "--questions", "640", "--device", "cpu")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	last := lines[len(lines)-1]
+	for _, want := range []string{"rlt distill: stopped by a signal after the teacher explained ", " of 640 questions: nothing was written to " + out + "; to start again, run the same command"} {
+		if code != 1 || !strings.Contains(last, want) {
+			t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a distill stopped while explaining made %s", out)
+	}
+}

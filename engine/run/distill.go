@@ -22,8 +22,10 @@ type DistillRow struct {
 }
 
 // WriteExplanations has the teacher explain every example, sampling at
-// temperature (0 = greedy) from a seed; raw outputs, no filtering.
-func WriteExplanations(teacher *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, temperature float64, maxNew int, seed uint64, batch int) ([]DistillRow, error) {
+// temperature (0 = greedy) from a seed; raw outputs, no filtering. A
+// cancelled ctx stops it between batches of examples, with the rows
+// written so far and ctx's error.
+func WriteExplanations(ctx context.Context, teacher *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, temperature float64, maxNew int, seed uint64, batch int) ([]DistillRow, error) {
 	if batch <= 0 {
 		batch = 64
 	}
@@ -31,6 +33,9 @@ func WriteExplanations(teacher *model.Model, tok rlt.TextTokenizer, p record.Pro
 	gen := sample.NewGenerator(teacher)
 	tp := compute.NewTape(teacher.Backend())
 	for lo := 0; lo < len(exs); lo += batch {
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
 		part := exs[lo:min(lo+batch, len(exs))]
 		qs := make([]rlt.Example, len(part))
 		for i, ex := range part {
