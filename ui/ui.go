@@ -765,6 +765,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.mouse(msg)
 		return m, nil
 	case tea.KeyMsg:
+		// Keys typed faster than the terminal is read (a held key, a slow
+		// link) arrive as one message of several runes ("jjjj"), which no
+		// binding matches: each is its own key. A paste stays whole.
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			cmds := make([]tea.Cmd, 0, len(msg.Runes))
+			for _, r := range msg.Runes {
+				cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+			}
+			return m, tea.Batch(cmds...)
+		}
 		return m, m.key(msg)
 	}
 	return m, nil
@@ -854,6 +864,14 @@ func (m *Model) quit() tea.Cmd {
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	if k.Type == tea.KeyCtrlC {
 		return m.quit()
+	}
+	if m.w < MinWidth || m.h < MinHeight {
+		// The frame says only "Terminal too small": no key acts unseen
+		// (a review, a screen switch), but quitting still works.
+		if key.Matches(k, m.global.Quit) {
+			return m.quit()
+		}
+		return nil
 	}
 	if !key.Matches(k, m.global.Quit) {
 		m.draftDropped = false // any other key: a later quit asks again

@@ -186,6 +186,39 @@ func TestTooSmall(t *testing.T) {
 		t.Errorf("at 20 columns: %q", v)
 	}
 	golden.Fits(t, m.View(), 20, 5)
+	// No key acts unseen while the frame says only that: a screen switch,
+	// a review; quitting still works.
+	for _, k := range []string{"2", "3", "!", "?", "a"} {
+		send(m, press(k))
+	}
+	if m.active != scrDashboard || m.help || m.probs.open {
+		t.Errorf("keys acted on a too-small terminal: screen %d, help %v, problems %v", m.active, m.help, m.probs.open)
+	}
+	if _, cmd := m.Update(press("q")); cmd == nil {
+		t.Error("q on a too-small terminal did not quit")
+	}
+}
+
+// TestKeyBurst: keys typed faster than the terminal is read arrive as one
+// message of several runes; each acts, as when they come one by one. A
+// paste stays one message.
+func TestKeyBurst(t *testing.T) {
+	r := newTestRun(t, 3, 2, 4, 40)
+	one, burst := sized(t, r, 120, 40, nil), sized(t, r, 120, 40, nil)
+	for _, m := range []*Model{one, burst} {
+		send(m, press("2"))
+	}
+	for range 3 {
+		send(one, press("j"))
+	}
+	send(burst, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjj")})
+	if one.traces.sel != 3 || burst.traces.sel != one.traces.sel {
+		t.Errorf("j three times: selection %d; as one burst \"jjj\": %d; want 3 both", one.traces.sel, burst.traces.sel)
+	}
+	send(burst, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj"), Paste: true})
+	if burst.traces.sel != 3 {
+		t.Errorf("a pasted \"jj\" moved the selection to %d: a paste is not keys", burst.traces.sel)
+	}
 }
 
 func TestReviewFlow(t *testing.T) {
