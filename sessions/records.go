@@ -72,6 +72,13 @@ type TraceRecord struct {
 	// HasScore is false when the trace carried no score (Terms and the
 	// per-token arrays are then empty; Ended is still the extraction's).
 	HasScore bool
+	// File and Line are where the trace was read from (its trace file,
+	// as the run names it, and the 1-based line), for a problem with the
+	// record to say where it is, as broken records' issues do; "" and 0
+	// for a trace not read from a file (sampled in this session, not yet
+	// read back).
+	File string
+	Line int
 	record.Scored
 }
 

@@ -643,6 +643,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 		if r.superseded(t.Seg, t.Step) {
 			return
 		}
+		t.File, t.Line = path, lineNo
 		for _, d := range dropped {
 			r.store.addIssue(Issue{File: path, Line: lineNo, Trace: t.ID, Msg: fmt.Sprintf("trace %s: array %s: dropped, the rest of the trace kept", t.ID, d)})
 		}

@@ -52,6 +52,11 @@ type traceGap struct {
 	id   string
 	step int
 	what string
+	// file and line are where the trace was read from (TraceRecord.File,
+	// Line); "" and 0 for a trace sampled in this session, whose line
+	// findTraceLines looks up.
+	file string
+	line int
 }
 
 // problemsView is the ! overlay: everything wrong with the open run in
@@ -100,7 +105,7 @@ func (p *problemsView) noteTrace(r *sessions.TraceRecord) {
 	if what == "" {
 		return
 	}
-	p.gaps = append(p.gaps, traceGap{id: r.ID, step: r.Step, what: what})
+	p.gaps = append(p.gaps, traceGap{id: r.ID, step: r.Step, what: what, file: r.File, line: r.Line})
 	p.stale = true
 }
 
@@ -164,7 +169,9 @@ func (m *Model) problemList() []problem {
 	}
 	for _, g := range p.gaps[:min(len(p.gaps), maxGaps)] {
 		where := rel(filepath.Join(dir, sessions.TracesDir, fmt.Sprintf("%06d.jsonl", g.step)))
-		if l := p.lines[g.id]; l > 0 {
+		if g.line > 0 {
+			where = rel(g.file) + ":" + strconv.Itoa(g.line)
+		} else if l := p.lines[g.id]; l > 0 {
 			where += ":" + strconv.Itoa(l)
 		}
 		out = append(out, problem{sev: sevError, where: where, trace: g.id,
@@ -363,7 +370,9 @@ func eventProblem(e sessions.EventRecord, rel func(string) string) problem {
 }
 
 // findTraceLines looks up, in the trace files, the lines of the traces
-// whose arrays are incomplete (at most maxGaps of them, each once).
+// whose arrays are incomplete and that were not read from a file (traces
+// sampled in this session, which this process wrote with "id":"…", the
+// form matched here), at most maxGaps of them, each once.
 func (m *Model) findTraceLines() {
 	p := &m.probs
 	if !m.hasRun() {
@@ -371,7 +380,7 @@ func (m *Model) findTraceLines() {
 	}
 	byStep := map[int][]string{}
 	for _, g := range p.gaps[:min(len(p.gaps), maxGaps)] {
-		if _, ok := p.lines[g.id]; !ok {
+		if _, ok := p.lines[g.id]; !ok && g.line == 0 {
 			byStep[g.step] = append(byStep[g.step], g.id)
 		}
 	}

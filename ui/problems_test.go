@@ -268,6 +268,65 @@ func TestProblemsFatalAndWarning(t *testing.T) {
 	}
 }
 
+// TestShortTraceHasItsLine: the problems view lists a trace whose
+// per-token array is short at its file and line, as it lists broken
+// records, however the line was written: as this process writes it (the
+// run sampled here), as written and read back, or rewritten by another
+// tool (spaces after the colons, as Python's json.dumps writes them).
+func TestShortTraceHasItsLine(t *testing.T) {
+	spaced := strings.NewReplacer(`":`, `": `, `,"`, `, "`)
+	for _, c := range []struct {
+		name    string
+		reopen  bool                // closed, then opened read-only
+		rewrite func(string) string // line 2 as another tool left it (nil: as written)
+	}{
+		{"sampled in this session", false, nil},
+		{"read back", true, nil},
+		{"rewritten with spaces", true, spaced.Replace},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			dir := filepath.Join("runs", "short-run")
+			w, err := sessions.Create(dir, testCfg{Task: "addition", Steps: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Emit(makeTrace(0, 0, 0, 12))
+			short := makeTrace(0, 0, 1, 12)
+			short.Score.TeacherLP = short.Score.TeacherLP[:9] // 9 values for 12 tokens, on line 2
+			w.Emit(short)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			r := w
+			if c.reopen {
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if c.rewrite != nil {
+					editLine(t, filepath.Join(dir, sessions.TracesDir, "000000.jsonl"), 2, false, c.rewrite)
+				}
+				if r, err = sessions.OpenReadOnly(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Cleanup(func() { r.Close() })
+			m := sized(t, r, 120, 30, nil)
+			m.pull()
+			hit(t, m, "!")
+			want := filepath.Join("traces", "000000.jsonl") + ":2"
+			var got []string
+			for _, p := range m.problemList() {
+				got = append(got, p.where+" "+p.msg)
+				if p.trace == "0-0-1" && p.where == want && strings.Contains(p.msg, "teacher_lp (ℓT) has 9 values for 12 tokens") {
+					return
+				}
+			}
+			t.Errorf("no problem at %s about trace 0-0-1's short teacher_lp; listed:\n%s", want, strings.Join(got, "\n"))
+		})
+	}
+}
+
 // The followed folders survive a restart of the workbench; a corrupt list
 // is reported and ignored.
 func TestFollowedPersist(t *testing.T) {
