@@ -167,7 +167,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	if !interactive {
 		return runner.Headless(ctx, rec, checked, prepare, stderr)
@@ -180,7 +180,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	l.Device, l.Matmul = *dev, *matmul
 	l.Wrote(rec.Dir())
 	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: checked.Config().Steps, Close: h.Close}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done()}, nil, nil)
 	// The workbench has ended every run it opened (their errors are in
 	// err); this Close only returns at once.
 	h.Close()
@@ -257,7 +257,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	dir := fs.Arg(0)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	// New runs started from the Runs screen use the embedded models.
 	models, err := defaults.Dir()
@@ -271,7 +271,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done()}, nil, nil)
 	for _, d := range l.Written() {
 		fmt.Fprintf(stderr, "run folder %s\n  continue it: %s\n", d, continueCommand(d))
 	}
@@ -338,3 +338,9 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	return nil
 }
+
+// stopSignals stop a run cleanly, after its step in progress, with a
+// final checkpoint: Ctrl-C, a kill's SIGTERM, and SIGHUP, which a closed
+// terminal window or a dropped ssh connection sends (the run then ends as
+// if q were pressed, its folder complete, not "gone without stopping").
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}

@@ -45,6 +45,11 @@ type Options struct {
 	// Mouse turns on mouse reporting: the wheel scrolls lists and the
 	// editor. Off by default, as it stops the terminal's own selection.
 	Mouse bool
+	// Stop, when it closes, quits the workbench as q does: the open run
+	// stops after its step in progress, with a final checkpoint. The
+	// commands close it on a signal Bubble Tea does not watch (SIGHUP: a
+	// closed terminal window, a dropped ssh connection).
+	Stop <-chan struct{}
 }
 
 type screenID int
@@ -541,6 +546,9 @@ func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.waitChanged(), tick()}
 	if m.active == scrRuns {
 		cmds = append(cmds, m.runs.refresh())
+	}
+	if stop := m.opts.Stop; stop != nil {
+		cmds = append(cmds, func() tea.Msg { <-stop; return quitMsg{} })
 	}
 	return tea.Batch(cmds...)
 }

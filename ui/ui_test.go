@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
+	"github.com/rlt-workbench/rlt/ui/style"
 )
 
 type testCfg struct {
@@ -1794,4 +1796,30 @@ func viewWith(t *testing.T, open func(l *testLauncher, dir string) (*sessions.Se
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 	return m, l
+}
+
+// TestStopQuits: closing Options.Stop (the commands close it on SIGHUP, a
+// closed terminal) quits the workbench as q does, with no key pressed.
+func TestStopQuits(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 10)
+	stop := make(chan struct{})
+	in, _ := io.Pipe() // input that never comes
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(Options{Session: &sessions.Session{Run: r, Steps: 20}, Stop: stop, Theme: style.NewTheme(style.NoColor)}, in, io.Discard)
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the workbench ended before Stop closed: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(stop)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("quit on Stop: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the workbench did not quit when Stop closed")
+	}
 }
