@@ -131,6 +131,22 @@ func officialState(dir string) string { return sessions.OfficialTrainerState(dir
 // trainer the workbench imports and follows (TRL, verl, NeMo-RL).
 func isOfficialFolder(dir string) bool { return sessions.IsTrainerFolder(dir) }
 
+// listedIn says why the runs folder root already lists path, the runs
+// folder itself or one of the run folders directly in it (those
+// sessions.Lister.List lists: with config.toml or metrics.jsonl), so that
+// following it would add nothing: "" when it does not. Paths are
+// compared as listRuns tells rows apart (absPath).
+func listedIn(root, path string) string {
+	a, r := absPath(path), absPath(root)
+	switch {
+	case a == r:
+		return "it is the runs folder itself, whose runs are already listed here"
+	case filepath.Dir(a) == r && isRunFolder(a):
+		return "it is already listed under the runs folder " + root
+	}
+	return ""
+}
+
 // followRows are the rows of a followed path: a run folder of ours, an
 // official trainer's run folder, or a folder holding run folders. l keeps
 // what was read for the next listing; root is the folder l listed for it

@@ -140,11 +140,30 @@ func (r *runsScreen) loadFollowed() {
 		r.say(true, "followed folders not restored: %s: %v (ignored; it is rewritten when you follow a folder)", r.followedPath(), err)
 		return
 	}
+	// A folder the runs folder lists itself (saved before addFollow
+	// refused one) adds no row, so x could not remove it: it is dropped,
+	// and the list saved without it.
+	var dropped []string
 	for _, p := range f.Folders {
-		if p = strings.TrimSpace(p); p != "" && !slices.Contains(r.follow, p) {
-			r.follow = append(r.follow, p)
+		if p = strings.TrimSpace(p); p == "" || slices.Contains(r.follow, p) {
+			continue
 		}
+		if listedIn(r.m.runsDir, p) != "" {
+			dropped = append(dropped, p)
+			continue
+		}
+		r.follow = append(r.follow, p)
 	}
+	if len(dropped) == 0 {
+		return
+	}
+	what := strings.Join(dropped, ", ")
+	if err := r.saveFollowed(); err != nil {
+		r.say(true, "no longer following %s (already listed under the runs folder %s), but %s could not be rewritten without it: %v (it is dropped again at the next start)",
+			what, r.m.runsDir, r.followedPath(), err)
+		return
+	}
+	r.say(false, "no longer following %s: it is already listed under the runs folder %s", what, r.m.runsDir)
 }
 
 // saveFollowed writes the followed folders (as absolute paths, so a
@@ -483,6 +502,10 @@ func (r *runsScreen) addFollow(p string) {
 	p = filepath.Clean(expandHome(p))
 	if slices.ContainsFunc(r.follow, func(f string) bool { return absPath(f) == absPath(p) }) {
 		r.say(false, "already following %s", p)
+		return
+	}
+	if why := listedIn(r.m.runsDir, p); why != "" {
+		r.say(true, "not following %s: %s (only folders outside %s need following)", p, why, r.m.runsDir)
 		return
 	}
 	rows, _, err := followRows(r.lister, p) // its root: named by the next listing, which follows p

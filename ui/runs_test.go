@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -560,6 +562,98 @@ func TestRunsScreenFollow(t *testing.T) {
 	listNow(t, m)
 	if len(m.runs.rows) != 3 || len(m.runs.follow) != 0 {
 		t.Errorf("after x: %d rows, following %v", len(m.runs.rows), m.runs.follow)
+	}
+}
+
+// TestFollowListedFolderRefused: following the runs folder, or a run
+// folder in it, is refused as already listed, and nothing is saved; a
+// folder of runs inside the runs folder, which it does not list, is
+// followed.
+func TestFollowListedFolderRefused(t *testing.T) {
+	for _, c := range []struct {
+		name, path string // as typed, relative to the test's root (the working folder)
+		abs        bool   // typed as an absolute path
+		refused    bool
+	}{
+		{"the runs folder", "runs", false, true},
+		{"the runs folder, absolute", "runs", true, true},
+		{"the runs folder, with a slash", "runs/", false, true},
+		{"a run in it", "runs/20260103-101500", false, true},
+		{"a run in it, absolute", "runs/20260103-101500", true, true},
+		{"a run in it, named roundabout", "runs/../runs/20260103-101500/", false, true},
+		{"a folder of runs in it", "runs/archive", false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := runsWorld(t)
+			writeRun(t, filepath.Join(root, "runs", "archive", "20251201-000000"), t0.Add(-48*time.Hour), 2, true)
+			m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 160, Height: 30})
+			hit(t, m, "4")
+			listNow(t, m)
+			path := filepath.FromSlash(c.path)
+			if c.abs {
+				path = filepath.Join(root, path)
+			}
+			hit(t, m, "a", "text:"+path, "enter")
+			msg, msgErr := m.runs.msg, m.runs.msgErr
+			listNow(t, m)
+			data, ferr := os.ReadFile(filepath.Join("runs", FollowedFile))
+			if !c.refused {
+				if msgErr || len(m.runs.follow) != 1 || len(m.runs.rows) != 4 || ferr != nil {
+					t.Errorf("not followed: %q, following %v, %d rows, %s: %v", msg, m.runs.follow, len(m.runs.rows), FollowedFile, ferr)
+				}
+				return
+			}
+			if !msgErr || !strings.Contains(msg, "not following") || !strings.Contains(msg, "already listed") {
+				t.Errorf("message %q (error %v), want it refused as already listed", msg, msgErr)
+			}
+			if len(m.runs.follow) != 0 || len(m.runs.rows) != 3 {
+				t.Errorf("following %v, %d rows, want none and 3", m.runs.follow, len(m.runs.rows))
+			}
+			if !errors.Is(ferr, fs.ErrNotExist) {
+				t.Errorf("%s written: %v %s", FollowedFile, ferr, data)
+			}
+			if v := m.View(); strings.Contains(v, "followed") {
+				t.Errorf("the header counts followed folders:\n%s", v)
+			}
+		})
+	}
+}
+
+// TestFollowedListedDropped: a folder the runs folder lists, saved in
+// the followed list before following one was refused, is dropped when
+// the list is read, the list saved without it and the user told; the
+// other followed folders stay.
+func TestFollowedListedDropped(t *testing.T) {
+	root := runsWorld(t)
+	official := filepath.Join(root, "ext", "official")
+	saved, _ := json.Marshal(followedJSON{Folders: []string{
+		filepath.Join(root, "runs"), filepath.Join(root, "runs", "20260103-101500"), official}})
+	if err := os.WriteFile(filepath.Join("runs", FollowedFile), saved, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 30})
+	hit(t, m, "4")
+	listNow(t, m)
+	if !slices.Equal(m.runs.follow, []string{official}) || len(m.runs.rows) != 4 {
+		t.Errorf("following %v, %d rows; want only %s, 4 rows", m.runs.follow, len(m.runs.rows), official)
+	}
+	if msg := m.runs.msg; m.runs.msgErr || !strings.Contains(msg, "20260103-101500") || !strings.Contains(msg, "already listed under the runs folder") {
+		t.Errorf("message %q (error %v)", msg, m.runs.msgErr)
+	}
+	var f followedJSON
+	data, err := os.ReadFile(filepath.Join("runs", FollowedFile))
+	if err == nil {
+		err = json.Unmarshal(data, &f)
+	}
+	if err != nil || !slices.Equal(f.Folders, []string{official}) {
+		t.Errorf("%s not rewritten without them: %v\n%s", FollowedFile, err, data)
+	}
+	if v := m.View(); !strings.Contains(v, "· 1 followed") {
+		t.Errorf("the header does not count the one followed folder:\n%s", v)
 	}
 }
 
