@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -77,5 +78,29 @@ func TestLockRunSameProcessTwice(t *testing.T) {
 	defer l.Unlock()
 	if _, err := LockRun(dir); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second lock in one process: %v", err)
+	}
+}
+
+// TestLockedSaysWhatTheHolderDoes: a run held by a workbench reviewing it
+// refuses a second writer (rlt score --write) with what the holder does and
+// what to do, not only its pid.
+func TestLockedSaysWhatTheHolderDoes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := Create(dir, map[string]int{"steps": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	review, err := OpenWith(dir, nil, Options{Intent: IntentReview})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer review.Close()
+	_, err = OpenWith(dir, nil, Options{Intent: IntentRescore})
+	want := fmt.Sprintf("pid %d, reviewing it; a run is written by one process at a time: quit that workbench (q), or open another run in it, then try again", os.Getpid())
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), want) {
+		t.Errorf("a second writer: %v; want ErrLocked and %q", err, want)
 	}
 }

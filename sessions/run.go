@@ -352,7 +352,7 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	}
 	lock, err := LockRun(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open run: %w", err)
+		return nil, fmt.Errorf("open run: %w", heldFor(dir, err))
 	}
 	r := newRun(dir, opts)
 	r.lock, r.config = lock, data
@@ -1153,4 +1153,27 @@ func (r *Run) Close() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// heldFor is err, LockRun's for the run folder dir, with what the process
+// holding the lock does with the run where its events say (training it,
+// reviewing it in a workbench …), and what to do: a run is written by one
+// process at a time.
+func heldFor(dir string, err error) error {
+	var le *LockedError
+	if !errors.As(err, &le) {
+		return err
+	}
+	h := new(runCache).summarise(dir).Holder
+	if !h.Held() {
+		return err
+	}
+	what := "wait until it ends, or stop it"
+	switch h.Doing {
+	case HolderReviewing:
+		what = "quit that workbench (q), or open another run in it, then try again"
+	case HolderOpen:
+		what = "quit that workbench (q), then try again"
+	}
+	return fmt.Errorf("%w: %s; a run is written by one process at a time: %s", err, h, what)
 }
