@@ -1097,10 +1097,15 @@ func (m *Model) stepProgress() (string, bool) {
 	if !ok || m.done || m.closed || m.sh.engineEnded || m.probs.fatal != "" || (m.hasStep && p.Step <= m.lastStep) {
 		return "", false
 	}
-	if p.Step < 0 {
-		return p.String(), true
+	// The phase's time left is said as such: the header's ETA is the run's.
+	s := p.Counts()
+	if left, ok := p.Left(); ok {
+		s += " · " + left.String() + " left"
 	}
-	return fmt.Sprintf("step %d: %s", p.Step, p.String()), true
+	if p.Step < 0 {
+		return s, true
+	}
+	return fmt.Sprintf("step %d: %s", p.Step, s), true
 }
 
 // noteDone adds a metrics record of step, written at t, to the rate's

@@ -998,7 +998,7 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 		{name: "no step yet", planned: 6, records: 0,
 			avoid: []string{"step "}},
 		{name: "stopping", planned: 6, records: 3, inProgress: "sampling", stopAsked: true,
-			want: []string{"stopping", "step 3/6", "1.0 st/min", "sampling 48/96 tokens · 8 tokens/s · ETA 6s"}, avoid: []string{"ETA 3m"}},
+			want: []string{"stopping", "step 3/6", "1.0 st/min", "sampling 48/96 tokens · 8 tokens/s · 6s left"}, avoid: []string{"ETA 3m"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition", Steps: c.planned})

@@ -42,14 +42,30 @@ func (p Progress) ETA() (eta time.Duration, ok bool) {
 // String is the progress as one short line: "sampling 34/96 tokens ·
 // 12.3 tokens/s · ETA 5s".
 func (p Progress) String() string {
+	s := p.Counts()
+	if eta, ok := p.Left(); ok {
+		s += " · ETA " + eta.String()
+	}
+	return s
+}
+
+// Counts is the phase, how far it is and its rate: "sampling 34/96
+// tokens · 12.3 tokens/s" (String without the ETA).
+func (p Progress) Counts() string {
 	s := fmt.Sprintf("%s %d/%d %s", p.Phase, p.Done, p.Total, p.Unit)
 	if r := p.Rate(); r > 0 {
 		s += fmt.Sprintf(" · %.3g %s/s", r, p.Unit)
-		if eta, ok := p.ETA(); ok && p.Done < p.Total {
-			s += " · ETA " + eta.String()
-		}
 	}
 	return s
+}
+
+// Left is the phase's ETA where String shows one: a rate known and the
+// phase not yet done.
+func (p Progress) Left() (time.Duration, bool) {
+	if p.Rate() <= 0 || p.Done >= p.Total {
+		return 0, false
+	}
+	return p.ETA()
 }
 
 // MeterEvery is the least time between two progress events of a phase.
