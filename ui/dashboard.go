@@ -632,7 +632,12 @@ func (d *dashboard) pickerView(w, h int) []string {
 func (d *dashboard) control(k tea.KeyMsg) tea.Cmd {
 	c := d.sh.control
 	if c == nil {
-		d.sh.say("read-only: this workbench does not drive the engine")
+		// Said as the header says the run: open to review, or read-only.
+		if d.sh.readOnly {
+			d.sh.say("read-only: this workbench does not drive the engine")
+		} else {
+			d.sh.say("review: no engine runs in this workbench to pause, stop or checkpoint (4, then r on this run, resumes its training)")
+		}
 		return nil
 	}
 	if d.sh.engineEnded {

@@ -458,6 +458,32 @@ func TestSplitWordsAndFilterParse(t *testing.T) {
 
 // TestReadOnlyReview: sessions refuses reviews on a run opened read-only;
 // the workbench says so and the label stays.
+// TestEngineKeysSayWhyNot: p, S and c on a run with no engine in this
+// workbench say why, in the words the header uses for the run: review, or
+// read-only.
+func TestEngineKeysSayWhyNot(t *testing.T) {
+	w := newTestRun(t, 2, 1, 2, 8)
+	review := sized(t, w, 120, 30, nil)
+	send(review, press("p"))
+	if !strings.Contains(review.msg, "review: no engine runs in this workbench") {
+		t.Errorf("p in review: %q", review.msg)
+	}
+	dir := w.Dir()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := sessions.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	ro := sized(t, r, 120, 30, nil)
+	send(ro, press("p"))
+	if !strings.HasPrefix(ro.msg, "read-only:") {
+		t.Errorf("p read-only: %q", ro.msg)
+	}
+}
+
 func TestReadOnlyReview(t *testing.T) {
 	w := newTestRun(t, 2, 1, 2, 8)
 	dir := w.Dir()
