@@ -375,11 +375,11 @@ func TestDashboardKeysAndControl(t *testing.T) {
 	if cmd := send(m, press("q")); cmd == nil || ctl.stop != 2 {
 		t.Errorf("q: cmd %v, stops %d", cmd, ctl.stop)
 	}
-	// Read-only: no controller.
+	// No controller: the run is open to review (TestEngineKeysSayWhyNot).
 	m2 := sized(t, r, 80, 24, nil)
 	send(m2, press("p"))
-	if !strings.Contains(m2.msg, "read-only") {
-		t.Errorf("read-only message %q", m2.msg)
+	if !strings.Contains(m2.msg, "review: no engine") {
+		t.Errorf("review message %q", m2.msg)
 	}
 }
 
