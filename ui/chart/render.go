@@ -708,7 +708,13 @@ func (c *Chart) legendLines(w, maxLines int) []string {
 			val = " " + FormatValue(v)
 		}
 		if n := len(s.spVals); n > 0 {
-			val += " ±" + FormatValue(s.spVals[n-1])
+			// The spread as the band draws it around the value: smoothed
+			// alike where the value is.
+			sp := s.spVals[n-1]
+			if lo, hi := s.band(c.smoothing); c.smoothing > 0 && len(hi) > 0 && finite(hi[len(hi)-1]-lo[len(lo)-1]) {
+				sp = (hi[len(hi)-1] - lo[len(lo)-1]) / 2
+			}
+			val += " ±" + FormatValue(sp)
 		}
 		plain := sel + marker + " " + s.name + val
 		nameSpec := style.Spec{}
