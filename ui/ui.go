@@ -991,12 +991,35 @@ func (m *Model) View() string {
 	} else {
 		body = splitLines(scr.View())
 	}
+	foot := m.footerLines(scr, bh)
 	lines := make([]string, 0, m.h)
 	lines = append(lines, fit(m.statusLine(), m.w))
-	lines = append(lines, block(body, m.w, bh)...)
-	lines = append(lines, fit(m.footer(scr), m.w))
+	lines = append(lines, block(body, m.w, bh+1-len(foot))...)
+	lines = append(lines, foot...)
 	return strings.Join(lines, "\n")
 }
+
+// footerLines is the footer: one line of keys, or the message said, on up
+// to msgLines lines over the bottom of the body (for the few seconds it
+// shows) when it is wider than the terminal: a message is read whole, not
+// cut where the terminal ends.
+func (m *Model) footerLines(scr screen, bh int) []string {
+	if m.msg == "" {
+		return []string{fit(m.footer(scr), m.w)}
+	}
+	paint := m.sh.theme.Paint
+	lines := wrap(m.msg, m.w, min(msgLines, max(bh/2, 1)))
+	for i, l := range lines {
+		lines[i] = paint(style.FG(style.Orange).With(style.Bold), l)
+	}
+	if len(lines) == 0 {
+		return []string{""}
+	}
+	return lines
+}
+
+// msgLines is the most lines a message takes.
+const msgLines = 4
 
 func (m *Model) footer(scr screen) string {
 	if m.msg != "" {

@@ -1849,3 +1849,21 @@ func TestStopQuits(t *testing.T) {
 		t.Fatal("the workbench did not quit when Stop closed")
 	}
 }
+
+// TestLongMessageShownWhole: a message wider than the terminal is wrapped
+// onto a few lines over the bottom of the body, not cut; the frame keeps
+// its height.
+func TestLongMessageShownWhole(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 8)
+	m := sized(t, r, 80, 24, nil)
+	long := "runs/20261205-024645 was interrupted: the process that trained it is gone without stopping it; r on the Runs screen resumes it from its last checkpoint, step 3"
+	m.say("%s", long)
+	v := m.View()
+	if n := len(strings.Split(v, "\n")); n != 24 {
+		t.Errorf("the frame is %d lines, want 24", n)
+	}
+	if got := strings.Join(strings.Fields(v), " "); !strings.Contains(got, long) {
+		t.Errorf("the message is not shown whole:\n%s", v)
+	}
+	golden.Fits(t, v, 80, 24)
+}
