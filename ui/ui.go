@@ -143,6 +143,8 @@ type Model struct {
 	active screenID
 	prev   screenID // where esc on the Runs screen goes back to
 	help   bool
+	// helpTop is the first line of the help overlay shown (helpBody).
+	helpTop int
 
 	cur    *opened // nil: no run open
 	dash   *dashboard
@@ -897,6 +899,8 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 			return m.quit()
 		case key.Matches(k, m.global.Help), k.Type == tea.KeyEsc:
 			m.help = false
+		default:
+			m.helpKey(k)
 		}
 		return nil
 	}
@@ -904,7 +908,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.global.Quit):
 		return m.quit()
 	case key.Matches(k, m.global.Help):
-		m.help = true
+		m.help, m.helpTop = true, 0
 		return nil
 	case key.Matches(k, m.global.NextScreen):
 		return m.switchTo((m.active + 1) % numScreens)
@@ -981,9 +985,7 @@ func (m *Model) View() string {
 	bh := m.bodyHeight()
 	var body []string
 	if m.help {
-		groups := append(append([][]key.Binding{}, scr.FullHelp()...), m.global.FullHelp()...)
-		title := m.sh.theme.Paint(style.Spec{Attr: style.Bold}, "Keys: "+screenNames[m.active]+" (? or esc closes)")
-		body = append([]string{title, ""}, splitLines(keys.FullHelpView(groups, m.w, bh-2, m.helpStyle()))...)
+		body = m.helpBody(scr, bh)
 	} else if m.probs.open && m.hasRun() {
 		body = m.problemsBody(m.w, bh)
 	} else if m.active != scrRuns && !m.hasRun() {
@@ -997,6 +999,40 @@ func (m *Model) View() string {
 	lines = append(lines, block(body, m.w, bh+1-len(foot))...)
 	lines = append(lines, foot...)
 	return strings.Join(lines, "\n")
+}
+
+// helpBody is the help overlay of scr's keys and the global ones, from
+// line m.helpTop of it when it is taller than the body (j, k, PgDn, PgUp
+// scroll it: helpKey).
+func (m *Model) helpBody(scr screen, bh int) []string {
+	groups := append(append([][]key.Binding{}, scr.FullHelp()...), m.global.FullHelp()...)
+	all := splitLines(keys.FullHelpView(groups, m.w, 0, m.helpStyle()))
+	rows := max(bh-2, 1)
+	head := "Keys: " + screenNames[m.active] + " (? or esc closes)"
+	if len(all) > rows {
+		m.helpTop = min(max(m.helpTop, 0), len(all)-rows)
+		head = fmt.Sprintf("Keys: %s %d–%d/%d · j/k scroll · esc closes", screenNames[m.active], m.helpTop+1, m.helpTop+rows, len(all))
+		all = all[m.helpTop : m.helpTop+rows]
+	} else {
+		m.helpTop = 0
+	}
+	return append([]string{m.sh.theme.Paint(style.Spec{Attr: style.Bold}, head), ""}, all...)
+}
+
+// helpKey scrolls the help overlay: j/down and k/up a line, PgDn/space
+// and PgUp a page (helpBody holds it in range).
+func (m *Model) helpKey(k tea.KeyMsg) {
+	page := max(m.bodyHeight()-3, 1)
+	switch k.String() {
+	case "j", "down":
+		m.helpTop++
+	case "k", "up":
+		m.helpTop = max(m.helpTop-1, 0)
+	case "pgdown", " ", "f":
+		m.helpTop += page
+	case "pgup", "b":
+		m.helpTop = max(m.helpTop-page, 0)
+	}
 }
 
 // footerLines is the footer: one line of keys, or the message said, on up

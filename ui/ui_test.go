@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/bubbles/key"
 	"io"
 	"math"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
+	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -1866,4 +1868,33 @@ func TestLongMessageShownWhole(t *testing.T) {
 		t.Errorf("the message is not shown whole:\n%s", v)
 	}
 	golden.Fits(t, v, 80, 24)
+}
+
+// TestHelpScrolls: help taller than the terminal scrolls (j, k, PgDn), so
+// that every key is reachable, and says where it is.
+func TestHelpScrolls(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 8)
+	m := sized(t, r, 60, 15, nil)
+	send(m, press("?"))
+	groups := append(append([][]key.Binding{}, m.dash.FullHelp()...), m.global.FullHelp()...)
+	all := splitLines(keys.FullHelpView(groups, 60, 0, m.helpStyle()))
+	last := strings.TrimSpace(all[len(all)-1])
+	if v := m.View(); strings.Contains(v, last) || !strings.Contains(v, fmt.Sprintf("1–11/%d · j/k scroll", len(all))) {
+		t.Fatalf("help at 60×15 before scrolling: want its first lines and where they are, not its last %q:\n%s", last, v)
+	}
+	for range len(all) {
+		send(m, press("j"))
+	}
+	if v := m.View(); !strings.Contains(v, last) || !strings.Contains(v, fmt.Sprintf("%d–%d/%d", len(all)-10, len(all), len(all))) {
+		t.Errorf("help scrolled to its end: want its last line %q:\n%s", last, v)
+	}
+	send(m, press("k"))
+	if m.helpTop != len(all)-12 {
+		t.Errorf("k from the end: top %d, want %d", m.helpTop, len(all)-12)
+	}
+	send(m, press("esc"))
+	send(m, press("?"))
+	if m.helpTop != 0 {
+		t.Errorf("help opened again at line %d, want its top", m.helpTop)
+	}
 }
