@@ -118,8 +118,10 @@ type tracesScreen struct {
 	rows []int // indices into all, filtered and sorted
 	sel  int   // index into rows
 	top  int   // first row shown
-	// selID keeps the selection on the same trace across rebuilds.
-	selID string
+	// selID keeps the selection on the same trace across rebuilds;
+	// firstID is the first row's trace at the last rebuild (a selection
+	// on it follows new steps: rebuild).
+	selID, firstID string
 
 	sort     sortBy
 	reverse  bool
@@ -371,12 +373,20 @@ func (t *tracesScreen) rebuild() {
 			t.nRescored++
 		}
 	}
+	// On the newest-first list, a selection on its first row follows new
+	// steps as they come (the newest trace), as the dashboard follows the
+	// newest step; elsewhere it stays on its trace.
+	follow := t.sort == sortStep && !t.reverse && !t.group && t.selID == t.firstID
 	t.sel = 0
 	for i, r := range rows {
-		if all[r].ID == t.selID {
+		if !follow && all[r].ID == t.selID {
 			t.sel = i
 			break
 		}
+	}
+	t.firstID = ""
+	if len(rows) > 0 {
+		t.firstID = all[rows[0]].ID
 	}
 	t.syncSel()
 }

@@ -1898,3 +1898,28 @@ func TestHelpScrolls(t *testing.T) {
 		t.Errorf("help opened again at line %d, want its top", m.helpTop)
 	}
 }
+
+// TestTracesFollowNewSteps: on the newest-first list, a selection on the
+// first row follows the traces of new steps as they come; one on another
+// row stays on its trace.
+func TestTracesFollowNewSteps(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 4) // steps 0 and 1, 2 samples each
+	top, mid := sized(t, r, 120, 30, nil), sized(t, r, 120, 30, nil)
+	for _, m := range []*Model{top, mid} {
+		send(m, press("2"))
+	}
+	send(mid, press("j"))
+	kept := mid.traces.selected().ID
+	r.Emit(makeTrace(2, 0, 0, 4))
+	r.Emit(makeTrace(2, 0, 1, 4))
+	r.Flush()
+	for _, m := range []*Model{top, mid} {
+		send(m, changedMsg{})
+	}
+	if got := top.traces.selected(); got.Step != 2 || top.traces.sel != 0 {
+		t.Errorf("selection on the first row: now trace %s (row %d), want the newest step's first, on row 0", got.ID, top.traces.sel)
+	}
+	if got := mid.traces.selected().ID; got != kept {
+		t.Errorf("selection on the second row: now trace %s, want it kept on %s", got, kept)
+	}
+}
