@@ -1378,7 +1378,7 @@ func (m *Model) statusLine() string {
 	} else if warns > 0 {
 		parts = append(parts, th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", plural(warns, "warning"))))
 	}
-	if m.hasStep {
+	if m.hasStep || steps > 0 { // "step 0/20" before the first is done: the plan shows from the start
 		parts = append(parts, "step "+sessions.StepsLabel(m.stepsDone(), steps))
 	}
 	if m.hasReward {

@@ -1023,7 +1023,9 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 			want: []string{"step 1/6"}, avoid: []string{"step 0/6"}},
 		{name: "open-ended", planned: 0, records: 3,
 			want: []string{"step 3 "}, avoid: []string{"step 3/", "ETA"}},
-		{name: "no step yet", planned: 6, records: 0,
+		{name: "no step yet", planned: 6, records: 0, // the plan shows from the start
+			want: []string{"step 0/6"}},
+		{name: "no step yet, open-ended", planned: 0, records: 0,
 			avoid: []string{"step "}},
 		{name: "stopping", planned: 6, records: 3, inProgress: "sampling", stopAsked: true,
 			want: []string{"stopping", "step 3/6", "1.0 st/min", "sampling 48/96 tokens · 8 tokens/s · 6s left"}, avoid: []string{"ETA 3m"}},
