@@ -1367,46 +1367,98 @@ func (m *Model) statusLine() string {
 	}
 	steps := m.plannedSteps()
 	prog, hasProg := m.stepProgress()
-	// Most telling first: a narrow terminal cuts the line from the right.
-	parts := []string{strings.Join(tabs, ""), m.state(hasProg)}
+	// In the order read; where the terminal is too narrow for all, the
+	// least telling go first (headerDrop), then the line is cut.
+	parts := []headerPart{{strings.Join(tabs, ""), keepAlways}, {m.state(hasProg), keepAlways}}
+	add := func(text string, keep int) { parts = append(parts, headerPart{text, keep}) }
 	quiet, isQuiet := m.quietFor()
 	if isQuiet {
-		parts = append(parts, "no new step for "+ago(quiet))
+		add("no new step for "+ago(quiet), keepHigh)
 	}
 	if errs, warns, _ := m.problemCounts(); errs > 0 {
-		parts = append(parts, th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))))
+		add(th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))), keepHigh)
 	} else if warns > 0 {
-		parts = append(parts, th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", plural(warns, "warning"))))
+		add(th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", plural(warns, "warning"))), keepHigh)
 	}
 	if m.hasStep || steps > 0 { // "step 0/20" before the first is done: the plan shows from the start
-		parts = append(parts, "step "+sessions.StepsLabel(m.stepsDone(), steps))
+		add("step "+sessions.StepsLabel(m.stepsDone(), steps), keepHigh)
 	}
 	if m.hasReward {
-		parts = append(parts, "reward "+num(m.reward, 3))
+		add("reward "+num(m.reward, 3), keepHigh)
 	}
 	if m.device != "" {
-		parts = append(parts, m.device)
+		add(m.device, keepDevice)
 	}
 	if m.memory != "" {
-		parts = append(parts, m.memory)
+		add(m.memory, keepMemory)
 	}
 	if hasProg {
-		parts = append(parts, prog)
+		add(prog, keepPhase)
 	}
 	// A quiet followed run shows no pace: it is not keeping one.
 	// Nor does one whose engine another process is loading: it does no
 	// step until it has.
 	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !m.resuming && !isQuiet {
-		parts = append(parts, fmt.Sprintf("%.1f st/min", r))
+		add(fmt.Sprintf("%.1f st/min", r), keepPace)
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.
 		pausing, _ := m.pauseAsked()
 		if left := steps - m.stepsDone(); steps > 0 && left > 0 && !m.done && !m.paused && !pausing && !m.sh.stopAsked {
-			parts = append(parts, "ETA "+m.eta(left, r).Round(time.Second).String())
+			add("ETA "+m.eta(left, r).Round(time.Second).String(), keepETA)
 		}
 	}
-	parts = append(parts, filepath.Base(m.sh.run.Dir()))
-	return strings.Join(parts, " · ")
+	add(filepath.Base(m.sh.run.Dir()), keepName)
+	return headerFit(parts, m.w)
+}
+
+// headerPart is one item of the status line and how much it is kept
+// when the line is too wide (keepAlways … keepName).
+type headerPart struct {
+	text string
+	keep int
+}
+
+// How much a header part is kept: a narrow terminal drops the run's name
+// first, then the step's phase, the device, the memory, the pace, the
+// ETA; keepHigh and keepAlways parts are only cut with the line's end.
+const (
+	keepAlways = iota
+	keepHigh
+	keepETA
+	keepPace
+	keepMemory
+	keepDevice
+	keepPhase
+	keepName
+)
+
+// headerFit joins the parts with " · ", first leaving out, while the line
+// is wider than w, the least kept (the rightmost of those alike): the
+// run's ETA outlives the pace and the step's phase, the reward all of
+// them.
+func headerFit(parts []headerPart, w int) string {
+	join := func() string {
+		texts := make([]string, len(parts))
+		for i, p := range parts {
+			texts[i] = p.text
+		}
+		return strings.Join(texts, " · ")
+	}
+	line := join()
+	for width(line) > w {
+		drop := -1
+		for i, p := range parts {
+			if p.keep >= keepETA && (drop < 0 || p.keep >= parts[drop].keep) {
+				drop = i
+			}
+		}
+		if drop < 0 {
+			break
+		}
+		parts = append(parts[:drop], parts[drop+1:]...)
+		line = join()
+	}
+	return line
 }
 
 // plannedSteps is how many steps the open run is to take (0: open-ended,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1923,5 +1924,29 @@ func TestTracesFollowNewSteps(t *testing.T) {
 	}
 	if got := mid.traces.selected().ID; got != kept {
 		t.Errorf("selection on the second row: now trace %s, want it kept on %s", got, kept)
+	}
+}
+
+// TestHeaderFit: a status line too wide for the terminal leaves out its
+// least telling parts first (the run's name, then the step's phase, the
+// device, the pace), so that the run's ETA and its reward stay.
+func TestHeaderFit(t *testing.T) {
+	parts := []headerPart{{"[1 Dashboard]", keepAlways}, {"running", keepAlways}, {"step 4/20", keepHigh}, {"reward -0.8", keepHigh},
+		{"cpu/avx512", keepDevice}, {"step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left", keepPhase},
+		{"44.7 st/min", keepPace}, {"ETA 21s", keepETA}, {"20261205-024645", keepName}}
+	for _, c := range []struct {
+		w    int
+		want string
+	}{
+		{200, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · 44.7 st/min · ETA 21s · 20261205-024645"},
+		{160, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · 44.7 st/min · ETA 21s"},
+		{120, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · 44.7 st/min · ETA 21s"},
+		{80, "[1 Dashboard] · running · step 4/20 · reward -0.8 · 44.7 st/min · ETA 21s"},
+		{60, "[1 Dashboard] · running · step 4/20 · reward -0.8 · ETA 21s"},
+		{30, "[1 Dashboard] · running · step 4/20 · reward -0.8"}, // cut by the frame
+	} {
+		if got := headerFit(slices.Clone(parts), c.w); got != c.want {
+			t.Errorf("at %d columns:\n got %q\nwant %q", c.w, got, c.want)
+		}
 	}
 }
