@@ -471,33 +471,30 @@ func TestEngineKeysSayWhyNot(t *testing.T) {
 	if !strings.Contains(review.msg, "review: no engine runs in this workbench") {
 		t.Errorf("p in review: %q", review.msg)
 	}
-	dir := w.Dir()
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := sessions.OpenReadOnly(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	ro := sized(t, r, 120, 30, nil)
+	ro := sized(t, reopenReadOnly(t, w), 120, 30, nil)
 	send(ro, press("p"))
 	if !strings.HasPrefix(ro.msg, "read-only:") {
 		t.Errorf("p read-only: %q", ro.msg)
 	}
 }
 
-func TestReadOnlyReview(t *testing.T) {
-	w := newTestRun(t, 2, 1, 2, 8)
-	dir := w.Dir()
+// reopenReadOnly closes the run w and opens it again read-only, as a
+// workbench does a run another process holds.
+func reopenReadOnly(t *testing.T, w *sessions.Run) *sessions.Run {
+	t.Helper()
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := sessions.OpenReadOnly(dir)
+	r, err := sessions.OpenReadOnly(w.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func TestReadOnlyReview(t *testing.T) {
+	r := reopenReadOnly(t, newTestRun(t, 2, 1, 2, 8))
 	m := sized(t, r, 80, 24, nil)
 	if len(m.traces.all) != 4 {
 		t.Fatalf("read-only run shows %d traces", len(m.traces.all))
