@@ -325,17 +325,26 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 	}
 	for _, m := range modelDirs {
 		md := filepath.Join(dir, m)
-		ff, err := hf.ScanFolder(md)
-		if err != nil { // absent: nothing to replace
-			continue
-		}
-		for _, f := range []string{ff.Config, ff.Weights, ff.WeightsIndex} {
-			if f != "" {
-				return fmt.Errorf("--%s %s: %s already holds a model (%s) that would be replaced: choose a new folder, or move it away first", flagName, dir, md, filepath.Base(f))
-			}
+		if f := modelFile(md); f != "" {
+			return fmt.Errorf("--%s %s: %s already holds a model (%s) that would be replaced: choose a new folder, or move it away first", flagName, dir, md, filepath.Base(f))
 		}
 	}
 	return nil
+}
+
+// modelFile is the first file of a model (config.json, model.safetensors
+// or its index) that dir holds at its top level, or "" (none, or no dir).
+func modelFile(dir string) string {
+	ff, err := hf.ScanFolder(dir)
+	if err != nil {
+		return ""
+	}
+	for _, f := range []string{ff.Config, ff.Weights, ff.WeightsIndex} {
+		if f != "" {
+			return f
+		}
+	}
+	return ""
 }
 
 // reportSkipped says on w, one line each, the records of a run folder its

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -48,11 +47,9 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := checkCounts(fs, atLeast{"steps", r.Steps, 1}, atLeast{"batch", r.Batch, 1}); err != nil {
 		return err
 	}
-	if err := refuseOverwrite("out", *out, nil, []string{"teacher", "student"}); err != nil {
+	// A model at the top (".") would mix with teacher/ and student/.
+	if err := refuseOverwrite("out", *out, nil, []string{".", "teacher", "student"}); err != nil {
 		return err
-	}
-	if f := modelFile(*out); f != "" {
-		return fmt.Errorf("--out %s: the folder holds a model (%s); pretrain writes teacher/ and student/ into it, which would mix with that model: choose a new folder", *out, filepath.Base(f))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -68,21 +65,6 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "wrote %s/teacher and %s/student\n", *out, *out)
 	reportPoolAnomalies(stderr)
 	return nil
-}
-
-// modelFile is the first file of a model (config.json, model.safetensors
-// or its index) that dir holds at its top level, or "".
-func modelFile(dir string) string {
-	ff, err := hf.ScanFolder(dir)
-	if err != nil { // absent: no model there
-		return ""
-	}
-	for _, f := range []string{ff.Config, ff.Weights, ff.WeightsIndex} {
-		if f != "" {
-			return f
-		}
-	}
-	return ""
 }
 
 // pretrainStopped says what a pretrain stopped by a signal leaves in out:

@@ -23,8 +23,8 @@ func TestPretrainRefusesAModelFolder(t *testing.T) {
 		out  string
 		last string // the last line of stderr
 	}{
-		{model, "rlt pretrain: --out " + model + ": the folder holds a model (config.json); pretrain writes teacher/ and student/ into it, which would mix with that model: choose a new folder"},
-		{weightsOnly, "rlt pretrain: --out " + weightsOnly + ": the folder holds a model (model.safetensors)"},
+		{model, "rlt pretrain: --out " + model + ": " + filepath.Join(model, ".") + " already holds a model (config.json) that would be replaced: choose a new folder"},
+		{weightsOnly, "rlt pretrain: --out " + weightsOnly + ": " + filepath.Join(weightsOnly, ".") + " already holds a model (model.safetensors)"},
 		{run, "a run folder; writing there would mix with its records"},
 	} {
 		code, _, errs := runCLI(t, "", "pretrain", "--out", c.out, "--steps", "1", "--batch", "1")
