@@ -120,8 +120,6 @@ func importTarget(src, dst string) error {
 	if _, err := os.Lstat(cfg); err != nil {
 		return nil // ImportAs says any other problem of dst
 	}
-	if from, ok := sessions.ImportedFrom(dst); ok {
-		return fmt.Errorf("import %s: --out %s already holds a run, imported from %s, and is left as it was; choose another --out (or none: a new folder under --runs), or review that run with rlt open %s and re-score it with rlt score --run %s", src, dst, from.Source, dst, dst)
-	}
-	return fmt.Errorf("import %s: --out %s already holds a run (%s) and is left as it was; choose another --out (or none: a new folder under --runs), or continue that run with rlt run --resume %s", src, dst, cfg, dst)
+	what, use := sessions.ExistingRun(dst)
+	return fmt.Errorf("import %s: --out %s already holds %s and is left as it was; choose another --out (or none: a new folder under --runs), or %s", src, dst, what, use)
 }

@@ -272,10 +272,8 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	if _, err := os.Lstat(cfgPath); err == nil {
 		lock.Unlock()
-		if src, imported := ImportedFrom(dir); imported { // nothing to resume: say what works
-			return nil, fmt.Errorf("create run: %s already exists: this folder holds a run imported from %s; choose a new folder (rlt import --out, rlt run --runs make one), or open it with rlt open %s, or re-score it with rlt score --run %s", cfgPath, src.Source, dir, dir)
-		}
-		return nil, fmt.Errorf("create run: %s already exists: this folder holds a run; choose a new folder (rlt import --out, rlt run --runs make one), or continue this one with rlt run --resume %s", cfgPath, dir)
+		what, use := ExistingRun(dir)
+		return nil, fmt.Errorf("create run: %s already exists: this folder holds %s; choose a new folder (rlt import --out, rlt run --runs make one), or %s", cfgPath, what, use)
 	}
 	r := newRun(dir, opts)
 	r.lock, r.config = lock, data
@@ -1176,4 +1174,15 @@ func heldFor(dir string, err error) error {
 		what = "quit that workbench (q), then try again"
 	}
 	return fmt.Errorf("%w: %s; a run is written by one process at a time: %s", err, h, what)
+}
+
+// ExistingRun says what the run in dir is, for a caller that must not
+// replace it ("a run", "a run, imported from SRC"), and what can be done
+// with it instead: one of ours is resumed; an imported one has no training
+// to resume, so it is opened and re-scored.
+func ExistingRun(dir string) (what, use string) {
+	if src, imported := ImportedFrom(dir); imported {
+		return "a run, imported from " + src.Source, fmt.Sprintf("review it with rlt open %s and re-score it with rlt score --run %s", dir, dir)
+	}
+	return "a run", "continue it with rlt run --resume " + dir
 }
