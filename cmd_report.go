@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -87,31 +86,8 @@ func checkReportOut(dir string) (replacing bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("--out %s: %w", dir, err)
 	}
-	if st.Mode().IsRegular() && writtenByReport(path) {
+	if st.Mode().IsRegular() && report.IsPage(path) {
 		return true, nil
 	}
 	return false, fmt.Errorf("--out %s: %s exists and is not a page rlt report wrote; it is left as it was: move it away, or choose another --out folder", dir, path)
-}
-
-// writtenByReport says whether the file at path begins as every page
-// report.Render writes does: its head up to the title "RLT report: …",
-// then the heading "RLT report". (The page has no generator mark of its
-// own; the head is taken from Render itself, so that it follows the page.)
-func writtenByReport(path string) bool {
-	var page bytes.Buffer
-	report.Render(&page, nil, report.DefaultSelection)
-	const title = "<title>RLT report: "
-	i := bytes.Index(page.Bytes(), []byte(title))
-	if i < 0 {
-		return false
-	}
-	head := page.Bytes()[:i+len(title)]
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	buf := make([]byte, 16<<10) // the head, its style sheet and the heading
-	n, _ := io.ReadFull(f, buf)
-	return bytes.HasPrefix(buf[:n], head) && bytes.Contains(buf[:n], []byte("<h1>RLT report</h1>"))
 }

@@ -239,9 +239,8 @@ func Render(w io.Writer, runs []RunData, sel Selection) {
 	for _, r := range runs {
 		names = append(names, r.Name)
 	}
-	p("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>RLT report: %s</title>\n<style>%s</style></head><body>\n",
-		esc(strings.Join(names, ", ")), pageCSS)
-	p("<h1>RLT report</h1>\n<table><tr><th>run</th><th>folder</th><th>steps</th><th>traces</th></tr>\n")
+	p(pageHead+"%s</title>\n<style>%s</style></head><body>\n", esc(strings.Join(names, ", ")), pageCSS)
+	p(pageHeading + "\n<table><tr><th>run</th><th>folder</th><th>steps</th><th>traces</th></tr>\n")
 	for _, r := range runs {
 		last := 0
 		if len(r.Metrics) > 0 {
@@ -359,4 +358,25 @@ func fmtNum(v float64) string {
 		return "–"
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// The page's own text up to its runs' names, and its heading: what
+// IsPage knows a page Render wrote by.
+const (
+	pageHead    = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>RLT report: "
+	pageHeading = "<h1>RLT report</h1>"
+)
+
+// IsPage reports whether the file at path is a page Render wrote (it
+// begins with the page's head and has its heading after the style sheet),
+// so that a report may replace its own earlier page and nothing else.
+func IsPage(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 16<<10) // the head, its style sheet and the heading
+	n, _ := io.ReadFull(f, buf)
+	return bytes.HasPrefix(buf[:n], []byte(pageHead)) && bytes.Contains(buf[:n], []byte(pageHeading))
 }
