@@ -306,6 +306,14 @@ func editDistance(a, b string) int {
 	return d[len(a)][len(b)]
 }
 
+// flagsGiven is the names of the flags the call gave (fs parsed): a
+// default the user did not ask for is told apart from one they did.
+func flagsGiven(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return given
+}
+
 // refuseOverwrite checks, before any work, that writing the given files
 // and model folders under dir replaces nothing: an earlier model's weights
 // or a run's records are lost for good when overwritten. A model folder is

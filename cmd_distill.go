@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -74,8 +73,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := flagsGiven(fs)
 	// --reference takes the rows from the task, not a teacher: its model
 	// folder, for the tokenizer alone, is --tokenizer-from. Each wrong mix
 	// names the flag that is wrong or missing.
@@ -321,8 +319,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if err := checkCounts(fs, atLeast{"questions", *n, 1}); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := flagsGiven(fs)
 	if *dataPath != "" && set["task"] {
 		return fmt.Errorf("--data and --task are alternatives: the questions come from %s", *dataPath)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -52,9 +51,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkArgs(fs, 1, "SRC"); err != nil {
 		return err
 	}
-	runsGiven := false
-	fs.Visit(func(f *flag.Flag) { runsGiven = runsGiven || f.Name == "runs" })
-	if *out != "" && runsGiven {
+	if *out != "" && flagsGiven(fs)["runs"] {
 		return misuse(fs, "--out and --runs both given: --out is the run folder to write, --runs the folder to make a new one in; give one")
 	}
 	src := fs.Arg(0)

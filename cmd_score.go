@@ -167,8 +167,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// The run's own prompts and coefficients, unless a flag says otherwise.
 		var cfg runpkg.Config
 		if run.DecodeConfig(&cfg) == nil {
-			set := map[string]bool{}
-			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			set := flagsGiven(fs)
 			base := cfg.Reward
 			for name, p := range map[string]struct{ dst, src *float64 }{
 				"temperature": {&rc.Temperature, &base.Temperature}, "c1": {&rc.SolutionMean, &base.SolutionMean},
@@ -744,8 +743,7 @@ var rewardFlags = map[string]string{"reward.temperature": "temperature", "reward
 // wrong call (exit 2) when every one is a flag's; a value from a run's
 // config.toml (--run) stays said by its key.
 func rewardFlagProblems(fs *flag.FlagSet, err error) error {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	given := flagsGiven(fs)
 	var lines []string
 	for _, p := range configkey.Problems(err) {
 		key, _ := configkey.Of(p)
@@ -754,18 +752,10 @@ func rewardFlagProblems(fs *flag.FlagSet, err error) error {
 			return err
 		}
 		var ke *configkey.Error
-		words := p.Error()
-		if errors.As(p, &ke) {
-			words = ke.Err.Error()
+		if !errors.As(p, &ke) {
+			return err
 		}
-		// Words that begin with the key's name ("temperature 0 must be …")
-		// begin with the flag's instead.
-		_, last, _ := configkey.Split(key)
-		if rest, found := strings.CutPrefix(words, last); found && (rest == "" || rest[0] == ' ' || rest[0] == ':') {
-			lines = append(lines, "--"+name+rest)
-		} else {
-			lines = append(lines, "--"+name+": "+words)
-		}
+		lines = append(lines, ke.Named("--"+name))
 	}
 	return misuse(fs, "%s", strings.Join(lines, "\n"))
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -104,9 +103,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer device.Close(be)
-	devGiven := false
-	fs.Visit(func(f *flag.Flag) { devGiven = devGiven || f.Name == "device" })
-	if !devGiven {
+	if !flagsGiven(fs)["device"] {
 		choice.Why = "rlt serve's default; --device gpu for a GPU"
 	}
 	m, err := model.LoadAs(be, *dir, prec)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -73,8 +72,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkCounts(fs, atLeast{"steps", *steps, 0}); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := flagsGiven(fs)
 	if *save != "" {
 		if err := refuseOverwrite("save", *save, nil, []string{"."}); err != nil {
 			return err

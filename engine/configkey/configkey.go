@@ -32,15 +32,26 @@ type Error struct {
 // in [grpo] and [reward]) the key is in; a top-level key's path is its
 // name, so its words stand as they are (they name the key, or its value).
 func (e *Error) Error() string {
+	if _, _, ok := Split(e.Key); !ok {
+		return e.Err.Error()
+	}
+	return e.Named(e.Key)
+}
+
+// Named is the problem said of label, put where Error puts the key's
+// path: words that begin with the key's last part have it replaced
+// ("--temperature 0 must be …" for label "--temperature"), other words
+// follow it ("--estimator: …"). A command says a flag's value so.
+func (e *Error) Named(label string) string {
 	words := e.Err.Error()
-	_, name, ok := Split(e.Key)
-	if !ok {
-		return words
+	name := e.Key
+	if _, last, ok := Split(e.Key); ok {
+		name = last
 	}
 	if rest, found := strings.CutPrefix(words, name); found && (rest == "" || rest[0] == ' ' || rest[0] == ':') {
-		return e.Key + rest
+		return label + rest
 	}
-	return e.Key + ": " + words
+	return label + ": " + words
 }
 
 func (e *Error) Unwrap() error { return e.Err }

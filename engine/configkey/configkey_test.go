@@ -87,3 +87,23 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+// Named says a problem of a flag's value as Error says the key's: the
+// label where the key's name begins the words, else before them.
+func TestNamed(t *testing.T) {
+	for _, c := range []struct {
+		err   *Error
+		label string
+		want  string
+	}{
+		{Errorf("reward.temperature", "temperature %g must be a finite positive number", 0.0), "--temperature", "--temperature 0 must be a finite positive number"},
+		{Errorf("reward.solution_mean", "solution_mean is NaN"), "--c1", "--c1 is NaN"},
+		{Errorf("reward.estimator", "estimator %q: want %q", "kl", "k3"), "--estimator", `--estimator "kl": want "k3"`},
+		{Errorf("grpo.samples", "one sample per question"), "--samples", "--samples: one sample per question"},
+		{Errorf("steps", "steps %d must not be negative", -1), "--steps", "--steps -1 must not be negative"},
+	} {
+		if got := c.err.Named(c.label); got != c.want {
+			t.Errorf("Named(%q) of %q = %q, want %q", c.label, c.err.Key, got, c.want)
+		}
+	}
+}
