@@ -143,8 +143,10 @@ type Model struct {
 	active screenID
 	prev   screenID // where esc on the Runs screen goes back to
 	help   bool
-	// helpTop is the first line of the help overlay shown (helpBody).
-	helpTop int
+	// helpTop is the first line of the help overlay shown (helpBody),
+	// helpKeys what scrolls it.
+	helpTop  int
+	helpKeys keys.Help
 
 	cur    *opened // nil: no run open
 	dash   *dashboard
@@ -235,7 +237,7 @@ func newModel(opts Options) *Model {
 	if opts.RunsDir == "" {
 		opts.RunsDir = "runs"
 	}
-	m := &Model{opts: opts, global: keys.NewGlobal(), stopSignal: make(chan struct{}),
+	m := &Model{opts: opts, global: keys.NewGlobal(), helpKeys: keys.NewHelp(), stopSignal: make(chan struct{}),
 		launcher: opts.Launcher, runsDir: opts.RunsDir, bg: &background{}, cmp: newComparison(), now: time.Now()}
 	m.runs = newRunsScreen(m)
 	if s := opts.Session; s != nil && s.Run != nil {
@@ -1019,19 +1021,12 @@ func (m *Model) helpBody(scr screen, bh int) []string {
 	return append([]string{m.sh.theme.Paint(style.Spec{Attr: style.Bold}, head), ""}, all...)
 }
 
-// helpKey scrolls the help overlay: j/down and k/up a line, PgDn/space
-// and PgUp a page (helpBody holds it in range).
+// helpKey scrolls the help overlay with a list's keys (keys.Help); the
+// far end is held in range by helpBody.
 func (m *Model) helpKey(k tea.KeyMsg) {
-	page := max(m.bodyHeight()-3, 1)
-	switch k.String() {
-	case "j", "down":
-		m.helpTop++
-	case "k", "up":
-		m.helpTop = max(m.helpTop-1, 0)
-	case "pgdown", " ", "f":
-		m.helpTop += page
-	case "pgup", "b":
-		m.helpTop = max(m.helpTop-page, 0)
+	const toAnEnd = 1 << 20 // Top and Bottom move by the count given
+	if d, ok := m.helpKeys.Move(k, max(m.bodyHeight()-3, 1), toAnEnd); ok {
+		m.helpTop = max(m.helpTop+d, 0)
 	}
 }
 

@@ -149,6 +149,13 @@ func newListNav() ListNav {
 	}
 }
 
+// Help keys scroll the help overlay where it is taller than the
+// terminal: a list's keys.
+type Help struct{ ListNav }
+
+// NewHelp returns the help overlay's key map.
+func NewHelp() Help { return Help{newListNav()} }
+
 // Traces keys drive the list of sampled traces.
 type Traces struct {
 	ListNav
