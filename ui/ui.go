@@ -1036,15 +1036,15 @@ func (m *Model) helpKey(k tea.KeyMsg) {
 // cut where the terminal ends.
 func (m *Model) footerLines(scr screen, bh int) []string {
 	if m.msg == "" {
-		return []string{fit(m.footer(scr), m.w)}
+		return []string{fit(m.keysLine(scr), m.w)}
 	}
 	paint := m.sh.theme.Paint
 	lines := wrap(m.msg, m.w, min(msgLines, max(bh/2, 1)))
+	if len(lines) == 0 { // a message of spaces alone
+		return []string{""}
+	}
 	for i, l := range lines {
 		lines[i] = paint(style.FG(style.Orange).With(style.Bold), l)
-	}
-	if len(lines) == 0 {
-		return []string{""}
 	}
 	return lines
 }
@@ -1052,10 +1052,8 @@ func (m *Model) footerLines(scr screen, bh int) []string {
 // msgLines is the most lines a message takes.
 const msgLines = 4
 
-func (m *Model) footer(scr screen) string {
-	if m.msg != "" {
-		return m.sh.theme.Paint(style.FG(style.Orange).With(style.Bold), m.msg)
-	}
+// keysLine is the footer's line of the keys at hand (footerLines).
+func (m *Model) keysLine(scr screen) string {
 	if m.probs.open && m.hasRun() {
 		return keys.ShortHelpView(append(m.probs.keys.ShortHelp(), m.global.Quit), m.w, m.helpStyle())
 	}
