@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/task"
 )
 
 // Import sources.
@@ -147,8 +148,7 @@ func notJSONLines(path string) string {
 	case bytes.IndexByte(head, 0) >= 0:
 		return "a binary file"
 	}
-	line, _, _ := bytes.Cut(text, []byte("\n"))
-	if strings.EqualFold(filepath.Ext(path), ".csv") || bytes.Count(line, []byte(",")) >= 1 && !bytes.ContainsAny(line[:1], "[\"") {
+	if strings.EqualFold(filepath.Ext(path), ".csv") || task.LooksCSV(text) {
 		return "a CSV file"
 	}
 	return "a text file whose first line is not a JSON object"

@@ -88,7 +88,7 @@ func ReadFile(key, path string) (*File, error) {
 	case rep.Rows > 1 && wholeJSON(data):
 		// Two or more JSON Lines rows are never one JSON value together.
 		return nil, fmt.Errorf("%s %s: one JSON document over %d lines, not JSON Lines: write one object a line (e.g. jq -c '.[]')", key, path, rep.Rows)
-	case len(f.Examples) == 0 && looksCSV(data):
+	case len(f.Examples) == 0 && LooksCSV(data):
 		return nil, fmt.Errorf("%s %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", key, path, path)
 	case len(f.Examples) == 0:
 		return nil, fmt.Errorf("%s %s: no usable rows: %s", key, path, f.Report.Summary(5))
@@ -96,9 +96,9 @@ func ReadFile(key, path string) (*File, error) {
 	return f, nil
 }
 
-// looksCSV reports whether data's first line is a CSV header rather than
+// LooksCSV reports whether data's first line is a CSV header rather than
 // JSON: no brace, and a comma or tab between names.
-func looksCSV(data []byte) bool {
+func LooksCSV(data []byte) bool {
 	first, _, _ := bytes.Cut(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), []byte("\n"))
 	first = bytes.TrimSpace(first)
 	return len(first) > 0 && first[0] != '{' && first[0] != '[' && bytes.ContainsAny(first, ",\t")
