@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/record"
-	"github.com/rlt-workbench/rlt/engine/task"
 )
 
 // Import sources.
@@ -148,7 +147,7 @@ func notJSONLines(path string) string {
 	case bytes.IndexByte(head, 0) >= 0:
 		return "a binary file"
 	}
-	if strings.EqualFold(filepath.Ext(path), ".csv") || task.LooksCSV(text) {
+	if strings.EqualFold(filepath.Ext(path), ".csv") || record.LooksCSV(text) {
 		return "a CSV file"
 	}
 	return "a text file whose first line is not a JSON object"

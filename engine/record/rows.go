@@ -308,3 +308,12 @@ func (sw *StratosWriter) Write(question, explanation, solution string) error {
 	}
 	return nil
 }
+
+// LooksCSV reports whether data's first line is a CSV header rather than
+// JSON: no brace, and a comma or tab between names. A data file or traces
+// file given as CSV is said to be so (rlt train --data, rlt import).
+func LooksCSV(data []byte) bool {
+	first, _, _ := bytes.Cut(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), []byte("\n"))
+	first = bytes.TrimSpace(first)
+	return len(first) > 0 && first[0] != '{' && first[0] != '[' && bytes.ContainsAny(first, ",\t")
+}

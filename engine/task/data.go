@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // detectable are the synthetic tasks whose questions user data may hold.
@@ -88,20 +90,12 @@ func ReadFile(key, path string) (*File, error) {
 	case rep.Rows > 1 && wholeJSON(data):
 		// Two or more JSON Lines rows are never one JSON value together.
 		return nil, fmt.Errorf("%s %s: one JSON document over %d lines, not JSON Lines: write one object a line (e.g. jq -c '.[]')", key, path, rep.Rows)
-	case len(f.Examples) == 0 && LooksCSV(data):
+	case len(f.Examples) == 0 && record.LooksCSV(data):
 		return nil, fmt.Errorf("%s %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", key, path, path)
 	case len(f.Examples) == 0:
 		return nil, fmt.Errorf("%s %s: no usable rows: %s", key, path, f.Report.Summary(5))
 	}
 	return f, nil
-}
-
-// LooksCSV reports whether data's first line is a CSV header rather than
-// JSON: no brace, and a comma or tab between names.
-func LooksCSV(data []byte) bool {
-	first, _, _ := bytes.Cut(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), []byte("\n"))
-	first = bytes.TrimSpace(first)
-	return len(first) > 0 && first[0] != '{' && first[0] != '[' && bytes.ContainsAny(first, ",\t")
 }
 
 // wholeJSON reports whether data is a single JSON value (an array or a
