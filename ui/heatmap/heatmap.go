@@ -357,6 +357,18 @@ func (h *Heatmap) TokenPos(i int) (line, col int) {
 	return int(p.line), int(p.col)
 }
 
+// tokenEnd returns where token i's last piece starts at the current
+// width: its own line and column for a token on one line.
+func (h *Heatmap) tokenEnd(i int) (line, col int) {
+	h.layout(h.width)
+	k := len(h.pieces) - 1
+	if i+1 < len(h.toks) {
+		k = int(h.tokPiece[i+1]) - 1
+	}
+	p := h.pieces[k]
+	return int(p.line), int(p.col)
+}
+
 // TokenAt returns the token at a wrapped line and column, or the nearest
 // one on that line before it; -1 if the line does not exist.
 func (h *Heatmap) TokenAt(line, col int) int {
@@ -405,10 +417,14 @@ func (h *Heatmap) MoveCursor(m Motion) {
 			c++
 		}
 	case Up, Down:
+		// From the line above the token's first, or below its last: a
+		// token can take several lines (a blank line's "\n\n", a token
+		// longer than the width).
 		line, col := h.CursorPos()
 		if m == Up {
 			line--
 		} else {
+			line, col = h.tokenEnd(c)
 			line++
 		}
 		if t := h.TokenAt(line, col); t >= 0 {

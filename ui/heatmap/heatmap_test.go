@@ -296,6 +296,48 @@ func TestCursor(t *testing.T) {
 	}
 }
 
+// TestCursorAcrossTokensOnSeveralLines: ↓ and ↑ leave a token that takes
+// more than one wrapped line (a blank line's "\n\n", one token in Qwen's
+// vocabulary, or a token longer than the width) instead of landing on the
+// token's own next line and staying put.
+func TestCursorAcrossTokensOnSeveralLines(t *testing.T) {
+	cases := []struct {
+		name   string
+		toks   []string
+		width  int
+		layout string
+		start  int
+		moves  []Motion
+		want   []int // the cursor after each move
+	}{
+		{"blank line token", text("ab", "\n\n", "cd", " ef"), 10, "ab⏎|⏎|cd·ef",
+			1, []Motion{Down, Up, Up}, []int{2, 1, 1}},
+		{"two blank line tokens", text("a", "\n\n", "\n\n", "b"), 10, "a⏎|⏎|⏎|⏎|b",
+			0, []Motion{Down, Down, Down, Up, Up, Up}, []int{1, 2, 3, 2, 1, 1}},
+		{"newlines then text in one token", text("ab", "\n\ncd", " ef", "\n", "gh"), 10, "ab⏎|⏎|cd·ef⏎|gh",
+			0, []Motion{Down, Down, Up, Up}, []int{1, 4, 1, 1}},
+		{"token longer than the width", text("x", "abcdefghij", "k", " yz"), 4, "x|abcd|efgh|ijk|·yz",
+			1, []Motion{Down, Up, Up}, []int{3, 1, 0}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := New(nil)
+			h.SetTokens(tc.toks, nil)
+			h.SetSize(tc.width, 10)
+			if got := strings.Join(plainLines(h, tc.width), "|"); got != tc.layout {
+				t.Fatalf("layout %q, want %q", got, tc.layout)
+			}
+			h.SetCursor(tc.start)
+			for i, m := range tc.moves {
+				h.MoveCursor(m)
+				if h.Cursor() != tc.want[i] {
+					t.Fatalf("move %d (motion %d): cursor on token %d, want %d", i, m, h.Cursor(), tc.want[i])
+				}
+			}
+		})
+	}
+}
+
 func TestCache(t *testing.T) {
 	toks, vals := sample(300)
 	h := New(nil)
