@@ -209,7 +209,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	rows, tagged, long := runpkg.Learnable(rows, tok, p, student.Cfg.MaxPos)
 	sw := record.NewStratosWriter(f, p.StudentSystem)
 	for _, r := range rows {
-		if err := sw.Write(r.Question, record.ExplanationLead+r.Explanation, r.Solution); err != nil {
+		if err := sw.Write(r.Question, r.Explanation, r.Solution); err != nil {
 			f.Close()
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}

@@ -36,14 +36,14 @@ Scores explanations with the RLT reward (r = r_SS − r_KL + m): for each
 input line {"question", "solution", "explanation"} — or {"question",
 "solution", "completion"} with a teacher's raw output, whose explanation is
 extracted (a missing end tag costs the format penalty), or a Bespoke-Stratos
-{"conversations"} row (the thought is the explanation) — writes one line with
-r_ss, r_kl, reward, each reduction and every per-token array (explanation
-tokens with teacher and student log-probs and d, solution tokens with the
-student's log-probs). The explanation is the body after the prefill; the
-span scored is the explanation as the official trainer takes it, the
-prefill's "\n\n" first. Lines that cannot be scored get {"line": N,
-"error": ...} and the rest go on. Teacher and student must share one
-tokenizer. The prompts are the ones the model folders record
+{"conversations"} row (the thought, less its lead "\n\n", is the
+explanation) — writes one line with r_ss, r_kl, reward, each reduction and
+every per-token array (explanation tokens with teacher and student log-probs
+and d, solution tokens with the student's log-probs). The explanation is the
+body after the prefill; the span scored is the explanation as the official
+trainer takes it, the prefill's "\n\n" first. Lines that cannot be scored
+get {"line": N, "error": ...} and the rest go on. Teacher and student must
+share one tokenizer. The prompts are the ones the model folders record
 (prompts.json, written by rlt pretrain, rlt train --save and rlt distill),
 unless --teacher-system or --student-system says otherwise.
 

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // TestScoreTokenizerFile: --tokenizer takes the tokenizer.json itself as
@@ -44,5 +49,62 @@ func TestScoreTokenizerFile(t *testing.T) {
 				sameScores(t, tc.name, scoreLines(t, got), scoreLines(t, want))
 			}
 		})
+	}
+}
+
+// TestStratosRowsScoreAsTheirBody: a Bespoke-Stratos row is scored as the
+// explanation it holds, whoever wrote it: rlt export's row of a trace (a
+// flat row imported, accepted and exported), rlt distill's, and one as
+// Bespoke-Stratos-17k pads it all score as the flat row of the same body.
+// The thought's lead is the student layout's, not the body's: rows that
+// rlt distill wrote were scored with it twice ("\n\n\n\n" before the body),
+// and rlt export wrote rows without it, unlike rlt distill.
+func TestStratosRowsScoreAsTheirBody(t *testing.T) {
+	const body = "7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6 c0; ans 632"
+	flat := `{"question":"347+285=?","solution":"632","explanation":"` + body + `"}` + "\n"
+	dir := t.TempDir()
+	src, runDir := filepath.Join(dir, "flat.jsonl"), filepath.Join(dir, "run")
+	if err := os.WriteFile(src, []byte(flat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI(t, "", "import", src, "--out", runDir); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	r, err := sessions.Open(runDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Review("0-0-0", sessions.LabelAccept, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, exported, errs := runCLI(t, "", "export", "--run", runDir)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	var distilled bytes.Buffer // as rlt distill writes its rows
+	if err := record.NewStratosWriter(&distilled, "Solve: thought, then solution.").Write("347+285=?", body, "632"); err != nil {
+		t.Fatal(err)
+	}
+	if distilled.String() != strings.Replace(exported, record.DefaultStudentSystem, "Solve: thought, then solution.", 1) {
+		t.Errorf("rlt export wrote\n%s\nrlt distill writes\n%s", exported, distilled.String())
+	}
+	padded := `{"conversations":[{"from":"user","value":"347+285=?"},{"from":"assistant","value":"<|begin_of_thought|>\n\n` + body +
+		`<|end_of_thought|>\n\n<|begin_of_solution|>632<|end_of_solution|>"}]}` + "\n"
+	args := []string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu"}
+	code, want, errs := runCLI(t, flat, args...)
+	if code != 0 {
+		t.Fatalf("score the flat row: exit %d: %s", code, errs)
+	}
+	for _, tc := range []struct{ name, in string }{
+		{"rlt export's row", exported}, {"rlt distill's row", distilled.String()}, {"Bespoke-Stratos-17k's padding", padded},
+	} {
+		code, got, errs := runCLI(t, tc.in, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.name, code, errs)
+		}
+		sameScores(t, tc.name, scoreLines(t, got), scoreLines(t, want))
 	}
 }

@@ -195,23 +195,28 @@ func stratosRow(m map[string]json.RawMessage, conv json.RawMessage, r Row) (Row,
 }
 
 // StratosAssistant formats the assistant turn of a Bespoke-Stratos row: the
-// student's layout of RLT.md §2 without its end of turn.
-func StratosAssistant(explanation, solution string) string {
-	return BeginThought + explanation + EndThought + "\n\n" + BeginSolution + solution + EndSolution
+// student's layout of RLT.md §2 without its end of turn, the explanation's
+// lead (ExplanationLead) after the thought tag and then the body, as
+// Prompts.StudentContext has it (and as Bespoke-Stratos-17k's rows are).
+func StratosAssistant(body, solution string) string {
+	return BeginThought + ExplanationLead + body + EndThought + "\n\n" + BeginSolution + solution + EndSolution
 }
 
 // ParseStratosAssistant splits an assistant turn made by StratosAssistant
-// into its explanation and solution. The thought section is optional
-// (thought says whether it was there); only white space may lie outside
-// the sections, and the sections may not contain other reserved tags.
-func ParseStratosAssistant(s string) (explanation string, thought bool, solution string, err error) {
+// into its explanation body and solution: the thought less one leading
+// ExplanationLead (a thought without it is the body as it is), so the body
+// written is the body read. The thought section is optional (thought says
+// whether it was there); only white space may lie outside the sections,
+// and the sections may not contain other reserved tags.
+func ParseStratosAssistant(s string) (body string, thought bool, solution string, err error) {
+	var explanation string
 	rest := strings.TrimSpace(s)
 	if strings.HasPrefix(rest, BeginThought) {
-		body, after, ok := strings.Cut(rest[len(BeginThought):], EndThought)
+		inside, after, ok := strings.Cut(rest[len(BeginThought):], EndThought)
 		if !ok {
 			return "", false, "", errors.New("no " + EndThought + " after " + BeginThought)
 		}
-		explanation, thought, rest = body, true, strings.TrimSpace(after)
+		explanation, thought, rest = inside, true, strings.TrimSpace(after)
 	}
 	if !strings.HasPrefix(rest, BeginSolution) {
 		if strings.Contains(rest, BeginSolution) {
@@ -232,7 +237,7 @@ func ParseStratosAssistant(s string) (explanation string, thought bool, solution
 	if tag, ok := ContainsTag(solution); ok {
 		return "", false, "", errors.New("solution contains reserved tag " + tag)
 	}
-	return explanation, thought, solution, nil
+	return strings.TrimPrefix(explanation, ExplanationLead), thought, solution, nil
 }
 
 // StratosWriter writes Bespoke-Stratos `conversations` rows, one JSON object
@@ -287,7 +292,8 @@ func (sw *StratosWriter) Check(question, explanation, solution string) error {
 	return nil
 }
 
-// Write writes one row. It refuses (writing nothing) what Check refuses.
+// Write writes one row, explanation being the body (StratosAssistant puts
+// the lead before it). It refuses (writing nothing) what Check refuses.
 func (sw *StratosWriter) Write(question, explanation, solution string) error {
 	if err := sw.Check(question, explanation, solution); err != nil {
 		return err

@@ -64,15 +64,37 @@ func TestStratosWriterRejects(t *testing.T) {
 	}
 }
 
+// TestStratosAssistantIsTheStudentLayout: a Bespoke-Stratos assistant turn
+// is the student's own (RLT.md §2), the explanation's lead included, so a
+// row rlt export or rlt distill writes is what the student is trained and
+// scored on, and the body read back is the body written: one lead is the
+// layout's, and any further blank lines are the body's.
+func TestStratosAssistantIsTheStudentLayout(t *testing.T) {
+	p := Prompts{TeacherSystem: "t", StudentSystem: "s"}
+	for _, body := range []string{"7+5=12 w2 c1; ans 12", "", "\n\nstarts with a blank line", "ends with one\n\n", " spaced "} {
+		head := strings.TrimSuffix(p.StudentParts("q").Prefix, BeginThought) // the context before the assistant's turn
+		if got, want := head+StratosAssistant(body, "12")+ImEnd, p.StudentContext("q", body, "12"); got != want {
+			t.Errorf("body %q: the Stratos turn in the student's context is\n%q\nwant the student's layout\n%q", body, got, want)
+		}
+		e, th, sol, err := ParseStratosAssistant(StratosAssistant(body, "12"))
+		if err != nil || e != body || sol != "12" || !th {
+			t.Errorf("body %q read back as %q, %v, %q, %v", body, e, th, sol, err)
+		}
+	}
+}
+
 func TestParseStratosAssistant(t *testing.T) {
-	e, th, s, err := ParseStratosAssistant(StratosAssistant("7+5=12", "12"))
-	if err != nil || e != "7+5=12" || s != "12" || !th {
+	// The real dataset pads sections with blank lines: the thought's first
+	// is the explanation's lead, the rest are kept.
+	e, _, s, err := ParseStratosAssistant("<|begin_of_thought|>\n\nthink\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n42\n\n<|end_of_solution|>")
+	if err != nil || e != "think\n\n" || s != "\n\n42\n\n" {
 		t.Fatalf("got %q %q %v", e, s, err)
 	}
-	// The real dataset pads sections with blank lines.
-	e, _, s, err = ParseStratosAssistant("<|begin_of_thought|>\n\nthink\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n42\n\n<|end_of_solution|>")
-	if err != nil || e != "\n\nthink\n\n" || s != "\n\n42\n\n" {
-		t.Fatalf("got %q %q %v", e, s, err)
+	// A thought without the lead (rlt export's rows before it wrote one)
+	// is the body as it is.
+	e, _, _, err = ParseStratosAssistant("<|begin_of_thought|>think<|end_of_thought|>\n\n<|begin_of_solution|>42<|end_of_solution|>")
+	if err != nil || e != "think" {
+		t.Fatalf("got %q %v", e, err)
 	}
 	for _, bad := range []string{
 		"",
@@ -116,7 +138,7 @@ func TestParseRow(t *testing.T) {
 			want: Row{Question: "q", Solution: "s", Ended: true}},
 		{name: "stratos", raw: `{"system":"sys","conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"` +
 			`<|begin_of_thought|>\n\ne<|end_of_thought|>\n\n<|begin_of_solution|>s<|end_of_solution|>"}]}`,
-			want: Row{Question: "q", Solution: "s", Explanation: "\n\ne", ExplanationFrom: "conversations", Ended: true, System: "sys", Stratos: true}},
+			want: Row{Question: "q", Solution: "s", Explanation: "e", ExplanationFrom: "conversations", Ended: true, System: "sys", Stratos: true}},
 		{name: "stratos without thought", raw: `{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_solution|>s<|end_of_solution|>"}]}`,
 			want: Row{Question: "q", Solution: "s", Ended: true, Stratos: true}},
 		{name: "not JSON", raw: `{"question":`, err: "not JSON"},

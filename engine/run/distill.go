@@ -55,14 +55,14 @@ func WriteExplanations(ctx context.Context, teacher *model.Model, tok rlt.TextTo
 // ReferenceRows are the rows of the examples' own reference explanations
 // (rlt distill --reference: the reference explanation generator). A row's
 // Explanation is the body, after the lead (record.ExplanationLead) that
-// the student layout puts after the thought tag; a reasoning trace read
-// from a Bespoke-Stratos row (or from rlt distill's own distill.jsonl)
-// begins with that lead, so one lead is taken off, and the row written
-// again is the row read.
+// the student layout puts after the thought tag: a reasoning trace read
+// from a Bespoke-Stratos row (or from rlt distill's own distill.jsonl) is
+// already the body (record.ParseStratosAssistant), so the row written again
+// is the row read.
 func ReferenceRows(exs []task.Example) []DistillRow {
 	rows := make([]DistillRow, len(exs))
 	for i, ex := range exs {
-		rows[i] = DistillRow{Question: ex.Question, Explanation: strings.TrimPrefix(ex.Reference, record.ExplanationLead), Solution: ex.Solution}
+		rows[i] = DistillRow{Question: ex.Question, Explanation: ex.Reference, Solution: ex.Solution}
 	}
 	return rows
 }

@@ -19,7 +19,7 @@ func TestReferenceRowsRoundTrip(t *testing.T) {
 		var buf bytes.Buffer
 		sw := record.NewStratosWriter(&buf, system)
 		for _, r := range rows { // as rlt distill writes them
-			if err := sw.Write(r.Question, record.ExplanationLead+r.Explanation, r.Solution); err != nil {
+			if err := sw.Write(r.Question, r.Explanation, r.Solution); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -123,7 +123,7 @@ func TestStratosRoundTrip(t *testing.T) {
 	}
 	first, _, _ := strings.Cut(buf.String(), "\n")
 	wantFirst := `{"system":"You are a student. Think, then answer.","conversations":[{"from":"user","value":"` + exs[0].Question +
-		`"},{"from":"assistant","value":"<|begin_of_thought|>` + exs[0].Reference + `<|end_of_thought|>\n\n<|begin_of_solution|>` +
+		`"},{"from":"assistant","value":"<|begin_of_thought|>\n\n` + exs[0].Reference + `<|end_of_thought|>\n\n<|begin_of_solution|>` +
 		exs[0].Solution + `<|end_of_solution|>"}]}`
 	if first != wantFirst {
 		t.Fatalf("first row\n%s\nwant\n%s", first, wantFirst)
