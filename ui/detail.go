@@ -273,9 +273,11 @@ func verdictText(v task.Verdict) string {
 // legend says what the explanation's colours mean, with the reward's
 // coefficients in force and the scale in use.
 func (d *detailScreen) legend() string {
-	c := d.settings.Reward
+	// Where config.toml does not decode, the settings' coefficients are
+	// the defaults standing in: not the run's to claim.
+	c, known := d.settings.Reward, d.settings.Known
 	if d.useRS && d.rs.Reward != (record.RewardConfig{}) {
-		c = d.rs.Reward
+		c, known = d.rs.Reward, true
 	}
 	lim := fmtLimit(d.expl.Limit())
 	if d.view != viewD {
@@ -299,6 +301,10 @@ func (d *detailScreen) legend() string {
 	}
 	pen := "λ=0, no KL penalty"
 	switch {
+	case !known && wide:
+		pen = "r_KL's λ, α unknown: config.toml does not decode (!)"
+	case !known:
+		pen = "λ unknown: config.toml (!)"
 	case c.KLMean != 0 && wide:
 		pen = fmt.Sprintf("penalised by r_KL=λ(mean+α·max), λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
 	case c.KLMean != 0:
@@ -588,7 +594,7 @@ func (d *detailScreen) rescoreLabel() []string {
 			gnum(c.SolutionMean), gnum(c.SolutionMin), gnum(c.KLMean), gnum(c.KLMax), gnum(c.FormatPenalty), gnum(c.Temperature), c.Estimator)
 		// Log-probs at another temperature than the run's (an inference
 		// server's prompt log-probs are of the raw logits: τ 1) say so.
-		if run := d.settings.Reward.Temperature; run > 0 && c.Temperature != run {
+		if run := d.settings.Reward.Temperature; d.settings.Known && run > 0 && c.Temperature != run {
 			coef += fmt.Sprintf(" · log-probs at τ %s, not the run's %s", gnum(c.Temperature), gnum(run))
 		}
 	}

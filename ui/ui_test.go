@@ -493,6 +493,36 @@ func reopenReadOnly(t *testing.T, w *sessions.Run) *sessions.Run {
 	return r
 }
 
+// The detail's legend states the run's KL coefficients from its
+// config.toml; where config.toml does not decode, it does not claim the
+// defaults as the run's, it says they are not known.
+func TestDetailLegendCoefficients(t *testing.T) {
+	for _, tc := range []struct {
+		name, config string
+		want, never  string
+	}{
+		{"the run's", "task = 'addition'\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n", "λ=5 α=0.1", "λ=3"},
+		{"no penalty", "task = 'addition'\n[reward]\nkl_mean = 0.0\nkl_max = 0.0\n", "λ=0, no KL penalty", "λ=3"},
+		{"config.toml does not decode", "task = 'addition'\n[reward]\nkl_mean = 'five'\n",
+			"unknown: config.toml", "λ="},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newTestRun(t, 1, 1, 2, 8)
+			if err := os.WriteFile(filepath.Join(w.Dir(), "config.toml"), []byte(tc.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, width := range []int{80, 120} {
+				m := sized(t, reopenReadOnly(t, w), width, 30, nil)
+				send(m, press("3"))
+				v := ansi.Strip(m.View())
+				if !strings.Contains(v, tc.want) || strings.Contains(v, tc.never) {
+					t.Errorf("%d columns: detail does not say %q or says %q:\n%s", width, tc.want, tc.never, v)
+				}
+			}
+		})
+	}
+}
+
 func TestReadOnlyReview(t *testing.T) {
 	r := reopenReadOnly(t, newTestRun(t, 2, 1, 2, 8))
 	m := sized(t, r, 80, 24, nil)
