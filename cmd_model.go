@@ -296,7 +296,7 @@ func describeDevice(name string, cfg model.Config, params int64) string {
 		case need > mem:
 			verdict = "training does NOT fit: use --device cpu"
 		case where.MaxBuffer > 0 && uint64(elems)*4 > where.MaxBuffer:
-			verdict = fmt.Sprintf("training does NOT fit: %s is %s as float32, beyond the %s one buffer there binds (tensors are not split across buffers yet): use --device cpu",
+			verdict = fmt.Sprintf("training does NOT fit: %s is %s as float32, beyond the %s one allocation there holds: use --device cpu",
 				big, humanBytes(int64(elems)*4), humanBytes(int64(where.MaxBuffer)))
 		}
 		s += fmt.Sprintf("; %s device memory, %s for training before activations: %s", humanBytes(int64(mem)), humanBytes(int64(need)), verdict)

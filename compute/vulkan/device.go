@@ -22,20 +22,26 @@ type Info struct {
 	Name string
 	// Index is the device's place in the loader's list, as vulkaninfo
 	// numbers its GPU0, GPU1, …: OpenAt(Index) opens it (--device gpu:Index).
-	Index                 int
-	Type                  string // discrete, integrated, virtual, cpu, other
-	APIVersion            string
-	Driver                string // the driver's version, decoded as its vendor numbers it
-	VendorID              uint32 // PCI vendor: 0x10de NVIDIA, 0x1002 AMD, 0x8086 Intel, 0x10005 Mesa
-	MaxStorageBufferRange uint64 // bytes one storage buffer binding may span
-	MaxSharedMemory       uint32 // bytes of shared memory per workgroup
-	MaxInvocations        uint32 // invocations per workgroup
-	MaxWorkGroupCount     [3]uint32
-	MaxPushConstants      uint32
-	MaxAllocations        uint32
-	MaxStorageBuffers     uint32 // storage buffers one shader stage may bind
-	MinStorageAlignment   uint64 // minStorageBufferOffsetAlignment
-	DeviceLocalBytes      uint64 // size of the largest device-local heap
+	Index      int
+	Type       string // discrete, integrated, virtual, cpu, other
+	APIVersion string
+	Driver     string // the driver's version, decoded as its vendor numbers it
+	VendorID   uint32 // PCI vendor: 0x10de NVIDIA, 0x1002 AMD, 0x8086 Intel, 0x10005 Mesa
+	// MaxStorageBufferRange is the most bytes one operand of a kernel may
+	// span (maxStorageBufferRange, or less under RLT_VULKAN_MAX_BINDING):
+	// a larger tensor is bound a window at a time (windows.go).
+	MaxStorageBufferRange uint64
+	// MaxAllocation is the most bytes one tensor may hold
+	// (maxMemoryAllocationSize: each tensor is its own allocation).
+	MaxAllocation       uint64
+	MaxSharedMemory     uint32 // bytes of shared memory per workgroup
+	MaxInvocations      uint32 // invocations per workgroup
+	MaxWorkGroupCount   [3]uint32
+	MaxPushConstants    uint32
+	MaxAllocations      uint32
+	MaxStorageBuffers   uint32 // storage buffers one shader stage may bind
+	MinStorageAlignment uint64 // minStorageBufferOffsetAlignment
+	DeviceLocalBytes    uint64 // size of the largest device-local heap
 	// CooperativeMatrix reports VK_KHR_cooperative_matrix (tensor cores on
 	// NVIDIA).
 	CooperativeMatrix bool
@@ -185,6 +191,10 @@ type Device struct {
 	matmul16  bool
 	coopLanes uint32
 	coopBig   kernelID
+	// window is the most bytes an op binds of a tensor it windows
+	// (windows.go): Info.MaxStorageBufferRange; tests lower it alone, so
+	// that small shapes are windowed and no other kernel is refused.
+	window uint64
 	// coopShape is the 128×128 tile RLT_VULKAN_GEMMCM chose; coopBuilt,
 	// whether the kernels on cooperative matrices have been built (the
 	// first SetMatmul(f16) builds them: buildCoop), and coopErr why that
@@ -455,6 +465,7 @@ func (d *Device) build() error {
 		d.kickAfter = kickAfter
 	}
 	d.gemvMaxRows = gemvRows
+	d.window = d.info.MaxStorageBufferRange
 	d.coopBig, d.coopShape = kGemmCM128, kGemmCM128
 	for _, set := range []struct {
 		env  string
@@ -467,6 +478,8 @@ func (d *Device) build() error {
 		{"RLT_VULKAN_LOSE_AFTER", func(v string) (err error) { d.loseAfter, err = loseAfterSetting(v); return }},
 		{"RLT_VULKAN_BARRIERS", func(v string) (err error) { d.allBarriers, err = allBarriersSetting(v); return }},
 		{"RLT_VULKAN_KICK", func(v string) (err error) { d.kickAfter, err = kickSetting(v, d.kickAfter); return }},
+		{"RLT_VULKAN_MAX_BINDING", func(v string) (err error) { _, err = maxBytesSetting(v); return }}, // applied in describe
+		{"RLT_VULKAN_MAX_ALLOCATION", func(v string) (err error) { _, err = maxBytesSetting(v); return }},
 		{"RLT_VULKAN_SPLIT", func(v string) (err error) {
 			d.splitTarget, d.splitMinK, err = splitSetting(v, d.splitTarget, d.splitMinK)
 			return
@@ -508,6 +521,24 @@ func (d *Device) buildKernels(which func(kernelID) bool) error {
 		}
 	}
 	return nil
+}
+
+// maxBytesSetting reads RLT_VULKAN_MAX_BINDING and RLT_VULKAN_MAX_ALLOCATION,
+// which lower the device's limits as the backend sees them, so that tests
+// meet them at small shapes: unset (0), the device's own; else a number of
+// bytes, at least 64 KiB. Past MAX_BINDING no operand of a kernel spans
+// (tensors beyond it are bound a window at a time, as on a device with a
+// small maxStorageBufferRange, lavapipe's 128 MiB); past MAX_ALLOCATION no
+// tensor is allocated.
+func maxBytesSetting(v string) (uint64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n < 64<<10 {
+		return 0, fmt.Errorf("%q: want a number of bytes, at least %d", v, 64<<10)
+	}
+	return n, nil
 }
 
 // noFuseSetting reads RLT_VULKAN_FUSE: unset or 1, decoding takes gemv3,
@@ -656,6 +687,14 @@ func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
 	}
 	for i := range 3 {
 		info.MaxWorkGroupCount[i] = u32(propLimits + limMaxComputeWorkGroupCount + 4*i)
+	}
+	info.MaxAllocation = d.maxAllocation(pd)
+	// Lowered limits (tests); Open refuses a bad value.
+	if limit, err := maxBytesSetting(os.Getenv("RLT_VULKAN_MAX_BINDING")); err == nil && limit > 0 {
+		info.MaxStorageBufferRange = min(info.MaxStorageBufferRange, limit)
+	}
+	if limit, err := maxBytesSetting(os.Getenv("RLT_VULKAN_MAX_ALLOCATION")); err == nil && limit > 0 {
+		info.MaxAllocation = min(info.MaxAllocation, limit)
 	}
 	info.CooperativeMatrix = d.hasExtension(pd, "VK_KHR_cooperative_matrix")
 	rank := 4
@@ -1102,6 +1141,12 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 		rec.alloc = descriptorSetAllocateInfo{sType: stDescriptorSetAllocateInfo, descriptorPool: d.descPool, descriptorSetCount: 1, pSetLayouts: &rec.layout}
 		if r := d.vk.allocateDescriptorSets(d.dev, unsafe.Pointer(&rec.alloc), &rec.set); r != vkSuccess {
 			d.err = d.fail("allocate a descriptor set for "+kernelSpecs[k].name, r)
+			return
+		}
+	}
+	for i, op := range ops {
+		if op.size > d.info.MaxStorageBufferRange {
+			d.tooLarge(k, i, op)
 			return
 		}
 	}

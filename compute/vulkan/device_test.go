@@ -427,8 +427,8 @@ func TestBadInput(t *testing.T) {
 		run  func() error
 		kind error
 	}{
-		{"tensor past maxStorageBufferRange", func() error {
-			_, err := d.New("huge", int(d.Info().MaxStorageBufferRange/4)+1)
+		{"tensor past maxMemoryAllocationSize", func() error {
+			_, err := d.New("huge", int(d.Info().MaxAllocation/4)+1)
 			return err
 		}, ErrTooLarge},
 		{"allocation past device memory", func() error {

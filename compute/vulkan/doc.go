@@ -114,6 +114,11 @@
 // tensor-core products (gemmcm, coopmat.go) and the tiled attention
 // included, came after that run and are not yet measured on a GPU.
 //
-// Left: tensors past maxStorageBufferRange (128 MiB on lavapipe) split
-// across buffers, and 16-bit activations.
+// A tensor is one allocation (up to maxMemoryAllocationSize); the ops
+// that meet tensors past maxStorageBufferRange (lavapipe: 128 MiB;
+// Qwen2.5-0.5B's embedding is 519 MiB) bind them a window at a time
+// (windows.go), and any other kernel refuses such an operand with
+// ErrTooLarge.
+//
+// Left: 16-bit activations.
 package vulkan

@@ -14,8 +14,10 @@ var (
 	ErrNoDevice = errors.New("no usable Vulkan device")
 	// ErrOutOfMemory: the device (or host) could not hold an allocation.
 	ErrOutOfMemory = errors.New("out of device memory")
-	// ErrTooLarge: a tensor exceeds what one storage buffer binding may span.
-	ErrTooLarge = errors.New("tensor larger than the device's largest storage buffer")
+	// ErrTooLarge: a tensor past what one allocation may hold, or a
+	// kernel's operand past what one binding may span where the op takes
+	// no windows (windows.go).
+	ErrTooLarge = errors.New("tensor too large for the device")
 	// ErrPipeline: a shader module or compute pipeline could not be created.
 	ErrPipeline = errors.New("compute pipeline creation failed")
 	// ErrDeviceLost: the device stopped answering (driver reset, hang, removal).

@@ -198,9 +198,13 @@ type ewPush struct {
 	s     float32
 }
 
+// elementwise records op on same-length o, a and b, a window at a time
+// where they do not bind whole.
 func (d *Device) elementwise(op uint32, o, a, b *Tensor, s float32) {
-	push := &ewPush{n: uint32(o.n), op: op, s: s}
-	dispatch(d, kElementwise, push, linearGroups(ceilDiv(o.n, groupSize)), o.bind(), a.bind(), b.bind())
+	d.eachWindow(o, func(e0, n int) {
+		push := &ewPush{n: uint32(n), op: op, s: s}
+		dispatch(d, kElementwise, push, linearGroups(ceilDiv(n, groupSize)), o.span(e0, n), a.span(e0, n), b.span(e0, n))
+	})
 }
 
 // Add sets out = a + b elementwise; out may alias a or b.
@@ -245,16 +249,20 @@ type swigluPush struct{ n, back uint32 }
 func (d *Device) SwiGLU(h, gate, up *Tensor) {
 	d.own(h, gate, up)
 	sameLen("swiglu", h, gate, up)
-	dispatch(d, kSwiGLU, &swigluPush{n: uint32(h.n)}, linearGroups(ceilDiv(h.n, groupSize)),
-		h.bind(), h.bind(), gate.bind(), gate.bind(), up.bind())
+	d.eachWindow(h, func(e0, n int) {
+		dispatch(d, kSwiGLU, &swigluPush{n: uint32(n)}, linearGroups(ceilDiv(n, groupSize)),
+			h.span(e0, n), h.span(e0, n), gate.span(e0, n), gate.span(e0, n), up.span(e0, n))
+	})
 }
 
 // SwiGLUBackward accumulates dGate and dUp from dh.
 func (d *Device) SwiGLUBackward(dGate, dUp, dh, gate, up *Tensor) {
 	d.own(dGate, dUp, dh, gate, up)
 	sameLen("swiglu backward", dh, dGate, dUp, gate, up)
-	dispatch(d, kSwiGLU, &swigluPush{n: uint32(dh.n), back: 1}, linearGroups(ceilDiv(dh.n, groupSize)),
-		dGate.bind(), dUp.bind(), dh.bind(), gate.bind(), up.bind())
+	d.eachWindow(dh, func(e0, n int) {
+		dispatch(d, kSwiGLU, &swigluPush{n: uint32(n), back: 1}, linearGroups(ceilDiv(n, groupSize)),
+			dGate.span(e0, n), dUp.span(e0, n), dh.span(e0, n), gate.span(e0, n), up.span(e0, n))
+	})
 }
 
 type rmsPush struct {
@@ -417,36 +425,41 @@ func (d *Device) splitKBy(m, n, k, tile, step uint32) (splits, chunk uint32) {
 
 func ceilDiv32(a, b uint32) uint32 { return (a + b - 1) / b }
 
+// gemm records c = alpha·op(a)·op(b) (+ bias) + beta·c under p; b may be
+// a 16-bit weight. An operand past the device's binding range is bound a
+// window at a time (gemmWindowed).
 func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
-	bb := binding{b: d.dummy, size: d.dummy.size}
 	if bias != nil {
-		bb = bias.bind()
 		p.flags |= gemmBias
 	}
 	if p.m == 0 || p.n == 0 {
 		return
 	}
+	if b.dt.Is16() && b.dt == compute.F16 {
+		p.flags |= gemmF16
+	}
+	d.gemmWindowed(gemmArgs{c: c, a: a, b: b, bias: bias, p: p})
+}
+
+// gemmBound records a product on bound operands, b of type dt: gemv for a
+// few rows, the tensor-core kernels under Matmul f16, else gemm or gemm128
+// by the size of the output.
+func (d *Device) gemmBound(c, a, b, bias binding, dt compute.DType, p gemmPush) {
 	kern, gemv := kGemm, kGemv
-	var bBind binding
-	if b.dt.Is16() { // a 16-bit weight, widened as the kernel loads it
-		if b.dt == compute.F16 {
-			p.flags |= gemmF16
-		}
-		kern, gemv, bBind = kGemm16, kGemv16, b.bind16()
-	} else {
-		bBind = b.bind()
+	if dt.Is16() { // a 16-bit weight, widened as the kernel loads it
+		kern, gemv = kGemm16, kGemv16
 	}
 	if p.m <= d.gemvMaxRows && p.flags&(gemmTransA|gemmTransB) == gemmTransB && d.has(gemv) {
 		p.kChunk = p.k
-		dispatch(d, gemv, &p, linearGroups(ceilDiv(int(p.n), 4)), c.bind(), a.bind(), bBind, bb)
+		dispatch(d, gemv, &p, linearGroups(ceilDiv(int(p.n), 4)), c, a, b, bias)
 		return
 	}
-	if d.matmul16 && d.coopFor(b.dt) {
-		d.gemmCoop(c.bind(), a.bind(), bBind, bb, p, b.dt.Is16())
+	if d.matmul16 && d.coopFor(dt) {
+		d.gemmCoop(c, a, b, bias, p, dt.Is16())
 		return
 	}
 	big := kGemm128
-	if b.dt.Is16() {
+	if dt.Is16() {
 		big = kGemm128x16
 	}
 	tile := d.gemmTileFor(p.m, p.n, p.k)
@@ -455,7 +468,7 @@ func (d *Device) gemm(c, a, b, bias *Tensor, p gemmPush) {
 	} else {
 		tile = gemmTile
 	}
-	d.gemmOn(kern, tile, 16, c.bind(), a.bind(), bBind, bb, p)
+	d.gemmOn(kern, tile, 16, c, a, b, bias, p)
 }
 
 // gemmOn records p on kern, a kernel of tile×tile outputs that walks K
@@ -716,11 +729,14 @@ func (d *Device) AdamW(p, g, m, v *Tensor, s compute.AdamWStep) {
 	mustNotBeFrozen(p)
 	sameLen("adamw", p, g, m, v)
 	lr, b1, b2, wd := float64(s.LR), float64(s.Beta1), float64(s.Beta2), float64(s.WeightDecay)
-	push := &adamPush{n: uint32(p.n),
+	push := adamPush{
 		beta1: float32(b1), a1: float32(1 - b1), beta2: float32(b2), a2: float32(1 - b2),
 		sqrtBC2: float32(math.Sqrt(float64(s.BC2))), eps: s.Eps,
 		decay: float32(1 - lr*wd), negStepSize: float32(-(lr / float64(s.BC1)))}
-	dispatch(d, kAdamW, push, linearGroups(ceilDiv(p.n, groupSize)), p.bind(), g.bind(), m.bind(), v.bind())
+	d.eachWindow(p, func(e0, n int) {
+		push.n = uint32(n)
+		dispatch(d, kAdamW, &push, linearGroups(ceilDiv(n, groupSize)), p.span(e0, n), g.span(e0, n), m.span(e0, n), v.span(e0, n))
+	})
 }
 
 type lpPush struct {

@@ -26,17 +26,20 @@ func kindCode(dt compute.DType) uint32 {
 // and no fused multiply-add. A 16-bit dst is written a 32-bit word (two
 // elements) per invocation; the callers have checked lengths and frozen.
 func (d *Device) convert(dst, src *Tensor, mix bool, alpha float32) {
-	p := &convertPush{n: uint32(dst.n), dst: kindCode(dst.dt), src: kindCode(src.dt)}
+	p := convertPush{dst: kindCode(dst.dt), src: kindCode(src.dt)}
 	if mix {
 		p.mix, p.alpha, p.beta = 1, alpha, 1-alpha
 	}
-	items := dst.n
+	big := dst // the wider of the two sets the windows
 	if dst.dt.Is16() {
-		items = ceilDiv(dst.n, 2)
+		big = src
 	}
-	dispatch(d, kConvert, p, linearGroups(ceilDiv(items, groupSize)), dst.bindRaw(), src.bindRaw())
+	d.eachWindow(big, func(e0, n int) {
+		p.n = uint32(n)
+		items := n
+		if dst.dt.Is16() {
+			items = ceilDiv(n, 2)
+		}
+		dispatch(d, kConvert, &p, linearGroups(ceilDiv(items, groupSize)), dst.span(e0, n), src.span(e0, n))
+	})
 }
-
-// bindRaw binds t's storage whatever its type, for a kernel that reads
-// its type from the push constants.
-func (t *Tensor) bindRaw() binding { return binding{b: t.b, size: bytesOf(t.dt, t.n)} }

@@ -36,19 +36,16 @@ func (d *Device) GatherRows(out, x *Tensor, rows []int32) {
 		panic(fmt.Sprintf("vulkan: gather %d rows of %v into %v", len(rows), x, out))
 	}
 	d.checkIDs("gather", rows, x.rows())
-	ib, ok := d.uploadInts(rows)
-	if !ok || dim == 0 {
+	if len(rows) == 0 || dim == 0 {
 		return
 	}
-	if x.dt.Is16() { // a 16-bit table, widened as the kernel reads it
-		mode := uint32(0)
-		if x.dt == compute.F16 {
-			mode = 2
-		}
-		dispatch(d, kRows16, &rowsPush{n: uint32(len(rows)), d: uint32(dim), mode: mode}, linearGroups(ceilDiv(out.n, groupSize)), out.bind(), x.bind16(), ib)
+	if !d.fits(x, x.n) {
+		d.gatherWindows(out, x, rows)
 		return
 	}
-	dispatch(d, kRows, &rowsPush{n: uint32(len(rows)), d: uint32(dim)}, linearGroups(ceilDiv(out.n, groupSize)), out.bind(), x.bind(), ib)
+	if ib, ok := d.uploadInts(rows); ok {
+		d.gatherDispatch(out, x.span(0, x.n), x.dt, len(rows), dim, ib)
+	}
 }
 
 // ScatterRowsBackward accumulates dx[rows[i]] += dout[i], repeated rows
@@ -64,6 +61,10 @@ func (d *Device) ScatterRowsBackward(dx, dout *Tensor, rows []int32) {
 	}
 	d.checkIDs("scatter", rows, dx.rows())
 	if len(rows) == 0 || dim == 0 {
+		return
+	}
+	if !d.fits(dx, dx.n) {
+		d.scatterWindows(dx, dout, rows)
 		return
 	}
 	csr, unique := d.groupRows(rows)
@@ -368,12 +369,16 @@ func (d *Device) SumSquaresEach(ts []*Tensor, sums []float64) error {
 		return err
 	}
 	for i, t := range ts {
-		groups := ceilDiv(t.n, 4*groupSize)
-		if groups == 0 {
-			continue
-		}
-		dispatch(d, kReduce, &struct{ n uint32 }{uint32(t.n)}, linearGroups(groups),
-			binding{b: part, off: offs[i], size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.bind())
+		// A window's partials continue the tensor's: its first element is
+		// whole partials in (windowQuantum), so they add in the same order.
+		d.eachWindow(t, func(e0, n int) {
+			groups := ceilDiv(n, 4*groupSize)
+			if groups == 0 {
+				return
+			}
+			dispatch(d, kReduce, &struct{ n uint32 }{uint32(n)}, linearGroups(groups),
+				binding{b: part, off: offs[i] + uint64(e0/(4*groupSize))*4, size: uint64(groups) * 4}, binding{b: flag, size: 4}, t.span(e0, n))
+		})
 	}
 	if cap(d.sumParts) < int(total/4) {
 		d.sumParts = make([]float32, total/4)

@@ -119,9 +119,10 @@ func (t *Tensor) rows() int {
 	return t.n / t.lastDim()
 }
 
-// New returns a zero-filled float32 tensor on the device. A tensor must fit
-// one storage buffer binding (maxStorageBufferRange: 128 MiB on lavapipe);
-// splitting larger ones across buffers is not implemented yet.
+// New returns a zero-filled float32 tensor on the device: one allocation,
+// of up to maxMemoryAllocationSize bytes (Info.MaxAllocation; 2 GiB on
+// lavapipe). Kernels bind one past maxStorageBufferRange a window at a
+// time (windows.go).
 func (d *Device) New(name string, dims ...int) (*Tensor, error) {
 	return d.newTensor(name, compute.F32, dims)
 }
@@ -152,9 +153,9 @@ func (d *Device) newTensor(name string, dt compute.DType, dims []int) (*Tensor, 
 	}
 	t := &Tensor{Name: name, dims: append([]int(nil), dims...), n: n, dev: d, dt: dt}
 	bytes := bytesOf(dt, n)
-	if bytes > d.info.MaxStorageBufferRange {
+	if bytes > d.info.MaxAllocation {
 		return nil, &Error{Kind: ErrTooLarge, Device: d.info.Name, Op: "allocate " + t.String(),
-			Err: fmt.Errorf("%d MiB, the device binds at most %d MiB per buffer (splitting is not implemented yet)", bytes>>20, d.info.MaxStorageBufferRange>>20)}
+			Err: fmt.Errorf("%d MiB, past the %d MiB the device allocates at once (maxMemoryAllocationSize)", bytes>>20, d.info.MaxAllocation>>20)}
 	}
 	b, err := d.newBuffer(bytes, memDeviceLocal, 0, "tensor "+t.String())
 	if err != nil {

@@ -202,7 +202,7 @@ type Memory struct {
 	GPU       string // the GPU's name; "" when the CPU computes, in host memory
 	Bytes     uint64 // the GPU's memory (its largest device-local heap)
 	HeadBytes int64  // the fused LM head's logits buffer there (vulkan.HeadBytes)
-	MaxBuffer uint64 // the most bytes one tensor may hold there (one storage buffer's range)
+	MaxBuffer uint64 // the most bytes one tensor may hold there (one allocation; kernels bind it in windows)
 }
 
 // MemoryOf says where Open(name) would compute, probing as Open chooses
@@ -238,7 +238,7 @@ func MemoryOf(name string) (Memory, error) {
 }
 
 func memoryOn(in vulkan.Info) Memory {
-	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in), MaxBuffer: in.MaxStorageBufferRange}
+	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in), MaxBuffer: in.MaxAllocation}
 }
 
 // noGPU is --device gpu's (or gpu:N's) failure to find a usable GPU,

@@ -261,14 +261,14 @@ func largest(hs ...held) Tensor {
 }
 
 // CheckBuffer refuses work on gpu whose largest weight tensor passes the
-// bytes one buffer there may bind (maxBuffer; 0: no such limit), as the
-// device would refuse it while loading: Vulkan binds a tensor as one
-// storage buffer, and tensors are not split across buffers.
+// bytes one allocation there may hold (maxBuffer; 0: no such limit), as
+// the device would refuse it while loading: a tensor is one allocation
+// (its kernels bind it a window at a time).
 func CheckBuffer(what, gpu string, maxBuffer int64, t Tensor) error {
 	if gpu == "" || maxBuffer <= 0 || t.Bytes <= maxBuffer {
 		return nil
 	}
-	return &TooBigError{msg: fmt.Sprintf("%s on %s: %s is %s, and %s binds at most %s in one buffer (tensors are not split across buffers yet).\nTo fit, try:\n  - --device cpu: compute on the CPU, in the host's memory",
+	return &TooBigError{msg: fmt.Sprintf("%s on %s: %s is %s, and %s allocates at most %s at once (maxMemoryAllocationSize).\nTo fit, try:\n  - --device cpu: compute on the CPU, in the host's memory",
 		what, gpu, t.What, Bytes(t.Bytes), gpu, Bytes(maxBuffer)), Need: t.Bytes, Have: maxBuffer}
 }
 

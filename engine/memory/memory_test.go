@@ -181,7 +181,7 @@ func TestLargestAndCheckBuffer(t *testing.T) {
 		}
 		var tb *TooBigError
 		if err != nil && (!errors.As(err, &tb) || !strings.Contains(err.Error(), "this run on llvmpipe: the teacher's model.embed_tokens.weight (F32) is 570 MB") ||
-			!strings.Contains(err.Error(), "binds at most 134 MB") || !strings.Contains(err.Error(), "--device cpu")) {
+			!strings.Contains(err.Error(), "allocates at most 134 MB") || !strings.Contains(err.Error(), "--device cpu")) {
 			t.Errorf("refusal %q: want a TooBigError naming the tensor, both sizes and --device cpu", err)
 		}
 	}

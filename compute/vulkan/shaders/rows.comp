@@ -1,6 +1,8 @@
 #version 450
 // Row gathers and scatters of d-wide rows by host ids:
 // mode 0 (Embedding, GatherRows): out[n, j] = x[ids[n], j], one invocation per element;
+// a negative id leaves out's row as it is (a table bound a window at a time
+// gives -1 for the ids outside the window: windows.go);
 // mode 1 (EmbeddingBackward, ScatterRowsBackward): dx[id, j] += dout[r, j] for
 // every row r of each id. The host groups the rows by id (ops_rows.go): ids
 // holds n + 1 offsets, then the n unique ids, then the rows of each id in
@@ -25,6 +27,7 @@ void main() {
 #ifdef B16
 	if (i >= p.n * p.d) return;
 	uint row = i / p.d;
+	if (ids[row] < 0) return;
 	uint e = uint(ids[row]) * p.d + (i - row * p.d);
 	uint w = x16[e >> 1u];
 	if (p.mode == 2u) o[i] = unpackHalf2x16(w)[e & 1u];
@@ -33,6 +36,7 @@ void main() {
 	if (p.mode == 0u) {
 		if (i >= p.n * p.d) return;
 		uint row = i / p.d;
+		if (ids[row] < 0) return;
 		uint j = i - row * p.d;
 		o[i] = x[uint(ids[row]) * p.d + j];
 		return;
