@@ -535,18 +535,17 @@ func (d *dashboard) export() {
 	} else {
 		ms, _ := d.sh.store.MetricsSince(0)
 		for _, ss := range spec.series {
-			if s := seriesOf(ss, ms, ss.name, style.SeriesColor(ss.name)); len(s.Values) > 0 {
-				series = append(series, s)
-			}
-			if ss.spread == "" {
+			s := seriesOf(ss, ms, ss.name, style.SeriesColor(ss.name))
+			if len(s.Values) == 0 {
 				continue
 			}
-			// The band drawn around it is exported as its own column (and
-			// line): the files hold what the chart shows.
-			sp := seriesSpec{name: ss.spread, metric: ss.spread}
-			if s := seriesOf(sp, ms, ss.spread, style.SeriesColor(ss.spread)); len(s.Values) > 0 {
-				series = append(series, s)
+			if ss.spread != "" {
+				// The band drawn around it is a band in the SVG and its
+				// own column in the CSV: the files hold what the chart
+				// shows.
+				s.Spread, s.SpreadName = spreadOf(ss.spread, ms, s.Steps), ss.spread
 			}
+			series = append(series, s)
 		}
 	}
 	svg, csv, err := report.ExportChart(dir, name, spec.title, series, d.cv != nil)
@@ -571,6 +570,26 @@ func seriesOf(ss seriesSpec, ms []sessions.MetricRecord, name string, col style.
 		}
 	}
 	return s
+}
+
+// spreadOf is metric's value in ms at each of steps (NaN where a step
+// does not record a finite one): a series' band, point by point.
+func spreadOf(metric string, ms []sessions.MetricRecord, steps []float64) []float64 {
+	at := make(map[float64]float64, len(steps))
+	for _, r := range ms {
+		if v, ok := r.Get(metric); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			at[float64(r.Step)] = v
+		}
+	}
+	out := make([]float64, len(steps))
+	for i, x := range steps {
+		v, ok := at[x]
+		if !ok {
+			v = math.NaN()
+		}
+		out[i] = v
+	}
+	return out
 }
 
 // updatePicker moves through the picker's list of metrics; enter or

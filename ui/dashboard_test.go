@@ -103,19 +103,23 @@ func TestChartPickerGolden(t *testing.T) {
 
 // e exports the focused chart as SVG (the report's chart code) and CSV in
 // the run folder's charts/, says both paths, and the files hold every
-// recorded point of the chart's series (r_KL negated as drawn).
+// recorded point of the chart's series (r_KL negated as drawn); a band
+// the chart draws around its line (reward ± std) is a band in the SVG,
+// not a second line on the reward's axis, and its own column in the CSV.
 func TestDashboardExportChart(t *testing.T) {
 	r := newTestRun(t, 12, 1, 2, 4)
 	m := sized(t, r, 80, 24, nil)
 	for _, tc := range []struct {
 		focus  string // chart title
 		file   string
-		series []string
+		lines  []string                     // the SVG's polylines
+		bands  []string                     // the SVG's spread bands, by the line they surround
+		series []string                     // the CSV's columns after step
 		value  []func(step float64) float64 // what newTestRun records, as drawn
 	}{
-		{"reward ± std", "reward", []string{"reward", "reward_std"}, // the band as its own column
+		{"reward ± std", "reward", []string{"reward"}, []string{"reward"}, []string{"reward", "reward_std"},
 			[]func(float64) float64{func(x float64) float64 { return -1 + 0.1*x }, func(float64) float64 { return 0.2 }}},
-		{"r_KL", "kl_reward", []string{"r_KL"}, []func(float64) float64{func(x float64) float64 { return -(-0.3 + 0.01*x) }}},
+		{"r_KL", "kl_reward", []string{"r_KL"}, nil, []string{"r_KL"}, []func(float64) float64{func(x float64) float64 { return -(-0.3 + 0.01*x) }}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			vis := m.dash.visible()
@@ -138,9 +142,25 @@ func TestDashboardExportChart(t *testing.T) {
 				Lines []struct {
 					Run string `xml:"data-run,attr"`
 				} `xml:"polyline"`
+				Paths []struct {
+					Class string `xml:"class,attr"`
+					Run   string `xml:"data-run,attr"`
+				} `xml:"path"`
 			}
-			if err := xml.Unmarshal(svg, &doc); err != nil || len(doc.Lines) != len(tc.series) || doc.Lines[0].Run != tc.series[0] {
-				t.Fatalf("SVG: %v, polylines %+v", err, doc.Lines)
+			if err := xml.Unmarshal(svg, &doc); err != nil {
+				t.Fatal(err)
+			}
+			var lines, bands []string
+			for _, l := range doc.Lines {
+				lines = append(lines, l.Run)
+			}
+			for _, p := range doc.Paths {
+				if p.Class == "spread" {
+					bands = append(bands, p.Run)
+				}
+			}
+			if fmt.Sprint(lines) != fmt.Sprint(tc.lines) || fmt.Sprint(bands) != fmt.Sprint(tc.bands) {
+				t.Fatalf("SVG draws lines %v and bands around %v, want lines %v and bands around %v", lines, bands, tc.lines, tc.bands)
 			}
 			f, err := os.Open(csvPath)
 			if err != nil {

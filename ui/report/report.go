@@ -73,6 +73,19 @@ type Series struct {
 	Color  style.Color
 	Steps  []float64
 	Values []float64
+	// Spread, where set, is a ± half-width at each of Values (NaN where
+	// none is recorded): a band drawn around the line (the dashboard's
+	// reward ± std), written to the CSV as its own column, SpreadName.
+	Spread     []float64
+	SpreadName string
+}
+
+// spreadAt is s's spread at point j, and whether it has one.
+func (s Series) spreadAt(j int) (float64, bool) {
+	if j >= len(s.Spread) || math.IsNaN(s.Spread[j]) || math.IsInf(s.Spread[j], 0) {
+		return 0, false
+	}
+	return s.Spread[j], true
 }
 
 // RunData is what a report shows of one run.

@@ -403,3 +403,83 @@ func TestReportMeanBandAcrossRuns(t *testing.T) {
 		}
 	}
 }
+
+// A run's series with its spread (the dashboard's reward ± std) is
+// exported as the chart draws it: one line with a band of value ± spread
+// around it, the axis holding the band, not the spread as a second line
+// on the value's axis; the CSV has the spread as its own column.
+func TestExportChartSpread(t *testing.T) {
+	steps := []float64{0, 1, 2, 3}
+	vals := []float64{-10, -8, -7.5, -6}
+	sds := []float64{8, 6, math.NaN(), 3} // step 2 records no spread
+	dir := t.TempDir()
+	svgPath, csvPath, err := ExportChart(dir, "reward", "reward ± std",
+		[]Series{{Name: "reward", Steps: steps, Values: vals, Spread: sds, SpreadName: "reward_std"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(svgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Y0    float64 `xml:"data-y0,attr"`
+		Y1    float64 `xml:"data-y1,attr"`
+		Plot  string  `xml:"data-plot,attr"`
+		Lines []struct {
+			Run string `xml:"data-run,attr"`
+		} `xml:"polyline"`
+		Paths []struct {
+			Class string `xml:"class,attr"`
+			D     string `xml:"d,attr"`
+		} `xml:"path"`
+	}
+	if err := xml.Unmarshal(svg, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Lines) != 1 || doc.Lines[0].Run != "reward" {
+		t.Fatalf("polylines %+v, want reward's alone", doc.Lines)
+	}
+	if doc.Y0 > -18 || doc.Y1 < -3 {
+		t.Errorf("y axis %v..%v does not hold the band -18..-3", doc.Y0, doc.Y1)
+	}
+	var band string
+	for _, p := range doc.Paths {
+		if p.Class == "spread" {
+			band = p.D
+		}
+	}
+	if band == "" {
+		t.Fatalf("no spread band in %s", svg)
+	}
+	var l, top, r, bot float64
+	fmt.Sscan(doc.Plot, &l, &top, &r, &bot)
+	got := map[float64][]float64{} // step → the band's edges there
+	for _, seg := range strings.FieldsFunc(strings.TrimSuffix(band, "Z"), func(r rune) bool { return r == 'M' || r == 'L' }) {
+		var x, y float64
+		if _, err := fmt.Sscan(seg, &x, &y); err != nil {
+			t.Fatalf("band segment %q: %v", seg, err)
+		}
+		step := math.Round((x - l) / (r - l) * 3)
+		got[step] = append(got[step], doc.Y0+(bot-y)/(bot-top)*(doc.Y1-doc.Y0))
+	}
+	for i, s := range steps {
+		edges := got[s]
+		if math.IsNaN(sds[i]) {
+			if len(edges) != 0 {
+				t.Errorf("step %v has no spread but the band has edges %v there", s, edges)
+			}
+			continue
+		}
+		if len(edges) != 2 || math.Abs(edges[0]-(vals[i]+sds[i])) > 1e-6 || math.Abs(edges[1]-(vals[i]-sds[i])) > 1e-6 {
+			t.Errorf("step %v: band edges %v, want %v and %v", s, edges, vals[i]+sds[i], vals[i]-sds[i])
+		}
+	}
+	csv, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "step,reward,reward_std\n0,-10,8\n1,-8,6\n2,-7.5,\n3,-6,3\n"; string(csv) != want {
+		t.Errorf("CSV:\n%s\nwant:\n%s", csv, want)
+	}
+}

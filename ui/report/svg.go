@@ -64,6 +64,9 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, ban
 	if band && len(series) >= 2 {
 		meanBand(w, series, px, py)
 	}
+	for _, s := range series {
+		spreadBand(w, s, px, py)
+	}
 	for i, s := range series {
 		var pts strings.Builder
 		for j := range s.Values {
@@ -81,8 +84,12 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, ban
 		}
 		// Legend, top right.
 		ly := t + 12 + float64(i)*13
+		name := s.Name
+		if s.Spread != nil {
+			name += " ± " + s.SpreadName
+		}
 		fmt.Fprintf(w, `<rect x="%s" y="%s" width="10" height="3" fill="%s"/><text x="%s" y="%s" text-anchor="end" font-size="10" fill="#222">%s</text>`+"\n",
-			num(r-12), num(ly-4), s.Color.Hex(), num(r-16), num(ly), html.EscapeString(s.Name))
+			num(r-12), num(ly-4), s.Color.Hex(), num(r-16), num(ly), html.EscapeString(name))
 	}
 	io.WriteString(w, "</svg>\n")
 }
@@ -94,7 +101,8 @@ func bounds(series []Series) (x0, x1, y0, y1 float64) {
 	for _, s := range series {
 		for j, v := range s.Values {
 			x0, x1 = math.Min(x0, s.Steps[j]), math.Max(x1, s.Steps[j])
-			y0, y1 = math.Min(y0, v), math.Max(y1, v)
+			sp, _ := s.spreadAt(j)
+			y0, y1 = math.Min(y0, v-math.Abs(sp)), math.Max(y1, v+math.Abs(sp))
 		}
 	}
 	if math.IsInf(x0, 1) {
@@ -153,8 +161,8 @@ func label(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 // acrossRuns (the series are runs of one metric) with two or more series,
 // the columns mean, std and n: the mean, population standard deviation and
 // count of the values at that step where two or more series have one (the
-// band the SVG draws). A run's own series (a metric and its spread) get no
-// band. name is made safe for a file name. It returns the two paths.
+// band the SVG draws). A series' own Spread is a column after it, named
+// SpreadName, and a band around its line. name is made safe for a file name. It returns the two paths.
 func ExportChart(dir, name, title string, series []Series, acrossRuns bool) (svgPath, csvPath string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", fmt.Errorf("chart export folder: %w", err)
@@ -168,6 +176,9 @@ func ExportChart(dir, name, title string, series []Series, acrossRuns bool) (svg
 	head := []string{"step"}
 	for _, s := range series {
 		head = append(head, s.Name)
+		if s.Spread != nil {
+			head = append(head, s.SpreadName)
+		}
 	}
 	band := acrossRuns && len(series) >= 2
 	if band {
@@ -179,12 +190,18 @@ func ExportChart(dir, name, title string, series []Series, acrossRuns bool) (svg
 	for i, x := range steps {
 		row := []string{strconv.FormatFloat(x, 'f', -1, 64)}
 		for k, s := range series {
-			cell := ""
+			cell, spread := "", ""
 			if j := at[k]; j < len(s.Steps) && s.Steps[j] == x {
 				cell = strconv.FormatFloat(s.Values[j], 'g', -1, 64)
+				if sp, ok := s.spreadAt(j); ok {
+					spread = strconv.FormatFloat(sp, 'g', -1, 64)
+				}
 				at[k]++
 			}
 			row = append(row, cell)
+			if s.Spread != nil {
+				row = append(row, spread)
+			}
 		}
 		if band {
 			if counts[i] >= 2 {
@@ -253,6 +270,32 @@ func safeName(s string) string {
 		return "chart"
 	}
 	return strings.Trim(b.String(), ".")
+}
+
+// spreadBand draws s's own band, value ± spread at each point that has a
+// spread (class "spread", in s's colour, under its line).
+func spreadBand(w io.Writer, s Series, px, py func(float64) float64) {
+	var idx []int
+	for j := range s.Values {
+		if _, ok := s.spreadAt(j); ok {
+			idx = append(idx, j)
+		}
+	}
+	if len(idx) == 0 {
+		return
+	}
+	var d strings.Builder
+	for i, j := range idx {
+		sp, _ := s.spreadAt(j)
+		fmt.Fprintf(&d, "%s%s %s", map[bool]string{true: "M", false: "L"}[i == 0], num(px(s.Steps[j])), num(py(s.Values[j]+math.Abs(sp))))
+	}
+	for i := len(idx) - 1; i >= 0; i-- {
+		sp, _ := s.spreadAt(idx[i])
+		fmt.Fprintf(&d, "L%s %s", num(px(s.Steps[idx[i]])), num(py(s.Values[idx[i]]-math.Abs(sp))))
+	}
+	d.WriteString("Z")
+	fmt.Fprintf(w, `<path class="spread" data-run="%s" d="%s" fill="%s" fill-opacity="0.18" stroke="none"/>`+"\n",
+		html.EscapeString(s.Name), d.String(), s.Color.Hex())
 }
 
 // meanBand draws, at each step two or more of series record, the mean
