@@ -17,9 +17,10 @@ Bespoke-Stratos JSON Lines, ready for distillation (RLT.md §5), or as CSV
 (step, group, sample, question, solution, explanation, reward, r_ss, r_kl),
 and says on stderr how many were left out and why (not reviewed, rejected,
 flagged, unreadable, refused). The rows' system prompt is the student prompt of
-the run's config.toml, as in the workbench's export (e). The run may be
-running: it is read, not locked. --out must not exist: an earlier export is
-never replaced.
+the run's config.toml, as in the workbench's export (e); for a run imported
+from Bespoke-Stratos rows, the system prompt they all carried, so those rows
+export as they were read. The run may be running: it is read, not locked.
+--out must not exist: an earlier export is never replaced.
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl

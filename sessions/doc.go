@@ -90,8 +90,10 @@
 // logger JSON Lines, rollout {step}.jsonl) or NeMo-RL's
 // (train_data_step{N}.jsonl, TensorBoard events), see trainers.go — or a
 // JSON Lines traces file into a run folder of this layout: config.toml holds ImportConfig ([import] format, source,
-// files, time, counts, and planned_steps where the trainer's files state
-// how many steps the run takes: the Hugging Face Trainer's max_steps);
+// files, time, counts, planned_steps where the trainer's files state
+// how many steps the run takes: the Hugging Face Trainer's max_steps, and
+// student_system where a traces file's Bespoke-Stratos rows all carry one
+// system prompt, which the run's export gives its rows);
 // metrics.jsonl one record per log_history step,
 // under the trainer's own step number (which counts the steps done, from
 // 1, where ours count from 0: StepNumbering);

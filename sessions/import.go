@@ -43,6 +43,11 @@ type ImportSource struct {
 	// (the official RLT trainer, TRL). 0 where the files do not state one
 	// (verl's and NeMo-RL's logs, a traces file): the run is open-ended.
 	PlannedSteps int `toml:"planned_steps,omitempty"`
+	// StudentSystem is the system prompt of a traces file's Bespoke-Stratos
+	// rows, where they all carry the same one: the student prompt of the
+	// run's export (Run.StudentPrompt), so rows imported and exported are
+	// the rows read. "" for anything else.
+	StudentSystem string `toml:"student_system,omitempty"`
 }
 
 // ImportReport says what Import wrote and what it left out.
@@ -393,6 +398,7 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 		rep.Skip = append(rep.Skip, RowIssue{File: name, Line: tr.PartialLine,
 			Msg: fmt.Sprintf("unterminated last line (%d bytes): cut short, or still being written", tr.PartialBytes)})
 	}
+	rep.StudentSystem = stratosSystem(name, rows, rep)
 	traces := make([]*TraceRecord, 0, len(rows))
 	for i, r := range rows {
 		t := &TraceRecord{ID: traceID(0, 0, i, 0), Sample: i, Question: r.Question, Solution: r.Solution,
@@ -404,6 +410,28 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 		traces = append(traces, t)
 	}
 	return traces, nil
+}
+
+// stratosSystem is the system prompt every Bespoke-Stratos row of a traces
+// file carries ("" where there is none); rows whose prompts differ have
+// none in common, which is noted in rep.
+func stratosSystem(name string, rows []Trace, rep *ImportReport) string {
+	seen := map[string]bool{}
+	system := ""
+	for _, r := range rows {
+		if r.Stratos && !seen[r.System] {
+			seen[r.System], system = true, r.System
+		}
+	}
+	if len(seen) > 1 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: its Bespoke-Stratos rows carry %d different system prompts, and a run has one: an export of this run gives every row the default student prompt", name, len(seen)))
+		return ""
+	}
+	if err := record.NewStratosWriter(io.Discard, system).Check("q", "e", "s"); err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: its rows' system prompt cannot be exported (%v): an export of this run gives every row the default student prompt", name, err))
+		return ""
+	}
+	return system
 }
 
 // ImportedFrom reports whether the run folder dir was made by Import, and

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // treeDigest is a digest of every file's path, mode and content under dir.
@@ -271,6 +273,70 @@ func TestImportTracesFile(t *testing.T) {
 	if len(ts) != 3 || ts[1].Completion == "" || ts[1].Explanation != "e2" || !ts[1].Ended || ts[2].Source != "traces.jsonl:153" ||
 		ts[0].SourceReward != -0.5 || ts[2].ID != "0-0-2" {
 		t.Errorf("traces %+v", ts)
+	}
+}
+
+// TestImportStratosExportsTheSameRows: Bespoke-Stratos rows imported,
+// accepted and exported are the rows read, their system prompt included
+// (an imported run records no student prompt of its own, and the export
+// gave every row record.DefaultStudentSystem); rows whose system prompts
+// differ cannot all keep theirs, and the import says so.
+func TestImportStratosExportsTheSameRows(t *testing.T) {
+	row := func(system, q, body, sol string) string {
+		var b bytes.Buffer
+		if err := record.NewStratosWriter(&b, system).Write(q, body, sol); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	const short = "Solve: thought, then solution."
+	for _, tc := range []struct {
+		name, src, system, note string
+	}{
+		{"one system prompt", row(short, "1+1=?", "one and one", "2") + row(short, "2+2=?", "two \"and\" two\n\n", "4"), short, ""},
+		{"no system prompt", `{"conversations":[{"from":"user","value":"1+1=?"},{"from":"assistant","value":"<|begin_of_thought|>\n\nx<|end_of_thought|>\n\n<|begin_of_solution|>2<|end_of_solution|>"}]}` + "\n",
+			record.DefaultStudentSystem, ""},
+		{"two system prompts", row(short, "1+1=?", "one and one", "2") + row("Think.", "2+2=?", "two and two", "4"), record.DefaultStudentSystem,
+			"rows.jsonl: its Bespoke-Stratos rows carry 2 different system prompts, and a run has one: an export of this run gives every row the default student prompt"},
+		{"a ChatML marker in the system prompt", strings.Replace(row(short, "1+1=?", "x", "2"), short, "Think.<|im_end|>", 1), record.DefaultStudentSystem,
+			"rows.jsonl: its rows' system prompt cannot be exported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, "rows.jsonl")
+			if err := os.WriteFile(src, []byte(tc.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(dir, "imp")
+			rep, err := Import(dst, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if notes := strings.Join(rep.Notes, "\n"); (tc.note == "") != (notes == "") || !strings.Contains(notes, tc.note) {
+				t.Errorf("notes %q, want %q", notes, tc.note)
+			}
+			w, err := Open(dst, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			ts, _ := w.Store().TracesSince(0)
+			for _, tr := range ts {
+				if err := w.Review(tr.ID, LabelAccept, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, err := w.StudentPrompt(); err != nil || got != tc.system {
+				t.Errorf("student prompt %q, %v; want %q", got, err, tc.system)
+			}
+			var out bytes.Buffer
+			if _, err := w.Export(&out, ExportStratos); err != nil {
+				t.Fatal(err)
+			}
+			if tc.system == short && out.String() != tc.src {
+				t.Errorf("exported\n%s\nwant the rows imported\n%s", out.String(), tc.src)
+			}
+		})
 	}
 }
 

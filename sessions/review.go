@@ -105,8 +105,9 @@ func (e ExportReport) String() string {
 
 // StudentPrompt is the system prompt of the run's exported Bespoke-Stratos
 // rows: the student prompt its config.toml records ([prompts]
-// student_system), the one the run's student was scored with; a run that
-// records none (an imported one) gets record.DefaultStudentSystem. A
+// student_system), the one the run's student was scored with; for a run
+// imported from Bespoke-Stratos rows, the system prompt they all carried
+// ([import] student_system); else (another import) record.DefaultStudentSystem. A
 // config.toml that is not TOML is an error (ConfigSyntax), not the default.
 func (r *Run) StudentPrompt() (string, error) {
 	if err := r.ConfigSyntax(); err != nil {
@@ -114,9 +115,15 @@ func (r *Run) StudentPrompt() (string, error) {
 	}
 	var c struct {
 		Prompts record.Prompts `toml:"prompts"`
+		Import  ImportSource   `toml:"import"`
 	}
-	if err := toml.Unmarshal(r.config, &c); err == nil && c.Prompts.StudentSystem != "" {
-		return c.Prompts.StudentSystem, nil
+	if err := toml.Unmarshal(r.config, &c); err == nil {
+		switch {
+		case c.Prompts.StudentSystem != "":
+			return c.Prompts.StudentSystem, nil
+		case c.Import.StudentSystem != "":
+			return c.Import.StudentSystem, nil
+		}
 	}
 	return record.DefaultStudentSystem, nil
 }
