@@ -2,12 +2,14 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -317,6 +319,54 @@ func TestStoppedGolden(t *testing.T) {
 			v := m.View()
 			golden.Fits(t, v, sz.W, sz.H)
 			golden.Assert(t, name, v)
+		})
+	}
+}
+
+// The group view's std is the one the run's advantages divide by (the
+// engine's GRPO, RLT.md §4: Bessel's correction, as the reward_std metric
+// too), so (reward − mean) / std of the rows reads back their advantages.
+func TestGroupViewStdIsTheAdvantages(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		rewards []float64
+		want    string
+	}{
+		{"eight samples", []float64{-4.306, -5.299, -5.299, -7.644, -7.818, -7.937, -7.937, -11.040},
+			"group reward mean -7.160 std 2.138 over 8"},
+		{"two samples", []float64{1, 2}, "group reward mean 1.500 std 0.707 over 2"},
+		{"one sample", []float64{3}, "group reward mean 3.000 std 0.000 over 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			var mean, ss float64
+			for _, v := range tc.rewards {
+				mean += v / float64(len(tc.rewards))
+			}
+			for _, v := range tc.rewards {
+				ss += (v - mean) * (v - mean)
+			}
+			std := 0.0
+			if len(tc.rewards) > 1 {
+				std = math.Sqrt(ss / float64(len(tc.rewards)-1))
+			}
+			for k, v := range tc.rewards {
+				tr := makeTrace(1, 0, k, 4)
+				tr.Score.Terms.Reward = v
+				tr.Advantage = (v - mean) / (std + 1e-4) // engine/rlt.Advantages
+				r.Emit(tr)
+			}
+			m := sized(t, r, 120, 30, nil)
+			send(m, press("2"))
+			send(m, press("v"))
+			v := ansi.Strip(m.View())
+			if !strings.Contains(v, tc.want) {
+				t.Fatalf("group view does not say %q:\n%s", tc.want, v)
+			}
 		})
 	}
 }

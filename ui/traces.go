@@ -558,27 +558,36 @@ func (t *tracesScreen) moveGroup(d int) {
 	t.touch()
 }
 
-// groupStats are the mean and standard deviation (population, as GRPO
-// normalises advantages) of the rewards of group g of step s, over all its
-// traces; n counts those with a reward.
+// groupStats are the mean and standard deviation of the rewards of group
+// g of step s, over all its traces, the std with Bessel's correction as
+// GRPO's advantages divide by it (engine/rlt.Advantages) and the
+// reward_std metric reports it (0 for one trace); n counts those with a
+// reward.
 func (t *tracesScreen) groupStats(s, g int) (mean, std float64, n int) {
-	var sum, sq float64
+	var vals []float64
 	for i := range t.all {
 		r := &t.all[i]
 		if r.Step != s || r.Group != g {
 			continue
 		}
 		if v := t.rewardOf(r); !math.IsNaN(v) {
-			sum += v
-			sq += v * v
-			n++
+			vals = append(vals, v)
+			mean += v
 		}
 	}
+	n = len(vals)
 	if n == 0 {
 		return math.NaN(), math.NaN(), 0
 	}
-	mean = sum / float64(n)
-	return mean, math.Sqrt(math.Max(sq/float64(n)-mean*mean, 0)), n
+	mean /= float64(n)
+	if n == 1 {
+		return mean, 0, n
+	}
+	var ss float64
+	for _, v := range vals {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(n-1)), n
 }
 
 // zeroVariance reports whether a group's rewards are all equal: its
