@@ -590,6 +590,13 @@ func (d *Device) Linear3(y [3]*Tensor, x, norm *Tensor, eps float32, w, bias [3]
 	if !d.CanLinear3(n, w[0].dt) {
 		panic(fmt.Sprintf("vulkan: linear3 of %d rows of %v weights (CanLinear3 is false)", n, w[0].dt))
 	}
+	if !d.fits(w[0], w[0].n) || !d.fits(w[1], w[1].n) || !d.fits(w[2], w[2].n) {
+		xn := d.normed(x, norm, eps)
+		for i := range w {
+			d.Linear(y[i], xn, w[i], bias[i])
+		}
+		return
+	}
 	p := gemv3Push{m: uint32(n), k: uint32(in), lda: uint32(in), eps: eps}
 	outs := [3]*uint32{&p.n0, &p.n1, &p.n2}
 	var ops [11]binding
@@ -644,6 +651,14 @@ func (d *Device) GatedLinear(h, x, norm *Tensor, eps float32, gate, up *Tensor) 
 	if len(gate.dims) != 2 || gate.dims[1] != in || gate.dt != up.dt || len(up.dims) != 2 || up.dims[0] != out || up.dims[1] != in ||
 		h.n != n*out || !d.CanGate(n, gate.dt) {
 		panic(fmt.Sprintf("vulkan: gated linear %v = silu(%v·%vᵀ)·(%v·%vᵀ)", h, x, gate, x, up))
+	}
+	if !d.fits(gate, gate.n) || !d.fits(up, up.n) {
+		xn := d.normed(x, norm, eps)
+		g, u := d.temp(scratchGate, "gated linear: gate", n, out), d.temp(scratchUp, "gated linear: up", n, out)
+		d.Linear(g, xn, gate, nil)
+		d.Linear(u, xn, up, nil)
+		d.SwiGLU(h, g, u)
+		return
 	}
 	p := gluPush{m: uint32(n), n: uint32(out), k: uint32(in), lda: uint32(in), ldb: uint32(in), ldc: uint32(out), eps: eps}
 	nb, flag := d.preNorm("gated linear", norm, in)

@@ -23,7 +23,10 @@ import (
 //     order as in one piece, bit for bit);
 //   - row gathers and scatters (Embedding and its backward) visit the
 //     table's rows a window at a time: a gather's ids outside the window
-//     are -1 and skipped, a scatter takes the ids inside it.
+//     are -1 and skipped, a scatter takes the ids inside it;
+//   - decoding's fused kernels (Linear3, GatedLinear), given a weight past
+//     the window, run unfused: the norm, then windowed products (and
+//     SwiGLU).
 //
 // Any other kernel given an operand past the range fails the device with
 // ErrTooLarge naming the kernel (dispatch), never a driver's undefined
@@ -316,4 +319,26 @@ func sizeString(b uint64) string {
 		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", b)
+}
+
+// temp is a float32 tensor [rows, cols] on scratch slot, for values made
+// and used within one op; on a failed allocation the device has failed and
+// records nothing more.
+func (d *Device) temp(slot int, name string, rows, cols int) *Tensor {
+	t := &Tensor{Name: name, dims: []int{rows, cols}, n: rows * cols, dev: d, b: d.dummy}
+	if b, err := d.scratch(slot, uint64(max(t.n, 1))*4); err == nil {
+		t.b = b
+	}
+	return t
+}
+
+// normed is RMSNorm(x, norm, eps) on scratch, or x when norm is nil: the
+// fused decode kernels' pre-norm, for their unfused path.
+func (d *Device) normed(x, norm *Tensor, eps float32) *Tensor {
+	if norm == nil {
+		return x
+	}
+	y, rstd := d.temp(scratchNormed, "pre-norm", x.rows(), x.lastDim()), d.temp(scratchRstd, "pre-norm rstd", x.rows(), 1)
+	d.RMSNorm(y, rstd, x, norm, eps)
+	return y
 }

@@ -23,14 +23,25 @@ func lowerWindow(t *testing.T, d *Device, bytes uint64) {
 // TestBackendConformanceWindows runs the suite with windows of 256 bytes:
 // every product, gather and scatter of more than 64 floats is split (the
 // products along whichever of M, N and K shortens the operand past the
-// window), and must still equal the CPU's.
+// window), decoding's fused kernels run unfused, and all must still equal
+// the CPU's.
 func TestBackendConformanceWindows(t *testing.T) {
 	d := openOrSkip(t)
 	lowerWindow(t, d, 256)
 	oldHead := headChunkFloats
 	headChunkFloats = 1 << 10
 	defer func() { headChunkFloats = oldHead }()
+	if err := d.StartProfile(); err != nil {
+		t.Fatalf("which kernels ran needs timestamps: %v", err)
+	}
 	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+	runs := map[string]int{}
+	for _, k := range d.StopProfile().Kernels {
+		runs[k.Name] = k.Count
+	}
+	if runs["gemv3"]+runs["gemv3_16"]+runs["gemv_glu"]+runs["gemv_glu16"] != 0 || runs["rmsnorm"] == 0 || runs["swiglu"] == 0 {
+		t.Errorf("kernels %v: want decoding's fused kernels unfused (their weights pass the window)", runs)
+	}
 }
 
 // TestBackendConformanceWindowsCoop: the same under matmul f16, each part
