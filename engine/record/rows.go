@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Row is one JSON Lines row of RLT data, in either layout (RLT.md §5):
@@ -58,9 +59,10 @@ func rowErr(field, format string, a ...any) *RowError {
 }
 
 // ParseRow reads one row. It fails on something that is not a JSON object,
-// a field of the wrong type, a missing question or solution, "question" and
-// "prompt" both given and different, and a Stratos record whose turns or
-// sections are not as above.
+// an object that is not UTF-8 (naming the first stray byte), a field of the
+// wrong type, a missing question or solution, "question" and "prompt" both
+// given and different, and a Stratos record whose turns or sections are not
+// as above.
 func ParseRow(raw []byte) (Row, error) {
 	raw = bytes.TrimSpace(raw)
 	var m map[string]json.RawMessage
@@ -73,6 +75,9 @@ func ParseRow(raw []byte) (Row, error) {
 	}
 	if m == nil {
 		return Row{}, rowErr("", "not a JSON object")
+	}
+	if err := checkUTF8(raw); err != nil {
+		return Row{}, err
 	}
 	var r Row
 	r.Ended = true
@@ -137,6 +142,23 @@ func ParseRow(raw []byte) (Row, error) {
 		r.HasReward = true
 	}
 	return r, nil
+}
+
+// checkUTF8 refuses a row that is not UTF-8, as JSON must be: decoding
+// would turn each stray byte (a Latin-1 "é") into U+FFFD, text the row
+// never held.
+func checkUTF8(raw []byte) *RowError {
+	if utf8.Valid(raw) {
+		return nil
+	}
+	for i := 0; i < len(raw); {
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n == 1 {
+			return rowErr("", "not UTF-8: byte %d of the row, %#x, is not a UTF-8 character; save the file as UTF-8 (from Latin-1: iconv -f LATIN1 -t UTF-8)", i+1, raw[i])
+		}
+		i += n
+	}
+	return nil
 }
 
 // str reads an optional string field; null counts as absent.

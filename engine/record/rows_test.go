@@ -142,6 +142,9 @@ func TestParseRow(t *testing.T) {
 		{name: "stratos without thought", raw: `{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_solution|>s<|end_of_solution|>"}]}`,
 			want: Row{Question: "q", Solution: "s", Ended: true, Stratos: true}},
 		{name: "not JSON", raw: `{"question":`, err: "not JSON"},
+		// Latin-1 bytes were read as U+FFFD, the row kept with its text guessed at.
+		{name: "not UTF-8", raw: "{\"question\":\"caf\xe9?\",\"solution\":\"5\"}", err: "not UTF-8: byte 17 of the row, 0xe9, is not a UTF-8 character"},
+		{name: "not UTF-8 in a field not read", raw: "{\"question\":\"q\",\"solution\":\"s\",\"note\":\"\xff\"}", err: "not UTF-8"},
 		{name: "not an object", raw: `[1,2]`, err: "not a JSON object"},
 		{name: "null", raw: `null`, err: "not a JSON object"},
 		{name: "no question", raw: `{"solution":"s"}`, field: "question", err: `missing field "question" (or "prompt")`},
