@@ -1149,6 +1149,9 @@ func dispatch[P any](d *Device, k kernelID, push *P, groups [3]uint32, ops ...bi
 			d.tooLarge(k, i, op)
 			return
 		}
+		if op.off%max(d.info.MinStorageAlignment, 1) != 0 {
+			panic(fmt.Sprintf("vulkan: kernel %s: operand %d at offset %d, not a multiple of the device's %d", kernelSpecs[k].name, i, op.off, d.info.MinStorageAlignment))
+		}
 	}
 	d.setsUsed++ // also bounds a batch's length with push descriptors
 	for i, op := range ops {

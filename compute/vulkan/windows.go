@@ -33,9 +33,9 @@ import (
 // behaviour. RLT_VULKAN_MAX_BINDING lowers the range, so that tests reach
 // every window at small shapes.
 
-// windowQuantum is the granularity of elementwise windows, in elements:
-// four reduce.comp partials (4·groupSize elements each), so a window's
-// partials start on 16 bytes.
+// windowQuantum is the least granularity of elementwise windows, in
+// elements: four reduce.comp partials (4·groupSize elements each), so a
+// window's partials start on 16 bytes (windowLen).
 const windowQuantum = 4 * 4 * groupSize
 
 // maintenance3Properties is VkPhysicalDeviceMaintenance3Properties.
@@ -77,10 +77,18 @@ func (t *Tensor) span(e0, n int) binding {
 func (d *Device) fits(t *Tensor, n int) bool { return bytesOf(t.dt, n) <= d.window }
 
 // windowLen is the elements of an elementwise window: the most whole
-// quanta a float32 operand binds.
+// quanta a float32 operand binds. A quantum's reduce partials also span a
+// multiple of the device's offset alignment (at most 256 bytes).
 func (d *Device) windowLen() int {
-	return max(1, int(d.window/4/windowQuantum)) * windowQuantum
+	q := max(windowQuantum, 4*groupSize*int(d.info.MinStorageAlignment)/4)
+	return max(1, int(d.window/4)/q) * q
 }
+
+// lineStep is the granularity of a product's or a table's window in lines:
+// 8, or more where the device aligns offsets to more than 16 bytes, so
+// that a window of float32 or 16-bit lines starts on an aligned offset
+// whatever the line's length.
+func (d *Device) lineStep() int { return max(8, int(d.info.MinStorageAlignment)/2) }
 
 // eachWindow calls fn on [e0, e0+n) windows covering n elements: one call
 // over all of them when t binds whole.
@@ -96,14 +104,14 @@ func (d *Device) eachWindow(t *Tensor, fn func(e0, n int)) {
 }
 
 // tableRows is how many rows of a [rows, dim] table one window binds: all
-// of them when the table binds whole, else a multiple of 8 (a 16-bit
-// window then starts on 16 bytes).
+// of them when the table binds whole, else a multiple of lineStep.
 func (d *Device) tableRows(t *Tensor) int {
 	rows := t.rows()
 	if d.fits(t, t.n) || t.lastDim() == 0 {
 		return rows
 	}
-	return max(8, int(d.window/4)/t.lastDim()/8*8)
+	g := d.lineStep()
+	return max(g, int(d.window/4)/t.lastDim()/g*g)
 }
 
 // tooLarge fails the device for an operand no window of the op's makes
@@ -166,10 +174,11 @@ func (d *Device) gemmWindowed(g gemmArgs) {
 			continue
 		}
 		// The window: the most lines the operand's binding holds, a
-		// multiple of 8 (offsets then stay on 16 bytes for 16-bit and
+		// multiple of lineStep (offsets then stay aligned for 16-bit and
 		// float32 operands alike).
 		n := map[byte]uint32{'m': g.p.m, 'n': g.p.n, 'k': g.p.k}[c.dim]
-		s := max(8, int(d.window/4)/max(int(c.outer), 1)/8*8)
+		ls := d.lineStep()
+		s := max(ls, int(d.window/4)/max(int(c.outer), 1)/ls*ls)
 		if int(n) > s {
 			dim, total, step = c.dim, n, s
 			break

@@ -24,10 +24,15 @@ func lowerWindow(t *testing.T, d *Device, bytes uint64) {
 // every product, gather and scatter of more than 64 floats is split (the
 // products along whichever of M, N and K shortens the operand past the
 // window), decoding's fused kernels run unfused, and all must still equal
-// the CPU's.
+// the CPU's. The device is taken to align offsets to 64 bytes (lavapipe:
+// 16), so that windows start on whole 32-line steps (lineStep; dispatch
+// panics on a misaligned operand).
 func TestBackendConformanceWindows(t *testing.T) {
 	d := openOrSkip(t)
 	lowerWindow(t, d, 256)
+	oldAlign := d.info.MinStorageAlignment
+	d.info.MinStorageAlignment = 64
+	defer func() { d.info.MinStorageAlignment = oldAlign }()
 	oldHead := headChunkFloats
 	headChunkFloats = 1 << 10
 	defer func() { headChunkFloats = oldHead }()
