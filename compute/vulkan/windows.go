@@ -64,8 +64,9 @@ func (d *Device) maxAllocation(pd vkPhysicalDevice) uint64 {
 	return m3.maxMemoryAllocationSize
 }
 
-// span binds elements [e0, e0+n) of t whatever its type; e0 of a 16-bit
-// tensor is even (callers keep windows on whole quanta or rows of 8).
+// span binds elements [e0, e0+n) of t whatever its type; callers start
+// windows on whole quanta (windowLen) or lines (lineStep), so e0 of a
+// 16-bit tensor is even and every offset aligned.
 func (t *Tensor) span(e0, n int) binding {
 	if t.dt.Is16() {
 		return binding{b: t.b, off: uint64(e0) * 2, size: bytesOf(t.dt, n)}
@@ -124,8 +125,8 @@ func (d *Device) tooLarge(k kernelID, i int, op binding) {
 }
 
 // gemmArgs is a product on operands given as tensors and the element
-// where the product's origin lies in each: c, a, b (16-bit when b16) and
-// bias, under p's sizes, strides and flags.
+// where the product's origin lies in each: c, a, b (possibly a 16-bit
+// weight) and bias, under p's sizes, strides and flags.
 type gemmArgs struct {
 	c, a, b, bias     *Tensor
 	co, ao, bo, biasO int
