@@ -58,13 +58,13 @@ func rowErr(field, format string, a ...any) *RowError {
 	return &RowError{Field: field, Msg: fmt.Sprintf(format, a...)}
 }
 
-// ParseRow reads one row. It fails on something that is not a JSON object,
-// an object that is not UTF-8 (naming the first stray byte), a field of the
-// wrong type, a missing question or solution, "question" and "prompt" both
-// given and different, and a Stratos record whose turns or sections are not
-// as above.
+// ParseRow reads one row (a leading byte-order mark is not part of it). It
+// fails on something that is not a JSON object, an object that is not
+// UTF-8 (naming the first stray byte), a field of the wrong type, a missing
+// question or solution, "question" and "prompt" both given and different,
+// and a Stratos record whose turns or sections are not as above.
 func ParseRow(raw []byte) (Row, error) {
-	raw = bytes.TrimSpace(raw)
+	raw = bytes.TrimPrefix(bytes.TrimSpace(raw), byteOrderMark) // a file's first row may start with one
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		var se *json.SyntaxError
@@ -143,6 +143,10 @@ func ParseRow(raw []byte) (Row, error) {
 	}
 	return r, nil
 }
+
+// byteOrderMark is U+FEFF in UTF-8, which Windows tools put at the start of
+// a text file.
+var byteOrderMark = []byte("\xef\xbb\xbf")
 
 // checkUTF8 refuses a row that is not UTF-8, as JSON must be: decoding
 // would turn each stray byte (a Latin-1 "é") into U+FFFD, text the row
@@ -341,7 +345,7 @@ func (sw *StratosWriter) Write(question, explanation, solution string) error {
 // JSON: no brace, and a comma or tab between names. A data file or traces
 // file given as CSV is said to be so (rlt train --data, rlt import).
 func LooksCSV(data []byte) bool {
-	first, _, _ := bytes.Cut(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), []byte("\n"))
+	first, _, _ := bytes.Cut(bytes.TrimPrefix(data, byteOrderMark), []byte("\n"))
 	first = bytes.TrimSpace(first)
 	return len(first) > 0 && first[0] != '{' && first[0] != '[' && bytes.ContainsAny(first, ",\t")
 }

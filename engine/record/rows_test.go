@@ -126,6 +126,10 @@ func TestParseRow(t *testing.T) {
 	}{
 		{name: "flat", raw: `{"question":"q","solution":"s","explanation":"e","reward":-0.5,"id":"a1"}`,
 			want: Row{ID: "a1", Question: "q", Solution: "s", Explanation: "e", ExplanationFrom: "explanation", Ended: true, Reward: -0.5, HasReward: true}},
+		// A file saved with a byte-order mark (Notepad, PowerShell) starts
+		// with one: rlt import and rlt score read its first row as not JSON.
+		{name: "byte-order mark", raw: "\xef\xbb\xbf{\"question\":\"q\",\"solution\":\"s\"}\r",
+			want: Row{Question: "q", Solution: "s", Ended: true}},
 		{name: "official names", raw: `{"prompt":"q","solution":"s","reasoning_trace":"r"}`,
 			want: Row{Question: "q", Solution: "s", Explanation: "r", ExplanationFrom: "reasoning_trace", Ended: true}},
 		{name: "completion extracted", raw: `{"question":"q","solution":"s","completion":"body` + EndExplanation + `<|im_end|>"}`,
