@@ -17,9 +17,14 @@ type Settings struct {
 	// Reward is the run's [reward] table over the defaults
 	// (record.DefaultRewardConfig), as the engine resolves it.
 	Reward record.RewardConfig
-	// Known is false when config.toml does not parse (or is empty): the
-	// fields are then the defaults and the viewer must not claim them.
+	// Known is false when config.toml does not parse (or is empty), or is
+	// an imported run's (Imported): the fields are then the defaults and
+	// the viewer must not claim them.
 	Known bool
+	// Imported is the trainer an imported run came from (its config.toml
+	// records the import, ImportSource.Format, not the trainer's
+	// settings); "" for a run of ours.
+	Imported string
 }
 
 // Settings reads the run's settings from config.toml leniently: keys it
@@ -45,9 +50,17 @@ func ParseSettings(text []byte) (s Settings) {
 		Teacher string              `toml:"teacher"`
 		Student string              `toml:"student"`
 		Reward  record.RewardConfig `toml:"reward"`
+		Import  struct {
+			Format string `toml:"format"`
+		} `toml:"import"`
 	}{Reward: record.DefaultRewardConfig()}
 	if err := toml.Unmarshal(text, &v); err != nil {
 		return Settings{Reward: record.DefaultRewardConfig()}
+	}
+	if v.Import.Format != "" {
+		// The models a user added to score it with stand; the reward is
+		// the trainer's, not recorded.
+		return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: record.DefaultRewardConfig(), Imported: v.Import.Format}
 	}
 	return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: v.Reward, Known: true}
 }

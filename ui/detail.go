@@ -273,8 +273,9 @@ func verdictText(v task.Verdict) string {
 // legend says what the explanation's colours mean, with the reward's
 // coefficients in force and the scale in use.
 func (d *detailScreen) legend() string {
-	// Where config.toml does not decode, the settings' coefficients are
-	// the defaults standing in: not the run's to claim.
+	// Where config.toml does not decode, or records an import, the
+	// settings' coefficients are the defaults standing in: not the run's
+	// to claim.
 	c, known := d.settings.Reward, d.settings.Known
 	if d.useRS && d.rs.Reward != (record.RewardConfig{}) {
 		c, known = d.rs.Reward, true
@@ -301,6 +302,10 @@ func (d *detailScreen) legend() string {
 	}
 	pen := "λ=0, no KL penalty"
 	switch {
+	case !known && d.settings.Imported != "" && wide:
+		pen = "r_KL's λ, α: the trainer's, not recorded"
+	case !known && d.settings.Imported != "":
+		pen = "λ: the trainer's"
 	case !known && wide:
 		pen = "r_KL's λ, α unknown: config.toml does not decode (!)"
 	case !known:
@@ -594,8 +599,14 @@ func (d *detailScreen) rescoreLabel() []string {
 			gnum(c.SolutionMean), gnum(c.SolutionMin), gnum(c.KLMean), gnum(c.KLMax), gnum(c.FormatPenalty), gnum(c.Temperature), c.Estimator)
 		// Log-probs at another temperature than the run's (an inference
 		// server's prompt log-probs are of the raw logits: τ 1) say so.
-		if run := d.settings.Reward.Temperature; d.settings.Known && run > 0 && c.Temperature != run {
-			coef += fmt.Sprintf(" · log-probs at τ %s, not the run's %s", gnum(c.Temperature), gnum(run))
+		// An imported run records not its trainer's τ: the comparison is
+		// with the default; a config.toml that does not decode gives none.
+		whose := "the run's"
+		if d.settings.Imported != "" {
+			whose = "the default"
+		}
+		if run := d.settings.Reward.Temperature; (d.settings.Known || d.settings.Imported != "") && run > 0 && c.Temperature != run {
+			coef += fmt.Sprintf(" · log-probs at τ %s, not %s %s", gnum(c.Temperature), whose, gnum(run))
 		}
 	}
 	return []string{th.Paint(style.FG(style.SkyBlue).With(style.Bold), what), "  " + models, "  " + coef}

@@ -177,13 +177,15 @@ func TestImportedRescoreDetail(t *testing.T) {
 	}
 	// A rescore whose log-probs are at another temperature than the run's
 	// (through a server that computes them of the raw logits) says so.
-	if l := d.rescoreLabel(); strings.Contains(strings.Join(l, "\n"), "not the run's") {
+	if l := d.rescoreLabel(); strings.Contains(strings.Join(l, "\n"), "log-probs at τ") {
 		t.Errorf("a rescore at the run's temperature warns: %q", l)
 	}
 	saved := d.rs.Reward
 	d.rs.Reward.Temperature = 1
-	if l := d.rescoreLabel(); !strings.Contains(l[2], "τ 1 ") || !strings.Contains(l[2], "log-probs at τ 1, not the run's 0.7") {
-		t.Errorf("a rescore at τ 1 of a τ 0.7 run: %q", l)
+	// An imported run records not its trainer's τ: the rescore's is
+	// compared with the default, not claimed as the run's.
+	if l := d.rescoreLabel(); !strings.Contains(l[2], "τ 1 ") || !strings.Contains(l[2], "log-probs at τ 1, not the default 0.7") {
+		t.Errorf("a rescore at τ 1 of an imported run: %q", l)
 	}
 	d.rs.Reward = saved
 	send(m, press("s")) // nothing of its own to toggle to

@@ -494,25 +494,36 @@ func reopenReadOnly(t *testing.T, w *sessions.Run) *sessions.Run {
 }
 
 // The detail's legend states the run's KL coefficients from its
-// config.toml; where config.toml does not decode, it does not claim the
-// defaults as the run's, it says they are not known.
+// config.toml; where config.toml does not decode, or is an imported run's
+// (the trainer's coefficients are not recorded), it does not claim the
+// defaults as the run's.
 func TestDetailLegendCoefficients(t *testing.T) {
-	for _, tc := range []struct {
-		name, config string
-		want, never  string
-	}{
-		{"the run's", "task = 'addition'\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n", "λ=5 α=0.1", "λ=3"},
-		{"no penalty", "task = 'addition'\n[reward]\nkl_mean = 0.0\nkl_max = 0.0\n", "λ=0, no KL penalty", "λ=3"},
-		{"config.toml does not decode", "task = 'addition'\n[reward]\nkl_mean = 'five'\n",
-			"unknown: config.toml", "λ="},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	ours := func(config string) func(t *testing.T) string {
+		return func(t *testing.T) string {
 			w := newTestRun(t, 1, 1, 2, 8)
-			if err := os.WriteFile(filepath.Join(w.Dir(), "config.toml"), []byte(tc.config), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(w.Dir(), "config.toml"), []byte(config), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return w.Dir()
+		}
+	}
+	for _, tc := range []struct {
+		name        string
+		dir         func(t *testing.T) string
+		want, never string
+	}{
+		{"the run's", ours("task = 'addition'\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n"), "λ=5 α=0.1", "λ=3"},
+		{"no penalty", ours("task = 'addition'\n[reward]\nkl_mean = 0.0\nkl_max = 0.0\n"), "λ=0, no KL penalty", "λ=3"},
+		{"config.toml does not decode", ours("task = 'addition'\n[reward]\nkl_mean = 'five'\n"), "unknown: config.toml", "λ="},
+		{"imported", func(t *testing.T) string { return importOfficial(t) }, "the trainer's", "λ="},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.dir(t)
 			for _, width := range []int{80, 120} {
-				m := sized(t, reopenReadOnly(t, w), width, 30, nil)
+				m := openReadOnly(t, dir, width, 30)
 				send(m, press("3"))
 				v := ansi.Strip(m.View())
 				if !strings.Contains(v, tc.want) || strings.Contains(v, tc.never) {
