@@ -343,17 +343,29 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%d traces done (input lines 1–%d) · %.2f traces/s\n", scored, lastLine, float64(scored)/time.Since(started).Seconds())
 		return nil
 	}
-	in := bufio.NewScanner(stdin)
-	in.Buffer(make([]byte, 1<<20), 64<<20)
+	in := bufio.NewReaderSize(stdin, 1<<20)
 	line := 0
-	for in.Scan() {
+	for {
+		raw, tooLong, err := readScoreLine(in)
+		if err == io.EOF && len(raw) == 0 && !tooLong {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("reading stdin at line %d: %w", line+1, err)
+		}
 		line++
-		raw := bytes.TrimSpace(in.Bytes())
-		if len(raw) == 0 {
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 && !tooLong {
 			continue
 		}
 		var it rlt.Item
-		row, rowErr := record.ParseRow(raw)
+		var row record.Row
+		var rowErr error
+		if tooLong {
+			rowErr = fmt.Errorf("line is longer than %d MiB, more text than any model's positions hold: left out", maxScoreLine>>20)
+		} else {
+			row, rowErr = record.ParseRow(raw)
+		}
 		switch {
 		case rowErr != nil:
 		case row.Both:
@@ -370,9 +382,6 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	if err := in.Err(); err != nil {
-		return fmt.Errorf("reading stdin at line %d: %w", line+1, err)
-	}
 	if err := flush(); err != nil {
 		return err
 	}
@@ -384,6 +393,29 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return report(errLines(failed))
 	}
 	return report(nil)
+}
+
+// maxScoreLine is the longest stdin line rlt score reads.
+const maxScoreLine = 64 << 20
+
+// readScoreLine reads one line of r without its end. A line longer than
+// maxScoreLine is read to its end and dropped (tooLong, raw nil), so the
+// lines after it are still read. err is io.EOF at the end of r, with the
+// last line, if it had no newline.
+func readScoreLine(r *bufio.Reader) (raw []byte, tooLong bool, err error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			raw = append(raw, chunk...)
+			if len(raw) > maxScoreLine+2 { // its "\r\n" aside
+				raw, tooLong = nil, true
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return raw, tooLong, err
+	}
 }
 
 // scoreStats counts what scoring did, for --stats.

@@ -108,3 +108,23 @@ func TestStratosRowsScoreAsTheirBody(t *testing.T) {
 		sameScores(t, tc.name, scoreLines(t, got), scoreLines(t, want))
 	}
 }
+
+// TestScoreLongLine: a stdin line longer than score reads (64 MiB, far
+// beyond any model's positions) is that line's error record, and the lines
+// around it are scored; the scoring stopped at it with "bufio.Scanner: token
+// too long", the lines before it read and never written.
+func TestScoreLongLine(t *testing.T) {
+	ok := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1"}` + "\n"
+	long := `{"question":"1+1=?","solution":"2","explanation":"` + strings.Repeat("y", maxScoreLine) + `"}` + "\n"
+	code, out, errs := runCLI(t, ok+long+ok, "score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu")
+	if code != 1 || !strings.Contains(errs, "1 input lines failed") {
+		t.Fatalf("exit %d, want 1 for the one long line: %s", code, errs)
+	}
+	lines := scoreLines(t, out)
+	if len(lines) != 3 || lines[0]["reward"] == nil || lines[2]["reward"] == nil || lines[2]["line"] != 3.0 {
+		t.Fatalf("%d output lines, want lines 1 and 3 scored:\n%.300s", len(lines), out)
+	}
+	if msg, _ := lines[1]["error"].(string); lines[1]["line"] != 2.0 || !strings.Contains(msg, "line is longer than 64 MiB") {
+		t.Errorf("line 2: %v", lines[1])
+	}
+}
