@@ -358,3 +358,42 @@ func TestCommandsDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestFuzzScriptListsEveryTarget: bench/fuzz.sh, which docs/reliability.md
+// says runs every fuzz target, lists every Fuzz function of the module.
+func TestFuzzScriptListsEveryTarget(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("bench", "fuzz.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fuzz := regexp.MustCompile(`(?m)^func (Fuzz\w+)\(`)
+	n := 0
+	err = filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case d.IsDir() || !strings.HasSuffix(path, "_test.go"):
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range fuzz.FindAllStringSubmatch(string(src), -1) {
+			n++
+			target := "./" + filepath.ToSlash(filepath.Dir(path)) + ":" + m[1]
+			if !regexp.MustCompile(`(?:^|\s)` + regexp.QuoteMeta(target) + `(?:\s|$)`).Match(script) {
+				t.Errorf("%s (%s) is not in bench/fuzz.sh's targets", target, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 20 {
+		t.Errorf("only %d fuzz targets found: is the walk broken?", n)
+	}
+}

@@ -18,7 +18,7 @@ secs=${1:-10}
 par=${2:-2}
 targets=(
   ./engine/hf:FuzzSafetensorsHeader ./engine/hf:FuzzConfig
-  ./engine/task:FuzzReadJSONL ./engine/task:FuzzVerifyExplanation
+  ./engine/task:FuzzReadJSONL ./engine/task:FuzzVerifyExplanation ./engine/task:FuzzCollapseSpace
   ./engine/tokenizer:FuzzTokenizerJSON ./engine/tokenizer:FuzzEncodeRoundTrip ./engine/tokenizer:FuzzDetectTemplate
   ./engine/record:FuzzParseRow ./engine/run:FuzzTrainerState ./sessions/runner:FuzzRunConfig
   ./sessions:FuzzDecodeMetric ./sessions:FuzzDecodeTrace ./sessions:FuzzDecodeStrict
