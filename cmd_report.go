@@ -44,8 +44,8 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	sel, err := report.ParseSelection(*traces)
-	if err != nil {
-		return err
+	if err != nil { // a value no report could take: a wrong call, as --format's for rlt export
+		return misuse(fs, "--%v", err)
 	}
 	replacing, err := checkReportOut(*out)
 	if err != nil {
