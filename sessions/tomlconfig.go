@@ -253,6 +253,10 @@ const maxConfigErrors = 20
 // syntaxHints follow go-toml's messages for values that are not TOML,
 // saying what TOML wants instead.
 var syntaxHints = []struct{ has, hint string }{
+	{"U+000A at start of value", `: the key has no value: write one after =, or delete the line`},
+	{"U+000D at start of value", `: the key has no value: write one after =, or delete the line`},
+	{"U+0023 '#' at start of value", `: the key has no value before the comment: write one after =, or delete the line`},
+	{"expected value, not end of input", `: the key has no value: write one after =, or delete the line`},
 	{"at start of value", `: text needs "quotes"; true and false are lower-case`},
 	{"expected keyword", `: true and false are lower-case; text needs "quotes"`},
 	{"is already defined", ": each key may be set once per table"},
