@@ -20,6 +20,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -399,6 +400,8 @@ func (e errLines) Error() string {
 
 // eachJSONLine runs fn on every non-blank stdin line and writes its result
 // as one JSON line; a failing line is written as {"line": N, "error": ...}.
+// A leading byte-order mark is dropped; a line that is not UTF-8 fails,
+// naming its first stray byte.
 func eachJSONLine(in io.Reader, out io.Writer, fn func(line []byte) (any, error)) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -409,10 +412,17 @@ func eachJSONLine(in io.Reader, out io.Writer, fn func(line []byte) (any, error)
 	for sc.Scan() {
 		n++
 		line := sc.Bytes()
+		if n == 1 {
+			line = record.TrimByteOrderMark(line)
+		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		res, err := fn(line)
+		err := record.CheckUTF8(line)
+		var res any
+		if err == nil {
+			res, err = fn(line)
+		}
 		if err != nil {
 			failed++
 			res = struct {

@@ -362,6 +362,16 @@ func TestTokenizeAndLogprobs(t *testing.T) {
 		t.Fatalf("second record %s: %v", lines[1], err)
 	}
 
+	// A file saved with a byte-order mark reads its first line; a line
+	// that is not UTF-8 (a Latin-1 é) fails, naming the byte, instead of
+	// tokenizing U+FFFD in its place.
+	code, out, _ = runCLI(t, "\xef\xbb\xbf{\"text\": \"caf\"}\n{\"text\": \"caf\xe9\"}\n", "tokenize", "--tokenizer", dir)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if code != 1 || len(lines) != 2 || !strings.Contains(lines[0], `"ids"`) ||
+		!strings.Contains(lines[1], `"line":2`) || !strings.Contains(lines[1], "not UTF-8: byte 14 of the row, 0xe9") {
+		t.Errorf("tokenize of a byte-order mark and a Latin-1 line: exit %d:\n%s", code, out)
+	}
+
 	code, out, errs := runCLI(t, "{\"text\": \"347+285=?\"}\n{\"ids\": [1, 2, 3]}\n", "logprobs", "--model", dir, "--temperature", "0.7")
 	if code != 0 {
 		t.Fatalf("logprobs: exit %d: %s", code, errs)

@@ -148,6 +148,20 @@ func ParseRow(raw []byte) (Row, error) {
 // a text file.
 var byteOrderMark = []byte("\xef\xbb\xbf")
 
+// TrimByteOrderMark drops a leading byte-order mark: a file's first line
+// may start with one, and it is no part of the line.
+func TrimByteOrderMark(line []byte) []byte { return bytes.TrimPrefix(line, byteOrderMark) }
+
+// CheckUTF8 says where a line that is not UTF-8 first goes wrong (nil when
+// it is UTF-8): each line of JSON Lines in must be, and decoding would
+// turn a stray byte into U+FFFD, text the line never held.
+func CheckUTF8(line []byte) error {
+	if e := checkUTF8(line); e != nil {
+		return e
+	}
+	return nil
+}
+
 // checkUTF8 refuses a row that is not UTF-8, as JSON must be: decoding
 // would turn each stray byte (a Latin-1 "é") into U+FFFD, text the row
 // never held.
