@@ -99,6 +99,10 @@ type RunData struct {
 	// Skipped are the run's records its reading left out (broken lines),
 	// for the caller to say.
 	Skipped []sessions.Issue
+	// StepsDone is how many steps the run has done, counted as rlt
+	// sessions and the workbench count them (its step numbering: an
+	// imported trainer's run keeps the trainer's numbers).
+	StepsDone int
 }
 
 // Load reads the runs at dirs (read-only; they may be running). A missing
@@ -121,6 +125,11 @@ func Load(dirs []string) ([]RunData, error) {
 		ts, _ := r.Store().TracesSince(0)
 		labels := r.Store().Labels()
 		skipped := r.Store().Issues()
+		highest := -1
+		for _, m := range ms {
+			highest = max(highest, m.Step)
+		}
+		done := r.StepNumbering().StepsDone(highest)
 		if err := r.Close(); err != nil {
 			return nil, fmt.Errorf("run %s: %w", dir, err)
 		}
@@ -131,7 +140,7 @@ func Load(dirs []string) ([]RunData, error) {
 		out = append(out, RunData{
 			Name: name, Dir: dir,
 			Color:   colors.Add(absDir(dir)),
-			Metrics: ms, Traces: ts, Labels: labels, Skipped: skipped,
+			Metrics: ms, Traces: ts, Labels: labels, Skipped: skipped, StepsDone: done,
 		})
 	}
 	return out, nil
@@ -253,14 +262,10 @@ func Render(w io.Writer, runs []RunData, sel Selection) {
 		names = append(names, r.Name)
 	}
 	p(pageHead+"%s</title>\n<style>%s</style></head><body>\n", esc(strings.Join(names, ", ")), pageCSS)
-	p(pageHeading + "\n<table><tr><th>run</th><th>folder</th><th>steps</th><th>traces</th></tr>\n")
+	p(pageHeading + "\n<table><tr><th>run</th><th>folder</th><th>steps done</th><th>traces</th></tr>\n")
 	for _, r := range runs {
-		last := 0
-		if len(r.Metrics) > 0 {
-			last = r.Metrics[len(r.Metrics)-1].Step
-		}
 		p("<tr><td><span style=\"color:%s\">■</span> %s</td><td>%s</td><td>%d</td><td>%d</td></tr>\n",
-			r.Color.Hex(), esc(r.Name), esc(r.Dir), last, len(r.Traces))
+			r.Color.Hex(), esc(r.Name), esc(r.Dir), r.StepsDone, len(r.Traces))
 	}
 	p("</table>\n<h2>Metrics</h2>\n<p class=\"legend\">")
 	for _, r := range runs {

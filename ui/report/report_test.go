@@ -152,6 +152,19 @@ func TestReportChartsHoldRecordedValues(t *testing.T) {
 			}
 		}
 	}
+	// The table counts each run's steps done as rlt sessions does (the
+	// highest step, numbered from 0 in our runs: 1..6 is 7), not the last
+	// step's number.
+	listed, err := sessions.List(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range listed {
+		row := fmt.Sprintf("</td><td>%s</td><td>%d</td>", filepath.Join(root, l.Name), l.StepsDone())
+		if l.StepsDone() == 0 || !strings.Contains(string(page), row) {
+			t.Errorf("run %s: no table row with its %d steps done (%s)", l.Name, l.StepsDone(), row)
+		}
+	}
 	// Stable distinct run colours, each in the legend.
 	if runs[0].Color == runs[1].Color {
 		t.Errorf("both runs drawn in %s", runs[0].Color.Hex())
