@@ -467,7 +467,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		"finish_reason": map[string]any{"type": "length", "length": maxNew},
 	}
 	text := ""
-	var outIDs []int32
+	outIDs := []int32{} // SGLang's [] when nothing is generated, never null
 	if maxNew == 1 {
 		text = s.Tok.Decode([]int32{next})
 		outIDs = []int32{next}

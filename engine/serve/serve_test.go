@@ -160,6 +160,11 @@ func TestShapes(t *testing.T) {
 	if status != 200 || json.Unmarshal([]byte(body), &g) != nil || len(g.Meta.In) != len(ids)-2 || float32(g.Meta.In[0][0].(float64)) != want[1] || g.Meta.Out[0][1].(float64) != float64(next) {
 		t.Fatalf("generate: %d %s", status, body)
 	}
+	// Scoring asks for no new token: output_ids is SGLang's empty list.
+	status, body = post(t, ts.URL+"/generate", fmt.Sprintf(`{"input_ids":%s,"sampling_params":{"max_new_tokens":0}}`, idsJSON))
+	if status != 200 || !strings.Contains(body, `"output_ids":[]`) {
+		t.Errorf("generate of no token: %d %s, want output_ids []", status, body)
+	}
 	// The client, through each protocol, gets the served numbers exactly.
 	for _, kind := range []remote.Kind{remote.VLLM, remote.SGLang} {
 		srv, err := remote.Connect(context.Background(), ts.URL, remote.Options{Kind: kind})
