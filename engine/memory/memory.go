@@ -139,7 +139,9 @@ func (g GRPO) Estimate() Estimate {
 	e.add(fmt.Sprintf("reference (%v)", g.RefHeld), weights(g.Teacher, g.RefHeld))
 	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
 	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (KV cache)", seqs, t), KVCache(g.Teacher, seqs, t)+Forward(g.Teacher, seqs, PromptTokens, seqs))
-	e.add(fmt.Sprintf("scoring %d sequences (student and teacher)", seqs), Forward(g.Student, seqs, t, seqs*g.MaxNewTokens))
+	// A completion is cut at the model's positions: max_new_tokens past
+	// them (a run may set any) scores no more rows.
+	e.add(fmt.Sprintf("scoring %d sequences (student and teacher)", seqs), Forward(g.Student, seqs, t, seqs*min(g.MaxNewTokens, t)))
 	ck := g.CheckpointLayers.On(g.Teacher, mb*t)
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch %d × %d tokens (checkpointed layers: %v)", mb, t, ck),
 		int64(float64(Backward(g.Teacher, mb, t, ck)+Forward(g.Teacher, mb, t, mb*t))*slack))

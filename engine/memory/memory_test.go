@@ -2,6 +2,7 @@ package memory
 
 import (
 	"errors"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -71,6 +72,15 @@ func TestEstimates(t *testing.T) {
 		if advice := strings.Join(s.Fixes(), "; "); strings.Contains(advice, "BF16") == (c.teacher && c.student) {
 			t.Errorf("%s with float32 models: fixes %q", c.name, advice)
 		}
+	}
+	// max_new_tokens past the model's positions changes nothing: sampling
+	// stops at them (and a huge value overflows no product).
+	far := def
+	far.MaxNewTokens = math.MaxInt / 4
+	capped := def
+	capped.MaxNewTokens = tiny.MaxPos
+	if got, want := far.Estimate().Total(), capped.Estimate().Total(); got != want {
+		t.Errorf("max_new_tokens %d: %s, want %s as at the model's %d positions", far.MaxNewTokens, Bytes(got), Bytes(want), tiny.MaxPos)
 	}
 	if saved := q.Estimate().Total() - q16.Estimate().Total(); saved != 4*params {
 		t.Errorf("a 16-bit student and reference save %s, want %s (2 bytes a parameter each)", Bytes(saved), Bytes(4*params))
