@@ -109,12 +109,15 @@ func TestLoadTokenizer(t *testing.T) {
 
 // TestFlagValuesRefusedBeforeLoading: flag values no run could use (rlt
 // generate's temperature, top-k, top-p and min-p; rlt serve's --api,
-// --weights and --listen; rlt score's --timeout and reward flags) are a
+// --weights and --listen; rlt score's --timeout, reward flags, --weights
+// and --server-kind; every --task, --dtype and --format; rlt distill's
+// --lr and --temperature) are a
 // wrong call (exit 2, the flag named), said
 // before a device opens or a model loads.
 func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 	model := filepath.Join("engine", "defaults", "models", "teacher")
 	gen := []string{"generate", "--model", model, "--prompt", "hi", "--device", "cpu"}
+	dst := filepath.Join(t.TempDir(), "out") // nothing may be written there
 	srv := []string{"serve", "--model", model}
 	for _, c := range []struct {
 		args []string
@@ -130,11 +133,28 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{[]string{"score", "--teacher", "http://127.0.0.1:1", "--student", "http://127.0.0.1:1", "--timeout", "-1s"}, "rlt score: --timeout -1s: want a positive duration, such as 30s or 5m"},
 		{[]string{"score", "--teacher", model, "--student", model, "--estimator", "kl"}, `rlt score: --estimator "kl": want "logratio", "k3" or "full"`},
 		{[]string{"score", "--teacher", model, "--student", model, "--temperature", "0", "--c4", "NaN"}, "--c4 is NaN"},
+		{[]string{"score", "--teacher", model, "--student", model, "--weights", "f16"}, `rlt score: --weights "f16": want checkpoint or float32`},
+		{[]string{"score", "--teacher", model, "--student", model, "--server-kind", "openai"}, `rlt score: --server-kind: server kind "openai": want vllm, sglang or auto`},
+		{[]string{"logprobs", "--model", model, "--temperature", "0"}, "rlt logprobs: --temperature 0: want a finite positive number"},
+		{[]string{"logprobs", "--model", model, "--weights", "f16"}, `rlt logprobs: --weights "f16": want checkpoint or float32`},
+		{[]string{"eval", "--student", model, "--task", "division"}, `rlt eval: --task "division": want one of addition, linear`},
+		{[]string{"eval", "--student", model, "--max-new-tokens", "0"}, "rlt eval: --max-new-tokens 0: want at least 1"},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--task", "division"}, `rlt distill: --task "division": want one of addition, linear`},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "-1"}, "rlt distill: --lr -1: want a finite number, not negative"},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--temperature", "-1"}, "rlt distill: --temperature -1: want a finite number, not negative (0: greedy)"},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--max-new-tokens", "0"}, "rlt distill: --max-new-tokens 0: want at least 1"},
+		{[]string{"pretrain", "--out", dst, "--task", "division"}, `rlt pretrain: --task "division": want one of addition, linear`},
+		{[]string{"model", "init", "--config", filepath.Join(model, "config.json"), "--out", dst, "--dtype", "f16"}, `rlt model init: --dtype "f16": want f32 or bf16`},
+		{[]string{"import", "engine/run/testdata/eval.jsonl", "--out", dst, "--format", "tensorboard"}, `rlt import: --format: unknown format "tensorboard" (want one of rlt, trl, verl, nemo-rl)`},
+		{[]string{"open", "--format", "tensorboard", dst}, `rlt open: --format: unknown format "tensorboard" (want one of rlt, trl, verl, nemo-rl)`},
 	} {
 		code, out, errs := runCLI(t, "", c.args...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
 		if last := lines[len(lines)-1]; code != 2 || last != c.want || out != "" || strings.Contains(errs, "computing on") {
 			t.Errorf("rlt %v: exit %d, last line %q, output %q; want exit 2 and %q before any device or model", c.args, code, last, out, c.want)
+		}
+		if _, err := os.Stat(dst); err == nil {
+			t.Errorf("rlt %v wrote %s", c.args, dst)
 		}
 	}
 }

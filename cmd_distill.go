@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -98,16 +100,29 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return err
 	}
 	if err := checkCounts(fs, atLeast{"questions", *n, 1}, atLeast{"steps", c.Steps, 1}, atLeast{"batch", c.Batch, 1},
-		atLeast{"micro-batch-tokens", c.MicroBatchTokens, 0}); err != nil {
+		atLeast{"micro-batch-tokens", c.MicroBatchTokens, 0}, atLeast{"max-new-tokens", *maxNew, 1}); err != nil {
 		return err
+	}
+	if !(c.LR >= 0) || math.IsInf(c.LR, 0) {
+		return misuse(fs, "--lr %g: want a finite number, not negative", c.LR)
+	}
+	if !(*temp >= 0) || math.IsInf(*temp, 0) {
+		return misuse(fs, "--temperature %g: want a finite number, not negative (0: greedy)", *temp)
+	}
+	if *dataPath != "" && set["task"] {
+		return misuse(fs, "--data and --task are alternatives: the questions come from %s", *dataPath)
+	}
+	var t task.Task // nil with --data
+	if *dataPath == "" {
+		var err error
+		if t, err = lookupTask(fs, *taskName); err != nil {
+			return err
+		}
 	}
 	if err := refuseOverwrite("out", *out, []string{"distill.jsonl"}, []string{"student"}); err != nil {
 		return err
 	}
 	c.MinLR = c.LR / 10
-	if *dataPath != "" && set["task"] {
-		return fmt.Errorf("--data and --task are alternatives: the questions come from %s", *dataPath)
-	}
 	p, err := record.PromptsFor(*tdir, *init, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
 	if err != nil {
 		return err
@@ -176,10 +191,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return fmt.Errorf("data %s: no row to explain (%s)", f.Path, f.Report.Summary(3))
 		}
 	} else {
-		t, ok := task.Lookup(*taskName)
-		if !ok {
-			return fmt.Errorf("--task %q: want one of %s", *taskName, strings.Join(task.Names(), ", "))
-		}
 		if exs, err = task.NewSampler(t, task.Train, c.Seed).Unique(*n); err != nil {
 			return err
 		}
@@ -316,18 +327,18 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if err := checkDeviceFlags(fs); err != nil {
 		return err
 	}
-	if err := checkCounts(fs, atLeast{"questions", *n, 1}); err != nil {
+	if err := checkCounts(fs, atLeast{"questions", *n, 1}, atLeast{"max-new-tokens", *maxNew, 1}); err != nil {
 		return err
 	}
 	set := flagsGiven(fs)
 	if *dataPath != "" && set["task"] {
-		return fmt.Errorf("--data and --task are alternatives: the questions come from %s", *dataPath)
+		return misuse(fs, "--data and --task are alternatives: the questions come from %s", *dataPath)
 	}
 	var t task.Task // nil with --data: each row is judged by its own task or by exact match
 	if *dataPath == "" {
-		var ok bool
-		if t, ok = task.Lookup(*taskName); !ok {
-			return fmt.Errorf("--task %q: want one of %s", *taskName, strings.Join(task.Names(), ", "))
+		var err error
+		if t, err = lookupTask(fs, *taskName); err != nil {
+			return err
 		}
 	}
 	p, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
@@ -426,4 +437,13 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 	}
 	return summary(vals)
+}
+
+// lookupTask is the task --task names; a name no task has is a wrong
+// call, said before any work with the tasks there are.
+func lookupTask(fs *flag.FlagSet, name string) (task.Task, error) {
+	if t, ok := task.Lookup(name); ok {
+		return t, nil
+	}
+	return nil, misuse(fs, "--task %q: want one of %s", name, strings.Join(task.Names(), ", "))
 }

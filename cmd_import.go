@@ -51,6 +51,9 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkArgs(fs, 1, "SRC"); err != nil {
 		return err
 	}
+	if err := sessions.CheckImportFormat(*format); err != nil {
+		return misuse(fs, "--format: %v", err)
+	}
 	if *out != "" && flagsGiven(fs)["runs"] {
 		return misuse(fs, "--out and --runs both given: --out is the run folder to write, --runs the folder to make a new one in; give one")
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -36,7 +37,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	}
 	prec, err := parseWeights(*weights)
 	if err != nil {
-		return err
+		return misuse(fs, "%v", err)
 	}
 	if err := required(fs, "model"); err != nil {
 		return err
@@ -47,8 +48,8 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	if err := checkDeviceFlags(fs); err != nil {
 		return err
 	}
-	if !(*temp > 0) {
-		return fmt.Errorf("--temperature %g: must be positive", *temp)
+	if !(*temp > 0) || math.IsInf(*temp, 0) {
+		return misuse(fs, "--temperature %g: want a finite positive number", *temp)
 	}
 	be, err := openDevice("rlt logprobs", *dev, stderr)
 	if err != nil {

@@ -47,6 +47,9 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := checkCounts(fs, atLeast{"steps", r.Steps, 1}, atLeast{"batch", r.Batch, 1}); err != nil {
 		return err
 	}
+	if _, err := lookupTask(fs, r.Task); err != nil {
+		return err
+	}
 	// A model at the top (".") would mix with teacher/ and student/.
 	if err := refuseOverwrite("out", *out, nil, []string{".", "teacher", "student"}); err != nil {
 		return err

@@ -125,7 +125,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	prec, err := parseWeights(*weights)
 	if err != nil {
-		return err
+		return misuse(fs, "%v", err)
+	}
+	kind, err := remote.ParseKind(*kindFlag)
+	if err != nil { // said even when no server is given: the value is no protocol
+		return misuse(fs, "--server-kind: %v", err)
 	}
 	if *runDir == "" && (*tdir == "" || *sdir == "") {
 		return misuse(fs, "--teacher and --student are required (with --run, they default to the run's)")
@@ -229,9 +233,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		if ro.Kind, err = remote.ParseKind(*kindFlag); err != nil {
-			return err
-		}
+		ro.Kind = kind
 		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *dev); err != nil {
 			return err
 		}

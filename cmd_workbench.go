@@ -256,6 +256,9 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkDeviceFlags(fs); err != nil {
 		return err
 	}
+	if err := sessions.CheckImportFormat(*format); err != nil {
+		return misuse(fs, "--format: %v", err)
+	}
 	dir := fs.Arg(0)
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()

@@ -1031,14 +1031,15 @@ func TestDistillOnData(t *testing.T) {
 	other := tinyFolder(t, "f32") // another tokenizer
 	for _, tc := range []struct {
 		args []string
+		code int // 2: a wrong call
 		want string
 	}{
-		{[]string{"--task", "linear"}, "--data and --task are alternatives"},
-		{[]string{"--student-init", other}, "different tokenizers"},
+		{[]string{"--task", "linear"}, 2, "--data and --task are alternatives"},
+		{[]string{"--student-init", other}, 1, "different tokenizers"},
 	} {
 		args := append([]string{"distill", "--teacher", teacher, "--data", data, "--out", t.TempDir()}, append(small, tc.args...)...)
-		if code, _, errs := runCLI(t, "", args...); code != 1 || !strings.Contains(errs, tc.want) {
-			t.Errorf("rlt distill %v: exit %d, %s; want exit 1 and %q", tc.args, code, errs, tc.want)
+		if code, _, errs := runCLI(t, "", args...); code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("rlt distill %v: exit %d, %s; want exit %d and %q", tc.args, code, errs, tc.code, tc.want)
 		}
 	}
 }
@@ -1235,18 +1236,19 @@ func TestEvalOnDataErrors(t *testing.T) {
 	other := tinyFolder(t, "f32") // another tokenizer
 	for _, tc := range []struct {
 		args []string
+		code int // 2: a wrong call
 		want []string
 	}{
-		{[]string{"--data", evalF, "--task", "linear"}, []string{"--data and --task are alternatives"}},
-		{[]string{"--data", evalF, "--task", "addition"}, []string{"--data and --task are alternatives"}},
-		{[]string{"--data", "/nonexistent/eval.jsonl"}, []string{"/nonexistent/eval.jsonl"}},
-		{[]string{"--data", evalF, "--max-new-tokens", "250"}, []string{"data " + evalF + ": no row fits the models", "line 1: too long", "line 8: missing field"}},
-		{[]string{"--data", evalF, "--teacher", other}, []string{"different tokenizers"}},
+		{[]string{"--data", evalF, "--task", "linear"}, 2, []string{"--data and --task are alternatives"}},
+		{[]string{"--data", evalF, "--task", "addition"}, 2, []string{"--data and --task are alternatives"}},
+		{[]string{"--data", "/nonexistent/eval.jsonl"}, 1, []string{"/nonexistent/eval.jsonl"}},
+		{[]string{"--data", evalF, "--max-new-tokens", "250"}, 1, []string{"data " + evalF + ": no row fits the models", "line 1: too long", "line 8: missing field"}},
+		{[]string{"--data", evalF, "--teacher", other}, 1, []string{"different tokenizers"}},
 	} {
 		args := append([]string{"eval", "--student", student}, tc.args...)
 		code, out, errs := runCLI(t, "", args...)
-		if code != 1 || out != "" {
-			t.Errorf("rlt eval %v: exit %d, stdout %q; want exit 1 and nothing", tc.args, code, out)
+		if code != tc.code || out != "" {
+			t.Errorf("rlt eval %v: exit %d, stdout %q; want exit %d and nothing", tc.args, code, out, tc.code)
 		}
 		for _, want := range tc.want {
 			if !strings.Contains(errs, want) {

@@ -150,6 +150,14 @@ func FormatName(format string) string {
 	return format
 }
 
+// CheckImportFormat says what is wrong with a --format value (rlt import,
+// rlt open) before any folder is read: nil for one ImportAs takes, ""
+// (detect) included.
+func CheckImportFormat(f string) error {
+	_, err := normalizeFormat(f)
+	return err
+}
+
 // normalizeFormat turns a --format value into an import format ("" stays
 // "": detect).
 func normalizeFormat(f string) (string, error) {
