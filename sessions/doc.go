@@ -16,10 +16,11 @@
 //	                           held-out evaluation (its own keys):
 //	                           {"step":12,"time":"…","values":{"kl":0.01,"reward":-0.93,…}}
 //	                           (keys sorted; NaN and ±Inf written as "NaN", "+Inf", "-Inf")
-//	  events.jsonl           phases, checkpoints, errors, and session events (create, open,
-//	                           resume, close, dropped, import, skipped, rescore, plan):
+//	  events.jsonl           phases, checkpoints, errors, the device, and session events (create,
+//	                           open, resume, close, dropped, import, skipped, rescore, plan):
 //	                           {"time","kind","step","name","extra","dir","error","fatal","severity",
-//	                           "count","file","line","seg"}; an error event's severity is "error" or
+//	                           "count","file","line","seg","device","pid","intent"} (EventRecord);
+//	                           an error event's severity is "error" or
 //	                           "warning" (folders written before it existed mark a warning by starting
 //	                           its error with "warning: ", and read so)
 //	  traces/NNNNNN.jsonl    the sampled traces of step NNNNNN (six digits or more), one per line:
