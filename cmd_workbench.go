@@ -320,6 +320,9 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s\n", "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE")
+	if len(list) == 0 {
+		fmt.Fprintf(stderr, "rlt sessions: no run folders under %s (a run folder holds %s or %s; --runs names the folder that holds them)\n", *runs, sessions.ConfigFile, sessions.MetricsFile)
+	}
 	for _, r := range list {
 		best := "—"
 		if r.BestReward == r.BestReward { // not NaN

@@ -70,4 +70,14 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 			t.Errorf("%s: want %s steps done:\n%s", c.run, c.steps, out)
 		}
 	}
+	// A folder with no run folder in it says so beside the empty table: a
+	// mistyped --runs is not a silent blank; one that does not exist fails.
+	empty := t.TempDir()
+	code, out, errs = runCLI(t, "", "sessions", "--runs", empty)
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(errs, "no run folders under "+empty) {
+		t.Errorf("sessions of an empty folder: exit %d:\n%s%s", code, out, errs)
+	}
+	if code, _, errs = runCLI(t, "", "sessions", "--runs", filepath.Join(empty, "gone")); code != 1 || !strings.Contains(errs, "no such file or directory") {
+		t.Errorf("sessions of a missing folder: exit %d: %s", code, errs)
+	}
 }
