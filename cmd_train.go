@@ -29,7 +29,8 @@ unknown or mistyped keys, and values out of range, are errors with their
 line, all of them in the file's order, then keys it does not set, then the
 values flags give, and a model folder's prompts.json that cannot be used is
 said after them. Flags override it.
---print-config writes the resolved configuration and exits.
+--print-config writes the resolved configuration and exits, after checking
+it as a run would where it names both models.
 
 The questions come from a synthetic task (--task addition or linear), or
 from your data with --data FILE (config: data = "FILE", task = "jsonl"):
@@ -136,6 +137,15 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		if promptsErr != nil { // the resolved prompts are the folder's, unreadable
 			return promptsErr
+		}
+		// A configuration that names its models is checked as a run would
+		// check it (values out of range, an unknown task, a missing data
+		// file), so that what is printed runs; one without them is a
+		// template of the defaults and the flags.
+		if cfg.Teacher != "" && cfg.Student != "" {
+			if _, err := runner.CheckFile(cfg, *cfgPath, text, nil, flagKeys); err != nil {
+				return err
+			}
 		}
 		data, err := sessions.EncodeTOML(cfg)
 		if err != nil {

@@ -512,6 +512,11 @@ func TestPretrainThenTrain(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "kl_mean = 3.0") || !strings.Contains(out, "ref_sync_every = 32") {
 		t.Fatalf("print-config: exit %d: %s%s", code, out, errs)
 	}
+	// A value no run could use is said, with its flag, instead of printed.
+	code, out2, errs := runCLI(t, "", "train", "--teacher", filepath.Join(dir, "teacher"), "--student", filepath.Join(dir, "student"), "--task", "nope", "--print-config")
+	if code == 0 || out2 != "" || !strings.Contains(errs, "--task") {
+		t.Errorf("print-config of --task nope: exit %d, printed %q: %s", code, out2, errs)
+	}
 	small := strings.Replace(strings.Replace(strings.Replace(out, "questions = 8", "questions = 2", 1), "samples = 8", "samples = 2", 1),
 		"max_new_tokens = 96", "max_new_tokens = 8", 1)
 	small = strings.Replace(small, "eval_every = 10", "eval_every = 0", 1)
