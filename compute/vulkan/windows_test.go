@@ -24,7 +24,7 @@ func lowerWindow(t *testing.T, d *Device, bytes uint64) {
 // every product, gather and scatter of more than 64 floats is split (the
 // products along whichever of M, N and K shortens the operand past the
 // window), decoding's fused kernels run unfused, and all must still equal
-// the CPU's. The device is taken to align offsets to 64 bytes (lavapipe:
+// the CPU's; then again with products split along K as on a GPU. The device is taken to align offsets to 64 bytes (lavapipe:
 // 16), so that windows start on whole 32-line steps (lineStep; dispatch
 // panics on a misaligned operand).
 func TestBackendConformanceWindows(t *testing.T) {
@@ -40,12 +40,18 @@ func TestBackendConformanceWindows(t *testing.T) {
 		t.Fatalf("which kernels ran needs timestamps: %v", err)
 	}
 	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+	// Again with every part that can be split along K split, as a GPU
+	// splits products of few tiles: windows and slices together.
+	oldTarget, oldMin, oldGemv := d.splitTarget, d.splitMinK, d.gemvMaxRows
+	d.splitTarget, d.splitMinK, d.gemvMaxRows = 1<<20, 16, 0
+	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+	d.splitTarget, d.splitMinK, d.gemvMaxRows = oldTarget, oldMin, oldGemv
 	runs := map[string]int{}
 	for _, k := range d.StopProfile().Kernels {
 		runs[k.Name] = k.Count
 	}
-	if runs["gemv3"]+runs["gemv3_16"]+runs["gemv_glu"]+runs["gemv_glu16"] != 0 || runs["rmsnorm"] == 0 || runs["swiglu"] == 0 {
-		t.Errorf("kernels %v: want decoding's fused kernels unfused (their weights pass the window)", runs)
+	if runs["gemv3"]+runs["gemv3_16"]+runs["gemv_glu"]+runs["gemv_glu16"] != 0 || runs["rmsnorm"] == 0 || runs["swiglu"] == 0 || runs["gemm_reduce"] == 0 {
+		t.Errorf("kernels %v: want decoding's fused kernels unfused (their weights pass the window) and products split along K", runs)
 	}
 }
 
