@@ -368,7 +368,9 @@ func (d *Device) choose(index int) error {
 		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("none of %s has a compute queue", strings.Join(seen, ", "))}
 	}
 	d.vk.getPhysicalDeviceMemoryProperties(d.phys, unsafe.Pointer(&d.mem))
-	return nil
+	// Every setting is read here, device chosen but nothing built, so
+	// that Probe refuses what Open would.
+	return (&Device{info: d.info}).readSettings()
 }
 
 // build creates the logical device, its queue, pools and pipelines.
@@ -377,7 +379,8 @@ func (d *Device) build() error {
 	qci := &deviceQueueCreateInfo{sType: stDeviceQueueCreateInfo, queueFamilyIndex: d.family, queueCount: 1, pQueuePriorities: &prio}
 	dci := &deviceCreateInfo{sType: stDeviceCreateInfo, queueCreateInfoCount: 1, pQueueCreateInfos: qci}
 	var exts []*byte
-	pushDescriptors := d.hasExtension(d.phys, "VK_KHR_push_descriptor") && os.Getenv("RLT_VULKAN_PUSH_DESCRIPTORS") != "0"
+	usePush, _ := pushDescriptorsSetting(os.Getenv("RLT_VULKAN_PUSH_DESCRIPTORS")) // choose refused a bad value
+	pushDescriptors := usePush && d.hasExtension(d.phys, "VK_KHR_push_descriptor")
 	if pushDescriptors {
 		exts = append(exts, cString("VK_KHR_push_descriptor"))
 	}
@@ -467,10 +470,19 @@ func (d *Device) build() error {
 	d.gemvMaxRows = gemvRows
 	d.window = d.info.MaxStorageBufferRange
 	d.coopBig, d.coopShape = kGemmCM128, kGemmCM128
+	return d.readSettings()
+}
+
+// readSettings applies the backend's environment settings (RLT_VULKAN_*)
+// to d; a value none of them takes is an ErrSetting naming the variable.
+// choose runs it on a scratch Device, so that a mistyped setting stops
+// Probe (a run's memory check, before its folder exists) as it stops Open.
+func (d *Device) readSettings() error {
 	for _, set := range []struct {
 		env  string
 		read func(v string) error
 	}{
+		{"RLT_VULKAN_PUSH_DESCRIPTORS", func(v string) (err error) { _, err = pushDescriptorsSetting(v); return }}, // applied in build
 		{"RLT_VULKAN_GEMM", func(v string) (err error) { d.gemmForce, err = gemmForceSetting(v); return }},
 		{"RLT_VULKAN_GEMMCM", func(v string) (err error) { d.coopShape, err = coopShapeSetting(v); return }},
 		{"RLT_VULKAN_ATTN", func(v string) (err error) { d.attn, err = attnSetting(v); return }},
@@ -539,6 +551,20 @@ func maxBytesSetting(v string) (uint64, error) {
 		return 0, fmt.Errorf("%q: want a number of bytes, at least %d", v, 64<<10)
 	}
 	return n, nil
+}
+
+// pushDescriptorsSetting reads RLT_VULKAN_PUSH_DESCRIPTORS: unset or 1,
+// operands go in as push descriptors where the device has
+// VK_KHR_push_descriptor; 0, as descriptor sets (for A/B timing and the
+// tests of that path).
+func pushDescriptorsSetting(v string) (bool, error) {
+	switch v {
+	case "", "1":
+		return true, nil
+	case "0":
+		return false, nil
+	}
+	return true, fmt.Errorf("%q is neither 0 (operands as descriptor sets) nor 1; unset it for push descriptors where the device has them", v)
 }
 
 // noFuseSetting reads RLT_VULKAN_FUSE: unset or 1, decoding takes gemv3,

@@ -492,7 +492,8 @@ func TestOpenWithoutDriver(t *testing.T) {
 }
 
 // refusesSetting checks that Open fails with an ErrSetting naming env for
-// each of values (set in turn for t).
+// each of values (set in turn for t), and that Probe, which a run asks
+// before its folder exists, refuses it alike.
 func refusesSetting(t *testing.T, env string, values ...string) {
 	t.Helper()
 	for _, v := range values {
@@ -504,7 +505,22 @@ func refusesSetting(t *testing.T, env string, values ...string) {
 		if !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), env) || strings.Contains(err.Error(), "--device cpu") {
 			t.Fatalf("Open with %s=%q: %v, want an ErrSetting naming it and what to set, not the CPU", env, v, err)
 		}
+		if _, err := Probe(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), env) {
+			t.Fatalf("Probe with %s=%q: %v, want Open's ErrSetting naming it", env, v, err)
+		}
 	}
+}
+
+// TestPushDescriptorsSetting: RLT_VULKAN_PUSH_DESCRIPTORS takes 0 and 1;
+// any other value was taken as 1 without a word.
+func TestPushDescriptorsSetting(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "1": true, "0": false} {
+		if got, err := pushDescriptorsSetting(v); err != nil || got != want {
+			t.Errorf("pushDescriptorsSetting(%q) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	openOrSkip(t)
+	refusesSetting(t, "RLT_VULKAN_PUSH_DESCRIPTORS", "no", "off", "true", "2")
 }
 
 // TestLoseAfter: RLT_VULKAN_LOSE_AFTER=N makes the Nth batch's fence

@@ -231,6 +231,9 @@ func MemoryOf(name string) (Memory, error) {
 		return Memory{}, nil
 	}
 	in, err := vulkan.Probe()
+	if errors.Is(err, vulkan.ErrSetting) { // Open refuses it too: no reason to fall back
+		return Memory{}, fmt.Errorf("device auto: %w", err)
+	}
 	if err != nil || in.Type != "discrete" { // auto takes the CPU then
 		return Memory{}, nil
 	}

@@ -172,8 +172,11 @@ func TestOpenMatmul(t *testing.T) {
 }
 
 // TestOpenBadSetting: a Vulkan setting with a value the backend does not
-// know fails --device gpu and auto alike, instead of auto falling back to
-// the CPU without a word.
+// know fails --device gpu, gpu:N and auto alike, instead of auto falling
+// back to the CPU without a word; and MemoryOf, which a run asks before
+// its folder exists, refuses it as Open does (it probed the device
+// without reading the settings, so the run folder was made and the run
+// then failed at Open).
 func TestOpenBadSetting(t *testing.T) {
 	if d, err := vulkan.Open(); err != nil {
 		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
@@ -183,20 +186,34 @@ func TestOpenBadSetting(t *testing.T) {
 	} else {
 		d.Close()
 	}
-	t.Setenv("RLT_VULKAN_GEMM", "96")
 	autoMu.Lock()
 	old := autoNoGPU
 	autoNoGPU = ""
 	autoMu.Unlock()
 	defer func() { autoMu.Lock(); autoNoGPU = old; autoMu.Unlock() }()
-	for _, name := range []string{GPU, Auto} {
-		be, _, err := Open(name, "")
-		if err == nil {
-			t.Errorf("Open(%s) with RLT_VULKAN_GEMM=96 opened %s; want an error naming the setting", name, be.Name())
-			Close(be)
-		} else if !strings.Contains(err.Error(), "RLT_VULKAN_GEMM") {
-			t.Errorf("Open(%s) with RLT_VULKAN_GEMM=96: %v; want an error naming the setting", name, err)
-		}
+	for _, c := range []struct{ env, value string }{
+		{"RLT_VULKAN_GEMM", "96"},
+		{"RLT_VULKAN_PUSH_DESCRIPTORS", "no"},
+		{"RLT_VULKAN_MAX_ALLOCATION", "1k"},
+		{"RLT_VULKAN_MAX_BINDING", "100"},
+		{"RLT_VULKAN_LOSE_AFTER", "0"},
+		{"RLT_VULKAN_SPLIT", "cpu"},
+	} {
+		t.Run(c.env, func(t *testing.T) {
+			t.Setenv(c.env, c.value)
+			for _, name := range []string{GPU, "gpu:0", Auto} {
+				be, _, err := Open(name, "")
+				if err == nil {
+					t.Errorf("Open(%s) with %s=%s opened %s; want an error naming the setting", name, c.env, c.value, be.Name())
+					Close(be)
+				} else if !strings.Contains(err.Error(), c.env) || strings.Contains(err.Error(), "--device cpu") {
+					t.Errorf("Open(%s) with %s=%s: %v; want an error naming the setting, not the CPU", name, c.env, c.value, err)
+				}
+				if m, err := MemoryOf(name); err == nil || !strings.Contains(err.Error(), c.env) {
+					t.Errorf("MemoryOf(%s) with %s=%s = %+v, %v; want Open's error naming the setting", name, c.env, c.value, m, err)
+				}
+			}
+		})
 	}
 }
 
