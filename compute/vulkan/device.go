@@ -29,7 +29,7 @@ type Info struct {
 	VendorID   uint32 // PCI vendor: 0x10de NVIDIA, 0x1002 AMD, 0x8086 Intel, 0x10005 Mesa
 	// MaxStorageBufferRange is the most bytes one operand of a kernel may
 	// span (maxStorageBufferRange, or less under RLT_VULKAN_MAX_BINDING):
-	// a larger tensor is bound a window at a time (windows.go).
+	// a larger tensor is bound a window at a time (bindwindow.go).
 	MaxStorageBufferRange uint64
 	// MaxAllocation is the most bytes one tensor may hold
 	// (maxMemoryAllocationSize: each tensor is its own allocation).
@@ -192,7 +192,7 @@ type Device struct {
 	coopLanes uint32
 	coopBig   kernelID
 	// window is the most bytes an op binds of a tensor it windows
-	// (windows.go): Info.MaxStorageBufferRange; tests lower it alone, so
+	// (bindwindow.go): Info.MaxStorageBufferRange; tests lower it alone, so
 	// that small shapes are windowed and no other kernel is refused.
 	window uint64
 	// coopShape is the 128×128 tile RLT_VULKAN_GEMMCM chose; coopBuilt,

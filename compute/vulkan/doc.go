@@ -117,7 +117,7 @@
 // A tensor is one allocation (up to maxMemoryAllocationSize); the ops
 // that meet tensors past maxStorageBufferRange (lavapipe: 128 MiB;
 // Qwen2.5-0.5B's embedding is 519 MiB) bind them a window at a time
-// (windows.go), and any other kernel refuses such an operand with
+// (bindwindow.go), and any other kernel refuses such an operand with
 // ErrTooLarge.
 //
 // Left: 16-bit activations.

@@ -16,7 +16,7 @@ var (
 	ErrOutOfMemory = errors.New("out of device memory")
 	// ErrTooLarge: a tensor past what one allocation may hold, or a
 	// kernel's operand past what one binding may span where the op takes
-	// no windows (windows.go).
+	// no windows (bindwindow.go).
 	ErrTooLarge = errors.New("tensor too large for the device")
 	// ErrPipeline: a shader module or compute pipeline could not be created.
 	ErrPipeline = errors.New("compute pipeline creation failed")

@@ -184,7 +184,7 @@ const (
 	scratchColSum         // column sums' partials (colSum)
 	scratchSplitK         // split-K GEMMs' partial products
 	scratchScales         // gemmcm's operand scales
-	scratchNormed         // the unfused decode kernels' normed input (windows.go)
+	scratchNormed         // the unfused decode kernels' normed input (bindwindow.go)
 	scratchRstd           // and its rstd
 	scratchGate           // GatedLinear's unfused gate product
 	scratchUp             // and its up product

@@ -122,7 +122,7 @@ func (t *Tensor) rows() int {
 // New returns a zero-filled float32 tensor on the device: one allocation,
 // of up to maxMemoryAllocationSize bytes (Info.MaxAllocation; 2 GiB on
 // lavapipe). Kernels bind one past maxStorageBufferRange a window at a
-// time (windows.go).
+// time (bindwindow.go).
 func (d *Device) New(name string, dims ...int) (*Tensor, error) {
 	return d.newTensor(name, compute.F32, dims)
 }

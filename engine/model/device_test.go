@@ -26,7 +26,7 @@ func TestDeviceParity(t *testing.T) {
 // TestDeviceParityWindows: the same on a device that binds at most 64 KiB
 // an operand (RLT_VULKAN_MAX_BINDING), with a vocabulary of 1,100 rows of
 // 32: the embedding and its gradient and moments (138 KiB each) and the
-// logits are bound a window at a time (compute/vulkan's windows.go), in
+// logits are bound a window at a time (compute/vulkan's bindwindow.go), in
 // the gathers and scatters, the products of the head and of decoding, and
 // AdamW; no other tensor passes the range, so no other kernel is refused.
 func TestDeviceParityWindows(t *testing.T) {
