@@ -930,7 +930,7 @@ func (d *Device) newBuffer(size uint64, props, want uint32, what string) (*buffe
 		d.vk.destroyBuffer(d.dev, b.buf, nil)
 		err := d.fail(op, r).(*Error)
 		if err.Kind == ErrOutOfMemory {
-			err.Err = fmt.Errorf("%v: %d MiB requested, the largest device-local heap is %d MiB", err.Err, size>>20, d.info.DeviceLocalBytes>>20)
+			err.Err = fmt.Errorf("%v: %s requested, the largest device-local heap is %s", err.Err, sizeString(size), sizeString(d.info.DeviceLocalBytes))
 		}
 		return nil, err
 	}

@@ -461,6 +461,31 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestTooLargeSaysSizes: a tensor past one allocation is refused with its
+// size and the limit in units that show them; under a lowered limit both
+// read "0 MiB", so the refusal said nothing of how far past it was.
+func TestTooLargeSaysSizes(t *testing.T) {
+	openOrSkip(t)
+	t.Setenv("RLT_VULKAN_MAX_ALLOCATION", "65536")
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, c := range []struct {
+		n    int
+		want string
+	}{
+		{34816, "136.0 KiB, past the 64.0 KiB"},
+		{3 << 18, "3.0 MiB, past the 64.0 KiB"},
+	} {
+		_, err := d.New("big", c.n)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "big") {
+			t.Errorf("New(%d floats) under a 64 KiB allocation: %v; want ErrTooLarge naming the tensor and %q", c.n, err, c.want)
+		}
+	}
+}
+
 // TestOpenWithoutLoader points the loader search at a library that does not
 // exist: Open must return ErrNoLoader, not panic.
 func TestOpenWithoutLoader(t *testing.T) {

@@ -155,7 +155,7 @@ func (d *Device) newTensor(name string, dt compute.DType, dims []int) (*Tensor, 
 	bytes := bytesOf(dt, n)
 	if bytes > d.info.MaxAllocation {
 		return nil, &Error{Kind: ErrTooLarge, Device: d.info.Name, Op: "allocate " + t.String(),
-			Err: fmt.Errorf("%d MiB, past the %d MiB the device allocates at once (maxMemoryAllocationSize)", bytes>>20, d.info.MaxAllocation>>20)}
+			Err: fmt.Errorf("%s, past the %s the device allocates at once (maxMemoryAllocationSize)", sizeString(bytes), sizeString(d.info.MaxAllocation))}
 	}
 	b, err := d.newBuffer(bytes, memDeviceLocal, 0, "tensor "+t.String())
 	if err != nil {
