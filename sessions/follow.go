@@ -79,6 +79,7 @@ type Follower struct {
 	notices []Notice
 	more    bool // the last Poll stopped at maxPollBytes
 	missing bool // the file was seen not to exist
+	parked  bool // closed by park until the file changes
 }
 
 // NewFollower follows path starting at byte fromOffset, which should be 0 or
@@ -133,6 +134,15 @@ func (f *Follower) release() {
 	}
 }
 
+// park closes the open file of a follower whose file is not expected to
+// grow (a past step's trace file of a run): Poll then opens it again only
+// when its size or modification time changed, so that a run of thousands
+// of such files does not hold a descriptor for each.
+func (f *Follower) park() {
+	f.release()
+	f.parked = f.info != nil
+}
+
 // Close releases the open file. The Follower may be polled again afterwards.
 func (f *Follower) Close() error {
 	var err error
@@ -166,6 +176,11 @@ func (f *Follower) Poll() ([][]byte, error) {
 		f.notice(NoticeReplaced, "replaced by a new file; reading it from the start")
 		f.restart()
 	}
+	if f.parked && f.f == nil && f.info != nil && st.Size() == f.offset+int64(len(f.pending)) &&
+		st.ModTime().Equal(f.info.ModTime()) {
+		return nil, nil // parked and unchanged: nothing to open
+	}
+	f.parked = false
 	if f.f == nil {
 		file, err := os.Open(f.path)
 		if err != nil {

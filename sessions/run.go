@@ -169,7 +169,24 @@ type Run struct {
 	cancel     context.CancelFunc
 	followDone chan struct{}
 	followers  map[string]*followed // by path
+	// the trace files as last listed and the polls done: past steps'
+	// files are polled at each traceSweepEvery-th poll, the newest and
+	// the next steps' at each (pollOnce)
+	traceList  []string
+	polls      int
+	tracePolls int // trace files polled, for tests
 }
+
+// traceSweepEvery is how often (in polls) a followed run's past steps'
+// trace files are looked at again; at the default interval, every 5 s.
+// Only a resume redoing steps appends to them, and a run of 20,000 steps
+// has 20,000 of them: statting each at every poll cost a core.
+const traceSweepEvery = 25
+
+// traceProbeAhead is how many steps after the newest trace file a poll
+// between sweeps looks for the next files; a step further on (a gap of
+// steps without traces) is found by the next sweep.
+const traceProbeAhead = 8
 
 type item struct {
 	m *MetricRecord
@@ -709,12 +726,44 @@ func (r *Run) pollOnce() {
 	if r.opts.MetricsOnly {
 		return
 	}
-	files, err := traceFiles(r.dir)
-	if err != nil {
-		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: err.Error()})
+	sweep := r.polls%traceSweepEvery == 0
+	r.polls++
+	files := r.traceList
+	// Between sweeps only the newest file of the last poll and those after
+	// it are polled (new steps sort last; files are named by step).
+	from := max(len(files)-1, 0)
+	if sweep || len(files) == 0 {
+		var err error
+		files, err = traceFiles(r.dir)
+		if err != nil {
+			r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: err.Error()})
+		}
+	} else if newest, ok := traceFileStep(filepath.Base(files[len(files)-1])); ok {
+		// The next steps' files, looked for by name: listing a folder of
+		// 20,000 files at each new step cost more than the step's traces.
+		for k := 1; k <= traceProbeAhead; k++ {
+			if p := traceFileName(r.dir, newest+k); fileExists(p) {
+				files = append(files, p)
+			}
+		}
 	}
-	for _, p := range files {
+	r.traceList = files
+	if sweep {
+		from = 0
+	}
+	from = min(from, max(len(files)-1, 0))
+	for i := from; i < len(files); i++ {
+		p, last := files[i], i == len(files)-1
+		if fl := r.followers[p]; fl != nil && fl.f.parked && !last && !sweep {
+			continue
+		}
+		r.tracePolls++
 		r.pollFile(p, 't')
+		if !last {
+			// A past step's file: only a resume redoing its step appends
+			// to it again, which park notices by its size and time.
+			r.followers[p].f.park()
+		}
 	}
 	r.pollFile(filepath.Join(r.dir, ReviewsFile), 'r')
 	r.pollFile(filepath.Join(r.dir, RescoresFile), 'x')
