@@ -106,7 +106,9 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 			return nil, err
 		}
 		vals := make([]float32, lp.Len())
-		be.Read(vals, lp)
+		if err := compute.ReadBack(be, vals, lp); err != nil { // a lost device reads back zeros
+			return nil, err
+		}
 		out := make([]*float64, len(ids))
 		for i := 1; i < len(ids); i++ {
 			v := float64(vals[i-1])

@@ -318,3 +318,13 @@ type AdamWStep struct {
 	// BC1 and BC2 are the bias corrections 1−β1ᵗ and 1−β2ᵗ.
 	BC1, BC2 float32
 }
+
+// ReadBack is be.Read followed by be.Err: the numbers of src in dst, or
+// the backend's failure, after which dst holds nothing to use (a lost
+// device reads back zeros). Results that leave the engine are read with
+// it, so that a device lost at the read that fetches them is not taken
+// for numbers.
+func ReadBack(be Backend, dst []float32, src *Tensor) error {
+	be.Read(dst, src)
+	return be.Err()
+}

@@ -392,6 +392,8 @@ func (s *Scorer) fullKL(tHidden, sHidden *compute.Tensor, enc []encoded, invT fl
 		return nil, err
 	}
 	out := make([]float32, kl.Len())
-	be.Read(out, kl)
+	if err := compute.ReadBack(be, out, kl); err != nil {
+		return nil, err
+	}
 	return out, nil
 }

@@ -165,7 +165,9 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, next boo
 			return nil, 0, 0, err
 		}
 		lp = make([]float32, lpT.Len())
-		be.Read(lp, lpT)
+		if err := compute.ReadBack(be, lp, lpT); err != nil {
+			return nil, 0, 0, err
+		}
 	}
 	if !next {
 		return lp, 0, 0, nil
@@ -175,7 +177,9 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, next boo
 		return nil, 0, 0, err
 	}
 	z := make([]float32, logits.Len())
-	be.Read(z, logits)
+	if err := compute.ReadBack(be, z, logits); err != nil {
+		return nil, 0, 0, err
+	}
 	z = z[:ms.Vocab]
 	best := 0
 	for v := range z {
@@ -227,7 +231,9 @@ func (ms *ModelSource) logProbs(seqs [][]int32, groups [][][2]int, invT float32,
 		if ph != nil {
 			n := len(hidden)
 			hidden = append(hidden, make([]float32, ph.Len())...)
-			be.Read(hidden[n:], ph)
+			if err := compute.ReadBack(be, hidden[n:], ph); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	var hk *compute.Tensor
@@ -276,7 +282,9 @@ func (ms *ModelSource) logProbsBatch(seqs [][]int32, groups [][][2]int, invT flo
 	}
 	be := m.Backend()
 	out := make([]float32, lp.Len())
-	be.Read(out, lp)
+	if err := compute.ReadBack(be, out, lp); err != nil {
+		return nil, nil, err
+	}
 	var hk *compute.Tensor
 	if keepHidden {
 		hk = be.New("scorer.hidden", h.Shape()...)
