@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/device"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
@@ -193,7 +194,8 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 }
 
 // continueCommand is the command that continues the run in dir from its
-// final checkpoint: a run that did all its steps needs more asked for.
+// final checkpoint: a run that did all its steps needs more asked for, and
+// one whose device failed (device.Failed) goes on on the CPU.
 func continueCommand(dir string) string {
 	cmd := "rlt run --resume " + shellQuote(dir)
 	runs, err := sessions.List(filepath.Dir(dir))
@@ -201,8 +203,14 @@ func continueCommand(dir string) string {
 		return cmd
 	}
 	for _, r := range runs {
-		if filepath.Clean(r.Dir) == filepath.Clean(dir) && r.State == sessions.StateFinished {
+		if filepath.Clean(r.Dir) != filepath.Clean(dir) {
+			continue
+		}
+		switch {
+		case r.State == sessions.StateFinished:
 			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.StepsDone())
+		case r.State == sessions.StateFailed && strings.Contains(r.Note, device.ResumeOnCPU):
+			return cmd + " --device cpu"
 		}
 	}
 	return cmd

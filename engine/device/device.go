@@ -191,10 +191,14 @@ func Close(be compute.Backend) {
 	}
 }
 
+// ResumeOnCPU ends Failed's text: what a run's fatal error says when the
+// way on is to resume it on the CPU (rlt run --resume DIR --device cpu).
+const ResumeOnCPU = "the run folder is intact: resume it with --device cpu"
+
 // Failed wraps a backend failure met while working (device lost, out of
 // memory) with what to do about it.
 func Failed(be compute.Backend, what string, err error) error {
-	return fmt.Errorf("%s on %s: %w; the run folder is intact: resume it with --device cpu", what, be.Name(), err)
+	return fmt.Errorf("%s on %s: %w; %s", what, be.Name(), err, ResumeOnCPU)
 }
 
 // Memory is where the backend Open would return keeps its tensors.
