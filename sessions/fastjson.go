@@ -154,9 +154,12 @@ func (s *lineScan) integer() (int, bool) {
 	for i < len(s.p) && (s.p[i] == '-' || (s.p[i] >= '0' && s.p[i] <= '9')) {
 		i++
 	}
+	if !isJSONNumber(s.p[:i]) {
+		return 0, false
+	}
 	n, err := strconv.Atoi(string(s.p[:i]))
 	s.p = s.p[i:]
-	return n, err == nil && i > 0
+	return n, err == nil
 }
 
 // rest consumes a string's text up to its closing quote (the opening one
@@ -347,4 +350,261 @@ func isJSONNumber(b []byte) bool {
 		}
 	}
 	return i == len(b)
+}
+
+// str consumes a JSON string (its opening quote included); one with
+// escapes is decoded by encoding/json.
+func (s *lineScan) str() (string, bool) {
+	if !s.lit(`"`) {
+		return "", false
+	}
+	end := bytes.IndexByte(s.p, '"')
+	if end < 0 {
+		return "", false
+	}
+	if plain(s.p[:end]) {
+		v := string(s.p[:end])
+		s.p = s.p[end+1:]
+		return v, true
+	}
+	i := 0
+	for ; i < len(s.p) && s.p[i] != '"'; i++ {
+		if s.p[i] == '\\' {
+			i++
+		}
+	}
+	if i >= len(s.p) {
+		return "", false
+	}
+	var v string
+	if json.Unmarshal(append([]byte{'"'}, s.p[:i+1]...), &v) != nil {
+		return "", false
+	}
+	s.p = s.p[i+1:]
+	return v, true
+}
+
+// plain reports whether a string's text needs no decoding: no escape, no
+// control character, valid UTF-8.
+func plain(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(b)
+}
+
+// number consumes a value up to the next ',' or '}' as record.ParseFloat
+// reads it (a JSON number, or "NaN", "+Inf", "-Inf").
+func (s *lineScan) number() (float64, bool) {
+	end := bytes.IndexAny(s.p, ",}")
+	if end < 0 {
+		return 0, false
+	}
+	v, ok := metricValue(s.p[:end])
+	s.p = s.p[end:]
+	return v, ok
+}
+
+// int32s consumes a JSON array of integers as appendInt32s writes them.
+func (s *lineScan) int32s() ([]int32, bool) {
+	if !s.lit("[") {
+		return nil, false
+	}
+	end := bytes.IndexByte(s.p, ']')
+	if end <= 0 {
+		return nil, false
+	}
+	body := s.p[:end]
+	s.p = s.p[end+1:]
+	out := make([]int32, 0, bytes.Count(body, []byte{','})+1)
+	for {
+		i := bytes.IndexByte(body, ',')
+		last := i < 0
+		if last {
+			i = len(body)
+		}
+		if !isJSONNumber(body[:i]) {
+			return nil, false
+		}
+		n, err := strconv.ParseInt(string(body[:i]), 10, 32)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, int32(n))
+		if last {
+			return out, true
+		}
+		body = body[i+1:]
+	}
+}
+
+// strs consumes a JSON array of strings.
+func (s *lineScan) strs() ([]string, bool) {
+	if !s.lit("[") || bytes.HasPrefix(s.p, []byte("]")) {
+		return nil, false
+	}
+	var out []string
+	for i := 0; !s.lit("]"); i++ {
+		if i > 0 && !s.lit(",") {
+			return nil, false
+		}
+		v, ok := s.str()
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
+}
+
+// floats consumes a float32 array as appendF32s writes it (base64).
+func (s *lineScan) floats() ([]float32, bool) {
+	if len(s.p) == 0 || s.p[0] != '"' {
+		return nil, false
+	}
+	end := bytes.IndexByte(s.p[1:], '"')
+	if end < 0 {
+		return nil, false
+	}
+	var a f32s
+	if a.UnmarshalJSON(s.p[:end+2]) != nil {
+		return nil, false
+	}
+	s.p = s.p[end+2:]
+	return a, true
+}
+
+// parseTraceFast parses a trace line exactly as appendTrace writes it; ok
+// is false for anything else, which encoding/json then decodes. Opening a
+// run of 32,000 traces of ~300 tokens spent most of its time in
+// encoding/json's reflection and the garbage it made.
+func parseTraceFast(raw []byte) (*TraceRecord, bool) {
+	s := lineScan{raw}
+	t := &TraceRecord{}
+	var ok bool
+	if !s.lit(`{"id":`) {
+		return nil, false
+	}
+	if t.ID, ok = s.str(); !ok || t.ID == "" {
+		return nil, false
+	}
+	if s.lit(`,"seg":`) {
+		if t.Seg, ok = s.integer(); !ok {
+			return nil, false
+		}
+	}
+	for _, f := range [...]struct {
+		key string
+		v   *int
+	}{{`,"step":`, &t.Step}, {`,"group":`, &t.Group}, {`,"sample":`, &t.Sample}} {
+		if !s.lit(f.key) {
+			return nil, false
+		}
+		if *f.v, ok = s.integer(); !ok {
+			return nil, false
+		}
+	}
+	if !s.lit(`,"time":"`) {
+		return nil, false
+	}
+	tm, ok := s.rest()
+	if !ok {
+		return nil, false
+	}
+	if t.Time, ok = parseTime(tm); !ok {
+		return nil, false
+	}
+	for _, f := range [...]struct {
+		key      string
+		v        *string
+		optional bool
+	}{{`,"question":`, &t.Question, false}, {`,"solution":`, &t.Solution, false}, {`,"completion":`, &t.Completion, false},
+		{`,"explanation":`, &t.Explanation, false}, {`,"reconstruction":`, &t.Reconstruction, true}} {
+		if !s.lit(f.key) {
+			if f.optional {
+				continue
+			}
+			return nil, false
+		}
+		if *f.v, ok = s.str(); !ok {
+			return nil, false
+		}
+	}
+	if !s.lit(`,"advantage":`) {
+		return nil, false
+	}
+	if t.Advantage, ok = s.number(); !ok {
+		return nil, false
+	}
+	if s.lit(`,"source":`) {
+		if t.Source, ok = s.str(); !ok {
+			return nil, false
+		}
+	}
+	if s.lit(`,"source_reward":`) {
+		if t.SourceReward, ok = s.number(); !ok {
+			return nil, false
+		}
+		t.HasSourceReward = true
+	}
+	switch {
+	case s.lit(`,"ended":true`):
+		t.Ended = true
+	case s.lit(`,"ended":false`):
+	default:
+		return nil, false
+	}
+	if s.lit(`,"terms":`) {
+		end := bytes.IndexByte(s.p, '}')
+		if end < 0 || t.Terms.UnmarshalJSON(s.p[:end+1]) != nil {
+			return nil, false
+		}
+		s.p = s.p[end+1:]
+		t.HasScore = true
+	}
+	tk := &t.Scored.Tokens
+	if s.lit(`,"expl_ids":`) {
+		if tk.ExplanationIDs, ok = s.int32s(); !ok {
+			return nil, false
+		}
+	}
+	if s.lit(`,"expl_tokens":`) {
+		if tk.ExplanationTokens, ok = s.strs(); !ok {
+			return nil, false
+		}
+	}
+	for _, f := range [...]struct {
+		key string
+		v   *[]float32
+	}{{`,"teacher_lp":`, &tk.TeacherLP}, {`,"student_lp":`, &tk.StudentLP}, {`,"d":`, &tk.D}} {
+		if s.lit(f.key) {
+			if *f.v, ok = s.floats(); !ok {
+				return nil, false
+			}
+		}
+	}
+	if s.lit(`,"sol_ids":`) {
+		if tk.SolutionIDs, ok = s.int32s(); !ok {
+			return nil, false
+		}
+	}
+	if s.lit(`,"sol_tokens":`) {
+		if tk.SolutionTokens, ok = s.strs(); !ok {
+			return nil, false
+		}
+	}
+	if s.lit(`,"sol_lp":`) {
+		if tk.SolutionLP, ok = s.floats(); !ok {
+			return nil, false
+		}
+	}
+	if !s.lit("}") || !s.done() {
+		return nil, false
+	}
+	if t.Explanation == "" && t.Completion != "" {
+		t.Explanation = record.Extract(t.Completion).Body
+	}
+	return t, true
 }

@@ -432,6 +432,14 @@ func decodeTraceSalvaging(raw []byte) (*TraceRecord, []string, error) {
 }
 
 func decodeTraceStrict(raw []byte) (*TraceRecord, error) {
+	if t, ok := parseTraceFast(raw); ok {
+		return t, nil
+	}
+	return decodeTraceReflect(raw)
+}
+
+// decodeTraceReflect decodes a trace line with encoding/json.
+func decodeTraceReflect(raw []byte) (*TraceRecord, error) {
 	var j traceJSON
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return nil, err
