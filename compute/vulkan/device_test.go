@@ -498,6 +498,11 @@ func TestOpenWithoutLoader(t *testing.T) {
 	if !errors.Is(err, ErrNoLoader) || !strings.Contains(err.Error(), "--device cpu") {
 		t.Errorf("error %q: want ErrNoLoader with the CPU fallback", err)
 	}
+	// The library that failed is the setting's: the error names it, not
+	// only the packages to install.
+	if !strings.Contains(err.Error(), "RLT_VULKAN_LOADER=/nonexistent/libvulkan.so.1") || !strings.Contains(err.Error(), "unset it") {
+		t.Errorf("error %q: want it to name RLT_VULKAN_LOADER and its value, and say to unset it", err)
+	}
 }
 
 // TestOpenWithoutDriver hides every driver from the loader: Open must

@@ -3,6 +3,7 @@ package vulkan
 import (
 	"errors"
 	"fmt"
+	"os"
 )
 
 // Kinds of failure, for errors.Is. Each Error carries one of them.
@@ -74,4 +75,13 @@ func resultError(device, op string, r vkResult) error {
 		kind = ErrPipeline
 	}
 	return &Error{Kind: kind, Device: device, Op: op, Err: errors.New(r.String())}
+}
+
+// loaderError is openLoader's failure: with RLT_VULKAN_LOADER set, the
+// library it names failed, and the error says so.
+func loaderError(err error) error {
+	if p := os.Getenv("RLT_VULKAN_LOADER"); p != "" {
+		err = fmt.Errorf("RLT_VULKAN_LOADER=%s: %w (unset it for the system's loader)", p, err)
+	}
+	return &Error{Kind: ErrNoLoader, Op: "load the Vulkan loader", Err: err}
 }

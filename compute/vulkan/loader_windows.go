@@ -32,7 +32,7 @@ func openLoader() (uintptr, string, error) {
 		}
 		errs = append(errs, err)
 	}
-	return 0, "", &Error{Kind: ErrNoLoader, Op: "load the Vulkan loader", Err: errors.Join(errs...)}
+	return 0, "", loaderError(errors.Join(errs...))
 }
 
 // symbol resolves an exported function of the loader.
