@@ -137,7 +137,35 @@ func appendTrace(b []byte, t *TraceRecord) []byte {
 // lineScan reads a line laid out exactly as this package's writers lay it
 // out, piece by piece; each step reports false on anything else, and the
 // caller then decodes the line in full with encoding/json.
-type lineScan struct{ p []byte }
+type lineScan struct {
+	p      []byte
+	intern tokenTable // token texts already seen (strs), or nil
+	tokens bool       // reading a token array
+}
+
+// tokenTable holds one copy of each token text a run's traces carry: a
+// vocabulary's worth, where a string per token of every trace made most
+// of an open run's allocations and of its heap's objects.
+type tokenTable map[string]string
+
+// maxTokenTable bounds a tokenTable (a vocabulary is ~150k tokens; text
+// that is not tokens would otherwise fill it).
+const maxTokenTable = 1 << 18
+
+// get returns b as a string, the table's copy when it has one.
+func (tt tokenTable) get(b []byte) string {
+	if tt == nil {
+		return string(b)
+	}
+	if v, ok := tt[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if len(tt) < maxTokenTable {
+		tt[v] = v
+	}
+	return v
+}
 
 // lit consumes s.
 func (s *lineScan) lit(lit string) bool {
@@ -236,7 +264,7 @@ func metricValue(text []byte) (float64, bool) {
 // parseMetricFast parses a metrics line exactly as appendMetric writes it
 // (names without escapes, sorted). ok is false for anything else.
 func parseMetricFast(raw []byte, prev []string) (m MetricRecord, ok bool) {
-	s := lineScan{raw}
+	s := lineScan{p: raw}
 	step, seg, tm, ok := s.metricHead()
 	if !ok {
 		return m, false
@@ -287,7 +315,7 @@ func parseMetricFast(raw []byte, prev []string) (m MetricRecord, ok bool) {
 // wants only these); ok is false for any other line, which the caller then
 // decodes in full. has is false when the record has no reward.
 func scanMetricReward(raw []byte) (seg, step int, reward float64, has, ok bool) {
-	s := lineScan{raw}
+	s := lineScan{p: raw}
 	if step, seg, _, ok = s.metricHead(); !ok {
 		return
 	}
@@ -363,7 +391,7 @@ func (s *lineScan) str() (string, bool) {
 		return "", false
 	}
 	if plain(s.p[:end]) {
-		v := string(s.p[:end])
+		v := s.text(s.p[:end])
 		s.p = s.p[end+1:]
 		return v, true
 	}
@@ -440,12 +468,22 @@ func (s *lineScan) int32s() ([]int32, bool) {
 	}
 }
 
-// strs consumes a JSON array of strings.
+// text is a string's text: interned while the scan reads tokens (strs).
+func (s *lineScan) text(b []byte) string {
+	if s.tokens {
+		return s.intern.get(b)
+	}
+	return string(b)
+}
+
+// strs consumes a JSON array of strings (tokens, interned in s.intern).
 func (s *lineScan) strs() ([]string, bool) {
 	if !s.lit("[") || bytes.HasPrefix(s.p, []byte("]")) {
 		return nil, false
 	}
 	var out []string
+	s.tokens = true
+	defer func() { s.tokens = false }()
 	for i := 0; !s.lit("]"); i++ {
 		if i > 0 && !s.lit(",") {
 			return nil, false
@@ -480,8 +518,8 @@ func (s *lineScan) floats() ([]float32, bool) {
 // is false for anything else, which encoding/json then decodes. Opening a
 // run of 32,000 traces of ~300 tokens spent most of its time in
 // encoding/json's reflection and the garbage it made.
-func parseTraceFast(raw []byte) (*TraceRecord, bool) {
-	s := lineScan{raw}
+func parseTraceFast(raw []byte, tokens tokenTable) (*TraceRecord, bool) {
+	s := lineScan{p: raw, intern: tokens}
 	t := &TraceRecord{}
 	var ok bool
 	if !s.lit(`{"id":`) {

@@ -3,10 +3,12 @@ package sessions
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -50,7 +52,7 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		if err != nil {
 			t.Fatalf("variant %d: %v\n%s", i, err, line)
 		}
-		got, ok := parseTraceFast(line)
+		got, ok := parseTraceFast(line, tokenTable{})
 		if !ok {
 			if !strings.Contains(string(line), `\`) {
 				t.Errorf("variant %d: the fast parser refused a line without escapes:\n%s", i, line)
@@ -77,7 +79,7 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		if bad == base {
 			t.Fatalf("bad line %d is the good one", i)
 		}
-		if _, ok := parseTraceFast([]byte(bad)); ok {
+		if _, ok := parseTraceFast([]byte(bad), nil); ok {
 			t.Errorf("bad line %d: the fast parser took a line the writer does not write:\n%.200s", i, bad)
 		}
 	}
@@ -107,10 +109,13 @@ func BenchmarkDecodeTrace(b *testing.B) {
 	}
 	ev.Score = &sc
 	line := appendTrace(nil, traceRecord(ev, 0))
+	tokens := tokenTable{}
 	for _, c := range []struct {
 		name   string
 		decode func([]byte) (*TraceRecord, error)
-	}{{"fast", decodeTraceStrict}, {"encoding-json", decodeTraceReflect}} {
+	}{{"fast", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, nil) }},
+		{"fast-tokens-interned", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, tokens) }},
+		{"encoding-json", decodeTraceReflect}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(line)))
@@ -120,5 +125,61 @@ func BenchmarkDecodeTrace(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A run reads its traces' token texts into one copy each: decoding a trace
+// of 300 tokens whose texts the run has seen makes a few dozen
+// allocations, not one per token (380).
+func TestDecodeTraceSharesTokenTexts(t *testing.T) {
+	ev := fakeTrace(3, 0, 1)
+	sc := *ev.Score
+	const n = 300
+	for k := len(sc.D); k < n; k++ {
+		sc.ExplanationIDs = append(sc.ExplanationIDs, int32(k))
+		sc.ExplanationTokens = append(sc.ExplanationTokens, fmt.Sprintf("Ġt%d", k%50))
+		sc.TeacherLP = append(sc.TeacherLP, -1)
+		sc.StudentLP = append(sc.StudentLP, -2)
+		sc.D = append(sc.D, 1)
+	}
+	ev.Score = &sc
+	line := appendTrace(nil, traceRecord(ev, 0))
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	w.Emit(ev)
+	ev.Sample = 2
+	w.Emit(ev)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	a, _ := ro.Store().Trace("3-0-1")
+	b, _ := ro.Store().Trace("3-0-2")
+	if len(a.ExplanationTokens) != n || len(b.ExplanationTokens) != n {
+		t.Fatalf("%d and %d tokens read, want %d", len(a.ExplanationTokens), len(b.ExplanationTokens), n)
+	}
+	for i := range a.ExplanationTokens {
+		if a.ExplanationTokens[i] != sc.ExplanationTokens[i] {
+			t.Fatalf("token %d read as %q, written %q", i, a.ExplanationTokens[i], sc.ExplanationTokens[i])
+		}
+		if unsafe.StringData(a.ExplanationTokens[i]) != unsafe.StringData(b.ExplanationTokens[i]) {
+			t.Fatalf("token %d %q: two copies of its text", i, a.ExplanationTokens[i])
+		}
+	}
+	tokens := tokenTable{}
+	if _, err := decodeTraceStrict(line, tokens); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := decodeTraceStrict(line, tokens); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 100 {
+		t.Errorf("%.0f allocations to decode a trace of %d known tokens, want at most 100", allocs, n)
 	}
 }

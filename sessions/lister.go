@@ -419,7 +419,7 @@ func (f *eventsFold) fold(e EventRecord) {
 // escaped character, the legacy "device" phase that UnmarshalJSON reads as
 // a device event), which the caller decodes in full.
 func scanPhaseName(raw []byte) (name string, ok bool) {
-	s := lineScan{bytes.TrimSpace(raw)}
+	s := lineScan{p: bytes.TrimSpace(raw)}
 	if s.lit(`{"seg":`) {
 		if _, ok := s.integer(); !ok || !s.lit(`,"time":"`) {
 			return "", false

@@ -385,7 +385,7 @@ func encodeTraceReflect(t *TraceRecord) ([]byte, error) {
 }
 
 func decodeTrace(raw []byte) (*TraceRecord, error) {
-	t, _, err := decodeTraceSalvaging(raw)
+	t, _, err := decodeTraceSalvaging(raw, nil)
 	return t, err
 }
 
@@ -396,8 +396,10 @@ var traceArrays = []string{"teacher_lp", "student_lp", "d", "sol_lp"}
 // decodeTraceSalvaging decodes a trace record; when the record fails only
 // because some float arrays do not decode (a damaged base64 string), it
 // keeps the trace without them and says which were dropped and why.
-func decodeTraceSalvaging(raw []byte) (*TraceRecord, []string, error) {
-	t, err := decodeTraceStrict(raw)
+//
+// tokens, when not nil, keeps one copy of each token text (tokenTable).
+func decodeTraceSalvaging(raw []byte, tokens tokenTable) (*TraceRecord, []string, error) {
+	t, err := decodeTraceStrict(raw, tokens)
 	if err == nil {
 		return t, nil, nil
 	}
@@ -424,15 +426,15 @@ func decodeTraceSalvaging(raw []byte) (*TraceRecord, []string, error) {
 	if merr != nil {
 		return nil, nil, err
 	}
-	t, ferr := decodeTraceStrict(fixed)
+	t, ferr := decodeTraceStrict(fixed, tokens)
 	if ferr != nil {
 		return nil, nil, err
 	}
 	return t, dropped, nil
 }
 
-func decodeTraceStrict(raw []byte) (*TraceRecord, error) {
-	if t, ok := parseTraceFast(raw); ok {
+func decodeTraceStrict(raw []byte, tokens tokenTable) (*TraceRecord, error) {
+	if t, ok := parseTraceFast(raw, tokens); ok {
 		return t, nil
 	}
 	return decodeTraceReflect(raw)
