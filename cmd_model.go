@@ -251,9 +251,13 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	kvPerToken := int64(cfg.Layers * 2 * cfg.KVHeads * cfg.HeadDim() * 4)
 	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", humanBytes(kvPerToken))
 	fmt.Fprintf(w, "tokenizer   %s\n", describeTokenizer(files, cfg.Vocab))
-	fmt.Fprintf(w, "device      %s\n", describeDevice(*dev, cfg, params))
+	devLine, devErr := describeDevice(*dev, cfg, params)
+	fmt.Fprintf(w, "device      %s\n", devLine)
 	fmt.Fprintf(w, "gpus        %s\n", describeGPUs())
 	io.WriteString(stdout, w.String())
+	if devErr != nil { // the device asked for is not there: said, and the exit status says so too
+		return devErr // it names the device
+	}
 	return nil
 }
 
@@ -273,11 +277,12 @@ func describeGPUs() string {
 
 // describeDevice names the device --device chooses and whether the model
 // trains within its memory (weights, gradients and AdamW's two moments)
-// and its largest parameter, in float32, within one of its buffers.
-func describeDevice(name string, cfg model.Config, params int64) string {
+// and its largest parameter, in float32, within one allocation there; a
+// device that cannot be opened is said on the line and returned.
+func describeDevice(name string, cfg model.Config, params int64) (string, error) {
 	be, choice, err := device.Open(name, device.MatmulF32)
 	if err != nil {
-		return "unavailable: " + err.Error()
+		return "unavailable: " + err.Error(), err
 	}
 	defer device.Close(be)
 	s := choice.String()
@@ -301,7 +306,7 @@ func describeDevice(name string, cfg model.Config, params int64) string {
 		}
 		s += fmt.Sprintf("; %s device memory, %s for training before activations: %s", humanBytes(int64(mem)), humanBytes(int64(need)), verdict)
 	}
-	return s
+	return s, nil
 }
 
 func describeTokenizer(files hf.FolderFiles, rows int) string {

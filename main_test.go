@@ -190,6 +190,13 @@ func TestCLIErrors(t *testing.T) {
 	if code, out, errs := runCLI(t, "", "model", "info", model, "--device", "cpu"); code != 0 || !strings.Contains(out, "2 layers, hidden 32") {
 		t.Errorf("model info DIR --device cpu: exit %d: %s%s", code, out, errs)
 	}
+	// A device asked for that is not there: the model is described all
+	// the same, the device line says why, and the exit status is 1, as
+	// rlt run's for the same --device.
+	if code, out, errs := runCLI(t, "", "model", "info", model, "--device", "gpu:99"); code != 1 || !strings.Contains(out, "2 layers, hidden 32") ||
+		!strings.Contains(out, "device      unavailable: ") || !strings.Contains(errs, "rlt model info: device gpu:99: ") {
+		t.Errorf("model info DIR --device gpu:99: exit %d: %s%s", code, out, errs)
+	}
 	if code, out, errs := runCLI(t, "", "model", "init", "--help"); code != 0 || !strings.Contains(out+errs, "Usage: rlt model init") {
 		t.Errorf("--help: exit %d, output %q; want 0 and the usage", code, out+errs)
 	}
