@@ -2,6 +2,7 @@ package vulkan
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
@@ -155,29 +156,43 @@ func (g *gemmArgs) extents() (c, a, b int) {
 // device binds; gemmParts records each part.
 func (d *Device) gemmWindowed(g gemmArgs) {
 	ce, ae, be := g.extents()
+	cOver, aOver, bOver := !d.fits(g.c, ce), !d.fits(g.a, ae), !d.fits(g.b, be)
+	if !cOver && !aOver && !bOver { // every product but the largest: bound whole
+		d.gemmParts(g, ce, ae, be)
+		return
+	}
 	transA, transB := g.p.flags&gemmTransA != 0, g.p.flags&gemmTransB != 0
+	aDim, bDim := byte('m'), byte('k')
+	if transA {
+		aDim = 'k'
+	}
+	if transB {
+		bDim = 'n'
+	}
 	// Each operand past the window shortens along its outer dimension
 	// (the one its stride steps over): C along M, A along M or K, B along
 	// N or K. The first that can still be cut is.
 	var dim byte
 	var total uint32
 	var step int
-	for _, c := range []struct {
+	for _, c := range [...]struct {
 		over  bool
 		dim   byte
 		outer uint32
-	}{
-		{!d.fits(g.c, ce), 'm', g.p.ldc},
-		{!d.fits(g.a, ae), map[bool]byte{false: 'm', true: 'k'}[transA], g.p.lda},
-		{!d.fits(g.b, be), map[bool]byte{false: 'k', true: 'n'}[transB], g.p.ldb},
-	} {
+	}{{cOver, 'm', g.p.ldc}, {aOver, aDim, g.p.lda}, {bOver, bDim, g.p.ldb}} {
 		if !c.over {
 			continue
 		}
 		// The window: the most lines the operand's binding holds, a
 		// multiple of lineStep (offsets then stay aligned for 16-bit and
 		// float32 operands alike).
-		n := map[byte]uint32{'m': g.p.m, 'n': g.p.n, 'k': g.p.k}[c.dim]
+		n := g.p.m
+		switch c.dim {
+		case 'n':
+			n = g.p.n
+		case 'k':
+			n = g.p.k
+		}
 		ls := d.lineStep()
 		s := max(ls, int(d.window/4)/max(int(c.outer), 1)/ls*ls)
 		if int(n) > s {
@@ -287,7 +302,7 @@ func (d *Device) scatterWindows(dx, dout *Tensor, rows []int32) {
 		}
 		k := u1 - u0
 		lo, hi := offsets[u0], offsets[u1]
-		part = append(part[:0], make([]int32, 2*k+1)...)
+		part = slices.Grow(part[:0], 2*k+1+int(hi-lo))[:2*k+1]
 		for u := range k {
 			part[u], part[k+1+u] = offsets[u0+u]-lo, ids[u0+u]-int32(r0)
 		}

@@ -25,14 +25,16 @@ func TestDeviceParity(t *testing.T) {
 
 // TestDeviceParityWindows: the same on a device that binds at most 64 KiB
 // an operand (RLT_VULKAN_MAX_BINDING), with a vocabulary of 1,100 rows of
-// 32: the embedding and its gradient and moments (138 KiB each) and the
-// logits are bound a window at a time (compute/vulkan's bindwindow.go), in
-// the gathers and scatters, the products of the head and of decoding, and
-// AdamW; no other tensor passes the range, so no other kernel is refused.
+// 32 and an MLP of 1,024: the embedding and its gradient and moments (138
+// KiB each), the MLP's weights (128 KiB) and its activations over the
+// batch's 18 tokens (72 KiB), and the logits are bound a window at a time
+// (compute/vulkan's bindwindow.go), in the gathers and scatters, the
+// products, SwiGLU, decoding's unfused kernels and AdamW; no other tensor
+// passes the range, so no other kernel is refused.
 func TestDeviceParityWindows(t *testing.T) {
 	t.Setenv("RLT_VULKAN_MAX_BINDING", "65536")
 	cfg := smallCheckpointConfig()
-	cfg.Vocab = 1100
+	cfg.Vocab, cfg.Intermediate = 1100, 1024
 	deviceParityAt(t, vulkantest.Backend(t), cfg, 2, 9, 0.2, parityTolerance{abs: 1e-4, rel: 1e-3, gradOfMax: 0, params: 2e-3})
 }
 
