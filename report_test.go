@@ -17,18 +17,7 @@ import (
 func TestReportCommand(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "run1")
-	r, err := sessions.Create(dir, struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for s := 1; s <= 3; s++ {
-		r.Emit(event.Metrics{Time: time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC), Step: s, Values: map[string]float64{"reward": float64(s)}})
-	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rewardRun(t, dir, 3)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -63,16 +52,7 @@ func TestReportCommand(t *testing.T) {
 func TestReportReplacesOnlyItsOwnPage(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "run1")
-	r, err := sessions.Create(dir, struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Emit(event.Metrics{Time: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC), Step: 1, Values: map[string]float64{"reward": 1}})
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rewardRun(t, dir, 1)
 	again := filepath.Join(root, "again")
 	if code, _, errs := runCLI(t, "", "report", dir, "--out", again); code != 0 {
 		t.Fatalf("first report: exit %d: %s", code, errs)
@@ -117,5 +97,23 @@ func TestReportReplacesOnlyItsOwnPage(t *testing.T) {
 	}
 	if st, err := os.Lstat(filepath.Join(link, "report.html")); err != nil || st.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the symlink was replaced: %v %v", st, err)
+	}
+}
+
+// rewardRun records a run in dir with steps 1..steps, each a reward of
+// its step's number.
+func rewardRun(t *testing.T, dir string, steps int) {
+	t.Helper()
+	r, err := sessions.Create(dir, struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 1; s <= steps; s++ {
+		r.Emit(event.Metrics{Time: time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC), Step: s, Values: map[string]float64{"reward": float64(s)}})
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
