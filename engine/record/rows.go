@@ -64,7 +64,7 @@ func rowErr(field, format string, a ...any) *RowError {
 // question or solution, "question" and "prompt" both given and different,
 // and a Stratos record whose turns or sections are not as above.
 func ParseRow(raw []byte) (Row, error) {
-	raw = bytes.TrimPrefix(bytes.TrimSpace(raw), byteOrderMark) // a file's first row may start with one
+	raw = TrimByteOrderMark(bytes.TrimSpace(raw)) // a file's first row may start with one
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		var se *json.SyntaxError
@@ -359,7 +359,7 @@ func (sw *StratosWriter) Write(question, explanation, solution string) error {
 // JSON: no brace, and a comma or tab between names. A data file or traces
 // file given as CSV is said to be so (rlt train --data, rlt import).
 func LooksCSV(data []byte) bool {
-	first, _, _ := bytes.Cut(bytes.TrimPrefix(data, byteOrderMark), []byte("\n"))
+	first, _, _ := bytes.Cut(TrimByteOrderMark(data), []byte("\n"))
 	first = bytes.TrimSpace(first)
 	return len(first) > 0 && first[0] != '{' && first[0] != '[' && bytes.ContainsAny(first, ",\t")
 }
