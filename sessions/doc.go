@@ -68,6 +68,12 @@
 // feeding the same Store. The UI pulls with cursors (MetricsSince,
 // TracesSince) when Store.Changed signals.
 //
+// The Store holds a trace's per-token arrays only until the trace is in its
+// file (most of a run's bytes are those arrays): it keeps their lengths and
+// the run's histogram of |d_k| (record.DHistogram, the viewer's colour
+// scale), and Store.Trace reads one trace's arrays back from its line of its
+// file when a viewer shows it.
+//
 // SaveCheckpoint first waits until every record emitted so far is written
 // and fsynced, so a checkpoint of step N never exists without the records
 // of step N: a run killed at any moment and resumed from its latest

@@ -60,7 +60,7 @@ func TestFollowHoldsFewTraceFilesOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, st, func() bool { _, n, _ := st.Counts(); return n == 2*(steps+3)+1 })
-	if _, ok := st.Trace("5-7-0"); !ok {
+	if _, err := st.Trace("5-7-0"); err != nil {
 		t.Fatal("the trace appended to an older step's file did not arrive")
 	}
 	time.Sleep(50 * time.Millisecond) // polls after the last lines
@@ -120,7 +120,7 @@ func TestFollowPollsPastTraceFilesRarely(t *testing.T) {
 	for range traceSweepEvery {
 		r.pollOnce()
 	}
-	if _, ok := r.store.Trace("5-7-0"); !ok {
+	if _, err := r.store.Trace("5-7-0"); err != nil {
 		t.Error("the trace appended to an older step's file did not arrive within a sweep")
 	}
 }

@@ -89,9 +89,9 @@ func TestPreviousFormat(t *testing.T) {
 		t.Fatalf("%d traces, %d lines; want 8", len(traces), len(raws))
 	}
 	for i, raw := range raws {
-		tr, ok := st.Trace(raw["id"].(string))
-		if !ok {
-			t.Fatalf("line %d: trace %v missing", i+1, raw["id"])
+		tr, err := st.Trace(raw["id"].(string))
+		if err != nil {
+			t.Fatalf("line %d: trace %v: %v", i+1, raw["id"], err)
 		}
 		terms := raw["terms"].(map[string]any)
 		if !tr.HasScore || tr.Terms.Reward != terms["reward"].(float64) || tr.Terms.KLMaxPos != int(terms["kl_max_pos"].(float64)) ||

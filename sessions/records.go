@@ -80,6 +80,9 @@ type TraceRecord struct {
 	File string
 	Line int
 	record.Scored
+	// Lengths are the lengths of Scored's per-token arrays, also where
+	// the arrays are left out (Store.TracesSince).
+	Lengths record.TokenLengths
 }
 
 // EventRecord is one line of events.jsonl: an engine event (phase,

@@ -191,7 +191,10 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 	}
 	s := r.store
 	s.mu.RLock()
-	traces := append([]*TraceRecord(nil), s.traces...)
+	traces := make([]*TraceRecord, len(s.traces))
+	for i, t := range s.traces {
+		traces[i] = t.rec
+	}
 	labels := make([]Label, len(traces))
 	for i, t := range traces {
 		labels[i] = s.labelLocked(t.ID).Label

@@ -668,7 +668,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 		for _, d := range dropped {
 			r.store.addIssue(Issue{File: path, Line: lineNo, Trace: t.ID, Msg: fmt.Sprintf("trace %s: array %s: dropped, the rest of the trace kept", t.ID, d)})
 		}
-		if !r.store.addTrace(t) && !r.readOnly {
+		if !r.store.addTrace(t, true) && !r.readOnly {
 			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("duplicate trace id %q: later record skipped", t.ID)})
 		}
 	case 'r':
@@ -908,7 +908,7 @@ func (r *Run) Emit(ev event.Event) {
 		for k := 2; r.store.hasTrace(t.ID); k++ {
 			t.ID = base + "." + strconv.Itoa(k)
 		}
-		r.store.addTrace(t)
+		r.store.addTrace(t, false)
 		r.enqueue(item{t: t})
 	case event.Phase:
 		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindPhase, Step: e.Step, Name: e.Name, Extra: e.Extra})
@@ -1005,8 +1005,17 @@ func (r *Run) drain() (urgent bool, err error) {
 		if cur == nil || next == start {
 			return nil
 		}
+		first := cur.Records() + 1
 		if err := cur.appendLines(buf, next-start); err != nil {
 			return err
+		}
+		if traces > 0 {
+			// On disk now: the store reads their arrays back from there.
+			for j := start; j < next; j++ {
+				if t := batch[j].t; t != nil {
+					r.store.written(t, cur.Path(), first+j-start)
+				}
+			}
 		}
 		r.markDirty(cur)
 		r.written.Add(int64(next - start))

@@ -166,8 +166,8 @@ func TestCreateEmitReopen(t *testing.T) {
 	if len(trs) != 18 {
 		t.Fatalf("%d traces", len(trs))
 	}
-	tr, ok := st.Trace("2-1-2")
-	if !ok {
+	tr, err := st.Trace("2-1-2")
+	if err != nil {
 		t.Fatalf("trace 2-1-2 missing; have %v", st.traceIDs())
 	}
 	want := fakeTrace(2, 1, 2)
@@ -220,7 +220,7 @@ func TestCreateEmitReopen(t *testing.T) {
 	}
 	// The read-only view follows the second session's records.
 	waitFor(t, st, func() bool { _, n, _ := st.Counts(); return n == 19 })
-	if _, ok := st.Trace("4-0-0r1"); !ok {
+	if _, err := st.Trace("4-0-0r1"); err != nil {
 		t.Errorf("segment-1 trace not followed: %v", st.traceIDs())
 	}
 }
@@ -619,8 +619,8 @@ func TestDamagedTraceArrayIsSalvaged(t *testing.T) {
 	if _, nt, _ := st.Counts(); nt != 4 {
 		t.Fatalf("%d traces, want all 4", nt)
 	}
-	tr, ok := st.Trace("0-0-0")
-	if !ok {
+	tr, err := st.Trace("0-0-0")
+	if err != nil {
 		t.Fatalf("the damaged trace is gone: %v", st.traceIDs())
 	}
 	if tr.TeacherLP != nil || len(tr.D) == 0 || tr.Question == "" {

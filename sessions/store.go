@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Issue is a problem found in a run folder: a broken record (skipped), a
@@ -43,16 +45,20 @@ const maxStoreIssues = 1000
 // Store is the in-memory view of a run that the UI reads. Writers (a Run's
 // Emit, or the followers of a read-only run) append to it; readers pull what
 // is new with the *Since methods and a cursor, and wait on Changed. Nothing
-// in it waits on disk. Records handed out share memory with the store and
-// must be treated as read-only.
+// in it waits on disk, except Trace reading one trace's per-token arrays
+// back: the store keeps those only until the trace is in its file (a big
+// run's arrays are most of its size). Records handed out share memory with
+// the store and must be treated as read-only.
 type Store struct {
 	mu           sync.RWMutex
 	metrics      []MetricRecord
 	metricIdx    map[[2]int]int32   // (seg, step) → index of its first record
 	metricMore   map[[2]int][]int32 // its further records (other key sets: the evaluation's)
 	lastNames    []string
-	traces       []*TraceRecord
-	byID         map[string]int // index into traces
+	traces       []storedTrace
+	byID         map[string]int    // index into traces
+	dhist        record.DHistogram // the |d_k| of every trace held
+	prevText     [2]string         // the last trace's question and solution, shared by the next when equal
 	events       []EventRecord
 	reviews      []ReviewRecord
 	labels       map[string]*labelFold
@@ -104,6 +110,9 @@ func (s *Store) MetricsSince(cursor int) ([]MetricRecord, int) {
 }
 
 // TracesSince returns the traces from index cursor on and the new cursor.
+// The records carry no per-token arrays (their Lengths say how long those
+// are): Trace returns one trace whole, and DHistogram counts every trace's
+// d_k.
 func (s *Store) TracesSince(cursor int) ([]TraceRecord, int) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -112,9 +121,18 @@ func (s *Store) TracesSince(cursor int) ([]TraceRecord, int) {
 	}
 	out := make([]TraceRecord, 0, len(s.traces)-cursor)
 	for _, t := range s.traces[cursor:] {
-		out = append(out, *t)
+		out = append(out, *t.rec)
+		out[len(out)-1].Tokens = record.Tokens{}
 	}
 	return out, len(s.traces)
+}
+
+// DHistogram returns the counts of every held trace's |d_k|, from which a
+// viewer reads the run's d_k colour scale.
+func (s *Store) DHistogram() record.DHistogram {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dhist
 }
 
 // EventsSince returns the events (phases, checkpoints, errors, session
@@ -135,15 +153,24 @@ func (s *Store) Counts() (metrics, traces, events int) {
 	return len(s.metrics), len(s.traces), len(s.events)
 }
 
-// Trace returns the trace with the given ID.
-func (s *Store) Trace(id string) (TraceRecord, bool) {
+// Trace returns the trace with the given ID, its per-token arrays read
+// back from its file when the store does not hold them. The error wraps
+// ErrNoTrace for an ID the store does not have; one reading the file back
+// (the file was removed or rewritten since) says which file and line, and
+// the record comes without its arrays.
+func (s *Store) Trace(id string) (TraceRecord, error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	i, ok := s.byID[id]
 	if !ok {
-		return TraceRecord{}, false
+		s.mu.RUnlock()
+		return TraceRecord{}, fmt.Errorf("trace %s: %w", id, ErrNoTrace)
 	}
-	return *s.traces[i], true
+	st := s.traces[i]
+	s.mu.RUnlock()
+	if !st.onDisk || st.rec.Lengths.Empty() {
+		return *st.rec, nil
+	}
+	return readTraceBack(st.rec)
 }
 
 // Label returns the current label of a trace (LabelNone if unreviewed).
@@ -263,15 +290,25 @@ func (s *Store) addMetric(m MetricRecord) bool {
 	return true
 }
 
-// addTrace appends t unless its ID is taken.
-func (s *Store) addTrace(t *TraceRecord) bool {
+// addTrace appends t unless its ID is taken. onDisk says t was read from
+// its file (t.File, t.Line): its per-token arrays are then dropped, for
+// Trace to read back; a trace not yet written keeps them until written
+// says where it is.
+func (s *Store) addTrace(t *TraceRecord, onDisk bool) bool {
 	s.mu.Lock()
 	if _, dup := s.byID[t.ID]; dup {
 		s.mu.Unlock()
 		return false
 	}
+	t.Lengths = t.Tokens.Lengths()
+	s.shareText(t)
+	st := storedTrace{rec: t, bins: binsOf(t.D)}
+	st.bins.addTo(&s.dhist, 1)
+	if onDisk {
+		st.dropArrays(t.File, t.Line)
+	}
 	s.byID[t.ID] = len(s.traces)
-	s.traces = append(s.traces, t)
+	s.traces = append(s.traces, st)
 	s.mu.Unlock()
 	s.signal()
 	return true
@@ -371,8 +408,9 @@ func (s *Store) supersede(seg, step int) (metrics, traces int) {
 	}
 	keptT := s.traces[:0]
 	for _, t := range s.traces {
-		if t.Seg < seg && t.Step > step {
-			delete(s.byID, t.ID)
+		if t.rec.Seg < seg && t.rec.Step > step {
+			delete(s.byID, t.rec.ID)
+			t.bins.addTo(&s.dhist, -1)
 			traces++
 			continue
 		}
@@ -381,7 +419,7 @@ func (s *Store) supersede(seg, step int) (metrics, traces int) {
 	clear(s.traces[len(keptT):])
 	s.traces = keptT
 	for i, t := range s.traces {
-		s.byID[t.ID] = i
+		s.byID[t.rec.ID] = i
 	}
 	return metrics, traces
 }
@@ -392,7 +430,7 @@ func (s *Store) traceIDs() []string {
 	defer s.mu.RUnlock()
 	ids := make([]string, len(s.traces))
 	for i, t := range s.traces {
-		ids[i] = t.ID
+		ids[i] = t.rec.ID
 	}
 	return ids
 }
@@ -409,7 +447,7 @@ func (s *Store) NextUnreviewed(after string) (id string, ok bool) {
 		start = i + 1
 	}
 	for k := 0; k < n; k++ {
-		t := s.traces[(start+k)%n]
+		t := s.traces[(start+k)%n].rec
 		if s.labelLocked(t.ID).Label == LabelNone {
 			return t.ID, true
 		}

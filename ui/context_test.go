@@ -98,39 +98,6 @@ func TestHeatmapColourSameAcrossTraces(t *testing.T) {
 	}
 }
 
-func TestRunScale(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		d      []float32
-		lo, hi float64
-	}{
-		{"tiny values get the minimum span", []float32{0.01, -0.017, 0.002}, minDSpan, minDSpan},
-		{"the 99th percentile, rounded up to a bin edge", append(repeat(2, 50), repeat(-2.2, 50)...), 2.2, 2.2 * 1.34},
-		{"one outlier in a thousand does not set it", append(repeat(1.5, 999), 28), 1.5, 1.5 * 1.34},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var s runScale
-			s.add(tc.d)
-			got, ok := s.limit()
-			if !ok || got < tc.lo || got > tc.hi {
-				t.Errorf("limit %g (ok %v), want in [%g, %g]", got, ok, tc.lo, tc.hi)
-			}
-		})
-	}
-	var s runScale
-	if _, ok := s.limit(); ok {
-		t.Error("an empty scale has a limit")
-	}
-}
-
-func repeat(v float32, n int) []float32 {
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
-}
-
 // TestNextUnreviewedFollowsList: n in the detail goes to the next
 // unreviewed trace in the Traces list's order, within its filters.
 func TestNextUnreviewedFollowsList(t *testing.T) {
@@ -368,5 +335,27 @@ func TestGroupViewStdIsTheAdvantages(t *testing.T) {
 				t.Fatalf("group view does not say %q:\n%s", tc.want, v)
 			}
 		})
+	}
+}
+
+// A trace whose file is gone (removed after the run was opened) still
+// opens in the detail with its text and scores, and the status line says
+// why its tokens are missing.
+func TestDetailTraceFileGone(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 20)
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := sized(t, r, 160, 40, &fakeControl{})
+	send(m, press("2"))
+	if err := os.RemoveAll(filepath.Join(r.Dir(), sessions.TracesDir)); err != nil {
+		t.Fatal(err)
+	}
+	send(m, press("enter"))
+	v := m.View()
+	for _, want := range []string{"read its per-token arrays back", "2+3=?", "r_SS", "the 20 explanation tokens could not be read back"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
 	}
 }

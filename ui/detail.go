@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -89,11 +90,16 @@ func (d *detailScreen) loaded() bool { return d.has }
 
 // setTrace shows trace id; false if the store has no such trace. A trace
 // without scores of its own (an imported one) shows its rescore, if any.
+// A trace whose per-token arrays cannot be read back from its file is
+// shown without them, and the status line says why.
 func (d *detailScreen) setTrace(id string) bool {
-	rec, ok := d.sh.store.Trace(id)
-	if !ok {
+	rec, err := d.sh.store.Trace(id)
+	if errors.Is(err, sessions.ErrNoTrace) {
 		d.sh.say("no trace %s", id)
 		return false
+	}
+	if err != nil {
+		d.sh.say("%v", err)
 	}
 	d.own, d.has = rec, true
 	d.rs, d.hasRS = d.sh.store.Rescore(id)
@@ -105,7 +111,7 @@ func (d *detailScreen) setTrace(id string) bool {
 // ownScores reports whether a trace carries scores or per-token arrays of
 // its own (imported traces have neither).
 func ownScores(r *sessions.TraceRecord) bool {
-	return r.HasScore || len(r.ExplanationTokens) > 0 || len(r.SolutionTokens) > 0
+	return r.HasScore || r.Lengths.ExplanationTokens > 0 || r.Lengths.SolutionTokens > 0
 }
 
 // withRescore is trace t with the scores and per-token arrays of its
@@ -242,7 +248,7 @@ func (d *detailScreen) applyScales() {
 		d.expl.SetLimit(logpLimit)
 		return
 	}
-	lim, ok := d.sh.dscale.limit()
+	lim, ok := runDLimit(d.sh.store)
 	d.noRunScale = !ok
 	if !ok {
 		// No trace of the run has d_k of its own (an import shown by
@@ -500,6 +506,9 @@ func (d *detailScreen) cursorLine() string {
 	r := &d.rec
 	i := d.expl.Cursor()
 	if i < 0 || i >= len(r.ExplanationTokens) {
+		if n := r.Lengths.ExplanationTokens; n > 0 {
+			return fmt.Sprintf("the %d explanation tokens could not be read back from the trace file", n)
+		}
 		return "no explanation tokens"
 	}
 	at := func(a []float32) float64 {
@@ -656,6 +665,8 @@ func (d *detailScreen) solutionPart(w, h int) []string {
 		solH = min(solH, d.sol.LineCount()+1)
 		d.sol.SetSize(w, max(solH, 1))
 		out = append(out, splitLines(d.sol.View())...)
+	} else if n := d.rec.Lengths.SolutionTokens; n > 0 {
+		out = append(out, fmt.Sprintf("the %d solution tokens could not be read back", n))
 	} else {
 		out = append(out, "no solution tokens")
 	}

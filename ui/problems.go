@@ -113,20 +113,21 @@ func (p *problemsView) noteTrace(r *sessions.TraceRecord) {
 // token ("" if all do, or the trace has no tokens: an imported trace).
 func traceGaps(r *sessions.TraceRecord) string {
 	var parts []string
-	check := func(name string, n, have int) {
+	check := func(name string, n, have int32) {
 		if n > 0 && have != n {
 			parts = append(parts, fmt.Sprintf("%s has %d values for %d tokens", name, have, n))
 		}
 	}
-	n := len(r.ExplanationTokens)
-	check("teacher_lp (ℓT)", n, len(r.TeacherLP))
-	check("student_lp (ℓS)", n, len(r.StudentLP))
-	check("d (d_k)", n, len(r.D))
-	if len(r.ExplanationIDs) > 0 {
-		check("expl_ids", n, len(r.ExplanationIDs))
+	l := r.Lengths
+	n := l.ExplanationTokens
+	check("teacher_lp (ℓT)", n, l.TeacherLP)
+	check("student_lp (ℓS)", n, l.StudentLP)
+	check("d (d_k)", n, l.D)
+	if l.ExplanationIDs > 0 {
+		check("expl_ids", n, l.ExplanationIDs)
 	}
-	check("sol_lp (solution log p)", len(r.SolutionTokens), len(r.SolutionLP))
-	if r.HasScore && n > 0 && r.Terms.KLMaxPos >= n {
+	check("sol_lp (solution log p)", l.SolutionTokens, l.SolutionLP)
+	if r.HasScore && n > 0 && r.Terms.KLMaxPos >= int(n) {
 		parts = append(parts, fmt.Sprintf("the max d_k position %d is past the %d tokens", r.Terms.KLMaxPos+1, n))
 	}
 	return strings.Join(parts, "; ")

@@ -158,7 +158,6 @@ func newTracesScreen(sh *shared) *tracesScreen {
 
 func (t *tracesScreen) clear() {
 	t.all = t.all[:0]
-	t.sh.dscale.reset()
 	t.touch()
 }
 
@@ -167,7 +166,6 @@ func (t *tracesScreen) add(ts []sessions.TraceRecord) {
 		return
 	}
 	t.all = append(t.all, ts...)
-	t.sh.dscale.addTraces(ts)
 	t.touch()
 }
 

@@ -93,9 +93,6 @@ type shared struct {
 	// phase since the last resume is "stopped" or "done", or a fatal
 	// error ended it (p and S have nothing to act on).
 	stopAsked, engineEnded bool
-	// dscale is the run's d_k colour scale, over the traces pulled so far
-	// (the Traces screen feeds it).
-	dscale runScale
 	// nextUnreviewed is the first unreviewed trace after the given one in
 	// the Traces screen's order, under its sort and filters (set by it).
 	nextUnreviewed func(after string) (string, bool)

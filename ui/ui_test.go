@@ -1816,7 +1816,7 @@ func TestWorkbenchFollowsAnOfficialRunToItsPlan(t *testing.T) {
 				// the header and the trace, then look.
 				id := fmt.Sprintf("%d-0-0", step)
 				h := awaitHeader(t, m, c.want[i], func() string {
-					if _, ok := s.Run.Store().Trace(id); !ok {
+					if _, err := s.Run.Store().Trace(id); err != nil {
 						return "trace " + id
 					}
 					return ""
@@ -1826,8 +1826,8 @@ func TestWorkbenchFollowsAnOfficialRunToItsPlan(t *testing.T) {
 						t.Errorf("after step %d: header %q shows %q", step, h, a)
 					}
 				}
-				if tr, ok := s.Run.Store().Trace(id); !ok || tr.Question != "What is 1+1?" || tr.SourceReward != -0.4 {
-					t.Errorf("step %d's trace: %+v (found %v)", step, tr, ok)
+				if tr, err := s.Run.Store().Trace(id); err != nil || tr.Question != "What is 1+1?" || tr.SourceReward != -0.4 {
+					t.Errorf("step %d's trace: %+v (%v)", step, tr, err)
 				}
 			}
 		})

@@ -158,3 +158,20 @@ func (s *Scored) UnmarshalJSON(b []byte) error {
 	s.Tokens = t.tokens()
 	return nil
 }
+
+// TokenLengths are the lengths of a Tokens' arrays: what a trace's
+// per-token data looks like while the arrays themselves stay on disk.
+type TokenLengths struct {
+	ExplanationIDs, ExplanationTokens, TeacherLP, StudentLP, D int32
+	SolutionIDs, SolutionTokens, SolutionLP                    int32
+}
+
+// Lengths returns the lengths of t's arrays.
+func (t *Tokens) Lengths() TokenLengths {
+	return TokenLengths{int32(len(t.ExplanationIDs)), int32(len(t.ExplanationTokens)), int32(len(t.TeacherLP)),
+		int32(len(t.StudentLP)), int32(len(t.D)), int32(len(t.SolutionIDs)), int32(len(t.SolutionTokens)),
+		int32(len(t.SolutionLP))}
+}
+
+// Empty reports whether every array is empty.
+func (l TokenLengths) Empty() bool { return l == TokenLengths{} }

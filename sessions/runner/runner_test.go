@@ -735,8 +735,8 @@ func TestWorkbenchFollowsOfficial(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCounts("the re-import", func(m, tr int) bool { return m == 4 && tr == before+1 })
-	if tr, ok := st.Trace("4-0-0"); !ok || tr.Question != "What is 1+1?" || tr.Solution != "2" || tr.SourceReward != -0.4 {
-		t.Errorf("the new trace: %+v (found %v)", tr, ok)
+	if tr, err := st.Trace("4-0-0"); err != nil || tr.Question != "What is 1+1?" || tr.Solution != "2" || tr.SourceReward != -0.4 {
+		t.Errorf("the new trace: %+v (%v)", tr, err)
 	}
 	// Nothing already shown came twice.
 	time.Sleep(1500 * time.Millisecond)

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -94,8 +95,12 @@ type RunData struct {
 	Dir     string
 	Color   style.Color
 	Metrics []sessions.MetricRecord
-	Traces  []sessions.TraceRecord
-	Labels  map[string]sessions.LabelState
+	// Traces are the run's traces without their per-token arrays
+	// (sessions.Store.TracesSince); Trace reads one whole.
+	Traces []sessions.TraceRecord
+	// DHistogram counts every trace's |d_k|: the run's d_k scale.
+	DHistogram record.DHistogram
+	Labels     map[string]sessions.LabelState
 	// Skipped are the run's records its reading left out (broken lines),
 	// for the caller to say.
 	Skipped []sessions.Issue
@@ -103,6 +108,17 @@ type RunData struct {
 	// sessions and the workbench count them (its step numbering: an
 	// imported trainer's run keeps the trainer's numbers).
 	StepsDone int
+
+	store *sessions.Store
+}
+
+// Trace returns trace id with its per-token arrays, read back from the
+// run's trace file.
+func (r RunData) Trace(id string) (sessions.TraceRecord, error) {
+	if r.store == nil {
+		return sessions.TraceRecord{}, fmt.Errorf("trace %s: %w", id, sessions.ErrNoTrace)
+	}
+	return r.store.Trace(id)
 }
 
 // Load reads the runs at dirs (read-only; they may be running). A missing
@@ -140,7 +156,8 @@ func Load(dirs []string) ([]RunData, error) {
 		out = append(out, RunData{
 			Name: name, Dir: dir,
 			Color:   colors.Add(absDir(dir)),
-			Metrics: ms, Traces: ts, Labels: labels, Skipped: skipped, StepsDone: done,
+			Metrics: ms, Traces: ts, DHistogram: r.Store().DHistogram(), Labels: labels, Skipped: skipped,
+			StepsDone: done, store: r.Store(),
 		})
 	}
 	return out, nil
@@ -287,11 +304,7 @@ func Render(w io.Writer, runs []RunData, sel Selection) {
 func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	esc := html.EscapeString
-	var rs heatmap.RunScale
-	for i := range r.Traces {
-		rs.Add(r.Traces[i].D)
-	}
-	lim, ok := rs.Limit()
+	lim, ok := heatmap.DLimit(&r.DHistogram)
 	if !ok {
 		lim = heatmap.MinDSpan
 	}
@@ -312,6 +325,11 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 		p("<section class=\"trace\" id=\"%s\"><h3>trace %s · reward %s · r_SS %s · r_KL %s%s</h3>\n",
 			esc(r.Name+"-"+t.ID), esc(t.ID), fmtNum(t.Reward), fmtNum(t.RSS), fmtNum(t.RKL), esc(verdict))
 		p("<p class=\"meta\">question: %s<br>solution: %s</p>\n", esc(t.Question), esc(t.Solution))
+		whole, err := r.Trace(t.ID)
+		if err != nil {
+			p("<p class=\"meta\">%s</p>\n", esc(err.Error()))
+		}
+		t.Tokens = whole.Tokens
 		p("<div class=\"tokens expl\">")
 		tokenSpans(w, t.ExplanationTokens, t.D, heatmap.Diverging, lim, "d")
 		p("</div>\n<div class=\"tokens sol\">")

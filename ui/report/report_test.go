@@ -178,7 +178,11 @@ func TestReportChartsHoldRecordedValues(t *testing.T) {
 	}{{runs[0], 0.01, "d 0.01"}, {runs[1], 30, "d 30"}} {
 		var rs heatmap.RunScale
 		for _, tr := range tc.run.Traces {
-			rs.Add(tr.D)
+			whole, err := tc.run.Trace(tr.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs.Add(whole.D)
 		}
 		lim, _ := rs.Limit()
 		bk, _ := heatmap.Bucket(heatmap.Diverging, float64(tc.d), lim)

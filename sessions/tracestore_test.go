@@ -1,0 +1,180 @@
+package sessions
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+// wantHistogram counts the d_k of the fake traces of steps from..to-1.
+func wantHistogram(from, to, groups, samples int) record.DHistogram {
+	var h record.DHistogram
+	for s := from; s < to; s++ {
+		for g := 0; g < groups; g++ {
+			for k := 0; k < samples; k++ {
+				h.Add(fakeTrace(s, g, k).Score.D)
+			}
+		}
+	}
+	return h
+}
+
+// checkArraysOnDisk checks that st holds no trace's per-token arrays, that
+// TracesSince gives their lengths, and that Trace reads each back as
+// emitted, from the file and line the record names.
+func checkArraysOnDisk(t *testing.T, st *Store, n int) {
+	t.Helper()
+	st.mu.RLock()
+	for _, s := range st.traces {
+		if !s.onDisk || s.rec.Tokens.Lengths() != (record.TokenLengths{}) {
+			t.Errorf("trace %s: arrays held in memory (on disk %v)", s.rec.ID, s.onDisk)
+		}
+	}
+	st.mu.RUnlock()
+	ts, _ := st.TracesSince(0)
+	if len(ts) != n {
+		t.Fatalf("%d traces, want %d", len(ts), n)
+	}
+	for _, tr := range ts {
+		want := fakeTrace(tr.Step, tr.Group, tr.Sample).Score
+		if len(tr.D) != 0 || len(tr.ExplanationTokens) != 0 {
+			t.Errorf("trace %s: TracesSince gave its arrays", tr.ID)
+		}
+		if tr.Lengths != want.Tokens.Lengths() {
+			t.Errorf("trace %s: lengths %+v, want %+v", tr.ID, tr.Lengths, want.Tokens.Lengths())
+		}
+		whole, err := st.Trace(tr.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(whole.ExplanationTokens, want.ExplanationTokens) || !slices.Equal(whole.ExplanationIDs, want.ExplanationIDs) ||
+			!sameF32(whole.TeacherLP, want.TeacherLP) || !sameF32(whole.StudentLP, want.StudentLP) || !sameF32(whole.D, want.D) ||
+			!slices.Equal(whole.SolutionTokens, want.SolutionTokens) || !slices.Equal(whole.SolutionIDs, want.SolutionIDs) ||
+			!sameF32(whole.SolutionLP, want.SolutionLP) {
+			t.Errorf("trace %s: arrays read back differ from those emitted", tr.ID)
+		}
+		if whole.Question != tr.Question || whole.Terms != tr.Terms || whole.Lengths != tr.Lengths {
+			t.Errorf("trace %s: read back as %+v, listed as %+v", tr.ID, whole.Terms, tr.Terms)
+		}
+		if filepath.Base(whole.File) != filepath.Base(traceFileName("", tr.Step)) || whole.Line != 1+tr.Group*3+tr.Sample {
+			t.Errorf("trace %s: at %s:%d", tr.ID, whole.File, whole.Line)
+		}
+	}
+}
+
+// The store keeps a trace's per-token arrays only until the trace is in
+// its file: a run being written drops them once written, and a run opened
+// from its folder never holds them; Trace reads them back, and the run's
+// d_k histogram counts them all the same.
+func TestStoreLeavesArraysOnDisk(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 4, 2, 3)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("written", func(t *testing.T) {
+		checkArraysOnDisk(t, w.Store(), 24)
+		if h := w.Store().DHistogram(); h != wantHistogram(0, 4, 2, 3) {
+			t.Errorf("histogram of %d d_k, want %d", h.N, wantHistogram(0, 4, 2, 3).N)
+		}
+	})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A resume drops the steps after it, and their d_k leave the histogram.
+	w, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := w.Store().DHistogram(); h != wantHistogram(0, 4, 2, 3) {
+		t.Errorf("reopened: histogram of %d d_k, want %d", h.N, wantHistogram(0, 4, 2, 3).N)
+	}
+	if err := w.Resume(1); err != nil {
+		t.Fatal(err)
+	}
+	if h := w.Store().DHistogram(); h != wantHistogram(0, 2, 2, 3) {
+		t.Errorf("after Resume(1): histogram of %d d_k, want %d", h.N, wantHistogram(0, 2, 2, 3).N)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("read", func(t *testing.T) {
+		ro, err := OpenReadOnly(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		checkArraysOnDisk(t, ro.Store(), 12)
+		if h := ro.Store().DHistogram(); h != wantHistogram(0, 2, 2, 3) {
+			t.Errorf("histogram of %d d_k, want %d", h.N, wantHistogram(0, 2, 2, 3).N)
+		}
+	})
+}
+
+// A trace whose file changed after the run was opened is read back by its
+// ID when its line moved, and otherwise comes without its arrays and an
+// error naming the file and what to do.
+func TestTraceReadBack(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  func(t *testing.T, path string)
+		wantErr string
+	}{
+		{"unchanged", func(*testing.T, string) {}, ""},
+		{"lines moved", func(t *testing.T, path string) {
+			data, _ := os.ReadFile(path)
+			first, rest, _ := strings.Cut(string(data), "\n")
+			writeFile(t, path, []byte("\n\n"+rest+first+"\n"))
+		}, ""},
+		{"file removed", func(t *testing.T, path string) { os.Remove(path) }, "000001.jsonl"},
+		{"trace gone", func(t *testing.T, path string) {
+			data, _ := os.ReadFile(path)
+			_, rest, _ := strings.Cut(string(data), "\n")
+			writeFile(t, path, []byte(rest))
+		}, "is no longer in"},
+		{"trace rewritten", func(t *testing.T, path string) {
+			other := fakeTrace(1, 0, 0)
+			other.Score.D = other.Score.D[:3]
+			other.Score.TeacherLP, other.Score.StudentLP = other.Score.TeacherLP[:3], other.Score.StudentLP[:3]
+			other.Score.ExplanationTokens, other.Score.ExplanationIDs = other.Score.ExplanationTokens[:3], other.Score.ExplanationIDs[:3]
+			writeFile(t, path, []byte(string(appendTrace(nil, traceRecord(other, 0)))+"\n"))
+		}, "changed since the run was opened"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 2, 1, 2)
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			tc.change(t, traceFileName(dir, 1))
+			tr, err := ro.Store().Trace("1-0-0")
+			if tc.wantErr == "" {
+				want := fakeTrace(1, 0, 0).Score
+				if err != nil || !sameF32(tr.D, want.D) || !slices.Equal(tr.ExplanationTokens, want.ExplanationTokens) {
+					t.Errorf("read back %d d_k (%v), want %d", len(tr.D), err, len(want.D))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "1-0-0") {
+				t.Errorf("error %v, want one naming the trace and %q", err, tc.wantErr)
+			}
+			if tr.Question != fakeTrace(1, 0, 0).Question || len(tr.D) != 0 || tr.Lengths.D != 64 {
+				t.Errorf("on error: %+v", tr)
+			}
+			if _, err := ro.Store().Trace("9-9-9"); !strings.Contains(err.Error(), ErrNoTrace.Error()) {
+				t.Errorf("unknown trace: %v", err)
+			}
+		})
+	}
+}
