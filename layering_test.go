@@ -11,13 +11,14 @@ const module = "github.com/rlt-workbench/rlt"
 // layer orders the module's packages: a package imports only packages of
 // its own layer or below (ui → sessions → engine → compute; main wires
 // them all). sessions/runner, the rlt command's application package,
-// sits with sessions and is imported by main alone.
+// sits with sessions and is imported by main alone. The benchmark
+// commands under bench/ are programs beside main, at its layer.
 func layer(pkg string) int {
 	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
 	first, _, _ := strings.Cut(rel, "/")
 	switch first {
-	case "":
-		return 4 // main
+	case "", "bench":
+		return 4 // main, and the benchmark commands
 	case "ui":
 		return 3
 	case "sessions":
