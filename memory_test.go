@@ -8,18 +8,19 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/memory"
 )
 
 // A run or a scoring that cannot fit the memory there is is refused before
 // anything is loaded or written, with the numbers and what to change.
 func TestRefusesWhatCannotFit(t *testing.T) {
-	t.Setenv("RLT_MEMORY_LIMIT", "100MB")
+	t.Setenv("RLT_MEMORY_LIMIT", "100MiB")
 	runs := filepath.Join(t.TempDir(), "runs")
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"run", "--headless", "--steps", "1", "--runs", runs}, strings.NewReader(""), &stdout, &stderr); code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr.String())
 	}
-	for _, want := range []string{"needs about", "100 MB available (RLT_MEMORY_LIMIT)", "grpo.micro_batch", "grpo.max_new_tokens"} {
+	for _, want := range []string{"needs about", "100.0 MiB available (RLT_MEMORY_LIMIT)", "grpo.micro_batch", "grpo.max_new_tokens"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("the refusal does not say %q:\n%s", want, stderr.String())
 		}
@@ -87,6 +88,13 @@ func TestRefusesATensorPastTheGPUsBuffer(t *testing.T) {
 		if code != 1 || !strings.Contains(errs, want) {
 			t.Errorf("run: exit %d, want 1 and a refusal saying %q:\n%s", code, want, errs)
 		}
+	}
+	// Both say the tensor's size and the GPU's allocation limit in the
+	// same words, so that the numbers can be compared.
+	tensor, limit := memory.Bytes(int64(rows)*32*4), memory.Bytes(int64(where.MaxBuffer))
+	if !strings.Contains(out, " is "+tensor+" as float32, beyond the "+limit+" one allocation") ||
+		!strings.Contains(errs, " is "+tensor+", and "+where.GPU+" allocates at most "+limit) {
+		t.Errorf("model info and the refusal do not both say %s and %s:\n%s\n%s", tensor, limit, out, errs)
 	}
 	if _, err := os.Stat(runs); !os.IsNotExist(err) {
 		t.Errorf("a refused run left %s behind (stat: %v)", runs, err)

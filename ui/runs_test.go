@@ -856,7 +856,7 @@ func TestDraftEditsAreNotLostUnasked(t *testing.T) {
 // error about no one line, whose advice comes last.
 type refusingLauncher struct{ testLauncher }
 
-const refusal = "this run needs about 3185.68 GB (teacher weights (float32) 3 MB; sampling 800000 sequences of 224 tokens) and this machine has 24.0 GB: lower grpo.questions or grpo.samples, or set micro_batch_tokens"
+const refusal = "this run needs about 2966.90 GiB (teacher weights (float32) 2.9 MiB; sampling 800000 sequences of 224 tokens) and this machine has 22.35 GiB: lower grpo.questions or grpo.samples, or set micro_batch_tokens"
 
 func (l *refusingLauncher) Start([]byte) (*sessions.Session, error) { return nil, errors.New(refusal) }
 

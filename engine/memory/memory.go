@@ -473,13 +473,17 @@ type TooBigError struct {
 
 func (e *TooBigError) Error() string { return e.msg }
 
-// Bytes formats a size in GB or MB (powers of 1000, as memory tools print).
+// Bytes formats a size in binary units (GiB, MiB, KiB), as rlt model info,
+// the GPU's messages and the memory_*_gib metrics say sizes: one size reads
+// the same number everywhere the workbench prints it.
 func Bytes(n int64) string {
 	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.0f MB", float64(n)/1e6)
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
-	return fmt.Sprintf("%d KB", (n+999)/1000)
+	return fmt.Sprintf("%d B", n)
 }

@@ -99,7 +99,7 @@ func TestCheckRefusesWhatCannotFit(t *testing.T) {
 	if !errors.As(err, &tb) || tb.Have != 50e6 || tb.Need != e.Total() {
 		t.Fatalf("50 MB limit: %v, want a TooBigError with need %d and have 50e6", err, e.Total())
 	}
-	for _, want := range []string{Bytes(e.Total()), "50 MB", EnvLimit, "micro_batch", "max_new_tokens", "BF16", "questions × grpo.samples"} {
+	for _, want := range []string{Bytes(e.Total()), "47.7 MiB available", EnvLimit, "micro_batch", "max_new_tokens", "BF16", "questions × grpo.samples"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal does not say %q:\n%v", want, err)
 		}
@@ -111,6 +111,35 @@ func TestCheckRefusesWhatCannotFit(t *testing.T) {
 	t.Setenv(EnvLimit, "lots")
 	if err := Check("this run", e, nil); err == nil || !strings.Contains(err.Error(), EnvLimit) {
 		t.Fatalf("a bad %s: %v", EnvLimit, err)
+	}
+}
+
+// TestBytes: sizes are said in binary units with binary labels (KiB, MiB,
+// GiB), as rlt model info and the GPU's own messages say them, so that the
+// same size reads the same in a refusal and in the messages beside it.
+func TestBytes(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"},
+		{1023, "1023 B"},
+		{1 << 10, "1.0 KiB"},
+		{1e6, "976.6 KiB"},
+		{1 << 20, "1.0 MiB"},
+		{544 << 20, "544.0 MiB"},
+		{1e9, "953.7 MiB"},
+		{1 << 30, "1.00 GiB"},
+		{3 << 29, "1.50 GiB"},
+		{24 << 30, "24.00 GiB"},
+	} {
+		if got := Bytes(c.n); got != c.want {
+			t.Errorf("Bytes(%d) = %q, want %q", c.n, got, c.want)
+		}
+		// A size copied from a refusal is one RLT_MEMORY_LIMIT takes.
+		if _, err := ParseBytes(Bytes(c.n)); err != nil {
+			t.Errorf("ParseBytes(Bytes(%d) = %q): %v", c.n, Bytes(c.n), err)
+		}
 	}
 }
 
@@ -190,8 +219,8 @@ func TestLargestAndCheckBuffer(t *testing.T) {
 			t.Errorf("%q binding %d: %v, want refused %v", c.gpu, c.maxBuffer, err, c.refused)
 		}
 		var tb *TooBigError
-		if err != nil && (!errors.As(err, &tb) || !strings.Contains(err.Error(), "this run on llvmpipe: the teacher's model.embed_tokens.weight (F32) is 570 MB") ||
-			!strings.Contains(err.Error(), "allocates at most 134 MB") || !strings.Contains(err.Error(), "--device cpu")) {
+		if err != nil && (!errors.As(err, &tb) || !strings.Contains(err.Error(), "this run on llvmpipe: the teacher's model.embed_tokens.weight (F32) is 544.0 MiB") ||
+			!strings.Contains(err.Error(), "allocates at most 128.0 MiB") || !strings.Contains(err.Error(), "--device cpu")) {
 			t.Errorf("refusal %q: want a TooBigError naming the tensor, both sizes and --device cpu", err)
 		}
 	}

@@ -116,9 +116,9 @@ func TestNewRefusesWhatCannotFit(t *testing.T) {
 	if m16.Estimate().Total() >= m32.Estimate().Total() {
 		t.Fatalf("16-bit frozen models estimate %d bytes, float32 ones %d", m16.Estimate().Total(), m32.Estimate().Total())
 	}
-	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
-	if _, err := checkAndNew(c, nil); err == nil || !strings.Contains(err.Error(), "1 MB available") {
-		t.Fatalf("New under a 1 MB limit: %v", err)
+	t.Setenv("RLT_MEMORY_LIMIT", "1MiB")
+	if _, err := checkAndNew(c, nil); err == nil || !strings.Contains(err.Error(), "1.0 MiB available") {
+		t.Fatalf("New under a 1 MiB limit: %v", err)
 	}
 }
 
@@ -131,10 +131,10 @@ func TestCheckMemoryOnTheDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+	t.Setenv("RLT_MEMORY_LIMIT", "1MiB")
 	c.Device = "cpu"
-	if err := CheckMemory(c); err == nil || !strings.Contains(err.Error(), "1 MB available (RLT_MEMORY_LIMIT)") || strings.Contains(err.Error(), "--device cpu") {
-		t.Fatalf("on the CPU under 1 MB: %v", err)
+	if err := CheckMemory(c); err == nil || !strings.Contains(err.Error(), "1.0 MiB available (RLT_MEMORY_LIMIT)") || strings.Contains(err.Error(), "--device cpu") {
+		t.Fatalf("on the CPU under 1 MiB: %v", err)
 	}
 	where, err := device.MemoryOf(device.GPU)
 	if err != nil {
@@ -152,7 +152,7 @@ func TestCheckMemoryOnTheDevice(t *testing.T) {
 	for _, want := range []string{"this run on " + where.GPU, "RLT_MEMORY_LIMIT, on " + where.GPU,
 		"the fused head's logits on the GPU " + memory.Bytes(where.HeadBytes), "--device cpu"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Fatalf("on %s under 1 MB: %v; want it to say %q", where.GPU, err, want)
+			t.Fatalf("on %s under 1 MiB: %v; want it to say %q", where.GPU, err, want)
 		}
 	}
 	gpu := host
