@@ -528,7 +528,15 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		var recs []sessions.RescoreRecord
 		k := 0
 		for i, t := range chunk {
-			if rs, ok := stored[t.ID]; ok {
+			if _, ok := stored[t.ID]; ok {
+				rs, err := run.Store().ReadRescore(t.ID)
+				if err != nil {
+					failed++
+					if err := enc.Encode(errorLine{lo + i + 1, t.ID, err.Error()}); err != nil {
+						return err
+					}
+					continue
+				}
 				if err := writeScoreLine(enc, lo+i+1, t.ID, rs.Reward.Temperature, true, rs.Scored); err != nil {
 					return err
 				}

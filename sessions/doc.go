@@ -72,7 +72,10 @@
 // file (most of a run's bytes are those arrays): it keeps their lengths and
 // the run's histogram of |d_k| (record.DHistogram, the viewer's colour
 // scale), and Store.Trace reads one trace's arrays back from its line of its
-// file when a viewer shows it.
+// file when a viewer shows it (at the byte offset the store noted, or by
+// the trace's ID where the line moved). A rescore's arrays likewise stay in
+// rescores.jsonl: Store.Rescore gives its scores, Store.ReadRescore the
+// arrays.
 //
 // SaveCheckpoint first waits until every record emitted so far is written
 // and fsynced, so a checkpoint of step N never exists without the records

@@ -268,8 +268,8 @@ func TestRescores(t *testing.T) {
 	if n, k := st.Rescores(); n != 3 || k != 2 {
 		t.Errorf("rescores: %d records for %d traces, want 3 for 2", n, k)
 	}
-	rs, ok := st.Rescore("0-0-1")
-	if !ok || rs.Teacher != "T2" || rs.Reward.KLMean != 0 || rs.Reward.Estimator != record.LogRatio || rs.Terms != sc2.Terms ||
+	rs, err := st.ReadRescore("0-0-1")
+	if err != nil || rs.Teacher != "T2" || rs.Reward.KLMean != 0 || rs.Reward.Estimator != record.LogRatio || rs.Terms != sc2.Terms ||
 		!sameF32(rs.D, sc2.D) || !sameF32(rs.SolutionLP, sc2.SolutionLP) || len(rs.ExplanationTokens) != len(sc2.ExplanationTokens) {
 		t.Errorf("latest rescore of 0-0-1: %+v", rs)
 	}
@@ -325,7 +325,7 @@ func TestRescoresFollowedReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, st, func() bool { rs, _ := st.Rescore("0-0-1"); return rs.Teacher == "T2" })
-	if rs, _ := st.Rescore("0-0-1"); rs.Terms != sc2.Terms || !sameF32(rs.D, sc2.D) {
+	if rs, _ := st.ReadRescore("0-0-1"); rs.Terms != sc2.Terms || !sameF32(rs.D, sc2.D) {
 		t.Errorf("followed rescore %+v", rs.Terms)
 	}
 	if n, k := st.Rescores(); n != 2 || k != 1 {

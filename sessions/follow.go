@@ -77,9 +77,10 @@ type Follower struct {
 	tail    []byte // last bytes before offset, to detect rewrites
 	checked bool   // offset validated against the file content
 	notices []Notice
-	more    bool // the last Poll stopped at maxPollBytes
-	missing bool // the file was seen not to exist
-	parked  bool // closed by park until the file changes
+	more    bool    // the last Poll stopped at maxPollBytes
+	missing bool    // the file was seen not to exist
+	parked  bool    // closed by park until the file changes
+	starts  []int64 // where each line the last Poll returned starts
 }
 
 // NewFollower follows path starting at byte fromOffset, which should be 0 or
@@ -95,6 +96,10 @@ func NewFollower(path string, fromOffset int64) *Follower {
 
 // Path is the followed file.
 func (f *Follower) Path() string { return f.path }
+
+// LineStarts returns the file offset of each line the last Poll returned,
+// in order (valid until the next Poll).
+func (f *Follower) LineStarts() []int64 { return f.starts }
 
 // Offset is the position just after the last delivered line; pass it to
 // NewFollower to resume later.
@@ -158,6 +163,7 @@ func (f *Follower) Close() error {
 // slices are freshly allocated and owned by the caller.
 func (f *Follower) Poll() ([][]byte, error) {
 	f.more = false
+	f.starts = f.starts[:0]
 	st, err := os.Stat(f.path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -241,14 +247,18 @@ func (f *Follower) Poll() ([][]byte, error) {
 	}
 	complete := buf[:last+1]
 	var lines [][]byte
+	at := f.offset
 	for len(complete) > 0 {
 		i := bytes.IndexByte(complete, '\n')
 		line := bytes.TrimSuffix(complete[:i], []byte{'\r'})
 		complete = complete[i+1:]
+		start := at
+		at += int64(i + 1)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		lines = append(lines, bytes.Clone(line))
+		f.starts = append(f.starts, start)
 	}
 	f.offset += int64(last + 1)
 	f.tail = append(f.tail[:0], buf[max(0, last+1-32):last+1]...)

@@ -205,7 +205,7 @@ func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces [
 	}
 	for _, t := range traces {
 		t.Time = now
-		run.store.addTrace(t, false)
+		run.store.addTrace(t, lineAt{})
 		run.enqueue(item{t: t})
 	}
 	last := max(lastMetricStep(metrics), 0)

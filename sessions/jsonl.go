@@ -297,6 +297,21 @@ func ReadLog(path string, fn func(lineNo int, raw []byte) error) (ReadStats, err
 }
 
 func readLines(name string, r io.Reader, fn func(lineNo int, raw []byte) error) (ReadStats, error) {
+	return readLinesAt(name, r, func(lineNo int, _ int64, raw []byte) error { return fn(lineNo, raw) })
+}
+
+// readLogAt is ReadLog, telling fn also where each line starts in the file
+// (its byte offset; the line's length is len(raw), without the newline).
+func readLogAt(path string, fn func(lineNo int, off int64, raw []byte) error) (ReadStats, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ReadStats{}, fmt.Errorf("read log: %w", err)
+	}
+	defer f.Close()
+	return readLinesAt(path, f, fn)
+}
+
+func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []byte) error) (ReadStats, error) {
 	var st ReadStats
 	br := bufio.NewReaderSize(r, 64<<10)
 	var long []byte
@@ -320,13 +335,14 @@ func readLines(name string, r io.Reader, fn func(lineNo int, raw []byte) error) 
 			line = long
 		}
 		lineNo++
+		start := st.Offset
 		st.Offset += int64(len(line))
 		line = bytes.TrimSuffix(line[:len(line)-1], []byte{'\r'})
 		if len(bytes.TrimSpace(line)) == 0 {
 			st.Blank++
 		} else {
 			st.Lines++
-			if ferr := fn(lineNo, line); ferr != nil {
+			if ferr := fn(lineNo, start, line); ferr != nil {
 				return st, &LineError{File: name, Line: lineNo, Err: ferr}
 			}
 		}

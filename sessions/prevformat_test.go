@@ -119,9 +119,9 @@ func TestPreviousFormat(t *testing.T) {
 		t.Fatalf("%d rescores, file %d; want 8", n, len(rescores))
 	}
 	for _, raw := range rescores {
-		rs, ok := st.Rescore(raw["trace"].(string))
-		if !ok {
-			t.Fatalf("rescore of %v missing", raw["trace"])
+		rs, err := st.ReadRescore(raw["trace"].(string))
+		if err != nil {
+			t.Fatalf("rescore of %v: %v", raw["trace"], err)
 		}
 		cfg := raw["reward_config"].(map[string]any)
 		if rs.Terms.Reward != raw["terms"].(map[string]any)["reward"].(float64) || rs.Reward.KLMean != cfg["kl_mean"].(float64) ||

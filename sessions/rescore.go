@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type RescoreRecord struct {
 	Student string
 	Reward  record.RewardConfig // the coefficients used
 	record.Scored
+	// Lengths are the lengths of Scored's per-token arrays, also where
+	// the arrays are left out (Store.Rescore).
+	Lengths record.TokenLengths
 }
 
 // NewRescore records a score of trace id (its slices are shared).
@@ -103,15 +107,19 @@ func (r *Run) AppendRescores(recs []RescoreRecord) error {
 		}
 		r.rescoreLog = l
 	}
+	line, off := r.rescoreLog.Records()+1, r.rescoreLog.Size()
 	if err := r.rescoreLog.appendLines(buf, len(recs)); err != nil {
 		return fmt.Errorf("append rescores: %w", err)
 	}
 	if err := r.rescoreLog.Sync(); err != nil {
 		return fmt.Errorf("append rescores: %w", err)
 	}
+	rest := buf
 	for i := range recs {
-		rec := recs[i]
-		r.store.addRescore(&rec)
+		n := bytes.IndexByte(rest, '\n')
+		r.store.addRescore(&recs[i], lineAt{path, line, off, n})
+		rest = rest[n+1:]
+		line, off = line+1, off+int64(n+1)
 	}
 	extra := ""
 	if recs[0].Teacher != "" || recs[0].Student != "" {

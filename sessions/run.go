@@ -529,8 +529,8 @@ func traceFileName(dir string, step int) string {
 // returns the highest segment seen.
 func (r *Run) load(repair bool) (maxSeg int, err error) {
 	read := func(path string, kind byte) error {
-		st, err := ReadLog(path, func(lineNo int, raw []byte) error {
-			r.ingest(kind, path, lineNo, raw)
+		st, err := readLogAt(path, func(lineNo int, off int64, raw []byte) error {
+			r.ingest(kind, path, lineNo, off, raw)
 			if kind == 'e' {
 				var e struct {
 					Seg int `json:"seg"`
@@ -612,8 +612,9 @@ func (r *Run) noteResume(seg, step int) {
 }
 
 // ingest decodes one line of a run file into the store; a broken line is
-// skipped and reported with its file and line.
-func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
+// skipped and reported with its file and line. off is where the line starts
+// in the file.
+func (r *Run) ingest(kind byte, path string, lineNo int, off int64, raw []byte) {
 	broken := func(err error) {
 		if kind == 't' {
 			r.store.mu.Lock()
@@ -668,7 +669,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 		for _, d := range dropped {
 			r.store.addIssue(Issue{File: path, Line: lineNo, Trace: t.ID, Msg: fmt.Sprintf("trace %s: array %s: dropped, the rest of the trace kept", t.ID, d)})
 		}
-		if !r.store.addTrace(t, true) && !r.readOnly {
+		if !r.store.addTrace(t, lineAt{path, lineNo, off, len(raw)}) && !r.readOnly {
 			r.store.addIssue(Issue{File: path, Line: lineNo, Msg: fmt.Sprintf("duplicate trace id %q: later record skipped", t.ID)})
 		}
 	case 'r':
@@ -694,7 +695,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, raw []byte) {
 			broken(err)
 			return
 		}
-		r.store.addRescore(rs)
+		r.store.addRescore(rs, lineAt{path, lineNo, off, len(raw)})
 	}
 }
 
@@ -802,9 +803,10 @@ func (r *Run) pollFile(path string, kind byte) {
 			r.store.dropIssue(path, fl.partial)
 			fl.partial = 0
 		}
-		for _, l := range lines {
+		starts := fl.f.LineStarts()
+		for i, l := range lines {
 			fl.line++
-			r.ingest(kind, path, fl.line, l)
+			r.ingest(kind, path, fl.line, starts[i], l)
 		}
 		if err != nil {
 			r.store.addIssue(Issue{File: path, Msg: err.Error()})
@@ -908,7 +910,7 @@ func (r *Run) Emit(ev event.Event) {
 		for k := 2; r.store.hasTrace(t.ID); k++ {
 			t.ID = base + "." + strconv.Itoa(k)
 		}
-		r.store.addTrace(t, false)
+		r.store.addTrace(t, lineAt{})
 		r.enqueue(item{t: t})
 	case event.Phase:
 		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindPhase, Step: e.Step, Name: e.Name, Extra: e.Extra})
@@ -1005,16 +1007,20 @@ func (r *Run) drain() (urgent bool, err error) {
 		if cur == nil || next == start {
 			return nil
 		}
-		first := cur.Records() + 1
+		line, off := cur.Records()+1, cur.Size()
 		if err := cur.appendLines(buf, next-start); err != nil {
 			return err
 		}
 		if traces > 0 {
 			// On disk now: the store reads their arrays back from there.
+			rest := buf
 			for j := start; j < next; j++ {
+				n := bytes.IndexByte(rest, '\n')
 				if t := batch[j].t; t != nil {
-					r.store.written(t, cur.Path(), first+j-start)
+					r.store.written(t, lineAt{cur.Path(), line, off, n})
 				}
+				rest = rest[n+1:]
+				line, off = line+1, off+int64(n+1)
 			}
 		}
 		r.markDirty(cur)

@@ -62,7 +62,7 @@ type Store struct {
 	events       []EventRecord
 	reviews      []ReviewRecord
 	labels       map[string]*labelFold
-	rescores     map[string]*RescoreRecord // latest by trace ID
+	rescores     map[string]*storedRescore // latest by trace ID
 	nRescores    int
 	issues       []Issue
 	broken       int
@@ -81,7 +81,7 @@ func newStore() *Store {
 		metricMore: map[[2]int][]int32{},
 		byID:       map[string]int{},
 		labels:     map[string]*labelFold{},
-		rescores:   map[string]*RescoreRecord{},
+		rescores:   map[string]*storedRescore{},
 		changed:    make(chan struct{}, 1),
 	}
 }
@@ -170,7 +170,7 @@ func (s *Store) Trace(id string) (TraceRecord, error) {
 	if !st.onDisk || st.rec.Lengths.Empty() {
 		return *st.rec, nil
 	}
-	return readTraceBack(st.rec)
+	return readTraceBack(st.rec, st.at)
 }
 
 // Label returns the current label of a trace (LabelNone if unreviewed).
@@ -214,7 +214,9 @@ func (s *Store) Issues() []Issue {
 	return append([]Issue(nil), s.issues...)
 }
 
-// Rescore returns the latest re-scoring of a trace (rescores.jsonl), if any.
+// Rescore returns the latest re-scoring of a trace (rescores.jsonl), if
+// any, without its per-token arrays (Lengths says how long they are):
+// ReadRescore reads them.
 func (s *Store) Rescore(id string) (RescoreRecord, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -222,7 +224,23 @@ func (s *Store) Rescore(id string) (RescoreRecord, bool) {
 	if !ok {
 		return RescoreRecord{}, false
 	}
-	return *r, true
+	return *r.rec, true
+}
+
+// ReadRescore returns the latest re-scoring of a trace with its per-token
+// arrays, read back from rescores.jsonl. The error wraps ErrNoRescore for a
+// trace without one; one reading the file back says where.
+func (s *Store) ReadRescore(id string) (RescoreRecord, error) {
+	s.mu.RLock()
+	r, ok := s.rescores[id]
+	s.mu.RUnlock()
+	if !ok {
+		return RescoreRecord{}, fmt.Errorf("trace %s: %w", id, ErrNoRescore)
+	}
+	if r.rec.Lengths.Empty() {
+		return *r.rec, nil
+	}
+	return readRescoreBack(r.rec, r.at)
 }
 
 // Rescores returns how many rescore records were read or appended, and for
@@ -290,11 +308,11 @@ func (s *Store) addMetric(m MetricRecord) bool {
 	return true
 }
 
-// addTrace appends t unless its ID is taken. onDisk says t was read from
-// its file (t.File, t.Line): its per-token arrays are then dropped, for
-// Trace to read back; a trace not yet written keeps them until written
-// says where it is.
-func (s *Store) addTrace(t *TraceRecord, onDisk bool) bool {
+// addTrace appends t unless its ID is taken. at is where t was read from
+// (zero for a trace not read from a file): its per-token arrays are then
+// dropped, for Trace to read back; a trace not yet written keeps them until
+// written says where it is.
+func (s *Store) addTrace(t *TraceRecord, at lineAt) bool {
 	s.mu.Lock()
 	if _, dup := s.byID[t.ID]; dup {
 		s.mu.Unlock()
@@ -304,8 +322,8 @@ func (s *Store) addTrace(t *TraceRecord, onDisk bool) bool {
 	s.shareText(t)
 	st := storedTrace{rec: t, bins: binsOf(t.D)}
 	st.bins.addTo(&s.dhist, 1)
-	if onDisk {
-		st.dropArrays(t.File, t.Line)
+	if at.file != "" {
+		st.dropArrays(at)
 	}
 	s.byID[t.ID] = len(s.traces)
 	s.traces = append(s.traces, st)
@@ -354,9 +372,14 @@ func (s *Store) foldLocked(r ReviewRecord) {
 	f.stack = append(f.stack, r)
 }
 
-func (s *Store) addRescore(r *RescoreRecord) {
+// addRescore makes r its trace's latest rescore. at is where r's line is:
+// r's arrays are dropped, for ReadRescore to read back.
+func (s *Store) addRescore(r *RescoreRecord, at lineAt) {
+	kept := *r
+	kept.Lengths = r.Tokens.Lengths()
+	kept.Tokens = record.Tokens{}
 	s.mu.Lock()
-	s.rescores[r.Trace] = r
+	s.rescores[r.Trace] = &storedRescore{rec: &kept, at: at}
 	s.nRescores++
 	s.mu.Unlock()
 	s.signal()
@@ -365,7 +388,7 @@ func (s *Store) addRescore(r *RescoreRecord) {
 // resetRescores forgets every rescore (rescores.jsonl was rewritten).
 func (s *Store) resetRescores() {
 	s.mu.Lock()
-	s.rescores = map[string]*RescoreRecord{}
+	s.rescores = map[string]*storedRescore{}
 	s.nRescores = 0
 	s.mu.Unlock()
 }

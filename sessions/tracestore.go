@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
 
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -18,17 +20,27 @@ var ErrNoTrace = errors.New("no such trace in the run")
 type storedTrace struct {
 	rec    *TraceRecord
 	onDisk bool
+	at     lineAt // where rec's line is, when onDisk
 	bins   traceBins
 }
 
+// lineAt is where a record's line is: its file, 1-based line number, the
+// byte offset it starts at and its length without the newline.
+type lineAt struct {
+	file string
+	line int
+	off  int64
+	n    int
+}
+
 // dropArrays puts a copy of the record without its arrays in place, located
-// at file:line. A copy, not the record changed in place: readers given the
-// record before (a run's writer, an export) keep what they were given.
-func (st *storedTrace) dropArrays(file string, line int) {
+// at at. A copy, not the record changed in place: readers given the record
+// before (a run's writer, an export) keep what they were given.
+func (st *storedTrace) dropArrays(at lineAt) {
 	t := *st.rec
-	t.File, t.Line = file, line
+	t.File, t.Line = at.file, at.line
 	t.Tokens = record.Tokens{}
-	st.rec, st.onDisk = &t, true
+	st.rec, st.onDisk, st.at = &t, true, at
 }
 
 // traceBins are one trace's nonzero record.DHistogram bins: kept so that a
@@ -81,21 +93,47 @@ func (s *Store) shareText(t *TraceRecord) {
 	s.prevText = [2]string{t.Question, t.Solution}
 }
 
-// written records that the writer put trace t on line of file: the store
-// then drops its arrays.
-func (s *Store) written(t *TraceRecord, file string, line int) {
+// written records that the writer put trace t at at: the store then drops
+// its arrays.
+func (s *Store) written(t *TraceRecord, at lineAt) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if i, ok := s.byID[t.ID]; ok && s.traces[i].rec == t {
-		s.traces[i].dropArrays(file, line)
+		s.traces[i].dropArrays(at)
 	}
 }
 
+// readLineAt reads the n bytes at off of path: a line, without its newline.
+func readLineAt(path string, off int64, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
 // readTraceBack returns t with its per-token arrays, read from its line of
-// its file. The line is checked to be t's (its ID, and arrays of t's
+// its file (at). The line is checked to be t's (its ID, and arrays of t's
 // lengths); when it is not (a followed file rewritten since), the file is
 // searched for t's ID.
-func readTraceBack(t *TraceRecord) (TraceRecord, error) {
+func readTraceBack(t *TraceRecord, at lineAt) (TraceRecord, error) {
+	if raw, err := readLineAt(at.file, at.off, at.n); err == nil {
+		if got, _, err := decodeTraceSalvaging(raw, nil); err == nil && got.ID == t.ID && got.Tokens.Lengths() == t.Lengths {
+			out := *t
+			out.Tokens = got.Tokens
+			return out, nil
+		}
+	}
+	return findTrace(t)
+}
+
+// findTrace reads t's arrays from the line of its file that holds t.
+func findTrace(t *TraceRecord) (TraceRecord, error) {
 	where := fmt.Sprintf("%s:%d", t.File, t.Line)
 	prefix := appendJSONString([]byte(`{"id":`), t.ID)
 	var found *TraceRecord
@@ -128,4 +166,33 @@ func readTraceBack(t *TraceRecord) (TraceRecord, error) {
 	default:
 		return *t, fmt.Errorf("trace %s: read its per-token arrays back: it is no longer in %s (the file changed since the run was opened); reopen the run", t.ID, t.File)
 	}
+}
+
+// ErrNoRescore is the error of Store.ReadRescore for a trace without one.
+var ErrNoRescore = errors.New("no rescore of it in the run")
+
+// storedRescore is a trace's latest rescore as the store holds it: without
+// its per-token arrays, which ReadRescore reads back from its line (at).
+type storedRescore struct {
+	rec *RescoreRecord
+	at  lineAt
+}
+
+// readRescoreBack returns r with its per-token arrays, read from its line of
+// rescores.jsonl (at), checked to be r's: the same trace, time and lengths.
+func readRescoreBack(r *RescoreRecord, at lineAt) (RescoreRecord, error) {
+	raw, err := readLineAt(at.file, at.off, at.n)
+	if err != nil && !errors.Is(err, io.EOF) { // EOF: the file is shorter now
+		return *r, fmt.Errorf("trace %s: read its rescore's per-token arrays back from %s:%d: %w", r.Trace, at.file, at.line, err)
+	}
+	var got *RescoreRecord
+	if err == nil {
+		got, err = decodeRescore(raw)
+	}
+	if err != nil || got.Trace != r.Trace || !got.Time.Equal(r.Time) || got.Tokens.Lengths() != r.Lengths {
+		return *r, fmt.Errorf("trace %s: read its rescore's per-token arrays back: %s:%d no longer holds it (the file changed since the run was opened); reopen the run", r.Trace, at.file, at.line)
+	}
+	out := *r
+	out.Tokens = got.Tokens
+	return out, nil
 }

@@ -1,11 +1,14 @@
 package sessions
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -32,6 +35,11 @@ func checkArraysOnDisk(t *testing.T, st *Store, n int) {
 	for _, s := range st.traces {
 		if !s.onDisk || s.rec.Tokens.Lengths() != (record.TokenLengths{}) {
 			t.Errorf("trace %s: arrays held in memory (on disk %v)", s.rec.ID, s.onDisk)
+		}
+		// The store knows the line's bytes, not only its number.
+		raw, err := readLineAt(s.at.file, s.at.off, s.at.n)
+		if err != nil || !bytes.HasPrefix(raw, appendJSONString([]byte(`{"id":`), s.rec.ID)) || raw[len(raw)-1] != '}' {
+			t.Errorf("trace %s: %s bytes %d+%d are %.40q… (%v)", s.rec.ID, s.at.file, s.at.off, s.at.n, raw, err)
 		}
 	}
 	st.mu.RUnlock()
@@ -60,8 +68,16 @@ func checkArraysOnDisk(t *testing.T, st *Store, n int) {
 		if whole.Question != tr.Question || whole.Terms != tr.Terms || whole.Lengths != tr.Lengths {
 			t.Errorf("trace %s: read back as %+v, listed as %+v", tr.ID, whole.Terms, tr.Terms)
 		}
-		if filepath.Base(whole.File) != filepath.Base(traceFileName("", tr.Step)) || whole.Line != 1+tr.Group*3+tr.Sample {
-			t.Errorf("trace %s: at %s:%d", tr.ID, whole.File, whole.Line)
+		var atLine []byte
+		ReadLog(whole.File, func(n int, raw []byte) error {
+			if n == whole.Line {
+				atLine = raw
+			}
+			return nil
+		})
+		if filepath.Base(whole.File) != filepath.Base(traceFileName("", tr.Step)) ||
+			!bytes.HasPrefix(atLine, appendJSONString([]byte(`{"id":`), tr.ID)) {
+			t.Errorf("trace %s: at %s:%d, which holds %.40q…", tr.ID, whole.File, whole.Line, atLine)
 		}
 	}
 }
@@ -103,15 +119,33 @@ func TestStoreLeavesArraysOnDisk(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("followed", func(t *testing.T) {
+		ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		w, err := Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emitSteps(w, 2, 4, 2, 3)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		st := ro.Store()
+		waitFor(t, st, func() bool { _, n, _ := st.Counts(); return n == 24 })
+		checkArraysOnDisk(t, st, 24)
+	})
 	t.Run("read", func(t *testing.T) {
 		ro, err := OpenReadOnly(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ro.Close()
-		checkArraysOnDisk(t, ro.Store(), 12)
-		if h := ro.Store().DHistogram(); h != wantHistogram(0, 2, 2, 3) {
-			t.Errorf("histogram of %d d_k, want %d", h.N, wantHistogram(0, 2, 2, 3).N)
+		checkArraysOnDisk(t, ro.Store(), 24)
+		if h := ro.Store().DHistogram(); h != wantHistogram(0, 4, 2, 3) {
+			t.Errorf("histogram of %d d_k, want %d", h.N, wantHistogram(0, 4, 2, 3).N)
 		}
 	})
 }
@@ -176,5 +210,65 @@ func TestTraceReadBack(t *testing.T) {
 				t.Errorf("unknown trace: %v", err)
 			}
 		})
+	}
+}
+
+// A rescore's per-token arrays stay in rescores.jsonl too: Rescore gives
+// its scores and lengths, ReadRescore its arrays as appended, in the run
+// that wrote them and in one opened after; a rewritten file is an error
+// naming it.
+func TestRescoreArraysOnDisk(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 2)
+	cfg := record.DefaultRewardConfig()
+	first, later := fakeScored(7, 1), fakeScored(8, 2)
+	later.D = later.D[:10]
+	if err := w.AppendRescores([]RescoreRecord{NewRescore("0-0-1", *first, "T", "S", cfg), NewRescore("1-0-0", *first, "T", "S", cfg)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AppendRescores([]RescoreRecord{NewRescore("0-0-1", *later, "T2", "S2", cfg)}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, st *Store) {
+		t.Helper()
+		for _, c := range []struct {
+			id   string
+			want *record.Scored
+		}{{"0-0-1", later}, {"1-0-0", first}} {
+			rs, ok := st.Rescore(c.id)
+			if !ok || len(rs.D) != 0 || rs.Lengths != c.want.Tokens.Lengths() || rs.Terms != c.want.Terms {
+				t.Errorf("Rescore(%s): %v, %d d_k held, lengths %+v", c.id, ok, len(rs.D), rs.Lengths)
+			}
+			whole, err := st.ReadRescore(c.id)
+			if err != nil || !sameF32(whole.D, c.want.D) || !slices.Equal(whole.ExplanationTokens, c.want.ExplanationTokens) ||
+				!sameF32(whole.SolutionLP, c.want.SolutionLP) {
+				t.Errorf("ReadRescore(%s): %d d_k, want %d (%v)", c.id, len(whole.D), len(c.want.D), err)
+			}
+		}
+		if _, err := st.ReadRescore("1-0-1"); !errors.Is(err, ErrNoRescore) {
+			t.Errorf("a trace without a rescore: %v", err)
+		}
+	}
+	t.Run("written", func(t *testing.T) { check(t, w.Store()) })
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	t.Run("read", func(t *testing.T) { check(t, ro.Store()) })
+	ro.Close()
+	// A writer does not follow the file: rewritten under it, the line is gone.
+	w, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	writeFile(t, filepath.Join(dir, RescoresFile), []byte("\n"))
+	if _, err := w.Store().ReadRescore("1-0-0"); err == nil || !strings.Contains(err.Error(), RescoresFile) || !strings.Contains(err.Error(), "reopen") {
+		t.Errorf("rescores.jsonl rewritten: %v", err)
 	}
 }

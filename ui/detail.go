@@ -102,7 +102,7 @@ func (d *detailScreen) setTrace(id string) bool {
 		d.sh.say("%v", err)
 	}
 	d.own, d.has = rec, true
-	d.rs, d.hasRS = d.sh.store.Rescore(id)
+	d.rs, d.hasRS = d.readRescore(id)
 	d.useRS = d.hasRS && !ownScores(&rec)
 	d.load(0)
 	return true
@@ -121,6 +121,7 @@ func withRescore(t sessions.TraceRecord, rs *sessions.RescoreRecord) sessions.Tr
 	t.ExplanationIDs, t.ExplanationTokens = rs.ExplanationIDs, rs.ExplanationTokens
 	t.TeacherLP, t.StudentLP, t.D = rs.TeacherLP, rs.StudentLP, rs.D
 	t.SolutionIDs, t.SolutionTokens, t.SolutionLP = rs.SolutionIDs, rs.SolutionTokens, rs.SolutionLP
+	t.Lengths = rs.Lengths
 	return t
 }
 
@@ -194,6 +195,9 @@ func (d *detailScreen) storeChanged() {
 		return
 	}
 	d.rs, d.hasRS = rs, ok
+	if ok {
+		d.rs, d.hasRS = d.readRescore(d.own.ID)
+	}
 	switch {
 	case !ok:
 		if !d.useRS {
@@ -212,7 +216,21 @@ func (d *detailScreen) storeChanged() {
 // of a trace has another time; the scorer or the arrays differ otherwise).
 func sameRescore(a, b *sessions.RescoreRecord) bool {
 	return a.Time.Equal(b.Time) && a.Teacher == b.Teacher && a.Student == b.Student && a.Reward == b.Reward &&
-		len(a.D) == len(b.D) && len(a.SolutionLP) == len(b.SolutionLP)
+		a.Lengths == b.Lengths
+}
+
+// readRescore returns trace id's rescore with its per-token arrays; one
+// whose arrays cannot be read back comes without them, and the status line
+// says why.
+func (d *detailScreen) readRescore(id string) (sessions.RescoreRecord, bool) {
+	rs, err := d.sh.store.ReadRescore(id)
+	if errors.Is(err, sessions.ErrNoRescore) {
+		return sessions.RescoreRecord{}, false
+	}
+	if err != nil {
+		d.sh.say("%v", err)
+	}
+	return rs, true
 }
 
 func (d *detailScreen) setView(v int) {

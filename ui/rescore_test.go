@@ -151,7 +151,7 @@ func TestImportedRescoreDetail(t *testing.T) {
 	m := openReadOnly(t, dir, 120, 40)
 	st := m.sh.store
 	own, _ := st.Trace("1-0-1")
-	rs, _ := st.Rescore("1-0-1")
+	rs, _ := st.ReadRescore("1-0-1")
 	if own.HasScore || len(own.ExplanationTokens) != 0 || own.Source == "" || !own.HasSourceReward {
 		t.Fatalf("the fixture's trace is not an imported one: %+v", own)
 	}
