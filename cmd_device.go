@@ -61,7 +61,7 @@ func openDevice(cmd, name string, stderr io.Writer) (compute.Backend, error) {
 // they are.
 func deviceFailed(be compute.Backend, what string, err error) error {
 	if be != nil && be.Err() != nil {
-		return fmt.Errorf("%s on %s: %w; run it again with --device cpu", what, be.Name(), err)
+		return device.FailedWith(be, what, err, "run it again with --device cpu")
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +53,9 @@ func TestCommandsOnALostDevice(t *testing.T) {
 				if lost == (code == 0) {
 					t.Fatalf("lost at batch %d: exit %d, stderr:\n%s", n, code, errs)
 				}
+				if lost && strings.Count(errs, "--device cpu") != 1 {
+					t.Errorf("lost at batch %d: stderr says --device cpu %d times, want once:\n%s", n, strings.Count(errs, "--device cpu"), errs)
+				}
 				got := numbersOf(t, out, c.number)
 				if len(got) != len(want) {
 					t.Fatalf("lost at batch %d: %d lines, want %d:\n%s", n, len(got), len(want), out)
@@ -75,6 +79,59 @@ func TestCommandsOnALostDevice(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestARunOnALostDeviceSaysTheWayOnOnce: a run whose GPU is lost in a
+// step stops with the device named and --device cpu said once, in the
+// run's own way on (resume it on the CPU), on each line that says so; the
+// device's error ended with its own advice to use --device cpu, so each
+// line said it twice. The command that continues the run is unchanged:
+// rlt run --resume DIR --device cpu.
+func TestARunOnALostDeviceSaysTheWayOnOnce(t *testing.T) {
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	// No checkpoints: the loss comes in a step (a checkpoint's failure is
+	// said by the runner, once already), early in step 0's sampling.
+	cfgPath := filepath.Join(t.TempDir(), "small.toml")
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(smallRun, "checkpoint_every = 1", "checkpoint_every = 0", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RLT_VULKAN_LOSE_AFTER", "5")
+	runs := t.TempDir()
+	code, out, errs := runCLI(t, "", "run", "--headless", "--device", "gpu", "--steps", "3", "--runs", runs, "--config", cfgPath)
+	if code == 0 {
+		t.Fatalf("exit 0:\n%s%s", out, errs)
+	}
+	said := 0
+	for _, line := range strings.Split(errs, "\n") {
+		if !strings.Contains(line, "device lost") {
+			continue
+		}
+		said++
+		if n := strings.Count(line, "--device cpu"); n != 1 {
+			t.Errorf("--device cpu said %d times, want once:\n%s", n, line)
+		}
+		if !strings.Contains(line, "vulkan ("+where.GPU+")") || !strings.HasSuffix(line, "; "+device.ResumeOnCPU) {
+			t.Errorf("want the device (%s) named and the way on (%q) at the end:\n%s", where.GPU, device.ResumeOnCPU, line)
+		}
+	}
+	if said == 0 {
+		t.Fatalf("no line says the device was lost:\n%s", errs)
+	}
+	entries, err := os.ReadDir(runs)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("run folders: %v %v", entries, err)
+	}
+	dir := filepath.Join(runs, entries[0].Name())
+	if got, want := continueCommand(dir), "rlt run --resume "+shellQuote(dir)+" --device cpu"; got != want {
+		t.Errorf("continueCommand = %q, want %q", got, want)
 	}
 }
 

@@ -52,8 +52,13 @@ func (e *Error) Error() string {
 	if e.Kind == ErrSetting { // the cause says what to set instead; the CPU is no remedy
 		return msg
 	}
-	return msg + "; compute on the CPU instead (--device cpu)"
+	return msg + "; " + ComputeOnCPU
 }
+
+// ComputeOnCPU ends an Error's text: the way on from a failed device.
+// Callers that say a more exact one (resume the run, run the command
+// again) drop it, so that --device cpu is said once.
+const ComputeOnCPU = "compute on the CPU instead (--device cpu)"
 
 // Unwrap lets errors.Is match both the kind and the cause.
 func (e *Error) Unwrap() []error {

@@ -196,10 +196,30 @@ func Close(be compute.Backend) {
 const ResumeOnCPU = "the run folder is intact: resume it with --device cpu"
 
 // Failed wraps a backend failure met while working (device lost, out of
-// memory) with what to do about it.
+// memory) with what to do about it: for a run, to resume it on the CPU.
 func Failed(be compute.Backend, what string, err error) error {
-	return fmt.Errorf("%s on %s: %w; %s", what, be.Name(), err, ResumeOnCPU)
+	return FailedWith(be, what, err, ResumeOnCPU)
 }
+
+// FailedWith is Failed with wayOn as what to do (a command that is simply
+// run again says so). The device's own advice to compute on the CPU (a
+// vulkan.Error's text ends with it, once per time the error is quoted) is
+// left out of the cause's text: wayOn says --device cpu, more exactly, and
+// said twice or more it read as two different instructions.
+func FailedWith(be compute.Backend, what string, err error, wayOn string) error {
+	cause := strings.ReplaceAll(err.Error(), "; "+vulkan.ComputeOnCPU, "")
+	return &failure{msg: fmt.Sprintf("%s on %s: %s; %s", what, be.Name(), cause, wayOn), cause: err}
+}
+
+// failure is FailedWith's error: its own text, the cause kept for
+// errors.Is and errors.As.
+type failure struct {
+	msg   string
+	cause error
+}
+
+func (f *failure) Error() string { return f.msg }
+func (f *failure) Unwrap() error { return f.cause }
 
 // Memory is where the backend Open would return keeps its tensors.
 type Memory struct {

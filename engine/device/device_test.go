@@ -1,11 +1,13 @@
 package device
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 )
 
@@ -245,5 +247,48 @@ func TestMemoryOf(t *testing.T) {
 	m, err = MemoryOf(Auto)
 	if err != nil || (m.GPU != "") != (in.Type == "discrete") {
 		t.Fatalf("MemoryOf(auto) = %+v, %v with a %s device", m, err, in.Type)
+	}
+}
+
+// TestFailedSaysTheWayOnOnce: a failure met while working (a lost device)
+// names the device and says --device cpu once, in the caller's way on
+// (resume the run, run the command again); the device's own error ends
+// with the same advice, and a run's message said it twice. The cause stays
+// matchable (errors.Is).
+func TestFailedSaysTheWayOnOnce(t *testing.T) {
+	lost := &vulkan.Error{Kind: vulkan.ErrDeviceLost, Device: "llvmpipe", Op: "wait for a batch", Err: errors.New("VK_ERROR_DEVICE_LOST")}
+	be := compute.NewCPU()
+	for _, c := range []struct {
+		name   string
+		err    error
+		wayOn  string
+		vulkan bool // the cause holds lost, whose text must stay
+	}{
+		{"a run's step", lost, ResumeOnCPU, true},
+		{"wrapped on the way up", fmt.Errorf("step 0: sampling: %w", lost), ResumeOnCPU, true},
+		{"the work's error and the device's", errors.Join(fmt.Errorf("score: %w", lost), lost), "run it again with --device cpu", true},
+		{"a cause without the advice", errors.New("device lost: VK_ERROR_DEVICE_LOST"), ResumeOnCPU, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := FailedWith(be, "step 0", c.err, c.wayOn)
+			if c.wayOn == ResumeOnCPU {
+				if plain := Failed(be, "step 0", c.err); plain.Error() != err.Error() {
+					t.Errorf("Failed says %q, FailedWith with ResumeOnCPU %q", plain, err)
+				}
+			}
+			msg := err.Error()
+			if n := strings.Count(msg, "--device cpu"); n != 1 {
+				t.Errorf("--device cpu said %d times, want once:\n%s", n, msg)
+			}
+			if !strings.HasPrefix(msg, "step 0 on "+be.Name()+": ") || !strings.HasSuffix(msg, "; "+c.wayOn) {
+				t.Errorf("%q: want what failed, on which device, and the way on at the end", msg)
+			}
+			if !errors.Is(err, c.err) {
+				t.Errorf("%v does not wrap its cause", err)
+			}
+			if c.vulkan && (!errors.Is(err, vulkan.ErrDeviceLost) || !strings.Contains(msg, "vulkan (llvmpipe): wait for a batch: device lost: VK_ERROR_DEVICE_LOST")) {
+				t.Errorf("%q: want the device's own error kept, its device named, and matchable", msg)
+			}
+		})
 	}
 }
