@@ -353,7 +353,8 @@ func TestDetailTraceFileGone(t *testing.T) {
 	}
 	send(m, press("enter"))
 	v := m.View()
-	for _, want := range []string{"read its per-token arrays back", "2+3=?", "r_SS", "the 20 explanation tokens could not be read back"} {
+	for _, want := range []string{"read its per-token arrays back", "2+3=?", "r_SS", "the 20 explanation tokens could not be read back",
+		"(explanation text without per-token scores) The sum of"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("detail lacks %q:\n%s", want, v)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -729,7 +730,7 @@ func (d *detailScreen) render() string {
 		lw := d.w * 3 / 5
 		rw := d.w - lw - 3
 		d.expl.SetSize(lw, max(rest, 1))
-		left := append([]string{}, splitLines(d.expl.View())...)
+		left := d.explanationPart(lw)
 		right := d.solutionPart(rw, rest)
 		out = append(out, cur, th.Paint(style.Spec{Attr: style.Faint}, d.legend()))
 		out = append(out, sideBySide(block(left, lw, rest), right, lw, " │ ")...)
@@ -738,13 +739,22 @@ func (d *detailScreen) render() string {
 		solH := max(min(rest/2, 9), 4)
 		explH := max(rest-solH, 2)
 		d.expl.SetSize(d.w, explH)
-		out = append(out, block(splitLines(d.expl.View()), d.w, explH)...)
+		out = append(out, block(d.explanationPart(d.w), d.w, explH)...)
 		out = append(out, d.solutionPart(d.w, rest-explH)...)
 	}
-	if len(r.ExplanationTokens) == 0 && r.Explanation != "" {
-		out = append(out, "(explanation text without per-token scores) "+strings.ReplaceAll(r.Explanation, "\n", " ⏎ "))
-	}
 	return strings.Join(block(out, d.w, d.h), "\n")
+}
+
+// explanationPart is the explanation's heatmap, or, for a trace without
+// per-token scores (imported, or its arrays not read back), its text
+// wrapped to w in the heatmap's place.
+func (d *detailScreen) explanationPart(w int) []string {
+	r := &d.rec
+	if len(r.ExplanationTokens) == 0 && r.Explanation != "" {
+		text := "(explanation text without per-token scores) " + strings.ReplaceAll(r.Explanation, "\n", " ⏎ ")
+		return splitLines(ansi.Wrap(text, w, " "))
+	}
+	return splitLines(d.expl.View())
 }
 
 // context is what the explanation answers: the question, the reference
