@@ -138,33 +138,7 @@ func appendTrace(b []byte, t *TraceRecord) []byte {
 // out, piece by piece; each step reports false on anything else, and the
 // caller then decodes the line in full with encoding/json.
 type lineScan struct {
-	p      []byte
-	intern tokenTable // token texts already seen (strs), or nil
-	tokens bool       // reading a token array
-}
-
-// tokenTable holds one copy of each token text a run's traces carry: a
-// vocabulary's worth, where a string per token of every trace made most
-// of an open run's allocations and of its heap's objects.
-type tokenTable map[string]string
-
-// maxTokenTable bounds a tokenTable (a vocabulary is ~150k tokens; text
-// that is not tokens would otherwise fill it).
-const maxTokenTable = 1 << 18
-
-// get returns b as a string, the table's copy when it has one.
-func (tt tokenTable) get(b []byte) string {
-	if tt == nil {
-		return string(b)
-	}
-	if v, ok := tt[string(b)]; ok {
-		return v
-	}
-	v := string(b)
-	if len(tt) < maxTokenTable {
-		tt[v] = v
-	}
-	return v
+	p []byte
 }
 
 // lit consumes s.
@@ -391,7 +365,7 @@ func (s *lineScan) str() (string, bool) {
 		return "", false
 	}
 	if plain(s.p[:end]) {
-		v := s.text(s.p[:end])
+		v := string(s.p[:end])
 		s.p = s.p[end+1:]
 		return v, true
 	}
@@ -468,22 +442,12 @@ func (s *lineScan) int32s() ([]int32, bool) {
 	}
 }
 
-// text is a string's text: interned while the scan reads tokens (strs).
-func (s *lineScan) text(b []byte) string {
-	if s.tokens {
-		return s.intern.get(b)
-	}
-	return string(b)
-}
-
-// strs consumes a JSON array of strings (tokens, interned in s.intern).
+// strs consumes a JSON array of strings.
 func (s *lineScan) strs() ([]string, bool) {
 	if !s.lit("[") || bytes.HasPrefix(s.p, []byte("]")) {
 		return nil, false
 	}
 	var out []string
-	s.tokens = true
-	defer func() { s.tokens = false }()
 	for i := 0; !s.lit("]"); i++ {
 		if i > 0 && !s.lit(",") {
 			return nil, false
@@ -514,12 +478,87 @@ func (s *lineScan) floats() ([]float32, bool) {
 	return a, true
 }
 
+// countStrs consumes a JSON array of strings as strs does, checking each
+// string as str would read it, and counts them without making them.
+func (s *lineScan) countStrs() (int32, bool) {
+	if !s.lit("[") || bytes.HasPrefix(s.p, []byte("]")) {
+		return 0, false
+	}
+	var n int32
+	for ; !s.lit("]"); n++ {
+		if n > 0 && !s.lit(",") {
+			return 0, false
+		}
+		if !s.lit(`"`) {
+			return 0, false
+		}
+		end := bytes.IndexByte(s.p, '"')
+		if end < 0 {
+			return 0, false
+		}
+		if !plain(s.p[:end]) {
+			i := 0
+			for ; i < len(s.p) && s.p[i] != '"'; i++ {
+				if s.p[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(s.p) || !json.Valid(append([]byte{'"'}, s.p[:i+1]...)) {
+				return 0, false
+			}
+			end = i
+		}
+		s.p = s.p[end+1:]
+	}
+	return n, true
+}
+
+// countInt32s consumes a JSON array of integers as int32s does, checking
+// each as int32s would read it, and counts them.
+func (s *lineScan) countInt32s() (int32, bool) {
+	if !s.lit("[") {
+		return 0, false
+	}
+	end := bytes.IndexByte(s.p, ']')
+	if end <= 0 {
+		return 0, false
+	}
+	body := s.p[:end]
+	s.p = s.p[end+1:]
+	var n int32
+	for {
+		i := bytes.IndexByte(body, ',')
+		last := i < 0
+		if last {
+			i = len(body)
+		}
+		num := body[:i]
+		if !isJSONNumber(num) || bytes.ContainsAny(num, ".eE") {
+			return 0, false
+		}
+		if len(num) > 9 { // 9 digits always fit; longer ones may not
+			if _, err := strconv.ParseInt(string(num), 10, 32); err != nil {
+				return 0, false
+			}
+		}
+		n++
+		if last {
+			return n, true
+		}
+		body = body[i+1:]
+	}
+}
+
 // parseTraceFast parses a trace line exactly as appendTrace writes it; ok
 // is false for anything else, which encoding/json then decodes. Opening a
 // run of 32,000 traces of ~300 tokens spent most of its time in
 // encoding/json's reflection and the garbage it made.
-func parseTraceFast(raw []byte, tokens tokenTable) (*TraceRecord, bool) {
-	s := lineScan{p: raw, intern: tokens}
+//
+// With summary, the per-token arrays are checked and counted (Lengths)
+// but not kept, except d (the store bins its values): what the store keeps
+// of a trace read from its file.
+func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
+	s := lineScan{p: raw}
 	t := &TraceRecord{}
 	var ok bool
 	if !s.lit(`{"id":`) {
@@ -602,41 +641,59 @@ func parseTraceFast(raw []byte, tokens tokenTable) (*TraceRecord, bool) {
 		s.p = s.p[end+1:]
 		t.HasScore = true
 	}
-	tk := &t.Scored.Tokens
-	if s.lit(`,"expl_ids":`) {
-		if tk.ExplanationIDs, ok = s.int32s(); !ok {
-			return nil, false
+	tk, n := &t.Scored.Tokens, &t.Lengths
+	ids := func(v *[]int32, count *int32) bool {
+		if summary {
+			*count, ok = s.countInt32s()
+			return ok
 		}
+		*v, ok = s.int32s()
+		return ok
 	}
-	if s.lit(`,"expl_tokens":`) {
-		if tk.ExplanationTokens, ok = s.strs(); !ok {
-			return nil, false
+	strs := func(v *[]string, count *int32) bool {
+		if summary {
+			*count, ok = s.countStrs()
+			return ok
 		}
+		*v, ok = s.strs()
+		return ok
 	}
-	for _, f := range [...]struct {
-		key string
-		v   *[]float32
-	}{{`,"teacher_lp":`, &tk.TeacherLP}, {`,"student_lp":`, &tk.StudentLP}, {`,"d":`, &tk.D}} {
-		if s.lit(f.key) {
-			if *f.v, ok = s.floats(); !ok {
-				return nil, false
-			}
+	floats := func(v *[]float32, count *int32, keep bool) bool {
+		var a []float32
+		if a, ok = s.floats(); !ok {
+			return false
 		}
+		if summary {
+			*count = int32(len(a))
+		}
+		if keep || !summary {
+			*v = a
+		}
+		return true
 	}
-	if s.lit(`,"sol_ids":`) {
-		if tk.SolutionIDs, ok = s.int32s(); !ok {
-			return nil, false
-		}
+	if s.lit(`,"expl_ids":`) && !ids(&tk.ExplanationIDs, &n.ExplanationIDs) {
+		return nil, false
 	}
-	if s.lit(`,"sol_tokens":`) {
-		if tk.SolutionTokens, ok = s.strs(); !ok {
-			return nil, false
-		}
+	if s.lit(`,"expl_tokens":`) && !strs(&tk.ExplanationTokens, &n.ExplanationTokens) {
+		return nil, false
 	}
-	if s.lit(`,"sol_lp":`) {
-		if tk.SolutionLP, ok = s.floats(); !ok {
-			return nil, false
-		}
+	if s.lit(`,"teacher_lp":`) && !floats(&tk.TeacherLP, &n.TeacherLP, false) {
+		return nil, false
+	}
+	if s.lit(`,"student_lp":`) && !floats(&tk.StudentLP, &n.StudentLP, false) {
+		return nil, false
+	}
+	if s.lit(`,"d":`) && !floats(&tk.D, &n.D, true) {
+		return nil, false
+	}
+	if s.lit(`,"sol_ids":`) && !ids(&tk.SolutionIDs, &n.SolutionIDs) {
+		return nil, false
+	}
+	if s.lit(`,"sol_tokens":`) && !strs(&tk.SolutionTokens, &n.SolutionTokens) {
+		return nil, false
+	}
+	if s.lit(`,"sol_lp":`) && !floats(&tk.SolutionLP, &n.SolutionLP, false) {
+		return nil, false
 	}
 	if !s.lit("}") || !s.done() {
 		return nil, false

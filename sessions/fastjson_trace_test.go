@@ -1,14 +1,12 @@
 package sessions
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -52,7 +50,7 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		if err != nil {
 			t.Fatalf("variant %d: %v\n%s", i, err, line)
 		}
-		got, ok := parseTraceFast(line, tokenTable{})
+		got, ok := parseTraceFast(line, false)
 		if !ok {
 			if !strings.Contains(string(line), `\`) {
 				t.Errorf("variant %d: the fast parser refused a line without escapes:\n%s", i, line)
@@ -61,6 +59,13 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		}
 		if !sameTrace(got, want) {
 			t.Errorf("variant %d: fast %+v\nreflect %+v", i, got, want)
+		}
+		// The summary the store keeps: the same but for the arrays, of
+		// which it keeps d and every length.
+		sum, ok := parseTraceFast(line, true)
+		want.Lengths, want.Tokens = want.Tokens.Lengths(), record.Tokens{D: want.D}
+		if !ok || !sameTrace(sum, want) {
+			t.Errorf("variant %d: summary (%v) %+v\nwant %+v", i, ok, sum, want)
 		}
 	}
 	// Lines the writer never writes: other writers' layouts, broken JSON.
@@ -75,12 +80,18 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		base + "x",
 		strings.Replace(base, `"sample":0`, `"sample":0,"sample":1`, 1),
 		strings.Replace(base, `"question":"`, "\"question\":\"\x01", 1),
+		strings.Replace(base, `"expl_tokens":["`, `"expl_tokens":["\q`, 1),
+		strings.Replace(base, `"expl_tokens":["`, `"expl_tokens":[7,"`, 1),
+		strings.Replace(base, `"expl_ids":[`, `"expl_ids":[99999999999,`, 1),
+		strings.Replace(base, `"expl_ids":[`, `"expl_ids":[1.5,`, 1),
 	} {
 		if bad == base {
 			t.Fatalf("bad line %d is the good one", i)
 		}
-		if _, ok := parseTraceFast([]byte(bad), nil); ok {
-			t.Errorf("bad line %d: the fast parser took a line the writer does not write:\n%.200s", i, bad)
+		for _, summary := range []bool{false, true} {
+			if _, ok := parseTraceFast([]byte(bad), summary); ok {
+				t.Errorf("bad line %d (summary %v): the fast parser took a line the writer does not write:\n%.200s", i, summary, bad)
+			}
 		}
 	}
 }
@@ -109,12 +120,11 @@ func BenchmarkDecodeTrace(b *testing.B) {
 	}
 	ev.Score = &sc
 	line := appendTrace(nil, traceRecord(ev, 0))
-	tokens := tokenTable{}
 	for _, c := range []struct {
 		name   string
 		decode func([]byte) (*TraceRecord, error)
-	}{{"fast", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, nil) }},
-		{"fast-tokens-interned", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, tokens) }},
+	}{{"fast", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, false) }},
+		{"fast-summary", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, true) }},
 		{"encoding-json", decodeTraceReflect}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -128,11 +138,11 @@ func BenchmarkDecodeTrace(b *testing.B) {
 	}
 }
 
-// A run reads its traces' token texts into one copy each: decoding a trace
-// of 300 tokens whose texts the run has seen makes a few dozen
-// allocations, not one per token (380). (The store then drops the arrays;
-// the table spares opening a run most of its allocations.)
-func TestDecodeTraceSharesTokenTexts(t *testing.T) {
+// Opening a run reads every trace as the store keeps it (the summary: the
+// arrays counted, only d kept): a trace of 300 tokens makes a few
+// allocations, not one per token as the full decode does (380 before the
+// summary; the full decode is for the one trace a viewer shows).
+func TestDecodeTraceSummaryAllocations(t *testing.T) {
 	ev := fakeTrace(3, 0, 1)
 	sc := *ev.Score
 	const n = 300
@@ -145,33 +155,19 @@ func TestDecodeTraceSharesTokenTexts(t *testing.T) {
 	}
 	ev.Score = &sc
 	line := appendTrace(nil, traceRecord(ev, 0))
-	shared := tokenTable{}
-	a, errA := decodeTraceStrict(line, shared)
-	b, errB := decodeTraceStrict(line, shared)
-	if err := errors.Join(errA, errB); err != nil {
+	tr, err := decodeTraceStrict(line, true)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.ExplanationTokens) != n || len(b.ExplanationTokens) != n {
-		t.Fatalf("%d and %d tokens read, want %d", len(a.ExplanationTokens), len(b.ExplanationTokens), n)
-	}
-	for i := range a.ExplanationTokens {
-		if a.ExplanationTokens[i] != sc.ExplanationTokens[i] {
-			t.Fatalf("token %d read as %q, written %q", i, a.ExplanationTokens[i], sc.ExplanationTokens[i])
-		}
-		if unsafe.StringData(a.ExplanationTokens[i]) != unsafe.StringData(b.ExplanationTokens[i]) {
-			t.Fatalf("token %d %q: two copies of its text", i, a.ExplanationTokens[i])
-		}
-	}
-	tokens := tokenTable{}
-	if _, err := decodeTraceStrict(line, tokens); err != nil {
-		t.Fatal(err)
+	if tr.Lengths != sc.Tokens.Lengths() || !sameF32(tr.D, sc.D) || len(tr.ExplanationTokens) != 0 {
+		t.Fatalf("summary lengths %+v, %d d_k, %d tokens kept", tr.Lengths, len(tr.D), len(tr.ExplanationTokens))
 	}
 	allocs := testing.AllocsPerRun(20, func() {
-		if _, err := decodeTraceStrict(line, tokens); err != nil {
+		if _, err := decodeTraceStrict(line, true); err != nil {
 			t.Fatal(err)
 		}
 	})
-	if allocs > 100 {
-		t.Errorf("%.0f allocations to decode a trace of %d known tokens, want at most 100", allocs, n)
+	if allocs > 30 {
+		t.Errorf("%.0f allocations to read a trace of %d tokens as the store keeps it, want at most 30", allocs, n)
 	}
 }

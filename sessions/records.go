@@ -388,7 +388,7 @@ func encodeTraceReflect(t *TraceRecord) ([]byte, error) {
 }
 
 func decodeTrace(raw []byte) (*TraceRecord, error) {
-	t, _, err := decodeTraceSalvaging(raw, nil)
+	t, _, err := decodeTraceSalvaging(raw, false)
 	return t, err
 }
 
@@ -400,9 +400,10 @@ var traceArrays = []string{"teacher_lp", "student_lp", "d", "sol_lp"}
 // because some float arrays do not decode (a damaged base64 string), it
 // keeps the trace without them and says which were dropped and why.
 //
-// tokens, when not nil, keeps one copy of each token text (tokenTable).
-func decodeTraceSalvaging(raw []byte, tokens tokenTable) (*TraceRecord, []string, error) {
-	t, err := decodeTraceStrict(raw, tokens)
+// With summary it keeps of the per-token arrays only their lengths and d
+// (parseTraceFast).
+func decodeTraceSalvaging(raw []byte, summary bool) (*TraceRecord, []string, error) {
+	t, err := decodeTraceStrict(raw, summary)
 	if err == nil {
 		return t, nil, nil
 	}
@@ -429,18 +430,29 @@ func decodeTraceSalvaging(raw []byte, tokens tokenTable) (*TraceRecord, []string
 	if merr != nil {
 		return nil, nil, err
 	}
-	t, ferr := decodeTraceStrict(fixed, tokens)
+	t, ferr := decodeTraceStrict(fixed, summary)
 	if ferr != nil {
 		return nil, nil, err
 	}
 	return t, dropped, nil
 }
 
-func decodeTraceStrict(raw []byte, tokens tokenTable) (*TraceRecord, error) {
-	if t, ok := parseTraceFast(raw, tokens); ok {
+func decodeTraceStrict(raw []byte, summary bool) (*TraceRecord, error) {
+	if t, ok := parseTraceFast(raw, summary); ok {
+		if !summary {
+			t.Lengths = t.Tokens.Lengths()
+		}
 		return t, nil
 	}
-	return decodeTraceReflect(raw)
+	t, err := decodeTraceReflect(raw)
+	if err != nil {
+		return nil, err
+	}
+	t.Lengths = t.Tokens.Lengths()
+	if summary {
+		t.Tokens = record.Tokens{D: t.D}
+	}
+	return t, nil
 }
 
 // decodeTraceReflect decodes a trace line with encoding/json.

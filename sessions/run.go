@@ -169,9 +169,6 @@ type Run struct {
 	cancel     context.CancelFunc
 	followDone chan struct{}
 	followers  map[string]*followed // by path
-	// tokens: one copy of each token text of the traces read (ingest,
-	// from load and then the follow loop, one goroutine at a time)
-	tokens tokenTable
 	// the trace files as last listed and the polls done: past steps'
 	// files are polled at each traceSweepEvery-th poll, the newest and
 	// the next steps' at each (pollOnce)
@@ -654,10 +651,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, off int64, raw []byte) 
 			r.store.addMetric(m)
 		}
 	case 't':
-		if r.tokens == nil {
-			r.tokens = tokenTable{}
-		}
-		t, dropped, err := decodeTraceSalvaging(raw, r.tokens)
+		t, dropped, err := decodeTraceSalvaging(raw, true)
 		if err != nil {
 			broken(err)
 			return

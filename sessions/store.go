@@ -318,7 +318,9 @@ func (s *Store) addTrace(t *TraceRecord, at lineAt) bool {
 		s.mu.Unlock()
 		return false
 	}
-	t.Lengths = t.Tokens.Lengths()
+	if at.file == "" { // a trace read from its file comes counted by its decoder
+		t.Lengths = t.Tokens.Lengths()
+	}
 	s.shareText(t)
 	st := storedTrace{rec: t, bins: binsOf(t.D)}
 	st.bins.addTo(&s.dhist, 1)

@@ -123,7 +123,7 @@ func readLineAt(path string, off int64, n int) ([]byte, error) {
 // searched for t's ID.
 func readTraceBack(t *TraceRecord, at lineAt) (TraceRecord, error) {
 	if raw, err := readLineAt(at.file, at.off, at.n); err == nil {
-		if got, _, err := decodeTraceSalvaging(raw, nil); err == nil && got.ID == t.ID && got.Tokens.Lengths() == t.Lengths {
+		if got, _, err := decodeTraceSalvaging(raw, false); err == nil && got.ID == t.ID && got.Tokens.Lengths() == t.Lengths {
 			out := *t
 			out.Tokens = got.Tokens
 			return out, nil
@@ -143,7 +143,7 @@ func findTrace(t *TraceRecord) (TraceRecord, error) {
 		if n != t.Line && bytes.HasPrefix(raw, []byte(`{"id":`)) && !bytes.HasPrefix(raw, prefix) {
 			return nil // another trace's line: not decoded
 		}
-		got, _, err := decodeTraceSalvaging(raw, nil)
+		got, _, err := decodeTraceSalvaging(raw, false)
 		if err != nil || got.ID != t.ID {
 			return nil
 		}

@@ -21,22 +21,34 @@ type DHistogram struct {
 	N      int64
 }
 
-// DBin is the bin of |d| = a.
-func DBin(a float64) int {
-	if a <= math.Pow(10, dBinLo) {
-		return 0
+// dEdges are the bins' upper edges (DBinEdge), computed once: a run's
+// every d_k is binned as it is read.
+var dEdges = func() (e [DBins]float64) {
+	for b := range e {
+		e[b] = math.Inf(1)
+		if b < DBins-1 {
+			e[b] = math.Pow(10, dBinLo+float64(b)/dBinsPerDecade)
+		}
 	}
-	b := int(math.Ceil((math.Log10(a) - dBinLo) * dBinsPerDecade))
-	return min(max(b, 1), DBins-1)
+	return e
+}()
+
+// DBin is the bin of |d| = a: the first whose upper edge is at least a.
+func DBin(a float64) int {
+	lo, hi := 0, DBins-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if a <= dEdges[mid] {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // DBinEdge is the upper edge of bin b: +Inf for the last.
-func DBinEdge(b int) float64 {
-	if b >= DBins-1 {
-		return math.Inf(1)
-	}
-	return math.Pow(10, dBinLo+float64(b)/dBinsPerDecade)
-}
+func DBinEdge(b int) float64 { return dEdges[min(max(b, 0), DBins-1)] }
 
 // DMaxEdge is the largest finite bin edge (10^3).
 const DMaxEdge = 1e3

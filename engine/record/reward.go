@@ -136,11 +136,65 @@ func (t Terms) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads an object written by MarshalJSON (or any object with
 // those keys; missing keys stay zero, unknown keys are ignored).
 func (t *Terms) UnmarshalJSON(b []byte) error {
+	if t.unmarshalLayout(b) {
+		return nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("terms: %w", err)
 	}
 	return t.fromMap(m)
+}
+
+// unmarshalLayout reads b when it is laid out exactly as MarshalJSON
+// writes it, without a map or reflection (opening a run reads one Terms per
+// trace, and the map made most of a trace's allocations); false leaves t
+// as it was, for UnmarshalJSON to read b as any object.
+func (t *Terms) unmarshalLayout(b []byte) bool {
+	if len(b) < 2 || b[0] != '{' {
+		return false
+	}
+	p := b[1:]
+	var out Terms
+	for i, f := range out.fields() {
+		if i > 0 {
+			if len(p) == 0 || p[0] != ',' {
+				return false
+			}
+			p = p[1:]
+		}
+		if len(p) < len(f.key)+3 || p[0] != '"' || string(p[1:1+len(f.key)]) != f.key || p[1+len(f.key)] != '"' || p[2+len(f.key)] != ':' {
+			return false
+		}
+		p = p[len(f.key)+3:]
+		end := bytes.IndexAny(p, ",}")
+		if end < 0 {
+			return false
+		}
+		v := p[:end]
+		p = p[end:]
+		if len(v) == 0 || (v[0] != '"' && !json.Valid(v)) { // strconv takes more than JSON's numbers
+			return false
+		}
+		if f.i != nil {
+			n, err := strconv.ParseInt(string(v), 10, 0)
+			if err != nil {
+				return false
+			}
+			*f.i = int(n)
+			continue
+		}
+		x, err := ParseFloat(v)
+		if err != nil || len(bytes.TrimSpace(v)) != len(v) {
+			return false
+		}
+		*f.f = x
+	}
+	if string(p) != "}" {
+		return false
+	}
+	*t = out
+	return true
 }
 
 func (t *Terms) fromMap(m map[string]json.RawMessage) error {

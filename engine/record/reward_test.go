@@ -1,6 +1,8 @@
 package record
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -188,5 +190,50 @@ func TestCheckText(t *testing.T) {
 	}
 	if err := CheckText("question", "what is 2+2?"); err != nil {
 		t.Error(err)
+	}
+}
+
+// Terms read back as written, by the layout reader for what MarshalJSON
+// writes and by the map for any other object, to the same values.
+func TestTermsJSONLayout(t *testing.T) {
+	base := Terms{SolutionMean: -0.25, SolutionMin: -1.5, SolutionMinPos: 7, KLMean: 0.125, KLMax: 3, KLMaxPos: 41,
+		RSS: -0.3, RKL: 0.9, Penalty: -1, Reward: -2.2, NoEntKLMean: math.NaN(), NoEntKLMax: math.Inf(1),
+		NoEntRKL: math.Inf(-1), NoEntReward: 1e-300}
+	same := func(a, b Terms) bool {
+		return fmt.Sprintf("%v", a) == fmt.Sprintf("%v", b)
+	}
+	written, _ := base.MarshalJSON()
+	var viaLayout Terms
+	if !viaLayout.unmarshalLayout(written) || !same(viaLayout, base) {
+		t.Fatalf("layout read %+v from %s", viaLayout, written)
+	}
+	for _, c := range []struct {
+		name, json string
+		ok         bool // read at all
+	}{
+		{"spaced", strings.ReplaceAll(string(written), ":", ": "), true},
+		{"reordered", `{"reward":-2.2,"solution_min_pos":7}`, true},
+		{"hex float", strings.Replace(string(written), `"kl_max":3`, `"kl_max":0x1p3`, 1), false},
+		{"plus int", strings.Replace(string(written), `"kl_max_pos":41`, `"kl_max_pos":+41`, 1), false},
+		{"trailing dot", strings.Replace(string(written), `"kl_max":3`, `"kl_max":3.`, 1), false},
+		{"unknown key", strings.Replace(string(written), `{`, `{"x":1,`, 1), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var fast Terms
+			if fast.unmarshalLayout([]byte(c.json)) {
+				t.Errorf("the layout reader took %s", c.json)
+			}
+			var m map[string]json.RawMessage
+			var want Terms
+			wantErr := json.Unmarshal([]byte(c.json), &m)
+			if wantErr == nil {
+				wantErr = want.fromMap(m)
+			}
+			var got Terms
+			err := got.UnmarshalJSON([]byte(c.json))
+			if (err == nil) != c.ok || (wantErr == nil) != c.ok || !same(got, want) {
+				t.Errorf("read %+v (%v), the map reads %+v (%v)", got, err, want, wantErr)
+			}
+		})
 	}
 }
