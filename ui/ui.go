@@ -200,6 +200,7 @@ type runStatus struct {
 	followedFrom time.Time
 	phase        string
 	device       string // where the run computes (event.DeviceChoice.Label), from its device event
+	deviceShort  string // the same in a word (ShortLabel: gpu:0, cpu), for a narrow header
 	done         bool
 	closed       bool
 	paused       bool // as set from this UI
@@ -647,7 +648,7 @@ func (m *Model) pull() {
 		}
 		switch e.Kind {
 		case sessions.KindDevice:
-			m.device = e.Device.Label()
+			m.device, m.deviceShort = e.Device.Label(), e.Device.ShortLabel()
 		case sessions.KindPlan:
 			m.planned = e.Count
 			if m.done && e.Count > m.stepsDone() {
@@ -1359,8 +1360,8 @@ func (m *Model) statusLine() string {
 	prog, hasProg := m.stepProgress()
 	// In the order read; where the terminal is too narrow for all, the
 	// least telling go first (headerDrop), then the line is cut.
-	parts := []headerPart{{strings.Join(tabs, ""), keepAlways}, {m.state(hasProg), keepAlways}}
-	add := func(text string, keep int) { parts = append(parts, headerPart{text, keep}) }
+	parts := []headerPart{{text: strings.Join(tabs, ""), keep: keepAlways}, {text: m.state(hasProg), keep: keepAlways}}
+	add := func(text string, keep int) { parts = append(parts, headerPart{text: text, keep: keep}) }
 	quiet, isQuiet := m.quietFor()
 	if isQuiet {
 		add("no new step for "+ago(quiet), keepHigh)
@@ -1377,7 +1378,7 @@ func (m *Model) statusLine() string {
 		add("reward "+num(m.reward, 3), keepHigh)
 	}
 	if m.device != "" {
-		add(m.device, keepDevice)
+		parts = append(parts, headerPart{text: m.device, keep: keepDevice, short: m.deviceShort, shortKeep: keepDeviceShort})
 	}
 	if m.memory != "" {
 		add(m.memory, keepMemory)
@@ -1402,19 +1403,26 @@ func (m *Model) statusLine() string {
 }
 
 // headerPart is one item of the status line and how much it is kept
-// when the line is too wide (keepAlways … keepName).
+// when the line is too wide (keepAlways … keepName). A part with a short
+// form becomes it, kept as shortKeep, where it would be left out.
 type headerPart struct {
-	text string
-	keep int
+	text      string
+	keep      int
+	short     string
+	shortKeep int
 }
 
 // How much a header part is kept: a narrow terminal drops the run's name
-// first, then the step's phase, the device, the memory, the pace, the
-// ETA; keepHigh and keepAlways parts are only cut with the line's end.
+// first, then the step's phase; the device's name then gives way to the
+// device in a word (gpu:0), which outlives the memory and the pace (where
+// a run computes tells more than either, and takes fewer columns), and
+// goes before the ETA; keepHigh and keepAlways parts are only cut with the
+// line's end.
 const (
 	keepAlways = iota
 	keepHigh
 	keepETA
+	keepDeviceShort
 	keepPace
 	keepMemory
 	keepDevice
@@ -1422,10 +1430,10 @@ const (
 	keepName
 )
 
-// headerFit joins the parts with " · ", first leaving out, while the line
-// is wider than w, the least kept (the rightmost of those alike): the
-// run's ETA outlives the pace and the step's phase, the reward all of
-// them.
+// headerFit joins the parts with " · ", first shortening or leaving out,
+// while the line is wider than w, the least kept (the rightmost of those
+// alike): the run's ETA outlives the device, the pace and the step's
+// phase, the reward all of them.
 func headerFit(parts []headerPart, w int) string {
 	join := func() string {
 		texts := make([]string, len(parts))
@@ -1445,7 +1453,11 @@ func headerFit(parts []headerPart, w int) string {
 		if drop < 0 {
 			break
 		}
-		parts = append(parts[:drop], parts[drop+1:]...)
+		if p := &parts[drop]; p.short != "" && p.short != p.text {
+			p.text, p.keep, p.short = p.short, p.shortKeep, ""
+		} else {
+			parts = append(parts[:drop], parts[drop+1:]...)
+		}
 		line = join()
 	}
 	return line

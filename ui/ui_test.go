@@ -1030,6 +1030,49 @@ func TestHeaderKeepsTheRewardAt80Columns(t *testing.T) {
 	}
 }
 
+// TestHeaderKeepsTheDeviceAt120Columns: at 120 columns a run training on
+// a GPU, in the step's longest phase (reconstructing), keeps which device
+// it trains on in its header: the device's name gives way to its short
+// form (gpu:0) before it is left out, and that outlives the memory and
+// the pace. The header dropped the device there while it kept them.
+func TestHeaderKeepsTheDeviceAt120Columns(t *testing.T) {
+	r := newTestRun(t, 12, 2, 4, 60)
+	// The device event of the session that resumed it after step 12.
+	r.Emit(event.Device{Time: t0.Add(75 * time.Second), Step: 13, DeviceChoice: event.DeviceChoice{Backend: "vulkan/NVIDIA H200 NVL (rev a1)", GPU: "gpu:0", Why: "asked for"}})
+	r.Emit(event.Metrics{Time: t0.Add(78 * time.Second), Step: 13, Values: map[string]float64{"reward": 0.3, "memory_device_peak_gib": 3.2, "memory_host_gib": 1.1}})
+	r.Emit(event.Progress{Time: t0.Add(82 * time.Second), Started: t0.Add(80 * time.Second), Step: 14, Phase: "reconstructing", Done: 1, Total: 4, Unit: "passes"})
+	r.Flush()
+	for _, c := range []struct {
+		w, h       int
+		want       []string
+		avoid      []string
+		goldenName string
+	}{
+		// Room for it all but the run's name.
+		{240, 30, []string{"vulkan/NVIDIA H200 NVL gpu:0", "gpu 3.2 GiB", "st/min", "ETA", "step 14: reconstructing 1/4 passes"}, nil, ""},
+		{120, 40, []string{" · gpu:0 · ", "st/min", "ETA"}, []string{"vulkan/", "reconstructing"}, "dashboard_gpu_120x40"},
+	} {
+		m := sized(t, r, c.w, c.h, &fakeControl{})
+		m.pull()
+		v := m.View()
+		h := strings.SplitN(v, "\n", 2)[0]
+		for _, w := range c.want {
+			if !strings.Contains(h, w) {
+				t.Errorf("at %d columns the header %q lacks %q", c.w, h, w)
+			}
+		}
+		for _, a := range c.avoid {
+			if strings.Contains(h, a) {
+				t.Errorf("at %d columns the header %q shows %q", c.w, h, a)
+			}
+		}
+		golden.Fits(t, v, c.w, c.h)
+		if c.goldenName != "" {
+			golden.Assert(t, c.goldenName, v)
+		}
+	}
+}
+
 // TestHeaderCountsStepsDone: the header counts the steps done against the
 // planned total (metrics records number steps from 0, so a finished run of
 // 6 steps reads 6/6), the ETA counts the steps left from the same number,
@@ -1966,20 +2009,24 @@ func TestTracesFollowNewSteps(t *testing.T) {
 }
 
 // TestHeaderFit: a status line too wide for the terminal leaves out its
-// least telling parts first (the run's name, then the step's phase, the
-// device, the pace), so that the run's ETA and its reward stay.
+// least telling parts first (the run's name, then the step's phase), then
+// says the device in a word (cpu) before the memory and the pace go, so
+// that the run's ETA, its reward and where it runs stay.
 func TestHeaderFit(t *testing.T) {
-	parts := []headerPart{{"[1 Dashboard]", keepAlways}, {"running", keepAlways}, {"step 4/20", keepHigh}, {"reward -0.8", keepHigh},
-		{"cpu/avx512", keepDevice}, {"step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left", keepPhase},
-		{"44.7 st/min", keepPace}, {"ETA 21s", keepETA}, {"20261205-024645", keepName}}
+	parts := []headerPart{{text: "[1 Dashboard]", keep: keepAlways}, {text: "running", keep: keepAlways}, {text: "step 4/20", keep: keepHigh}, {text: "reward -0.8", keep: keepHigh},
+		{text: "cpu/avx512", keep: keepDevice, short: "cpu", shortKeep: keepDeviceShort}, {text: "cpu 0.3 GiB", keep: keepMemory},
+		{text: "step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left", keep: keepPhase},
+		{text: "44.7 st/min", keep: keepPace}, {text: "ETA 21s", keep: keepETA}, {text: "20261205-024645", keep: keepName}}
 	for _, c := range []struct {
 		w    int
 		want string
 	}{
-		{200, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · 44.7 st/min · ETA 21s · 20261205-024645"},
-		{160, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · 44.7 st/min · ETA 21s"},
-		{120, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · 44.7 st/min · ETA 21s"},
-		{80, "[1 Dashboard] · running · step 4/20 · reward -0.8 · 44.7 st/min · ETA 21s"},
+		{220, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · 44.7 st/min · ETA 21s · 20261205-024645"},
+		{180, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · 44.7 st/min · ETA 21s"},
+		{120, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
+		{95, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
+		{80, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · 44.7 st/min · ETA 21s"},
+		{70, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · ETA 21s"},
 		{60, "[1 Dashboard] · running · step 4/20 · reward -0.8 · ETA 21s"},
 		{30, "[1 Dashboard] · running · step 4/20 · reward -0.8"}, // cut by the frame
 	} {

@@ -62,6 +62,20 @@ func (c DeviceChoice) Label() string {
 	return name
 }
 
+// ShortLabel is Label in a word, for a header with no room for the
+// device's name: which GPU ("gpu:1", "gpu:1 f16" on tensor cores) or the
+// kind of backend ("cpu").
+func (c DeviceChoice) ShortLabel() string {
+	if c.GPU == "" {
+		kind, _, _ := strings.Cut(c.Backend, "/")
+		return kind
+	}
+	if c.F16 {
+		return c.GPU + " f16"
+	}
+	return c.GPU
+}
+
 // String is the whole choice: "vulkan/NVIDIA H200 (gpu:1, a discrete GPU;
 // products on tensor cores (float16 operands, float32 sums))".
 func (c DeviceChoice) String() string {
