@@ -138,11 +138,7 @@ func TestStoreLeavesArraysOnDisk(t *testing.T) {
 		checkArraysOnDisk(t, st, 24)
 	})
 	t.Run("read", func(t *testing.T) {
-		ro, err := OpenReadOnly(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ro.Close()
+		ro := openReadOnly(t, dir)
 		checkArraysOnDisk(t, ro.Store(), 24)
 		if h := ro.Store().DHistogram(); h != wantHistogram(0, 4, 2, 3) {
 			t.Errorf("histogram of %d d_k, want %d", h.N, wantHistogram(0, 4, 2, 3).N)
@@ -186,11 +182,7 @@ func TestTraceReadBack(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			ro, err := OpenReadOnly(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ro.Close()
+			ro := openReadOnly(t, dir)
 			tc.change(t, traceFileName(dir, 1))
 			tr, err := ro.Store().Trace("1-0-0")
 			if tc.wantErr == "" {
@@ -254,15 +246,11 @@ func TestRescoreArraysOnDisk(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := OpenReadOnly(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	ro := openReadOnly(t, dir)
 	t.Run("read", func(t *testing.T) { check(t, ro.Store()) })
 	ro.Close()
 	// A writer does not follow the file: rewritten under it, the line is gone.
-	w, err = Open(dir, nil)
+	w, err := Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,4 +259,15 @@ func TestRescoreArraysOnDisk(t *testing.T) {
 	if _, err := w.Store().ReadRescore("1-0-0"); err == nil || !strings.Contains(err.Error(), RescoresFile) || !strings.Contains(err.Error(), "reopen") {
 		t.Errorf("rescores.jsonl rewritten: %v", err)
 	}
+}
+
+// openReadOnly opens dir read-only for the rest of the test.
+func openReadOnly(t *testing.T, dir string) *Run {
+	t.Helper()
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ro.Close() })
+	return ro
 }
