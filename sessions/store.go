@@ -173,6 +173,17 @@ func (s *Store) Trace(id string) (TraceRecord, error) {
 	return readTraceBack(st.rec, st.at)
 }
 
+// TraceLine returns the file and 1-based line that hold trace id: "" and 0
+// for a trace not (yet) written.
+func (s *Store) TraceLine(id string) (file string, line int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if i, ok := s.byID[id]; ok {
+		return s.traces[i].rec.File, s.traces[i].rec.Line
+	}
+	return "", 0
+}
+
 // Label returns the current label of a trace (LabelNone if unreviewed).
 func (s *Store) Label(id string) LabelState {
 	s.mu.RLock()

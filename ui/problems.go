@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -53,8 +51,8 @@ type traceGap struct {
 	step int
 	what string
 	// file and line are where the trace was read from (TraceRecord.File,
-	// Line); "" and 0 for a trace sampled in this session, whose line
-	// findTraceLines looks up.
+	// Line); "" and 0 for a trace sampled in this session, whose line the
+	// store knows once it is written (Store.TraceLine).
 	file string
 	line int
 }
@@ -75,8 +73,7 @@ type problemsView struct {
 
 	events []sessions.EventRecord // errors, skipped rows, dropped traces
 	gaps   []traceGap
-	fatal  string         // the latest fatal engine error ("" if none)
-	lines  map[string]int // trace id → its line in its trace file
+	fatal  string // the latest fatal engine error ("" if none)
 }
 
 // maxGaps bounds the incomplete traces listed (the count stays in the
@@ -84,7 +81,7 @@ type problemsView struct {
 const maxGaps = 200
 
 func newProblemsView() problemsView {
-	return problemsView{keys: keys.NewProblems(), stale: true, lines: map[string]int{}}
+	return problemsView{keys: keys.NewProblems(), stale: true}
 }
 
 // note takes the events of one pull that are problems.
@@ -170,10 +167,12 @@ func (m *Model) problemList() []problem {
 	}
 	for _, g := range p.gaps[:min(len(p.gaps), maxGaps)] {
 		where := rel(filepath.Join(dir, sessions.TracesDir, fmt.Sprintf("%06d.jsonl", g.step)))
-		if g.line > 0 {
-			where = rel(g.file) + ":" + strconv.Itoa(g.line)
-		} else if l := p.lines[g.id]; l > 0 {
-			where += ":" + strconv.Itoa(l)
+		file, line := g.file, g.line
+		if line == 0 { // sampled in this session: its line, once written
+			file, line = m.sh.store.TraceLine(g.id)
+		}
+		if line > 0 {
+			where = rel(file) + ":" + strconv.Itoa(line)
 		}
 		out = append(out, problem{sev: sevError, where: where, trace: g.id,
 			msg:     "trace " + g.id + ": " + g.what,
@@ -370,50 +369,13 @@ func eventProblem(e sessions.EventRecord, rel func(string) string) problem {
 	return p
 }
 
-// findTraceLines looks up, in the trace files, the lines of the traces
-// whose arrays are incomplete and that were not read from a file (traces
-// sampled in this session, which this process wrote with "id":"…", the
-// form matched here), at most maxGaps of them, each once.
-func (m *Model) findTraceLines() {
-	p := &m.probs
-	if !m.hasRun() {
-		return
-	}
-	byStep := map[int][]string{}
-	for _, g := range p.gaps[:min(len(p.gaps), maxGaps)] {
-		if _, ok := p.lines[g.id]; !ok && g.line == 0 {
-			byStep[g.step] = append(byStep[g.step], g.id)
-		}
-	}
-	for step, ids := range byStep {
-		data, err := os.ReadFile(filepath.Join(m.sh.run.Dir(), sessions.TracesDir, fmt.Sprintf("%06d.jsonl", step)))
-		if err != nil {
-			continue
-		}
-		for i, line := range bytes.Split(data, []byte("\n")) {
-			for _, id := range ids {
-				if bytes.Contains(line, []byte(`"id":"`+id+`"`)) {
-					p.lines[id] = i + 1
-				}
-			}
-		}
-		for _, id := range ids {
-			if _, ok := p.lines[id]; !ok {
-				p.lines[id] = 0 // not on disk (yet): not looked up again
-			}
-		}
-	}
-	p.stale = true
-}
-
 // openProblems shows the overlay.
 func (m *Model) openProblems() {
 	if !m.hasRun() {
 		m.say("no run open: the problems view lists the open run's problems")
 		return
 	}
-	m.findTraceLines()
-	m.probs.open = true
+	m.probs.open, m.probs.stale = true, true // stale: traces written since have their lines
 	m.problemList()
 }
 
