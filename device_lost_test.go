@@ -82,12 +82,14 @@ func TestCommandsOnALostDevice(t *testing.T) {
 	}
 }
 
-// TestARunOnALostDeviceSaysTheWayOnOnce: a run whose GPU is lost in a
-// step stops with the device named and --device cpu said once, in the
-// run's own way on (resume it on the CPU), on each line that says so; the
-// device's error ended with its own advice to use --device cpu, so each
-// line said it twice. The command that continues the run is unchanged:
-// rlt run --resume DIR --device cpu.
+// TestARunOnALostDeviceSaysTheWayOnOnce: a run whose GPU is lost, in a
+// step or while a checkpoint reads the weights back, stops with the device
+// named and --device cpu said once, in the run's own way on (resume it on
+// the CPU), on each line that says so; the device's error ended with its
+// own advice to use --device cpu, so each line said it twice, and a loss in
+// a checkpoint said only that advice, so the workbench's exit line left
+// --device cpu out. The command that continues the run is rlt run --resume
+// DIR --device cpu.
 func TestARunOnALostDeviceSaysTheWayOnOnce(t *testing.T) {
 	where, err := device.MemoryOf(device.GPU)
 	if err != nil {
@@ -97,41 +99,64 @@ func TestARunOnALostDeviceSaysTheWayOnOnce(t *testing.T) {
 		t.Skipf("no Vulkan device: %v", err)
 	}
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	// No checkpoints: the loss comes in a step (a checkpoint's failure is
-	// said by the runner, once already), early in step 0's sampling.
-	cfgPath := filepath.Join(t.TempDir(), "small.toml")
-	if err := os.WriteFile(cfgPath, []byte(strings.Replace(smallRun, "checkpoint_every = 1", "checkpoint_every = 0", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("RLT_VULKAN_LOSE_AFTER", "5")
-	runs := t.TempDir()
-	code, out, errs := runCLI(t, "", "run", "--headless", "--device", "gpu", "--steps", "3", "--runs", runs, "--config", cfgPath)
-	if code == 0 {
-		t.Fatalf("exit 0:\n%s%s", out, errs)
-	}
-	said := 0
-	for _, line := range strings.Split(errs, "\n") {
-		if !strings.Contains(line, "device lost") {
-			continue
-		}
-		said++
-		if n := strings.Count(line, "--device cpu"); n != 1 {
-			t.Errorf("--device cpu said %d times, want once:\n%s", n, line)
-		}
-		if !strings.Contains(line, "vulkan ("+where.GPU+")") || !strings.HasSuffix(line, "; "+device.ResumeOnCPU) {
-			t.Errorf("want the device (%s) named and the way on (%q) at the end:\n%s", where.GPU, device.ResumeOnCPU, line)
-		}
-	}
-	if said == 0 {
-		t.Fatalf("no line says the device was lost:\n%s", errs)
-	}
-	entries, err := os.ReadDir(runs)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("run folders: %v %v", entries, err)
-	}
-	dir := filepath.Join(runs, entries[0].Name())
-	if got, want := continueCommand(dir), "rlt run --resume "+shellQuote(dir)+" --device cpu"; got != want {
-		t.Errorf("continueCommand = %q, want %q", got, want)
+	for _, c := range []struct {
+		name            string
+		checkpointEvery string
+		// lose: the batches to lose the device at, tried in turn until
+		// the loss lands where the case wants it (within).
+		lose   []int
+		within string
+	}{
+		// No checkpoints: the loss comes early in step 0's sampling.
+		{"in a step", "0", []int{5}, "step 0"},
+		// Each checkpoint reads every weight back, many batches.
+		{"in a checkpoint", "1", []int{300, 600, 250, 450, 800}, "checkpoint of step"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfgPath := filepath.Join(t.TempDir(), "small.toml")
+			if err := os.WriteFile(cfgPath, []byte(strings.Replace(smallRun, "checkpoint_every = 1", "checkpoint_every = "+c.checkpointEvery, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var errs, dir string
+			for _, n := range c.lose {
+				t.Setenv("RLT_VULKAN_LOSE_AFTER", strconv.Itoa(n))
+				runs := t.TempDir()
+				code, out, stderr := runCLI(t, "", "run", "--headless", "--device", "gpu", "--steps", "3", "--runs", runs, "--config", cfgPath)
+				if code == 0 {
+					continue // lost after the run's last batch
+				}
+				entries, err := os.ReadDir(runs)
+				if err != nil || len(entries) != 1 {
+					t.Fatalf("run folders: %v %v\n%s%s", entries, err, out, stderr)
+				}
+				if strings.Contains(stderr, c.within) {
+					errs, dir = stderr, filepath.Join(runs, entries[0].Name())
+					break
+				}
+			}
+			if dir == "" {
+				t.Fatalf("no loss at batches %v landed %s", c.lose, c.within)
+			}
+			said := 0
+			for _, line := range strings.Split(errs, "\n") {
+				if !strings.Contains(line, "device lost") {
+					continue
+				}
+				said++
+				if n := strings.Count(line, "--device cpu"); n != 1 {
+					t.Errorf("--device cpu said %d times, want once:\n%s", n, line)
+				}
+				if !strings.Contains(line, "vulkan ("+where.GPU+")") || !strings.HasSuffix(line, "; "+device.ResumeOnCPU) {
+					t.Errorf("want the device (%s) named and the way on (%q) at the end:\n%s", where.GPU, device.ResumeOnCPU, line)
+				}
+			}
+			if said == 0 {
+				t.Fatalf("no line says the device was lost:\n%s", errs)
+			}
+			if got, want := continueCommand(dir), "rlt run --resume "+shellQuote(dir)+" --device cpu"; got != want {
+				t.Errorf("continueCommand = %q, want %q", got, want)
+			}
+		})
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -391,7 +392,14 @@ func (h *Handle) onCheckpoint(step int) error {
 		}
 		return nil
 	}
-	err = fmt.Errorf("checkpoint of step %d failed, so the run stops: %w", step, err)
+	if h.e.Backend.Err() != nil {
+		// The device failed while the checkpoint read the weights back:
+		// the way on is the CPU, as for a step lost on the device (the
+		// workbench's exit line reads it to say --device cpu).
+		err = device.Failed(h.e.Backend, fmt.Sprintf("checkpoint of step %d failed, so the run stops", step), err)
+	} else {
+		err = fmt.Errorf("checkpoint of step %d failed, so the run stops: %w", step, err)
+	}
 	h.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err, Fatal: true})
 	h.StopWith(err)
 	// Reported above as the fatal error; returned, the engine would report
