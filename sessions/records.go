@@ -218,11 +218,12 @@ const (
 	KindImport     = "import"  // Name: the format read; Dir: the source; Count: traces imported; Extra: a note
 	KindSkipped    = "skipped" // an import left out the row at File:Line; Error says why
 	KindRescore    = "rescore" // Count rescores appended to rescores.jsonl; Extra: the scorer's models
-	// KindPlan: Count is how many steps a trainer's folder followed live
-	// now says its run takes, read after its import recorded another
+	// KindPlan: Count is how many steps the run now takes: a trainer's
+	// folder followed live says so after its import recorded another
 	// (ImportSource.PlannedSteps; the Hugging Face Trainer's max_steps
 	// comes with its first checkpoint, and changes when a run is resumed
-	// with another). The newest holds.
+	// with another), and a run of ours resumed with other steps records
+	// it beside config.toml (RecordSteps). The newest holds.
 	KindPlan = "plan"
 )
 

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -41,6 +42,9 @@ func (r *Run) RecordSteps(steps int) error {
 		return fmt.Errorf("record the planned steps: %w", err)
 	}
 	r.config = data
+	// A workbench following the run read its plan from config.toml when
+	// it opened the run; the event tells it the new one.
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindPlan, Count: steps})
 	return nil
 }
 

@@ -3,6 +3,7 @@ package sessions
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -89,6 +90,12 @@ func TestRecordStepsIsTheRunsPlan(t *testing.T) {
 		t.Errorf("the run's text after RecordSteps:\n%s", w.ConfigText())
 	}
 	w.Close()
+	// A workbench that opened the run before reads the new plan from its
+	// events.
+	evs, _ := openReadOnly(t, dir).Store().EventsSince(0)
+	if i := slices.IndexFunc(evs, func(e EventRecord) bool { return e.Kind == KindPlan }); i < 0 || evs[i].Count != 6 {
+		t.Errorf("no plan event of 6 steps in %+v", evs)
+	}
 	if on, _ := os.ReadFile(path); !strings.HasPrefix(string(on), "steps = 6 # planned at start\n") || !strings.HasSuffix(string(on), string(text)) {
 		t.Errorf("config.toml after RecordSteps:\n%s", on)
 	}

@@ -485,3 +485,40 @@ func TestRefusedResumeSaysEachProblemWhereItIs(t *testing.T) {
 		})
 	}
 }
+
+// A workbench following a run that another process resumes with another
+// number of steps counts against the new plan (config.toml, read when the
+// run was opened, said the old one).
+func TestFollowedRunTakesTheNewPlan(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w, err := sessions.Create(dir, testCfg{Task: "addition", Steps: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 0; s < 3; s++ {
+		w.Emit(event.Metrics{Time: t0.Add(time.Duration(s) * time.Second), Step: s, Values: map[string]float64{"reward": 1}})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := sessions.OpenReadOnlyWith(dir, sessions.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	m := newModel(Options{Session: &sessions.Session{Run: ro, ReadOnly: true, Steps: 30}}) // as rlt open reads config.toml
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	awaitHeader(t, m, []string{`step 3/30`}, nil)
+	w, err = sessions.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.RecordSteps(7); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	awaitHeader(t, m, []string{`step 3/7`}, nil)
+}
