@@ -13,8 +13,8 @@ import (
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
-	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
@@ -245,12 +245,12 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		hc.ModelType, cfg.Layers, cfg.Hidden, cfg.Intermediate, cfg.Heads, cfg.KVHeads, cfg.HeadDim(), cfg.Vocab)
 	fmt.Fprintf(w, "positions   %d (rope θ %g), rms eps %g, tied embeddings %v, q/k/v bias %v\n",
 		cfg.MaxPos, cfg.RopeTheta, cfg.RMSEps, cfg.Tied, cfg.QKVBias)
-	fmt.Fprintf(w, "parameters  %s in %d tensors (%s on disk)\n", humanCount(int(params)), len(folder.Tensors()), memory.Bytes(fileBytes))
+	fmt.Fprintf(w, "parameters  %s in %d tensors (%s on disk)\n", humanCount(int(params)), len(folder.Tensors()), size.Bytes(fileBytes))
 	fmt.Fprintf(w, "dtypes      %s\n", strings.Join(dts, ", "))
 	fmt.Fprintf(w, "memory      %s as float32 weights; training with AdamW needs about %s more (gradients and two moments)\n",
-		memory.Bytes(params*4), memory.Bytes(params*12))
+		size.Bytes(params*4), size.Bytes(params*12))
 	kvPerToken := int64(cfg.Layers * 2 * cfg.KVHeads * cfg.HeadDim() * 4)
-	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", memory.Bytes(kvPerToken))
+	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", size.Bytes(kvPerToken))
 	fmt.Fprintf(w, "tokenizer   %s\n", describeTokenizer(files, cfg.Vocab))
 	devLine, devErr := describeDevice(*dev, cfg, params)
 	fmt.Fprintf(w, "device      %s\n", devLine)
@@ -271,7 +271,7 @@ func describeGPUs() string {
 	}
 	var s []string
 	for _, g := range gpus {
-		s = append(s, fmt.Sprintf("gpu:%d %s (%s, %s)", g.Index, g.Name, g.Type, memory.Bytes(int64(g.DeviceLocalBytes))))
+		s = append(s, fmt.Sprintf("gpu:%d %s (%s, %s)", g.Index, g.Name, g.Type, size.Bytes(int64(g.DeviceLocalBytes))))
 	}
 	return strings.Join(s, ", ") + " (--device gpu:N)"
 }
@@ -303,9 +303,9 @@ func describeDevice(name string, cfg model.Config, params int64) (string, error)
 			verdict = "training does NOT fit: use --device cpu"
 		case where.MaxBuffer > 0 && uint64(elems)*4 > where.MaxBuffer:
 			verdict = fmt.Sprintf("training does NOT fit: %s is %s as float32, beyond the %s one allocation there holds: use --device cpu",
-				big, memory.Bytes(int64(elems)*4), memory.Bytes(int64(where.MaxBuffer)))
+				big, size.Bytes(int64(elems)*4), size.Bytes(int64(where.MaxBuffer)))
 		}
-		s += fmt.Sprintf("; %s device memory, %s for training before activations: %s", memory.Bytes(int64(mem)), memory.Bytes(int64(need)), verdict)
+		s += fmt.Sprintf("; %s device memory, %s for training before activations: %s", size.Bytes(int64(mem)), size.Bytes(int64(need)), verdict)
 	}
 	return s, nil
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
-	"github.com/rlt-workbench/rlt/engine/memory"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 	"github.com/rlt-workbench/rlt/ui"
@@ -345,7 +345,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if label := r.Device.Label(); label != "" {
 			dev = label
 		}
-		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, steps, best, memory.Bytes(r.Size), r.Created.Format("2006-01-02 15:04"), dev)
+		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, steps, best, size.Bytes(r.Size), r.Created.Format("2006-01-02 15:04"), dev)
 		if r.Note != "" {
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/device"
-	"github.com/rlt-workbench/rlt/engine/memory"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 // A run or a scoring that cannot fit the memory there is is refused before
@@ -91,7 +91,7 @@ func TestRefusesATensorPastTheGPUsBuffer(t *testing.T) {
 	}
 	// Both say the tensor's size and the GPU's allocation limit in the
 	// same words, so that the numbers can be compared.
-	tensor, limit := memory.Bytes(int64(rows)*32*4), memory.Bytes(int64(where.MaxBuffer))
+	tensor, limit := size.Bytes(int64(rows)*32*4), size.Bytes(int64(where.MaxBuffer))
 	if !strings.Contains(out, " is "+tensor+" as float32, beyond the "+limit+" one allocation") ||
 		!strings.Contains(errs, " is "+tensor+", and "+where.GPU+" allocates at most "+limit) {
 		t.Errorf("model info and the refusal do not both say %s and %s:\n%s\n%s", tensor, limit, out, errs)

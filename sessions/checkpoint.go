@@ -20,6 +20,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 // Files of a checkpoint folder, all written by SaveTrainerCheckpoint (the
@@ -184,8 +185,8 @@ func (r *Run) diskFull(err error) error {
 	if need == 0 {
 		return fmt.Errorf("%w: the disk holding %s is full; free some space and resume", err, r.dir)
 	}
-	return fmt.Errorf("%w: the disk holding %s is full: a checkpoint needs about %.1f MB free, and about %.1f MB are used with rotation keeping %d plus the one being written; free that much and resume",
-		err, r.dir, float64(need)/1e6, float64(need)*float64(r.opts.KeepLast+1)/1e6, r.opts.KeepLast)
+	return fmt.Errorf("%w: the disk holding %s is full: a checkpoint needs about %s free, and about %s are used with rotation keeping %d plus the one being written; free that much and resume",
+		err, r.dir, size.Bytes(need), size.Bytes(need*int64(r.opts.KeepLast+1)), r.opts.KeepLast)
 }
 
 // ModelSaver writes a model's Hugging Face files (config.json, weights)

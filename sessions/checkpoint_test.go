@@ -16,6 +16,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 // saveFake writes what a trainer would: teacher weights, optimiser moments
@@ -440,11 +441,11 @@ func TestCheckpointDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var size int64
+	var total int64
 	for _, n := range ck.State.Files {
-		size += n
+		total += n
 	}
-	want := fmt.Sprintf("needs about %.1f MB free, and about %.1f MB are used with rotation keeping 2", float64(size)/1e6, float64(size)*3/1e6)
+	want := fmt.Sprintf("needs about %s free, and about %s are used with rotation keeping 2", size.Bytes(total), size.Bytes(total*3))
 	if _, err := r.SaveCheckpoint(2, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want it to say %q", err, want)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 // Part is one line of an estimate.
@@ -42,9 +43,9 @@ func (e *Estimate) add(what string, b int64) { e.Parts = append(e.Parts, Part{wh
 func (e Estimate) String() string {
 	var parts []string
 	for _, p := range e.Parts {
-		parts = append(parts, fmt.Sprintf("%s %s", p.What, Bytes(p.Bytes)))
+		parts = append(parts, fmt.Sprintf("%s %s", p.What, size.Bytes(p.Bytes)))
 	}
-	return fmt.Sprintf("about %s (%s)", Bytes(e.Total()), strings.Join(parts, "; "))
+	return fmt.Sprintf("about %s (%s)", size.Bytes(e.Total()), strings.Join(parts, "; "))
 }
 
 // Runtime is what the process needs beside the numbers: the Go runtime,
@@ -271,7 +272,7 @@ func CheckBuffer(what, gpu string, maxBuffer int64, t Tensor) error {
 		return nil
 	}
 	return &TooBigError{msg: fmt.Sprintf("%s on %s: %s is %s, and %s allocates at most %s at once (maxMemoryAllocationSize).\nTo fit, try:\n  - --device cpu: compute on the CPU, in the host's memory",
-		what, gpu, t.What, Bytes(t.Bytes), gpu, Bytes(maxBuffer)), Need: t.Bytes, Have: maxBuffer}
+		what, gpu, t.What, size.Bytes(t.Bytes), gpu, size.Bytes(maxBuffer)), Need: t.Bytes, Have: maxBuffer}
 }
 
 // Fixes says what would make scoring need less.
@@ -319,7 +320,7 @@ func CheckWhere(what, gpu string, gpuBytes int64, e Estimate, fixes []string) er
 func OnDevice(gpu string, bytes int64) (Limit, error) {
 	l := Limit{bytes, "the memory of " + gpu}
 	if v := os.Getenv(EnvLimit); v != "" {
-		b, err := ParseBytes(v)
+		b, err := size.Parse(v)
 		if err != nil {
 			return Limit{}, fmt.Errorf("%s=%q: %w", EnvLimit, v, err)
 		}
@@ -342,7 +343,7 @@ func Available() (Limit, bool, error) {
 		}
 	}
 	if v := os.Getenv(EnvLimit); v != "" {
-		b, err := ParseBytes(v)
+		b, err := size.Parse(v)
 		if err != nil {
 			return Limit{}, false, fmt.Errorf("%s=%q: %w", EnvLimit, v, err)
 		}
@@ -416,29 +417,6 @@ func cgroupRoom(dir string) (int64, bool) {
 	return max(0, limit-used), true
 }
 
-// ParseBytes reads a size: a number of bytes, or one with a unit (KB, MB,
-// GB, TB as powers of 1000; KiB, MiB, GiB, TiB as powers of 1024).
-func ParseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
-	mult := 1.0
-	for _, u := range units {
-		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
-			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("not a size (want bytes, or a number with KB, MB, GB, KiB, MiB or GiB)")
-	}
-	return int64(v * mult), nil
-}
-
 // Check refuses what cannot fit: what names the command, fixes say what
 // would make it need less.
 func Check(what string, e Estimate, fixes []string) error {
@@ -458,7 +436,7 @@ func CheckAgainst(what string, e Estimate, l Limit, fixes []string) error {
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s needs %s, more than the %s available (%s).\nTo fit, try:", what, e, Bytes(l.Bytes), l.Source)
+	fmt.Fprintf(&b, "%s needs %s, more than the %s available (%s).\nTo fit, try:", what, e, size.Bytes(l.Bytes), l.Source)
 	for _, f := range fixes {
 		b.WriteString("\n  - " + f)
 	}
@@ -472,18 +450,3 @@ type TooBigError struct {
 }
 
 func (e *TooBigError) Error() string { return e.msg }
-
-// Bytes formats a size in binary units (GiB, MiB, KiB), as rlt model info,
-// the GPU's messages and the memory_*_gib metrics say sizes: one size reads
-// the same number everywhere the workbench prints it.
-func Bytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}

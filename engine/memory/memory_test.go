@@ -9,6 +9,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 var (
@@ -42,7 +43,7 @@ func TestEstimates(t *testing.T) {
 	} {
 		t.Logf("%s: %v", c.name, c.e)
 		if tot := c.e.Total(); tot < c.min || tot > c.max {
-			t.Errorf("%s: %s, want between %s and %s", c.name, Bytes(tot), Bytes(c.min), Bytes(c.max))
+			t.Errorf("%s: %s, want between %s and %s", c.name, size.Bytes(tot), size.Bytes(c.min), size.Bytes(c.max))
 		}
 	}
 	// A model scored through a server holds nothing here: its weights and
@@ -80,10 +81,10 @@ func TestEstimates(t *testing.T) {
 	capped := def
 	capped.MaxNewTokens = tiny.MaxPos
 	if got, want := far.Estimate().Total(), capped.Estimate().Total(); got != want {
-		t.Errorf("max_new_tokens %d: %s, want %s as at the model's %d positions", far.MaxNewTokens, Bytes(got), Bytes(want), tiny.MaxPos)
+		t.Errorf("max_new_tokens %d: %s, want %s as at the model's %d positions", far.MaxNewTokens, size.Bytes(got), size.Bytes(want), tiny.MaxPos)
 	}
 	if saved := q.Estimate().Total() - q16.Estimate().Total(); saved != 4*params {
-		t.Errorf("a 16-bit student and reference save %s, want %s (2 bytes a parameter each)", Bytes(saved), Bytes(4*params))
+		t.Errorf("a 16-bit student and reference save %s, want %s (2 bytes a parameter each)", size.Bytes(saved), size.Bytes(4*params))
 	}
 }
 
@@ -99,7 +100,7 @@ func TestCheckRefusesWhatCannotFit(t *testing.T) {
 	if !errors.As(err, &tb) || tb.Have != 50e6 || tb.Need != e.Total() {
 		t.Fatalf("50 MB limit: %v, want a TooBigError with need %d and have 50e6", err, e.Total())
 	}
-	for _, want := range []string{Bytes(e.Total()), "47.7 MiB available", EnvLimit, "micro_batch", "max_new_tokens", "BF16", "questions × grpo.samples"} {
+	for _, want := range []string{size.Bytes(e.Total()), "47.7 MiB available", EnvLimit, "micro_batch", "max_new_tokens", "BF16", "questions × grpo.samples"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal does not say %q:\n%v", want, err)
 		}
@@ -117,47 +118,6 @@ func TestCheckRefusesWhatCannotFit(t *testing.T) {
 // TestBytes: sizes are said in binary units with binary labels (KiB, MiB,
 // GiB), as rlt model info and the GPU's own messages say them, so that the
 // same size reads the same in a refusal and in the messages beside it.
-func TestBytes(t *testing.T) {
-	for _, c := range []struct {
-		n    int64
-		want string
-	}{
-		{0, "0 B"},
-		{1023, "1023 B"},
-		{1 << 10, "1.0 KiB"},
-		{1e6, "976.6 KiB"},
-		{1 << 20, "1.0 MiB"},
-		{544 << 20, "544.0 MiB"},
-		{1e9, "953.7 MiB"},
-		{1 << 30, "1.00 GiB"},
-		{3 << 29, "1.50 GiB"},
-		{24 << 30, "24.00 GiB"},
-	} {
-		if got := Bytes(c.n); got != c.want {
-			t.Errorf("Bytes(%d) = %q, want %q", c.n, got, c.want)
-		}
-		// A size copied from a refusal is one RLT_MEMORY_LIMIT takes.
-		if _, err := ParseBytes(Bytes(c.n)); err != nil {
-			t.Errorf("ParseBytes(Bytes(%d) = %q): %v", c.n, Bytes(c.n), err)
-		}
-	}
-}
-
-func TestParseBytes(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"123", 123, true}, {"2GB", 2e9, true}, {"1.5 GiB", 3 << 29, true}, {"512mib", 512 << 20, true},
-		{"10KB", 10e3, true}, {"-1", 0, false}, {"GB", 0, false}, {"1 parsec", 0, false},
-	} {
-		got, err := ParseBytes(c.in)
-		if (err == nil) != c.ok || (c.ok && got != c.want) {
-			t.Errorf("ParseBytes(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
-		}
-	}
-}
 
 // TestProcess reads this process's resident memory: more than a slice it
 // has just touched, and a peak no smaller than now.

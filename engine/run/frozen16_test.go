@@ -10,9 +10,9 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
-	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 // bf16Models copies the tiny teacher and student of dir as BF16 checkpoints.
@@ -150,7 +150,7 @@ func TestCheckMemoryOnTheDevice(t *testing.T) {
 	c.Device = "gpu"
 	err = CheckMemory(c)
 	for _, want := range []string{"this run on " + where.GPU, "RLT_MEMORY_LIMIT, on " + where.GPU,
-		"the fused head's logits on the GPU " + memory.Bytes(where.HeadBytes), "--device cpu"} {
+		"the fused head's logits on the GPU " + size.Bytes(where.HeadBytes), "--device cpu"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("on %s under 1 MiB: %v; want it to say %q", where.GPU, err, want)
 		}
