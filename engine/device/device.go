@@ -205,9 +205,16 @@ func Failed(be compute.Backend, what string, err error) error {
 // run again says so). The device's own advice to compute on the CPU (a
 // vulkan.Error's text ends with it, once per time the error is quoted) is
 // left out of the cause's text: wayOn says --device cpu, more exactly, and
-// said twice or more it read as two different instructions.
+// said twice or more it read as two different instructions. Likewise
+// what failed and the device are said once: a cause wrapped on the way up
+// often starts with what ("step 0: sampling: …"), and a device's own error
+// names the device.
 func FailedWith(be compute.Backend, what string, err error, wayOn string) error {
 	cause := strings.ReplaceAll(err.Error(), "; "+vulkan.ComputeOnCPU, "")
+	cause = strings.TrimPrefix(cause, what+": ")
+	if ve := (*vulkan.Error)(nil); errors.As(err, &ve) && ve.Device != "" {
+		return &failure{msg: fmt.Sprintf("%s: %s; %s", what, cause, wayOn), cause: err}
+	}
 	return &failure{msg: fmt.Sprintf("%s on %s: %s; %s", what, be.Name(), cause, wayOn), cause: err}
 }
 

@@ -262,12 +262,13 @@ func TestFailedSaysTheWayOnOnce(t *testing.T) {
 		name   string
 		err    error
 		wayOn  string
-		vulkan bool // the cause holds lost, whose text must stay
+		vulkan bool   // the cause holds lost, whose text must stay
+		starts string // what the message starts with: what failed, and where
 	}{
-		{"a run's step", lost, ResumeOnCPU, true},
-		{"wrapped on the way up", fmt.Errorf("step 0: sampling: %w", lost), ResumeOnCPU, true},
-		{"the work's error and the device's", errors.Join(fmt.Errorf("score: %w", lost), lost), "run it again with --device cpu", true},
-		{"a cause without the advice", errors.New("device lost: VK_ERROR_DEVICE_LOST"), ResumeOnCPU, false},
+		{"a run's step", lost, ResumeOnCPU, true, "step 0: vulkan (llvmpipe): "},
+		{"wrapped on the way up", fmt.Errorf("step 0: sampling: %w", lost), ResumeOnCPU, true, "step 0: sampling: vulkan (llvmpipe): "},
+		{"the work's error and the device's", errors.Join(fmt.Errorf("score: %w", lost), lost), "run it again with --device cpu", true, "step 0: score: vulkan (llvmpipe): "},
+		{"a cause without the advice", errors.New("device lost: VK_ERROR_DEVICE_LOST"), ResumeOnCPU, false, "step 0 on " + be.Name() + ": device lost"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := FailedWith(be, "step 0", c.err, c.wayOn)
@@ -280,8 +281,11 @@ func TestFailedSaysTheWayOnOnce(t *testing.T) {
 			if n := strings.Count(msg, "--device cpu"); n != 1 {
 				t.Errorf("--device cpu said %d times, want once:\n%s", n, msg)
 			}
-			if !strings.HasPrefix(msg, "step 0 on "+be.Name()+": ") || !strings.HasSuffix(msg, "; "+c.wayOn) {
-				t.Errorf("%q: want what failed, on which device, and the way on at the end", msg)
+			if !strings.HasPrefix(msg, c.starts) || !strings.HasSuffix(msg, "; "+c.wayOn) {
+				t.Errorf("%q: want it to start %q (what failed, on which device, each once) and end with the way on", msg, c.starts)
+			}
+			if strings.Count(msg, "step 0") != 1 {
+				t.Errorf("%q: what failed said more than once", msg)
 			}
 			if !errors.Is(err, c.err) {
 				t.Errorf("%v does not wrap its cause", err)
