@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -21,6 +22,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -365,7 +367,12 @@ func TestServeStopsOnDeviceFailure(t *testing.T) {
 	if served != 3 {
 		t.Fatalf("served %d requests, want 3", served)
 	}
-	if msg := deviceFailed(be, "computing", be.Err()).Error(); !strings.Contains(msg, "--device cpu") || !strings.Contains(msg, be.Name()) {
+	// The device's own error names it (once: device.FailedWith).
+	var ve *vulkan.Error
+	if !errors.As(be.Err(), &ve) {
+		t.Fatalf("the backend's error %v is not the device's", be.Err())
+	}
+	if msg := deviceFailed(be, "computing", be.Err()).Error(); !strings.Contains(msg, "--device cpu") || !strings.Contains(msg, "vulkan ("+ve.Device+")") {
 		t.Fatalf("the message %q does not name the device and the way on", msg)
 	}
 }
