@@ -77,10 +77,19 @@ type Follower struct {
 	tail    []byte // last bytes before offset, to detect rewrites
 	checked bool   // offset validated against the file content
 	notices []Notice
-	more    bool    // the last Poll stopped at maxPollBytes
-	missing bool    // the file was seen not to exist
-	parked  bool    // closed by park until the file changes
-	starts  []int64 // where each line the last Poll returned starts
+	more    bool      // the last Poll stopped at maxPollBytes
+	missing bool      // the file was seen not to exist
+	parked  bool      // closed by park until the file changes
+	pos     []LinePos // where each line the last Poll returned is
+	blanks  int       // blank lines read since the last line returned
+}
+
+// LinePos is where a line Poll returned is in its file: the byte offset it
+// starts at, and how many blank lines came just before it (skipped, yet
+// lines of the file that its line number counts).
+type LinePos struct {
+	Offset int64
+	Blanks int
 }
 
 // NewFollower follows path starting at byte fromOffset, which should be 0 or
@@ -97,9 +106,9 @@ func NewFollower(path string, fromOffset int64) *Follower {
 // Path is the followed file.
 func (f *Follower) Path() string { return f.path }
 
-// LineStarts returns the file offset of each line the last Poll returned,
-// in order (valid until the next Poll).
-func (f *Follower) LineStarts() []int64 { return f.starts }
+// Positions returns where each line the last Poll returned is, in order
+// (valid until the next Poll).
+func (f *Follower) Positions() []LinePos { return f.pos }
 
 // Offset is the position just after the last delivered line; pass it to
 // NewFollower to resume later.
@@ -117,7 +126,7 @@ func (f *Follower) notice(k NoticeKind, format string, args ...any) {
 }
 
 func (f *Follower) restart() {
-	f.offset = 0
+	f.offset, f.blanks = 0, 0
 	f.pending = f.pending[:0]
 	f.tail = f.tail[:0]
 	f.checked = true
@@ -163,7 +172,7 @@ func (f *Follower) Close() error {
 // slices are freshly allocated and owned by the caller.
 func (f *Follower) Poll() ([][]byte, error) {
 	f.more = false
-	f.starts = f.starts[:0]
+	f.pos = f.pos[:0]
 	st, err := os.Stat(f.path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -255,10 +264,12 @@ func (f *Follower) Poll() ([][]byte, error) {
 		start := at
 		at += int64(i + 1)
 		if len(bytes.TrimSpace(line)) == 0 {
+			f.blanks++
 			continue
 		}
 		lines = append(lines, bytes.Clone(line))
-		f.starts = append(f.starts, start)
+		f.pos = append(f.pos, LinePos{Offset: start, Blanks: f.blanks})
+		f.blanks = 0
 	}
 	f.offset += int64(last + 1)
 	f.tail = append(f.tail[:0], buf[max(0, last+1-32):last+1]...)

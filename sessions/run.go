@@ -791,16 +791,20 @@ func (r *Run) pollFile(path string, kind byte) {
 				r.store.addIssue(Issue{File: path, Msg: n.Msg})
 			}
 		}
-		if fl.partial > 0 && fl.line+len(lines) >= fl.partial {
+		pos := fl.f.Positions()
+		last := fl.line // the number of the last line this poll read
+		for _, p := range pos {
+			last += 1 + p.Blanks
+		}
+		if fl.partial > 0 && last >= fl.partial {
 			// It was being written, not left by a crash: withdraw the issue
 			// before the line is read (which reports it anew if it is broken).
 			r.store.dropIssue(path, fl.partial)
 			fl.partial = 0
 		}
-		starts := fl.f.LineStarts()
 		for i, l := range lines {
-			fl.line++
-			r.ingest(kind, path, fl.line, starts[i], l)
+			fl.line += 1 + pos[i].Blanks // blank lines are lines of the file too
+			r.ingest(kind, path, fl.line, pos[i].Offset, l)
 		}
 		if err != nil {
 			r.store.addIssue(Issue{File: path, Msg: err.Error()})

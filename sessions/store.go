@@ -45,10 +45,10 @@ const maxStoreIssues = 1000
 // Store is the in-memory view of a run that the UI reads. Writers (a Run's
 // Emit, or the followers of a read-only run) append to it; readers pull what
 // is new with the *Since methods and a cursor, and wait on Changed. Nothing
-// in it waits on disk, except Trace reading one trace's per-token arrays
-// back: the store keeps those only until the trace is in its file (a big
-// run's arrays are most of its size). Records handed out share memory with
-// the store and must be treated as read-only.
+// in it waits on disk, except Trace and ReadRescore reading one record's
+// per-token arrays back: the store keeps those only until the record is in
+// its file (a big run's arrays are most of its size). Records handed out
+// share memory with the store and must be treated as read-only.
 type Store struct {
 	mu           sync.RWMutex
 	metrics      []MetricRecord
@@ -167,10 +167,21 @@ func (s *Store) Trace(id string) (TraceRecord, error) {
 	}
 	st := s.traces[i]
 	s.mu.RUnlock()
-	if !st.onDisk || st.rec.Lengths.Empty() {
+	if !st.onDisk() || st.rec.Lengths.Empty() {
 		return *st.rec, nil
 	}
-	return readTraceBack(st.rec, st.at)
+	tr, at, err := readTraceBack(st.rec, st.at)
+	if err == nil && at != st.at {
+		// Found elsewhere in its file (rewritten since it was read): read
+		// from there next time, and say that line.
+		s.mu.Lock()
+		if j, ok := s.byID[id]; ok && s.traces[j].rec == st.rec {
+			s.traces[j].dropArrays(at)
+		}
+		s.mu.Unlock()
+		tr.Line = at.line
+	}
+	return tr, err
 }
 
 // TraceLine returns the file and 1-based line that hold trace id: "" and 0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 
@@ -15,14 +16,16 @@ import (
 var ErrNoTrace = errors.New("no such trace in the run")
 
 // storedTrace is a trace as the store holds it. Once the trace is in its
-// file (onDisk), rec has no per-token arrays: rec.File and rec.Line say
-// where Store.Trace reads them back, and rec.Lengths how long they are.
+// file (at names it), rec has no per-token arrays: Store.Trace reads them
+// back from there, and rec.Lengths says how long they are.
 type storedTrace struct {
-	rec    *TraceRecord
-	onDisk bool
-	at     lineAt // where rec's line is, when onDisk
-	bins   traceBins
+	rec  *TraceRecord
+	at   lineAt // where rec's line is; zero while the arrays are held
+	bins traceBins
 }
+
+// onDisk reports whether the trace's arrays are left in its file.
+func (st *storedTrace) onDisk() bool { return st.at.file != "" }
 
 // lineAt is where a record's line is: its file, 1-based line number, the
 // byte offset it starts at and its length without the newline.
@@ -40,7 +43,7 @@ func (st *storedTrace) dropArrays(at lineAt) {
 	t := *st.rec
 	t.File, t.Line = at.file, at.line
 	t.Tokens = record.Tokens{}
-	st.rec, st.onDisk, st.at = &t, true, at
+	st.rec, st.at = &t, at
 }
 
 // traceBins are one trace's nonzero record.DHistogram bins: kept so that a
@@ -118,53 +121,55 @@ func readLineAt(path string, off int64, n int) ([]byte, error) {
 }
 
 // readTraceBack returns t with its per-token arrays, read from its line of
-// its file (at). The line is checked to be t's (its ID, and arrays of t's
-// lengths); when it is not (a followed file rewritten since), the file is
-// searched for t's ID.
-func readTraceBack(t *TraceRecord, at lineAt) (TraceRecord, error) {
+// its file (at), and where that line is now. The line is checked to be t's
+// (its ID, step, segment, time and array lengths); when it is not (a
+// followed file rewritten since), the file is searched for t.
+func readTraceBack(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
 	if raw, err := readLineAt(at.file, at.off, at.n); err == nil {
-		if got, _, err := decodeTraceSalvaging(raw, false); err == nil && got.ID == t.ID && got.Tokens.Lengths() == t.Lengths {
+		if got, _, err := decodeTraceSalvaging(raw, false); err == nil && matchesListed(got, t) {
 			out := *t
 			out.Tokens = got.Tokens
-			return out, nil
+			return out, at, nil
 		}
 	}
-	return findTrace(t)
+	return findTrace(t, at)
 }
 
-// findTrace reads t's arrays from the line of its file that holds t.
-func findTrace(t *TraceRecord) (TraceRecord, error) {
-	where := fmt.Sprintf("%s:%d", t.File, t.Line)
+// matchesListed reports whether got, read back from a file, is the trace the
+// store listed as t: a line that moved, not another record of its ID.
+func matchesListed(got, t *TraceRecord) bool {
+	return got.ID == t.ID && got.Seg == t.Seg && got.Step == t.Step && got.Time.Equal(t.Time) &&
+		got.Tokens.Lengths() == t.Lengths
+}
+
+// findTrace reads t's arrays from the line of its file that holds t, and
+// says where that is.
+func findTrace(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
 	prefix := appendJSONString([]byte(`{"id":`), t.ID)
 	var found *TraceRecord
-	var mismatch error
+	var foundAt lineAt
 	stop := errors.New("found")
-	_, err := ReadLog(t.File, func(n int, raw []byte) error {
-		if n != t.Line && bytes.HasPrefix(raw, []byte(`{"id":`)) && !bytes.HasPrefix(raw, prefix) {
+	_, err := readLogAt(at.file, func(n int, off int64, raw []byte) error {
+		if n != at.line && bytes.HasPrefix(raw, []byte(`{"id":`)) && !bytes.HasPrefix(raw, prefix) {
 			return nil // another trace's line: not decoded
 		}
-		got, _, err := decodeTraceSalvaging(raw, false)
-		if err != nil || got.ID != t.ID {
-			return nil
+		if got, _, err := decodeTraceSalvaging(raw, false); err == nil && matchesListed(got, t) {
+			found, foundAt = got, lineAt{at.file, n, off, len(raw)}
+			return stop
 		}
-		if l := got.Tokens.Lengths(); l != t.Lengths {
-			mismatch = fmt.Errorf("line %d has trace %s with %d explanation tokens where %d were read before: the file changed since the run was opened; reopen it", n, t.ID, l.ExplanationTokens, t.Lengths.ExplanationTokens)
-			return nil
-		}
-		found = got
-		return stop
+		return nil
 	})
 	switch {
 	case found != nil:
 		out := *t
 		out.Tokens = found.Tokens
-		return out, nil
+		return out, foundAt, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return *t, at, fmt.Errorf("trace %s: read its per-token arrays back: %s is gone (removed since the run was opened); reopen the run", t.ID, at.file)
 	case err != nil && !errors.Is(err, stop):
-		return *t, fmt.Errorf("trace %s: read its per-token arrays back from %s: %w", t.ID, where, err)
-	case mismatch != nil:
-		return *t, fmt.Errorf("trace %s: read its per-token arrays back from %s: %w", t.ID, t.File, mismatch)
+		return *t, at, fmt.Errorf("trace %s: read its per-token arrays back from %s:%d: %w", t.ID, at.file, at.line, err)
 	default:
-		return *t, fmt.Errorf("trace %s: read its per-token arrays back: it is no longer in %s (the file changed since the run was opened); reopen the run", t.ID, t.File)
+		return *t, at, fmt.Errorf("trace %s: read its per-token arrays back: it is no longer in %s (the file changed since the run was opened); reopen the run", t.ID, at.file)
 	}
 }
 
@@ -182,7 +187,10 @@ type storedRescore struct {
 // rescores.jsonl (at), checked to be r's: the same trace, time and lengths.
 func readRescoreBack(r *RescoreRecord, at lineAt) (RescoreRecord, error) {
 	raw, err := readLineAt(at.file, at.off, at.n)
-	if err != nil && !errors.Is(err, io.EOF) { // EOF: the file is shorter now
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return *r, fmt.Errorf("trace %s: read its rescore's per-token arrays back: %s is gone (removed since the run was opened); reopen the run", r.Trace, at.file)
+	case err != nil && !errors.Is(err, io.EOF): // EOF: the file is shorter now
 		return *r, fmt.Errorf("trace %s: read its rescore's per-token arrays back from %s:%d: %w", r.Trace, at.file, at.line, err)
 	}
 	var got *RescoreRecord

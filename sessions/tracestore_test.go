@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -33,8 +34,8 @@ func checkArraysOnDisk(t *testing.T, st *Store, n int) {
 	t.Helper()
 	st.mu.RLock()
 	for _, s := range st.traces {
-		if !s.onDisk || s.rec.Tokens.Lengths() != (record.TokenLengths{}) {
-			t.Errorf("trace %s: arrays held in memory (on disk %v)", s.rec.ID, s.onDisk)
+		if !s.onDisk() || s.rec.Tokens.Lengths() != (record.TokenLengths{}) {
+			t.Errorf("trace %s: arrays held in memory (on disk %v)", s.rec.ID, s.onDisk())
 		}
 		// The store knows the line's bytes, not only its number.
 		raw, err := readLineAt(s.at.file, s.at.off, s.at.n)
@@ -146,34 +147,43 @@ func TestStoreLeavesArraysOnDisk(t *testing.T) {
 	})
 }
 
-// A trace whose file changed after the run was opened is read back by its
-// ID when its line moved, and otherwise comes without its arrays and an
-// error naming the file and what to do.
+// A trace whose file changed after the run was opened is read back where
+// its line moved to (and found there next time), and otherwise comes
+// without its arrays and an error naming the file and saying to reopen
+// the run; another record of its ID is not taken for it.
 func TestTraceReadBack(t *testing.T) {
+	rewrite := func(edit func(other *event.Trace)) func(t *testing.T, path string) {
+		return func(t *testing.T, path string) {
+			other := fakeTrace(1, 0, 0)
+			edit(&other)
+			writeFile(t, path, []byte(string(appendTrace(nil, traceRecord(other, 0)))+"\n"))
+		}
+	}
 	for _, tc := range []struct {
-		name    string
-		change  func(t *testing.T, path string)
-		wantErr string
+		name     string
+		change   func(t *testing.T, path string)
+		wantLine int    // where it reads back from
+		wantErr  string // else
 	}{
-		{"unchanged", func(*testing.T, string) {}, ""},
+		{"unchanged", func(*testing.T, string) {}, 1, ""},
 		{"lines moved", func(t *testing.T, path string) {
 			data, _ := os.ReadFile(path)
 			first, rest, _ := strings.Cut(string(data), "\n")
-			writeFile(t, path, []byte("\n\n"+rest+first+"\n"))
-		}, ""},
-		{"file removed", func(t *testing.T, path string) { os.Remove(path) }, "000001.jsonl"},
+			writeFile(t, path, []byte("\n\n"+rest+first+"\n")) // two blank lines, 1-0-1, then 1-0-0
+		}, 4, ""},
+		{"file removed", func(t *testing.T, path string) { os.Remove(path) }, 0, "is gone"},
 		{"trace gone", func(t *testing.T, path string) {
 			data, _ := os.ReadFile(path)
 			_, rest, _ := strings.Cut(string(data), "\n")
 			writeFile(t, path, []byte(rest))
-		}, "is no longer in"},
-		{"trace rewritten", func(t *testing.T, path string) {
-			other := fakeTrace(1, 0, 0)
-			other.Score.D = other.Score.D[:3]
-			other.Score.TeacherLP, other.Score.StudentLP = other.Score.TeacherLP[:3], other.Score.StudentLP[:3]
-			other.Score.ExplanationTokens, other.Score.ExplanationIDs = other.Score.ExplanationTokens[:3], other.Score.ExplanationIDs[:3]
-			writeFile(t, path, []byte(string(appendTrace(nil, traceRecord(other, 0)))+"\n"))
-		}, "changed since the run was opened"},
+		}, 0, "is no longer in"},
+		{"another record of its ID", rewrite(func(o *event.Trace) { o.Time = o.Time.Add(time.Hour) }), 0, "is no longer in"},
+		{"trace rewritten shorter", rewrite(func(o *event.Trace) {
+			sc := *o.Score
+			sc.D, sc.TeacherLP, sc.StudentLP = sc.D[:3], sc.TeacherLP[:3], sc.StudentLP[:3]
+			sc.ExplanationTokens, sc.ExplanationIDs = sc.ExplanationTokens[:3], sc.ExplanationIDs[:3]
+			o.Score = &sc
+		}), 0, "is no longer in"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
@@ -183,22 +193,27 @@ func TestTraceReadBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			ro := openReadOnly(t, dir)
-			tc.change(t, traceFileName(dir, 1))
+			path := traceFileName(dir, 1)
+			tc.change(t, path)
 			tr, err := ro.Store().Trace("1-0-0")
 			if tc.wantErr == "" {
 				want := fakeTrace(1, 0, 0).Score
 				if err != nil || !sameF32(tr.D, want.D) || !slices.Equal(tr.ExplanationTokens, want.ExplanationTokens) {
 					t.Errorf("read back %d d_k (%v), want %d", len(tr.D), err, len(want.D))
 				}
+				if file, n := ro.Store().TraceLine("1-0-0"); tr.Line != tc.wantLine || file != path || n != tc.wantLine {
+					t.Errorf("read back from line %d, the store now says %s:%d; want line %d", tr.Line, file, n, tc.wantLine)
+				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "1-0-0") {
-				t.Errorf("error %v, want one naming the trace and %q", err, tc.wantErr)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "1-0-0") ||
+				!strings.Contains(err.Error(), path) || !strings.HasSuffix(err.Error(), "reopen the run") {
+				t.Errorf("error %v, want one naming the trace and its file, saying %q, and to reopen the run", err, tc.wantErr)
 			}
 			if tr.Question != fakeTrace(1, 0, 0).Question || len(tr.D) != 0 || tr.Lengths.D != 64 {
 				t.Errorf("on error: %+v", tr)
 			}
-			if _, err := ro.Store().Trace("9-9-9"); !strings.Contains(err.Error(), ErrNoTrace.Error()) {
+			if _, err := ro.Store().Trace("9-9-9"); !errors.Is(err, ErrNoTrace) {
 				t.Errorf("unknown trace: %v", err)
 			}
 		})
@@ -270,4 +285,40 @@ func openReadOnly(t *testing.T, dir string) *Run {
 	}
 	t.Cleanup(func() { ro.Close() })
 	return ro
+}
+
+// A followed file's blank lines are lines too: a trace appended after
+// some (and after \r\n endings) is at the line an editor shows, as is a
+// broken record after it, and reads back from there.
+func TestFollowedLinesAfterBlankLines(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 1, 1, 2)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	path := traceFileName(dir, 0)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := appendTrace(nil, traceRecord(fakeTrace(0, 0, 5), 0))
+	f.WriteString("\r\n\n" + string(line) + "\r\n\n{broken\n") // lines 3 and 4 blank, the trace on 5, 6 blank, 7 broken
+	f.Close()
+	st := ro.Store()
+	waitFor(t, st, func() bool { _, n, _ := st.Counts(); return n == 3 && st.Broken() == 1 })
+	if file, n := st.TraceLine("0-0-5"); file != path || n != 5 {
+		t.Errorf("the trace is at %s:%d, want %s:5", file, n, path)
+	}
+	if tr, err := st.Trace("0-0-5"); err != nil || !sameF32(tr.D, fakeTrace(0, 0, 5).Score.D) {
+		t.Errorf("read back %d d_k: %v", len(tr.D), err)
+	}
+	if is := st.Issues(); len(is) != 1 || is[0].File != path || is[0].Line != 7 {
+		t.Errorf("issues %+v, want the broken record at %s:7", is, path)
+	}
 }
