@@ -497,11 +497,11 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		Error string `json:"error"`
 	}
 	// The traces to score, and those whose scores are stored already.
-	stored := map[string]sessions.RescoreRecord{}
+	stored := map[string]bool{} // their arrays are read back as they are printed
 	todo := 0
 	for _, t := range traces {
 		if rs, ok := run.Store().Rescore(t.ID); ok && !again && rs.Teacher == tname && rs.Student == sname && rs.Reward == sc.Cfg {
-			stored[t.ID] = rs
+			stored[t.ID] = true
 			continue
 		}
 		todo++
@@ -513,7 +513,7 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		var items []rlt.Item
 		var idx []int // chunk index of each item
 		for i, t := range chunk {
-			if _, ok := stored[t.ID]; ok {
+			if stored[t.ID] {
 				continue
 			}
 			items = append(items, rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended})
@@ -528,7 +528,7 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		var recs []sessions.RescoreRecord
 		k := 0
 		for i, t := range chunk {
-			if _, ok := stored[t.ID]; ok {
+			if stored[t.ID] {
 				rs, err := run.Store().ReadRescore(t.ID)
 				if err != nil {
 					failed++

@@ -72,11 +72,13 @@ type TraceRecord struct {
 	// HasScore is false when the trace carried no score (Terms and the
 	// per-token arrays are then empty; Ended is still the extraction's).
 	HasScore bool
-	// File and Line are where the trace was read from (its trace file,
-	// as the run names it, and the 1-based line), for a problem with the
-	// record to say where it is, as broken records' issues do; "" and 0
-	// for a trace not read from a file (sampled in this session, not yet
-	// read back).
+	// File and Line are where the trace's line is (its trace file, as
+	// the run names it, and the 1-based line), for a problem with the
+	// record to say where it is, as broken records' issues do, and for
+	// the store to read its arrays back; "" and 0 for a trace not yet in
+	// a file (sampled in this session and not yet written: records handed
+	// out before the writer put it there keep them so, Store.TraceLine
+	// says where it went).
 	File string
 	Line int
 	record.Scored

@@ -99,11 +99,12 @@ func (d *detailScreen) setTrace(id string) bool {
 		d.sh.say("no trace %s", id)
 		return false
 	}
-	if err != nil {
-		d.sh.say("%v", err)
-	}
+	var rsErr error
 	d.own, d.has = rec, true
-	d.rs, d.hasRS = d.readRescore(id)
+	d.rs, d.hasRS, rsErr = d.readRescore(id)
+	if err := errors.Join(err, rsErr); err != nil {
+		d.sh.say("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
 	d.useRS = d.hasRS && !ownScores(&rec)
 	d.load(0)
 	return true
@@ -195,10 +196,13 @@ func (d *detailScreen) storeChanged() {
 	if ok == d.hasRS && (!ok || sameRescore(&rs, &d.rs)) {
 		return
 	}
-	d.rs, d.hasRS = rs, ok
-	if ok {
-		d.rs, d.hasRS = d.readRescore(d.own.ID)
+	if ok { // with its arrays
+		var err error
+		if rs, _, err = d.readRescore(d.own.ID); err != nil {
+			d.sh.say("%v", err)
+		}
 	}
+	d.rs, d.hasRS = rs, ok
 	switch {
 	case !ok:
 		if !d.useRS {
@@ -220,18 +224,15 @@ func sameRescore(a, b *sessions.RescoreRecord) bool {
 		a.Lengths == b.Lengths
 }
 
-// readRescore returns trace id's rescore with its per-token arrays; one
-// whose arrays cannot be read back comes without them, and the status line
-// says why.
-func (d *detailScreen) readRescore(id string) (sessions.RescoreRecord, bool) {
+// readRescore returns trace id's rescore, if it has one, with its
+// per-token arrays; one whose arrays cannot be read back comes without
+// them, with the error saying why.
+func (d *detailScreen) readRescore(id string) (sessions.RescoreRecord, bool, error) {
 	rs, err := d.sh.store.ReadRescore(id)
 	if errors.Is(err, sessions.ErrNoRescore) {
-		return sessions.RescoreRecord{}, false
+		return sessions.RescoreRecord{}, false, nil
 	}
-	if err != nil {
-		d.sh.say("%v", err)
-	}
-	return rs, true
+	return rs, true, err
 }
 
 func (d *detailScreen) setView(v int) {

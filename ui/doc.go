@@ -44,8 +44,9 @@
 //
 // The Detail screen colours every trace of a run on one scale, so that the
 // same d_k has the same colour in any two traces: the run's scale is the
-// 99th percentile of |d_k| over the traces pulled so far, rounded up to a
-// log-spaced step and at least 0.5 (runScale), and log-probs use an
+// 99th percentile of |d_k| over every trace the run's store holds (its
+// record.DHistogram), rounded up to a log-spaced step and at least 0.5
+// (heatmap.DLimit, which the HTML report shares), and log-probs use an
 // absolute scale (0 to −5 nats). z switches to per-trace scales. A legend
 // line says which scale is in force, what red and blue mean, and the λ
 // and α of r_KL from the run's config.toml (sessions.Run.Settings) or the

@@ -248,16 +248,3 @@ func expandHome(p string) string {
 	}
 	return p
 }
-
-// humanSize is a byte count in binary units.
-func humanSize(n int64) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1024*1024:
-		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
-	case n < 1024*1024*1024:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1024*1024))
-	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1024*1024*1024))
-}

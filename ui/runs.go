@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/durable"
+	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -834,7 +835,7 @@ func (r *runsScreen) listView() []string {
 		if rw.Device != "" {
 			device = rw.Device
 		}
-		line := row(" ", cur, name, rw.State, step, num(rw.Best, 3), humanSize(rw.Size), created, device)
+		line := row(" ", cur, name, rw.State, step, num(rw.Best, 3), size.Bytes(rw.Size), created, device)
 		if rw.State == "missing" {
 			line = row(" ", cur, name, rw.State, "", "", "", "", "")
 		}

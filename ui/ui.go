@@ -182,8 +182,9 @@ type runStatus struct {
 	hasStep   bool
 	numbering sessions.StepNumbering // how the run numbers its steps (an imported run from one)
 	// planned is the planned steps the run's newest plan event states (a
-	// trainer's folder followed live: its total came or changed after it
-	// was opened); 0: none, the session's Steps hold.
+	// trainer's folder followed live, or a run of ours resumed with other
+	// steps: its total came or changed after it was opened); 0: none, the
+	// session's Steps hold.
 	planned   int
 	reward    float64
 	hasReward bool

@@ -50,8 +50,8 @@ func DBin(a float64) int {
 // DBinEdge is the upper edge of bin b: +Inf for the last.
 func DBinEdge(b int) float64 { return dEdges[min(max(b, 0), DBins-1)] }
 
-// DMaxEdge is the largest finite bin edge (10^3).
-const DMaxEdge = 1e3
+// DMaxEdge is the largest finite bin edge (10^dBinHi).
+var DMaxEdge = dEdges[DBins-2]
 
 // Add counts the finite values of d.
 func (h *DHistogram) Add(d []float32) {

@@ -8,7 +8,7 @@ import (
 
 // Run-wide colour scales, shared by the workbench's Detail screen and the
 // HTML report so that one d_k has one colour in both: every trace of a run
-// is coloured on the run's d_k scale (RunScale), and log-probs on the
+// is coloured on the run's d_k scale (DLimit), and log-probs on the
 // absolute scale LogPLimit.
 
 // MinDSpan is the smallest run scale for d_k: a run whose d_k all lie
@@ -23,16 +23,10 @@ const LogPLimit = 5.0
 // outlying tokens saturate rather than wash the rest out.
 const dQuantile = 0.99
 
-// RunScale accumulates the |d_k| of a run's traces (record.DHistogram: the
-// scale is a bin's upper edge, so it moves in steps, not with every trace).
-// The zero value is an empty scale.
-type RunScale struct{ record.DHistogram }
-
-// Limit is the run's d_k scale: the dQuantile of |d_k| rounded up to a
-// bin edge, at least MinDSpan; ok false when no d_k was added.
-func (s *RunScale) Limit() (float64, bool) { return DLimit(&s.DHistogram) }
-
-// DLimit is the d_k scale of the |d_k| counted in h (RunScale.Limit).
+// DLimit is the run's d_k scale from the |d_k| counted in h (a run's, the
+// store's record.DHistogram): the dQuantile of |d_k| rounded up to a bin
+// edge (so it moves in steps, not with every trace), at least MinDSpan; ok
+// false when nothing was counted.
 func DLimit(h *record.DHistogram) (float64, bool) {
 	e, ok := h.Quantile(dQuantile)
 	if !ok {

@@ -1,8 +1,12 @@
 package heatmap
 
-import "testing"
+import (
+	"testing"
 
-func TestRunScale(t *testing.T) {
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+func TestDLimit(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		d      []float32
@@ -14,16 +18,15 @@ func TestRunScale(t *testing.T) {
 		{"past the last edge it is the last edge", repeat(5000, 10), 1000, 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var s RunScale
-			s.Add(tc.d)
-			got, ok := s.Limit()
+			var h record.DHistogram
+			h.Add(tc.d)
+			got, ok := DLimit(&h)
 			if !ok || got < tc.lo || got > tc.hi {
 				t.Errorf("limit %g (ok %v), want in [%g, %g]", got, ok, tc.lo, tc.hi)
 			}
 		})
 	}
-	var s RunScale
-	if _, ok := s.Limit(); ok {
+	if _, ok := DLimit(&record.DHistogram{}); ok {
 		t.Error("an empty scale has a limit")
 	}
 }

@@ -3,7 +3,7 @@
 // metric, the runs overlaid in one colour each with their mean ± std band
 // where two or more record a step, and the d_k heatmaps of
 // chosen traces on the same run-wide colour scale as the workbench's Detail
-// screen (heatmap.RunScale, heatmap.BucketColor). Its SVG charts are also
+// screen (heatmap.DLimit, heatmap.BucketColor). Its SVG charts are also
 // what the dashboard exports (ChartSVG).
 package report
 

@@ -176,7 +176,7 @@ func TestReportChartsHoldRecordedValues(t *testing.T) {
 		d    float32
 		want string
 	}{{runs[0], 0.01, "d 0.01"}, {runs[1], 30, "d 30"}} {
-		var rs heatmap.RunScale
+		var rs record.DHistogram
 		for _, tr := range tc.run.Traces {
 			whole, err := tc.run.Trace(tr.ID)
 			if err != nil {
@@ -184,7 +184,7 @@ func TestReportChartsHoldRecordedValues(t *testing.T) {
 			}
 			rs.Add(whole.D)
 		}
-		lim, _ := rs.Limit()
+		lim, _ := heatmap.DLimit(&rs)
 		bk, _ := heatmap.Bucket(heatmap.Diverging, float64(tc.d), lim)
 		span := fmt.Sprintf(`<span style="background:%s;`, heatmap.BucketColor(heatmap.Diverging, bk).Hex())
 		if !strings.Contains(string(page), span) || !strings.Contains(string(page), tc.want) {
