@@ -3,8 +3,10 @@ package sessions
 import (
 	"encoding/json"
 	"math"
+	"math/rand"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -137,6 +139,43 @@ func FuzzDecodeTrace(f *testing.F) {
 		}
 		if a, b := appendTrace(nil, tr), appendTrace(nil, again); string(a) != string(b) {
 			t.Fatalf("round trip differs:\n%s\n%s", a, b)
+		}
+	})
+}
+
+// unquote reads every JSON string text as encoding/json does: escapes,
+// surrogate pairs and lone halves, invalid UTF-8, control characters, and
+// refuses what it refuses. The texts are built from pieces that each take
+// a path of its own, in every order up to a few pieces long.
+func TestUnquoteMatchesEncodingJSON(t *testing.T) {
+	pieces := []string{`a`, `<`, `\\`, `\"`, `\/`, `\n`, `\t`, `\b`, `\f`, `\r`, `\u003c`, `\u00e9`, `\u00E9`,
+		`\ud83d\ude00`, `\ud83d`, `\ude00`, `\ud83d\u0041`, `\ud83d\u12`, `\u12`, `\x`, `\`, "é", "\xff", "\xc3",
+		"\xed\xa0\x80", "\x01", "\t", `"`, "Ġ", "\u2028"}
+	rng := rand.New(rand.NewSource(1))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		for k := rng.Intn(5); k >= 0; k-- {
+			b.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+		text := b.String()
+		var want string
+		wantErr := json.Unmarshal([]byte(`"`+text+`"`), &want)
+		got, ok := unquote([]byte(text))
+		if ok != (wantErr == nil) || (ok && got != want) {
+			t.Fatalf("%q: unquote %q (%v), encoding/json %q (%v)", text, got, ok, want, wantErr)
+		}
+	}
+}
+
+func FuzzUnquote(f *testing.F) {
+	f.Add([]byte(`a\u003c\ud83d\ude00\n`))
+	f.Add([]byte("\xff\\ud83d\\u0041"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		var want string
+		wantErr := json.Unmarshal(append(append([]byte{'"'}, text...), '"'), &want)
+		got, ok := unquote(text)
+		if ok != (wantErr == nil) || (ok && got != want) {
+			t.Fatalf("%q: unquote %q (%v), encoding/json %q (%v)", text, got, ok, want, wantErr)
 		}
 	})
 }
