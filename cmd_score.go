@@ -506,7 +506,10 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		}
 		todo++
 	}
-	failed, written, done := 0, 0, 0
+	// failed counts the lines that say an error; unread, those of them that
+	// are stored scores whose arrays could not be read back (rescores.jsonl
+	// changed since the run was opened).
+	failed, unread, written, done := 0, 0, 0, 0
 	start := time.Now()
 	for lo := 0; lo < len(traces); lo += batch {
 		chunk := traces[lo:min(lo+batch, len(traces))]
@@ -532,6 +535,7 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 				rs, err := run.Store().ReadRescore(t.ID)
 				if err != nil {
 					failed++
+					unread++
 					if err := enc.Encode(errorLine{lo + i + 1, t.ID, err.Error()}); err != nil {
 						return err
 					}
@@ -572,9 +576,12 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		}
 	}
 	reportSkipped(stderr, run.Store().Issues())
-	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-failed-len(stored), len(traces), run.Dir())
+	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-(failed-unread)-len(stored), len(traces), run.Dir())
 	if len(stored) > 0 {
 		fmt.Fprintf(stderr, "; %d already stored by these models under this configuration, not scored again (--again scores them)", len(stored))
+	}
+	if unread > 0 {
+		fmt.Fprintf(stderr, "; %d of the stored could not be read back from %s (it changed since the run was opened)", unread, sessions.RescoresFile)
 	}
 	if write {
 		fmt.Fprintf(stderr, "; %d stored in %s", written, filepath.Join(run.Dir(), sessions.RescoresFile))

@@ -40,6 +40,7 @@ type detailScreen struct {
 	has     bool
 	rs      sessions.RescoreRecord // the trace's latest rescore (rescores.jsonl)
 	hasRS   bool
+	rsErr   error // why rs came without its per-token arrays (nil: it has them)
 	useRS   bool
 	expl    *heatmap.Heatmap
 	sol     *heatmap.Heatmap
@@ -102,6 +103,7 @@ func (d *detailScreen) setTrace(id string) bool {
 	var rsErr error
 	d.own, d.has = rec, true
 	d.rs, d.hasRS, rsErr = d.readRescore(id)
+	d.rsErr = rsErr
 	if err := errors.Join(err, rsErr); err != nil {
 		d.sh.say("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
@@ -177,9 +179,14 @@ func (d *detailScreen) toggleRescore() {
 	}
 	d.useRS = !d.useRS
 	d.load(d.expl.Cursor())
-	if d.useRS {
+	switch {
+	case d.useRS && d.rsErr != nil:
+		// Its arrays were not read back: say why again, not just that it
+		// is shown.
+		d.sh.say("%s: showing its rescore without per-token arrays: %v", d.own.ID, d.rsErr)
+	case d.useRS:
 		d.sh.say("%s: showing its rescore (%s)", d.own.ID, sessions.RescoresFile)
-	} else {
+	default:
 		d.sh.say("%s: showing its own scores", d.own.ID)
 	}
 }
@@ -196,10 +203,10 @@ func (d *detailScreen) storeChanged() {
 	if ok == d.hasRS && (!ok || sameRescore(&rs, &d.rs)) {
 		return
 	}
+	d.rsErr = nil
 	if ok { // with its arrays
-		var err error
-		if rs, _, err = d.readRescore(d.own.ID); err != nil {
-			d.sh.say("%v", err)
+		if rs, _, d.rsErr = d.readRescore(d.own.ID); d.rsErr != nil {
+			d.sh.say("%v", d.rsErr)
 		}
 	}
 	d.rs, d.hasRS = rs, ok
@@ -521,13 +528,22 @@ func (d *detailScreen) View() string {
 	return d.cache
 }
 
+// arraysFrom names where the shown record's per-token arrays are read back
+// from: the rescore's line of rescores.jsonl, or the trace's file.
+func (d *detailScreen) arraysFrom() string {
+	if d.useRS && d.hasRS {
+		return sessions.RescoresFile
+	}
+	return "the trace file"
+}
+
 // cursorLine tells the cursor token's exact values.
 func (d *detailScreen) cursorLine() string {
 	r := &d.rec
 	i := d.expl.Cursor()
 	if i < 0 || i >= len(r.ExplanationTokens) {
 		if n := r.Lengths.ExplanationTokens; n > 0 {
-			return fmt.Sprintf("the %d explanation tokens could not be read back from the trace file", n)
+			return fmt.Sprintf("the %d explanation tokens could not be read back from %s", n, d.arraysFrom())
 		}
 		return "no explanation tokens"
 	}
