@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -354,5 +355,87 @@ func TestShortPath(t *testing.T) {
 		if got := shortPath(c.in); got != c.want {
 			t.Errorf("shortPath(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// rescoredTrace is a model on a run of one trace, 1-0-0 with score own,
+// re-scored with rescore; edit (if not nil) then changes the run folder.
+// It shows the trace's detail.
+func rescoredTrace(t *testing.T, own, rescore record.Scored, edit func(dir string)) *Model {
+	t.Helper()
+	r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	ev := makeTrace(1, 0, 0, 20)
+	ev.Score = &own
+	r.Emit(ev)
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	rs := sessions.NewRescore("1-0-0", rescore, "T", "S", record.DefaultRewardConfig())
+	if err := r.AppendRescores([]sessions.RescoreRecord{rs}); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(r.Dir())
+	}
+	m := sized(t, r, 160, 40, nil)
+	send(m, press("2"))
+	send(m, press("enter"))
+	return m
+}
+
+// Our own trace with a short array, re-scored with complete arrays: s
+// shows the rescore, and the "incomplete record" warning (about the
+// trace's own arrays) goes, since traceGaps reads the shown record's
+// Lengths (withRescore sets the rescore's; 87940c7 kept the trace's).
+func TestRescoreOfShortTraceNotIncomplete(t *testing.T) {
+	full := *makeTrace(1, 0, 0, 20).Score
+	short := full
+	short.TeacherLP = short.TeacherLP[:17]
+	m := rescoredTrace(t, short, full, nil)
+	if v := m.View(); !strings.Contains(v, "incomplete record") {
+		t.Fatalf("own short trace not marked incomplete:\n%s", v)
+	}
+	send(m, press("s"))
+	if !m.detail.useRS {
+		t.Fatalf("s did not switch to the rescore: %q", m.msg)
+	}
+	if v := m.View(); strings.Contains(v, "incomplete record") {
+		t.Errorf("rescore (complete arrays) shown with the own trace's incomplete-record warning:\n%s", v)
+	}
+}
+
+// A rescore whose arrays cannot be read back (rescores.jsonl rewritten since
+// the run was opened): s shows it saying that its tokens were to come from
+// rescores.jsonl, not the trace file (whose tokens read back fine), and the
+// status line keeps the reason rather than only "showing its rescore".
+func TestRescoreUnreadNamesRescoresFile(t *testing.T) {
+	sc := *makeTrace(1, 0, 0, 20).Score
+	m := rescoredTrace(t, sc, sc, func(dir string) {
+		// Another process rewrites rescores.jsonl: the line no longer holds it.
+		if err := os.WriteFile(filepath.Join(dir, sessions.RescoresFile), []byte("\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if v := m.View(); !strings.Contains(v, "tok 1/20") {
+		t.Fatalf("the trace's own tokens are not shown:\n%s", v)
+	}
+	send(m, press("s"))
+	if !m.detail.useRS {
+		t.Fatalf("s did not switch to the rescore: %q", m.msg)
+	}
+	v := m.View()
+	if !strings.Contains(v, "the 20 explanation tokens could not be read back from rescores.jsonl") {
+		t.Errorf("the rescore's missing tokens are not said to come from rescores.jsonl:\n%s", v)
+	}
+	if !strings.Contains(m.msg, "without per-token arrays") || !strings.Contains(m.msg, "no longer holds it") {
+		t.Errorf("status line after s: %q", m.msg)
+	}
+	send(m, press("s"))
+	if v := m.View(); !strings.Contains(v, "tok 1/20") {
+		t.Errorf("back to its own scores, the tokens are not shown:\n%s", v)
 	}
 }
