@@ -103,6 +103,22 @@ func NewFollower(path string, fromOffset int64) *Follower {
 	return &Follower{path: path, offset: fromOffset, checked: fromOffset == 0}
 }
 
+// followTail is how many bytes before its offset a Follower keeps, to tell
+// a file rewritten in place from one appended to.
+const followTail = 32
+
+// followAfter follows path from where a read of it (ReadLog) stopped: the
+// bytes it read last are checked at every poll, as those of a Poll are, so
+// a file rewritten after it was read is read again from its start (not
+// only one that shrank).
+func followAfter(path string, st ReadStats) *Follower {
+	f := NewFollower(path, st.Offset)
+	if len(st.Tail) > 0 {
+		f.tail, f.checked = append([]byte(nil), st.Tail...), true
+	}
+	return f
+}
+
 // Path is the followed file.
 func (f *Follower) Path() string { return f.path }
 
@@ -272,7 +288,7 @@ func (f *Follower) Poll() ([][]byte, error) {
 		f.blanks = 0
 	}
 	f.offset += int64(last + 1)
-	f.tail = append(f.tail[:0], buf[max(0, last+1-32):last+1]...)
+	f.tail = append(f.tail[:0], buf[max(0, last+1-followTail):last+1]...)
 	f.pending = append(f.pending[:0:0], buf[last+1:]...)
 	return lines, nil
 }

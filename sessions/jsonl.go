@@ -275,6 +275,9 @@ type ReadStats struct {
 	Skipped      int         // lines skipped as corrupt (DecodeLog only)
 	Corrupt      []LineError // the first MaxCorruptReported of them
 	Offset       int64       // offset just after the last complete line
+	// Tail is the last bytes before Offset (at most followTail), for a
+	// Follower that goes on from Offset to tell the file rewritten since.
+	Tail []byte
 }
 
 // MaxCorruptReported bounds ReadStats.Corrupt; Skipped keeps the full count.
@@ -346,6 +349,8 @@ func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []
 		lineNo++
 		start := st.Offset
 		st.Offset += int64(len(line))
+		st.Tail = append(st.Tail, line[max(0, len(line)-followTail):]...)
+		st.Tail = st.Tail[max(0, len(st.Tail)-followTail):]
 		line = bytes.TrimSuffix(line[:len(line)-1], []byte{'\r'})
 		if len(bytes.TrimSpace(line)) == 0 {
 			st.Blank++

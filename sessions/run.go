@@ -562,7 +562,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 			}
 		}
 		if r.followers != nil {
-			r.followers[path] = &followed{f: NewFollower(path, st.Offset), line: st.Lines + st.Blank, kind: kind, partial: partial}
+			r.followers[path] = &followed{f: followAfter(path, st), line: st.Lines + st.Blank, kind: kind, partial: partial}
 		}
 		return nil
 	}

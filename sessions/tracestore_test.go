@@ -322,3 +322,55 @@ func TestFollowedLinesAfterBlankLines(t *testing.T) {
 		t.Errorf("issues %+v, want the broken record at %s:7", is, path)
 	}
 }
+
+// A followed file rewritten in place to the same size after the run was
+// opened (rescores.jsonl with its lines reversed) is noticed by the bytes
+// before the follower's offset, and read again, so its records read back
+// from where they are now.
+func TestFollowedRewriteOfTheSameSize(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 2)
+	cfg := record.DefaultRewardConfig()
+	if err := w.AppendRescores([]RescoreRecord{NewRescore("0-0-0", *fakeScored(5, 0), "T", "S", cfg),
+		NewRescore("1-0-1", *fakeScored(6, 1), "T", "S", cfg)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	path := filepath.Join(dir, RescoresFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second, _ := strings.Cut(string(data), "\n")
+	f, err := os.OpenFile(path, os.O_WRONLY, 0) // in place: never shorter
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte(second+first+"\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	// Noticed as rewritten, and read again: each rescore reads back from
+	// where it is now.
+	st := ro.Store()
+	want := map[string]*record.Scored{"0-0-0": fakeScored(5, 0), "1-0-1": fakeScored(6, 1)}
+	waitFor(t, st, func() bool {
+		for id, sc := range want {
+			if rs, err := st.ReadRescore(id); err != nil || !sameF32(rs.D, sc.D) {
+				return false
+			}
+		}
+		return true
+	})
+	if !slices.ContainsFunc(st.Issues(), func(is Issue) bool { return is.File == path }) {
+		t.Errorf("the rewrite of %s is not among the issues: %+v", path, st.Issues())
+	}
+}
