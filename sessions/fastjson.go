@@ -559,7 +559,7 @@ func (s *lineScan) floats() ([]float32, bool) {
 		return nil, false
 	}
 	end := bytes.IndexByte(s.p[1:], '"')
-	if end < 0 {
+	if end < 0 || bytes.ContainsAny(s.p[1:end+1], "\r\n") { // base64 skips them; JSON refuses them in a string
 		return nil, false
 	}
 	var a f32s
