@@ -335,20 +335,25 @@ func (s *Store) addMetric(m MetricRecord) bool {
 // dropped, for Trace to read back; a trace not yet written keeps them until
 // written says where it is.
 func (s *Store) addTrace(t *TraceRecord, at lineAt) bool {
+	// The work per token and per byte of text before the lock, which the
+	// viewer's reads wait on.
+	if at.file == "" { // a trace read from its file comes counted by its decoder
+		t.Lengths = t.Tokens.Lengths()
+	}
+	if body := record.Extract(t.Completion).Body; body == t.Explanation {
+		t.Explanation = body // the completion's bytes, not a second copy
+	}
+	st := storedTrace{rec: t, bins: binsOf(t.D)}
+	if at.file != "" {
+		st.dropArrays(at)
+	}
 	s.mu.Lock()
 	if _, dup := s.byID[t.ID]; dup {
 		s.mu.Unlock()
 		return false
 	}
-	if at.file == "" { // a trace read from its file comes counted by its decoder
-		t.Lengths = t.Tokens.Lengths()
-	}
-	s.shareText(t)
-	st := storedTrace{rec: t, bins: binsOf(t.D)}
+	s.shareGroupText(st.rec)
 	st.bins.addTo(&s.dhist, 1)
-	if at.file != "" {
-		st.dropArrays(at)
-	}
 	s.byID[t.ID] = len(s.traces)
 	s.traces = append(s.traces, st)
 	s.mu.Unlock()

@@ -79,14 +79,10 @@ func (tb traceBins) addTo(h *record.DHistogram, sign int64) {
 	}
 }
 
-// shareText makes t share its texts with what the store holds: the
-// explanation is the completion's body (record.Extract), and the samples
-// of a group, stored one after another, have one question and solution.
-// Without it a trace read from its file holds each text anew.
-func (s *Store) shareText(t *TraceRecord) {
-	if body := record.Extract(t.Completion).Body; body == t.Explanation {
-		t.Explanation = body
-	}
+// shareGroupText makes t share its question and solution with the trace
+// stored before it: the samples of a group come one after another, and a
+// trace read from its file holds each text anew.
+func (s *Store) shareGroupText(t *TraceRecord) {
 	if t.Question == s.prevText[0] {
 		t.Question = s.prevText[0]
 	}
