@@ -306,11 +306,7 @@ func TestRescoresFollowedReadOnly(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	ro := followRun(t, dir)
 	st := ro.Store()
 	if _, ok := st.Rescore("0-0-1"); ok {
 		t.Fatal("a rescore before any was written")

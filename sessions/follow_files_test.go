@@ -36,14 +36,8 @@ func TestFollowHoldsFewTraceFilesOpen(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("counts descriptors in /proc/self/fd")
 	}
-	dir := filepath.Join(t.TempDir(), "run")
-	w := mustCreate(t, dir, Options{})
-	defer w.Close()
 	const steps = 60
-	emitSteps(w, 0, steps, 1, 2)
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	dir, w := runOfSteps(t, steps)
 	files, err := traceFiles(dir)
 	if err != nil || len(files) != steps {
 		t.Fatalf("%d trace files (%v), want %d", len(files), err, steps)
@@ -74,14 +68,8 @@ func TestFollowHoldsFewTraceFilesOpen(t *testing.T) {
 // steps' files only every traceSweepEvery polls: polling every file of a
 // 20,000-step run at each poll (five a second) took a core.
 func TestFollowPollsPastTraceFilesRarely(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run")
-	w := mustCreate(t, dir, Options{})
-	defer w.Close()
 	const steps = 60
-	emitSteps(w, 0, steps, 1, 2)
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	dir, w := runOfSteps(t, steps)
 	// Polled by hand here, without the follow loop.
 	r := newRun(dir, Options{})
 	r.readOnly = true
@@ -123,4 +111,18 @@ func TestFollowPollsPastTraceFilesRarely(t *testing.T) {
 	if _, err := r.store.Trace("5-7-0"); err != nil {
 		t.Error("the trace appended to an older step's file did not arrive within a sweep")
 	}
+}
+
+// runOfSteps is a run being written, of steps steps of two traces each
+// (a trace file per step), flushed; it is closed at the test's end.
+func runOfSteps(t *testing.T, steps int) (dir string, w *Run) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "run")
+	w = mustCreate(t, dir, Options{})
+	t.Cleanup(func() { w.Close() })
+	emitSteps(w, 0, steps, 1, 2)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, w
 }

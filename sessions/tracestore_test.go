@@ -121,11 +121,7 @@ func TestStoreLeavesArraysOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("followed", func(t *testing.T) {
-		ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ro.Close()
+		ro := followRun(t, dir)
 		w, err := Open(dir, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -276,6 +272,18 @@ func TestRescoreArraysOnDisk(t *testing.T) {
 	}
 }
 
+// followRun opens dir read-only, following its files every 10 ms, for the
+// rest of the test.
+func followRun(t *testing.T, dir string) *Run {
+	t.Helper()
+	ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ro.Close() })
+	return ro
+}
+
 // openReadOnly opens dir read-only for the rest of the test.
 func openReadOnly(t *testing.T, dir string) *Run {
 	t.Helper()
@@ -297,11 +305,7 @@ func TestFollowedLinesAfterBlankLines(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	ro := followRun(t, dir)
 	path := traceFileName(dir, 0)
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -339,11 +343,7 @@ func TestFollowedRewriteOfTheSameSize(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	ro := followRun(t, dir)
 	path := filepath.Join(dir, RescoresFile)
 	data, err := os.ReadFile(path)
 	if err != nil {

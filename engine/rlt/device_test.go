@@ -25,15 +25,7 @@ import (
 func TestGRPOStepOnTheDevice(t *testing.T) {
 	gpu := vulkantest.Backend(t)
 	d := gpu.Device()
-	dir, err := defaults.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tdir, sdir := filepath.Join(dir, defaults.Teacher), filepath.Join(dir, defaults.Student)
-	prompts, err := record.PromptsFor(tdir, sdir, record.Prompts{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tdir, sdir, prompts := defaultModels(t)
 	weights := 0.0 // the teacher's float32 weights, bytes
 	step := func(be compute.Backend) map[string]float64 {
 		pair, err := LoadPair(be, tdir, sdir, prompts)
@@ -104,4 +96,20 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 func TestGRPOStepUnderValidationLayer(t *testing.T) {
 	vulkantest.Backend(t)
 	backendtest.UnderValidationLayer(t, "^TestGRPOStepOnTheDevice$", "RLT_VULKAN_KICK=3")
+}
+
+// defaultModels are the embedded teacher's and student's folders and the
+// prompts they were trained with.
+func defaultModels(t *testing.T) (tdir, sdir string, prompts record.Prompts) {
+	t.Helper()
+	dir, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tdir, sdir = filepath.Join(dir, defaults.Teacher), filepath.Join(dir, defaults.Student)
+	prompts, err = record.PromptsFor(tdir, sdir, record.Prompts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tdir, sdir, prompts
 }

@@ -3,14 +3,12 @@ package rlt
 import (
 	"errors"
 	"math"
-	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
-	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -22,15 +20,7 @@ import (
 // r_ss 0 as valid records). Every full KL estimator's pass is covered too.
 func TestScoreOnALostDevice(t *testing.T) {
 	vulkantest.Backend(t) // skips without a device, fails under RLT_REQUIRE_GPU=1
-	dir, err := defaults.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tdir, sdir := filepath.Join(dir, defaults.Teacher), filepath.Join(dir, defaults.Student)
-	prompts, err := record.PromptsFor(tdir, sdir, record.Prompts{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tdir, sdir, prompts := defaultModels(t)
 	items := []Item{
 		{Question: "347+285=?", Solution: "632", Explanation: "7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6 c0; ans 632", Ended: true},
 		{Question: "9+9=?", Solution: "18", Explanation: "9+9=18 w8 c1; ans 18", Ended: true},
