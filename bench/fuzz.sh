@@ -21,7 +21,8 @@ targets=(
   ./engine/task:FuzzReadJSONL ./engine/task:FuzzVerifyExplanation ./engine/task:FuzzCollapseSpace
   ./engine/tokenizer:FuzzTokenizerJSON ./engine/tokenizer:FuzzEncodeRoundTrip ./engine/tokenizer:FuzzDetectTemplate
   ./engine/record:FuzzParseRow ./engine/run:FuzzTrainerState ./sessions/runner:FuzzRunConfig
-  ./sessions:FuzzDecodeMetric ./sessions:FuzzDecodeTrace ./sessions:FuzzUnquote ./sessions:FuzzDecodeStrict
+  ./sessions:FuzzDecodeMetric ./sessions:FuzzDecodeTrace ./sessions:FuzzUnquote ./sessions:FuzzAppendJSONString
+  ./sessions:FuzzDecodeStrict
   ./sessions:FuzzParseCompletionsCSV ./sessions:FuzzParseTrainerState ./sessions:FuzzParseTraces ./sessions:FuzzReadLog
   ./sessions:FuzzEventRecord ./sessions:FuzzReviewRecord ./sessions:FuzzRescore
   ./sessions:FuzzCheckpointState ./sessions:FuzzOptimizerFile

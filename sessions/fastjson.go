@@ -17,17 +17,74 @@ import (
 // of custom marshalers' output. Anything the fast parser does not expect
 // falls back to encoding/json, so other writers' lines still read.
 
-// appendJSONString appends s as a JSON string.
+// appendJSONString appends s as a JSON string, as encoding/json writes it
+// with SetEscapeHTML(false) (marshalLine): '<', '>' and '&' stay as they
+// are, so a file's special tokens (<|end_of_explanation|>) read and grep as
+// themselves. Invalid UTF-8 becomes U+FFFD; U+2028 and U+2029 are escaped.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			enc, _ := json.Marshal(s) // escapes, and repairs invalid UTF-8
-			return append(b, enc...)
-		}
-	}
 	b = append(b, '"')
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// marshalLine is json.Marshal without HTML escaping, the form of every
+// line this package writes (appendJSONString's).
+func marshalLine(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
 func appendKey(b []byte, key string) []byte {
@@ -391,9 +448,9 @@ func (s *lineScan) str() (string, bool) {
 // unquote decodes a JSON string's text (between its quotes) exactly as
 // encoding/json does: the escapes, a lone or broken surrogate and each
 // byte of invalid UTF-8 as U+FFFD, false for what JSON refuses (a control
-// character, an unknown escape). Our writer escapes <, > and & in any
-// string with a newline or a non-ASCII character (json.Marshal), so nearly
-// every completion comes here; encoding/json took a tenth of opening a run.
+// character, an unknown escape). Nearly every completion has a newline,
+// so comes here (and runs written before appendJSONString kept '<', '>'
+// and '&' escaped them too); encoding/json took a tenth of opening a run.
 func unquote(b []byte) (string, bool) {
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); {

@@ -179,3 +179,42 @@ func FuzzUnquote(f *testing.F) {
 		}
 	})
 }
+
+// appendJSONString writes every string as encoding/json's Encoder does
+// with SetEscapeHTML(false): escapes, invalid UTF-8, U+2028/U+2029, and
+// '<', '>', '&' left as they are.
+func TestAppendJSONStringMatchesEncoder(t *testing.T) {
+	pieces := []string{"a", "<|im_end|>", "&", "\\", `"`, "\n", "\t", "\b", "\f", "\r", "\x00", "\x1f", "\x7f",
+		"é", "\xff", "\xc3", "\xed\xa0\x80", "\u2028", "\u2029", "😀", "Ġ", "\ufffd"}
+	rng := rand.New(rand.NewSource(2))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		for k := rng.Intn(5); k >= 0; k-- {
+			b.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+		s := b.String()
+		want, err := marshalLine(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: appendJSONString %s, encoding/json %s", s, got, want)
+		}
+	}
+	if got := string(appendJSONString(nil, "a<|end_of_explanation|>&b")); got != `"a<|end_of_explanation|>&b"` {
+		t.Errorf("special tokens escaped: %s", got)
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	f.Add("<|im_end|>\n\xff\u2028")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := marshalLine(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: appendJSONString %s, encoding/json %s", s, got, want)
+		}
+	})
+}

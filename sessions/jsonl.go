@@ -169,7 +169,7 @@ func (l *Log) Size() int64 {
 // truncated back to its previous length, so it stays readable and the next
 // Append may succeed once space is freed.
 func (l *Log) Append(v any) error {
-	data, err := json.Marshal(v)
+	data, err := marshalLine(v)
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", l.path, err)
 	}

@@ -277,7 +277,7 @@ func appendLines(path string, lines []byte) error {
 }
 
 func eventLine(e EventRecord) []byte {
-	b, err := json.Marshal(e)
+	b, err := marshalLine(e)
 	if err != nil {
 		return nil
 	}

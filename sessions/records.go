@@ -387,7 +387,7 @@ func encodeTraceReflect(t *TraceRecord) ([]byte, error) {
 		r := jfloat(t.SourceReward)
 		j.SourceReward = &r
 	}
-	return json.Marshal(&j)
+	return marshalLine(&j)
 }
 
 func decodeTrace(raw []byte) (*TraceRecord, error) {

@@ -48,7 +48,7 @@ type rescoreJSON struct {
 }
 
 func encodeRescore(r *RescoreRecord) ([]byte, error) {
-	return json.Marshal(&rescoreJSON{Time: r.Time.UTC(), Trace: r.Trace, Teacher: r.Teacher, Student: r.Student,
+	return marshalLine(&rescoreJSON{Time: r.Time.UTC(), Trace: r.Trace, Teacher: r.Teacher, Student: r.Student,
 		Reward: &r.Reward, Ended: r.Ended, Terms: &r.Terms, tokensJSON: toTokensJSON(r.Tokens)})
 }
 

@@ -1077,7 +1077,7 @@ func (r *Run) drain() (urgent bool, err error) {
 			buf = appendTrace(buf, it.t)
 			traces++
 		case it.e != nil:
-			line, err := json.Marshal(it.e)
+			line, err := marshalLine(it.e)
 			if err != nil { // cannot happen: every field marshals
 				line = []byte(`{"kind":"error","error":"unencodable event"}`)
 			}

@@ -762,3 +762,40 @@ func TestOpenSaysWhatIsNotARun(t *testing.T) {
 		t.Error("opening a missing run made its folder")
 	}
 }
+
+// Every line a run writes leaves '<', '>' and '&' as they are, in strings
+// with newlines and non-ASCII too, so a run's files grep for the RLT tags.
+func TestRunFilesKeepTagsReadable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	tr := fakeTrace(0, 0, 0)
+	tr.Completion = "é\nstep <1> & 2" + record.EndExplanation
+	r.Emit(tr)
+	r.Emit(event.Error{Time: time.Now(), Step: 0, Err: errors.New("bad <|im_end|>\nin é & out")})
+	ts, _ := r.Store().TracesSince(0)
+	id := ts[0].ID
+	if err := r.AppendRescores([]RescoreRecord{NewRescore(id, *fakeScored(0, 1), "t<1>", "s&\né", record.DefaultRewardConfig())}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{
+		filepath.Join(TracesDir, "*"): `step <1> & 2<|end_of_explanation|>`,
+		EventsFile:                    `bad <|im_end|>\nin é & out`,
+		RescoresFile:                  `"s&\né"`,
+	} {
+		paths, _ := filepath.Glob(filepath.Join(dir, file))
+		var all []byte
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, b...)
+		}
+		if !bytes.Contains(all, []byte(want)) || bytes.Contains(all, []byte(`\u003c`)) || bytes.Contains(all, []byte(`\u0026`)) {
+			t.Errorf("%s does not hold %s as written:\n%s", file, want, all)
+		}
+	}
+}

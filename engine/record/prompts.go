@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -259,11 +260,14 @@ func WritePrompts(dir string, p Prompts) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the prompts' tags (<|begin_of_solution|>) read as themselves
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p); err != nil {
 		return err
 	}
-	if err := durable.WriteFile(filepath.Join(dir, PromptsFile), append(b, '\n'), 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, PromptsFile), b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("write prompts: %w", err)
 	}
 	return nil

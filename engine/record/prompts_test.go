@@ -37,10 +37,13 @@ func TestParseTeacherPrompt(t *testing.T) {
 }
 
 func TestPromptsFor(t *testing.T) {
-	short := Prompts{TeacherSystem: "Teach.", StudentSystem: "Solve."}
+	short := Prompts{TeacherSystem: "Teach between <|begin_of_solution|> & its end.", StudentSystem: "Solve."}
 	teacher, student, bare := t.TempDir(), t.TempDir(), t.TempDir()
 	if err := WritePrompts(teacher, short); err != nil {
 		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(teacher, PromptsFile)); err != nil || !strings.Contains(string(b), short.TeacherSystem) {
+		t.Errorf("%s does not hold the prompt as written (%v):\n%s", PromptsFile, err, b)
 	}
 	if err := WritePrompts(student, Prompts{TeacherSystem: "T2", StudentSystem: "S2"}); err != nil {
 		t.Fatal(err)
@@ -55,7 +58,7 @@ func TestPromptsFor(t *testing.T) {
 		{"else the student's", bare, student, Prompts{}, Prompts{TeacherSystem: "T2", StudentSystem: "S2"}},
 		{"student only", "", student, Prompts{}, Prompts{TeacherSystem: "T2", StudentSystem: "S2"}},
 		{"none recorded", bare, "", Prompts{}, DefaultPrompts()},
-		{"a flag overrides its field", teacher, "", Prompts{StudentSystem: "Mine."}, Prompts{TeacherSystem: "Teach.", StudentSystem: "Mine."}},
+		{"a flag overrides its field", teacher, "", Prompts{StudentSystem: "Mine."}, Prompts{TeacherSystem: short.TeacherSystem, StudentSystem: "Mine."}},
 	}
 	for _, c := range cases {
 		got, err := PromptsFor(c.teacher, c.student, c.override)

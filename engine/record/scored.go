@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -126,10 +127,13 @@ func (s Scored) MarshalJSON() ([]byte, error) {
 	b := s.Terms.AppendFields([]byte{'{'})
 	b = append(b, `,"ended":`...)
 	b = strconv.AppendBool(b, s.Ended)
-	arr, err := json.Marshal(toJSON(s.Tokens))
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // tokens such as <|im_end|> read as themselves
+	if err := enc.Encode(toJSON(s.Tokens)); err != nil {
 		return nil, err
 	}
+	arr := bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 	if len(arr) > 2 {
 		b = append(b, ',')
 		b = append(b, arr[1:len(arr)-1]...)

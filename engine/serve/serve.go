@@ -95,7 +95,9 @@ func (s *Server) maxLen() int { return s.Src.MaxPositions() }
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // texts such as <|im_end|> read as themselves, as in every other output
+	enc.Encode(v)
 }
 
 // openAIError is vLLM's error body (ErrorResponse with ErrorInfo).

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -56,5 +57,12 @@ func ByteLevelJSON(added []string) ([]byte, error) {
 			"vocab": vocab, "merges": []string{},
 		},
 	}
-	return json.MarshalIndent(doc, "", " ")
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // as Hugging Face writes it: "<|im_end|>", not "\u003c|im_end|\u003e"
+	enc.SetIndent("", " ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte{'\n'}), nil
 }

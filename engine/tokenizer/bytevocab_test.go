@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -8,6 +9,9 @@ func TestByteLevelJSON(t *testing.T) {
 	data, err := ByteLevelJSON([]string{"<|im_start|>", "<|im_end|>"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"content": "<|im_end|>"`) { // as Hugging Face writes it
+		t.Errorf("added token not written as itself:\n%.400s", data)
 	}
 	tok, err := Parse(data)
 	if err != nil {
