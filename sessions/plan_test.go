@@ -123,7 +123,7 @@ func TestFollowedTrainerRunsPlanAndArrivals(t *testing.T) {
 	}
 
 	writeFile(t, filepath.Join(dir, "checkpoint-4", "trainer_state.json"), hfTrainerState(t, 8, 4))
-	waitStore(t, s, "the second checkpoint's steps", func(ms []MetricRecord, _ []TraceRecord) bool { return hasStep(ms, 4) })
+	waitStore(t, s, "the second checkpoint's steps", func(ms []MetricRecord, _ []*TraceRecord) bool { return hasStep(ms, 4) })
 	ms, _ = s.Run.Store().MetricsSince(0)
 	at := map[int]MetricRecord{}
 	for _, m := range ms {
@@ -186,7 +186,7 @@ func hasPhase(evs []EventRecord, name string) bool {
 // (fails after waitStore's 30s).
 func waitEvent(t *testing.T, s *Session, what string, is func(EventRecord) bool) {
 	t.Helper()
-	waitStore(t, s, what, func([]MetricRecord, []TraceRecord) bool {
+	waitStore(t, s, what, func([]MetricRecord, []*TraceRecord) bool {
 		evs, _ := s.Run.Store().EventsSince(0)
 		for _, e := range evs {
 			if is(e) {

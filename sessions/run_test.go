@@ -415,7 +415,7 @@ loop:
 	for {
 		select {
 		case <-r.Store().Changed():
-			var got []TraceRecord
+			var got []*TraceRecord
 			got, cur = r.Store().TracesSince(cur)
 			seen += len(got)
 		case <-done:

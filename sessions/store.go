@@ -112,17 +112,24 @@ func (s *Store) MetricsSince(cursor int) ([]MetricRecord, int) {
 // TracesSince returns the traces from index cursor on and the new cursor.
 // The records carry no per-token arrays (their Lengths say how long those
 // are): Trace returns one trace whole, and DHistogram counts every trace's
-// d_k.
-func (s *Store) TracesSince(cursor int) ([]TraceRecord, int) {
+// d_k. A trace whose arrays are in its file is the store's own record,
+// shared with every caller (a viewer and the store hold one copy, not two):
+// read it, never change it; copy it to change it.
+func (s *Store) TracesSince(cursor int) ([]*TraceRecord, int) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if cursor < 0 || cursor > len(s.traces) {
 		cursor = 0
 	}
-	out := make([]TraceRecord, 0, len(s.traces)-cursor)
+	out := make([]*TraceRecord, 0, len(s.traces)-cursor)
 	for _, t := range s.traces[cursor:] {
-		out = append(out, *t.rec)
-		out[len(out)-1].Tokens = record.Tokens{}
+		if t.onDisk() { // dropArrays made it without arrays, and nothing changes it again
+			out = append(out, t.rec)
+			continue
+		}
+		c := *t.rec // held with its arrays until the writer puts it on its line
+		c.Tokens = record.Tokens{}
+		out = append(out, &c)
 	}
 	return out, len(s.traces)
 }

@@ -80,7 +80,7 @@ func TestStoreFollowsOtherProcess(t *testing.T) {
 			}
 			now := time.Now()
 			var ms []MetricRecord
-			var ts []TraceRecord
+			var ts []*TraceRecord
 			var evs []EventRecord
 			ms, mc = st.MetricsSince(mc)
 			ts, tc = st.TracesSince(tc)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -372,5 +373,40 @@ func TestFollowedRewriteOfTheSameSize(t *testing.T) {
 	})
 	if !slices.ContainsFunc(st.Issues(), func(is Issue) bool { return is.File == path }) {
 		t.Errorf("the rewrite of %s is not among the issues: %+v", path, st.Issues())
+	}
+}
+
+// TracesSince hands out a written trace's record itself, one copy for the
+// store and every viewer, and never changes it afterwards; a trace still
+// held with its arrays comes as a copy without them.
+func TestTracesSinceSharesWrittenRecords(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{SyncInterval: time.Hour})
+	emitSteps(w, 0, 1, 1, 2)
+	held, _ := w.Store().TracesSince(0)
+	if len(held) != 2 || held[0].Tokens.Lengths() != (record.TokenLengths{}) {
+		t.Fatalf("held traces: %d, the first with arrays %+v", len(held), held[0].Tokens.Lengths())
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := w.Store().TracesSince(0)
+	b, _ := w.Store().TracesSince(0)
+	if a[0] != b[0] || a[1] != b[1] {
+		t.Error("a written trace's record is copied for each caller")
+	}
+	if a[0] == held[0] || held[0].File != "" || a[0].File == "" {
+		t.Errorf("the copy handed out while held changed, or the written record is it: %+v", held[0])
+	}
+	before := *a[0]
+	if _, err := w.Store().Trace(a[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	emitSteps(w, 1, 2, 1, 2)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*a[0], before) {
+		t.Errorf("the shared record changed:\n%+v\n%+v", *a[0], before)
 	}
 }

@@ -23,7 +23,7 @@ const (
 )
 
 // openImported imports src and opens the result read-only.
-func openImported(t *testing.T, src, format string) (*ImportReport, []MetricRecord, []TraceRecord) {
+func openImported(t *testing.T, src, format string) (*ImportReport, []MetricRecord, []*TraceRecord) {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "imported")
 	rep, err := ImportAs(dst, src, format)
@@ -190,10 +190,10 @@ func copyDir(t *testing.T, src, dst string) {
 // polls every trainerPollInterval; the test asserts on what it sees, never
 // on how long it took: a generous bound only keeps a broken follower from
 // hanging the test).
-func waitStore(t *testing.T, s *Session, what string, cond func(ms []MetricRecord, ts []TraceRecord) bool) {
+func waitStore(t *testing.T, s *Session, what string, cond func(ms []MetricRecord, ts []*TraceRecord) bool) {
 	t.Helper()
 	var ms []MetricRecord
-	var ts []TraceRecord
+	var ts []*TraceRecord
 	for range 600 {
 		ms, _ = s.Run.Store().MetricsSince(0)
 		ts, _ = s.Run.Store().TracesSince(0)
@@ -205,7 +205,7 @@ func waitStore(t *testing.T, s *Session, what string, cond func(ms []MetricRecor
 	t.Fatalf("%s: never seen (%d metric records, %d traces)", what, len(ms), len(ts))
 }
 
-func hasTraceFrom(ts []TraceRecord, source string) bool {
+func hasTraceFrom(ts []*TraceRecord, source string) bool {
 	for _, tr := range ts {
 		if tr.Source == source {
 			return true
@@ -340,14 +340,14 @@ func TestFollowTrainers(t *testing.T) {
 			// The half-written step is read, and skipped: its complete
 			// rows arrive (NeMo-RL's three whole lines), its partial ones
 			// are reported as left out, and nothing fails.
-			waitStore(t, s, "the partial step reported", func(ms []MetricRecord, ts []TraceRecord) bool {
+			waitStore(t, s, "the partial step reported", func(ms []MetricRecord, ts []*TraceRecord) bool {
 				return hasSkippedEvent(t, s.Run.Dir())
 			})
 			if hasTraceFrom(ts, c.source) {
 				t.Fatal("a partial row became a trace")
 			}
 			c.complete(t, dir)
-			waitStore(t, s, "the appended step", func(ms []MetricRecord, ts []TraceRecord) bool {
+			waitStore(t, s, "the appended step", func(ms []MetricRecord, ts []*TraceRecord) bool {
 				return hasTraceFrom(ts, c.source) && hasValue(ms, c.metricStep, c.metricName)
 			})
 			ts, _ = s.Run.Store().TracesSince(0)
@@ -694,7 +694,7 @@ func TestFollowNemoGainsTensorBoard(t *testing.T) {
 				}
 				return got
 			}
-			waitStore(t, s, "the scalars", func(ms []MetricRecord, _ []TraceRecord) bool {
+			waitStore(t, s, "the scalars", func(ms []MetricRecord, _ []*TraceRecord) bool {
 				return maps.Equal(valuesOf(ms), wantValues)
 			})
 			time.Sleep(3 * trainerPollInterval) // nothing more comes

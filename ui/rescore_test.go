@@ -85,8 +85,8 @@ func appendRescores(tb testing.TB, dir string, cfg record.RewardConfig, seed int
 	var recs []sessions.RescoreRecord
 	var ids []string
 	for _, tr := range ts {
-		if keep(tr) {
-			recs = append(recs, fakeRescore(tr, cfg, seed+len(recs)))
+		if keep(*tr) {
+			recs = append(recs, fakeRescore(*tr, cfg, seed+len(recs)))
 			ids = append(ids, tr.ID)
 		}
 	}
@@ -216,7 +216,7 @@ func TestImportedRescoreDetail(t *testing.T) {
 		t.Fatalf("%d rows, %d rescored", len(tr.rows), tr.nRescored)
 	}
 	for i := 1; i < 4; i++ {
-		if tr.rewardOf(&tr.all[tr.rows[i-1]]) < tr.rewardOf(&tr.all[tr.rows[i]]) {
+		if tr.rewardOf(tr.all[tr.rows[i-1]]) < tr.rewardOf(tr.all[tr.rows[i]]) {
 			t.Fatal("not sorted by the rescored reward")
 		}
 	}

@@ -114,7 +114,7 @@ type tracesScreen struct {
 	sh   *shared
 	keys tracesKeys
 
-	all  []sessions.TraceRecord
+	all  []*sessions.TraceRecord
 	rows []int // indices into all, filtered and sorted
 	sel  int   // index into rows
 	top  int   // first row shown
@@ -161,7 +161,7 @@ func (t *tracesScreen) clear() {
 	t.touch()
 }
 
-func (t *tracesScreen) add(ts []sessions.TraceRecord) {
+func (t *tracesScreen) add(ts []*sessions.TraceRecord) {
 	if len(ts) == 0 {
 		return
 	}
@@ -183,7 +183,7 @@ func (t *tracesScreen) nextUnreviewed(id string) (string, bool) {
 		}
 	}
 	for k := 0; k < n; k++ {
-		r := &t.all[t.rows[(start+k)%n]]
+		r := t.all[t.rows[(start+k)%n]]
 		if r.ID != id && t.sh.store.Label(r.ID).Label == sessions.LabelNone {
 			return r.ID, true
 		}
@@ -265,7 +265,7 @@ func (t *tracesScreen) readRescores() {
 		t.rescored = map[string]record.Terms{}
 	}
 	for i := range t.all {
-		r := &t.all[i]
+		r := t.all[i]
 		if r.HasScore {
 			continue
 		}
@@ -287,7 +287,7 @@ func (t *tracesScreen) rebuild() {
 	t.nRescored = 0
 	rows := t.rows[:0]
 	for i := range t.all {
-		r := &t.all[i]
+		r := t.all[i]
 		if !keep(labels[r.ID].Label) {
 			continue
 		}
@@ -301,7 +301,7 @@ func (t *tracesScreen) rebuild() {
 		if q := t.reward.quart; q > 0 {
 			vals := make([]float64, 0, len(rows))
 			for _, i := range rows {
-				if v := t.rewardOf(&t.all[i]); !math.IsNaN(v) {
+				if v := t.rewardOf(t.all[i]); !math.IsNaN(v) {
 					vals = append(vals, v)
 				}
 			}
@@ -322,7 +322,7 @@ func (t *tracesScreen) rebuild() {
 		}
 		kept := rows[:0]
 		for _, i := range rows {
-			if v := t.rewardOf(&t.all[i]); v >= lo && v <= hi {
+			if v := t.rewardOf(t.all[i]); v >= lo && v <= hi {
 				kept = append(kept, i)
 			}
 		}
@@ -330,7 +330,7 @@ func (t *tracesScreen) rebuild() {
 	}
 	all := t.all
 	less := func(a, b int) bool { // newest step first, then group, sample
-		ra, rb := &all[a], &all[b]
+		ra, rb := all[a], all[b]
 		if ra.Step != rb.Step {
 			return ra.Step > rb.Step
 		}
@@ -344,7 +344,7 @@ func (t *tracesScreen) rebuild() {
 		by = sortReward
 	}
 	key := func(i int) float64 {
-		v := t.rewardOf(&all[i])
+		v := t.rewardOf(all[i])
 		if by == sortAdvantage {
 			v = all[i].Advantage
 		}
@@ -367,7 +367,7 @@ func (t *tracesScreen) rebuild() {
 	})
 	t.rows = rows
 	for _, i := range rows {
-		if _, ok, rescored := t.terms(&all[i]); ok && rescored {
+		if _, ok, rescored := t.terms(all[i]); ok && rescored {
 			t.nRescored++
 		}
 	}
@@ -403,7 +403,7 @@ func (t *tracesScreen) selected() *sessions.TraceRecord {
 	if len(t.rows) == 0 {
 		return nil
 	}
-	return &t.all[t.rows[t.sel]]
+	return t.all[t.rows[t.sel]]
 }
 
 func (t *tracesScreen) selectedID() string {
@@ -564,7 +564,7 @@ func (t *tracesScreen) moveGroup(d int) {
 func (t *tracesScreen) groupStats(s, g int) (mean, std float64, n int) {
 	var vals []float64
 	for i := range t.all {
-		r := &t.all[i]
+		r := t.all[i]
 		if r.Step != s || r.Group != g {
 			continue
 		}
@@ -710,7 +710,7 @@ func (t *tracesScreen) render() string {
 		}
 	}
 	for i := t.top; i < len(t.rows) && i < t.top+n; i++ {
-		r := &t.all[t.rows[i]]
+		r := t.all[t.rows[i]]
 		end := "yes"
 		if !r.Ended {
 			end = "PEN"

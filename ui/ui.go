@@ -633,7 +633,7 @@ func (m *Model) pull() {
 	m.tCur = cur
 	m.traces.add(ts)
 	for i := range ts {
-		m.probs.noteTrace(&ts[i])
+		m.probs.noteTrace(ts[i])
 	}
 	m.probs.stale = true // the store's issues may have grown too
 	evs, cur := st.EventsSince(m.eCur)

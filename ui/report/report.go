@@ -97,7 +97,7 @@ type RunData struct {
 	Metrics []sessions.MetricRecord
 	// Traces are the run's traces without their per-token arrays
 	// (sessions.Store.TracesSince); Trace reads one whole.
-	Traces []sessions.TraceRecord
+	Traces []*sessions.TraceRecord
 	// DHistogram counts every trace's |d_k|: the run's d_k scale.
 	DHistogram record.DHistogram
 	Labels     map[string]sessions.LabelState
@@ -211,10 +211,10 @@ func MetricSeries(runs []RunData, name string) []Series {
 // Select returns the traces of r that sel chooses: accepted ones first,
 // then the top by reward (highest first), then the bottom (lowest first),
 // each once. Traces without a score are never top or bottom.
-func Select(r RunData, sel Selection) []sessions.TraceRecord {
-	var out []sessions.TraceRecord
+func Select(r RunData, sel Selection) []*sessions.TraceRecord {
+	var out []*sessions.TraceRecord
 	seen := map[string]bool{}
-	add := func(t sessions.TraceRecord) {
+	add := func(t *sessions.TraceRecord) {
 		if !seen[t.ID] {
 			seen[t.ID] = true
 			out = append(out, t)
@@ -227,13 +227,13 @@ func Select(r RunData, sel Selection) []sessions.TraceRecord {
 			}
 		}
 	}
-	var scored []sessions.TraceRecord
+	var scored []*sessions.TraceRecord
 	for _, t := range r.Traces {
 		if t.HasScore && !math.IsNaN(t.Reward) {
 			scored = append(scored, t)
 		}
 	}
-	slices.SortStableFunc(scored, func(a, b sessions.TraceRecord) int { return cmp.Compare(b.Reward, a.Reward) })
+	slices.SortStableFunc(scored, func(a, b *sessions.TraceRecord) int { return cmp.Compare(b.Reward, a.Reward) })
 	for i := 0; i < sel.Top && i < len(scored); i++ {
 		add(scored[i])
 	}
@@ -329,11 +329,11 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 		if err != nil {
 			p("<p class=\"meta\">%s</p>\n", esc(err.Error()))
 		}
-		t.Tokens = whole.Tokens
+		tk := whole.Tokens // none where it could not be read back (the error above says why)
 		p("<div class=\"tokens expl\">")
-		tokenSpans(w, t.ExplanationTokens, t.D, heatmap.Diverging, lim, "d")
+		tokenSpans(w, tk.ExplanationTokens, tk.D, heatmap.Diverging, lim, "d")
 		p("</div>\n<div class=\"tokens sol\">")
-		tokenSpans(w, t.SolutionTokens, t.SolutionLP, heatmap.Sequential, heatmap.LogPLimit, "log p")
+		tokenSpans(w, tk.SolutionTokens, tk.SolutionLP, heatmap.Sequential, heatmap.LogPLimit, "log p")
 		p("</div></section>\n")
 	}
 }

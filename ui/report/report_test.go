@@ -274,7 +274,7 @@ func TestParseSelectionAndSelect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := func(ts []sessions.TraceRecord) string {
+	ids := func(ts []*sessions.TraceRecord) string {
 		var s []string
 		for _, t := range ts {
 			s = append(s, t.ID)
