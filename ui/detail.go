@@ -740,7 +740,8 @@ func (d *detailScreen) render() string {
 	out = append(out, d.breakdown()...)
 	cur := d.cursorLine()
 	if d.editing {
-		cur = "flag note: " + d.input.View()
+		const label = "flag note: "
+		cur = label + d.input.ViewIn(d.w-len(label))
 	}
 	rest := d.h - len(out) - 2 // the cursor and legend lines
 	if d.w >= 120 {

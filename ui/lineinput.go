@@ -4,6 +4,7 @@ import (
 	"unicode"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // lineInput is a minimal one-line text field: typing, backspace, delete,
@@ -76,4 +77,38 @@ func (l *lineInput) Update(k tea.KeyMsg) {
 // View shows the text with a block cursor.
 func (l *lineInput) View() string {
 	return string(l.runes[:l.pos]) + "█" + string(l.runes[l.pos:])
+}
+
+// ViewIn is View in at most w cells: a text wider than that is cut where
+// the cursor is not, each cut end marked "…", so that what is typed at
+// the cursor stays in sight however long the text (a note, a path).
+func (l *lineInput) ViewIn(w int) string {
+	s := l.View()
+	if w <= 0 || ansi.StringWidth(s) <= w {
+		return s
+	}
+	pre, post := string(l.runes[:l.pos]), string(l.runes[l.pos:])
+	if ansi.StringWidth(pre)+1 < w {
+		// The text up to the cursor fits: what follows it is cut.
+		return pre + "█" + ansi.Truncate(post, w-1-ansi.StringWidth(pre), "…")
+	}
+	// The text before the cursor is cut at its start; a little of what
+	// follows the cursor stays, so that an edit in the middle reads in
+	// its context.
+	after := ""
+	if post != "" {
+		after = ansi.Truncate(post, min(ansi.StringWidth(post), max(w/4, 2)), "…")
+	}
+	room := w - 1 - 1 - ansi.StringWidth(after) // "…", the cursor
+	rs := []rune(pre)
+	i, used := len(rs), 0
+	for i > 0 {
+		c := ansi.StringWidth(string(rs[i-1]))
+		if used+c > room {
+			break
+		}
+		used += c
+		i--
+	}
+	return "…" + string(rs[i:]) + "█" + after
 }
