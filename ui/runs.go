@@ -323,6 +323,11 @@ func (r *runsScreen) Update(k tea.KeyMsg) tea.Cmd {
 		r.say(false, "cancelled: %s", req)
 		return nil
 	}
+	if r.discardKey != "" && k.String() != r.discardKey {
+		// The draft is replaced by the key pressed again at once, not by
+		// the same key pressed later, after more edits, with no warning.
+		r.discardKey = ""
+	}
 	if r.editing {
 		return r.editorKey(k)
 	}
@@ -584,6 +589,10 @@ func (r *runsScreen) keepsEdits(key string) bool {
 		return false
 	}
 	r.discardKey = key
+	if r.editing {
+		r.say(true, "the draft configuration has edits (%s): press %s again to replace them, any other key keeps them", r.edFrom, key)
+		return true
+	}
 	r.say(true, "the draft configuration has edits (%s): press %s again to replace them, n to go back to them", r.edFrom, key)
 	return true
 }
@@ -691,30 +700,62 @@ func (r *runsScreen) editorView() []string {
 		loose = append(loose, wrap("✗ "+p, max(r.w-2, 10), max(r.h/3, 1))...)
 	}
 	loose = loose[:min(len(loose), max(r.h/3, 0))]
+	act := r.actionLines(actionMax(r.h))
 	out := []string{title}
-	out = append(out, r.ed.Lines(r.w, max(r.h-2-len(loose), 1), th)...)
-	for len(out) < r.h-1-len(loose) {
+	out = append(out, r.ed.Lines(r.w, max(r.h-1-len(act)-len(loose), 1), th)...)
+	for len(out) < r.h-len(act)-len(loose) {
 		out = append(out, "")
 	}
 	bad := style.FG(style.Vermillion)
 	for _, l := range loose {
 		out = append(out, th.Paint(bad, l))
 	}
-	return append(out[:max(r.h-1, 1)], r.actionLine())
+	return append(out[:max(r.h-len(act), 1)], act...)
 }
 
-// actionLine is the last line: a confirmation, work in progress, the last
-// outcome, or what the editor's keys do.
-func (r *runsScreen) actionLine() string {
+// actionLines is the last line, a confirmation, work in progress, the
+// last outcome, or what the editor's keys do, on up to n lines of the
+// screen's width: a question or an outcome (a refusal with its reasons, an
+// error) is wrapped to be read whole, not cut where the terminal ends; the
+// rest keeps its one line.
+func (r *runsScreen) actionLines(n int) []string {
+	text, sp, whole := r.action()
 	th := r.m.sh.theme
+	if !whole || n <= 1 || width(text) <= r.w || r.w <= 0 {
+		return []string{th.Paint(sp, text)}
+	}
+	lines := splitLines(ansi.Wrap(text, r.w, " "))
+	if len(lines) > n {
+		lines = lines[:n]
+		lines[n-1] = fit(strings.TrimRight(lines[n-1], " ")+" …", r.w)
+	}
+	for i, l := range lines {
+		lines[i] = th.Paint(sp, strings.TrimRight(l, " "))
+	}
+	return lines
+}
+
+// actionMax is the most lines the action line takes on a screen h high:
+// a third of it, as the draft's problems below its text.
+func actionMax(h int) int { return max(h/3, 1) }
+
+// action is what the action line says, its paint, and whether it is to
+// be read whole (actionLines).
+func (r *runsScreen) action() (text string, sp style.Spec, whole bool) {
 	warn := style.FG(style.Orange).With(style.Bold)
 	bad := style.FG(style.Vermillion).With(style.Bold)
 	switch {
 	case r.confirm != nil:
-		return th.Paint(warn, fmt.Sprintf("Stop %s after its current step and %s? y confirms, any other key cancels", r.m.openName(), *r.confirm))
+		return fmt.Sprintf("Stop %s after its current step and %s? y confirms, any other key cancels", r.m.openName(), *r.confirm), warn, true
 	case r.m.switching != "":
-		return th.Paint(warn, r.m.switching+"…")
+		return r.m.switching + "…", warn, true
+	case r.editing && r.discardKey != "":
+		// Asked before the draft's problems: the key that replaces the
+		// draft is pressed again only by one who has read this.
+		return r.msg, warn, true
 	case r.editing && r.edCount > 0:
+		// Each problem is shown whole under its line (or below the text):
+		// here the first words of the first.
 		first := ""
 		if len(r.ed.notes) > 0 {
 			first = r.ed.notes[0].msg
@@ -725,20 +766,19 @@ func (r *runsScreen) actionLine() string {
 		if r.edCount > 1 {
 			s = "problems"
 		}
-		return th.Paint(bad, fmt.Sprintf("✗ %d %s: %s", r.edCount, s, first))
-	case r.editing && r.discardKey != "":
-		return th.Paint(warn, r.msg)
+		return fmt.Sprintf("✗ %d %s: %s", r.edCount, s, first), bad, false
 	case r.editing:
-		return th.Paint(style.Spec{Attr: style.Faint}, "C-s checks this, saves it as the new run's config.toml and starts it")
+		return "C-s checks this, saves it as the new run's config.toml and starts it", style.Spec{Attr: style.Faint}, false
 	case r.adding:
-		return "follow folder: " + r.input.View()
+		const label = "follow folder: "
+		return label + r.input.ViewIn(r.w-len(label)), style.Spec{}, false
 	case r.msg != "":
 		if r.msgErr {
-			return th.Paint(bad, r.msg)
+			return r.msg, bad, true
 		}
-		return r.msg
+		return r.msg, style.Spec{}, true
 	}
-	return th.Paint(style.Spec{Attr: style.Faint}, "open here: "+r.m.openDescription())
+	return "open here: " + r.m.openDescription(), style.Spec{Attr: style.Faint}, false
 }
 
 func (r *runsScreen) listView() []string {
@@ -794,7 +834,9 @@ func (r *runsScreen) listView() []string {
 		return strings.TrimRight(s, " ")
 	}
 	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE"), " "))}
-	n := r.pageRows()
+	// The action line's message, read whole, takes rows from the list.
+	act := r.actionLines(actionMax(r.h))
+	n := max(r.pageRows()-len(act)+1, 1)
 	if r.sel < r.top {
 		r.top = r.sel
 	}
@@ -860,7 +902,8 @@ func (r *runsScreen) listView() []string {
 	if r.listErr != nil {
 		d2 = th.Paint(style.FG(style.Vermillion), r.listErr.Error())
 	}
-	out = append(out, d1, th.Paint(style.Spec{Attr: style.Faint}, d2), r.actionLine())
+	out = append(out, d1, th.Paint(style.Spec{Attr: style.Faint}, d2))
+	out = append(out, act...)
 	return out
 }
 

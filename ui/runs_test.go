@@ -1296,3 +1296,80 @@ func TestResumeRefusedForARunReviewedElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// TestRunsMessagesReadWhole: at 80×24 a message on the Runs screen wider
+// than the terminal (a refusal with its reason, a question that says which
+// key confirms) is wrapped over the list's last rows, not cut where the
+// terminal ends; a question asked about the draft is shown over the draft's
+// problems, and only the key pressed again at once confirms it.
+func TestRunsMessagesReadWhole(t *testing.T) {
+	missing := "/nonexistent/" + strings.Repeat("a-folder-with-a-long-name/", 4) + "run"
+	for _, c := range []struct {
+		name string
+		keys []string
+		want string // the message's last words, in sight
+	}{
+		{"a folder that is not there", []string{"a", "text:" + missing, "enter"}, "no such file or directory"},
+		{"the question before a run is opened", []string{"enter"}, "y confirms, any other key cancels"},
+		{"C-r in a draft with a problem", []string{"n", "text:steps = -3", "enter", "ctrl+s", "ctrl+r"}, "any other key keeps them"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := &testLauncher{runs: filepath.Join(t.TempDir(), "runs")}
+			s, err := l.Start(mustConfig(t, l)) // its engine runs: opening another asks first
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeRun(t, filepath.Join(l.runs, "other"), t0, 2, true)
+			m := newModel(Options{Session: &sessions.Session{Run: s.Run, Control: s.Control, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			hit(t, m, "4")
+			listNow(t, m)
+			hit(t, m, "g")
+			for i := 0; i < 3 && (m.runs.selected() == nil || filepath.Base(m.runs.selected().Dir) != "other"); i++ {
+				hit(t, m, "j")
+			}
+			hit(t, m, c.keys...)
+			v := m.View()
+			golden.Fits(t, v, 80, 24)
+			if n := len(strings.Split(v, "\n")); n != 24 {
+				t.Errorf("%d lines, want 24", n)
+			}
+			flat := strings.Join(strings.Fields(v), " ")
+			if !strings.Contains(flat, c.want) {
+				t.Errorf("the message's end %q is not in sight:\n%s", c.want, v)
+			}
+		})
+	}
+}
+
+// TestDraftDiscardAskedAgain: C-r in the editor asks before it replaces an
+// edited draft; a key pressed between the two takes the question back, so
+// that a C-r pressed later, after more edits, asks again.
+func TestDraftDiscardAskedAgain(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		between  []string
+		replaced bool
+	}{
+		{"pressed again at once", nil, true},
+		{"after more typing", []string{"text:x"}, false},
+		{"after moving the cursor", []string{"down"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, s := finishedRun(t)
+			m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			hit(t, m, "4")
+			listNow(t, m)
+			hit(t, m, "n", "text:# mine", "enter", "ctrl+r")
+			hit(t, m, c.between...)
+			edited := m.runs.ed.Text()
+			hit(t, m, "ctrl+r")
+			if replaced := m.runs.ed.Text() != edited; replaced != c.replaced {
+				t.Errorf("the second C-r replaced the draft: %v, want %v", replaced, c.replaced)
+			}
+		})
+	}
+}
