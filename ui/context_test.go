@@ -360,3 +360,31 @@ func TestDetailTraceFileGone(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderPhaseGivesWay: the step's phase said in the header's state
+// (no progress line says it: a run followed read-only, a phase without
+// counts) is left out before the reward is cut, as the progress line is.
+func TestHeaderPhaseGivesWay(t *testing.T) {
+	for _, c := range []struct {
+		w          int
+		want, lack string
+	}{
+		{200, "· running · reconstructing · step 5/20 · reward -0.600 · 10.0 st/min · ETA", ""},
+		{80, "· running · step 5/20 · reward -0.600 · ETA", "reconstructing"},
+		{60, "· running · step 5/20 · reward -0.600", "reconstructing"},
+	} {
+		t.Run(fmt.Sprint(c.w), func(t *testing.T) {
+			r := newTestRun(t, 4, 1, 1, 4)
+			m := sized(t, r, c.w, 24, &fakeControl{})
+			r.Emit(event.Phase{Time: t0, Name: "reconstructing", Step: 4})
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			m.pull()
+			h := strings.SplitN(m.View(), "\n", 2)[0]
+			if !strings.Contains(h, c.want) || (c.lack != "" && strings.Contains(h, c.lack)) || strings.Contains(h, "…") {
+				t.Errorf("header %q, want %q uncut without %q", h, c.want, c.lack)
+			}
+		})
+	}
+}

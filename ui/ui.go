@@ -1361,7 +1361,14 @@ func (m *Model) statusLine() string {
 	prog, hasProg := m.stepProgress()
 	// In the order read; where the terminal is too narrow for all, the
 	// least telling go first (headerDrop), then the line is cut.
-	parts := []headerPart{{text: strings.Join(tabs, ""), keep: keepAlways}, {text: m.state(hasProg), keep: keepAlways}}
+	state := headerPart{text: m.state(hasProg), keep: keepAlways}
+	if short := m.state(true); short != state.text {
+		// The step's phase said in the state ("running · scoring", with no
+		// progress line to say it) gives way where the progress line
+		// would, before the reward is cut.
+		state = headerPart{text: state.text, keep: keepPhase, short: short, shortKeep: keepAlways}
+	}
+	parts := []headerPart{{text: strings.Join(tabs, ""), keep: keepAlways}, state}
 	add := func(text string, keep int) { parts = append(parts, headerPart{text: text, keep: keep}) }
 	quiet, isQuiet := m.quietFor()
 	if isQuiet {
