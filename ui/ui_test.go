@@ -313,7 +313,7 @@ func TestTracesFiltersAndGroup(t *testing.T) {
 	send(m, press("r"))
 	tr.rebuild()
 	for i := 1; i < len(tr.rows); i++ {
-		if tr.rewardOf(&tr.all[tr.rows[i-1]]) < tr.rewardOf(&tr.all[tr.rows[i]]) {
+		if tr.rewardOf(tr.all[tr.rows[i-1]]) < tr.rewardOf(tr.all[tr.rows[i]]) {
 			t.Fatal("not sorted by reward")
 		}
 	}
