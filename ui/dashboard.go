@@ -164,11 +164,7 @@ func (d *dashboard) newChart(v *dashView, title string) *chart.Chart {
 	c.SetSmoothing(chart.DefaultSmoothing)
 	c.SetShowRaw(d.raw)
 	if len(d.charts) > 0 { // the two grids share one view (all)
-		f := d.charts[0]
-		c.SetSmoothing(f.Smoothing())
-		c.SetLogScale(f.LogScale())
-		c.SetWindow(f.Window())
-		c.SetFollow(f.Following())
+		c.CopyView(d.charts[0])
 	}
 	if v == d.cv {
 		c.SetMeanBand(true)
@@ -381,6 +377,12 @@ func (d *dashboard) focused() *chart.Chart {
 // all applies f to every chart, the open run's and the comparison's, so
 // that the two grids keep one view.
 func (d *dashboard) all(f func(c *chart.Chart)) {
+	d.syncDomain()
+	d.each(f)
+	d.dirty = true
+}
+
+func (d *dashboard) each(f func(c *chart.Chart)) {
 	for _, c := range d.charts {
 		f(c)
 	}
@@ -389,7 +391,23 @@ func (d *dashboard) all(f func(c *chart.Chart)) {
 			f(c)
 		}
 	}
-	d.dirty = true
+}
+
+// syncDomain gives every chart the steps all of them span, so that zoom
+// and pan, applied to each, show one window of steps in all: a chart of a
+// metric recorded every few steps (held-out evaluation) reads the steps
+// the reward's reads, not half of its own points' range.
+func (d *dashboard) syncDomain() {
+	lo, hi, found := int64(0), int64(-1), false
+	d.each(func(c *chart.Chart) {
+		if a, b, ok := c.DataRange(); ok {
+			if !found {
+				lo, hi, found = a, b, true
+			}
+			lo, hi = min(lo, a), max(hi, b)
+		}
+	})
+	d.each(func(c *chart.Chart) { c.SetDomain(lo, hi) })
 }
 
 func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
@@ -705,6 +723,7 @@ func (d *dashboard) render() string {
 	if d.picking {
 		return strings.Join(d.pickerView(d.w, d.h), "\n")
 	}
+	d.syncDomain() // the records added since, the series shown or hidden
 	vis := d.visible()
 	info := "Dashboard"
 	if len(vis) == 0 {

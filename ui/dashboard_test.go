@@ -235,3 +235,52 @@ func TestChartPickerOtherTrainer(t *testing.T) {
 		t.Errorf("actor/pg_loss not charted with its 2 records")
 	}
 }
+
+// TestZoomSharesOneWindow: zoom and pan show one window of steps in every
+// chart, the held-out chart (evaluated every 5 steps) included, and a
+// chart put on the grid while zoomed and panned shows that window too.
+func TestZoomSharesOneWindow(t *testing.T) {
+	r := newTestRun(t, 12, 1, 2, 4) // held-out evaluations at steps 5 and 10
+	m := sized(t, r, 80, 24, nil)
+	heldOut := -1
+	for i, s := range m.dash.specs {
+		if s.title == "held-out" {
+			heldOut = i
+		}
+	}
+	for _, tc := range []struct {
+		keys   []string
+		lo, hi int64
+	}{
+		{[]string{"+"}, 7, 12},
+		{[]string{"+"}, 8, 12},
+		{[]string{"h"}, 7, 11},
+		{[]string{"m", "G", "enter", "esc"}, 7, 11}, // a new chart (the last metric) joins the view
+		{[]string{"-"}, 4, 12},
+		{[]string{"l"}, 4, 12},
+		{[]string{"0"}, 1, 12},
+	} {
+		t.Run(strings.Join(tc.keys, ""), func(t *testing.T) {
+			for _, k := range tc.keys {
+				send(m, press(k))
+			}
+			v := m.View()
+			for i, c := range m.dash.charts {
+				if lo, hi := c.XRange(); lo != tc.lo || hi != tc.hi {
+					t.Errorf("chart %q shows steps %d–%d, want %d–%d", m.dash.specs[i].title, lo, hi, tc.lo, tc.hi)
+				}
+			}
+			if tc.lo > 1 {
+				want := fmt.Sprintf("steps %d–%d", tc.lo, tc.hi)
+				if !strings.Contains(v, "Dashboard") || !strings.Contains(v, want) {
+					t.Errorf("the header does not read %q:\n%s", want, v)
+				}
+				ho := m.dash.charts[heldOut]
+				ho.SetSize(40, 10) // off this page at 80×24
+				if hv := ho.View(); !strings.Contains(hv, want) || strings.Contains(hv, "no finite points") {
+					t.Errorf("the held-out chart does not read %q with its line:\n%s", want, hv)
+				}
+			}
+		})
+	}
+}

@@ -89,14 +89,18 @@ type Chart struct {
 
 	width, height int
 
-	window    int64 // visible steps; 0 = everything
-	end       int64 // right edge when not following
-	follow    bool
-	logY      bool
-	smoothing float64 // EMA weight; 0 = off
-	lastSm    float64 // the weight ToggleSmoothing restores
-	showRaw   bool
-	selected  int // index into series, -1 = none
+	window int64 // visible steps; 0 = everything
+	end    int64 // right edge when not following
+	// domLo..domHi, when domOn, are the steps the view works within in
+	// place of the chart's own data's (SetDomain).
+	domLo, domHi int64
+	domOn        bool
+	follow       bool
+	logY         bool
+	smoothing    float64 // EMA weight; 0 = off
+	lastSm       float64 // the weight ToggleSmoothing restores
+	showRaw      bool
+	selected     int // index into series, -1 = none
 
 	skipped int
 
@@ -464,9 +468,37 @@ func (c *Chart) dataRange() (lo, hi int64, ok bool) {
 	return lo, hi, ok
 }
 
+// DataRange returns the steps the chart's shown series span (ok false:
+// no point shown).
+func (c *Chart) DataRange() (lo, hi int64, ok bool) { return c.dataRange() }
+
+// SetDomain makes steps lo..hi the range the view zooms and pans within,
+// in place of the chart's own data's (hi < lo: its own data's again).
+// Charts side by side given one domain and the same view calls show the
+// same window of steps each, whatever steps their own series hold: a
+// metric recorded every few steps reads the same steps as one recorded
+// every step.
+func (c *Chart) SetDomain(lo, hi int64) {
+	on := hi >= lo
+	if on == c.domOn && (!on || lo == c.domLo && hi == c.domHi) {
+		return
+	}
+	c.domLo, c.domHi, c.domOn = lo, hi, on
+	c.touch()
+}
+
+// domain is the step range the view works within: SetDomain's, or the
+// shown series'.
+func (c *Chart) domain() (lo, hi int64, ok bool) {
+	if c.domOn {
+		return c.domLo, c.domHi, true
+	}
+	return c.dataRange()
+}
+
 // XRange returns the steps the chart currently shows.
 func (c *Chart) XRange() (lo, hi int64) {
-	dlo, dhi, ok := c.dataRange()
+	dlo, dhi, ok := c.domain()
 	if !ok {
 		return 0, 0
 	}
@@ -478,6 +510,18 @@ func (c *Chart) XRange() (lo, hi int64) {
 		hi = min(max(c.end, dlo+c.window), dhi)
 	}
 	return hi - c.window, hi
+}
+
+// CopyView gives c the view of chart f: its domain, window, right edge,
+// following, log scale and smoothing (a chart added beside others shows
+// what they show).
+func (c *Chart) CopyView(f *Chart) {
+	c.domLo, c.domHi, c.domOn = f.domLo, f.domHi, f.domOn
+	c.window, c.end, c.follow = f.window, f.end, f.follow
+	c.SetLogScale(f.logY)
+	c.SetSmoothing(f.smoothing)
+	c.lastSm = f.lastSm
+	c.touch()
 }
 
 // Window returns the zoom window in steps (0: all steps).
@@ -515,7 +559,7 @@ func (c *Chart) ZoomOut() {
 	if c.window == 0 {
 		return
 	}
-	dlo, dhi, _ := c.dataRange()
+	dlo, dhi, _ := c.domain()
 	w := c.window * 2
 	if w >= dhi-dlo {
 		w = 0
@@ -536,7 +580,7 @@ func (c *Chart) pan(dir int64) {
 		return
 	}
 	lo, hi := c.XRange()
-	dlo, dhi, _ := c.dataRange()
+	dlo, dhi, _ := c.domain()
 	shift := max((hi-lo)/4, 1)
 	end := hi + dir*shift
 	if end >= dhi {

@@ -3,6 +3,7 @@ package chart
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -484,6 +485,103 @@ func TestFlatSeriesGetsNiceTicks(t *testing.T) {
 				if strings.Contains(v, odd) {
 					t.Errorf("axis shows %q:\n%s", odd, v)
 				}
+			}
+		})
+	}
+}
+
+// TestSharedDomain: charts given one domain show one window of steps
+// under the same zoom and pan calls, whatever steps their own points
+// have: a series recorded every few steps reads the steps a series
+// recorded every step reads.
+func TestSharedDomain(t *testing.T) {
+	dense, sparse := New(nil), New(nil)
+	for s := int64(0); s <= 50; s++ {
+		dense.Append("reward", s, float64(s))
+		if s%13 == 0 || s == 49 { // 0 13 26 39 49
+			sparse.Append("accuracy", s, float64(s)/50)
+		}
+	}
+	for _, c := range []*Chart{dense, sparse} {
+		lo, hi, _ := dense.DataRange()
+		c.SetDomain(lo, hi)
+	}
+	for _, tc := range []struct {
+		name   string
+		op     func(c *Chart)
+		lo, hi int64
+	}{
+		{"all", func(c *Chart) {}, 0, 50},
+		{"zoom in", (*Chart).ZoomIn, 25, 50},
+		{"zoom in again", (*Chart).ZoomIn, 38, 50},
+		{"pan left", (*Chart).PanLeft, 35, 47},
+		{"zoom out", (*Chart).ZoomOut, 26, 50},
+		{"pan right", (*Chart).PanRight, 26, 50},
+		{"reset", (*Chart).ResetView, 0, 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.op(dense)
+			tc.op(sparse)
+			for _, c := range []*Chart{dense, sparse} {
+				if lo, hi := c.XRange(); lo != tc.lo || hi != tc.hi {
+					t.Errorf("%s shows steps %d–%d, want %d–%d", c.Series()[0], lo, hi, tc.lo, tc.hi)
+				}
+			}
+		})
+	}
+	// Without a domain (hi < lo) a chart is back on its own points.
+	sparse.SetDomain(0, -1)
+	if lo, hi := sparse.XRange(); lo != 0 || hi != 49 {
+		t.Errorf("without a domain: steps %d–%d, want its own 0–49", lo, hi)
+	}
+}
+
+// TestLineEntersTheView: a line with points on either side of the view
+// is drawn up to its edges (from the value it has there), also where no
+// point of it lies inside the view.
+func TestLineEntersTheView(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		steps      []int64
+		lo, hi     int64
+		left, righ bool // dots in the plot's first and last cell column
+	}{
+		{"a point before the view", []int64{39, 49}, 42, 50, true, false},
+		{"a point after the view", []int64{39, 49}, 36, 45, false, true},
+		{"points only outside", []int64{30, 60}, 40, 50, true, true},
+		{"every point inside", []int64{42, 45, 48}, 40, 50, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(nil)
+			for i, s := range tc.steps {
+				c.Append("a", s, float64(i))
+			}
+			c.SetLegend(false)
+			c.SetDomain(tc.lo, tc.hi)
+			c.SetSize(40, 8)
+			c.SetWindow(tc.hi - tc.lo)
+			c.SetFollow(false)
+			c.end = tc.hi
+			c.touch()
+			if lo, hi := c.XRange(); lo != tc.lo || hi != tc.hi {
+				t.Fatalf("view %d–%d, want %d–%d", lo, hi, tc.lo, tc.hi)
+			}
+			v := c.View()
+			lines := strings.Split(v, "\n")
+			plot := lines[1 : len(lines)-1] // header, plot, x axis
+			left, right := false, false
+			for _, l := range plot {
+				cells := []rune(l)
+				axis := slices.IndexFunc(cells, func(r rune) bool { return r == '│' || r == '┤' })
+				cells = cells[axis+1:]
+				left = left || cells[0] != ' '
+				right = right || cells[len(cells)-1] != ' '
+			}
+			if left != tc.left || right != tc.righ {
+				t.Errorf("dots at the left edge %v (want %v), at the right edge %v (want %v):\n%s", left, tc.left, right, tc.righ, v)
+			}
+			if strings.Contains(v, "no finite points in view") {
+				t.Errorf("a line crossing the view reads as none:\n%s", v)
 			}
 		})
 	}

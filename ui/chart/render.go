@@ -203,13 +203,21 @@ func (c *Chart) render() string {
 	for _, l := range layers {
 		i := sort.Search(len(l.s.steps), func(i int) bool { return l.s.steps[i] >= lo })
 		j := sort.Search(len(l.s.steps), func(i int) bool { return l.s.steps[i] > hi })
-		if l.hi == nil && i < j {
+		if l.hi == nil {
 			// A line holds finite values only: its block summary gives
-			// the extremes without visiting every point.
-			mn, mx := minMax(l.vals, l.b, i, j)
-			ymin, ymax = min(ymin, mn), max(ymax, mx)
-			if mn <= 0 {
-				nonPos++
+			// the extremes without visiting every point. Where it runs
+			// past an edge of the view, the value it has there counts.
+			if i < j {
+				mn, mx := minMax(l.vals, l.b, i, j)
+				ymin, ymax = min(ymin, mn), max(ymax, mx)
+				if mn <= 0 {
+					nonPos++
+				}
+			}
+			for _, e := range lineEdges(l.s.steps, l.vals, lo, hi, c.logY) {
+				if e.ok {
+					ymin, ymax = min(ymin, e.v), max(ymax, e.v)
+				}
 			}
 			continue
 		}
@@ -350,7 +358,16 @@ func (c *Chart) render() string {
 				continue
 			}
 			c.cols = downsample(l.s.steps, l.vals, l.b, lo, hi, dc, c.cols)
+			// A line that runs past the view's left edge enters it from
+			// the value it has there, and one that runs past its right
+			// edge leaves it at the value it has there: a series recorded
+			// every few steps keeps its line in a window between two of
+			// its points.
+			edge := lineEdges(l.s.steps, l.vals, lo, hi, c.logY)
 			prevX, prevY := -1, 0
+			if edge[0].ok {
+				prevX, prevY = 0, ys.row(edge[0].v)
+			}
 			for x := range c.cols {
 				col := &c.cols[x]
 				if col.N == 0 {
@@ -362,6 +379,9 @@ func (c *Chart) render() string {
 				}
 				cv.vrun(x, yTop, yBot, id)
 				prevX, prevY = x, ys.row(col.Last)
+			}
+			if edge[1].ok && prevX >= 0 {
+				cv.line(prevX, prevY, dc-1, ys.row(edge[1].v), id)
 			}
 		}
 	}
@@ -443,6 +463,39 @@ func (c *Chart) render() string {
 		b.WriteString(l)
 	}
 	return b.String()
+}
+
+// edgeValue is the value a line has at an edge of the view (ok false
+// where it does not run past that edge).
+type edgeValue struct {
+	v  float64
+	ok bool
+}
+
+// lineEdges returns the values the line through steps and vals takes at
+// steps lo and hi where it runs past them: on the straight segment from
+// the last point before lo to the first point at or after it, and from
+// the last point up to hi to the first past it. A point on an edge needs
+// no value there. With logY a value ≤ 0 is left out (the log axis has no
+// place for it; the points in view decide whether the axis is linear).
+func lineEdges(steps []int64, vals []float64, lo, hi int64, logY bool) [2]edgeValue {
+	var out [2]edgeValue
+	n := len(steps)
+	at := func(k int, x int64) edgeValue {
+		s0, s1, v0, v1 := steps[k-1], steps[k], vals[k-1], vals[k]
+		if s1 <= s0 {
+			return edgeValue{}
+		}
+		v := v0 + (v1-v0)*float64(x-s0)/float64(s1-s0)
+		return edgeValue{v, finite(v) && (!logY || v > 0)}
+	}
+	if i := sort.Search(n, func(k int) bool { return steps[k] >= lo }); i > 0 && i < n && steps[i] > lo {
+		out[0] = at(i, lo)
+	}
+	if j := sort.Search(n, func(k int) bool { return steps[k] > hi }); j > 0 && j < n && steps[j-1] < hi {
+		out[1] = at(j, hi)
+	}
+	return out
 }
 
 // smallerNice is the nice number (1, 2, 5 × 10^k) just below step.
