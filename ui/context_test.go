@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -384,6 +385,48 @@ func TestHeaderPhaseGivesWay(t *testing.T) {
 			h := strings.SplitN(m.View(), "\n", 2)[0]
 			if !strings.Contains(h, c.want) || (c.lack != "" && strings.Contains(h, c.lack)) || strings.Contains(h, "…") {
 				t.Errorf("header %q, want %q uncut without %q", h, c.want, c.lack)
+			}
+		})
+	}
+}
+
+// TestDetailVerdictReadWhole: the verifier's verdict and the summary of
+// the reconstruction's diff are read whole, wrapped where the line has
+// no room, at 80×24 and in the 200-column layout's right panel.
+func TestDetailVerdictReadWhole(t *testing.T) {
+	r, err := sessions.Create(filepath.Join(t.TempDir(), "verdict"), testCfg{Task: "addition", Steps: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	toks := []string{"4131", "Ġplus", "Ġ69", ":", "Ġ1", "+", "9", "=", "11", ",", "Ġso", "Ġwe", "Ġsay", "Ġ490", "."}
+	tr := dTrace(1, 0, toks, make([]float32, len(toks)))
+	tr.Question, tr.Solution, tr.Reconstruction = "4131+69=?", "4200", "490"
+	r.Emit(tr)
+	add, _ := task.Lookup("addition")
+	verdict := "verifier (addition): " + verdictText(add.VerifyExplanation(tr.Question, strings.Join(toks, "")))
+	summary := "differs: 0 of 1 reference word reproduced · 1 changed · 2 of 4 characters in place"
+	words := func(s string) string { return strings.Join(strings.Fields(ansi.Strip(s)), " ") }
+	for _, tc := range []struct {
+		w, h int
+	}{{80, 24}, {80, 40}, {200, 50}} {
+		t.Run(fmt.Sprintf("%dx%d", tc.w, tc.h), func(t *testing.T) {
+			m := sized(t, r, tc.w, tc.h, nil)
+			openTrace(t, m, "1-0-0")
+			v := m.View()
+			golden.Fits(t, v, tc.w, tc.h)
+			if !strings.Contains(words(v), words(verdict)) {
+				t.Errorf("the verdict %q is not read whole:\n%s", verdict, ansi.Strip(v))
+			}
+			// The diff as the screen lays it out: the right panel at
+			// 120 columns and more.
+			pw := tc.w
+			if tc.w >= 120 {
+				pw = tc.w - tc.w*3/5 - 3
+			}
+			part := m.detail.solutionPart(pw, 20)
+			if !strings.Contains(words(strings.Join(part, "\n")), summary) {
+				t.Errorf("the diff's summary is not read whole in %d columns:\n%s", pw, strings.Join(part, "\n"))
 			}
 		})
 	}

@@ -794,16 +794,23 @@ func (d *detailScreen) context() []string {
 		v = "verifier (" + d.settings.Task + "): " + d.verdict
 	}
 	bold := func(s string) string { return th.Paint(style.Spec{Attr: style.Bold}, s) }
+	var out []string
 	if d.h < 30 {
 		line := bold(q) + " · " + ref
-		if v != "" {
-			line += " · " + v
+		if v == "" || width(line+" · "+v) <= d.w {
+			if v != "" {
+				line += " · " + v
+			}
+			return []string{line}
 		}
-		return []string{line}
+		out = []string{line}
+	} else {
+		out = []string{bold(q), ref}
 	}
-	out := []string{bold(q), ref}
 	if v != "" {
-		out = append(out, v)
+		// The verdict is read whole: on its own lines where the
+		// question's line has no room for it.
+		out = append(out, splitLines(ansi.Wrap(v, max(d.w, 1), " "))...)
 	}
 	return out
 }

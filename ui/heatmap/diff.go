@@ -216,7 +216,8 @@ func plural(n int, what string) string {
 
 // RenderDiff lays out ops as blocks of three rows that fit width: the
 // reference tokens, the reconstruction's, and a marker row (^ substituted,
-// - missing from the reconstruction, + extra in it), after a summary line.
+// - missing from the reconstruction, + extra in it), after a summary
+// (wrapped to width).
 // Tokens are shown as Visible shows them, newlines as ⏎ without breaking.
 // The result has at most maxLines lines (≤ 0: no limit).
 func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxLines int) []string {
@@ -226,7 +227,8 @@ func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxL
 	if width <= 0 {
 		return nil
 	}
-	lines := []string{truncateW(DiffSummary(ref, rec, ops), width)}
+	// The summary is read whole, wrapped where the width has no room.
+	lines := strings.Split(ansi.Wrap(DiffSummary(ref, rec, ops), width, " "), "\n")
 	const pre = "ref │"
 	prefixes := [3]string{"ref │", "rec │", "    │"}
 	avail := width - ansi.StringWidth(pre)
