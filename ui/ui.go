@@ -1340,10 +1340,12 @@ func minTime(a, b time.Time) time.Time {
 func (m *Model) statusLine() string {
 	th := m.sh.theme
 	var tabs []string
+	activeTab := ""
 	for i, n := range screenNames {
 		switch {
 		case screenID(i) == m.active:
-			tabs = append(tabs, th.Paint(style.Spec{Attr: style.Bold | style.Reverse}, fmt.Sprintf("[%d %s]", i+1, n)))
+			activeTab = th.Paint(style.Spec{Attr: style.Bold | style.Reverse}, fmt.Sprintf("[%d %s]", i+1, n))
+			tabs = append(tabs, activeTab)
 		case m.w >= 120:
 			tabs = append(tabs, fmt.Sprintf(" %d %s ", i+1, n))
 		default:
@@ -1368,7 +1370,9 @@ func (m *Model) statusLine() string {
 		// would, before the reward is cut.
 		state = headerPart{text: state.text, keep: keepPhase, short: short, shortKeep: keepAlways}
 	}
-	parts := []headerPart{{text: strings.Join(tabs, ""), keep: keepAlways}, state}
+	// The tab strip gives way to the screen shown alone ([1 Dashboard])
+	// once the parts below the reward are gone, before the line is cut.
+	parts := []headerPart{{text: strings.Join(tabs, ""), keep: keepTabs, short: activeTab, shortKeep: keepAlways}, state}
 	add := func(text string, keep int) { parts = append(parts, headerPart{text: text, keep: keep}) }
 	quiet, isQuiet := m.quietFor()
 	if isQuiet {
@@ -1424,11 +1428,12 @@ type headerPart struct {
 // first, then the step's phase; the device's name then gives way to the
 // device in a word (gpu:0), which outlives the memory and the pace (where
 // a run computes tells more than either, and takes fewer columns), and
-// goes before the ETA; keepHigh and keepAlways parts are only cut with the
-// line's end.
+// goes before the ETA; then the tab strip gives way to the screen shown
+// alone; keepHigh and keepAlways parts are only cut with the line's end.
 const (
 	keepAlways = iota
 	keepHigh
+	keepTabs
 	keepETA
 	keepDeviceShort
 	keepPace
@@ -1441,7 +1446,7 @@ const (
 // headerFit joins the parts with " · ", first shortening or leaving out,
 // while the line is wider than w, the least kept (the rightmost of those
 // alike): the run's ETA outlives the device, the pace and the step's
-// phase, the reward all of them.
+// phase, the whole tab strip the ETA, the reward all of them.
 func headerFit(parts []headerPart, w int) string {
 	join := func() string {
 		texts := make([]string, len(parts))
@@ -1454,7 +1459,7 @@ func headerFit(parts []headerPart, w int) string {
 	for width(line) > w {
 		drop := -1
 		for i, p := range parts {
-			if p.keep >= keepETA && (drop < 0 || p.keep >= parts[drop].keep) {
+			if p.keep >= keepTabs && (drop < 0 || p.keep >= parts[drop].keep) {
 				drop = i
 			}
 		}

@@ -2035,3 +2035,46 @@ func TestHeaderFit(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderTabsGiveWay: on a run with problems at 80 columns the tab
+// strip gives way to the screen shown alone before the reward is cut,
+// and only once the parts ranked below it (the ETA, the run's name) are
+// gone.
+func TestHeaderTabsGiveWay(t *testing.T) {
+	parts := []headerPart{{text: "[1 Dashboard] 2  3  4 ", keep: keepTabs, short: "[1 Dashboard]", shortKeep: keepAlways},
+		{text: "running (review)", keep: keepAlways}, {text: "3 problems (!)", keep: keepHigh}, {text: "step 3/4", keep: keepHigh},
+		{text: "reward -10.188", keep: keepHigh}, {text: "ETA 21s", keep: keepETA}, {text: "20261205-024645", keep: keepName}}
+	for _, c := range []struct {
+		w    int
+		want string
+	}{
+		{120, "[1 Dashboard] 2  3  4  · running (review) · 3 problems (!) · step 3/4 · reward -10.188 · ETA 21s · 20261205-024645"},
+		{100, "[1 Dashboard] 2  3  4  · running (review) · 3 problems (!) · step 3/4 · reward -10.188 · ETA 21s"},
+		{90, "[1 Dashboard] 2  3  4  · running (review) · 3 problems (!) · step 3/4 · reward -10.188"},
+		{80, "[1 Dashboard] · running (review) · 3 problems (!) · step 3/4 · reward -10.188"},
+		{60, "[1 Dashboard] · running (review) · 3 problems (!) · step 3/4 · reward -10.188"}, // cut by the frame
+	} {
+		if got := headerFit(slices.Clone(parts), c.w); got != c.want {
+			t.Errorf("at %d columns:\n got %q\nwant %q", c.w, got, c.want)
+		}
+	}
+
+	// The run as the workbench opens it: a broken metrics line is a
+	// problem the header counts, and the reward stays whole.
+	w := newTestRun(t, 3, 1, 2, 4)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	editLine(t, filepath.Join(w.Dir(), sessions.MetricsFile), 2, false, func(old string) string { return old[:len(old)/2] })
+	r, err := sessions.OpenReadOnly(w.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	m := sized(t, r, 80, 24, nil)
+	m.pull()
+	h := ansi.Strip(strings.SplitN(m.View(), "\n", 2)[0])
+	if !strings.Contains(h, "(!)") || !strings.HasSuffix(h, "reward -0.700") {
+		t.Errorf("header %q: want the problems counted and the reward whole", h)
+	}
+}
