@@ -12,10 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
@@ -324,6 +326,9 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return fmt.Errorf("--%s %s: a file, not a folder", flagName, dir)
 	}
+	if err := refuseUnwritable(flagName, dir, dir); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err == nil {
 		return fmt.Errorf("--%s %s: a run folder; writing there would mix with its records: choose a new folder", flagName, dir)
 	}
@@ -339,6 +344,38 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 		}
 	}
 	return nil
+}
+
+// refuseUnwritable says, before any work, that folder dir, where flag
+// flagName's value puts its output, could not be made or written in: the
+// nearest of it and its parents that exists is a file, or is a folder this
+// process cannot create files in. Hours of training or explaining are
+// otherwise lost to a mkdir at the end. An output file's dir is its folder.
+func refuseUnwritable(flagName, value, dir string) error {
+	at := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(at)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("--%s %s: cannot be made: %s is a file, not a folder: choose another path", flagName, value, at)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: a file above it, found next
+			return fmt.Errorf("--%s %s: %w: choose another path", flagName, value, err)
+		}
+		up := filepath.Dir(at)
+		if up == at {
+			break
+		}
+		at = up
+	}
+	f, err := os.CreateTemp(at, ".rlt-write-check-*")
+	if err != nil {
+		return fmt.Errorf("--%s %s: cannot write in %s (%w): choose another path", flagName, value, at, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // modelFile is the first file of a model (config.json, model.safetensors

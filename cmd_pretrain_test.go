@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,5 +38,39 @@ func TestPretrainRefusesAModelFolder(t *testing.T) {
 				t.Errorf("a refused pretrain --out %s wrote %s", c.out, sub)
 			}
 		}
+	}
+}
+
+// A folder that could not be made (a file stands in its path) is refused
+// before any work, not after hours of it.
+func TestOutputFolderRefusedBeforeWork(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	under := filepath.Join(file, "sub", "out")
+	want := "--%s " + under + ": cannot be made: " + file + " is a file, not a folder"
+	for _, c := range []struct {
+		flag string
+		args []string
+	}{
+		{"out", []string{"pretrain", "--out", under, "--steps", "1", "--batch", "1"}},
+		{"save", []string{"train", "--save", under, "--steps", "1"}},
+		{"out", []string{"distill", "--out", under, "--teacher", t.TempDir(), "--questions", "1"}},
+		{"out", []string{"model", "init", "--config", filepath.Join(tinyFolder(t, "f32"), "config.json"), "--out", under}},
+		{"stats", []string{"score", "--teacher", t.TempDir(), "--student", t.TempDir(), "--stats", filepath.Join(under, "stats.txt")}},
+	} {
+		code, _, errs := runCLI(t, "", c.args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		w := fmt.Sprintf(want, c.flag)
+		if c.flag == "stats" {
+			w = "--stats " + filepath.Join(under, "stats.txt") + ": cannot be made: " + file + " is a file, not a folder"
+		}
+		if code != 1 || len(lines) != 1 || !strings.Contains(lines[0], w) {
+			t.Errorf("rlt %v: exit %d, stderr %q; want exit 1 and only %q", c.args, code, errs, w)
+		}
+	}
+	if data, _ := os.ReadFile(file); string(data) != "kept" {
+		t.Errorf("%s now holds %q", file, data)
 	}
 }

@@ -137,6 +137,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *write && *runDir == "" {
 		return misuse(fs, "--write stores scores in a run folder: give it with --run")
 	}
+	if *again && *runDir == "" {
+		return misuse(fs, "--again scores a run's traces anew: give the run with --run")
+	}
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
@@ -145,6 +148,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if st, err := os.Stat(*statsPath); *statsPath != "" && err == nil && st.IsDir() { // before the work, not after
 		return misuse(fs, "--stats %s: a folder; give a file to write the summary to", *statsPath)
+	}
+	if *statsPath != "" {
+		if err := refuseUnwritable("stats", *statsPath, filepath.Dir(*statsPath)); err != nil {
+			return err
+		}
 	}
 	if err := checkCounts(fs, atLeast{"batch", *batch, 1}, atLeast{"micro-batch-tokens", *mbTokens, 0},
 		atLeast{"concurrency", ro.Concurrency, 1}, atLeast{"retries", ro.Retries, 0}); err != nil {

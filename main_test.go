@@ -132,6 +132,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"train", "--teacher", model}, 2, "rlt train: --teacher and --student are required: the models to train and to score with"},
 		{[]string{"train", "--teacher", model, "--student", model, "--steps", "-2"}, 2, "rlt train: --steps -2: want at least 0"},
 		{[]string{"score", "--teacher", model, "--student", model, "--write"}, 2, "rlt score: --write stores scores in a run folder: give it with --run"},
+		{[]string{"score", "--teacher", model, "--student", model, "--again"}, 2, "rlt score: --again scores a run's traces anew: give the run with --run"},
 		{[]string{"eval", "--student", model, "--questions", "-5"}, 2, "rlt eval: --questions -5: want at least 1"},
 		{[]string{"export", "--run", run, "extra"}, 2, `rlt export: unexpected argument "extra": rlt export takes only flags`},
 		{[]string{"export", run}, 2, fmt.Sprintf(`rlt export: --run is required (%q is an argument, which rlt export does not take: --run %s?)`, run, run)},
