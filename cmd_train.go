@@ -182,15 +182,31 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	defer stop()
 	err = e.Run(ctx)
 	reportPoolAnomalies(stderr)
-	if *save != "" && err == nil {
+	if err != nil {
+		return err
+	}
+	done := e.Trainer.StepIndex()
+	if ctx.Err() != nil && e.Cfg.Steps > 0 && done < e.Cfg.Steps {
+		return errors.Join(sink.Err(), trainStopped(done, e.Cfg.Steps, *save))
+	}
+	if *save != "" {
 		if err := saveTeacher(e, *save); err != nil {
 			return err
 		}
+		fmt.Fprintf(stderr, "saved the teacher, trained %d steps, to %s\n", done, *save)
 	}
-	if err := sink.Err(); err != nil {
-		return err
+	return sink.Err()
+}
+
+// trainStopped says what a train stopped by a signal before its steps
+// leaves: no teacher saved, so a script's next command (rlt train --save T
+// && rlt distill --teacher T) does not go on with one trained a few of
+// the steps asked for.
+func trainStopped(done, steps int, save string) error {
+	if save == "" {
+		return fmt.Errorf("stopped by a signal after %d of %d steps", done, steps)
 	}
-	return err
+	return fmt.Errorf("stopped by a signal after %d of %d steps: no teacher was written to %s; to train it, run the same command again (--steps 0 trains until interrupted and saves then)", done, steps, save)
 }
 
 // saveTeacher writes the trained teacher with its tokenizer.
