@@ -140,7 +140,7 @@ func newDashboard(sh *shared) *dashboard {
 	}
 	d.selRun = -1
 	if sh.run != nil {
-		d.settings = sh.run.Settings()
+		d.settings = sh.settings
 	}
 	for _, s := range d.specs {
 		d.newChart(&d.dashView, s.title)

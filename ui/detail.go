@@ -80,7 +80,7 @@ func newDetailScreen(sh *shared) *detailScreen {
 	d.keys.Scale = key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "colour scale: run / this trace"))
 	d.input = lineInput{limit: 200}
 	if sh.run != nil {
-		d.settings = sh.run.Settings()
+		d.settings = sh.settings
 		if t, ok := task.Lookup(d.settings.Task); ok {
 			d.verifier = t
 		}

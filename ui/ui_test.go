@@ -510,20 +510,49 @@ func TestDetailLegendCoefficients(t *testing.T) {
 			return w.Dir()
 		}
 	}
+	// strict opens the run as the launcher does: config.toml decoded
+	// strictly, its error a problem of the session.
+	strict := func(t *testing.T, dir string, w, h int) *Model {
+		ro, err := sessions.OpenReadOnly(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ro.Close() })
+		s := &sessions.Session{Run: ro, ReadOnly: true}
+		var cfg struct {
+			Task   string              `toml:"task"`
+			Reward record.RewardConfig `toml:"reward"`
+		}
+		if err := ro.DecodeConfig(&cfg); err != nil {
+			s.Problems = append(s.Problems, err)
+		}
+		m := newModel(Options{Session: s})
+		m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+		return m
+	}
 	for _, tc := range []struct {
 		name        string
 		dir         func(t *testing.T) string
+		open        func(t *testing.T, dir string, w, h int) *Model
 		want, never string
 	}{
-		{"the run's", ours("task = 'addition'\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n"), "λ=5 α=0.1", "λ=3"},
-		{"no penalty", ours("task = 'addition'\n[reward]\nkl_mean = 0.0\nkl_max = 0.0\n"), "λ=0, no KL penalty", "λ=3"},
-		{"config.toml does not decode", ours("task = 'addition'\n[reward]\nkl_mean = 'five'\n"), "unknown: config.toml", "λ="},
-		{"imported", func(t *testing.T) string { return importOfficial(t) }, "the trainer's", "λ="},
+		{"the run's", ours("task = 'addition'\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n"), strict, "λ=5 α=0.1", "λ=3"},
+		{"no penalty", ours("task = 'addition'\n[reward]\nkl_mean = 0.0\nkl_max = 0.0\n"), strict, "λ=0, no KL penalty", "λ=3"},
+		{"config.toml does not decode", ours("task = 'addition'\n[reward]\nkl_mean = 'five'\n"), strict, "unknown: config.toml", "λ="},
+		// Read leniently the file gives λ=5, but opening said the run is
+		// shown without its settings: the legend claims none.
+		{"a key config.toml does not have", ours("task = 'addition'\nstepz = 3\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n"), strict, "unknown: config.toml", "λ="},
+		{"imported", func(t *testing.T) string { return importOfficial(t) }, nil, "the trainer's", "λ="},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tc.dir(t)
 			for _, width := range []int{80, 120} {
-				m := openReadOnly(t, dir, width, 30)
+				var m *Model
+				if tc.open != nil {
+					m = tc.open(t, dir, width, 30)
+				} else {
+					m = openReadOnly(t, dir, width, 30)
+				}
 				send(m, press("3"))
 				v := ansi.Strip(m.View())
 				if !strings.Contains(v, tc.want) || strings.Contains(v, tc.never) {
