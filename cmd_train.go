@@ -132,20 +132,18 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	cfg.Prompts = p
 	if *printCfg {
-		if decodeErr != nil { // the file's configuration is not what it meant
-			return decodeErr
-		}
-		if promptsErr != nil { // the resolved prompts are the folder's, unreadable
-			return promptsErr
-		}
 		// A configuration that names its models is checked as a run would
 		// check it (values out of range, an unknown task, a missing data
-		// file), so that what is printed runs; one without them is a
-		// template of the defaults and the flags.
+		// file), every problem at once, so that what is printed runs; one
+		// without them is a template of the defaults and the flags, and
+		// only a file that does not decode as meant (decodeErr) or a
+		// model folder's unreadable prompts stop it.
 		if cfg.Teacher != "" && cfg.Student != "" {
-			if _, err := runner.CheckFile(cfg, *cfgPath, text, nil, flagKeys); err != nil {
-				return err
+			if _, err := runner.CheckFile(cfg, *cfgPath, text, decodeErr, flagKeys); err != nil || promptsErr != nil {
+				return errors.Join(err, promptsErr)
 			}
+		} else if err := errors.Join(decodeErr, promptsErr); err != nil {
+			return err
 		}
 		data, err := sessions.EncodeTOML(cfg)
 		if err != nil {

@@ -1352,6 +1352,7 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 		{"run with unknown, mistyped and out-of-range keys", []string{"run", "--headless", "--runs", filepath.Join(dir, "runs"), "--config", mixed},
 			append(inMixed, "\n(no run folder was created)")},
 		{"train with unknown, mistyped and out-of-range keys", []string{"train", "--teacher", dir, "--student", dir, "--config", mixed}, inMixed},
+		{"print-config with unknown, mistyped and out-of-range keys", []string{"train", "--teacher", dir, "--student", dir, "--config", mixed, "--print-config"}, inMixed},
 		// The file meant to name the teacher: its unknown key is said, not
 		// that the flags are missing.
 		{"train with a misspelt teacher key and no flags", []string{"train", "--config", misspelt},
