@@ -1,6 +1,7 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
@@ -45,7 +46,13 @@ func LoadData(c Config) (*Data, error) {
 	}
 	f, err := task.ReadFile("data", c.Data)
 	if err != nil {
-		return nil, configkey.Wrap("data", err)
+		err = configkey.Wrap("data", err)
+		if c.EvalData != "" { // said together with the data's, not after it is fixed
+			if _, eerr := task.ReadFile("eval_data", c.EvalData); eerr != nil {
+				err = errors.Join(err, configkey.Wrap("eval_data", eerr))
+			}
+		}
+		return nil, err
 	}
 	d := &Data{File: f}
 	if c.EvalData == "" {

@@ -538,3 +538,20 @@ func TestDifferentTokenizersRefused(t *testing.T) {
 		}
 	}
 }
+
+// Both data files' problems are said at once, each under its key, not the
+// eval file's only once the training file is fixed.
+func TestLoadDataSaysBothFiles(t *testing.T) {
+	dir := t.TempDir()
+	c := dataConfig(filepath.Join(dir, "missing.jsonl"))
+	c.EvalData = filepath.Join(dir, "missing-eval.jsonl")
+	_, err := LoadData(c)
+	var keys []string
+	for _, p := range configkey.Problems(err) {
+		k, _ := configkey.Of(p)
+		keys = append(keys, k)
+	}
+	if !reflect.DeepEqual(keys, []string{"data", "eval_data"}) || !strings.Contains(err.Error(), "missing-eval.jsonl") {
+		t.Errorf("problems under %v: %v; want data's and eval_data's", keys, err)
+	}
+}
