@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -102,17 +103,8 @@ func (e *Engine) Restore(s Saved) error {
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	if st.Seed != e.Cfg.GRPO.Seed {
-		return fmt.Errorf("resume: the checkpoint was made with seed %d but the configuration says %d", st.Seed, e.Cfg.GRPO.Seed)
-	}
-	if now := e.Data.Digest(); st.Data != now {
-		switch {
-		case st.Data == "":
-			return fmt.Errorf("resume: the checkpoint was made on a synthetic task, but the configuration has data = %q", e.Cfg.Data)
-		case now == "":
-			return fmt.Errorf("resume: the checkpoint was made on a data file, but the configuration has none (task %q)", e.Cfg.Task)
-		}
-		return fmt.Errorf("resume: data %s (or eval_data) changed since the checkpoint (sha256 %s then, %s now): the resumed run would draw other questions", e.Cfg.Data, short(st.Data), short(now))
+	if err := st.resumable(e.Cfg, e.Data); err != nil {
+		return fmt.Errorf("resume: %w", err)
 	}
 	for _, m := range []struct {
 		name, dir string
@@ -149,6 +141,71 @@ func (e *Engine) Restore(s Saved) error {
 	tr.Optimizer().SetStep(st.AdamSteps)
 	tr.SetStepIndex(st.Step)
 	return nil
+}
+
+// CheckResume says whether the checkpoint whose trainer.json is state
+// can be resumed under the checked configuration: made with the same seed
+// and on the same data files (their SHA-256), since a step's questions
+// and samples are functions of both. Restore checks the same; a resume
+// calls it first, before anything is started or recorded, so that a
+// refusal leaves the run as it was.
+func (c Checked) CheckResume(state json.RawMessage) error {
+	st, err := ParseTrainerState(state)
+	if err != nil {
+		return err
+	}
+	return st.resumable(c.cfg, c.data)
+}
+
+// resumable is why a run of cfg on data cannot continue from st, or nil.
+func (st TrainerState) resumable(cfg Config, data *Data) error {
+	if st.Seed != cfg.GRPO.Seed {
+		return fmt.Errorf("the checkpoint was made with seed %d but the configuration says %d", st.Seed, cfg.GRPO.Seed)
+	}
+	now := data.Digest()
+	if st.Data == now {
+		return nil
+	}
+	switch {
+	case st.Data == "":
+		return fmt.Errorf("the checkpoint was made on a synthetic task, but the configuration has data = %q", cfg.Data)
+	case now == "":
+		return fmt.Errorf("the checkpoint was made on a data file, but the configuration has none (task %q)", cfg.Task)
+	}
+	thenData, thenEval, _ := strings.Cut(st.Data, "+")
+	nowData, nowEval, _ := strings.Cut(now, "+")
+	if (thenEval == "") != (nowEval == "") {
+		if nowEval == "" {
+			return fmt.Errorf("the checkpoint was made with eval_data, but the configuration has none")
+		}
+		return fmt.Errorf("the checkpoint was made without eval_data, but the configuration has eval_data = %q", cfg.EvalData)
+	}
+	e := &DataChangedError{}
+	if thenData != nowData {
+		e.Files = append(e.Files, ChangedFile{Key: "data", Path: cfg.Data, Then: thenData, Now: nowData})
+	}
+	if thenEval != nowEval {
+		e.Files = append(e.Files, ChangedFile{Key: "eval_data", Path: cfg.EvalData, Then: thenEval, Now: nowEval})
+	}
+	return e
+}
+
+// DataChangedError is a checkpoint's data files changed since it was
+// made: the resumed run would draw other questions than the run did.
+type DataChangedError struct{ Files []ChangedFile }
+
+// ChangedFile is a data file whose content is not the checkpoint's.
+type ChangedFile struct {
+	Key, Path string // "data" or "eval_data", and the file
+	Then, Now string // its SHA-256 when the checkpoint was made, and now
+}
+
+func (e *DataChangedError) Error() string {
+	parts := make([]string, len(e.Files))
+	for i, f := range e.Files {
+		parts[i] = fmt.Sprintf("%s %s changed since the checkpoint (sha256 %s then, %s now)", f.Key, f.Path, short(f.Then), short(f.Now))
+	}
+	return strings.Join(parts, "; ") + ": the resumed run would draw other questions"
 }
 
 // short abbreviates a digest for messages.

@@ -256,8 +256,41 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		rec.Close()
 		return r, fmt.Errorf("resume %s: %w", dir, err)
 	}
+	// A checkpoint this configuration would not continue exactly (its data
+	// changed, its seed edited) is refused here, with the other up-front
+	// checks: refused once the engine had started, it would be recorded
+	// as the run failing.
+	if err := checkpointFits(dir, cfgPath, ck, r.Checked); err != nil {
+		rec.Close()
+		return r, err
+	}
 	r.Rec, r.Ck = rec, ck
 	return r, nil
+}
+
+// checkpointFits is why the checkpoint ck of the run folder dir cannot be
+// continued by the checked configuration (run.Checked.CheckResume), said
+// with what to do, or nil.
+func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Checked) error {
+	state, err := os.ReadFile(filepath.Join(ck.Dir, sessions.TrainerStateFile))
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", dir, err)
+	}
+	err = checked.CheckResume(state)
+	if err == nil {
+		return nil
+	}
+	var changed *run.DataChangedError
+	if errors.As(err, &changed) {
+		them := "the file back as it was"
+		if len(changed.Files) > 1 {
+			them = "the files back as they were"
+		}
+		return fmt.Errorf("resume %s: %w, so the run is unchanged: put %s when step %d was checkpointed to resume it, or start a new run on the data as it is now: rlt run --config %s",
+			dir, err, them, ck.Step, cfgPath)
+	}
+	return fmt.Errorf("resume %s: %w, so the run is unchanged: put %s back as it was when step %d was checkpointed to resume it, or start a new run from it: rlt run --config %s",
+		dir, err, cfgPath, ck.Step, cfgPath)
 }
 
 // refusedConfig is why a resume of the run folder dir is refused: err,

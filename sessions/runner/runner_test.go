@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -1095,6 +1097,107 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 			}
 			if now, _ := os.ReadFile(path); string(now) != c.text {
 				t.Errorf("config.toml was rewritten before the resume ran:\n%s\nwas\n%s", now, c.text)
+			}
+		})
+	}
+}
+
+// A resume whose checkpoint its configuration would not continue exactly
+// (the data file changed since, the seed edited in config.toml) is
+// refused by OpenForResume, before any engine starts, in one message
+// saying what to do: the run stays as it was (finished, its
+// config.toml and checkpoints untouched, no error recorded), and the
+// file put back resumes it.
+func TestResumeRefusesACheckpointOfOtherData(t *testing.T) {
+	var rows strings.Builder
+	for i := 0; i < 6; i++ {
+		fmt.Fprintf(&rows, `{"question":"%d+%d=?","solution":"%d"}`+"\n", 20+i, 31+2*i, 51+3*i)
+	}
+	data := filepath.Join(t.TempDir(), "train.jsonl")
+	if err := os.WriteFile(data, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := smallConfig(t, 1)
+	cfg.Task, cfg.Data, cfg.Device, cfg.EvalEvery = run.DataTask, data, "cpu", 0
+	runs := t.TempDir()
+	rec, checked, err := Create(runs, mustCheck(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Start(context.Background(), rec, checked, rec, Fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(h.Wait(), h.Close()); err != nil {
+		t.Fatal(err)
+	}
+	dir := rec.Dir()
+	cfgPath := filepath.Join(dir, sessions.ConfigFile)
+	recorded, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s)))[:12] + "…" }
+	// tree is every file of the run but events.jsonl, with its content.
+	tree := func() map[string]string {
+		files := map[string]string{}
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && d.Name() != sessions.EventsFile && d.Name() != "run.lock" {
+				b, _ := os.ReadFile(p)
+				files[p] = string(b)
+			}
+			return nil
+		})
+		return files
+	}
+	before := tree()
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLauncher(context.Background(), runs, models)
+	added := rows.String() + `{"question":"9+9=?","solution":"18"}` + "\n"
+	otherSeed := strings.Replace(string(recorded), "seed = 1\n", "seed = 2\n", 1)
+	if otherSeed == string(recorded) {
+		t.Fatalf("config.toml has no seed = 1:\n%s", recorded)
+	}
+	for _, c := range []struct {
+		name, data, config string
+		want               string // the error; "" for a resume that goes on
+	}{
+		{"a row added to the data", added, string(recorded),
+			"resume " + dir + ": data " + data + " changed since the checkpoint (sha256 " + sum(rows.String()) + " then, " + sum(added) + " now): the resumed run would draw other questions, " +
+				"so the run is unchanged: put the file back as it was when step 0 was checkpointed to resume it, or start a new run on the data as it is now: rlt run --config " + cfgPath},
+		{"the seed edited in config.toml", rows.String(), otherSeed,
+			"resume " + dir + ": the checkpoint was made with seed 1 but the configuration says 2, so the run is unchanged: put " + cfgPath +
+				" back as it was when step 0 was checkpointed to resume it, or start a new run from it: rlt run --config " + cfgPath},
+		{"the file put back", rows.String(), string(recorded), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := errors.Join(os.WriteFile(data, []byte(c.data), 0o644), os.WriteFile(cfgPath, []byte(c.config), 0o644)); err != nil {
+				t.Fatal(err)
+			}
+			defer os.WriteFile(cfgPath, recorded, 0o644)
+			r, cli := OpenForResume(dir, Overrides{Steps: 2})
+			if r.Rec != nil {
+				r.Rec.Close()
+			}
+			if fmt.Sprint(cli) != c.want && !(cli == nil && c.want == "") {
+				t.Errorf("rlt run --resume:\n%v\nwant\n%s", cli, c.want)
+			}
+			if c.want == "" {
+				return
+			}
+			if _, workbench := l.Resume(dir); workbench == nil || !strings.HasPrefix(workbench.Error(), c.want) {
+				t.Errorf("the workbench's resume:\n%v\nwant it to start\n%s", workbench, c.want)
+			}
+			list, err := sessions.List(runs)
+			if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished || list[0].Note != "" {
+				t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
+			}
+			os.WriteFile(cfgPath, recorded, 0o644)
+			if after := tree(); !maps.Equal(after, before) {
+				t.Errorf("the refused resume changed the run's files")
 			}
 		})
 	}
