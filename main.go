@@ -54,6 +54,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// The main job: a live RLT run on the embedded default.
 		args = append([]string{"run"}, args...)
 	}
+	if args[0] == "help" && len(args) > 1 { // rlt help score: score's own help
+		args = append(args[1:len(args):len(args)], "--help")
+	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout, cmds)
 		return 0

@@ -256,6 +256,10 @@ func TestUsageTexts(t *testing.T) {
 				t.Errorf("rlt %v --help: a line of %d columns: %q", c.args, utf8.RuneCountInString(line), line)
 			}
 		}
+		// rlt help COMMAND is the command's own help, word for word.
+		if code, out, errs := runCLI(t, "", append([]string{"help"}, c.args...)...); code != 0 || out+errs != usage {
+			t.Errorf("rlt help %v: exit %d, not the same as rlt %v --help:\n%s%s", c.args, code, c.args, out, errs)
+		}
 	}
 }
 
