@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/serve"
@@ -94,7 +95,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !*public && !loopback(host) {
 		return fmt.Errorf("--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
 	}
-	tok, err := loadTokenizer(*dir)
+	tok, err := loadTokenizer(filepath.Join(*dir, hf.TokenizerFile)) // a file given as --model is said for what it is
 	if err != nil {
 		return err
 	}

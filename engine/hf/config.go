@@ -80,6 +80,11 @@ func (c Config) HeadSize() int {
 // LoadConfig reads and validates a config.json. path may also name the
 // model folder that holds it.
 func LoadConfig(path string) (Config, error) {
+	if filepath.Base(path) == ConfigFile {
+		if err := FileNotFolder(filepath.Dir(path)); err != nil { // a model folder's config.json, the folder a file
+			return Config{}, err
+		}
+	}
 	st, err := os.Stat(path)
 	switch {
 	case err == nil && st.IsDir():

@@ -36,10 +36,38 @@ type FolderFiles struct {
 	OtherSafetensors []string
 }
 
+// FileNotFolder is the error for a file given where a model folder goes
+// (model.safetensors for its folder, a data file for a model): it says the
+// path is a file and, for one of a model folder's own files, names the
+// folder to give instead. It is nil when path is a folder, does not
+// exist or cannot be looked at (whatever opens it says that). Every
+// reader of a model folder (ScanFolder, LoadConfig, the tokenizer's and the
+// prompts' loaders) checks it first, so each command says it alike.
+func FileNotFolder(path string) error {
+	st, err := os.Stat(path)
+	if err != nil || st.IsDir() {
+		return nil
+	}
+	dir, name := filepath.Dir(path), filepath.Base(path)
+	switch name {
+	case ConfigFile, WeightsFile, IndexFile, TokenizerFile, TokenizerConfigFile, GenerationConfigFile, "prompts.json":
+		return fmt.Errorf("%s is a file, not a model folder: give the folder that holds it (%s)", path, dir)
+	}
+	if strings.HasSuffix(name, ".safetensors") {
+		if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
+			return fmt.Errorf("%s is a file, not a model folder: give the folder that holds it (%s)", path, dir)
+		}
+	}
+	return fmt.Errorf("%s is a file, not a model folder: give a folder holding config.json, model.safetensors and tokenizer.json (a Hugging Face model folder, or one rlt pretrain, rlt train --save or rlt distill wrote)", path)
+}
+
 // ScanFolder lists the model files present in dir. It fails only when dir
 // cannot be read; use Check to require files.
 func ScanFolder(dir string) (FolderFiles, error) {
 	ff := FolderFiles{Dir: dir}
+	if err := FileNotFolder(dir); err != nil {
+		return ff, err
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return ff, fmt.Errorf("model folder: %w", err)

@@ -264,3 +264,57 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 		}
 	}
 }
+
+// TestFileGivenAsAModelFolder: a file where a model folder goes is said for
+// what it is by every reader of a model folder, not as "not a directory"
+// on a path inside it; one of a model folder's own files names the folder
+// to give instead.
+func TestFileGivenAsAModelFolder(t *testing.T) {
+	model := t.TempDir()
+	for _, name := range []string{ConfigFile, WeightsFile, "model-00001-of-00002.safetensors"} {
+		os.WriteFile(filepath.Join(model, name), []byte("{}"), 0o644)
+	}
+	data := filepath.Join(t.TempDir(), "data.jsonl")
+	os.WriteFile(data, []byte("{}\n"), 0o644)
+	stray := filepath.Join(t.TempDir(), "lone.safetensors") // no config.json beside it
+	os.WriteFile(stray, []byte("{}"), 0o644)
+	holds := func(p string) string {
+		return p + " is a file, not a model folder: give the folder that holds it (" + model + ")"
+	}
+	notModel := func(p string) string {
+		return p + " is a file, not a model folder: give a folder holding config.json, model.safetensors and tokenizer.json"
+	}
+	weights, shard := filepath.Join(model, WeightsFile), filepath.Join(model, "model-00001-of-00002.safetensors")
+	for _, c := range []struct {
+		path, want string // want "": no error of this kind
+	}{
+		{weights, holds(weights)},
+		{filepath.Join(model, ConfigFile), holds(filepath.Join(model, ConfigFile))},
+		{shard, holds(shard)},
+		{data, notModel(data)},
+		{stray, notModel(stray)},
+		{model, ""},
+		{filepath.Join(model, "gone"), ""},
+	} {
+		err := FileNotFolder(c.path)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("FileNotFolder(%s): %v, want nil", c.path, err)
+		case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)):
+			t.Errorf("FileNotFolder(%s): %v, want %q", c.path, err, c.want)
+		}
+		if c.want == "" {
+			continue
+		}
+		// The readers of a model folder say the same.
+		if _, err := ScanFolder(c.path); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("ScanFolder(%s): %v, want %q", c.path, err, c.want)
+		}
+		if _, err := OpenFolder(c.path); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("OpenFolder(%s): %v, want %q", c.path, err, c.want)
+		}
+		if _, err := LoadConfig(filepath.Join(c.path, ConfigFile)); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("LoadConfig(%s/config.json): %v, want %q", c.path, err, c.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/durable"
+	"github.com/rlt-workbench/rlt/engine/hf"
 )
 
 // Our system prompts, written for this project with the structure RLT.md §2
@@ -191,6 +192,9 @@ const PromptsFile = "prompts.json"
 // ReadPrompts reads the prompts a model folder records; ok is false (and err
 // nil) when it records none.
 func ReadPrompts(dir string) (p Prompts, ok bool, err error) {
+	if err := hf.FileNotFolder(dir); err != nil {
+		return Prompts{}, false, err
+	}
 	path := filepath.Join(dir, PromptsFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -160,3 +160,31 @@ func TestReadPromptsProblemsAreTheFilesNotAConfigurations(t *testing.T) {
 		})
 	}
 }
+
+// ReadPrompts of a file where a model folder goes says it is a file (and
+// which folder to give for one of a model folder's own), not "not a
+// directory" on its prompts.json; a folder without prompts.json records
+// none.
+func TestReadPromptsOfAFile(t *testing.T) {
+	model := t.TempDir()
+	weights := filepath.Join(model, "model.safetensors")
+	os.WriteFile(filepath.Join(model, "config.json"), []byte("{}"), 0o644)
+	os.WriteFile(weights, []byte("{}"), 0o644)
+	data := filepath.Join(t.TempDir(), "data.jsonl")
+	os.WriteFile(data, []byte("{}\n"), 0o644)
+	for _, c := range []struct {
+		dir, want string // want "": no prompts, no error
+	}{
+		{weights, weights + " is a file, not a model folder: give the folder that holds it (" + model + ")"},
+		{data, data + " is a file, not a model folder: give a folder holding config.json"},
+		{model, ""},
+	} {
+		_, ok, err := ReadPrompts(c.dir)
+		switch {
+		case c.want == "" && (ok || err != nil):
+			t.Errorf("ReadPrompts(%s): ok %v, %v; want no prompts and no error", c.dir, ok, err)
+		case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)):
+			t.Errorf("ReadPrompts(%s): %v, want %q", c.dir, err, c.want)
+		}
+	}
+}

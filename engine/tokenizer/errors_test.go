@@ -181,3 +181,29 @@ func TestByteVocabulary(t *testing.T) {
 		t.Errorf("Encode = %v, want %v (vocab %d)", ids, want, tok.VocabSize())
 	}
 }
+
+// A model folder's tokenizer.json under a file, or another file of a model
+// folder given as its tokenizer, is said for what it is with what to give
+// instead, not as a file that is no directory or no tokenizer JSON.
+func TestLoadOfAModelFoldersOtherFiles(t *testing.T) {
+	model := t.TempDir()
+	for _, name := range []string{"config.json", "model.safetensors"} {
+		os.WriteFile(filepath.Join(model, name), []byte("\x08\x00\x00\x00\x00\x00\x00\x00{}      "), 0o644)
+	}
+	weights, config := filepath.Join(model, "model.safetensors"), filepath.Join(model, "config.json")
+	data := filepath.Join(t.TempDir(), "data.jsonl")
+	os.WriteFile(data, []byte("{}\n"), 0o644)
+	for _, c := range []struct {
+		path, want string
+	}{
+		{filepath.Join(weights, "tokenizer.json"), weights + " is a file, not a model folder: give the folder that holds it (" + model + ")"},
+		{filepath.Join(data, "tokenizer.json"), data + " is a file, not a model folder: give a folder holding config.json"},
+		{weights, "tokenizer: " + weights + " is a model folder's model.safetensors, not its tokenizer: give " + filepath.Join(model, "tokenizer.json") + " or the folder that holds it (" + model + ")"},
+		{config, "tokenizer: " + config + " is a model folder's config.json, not its tokenizer"},
+		{data, data + ": model: missing: this is not a tokenizer.json"}, // any other file is read as one
+	} {
+		if _, err := Load(c.path); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load(%s): %v, want %q", c.path, err, c.want)
+		}
+	}
+}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
@@ -30,11 +32,27 @@ func (e *Error) Error() string {
 
 // Load reads a tokenizer.json.
 func Load(path string) (*Tokenizer, error) {
+	if filepath.Base(path) == hf.TokenizerFile {
+		if err := hf.FileNotFolder(filepath.Dir(path)); err != nil { // a model folder's tokenizer.json, the folder a file
+			return nil, err
+		}
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	return parse(path, data)
+	t, err := parse(path, data)
+	if err != nil {
+		switch base := filepath.Base(path); {
+		case base == hf.ConfigFile, base == hf.IndexFile, base == hf.TokenizerConfigFile, base == hf.GenerationConfigFile,
+			base == "prompts.json", filepath.Ext(base) == ".safetensors":
+			// Another file of a model folder, taken for its tokenizer.
+			dir := filepath.Dir(path)
+			return nil, fmt.Errorf("tokenizer: %s is a model folder's %s, not its tokenizer: give %s or the folder that holds it (%s)",
+				path, base, filepath.Join(dir, hf.TokenizerFile), dir)
+		}
+	}
+	return t, err
 }
 
 // Parse reads the contents of a tokenizer.json (errors name it
