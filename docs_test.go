@@ -184,6 +184,9 @@ func commandLine(line string, all map[string]map[string]string) (cmd string, fla
 		line = line[:i[0]]
 	}
 	f := strings.Fields(line)[1:]
+	if len(f) > 1 && f[0] == "help" { // rlt help score is score's --help
+		f = f[1:]
+	}
 	switch {
 	case len(f) > 1 && f[0] == "model" && (f[1] == "init" || f[1] == "info"):
 		cmd, f = "model "+f[1], f[2:]
