@@ -108,7 +108,8 @@ func TestLoadTokenizer(t *testing.T) {
 }
 
 // TestFlagValuesRefusedBeforeLoading: flag values no run could use (rlt
-// generate's temperature, top-k, top-p and min-p; rlt serve's --api,
+// generate's temperature, top-k, top-p and min-p, and --system without
+// --chat, which has no turn to go in; rlt serve's --api,
 // --weights and --listen; rlt score's --timeout, reward flags, --weights
 // and --server-kind; every --task, --dtype and --format; rlt distill's
 // --lr and --temperature) are a
@@ -127,6 +128,7 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{append(gen, "--top-k", "-1"), "rlt generate: --top-k -1 must be ≥ 0"},
 		{append(gen, "--top-p", "2"), "rlt generate: --top-p 2 must be in [0, 1]"},
 		{append(gen, "--min-p", "-0.5"), "rlt generate: --min-p -0.5 must be in [0, 1]"},
+		{append(gen, "--system", "Be brief."), "rlt generate: --system is the system message of a --chat prompt: give --chat too, or leave --system out"},
 		{append(srv, "--api", "openai"), `rlt serve: --api "openai": want vllm, sglang or both`},
 		{append(srv, "--weights", "f16"), `rlt serve: --weights "f16": want checkpoint or float32`},
 		{append(srv, "--listen", "8000"), `rlt serve: --listen "8000": address 8000: missing port in address`},

@@ -21,7 +21,8 @@ Usage: rlt generate --model DIR --prompt TEXT [--chat] [sampling flags]
 
 Continues TEXT with the model in DIR, streaming tokens to stdout as they are
 sampled. With --chat, TEXT is a user message rendered with ChatML and a
-generation prompt; generation stops at <|im_end|>.
+generation prompt (after the --system message, if given: --system needs
+--chat); generation stops at <|im_end|>.
 
 Examples:
   rlt generate --model /tmp/defaults/teacher --prompt "347+285=?" --chat --temperature 0
@@ -57,6 +58,11 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	if err := checkCounts(fs, atLeast{"max-new-tokens", *maxNew, 1}); err != nil {
 		return err
+	}
+	if flagsGiven(fs)["system"] && !*chat {
+		// Without --chat the prompt is raw text: a system message has no
+		// turn to go in, and would be dropped without a word.
+		return misuse(fs, "--system is the system message of a --chat prompt: give --chat too, or leave --system out")
 	}
 	knobs := sample.Options{Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP)}
 	if err := knobs.CheckDistribution(); err != nil {
