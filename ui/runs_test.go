@@ -14,6 +14,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
@@ -1369,6 +1370,56 @@ func TestDraftDiscardAskedAgain(t *testing.T) {
 			hit(t, m, "ctrl+r")
 			if replaced := m.runs.ed.Text() != edited; replaced != c.replaced {
 				t.Errorf("the second C-r replaced the draft: %v, want %v", replaced, c.replaced)
+			}
+		})
+	}
+}
+
+// TestRunsScreenFollowsTheOpenRun: the open run's row reads what the
+// header reads at every pull of its store, not what the last relisting
+// (every relistEvery) read: its state, steps done and best reward. The
+// header read 'finished · step 30/30' while the row read 'running 29/30'.
+func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
+	root := t.TempDir()
+	t.Chdir(root)
+	rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := func(step int, reward float64) {
+		rec.Emit(event.Metrics{Time: t0.Add(time.Duration(step) * time.Second), Step: step, Values: map[string]float64{"reward": reward}})
+	}
+	metrics(0, -1.5)
+	rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 1})
+	rec.Flush()
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs",
+		Session: &sessions.Session{Run: rec, Control: &fakeControl{}, Steps: 4, Close: rec.Close}})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	hit(t, m, "4")
+	listNow(t, m)
+	rowRe := regexp.MustCompile(`●live\s+(\S+)\s+(\S+)\s+(\S+)\s`)
+	for _, tc := range []struct {
+		name               string
+		write              func()
+		state, steps, best string
+	}{
+		{"as listed", func() {}, "running", "1/4", "-1.500"},
+		{"a step later", func() { metrics(1, -0.5) }, "running", "2/4", "-0.500"},
+		{"a worse step", func() { metrics(2, -0.9) }, "running", "3/4", "-0.500"},
+		{"finished", func() { metrics(3, -0.7); rec.Emit(event.Phase{Time: t0, Name: "done", Step: 3}) }, "finished", "4/4", "-0.500"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.write()
+			rec.Flush()
+			m.pull() // what a tick does; no relisting
+			v := ansi.Strip(m.View())
+			row := rowRe.FindStringSubmatch(v)
+			if row == nil || row[1] != tc.state || row[2] != tc.steps || row[3] != tc.best {
+				t.Errorf("want the open run's row to read %s %s %s:\n%s", tc.state, tc.steps, tc.best, v)
+			}
+			if h := strings.SplitN(v, "\n", 2)[0]; !strings.Contains(h, tc.state) || !strings.Contains(h, "step "+tc.steps) {
+				t.Errorf("header %q does not read %s, step %s", h, tc.state, tc.steps)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -208,9 +209,12 @@ type runStatus struct {
 	planned   int
 	reward    float64
 	hasReward bool
-	memory    string      // the last step's memory for the header (memoryLabel)
-	recent    []stepAt    // the rate's basis: when recent steps were done (noteDone)
-	pauses    []pauseSpan // recent pauses, from the paused phase to the next, and gaps between sessions (noteResumed)
+	// best is the best reward of the records that stand (NaN: none), the
+	// open run's BEST REWARD on the Runs screen (followOpen).
+	best   float64
+	memory string      // the last step's memory for the header (memoryLabel)
+	recent []stepAt    // the rate's basis: when recent steps were done (noteDone)
+	pauses []pauseSpan // recent pauses, from the paused phase to the next, and gaps between sessions (noteResumed)
 	// trainedAt is the time of the last event of the engine's work (a
 	// phase, a checkpoint, a fatal error): a later session that resumes
 	// the run did no step from then on (noteResumed).
@@ -281,7 +285,7 @@ func (m *Model) attach(o *opened) {
 		m.sh.settings = runSettings(o.Session)
 		m.cmp.colors.Add(absPath(o.Run.Dir())) // first, so it has its own colour when it can
 	}
-	m.runStatus = runStatus{}
+	m.runStatus = runStatus{best: math.NaN()}
 	if o != nil && o.Run != nil {
 		m.numbering = o.Run.StepNumbering()
 		_, m.imported = sessions.ImportedFrom(o.Run.Dir())
@@ -622,6 +626,7 @@ func (m *Model) pull() {
 		m.dash.clear()
 		m.recent = m.recent[:0]
 		m.hasStep, m.lastStep, m.hasReward, m.memory = false, 0, false, ""
+		m.best = math.NaN()
 	}
 	m.mCur = cur
 	if len(ms) > 0 {
@@ -639,6 +644,9 @@ func (m *Model) pull() {
 				if mem := memoryLabel(r.Get); mem != "" {
 					m.memory = mem
 				}
+			}
+			if v, ok := r.Get("reward"); ok && !(v <= m.best) && !math.IsNaN(v) {
+				m.best = v
 			}
 			m.noteDone(r.Step, r.Time)
 		}
