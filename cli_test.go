@@ -110,7 +110,7 @@ func TestLoadTokenizer(t *testing.T) {
 // TestFlagValuesRefusedBeforeLoading: flag values no run could use (rlt
 // generate's temperature, top-k, top-p and min-p, and --system without
 // --chat, which has no turn to go in; rlt serve's --api,
-// --weights and --listen; rlt score's --timeout, reward flags, --weights
+// --weights and --listen, a --listen off localhost without --public among them; rlt score's --timeout, reward flags, --weights
 // and --server-kind; every --task, --dtype and --format; rlt distill's
 // --lr and --temperature) are a
 // wrong call (exit 2, the flag named), said
@@ -132,6 +132,7 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{append(srv, "--api", "openai"), `rlt serve: --api "openai": want vllm, sglang or both`},
 		{append(srv, "--weights", "f16"), `rlt serve: --weights "f16": want checkpoint or float32`},
 		{append(srv, "--listen", "8000"), `rlt serve: --listen "8000": address 8000: missing port in address`},
+		{append(srv, "--listen", "0.0.0.0:18002"), "rlt serve: --listen 0.0.0.0:18002 is not a localhost address: the endpoints have no authentication; give --public to listen there anyway"},
 		{[]string{"score", "--teacher", "http://127.0.0.1:1", "--student", "http://127.0.0.1:1", "--timeout", "-1s"}, "rlt score: --timeout -1s: want a positive duration, such as 30s or 5m"},
 		{[]string{"score", "--teacher", model, "--student", model, "--estimator", "kl"}, `rlt score: --estimator "kl": want "logratio", "k3" or "full"`},
 		{[]string{"score", "--teacher", model, "--student", model, "--temperature", "0", "--c4", "NaN"}, "--c4 is NaN"},

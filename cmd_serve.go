@@ -93,7 +93,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return misuse(fs, "--listen %q: %v", *listen, err)
 	}
 	if !*public && !loopback(host) {
-		return fmt.Errorf("--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
+		return misuse(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
 	}
 	tok, err := loadTokenizer(filepath.Join(*dir, hf.TokenizerFile)) // a file given as --model is said for what it is
 	if err != nil {
