@@ -88,6 +88,7 @@ func Import(dst, src string) (*ImportReport, error) {
 // as the official trainer's do (foreignTraces), their metric names mapped
 // to ours where they mean the same (trainerMetricNames).
 func ImportAs(dst, src, format string) (*ImportReport, error) {
+	given := format // as the user wrote it, to be named so
 	format, err := normalizeFormat(format)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", src, err)
@@ -99,6 +100,10 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 	fi, err := os.Stat(abs)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
+	}
+	if !fi.IsDir() && format != "" {
+		return nil, fmt.Errorf("import %s: --format %s names a trainer's run folder, and this is a file: %s; no run folder was made",
+			src, given, fileNotFolderHint(filepath.Clean(src), "--format "+given))
 	}
 	dstAbs, err := filepath.Abs(dst)
 	if err != nil {
@@ -156,6 +161,20 @@ func notJSONLines(path string) string {
 		return "a CSV file"
 	}
 	return "a text file whose first line is not a JSON object"
+}
+
+// fileNotFolderHint is what to do with the file at path given where a
+// trainer's run folder goes: import the trainer's folder it is in (the
+// folder above it, or the one above that: stored_completions/*.csv,
+// checkpoint-N/trainer_state.json), named with flags (those the command
+// was given), or, for a file of traces, leave the flags out.
+func fileNotFolderHint(path, flags string) string {
+	for dir, i := filepath.Dir(path), 0; i < 2; dir, i = filepath.Dir(dir), i+1 {
+		if f, err := DetectFormat(dir); err == nil {
+			return fmt.Sprintf("it is in a run folder of the %s, which rlt import reads whole: rlt import %s %s", FormatName(f), dir, flags)
+		}
+	}
+	return fmt.Sprintf("give the trainer's run folder, or leave %s out to import a file of traces (JSON Lines)", flags)
 }
 
 // csvHint points a CSV that looks like the official trainer's completions
@@ -261,8 +280,8 @@ func collectImport(abs string, isDir bool, format string, cache *importCache) (*
 	var traces []*TraceRecord
 	var err error
 	switch {
-	case !isDir && format != "":
-		err = fmt.Errorf("--format %s names a trainer's run folder, and this is a file (a traces file needs no --format)", format)
+	case !isDir && format != "": // ImportAs says it as the user asked
+		err = fmt.Errorf("a file, not a run folder of the %s", FormatName(format))
 	case !isDir:
 		rep.Format = ImportTraces
 		traces, err = readTracesFile(abs, rep)

@@ -398,6 +398,40 @@ func TestImportRefuses(t *testing.T) {
 	}
 }
 
+// A file given with --format (which names a trainer's run folder) is
+// refused naming the value given, not the format it stands for, with
+// what to do: the trainer's folder the file is in, or no --format for a
+// file of traces. Nothing is made.
+func TestImportFormatGivenAFile(t *testing.T) {
+	official := filepath.Join(t.TempDir(), "official")
+	os.MkdirAll(filepath.Join(official, "stored_completions"), 0o755)
+	for name, body := range map[string]string{"trainer_state.json": `{"log_history": [], "max_steps": 2}`,
+		"stored_completions/1.csv": "prompt,completion\n"} {
+		os.WriteFile(filepath.Join(official, name), []byte(body), 0o644)
+	}
+	traces := filepath.Join(t.TempDir(), "t.jsonl")
+	os.WriteFile(traces, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644)
+	for _, c := range []struct{ src, format, want string }{
+		{filepath.Join(official, "trainer_state.json"), "rlt", "import " + filepath.Join(official, "trainer_state.json") +
+			": --format rlt names a trainer's run folder, and this is a file: it is in a run folder of the official trainer, which rlt import reads whole: rlt import " + official + " --format rlt; no run folder was made"},
+		{filepath.Join(official, "stored_completions", "1.csv"), "RLT", "import " + filepath.Join(official, "stored_completions", "1.csv") +
+			": --format RLT names a trainer's run folder, and this is a file: it is in a run folder of the official trainer, which rlt import reads whole: rlt import " + official + " --format RLT; no run folder was made"},
+		{traces, "official", "import " + traces + ": --format official names a trainer's run folder, and this is a file: give the trainer's run folder, or leave --format official out to import a file of traces (JSON Lines); no run folder was made"},
+		{traces, "nemo", "import " + traces + ": --format nemo names a trainer's run folder, and this is a file: give the trainer's run folder, or leave --format nemo out to import a file of traces (JSON Lines); no run folder was made"},
+	} {
+		t.Run(c.format+" "+filepath.Base(c.src), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r")
+			_, err := ImportAs(out, c.src, c.format)
+			if err == nil || err.Error() != c.want {
+				t.Errorf("got  %v\nwant %s", err, c.want)
+			}
+			if _, serr := os.Stat(out); serr == nil {
+				t.Error("a run folder was made")
+			}
+		})
+	}
+}
+
 // TestCreateOverAnImportedRun: creating a run where an imported one is
 // says what works for it (open, re-score, another folder), not to resume
 // it: an imported run has nothing to resume.
