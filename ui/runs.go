@@ -537,7 +537,23 @@ func (r *runsScreen) launched(req launchReq, o *opened) {
 		r.ed.SetText("")
 	}
 	r.selDir = o.Run.Dir()
-	r.say(false, "%s: %s", req, filepath.Base(o.Run.Dir()))
+	r.say(false, "%s", launchedText(req, o))
+}
+
+// launchedText says what was opened, naming the run once (the request's
+// words named it too: 'open 20261205-071425 read-only: 20261205-071425').
+// A run opened to review that another process holds comes read-only.
+func launchedText(req launchReq, o *opened) string {
+	name := filepath.Base(o.Run.Dir())
+	switch {
+	case req.kind == launchStart:
+		return "started " + name
+	case req.kind == launchResume:
+		return "resumed " + name
+	case o.IsReadOnly():
+		return "opened " + name + " read-only"
+	}
+	return "opened " + name + " to review"
 }
 
 func (r *runsScreen) addFollow(p string) {

@@ -1424,3 +1424,40 @@ func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
 		})
 	}
 }
+
+// TestLaunchedNamesTheRunOnce: what opening, resuming or starting a run
+// says names the run once ('open 20261205-071425 read-only:
+// 20261205-071425' named it twice).
+func TestLaunchedNamesTheRunOnce(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeRun(t, filepath.Join("runs", "20261205-071425"), t0, 3, true)
+	for _, tc := range []struct {
+		kind     launchKind
+		readOnly bool
+		want     string
+	}{
+		{launchReadOnly, true, "opened 20261205-071425 read-only"},
+		{launchReview, false, "opened 20261205-071425 to review"},
+		{launchReview, true, "opened 20261205-071425 read-only"}, // another process holds it
+		{launchResume, false, "resumed 20261205-071425"},
+		{launchStart, false, "started 20261205-071425"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			dir := filepath.Join("runs", "20261205-071425")
+			open := func() (*sessions.Run, error) { return sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview}) }
+			if tc.readOnly {
+				open = func() (*sessions.Run, error) { return sessions.OpenReadOnly(dir) }
+			}
+			rec, err := open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rec.Close() })
+			m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+			m.runs.launched(launchReq{kind: tc.kind, dir: rec.Dir()}, &opened{Session: &sessions.Session{Run: rec, ReadOnly: tc.readOnly}})
+			if m.runs.msg != tc.want || m.runs.msgErr {
+				t.Errorf("says %q, want %q", m.runs.msg, tc.want)
+			}
+		})
+	}
+}
