@@ -1444,7 +1444,9 @@ func TestLaunchedNamesTheRunOnce(t *testing.T) {
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			dir := filepath.Join("runs", "20261205-071425")
-			open := func() (*sessions.Run, error) { return sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview}) }
+			open := func() (*sessions.Run, error) {
+				return sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview})
+			}
 			if tc.readOnly {
 				open = func() (*sessions.Run, error) { return sessions.OpenReadOnly(dir) }
 			}
