@@ -20,7 +20,9 @@ flagged, unreadable, refused). The rows' system prompt is the student prompt of
 the run's config.toml, as in the workbench's export (e); for a run imported
 from Bespoke-Stratos rows, the system prompt they all carried, so those rows
 export as they were read. The run may be running: it is read, not locked.
---out must not exist: an earlier export is never replaced.
+--out must not exist: an earlier export is never replaced. An export of no
+row (nothing accepted, or every accepted trace refused) writes no file, says
+why and exits 1.
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl
@@ -70,8 +72,11 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-		if err != nil {
-			os.Remove(*out) // this export's own partial file, made above
+		if err != nil || rep.Written == 0 {
+			// This export's own file, made above: partial, or of no rows,
+			// which would only stand in the way of the export that follows
+			// a review.
+			os.Remove(*out)
 		}
 	}
 	if err != nil {
@@ -82,7 +87,41 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "  refused %v\n", s)
 	}
 	reportSkipped(stderr, run.Store().Issues())
+	if rep.Written == 0 {
+		return nothingToExport(*dir, *out, rep)
+	}
 	return nil
+}
+
+// nothingToExport is the error of an export that wrote no row, saying
+// which filter left nothing: no trace yet, no trace accepted in review, or
+// every accepted one refused by the format (each said above it). An export
+// of nothing is an error, not an empty file, so that a script that exports
+// and then distills stops here, and the export after a review is not
+// refused for the empty file in its way.
+func nothingToExport(dir, out string, rep sessions.ExportReport) error {
+	written := "no rows written"
+	if out != "" {
+		written = "no file written"
+	}
+	switch {
+	case rep.Refused == 1:
+		return fmt.Errorf("nothing to export from %s: its accepted trace was refused (said above); %s", dir, written)
+	case rep.Refused > 1:
+		return fmt.Errorf("nothing to export from %s: its %d accepted traces were all refused (each said above); %s", dir, rep.Refused, written)
+	case rep.LeftOut() == 0:
+		return fmt.Errorf("nothing to export from %s: it holds no trace yet; %s", dir, written)
+	}
+	return fmt.Errorf("nothing to export from %s: no trace is accepted in review (of %s: %d not reviewed, %d rejected, %d flagged, %d unreadable); accept traces first (rlt open %s, then a on a trace); %s",
+		dir, plural(rep.LeftOut(), "trace"), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Unreadable, dir, written)
+}
+
+// plural is "1 what" or "N whats".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // outExists refuses an --out that is already there.

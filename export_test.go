@@ -158,3 +158,62 @@ func TestExportRefusesAnExistingOut(t *testing.T) {
 		t.Errorf("new.jsonl holds %q", data)
 	}
 }
+
+// TestExportOfNothing: an export that would write no row (no trace
+// accepted in review, or a run with no trace yet) says which filter left
+// nothing and exits 1, and leaves no --out file behind (an empty one was
+// made, exit 0, and then refused the export after the review as an
+// existing file).
+func TestExportOfNothing(t *testing.T) {
+	fixture := filepath.Join("sessions", "testdata", "prev-format", "grpo")
+	unreviewed := filepath.Join(t.TempDir(), "run")
+	copyDir(t, fixture, unreviewed)
+	os.Remove(filepath.Join(unreviewed, sessions.ReviewsFile))
+	judged := filepath.Join(t.TempDir(), "run") // one trace flagged, one rejected, none accepted
+	copyDir(t, fixture, judged)
+	data, _ := os.ReadFile(filepath.Join(fixture, sessions.ReviewsFile))
+	_, rest, _ := strings.Cut(string(data), "\n") // the first review accepts 0-0-0
+	os.WriteFile(filepath.Join(judged, sessions.ReviewsFile), []byte(rest), 0o644)
+	empty := filepath.Join(t.TempDir(), "run")
+	r, err := sessions.Create(empty, map[string]any{"steps": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	root := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // the last line of stderr
+	}{
+		{"not reviewed", []string{"--run", unreviewed, "--out", filepath.Join(root, "a.jsonl")},
+			"rlt export: nothing to export from " + unreviewed + ": no trace is accepted in review (of 8 traces: 8 not reviewed, 0 rejected, 0 flagged, 0 unreadable); accept traces first (rlt open " + unreviewed + ", then a on a trace); no file written"},
+		{"csv", []string{"--run", unreviewed, "--format", "csv", "--out", filepath.Join(root, "a.csv")}, "no trace is accepted in review (of 8 traces: 8 not reviewed"},
+		{"to stdout", []string{"--run", unreviewed}, "(rlt open " + unreviewed + ", then a on a trace); no rows written"},
+		{"rejected and flagged", []string{"--run", judged, "--out", filepath.Join(root, "b.jsonl")}, "no trace is accepted in review (of 8 traces: 6 not reviewed, 1 rejected, 1 flagged, 0 unreadable)"},
+		{"no trace yet", []string{"--run", empty, "--out", filepath.Join(root, "c.jsonl")}, "rlt export: nothing to export from " + empty + ": it holds no trace yet; no file written"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, "", append([]string{"export"}, tc.args...)...)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, tc.want) || strings.Contains(out, "{") {
+				t.Errorf("exit %d, last line %q, stdout %q; want exit 1, %q and no row", code, last, out, tc.want)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("exports of nothing left files: %v", entries)
+	}
+	// Once a trace is accepted, the export to the same path is written.
+	r, err = sessions.Open(unreviewed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Review("1-1-1", sessions.LabelAccept, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if code, _, errs := runCLI(t, "", "export", "--run", unreviewed, "--out", filepath.Join(root, "a.jsonl")); code != 0 || !strings.Contains(errs, "1 written") {
+		t.Errorf("export after the review: exit %d: %s", code, errs)
+	}
+}

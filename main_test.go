@@ -636,9 +636,10 @@ func TestMainJobHeadless(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "has done 2 steps") || !strings.Contains(errs, "pass --steps N with N > 2") || strings.Contains(errs, "reward") {
 		t.Errorf("resume to fewer steps: exit %d: %s", code, errs)
 	}
-	// Nothing was reviewed, so an export writes no row and says why.
+	// Nothing was reviewed, so an export writes no row, says why and fails.
 	code, out, errs = runCLI(t, "", "export", "--run", runDir)
-	if code != 0 || out != "" || !regexp.MustCompile(`0 written; left out: \d+ not reviewed`).MatchString(errs) {
+	if code != 1 || out != "" || !regexp.MustCompile(`0 written; left out: \d+ not reviewed`).MatchString(errs) ||
+		!strings.Contains(errs, "nothing to export from "+runDir+": no trace is accepted in review") {
 		t.Errorf("export: exit %d, %q, %s", code, out, errs)
 	}
 }
