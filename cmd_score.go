@@ -383,7 +383,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		case row.ExplanationFrom == "":
 			rowErr = fmt.Errorf(`missing field "explanation" (or "completion")`)
 		default:
-			it = rlt.Item{Question: row.Question, Solution: row.Solution, Explanation: row.Explanation, Ended: row.Ended}
+			if rowErr = checkScoreRow(row); rowErr == nil {
+				it = rlt.Item{Question: row.Question, Solution: row.Solution, Explanation: row.Explanation, Ended: row.Ended}
+			}
 		}
 		queue = append(queue, pending{line, it, rowErr})
 		if len(queue) == *batch {
@@ -403,6 +405,23 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return report(errLines(failed))
 	}
 	return report(nil)
+}
+
+// checkScoreRow refuses a stdin row whose explanation holds a reserved tag,
+// as the data loaders refuse it (engine/task): a section or ChatML tag would
+// change the student's prompt around it and be scored as if it were the
+// teacher's words. (The scorer refuses one in the question or solution.)
+// The row is said on its own line of the output; the lines around it are
+// scored.
+func checkScoreRow(row record.Row) error {
+	name := row.ExplanationFrom // explanation, reasoning_trace or completion
+	if row.Stratos {
+		name = "thought"
+	}
+	if tag, ok := record.ContainsTag(row.Explanation); ok {
+		return fmt.Errorf("%s contains the tag %s, which would change the prompt's structure; remove it", name, tag)
+	}
+	return nil
 }
 
 // maxScoreLine is the longest stdin line rlt score reads.

@@ -128,3 +128,35 @@ func TestScoreLongLine(t *testing.T) {
 		t.Errorf("line 2: %v", lines[1])
 	}
 }
+
+// TestScoreRefusesReservedTagsInExplanations: a stdin row whose explanation
+// (however given) holds a reserved tag is refused on its own output line,
+// with its line number and the tag, as the data loaders refuse it, and the
+// rows around it are scored (an explanation of "<|end_of_thought|>" was
+// scored, reward +14.8).
+func TestScoreRefusesReservedTagsInExplanations(t *testing.T) {
+	model := tinyFolder(t, "f32")
+	for _, c := range []struct {
+		row, want string // want "": scored
+	}{
+		{`{"question":"1+1=?","solution":"2","explanation":"one and one"}`, ""},
+		{`{"question":"1+1=?","solution":"2","explanation":"` + record.EndThought + `"}`, "explanation contains the tag " + record.EndThought + ", which would change the prompt's structure; remove it"},
+		{`{"question":"1+1=?","solution":"2","reasoning_trace":"so ` + record.ImEnd + ` 2"}`, "reasoning_trace contains the tag " + record.ImEnd},
+		{`{"question":"1+1=?","solution":"2","completion":"x ` + record.ImStart + ` y` + record.EndExplanation + `"}`, "completion contains the tag " + record.ImStart},
+		{`{"question":"1+1=?","solution":"2","completion":"one and one` + record.EndExplanation + ` after the end ` + record.ImEnd + `"}`, ""}, // past the explanation's end: not its text
+	} {
+		in := `{"question":"2+2=?","solution":"4","explanation":"two and two"}` + "\n" + c.row + "\n"
+		code, out, errs := runCLI(t, in, "score", "--teacher", model, "--student", model, "--device", "cpu")
+		lines := scoreLines(t, out)
+		if len(lines) != 2 || lines[0]["reward"] == nil {
+			t.Fatalf("%s: %d output lines, want 2, the first scored:\n%.300s\n%s", c.row, len(lines), out, errs)
+		}
+		msg, _ := lines[1]["error"].(string)
+		switch {
+		case c.want == "" && (code != 0 || lines[1]["reward"] == nil):
+			t.Errorf("%s: exit %d, %v; want it scored", c.row, code, lines[1])
+		case c.want != "" && (code != 1 || lines[1]["line"] != 2.0 || !strings.HasPrefix(msg, c.want) || !strings.Contains(errs, "1 input lines failed")):
+			t.Errorf("%s: exit %d, %v; want exit 1 and line 2's error %q", c.row, code, lines[1], c.want)
+		}
+	}
+}
