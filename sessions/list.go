@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,6 +101,15 @@ func List(root string) ([]RunSummary, error) {
 	return new(Lister).List(root)
 }
 
+// countOf is n things in words: "1 broken metric record", "2 broken
+// metric records".
+func countOf(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
+}
+
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
@@ -136,10 +146,10 @@ func (c *runCache) summarise(dir string) RunSummary {
 		notes = append(notes, evErr.Error())
 	}
 	if m.broken > 0 {
-		notes = append(notes, fmt.Sprintf("%d broken metric records", m.broken))
+		notes = append(notes, countOf(m.broken, "broken metric record"))
 	}
 	if ev.broken > 0 {
-		notes = append(notes, fmt.Sprintf("%d broken event records", ev.broken))
+		notes = append(notes, countOf(ev.broken, "broken event record"))
 	}
 	if cfgErr == nil {
 		cfg := c.config(dir, cfgPath, cfgInfo)

@@ -98,7 +98,7 @@ func TestDamageIsSaid(t *testing.T) {
 		t.Fatalf("List = %v, %v", runs, err)
 	}
 	where := fmt.Sprintf("%s:%d:", cfg, line)
-	if note := runs[0].Note; !strings.Contains(note, where) || !strings.Contains(note, "1 broken event records") {
+	if note := runs[0].Note; !strings.Contains(note, where) || !strings.Contains(note, "1 broken event record") {
 		t.Errorf("note %q, want it to name %s and the broken event", note, where)
 	}
 	r, err := OpenReadOnly(dir)
@@ -688,5 +688,38 @@ func TestListSaysWhoHoldsARunAsSoonAsItIsOpen(t *testing.T) {
 	}
 	if created == nil || created.State != StateRunning || created.Holder.Doing != HolderTraining {
 		t.Errorf("a run just created listed %+v, want running, held training", created)
+	}
+}
+
+// TestBrokenRecordsCounted: the list's note counts broken metric records
+// in words that agree with the count.
+func TestBrokenRecordsCounted(t *testing.T) {
+	for _, tc := range []struct {
+		broken int
+		want   string
+	}{
+		{1, "1 broken metric record"},
+		{2, "2 broken metric records"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 2, 1, 1)
+			w.Close()
+			f, err := os.OpenFile(filepath.Join(dir, MetricsFile), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(strings.Repeat("{not a record\n", tc.broken))
+			f.Close()
+			runs, err := List(filepath.Dir(dir))
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("List = %v, %v", runs, err)
+			}
+			note := runs[0].Note
+			if !strings.Contains(note, tc.want) || tc.broken == 1 && strings.Contains(note, "records") {
+				t.Errorf("note %q, want %q", note, tc.want)
+			}
+		})
 	}
 }
