@@ -244,8 +244,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		// The rows stay (they are the teacher's work); a rerun with this
 		// --out is refused because of them, so the message says so.
-		return fmt.Errorf("stopped by a signal after %d of %d student steps: %s keeps its %d rows; the student was not saved; to start again, remove %s or choose another --out",
-			done, c.Steps, f.Name(), len(rows), *out)
+		return fmt.Errorf("stopped by a signal after %d of %s: %s keeps its %s; the student was not saved; to start again, remove %s or choose another --out",
+			done, plural(c.Steps, "student step"), f.Name(), plural(len(rows), "row"), *out)
 	}
 	if err := deviceCheck(be, "fine-tune the student", err); err != nil {
 		return err
@@ -264,7 +264,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := record.WritePrompts(sdir, p); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %d rows to %s and the student to %s\n", len(rows), f.Name(), sdir)
+	fmt.Fprintf(stdout, "wrote %s to %s and the student to %s\n", plural(len(rows), "row"), f.Name(), sdir)
 	return nil
 }
 

@@ -117,11 +117,14 @@ func nothingToExport(dir, out string, rep sessions.ExportReport) error {
 }
 
 // plural is "1 what" or "N whats".
-func plural(n int, what string) string {
+func plural(n int, what string) string { return count(n, what, what+"s") }
+
+// count is "1 one" or "N many", for a noun whose plural is not one+"s".
+func count(n int, one, many string) string {
 	if n == 1 {
-		return "1 " + what
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // outExists refuses an --out that is already there.

@@ -84,14 +84,14 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		what = "traces file"
 	}
 	fmt.Fprintf(stdout, "run folder %s\n", rep.Dir)
-	fmt.Fprintf(stdout, "imported from %s (%s): %d traces, %d metric records", rep.Source, what, rep.Traces, rep.Metrics)
+	fmt.Fprintf(stdout, "imported from %s (%s): %s, %s", rep.Source, what, plural(rep.Traces, "trace"), plural(rep.Metrics, "metric record"))
 	switch rep.Format {
 	case sessions.ImportOfficial, sessions.ImportTRL:
-		fmt.Fprintf(stdout, " (%d log_history entries)", rep.Entries)
+		fmt.Fprintf(stdout, " (%s)", count(rep.Entries, "log_history entry", "log_history entries"))
 	case sessions.ImportVerl:
-		fmt.Fprintf(stdout, " (%d metric lines)", rep.Entries)
+		fmt.Fprintf(stdout, " (%s)", plural(rep.Entries, "metric line"))
 	case sessions.ImportNemoRL:
-		fmt.Fprintf(stdout, " (%d TensorBoard scalar events)", rep.Entries)
+		fmt.Fprintf(stdout, " (%s)", plural(rep.Entries, "TensorBoard scalar event"))
 	}
 	fmt.Fprintln(stdout)
 	if rep.LastStep >= 0 { // the count the workbench shows for the run
@@ -102,7 +102,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "left out: %d rows\n", len(rep.Skip))
+	fmt.Fprintf(stdout, "left out: %s\n", plural(len(rep.Skip), "row"))
 	for _, s := range rep.Skip {
 		fmt.Fprintf(stdout, "  %s\n", s)
 	}

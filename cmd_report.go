@@ -66,7 +66,7 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if replacing {
 		again = ", replacing the earlier report"
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d runs, %d metrics%s)\n", path, len(runs), len(report.MetricNames(runs)), again)
+	fmt.Fprintf(stdout, "wrote %s (%s, %s%s)\n", path, plural(len(runs), "run"), plural(len(report.MetricNames(runs)), "metric"), again)
 	return nil
 }
 

@@ -217,3 +217,20 @@ func TestExportOfNothing(t *testing.T) {
 		t.Errorf("export after the review: exit %d: %s", code, errs)
 	}
 }
+
+// TestPluralSaysOneInTheSingular: counts in the commands' summaries read
+// "1 run", "left out: 1 row", not "1 runs", "1 rows".
+func TestPluralSaysOneInTheSingular(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{plural(0, "row"), "0 rows"}, {plural(1, "row"), "1 row"}, {plural(2, "run"), "2 runs"},
+		{plural(1, "metric record"), "1 metric record"},
+		{count(1, "log_history entry", "log_history entries"), "1 log_history entry"},
+		{count(4, "log_history entry", "log_history entries"), "4 log_history entries"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

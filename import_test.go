@@ -183,7 +183,7 @@ func TestImportTracesFileCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("import: exit %d: %s", code, errs)
 	}
-	if !strings.Contains(out, "(traces file): 2 traces") || !strings.Contains(out, "left out: 1 rows") ||
+	if !strings.Contains(out, "(traces file): 2 traces") || !strings.Contains(out, "left out: 1 row\n") ||
 		!strings.Contains(out, `mine.jsonl:2: missing field "solution"`) {
 		t.Errorf("summary:\n%s", out)
 	}

@@ -25,7 +25,7 @@ func TestReportCommand(t *testing.T) {
 		out  string
 	}{
 		{"flags after", []string{"report", dir, "--out", filepath.Join(root, "a")}, 0, "wrote " + filepath.Join(root, "a", "report.html")},
-		{"flags before", []string{"report", "--out", filepath.Join(root, "b"), "--traces", "accepted", dir}, 0, "1 metrics"},
+		{"flags before", []string{"report", "--out", filepath.Join(root, "b"), "--traces", "accepted", dir}, 0, "(1 run, 1 metric)"},
 		{"no out", []string{"report", dir}, 2, ""},
 		{"no run", []string{"report", "--out", filepath.Join(root, "c")}, 2, ""},
 		{"bad traces", []string{"report", dir, "--out", filepath.Join(root, "d"), "--traces", "best:3"}, 2, `--traces "best:3": "best:3" is not accepted, top:K or bottom:K`},
@@ -75,7 +75,7 @@ func TestReportReplacesOnlyItsOwnPage(t *testing.T) {
 		code int
 		want string
 	}{
-		{"its own page", []string{dir, "--out", again}, 0, "wrote " + filepath.Join(again, "report.html") + " (1 runs, 1 metrics, replacing the earlier report)"},
+		{"its own page", []string{dir, "--out", again}, 0, "wrote " + filepath.Join(again, "report.html") + " (1 run, 1 metric, replacing the earlier report)"},
 		{"a page of the user's", []string{dir, "--out", mine}, 1, "--out " + mine + ": " + filepath.Join(mine, "report.html") + " exists and is not a page rlt report wrote; it is left as it was: move it away, or choose another --out folder"},
 		{"before a run is read", []string{missingRun, "--out", mine}, 1, filepath.Join(mine, "report.html") + " exists and is not a page rlt report wrote"},
 		{"a folder", []string{dir, "--out", folder}, 1, filepath.Join(folder, "report.html") + " exists and is not a page rlt report wrote"},
