@@ -399,7 +399,7 @@ func (d *detailScreen) review(l sessions.Label, note string) {
 		d.sh.say("%v", err)
 		return
 	}
-	d.sh.say("%s: %s", id, l)
+	d.sh.say("%s: %s", id, reviewText(d.sh.store.Label(id)))
 	d.dirty = true
 }
 
@@ -478,7 +478,7 @@ func (d *detailScreen) Update(k tea.KeyMsg) tea.Cmd {
 		if err := d.sh.run.Undo(d.rec.ID); err != nil {
 			d.sh.say("%v", err)
 		} else {
-			d.sh.say("%s: undone (now %s)", d.rec.ID, labelText(d.sh.store.Label(d.rec.ID)))
+			d.sh.say("%s: undone (now %s)", d.rec.ID, reviewText(d.sh.store.Label(d.rec.ID)))
 		}
 		d.dirty = true
 	case key.Matches(k, km.NextUnreviewed):
@@ -820,9 +820,17 @@ func flat(s string) string {
 	return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ⏎ ")
 }
 
+// reviewText is a trace's review in the words of the Traces screen's
+// label filter (accepted, rejected, flagged, unreviewed), where the
+// detail and its messages say it.
 func reviewText(l sessions.LabelState) string {
-	if l.Label == sessions.LabelNone {
-		return "unreviewed"
+	switch l.Label {
+	case sessions.LabelAccept:
+		return "accepted"
+	case sessions.LabelReject:
+		return "rejected"
+	case sessions.LabelFlag:
+		return "flagged"
 	}
-	return labelText(l)
+	return "unreviewed"
 }

@@ -2107,3 +2107,35 @@ func TestHeaderTabsGiveWay(t *testing.T) {
 		t.Errorf("header %q: want the problems counted and the reward whole", h)
 	}
 }
+
+// TestReviewSaidInTheFiltersWords: the detail and its messages say a
+// trace's review in the words of the Traces screen's label filter
+// (accepted, rejected, flagged, unreviewed), an undo what the trace is
+// now ('undone (now ·)' said nothing).
+func TestReviewSaidInTheFiltersWords(t *testing.T) {
+	r := newTestRun(t, 1, 1, 2, 8)
+	m := sized(t, r, 80, 24, &fakeControl{})
+	openTrace(t, m, "1-0-0")
+	for _, tc := range []struct {
+		keys       []string
+		msg, shown string
+	}{
+		{[]string{"a"}, "1-0-0: accepted", "· accepted"},
+		{[]string{"x"}, "1-0-0: rejected", "· rejected"},
+		{[]string{"f", "h", "m", "enter"}, "1-0-0: flagged", "· flagged “hm”"},
+		{[]string{"u"}, "1-0-0: undone (now rejected)", "· rejected"},
+		{[]string{"u", "u"}, "1-0-0: undone (now unreviewed)", "· unreviewed"},
+	} {
+		t.Run(strings.Join(tc.keys, " "), func(t *testing.T) {
+			for _, k := range tc.keys {
+				send(m, press(k))
+			}
+			if m.msg != tc.msg {
+				t.Errorf("says %q, want %q", m.msg, tc.msg)
+			}
+			if h := strings.Split(ansi.Strip(m.View()), "\n")[1]; !strings.Contains(h, tc.shown) {
+				t.Errorf("the detail's head %q does not read %q", h, tc.shown)
+			}
+		})
+	}
+}
