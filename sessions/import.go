@@ -115,6 +115,19 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		return nil, fmt.Errorf("import %s: the run folder %s would be inside the source, which import never modifies; choose another --out", src, dst)
 	}
 	rep, metrics, traces, err := collectImport(abs, fi.IsDir(), format, nil)
+	if doc := (*record.DocumentError)(nil); errors.As(err, &doc) {
+		// A trainer's own file (trainer_state.json) is imported with its
+		// folder, not made JSON Lines.
+		d := *doc
+		d.Path = src // as the user gave it
+		fix := d.Fix()
+		if hint, ok := trainerFolderHint(filepath.Clean(src), ""); ok {
+			fix = hint
+		} else if !d.Array && d.ListKey == "log_history" {
+			fix = "it is a Hugging Face Trainer's trainer_state.json, which rlt import reads with the run folder it is written in (the official RLT trainer's or TRL's output_dir): rlt import DIR"
+		}
+		return nil, fmt.Errorf("import %s: %s: %s; no run folder was made", src, d.What(), fix)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
@@ -123,6 +136,9 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 			if what := notJSONLines(abs); what != "" {
 				return nil, fmt.Errorf("import %s: %s, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder%s; no run folder was made",
 					src, what, csvHint(abs))
+			}
+			if hint, ok := trainerFolderHint(filepath.Clean(src), ""); ok {
+				return nil, fmt.Errorf("import %s: no trace could be read from this file: %s; no run folder was made", src, hint)
 			}
 		}
 		msg := fmt.Sprintf("import %s: nothing to import: no trace or metric could be read", src)
@@ -169,12 +185,22 @@ func notJSONLines(path string) string {
 // checkpoint-N/trainer_state.json), named with flags (those the command
 // was given), or, for a file of traces, leave the flags out.
 func fileNotFolderHint(path, flags string) string {
-	for dir, i := filepath.Dir(path), 0; i < 2; dir, i = filepath.Dir(dir), i+1 {
-		if f, err := DetectFormat(dir); err == nil {
-			return fmt.Sprintf("it is in a run folder of the %s, which rlt import reads whole: rlt import %s %s", FormatName(f), dir, flags)
-		}
+	if hint, ok := trainerFolderHint(path, flags); ok {
+		return hint
 	}
 	return fmt.Sprintf("give the trainer's run folder, or leave %s out to import a file of traces (JSON Lines)", flags)
+}
+
+// trainerFolderHint points the file at path to the trainer's run folder
+// it is in, if it is in one (the folder above it, or the one above that),
+// to be imported whole (with flags, "" for none).
+func trainerFolderHint(path, flags string) (string, bool) {
+	for dir, i := filepath.Dir(path), 0; i < 2; dir, i = filepath.Dir(dir), i+1 {
+		if f, err := DetectFormat(dir); err == nil {
+			return strings.TrimSpace(fmt.Sprintf("it is in a run folder of the %s, which rlt import reads whole: rlt import %s %s", FormatName(f), dir, flags)), true
+		}
+	}
+	return "", false
 }
 
 // csvHint points a CSV that looks like the official trainer's completions
@@ -401,14 +427,16 @@ func mergeOfficialMetrics(entries []OfficialMetrics, state string, rep *ImportRe
 
 // readTracesFile reads a JSON Lines traces file into traces of step 0.
 func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read traces: %w", err)
 	}
-	defer f.Close()
+	if err := record.JSONDocument(data, path); err != nil {
+		return nil, err
+	}
 	name := filepath.Base(path)
 	rep.Files = []string{name}
-	rows, tr, err := parseTraces(name, f, -1)
+	rows, tr, err := parseTraces(name, bytes.NewReader(data), -1)
 	if err != nil {
 		return nil, err
 	}

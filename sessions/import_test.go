@@ -432,6 +432,50 @@ func TestImportFormatGivenAFile(t *testing.T) {
 	}
 }
 
+// A traces file that is one JSON document, not JSON Lines, is said to be
+// so in the words rlt train --data uses (record.JSONDocument), once, not
+// as a row left out per line; a trainer's own file, the run folder of
+// that trainer to import instead. Nothing is made.
+func TestImportJSONDocument(t *testing.T) {
+	row := `{"question":"1+1=?","solution":"2","explanation":"one and one"}`
+	state := `{"global_step": 2, "log_history": [{"step": 1, "loss": 0.5, "grad_norm": NaN}], "max_steps": 10}`
+	pretty := "{\n  \"global_step\": 2,\n  \"log_history\": [\n    {\"step\": 1, \"loss\": 0.5, \"grad_norm\": NaN}\n  ],\n  \"max_steps\": 10\n}\n"
+	dir := t.TempDir()
+	official := filepath.Join(dir, "official")
+	os.MkdirAll(filepath.Join(official, "stored_completions"), 0o755)
+	os.WriteFile(filepath.Join(official, "stored_completions", "1.csv"), []byte("prompt,completion\n"), 0o644)
+	oneLine := filepath.Join(dir, "one-line")
+	os.MkdirAll(filepath.Join(oneLine, "stored_completions"), 0o755)
+	os.WriteFile(filepath.Join(oneLine, "stored_completions", "1.csv"), []byte("prompt,completion\n"), 0o644)
+	for _, c := range []struct{ path, body, want string }{
+		{filepath.Join(dir, "arr.json"), "[" + row + "," + row + "]",
+			"one JSON array on one line, not JSON Lines: write one object a line (e.g. jq -c '.[]' %s > rows.jsonl); no run folder was made"},
+		{filepath.Join(dir, "pretty.json"), "[\n  " + row + ",\n  " + row + "\n]\n",
+			"one JSON array over 4 lines, not JSON Lines: write one object a line (e.g. jq -c '.[]' %s > rows.jsonl); no run folder was made"},
+		{filepath.Join(dir, "ts_pretty.json"), pretty,
+			"one JSON object over 7 lines, not JSON Lines: it is a Hugging Face Trainer's trainer_state.json, which rlt import reads with the run folder it is written in (the official RLT trainer's or TRL's output_dir): rlt import DIR; no run folder was made"},
+		{filepath.Join(official, "trainer_state.json"), pretty,
+			"one JSON object over 7 lines, not JSON Lines: it is in a run folder of the official trainer, which rlt import reads whole: rlt import " + official + "; no run folder was made"},
+		{filepath.Join(oneLine, "trainer_state.json"), state,
+			"no trace could be read from this file: it is in a run folder of the official trainer, which rlt import reads whole: rlt import " + oneLine + "; no run folder was made"},
+	} {
+		t.Run(filepath.Base(c.path), func(t *testing.T) {
+			os.WriteFile(c.path, []byte(c.body), 0o644)
+			out := filepath.Join(t.TempDir(), "r")
+			want := "import " + c.path + ": " + c.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, c.path)
+			}
+			if _, err := Import(out, c.path); err == nil || err.Error() != want {
+				t.Errorf("got  %v\nwant %s", err, want)
+			}
+			if _, serr := os.Stat(out); serr == nil {
+				t.Error("a run folder was made")
+			}
+		})
+	}
+}
+
 // TestCreateOverAnImportedRun: creating a run where an imported one is
 // says what works for it (open, re-score, another folder), not to resume
 // it: an imported run has nothing to resume.

@@ -355,6 +355,151 @@ func (sw *StratosWriter) Write(question, explanation, solution string) error {
 	return nil
 }
 
+// DocumentError is a file that holds one JSON document where JSON Lines,
+// one object a line, is read: a JSON array (on one line or several), or
+// an object written over several lines (pretty-printed). Every reader of
+// a user's JSON Lines file says it in these words (JSONDocument), before
+// any row, rather than a "not JSON" or "not a JSON object" for each line.
+type DocumentError struct {
+	Path  string // the file, as the command was given it (the fix names it)
+	Array bool   // a JSON array; else an object
+	Lines int    // non-blank lines it spans
+	// ListKey is the one key of an object whose value is a list of
+	// objects (the rows, as a {"train": […]} file holds them), or "".
+	ListKey string
+}
+
+// What says what the file is: "one JSON array on one line, not JSON
+// Lines".
+func (e *DocumentError) What() string {
+	kind, where := "object", "on one line"
+	if e.Array {
+		kind = "array"
+	}
+	if e.Lines > 1 {
+		where = fmt.Sprintf("over %d lines", e.Lines)
+	}
+	return fmt.Sprintf("one JSON %s %s, not JSON Lines", kind, where)
+}
+
+// Fix says how to write it as JSON Lines with jq.
+func (e *DocumentError) Fix() string {
+	filter := "."
+	switch {
+	case e.Array:
+		filter = ".[]"
+	case e.ListKey != "":
+		filter = "." + e.ListKey + "[]"
+		if !jqIdent(e.ListKey) {
+			filter = fmt.Sprintf(".%q[]", e.ListKey)
+		}
+	}
+	return fmt.Sprintf("write one object a line (e.g. jq -c '%s' %s > rows.jsonl)", filter, shellWord(e.Path))
+}
+
+func (e *DocumentError) Error() string { return e.What() + ": " + e.Fix() }
+
+// JSONDocument is a *DocumentError when data, the whole of the file at
+// path, is one JSON document rather than JSON Lines: a JSON array, or an
+// object over more than one line. nil for anything else, JSON Lines of
+// one object included (a file of one row). Python's NaN, Infinity and
+// -Infinity count as numbers, as json.dump writes them (a Hugging Face
+// trainer_state.json holds them). Only a file whose first line is no JSON
+// value by itself is validated whole, so JSON Lines costs its first line.
+func JSONDocument(data []byte, path string) error {
+	data = bytes.TrimSpace(TrimByteOrderMark(data))
+	if len(data) == 0 || (data[0] != '[' && data[0] != '{') {
+		return nil
+	}
+	first, rest, _ := bytes.Cut(data, []byte("\n"))
+	var doc []byte // data as JSON, Python's numbers made 0
+	if _, ok := pythonJSON(first); ok {
+		if len(bytes.TrimSpace(rest)) > 0 || data[0] == '{' {
+			return nil // JSON Lines (of one row, or of several)
+		}
+		doc, _ = pythonJSON(data)
+	} else if doc, ok = pythonJSON(data); !ok {
+		return nil // broken rows: each is said as its line's
+	}
+	lines := 0
+	for rest := data; len(rest) > 0; {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		if len(bytes.TrimSpace(line)) > 0 {
+			lines++
+		}
+	}
+	e := &DocumentError{Path: path, Array: data[0] == '[', Lines: lines}
+	var fields map[string]json.RawMessage
+	if !e.Array && json.Unmarshal(doc, &fields) == nil {
+		for k, v := range fields {
+			if v = bytes.TrimSpace(v); len(v) > 1 && v[0] == '[' && bytes.TrimSpace(v[1:])[0] == '{' {
+				if e.ListKey != "" { // more than one: none is the rows
+					e.ListKey = ""
+					break
+				}
+				e.ListKey = k
+			}
+		}
+	}
+	return e
+}
+
+// pythonJSON is b as JSON, with Python's NaN, Infinity and -Infinity
+// outside strings made 0, and whether that is one valid JSON value.
+func pythonJSON(b []byte) ([]byte, bool) {
+	if json.Valid(b) {
+		return b, true
+	}
+	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
+		return b, false
+	}
+	out := make([]byte, 0, len(b))
+	inString := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' && i+1 < len(b) {
+				out = append(out, c, b[i+1])
+				i++
+				continue
+			}
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case bytes.HasPrefix(b[i:], []byte("NaN")):
+			out, i = append(out, '0'), i+len("NaN")-1
+			continue
+		case bytes.HasPrefix(b[i:], []byte("Infinity")):
+			out, i = append(out, '0'), i+len("Infinity")-1
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, json.Valid(out)
+}
+
+// jqIdent reports whether k may follow a dot in a jq path unquoted.
+func jqIdent(k string) bool {
+	for i, r := range k {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return k != ""
+}
+
+// shellWord is path as one word of a POSIX shell command line.
+func shellWord(path string) string {
+	for _, r := range path {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+,:@%", r)) {
+			return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+		}
+	}
+	return path
+}
+
 // LooksCSV reports whether data's first line is a CSV header rather than
 // JSON: no brace, and a comma or tab between names. A data file or traces
 // file given as CSV is said to be so (rlt train --data, rlt import).

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -172,5 +173,50 @@ func TestParseRow(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("%s:\n got %+v %v\nwant %+v", c.name, got, err, c.want)
 		}
+	}
+}
+
+// JSONDocument tells one JSON document (an array on any number of lines,
+// an object over several, NaN and Infinity as Python writes them) from
+// JSON Lines (one object a line, one row included), and says how to make
+// JSON Lines of it with jq: the array's elements, the rows an object
+// holds under its one list of objects, or the object itself.
+func TestJSONDocument(t *testing.T) {
+	row := `{"question":"1+1=?","solution":"2"}`
+	for _, c := range []struct{ name, data, want string }{
+		{"JSON Lines", row + "\n" + row + "\n", ""},
+		{"one row", row, ""},
+		{"one row with a BOM and CRLF", "\ufeff" + row + "\r\n", ""},
+		{"empty", "\n \n", ""},
+		{"CSV", "question,solution\n1+1=?,2\n", ""},
+		{"rows with a broken one", row + "\n{\"question\": \n" + row + "\n", ""},
+		{"a truncated document", "[\n  " + row + ",\n", ""},
+		{"an array on one line", "[" + row + "," + row + "]",
+			"one JSON array on one line, not JSON Lines: write one object a line (e.g. jq -c '.[]' d.json > rows.jsonl)"},
+		{"an array over lines", "[\n  " + row + ",\n\n  " + row + "\n]\n",
+			"one JSON array over 4 lines, not JSON Lines: write one object a line (e.g. jq -c '.[]' d.json > rows.jsonl)"},
+		{"a pretty object", "{\n  \"question\": \"1+1=?\",\n  \"solution\": \"2\"\n}",
+			"one JSON object over 4 lines, not JSON Lines: write one object a line (e.g. jq -c '.' d.json > rows.jsonl)"},
+		{"an object holding the rows", "{\n  \"version\": 2,\n  \"train\": [\n    " + row + "\n  ]\n}\n",
+			"one JSON object over 6 lines, not JSON Lines: write one object a line (e.g. jq -c '.train[]' d.json > rows.jsonl)"},
+		{"an object holding two lists", "{\n  \"a\": [" + row + "],\n  \"b\": [" + row + "]\n}\n",
+			"one JSON object over 4 lines, not JSON Lines: write one object a line (e.g. jq -c '.' d.json > rows.jsonl)"},
+		{"a key jq quotes", "{\n  \"my-rows\": [" + row + "]\n}\n",
+			`one JSON object over 3 lines, not JSON Lines: write one object a line (e.g. jq -c '."my-rows"[]' d.json > rows.jsonl)`},
+		{"Python's NaN and Infinity", "{\n  \"log_history\": [{\"grad_norm\": NaN, \"loss\": -Infinity, \"note\": \"NaN\"}],\n  \"max_steps\": 10\n}\n",
+			"one JSON object over 4 lines, not JSON Lines: write one object a line (e.g. jq -c '.log_history[]' d.json > rows.jsonl)"},
+		{"an array of Python's numbers on one line", "[NaN, Infinity]", "one JSON array on one line, not JSON Lines: write one object a line (e.g. jq -c '.[]' d.json > rows.jsonl)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := JSONDocument([]byte(c.data), "d.json")
+			if got := fmt.Sprint(err); (err == nil && c.want != "") || (err != nil && got != c.want) {
+				t.Errorf("got  %v\nwant %s", err, c.want)
+			}
+		})
+	}
+	// The path in the fix is one shell word.
+	err := JSONDocument([]byte("[1]"), "my data's.json")
+	if want := `jq -c '.[]' 'my data'\''s.json' > rows.jsonl`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%v: want %s", err, want)
 	}
 }

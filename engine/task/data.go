@@ -1,10 +1,8 @@
 package task
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -66,6 +64,9 @@ func ReadFile(key, path string) (*File, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
+	if err := record.JSONDocument(data, path); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", key, path, err)
+	}
 	sum := sha256.Sum256(data)
 	exs, rep := parseJSONL(data)
 	f := &File{Path: path, SHA256: hex.EncodeToString(sum[:]), Examples: exs, Report: rep}
@@ -87,22 +88,12 @@ func ReadFile(key, path string) (*File, error) {
 	switch {
 	case rep.Rows == 0:
 		return nil, fmt.Errorf("%s %s: no rows: the file is empty (want JSON Lines, one object a line)", key, path)
-	case rep.Rows > 1 && wholeJSON(data):
-		// Two or more JSON Lines rows are never one JSON value together.
-		return nil, fmt.Errorf("%s %s: one JSON document over %d lines, not JSON Lines: write one object a line (e.g. jq -c '.[]')", key, path, rep.Rows)
 	case len(f.Examples) == 0 && record.LooksCSV(data):
 		return nil, fmt.Errorf("%s %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", key, path, path)
 	case len(f.Examples) == 0:
 		return nil, fmt.Errorf("%s %s: no usable rows: %s", key, path, f.Report.Summary(5))
 	}
 	return f, nil
-}
-
-// wholeJSON reports whether data is a single JSON value (an array or a
-// pretty-printed object), the usual mistake for JSON Lines.
-func wholeJSON(data []byte) bool {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	return json.Valid(data)
 }
 
 func clip(s string, n int) string {
