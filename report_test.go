@@ -81,6 +81,7 @@ func TestReportReplacesOnlyItsOwnPage(t *testing.T) {
 		{"a folder", []string{dir, "--out", folder}, 1, filepath.Join(folder, "report.html") + " exists and is not a page rlt report wrote"},
 		{"a symlink", []string{dir, "--out", link}, 1, filepath.Join(link, "report.html") + " exists and is not a page rlt report wrote"},
 		{"--out a file", []string{dir, "--out", file}, 1, "--out " + file + ": a file, not a folder"},
+		{"a run that does not exist", []string{missingRun, "--out", again}, 1, missingRun + " does not exist: give a run folder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, "", append([]string{"report"}, tc.args...)...)

@@ -130,12 +130,9 @@ func Load(dirs []string) ([]RunData, error) {
 	out := make([]RunData, 0, len(dirs))
 	var colors style.RunColors // the dashboard's comparison's rule
 	for _, dir := range dirs {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("run %s: %w", dir, err)
-		}
 		r, err := sessions.OpenReadOnly(dir)
 		if err != nil {
-			return nil, err // it names the run
+			return nil, err // it names the run, and says what to give where it is none
 		}
 		ms, _ := r.Store().MetricsSince(0)
 		ts, _ := r.Store().TracesSince(0)
