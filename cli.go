@@ -400,7 +400,7 @@ func reportSkipped(w io.Writer, issues []sessions.Issue) {
 	if len(issues) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "left out %d unreadable records of the run:\n", len(issues))
+	fmt.Fprintf(w, "left out %s of the run:\n", plural(len(issues), "unreadable record"))
 	for _, is := range issues {
 		fmt.Fprintf(w, "  %v\n", is)
 	}
@@ -432,7 +432,7 @@ func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 type errLines int
 
 func (e errLines) Error() string {
-	return fmt.Sprintf("%d input lines failed (see their error records)", int(e))
+	return fmt.Sprintf("%s failed (see their error records)", plural(int(e), "input line"))
 }
 
 // eachJSONLine runs fn on every non-blank stdin line and writes its result

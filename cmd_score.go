@@ -350,7 +350,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := w.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "%d traces done (input lines 1–%d) · %.2f traces/s\n", scored, lastLine, float64(scored)/time.Since(started).Seconds())
+		fmt.Fprintf(stderr, "%s done (input lines 1–%d) · %.2f traces/s\n", plural(scored, "trace"), lastLine, float64(scored)/time.Since(started).Seconds())
 		return nil
 	}
 	in := bufio.NewReaderSize(stdin, 1<<20)

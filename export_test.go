@@ -98,7 +98,7 @@ func TestExportSaysWhatItLeftOut(t *testing.T) {
 	line := strings.Count(string(data), "\n")
 	want := fmt.Sprintf("%s:%d: skipped broken record: unknown label \"accepted\"", reviews, line)
 	code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", filepath.Join(t.TempDir(), "rows.jsonl"))
-	if code != 0 || !strings.Contains(errs, "left out 1 unreadable records of the run:\n  "+want) {
+	if code != 0 || !strings.Contains(errs, "left out 1 unreadable record of the run:\n  "+want) {
 		t.Errorf("rlt export: exit %d, stderr %q; want it to name %s", code, errs, want)
 	}
 	code, _, errs = runCLI(t, "", "report", "--out", t.TempDir(), dir)

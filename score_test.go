@@ -117,7 +117,7 @@ func TestScoreLongLine(t *testing.T) {
 	ok := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1"}` + "\n"
 	long := `{"question":"1+1=?","solution":"2","explanation":"` + strings.Repeat("y", maxScoreLine) + `"}` + "\n"
 	code, out, errs := runCLI(t, ok+long+ok, "score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu")
-	if code != 1 || !strings.Contains(errs, "1 input lines failed") {
+	if code != 1 || !strings.Contains(errs, "1 input line failed") {
 		t.Fatalf("exit %d, want 1 for the one long line: %s", code, errs)
 	}
 	lines := scoreLines(t, out)
@@ -155,7 +155,7 @@ func TestScoreRefusesReservedTagsInExplanations(t *testing.T) {
 		switch {
 		case c.want == "" && (code != 0 || lines[1]["reward"] == nil):
 			t.Errorf("%s: exit %d, %v; want it scored", c.row, code, lines[1])
-		case c.want != "" && (code != 1 || lines[1]["line"] != 2.0 || !strings.HasPrefix(msg, c.want) || !strings.Contains(errs, "1 input lines failed")):
+		case c.want != "" && (code != 1 || lines[1]["line"] != 2.0 || !strings.HasPrefix(msg, c.want) || !strings.Contains(errs, "1 input line failed")):
 			t.Errorf("%s: exit %d, %v; want exit 1 and line 2's error %q", c.row, code, lines[1], c.want)
 		}
 	}

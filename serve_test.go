@@ -199,7 +199,7 @@ func TestScoreThroughServe(t *testing.T) {
 	if code, _, errs := runCLI(t, in, "score", "--teacher", tURL, "--student", sURL); code != 1 || !strings.Contains(errs, "give --tokenizer DIR") {
 		t.Errorf("two servers, no tokenizer: exit %d: %s", code, errs)
 	}
-	if code, _, errs := runCLI(t, "", "serve", "--model", embeddedTeacher, "--listen", "0.0.0.0:0"); code != 1 || !strings.Contains(errs, "give --public") {
+	if code, _, errs := runCLI(t, "", "serve", "--model", embeddedTeacher, "--listen", "0.0.0.0:0"); code != 2 || !strings.Contains(errs, "give --public") {
 		t.Errorf("serve on all interfaces without --public: exit %d: %s", code, errs)
 	}
 }
