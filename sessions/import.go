@@ -123,8 +123,8 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		fix := d.Fix()
 		if hint, ok := trainerFolderHint(filepath.Clean(src), ""); ok {
 			fix = hint
-		} else if !d.Array && d.ListKey == "log_history" {
-			fix = "it is a Hugging Face Trainer's trainer_state.json, which rlt import reads with the run folder it is written in (the official RLT trainer's or TRL's output_dir): rlt import DIR"
+		} else if hint, ok := trainerStateHint(abs); ok {
+			fix = hint
 		}
 		return nil, fmt.Errorf("import %s: %s: %s; no run folder was made", src, d.What(), fix)
 	}
@@ -137,7 +137,11 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 				return nil, fmt.Errorf("import %s: %s, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder%s; no run folder was made",
 					src, what, csvHint(abs))
 			}
-			if hint, ok := trainerFolderHint(filepath.Clean(src), ""); ok {
+			hint, ok := trainerFolderHint(filepath.Clean(src), "")
+			if !ok {
+				hint, ok = trainerStateHint(abs)
+			}
+			if ok {
 				return nil, fmt.Errorf("import %s: no trace could be read from this file: %s; no run folder was made", src, hint)
 			}
 		}
@@ -201,6 +205,24 @@ func trainerFolderHint(path, flags string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// trainerStateHint says that the file at path is a Hugging Face Trainer's
+// trainer_state.json (a JSON object with a log_history, on one line or
+// several), which is read with its run folder, not as traces.
+func trainerStateHint(path string) (string, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimSpace(record.TrimByteOrderMark(head[:n]))
+	if len(head) == 0 || head[0] != '{' || !bytes.Contains(head, []byte(`"log_history":`)) {
+		return "", false
+	}
+	return "it is a Hugging Face Trainer's trainer_state.json, which rlt import reads with the run folder it is written in (the official RLT trainer's or TRL's output_dir): rlt import DIR", true
 }
 
 // csvHint points a CSV that looks like the official trainer's completions

@@ -458,6 +458,8 @@ func TestImportJSONDocument(t *testing.T) {
 			"one JSON object over 7 lines, not JSON Lines: it is in a run folder of the official trainer, which rlt import reads whole: rlt import " + official + "; no run folder was made"},
 		{filepath.Join(oneLine, "trainer_state.json"), state,
 			"no trace could be read from this file: it is in a run folder of the official trainer, which rlt import reads whole: rlt import " + oneLine + "; no run folder was made"},
+		{filepath.Join(dir, "ts1.json"), state,
+			"no trace could be read from this file: it is a Hugging Face Trainer's trainer_state.json, which rlt import reads with the run folder it is written in (the official RLT trainer's or TRL's output_dir): rlt import DIR; no run folder was made"},
 	} {
 		t.Run(filepath.Base(c.path), func(t *testing.T) {
 			os.WriteFile(c.path, []byte(c.body), 0o644)
