@@ -464,8 +464,27 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	}
 	rep.Skip = append(rep.Skip, tr.Skipped...)
 	if tr.PartialBytes > 0 {
-		rep.Skip = append(rep.Skip, RowIssue{File: name, Line: tr.PartialLine,
-			Msg: fmt.Sprintf("unterminated last line (%d bytes): cut short, or still being written", tr.PartialBytes)})
+		// A file is imported as it is: a last line without its newline
+		// that holds a whole row is that row (a writer that ends its
+		// file without one), and only one cut short is left out.
+		last := bytes.TrimSpace(data[len(data)-int(tr.PartialBytes):])
+		switch row, err := record.ParseRow(last); {
+		case len(last) == 0:
+		case !record.WholeJSON(last):
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: tr.PartialLine,
+				Msg: fmt.Sprintf("unterminated last line (%d bytes): cut short, or still being written", tr.PartialBytes)})
+		case err == nil && row.ExplanationFrom != "":
+			rows = append(rows, Trace{Line: tr.PartialLine, Row: row})
+		default: // a whole line, left out as any other would be
+			if err == nil {
+				err = noExplanation(row)
+			}
+			field := ""
+			if re, ok := err.(*record.RowError); ok {
+				field = re.Field
+			}
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: tr.PartialLine, Field: field, Msg: err.Error()})
+		}
 	}
 	rep.StudentSystem = stratosSystem(name, rows, rep)
 	traces := make([]*TraceRecord, 0, len(rows))

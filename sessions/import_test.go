@@ -478,6 +478,41 @@ func TestImportJSONDocument(t *testing.T) {
 	}
 }
 
+// A traces file is imported as it is: its last line without a newline is
+// read as any other when it is whole (a row, or a line left out for what
+// it lacks), and left out as cut short only when it is.
+func TestImportLastLineWithoutNewline(t *testing.T) {
+	first := `{"question":"1+1=?","solution":"2","explanation":"one and one"}` + "\n"
+	for _, c := range []struct {
+		name, last string
+		traces     int
+		skip       string // the one row left out, "" for none
+	}{
+		{"a whole row", `{"question":"1+2=?","solution":"3","explanation":"one and two"}`, 2, ""},
+		{"a whole row and CR", `{"question":"1+2=?","solution":"3","explanation":"one and two"}` + "\r", 2, ""},
+		{"spaces", "  ", 1, ""},
+		{"cut short", `{"question":"1+2=?","sol`, 1, "t.jsonl:2: unterminated last line (24 bytes): cut short, or still being written"},
+		{"a whole line that is no row", `{"question":"1+2=?","solution":"3"}`, 1, `t.jsonl:2: missing field "explanation" (or "completion")`},
+		{"NaN, whole", `{"question":"1+2=?","solution":"3","reward":NaN}`, 1, "t.jsonl:2: not JSON"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "t.jsonl")
+			os.WriteFile(src, []byte(first+c.last), 0o644)
+			rep, err := Import(filepath.Join(t.TempDir(), "r"), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var skips []string
+			for _, s := range rep.Skip {
+				skips = append(skips, s.String())
+			}
+			if rep.Traces != c.traces || len(skips) > 1 || (c.skip == "") != (len(skips) == 0) || (len(skips) == 1 && !strings.HasPrefix(skips[0], c.skip)) {
+				t.Errorf("%d traces, left out %q; want %d, %q", rep.Traces, skips, c.traces, c.skip)
+			}
+		})
+	}
+}
+
 // TestCreateOverAnImportedRun: creating a run where an imported one is
 // says what works for it (open, re-score, another folder), not to resume
 // it: an imported run has nothing to resume.

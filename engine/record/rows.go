@@ -445,6 +445,14 @@ func JSONDocument(data []byte, path string) error {
 	return e
 }
 
+// WholeJSON reports whether b is one whole JSON value, Python's NaN,
+// Infinity and -Infinity allowed: a line that is not was cut short (or is
+// not JSON at all).
+func WholeJSON(b []byte) bool {
+	_, ok := pythonJSON(b)
+	return ok
+}
+
 // pythonJSON is b as JSON, with Python's NaN, Infinity and -Infinity
 // outside strings made 0, and whether that is one valid JSON value.
 func pythonJSON(b []byte) ([]byte, bool) {

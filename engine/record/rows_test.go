@@ -220,3 +220,24 @@ func TestJSONDocument(t *testing.T) {
 		t.Errorf("%v: want %s", err, want)
 	}
 }
+
+// WholeJSON tells a whole JSON value, Python's NaN and Infinity allowed,
+// from one cut short.
+func TestWholeJSON(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want bool
+	}{
+		{`{"a": 1}`, true},
+		{`{"a": NaN, "b": -Infinity, "c": Infinity}`, true},
+		{`{"a": "NaN\" Infinity"}`, true},
+		{`{"a": 1`, false},
+		{`{"a": NaN`, false},
+		{`{"a": Nan}`, false},
+		{``, false},
+	} {
+		if got := WholeJSON([]byte(c.line)); got != c.want {
+			t.Errorf("WholeJSON(%s) = %v, want %v", c.line, got, c.want)
+		}
+	}
+}
