@@ -802,7 +802,7 @@ func (r *runsScreen) action() (text string, sp style.Spec, whole bool) {
 	bad := style.FG(style.Vermillion).With(style.Bold)
 	switch {
 	case r.confirm != nil:
-		return fmt.Sprintf("Stop %s after its current step and %s? y confirms, any other key cancels", r.m.openName(), *r.confirm), warn, true
+		return fmt.Sprintf("Stop %s %s and %s? y confirms, any other key cancels", r.m.openName(), r.m.stopWhen(), *r.confirm), warn, true
 	case r.m.switching != "":
 		return r.m.switching + "…", warn, true
 	case r.editing && r.discardKey != "":

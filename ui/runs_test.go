@@ -1463,3 +1463,46 @@ func TestLaunchedNamesTheRunOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestStopQuestionSaysWhen: opening another run while the engine driven
+// here runs asks first, saying when it stops: after its current step, or
+// now where it is paused (no step is in progress to finish).
+func TestStopQuestionSaysWhen(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeRun(t, filepath.Join("runs", "20261205-071425"), t0, 3, true)
+	rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1}})
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs",
+		Session: &sessions.Session{Run: rec, Control: &fakeControl{}, Steps: 4, Close: rec.Close}})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	hit(t, m, "4")
+	listNow(t, m)
+	for _, tc := range []struct {
+		name  string
+		phase string
+		want  string
+	}{
+		{"running", "sampling", "Stop live after its current step and open 20261205-071425 read-only?"},
+		{"paused", "paused", "Stop live now (it is paused) and open 20261205-071425 read-only?"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec.Emit(event.Phase{Time: t0, Name: tc.phase, Step: 1})
+			rec.Flush()
+			m.pull()
+			m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == "20261205-071425" })
+			m.runs.syncSel()
+			m.runs.act(launchReadOnly)
+			if m.runs.confirm == nil {
+				t.Fatal("no question asked")
+			}
+			if q, _, _ := m.runs.action(); !strings.HasPrefix(q, tc.want) {
+				t.Errorf("asks %q, want %q", q, tc.want)
+			}
+			hit(t, m, "n") // cancels
+		})
+	}
+}

@@ -435,6 +435,16 @@ func (m *Model) shutdown() {
 	}
 }
 
+// stopWhen says when the engine driven here stops once asked: after the
+// step in progress, or at once where it is paused between steps (a paused
+// engine does no step to finish first).
+func (m *Model) stopWhen() string {
+	if m.paused {
+		return "now (it is paused)"
+	}
+	return "after its current step"
+}
+
 // request opens a run in place of the current one, asking first when that
 // stops an engine that is still running.
 func (m *Model) request(req launchReq) tea.Cmd {
@@ -476,10 +486,14 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 	if m.sh.run != nil {
 		prevDir = m.sh.run.Dir()
 	}
+	ending := fmt.Sprintf("closing %s", name) // a run viewed: no engine to stop
+	if m.engineRunning() {
+		ending = fmt.Sprintf("stopping %s %s", name, m.stopWhen())
+	}
 	old := m.detach()
 	m.switching = req.String()
 	if old != nil {
-		m.switching = fmt.Sprintf("stopping %s after its current step, then: %s", name, req)
+		m.switching = fmt.Sprintf("%s, then: %s", ending, req)
 	}
 	l, bg := m.launcher, m.bg
 	res := &launchResult{req: req}
