@@ -625,19 +625,33 @@ func latestCheckpoint(runDir string) (Checkpoint, []Issue, error) {
 	add := func(kind IssueKind, format string, a ...any) {
 		issues = append(issues, Issue{File: filepath.Join(runDir, CheckpointsDir), Msg: fmt.Sprintf(format, a...), Kind: kind})
 	}
+	var skipped []Checkpoint // newest first
+	// skip says each checkpoint passed over, and what took its place:
+	// the checkpoint of step used, or (-1) none.
+	skip := func(used int) {
+		instead := "; no earlier one is usable"
+		if used >= 0 {
+			instead = fmt.Sprintf("; using the one of step %d", used)
+		}
+		for _, c := range skipped {
+			add(IssueCheckpointSkipped, "skipped checkpoint of step %d: %v%s (delete %s to discard it)", c.Step, c.Err, instead, c.Dir)
+		}
+	}
 	for i := len(cks) - 1; i >= 0; i-- {
 		c := cks[i]
 		if c.Err == nil {
 			c.Err = VerifyContent(c.Dir, c.State)
 		}
 		if c.Err == nil {
+			skip(c.Step)
 			if c.State.SHA256 == nil {
 				add(IssueOther, "note: checkpoint of step %d has no checksums (written by an older rlt): verified by size and content only", c.Step)
 			}
 			return c, issues, nil
 		}
-		add(IssueCheckpointSkipped, "skipped checkpoint of step %d: %v; using an earlier one (delete %s to discard it)", c.Step, c.Err, c.Dir)
+		skipped = append(skipped, c)
 	}
+	skip(-1)
 	return Checkpoint{}, issues, fmt.Errorf("%s: %w", filepath.Join(runDir, CheckpointsDir), ErrNoCheckpoint)
 }
 

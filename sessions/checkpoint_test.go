@@ -227,6 +227,62 @@ func TestLatestCheckpointFallback(t *testing.T) {
 	}
 }
 
+// Each checkpoint passed over says what took its place: the newest usable
+// one, by its step, or, when every one is corrupt, that none is left (not
+// "an earlier one" that is not there).
+func TestLatestCheckpointSaysWhatItUses(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		corrupt []int
+		use     int // -1: none usable
+		instead string
+	}{
+		{"the newest corrupt", []int{30}, 20, "using the one of step 20"},
+		{"two corrupt", []int{30, 20}, 10, "using the one of step 10"},
+		{"every one corrupt", []int{30, 20, 10}, -1, "no earlier one is usable"},
+		{"only an older one corrupt", []int{10}, 30, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r := mustCreate(t, dir, Options{})
+			for step := 1; step <= 3; step++ {
+				if _, err := r.SaveCheckpoint(step*10, saveFake(step), CheckpointState{MeanReward: reward(0)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.Close()
+			for _, step := range c.corrupt {
+				flipLastByte(t, filepath.Join(dir, CheckpointsDir, checkpointName(step), TeacherDir, hf.WeightsFile))
+			}
+			ck, msgs, err := LatestCheckpoint(dir)
+			if c.use < 0 {
+				if !errors.Is(err, ErrNoCheckpoint) {
+					t.Errorf("got step %d, %v; want ErrNoCheckpoint", ck.Step, err)
+				}
+			} else if err != nil || ck.Step != c.use {
+				t.Errorf("got step %d, %v; want step %d", ck.Step, err, c.use)
+			}
+			skipped := 0
+			for _, step := range c.corrupt {
+				if step > c.use {
+					skipped++
+				}
+			}
+			if len(msgs) != skipped {
+				t.Fatalf("messages %q, want %d", msgs, skipped)
+			}
+			for i, m := range msgs {
+				step := c.corrupt[i]
+				want := fmt.Sprintf("skipped checkpoint of step %d: ", step)
+				tail := fmt.Sprintf("; %s (delete %s to discard it)", c.instead, filepath.Join(dir, CheckpointsDir, checkpointName(step)))
+				if !strings.HasPrefix(m, want) || !strings.HasSuffix(m, tail) || strings.Contains(m, "an earlier one (") {
+					t.Errorf("message %q, want %q … %q", m, want, tail)
+				}
+			}
+		})
+	}
+}
+
 func TestOpenRemovesUnfinishedCheckpoint(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	r := mustCreate(t, dir, Options{})
