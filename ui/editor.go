@@ -13,10 +13,22 @@ import (
 )
 
 // lineNote is a message attached to a line of the editor (0-based), shown
-// under it; edits above it move it with its line.
+// under it; edits above it move it with its line. A numbered note names
+// its line ("line 6: …") by where the line is now, so that a line joined
+// or added above it does not leave it naming the line it was on.
 type lineNote struct {
-	line int
-	msg  string
+	line     int
+	msg      string
+	numbered bool
+}
+
+// text is the note as shown: "line N: msg" for a numbered note, N its
+// line's number now.
+func (n lineNote) text() string {
+	if n.numbered {
+		return fmt.Sprintf("line %d: %s", n.line+1, n.msg)
+	}
+	return n.msg
 }
 
 // problemNote is how the editor shows a configuration problem (from
@@ -35,7 +47,7 @@ func problemNote(err error) (note lineNote, ok bool) {
 	case !errors.As(err, &ce) || ce.Line < 1:
 		return lineNote{}, false
 	case ce.AtItsLine():
-		return lineNote{line: ce.Line - 1, msg: fmt.Sprintf("line %d: %s", ce.Line, ce.Msg)}, true
+		return lineNote{line: ce.Line - 1, msg: ce.Msg, numbered: true}, true
 	}
 	return lineNote{line: ce.Line - 1, msg: ce.Error()}, true
 }
@@ -296,7 +308,7 @@ func (e *textEditor) Lines(w, h int, th *style.Theme) []string {
 		}
 		rows = append(rows, visRow{line: i, note: -1})
 		for ; ni < len(e.notes) && e.notes[ni].line <= i; ni++ {
-			for _, part := range wrap(e.notes[ni].msg, max(tw-2, 8), 3) {
+			for _, part := range wrap(e.notes[ni].text(), max(tw-2, 8), 3) {
 				rows = append(rows, visRow{line: i, note: ni, text: part})
 			}
 		}

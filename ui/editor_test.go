@@ -13,6 +13,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
+	"github.com/rlt-workbench/rlt/ui/style"
 )
 
 // problemNote puts a problem the text of its line is at fault for under
@@ -52,7 +53,7 @@ func TestProblemNote(t *testing.T) {
 				err = located[0]
 			}
 			n, ok := problemNote(err)
-			if ok != c.ok || n.line != c.line || n.msg != c.msg {
+			if ok != c.ok || n.line != c.line || ok && n.text() != c.msg {
 				t.Errorf("problemNote(%v) = %+v, %v; want line %d %q, %v", err, n, ok, c.line, c.msg, c.ok)
 			}
 		})
@@ -99,7 +100,7 @@ func TestEditorSaysWhatTheCommandLineSays(t *testing.T) {
 				_, problem, _ := strings.Cut(want, ":1: ")
 				want = c.prefix + problem
 			}
-			if len(m.runs.ed.notes) != 1 || len(m.runs.edLoose) != 0 || m.runs.ed.notes[0].line != c.line || m.runs.ed.notes[0].msg != want {
+			if len(m.runs.ed.notes) != 1 || len(m.runs.edLoose) != 0 || m.runs.ed.notes[0].line != c.line || m.runs.ed.notes[0].text() != want {
 				t.Fatalf("notes %+v, below the text %q; want under line %d: %q", m.runs.ed.notes, m.runs.edLoose, c.line, want)
 			}
 			// The note is wrapped under its line (at most 3 rows): its start shows.
@@ -119,5 +120,38 @@ func TestEditorSaysWhatTheCommandLineSays(t *testing.T) {
 	}
 	if v := m.View(); !strings.Contains(v, "✗ config.toml: the teacher and the student have different tokenizers") {
 		t.Errorf("the editor does not show the problem about no key:\n%s", v)
+	}
+}
+
+// TestEditorNoteNamesItsLineNow: a note about a line's text names the
+// line by where it is now, beside the line's number in the gutter, after
+// lines above it are joined or added ('✗ 5 │ … ↳ line 6: …' named the line
+// it had been on).
+func TestEditorNoteNamesItsLineNow(t *testing.T) {
+	var e textEditor
+	e.SetText("a = 1\nb = 2\nc = 3\nd = 4\ne = 5\nsteps = -1\n")
+	e.SetNotes([]lineNote{{line: 5, msg: "steps -1 must not be negative", numbered: true}})
+	for _, tc := range []struct {
+		name string
+		keys []string // from the start of line 3
+		line string   // the gutter's line number and the note's
+	}{
+		{"as checked", nil, "6"},
+		{"line 3 joined to line 2", []string{"backspace"}, "5"},
+		{"a line added above", []string{"enter"}, "6"},
+		{"two added", []string{"enter", "enter"}, "8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.GotoLine(2)
+			for _, k := range tc.keys {
+				e.Update(keyMsg(k))
+			}
+			v := strings.Join(e.Lines(60, 20, style.PlainTheme()), "\n")
+			gutter := "✗ " + tc.line + " │ steps = -1"
+			note := "↳ line " + tc.line + ": steps -1 must not be negative"
+			if !strings.Contains(v, gutter) || !strings.Contains(v, note) {
+				t.Errorf("want %q and under it %q:\n%s", gutter, note, v)
+			}
+		})
 	}
 }

@@ -814,7 +814,7 @@ func (r *runsScreen) action() (text string, sp style.Spec, whole bool) {
 		// here the first words of the first.
 		first := ""
 		if len(r.ed.notes) > 0 {
-			first = r.ed.notes[0].msg
+			first = r.ed.notes[0].text()
 		} else if len(r.edLoose) > 0 {
 			first = r.edLoose[0]
 		}
