@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -305,7 +306,31 @@ func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Che
 // to (UnsetIsZero).
 func refusedConfig(dir, cfgPath string, data []byte, cfg run.Config, err error, flagKeys map[string]string) error {
 	problems := fileProblems(cfg, cfgPath, data, err, sessions.UnsetIsZero, flagKeys)
-	head := fmt.Errorf("resume %s: %s cannot run, so the run is unchanged: fix the file, or open the run read-only", dir, cfgPath)
+	// When every problem of the file is a value a resume's flag puts
+	// over it (a device this build does not know, a run off a failed
+	// GPU: --device cpu), that flag is a way on that leaves the file as
+	// it is.
+	var flags []string
+	overridable := true
+	for _, p := range problems {
+		var ce *sessions.ConfigError // a flag's problem is none
+		if !errors.As(p, &ce) {
+			continue
+		}
+		flag, ok := resumeFlags[ce.Key]
+		if !ok || ce.Known != nil {
+			overridable = false
+			break
+		}
+		if !slices.Contains(flags, flag) {
+			flags = append(flags, flag)
+		}
+	}
+	way := "fix the file, or open the run read-only"
+	if overridable && len(flags) > 0 {
+		way = fmt.Sprintf("fix the file, give %s over it, or open the run read-only", strings.Join(flags, " "))
+	}
+	head := fmt.Errorf("resume %s: %s cannot run, so the run is unchanged: %s", dir, cfgPath, way)
 	fileAtFault := slices.ContainsFunc(problems, func(p error) bool {
 		var ce *sessions.ConfigError // a flag's problem is none
 		return errors.As(p, &ce)
@@ -315,6 +340,11 @@ func refusedConfig(dir, cfgPath string, data []byte, cfg run.Config, err error, 
 	}
 	return errors.Join(append([]error{head}, problems...)...)
 }
+
+// resumeFlags are the keys a resume's flags put over its config.toml
+// (Overrides), each with the flag and a value that runs, as the way on
+// from a file's bad value of that key.
+var resumeFlags = map[string]string{"device": "--device cpu", "matmul": "--matmul f32", "steps": "--steps N"}
 
 // Restore loads the checkpoint into the engine, records a new plan of
 // steps (Overrides.Steps) in the run's config.toml, and marks the records

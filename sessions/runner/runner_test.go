@@ -955,6 +955,8 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 	}
 	l := NewLauncher(context.Background(), runs, models)
 	head := "resume " + dir + ": " + path + " cannot run, so the run is unchanged: fix the file, or open the run read-only"
+	// A problem a resume's flag puts a value over is said with the flag.
+	stepsHead := "resume " + dir + ": " + path + " cannot run, so the run is unchanged: fix the file, give --steps N over it, or open the run read-only"
 	// withoutRewardTemperature is the file with [reward]'s temperature
 	// line taken out (the first temperature after the [reward] header).
 	withoutRewardTemperature := func(s string) string {
@@ -988,7 +990,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 		want       []string // the error's lines
 	}{
 		{"an empty file", "", []string{"resume " + dir + ": " + path + " is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only"}},
-		{"a value on its line", badSteps, []string{head,
+		{"a value on its line", badSteps, []string{stepsHead,
 			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badSteps, "steps = "))}},
 		{"a key the file does not set, with one on its line", both, []string{head,
 			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(both, "steps = ")),
@@ -1051,9 +1053,14 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 		t.Fatalf("no %q in\n%s", prefix, text)
 		return 0
 	}
-	head := "resume " + dir + ": " + path + " cannot run, so the run is unchanged: fix the file, or open the run read-only"
+	// headWith is the refusal's first line where the file's every problem
+	// is a value the flags put over the file: the flag is a way on.
+	headWith := func(flags string) string {
+		return "resume " + dir + ": " + path + " cannot run, so the run is unchanged: fix the file, give " + flags + " over it, or open the run read-only"
+	}
 	unknownDevice := edit("device = 'cpu'", "device = 'tpu'")
 	badSteps := edit("steps = 1", "steps = -3")
+	badStepsAndDevice := edit("steps = 1", "steps = -3", "device = 'cpu'", "device = 'tpu'")
 	badStepsAndMatmul := edit("steps = 1", "steps = -3", "device = 'cpu'", "device = 'cpu'\nmatmul = 'f8'")
 	for _, c := range []struct {
 		name, text string
@@ -1062,15 +1069,21 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 		cfg        func(run.Config) string
 	}{
 		{name: "a device name the file records, unknown here", text: unknownDevice,
-			want: []string{head, fmt.Sprintf(`%s:%d:1: device "tpu": want cpu, gpu, gpu:N or auto`, path, lineOf(unknownDevice, "device = "))}},
+			want: []string{headWith("--device cpu"), fmt.Sprintf(`%s:%d:1: device "tpu": want cpu, gpu, gpu:N or auto`, path, lineOf(unknownDevice, "device = "))}},
 		{name: "the same, resumed with --device cpu", text: unknownDevice, over: Overrides{Device: "cpu"},
 			cfg: func(c run.Config) string { return c.Device }},
 		{name: "a bad steps the file records", text: badSteps, over: Overrides{Device: "cpu"},
-			want: []string{head, fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badSteps, "steps = "))}},
+			want: []string{headWith("--steps N"), fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badSteps, "steps = "))}},
 		{name: "the same, resumed with --steps", text: badSteps, over: Overrides{Steps: 5},
 			cfg: func(c run.Config) string { return fmt.Sprint(c.Steps) }},
 		{name: "--steps stands in for the file's steps, not for its other keys", text: badStepsAndMatmul, over: Overrides{Steps: 5},
-			want: []string{head, fmt.Sprintf(`%s:%d:1: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`, path, lineOf(badStepsAndMatmul, "matmul = "))}},
+			want: []string{headWith("--matmul f32"), fmt.Sprintf(`%s:%d:1: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`, path, lineOf(badStepsAndMatmul, "matmul = "))}},
+		{name: "two values flags go over", text: badStepsAndDevice,
+			want: []string{headWith("--steps N --device cpu"),
+				fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badStepsAndDevice, "steps = ")),
+				fmt.Sprintf(`%s:%d:1: device "tpu": want cpu, gpu, gpu:N or auto`, path, lineOf(badStepsAndDevice, "device = "))}},
+		{name: "the same, resumed with both flags", text: badStepsAndDevice, over: Overrides{Steps: 5, Device: "cpu"},
+			cfg: func(c run.Config) string { return c.Device }},
 		{name: "a flag's value is the flag's problem", text: string(recorded), over: Overrides{Device: "tpu", Matmul: "f8"},
 			want: []string{"resume " + dir + ": its configuration cannot run with the values these flags give, so the run is unchanged",
 				`--device: device "tpu": want cpu, gpu, gpu:N or auto`, `--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`}},
