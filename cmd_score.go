@@ -226,7 +226,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *dev); err != nil {
+		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *mbTokens, *dev); err != nil {
 			return err
 		}
 		if be, err = openDevice("rlt score", *dev, stderr); err != nil {
@@ -242,7 +242,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	} else {
 		ro.Kind = kind
-		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *dev); err != nil {
+		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *mbTokens, *dev); err != nil {
 			return err
 		}
 		if !remote.IsURL(*tdir) || !remote.IsURL(*sdir) { // one model is local
@@ -770,8 +770,8 @@ const scoreTokens = 512
 // checkScoreMemory refuses, before loading, scoring that cannot fit where
 // it computes: the host's memory on the CPU, the GPU's on a GPU (as --device
 // chooses). A model given as a server URL holds nothing in this process.
-func checkScoreMemory(tdir, sdir string, prec model.Precision, batch int, dev string) error {
-	m := memory.Score{Batch: batch, Tokens: scoreTokens}
+func checkScoreMemory(tdir, sdir string, prec model.Precision, batch, microBatchTokens int, dev string) error {
+	m := memory.Score{Batch: batch, Tokens: scoreTokens, MicroBatchTokens: microBatchTokens}
 	inspect := func(src string, cfg *model.Config, held *compute.DType, served *bool) error {
 		if remote.IsURL(src) {
 			*served = true

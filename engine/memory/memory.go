@@ -16,6 +16,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/size"
 )
 
@@ -107,6 +108,32 @@ func KVCache(c model.Config, seqs, t int) int64 {
 // read: more than the synthetic tasks' prompts, less than a long question.
 const PromptTokens = 128
 
+// positions is how many token positions one forward of seqs sequences of t
+// tokens holds when it runs in micro-batches of at most maxRows sequences
+// (0: no limit) and maxTokens padded positions (0: no limit), as
+// model.MicroBatches cuts them: a micro-batch holds at least one sequence.
+func positions(seqs, t, maxRows, maxTokens int) int {
+	rows := seqs
+	if maxRows > 0 {
+		rows = min(rows, maxRows)
+	}
+	n := rows * t
+	if maxTokens > 0 {
+		n = min(n, max(maxTokens, t))
+	}
+	return n
+}
+
+// Sampling is the memory of sampling seqs sequences of up to t tokens:
+// their KV cache; the prefill's activations, PromptTokens a prompt run a
+// stretch of at most sample.PrefillTokens positions at a time (at least a
+// position of each sequence); and each decode step's logits, [seqs, vocab]
+// in float32, with the copy the host draws from.
+func Sampling(c model.Config, seqs, t int) int64 {
+	prefill := min(seqs*PromptTokens, max(seqs, sample.PrefillTokens))
+	return KVCache(c, seqs, t) + c.ActivationBytes(prefill)/int64(c.Layers) + 2*4*int64(seqs)*int64(c.Vocab)
+}
+
 // GRPO describes a GRPO run for its estimate.
 type GRPO struct {
 	Teacher, Student model.Config
@@ -115,6 +142,10 @@ type GRPO struct {
 	// in 16 bits); the teacher is trained in float32.
 	StudentHeld, RefHeld                         compute.DType
 	Questions, Samples, MaxNewTokens, MicroBatch int
+	// MicroBatchTokens is grpo.micro_batch_tokens: the scoring forwards
+	// and the policy's micro-batches hold at most that many padded
+	// positions (0: no limit).
+	MicroBatchTokens int
 	// CheckpointLayers is the policy's grpo.checkpoint_layers.
 	CheckpointLayers model.CheckpointMode
 	// Stored16 reports whether 16-bit checkpoints would be kept in 16 bits
@@ -139,13 +170,17 @@ func (g GRPO) Estimate() Estimate {
 	e.add("gradients and AdamW moments", 3*weights(g.Teacher, compute.F32))
 	e.add(fmt.Sprintf("reference (%v)", g.RefHeld), weights(g.Teacher, g.RefHeld))
 	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
-	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (KV cache)", seqs, t), KVCache(g.Teacher, seqs, t)+Forward(g.Teacher, seqs, PromptTokens, seqs))
+	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (KV cache, logits)", seqs, t), Sampling(g.Teacher, seqs, t))
 	// A completion is cut at the model's positions: max_new_tokens past
-	// them (a run may set any) scores no more rows.
-	e.add(fmt.Sprintf("scoring %d sequences (student and teacher)", seqs), Forward(g.Student, seqs, t, seqs*min(g.MaxNewTokens, t)))
-	ck := g.CheckpointLayers.On(g.Teacher, mb*t)
-	e.add(fmt.Sprintf("policy forward and backward, micro-batch %d × %d tokens (checkpointed layers: %v)", mb, t, ck),
-		int64(float64(Backward(g.Teacher, mb, t, ck)+Forward(g.Teacher, mb, t, mb*t))*slack))
+	// them (a run may set any) scores no more rows. The student and the
+	// teacher score one micro-batch of micro_batch_tokens at a time.
+	score := positions(seqs, t, 0, g.MicroBatchTokens)
+	e.add(fmt.Sprintf("scoring %d sequences (student and teacher), %d positions a forward", seqs, score),
+		Forward(g.Student, 1, score, min(score, seqs*min(g.MaxNewTokens, t))))
+	policy := positions(seqs, t, mb, g.MicroBatchTokens)
+	ck := g.CheckpointLayers.On(g.Teacher, policy)
+	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
+		int64(float64(Backward(g.Teacher, 1, policy, ck)+Forward(g.Teacher, 1, policy, policy))*slack))
 	if g.DeviceHead > 0 {
 		e.add("the fused head's logits on the GPU", g.DeviceHead)
 	}
@@ -168,8 +203,15 @@ func (g GRPO) Fixes() []string {
 	if g.MicroBatch <= 0 || g.MicroBatch > 1 {
 		f = append(f, fmt.Sprintf("a smaller grpo.micro_batch (now %d: activations grow with it)", g.MicroBatch))
 	}
+	if t := min(PromptTokens+g.MaxNewTokens, g.Teacher.MaxPos); g.MicroBatchTokens <= 0 || g.MicroBatchTokens > t {
+		now := "no limit"
+		if g.MicroBatchTokens > 0 {
+			now = fmt.Sprint(g.MicroBatchTokens)
+		}
+		f = append(f, fmt.Sprintf("a smaller grpo.micro_batch_tokens (now %s; at least a prompt and its completion, %d): the positions each scoring and policy forward holds", now, t))
+	}
 	if seqs > 2 {
-		f = append(f, fmt.Sprintf("fewer grpo.questions × grpo.samples (now %d × %d sequences sampled and scored at once)", g.Questions, g.Samples))
+		f = append(f, fmt.Sprintf("fewer grpo.questions × grpo.samples (now %d × %d sequences sampled at once)", g.Questions, g.Samples))
 	}
 	f = append(f, fmt.Sprintf("a shorter grpo.max_new_tokens (now %d)", g.MaxNewTokens))
 	if g.StudentHeld == compute.F32 || g.RefHeld == compute.F32 {
@@ -190,7 +232,10 @@ type Score struct {
 	// inference server: it holds nothing here, and its config is unused.
 	TeacherServed, StudentServed bool
 	Batch, Tokens                int // items scored together, tokens per item
-	Stored16                     bool
+	// MicroBatchTokens is --micro-batch-tokens: each forward holds at most
+	// that many padded positions (0: no limit).
+	MicroBatchTokens int
+	Stored16         bool
 	// DeviceHead is, on a GPU, the fused head's logits buffer there (as
 	// GRPO.DeviceHead); 0 on the CPU.
 	DeviceHead int64
@@ -199,16 +244,16 @@ type Score struct {
 // Estimate is what scoring one batch needs at its peak.
 func (s Score) Estimate() Estimate {
 	var e Estimate
-	n := s.Batch * s.Tokens
+	n := positions(s.Batch, s.Tokens, 0, s.MicroBatchTokens)
 	var fwd int64
 	switch {
 	case s.TeacherServed && s.StudentServed:
 	case s.TeacherServed:
-		fwd = Forward(s.Student, s.Batch, s.Tokens, n)
+		fwd = Forward(s.Student, 1, n, n)
 	case s.StudentServed:
-		fwd = Forward(s.Teacher, s.Batch, s.Tokens, n)
+		fwd = Forward(s.Teacher, 1, n, n)
 	default:
-		fwd = Forward(s.Teacher, s.Batch, s.Tokens, n) + head(s.Student, n)
+		fwd = Forward(s.Teacher, 1, n, n) + head(s.Student, n)
 	}
 	if !s.TeacherServed {
 		e.add(fmt.Sprintf("teacher (%v)", s.TeacherHeld), weights(s.Teacher, s.TeacherHeld))
@@ -217,7 +262,7 @@ func (s Score) Estimate() Estimate {
 		e.add(fmt.Sprintf("student (%v)", s.StudentHeld), weights(s.Student, s.StudentHeld))
 	}
 	if fwd > 0 {
-		e.add(fmt.Sprintf("forward of %d items × %d tokens", s.Batch, s.Tokens), int64(float64(fwd)*slack))
+		e.add(fmt.Sprintf("forward of %d items × %d tokens, %d positions at a time", s.Batch, s.Tokens, n), int64(float64(fwd)*slack))
 	}
 	if s.DeviceHead > 0 {
 		e.add("the fused head's logits on the GPU", s.DeviceHead)
@@ -277,7 +322,15 @@ func CheckBuffer(what, gpu string, maxBuffer int64, t Tensor) error {
 
 // Fixes says what would make scoring need less.
 func (s Score) Fixes() []string {
-	f := []string{fmt.Sprintf("a smaller --batch (now %d items scored together)", s.Batch)}
+	var f []string
+	if s.MicroBatchTokens <= 0 || s.MicroBatchTokens > s.Tokens {
+		now := "no limit"
+		if s.MicroBatchTokens > 0 {
+			now = fmt.Sprint(s.MicroBatchTokens)
+		}
+		f = append(f, fmt.Sprintf("a smaller --micro-batch-tokens (now %s): the positions each forward holds", now))
+	}
+	f = append(f, fmt.Sprintf("a smaller --batch (now %d items scored together)", s.Batch))
 	if (!s.TeacherServed && s.TeacherHeld == compute.F32) || (!s.StudentServed && s.StudentHeld == compute.F32) {
 		if s.Stored16 {
 			f = append(f, "--weights checkpoint: the 16-bit checkpoints in half the memory")

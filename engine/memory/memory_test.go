@@ -185,3 +185,53 @@ func TestLargestAndCheckBuffer(t *testing.T) {
 		}
 	}
 }
+
+// Scoring and the policy's micro-batches hold at most micro_batch_tokens
+// positions a forward, and the prefill a stretch of positions: at the
+// official run's 16 × 64 completions of 1,024 tokens the estimate is what
+// one micro-batch holds, not the whole batch at once.
+func TestEstimateFollowsMicroBatchTokens(t *testing.T) {
+	official := GRPO{Teacher: qwen05B, Student: qwen05B, StudentHeld: compute.BF16, RefHeld: compute.BF16,
+		Questions: 16, Samples: 64, MaxNewTokens: 1024, MicroBatch: 1}
+	part := func(e Estimate, prefix string) int64 {
+		for _, p := range e.Parts {
+			if strings.HasPrefix(p.What, prefix) {
+				return p.Bytes
+			}
+		}
+		t.Fatalf("no %q in %v", prefix, e)
+		return 0
+	}
+	unlimited := official.Estimate()
+	official.MicroBatchTokens = 8192
+	limited := official.Estimate()
+	t.Logf("official setting, no limit: %v", unlimited)
+	t.Logf("official setting, micro_batch_tokens 8192: %v", limited)
+	official.MicroBatchTokens = 2048
+	smaller := official.Estimate()
+	if s, u := part(limited, "scoring"), part(unlimited, "scoring"); s*100 > u {
+		t.Errorf("scoring at micro_batch_tokens 8192: %s, want under a hundredth of the whole batch's %s", size.Bytes(s), size.Bytes(u))
+	}
+	if a, b := part(smaller, "scoring"), part(limited, "scoring"); a >= b {
+		t.Errorf("scoring at 2048 positions %s, not less than at 8192's %s", size.Bytes(a), size.Bytes(b))
+	}
+	// 1,024 sequences' keys and values (24 KiB a token) and two copies of
+	// their logits (the decode step's, and the host's it draws from).
+	kv, logits := int64(1024*1152)*24<<10, int64(2*4*1024*151936)
+	if s := part(limited, "sampling"); s < kv+logits || s > kv+logits+1<<30 {
+		t.Errorf("sampling %s, want its KV cache and logits %s and a prefill stretch's activations", size.Bytes(s), size.Bytes(kv+logits))
+	}
+	if tot := limited.Total(); tot > 60e9 {
+		t.Errorf("the official setting at 0.5B in 16 bits: %v, want it under an H100's 80 GB less its headroom", limited)
+	}
+	advice := strings.Join(GRPO{Teacher: tiny, Student: tiny, Questions: 2, Samples: 2, MaxNewTokens: 8}.Fixes(), "; ")
+	if !strings.Contains(advice, "grpo.micro_batch_tokens (now no limit") {
+		t.Errorf("fixes without a limit: %q", advice)
+	}
+	s := Score{Teacher: qwen05B, Student: qwen05B, TeacherHeld: compute.BF16, StudentHeld: compute.BF16, Batch: 4096, Tokens: 512}
+	all := s.Estimate().Total()
+	s.MicroBatchTokens = 512
+	if few := s.Estimate().Total(); few*10 > all {
+		t.Errorf("scoring 4096 items at 512 positions a forward: %s, want under a tenth of %s", size.Bytes(few), size.Bytes(all))
+	}
+}

@@ -311,8 +311,8 @@ func Memory(cfg Config) (memory.GRPO, error) {
 	g := cfg.GRPO
 	m := memory.GRPO{Teacher: tc, Student: sc, StudentHeld: compute.F32, RefHeld: compute.F32,
 		Questions: g.Questions, Samples: g.Samples, MaxNewTokens: g.MaxNewTokens, MicroBatch: g.MicroBatch,
-		CheckpointLayers: g.CheckpointLayers,
-		Stored16:         tdt.Is16() || sdt.Is16()}
+		MicroBatchTokens: g.MicroBatchTokens, CheckpointLayers: g.CheckpointLayers,
+		Stored16: tdt.Is16() || sdt.Is16()}
 	if g.Frozen() == model.Frozen16 {
 		if sdt.Is16() {
 			m.StudentHeld = sdt
