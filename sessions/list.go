@@ -151,6 +151,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 	if ev.broken > 0 {
 		notes = append(notes, countOf(ev.broken, "broken event record"))
 	}
+	imported := ""
 	if cfgErr == nil {
 		cfg := c.config(dir, cfgPath, cfgInfo)
 		if cfg.readErr != nil {
@@ -158,7 +159,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 		} else if cfg.syntaxErr != nil {
 			notes = append(notes, cfg.syntaxErr.Error())
 		} else {
-			s.Numbering, s.PlannedSteps = cfg.numbering, cfg.planned
+			s.Numbering, s.PlannedSteps, imported = cfg.numbering, cfg.planned, cfg.imported
 		}
 	}
 	if mStats.PartialBytes > 0 {
@@ -176,6 +177,12 @@ func (c *runCache) summarise(dir string) RunSummary {
 		recorded := func(seg int) bool { return m.steps[seg] != nil }
 		s.State, writer, _, s.Holder = runState(held, holder, ev, recorded)
 		notes = append(notes, writer...)
+		if imported != "" && s.State == StateFinished && s.StepsDone() < s.PlannedSteps {
+			// Finished is the import's state (nothing more comes into the
+			// folder), not the trainer's: its steps fall short of its plan.
+			notes = append(notes, fmt.Sprintf("imported from the %s when it had done %d of the %d steps it planned",
+				FormatName(imported), s.StepsDone(), s.PlannedSteps))
+		}
 	}
 	s.Size = c.folderSize(dir, held, cfgInfo)
 	for i, n := range notes {

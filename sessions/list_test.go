@@ -723,3 +723,38 @@ func TestBrokenRecordsCounted(t *testing.T) {
 		})
 	}
 }
+
+// An imported run is finished as imported, whatever its trainer had done:
+// one whose trainer planned more steps than it had done says so in its
+// note, so that finished 2/10 does not read as a run of ours cut short;
+// one that reached its plan, or whose trainer states none, notes nothing.
+func TestListNotesAnImportShortOfItsPlan(t *testing.T) {
+	for _, c := range []struct {
+		name, maxSteps, steps string
+		want                  string
+	}{
+		{"short of its plan", `, "max_steps": 10`, "2/10", "imported from the TRL GRPOTrainer when it had done 2 of the 10 steps it planned"},
+		{"its plan done", `, "max_steps": 2`, "2/2", ""},
+		{"no plan stated", "", "2", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := t.TempDir()
+			state := `{"global_step": 2, "log_history": [{"step": 1, "loss": 0.5}, {"step": 2, "loss": 0.4}]` + c.maxSteps + "}"
+			if err := os.WriteFile(filepath.Join(src, "trainer_state.json"), []byte(state), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			runs := t.TempDir()
+			if _, err := Import(filepath.Join(runs, "imp"), src); err != nil {
+				t.Fatal(err)
+			}
+			list, err := List(runs)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("%+v, %v", list, err)
+			}
+			r := list[0]
+			if r.State != StateFinished || StepsLabel(r.StepsDone(), r.PlannedSteps) != c.steps || r.Note != c.want {
+				t.Errorf("listed %s %s (%s), want finished %s (%s)", r.State, StepsLabel(r.StepsDone(), r.PlannedSteps), r.Note, c.steps, c.want)
+			}
+		})
+	}
+}

@@ -568,6 +568,7 @@ type configState struct {
 	syntaxErr error
 	numbering StepNumbering
 	planned   int
+	imported  string // the format of an imported run (ImportSource.Format), else ""
 }
 
 // config returns what config.toml says, read again only if its identity
@@ -589,6 +590,9 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 		c.cfg.syntaxErr = err
 	} else {
 		c.cfg.numbering, c.cfg.planned = configPlan(dir, data)
+		if src, ok := importSource(path, data); ok {
+			c.cfg.imported = src.Format
+		}
 	}
 	return c.cfg
 }
