@@ -178,8 +178,16 @@ type Extraction struct {
 
 // Extract takes the explanation out of a teacher's generated text (what
 // followed the prefill): RLT.md §2. A missing end tag is supplied, and the
-// explanation is scored anyway with the format penalty.
+// explanation is scored anyway with the format penalty. The completion
+// ends at its first end of turn (<|im_end|>, or <|endoftext|>; RLT.md §4),
+// where sampling stops: an end tag after it was never written in the turn,
+// and the text after it is not the teacher's explanation.
 func Extract(generated string) Extraction {
+	for _, eot := range [...]string{ImEnd, EndOfText} {
+		if i := strings.Index(generated, eot); i >= 0 {
+			generated = generated[:i]
+		}
+	}
 	body, _, ended := strings.Cut(generated, EndExplanation)
 	return Extraction{Explanation: ExplanationLead + body, Body: body, Ended: ended}
 }

@@ -158,6 +158,11 @@ func TestExtract(t *testing.T) {
 		{"no end in sight", "no end in sight", false},
 		{"<|end_of_explanation|>", "", true},
 		{"a<|end_of_explanation|>b<|end_of_explanation|>", "a", true},
+		// The turn ends at the first end of turn: what follows was never
+		// part of it (a raw completion imported whole).
+		{"A<|im_end|>more<|end_of_explanation|>", "A", false},
+		{"A<|endoftext|>x<|end_of_explanation|><|im_end|>", "A", false},
+		{"A<|end_of_explanation|><|im_end|>\n<|im_start|>user", "A", true},
 	}
 	for _, c := range cases {
 		e := Extract(c.gen)
