@@ -117,6 +117,10 @@ func (s *JSONLSink) Emit(e event.Event) {
 		fmt.Fprintln(s.Progress, ProgressLine(e))
 	case event.Error:
 		var w *run.DataWarning
+		var start *startError // Start's caller says it
+		if errors.As(e.Err, &start) {
+			return
+		}
 		if errors.As(e.Err, &w) {
 			fmt.Fprintf(s.Progress, "warning: %v\n", e.Err)
 		} else {

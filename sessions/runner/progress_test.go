@@ -2,12 +2,16 @@ package runner
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // TestJSONLSinkThrottlesProgress: headless stderr gets the run's first
@@ -74,5 +78,34 @@ func TestJSONLSinkStepLine(t *testing.T) {
 		if errs.String() != c.want {
 			t.Errorf("stderr %q, want %q", errs.String(), c.want)
 		}
+	}
+}
+
+// TestHeadlessSaysAFailedStartOnce: an engine that does not start (its
+// Prepare, a resume's Restore, fails) is recorded as the run's fatal
+// error and returned for the command to say, and the progress lines do
+// not say it a second time as an error of a step that never ran ("step
+// 0: error:").
+func TestHeadlessSaysAFailedStartOnce(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 1)
+	cfg.Device = "cpu"
+	runs := t.TempDir()
+	rec, checked, err := Create(runs, mustCheck(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	unreadable := errors.New("resume: optimizer.safetensors: unexpected EOF")
+	err = Headless(context.Background(), rec, checked, func(*run.Engine) error { return unreadable }, &out)
+	if !errors.Is(err, unreadable) {
+		t.Fatalf("Headless: %v, want %v", err, unreadable)
+	}
+	if strings.Contains(out.String(), "error") || strings.Contains(out.String(), unreadable.Error()) {
+		t.Errorf("the progress lines say the error the command says:\n%s", out.String())
+	}
+	list, lerr := sessions.List(runs)
+	if lerr != nil || len(list) != 1 || list[0].State != sessions.StateFailed || list[0].Note != "fatal: start: "+unreadable.Error() {
+		t.Errorf("listed %+v (%v), want failed with the fatal start error", list, lerr)
 	}
 }

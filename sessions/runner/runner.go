@@ -394,7 +394,7 @@ type Handle struct {
 // it) and rec is closed.
 func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink event.Sink, prepare Prepare) (*Handle, error) {
 	fail := func(err error) (*Handle, error) {
-		sink.Emit(event.Error{Time: time.Now(), Err: fmt.Errorf("start: %w", err), Fatal: true})
+		sink.Emit(event.Error{Time: time.Now(), Err: &startError{err}, Fatal: true})
 		rec.Close()
 		return nil, err
 	}
@@ -410,6 +410,15 @@ func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink eve
 	go func() { h.done <- e.Run(ctx) }()
 	return h, nil
 }
+
+// startError is why an engine did not start, as Start records it in the
+// run ("start: …"). Start also returns it, and its caller says it: the
+// headless progress lines leave it out (JSONLSink), rather than say it a
+// second time, as an error of a step that never ran.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return "start: " + e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 // Engine is the engine driven (its controls: sessions.Controller).
 func (h *Handle) Engine() *run.Engine { return h.e }
