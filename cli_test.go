@@ -127,6 +127,7 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{append(gen, "--temperature", "-1"), "rlt generate: --temperature -1 must be ≥ 0"},
 		{append(gen, "--top-k", "-1"), "rlt generate: --top-k -1 must be ≥ 0"},
 		{append(gen, "--top-p", "2"), "rlt generate: --top-p 2 must be in [0, 1]"},
+		{append(gen, "--top-p", "0"), "rlt generate: --top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)"},
 		{append(gen, "--min-p", "-0.5"), "rlt generate: --min-p -0.5 must be in [0, 1]"},
 		{append(gen, "--system", "Be brief."), "rlt generate: --system is the system message of a --chat prompt: give --chat too, or leave --system out"},
 		{append(srv, "--api", "openai"), `rlt serve: --api "openai": want vllm, sglang or both`},

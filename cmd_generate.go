@@ -64,6 +64,9 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		// turn to go in, and would be dropped without a word.
 		return misuse(fs, "--system is the system message of a --chat prompt: give --chat too, or leave --system out")
 	}
+	if *topP == 0 { // vLLM refuses it, transformers keeps one token; it is no "off" to guess at
+		return misuse(fs, "--top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)")
+	}
 	knobs := sample.Options{Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP)}
 	if err := knobs.CheckDistribution(); err != nil {
 		return misuse(fs, "--%v", err)

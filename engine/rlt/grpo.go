@@ -118,8 +118,8 @@ func (c GRPOConfig) Validate() error {
 	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) {
 		bad("temperature", "temperature %g must be a finite positive number", c.Temperature)
 	}
-	if !(c.TopP >= 0 && c.TopP <= 1) {
-		bad("top_p", "top_p %g must be within [0, 1] (1 or 0 = off)", c.TopP)
+	if !(c.TopP > 0 && c.TopP <= 1) { // 0: vLLM refuses it, transformers keeps one token; no "off" to guess at
+		bad("top_p", "top_p %g must be within (0, 1] (1 = off; temperature shapes the rest)", c.TopP)
 	}
 	if c.MaxNewTokens <= 0 {
 		bad("max_new_tokens", "max_new_tokens %d must be positive", c.MaxNewTokens)

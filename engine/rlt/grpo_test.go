@@ -248,6 +248,7 @@ func TestGRPOValidateKeysEachProblem(t *testing.T) {
 		{"counts", func(c *GRPOConfig) { c.Questions, c.Samples, c.MaxNewTokens, c.Epochs = 0, -1, 0, 0 },
 			[]string{"grpo.questions", "grpo.samples", "grpo.max_new_tokens", "grpo.epochs"}},
 		{"sampling", func(c *GRPOConfig) { c.Temperature, c.TopP = 0, 1.5 }, []string{"grpo.temperature", "grpo.top_p"}},
+		{"top_p 0 keeps no mass", func(c *GRPOConfig) { c.TopP = 0 }, []string{"grpo.top_p"}},
 		{"epochs without clipping", func(c *GRPOConfig) { c.Epochs, c.ClipEps = 2, 0 }, []string{"grpo.epochs"}},
 		{"reference sync", func(c *GRPOConfig) { c.RefSyncAlpha, c.RefSyncEvery = 2, -1 }, []string{"grpo.ref_sync_alpha", "grpo.ref_sync_every"}},
 		{"micro-batches", func(c *GRPOConfig) { c.MicroBatch, c.MicroBatchTokens = -1, -1 }, []string{"grpo.micro_batch", "grpo.micro_batch_tokens"}},

@@ -61,7 +61,7 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 		{"eval_every = 10", "eval_every = -1", "eval_every", "eval_every -1 must not be negative"},
 		{"beta = 0.04", "beta = nan", "beta", "grpo.beta NaN must be a finite number"},
 		{"lr = 0.0001", "lr = -1.0", "lr", "grpo.lr -1 must be a finite number, not negative"},
-		{"top_p = 1.0", "top_p = 7.0", "top_p", "grpo.top_p 7 must be within [0, 1]"},
+		{"top_p = 1.0", "top_p = 7.0", "top_p", "grpo.top_p 7 must be within (0, 1]"},
 		{"micro_batch_tokens = 2048", "micro_batch_tokens = 10", "micro_batch_tokens", "grpo.micro_batch_tokens 10 is less than max_new_tokens 96"},
 		{"adam_beta2 = 0.999", "adam_beta2 = 1.0", "adam_beta2", "grpo.adam_beta2 1 must be within [0, 1)"},
 		{"task = 'addition'", "task = 'division'", "task", `unknown task "division"`},
@@ -373,7 +373,7 @@ func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
 			"config.toml:2:1: reward.kl_max is NaN",
 			`config.toml:3:1: unknown key "estimatr" in [reward]`,
 			`config.toml:5:11: key "grpo.samples": wrong type: got TOML string, want integer`,
-			"config.toml:6:1: grpo.top_p 7 must be within [0, 1]"}},
+			"config.toml:6:1: grpo.top_p 7 must be within (0, 1]"}},
 		{"a syntax error", "steps = -1\nseed = x\n", []string{
 			"config.toml:2:8: "}},
 	} {
