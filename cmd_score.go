@@ -217,6 +217,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := rc.Validate(); err != nil {
 		return rewardFlagProblems(fs, err)
 	}
+	if err := checkScoreTemplates(*tdir, *sdir, *tokDir); err != nil {
+		return err
+	}
 	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	loadStart := time.Now()
 	var sc *rlt.Scorer
@@ -761,6 +764,29 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 			sc.Cfg.Temperature, sc.Requested, sc.Cfg.Temperature)
 	}
 	return sc, nil
+}
+
+// checkScoreTemplates refuses, before any device opens, a model folder
+// (the teacher's, the student's, --tokenizer's for two servers) whose chat
+// template is not ChatML, the RLT prompts' format (rlt.CheckChatML). A
+// server's URL has no folder to read.
+func checkScoreTemplates(tsrc, ssrc, tokDir string) error {
+	local := func(src string) string {
+		if remote.IsURL(src) {
+			return ""
+		}
+		return src
+	}
+	if err := rlt.CheckChatMLPair(local(tsrc), local(ssrc)); err != nil {
+		return err
+	}
+	if tokDir == "" || !remote.IsURL(tsrc) || !remote.IsURL(ssrc) {
+		return nil // the tokenizer is a local model's, checked above
+	}
+	if st, err := os.Stat(tokDir); err == nil && !st.IsDir() {
+		tokDir = filepath.Dir(tokDir) // a tokenizer.json: the folder beside it
+	}
+	return rlt.CheckChatML("--tokenizer", tokDir)
 }
 
 // scoreTokens is the item length a memory estimate of scoring assumes:

@@ -1,7 +1,11 @@
 package rlt
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -63,6 +67,9 @@ func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.
 // (model.Frozen16 keeps a 16-bit checkpoint's matrices in 16 bits; a model
 // so loaded cannot be trained).
 func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
+	if err := CheckChatMLPair(teacherDir, studentDir); err != nil {
+		return nil, err
+	}
 	tok, err := tokenizer.Load(filepath.Join(teacherDir, hf.TokenizerFile))
 	if err != nil {
 		return nil, fmt.Errorf("teacher: %w", err) // "teacher: tokenizer: FILE: …"
@@ -83,6 +90,58 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 		return nil, err
 	}
 	return NewPair(teacher, student, tok, prompts)
+}
+
+// CheckChatML refuses the model folder dir (who: "teacher", "student")
+// when its tokenizer_config.json has a chat_template that is not ChatML
+// (tokenizer.DetectTemplate): every RLT prompt is ChatML (RLT.md §2), and
+// a model trained on another format would be scored, trained or asked to
+// explain in one it never saw. A folder with no tokenizer_config.json, or
+// one without a chat_template (our own folders have none), is taken as
+// ChatML's. The error names the folder and the file and says what to do.
+func CheckChatML(who, dir string) error {
+	path := filepath.Join(dir, hf.TokenizerConfigFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		// None (or dir is no folder): model loading says what is wrong
+		// with the folder itself.
+		return nil
+	}
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return fmt.Errorf("%s %s: %s is not a JSON object (%v), so its chat template cannot be checked to be ChatML, the format of the RLT prompts: fix the file, or remove it",
+			who, dir, path, err)
+	}
+	if raw, ok := cfg["chat_template"]; !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	if _, err := tokenizer.DetectTemplate(path); err != nil {
+		what := err.Error()
+		var te *tokenizer.Error
+		if errors.As(err, &te) {
+			what = te.Key + ": " + strings.TrimSuffix(te.Msg, "; only ChatML is supported")
+		}
+		return fmt.Errorf("%s %s: %s: %s; the RLT prompts are ChatML (<|im_start|>role … <|im_end|>), so this model would be given a format it was not trained on: give a ChatML model (Qwen2, Qwen2.5), or, if this one does take ChatML, remove chat_template from %s",
+			who, dir, path, what, path)
+	}
+	return nil
+}
+
+// CheckChatMLPair is CheckChatML of a teacher's and a student's folders
+// (either may be "": none to check); one folder given as both is said once.
+func CheckChatMLPair(teacherDir, studentDir string) error {
+	if teacherDir != "" && studentDir != "" && filepath.Clean(studentDir) == filepath.Clean(teacherDir) {
+		return CheckChatML("teacher and student", teacherDir)
+	}
+	if teacherDir != "" {
+		if err := CheckChatML("teacher", teacherDir); err != nil {
+			return err
+		}
+	}
+	if studentDir == "" {
+		return nil
+	}
+	return CheckChatML("student", studentDir)
 }
 
 // Vocabulary is what comparing tokenizers needs.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -188,5 +189,62 @@ func TestPaddedTablesScoreAndTrain(t *testing.T) {
 	}
 	if len(res.Traces) != 4 {
 		t.Errorf("%d traces, want 4", len(res.Traces))
+	}
+}
+
+// The RLT prompts are ChatML: a model folder whose tokenizer_config.json
+// names another chat template is refused by CheckChatML, and by
+// LoadPairAs before it loads anything, naming the folder and the file and
+// saying what to do; a folder with no tokenizer_config.json, or one
+// without a chat_template (our own folders), is taken.
+func TestCheckChatML(t *testing.T) {
+	const llama3 = `{"bos_token": "<|begin_of_text|>", "chat_template": "{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] + '<|eot_id|>' }}{% endfor %}"}`
+	chatml := `{"chat_template": "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"}`
+	for _, c := range []struct {
+		name   string
+		config string // tokenizer_config.json; "-" for none
+		want   string // "" = taken
+	}{
+		{"no tokenizer_config.json", "-", ""},
+		{"no chat_template", `{"model_max_length": 32768}`, ""},
+		{"a null chat_template", `{"chat_template": null}`, ""},
+		{"a ChatML template", chatml, ""},
+		{"a named ChatML template", `{"chat_template": [{"name": "default", "template": "{{'<|im_start|>'}}"}]}`, ""},
+		{"a Llama-3 template", llama3, "chat_template: the chat template is not ChatML (it never writes <|im_start|>); the RLT prompts are ChatML"},
+		{"a named template that is not ChatML", `{"chat_template": [{"name": "default", "template": "[INST]"}, {"name": "tool_use", "template": "<|im_start|>"}]}`,
+			"chat_template: the chat template is not ChatML"},
+		{"not JSON", `{"chat_template": `, "is not a JSON object"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "tokenizer_config.json")
+			if c.config != "-" {
+				if err := os.WriteFile(file, []byte(c.config), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := CheckChatML("teacher", dir)
+			if c.want == "" {
+				if err != nil {
+					t.Errorf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), "teacher "+dir+": "+file) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("%v\nwant it to begin with the folder and the file, and to say %q", err, c.want)
+			}
+			// Every RLT command loads its models through LoadPairAs: it
+			// refuses the folder before reading any other file of it, as
+			// the student as much as the teacher.
+			other := t.TempDir()
+			for _, dirs := range []struct{ who, teacher, student string }{
+				{"teacher", dir, other}, {"student", other, dir}, {"teacher and student", dir, dir},
+			} {
+				_, err := LoadPairAs(compute.NewCPU(), dirs.teacher, dirs.student, record.DefaultPrompts(), model.Float32, model.Float32)
+				if err == nil || !strings.HasPrefix(err.Error(), dirs.who+" "+dir+": "+file) {
+					t.Errorf("LoadPairAs with it as the %s: %v", dirs.who, err)
+				}
+			}
+		})
 	}
 }

@@ -115,7 +115,7 @@ type Checked struct {
 func (c Config) Check() (Checked, error) {
 	keysErr := c.checkKeys()
 	data, dataErr := LoadData(c)
-	if err := errors.Join(keysErr, dataErr); err != nil {
+	if err := errors.Join(keysErr, dataErr, c.checkTemplates()); err != nil {
 		return Checked{}, err
 	}
 	return Checked{cfg: c, data: data, made: true}, nil
@@ -141,6 +141,21 @@ func (c Checked) Absolute() (Checked, error) {
 		}
 	}
 	return Checked{cfg: cfg, data: data, made: c.made}, nil
+}
+
+// checkTemplates refuses a teacher or student folder whose
+// tokenizer_config.json names a chat template that is not ChatML
+// (rlt.CheckChatML), each on its key: the run's prompts are ChatML, and
+// said here the run is refused before any run folder is made or resumed,
+// not recorded as failing once the models load.
+func (c Config) checkTemplates() error {
+	var errs []error
+	for _, m := range []struct{ key, dir string }{{"teacher", c.Teacher}, {"student", c.Student}} {
+		if m.dir != "" {
+			errs = append(errs, configkey.Wrap(m.key, rlt.CheckChatML(m.key, m.dir)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // checkKeys is Validate without reading files: every problem it finds,

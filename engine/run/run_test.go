@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,6 +126,13 @@ func TestStopAndPause(t *testing.T) {
 // two keys is one problem per key at fault.
 func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 	type problem struct{ key, words string }
+	// A model folder whose chat template is not ChatML, the prompts' format.
+	llama := t.TempDir()
+	llamaConfig := filepath.Join(llama, "tokenizer_config.json")
+	os.WriteFile(llamaConfig, []byte(`{"chat_template": "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>' }}"}`), 0o644)
+	notChatML := func(key string) string {
+		return key + " " + llama + ": " + llamaConfig + ": chat_template: the chat template is not ChatML"
+	}
 	for _, c := range []struct {
 		name string
 		edit func(*Config)
@@ -154,6 +162,10 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 			[]problem{{"reward.temperature", "reward.temperature 0.7 differs from grpo.temperature 1"}}},
 		{"an invalid temperature is not also said to differ", func(c *Config) { c.GRPO.Temperature = 0 },
 			[]problem{{"grpo.temperature", "grpo.temperature 0 must be a finite positive number"}}},
+		{"a teacher whose chat template is not ChatML", func(c *Config) { c.Teacher = llama },
+			[]problem{{"teacher", notChatML("teacher")}}},
+		{"one such folder as both models, said on each key", func(c *Config) { c.Teacher, c.Student = llama, llama },
+			[]problem{{"teacher", notChatML("teacher")}, {"student", notChatML("student")}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig("teacher", "student")
