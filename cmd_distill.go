@@ -261,6 +261,16 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := durable.WriteFile(filepath.Join(sdir, "tokenizer.json"), tokData, 0o644); err != nil {
 		return err
 	}
+	// The tokenizer's side files come with it from the teacher; the
+	// generation config from the student's own folder, else the teacher's.
+	if err := hf.CopyFiles(*tdir, sdir, append(hf.TokenizerSideFiles, hf.GenerationConfigFile)...); err != nil {
+		return err
+	}
+	if *init != "" {
+		if err := hf.CopyFiles(*init, sdir, hf.GenerationConfigFile); err != nil {
+			return err
+		}
+	}
 	if err := record.WritePrompts(sdir, p); err != nil {
 		return err
 	}

@@ -101,13 +101,28 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	// Drawn and written a chunk at a time: a few MB of memory whatever the
 	// size, the same numbers as model.NewRandom draws.
-	params, err := model.WriteRandom(*out, cfg, *seed, dt)
+	params, err := model.WriteRandomFrom(*out, hc, *seed, dt)
 	if err != nil {
 		return err
 	}
 	if tokData != nil {
 		if err := durable.WriteFile(filepath.Join(*out, hf.TokenizerFile), tokData, 0o644); err != nil {
 			return fmt.Errorf("copy tokenizer: %w", err)
+		}
+		// The chat template and special tokens beside the tokenizer.json.
+		if isDir(*tok) || filepath.Base(*tok) == hf.TokenizerFile {
+			if err := hf.CopyFiles(tokenizerDir(*tok), *out, hf.TokenizerSideFiles...); err != nil {
+				return err
+			}
+		}
+	}
+	if filepath.Base(*cfgPath) == hf.ConfigFile || isDir(*cfgPath) { // a model folder's config: its generation config too
+		dir := *cfgPath
+		if !isDir(dir) {
+			dir = filepath.Dir(dir)
+		}
+		if err := hf.CopyFiles(dir, *out, hf.GenerationConfigFile); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(params), strings.ToUpper(*dtype))
@@ -148,6 +163,20 @@ func readTokenizerFlag(path string, vocab int) ([]byte, error) {
 		return nil, fmt.Errorf("--tokenizer %s: %w", path, err)
 	}
 	return data, nil
+}
+
+// tokenizerDir is the folder holding the tokenizer --tokenizer names (a
+// tokenizer.json or its folder).
+func tokenizerDir(path string) string {
+	if isDir(path) {
+		return path
+	}
+	return filepath.Dir(path)
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 func parseDType(s string) (hf.DType, error) {

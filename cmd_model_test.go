@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,76 @@ func TestModelInfoOfACheckpoint(t *testing.T) {
 	}
 	if code, out, errs := runCLI(t, "", "model", "info", filepath.Join(ck, "teacher"), "--device", "cpu"); code != 0 || !strings.Contains(out, "2 layers, hidden 32") {
 		t.Errorf("model info of the checkpoint's teacher: exit %d: %s%s", code, out, errs)
+	}
+}
+
+// A model folder the workbench writes from a Hub-style one (rlt model
+// init from its config.json and tokenizer, rlt train --save, rlt distill's
+// student) keeps the source's config.json keys and its tokenizer_config.json
+// (chat template, eos), special_tokens_map.json and generation_config.json,
+// so transformers and vLLM template and stop it as they did the source.
+func TestSavedModelsKeepHubFiles(t *testing.T) {
+	dir := t.TempDir()
+	hub := filepath.Join(dir, "hub")
+	os.MkdirAll(hub, 0o755)
+	side := map[string]string{
+		"tokenizer_config.json":   `{"chat_template": "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}", "eos_token": "<|im_end|>"}` + "\n",
+		"special_tokens_map.json": `{"eos_token": "<|im_end|>"}` + "\n",
+		"generation_config.json":  `{"eos_token_id": [1209, 1208], "temperature": 0.7}` + "\n",
+	}
+	for name, data := range side {
+		os.WriteFile(filepath.Join(hub, name), []byte(data), 0o644)
+	}
+	tok, _ := os.ReadFile(tokenizerFixture)
+	os.WriteFile(filepath.Join(hub, "tokenizer.json"), tok, 0o644)
+	extra := map[string]any{"bos_token_id": 1208.0, "eos_token_id": 1209.0, "sliding_window": 32768.0, "max_window_layers": 21.0,
+		"attention_dropout": 0.0, "initializer_range": 0.02, "use_cache": true, "transformers_version": "4.43.1"}
+	os.WriteFile(filepath.Join(hub, "config.json"), []byte(`{"vocab_size": 1216, "hidden_size": 32, "intermediate_size": 64,
+		"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256,
+		"tie_word_embeddings": true, "torch_dtype": "bfloat16", "bos_token_id": 1208, "eos_token_id": 1209, "sliding_window": 32768,
+		"max_window_layers": 21, "attention_dropout": 0.0, "initializer_range": 0.02, "use_cache": true, "transformers_version": "4.43.1"}`), 0o644)
+	// model init over the hub's own config.json makes its weights (no
+	// weights yet: it is the folder the other commands read).
+	init := filepath.Join(dir, "init")
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", filepath.Join(hub, "config.json"), "--tokenizer", hub, "--out", init, "--dtype", "bf16"); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	weights, _ := os.ReadFile(filepath.Join(init, "model.safetensors"))
+	os.WriteFile(filepath.Join(hub, "model.safetensors"), weights, 0o644)
+	for _, c := range []struct {
+		name  string
+		args  []string
+		saved string // the folder written
+		dtype string // its torch_dtype
+	}{
+		{"model init", nil, init, "bfloat16"},
+		{"train --save", []string{"train", "--teacher", hub, "--student", hub, "--steps", "1", "--save", filepath.Join(dir, "trained"), "--device", "cpu"},
+			filepath.Join(dir, "trained"), "float32"},
+		{"distill", []string{"distill", "--teacher", hub, "--student-init", hub, "--questions", "2", "--steps", "1", "--out", filepath.Join(dir, "distilled"), "--device", "cpu"},
+			filepath.Join(dir, "distilled", "student"), "float32"},
+	} {
+		if c.args != nil {
+			if code, _, errs := runCLI(t, "", c.args...); code != 0 {
+				t.Fatalf("%s: exit %d: %s", c.name, code, errs)
+			}
+		}
+		for name, want := range side {
+			if got, err := os.ReadFile(filepath.Join(c.saved, name)); string(got) != want {
+				t.Errorf("%s: %s holds %q (%v), want the source's %q", c.name, name, got, err, want)
+			}
+		}
+		var cfg map[string]any
+		data, _ := os.ReadFile(filepath.Join(c.saved, "config.json"))
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			t.Fatalf("%s: config.json: %v", c.name, err)
+		}
+		for k, v := range extra {
+			if cfg[k] != v {
+				t.Errorf("%s: config.json key %q is %v, want the source's %v", c.name, k, cfg[k], v)
+			}
+		}
+		if cfg["torch_dtype"] != c.dtype {
+			t.Errorf("%s: torch_dtype %v, want %s", c.name, cfg["torch_dtype"], c.dtype)
+		}
 	}
 }

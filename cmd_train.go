@@ -219,5 +219,11 @@ func saveTeacher(e *runpkg.Engine, dir string) error {
 	if err := durable.WriteFile(filepath.Join(dir, hf.TokenizerFile), tok, 0o644); err != nil {
 		return err
 	}
+	// The teacher folder's chat template, special tokens and generation
+	// config, so transformers and vLLM template and stop the saved teacher
+	// as they did the teacher it started from.
+	if err := hf.CopyFiles(e.Cfg.Teacher, dir, append(hf.TokenizerSideFiles, hf.GenerationConfigFile)...); err != nil {
+		return err
+	}
 	return record.WritePrompts(dir, e.Cfg.Prompts)
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
@@ -17,7 +18,33 @@ const (
 	TokenizerFile        = "tokenizer.json"
 	TokenizerConfigFile  = "tokenizer_config.json"
 	GenerationConfigFile = "generation_config.json"
+	SpecialTokensMapFile = "special_tokens_map.json"
 )
+
+// TokenizerSideFiles are the files beside tokenizer.json that transformers'
+// AutoTokenizer reads (the chat template, eos and pad tokens): a folder
+// that copies a tokenizer.json copies them with it.
+var TokenizerSideFiles = []string{TokenizerConfigFile, SpecialTokensMapFile}
+
+// CopyFiles copies each named file that srcDir holds into dstDir, replacing
+// it atomically; a name srcDir lacks is passed over. A saved model keeps
+// its source's generation_config.json and tokenizer files this way, so
+// transformers and vLLM stop and template it as they did the source.
+func CopyFiles(srcDir, dstDir string, names ...string) error {
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(srcDir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", name, err)
+		}
+		if err := durable.WriteFile(filepath.Join(dstDir, name), data, 0o644); err != nil {
+			return fmt.Errorf("copy %s: %w", name, err)
+		}
+	}
+	return nil
+}
 
 // FolderFiles records which of the known files a model folder holds. Each
 // field is the file's path, or "" when absent.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,7 +31,39 @@ func ConfigFromHF(c hf.Config) (Config, error) {
 }
 
 // HF returns the Hugging Face config.json for this shape.
-func (c Config) HF() hf.Config {
+func (c Config) HF() hf.Config { return c.HFFrom(hf.Config{}) }
+
+// HFFrom returns the config.json base would be with this shape: every key
+// of base that is not the shape's (bos and eos token ids, sliding_window,
+// initializer_range, transformers_version, rope_scaling, …) is kept, so a
+// model saved from a Hugging Face folder keeps what transformers and vLLM
+// read from its config. A zero base (no model_type) gives a fresh Qwen2
+// config.
+func (c Config) HFFrom(base hf.Config) hf.Config {
+	if base.ModelType == "" {
+		return c.fresh()
+	}
+	out := base
+	if base.Extra != nil {
+		out.Extra = make(map[string]json.RawMessage, len(base.Extra))
+		for k, v := range base.Extra {
+			out.Extra[k] = v
+		}
+	}
+	if out.Architectures == nil {
+		out.Architectures = []string{"Qwen2ForCausalLM"}
+	}
+	out.VocabSize, out.HiddenSize, out.IntermediateSize = c.Vocab, c.Hidden, c.Intermediate
+	out.NumHiddenLayers, out.NumAttentionHeads, out.NumKeyValueHeads = c.Layers, c.Heads, c.KVHeads
+	out.MaxPositionEmbeddings, out.RMSNormEps, out.RopeTheta = c.MaxPos, c.RMSEps, c.RopeTheta
+	out.TieWordEmbeddings, out.QKVBias = c.Tied, c.QKVBias
+	if out.HeadDim != 0 {
+		out.HeadDim = c.HeadDim()
+	}
+	return out
+}
+
+func (c Config) fresh() hf.Config {
 	return hf.Config{
 		ModelType: "qwen2", Architectures: []string{"Qwen2ForCausalLM"},
 		VocabSize: c.Vocab, HiddenSize: c.Hidden, IntermediateSize: c.Intermediate,
@@ -142,6 +175,7 @@ func LoadAs(be compute.Backend, dir string, p Precision) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
+	m.source = hc
 	if info, ok := src.Tensor("model.embed_tokens.weight"); ok {
 		switch info.DType {
 		case hf.BF16:
@@ -254,7 +288,10 @@ func (m *Model) load16(src TensorSource, t *compute.Tensor, info hf.TensorInfo) 
 // Save writes the model as a Hugging Face folder: config.json and
 // model.safetensors in dtype (hf.F32 or hf.BF16), each replaced atomically.
 // Tensors are streamed a chunk at a time from where they are held, so
-// saving needs no copy of the weights.
+// saving needs no copy of the weights. A model loaded from a folder keeps
+// that folder's config.json keys (Config.HFFrom), torch_dtype then saying
+// dtype; the files beside config.json (tokenizer, generation config) are
+// the caller's to copy (hf.CopyFiles).
 func (m *Model) Save(dir string, dtype hf.DType) error {
 	ps := append([]Param(nil), m.params...)
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
@@ -262,8 +299,12 @@ func (m *Model) Save(dir string, dtype hf.DType) error {
 	for i, p := range ps {
 		ts[i] = hf.StreamTensor{Name: p.Name, Shape: p.Tensor.Shape(), Fill: m.reader(p.Tensor)}
 	}
-	return writeFolder(dir, m.Cfg, ts, dtype)
+	return writeFolder(dir, m.Cfg.HFFrom(m.source), ts, dtype)
 }
+
+// Source is the config.json the model was loaded from (a zero hf.Config
+// for a model made in memory): what Save writes back, with the shape.
+func (m *Model) Source() hf.Config { return m.source }
 
 // reader hands t's values over in order, a chunk at a time.
 func (m *Model) reader(t *compute.Tensor) func(dst []float32) error {
@@ -304,6 +345,20 @@ func widen(dt compute.DType, dst []float32, bits []uint16) {
 // NewRandom and Save need the whole model in float32. It returns the number
 // of parameters written.
 func WriteRandom(dir string, cfg Config, seed uint64, dtype hf.DType) (int, error) {
+	return writeRandom(dir, cfg, cfg.HF(), seed, dtype)
+}
+
+// WriteRandomFrom is WriteRandom of the shape hc gives, whose config.json
+// keeps hc's other keys (Config.HFFrom).
+func WriteRandomFrom(dir string, hc hf.Config, seed uint64, dtype hf.DType) (int, error) {
+	cfg, err := ConfigFromHF(hc)
+	if err != nil {
+		return 0, err
+	}
+	return writeRandom(dir, cfg, cfg.HFFrom(hc), seed, dtype)
+}
+
+func writeRandom(dir string, cfg Config, hc hf.Config, seed uint64, dtype hf.DType) (int, error) {
 	specs, err := cfg.params()
 	if err != nil {
 		return 0, err
@@ -320,17 +375,17 @@ func WriteRandom(dir string, cfg Config, seed uint64, dtype hf.DType) (int, erro
 		n += sp.numel()
 	}
 	// The stream draws in Params order, so the data is written in that order.
-	return n, writeFolder(dir, cfg, ts, dtype)
+	return n, writeFolder(dir, hc, ts, dtype)
 }
 
-func writeFolder(dir string, cfg Config, ts []hf.StreamTensor, dtype hf.DType) error {
+func writeFolder(dir string, hc hf.Config, ts []hf.StreamTensor, dtype hf.DType) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	if err := hf.WriteSafetensorsStream(filepath.Join(dir, hf.WeightsFile), ts, dtype, nil); err != nil {
 		return fmt.Errorf("save model %s: %w", dir, err)
 	}
-	hc := cfg.HF()
+	hc.TorchDType = "float32" // what the file holds, whatever the source held
 	if dtype == hf.BF16 {
 		hc.TorchDType = "bfloat16"
 	}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
 )
 
 // Config is the shape of a model (the subset of a Hugging Face Qwen2
@@ -68,6 +69,7 @@ type Model struct {
 	rope    *compute.RoPETable
 	params  []Param
 	stored  compute.DType // the checkpoint's type for the matrices (F32 when not loaded)
+	source  hf.Config     // the config.json it was loaded from; zero when made in memory
 	tensors []*compute.Tensor
 	linear  []*compute.Tensor // matrices() once built
 

@@ -1,0 +1,106 @@
+package model
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
+)
+
+// A model loaded from a Hub-style folder and saved again keeps every key of
+// its config.json (bos/eos ids, sliding_window, transformers_version, …),
+// as model init keeps those of the config it is given: only the shape keys
+// come from the model and torch_dtype says what the file holds. A model
+// made in memory gets a fresh Qwen2 config.
+func TestSaveKeepsTheSourceConfig(t *testing.T) {
+	src := `{"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 96, "hidden_size": 32,
+		"intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+		"max_position_embeddings": 128, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "tie_word_embeddings": true,
+		"hidden_act": "silu", "torch_dtype": "bfloat16", "use_sliding_window": false, "bos_token_id": 90,
+		"eos_token_id": [91, 90], "sliding_window": 32768, "max_window_layers": 21, "attention_dropout": 0.0,
+		"initializer_range": 0.02, "use_cache": true, "transformers_version": "4.43.1"}`
+	hc, err := hf.ParseConfig([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	if err := json.Unmarshal([]byte(src), &want); err != nil {
+		t.Fatal(err)
+	}
+	be := compute.NewCPU()
+	for _, c := range []struct {
+		name      string
+		write     func(dir string) error // makes the folder whose config.json is checked
+		dtype     string                 // its torch_dtype
+		keepsKeys bool
+	}{
+		{"model init (WriteRandomFrom)", func(dir string) error {
+			_, err := WriteRandomFrom(dir, hc, 1, hf.BF16)
+			return err
+		}, "bfloat16", true},
+		{"loaded and saved in float32", func(dir string) error {
+			from := filepath.Join(dir, "from")
+			if _, err := WriteRandomFrom(from, hc, 1, hf.BF16); err != nil {
+				return err
+			}
+			m, err := Load(be, from)
+			if err != nil {
+				return err
+			}
+			return m.Save(dir, hf.F32)
+		}, "float32", true},
+		{"loaded frozen and saved in bf16", func(dir string) error {
+			from := filepath.Join(dir, "from")
+			if _, err := WriteRandomFrom(from, hc, 1, hf.BF16); err != nil {
+				return err
+			}
+			m, err := LoadAs(be, from, Frozen16)
+			if err != nil {
+				return err
+			}
+			return m.Save(dir, hf.BF16)
+		}, "bfloat16", true},
+		{"made in memory", func(dir string) error {
+			m, err := NewRandom(be, smallConfig(true), 1)
+			if err != nil {
+				return err
+			}
+			return m.Save(dir, hf.F32)
+		}, "float32", false},
+	} {
+		dir := t.TempDir()
+		if err := c.write(dir); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, hf.ConfigFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got["torch_dtype"] != c.dtype {
+			t.Errorf("%s: torch_dtype %v, want %s", c.name, got["torch_dtype"], c.dtype)
+		}
+		if !c.keepsKeys {
+			for _, k := range []string{"bos_token_id", "eos_token_id", "sliding_window", "transformers_version"} {
+				if _, ok := got[k]; ok {
+					t.Errorf("%s: key %q written, though the model has no source config", c.name, k)
+				}
+			}
+		}
+		for k, v := range want {
+			if k != "torch_dtype" && c.keepsKeys && !reflect.DeepEqual(got[k], v) {
+				t.Errorf("%s: key %q is %v, want %v (the source's)", c.name, k, got[k], v)
+			}
+		}
+		if _, err := hf.LoadConfig(dir); err != nil {
+			t.Errorf("%s: the saved config.json does not load: %v", c.name, err)
+		}
+	}
+}
