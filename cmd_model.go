@@ -255,13 +255,28 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := folder.CheckQwen2(hc); err != nil {
 		return err
 	}
+	// What the model loads is counted (parameters, dtypes, memory); a
+	// tensor it does not load, such as the lm_head.weight of a tied
+	// checkpoint, is on disk only, and said as ignored.
+	loads := map[string]bool{}
+	for _, s := range hf.Qwen2Tensors(hc) {
+		loads[s.Name] = true
+	}
 	dtypes := map[hf.DType]int{}
 	var params, fileBytes int64
+	loaded := 0
+	var ignored []string
 	for _, t := range folder.Tensors() {
+		fileBytes += t.Bytes()
+		if !loads[t.Name] {
+			ignored = append(ignored, ignoredTensor(t, cfg.Tied))
+			continue
+		}
+		loaded++
 		dtypes[t.DType] += t.NumElements()
 		params += int64(t.NumElements())
-		fileBytes += t.Bytes()
 	}
+	sort.Strings(ignored)
 	var dts []string
 	for d, n := range dtypes {
 		dts = append(dts, fmt.Sprintf("%s (%s)", d, humanCount(n)))
@@ -274,7 +289,10 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		hc.ModelType, cfg.Layers, cfg.Hidden, cfg.Intermediate, cfg.Heads, cfg.KVHeads, cfg.HeadDim(), cfg.Vocab)
 	fmt.Fprintf(w, "positions   %d (rope θ %g), rms eps %g, tied embeddings %v, q/k/v bias %v\n",
 		cfg.MaxPos, cfg.RopeTheta, cfg.RMSEps, cfg.Tied, cfg.QKVBias)
-	fmt.Fprintf(w, "parameters  %s in %d tensors (%s on disk)\n", humanCount(int(params)), len(folder.Tensors()), size.Bytes(fileBytes))
+	fmt.Fprintf(w, "parameters  %s in %d tensors (%s on disk)\n", humanCount(int(params)), loaded, size.Bytes(fileBytes))
+	if len(ignored) > 0 {
+		fmt.Fprintf(w, "ignored     %s\n", strings.Join(ignored, "; "))
+	}
 	fmt.Fprintf(w, "dtypes      %s\n", strings.Join(dts, ", "))
 	fmt.Fprintf(w, "memory      %s as float32 weights; training with AdamW needs about %s more (gradients and two moments)\n",
 		size.Bytes(params*4), size.Bytes(params*12))
@@ -289,6 +307,16 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return devErr // it names the device
 	}
 	return nil
+}
+
+// ignoredTensor says a tensor of the checkpoint the model does not load,
+// and why, as transformers warns of weights not used.
+func ignoredTensor(t hf.TensorInfo, tied bool) string {
+	why := "not a Qwen2 weight: the model does not load it"
+	if t.Name == "lm_head.weight" && tied {
+		why = "tie_word_embeddings is true: the model uses the embedding as its output layer, not this tensor"
+	}
+	return fmt.Sprintf("%s (%s parameters, %s): %s", t.Name, humanCount(t.NumElements()), size.Bytes(t.Bytes()), why)
 }
 
 // describeGPUs lists the Vulkan devices as --device gpu:N names them, with

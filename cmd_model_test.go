@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,6 +156,52 @@ func TestSavedModelsKeepHubFiles(t *testing.T) {
 		}
 		if cfg["torch_dtype"] != c.dtype {
 			t.Errorf("%s: torch_dtype %v, want %s", c.name, cfg["torch_dtype"], c.dtype)
+		}
+	}
+}
+
+// rlt model info counts the tensors the model loads: a tied checkpoint
+// that also holds lm_head.weight (the model ignores it) counts as the
+// folder without it, its memory and the device verdict too, and the
+// ignored tensor is said, as transformers warns of unused weights.
+func TestModelInfoCountsWhatTheModelLoads(t *testing.T) {
+	dir := t.TempDir()
+	shape := `{"vocab_size": 1216, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": %v}`
+	folder := func(name string, tied bool) string {
+		cfg := filepath.Join(dir, name+".json")
+		os.WriteFile(cfg, []byte(fmt.Sprintf(shape, tied)), 0o644)
+		out := filepath.Join(dir, name)
+		if code, _, errs := runCLI(t, "", "model", "init", "--config", cfg, "--out", out, "--tokenizer", tokenizerFixture); code != 0 {
+			t.Fatalf("model init: exit %d: %s", code, errs)
+		}
+		return out
+	}
+	tied := folder("tied", true)
+	withHead := folder("with_head", false)                                                        // the file holds lm_head.weight ...
+	os.WriteFile(filepath.Join(withHead, "config.json"), []byte(fmt.Sprintf(shape, true)), 0o644) // ... the config ties it
+	untied := folder("untied", false)
+	for _, c := range []struct {
+		dir     string
+		params  string // the parameters line, and the ignored line if any
+		ignored bool
+	}{
+		{tied, "parameters  57.6k in 26 tensors (225.1 KiB on disk)", false},
+		{withHead, "parameters  57.6k in 26 tensors (377.1 KiB on disk)\nignored     lm_head.weight (38.9k parameters, 152.0 KiB): tie_word_embeddings is true", true},
+		{untied, "parameters  96.5k in 27 tensors", false},
+	} {
+		code, out, errs := runCLI(t, "", "model", "info", c.dir, "--device", "cpu")
+		if code != 0 {
+			t.Fatalf("model info %s: exit %d: %s", c.dir, code, errs)
+		}
+		if !strings.Contains(out, c.params) {
+			t.Errorf("model info %s lacks %q:\n%s", c.dir, c.params, out)
+		}
+		if strings.Contains(out, "\nignored ") != c.ignored {
+			t.Errorf("model info %s: an ignored line: %v, want %v:\n%s", c.dir, !c.ignored, c.ignored, out)
+		}
+		if want := "memory      225.1 KiB as float32"; c.dir != untied && !strings.Contains(out, want) {
+			t.Errorf("model info %s lacks %q:\n%s", c.dir, want, out)
 		}
 	}
 }
