@@ -42,7 +42,9 @@ every per-token array (explanation tokens with teacher and student log-probs
 and d, solution tokens with the student's log-probs). The explanation is the
 body after the prefill; the span scored is the explanation as the official
 trainer takes it, the prefill's "\n\n" first. Lines that cannot be scored
-get {"line": N, "error": ...} and the rest go on. Teacher and student must
+get {"line": N, "error": ...} and the rest go on; stdin that is one JSON
+document (an array, or an object over several lines) instead of JSON
+Lines is refused, nothing scored. Teacher and student must
 share one tokenizer. The prompts are the ones the model folders record
 (prompts.json, written by rlt pretrain, rlt train --save and rlt distill),
 unless --teacher-system or --student-system says otherwise.
@@ -220,6 +222,14 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkScoreTemplates(*tdir, *sdir, *tokDir); err != nil {
 		return err
 	}
+	// stdin is read through in; one JSON document given instead of JSON
+	// Lines is said once, before any model loads.
+	in := bufio.NewReaderSize(stdin, 1<<20)
+	if run == nil {
+		if err := stdinDocument(in); err != nil {
+			return err
+		}
+	}
 	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	loadStart := time.Now()
 	var sc *rlt.Scorer
@@ -356,7 +366,6 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s done (input lines 1–%d) · %.2f traces/s\n", plural(scored, "trace"), lastLine, float64(scored)/time.Since(started).Seconds())
 		return nil
 	}
-	in := bufio.NewReaderSize(stdin, 1<<20)
 	line := 0
 	for {
 		raw, tooLong, err := readScoreLine(in)
@@ -425,6 +434,90 @@ func checkScoreRow(row record.Row) error {
 		return fmt.Errorf("%s contains the tag %s, which would change the prompt's structure; remove it", name, tag)
 	}
 	return nil
+}
+
+// stdinDocument is why stdin, read through in, is one JSON document (a
+// JSON array, on one line or several, or an object over several lines)
+// rather than JSON Lines, said once as the file readers say it
+// (record.JSONDocument), instead of an error for each of its lines; nil
+// for JSON Lines, and for rows that are broken each on its own (their
+// lines say them). It reads nothing from in, only looks ahead: up to the
+// first non-blank line's end, so that a stream of rows is not held back,
+// and on to the end of stdin (at most in's buffer, 1 MiB) only when that
+// line begins with "{" and is not a whole JSON value. Stdin that ends
+// within that look is judged whole; past it, a first line that begins a
+// JSON array, or an object that is not whole and no line seen after it
+// is, is refused.
+func stdinDocument(in *bufio.Reader) error {
+	// firstLine is the first non-blank line of b, and whether its end is
+	// in b.
+	firstLine := func(b []byte) ([]byte, bool) {
+		b = record.TrimByteOrderMark(b)
+		for {
+			l, rest, found := bytes.Cut(b, []byte("\n"))
+			if l = bytes.TrimSpace(l); len(l) > 0 || !found {
+				return l, found
+			}
+			b = rest
+		}
+	}
+	// look reads ahead until done(what is buffered), the end of stdin
+	// (ended) or a full buffer.
+	look := func(done func([]byte) bool) (buf []byte, ended bool) {
+		for {
+			buf, _ = in.Peek(in.Buffered())
+			if done(buf) || len(buf) == in.Size() {
+				return buf, false
+			}
+			if _, err := in.Peek(len(buf) + 1); err != nil {
+				buf, _ = in.Peek(in.Buffered())
+				return buf, err == io.EOF // another error is said by the reading
+			}
+		}
+	}
+	const fix = " (e.g. jq -c '%s' FILE > rows.jsonl) and give that on stdin"
+	whole := func(buf []byte) error {
+		err := record.JSONDocument(buf, "FILE")
+		var doc *record.DocumentError
+		if !errors.As(err, &doc) {
+			return err
+		}
+		return fmt.Errorf("stdin: %s, so nothing was scored: %s and give that on stdin", doc.What(), doc.Fix())
+	}
+	buf, ended := look(func(b []byte) bool { _, complete := firstLine(b); return complete })
+	if ended {
+		return whole(buf)
+	}
+	first, complete := firstLine(buf)
+	if len(first) == 0 || (first[0] != '[' && first[0] != '{') || !complete || (first[0] == '{' && record.WholeJSON(first)) {
+		return nil // JSON Lines (a first line longer than the look is said by its line)
+	}
+	// A first line that begins an array, or an object's that is not a
+	// whole object: one document, or JSON Lines whose first row is
+	// broken. Either way no row is scored before it is known: look on.
+	if buf, ended = look(func([]byte) bool { return false }); ended {
+		return whole(buf)
+	}
+	if first[0] == '[' {
+		return fmt.Errorf("stdin: a JSON array (its first line is %s), not JSON Lines, so nothing was scored: write one object a line"+fix,
+			clipLine(first), ".[]")
+	}
+	lines := bytes.Split(buf, []byte("\n"))
+	for _, l := range lines[1:max(len(lines)-1, 1)] { // the last may be cut by the look
+		if l = bytes.TrimSpace(l); len(l) > 0 && l[0] == '{' && record.WholeJSON(l) {
+			return nil // JSON Lines: the first row is broken, and its line says so
+		}
+	}
+	return fmt.Errorf("stdin: one JSON object over several lines (its first line, %s, is not a whole object, nor is any line of the first MiB after it), not JSON Lines, so nothing was scored: "+
+		"write one object a line (e.g. jq -c . FILE > rows.jsonl, or jq -c '.KEY[]' for rows listed under KEY) and give that on stdin", clipLine(first))
+}
+
+// clipLine is line quoted, cut to 40 bytes.
+func clipLine(line []byte) string {
+	if r := []rune(string(line)); len(r) > 40 {
+		return strconv.Quote(string(r[:40]) + "…")
+	}
+	return strconv.Quote(string(line))
 }
 
 // maxScoreLine is the longest stdin line rlt score reads.

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -158,5 +161,111 @@ func TestScoreRefusesReservedTagsInExplanations(t *testing.T) {
 		case c.want != "" && (code != 1 || lines[1]["line"] != 2.0 || !strings.HasPrefix(msg, c.want) || !strings.Contains(errs, "1 input line failed")):
 			t.Errorf("%s: exit %d, %v; want exit 1 and line 2's error %q", c.row, code, lines[1], c.want)
 		}
+	}
+}
+
+// TestScoreStdinDocument: stdin that is one JSON document instead of JSON
+// Lines (a pretty-printed array or object, a one-line array) is said once,
+// in the words the file readers use (record.JSONDocument), with the jq
+// command that writes it as JSON Lines: exit 1, nothing scored, no model
+// loaded. It was one error line per input line. Past the 1 MiB score looks
+// ahead, a first line that begins an array, or an object's that is not
+// whole with no whole object after it, is refused the same way; JSON Lines
+// (whose first row may be broken) is scored as before.
+func TestScoreStdinDocument(t *testing.T) {
+	row := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1"}`
+	pretty := "{\n  \"question\": \"347+285=?\",\n  \"solution\": \"632\",\n  \"explanation\": \"7+5=12\"\n}"
+	var bigArray, bigObject strings.Builder
+	bigArray.WriteString("[\n")
+	bigObject.WriteString("{\n  \"rows\": [\n")
+	for bigArray.Len() < 2<<20 {
+		bigArray.WriteString(pretty + ",\n")
+		bigObject.WriteString(pretty + ",\n")
+	}
+	bigArray.WriteString(pretty + "\n]\n")
+	bigObject.WriteString(pretty + "\n]}\n")
+	var cut strings.Builder // JSON Lines over 1 MiB, its first row cut short
+	cut.WriteString(`{"question": "1+1=?",` + "\n")
+	for cut.Len() < 2<<20 {
+		cut.WriteString(`{"question":"1+1=?","solution":"2"}` + "\n")
+	}
+	const fix = ": write one object a line (e.g. jq -c '.[]' FILE > rows.jsonl) and give that on stdin"
+	for _, c := range []struct {
+		name, stdin string
+		want        string // stderr, one line; "" = JSON Lines, scored
+	}{
+		{"a pretty-printed array", "[\n" + pretty + ",\n" + pretty + "\n]\n",
+			"rlt score: stdin: one JSON array over 12 lines, not JSON Lines, so nothing was scored" + fix},
+		{"an array on one line", "[" + row + "," + row + "]\n",
+			"rlt score: stdin: one JSON array on one line, not JSON Lines, so nothing was scored" + fix},
+		{"with a byte-order mark and CRLF line ends", "\ufeff[\r\n" + strings.ReplaceAll(pretty, "\n", "\r\n") + "\r\n]",
+			"rlt score: stdin: one JSON array over 7 lines, not JSON Lines, so nothing was scored" + fix},
+		{"a pretty-printed object", pretty + "\n",
+			"rlt score: stdin: one JSON object over 5 lines, not JSON Lines, so nothing was scored: write one object a line (e.g. jq -c '.' FILE > rows.jsonl) and give that on stdin"},
+		{"rows under a key", "{\"rows\": [\n" + row + ",\n" + row + "\n]}\n",
+			"rlt score: stdin: one JSON object over 4 lines, not JSON Lines, so nothing was scored: write one object a line (e.g. jq -c '.rows[]' FILE > rows.jsonl) and give that on stdin"},
+		{"an array past the look ahead", bigArray.String(),
+			`rlt score: stdin: a JSON array (its first line is "["), not JSON Lines, so nothing was scored` + fix},
+		{"an object past the look ahead", bigObject.String(),
+			`rlt score: stdin: one JSON object over several lines (its first line, "{", is not a whole object, nor is any line of the first MiB after it), not JSON Lines, so nothing was scored: ` +
+				`write one object a line (e.g. jq -c . FILE > rows.jsonl, or jq -c '.KEY[]' for rows listed under KEY) and give that on stdin`},
+		{"JSON Lines", row + "\n" + row, ""},
+		{"JSON Lines of one row", row, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, c.stdin, "score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu")
+			if c.want == "" {
+				if code != 0 || strings.Count(out, `"reward"`) != strings.Count(c.stdin, row) {
+					t.Errorf("exit %d, want every row scored:\n%.300s\n%s", code, out, errs)
+				}
+				return
+			}
+			if code != 1 || out != "" || errs != c.want+"\n" {
+				t.Errorf("exit %d, stdout %.200q, stderr:\n%s\nwant exit 1, nothing scored and only\n%s", code, out, errs, c.want)
+			}
+		})
+	}
+	// JSON Lines past the look ahead whose first row is cut short: that
+	// row's line says so, and every other line is its own.
+	code, out, errs := runCLI(t, cut.String(), "score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu")
+	lines := strings.Count(cut.String(), "\n")
+	if code != 1 || !strings.HasPrefix(out, `{"line":1,"error":"not JSON`) || strings.Count(out, `"error"`) != lines {
+		t.Errorf("JSON Lines whose first row is cut short: exit %d, %d error lines, want %d:\n%.300s\n%.300s", code, strings.Count(out, `"error"`), lines, out, errs)
+	}
+}
+
+// TestScoreStdinStreams: looking at stdin for a JSON document does not
+// hold a stream of rows back: a row is scored (with --batch 1) while
+// stdin is still open.
+func TestScoreStdinStreams(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run([]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu", "--batch", "1"}, inR, outW, io.Discard)
+		outW.Close()
+		done <- code
+	}()
+	row := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1"}` + "\n"
+	if _, err := io.WriteString(inW, row); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(outR).ReadString('\n')
+		got <- line
+	}()
+	select {
+	case line := <-got:
+		if !strings.HasPrefix(line, `{"line":1,`) || !strings.Contains(line, `"reward"`) {
+			t.Errorf("first output line %.200q, want row 1 scored", line)
+		}
+	case <-time.After(time.Minute):
+		t.Error("no score for the first row while stdin stays open")
+	}
+	inW.Close()
+	go io.Copy(io.Discard, outR)
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
 	}
 }
