@@ -43,8 +43,12 @@ type Config struct {
 	RopeType string
 
 	TieWordEmbeddings bool // tie_word_embeddings; false when absent
-	// QKVBias: the q/k/v projections have biases. Qwen2 always has them, so
-	// it is true for model_type qwen2 unless attention_bias says otherwise.
+	// QKVBias: the q/k/v projections have biases. Qwen2 always has them,
+	// as in transformers' and vLLM's Qwen2, which have no attention_bias
+	// key: it is true for model_type qwen2 whatever an attention_bias key
+	// says (read as a boolean, ignored, not written back), so no
+	// checkpoint's biases are dropped, and a checkpoint without them is
+	// refused naming the tensor.
 	QKVBias          bool
 	HiddenAct        string // hidden_act; "silu" when absent
 	TorchDType       string // torch_dtype (or dtype), e.g. "bfloat16"; may be ""
@@ -153,7 +157,8 @@ func ParseConfig(data []byte) (Config, error) {
 	c.HeadDim = p.int("head_dim", 0)
 	c.RMSNormEps = p.float("rms_norm_eps", DefaultRMSNormEps)
 	c.TieWordEmbeddings = p.bool("tie_word_embeddings", false)
-	c.QKVBias = p.bool("attention_bias", c.ModelType == "qwen2")
+	p.bool("attention_bias", false) // a boolean if present, else ignored: see QKVBias
+	c.QKVBias = c.ModelType == "qwen2"
 	c.HiddenAct = p.str("hidden_act", "silu")
 	c.TorchDType = p.str("torch_dtype", "")
 	if c.TorchDType == "" {
@@ -475,7 +480,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 	out["rms_norm_eps"] = pyFloat(c.RMSNormEps)
 	out["rope_theta"] = pyFloat(c.RopeTheta)
 	out["tie_word_embeddings"] = c.TieWordEmbeddings
-	if c.QKVBias != (c.ModelType == "qwen2") {
+	if c.QKVBias != (c.ModelType == "qwen2") { // a model made without biases says so
 		out["attention_bias"] = c.QKVBias
 	}
 	out["hidden_act"] = c.HiddenAct

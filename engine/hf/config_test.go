@@ -95,7 +95,9 @@ func TestConfigDefaultsAndVariants(t *testing.T) {
 			return reflect.DeepEqual(c.EOSTokenID, []int{1, 2}) && c.BOSTokenID == nil
 		}},
 		{"integral float sizes", `{` + base + `, "num_key_value_heads": 2.0}`, func(c Config) bool { return c.NumKeyValueHeads == 2 }},
-		{"attention_bias false", `{` + base + `, "attention_bias": false}`, func(c Config) bool { return !c.QKVBias }},
+		// transformers' Qwen2 has q/k/v biases whatever attention_bias says.
+		{"attention_bias false", `{` + base + `, "attention_bias": false}`, func(c Config) bool { return c.QKVBias && c.Extra == nil }},
+		{"attention_bias true", `{` + base + `, "attention_bias": true}`, func(c Config) bool { return c.QKVBias && c.Extra == nil }},
 		{"newer dtype key", `{` + base + `, "dtype": "float16"}`, func(c Config) bool { return c.TorchDType == "float16" }},
 		{"tie true", `{` + base + `, "tie_word_embeddings": true}`, func(c Config) bool { return c.TieWordEmbeddings }},
 	} {

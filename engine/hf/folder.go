@@ -413,6 +413,7 @@ func (fo *Folder) CheckQwen2(c Config) error {
 			more++
 		}
 	}
+	biasNote := ""
 	specs := Qwen2Tensors(c)
 	if c.TieWordEmbeddings {
 		if _, ok := fo.where["lm_head.weight"]; ok {
@@ -423,6 +424,9 @@ func (fo *Folder) CheckQwen2(c Config) error {
 		t, ok := fo.Tensor(s.Name)
 		if !ok {
 			add(fmt.Errorf("load %s: tensor %q: missing (config wants shape %v)", fo.weightsName(), s.Name, s.Shape))
+			if note := MissingNote(c, s.Name); note != "" && biasNote == "" {
+				biasNote = note
+			}
 			continue
 		}
 		if !equalShape(t.Shape, s.Shape) {
@@ -435,7 +439,20 @@ func (fo *Folder) CheckQwen2(c Config) error {
 	if more > 0 {
 		errs = append(errs, fmt.Errorf("… and %d more problems", more))
 	}
+	if biasNote != "" { // said once, after the biases it explains
+		errs = append(errs, errors.New(biasNote[2:]))
+	}
 	return errors.Join(errs...)
+}
+
+// MissingNote is what a missing tensor's error adds ("; …") for a q/k/v
+// bias of a Qwen2 model: that Qwen2 always has them (as transformers' and vLLM's
+// Qwen2 do, whatever attention_bias says), so the checkpoint is not one.
+func MissingNote(c Config, name string) string {
+	if !c.QKVBias || c.ModelType != "qwen2" || !strings.HasSuffix(name, "_proj.bias") {
+		return ""
+	}
+	return "; Qwen2's q/k/v projections always have biases (transformers' and vLLM's Qwen2 have them whatever attention_bias says): a checkpoint without them is not a Qwen2 one"
 }
 
 func (fo *Folder) weightsName() string {

@@ -216,10 +216,15 @@ func TestCheckQwen2(t *testing.T) {
 		"load " + p + `: tensor "model.layers.0.mlp.up_proj.weight": shape [12 4] but config wants [12 8]`,
 		"load " + p + `: tensor "model.layers.1.self_attn.k_proj.bias": missing (config wants shape [4])`,
 		`tensor "lm_head.weight": missing (config wants shape [16 8])`,
+		// Said once: Qwen2 always has them, whatever attention_bias says.
+		"\nQwen2's q/k/v projections always have biases (transformers' and vLLM's Qwen2 have them whatever attention_bias says)",
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q\nwant it to contain %q", err, w)
 		}
+	}
+	if n := strings.Count(err.Error(), "always have biases"); n != 1 {
+		t.Errorf("the biases' note said %d times: %q", n, err)
 	}
 	// Tied: lm_head is not needed.
 	c.TieWordEmbeddings = true

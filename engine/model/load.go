@@ -198,7 +198,7 @@ func (m *Model) LoadWeights(src TensorSource) error {
 	for _, p := range m.params {
 		info, ok := src.Tensor(p.Name)
 		if !ok {
-			return fmt.Errorf("tensor %q is missing (the config says %d layers, tie_word_embeddings=%v)", p.Name, m.Cfg.Layers, m.Cfg.Tied)
+			return fmt.Errorf("tensor %q is missing (the config says %d layers, tie_word_embeddings=%v)%s", p.Name, m.Cfg.Layers, m.Cfg.Tied, hf.MissingNote(m.source, p.Name))
 		}
 		want := p.Tensor.Shape()
 		if !equalInts(info.Shape, want) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -101,6 +102,83 @@ func TestSaveKeepsTheSourceConfig(t *testing.T) {
 		}
 		if _, err := hf.LoadConfig(dir); err != nil {
 			t.Errorf("%s: the saved config.json does not load: %v", c.name, err)
+		}
+	}
+}
+
+// A qwen2 config.json's attention_bias is ignored, as transformers' and
+// vLLM's Qwen2 (which have no such key) ignore it: a checkpoint holding
+// q/k/v biases loads them whatever the key says, and one without them is
+// refused, naming the tensor and why, never loaded without its biases.
+func TestAttentionBiasFollowsTransformers(t *testing.T) {
+	be := compute.NewCPU()
+	withBias, noBias := smallConfig(true), smallConfig(true)
+	withBias.QKVBias, noBias.QKVBias = true, false
+	for _, c := range []struct {
+		name          string
+		cfg           Config
+		attentionBias string // the key written into config.json ("" none)
+		want          string // the refusal, "" when it loads with its biases
+	}{
+		{"biases, attention_bias false", withBias, "false", ""},
+		{"biases, attention_bias true", withBias, "true", ""},
+		{"biases, no key", withBias, "", ""},
+		{"no biases, attention_bias false", noBias, "false", `tensor "model.layers.0.self_attn.q_proj.bias" is missing`},
+		{"no biases, no key", noBias, "", `tensor "model.layers.0.self_attn.q_proj.bias" is missing`},
+	} {
+		m, err := NewRandom(be, c.cfg, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		biases := map[string][]float32{}
+		for _, p := range m.Params() {
+			if strings.HasSuffix(p.Name, "_proj.bias") {
+				v := make([]float32, p.Tensor.Len())
+				for i := range v {
+					v[i] = 0.25 + float32(i)/64
+				}
+				be.Write(p.Tensor, v)
+				biases[p.Name] = v
+			}
+		}
+		dir := t.TempDir()
+		if err := m.Save(dir, hf.F32); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, hf.ConfigFile)
+		var js map[string]any
+		data, _ := os.ReadFile(p)
+		json.Unmarshal(data, &js)
+		delete(js, "attention_bias")
+		if c.attentionBias != "" {
+			js["attention_bias"] = c.attentionBias == "true"
+		}
+		data, _ = json.Marshal(js)
+		os.WriteFile(p, data, 0o644)
+
+		back, err := Load(be, dir)
+		if c.want != "" {
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "always have biases") {
+				t.Errorf("%s: error %v, want %q and why", c.name, err, c.want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got := 0
+		for _, p := range back.Params() {
+			if want, ok := biases[p.Name]; ok {
+				got++
+				v := make([]float32, p.Tensor.Len())
+				be.Read(v, p.Tensor)
+				if !reflect.DeepEqual(v, want) {
+					t.Errorf("%s: %s loaded as %v, want %v", c.name, p.Name, v[:4], want[:4])
+				}
+			}
+		}
+		if got != 3*c.cfg.Layers {
+			t.Errorf("%s: %d biases loaded, want %d", c.name, got, 3*c.cfg.Layers)
 		}
 	}
 }
