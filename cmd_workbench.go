@@ -31,10 +31,10 @@ workbench (press ? for its keys). q or Ctrl-C stops after the step in
 progress; the folder keeps everything written. --resume continues a run
 from its latest checkpoint exactly as if it had not stopped; with --steps N
 it records N as the run's plan in its config.toml, once the resumed engine
-is loaded and runs. --config FILE starts from a TOML run configuration over
-the default one; what is wrong with it is said all at once: the file's
-problems with their lines, in the file's order, then those of keys it does
-not set.
+is loaded and runs (--steps 0: until interrupted). --config FILE starts
+from a TOML run configuration over the default one; what is wrong with it
+is said all at once: the file's problems with their lines, in the file's
+order, then those of keys it does not set.
 
 In the workbench, 4 opens the Runs screen: the run folders under DIR and
 folders you follow (runs written by other processes, the official RLT
@@ -66,7 +66,7 @@ Examples:
 func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt run", workbenchUsage, stderr)
 	runs := fs.String("runs", "runs", "folder that holds run folders")
-	steps := fs.Int("steps", 0, "GRPO steps (default: the configuration's, with --resume the run's plan; the embedded run's: until interrupted)")
+	steps := fs.Int("steps", 0, "GRPO steps (default: the configuration's, with --resume the run's plan; the embedded run's: until interrupted; 0: until interrupted)")
 	cfgPath := fs.String("config", "", "TOML run configuration (default: the embedded models' run)")
 	headless := fs.Bool("headless", false, "no interactive workbench: progress lines on stderr")
 	resume := fs.String("resume", "", "continue the run in this folder from its latest checkpoint")
@@ -79,11 +79,13 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
-	// As rlt train: a negative count is refused, not dropped (below, only
-	// a positive one replaces the file's or the resumed folder's steps).
+	// As rlt train: a negative count is refused, not dropped; a given one,
+	// 0 too (until interrupted), replaces the file's or the resumed
+	// folder's steps.
 	if err := checkCounts(fs, atLeast{"steps", *steps, 0}); err != nil {
 		return err
 	}
+	stepsGiven := flagsGiven(fs)["steps"]
 	if *resume != "" && *cfgPath != "" {
 		return misuse(fs, "--config with --resume: a resumed run keeps its own config.toml (%s); edit that file, or start a new run from %s without --resume",
 			filepath.Join(*resume, sessions.ConfigFile), *cfgPath)
@@ -115,7 +117,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// listings and the header count against it, and a later --resume
 		// without --steps goes on to it. --device and --matmul are not
 		// recorded: they move this session, not the run.
-		r, err := runner.OpenForResume(*resume, runner.Overrides{Steps: *steps, Device: *dev, Matmul: *matmul})
+		r, err := runner.OpenForResume(*resume, runner.Overrides{Steps: *steps, StepsGiven: stepsGiven, Device: *dev, Matmul: *matmul})
 		for _, n := range r.Notes {
 			fmt.Fprintf(stderr, "%s\n", n)
 		}
@@ -145,7 +147,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 		flagKeys := map[string]string{}
-		if *steps > 0 { // else the file's steps stand (0 there too: until interrupted)
+		if stepsGiven { // else the file's steps stand
 			cfg.Steps, flagKeys["steps"] = *steps, "steps"
 		}
 		if *dev != "" {

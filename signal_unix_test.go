@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // The commands' stops by a signal, tested by sending this process a real
@@ -163,5 +166,20 @@ func TestTrainStoppedBySignal(t *testing.T) {
 		if got := modelFile(out) != ""; got != c.saved {
 			t.Errorf("--steps %s: %s holds a model: %v; want %v", c.steps, out, got, c.saved)
 		}
+	}
+}
+
+// rlt run --resume DIR --steps 0 runs until interrupted, as --steps 0 does
+// everywhere, and records 0 as the run's plan; it used to be read as no
+// --steps at all ("2 are asked for: nothing to run").
+func TestResumeWithStepsZeroRunsUntilInterrupted(t *testing.T) {
+	runDir := runOneStep(t, "steps = 1\n")
+	code, errs := runUntilSignal(t, "step 2  reward", "run", "--resume", runDir, "--steps", "0", "--headless")
+	if code != 0 || !strings.Contains(errs, "resuming") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var c runpkg.Config
+	if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil || c.Steps != 0 {
+		t.Errorf("config.toml records steps %d (%v), want 0: until interrupted", c.Steps, err)
 	}
 }

@@ -174,10 +174,12 @@ type Resumable struct {
 // value of the flag of its key's name (--steps, --device, --matmul), and
 // a problem with it is said as that flag's.
 type Overrides struct {
-	// Steps, when positive, is the run's new plan: recorded in its
-	// config.toml once the resume runs (Restore), so that listings, the
-	// header and a later resume go by it.
+	// Steps, when positive or StepsGiven, is the run's new plan (0: until
+	// interrupted): recorded in its config.toml once the resume runs
+	// (Restore), so that listings, the header and a later resume go by it.
 	Steps int
+	// StepsGiven marks Steps as given even when 0 (--steps 0).
+	StepsGiven bool
 	// Device and Matmul move this session only (a run off a failed GPU):
 	// they are not recorded.
 	Device, Matmul string
@@ -187,7 +189,7 @@ type Overrides struct {
 // that set it (fileProblems' flagKeys).
 func (o Overrides) over(cfg run.Config) (run.Config, map[string]string) {
 	flagKeys := map[string]string{}
-	if o.Steps > 0 {
+	if o.Steps > 0 || o.StepsGiven {
 		cfg.Steps, flagKeys["steps"] = o.Steps, "steps"
 	}
 	if o.Device != "" {
