@@ -11,8 +11,9 @@ import (
 // model folder whose tokenizer_config.json names another chat template
 // (Llama 3's here) is refused by every command that gives it RLT prompts,
 // as `rlt generate --chat` refuses it: one message naming the folder and
-// the file and saying what to do, exit 1, nothing scored and no run folder
-// made. A folder with a ChatML template, or none (our own), is taken.
+// the file and saying what to do, exit 1, nothing scored, no run folder
+// and no distilled student made. A folder with a ChatML template, or none
+// (our own), is taken.
 func TestRLTCommandsRefuseANonChatMLModel(t *testing.T) {
 	good := tinyFolder(t, "f32") // no tokenizer_config.json
 	llama := tinyFolder(t, "f32")
@@ -29,6 +30,7 @@ func TestRLTCommandsRefuseANonChatMLModel(t *testing.T) {
 	config := filepath.Join(t.TempDir(), "run.toml")
 	os.WriteFile(config, []byte("teacher = '"+llama+"'\nstudent = '"+good+"'\ntask = 'addition'\nsteps = 1\n"+smallRun), 0o644)
 	cpu := []string{"--device", "cpu"}
+	out := filepath.Join(t.TempDir(), "distilled") // nothing may be written there
 	for _, c := range []struct {
 		name string
 		args []string
@@ -41,22 +43,31 @@ func TestRLTCommandsRefuseANonChatMLModel(t *testing.T) {
 		{"run --config", []string{"run", "--config", config, "--runs", runs, "--headless"},
 			"rlt run: " + config + ":1:1: " + refused("teacher") + " (no run folder was created)"},
 		{"eval with a teacher", []string{"eval", "--teacher", llama, "--student", good, "--task", "addition", "--questions", "1"}, "rlt eval: " + refused("teacher")},
+		{"eval of the student alone", []string{"eval", "--student", llama, "--task", "addition", "--questions", "1"}, "rlt eval: " + refused("student")},
+		{"distill", []string{"distill", "--teacher", llama, "--task", "addition", "--out", out}, "rlt distill: " + refused("teacher")},
+		{"distill's student to start from", []string{"distill", "--teacher", good, "--student-init", llama, "--task", "addition", "--out", out},
+			"rlt distill: " + refused("--student-init")},
+		// The distilled student takes the tokenizer's tokenizer_config.json.
+		{"distill --reference's tokenizer", []string{"distill", "--reference", "--tokenizer-from", llama, "--task", "addition", "--out", out},
+			"rlt distill: " + refused("--tokenizer-from")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, out, errs := runCLI(t, row, append(c.args, cpu...)...)
+			code, stdout, errs := runCLI(t, row, append(c.args, cpu...)...)
 			if c.want == "" {
-				if code != 0 || !strings.Contains(out, `"reward"`) {
-					t.Errorf("exit %d, want it scored: %s%s", code, out, errs)
+				if code != 0 || !strings.Contains(stdout, `"reward"`) {
+					t.Errorf("exit %d, want it scored: %s%s", code, stdout, errs)
 				}
 				return
 			}
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
-			if code != 1 || lines[len(lines)-1] != c.want || out != "" {
-				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1 and the last line\n%s", code, out, errs, c.want)
+			if code != 1 || lines[len(lines)-1] != c.want || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1 and the last line\n%s", code, stdout, errs, c.want)
 			}
 		})
 	}
-	if _, err := os.Stat(runs); !os.IsNotExist(err) {
-		t.Errorf("a refused run made %s (%v)", runs, err)
+	for _, dir := range []string{runs, out} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("a refused command made %s (%v)", dir, err)
+		}
 	}
 }

@@ -135,6 +135,22 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", tdirFlag, *tdir, err)
 	}
+	// The teacher explains in ChatML prompts and the student learns from
+	// ChatML rows: a folder made for another format is refused before any
+	// device opens. With --reference too: the new student takes the
+	// tokenizer's tokenizer_config.json, and its chat template with it.
+	who := "teacher"
+	if *reference {
+		who = "--tokenizer-from"
+	}
+	if err := rlt.CheckChatML(who, *tdir); err != nil {
+		return err
+	}
+	if *init != "" {
+		if err := rlt.CheckChatML("--student-init", *init); err != nil {
+			return err
+		}
+	}
 	be, err := openDevice("rlt distill", *dev, stderr)
 	if err != nil {
 		return err
@@ -353,6 +369,11 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	}
 	p, err := record.PromptsFor(*tdir, *sdir, record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys})
 	if err != nil {
+		return err
+	}
+	// The prompts are ChatML: a folder made for another format is refused
+	// before any device opens.
+	if err := rlt.CheckChatMLPair(*tdir, *sdir); err != nil {
 		return err
 	}
 	// With a teacher, the pair (one tokenizer rule); else the student alone.
