@@ -41,6 +41,7 @@ type Config struct {
 	// RopeType is the rope_type (or type) of rope_parameters / rope_scaling,
 	// "" when there is none. Validate accepts only "" and "default".
 	RopeType string
+	ropeKey  string // the key RopeType came from, for Validate's words
 
 	TieWordEmbeddings bool // tie_word_embeddings; false when absent
 	// QKVBias: the q/k/v projections have biases. Qwen2 always has them,
@@ -167,7 +168,7 @@ func ParseConfig(data []byte) (Config, error) {
 	c.UseSlidingWindow = p.bool("use_sliding_window", false)
 	c.BOSTokenID = p.tokenIDs("bos_token_id")
 	c.EOSTokenID = p.tokenIDs("eos_token_id")
-	c.RopeTheta, c.RopeType = p.rope()
+	c.RopeTheta, c.RopeType, c.ropeKey = p.rope()
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -312,7 +313,7 @@ func (p *cfgParser) tokenIDs(key string) []int {
 
 // rope reads rope_theta and the rope type from the top level,
 // rope_parameters and rope_scaling.
-func (p *cfgParser) rope() (theta float64, typ string) {
+func (p *cfgParser) rope() (theta float64, typ, from string) {
 	theta = p.float("rope_theta", 0)
 	for _, key := range []string{"rope_parameters", "rope_scaling"} {
 		raw := p.get(key)
@@ -322,7 +323,7 @@ func (p *cfgParser) rope() (theta float64, typ string) {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &obj); err != nil {
 			p.fail(key, "an object", raw)
-			return 0, ""
+			return 0, "", ""
 		}
 		sub := cfgParser{m: obj}
 		if t := sub.float("rope_theta", 0); t != 0 {
@@ -330,15 +331,16 @@ func (p *cfgParser) rope() (theta float64, typ string) {
 				if p.err == nil {
 					p.err = fmt.Errorf("key %q: rope_theta %v disagrees with the top-level rope_theta %v", key, t, theta)
 				}
-				return 0, ""
+				return 0, "", ""
 			}
 			theta = t
 		}
-		if typ == "" {
-			typ = sub.str("rope_type", "")
+		t := sub.str("rope_type", "")
+		if t == "" {
+			t = sub.str("type", "")
 		}
-		if typ == "" {
-			typ = sub.str("type", "")
+		if t != "" && (typ == "" || typ == "default") { // a scaling wins over a default beside it
+			typ, from = t, key
 		}
 		if sub.err != nil && p.err == nil {
 			p.err = fmt.Errorf("key %q: %w", key, sub.err)
@@ -347,7 +349,7 @@ func (p *cfgParser) rope() (theta float64, typ string) {
 	if theta == 0 {
 		theta = DefaultRopeTheta
 	}
-	return theta, typ
+	return theta, typ, from
 }
 
 func describeJSON(raw json.RawMessage) string {
@@ -410,18 +412,33 @@ func (c Config) Validate() error {
 		bad("rope_theta is %v, want a positive number", c.RopeTheta)
 	}
 	if c.RopeType != "" && c.RopeType != "default" {
-		bad("rope type %q is not supported (only the default RoPE)", c.RopeType)
+		key := c.ropeKey
+		if key == "" {
+			key = "rope_scaling"
+		}
+		within := fmt.Sprintf("max_position_embeddings (%d)", c.MaxPositionEmbeddings)
+		if n := c.extraInt(key, "original_max_position_embeddings"); n > 0 {
+			within = fmt.Sprintf("original_max_position_embeddings (%d)", n)
+		}
+		bad("%s: rope type %q is not supported (only the default RoPE): for contexts within %s, remove %s from config.json "+
+			"if the model was trained without it (Qwen2.5's model cards add it only for longer texts)", key, c.RopeType, within, key)
 	}
 	if c.HiddenAct != "silu" {
 		bad("hidden_act is %q, want \"silu\"", c.HiddenAct)
 	}
 	if c.UseSlidingWindow {
-		bad("use_sliding_window is true, which is not supported")
+		window := "sliding_window"
+		if n := c.extraInt("sliding_window", ""); n > 0 {
+			window = fmt.Sprintf("sliding_window (%d tokens)", n)
+		}
+		bad("use_sliding_window is true, which is not supported (attention over the whole context only): set it to false "+
+			"in config.json, which computes the same for sequences within %s", window)
 	}
 	switch c.TorchDType {
-	case "", "float32", "bfloat16", "float16":
+	case "", "auto", "float32", "bfloat16", "float16":
+		// "auto": the weights' own type, which the safetensors header says
 	default:
-		bad("torch_dtype is %q, want float32, bfloat16 or float16", c.TorchDType)
+		bad("torch_dtype is %q, want float32, bfloat16, float16 or auto", c.TorchDType)
 	}
 	for _, ids := range []struct {
 		key string
@@ -434,6 +451,21 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// extraInt is the integer Extra[key] holds, or with sub the integer
+// Extra[key][sub]; 0 when there is none.
+func (c Config) extraInt(key, sub string) int {
+	raw := c.Extra[key]
+	if sub != "" {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return 0
+		}
+		raw = obj[sub]
+	}
+	n, _ := jsonInt(raw)
+	return n
 }
 
 // Write writes the configuration as config.json at path (atomically),

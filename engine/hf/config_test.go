@@ -165,7 +165,7 @@ func TestConfigValidate(t *testing.T) {
 		{"theta", func(c *Config) { c.RopeTheta = -1 }, []string{"rope_theta is -1"}},
 		{"sliding", func(c *Config) { c.UseSlidingWindow = true }, []string{"use_sliding_window is true"}},
 		{"eos outside vocab", func(c *Config) { c.EOSTokenID = []int{151643, 200000} }, []string{"eos_token_id 200000 is outside the vocabulary [0, 151936)"}},
-		{"dtype", func(c *Config) { c.TorchDType = "int8" }, []string{`torch_dtype is "int8"`}},
+		{"dtype", func(c *Config) { c.TorchDType = "int8" }, []string{`torch_dtype is "int8", want float32, bfloat16, float16 or auto`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := ok()
@@ -180,6 +180,37 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A config.json refused names its key and says what to do; torch_dtype
+// "auto" (the weights' own type, which the file says) is taken.
+func TestConfigRefusalsSayWhatToDo(t *testing.T) {
+	base := `"vocab_size": 256, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4`
+	for _, c := range []struct{ name, json, want string }{
+		{"yarn", `{` + base + `, "rope_scaling": {"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768}}`,
+			`rope_scaling: rope type "yarn" is not supported (only the default RoPE): for contexts within original_max_position_embeddings (32768), remove rope_scaling from config.json`},
+		{"linear", `{` + base + `, "max_position_embeddings": 4096, "rope_scaling": {"rope_type": "linear", "factor": 2.0}}`,
+			`rope_scaling: rope type "linear" is not supported (only the default RoPE): for contexts within max_position_embeddings (4096), remove rope_scaling`},
+		{"rope_parameters", `{` + base + `, "rope_parameters": {"rope_type": "yarn", "rope_theta": 1e6}}`,
+			`rope_parameters: rope type "yarn" is not supported`},
+		{"scaling beside a default", `{` + base + `, "rope_parameters": {"rope_type": "default"}, "rope_scaling": {"type": "yarn"}}`,
+			`rope_scaling: rope type "yarn"`},
+		{"sliding window", `{` + base + `, "use_sliding_window": true, "sliding_window": 4096}`,
+			`use_sliding_window is true, which is not supported (attention over the whole context only): set it to false in config.json, which computes the same for sequences within sliding_window (4096 tokens)`},
+		{"torch_dtype auto", `{` + base + `, "torch_dtype": "auto"}`, ""},
+		{"dtype auto", `{` + base + `, "dtype": "auto"}`, ""},
+	} {
+		cfg, err := ParseConfig([]byte(c.json))
+		if err == nil {
+			err = cfg.Validate()
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want it taken", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: error %v\nwant it to contain %q", c.name, err, c.want)
+		}
 	}
 }
 
