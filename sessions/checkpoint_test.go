@@ -189,14 +189,7 @@ func TestLatestCheckpointFallback(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "run")
-			r := mustCreate(t, dir, Options{})
-			for step := 1; step <= 3; step++ {
-				if _, err := r.SaveCheckpoint(step*10, saveFake(step), CheckpointState{MeanReward: reward(0)}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			r.Close()
+			dir := threeCheckpoints(t)
 			tc.corrupt(t, filepath.Join(dir, CheckpointsDir, checkpointName(30)))
 			w, err := Open(dir, nil)
 			if err != nil {
@@ -243,14 +236,7 @@ func TestLatestCheckpointSaysWhatItUses(t *testing.T) {
 		{"only an older one corrupt", []int{10}, 30, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "run")
-			r := mustCreate(t, dir, Options{})
-			for step := 1; step <= 3; step++ {
-				if _, err := r.SaveCheckpoint(step*10, saveFake(step), CheckpointState{MeanReward: reward(0)}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			r.Close()
+			dir := threeCheckpoints(t)
 			for _, step := range c.corrupt {
 				flipLastByte(t, filepath.Join(dir, CheckpointsDir, checkpointName(step), TeacherDir, hf.WeightsFile))
 			}
@@ -505,4 +491,18 @@ func TestCheckpointDiskFull(t *testing.T) {
 	if _, err := r.SaveCheckpoint(2, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want it to say %q", err, want)
 	}
+}
+
+// threeCheckpoints is a closed run with checkpoints of steps 10, 20 and 30.
+func threeCheckpoints(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	for step := 1; step <= 3; step++ {
+		if _, err := r.SaveCheckpoint(step*10, saveFake(step), CheckpointState{MeanReward: reward(0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	return dir
 }

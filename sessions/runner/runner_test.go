@@ -799,6 +799,13 @@ func oneStepRun(t *testing.T) (runs, dir string) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	cfg := smallConfig(t, 1)
 	cfg.Device = "cpu"
+	return runToEnd(t, cfg)
+}
+
+// runToEnd creates a run of cfg in a new folder of runs, runs it to its
+// end and closes it: the folder of runs and the run's.
+func runToEnd(t *testing.T, cfg run.Config) (runs, dir string) {
+	t.Helper()
 	runs = t.TempDir()
 	rec, checked, err := Create(runs, mustCheck(t, cfg))
 	if err != nil {
@@ -1132,19 +1139,7 @@ func TestResumeRefusesACheckpointOfOtherData(t *testing.T) {
 	}
 	cfg := smallConfig(t, 1)
 	cfg.Task, cfg.Data, cfg.Device, cfg.EvalEvery = run.DataTask, data, "cpu", 0
-	runs := t.TempDir()
-	rec, checked, err := Create(runs, mustCheck(t, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := Start(context.Background(), rec, checked, rec, Fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := errors.Join(h.Wait(), h.Close()); err != nil {
-		t.Fatal(err)
-	}
-	dir := rec.Dir()
+	runs, dir := runToEnd(t, cfg)
 	cfgPath := filepath.Join(dir, sessions.ConfigFile)
 	recorded, err := os.ReadFile(cfgPath)
 	if err != nil {
