@@ -422,7 +422,7 @@ func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 			if err := ff.NotAModel(); err != nil {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%s holds no %s: give the tokenizer.json of the model, or the model folder that holds it", dir, hf.TokenizerFile)
+			return nil, hf.NoTokenizer(dir)
 		}
 	}
 	return tokenizer.Load(path)

@@ -21,6 +21,25 @@ const (
 	SpecialTokensMapFile = "special_tokens_map.json"
 )
 
+// NoTokenizer is the error for a model folder without tokenizer.json, as
+// every command says it. A folder with the slow tokenizer's vocab.json and
+// merges.txt is told how to make the tokenizer.json from them.
+func NoTokenizer(dir string) error {
+	msg := fmt.Sprintf("%s holds no %s: give the tokenizer.json of the model, or the model folder that holds it", dir, TokenizerFile)
+	_, verr := os.Stat(filepath.Join(dir, "vocab.json"))
+	_, merr := os.Stat(filepath.Join(dir, "merges.txt"))
+	if verr == nil && merr == nil {
+		msg += "; its vocab.json and merges.txt (the slow tokenizer's files) are not read: " + TokenizerJSONNeeded(dir)
+	}
+	return errors.New(msg)
+}
+
+// TokenizerJSONNeeded says how to make a folder's tokenizer.json from the
+// slow tokenizer's files.
+func TokenizerJSONNeeded(dir string) string {
+	return fmt.Sprintf("a tokenizer.json is needed; transformers writes it: AutoTokenizer.from_pretrained(%q).save_pretrained(%q)", dir, dir)
+}
+
 // TokenizerSideFiles are the files beside tokenizer.json that transformers'
 // AutoTokenizer reads (the chat template, eos and pad tokens): a folder
 // that copies a tokenizer.json copies them with it.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // ChatML markers and Qwen2's end-of-text token.
@@ -79,7 +81,7 @@ func DetectTemplate(tokenizerConfigPath string) (Template, error) {
 func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*Tokenizer, error)) (Template, error) {
 	var cfg map[string]json.RawMessage
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		return "", &Error{File: tokenizerConfigPath, Msg: fmt.Sprintf("not valid JSON: %v", err)}
+		return "", &Error{File: tokenizerConfigPath, Msg: "not valid JSON: " + jsonerr.At(data, err)}
 	}
 	if raw, ok := cfg["chat_template"]; ok && !isNull(raw) {
 		tmpl, err := chatTemplateText(raw)

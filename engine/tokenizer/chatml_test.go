@@ -85,7 +85,7 @@ func TestDetectTemplate(t *testing.T) {
 	bad := []struct{ name, config, tokJSON, want string }{
 		{"llama template", `{"chat_template": ` + quote(llama) + `}`, "", "not ChatML"},
 		{"no template, no token", `{"eos_token": "</s>"}`, "gpt2.json", "cannot assume ChatML"},
-		{"bad JSON", `{"chat_template": `, "", "not valid JSON"},
+		{"bad JSON", `{"chat_template": `, "", "not valid JSON: it ends at line 1, column 18 before the JSON is complete"},
 	}
 	for _, c := range bad {
 		p := write(t, c.config, c.tokJSON)

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -204,6 +205,36 @@ func TestLoadOfAModelFoldersOtherFiles(t *testing.T) {
 	} {
 		if _, err := Load(c.path); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Load(%s): %v, want %q", c.path, err, c.want)
+		}
+	}
+}
+
+// A model folder without tokenizer.json is said as every command says it,
+// with how to make one where the slow tokenizer's vocab.json and merges.txt
+// are there; those files given as the tokenizer (a vocab.json by its
+// content too, whatever its name) are said for what they are.
+func TestLoadOfTheSlowTokenizersFiles(t *testing.T) {
+	bare, slow := t.TempDir(), t.TempDir()
+	vocab := `{"hello": 0, "model": 1, "Ġworld": 2}`
+	os.WriteFile(filepath.Join(slow, "vocab.json"), []byte(vocab), 0o644)
+	os.WriteFile(filepath.Join(slow, "merges.txt"), []byte("#version: 0.2\nh e\n"), 0o644)
+	renamed := filepath.Join(t.TempDir(), "tok.json")
+	os.WriteFile(renamed, []byte(vocab), 0o644)
+	need := func(dir string) string {
+		return fmt.Sprintf("a tokenizer.json is needed; transformers writes it: AutoTokenizer.from_pretrained(%q).save_pretrained(%q)", dir, dir)
+	}
+	for _, c := range []struct {
+		path, want, not string
+	}{
+		{filepath.Join(bare, "tokenizer.json"), bare + " holds no tokenizer.json: give the tokenizer.json of the model, or the model folder that holds it", "vocab.json"},
+		{filepath.Join(slow, "tokenizer.json"), slow + " holds no tokenizer.json: give the tokenizer.json of the model, or the model folder that holds it; its vocab.json and merges.txt (the slow tokenizer's files) are not read: " + need(slow), ""},
+		{filepath.Join(slow, "vocab.json"), "tokenizer: " + filepath.Join(slow, "vocab.json") + ": the slow tokenizer's vocab.json, not a tokenizer.json: " + need(slow), ""},
+		{filepath.Join(slow, "merges.txt"), "tokenizer: " + filepath.Join(slow, "merges.txt") + ": the slow tokenizer's merges.txt, not a tokenizer.json: " + need(slow), ""},
+		{renamed, "tokenizer: " + renamed + ": a vocab.json (token → id) of the slow tokenizer, not a tokenizer.json: " + need(filepath.Dir(renamed)), "unmarshal"},
+	} {
+		_, err := Load(c.path)
+		if err == nil || !strings.Contains(err.Error(), c.want) || (c.not != "" && strings.Contains(err.Error(), c.not)) {
+			t.Errorf("Load(%s): %v\nwant %q", c.path, err, c.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -38,12 +39,19 @@ func Load(path string) (*Tokenizer, error) {
 		}
 	}
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && filepath.Base(path) == hf.TokenizerFile {
+		if st, serr := os.Stat(filepath.Dir(path)); serr == nil && st.IsDir() {
+			return nil, hf.NoTokenizer(filepath.Dir(path)) // one message, whichever command
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
 	t, err := parse(path, data)
 	if err != nil {
 		switch base := filepath.Base(path); {
+		case base == "merges.txt", base == "vocab.json":
+			return nil, &Error{File: path, Msg: "the slow tokenizer's " + base + ", not a tokenizer.json: " + hf.TokenizerJSONNeeded(filepath.Dir(path))}
 		case base == hf.ConfigFile, base == hf.IndexFile, base == hf.TokenizerConfigFile, base == hf.GenerationConfigFile,
 			base == "prompts.json", filepath.Ext(base) == ".safetensors":
 			// Another file of a model folder, taken for its tokenizer.
@@ -53,6 +61,21 @@ func Load(path string) (*Tokenizer, error) {
 		}
 	}
 	return t, err
+}
+
+// isVocab reports whether data is a slow tokenizer's vocab.json: an
+// object of token → integer id only.
+func isVocab(data []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil || len(m) == 0 {
+		return false
+	}
+	for _, v := range m {
+		if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+			return false
+		}
+	}
+	return true
 }
 
 // Parse reads the contents of a tokenizer.json (errors name it
@@ -154,10 +177,16 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 			return nil, fail("", "not valid tokenizer JSON: %s", jsonerr.At(data, err))
 		}
 		if isNull(sf.Model) {
+			if isVocab(data) {
+				return nil, fail("", "a vocab.json (token → id) of the slow tokenizer, not a tokenizer.json: %s", hf.TokenizerJSONNeeded(filepath.Dir(file)))
+			}
 			return nil, fail("model", "missing: this is not a tokenizer.json, which holds \"model\" with the vocabulary and merges (Hugging Face tokenizers' format)")
 		}
 		var sm jsonModel
 		if err := json.Unmarshal(sf.Model, &sm); err != nil {
+			if isVocab(data) { // a vocab.json holding the token "model"
+				return nil, fail("", "a vocab.json (token → id) of the slow tokenizer, not a tokenizer.json: %s", hf.TokenizerJSONNeeded(filepath.Dir(file)))
+			}
 			return nil, fail("model", "%v", err)
 		}
 		if isNull(sm.Vocab) {
