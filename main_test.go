@@ -147,7 +147,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"sessions", "--runs"}, 2, "rlt sessions: flag needs an argument: --runs"},
 		{[]string{"train", "--steps", "x"}, 2, `rlt train: invalid value "x" for flag --steps: parse error`},
 		{[]string{"model", "info"}, 2, "rlt model info: missing DIR"},
-		{[]string{"model", "info", filepath.Join(run, "nothing")}, 1, "rlt model info: model folder: open " + filepath.Join(run, "nothing")},
+		{[]string{"model", "info", filepath.Join(run, "nothing")}, 1, "rlt model info: model folder " + filepath.Join(run, "nothing") + " does not exist"},
 		{[]string{"model", "init", "--config", filepath.Join(run, "none.json"), "--out", filepath.Join(run, "m")}, 1, "rlt model init: --config " + filepath.Join(run, "none.json") + ": no such file"},
 		{[]string{"run", "--resume", run, "--config", shape}, 2, "rlt run: --config with --resume: a resumed run keeps its own config.toml"},
 		{[]string{"model", "init", "--config", shape, "--out", model}, 1, "already holds a model (config.json) that would be replaced"},

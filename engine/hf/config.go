@@ -99,7 +99,11 @@ func LoadConfig(path string) (Config, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		// A config file named directly: in a folder that exists, the
 		// folder is said for what it is below.
-		if dst, derr := os.Stat(filepath.Dir(path)); derr != nil || !dst.IsDir() || filepath.Base(path) != ConfigFile {
+		dst, derr := os.Stat(filepath.Dir(path))
+		if errors.Is(derr, fs.ErrNotExist) && filepath.Base(path) == ConfigFile { // a model folder's config.json
+			return Config{}, fmt.Errorf("model folder %s does not exist", filepath.Dir(path))
+		}
+		if derr != nil || !dst.IsDir() || filepath.Base(path) != ConfigFile {
 			return Config{}, fmt.Errorf("%s does not exist", path)
 		}
 	}

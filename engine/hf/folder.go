@@ -116,6 +116,9 @@ func ScanFolder(dir string) (FolderFiles, error) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) { // as LoadConfig says it
+			return ff, fmt.Errorf("model folder %s does not exist", dir)
+		}
 		return ff, fmt.Errorf("model folder: %w", err)
 	}
 	for _, e := range entries {

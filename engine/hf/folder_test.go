@@ -258,6 +258,8 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 	}{
 		{"missing folder", gone, "model folder " + gone + " does not exist"},
 		{"missing config file", filepath.Join(gone, "c.json"), filepath.Join(gone, "c.json") + " does not exist"},
+		// A missing folder's config.json: the folder said, as ScanFolder says it.
+		{"missing folder's config.json", filepath.Join(gone, ConfigFile), "model folder " + gone + " does not exist"},
 		{"missing config.json in a folder that exists", filepath.Join(run, ConfigFile), run + " is a run folder, not a model folder"},
 		{"run folder", run, run + " is a run folder, not a model folder"},
 		{"checkpoint", checkpoint, checkpoint + " is a training checkpoint, not a model folder: the teacher trained to that step is the model folder " + filepath.Join(checkpoint, "teacher")},
@@ -267,6 +269,9 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 		if _, err := LoadConfig(c.dir); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.what, err, c.want)
 		}
+	}
+	if _, err := ScanFolder(gone); err == nil || err.Error() != "model folder "+gone+" does not exist" {
+		t.Errorf("ScanFolder of a missing folder: %v, want it said as LoadConfig says it", err)
 	}
 }
 
