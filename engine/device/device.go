@@ -281,7 +281,30 @@ func noGPU(name string, err error) error {
 	if ve := (*vulkan.Error)(nil); errors.As(err, &ve) {
 		return fmt.Errorf("device %s: %w", name, err)
 	}
-	return fmt.Errorf("device %s: %w; run with --device cpu (or device = \"cpu\" in config.toml) to compute on the CPU", name, err)
+	return fmt.Errorf("device %s: %w"+noGPUWayOn, name, err)
+}
+
+// noGPUWayOn ends noGPU's text for a cause that is not a vulkan.Error.
+const noGPUWayOn = "; run with --device cpu (or device = \"cpu\" in config.toml) to compute on the CPU"
+
+// Unusable is why Open(name) would find no device to compute on, probed
+// as MemoryOf probes (nothing is opened, no pipeline built), or nil (err): a
+// GPU asked for that is not there (gpu:N past the loader's list, no
+// Vulkan driver) or not usable, and a Vulkan setting Open would refuse.
+// The device's own advice to compute on the CPU is left out of the text,
+// and cpu says whether the CPU is the way on: the caller says it in its
+// own words (a resume: --device cpu), but not for a mistyped setting,
+// whose way on is the setting. cpu and auto (which falls back to the
+// CPU) are always usable.
+func Unusable(name string) (cpu bool, err error) {
+	if _, err = MemoryOf(name); err == nil {
+		return false, nil
+	}
+	if errors.Is(err, vulkan.ErrSetting) {
+		return false, err
+	}
+	msg := strings.ReplaceAll(err.Error(), "; "+vulkan.ComputeOnCPU, "")
+	return true, &failure{msg: strings.TrimSuffix(msg, noGPUWayOn), cause: err}
 }
 
 // MemoryIn is MemoryOf for an open backend: the zero Memory for the CPU

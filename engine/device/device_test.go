@@ -296,3 +296,46 @@ func TestFailedSaysTheWayOnOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestUnusable: a device a command cannot compute on is found by probing,
+// as MemoryOf probes (a resume asks before its run is opened for writing),
+// said without the device's own advice to compute on the CPU, which the
+// caller words (cpu: true); a mistyped Vulkan setting's way on is the
+// setting, not the CPU (cpu: false). cpu and auto always compute.
+func TestUnusable(t *testing.T) {
+	gpus, _ := GPUs()
+	missing := fmt.Sprintf("gpu:%d", len(gpus)) // one past the last the loader lists
+	for _, c := range []struct {
+		name, env string // env: a Vulkan setting's bad value; needs a device
+		cpu       bool
+		want      string // the error's start; "" = usable
+	}{
+		{name: CPU},
+		{name: Auto},
+		{name: missing, cpu: true, want: "device " + missing + ": "},
+		{name: "gpu:0", env: "RLT_VULKAN_GEMM", want: "RLT_VULKAN_GEMM"},
+	} {
+		t.Run(c.name+c.env, func(t *testing.T) {
+			if c.env != "" {
+				if len(gpus) == 0 {
+					if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+						t.Fatal("RLT_REQUIRE_GPU=1 and no Vulkan device")
+					}
+					t.Skip("no Vulkan device")
+				}
+				t.Setenv(c.env, "96")
+			}
+			cpu, err := Unusable(c.name)
+			if c.want == "" {
+				if err != nil {
+					t.Errorf("Unusable(%s) = %v", c.name, err)
+				}
+				return
+			}
+			msg := fmt.Sprint(err)
+			if err == nil || cpu != c.cpu || !strings.Contains(msg, c.want) || strings.Contains(msg, "--device cpu") {
+				t.Errorf("Unusable(%s) = %v, %v; want cpu %v and an error saying %q, without --device cpu", c.name, cpu, err, c.cpu, c.want)
+			}
+		})
+	}
+}

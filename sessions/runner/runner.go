@@ -267,8 +267,29 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		rec.Close()
 		return r, err
 	}
+	// A device that is not there (gpu:N past the loader's list, no GPU
+	// driver) is refused here too, the run left as it was: found when the
+	// engine is built, it would be recorded as the run failing.
+	if err := deviceUsable(dir, r.Checked.Config().Device); err != nil {
+		rec.Close()
+		return r, err
+	}
 	r.Rec, r.Ck = rec, ck
 	return r, nil
+}
+
+// deviceUsable is why the run folder dir cannot resume on the device
+// name (run.Config.Device: its config.toml's, or --device's), said with
+// the way on, or nil.
+func deviceUsable(dir, name string) error {
+	cpu, err := device.Unusable(name)
+	switch {
+	case err == nil:
+		return nil
+	case cpu:
+		return fmt.Errorf("resume %s: %w, so the run is unchanged: resume it on the CPU with --device cpu, or give --device gpu:N of a GPU that is there", dir, err)
+	}
+	return fmt.Errorf("resume %s: %w, so the run is unchanged", dir, err)
 }
 
 // checkpointFits is why the checkpoint ck of the run folder dir cannot be

@@ -1,0 +1,117 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// A resume on a device that is not there (gpu:N past the loader's list,
+// or any GPU without a Vulkan driver), asked for by --device or by the
+// run's config.toml, is refused by OpenForResume before any engine starts:
+// one message naming the device and the way on (--device cpu), the run
+// left as it was (finished, its files untouched, no error recorded). It
+// was opened, its engine's device failed to open, and the run was listed
+// failed. --device cpu then resumes it.
+func TestResumeRefusesAMissingDevice(t *testing.T) {
+	gpus, _ := device.GPUs()
+	missing := fmt.Sprintf("gpu:%d", len(gpus)) // one past the last the loader lists
+	cfg := smallConfig(t, 1)
+	cfg.Device = "cpu"
+	runs := t.TempDir()
+	rec, checked, err := Create(runs, mustCheck(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Start(context.Background(), rec, checked, rec, Fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(h.Wait(), h.Close()); err != nil {
+		t.Fatal(err)
+	}
+	dir := rec.Dir()
+	cfgPath := filepath.Join(dir, sessions.ConfigFile)
+	recorded, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onMissing := strings.Replace(string(recorded), `device = 'cpu'`, `device = '`+missing+`'`, 1)
+	if onMissing == string(recorded) {
+		t.Fatalf("config.toml has no device = 'cpu':\n%s", recorded)
+	}
+	// tree is every file of the run but events.jsonl and the lock, each
+	// by its content's digest.
+	tree := func() map[string]string {
+		files := map[string]string{}
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && d.Name() != sessions.EventsFile && d.Name() != "run.lock" {
+				b, _ := os.ReadFile(p)
+				files[p] = fmt.Sprintf("%x", sha256.Sum256(b))
+			}
+			return nil
+		})
+		return files
+	}
+	before := tree()
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLauncher(context.Background(), runs, models)
+	head := "resume " + dir + ": device " + missing + ": "
+	tail := ", so the run is unchanged: resume it on the CPU with --device cpu, or give --device gpu:N of a GPU that is there"
+	for _, c := range []struct {
+		name, config string
+		over         Overrides
+		workbench    bool // the workbench's resume is refused too (it has no --device)
+	}{
+		{"--device names it", string(recorded), Overrides{Steps: 2, Device: missing}, false},
+		{"config.toml names it", onMissing, Overrides{Steps: 2}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(cfgPath, []byte(c.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			defer os.WriteFile(cfgPath, recorded, 0o644)
+			r, err := OpenForResume(dir, c.over)
+			if r.Rec != nil {
+				r.Rec.Close()
+			}
+			if msg := fmt.Sprint(err); err == nil || !strings.HasPrefix(msg, head) || !strings.HasSuffix(msg, tail) || strings.Count(msg, "--device cpu") != 1 {
+				t.Errorf("rlt run --resume:\n%v\nwant it to begin\n%s\nand end\n%s", err, head, tail)
+			}
+			if c.workbench {
+				if _, err := l.Resume(dir); err == nil || !strings.HasPrefix(err.Error(), head) {
+					t.Errorf("the workbench's resume:\n%v\nwant it to begin\n%s", err, head)
+				}
+			}
+			list, err := sessions.List(runs)
+			if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished || list[0].Note != "" {
+				t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
+			}
+			os.WriteFile(cfgPath, recorded, 0o644)
+			if after := tree(); !maps.Equal(after, before) {
+				t.Errorf("the refused resume changed the run's files")
+			}
+		})
+	}
+	// The way on: --device cpu over a config.toml that names the device.
+	os.WriteFile(cfgPath, []byte(onMissing), 0o644)
+	r, err := OpenForResume(dir, Overrides{Steps: 2, Device: "cpu"})
+	if err != nil {
+		t.Fatalf("--device cpu: %v", err)
+	}
+	r.Rec.Close()
+}
