@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -29,19 +28,7 @@ func TestResumeRefusesAMissingDevice(t *testing.T) {
 	missing := fmt.Sprintf("gpu:%d", len(gpus)) // one past the last the loader lists
 	cfg := smallConfig(t, 1)
 	cfg.Device = "cpu"
-	runs := t.TempDir()
-	rec, checked, err := Create(runs, mustCheck(t, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := Start(context.Background(), rec, checked, rec, Fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := errors.Join(h.Wait(), h.Close()); err != nil {
-		t.Fatal(err)
-	}
-	dir := rec.Dir()
+	runs, dir := runToEnd(t, cfg)
 	cfgPath := filepath.Join(dir, sessions.ConfigFile)
 	recorded, err := os.ReadFile(cfgPath)
 	if err != nil {
@@ -114,4 +101,24 @@ func TestResumeRefusesAMissingDevice(t *testing.T) {
 		t.Fatalf("--device cpu: %v", err)
 	}
 	r.Rec.Close()
+}
+
+// A resume that cannot fit the memory where it computes is refused by
+// OpenForResume with the estimate, the run left as it was: found when the
+// engine was built, it was recorded as the run failing.
+func TestResumeRefusesWhatCannotFit(t *testing.T) {
+	runs, dir := oneStepRun(t)
+	t.Setenv("RLT_MEMORY_LIMIT", "1MiB")
+	r, err := OpenForResume(dir, Overrides{Steps: 2})
+	if r.Rec != nil {
+		r.Rec.Close()
+	}
+	if msg := fmt.Sprint(err); err == nil || !strings.HasPrefix(msg, "resume "+dir+": ") || !strings.Contains(msg, "needs about") ||
+		!strings.HasSuffix(msg, "; the run is unchanged") {
+		t.Errorf("resume over the memory limit: %v", err)
+	}
+	list, err := sessions.List(runs)
+	if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished || list[0].Note != "" {
+		t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
+	}
 }

@@ -274,6 +274,12 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		rec.Close()
 		return r, err
 	}
+	// And one that cannot fit the memory where it computes, as a new run
+	// is refused before its folder is made (Create).
+	if err := run.CheckMemory(r.Checked.Config()); err != nil {
+		rec.Close()
+		return r, fmt.Errorf("resume %s: %w; the run is unchanged", dir, err)
+	}
 	r.Rec, r.Ck = rec, ck
 	return r, nil
 }
