@@ -81,6 +81,18 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 	if err := SameVocabulary(tok, stok); err != nil {
 		return nil, fmt.Errorf("%s and %s: %w", teacherDir, studentDir, err)
 	}
+	// Each embedding needs a row per token (NewPair checks it again):
+	// said here, before the weights load, naming the folder and its key.
+	for _, m := range []struct{ who, dir string }{{"teacher", teacherDir}, {"student", studentDir}} {
+		cfg, _, err := model.Inspect(m.dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.who, err)
+		}
+		if tok.VocabSize() > cfg.Vocab {
+			return nil, fmt.Errorf("%s %s: its tokenizer.json has %d tokens, but %s's vocab_size is %d: the embedding has no row for the tokens past it, so the tokenizer is not this model's; give the folder the tokenizer.json the model was trained with",
+				m.who, m.dir, tok.VocabSize(), filepath.Join(m.dir, hf.ConfigFile), cfg.Vocab)
+		}
+	}
 	teacher, err := model.LoadAs(be, teacherDir, teacherP)
 	if err != nil {
 		return nil, err

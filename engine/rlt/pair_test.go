@@ -248,3 +248,31 @@ func TestCheckChatML(t *testing.T) {
 		})
 	}
 }
+
+// A tokenizer with more tokens than a model's vocab_size is refused before
+// the weights load, naming the folder and its config.json's key (NewPair's
+// check names neither).
+func TestLoadPairRefusesATokenizerPastTheEmbedding(t *testing.T) {
+	src := filepath.Join("..", "defaults", "models", "teacher")
+	small := t.TempDir()
+	for _, f := range []string{"config.json", "tokenizer.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "config.json" {
+			b = []byte(strings.Replace(string(b), `"vocab_size": 272`, `"vocab_size": 260`, 1))
+			if !strings.Contains(string(b), `"vocab_size": 260`) {
+				t.Fatalf("no vocab_size 272 to change in %s", b)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(small, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := LoadPair(compute.NewCPU(), src, small, record.Prompts{})
+	want := "student " + small + ": its tokenizer.json has 265 tokens, but " + filepath.Join(small, "config.json") + "'s vocab_size is 260"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("%v\nwant it to begin %q", err, want)
+	}
+}
