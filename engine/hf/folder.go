@@ -96,7 +96,7 @@ func FileNotFolder(path string) error {
 	}
 	dir, name := filepath.Dir(path), filepath.Base(path)
 	switch name {
-	case ConfigFile, WeightsFile, IndexFile, TokenizerFile, TokenizerConfigFile, GenerationConfigFile, "prompts.json":
+	case ConfigFile, WeightsFile, IndexFile, TokenizerFile, TokenizerConfigFile, GenerationConfigFile, SpecialTokensMapFile, "prompts.json":
 		return fmt.Errorf("%s is a file, not a model folder: give the folder that holds it (%s)", path, dir)
 	}
 	if strings.HasSuffix(name, ".safetensors") {

@@ -281,7 +281,7 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 // to give instead.
 func TestFileGivenAsAModelFolder(t *testing.T) {
 	model := t.TempDir()
-	for _, name := range []string{ConfigFile, WeightsFile, "model-00001-of-00002.safetensors"} {
+	for _, name := range []string{ConfigFile, WeightsFile, "model-00001-of-00002.safetensors", SpecialTokensMapFile} {
 		os.WriteFile(filepath.Join(model, name), []byte("{}"), 0o644)
 	}
 	data := filepath.Join(t.TempDir(), "data.jsonl")
@@ -301,6 +301,7 @@ func TestFileGivenAsAModelFolder(t *testing.T) {
 		{weights, holds(weights)},
 		{filepath.Join(model, ConfigFile), holds(filepath.Join(model, ConfigFile))},
 		{shard, holds(shard)},
+		{filepath.Join(model, SpecialTokensMapFile), holds(filepath.Join(model, SpecialTokensMapFile))},
 		{data, notModel(data)},
 		{stray, notModel(stray)},
 		{model, ""},
