@@ -134,7 +134,14 @@ func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
 	}
 	d.HeldOut = rep.Drop(d.HeldOut, reason)
 	if len(d.Train) == 0 {
-		return fmt.Errorf("data %s: no training row fits the models: %s", d.File.Path, d.File.Report.Summary(3))
+		held := ""
+		switch {
+		case d.HeldRows > 0 && d.EvalFile == nil:
+			held = fmt.Sprintf("; %d of the kept rows are held out for evaluation (their questions are the %g%% of the data's held out when eval_data is not given)", d.HeldRows, 100*task.DataHeldOut)
+		case d.HeldRows > 0:
+			held = fmt.Sprintf("; %d of the kept rows ask questions of eval_data %s, so are not trained on", d.HeldRows, d.EvalFile.Path)
+		}
+		return fmt.Errorf("data %s: no training row fits the models: %s%s", d.File.Path, d.File.Report.Summary(3), held)
 	}
 	if len(d.HeldOut) == 0 && evaluating {
 		name := "data " + d.File.Path + ": no held-out question fits the models"

@@ -515,6 +515,22 @@ func TestDataTooLongRowsSkipped(t *testing.T) {
 	if _, err := checkAndNew(c, nil); err == nil || !strings.Contains(err.Error(), "no training row fits") || !strings.Contains(err.Error(), "line 1: too long") {
 		t.Errorf("all rows too long: %v", err)
 	}
+	// Every training row too long, the held-out one fitting: the rows kept
+	// are said to be held out, not left unexplained.
+	heldRow := ""
+	for i := 0; i < 8 && heldRow == ""; i++ {
+		q := fmt.Sprintf("%d+%d=?", 10+i, 20+i)
+		if _, held := task.HoldOut([]task.Example{{Question: q}, {Question: long + "0?"}}, task.DataHeldOut); len(held) == 1 && held[0].Question == q {
+			heldRow = fmt.Sprintf(`{"question":%q,"solution":"%d"}`+"\n", q, 30+2*i)
+		}
+	}
+	if heldRow == "" {
+		t.Fatal("none of eight short questions is held out against the long one")
+	}
+	c.Data = writeFile(t, "held.jsonl", heldRow+`{"question":"`+long+`0?","solution":"1"}`+"\n")
+	if _, err := checkAndNew(c, nil); err == nil || !strings.Contains(err.Error(), "1 of the kept rows are held out for evaluation") {
+		t.Errorf("the only fitting row held out: %v", err)
+	}
 }
 
 func TestDifferentTokenizersRefused(t *testing.T) {
