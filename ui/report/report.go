@@ -259,7 +259,9 @@ func Write(dir string, runs []RunData, sel Selection) (string, error) {
 const pageCSS = `body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}h3{font-size:1em;margin-bottom:.3em}
 .charts{display:flex;flex-wrap:wrap;gap:1em}
-figure{margin:0}figcaption{font-weight:600;font-size:.9em}
+figure{margin:0;min-width:0;max-width:100%}figcaption{font-weight:600;font-size:.9em}
+svg{max-width:100%;height:auto}
+.meta,.tokens,.legend,h3,td{overflow-wrap:anywhere}
 .legend span.sw{display:inline-block;width:1.2em;height:.8em;margin:0 .3em 0 1em;vertical-align:middle}
 .tokens{font-family:ui-monospace,monospace;font-size:.85em;line-height:1.7;white-space:pre-wrap;border:1px solid #ddd;padding:.4em}
 .tokens span{padding:0 1px}
@@ -374,7 +376,7 @@ func legendSVG(lim float64) string {
 	var b strings.Builder
 	n := 2*heatmap.Buckets + 1
 	const cw, h = 24, 16
-	fmt.Fprintf(&b, `<svg class="legend" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d">`, n*cw+120, h+16)
+	fmt.Fprintf(&b, `<svg class="legend" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %[1]d %[2]d">`, n*cw+120, h+16)
 	for i := 0; i < n; i++ {
 		c := heatmap.BucketColor(heatmap.Diverging, i-heatmap.Buckets)
 		fmt.Fprintf(&b, `<rect x="%d" y="0" width="%d" height="%d" fill="%s"/>`, 60+i*cw, cw, h, c.Hex())

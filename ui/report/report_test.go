@@ -500,3 +500,54 @@ func TestExportChartSpread(t *testing.T) {
 		t.Errorf("CSV:\n%s\nwant:\n%s", csv, want)
 	}
 }
+
+// renderPage loads the runs at dirs and renders their page with sel.
+func renderPage(t *testing.T, dirs []string, sel Selection) string {
+	t.Helper()
+	runs, err := Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	Render(&b, runs, sel)
+	return b.String()
+}
+
+// On a phone's width every SVG scales down (a viewBox of its own size, and
+// the page's max-width:100%; height:auto), and long words in the trace
+// text wrap rather than run past the edge.
+func TestReportFitsNarrowScreens(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	makeRun(t, dir, 3, 1, 1)
+	page := renderPage(t, []string{dir}, DefaultSelection)
+	for _, rule := range []string{"svg{max-width:100%;height:auto}", ".meta,.tokens,", "{overflow-wrap:anywhere}"} {
+		if !strings.Contains(page, rule) {
+			t.Errorf("the style sheet has no %q", rule)
+		}
+	}
+	svgs := 0
+	for rest := page; ; {
+		i := strings.Index(rest, "<svg ")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(rest[i:], ">")
+		var tag struct {
+			Class   string `xml:"class,attr"`
+			Width   string `xml:"width,attr"`
+			Height  string `xml:"height,attr"`
+			ViewBox string `xml:"viewBox,attr"`
+		}
+		if err := xml.Unmarshal([]byte(rest[i:i+j]+"/>"), &tag); err != nil {
+			t.Fatalf("svg tag %q: %v", rest[i:i+j+1], err)
+		}
+		if want := "0 0 " + tag.Width + " " + tag.Height; tag.ViewBox != want {
+			t.Errorf("svg %q (%sx%s): viewBox %q, want %q: it cannot scale", tag.Class, tag.Width, tag.Height, tag.ViewBox, want)
+		}
+		svgs++
+		rest = rest[i+j:]
+	}
+	if svgs < 3 { // reward, kl and the d_k colour bar
+		t.Errorf("%d SVGs on the page, want the charts and the colour bar", svgs)
+	}
+}
