@@ -551,3 +551,29 @@ func TestReportFitsNarrowScreens(t *testing.T) {
 		t.Errorf("%d SVGs on the page, want the charts and the colour bar", svgs)
 	}
 }
+
+// Tokens with no visible text of their own (a newline, the strongest d_k
+// of an explanation's start) are drawn with the workbench's glyphs, a
+// newline still breaking the line.
+func TestReportTokensVisible(t *testing.T) {
+	for _, tc := range []struct {
+		tok, want string
+	}{
+		{"Ċ", "⏎\n"},
+		{"ĊĊ", "⏎\n⏎\n"},
+		{"ĠĊ", " ⏎\n"},
+		{"ĉ", "→"},
+		{"č", "␍"},
+		{"", "∅"},
+		{"Ġsum", " sum"},
+		{"<b>", "&lt;b&gt;"},
+	} {
+		var b strings.Builder
+		tokenSpans(&b, []string{tc.tok}, []float32{-12}, heatmap.Diverging, 4, "d")
+		got := b.String()
+		i, j := strings.Index(got, ">"), strings.LastIndex(got, "</span>")
+		if i < 0 || j < i || got[i+1:j] != tc.want {
+			t.Errorf("token %q drawn as %q, want its text %q", tc.tok, got, tc.want)
+		}
+	}
+}
