@@ -90,8 +90,11 @@ type runsScreen struct {
 	adding  bool // typing a folder to follow
 	input   lineInput
 	confirm *launchReq // waiting for y
-	msg     string     // outcome of the last action
-	msgErr  bool
+	// checking is the run folder whose resume is looked at again before
+	// the live run is stopped for it (resumeCheckedMsg); "" none.
+	checking string
+	msg      string // outcome of the last action
+	msgErr   bool
 
 	editing  bool
 	ed       textEditor
@@ -363,6 +366,7 @@ func (r *runsScreen) Update(k tea.KeyMsg) tea.Cmd {
 		r.say(false, "cancelled: %s", req)
 		return nil
 	}
+	r.checking = "" // a resume looked at again is dropped by any key
 	if r.discardKey != "" && k.String() != r.discardKey {
 		// The draft is replaced by the key pressed again at once, not by
 		// the same key pressed later, after more edits, with no warning.
@@ -451,24 +455,88 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		// Resuming the run viewed read-only: the view is closed first.
 	}
 	if kind == launchResume {
-		switch {
-		case row.Kind == kindOfficial:
-			r.say(true, "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only")
+		if why := r.resumeRefusal(*row, false); why != "" {
+			r.say(true, "%s", why)
 			return nil
-		case row.Holder.Held() && (!r.isCurrent(*row) || r.m.cur.IsReadOnly()):
-			// Another process trains it, loads its engine to, or keeps
-			// it open to review it: a resume here would fail on its
-			// lock. The run viewed read-only is no exception (this
-			// process holds no lock on it), whatever its phases say of
-			// the engine's end: the view stays open.
-			r.say(true, "%s is held by another process (%s); enter opens it read-only", filepath.Base(row.Dir), row.Holder)
-			return nil
-		case row.State == string(sessions.StateBroken) || row.State == "missing":
-			r.say(true, "%s cannot be resumed: %s", filepath.Base(row.Dir), row.Note)
-			return nil
+		}
+		if r.m.engineRunning() && r.m.switching == "" {
+			// Resuming here stops the live run first: what the resume
+			// would refuse is looked at again now (the list may be up
+			// to relistEvery old: a process may have taken the run's
+			// lock since), off the event loop, before stopping is asked.
+			r.checking = row.Dir
+			r.say(false, "checking %s before stopping %s …", filepath.Base(row.Dir), r.m.openName())
+			l, was := r.lister, *row
+			return func() tea.Msg { return resumeCheckedMsg{row: freshRow(l, was)} }
 		}
 	}
 	return r.m.request(launchReq{kind: kind, dir: row.Dir})
+}
+
+// resumeRefusal is why the run of row is not resumed here, said for the
+// message line, or "". live: a run training here would be stopped for it,
+// so a run with nothing left to run is refused too (its resume would
+// finish at once, having stopped the live run for nothing).
+func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
+	name := filepath.Base(row.Dir)
+	switch {
+	case row.Kind == kindOfficial:
+		return "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only"
+	case row.Holder.Held() && (!r.isCurrent(row) || r.m.cur.IsReadOnly()):
+		// Another process trains it, loads its engine to, or keeps
+		// it open to review it: a resume here would fail on its
+		// lock. The run viewed read-only is no exception (this
+		// process holds no lock on it), whatever its phases say of
+		// the engine's end: the view stays open.
+		why := fmt.Sprintf("%s is held by another process (%s); enter opens it read-only", name, row.Holder)
+		if live {
+			why += "; " + r.m.openName() + " keeps running"
+		}
+		return why
+	case row.State == string(sessions.StateBroken) || row.State == "missing":
+		return fmt.Sprintf("%s cannot be resumed: %s", name, row.Note)
+	case live && row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned:
+		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it",
+			name, row.steps(), r.m.openName())
+	}
+	return ""
+}
+
+// resumeCheckedMsg carries a fresh look at a run to resume in place of
+// the run training here (freshRow).
+type resumeCheckedMsg struct{ row runRow }
+
+// freshRow is row as its folder reads now, its lock probed again: row
+// itself where its folder is no longer listed.
+func freshRow(l *sessions.Lister, row runRow) runRow {
+	if row.Kind != kindRun {
+		return row
+	}
+	dir := absPath(row.Dir)
+	list, _ := l.List(filepath.Dir(dir))
+	for _, s := range list {
+		if s.Name == filepath.Base(dir) {
+			s.Dir = row.Dir
+			return fromSummary(s, row.Name, row.Followed)
+		}
+	}
+	return row
+}
+
+// resumeChecked asks to stop the live run for the resume looked at again
+// (resumeCheckedMsg), or says why that resume would be refused, the live
+// run left running.
+func (r *runsScreen) resumeChecked(msg resumeCheckedMsg) tea.Cmd {
+	if r.checking != msg.row.Dir {
+		return nil // another action came since
+	}
+	r.checking = ""
+	r.msg, r.msgErr = "", false
+	if why := r.resumeRefusal(msg.row, r.m.engineRunning()); why != "" {
+		r.say(true, "%s", why)
+		return nil
+	}
+	return r.m.request(launchReq{kind: launchResume, dir: msg.row.Dir})
 }
 
 // toggleCompare marks the selected run to be overlaid on the open run's

@@ -1506,3 +1506,98 @@ func TestStopQuestionSaysWhen(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeLooksAgainBeforeStoppingTheLiveRun: r on another run while a
+// run trains here looks at that run again before asking to stop the live
+// one, so a run another process took since the last listing (rlt open
+// reviewing it) or one with nothing left to run is refused on the message
+// line with no question asked and the live run left running; a run that
+// can resume is asked about as before.
+func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// done is how many of its 3 planned steps the run has done; ended
+		// the phase its session ended with.
+		done  int
+		ended string
+		// heldAfterListing: another process opens it to review after the
+		// Runs screen listed it (the listing still says no one holds it).
+		heldAfterListing bool
+		want             string // the message, or the question's start
+		asks             bool
+	}{
+		{"reviewed elsewhere since the listing", 2, "stopped", true,
+			fmt.Sprintf("other is held by another process (pid %d, reviewing it); enter opens it read-only; live keeps running", os.Getpid()), false},
+		{"finished, nothing left to run", 3, "done", false,
+			"other has nothing left to run (3/3 steps done): not resumed, live keeps running", false},
+		{"stopped with all its steps done", 3, "stopped", false,
+			"other has nothing left to run (3/3 steps done)", false},
+		{"stopped with a step left", 2, "stopped", false, "Stop live after its current step and resume other?", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			w, err := sessions.Create(filepath.Join("runs", "other"), flowCfg{Task: "addition", Steps: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := 0; s < c.done; s++ {
+				w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
+				w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
+			}
+			w.Emit(event.Phase{Time: t0, Name: c.ended, Step: c.done})
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
+			ctl := &fakeControl{}
+			l := &testLauncher{runs: "runs"}
+			m := newModel(Options{Launcher: l, RunsDir: "runs",
+				Session: &sessions.Session{Run: rec, Control: ctl, Steps: 4, Close: rec.Close}})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			hit(t, m, "4")
+			listNow(t, m)
+			m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == "other" })
+			m.runs.syncSel()
+			if row := m.runs.selected(); row == nil || row.Name != "other" || row.Holder.Held() {
+				t.Fatalf("selected %+v, want other, held by no one when listed", row)
+			}
+			if c.heldAfterListing {
+				rv, err := sessions.OpenWith(filepath.Join("runs", "other"), nil, sessions.Options{Intent: sessions.IntentReview})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { rv.Close() })
+			}
+			_, cmd := m.Update(keyMsg("r"))
+			if m.runs.confirm != nil {
+				t.Fatal("asked to stop the live run before looking at the run to resume again")
+			}
+			pump(t, m, cmd, func() bool { return m.runs.checking == "" })
+			if c.asks {
+				if m.runs.confirm == nil {
+					t.Fatalf("no question asked; message %q", m.runs.msg)
+				}
+				if q, _, _ := m.runs.action(); !strings.HasPrefix(q, c.want) {
+					t.Errorf("asks %q, want %q", q, c.want)
+				}
+				hit(t, m, "n")
+				return
+			}
+			if m.runs.confirm != nil {
+				q, _, _ := m.runs.action()
+				t.Fatalf("asks %q, want it refused with %q", q, c.want)
+			}
+			if !strings.Contains(m.runs.msg, c.want) || !m.runs.msgErr {
+				t.Errorf("message %q (error %v), want %q", m.runs.msg, m.runs.msgErr, c.want)
+			}
+			if !m.engineRunning() || m.switching != "" || ctl.stop > 0 {
+				t.Errorf("the live run did not keep running: running %v, switching %q, stopped %v", m.engineRunning(), m.switching, ctl.stop > 0)
+			}
+		})
+	}
+}

@@ -810,6 +810,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runsListedMsg:
 		m.runs.listed(msg)
 		return m, nil
+	case resumeCheckedMsg:
+		return m, m.runs.resumeChecked(msg)
 	case launchedMsg:
 		return m, m.launched(msg.res)
 	case quitMsg:
