@@ -431,3 +431,51 @@ func TestDetailVerdictReadWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestDetailQuestionAndReferenceReadWhole: at 80 columns the question is
+// wrapped and the reference read whole, on the question's last line where
+// it fits there, else on a line of its own; a question of one long word
+// does not push the reference off the screen.
+func TestDetailQuestionAndReferenceReadWhole(t *testing.T) {
+	for _, c := range []struct {
+		name               string
+		question, solution string
+		w, h               int
+	}{
+		{"short, one line", "4131+69=?", "4200", 80, 24},
+		{"long question", "What is the sum of 4131 and 69, written in digits, when every step of the carrying is shown and explained?", "4 & 200: 4200", 80, 24},
+		{"one long word", strings.Repeat("x", 130) + "=?", "4200", 80, 24},
+		{"long reference", "4131+69=?", "4131 plus 69 carries a one into the tens, then into the hundreds, so the sum is 4200 in all", 80, 24},
+		{"long question, tall", "What is the sum of 4131 and 69, written in digits, when every step of the carrying is shown and explained?", "4 & 200: 4200", 80, 40},
+		{"one long word, narrow", strings.Repeat("y", 90), "4200", 60, 15},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := sessions.Create(filepath.Join(t.TempDir(), "ctx"), testCfg{Task: "addition", Steps: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			toks := []string{"4131", "Ġplus", "Ġ69"}
+			tr := dTrace(1, 0, toks, make([]float32, len(toks)))
+			tr.Question, tr.Solution, tr.Reconstruction = c.question, c.solution, "4200"
+			r.Emit(tr)
+			m := sized(t, r, c.w, c.h, nil)
+			openTrace(t, m, "1-0-0")
+			v := m.View()
+			golden.Fits(t, v, c.w, c.h)
+			lines := m.detail.context()
+			squash := func(s string) string { return strings.Join(strings.Fields(ansi.Strip(s)), "") }
+			got := squash(strings.Join(lines, "\n"))
+			for _, want := range []string{"question " + c.question, "reference " + c.solution} {
+				if !strings.Contains(got, squash(want)) || !strings.Contains(squash(v), squash(want)) {
+					t.Errorf("%q is not read whole:\n%s", want, ansi.Strip(strings.Join(lines, "\n")))
+				}
+			}
+			for _, l := range lines {
+				if w := ansi.StringWidth(l); w > c.w || strings.Contains(l, "…") {
+					t.Errorf("context line %q is %d wide or cut, in %d columns", ansi.Strip(l), w, c.w)
+				}
+			}
+		})
+	}
+}

@@ -777,7 +777,8 @@ func (d *detailScreen) explanationPart(w int) []string {
 
 // context is what the explanation answers: the question, the reference
 // solution and, where the run's task has a verifier, its verdict on the
-// explanation. On a short screen they share one line.
+// explanation, each read whole: wrapped to the width, and on a short
+// screen sharing a line where it has room for them.
 func (d *detailScreen) context() []string {
 	r := &d.rec
 	th := d.sh.theme
@@ -794,23 +795,34 @@ func (d *detailScreen) context() []string {
 		v = "verifier (" + d.settings.Task + "): " + d.verdict
 	}
 	bold := func(s string) string { return th.Paint(style.Spec{Attr: style.Bold}, s) }
-	var out []string
-	if d.h < 30 {
-		line := bold(q) + " · " + ref
-		if v == "" || width(line+" · "+v) <= d.w {
-			if v != "" {
-				line += " · " + v
-			}
-			return []string{line}
+	wrap := func(s string) []string { return splitLines(ansi.Wrap(s, max(d.w, 1), " ")) }
+	short := d.h < 30
+	if short {
+		line := q + " · " + ref
+		if v != "" {
+			line += " · " + v
 		}
-		out = []string{line}
-	} else {
-		out = []string{bold(q), ref}
+		if width(line) <= d.w {
+			return []string{strings.Replace(line, q, bold(q), 1)}
+		}
 	}
-	if v != "" {
-		// The verdict is read whole: on its own lines where the
-		// question's line has no room for it.
-		out = append(out, splitLines(ansi.Wrap(v, max(d.w, 1), " "))...)
+	// Each read whole, whatever the width: the question wrapped; on a
+	// short screen the reference (and then the verdict) after the
+	// question's last line where it fits there whole, else on lines of
+	// its own.
+	var out []string
+	for _, l := range wrap(q) {
+		out = append(out, bold(l))
+	}
+	for _, part := range []string{ref, v} {
+		if part == "" {
+			continue
+		}
+		if last := out[len(out)-1]; short && width(last+" · "+part) <= d.w {
+			out[len(out)-1] = last + " · " + part
+			continue
+		}
+		out = append(out, wrap(part)...)
 	}
 	return out
 }
