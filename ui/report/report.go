@@ -205,6 +205,26 @@ func MetricSeries(runs []RunData, name string) []Series {
 	return out
 }
 
+// StepRange is the first and last step at which any of runs records a
+// finite value of any of names: the x axis every chart of a report shares
+// (as the workbench's chart grid shares its step range), so that a metric
+// recorded at a few steps (eval_*) is drawn where those steps lie in the
+// run. Where none is recorded it is 0…1.
+func StepRange(runs []RunData, names []string) [2]float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, n := range names {
+		for _, s := range MetricSeries(runs, n) {
+			for _, x := range s.Steps {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+		}
+	}
+	if lo > hi {
+		return [2]float64{0, 1}
+	}
+	return [2]float64{lo, hi}
+}
+
 // Select returns the traces of r that sel chooses: accepted ones first,
 // then the top by reward (highest first), then the bottom (lowest first),
 // each once. Traces without a score are never top or bottom.
@@ -288,9 +308,12 @@ func Render(w io.Writer, runs []RunData, sel Selection) {
 		p("<span class=\"sw\" style=\"background:%s\"></span>%s", r.Color.Hex(), esc(r.Name))
 	}
 	p("</p>\n<div class=\"charts\">\n")
-	for _, n := range MetricNames(runs) {
+	metrics := MetricNames(runs)
+	steps := StepRange(runs, metrics)
+	for _, n := range metrics {
 		p("<figure><figcaption>%s</figcaption>\n", esc(n))
-		ChartSVG(w, n, MetricSeries(runs, n), 520, 220)
+		series := MetricSeries(runs, n)
+		chartSVG(w, n, series, 520, 220, chartOpts{band: len(series) >= 2, steps: &steps})
 		p("</figure>\n")
 	}
 	p("</div>\n")

@@ -577,3 +577,152 @@ func TestReportTokensVisible(t *testing.T) {
 		}
 	}
 }
+
+// chartDoc is a chart SVG read back: its bounds, plot, legend and ticks.
+type chartDoc struct {
+	Metric string  `xml:"data-metric,attr"`
+	Width  float64 `xml:"width,attr"`
+	X0     float64 `xml:"data-x0,attr"`
+	X1     float64 `xml:"data-x1,attr"`
+	Plot   string  `xml:"data-plot,attr"`
+	Texts  []struct {
+		Class  string  `xml:"class,attr"`
+		X      float64 `xml:"x,attr"`
+		Y      float64 `xml:"y,attr"`
+		Anchor string  `xml:"text-anchor,attr"`
+		Text   string  `xml:",chardata"`
+	} `xml:"text"`
+}
+
+func charts(t *testing.T, page string) []chartDoc {
+	t.Helper()
+	var out []chartDoc
+	for rest := page; ; {
+		i := strings.Index(rest, `<svg xmlns="http://www.w3.org/2000/svg" class="chart"`)
+		if i < 0 {
+			return out
+		}
+		j := strings.Index(rest[i:], "</svg>") + len("</svg>")
+		var c chartDoc
+		if err := xml.Unmarshal([]byte(rest[i:i+j]), &c); err != nil {
+			t.Fatalf("chart SVG does not parse: %v", err)
+		}
+		out = append(out, c)
+		rest = rest[i+j:]
+	}
+}
+
+// The legend has rows of its own above the plot: no name overlaps
+// another, a line or a tick label, however many runs, however long their
+// names, and the mean's label is one of its entries, not text in the plot.
+func TestChartLegendAbovePlot(t *testing.T) {
+	long := strings.Repeat("L", 120)
+	for _, tc := range []struct {
+		name  string
+		runs  []string
+		steps []float64 // each run's steps; one step is a sparse eval_* chart
+	}{
+		{"two runs", []string{"20261205-095227", "20261205-095258"}, []float64{0, 1, 2, 3}},
+		{"sparse, mean label", []string{"20261205-095227", "20261205-095258"}, []float64{9}},
+		{"long name", []string{long, "20261205-095346"}, []float64{0, 1, 2}},
+		{"many runs", []string{"a-run", "b-run-with-a-longer-name", "c", "d-run-name", "e-run-name", "f-run-name", "g-run-name", "h-run-name"}, []float64{0, 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var series []Series
+			for i, n := range tc.runs {
+				s := Series{Name: n}
+				for _, x := range tc.steps {
+					s.Steps, s.Values = append(s.Steps, x), append(s.Values, float64(i)+x)
+				}
+				series = append(series, s)
+			}
+			var b strings.Builder
+			ChartSVG(&b, "m", series, 520, 220)
+			c := charts(t, b.String())[0]
+			var l, top, r, bot float64
+			fmt.Sscan(c.Plot, &l, &top, &r, &bot)
+			type box struct {
+				name           string
+				x0, x1, y0, y1 float64
+			}
+			var legend []box
+			for _, tx := range c.Texts {
+				if tx.Class != "legend" {
+					continue
+				}
+				x0 := tx.X - legendSwatch
+				legend = append(legend, box{tx.Text, x0, tx.X + textWidth(tx.Text), tx.Y - 10, tx.Y + 2})
+			}
+			want := len(tc.runs)
+			if len(tc.runs) >= 2 {
+				want++ // the mean's entry
+			}
+			if len(legend) != want {
+				t.Fatalf("%d legend entries, want %d: %+v", len(legend), want, legend)
+			}
+			if !strings.Contains(b.String(), ">mean ± std of ") || strings.Contains(b.String(), "- - mean") {
+				t.Error("the mean's label is not a legend entry")
+			}
+			for i, a := range legend {
+				if a.x0 < 0 || a.x1 > c.Width || a.y1 > top {
+					t.Errorf("legend %q at %v…%v, %v…%v: outside the chart's width %v or below the plot's top %v", a.name, a.x0, a.x1, a.y0, a.y1, c.Width, top)
+				}
+				for _, o := range legend[i+1:] {
+					if a.x0 < o.x1 && o.x0 < a.x1 && a.y0 < o.y1 && o.y0 < a.y1 {
+						t.Errorf("legend %q overlaps %q", a.name, o.name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Every chart of a report spans the same steps, with whole-number ticks: a
+// metric recorded at one step (an eval) is drawn where that step lies in
+// the run, not on an axis of its own around it.
+func TestReportChartsShareSteps(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := sessions.Create(dir, testCfg{Task: "addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 0; s <= 15; s++ {
+		vals := map[string]float64{"reward": float64(s)}
+		if s == 9 {
+			vals["eval_accuracy"] = 0.34
+		}
+		if s >= 3 && s <= 4 {
+			vals["late"] = 1
+		}
+		r.Emit(event.Metrics{Time: t0.Add(time.Duration(s) * time.Second), Step: s, Values: vals})
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cs := charts(t, renderPage(t, []string{dir}, DefaultSelection))
+	if len(cs) != 3 {
+		t.Fatalf("%d charts, want reward, eval_accuracy and late", len(cs))
+	}
+	for _, c := range cs {
+		if c.X0 != 0 || c.X1 != 15 {
+			t.Errorf("%s: steps %v…%v, want the report's 0…15", c.Metric, c.X0, c.X1)
+		}
+		var l, top, r, bot float64
+		fmt.Sscan(c.Plot, &l, &top, &r, &bot)
+		for _, tx := range c.Texts {
+			if tx.Anchor == "middle" && tx.Y > bot { // an x tick label
+				if _, err := strconv.Atoi(tx.Text); err != nil {
+					t.Errorf("%s: x tick %q is not a whole step", c.Metric, tx.Text)
+				}
+			}
+		}
+	}
+	// A chart of one step alone still has whole ticks around it.
+	var b strings.Builder
+	ChartSVG(&b, "eval", []Series{{Name: "r", Steps: []float64{9}, Values: []float64{1}}}, 520, 220)
+	for _, tx := range charts(t, b.String())[0].Texts {
+		if tx.Anchor == "middle" && strings.Contains(tx.Text, ".") {
+			t.Errorf("one step's chart has tick %q", tx.Text)
+		}
+	}
+}

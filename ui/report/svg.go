@@ -24,20 +24,116 @@ const (
 
 // ChartSVG writes one line chart of series (x = step) as a standalone SVG
 // element of width×height: axes with tick labels, one polyline per series
-// in its colour, and a legend of the series' names. The plot area's data
+// in its colour, and above the plot a legend of the series' names, in rows
+// of its own (the SVG is taller by them) so that no line or tick label
+// runs through a name. The plot area's data
 // bounds are on the root element (data-x0, data-x1, data-y0, data-y1) and
 // its pixel bounds in data-plot ("left top right bottom"), so the drawn
 // points can be read back as values. The series are runs of one metric:
 // with two or more, their mean ± std band is drawn under them.
 func ChartSVG(w io.Writer, title string, series []Series, width, height int) {
-	chartSVG(w, title, series, width, height, len(series) >= 2)
+	chartSVG(w, title, series, width, height, chartOpts{band: len(series) >= 2})
 }
 
-// chartSVG is ChartSVG, with the band drawn only when band is set (the
-// series are runs of one metric, not a run's different metrics).
-func chartSVG(w io.Writer, title string, series []Series, width, height int, band bool) {
+// chartOpts are chartSVG's choices beyond its series.
+type chartOpts struct {
+	band bool // draw the mean ± std band (the series are runs of one metric, not a run's different metrics)
+	// steps, where set, is the x axis's range (a report's charts share
+	// one), not the series' own.
+	steps *[2]float64
+}
+
+// Legend rows above the plot, in SVG units.
+const (
+	legendRowH   = 13
+	legendTop    = 4
+	legendSwatch = 12 // the swatch and its gap before the name
+	legendGap    = 14 // between entries
+)
+
+// legendEntry is one name of a chart's legend at its place.
+type legendEntry struct {
+	name   string
+	full   string // the name untruncated, its title where name is cut
+	color  string
+	dashed bool // the mean's dashed line, not a run's swatch
+	x, y   float64
+}
+
+// layoutLegend places entries left to right from x = 8, wrapping to a new
+// row where one would pass width−8, each name cut with "…" where it alone
+// is wider than a row. It returns how many rows they take.
+func layoutLegend(entries []legendEntry, width float64) int {
+	x, row := 8.0, 0
+	maxW := width - 16 - legendSwatch
+	for i := range entries {
+		e := &entries[i]
+		e.full = e.name
+		if textWidth(e.name) > maxW {
+			r := []rune(e.name)
+			for len(r) > 0 && textWidth(string(r)+"…") > maxW {
+				r = r[:len(r)-1]
+			}
+			e.name = string(r) + "…"
+		}
+		w := legendSwatch + textWidth(e.name)
+		if x > 8 && x+w > width-8 {
+			x, row = 8, row+1
+		}
+		e.x, e.y = x, float64(legendTop+10+row*legendRowH)
+		x += w + legendGap
+	}
+	if len(entries) == 0 {
+		return 0
+	}
+	return row + 1
+}
+
+// textWidth is a generous estimate of s's width at font-size 10 (wider
+// than the common sans-serif fonts draw it), so that laid-out names do not
+// overlap.
+func textWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		switch {
+		case r >= 0x1100 && (r <= 0x115f || r >= 0x2e80 && r <= 0xa4cf || r >= 0xac00 && r <= 0xd7a3 || r >= 0xf900 && r <= 0xfaff || r >= 0xfe30 && r <= 0xfe4f || r >= 0xff00 && r <= 0xff60 || r >= 0x1f000):
+			w += 12 // wide: CJK, emoji
+		case r >= 'A' && r <= 'Z', r == 'm', r == 'w', r == '@', r == '%':
+			w += 8
+		default:
+			w += 6.6
+		}
+	}
+	return w
+}
+
+func chartSVG(w io.Writer, title string, series []Series, width, height int, opt chartOpts) {
 	x0, x1, y0, y1 := bounds(series)
-	l, t := float64(marginLeft), float64(marginTop)
+	if opt.steps != nil {
+		x0, x1 = opt.steps[0], opt.steps[1]
+		if x1 <= x0 {
+			x0, x1 = x0-1, x0+1
+		}
+	}
+	var entries []legendEntry
+	for _, s := range series {
+		name := s.Name
+		if s.Spread != nil {
+			name += " ± " + s.SpreadName
+		}
+		entries = append(entries, legendEntry{name: name, color: s.Color.Hex()})
+	}
+	band := opt.band && len(series) >= 2 && sharedStep(series)
+	if band {
+		entries = append(entries, legendEntry{name: fmt.Sprintf("mean ± std of %d runs", len(series)), color: "#222222", dashed: true})
+	}
+	rows := layoutLegend(entries, float64(width))
+	top := marginTop
+	if rows > 0 {
+		top = legendTop + rows*legendRowH + 6
+	}
+	height += top - marginTop // the plot keeps its height under the legend
+	l, t := float64(marginLeft), float64(top)
 	r, b := float64(width-marginRight), float64(height-marginBottom)
 	px := func(x float64) float64 { return l + (x-x0)/(x1-x0)*(r-l) }
 	py := func(y float64) float64 { return b - (y-y0)/(y1-y0)*(b-t) }
@@ -47,12 +143,12 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, ban
 	fmt.Fprintf(w, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
 	// Axes and ticks.
 	fmt.Fprintf(w, `<path d="M%s %sV%sH%s" stroke="#888" fill="none"/>`+"\n", num(l), num(t), num(b), num(r))
-	for _, v := range ticks(y0, y1, 4) {
+	for _, v := range ticks(y0, y1, 4, 0) {
 		y := py(v)
 		fmt.Fprintf(w, `<path d="M%s %sH%s" stroke="#eee"/><text x="%s" y="%s" text-anchor="end" font-size="10" fill="#444">%s</text>`+"\n",
 			num(l+1), num(y), num(r), num(l-4), num(y+3), label(v))
 	}
-	for _, v := range ticks(x0, x1, 5) {
+	for _, v := range ticks(x0, x1, 5, 1) { // steps: whole numbers
 		x := px(v)
 		fmt.Fprintf(w, `<path d="M%s %sv4" stroke="#888"/><text x="%s" y="%s" text-anchor="middle" font-size="10" fill="#444">%s</text>`+"\n",
 			num(x), num(b), num(x), num(b+15), label(v))
@@ -61,13 +157,13 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, ban
 	if len(series) == 0 {
 		fmt.Fprintf(w, `<text x="%s" y="%s" text-anchor="middle" font-size="12" fill="#888">no finite values recorded</text>`+"\n", num((l+r)/2), num((t+b)/2))
 	}
-	if band && len(series) >= 2 {
+	if band {
 		meanBand(w, series, px, py)
 	}
 	for _, s := range series {
 		spreadBand(w, s, px, py)
 	}
-	for i, s := range series {
+	for _, s := range series {
 		var pts strings.Builder
 		for j := range s.Values {
 			if j > 0 {
@@ -82,16 +178,34 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, ban
 		if len(s.Values) == 1 {
 			fmt.Fprintf(w, `<circle cx="%s" cy="%s" r="2.5" fill="%s"/>`+"\n", num(px(s.Steps[0])), num(py(s.Values[0])), s.Color.Hex())
 		}
-		// Legend, top right.
-		ly := t + 12 + float64(i)*13
-		name := s.Name
-		if s.Spread != nil {
-			name += " ± " + s.SpreadName
+	}
+	// The legend, in its rows above the plot.
+	for _, e := range entries {
+		if e.dashed {
+			fmt.Fprintf(w, `<path d="M%s %sh10" stroke="%s" stroke-width="1" stroke-dasharray="3 2"/>`, num(e.x), num(e.y-3.5), e.color)
+		} else {
+			fmt.Fprintf(w, `<rect x="%s" y="%s" width="10" height="3" fill="%s"/>`, num(e.x), num(e.y-5), e.color)
 		}
-		fmt.Fprintf(w, `<rect x="%s" y="%s" width="10" height="3" fill="%s"/><text x="%s" y="%s" text-anchor="end" font-size="10" fill="#222">%s</text>`+"\n",
-			num(r-12), num(ly-4), s.Color.Hex(), num(r-16), num(ly), html.EscapeString(name))
+		tip := ""
+		if e.name != e.full {
+			tip = "<title>" + html.EscapeString(e.full) + "</title>"
+		}
+		fmt.Fprintf(w, `<text class="legend" x="%s" y="%s" font-size="10" fill="#222">%s%s</text>`+"\n",
+			num(e.x+legendSwatch), num(e.y), tip, html.EscapeString(e.name))
 	}
 	io.WriteString(w, "</svg>\n")
+}
+
+// sharedStep reports whether two or more of series record one step (where
+// their mean ± std band is drawn).
+func sharedStep(series []Series) bool {
+	_, _, _, counts := MeanStd(series)
+	for _, n := range counts {
+		if n >= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 // bounds is the data range of series, widened where it is empty or flat.
@@ -124,10 +238,11 @@ func bounds(series []Series) (x0, x1, y0, y1 float64) {
 	return x0, x1, y0, y1
 }
 
-// ticks returns about n round values within [lo, hi].
-func ticks(lo, hi float64, n int) []float64 {
-	raw := (hi - lo) / float64(n)
-	if !(raw > 0) {
+// ticks returns about n round values within [lo, hi], at least minStep
+// apart where minStep > 0 (1: whole steps).
+func ticks(lo, hi float64, n int, minStep float64) []float64 {
+	raw := max((hi-lo)/float64(n), minStep)
+	if !(raw > 0) || !(hi > lo) {
 		return nil
 	}
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
@@ -170,7 +285,7 @@ func ExportChart(dir, name, title string, series []Series, acrossRuns bool) (svg
 	base := filepath.Join(dir, safeName(name))
 	var svg bytes.Buffer
 	svg.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-	chartSVG(&svg, title, series, 720, 300, acrossRuns)
+	chartSVG(&svg, title, series, 720, 300, chartOpts{band: acrossRuns})
 	var csv bytes.Buffer
 	cw := csvpkg.NewWriter(&csv)
 	head := []string{"step"}
@@ -335,5 +450,4 @@ func meanBand(w io.Writer, series []Series, px, py func(float64) float64) {
 	fmt.Fprintf(w, `<path class="band" d="%s" fill="#888888" fill-opacity="0.18" stroke="none"/>`+"\n", band.String())
 	fmt.Fprintf(w, `<path class="mean" d="%s" data-steps="%s" data-means="%s" fill="none" stroke="#222222" stroke-width="1" stroke-dasharray="4 3"/>`+"\n",
 		line.String(), ds.String(), ms.String())
-	fmt.Fprintf(w, `<text x="%s" y="%s" font-size="10" fill="#222">- - mean ± std of %d runs</text>`+"\n", num(px(steps[0])+4), num(marginTop+10), len(series))
 }
