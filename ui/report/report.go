@@ -129,7 +129,19 @@ func Load(dirs []string) ([]RunData, error) {
 	}
 	out := make([]RunData, 0, len(dirs))
 	var colors style.RunColors // the dashboard's comparison's rule
+	given := map[string]string{} // a run's folder (absolute, links resolved) → as it was given
 	for _, dir := range dirs {
+		key := absDir(dir)
+		if real, err := filepath.EvalSymlinks(key); err == nil {
+			key = real
+		}
+		if first, ok := given[key]; ok {
+			if first == dir {
+				return nil, fmt.Errorf("run %s is given twice: give each run once", dir)
+			}
+			return nil, fmt.Errorf("run %s is given twice, as %s and as %s: give each run once", key, first, dir)
+		}
+		given[key] = dir
 		r, err := sessions.OpenReadOnly(dir)
 		if err != nil {
 			return nil, err // it names the run, and says what to give where it is none
@@ -149,15 +161,41 @@ func Load(dirs []string) ([]RunData, error) {
 		if len(ms) == 0 && len(ts) == 0 {
 			return nil, fmt.Errorf("run %s is empty: it records no metrics and no traces (has it taken a step?)", dir)
 		}
-		name := filepath.Base(filepath.Clean(dir))
 		out = append(out, RunData{
-			Name: name, Dir: dir,
+			Name: filepath.Base(filepath.Clean(dir)), Dir: dir,
 			Color:   colors.Add(absDir(dir)),
 			Metrics: ms, Traces: ts, DHistogram: r.Store().DHistogram(), Labels: labels, Skipped: skipped,
 			StepsDone: done, store: r.Store(),
 		})
 	}
+	distinctNames(out)
 	return out, nil
+}
+
+// distinctNames names runs that share a folder name by as much of their
+// absolute path as tells them apart (runs/X and other/X are runs/X and
+// other/X), so that their table rows, legends, sections and ids differ.
+func distinctNames(runs []RunData) {
+	for depth := 2; ; depth++ {
+		count := map[string]int{}
+		for _, r := range runs {
+			count[r.Name]++
+		}
+		clash := false
+		for i := range runs {
+			if count[runs[i].Name] < 2 {
+				continue
+			}
+			parts := strings.Split(filepath.ToSlash(absDir(runs[i].Dir)), "/")
+			runs[i].Name = strings.Join(parts[max(len(parts)-depth, 0):], "/")
+			if depth < len(parts) {
+				clash = true
+			}
+		}
+		if !clash {
+			return
+		}
+	}
 }
 
 // absDir is the key a run's colour is given under (style.RunColors): its

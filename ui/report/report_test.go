@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -726,3 +727,64 @@ func TestReportChartsShareSteps(t *testing.T) {
 		}
 	}
 }
+
+// One run given twice (however spelled) is refused, naming it; runs that
+// share a folder name are named by as much of their path as tells them
+// apart, with distinct colours and section ids.
+func TestReportRunsToldApart(t *testing.T) {
+	root := t.TempDir()
+	x := filepath.Join(root, "runs", "X")
+	for _, d := range []string{x, filepath.Join(root, "other", "X"), filepath.Join(root, "a", "s", "r"), filepath.Join(root, "b", "s", "r")} {
+		makeRun(t, d, 2, 1, 1)
+	}
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(x, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		dirs  []string
+		err   string   // the error, or
+		names []string // the runs' names
+	}{
+		{"same folder twice", []string{x, x}, "is given twice", nil},
+		{"spelled differently", []string{x, filepath.Join(root, "runs", "..", "runs", "X") + "/"}, "given twice, as " + x + " and as", nil},
+		{"through a link", []string{x, link}, "given twice", nil},
+		{"same folder name", []string{x, filepath.Join(root, "other", "X")}, "", []string{"runs/X", "other/X"}},
+		{"same parent's name too", []string{filepath.Join(root, "a", "s", "r"), filepath.Join(root, "b", "s", "r"), x}, "", []string{"a/s/r", "b/s/r", "X"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runs, err := Load(tc.dirs)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want one saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			Render(&b, runs, DefaultSelection)
+			ids := map[string]bool{}
+			for _, m := range regexpID.FindAllStringSubmatch(b.String(), -1) {
+				if ids[m[1]] {
+					t.Errorf("id %q twice on the page", m[1])
+				}
+				ids[m[1]] = true
+			}
+			colors := map[string]bool{}
+			for i, r := range runs {
+				if r.Name != tc.names[i] {
+					t.Errorf("run %s named %q, want %q", r.Dir, r.Name, tc.names[i])
+				}
+				if colors[r.Color.Hex()] {
+					t.Errorf("run %s drawn in another run's colour %s", r.Name, r.Color.Hex())
+				}
+				colors[r.Color.Hex()] = true
+			}
+		})
+	}
+}
+
+var regexpID = regexp.MustCompile(` id="([^"]*)"`)
