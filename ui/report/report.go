@@ -45,9 +45,14 @@ var DefaultSelection = Selection{Top: 3, Bottom: 3}
 // several of them joined by commas.
 func ParseSelection(s string) (Selection, error) {
 	var sel Selection
+	seen := map[string]string{}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		name, num, hasNum := strings.Cut(part, ":")
+		if first, ok := seen[name]; ok && (name == "accepted" || name == "top" || name == "bottom") {
+			return Selection{}, fmt.Errorf("traces %q: %q and %q both say %s: give it once", s, first, part, name)
+		}
+		seen[name] = part
 		switch {
 		case name == "accepted" && !hasNum:
 			sel.Accepted = true
@@ -128,7 +133,7 @@ func Load(dirs []string) ([]RunData, error) {
 		return nil, errors.New("no run given: name at least one run folder")
 	}
 	out := make([]RunData, 0, len(dirs))
-	var colors style.RunColors // the dashboard's comparison's rule
+	var colors style.RunColors   // the dashboard's comparison's rule
 	given := map[string]string{} // a run's folder (absolute, links resolved) → as it was given
 	for _, dir := range dirs {
 		key := absDir(dir)
@@ -323,6 +328,8 @@ svg{max-width:100%;height:auto}
 .legend span.sw{display:inline-block;width:1.2em;height:.8em;margin:0 .3em 0 1em;vertical-align:middle}
 .tokens{font-family:ui-monospace,monospace;font-size:.85em;line-height:1.7;white-space:pre-wrap;border:1px solid #ddd;padding:.4em}
 .tokens span{padding:0 1px}
+.tokens span.nan{background:repeating-linear-gradient(45deg,#ddd 0 3px,#999 3px 4px);color:#222}
+bdi,.tokens{unicode-bidi:isolate}
 .meta{font-size:.85em;color:#555}
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left}
 `
@@ -338,12 +345,12 @@ func Render(w io.Writer, runs []RunData, sel Selection) {
 	p(pageHead+"%s</title>\n<style>%s</style></head><body>\n", esc(strings.Join(names, ", ")), pageCSS)
 	p(pageHeading + "\n<table><tr><th>run</th><th>folder</th><th>steps done</th><th>traces</th></tr>\n")
 	for _, r := range runs {
-		p("<tr><td><span style=\"color:%s\">■</span> %s</td><td>%s</td><td>%d</td><td>%d</td></tr>\n",
+		p("<tr><td><span style=\"color:%s\">■</span> <bdi>%s</bdi></td><td><bdi>%s</bdi></td><td>%d</td><td>%d</td></tr>\n",
 			r.Color.Hex(), esc(r.Name), esc(r.Dir), r.StepsDone, len(r.Traces))
 	}
 	p("</table>\n<h2>Metrics</h2>\n<p class=\"legend\">")
 	for _, r := range runs {
-		p("<span class=\"sw\" style=\"background:%s\"></span>%s", r.Color.Hex(), esc(r.Name))
+		p("<span class=\"sw\" style=\"background:%s\"></span><bdi>%s</bdi>", r.Color.Hex(), esc(r.Name))
 	}
 	p("</p>\n<div class=\"charts\">\n")
 	metrics := MetricNames(runs)
@@ -369,22 +376,25 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 		lim = heatmap.MinDSpan
 	}
 	chosen := Select(r, sel)
-	p("<h2>Traces of %s</h2>\n", esc(r.Name))
+	p("<h2>Traces of <bdi>%s</bdi></h2>\n", esc(r.Name))
 	if len(chosen) == 0 {
-		p("<p>No trace chosen (%s).</p>\n", esc(describe(sel)))
+		p("<p>No trace chosen (%s).</p>\n", esc(describe(sel, false)))
 		return
 	}
 	p("<p class=\"meta\">%s. Explanation tokens are coloured by d<sub>k</sub> = log π<sup>T</sup> − log π<sup>S</sup> on this run's scale ±%s (the same as the workbench's Detail screen): vermillion where the teacher (with the solution) finds the token likelier than the student does, which r<sub>KL</sub> penalises, blue the reverse. Solution tokens are coloured by the student's log-prob after the explanation, white at 0 (certain) to dark at −%s and below.</p>\n",
-		esc(describe(sel)), fmtNum(lim), fmtNum(heatmap.LogPLimit))
-	p("%s\n", legendSVG(lim))
+		esc(describe(sel, true)), fmtNum(lim), fmtNum(heatmap.LogPLimit))
+	p("%s\n%s\n", legendSVG(heatmap.Diverging, lim), legendSVG(heatmap.Sequential, heatmap.LogPLimit))
 	for _, t := range chosen {
 		verdict := ""
-		if l := r.Labels[t.ID].Label; l != sessions.LabelNone {
-			verdict = " · " + string(l)
+		if st := r.Labels[t.ID]; st.Label != sessions.LabelNone {
+			verdict = " · " + esc(labelWord(st.Label))
+			if st.Note != "" {
+				verdict += ": <bdi class=\"note\">" + esc(st.Note) + "</bdi>"
+			}
 		}
 		p("<section class=\"trace\" id=\"%s\"><h3>trace %s · reward %s · r_SS %s · r_KL %s%s</h3>\n",
-			esc(r.Name+"-"+t.ID), esc(t.ID), fmtNum(t.Reward), fmtNum(t.RSS), fmtNum(t.RKL), esc(verdict))
-		p("<p class=\"meta\">question: %s<br>solution: %s</p>\n", esc(t.Question), esc(t.Solution))
+			esc(r.Name+"-"+t.ID), esc(t.ID), fmtNum(t.Reward), fmtNum(t.RSS), fmtNum(t.RKL), verdict)
+		p("<p class=\"meta\">question: <bdi>%s</bdi><br>solution: <bdi>%s</bdi></p>\n", esc(t.Question), esc(t.Solution))
 		whole, err := r.Trace(t.ID)
 		if err != nil {
 			p("<p class=\"meta\">%s</p>\n", esc(err.Error()))
@@ -398,7 +408,22 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 	}
 }
 
-func describe(sel Selection) string {
+// describe says what sel chooses, as a sentence's start where capital is
+// set, within a sentence where not.
+// labelWord is a review label as the workbench says it.
+func labelWord(l sessions.Label) string {
+	switch l {
+	case sessions.LabelAccept:
+		return "accepted"
+	case sessions.LabelReject:
+		return "rejected"
+	case sessions.LabelFlag:
+		return "flagged"
+	}
+	return string(l)
+}
+
+func describe(sel Selection, capital bool) string {
 	var parts []string
 	if sel.Accepted {
 		parts = append(parts, "the traces accepted in review")
@@ -413,6 +438,9 @@ func describe(sel Selection) string {
 		return "no traces asked for"
 	}
 	s := strings.Join(parts, ", ")
+	if !capital {
+		return s
+	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
@@ -426,6 +454,10 @@ func tokenSpans(w io.Writer, toks []string, vals []float32, mode heatmap.Mode, l
 		bg := style.Neutral
 		if b, ok := heatmap.Bucket(mode, v, lim); ok {
 			bg = heatmap.BucketColor(mode, b)
+		}
+		if math.IsNaN(v) { // no value: hatched grey, not the colour of 0
+			fmt.Fprintf(w, "<span class=\"nan\" title=\"%s NaN\">%s</span>", what, html.EscapeString(text))
+			continue
 		}
 		fmt.Fprintf(w, "<span style=\"background:%s;color:%s\" title=\"%s %s\">%s</span>",
 			bg.Hex(), style.TextOn(bg).Hex(), what, fmtNum(v), html.EscapeString(text))
@@ -460,22 +492,43 @@ func visibleText(tok string) string {
 	return b.String()
 }
 
-// legendSVG is the d_k colour bar: the workbench's buckets from −lim to +lim.
-func legendSVG(lim float64) string {
+// legendSVG is a colour bar of the workbench's buckets: d_k's
+// (Diverging) from −lim to +lim, or the solution's log-prob (Sequential)
+// from 0 down to −lim, and after it the grey hatch of a token with no
+// value (NaN).
+func legendSVG(mode heatmap.Mode, lim float64) string {
 	var b strings.Builder
-	n := 2*heatmap.Buckets + 1
+	lo, hi, first, zero := "d −"+fmtNum(lim), "d +"+fmtNum(lim), -heatmap.Buckets, heatmap.Buckets
+	if mode == heatmap.Sequential {
+		lo, hi, first, zero = "log p 0", "log p −"+fmtNum(lim), 0, 0
+	}
+	n := heatmap.Buckets - first + 1
 	const cw, h = 24, 16
-	fmt.Fprintf(&b, `<svg class="legend" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %[1]d %[2]d">`, n*cw+120, h+16)
+	width := n*cw + 200
+	fmt.Fprintf(&b, `<svg class="legend %s" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %[2]d %[3]d">`,
+		map[heatmap.Mode]string{heatmap.Diverging: "d", heatmap.Sequential: "logp"}[mode], width, h+16)
 	for i := 0; i < n; i++ {
-		c := heatmap.BucketColor(heatmap.Diverging, i-heatmap.Buckets)
+		c := heatmap.BucketColor(mode, first+i)
 		fmt.Fprintf(&b, `<rect x="%d" y="0" width="%d" height="%d" fill="%s"/>`, 60+i*cw, cw, h, c.Hex())
 	}
-	fmt.Fprintf(&b, `<text x="55" y="12" text-anchor="end" font-size="11">d −%s</text>`, fmtNum(lim))
-	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="11">d +%s</text>`, 65+n*cw, fmtNum(lim))
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="10">0</text>`, 60+heatmap.Buckets*cw+cw/2, h+12)
+	fmt.Fprintf(&b, `<text x="55" y="12" text-anchor="end" font-size="11">%s</text>`, lo)
+	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="11">%s</text>`, 65+n*cw, hi)
+	if mode == heatmap.Diverging {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="10">0</text>`, 60+(zero-first)*cw+cw/2, h+12)
+	}
+	nx := width - 45
+	fmt.Fprintf(&b, `<rect class="nan" x="%d" y="0" width="%d" height="%d" fill="%s"/>`, nx, cw, h, nanColor)
+	for k := 4; k < cw+h; k += 6 { // the hatch, clipped to the swatch
+		fmt.Fprintf(&b, `<path d="M%d %dL%d %d" stroke="#999"/>`, nx+max(0, k-h), min(k, h), nx+min(k, cw), max(0, k-cw))
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="11">NaN</text>`, nx+cw+4)
 	b.WriteString(`</svg>`)
 	return b.String()
 }
+
+// nanColor is the grey of a token whose value is NaN (hatched where the
+// page's CSS draws it: class "nan").
+const nanColor = "#dddddd"
 
 func fmtNum(v float64) string {
 	if math.IsNaN(v) {

@@ -161,7 +161,7 @@ func TestReportChartsHoldRecordedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range listed {
-		row := fmt.Sprintf("</td><td>%s</td><td>%d</td>", filepath.Join(root, l.Name), l.StepsDone())
+		row := fmt.Sprintf("</td><td><bdi>%s</bdi></td><td>%d</td>", filepath.Join(root, l.Name), l.StepsDone())
 		if l.StepsDone() == 0 || !strings.Contains(string(page), row) {
 			t.Errorf("run %s: no table row with its %d steps done (%s)", l.Name, l.StepsDone(), row)
 		}
@@ -255,6 +255,9 @@ func TestParseSelectionAndSelect(t *testing.T) {
 		{"top:0", Selection{}, true},
 		{"middle:3", Selection{}, true},
 		{"top", Selection{}, true},
+		{"top:3,top:1", Selection{}, true}, // a repeated kind is refused, not the last kept
+		{"accepted,accepted", Selection{}, true},
+		{"accepted,bottom:2", Selection{Accepted: true, Bottom: 2}, false},
 	} {
 		got, err := ParseSelection(tc.in)
 		if (err != nil) != tc.err || got != tc.want {
@@ -788,3 +791,68 @@ func TestReportRunsToldApart(t *testing.T) {
 }
 
 var regexpID = regexp.MustCompile(` id="([^"]*)"`)
+
+// A trace's section says its review as the workbench does (accepted,
+// rejected, flagged) with the note; user text is isolated from the page's
+// direction; NaN tokens are marked, not painted as 0; both scales have a
+// colour bar; "no trace chosen" reads as one sentence.
+func TestReportTraceSection(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	makeRun(t, dir, 2, 1, 1)
+	rw, err := sessions.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rv := range []struct {
+		id    string
+		label sessions.Label
+		note  string
+	}{{"1-0-0", sessions.LabelAccept, ""}, {"1-0-1", sessions.LabelReject, ""}, {"2-0-0", sessions.LabelFlag, "\u202eleak?"}} {
+		if err := rw.Review(rv.id, rv.label, rv.note); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rw.Close()
+	all := Selection{Top: 4}
+	page := renderPage(t, []string{dir}, all)
+	for _, tc := range []struct {
+		what, want string
+	}{
+		{"accepted", "· accepted</h3>"},
+		{"rejected", "· rejected</h3>"},
+		{"flagged with its note", "· flagged: <bdi class=\"note\">\u202eleak?</bdi></h3>"},
+		{"question isolated", "question: <bdi>2+1=?</bdi>"},
+		{"d_k colour bar", `<svg class="legend d"`},
+		{"log-prob colour bar", `<svg class="legend logp"`},
+		{"NaN in the colour bar", ">NaN</text>"},
+		{"isolation in CSS", "bdi,.tokens{unicode-bidi:isolate}"},
+	} {
+		if !strings.Contains(page, tc.want) {
+			t.Errorf("%s: the page has no %q", tc.what, tc.want)
+		}
+	}
+	for _, old := range []string{"· accept<", "· reject<", "· flag<"} {
+		if strings.Contains(page, old) {
+			t.Errorf("the page says %q, not the workbench's word", old)
+		}
+	}
+	for _, tc := range []struct {
+		vals []float32
+		want string
+	}{
+		{[]float32{float32(math.NaN())}, `<span class="nan" title="d NaN">x</span>`},
+		{nil, `<span class="nan" title="d NaN">x</span>`}, // no value recorded
+		{[]float32{0}, `title="d 0">x</span>`},
+	} {
+		var b strings.Builder
+		tokenSpans(&b, []string{"x"}, tc.vals, heatmap.Diverging, 4, "d")
+		if b.String() != tc.want && !strings.HasSuffix(b.String(), tc.want) {
+			t.Errorf("values %v: %q, want %q", tc.vals, b.String(), tc.want)
+		}
+	}
+	empty := filepath.Join(t.TempDir(), "noreview")
+	makeRun(t, empty, 1, 1, 1)
+	if p := renderPage(t, []string{empty}, Selection{Accepted: true}); !strings.Contains(p, "No trace chosen (the traces accepted in review).") {
+		t.Error("the no-trace sentence is not as written")
+	}
+}
