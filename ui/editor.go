@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"unicode"
@@ -267,6 +268,10 @@ func (e *textEditor) moveRows(d int) {
 	e.col = min(e.goal, len(e.lines[e.row]))
 }
 
+// noteLines is how many lines a note under a line other than the
+// cursor's takes at most; the cursor's line shows its notes whole.
+const noteLines = 8
+
 // visRow is one row on screen: a line (note < 0) or a line of a note.
 type visRow struct {
 	line int
@@ -308,7 +313,14 @@ func (e *textEditor) Lines(w, h int, th *style.Theme) []string {
 		}
 		rows = append(rows, visRow{line: i, note: -1})
 		for ; ni < len(e.notes) && e.notes[ni].line <= i; ni++ {
-			for _, part := range wrap(e.notes[ni].text(), max(tw-2, 8), 3) {
+			parts := wrap(e.notes[ni].text(), max(tw-2, 8), math.MaxInt)
+			if i != e.row && len(parts) > noteLines {
+				// The cursor's line shows its notes whole; another's
+				// stop at noteLines, saying how to read the rest.
+				more := len(parts) - (noteLines - 1)
+				parts = append(parts[:noteLines-1], fmt.Sprintf("… %d more lines: the cursor on line %d shows it whole", more, i+1))
+			}
+			for _, part := range parts {
 				rows = append(rows, visRow{line: i, note: ni, text: part})
 			}
 		}
@@ -370,13 +382,38 @@ func (e *textEditor) renderLine(i, w int, th *style.Theme) string {
 }
 
 // wrap breaks s into lines of at most w cells at spaces, at most n lines
-// (the last one cut with "…").
+// (the last one cut with "…"). A word wider than w (a long path) is
+// broken across lines, not cut.
 func wrap(s string, w, n int) []string {
 	var out []string
+	w = max(w, 1)
 	for _, para := range strings.Split(s, "\n") {
 		words := strings.Fields(para)
 		cur := ""
 		for _, wd := range words {
+			if rs := []rune(wd); len(rs) > w {
+				// Its head after what the line holds where it has room
+				// for some of it, the rest on lines of their own.
+				room := w - len([]rune(cur)) - 1
+				if cur == "" {
+					room = w
+				}
+				if room >= min(8, w) {
+					if cur != "" {
+						cur += " "
+					}
+					out = append(out, cur+string(rs[:room]))
+					rs = rs[room:]
+				} else if cur != "" {
+					out = append(out, cur)
+				}
+				for len(rs) > w {
+					out = append(out, string(rs[:w]))
+					rs = rs[w:]
+				}
+				cur = string(rs)
+				continue
+			}
 			switch {
 			case cur == "":
 				cur = wd

@@ -9,6 +9,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -151,6 +153,58 @@ func TestEditorNoteNamesItsLineNow(t *testing.T) {
 			note := "↳ line " + tc.line + ": steps -1 must not be negative"
 			if !strings.Contains(v, gutter) || !strings.Contains(v, note) {
 				t.Errorf("want %q and under it %q:\n%s", gutter, note, v)
+			}
+		})
+	}
+}
+
+// TestEditorNotesReadWhole: a note under a line wraps with nothing cut,
+// a path longer than the line broken across lines rather than ended with
+// "…"; a long note under another line stops at noteLines, saying how to
+// read the rest, and the cursor's line shows its note whole.
+func TestEditorNotesReadWhole(t *testing.T) {
+	path := "/tmp/fs/models/" + strings.Repeat("a-very-long-model-folder-name-", 4) + "student/config.json"
+	keysList := "unknown key \"grpo.lrr\": the keys of [grpo] are " + strings.Repeat("questions, samples, temperature, lr, clip, kl, ", 12) + "and seed"
+	for _, tc := range []struct {
+		name   string
+		msg    string
+		cursor int // the line the cursor is on (0-based); the note is on line 1
+		whole  bool
+	}{
+		{"a long path, cursor on its line", `student "` + path + `" is not a model folder (no config.json)`, 1, true},
+		{"a long path, cursor elsewhere", `student "` + path + `" is not a model folder (no config.json)`, 0, true},
+		{"the known keys, cursor on its line", keysList, 1, true},
+		{"the known keys, cursor elsewhere", keysList, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e textEditor
+			e.SetText("steps = 3\nstudent = 'x'\n[grpo]\nlrr = 1\n")
+			e.SetNotes([]lineNote{{line: 1, msg: tc.msg, numbered: true}})
+			e.GotoLine(tc.cursor)
+			const w, h = 60, 40
+			rows := e.Lines(w, h, style.PlainTheme())
+			var note []string
+			for _, r := range rows {
+				if i := strings.Index(r, "↳ "); i >= 0 {
+					note = append(note, r[i+len("↳ "):])
+				}
+			}
+			for _, r := range rows {
+				if ansi.StringWidth(r) > w {
+					t.Errorf("row %q wider than %d", r, w)
+				}
+			}
+			got := strings.Join(strings.Fields(strings.Join(note, " ")), "")
+			want := strings.Join(strings.Fields("line 2: "+tc.msg), "")
+			switch {
+			case tc.whole && got != want:
+				t.Errorf("note not read whole:\n got %q\nwant %q\n%s", got, want, strings.Join(rows, "\n"))
+			case tc.whole && strings.Contains(strings.Join(note, "\n"), "…"):
+				t.Errorf("note cut with …:\n%s", strings.Join(rows, "\n"))
+			case !tc.whole:
+				if len(note) != noteLines || !strings.Contains(note[len(note)-1], "more lines: the cursor on line 2 shows it whole") {
+					t.Errorf("want %d lines, the last saying how to read the rest:\n%s", noteLines, strings.Join(rows, "\n"))
+				}
 			}
 		})
 	}
