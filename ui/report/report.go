@@ -504,19 +504,19 @@ func legendSVG(mode heatmap.Mode, lim float64) string {
 	}
 	n := heatmap.Buckets - first + 1
 	const cw, h = 24, 16
-	width := n*cw + 200
+	width := n*cw + 212
 	fmt.Fprintf(&b, `<svg class="legend %s" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %[2]d %[3]d">`,
 		map[heatmap.Mode]string{heatmap.Diverging: "d", heatmap.Sequential: "logp"}[mode], width, h+16)
 	for i := 0; i < n; i++ {
 		c := heatmap.BucketColor(mode, first+i)
-		fmt.Fprintf(&b, `<rect x="%d" y="0" width="%d" height="%d" fill="%s"/>`, 60+i*cw, cw, h, c.Hex())
+		fmt.Fprintf(&b, `<rect x="%d" y="0" width="%d" height="%d" fill="%s"/>`, 72+i*cw, cw, h, c.Hex())
 	}
-	fmt.Fprintf(&b, `<text x="55" y="12" text-anchor="end" font-size="11">%s</text>`, lo)
-	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="11">%s</text>`, 65+n*cw, hi)
+	fmt.Fprintf(&b, `<text x="67" y="12" text-anchor="end" font-size="11">%s</text>`, lo)
+	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="11">%s</text>`, 77+n*cw, hi)
 	if mode == heatmap.Diverging {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="10">0</text>`, 60+(zero-first)*cw+cw/2, h+12)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="10">0</text>`, 72+(zero-first)*cw+cw/2, h+12)
 	}
-	nx := width - 45
+	nx := width - 70 // room for the swatch and "NaN" after it
 	fmt.Fprintf(&b, `<rect class="nan" x="%d" y="0" width="%d" height="%d" fill="%s"/>`, nx, cw, h, nanColor)
 	for k := 4; k < cw+h; k += 6 { // the hatch, clipped to the swatch
 		fmt.Fprintf(&b, `<path d="M%d %dL%d %d" stroke="#999"/>`, nx+max(0, k-h), min(k, h), nx+min(k, cw), max(0, k-cw))

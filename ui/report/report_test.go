@@ -856,3 +856,29 @@ func TestReportTraceSection(t *testing.T) {
 		t.Error("the no-trace sentence is not as written")
 	}
 }
+
+// Each colour bar's labels lie within its SVG (none cut at its edge).
+func TestLegendBarLabelsFit(t *testing.T) {
+	for _, mode := range []heatmap.Mode{heatmap.Diverging, heatmap.Sequential} {
+		var doc struct {
+			Width float64 `xml:"width,attr"`
+			Texts []struct {
+				X      float64 `xml:"x,attr"`
+				Anchor string  `xml:"text-anchor,attr"`
+				Text   string  `xml:",chardata"`
+			} `xml:"text"`
+		}
+		if err := xml.Unmarshal([]byte(legendSVG(mode, 23.71)), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range doc.Texts {
+			x0, x1 := tx.X, tx.X+textWidth(tx.Text)*1.1
+			if tx.Anchor == "end" {
+				x0, x1 = tx.X-textWidth(tx.Text)*1.1, tx.X
+			}
+			if x0 < 0 || x1 > doc.Width {
+				t.Errorf("mode %d: label %q at %v…%v outside the bar's width %v", mode, tx.Text, x0, x1, doc.Width)
+			}
+		}
+	}
+}
