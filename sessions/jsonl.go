@@ -203,12 +203,12 @@ func (l *Log) appendLine(data []byte) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
+		// Truncated back whatever n says: os.File.WriteAt reports 0 bytes
+		// when the pwrite that failed had written part of the line.
 		line := l.records + 1
-		if n > 0 {
-			if terr := l.f.Truncate(l.size); terr != nil {
-				l.err = fmt.Errorf("log %s: write of line %d failed (%v) and the %d-byte partial line could not be removed: %w; reopen the log to repair it", l.path, line, err, n, terr)
-				return l.err
-			}
+		if terr := l.f.Truncate(l.size); terr != nil {
+			l.err = fmt.Errorf("log %s: write of line %d failed (%v) and what it wrote could not be removed: %w; reopen the log to repair it", l.path, line, err, terr)
+			return l.err
 		}
 		return fmt.Errorf("append to %s: line %d (%d bytes, file left at %d bytes): %w", l.path, line, len(l.buf), l.size, err)
 	}

@@ -126,9 +126,11 @@ func (f *failingFile) WriteAt(p []byte, off int64) (int, error) {
 		f.budget -= len(p)
 		return f.File.WriteAt(p, off)
 	}
-	n, _ := f.File.WriteAt(p[:f.budget], off)
+	f.File.WriteAt(p[:f.budget], off)
 	f.budget = 0
-	return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	// As os.File.WriteAt: a pwrite that fails after writing part of p
+	// reports none of it (its loop breaks before counting).
+	return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
 }
 
 func (f *failingFile) Truncate(size int64) error {
@@ -386,5 +388,33 @@ func BenchmarkAppend(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
+	}
+}
+
+// appendLines (the run's writer: a batch in one write) leaves no part of a
+// batch that did not fit, however little of it the failed write reports.
+func TestAppendLinesDiskFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.jsonl")
+	l, err := OpenLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	line := []byte(`{"a":1}` + "\n")
+	ff := &failingFile{File: l.f.(*os.File), budget: 3*len(line) + 5}
+	l.f = ff
+	if err := l.appendLines(bytes.Repeat(line, 2), 2); err != nil {
+		t.Fatal(err)
+	}
+	err = l.appendLines(bytes.Repeat(line, 3), 3)
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "lines 3-5") || !strings.Contains(err.Error(), fmt.Sprintf("file left at %d bytes", 2*len(line))) {
+		t.Fatalf("err %v", err)
+	}
+	if st, _ := os.Stat(path); st.Size() != int64(2*len(line)) {
+		t.Fatalf("size %d after the failed batch, want %d: a part of it was left", st.Size(), 2*len(line))
+	}
+	ff.budget = 1 << 20
+	if err := l.appendLines(line, 1); err != nil || l.Records() != 3 {
+		t.Fatalf("after space came back: %v, %d records", err, l.Records())
 	}
 }

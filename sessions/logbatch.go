@@ -25,12 +25,12 @@ func (l *Log) appendLines(data []byte, n int) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
+		// Truncated back whatever w says: os.File.WriteAt reports 0 bytes
+		// when the pwrite that failed had written part of the lines.
 		first := l.records + 1
-		if w > 0 {
-			if terr := l.f.Truncate(l.size); terr != nil {
-				l.err = fmt.Errorf("log %s: write of lines %d-%d failed (%v) and the %d bytes written could not be removed: %w; reopen the log to repair it", l.path, first, first+n-1, err, w, terr)
-				return l.err
-			}
+		if terr := l.f.Truncate(l.size); terr != nil {
+			l.err = fmt.Errorf("log %s: write of lines %d-%d failed (%v) and what it wrote could not be removed: %w; reopen the log to repair it", l.path, first, first+n-1, err, terr)
+			return l.err
 		}
 		return fmt.Errorf("append to %s: lines %d-%d (%d bytes, file left at %d bytes): %w", l.path, first, first+n-1, len(data), l.size, err)
 	}
