@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -55,31 +56,13 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer run.Close()
-	w := stdout
-	var f *os.File
-	if *out != "" {
-		// O_EXCL: a file made there since the check above is not replaced either.
-		if f, err = os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
-			if errors.Is(err, os.ErrExist) {
-				return outExists(*out)
-			}
-			return fmt.Errorf("--out: %w", err)
+	var rep sessions.ExportReport
+	if *out == "" {
+		// stdout streams the rows as they are read.
+		if rep, err = run.Export(stdout, *format); err != nil {
+			return err
 		}
-		w = f
-	}
-	rep, err := run.Export(w, *format)
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil || rep.Written == 0 {
-			// This export's own file, made above: partial, or of no rows,
-			// which would only stand in the way of the export that follows
-			// a review.
-			os.Remove(*out)
-		}
-	}
-	if err != nil {
+	} else if err = writeExport(*out, func(w io.Writer) (sessions.ExportReport, error) { return run.Export(w, *format) }, &rep); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "%s\n", rep)
@@ -125,6 +108,37 @@ func count(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// errNoRows stops an --out export of no row before its file is put in
+// place: an empty file would only stand in the way of the export that
+// follows a review.
+var errNoRows = errors.New("no rows")
+
+// writeExport writes the export to out whole or not at all
+// (durable.WriteNew): the rows go to a hidden temporary file in out's
+// folder, synced and then linked into place, so a killed export leaves no
+// truncated out that looks complete and refuses the retry, and a file made
+// at out meanwhile is not replaced. An export of no row writes no file
+// (*rep still says why).
+func writeExport(out string, export func(w io.Writer) (sessions.ExportReport, error), rep *sessions.ExportReport) error {
+	err := durable.WriteNew(out, 0o644, func(w io.Writer) error {
+		r, err := export(w)
+		*rep = r
+		if err == nil && r.Written == 0 {
+			return errNoRows
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, errNoRows):
+		return nil
+	case errors.Is(err, os.ErrExist):
+		return outExists(out)
+	case err != nil:
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
 }
 
 // outExists refuses an --out that is already there.

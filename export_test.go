@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,6 +216,70 @@ func TestExportOfNothing(t *testing.T) {
 	r.Close()
 	if code, _, errs := runCLI(t, "", "export", "--run", unreviewed, "--out", filepath.Join(root, "a.jsonl")); code != 0 || !strings.Contains(errs, "1 written") {
 		t.Errorf("export after the review: exit %d: %s", code, errs)
+	}
+}
+
+// TestExportOutIsWholeOrAbsent: rlt export --out writes its rows to a
+// hidden file beside FILE and links it into place once synced, so an
+// export killed midway (simulated by a writer that fails after half a row)
+// leaves no FILE, whose truncated rows looked complete and refused the
+// retry as an existing file, and no temporary file either; the retry then
+// writes FILE whole. A FILE made meanwhile is not replaced.
+func TestExportOutIsWholeOrAbsent(t *testing.T) {
+	boom := fmt.Errorf("killed")
+	for _, tc := range []struct {
+		name     string
+		existing bool
+		export   func(w io.Writer) (sessions.ExportReport, error)
+		want     string // error text, "" = none
+		file     string // FILE's content afterwards, "" = no file
+	}{
+		{"killed mid-row", false, func(w io.Writer) (sessions.ExportReport, error) {
+			fmt.Fprint(w, "{\"system\":\"s\"}\n{\"sys")
+			return sessions.ExportReport{Written: 1}, boom
+		}, "killed", ""},
+		{"no row", false, func(w io.Writer) (sessions.ExportReport, error) { return sessions.ExportReport{}, nil }, "", ""},
+		{"whole", false, func(w io.Writer) (sessions.ExportReport, error) {
+			fmt.Fprint(w, "{\"a\":1}\n{\"a\":2}\n")
+			return sessions.ExportReport{Written: 2}, nil
+		}, "", "{\"a\":1}\n{\"a\":2}\n"},
+		{"made meanwhile", true, func(w io.Writer) (sessions.ExportReport, error) {
+			fmt.Fprint(w, "{\"a\":1}\n")
+			return sessions.ExportReport{Written: 1}, nil
+		}, "already exists; rlt export does not replace a file", "someone else's\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			out := filepath.Join(root, "accepted.jsonl")
+			if tc.existing {
+				os.WriteFile(out, []byte("someone else's\n"), 0o644)
+			}
+			var rep sessions.ExportReport
+			err := writeExport(out, tc.export, &rep)
+			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+			data, rerr := os.ReadFile(out)
+			if (tc.file == "") != (rerr != nil) || string(data) != tc.file {
+				t.Errorf("%s holds %q (%v), want %q", out, data, rerr, tc.file)
+			}
+			if entries, _ := os.ReadDir(root); len(entries) > 1 || (len(entries) == 1 && entries[0].Name() != "accepted.jsonl") {
+				t.Errorf("left in the folder: %v", entries)
+			}
+		})
+	}
+	// Through the command: the retry of a killed export is not refused.
+	dir := filepath.Join(t.TempDir(), "run")
+	copyDir(t, filepath.Join("sessions", "testdata", "prev-format", "grpo"), dir)
+	root := t.TempDir()
+	out := filepath.Join(root, "accepted.jsonl")
+	var rep sessions.ExportReport
+	writeExport(out, func(w io.Writer) (sessions.ExportReport, error) { fmt.Fprint(w, "{\"sys"); return rep, boom }, &rep)
+	if code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", out); code != 0 || !strings.Contains(errs, "1 written") {
+		t.Fatalf("retry: exit %d: %s", code, errs)
+	}
+	if data, _ := os.ReadFile(out); strings.Count(string(data), "\n") != 1 || !strings.HasSuffix(string(data), "}\n") {
+		t.Errorf("%s holds %q", out, data)
 	}
 }
 

@@ -8,6 +8,7 @@
 package durable
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -87,4 +88,61 @@ func SyncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// WriteNew writes a new file at path with what fill writes, whole or not
+// at all, and never replaces anything: fill is handed a temporary file in
+// path's folder, which is given perm and synced, then linked to path (a
+// link, unlike a rename, fails when path exists) and the folder synced.
+// A process killed midway leaves at most a hidden ".NAME.tmp-*" file
+// beside path, never a partial path. When path exists the error wraps
+// os.ErrExist; on any failure path is left as it was and the temporary
+// file removed. On a filesystem without hard links the file is renamed
+// into place after checking that path is free.
+func WriteNew(path string, perm os.FileMode, fill func(w io.Writer) error) error {
+	if err := writeNew(path, perm, fill); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeNew(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		tmp.Close() // may already be closed; its error says nothing then
+		os.Remove(tmp.Name())
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err = fill(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	if err = os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return os.ErrExist
+		}
+		// No hard links here (FAT, some network shares): rename, which
+		// would replace a file made since this check.
+		if _, serr := os.Lstat(path); serr == nil {
+			return os.ErrExist
+		}
+		if err = Rename(tmp.Name(), path); err != nil {
+			return err
+		}
+	}
+	if err := SyncDir(dir); err != nil {
+		return fmt.Errorf("sync folder: %w", err)
+	}
+	return nil
 }

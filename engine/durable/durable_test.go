@@ -72,6 +72,51 @@ func TestWriteFailureKeepsOldFile(t *testing.T) {
 	}
 }
 
+// TestWriteNew: WriteNew puts a whole new file in place or nothing (a
+// writer killed midway, simulated by one that fails after half its bytes,
+// leaves neither path nor a temporary file), and never replaces what is
+// there, saying so with os.ErrExist.
+func TestWriteNew(t *testing.T) {
+	boom := errors.New("boom")
+	cases := []struct {
+		name     string
+		existing string // content at path before, "" = none
+		write    func(w io.Writer) error
+		err      error  // wanted error (errors.Is), nil = none
+		want     string // content at path afterwards, "" = no file
+	}{
+		{"new file", "", func(w io.Writer) error { _, err := w.Write([]byte("row 1\nrow 2\n")); return err }, nil, "row 1\nrow 2\n"},
+		{"writer fails midway", "", func(w io.Writer) error { w.Write([]byte("row 1\nro")); return boom }, boom, ""},
+		{"path exists", "earlier\n", func(w io.Writer) error { _, err := w.Write([]byte("new\n")); return err }, os.ErrExist, "earlier\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "out.jsonl")
+			if tc.existing != "" {
+				os.WriteFile(path, []byte(tc.existing), 0o644)
+			}
+			err := WriteNew(path, 0o644, tc.write)
+			if (tc.err == nil) != (err == nil) || (tc.err != nil && !errors.Is(err, tc.err)) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if err != nil && !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name %s", err, path)
+			}
+			got, rerr := os.ReadFile(path)
+			if tc.want == "" && rerr == nil {
+				t.Errorf("%s holds %q, want no file", path, got)
+			} else if tc.want != "" && string(got) != tc.want {
+				t.Errorf("%s holds %q, want %q", path, got, tc.want)
+			}
+			if st, err := os.Stat(path); err == nil && runtime.GOOS != "windows" && st.Mode().Perm() != 0o644 {
+				t.Errorf("perm %v, want 0644", st.Mode().Perm())
+			}
+			assertOnly(t, dir, "out.jsonl")
+		})
+	}
+}
+
 func TestWriteMissingDir(t *testing.T) {
 	err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "f"), []byte("x"), 0o644)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
