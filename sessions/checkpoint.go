@@ -100,7 +100,7 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
-	tmp, err := os.MkdirTemp(root, ".tmp-"+name+"-")
+	tmp, err := durable.MkdirTemp(root, ".tmp-"+name+"-") // 0755: os.MkdirTemp's 0700 would stay the checkpoint's
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -103,6 +104,47 @@ func TestCheckpointRotation(t *testing.T) {
 				t.Errorf("optimizer tensors %+v %v %v", ts, meta, err)
 			}
 		})
+	}
+}
+
+// TestCheckpointFolderModes: a checkpoint's folders and files have the
+// modes of the rest of the run folder (0755 folders, 0644 files, less the
+// umask), not os.MkdirTemp's 0700, which kept another user of a shared
+// machine from reading or resuming it and made rlt sessions under-report
+// its size.
+func TestCheckpointFolderModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows keeps no permission bits")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	defer r.Close()
+	ck, err := r.SaveCheckpoint(1, saveFake(1), CheckpointState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(t.TempDir(), "ref")
+	os.Mkdir(ref, 0o755)
+	os.WriteFile(filepath.Join(ref, "f"), nil, 0o644)
+	dirMode, _ := os.Stat(ref)
+	fileMode, _ := os.Stat(filepath.Join(ref, "f"))
+	for _, tc := range []struct {
+		path string
+		want os.FileInfo
+	}{
+		{filepath.Join(dir, CheckpointsDir), dirMode},
+		{ck.Dir, dirMode},
+		{filepath.Join(ck.Dir, TeacherDir), dirMode},
+		{filepath.Join(ck.Dir, CheckpointStateFile), fileMode},
+		{filepath.Join(ck.Dir, OptimizerFile), fileMode},
+	} {
+		st, err := os.Stat(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != tc.want.Mode().Perm() {
+			t.Errorf("%s: mode %v, want %v", tc.path, st.Mode().Perm(), tc.want.Mode().Perm())
+		}
 	}
 }
 

@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/rlt-workbench/rlt/engine/durable"
 )
 
 //go:embed models
@@ -52,7 +54,7 @@ func Dir() (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", fmt.Errorf("embedded models: %w", err)
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".defaults-*")
+	tmp, err := durable.MkdirTemp(filepath.Dir(dir), ".defaults-") // 0755, as renamed into place
 	if err != nil {
 		return "", fmt.Errorf("embedded models: %w", err)
 	}

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 )
 
 // WriteFile replaces the file at path with data (Write).
@@ -145,4 +147,19 @@ func writeNew(path string, perm os.FileMode, fill func(w io.Writer) error) (err 
 		return fmt.Errorf("sync folder: %w", err)
 	}
 	return nil
+}
+
+// MkdirTemp makes a new folder in dir named prefix followed by random
+// digits and returns its path, as os.MkdirTemp does, but with mode 0755
+// (less the umask) like every other folder the workbench makes:
+// os.MkdirTemp's 0700 survives the rename into place and hides a
+// checkpoint or model folder from the other users of a shared machine.
+func MkdirTemp(dir, prefix string) (string, error) {
+	for try := 0; ; try++ {
+		path := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64()%1e10, 10))
+		err := os.Mkdir(path, 0o755)
+		if err == nil || !errors.Is(err, os.ErrExist) || try == 1000 {
+			return path, err
+		}
+	}
 }

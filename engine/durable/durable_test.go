@@ -117,6 +117,36 @@ func TestWriteNew(t *testing.T) {
 	}
 }
 
+// TestMkdirTemp: MkdirTemp's folders have the mode of any folder made
+// with 0755 under the same umask (os.MkdirTemp's are 0700, which a rename
+// into place keeps), distinct names, and the prefix asked for.
+func TestMkdirTemp(t *testing.T) {
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	if err := os.Mkdir(ref, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.Stat(ref)
+	seen := map[string]bool{}
+	for _, prefix := range []string{".tmp-step-000001-", ".tmp-step-000001-", ".staging-"} {
+		p, err := MkdirTemp(dir, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() || !strings.HasPrefix(filepath.Base(p), prefix) || seen[p] {
+			t.Fatalf("%s: %v, %v", p, st, err)
+		}
+		seen[p] = true
+		if runtime.GOOS != "windows" && st.Mode().Perm() != want.Mode().Perm() {
+			t.Errorf("%s: mode %v, want %v", p, st.Mode().Perm(), want.Mode().Perm())
+		}
+	}
+	if _, err := MkdirTemp(filepath.Join(dir, "no", "such"), "x-"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("in a missing folder: %v", err)
+	}
+}
+
 func TestWriteMissingDir(t *testing.T) {
 	err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "f"), []byte("x"), 0o644)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
