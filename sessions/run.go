@@ -985,8 +985,10 @@ func (r *Run) writeLoop() {
 const maxBatchBytes = 1 << 20
 
 // drain writes everything queued, consecutive records of one file with one
-// write. On a write error the unwritten records stay queued (in order) for
-// the next attempt and the error is returned.
+// write. On a write error the records of that file from the one that failed
+// on stay queued (in order) for the next attempt, and the error is returned;
+// the other files' records are still written, so an error or close event is
+// not held back behind a batch of traces that does not fit.
 func (r *Run) drain() (urgent bool, err error) {
 	r.qmu.Lock()
 	batch := r.queue
@@ -1000,7 +1002,13 @@ func (r *Run) drain() (urgent bool, err error) {
 	r.qmu.Unlock()
 	buf := r.buf[:0]
 	var cur *Log
+	curKind := -1
 	start, traces := 0, 0 // first item of the pending group; its traces
+	var (
+		held     []item  // records of a file whose write failed, for the next attempt
+		failed   [3]bool // by itemKind: that file's write failed in this drain
+		firstErr error
+	)
 	flush := func(next int) error {
 		if cur == nil || next == start {
 			return nil
@@ -1031,29 +1039,45 @@ func (r *Run) drain() (urgent bool, err error) {
 		buf, start, traces = buf[:0], next, 0
 		return nil
 	}
-	fail := func(err error) (bool, error) {
-		r.qmu.Lock()
-		r.queue = append(batch[start:], r.queue...)
-		first := r.writeErr == nil
-		r.writeErr = err
-		r.qmu.Unlock()
-		if first {
-			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("write failed (%d records waiting, retrying every second): %v", len(batch)-start, err), Kind: IssueWriteFailed})
+	// flushOrHold writes the pending group; when its file fails, the group
+	// and every later record of that file are held for the next attempt.
+	flushOrHold := func(next int) {
+		if err := flush(next); err != nil {
+			held = append(held, batch[start:next]...)
+			failed[curKind] = true
+			if firstErr == nil {
+				firstErr = err
+			}
+			buf, start, traces = buf[:0], next, 0
 		}
-		return urgent, err
 	}
 	for i, it := range batch {
+		kind := it.kind()
+		if failed[kind] {
+			flushOrHold(i)
+			held = append(held, it)
+			start = i + 1
+			continue
+		}
 		var l *Log
 		switch {
 		case it.m != nil:
 			l = r.metrics
 		case it.t != nil:
 			if r.traceLog == nil || r.traceStep != it.t.Step {
-				if err := flush(i); err != nil {
-					return fail(err)
+				flushOrHold(i)
+				if !failed[kind] {
+					if err := r.switchTraceLog(it.t.Step); err != nil {
+						failed[kind] = true
+						if firstErr == nil {
+							firstErr = err
+						}
+					}
 				}
-				if err := r.switchTraceLog(it.t.Step); err != nil {
-					return fail(err)
+				if failed[kind] {
+					held = append(held, it)
+					start = i + 1
+					continue
 				}
 			}
 			l = r.traceLog
@@ -1065,10 +1089,8 @@ func (r *Run) drain() (urgent bool, err error) {
 			}
 		}
 		if l != cur || len(buf) > maxBatchBytes {
-			if err := flush(i); err != nil {
-				return fail(err)
-			}
-			cur = l
+			flushOrHold(i)
+			cur, curKind = l, kind
 		}
 		switch {
 		case it.m != nil:
@@ -1085,16 +1107,35 @@ func (r *Run) drain() (urgent bool, err error) {
 		}
 		buf = append(buf, '\n')
 	}
-	if err := flush(len(batch)); err != nil {
-		return fail(err)
-	}
+	flushOrHold(len(batch))
 	if cap(buf) <= 4*maxBatchBytes {
 		r.buf = buf
 	}
 	r.qmu.Lock()
-	r.writeErr = nil
+	if firstErr == nil {
+		r.writeErr = nil
+		r.qmu.Unlock()
+		return urgent, nil
+	}
+	r.queue = append(held, r.queue...)
+	first := r.writeErr == nil
+	r.writeErr = firstErr
 	r.qmu.Unlock()
-	return urgent, nil
+	if first {
+		r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("write failed (%d records waiting, retrying every second): %v", len(held), firstErr), Kind: IssueWriteFailed})
+	}
+	return urgent, firstErr
+}
+
+// kind is the file an item goes to: 0 metrics, 1 traces, 2 events.
+func (it item) kind() int {
+	switch {
+	case it.m != nil:
+		return 0
+	case it.t != nil:
+		return 1
+	}
+	return 2
 }
 
 func (r *Run) markDirty(l *Log) {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -797,5 +798,41 @@ func TestRunFilesKeepTagsReadable(t *testing.T) {
 		if !bytes.Contains(all, []byte(want)) || bytes.Contains(all, []byte(`\u003c`)) || bytes.Contains(all, []byte(`\u0026`)) {
 			t.Errorf("%s does not hold %s as written:\n%s", file, want, all)
 		}
+	}
+}
+
+// A run whose trace file cannot be written (a full disk) still writes its
+// other files' records, so an error or a close event is not held back
+// behind a batch of traces that does not fit; the traces wait, in order,
+// and are written once space comes back.
+func TestRunWritesOtherFilesPastAFailedOne(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{SyncInterval: time.Hour})
+	r.Emit(fakeTrace(0, 0, 0))
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ff := &failingFile{File: r.traceLog.f.(*os.File)}
+	r.traceLog.f = ff
+	r.Emit(fakeTrace(0, 0, 1))
+	r.Emit(fakeMetrics(0))
+	r.Emit(event.Error{Time: time.Now(), Step: 0, Err: errors.New("no space left for the traces")})
+	r.Emit(fakeTrace(0, 0, 2))
+	if err := r.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("flush with the trace file full: %v", err)
+	}
+	for file, want := range map[string]string{EventsFile: "no space left for the traces", MetricsFile: `"step":0`} {
+		if b, _ := os.ReadFile(filepath.Join(dir, file)); !bytes.Contains(b, []byte(want)) {
+			t.Errorf("%s lacks %q while the trace file is full:\n%s", file, want, b)
+		}
+	}
+	ff.budget = 1 << 20 // space freed
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro := openReadOnly(t, dir)
+	ts, _ := ro.Store().TracesSince(0)
+	if len(ts) != 3 || ts[0].Sample != 0 || ts[1].Sample != 1 || ts[2].Sample != 2 {
+		t.Errorf("traces after space came back: %d, want samples 0, 1, 2 in order", len(ts))
 	}
 }
