@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -477,5 +478,58 @@ func TestDetailQuestionAndReferenceReadWhole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHeaderPhaseKeepsItsPlace: the step's phase is said right after the
+// state whether the state says it (a phase event alone) or the progress
+// line does, so it does not move about the header between the two; and a
+// narrow header shows the reward whole or not at all (reward -3.… cut it
+// mid-number), on every screen.
+func TestHeaderPhaseKeepsItsPlace(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		progress bool
+		want     string
+	}{
+		{"phase alone", false, "· running · reconstructing · step 5/20 ·"},
+		{"with its progress", true, "· running · step 5: reconstructing 1/4 passes · "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newTestRun(t, 4, 1, 1, 4)
+			m := sized(t, r, 200, 24, &fakeControl{})
+			r.Emit(event.Phase{Time: t0, Name: "reconstructing", Step: 5})
+			if c.progress {
+				r.Emit(event.Progress{Time: t0.Add(1 * time.Second), Started: t0, Step: 5, Phase: "reconstructing", Done: 1, Total: 4, Unit: "passes"})
+			}
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			m.pull()
+			if h := m.statusLine(); !strings.Contains(h, c.want) || !strings.Contains(h, " · step 5/20 · ") || strings.Index(h, "reconstructing") > strings.Index(h, "step 5/20") {
+				t.Errorf("header %q, want %q before the step count", h, c.want)
+			}
+		})
+	}
+	for _, scr := range []string{"1", "2", "3", "4"} {
+		for _, w := range []int{40, 50, 55, 60, 70} {
+			t.Run(fmt.Sprintf("screen %s at %d", scr, w), func(t *testing.T) {
+				r := newTestRun(t, 4, 1, 1, 4)
+				r.Emit(event.Metrics{Time: t0, Step: 5, Values: map[string]float64{"reward": -3.14159}})
+				if err := r.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				m := sized(t, r, w, 15, &fakeControl{})
+				send(m, press(scr))
+				m.pull()
+				h := strings.SplitN(ansi.Strip(m.View()), "\n", 2)[0]
+				if i := strings.Index(h, "reward"); i >= 0 && !strings.Contains(h, "reward -3.142") {
+					t.Errorf("header %q cuts the reward", h)
+				}
+				if !strings.Contains(h, "step 6/20") && strings.Contains(h, "step") {
+					t.Errorf("header %q cuts the step", h)
+				}
+			})
+		}
 	}
 }

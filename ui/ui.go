@@ -1419,6 +1419,12 @@ func (m *Model) statusLine() string {
 	// once the parts below the reward are gone, before the line is cut.
 	parts := []headerPart{{text: strings.Join(tabs, ""), keep: keepTabs, short: activeTab, shortKeep: keepAlways}, state}
 	add := func(text string, keep int) { parts = append(parts, headerPart{text: text, keep: keep}) }
+	if hasProg {
+		// The step's phase keeps one place, after the state, whether the
+		// state says it (running · reconstructing) or its progress line
+		// does (running · step 14: backward 0/8 micro-batches).
+		add(prog, keepPhase)
+	}
 	quiet, isQuiet := m.quietFor()
 	if isQuiet {
 		add("no new step for "+ago(quiet), keepHigh)
@@ -1439,9 +1445,6 @@ func (m *Model) statusLine() string {
 	}
 	if m.memory != "" {
 		add(m.memory, keepMemory)
-	}
-	if hasProg {
-		add(prog, keepPhase)
 	}
 	// A quiet followed run shows no pace: it is not keeping one.
 	// Nor does one whose engine another process is loading: it does no
@@ -1516,6 +1519,22 @@ func headerFit(parts []headerPart, w int) string {
 		} else {
 			parts = append(parts[:drop], parts[drop+1:]...)
 		}
+		line = join()
+	}
+	// What is left is kept high (the step, the reward, the problems):
+	// each is shown whole or not at all, never cut mid-number
+	// (reward -3.…), the rightmost going first.
+	for width(line) > w {
+		last := -1
+		for i, p := range parts {
+			if p.keep != keepAlways {
+				last = i
+			}
+		}
+		if last < 0 {
+			break
+		}
+		parts = append(parts[:last], parts[last+1:]...)
 		line = join()
 	}
 	return line

@@ -2042,22 +2042,25 @@ func TestTracesFollowNewSteps(t *testing.T) {
 // says the device in a word (cpu) before the memory and the pace go, so
 // that the run's ETA, its reward and where it runs stay.
 func TestHeaderFit(t *testing.T) {
-	parts := []headerPart{{text: "[1 Dashboard]", keep: keepAlways}, {text: "running", keep: keepAlways}, {text: "step 4/20", keep: keepHigh}, {text: "reward -0.8", keep: keepHigh},
-		{text: "cpu/avx512", keep: keepDevice, short: "cpu", shortKeep: keepDeviceShort}, {text: "cpu 0.3 GiB", keep: keepMemory},
+	parts := []headerPart{{text: "[1 Dashboard]", keep: keepAlways}, {text: "running", keep: keepAlways},
 		{text: "step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left", keep: keepPhase},
+		{text: "step 4/20", keep: keepHigh}, {text: "reward -0.8", keep: keepHigh},
+		{text: "cpu/avx512", keep: keepDevice, short: "cpu", shortKeep: keepDeviceShort}, {text: "cpu 0.3 GiB", keep: keepMemory},
 		{text: "44.7 st/min", keep: keepPace}, {text: "ETA 21s", keep: keepETA}, {text: "20261205-024645", keep: keepName}}
 	for _, c := range []struct {
 		w    int
 		want string
 	}{
-		{220, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · 44.7 st/min · ETA 21s · 20261205-024645"},
-		{180, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · 44.7 st/min · ETA 21s"},
+		{220, "[1 Dashboard] · running · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s · 20261205-024645"},
+		{180, "[1 Dashboard] · running · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
 		{120, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
 		{95, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
 		{80, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · 44.7 st/min · ETA 21s"},
 		{70, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · ETA 21s"},
 		{60, "[1 Dashboard] · running · step 4/20 · reward -0.8 · ETA 21s"},
-		{30, "[1 Dashboard] · running · step 4/20 · reward -0.8"}, // cut by the frame
+		{49, "[1 Dashboard] · running · step 4/20 · reward -0.8"},
+		{48, "[1 Dashboard] · running · step 4/20"}, // the reward left out whole, not cut
+		{30, "[1 Dashboard] · running"},
 	} {
 		if got := headerFit(slices.Clone(parts), c.w); got != c.want {
 			t.Errorf("at %d columns:\n got %q\nwant %q", c.w, got, c.want)
@@ -2081,7 +2084,7 @@ func TestHeaderTabsGiveWay(t *testing.T) {
 		{100, "[1 Dashboard] 2  3  4  · running (review) · 3 problems (!) · step 3/4 · reward -10.188 · ETA 21s"},
 		{90, "[1 Dashboard] 2  3  4  · running (review) · 3 problems (!) · step 3/4 · reward -10.188"},
 		{80, "[1 Dashboard] · running (review) · 3 problems (!) · step 3/4 · reward -10.188"},
-		{60, "[1 Dashboard] · running (review) · 3 problems (!) · step 3/4 · reward -10.188"}, // cut by the frame
+		{60, "[1 Dashboard] · running (review) · 3 problems (!) · step 3/4"}, // the reward left out whole, not cut
 	} {
 		if got := headerFit(slices.Clone(parts), c.w); got != c.want {
 			t.Errorf("at %d columns:\n got %q\nwant %q", c.w, got, c.want)
