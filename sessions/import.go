@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -152,11 +154,65 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		return nil, errors.New(msg + "; no run folder was made")
 	}
 	rep.Dir = dst
-	if err := writeImport(dst, rep, metrics, traces, false); err != nil {
+	err = stageImport(dst, func(stage string) error { return writeImport(stage, rep, metrics, traces, false) })
+	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
 	return rep, nil
 }
+
+// stageImport makes the run folder dst whole or not at all: write makes
+// it in a hidden staging folder beside dst (durable.NewStaging,
+// ".NAME.partial-PID-N"), taking that folder's run lock as Create does, and
+// once it is written and closed the folder is synced and renamed to dst
+// (durable.CommitDir), which must be absent or an empty folder. An import
+// killed midway leaves no dst, whose config.toml and import event claimed
+// every trace over the few on disk, listed as a stopped run and refused
+// the rerun as one; its staging folder is left out of listings
+// (durable.IsStaging) and removed by the next import to dst. An error
+// names dst, not the staging folder, which is removed.
+func stageImport(dst string, write func(stage string) error) error {
+	cfg := filepath.Join(dst, ConfigFile)
+	if _, err := os.Lstat(cfg); err == nil {
+		what, use := ExistingRun(dst)
+		return fmt.Errorf("create run: %s already exists: this folder holds %s; choose a new folder (rlt import --out, rlt run --runs make one), or %s", cfg, what, use)
+	}
+	if st, err := os.Stat(dst); err == nil && !st.IsDir() {
+		return fmt.Errorf("create run: %s is a file, not a folder; choose a new folder", dst)
+	} else if entries, _ := os.ReadDir(dst); len(entries) > 0 {
+		return fmt.Errorf("create run: %s holds other files (%s …); an import makes a new run folder: choose a new or empty folder", dst, entries[0].Name())
+	}
+	stage, _, err := durable.NewStaging(dst)
+	if err != nil {
+		return fmt.Errorf("create run %s: %w", dst, err)
+	}
+	if err := write(stage); err != nil {
+		os.RemoveAll(stage)
+		return stagedError{err, stage, dst}
+	}
+	if err := durable.CommitDir(stage, dst); err != nil {
+		os.RemoveAll(stage)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create run: %s was made by another process during the import (%w); the import was not put there: choose a new folder", dst, err)
+		}
+		return stagedError{fmt.Errorf("create run %s: %w", dst, err), stage, dst}
+	}
+	return nil
+}
+
+// stagedError is an error of a staged folder's writing, its text naming
+// the final folder where it named the staging one; errors.Is and As see
+// the error itself.
+type stagedError struct {
+	err        error
+	stage, dst string
+}
+
+func (e stagedError) Error() string {
+	return strings.ReplaceAll(e.err.Error(), e.stage, e.dst) + "; no run folder was made"
+}
+
+func (e stagedError) Unwrap() error { return e.err }
 
 // notJSONLines says what the file at path is when its first line that is
 // not blank is no JSON object: "a CSV file", "a binary file", or "a text
@@ -284,7 +340,10 @@ func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces [
 		run.enqueueEvent(importDone(last, now))
 	}
 	if err := run.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w (the run folder is incomplete)", dst, err)
+		if followed {
+			return fmt.Errorf("writing %s: %w (the run folder is incomplete)", dst, err)
+		}
+		return fmt.Errorf("writing %s: %w", dst, err)
 	}
 	if followed {
 		// Closing wrote a close event, and the follower appends to the

@@ -3,11 +3,13 @@ package sessions
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -524,5 +526,99 @@ func TestCreateOverAnImportedRun(t *testing.T) {
 	_, err := Create(dir, map[string]int{"steps": 1})
 	if err == nil || !strings.Contains(err.Error(), "rlt open "+dir) || !strings.Contains(err.Error(), "rlt score --run "+dir) || strings.Contains(err.Error(), "--resume") {
 		t.Errorf("Create over an imported run: %v; want it to say rlt open and rlt score --run, not --resume", err)
+	}
+}
+
+// TestImportIsStaged: an import writes its run folder in a hidden staging
+// folder beside --out and renames it into place when complete, so --out
+// appears whole or not at all. An import killed midway (simulated by a
+// write that fails after the run folder, its config.toml and some traces
+// are made, and by a staging folder left by a process that is gone) left
+// an --out whose config.toml and import event claimed every trace, listed
+// as a stopped run and refused the rerun; now it leaves no --out, its
+// staging folder is not listed as a run, and the next import to --out
+// removes it and succeeds.
+func TestImportIsStaged(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "traces.jsonl")
+	os.WriteFile(src, []byte(`{"question":"q1","solution":"s1","explanation":"e1"}`+"\n"+`{"question":"q2","solution":"s2","explanation":"e2"}`+"\n"), 0o644)
+	killed := errors.New("killed")
+	for _, tc := range []struct {
+		name  string
+		setup func(root, dst string) // before the import
+		write func(stage string) error
+		want  string // error text, "" = the import succeeds
+	}{
+		{"killed midway", nil, func(stage string) error {
+			r, err := Create(stage, ImportConfig{Import: ImportSource{Source: src}})
+			if err != nil {
+				return err
+			}
+			r.Emit(fakeTrace(0, 0, 0))
+			r.Close()
+			return fmt.Errorf("writing %s: %w", stage, killed)
+		}, "killed; no run folder was made"},
+		{"leftover of a killed import", func(root, dst string) {
+			left := filepath.Join(root, ".imp.partial-2147483646-12345") // no such process
+			r, err := Create(left, ImportConfig{Import: ImportSource{Source: src}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+		}, nil, ""},
+		{"empty --out", func(root, dst string) { os.Mkdir(dst, 0o755) }, nil, ""},
+		{"--out holds files", func(root, dst string) {
+			os.Mkdir(dst, 0o755)
+			os.WriteFile(filepath.Join(dst, "notes.txt"), nil, 0o644)
+		}, nil, "holds other files (notes.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "runs")
+			os.MkdirAll(root, 0o755)
+			dst := filepath.Join(root, "imp")
+			if tc.setup != nil {
+				tc.setup(root, dst)
+			}
+			if runs, err := List(root); err != nil || len(runs) != 0 {
+				t.Errorf("before: listed %v, %v", runs, err)
+			}
+			var err error
+			if tc.write != nil {
+				err = stageImport(dst, tc.write)
+			} else {
+				_, err = Import(dst, src)
+			}
+			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), ".partial-") {
+				t.Errorf("error names the staging folder: %v", err)
+			}
+			if err != nil && tc.write != nil && !errors.Is(err, killed) {
+				t.Errorf("error %v does not wrap the write's", err)
+			}
+			entries, _ := os.ReadDir(root)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			runs, _ := List(root)
+			switch {
+			case tc.want == "":
+				// Whole: every trace, a finished run, nothing else beside it.
+				if !slices.Equal(names, []string{"imp"}) || len(runs) != 1 || runs[0].State != StateFinished {
+					t.Errorf("folder holds %v, listed %+v", names, runs)
+				}
+			case tc.name == "killed midway":
+				if len(names) != 0 || len(runs) != 0 {
+					t.Errorf("a failed import left %v, listed %+v", names, runs)
+				}
+			}
+			if tc.want == "" {
+				// The rerun to a whole --out is refused, as before.
+				if _, err := Import(dst, src); err == nil || !strings.Contains(err.Error(), "already exists") {
+					t.Errorf("rerun: %v", err)
+				}
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/event"
 )
 
@@ -135,7 +136,7 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 	runs := make(map[string]*runCache, len(entries))
 	var out []RunSummary
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || durable.IsStaging(e.Name()) { // an import being made, or one killed midway
 			continue
 		}
 		dir := filepath.Join(root, e.Name())

@@ -1,0 +1,121 @@
+package durable
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// A folder written by several files (a model folder, an imported run) is
+// staged: made whole in a hidden folder beside its final path, named
+// ".NAME.partial-PID-N" (PID: the process writing it), every file synced,
+// then renamed to the final path in one step (CommitDir). A process killed
+// midway leaves only the hidden staging folder, which no reader takes for a
+// model or a run (IsStaging), and which the next staging for the same path
+// removes once its process is gone (NewStaging).
+
+// partialMark is in every staging folder's name.
+const partialMark = ".partial-"
+
+// IsStaging reports whether a folder's base name is a staging folder's
+// (".NAME.partial-…"): listings of runs or models leave it out.
+func IsStaging(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, partialMark)
+}
+
+// stagingPrefix is the name of dir's staging folders up to the pid.
+func stagingPrefix(dir string) string {
+	return "." + filepath.Base(filepath.Clean(dir)) + partialMark
+}
+
+// NewStaging makes an empty staging folder (0755 less the umask) for the
+// folder dir beside it, making dir's parents, and returns its path. Staging
+// folders for dir left by processes that are gone (killed midway) are
+// removed first and their paths returned in removed, to be said; those of
+// a live process are left to it.
+func NewStaging(dir string) (stage string, removed []string, err error) {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", nil, err
+	}
+	prefix := stagingPrefix(dir)
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err == nil && pid != os.Getpid() && processAlive(pid) {
+			continue
+		}
+		if err == nil && pid == os.Getpid() {
+			continue // this process's own, in use
+		}
+		p := filepath.Join(parent, e.Name())
+		if os.RemoveAll(p) == nil {
+			removed = append(removed, p)
+		}
+	}
+	stage, err = MkdirTemp(parent, prefix+strconv.Itoa(os.Getpid())+"-")
+	return stage, removed, err
+}
+
+// CommitDir puts the staged folder stage in place at dir: every file and
+// folder under stage is synced, stage is renamed to dir, and dir's parent
+// is synced. dir must be absent or an empty folder (which the staged one
+// replaces); when it holds anything the error wraps fs.ErrExist and stage
+// is left for the caller to remove.
+func CommitDir(stage, dir string) error {
+	err := filepath.WalkDir(stage, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil // synced after their files, below
+		}
+		f, err := OpenForSync(p)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+	if err == nil {
+		err = filepath.WalkDir(stage, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return err
+			}
+			return SyncDir(p)
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", stage, err)
+	}
+	if err := Rename(stage, dir); err != nil {
+		// Windows does not rename over an empty folder; elsewhere the
+		// error is a folder that holds something.
+		entries, rerr := os.ReadDir(dir)
+		switch {
+		case rerr == nil && len(entries) > 0:
+			return fmt.Errorf("%s holds %d entries: %w", dir, len(entries), fs.ErrExist)
+		case rerr == nil && os.Remove(dir) == nil:
+			if err := Rename(stage, dir); err != nil {
+				return err
+			}
+		case errors.Is(rerr, fs.ErrNotExist) || rerr == nil:
+			return err
+		default:
+			return fmt.Errorf("%w (%s: %v)", fs.ErrExist, dir, rerr) // a file there
+		}
+	}
+	return SyncDir(filepath.Dir(filepath.Clean(dir)))
+}
