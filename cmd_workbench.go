@@ -347,7 +347,11 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if label := r.Device.Label(); label != "" {
 			dev = label
 		}
-		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, steps, best, size.Bytes(r.Size), r.Created.Format("2006-01-02 15:04"), dev)
+		created := "—" // a folder whose config.toml and events cannot be read says no time
+		if !r.Created.IsZero() {
+			created = r.Created.Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, steps, best, size.Bytes(r.Size), created, dev)
 		if r.Note != "" {
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}

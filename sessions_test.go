@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -50,9 +51,20 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 			t.Fatalf("import %s: exit %d: %s", src, code, errs)
 		}
 	}
+	// A folder a run was being made in, its config.toml never written (a
+	// disk that filled): listed broken, with no time rather than year 1.
+	if err := os.MkdirAll(filepath.Join(runs, "halfmade", sessions.TracesDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(runs, "halfmade", sessions.MetricsFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
 	if code != 0 {
 		t.Fatalf("sessions: exit %d: %s", code, errs)
+	}
+	if strings.Contains(out, "0001-01-01") {
+		t.Errorf("a folder with no time is listed at year 1:\n%s", out)
 	}
 	if head, _, _ := strings.Cut(out, "\n"); !regexp.MustCompile(`^RUN\s+STATE\s+STEPS\s+BEST REWARD\s`).MatchString(head) {
 		t.Errorf("header %q: want a STEPS column after STATE", head)
@@ -64,6 +76,7 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 		{"trl", "finished", "4/4"},
 		{"verl", "finished", "2"},
 		{"nemo-rl", "finished", "2"},
+		{"halfmade", "broken", "—"},
 	} {
 		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(c.run) + `\s+` + c.state + `\s+(\S+)\s`).FindStringSubmatch(out)
 		if row == nil || row[1] != c.steps {

@@ -279,11 +279,16 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create run %s: %w", dir, err)
 	}
+	_, statErr := os.Stat(dir)
+	made := errors.Is(statErr, fs.ErrNotExist) // removed again if the run cannot be made
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	lock, err := LockRun(dir)
 	if err != nil {
+		if made {
+			os.RemoveAll(dir)
+		}
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	cfgPath := filepath.Join(dir, ConfigFile)
@@ -297,6 +302,9 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	fail := func(err error) (*Run, error) {
 		r.closeLogs()
 		lock.Unlock()
+		if made { // a folder without its config.toml would be listed as a broken run
+			os.RemoveAll(dir)
+		}
 		return nil, fmt.Errorf("create run %s: %w", dir, err)
 	}
 	for _, d := range []string{TracesDir, CheckpointsDir} {
