@@ -65,6 +65,7 @@ type Store struct {
 	rescores     map[string]*storedRescore // latest by trace ID
 	nRescores    int
 	issues       []Issue
+	issuesOver   int // issues past maxStoreIssues, counted, not kept
 	broken       int
 	brokenTraces int
 	changed      chan struct{}
@@ -243,6 +244,14 @@ func (s *Store) Issues() []Issue {
 	return append([]Issue(nil), s.issues...)
 }
 
+// IssueCount is how many problems were found, those Issues leaves out
+// (past its first 1000) included.
+func (s *Store) IssueCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.issues) + s.issuesOver
+}
+
 // Rescore returns the latest re-scoring of a trace (rescores.jsonl), if
 // any, without its per-token arrays (Lengths says how long they are):
 // ReadRescore reads them.
@@ -296,6 +305,8 @@ func (s *Store) addIssue(is Issue) {
 	}
 	if len(s.issues) < maxStoreIssues {
 		s.issues = append(s.issues, is)
+	} else {
+		s.issuesOver++
 	}
 	s.mu.Unlock()
 	s.signal()

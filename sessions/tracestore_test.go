@@ -410,3 +410,14 @@ func TestTracesSinceSharesWrittenRecords(t *testing.T) {
 		t.Errorf("the shared record changed:\n%+v\n%+v", *a[0], before)
 	}
 }
+
+// The store keeps its first 1000 issues and counts every one.
+func TestIssueCountPastTheKeptOnes(t *testing.T) {
+	s := newStore()
+	for i := 0; i < maxStoreIssues+5; i++ {
+		s.addIssue(Issue{File: "reviews.jsonl", Line: i + 1, Msg: "unknown label", Kind: IssueBroken})
+	}
+	if n, all := len(s.Issues()), s.IssueCount(); n != maxStoreIssues || all != maxStoreIssues+5 || s.Broken() != maxStoreIssues+5 {
+		t.Errorf("kept %d, counted %d, broken %d; want %d, %d, %d", n, all, s.Broken(), maxStoreIssues, maxStoreIssues+5, maxStoreIssues+5)
+	}
+}
