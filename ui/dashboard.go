@@ -771,7 +771,7 @@ func (d *dashboard) render() string {
 	if d.cv != nil {
 		head += fmt.Sprintf(" · %d runs ━ mean ± std", len(d.srcs))
 	}
-	info = th.Paint(style.Spec{Attr: style.Bold}, head) + fmt.Sprintf(" · charts %d–%d of %d", first+1, last, len(vis)) +
+	info = th.Paint(style.Spec{Attr: style.Bold}, head) + " · " + chartsShown(first, last, len(vis)) +
 		" · " + strings.Join(flags, " · ")
 	out := append([]string{info}, legend...)
 	for r := 0; first+r*cols < last; r++ {
@@ -799,4 +799,13 @@ func (d *dashboard) render() string {
 		out = append(out, row...)
 	}
 	return strings.Join(block(out, d.w, d.h), "\n")
+}
+
+// chartsShown says which of n charts the page shows, first (0-based) to
+// last (exclusive): "charts 1–6 of 7", or "chart 1 of 8" for one alone.
+func chartsShown(first, last, n int) string {
+	if last-first == 1 {
+		return fmt.Sprintf("chart %d of %d", first+1, n)
+	}
+	return fmt.Sprintf("charts %d–%d of %d", first+1, last, n)
 }

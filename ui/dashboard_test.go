@@ -284,3 +284,21 @@ func TestZoomSharesOneWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestChartsShown: the dashboard's line names the charts its page shows,
+// one alone as "chart 1 of 8", not "charts 1–1 of 8".
+func TestChartsShown(t *testing.T) {
+	for _, c := range []struct {
+		first, last, n int
+		want           string
+	}{
+		{0, 1, 8, "chart 1 of 8"},
+		{3, 4, 8, "chart 4 of 8"},
+		{0, 6, 7, "charts 1–6 of 7"},
+		{0, 1, 1, "chart 1 of 1"},
+	} {
+		if got := chartsShown(c.first, c.last, c.n); got != c.want {
+			t.Errorf("chartsShown(%d, %d, %d) = %q, want %q", c.first, c.last, c.n, got, c.want)
+		}
+	}
+}
