@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
@@ -344,6 +345,29 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 		}
 	}
 	return nil
+}
+
+// saveModelFolder writes a model folder at dir whole or not at all (rlt
+// train --save, rlt distill's student, rlt model init; rlt pretrain's
+// through warmstart.Build): write fills a hidden staging folder beside dir,
+// every file is synced and the folder renamed to dir (durable.StageDir;
+// dir absent or empty). A kill midway left a dir with model.safetensors
+// and config.json but no tokenizer.json or prompts.json, which rlt model
+// info accepted and a rerun refused as a model; now it leaves a hidden
+// ".NAME.partial-PID-N", no model folder, removed by the next save to dir.
+func saveModelFolder(dir string, write func(dir string) error) error {
+	return durable.StageDir(dir, write)
+}
+
+// refuseNotEmpty refuses, before any work, a model folder dir that exists
+// and holds anything: the staged folder is renamed into place, which only
+// an absent or empty folder allows.
+func refuseNotEmpty(flagName, dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return nil
+	}
+	return fmt.Errorf("--%s %s: holds %s and other files; a model is written into a new or empty folder: choose another", flagName, dir, entries[0].Name())
 }
 
 // refuseUnwritable says, before any work, that folder dir, where flag

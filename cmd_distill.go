@@ -267,10 +267,23 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return err
 	}
 	sdir := filepath.Join(*out, "student")
+	if err := saveModelFolder(sdir, func(sdir string) error {
+		return writeStudent(student, sdir, *tdir, *init, p)
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s to %s and the student to %s\n", plural(len(rows), "row"), f.Name(), sdir)
+	return nil
+}
+
+// writeStudent writes the distilled student into sdir: its weights, the
+// teacher's tokenizer and side files, the generation config of init (the
+// student's own folder, if given) or else the teacher's, and the prompts.
+func writeStudent(student *model.Model, sdir, tdir, init string, p record.Prompts) error {
 	if err := student.Save(sdir, hf.F32); err != nil {
 		return err
 	}
-	tokData, err := os.ReadFile(filepath.Join(*tdir, "tokenizer.json"))
+	tokData, err := os.ReadFile(filepath.Join(tdir, "tokenizer.json"))
 	if err != nil {
 		return err
 	}
@@ -279,18 +292,17 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	// The tokenizer's side files come with it from the teacher; the
 	// generation config from the student's own folder, else the teacher's.
-	if err := hf.CopyFiles(*tdir, sdir, append(hf.TokenizerSideFiles, hf.GenerationConfigFile)...); err != nil {
+	if err := hf.CopyFiles(tdir, sdir, append(hf.TokenizerSideFiles, hf.GenerationConfigFile)...); err != nil {
 		return err
 	}
-	if *init != "" {
-		if err := hf.CopyFiles(*init, sdir, hf.GenerationConfigFile); err != nil {
+	if init != "" {
+		if err := hf.CopyFiles(init, sdir, hf.GenerationConfigFile); err != nil {
 			return err
 		}
 	}
 	if err := record.WritePrompts(sdir, p); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s to %s and the student to %s\n", plural(len(rows), "row"), f.Name(), sdir)
 	return nil
 }
 

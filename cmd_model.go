@@ -101,31 +101,46 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	// Drawn and written a chunk at a time: a few MB of memory whatever the
 	// size, the same numbers as model.NewRandom draws.
-	params, err := model.WriteRandomFrom(*out, hc, *seed, dt)
+	var params int
+	err = saveModelFolder(*out, func(out string) error {
+		var err error
+		params, err = model.WriteRandomFrom(out, hc, *seed, dt)
+		if err != nil {
+			return err
+		}
+		return writeInitSideFiles(out, *tok, tokData, *cfgPath)
+	})
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(params), strings.ToUpper(*dtype))
+	return nil
+}
+
+// writeInitSideFiles writes beside rlt model init's weights the tokenizer
+// (tokData, read from tok) with its side files, and the generation config
+// of the model folder cfgPath names.
+func writeInitSideFiles(out, tok string, tokData []byte, cfgPath string) error {
 	if tokData != nil {
-		if err := durable.WriteFile(filepath.Join(*out, hf.TokenizerFile), tokData, 0o644); err != nil {
+		if err := durable.WriteFile(filepath.Join(out, hf.TokenizerFile), tokData, 0o644); err != nil {
 			return fmt.Errorf("copy tokenizer: %w", err)
 		}
 		// The chat template and special tokens beside the tokenizer.json.
-		if isDir(*tok) || filepath.Base(*tok) == hf.TokenizerFile {
-			if err := hf.CopyFiles(tokenizerDir(*tok), *out, hf.TokenizerSideFiles...); err != nil {
+		if isDir(tok) || filepath.Base(tok) == hf.TokenizerFile {
+			if err := hf.CopyFiles(tokenizerDir(tok), out, hf.TokenizerSideFiles...); err != nil {
 				return err
 			}
 		}
 	}
-	if filepath.Base(*cfgPath) == hf.ConfigFile || isDir(*cfgPath) { // a model folder's config: its generation config too
-		dir := *cfgPath
+	if filepath.Base(cfgPath) == hf.ConfigFile || isDir(cfgPath) { // a model folder's config: its generation config too
+		dir := cfgPath
 		if !isDir(dir) {
 			dir = filepath.Dir(dir)
 		}
-		if err := hf.CopyFiles(dir, *out, hf.GenerationConfigFile); err != nil {
+		if err := hf.CopyFiles(dir, out, hf.GenerationConfigFile); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(params), strings.ToUpper(*dtype))
 	return nil
 }
 

@@ -207,8 +207,14 @@ func trainStopped(done, steps int, save string) error {
 	return fmt.Errorf("stopped by a signal after %d of %d steps: no teacher was written to %s; to train it, run the same command again (--steps 0 trains until interrupted and saves then)", done, steps, save)
 }
 
-// saveTeacher writes the trained teacher with its tokenizer.
+// saveTeacher writes the trained teacher with its tokenizer, the folder
+// whole or not at all (saveModelFolder).
 func saveTeacher(e *runpkg.Engine, dir string) error {
+	return saveModelFolder(dir, func(dir string) error { return writeTeacher(e, dir) })
+}
+
+// writeTeacher writes saveTeacher's files into dir.
+func writeTeacher(e *runpkg.Engine, dir string) error {
 	if err := e.Trainer.Teacher.Save(dir, hf.F32); err != nil {
 		return err
 	}

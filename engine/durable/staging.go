@@ -119,3 +119,39 @@ func CommitDir(stage, dir string) error {
 	}
 	return SyncDir(filepath.Dir(filepath.Clean(dir)))
 }
+
+// StageDir writes the folder dir whole or not at all: fill writes it into
+// a fresh staging folder beside dir (NewStaging), which CommitDir then
+// syncs and renames to dir (absent, or an empty folder). A process killed
+// midway leaves only the hidden staging folder, never a dir holding some
+// of the files; on an error the staging folder is removed, dir is left as
+// it was, and the error names dir where it named the staging folder.
+func StageDir(dir string, fill func(stage string) error) error {
+	stage, _, err := NewStaging(dir)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	if err := fill(stage); err != nil {
+		os.RemoveAll(stage)
+		return stagedError{err, stage, dir}
+	}
+	if err := CommitDir(stage, dir); err != nil {
+		os.RemoveAll(stage)
+		return stagedError{fmt.Errorf("write %s: %w", stage, err), stage, dir}
+	}
+	return nil
+}
+
+// stagedError is an error of a staged folder's writing, its text naming
+// the final folder where it named the staging one; errors.Is and As see
+// the error itself.
+type stagedError struct {
+	err        error
+	stage, dir string
+}
+
+func (e stagedError) Error() string {
+	return strings.ReplaceAll(e.err.Error(), e.stage, e.dir) + " (nothing was written there)"
+}
+
+func (e stagedError) Unwrap() error { return e.err }

@@ -144,14 +144,18 @@ func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) e
 				progress(Progress{Model: who.name, Step: step + 1, Steps: r.Steps, Loss: loss, Elapsed: time.Since(start)})
 			}
 		}
-		dir := filepath.Join(out, who.name)
-		if err := m.Save(dir, hf.F32); err != nil {
-			return err
-		}
-		if err := durable.WriteFile(filepath.Join(dir, hf.TokenizerFile), tokJSON, 0o644); err != nil {
-			return fmt.Errorf("write tokenizer: %w", err)
-		}
-		if err := record.WritePrompts(dir, ShortPrompts()); err != nil {
+		// Whole or not at all: staged beside out/NAME and renamed into
+		// place once every file is written and synced.
+		err = durable.StageDir(filepath.Join(out, who.name), func(dir string) error {
+			if err := m.Save(dir, hf.F32); err != nil {
+				return err
+			}
+			if err := durable.WriteFile(filepath.Join(dir, hf.TokenizerFile), tokJSON, 0o644); err != nil {
+				return fmt.Errorf("write tokenizer: %w", err)
+			}
+			return record.WritePrompts(dir, ShortPrompts())
+		})
+		if err != nil {
 			return err
 		}
 	}

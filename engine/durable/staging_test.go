@@ -1,0 +1,91 @@
+package durable
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestStageDir: a folder written through StageDir appears whole or not at
+// all. A fill that fails after some files (a save killed midway between
+// model.safetensors and tokenizer.json) leaves no folder and no staging
+// folder, its error naming the folder; a staging folder left by a process
+// that is gone is removed by the next save, one of a live process kept; an
+// empty folder is replaced, one holding anything refused untouched.
+func TestStageDir(t *testing.T) {
+	boom := errors.New("boom")
+	writeModel := func(dir string) error {
+		for _, f := range []string{"model.safetensors", "config.json", "tokenizer.json"} {
+			if err := WriteFile(filepath.Join(dir, f), []byte(f), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	dead := ".model.partial-2147483646-1"                    // no such process
+	live := fmt.Sprintf(".model.partial-%d-1", os.Getppid()) // this test's parent
+	for _, tc := range []struct {
+		name  string
+		setup func(root string)
+		fill  func(dir string) error
+		err   error
+		after []string // root's entries afterwards
+		files []string // model's files afterwards
+	}{
+		{"whole", nil, writeModel, nil, []string{"model"}, []string{"config.json", "model.safetensors", "tokenizer.json"}},
+		{"killed midway", nil, func(dir string) error {
+			WriteFile(filepath.Join(dir, "model.safetensors"), []byte("w"), 0o644)
+			WriteFile(filepath.Join(dir, "config.json"), []byte("{}"), 0o644)
+			return fmt.Errorf("write %s: %w", filepath.Join(dir, "tokenizer.json"), boom)
+		}, boom, nil, nil},
+		{"leftovers", func(root string) {
+			for _, d := range []string{dead, live} {
+				os.Mkdir(filepath.Join(root, d), 0o755)
+				os.WriteFile(filepath.Join(root, d, "config.json"), nil, 0o644)
+			}
+		}, writeModel, nil, []string{live, "model"}, []string{"config.json", "model.safetensors", "tokenizer.json"}},
+		{"empty folder", func(root string) { os.Mkdir(filepath.Join(root, "model"), 0o755) }, writeModel, nil,
+			[]string{"model"}, []string{"config.json", "model.safetensors", "tokenizer.json"}},
+		{"folder holds a file", func(root string) {
+			os.Mkdir(filepath.Join(root, "model"), 0o755)
+			os.WriteFile(filepath.Join(root, "model", "notes.txt"), nil, 0o644)
+		}, writeModel, fs.ErrExist, []string{"model"}, []string{"notes.txt"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "model")
+			if tc.setup != nil {
+				tc.setup(root)
+			}
+			err := StageDir(dir, tc.fill)
+			if (tc.err == nil) != (err == nil) || (tc.err != nil && !errors.Is(err, tc.err)) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if err != nil && (strings.Contains(err.Error(), ".partial-") || !strings.Contains(err.Error(), dir)) {
+				t.Errorf("error %q names the staging folder, or not %s", err, dir)
+			}
+			var names, files []string
+			entries, _ := os.ReadDir(root)
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			entries, _ = os.ReadDir(dir)
+			for _, e := range entries {
+				files = append(files, e.Name())
+			}
+			if !slices.Equal(names, tc.after) || !slices.Equal(files, tc.files) {
+				t.Errorf("root holds %v, want %v; model holds %v, want %v", names, tc.after, files, tc.files)
+			}
+			for _, n := range names {
+				if IsStaging(n) != strings.Contains(n, ".partial-") {
+					t.Errorf("IsStaging(%q) = %v", n, IsStaging(n))
+				}
+			}
+		})
+	}
+}
