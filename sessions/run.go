@@ -110,6 +110,8 @@ type Run struct {
 	seg      int
 	repairs  []string
 	config   []byte
+	// configLost: config.toml was missing when the run was opened read-only.
+	configLost bool
 
 	// resume points: segment → last step kept (guarded by resMu)
 	resMu   sync.Mutex
@@ -235,6 +237,9 @@ func configSyntax(path string, data []byte) error {
 
 // DecodeConfig decodes config.toml strictly into v (see DecodeStrict).
 func (r *Run) DecodeConfig(v any) error {
+	if r.configLost {
+		return fmt.Errorf("%s is missing: the run's settings are unknown", filepath.Join(r.dir, ConfigFile))
+	}
 	return DecodeStrict(filepath.Join(r.dir, ConfigFile), r.config, v)
 }
 
@@ -264,6 +269,10 @@ func (r *Run) Dropped() int {
 func newRun(dir string, opts Options) *Run {
 	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: resumePoints{}, traceStep: -1}
 }
+
+// writeRunConfig writes a new run's config.toml (a test makes it fail, as
+// a full disk does).
+var writeRunConfig = durable.WriteFile
 
 // Create makes a new run folder at dir (created if missing; it must not
 // already hold a run), takes its lock, writes cfg (the resolved
@@ -316,7 +325,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		return fail(err)
 	}
 	// config.toml last: its presence marks a complete run folder.
-	if err := durable.WriteFile(cfgPath, data, 0o644); err != nil {
+	if err := writeRunConfig(cfgPath, data, 0o644); err != nil {
 		return fail(err)
 	}
 	r.startWriter()
@@ -337,8 +346,21 @@ func (r *Run) sessionOnDisk() (*Run, error) {
 	return r, nil
 }
 
+// hasRecords reports whether dir holds a run's records (its events or
+// metrics): a folder whose config.toml was lost, not one that never was a
+// run.
+func hasRecords(dir string) bool {
+	for _, name := range []string{EventsFile, MetricsFile} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
 // noConfig says why dir's config.toml could not be read (err): dir does
-// not exist, is a file, or is a folder without one (not a run folder).
+// not exist, is a file, or is a folder without one (not a run folder, or
+// one that lost it: then the way on).
 func noConfig(dir string, err error) error {
 	st, serr := os.Stat(dir)
 	switch {
@@ -346,6 +368,8 @@ func noConfig(dir string, err error) error {
 		return fmt.Errorf("open run %s: %s does not exist: give a run folder (rlt sessions --runs DIR lists those in DIR)", dir, dir)
 	case serr == nil && !st.IsDir():
 		return fmt.Errorf("open run %s: a file, not a run folder (a folder that rlt run or rlt import made, holding %s)", dir, ConfigFile)
+	case errors.Is(err, fs.ErrNotExist) && hasRecords(dir):
+		return fmt.Errorf("open run %s: its %s is missing, so its settings are unknown: write it again (rlt train --print-config prints one to start from; the models and the reward coefficients the run used), or read what it recorded read-only (rlt open, rlt report, rlt export)", dir, ConfigFile)
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("open run %s: no %s: not a run folder", dir, ConfigFile)
 	}
@@ -427,11 +451,15 @@ func OpenReadOnly(dir string) (*Run, error) { return OpenReadOnlyWith(dir, Optio
 func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	data, err := os.ReadFile(cfgPath)
-	if err != nil {
+	lost := errors.Is(err, fs.ErrNotExist) && hasRecords(dir)
+	if err != nil && !lost {
 		return nil, noConfig(dir, err)
 	}
 	r := newRun(dir, opts)
-	r.readOnly, r.config = true, data
+	r.readOnly, r.config, r.configLost = true, data, lost
+	if lost { // its records are still worth reading: reviews to export, curves to report
+		r.store.addIssue(Issue{File: cfgPath, Msg: "missing: the run's settings (models, reward coefficients) are unknown; its records are read, and resuming it needs the file again (rlt train --print-config prints one to start from)"})
+	}
 	r.followers = map[string]*followed{}
 	if _, err := r.load(false); err != nil {
 		return nil, fmt.Errorf("open run %s: %w", dir, err)

@@ -836,3 +836,62 @@ func TestRunWritesOtherFilesPastAFailedOne(t *testing.T) {
 		t.Errorf("traces after space came back: %d, want samples 0, 1, 2 in order", len(ts))
 	}
 }
+
+// A run folder that lost its config.toml is still read (its curves, traces
+// and reviews: a report, an export), with the loss as a problem; opening it
+// to write says how to get the file back; a folder with no records and no
+// config.toml is no run folder.
+func TestRunWithoutItsConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	emitSteps(r, 0, 2, 1, 2)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, ConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatalf("read-only: %v", err)
+	}
+	nm, nt, _ := ro.Store().Counts()
+	iss := ro.Store().Issues()
+	ro.Close()
+	if nm != 2 || nt != 4 || len(iss) != 1 || !strings.Contains(iss[0].String(), "config.toml: missing: the run's settings") {
+		t.Errorf("read-only without config.toml: %d metrics, %d traces, issues %v", nm, nt, iss)
+	}
+	if _, err := Open(dir, nil); err == nil || !strings.Contains(err.Error(), "its config.toml is missing, so its settings are unknown: write it again") {
+		t.Errorf("open to write: %v", err)
+	}
+	empty := t.TempDir()
+	if _, err := OpenReadOnly(empty); err == nil || !strings.Contains(err.Error(), "no config.toml: not a run folder") {
+		t.Errorf("a folder with no records: %v", err)
+	}
+}
+
+// A run folder that cannot be made whole (its config.toml not written: a
+// full disk) is removed again, not left to be listed as a broken run
+// dated year 1; a folder that was there before is left (it may be the
+// user's).
+func TestCreateThatFailsLeavesNoFolder(t *testing.T) {
+	full := &os.PathError{Op: "write", Path: "config.toml", Err: syscall.ENOSPC}
+	defer func(w func(string, []byte, os.FileMode) error) { writeRunConfig = w }(writeRunConfig)
+	writeRunConfig = func(string, []byte, os.FileMode) error { return full }
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Create(dir, testCfg()); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Create on a full disk: %v, want ENOSPC", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the half-made run folder is still there (stat: %v)", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(dir, testCfg()); err == nil {
+		t.Fatal("Create on a full disk succeeded")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("a folder that was there before was removed: %v", err)
+	}
+}
