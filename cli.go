@@ -417,18 +417,37 @@ func modelFile(dir string) string {
 	return ""
 }
 
-// reportSkipped says on w, one line each, the records of a run folder its
-// reading left out (a broken line, a label it does not know): a count
-// alone leaves the user to find them.
-func reportSkipped(w io.Writer, issues []sessions.Issue) {
-	if len(issues) == 0 {
+// reportSkipped says on w, one line each, what reading the run folder dir
+// found wrong (a broken line, a label it does not know, a lost
+// config.toml), the first maxSkippedLines of them: a count alone leaves the
+// user to find them. total counts them all (a store keeps its first 1000:
+// Store.IssueCount).
+func reportSkipped(w io.Writer, dir string, issues []sessions.Issue, total int) {
+	if total == 0 {
 		return
 	}
-	fmt.Fprintf(w, "left out %s of the run:\n", plural(len(issues), "unreadable record"))
+	broken := true
 	for _, is := range issues {
+		broken = broken && is.Kind == sessions.IssueBroken
+	}
+	if broken {
+		fmt.Fprintf(w, "left out %s of the run:\n", plural(total, "unreadable record"))
+	} else {
+		fmt.Fprintf(w, "reading the run found %s:\n", plural(total, "problem"))
+	}
+	for i, is := range issues {
+		if i == maxSkippedLines {
+			break
+		}
 		fmt.Fprintf(w, "  %v\n", is)
 	}
+	if more := total - min(len(issues), maxSkippedLines); more > 0 {
+		fmt.Fprintf(w, "  and %d more: rlt open %s, then !, lists them\n", more, dir)
+	}
 }
+
+// maxSkippedLines is how many of a run's problems a command lists.
+const maxSkippedLines = 20
 
 // loadTokenizer accepts tokenizer.json or the model folder that holds it.
 // A folder without one is said for what it is: a run folder or a

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // TestFlagProblem: the flag package's complaints, said as the usage spells
@@ -159,6 +161,44 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		}
 		if _, err := os.Stat(dst); err == nil {
 			t.Errorf("rlt %v wrote %s", c.args, dst)
+		}
+	}
+}
+
+// A run's problems are listed, the first 20, with how many there are in
+// all (a store keeps its first 1000 and counts the rest); broken records
+// are said as left out, other problems as found.
+func TestReportSkipped(t *testing.T) {
+	broken := func(n int) []sessions.Issue {
+		var is []sessions.Issue
+		for i := 0; i < n; i++ {
+			is = append(is, sessions.Issue{File: "reviews.jsonl", Line: i + 1, Msg: `unknown label "acept"`, Kind: sessions.IssueBroken})
+		}
+		return is
+	}
+	lost := sessions.Issue{File: "run/config.toml", Msg: "missing: the run's settings are unknown"}
+	for _, c := range []struct {
+		name   string
+		issues []sessions.Issue
+		total  int
+		want   []string
+		lines  int
+	}{
+		{"none", nil, 0, nil, 0},
+		{"one broken record", broken(1), 1, []string{"left out 1 unreadable record of the run:\n  reviews.jsonl:1: "}, 2},
+		{"past the store's thousand", broken(1000), 1500, []string{"left out 1500 unreadable records of the run:\n", "reviews.jsonl:20: ",
+			"  and 1480 more: rlt open run, then !, lists them\n"}, 22},
+		{"a lost config.toml", []sessions.Issue{lost}, 1, []string{"reading the run found 1 problem:\n  run/config.toml: missing"}, 2},
+	} {
+		var b strings.Builder
+		reportSkipped(&b, "run", c.issues, c.total)
+		for _, w := range c.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: %q lacks %q", c.name, b.String(), w)
+			}
+		}
+		if n := strings.Count(b.String(), "\n"); n != c.lines || strings.Contains(b.String(), "reviews.jsonl:21:") {
+			t.Errorf("%s: %d lines, want %d:\n%s", c.name, n, c.lines, b.String())
 		}
 	}
 }

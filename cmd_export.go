@@ -69,7 +69,7 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	for _, s := range rep.Refusals {
 		fmt.Fprintf(stderr, "  refused %v\n", s)
 	}
-	reportSkipped(stderr, run.Store().Issues())
+	reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
 	if rep.Written == 0 {
 		return nothingToExport(*dir, *out, rep)
 	}

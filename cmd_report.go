@@ -60,7 +60,7 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, r := range runs {
-		reportSkipped(stderr, r.Skipped)
+		reportSkipped(stderr, r.Dir, r.Skipped, r.Problems)
 	}
 	again := ""
 	if replacing {

@@ -698,7 +698,7 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 			fmt.Fprintln(stderr, progressLine(done, todo, time.Since(start)))
 		}
 	}
-	reportSkipped(stderr, run.Store().Issues())
+	reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
 	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-(failed-unread)-len(stored), len(traces), run.Dir())
 	if len(stored) > 0 {
 		fmt.Fprintf(stderr, "; %d already stored by these models under this configuration, not scored again (--again scores them)", len(stored))

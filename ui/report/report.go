@@ -107,8 +107,9 @@ type RunData struct {
 	DHistogram record.DHistogram
 	Labels     map[string]sessions.LabelState
 	// Skipped are the run's records its reading left out (broken lines),
-	// for the caller to say.
-	Skipped []sessions.Issue
+	// the first 1000, for the caller to say; Problems counts them all.
+	Skipped  []sessions.Issue
+	Problems int
 	// StepsDone is how many steps the run has done, counted as rlt
 	// sessions and the workbench count them (its step numbering: an
 	// imported trainer's run keeps the trainer's numbers).
@@ -169,7 +170,7 @@ func Load(dirs []string) ([]RunData, error) {
 		out = append(out, RunData{
 			Name: filepath.Base(filepath.Clean(dir)), Dir: dir,
 			Color:   colors.Add(absDir(dir)),
-			Metrics: ms, Traces: ts, DHistogram: r.Store().DHistogram(), Labels: labels, Skipped: skipped,
+			Metrics: ms, Traces: ts, DHistogram: r.Store().DHistogram(), Labels: labels, Skipped: skipped, Problems: r.Store().IssueCount(),
 			StepsDone: done, store: r.Store(),
 		})
 	}
