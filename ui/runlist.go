@@ -154,7 +154,13 @@ func listedIn(root, path string) string {
 // which the next listing names to keep it (sessions.Lister.ForgetRootsExcept).
 func followRows(l *sessions.Lister, path string) (rows []runRow, root string, err error) {
 	st, err := os.Stat(path)
-	if err != nil {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, "", fmt.Errorf("follow %s: it does not exist", path)
+	case errors.As(err, &pe): // the path once, not again as stat's
+		return nil, "", fmt.Errorf("follow %s: %w", path, pe.Err)
+	case err != nil:
 		return nil, "", fmt.Errorf("follow %s: %w", path, err)
 	}
 	if !st.IsDir() {

@@ -178,3 +178,19 @@ func TestRelistReadsAgainAFolderFollowedAgain(t *testing.T) {
 		})
 	}
 }
+
+// A followed path that is not there, or not a folder, is named once.
+func TestFollowRowsNamesThePathOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(file, []byte("x"), 0o644)
+	missing := filepath.Join(t.TempDir(), "gone")
+	for _, c := range []struct{ path, want string }{
+		{missing, "follow " + missing + ": it does not exist"},
+		{file, "follow " + file + ": not a folder"},
+	} {
+		_, _, err := followRows(&sessions.Lister{}, c.path)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("followRows(%s): %v, want %q", c.path, err, c.want)
+		}
+	}
+}

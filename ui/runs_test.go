@@ -1310,7 +1310,7 @@ func TestRunsMessagesReadWhole(t *testing.T) {
 		keys []string
 		want string // the message's last words, in sight
 	}{
-		{"a folder that is not there", []string{"a", "text:" + missing, "enter"}, "no such file or directory"},
+		{"a folder that is not there", []string{"a", "text:" + missing, "enter"}, "it does not exist"},
 		{"the question before a run is opened", []string{"enter"}, "y confirms, any other key cancels"},
 		{"C-r in a draft with a problem", []string{"n", "text:steps = -3", "enter", "ctrl+s", "ctrl+r"}, "any other key keeps them"},
 	} {
