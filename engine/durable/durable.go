@@ -38,11 +38,30 @@ func Write(path string, perm os.FileMode, fill func(w io.Writer) error) error {
 	return nil
 }
 
-func write(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+func write(path string, perm os.FileMode, fill func(w io.Writer) error) error {
+	tmp, err := filledTemp(path, perm, fill)
 	if err != nil {
 		return err
+	}
+	if err := Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	// The new content is in place; a failed folder sync only weakens the
+	// rename's durability, so it is reported, the temporary file being
+	// gone already.
+	if err := SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("sync folder: %w", err)
+	}
+	return nil
+}
+
+// filledTemp is a hidden temporary file beside path holding what fill
+// writes, given perm, synced and closed; on any failure it is removed.
+func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (name string, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -51,27 +70,18 @@ func write(path string, perm os.FileMode, fill func(w io.Writer) error) (err err
 		}
 	}()
 	if err = tmp.Chmod(perm); err != nil {
-		return err
+		return "", err
 	}
 	if err = fill(tmp); err != nil {
-		return err
+		return "", err
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("sync: %w", err)
+		return "", fmt.Errorf("sync: %w", err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("close: %w", err)
+		return "", fmt.Errorf("close: %w", err)
 	}
-	if err = Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// The new content is in place; a failed folder sync only weakens the
-	// rename's durability, so it is reported, the temporary file being
-	// gone already.
-	if err := SyncDir(dir); err != nil {
-		return fmt.Errorf("sync folder: %w", err)
-	}
-	return nil
+	return tmp.Name(), nil
 }
 
 // SyncDir fsyncs a folder so that a rename or create inside it is durable.
@@ -108,29 +118,13 @@ func WriteNew(path string, perm os.FileMode, fill func(w io.Writer) error) error
 	return nil
 }
 
-func writeNew(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+func writeNew(path string, perm os.FileMode, fill func(w io.Writer) error) error {
+	tmp, err := filledTemp(path, perm, fill)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		tmp.Close() // may already be closed; its error says nothing then
-		os.Remove(tmp.Name())
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if err = fill(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("sync: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("close: %w", err)
-	}
-	if err = os.Link(tmp.Name(), path); err != nil {
+	defer os.Remove(tmp) // linked to path, or not wanted
+	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return os.ErrExist
 		}
@@ -139,11 +133,11 @@ func writeNew(path string, perm os.FileMode, fill func(w io.Writer) error) (err 
 		if _, serr := os.Lstat(path); serr == nil {
 			return os.ErrExist
 		}
-		if err = Rename(tmp.Name(), path); err != nil {
+		if err := Rename(tmp, path); err != nil {
 			return err
 		}
 	}
-	if err := SyncDir(dir); err != nil {
+	if err := SyncDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("sync folder: %w", err)
 	}
 	return nil
