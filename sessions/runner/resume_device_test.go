@@ -38,19 +38,7 @@ func TestResumeRefusesAMissingDevice(t *testing.T) {
 	if onMissing == string(recorded) {
 		t.Fatalf("config.toml has no device = 'cpu':\n%s", recorded)
 	}
-	// tree is every file of the run but events.jsonl and the lock, each
-	// by its content's digest.
-	tree := func() map[string]string {
-		files := map[string]string{}
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && d.Name() != sessions.EventsFile && d.Name() != "run.lock" {
-				b, _ := os.ReadFile(p)
-				files[p] = fmt.Sprintf("%x", sha256.Sum256(b))
-			}
-			return nil
-		})
-		return files
-	}
+	tree := func() map[string]string { return runFiles(dir) }
 	before := tree()
 	models, err := defaults.Dir()
 	if err != nil {
@@ -121,4 +109,19 @@ func TestResumeRefusesWhatCannotFit(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished || list[0].Note != "" {
 		t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
 	}
+}
+
+// runFiles is every file of the run folder dir but events.jsonl and the
+// lock (which a refused open appends to and takes), each by its content's
+// digest: what a refused resume must leave as it was.
+func runFiles(dir string) map[string]string {
+	files := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != sessions.EventsFile && d.Name() != "run.lock" {
+			b, _ := os.ReadFile(p)
+			files[p] = fmt.Sprintf("%x", sha256.Sum256(b))
+		}
+		return nil
+	})
+	return files
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -1147,17 +1146,7 @@ func TestResumeRefusesACheckpointOfOtherData(t *testing.T) {
 	}
 	sum := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s)))[:12] + "…" }
 	// tree is every file of the run but events.jsonl, with its content.
-	tree := func() map[string]string {
-		files := map[string]string{}
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && d.Name() != sessions.EventsFile && d.Name() != "run.lock" {
-				b, _ := os.ReadFile(p)
-				files[p] = string(b)
-			}
-			return nil
-		})
-		return files
-	}
+	tree := func() map[string]string { return runFiles(dir) }
 	before := tree()
 	models, err := defaults.Dir()
 	if err != nil {
