@@ -242,6 +242,22 @@ const (
 	LabelUndo   Label = "undo"
 )
 
+// Verdict is the label as the workbench and the report say a trace's
+// review: accepted, rejected, flagged, or unreviewed (LabelNone).
+func (l Label) Verdict() string {
+	switch l {
+	case LabelNone:
+		return "unreviewed"
+	case LabelAccept:
+		return "accepted"
+	case LabelReject:
+		return "rejected"
+	case LabelFlag:
+		return "flagged"
+	}
+	return string(l)
+}
+
 // ReviewRecord is one line of reviews.jsonl.
 type ReviewRecord struct {
 	Time  time.Time `json:"time"`

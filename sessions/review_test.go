@@ -241,3 +241,11 @@ func TestExport(t *testing.T) {
 		t.Errorf("unknown format accepted")
 	}
 }
+
+func TestLabelVerdict(t *testing.T) {
+	for l, want := range map[Label]string{LabelNone: "unreviewed", LabelAccept: "accepted", LabelReject: "rejected", LabelFlag: "flagged", "later": "later"} {
+		if got := l.Verdict(); got != want {
+			t.Errorf("Label(%q).Verdict() = %q, want %q", l, got, want)
+		}
+	}
+}

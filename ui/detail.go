@@ -399,7 +399,7 @@ func (d *detailScreen) review(l sessions.Label, note string) {
 		d.sh.say("%v", err)
 		return
 	}
-	d.sh.say("%s: %s", id, reviewText(d.sh.store.Label(id)))
+	d.sh.say("%s: %s", id, d.sh.store.Label(id).Label.Verdict())
 	d.dirty = true
 }
 
@@ -478,7 +478,7 @@ func (d *detailScreen) Update(k tea.KeyMsg) tea.Cmd {
 		if err := d.sh.run.Undo(d.rec.ID); err != nil {
 			d.sh.say("%v", err)
 		} else {
-			d.sh.say("%s: undone (now %s)", d.rec.ID, reviewText(d.sh.store.Label(d.rec.ID)))
+			d.sh.say("%s: undone (now %s)", d.rec.ID, d.sh.store.Label(d.rec.ID).Label.Verdict())
 		}
 		d.dirty = true
 	case key.Matches(k, km.NextUnreviewed):
@@ -723,7 +723,7 @@ func (d *detailScreen) render() string {
 	r := &d.rec
 	lab := d.sh.store.Label(r.ID)
 	head := th.Paint(style.Spec{Attr: style.Bold}, "trace "+r.ID) +
-		fmt.Sprintf(" · step %d group %d sample %d · %s", r.Step, r.Group, r.Sample, reviewText(lab))
+		fmt.Sprintf(" · step %d group %d sample %d · %s", r.Step, r.Group, r.Sample, lab.Label.Verdict())
 	if d.sh.readOnly {
 		head += " · read-only"
 	}
@@ -830,19 +830,4 @@ func (d *detailScreen) context() []string {
 // flat shows text on one line (newlines as ⏎).
 func flat(s string) string {
 	return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ⏎ ")
-}
-
-// reviewText is a trace's review in the words of the Traces screen's
-// label filter (accepted, rejected, flagged, unreviewed), where the
-// detail and its messages say it.
-func reviewText(l sessions.LabelState) string {
-	switch l.Label {
-	case sessions.LabelAccept:
-		return "accepted"
-	case sessions.LabelReject:
-		return "rejected"
-	case sessions.LabelFlag:
-		return "flagged"
-	}
-	return "unreviewed"
 }

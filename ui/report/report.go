@@ -388,7 +388,7 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 	for _, t := range chosen {
 		verdict := ""
 		if st := r.Labels[t.ID]; st.Label != sessions.LabelNone {
-			verdict = " · " + esc(labelWord(st.Label))
+			verdict = " · " + esc(st.Label.Verdict())
 			if st.Note != "" {
 				verdict += ": <bdi class=\"note\">" + esc(st.Note) + "</bdi>"
 			}
@@ -411,19 +411,6 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 
 // describe says what sel chooses, as a sentence's start where capital is
 // set, within a sentence where not.
-// labelWord is a review label as the workbench says it.
-func labelWord(l sessions.Label) string {
-	switch l {
-	case sessions.LabelAccept:
-		return "accepted"
-	case sessions.LabelReject:
-		return "rejected"
-	case sessions.LabelFlag:
-		return "flagged"
-	}
-	return string(l)
-}
-
 func describe(sel Selection, capital bool) string {
 	var parts []string
 	if sel.Accepted {
