@@ -183,3 +183,15 @@ func TestResumeWithStepsZeroRunsUntilInterrupted(t *testing.T) {
 		t.Errorf("config.toml records steps %d (%v), want 0: until interrupted", c.Steps, err)
 	}
 }
+
+// rlt run --headless stopped by a signal before its planned steps says so
+// and exits 1 (its folder complete and resumable), as rlt train does.
+func TestHeadlessStoppedBySignalBeforeItsSteps(t *testing.T) {
+	runDir := runOneStep(t, "steps = 1\n")
+	code, errs := runUntilSignal(t, "step 1  reward", "run", "--resume", runDir, "--steps", "1000", "--headless")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	want := " of 1000 steps; the run folder " + runDir + " is complete: rlt run --resume " + runDir + " continues it"
+	if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, "stopped by a signal after ") || !strings.HasSuffix(last, want) {
+		t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
+	}
+}

@@ -189,5 +189,17 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 		h.StopAfterAStep(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
 	})
 	h.Wait()
-	return h.Close()
+	done := h.e.Trainer.StepIndex()
+	if err := h.Close(); err != nil || ctx.Err() == nil {
+		return err
+	}
+	// Stopped by a signal: said, and before the planned steps an error
+	// (exit 1), so `rlt run --headless --steps N && next` stops there as
+	// rlt train does; steps 0 (until interrupted) ends as planned.
+	cont := fmt.Sprintf("the run folder %s is complete: rlt run --resume %s continues it", runDir, runDir)
+	if steps := checked.Config().Steps; steps > 0 && done < steps {
+		return fmt.Errorf("stopped by a signal after %d of %d steps; %s", done, steps, cont)
+	}
+	fmt.Fprintf(progress, "stopped by a signal after %d steps; %s\n", done, cont)
+	return nil
 }
