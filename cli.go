@@ -343,6 +343,17 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 		if f := modelFile(md); f != "" {
 			return fmt.Errorf("--%s %s: %s already holds a model (%s) that would be replaced: choose a new folder, or move it away first", flagName, dir, md, filepath.Base(f))
 		}
+		// A model folder is staged and renamed into place (saveModelFolder),
+		// which takes an absent or empty folder only: one holding other
+		// files is refused here, not after the training. "." beside other
+		// model folders is the folder that holds them (rlt pretrain --out),
+		// which may hold other files.
+		if m == "." && len(modelDirs) > 1 {
+			continue
+		}
+		if err := refuseNotEmpty(flagName, md); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -367,7 +378,7 @@ func refuseNotEmpty(flagName, dir string) error {
 	if err != nil || len(entries) == 0 {
 		return nil
 	}
-	return fmt.Errorf("--%s %s: holds %s and other files; a model is written into a new or empty folder: choose another", flagName, dir, entries[0].Name())
+	return fmt.Errorf("--%s: %s holds %s: a model folder is written new or into an empty folder: choose another, or move its files away first", flagName, dir, entries[0].Name())
 }
 
 // refuseUnwritable says, before any work, that folder dir, where flag

@@ -74,3 +74,42 @@ func TestOutputFolderRefusedBeforeWork(t *testing.T) {
 		t.Errorf("%s now holds %q", file, data)
 	}
 }
+
+// A model folder holding other files is refused before any work: the model
+// is staged and renamed into place, which an occupied folder refuses, and
+// that was found only after the training.
+func TestModelFolderWithOtherFilesRefusedBeforeWork(t *testing.T) {
+	occupied := func() string {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("kept"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	withStudent := t.TempDir()
+	os.MkdirAll(filepath.Join(withStudent, "student"), 0o755)
+	os.WriteFile(filepath.Join(withStudent, "student", "notes.txt"), []byte("kept"), 0o644)
+	withTeacher := t.TempDir()
+	os.MkdirAll(filepath.Join(withTeacher, "teacher"), 0o755)
+	os.WriteFile(filepath.Join(withTeacher, "teacher", "notes.txt"), []byte("kept"), 0o644)
+	save, out := occupied(), occupied()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--save", save, "--steps", "1", "--teacher", distillTeacher, "--student", "engine/defaults/models/student"}, "--save: " + save + " holds notes.txt"},
+		{[]string{"model", "init", "--config", filepath.Join(distillTeacher, "config.json"), "--out", out}, "--out: " + out + " holds notes.txt"},
+		{[]string{"distill", "--reference", "--tokenizer-from", distillTeacher, "--out", withStudent, "--questions", "2"}, "--out: " + filepath.Join(withStudent, "student") + " holds notes.txt"},
+		{[]string{"pretrain", "--out", withTeacher, "--steps", "1", "--batch", "1"}, "--out: " + filepath.Join(withTeacher, "teacher") + " holds notes.txt"},
+	} {
+		code, _, errs := runCLI(t, "", c.args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if code != 1 || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+			t.Errorf("rlt %v: exit %d, stderr %q; want exit 1 and only %q", c.args, code, errs, c.want)
+		}
+	}
+	// The folder that holds pretrain's two may hold other files.
+	if code, _, errs := runCLI(t, "", "pretrain", "--out", occupied(), "--steps", "1", "--batch", "1"); code != 0 {
+		t.Errorf("pretrain into a folder holding a file: exit %d: %s", code, errs)
+	}
+}
