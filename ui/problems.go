@@ -155,12 +155,17 @@ func (m *Model) problemList() []problem {
 		out = append(out, issueProblem(is, dir, rel))
 	}
 	dropped := 0
+	said := map[string]bool{} // each engine start says its data's warnings again: listed once
 	for _, e := range p.events {
 		if e.Kind == sessions.KindDropped { // one entry for them all
 			dropped += e.Count
 			continue
 		}
-		out = append(out, eventProblem(e, rel))
+		pr := eventProblem(e, rel)
+		if key := pr.where + "\x00" + pr.msg; !said[key] {
+			said[key] = true
+			out = append(out, pr)
+		}
 	}
 	if dropped > 0 {
 		out = append(out, eventProblem(sessions.EventRecord{Kind: sessions.KindDropped, Count: dropped}, rel))

@@ -251,10 +251,12 @@ func TestProblemsFatalAndWarning(t *testing.T) {
 		t.Error("esc did not close the problems")
 	}
 	// A later session resumes the training: no longer failed, the error
-	// stays listed.
+	// stays listed, and its engine's start saying the data's warning again
+	// lists it once.
 	if err := r.Resume(2); err != nil {
 		t.Fatal(err)
 	}
+	r.Emit(event.Error{Time: t0, Step: 2, Severity: event.SeverityWarning, Err: errors.New("data train.jsonl: skipped 2 of 40 rows: line 3: not JSON")})
 	m.pull()
 	if s := m.statusLine(); strings.Contains(s, "failed") || !strings.Contains(s, "2 problems (!)") {
 		t.Errorf("status after a resume: %q", s)
