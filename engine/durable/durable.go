@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 )
 
 // WriteFile replaces the file at path with data (Write).
@@ -57,9 +58,13 @@ func write(path string, perm os.FileMode, fill func(w io.Writer) error) error {
 }
 
 // filledTemp is a hidden temporary file beside path holding what fill
-// writes, given perm, synced and closed; on any failure it is removed.
+// writes, given perm, synced and closed; on any failure it is removed. It
+// is named ".NAME.tmp-PID-N" (PID: this process), and path's temporary
+// files left by processes that are gone (killed midway) are removed first.
 func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (name string, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
+	removeDeadTemps(dir, prefix)
+	tmp, err := os.CreateTemp(dir, prefix+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return "", err
 	}
@@ -82,6 +87,25 @@ func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (na
 		return "", fmt.Errorf("close: %w", err)
 	}
 	return tmp.Name(), nil
+}
+
+// removeDeadTemps removes the files in dir named prefix followed by the
+// pid of a process that is gone and "-": the temporary files a killed
+// writer left. A live process's (another writer's) are left to it.
+func removeDeadTemps(dir, prefix string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+	}
 }
 
 // SyncDir fsyncs a folder so that a rename or create inside it is durable.

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -167,5 +168,37 @@ func assertOnly(t *testing.T, dir string, allowed ...string) {
 		if !ok {
 			t.Errorf("left behind: %s", e.Name())
 		}
+	}
+}
+
+// The temporary file a killed writer left beside a path is removed by the
+// next write of that path; a live process's is left to it, and other
+// files alone.
+func TestLeftoverTempsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "export.jsonl")
+	dead := filepath.Join(dir, ".export.jsonl.tmp-999999999-42") // past any pid_max
+	live := filepath.Join(dir, fmt.Sprintf(".export.jsonl.tmp-%d-7", os.Getppid()))
+	other := filepath.Join(dir, ".other.jsonl.tmp-999999999-1")
+	for _, f := range []string{dead, live, other} {
+		if err := os.WriteFile(f, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteNew(path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("row\n")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	for f, kept := range map[string]bool{dead: false, live: true, other: true} {
+		if _, err := os.Stat(f); (err == nil) != kept {
+			t.Errorf("%s: kept %v, want %v", filepath.Base(f), err == nil, kept)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 { // export.jsonl, the live writer's and the other file's: nothing of this write's
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files after the write: %v", names)
 	}
 }
