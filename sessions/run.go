@@ -294,10 +294,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	lock, err := LockRun(dir)
-	if err != nil {
-		if made {
-			os.RemoveAll(dir)
-		}
+	if err != nil { // another process's lock: the folder is not ours to remove
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	cfgPath := filepath.Join(dir, ConfigFile)
