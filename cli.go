@@ -367,7 +367,7 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 // info accepted and a rerun refused as a model; now it leaves a hidden
 // ".NAME.partial-PID-N", no model folder, removed by the next save to dir.
 func saveModelFolder(dir string, write func(dir string) error) error {
-	return durable.StageDir(dir, write)
+	return durable.StageDir(dir, "nothing was written there", write)
 }
 
 // refuseNotEmpty refuses, before any work, a model folder dir that exists

@@ -162,10 +162,10 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 }
 
 // stageImport makes the run folder dst whole or not at all: write makes
-// it in a hidden staging folder beside dst (durable.NewStaging,
+// it in a hidden staging folder beside dst (durable.StageDir,
 // ".NAME.partial-PID-N"), taking that folder's run lock as Create does, and
-// once it is written and closed the folder is synced and renamed to dst
-// (durable.CommitDir), which must be absent or an empty folder. An import
+// once it is written and closed the folder is synced and renamed to dst,
+// which must be absent or an empty folder. An import
 // killed midway leaves no dst, whose config.toml and import event claimed
 // every trace over the few on disk, listed as a stopped run and refused
 // the rerun as one; its staging folder is left out of listings
@@ -182,37 +182,12 @@ func stageImport(dst string, write func(stage string) error) error {
 	} else if entries, _ := os.ReadDir(dst); len(entries) > 0 {
 		return fmt.Errorf("create run: %s holds other files (%s …); an import makes a new run folder: choose a new or empty folder", dst, entries[0].Name())
 	}
-	stage, _, err := durable.NewStaging(dst)
-	if err != nil {
-		return fmt.Errorf("create run %s: %w", dst, err)
+	err := durable.StageDir(dst, "no run folder was made", write)
+	if errors.Is(err, fs.ErrExist) { // CommitDir found dst made meanwhile
+		return fmt.Errorf("create run: %s was made by another process during the import (%v): choose a new folder", dst, err)
 	}
-	if err := write(stage); err != nil {
-		os.RemoveAll(stage)
-		return stagedError{err, stage, dst}
-	}
-	if err := durable.CommitDir(stage, dst); err != nil {
-		os.RemoveAll(stage)
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("create run: %s was made by another process during the import (%w); the import was not put there: choose a new folder", dst, err)
-		}
-		return stagedError{fmt.Errorf("create run %s: %w", dst, err), stage, dst}
-	}
-	return nil
+	return err
 }
-
-// stagedError is an error of a staged folder's writing, its text naming
-// the final folder where it named the staging one; errors.Is and As see
-// the error itself.
-type stagedError struct {
-	err        error
-	stage, dst string
-}
-
-func (e stagedError) Error() string {
-	return strings.ReplaceAll(e.err.Error(), e.stage, e.dst) + "; no run folder was made"
-}
-
-func (e stagedError) Unwrap() error { return e.err }
 
 // notJSONLines says what the file at path is when its first line that is
 // not blank is no JSON object: "a CSV file", "a binary file", or "a text

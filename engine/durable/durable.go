@@ -63,7 +63,7 @@ func write(path string, perm os.FileMode, fill func(w io.Writer) error) error {
 // files left by processes that are gone (killed midway) are removed first.
 func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (name string, err error) {
 	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
-	removeDeadTemps(dir, prefix)
+	removeDead(dir, prefix, false)
 	tmp, err := os.CreateTemp(dir, prefix+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return "", err
@@ -89,14 +89,15 @@ func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (na
 	return tmp.Name(), nil
 }
 
-// removeDeadTemps removes the files in dir named prefix followed by the
-// pid of a process that is gone and "-": the temporary files a killed
-// writer left. A live process's (another writer's) are left to it.
-func removeDeadTemps(dir, prefix string) {
+// removeDead removes the entries of dir named prefix followed by the pid
+// of a process that is gone and "-" (files, or with dirs folders and what
+// they hold): what a killed writer left. A live process's (another
+// writer's) are left to it, and a name without a pid is not one of ours.
+func removeDead(dir, prefix string, dirs bool) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok || !e.Type().IsRegular() {
+		if !ok || e.IsDir() != dirs || (!dirs && !e.Type().IsRegular()) {
 			continue
 		}
 		pidText, _, ok := strings.Cut(rest, "-")
@@ -104,7 +105,7 @@ func removeDeadTemps(dir, prefix string) {
 		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
 			continue
 		}
-		os.Remove(filepath.Join(dir, e.Name()))
+		os.RemoveAll(filepath.Join(dir, e.Name()))
 	}
 }
 

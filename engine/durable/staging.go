@@ -35,35 +35,15 @@ func stagingPrefix(dir string) string {
 // NewStaging makes an empty staging folder (0755 less the umask) for the
 // folder dir beside it, making dir's parents, and returns its path. Staging
 // folders for dir left by processes that are gone (killed midway) are
-// removed first and their paths returned in removed, to be said; those of
-// a live process are left to it.
-func NewStaging(dir string) (stage string, removed []string, err error) {
+// removed first; those of a live process are left to it.
+func NewStaging(dir string) (string, error) {
 	parent := filepath.Dir(filepath.Clean(dir))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", nil, err
+		return "", err
 	}
 	prefix := stagingPrefix(dir)
-	entries, _ := os.ReadDir(parent)
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok || !e.IsDir() {
-			continue
-		}
-		pidText, _, _ := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if err == nil && pid != os.Getpid() && processAlive(pid) {
-			continue
-		}
-		if err == nil && pid == os.Getpid() {
-			continue // this process's own, in use
-		}
-		p := filepath.Join(parent, e.Name())
-		if os.RemoveAll(p) == nil {
-			removed = append(removed, p)
-		}
-	}
-	stage, err = MkdirTemp(parent, prefix+strconv.Itoa(os.Getpid())+"-")
-	return stage, removed, err
+	removeDead(parent, prefix, true)
+	return MkdirTemp(parent, prefix+strconv.Itoa(os.Getpid())+"-")
 }
 
 // CommitDir puts the staged folder stage in place at dir: every file and
@@ -125,19 +105,20 @@ func CommitDir(stage, dir string) error {
 // syncs and renames to dir (absent, or an empty folder). A process killed
 // midway leaves only the hidden staging folder, never a dir holding some
 // of the files; on an error the staging folder is removed, dir is left as
-// it was, and the error names dir where it named the staging folder.
-func StageDir(dir string, fill func(stage string) error) error {
-	stage, _, err := NewStaging(dir)
+// it was, and the error names dir where it named the staging folder,
+// followed by left, what that leaves ("no run folder was made").
+func StageDir(dir, left string, fill func(stage string) error) error {
+	stage, err := NewStaging(dir)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", dir, err)
+		return fmt.Errorf("write %s: %w; %s", dir, err, left)
 	}
 	if err := fill(stage); err != nil {
 		os.RemoveAll(stage)
-		return stagedError{err, stage, dir}
+		return stagedError{err, stage, dir, left}
 	}
 	if err := CommitDir(stage, dir); err != nil {
 		os.RemoveAll(stage)
-		return stagedError{fmt.Errorf("write %s: %w", stage, err), stage, dir}
+		return stagedError{fmt.Errorf("write %s: %w", stage, err), stage, dir, left}
 	}
 	return nil
 }
@@ -146,12 +127,12 @@ func StageDir(dir string, fill func(stage string) error) error {
 // the final folder where it named the staging one; errors.Is and As see
 // the error itself.
 type stagedError struct {
-	err        error
-	stage, dir string
+	err              error
+	stage, dir, left string
 }
 
 func (e stagedError) Error() string {
-	return strings.ReplaceAll(e.err.Error(), e.stage, e.dir) + " (nothing was written there)"
+	return strings.ReplaceAll(e.err.Error(), e.stage, e.dir) + "; " + e.left
 }
 
 func (e stagedError) Unwrap() error { return e.err }

@@ -62,7 +62,7 @@ func TestStageDir(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(root)
 			}
-			err := StageDir(dir, tc.fill)
+			err := StageDir(dir, "nothing was written there", tc.fill)
 			if (tc.err == nil) != (err == nil) || (tc.err != nil && !errors.Is(err, tc.err)) {
 				t.Fatalf("err %v, want %v", err, tc.err)
 			}

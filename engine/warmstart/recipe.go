@@ -146,7 +146,7 @@ func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) e
 		}
 		// Whole or not at all: staged beside out/NAME and renamed into
 		// place once every file is written and synced.
-		err = durable.StageDir(filepath.Join(out, who.name), func(dir string) error {
+		err = durable.StageDir(filepath.Join(out, who.name), "nothing was written there", func(dir string) error {
 			if err := m.Save(dir, hf.F32); err != nil {
 				return err
 			}
