@@ -328,6 +328,14 @@ func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []
 	}()
 	var long []byte
 	lineNo := 0
+	// The last followTail bytes of the complete lines, kept in place (a
+	// slice appended to and cut from its front reallocated at every line).
+	var tail [followTail]byte
+	tn := 0
+	stats := func() ReadStats {
+		st.Tail = append([]byte(nil), tail[:tn]...)
+		return st
+	}
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -336,10 +344,10 @@ func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []
 		}
 		if err == io.EOF {
 			st.PartialBytes = int64(len(long) + len(chunk))
-			return st, nil
+			return stats(), nil
 		}
 		if err != nil {
-			return st, fmt.Errorf("read %s: after line %d: %w", name, lineNo, err)
+			return stats(), fmt.Errorf("read %s: after line %d: %w", name, lineNo, err)
 		}
 		line := chunk
 		if len(long) > 0 {
@@ -349,15 +357,20 @@ func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []
 		lineNo++
 		start := st.Offset
 		st.Offset += int64(len(line))
-		st.Tail = append(st.Tail, line[max(0, len(line)-followTail):]...)
-		st.Tail = st.Tail[max(0, len(st.Tail)-followTail):]
+		if len(line) >= followTail {
+			tn = copy(tail[:], line[len(line)-followTail:])
+		} else {
+			keep := min(tn, followTail-len(line))
+			copy(tail[:], tail[tn-keep:tn])
+			tn = keep + copy(tail[keep:], line)
+		}
 		line = bytes.TrimSuffix(line[:len(line)-1], []byte{'\r'})
 		if len(bytes.TrimSpace(line)) == 0 {
 			st.Blank++
 		} else {
 			st.Lines++
 			if ferr := fn(lineNo, start, line); ferr != nil {
-				return st, &LineError{File: name, Line: lineNo, Err: ferr}
+				return stats(), &LineError{File: name, Line: lineNo, Err: ferr}
 			}
 		}
 		long = long[:0]

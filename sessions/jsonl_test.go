@@ -418,3 +418,19 @@ func TestAppendLinesDiskFull(t *testing.T) {
 		t.Fatalf("after space came back: %v, %d records", err, l.Records())
 	}
 }
+
+// ReadStats.Tail is the last 32 bytes of the complete lines, however long
+// the lines are (a follower compares it to notice a same-size rewrite).
+func TestReadTail(t *testing.T) {
+	for _, text := range []string{"", "a\n", "short\nlines\nonly\n", strings.Repeat("x", 50) + "\nb\n",
+		"a\n" + strings.Repeat("y", 31) + "\n", strings.Repeat("z", 100) + "\n" + "partial"} {
+		st, err := readLinesAt("t", strings.NewReader(text), func(int, int64, []byte) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole := text[:len(text)-int(st.PartialBytes)]
+		if want := whole[max(0, len(whole)-followTail):]; string(st.Tail) != want {
+			t.Errorf("%q: tail %q, want %q", text, st.Tail, want)
+		}
+	}
+}
