@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"math"
 	"sort"
 	"strings"
@@ -383,49 +384,18 @@ func (e *textEditor) renderLine(i, w int, th *style.Theme) string {
 
 // wrap breaks s into lines of at most w cells at spaces, at most n lines
 // (the last one cut with "…"). A word wider than w (a long path) is
-// broken across lines, not cut.
+// broken across lines, not cut; widths are terminal cells (ansi.Wrap), so
+// wide characters break where they fill the line.
 func wrap(s string, w, n int) []string {
-	var out []string
 	w = max(w, 1)
+	var out []string
 	for _, para := range strings.Split(s, "\n") {
-		words := strings.Fields(para)
-		cur := ""
-		for _, wd := range words {
-			if rs := []rune(wd); len(rs) > w {
-				// Its head after what the line holds where it has room
-				// for some of it, the rest on lines of their own.
-				room := w - len([]rune(cur)) - 1
-				if cur == "" {
-					room = w
-				}
-				if room >= min(8, w) {
-					if cur != "" {
-						cur += " "
-					}
-					out = append(out, cur+string(rs[:room]))
-					rs = rs[room:]
-				} else if cur != "" {
-					out = append(out, cur)
-				}
-				for len(rs) > w {
-					out = append(out, string(rs[:w]))
-					rs = rs[w:]
-				}
-				cur = string(rs)
-				continue
-			}
-			switch {
-			case cur == "":
-				cur = wd
-			case len([]rune(cur))+1+len([]rune(wd)) <= w:
-				cur += " " + wd
-			default:
-				out = append(out, cur)
-				cur = wd
-			}
+		para = strings.Join(strings.Fields(para), " ")
+		if para == "" {
+			continue
 		}
-		if cur != "" {
-			out = append(out, cur)
+		for _, l := range strings.Split(ansi.Wrap(para, w, ""), "\n") {
+			out = append(out, strings.TrimRight(l, " "))
 		}
 	}
 	if len(out) > n {

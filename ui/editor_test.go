@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -207,5 +208,22 @@ func TestEditorNotesReadWhole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// wrap measures terminal cells: a note of wide characters breaks where a
+// line fills, and nothing of it is cut.
+func TestWrapWideCharacters(t *testing.T) {
+	text := "路径 " + strings.Repeat("漢字", 25) + " end"
+	lines := wrap(text, 20, math.MaxInt)
+	got := ""
+	for _, l := range lines {
+		if ansi.StringWidth(l) > 20 || strings.Contains(l, "…") {
+			t.Errorf("line %q: %d cells, want at most 20 and not cut", l, ansi.StringWidth(l))
+		}
+		got += l
+	}
+	if strings.ReplaceAll(got, " ", "") != strings.ReplaceAll(text, " ", "") {
+		t.Errorf("wrapped text %q lost characters of %q", got, text)
 	}
 }
