@@ -302,10 +302,6 @@ func (m *Model) Save(dir string, dtype hf.DType) error {
 	return writeFolder(dir, m.Cfg.HFFrom(m.source), ts, dtype)
 }
 
-// Source is the config.json the model was loaded from (a zero hf.Config
-// for a model made in memory): what Save writes back, with the shape.
-func (m *Model) Source() hf.Config { return m.source }
-
 // reader hands t's values over in order, a chunk at a time.
 func (m *Model) reader(t *compute.Tensor) func(dst []float32) error {
 	off := 0

@@ -4,7 +4,7 @@
 // where two or more record a step, and the d_k heatmaps of
 // chosen traces on the same run-wide colour scale as the workbench's Detail
 // screen (heatmap.DLimit, heatmap.BucketColor). Its SVG charts are also
-// what the dashboard exports (ChartSVG).
+// what the dashboard exports (ExportChart).
 package report
 
 import (

@@ -375,7 +375,7 @@ func TestReportMeanBandAcrossRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	ChartSVG(&b, "reward", MetricSeries(runs, "reward"), 400, 200)
+	chartSVG(&b, "reward", MetricSeries(runs, "reward"), 400, 200, chartOpts{band: true})
 	var doc struct {
 		X0    float64 `xml:"data-x0,attr"`
 		X1    float64 `xml:"data-x1,attr"`
@@ -641,7 +641,7 @@ func TestChartLegendAbovePlot(t *testing.T) {
 				series = append(series, s)
 			}
 			var b strings.Builder
-			ChartSVG(&b, "m", series, 520, 220)
+			chartSVG(&b, "m", series, 520, 220, chartOpts{band: true})
 			c := charts(t, b.String())[0]
 			var l, top, r, bot float64
 			fmt.Sscan(c.Plot, &l, &top, &r, &bot)
@@ -723,7 +723,7 @@ func TestReportChartsShareSteps(t *testing.T) {
 	}
 	// A chart of one step alone still has whole ticks around it.
 	var b strings.Builder
-	ChartSVG(&b, "eval", []Series{{Name: "r", Steps: []float64{9}, Values: []float64{1}}}, 520, 220)
+	chartSVG(&b, "eval", []Series{{Name: "r", Steps: []float64{9}, Values: []float64{1}}}, 520, 220, chartOpts{band: true})
 	for _, tx := range charts(t, b.String())[0].Texts {
 		if tx.Anchor == "middle" && strings.Contains(tx.Text, ".") {
 			t.Errorf("one step's chart has tick %q", tx.Text)

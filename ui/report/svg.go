@@ -22,19 +22,6 @@ const (
 	marginTop, marginBottom = 10, 28
 )
 
-// ChartSVG writes one line chart of series (x = step) as a standalone SVG
-// element of width×height: axes with tick labels, one polyline per series
-// in its colour, and above the plot a legend of the series' names, in rows
-// of its own (the SVG is taller by them) so that no line or tick label
-// runs through a name. The plot area's data
-// bounds are on the root element (data-x0, data-x1, data-y0, data-y1) and
-// its pixel bounds in data-plot ("left top right bottom"), so the drawn
-// points can be read back as values. The series are runs of one metric:
-// with two or more, their mean ± std band is drawn under them.
-func ChartSVG(w io.Writer, title string, series []Series, width, height int) {
-	chartSVG(w, title, series, width, height, chartOpts{band: len(series) >= 2})
-}
-
 // chartOpts are chartSVG's choices beyond its series.
 type chartOpts struct {
 	band bool // draw the mean ± std band (the series are runs of one metric, not a run's different metrics)
@@ -107,6 +94,15 @@ func textWidth(s string) float64 {
 	return w
 }
 
+// chartSVG writes one line chart of series (x = step) as a standalone SVG
+// element of width×height: axes with tick labels, one polyline per series
+// in its colour, and above the plot a legend of the series' names, in rows
+// of its own (the SVG is taller by them) so that no line or tick label
+// runs through a name. The plot area's data
+// bounds are on the root element (data-x0, data-x1, data-y0, data-y1) and
+// its pixel bounds in data-plot ("left top right bottom"), so the drawn
+// points can be read back as values. With opt.band the series are runs of
+// one metric: with two or more, their mean ± std band is drawn under them.
 func chartSVG(w io.Writer, title string, series []Series, width, height int, opt chartOpts) {
 	x0, x1, y0, y1 := bounds(series)
 	if opt.steps != nil {
