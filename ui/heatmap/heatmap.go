@@ -145,7 +145,7 @@ func (h *Heatmap) SetTokens(tokens []string, values []float64) {
 	h.toks = make([]token, len(tokens))
 	prevBreak := true
 	for i, t := range tokens {
-		segs := visibleSegments(t, true)
+		segs := visibleSegments(t, true, false)
 		// A word starts at a token with something besides whitespace that
 		// follows whitespace or begins with it.
 		dec, _ := DecodeByteLevel(t)

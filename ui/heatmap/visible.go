@@ -60,7 +60,7 @@ type segment struct {
 // Unicode control pictures, bytes that are not valid UTF-8 (a character
 // split across tokens) as \xNN, and a leading combining mark on '◌'.
 func Visible(token string) string {
-	segs := visibleSegments(token, false)
+	segs := visibleSegments(token, false, false)
 	if len(segs) == 1 {
 		return segs[0].text
 	}
@@ -71,8 +71,22 @@ func Visible(token string) string {
 	return b.String()
 }
 
-// visibleSegments splits the visible text at newlines when breaks is true.
-func visibleSegments(token string, breaks bool) []segment {
+// VisibleText is Visible for running text (rlt report's page): spaces stay
+// spaces, and a newline's glyph ends its line.
+func VisibleText(token string) string {
+	var b strings.Builder
+	for _, s := range visibleSegments(token, true, true) {
+		b.WriteString(s.text)
+		if s.brk {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// visibleSegments splits the visible text at newlines when breaks is true;
+// with keepSpaces a space is itself, not SpaceGlyph.
+func visibleSegments(token string, breaks, keepSpaces bool) []segment {
 	text, _ := DecodeByteLevel(token)
 	if text == "" {
 		return []segment{{text: EmptyGlyph, width: 1}}
@@ -104,7 +118,7 @@ func visibleSegments(token string, breaks bool) []segment {
 		}
 		i += size
 		switch {
-		case r == ' ':
+		case r == ' ' && !keepSpaces:
 			b.WriteString(SpaceGlyph)
 		case r == '\n':
 			b.WriteString(NewlineGlyph)

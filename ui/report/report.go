@@ -434,7 +434,7 @@ func describe(sel Selection, capital bool) string {
 
 func tokenSpans(w io.Writer, toks []string, vals []float32, mode heatmap.Mode, lim float64, what string) {
 	for i, tok := range toks {
-		text := visibleText(tok)
+		text := heatmap.VisibleText(tok) // the workbench's glyphs, lines kept
 		v := math.NaN()
 		if i < len(vals) {
 			v = float64(vals[i])
@@ -450,34 +450,6 @@ func tokenSpans(w io.Writer, toks []string, vals []float32, mode heatmap.Mode, l
 		fmt.Fprintf(w, "<span style=\"background:%s;color:%s\" title=\"%s %s\">%s</span>",
 			bg.Hex(), style.TextOn(bg).Hex(), what, fmtNum(v), html.EscapeString(text))
 	}
-}
-
-// visibleText is a token's text as the page shows it: byte-level decoded,
-// with the workbench's glyphs (heatmap.Visible) for what would otherwise
-// be an empty or invisible span: a newline is '⏎' followed by the line
-// break itself (the text keeps its lines), a tab '→', another control
-// character its Unicode control picture, a token with no text '∅'.
-func visibleText(tok string) string {
-	text, _ := heatmap.DecodeByteLevel(tok)
-	if text == "" {
-		return heatmap.EmptyGlyph
-	}
-	var b strings.Builder
-	for _, r := range text {
-		switch {
-		case r == '\n':
-			b.WriteString(heatmap.NewlineGlyph + "\n")
-		case r == '\t':
-			b.WriteString(heatmap.TabGlyph)
-		case r < 0x20:
-			b.WriteRune(0x2400 + r) // ␀…␟
-		case r == 0x7f:
-			b.WriteRune('␡')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // legendSVG is a colour bar of the workbench's buckets: d_k's

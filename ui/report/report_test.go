@@ -571,6 +571,7 @@ func TestReportTokensVisible(t *testing.T) {
 		{"", "∅"},
 		{"Ġsum", " sum"},
 		{"<b>", "&lt;b&gt;"},
+		{"Ã", `\xc3`}, // half a character split across tokens: as the workbench shows it
 	} {
 		var b strings.Builder
 		tokenSpans(&b, []string{tc.tok}, []float32{-12}, heatmap.Diverging, 4, "d")
