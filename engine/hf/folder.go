@@ -82,6 +82,19 @@ type FolderFiles struct {
 	OtherSafetensors []string
 }
 
+// IsModelFile reports whether name is the name of one of a model
+// folder's own files (config.json, weights and their index, the
+// tokenizer's files, generation_config.json, prompts.json, a shard).
+func IsModelFile(name string) bool {
+	switch name {
+	case ConfigFile, WeightsFile, IndexFile, TokenizerFile, TokenizerConfigFile, GenerationConfigFile, SpecialTokensMapFile, "prompts.json":
+		return true
+	}
+	return strings.HasSuffix(name, ".safetensors")
+}
+
+func exists(path string) bool { _, err := os.Stat(path); return err == nil }
+
 // FileNotFolder is the error for a file given where a model folder goes
 // (model.safetensors for its folder, a data file for a model): it says the
 // path is a file and, for one of a model folder's own files, names the
@@ -95,14 +108,8 @@ func FileNotFolder(path string) error {
 		return nil
 	}
 	dir, name := filepath.Dir(path), filepath.Base(path)
-	switch name {
-	case ConfigFile, WeightsFile, IndexFile, TokenizerFile, TokenizerConfigFile, GenerationConfigFile, SpecialTokensMapFile, "prompts.json":
+	if IsModelFile(name) && (!strings.HasSuffix(name, ".safetensors") || name == WeightsFile || exists(filepath.Join(dir, ConfigFile))) {
 		return fmt.Errorf("%s is a file, not a model folder: give the folder that holds it (%s)", path, dir)
-	}
-	if strings.HasSuffix(name, ".safetensors") {
-		if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
-			return fmt.Errorf("%s is a file, not a model folder: give the folder that holds it (%s)", path, dir)
-		}
 	}
 	return fmt.Errorf("%s is a file, not a model folder: give a folder holding config.json, model.safetensors and tokenizer.json (a Hugging Face model folder, or one rlt pretrain, rlt train --save or rlt distill wrote)", path)
 }

@@ -52,8 +52,7 @@ func Load(path string) (*Tokenizer, error) {
 		switch base := filepath.Base(path); {
 		case base == "merges.txt", base == "vocab.json":
 			return nil, &Error{File: path, Msg: "the slow tokenizer's " + base + ", not a tokenizer.json: " + hf.TokenizerJSONNeeded(filepath.Dir(path))}
-		case base == hf.ConfigFile, base == hf.IndexFile, base == hf.TokenizerConfigFile, base == hf.GenerationConfigFile,
-			base == "prompts.json", filepath.Ext(base) == ".safetensors":
+		case base != hf.TokenizerFile && hf.IsModelFile(base):
 			// Another file of a model folder, taken for its tokenizer.
 			dir := filepath.Dir(path)
 			return nil, fmt.Errorf("tokenizer: %s is a model folder's %s, not its tokenizer: give %s or the folder that holds it (%s)",
