@@ -99,16 +99,5 @@ func (l *lineInput) ViewIn(w int) string {
 	if post != "" {
 		after = ansi.Truncate(post, min(ansi.StringWidth(post), max(w/4, 2)), "…")
 	}
-	room := w - 1 - 1 - ansi.StringWidth(after) // "…", the cursor
-	rs := []rune(pre)
-	i, used := len(rs), 0
-	for i > 0 {
-		c := ansi.StringWidth(string(rs[i-1]))
-		if used+c > room {
-			break
-		}
-		used += c
-		i--
-	}
-	return "…" + string(rs[i:]) + "█" + after
+	return leftFit(pre, w-1-ansi.StringWidth(after)) + "█" + after
 }
