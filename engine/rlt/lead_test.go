@@ -139,11 +139,11 @@ func TestExplanationStartsWithTheLead(t *testing.T) {
 		// The teacher's sequence is exactly the prompt it continued, then the body.
 		e := s.encode(it)
 		whole := append(tok.Encode(p.TeacherPrompt(it.Question, it.Solution)), tok.Encode(it.Explanation)...)
-		if len(whole) != len(e.teacher) {
-			t.Fatalf("%s: teacher sequence %d tokens, prompt + body %d", it.Question, len(e.teacher), len(whole))
+		if len(whole) != len(e.Teacher) {
+			t.Fatalf("%s: teacher sequence %d tokens, prompt + body %d", it.Question, len(e.Teacher), len(whole))
 		}
 		for k := range whole {
-			if whole[k] != e.teacher[k] {
+			if whole[k] != e.Teacher[k] {
 				t.Fatalf("%s: teacher sequence differs from prompt + body at %d", it.Question, k)
 			}
 		}

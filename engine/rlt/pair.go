@@ -215,53 +215,9 @@ func (p *Pair) TeacherPrompt(question, solution string) []int32 {
 	return p.Tok.Encode(p.Prompts.TeacherPrompt(question, solution))
 }
 
-// StudentSeq is the student's context for one explanation, with where the
-// explanation T and the solution lie in it.
-type StudentSeq struct {
-	IDs       []int32 // prefix ++ T ++ middle ++ solution ++ suffix
-	ExplStart int     // index of the first token of T in IDs
-	SolStart  int     // index of the first solution token in IDs
-	// Prompt is the context up to the solution (prefix ++ T ++ middle):
-	// what the student continues when it reconstructs the solution.
-	Prompt []int32
-}
-
 // StudentSequence is the student's context for the pair (StudentLayout).
-func (p *Pair) StudentSequence(question string, expl, solution []int32) StudentSeq {
-	return StudentLayout(p.Tok, p.Prompts, question, expl, solution)
-}
-
-// Encoder is what laying out a context needs of a tokenizer.
-type Encoder interface {
-	Encode(text string) []int32
-}
-
-// ExplanationIDs is the explanation T of a body as the reward scores it:
-// the prefill's lead (record.ExplanationLead) then the body, each
-// tokenized on its own, so that T is the same ids in the teacher's and
-// the student's sequences.
-func ExplanationIDs(tok Encoder, body string) []int32 {
-	return append(tok.Encode(record.ExplanationLead), tok.Encode(body)...)
-}
-
-// StudentLayout lays out the student's context (RLT.md §2) under prompts
-// p around the ids of the explanation T (ExplanationIDs) and of the
-// solution, so that both are located exactly: each part is tokenized on
-// its own. It is the one layout of the student's context: the reward,
-// GRPO's and evaluation's reconstructions, the length checks of data rows
-// and the student's SFT rows (warmstart) all use it.
-func StudentLayout(tok Encoder, p record.Prompts, question string, expl, solution []int32) StudentSeq {
-	parts := p.StudentParts(question)
-	var s StudentSeq
-	s.IDs = tok.Encode(parts.Prefix)
-	s.ExplStart = len(s.IDs)
-	s.IDs = append(s.IDs, expl...)
-	s.IDs = append(s.IDs, tok.Encode(parts.Middle)...)
-	s.Prompt = s.IDs[:len(s.IDs):len(s.IDs)]
-	s.SolStart = len(s.IDs)
-	s.IDs = append(s.IDs, solution...)
-	s.IDs = append(s.IDs, tok.Encode(parts.Suffix)...)
-	return s
+func (p *Pair) StudentSequence(question, body, solution string) StudentSeq {
+	return StudentLayout(p.Tok, p.Prompts, question, body, solution)
 }
 
 // Explanation is what the teacher wrote for an example.
@@ -334,7 +290,7 @@ func Explain(gen *sample.Generator, tape *compute.Tape, tok TextTokenizer, p rec
 func (p *Pair) Reconstruct(gen *sample.Generator, tape *compute.Tape, items []Item, maxNew int) ([]string, error) {
 	prompts := make([][]int32, len(items))
 	for i, it := range items {
-		prompts[i] = p.StudentSequence(it.Question, ExplanationIDs(p.Tok, it.Explanation), nil).Prompt
+		prompts[i] = p.StudentSequence(it.Question, it.Explanation, "").Prompt
 	}
 	out, err := gen.Generate(tape, prompts, sample.Options{Temperature: 0, MaxNewTokens: maxNew, StopIDs: p.stops,
 		StopStrings: []string{record.EndSolution}, Decoder: p.Tok, AllowedVocab: p.Tok.VocabSize()})

@@ -20,7 +20,7 @@ import (
 // Tokenizer is what scoring needs of a tokenizer. Teacher and student share
 // one (Pair): the explanation's ids are located in both sequences.
 type Tokenizer interface {
-	Encode(text string) []int32
+	Encoder
 	TokenString(id int32) string
 	VocabSize() int
 }
@@ -115,30 +115,8 @@ func NewSourceScorer(teacher, student LogProbSource, tok Tokenizer, prompts reco
 // requested (a server that computes prompt log-probs of the raw logits).
 func (s *Scorer) Raw() bool { return s.Cfg.Temperature != s.Requested }
 
-// encoded is an item's token layout in both sequences. The explanation T
-// is the prefill's lead ("\n\n") followed by the body, the same ids in both
-// sequences (RLT.md §2: everything between the explanation tags); the
-// teacher's sequence is its prompt up to the explanation tag followed by T.
-// Where the tags are added tokens (the embedded vocabulary), that is exactly
-// the prompt the teacher continued followed by the body, since the lead
-// after a tag is encoded on its own.
-type encoded struct {
-	teacher []int32    // teacher head ++ T
-	tStart  int        // index of the first token of T in teacher
-	student StudentSeq // the student's context around T and the solution
-	expl    []int32    // T: lead ++ body
-	sol     []int32
-}
-
-func (s *Scorer) encode(it Item) encoded {
-	var e encoded
-	e.expl = ExplanationIDs(s.Tok, it.Explanation)
-	e.teacher = s.Tok.Encode(s.Prompts.TeacherHead(it.Question, it.Solution))
-	e.tStart = len(e.teacher)
-	e.teacher = append(e.teacher, e.expl...)
-	e.sol = s.Tok.Encode(it.Solution)
-	e.student = StudentLayout(s.Tok, s.Prompts, it.Question, e.expl, e.sol)
-	return e
+func (s *Scorer) encode(it Item) Layout {
+	return ItemLayout(s.Tok, s.Prompts, it.Question, it.Solution, it.Explanation)
 }
 
 // SequenceLengths is the number of tokens of it's teacher sequence (prompt
@@ -146,7 +124,7 @@ func (s *Scorer) encode(it Item) encoded {
 // (context, explanation, solution): the two forwards Score runs for it.
 func (s *Scorer) SequenceLengths(it Item) (teacher, student int) {
 	e := s.encode(it)
-	return len(e.teacher), len(e.student.IDs)
+	return len(e.Teacher), len(e.Student.IDs)
 }
 
 // Score computes the reward of each item. Questions and solutions holding a
@@ -155,7 +133,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
-	enc := make([]encoded, len(items))
+	enc := make([]Layout, len(items))
 	for i, it := range items {
 		if err := record.CheckText("question", it.Question); err != nil {
 			return nil, fmt.Errorf("item %d: %w", i, err)
@@ -165,7 +143,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 		}
 		enc[i] = s.encode(it)
 		if max := s.maxPositions(); max > 0 {
-			for _, seq := range [][]int32{enc[i].teacher, enc[i].student.IDs} {
+			for _, seq := range [][]int32{enc[i].Teacher, enc[i].Student.IDs} {
 				if len(seq) > max {
 					return nil, &TooLongError{Item: i, Tokens: len(seq), Max: max}
 				}
@@ -194,8 +172,8 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	tSeqs := make([][]int32, len(enc))
 	tWant := make([][2]int, len(enc)) // [first position, count] of scored tokens
 	for i, e := range enc {
-		tSeqs[i] = e.teacher
-		tWant[i] = [2]int{e.tStart, len(e.expl)}
+		tSeqs[i] = e.Teacher
+		tWant[i] = [2]int{e.TeacherT, len(e.T)}
 	}
 	tLP, tHidden, err := s.logProbs(s.Teacher, s.tm, tSeqs, [][][2]int{tWant}, invT, full)
 	if err != nil {
@@ -208,9 +186,9 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	sExpl := make([][2]int, len(enc))
 	sSol := make([][2]int, len(enc))
 	for i, e := range enc {
-		sSeqs[i] = e.student.IDs
-		sExpl[i] = [2]int{e.student.ExplStart, len(e.expl)}
-		sSol[i] = [2]int{e.student.SolStart, len(e.sol)}
+		sSeqs[i] = e.Student.IDs
+		sExpl[i] = [2]int{e.Student.Expl.Start, len(e.T)}
+		sSol[i] = [2]int{e.Student.Sol.Start, len(e.S)}
 	}
 	sLP, sHidden, err := s.logProbs(s.Student, s.sm, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
 	if err != nil {
@@ -231,9 +209,9 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	for i, e := range enc {
 		sc := &out[i]
 		sc.Ended = items[i].Ended
-		nt, ns := len(e.expl), len(e.sol)
-		sc.ExplanationIDs, sc.SolutionIDs = e.expl, e.sol
-		sc.ExplanationTokens, sc.SolutionTokens = s.tokens(e.expl), s.tokens(e.sol)
+		nt, ns := len(e.T), len(e.S)
+		sc.ExplanationIDs, sc.SolutionIDs = e.T, e.S
+		sc.ExplanationTokens, sc.SolutionTokens = s.tokens(e.T), s.tokens(e.S)
 		sc.TeacherLP = tLP[ti : ti+nt : ti+nt]
 		sc.StudentLP = sLP[si : si+nt : si+nt]
 		ti += nt
@@ -370,17 +348,17 @@ func (s *Scorer) maxPositions() int {
 // chunk of rows at a time. Teacher rows are the explanations, item after
 // item; the student's rows hold each item's explanation rows followed by its
 // solution rows.
-func (s *Scorer) fullKL(tHidden, sHidden *compute.Tensor, enc []encoded, invT float32) ([]float32, error) {
+func (s *Scorer) fullKL(tHidden, sHidden *compute.Tensor, enc []Layout, invT float32) ([]float32, error) {
 	if tHidden == nil {
 		return nil, nil // no explanation tokens anywhere
 	}
 	var expl []int32
 	r := 0
 	for _, e := range enc {
-		for k := range e.expl {
+		for k := range e.T {
 			expl = append(expl, int32(r+k))
 		}
-		r += len(e.expl) + len(e.sol)
+		r += len(e.T) + len(e.S)
 	}
 	be := s.pair.Teacher.Backend()
 	sExpl := be.New("scorer.student_explanation", len(expl), s.pair.Student.Cfg.Hidden)

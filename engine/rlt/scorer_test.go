@@ -78,31 +78,31 @@ func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 	for i, it := range scoreItems {
 		e := s.encode(it)
 		// The explanation is the same ids in both sequences.
-		nb := len(e.expl)
+		nb := len(e.T)
 		for k := 0; k < nb; k++ {
-			if e.teacher[e.tStart+k] != e.student.IDs[e.student.ExplStart+k] {
+			if e.Teacher[e.TeacherT+k] != e.Student.IDs[e.Student.Expl.Start+k] {
 				t.Fatalf("item %d: explanation token %d differs between teacher and student sequences", i, k)
 			}
 		}
 		if tokStr := strings.Join(got[i].ExplanationTokens, ""); nb > 0 && tokStr == "" {
 			t.Errorf("item %d: no explanation token strings", i)
 		}
-		tl := fullSequenceLP(t, s.pair.Teacher, e.teacher, invT)
-		sl := fullSequenceLP(t, s.pair.Student, e.student.IDs, invT)
+		tl := fullSequenceLP(t, s.pair.Teacher, e.Teacher, invT)
+		sl := fullSequenceLP(t, s.pair.Student, e.Student.IDs, invT)
 		for k := 0; k < nb; k++ {
-			if d := math.Abs(float64(got[i].TeacherLP[k] - tl[e.tStart+k-1])); d > 1e-4 {
-				t.Errorf("item %d token %d: teacher log-prob %v vs unbatched %v", i, k, got[i].TeacherLP[k], tl[e.tStart+k-1])
+			if d := math.Abs(float64(got[i].TeacherLP[k] - tl[e.TeacherT+k-1])); d > 1e-4 {
+				t.Errorf("item %d token %d: teacher log-prob %v vs unbatched %v", i, k, got[i].TeacherLP[k], tl[e.TeacherT+k-1])
 			}
-			if d := math.Abs(float64(got[i].StudentLP[k] - sl[e.student.ExplStart+k-1])); d > 1e-4 {
-				t.Errorf("item %d token %d: student log-prob %v vs unbatched %v", i, k, got[i].StudentLP[k], sl[e.student.ExplStart+k-1])
+			if d := math.Abs(float64(got[i].StudentLP[k] - sl[e.Student.Expl.Start+k-1])); d > 1e-4 {
+				t.Errorf("item %d token %d: student log-prob %v vs unbatched %v", i, k, got[i].StudentLP[k], sl[e.Student.Expl.Start+k-1])
 			}
 			if got[i].D[k] != got[i].TeacherLP[k]-got[i].StudentLP[k] {
 				t.Errorf("item %d token %d: d %v is not ℓT−ℓS", i, k, got[i].D[k])
 			}
 		}
-		for j := range e.sol {
-			if d := math.Abs(float64(got[i].SolutionLP[j] - sl[e.student.SolStart+j-1])); d > 1e-4 {
-				t.Errorf("item %d solution token %d: %v vs unbatched %v", i, j, got[i].SolutionLP[j], sl[e.student.SolStart+j-1])
+		for j := range e.S {
+			if d := math.Abs(float64(got[i].SolutionLP[j] - sl[e.Student.Sol.Start+j-1])); d > 1e-4 {
+				t.Errorf("item %d solution token %d: %v vs unbatched %v", i, j, got[i].SolutionLP[j], sl[e.Student.Sol.Start+j-1])
 			}
 		}
 		want := s.Cfg.Reduce(got[i].SolutionLP, got[i].D, got[i].StudentLP, it.Ended)
@@ -216,9 +216,9 @@ func TestFullKLMatchesUnbatchedLogits(t *testing.T) {
 	}
 	for i, it := range scoreItems[:2] {
 		e := s.encode(it)
-		nb := len(e.expl)
-		p := logitRows(s.pair.Teacher, e.teacher, e.tStart-1, nb)
-		q := logitRows(s.pair.Student, e.student.IDs, e.student.ExplStart-1, nb)
+		nb := len(e.T)
+		p := logitRows(s.pair.Teacher, e.Teacher, e.TeacherT-1, nb)
+		q := logitRows(s.pair.Student, e.Student.IDs, e.Student.Expl.Start-1, nb)
 		kl := be.New("kl", nb)
 		be.KL(kl, p, q, invT)
 		want := make([]float32, nb)

@@ -160,7 +160,7 @@ func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
 func FitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
 	return func(ex task.Example) string {
 		t := len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
-		s := len(rlt.StudentLayout(tok, p, ex.Question, tok.Encode(record.ExplanationLead), tok.Encode(ex.Solution)).IDs)
+		s := len(rlt.StudentLayout(tok, p, ex.Question, "", ex.Solution).IDs)
 		if n := max(t, s); n+maxNew > maxPos {
 			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the models' %d positions", n, maxNew, maxPos)
 		}

@@ -190,6 +190,32 @@ func (t *Tokenizer) AppendEncode(dst []int32, text string) []int32 {
 	return dst
 }
 
+// EncodeOffsets is Encode with where each token lies in text: token k
+// spells text[ends[k-1]:ends[k]] (from 0 for the first), so a token a BPE
+// merge made across two pieces of a composed text (Qwen's ">\n\n" after a
+// tag) is seen to straddle their seam. ok is false, and ends nil, where the
+// tokens do not spell text byte for byte, so that none has a place in it:
+// the normalizer changed the text (not in NFC), the pre-tokenizer put a
+// space before it (add_prefix_space), or an added token took the spaces
+// beside it (lstrip, rstrip).
+func (t *Tokenizer) EncodeOffsets(text string) (ids []int32, ends []int, ok bool) {
+	ids = t.Encode(text)
+	ends = make([]int, len(ids))
+	n := 0
+	for k, id := range ids {
+		r := t.raw[id]
+		if !strings.HasPrefix(text[n:], r) {
+			return ids, nil, false
+		}
+		n += len(r)
+		ends[k] = n
+	}
+	if n != len(text) {
+		return ids, nil, false
+	}
+	return ids, ends, true
+}
+
 // preTokenize runs the pre-tokenizer stages from k on, then BPE on each word.
 func (t *Tokenizer) preTokenize(dst []int32, s string, k int, st *state) []int32 {
 	if k == len(t.stages) {

@@ -296,3 +296,55 @@ func TestNFCLongMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeOffsets: where the tokens spell the text, each is placed where it
+// lies (the ids are Encode's); where a normalizer, a prefix space or an
+// added token's stripping changes the text, none is placed.
+func TestEncodeOffsets(t *testing.T) {
+	g := loadGolden(t)
+	for _, name := range []string{"qwen2_pairs", "qwen2_strings", "gpt2"} {
+		tok := loadFixture(t, name)
+		for _, s := range append(slices.Clone(g.Texts), "<|begin_of_explanation|>\n\nFirst add.<|end_of_explanation|>") {
+			ids, ends, ok := tok.EncodeOffsets(s)
+			if !slices.Equal(ids, tok.Encode(s)) {
+				t.Fatalf("%s %q: ids %v, Encode gives %v", name, s, ids, tok.Encode(s))
+			}
+			if ok != (tok.Decode(ids) == s) {
+				t.Fatalf("%s %q: ok %v, but the tokens spell %q", name, s, ok, tok.Decode(ids))
+			}
+			if !ok {
+				if ends != nil {
+					t.Errorf("%s %q: not placed, yet ends %v", name, s, ends)
+				}
+				continue
+			}
+			from := 0
+			for k, id := range ids {
+				if got := s[from:ends[k]]; got != string(tok.DecodeBytes([]int32{id})) {
+					t.Fatalf("%s %q: token %d (%q) placed on %q", name, s, k, tok.TokenString(id), got)
+				}
+				from = ends[k]
+			}
+		}
+	}
+	for _, c := range []struct {
+		fixture, text, why string
+	}{
+		{"qwen2_strings", "Cafe\u0301", "NFC composes é"},
+		{"gpt2", "hello", "ByteLevel puts a space first"},
+		{"gpt2", " a <mask>", "<mask> takes the space before it (lstrip)"},
+	} {
+		if _, ends, ok := loadFixture(t, c.fixture).EncodeOffsets(c.text); ok || ends != nil {
+			t.Errorf("%s %q: placed (%v), though %s", c.fixture, c.text, ends, c.why)
+		}
+	}
+	// The seam a BPE merge crosses: ">\n" is one token of this vocabulary.
+	tok := loadFixture(t, "qwen2_strings")
+	text := "<|begin_of_explanation|>" + "\n\nFirst"
+	ids, ends, ok := tok.EncodeOffsets(text)
+	seam := len("<|begin_of_explanation|>")
+	k := slices.IndexFunc(ends, func(e int) bool { return e > seam-1 })
+	if !ok || k < 0 || ends[k] == seam || tok.TokenString(ids[k]) != ">Ċ" {
+		t.Fatalf("%q: ids %v ends %v: want a token \">Ċ\" across byte %d", text, ids, ends, seam)
+	}
+}

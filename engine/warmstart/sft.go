@@ -6,18 +6,12 @@ package warmstart
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
-
-// Encoder is what building sequences needs of a tokenizer.
-type Encoder interface {
-	Encode(text string) []int32
-}
 
 // Sequence is one SFT example: the loss covers Tokens[LossFrom:], each
 // predicted from the tokens before it.
@@ -29,7 +23,7 @@ type Sequence struct {
 // TeacherSequence is the teacher's format: its prompt with the pre-filled
 // solution, then the explanation body, the end tag and the end of turn. The
 // loss starts after the explanation's opening (RLT.md §4).
-func TeacherSequence(tok Encoder, p record.Prompts, question, solution, body string) Sequence {
+func TeacherSequence(tok rlt.Encoder, p record.Prompts, question, solution, body string) Sequence {
 	prompt := tok.Encode(p.TeacherPrompt(question, solution))
 	rest := tok.Encode(body + record.EndExplanation + record.ImEnd)
 	return Sequence{Tokens: append(prompt, rest...), LossFrom: len(prompt)}
@@ -39,10 +33,9 @@ func TeacherSequence(tok Encoder, p record.Prompts, question, solution, body str
 // covers the whole assistant turn, thought and solution.
 // The tokens are the student's context as the reward lays it out
 // (rlt.StudentLayout), so the student learns the sequences it is scored on.
-func StudentSequence(tok Encoder, p record.Prompts, question, body, solution string) Sequence {
-	header := strings.TrimSuffix(p.StudentParts(question).Prefix, record.BeginThought)
-	s := rlt.StudentLayout(tok, p, question, rlt.ExplanationIDs(tok, body), tok.Encode(solution))
-	return Sequence{Tokens: s.IDs, LossFrom: len(tok.Encode(header))}
+func StudentSequence(tok rlt.Encoder, p record.Prompts, question, body, solution string) Sequence {
+	s := rlt.StudentLayout(tok, p, question, body, solution)
+	return Sequence{Tokens: s.IDs, LossFrom: s.Reply}
 }
 
 // SFT trains a model on sequences with AdamW, gradient clipping and a
