@@ -41,9 +41,10 @@ explanation) — writes one line with r_ss, r_kl, reward, each reduction and
 every per-token array (explanation tokens with teacher and student log-probs
 and d, solution tokens with the student's log-probs). The explanation is the
 body after the prefill; the span scored is the explanation as the official
-trainer takes it, the prefill's "\n\n" first (less a token a vocabulary
-with plain-text tags, such as Qwen's, merges into a tag). Lines that cannot be scored
-get {"line": N, "error": ...} and the rest go on; stdin that is one JSON
+trainer takes it, the prefill's "\n\n" first (less a token that a
+vocabulary with plain-text tags, such as Qwen's, merges into a tag). Lines
+that cannot be scored get {"line": N, "error": ...} and the rest go on;
+stdin that is one JSON
 document (an array, or an object over several lines) instead of JSON
 Lines is refused, nothing scored. Teacher and student must
 share one tokenizer. The prompts are the ones the model folders record
