@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -51,39 +52,40 @@ func Dir() (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return "", fmt.Errorf("embedded models: %w", err)
-	}
-	tmp, err := durable.MkdirTemp(filepath.Dir(dir), ".defaults-") // 0755, as renamed into place
-	if err != nil {
-		return "", fmt.Errorf("embedded models: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	err = fs.WalkDir(files, "models", func(path string, d fs.DirEntry, err error) error {
+	// The folder appears whole, its files synced, or not at all
+	// (durable.StageDir): a machine that loses power just after cannot
+	// leave a "complete" folder of empty files for the next start to load.
+	err = durable.StageDir(dir, "the embedded models were not written", func(stage string) error {
+		err := fs.WalkDir(files, "models", func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel("models", path)
+			out := filepath.Join(stage, rel)
+			if d.IsDir() {
+				return os.MkdirAll(out, 0o755)
+			}
+			data, err := files.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(out, data, 0o644)
+		})
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel("models", path)
-		out := filepath.Join(tmp, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		data, err := files.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, data, 0o644)
+		return os.WriteFile(filepath.Join(stage, "complete"), []byte(sum+"\n"), 0o644)
 	})
 	if err != nil {
-		return "", fmt.Errorf("embedded models: writing to %s: %w", tmp, err)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "complete"), []byte(sum+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("embedded models: %w", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
 		// Another process may have finished first; its copy is as good.
 		if _, statErr := os.Stat(filepath.Join(dir, "complete")); statErr == nil {
 			return dir, nil
+		}
+		if errors.Is(err, fs.ErrExist) {
+			// Each copy appears whole with its stamp: this folder was
+			// changed since. Removing it here could race another process
+			// that is replacing it too, so the user does.
+			return "", fmt.Errorf("embedded models: %s has no \"complete\" stamp, so its files may have been changed: remove the folder and start again", dir)
 		}
 		return "", fmt.Errorf("embedded models: %w", err)
 	}

@@ -1,8 +1,10 @@
 package defaults
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -39,5 +41,47 @@ func TestDirWritesLoadableModelsOnce(t *testing.T) {
 	after, _ := os.Stat(stamp)
 	if !after.ModTime().Equal(before.ModTime()) {
 		t.Error("the embedded models were written again")
+	}
+}
+
+// TestDirRefusesAChangedCopy: a cached folder without its "complete" stamp
+// (each copy appears whole with it) is not loaded; the error names the
+// folder and says to remove it, after which the copy is written again.
+func TestDirRefusesAChangedCopy(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir, err := Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "complete")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Dir()
+	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "remove the folder") {
+		t.Fatalf("a copy without its stamp: %v", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			again, err := Dir()
+			if err == nil && again != dir {
+				err = fmt.Errorf("got %s, want %s", again, dir)
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := model.Load(compute.NewCPU(), filepath.Join(dir, Teacher)); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {
+		t.Errorf("the cache holds %d entries, want the one folder", len(entries))
 	}
 }
