@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // WriteFile replaces the file at path with data (Write).
@@ -59,12 +60,12 @@ func write(path string, perm os.FileMode, fill func(w io.Writer) error) error {
 
 // filledTemp is a hidden temporary file beside path holding what fill
 // writes, given perm, synced and closed; on any failure it is removed. It
-// is named ".NAME.tmp-PID-N" (PID: this process), and path's temporary
+// is named ".NAME.tmp-PID@HOST-N" (this process: writerTag), and path's temporary
 // files left by processes that are gone (killed midway) are removed first.
 func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (name string, err error) {
 	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
 	removeDead(dir, prefix, false)
-	tmp, err := os.CreateTemp(dir, prefix+strconv.Itoa(os.Getpid())+"-*")
+	tmp, err := os.CreateTemp(dir, prefix+writerTag()+"-*")
 	if err != nil {
 		return "", err
 	}
@@ -89,10 +90,12 @@ func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (na
 	return tmp.Name(), nil
 }
 
-// removeDead removes the entries of dir named prefix followed by the pid
-// of a process that is gone and "-" (files, or with dirs folders and what
-// they hold): what a killed writer left. A live process's (another
-// writer's) are left to it, and a name without a pid is not one of ours.
+// removeDead removes the entries of dir named prefix followed by a
+// writer's tag and "-" (files, or with dirs folders and what they hold),
+// where that writer is a process of this machine that is gone: what a
+// killed writer left. A live process's (another writer's) are left to it,
+// and so are another machine's on a shared filesystem, whose pids mean
+// nothing here, and a name without a tag, which is not one of ours.
 func removeDead(dir, prefix string, dirs bool) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -100,14 +103,45 @@ func removeDead(dir, prefix string, dirs bool) {
 		if !ok || e.IsDir() != dirs || (!dirs && !e.Type().IsRegular()) {
 			continue
 		}
-		pidText, _, ok := strings.Cut(rest, "-")
+		end := strings.LastIndexByte(rest, '-')
+		if end < 0 {
+			continue
+		}
+		pidText, host, tagged := strings.Cut(rest[:end], "@")
 		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
+		if err != nil || (tagged && host != hostTag) || pid == os.Getpid() || processAlive(pid) {
 			continue
 		}
 		os.RemoveAll(filepath.Join(dir, e.Name()))
 	}
 }
+
+// writerTag names this process in a temporary file's or staging folder's
+// name: its pid and, after "@", its machine (hostTag), so that removeDead
+// judges only this machine's leftovers. Names written before the machine
+// was added (pid alone) are taken as this machine's.
+func writerTag() string {
+	if hostTag == "" {
+		return strconv.Itoa(os.Getpid())
+	}
+	return strconv.Itoa(os.Getpid()) + "@" + hostTag
+}
+
+// hostTag is this machine's name as it can sit in a file name: letters,
+// digits, "." and "_" kept, anything else (a "-", which ends the tag, or
+// a path separator) written "_".
+var hostTag = func() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '_' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return '_'
+	}, h)
+}()
 
 // SyncDir fsyncs a folder so that a rename or create inside it is durable.
 // Windows has no folder fsync (FlushFileBuffers refuses a folder's

@@ -177,10 +177,12 @@ func assertOnly(t *testing.T, dir string, allowed ...string) {
 func TestLeftoverTempsRemoved(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "export.jsonl")
-	dead := filepath.Join(dir, ".export.jsonl.tmp-999999999-42") // past any pid_max
-	live := filepath.Join(dir, fmt.Sprintf(".export.jsonl.tmp-%d-7", os.Getppid()))
+	dead := filepath.Join(dir, ".export.jsonl.tmp-999999999-42") // past any pid_max; named before machines were
+	deadHere := filepath.Join(dir, ".export.jsonl.tmp-999999998@"+hostTag+"-42")
+	elsewhere := filepath.Join(dir, ".export.jsonl.tmp-999999999@not-"+hostTag+"-42") // another machine's pid
+	live := filepath.Join(dir, fmt.Sprintf(".export.jsonl.tmp-%d@%s-7", os.Getppid(), hostTag))
 	other := filepath.Join(dir, ".other.jsonl.tmp-999999999-1")
-	for _, f := range []string{dead, live, other} {
+	for _, f := range []string{dead, deadHere, elsewhere, live, other} {
 		if err := os.WriteFile(f, []byte("partial"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -188,13 +190,13 @@ func TestLeftoverTempsRemoved(t *testing.T) {
 	if err := WriteNew(path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("row\n")); return err }); err != nil {
 		t.Fatal(err)
 	}
-	for f, kept := range map[string]bool{dead: false, live: true, other: true} {
+	for f, kept := range map[string]bool{dead: false, deadHere: false, elsewhere: true, live: true, other: true} {
 		if _, err := os.Stat(f); (err == nil) != kept {
 			t.Errorf("%s: kept %v, want %v", filepath.Base(f), err == nil, kept)
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 3 { // export.jsonl, the live writer's and the other file's: nothing of this write's
+	if len(entries) != 4 { // export.jsonl, the live writer's, the other machine's and the other file's: nothing of this write's
 		var names []string
 		for _, e := range entries {
 			names = append(names, e.Name())

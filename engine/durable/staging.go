@@ -6,17 +6,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 )
 
 // A folder written by several files (a model folder, an imported run) is
 // staged: made whole in a hidden folder beside its final path, named
-// ".NAME.partial-PID-N" (PID: the process writing it), every file synced,
-// then renamed to the final path in one step (CommitDir). A process killed
-// midway leaves only the hidden staging folder, which no reader takes for a
-// model or a run (IsStaging), and which the next staging for the same path
-// removes once its process is gone (NewStaging).
+// ".NAME.partial-PID@HOST-N" (the process writing it and its machine,
+// writerTag), every file synced, then renamed to the final path in one
+// step (CommitDir). A process killed midway leaves only the hidden staging
+// folder, which no reader takes for a model or a run (IsStaging), and which
+// the next staging for the same path on the same machine removes once its
+// process is gone (NewStaging).
 
 // partialMark is in every staging folder's name.
 const partialMark = ".partial-"
@@ -43,7 +43,7 @@ func NewStaging(dir string) (string, error) {
 	}
 	prefix := stagingPrefix(dir)
 	removeDead(parent, prefix, true)
-	return MkdirTemp(parent, prefix+strconv.Itoa(os.Getpid())+"-")
+	return MkdirTemp(parent, prefix+writerTag()+"-")
 }
 
 // CommitDir puts the staged folder stage in place at dir: every file and

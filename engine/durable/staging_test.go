@@ -29,6 +29,7 @@ func TestStageDir(t *testing.T) {
 	}
 	dead := ".model.partial-2147483646-1"                    // no such process
 	live := fmt.Sprintf(".model.partial-%d-1", os.Getppid()) // this test's parent
+	elsewhere := ".model.partial-2147483646@other.host-1"    // no such process here; another machine's
 	for _, tc := range []struct {
 		name  string
 		setup func(root string)
@@ -44,11 +45,11 @@ func TestStageDir(t *testing.T) {
 			return fmt.Errorf("write %s: %w", filepath.Join(dir, "tokenizer.json"), boom)
 		}, boom, nil, nil},
 		{"leftovers", func(root string) {
-			for _, d := range []string{dead, live} {
+			for _, d := range []string{dead, live, elsewhere} {
 				os.Mkdir(filepath.Join(root, d), 0o755)
 				os.WriteFile(filepath.Join(root, d, "config.json"), nil, 0o644)
 			}
-		}, writeModel, nil, []string{live, "model"}, []string{"config.json", "model.safetensors", "tokenizer.json"}},
+		}, writeModel, nil, []string{elsewhere, live, "model"}, []string{"config.json", "model.safetensors", "tokenizer.json"}},
 		{"empty folder", func(root string) { os.Mkdir(filepath.Join(root, "model"), 0o755) }, writeModel, nil,
 			[]string{"model"}, []string{"config.json", "model.safetensors", "tokenizer.json"}},
 		{"folder holds a file", func(root string) {
