@@ -127,17 +127,13 @@ func writeInitSideFiles(out, tok string, tokData []byte, cfgPath string) error {
 		}
 		// The chat template and special tokens beside the tokenizer.json.
 		if isDir(tok) || filepath.Base(tok) == hf.TokenizerFile {
-			if err := hf.CopyFiles(tokenizerDir(tok), out, hf.TokenizerSideFiles...); err != nil {
+			if err := hf.CopyFiles(folderOf(tok), out, hf.TokenizerSideFiles...); err != nil {
 				return err
 			}
 		}
 	}
 	if filepath.Base(cfgPath) == hf.ConfigFile || isDir(cfgPath) { // a model folder's config: its generation config too
-		dir := cfgPath
-		if !isDir(dir) {
-			dir = filepath.Dir(dir)
-		}
-		if err := hf.CopyFiles(dir, out, hf.GenerationConfigFile); err != nil {
+		if err := hf.CopyFiles(folderOf(cfgPath), out, hf.GenerationConfigFile); err != nil {
 			return err
 		}
 	}
@@ -180,13 +176,14 @@ func readTokenizerFlag(path string, vocab int) ([]byte, error) {
 	return data, nil
 }
 
-// tokenizerDir is the folder holding the tokenizer --tokenizer names (a
-// tokenizer.json or its folder).
-func tokenizerDir(path string) string {
-	if isDir(path) {
-		return path
+// folderOf is the folder a flag's path names: the folder holding it when
+// it is a file (a tokenizer.json, a config.json), else the path itself (a
+// folder, or nothing there: what reads it then says so).
+func folderOf(path string) string {
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		return filepath.Dir(path)
 	}
-	return filepath.Dir(path)
+	return path
 }
 
 func isDir(path string) bool {

@@ -205,3 +205,24 @@ func TestModelInfoCountsWhatTheModelLoads(t *testing.T) {
 		}
 	}
 }
+
+// folderOf is the folder a --tokenizer or --config path names: a file's
+// own folder, a folder itself, and a path with nothing there as given (it
+// is not the parent folder's files that are then read).
+func TestFolderOf(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tokenizer.json")
+	if err := os.WriteFile(file, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "nope", "tokenizer.json")
+	for _, c := range []struct{ name, path, want string }{
+		{"a file", file, dir},
+		{"a folder", dir, dir},
+		{"nothing there", missing, missing},
+	} {
+		if got := folderOf(c.path); got != c.want {
+			t.Errorf("%s: folderOf(%s) = %s, want %s", c.name, c.path, got, c.want)
+		}
+	}
+}

@@ -800,10 +800,7 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 	}
 	pt, ps := local(tsrc), local(ssrc)
 	if pt == "" && ps == "" {
-		pt = tokDir // the prompts.json beside the tokenizer.json
-		if st, err := os.Stat(tokDir); err == nil && !st.IsDir() {
-			pt = filepath.Dir(tokDir)
-		}
+		pt = folderOf(tokDir) // the prompts.json beside the tokenizer.json
 	}
 	prompts, err := record.PromptsFor(pt, ps, override)
 	if err != nil {
@@ -878,10 +875,7 @@ func checkScoreTemplates(tsrc, ssrc, tokDir string) error {
 	if tokDir == "" || !remote.IsURL(tsrc) || !remote.IsURL(ssrc) {
 		return nil // the tokenizer is a local model's, checked above
 	}
-	if st, err := os.Stat(tokDir); err == nil && !st.IsDir() {
-		tokDir = filepath.Dir(tokDir) // a tokenizer.json: the folder beside it
-	}
-	return rlt.CheckChatML("--tokenizer", tokDir)
+	return rlt.CheckChatML("--tokenizer", folderOf(tokDir)) // a tokenizer.json: the folder beside it
 }
 
 // scoreTokens is the item length a memory estimate of scoring assumes:
