@@ -66,10 +66,11 @@ func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.
 // LoadPairAs is LoadPair with a choice of precision for each model
 // (model.Frozen16 keeps a 16-bit checkpoint's matrices in 16 bits; a model
 // so loaded cannot be trained).
+//
+// The folders' chat templates are not checked here: a caller refuses a
+// folder that is not ChatML (CheckChatMLPair) before it opens a device or
+// makes a run folder, and that check is the load's one.
 func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
-	if err := CheckChatMLPair(teacherDir, studentDir); err != nil {
-		return nil, err
-	}
 	tok, err := tokenizer.Load(filepath.Join(teacherDir, hf.TokenizerFile))
 	if err != nil {
 		return nil, fmt.Errorf("teacher: %w", err) // "teacher: tokenizer: FILE: …"
@@ -110,7 +111,8 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 // a model trained on another format would be scored, trained or asked to
 // explain in one it never saw. A folder with no tokenizer_config.json, or
 // one without a chat_template (our own folders have none), is taken as
-// ChatML's. The error names the folder and the file and says what to do.
+// ChatML's. The error names the folder and the file, gives the tokenizer
+// package's reason whole and says what to do. The file is read once.
 func CheckChatML(who, dir string) error {
 	path := filepath.Join(dir, hf.TokenizerConfigFile)
 	data, err := os.ReadFile(path)
@@ -127,11 +129,11 @@ func CheckChatML(who, dir string) error {
 	if raw, ok := cfg["chat_template"]; !ok || string(bytes.TrimSpace(raw)) == "null" {
 		return nil
 	}
-	if _, err := tokenizer.DetectTemplate(path); err != nil {
+	if _, err := tokenizer.TemplateOf(path, data); err != nil {
 		what := err.Error()
 		var te *tokenizer.Error
-		if errors.As(err, &te) {
-			what = te.Key + ": " + strings.TrimSuffix(te.Msg, "; only ChatML is supported")
+		if errors.As(err, &te) { // the folder and the file are said here
+			what = te.Key + ": " + te.Msg
 		}
 		return fmt.Errorf("%s %s: %s: %s; the RLT prompts are ChatML (<|im_start|>role … <|im_end|>), so this model would be given a format it was not trained on: give a ChatML model (Qwen2, Qwen2.5), or, if this one does take ChatML, remove chat_template from %s",
 			who, dir, path, what, path)

@@ -193,10 +193,11 @@ func TestPaddedTablesScoreAndTrain(t *testing.T) {
 }
 
 // The RLT prompts are ChatML: a model folder whose tokenizer_config.json
-// names another chat template is refused by CheckChatML, and by
-// LoadPairAs before it loads anything, naming the folder and the file and
-// saying what to do; a folder with no tokenizer_config.json, or one
-// without a chat_template (our own folders), is taken.
+// names another chat template is refused by CheckChatML, naming the folder
+// and the file, giving the tokenizer package's reason whole and saying
+// what to do; a folder with no tokenizer_config.json, or one without a
+// chat_template (our own folders), is taken. (Every command checks its
+// folders before it loads them: chatml_test.go of package main.)
 func TestCheckChatML(t *testing.T) {
 	const llama3 = `{"bos_token": "<|begin_of_text|>", "chat_template": "{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] + '<|eot_id|>' }}{% endfor %}"}`
 	chatml := `{"chat_template": "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"}`
@@ -210,7 +211,7 @@ func TestCheckChatML(t *testing.T) {
 		{"a null chat_template", `{"chat_template": null}`, ""},
 		{"a ChatML template", chatml, ""},
 		{"a named ChatML template", `{"chat_template": [{"name": "default", "template": "{{'<|im_start|>'}}"}]}`, ""},
-		{"a Llama-3 template", llama3, "chat_template: the chat template is not ChatML (it never writes <|im_start|>); the RLT prompts are ChatML"},
+		{"a Llama-3 template", llama3, "chat_template: the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported; the RLT prompts are ChatML"},
 		{"a named template that is not ChatML", `{"chat_template": [{"name": "default", "template": "[INST]"}, {"name": "tool_use", "template": "<|im_start|>"}]}`,
 			"chat_template: the chat template is not ChatML"},
 		{"not JSON", `{"chat_template": `, "is not a JSON object"},
@@ -233,16 +234,15 @@ func TestCheckChatML(t *testing.T) {
 			if err == nil || !strings.HasPrefix(err.Error(), "teacher "+dir+": "+file) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("%v\nwant it to begin with the folder and the file, and to say %q", err, c.want)
 			}
-			// Every RLT command loads its models through LoadPairAs: it
-			// refuses the folder before reading any other file of it, as
-			// the student as much as the teacher.
+			// A pair is refused for it as the student as much as the
+			// teacher, and one folder given as both is said once.
 			other := t.TempDir()
 			for _, dirs := range []struct{ who, teacher, student string }{
 				{"teacher", dir, other}, {"student", other, dir}, {"teacher and student", dir, dir},
 			} {
-				_, err := LoadPairAs(compute.NewCPU(), dirs.teacher, dirs.student, record.DefaultPrompts(), model.Float32, model.Float32)
+				err := CheckChatMLPair(dirs.teacher, dirs.student)
 				if err == nil || !strings.HasPrefix(err.Error(), dirs.who+" "+dir+": "+file) {
-					t.Errorf("LoadPairAs with it as the %s: %v", dirs.who, err)
+					t.Errorf("CheckChatMLPair with it as the %s: %v", dirs.who, err)
 				}
 			}
 		})

@@ -71,6 +71,12 @@ func DetectTemplate(tokenizerConfigPath string) (Template, error) {
 	if err != nil {
 		return "", fmt.Errorf("tokenizer: %w", err)
 	}
+	return TemplateOf(tokenizerConfigPath, data)
+}
+
+// TemplateOf is DetectTemplate of the contents data of the file
+// tokenizerConfigPath, for a caller that has read it already.
+func TemplateOf(tokenizerConfigPath string, data []byte) (Template, error) {
 	return detectTemplate(tokenizerConfigPath, data, func() (*Tokenizer, error) {
 		return Load(filepath.Join(filepath.Dir(tokenizerConfigPath), "tokenizer.json"))
 	})

@@ -76,10 +76,24 @@ func TestDetectTemplate(t *testing.T) {
 		{"no template, special list", `{"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]}`, ""},
 		{"no template, tokenizer.json", `{}`, "qwen2_pairs.json"},
 	}
+	// TemplateOf, given the file's contents, is DetectTemplate of the file:
+	// the tokenizer.json beside it read as much.
+	detect := map[string]func(p string) (Template, error){
+		"DetectTemplate": DetectTemplate,
+		"TemplateOf": func(p string) (Template, error) {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return TemplateOf(p, data)
+		},
+	}
 	for _, c := range ok {
-		got, err := DetectTemplate(write(t, c.config, c.tokJSON))
-		if err != nil || got != ChatML {
-			t.Errorf("%s: %q, %v", c.name, got, err)
+		for fn, detect := range detect {
+			got, err := detect(write(t, c.config, c.tokJSON))
+			if err != nil || got != ChatML {
+				t.Errorf("%s: %s = %q, %v", c.name, fn, got, err)
+			}
 		}
 	}
 	bad := []struct{ name, config, tokJSON, want string }{
@@ -88,13 +102,16 @@ func TestDetectTemplate(t *testing.T) {
 		{"bad JSON", `{"chat_template": `, "", "not valid JSON: it ends at line 1, column 18 before the JSON is complete"},
 	}
 	for _, c := range bad {
-		p := write(t, c.config, c.tokJSON)
-		_, err := DetectTemplate(p)
-		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), p) {
-			t.Errorf("%s: error %v, want one mentioning %q and the file", c.name, err, c.want)
-		}
-		if c.name == "llama template" && !strings.Contains(err.Error(), "only ChatML is supported") {
-			t.Errorf("error %v should say only ChatML is supported", err)
+		for fn, detect := range detect {
+			p := write(t, c.config, c.tokJSON)
+			_, err := detect(p)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), p) {
+				t.Errorf("%s: %s error %v, want one mentioning %q and the file", c.name, fn, err, c.want)
+				continue
+			}
+			if c.name == "llama template" && !strings.Contains(err.Error(), "only ChatML is supported") {
+				t.Errorf("%s error %v should say only ChatML is supported", fn, err)
+			}
 		}
 	}
 	if _, err := DetectTemplate(filepath.Join(t.TempDir(), "nope.json")); err == nil {
