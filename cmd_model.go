@@ -104,7 +104,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	var params int
 	err = saveModelFolder(*out, func(out string) error {
 		var err error
-		params, err = model.WriteRandomFrom(out, hc, *seed, dt)
+		params, err = model.WriteRandom(out, hc, *seed, dt)
 		if err != nil {
 			return err
 		}

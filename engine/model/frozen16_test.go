@@ -106,7 +106,8 @@ func TestFrozen16MatchesFloat32(t *testing.T) {
 	}
 }
 
-// WriteRandom writes the numbers NewRandom draws, without the model in memory.
+// WriteRandom writes the numbers NewRandom draws, without the model in
+// memory, in the shape of the config it is given.
 func TestWriteRandomMatchesNewRandom(t *testing.T) {
 	be := compute.NewCPU()
 	for _, tied := range []bool{true, false} {
@@ -116,7 +117,7 @@ func TestWriteRandomMatchesNewRandom(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		n, err := WriteRandom(dir, cfg, 11, hf.F32)
+		n, err := WriteRandom(dir, cfg.HF(), 11, hf.F32)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,6 +127,9 @@ func TestWriteRandomMatchesNewRandom(t *testing.T) {
 		got, err := Load(be, dir)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got.Cfg != cfg { // cfg.HF() is written as the shape it is
+			t.Errorf("wrote the shape %+v, want %+v", got.Cfg, cfg)
 		}
 		sameParams(t, be, got, want)
 	}

@@ -335,26 +335,19 @@ func widen(dt compute.DType, dst []float32, bits []uint16) {
 	half.Widen(k, dst, bits)
 }
 
-// WriteRandom writes a model of shape cfg holding the very numbers
-// NewRandom(be, cfg, seed) draws, straight to a Hugging Face folder, a chunk
-// at a time: it needs a few megabytes whatever the model's size, where
-// NewRandom and Save need the whole model in float32. It returns the number
-// of parameters written.
-func WriteRandom(dir string, cfg Config, seed uint64, dtype hf.DType) (int, error) {
-	return writeRandom(dir, cfg, cfg.HF(), seed, dtype)
-}
-
-// WriteRandomFrom is WriteRandom of the shape hc gives, whose config.json
-// keeps hc's other keys (Config.HFFrom).
-func WriteRandomFrom(dir string, hc hf.Config, seed uint64, dtype hf.DType) (int, error) {
+// WriteRandom writes a model of the shape hc gives (ConfigFromHF) holding
+// the very numbers NewRandom(be, cfg, seed) draws, straight to a Hugging
+// Face folder, a chunk at a time: it needs a few megabytes whatever the
+// model's size, where NewRandom and Save need the whole model in float32.
+// Its config.json keeps hc's other keys (Config.HFFrom); a Config's own
+// shape is written with WriteRandom(dir, cfg.HF(), …). It returns the
+// number of parameters written.
+func WriteRandom(dir string, hc hf.Config, seed uint64, dtype hf.DType) (int, error) {
 	cfg, err := ConfigFromHF(hc)
 	if err != nil {
 		return 0, err
 	}
-	return writeRandom(dir, cfg, cfg.HFFrom(hc), seed, dtype)
-}
-
-func writeRandom(dir string, cfg Config, hc hf.Config, seed uint64, dtype hf.DType) (int, error) {
+	hc = cfg.HFFrom(hc)
 	specs, err := cfg.params()
 	if err != nil {
 		return 0, err

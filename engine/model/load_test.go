@@ -39,13 +39,13 @@ func TestSaveKeepsTheSourceConfig(t *testing.T) {
 		dtype     string                 // its torch_dtype
 		keepsKeys bool
 	}{
-		{"model init (WriteRandomFrom)", func(dir string) error {
-			_, err := WriteRandomFrom(dir, hc, 1, hf.BF16)
+		{"model init (WriteRandom)", func(dir string) error {
+			_, err := WriteRandom(dir, hc, 1, hf.BF16)
 			return err
 		}, "bfloat16", true},
 		{"loaded and saved in float32", func(dir string) error {
 			from := filepath.Join(dir, "from")
-			if _, err := WriteRandomFrom(from, hc, 1, hf.BF16); err != nil {
+			if _, err := WriteRandom(from, hc, 1, hf.BF16); err != nil {
 				return err
 			}
 			m, err := Load(be, from)
@@ -56,7 +56,7 @@ func TestSaveKeepsTheSourceConfig(t *testing.T) {
 		}, "float32", true},
 		{"loaded frozen and saved in bf16", func(dir string) error {
 			from := filepath.Join(dir, "from")
-			if _, err := WriteRandomFrom(from, hc, 1, hf.BF16); err != nil {
+			if _, err := WriteRandom(from, hc, 1, hf.BF16); err != nil {
 				return err
 			}
 			m, err := LoadAs(be, from, Frozen16)
