@@ -469,19 +469,20 @@ func (fo *Folder) CheckQwen2(c Config) error {
 		errs = append(errs, fmt.Errorf("… and %d more problems", more))
 	}
 	if biasNote != "" { // said once, after the biases it explains
-		errs = append(errs, errors.New(biasNote[2:]))
+		errs = append(errs, errors.New(biasNote))
 	}
 	return errors.Join(errs...)
 }
 
-// MissingNote is what a missing tensor's error adds ("; …") for a q/k/v
-// bias of a Qwen2 model: that Qwen2 always has them (as transformers' and vLLM's
-// Qwen2 do, whatever attention_bias says), so the checkpoint is not one.
+// MissingNote is what a missing tensor's error adds, "" for nothing: for a
+// q/k/v bias of a Qwen2 model, that Qwen2 always has them (as
+// transformers' and vLLM's Qwen2 do, whatever attention_bias says), so the
+// checkpoint is not one. The caller joins it to its own text.
 func MissingNote(c Config, name string) string {
 	if !c.QKVBias || c.ModelType != "qwen2" || !strings.HasSuffix(name, "_proj.bias") {
 		return ""
 	}
-	return "; Qwen2's q/k/v projections always have biases (transformers' and vLLM's Qwen2 have them whatever attention_bias says): a checkpoint without them is not a Qwen2 one"
+	return "Qwen2's q/k/v projections always have biases (transformers' and vLLM's Qwen2 have them whatever attention_bias says): a checkpoint without them is not a Qwen2 one"
 }
 
 func (fo *Folder) weightsName() string {

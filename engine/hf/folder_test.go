@@ -233,6 +233,34 @@ func TestCheckQwen2(t *testing.T) {
 	}
 }
 
+// MissingNote is the plain note (no separator: the caller joins it) for a
+// q/k/v bias a Qwen2 checkpoint lacks, and nothing for any other tensor or
+// model.
+func TestMissingNote(t *testing.T) {
+	qwen2 := tinyConfig()
+	qwen2.ModelType, qwen2.QKVBias = "qwen2", true
+	noBias := qwen2
+	noBias.QKVBias = false
+	llama := qwen2
+	llama.ModelType = "llama"
+	const note = "Qwen2's q/k/v projections always have biases (transformers' and vLLM's Qwen2 have them whatever attention_bias says): a checkpoint without them is not a Qwen2 one"
+	for _, c := range []struct {
+		name   string
+		cfg    Config
+		tensor string
+		want   string
+	}{
+		{"a Qwen2 k bias", qwen2, "model.layers.1.self_attn.k_proj.bias", note},
+		{"a Qwen2 weight", qwen2, "model.layers.1.self_attn.k_proj.weight", ""},
+		{"a Qwen2 config without biases", noBias, "model.layers.1.self_attn.k_proj.bias", ""},
+		{"another model type", llama, "model.layers.1.self_attn.k_proj.bias", ""},
+	} {
+		if got := MissingNote(c.cfg, c.tensor); got != c.want {
+			t.Errorf("%s: MissingNote = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
 // TestLoadConfigSaysWhatTheFolderIs: a folder without config.json is
 // described (a run folder of ours, one of its checkpoints, or what a model
 // folder lacks), not reported as a file that cannot be opened, nor given

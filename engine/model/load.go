@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -198,7 +199,11 @@ func (m *Model) LoadWeights(src TensorSource) error {
 	for _, p := range m.params {
 		info, ok := src.Tensor(p.Name)
 		if !ok {
-			return fmt.Errorf("tensor %q is missing (the config says %d layers, tie_word_embeddings=%v)%s", p.Name, m.Cfg.Layers, m.Cfg.Tied, hf.MissingNote(m.source, p.Name))
+			msg := fmt.Sprintf("tensor %q is missing (the config says %d layers, tie_word_embeddings=%v)", p.Name, m.Cfg.Layers, m.Cfg.Tied)
+			if note := hf.MissingNote(m.source, p.Name); note != "" {
+				msg += "; " + note
+			}
+			return errors.New(msg)
 		}
 		want := p.Tensor.Shape()
 		if !equalInts(info.Shape, want) {
