@@ -1072,21 +1072,34 @@ func (r *Run) drain() (urgent bool, err error) {
 		buf, start, traces = buf[:0], next, 0
 		return nil
 	}
+	// fail marks the file of kind failed for the rest of this drain.
+	fail := func(kind int, err error) {
+		failed[kind] = true
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
 	// flushOrHold writes the pending group; when its file fails, the group
 	// and every later record of that file are held for the next attempt.
 	flushOrHold := func(next int) {
 		if err := flush(next); err != nil {
 			held = append(held, batch[start:next]...)
-			failed[curKind] = true
-			if firstErr == nil {
-				firstErr = err
-			}
+			fail(curKind, err)
 			buf, start, traces = buf[:0], next, 0
 		}
 	}
 	for i, it := range batch {
 		kind := it.kind()
-		if failed[kind] {
+		// A trace of another step goes to its own file, opened here.
+		if !failed[kind] && it.t != nil && (r.traceLog == nil || r.traceStep != it.t.Step) {
+			flushOrHold(i)
+			if !failed[kind] {
+				if err := r.switchTraceLog(it.t.Step); err != nil {
+					fail(kind, err)
+				}
+			}
+		}
+		if failed[kind] { // held, after the pending group of another file is written
 			flushOrHold(i)
 			held = append(held, it)
 			start = i + 1
@@ -1097,22 +1110,6 @@ func (r *Run) drain() (urgent bool, err error) {
 		case it.m != nil:
 			l = r.metrics
 		case it.t != nil:
-			if r.traceLog == nil || r.traceStep != it.t.Step {
-				flushOrHold(i)
-				if !failed[kind] {
-					if err := r.switchTraceLog(it.t.Step); err != nil {
-						failed[kind] = true
-						if firstErr == nil {
-							firstErr = err
-						}
-					}
-				}
-				if failed[kind] {
-					held = append(held, it)
-					start = i + 1
-					continue
-				}
-			}
 			l = r.traceLog
 		case it.e != nil:
 			l = r.events
