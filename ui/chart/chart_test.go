@@ -455,19 +455,30 @@ func TestAllHiddenSaysSo(t *testing.T) {
 }
 
 // TestFlatSeriesGetsNiceTicks: a series that never moves (a penalty rate
-// of 0, a constant learning rate) spans a made-up range around its value;
-// its axis is labelled with nice ticks (1, 0, −1), not with the odd values
-// of its top and bottom rows (0.943, −0.992).
+// of 0, a constant learning rate) spans a made-up range around its value
+// v, v±d (d: a tenth of v, 1 for 0); its axis is labelled with nice ticks
+// (1, 0, −1), not with the odd values of its top and bottom rows (0.943,
+// −0.992), and symmetric around v however short the plot: a plot with
+// room for one tick labels its top and bottom rows v+d and v−d (not
+// 0.763 and −0.901), one of two rows v and v+d.
 func TestFlatSeriesGetsNiceTicks(t *testing.T) {
 	for _, c := range []struct {
-		name       string
-		value      float64
-		height     int
-		want, odds []string
+		name   string
+		value  float64
+		height int
+		axis   []string // the labels, top to bottom
 	}{
-		{"zeros", 0, 12, []string{"1┤", "0┤", "-1┤"}, []string{"0.9", "-0.9"}},
-		{"zeros, short", 0, 8, []string{"0┤"}, []string{"0.9", "-0.9"}},
-		{"a constant learning rate", 1e-6, 12, []string{"1e-06┤"}, []string{"9.4", "1.06e"}},
+		{"zeros", 0, 12, []string{"1", "0", "-1"}},
+		{"zeros, 8 high", 0, 8, []string{"1", "0", "-1"}},
+		{"zeros, 7 high", 0, 7, []string{"1", "0", "-1"}},
+		{"zeros, 6 high", 0, 6, []string{"1", "0", "-1"}},
+		{"zeros, two rows", 0, 4, []string{"1", "0"}},
+		{"a constant learning rate", 1e-6, 12, []string{"1.1e-06", "1e-06", "9e-07"}},
+		{"a constant learning rate, 7 high", 1e-6, 7, []string{"1.1e-06", "1e-06", "9e-07"}},
+		{"fives", 5, 12, []string{"5.5", "5.0", "4.5"}},
+		{"fives, 7 high", 5, 7, []string{"5.5", "5", "4.5"}},
+		{"fives, two rows", 5, 4, []string{"5.5", "5.0"}},
+		{"negative", -2, 7, []string{"-1.8", "-2.0", "-2.2"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ch := New(style.PlainTheme())
@@ -476,15 +487,14 @@ func TestFlatSeriesGetsNiceTicks(t *testing.T) {
 				ch.Append("rate", int64(i), c.value)
 			}
 			v := ch.View()
-			for _, w := range c.want {
-				if !strings.Contains(v, w) {
-					t.Errorf("axis lacks %q:\n%s", w, v)
+			var axis []string
+			for _, l := range strings.Split(v, "\n") {
+				if i := strings.Index(l, "┤"); i >= 0 {
+					axis = append(axis, strings.TrimSpace(l[:i]))
 				}
 			}
-			for _, odd := range c.odds {
-				if strings.Contains(v, odd) {
-					t.Errorf("axis shows %q:\n%s", odd, v)
-				}
+			if !slices.Equal(axis, c.axis) {
+				t.Errorf("axis %q, want %q:\n%s", axis, c.axis, v)
 			}
 		})
 	}

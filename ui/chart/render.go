@@ -246,16 +246,27 @@ func (c *Chart) render() string {
 	hasData := ymin <= ymax
 	// The axis spans the data (plus a sliver), with nice ticks inside it.
 	var tickStep, tlo, thi float64
+	// flatD is, for a series that never moves, how far from its value the
+	// made-up span reaches (0: the series moves).
+	flatD := 0.0
 	if hasData {
 		tlo, thi = ys.tf(ymin), ys.tf(ymax)
 		if thi-tlo <= 1e-9*math.Max(math.Abs(tlo), math.Abs(thi)) {
-			d := math.Abs(tlo) * 0.1
-			if d == 0 {
-				d = 1
+			flatD = math.Abs(tlo) * 0.1
+			if flatD == 0 {
+				flatD = 1
 			}
-			tlo, thi = tlo-d, thi+d
+			tlo, thi = tlo-flatD, thi+flatD
 		}
 		pad := (thi - tlo) * 0.02
+		if flatD > 0 && plotH > 1 {
+			// The made-up span's ends fall on the middles of the top and
+			// bottom rows (rowMid): however high the plot, its axis reads
+			// v+d at the top and v−d at the bottom, symmetric around the
+			// value v (1, 0, −1 for a series of 0), not the odd values of
+			// a sliver past them (0.763, −0.901).
+			pad = flatD * 3 / float64(plotH*4-4)
+		}
 		tlo, thi = tlo-pad, thi+pad
 		nt := max(2, plotH/3+1)
 		if ys.log && thi-tlo >= 2 {
@@ -307,21 +318,36 @@ func (c *Chart) render() string {
 			gutter = max(gutter, len(s))
 		}
 		// A short plot may hold one tick or none: label its top and bottom
-		// rows with the values they stand for, so no axis goes unread.
+		// rows with the values they stand for, so no axis goes unread. A
+		// series that never moves has its value said on the row that
+		// draws it first: a plot of two rows has room for it and one end.
 		if n := countNonEmpty(labels); n < 2 && plotH >= 2 {
-			for _, r := range []int{0, plotH - 1} {
-				if labels[r] != "" {
+			type at struct {
+				r int
+				v float64 // in transformed space
+			}
+			ends := []at{{0, thi - rowMid(0)/ys.rowScale}, {plotH - 1, thi - rowMid(plotH-1)/ys.rowScale}}
+			if flatD > 0 {
+				mid := (tlo + thi) / 2
+				ends = append([]at{{min(int((thi-mid)*ys.rowScale+0.5)/4, plotH-1), mid}}, ends...)
+			}
+			for _, e := range ends {
+				if labels[e.r] != "" {
 					continue
 				}
-				v := thi - float64(r*4+2)/ys.rowScale // the row's middle dot
+				v := e.v
 				if ys.log {
 					v = math.Pow(10, v)
 				}
 				s := FormatValue(v)
-				if a := math.Abs(v); a >= 1e-3 && a < 1e4 {
+				switch a := math.Abs(v); {
+				case flatD > 0 && !ys.log:
+					// v and v±d, written as ticks d apart are.
+					s = FormatTick(v, flatD)
+				case a >= 1e-3 && a < 1e4:
 					s = strconv.FormatFloat(v, 'g', 3, 64)
 				}
-				labels[r] = s
+				labels[e.r] = s
 				gutter = max(gutter, len(s))
 			}
 		}
@@ -510,6 +536,12 @@ func smallerNice(step float64) float64 {
 		return e / 2
 	}
 }
+
+// rowMid is the dot, counted from the plot's top, in the middle of row r:
+// the row draws the values that round to its four dots (4r … 4r+3), so it
+// stands for the value 1.5 dots into it, as far from its top as its
+// bottom.
+func rowMid(r int) float64 { return float64(r*4) + 1.5 }
 
 func countNonEmpty(ss []string) int {
 	n := 0
