@@ -278,7 +278,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 
 // writeStudent writes the distilled student into sdir: its weights, the
 // teacher's tokenizer and side files, the generation config of init (the
-// student's own folder, if given) or else the teacher's, and the prompts.
+// student's own folder, if given and it holds one) or else the teacher's,
+// written once, and the prompts.
 func writeStudent(student *model.Model, sdir, tdir, init string, p record.Prompts) error {
 	if err := student.Save(sdir, hf.F32); err != nil {
 		return err
@@ -292,18 +293,29 @@ func writeStudent(student *model.Model, sdir, tdir, init string, p record.Prompt
 	}
 	// The tokenizer's side files come with it from the teacher; the
 	// generation config from the student's own folder, else the teacher's.
-	if err := hf.CopyFiles(tdir, sdir, append(hf.TokenizerSideFiles, hf.GenerationConfigFile)...); err != nil {
+	if err := hf.CopyFiles(tdir, sdir, hf.TokenizerSideFiles...); err != nil {
 		return err
 	}
-	if init != "" {
-		if err := hf.CopyFiles(init, sdir, hf.GenerationConfigFile); err != nil {
-			return err
-		}
+	if err := hf.CopyFiles(generationConfigFrom(tdir, init), sdir, hf.GenerationConfigFile); err != nil {
+		return err
 	}
 	if err := record.WritePrompts(sdir, p); err != nil {
 		return err
 	}
 	return nil
+}
+
+// generationConfigFrom is the folder whose generation_config.json the
+// distilled student takes: init's (the student's own folder) when it holds
+// one, else the teacher's tdir.
+func generationConfigFrom(tdir, init string) string {
+	if init == "" {
+		return tdir
+	}
+	if _, err := os.Stat(filepath.Join(init, hf.GenerationConfigFile)); errors.Is(err, os.ErrNotExist) {
+		return tdir
+	}
+	return init // or the error reading it, said as it was
 }
 
 const evalUsage = `

@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 const distillTeacher = "engine/defaults/models/teacher"
@@ -47,5 +51,63 @@ func TestDistillNamesTheWrongFlag(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Fatalf("rlt distill %v: a refused call made %s", c.args, out)
 		}
+	}
+}
+
+// The distilled student's generation_config.json is written once, from
+// --student-init's folder when it holds one, else from the teacher's; the
+// tokenizer's side files always come from the teacher.
+func TestDistilledStudentsGenerationConfig(t *testing.T) {
+	tok, err := os.ReadFile(filepath.Join(distillTeacher, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := func(gen string) string { // a folder with a tokenizer, and gen as its generation config ("" none)
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "tokenizer.json"), tok, 0o644)
+		os.WriteFile(filepath.Join(dir, "special_tokens_map.json"), []byte(`{"from": "`+dir+`"}`), 0o644)
+		if gen != "" {
+			os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(gen), 0o644)
+		}
+		return dir
+	}
+	const teacherGen, initGen = `{"temperature": 0.7}`, `{"temperature": 0.2}`
+	cfg := model.Config{Vocab: 272, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 2, KVHeads: 1, RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 64, Tied: true, QKVBias: true}
+	student, err := model.NewRandom(compute.NewCPU(), cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name             string
+		teacherGen, init string // init: "-" for no --student-init, else its generation config ("" none)
+		want             string // the student's generation config ("" none)
+	}{
+		{"no --student-init", teacherGen, "-", teacherGen},
+		{"--student-init with one", teacherGen, initGen, initGen},
+		{"--student-init without one", teacherGen, "", teacherGen},
+		{"neither has one", "", "", ""},
+		{"only --student-init has one", "", initGen, initGen},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tdir, init := folder(c.teacherGen), ""
+			if c.init != "-" {
+				init = folder(c.init)
+			}
+			sdir := filepath.Join(t.TempDir(), "student")
+			if err := writeStudent(student, sdir, tdir, init, record.DefaultPrompts()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(sdir, "generation_config.json"))
+			if c.want == "" {
+				if !os.IsNotExist(err) {
+					t.Errorf("generation_config.json %q (%v), want none", got, err)
+				}
+			} else if string(got) != c.want {
+				t.Errorf("generation_config.json %q (%v), want %q", got, err, c.want)
+			}
+			if side, _ := os.ReadFile(filepath.Join(sdir, "special_tokens_map.json")); string(side) != `{"from": "`+tdir+`"}` {
+				t.Errorf("special_tokens_map.json %s, want the teacher's", side)
+			}
+		})
 	}
 }
