@@ -31,10 +31,10 @@ var labelFilters = []struct {
 	keep func(sessions.Label) bool
 }{
 	{"all", func(sessions.Label) bool { return true }},
-	{"unreviewed", func(l sessions.Label) bool { return l == sessions.LabelNone }},
-	{"accepted", func(l sessions.Label) bool { return l == sessions.LabelAccept }},
-	{"rejected", func(l sessions.Label) bool { return l == sessions.LabelReject }},
-	{"flagged", func(l sessions.Label) bool { return l == sessions.LabelFlag }},
+	{sessions.LabelNone.Verdict(), func(l sessions.Label) bool { return l == sessions.LabelNone }},
+	{sessions.LabelAccept.Verdict(), func(l sessions.Label) bool { return l == sessions.LabelAccept }},
+	{sessions.LabelReject.Verdict(), func(l sessions.Label) bool { return l == sessions.LabelReject }},
+	{sessions.LabelFlag.Verdict(), func(l sessions.Label) bool { return l == sessions.LabelFlag }},
 }
 
 // rewardFilter keeps rewards in [lo, hi], or a quartile of the traces the
@@ -618,23 +618,29 @@ func (t *tracesScreen) View() string {
 	return t.cache
 }
 
+// labelText is a trace's review in the label column, said as the detail,
+// the messages and the report say it (Label.Verdict: accepted, rejected,
+// flagged); "·" for one not reviewed, the column's most common value,
+// which its word would make a wall of text of.
 func labelText(l sessions.LabelState) string {
-	switch l.Label {
-	case sessions.LabelAccept:
-		return "accept"
-	case sessions.LabelReject:
-		return "reject"
-	case sessions.LabelFlag:
-		return "flag"
+	if l.Label == sessions.LabelNone {
+		return "·"
 	}
-	return "·"
+	return l.Label.Verdict()
 }
 
-const traceHeader = "  step grp smp   reward     adv     r_SS     r_KL end  label"
+// traceHeader heads the rows: each column's name over its values (a row
+// starts with its selection mark, the header with a space for it), in
+// the narrowest screen's 60 columns.
+const traceHeader = "   step grp smp   reward     adv     r_SS     r_KL end label"
 
-// traceFixedW is the width of a row's numbers and label, before the
+// labelW is the label column's width: its widest verdicts, accepted and
+// rejected.
+const labelW = len("accepted")
+
+// traceFixedW is the width of a row's mark, numbers and label, before the
 // preview column.
-const traceFixedW = len(traceHeader) + 2
+const traceFixedW = len(traceHeader) - len("label") + labelW
 
 // minPreviewW is the narrowest preview column worth showing.
 const minPreviewW = 12
@@ -726,7 +732,7 @@ func (t *tracesScreen) render() string {
 		if rescored {
 			mark = rescoreMark
 		}
-		line := fmt.Sprintf("%6d %3d %3d %8s%s%7s %8s %8s %3s  %s", r.Step, r.Group, r.Sample,
+		line := fmt.Sprintf("%6d %3d %3d %8s%s%7s %8s %8s %3s %s", r.Step, r.Group, r.Sample,
 			num(rw, 3), mark, snum(r.Advantage, 2), num(rss, 3), num(rkl, 3), end, labelText(t.sh.store.Label(r.ID)))
 		pw := t.previewW()
 		switch {

@@ -355,6 +355,52 @@ func TestTracesFiltersAndGroup(t *testing.T) {
 	golden.Fits(t, m.View(), 100, 30)
 }
 
+// TestTracesLabelColumn: the traces list says each trace's review as the
+// detail, the messages and the report do (Label.Verdict: accepted,
+// rejected, flagged), not with the words stored in reviews.jsonl, each
+// under the column's name, whole, wide screen or narrow.
+func TestTracesLabelColumn(t *testing.T) {
+	r := newTestRun(t, 1, 1, 4, 10)
+	labels := map[string]sessions.Label{"1-0-0": sessions.LabelAccept, "1-0-1": sessions.LabelReject, "1-0-2": sessions.LabelFlag}
+	for id, l := range labels {
+		if err := r.Review(id, l, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []int{120, 80, 64} {
+		t.Run(fmt.Sprint(w), func(t *testing.T) {
+			m := sized(t, r, w, 24, nil)
+			send(m, press("2"))
+			lines := strings.Split(ansi.Strip(m.View()), "\n")
+			head := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "step grp smp") })
+			if head < 0 {
+				t.Fatalf("no column names:\n%s", strings.Join(lines, "\n"))
+			}
+			col := ansi.StringWidth(lines[head][:strings.Index(lines[head], "label")])
+			for _, c := range []struct {
+				sample int
+				want   string
+			}{
+				{0, "accepted"},
+				{1, "rejected"},
+				{2, "flagged"},
+				{3, "·"},
+			} {
+				row := fmt.Sprintf("1   0   %d ", c.sample)
+				i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, row) })
+				if i < 0 {
+					t.Fatalf("no row for sample %d:\n%s", c.sample, strings.Join(lines, "\n"))
+				}
+				cells := []rune(lines[i])
+				got := strings.Fields(string(cells[min(col, len(cells)):]))
+				if len(got) == 0 || got[0] != c.want {
+					t.Errorf("sample %d: label column reads %q, want %q under \"label\":\n%s\n%s", c.sample, got, c.want, lines[head], lines[i])
+				}
+			}
+		})
+	}
+}
+
 func TestDashboardKeysAndControl(t *testing.T) {
 	r := newTestRun(t, 30, 1, 1, 4)
 	ctl := &fakeControl{}
