@@ -22,7 +22,7 @@ func TestRLTCommandsRefuseANonChatMLModel(t *testing.T) {
 	chatml := tinyFolder(t, "f32")
 	os.WriteFile(filepath.Join(chatml, "tokenizer_config.json"), []byte(`{"chat_template": "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"}`), 0o644)
 	refused := func(who string) string {
-		return who + " " + llama + ": " + llamaConfig + ": chat_template: the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported; the RLT prompts are ChatML (<|im_start|>role … <|im_end|>), " +
+		return who + " " + llama + ": " + llamaConfig + ": chat_template: the chat template is not ChatML (it never writes <|im_start|>); the RLT prompts are ChatML (<|im_start|>role … <|im_end|>), " +
 			"so this model would be given a format it was not trained on: give a ChatML model (Qwen2, Qwen2.5), or, if this one does take ChatML, remove chat_template from " + llamaConfig
 	}
 	row := `{"question":"Q?","solution":"5","explanation":"A"}` + "\n"

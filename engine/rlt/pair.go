@@ -132,8 +132,9 @@ func CheckChatML(who, dir string) error {
 	if _, err := tokenizer.TemplateOf(path, data); err != nil {
 		what := err.Error()
 		var te *tokenizer.Error
-		if errors.As(err, &te) { // the folder and the file are said here
-			what = te.Key + ": " + te.Msg
+		if errors.As(err, &te) { // the folder and the file are said here,
+			// and why only ChatML will do, which the tokenizer says briefly
+			what = te.Key + ": " + strings.TrimSuffix(te.Msg, "; only ChatML is supported")
 		}
 		return fmt.Errorf("%s %s: %s: %s; the RLT prompts are ChatML (<|im_start|>role … <|im_end|>), so this model would be given a format it was not trained on: give a ChatML model (Qwen2, Qwen2.5), or, if this one does take ChatML, remove chat_template from %s",
 			who, dir, path, what, path)

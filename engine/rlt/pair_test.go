@@ -211,7 +211,7 @@ func TestCheckChatML(t *testing.T) {
 		{"a null chat_template", `{"chat_template": null}`, ""},
 		{"a ChatML template", chatml, ""},
 		{"a named ChatML template", `{"chat_template": [{"name": "default", "template": "{{'<|im_start|>'}}"}]}`, ""},
-		{"a Llama-3 template", llama3, "chat_template: the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported; the RLT prompts are ChatML"},
+		{"a Llama-3 template", llama3, "chat_template: the chat template is not ChatML (it never writes <|im_start|>); the RLT prompts are ChatML"},
 		{"a named template that is not ChatML", `{"chat_template": [{"name": "default", "template": "[INST]"}, {"name": "tool_use", "template": "<|im_start|>"}]}`,
 			"chat_template: the chat template is not ChatML"},
 		{"not JSON", `{"chat_template": `, "is not a JSON object"},
