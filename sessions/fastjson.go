@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"time"
 	"unicode"
@@ -413,20 +414,20 @@ func isJSONNumber(b []byte) bool {
 	return i == len(b)
 }
 
-// str consumes a JSON string (its opening quote included); one with
-// escapes is decoded by encoding/json.
-func (s *lineScan) str() (string, bool) {
+// strText consumes a JSON string (its opening quote included) and
+// returns its text, between the quotes; escaped: the text is not plain,
+// so unquote decodes it (and may refuse it).
+func (s *lineScan) strText() (text []byte, escaped, ok bool) {
 	if !s.lit(`"`) {
-		return "", false
+		return nil, false, false
 	}
 	end := bytes.IndexByte(s.p, '"')
 	if end < 0 {
-		return "", false
+		return nil, false, false
 	}
 	if plain(s.p[:end]) {
-		v := string(s.p[:end])
-		s.p = s.p[end+1:]
-		return v, true
+		text, s.p = s.p[:end], s.p[end+1:]
+		return text, false, true
 	}
 	i := 0
 	for ; i < len(s.p) && s.p[i] != '"'; i++ {
@@ -435,14 +436,35 @@ func (s *lineScan) str() (string, bool) {
 		}
 	}
 	if i >= len(s.p) {
-		return "", false
+		return nil, false, false
 	}
-	v, ok := unquote(s.p[:i])
-	if !ok {
+	text, s.p = s.p[:i], s.p[i+1:]
+	return text, true, true
+}
+
+// str consumes a JSON string (its opening quote included); one with
+// escapes is decoded by unquote.
+func (s *lineScan) str() (string, bool) {
+	text, escaped, ok := s.strText()
+	switch {
+	case !ok:
 		return "", false
+	case escaped:
+		return unquote(text)
 	}
-	s.p = s.p[i+1:]
-	return v, true
+	return string(text), true
+}
+
+// skipStr consumes a JSON string as str does, checking it as str reads it
+// without making it.
+func (s *lineScan) skipStr() bool {
+	text, escaped, ok := s.strText()
+	if !ok || !escaped {
+		return ok
+	}
+	var scratch [utf8.UTFMax]byte
+	_, ok = unquoteTo(scratch[:0], text, false)
+	return ok
 }
 
 // unquote decodes a JSON string's text (between its quotes) exactly as
@@ -452,13 +474,26 @@ func (s *lineScan) str() (string, bool) {
 // so comes here (and runs written before appendJSONString kept '<', '>'
 // and '&' escaped them too); encoding/json took a tenth of opening a run.
 func unquote(b []byte) (string, bool) {
-	out := make([]byte, 0, len(b))
+	out, ok := unquoteTo(make([]byte, 0, len(b)), b, true)
+	if !ok {
+		return "", false
+	}
+	return string(out), true
+}
+
+// unquoteTo appends b decoded as unquote decodes it to out; without keep
+// it only checks b, out holding at most one rune at a time (skipStr's
+// scratch array, so that checking allocates nothing).
+func unquoteTo(out, b []byte, keep bool) ([]byte, bool) {
 	for i := 0; i < len(b); {
+		if !keep {
+			out = out[:0]
+		}
 		c := b[i]
 		switch {
 		case c == '\\':
 			if i+1 >= len(b) {
-				return "", false
+				return nil, false
 			}
 			switch e := b[i+1]; e {
 			case '"', '\\', '/':
@@ -476,7 +511,7 @@ func unquote(b []byte) (string, bool) {
 			case 'u':
 				r, ok := hex4(b[i+2:])
 				if !ok {
-					return "", false
+					return nil, false
 				}
 				i += 6
 				if utf16.IsSurrogate(r) {
@@ -496,11 +531,11 @@ func unquote(b []byte) (string, bool) {
 				out = utf8.AppendRune(out, r)
 				continue
 			default:
-				return "", false
+				return nil, false
 			}
 			i += 2
 		case c == '"' || c < 0x20:
-			return "", false
+			return nil, false
 		case c < utf8.RuneSelf:
 			out = append(out, c)
 			i++
@@ -510,7 +545,7 @@ func unquote(b []byte) (string, bool) {
 			i += n
 		}
 	}
-	return string(out), true
+	return out, true
 }
 
 // hex4 reads the 4 hex digits at the start of b.
@@ -558,147 +593,112 @@ func (s *lineScan) number() (float64, bool) {
 	return v, ok
 }
 
-// int32s consumes a JSON array of integers as appendInt32s writes them.
-func (s *lineScan) int32s() ([]int32, bool) {
+// int32s consumes a JSON array of integers as appendInt32s writes them
+// and counts them; with keep, it returns them too, else only checks each.
+func (s *lineScan) int32s(keep bool) (out []int32, n int32, ok bool) {
 	if !s.lit("[") {
-		return nil, false
+		return nil, 0, false
 	}
 	end := bytes.IndexByte(s.p, ']')
 	if end <= 0 {
-		return nil, false
+		return nil, 0, false
 	}
 	body := s.p[:end]
 	s.p = s.p[end+1:]
-	out := make([]int32, 0, bytes.Count(body, []byte{','})+1)
+	if keep {
+		out = make([]int32, 0, bytes.Count(body, []byte{','})+1)
+	}
 	for {
 		i := bytes.IndexByte(body, ',')
 		last := i < 0
 		if last {
 			i = len(body)
 		}
-		if !isJSONNumber(body[:i]) {
-			return nil, false
-		}
-		n, err := strconv.ParseInt(string(body[:i]), 10, 32)
-		if err != nil {
-			return nil, false
-		}
-		out = append(out, int32(n))
-		if last {
-			return out, true
-		}
-		body = body[i+1:]
-	}
-}
-
-// strs consumes a JSON array of strings.
-func (s *lineScan) strs() ([]string, bool) {
-	if !s.lit("[") || bytes.HasPrefix(s.p, []byte("]")) {
-		return nil, false
-	}
-	var out []string
-	for i := 0; !s.lit("]"); i++ {
-		if i > 0 && !s.lit(",") {
-			return nil, false
-		}
-		v, ok := s.str()
+		v, ok := atoi32(body[:i])
 		if !ok {
-			return nil, false
+			return nil, 0, false
 		}
-		out = append(out, v)
-	}
-	return out, true
-}
-
-// floats consumes a float32 array as appendF32s writes it (base64).
-func (s *lineScan) floats() ([]float32, bool) {
-	if len(s.p) == 0 || s.p[0] != '"' {
-		return nil, false
-	}
-	end := bytes.IndexByte(s.p[1:], '"')
-	if end < 0 || bytes.ContainsAny(s.p[1:end+1], "\r\n") { // base64 skips them; JSON refuses them in a string
-		return nil, false
-	}
-	var a f32s
-	if a.UnmarshalJSON(s.p[:end+2]) != nil {
-		return nil, false
-	}
-	s.p = s.p[end+2:]
-	return a, true
-}
-
-// countStrs consumes a JSON array of strings as strs does, checking each
-// string as str would read it, and counts them without making them.
-func (s *lineScan) countStrs() (int32, bool) {
-	if !s.lit("[") || bytes.HasPrefix(s.p, []byte("]")) {
-		return 0, false
-	}
-	var n int32
-	for ; !s.lit("]"); n++ {
-		if n > 0 && !s.lit(",") {
-			return 0, false
-		}
-		if !s.lit(`"`) {
-			return 0, false
-		}
-		end := bytes.IndexByte(s.p, '"')
-		if end < 0 {
-			return 0, false
-		}
-		if !plain(s.p[:end]) {
-			i := 0
-			for ; i < len(s.p) && s.p[i] != '"'; i++ {
-				if s.p[i] == '\\' {
-					i++
-				}
-			}
-			if i >= len(s.p) {
-				return 0, false
-			}
-			if _, ok := unquote(s.p[:i]); !ok {
-				return 0, false
-			}
-			end = i
-		}
-		s.p = s.p[end+1:]
-	}
-	return n, true
-}
-
-// countInt32s consumes a JSON array of integers as int32s does, checking
-// each as int32s would read it, and counts them.
-func (s *lineScan) countInt32s() (int32, bool) {
-	if !s.lit("[") {
-		return 0, false
-	}
-	end := bytes.IndexByte(s.p, ']')
-	if end <= 0 {
-		return 0, false
-	}
-	body := s.p[:end]
-	s.p = s.p[end+1:]
-	var n int32
-	for {
-		i := bytes.IndexByte(body, ',')
-		last := i < 0
-		if last {
-			i = len(body)
-		}
-		num := body[:i]
-		if !isJSONNumber(num) || bytes.ContainsAny(num, ".eE") {
-			return 0, false
-		}
-		if len(num) > 9 { // 9 digits always fit; longer ones may not
-			if _, err := strconv.ParseInt(string(num), 10, 32); err != nil {
-				return 0, false
-			}
+		if keep {
+			out = append(out, v)
 		}
 		n++
 		if last {
-			return n, true
+			return out, n, true
 		}
 		body = body[i+1:]
 	}
+}
+
+// atoi32 reads b as a JSON number that is an int32 (no fraction, no
+// exponent).
+func atoi32(b []byte) (int32, bool) {
+	if !isJSONNumber(b) {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' { // a fraction or an exponent
+			return 0, false
+		}
+		if n = n*10 + int64(c-'0'); n > 1<<31 {
+			return 0, false
+		}
+	}
+	if neg {
+		n = -n
+	}
+	if n > math.MaxInt32 {
+		return 0, false
+	}
+	return int32(n), true
+}
+
+// strs consumes a JSON array of strings and counts them; with keep, it
+// returns them too, else only checks each as str would read it.
+func (s *lineScan) strs(keep bool) (out []string, n int32, ok bool) {
+	if !s.lit("[") || bytes.HasPrefix(s.p, []byte("]")) {
+		return nil, 0, false
+	}
+	for ; !s.lit("]"); n++ {
+		if n > 0 && !s.lit(",") {
+			return nil, 0, false
+		}
+		if !keep {
+			if !s.skipStr() {
+				return nil, 0, false
+			}
+			continue
+		}
+		v, ok := s.str()
+		if !ok {
+			return nil, 0, false
+		}
+		out = append(out, v)
+	}
+	return out, n, true
+}
+
+// floats consumes a float32 array as appendF32s writes it (base64) and
+// counts its values; with keep, it returns them too, else only checks
+// them (decodeF32s).
+func (s *lineScan) floats(keep bool) ([]float32, int32, bool) {
+	if len(s.p) == 0 || s.p[0] != '"' {
+		return nil, 0, false
+	}
+	end := bytes.IndexByte(s.p[1:], '"')
+	if end < 0 || bytes.ContainsAny(s.p[1:end+1], "\r\n") { // base64 skips them; JSON refuses them in a string
+		return nil, 0, false
+	}
+	a, n, ok := decodeF32s(s.p[1:end+1], keep)
+	if !ok {
+		return nil, 0, false
+	}
+	s.p = s.p[end+2:]
+	return a, int32(n), true
 }
 
 // parseTraceFast parses a trace line exactly as appendTrace writes it; ok
@@ -794,34 +794,29 @@ func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
 		t.HasScore = true
 	}
 	tk, n := &t.Scored.Tokens, &t.Lengths
-	ids := func(v *[]int32, count *int32) bool {
+	// Each array kept (all but a summary's, whose d only), and counted
+	// for a summary.
+	var count int32
+	ids := func(v *[]int32, n *int32) bool {
+		*v, count, ok = s.int32s(!summary)
 		if summary {
-			*count, ok = s.countInt32s()
-			return ok
+			*n = count
 		}
-		*v, ok = s.int32s()
 		return ok
 	}
-	strs := func(v *[]string, count *int32) bool {
+	strs := func(v *[]string, n *int32) bool {
+		*v, count, ok = s.strs(!summary)
 		if summary {
-			*count, ok = s.countStrs()
-			return ok
+			*n = count
 		}
-		*v, ok = s.strs()
 		return ok
 	}
-	floats := func(v *[]float32, count *int32, keep bool) bool {
-		var a []float32
-		if a, ok = s.floats(); !ok {
-			return false
-		}
+	floats := func(v *[]float32, n *int32, keep bool) bool {
+		*v, count, ok = s.floats(keep || !summary)
 		if summary {
-			*count = int32(len(a))
+			*n = count
 		}
-		if keep || !summary {
-			*v = a
-		}
-		return true
+		return ok
 	}
 	if s.lit(`,"expl_ids":`) && !ids(&tk.ExplanationIDs, &n.ExplanationIDs) {
 		return nil, false

@@ -317,6 +317,11 @@ func (a *f32s) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) >= 2 && b[0] == '"' {
+		if out, _, ok := decodeF32s(b[1:len(b)-1], true); ok {
+			*a = out
+			return nil
+		}
+		// Said why (or read: base64 skips \r and \n) as a whole.
 		raw, err := base64.StdEncoding.AppendDecode(nil, b[1:len(b)-1])
 		if err != nil {
 			return fmt.Errorf("float32 array: %w", err)
@@ -341,6 +346,37 @@ func (a *f32s) UnmarshalJSON(b []byte) error {
 	}
 	*a = out
 	return nil
+}
+
+// decodeF32s reads text, base64 of float32s' bytes as appendF32s writes
+// it, a piece at a time into an array on the stack, and counts the
+// floats; with keep it returns them too (the one allocation), else it
+// allocates nothing: a summary counts a trace's arrays without making
+// them. ok is false for text that does not decode to whole floats, and
+// may be for text with \r or \n, which base64 skips (the pieces no longer
+// line up): the caller then decodes the text whole.
+func decodeF32s(text []byte, keep bool) (out []float32, n int, ok bool) {
+	const piece = 1024 // base64 characters: 768 bytes, 192 floats
+	var raw [piece / 4 * 3]byte
+	if keep {
+		out = make([]float32, 0, base64.StdEncoding.DecodedLen(len(text))/4)
+	}
+	for len(text) > 0 {
+		p := text[:min(len(text), piece)]
+		text = text[len(p):]
+		m, err := base64.StdEncoding.Decode(raw[:], p)
+		// A piece before the last is whole quanta without padding.
+		if err != nil || m%4 != 0 || len(text) > 0 && m != len(raw) {
+			return nil, 0, false
+		}
+		if keep {
+			for i := 0; i < m; i += 4 {
+				out = append(out, math.Float32frombits(binary.LittleEndian.Uint32(raw[i:])))
+			}
+		}
+		n += m / 4
+	}
+	return out, n, true
 }
 
 // tokensJSON is record.Tokens on disk, in traces/ and in rescores.jsonl:
