@@ -76,6 +76,13 @@ type Options struct {
 	// run the listing says who holds it and why (RunSummary.Holder); ""
 	// says nothing. Create and OpenReadOnly ignore it.
 	Intent string
+	// DeferOpen makes Open write no open event: Begin writes it, once the
+	// session is sure to go on, and a run closed before Begin writes no
+	// close event either. A resume opens the run to check that it can go
+	// on (its checkpoint, its data, its device); one refused leaves the
+	// events, and so the listing, as they were. Create and OpenReadOnly
+	// ignore it.
+	DeferOpen bool
 
 	wrapFile func(logFile) logFile // tests: slow or failing disks
 }
@@ -109,6 +116,9 @@ type Run struct {
 	lock     *RunLock
 	seg      int
 	repairs  []string
+	// unopened: opened with DeferOpen, its open event not yet written
+	// (Begin); Close then writes no close event.
+	unopened bool
 	config   []byte
 	// configLost: config.toml was missing when the run was opened read-only.
 	configLost bool
@@ -432,7 +442,31 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	}
 	r.seg = maxSeg + 1
 	r.startWriter()
-	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: opts.Intent})
+	if opts.DeferOpen {
+		r.unopened = true
+		return r, nil
+	}
+	return r.begin()
+}
+
+// Begin writes the open event of a run opened with Options.DeferOpen,
+// once the session is sure to go on; it returns once the event is on disk
+// (a listing reads who holds the run from it). A failed Begin closes the
+// run. It does nothing for a run whose open event is written already.
+func (r *Run) Begin() error {
+	if !r.unopened {
+		return nil
+	}
+	if r.closed.Load() {
+		return fmt.Errorf("open run %s: %w", r.dir, os.ErrClosed)
+	}
+	_, err := r.begin()
+	return err
+}
+
+func (r *Run) begin() (*Run, error) {
+	r.unopened = false
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: r.opts.Intent})
 	return r.sessionOnDisk()
 }
 
@@ -1254,6 +1288,9 @@ func (r *Run) Resume(step int) error {
 	if r.readOnly {
 		return fmt.Errorf("resume %s: run is open read-only", r.dir)
 	}
+	if err := r.Begin(); err != nil { // the open event first, as Open writes it
+		return err
+	}
 	r.noteResume(r.seg, step)
 	m, t := r.store.supersede(r.seg, step)
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindResume, Step: step, Count: m + t})
@@ -1274,7 +1311,9 @@ func (r *Run) Close() error {
 	}
 	r.emitMu.Lock() // wait for an Emit in progress
 	r.emitMu.Unlock()
-	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindClose})
+	if !r.unopened { // a deferred open never begun closes as it was never opened
+		r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindClose})
+	}
 	close(r.stop)
 	<-r.done
 	var errs []error

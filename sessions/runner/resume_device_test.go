@@ -96,6 +96,7 @@ func TestResumeRefusesAMissingDevice(t *testing.T) {
 // engine was built, it was recorded as the run failing.
 func TestResumeRefusesWhatCannotFit(t *testing.T) {
 	runs, dir := oneStepRun(t)
+	before := runFiles(dir)
 	t.Setenv("RLT_MEMORY_LIMIT", "1MiB")
 	r, err := OpenForResume(dir, Overrides{Steps: 2})
 	if r.Rec != nil {
@@ -109,15 +110,19 @@ func TestResumeRefusesWhatCannotFit(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished || list[0].Note != "" {
 		t.Errorf("after the refused resume the run is listed as %+v (%v), want finished", list, err)
 	}
+	if after := runFiles(dir); !maps.Equal(after, before) {
+		t.Errorf("the refused resume changed the run's files")
+	}
 }
 
-// runFiles is every file of the run folder dir but events.jsonl and the
-// lock (which a refused open appends to and takes), each by its content's
-// digest: what a refused resume must leave as it was.
+// runFiles is every file of the run folder dir but the lock (which a
+// refused resume takes, to check the run), events.jsonl included (its
+// open event waits for the checks), each by its content's digest: what a
+// refused resume must leave as it was.
 func runFiles(dir string) map[string]string {
 	files := map[string]string{}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && d.Name() != sessions.EventsFile && d.Name() != "run.lock" {
+		if err == nil && !d.IsDir() && d.Name() != sessions.LockFileName {
 			b, _ := os.ReadFile(p)
 			files[p] = fmt.Sprintf("%x", sha256.Sum256(b))
 		}

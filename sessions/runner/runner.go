@@ -232,7 +232,9 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 			return r, refusedConfig(dir, cfgPath, data, cfg, errors.Join(decodeErr, checkErr), flagKeys)
 		}
 	}
-	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{Intent: sessions.IntentResume})
+	// Its open event waits for the checks below (Begin): a refused resume
+	// leaves the run's events as they were.
+	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{Intent: sessions.IntentResume, DeferOpen: true})
 	if err != nil {
 		return r, err
 	}
@@ -279,6 +281,9 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	if err := run.CheckMemory(r.Checked.Config()); err != nil {
 		rec.Close()
 		return r, fmt.Errorf("resume %s: %w; the run is unchanged", dir, err)
+	}
+	if err := rec.Begin(); err != nil {
+		return r, fmt.Errorf("resume %s: %w", dir, err)
 	}
 	r.Rec, r.Ck = rec, ck
 	return r, nil

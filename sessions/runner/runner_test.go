@@ -1145,7 +1145,7 @@ func TestResumeRefusesACheckpointOfOtherData(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s)))[:12] + "…" }
-	// tree is every file of the run but events.jsonl, with its content.
+	// tree is every file of the run but its lock, with its content.
 	tree := func() map[string]string { return runFiles(dir) }
 	before := tree()
 	models, err := defaults.Dir()
