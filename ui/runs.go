@@ -311,8 +311,9 @@ func (r *runsScreen) pageRows() int { return max(r.h-5, 1) }
 // the list is read again every relistEvery, the header follows the open
 // run's store at every tick, and the two must not tell one run two ways
 // ('finished · step 30/30' above, 'running 29/30' in its row). The
-// header's moments the listing never shows (pausing, stopping, starting)
-// leave the listed state.
+// header's moments the listing never shows (pausing, stopping, starting:
+// runState's "") leave the listed state. Model.Update calls it after each
+// message while the list is shown, so that View only draws the rows.
 func (r *runsScreen) followOpen() {
 	m := r.m
 	for i := range r.rows {
@@ -327,24 +328,10 @@ func (r *runsScreen) followOpen() {
 		if p := m.plannedSteps(); p > 0 {
 			row.Planned = p
 		}
-		if st, ok := listedState(m.state(true)); ok {
-			row.State = st
+		if st, _ := m.runState(true); st != "" {
+			row.State = string(st)
 		}
 	}
-}
-
-// listedState is the Runs screen's word for the header's state s, where
-// the listing has one (sessions.RunState: "stopped, interrupted (review)"
-// is stopped); false for the moments only the header shows.
-func listedState(s string) (string, bool) {
-	for _, sep := range []string{" (", ",", " ·"} {
-		s, _, _ = strings.Cut(s, sep)
-	}
-	switch sessions.RunState(s) {
-	case sessions.StateRunning, sessions.StatePaused, sessions.StateResuming, sessions.StateStopped, sessions.StateFinished, sessions.StateFailed:
-		return s, true
-	}
-	return "", false
 }
 
 func (r *runsScreen) wheel(d int) {
@@ -925,7 +912,6 @@ func (r *runsScreen) listView() []string {
 	if r.listing {
 		head += " · listing…"
 	}
-	r.followOpen()
 	showCreated := r.w >= 80
 	// STEPS as wide as its widest count ("12/20"; "12 (10 planned)" for a
 	// run past a stale plan, which gives way to its count alone beyond 16).

@@ -1412,7 +1412,7 @@ func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.write()
 			rec.Flush()
-			m.pull() // what a tick does; no relisting
+			m.Update(changedMsg{gen: m.gen}) // the store's news, pulled; no relisting
 			v := ansi.Strip(m.View())
 			row := rowRe.FindStringSubmatch(v)
 			if row == nil || row[1] != tc.state || row[2] != tc.steps || row[3] != tc.best {
@@ -1420,6 +1420,66 @@ func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
 			}
 			if h := strings.SplitN(v, "\n", 2)[0]; !strings.Contains(h, tc.state) || !strings.Contains(h, "step "+tc.steps) {
 				t.Errorf("header %q does not read %s, step %s", h, tc.state, tc.steps)
+			}
+		})
+	}
+}
+
+// TestRunsRowTakesTheHeadersStateAsData: the open run's row takes the
+// state the header says as data (Model.runState), not cut out of the
+// header's words, which say more ("stopped, interrupted (review)", the
+// step's phase); a moment only the header sees (stopping) leaves the
+// listed state. The row follows after a message, not while it is drawn.
+func TestRunsRowTakesTheHeadersStateAsData(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		set    func(m *Model)
+		st     sessions.RunState
+		header string // the header's words (phase not shown by a progress line)
+		row    string // the row's STATE
+	}{
+		{"running, its phase said", func(m *Model) {}, sessions.StateRunning, "running · sampling", "running"},
+		{"interrupted", func(m *Model) { m.interrupted = true }, sessions.StateStopped, "stopped, interrupted", "stopped"},
+		{"interrupted, reviewed", func(m *Model) { m.interrupted, m.sh.control = true, nil }, sessions.StateStopped, "stopped, interrupted (review)", "stopped"},
+		{"read-only", func(m *Model) { m.done, m.sh.control, m.sh.readOnly = true, nil, true }, sessions.StateFinished, "finished (read-only)", "finished"},
+		{"failed", func(m *Model) { m.probs.fatal = "out of memory" }, sessions.StateFailed, "failed", "failed"},
+		{"resuming", func(m *Model) { m.resuming = true }, sessions.StateResuming, "resuming", "resuming"},
+		{"paused", func(m *Model) { m.paused = true }, sessions.StatePaused, "paused", "paused"},
+		{"stopping", func(m *Model) { m.sh.stopAsked = true }, "", "stopping (after the step in progress)", "running"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			t.Chdir(root)
+			rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1}})
+			rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 1})
+			rec.Flush()
+			m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs",
+				Session: &sessions.Session{Run: rec, Control: &fakeControl{}, Steps: 4, Close: rec.Close}})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+			hit(t, m, "4")
+			listNow(t, m)
+			rowState := func() string {
+				row := regexp.MustCompile(`●live\s+(\S+)`).FindStringSubmatch(ansi.Strip(m.View()))
+				if row == nil {
+					t.Fatalf("no row for the open run:\n%s", ansi.Strip(m.View()))
+				}
+				return row[1]
+			}
+			c.set(m)
+			if st, text := m.runState(false); st != c.st || text != c.header {
+				t.Errorf("runState = %q, %q; want %q, %q", st, text, c.st, c.header)
+			}
+			if got := rowState(); got != "running" {
+				t.Errorf("drawing the list changed its row to %q: it is changed by a message, not by View", got)
+			}
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30}) // any message
+			if got := rowState(); got != c.row {
+				t.Errorf("the open run's row reads %q, want %q", got, c.row)
 			}
 		})
 	}

@@ -771,19 +771,29 @@ func (m *Model) pull() {
 	m.detail.storeChanged() // and a rescore of the open trace may have arrived
 }
 
-// Update handles messages.
+// Update handles messages. The Runs screen's rows then follow what the
+// message changed of the open run (runsScreen.followOpen), here rather
+// than where they are drawn: drawing them does not change them.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	if m.active == scrRuns {
+		m.runs.followOpen()
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = max(msg.Width, 0), max(msg.Height, 0)
 		m.layout()
-		return m, nil
+		return nil
 	case changedMsg:
 		if msg.gen != m.gen || !m.hasRun() {
-			return m, nil // from a run no longer shown
+			return nil // from a run no longer shown
 		}
 		m.pull()
-		return m, m.waitChanged()
+		return m.waitChanged()
 	case tickMsg:
 		m.now = time.Time(msg) // the header's "no new step for" and ETA move on
 		if !m.msgAt.IsZero() && time.Time(msg).Sub(m.msgAt) > 6*time.Second {
@@ -796,30 +806,30 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		if m.active == scrRuns && m.runs.stale(time.Time(msg)) {
-			return m, tea.Batch(tick(), m.runs.refresh())
+			return tea.Batch(tick(), m.runs.refresh())
 		}
-		return m, tick()
+		return tick()
 	case openMsg:
 		if m.hasRun() {
 			m.open(msg.id)
 		}
-		return m, nil
+		return nil
 	case backMsg:
 		m.active = scrTraces
-		return m, nil
+		return nil
 	case runsListedMsg:
 		m.runs.listed(msg)
-		return m, nil
+		return nil
 	case resumeCheckedMsg:
-		return m, m.runs.resumeChecked(msg)
+		return m.runs.resumeChecked(msg)
 	case launchedMsg:
-		return m, m.launched(msg.res)
+		return m.launched(msg.res)
 	case quitMsg:
 		m.shutdown()
-		return m, tea.Quit
+		return tea.Quit
 	case tea.MouseMsg:
 		m.mouse(msg)
-		return m, nil
+		return nil
 	case tea.KeyMsg:
 		// Keys typed faster than the terminal is read (a held key, a slow
 		// link) arrive as one message of several runes ("jjjj"), which no
@@ -829,11 +839,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			for _, r := range msg.Runes {
 				cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
 			}
-			return m, tea.Batch(cmds...)
+			return tea.Batch(cmds...)
 		}
-		return m, m.key(msg)
+		return m.key(msg)
 	}
-	return m, nil
+	return nil
 }
 
 // wheeler is a screen the mouse wheel scrolls.
@@ -1116,63 +1126,77 @@ func (m *Model) keysLine(scr screen) string {
 // followed live and not yet done (and read-only when there are no
 // controls).
 func (m *Model) state(phaseShown bool) string {
+	_, s := m.runState(phaseShown)
+	return s
+}
+
+// runState is state as data: st is the run's state as the Runs screen
+// lists it (sessions.RunState), "" for the moments only the header shows
+// (waiting, starting, pausing, stopping, following); text is the header's
+// words, st's or the moment's, with what the header says on top of them
+// (", interrupted", the step's phase, "(read-only)", "(review)").
+func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 	// The engine says at once that a pause was asked for; the paused phase
 	// comes when the step in progress has ended. A viewer without the
 	// engine has only the phase.
 	asked, canAsk := m.pauseAsked()
-	// A state the Runs screen also lists is said in its words
-	// (sessions.RunState), so the header and the listing of one run never
-	// name it two ways; the rest (stopping, pausing, following …) are
-	// moments only the header sees.
-	s := "waiting"
+	// A state the Runs screen also lists is st, said in its words, so the
+	// header and the listing of one run never name it two ways; the rest
+	// (stopping, pausing, following …) are moments only the header sees.
+	more := "" // what the header says of st past its word
 	switch {
 	case m.resuming:
 		// Another process loads its engine to resume it: how its last
 		// session ended (stopped, finished, failed) no longer holds, and
 		// the Runs screen lists it resuming.
-		s = string(sessions.StateResuming)
+		st = sessions.StateResuming
 	case m.interrupted:
 		// Its phases say it runs, or is paused, or (when a resume died
 		// loading) how an earlier session ended, but nothing trains it:
 		// the Runs screen lists it stopped, its writer's exit unclean.
-		s = string(sessions.StateStopped) + ", interrupted"
+		st, more = sessions.StateStopped, ", interrupted"
 	case m.probs.fatal != "":
-		s = string(sessions.StateFailed)
+		st = sessions.StateFailed
 	case m.done:
-		s = string(sessions.StateFinished)
+		st = sessions.StateFinished
 	case m.phase == "stopped":
-		s = string(sessions.StateStopped)
+		st = sessions.StateStopped
 	case m.sh.stopAsked:
-		s = "stopping (after the step in progress)"
+		text = "stopping (after the step in progress)"
 	case canAsk && asked && !m.paused:
-		s = "pausing (after the step in progress)"
+		text = "pausing (after the step in progress)"
 	case m.paused && (!canAsk || asked):
-		s = string(sessions.StatePaused)
+		st = sessions.StatePaused
 	case m.closed:
 		// Its last session closed it with no engine's end said (a review
 		// of it, or a session that ended before training): the Runs
 		// screen lists it stopped.
-		s = string(sessions.StateStopped)
+		st = sessions.StateStopped
 	case m.cur != nil && m.cur.FollowsTrainer:
 		// The trainer's files may never say it ended (verl's, NeMo-RL's):
 		// what the workbench knows is that it follows them.
-		s = "following"
+		text = "following"
 	case m.phase != "" && m.phase != "paused" && !phaseShown:
-		s = string(sessions.StateRunning) + " · " + m.phase
+		st, more = sessions.StateRunning, " · "+m.phase
 	case m.phase != "" && m.phase != "paused":
-		s = string(sessions.StateRunning)
+		st = sessions.StateRunning
 	case m.hasStep:
-		s = string(sessions.StateRunning)
+		st = sessions.StateRunning
 	case m.sh.control != nil:
-		s = "starting (loading models)"
+		text = "starting (loading models)"
+	default:
+		text = "waiting"
+	}
+	if st != "" {
+		text = string(st) + more
 	}
 	switch {
 	case m.sh.control == nil && m.sh.readOnly:
-		s += " (read-only)"
+		text += " (read-only)"
 	case m.sh.control == nil: // no engine here, but reviews and exports are written
-		s += " (review)"
+		text += " (review)"
 	}
-	return s
+	return st, text
 }
 
 // pauseAsked reports whether the engine driven here has been asked to
