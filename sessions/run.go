@@ -419,15 +419,15 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 		lock.Unlock()
 		return nil, fmt.Errorf("open run %s: %w", dir, err)
 	}
+	r.removeTempCheckpoints()
+	maxSeg, err := r.load(true) // before the folders are made again: a lost traces/ is said
+	if err != nil {
+		return fail(err)
+	}
 	for _, d := range []string{TracesDir, CheckpointsDir} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return fail(err)
 		}
-	}
-	r.removeTempCheckpoints()
-	maxSeg, err := r.load(true)
-	if err != nil {
-		return fail(err)
 	}
 	if err := r.openLogs(); err != nil {
 		return fail(err)
@@ -592,21 +592,28 @@ func traceFileName(dir string, step int) string {
 // trace files are truncated away (the logs are repaired when opened). It
 // returns the highest segment seen.
 func (r *Run) load(repair bool) (maxSeg int, err error) {
+	// stepped: the events say a step was done (a checkpoint, a phase of
+	// step 1 or later), so the run has metrics and traces to lose.
+	stepped, metricsGone := false, false
 	read := func(path string, kind byte) error {
 		st, err := readLogAt(path, func(lineNo int, off int64, raw []byte) error {
 			r.ingest(kind, path, lineNo, off, raw)
 			if kind == 'e' {
 				var e struct {
-					Seg int `json:"seg"`
+					Seg  int    `json:"seg"`
+					Kind string `json:"kind"`
+					Step int    `json:"step"`
 				}
-				if json.Unmarshal(raw, &e) == nil && e.Seg > maxSeg {
-					maxSeg = e.Seg
+				if json.Unmarshal(raw, &e) == nil {
+					maxSeg = max(maxSeg, e.Seg)
+					stepped = stepped || e.Kind == KindCheckpoint || e.Kind == KindPhase && e.Step >= 1
 				}
 			}
 			return nil
 		})
 		if errors.Is(err, fs.ErrNotExist) {
 			st, err = ReadStats{}, nil
+			metricsGone = metricsGone || kind == 'm'
 		}
 		if err != nil {
 			return err
@@ -640,8 +647,20 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	if err := read(filepath.Join(r.dir, MetricsFile), 'm'); err != nil {
 		return 0, err
 	}
+	// A run that did steps lost what a file or folder held, not nothing:
+	// said, so that it does not just look empty.
+	again := ""
+	if !r.readOnly {
+		again = "; this session makes it again, empty, and the loss is not said again"
+	}
+	if stepped && metricsGone {
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, MetricsFile), Msg: "missing, though the run's events record steps: its metrics (the curves) are lost; put the file back from a copy of the run folder if there is one" + again})
+	}
 	if r.readOnly && r.opts.MetricsOnly {
 		return maxSeg, nil
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, TracesDir)); stepped && errors.Is(err, fs.ErrNotExist) {
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: "missing, though the run's events record steps: its traces (what the teacher wrote, and its scores) are lost; put the folder back from a copy of the run folder if there is one" + again})
 	}
 	files, err := traceFiles(r.dir)
 	if err != nil {
