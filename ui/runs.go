@@ -95,6 +95,9 @@ type runsScreen struct {
 	checking string
 	msg      string // outcome of the last action
 	msgErr   bool
+	// msgAt is when msg was said, or the screen shown again since: it
+	// is cleared msgShown later, as the footer's messages are (expire).
+	msgAt time.Time
 
 	editing  bool
 	ed       textEditor
@@ -218,16 +221,37 @@ func (r *runsScreen) FullHelp() [][]key.Binding {
 }
 
 func (r *runsScreen) say(err bool, format string, args ...any) {
-	r.msg, r.msgErr = fmt.Sprintf(format, args...), err
+	r.msg, r.msgErr, r.msgAt = fmt.Sprintf(format, args...), err, time.Now()
 }
 
 // note adds s to the message shown (after a failure, what still holds).
 func (r *runsScreen) note(s string) {
+	r.msgAt = time.Now()
 	if r.msg == "" {
 		r.msg = s
 		return
 	}
 	r.msg += " · " + s
+}
+
+// expire clears the message at the tick after it has been shown msgShown
+// (the Model calls it while the screen is shown), unless it asks what a
+// key will do (the draft's discardKey) or says what is under way (a
+// resume checking): those go when what they say ends.
+func (r *runsScreen) expire(now time.Time) {
+	if r.msg == "" || r.discardKey != "" || r.checking != "" || !expired(r.msgAt, now) {
+		return
+	}
+	r.msg, r.msgErr, r.msgAt = "", false, time.Time{}
+}
+
+// shown restarts the message's time when the screen is shown again: an
+// outcome said while another screen was shown (a launch, a warning at
+// start) is read there before it goes.
+func (r *runsScreen) shown() {
+	if r.msg != "" {
+		r.msgAt = time.Now()
+	}
 }
 
 // refresh lists the runs off the event loop (the first listing reads every

@@ -1425,6 +1425,60 @@ func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
 	}
 }
 
+// TestRunsMessageExpires: the Runs screen's message goes as the footer's
+// do, at the first tick msgShown after it was said, not when the next
+// one comes; one that asks what a key will do stays while it asks; one
+// said while another screen was shown is read there before it goes.
+func TestRunsMessageExpires(t *testing.T) {
+	const refused, asked = "only followed folders can be removed", "press ctrl+r again"
+	type step struct {
+		keys  []string
+		after time.Duration // then a tick this long after now (0: none)
+		want  string        // the message "shown" or "gone" then ("": not looked at)
+	}
+	for _, c := range []struct {
+		name, msg string
+		steps     []step
+	}{
+		{"an outcome goes after its time", refused, []step{
+			{keys: []string{"x"}, want: "shown"},
+			{after: 3 * time.Second, want: "shown"},
+			{after: 7 * time.Second, want: "gone"},
+		}},
+		{"a question stays while it asks", asked, []step{
+			{keys: []string{"n", "text:# mine", "enter", "ctrl+r"}, want: "shown"},
+			{after: 7 * time.Second, want: "shown"},
+			{keys: []string{"down"}, after: 7 * time.Second}, // answered: any other key keeps the draft
+			{keys: []string{"esc"}, want: "gone"},
+		}},
+		{"said elsewhere, read here", refused, []step{
+			{keys: []string{"x", "1"}, after: 7 * time.Second},
+			{keys: []string{"4"}, want: "shown"},
+			{after: 3 * time.Second, want: "shown"},
+			{after: 7 * time.Second, want: "gone"},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, s := finishedRun(t)
+			m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
+			hit(t, m, "4")
+			listNow(t, m)
+			for i, st := range c.steps {
+				hit(t, m, st.keys...)
+				if st.after > 0 {
+					m.Update(tickMsg(time.Now().Add(st.after)))
+				}
+				v := ansi.Strip(m.View())
+				if shown := strings.Contains(v, c.msg); st.want != "" && shown != (st.want == "shown") {
+					t.Errorf("step %d (keys %v, then a tick %v later): want %q %s:\n%s", i, st.keys, st.after, c.msg, st.want, v)
+				}
+			}
+		})
+	}
+}
+
 // TestRunsRowTakesTheHeadersStateAsData: the open run's row takes the
 // state the header says as data (Model.runState), not cut out of the
 // header's words, which say more ("stopped, interrupted (review)", the

@@ -582,6 +582,14 @@ func (m *Model) say(format string, args ...any) {
 	m.msgAt = time.Now()
 }
 
+// msgShown is how long a message is shown: the first tick after it
+// clears it.
+const msgShown = 6 * time.Second
+
+// expired reports whether a message said at at (zero: none) has been
+// shown long enough by now.
+func expired(at, now time.Time) bool { return !at.IsZero() && now.Sub(at) > msgShown }
+
 // Init starts waiting for data and the status tick (and lists the runs
 // when the workbench opens on the Runs screen).
 func (m *Model) Init() tea.Cmd {
@@ -796,8 +804,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.waitChanged()
 	case tickMsg:
 		m.now = time.Time(msg) // the header's "no new step for" and ETA move on
-		if !m.msgAt.IsZero() && time.Time(msg).Sub(m.msgAt) > 6*time.Second {
+		if expired(m.msgAt, m.now) {
 			m.msg, m.msgAt = "", time.Time{}
+		}
+		if m.active == scrRuns {
+			m.runs.expire(m.now)
 		}
 		if m.hasRun() {
 			m.dash.pollCompare() // the compared runs' new records
@@ -990,6 +1001,7 @@ func (m *Model) switchTo(id screenID) tea.Cmd {
 	}
 	if id == scrRuns {
 		m.prev, m.active = m.active, scrRuns
+		m.runs.shown()
 		return m.runs.refresh()
 	}
 	if !m.hasRun() {
