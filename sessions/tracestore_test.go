@@ -381,9 +381,19 @@ func TestFollowedRewriteOfTheSameSize(t *testing.T) {
 // held with its arrays comes as a copy without them.
 func TestTracesSinceSharesWrittenRecords(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	w := mustCreate(t, dir, Options{SyncInterval: time.Hour})
+	// The trace files' writes wait at a gate, so that the traces are still
+	// held, not yet written, when they are first handed out.
+	gate := make(chan struct{})
+	wrap := func(f logFile) logFile {
+		if filepath.Base(filepath.Dir(f.(*os.File).Name())) == TracesDir {
+			return gatedFile{f, gate}
+		}
+		return f
+	}
+	w := mustCreate(t, dir, Options{SyncInterval: time.Hour, wrapFile: wrap})
 	emitSteps(w, 0, 1, 1, 2)
 	held, _ := w.Store().TracesSince(0)
+	close(gate)
 	if len(held) != 2 || held[0].Tokens.Lengths() != (record.TokenLengths{}) {
 		t.Fatalf("held traces: %d, the first with arrays %+v", len(held), held[0].Tokens.Lengths())
 	}
@@ -409,6 +419,17 @@ func TestTracesSinceSharesWrittenRecords(t *testing.T) {
 	if !reflect.DeepEqual(*a[0], before) {
 		t.Errorf("the shared record changed:\n%+v\n%+v", *a[0], before)
 	}
+}
+
+// gatedFile is a file whose writes wait until gate is closed.
+type gatedFile struct {
+	logFile
+	gate chan struct{}
+}
+
+func (f gatedFile) WriteAt(p []byte, off int64) (int, error) {
+	<-f.gate
+	return f.logFile.WriteAt(p, off)
 }
 
 // The store keeps its first 1000 issues and counts every one.
