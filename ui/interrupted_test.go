@@ -3,6 +3,7 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -229,5 +230,80 @@ func TestInterruptedNoteFollowsLateRecords(t *testing.T) {
 	const trained = "killed was interrupted: the process that trained it is gone without stopping it"
 	if !strings.Contains(m.msg, trained) {
 		t.Errorf("message %q, want %q", m.msg, trained)
+	}
+}
+
+// TestHeaderSaysAWriterWentQuiet: a run another live process of the
+// workbench writes (its lock held) and that writes nothing for longer
+// than 3× its pace, at least 2 minutes — a writer stopped by SIGSTOP or
+// ctrl+z, or hung — reads "nothing written for 3m" with no pace nor ETA,
+// until its engine writes again. The header used to keep a frozen ETA, as
+// if the run went on. Before it has a pace nothing is said: a real
+// model's first step may write nothing for minutes.
+func TestHeaderSaysAWriterWentQuiet(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := filepath.Join("runs", "live")
+	w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	base := time.Now()
+	step := func(s int, at time.Time) {
+		w.Emit(event.Phase{Time: at, Name: "sampling", Step: s})
+		w.Emit(event.Metrics{Time: at, Step: s, Values: map[string]float64{"reward": 0.5}})
+	}
+	step(0, base.Add(-3*time.Minute))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := viewWith(t, (*testLauncher).OpenReadOnly, dir)
+	m.Update(tickMsg(base.Add(10 * time.Minute)))
+	if h := m.statusLine(); strings.Contains(h, "nothing written") {
+		t.Errorf("no pace yet, yet the header says %q", h)
+	}
+	step(1, base.Add(-2*time.Minute))
+	step(2, base.Add(-time.Minute))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitPulled(m, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		after       time.Duration
+		want, avoid []string
+	}{
+		{2 * time.Minute, []string{`running`, `st/min`}, []string{`nothing written`}},
+		{3*time.Minute + 40*time.Second, []string{`nothing written for 3m`}, []string{`ETA`, `st/min`}},
+		{75 * time.Minute, []string{`nothing written for 1h1[45]m`}, []string{`ETA`, `st/min`}},
+	} {
+		m.Update(tickMsg(base.Add(c.after)))
+		h := m.statusLine()
+		for _, s := range c.want {
+			if !regexp.MustCompile(s).MatchString(h) {
+				t.Errorf("%v after: header %q lacks %q", c.after, h, s)
+			}
+		}
+		for _, s := range c.avoid {
+			if regexp.MustCompile(s).MatchString(h) {
+				t.Errorf("%v after: header %q shows %q", c.after, h, s)
+			}
+		}
+	}
+	// Its engine writes again: no longer quiet.
+	w.Emit(event.Phase{Time: base.Add(75 * time.Minute), Name: "scoring", Step: 3})
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); m.phase != "scoring"; m.pull() {
+		if time.Now().After(deadline) {
+			t.Fatal("the phase was never read")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	m.Update(tickMsg(base.Add(75*time.Minute + 10*time.Second)))
+	if h := m.statusLine(); strings.Contains(h, "nothing written") {
+		t.Errorf("written again, yet the header says %q", h)
 	}
 }

@@ -220,8 +220,9 @@ type runStatus struct {
 	// the run did no step from then on (noteResumed).
 	trainedAt time.Time
 	// followedFrom is when the workbench began to follow a trainer's
-	// folder: the steps already there say nothing of when they came, so
-	// a run that brings none is quiet from then on (quietFor).
+	// folder, or another process's writing of a run: the steps already
+	// there say nothing of when they came, so a run that brings none is
+	// quiet from then on (quietFor).
 	followedFrom time.Time
 	phase        string
 	device       string // where the run computes (event.DeviceChoice.Label), from its device event
@@ -243,6 +244,12 @@ type runStatus struct {
 	// opened it to resume it and is loading its engine (checkWriter): its
 	// phases still say how the last session ended, which no longer holds.
 	resuming bool
+	// writing: no engine here drives the run, and a live process of
+	// the workbench trains it (checkWriter): this workbench follows its
+	// files, and says when they go quiet (quietFor) — a writer stopped
+	// by a signal (SIGSTOP, ctrl+z) or hung keeps its lock but writes
+	// nothing.
+	writing bool
 	// imported: the run's config.toml records an import; no engine trains
 	// it, rlt import wrote it whole or a follower appends what a trainer
 	// writes, so no lock says whether it goes on.
@@ -320,10 +327,13 @@ func (m *Model) attach(o *opened) {
 // the interruption is newly seen, or what the gone process had done newly
 // read (the note is to be said again).
 func (m *Model) checkWriter() (newly bool) {
-	was, wasGone := m.interrupted, m.gone
-	m.interrupted, m.gone, m.resuming = false, "", false
+	was, wasGone, wasWriting := m.interrupted, m.gone, m.writing
+	m.interrupted, m.gone, m.resuming, m.writing = false, "", false, false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		st, _, interrupted := m.sh.run.State()
+		if m.writing = st == sessions.StateRunning; m.writing && !wasWriting {
+			m.followedFrom = m.now
+		}
 		m.interrupted = st == sessions.StateStopped && interrupted
 		if m.interrupted {
 			// Gone reads the events again: a session read since then
@@ -1375,17 +1385,36 @@ const (
 // done, has brought no new step, when that is past the quiet rule above
 // (false: not quiet). Nothing else says whether the trainer still runs: a
 // trainer that died before its planned steps leaves only this silence.
+// The same holds of a run another process of the workbench writes, once
+// it has a pace: a writer stopped by a signal or hung keeps its lock.
 func (m *Model) quietFor() (time.Duration, bool) {
-	if m.cur == nil || !m.cur.FollowsTrainer || m.done || m.closed || m.probs.fatal != "" {
+	if m.cur == nil || m.done || m.closed || m.probs.fatal != "" {
 		return 0, false
 	}
 	last := m.followedFrom // steps seen arriving come after it
-	if n := len(m.recent); n > 0 {
-		last = m.recent[n-1].t
+	switch n := len(m.recent); {
+	case m.cur.FollowsTrainer:
+		if n > 0 {
+			last = m.recent[n-1].t
+		}
+	case m.writing && !m.paused:
+		// The workbench's engine records its phases within a step, so
+		// any of its records is news.
+		last = maxTime(last, m.trainedAt)
+		if n > 0 {
+			last = maxTime(last, m.recent[n-1].t)
+		}
+	default:
+		return 0, false
 	}
 	limit := quietFloor
-	if _, spent, seen := m.basis(); seen >= 2 && spent > 0 {
+	_, spent, seen := m.basis()
+	if seen >= 2 && spent > 0 {
 		limit = max(limit, quietFactor*spent/time.Duration(seen-1))
+	} else if m.writing {
+		// No pace yet: a real model's first step may write nothing for
+		// minutes while it samples.
+		return 0, false
 	}
 	if last.IsZero() || m.now.Sub(last) <= limit {
 		return 0, false
@@ -1462,7 +1491,12 @@ func (m *Model) statusLine() string {
 		add(prog, keepPhase)
 	}
 	quiet, isQuiet := m.quietFor()
-	if isQuiet {
+	switch {
+	case isQuiet && m.writing:
+		// Another process's engine writes its phases as it goes: it
+		// wrote nothing (stopped by a signal, or hung).
+		add("nothing written for "+ago(quiet), keepHigh)
+	case isQuiet:
 		add("no new step for "+ago(quiet), keepHigh)
 	}
 	if errs, warns, _ := m.problemCounts(); errs > 0 {
