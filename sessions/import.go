@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -481,45 +482,46 @@ func mergeOfficialMetrics(entries []OfficialMetrics, state string, rep *ImportRe
 	return out
 }
 
-// readTracesFile reads a JSON Lines traces file into traces of step 0.
+// readTracesFile reads a JSON Lines traces file into traces of step 0, a
+// line at a time (a line of any length). A file whose first line that is
+// not blank begins a JSON array, or an object that is not whole on that
+// line, may be one JSON document rather than JSON Lines: that one is read
+// whole, to be said so (record.JSONDocument), as stdinDocument does for
+// rlt score's stdin.
 func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read traces: %w", err)
 	}
-	if err := record.JSONDocument(data, path); err != nil {
-		return nil, err
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	head, first, err := firstLine(br)
+	if err != nil {
+		return nil, fmt.Errorf("read traces: %w", err)
+	}
+	var r io.Reader = io.MultiReader(bytes.NewReader(head), br)
+	if len(first) > 0 && (first[0] == '[' || (first[0] == '{' && !record.WholeJSON(first))) {
+		var data bytes.Buffer
+		if fi, err := f.Stat(); err == nil {
+			data.Grow(int(fi.Size()) + bytes.MinRead)
+		}
+		if _, err := data.ReadFrom(r); err != nil {
+			return nil, fmt.Errorf("read traces: %w", err)
+		}
+		if err := record.JSONDocument(data.Bytes(), path); err != nil {
+			return nil, err
+		}
+		r = &data
 	}
 	name := filepath.Base(path)
 	rep.Files = []string{name}
-	rows, tr, err := parseTraces(name, bytes.NewReader(data), -1)
+	// A file is imported as it is: a last line without its newline is
+	// read too (parseTraces' last).
+	rows, tr, err := parseTraces(name, r, -1, true)
 	if err != nil {
 		return nil, err
 	}
 	rep.Skip = append(rep.Skip, tr.Skipped...)
-	if tr.PartialBytes > 0 {
-		// A file is imported as it is: a last line without its newline
-		// that holds a whole row is that row (a writer that ends its
-		// file without one), and only one cut short is left out.
-		last := bytes.TrimSpace(data[len(data)-int(tr.PartialBytes):])
-		switch row, err := record.ParseRow(last); {
-		case len(last) == 0:
-		case !record.WholeJSON(last):
-			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: tr.PartialLine,
-				Msg: fmt.Sprintf("unterminated last line (%d bytes): cut short, or still being written", tr.PartialBytes)})
-		case err == nil && row.ExplanationFrom != "":
-			rows = append(rows, Trace{Line: tr.PartialLine, Row: row})
-		default: // a whole line, left out as any other would be
-			if err == nil {
-				err = noExplanation(row)
-			}
-			field := ""
-			if re, ok := err.(*record.RowError); ok {
-				field = re.Field
-			}
-			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: tr.PartialLine, Field: field, Msg: err.Error()})
-		}
-	}
 	rep.StudentSystem = stratosSystem(name, rows, rep)
 	traces := make([]*TraceRecord, 0, len(rows))
 	for i, r := range rows {
@@ -532,6 +534,29 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 		traces = append(traces, t)
 	}
 	return traces, nil
+}
+
+// firstLine reads br up to the end of its first line that is not blank
+// (to the end of the input if there is none, or that line has no
+// newline), and returns all it read, head, and that line without the
+// spaces around it, or a byte order mark that begins the input: the line
+// record.JSONDocument judges the file by.
+func firstLine(br *bufio.Reader) (head, line []byte, err error) {
+	for i := 0; ; i++ {
+		l, err := br.ReadBytes('\n')
+		if i == 0 {
+			head = l
+			l = record.TrimByteOrderMark(l)
+		} else {
+			head = append(head, l...)
+		}
+		if l = bytes.TrimSpace(l); len(l) > 0 || err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return head, l, err
+		}
+	}
 }
 
 // stratosSystem is the system prompt every Bespoke-Stratos row of a traces

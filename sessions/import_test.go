@@ -515,6 +515,149 @@ func TestImportLastLineWithoutNewline(t *testing.T) {
 	}
 }
 
+// traceRow is a flat row of a traces file.
+type traceRow struct {
+	Question    string `json:"question"`
+	Solution    string `json:"solution"`
+	Explanation string `json:"explanation"`
+}
+
+// rowLine is r as the package writes a JSON Lines row, without its
+// newline.
+func rowLine(t *testing.T, r traceRow) string {
+	t.Helper()
+	b, err := marshalLine(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// writeTraceParts writes parts to path in order: a traceRow through the
+// package's own writer (Log.Append), a string as it is (what no writer of
+// ours writes: blank lines, a byte order mark, a line cut short).
+func writeTraceParts(t *testing.T, path string, parts ...any) {
+	t.Helper()
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+		case traceRow:
+			l, err := OpenLog(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Append(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatalf("part %T", p)
+		}
+	}
+}
+
+// A traces file is read a line at a time, lines of any length (longer
+// than any buffer) and a last one without its newline included, and as
+// one document only where its first line that is not blank may begin
+// one (record.JSONDocument); what is imported and left out, and the
+// words, are those of reading it whole.
+func TestImportTracesFileByLine(t *testing.T) {
+	mib := strings.Repeat("Carry the one. ", 1<<20/15)
+	row := func(q, e string) traceRow { return traceRow{Question: q, Solution: "2", Explanation: e} }
+	cut := `{"question":"q3","solution":"2","explanation":"` + strings.Repeat("x", 300_000)
+	for _, c := range []struct {
+		name    string
+		parts   func(t *testing.T) []any
+		sources []string // of the traces imported
+		skip    []string // the rows left out (a prefix of each)
+		err     string   // the import's error, PATH for the file
+	}{
+		{"rows of a megabyte, the last without its newline", func(t *testing.T) []any {
+			return []any{row("q1", mib), row("q2", mib), rowLine(t, row("q3", mib))}
+		}, []string{"t.jsonl:1", "t.jsonl:2", "t.jsonl:3"}, nil, ""},
+		{"a long last line cut short", func(t *testing.T) []any { return []any{row("q1", "e"), cut} },
+			[]string{"t.jsonl:1"}, []string{fmt.Sprintf("t.jsonl:2: unterminated last line (%d bytes): cut short, or still being written", len(cut))}, ""},
+		{"a long last line cut short, spaces after", func(t *testing.T) []any { return []any{row("q1", "e"), cut + " \r"} },
+			[]string{"t.jsonl:1"}, []string{fmt.Sprintf("t.jsonl:2: unterminated last line (%d bytes): cut short, or still being written", len(cut)+2)}, ""},
+		{"blank lines before the rows", func(t *testing.T) []any { return []any{"\n \r\n", row("q1", "e"), row("q2", "e")} },
+			[]string{"t.jsonl:3", "t.jsonl:4"}, nil, ""},
+		{"a byte order mark", func(t *testing.T) []any { return []any{"\ufeff" + rowLine(t, row("q1", "e")) + "\n", row("q2", "e")} },
+			[]string{"t.jsonl:1", "t.jsonl:2"}, nil, ""},
+		{"CRLF, the last line whole without its newline", func(t *testing.T) []any {
+			return []any{rowLine(t, row("q1", "e")) + "\r\n" + rowLine(t, row("q2", "e")) + "\r"}
+		}, []string{"t.jsonl:1", "t.jsonl:2"}, nil, ""},
+		{"a first line that begins an object, and rows", func(t *testing.T) []any {
+			return []any{`{"question":` + "\n", row("q2", "e"), row("q3", mib)}
+		}, []string{"t.jsonl:2", "t.jsonl:3"}, []string{"t.jsonl:1: not JSON"}, ""},
+		{"an array on the first line, and rows", func(t *testing.T) []any { return []any{"[1]\n", row("q2", "e")} },
+			[]string{"t.jsonl:2"}, []string{"t.jsonl:1: not a JSON object"}, ""},
+		{"blank lines before a pretty-printed array", func(t *testing.T) []any {
+			r := rowLine(t, row("q1", mib))
+			return []any{"\n\n[\n  " + r + ",\n  " + r + "\n]\n"}
+		}, nil, nil, "one JSON array over 4 lines, not JSON Lines: write one object a line (e.g. jq -c '.[]' PATH > rows.jsonl); no run folder was made"},
+		{"a pretty-printed object", func(t *testing.T) []any {
+			return []any{"{\n  \"rows\": [\n    " + rowLine(t, row("q1", "e")) + "\n  ]\n}"}
+		}, nil, nil, "one JSON object over 5 lines, not JSON Lines: write one object a line (e.g. jq -c '.rows[]' PATH > rows.jsonl); no run folder was made"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "t.jsonl")
+			writeTraceParts(t, src, c.parts(t)...)
+			dst := filepath.Join(t.TempDir(), "r")
+			rep, err := Import(dst, src)
+			if c.err != "" {
+				want := "import " + src + ": " + strings.ReplaceAll(c.err, "PATH", src)
+				if err == nil || err.Error() != want {
+					t.Errorf("got  %v\nwant %s", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var skips []string
+			for _, s := range rep.Skip {
+				skips = append(skips, s.String())
+			}
+			if len(skips) != len(c.skip) {
+				t.Errorf("left out %q, want %q", skips, c.skip)
+			}
+			for i := range min(len(skips), len(c.skip)) {
+				if !strings.HasPrefix(skips[i], c.skip[i]) {
+					t.Errorf("left out %q, want %q", skips[i], c.skip[i])
+				}
+			}
+			ro, err := OpenReadOnly(dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			ts, _ := ro.Store().TracesSince(0)
+			var sources []string
+			for _, tr := range ts {
+				sources = append(sources, tr.Source)
+				if tr.Explanation != mib && tr.Explanation != "e" {
+					t.Errorf("%s: explanation of %d bytes, want %d or 1", tr.Source, len(tr.Explanation), len(mib))
+				}
+			}
+			if !slices.Equal(sources, c.sources) || rep.Traces != len(c.sources) {
+				t.Errorf("traces from %q (%d), want %q", sources, rep.Traces, c.sources)
+			}
+		})
+	}
+}
+
 // TestCreateOverAnImportedRun: creating a run where an imported one is
 // says what works for it (open, re-score, another folder), not to resume
 // it: an imported run has nothing to resume.

@@ -319,6 +319,16 @@ func readLogAt(path string, fn func(lineNo int, off int64, raw []byte) error) (R
 var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []byte) error) (ReadStats, error) {
+	return scanLines(name, r, false, func(lineNo int, off int64, raw []byte, _ bool) error { return fn(lineNo, off, raw) })
+}
+
+// scanLines is readLinesAt; with last, it also hands fn an unterminated
+// last line that is not blank, with unterminated true (false for every
+// other line): raw is then the line as the file holds it, a CR and
+// spaces included (len(raw) is PartialBytes), at the line number after
+// the last line's. Such a line is still counted in PartialBytes, not in
+// Lines, and Offset stays before it.
+func scanLines(name string, r io.Reader, last bool, fn func(lineNo int, off int64, raw []byte, unterminated bool) error) (ReadStats, error) {
 	var st ReadStats
 	br := lineReaders.Get().(*bufio.Reader)
 	br.Reset(r)
@@ -344,6 +354,17 @@ func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []
 		}
 		if err == io.EOF {
 			st.PartialBytes = int64(len(long) + len(chunk))
+			if last && st.PartialBytes > 0 {
+				line := chunk
+				if len(long) > 0 {
+					line = append(long, chunk...)
+				}
+				if len(bytes.TrimSpace(line)) > 0 {
+					if ferr := fn(lineNo+1, st.Offset, line, true); ferr != nil {
+						return stats(), &LineError{File: name, Line: lineNo + 1, Err: ferr}
+					}
+				}
+			}
 			return stats(), nil
 		}
 		if err != nil {
@@ -369,7 +390,7 @@ func readLinesAt(name string, r io.Reader, fn func(lineNo int, off int64, raw []
 			st.Blank++
 		} else {
 			st.Lines++
-			if ferr := fn(lineNo, start, line); ferr != nil {
+			if ferr := fn(lineNo, start, line, false); ferr != nil {
 				return stats(), &LineError{File: name, Line: lineNo, Err: ferr}
 			}
 		}

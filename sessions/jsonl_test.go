@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -432,5 +433,68 @@ func TestReadTail(t *testing.T) {
 		if want := whole[max(0, len(whole)-followTail):]; string(st.Tail) != want {
 			t.Errorf("%q: tail %q, want %q", text, st.Tail, want)
 		}
+	}
+}
+
+// scanLines hands its callback every line that is not blank, an
+// unterminated last one too when asked (flagged, as the file holds it,
+// of any length), and counts them as readLinesAt does: the unterminated
+// line in PartialBytes, its line number after the last line's.
+func TestScanLinesUnterminated(t *testing.T) {
+	long := `{"a":"` + strings.Repeat("x", 200_000) + `"}`
+	type call struct {
+		line int
+		off  int64
+		raw  string
+		last bool
+	}
+	for _, c := range []struct {
+		name, text string
+		last       bool
+		want       []call
+		partial    int64
+	}{
+		{"terminated", "a\n\nb\n", true, []call{{1, 0, "a", false}, {3, 3, "b", false}}, 0},
+		{"unterminated", "a\n\nb", true, []call{{1, 0, "a", false}, {3, 3, "b", true}}, 1},
+		{"unterminated, not asked", "a\n\nb", false, []call{{1, 0, "a", false}}, 1},
+		{"CR and spaces kept", "a\r\n b\r", true, []call{{1, 0, "a", false}, {2, 3, " b\r", true}}, 3},
+		{"blank", "a\n \r\t", true, []call{{1, 0, "a", false}}, 3},
+		{"only the last", "b", true, []call{{1, 0, "b", true}}, 1},
+		{"long", "a\n" + long, true, []call{{1, 0, "a", false}, {2, 2, long, true}}, int64(len(long))},
+		{"long lines", long + "\n" + long, true, []call{{1, 0, long, false}, {2, int64(len(long) + 1), long, true}}, int64(len(long))},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []call
+			st, err := scanLines("t", strings.NewReader(c.text), c.last, func(lineNo int, off int64, raw []byte, last bool) error {
+				got = append(got, call{lineNo, off, string(raw), last})
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, c.want) {
+				short := func(cs []call) []call {
+					for i := range cs {
+						if len(cs[i].raw) > 20 {
+							cs[i].raw = fmt.Sprintf("%s… (%d bytes)", cs[i].raw[:20], len(cs[i].raw))
+						}
+					}
+					return cs
+				}
+				t.Errorf("calls %+v\nwant  %+v", short(got), short(slices.Clone(c.want)))
+			}
+			if st.PartialBytes != c.partial || st.Offset != int64(len(c.text))-c.partial {
+				t.Errorf("partial %d, offset %d; want %d, %d", st.PartialBytes, st.Offset, c.partial, int64(len(c.text))-c.partial)
+			}
+		})
+	}
+	_, err := scanLines("t.jsonl", strings.NewReader("a\nb"), true, func(_ int, _ int64, _ []byte, last bool) error {
+		if last {
+			return errors.New("no")
+		}
+		return nil
+	})
+	if err == nil || err.Error() != "t.jsonl:2: no" {
+		t.Errorf("error of the last line: %v", err)
 	}
 }

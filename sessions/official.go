@@ -636,12 +636,16 @@ func ReadTraces(path string) ([]Trace, TraceReport, error) {
 // JSON are skipped and reported with their line and the field; an
 // unterminated last line is counted in PartialBytes.
 func ParseTraces(name string, r io.Reader) ([]Trace, TraceReport, error) {
-	return parseTraces(name, r, maxIssues)
+	return parseTraces(name, r, maxIssues, false)
 }
 
 // parseTraces keeps the first limit skipped rows in the report (all of
-// them when limit < 0).
-func parseTraces(name string, r io.Reader, limit int) ([]Trace, TraceReport, error) {
+// them when limit < 0). With last, an unterminated last line is read as
+// a file is imported as it is: one that holds a whole JSON value is read
+// as any other line (a row, or a line left out for what it lacks: a
+// writer that ends its file without a newline), and only one cut short
+// is left out as such; it is still counted in PartialBytes.
+func parseTraces(name string, r io.Reader, limit int, last bool) ([]Trace, TraceReport, error) {
 	rep := TraceReport{File: name}
 	var out []Trace
 	skip := func(line int, field, msg string) {
@@ -650,7 +654,14 @@ func parseTraces(name string, r io.Reader, limit int) ([]Trace, TraceReport, err
 			rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
 		}
 	}
-	st, err := readLines(name, r, func(lineNo int, raw []byte) error {
+	st, err := scanLines(name, r, last, func(lineNo int, _ int64, raw []byte, unterminated bool) error {
+		if unterminated {
+			n := len(raw)
+			if raw = bytes.TrimSpace(raw); !record.WholeJSON(raw) {
+				skip(lineNo, "", fmt.Sprintf("unterminated last line (%d bytes): cut short, or still being written", n))
+				return nil
+			}
+		}
 		row, err := record.ParseRow(raw)
 		if err == nil && row.ExplanationFrom == "" {
 			err = noExplanation(row)
