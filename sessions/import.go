@@ -124,9 +124,7 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		d := *doc
 		d.Path = src // as the user gave it
 		fix := d.Fix()
-		if hint, ok := trainerFolderHint(filepath.Clean(src), ""); ok {
-			fix = hint
-		} else if hint, ok := trainerStateHint(abs); ok {
+		if hint, ok := trainerFileHint(src, abs); ok {
 			fix = hint
 		}
 		return nil, fmt.Errorf("import %s: %s: %s; no run folder was made", src, d.What(), fix)
@@ -135,16 +133,12 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
 	if len(metrics) == 0 && len(traces) == 0 { // an empty run folder would only mislead
-		if !fi.IsDir() && format == "" {
+		if !fi.IsDir() { // a file with a format was refused above
 			if what := notJSONLines(abs); what != "" {
 				return nil, fmt.Errorf("import %s: %s, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder%s; no run folder was made",
 					src, what, csvHint(abs))
 			}
-			hint, ok := trainerFolderHint(filepath.Clean(src), "")
-			if !ok {
-				hint, ok = trainerStateHint(abs)
-			}
-			if ok {
+			if hint, ok := trainerFileHint(src, abs); ok {
 				return nil, fmt.Errorf("import %s: no trace could be read from this file: %s; no run folder was made", src, hint)
 			}
 		}
@@ -225,6 +219,17 @@ func fileNotFolderHint(path, flags string) string {
 		return hint
 	}
 	return fmt.Sprintf("give the trainer's run folder, or leave %s out to import a file of traces (JSON Lines)", flags)
+}
+
+// trainerFileHint is what to do with the file src (abs, absolute) given
+// as a traces file when it is a trainer's own: import the trainer's run
+// folder it is in (trainerFolderHint), or the one its trainer_state.json
+// is written in (trainerStateHint).
+func trainerFileHint(src, abs string) (string, bool) {
+	if hint, ok := trainerFolderHint(filepath.Clean(src), ""); ok {
+		return hint, true
+	}
+	return trainerStateHint(abs)
 }
 
 // trainerFolderHint points the file at path to the trainer's run folder
@@ -354,7 +359,8 @@ func trainerDone(planned int, metrics []MetricRecord) bool {
 }
 
 // collectImport reads the source at abs (a folder of format, "" to detect
-// it, or a traces file) into metric records and traces, without writing
+// it, or a traces file, for which format is "": ImportAs refuses a file
+// with a format) into metric records and traces, without writing
 // anything. cache, when not nil, keeps the parse of each file that did not
 // change since the last call (the follower's; see importCache).
 func collectImport(abs string, isDir bool, format string, cache *importCache) (*ImportReport, []MetricRecord, []*TraceRecord, error) {
@@ -363,8 +369,6 @@ func collectImport(abs string, isDir bool, format string, cache *importCache) (*
 	var traces []*TraceRecord
 	var err error
 	switch {
-	case !isDir && format != "": // ImportAs says it as the user asked
-		err = fmt.Errorf("a file, not a run folder of the %s", FormatName(format))
 	case !isDir:
 		rep.Format = ImportTraces
 		traces, err = readTracesFile(abs, rep)
