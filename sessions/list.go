@@ -101,6 +101,23 @@ func List(root string) ([]RunSummary, error) {
 	return new(Lister).List(root)
 }
 
+// listQuiet is how long a running run's files go unwritten before the
+// listing says so. The engine writes its phases within a step, but a big
+// model's sampling on a CPU can take minutes: below this it is not news.
+const listQuiet = 10 * time.Minute
+
+// Ago is a duration in the listing's and the header's words: "45s", "14m",
+// "3h05m".
+func Ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
 // countOf is n things in words: "1 broken metric record", "2 broken
 // metric records".
 func countOf(n int, thing string) string {
@@ -177,6 +194,17 @@ func (c *runCache) summarise(dir string) RunSummary {
 		recorded := func(seg int) bool { return m.steps[seg] != nil }
 		s.State, writer, _, s.Holder = runState(held, holder, ev, recorded)
 		notes = append(notes, writer...)
+		if s.State == StateRunning {
+			// A writer stopped by a signal (SIGSTOP, ctrl+z) or hung keeps
+			// its lock: the time since it last wrote says so.
+			last := c.eventsLog.id.mtime
+			if t := c.metricsLog.id.mtime; t.After(last) {
+				last = t
+			}
+			if d := time.Since(last); !last.IsZero() && d >= listQuiet {
+				notes = append(notes, "nothing written for "+Ago(d))
+			}
+		}
 		if imported != "" && s.State == StateFinished && s.StepsDone() < s.PlannedSteps {
 			// Finished is the import's state (nothing more comes into the
 			// folder), not the trainer's: its steps fall short of its plan.

@@ -758,3 +758,51 @@ func TestListNotesAnImportShortOfItsPlan(t *testing.T) {
 		})
 	}
 }
+
+// TestListSaysARunningRunWentQuiet: a running run whose files have not
+// been written for 10 minutes or more (its writer stopped by a signal, or
+// hung: the lock stays held) is noted so, and still listed running; one
+// written since, or a stopped run however old, is not.
+func TestListSaysARunningRunWentQuiet(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		age   time.Duration // of events.jsonl and metrics.jsonl
+		stop  bool
+		want  RunState
+		quiet string // in the note ("": none)
+	}{
+		{"written just now", 0, false, StateRunning, ""},
+		{"9 minutes", 9 * time.Minute, false, StateRunning, ""},
+		{"14 minutes", 14 * time.Minute, false, StateRunning, "nothing written for 14m"},
+		{"3 hours", 3*time.Hour + 5*time.Minute, false, StateRunning, "nothing written for 3h05m"},
+		{"stopped long ago", 3 * time.Hour, true, StateStopped, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			w := mustCreate(t, dir, Options{})
+			t.Cleanup(func() { w.Close() })
+			emitSteps(w, 0, 2, 1, 1)
+			if c.stop {
+				w.Emit(event.Phase{Time: time.Now(), Name: "stopped", Step: 2})
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			then := time.Now().Add(-c.age - 30*time.Second)
+			for _, f := range []string{EventsFile, MetricsFile} {
+				if err := os.Chtimes(filepath.Join(dir, f), then, then); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runs, err := List(root)
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("%d runs, %v", len(runs), err)
+			}
+			got := runs[0]
+			if got.State != c.want || strings.Contains(got.Note, "nothing written") != (c.quiet != "") || !strings.Contains(got.Note, c.quiet) {
+				t.Errorf("listed %s (%s), want %s with %q", got.State, got.Note, c.want, c.quiet)
+			}
+		})
+	}
+}

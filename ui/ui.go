@@ -1422,17 +1422,6 @@ func (m *Model) quietFor() (time.Duration, bool) {
 	return m.now.Sub(last), true
 }
 
-// ago is how long for the header: "45s", "14m", "3h05m".
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
-
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -1495,9 +1484,9 @@ func (m *Model) statusLine() string {
 	case isQuiet && m.writing:
 		// Another process's engine writes its phases as it goes: it
 		// wrote nothing (stopped by a signal, or hung).
-		add("nothing written for "+ago(quiet), keepHigh)
+		add("nothing written for "+sessions.Ago(quiet), keepHigh)
 	case isQuiet:
-		add("no new step for "+ago(quiet), keepHigh)
+		add("no new step for "+sessions.Ago(quiet), keepHigh)
 	}
 	if errs, warns, _ := m.problemCounts(); errs > 0 {
 		add(th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))), keepHigh)
