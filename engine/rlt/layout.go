@@ -125,6 +125,16 @@ func StudentLayout(tok Encoder, p record.Prompts, question, body, solution strin
 	return c.student(tok, st)
 }
 
+// SolvePrompt is what a student continues when it solves a question by
+// itself: its context through the thought tag and the lead "\n\n", encoded
+// as its training sequences hold it (StudentLayout: a vocabulary with the
+// tags in plain text merges the tag's end with the lead, Qwen's ">\n\n",
+// and a prompt that stopped at the tag would end in a token the student
+// never saw there). It then writes the thought's body.
+func SolvePrompt(tok Encoder, p record.Prompts, question string) []int32 {
+	return tok.Encode(p.StudentParts(question).Prefix + record.ExplanationLead)
+}
+
 // composed is a text made of parts, encoded: token k lies on bytes
 // [starts[k], ends[k]) of the text, and part i on [off[i], off[i+1]).
 type composed struct {

@@ -116,3 +116,22 @@ func TestLayoutAddedTags(t *testing.T) {
 		}
 	}
 }
+
+// TestSolvePromptStartsTheTrainingSequence: what a student continues to
+// solve a question by itself is the start of the sequences it was trained
+// on, through the lead, also where the tag's end merges with the lead
+// (the context up to the tag alone ends in a token those never hold there).
+func TestSolvePromptStartsTheTrainingSequence(t *testing.T) {
+	p := record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}
+	for _, path := range []string{stringsTokenizer, pairsTokenizer} {
+		tok := loadTok(t, path)
+		seq := StudentLayout(tok, p, "347+285=?", "First add the ones.", "632").IDs
+		prompt := SolvePrompt(tok, p, "347+285=?")
+		if len(prompt) > len(seq) || !slices.Equal(seq[:len(prompt)], prompt) {
+			t.Errorf("%s: the solve prompt %v does not start the training sequence %v", path, prompt, seq)
+		}
+		if got := tok.Decode(seq[len(prompt):]); !strings.HasPrefix(got, "First add") {
+			t.Errorf("%s: after the prompt the sequence holds %q", path, got)
+		}
+	}
+}

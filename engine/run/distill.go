@@ -179,7 +179,7 @@ func EvalStudent(student *model.Model, tok rlt.TextTokenizer, p record.Prompts, 
 	}
 	prompts := make([][]int32, len(exs))
 	for i, ex := range exs {
-		prompts[i] = tok.Encode(p.StudentParts(ex.Question).Prefix)
+		prompts[i] = rlt.SolvePrompt(tok, p, ex.Question)
 	}
 	res := make([]sample.Result, 0, len(exs))
 	for lo := 0; lo < len(prompts); lo += evalBatch {
@@ -198,7 +198,7 @@ func EvalStudent(student *model.Model, tok rlt.TextTokenizer, p record.Prompts, 
 		_, ans, _ := strings.Cut(rest, record.BeginSolution)
 		ans, _, _ = strings.Cut(ans, record.EndSolution)
 		ex := exs[i]
-		sr := SolveResult{Question: ex.Question, Solution: ex.Solution, Thought: strings.TrimPrefix(thought, record.ExplanationLead), Answer: ans}
+		sr := SolveResult{Question: ex.Question, Solution: ex.Solution, Thought: thought, Answer: ans} // the prompt ends with the lead
 		sr.Correct = checkAnswer(t, ex, ans)
 		if sr.Correct {
 			correct++

@@ -29,7 +29,7 @@ func SkipWarning(name string, f *task.File) string {
 // solves the question by itself. Use it with task.Report.Drop.
 func StudentFitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
 	return func(ex task.Example) string {
-		if n := len(tok.Encode(p.StudentParts(ex.Question).Prefix)); n+maxNew > maxPos {
+		if n := len(rlt.SolvePrompt(tok, p, ex.Question)); n+maxNew > maxPos {
 			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the student's %d positions", n, maxNew, maxPos)
 		}
 		return ""
