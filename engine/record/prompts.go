@@ -105,9 +105,9 @@ func (p Prompts) TeacherPrompt(question, solution string) string {
 }
 
 // StudentParts splits the student's context (RLT.md §2) around the
-// explanation and the solution, so their tokens can be located exactly:
+// explanation and the solution, so their tokens can be located:
 // Prefix + explanation + Middle + solution + Suffix, where the explanation
-// is the whole of T (ExplanationLead + body).
+// is ExplanationLead + body (rlt.Layout says which tokens are T's).
 type StudentParts struct {
 	Prefix, Middle, Suffix string
 }

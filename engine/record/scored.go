@@ -27,8 +27,9 @@ type Scored struct {
 
 // Tokens are a scored explanation's per-token arrays.
 type Tokens struct {
-	// Explanation tokens T (the prefill's lead "\n\n" first, then the body),
-	// with the teacher's log-prob (solution in context), the student's
+	// Explanation tokens T (the prefill's lead "\n\n" first, then the body,
+	// less a token a vocabulary with plain-text tags merges into a tag:
+	// rlt.Layout), with the teacher's log-prob (solution in context), the student's
 	// (question and earlier explanation only) and d_k.
 	ExplanationIDs    []int32
 	ExplanationTokens []string

@@ -26,14 +26,20 @@ func (s Span) Len() int { return s.End - s.Start }
 // (the same ids) and the solution S in the student's.
 //
 // Each sequence is its whole text encoded as the model reads it: the
-// teacher's prompt ends in the token the teacher sampled after, and the
-// student's is what a Bespoke-Stratos row becomes. T and S are the tokens
-// that lie wholly within the explanation (the prefill's lead and the body)
-// and the solution. A real BPE vocabulary, whose tags are plain text,
-// merges across a tag's edge (Qwen's ">\n\n" after an opening tag, ".<"
-// before a closing one): such a token belongs to neither side and is not
-// scored, as the official trainer locates T and S (it drops a first or
-// last token that is not in the whole text's tokens). Where the tokenizer
+// teacher's begins with the prompt tokens it sampled after (unless the
+// body's first characters merge with the lead, a body starting with a
+// newline), and the student's is what a Bespoke-Stratos row becomes. A real BPE vocabulary,
+// whose tags are plain text, merges across a tag's edge (Qwen's ">\n\n"
+// after an opening tag, ".<" before a closing one). T is the tokens that
+// lie wholly within the explanation (the prefill's lead and the body): a
+// merged one is not scored, as the official trainer locates T (it drops a
+// first or last token that is not in the whole text's tokens), and T's
+// ids must be the same in both sequences. S is every token that holds a
+// byte of the solution, merged ones included: the student writes the
+// solution with them, and this workbench's solutions are short answers,
+// whose sign or bracket (">-" of "-3") a dropped token would leave
+// unscored — the official trainer, whose solutions are long texts, drops
+// them as it does T's. Where the tokenizer
 // cannot place its tokens in the text (a text not in NFC under an NFC
 // normalizer, an added token that strips spaces), or T's tokens differ
 // between the two texts, every part is encoded on its own, which places
@@ -54,7 +60,7 @@ type Layout struct {
 // explanation T and the solution lie in it.
 type StudentSeq struct {
 	IDs       []int32
-	Expl, Sol Span // T and S in IDs
+	Expl, Sol Span // T and S in IDs (Layout)
 	// Reply is the index of the first token of the student's turn
 	// (<|begin_of_thought|> …): where its fine-tuning loss starts.
 	Reply int
@@ -196,6 +202,21 @@ func (c composed) within(first, last int) Span {
 	return s
 }
 
+// touching is the tokens that hold a byte of part i (none for an empty
+// part).
+func (c composed) touching(i int) Span {
+	from, to := c.off[i], c.off[i+1]
+	k := 0
+	for k < len(c.tokens) && c.ends[k] <= from {
+		k++
+	}
+	s := Span{Start: k, End: k}
+	for from < to && s.End < len(c.tokens) && c.starts[s.End] < to {
+		s.End++
+	}
+	return s
+}
+
 func (c composed) ids(s Span) []int32 { return c.tokens[s.Start:s.End] }
 
 // before is the number of tokens that end at or before part i's start,
@@ -210,7 +231,7 @@ func (c composed) before(i int) (n int, clean bool) {
 
 // student is the student's sequence of c, the encoded student text st.
 func (c composed) student(tok Encoder, st []string) StudentSeq {
-	s := StudentSeq{IDs: c.tokens, Expl: c.within(studentLead, studentBody), Sol: c.within(studentSolution, studentSolution)}
+	s := StudentSeq{IDs: c.tokens, Expl: c.within(studentLead, studentBody), Sol: c.touching(studentSolution)}
 	s.Reply, _ = c.before(studentBegin)
 	if n, clean := c.before(studentSolution); clean {
 		s.Prompt = c.tokens[:n:n]

@@ -31,7 +31,8 @@ func TestLayoutAcrossMergedTags(t *testing.T) {
 	p := record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}
 	for _, c := range []struct {
 		name, question, solution, body string
-		explLost, solLost              int // bytes of "\n\n"+body and of the solution no token of T or S holds
+		explLost                       int // bytes of "\n\n"+body that no token of T holds
+		solEdge                        int // bytes of the solution's opening tag that a token of S holds
 	}{
 		{"plain", "347+285=?", "632", "First add. Then carry.", 1, 0},
 		{"empty body", "1+1=?", "2", "", 1, 0},
@@ -58,8 +59,10 @@ func TestLayoutAcrossMergedTags(t *testing.T) {
 		if got := tok.Decode(l.T); got != expl[c.explLost:] {
 			t.Errorf("%s: T spells %q, want %q", c.name, got, expl[c.explLost:])
 		}
-		if got := tok.Decode(l.S); got != c.solution[c.solLost:] {
-			t.Errorf("%s: S spells %q, want %q", c.name, got, c.solution[c.solLost:])
+		// S holds every byte of the solution, and of its tags only what a
+		// token merged with it (solEdge bytes of the opening tag).
+		if got, want := tok.Decode(l.S), record.BeginSolution[len(record.BeginSolution)-c.solEdge:]+c.solution; got != want {
+			t.Errorf("%s: S spells %q, want %q", c.name, got, want)
 		}
 		// What the student continues to reconstruct ends at its solution tag.
 		sp := p.StudentParts(c.question)
