@@ -101,10 +101,32 @@ func List(root string) ([]RunSummary, error) {
 	return new(Lister).List(root)
 }
 
-// listQuiet is how long a running run's files go unwritten before the
-// listing says so. The engine writes its phases within a step, but a big
-// model's sampling on a CPU can take minutes: below this it is not news.
-const listQuiet = 10 * time.Minute
+// QuietAfter is how long a running run's files go unwritten before the
+// listing and the workbench's header say so ("nothing written for 14m").
+// The engine writes its phases within a step, but a big model's sampling
+// on a CPU, or an evaluation between steps, can take minutes: below this
+// it is not news.
+const QuietAfter = 10 * time.Minute
+
+// Quiet is how long since last (the run's files' newest modification
+// time, LastWritten) by now, and whether that is QuietAfter or more.
+func Quiet(last, now time.Time) (time.Duration, bool) {
+	d := now.Sub(last)
+	return d, !last.IsZero() && d >= QuietAfter
+}
+
+// LastWritten is when the run's events.jsonl or metrics.jsonl was last
+// written (zero: neither can be stat'ed): with Quiet, what tells a writer
+// stopped by a signal or hung, which keeps its lock, from one that trains.
+func (r *Run) LastWritten() time.Time {
+	var last time.Time
+	for _, f := range []string{EventsFile, MetricsFile} {
+		if fi, err := os.Stat(filepath.Join(r.dir, f)); err == nil && fi.ModTime().After(last) {
+			last = fi.ModTime()
+		}
+	}
+	return last
+}
 
 // Ago is a duration in the listing's and the header's words: "45s", "14m",
 // "3h05m".
@@ -201,7 +223,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 			if t := c.metricsLog.id.mtime; t.After(last) {
 				last = t
 			}
-			if d := time.Since(last); !last.IsZero() && d >= listQuiet {
+			if d, quiet := Quiet(last, time.Now()); quiet {
 				notes = append(notes, "nothing written for "+Ago(d))
 			}
 		}

@@ -220,9 +220,8 @@ type runStatus struct {
 	// the run did no step from then on (noteResumed).
 	trainedAt time.Time
 	// followedFrom is when the workbench began to follow a trainer's
-	// folder, or another process's writing of a run: the steps already
-	// there say nothing of when they came, so a run that brings none is
-	// quiet from then on (quietFor).
+	// folder: the steps already there say nothing of when they came, so
+	// a run that brings none is quiet from then on (quietFor).
 	followedFrom time.Time
 	phase        string
 	device       string // where the run computes (event.DeviceChoice.Label), from its device event
@@ -248,8 +247,10 @@ type runStatus struct {
 	// the workbench trains it (checkWriter): this workbench follows its
 	// files, and says when they go quiet (quietFor) — a writer stopped
 	// by a signal (SIGSTOP, ctrl+z) or hung keeps its lock but writes
-	// nothing.
-	writing bool
+	// nothing. lastWritten is when its files were last written
+	// (sessions.Run.LastWritten), asked with the lock each tick.
+	writing     bool
+	lastWritten time.Time
 	// imported: the run's config.toml records an import; no engine trains
 	// it, rlt import wrote it whole or a follower appends what a trainer
 	// writes, so no lock says whether it goes on.
@@ -327,12 +328,12 @@ func (m *Model) attach(o *opened) {
 // the interruption is newly seen, or what the gone process had done newly
 // read (the note is to be said again).
 func (m *Model) checkWriter() (newly bool) {
-	was, wasGone, wasWriting := m.interrupted, m.gone, m.writing
+	was, wasGone := m.interrupted, m.gone
 	m.interrupted, m.gone, m.resuming, m.writing = false, "", false, false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		st, _, interrupted := m.sh.run.State()
-		if m.writing = st == sessions.StateRunning; m.writing && !wasWriting {
-			m.followedFrom = m.now
+		if m.writing = st == sessions.StateRunning; m.writing {
+			m.lastWritten = m.sh.run.LastWritten()
 		}
 		m.interrupted = st == sessions.StateStopped && interrupted
 		if m.interrupted {
@@ -1385,36 +1386,29 @@ const (
 // done, has brought no new step, when that is past the quiet rule above
 // (false: not quiet). Nothing else says whether the trainer still runs: a
 // trainer that died before its planned steps leaves only this silence.
-// The same holds of a run another process of the workbench writes, once
-// it has a pace: a writer stopped by a signal or hung keeps its lock.
+// A run another process of the workbench writes is quiet by the listing's
+// rule: a writer stopped by a signal or hung keeps its lock.
 func (m *Model) quietFor() (time.Duration, bool) {
 	if m.cur == nil || m.done || m.closed || m.probs.fatal != "" {
 		return 0, false
 	}
-	last := m.followedFrom // steps seen arriving come after it
-	switch n := len(m.recent); {
-	case m.cur.FollowsTrainer:
-		if n > 0 {
-			last = m.recent[n-1].t
-		}
-	case m.writing && !m.paused:
-		// The workbench's engine records its phases within a step, so
-		// any of its records is news.
-		last = maxTime(last, m.trainedAt)
-		if n > 0 {
-			last = maxTime(last, m.recent[n-1].t)
-		}
-	default:
+	if m.writing && !m.paused {
+		// The listing's rule (sessions.Quiet), so that the header and the
+		// Runs screen say one thing of the run: the files' own times, not
+		// its records' (the writer's clock) nor a pace (a resume's first
+		// steps, an evaluation, are slower).
+		return sessions.Quiet(m.lastWritten, m.now)
+	}
+	if !m.cur.FollowsTrainer {
 		return 0, false
 	}
+	last := m.followedFrom // steps seen arriving come after it
+	if n := len(m.recent); n > 0 {
+		last = m.recent[n-1].t
+	}
 	limit := quietFloor
-	_, spent, seen := m.basis()
-	if seen >= 2 && spent > 0 {
+	if _, spent, seen := m.basis(); seen >= 2 && spent > 0 {
 		limit = max(limit, quietFactor*spent/time.Duration(seen-1))
-	} else if m.writing {
-		// No pace yet: a real model's first step may write nothing for
-		// minutes while it samples.
-		return 0, false
 	}
 	if last.IsZero() || m.now.Sub(last) <= limit {
 		return 0, false
