@@ -95,9 +95,11 @@ type runsScreen struct {
 	checking string
 	msg      string // outcome of the last action
 	msgErr   bool
-	// msgAt is when msg was said, or the screen shown again since: it
-	// is cleared msgShown later, as the footer's messages are (expire).
-	msgAt time.Time
+	// msgAt is when msg was said, or when the screen was shown after it
+	// was said elsewhere (unseen): an outcome is cleared msgShown later,
+	// as the footer's messages are (expire); an error stays until a key.
+	msgAt  time.Time
+	unseen bool
 
 	editing  bool
 	ed       textEditor
@@ -222,11 +224,12 @@ func (r *runsScreen) FullHelp() [][]key.Binding {
 
 func (r *runsScreen) say(err bool, format string, args ...any) {
 	r.msg, r.msgErr, r.msgAt = fmt.Sprintf(format, args...), err, time.Now()
+	r.unseen = r.m.active != scrRuns
 }
 
 // note adds s to the message shown (after a failure, what still holds).
 func (r *runsScreen) note(s string) {
-	r.msgAt = time.Now()
+	r.msgAt, r.unseen = time.Now(), r.m.active != scrRuns
 	if r.msg == "" {
 		r.msg = s
 		return
@@ -235,22 +238,26 @@ func (r *runsScreen) note(s string) {
 }
 
 // expire clears the message at the tick after it has been shown msgShown
-// (the Model calls it while the screen is shown), unless it asks what a
-// key will do (the draft's discardKey) or says what is under way (a
-// resume checking): those go when what they say ends.
+// (the Model calls it while the screen is shown), unless it is an error
+// (a refusal, a failed launch: it may be long, and said while nobody
+// watched a slow resume), which stays until a key, or it asks what a key
+// will do (the draft's discardKey) or says what is under way (a resume
+// checking): those go when what they say ends.
 func (r *runsScreen) expire(now time.Time) {
-	if r.msg == "" || r.discardKey != "" || r.checking != "" || !expired(r.msgAt, now) {
+	if r.msg == "" || r.msgErr || r.discardKey != "" || r.checking != "" || !expired(r.msgAt, now) {
 		return
 	}
-	r.msg, r.msgErr, r.msgAt = "", false, time.Time{}
+	r.clearMsg()
 }
 
-// shown restarts the message's time when the screen is shown again: an
-// outcome said while another screen was shown (a launch, a warning at
-// start) is read there before it goes.
+func (r *runsScreen) clearMsg() { r.msg, r.msgErr, r.msgAt, r.unseen = "", false, time.Time{}, false }
+
+// shown starts the message's time when the screen is shown, if it was
+// said while another screen was (a launch, a warning at start): it is read
+// here before it goes. One already seen keeps its time.
 func (r *runsScreen) shown() {
-	if r.msg != "" {
-		r.msgAt = time.Now()
+	if r.msg != "" && r.unseen {
+		r.msgAt, r.unseen = time.Now(), false
 	}
 }
 
@@ -378,6 +385,9 @@ func (r *runsScreen) Update(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	r.checking = "" // a resume looked at again is dropped by any key
+	if r.msgErr && r.discardKey == "" {
+		r.clearMsg() // an error stays until a key: this one
+	}
 	if r.discardKey != "" && k.String() != r.discardKey {
 		// The draft is replaced by the key pressed again at once, not by
 		// the same key pressed later, after more edits, with no warning.

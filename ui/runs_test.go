@@ -1430,7 +1430,7 @@ func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
 // one comes; one that asks what a key will do stays while it asks; one
 // said while another screen was shown is read there before it goes.
 func TestRunsMessageExpires(t *testing.T) {
-	const refused, asked = "only followed folders can be removed", "press ctrl+r again"
+	const refused, asked, told = "only followed folders can be removed", "press ctrl+r again", "is the open run: the runs marked with space"
 	type step struct {
 		keys  []string
 		after time.Duration // then a tick this long after now (0: none)
@@ -1440,10 +1440,15 @@ func TestRunsMessageExpires(t *testing.T) {
 		name, msg string
 		steps     []step
 	}{
-		{"an outcome goes after its time", refused, []step{
-			{keys: []string{"x"}, want: "shown"},
+		{"an outcome goes after its time", told, []step{
+			{keys: []string{" "}, want: "shown"},
 			{after: time.Second, want: "shown"},
 			{after: time.Minute, want: "gone"},
+		}},
+		{"an error stays until a key", refused, []step{
+			{keys: []string{"x"}, want: "shown"},
+			{after: time.Hour, want: "shown"},
+			{keys: []string{"down"}, want: "gone"},
 		}},
 		{"a question stays while it asks", asked, []step{
 			{keys: []string{"n", "text:# mine", "enter", "ctrl+r"}, want: "shown"},
@@ -1451,8 +1456,8 @@ func TestRunsMessageExpires(t *testing.T) {
 			{keys: []string{"down"}, after: time.Minute}, // answered: any other key keeps the draft
 			{keys: []string{"esc"}, want: "gone"},
 		}},
-		{"said elsewhere, read here", refused, []step{
-			{keys: []string{"x", "1"}, after: time.Minute},
+		{"said elsewhere, read here", told, []step{
+			{keys: []string{" ", "1"}, after: time.Minute},
 			{keys: []string{"4"}, want: "shown"},
 			{after: time.Second, want: "shown"},
 			{after: time.Minute, want: "gone"},
@@ -1476,6 +1481,28 @@ func TestRunsMessageExpires(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunsMessageSeenKeepsItsTime: a message read on the Runs screen
+// does not start its time again when the screen is shown again: it goes
+// when it would have.
+func TestRunsMessageSeenKeepsItsTime(t *testing.T) {
+	l, s := finishedRun(t)
+	m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	hit(t, m, "4")
+	listNow(t, m)
+	hit(t, m, " ")
+	if m.runs.msg == "" || m.runs.msgErr {
+		t.Fatalf("no outcome said: %q", m.runs.msg)
+	}
+	m.runs.msgAt = m.runs.msgAt.Add(-5 * time.Second) // read for 5 s
+	hit(t, m, "1", "4")
+	m.Update(tickMsg(time.Now().Add(2 * time.Second)))
+	if m.runs.msg != "" {
+		t.Errorf("shown again, the message started its time again: %q", m.runs.msg)
 	}
 }
 
