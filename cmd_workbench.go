@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -121,15 +122,14 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		for _, n := range r.Notes {
 			fmt.Fprintf(stderr, "%s\n", n)
 		}
+		if nothing := (*runner.NothingToRunError)(nil); errors.As(err, &nothing) {
+			fmt.Fprintf(stderr, "%v; pass --steps N with N > %d to continue it\n", nothing, nothing.Done)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		rec, checked = r.Rec, r.Checked
-		if done, planned := r.Ck.Step+1, checked.Config().Steps; planned > 0 && planned <= done {
-			fmt.Fprintf(stderr, "%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run; pass --steps N with N > %d to continue it\n",
-				*resume, done, r.Ck.Step, planned, done)
-			return rec.Close()
-		}
 		prepare = func(e *runpkg.Engine) error {
 			if err := r.Restore(e); err != nil {
 				return err

@@ -43,17 +43,23 @@ func TestResumeRecordsTheNewPlan(t *testing.T) {
 		says   string // on stderr
 		plan   int    // the steps config.toml records after it
 		listed string // STEPS of `rlt sessions`
+		idle   bool   // nothing runs: events.jsonl is left as it was
 	}{
-		{"resumed with more steps", []string{"--steps", "2"}, "resuming", 2, "2/2"},
-		{"resumed with no --steps: the recorded plan is done", nil, "has done 2 steps", 2, "2/2"},
-		{"resumed with more again", []string{"--steps", "3"}, "step 2  reward", 3, "3/3"},
-		{"resumed with fewer steps than done: nothing runs, the plan stays", []string{"--steps", "2"}, "nothing to run", 3, "3/3"},
+		{"resumed with more steps", []string{"--steps", "2"}, "resuming", 2, "2/2", false},
+		{"resumed with no --steps: the recorded plan is done", nil, "has done 2 steps", 2, "2/2", true},
+		{"resumed with more again", []string{"--steps", "3"}, "step 2  reward", 3, "3/3", false},
+		{"resumed with fewer steps than done: nothing runs, the plan stays", []string{"--steps", "2"}, "nothing to run", 3, "3/3", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			events := filepath.Join(runDir, sessions.EventsFile)
+			before, _ := os.ReadFile(events)
 			args := append([]string{"run", "--resume", runDir, "--headless"}, c.args...)
 			code, _, errs := runCLI(t, "", args...)
 			if code != 0 || !strings.Contains(errs, c.says) {
 				t.Fatalf("%v: exit %d, want %q said: %s", c.args, code, c.says, errs)
+			}
+			if after, _ := os.ReadFile(events); c.idle && string(after) != string(before) {
+				t.Errorf("nothing ran, yet events.jsonl grew by %q", after[min(len(before), len(after)):])
 			}
 			now := recorded()
 			if now.Steps != c.plan {

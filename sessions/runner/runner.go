@@ -282,11 +282,30 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		rec.Close()
 		return r, fmt.Errorf("resume %s: %w; the run is unchanged", dir, err)
 	}
+	// A run that has done the steps asked for has nothing to run: the
+	// run is left as it was, no session recorded.
+	if done, planned := ck.Step+1, r.Checked.Config().Steps; planned > 0 && planned <= done {
+		rec.Close()
+		return r, &NothingToRunError{Dir: dir, Done: done, LastStep: ck.Step, Planned: planned}
+	}
 	if err := rec.Begin(); err != nil {
 		return r, fmt.Errorf("resume %s: %w", dir, err)
 	}
 	r.Rec, r.Ck = rec, ck
 	return r, nil
+}
+
+// NothingToRunError is a resume refused because the run has done the
+// steps its configuration (with --steps over it) plans; the run is left as
+// it was.
+type NothingToRunError struct {
+	Dir                     string
+	Done, LastStep, Planned int // steps done, the latest checkpoint's step, steps planned
+}
+
+func (e *NothingToRunError) Error() string {
+	return fmt.Sprintf("%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run",
+		e.Dir, e.Done, e.LastStep, e.Planned)
 }
 
 // deviceUsable is why the run folder dir cannot resume on the device

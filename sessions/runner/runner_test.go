@@ -1102,6 +1102,9 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 			if r.Rec != nil {
 				defer r.Rec.Close()
 			}
+			if nothing := (*NothingToRunError)(nil); errors.As(err, &nothing) {
+				err = nil // its configuration passed; the run has done the one step it plans
+			}
 			var got []string
 			if err != nil {
 				got = strings.Split(err.Error(), "\n")
