@@ -4,7 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // A run opened with DeferOpen writes its open event only at Begin (or at
@@ -30,6 +34,9 @@ func TestDeferOpenWritesTheOpenEventAtBegin(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, []string{KindOpen, KindResume, KindClose}},
+		{"a record before Begin begins it", func(t *testing.T, r *Run) {
+			r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: 2})
+		}, []string{KindOpen, KindPhase, KindClose}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
@@ -80,5 +87,50 @@ func TestDeferOpenWritesTheOpenEventAtBegin(t *testing.T) {
 				t.Errorf("listed as %+v (%v) after, %+v before", afterList, err, beforeList)
 			}
 		})
+	}
+}
+
+// TestDeferOpenMakesNothingBeforeBegin: a deferred open (a resume being
+// checked) makes no folder or file and repairs nothing until Begin, so a
+// refused resume leaves a run that lost metrics.jsonl and traces/ as it
+// was, and the next open still says so.
+func TestDeferOpenMakesNothingBeforeBegin(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 2)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{MetricsFile, TracesDir} {
+		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost := func(r *Run) int {
+		n := 0
+		for _, is := range r.Store().Issues() {
+			if strings.Contains(is.Msg, "missing") {
+				n++
+			}
+		}
+		return n
+	}
+	r, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := lost(r); n != 2 {
+		t.Errorf("the deferred open says %d losses, want 2", n)
+	}
+	if err := r.Close(); err != nil { // refused
+		t.Fatal(err)
+	}
+	for _, f := range []string{MetricsFile, TracesDir} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("a refused resume made %s again", f)
+		}
+	}
+	if n := lost(openReadOnly(t, dir)); n != 2 {
+		t.Errorf("after a refused resume the next open says %d losses, want 2", n)
 	}
 }

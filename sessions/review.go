@@ -48,6 +48,9 @@ func (r *Run) writable(what string) error {
 	if r.closed.Load() {
 		return fmt.Errorf("%s: run %s is closed", what, r.dir)
 	}
+	if err := r.Begin(); err != nil { // a deferred open's first write begins the session
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	return nil
 }
 

@@ -116,9 +116,13 @@ type Run struct {
 	lock     *RunLock
 	seg      int
 	repairs  []string
-	// unopened: opened with DeferOpen, its open event not yet written
-	// (Begin); Close then writes no close event.
-	unopened bool
+	// repairsSaid is how many of repairs are in the store's issues.
+	repairsSaid int
+	// unopened: opened with DeferOpen, its files not yet opened for
+	// writing nor its open event written (Begin, which the first write
+	// calls); Close then writes no close event. beginMu orders Begins.
+	unopened atomic.Bool
+	beginMu  sync.Mutex
 	config   []byte
 	// configLost: config.toml was missing when the run was opened read-only.
 	configLost bool
@@ -424,29 +428,50 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	if err != nil {
 		return fail(err)
 	}
+	r.seg = maxSeg + 1
+	if opts.DeferOpen {
+		// Nothing is made or repaired until Begin: a resume refused by
+		// its checks leaves the files as they were, a lost metrics.jsonl
+		// or traces/ still lost (and said) for the next open.
+		r.addRepairs()
+		r.unopened.Store(true)
+		r.startWriter()
+		return r, nil
+	}
+	if err := r.openFiles(); err != nil {
+		return fail(err)
+	}
+	r.startWriter()
+	return r.begin()
+}
+
+// openFiles makes the run's folders and opens its logs for writing (a
+// partial last line is cut off, and said), then says the repairs made.
+func (r *Run) openFiles() error {
 	for _, d := range []string{TracesDir, CheckpointsDir} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return fail(err)
+		if err := os.MkdirAll(filepath.Join(r.dir, d), 0o755); err != nil {
+			return err
 		}
 	}
 	if err := r.openLogs(); err != nil {
-		return fail(err)
+		return err
 	}
 	for _, l := range []*Log{r.metrics, r.events, r.reviews} {
 		if l.Dropped() > 0 {
 			r.repairs = append(r.repairs, fmt.Sprintf("%s:%d: removed a %d-byte partial last line", l.Path(), l.Records()+1, l.Dropped()))
 		}
 	}
-	for _, rep := range r.repairs {
-		r.store.addIssue(Issue{File: dir, Msg: "repaired: " + rep, Kind: IssueRepaired})
+	r.addRepairs()
+	return nil
+}
+
+// addRepairs says the repairs made since it last did in the store's
+// issues.
+func (r *Run) addRepairs() {
+	for _, rep := range r.repairs[r.repairsSaid:] {
+		r.store.addIssue(Issue{File: r.dir, Msg: "repaired: " + rep, Kind: IssueRepaired})
 	}
-	r.seg = maxSeg + 1
-	r.startWriter()
-	if opts.DeferOpen {
-		r.unopened = true
-		return r, nil
-	}
-	return r.begin()
+	r.repairsSaid = len(r.repairs)
 }
 
 // Begin writes the open event of a run opened with Options.DeferOpen,
@@ -454,18 +479,25 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 // (a listing reads who holds the run from it). A failed Begin closes the
 // run. It does nothing for a run whose open event is written already.
 func (r *Run) Begin() error {
-	if !r.unopened {
+	r.beginMu.Lock()
+	defer r.beginMu.Unlock()
+	if !r.unopened.Load() {
 		return nil
 	}
 	if r.closed.Load() {
 		return fmt.Errorf("open run %s: %w", r.dir, os.ErrClosed)
+	}
+	if err := r.openFiles(); err != nil {
+		err = fmt.Errorf("open run %s: %w", r.dir, err)
+		r.Close()
+		return err
 	}
 	_, err := r.begin()
 	return err
 }
 
 func (r *Run) begin() (*Run, error) {
-	r.unopened = false
+	r.unopened.Store(false)
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: r.opts.Intent})
 	return r.sessionOnDisk()
 }
@@ -654,13 +686,13 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		again = "; this session makes it again, empty, and the loss is not said again"
 	}
 	if stepped && metricsGone {
-		r.store.addIssue(Issue{File: filepath.Join(r.dir, MetricsFile), Msg: "missing, though the run's events record steps: its metrics (the curves) are lost; put the file back from a copy of the run folder if there is one" + again})
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, MetricsFile), Msg: "missing, though the run's events record steps: its metrics (the curves) are lost; put the file back from a copy of the run folder if there is one" + again, Kind: IssueLost})
 	}
 	if r.readOnly && r.opts.MetricsOnly {
 		return maxSeg, nil
 	}
 	if _, err := os.Stat(filepath.Join(r.dir, TracesDir)); stepped && errors.Is(err, fs.ErrNotExist) {
-		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: "missing, though the run's events record steps: its traces (what the teacher wrote, and its scores) are lost; put the folder back from a copy of the run folder if there is one" + again})
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: "missing, though the run's events record steps: its traces (what the teacher wrote, and its scores) are lost; put the folder back from a copy of the run folder if there is one" + again, Kind: IssueLost})
 	}
 	files, err := traceFiles(r.dir)
 	if err != nil {
@@ -963,6 +995,12 @@ func (r *Run) Emit(ev event.Event) {
 			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("engine event %T refused: the run is %s; nothing the engine emits is recorded", ev, why), Kind: IssueEventRefused})
 		}
 		return
+	}
+	if r.unopened.Load() { // a deferred open's first record begins the session
+		if err := r.Begin(); err != nil {
+			r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("engine event %T refused: %v; nothing the engine emits is recorded", ev, err), Kind: IssueEventRefused})
+			return
+		}
 	}
 	r.emitMu.Lock()
 	defer r.emitMu.Unlock()
@@ -1330,7 +1368,7 @@ func (r *Run) Close() error {
 	}
 	r.emitMu.Lock() // wait for an Emit in progress
 	r.emitMu.Unlock()
-	if !r.unopened { // a deferred open never begun closes as it was never opened
+	if !r.unopened.Load() { // a deferred open never begun closes as it was never opened
 		r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindClose})
 	}
 	close(r.stop)

@@ -30,6 +30,7 @@ const (
 	IssueWriteFailed                        // records wait in memory, retried
 	IssuePartialLine                        // a last line not yet complete
 	IssueEventRefused                       // an engine event not recorded (the run is closed or read-only)
+	IssueLost                               // a file the run's events say it had is gone (metrics.jsonl, traces/)
 )
 
 func (i Issue) String() string {

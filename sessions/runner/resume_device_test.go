@@ -130,3 +130,24 @@ func runFiles(dir string) map[string]string {
 	})
 	return files
 }
+
+// A resume of a run that lost metrics.jsonl says so among its notes (the
+// session is about to write the file anew, after which no open says it
+// again); refused, it leaves the loss as it was.
+func TestResumeSaysALostFile(t *testing.T) {
+	_, dir := oneStepRun(t)
+	if err := os.Remove(filepath.Join(dir, sessions.MetricsFile)); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RLT_MEMORY_LIMIT", "1MiB")
+	r, err := OpenForResume(dir, Overrides{Steps: 2})
+	if r.Rec != nil {
+		r.Rec.Close()
+	}
+	if err == nil || !strings.Contains(strings.Join(r.Notes, "\n"), sessions.MetricsFile+": missing, though the run's events record steps") {
+		t.Errorf("refused resume: %v; notes %q", err, r.Notes)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sessions.MetricsFile)); err == nil {
+		t.Error("the refused resume made metrics.jsonl again")
+	}
+}

@@ -250,6 +250,11 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	for _, rp := range rec.Repairs() {
 		r.Notes = append(r.Notes, "repaired: "+rp)
 	}
+	for _, is := range rec.Store().Issues() {
+		if is.Kind == sessions.IssueLost { // said here too: the session is about to write them anew
+			r.Notes = append(r.Notes, is.String())
+		}
+	}
 	ck, skipped, err := rec.LatestCheckpoint()
 	r.Notes = append(r.Notes, skipped...)
 	if errors.Is(err, sessions.ErrNoCheckpoint) {
