@@ -134,3 +134,29 @@ func TestDeferOpenMakesNothingBeforeBegin(t *testing.T) {
 		t.Errorf("after a refused resume the next open says %d losses, want 2", n)
 	}
 }
+
+// TestListSaysAResumeBeingChecked: while a resume is checked (its open
+// event waits), the run is listed resuming, held by the process checking
+// it, not by the previous session's events: a killed writer's run read
+// "running, training it" and a second opener was told to stop it.
+func TestListSaysAResumeBeingChecked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 1)
+	killWriter(t, w, deadPID)
+	r, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	runs, err := List(filepath.Dir(dir))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("%d runs, %v", len(runs), err)
+	}
+	if got := runs[0]; got.State != StateResuming || got.Holder.Doing != HolderResuming {
+		t.Errorf("listed %s (%s, held %q) while a resume is checked, want resuming", got.State, got.Note, got.Holder.Doing)
+	}
+	if _, err := OpenWith(dir, nil, Options{}); err == nil || strings.Contains(err.Error(), "training it") {
+		t.Errorf("a second opener is told: %v", err)
+	}
+}

@@ -271,6 +271,11 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		return state, notes, false, Holder{PID: holder.PID, Doing: doing}
 	}
 	switch {
+	case held && holder.Checking == IntentResume && (holder.PID == 0 || ev.sess.pid != holder.PID):
+		// The lock's holder checks whether it can resume it (its open
+		// event waits for that): the previous session's events no longer
+		// say what the run is.
+		return live(StateResuming, HolderResuming)
 	case held && ev.open && ev.resuming:
 		// The lock's holder opened it to resume it: its engine loads.
 		return live(StateResuming, HolderResuming)

@@ -21,6 +21,10 @@ type LockInfo struct {
 	PID     int       `json:"pid"`
 	Host    string    `json:"host,omitempty"`
 	Started time.Time `json:"started"`
+	// Checking is the intent of an open whose open event waits for its
+	// checks (Options.DeferOpen: a resume being checked), so that while
+	// they run the run is not listed by the previous session's events.
+	Checking string `json:"checking,omitempty"`
 }
 
 // RunLock is an exclusive writer lock on a run folder: an flock(2) on
@@ -69,7 +73,11 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // LockRun takes the writer lock on the run folder dir without waiting. If
 // another live process holds it, the error is a *LockedError naming its pid.
-func LockRun(dir string) (*RunLock, error) {
+func LockRun(dir string) (*RunLock, error) { return lockRun(dir, "") }
+
+// lockRun is LockRun, recording in run.lock that the holder is checking
+// whether to go on with intent ("": none, LockInfo.Checking).
+func lockRun(dir, checking string) (*RunLock, error) {
 	path := filepath.Join(dir, LockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
@@ -91,7 +99,7 @@ func LockRun(dir string) (*RunLock, error) {
 		l.Previous = &prev
 	}
 	host, _ := os.Hostname()
-	data, _ := json.Marshal(LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second)})
+	data, _ := json.Marshal(LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second), Checking: checking})
 	data = append(data, '\n')
 	if err := f.Truncate(0); err == nil {
 		_, err = f.WriteAt(data, 0)

@@ -408,7 +408,11 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 			return nil, fmt.Errorf("open run %s: %w", dir, err)
 		}
 	}
-	lock, err := LockRun(dir)
+	checking := ""
+	if opts.DeferOpen {
+		checking = opts.Intent
+	}
+	lock, err := lockRun(dir, checking)
 	if err != nil {
 		return nil, fmt.Errorf("open run: %w", heldFor(dir, err))
 	}
