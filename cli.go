@@ -365,7 +365,7 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 // dir absent or empty). A kill midway left a dir with model.safetensors
 // and config.json but no tokenizer.json or prompts.json, which rlt model
 // info accepted and a rerun refused as a model; now it leaves a hidden
-// ".NAME.partial-PID-N", no model folder, removed by the next save to dir.
+// ".NAME.partial-PID@HOST-N", no model folder, removed by the next save to dir.
 func saveModelFolder(dir string, write func(dir string) error) error {
 	return durable.StageDir(dir, "nothing was written there", write)
 }

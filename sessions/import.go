@@ -158,7 +158,7 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 
 // stageImport makes the run folder dst whole or not at all: write makes
 // it in a hidden staging folder beside dst (durable.StageDir,
-// ".NAME.partial-PID-N"), taking that folder's run lock as Create does, and
+// ".NAME.partial-PID@HOST-N"), taking that folder's run lock as Create does, and
 // once it is written and closed the folder is synced and renamed to dst,
 // which must be absent or an empty folder. An import
 // killed midway leaves no dst, whose config.toml and import event claimed

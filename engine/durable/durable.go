@@ -8,6 +8,8 @@
 package durable
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -94,8 +97,10 @@ func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (na
 // writer's tag and "-" (files, or with dirs folders and what they hold),
 // where that writer is a process of this machine that is gone: what a
 // killed writer left. A live process's (another writer's) are left to it,
-// and so are another machine's on a shared filesystem, whose pids mean
-// nothing here, and a name without a tag, which is not one of ours.
+// and a name without a tag, which is not one of ours. Another machine's,
+// on a shared filesystem, have pids that mean nothing here: they are
+// removed only once untouched for foreignStale (a container's machine
+// name changes with each container, so its leftovers would stay forever).
 func removeDead(dir, prefix string, dirs bool) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -109,12 +114,24 @@ func removeDead(dir, prefix string, dirs bool) {
 		}
 		pidText, host, tagged := strings.Cut(rest[:end], "@")
 		pid, err := strconv.Atoi(pidText)
-		if err != nil || (tagged && host != hostTag) || pid == os.Getpid() || processAlive(pid) {
+		switch {
+		case err != nil:
+			continue
+		case tagged && host != hostTag:
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < foreignStale {
+				continue
+			}
+		case pid == os.Getpid() || processAlive(pid):
 			continue
 		}
 		os.RemoveAll(filepath.Join(dir, e.Name()))
 	}
 }
+
+// foreignStale is how long another machine's temporary file or staging
+// folder goes untouched before it is taken for a killed writer's: far
+// longer than any write of a model folder or an import takes.
+const foreignStale = 24 * time.Hour
 
 // writerTag names this process in a temporary file's or staging folder's
 // name: its pid and, after "@", its machine (hostTag), so that removeDead
@@ -127,20 +144,24 @@ func writerTag() string {
 	return strconv.Itoa(os.Getpid()) + "@" + hostTag
 }
 
-// hostTag is this machine's name as it can sit in a file name: letters,
-// digits, "." and "_" kept, anything else (a "-", which ends the tag, or
-// a path separator) written "_".
+// hostTag names this machine in a file name, in at most 16 bytes: its
+// name where that is short and made of letters, digits, "." and "_" (a
+// "-" ends the tag), else the first 12 hex digits of its SHA-256, so that
+// a long name (a pod's, a fully qualified one) cannot push a file name
+// past the 255 bytes a folder entry holds.
 var hostTag = func() string {
 	h, err := os.Hostname()
-	if err != nil {
+	if err != nil || h == "" {
 		return ""
 	}
-	return strings.Map(func(r rune) rune {
-		if r == '.' || r == '_' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			return r
-		}
-		return '_'
-	}, h)
+	plain := len(h) <= 16 && strings.IndexFunc(h, func(r rune) bool {
+		return !(r == '.' || r == '_' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+	}) < 0
+	if plain {
+		return h
+	}
+	sum := sha256.Sum256([]byte(h))
+	return hex.EncodeToString(sum[:6])
 }()
 
 // SyncDir fsyncs a folder so that a rename or create inside it is durable.

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteFile(t *testing.T) {
@@ -179,18 +180,23 @@ func TestLeftoverTempsRemoved(t *testing.T) {
 	path := filepath.Join(dir, "export.jsonl")
 	dead := filepath.Join(dir, ".export.jsonl.tmp-999999999-42") // past any pid_max; named before machines were
 	deadHere := filepath.Join(dir, ".export.jsonl.tmp-999999998@"+hostTag+"-42")
-	elsewhere := filepath.Join(dir, ".export.jsonl.tmp-999999999@not-"+hostTag+"-42") // another machine's pid
+	elsewhere := filepath.Join(dir, ".export.jsonl.tmp-999999999@not"+hostTag+"-42")      // another machine's pid
+	staleElsewhere := filepath.Join(dir, ".export.jsonl.tmp-999999999@old"+hostTag+"-43") // untouched for a day
 	live := filepath.Join(dir, fmt.Sprintf(".export.jsonl.tmp-%d@%s-7", os.Getppid(), hostTag))
 	other := filepath.Join(dir, ".other.jsonl.tmp-999999999-1")
-	for _, f := range []string{dead, deadHere, elsewhere, live, other} {
+	for _, f := range []string{dead, deadHere, elsewhere, staleElsewhere, live, other} {
 		if err := os.WriteFile(f, []byte("partial"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	dayAgo := time.Now().Add(-foreignStale - time.Minute)
+	if err := os.Chtimes(staleElsewhere, dayAgo, dayAgo); err != nil {
+		t.Fatal(err)
+	}
 	if err := WriteNew(path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("row\n")); return err }); err != nil {
 		t.Fatal(err)
 	}
-	for f, kept := range map[string]bool{dead: false, deadHere: false, elsewhere: true, live: true, other: true} {
+	for f, kept := range map[string]bool{dead: false, deadHere: false, elsewhere: true, staleElsewhere: false, live: true, other: true} {
 		if _, err := os.Stat(f); (err == nil) != kept {
 			t.Errorf("%s: kept %v, want %v", filepath.Base(f), err == nil, kept)
 		}
@@ -202,5 +208,12 @@ func TestLeftoverTempsRemoved(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("files after the write: %v", names)
+	}
+}
+
+// hostTag fits a file name and ends no writer's tag early.
+func TestHostTag(t *testing.T) {
+	if len(hostTag) > 16 || strings.ContainsAny(hostTag, "-/@ ") {
+		t.Errorf("hostTag %q", hostTag)
 	}
 }
