@@ -13,6 +13,8 @@ type Encoder interface {
 	// EncodeOffsets is Encode with each token's end in text, in bytes; ok
 	// is false where the tokens do not spell the text byte for byte.
 	EncodeOffsets(text string) (ids []int32, ends []int, ok bool)
+	// Normalize is text as the tokenizer's normalizer makes it (NFC).
+	Normalize(text string) string
 }
 
 // Span is a range of token indices, [Start, End).
@@ -39,11 +41,11 @@ func (s Span) Len() int { return s.End - s.Start }
 // solution with them, and this workbench's solutions are short answers,
 // whose sign or bracket (">-" of "-3") a dropped token would leave
 // unscored — the official trainer, whose solutions are long texts, drops
-// them as it does T's. Where the tokenizer
-// cannot place its tokens in the text (a text not in NFC under an NFC
-// normalizer, an added token that strips spaces), or T's tokens differ
-// between the two texts, every part is encoded on its own, which places
-// them exactly. With the embedded vocabulary, whose tags are added tokens,
+// them as it does T's. The parts are normalized as the tokenizer
+// normalizes (NFC) before they are joined. Where the tokenizer still
+// cannot place its tokens in the text (an added token that strips the
+// spaces beside it), or T's tokens differ between the two texts, every
+// part is encoded on its own, which places them exactly. With the embedded vocabulary, whose tags are added tokens,
 // the two ways give the same ids.
 type Layout struct {
 	// Teacher is the teacher's prompt, then T, and nothing after: a
@@ -150,8 +152,14 @@ type composed struct {
 }
 
 // encodeWhole encodes parts as one text (ok false where the tokenizer
-// cannot place its tokens in it).
+// cannot place its tokens in it). Each part is normalized first, as the
+// tokenizer would (a text not in NFC, which the model reads in NFC, is then
+// placed too), so the offsets are of the normalized parts.
 func encodeWhole(tok Encoder, parts []string) (composed, bool) {
+	parts = slices.Clone(parts)
+	for i, p := range parts {
+		parts[i] = tok.Normalize(p)
+	}
 	c := composed{off: offsets(parts)}
 	ids, ends, ok := tok.EncodeOffsets(strings.Join(parts, ""))
 	if !ok {

@@ -1,6 +1,8 @@
 package rlt
 
 import (
+	"bytes"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -75,16 +77,41 @@ func TestLayoutAcrossMergedTags(t *testing.T) {
 	}
 }
 
-// TestLayoutPartByPart: where the tokenizer cannot place its tokens in the
-// text (a body not in NFC under an NFC normalizer), every part is encoded
-// on its own: T is the lead's tokens, then the body's.
-func TestLayoutPartByPart(t *testing.T) {
+// TestLayoutNormalizes: a body not in NFC is laid out whole, as the
+// model reads it (in NFC): T is the normalized body's tokens.
+func TestLayoutNormalizes(t *testing.T) {
 	tok := loadTok(t, stringsTokenizer)
 	p := record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}
-	body := "Cafe\u0301 costs 3."
+	l := ItemLayout(tok, p, "q?", "3", "Cafe\u0301 costs 3.")
+	if !l.Whole {
+		t.Fatal("a body not in NFC was laid out part by part")
+	}
+	if got := tok.Decode(l.T); !strings.HasSuffix(got, "Caf\u00e9 costs 3.") {
+		t.Errorf("T spells %q", got)
+	}
+}
+
+// TestLayoutPartByPart: where the tokenizer cannot place its tokens in the
+// text (an added token that takes the spaces before it), every part is
+// encoded on its own: T is the lead's tokens, then the body's.
+func TestLayoutPartByPart(t *testing.T) {
+	data, err := os.ReadFile(stringsTokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripping := bytes.Replace(data, []byte(`"content":"<|im_end|>","single_word":false,"lstrip":false`), []byte(`"content":"<|im_end|>","single_word":false,"lstrip":true`), 1)
+	if bytes.Equal(stripping, data) {
+		t.Fatal("no <|im_end|> added token to make lstrip")
+	}
+	tok, err := tokenizer.Parse(stripping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := record.Prompts{TeacherSystem: "Explain. ", StudentSystem: "Think. "} // a space before <|im_end|>
+	body := "First add."
 	l := ItemLayout(tok, p, "q?", "3", body)
 	if l.Whole {
-		t.Fatal("a body not in NFC was laid out whole")
+		t.Fatal("a text whose spaces an added token takes was laid out whole")
 	}
 	want := append(tok.Encode(record.ExplanationLead), tok.Encode(body)...)
 	if !slices.Equal(l.T, want) || !slices.Equal(l.Teacher[l.TeacherT:], want) {

@@ -190,6 +190,19 @@ func (t *Tokenizer) AppendEncode(dst []int32, text string) []int32 {
 	return dst
 }
 
+// Normalize is text as the tokenizer's normalizer makes it before
+// splitting it into words (NFC, or unchanged where it has none): what the
+// model reads of it.
+func (t *Tokenizer) Normalize(text string) string {
+	if !t.nfc {
+		return text
+	}
+	st := t.getState()
+	out := strings.Clone(nfc(text, &st.nfc))
+	t.pool.Put(st)
+	return out
+}
+
 // EncodeOffsets is Encode with where each token lies in text: token k
 // spells text[ends[k-1]:ends[k]] (from 0 for the first), so a token a BPE
 // merge made across two pieces of a composed text (Qwen's ">\n\n" after a

@@ -348,3 +348,21 @@ func TestEncodeOffsets(t *testing.T) {
 		t.Fatalf("%q: ids %v ends %v: want a token \">Ċ\" across byte %d", text, ids, ends, seam)
 	}
 }
+
+// TestNormalize: the text as the normalizer makes it, the same the tokens
+// spell: NFC where the tokenizer has it, unchanged where it has none.
+func TestNormalize(t *testing.T) {
+	for _, c := range []struct{ fixture, in, want string }{
+		{"qwen2_strings", "Cafe\u0301 <|im_end|>", "Caf\u00e9 <|im_end|>"},
+		{"qwen2_strings", "plain", "plain"},
+		{"gpt2", "Cafe\u0301", "Cafe\u0301"},
+	} {
+		tok := loadFixture(t, c.fixture)
+		if got := tok.Normalize(c.in); got != c.want {
+			t.Errorf("%s: Normalize(%q) = %q, want %q", c.fixture, c.in, got, c.want)
+		}
+		if c.fixture != "gpt2" && tok.Decode(tok.Encode(c.in)) != c.want {
+			t.Errorf("%s: the tokens of %q spell %q, not the normalized text", c.fixture, c.in, tok.Decode(tok.Encode(c.in)))
+		}
+	}
+}
