@@ -622,11 +622,16 @@ func (t *tracesScreen) View() string {
 // the messages and the report say it (Label.Verdict: accepted, rejected,
 // flagged); "·" for one not reviewed, the column's most common value,
 // which its word would make a wall of text of.
-func labelText(l sessions.LabelState) string {
+func labelText(l sessions.LabelState, room int) string {
 	if l.Label == sessions.LabelNone {
 		return "·"
 	}
-	return l.Label.Verdict()
+	if v := l.Label.Verdict(); len(v) <= room {
+		return v
+	}
+	// The narrowest screens leave the column 4 cells: the verdict's
+	// first three letters, or flag whole.
+	return map[sessions.Label]string{sessions.LabelAccept: "acc", sessions.LabelReject: "rej", sessions.LabelFlag: "flag"}[l.Label]
 }
 
 // traceHeader heads the rows: each column's name over its values (a row
@@ -733,7 +738,7 @@ func (t *tracesScreen) render() string {
 			mark = rescoreMark
 		}
 		line := fmt.Sprintf("%6d %3d %3d %8s%s%7s %8s %8s %3s %s", r.Step, r.Group, r.Sample,
-			num(rw, 3), mark, snum(r.Advantage, 2), num(rss, 3), num(rkl, 3), end, labelText(t.sh.store.Label(r.ID)))
+			num(rw, 3), mark, snum(r.Advantage, 2), num(rss, 3), num(rkl, 3), end, labelText(t.sh.store.Label(r.ID), t.w-1-(traceFixedW-labelW)))
 		pw := t.previewW()
 		switch {
 		case traceGaps(r) != "" && pw > 0:
