@@ -112,7 +112,8 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 // explain in one it never saw. A folder with no tokenizer_config.json, or
 // one without a chat_template (our own folders have none), is taken as
 // ChatML's. The error names the folder and the file, gives the tokenizer
-// package's reason whole and says what to do. The file is read once.
+// package's reason (less its "only ChatML is supported", which the next
+// clause says) and says what to do. The file is read once.
 func CheckChatML(who, dir string) error {
 	path := filepath.Join(dir, hf.TokenizerConfigFile)
 	data, err := os.ReadFile(path)

@@ -194,7 +194,7 @@ func TestPaddedTablesScoreAndTrain(t *testing.T) {
 
 // The RLT prompts are ChatML: a model folder whose tokenizer_config.json
 // names another chat template is refused by CheckChatML, naming the folder
-// and the file, giving the tokenizer package's reason whole and saying
+// and the file, giving the tokenizer package's reason and saying
 // what to do; a folder with no tokenizer_config.json, or one without a
 // chat_template (our own folders), is taken. (Every command checks its
 // folders before it loads them: chatml_test.go of package main.)
