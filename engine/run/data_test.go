@@ -251,11 +251,17 @@ func TestDataRunTwoSteps(t *testing.T) {
 		train[ex.Question] = ex.Solution
 	}
 	var steps, evals, warnings int
+	lastPhase := ""
 	for _, ev := range buf.Events() {
 		switch ev := ev.(type) {
+		case event.Phase:
+			lastPhase = ev.Name
 		case event.Metrics:
 			if _, ok := ev.Values["eval_accuracy"]; ok {
 				evals++
+				if lastPhase != "evaluating" { // a follower sees what the run does between steps
+					t.Errorf("the evaluation's metrics follow phase %q, want evaluating", lastPhase)
+				}
 				for k, v := range ev.Values {
 					if v < 0 || v > 1 || math.IsNaN(v) {
 						t.Errorf("%s = %v", k, v)

@@ -422,6 +422,9 @@ func (e *Engine) Run(ctx context.Context) error {
 			return err
 		}
 		if e.Cfg.EvalEvery > 0 && (step+1)%e.Cfg.EvalEvery == 0 {
+			// Said, so that a follower sees what the run does between
+			// steps (the header's phase; a long evaluation is not silence).
+			e.sink.Emit(event.Phase{Time: time.Now(), Name: "evaluating", Step: step})
 			vals, err := e.Evaluate(e.Cfg.EvalQuestions)
 			if err != nil {
 				e.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err})
