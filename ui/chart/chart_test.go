@@ -476,7 +476,7 @@ func TestFlatSeriesGetsNiceTicks(t *testing.T) {
 		{"a constant learning rate", 1e-6, 12, []string{"1.1e-06", "1e-06", "9e-07"}},
 		{"a constant learning rate, 7 high", 1e-6, 7, []string{"1.1e-06", "1e-06", "9e-07"}},
 		{"fives", 5, 12, []string{"5.5", "5.0", "4.5"}},
-		{"fives, 7 high", 5, 7, []string{"5.5", "5", "4.5"}},
+		{"fives, 7 high", 5, 7, []string{"5.5", "5.0", "4.5"}},
 		{"fives, two rows", 5, 4, []string{"5.5", "5.0"}},
 		{"negative", -2, 7, []string{"-1.8", "-2.0", "-2.2"}},
 	} {

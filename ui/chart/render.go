@@ -328,6 +328,9 @@ func (c *Chart) render() string {
 			}
 			ends := []at{{0, thi - rowMid(0)/ys.rowScale}, {plotH - 1, thi - rowMid(plotH-1)/ys.rowScale}}
 			if flatD > 0 {
+				// The one tick placed, if any, is v, written with the
+				// coarser step: v and v±d are all written d apart.
+				clear(labels)
 				mid := (tlo + thi) / 2
 				ends = append([]at{{min(int((thi-mid)*ys.rowScale+0.5)/4, plotH-1), mid}}, ends...)
 			}
