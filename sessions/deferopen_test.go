@@ -140,23 +140,96 @@ func TestDeferOpenMakesNothingBeforeBegin(t *testing.T) {
 // it, not by the previous session's events: a killed writer's run read
 // "running, training it" and a second opener was told to stop it.
 func TestListSaysAResumeBeingChecked(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run")
-	w := mustCreate(t, dir, Options{})
-	emitSteps(w, 0, 2, 1, 1)
-	killWriter(t, w, deadPID)
-	r, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name string
+		end  func(t *testing.T, w *Run)
+	}{
+		{"after a killed writer", func(t *testing.T, w *Run) { killWriter(t, w, deadPID) }},
+		{"after this process's own session", func(t *testing.T, w *Run) { w.Close() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 2, 1, 1)
+			c.end(t, w)
+			r, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			runs, err := List(filepath.Dir(dir))
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("%d runs, %v", len(runs), err)
+			}
+			if got := runs[0]; got.State != StateResuming || got.Holder.Doing != HolderResuming {
+				t.Errorf("listed %s (%s, held %q) while a resume is checked, want resuming", got.State, got.Note, got.Holder.Doing)
+			}
+			if st, _, _ := r.State(); st != StateResuming {
+				t.Errorf("the run itself says %s while its resume is checked", st)
+			}
+			if _, err := OpenWith(dir, nil, Options{}); err == nil || strings.Contains(err.Error(), "training it") {
+				t.Errorf("a second opener is told: %v", err)
+			}
+			if err := r.Begin(); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Resume(2); err != nil {
+				t.Fatal(err)
+			}
+			if runs, _ := List(filepath.Dir(dir)); len(runs) != 1 || runs[0].State != StateRunning {
+				t.Errorf("resumed, listed %+v, want running", runs)
+			}
+		})
 	}
-	defer r.Close()
-	runs, err := List(filepath.Dir(dir))
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("%d runs, %v", len(runs), err)
+}
+
+// TestDeferOpenBeginRacesClose: a deferred run's first record (which
+// begins it) on one goroutine and its Close on another: no race, and the
+// run is whole after, its events one open and one close or neither.
+func TestDeferOpenBeginRacesClose(t *testing.T) {
+	begun := 0
+	for i := range 20 {
+		dir := filepath.Join(t.TempDir(), "run")
+		w := mustCreate(t, dir, Options{})
+		emitSteps(w, 0, 1, 1, 1)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seg := r.seg
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: 1})
+		}()
+		time.Sleep(time.Duration(i*i*10) * time.Microsecond) // from before the Emit begins to after
+		r.Close()
+		<-done
+		ro := openReadOnly(t, dir)
+		evs, _ := ro.Store().EventsSince(0)
+		opens, closes := 0, 0
+		for _, e := range evs {
+			if e.Seg == seg {
+				switch e.Kind {
+				case KindOpen:
+					opens++
+				case KindClose:
+					closes++
+				}
+			}
+		}
+		begun += opens
+		if opens != closes || opens > 1 {
+			t.Fatalf("try %d: %d opens, %d closes", i, opens, closes)
+		}
+		r2, err := OpenWith(dir, nil, Options{}) // the lock is free, the files whole
+		if err != nil {
+			t.Fatalf("try %d: %v", i, err)
+		}
+		r2.Close()
 	}
-	if got := runs[0]; got.State != StateResuming || got.Holder.Doing != HolderResuming {
-		t.Errorf("listed %s (%s, held %q) while a resume is checked, want resuming", got.State, got.Note, got.Holder.Doing)
-	}
-	if _, err := OpenWith(dir, nil, Options{}); err == nil || strings.Contains(err.Error(), "training it") {
-		t.Errorf("a second opener is told: %v", err)
-	}
+	t.Logf("%d of 20 sessions begun before their close", begun)
 }

@@ -271,7 +271,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		return state, notes, false, Holder{PID: holder.PID, Doing: doing}
 	}
 	switch {
-	case held && holder.Checking == IntentResume && (holder.PID == 0 || ev.sess.pid != holder.PID):
+	case held && holder.Checking == IntentResume:
 		// The lock's holder checks whether it can resume it (its open
 		// event waits for that): the previous session's events no longer
 		// say what the run is.
@@ -398,6 +398,9 @@ func (r *Run) State() (state RunState, note string, interrupted bool) {
 	var holder LockInfo
 	if r.lock != nil && !r.closed.Load() {
 		held, holder = true, LockInfo{PID: os.Getpid()}
+		if r.unopened.Load() { // its checks run: run.lock says so
+			holder.Checking = r.opts.Intent
+		}
 	} else {
 		held, holder = probeLock(r.dir)
 	}

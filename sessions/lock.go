@@ -39,6 +39,7 @@ type RunLock struct {
 	// Previous is the content left in run.lock by an owner that did not
 	// unlock cleanly (it crashed or was killed), or nil.
 	Previous *LockInfo
+	info     LockInfo // what this owner wrote
 }
 
 // LockedError reports that another process holds a run folder's lock.
@@ -99,16 +100,33 @@ func lockRun(dir, checking string) (*RunLock, error) {
 		l.Previous = &prev
 	}
 	host, _ := os.Hostname()
-	data, _ := json.Marshal(LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second), Checking: checking})
-	data = append(data, '\n')
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt(data, 0)
-	}
-	if err != nil {
+	l.info = LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second), Checking: checking}
+	if err := l.write(); err != nil {
 		l.Unlock()
 		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)
 	}
 	return l, nil
+}
+
+// write puts l.info in run.lock.
+func (l *RunLock) write() error {
+	data, _ := json.Marshal(l.info)
+	data = append(data, '\n')
+	err := l.f.Truncate(0)
+	if err == nil {
+		_, err = l.f.WriteAt(data, 0)
+	}
+	return err
+}
+
+// checked says in run.lock that the checks are over (LockInfo.Checking
+// cleared): the owner's own events say what it does from now on.
+func (l *RunLock) checked() error {
+	if l.info.Checking == "" {
+		return nil
+	}
+	l.info.Checking = ""
+	return l.write()
 }
 
 func readLockInfo(f *os.File) (LockInfo, error) {

@@ -30,6 +30,9 @@ func (r *Run) RecordSteps(steps int) error {
 	if r.readOnly {
 		return fmt.Errorf("record the planned steps of %s: the run is open read-only", r.dir)
 	}
+	if err := r.Begin(); err != nil { // a deferred open's first write begins the session
+		return fmt.Errorf("record the planned steps of %s: %w", r.dir, err)
+	}
 	path := filepath.Join(r.dir, ConfigFile)
 	data, err := withSteps(r.config, steps)
 	if err != nil {

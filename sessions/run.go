@@ -434,9 +434,11 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	}
 	r.seg = maxSeg + 1
 	if opts.DeferOpen {
-		// Nothing is made or repaired until Begin: a resume refused by
-		// its checks leaves the files as they were, a lost metrics.jsonl
-		// or traces/ still lost (and said) for the next open.
+		// The logs are not opened (their torn last lines cut), nor the
+		// folders made, until Begin: a resume refused by its checks
+		// leaves them as they were, a lost metrics.jsonl or traces/ still
+		// lost (and said) for the next open. (Unfinished checkpoint
+		// folders and torn trace lines are repaired at any open.)
 		r.addRepairs()
 		r.unopened.Store(true)
 		r.startWriter()
@@ -484,26 +486,40 @@ func (r *Run) addRepairs() {
 // run. It does nothing for a run whose open event is written already.
 func (r *Run) Begin() error {
 	r.beginMu.Lock()
-	defer r.beginMu.Unlock()
 	if !r.unopened.Load() {
+		r.beginMu.Unlock()
 		return nil
 	}
 	if r.closed.Load() {
+		r.beginMu.Unlock()
 		return fmt.Errorf("open run %s: %w", r.dir, os.ErrClosed)
 	}
-	if err := r.openFiles(); err != nil {
+	err := r.openFiles()
+	if err == nil {
+		// Queued before unopened is cleared: an Emit on another goroutine
+		// waits here rather than queue its event ahead of the open.
+		r.enqueueOpen()
+		r.unopened.Store(false)
+		err = r.lock.checked()
+	}
+	r.beginMu.Unlock() // Close waits on it: a Begin under way ends first
+	if err != nil {
 		err = fmt.Errorf("open run %s: %w", r.dir, err)
 		r.Close()
 		return err
 	}
-	_, err := r.begin()
+	_, err = r.sessionOnDisk()
 	return err
 }
 
 func (r *Run) begin() (*Run, error) {
+	r.enqueueOpen()
 	r.unopened.Store(false)
-	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: r.opts.Intent})
 	return r.sessionOnDisk()
+}
+
+func (r *Run) enqueueOpen() {
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: r.opts.Intent})
 }
 
 // OpenReadOnly opens a run folder for viewing without taking its lock, so
@@ -687,7 +703,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	// said, so that it does not just look empty.
 	again := ""
 	if !r.readOnly {
-		again = "; this session makes it again, empty, and the loss is not said again"
+		again = "; a session that goes on writing the run makes it again, empty, and the loss is not said after it"
 	}
 	if stepped && metricsGone {
 		r.store.addIssue(Issue{File: filepath.Join(r.dir, MetricsFile), Msg: "missing, though the run's events record steps: its metrics (the curves) are lost; put the file back from a copy of the run folder if there is one" + again, Kind: IssueLost})
@@ -978,7 +994,9 @@ func (r *Run) Progress() (p event.Progress, ok bool) {
 }
 
 // Emit implements event.Sink. It records the event in the Store at once
-// and queues it for the background writer; it never waits on the disk.
+// and queues it for the background writer; it never waits on the disk,
+// but for the first record of a deferred open, which begins the session
+// (Begin: its open event is on disk before it returns).
 // Traces beyond MaxPendingTraces waiting for the disk are dropped and
 // counted; every other event is kept. A read-only or closed run refuses
 // every event: the first refusal is reported in Store.Issues (Emit cannot
@@ -1370,6 +1388,8 @@ func (r *Run) Close() error {
 		<-r.followDone
 		return nil
 	}
+	r.beginMu.Lock() // wait for a Begin in progress (an Emit's, a review's)
+	r.beginMu.Unlock()
 	r.emitMu.Lock() // wait for an Emit in progress
 	r.emitMu.Unlock()
 	if !r.unopened.Load() { // a deferred open never begun closes as it was never opened

@@ -293,8 +293,12 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		rec.Close()
 		return r, &NothingToRunError{Dir: dir, Done: done, LastStep: ck.Step, Planned: planned}
 	}
+	noted := len(rec.Repairs())
 	if err := rec.Begin(); err != nil {
 		return r, fmt.Errorf("resume %s: %w", dir, err)
+	}
+	for _, rp := range rec.Repairs()[noted:] { // the logs' torn last lines, cut as it began
+		r.Notes = append(r.Notes, "repaired: "+rp)
 	}
 	r.Rec, r.Ck = rec, ck
 	return r, nil
@@ -309,7 +313,7 @@ type NothingToRunError struct {
 }
 
 func (e *NothingToRunError) Error() string {
-	return fmt.Sprintf("%s has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run",
+	return fmt.Sprintf("resume %s: it has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run",
 		e.Dir, e.Done, e.LastStep, e.Planned)
 }
 
