@@ -233,3 +233,43 @@ func TestDeferOpenBeginRacesClose(t *testing.T) {
 	}
 	t.Logf("%d of 20 sessions begun before their close", begun)
 }
+
+// TestDeferOpenLeavesTheLockAsItWas: a deferred open closed before it
+// began (a refused resume) puts back what a killed writer left in
+// run.lock, so the next open still says it did not close cleanly.
+func TestDeferOpenLeavesTheLockAsItWas(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 1, 1, 1)
+	killWriter(t, w, deadPID)
+	unclean := func(r *Run) bool {
+		return slices.ContainsFunc(r.Repairs(), func(s string) bool { return strings.Contains(s, "did not close the run cleanly") })
+	}
+	for i := range 2 {
+		r, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !unclean(r) {
+			t.Errorf("open %d: the killed writer is not said: %q", i+1, r.Repairs())
+		}
+		if err := r.Close(); err != nil { // refused
+			t.Fatal(err)
+		}
+	}
+	r, err := OpenWith(dir, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err = OpenWith(dir, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if unclean(r) {
+		t.Error("after a session that began and closed cleanly, the killed writer is said again")
+	}
+}

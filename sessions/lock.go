@@ -40,6 +40,9 @@ type RunLock struct {
 	// unlock cleanly (it crashed or was killed), or nil.
 	Previous *LockInfo
 	info     LockInfo // what this owner wrote
+	// keepPrevious: Unlock writes Previous back (a deferred open closed
+	// before it began: nothing was done under the lock).
+	keepPrevious bool
 }
 
 // LockedError reports that another process holds a run folder's lock.
@@ -153,6 +156,12 @@ func (l *RunLock) Unlock() error {
 		return nil
 	}
 	terr := l.f.Truncate(0)
+	if l.keepPrevious && l.Previous != nil && terr == nil {
+		// Nothing was done under this lock: what the previous owner left
+		// (it did not unlock cleanly) is left for the next to say.
+		l.info = *l.Previous
+		terr = l.write()
+	}
 	uerr := unlockFile(l.f)
 	cerr := l.f.Close()
 	l.f = nil

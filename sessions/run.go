@@ -1394,6 +1394,8 @@ func (r *Run) Close() error {
 	r.emitMu.Unlock()
 	if !r.unopened.Load() { // a deferred open never begun closes as it was never opened
 		r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindClose})
+	} else {
+		r.lock.keepPrevious = true // and leaves run.lock as it found it
 	}
 	close(r.stop)
 	<-r.done
