@@ -1375,21 +1375,16 @@ func TestDraftDiscardAskedAgain(t *testing.T) {
 	}
 }
 
-// TestRunsScreenFollowsTheOpenRun: the open run's row reads what the
-// header reads at every pull of its store, not what the last relisting
-// (every relistEvery) read: its state, steps done and best reward. The
-// header read 'finished · step 30/30' while the row read 'running 29/30'.
-func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
-	root := t.TempDir()
-	t.Chdir(root)
+// liveOnRuns is the Runs screen of a workbench whose engine (a fake
+// control) trains runs/live under the current folder: step 0 recorded
+// with reward, step 1 sampling.
+func liveOnRuns(t *testing.T, reward float64) (*Model, *sessions.Run) {
+	t.Helper()
 	rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics := func(step int, reward float64) {
-		rec.Emit(event.Metrics{Time: t0.Add(time.Duration(step) * time.Second), Step: step, Values: map[string]float64{"reward": reward}})
-	}
-	metrics(0, -1.5)
+	rec.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": reward}})
 	rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 1})
 	rec.Flush()
 	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs",
@@ -1398,6 +1393,19 @@ func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	hit(t, m, "4")
 	listNow(t, m)
+	return m, rec
+}
+
+// TestRunsScreenFollowsTheOpenRun: the open run's row reads what the
+// header reads at every pull of its store, not what the last relisting
+// (every relistEvery) read: its state, steps done and best reward. The
+// header read 'finished · step 30/30' while the row read 'running 29/30'.
+func TestRunsScreenFollowsTheOpenRun(t *testing.T) {
+	t.Chdir(t.TempDir())
+	m, rec := liveOnRuns(t, -1.5)
+	metrics := func(step int, reward float64) {
+		rec.Emit(event.Metrics{Time: t0.Add(time.Duration(step) * time.Second), Step: step, Values: map[string]float64{"reward": reward}})
+	}
 	rowRe := regexp.MustCompile(`●live\s+(\S+)\s+(\S+)\s+(\S+)\s`)
 	for _, tc := range []struct {
 		name               string
@@ -1529,21 +1537,8 @@ func TestRunsRowTakesTheHeadersStateAsData(t *testing.T) {
 		{"stopping", func(m *Model) { m.sh.stopAsked = true }, "", "stopping (after the step in progress)", "running"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			root := t.TempDir()
-			t.Chdir(root)
-			rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1}})
-			rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 1})
-			rec.Flush()
-			m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs",
-				Session: &sessions.Session{Run: rec, Control: &fakeControl{}, Steps: 4, Close: rec.Close}})
-			t.Cleanup(func() { closeModel(t, m) })
-			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
-			hit(t, m, "4")
-			listNow(t, m)
+			t.Chdir(t.TempDir())
+			m, _ := liveOnRuns(t, -1)
 			rowState := func() string {
 				row := regexp.MustCompile(`●live\s+(\S+)`).FindStringSubmatch(ansi.Strip(m.View()))
 				if row == nil {
