@@ -823,12 +823,7 @@ func TestRefusedResumeKeepsARunOpen(t *testing.T) {
 // TestDraftEditsAreNotLostUnasked: with edits in the draft configuration,
 // c on a run and C-r in the editor ask first; a second press replaces.
 func TestDraftEditsAreNotLostUnasked(t *testing.T) {
-	l, s := finishedRun(t)
-	m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
-	t.Cleanup(func() { closeModel(t, m) })
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
-	hit(t, m, "4")
-	listNow(t, m)
+	m := finishedOnRuns(t, 120, 30)
 	hit(t, m, "n", "text:# mine", "enter")
 	edited := m.runs.ed.Text()
 	hit(t, m, "ctrl+r")
@@ -1358,12 +1353,7 @@ func TestDraftDiscardAskedAgain(t *testing.T) {
 		{"after moving the cursor", []string{"down"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			l, s := finishedRun(t)
-			m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
-			t.Cleanup(func() { closeModel(t, m) })
-			m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-			hit(t, m, "4")
-			listNow(t, m)
+			m := finishedOnRuns(t, 80, 24)
 			hit(t, m, "n", "text:# mine", "enter", "ctrl+r")
 			hit(t, m, c.between...)
 			edited := m.runs.ed.Text()
@@ -1373,6 +1363,19 @@ func TestDraftDiscardAskedAgain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// finishedOnRuns is the Runs screen, w×h, of a workbench open on a
+// finished run (finishedRun), listed.
+func finishedOnRuns(t *testing.T, w, h int) *Model {
+	t.Helper()
+	l, s := finishedRun(t)
+	m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	hit(t, m, "4")
+	listNow(t, m)
+	return m
 }
 
 // liveOnRuns is the Runs screen of a workbench whose engine (a fake
@@ -1472,12 +1475,7 @@ func TestRunsMessageExpires(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			l, s := finishedRun(t)
-			m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
-			t.Cleanup(func() { closeModel(t, m) })
-			m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
-			hit(t, m, "4")
-			listNow(t, m)
+			m := finishedOnRuns(t, 100, 24)
 			for i, st := range c.steps {
 				hit(t, m, st.keys...)
 				if st.after > 0 {
@@ -1496,12 +1494,7 @@ func TestRunsMessageExpires(t *testing.T) {
 // does not start its time again when the screen is shown again: it goes
 // when it would have.
 func TestRunsMessageSeenKeepsItsTime(t *testing.T) {
-	l, s := finishedRun(t)
-	m := newModel(Options{Session: &sessions.Session{Run: s.Run, Steps: s.Steps, Close: s.Close}, Launcher: l, RunsDir: l.runs})
-	t.Cleanup(func() { closeModel(t, m) })
-	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
-	hit(t, m, "4")
-	listNow(t, m)
+	m := finishedOnRuns(t, 100, 24)
 	hit(t, m, " ")
 	if m.runs.msg == "" || m.runs.msgErr {
 		t.Fatalf("no outcome said: %q", m.runs.msg)
