@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
@@ -442,6 +443,7 @@ type Handle struct {
 	closeErr  error
 	lastSaved int // step of the newest checkpoint written (-1: none)
 	refused   int // step whose checkpoint was refused for a NaN or an Inf (-1: none)
+	fullAt    int // step whose checkpoint found the disk full (-1: none)
 
 	mu      sync.Mutex
 	stopErr error // why the driver stopped the engine early (a checkpoint that failed …); the run's result
@@ -467,7 +469,7 @@ func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink eve
 	if err := prepare(e); err != nil {
 		return fail(err)
 	}
-	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1}
+	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1}
 	e.OnCheckpoint = h.onCheckpoint
 	go func() { h.done <- e.Run(ctx) }()
 	return h, nil
@@ -500,6 +502,9 @@ func (h *Handle) checkpoint(step int) error {
 		// Non-finite weights stay so: the final checkpoint is not tried again.
 		if nf := (*sessions.NonFiniteError)(nil); errors.As(err, &nf) {
 			h.refused = step
+		}
+		if errors.Is(err, syscall.ENOSPC) {
+			h.fullAt = step
 		}
 		return err
 	}
@@ -594,14 +599,27 @@ func (h *Handle) Close() error {
 		// memory): it holds no weights to read, and its error is already
 		// the run's.
 		if n := h.e.Trainer.StepIndex(); n > 0 && h.e.Backend.Err() == nil {
-			if cerr := h.checkpoint(n - 1); cerr != nil {
-				errs = append(errs, fmt.Errorf("final checkpoint: %w", cerr))
-			}
+			was := h.fullAt
+			errs = append(errs, finalCheckpointError(n-1, was, h.checkpoint(n-1)))
 		}
 		errs = append(errs, h.rec.Close())
 		h.closeErr = errors.Join(errs...)
 	})
 	return h.closeErr
+}
+
+// finalCheckpointError is what Close says of the final checkpoint of step
+// (err: its saving's; nil: none to say): where the step's own checkpoint
+// found the disk full (fullAt) and it is full still, briefly — the whole
+// message, with how much room a checkpoint needs, was said with the step's.
+func finalCheckpointError(step, fullAt int, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case fullAt == step && errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("final checkpoint of step %d: the disk is still full", step)
+	}
+	return fmt.Errorf("final checkpoint: %w", err)
 }
 
 // Session is the handle as the workbench shows it.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1233,6 +1234,29 @@ func TestCheckSaysEveryProblemAtOnce(t *testing.T) {
 	for _, want := range []string{"steps -5 must not be negative", "questions 0 must be positive", "lr -1 must be a finite number"} {
 		if !strings.Contains(strings.Join(got, "\n"), want) {
 			t.Errorf("errors %q lack %q", got, want)
+		}
+	}
+}
+
+// The final checkpoint's error after the step's own found the disk full,
+// and full still, is said briefly: the step's error said it whole.
+func TestFinalCheckpointError(t *testing.T) {
+	full := &os.PathError{Op: "write", Path: "model.safetensors", Err: syscall.ENOSPC}
+	other := errors.New("input/output error")
+	for _, c := range []struct {
+		name         string
+		step, fullAt int
+		err          error
+		want         string // "": nil
+	}{
+		{"written", 3, 3, nil, ""},
+		{"still full", 3, 3, full, "final checkpoint of step 3: the disk is still full"},
+		{"full now, not before", 3, -1, full, "final checkpoint: write model.safetensors: no space left on device"},
+		{"another error", 3, 3, other, "final checkpoint: input/output error"},
+	} {
+		got := finalCheckpointError(c.step, c.fullAt, c.err)
+		if (got == nil) != (c.want == "") || got != nil && got.Error() != c.want {
+			t.Errorf("%s: %v, want %q", c.name, got, c.want)
 		}
 	}
 }
