@@ -19,7 +19,9 @@ type Settings struct {
 	Reward record.RewardConfig
 	// Known is false when config.toml does not parse (or is empty), or is
 	// an imported run's (Imported): the fields are then the defaults and
-	// the viewer must not claim them.
+	// the viewer must not claim them; and when its [reward] table holds a
+	// value the engine refuses (Reward is then what the file says, not
+	// what the run trained with).
 	Known bool
 	// Imported is the trainer an imported run came from (its config.toml
 	// records the import, ImportSource.Format, not the trainer's
@@ -62,5 +64,8 @@ func ParseSettings(text []byte) (s Settings) {
 		// the trainer's, not recorded.
 		return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: record.DefaultRewardConfig(), Imported: v.Import.Format}
 	}
-	return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: v.Reward, Known: true}
+	// A [reward] table the engine would refuse (an edited file: a
+	// temperature of 0, an unknown estimator) is not the one the run
+	// trained with: its values are not claimed (a compared run's λ).
+	return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: v.Reward, Known: v.Reward.Validate() == nil}
 }

@@ -18,6 +18,8 @@ func TestParseSettings(t *testing.T) {
 		{"broken", "task = \n", Settings{Reward: def}},
 		{"defaults", "task = \"addition\"\nteacher = \"m/t\"\n", Settings{Task: "addition", Teacher: "m/t", Reward: def, Known: true}},
 		{"lambda 0 and unknown keys", "task = \"linear\"\nnew_key = 1\n[reward]\nkl_mean = 0\nkl_max = 0\n", Settings{Task: "linear", Reward: lam0, Known: true}},
+		// Edited to a value the engine refuses: not what the run trained with.
+		{"a reward the engine refuses", "task = \"linear\"\n[reward]\nkl_mean = 0\nkl_max = 0\nestimator = \"l2\"\n", Settings{Task: "linear", Reward: withEstimator(lam0, "l2")}},
 		// An imported run's config.toml records where it came from, not
 		// the trainer's reward: nothing to claim.
 		{"imported", "[import]\nformat = \"trl\"\nsource = \"/data/grpo-output\"\n", Settings{Reward: def, Imported: ImportTRL}},
@@ -30,4 +32,9 @@ func TestParseSettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withEstimator(c record.RewardConfig, e string) record.RewardConfig {
+	c.Estimator = record.Estimator(e)
+	return c
 }
