@@ -249,15 +249,16 @@ func MetricSeries(runs []RunData, name string) []Series {
 	return out
 }
 
-// StepRange is the first and last step at which any of runs records a
-// finite value of any of names: the x axis every chart of a report shares
+// StepRange is the first and last step of any of the charts' series (each
+// a metric's MetricSeries, which holds its finite values): the x axis
+// every chart of a report shares
 // (as the workbench's chart grid shares its step range), so that a metric
 // recorded at a few steps (eval_*) is drawn where those steps lie in the
 // run. Where none is recorded it is 0…1.
-func StepRange(runs []RunData, names []string) [2]float64 {
+func StepRange(charts [][]Series) [2]float64 {
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, n := range names {
-		for _, s := range MetricSeries(runs, n) {
+	for _, series := range charts {
+		for _, s := range series {
 			for _, x := range s.Steps {
 				lo, hi = math.Min(lo, x), math.Max(hi, x)
 			}
@@ -355,10 +356,14 @@ func Render(w io.Writer, runs []RunData, sel Selection) {
 	}
 	p("</p>\n<div class=\"charts\">\n")
 	metrics := MetricNames(runs)
-	steps := StepRange(runs, metrics)
-	for _, n := range metrics {
+	charts := make([][]Series, len(metrics)) // each metric's, built once for the range and the chart
+	for i, n := range metrics {
+		charts[i] = MetricSeries(runs, n)
+	}
+	steps := StepRange(charts)
+	for i, n := range metrics {
 		p("<figure><figcaption>%s</figcaption>\n", esc(n))
-		series := MetricSeries(runs, n)
+		series := charts[i]
 		chartSVG(w, n, series, 520, 220, chartOpts{band: len(series) >= 2, steps: &steps})
 		p("</figure>\n")
 	}
