@@ -251,10 +251,9 @@ func MetricSeries(runs []RunData, name string) []Series {
 
 // StepRange is the first and last step of any of the charts' series (each
 // a metric's MetricSeries, which holds its finite values): the x axis
-// every chart of a report shares
-// (as the workbench's chart grid shares its step range), so that a metric
-// recorded at a few steps (eval_*) is drawn where those steps lie in the
-// run. Where none is recorded it is 0…1.
+// every chart of a report shares (as the workbench's chart grid shares its
+// step range), so that a metric recorded at a few steps (eval_*) is drawn
+// where those steps lie in the run. Where none is recorded it is 0…1.
 func StepRange(charts [][]Series) [2]float64 {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, series := range charts {
