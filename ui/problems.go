@@ -45,16 +45,13 @@ type problem struct {
 	trace   string // the trace it is about (enter opens it)
 }
 
-// traceGap is a trace whose per-token arrays do not match its tokens.
+// traceGap is a trace whose per-token arrays do not match its tokens;
+// where it lies is the store's (Store.TraceLine: read from a file, or
+// sampled in this session and written since).
 type traceGap struct {
 	id   string
 	step int
 	what string
-	// file and line are where the trace was read from (TraceRecord.File,
-	// Line); "" and 0 for a trace sampled in this session, whose line the
-	// store knows once it is written (Store.TraceLine).
-	file string
-	line int
 }
 
 // problemsView is the ! overlay: everything wrong with the open run in
@@ -102,7 +99,7 @@ func (p *problemsView) noteTrace(r *sessions.TraceRecord) {
 	if what == "" {
 		return
 	}
-	p.gaps = append(p.gaps, traceGap{id: r.ID, step: r.Step, what: what, file: r.File, line: r.Line})
+	p.gaps = append(p.gaps, traceGap{id: r.ID, step: r.Step, what: what})
 	p.stale = true
 }
 
@@ -172,11 +169,7 @@ func (m *Model) problemList() []problem {
 	}
 	for _, g := range p.gaps[:min(len(p.gaps), maxGaps)] {
 		where := rel(filepath.Join(dir, sessions.TracesDir, fmt.Sprintf("%06d.jsonl", g.step)))
-		file, line := g.file, g.line
-		if line == 0 { // sampled in this session: its line, once written
-			file, line = m.sh.store.TraceLine(g.id)
-		}
-		if line > 0 {
+		if file, line := m.sh.store.TraceLine(g.id); line > 0 {
 			where = rel(file) + ":" + strconv.Itoa(line)
 		}
 		out = append(out, problem{sev: sevError, where: where, trace: g.id,
