@@ -480,10 +480,12 @@ func (r *Run) addRepairs() {
 	r.repairsSaid = len(r.repairs)
 }
 
-// Begin writes the open event of a run opened with Options.DeferOpen,
-// once the session is sure to go on; it returns once the event is on disk
-// (a listing reads who holds the run from it). A failed Begin closes the
-// run. It does nothing for a run whose open event is written already.
+// Begin starts the session of a run opened with Options.DeferOpen, once it
+// is sure to go on: it makes the folders, opens the logs (cutting torn last
+// lines) and writes the open event, returning once that is on disk (a
+// listing reads who holds the run from it). The first write of any kind
+// calls it. A failed Begin closes the run. It does nothing for a run whose
+// session has begun.
 func (r *Run) Begin() error {
 	r.beginMu.Lock()
 	if !r.unopened.Load() {
@@ -512,9 +514,9 @@ func (r *Run) Begin() error {
 	return err
 }
 
+// begin writes the open event of a run not deferred.
 func (r *Run) begin() (*Run, error) {
 	r.enqueueOpen()
-	r.unopened.Store(false)
 	return r.sessionOnDisk()
 }
 
