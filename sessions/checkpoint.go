@@ -669,26 +669,35 @@ func (r *Run) LatestCheckpoint() (Checkpoint, []string, error) {
 	return c, msgs, err
 }
 
-// removeTempCheckpoints deletes folders of saves that never finished. A
-// checkpoint moved aside to be replaced (.old-step-N-*) whose replacement
-// never took its place is put back.
-func (r *Run) removeTempCheckpoints() {
+// restoreReplacedCheckpoints puts back a checkpoint moved aside to be
+// replaced (.old-step-N-*) whose replacement never took its place.
+func (r *Run) restoreReplacedCheckpoints() {
+	root := filepath.Join(r.dir, CheckpointsDir)
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), ".old-")
+		i := strings.LastIndexByte(rest, '-')
+		if !ok || i <= 0 || !strings.HasPrefix(rest, "step-") {
+			continue
+		}
+		final := filepath.Join(root, rest[:i])
+		if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
+			if err := durable.Rename(filepath.Join(root, e.Name()), final); err == nil {
+				durable.SyncDir(root)
+				r.repairs = append(r.repairs, final+": put back the checkpoint whose replacement did not finish")
+			}
+		}
+	}
+}
+
+// removeUnfinishedCheckpoints deletes the folders of saves that never
+// finished (.tmp-*) and of replaced checkpoints whose replacement did
+// (.old-*, left by a crash before their removal).
+func (r *Run) removeUnfinishedCheckpoints() {
 	root := filepath.Join(r.dir, CheckpointsDir)
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
 		p := filepath.Join(root, e.Name())
-		if rest, ok := strings.CutPrefix(e.Name(), ".old-"); ok {
-			if i := strings.LastIndexByte(rest, '-'); i > 0 && strings.HasPrefix(rest, "step-") {
-				final := filepath.Join(root, rest[:i])
-				if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
-					if err := durable.Rename(p, final); err == nil {
-						durable.SyncDir(root)
-						r.repairs = append(r.repairs, final+": put back the checkpoint whose replacement did not finish")
-						continue
-					}
-				}
-			}
-		}
 		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasPrefix(e.Name(), ".old-") {
 			if err := os.RemoveAll(p); err == nil {
 				r.repairs = append(r.repairs, p+": removed an unfinished checkpoint folder")

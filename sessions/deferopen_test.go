@@ -135,6 +135,84 @@ func TestDeferOpenMakesNothingBeforeBegin(t *testing.T) {
 	}
 }
 
+// TestDeferOpenRepairsNothingBeforeBegin: a deferred open leaves a torn
+// trace line and an unfinished checkpoint folder for Begin (a refused
+// resume changes nothing), and puts back a replaced checkpoint whose
+// replacement never finished at once (the resume's checks list it).
+func TestDeferOpenRepairsNothingBeforeBegin(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 2)
+	if _, err := w.SaveCheckpoint(1, saveFake(1), CheckpointState{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, CheckpointsDir)
+	if err := os.Rename(filepath.Join(root, checkpointName(1)), filepath.Join(root, ".old-step-000001-1234")); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(root, ".tmp-step-000002-5678")
+	if err := os.MkdirAll(filepath.Join(tmp, TeacherDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	traces := traceFileName(dir, 1)
+	f, err := os.OpenFile(traces, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"step":1,"gro`)
+	f.Close()
+	torn, err := os.ReadFile(traces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intact := func(when string) {
+		t.Helper()
+		if _, err := os.Stat(tmp); err != nil {
+			t.Errorf("%s: the unfinished checkpoint folder is gone: %v", when, err)
+		}
+		if got, _ := os.ReadFile(traces); string(got) != string(torn) {
+			t.Errorf("%s: the torn trace file was changed (%d bytes, was %d)", when, len(got), len(torn))
+		}
+	}
+
+	r, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck, _, err := r.LatestCheckpoint(); err != nil || ck.Step != 1 {
+		t.Errorf("a deferred open lists checkpoint %+v (%v), want step 1 put back", ck, err)
+	}
+	intact("deferred open")
+	if err := r.Close(); err != nil { // refused
+		t.Fatal(err)
+	}
+	intact("refused resume")
+
+	r, err = OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp); err == nil {
+		t.Error("Begin left the unfinished checkpoint folder")
+	}
+	if got, _ := os.ReadFile(traces); len(got) >= len(torn) || got[len(got)-1] != '\n' {
+		t.Errorf("Begin left the torn trace line: %q", got[max(0, len(got)-40):])
+	}
+	rep := strings.Join(r.Repairs(), "\n")
+	for _, want := range []string{"removed an unfinished checkpoint folder", traces + ":", "partial last line"} {
+		if !strings.Contains(rep, want) {
+			t.Errorf("repairs say %q, want %q in them", rep, want)
+		}
+	}
+}
+
 // TestListSaysAResumeBeingChecked: while a resume is checked (its open
 // event waits), the run is listed resuming, held by the process checking
 // it, not by the previous session's events: a killed writer's run read

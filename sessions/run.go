@@ -118,6 +118,9 @@ type Run struct {
 	repairs  []string
 	// repairsSaid is how many of repairs are in the store's issues.
 	repairsSaid int
+	// tornLogs are the trace and rescore files whose partial last line a
+	// deferred open found and left for Begin to cut.
+	tornLogs []tornLog
 	// unopened: opened with DeferOpen, its files not yet opened for
 	// writing nor its open event written (Begin, which the first write
 	// calls); Close then writes no close event. beginMu orders Begins.
@@ -427,18 +430,20 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 		lock.Unlock()
 		return nil, fmt.Errorf("open run %s: %w", dir, err)
 	}
-	r.removeTempCheckpoints()
-	maxSeg, err := r.load(true) // before the folders are made again: a lost traces/ is said
+	r.restoreReplacedCheckpoints() // before load: the resume's checks list the checkpoints
+	maxSeg, err := r.load(true)    // before the folders are made again: a lost traces/ is said
 	if err != nil {
 		return fail(err)
 	}
 	r.seg = maxSeg + 1
 	if opts.DeferOpen {
-		// The logs are not opened (their torn last lines cut), nor the
-		// folders made, until Begin: a resume refused by its checks
-		// leaves them as they were, a lost metrics.jsonl or traces/ still
-		// lost (and said) for the next open. (Unfinished checkpoint
-		// folders and torn trace lines are repaired at any open.)
+		// The logs are not opened, their torn last lines cut, the
+		// unfinished checkpoint folders removed nor the folders made,
+		// until Begin: a resume refused by its checks leaves the run as
+		// it was, a lost metrics.jsonl or traces/ still lost (and said)
+		// for the next open. (Only a replaced checkpoint whose
+		// replacement never finished is put back at any open: the checks
+		// read it.)
 		r.addRepairs()
 		r.unopened.Store(true)
 		r.startWriter()
@@ -451,9 +456,14 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	return r.begin()
 }
 
-// openFiles makes the run's folders and opens its logs for writing (a
-// partial last line is cut off, and said), then says the repairs made.
+// openFiles removes unfinished checkpoint folders, makes the run's folders
+// and opens its logs for writing (a partial last line is cut off, and
+// said), then says the repairs made.
 func (r *Run) openFiles() error {
+	r.removeUnfinishedCheckpoints()
+	if err := r.cutTornLogs(); err != nil {
+		return err
+	}
 	for _, d := range []string{TracesDir, CheckpointsDir} {
 		if err := os.MkdirAll(filepath.Join(r.dir, d), 0o755); err != nil {
 			return err
@@ -677,12 +687,12 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 			line := st.Lines + st.Blank + 1
 			if repair {
 				if kind == 't' || kind == 'x' { // the other logs are repaired by OpenLog
-					l, err := OpenLog(path)
-					if err != nil {
+					torn := tornLog{path: path, line: line, bytes: st.PartialBytes}
+					if r.opts.DeferOpen { // cut at Begin (openFiles)
+						r.tornLogs = append(r.tornLogs, torn)
+					} else if err := r.cut(torn); err != nil {
 						return err
 					}
-					l.Close()
-					r.repairs = append(r.repairs, fmt.Sprintf("%s:%d: removed a %d-byte partial last line", path, line, st.PartialBytes))
 				}
 			} else {
 				r.store.addIssue(Issue{File: path, Line: line, Msg: fmt.Sprintf("unterminated last line (%d bytes): being written, or left by a crash", st.PartialBytes), Kind: IssuePartialLine})
@@ -732,6 +742,35 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		return 0, err
 	}
 	return maxSeg, nil
+}
+
+// tornLog is a run file that ends in a partial line: where, and how long.
+type tornLog struct {
+	path  string
+	line  int
+	bytes int64
+}
+
+// cut removes a torn log's partial last line, and says so.
+func (r *Run) cut(t tornLog) error {
+	l, err := OpenLog(t.path)
+	if err != nil {
+		return err
+	}
+	l.Close()
+	r.repairs = append(r.repairs, fmt.Sprintf("%s:%d: removed a %d-byte partial last line", t.path, t.line, t.bytes))
+	return nil
+}
+
+// cutTornLogs cuts the partial last lines a deferred open left.
+func (r *Run) cutTornLogs() error {
+	for _, t := range r.tornLogs {
+		if err := r.cut(t); err != nil {
+			return err
+		}
+	}
+	r.tornLogs = nil
+	return nil
 }
 
 // superseded reports whether a record of segment seg at step was re-done
