@@ -56,15 +56,26 @@ func At(data []byte, err error) string {
 	// encoding/json's offsets count the bytes read up to and including
 	// the one in error: the place is the byte before.
 	line, col := LineCol(data, max(off-1, 0))
-	if se != nil && int(off) >= len(bytes.TrimRight(data, " \t\r\n")) {
+	// Only running out of input is a file cut short: a wrong byte that
+	// happens to be the last one (a stray "}" after a whole document) is
+	// said as what it is, at its place.
+	if se != nil && se.Error() == endOfInput {
+		line, col = LineCol(data, int64(max(len(bytes.TrimRight(data, " \t\r\n"))-1, 0)))
 		return fmt.Sprintf("it ends at line %d, column %d before the JSON is complete: the file was cut short (an interrupted write, download or copy?)", line, col)
 	}
 	msg := Say(err)
 	if se != nil {
 		msg = strings.TrimPrefix(se.Error(), "json: ")
+		if strings.HasSuffix(msg, "after top-level value") {
+			msg += ": the JSON document is complete before it, so this and what follows is extra (a second document, or a stray bracket)"
+		}
 	}
 	return fmt.Sprintf("line %d, column %d: %s", line, col, msg)
 }
+
+// endOfInput is encoding/json's SyntaxError text for data that ends
+// before its value does.
+const endOfInput = "unexpected end of JSON input"
 
 // LineCol turns a byte offset into data into a 1-based line and column.
 func LineCol(data []byte, off int64) (line, col int) {
