@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -429,20 +430,25 @@ func decodeHeader(hb []byte, dataStart, dataLen int64) (*header, error) {
 	if hb[0] != '{' {
 		return nil, malformed("header is not a JSON object (starts with %q)", preview(hb))
 	}
-	if !utf8.Valid(hb) {
-		return nil, malformed("header is not valid UTF-8")
-	}
 	dec := json.NewDecoder(bytes.NewReader(hb))
 	dec.UseNumber()
 	if _, err := dec.Token(); err != nil {
-		return nil, malformed("header is not JSON: %v", err)
+		return nil, headerJSONError(hb, "", err)
 	}
-	h := &header{}
+	// The object is read whole, and its length and text checked, before
+	// any entry is: a header length that lies shifts the data section, so
+	// an entry's offsets are judged only against a header known to be
+	// whole.
+	type entry struct {
+		name string
+		raw  json.RawMessage
+	}
+	var entries []entry
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, malformed("header is not JSON: %v", err)
+			return nil, headerJSONError(hb, "", err)
 		}
 		name, ok := tok.(string)
 		if !ok {
@@ -454,17 +460,33 @@ func decodeHeader(hb []byte, dataStart, dataLen int64) (*header, error) {
 		seen[name] = true
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, malformed("header is not JSON: at key %q: %v", name, err)
+			return nil, headerJSONError(hb, name, err)
 		}
-		if name == "__metadata__" {
-			md, err := decodeMetadata(raw)
+		entries = append(entries, entry{name, raw})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, headerJSONError(hb, "", err)
+	}
+	// Only padding may follow the object.
+	end := dec.InputOffset()
+	rest := hb[end:]
+	if len(bytes.TrimLeft(rest, " \t\r\n")) != 0 {
+		return nil, malformed("header has %d bytes after the JSON object that are not space padding: the header length (%d, the file's first 8 bytes) is larger than the %d-byte object, so the length is wrong or the header was damaged", len(rest), len(hb), end)
+	}
+	if i := invalidUTF8(hb[:end]); i >= 0 {
+		return nil, malformed("header is not valid UTF-8: byte %d of the header is %#02x", i, hb[i])
+	}
+	h := &header{tensors: make([]TensorInfo, 0, len(entries))}
+	for _, e := range entries {
+		if e.name == "__metadata__" {
+			md, err := decodeMetadata(e.raw)
 			if err != nil {
 				return nil, err
 			}
 			h.metadata = md
 			continue
 		}
-		t, err := decodeEntry(name, raw, dataLen)
+		t, err := decodeEntry(e.name, e.raw, dataLen)
 		if err != nil {
 			return nil, err
 		}
@@ -472,19 +494,38 @@ func decodeHeader(hb []byte, dataStart, dataLen int64) (*header, error) {
 		t.end += dataStart
 		h.tensors = append(h.tensors, t)
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, malformed("header is not JSON: %v", err)
-	}
-	// Only padding may follow the object.
-	rest := hb[dec.InputOffset():]
-	if len(bytes.TrimLeft(rest, " \t\r\n")) != 0 {
-		return nil, malformed("header has %d bytes after the JSON object that are not space padding", len(rest))
-	}
 	if err := checkLayout(h.tensors, dataStart, dataLen); err != nil {
 		return nil, err
 	}
 	sort.Slice(h.tensors, func(i, j int) bool { return h.tensors[i].Name < h.tensors[j].Name })
 	return h, nil
+}
+
+// headerJSONError says why the header's JSON did not decode, at key (or
+// before any key when it is ""): a header that runs out before its object
+// closes is one whose stated length is too small, or that was damaged.
+func headerJSONError(hb []byte, key string, err error) error {
+	at := ""
+	if key != "" {
+		at = fmt.Sprintf(" at key %q", key)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return malformed("header's JSON ends%s before its object closes: the header length (%d, the file's first 8 bytes) is smaller than the JSON, so the length is wrong or the header was damaged", at, len(hb))
+	}
+	return malformed("header is not JSON%s: %v", at, strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// invalidUTF8 is the offset of the first byte of b that is not valid
+// UTF-8, or -1.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 func decodeMetadata(raw json.RawMessage) (map[string]string, error) {

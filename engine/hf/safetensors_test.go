@@ -21,6 +21,19 @@ func stFile(header string, data []byte) []byte {
 	return append(b, data...)
 }
 
+// lie builds safetensors bytes whose header length is off by delta from
+// the header's true length, followed by a data section of n 0xff bytes
+// (not UTF-8, as float data often is not).
+func lie(header string, delta, n int) []byte {
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = 0xff
+	}
+	b := stFile(header, data)
+	binary.LittleEndian.PutUint64(b, uint64(len(header)+delta))
+	return b
+}
+
 func writeTemp(t *testing.T, name string, content []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -45,9 +58,15 @@ func TestOpenMalformed(t *testing.T) {
 		{"length larger than file", longLen, "header length 100 is larger than the 8 bytes that follow it"},
 		{"header over limit", hugeLen, "header length 209715200 exceeds the 104857600-byte limit"},
 		{"header not JSON", stFile("hello, world", nil), `header is not a JSON object (starts with "hello, world")`},
-		{"header cut short", stFile(`{"a":{"dtype":"F32"`, nil), "header is not JSON"},
+		{"header cut short", stFile(`{"a":{"dtype":"F32"`, nil), `header's JSON ends at key "a" before its object closes: the header length (19, the file's first 8 bytes) is smaller than the JSON`},
+		{"header cut short before a key", stFile(`{"a":{},`, nil), `header's JSON ends before its object closes`},
+		// A length that lies: a few bytes short ends the JSON early, a few
+		// bytes long takes in the start of the data section.
+		{"header length too small", lie(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, -3, 4), `header's JSON ends at key "w" before its object closes: the header length (51, the file's first 8 bytes)`},
+		{"header length too large", lie(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 3, 4), "header has 3 bytes after the JSON object that are not space padding: the header length (57, the file's first 8 bytes) is larger than the 54-byte object"},
 		{"trailing garbage", stFile(`{}xx`, nil), "2 bytes after the JSON object that are not space padding"},
-		{"not UTF-8", stFile("{\"\xff\":1}", nil), "not valid UTF-8"},
+		{"not UTF-8", stFile("{\"\xff\":1}", nil), "not valid UTF-8: byte 2 of the header is 0xff"},
+		{"bad JSON", stFile(`{"w":{"dtype":F32}}`, nil), `header is not JSON at key "w": invalid character 'F' looking for beginning of value`},
 		{"unknown dtype", stFile(`{"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}`, make([]byte, 16)), `tensor "w": unknown dtype "F128"`},
 		{"missing dtype", stFile(`{"w":{"shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4)), `tensor "w": no dtype`},
 		{"missing shape", stFile(`{"w":{"dtype":"F32","data_offsets":[0,4]}}`, make([]byte, 4)), `tensor "w": no shape`},
