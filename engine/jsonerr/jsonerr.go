@@ -60,7 +60,6 @@ func At(data []byte, err error) string {
 	// happens to be the last one (a stray "}" after a whole document) is
 	// said as what it is, at its place.
 	if se != nil && se.Error() == endOfInput {
-		line, col = LineCol(data, int64(max(len(bytes.TrimRight(data, " \t\r\n"))-1, 0)))
 		return fmt.Sprintf("it ends at line %d, column %d before the JSON is complete: the file was cut short (an interrupted write, download or copy?)", line, col)
 	}
 	msg := Say(err)
