@@ -78,6 +78,13 @@ func TestMalformed(t *testing.T) {
 			wantIn: []string{"decoder.type", `"WordPiece"`}},
 		{name: "byte fallback", edit: func(m map[string]any) { model(m)["byte_fallback"] = true },
 			wantIn: []string{"model.byte_fallback"}},
+		// An id far past the others names the token that holds it (it was
+		// said as model.vocab's whatever the token).
+		{name: "added token id too high", edit: func(m map[string]any) {
+			m["added_tokens"].([]any)[1].(map[string]any)["id"] = 1 << 30
+		}, wantIn: []string{"added_tokens[1] (", "id 1073741824 is too high"}},
+		{name: "vocab id too high", edit: func(m map[string]any) { model(m)["vocab"].(map[string]any)["x"] = 1 << 30 },
+			wantIn: []string{`model.vocab["x"]: id 1073741824 is too high`}},
 		{name: "added token without id", edit: func(m map[string]any) {
 			delete(m["added_tokens"].([]any)[1].(map[string]any), "id")
 		}, wantIn: []string{"added_tokens[1].id"}},

@@ -220,10 +220,15 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		return nil, fail("model.byte_fallback", "not supported by byte-level BPE")
 	}
 	t.vocab = vocab
-	maxID := int64(-1)
-	for _, id := range t.vocab {
-		maxID = max(maxID, int64(id))
+	// maxKey names the token holding the highest id, so that an id too
+	// high to hold is said where it is.
+	maxID, maxTok := int64(-1), ""
+	for tok, id := range t.vocab {
+		if int64(id) > maxID || int64(id) == maxID && tok < maxTok {
+			maxID, maxTok = int64(id), tok
+		}
 	}
+	maxKey := fmt.Sprintf("model.vocab[%q]", maxTok)
 	for i, a := range f.AddedTokens {
 		key := fmt.Sprintf("added_tokens[%d]", i)
 		if a.ID == nil || *a.ID < 0 || *a.ID > math.MaxInt32-1 {
@@ -232,10 +237,12 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		if a.Content == "" {
 			return nil, fail(key+".content", "empty")
 		}
-		maxID = max(maxID, *a.ID)
+		if *a.ID > maxID {
+			maxID, maxKey = *a.ID, fmt.Sprintf("%s (%q)", key, a.Content)
+		}
 	}
 	if count := int64(len(t.vocab) + len(f.AddedTokens)); maxID >= 2*count+1024 {
-		return nil, fail("model.vocab", "token ids are too sparse: highest id %d for %d tokens", maxID, count)
+		return nil, fail(maxKey, "id %d is too high for a tokenizer of %d tokens (token ids are too sparse: a damaged id?)", maxID, count)
 	}
 	n := int(maxID + 1)
 	t.tokens = make([]string, n)
