@@ -170,9 +170,9 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	return Checkpoint{Step: step, Dir: final, State: state}, nil
 }
 
-// diskFull adds to a "no space left" error how much room a checkpoint
-// takes: the newest one's size (or the estimate of the trainer's), and
-// that with rotation's KeepLast+1 on disk at once.
+// diskFull is a "no space left" error of a checkpoint said as a
+// DiskFullError: the newest checkpoint's size (or the estimate of the
+// trainer's) is the room one takes.
 func (r *Run) diskFull(err error) error {
 	need := r.ckEstimate
 	if cks, _ := Checkpoints(r.dir); len(cks) > 0 {
@@ -182,12 +182,33 @@ func (r *Run) diskFull(err error) error {
 		}
 		need = max(need, sum)
 	}
-	if need == 0 {
-		return fmt.Errorf("%w: the disk holding %s is full; free some space and resume", err, r.dir)
-	}
-	return fmt.Errorf("%w: the disk holding %s is full: a checkpoint needs about %s free, and about %s are used with rotation keeping %d plus the one being written; free that much and resume",
-		err, r.dir, size.Bytes(need), size.Bytes(need*int64(r.opts.KeepLast+1)), r.opts.KeepLast)
+	return &DiskFullError{Dir: r.dir, Need: need, KeepLast: r.opts.KeepLast, Err: err}
 }
+
+// DiskFullError is a checkpoint that found the disk holding its run full:
+// what to free, first, then the write that failed. The steps between
+// (which model, which tensor) say nothing a full disk needs.
+type DiskFullError struct {
+	Dir string
+	// Need is the room one checkpoint takes (0: not known yet).
+	Need     int64
+	KeepLast int
+	Err      error // the failed write, in its chain
+}
+
+func (e *DiskFullError) Error() string {
+	write := e.Err.Error()
+	if pe := (*fs.PathError)(nil); errors.As(e.Err, &pe) {
+		write = pe.Error() // the innermost place: the file being written
+	}
+	if e.Need == 0 {
+		return fmt.Sprintf("the disk holding %s is full (%s); free some space and resume", e.Dir, write)
+	}
+	return fmt.Sprintf("the disk holding %s is full (%s): a checkpoint needs about %s free, and about %s are used with rotation keeping %d plus the one being written; free that much and resume",
+		e.Dir, write, size.Bytes(e.Need), size.Bytes(e.Need*int64(e.KeepLast+1)), e.KeepLast)
+}
+
+func (e *DiskFullError) Unwrap() error { return e.Err }
 
 // ModelSaver writes a model's Hugging Face files (config.json, weights)
 // into a folder.

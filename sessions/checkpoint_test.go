@@ -518,7 +518,7 @@ func TestCheckpointDiskFull(t *testing.T) {
 	r := mustCreate(t, dir, Options{KeepLast: 2})
 	defer r.Close()
 	full := func(string) error { return &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC} }
-	if _, err := r.SaveCheckpoint(1, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "is full; free some space") {
+	if _, err := r.SaveCheckpoint(1, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || err.Error() != "the disk holding "+dir+" is full (write x: no space left on device); free some space and resume" {
 		t.Errorf("first checkpoint: %v", err)
 	}
 	ck, err := r.SaveCheckpoint(1, saveFake(1), CheckpointState{})

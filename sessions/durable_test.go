@@ -102,7 +102,7 @@ func TestDiskFullFailsCheckpoint(t *testing.T) {
 	budget.Store(3000) // the disk fills during step 3
 	emitSteps(r, 3, 6, 1, 2)
 	_, err := r.SaveCheckpoint(5, saveFake(5), CheckpointState{})
-	if err == nil || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "could not be written") ||
+	if err == nil || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "is full (write disk: no space left on device)") ||
 		!strings.Contains(err.Error(), dir) {
 		t.Fatalf("checkpoint on a full disk: %v", err)
 	}

@@ -322,7 +322,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	}
 	adv, err := Advantages(rewards, cfg.Samples)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("step %d: %w", t.step, err)
 	}
 	tScore := time.Since(t0)
 	if err := ctx.Err(); err != nil {
@@ -367,7 +367,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	synced := 0.0
 	if cfg.RefSyncEvery > 0 && (t.step+1)%cfg.RefSyncEvery == 0 {
 		if err := compute.MixInto(t.Teacher.Backend(), t.Ref.Tensors(), params, float32(cfg.RefSyncAlpha)); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("step %d: syncing the reference: %w", t.step, err)
 		}
 		synced = 1
 	}

@@ -117,8 +117,9 @@ func (s *JSONLSink) Emit(e event.Event) {
 		fmt.Fprintln(s.Progress, ProgressLine(e))
 	case event.Error:
 		var w *run.DataWarning
-		var start *startError // Start's caller says it
-		if errors.As(e.Err, &start) {
+		if e.Fatal {
+			// The run's own result: the command says it as it exits
+			// (with the step), after the final checkpoint's line.
 			return
 		}
 		if errors.As(e.Err, &w) {

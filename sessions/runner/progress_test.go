@@ -109,3 +109,29 @@ func TestHeadlessSaysAFailedStartOnce(t *testing.T) {
 		t.Errorf("listed %+v (%v), want failed with the fatal start error", list, lerr)
 	}
 }
+
+// TestJSONLSinkLeavesFatalErrorsToTheCommand: an error that ends the run
+// is the command's result, which it says as it exits; said on a step's
+// line as well, a full disk's long message was printed twice. A step's
+// error that the run goes on after, and a data warning, are said there.
+func TestJSONLSinkLeavesFatalErrorsToTheCommand(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		e    event.Error
+		want string
+	}{
+		{"fatal", event.Error{Step: 3, Err: errors.New("checkpoint of step 3 failed, so the run stops: disk full"), Fatal: true}, ""},
+		{"the run goes on", event.Error{Step: 3, Err: errors.New("evaluation: no questions")}, "step 3: error: evaluation: no questions\n"},
+		{"data warning", event.Error{Err: &run.DataWarning{Msg: "2 rows skipped"}}, "warning: 2 rows skipped\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var errs bytes.Buffer
+			s := &JSONLSink{W: io.Discard, Progress: &errs}
+			c.e.Time = time.Now()
+			s.Emit(c.e)
+			if errs.String() != c.want {
+				t.Errorf("stderr %q, want %q", errs.String(), c.want)
+			}
+		})
+	}
+}
