@@ -498,3 +498,40 @@ func TestScanLinesUnterminated(t *testing.T) {
 		t.Errorf("error of the last line: %v", err)
 	}
 }
+
+// TestReadLinesSaysWhereAReadFailed: a read that fails mid-file (an I/O
+// error of the disk or a network file system) names the file and the
+// last line read whole, and the lines before it were handed over; a long
+// line or a partial one being read when it fails is not counted.
+func TestReadLinesSaysWhereAReadFailed(t *testing.T) {
+	eio := errors.New("input/output error")
+	for _, c := range []struct {
+		name, before string
+		lines        int
+	}{
+		{"at a line's end", "{\"a\":1}\n{\"a\":2}\n", 2},
+		{"mid-line", "{\"a\":1}\n{\"a\":", 1},
+		{"in a line longer than the buffer", "{\"a\":1}\n" + strings.Repeat("x", 70_000), 1},
+		{"at the start", "", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			_, err := readLinesAt("traces/000003.jsonl", io.MultiReader(strings.NewReader(c.before), errReader{eio}), func(_ int, _ int64, raw []byte) error {
+				got = append(got, string(raw))
+				return nil
+			})
+			want := fmt.Sprintf("read traces/000003.jsonl: after line %d: input/output error", c.lines)
+			if !errors.Is(err, eio) || err.Error() != want {
+				t.Errorf("error %v, want %q", err, want)
+			}
+			if len(got) != c.lines {
+				t.Errorf("%d lines handed over, want %d", len(got), c.lines)
+			}
+		})
+	}
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
