@@ -59,7 +59,14 @@ func LoadData(c Config) (*Data, error) {
 		train, held := task.HoldOut(f.Examples, task.DataHeldOut)
 		d.Train, d.HeldOut, d.HeldRows = train, task.Distinct(held), len(held)
 		if len(d.HeldOut) == 0 && c.EvalEvery > 0 {
-			return nil, configkey.Errorf("data", "data %s: every row asks the same question, so none can be held out for evaluation; give eval_data = FILE or set eval_every = 0", f.Path)
+			// Rows skipped as unusable may be why one question is left:
+			// they are said here, where the run stops, not in a warning
+			// that a run which does not start never gives.
+			skipped := ""
+			if r := f.Report; len(r.Skipped) > 0 {
+				skipped = fmt.Sprintf(" (%d rows, %d skipped: %s)", r.Rows, len(r.Skipped), r.SkipList(10))
+			}
+			return nil, configkey.Errorf("data", "data %s: every usable row asks the same question%s, so none can be held out for evaluation; give eval_data = FILE or set eval_every = 0", f.Path, skipped)
 		}
 		return d, nil
 	}

@@ -133,6 +133,9 @@ func TestDataConfigErrors(t *testing.T) {
 	one := writeFile(t, "one.jsonl", `{"question":"1+2=?","solution":"3"}`+"\n"+`{"question":"2+1=?","solution":"3"}`+"\n")
 	bad := writeFile(t, "bad.jsonl", "{\"question\":\"1+2=?\"}\nnot json\n")
 	array := writeFile(t, "array.json", "[\n{\"question\":\"1+2=?\",\"solution\":\"3\"},\n{\"question\":\"1+3=?\",\"solution\":\"4\"}\n]\n")
+	// One usable question because the other rows are broken: the broken
+	// rows are said in the error, not only in a warning the run never gives.
+	oneLeft := writeFile(t, "one_left.jsonl", `{"question":"1+2=?","solution":"3"}`+"\n"+`{"question":"4+2=?","sol`)
 	empty := writeFile(t, "empty.jsonl", "")
 	missing := filepath.Join(t.TempDir(), "missing.jsonl")
 	tests := []struct {
@@ -154,6 +157,7 @@ func TestDataConfigErrors(t *testing.T) {
 		{"bad eval_data", func(c *Config) { c.EvalData = bad }, "eval_data", []string{"eval_data", bad, "no usable rows"}},
 		{"eval_data is data", func(c *Config) { c.EvalData = trainFixture }, "eval_data", []string{"nothing is left to train on", trainFixture}},
 		{"one question, evaluating", func(c *Config) { c.Data = one }, "data", []string{one, "same question", "eval_data"}},
+		{"one question left, evaluating", func(c *Config) { c.Data = oneLeft }, "data", []string{oneLeft, "same question (2 rows, 1 skipped: line 2: not JSON", "eval_data"}},
 	}
 	for _, tc := range tests {
 		c := dataConfig(trainFixture)
