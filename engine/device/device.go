@@ -90,7 +90,7 @@ func Open(name, matmul string) (compute.Backend, event.DeviceChoice, error) {
 		c.Matmul = "products in float32, not f16: " + whyNot
 		return be, c, nil
 	}
-	if err := be.(*vulkan.Backend).Device().SetMatmul(MatmulF16); err != nil { // its kernels failed to build
+	if err := be.(*vulkan.Backend).Device().SetMatmul(MatmulF16); err != nil { // built by TensorCores: not expected
 		c.Matmul = "products in float32, not f16: " + err.Error()
 		return be, c, nil
 	}
@@ -99,14 +99,24 @@ func Open(name, matmul string) (compute.Backend, event.DeviceChoice, error) {
 }
 
 // TensorCores reports whether be can multiply under matmul f16, and if
-// not why.
+// not why. A device that has cooperative matrices has its kernels on them
+// built first (once; the products' precision is left as it was): a
+// driver may refuse them, and until then whether it would is not known.
 func TensorCores(be compute.Backend) (bool, string) {
 	vb, ok := be.(*vulkan.Backend)
 	if !ok {
 		return false, "the CPU has no float16 tensor-core products"
 	}
-	if in := vb.Device().Info(); !in.MatmulF16 {
+	d := vb.Device()
+	if in := d.Info(); !in.MatmulF16 {
 		return false, in.Name + " has no float16 tensor-core products (" + in.NoMatmulF16 + ")"
+	}
+	was := d.Matmul()
+	if err := d.SetMatmul(MatmulF16); err != nil { // its kernels failed to build
+		return false, err.Error()
+	}
+	if err := d.SetMatmul(was); err != nil {
+		return false, err.Error()
 	}
 	return true, ""
 }
