@@ -90,6 +90,11 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		if len(ids) == 0 {
 			return nil, fmt.Errorf("no tokens")
 		}
+		for i, id := range ids { // said in the file's words, not the embedding's
+			if id < 0 || int(id) >= m.Cfg.Vocab {
+				return nil, fmt.Errorf(`"ids"[%d] is %d, not a token id of this model: its vocabulary is 0..%d`, i, id, m.Cfg.Vocab-1)
+			}
+		}
 		if len(ids) > m.Cfg.MaxPos {
 			return nil, fmt.Errorf("%d tokens are more than the model's %d positions", len(ids), m.Cfg.MaxPos)
 		}
