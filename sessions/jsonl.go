@@ -303,6 +303,23 @@ func readLines(name string, r io.Reader, fn func(lineNo int, raw []byte) error) 
 	return readLinesAt(name, r, func(lineNo int, _ int64, raw []byte) error { return fn(lineNo, raw) })
 }
 
+// readFailed says that reading the file name through r failed after
+// line lineNo: a folder where the file belongs is said as one (its read
+// fails with "is a directory"), and the file's path is said once, not
+// again in the os.PathError it wraps.
+func readFailed(name string, r io.Reader, lineNo int, err error) error {
+	if f, ok := r.(*os.File); ok && lineNo == 0 {
+		if fi, serr := f.Stat(); serr == nil && fi.IsDir() {
+			return fmt.Errorf("%s is a folder, not a file of JSON Lines", name)
+		}
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) && pe.Path == name {
+		err = pe.Err
+	}
+	return fmt.Errorf("read %s: after line %d: %w", name, lineNo, err)
+}
+
 // readLogAt is ReadLog, telling fn also where each line starts in the file
 // (its byte offset; the line's length is len(raw), without the newline).
 func readLogAt(path string, fn func(lineNo int, off int64, raw []byte) error) (ReadStats, error) {
@@ -368,7 +385,7 @@ func scanLines(name string, r io.Reader, last bool, fn func(lineNo int, off int6
 			return stats(), nil
 		}
 		if err != nil {
-			return stats(), fmt.Errorf("read %s: after line %d: %w", name, lineNo, err)
+			return stats(), readFailed(name, r, lineNo, err)
 		}
 		line := chunk
 		if len(long) > 0 {

@@ -535,3 +535,33 @@ func TestReadLinesSaysWhereAReadFailed(t *testing.T) {
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// TestReadLogOfAFolder: a folder where a run's JSON Lines file belongs
+// (metrics.jsonl made a folder) is said as one, its path once; it read
+// "read D/metrics.jsonl: after line 0: read D/metrics.jsonl: is a
+// directory".
+func TestReadLogOfAFolder(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"metrics.jsonl", "events.jsonl"} {
+		p := filepath.Join(dir, name)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			read string
+			err  error
+		}{
+			{"ReadLog", func() error { _, err := ReadLog(p, func(int, []byte) error { return nil }); return err }()},
+			{"readLogAt", func() error {
+				_, err := readLogAt(p, func(int, int64, []byte) error { return nil })
+				return err
+			}()},
+			{"DecodeLog", func() error { _, err := DecodeLog(p, func(int, map[string]any) error { return nil }); return err }()},
+		} {
+			want := p + " is a folder, not a file of JSON Lines"
+			if c.err == nil || c.err.Error() != want {
+				t.Errorf("%s of %s: %v, want %q", c.read, name, c.err, want)
+			}
+		}
+	}
+}
