@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -141,7 +142,11 @@ func writeExport(out string, export func(w io.Writer) (sessions.ExportReport, er
 	return nil
 }
 
-// outExists refuses an --out that is already there.
+// outExists refuses an --out that is already there; a folder is said as
+// one, with a file in it to give instead (--out names the file written).
 func outExists(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("--out %s already exists and is a folder; --out is the file to write: give a new file's path, such as %s", path, filepath.Join(path, "accepted.jsonl"))
+	}
 	return fmt.Errorf("--out %s already exists; rlt export does not replace a file: remove it or choose another path", path)
 }

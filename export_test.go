@@ -136,7 +136,7 @@ func TestExportRefusesAnExistingOut(t *testing.T) {
 	}{
 		{"stratos over a file", []string{"--run", dir, "--out", earlier}, 1, "--out " + earlier + " already exists; rlt export does not replace a file: remove it or choose another path"},
 		{"csv over a file", []string{"--run", dir, "--format", "csv", "--out", csv}, 1, "--out " + csv + " already exists"},
-		{"over a folder", []string{"--run", dir, "--out", folder}, 1, "--out " + folder + " already exists"},
+		{"over a folder", []string{"--run", dir, "--out", folder}, 1, "--out " + folder + " already exists and is a folder; --out is the file to write: give a new file's path, such as " + filepath.Join(folder, "accepted.jsonl")},
 		{"before the run is read", []string{"--run", missingRun, "--out", earlier}, 1, "--out " + earlier + " already exists"},
 		{"new path", []string{"--run", dir, "--out", filepath.Join(root, "new.jsonl")}, 0, "1 written"},
 	} {
