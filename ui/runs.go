@@ -338,6 +338,23 @@ func (r *runsScreen) isCurrent(row runRow) bool {
 
 func (r *runsScreen) pageRows() int { return max(r.h-5, 1) }
 
+// listRows is how many lines the list of runs has under the action line
+// act (actionLines): its message, read whole, takes rows from the list.
+func (r *runsScreen) listRows(act []string) int { return max(r.pageRows()-len(act)+1, 1) }
+
+// settle keeps the selected run in sight on the list: the rows shown
+// move only as far as they must (scrollTop). How many rows are shown
+// changes with the action line's message as well as the size, and the
+// message with many messages (said from the Model, expired by its
+// ticks): the Model calls settle after each message while the list is
+// drawn (Model.Update), so that View only draws.
+func (r *runsScreen) settle() {
+	if r.w <= 0 || r.h <= 0 || r.editing {
+		return // the list is not drawn (View)
+	}
+	r.top = scrollTop(r.top, r.sel, r.listRows(r.actionLines(actionMax(r.h))), len(r.rows))
+}
+
 // followOpen brings the open run's row up to what the header says of it:
 // the list is read again every relistEvery, the header follows the open
 // run's store at every tick, and the two must not tell one run two ways
@@ -979,16 +996,8 @@ func (r *runsScreen) listView() []string {
 		return strings.TrimRight(s, " ")
 	}
 	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE"), " "))}
-	// The action line's message, read whole, takes rows from the list.
 	act := r.actionLines(actionMax(r.h))
-	n := max(r.pageRows()-len(act)+1, 1)
-	if r.sel < r.top {
-		r.top = r.sel
-	}
-	if r.sel >= r.top+n {
-		r.top = r.sel - n + 1
-	}
-	r.top = max(min(r.top, len(r.rows)-n), 0)
+	n := r.listRows(act)
 	var list []string
 	if len(r.rows) == 0 {
 		switch {

@@ -140,9 +140,9 @@ type tracesScreen struct {
 	nRescored int // rows showing a rescore's values
 
 	w, h  int
-	stale bool // rows need rebuilding
-	dirty bool // view needs rendering
-	cache string
+	stale bool   // rows need rebuilding
+	dirty bool   // the frame needs drawing again (settle)
+	cache string // the frame settle drew: what View shows
 }
 
 func newTracesScreen(sh *shared) *tracesScreen {
@@ -608,15 +608,23 @@ func (t *tracesScreen) setSort(s sortBy) {
 	t.touch()
 }
 
-func (t *tracesScreen) View() string {
+// settle makes the frame View shows: the rows filtered and sorted again
+// where what they depend on changed (rebuild), the selection kept in
+// sight (scrollTop) and the frame drawn again where anything it shows
+// changed. The Model calls it after each message while the list is drawn
+// (Model.Update), so that View only returns the frame.
+func (t *tracesScreen) settle() {
 	t.rebuild()
 	if !t.dirty && t.cache != "" {
-		return t.cache
+		return
 	}
 	t.dirty = false
+	t.top = scrollTop(t.top, t.sel, t.pageRows(), len(t.rows))
 	t.cache = t.render()
-	return t.cache
 }
+
+// View is the frame settle made.
+func (t *tracesScreen) View() string { return t.cache }
 
 // labelText is a trace's review in the label column, said as the detail,
 // the messages and the report say it (Label.Verdict: accepted, rejected,
@@ -706,13 +714,6 @@ func (t *tracesScreen) render() string {
 		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, hd))
 	}
 	n := t.pageRows()
-	if t.sel < t.top {
-		t.top = t.sel
-	}
-	if t.sel >= t.top+n {
-		t.top = t.sel - n + 1
-	}
-	t.top = max(min(t.top, len(t.rows)-n), 0)
 	if len(t.rows) == 0 {
 		if len(t.all) == 0 {
 			out = append(out, "no traces yet")

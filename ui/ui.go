@@ -75,6 +75,11 @@ type screen interface {
 	Capturing() bool // a text input has focus: global keys are off
 }
 
+// settler is a screen that brings what it draws up to date after each
+// message (Model.Update), so that its View only reads: the Runs and
+// Traces screens.
+type settler interface{ settle() }
+
 // shared is what screens need from the root.
 type shared struct {
 	run     *sessions.Run
@@ -791,14 +796,34 @@ func (m *Model) pull() {
 }
 
 // Update handles messages. The Runs screen's rows then follow what the
-// message changed of the open run (runsScreen.followOpen), here rather
-// than where they are drawn: drawing them does not change them.
+// message changed of the open run (runsScreen.followOpen), and the screen
+// the frame draws settles what it will show (settler: the rows to show,
+// which rows are in sight), here rather than where they are drawn:
+// drawing them does not change them. Bubble Tea draws the frame after
+// each message, and the first frame only once the size is known (a
+// message too), so that settling here is settling before every frame.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
 	if m.active == scrRuns {
 		m.runs.followOpen()
 	}
+	if s, ok := m.drawn().(settler); ok {
+		s.settle()
+	}
 	return m, cmd
+}
+
+// drawn is the screen whose View the frame shows, nil where it shows none:
+// on a terminal too small, under the help or the problems, or on a
+// screen of the open run with no run open.
+func (m *Model) drawn() screen {
+	switch {
+	case m.w <= 0 || m.h <= 0 || m.w < MinWidth || m.h < MinHeight, m.help, m.probs.open && m.hasRun():
+		return nil
+	case m.active != scrRuns && !m.hasRun():
+		return nil
+	}
+	return m.screen(m.active)
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
@@ -1067,10 +1092,10 @@ func (m *Model) View() string {
 		body = m.helpBody(scr, bh)
 	} else if m.probs.open && m.hasRun() {
 		body = m.problemsBody(m.w, bh)
-	} else if m.active != scrRuns && !m.hasRun() {
-		body = []string{screenNames[m.active], "", "no run open: press 4 for the Runs screen"}
+	} else if d := m.drawn(); d != nil {
+		body = splitLines(d.View())
 	} else {
-		body = splitLines(scr.View())
+		body = []string{screenNames[m.active], "", "no run open: press 4 for the Runs screen"}
 	}
 	foot := m.footerLines(scr, bh)
 	lines := make([]string, 0, m.h)

@@ -195,3 +195,16 @@ func f64s(a []float32) []float64 {
 	}
 	return out
 }
+
+// scrollTop is the first of total rows to show, n at a time, so that row
+// sel is shown: top, the first shown until now, moved no further than it
+// must, and no further down than the last page.
+func scrollTop(top, sel, n, total int) int {
+	if sel < top {
+		top = sel
+	}
+	if sel >= top+n {
+		top = sel - n + 1
+	}
+	return max(min(top, total-n), 0)
+}
