@@ -2,6 +2,7 @@ package hf
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
@@ -128,6 +130,21 @@ func LoadConfig(path string) (Config, error) {
 	return c, nil
 }
 
+// notAConfig says what data, which does not hold a JSON object, is
+// instead where it is known: nothing, a safetensors weights file, bytes
+// that are not text; else how it starts.
+func notAConfig(data, trimmed []byte) error {
+	switch {
+	case len(trimmed) == 0:
+		return errors.New("not a JSON object: the file is empty (a config.json is one JSON object of the model's shape: vocab_size, hidden_size, …)")
+	case len(data) > 8 && data[8] == '{' && binary.LittleEndian.Uint64(data) <= uint64(len(data)-8):
+		return errors.New("not a JSON object: this is a safetensors weights file, not a config.json: give the model folder's config.json, or the folder")
+	case !utf8.Valid(trimmed) || bytes.IndexByte(trimmed, 0) >= 0:
+		return errors.New("not a JSON object: this is not text (a weights or other binary file?), not a config.json")
+	}
+	return fmt.Errorf("not a JSON object (starts with %q): a config.json is one JSON object of the model's shape", preview(trimmed))
+}
+
 // keys that ParseConfig turns into fields (and that Write regenerates).
 var modelledKeys = []string{
 	"model_type", "architectures", "vocab_size", "hidden_size", "intermediate_size",
@@ -143,7 +160,7 @@ func ParseConfig(data []byte) (Config, error) {
 	var m map[string]json.RawMessage
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return Config{}, fmt.Errorf("not a JSON object (starts with %q)", preview(trimmed))
+		return Config{}, notAConfig(data, trimmed)
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		return Config{}, fmt.Errorf("not valid JSON: %s", jsonerr.At(data, err))

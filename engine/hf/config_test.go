@@ -117,7 +117,13 @@ func TestConfigParseErrors(t *testing.T) {
 	base := `"vocab_size": 256, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2`
 	for _, c := range []struct{ name, json, want string }{
 		{"not an object", `[1,2]`, `not a JSON object (starts with "[1,2]")`},
-		{"empty", ``, `not a JSON object`},
+		{"empty", ``, `not a JSON object: the file is empty`},
+		{"spaces", " \n", `not a JSON object: the file is empty`},
+		// Another file given as a config.json is said for what it is (a
+		// weights file read 'not a JSON object (starts with "h\x14\x00…")').
+		{"safetensors", string(stFile(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4))), `this is a safetensors weights file, not a config.json`},
+		{"binary", "\x00\x01\x02\xff", `this is not text (a weights or other binary file?), not a config.json`},
+		{"TOML", "teacher = 'a'\n", `not a JSON object (starts with "teacher = 'a'"): a config.json is one JSON object`},
 		{"broken JSON", `{"a": }`, `not valid JSON`},
 		{"missing key", `{` + base + `}`, `key "num_attention_heads" is missing (required)`},
 		{"string size", `{` + base + `, "num_attention_heads": "4"}`, `key "num_attention_heads": want an integer, found a string "4"`},
