@@ -1,5 +1,10 @@
 package sessions
 
+import (
+	"errors"
+	"path/filepath"
+)
+
 // Controller steers the engine that drives a run from another goroutine:
 // the workbench's run controls. engine/run's Engine implements it; sessions
 // and the UI only hold it, so neither needs the engine.
@@ -40,12 +45,36 @@ type Session struct {
 	Notes []string
 	// Problems are what is wrong with the run that opening found but
 	// could show anyway: a config.toml that does not decode strictly (a
-	// *ConfigError naming its line), … The problems view lists them with
-	// the store's issues; the run stays browsable.
+	// *ConfigError naming its line; Settings are then not Known), … The
+	// problems view lists them with the store's issues; the run stays
+	// browsable.
 	Problems []error
 }
 
 // IsReadOnly reports whether the session refuses writes (reviews, exports).
 func (s *Session) IsReadOnly() bool {
 	return s != nil && (s.ReadOnly || (s.Run != nil && s.Run.ReadOnly()))
+}
+
+// Settings are the settings of the run opened (Run.Settings: read
+// leniently), but not Known where opening found its config.toml not to
+// decode strictly: a *ConfigError on config.toml, or on no file, among
+// Problems (errors.As: wrapped or joined). Such a run is shown without
+// its settings and resuming it is refused; the values read leniently are
+// not claimed as the run's, as an edited file's coefficients may not be
+// the ones it trained with. The fields stay as read (the task, the
+// models): Known says whether to claim them. With no Run, they are the
+// defaults, not Known.
+func (s *Session) Settings() Settings {
+	if s == nil || s.Run == nil {
+		return ParseSettings(nil)
+	}
+	st := s.Run.Settings()
+	for _, err := range s.Problems {
+		var ce *ConfigError
+		if errors.As(err, &ce) && (ce.File == "" || filepath.Base(ce.File) == ConfigFile) {
+			st.Known = false
+		}
+	}
+	return st
 }
