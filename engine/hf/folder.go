@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -305,6 +306,19 @@ func (fo *Folder) openShards(indexPath string) error {
 				return fmt.Errorf("open %s: tensor %q: shard %q is not a file inside the folder", indexPath, name, shard)
 			}
 			f, err = Open(filepath.Join(fo.Files.Dir, shard))
+			if errors.Is(err, fs.ErrNotExist) {
+				n := 0
+				for _, s := range idx.WeightMap {
+					if s == shard {
+						n++
+					}
+				}
+				what := fmt.Sprintf("tensor %q", name)
+				if n > 1 {
+					what = fmt.Sprintf("%d tensors (%q the first)", n, name)
+				}
+				return fmt.Errorf("open %s: shard %s is missing: the index places %s in it; the folder is incomplete (a download that stopped part way?): fetch the shard again", indexPath, shard, what)
+			}
 			if err != nil {
 				return fmt.Errorf("open %s: shard of tensor %q: %w", indexPath, name, err)
 			}

@@ -158,7 +158,10 @@ func TestShardedFolderErrors(t *testing.T) {
 		{"not json", `{"weight_map": [1]}`, `key "weight_map" must map tensor names to shard files`},
 		{"empty map", `{"metadata": {}}`, "weight_map is missing or empty"},
 		{"escaping shard", `{"weight_map": {"model.norm.weight": "../x.safetensors"}}`, `tensor "model.norm.weight": shard "../x.safetensors" is not a file inside the folder`},
-		{"missing shard", `{"weight_map": {"model.norm.weight": "gone.safetensors"}}`, `shard of tensor "model.norm.weight": open safetensors: open `},
+		// A shard the index names but the folder lacks (a download that
+		// stopped) is said as that, not as os.Open's "no such file".
+		{"missing shard", `{"weight_map": {"model.norm.weight": "gone.safetensors"}}`, `shard gone.safetensors is missing: the index places tensor "model.norm.weight" in it; the folder is incomplete`},
+		{"missing shard of several", `{"weight_map": {"model.norm.weight": "gone.safetensors", "model.embed_tokens.weight": "gone.safetensors"}}`, `shard gone.safetensors is missing: the index places 2 tensors ("model.embed_tokens.weight" the first) in it`},
 		{"tensor not in shard", `{"weight_map": {"model.nothing": "model-00001-of-00003.safetensors"}}`, `tensor "model.nothing": the index places it in model-00001-of-00003.safetensors, which has no such tensor`},
 	} {
 		t.Run(cse.name, func(t *testing.T) {
