@@ -105,26 +105,9 @@ type shared struct {
 	// cmp is the runs compared with the open one (the Model's, kept
 	// across runs opened).
 	cmp *comparison
-	// settings are the open run's (runSettings): not Known where opening
-	// found that its config.toml does not decode.
+	// settings are the open run's (sessions.Session.Settings): not Known
+	// where opening found that its config.toml does not decode.
 	settings sessions.Settings
-}
-
-// runSettings are the settings of the run s opened. sessions reads them
-// leniently; where opening found config.toml not to decode (a
-// *sessions.ConfigError among its problems: the run is shown without its
-// settings, and resuming it is refused), the values read are not claimed
-// as the run's (Known false): an edited file's coefficients may not be the
-// ones it trained with.
-func runSettings(s *sessions.Session) sessions.Settings {
-	st := s.Run.Settings()
-	for _, err := range s.Problems {
-		var ce *sessions.ConfigError
-		if errors.As(err, &ce) && (ce.File == "" || filepath.Base(ce.File) == sessions.ConfigFile) {
-			st.Known = false
-		}
-	}
-	return st
 }
 
 // Messages.
@@ -295,7 +278,7 @@ func (m *Model) attach(o *opened) {
 	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp}
 	if o != nil && o.Run != nil {
 		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.IsReadOnly()
-		m.sh.settings = runSettings(o.Session)
+		m.sh.settings = o.Session.Settings()
 		m.cmp.colors.Add(absPath(o.Run.Dir())) // first, so it has its own colour when it can
 	}
 	m.runStatus = runStatus{best: math.NaN()}
