@@ -512,7 +512,25 @@ func shellWord(path string) string {
 // JSON: no brace, and a comma or tab between names. A data file or traces
 // file given as CSV is said to be so (rlt train --data, rlt import).
 func LooksCSV(data []byte) bool {
+	if what, _ := NotText(data); what != "" { // a safetensors header's commas are not CSV's
+		return false
+	}
 	first, _, _ := bytes.Cut(TrimByteOrderMark(data), []byte("\n"))
 	first = bytes.TrimSpace(first)
 	return len(first) > 0 && first[0] != '{' && first[0] != '[' && bytes.ContainsAny(first, ",\t")
+}
+
+// NotText says what data is when it is not text, and what to do ("", ""
+// when it is text): UTF-16 (a byte-order mark FF FE or FE FF, as
+// PowerShell's > writes), or bytes with a NUL in the first 8 KiB (a
+// weights or other binary file, given where JSON Lines go). A Latin-1
+// file is text: its rows say their stray bytes themselves.
+func NotText(data []byte) (what, fix string) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}):
+		return "this is UTF-16 text, not UTF-8", "save it as UTF-8 (PowerShell: Out-File -Encoding utf8; elsewhere iconv -f UTF-16 -t UTF-8)"
+	case bytes.IndexByte(data[:min(len(data), 8<<10)], 0) >= 0:
+		return "this is not text (a weights or other binary file?), not JSON Lines", `give the file of rows, one JSON object a line, {"question": …, "solution": …}`
+	}
+	return "", ""
 }

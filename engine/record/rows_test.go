@@ -241,3 +241,27 @@ func TestWholeJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestNotText: a weights file's header (commas, no brace on its first
+// "line") is not text, and so not CSV; UTF-16 is said as such; CSV,
+// JSON Lines and Latin-1 text are text.
+func TestNotText(t *testing.T) {
+	safetensors := "\x3a\x00\x00\x00\x00\x00\x00\x00{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\x00\x00\x00\x00"
+	for _, c := range []struct {
+		name, data, what string
+		csv              bool
+	}{
+		{"safetensors", safetensors, "this is not text (a weights or other binary file?), not JSON Lines", false},
+		{"UTF-16", "\xff\xfeq\x00,\x00s\x00\n\x00", "this is UTF-16 text, not UTF-8", false},
+		{"CSV", "question,solution\n1+2=?,3\n", "", true},
+		{"JSON Lines", `{"question":"1+2=?","solution":"3"}` + "\n", "", false},
+		{"Latin-1 CSV", "question,solution\ncaf\xe9,3\n", "", true},
+	} {
+		if what, _ := NotText([]byte(c.data)); what != c.what {
+			t.Errorf("%s: NotText %q, want %q", c.name, what, c.what)
+		}
+		if got := LooksCSV([]byte(c.data)); got != c.csv {
+			t.Errorf("%s: LooksCSV %v, want %v", c.name, got, c.csv)
+		}
+	}
+}

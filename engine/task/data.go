@@ -85,15 +85,36 @@ func ReadFile(key, path string) (*File, error) {
 			f.Examples[i].Task = t.Name()
 		}
 	}
+	notText, fix := record.NotText(data)
 	switch {
 	case rep.Rows == 0:
 		return nil, fmt.Errorf("%s %s: no rows: the file is empty (want JSON Lines, one object a line)", key, path)
+	case len(f.Examples) == 0 && notText != "":
+		return nil, fmt.Errorf("%s %s: %s: %s", key, path, notText, fix)
 	case len(f.Examples) == 0 && record.LooksCSV(data):
 		return nil, fmt.Errorf("%s %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", key, path, path)
+	case len(f.Examples) == 0 && noneJSON(rep):
+		// A TOML or other text file: its every line's syntax error says
+		// less than that the file is not JSON Lines at all.
+		return nil, fmt.Errorf("%s %s: not JSON Lines: none of its %d lines is a JSON object (line %d: %s): give the file of rows, one JSON object a line, {\"question\": …, \"solution\": …}", key, path, rep.Rows, rep.Skipped[0].Line, rep.Skipped[0].Reason)
 	case len(f.Examples) == 0:
 		return nil, fmt.Errorf("%s %s: no usable rows: %s", key, path, f.Report.Summary(5))
 	}
 	return f, nil
+}
+
+// noneJSON reports whether rep skipped every row, and more than one, as
+// not JSON or not a JSON object.
+func noneJSON(rep Report) bool {
+	if rep.Rows < 2 || len(rep.Skipped) != rep.Rows {
+		return false
+	}
+	for _, s := range rep.Skipped {
+		if !strings.HasPrefix(s.Reason, "not JSON") && s.Reason != "not a JSON object" {
+			return false
+		}
+	}
+	return true
 }
 
 func clip(s string, n int) string {

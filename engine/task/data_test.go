@@ -98,10 +98,20 @@ func TestReadFileErrors(t *testing.T) {
 		{"pretty object", "{\n  \"question\": \"1+2=?\",\n  \"solution\": \"3\"\n}\n", []string{"one JSON object over 4 lines, not JSON Lines"}},
 		{"CSV", "question,solution\n1+2=?,3\n", []string{"this is CSV, not JSON Lines", `{"question": …, "solution": …}`}},
 		{"TSV", "question\tsolution\n1+2=?\t3\n", []string{"this is CSV, not JSON Lines"}},
-		{"plain text", "what is 1+2\nfour\n", []string{"no usable rows", "line 1: not JSON", "line 2: not JSON"}},
+		{"plain text", "what is 1+2\nfour\n", []string{"not JSON Lines: none of its 2 lines is a JSON object (line 1: not JSON"}},
+		// A run configuration given as --data: said as not JSON Lines, once,
+		// not as each of its lines' syntax errors.
+		{"TOML", "teacher = ''\nsteps = 0\n\n[grpo]\nlr = 0.0001\n", []string{"not JSON Lines: none of its 4 lines is a JSON object (line 1: not JSON", `{"question": …, "solution": …}`}},
+		{"text and a JSON list", "what is 1+2\n[1]\n", []string{"not JSON Lines: none of its 2 lines is a JSON object"}},
+		{"one line of text", "what is 1+2\n", []string{"no usable rows", "line 1: not JSON"}},
 		{"all skipped", `{"question":"1+2=?","solution":""}` + "\n" + `{"question":"1+2=?"}` + "\n",
 			[]string{"2 rows, 0 kept, 2 skipped", "line 1: empty solution", `line 2: missing field "solution"`}},
-		{"binary", "\x00\x01\x02\xff\n", []string{"no usable rows", "line 1: not JSON"}},
+		// A weights file given as --data: its header's commas made it "CSV".
+		{"binary", "\x00\x01\x02\xff\n", []string{"this is not text (a weights or other binary file?), not JSON Lines"}},
+		{"safetensors", "\x3a\x00\x00\x00\x00\x00\x00\x00{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}\x00\x00\x00\x00",
+			[]string{"this is not text (a weights or other binary file?), not JSON Lines"}},
+		{"UTF-16", "\xff\xfe{\x00\"\x00q\x00\"\x00}\x00\n\x00", []string{"this is UTF-16 text, not UTF-8: save it as UTF-8"}},
+		{"Latin-1", "{\"question\":\"caf\xe9\",\"solution\":\"3\"}\n", []string{"no usable rows", "line 1: not UTF-8"}},
 	}
 	for _, tc := range tests {
 		p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".jsonl")
