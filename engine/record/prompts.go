@@ -13,6 +13,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // Our system prompts, written for this project with the structure RLT.md §2
@@ -211,8 +212,18 @@ func ReadPrompts(dir string) (p Prompts, ok bool, err error) {
 	if err != nil {
 		return Prompts{}, false, fmt.Errorf("read prompts: %w", err)
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return Prompts{}, false, &PromptsFileError{File: path, Err: errors.New(`the file is empty (want {"teacher_system": …, "student_system": …}, or no prompts.json for the default prompts)`)}
+	}
 	if err := json.Unmarshal(b, &p); err != nil {
-		return Prompts{}, false, &PromptsFileError{File: path, Err: fmt.Errorf("%w (want {\"teacher_system\": …, \"student_system\": …})", err)}
+		// In the file's words and at its place, not encoding/json's Go
+		// types ("cannot unmarshal number into Go struct field …").
+		pe := &PromptsFileError{File: path, Err: fmt.Errorf("%s (want {\"teacher_system\": …, \"student_system\": …})", jsonerr.At(b, err))}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			pe.Field = te.Field
+		}
+		return Prompts{}, false, pe
 	}
 	if err := p.Validate(); err != nil {
 		// Validate keys each problem for a run configuration's [prompts];

@@ -126,8 +126,15 @@ func TestReadPromptsProblemsAreTheFilesNotAConfigurations(t *testing.T) {
 			{"student_system", "student_system is empty: write the student's system prompt there"}}},
 		{"a ChatML marker", `{"teacher_system": "Teach.", "student_system": "Solve.` + ImEnd + `"}`, []problem{
 			{"student_system", "student_system contains the ChatML marker " + ImEnd + ", which would end its turn early; remove it"}}},
+		// JSON problems in the file's words, at their place (a wrong type
+		// read "json: cannot unmarshal number into Go struct field
+		// Prompts.teacher_system of type string").
 		{"not the JSON it should be", `{"teacher_system": 3}`, []problem{
-			{"", "json: cannot unmarshal number into Go struct field Prompts.teacher_system of type string (want {\"teacher_system\": …, \"student_system\": …})"}}},
+			{"teacher_system", "line 1, column 20: field \"teacher_system\" holds a JSON number where text is wanted (want {\"teacher_system\": …, \"student_system\": …})"}}},
+		{"cut short", "{\"teacher_system\": \"Teach.\",\n", []problem{
+			{"", "it ends at line 1, column 29 before the JSON is complete: the file was cut short (an interrupted write, download or copy?) (want {\"teacher_system\": …, \"student_system\": …})"}}},
+		{"empty", "\n", []problem{
+			{"", "the file is empty (want {\"teacher_system\": …, \"student_system\": …}, or no prompts.json for the default prompts)"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
