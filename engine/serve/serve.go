@@ -37,6 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
@@ -145,7 +146,7 @@ func readBody(r *http.Request) ([]byte, error) {
 // message.
 func decodeBody(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("the body is not the JSON expected: %v", err)
+		return fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
 	}
 	return nil
 }

@@ -115,6 +115,11 @@ func TestErrors(t *testing.T) {
 		{"/v1/completions", `{"model":"tiny","prompt":[1,99999],"max_tokens":1}`, 400, `token id 99999 at position 1 is outside the vocabulary`},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":16}}`, 400, `max_new_tokens must be 0 or 1 (got 16)`},
 		{"/tokenize", `{"prompt":"ab"}`, 200, `"tokens":[`},
+		// A body of the wrong JSON is said in JSON's words, not Go's
+		// ("cannot unmarshal string into Go struct field … of type int").
+		{"/generate", `{"input_ids":"12","sampling_params":{"max_new_tokens":1}}`, 400, `the body is not the JSON expected: field \"input_ids\" holds a JSON string where`},
+		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":"1"}`, 400, `the body is not the JSON expected: field \"max_tokens\" holds a JSON string where a whole number is wanted`},
+		{"/v1/completions", `{"model":"tiny",`, 400, `the body is not the JSON expected: not valid JSON`},
 	}
 	for _, c := range cases {
 		status, body := post(t, ts.URL+c.path, c.body)
