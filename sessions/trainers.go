@@ -896,7 +896,7 @@ func parseVerlRollout(raw []byte, fileStep int) (foreignRow, string, error) {
 		Step   *int            `json:"step"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return foreignRow{}, "", fmt.Errorf("not a rollout row: %v", err)
+		return foreignRow{}, "", fmt.Errorf("not a rollout row: %s", jsonerr.Say(err))
 	}
 	if r.Input == nil || r.Output == nil {
 		return foreignRow{}, "input", errors.New(`missing field "input" or "output"`)
@@ -1012,7 +1012,7 @@ func parseNemoData(raw []byte, fileStep int) (foreignRow, string, error) {
 		Mask       json.RawMessage `json:"token_loss_mask"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return foreignRow{}, "", fmt.Errorf("not a data row: %v", err)
+		return foreignRow{}, "", fmt.Errorf("not a data row: %s", jsonerr.Say(err))
 	}
 	var content []string
 	if err := unwrapOne(r.Content, &content); err != nil || len(content) == 0 {

@@ -530,6 +530,32 @@ func TestVerlMetricLineErrors(t *testing.T) {
 	}
 }
 
+// TestForeignRowLineErrors: a verl rollout line or a NeMo-RL data line
+// of the wrong JSON says the field in the file's words, not Go's
+// ("cannot unmarshal number into Go struct field .input of type string").
+func TestForeignRowLineErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"verl input a number", func() error { _, _, err := parseVerlRollout([]byte(`{"input": 5, "output": "x"}`), 1); return err }(),
+			`not a rollout row: field "input" holds a JSON number where text is wanted`},
+		{"verl score text", func() error {
+			_, _, err := parseVerlRollout([]byte(`{"input": "q", "output": "x", "score": "high"}`), 1)
+			return err
+		}(), `not a rollout row: field "score" holds a JSON string where a number is wanted`},
+		{"verl cut short", func() error { _, _, err := parseVerlRollout([]byte(`{"input": "q", "out`), 1); return err }(),
+			"not a rollout row: not valid JSON"},
+		{"nemo a list", func() error { _, _, err := parseNemoData([]byte(`[1, 2]`), 1); return err }(),
+			"not a data row: the line holds a JSON array where an object is wanted"},
+	} {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) || strings.Contains(c.err.Error(), "Go ") {
+			t.Errorf("%s: %v, want %q", c.name, c.err, c.want)
+		}
+	}
+}
+
 // TestListerTrainerSteps: a Lister says of a trainer's folder (TRL, verl,
 // NeMo-RL) what an import of it counts, reading its metrics alone: the
 // highest step of its metric records as the trainer numbers them, the plan
