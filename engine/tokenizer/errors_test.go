@@ -85,6 +85,12 @@ func TestMalformed(t *testing.T) {
 		}, wantIn: []string{"added_tokens[1] (", "id 1073741824 is too high"}},
 		{name: "vocab id too high", edit: func(m map[string]any) { model(m)["vocab"].(map[string]any)["x"] = 1 << 30 },
 			wantIn: []string{`model.vocab["x"]: id 1073741824 is too high`}},
+		// A component of the wrong JSON kind is said in JSON's words, not
+		// Go's ("cannot unmarshal array into Go value of type …").
+		{name: "decoder a list", edit: func(m map[string]any) { m["decoder"] = []any{1} },
+			wantIn: []string{"decoder: a JSON array where an object is wanted"}},
+		{name: "model a list", edit: func(m map[string]any) { m["model"] = []any{1} },
+			wantIn: []string{"model: a JSON array where an object is wanted"}},
 		{name: "added token without id", edit: func(m map[string]any) {
 			delete(m["added_tokens"].([]any)[1].(map[string]any), "id")
 		}, wantIn: []string{"added_tokens[1].id"}},

@@ -186,7 +186,7 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 			if isVocab(data) { // a vocab.json holding the token "model"
 				return nil, fail("", "a vocab.json (token → id) of the slow tokenizer, not a tokenizer.json: %s", hf.TokenizerJSONNeeded(filepath.Dir(file)))
 			}
-			return nil, fail("model", "%v", err)
+			return nil, fail("model", "%s", componentErr(err))
 		}
 		if isNull(sm.Vocab) {
 			return nil, fail("model.vocab", "missing")
@@ -335,7 +335,7 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 	if !isNull(f.Decoder) {
 		var c jsonComponent
 		if err := json.Unmarshal(f.Decoder, &c); err != nil {
-			return nil, fail("decoder", "%v", err)
+			return nil, fail("decoder", "%s", componentErr(err))
 		}
 		if c.Type != "ByteLevel" {
 			return nil, fail("decoder.type", "decoder %q is not supported (only ByteLevel)", c.Type)
@@ -574,4 +574,15 @@ func flattenPre(raw json.RawMessage, key string, out *[]flatPre) *keyErr {
 		return nil
 	}
 	return &keyErr{key + ".type", fmt.Sprintf("pre-tokenizer %q is not supported (only Split, ByteLevel, Sequence)", c.Type)}
+}
+
+// componentErr says why a component (model, decoder) did not decode, in
+// JSON's words: the component itself of the wrong kind, or one of its
+// fields (jsonerr.Say), never encoding/json's Go types.
+func componentErr(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field == "" {
+		return fmt.Sprintf("a JSON %s where an object is wanted", te.Value)
+	}
+	return jsonerr.Say(err)
 }
