@@ -52,6 +52,10 @@
 //	                           every other file with its size and SHA-256 ("sha256", absent in
 //	                           checkpoints of older versions); written last. A checkpoint holds
 //	                           only finite tensors (SaveCheckpoint refuses others)
+//	  progress.json          where the engine is within its step, while a session trains the run
+//	                           (ProgressRecord: seg, pid, time, started, step, phase, done, total,
+//	                           unit), replaced at most once per ProgressEvery, not synced; removed
+//	                           when the session closes, and by the next one after a crash
 //	  export-accepted.jsonl  the workbench's export of the accepted traces (ExportAccepted),
 //	                           Bespoke-Stratos rows, replaced atomically
 //

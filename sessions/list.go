@@ -103,9 +103,9 @@ func List(root string) ([]RunSummary, error) {
 
 // QuietAfter is how long a running run's files go unwritten before the
 // listing and the workbench's header say so ("nothing written for 14m").
-// The engine writes its phases within a step, but a big model's sampling
-// on a CPU, or an evaluation between steps, can take minutes: below this
-// it is not news.
+// The engine writes its phases, and within them its progress
+// (ProgressFile), but loading a big model, a checkpoint or an evaluation
+// between steps can take minutes: below this it is not news.
 const QuietAfter = 10 * time.Minute
 
 // Quiet is how long since last (the run's files' newest modification
@@ -115,12 +115,13 @@ func Quiet(last, now time.Time) (time.Duration, bool) {
 	return d, !last.IsZero() && d >= QuietAfter
 }
 
-// LastWritten is when the run's events.jsonl or metrics.jsonl was last
-// written (zero: neither can be stat'ed): with Quiet, what tells a writer
-// stopped by a signal or hung, which keeps its lock, from one that trains.
+// LastWritten is when the run's events.jsonl, metrics.jsonl or
+// ProgressFile was last written (zero: none can be stat'ed): with Quiet,
+// what tells a writer stopped by a signal or hung, which keeps its lock,
+// from one that trains, however long its steps.
 func (r *Run) LastWritten() time.Time {
 	var last time.Time
-	for _, f := range []string{EventsFile, MetricsFile} {
+	for _, f := range []string{EventsFile, MetricsFile, ProgressFile} {
 		if fi, err := os.Stat(filepath.Join(r.dir, f)); err == nil && fi.ModTime().After(last) {
 			last = fi.ModTime()
 		}
@@ -222,6 +223,9 @@ func (c *runCache) summarise(dir string) RunSummary {
 			last := c.eventsLog.id.mtime
 			if t := c.metricsLog.id.mtime; t.After(last) {
 				last = t
+			}
+			if fi, err := os.Stat(filepath.Join(dir, ProgressFile)); err == nil && fi.ModTime().After(last) {
+				last = fi.ModTime() // within a long step
 			}
 			if d, quiet := Quiet(last, time.Now()); quiet {
 				notes = append(notes, "nothing written for "+Ago(d))

@@ -770,12 +770,17 @@ func TestListSaysARunningRunWentQuiet(t *testing.T) {
 		stop  bool
 		want  RunState
 		quiet string // in the note ("": none)
+		// progress: the age of ProgressFile, written within a long step
+		// (0: none)
+		progress time.Duration
 	}{
-		{"written just now", 0, false, StateRunning, ""},
-		{"9 minutes", 9 * time.Minute, false, StateRunning, ""},
-		{"14 minutes", 14 * time.Minute, false, StateRunning, "nothing written for 14m"},
-		{"3 hours", 3*time.Hour + 5*time.Minute, false, StateRunning, "nothing written for 3h05m"},
-		{"stopped long ago", 3 * time.Hour, true, StateStopped, ""},
+		{"written just now", 0, false, StateRunning, "", 0},
+		{"9 minutes", 9 * time.Minute, false, StateRunning, "", 0},
+		{"14 minutes", 14 * time.Minute, false, StateRunning, "nothing written for 14m", 0},
+		{"3 hours", 3*time.Hour + 5*time.Minute, false, StateRunning, "nothing written for 3h05m", 0},
+		{"stopped long ago", 3 * time.Hour, true, StateStopped, "", 0},
+		{"a 40-minute step, its progress written", 40 * time.Minute, false, StateRunning, "", 3 * time.Second},
+		{"a 40-minute step, its progress quiet too", 40 * time.Minute, false, StateRunning, "nothing written for 20m", 20 * time.Minute},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -792,6 +797,16 @@ func TestListSaysARunningRunWentQuiet(t *testing.T) {
 			then := time.Now().Add(-c.age - 30*time.Second)
 			for _, f := range []string{EventsFile, MetricsFile} {
 				if err := os.Chtimes(filepath.Join(dir, f), then, then); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.progress > 0 {
+				p := filepath.Join(dir, ProgressFile)
+				if err := os.WriteFile(p, []byte("{}\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				at := time.Now().Add(-c.progress - 30*time.Second)
+				if err := os.Chtimes(p, at, at); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -84,7 +84,8 @@ type Options struct {
 	// ignore it.
 	DeferOpen bool
 
-	wrapFile func(logFile) logFile // tests: slow or failing disks
+	wrapFile      func(logFile) logFile // tests: slow or failing disks
+	progressEvery time.Duration         // tests: 0 is ProgressEvery
 }
 
 func (o Options) withDefaults() Options {
@@ -96,6 +97,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.KeepLast <= 0 {
 		o.KeepLast = DefaultKeepLast
+	}
+	if o.progressEvery <= 0 {
+		o.progressEvery = ProgressEvery
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
@@ -142,11 +146,16 @@ type Run struct {
 	// step their session did), for what State notes of a session gone
 	recorded map[int]bool
 
-	// the engine's latest progress within a step, kept in memory only
-	// (a few events a second are not worth a line each in events.jsonl)
+	// the engine's latest progress within a step (a few events a second
+	// are not worth a line each in events.jsonl: ProgressFile holds the
+	// latest, written by the background writer); progSeq counts them
 	progMu  sync.Mutex
 	prog    event.Progress
 	hasProg bool
+	progSeq uint64
+	// the writer's: the progSeq in ProgressFile, and when it was written
+	progWritten   uint64
+	progWrittenAt time.Time
 
 	// writer side
 	emitMu         sync.Mutex
@@ -461,6 +470,7 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 // said), then says the repairs made.
 func (r *Run) openFiles() error {
 	r.removeUnfinishedCheckpoints()
+	r.removeProgress() // a writer's that did not close
 	if err := r.cutTornLogs(); err != nil {
 		return err
 	}
@@ -1025,10 +1035,14 @@ func (r *Run) enqueueEvent(e EventRecord) {
 	r.enqueue(item{e: &e})
 }
 
-// Progress is the latest event.Progress this process's engine emitted
-// into the run (ok false when none: not running here, or not yet). It is
-// not stored: a run followed from another process has none.
+// Progress is the latest event.Progress the engine writing the run
+// emitted (ok false when none, or not yet): this process's, or for a run
+// followed read-only, the one its writer last put in ProgressFile (at most
+// ProgressEvery old), while that writer holds the run.
 func (r *Run) Progress() (p event.Progress, ok bool) {
+	if r.readOnly {
+		return r.followedProgress()
+	}
 	r.progMu.Lock()
 	defer r.progMu.Unlock()
 	return r.prog, r.hasProg
@@ -1046,6 +1060,7 @@ func (r *Run) Emit(ev event.Event) {
 	if p, ok := ev.(event.Progress); ok {
 		r.progMu.Lock()
 		r.prog, r.hasProg = p, true
+		r.progSeq++
 		r.progMu.Unlock()
 		return
 	}
@@ -1153,6 +1168,13 @@ func (r *Run) writeLoop() {
 			stopping = true
 		}
 		urgent, err := r.drain()
+		if !r.unopened.Load() {
+			if stopping {
+				r.removeProgress()
+			} else {
+				r.writeProgress(time.Now())
+			}
+		}
 		if len(r.dirty) > 0 && (reply != nil || stopping || urgent || interval < 0 || time.Since(lastSync) >= interval) {
 			if serr := r.syncDirty(); err == nil {
 				err = serr

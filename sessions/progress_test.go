@@ -1,0 +1,99 @@
+package sessions
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+)
+
+// TestProgressReachesAFollower: where the engine is within a long step is
+// written to ProgressFile (at most once per ProgressEvery), so that the
+// run followed from another process shows it and its files do not read
+// quiet; a session that closes removes it, and a follower then has none.
+func TestProgressReachesAFollower(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{SyncInterval: 5 * time.Millisecond, progressEvery: time.Hour})
+	defer w.Close()
+	emitSteps(w, 0, 1, 1, 1)
+	t0 := time.Now().Add(-10 * time.Second)
+	first := event.Progress{Time: t0.Add(5 * time.Second), Started: t0, Step: 1, Phase: "sampling", Done: 34, Total: 96, Unit: "tokens"}
+	w.Emit(first)
+	path := filepath.Join(dir, ProgressFile)
+	waitFor(t, w.Store(), func() bool { _, err := os.Stat(path); return err == nil })
+	// Within ProgressEvery of the first write, later progress waits.
+	w.Emit(event.Progress{Time: t0.Add(6 * time.Second), Started: t0, Step: 1, Phase: "sampling", Done: 40, Total: 96, Unit: "tokens"})
+	time.Sleep(50 * time.Millisecond)
+	var rec ProgressRecord
+	data, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(data, &rec) != nil {
+		t.Fatalf("%s: %q, %v", path, data, err)
+	}
+	if rec.PID != os.Getpid() || rec.Seg != 0 || rec.Done != 34 {
+		t.Errorf("%s holds %+v, want the first progress of pid %d, segment 0", path, rec, os.Getpid())
+	}
+
+	ro := openReadOnly(t, dir)
+	p, ok := ro.Progress()
+	if !ok || p.Step != 1 || p.Phase != "sampling" || p.Done != 34 || p.Total != 96 || p.Unit != "tokens" || !p.Time.Equal(first.Time) || !p.Started.Equal(first.Started) {
+		t.Errorf("the follower's progress %+v (%v), want %+v", p, ok, first)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := ro.LastWritten(); last.Before(fi.ModTime()) {
+		t.Errorf("LastWritten %v is before progress.json's write %v", last, fi.ModTime())
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("%s is left after Close", path)
+	}
+	if p, ok := ro.Progress(); ok {
+		t.Errorf("after the writer closed the follower has progress %+v", p)
+	}
+}
+
+// TestProgressOfAGoneWriterIsNotShown: a ProgressFile left by a writer
+// that was killed says nothing of the run: a follower does not show it,
+// not while nobody holds the run nor once another writer does, and that
+// writer's session removes it as it begins.
+func TestProgressOfAGoneWriterIsNotShown(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 1, 1, 1)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, ProgressFile)
+	data, _ := json.Marshal(ProgressRecord{PID: deadPID, Time: time.Now(), Started: time.Now(), Step: 1, Phase: "sampling", Done: 3, Total: 9, Unit: "tokens"})
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ro := openReadOnly(t, dir)
+	if p, ok := ro.Progress(); ok {
+		t.Errorf("nobody holds the run, yet the follower has progress %+v", p)
+	}
+	w, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if p, ok := ro.Progress(); ok {
+		t.Errorf("another writer holds the run, yet the follower has the gone one's progress %+v", p)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("a deferred open removed %s before Begin: %v", path, err)
+	}
+	if err := w.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("Begin left the gone writer's %s", path)
+	}
+}
