@@ -342,6 +342,17 @@ func (r *runsScreen) pageRows() int { return max(r.h-5, 1) }
 // act (actionLines): its message, read whole, takes rows from the list.
 func (r *runsScreen) listRows(act []string) int { return max(r.pageRows()-len(act)+1, 1) }
 
+// listShown is how many runs the list's n lines (listRows) show: all n,
+// or, when there are more runs than lines, n-1 above the line that says
+// which runs are shown ("runs 4–15 of 20"). settle scrolls by it, so
+// that the selected run is one of the rows drawn, not under that line.
+func (r *runsScreen) listShown(n int) int {
+	if len(r.rows) > n && n > 1 {
+		return n - 1
+	}
+	return n
+}
+
 // settle keeps the selected run in sight on the list: the rows shown
 // move only as far as they must (scrollTop). How many rows are shown
 // changes with the action line's message as well as the size, and the
@@ -352,7 +363,8 @@ func (r *runsScreen) settle() {
 	if r.w <= 0 || r.h <= 0 || r.editing {
 		return // the list is not drawn (View)
 	}
-	r.top = scrollTop(r.top, r.sel, r.listRows(r.actionLines(actionMax(r.h))), len(r.rows))
+	n := r.listRows(r.actionLines(actionMax(r.h)))
+	r.top = scrollTop(r.top, r.sel, r.listShown(n), len(r.rows))
 }
 
 // followOpen brings the open run's row up to what the header says of it:
@@ -1007,7 +1019,8 @@ func (r *runsScreen) listView() []string {
 			list = append(list, fmt.Sprintf("  no runs in %s yet: n starts one, a follows a folder", dirName(r.m.runsDir)))
 		}
 	}
-	for i := r.top; i < len(r.rows) && i < r.top+n; i++ {
+	shown := r.listShown(n)
+	for i := r.top; i < len(r.rows) && i < r.top+shown; i++ {
 		rw := r.rows[i]
 		cur := " "
 		if r.isCurrent(rw) {
@@ -1040,8 +1053,8 @@ func (r *runsScreen) listView() []string {
 		}
 		list = append(list, line)
 	}
-	if len(r.rows) > n {
-		list = append(list[:min(len(list), n-1)], th.Paint(style.Spec{Attr: style.Faint}, fmt.Sprintf("  runs %d–%d of %d", r.top+1, min(r.top+n-1, len(r.rows)), len(r.rows))))
+	if shown < n {
+		list = append(list, th.Paint(style.Spec{Attr: style.Faint}, fmt.Sprintf("  runs %d–%d of %d", r.top+1, min(r.top+shown, len(r.rows)), len(r.rows))))
 	}
 	out = append(out, block(list, r.w, n)...)
 	// What the selection is, in full.

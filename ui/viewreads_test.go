@@ -52,6 +52,10 @@ func TestViewOnlyReads(t *testing.T) {
 		steps []func(*Model) tea.Msg
 		state func(m *Model) string // all the screen holds
 		marks int                   // lines starting with the selection mark, at least
+		// selected is what the selected row's line starts with after the
+		// selection mark and the marks beside it ("" where no row is
+		// selected): the row drawn, not only scrolled to.
+		selected func(m *Model) string
 	}{
 		{
 			name: "runs", scr: scrRuns,
@@ -84,11 +88,17 @@ func TestViewOnlyReads(t *testing.T) {
 			state: func(m *Model) string {
 				return fmt.Sprintf("top %d sel %d of %d\n%+v", m.runs.top, m.runs.sel, len(m.runs.rows), *m.runs)
 			},
-			// Its folder under the list. Its row too, but for the last row
-			// of a page, which the list's "runs a–b of n" line takes
-			// (listView: the rows shown are kept to n, the lines drawn
-			// to n-1 above it), as it did before View stopped scrolling.
-			marks: 1,
+			// Its row, and its folder under the list. The last row of a
+			// page (G, or j to the bottom of it) was kept to the n lines
+			// of the list and hidden behind the "runs a–b of N" line
+			// drawn over the n-th (listShown).
+			marks: 2,
+			selected: func(m *Model) string {
+				if r := m.runs; !r.editing && r.sel < len(r.rows) {
+					return r.rows[r.sel].Name + " "
+				}
+				return ""
+			},
 		},
 		{
 			name: "traces", scr: scrTraces,
@@ -145,6 +155,12 @@ func TestViewOnlyReads(t *testing.T) {
 				if n := strings.Count(ansi.Strip(v1), "\n▸"); n < c.marks {
 					t.Errorf("%s: %d lines start with the selection mark, want %d:\n%s", what, n, c.marks, ansi.Strip(v1))
 				}
+				if c.selected == nil {
+					continue
+				}
+				if want := c.selected(m); want != "" && !selectedDrawn(ansi.Strip(v1), want) {
+					t.Errorf("%s: no line starts with the selection mark and %q:\n%s", what, want, ansi.Strip(v1))
+				}
 			}
 		})
 	}
@@ -157,4 +173,16 @@ func firstLine(s string) string {
 		first += " (and more)"
 	}
 	return first
+}
+
+// selectedDrawn reports whether a line of frame is a selected row that
+// starts with row: the selection mark, the marks beside it (open here,
+// compared), then row.
+func selectedDrawn(frame, row string) bool {
+	for _, l := range strings.Split(frame, "\n") {
+		if rest, ok := strings.CutPrefix(l, "▸"); ok && strings.HasPrefix(strings.TrimLeft(rest, " ●◆"), row) {
+			return true
+		}
+	}
+	return false
 }
