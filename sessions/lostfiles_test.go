@@ -71,3 +71,38 @@ func TestOpeningARunThatLostItsRecordsSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestTracesFileNotFolder: a file where traces/ goes is said as such, with
+// what to do, by every open, not as the operating system's "not a
+// directory".
+func TestTracesFileNotFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 1)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	traces := filepath.Join(dir, TracesDir)
+	if err := os.RemoveAll(traces); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(traces, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := traces + " is a file, not the folder of the run's trace files (traces/NNNNNN.jsonl): move it aside"
+	for _, c := range []struct {
+		name string
+		open func() (*Run, error)
+	}{
+		{"read-only", func() (*Run, error) { return OpenReadOnly(dir) }},
+		{"to write", func() (*Run, error) { return Open(dir, nil) }},
+	} {
+		r, err := c.open()
+		if err == nil {
+			r.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", c.name, err, want)
+		}
+	}
+}

@@ -624,6 +624,9 @@ func traceFiles(dir string) ([]string, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
+		if st, serr := os.Stat(filepath.Join(dir, TracesDir)); serr == nil && !st.IsDir() {
+			return nil, fmt.Errorf("%s is a file, not the folder of the run's trace files (%s/NNNNNN.jsonl): move it aside, or put the folder back from a copy of the run", filepath.Join(dir, TracesDir), TracesDir)
+		}
 		return nil, err
 	}
 	type sf struct {
