@@ -151,3 +151,43 @@ func TestResumeSaysALostFile(t *testing.T) {
 		t.Error("the refused resume made metrics.jsonl again")
 	}
 }
+
+// A resume of a run with broken records says the first, and how many more:
+// they are skipped, not repaired, so its curves go on without them.
+func TestResumeSaysBrokenRecords(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		broken int
+		more   string
+	}{
+		{"one", 1, ""},
+		{"three", 3, "(and 2 more broken records"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, dir := oneStepRun(t)
+			path := filepath.Join(dir, sessions.MetricsFile)
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range c.broken {
+				f.WriteString("{\"step\":7,\"ti\n")
+			}
+			f.Close()
+			t.Setenv("RLT_MEMORY_LIMIT", "1MiB") // refused after the notes: nothing runs
+			r, _ := OpenForResume(dir, Overrides{Steps: 2})
+			if r.Rec != nil {
+				r.Rec.Close()
+			}
+			var got []string
+			for _, n := range r.Notes {
+				if strings.Contains(n, "broken record") {
+					got = append(got, n)
+				}
+			}
+			if len(got) != 1 || !strings.HasPrefix(got[0], path+":") || !strings.Contains(got[0], c.more) || (c.more == "" && strings.Contains(got[0], "more")) {
+				t.Errorf("notes of broken records %q, want one naming %s %s", got, path, c.more)
+			}
+		})
+	}
+}

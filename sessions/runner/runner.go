@@ -251,10 +251,23 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	for _, rp := range rec.Repairs() {
 		r.Notes = append(r.Notes, "repaired: "+rp)
 	}
+	var broken []sessions.Issue
 	for _, is := range rec.Store().Issues() {
-		if is.Kind == sessions.IssueLost { // said here too: the session is about to write them anew
+		switch is.Kind {
+		case sessions.IssueLost: // said here too: the session is about to write them anew
 			r.Notes = append(r.Notes, is.String())
+		case sessions.IssueBroken:
+			broken = append(broken, is)
 		}
+	}
+	if n := rec.Store().Broken(); n > 0 && len(broken) > 0 {
+		// Skipped, not repaired: the resume goes on without them (a
+		// curve's point, a trace), and the file keeps the lines as they are.
+		note := broken[0].String()
+		if n > 1 {
+			note += fmt.Sprintf(" (and %d more broken records: rlt sessions and the workbench's problems view, !, list them)", n-1)
+		}
+		r.Notes = append(r.Notes, note)
 	}
 	ck, skipped, err := rec.LatestCheckpoint()
 	r.Notes = append(r.Notes, skipped...)
