@@ -144,7 +144,11 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		}
 		msg := fmt.Sprintf("import %s: nothing to import: no trace or metric could be read", src)
 		if len(rep.Skip) > 0 {
-			msg += fmt.Sprintf(" (%d rows or files left out; the first: %v)", len(rep.Skip), rep.Skip[0])
+			left := fmt.Sprintf("%d rows or files", len(rep.Skip))
+			if len(rep.Skip) == 1 {
+				left = "1 row or file"
+			}
+			msg += fmt.Sprintf(" (%s left out; the first: %v)", left, rep.Skip[0])
 		}
 		return nil, errors.New(msg + "; no run folder was made")
 	}

@@ -384,6 +384,20 @@ func TestImportRefuses(t *testing.T) {
 			t.Errorf("%s: %v, want the rows left out counted and the first named", name, err)
 		}
 	}
+	// A trainer's folder whose one trainer_state.json does not read: said
+	// once, at its line and column, the file named once.
+	for _, c := range []struct{ state, want string }{
+		{`{"log_history": 3}`, "(1 row or file left out; the first: trainer_state.json:1:18: log_history is not a list; an older trainer_state.json, if there is one, is read instead)"},
+		{`{"log_history": [`, "(1 row or file left out; the first: trainer_state.json: incomplete JSON (cut short at byte 17; the trainer may be rewriting it); an older"},
+		{`[1]`, "the first: trainer_state.json:1:1: trainer state is not a JSON object;"},
+	} {
+		trl := t.TempDir()
+		os.WriteFile(filepath.Join(trl, "trainer_state.json"), []byte(c.state), 0o644)
+		_, err := Import(filepath.Join(t.TempDir(), "r"), trl)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "trainer_state.json: trainer_state.json") {
+			t.Errorf("trainer_state.json %s: %v, want %q", c.state, err, c.want)
+		}
+	}
 	// A file that is no JSON Lines at all is said for what it is.
 	official := filepath.Join(t.TempDir(), "run")
 	os.MkdirAll(filepath.Join(official, "stored_completions"), 0o755)

@@ -45,17 +45,34 @@ type OfficialCompletion struct {
 
 // RowIssue is a row or entry skipped on import, with where and why.
 type RowIssue struct {
-	File  string
-	Line  int    // 1-based line where the row starts
-	Field string // the missing or bad field, if it is about one
-	Msg   string
+	File   string
+	Line   int    // 1-based line where the row starts
+	Column int    // 1-based, where the problem is within the line (0: not said)
+	Field  string // the missing or bad field, if it is about one
+	Msg    string
 }
 
 func (i RowIssue) String() string {
-	if i.Line < 1 { // about the whole file
+	switch {
+	case i.Line < 1: // about the whole file
 		return i.File + ": " + i.Msg
+	case i.Column > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", i.File, i.Line, i.Column, i.Msg)
 	}
 	return fmt.Sprintf("%s:%d: %s", i.File, i.Line, i.Msg)
+}
+
+// stateError is a trainer_state.json that cannot be read, with where
+// (Line 0: the whole file), so that an import's report places it as one
+// of its issues, naming the file once.
+type stateError struct {
+	File         string
+	Line, Column int
+	Msg          string
+}
+
+func (e *stateError) Error() string {
+	return RowIssue{File: e.File, Line: e.Line, Column: e.Column, Msg: e.Msg}.String()
 }
 
 // maxIssues bounds the issues kept per file; counts stay exact.
@@ -108,10 +125,10 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 		var se *json.SyntaxError
 		switch {
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-			return fmt.Errorf("%s: incomplete JSON (cut short at byte %d; the trainer may be rewriting it)", name, len(data))
+			return &stateError{File: name, Msg: fmt.Sprintf("incomplete JSON (cut short at byte %d; the trainer may be rewriting it)", len(data))}
 		case errors.As(err, &se):
 			l, c := jsonerr.LineCol(clean, se.Offset)
-			return fmt.Errorf("%s:%d:%d: %v", name, l, c, se)
+			return &stateError{File: name, Line: l, Column: c, Msg: se.Error()}
 		}
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -120,7 +137,7 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 		return nil, rep, syntax(err)
 	}
 	if tok != json.Delim('{') {
-		return nil, rep, fmt.Errorf("%s:1:1: trainer state is not a JSON object", name)
+		return nil, rep, &stateError{File: name, Line: 1, Column: 1, Msg: "trainer state is not a JSON object"}
 	}
 	var out []OfficialMetrics
 	found := false
@@ -151,7 +168,7 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 		}
 		if t != json.Delim('[') {
 			l, c := jsonerr.LineCol(clean, dec.InputOffset())
-			return nil, rep, fmt.Errorf("%s:%d:%d: log_history is not a list", name, l, c)
+			return nil, rep, &stateError{File: name, Line: l, Column: c, Msg: "log_history is not a list"}
 		}
 		for dec.More() {
 			start := skipSpaceComma(clean, dec.InputOffset())
@@ -180,7 +197,7 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 		return nil, rep, syntax(err)
 	}
 	if !found {
-		return nil, rep, fmt.Errorf("%s: no log_history in trainer state", name)
+		return nil, rep, &stateError{File: name, Msg: "no log_history in trainer state"}
 	}
 	for k := range nonNum {
 		rep.NonNumericKeys = append(rep.NonNumericKeys, k)

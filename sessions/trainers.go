@@ -619,8 +619,12 @@ func readStateMetrics(dir string, rep *ImportReport) ([]MetricRecord, error) {
 		}
 		entries, sr, err := parseTrainerState(rel, data, -1)
 		if err != nil {
-			msg := strings.TrimPrefix(err.Error(), rel+": ") // the issue names the file
-			rep.Skip = append(rep.Skip, RowIssue{File: rel, Msg: msg + "; an older trainer_state.json, if there is one, is read instead"})
+			is := RowIssue{File: rel, Msg: err.Error()}
+			if se := (*stateError)(nil); errors.As(err, &se) { // the issue names the file, once
+				is = RowIssue{File: rel, Line: se.Line, Column: se.Column, Msg: se.Msg}
+			}
+			is.Msg += "; an older trainer_state.json, if there is one, is read instead"
+			rep.Skip = append(rep.Skip, is)
 			continue
 		}
 		if rel != "trainer_state.json" {
