@@ -123,8 +123,8 @@ type dashboard struct {
 	picking bool
 	pickSel int
 
-	dirty bool
-	cache string
+	dirty bool   // the frame needs drawing again (settle)
+	cache string // the frame settle drew: what View shows
 }
 
 func newDashboard(sh *shared) *dashboard {
@@ -706,14 +706,20 @@ func (d *dashboard) control(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (d *dashboard) View() string {
+// settle draws the frame View shows again where anything it shows
+// changed (dirty): the charts take their sizes, titles and steps there
+// (render). The Model calls it after each message while the dashboard is
+// drawn (Model.Update), so that View only returns the frame.
+func (d *dashboard) settle() {
 	if !d.dirty && d.cache != "" {
-		return d.cache
+		return
 	}
 	d.cache = d.render()
 	d.dirty = false
-	return d.cache
 }
+
+// View is the frame settle drew.
+func (d *dashboard) View() string { return d.cache }
 
 func (d *dashboard) render() string {
 	if d.w <= 0 || d.h <= 0 {

@@ -65,8 +65,8 @@ type detailScreen struct {
 	editing bool
 
 	w, h  int
-	dirty bool
-	cache string
+	dirty bool   // the frame needs drawing again (settle)
+	cache string // the frame settle drew: what View shows
 }
 
 func newDetailScreen(sh *shared) *detailScreen {
@@ -519,14 +519,20 @@ func (d *detailScreen) export() {
 		rep.Written, filepath.Join(d.sh.run.Dir(), sessions.ExportFile), rep.LeftOut(), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Refused)
 }
 
-func (d *detailScreen) View() string {
+// settle draws the frame View shows again where anything it shows
+// changed (dirty): the heatmaps take their sizes there (render). The
+// Model calls it after each message while the detail is drawn
+// (Model.Update), so that View only returns the frame.
+func (d *detailScreen) settle() {
 	if !d.dirty && d.cache != "" {
-		return d.cache
+		return
 	}
 	d.dirty = false
 	d.cache = d.render()
-	return d.cache
 }
+
+// View is the frame settle drew.
+func (d *detailScreen) View() string { return d.cache }
 
 // arraysFrom names where the shown record's per-token arrays are read back
 // from: the rescore's line of rescores.jsonl, or the trace's file.

@@ -129,7 +129,7 @@ func TestGoldenImportedRescore(t *testing.T) {
 				send(m, press("2"))
 				send(m, press("r")) // by reward: the rescored ones count
 				if scr == "detail" {
-					m.open("1-0-1")
+					m.Update(openMsg{"1-0-1"})
 					for range 3 {
 						send(m, press("right"))
 					}
@@ -156,7 +156,7 @@ func TestImportedRescoreDetail(t *testing.T) {
 	if own.HasScore || len(own.ExplanationTokens) != 0 || own.Source == "" || !own.HasSourceReward {
 		t.Fatalf("the fixture's trace is not an imported one: %+v", own)
 	}
-	m.open("1-0-1")
+	m.Update(openMsg{"1-0-1"})
 	d := m.detail
 	if !d.useRS || d.rec.Terms != rs.Terms || len(d.rec.D) != len(rs.D) || d.rec.Source != own.Source {
 		t.Fatalf("imported trace with a rescore: useRS %v, shown %+v", d.useRS, d.rec.Terms)
@@ -198,7 +198,7 @@ func TestImportedRescoreDetail(t *testing.T) {
 		t.Errorf("m: cursor %d, want the rescore's max d_k %d", c, rs.Terms.KLMaxPos)
 	}
 	// The trace without a rescore says how to make one.
-	m.open("2-0-1")
+	m.Update(openMsg{"2-0-1"})
 	if d.useRS || !strings.Contains(m.View(), "no per-token scores: imported from") {
 		t.Errorf("import without a rescore:\n%s", m.View())
 	}
@@ -310,7 +310,7 @@ func TestRescoreAppendedWhileOpen(t *testing.T) {
 	dir := importOfficial(t)
 	m := openReadOnly(t, dir, 80, 24)
 	send(m, press("2"))
-	m.open("1-0-0")
+	m.Update(openMsg{"1-0-0"})
 	if m.detail.useRS || !strings.Contains(m.View(), "no per-token scores") {
 		t.Fatalf("before the rescore:\n%s", m.View())
 	}
