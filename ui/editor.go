@@ -63,8 +63,8 @@ type textEditor struct {
 	row   int
 	col   int
 	goal  int // column wanted by vertical motion
-	top   int // first visual row shown (lines and their notes)
-	left  int // first column shown
+	top   int // first visual row shown (lines and their notes), as settle scrolled it
+	left  int // first column shown, as settle scrolled it
 	notes []lineNote
 }
 
@@ -280,33 +280,17 @@ type visRow struct {
 	text string
 }
 
-// Lines renders the editor in w×h cells: a gutter with line numbers (✗ on
-// lines with a note), the text scrolled to keep the cursor in view, and
-// each note wrapped under its line.
-func (e *textEditor) Lines(w, h int, th *style.Theme) []string {
-	if w <= 0 || h <= 0 {
-		return nil
-	}
-	if len(e.lines) == 0 {
-		e.lines = [][]rune{{}}
-	}
-	nw := len(fmt.Sprint(len(e.lines))) + 1
+// widths is the gutter's width for the line numbers and the text's
+// width, in w cells.
+func (e *textEditor) widths(w int) (nw, tw int) {
+	nw = len(fmt.Sprint(max(len(e.lines), 1))) + 1
 	gutter := nw + 4 // "✗" + " " + number + " │ "
-	tw := max(w-gutter, 4)
-	// Horizontal scroll: the cursor (one cell past the text at most) stays
-	// inside the text column.
-	if e.col < e.left {
-		e.left = e.col
-	}
-	if e.col-e.left > tw-2 {
-		e.left = e.col - (tw - 2)
-	}
-	noted := map[int]bool{}
-	for _, n := range e.notes {
-		noted[n.line] = true
-	}
-	var rows []visRow
-	cur := 0
+	return nw, max(w-gutter, 4)
+}
+
+// visRows is the rows of the text tw cells wide, each line followed by
+// its notes wrapped, and the cursor line's row.
+func (e *textEditor) visRows(tw int) (rows []visRow, cur int) {
 	ni := 0
 	for i := range e.lines {
 		if i == e.row {
@@ -326,25 +310,78 @@ func (e *textEditor) Lines(w, h int, th *style.Theme) []string {
 			}
 		}
 	}
-	// Keep the cursor's line, and the notes under it when they fit, in view.
+	return rows, cur
+}
+
+// scrolled is the first row and the first column to show of rows (the
+// text tw cells wide, h rows high; visRows), moved from e.top and e.left
+// no further than they must: the cursor (one cell past the text at
+// most) inside the text column, the cursor's line and, where they fit,
+// the notes under it in view.
+func (e *textEditor) scrolled(tw, h int, rows []visRow, cur int) (top, left int) {
+	left = e.left
+	if e.col < left {
+		left = e.col
+	}
+	if e.col-left > tw-2 {
+		left = e.col - (tw - 2)
+	}
 	end := cur
 	for end+1 < len(rows) && rows[end+1].line == e.row && rows[end+1].note >= 0 {
 		end++
 	}
-	if end-e.top >= h {
-		e.top = end - h + 1
+	top = e.top
+	if end-top >= h {
+		top = end - h + 1
 	}
-	if cur < e.top {
-		e.top = cur
+	if cur < top {
+		top = cur
 	}
-	if cur-e.top >= h {
-		e.top = cur - h + 1
+	if cur-top >= h {
+		top = cur - h + 1
 	}
-	e.top = max(min(e.top, len(rows)-h), 0)
+	return max(min(top, len(rows)-h), 0), left
+}
+
+// settle scrolls the editor shown in w×h cells (Lines) so that the
+// cursor is in view (scrolled). Its owner calls it after each message
+// while the editor is drawn, so that Lines only draws.
+func (e *textEditor) settle(w, h int) {
+	if w <= 0 || h <= 0 {
+		return
+	}
+	if len(e.lines) == 0 {
+		e.lines = [][]rune{{}}
+	}
+	_, tw := e.widths(w)
+	rows, cur := e.visRows(tw)
+	e.top, e.left = e.scrolled(tw, h, rows, cur)
+}
+
+// Lines renders the editor in w×h cells: a gutter with line numbers (✗ on
+// lines with a note), the text scrolled to keep the cursor in view (as
+// settle left it: scrolled, which moves nothing once settled), and each
+// note wrapped under its line.
+func (e *textEditor) Lines(w, h int, th *style.Theme) []string {
+	if w <= 0 || h <= 0 {
+		return nil
+	}
+	if len(e.lines) == 0 {
+		c := *e // drawn as one empty line (settle makes it one)
+		c.lines = [][]rune{{}}
+		e = &c
+	}
+	nw, tw := e.widths(w)
+	rows, cur := e.visRows(tw)
+	top, left := e.scrolled(tw, h, rows, cur)
+	noted := map[int]bool{}
+	for _, n := range e.notes {
+		noted[n.line] = true
+	}
 	errSpec := style.FG(style.Vermillion).With(style.Bold)
 	faint := style.Spec{Attr: style.Faint}
 	out := make([]string, 0, h)
-	for _, r := range rows[e.top:min(e.top+h, len(rows))] {
+	for _, r := range rows[top:min(top+h, len(rows))] {
 		if r.note >= 0 {
 			out = append(out, fit(strings.Repeat(" ", nw+1)+th.Paint(faint, " │ ")+th.Paint(style.FG(style.Vermillion), "↳ "+r.text), w))
 			continue
@@ -354,17 +391,17 @@ func (e *textEditor) Lines(w, h int, th *style.Theme) []string {
 			mark = th.Paint(errSpec, "✗")
 		}
 		g := mark + fmt.Sprintf("%*d", nw, r.line+1) + th.Paint(faint, " │ ")
-		out = append(out, fit(g+e.renderLine(r.line, tw, th), w))
+		out = append(out, fit(g+e.renderLine(r.line, left, tw, th), w))
 	}
 	return out
 }
 
-// renderLine shows line i from the horizontal offset, cut to w cells, with
-// the cursor on the cursor's line: a reversed cell where the terminal has
+// renderLine shows line i from column left, cut to w cells, with the
+// cursor on the cursor's line: a reversed cell where the terminal has
 // attributes, else a █ (as the one-line inputs show it).
-func (e *textEditor) renderLine(i, w int, th *style.Theme) string {
+func (e *textEditor) renderLine(i, left, w int, th *style.Theme) string {
 	l := e.lines[i]
-	from := min(e.left, len(l))
+	from := min(left, len(l))
 	vis := strings.ReplaceAll(string(l[from:]), "\t", " ")
 	if i != e.row {
 		return fit(vis, w)

@@ -354,14 +354,20 @@ func (r *runsScreen) listShown(n int) int {
 }
 
 // settle keeps the selected run in sight on the list: the rows shown
-// move only as far as they must (scrollTop). How many rows are shown
-// changes with the action line's message as well as the size, and the
-// message with many messages (said from the Model, expired by its
-// ticks): the Model calls settle after each message while the list is
-// drawn (Model.Update), so that View only draws.
+// move only as far as they must (scrollTop); in the new run's editor, the
+// cursor (textEditor.settle). How many rows are shown changes with the
+// action line's message as well as the size, and the message with many
+// messages (said from the Model, expired by its ticks): the Model calls
+// settle after each message while the screen is drawn (Model.Update), so
+// that View only draws.
 func (r *runsScreen) settle() {
-	if r.w <= 0 || r.h <= 0 || r.editing {
-		return // the list is not drawn (View)
+	if r.w <= 0 || r.h <= 0 {
+		return // nothing is drawn (View)
+	}
+	if r.editing {
+		act := r.actionLines(actionMax(r.h))
+		r.ed.settle(r.w, r.editorRows(act, r.editorLoose()))
+		return
 	}
 	n := r.listRows(r.actionLines(actionMax(r.h)))
 	r.top = scrollTop(r.top, r.sel, r.listShown(n), len(r.rows))
@@ -866,17 +872,10 @@ func (r *runsScreen) editorView() []string {
 	line, _ := r.ed.Cursor()
 	title := th.Paint(style.Spec{Attr: style.Bold}, "New run") +
 		fmt.Sprintf(" · %s · line %d/%d · TOML", r.edFrom, line, r.ed.LineCount())
-	// Problems without a line (the memory check's, say: what the run needs
-	// and what to change) are shown whole below the text, up to a third
-	// of the screen; the action line has room for the first words only.
-	var loose []string
-	for _, p := range r.edLoose {
-		loose = append(loose, wrap("✗ "+p, max(r.w-2, 10), max(r.h/3, 1))...)
-	}
-	loose = loose[:min(len(loose), max(r.h/3, 0))]
+	loose := r.editorLoose()
 	act := r.actionLines(actionMax(r.h))
 	out := []string{title}
-	out = append(out, r.ed.Lines(r.w, max(r.h-1-len(act)-len(loose), 1), th)...)
+	out = append(out, r.ed.Lines(r.w, r.editorRows(act, loose), th)...)
 	for len(out) < r.h-len(act)-len(loose) {
 		out = append(out, "")
 	}
@@ -886,6 +885,22 @@ func (r *runsScreen) editorView() []string {
 	}
 	return append(out[:max(r.h-len(act), 1)], act...)
 }
+
+// editorLoose is the draft's problems without a line (the memory
+// check's, say: what the run needs and what to change), shown whole below
+// the text, up to a third of the screen; the action line has room for
+// the first words only.
+func (r *runsScreen) editorLoose() []string {
+	var loose []string
+	for _, p := range r.edLoose {
+		loose = append(loose, wrap("✗ "+p, max(r.w-2, 10), max(r.h/3, 1))...)
+	}
+	return loose[:min(len(loose), max(r.h/3, 0))]
+}
+
+// editorRows is how many rows the editor's text has between its title
+// and the problems below it (editorLoose) over the action line act.
+func (r *runsScreen) editorRows(act, loose []string) int { return max(r.h-1-len(act)-len(loose), 1) }
 
 // actionLines is the last line, a confirmation, work in progress, the
 // last outcome, or what the editor's keys do, on up to n lines of the
