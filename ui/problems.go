@@ -131,13 +131,33 @@ func (m *Model) resetProblems() {
 	m.probs = newProblemsView()
 }
 
-// problemList is the list shown, rebuilt when something new arrived.
+// problemList is the list shown, rebuilt when something new arrived
+// (listProblems). The Model rebuilds it after each message (settle).
 func (m *Model) problemList() []problem {
 	p := &m.probs
 	if !p.stale || !m.hasRun() {
 		return p.list
 	}
 	p.stale = false
+	p.list = m.listProblems()
+	p.sel = min(p.sel, max(len(p.list)-1, 0))
+	return p.list
+}
+
+// problemsShown is the list as a frame shows it (the header's count, the
+// overlay), reading only: the list rebuilt when the Model last settled,
+// or, where something new arrived with no message since (a pull of a
+// test's), listed again here without keeping it.
+func (m *Model) problemsShown() []problem {
+	if m.probs.stale && m.hasRun() {
+		return m.listProblems()
+	}
+	return m.probs.list
+}
+
+// listProblems lists the open run's problems, the most severe first.
+func (m *Model) listProblems() []problem {
+	p := &m.probs
 	dir := m.sh.run.Dir()
 	rel := relativizer(dir)
 	var out []problem
@@ -177,14 +197,12 @@ func (m *Model) problemList() []problem {
 			affects: "the trace is listed; its detail colours only the tokens that have a value (the others show —)"})
 	}
 	slices.SortStableFunc(out, func(a, b problem) int { return int(b.sev) - int(a.sev) })
-	p.list = out
-	p.sel = min(p.sel, max(len(out)-1, 0))
 	return out
 }
 
 // counts are the problems by severity.
-func (m *Model) problemCounts() (errs, warns, notes int) {
-	for _, p := range m.problemList() {
+func problemCounts(list []problem) (errs, warns, notes int) {
+	for _, p := range list {
 		switch p.sev {
 		case sevError:
 			errs++
@@ -407,12 +425,24 @@ func (p *problemsView) detailHeight(h int) int { return min(5, max(h/3, 2)) }
 
 func (p *problemsView) pageRows(h int) int { return max(h-2-p.detailHeight(h), 1) }
 
-// problemsBody renders the overlay in w×h.
+// settleProblems keeps the selected problem in sight on the overlay, h
+// high: the rows shown move only as far as they must (scrollTop). The
+// Model calls it after each message while the overlay is drawn (settle),
+// so that problemsBody only draws.
+func (m *Model) settleProblems(h int) {
+	p := &m.probs
+	if list := m.problemList(); len(list) > 0 {
+		p.top = scrollTop(p.top, p.sel, p.pageRows(h), len(list))
+	}
+}
+
+// problemsBody renders the overlay in w×h (problemsShown), from the
+// first settleProblems keeps in sight.
 func (m *Model) problemsBody(w, h int) []string {
 	th := m.sh.theme
 	p := &m.probs
-	list := m.problemList()
-	errs, warns, notes := m.problemCounts()
+	list := m.problemsShown()
+	errs, warns, notes := problemCounts(list)
 	title := th.Paint(style.Spec{Attr: style.Bold}, "Problems") + " · " + m.openDescription()
 	var counts []string
 	if errs > 0 {
@@ -438,13 +468,6 @@ func (m *Model) problemsBody(w, h int) []string {
 		return block(out, w, h)
 	}
 	n := p.pageRows(h)
-	if p.sel < p.top {
-		p.top = p.sel
-	}
-	if p.sel >= p.top+n {
-		p.top = p.sel - n + 1
-	}
-	p.top = max(min(p.top, len(list)-n), 0)
 	ww := 0
 	for _, pr := range list {
 		ww = max(ww, ansi.StringWidth(pr.where))

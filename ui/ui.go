@@ -76,8 +76,8 @@ type screen interface {
 }
 
 // settler is a screen that brings what it draws up to date after each
-// message (Model.Update), so that its View only reads: the Runs and
-// Traces screens.
+// message (Model.Update), so that its View only reads: its rows, which of
+// them are in sight, the frame it caches.
 type settler interface{ settle() }
 
 // shared is what screens need from the root.
@@ -555,7 +555,7 @@ func (m *Model) launched(res *launchResult) tea.Cmd {
 	m.runs.launched(res.req, res.o)
 	m.active = scrDashboard
 	notes := m.openNotes(res.o.Notes)
-	if errs, warns, _ := m.problemCounts(); errs+warns > 0 {
+	if errs, warns, _ := problemCounts(m.problemList()); errs+warns > 0 {
 		notes = append(notes, fmt.Sprintf("! lists %s", plural(errs+warns, "problem")))
 	}
 	if len(notes) > 0 {
@@ -779,21 +779,41 @@ func (m *Model) pull() {
 }
 
 // Update handles messages. The Runs screen's rows then follow what the
-// message changed of the open run (runsScreen.followOpen), and the screen
-// the frame draws settles what it will show (settler: the rows to show,
-// which rows are in sight), here rather than where they are drawn:
-// drawing them does not change them. Bubble Tea draws the frame after
-// each message, and the first frame only once the size is known (a
-// message too), so that settling here is settling before every frame.
+// message changed of the open run (runsScreen.followOpen), and what the
+// frame draws settles what it will show (settle), here rather than where
+// it is drawn: drawing does not change the Model. Bubble Tea draws the
+// frame after each message, and the first frame only once the size is
+// known (a message too), so that settling here is settling before every
+// frame.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
 	if m.active == scrRuns {
 		m.runs.followOpen()
 	}
+	m.settle()
+	return m, cmd
+}
+
+// settle brings what the next frame draws (View) up to date: the open
+// run's problems, which the header counts, listed again where they may
+// have changed (problemList); the first line shown of the help or of the
+// problems over the screen; or the screen drawn (settler: the rows to
+// show, which rows are in sight, the frame it caches).
+func (m *Model) settle() {
+	if m.w <= 0 || m.h <= 0 || m.w < MinWidth || m.h < MinHeight {
+		return // "Terminal too small" (View)
+	}
+	m.problemList()
+	switch {
+	case m.help:
+		all, rows := m.helpLines(m.screen(m.active), m.bodyHeight())
+		m.helpTop = helpScroll(m.helpTop, len(all), rows)
+	case m.probs.open && m.hasRun():
+		m.settleProblems(m.bodyHeight())
+	}
 	if s, ok := m.drawn().(settler); ok {
 		s.settle()
 	}
-	return m, cmd
 }
 
 // drawn is the screen whose View the frame shows, nil where it shows none:
@@ -1088,26 +1108,39 @@ func (m *Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
-// helpBody is the help overlay of scr's keys and the global ones, from
-// line m.helpTop of it when it is taller than the body (j, k, PgDn, PgUp
-// scroll it: helpKey).
-func (m *Model) helpBody(scr screen, bh int) []string {
+// helpLines is the help overlay's lines of scr's keys and the global
+// ones, and how many of them the body bh high shows.
+func (m *Model) helpLines(scr screen, bh int) (all []string, rows int) {
 	groups := append(append([][]key.Binding{}, scr.FullHelp()...), m.global.FullHelp()...)
-	all := splitLines(keys.FullHelpView(groups, m.w, 0, m.helpStyle()))
-	rows := max(bh-2, 1)
+	return splitLines(keys.FullHelpView(groups, m.w, 0, m.helpStyle())), max(bh-2, 1)
+}
+
+// helpScroll is the first of total lines of the help overlay to show,
+// rows at a time, from top (m.helpTop, where helpKey scrolled it): held
+// to the last page, 0 where the overlay is shown whole. settle keeps
+// m.helpTop to it.
+func helpScroll(top, total, rows int) int {
+	if total > rows {
+		return min(max(top, 0), total-rows)
+	}
+	return 0
+}
+
+// helpBody is the help overlay, from line m.helpTop of it when it is
+// taller than the body (j, k, PgDn, PgUp scroll it: helpKey).
+func (m *Model) helpBody(scr screen, bh int) []string {
+	all, rows := m.helpLines(scr, bh)
 	head := "Keys: " + screenNames[m.active] + " (? or esc closes)"
 	if len(all) > rows {
-		m.helpTop = min(max(m.helpTop, 0), len(all)-rows)
-		head = fmt.Sprintf("Keys: %s %d–%d/%d · j/k scroll · esc closes", screenNames[m.active], m.helpTop+1, m.helpTop+rows, len(all))
-		all = all[m.helpTop : m.helpTop+rows]
-	} else {
-		m.helpTop = 0
+		top := helpScroll(m.helpTop, len(all), rows) // m.helpTop, settled
+		head = fmt.Sprintf("Keys: %s %d–%d/%d · j/k scroll · esc closes", screenNames[m.active], top+1, top+rows, len(all))
+		all = all[top : top+rows]
 	}
 	return append([]string{m.sh.theme.Paint(style.Spec{Attr: style.Bold}, head), ""}, all...)
 }
 
 // helpKey scrolls the help overlay with a list's keys (keys.Help); the
-// far end is held in range by helpBody.
+// far end is held in range after the key (settle, helpScroll).
 func (m *Model) helpKey(k tea.KeyMsg) {
 	const toAnEnd = 1 << 20 // Top and Bottom move by the count given
 	if d, ok := m.helpKeys.Move(k, max(m.bodyHeight()-3, 1), toAnEnd); ok {
@@ -1490,7 +1523,7 @@ func (m *Model) statusLine() string {
 	case isQuiet:
 		add("no new step for "+sessions.Ago(quiet), keepHigh)
 	}
-	if errs, warns, _ := m.problemCounts(); errs > 0 {
+	if errs, warns, _ := problemCounts(m.problemsShown()); errs > 0 {
 		add(th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))), keepHigh)
 	} else if warns > 0 {
 		add(th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", plural(warns, "warning"))), keepHigh)
