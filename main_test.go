@@ -1310,6 +1310,13 @@ func TestResumeSkipsDamagedCheckpoint(t *testing.T) {
 func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	dir := t.TempDir()
+	// dir is given as both models: the files a model folder needs, empty
+	// (the configuration's problems are said before any model loads).
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	conf := filepath.Join(dir, "bad.toml")
 	// Validate reports the top level, then [reward], then [grpo].
 	text := "task = 'addition'\neval_every = -1\n\n[grpo]\ntemperature = 0.0\nsamples = 1\n\n[reward]\nestimator = 'l2'\n"
@@ -1331,6 +1338,13 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 		mixed + `:2:1: unknown key "seedx" at top level`,
 		mixed + `:4:6: key "grpo.lr": wrong type: got TOML string, want float`,
 		mixed + ":5:1: grpo.beta -1 must be a finite number, not negative",
+	}
+	// A model folder that is not there is the file's problem, on its
+	// line, before any run folder is made (it was the run's failure once
+	// the models loaded) or any configuration printed.
+	noModel := filepath.Join(dir, "nomodel.toml")
+	if err := os.WriteFile(noModel, []byte("steps = 1\nteacher = '/nonexistent/teacher'\nstudent = '"+dir+"'\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	misspelt := filepath.Join(dir, "misspelt.toml")
 	if err := os.WriteFile(misspelt, []byte("teachr = 'models/teacher'\n"), 0o644); err != nil {
@@ -1362,6 +1376,10 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 		// that the flags are missing.
 		{"train with a misspelt teacher key and no flags", []string{"train", "--config", misspelt},
 			[]string{misspelt + `:1:1: unknown key "teachr" at top level`, misspelt + `: teacher (default '', not set in this file): teacher is empty`}},
+		{"run with a model folder that is not there", []string{"run", "--headless", "--runs", filepath.Join(dir, "runs"), "--config", noModel},
+			[]string{noModel + ":2:1: model folder /nonexistent/teacher does not exist", "(no run folder was created)"}},
+		{"print-config with a model folder that is not there", []string{"train", "--config", noModel, "--print-config"},
+			[]string{noModel + ":2:1: model folder /nonexistent/teacher does not exist"}},
 		{"train with a flag's task and no file", []string{"train", "--teacher", dir, "--student", dir, "--task", "division"},
 			[]string{`rlt train: --task: unknown task "division"`}},
 		{"train with a flag's eval data and no file", []string{"train", "--teacher", dir, "--student", dir, "--eval-data", conf},

@@ -20,6 +20,12 @@ func TestTrainSaysABrokenPromptsFileWithTheOtherProblems(t *testing.T) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		// The files a model folder needs, empty: checked for, not loaded.
+		for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
+			if err := os.WriteFile(filepath.Join(d, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	promptsFile := filepath.Join(teacher, "prompts.json")
 	if err := os.WriteFile(promptsFile, []byte(`{"teacher_system": "", "student_system": "Solve it."}`), 0o644); err != nil {

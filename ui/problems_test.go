@@ -416,7 +416,7 @@ func TestIssueAboutATraceOpensIt(t *testing.T) {
 // line; and that the run can still be opened.
 func TestRefusedResumeSaysEachProblemWhereItIs(t *testing.T) {
 	root := t.TempDir()
-	runs, models := filepath.Join(root, "runs"), filepath.Join(root, "models")
+	runs, models := filepath.Join(root, "runs"), fileOnlyModels(t, filepath.Join(root, "models"))
 	dir := filepath.Join(runs, "bad")
 	rec, err := sessions.Create(dir, run.DefaultConfig(filepath.Join(models, "teacher"), filepath.Join(models, "student")))
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -115,7 +116,7 @@ type Checked struct {
 func (c Config) Check() (Checked, error) {
 	keysErr := c.checkKeys()
 	data, dataErr := LoadData(c)
-	if err := errors.Join(keysErr, dataErr, c.checkTemplates()); err != nil {
+	if err := errors.Join(keysErr, dataErr, c.checkModels()); err != nil {
 		return Checked{}, err
 	}
 	return Checked{cfg: c, data: data, made: true}, nil
@@ -143,17 +144,27 @@ func (c Checked) Absolute() (Checked, error) {
 	return Checked{cfg: cfg, data: data, made: c.made}, nil
 }
 
-// checkTemplates refuses a teacher or student folder whose
-// tokenizer_config.json names a chat template that is not ChatML
-// (rlt.CheckChatML), each on its key: the run's prompts are ChatML, and
-// said here the run is refused before any run folder is made or resumed,
-// not recorded as failing once the models load.
-func (c Config) checkTemplates() error {
+// checkModels refuses a teacher or student folder that is no model
+// folder (missing, a file, lacking config.json, weights or tokenizer.json:
+// hf.FolderFiles.Check) or whose tokenizer_config.json names a chat
+// template that is not ChatML (rlt.CheckChatML), each on its key: said
+// here, the run is refused before any run folder is made or resumed, on
+// the configuration's line, not recorded as failing once the models load.
+func (c Config) checkModels() error {
 	var errs []error
 	for _, m := range []struct{ key, dir string }{{"teacher", c.Teacher}, {"student", c.Student}} {
-		if m.dir != "" {
-			errs = append(errs, configkey.Wrap(m.key, rlt.CheckChatML(m.key, m.dir)))
+		if m.dir == "" {
+			continue // checkKeys says it
 		}
+		ff, err := hf.ScanFolder(m.dir)
+		if err == nil {
+			err = ff.Check(true)
+		}
+		if err != nil {
+			errs = append(errs, configkey.Wrap(m.key, err))
+			continue
+		}
+		errs = append(errs, configkey.Wrap(m.key, rlt.CheckChatML(m.key, m.dir)))
 	}
 	return errors.Join(errs...)
 }

@@ -127,7 +127,10 @@ func TestStopAndPause(t *testing.T) {
 func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 	type problem struct{ key, words string }
 	// A model folder whose chat template is not ChatML, the prompts' format.
-	llama := t.TempDir()
+	teacher, student := fileOnlyModel(t), fileOnlyModel(t)
+	noWeights := fileOnlyModel(t)
+	os.Remove(filepath.Join(noWeights, "model.safetensors"))
+	llama := fileOnlyModel(t)
 	llamaConfig := filepath.Join(llama, "tokenizer_config.json")
 	os.WriteFile(llamaConfig, []byte(`{"chat_template": "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>' }}"}`), 0o644)
 	notChatML := func(key string) string {
@@ -166,9 +169,15 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 			[]problem{{"teacher", notChatML("teacher")}}},
 		{"one such folder as both models, said on each key", func(c *Config) { c.Teacher, c.Student = llama, llama },
 			[]problem{{"teacher", notChatML("teacher")}, {"student", notChatML("student")}}},
+		{"a teacher folder that does not exist", func(c *Config) { c.Teacher = filepath.Join(teacher, "nope") },
+			[]problem{{"teacher", "model folder " + filepath.Join(teacher, "nope") + " does not exist"}}},
+		{"a student folder without weights", func(c *Config) { c.Student = noWeights },
+			[]problem{{"student", "model folder " + noWeights + " is incomplete: missing model.safetensors"}}},
+		{"a file given as the teacher's folder", func(c *Config) { c.Teacher = filepath.Join(teacher, "config.json") },
+			[]problem{{"teacher", filepath.Join(teacher, "config.json") + " is a file, not a model folder"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := DefaultConfig("teacher", "student")
+			cfg := DefaultConfig(teacher, student)
 			c.edit(&cfg)
 			err := cfg.Validate()
 			var got []problem
@@ -188,6 +197,19 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fileOnlyModel is a folder holding the files a model folder needs
+// (hf.FolderFiles.Check), empty: what Check looks for without loading.
+func fileOnlyModel(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func TestSnapshot(t *testing.T) {

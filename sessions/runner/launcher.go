@@ -85,17 +85,6 @@ func (l *Launcher) decode(data []byte) (run.Checked, error) {
 	if err := errors.Join(decodeErr, checkErr); err != nil {
 		return run.Checked{}, errors.Join(fileProblems(cfg, sessions.ConfigFile, data, err, sessions.UnsetIsDefault, nil)...)
 	}
-	var errs []error
-	for _, m := range []struct{ key, dir string }{{"teacher", cfg.Teacher}, {"student", cfg.Student}} {
-		if _, err := os.Stat(filepath.Join(m.dir, "config.json")); err != nil {
-			line, _ := sessions.KeyLine(data, "", m.key)
-			errs = append(errs, &sessions.ConfigError{File: sessions.ConfigFile, Line: max(line, 1), Column: 1, Key: m.key,
-				Msg: fmt.Sprintf("%s %q is not a model folder (no config.json)", m.key, m.dir), Err: err})
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return run.Checked{}, err
-	}
 	return checked, nil
 }
 

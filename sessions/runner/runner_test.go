@@ -40,10 +40,29 @@ func mustCheck(t *testing.T, cfg run.Config) run.Checked {
 	return checked
 }
 
+// fileOnlyModels is a models folder whose teacher/ and student/ hold the
+// files a model folder needs (hf.FolderFiles.Check), empty: what a
+// configuration's check looks for without loading them.
+func fileOnlyModels(t *testing.T) string {
+	t.Helper()
+	models := t.TempDir()
+	for _, m := range []string{"teacher", "student"} {
+		if err := os.MkdirAll(filepath.Join(models, m), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
+			if err := os.WriteFile(filepath.Join(models, m, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return models
+}
+
 // The workbench's launcher puts Config.Validate's errors on the line of
 // the key they are about, so the editor can show them there.
 func TestWorkbenchLocateValidation(t *testing.T) {
-	l := NewLauncher(context.Background(), t.TempDir(), t.TempDir())
+	l := NewLauncher(context.Background(), t.TempDir(), fileOnlyModels(t))
 	base, err := l.NewConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -103,10 +122,15 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("several reward mistakes located at %q, want %q", got, want)
 	}
-	// The models folder of this launcher is empty: both model keys are
+	// A launcher whose models folder is empty: both model keys are
 	// reported on their lines.
-	err = l.Check(base)
-	if n := len(flattenErr(err)); n != 2 || !strings.Contains(err.Error(), "not a model folder") {
+	empty := NewLauncher(context.Background(), t.TempDir(), t.TempDir())
+	emptyBase, err := empty.NewConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = empty.Check(emptyBase)
+	if n := len(flattenErr(err)); n != 2 || !strings.Contains(err.Error(), "config.toml:1:1: model folder ") || !strings.Contains(err.Error(), "config.toml:2:1: model folder ") || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing models: %d errors: %v", n, err)
 	}
 	// A key the configuration does not have: the strict decoder's line.
@@ -199,8 +223,13 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			flagKeys: map[string]string{"data": "data", "task": "data"},
 			want:     []string{"--data: data missing.jsonl: file does not exist"}},
 		{name: "one model folder missing: its own key, not the flag's", text: "steps = 3\nstudent = ''\n",
-			override: func(c *run.Config) { c.Teacher = "teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
+			override: func(c *run.Config) { c.Teacher = filepath.Join(filepath.Dir(c.Teacher), "student") }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"bad.toml:2:1: student is empty: the student model's folder is required"}},
+		{name: "a model folder a flag named that does not exist", text: "steps = 3\n",
+			override: func(c *run.Config) { c.Teacher = "/nonexistent/teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
+			want: []string{"--teacher: model folder /nonexistent/teacher does not exist"}},
+		{name: "a model folder the file names that does not exist", text: "steps = 3\nteacher = '/nonexistent/teacher'\n",
+			want: []string{"bad.toml:2:1: model folder /nonexistent/teacher does not exist"}},
 		{name: "a data file's problem with the other keys'", text: "data = 'missing.jsonl'\ntask = 'jsonl'\n[grpo]\nlr = -1.0\n",
 			want: []string{
 				"bad.toml:1:1: data missing.jsonl: file does not exist",
@@ -231,7 +260,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := DefaultConfig(t.TempDir(), 0)
+			cfg := DefaultConfig(fileOnlyModels(t), 0)
 			if err := sessions.DecodeStrict(file, []byte(c.text), &cfg); err != nil {
 				t.Fatal(err)
 			}
@@ -290,7 +319,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := DefaultConfig(t.TempDir(), 0)
+			cfg := DefaultConfig(fileOnlyModels(t), 0)
 			c.override(&cfg)
 			_, err := CheckFile(cfg, "", nil, nil, c.flagKeys)
 			var got []string
@@ -310,7 +339,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 // that the file does not set it, on no line of its own (AtItsLine false)
 // though it is placed under its table's header.
 func TestCheckSaysWhatValidateFileSays(t *testing.T) {
-	models := t.TempDir()
+	models := fileOnlyModels(t)
 	l := NewLauncher(context.Background(), t.TempDir(), models)
 	for _, c := range []struct {
 		name, text string
@@ -356,7 +385,7 @@ func TestCheckSaysWhatValidateFileSays(t *testing.T) {
 // alike; a mistyped value's range is not checked. A syntax error is said
 // alone: what follows it is not a configuration to check.
 func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
-	models := t.TempDir()
+	models := fileOnlyModels(t)
 	l := NewLauncher(context.Background(), t.TempDir(), models)
 	for _, c := range []struct {
 		name, text string
@@ -414,7 +443,7 @@ func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
 // caller's, a future one's) must still say which file it is about.
 func TestFileProblemsNameTheFile(t *testing.T) {
 	const file, text = "run.toml", "steps = -1\n[grpo]\nlr = -1.0\n"
-	cfg := DefaultConfig(t.TempDir(), 0)
+	cfg := DefaultConfig(fileOnlyModels(t), 0)
 	if err := sessions.DecodeStrict(file, []byte(text), &cfg); err != nil {
 		t.Fatal(err)
 	}
