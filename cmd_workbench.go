@@ -355,6 +355,9 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if r.Note != "" {
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}
+		if p := r.Progress; p != nil { // where its step is, as the workbench's header says it
+			fmt.Fprintf(stdout, "  step %d: %s", p.Step, p.Counts())
+		}
 		fmt.Fprintln(stdout)
 	}
 	return nil

@@ -90,6 +90,10 @@ type RunSummary struct {
 	PlannedSteps int
 	// Holder is the live process that holds the run, and why (zero: none).
 	Holder Holder
+	// Progress is where the engine of a running run is within its step
+	// (its ProgressFile, at most ProgressEvery old); nil when none is
+	// known.
+	Progress *event.Progress
 }
 
 // List summarises every run folder directly under root (a folder holding
@@ -226,6 +230,9 @@ func (c *runCache) summarise(dir string) RunSummary {
 			}
 			if fi, err := os.Stat(filepath.Join(dir, ProgressFile)); err == nil && fi.ModTime().After(last) {
 				last = fi.ModTime() // within a long step
+			}
+			if p, ok := heldProgress(dir, held, holder); ok && p.Step > s.LastStep {
+				s.Progress = &p
 			}
 			if d, quiet := Quiet(last, time.Now()); quiet {
 				notes = append(notes, "nothing written for "+Ago(d))

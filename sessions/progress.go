@@ -82,18 +82,25 @@ func (r *Run) removeProgress() {
 }
 
 // followedProgress is the progress the process writing a followed run
-// last wrote: ok only while that process holds the run (a record left by
-// a writer that is gone says nothing of the run now).
+// last wrote (heldProgress).
 func (r *Run) followedProgress() (event.Progress, bool) {
-	data, err := os.ReadFile(filepath.Join(r.dir, ProgressFile))
+	held, holder := probeLock(r.dir)
+	return heldProgress(r.dir, held, holder)
+}
+
+// heldProgress is the run in dir's ProgressFile while the process that
+// wrote it holds the run (held, holder: the lock's probe): a record left
+// by a writer that is gone says nothing of the run now.
+func heldProgress(dir string, held bool, holder LockInfo) (event.Progress, bool) {
+	if !held {
+		return event.Progress{}, false
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ProgressFile))
 	if err != nil {
 		return event.Progress{}, false
 	}
 	var rec ProgressRecord
-	if json.Unmarshal(data, &rec) != nil {
-		return event.Progress{}, false
-	}
-	if held, holder := probeLock(r.dir); !held || holder.PID != rec.PID {
+	if json.Unmarshal(data, &rec) != nil || rec.PID != holder.PID {
 		return event.Progress{}, false
 	}
 	return rec.Progress(), true

@@ -97,3 +97,43 @@ func TestProgressOfAGoneWriterIsNotShown(t *testing.T) {
 		t.Errorf("Begin left the gone writer's %s", path)
 	}
 }
+
+// TestListSaysWhereARunningStepIs: the listing carries a running run's
+// progress within the step it has not recorded yet (rlt sessions prints
+// it), not a step already recorded, nor one of a run that is not running.
+func TestListSaysWhereARunningStepIs(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "run")
+	w := mustCreate(t, dir, Options{SyncInterval: 5 * time.Millisecond, progressEvery: time.Millisecond})
+	defer w.Close()
+	emitSteps(w, 0, 2, 1, 1) // steps 0 and 1 recorded
+	now := time.Now()
+	listed := func(step int) *event.Progress {
+		t.Helper()
+		w.Emit(event.Progress{Time: now, Started: now, Step: step, Phase: "sampling", Done: 5, Total: 9, Unit: "tokens"})
+		path := filepath.Join(dir, ProgressFile)
+		waitFor(t, w.Store(), func() bool {
+			var rec ProgressRecord
+			data, _ := os.ReadFile(path)
+			return json.Unmarshal(data, &rec) == nil && rec.Step == step
+		})
+		runs, err := List(root)
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("%d runs, %v", len(runs), err)
+		}
+		return runs[0].Progress
+	}
+	if p := listed(2); p == nil || p.Step != 2 || p.Counts() != "sampling 5/9 tokens" {
+		t.Errorf("listed progress %+v, want step 2's", p)
+	}
+	if p := listed(1); p != nil {
+		t.Errorf("listed progress %+v of a step already recorded", p)
+	}
+	listed(2)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if runs, _ := List(root); len(runs) != 1 || runs[0].Progress != nil {
+		t.Errorf("a closed run listed with progress %+v", runs)
+	}
+}
