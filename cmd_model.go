@@ -85,6 +85,13 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if _, err := os.Stat(*cfgPath); errors.Is(err, os.ErrNotExist) { // not "model folder DIR does not exist"
 		return fmt.Errorf("--config %s: no such file: give a Hugging Face config.json describing the shape (a model folder's, or one you write)", *cfgPath)
 	}
+	// A folder is read for its config.json alone: not what a model
+	// folder lacks besides (weights, a tokenizer), which init does not read.
+	if st, err := os.Stat(*cfgPath); err == nil && st.IsDir() {
+		if _, err := os.Stat(filepath.Join(*cfgPath, hf.ConfigFile)); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("--config %s: a folder with no %s: give a Hugging Face config.json describing the shape (a model folder's, or one you write)", *cfgPath, hf.ConfigFile)
+		}
+	}
 	hc, err := hf.LoadConfig(*cfgPath)
 	if err != nil {
 		return fmt.Errorf("--config %s: %w", *cfgPath, err)

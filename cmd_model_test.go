@@ -33,6 +33,7 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 		{[]string{"--config", missing + ".json"}, "rlt model init: --config " + missing + ".json: no such file: give a Hugging Face config.json"},
 		{[]string{"--config", filepath.Join(missing, "config.json")}, "rlt model init: --config " + filepath.Join(missing, "config.json") + ": no such file"},
 		{[]string{"--config", csv}, "rlt model init: --config " + csv + ": "},
+		{[]string{"--config", noTokenizer}, "rlt model init: --config " + noTokenizer + ": a folder with no config.json: give a Hugging Face config.json"},
 		{[]string{"--config", shape, "--tokenizer", missing}, "rlt model init: --tokenizer " + missing + ": no such file or folder: give a tokenizer.json, or the model folder that holds one"},
 		{[]string{"--config", shape, "--tokenizer", noTokenizer}, "rlt model init: --tokenizer " + noTokenizer + ": " + noTokenizer + " holds no tokenizer.json"},
 		{[]string{"--config", shape, "--tokenizer", csv}, "rlt model init: --tokenizer " + csv + ": not valid tokenizer JSON: line 1, column 1: "},
