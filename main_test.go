@@ -23,6 +23,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
@@ -1310,13 +1311,9 @@ func TestResumeSkipsDamagedCheckpoint(t *testing.T) {
 func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	dir := t.TempDir()
-	// dir is given as both models: the files a model folder needs, empty
-	// (the configuration's problems are said before any model loads).
-	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// dir is given as both models: the configuration's problems are said
+	// before any model loads.
+	hftest.StubFolder(t, dir)
 	conf := filepath.Join(dir, "bad.toml")
 	// Validate reports the top level, then [reward], then [grpo].
 	text := "task = 'addition'\neval_every = -1\n\n[grpo]\ntemperature = 0.0\nsamples = 1\n\n[reward]\nestimator = 'l2'\n"

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 )
 
 // rlt train says a model folder's broken prompts.json with the
@@ -16,17 +18,8 @@ func TestTrainSaysABrokenPromptsFileWithTheOtherProblems(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	dir := t.TempDir()
 	teacher, student := filepath.Join(dir, "teacher"), filepath.Join(dir, "student")
-	for _, d := range []string{teacher, student} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		// The files a model folder needs, empty: checked for, not loaded.
-		for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
-			if err := os.WriteFile(filepath.Join(d, f), nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	hftest.StubFolder(t, teacher) // checked for, not loaded
+	hftest.StubFolder(t, student)
 	promptsFile := filepath.Join(teacher, "prompts.json")
 	if err := os.WriteFile(promptsFile, []byte(`{"teacher_system": "", "student_system": "Solve it."}`), 0o644); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
+	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
@@ -64,24 +64,6 @@ func TestProblemNote(t *testing.T) {
 	}
 }
 
-// fileOnlyModels makes models/teacher and models/student hold the files a
-// model folder needs (hf.FolderFiles.Check), empty: what checking a
-// configuration looks for without loading them. It returns models.
-func fileOnlyModels(t *testing.T, models string) string {
-	t.Helper()
-	for _, m := range []string{"teacher", "student"} {
-		if err := os.MkdirAll(filepath.Join(models, m), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
-			if err := os.WriteFile(filepath.Join(models, m, f), nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return models
-}
-
 // The configuration editor, on the real launcher, shows each problem in
 // the words rlt run --config prints for the same text (a key the draft
 // does not set naming its default and that the draft does not set it),
@@ -89,7 +71,7 @@ func fileOnlyModels(t *testing.T, models string) string {
 // text, after the file's name.
 func TestEditorSaysWhatTheCommandLineSays(t *testing.T) {
 	root := t.TempDir()
-	models, runs := fileOnlyModels(t, filepath.Join(root, "models")), filepath.Join(root, "runs")
+	models, runs := hftest.StubModels(t, filepath.Join(root, "models")), filepath.Join(root, "runs")
 	l := runner.NewLauncher(context.Background(), runs, models)
 	m := newModel(Options{Launcher: l, RunsDir: runs})
 	t.Cleanup(func() { closeModel(t, m) })

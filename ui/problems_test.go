@@ -13,6 +13,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
@@ -416,7 +417,7 @@ func TestIssueAboutATraceOpensIt(t *testing.T) {
 // line; and that the run can still be opened.
 func TestRefusedResumeSaysEachProblemWhereItIs(t *testing.T) {
 	root := t.TempDir()
-	runs, models := filepath.Join(root, "runs"), fileOnlyModels(t, filepath.Join(root, "models"))
+	runs, models := filepath.Join(root, "runs"), hftest.StubModels(t, filepath.Join(root, "models"))
 	dir := filepath.Join(runs, "bad")
 	rec, err := sessions.Create(dir, run.DefaultConfig(filepath.Join(models, "teacher"), filepath.Join(models, "student")))
 	if err != nil {

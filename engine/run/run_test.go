@@ -14,6 +14,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
@@ -127,10 +128,10 @@ func TestStopAndPause(t *testing.T) {
 func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 	type problem struct{ key, words string }
 	// A model folder whose chat template is not ChatML, the prompts' format.
-	teacher, student := fileOnlyModel(t), fileOnlyModel(t)
-	noWeights := fileOnlyModel(t)
+	teacher, student := hftest.StubFolder(t, t.TempDir()), hftest.StubFolder(t, t.TempDir())
+	noWeights := hftest.StubFolder(t, t.TempDir())
 	os.Remove(filepath.Join(noWeights, "model.safetensors"))
-	llama := fileOnlyModel(t)
+	llama := hftest.StubFolder(t, t.TempDir())
 	llamaConfig := filepath.Join(llama, "tokenizer_config.json")
 	os.WriteFile(llamaConfig, []byte(`{"chat_template": "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>' }}"}`), 0o644)
 	notChatML := func(key string) string {
@@ -197,19 +198,6 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 			}
 		})
 	}
-}
-
-// fileOnlyModel is a folder holding the files a model folder needs
-// (hf.FolderFiles.Check), empty: what Check looks for without loading.
-func fileOnlyModel(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 func TestSnapshot(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -40,29 +41,10 @@ func mustCheck(t *testing.T, cfg run.Config) run.Checked {
 	return checked
 }
 
-// fileOnlyModels is a models folder whose teacher/ and student/ hold the
-// files a model folder needs (hf.FolderFiles.Check), empty: what a
-// configuration's check looks for without loading them.
-func fileOnlyModels(t *testing.T) string {
-	t.Helper()
-	models := t.TempDir()
-	for _, m := range []string{"teacher", "student"} {
-		if err := os.MkdirAll(filepath.Join(models, m), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
-			if err := os.WriteFile(filepath.Join(models, m, f), nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return models
-}
-
 // The workbench's launcher puts Config.Validate's errors on the line of
 // the key they are about, so the editor can show them there.
 func TestWorkbenchLocateValidation(t *testing.T) {
-	l := NewLauncher(context.Background(), t.TempDir(), fileOnlyModels(t))
+	l := NewLauncher(context.Background(), t.TempDir(), hftest.StubModels(t, t.TempDir()))
 	base, err := l.NewConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +242,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := DefaultConfig(fileOnlyModels(t), 0)
+			cfg := DefaultConfig(hftest.StubModels(t, t.TempDir()), 0)
 			if err := sessions.DecodeStrict(file, []byte(c.text), &cfg); err != nil {
 				t.Fatal(err)
 			}
@@ -319,7 +301,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := DefaultConfig(fileOnlyModels(t), 0)
+			cfg := DefaultConfig(hftest.StubModels(t, t.TempDir()), 0)
 			c.override(&cfg)
 			_, err := CheckFile(cfg, "", nil, nil, c.flagKeys)
 			var got []string
@@ -339,7 +321,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 // that the file does not set it, on no line of its own (AtItsLine false)
 // though it is placed under its table's header.
 func TestCheckSaysWhatValidateFileSays(t *testing.T) {
-	models := fileOnlyModels(t)
+	models := hftest.StubModels(t, t.TempDir())
 	l := NewLauncher(context.Background(), t.TempDir(), models)
 	for _, c := range []struct {
 		name, text string
@@ -385,7 +367,7 @@ func TestCheckSaysWhatValidateFileSays(t *testing.T) {
 // alike; a mistyped value's range is not checked. A syntax error is said
 // alone: what follows it is not a configuration to check.
 func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
-	models := fileOnlyModels(t)
+	models := hftest.StubModels(t, t.TempDir())
 	l := NewLauncher(context.Background(), t.TempDir(), models)
 	for _, c := range []struct {
 		name, text string
@@ -443,7 +425,7 @@ func TestCheckSaysUnknownKeysWithValuesOutOfRange(t *testing.T) {
 // caller's, a future one's) must still say which file it is about.
 func TestFileProblemsNameTheFile(t *testing.T) {
 	const file, text = "run.toml", "steps = -1\n[grpo]\nlr = -1.0\n"
-	cfg := DefaultConfig(fileOnlyModels(t), 0)
+	cfg := DefaultConfig(hftest.StubModels(t, t.TempDir()), 0)
 	if err := sessions.DecodeStrict(file, []byte(text), &cfg); err != nil {
 		t.Fatal(err)
 	}
