@@ -425,6 +425,18 @@ func (p *problemsView) detailHeight(h int) int { return min(5, max(h/3, 2)) }
 
 func (p *problemsView) pageRows(h int) int { return max(h-2-p.detailHeight(h), 1) }
 
+// rowsShown is how many of total problems the list's n lines (pageRows)
+// show: all n, or, when there are more problems than lines, n-1 above the
+// line that says which are shown ("problems 4–15 of 31"). settleProblems
+// scrolls by it, so that the selected problem is one of the rows drawn,
+// not under that line (as runsScreen.listShown for the Runs list).
+func (p *problemsView) rowsShown(n, total int) int {
+	if total > n && n > 1 {
+		return n - 1
+	}
+	return n
+}
+
 // settleProblems keeps the selected problem in sight on the overlay, h
 // high: the rows shown move only as far as they must (scrollTop). The
 // Model calls it after each message while the overlay is drawn (settle),
@@ -432,7 +444,7 @@ func (p *problemsView) pageRows(h int) int { return max(h-2-p.detailHeight(h), 1
 func (m *Model) settleProblems(h int) {
 	p := &m.probs
 	if list := m.problemList(); len(list) > 0 {
-		p.top = scrollTop(p.top, p.sel, p.pageRows(h), len(list))
+		p.top = scrollTop(p.top, p.sel, p.rowsShown(p.pageRows(h), len(list)), len(list))
 	}
 }
 
@@ -473,8 +485,9 @@ func (m *Model) problemsBody(w, h int) []string {
 		ww = max(ww, ansi.StringWidth(pr.where))
 	}
 	ww = min(ww, max(w*2/5, 12), 30)
+	shown := p.rowsShown(n, len(list))
 	var rows []string
-	for i := p.top; i < len(list) && i < p.top+n; i++ {
+	for i := p.top; i < len(list) && i < p.top+shown; i++ {
 		pr := list[i]
 		mark := pr.sev.mark()
 		switch pr.sev {
@@ -493,9 +506,9 @@ func (m *Model) problemsBody(w, h int) []string {
 		}
 		rows = append(rows, line)
 	}
-	if len(list) > n {
-		rows = append(rows[:min(len(rows), n-1)], th.Paint(style.Spec{Attr: style.Faint},
-			fmt.Sprintf("  problems %d–%d of %d", p.top+1, min(p.top+n-1, len(list)), len(list))))
+	if shown < n {
+		rows = append(rows, th.Paint(style.Spec{Attr: style.Faint},
+			fmt.Sprintf("  problems %d–%d of %d", p.top+1, min(p.top+shown, len(list)), len(list))))
 	}
 	out = append(out, rows...)
 	// The selected problem in full, under the list, in the room it leaves.

@@ -288,6 +288,14 @@ func TestViewOnlyReads(t *testing.T) {
 				if v1 != v2 {
 					t.Fatalf("%s, two Views drew two frames:\n%s\n---\n%s", what, v1, v2)
 				}
+				if m.probs.open && !m.help {
+					// The selected problem's row, not only scrolled to: the
+					// last of a page was hidden behind the "problems a–b of
+					// N" line drawn over the list's last line.
+					if where, msg, ok := selectedProblem(m); ok && !problemDrawn(ansi.Strip(v1), where, msg) {
+						t.Errorf("%s: the problems overlay draws no line starting with the selection mark and %q, then %q:\n%s", what, where, msg, ansi.Strip(v1))
+					}
+				}
 				if m.help || m.probs.open || m.active != c.scr {
 					continue
 				}
@@ -311,6 +319,34 @@ func TestViewOnlyReads(t *testing.T) {
 func selectedDrawn(frame, row string) bool {
 	for _, l := range strings.Split(frame, "\n") {
 		if rest, ok := strings.CutPrefix(l, "▸"); ok && strings.HasPrefix(strings.TrimLeft(rest, " ●◆"), row) {
+			return true
+		}
+	}
+	return false
+}
+
+// selectedProblem is what the problems overlay's selected row says: its
+// severity mark and place, then the start of its message (which the
+// detail under the list repeats, on lines of its own); ok is false where
+// none is selected.
+func selectedProblem(m *Model) (where, msg string, ok bool) {
+	p := &m.probs
+	if p.sel >= len(p.list) {
+		return "", "", false
+	}
+	pr := p.list[p.sel]
+	msg = oneLine(pr.msg)
+	if r := []rune(msg); len(r) > 40 {
+		msg = string(r[:40])
+	}
+	return pr.sev.mark() + " " + pr.where, msg, true
+}
+
+// problemDrawn reports whether a line of frame is the selected problem's
+// row: the selection mark, where, then msg.
+func problemDrawn(frame, where, msg string) bool {
+	for _, l := range strings.Split(frame, "\n") {
+		if rest, ok := strings.CutPrefix(l, "▸"); ok && strings.HasPrefix(rest, where) && strings.Contains(rest, msg) {
 			return true
 		}
 	}
