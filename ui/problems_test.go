@@ -379,11 +379,18 @@ func TestHeaderShowsStepProgress(t *testing.T) {
 	m := sized(t, r, 160, 30, &fakeControl{})
 	m.pull()
 	last := m.lastStep
+	m.Update(tickMsg(t0.Add(5 * time.Second))) // the clock, a tick before the progress came
 	r.Emit(event.Progress{Time: t0.Add(6 * time.Second), Started: t0, Step: last + 1, Phase: "sampling", Done: 48, Total: 96, Unit: "tokens"})
 	want := fmt.Sprintf("step %d: sampling 48/96 tokens · 8 tokens/s · 6s left", last+1)
 	if s := m.statusLine(); !strings.Contains(s, want) || strings.Count(s, "ETA") > 1 {
 		t.Errorf("status line %q lacks %q, or has two ETAs (the phase's time left is said as such)", s, want)
 	}
+	// The time left counts down with the clock until the next progress.
+	m.Update(tickMsg(t0.Add(8 * time.Second)))
+	if s, w := m.statusLine(), fmt.Sprintf("step %d: sampling 48/96 tokens · 8 tokens/s · 4s left", last+1); !strings.Contains(s, w) {
+		t.Errorf("2 s after the progress, status line %q lacks %q", s, w)
+	}
+	m.Update(tickMsg(t0.Add(5 * time.Second)))
 	// The engine's phase event says the same: the header names the phase
 	// once, in the progress.
 	r.Emit(event.Phase{Time: t0.Add(6 * time.Second), Name: "sampling", Step: last + 1})
@@ -395,6 +402,65 @@ func TestHeaderShowsStepProgress(t *testing.T) {
 	r.Emit(event.Progress{Time: t0, Started: t0, Step: last, Phase: "scoring", Total: 2, Unit: "forwards"})
 	if s := m.statusLine(); strings.Contains(s, "scoring") {
 		t.Errorf("status line %q shows the progress of step %d, whose metrics are in", s, last)
+	}
+}
+
+// TestFollowedProgressCountsDown: a run followed read-only while another
+// session trains it shows the progress that session's writer last put in
+// progress.json (written at most every sessions.ProgressEvery), and its
+// time left counts down with the workbench's clock between two writes:
+// it stood at the record's "8s left" until the next.
+func TestFollowedProgressCountsDown(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w, err := sessions.CreateWith(dir, testCfg{Task: "addition", Steps: 20}, sessions.Options{SyncInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	w.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
+	// 32 of 96 tokens in 4 s: 8 tokens/s, 8 s left as of its time.
+	at := time.Now().Truncate(time.Second)
+	w.Emit(event.Progress{Time: at, Started: at.Add(-4 * time.Second), Step: 0, Phase: "sampling", Done: 32, Total: 96, Unit: "tokens"})
+	waitProgress(t, dir, 0)
+
+	ro, err := sessions.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ro.Close() })
+	m := newModel(Options{Session: &sessions.Session{Run: ro, Steps: 20}})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	m.pull()
+	for _, c := range []struct {
+		since time.Duration
+		want  string
+	}{
+		{0, "step 0: sampling 32/96 tokens · 8 tokens/s · 8s left"},
+		{3 * time.Second, "step 0: sampling 32/96 tokens · 8 tokens/s · 5s left"},
+		{20 * time.Second, "step 0: sampling 32/96 tokens · 8 tokens/s · 0s left"},
+	} {
+		m.Update(tickMsg(at.Add(c.since)))
+		if s := m.statusLine(); !strings.Contains(s, c.want) {
+			t.Errorf("%v after the record, the follower's header %q lacks %q", c.since, s, c.want)
+		}
+	}
+}
+
+// waitProgress waits until the run in dir's progress.json is of step.
+func waitProgress(t *testing.T, dir string, step int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var rec sessions.ProgressRecord
+		data, err := os.ReadFile(filepath.Join(dir, sessions.ProgressFile))
+		if err == nil && json.Unmarshal(data, &rec) == nil && rec.Step == step {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress of step %d in %s within 20s (%q, %v)", step, dir, data, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

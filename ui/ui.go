@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -1274,22 +1275,45 @@ func (m *Model) pauseAsked() (asked, canAsk bool) {
 }
 
 // stepProgress is where the engine is within the step in progress
-// (sessions.Run.Progress: phase, count, rate, ETA), while the run is
-// running here and that step has no metrics yet.
+// (progressShown), in the header's words: phase, count, rate, and the
+// phase's time left. The time left is as of the workbench's clock (m.now,
+// moved on by each tick), not as of the progress's own time: a followed
+// run's progress is read from a file written at most every
+// sessions.ProgressEvery, and one driven here comes as the engine's Meter
+// emits it (a slow phase's units seconds apart); between two of them the
+// time left counts down rather than stands still.
 func (m *Model) stepProgress() (string, bool) {
-	p, ok := m.sh.run.Progress()
-	if !ok || m.done || m.closed || m.sh.engineEnded || m.probs.fatal != "" || (m.hasStep && p.Step <= m.lastStep) {
+	p, ok := m.progressShown()
+	if !ok {
 		return "", false
 	}
 	// The phase's time left is said as such: the header's ETA is the run's.
 	s := p.Counts()
-	if left, ok := p.Left(); ok {
+	if left, ok := p.LeftAt(m.now); ok {
 		s += " · " + left.String() + " left"
 	}
-	if p.Step < 0 {
-		return s, true
+	return stepWords(p.Step, s), true
+}
+
+// progressShown is where the engine is within the step in progress
+// (sessions.Run.Progress), while the run is running here and that step
+// has no metrics yet.
+func (m *Model) progressShown() (event.Progress, bool) {
+	p, ok := m.sh.run.Progress()
+	if !ok || m.done || m.closed || m.sh.engineEnded || m.probs.fatal != "" || (m.hasStep && p.Step <= m.lastStep) {
+		return event.Progress{}, false
 	}
-	return fmt.Sprintf("step %d: %s", p.Step, s), true
+	return p, true
+}
+
+// stepWords puts what is said of step's progress after the step it is
+// of, as the header and rlt sessions say it ("step 3: sampling 34/96
+// tokens …"); a step before step 0 (loading) is not named.
+func stepWords(step int, s string) string {
+	if step < 0 {
+		return s
+	}
+	return fmt.Sprintf("step %d: %s", step, s)
 }
 
 // noteDone adds a metrics record of step, written at t, to the rate's

@@ -28,15 +28,21 @@ func (p Progress) Rate() float64 {
 	return float64(p.Done) / s
 }
 
-// ETA is the time the phase's remaining units take at Rate; ok is false
-// when there is no rate yet.
+// ETA is the time the phase's remaining units take at Rate, as of Time;
+// ok is false when there is no rate yet.
 func (p Progress) ETA() (eta time.Duration, ok bool) {
+	eta, ok = p.eta()
+	return eta.Round(time.Second), ok
+}
+
+// eta is ETA unrounded.
+func (p Progress) eta() (time.Duration, bool) {
 	r := p.Rate()
 	if r <= 0 || p.Total <= 0 {
 		return 0, false
 	}
 	left := max(0, p.Total-p.Done)
-	return time.Duration(float64(left) / r * float64(time.Second)).Round(time.Second), true
+	return time.Duration(float64(left) / r * float64(time.Second)), true
 }
 
 // String is the progress as one short line: "sampling 34/96 tokens ·
@@ -66,6 +72,24 @@ func (p Progress) Left() (time.Duration, bool) {
 		return 0, false
 	}
 	return p.ETA()
+}
+
+// LeftAt is Left as of now rather than as of Time: the phase's ETA less
+// the time since Time, to the second and never below zero (a phase past
+// its ETA has 0 left, not less). It is for a Progress read some time
+// after it was emitted (a run followed from another process reads one
+// written up to a few seconds before), so that the time left counts down
+// between two of them. A now before Time (a clock read before the
+// Progress came) counts as Time: the result is Left's. ok is Left's.
+func (p Progress) LeftAt(now time.Time) (time.Duration, bool) {
+	if p.Rate() <= 0 || p.Done >= p.Total {
+		return 0, false
+	}
+	eta, _ := p.eta() // a rate, and Total > Done > 0
+	if since := now.Sub(p.Time); since > 0 {
+		eta -= since
+	}
+	return max(eta, 0).Round(time.Second), true
 }
 
 // MeterEvery is the least time between two progress events of a phase.
