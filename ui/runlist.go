@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -45,6 +46,20 @@ type runRow struct {
 	// Holder is the live process that holds the run (its lock) and why
 	// (sessions.RunSummary.Holder): one held is not resumed here.
 	Holder sessions.Holder
+	// Progress is where a running run's engine is within the step it has
+	// not recorded yet (sessions.RunSummary.Progress; for the run open
+	// here, the header's: runsScreen.followOpen); nil when none is known.
+	Progress *event.Progress
+}
+
+// stepAt is where the run's step is, in the header's words ("step 3:
+// sampling 34/96 tokens · 12.3 tokens/s"), as rlt sessions prints it; ""
+// when no progress is known.
+func (r runRow) stepAt() string {
+	if r.Progress == nil {
+		return ""
+	}
+	return stepWords(r.Progress.Step, r.Progress.Counts())
 }
 
 // steps is the STEPS column's text, the count the header shows for the
@@ -104,7 +119,8 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 func fromSummary(s sessions.RunSummary, name string, followed bool) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
 		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Followed: followed,
-		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps, Holder: s.Holder}
+		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps, Holder: s.Holder,
+		Progress: s.Progress}
 }
 
 func absPath(p string) string {

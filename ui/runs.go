@@ -397,6 +397,12 @@ func (r *runsScreen) followOpen() {
 		if st, _ := m.runState(true); st != "" {
 			row.State = string(st)
 		}
+		// Where its step is, as the header says it: the engine's latest,
+		// not progress.json's of up to ProgressEvery and relistEvery ago.
+		row.Progress = nil
+		if p, ok := m.progressShown(); ok {
+			row.Progress = &p
+		}
 	}
 }
 
@@ -1072,19 +1078,29 @@ func (r *runsScreen) listView() []string {
 		list = append(list, th.Paint(style.Spec{Attr: style.Faint}, fmt.Sprintf("  runs %d–%d of %d", r.top+1, min(r.top+shown, len(r.rows)), len(r.rows))))
 	}
 	out = append(out, block(list, r.w, n)...)
-	// What the selection is, in full.
+	// What the selection is, in full: its folder, then where its step is
+	// (a running run's progress, in the header's words) before its note.
+	// That line is the screen's width whatever the width, where a column
+	// of the list would leave the name no room at 60 or 80 columns.
+	faint := style.Spec{Attr: style.Faint}
 	var d1, d2 string
 	if s := r.selected(); s != nil {
 		d1 = "▸ " + s.Dir
 		if r.isCurrent(*s) {
 			d1 += " (open here)"
 		}
-		d2 = s.Note
+		d2 = th.Paint(faint, s.Note)
+		if at := s.stepAt(); at != "" {
+			d2 = at
+			if s.Note != "" {
+				d2 += th.Paint(faint, "; "+s.Note)
+			}
+		}
 	}
 	if r.listErr != nil {
-		d2 = th.Paint(style.FG(style.Vermillion), r.listErr.Error())
+		d2 = th.Paint(faint, th.Paint(style.FG(style.Vermillion), r.listErr.Error()))
 	}
-	out = append(out, d1, th.Paint(style.Spec{Attr: style.Faint}, d2))
+	out = append(out, d1, d2)
 	out = append(out, act...)
 	return out
 }

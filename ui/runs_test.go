@@ -1730,3 +1730,77 @@ func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 		})
 	}
 }
+
+// TestRunsScreenSaysWhereARunningStepIs: the selected run, when it is
+// running and its writer's progress.json says where its step is, has that
+// said under the list, in the header's words ("step 1: sampling 32/96
+// tokens · 8 tokens/s"), before its note (the writer's pid), at 60, 80
+// and 120 columns; a run that is not running has none. The run open here
+// says the header's progress, the engine's latest, not progress.json's
+// (written at most every sessions.ProgressEvery), and none once its step's
+// metrics are in, as the header.
+func TestRunsScreenSaysWhereARunningStepIs(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeRun(t, filepath.Join("runs", "a-finished"), t0, 2, true)
+	dir := filepath.Join("runs", "b-running")
+	w, err := sessions.CreateWith(dir, testCfg{Task: "addition", Steps: 4}, sessions.Options{SyncInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	w.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1}})
+	w.Emit(event.Phase{Time: t0, Name: "sampling", Step: 1})
+	// 32 of 96 tokens in 4 s: 8 tokens/s.
+	w.Emit(event.Progress{Time: t0.Add(4 * time.Second), Started: t0, Step: 1, Phase: "sampling", Done: 32, Total: 96, Unit: "tokens"})
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	waitProgress(t, dir, 1)
+
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	const want = "step 1: sampling 32/96 tokens · 8 tokens/s"
+	pid := fmt.Sprintf("; pid %d", os.Getpid())
+	for _, width := range []int{60, 80, 120} {
+		m.Update(tea.WindowSizeMsg{Width: width, Height: 20})
+		listNow(t, m)
+		if s := m.runs.selected(); s == nil || s.Name != "b-running" {
+			t.Fatalf("selected %+v, want the newest run, b-running", s)
+		}
+		v := ansi.Strip(m.View())
+		lines := strings.Split(v, "\n")
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "▸ "+dir) })
+		if i < 0 || i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], want) {
+			t.Errorf("at %d columns, the line under the selected run's folder does not start with %q:\n%s", width, want, v)
+			continue
+		}
+		if width >= 80 && !strings.HasPrefix(lines[i+1], want+pid) {
+			t.Errorf("at %d columns, %q, want %q then its note %q", width, lines[i+1], want, pid)
+		}
+	}
+	hit(t, m, "k") // the finished run
+	if v := ansi.Strip(m.View()); strings.Contains(v, "sampling") {
+		t.Errorf("a finished run selected, the screen says a step's progress:\n%s", v)
+	}
+
+	// The run open here: the header's progress, then none.
+	m2, rec := liveOnRuns(t, -1.5)
+	rec.Emit(event.Progress{Time: t0.Add(4 * time.Second), Started: t0, Step: 1, Phase: "sampling", Done: 32, Total: 96, Unit: "tokens"})
+	waitProgress(t, filepath.Join("runs", "live"), 1)
+	listNow(t, m2)
+	hit(t, m2, "G") // live, the newest
+	if v := ansi.Strip(m2.View()); !strings.Contains(v, want) {
+		t.Errorf("the open run listed with its progress.json, the screen lacks %q:\n%s", want, v)
+	}
+	rec.Emit(event.Progress{Time: t0.Add(6 * time.Second), Started: t0, Step: 1, Phase: "sampling", Done: 48, Total: 96, Unit: "tokens"})
+	m2.Update(tea.WindowSizeMsg{Width: 120, Height: 30}) // any message
+	if v, w := ansi.Strip(m2.View()), "step 1: sampling 48/96 tokens · 8 tokens/s"; !strings.Contains(v, w) {
+		t.Errorf("the engine's latest progress (the header's), the open run's line lacks %q:\n%s", w, v)
+	}
+	rec.Emit(event.Metrics{Time: t0.Add(8 * time.Second), Step: 1, Values: map[string]float64{"reward": -1}})
+	rec.Flush()
+	m2.Update(changedMsg{gen: m2.gen})
+	if v := ansi.Strip(m2.View()); strings.Contains(v, "sampling 48/96") {
+		t.Errorf("step 1's metrics in, the open run's line still says its progress:\n%s", v)
+	}
+}
