@@ -231,10 +231,13 @@ func (c *runCache) summarise(dir string) RunSummary {
 			if fi, err := os.Stat(filepath.Join(dir, ProgressFile)); err == nil && fi.ModTime().After(last) {
 				last = fi.ModTime() // within a long step
 			}
-			if p, ok := heldProgress(dir, held, holder); ok && p.Step > s.LastStep {
+			d, quiet := Quiet(last, time.Now())
+			// Quiet, the progress last written is old news: the note says
+			// what is known.
+			if p, ok := heldProgress(dir, held, holder); ok && p.Step > s.LastStep && !quiet {
 				s.Progress = &p
 			}
-			if d, quiet := Quiet(last, time.Now()); quiet {
+			if quiet {
 				notes = append(notes, "nothing written for "+Ago(d))
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +131,16 @@ func TestListSaysWhereARunningStepIs(t *testing.T) {
 		t.Errorf("listed progress %+v of a step already recorded", p)
 	}
 	listed(2)
+	// Quiet (a writer stopped by a signal), its progress is old news.
+	then := time.Now().Add(-20 * time.Minute)
+	for _, f := range []string{EventsFile, MetricsFile, ProgressFile} {
+		if err := os.Chtimes(filepath.Join(dir, f), then, then); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs, _ := List(root); len(runs) != 1 || runs[0].Progress != nil || !strings.Contains(runs[0].Note, "nothing written for 20m") {
+		t.Errorf("a quiet run listed with progress %+v, note %q", runs[0].Progress, runs[0].Note)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
