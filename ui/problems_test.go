@@ -445,6 +445,12 @@ func TestFollowedProgressCountsDown(t *testing.T) {
 			t.Errorf("%v after the record, the follower's header %q lacks %q", c.since, s, c.want)
 		}
 	}
+	// Nothing written for 15 minutes (the writer stopped by a signal): the
+	// progress is old news, and the header says what is known instead.
+	m.Update(tickMsg(at.Add(15 * time.Minute)))
+	if s := m.statusLine(); strings.Contains(s, "sampling 32/96") || !strings.Contains(s, "nothing written for 1") {
+		t.Errorf("a quiet writer's follower's header %q: want its progress gone and the quiet said", s)
+	}
 }
 
 // waitProgress waits until the run in dir's progress.json is of step.

@@ -1296,11 +1296,15 @@ func (m *Model) stepProgress() (string, bool) {
 }
 
 // progressShown is where the engine is within the step in progress
-// (sessions.Run.Progress), while the run is running here and that step
-// has no metrics yet.
+// (sessions.Run.Progress), while the run is running and that step has no
+// metrics yet; not once another process's run reads quiet (its progress
+// is then old news: the header says how long nothing was written).
 func (m *Model) progressShown() (event.Progress, bool) {
 	p, ok := m.sh.run.Progress()
 	if !ok || m.done || m.closed || m.sh.engineEnded || m.probs.fatal != "" || (m.hasStep && p.Step <= m.lastStep) {
+		return event.Progress{}, false
+	}
+	if _, quiet := m.quietFor(); quiet && m.writing {
 		return event.Progress{}, false
 	}
 	return p, true
