@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rlt-workbench/rlt/ui/report"
 )
@@ -40,8 +41,8 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(dirs) == 0 {
 		return misuse(fs, "no run folder given")
 	}
-	if err := required(fs, "out"); err != nil {
-		return err
+	if *out == "" { // not required's hint: the runs are arguments here
+		return misuse(fs, "--out is required: the folder to write report.html in (rlt report %s --out DIR)", strings.Join(dirs, " "))
 	}
 	sel, err := report.ParseSelection(*traces)
 	if err != nil { // a value no report could take: a wrong call, as --format's for rlt export

@@ -26,7 +26,7 @@ func TestReportCommand(t *testing.T) {
 	}{
 		{"flags after", []string{"report", dir, "--out", filepath.Join(root, "a")}, 0, "wrote " + filepath.Join(root, "a", "report.html")},
 		{"flags before", []string{"report", "--out", filepath.Join(root, "b"), "--traces", "accepted", dir}, 0, "(1 run, 1 metric)"},
-		{"no out", []string{"report", dir}, 2, ""},
+		{"no out", []string{"report", dir}, 2, "rlt report: --out is required: the folder to write report.html in (rlt report " + dir + " --out DIR)"},
 		{"no run", []string{"report", "--out", filepath.Join(root, "c")}, 2, ""},
 		{"bad traces", []string{"report", dir, "--out", filepath.Join(root, "d"), "--traces", "best:3"}, 2, `--traces "best:3": "best:3" is not accepted, top:K or bottom:K`},
 	} {
