@@ -533,3 +533,33 @@ func TestHeaderPhaseKeepsItsPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestQuitSaysStoppingInHeader: q on a run training here, which the
+// workbench ends itself, says in the header that it is stopping until the
+// program exits, as S, y does; it used to say "running · sampling" while
+// the message line said it was stopping.
+func TestQuitSaysStoppingInHeader(t *testing.T) {
+	r := newTestRun(t, 3, 1, 1, 4)
+	ctl := &fakeControl{}
+	m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, Control: ctl, Close: r.Close}})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	r.Emit(event.Phase{Time: t0, Name: "sampling", Step: 3})
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m.pull()
+	header := func() string { return strings.SplitN(m.View(), "\n", 2)[0] }
+	if h := header(); !strings.Contains(h, "running · sampling") {
+		t.Fatalf("before q: header %q", h)
+	}
+	m.Update(press("q")) // its command (closing the run) is not run: the step is still in progress
+	if !strings.Contains(m.msg, "stopping") {
+		t.Errorf("after q: message %q, want it to say stopping", m.msg)
+	}
+	if h := header(); !strings.Contains(h, "stopping (after the step in progress)") || strings.Contains(h, "running") {
+		t.Errorf("after q: header %q, want stopping (after the step in progress), not running", h)
+	}
+	if ctl.stop != 1 {
+		t.Errorf("q asked the engine to stop %d times, want 1", ctl.stop)
+	}
+}

@@ -964,7 +964,9 @@ func (m *Model) quit() tea.Cmd {
 		m.sh.control.Stop()
 	}
 	if o := m.cur; o.owned() && m.engineRunning() {
-		m.quitting = true
+		// The header says stopping until the program exits, as after S:
+		// the engine has been asked to stop and ends its step first.
+		m.quitting, m.sh.stopAsked = true, true
 		m.say("stopping %s after the step in progress, then writing its final checkpoint… (q again: leave now)", m.openName())
 		bg := m.bg
 		bg.wg.Add(1)
