@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -191,15 +192,35 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	// Every run this workbench trained, with the command that continues
 	// it from its final checkpoint.
 	for _, d := range l.Written() {
-		fmt.Fprintf(stderr, "run folder %s\n  continue it: %s\n", d, continueCommand(d))
+		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
 	}
 	return err
 }
 
-// continueCommand is the command that continues the run in dir from its
+// continueLine is what the workbench prints on exit under a run it
+// trained: the command that continues it, or, for a run with no usable
+// checkpoint (a full disk at its first), the one that starts it again.
+func continueLine(dir string) string {
+	cmd, again := nextCommand(dir)
+	if again {
+		return "it has no checkpoint to continue from; start it again: " + cmd
+	}
+	return "continue it: " + cmd
+}
+
+// nextCommand is resumeCommand, or, again true, for a run with no usable
+// checkpoint, the command that starts a new run from its configuration.
+func nextCommand(dir string) (cmd string, again bool) {
+	if cks, err := sessions.Checkpoints(dir); err == nil && !slices.ContainsFunc(cks, func(c sessions.Checkpoint) bool { return c.Err == nil }) {
+		return "rlt run --config " + shellQuote(filepath.Join(dir, sessions.ConfigFile)), true
+	}
+	return resumeCommand(dir), false
+}
+
+// resumeCommand is the command that continues the run in dir from its
 // final checkpoint: a run that did all its steps needs more asked for, and
 // one whose device failed (device.Failed) goes on on the CPU.
-func continueCommand(dir string) string {
+func resumeCommand(dir string) string {
 	cmd := "rlt run --resume " + shellQuote(dir)
 	runs, err := sessions.List(filepath.Dir(dir))
 	if err != nil {
@@ -287,7 +308,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done()}, nil, nil)
 	for _, d := range l.Written() {
-		fmt.Fprintf(stderr, "run folder %s\n  continue it: %s\n", d, continueCommand(d))
+		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
 	}
 	return err
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/device"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // TestContinueCommand: the command the workbench prints on exit for each
@@ -44,8 +46,47 @@ func TestContinueCommand(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte("device = 'gpu'\nsteps = 3\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := continueCommand(dir), "rlt run --resume "+shellQuote(dir)+c.want; got != want {
-				t.Errorf("continueCommand = %q, want %q", got, want)
+			if got, want := resumeCommand(dir), "rlt run --resume "+shellQuote(dir)+c.want; got != want {
+				t.Errorf("resumeCommand = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestContinueLine: the line the workbench prints on exit under a run it
+// trained continues the run from its checkpoint, or, for one with no
+// usable checkpoint (a full disk at its first), starts it again from its
+// configuration: it said `rlt run --resume`, which is refused there.
+func TestContinueLine(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		checkpoint bool
+		want       string // after the run folder
+	}{
+		{"a checkpoint", true, "continue it: rlt run --resume "},
+		{"none", false, "it has no checkpoint to continue from; start it again: rlt run --config "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r, err := sessions.Create(dir, runpkg.DefaultConfig("teacher", "student"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.checkpoint {
+				save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("step 0\n"), 0o644) }
+				if _, err := r.SaveCheckpoint(0, save, sessions.CheckpointState{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			want := c.want + shellQuote(dir)
+			if !c.checkpoint {
+				want = c.want + shellQuote(filepath.Join(dir, sessions.ConfigFile))
+			}
+			if got := continueLine(dir); got != want {
+				t.Errorf("continueLine = %q, want %q", got, want)
 			}
 		})
 	}

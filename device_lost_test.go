@@ -153,8 +153,8 @@ func TestARunOnALostDeviceSaysTheWayOnOnce(t *testing.T) {
 			if said == 0 {
 				t.Fatalf("no line says the device was lost:\n%s", errs)
 			}
-			if got, want := continueCommand(dir), "rlt run --resume "+shellQuote(dir)+" --device cpu"; got != want {
-				t.Errorf("continueCommand = %q, want %q", got, want)
+			if got, want := resumeCommand(dir), "rlt run --resume "+shellQuote(dir)+" --device cpu"; got != want {
+				t.Errorf("resumeCommand = %q, want %q", got, want)
 			}
 		})
 	}

@@ -175,14 +175,16 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 // trainer's) is the room one takes.
 func (r *Run) diskFull(err error) error {
 	need := r.ckEstimate
-	if cks, _ := Checkpoints(r.dir); len(cks) > 0 {
+	cks, _ := Checkpoints(r.dir)
+	if len(cks) > 0 {
 		var sum int64
 		for _, n := range cks[len(cks)-1].State.Files {
 			sum += n
 		}
 		need = max(need, sum)
 	}
-	return &DiskFullError{Dir: r.dir, Need: need, KeepLast: r.opts.KeepLast, Err: err}
+	usable := slices.ContainsFunc(cks, func(c Checkpoint) bool { return c.Err == nil })
+	return &DiskFullError{Dir: r.dir, Need: need, KeepLast: r.opts.KeepLast, Resumable: usable, Err: err}
 }
 
 // DiskFullError is a checkpoint that found the disk holding its run full:
@@ -193,7 +195,10 @@ type DiskFullError struct {
 	// Need is the room one checkpoint takes (0: not known yet).
 	Need     int64
 	KeepLast int
-	Err      error // the failed write, in its chain
+	// Resumable: the run has a checkpoint to resume from; without one it
+	// is started again from its configuration.
+	Resumable bool
+	Err       error // the failed write, in its chain
 }
 
 func (e *DiskFullError) Error() string {
@@ -201,11 +206,15 @@ func (e *DiskFullError) Error() string {
 	if pe := (*fs.PathError)(nil); errors.As(e.Err, &pe) {
 		write = pe.Error() // the innermost place: the file being written
 	}
-	if e.Need == 0 {
-		return fmt.Sprintf("the disk holding %s is full (%s); free some space and resume", e.Dir, write)
+	then := "resume"
+	if !e.Resumable {
+		then = "start the run again from its " + ConfigFile + " (it has no checkpoint to resume from)"
 	}
-	return fmt.Sprintf("the disk holding %s is full (%s): a checkpoint needs about %s free, and about %s are used with rotation keeping %d plus the one being written; free that much and resume",
-		e.Dir, write, size.Bytes(e.Need), size.Bytes(e.Need*int64(e.KeepLast+1)), e.KeepLast)
+	if e.Need == 0 {
+		return fmt.Sprintf("the disk holding %s is full (%s); free some space and %s", e.Dir, write, then)
+	}
+	return fmt.Sprintf("the disk holding %s is full (%s): a checkpoint needs about %s free, and the run about %s with rotation keeping %d plus the one being written; free that much and %s",
+		e.Dir, write, size.Bytes(e.Need), size.Bytes(e.Need*int64(e.KeepLast+1)), e.KeepLast, then)
 }
 
 func (e *DiskFullError) Unwrap() error { return e.Err }

@@ -518,7 +518,7 @@ func TestCheckpointDiskFull(t *testing.T) {
 	r := mustCreate(t, dir, Options{KeepLast: 2})
 	defer r.Close()
 	full := func(string) error { return &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC} }
-	if _, err := r.SaveCheckpoint(1, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || err.Error() != "the disk holding "+dir+" is full (write x: no space left on device); free some space and resume" {
+	if _, err := r.SaveCheckpoint(1, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || err.Error() != "the disk holding "+dir+" is full (write x: no space left on device); free some space and start the run again from its config.toml (it has no checkpoint to resume from)" {
 		t.Errorf("first checkpoint: %v", err)
 	}
 	ck, err := r.SaveCheckpoint(1, saveFake(1), CheckpointState{})
@@ -529,7 +529,7 @@ func TestCheckpointDiskFull(t *testing.T) {
 	for _, n := range ck.State.Files {
 		total += n
 	}
-	want := fmt.Sprintf("needs about %s free, and about %s are used with rotation keeping 2", size.Bytes(total), size.Bytes(total*3))
+	want := fmt.Sprintf("needs about %s free, and the run about %s with rotation keeping 2 plus the one being written; free that much and resume", size.Bytes(total), size.Bytes(total*3))
 	if _, err := r.SaveCheckpoint(2, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want it to say %q", err, want)
 	}
