@@ -117,7 +117,8 @@ func sglangError(w http.ResponseWriter, status int, msg string) {
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		openAIError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "", "use GET")
+		w.Header().Set("Allow", http.MethodGet)
+		openAIError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "", fmt.Sprintf("%s %s: use GET", r.Method, r.URL.Path))
 		return
 	}
 	owner := "rlt"
@@ -130,10 +131,14 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	}}})
 }
 
+// errNotPost is a request to a POST endpoint by another method: 405, as
+// vLLM's and SGLang's routers answer it, not a bad body.
+var errNotPost = errors.New("use POST")
+
 // readBody reads a POST request's body.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Method != http.MethodPost {
-		return nil, errors.New("use POST")
+		return nil, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errNotPost)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
@@ -226,6 +231,11 @@ func parseTokenize(body []byte) (model, text string, err error) {
 // (*badRequest, whose model is known); it reports whether it answered.
 func (s *Server) refused(w http.ResponseWriter, model string, err error) bool {
 	var br *badRequest
+	if errors.Is(err, errNotPost) {
+		w.Header().Set("Allow", http.MethodPost)
+		openAIError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "", err.Error())
+		return true
+	}
 	if err != nil && !errors.As(err, &br) {
 		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
 		return true
@@ -291,6 +301,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		MaxTokens      *int     `json:"max_tokens"`
 		Temperature    *float64 `json:"temperature"`
 		PromptLogprobs *int     `json:"prompt_logprobs"`
+		Logprobs       *int     `json:"logprobs"`
 		Echo           bool     `json:"echo"`
 		N              *int     `json:"n"`
 		Stream         bool     `json:"stream"`
@@ -312,6 +323,12 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
 	case req.PromptLogprobs != nil && *req.PromptLogprobs != 0:
 		return out, &badRequest{"prompt_logprobs", fmt.Sprintf("rlt serve returns the prompt tokens' own log-probs only: prompt_logprobs must be 0 (got %d)", *req.PromptLogprobs)}
+	case req.Logprobs != nil:
+		// Answered with "logprobs": null, a client reading the generated
+		// token's log-probs would fail on what it was never told.
+		return out, &badRequest{"logprobs", fmt.Sprintf("rlt serve returns the prompt tokens' log-probs (prompt_logprobs 0), not the generated token's: leave logprobs out (got %d)", *req.Logprobs)}
+	case req.Temperature != nil && *req.Temperature < 0:
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %g.", *req.Temperature)}
 	}
 	out.Prompt, out.MaxTokens = *req.Prompt, maxTokens
 	return out, nil
@@ -403,6 +420,7 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		} `json:"sampling_params"`
 		ReturnLogprob   bool `json:"return_logprob"`
 		LogprobStartLen *int `json:"logprob_start_len"`
+		TopLogprobsNum  int  `json:"top_logprobs_num"`
 		Stream          bool `json:"stream"`
 	}
 	if err := decodeBody(body, &req); err != nil {
@@ -414,6 +432,14 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	}
 	if req.Stream || maxNew < 0 || maxNew > 1 {
 		return generateRequest{}, fmt.Errorf("rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", maxNew)
+	}
+	if t := req.SamplingParams.Temperature; t != nil && *t < 0 {
+		return generateRequest{}, fmt.Errorf("temperature must be non-negative, got %g.", *t)
+	}
+	if req.TopLogprobsNum != 0 {
+		// Answered without input_top_logprobs, a client reading them would
+		// fail on what it was never told.
+		return generateRequest{}, fmt.Errorf("rlt serve returns the input tokens' own log-probs only, no top log-probs: top_logprobs_num must be 0 (got %d)", req.TopLogprobsNum)
 	}
 	if req.InputIDs != nil && req.Text != nil {
 		return generateRequest{}, errors.New("Either text or input_ids should be provided, not both.")
@@ -428,6 +454,11 @@ func parseGenerate(body []byte) (generateRequest, error) {
 
 func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
+	if errors.Is(err, errNotPost) {
+		w.Header().Set("Allow", http.MethodPost)
+		sglangError(w, http.StatusMethodNotAllowed, err.Error())
+		return
+	}
 	if err != nil {
 		sglangError(w, http.StatusBadRequest, err.Error())
 		return

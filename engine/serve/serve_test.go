@@ -208,3 +208,46 @@ func TestRepeatedPromptKey(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusals: what rlt serve does not answer is refused as vLLM and
+// SGLang refuse it, never answered as if it had been asked something else:
+// a negative temperature (both servers' 400, not τ 1), the generated
+// token's log-probs or top log-probs (not a null the client trips on), and
+// an endpoint called by the wrong method (405 with Allow, not 400).
+func TestRefusals(t *testing.T) {
+	_, ts := testServer(t, Both)
+	cases := []struct {
+		method, path, body string
+		status             int
+		want, allow        string
+	}{
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":-1}`, 400, `"param":"temperature"`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":-1}`, 400, `temperature must be non-negative, got -1.`, ""},
+		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-2}}`, 400, `temperature must be non-negative, got -2.`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"echo":true,"logprobs":1}`, 400, `"param":"logprobs"`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":0}`, 400, `leave logprobs out (got 0)`, ""},
+		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"top_logprobs_num":5}`, 400, `top_logprobs_num must be 0 (got 5)`, ""},
+		{"GET", "/v1/completions", ``, 405, `"type":"MethodNotAllowed"`, "POST"},
+		{"GET", "/tokenize", ``, 405, `GET /tokenize: use POST`, "POST"},
+		{"GET", "/generate", ``, 405, `{"error":{"message":"GET /generate: use POST"}}`, "POST"},
+		{"POST", "/v1/models", `{}`, 405, `POST /v1/models: use GET`, "GET"},
+		// What is still answered.
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":0}`, 200, `"completion_tokens":1`, ""},
+		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":0,"temperature":0},"top_logprobs_num":0}`, 200, `"output_ids":[]`, ""},
+	}
+	for _, c := range cases {
+		req, err := http.NewRequest(c.method, ts.URL+c.path, strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s %s: %d (Allow %q) %s, want %d (Allow %q) with %s", c.method, c.path, c.body, resp.StatusCode, resp.Header.Get("Allow"), b, c.status, c.allow, c.want)
+		}
+	}
+}
