@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,8 +163,19 @@ func orAuto(device string) string {
 // workbench lists them all (!) and shows the rest.
 func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
-		if _, oerr := os.Stat(dir); oerr != nil {
+		if _, oerr := os.Stat(dir); errors.Is(oerr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open %s: no such folder: give a run folder (rlt sessions lists those under runs/), or a trainer's run folder to follow", dir)
+		} else if oerr != nil {
 			return nil, oerr
+		}
+		if runs, lerr := sessions.List(dir); lerr == nil && len(runs) > 0 && l.TrainerFormat == "" {
+			// A folder of runs (--runs DIR's), not one: say which to open.
+			newest := runs[len(runs)-1].Dir
+			what := fmt.Sprintf("%d run folders", len(runs))
+			if len(runs) == 1 {
+				what = "one run folder"
+			}
+			return nil, fmt.Errorf("open %s: a folder holding %s, not a run folder: open one of them (the newest: rlt open %s); rlt sessions --runs %s lists them", dir, what, newest, dir)
 		}
 		return sessions.OpenTrainerRun(l.ctx, dir, l.TrainerFormat)
 	}

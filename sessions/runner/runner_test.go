@@ -1271,3 +1271,36 @@ func TestFinalCheckpointError(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenSaysWhatToOpenInstead: a folder that is not there, and a folder
+// of run folders (runs/, the workbench's --runs), given where one run
+// folder goes, say so and what to give; they read as os.Stat's error and
+// as a trainer's folder in no known format.
+func TestOpenSaysWhatToOpenInstead(t *testing.T) {
+	l := NewLauncher(context.Background(), t.TempDir(), "")
+	root := t.TempDir()
+	for _, name := range []string{"20261205-100000", "20261205-110000"} {
+		r, err := sessions.Create(filepath.Join(root, name), run.DefaultConfig("teacher", "student"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+	}
+	missing := filepath.Join(root, "nope")
+	for _, c := range []struct {
+		name, dir, want string
+	}{
+		{"not there", missing, "open " + missing + ": no such folder: give a run folder (rlt sessions lists those under runs/), or a trainer's run folder to follow"},
+		{"a folder of runs", root, "open " + root + ": a folder holding 2 run folders, not a run folder: open one of them (the newest: rlt open " + filepath.Join(root, "20261205-110000") + "); rlt sessions --runs " + root + " lists them"},
+	} {
+		for _, open := range []func(string) (*sessions.Session, error){l.OpenReadOnly, l.OpenForReview} {
+			s, err := open(c.dir)
+			if s != nil {
+				s.Close()
+			}
+			if err == nil || err.Error() != c.want {
+				t.Errorf("%s: %v, want %q", c.name, err, c.want)
+			}
+		}
+	}
+}
