@@ -95,6 +95,15 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !*public && !loopback(host) {
 		return misuse(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
 	}
+	// The address is taken before the model loads: one already in use is
+	// said at once, not after minutes of loading a large model onto a GPU.
+	ln, err := listenServe(*listen)
+	if err != nil {
+		return err
+	}
+	// Closed on every way out before serving; once served, Shutdown
+	// closes it and this second close only errs.
+	defer ln.Close()
 	tok, err := loadTokenizer(filepath.Join(*dir, hf.TokenizerFile)) // a file given as --model is said for what it is
 	if err != nil {
 		return err
@@ -121,10 +130,6 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	src := rlt.NewModelSource(m, *dir)
 	src.MicroBatchTokens = *mbTokens
 	srv := serve.New(src, tok, *name, api)
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
 	failed := make(chan error, 1)
 	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s: %s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, choice)
@@ -168,6 +173,19 @@ func stopOnDeviceFailure(h http.Handler, dev interface{ Err() error }, failed ch
 			once.Do(func() { failed <- err })
 		}
 	})
+}
+
+// listenServe listens on addr, an address already in use said with the way
+// on.
+func listenServe(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("--listen %s: the address is in use (another rlt serve or server listens there?): stop it, or give another port (port 0 picks a free one): %w", addr, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--listen %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 // loopback reports whether host names this machine only.

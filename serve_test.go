@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -374,5 +375,41 @@ func TestServeStopsOnDeviceFailure(t *testing.T) {
 	}
 	if msg := deviceFailed(be, "computing", be.Err()).Error(); !strings.Contains(msg, "--device cpu") || !strings.Contains(msg, "vulkan ("+ve.Device+")") {
 		t.Fatalf("the message %q does not name the device and the way on", msg)
+	}
+}
+
+// TestServeAddressInUse: an address already in use is said, with the way
+// on, before the model loads: a model folder whose weights do not load is
+// not reached, so neither would minutes of loading a large one be.
+func TestServeAddressInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	good := tinyFolder(t, "f32")
+	broken := t.TempDir()
+	for _, f := range []string{"config.json", "tokenizer.json"} {
+		b, err := os.ReadFile(filepath.Join(good, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(broken, f), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(broken, "model.safetensors"), []byte("not safetensors"), 0o644)
+	for _, c := range []struct {
+		name, model string
+	}{
+		{"loadable model", good},
+		{"model that does not load", broken},
+	} {
+		var out bytes.Buffer
+		err := serveCommand(context.Background(), []string{"--model", c.model, "--listen", busy.Addr().String()}, &out, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--listen "+busy.Addr().String()+": the address is in use") || !strings.Contains(err.Error(), "port 0 picks a free one") {
+			t.Errorf("%s: %v, want the address in use said with the way on", c.name, err)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%s: said %q before refusing", c.name, out.String())
+		}
 	}
 }
