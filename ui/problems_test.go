@@ -597,3 +597,47 @@ func TestFollowedRunTakesTheNewPlan(t *testing.T) {
 	}
 	awaitHeader(t, m, []string{`step 3/7`}, nil)
 }
+
+// TestProblemsViewScreenKeys: the screen keys act from the problems view
+// as from the screen under it, whose tab the header highlights: 1–4, tab
+// and S-tab close the view and switch, ? lists the view's keys over it
+// and esc comes back to it. They used to do nothing there, the tab strip
+// naming a screen the keys did not reach.
+func TestProblemsViewScreenKeys(t *testing.T) {
+	r := newTestRun(t, 3, 1, 2, 8)
+	m := sized(t, r, 80, 24, &fakeControl{})
+	send(m, press("2"))
+	send(m, press("enter"))
+	if m.active != scrDetail {
+		t.Fatalf("enter on the Traces screen: screen %d, want the detail", m.active)
+	}
+	for _, c := range []struct {
+		key  string
+		want screenID
+	}{{"1", scrDashboard}, {"3", scrDetail}, {"3", scrDetail}, {"tab", scrRuns}, {"2", scrTraces}, {"4", scrRuns}} {
+		send(m, press("!"))
+		if !m.probs.open {
+			t.Fatalf("! did not open the problems view")
+		}
+		send(m, press(c.key))
+		if m.probs.open || m.active != c.want {
+			t.Errorf("%s in the problems view: open %v, screen %s; want it closed on %s", c.key, m.probs.open, screenNames[m.active], screenNames[c.want])
+		}
+		if c.want == scrRuns {
+			send(m, press("esc")) // back to the screen the Runs screen was entered from
+		}
+	}
+	send(m, press("!"))
+	send(m, press("?"))
+	if !m.help || !strings.Contains(m.View(), "Keys: Problems") || !strings.Contains(m.View(), "open the trace it is about") {
+		t.Errorf("? in the problems view: help %v, view:\n%s", m.help, m.View())
+	}
+	send(m, press("esc"))
+	if m.help || !m.probs.open {
+		t.Errorf("esc in the help over the problems view: help %v, problems %v; want the problems view back", m.help, m.probs.open)
+	}
+	send(m, press("esc"))
+	if m.probs.open {
+		t.Errorf("esc did not close the problems view")
+	}
+}

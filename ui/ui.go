@@ -807,7 +807,7 @@ func (m *Model) settle() {
 	m.problemList()
 	switch {
 	case m.help:
-		all, rows := m.helpLines(m.screen(m.active), m.bodyHeight())
+		all, rows := m.helpLines(m.bodyHeight())
 		m.helpTop = helpScroll(m.helpTop, len(all), rows)
 	case m.probs.open && m.hasRun():
 		m.settleProblems(m.bodyHeight())
@@ -995,14 +995,9 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	if !key.Matches(k, m.global.Quit) {
 		m.draftDropped = false // any other key: a later quit asks again
 	}
-	if m.probs.open {
-		return m.problemsKey(k)
-	}
-	scr := m.screen(m.active)
-	if scr.Capturing() {
-		return scr.Update(k)
-	}
 	if m.help {
+		// Over a screen or over the problems view (? there): esc goes
+		// back to what it was opened over.
 		switch {
 		case key.Matches(k, m.global.Quit):
 			return m.quit()
@@ -1012,6 +1007,13 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 			m.helpKey(k)
 		}
 		return nil
+	}
+	if m.probs.open {
+		return m.problemsKey(k)
+	}
+	scr := m.screen(m.active)
+	if scr.Capturing() {
+		return scr.Update(k)
 	}
 	switch {
 	case key.Matches(k, m.global.Quit):
@@ -1095,7 +1097,7 @@ func (m *Model) View() string {
 	bh := m.bodyHeight()
 	var body []string
 	if m.help {
-		body = m.helpBody(scr, bh)
+		body = m.helpBody(bh)
 	} else if m.probs.open && m.hasRun() {
 		body = m.problemsBody(m.w, bh)
 	} else if d := m.drawn(); d != nil {
@@ -1111,11 +1113,22 @@ func (m *Model) View() string {
 	return strings.Join(lines, "\n")
 }
 
-// helpLines is the help overlay's lines of scr's keys and the global
-// ones, and how many of them the body bh high shows.
-func (m *Model) helpLines(scr screen, bh int) (all []string, rows int) {
-	groups := append(append([][]key.Binding{}, scr.FullHelp()...), m.global.FullHelp()...)
+// helpLines is the help overlay's lines of the keys of what it is over
+// (helpOver) and the global ones, and how many of them the body bh high
+// shows.
+func (m *Model) helpLines(bh int) (all []string, rows int) {
+	_, over := m.helpOver()
+	groups := append(append([][]key.Binding{}, over...), m.global.FullHelp()...)
 	return splitLines(keys.FullHelpView(groups, m.w, 0, m.helpStyle())), max(bh-2, 1)
+}
+
+// helpOver names what the help overlay is over, and its keys: the
+// problems view where ? was pressed there, else the screen shown.
+func (m *Model) helpOver() (name string, groups [][]key.Binding) {
+	if m.probs.open && m.hasRun() {
+		return "Problems", m.probs.keys.FullHelp()
+	}
+	return screenNames[m.active], m.screen(m.active).FullHelp()
 }
 
 // helpScroll is the first of total lines of the help overlay to show,
@@ -1131,12 +1144,13 @@ func helpScroll(top, total, rows int) int {
 
 // helpBody is the help overlay, from line m.helpTop of it when it is
 // taller than the body (j, k, PgDn, PgUp scroll it: helpKey).
-func (m *Model) helpBody(scr screen, bh int) []string {
-	all, rows := m.helpLines(scr, bh)
-	head := "Keys: " + screenNames[m.active] + " (? or esc closes)"
+func (m *Model) helpBody(bh int) []string {
+	all, rows := m.helpLines(bh)
+	name, _ := m.helpOver()
+	head := "Keys: " + name + " (? or esc closes)"
 	if len(all) > rows {
 		top := helpScroll(m.helpTop, len(all), rows) // m.helpTop, settled
-		head = fmt.Sprintf("Keys: %s %d–%d/%d · j/k scroll · esc closes", screenNames[m.active], top+1, top+rows, len(all))
+		head = fmt.Sprintf("Keys: %s %d–%d/%d · j/k scroll · esc closes", name, top+1, top+rows, len(all))
 		all = all[top : top+rows]
 	}
 	return append([]string{m.sh.theme.Paint(style.Spec{Attr: style.Bold}, head), ""}, all...)
