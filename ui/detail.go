@@ -684,7 +684,48 @@ func shortPath(p string) string {
 	return "…" + string(filepath.Separator) + filepath.Join(filepath.Base(dir), base)
 }
 
-// solutionPart renders the solution log-probs and the diff in w×h.
+// diffLines is the reference vs reconstruction diff at width w, its
+// summary first.
+func (d *detailScreen) diffLines(w int) []string {
+	if len(d.ops) == 0 {
+		return []string{"no reconstruction"}
+	}
+	return heatmap.RenderDiff(d.sh.theme, d.refToks, d.recToks, d.ops, w, 0)
+}
+
+// solutionLines is how many lines the solution's log-probs take at width
+// w shown whole: its heatmap's legend and lines, or the line that says
+// there are none.
+func (d *detailScreen) solutionLines(w int) int {
+	if len(d.rec.SolutionTokens) == 0 {
+		return 1
+	}
+	d.sol.SetSize(w, 1<<20)
+	return d.sol.LineCount() + 1
+}
+
+// solutionNeed is how many lines solutionPart takes at width w to show
+// all it has: its header, the log-probs, the reconstruction's title and
+// the diff.
+func (d *detailScreen) solutionNeed(w int) int {
+	return 1 + d.solutionLines(w) + 1 + len(d.diffLines(w))
+}
+
+// explanationNeed is how many lines the explanation takes at width w
+// shown whole (explanationPart; the heatmap's legend included).
+func (d *detailScreen) explanationNeed(w int) int {
+	if r := &d.rec; len(r.ExplanationTokens) == 0 && r.Explanation != "" {
+		return len(d.explanationPart(w))
+	}
+	d.expl.SetSize(w, 1<<20)
+	return d.expl.LineCount() + 1
+}
+
+// solutionPart renders the solution log-probs and the diff in w×h. The
+// diff (its summary and the ref, rec and marker rows) is read whole
+// where h has room for it and one line of the log-probs: the log-probs'
+// heatmap gives way first (its header still names the least likely
+// token).
 func (d *detailScreen) solutionPart(w, h int) []string {
 	th := d.sh.theme
 	var out []string
@@ -693,19 +734,12 @@ func (d *detailScreen) solutionPart(w, h int) []string {
 		hd += fmt.Sprintf(" · min log p at %d %q %s", m+1, heatmap.Visible(d.rec.SolutionTokens[m]), num(d.rec.Terms.SolutionMin, 3))
 	}
 	out = append(out, hd)
-	var diff []string
-	if len(d.ops) > 0 {
-		diff = heatmap.RenderDiff(th, d.refToks, d.recToks, d.ops, w, 0)
-	} else {
-		diff = []string{"no reconstruction"}
-	}
+	diff := d.diffLines(w)
 	rest := h - 1
-	diffH := min(len(diff)+1, max(rest/2, 2))
-	solH := rest - diffH
+	diffH := len(diff) + 1 // the reconstruction's title and the diff
 	if len(d.rec.SolutionTokens) > 0 {
-		d.sol.SetSize(w, 1<<20)
-		solH = min(solH, d.sol.LineCount()+1)
-		d.sol.SetSize(w, max(solH, 1))
+		solH := min(d.solutionLines(w), max(rest-diffH, 1))
+		d.sol.SetSize(w, solH)
 		out = append(out, splitLines(d.sol.View())...)
 	} else if n := d.rec.Lengths.SolutionTokens; n > 0 {
 		out = append(out, fmt.Sprintf("the %d solution tokens could not be read back", n))
@@ -761,6 +795,13 @@ func (d *detailScreen) render() string {
 	} else {
 		out = append(out, cur, th.Paint(style.Spec{Attr: style.Faint}, d.legend()))
 		solH := max(min(rest/2, 9), 4)
+		if need := d.solutionNeed(d.w); need > solH {
+			// The reconstruction is read whole (the diff's ref, rec and
+			// marker rows), its lines taken from the explanation down to
+			// its legend and three lines, where it has more: the
+			// explanation's heatmap scrolls to its cursor.
+			solH = max(solH, min(need, rest-min(d.explanationNeed(d.w), 4)))
+		}
 		explH := max(rest-solH, 2)
 		d.expl.SetSize(d.w, explH)
 		out = append(out, block(d.explanationPart(d.w), d.w, explH)...)

@@ -2191,3 +2191,35 @@ func TestReviewSaidInTheFiltersWords(t *testing.T) {
 		})
 	}
 }
+
+// TestDetailReconstructionWholeAt80x24: at 80×24 the reference vs
+// reconstruction diff is read whole, its rec and marker rows too, with a
+// long explanation above it (whose heatmap scrolls) and the verifier's
+// line: the detail used to end at 'ref │5', the rest below the screen
+// with no way to reach it.
+func TestDetailReconstructionWholeAt80x24(t *testing.T) {
+	for _, expl := range []int{20, 60, 400} {
+		r := newTestRun(t, 1, 1, 2, expl)
+		m := sized(t, r, 80, 24, &fakeControl{})
+		m.Update(openMsg{"1-0-1"}) // reconstructed as "6 apples", the reference "5"
+		if m.active != scrDetail {
+			t.Fatalf("trace 1-0-1 did not open")
+		}
+		v := m.View()
+		golden.Fits(t, v, 80, 24)
+		lines := strings.Split(v, "\n")
+		at := -1
+		for i, l := range lines {
+			if strings.HasPrefix(l, "ref │") {
+				at = i
+			}
+		}
+		if at < 0 || at+2 >= len(lines)-1 || !strings.HasPrefix(lines[at+1], "rec │6") ||
+			!strings.HasPrefix(lines[at+2], "    │") || !strings.ContainsAny(lines[at+2], "^+") {
+			t.Errorf("%d explanation tokens: the diff is not whole above the footer:\n%s", expl, v)
+		}
+		if !strings.Contains(v, "d_k") || !strings.Contains(v, "reconstruction") {
+			t.Errorf("%d explanation tokens: the explanation's legend or the reconstruction's title is gone:\n%s", expl, v)
+		}
+	}
+}
