@@ -46,6 +46,10 @@ type runRow struct {
 	// Holder is the live process that holds the run (its lock) and why
 	// (sessions.RunSummary.Holder): one held is not resumed here.
 	Holder sessions.Holder
+	// Open: the run open here, listed though it is neither under the
+	// runs folder nor followed (rlt open DIR of a run elsewhere), so that
+	// the Runs screen, where r resumes it, shows it.
+	Open bool
 	// Progress is where a running run's engine is within the step it has
 	// not recorded yet (sessions.RunSummary.Progress; for the run open
 	// here, the header's: runsScreen.followOpen); nil when none is known.
@@ -73,10 +77,11 @@ func (r runRow) steps() string {
 
 // listRuns summarises the run folders under root and the followed
 // folders (a missing root is an empty list, not an error) with l, which
-// keeps what it read for the next listing. Problems with followed folders
-// become rows of state "missing" or notes, so the list always shows what
-// the user asked to follow.
-func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error) {
+// keeps what it read for the next listing, and then the run folder open,
+// the run open here ("": none), where neither lists it. Problems with
+// followed folders become rows of state "missing" or notes, so the list
+// always shows what the user asked to follow.
+func listRuns(l *sessions.Lister, root string, follow []string, open string) ([]runRow, error) {
 	var rows []runRow
 	var err error
 	list, lerr := l.List(root)
@@ -105,6 +110,21 @@ func listRuns(l *sessions.Lister, root string, follow []string) ([]runRow, error
 			}
 			if a := absPath(r.Dir); !seen[a] {
 				seen[a] = true
+				rows = append(rows, r)
+			}
+		}
+	}
+	if open != "" && !seen[absPath(open)] {
+		// Opened from elsewhere (rlt open DIR): listed as a followed
+		// run folder is, marked as the open one; a folder gone since
+		// adds no row (the header says what is open).
+		fr, froot, ferr := followRows(l, open)
+		if froot != "" {
+			listed = append(listed, froot)
+		}
+		if ferr == nil {
+			for _, r := range fr {
+				r.Open = true
 				rows = append(rows, r)
 			}
 		}

@@ -50,7 +50,7 @@ func TestRelistKeepsUp(t *testing.T) {
 		{"c added", func() { writeRun(t, filepath.Join(runs, "c"), t0.Add(4*time.Hour), 1, false) }},
 	}
 	l := new(sessions.Lister)
-	if _, err := listRuns(l, runs, follow); err != nil {
+	if _, err := listRuns(l, runs, follow, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cases {
@@ -61,11 +61,11 @@ func TestRelistKeepsUp(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got[i], _ = listRuns(l, runs, follow)
+				got[i], _ = listRuns(l, runs, follow, "")
 			}()
 		}
 		wg.Wait()
-		want, err := listRuns(new(sessions.Lister), runs, follow)
+		want, err := listRuns(new(sessions.Lister), runs, follow, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,10 +148,10 @@ func TestRelistReadsAgainAFolderFollowedAgain(t *testing.T) {
 				}
 			}
 			l := new(sessions.Lister)
-			if _, err := listRuns(l, runs, all); err != nil {
+			if _, err := listRuns(l, runs, all, ""); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := listRuns(l, runs, without); err != nil {
+			if _, err := listRuns(l, runs, without, ""); err != nil {
 				t.Fatal(err)
 			}
 			f, err := os.OpenFile(deep, os.O_APPEND|os.O_WRONLY, 0)
@@ -164,11 +164,11 @@ func TestRelistReadsAgainAFolderFollowedAgain(t *testing.T) {
 			if err := f.Close(); err != nil {
 				t.Fatal(err)
 			}
-			got, err := listRuns(l, runs, all)
+			got, err := listRuns(l, runs, all, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := listRuns(new(sessions.Lister), runs, all)
+			want, err := listRuns(new(sessions.Lister), runs, all, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -267,8 +267,12 @@ func (r *runsScreen) refresh() tea.Cmd {
 	r.listGen++
 	r.listing = true
 	gen, root, follow, lister := r.listGen, r.m.runsDir, slices.Clone(r.follow), r.lister
+	open := "" // the run folder open here, listed where nothing else lists it
+	if o := r.m.cur; o != nil && o.Run != nil && !o.FollowsTrainer {
+		open = o.Run.Dir()
+	}
 	return func() tea.Msg {
-		rows, err := listRuns(lister, root, follow)
+		rows, err := listRuns(lister, root, follow, open)
 		return runsListedMsg{gen: gen, rows: rows, err: err}
 	}
 }
@@ -714,6 +718,10 @@ func (r *runsScreen) addFollow(p string) {
 }
 
 func (r *runsScreen) unfollow() {
+	if s := r.selected(); s != nil && s.Open {
+		r.say(true, "%s is listed because it is open here, not followed: it leaves the list when another run is opened", s.Dir)
+		return
+	}
 	if r.sel >= len(r.rowKey) || r.rowKey[r.sel] == "" {
 		r.say(true, "only followed folders can be removed from the list (runs under %s stay)", r.m.runsDir)
 		return
@@ -978,17 +986,23 @@ func (r *runsScreen) action() (text string, sp style.Spec, whole bool) {
 
 func (r *runsScreen) listView() []string {
 	th := r.m.sh.theme
-	own, fol := 0, 0
+	own, fol, from := 0, 0, ""
 	for _, row := range r.rows {
-		if row.Followed {
+		switch {
+		case row.Open:
+			from = dirName(filepath.Dir(row.Dir))
+		case row.Followed:
 			fol++
-		} else {
+		default:
 			own++
 		}
 	}
 	head := th.Paint(style.Spec{Attr: style.Bold}, "Runs") + fmt.Sprintf(" · %d in %s", own, dirName(r.m.runsDir))
 	if len(r.follow) > 0 {
 		head += fmt.Sprintf(" · %d followed", fol)
+	}
+	if from != "" {
+		head += " · ● the open run, from " + from
 	}
 	if n := len(r.m.cmp.runs); n > 0 {
 		head += fmt.Sprintf(" · ◆ %d compared with the open run (1: dashboard)", n)
@@ -1086,7 +1100,10 @@ func (r *runsScreen) listView() []string {
 	var d1, d2 string
 	if s := r.selected(); s != nil {
 		d1 = "▸ " + s.Dir
-		if r.isCurrent(*s) {
+		switch {
+		case s.Open && r.isCurrent(*s):
+			d1 += fmt.Sprintf(" (open here; listed while it is open: not in %s, not followed)", dirName(r.m.runsDir))
+		case r.isCurrent(*s):
 			d1 += " (open here)"
 		}
 		d2 = th.Paint(faint, s.Note)

@@ -332,7 +332,15 @@ func runsWorld(t *testing.T) (root string) {
 
 func TestRunsScreenGolden(t *testing.T) {
 	runsWorld(t)
-	r := newTestRun(t, 12, 2, 4, 60)
+	// The run open here is outside runs/ (rlt open elsewhere/demo-run),
+	// listed as the open one: written with fixed times, so that its row
+	// reads the same on every machine.
+	writeRun(t, filepath.Join("elsewhere", "demo-run"), t0.Add(60*time.Hour), 12, false)
+	r, err := sessions.OpenReadOnly(filepath.Join("elsewhere", "demo-run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
 	for _, sz := range golden.Sizes {
 		for _, what := range []string{"list", "editor"} {
 			name := fmt.Sprintf("runs_%s_%dx%d", what, sz.W, sz.H)
@@ -382,7 +390,9 @@ func TestRunsScreenFlow(t *testing.T) {
 		t.Fatalf("4: active %d, want the Runs screen", m.active)
 	}
 	listNow(t, m)
-	if v := m.View(); !strings.Contains(v, "no runs in") || !strings.Contains(v, "[4 Runs]") {
+	// No run in runs/: the open run, from elsewhere, is listed alone.
+	if v := m.View(); !strings.Contains(v, "Runs · 0 in") || !strings.Contains(v, "● the open run") || !strings.Contains(v, "[4 Runs]") ||
+		len(m.runs.rows) != 1 || !m.runs.rows[0].Open {
 		t.Errorf("empty runs screen:\n%s", v)
 	}
 	hit(t, m, "n")
@@ -815,7 +825,7 @@ func TestRefusedResumeKeepsARunOpen(t *testing.T) {
 	if !m.hasRun() || m.sh.run.Dir() != s.Run.Dir() {
 		t.Fatalf("after the refused resume the open run is %v, want %s again", m.sh.run, s.Run.Dir())
 	}
-	if want := "new-1 is open again, read-only"; !strings.Contains(m.runs.msg, `unknown key "stepz"`) || !strings.Contains(m.runs.msg, want) {
+	if want := "new-1 is open again, to review"; !strings.Contains(m.runs.msg, `unknown key "stepz"`) || !strings.Contains(m.runs.msg, want) {
 		t.Errorf("message %q, want the refusal and %q", m.runs.msg, want)
 	}
 }
@@ -1802,5 +1812,79 @@ func TestRunsScreenSaysWhereARunningStepIs(t *testing.T) {
 	m2.Update(changedMsg{gen: m2.gen})
 	if v := ansi.Strip(m2.View()); strings.Contains(v, "sampling 48/96") {
 		t.Errorf("step 1's metrics in, the open run's line still says its progress:\n%s", v)
+	}
+}
+
+// TestOpenRunFromElsewhereIsListed: a run opened with rlt open DIR, DIR
+// outside the runs folder, is listed on the Runs screen as the open one
+// (selected when the screen is first shown), where r resumes it; a
+// refused resume of another run opens it again to review, as it was
+// open. It used to be missing from the list: r acted on another run, and
+// that run's refused resume reopened the open run read-only, its review
+// lost.
+func TestOpenRunFromElsewhereIsListed(t *testing.T) {
+	root := t.TempDir()
+	t.Chdir(root)
+	l := &testLauncher{runs: "runs"}
+	writeRun(t, filepath.Join("runs", "other"), t0, 3, false)
+	broken := filepath.Join("runs", "broken")
+	writeRun(t, broken, t0.Add(time.Hour), 2, false)
+	os.WriteFile(filepath.Join(broken, sessions.ConfigFile), []byte("stepz = 2\n"), 0o644)
+
+	killed := filepath.Join(root, "elsewhere", "killed")
+	w, err := sessions.Create(killed, flowCfg{Task: "addition", Steps: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
+	w.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1}})
+	killWriter(t, w)
+
+	s, err := l.OpenForReview(killed)
+	if err != nil || s.IsReadOnly() {
+		t.Fatalf("open for review: %v (read-only %v)", err, s.IsReadOnly())
+	}
+	m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	hit(t, m, "4")
+	listNow(t, m)
+	sel := m.runs.selected()
+	if sel == nil || absPath(sel.Dir) != killed || !sel.Open {
+		t.Fatalf("the open run is not listed and selected: selected %+v\n%s", sel, m.View())
+	}
+	if v := m.View(); !strings.Contains(v, "● the open run, from") || !strings.Contains(v, "●…") && !strings.Contains(v, "●"+killed) {
+		t.Errorf("the list does not mark the open run:\n%s", v)
+	}
+	choose := func(name string) {
+		t.Helper()
+		hit(t, m, "g")
+		for i := 0; i < len(m.runs.rows) && filepath.Base(m.runs.selected().Dir) != name; i++ {
+			hit(t, m, "j")
+		}
+		if filepath.Base(m.runs.selected().Dir) != name {
+			t.Fatalf("cannot select %s", name)
+		}
+	}
+
+	// A refused resume of another run: the open run is open again, to
+	// review as it was.
+	choose("broken")
+	_, cmd := m.Update(keyMsg("r"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
+	if !m.hasRun() || absPath(m.sh.run.Dir()) != killed || m.sh.readOnly {
+		t.Fatalf("after the refused resume: open %v, read-only %v; want %s to review", m.sh.run, m.sh.readOnly, killed)
+	}
+	if want := "killed is open again, to review"; !strings.Contains(m.runs.msg, want) {
+		t.Errorf("message %q, want %q", m.runs.msg, want)
+	}
+
+	// r on its row resumes it.
+	listNow(t, m)
+	choose("killed")
+	_, cmd = m.Update(keyMsg("r"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
+	if absPath(m.sh.run.Dir()) != killed {
+		t.Errorf("r resumed %s, want %s", m.sh.run.Dir(), killed)
 	}
 }

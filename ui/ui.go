@@ -486,6 +486,11 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 	if m.sh.run != nil {
 		prevDir = m.sh.run.Dir()
 	}
+	// A run of ours open writable (to review, or trained here) is opened
+	// again to review where the switch is refused: read-only would lose
+	// its reviews for nothing. OpenForReview opens it read-only where
+	// another process has taken it since.
+	prevReview := m.cur != nil && !m.cur.IsReadOnly() && !m.cur.FollowsTrainer
 	ending := fmt.Sprintf("closing %s", name) // a run viewed: no engine to stop
 	if m.engineRunning() {
 		ending = fmt.Sprintf("stopping %s %s", name, m.stopWhen())
@@ -521,7 +526,11 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 		}
 		res.err = err
 		if err != nil && prevDir != "" {
-			if ps, perr := l.OpenReadOnly(prevDir); perr == nil && ps != nil && ps.Run != nil {
+			reopen := l.OpenReadOnly
+			if prevReview {
+				reopen = l.OpenForReview
+			}
+			if ps, perr := reopen(prevDir); perr == nil && ps != nil && ps.Run != nil {
 				res.reopened = &opened{Session: ps}
 			}
 		}
@@ -545,9 +554,13 @@ func (m *Model) launched(res *launchResult) tea.Cmd {
 		}
 		m.runs.failed(res.req, res.err)
 		m.active = scrRuns
-		if res.reopened != nil { // the run that was open stays open, read-only
+		if res.reopened != nil { // the run that was open stays open: to review, or read-only
 			m.attach(res.reopened)
-			m.runs.note(fmt.Sprintf("%s is open again, read-only", filepath.Base(res.reopened.Run.Dir())))
+			how := "to review"
+			if res.reopened.IsReadOnly() {
+				how = "read-only"
+			}
+			m.runs.note(fmt.Sprintf("%s is open again, %s", filepath.Base(res.reopened.Run.Dir()), how))
 			return tea.Batch(m.waitChanged(), m.runs.refresh())
 		}
 		return m.runs.refresh()
