@@ -100,6 +100,10 @@ type runsScreen struct {
 	// as the footer's messages are (expire); an error stays until a key.
 	msgAt  time.Time
 	unseen bool
+	// heldFor is the run folder the message says another process holds
+	// (sayRefused), "" for any other message: it goes once the listing
+	// shows that process gone, no longer true though it is an error.
+	heldFor string
 
 	editing  bool
 	ed       textEditor
@@ -223,7 +227,7 @@ func (r *runsScreen) FullHelp() [][]key.Binding {
 }
 
 func (r *runsScreen) say(err bool, format string, args ...any) {
-	r.msg, r.msgErr, r.msgAt = fmt.Sprintf(format, args...), err, time.Now()
+	r.msg, r.msgErr, r.msgAt, r.heldFor = fmt.Sprintf(format, args...), err, time.Now(), ""
 	r.unseen = r.m.active != scrRuns
 }
 
@@ -250,7 +254,9 @@ func (r *runsScreen) expire(now time.Time) {
 	r.clearMsg()
 }
 
-func (r *runsScreen) clearMsg() { r.msg, r.msgErr, r.msgAt, r.unseen = "", false, time.Time{}, false }
+func (r *runsScreen) clearMsg() {
+	r.msg, r.msgErr, r.msgAt, r.unseen, r.heldFor = "", false, time.Time{}, false, ""
+}
 
 // shown starts the message's time when the screen is shown, if it was
 // said while another screen was (a launch, a warning at start): it is read
@@ -300,6 +306,11 @@ func (r *runsScreen) listed(msg runsListedMsg) {
 			}
 		}
 		r.rowKey = append(r.rowKey, k)
+	}
+	if r.heldFor != "" && !slices.ContainsFunc(r.rows, func(row runRow) bool { return row.Dir == r.heldFor && row.Holder.Held() }) {
+		// The process the message says holds the run is gone (or the
+		// run is no longer listed): what it says no longer holds.
+		r.clearMsg()
 	}
 	r.sel = 0
 	if r.selDir == "" {
@@ -522,7 +533,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 	}
 	if kind == launchResume {
 		if why := r.resumeRefusal(*row, false); why != "" {
-			r.say(true, "%s", why)
+			r.sayRefused(*row, why)
 			return nil
 		}
 		if r.m.engineRunning() && r.m.switching == "" {
@@ -548,13 +559,17 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
 	switch {
 	case row.Kind == kindOfficial:
 		return "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only"
-	case row.Holder.Held() && (!r.isCurrent(row) || r.m.cur.IsReadOnly()):
+	case r.heldElsewhere(row):
 		// Another process trains it, loads its engine to, or keeps
 		// it open to review it: a resume here would fail on its
 		// lock. The run viewed read-only is no exception (this
 		// process holds no lock on it), whatever its phases say of
-		// the engine's end: the view stays open.
+		// the engine's end: the view stays open, and enter has
+		// nothing more to open.
 		why := fmt.Sprintf("%s is held by another process (%s); enter opens it read-only", name, row.Holder)
+		if r.isCurrent(row) {
+			why = fmt.Sprintf("%s is held by another process (%s): not resumed; it is open here read-only", name, row.Holder)
+		}
 		if live {
 			why += "; " + r.m.openName() + " keeps running"
 		}
@@ -566,6 +581,23 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
 			name, row.steps(), r.m.openName())
 	}
 	return ""
+}
+
+// heldElsewhere reports whether another process holds row's run, so
+// that it is not resumed here: the run viewed here read-only included
+// (this process holds no lock on it).
+func (r *runsScreen) heldElsewhere(row runRow) bool {
+	return row.Holder.Held() && (!r.isCurrent(row) || r.m.cur.IsReadOnly())
+}
+
+// sayRefused says why row's run is not resumed (resumeRefusal); where
+// another process holds it, the message goes once a listing shows that
+// process gone (listed): it no longer holds.
+func (r *runsScreen) sayRefused(row runRow, why string) {
+	r.say(true, "%s", why)
+	if row.Kind == kindRun && r.heldElsewhere(row) {
+		r.heldFor = row.Dir
+	}
 }
 
 // resumeCheckedMsg carries a fresh look at a run to resume in place of
@@ -599,7 +631,7 @@ func (r *runsScreen) resumeChecked(msg resumeCheckedMsg) tea.Cmd {
 	r.checking = ""
 	r.msg, r.msgErr = "", false
 	if why := r.resumeRefusal(msg.row, r.m.engineRunning()); why != "" {
-		r.say(true, "%s", why)
+		r.sayRefused(msg.row, why)
 		return nil
 	}
 	return r.m.request(launchReq{kind: launchResume, dir: msg.row.Dir})

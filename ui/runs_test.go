@@ -1177,7 +1177,8 @@ func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
 				// a resume that the lock refuses, then the run reopened.
 				pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
 			}
-			want := fmt.Sprintf("held is held by another process (pid %d, %s); enter opens it read-only", os.Getpid(), row.Holder.Doing)
+			// It is the run viewed here: enter has nothing more to open.
+			want := fmt.Sprintf("held is held by another process (pid %d, %s): not resumed; it is open here read-only", os.Getpid(), row.Holder.Doing)
 			if !strings.Contains(m.runs.msg, want) {
 				t.Errorf("message %q, want %q", m.runs.msg, want)
 			}
@@ -1272,6 +1273,9 @@ func TestResumeRefusedForARunReviewedElsewhere(t *testing.T) {
 				t.Errorf("Runs screen note %q, want %q", row.Note, note)
 			}
 			want := fmt.Sprintf("held is held by another process (pid %d, %s); enter opens it read-only", os.Getpid(), doing)
+			if c.open == "held" { // viewed here: enter has nothing more to open
+				want = fmt.Sprintf("held is held by another process (pid %d, %s): not resumed; it is open here read-only", os.Getpid(), doing)
+			}
 			keys := []string{"r"}
 			if c.open == "held" {
 				keys = append(keys, "enter")
@@ -1886,5 +1890,48 @@ func TestOpenRunFromElsewhereIsListed(t *testing.T) {
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
 	if absPath(m.sh.run.Dir()) != killed {
 		t.Errorf("r resumed %s, want %s", m.sh.run.Dir(), killed)
+	}
+}
+
+// TestHeldRefusalOfTheRunViewedHere: r on the run viewed here read-only
+// while another process holds it says so without pointing at enter (it
+// is already open here), and the message goes once a listing shows that
+// process gone. It used to say "enter opens it read-only", and stayed,
+// untrue, after the process had let go, until a key.
+func TestHeldRefusalOfTheRunViewedHere(t *testing.T) {
+	t.Chdir(t.TempDir())
+	held := filepath.Join("runs", "held")
+	w, err := sessions.Create(held, flowCfg{Task: "addition", Steps: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
+	w.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1}})
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	m, _ := viewWith(t, (*testLauncher).OpenForReview, held)
+	if !m.sh.readOnly {
+		t.Fatal("the run held by another process opened writable")
+	}
+	hit(t, m, "4")
+	listNow(t, m)
+	if row := m.runs.selected(); row == nil || row.Dir != held || !row.Holder.Held() {
+		t.Fatalf("selected %+v, want %s, held", row, held)
+	}
+	hit(t, m, "r")
+	if msg := m.runs.msg; !strings.Contains(msg, "held is held by another process") || !strings.Contains(msg, "open here read-only") ||
+		strings.Contains(msg, "enter") {
+		t.Errorf("r: message %q, want who holds it and that it is open here, nothing about enter", msg)
+	}
+	// The other process finishes the run and lets go of it.
+	w.Emit(event.Phase{Time: t0, Name: "done", Step: 1})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	listNow(t, m)
+	if msg := m.runs.msg; strings.Contains(msg, "held by another process") {
+		t.Errorf("after the holder let go, the message still says it holds the run: %q", msg)
 	}
 }
