@@ -577,10 +577,25 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
 	case row.State == string(sessions.StateBroken) || row.State == "missing":
 		return fmt.Sprintf("%s cannot be resumed: %s", name, row.Note)
 	case live && row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned:
-		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it",
-			name, row.steps(), r.m.openName())
+		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it; %s",
+			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here"))
+	case !live && !r.m.engineRunning() && row.State == string(sessions.StateFinished) && row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned:
+		// Finished: its engine ended after its last step's checkpoint,
+		// so its resume would find nothing to run (said here in the
+		// workbench's way on, not --steps's). With a run training here,
+		// the case above says so once the run is looked at again.
+		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed; %s",
+			name, row.steps(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here"))
 	}
 	return ""
+}
+
+// moreSteps says how a run of dir that has done its done planned steps
+// trains further from the workbench: its config.toml's steps raised (a
+// resume goes on to the plan its config.toml records), then r.
+// then is where r is pressed ("r here", "r on the Runs screen (4)").
+func moreSteps(dir string, done int, then string) string {
+	return fmt.Sprintf("to train it further, set steps above %d in %s, then %s", done, filepath.Join(dir, sessions.ConfigFile), then)
 }
 
 // heldElsewhere reports whether another process holds row's run, so
@@ -693,7 +708,23 @@ func (r *runsScreen) failed(req launchReq, err error) {
 		r.say(true, "%s: %s (enter opens it read-only)", req, problems)
 		return
 	}
+	if text := err.Error(); namesRequest(text, req) {
+		r.say(true, "%s", text) // 'resume runs/X: resume runs/X: …' otherwise
+		return
+	}
 	r.say(true, "%s: %v", req, err)
+}
+
+// namesRequest reports whether an error's text already begins by saying
+// what req was, with its folder ("resume /path/X: …", as the launcher's
+// errors do).
+func namesRequest(text string, req launchReq) bool {
+	verb, _, _ := strings.Cut(req.String(), " ")
+	rest, ok := strings.CutPrefix(text, verb+" ")
+	if !ok || req.dir == "" {
+		return false
+	}
+	return strings.HasPrefix(rest, req.dir+":") || strings.HasPrefix(rest, absPath(req.dir)+":")
 }
 
 // launched notes a run that opened.

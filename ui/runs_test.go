@@ -1099,7 +1099,14 @@ func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
 			dir := filepath.Join("runs", "held")
-			w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 3})
+			planned := 3
+			if c.other == refused {
+				// Its plan raised since it finished, so that r here has
+				// steps to run (with its 3 steps planned done, r says
+				// there is nothing left to run).
+				planned = 5
+			}
+			w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: planned})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1933,5 +1940,64 @@ func TestHeldRefusalOfTheRunViewedHere(t *testing.T) {
 	listNow(t, m)
 	if msg := m.runs.msg; strings.Contains(msg, "held by another process") {
 		t.Errorf("after the holder let go, the message still says it holds the run: %q", msg)
+	}
+}
+
+// nothingLauncher refuses every resume as the runner's launcher refuses a
+// run with nothing to run, its error naming the request and the folder.
+type nothingLauncher struct{ testLauncher }
+
+func (l *nothingLauncher) Resume(dir string) (*sessions.Session, error) {
+	return nil, fmt.Errorf("resume %s: it has done 2 steps (its latest checkpoint is after step 1) and 2 are asked for: nothing to run", dir)
+}
+
+// TestFinishedRunSaysHowToTrainFurther: a finished run with its planned
+// steps done says, opened to review and on r, that it has nothing left to
+// run and how the workbench trains it further (its config.toml's steps
+// raised, then r), not that r resumes it; and a refusal that names its
+// request is not prefixed with it again. They used to read "(r on the
+// Runs screen, 4, resumes training)" and "resume X: resume /path/X: …".
+func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
+	t.Chdir(t.TempDir())
+	fin := filepath.Join("runs", "fin")
+	writeRun(t, fin, t0, 12, true)
+	writeRun(t, filepath.Join("runs", "other"), t0.Add(time.Hour), 2, false)
+	l := &nothingLauncher{testLauncher{runs: "runs"}}
+	s, err := l.OpenForReview(fin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The planned steps and the note the runner's launcher gives a run
+	// opened to review.
+	s.Steps = 12
+	s.Notes = []string{"opened for review: no engine trains it here (r on the Runs screen, 4, resumes training)"}
+	m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	further := "to train it further, set steps above 12 in " + filepath.Join(fin, sessions.ConfigFile)
+	if strings.Contains(m.msg, "resumes training") || !strings.Contains(m.msg, further) {
+		t.Errorf("opened: message %q, want %q and nothing of r resuming it", m.msg, further)
+	}
+	hit(t, m, "4")
+	listNow(t, m)
+	choose := func(name string) {
+		t.Helper()
+		m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == name })
+		m.runs.syncSel()
+	}
+	choose("fin")
+	viewed := m.cur
+	hit(t, m, "r")
+	if want := "fin has nothing left to run (12/12 steps done): not resumed; " + further + ", then r here"; m.runs.msg != want {
+		t.Errorf("r: message %q, want %q", m.runs.msg, want)
+	}
+	if m.cur != viewed || m.switching != "" {
+		t.Errorf("r on the finished run closed the view")
+	}
+	choose("other")
+	_, cmd := m.Update(keyMsg("r"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
+	if msg := m.runs.msg; strings.Count(msg, "resume ") != 1 || !strings.HasPrefix(msg, "resume "+filepath.Join("runs", "other")+": ") {
+		t.Errorf("refused resume: message %q, want the launcher's refusal once", msg)
 	}
 }

@@ -350,11 +350,34 @@ func (m *Model) interruptedNote() string {
 // openNotes are what the status line says of a run just opened: the
 // session's notes, then that it was interrupted.
 func (m *Model) openNotes(notes []string) []string {
-	notes = slices.Clip(notes) // appended to below: never into the session's array
+	notes = slices.Clone(notes) // changed and appended to below: never the session's array
+	if done, ok := m.nothingLeft(); ok {
+		// Finished, its planned steps done: r has nothing to resume until
+		// its plan grows, which the opening's note does not know.
+		for i, n := range notes {
+			if strings.Contains(n, resumesHint) {
+				notes[i] = strings.Replace(n, resumesHint, "(it has done its planned steps: "+moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")+")", 1)
+			}
+		}
+	}
 	if m.interrupted {
 		notes = append(notes, m.interruptedNote())
 	}
 	return notes
+}
+
+// resumesHint is what the launcher's note on a run opened to review says
+// of resuming it (sessions/runner's OpenForReview), untrue of a finished
+// run with nothing left to run: openNotes says how to go on instead.
+const resumesHint = "(r on the Runs screen, 4, resumes training)"
+
+// nothingLeft reports whether the open run, one of ours, is finished with
+// the steps it plans done, so that a resume would have nothing to run,
+// and how many it has done.
+func (m *Model) nothingLeft() (done int, ok bool) {
+	p := m.plannedSteps()
+	ok = m.cur != nil && !m.cur.FollowsTrainer && !m.imported && m.done && p > 0 && m.stepsDone() >= p
+	return m.stepsDone(), ok
 }
 
 // detach stops showing the current run and returns it (for closing).
