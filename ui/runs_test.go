@@ -1948,7 +1948,7 @@ func TestHeldRefusalOfTheRunViewedHere(t *testing.T) {
 type nothingLauncher struct{ testLauncher }
 
 func (l *nothingLauncher) Resume(dir string) (*sessions.Session, error) {
-	return nil, fmt.Errorf("resume %s: it has done 2 steps (its latest checkpoint is after step 1) and 2 are asked for: nothing to run", dir)
+	return nil, fmt.Errorf("resume %s: it has done 2 steps (its latest checkpoint is after step 1), and 2 are planned: nothing to run", dir)
 }
 
 // TestFinishedRunSaysHowToTrainFurther: a finished run with its planned
@@ -1970,7 +1970,7 @@ func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
 	// The planned steps and the note the runner's launcher gives a run
 	// opened to review.
 	s.Steps = 12
-	s.Notes = []string{"opened for review: no engine trains it here (r on the Runs screen, 4, resumes training)"}
+	s.Notes = []string{"opened for review: no engine trains it here"}
 	m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
 	t.Cleanup(func() { closeModel(t, m) })
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
@@ -1999,5 +1999,48 @@ func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
 	if msg := m.runs.msg; strings.Count(msg, "resume ") != 1 || !strings.HasPrefix(msg, "resume "+filepath.Join("runs", "other")+": ") {
 		t.Errorf("refused resume: message %q, want the launcher's refusal once", msg)
+	}
+}
+
+// TestOpenedToReviewSaysHowItResumes: a run opened to review here says how
+// its training goes on, once: r resumes one stopped with steps left; a
+// finished one says how to plan more; one open read-only says neither (r
+// is not for it here). The launcher's note said "r … resumes training"
+// of every run it opened to review, an imported one and a finished one
+// included, and a second time beside an interrupted run's own note.
+func TestOpenedToReviewSaysHowItResumes(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		finished bool
+		readOnly bool
+		want     string // "": no word of resuming
+	}{
+		{"stopped with steps left", false, false, "r on the Runs screen (4) resumes training"},
+		{"finished", true, false, "it has done its planned steps: to train it further, set steps above 12"},
+		{"read-only", false, true, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			writeRun(t, dir, t0, 12, c.finished)
+			l := &testLauncher{runs: filepath.Dir(dir)}
+			open := l.OpenForReview
+			if c.readOnly {
+				open = l.OpenReadOnly
+			}
+			s, err := open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Steps = 12
+			if !c.finished {
+				s.Steps = 20
+			}
+			m := newModel(Options{Session: s, Launcher: l, RunsDir: filepath.Dir(dir)})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			if n := strings.Count(m.msg, "resumes") + strings.Count(m.msg, "planned steps"); c.want == "" && n != 0 || c.want != "" && (n != 1 || !strings.Contains(m.msg, c.want)) {
+				t.Errorf("opened: message %q, want %q once", m.msg, c.want)
+			}
+		})
 	}
 }

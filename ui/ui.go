@@ -348,28 +348,33 @@ func (m *Model) interruptedNote() string {
 }
 
 // openNotes are what the status line says of a run just opened: the
-// session's notes, then that it was interrupted.
+// session's notes, then how its training goes on where it is open to
+// review here (resumeHint), then that it was interrupted.
 func (m *Model) openNotes(notes []string) []string {
-	notes = slices.Clone(notes) // changed and appended to below: never the session's array
-	if done, ok := m.nothingLeft(); ok {
-		// Finished, its planned steps done: r has nothing to resume until
-		// its plan grows, which the opening's note does not know.
-		for i, n := range notes {
-			if strings.Contains(n, resumesHint) {
-				notes[i] = strings.Replace(n, resumesHint, "(it has done its planned steps: "+moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")+")", 1)
-			}
-		}
+	notes = slices.Clone(notes) // appended to below: never the session's array
+	if h := m.resumeHint(); h != "" {
+		notes = append(notes, h)
 	}
 	if m.interrupted {
-		notes = append(notes, m.interruptedNote())
+		notes = append(notes, m.interruptedNote()) // says how it resumes
 	}
 	return notes
 }
 
-// resumesHint is what the launcher's note on a run opened to review says
-// of resuming it (sessions/runner's OpenForReview), untrue of a finished
-// run with nothing left to run: openNotes says how to go on instead.
-const resumesHint = "(r on the Runs screen, 4, resumes training)"
+// resumeHint says how the training of a run open here with no engine,
+// to review it, goes on: r on the Runs screen resumes it, or, finished
+// with its planned steps done, how to plan more first. Nothing for a run
+// open read-only, one an engine trains here, an import (no training to
+// resume) or a run interrupted (interruptedNote says it).
+func (m *Model) resumeHint() string {
+	if m.cur == nil || m.sh.readOnly || m.sh.control != nil || m.cur.FollowsTrainer || m.imported || m.interrupted {
+		return ""
+	}
+	if done, ok := m.nothingLeft(); ok {
+		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")
+	}
+	return "r on the Runs screen (4) resumes training"
+}
 
 // nothingLeft reports whether the open run, one of ours, is finished with
 // the steps it plans done, so that a resume would have nothing to run,

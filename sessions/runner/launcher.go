@@ -216,7 +216,7 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 		return nil, err
 	}
 	return describe(&sessions.Session{Run: rec, Close: rec.Close,
-		Notes: []string{"opened for review: no engine trains it here (r on the Runs screen, 4, resumes training)"}}), nil
+		Notes: []string{"opened for review: no engine trains it here"}}), nil // the workbench says how it resumes
 }
 
 // describe fills in what an opened run's config.toml says (its planned

@@ -327,7 +327,7 @@ type NothingToRunError struct {
 }
 
 func (e *NothingToRunError) Error() string {
-	return fmt.Sprintf("resume %s: it has done %d steps (its latest checkpoint is after step %d) and %d are asked for: nothing to run",
+	return fmt.Sprintf("resume %s: it has done %d steps (its latest checkpoint is after step %d), and %d are planned: nothing to run",
 		e.Dir, e.Done, e.LastStep, e.Planned)
 }
 
