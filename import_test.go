@@ -239,7 +239,7 @@ func TestImportScoreCLIErrors(t *testing.T) {
 		{[]string{"import", officialFixture, "--out", officialFixture + "/sub"}, 1, "inside the source"},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--write"}, 2, "Usage: rlt score"},
 		{[]string{"open"}, 2, "Usage: rlt open"},
-		{[]string{"open", filepath.Join(t.TempDir(), "missing")}, 1, notExistWords(t)},
+		{[]string{"open", filepath.Join(t.TempDir(), "missing")}, 1, "missing: no such folder: give a run folder"},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", t.TempDir()}, 1, "not a run folder"},
 		// A run folder that does not exist is said to be missing, not "not a run folder".
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", "missing-run"}, 1, "missing-run does not exist"},
