@@ -24,8 +24,9 @@ const ProgressFile = "progress.json"
 const ProgressEvery = 5 * time.Second
 
 // ProgressRecord is ProgressFile's content: an event.Progress, with the
-// session that wrote it (its segment and pid: a record a killed writer
-// left is not the next writer's).
+// session that wrote it (its segment, and its pid, which a follower
+// compares with the lock's holder: a record a killed writer left is not
+// the next writer's).
 type ProgressRecord struct {
 	Seg     int       `json:"seg"`
 	PID     int       `json:"pid"`
@@ -81,11 +82,26 @@ func (r *Run) removeProgress() {
 	}
 }
 
-// followedProgress is the progress the process writing a followed run
-// last wrote (heldProgress).
-func (r *Run) followedProgress() (event.Progress, bool) {
+// pollProgress keeps a followed run's progress (Progress) as its writer
+// last wrote it (heldProgress), read by the follow loop: ProgressFile again
+// when it changed, the lock probed at most once per second (a writer that
+// is gone), so that Progress, which a viewer asks every frame, reads
+// memory alone.
+func (r *Run) pollProgress(now time.Time) {
+	fi, err := os.Stat(filepath.Join(r.dir, ProgressFile))
+	changed := err == nil && (!fi.ModTime().Equal(r.progSeen) || fi.Size() != r.progSize)
+	if !changed && now.Sub(r.progProbed) < time.Second {
+		return
+	}
+	if err == nil {
+		r.progSeen, r.progSize = fi.ModTime(), fi.Size()
+	}
+	r.progProbed = now
 	held, holder := probeLock(r.dir)
-	return heldProgress(r.dir, held, holder)
+	p, ok := heldProgress(r.dir, held, holder)
+	r.progMu.Lock()
+	r.prog, r.hasProg = p, ok
+	r.progMu.Unlock()
 }
 
 // heldProgress is the run in dir's ProgressFile while the process that

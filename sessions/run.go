@@ -156,6 +156,11 @@ type Run struct {
 	// the writer's: the progSeq in ProgressFile, and when it was written
 	progWritten   uint64
 	progWrittenAt time.Time
+	// the follow loop's (a read-only run): ProgressFile's time and size
+	// when last read, and when the lock was last probed (pollProgress)
+	progSeen   time.Time
+	progSize   int64
+	progProbed time.Time
 
 	// writer side
 	emitMu         sync.Mutex
@@ -569,6 +574,7 @@ func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	if _, err := r.load(false); err != nil {
 		return nil, fmt.Errorf("open run %s: %w", dir, err)
 	}
+	r.pollProgress(time.Now()) // where its writer is, from the start
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.followDone = cancel, make(chan struct{})
 	go r.followLoop(ctx)
@@ -916,6 +922,7 @@ func (r *Run) pollOnce() {
 	for _, fx := range fixed {
 		r.pollFile(filepath.Join(r.dir, fx.name), fx.kind)
 	}
+	r.pollProgress(time.Now())
 	if r.opts.MetricsOnly {
 		return
 	}
@@ -1041,11 +1048,9 @@ func (r *Run) enqueueEvent(e EventRecord) {
 // Progress is the latest event.Progress the engine writing the run
 // emitted (ok false when none, or not yet): this process's, or for a run
 // followed read-only, the one its writer last put in ProgressFile (at most
-// ProgressEvery old), while that writer holds the run.
+// ProgressEvery old, read within PollInterval), while that writer holds
+// the run. It reads memory only.
 func (r *Run) Progress() (p event.Progress, ok bool) {
-	if r.readOnly {
-		return r.followedProgress()
-	}
 	r.progMu.Lock()
 	defer r.progMu.Unlock()
 	return r.prog, r.hasProg
