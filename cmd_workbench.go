@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -211,7 +210,7 @@ func continueLine(dir string) string {
 // nextCommand is resumeCommand, or, again true, for a run with no usable
 // checkpoint, the command that starts a new run from its configuration.
 func nextCommand(dir string) (cmd string, again bool) {
-	if cks, err := sessions.Checkpoints(dir); err == nil && !slices.ContainsFunc(cks, func(c sessions.Checkpoint) bool { return c.Err == nil }) {
+	if !sessions.HasCheckpoint(dir) {
 		return "rlt run --config " + shellQuote(filepath.Join(dir, sessions.ConfigFile)), true
 	}
 	return resumeCommand(dir), false

@@ -183,8 +183,19 @@ func (r *Run) diskFull(err error) error {
 		}
 		need = max(need, sum)
 	}
-	usable := slices.ContainsFunc(cks, func(c Checkpoint) bool { return c.Err == nil })
-	return &DiskFullError{Dir: r.dir, Need: need, KeepLast: r.opts.KeepLast, Resumable: usable, Err: err}
+	return &DiskFullError{Dir: r.dir, Need: need, KeepLast: r.opts.KeepLast, Resumable: anyUsable(cks), Err: err}
+}
+
+// HasCheckpoint reports whether the run in runDir has a checkpoint to
+// resume from, by its manifest (Checkpoints), not its content: a resume
+// hashes the content, which at a command's exit would read gigabytes.
+func HasCheckpoint(runDir string) bool {
+	cks, err := Checkpoints(runDir)
+	return err == nil && anyUsable(cks)
+}
+
+func anyUsable(cks []Checkpoint) bool {
+	return slices.ContainsFunc(cks, func(c Checkpoint) bool { return c.Err == nil })
 }
 
 // DiskFullError is a checkpoint that found the disk holding its run full:
@@ -705,12 +716,10 @@ func (r *Run) restoreReplacedCheckpoints() {
 	root := filepath.Join(r.dir, CheckpointsDir)
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), ".old-")
-		i := strings.LastIndexByte(rest, '-')
-		if !ok || i <= 0 || !strings.HasPrefix(rest, "step-") {
+		final, ok := replacedOf(root, e.Name())
+		if !ok {
 			continue
 		}
-		final := filepath.Join(root, rest[:i])
 		if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
 			if err := durable.Rename(filepath.Join(root, e.Name()), final); err == nil {
 				durable.SyncDir(root)
@@ -720,14 +729,32 @@ func (r *Run) restoreReplacedCheckpoints() {
 	}
 }
 
+// replacedOf is the checkpoint folder in root that name, a checkpoint
+// moved aside to be replaced (.old-step-N-*), was.
+func replacedOf(root, name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, ".old-")
+	i := strings.LastIndexByte(rest, '-')
+	if !ok || i <= 0 || !strings.HasPrefix(rest, "step-") {
+		return "", false
+	}
+	return filepath.Join(root, rest[:i]), true
+}
+
 // removeUnfinishedCheckpoints deletes the folders of saves that never
 // finished (.tmp-*) and of replaced checkpoints whose replacement did
-// (.old-*, left by a crash before their removal).
+// (.old-*, left by a crash before their removal); a replaced one whose
+// replacement is not there (restoreReplacedCheckpoints could not put it
+// back) is kept: it is the only copy of its step.
 func (r *Run) removeUnfinishedCheckpoints() {
 	root := filepath.Join(r.dir, CheckpointsDir)
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
 		p := filepath.Join(root, e.Name())
+		if final, ok := replacedOf(root, e.Name()); ok {
+			if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+		}
 		if strings.HasPrefix(e.Name(), ".tmp-") || strings.HasPrefix(e.Name(), ".old-") {
 			if err := os.RemoveAll(p); err == nil {
 				r.repairs = append(r.repairs, p+": removed an unfinished checkpoint folder")

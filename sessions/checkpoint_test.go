@@ -548,3 +548,27 @@ func threeCheckpoints(t *testing.T) string {
 	r.Close()
 	return dir
 }
+
+// TestUnfinishedCheckpointsKeepAReplacedOneNotPutBack: a checkpoint moved
+// aside for a replacement (.old-step-N-*) is removed only once step-N is
+// there; where putting it back failed it is the step's only copy, kept.
+func TestUnfinishedCheckpointsKeepAReplacedOneNotPutBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	defer r.Close()
+	root := filepath.Join(dir, CheckpointsDir)
+	for _, d := range []string{".old-step-000007-1234", ".old-step-000006-1111", "step-000006", ".tmp-step-000008-99"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.removeUnfinishedCheckpoints() // without restoreReplacedCheckpoints: as if its rename failed
+	entries, _ := os.ReadDir(root)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, ","); got != ".old-step-000007-1234,step-000006" {
+		t.Errorf("checkpoints/ holds %s, want the unplaced .old-step-000007 kept and step 6 alone", got)
+	}
+}

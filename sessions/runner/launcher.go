@@ -168,8 +168,10 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 		} else if oerr != nil {
 			return nil, oerr
 		}
-		if runs, lerr := sessions.List(dir); lerr == nil && len(runs) > 0 && l.TrainerFormat == "" {
-			// A folder of runs (--runs DIR's), not one: say which to open.
+		// A folder of runs (--runs DIR's), not one, and no trainer's
+		// folder (which may hold a run folder too: one rlt import made
+		// inside it): say which to open.
+		if runs, lerr := sessions.List(dir); lerr == nil && len(runs) > 0 && l.TrainerFormat == "" && !sessions.IsTrainerFolder(dir) {
 			newest := runs[len(runs)-1].Dir
 			what := fmt.Sprintf("%d run folders", len(runs))
 			if len(runs) == 1 {

@@ -1287,6 +1287,23 @@ func TestOpenSaysWhatToOpenInstead(t *testing.T) {
 		r.Close()
 	}
 	missing := filepath.Join(root, "nope")
+	// A trainer's folder that holds a run folder (rlt run --runs given
+	// it) is the trainer's, followed as before.
+	trainer := filepath.Join(t.TempDir(), "official")
+	if err := os.CopyFS(trainer, os.DirFS("../testdata/official/run")); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := sessions.Create(filepath.Join(trainer, "20261205-120000"), run.DefaultConfig("teacher", "student")); err != nil {
+		t.Fatal(err)
+	} else {
+		r.Close()
+	}
+	s, err := l.OpenReadOnly(trainer)
+	if err != nil {
+		t.Errorf("a trainer's folder holding a run folder: %v", err)
+	} else {
+		s.Close()
+	}
 	for _, c := range []struct {
 		name, dir, want string
 	}{
