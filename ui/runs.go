@@ -579,7 +579,7 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
 	case live && row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned:
 		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it; %s",
 			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here"))
-	case !live && !r.m.engineRunning() && row.State == string(sessions.StateFinished) && row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned:
+	case !live && !r.m.engineRunning() && row.State == string(sessions.StateFinished) && row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned && !imported(row.Dir):
 		// Finished: its engine ended after its last step's checkpoint,
 		// so its resume would find nothing to run (said here in the
 		// workbench's way on, not --steps's). With a run training here,
@@ -588,6 +588,14 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
 			name, row.steps(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here"))
 	}
 	return ""
+}
+
+// imported reports whether the run in dir was imported from a trainer's
+// folder: it has no training to resume, whatever its steps (the
+// launcher's refusal says so), and its config.toml is the import's record.
+func imported(dir string) bool {
+	_, ok := sessions.ImportedFrom(dir)
+	return ok
 }
 
 // moreSteps says how a run of dir that has done its done planned steps

@@ -1961,6 +1961,7 @@ func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
 	t.Chdir(t.TempDir())
 	fin := filepath.Join("runs", "fin")
 	writeRun(t, fin, t0, 12, true)
+	withCheckpoint(t, fin, 11)
 	writeRun(t, filepath.Join("runs", "other"), t0.Add(time.Hour), 2, false)
 	l := &nothingLauncher{testLauncher{runs: "runs"}}
 	s, err := l.OpenForReview(fin)
@@ -2002,6 +2003,19 @@ func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
 	}
 }
 
+// withCheckpoint gives the run in dir a checkpoint of step (its manifest
+// alone: what a listing and the hints read; a resume would refuse it).
+func withCheckpoint(t *testing.T, dir string, step int) {
+	t.Helper()
+	ck := filepath.Join(dir, sessions.CheckpointsDir, fmt.Sprintf("step-%06d", step))
+	if err := os.MkdirAll(ck, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ck, sessions.CheckpointStateFile), []byte(fmt.Sprintf(`{"step":%d,"files":{}}`, step)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestOpenedToReviewSaysHowItResumes: a run opened to review here says how
 // its training goes on, once: r resumes one stopped with steps left; a
 // finished one says how to plan more; one open read-only says neither (r
@@ -2018,10 +2032,14 @@ func TestOpenedToReviewSaysHowItResumes(t *testing.T) {
 		{"stopped with steps left", false, false, "r on the Runs screen (4) resumes training"},
 		{"finished", true, false, "it has done its planned steps: to train it further, set steps above 12"},
 		{"read-only", false, true, ""},
+		{"no checkpoint", false, false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			writeRun(t, dir, t0, 12, c.finished)
+			if c.name != "no checkpoint" {
+				withCheckpoint(t, dir, 11)
+			}
 			l := &testLauncher{runs: filepath.Dir(dir)}
 			open := l.OpenForReview
 			if c.readOnly {
@@ -2038,9 +2056,36 @@ func TestOpenedToReviewSaysHowItResumes(t *testing.T) {
 			m := newModel(Options{Session: s, Launcher: l, RunsDir: filepath.Dir(dir)})
 			t.Cleanup(func() { closeModel(t, m) })
 			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
-			if n := strings.Count(m.msg, "resumes") + strings.Count(m.msg, "planned steps"); c.want == "" && n != 0 || c.want != "" && (n != 1 || !strings.Contains(m.msg, c.want)) {
+			if n := strings.Count(m.msg, "resume") + strings.Count(m.msg, "planned steps"); c.want == "" && n != 0 || c.want != "" && (n != 1 || !strings.Contains(m.msg, c.want)) {
 				t.Errorf("opened: message %q, want %q once", m.msg, c.want)
 			}
 		})
+	}
+}
+
+// TestImportedRunIsNotToldToPlanMoreSteps: r on a finished run imported
+// from a trainer's folder leaves the refusal to the launcher (an import
+// has no training to resume); the workbench's "set steps above N in its
+// config.toml" is for runs of ours, and an import's config.toml is its
+// record.
+func TestImportedRunIsNotToldToPlanMoreSteps(t *testing.T) {
+	runsWorld(t) // ext/official: the official trainer's 3 steps of 3
+	if _, err := sessions.Import(filepath.Join("runs", "imported"), "ext/official"); err != nil {
+		t.Fatal(err)
+	}
+	writeRun(t, filepath.Join("runs", "ours"), t0.Add(60*time.Hour), 4, true)
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	defer closeModel(t, m)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	listNow(t, m)
+	for name, want := range map[string]string{"imported": "", "ours": "has nothing left to run (4/4 steps done)"} {
+		i := slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == name })
+		if i < 0 {
+			t.Fatalf("no row %s", name)
+		}
+		got := m.runs.resumeRefusal(m.runs.rows[i], false)
+		if want == "" && got != "" || want != "" && !strings.Contains(got, want) {
+			t.Errorf("%s: refusal %q, want %q", name, got, want)
+		}
 	}
 }

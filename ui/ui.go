@@ -365,10 +365,15 @@ func (m *Model) openNotes(notes []string) []string {
 // to review it, goes on: r on the Runs screen resumes it, or, finished
 // with its planned steps done, how to plan more first. Nothing for a run
 // open read-only, one an engine trains here, an import (no training to
-// resume) or a run interrupted (interruptedNote says it).
+// resume), one without a checkpoint or whose config.toml does not decode
+// (r is refused, saying why), or a run interrupted (interruptedNote says
+// it).
 func (m *Model) resumeHint() string {
-	if m.cur == nil || m.sh.readOnly || m.sh.control != nil || m.cur.FollowsTrainer || m.imported || m.interrupted {
-		return ""
+	if m.cur == nil || m.sh.readOnly || m.sh.control != nil || m.cur.FollowsTrainer || m.imported || m.interrupted || !m.sh.settings.Known {
+		return "" // a config.toml that does not decode: its resume is refused, and the problems say why
+	}
+	if !sessions.HasCheckpoint(m.sh.run.Dir()) {
+		return "" // r would be refused, and says why; nothing to claim here
 	}
 	if done, ok := m.nothingLeft(); ok {
 		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")
@@ -1008,7 +1013,7 @@ func (m *Model) quit() tea.Cmd {
 		// The header says stopping until the program exits, as after S:
 		// the engine has been asked to stop and ends its step first.
 		m.quitting, m.sh.stopAsked = true, true
-		m.say("stopping %s after the step in progress, then writing its final checkpoint… (q again: leave now)", m.openName())
+		m.say("stopping %s %s, then writing its final checkpoint… (q again: leave now)", m.openName(), m.stopWhen())
 		bg := m.bg
 		bg.wg.Add(1)
 		return func() tea.Msg {
@@ -1283,6 +1288,8 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		st = sessions.StateFinished
 	case m.phase == "stopped":
 		st = sessions.StateStopped
+	case m.sh.stopAsked && m.paused:
+		text = "stopping" // a paused engine has no step in progress
 	case m.sh.stopAsked:
 		text = "stopping (after the step in progress)"
 	case canAsk && asked && !m.paused:
