@@ -84,19 +84,23 @@ func (r *Run) removeProgress() {
 
 // pollProgress keeps a followed run's progress (Progress) as its writer
 // last wrote it (heldProgress), read by the follow loop: ProgressFile again
-// when it changed, the lock probed at most once per second (a writer that
-// is gone), so that Progress, which a viewer asks every frame, reads
-// memory alone.
+// when it changed, the lock probed at most once per second while there is
+// one (a writer that is gone), so that Progress, which a viewer asks every
+// frame, reads memory alone, and a run nobody writes costs a stat.
 func (r *Run) pollProgress(now time.Time) {
 	fi, err := os.Stat(filepath.Join(r.dir, ProgressFile))
-	changed := err == nil && (!fi.ModTime().Equal(r.progSeen) || fi.Size() != r.progSize)
+	if err != nil { // none: no writer within a step
+		r.progSeen, r.progSize = time.Time{}, 0
+		r.progMu.Lock()
+		r.prog, r.hasProg = event.Progress{}, false
+		r.progMu.Unlock()
+		return
+	}
+	changed := !fi.ModTime().Equal(r.progSeen) || fi.Size() != r.progSize
 	if !changed && now.Sub(r.progProbed) < time.Second {
 		return
 	}
-	if err == nil {
-		r.progSeen, r.progSize = fi.ModTime(), fi.Size()
-	}
-	r.progProbed = now
+	r.progSeen, r.progSize, r.progProbed = fi.ModTime(), fi.Size(), now
 	held, holder := probeLock(r.dir)
 	p, ok := heldProgress(r.dir, held, holder)
 	r.progMu.Lock()

@@ -574,7 +574,9 @@ func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	if _, err := r.load(false); err != nil {
 		return nil, fmt.Errorf("open run %s: %w", dir, err)
 	}
-	r.pollProgress(time.Now()) // where its writer is, from the start
+	if !opts.MetricsOnly {
+		r.pollProgress(time.Now()) // where its writer is, from the start
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.followDone = cancel, make(chan struct{})
 	go r.followLoop(ctx)
@@ -922,10 +924,10 @@ func (r *Run) pollOnce() {
 	for _, fx := range fixed {
 		r.pollFile(filepath.Join(r.dir, fx.name), fx.kind)
 	}
-	r.pollProgress(time.Now())
-	if r.opts.MetricsOnly {
+	if r.opts.MetricsOnly { // a compared run's curves: where its step is is not shown
 		return
 	}
+	r.pollProgress(time.Now())
 	sweep := r.polls%traceSweepEvery == 0
 	r.polls++
 	files := r.traceList
