@@ -200,20 +200,10 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 // trained: the command that continues it, or, for a run with no usable
 // checkpoint (a full disk at its first), the one that starts it again.
 func continueLine(dir string) string {
-	cmd, again := nextCommand(dir)
-	if again {
-		return "it has no checkpoint to continue from; start it again: " + cmd
-	}
-	return "continue it: " + cmd
-}
-
-// nextCommand is resumeCommand, or, again true, for a run with no usable
-// checkpoint, the command that starts a new run from its configuration.
-func nextCommand(dir string) (cmd string, again bool) {
 	if !sessions.HasCheckpoint(dir) {
-		return "rlt run --config " + shellQuote(filepath.Join(dir, sessions.ConfigFile)), true
+		return "it has no checkpoint to continue from; start it again: rlt run --config " + shellQuote(filepath.Join(dir, sessions.ConfigFile))
 	}
-	return resumeCommand(dir), false
+	return "continue it: " + resumeCommand(dir)
 }
 
 // resumeCommand is the command that continues the run in dir from its
