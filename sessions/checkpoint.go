@@ -183,7 +183,7 @@ func (r *Run) diskFull(err error) error {
 		}
 		need = max(need, sum)
 	}
-	return &DiskFullError{Dir: r.dir, Need: need, KeepLast: r.opts.KeepLast, Resumable: anyUsable(cks), Err: err}
+	return &DiskFullError{Dir: r.dir, Need: need, KeepLast: r.opts.KeepLast, KeepBest: !r.opts.NoKeepBest, Resumable: anyUsable(cks), Err: err}
 }
 
 // HasCheckpoint reports whether the run in runDir has a checkpoint to
@@ -206,6 +206,10 @@ type DiskFullError struct {
 	// Need is the room one checkpoint takes (0: not known yet).
 	Need     int64
 	KeepLast int
+	// KeepBest: rotation keeps the best checkpoint by mean reward beside
+	// the newest KeepLast (Options.NoKeepBest unset), and it takes room
+	// too once newer ones pass it.
+	KeepBest bool
 	// Resumable: the run has a checkpoint to resume from; without one it
 	// is started again from its configuration.
 	Resumable bool
@@ -224,8 +228,28 @@ func (e *DiskFullError) Error() string {
 	if e.Need == 0 {
 		return fmt.Sprintf("the disk holding %s is full (%s); free some space and %s", e.Dir, write, then)
 	}
-	return fmt.Sprintf("the disk holding %s is full (%s): a checkpoint needs about %s free, and the run about %s with rotation keeping %d plus the one being written; free that much and %s",
-		e.Dir, write, size.Bytes(e.Need), size.Bytes(e.Need*int64(e.KeepLast+1)), e.KeepLast, then)
+	return fmt.Sprintf("the disk holding %s is full (%s): a checkpoint needs about %s free, and the run about %s with %s; free that much and %s",
+		e.Dir, write, size.Bytes(e.Need), size.Bytes(e.Need*int64(checkpointsHeld(e.KeepLast, e.KeepBest))), rotationWords(e.KeepLast, e.KeepBest), then)
+}
+
+// checkpointsHeld is how many checkpoints a run's folder holds at most:
+// rotation's newest keepLast, the best beside them when it is kept
+// (keepBest; it may be one of the newest, but need not be), and the one
+// being written, which rotation makes room for only once it is complete.
+func checkpointsHeld(keepLast int, keepBest bool) int {
+	n := keepLast + 1
+	if keepBest {
+		n++
+	}
+	return n
+}
+
+// rotationWords says what checkpointsHeld counts.
+func rotationWords(keepLast int, keepBest bool) string {
+	if keepBest {
+		return fmt.Sprintf("rotation keeping %d and the best, plus the one being written", keepLast)
+	}
+	return fmt.Sprintf("rotation keeping %d plus the one being written", keepLast)
 }
 
 func (e *DiskFullError) Unwrap() error { return e.Err }

@@ -512,26 +512,40 @@ func TestRotationKeepsLastVerified(t *testing.T) {
 	}
 }
 
-// A full disk says how much room a checkpoint needs.
+// A full disk says how much room a checkpoint needs, and the run: the
+// newest KeepLast, the best beside them where rotation keeps it, and the
+// one being written.
 func TestCheckpointDiskFull(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run")
-	r := mustCreate(t, dir, Options{KeepLast: 2})
-	defer r.Close()
-	full := func(string) error { return &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC} }
-	if _, err := r.SaveCheckpoint(1, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || err.Error() != "the disk holding "+dir+" is full (write x: no space left on device); free some space and start the run again from its config.toml (it has no checkpoint to resume from)" {
-		t.Errorf("first checkpoint: %v", err)
-	}
-	ck, err := r.SaveCheckpoint(1, saveFake(1), CheckpointState{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, n := range ck.State.Files {
-		total += n
-	}
-	want := fmt.Sprintf("needs about %s free, and the run about %s with rotation keeping 2 plus the one being written; free that much and resume", size.Bytes(total), size.Bytes(total*3))
-	if _, err := r.SaveCheckpoint(2, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), want) {
-		t.Errorf("error %v, want it to say %q", err, want)
+	for _, c := range []struct {
+		name  string
+		opts  Options
+		held  int64
+		words string
+	}{
+		{"newest and best", Options{KeepLast: 2}, 4, "rotation keeping 2 and the best, plus the one being written"},
+		{"newest only", Options{KeepLast: 2, NoKeepBest: true}, 3, "rotation keeping 2 plus the one being written"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			r := mustCreate(t, dir, c.opts)
+			defer r.Close()
+			full := func(string) error { return &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC} }
+			if _, err := r.SaveCheckpoint(1, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || err.Error() != "the disk holding "+dir+" is full (write x: no space left on device); free some space and start the run again from its config.toml (it has no checkpoint to resume from)" {
+				t.Errorf("first checkpoint: %v", err)
+			}
+			ck, err := r.SaveCheckpoint(1, saveFake(1), CheckpointState{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total int64
+			for _, n := range ck.State.Files {
+				total += n
+			}
+			want := fmt.Sprintf("needs about %s free, and the run about %s with %s; free that much and resume", size.Bytes(total), size.Bytes(total*c.held), c.words)
+			if _, err := r.SaveCheckpoint(2, full, CheckpointState{}); !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), want) {
+				t.Errorf("error %v, want it to say %q", err, want)
+			}
+		})
 	}
 }
 
