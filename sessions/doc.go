@@ -29,7 +29,10 @@
 //	                           ended, terms{…record.Terms}, and record.Tokens's per-token arrays:
 //	                           expl_ids, expl_tokens, teacher_lp, student_lp, d, sol_ids, sol_tokens, sol_lp;
 //	                           the float arrays are base64 of little-endian float32 (an array of
-//	                           numbers is accepted on reading)
+//	                           numbers is accepted on reading); a completion, explanation or
+//	                           reconstruction that is not valid UTF-8 (text cut inside a character)
+//	                           is followed by its bytes as base64 (completion_bytes, …), which a
+//	                           reader takes over the text's U+FFFD
 //	  reviews.jsonl          append-only review log: {"time","trace","label","note"} with label
 //	                           accept | reject | flag | undo; a trace's label is the fold of its records
 //	                           (each undo cancels the latest label in force); traces are never modified

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -135,15 +136,24 @@ func appendTrace(b []byte, t *TraceRecord) []byte {
 	b = t.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
 	for _, f := range [...]struct {
-		k, v string
-		omit bool
-	}{{"question", t.Question, false}, {"solution", t.Solution, false}, {"completion", t.Completion, false},
-		{"explanation", t.Explanation, false}, {"reconstruction", t.Reconstruction, true}} {
+		k, v      string
+		omit, gen bool // gen: the models wrote it
+	}{{"question", t.Question, false, false}, {"solution", t.Solution, false, false}, {"completion", t.Completion, false, true},
+		{"explanation", t.Explanation, false, true}, {"reconstruction", t.Reconstruction, true, true}} {
 		if f.omit && f.v == "" {
 			continue
 		}
 		b = appendKey(b, f.k)
 		b = appendJSONString(b, f.v)
+		if f.gen && !utf8.ValidString(f.v) {
+			// The JSON text says U+FFFD for each invalid byte; the
+			// bytes themselves follow, for a re-score to see what
+			// the run scored (rawTextKey).
+			b = appendKey(b, f.k+rawTextKey)
+			b = append(b, '"')
+			b = base64.StdEncoding.AppendEncode(b, []byte(f.v))
+			b = append(b, '"')
+		}
 	}
 	b = appendKey(b, "advantage")
 	b = record.AppendFloat(b, t.Advantage)
@@ -455,6 +465,17 @@ func (s *lineScan) str() (string, bool) {
 	return string(text), true
 }
 
+// rawText consumes a text's bytes written beside it (rawTextKey): a JSON
+// string of their base64, which is never escaped.
+func (s *lineScan) rawText() (string, bool) {
+	text, escaped, ok := s.strText()
+	if !ok || escaped {
+		return "", false
+	}
+	raw, err := base64.StdEncoding.AppendDecode(nil, text)
+	return string(raw), err == nil
+}
+
 // skipStr consumes a JSON string as str does, checking it as str reads it
 // without making it.
 func (s *lineScan) skipStr() bool {
@@ -746,11 +767,12 @@ func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
 		return nil, false
 	}
 	for _, f := range [...]struct {
-		key      string
-		v        *string
-		optional bool
-	}{{`,"question":`, &t.Question, false}, {`,"solution":`, &t.Solution, false}, {`,"completion":`, &t.Completion, false},
-		{`,"explanation":`, &t.Explanation, false}, {`,"reconstruction":`, &t.Reconstruction, true}} {
+		key           string
+		v             *string
+		optional, gen bool
+	}{{`,"question":`, &t.Question, false, false}, {`,"solution":`, &t.Solution, false, false},
+		{`,"completion":`, &t.Completion, false, true}, {`,"explanation":`, &t.Explanation, false, true},
+		{`,"reconstruction":`, &t.Reconstruction, true, true}} {
 		if !s.lit(f.key) {
 			if f.optional {
 				continue
@@ -759,6 +781,11 @@ func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
 		}
 		if *f.v, ok = s.str(); !ok {
 			return nil, false
+		}
+		if f.gen && s.lit(f.key[:len(f.key)-2]+rawTextKey+`":`) {
+			if *f.v, ok = s.rawText(); !ok {
+				return nil, false
+			}
 		}
 	}
 	if !s.lit(`,"advantage":`) {

@@ -1,12 +1,14 @@
 package sessions
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -31,6 +33,10 @@ func traceVariants() []*TraceRecord {
 		func(t *TraceRecord) { t.D[1] = float32(math.NaN()); t.Reconstruction = "" },
 		func(t *TraceRecord) { t.ExplanationIDs[0] = -7; t.Ended = false },
 		func(t *TraceRecord) { t.SolutionLP, t.SolutionIDs, t.SolutionTokens = nil, nil, nil },
+		func(t *TraceRecord) {
+			t.Completion, t.Explanation, t.Reconstruction = "cut in 漢\xe5\xad", "cut in 漢\xe5\xad", "\xff1"
+		},
+		func(t *TraceRecord) { t.Completion, t.Explanation = "a\xc3"+record.EndExplanation, "" },
 	} {
 		ev := fakeTrace(3, 0, i)
 		t := traceRecord(ev, 0)
@@ -170,5 +176,45 @@ func TestDecodeTraceSummaryAllocations(t *testing.T) {
 	})
 	if allocs > 30 {
 		t.Errorf("%.0f allocations to read a trace of %d tokens as the store keeps it, want at most 30", allocs, n)
+	}
+}
+
+// A text that is not valid UTF-8 (a completion cut inside a character) is
+// read back byte for byte, by the fast parser and by encoding/json, from a
+// line that is still valid JSON of valid UTF-8 with U+FFFD in its text.
+func TestTraceTextsNotUTF8ReadBackExactly(t *testing.T) {
+	for _, tc := range []struct{ completion, explanation, reconstruction string }{
+		{"cut in 漢\xe5\xad", "cut in 漢\xe5\xad", "4\xff2"},
+		{"bytes \xf0\x9f that form none\xc3\x28" + record.EndExplanation, "", ""},
+		{"valid é" + record.EndExplanation, "", "valid"},
+	} {
+		tr := traceRecord(fakeTrace(1, 0, 0), 0)
+		tr.Completion, tr.Explanation, tr.Reconstruction = tc.completion, tc.explanation, tc.reconstruction
+		wantExpl := tc.explanation
+		if wantExpl == "" {
+			wantExpl = record.Extract(tc.completion).Body
+		}
+		line := appendTrace(nil, tr)
+		if !json.Valid(line) || !utf8.Valid(line) {
+			t.Fatalf("%q: the line is not valid JSON of UTF-8: %s", tc.completion, line)
+		}
+		if got := strings.Contains(string(line), "_bytes"); got != !utf8.ValidString(tc.completion) {
+			t.Errorf("%q: bytes written %v, want them only for a text that is not UTF-8:\n%s", tc.completion, got, line)
+		}
+		slow, err := encodeTraceReflect(tr)
+		if err != nil || string(slow) != string(line) {
+			t.Fatalf("%q: encoding/json writes (%v)\n%s\nthe fast writer\n%s", tc.completion, err, slow, line)
+		}
+		fast, ok := parseTraceFast(line, false)
+		reflected, err := decodeTraceReflect(line)
+		if !ok || err != nil {
+			t.Fatalf("%q: fast parser took it: %v; encoding/json: %v\n%s", tc.completion, ok, err, line)
+		}
+		for name, got := range map[string]*TraceRecord{"fast": fast, "encoding/json": reflected} {
+			if got.Completion != tc.completion || got.Explanation != wantExpl || got.Reconstruction != tc.reconstruction {
+				t.Errorf("%s read %q, %q, %q; want %q, %q, %q", name, got.Completion, got.Explanation, got.Reconstruction,
+					tc.completion, wantExpl, tc.reconstruction)
+			}
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -401,6 +402,16 @@ func (j tokensJSON) tokens() record.Tokens {
 		D: j.D, SolutionIDs: j.SolIDs, SolutionTokens: j.SolTokens, SolutionLP: j.SolLP}
 }
 
+// rawTextKey ends the key of a generated text's bytes (completion,
+// explanation, reconstruction), written after the text ("completion_bytes"
+// after "completion") only when the text is not valid UTF-8 (questions and
+// solutions come from rows that must be). A teacher sampling byte-level tokens can end a completion inside
+// a character or put bytes together that form none; JSON text holds
+// U+FFFD for each such byte, and scoring that text again would score
+// other tokens than the run did. The bytes, as base64, keep it exact; the
+// text stays for every other reader.
+const rawTextKey = "_bytes"
+
 // traceJSON is the on-disk form of a TraceRecord.
 type traceJSON struct {
 	ID             string        `json:"id"`
@@ -412,8 +423,11 @@ type traceJSON struct {
 	Question       string        `json:"question"`
 	Solution       string        `json:"solution"`
 	Completion     string        `json:"completion"`
+	CompletionRaw  []byte        `json:"completion_bytes,omitempty"`
 	Explanation    string        `json:"explanation"`
+	ExplanationRaw []byte        `json:"explanation_bytes,omitempty"`
 	Reconstruction string        `json:"reconstruction,omitempty"`
+	ReconstrRaw    []byte        `json:"reconstruction_bytes,omitempty"`
 	Advantage      jfloat        `json:"advantage"`
 	Source         string        `json:"source,omitempty"`
 	SourceReward   *jfloat       `json:"source_reward,omitempty"`
@@ -432,6 +446,7 @@ func encodeTraceReflect(t *TraceRecord) ([]byte, error) {
 		Question: t.Question, Solution: t.Solution, Completion: t.Completion, Explanation: t.Explanation,
 		Reconstruction: t.Reconstruction, Advantage: jfloat(t.Advantage), Source: t.Source, Ended: t.Ended,
 		tokensJSON: toTokensJSON(t.Tokens)}
+	j.CompletionRaw, j.ExplanationRaw, j.ReconstrRaw = rawText(t.Completion), rawText(t.Explanation), rawText(t.Reconstruction)
 	if t.HasScore {
 		j.Terms = &t.Terms
 	}
@@ -510,6 +525,15 @@ func decodeTraceStrict(raw []byte, summary bool) (*TraceRecord, error) {
 	return t, nil
 }
 
+// rawText is a trace text's bytes when they are not valid UTF-8 (written
+// beside the text: rawTextKey), else nil.
+func rawText(s string) []byte {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	return []byte(s)
+}
+
 // decodeTraceReflect decodes a trace line with encoding/json.
 func decodeTraceReflect(raw []byte) (*TraceRecord, error) {
 	var j traceJSON
@@ -523,6 +547,14 @@ func decodeTraceReflect(raw []byte) (*TraceRecord, error) {
 		Question: j.Question, Solution: j.Solution, Completion: j.Completion, Explanation: j.Explanation,
 		Reconstruction: j.Reconstruction, Advantage: float64(j.Advantage), Source: j.Source,
 		Scored: record.Scored{Ended: j.Ended, Tokens: j.tokens()}}
+	for _, f := range [...]struct {
+		raw  []byte
+		text *string
+	}{{j.CompletionRaw, &t.Completion}, {j.ExplanationRaw, &t.Explanation}, {j.ReconstrRaw, &t.Reconstruction}} {
+		if f.raw != nil {
+			*f.text = string(f.raw)
+		}
+	}
 	if j.Terms != nil {
 		t.HasScore, t.Terms = true, *j.Terms
 	}
