@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/event"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -122,8 +124,8 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		for _, n := range r.Notes {
 			fmt.Fprintf(stderr, "%s\n", n)
 		}
-		if nothing := (*runner.NothingToRunError)(nil); errors.As(err, &nothing) {
-			fmt.Fprintf(stderr, "%v; pass --steps N with N > %d to continue it\n", nothing, nothing.Done)
+		if nothing := (*sessions.NothingToRunError)(nil); errors.As(err, &nothing) {
+			fmt.Fprintf(stderr, "%v; pass --steps N with N > %d to continue it\n", err, nothing.Done)
 			return nil
 		}
 		if err != nil {
@@ -344,6 +346,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if len(list) == 0 {
 		fmt.Fprintf(stderr, "rlt sessions: no run folders under %s (a run folder holds %s or %s; --runs names the folder that holds them)\n", *runs, sessions.ConfigFile, sessions.MetricsFile)
 	}
+	now := time.Now() // one clock for every line's time left
 	for _, r := range list {
 		best := "—"
 		if r.BestReward == r.BestReward { // not NaN
@@ -366,11 +369,28 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}
 		if p := r.Progress; p != nil { // where its step is, as the workbench's header says it
-			fmt.Fprintf(stdout, "  step %d: %s", p.Step, p.Counts())
+			fmt.Fprintf(stdout, "  %s", progressWords(*p, now))
 		}
 		fmt.Fprintln(stdout)
 	}
 	return nil
+}
+
+// progressWords is where a running run's step is, as the workbench's
+// header says it: the phase, its count and rate, and the phase's time left
+// where a rate is known ("step 3: sampling 34/96 tokens · 12.3 tokens/s ·
+// 5s left"). The time left is as of now, not as of the record: its writer
+// replaces progress.json at most every sessions.ProgressEvery, so a
+// listing reads one up to that old, and the phase has gone on since.
+func progressWords(p event.Progress, now time.Time) string {
+	s := p.Counts()
+	if left, ok := p.LeftAt(now); ok {
+		s += " · " + left.String() + " left"
+	}
+	if p.Step < 0 { // loading, before step 0
+		return s
+	}
+	return fmt.Sprintf("step %d: %s", p.Step, s)
 }
 
 // stopSignals stop a run cleanly, after its step in progress, with a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -92,5 +93,61 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 	}
 	if code, _, errs = runCLI(t, "", "sessions", "--runs", filepath.Join(empty, "gone")); code != 1 || !strings.Contains(errs, "no such file or directory") {
 		t.Errorf("sessions of a missing folder: exit %d: %s", code, errs)
+	}
+}
+
+// TestSessionsSaysTimeLeft: a running run's line says where its step is
+// and, where a rate is known, the phase's time left as the workbench's
+// header says it, counted down to the listing's clock from when the
+// record was written.
+func TestSessionsSaysTimeLeft(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 16, 0, 0, 0, time.UTC)
+	sampling := event.Progress{Time: t0.Add(10 * time.Second), Started: t0, Step: 3, Phase: "sampling", Done: 10, Total: 30, Unit: "tokens"}
+	for _, c := range []struct {
+		name string
+		p    event.Progress
+		now  time.Time
+		want string
+	}{
+		{"as written", sampling, sampling.Time, "step 3: sampling 10/30 tokens · 1 tokens/s · 20s left"},
+		{"read 4s later", sampling, sampling.Time.Add(4 * time.Second), "step 3: sampling 10/30 tokens · 1 tokens/s · 16s left"},
+		{"past its ETA", sampling, sampling.Time.Add(time.Minute), "step 3: sampling 10/30 tokens · 1 tokens/s · 0s left"},
+		{"no rate yet", event.Progress{Time: t0, Started: t0, Step: 3, Phase: "sampling", Total: 30, Unit: "tokens"}, t0, "step 3: sampling 0/30 tokens"},
+		{"phase done", event.Progress{Time: t0.Add(time.Second), Started: t0, Step: 3, Phase: "scoring", Done: 4, Total: 4, Unit: "forwards"}, t0, "step 3: scoring 4/4 forwards · 4 forwards/s"},
+		{"loading", event.Progress{Time: t0.Add(2 * time.Second), Started: t0, Step: -1, Phase: "loading", Done: 1, Total: 2, Unit: "models"}, t0.Add(2 * time.Second), "loading 1/2 models · 0.5 models/s · 2s left"},
+	} {
+		if got := progressWords(c.p, c.now); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+
+	// The listing itself: a run this process holds, its progress.json
+	// written 2 s ago by this process, 20 s of the phase left then.
+	runs := t.TempDir()
+	w, err := sessions.Create(filepath.Join(runs, "live"), struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	now := time.Now()
+	rec := sessions.ProgressRecord{Seg: w.Segment(), PID: os.Getpid(), Time: now.Add(-2 * time.Second), Started: now.Add(-12 * time.Second),
+		Step: 0, Phase: "sampling", Done: 10, Total: 30, Unit: "tokens"}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(w.Dir(), sessions.ProgressFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
+	if code != 0 {
+		t.Fatalf("sessions: exit %d: %s", code, errs)
+	}
+	// 18 s left when listed at once; a slow machine's listing a second or
+	// two later counts down.
+	if !regexp.MustCompile(`(?m)^live\s+running\s.*  step 0: sampling 10/30 tokens · 1 tokens/s · 1[5-8]s left$`).MatchString(out) {
+		t.Errorf("want the running run's step with its time left:\n%s", out)
 	}
 }
