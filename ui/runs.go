@@ -716,23 +716,31 @@ func (r *runsScreen) failed(req launchReq, err error) {
 		r.say(true, "%s: %s (enter opens it read-only)", req, problems)
 		return
 	}
-	if text := err.Error(); namesRequest(text, req) {
-		r.say(true, "%s", text) // 'resume runs/X: resume runs/X: …' otherwise
+	if nothing := (*sessions.NothingToRunError)(nil); req.kind == launchResume && errors.As(err, &nothing) {
+		// Its listing was out of date (the run listed stopped, or its
+		// config.toml's steps were lowered since): said as the listing's
+		// refusal says it (resumeRefusal).
+		r.say(true, "%s has nothing left to run (%s steps done): not resumed; %s", filepath.Base(req.dir),
+			sessions.StepsLabel(nothing.Done, nothing.Planned), moreSteps(req.dir, nothing.Done, "r here"))
+		return
+	}
+	if namesRequest(err, req) {
+		r.say(true, "%v", err) // 'resume runs/X: resume runs/X: …' otherwise
 		return
 	}
 	r.say(true, "%s: %v", req, err)
 }
 
-// namesRequest reports whether an error's text already begins by saying
-// what req was, with its folder ("resume /path/X: …", as the launcher's
-// errors do).
-func namesRequest(text string, req launchReq) bool {
-	verb, _, _ := strings.Cut(req.String(), " ")
-	rest, ok := strings.CutPrefix(text, verb+" ")
-	if !ok || req.dir == "" {
+// namesRequest reports whether err's text already begins by saying what
+// req was, with its folder ("resume /path/X: …", as the launcher's
+// refusals do: sessions.RequestError).
+func namesRequest(err error, req launchReq) bool {
+	named := sessions.LeadingRequest(err)
+	if named == nil || req.dir == "" {
 		return false
 	}
-	return strings.HasPrefix(rest, req.dir+":") || strings.HasPrefix(rest, absPath(req.dir)+":")
+	verb, _, _ := strings.Cut(req.String(), " ")
+	return named.Op == verb && (named.Dir == req.dir || absPath(named.Dir) == absPath(req.dir))
 }
 
 // launched notes a run that opened.

@@ -1943,12 +1943,15 @@ func TestHeldRefusalOfTheRunViewedHere(t *testing.T) {
 	}
 }
 
-// nothingLauncher refuses every resume as the runner's launcher refuses a
-// run with nothing to run, its error naming the request and the folder.
-type nothingLauncher struct{ testLauncher }
+// resumeRefuser refuses every resume as the runner's launcher does,
+// with refusal(dir): its error names the request and the folder.
+type resumeRefuser struct {
+	testLauncher
+	refusal func(dir string) error
+}
 
-func (l *nothingLauncher) Resume(dir string) (*sessions.Session, error) {
-	return nil, fmt.Errorf("resume %s: it has done 2 steps (its latest checkpoint is after step 1), and 2 are planned: nothing to run", dir)
+func (l *resumeRefuser) Resume(dir string) (*sessions.Session, error) {
+	return nil, l.refusal(dir)
 }
 
 // TestFinishedRunSaysHowToTrainFurther: a finished run with its planned
@@ -1963,7 +1966,10 @@ func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
 	writeRun(t, fin, t0, 12, true)
 	withCheckpoint(t, fin, 11)
 	writeRun(t, filepath.Join("runs", "other"), t0.Add(time.Hour), 2, false)
-	l := &nothingLauncher{testLauncher{runs: "runs"}}
+	nothing := func(dir string) error {
+		return sessions.Refused("resume", dir, &sessions.NothingToRunError{Done: 2, LastStep: 1, Planned: 2})
+	}
+	l := &resumeRefuser{testLauncher{runs: "runs"}, nothing}
 	s, err := l.OpenForReview(fin)
 	if err != nil {
 		t.Fatal(err)
@@ -1995,11 +2001,27 @@ func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
 	if m.cur != viewed || m.switching != "" {
 		t.Errorf("r on the finished run closed the view")
 	}
+	// A run listed with steps left that the launcher finds done (its
+	// listing was out of date) is said as a listed one is.
 	choose("other")
 	_, cmd := m.Update(keyMsg("r"))
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
-	if msg := m.runs.msg; strings.Count(msg, "resume ") != 1 || !strings.HasPrefix(msg, "resume "+filepath.Join("runs", "other")+": ") {
-		t.Errorf("refused resume: message %q, want the launcher's refusal once", msg)
+	otherCfg := filepath.Join("runs", "other", sessions.ConfigFile)
+	if want := "other has nothing left to run (2/2 steps done): not resumed; to train it further, set steps above 2 in " + otherCfg + ", then r here"; !strings.HasPrefix(m.runs.msg, want) {
+		t.Errorf("resume refused by the launcher for nothing to run: message %q, want %q", m.runs.msg, want)
+	}
+	// Another refusal names the request and its folder (as given, or
+	// made absolute), joined with what opening noted: said once.
+	for _, named := range []string{filepath.Join("runs", "other"), absPath(filepath.Join("runs", "other"))} {
+		l.refusal = func(string) error {
+			return errors.Join(sessions.Refusedf("resume", named, "no GPU here, so the run is unchanged"), errors.New("repaired: a torn line"))
+		}
+		m.runs.msg = ""
+		_, cmd = m.Update(keyMsg("r"))
+		pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
+		if msg := m.runs.msg; strings.Count(msg, "resume ") != 1 || !strings.HasPrefix(msg, "resume "+named+": no GPU here") {
+			t.Errorf("refused resume of %s: message %q, want the launcher's refusal once", named, msg)
+		}
 	}
 }
 

@@ -108,7 +108,7 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	}
 	h, err := Start(l.ctx, rec, checked, rec, Fresh)
 	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", rec.Dir(), err)
+		return nil, sessions.Refused("start", rec.Dir(), err)
 	}
 	l.Wrote(rec.Dir())
 	return h.Session(checked.Config().Steps, "saved "+filepath.Join(rec.Dir(), sessions.ConfigFile)+" and started the run"), nil
@@ -132,7 +132,7 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	}
 	h, err := Start(l.ctx, r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
-		return nil, fmt.Errorf("resume %s: %w", dir, err)
+		return nil, sessions.Refused("resume", dir, err)
 	}
 	l.Wrote(dir)
 	notes = append(notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))
@@ -164,7 +164,7 @@ func orAuto(device string) string {
 func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
 		if _, oerr := os.Stat(dir); errors.Is(oerr, fs.ErrNotExist) {
-			return nil, fmt.Errorf("open %s: no such folder: give a run folder (rlt sessions lists those under runs/), or a trainer's run folder to follow", dir)
+			return nil, sessions.Refusedf("open", dir, "no such folder: give a run folder (rlt sessions lists those under runs/), or a trainer's run folder to follow")
 		} else if oerr != nil {
 			return nil, oerr
 		}
@@ -177,7 +177,7 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 			if len(runs) == 1 {
 				what = "one run folder"
 			}
-			return nil, fmt.Errorf("open %s: a folder holding %s, not a run folder: open one of them (the newest: rlt open %s); rlt sessions --runs %s lists them", dir, what, newest, dir)
+			return nil, sessions.Refusedf("open", dir, "a folder holding %s, not a run folder: open one of them (the newest: rlt open %s); rlt sessions --runs %s lists them", what, newest, dir)
 		}
 		return sessions.OpenTrainerRun(l.ctx, dir, l.TrainerFormat)
 	}

@@ -212,15 +212,15 @@ func (o Overrides) over(cfg run.Config) (run.Config, map[string]string) {
 func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	var r Resumable
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return r, fmt.Errorf("resume %s: a file, not a run folder (a folder that rlt run made, holding config.toml)", dir)
+		return r, sessions.Refusedf("resume", dir, "a file, not a run folder (a folder that rlt run made, holding config.toml)")
 	}
 	if src, ok := sessions.ImportedFrom(dir); ok {
-		return r, fmt.Errorf("resume %s: it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", dir, src.Source, dir)
+		return r, sessions.Refusedf("resume", dir, "it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", src.Source, dir)
 	}
 	cfgPath := filepath.Join(dir, sessions.ConfigFile)
 	if data, err := os.ReadFile(cfgPath); err == nil {
 		if len(bytes.TrimSpace(data)) == 0 {
-			return r, fmt.Errorf("resume %s: %s is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only", dir, cfgPath)
+			return r, sessions.Refusedf("resume", dir, "%s is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only", cfgPath)
 		}
 		// Unknown keys and mistyped values leave the rest decoded: they are
 		// said with every other problem of the file at once, as rlt run
@@ -273,12 +273,12 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	r.Notes = append(r.Notes, skipped...)
 	if errors.Is(err, sessions.ErrNoCheckpoint) {
 		rec.Close()
-		return r, fmt.Errorf("resume %s: %w to continue from; start a new run with its configuration instead: rlt run --config %s",
-			dir, err, filepath.Join(dir, sessions.ConfigFile))
+		return r, sessions.Refusedf("resume", dir, "%w to continue from; start a new run with its configuration instead: rlt run --config %s",
+			err, filepath.Join(dir, sessions.ConfigFile))
 	}
 	if err != nil {
 		rec.Close()
-		return r, fmt.Errorf("resume %s: %w", dir, err)
+		return r, sessions.Refused("resume", dir, err)
 	}
 	// A checkpoint this configuration would not continue exactly (its data
 	// changed, its seed edited) is refused here, with the other up-front
@@ -299,36 +299,23 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	// is refused before its folder is made (Create).
 	if err := run.CheckMemory(r.Checked.Config()); err != nil {
 		rec.Close()
-		return r, fmt.Errorf("resume %s: %w; the run is unchanged", dir, err)
+		return r, sessions.Refusedf("resume", dir, "%w; the run is unchanged", err)
 	}
 	// A run that has done the steps asked for has nothing to run: the
 	// run is left as it was, no session recorded.
 	if done, planned := ck.Step+1, r.Checked.Config().Steps; planned > 0 && planned <= done {
 		rec.Close()
-		return r, &NothingToRunError{Dir: dir, Done: done, LastStep: ck.Step, Planned: planned}
+		return r, sessions.Refused("resume", dir, &sessions.NothingToRunError{Done: done, LastStep: ck.Step, Planned: planned})
 	}
 	noted := len(rec.Repairs())
 	if err := rec.Begin(); err != nil {
-		return r, fmt.Errorf("resume %s: %w", dir, err)
+		return r, sessions.Refused("resume", dir, err)
 	}
 	for _, rp := range rec.Repairs()[noted:] { // the logs' torn last lines, cut as it began
 		r.Notes = append(r.Notes, "repaired: "+rp)
 	}
 	r.Rec, r.Ck = rec, ck
 	return r, nil
-}
-
-// NothingToRunError is a resume refused because the run has done the
-// steps its configuration (with --steps over it) plans; the run is left as
-// it was.
-type NothingToRunError struct {
-	Dir                     string
-	Done, LastStep, Planned int // steps done, the latest checkpoint's step, steps planned
-}
-
-func (e *NothingToRunError) Error() string {
-	return fmt.Sprintf("resume %s: it has done %d steps (its latest checkpoint is after step %d), and %d are planned: nothing to run",
-		e.Dir, e.Done, e.LastStep, e.Planned)
 }
 
 // deviceUsable is why the run folder dir cannot resume on the device
@@ -340,9 +327,9 @@ func deviceUsable(dir, name string) error {
 	case err == nil:
 		return nil
 	case cpu:
-		return fmt.Errorf("resume %s: %w, so the run is unchanged: resume it on the CPU with --device cpu, or give --device gpu:N of a GPU that is there", dir, err)
+		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: resume it on the CPU with --device cpu, or give --device gpu:N of a GPU that is there", err)
 	}
-	return fmt.Errorf("resume %s: %w, so the run is unchanged", dir, err)
+	return sessions.Refusedf("resume", dir, "%w, so the run is unchanged", err)
 }
 
 // checkpointFits is why the checkpoint ck of the run folder dir cannot be
@@ -351,7 +338,7 @@ func deviceUsable(dir, name string) error {
 func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Checked) error {
 	state, err := os.ReadFile(filepath.Join(ck.Dir, sessions.TrainerStateFile))
 	if err != nil {
-		return fmt.Errorf("resume %s: %w", dir, err)
+		return sessions.Refused("resume", dir, err)
 	}
 	err = checked.CheckResume(state)
 	if err == nil {
@@ -363,11 +350,11 @@ func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Che
 		if len(changed.Files) > 1 {
 			them = "the files back as they were"
 		}
-		return fmt.Errorf("resume %s: %w, so the run is unchanged: put %s when step %d was checkpointed to resume it, or start a new run on the data as it is now: rlt run --config %s",
-			dir, err, them, ck.Step, cfgPath)
+		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s when step %d was checkpointed to resume it, or start a new run on the data as it is now: rlt run --config %s",
+			err, them, ck.Step, cfgPath)
 	}
-	return fmt.Errorf("resume %s: %w, so the run is unchanged: put %s back as it was when step %d was checkpointed to resume it, or start a new run from it: rlt run --config %s",
-		dir, err, cfgPath, ck.Step, cfgPath)
+	return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s back as it was when step %d was checkpointed to resume it, or start a new run from it: rlt run --config %s",
+		err, cfgPath, ck.Step, cfgPath)
 }
 
 // refusedConfig is why a resume of the run folder dir is refused: err,
@@ -406,13 +393,13 @@ func refusedConfig(dir, cfgPath string, data []byte, cfg run.Config, err error, 
 	if overridable && len(flags) > 0 {
 		way = fmt.Sprintf("fix the file, give %s over it, or open the run read-only", strings.Join(flags, " "))
 	}
-	head := fmt.Errorf("resume %s: %s cannot run, so the run is unchanged: %s", dir, cfgPath, way)
+	head := sessions.Refusedf("resume", dir, "%s cannot run, so the run is unchanged: %s", cfgPath, way)
 	fileAtFault := slices.ContainsFunc(problems, func(p error) bool {
 		var ce *sessions.ConfigError // a flag's problem is none
 		return errors.As(p, &ce)
 	})
 	if !fileAtFault {
-		head = fmt.Errorf("resume %s: its configuration cannot run with the values these flags give, so the run is unchanged", dir)
+		head = sessions.Refusedf("resume", dir, "its configuration cannot run with the values these flags give, so the run is unchanged")
 	}
 	return errors.Join(append([]error{head}, problems...)...)
 }

@@ -1114,7 +1114,7 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 			if r.Rec != nil {
 				defer r.Rec.Close()
 			}
-			if nothing := (*NothingToRunError)(nil); errors.As(err, &nothing) {
+			if nothing := (*sessions.NothingToRunError)(nil); errors.As(err, &nothing) {
 				err = nil // its configuration passed; the run has done the one step it plans
 			}
 			var got []string
