@@ -24,6 +24,15 @@ sampled. With --chat, TEXT is a user message rendered with ChatML and a
 generation prompt (after the --system message, if given: --system needs
 --chat); generation stops at <|im_end|>.
 
+The text printed is what vLLM returns for the same request by default: the
+stop token (<|im_end|>, <|endoftext|>) is left out, the text ends where a
+--stop string begins (vLLM's include_stop_str_in_output=False), and special
+tokens such as <|im_start|> are not printed (skip_special_tokens=True).
+--include-stop-str-in-output keeps the stop string, and the stop token;
+--skip-special-tokens=false prints special tokens, so with both flags a
+stop token shows as <|im_end|>. stderr says how many tokens were generated,
+the stop token included, and what stopped them.
+
 Examples:
   rlt generate --model /tmp/defaults/teacher --prompt "347+285=?" --chat --temperature 0
   rlt generate --model /tmp/trained --prompt "Once" --temperature 0.7 --top-p 0.9 --seed 3
@@ -44,6 +53,8 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 1, "random seed (the same seed gives the same text)")
 	var stops multiFlag
 	fs.Var(&stops, "stop", "stop string (repeatable)")
+	includeStop := fs.Bool("include-stop-str-in-output", false, "print the stop string or stop token that ended the text (vLLM's include_stop_str_in_output)")
+	skipSpecial := fs.Bool("skip-special-tokens", true, "leave special tokens such as <|im_end|> out of the text (vLLM's skip_special_tokens; =false prints them)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -100,22 +111,37 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		text = tokenizer.RenderChatML(msgs, true)
 	}
 	stopIDs := rlt.StopIDs(tok)
+	out := outputText{tok: tok, skipSpecial: *skipSpecial}
+	// Until a sequence ends, a stop string may be forming at the end of
+	// its text: vLLM holds that many bytes back, less one, so that none of
+	// a stop string left out is ever printed.
+	hold := 0
+	if !*includeStop {
+		for _, s := range stops {
+			hold = max(hold, len(s)-1)
+		}
+	}
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	var seqIDs []int32
 	printed := 0
 	opts := sample.Options{
 		Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP),
-		MaxNewTokens: *maxNew, StopIDs: stopIDs, StopStrings: stops, Decoder: tok, Seed: *seed,
+		// Stop strings are looked for in the text as printed, special
+		// tokens left out or not, as vLLM matches them.
+		MaxNewTokens: *maxNew, StopIDs: stopIDs, StopStrings: stops, Decoder: out, Seed: *seed,
 		AllowedVocab: tok.VocabSize(),
 		OnStep: func(step int, toks []sample.StepToken) error {
+			seqIDs = append(seqIDs, toks[0].ID)
+			if toks[0].Reason != sample.Running {
+				return nil // the last token's text is cut to the stop below
+			}
 			// A token may end inside a UTF-8 character, which decodes as
 			// U+FFFD until the rest arrives: hold such a tail back.
-			seqIDs = append(seqIDs, toks[0].ID)
-			s := strings.TrimSuffix(tok.Decode(seqIDs), "\uFFFD")
-			if len(s) > printed {
-				io.WriteString(w, s[printed:])
-				printed = len(s)
+			s := strings.TrimSuffix(out.Decode(seqIDs), "\uFFFD")
+			if n := len(s) - hold; n > printed {
+				io.WriteString(w, s[printed:n])
+				printed = n
 				w.Flush()
 			}
 			return nil
@@ -126,13 +152,59 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err != nil {
 		return deviceFailed(be, "computing", err)
 	}
-	if s := tok.Decode(seqIDs); len(s) > printed {
+	if s := out.finished(res[0], stops, *includeStop); len(s) > printed {
 		io.WriteString(w, s[printed:])
 	}
 	fmt.Fprintf(w, "\n")
 	w.Flush()
 	fmt.Fprintf(stderr, "[%d tokens, stopped by %s]\n", len(res[0].IDs), res[0].Reason)
 	return nil
+}
+
+// outputText decodes generated ids into the text printed, as vLLM's
+// detokenizer does: special tokens left out when skipSpecial
+// (skip_special_tokens).
+type outputText struct {
+	tok         *tokenizer.Tokenizer
+	skipSpecial bool
+}
+
+func (o outputText) Decode(ids []int32) string {
+	if !o.skipSpecial {
+		return o.tok.Decode(ids)
+	}
+	kept := make([]int32, 0, len(ids))
+	for _, id := range ids {
+		if !o.tok.IsSpecial(id) {
+			kept = append(kept, id)
+		}
+	}
+	return o.tok.Decode(kept)
+}
+
+// finished is the whole text of the finished sequence r, as vLLM returns
+// it: the stop token that ended it is not decoded, and a stop string cuts
+// the text where it begins, unless include (include_stop_str_in_output),
+// which keeps the token, or the text up to the stop string's end. Text a
+// token brought after the stop string is dropped either way.
+func (o outputText) finished(r sample.Result, stops []string, include bool) string {
+	ids := r.IDs
+	if r.Reason == sample.StopID && !include {
+		ids = ids[:len(ids)-1]
+	}
+	text := o.Decode(ids)
+	if r.Reason == sample.StopString {
+		// The text before the last token held no stop string (generation
+		// would have ended there), so its first occurrence is this one.
+		s := stops[r.Stop]
+		if i := strings.Index(text, s); i >= 0 {
+			if include {
+				i += len(s)
+			}
+			text = text[:i]
+		}
+	}
+	return text
 }
 
 // multiFlag collects a repeatable string flag.

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/sample"
+)
+
+// The text of a finished sequence is vLLM's: the stop token and stop
+// string left out (or kept up to the stop with include), special tokens
+// skipped unless asked for, text after a stop string dropped either way.
+func TestGenerateFinishedText(t *testing.T) {
+	tok, err := loadTokenizer(tokenizerFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imEnd, _ := tok.ID("<|im_end|>")
+	imStart, _ := tok.ID("<|im_start|>")
+	enc := func(s string) []int32 { return tok.Encode(s) }
+	cat := func(parts ...[]int32) []int32 {
+		var ids []int32
+		for _, p := range parts {
+			ids = append(ids, p...)
+		}
+		return ids
+	}
+	for _, c := range []struct {
+		name          string
+		r             sample.Result
+		stops         []string
+		include, skip bool
+		want          string
+	}{
+		{"stop token left out", sample.Result{IDs: cat(enc("ab"), []int32{imEnd}), Reason: sample.StopID}, nil, false, true, "ab"},
+		{"stop token left out when specials are printed", sample.Result{IDs: cat(enc("ab"), []int32{imEnd}), Reason: sample.StopID}, nil, false, false, "ab"},
+		{"stop token kept but skipped as special", sample.Result{IDs: cat(enc("ab"), []int32{imEnd}), Reason: sample.StopID}, nil, true, true, "ab"},
+		{"stop token kept and printed", sample.Result{IDs: cat(enc("ab"), []int32{imEnd}), Reason: sample.StopID}, nil, true, false, "ab<|im_end|>"},
+		{"special token inside skipped", sample.Result{IDs: cat(enc("a"), []int32{imStart}, enc("b")), Reason: sample.MaxTokens}, nil, false, true, "ab"},
+		{"special token inside printed", sample.Result{IDs: cat(enc("a"), []int32{imStart}, enc("b")), Reason: sample.MaxTokens}, nil, false, false, "a<|im_start|>b"},
+		{"stop string cut where it begins", sample.Result{IDs: enc("x=?1y"), Reason: sample.StopString, Stop: 1}, []string{"zz", "?1"}, false, true, "x="},
+		{"stop string kept, what follows dropped", sample.Result{IDs: enc("x=?1y"), Reason: sample.StopString, Stop: 1}, []string{"zz", "?1"}, true, true, "x=?1"},
+		{"stop string at the start", sample.Result{IDs: enc("?1"), Reason: sample.StopString, Stop: 0}, []string{"?1"}, false, true, ""},
+		{"out of tokens keeps all", sample.Result{IDs: enc("x?1"), Reason: sample.MaxTokens}, []string{"zz"}, false, true, "x?1"},
+	} {
+		o := outputText{tok: tok, skipSpecial: c.skip}
+		if got := o.finished(c.r, c.stops, c.include); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// rlt generate prints what vLLM would return, greedy with the embedded
+// teacher, whose explanation ends with <|end_of_explanation|><|im_end|>:
+// each flag's text is derived from the text with everything printed.
+func TestGenerateStopsAsVLLM(t *testing.T) {
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	gen := func(flags ...string) string {
+		t.Helper()
+		args := append([]string{"generate", "--model", teacher, "--prompt", "347+285=?", "--chat", "--temperature", "0", "--device", "cpu"}, flags...)
+		code, out, errs := runCLI(t, "", args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", flags, code, errs)
+		}
+		return strings.TrimSuffix(out, "\n")
+	}
+	all := gen("--include-stop-str-in-output", "--skip-special-tokens=false")
+	body, ok := strings.CutSuffix(all, "<|end_of_explanation|><|im_end|>")
+	if !ok || strings.Contains(body, "<|") {
+		t.Fatalf("the teacher's greedy explanation %q does not end as expected", all)
+	}
+	if got := gen(); got != body {
+		t.Errorf("default: %q, want %q", got, body)
+	}
+	if got := gen("--skip-special-tokens=false"); got != body+"<|end_of_explanation|>" {
+		t.Errorf("specials printed: %q, want the stop token left out of %q", got, all)
+	}
+	if got := gen("--include-stop-str-in-output"); got != body {
+		t.Errorf("stop kept, specials skipped: %q, want %q", got, body)
+	}
+	// A stop string: the text ends where it begins, or where it ends.
+	stop := "; 0"
+	i := strings.Index(body, stop)
+	if i < 0 {
+		t.Fatalf("%q holds no %q", body, stop)
+	}
+	if got := gen("--stop", stop, "--stop", "no such text"); got != body[:i] {
+		t.Errorf("--stop %q: %q, want %q", stop, got, body[:i])
+	}
+	if got := gen("--stop", stop, "--include-stop-str-in-output"); got != body[:i+len(stop)] {
+		t.Errorf("--stop %q kept: %q, want %q", stop, got, body[:i+len(stop)])
+	}
+}
