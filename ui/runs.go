@@ -532,17 +532,24 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		// Resuming the run viewed read-only: the view is closed first.
 	}
 	if kind == launchResume {
-		if why := r.resumeRefusal(*row, false); why != "" {
+		why := r.resumeRefusal(*row, false)
+		if why != "" && !r.refusedAsDone(*row) {
 			r.sayRefused(*row, why)
 			return nil
 		}
-		if r.m.engineRunning() && r.m.switching == "" {
-			// Resuming here stops the live run first: what the resume
-			// would refuse is looked at again now (the list may be up
-			// to relistEvery old: a process may have taken the run's
-			// lock since), off the event loop, before stopping is asked.
+		if live := r.m.engineRunning() && r.m.switching == ""; live || why != "" {
+			// What the resume would refuse is looked at again now, off
+			// the event loop (the list may be up to relistEvery old):
+			// before the live run is stopped for it (a process may have
+			// taken the run's lock since), and before a run listed with
+			// nothing left to run is refused (its config.toml's steps
+			// may have been raised a moment ago).
 			r.checking = row.Dir
-			r.say(false, "checking %s before stopping %s …", filepath.Base(row.Dir), r.m.openName())
+			if live {
+				r.say(false, "checking %s before stopping %s …", filepath.Base(row.Dir), r.m.openName())
+			} else {
+				r.say(false, "checking %s …", filepath.Base(row.Dir))
+			}
 			l, was := r.lister, *row
 			return func() tea.Msg { return resumeCheckedMsg{row: freshRow(l, was)} }
 		}
@@ -576,10 +583,10 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
 		return why
 	case row.State == string(sessions.StateBroken) || row.State == "missing":
 		return fmt.Sprintf("%s cannot be resumed: %s", name, row.Note)
-	case live && row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned:
+	case live && listedDone(row):
 		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it; %s",
 			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here"))
-	case !live && !r.m.engineRunning() && row.State == string(sessions.StateFinished) && row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned && !imported(row.Dir):
+	case !live && !r.m.engineRunning() && row.State == string(sessions.StateFinished) && listedDone(row) && !imported(row.Dir):
 		// Finished: its engine ended after its last step's checkpoint,
 		// so its resume would find nothing to run (said here in the
 		// workbench's way on, not --steps's). With a run training here,
@@ -588,6 +595,18 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
 			name, row.steps(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here"))
 	}
 	return ""
+}
+
+// refusedAsDone reports whether resumeRefusal refuses row for having
+// nothing left to run, not for another reason before it.
+func (r *runsScreen) refusedAsDone(row runRow) bool {
+	return listedDone(row) && row.Kind != kindOfficial && !r.heldElsewhere(row) &&
+		row.State != string(sessions.StateBroken) && row.State != "missing"
+}
+
+// listedDone reports whether row lists its planned steps done.
+func listedDone(row runRow) bool {
+	return row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned
 }
 
 // imported reports whether the run in dir was imported from a trainer's

@@ -2111,3 +2111,38 @@ func TestImportedRunIsNotToldToPlanMoreSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestRaisedStepsResumeAtOnce: a run listed with its planned steps done,
+// whose config.toml's steps were raised a moment ago, is resumed on r at
+// once, not refused on the listing (up to relistEvery old): the refusal
+// looks at the folder again first.
+func TestRaisedStepsResumeAtOnce(t *testing.T) {
+	t.Chdir(t.TempDir())
+	fin := filepath.Join("runs", "fin")
+	writeRun(t, fin, t0, 12, true)
+	withCheckpoint(t, fin, 11)
+	var asked []string
+	l := &resumeRefuser{testLauncher{runs: "runs"}, func(dir string) error {
+		asked = append(asked, dir)
+		return sessions.Refusedf("resume", dir, "refused by the test's launcher")
+	}}
+	m := newModel(Options{Launcher: l, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	hit(t, m, "4")
+	listNow(t, m)
+	m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == "fin" })
+	m.runs.syncSel()
+	hit(t, m, "r")
+	if !strings.Contains(m.runs.msg, "nothing left to run") || len(asked) != 0 {
+		t.Fatalf("r on the finished run: message %q, launcher asked %v; want it refused here", m.runs.msg, asked)
+	}
+	cfg, _ := sessions.EncodeTOML(testCfg{Task: "addition", Steps: 20})
+	if err := os.WriteFile(filepath.Join(fin, sessions.ConfigFile), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hit(t, m, "r")
+	if len(asked) != 1 || !strings.HasPrefix(m.runs.msg, "resume "+fin+": refused by the test's launcher") {
+		t.Errorf("r after raising its steps: message %q, launcher asked %v; want its resume asked for", m.runs.msg, asked)
+	}
+}
