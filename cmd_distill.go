@@ -325,11 +325,14 @@ Usage: rlt eval --student DIR [--task addition] [--questions N]
 
 The student solves N held-out questions by generating its own thought and
 solution (greedy). Prints exact-match accuracy and the rate of thoughts whose
-steps verify, as one JSON line.
+steps verify, as one JSON line: {"accuracy", "verified_rate", "questions"}.
 With --teacher, the teacher explains each question (greedy) and the student
 answers from that explanation: the student's accuracy, and the rates of
 teacher explanations that verify step by step and that state the answer
-before deriving it (e.g. a teacher trained on addition, zero-shot on linear).
+before deriving it (e.g. a teacher trained on addition, zero-shot on linear),
+the same keys and "leak_rate". (A run's metrics name these eval_accuracy,
+eval_verified_rate and eval_leak_rate, which rlt eval --teacher printed
+before.)
 
 With --data FILE the questions and solutions come from your JSON Lines file
 (the layouts of rlt train --data) instead of a task's held-out split: every

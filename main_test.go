@@ -1178,7 +1178,7 @@ func TestEvalOnDataTeacher(t *testing.T) {
 		t.Fatalf("want the 36 usable rows' samples and a summary, got %d lines:\n%s", len(recs), out)
 	}
 	sum := recs[36]
-	wantKeys(t, "summary", sum, "eval_accuracy", "eval_verified_rate", "eval_leak_rate", "questions", "data", "skipped")
+	wantKeys(t, "summary", sum, "accuracy", "verified_rate", "leak_rate", "questions", "data", "skipped")
 	if sum["questions"] != 36.0 || sum["skipped"] != 4.0 || sum["data"] != data {
 		t.Errorf("summary %v: want 36 questions, 4 skipped, data %s", sum, data)
 	}
@@ -1202,7 +1202,7 @@ func TestEvalOnDataTeacher(t *testing.T) {
 	if recs[0]["question"] != "688+98=?" || recs[0]["solution"] != "786" || recs[35]["question"] != "458+314=?" {
 		t.Errorf("samples not in file order: first %v, last %v", recs[0], recs[35])
 	}
-	if verifiable != 35 || sum["eval_accuracy"] != correct/36 || sum["eval_verified_rate"] != verified/35 || sum["eval_leak_rate"] != leaked/35 {
+	if verifiable != 35 || sum["accuracy"] != correct/36 || sum["verified_rate"] != verified/35 || sum["leak_rate"] != leaked/35 {
 		t.Errorf("summary %v: the samples have %v correct of 36, %v verified and %v leaked of %v with a verifier", sum, correct, verified, leaked, verifiable)
 	}
 
@@ -1213,7 +1213,8 @@ func TestEvalOnDataTeacher(t *testing.T) {
 }
 
 // `rlt eval --samples` on a task: one line per question in both modes, and
-// the summary line keeps the keys scripts parse (no data keys).
+// the summary line keeps the keys scripts parse (no data keys), one schema
+// in both modes: the teacher's adds leak_rate.
 func TestEvalSamplesOnTask(t *testing.T) {
 	const (
 		teacher = "engine/defaults/models/teacher"
@@ -1230,7 +1231,7 @@ func TestEvalSamplesOnTask(t *testing.T) {
 	for _, r := range recs[:2] {
 		wantKeys(t, "teacher sample", r, "question", "solution", "explanation", "answer", "correct", "verified", "answer_first", "verdict")
 	}
-	wantKeys(t, "teacher summary", recs[2], "eval_accuracy", "eval_verified_rate", "eval_leak_rate", "questions")
+	wantKeys(t, "teacher summary", recs[2], "accuracy", "verified_rate", "leak_rate", "questions")
 
 	code, out, errs = runCLI(t, "", "eval", "--student", student, "--questions", "2", "--max-new-tokens", "8", "--samples")
 	if code != 0 {

@@ -55,6 +55,7 @@ import json, sys, statistics as st
 w, seeds = sys.argv[1], sys.argv[2].split()
 def load(p): return json.load(open(f"{w}/{p}"))
 def lines(p): return [json.loads(l) for l in open(f"{w}/{p}") if l.strip()]
+def ev(x, k): return x[k] if k in x else x["eval_" + k]  # rlt eval --teacher wrote eval_* before
 def fmt(xs):
     m = st.mean(xs); h = (max(xs) - min(xs)) / 2
     return f"{m:8.3f} ± {h:.3f}"
@@ -71,11 +72,11 @@ for name, pre in [("RL (λ = 3)", "rl"), ("λ = 0 ablation", "l0")]:
         rows.append((f"{name}: {label}, first 5 steps → last 5", f"{fmt(a)} → {fmt(b)}"))
 ws = load("eval-ws.json")
 rows.append(("warm-start teacher: student accuracy from its explanations / verified / answer-first rate",
-             f"{ws['eval_accuracy']:.3f} / {ws['eval_verified_rate']:.3f} / {ws['eval_leak_rate']:.3f}"))
+             f"{ev(ws, 'accuracy'):.3f} / {ev(ws, 'verified_rate'):.3f} / {ev(ws, 'leak_rate'):.3f}"))
 for name, pre in [("RL teacher", "eval-rl"), ("λ = 0 teacher", "eval-l0")]:
     e = [load(f"{pre}-{s}.json") for s in seeds]
     rows.append((f"{name}: student accuracy / verified / answer-first rate",
-                 f"{fmt([x['eval_accuracy'] for x in e])} / {fmt([x['eval_verified_rate'] for x in e])} / {fmt([x['eval_leak_rate'] for x in e])}"))
+                 f"{fmt([ev(x, 'accuracy') for x in e])} / {fmt([ev(x, 'verified_rate') for x in e])} / {fmt([ev(x, 'leak_rate') for x in e])}"))
 for src, name in [("ws", "warm-start teacher"), ("rl", "RL teacher (raw)"), ("ref", "reference generator")]:
     e = [load(f"eval-d-{src}-{s}.json") for s in seeds]
     rows.append((f"distilled student from {name}: held-out accuracy / verified thoughts",
@@ -100,7 +101,7 @@ for src, name in [("ws", "warm-start teacher"), ("rl", "RL teacher (raw, τ = 0.
 tw = load("transfer-ws.json")
 tr = [load(f"transfer-rl-{s}.json") for s in seeds]
 rows.append(("linear equations, zero-shot: verified explanations, warm-start → RL teacher",
-             f"{tw['eval_verified_rate']:.3f} → {fmt([x['eval_verified_rate'] for x in tr])}"))
+             f"{ev(tw, 'verified_rate'):.3f} → {fmt([ev(x, 'verified_rate') for x in tr])}"))
 print("| measurement | value (mean ± half-range over seeds " + ", ".join(seeds) + ") |")
 print("|---|---|")
 for k, v in rows: print(f"| {k} | {v} |")

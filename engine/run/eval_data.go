@@ -55,7 +55,9 @@ type ExplainResult struct {
 func (r ExplainResult) Verified() bool { return r.Task != "" && verified(r.Verdict) }
 
 // EvalTeacherResults is EvalTeacher with each question's result, in the
-// order of exs.
+// order of exs. Its values are named as EvalStudent's, "accuracy",
+// "verified_rate", and "leak_rate": the keys of rlt eval's summary in both
+// modes (EvalTeacher prefixes them for a run's metrics).
 func EvalTeacherResults(pair *rlt.Pair, t task.Task, exs []task.Example, maxNew int) ([]ExplainResult, map[string]float64, error) {
 	if len(exs) == 0 {
 		return nil, nil, fmt.Errorf("evaluate: no questions")
@@ -105,9 +107,9 @@ func EvalTeacherResults(pair *rlt.Pair, t task.Task, exs []task.Example, maxNew 
 		}
 		out[i] = r
 	}
-	vals := map[string]float64{"eval_accuracy": correct / float64(len(exs))}
+	vals := map[string]float64{"accuracy": correct / float64(len(exs))}
 	if verifiable > 0 {
-		vals["eval_verified_rate"], vals["eval_leak_rate"] = nverified/verifiable, leaked/verifiable
+		vals["verified_rate"], vals["leak_rate"] = nverified/verifiable, leaked/verifiable
 	}
 	return out, vals, nil
 }

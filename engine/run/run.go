@@ -494,10 +494,19 @@ func (e *Engine) Evaluate(n int) (map[string]float64, error) {
 // before deriving it. With t nil (user data) each example is checked by its
 // own task when it has one (Example.Task) and by exact match of its
 // solution otherwise (task.CheckSolution); the two rates are then over the
-// examples that have a task, and absent when none has.
+// examples that have a task, and absent when none has. The values are
+// named for a run's metrics, beside the training batch's own:
+// eval_accuracy, eval_verified_rate, eval_leak_rate.
 func EvalTeacher(pair *rlt.Pair, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
 	_, vals, err := EvalTeacherResults(pair, t, exs, maxNew)
-	return vals, err
+	if err != nil {
+		return nil, err
+	}
+	metrics := make(map[string]float64, len(vals))
+	for k, v := range vals {
+		metrics["eval_"+k] = v
+	}
+	return metrics, nil
 }
 
 // taskQuestions draws each step's questions from the task's train split,
