@@ -34,7 +34,9 @@ prompt_logprobs 0, max_tokens 1 or 0 with echo), SGLang's POST /generate
 request, at most one (greedy) generated token, no top-k. Unlike vLLM and
 SGLang, the prompt log-probs are of logits / the request's temperature.
 Errors are those servers' JSON (400 for a prompt longer than the model's
-positions). Requests are answered one at a time.
+positions; a path --api does not serve is their FastAPI's 404
+{"detail":"Not Found"}, a wrong method its 405). Requests are answered one
+at a time.
 
 It listens on localhost only unless --public is given: the endpoints have no
 authentication. Ctrl-C stops it.

@@ -520,6 +520,12 @@ func errorMessage(raw []byte) string {
 			}
 		}
 		if len(e.Detail) > 0 {
+			// FastAPI's router says "Not Found" as a JSON string; its
+			// validation errors are a list, kept as JSON.
+			var s string
+			if json.Unmarshal(e.Detail, &s) == nil && s != "" {
+				return s
+			}
 			return string(e.Detail)
 		}
 	}

@@ -391,3 +391,19 @@ func TestRawServerRefusesOtherTemperatures(t *testing.T) {
 		t.Fatalf("asked at 0.7: %v", err)
 	}
 }
+
+// errorMessage reads each server's error body, FastAPI's own included.
+func TestErrorMessage(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`{"object":"error","message":"Service Unavailable","type":"ServiceUnavailableError","param":null,"code":503}`, "Service Unavailable"},
+		{`{"error":{"message":"too long","type":"BadRequestError","param":null,"code":400}}`, "too long"},
+		{`{"error":{"message":"The input is longer"}}`, "The input is longer"},
+		{`{"detail":"Not Found"}`, "Not Found"},
+		{`{"detail":[{"loc":["body","prompt"],"msg":"field required"}]}`, `[{"loc":["body","prompt"],"msg":"field required"}]`},
+		{"404 page not found\n", "404 page not found"},
+	} {
+		if got := errorMessage([]byte(c.body)); got != c.want {
+			t.Errorf("%s: %q, want %q", c.body, got, c.want)
+		}
+	}
+}

@@ -16,7 +16,11 @@
 //
 // Errors are those servers' shapes: vLLM's {"error": {"message", "type",
 // "param", "code"}}, SGLang's {"error": {"message"}}, 400 for a prompt
-// longer than the model's positions. Only what scoring needs is served:
+// longer than the model's positions. Both servers are FastAPI apps, so a
+// path neither serves is FastAPI's 404 {"detail": "Not Found"} and a
+// method an endpoint does not take its 405 {"detail": "Method Not
+// Allowed"} with Allow, whichever --api: a client learns from the answer
+// what the real server would have told it. Only what scoring needs is served:
 // one prompt per request, at most one generated (greedy) token, the
 // prompt tokens' own log-probs (no top-k).
 //
@@ -33,7 +37,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -75,18 +81,40 @@ func New(src *rlt.ModelSource, tok rlt.TextTokenizer, name string, api API) *Ser
 	return &Server{Src: src, Tok: tok, Name: name, API: api, created: time.Now().Unix()}
 }
 
-// Handler routes the endpoints of s.API.
+// route is an endpoint: the methods it takes, and its handler.
+type route struct {
+	methods []string
+	h       http.HandlerFunc
+}
+
+// Handler routes the endpoints of s.API. Paths are matched exactly, as
+// FastAPI matches them (Go's ServeMux would answer unknown paths and
+// methods in plain text, and redirect unclean paths).
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/models", s.models)
-	mux.HandleFunc("/tokenize", s.tokenize)
+	routes := map[string]route{
+		"/v1/models": {[]string{http.MethodGet}, s.models},
+		"/tokenize":  {[]string{http.MethodPost}, s.tokenize},
+	}
 	if s.API != SGLang {
-		mux.HandleFunc("/v1/completions", s.completions)
+		routes["/v1/completions"] = route{[]string{http.MethodPost}, s.completions}
 	}
 	if s.API != VLLM {
-		mux.HandleFunc("/generate", s.generate)
+		// SGLang's /generate is an api_route for POST and PUT.
+		routes["/generate"] = route{[]string{http.MethodPost, http.MethodPut}, s.generate}
 	}
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rt, ok := routes[r.URL.Path]
+		if !ok {
+			fastAPIError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		if !slices.Contains(rt.methods, r.Method) {
+			w.Header().Set("Allow", strings.Join(rt.methods, ", "))
+			fastAPIError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+			return
+		}
+		rt.h(w, r)
+	})
 }
 
 const maxBody = 64 << 20
@@ -110,17 +138,18 @@ func openAIError(w http.ResponseWriter, status int, typ, param, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": p, "code": status}})
 }
 
+// fastAPIError is the body FastAPI, under both vLLM and SGLang, answers a
+// request its router refuses with: {"detail": "Not Found"} and the like.
+func fastAPIError(w http.ResponseWriter, status int, detail string) {
+	writeJSON(w, status, map[string]any{"detail": detail})
+}
+
 // sglangError is SGLang's error body.
 func sglangError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg}})
 }
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		openAIError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "", fmt.Sprintf("%s %s: use GET", r.Method, r.URL.Path))
-		return
-	}
 	owner := "rlt"
 	if s.API == SGLang {
 		owner = "sglang" // what SGLang's /v1/models says: clients pick /generate
@@ -131,15 +160,8 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	}}})
 }
 
-// errNotPost is a request to a POST endpoint by another method: 405, as
-// vLLM's and SGLang's routers answer it, not a bad body.
-var errNotPost = errors.New("use POST")
-
-// readBody reads a POST request's body.
+// readBody reads a request's body (its method was checked by Handler).
 func readBody(r *http.Request) ([]byte, error) {
-	if r.Method != http.MethodPost {
-		return nil, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errNotPost)
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
 		return nil, fmt.Errorf("reading the body: %w", err)
@@ -231,11 +253,6 @@ func parseTokenize(body []byte) (model, text string, err error) {
 // (*badRequest, whose model is known); it reports whether it answered.
 func (s *Server) refused(w http.ResponseWriter, model string, err error) bool {
 	var br *badRequest
-	if errors.Is(err, errNotPost) {
-		w.Header().Set("Allow", http.MethodPost)
-		openAIError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "", err.Error())
-		return true
-	}
 	if err != nil && !errors.As(err, &br) {
 		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
 		return true
@@ -454,11 +471,6 @@ func parseGenerate(body []byte) (generateRequest, error) {
 
 func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
-	if errors.Is(err, errNotPost) {
-		w.Header().Set("Allow", http.MethodPost)
-		sglangError(w, http.StatusMethodNotAllowed, err.Error())
-		return
-	}
 	if err != nil {
 		sglangError(w, http.StatusBadRequest, err.Error())
 		return

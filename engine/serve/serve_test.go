@@ -213,7 +213,8 @@ func TestRepeatedPromptKey(t *testing.T) {
 // SGLang refuse it, never answered as if it had been asked something else:
 // a negative temperature (both servers' 400, not τ 1), the generated
 // token's log-probs or top log-probs (not a null the client trips on), and
-// an endpoint called by the wrong method (405 with Allow, not 400).
+// an endpoint called by the wrong method (FastAPI's 405 with Allow, not
+// 400).
 func TestRefusals(t *testing.T) {
 	_, ts := testServer(t, Both)
 	cases := []struct {
@@ -227,10 +228,10 @@ func TestRefusals(t *testing.T) {
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"echo":true,"logprobs":1}`, 400, `"param":"logprobs"`, ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":0}`, 400, `leave logprobs out (got 0)`, ""},
 		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"top_logprobs_num":5}`, 400, `top_logprobs_num must be 0 (got 5)`, ""},
-		{"GET", "/v1/completions", ``, 405, `"type":"MethodNotAllowed"`, "POST"},
-		{"GET", "/tokenize", ``, 405, `GET /tokenize: use POST`, "POST"},
-		{"GET", "/generate", ``, 405, `{"error":{"message":"GET /generate: use POST"}}`, "POST"},
-		{"POST", "/v1/models", `{}`, 405, `POST /v1/models: use GET`, "GET"},
+		{"GET", "/v1/completions", ``, 405, `{"detail":"Method Not Allowed"}`, "POST"},
+		{"GET", "/tokenize", ``, 405, `{"detail":"Method Not Allowed"}`, "POST"},
+		{"GET", "/generate", ``, 405, `{"detail":"Method Not Allowed"}`, "POST, PUT"},
+		{"POST", "/v1/models", `{}`, 405, `{"detail":"Method Not Allowed"}`, "GET"},
 		// What is still answered.
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":0}`, 200, `"completion_tokens":1`, ""},
 		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":0,"temperature":0},"top_logprobs_num":0}`, 200, `"output_ids":[]`, ""},
@@ -249,5 +250,66 @@ func TestRefusals(t *testing.T) {
 		if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) || resp.Header.Get("Allow") != c.allow {
 			t.Errorf("%s %s %s: %d (Allow %q) %s, want %d (Allow %q) with %s", c.method, c.path, c.body, resp.StatusCode, resp.Header.Get("Allow"), b, c.status, c.allow, c.want)
 		}
+	}
+}
+
+// TestRouting: a path the emulated server does not serve, and a method an
+// endpoint does not take, are answered as FastAPI (under vLLM and SGLang
+// alike) answers them, in JSON: not Go's plain-text "404 page not found".
+func TestRouting(t *testing.T) {
+	const notFound, notAllowed = `{"detail":"Not Found"}`, `{"detail":"Method Not Allowed"}`
+	for _, c := range []struct {
+		api                API
+		method, path, body string
+		status             int
+		want, allow        string
+	}{
+		{VLLM, "POST", "/generate", `{"input_ids":[1,2]}`, 404, notFound, ""},
+		{VLLM, "GET", "/generate", ``, 404, notFound, ""},
+		{VLLM, "GET", "/", ``, 404, notFound, ""},
+		{VLLM, "POST", "/v1/chat/completions", `{}`, 404, notFound, ""},
+		{VLLM, "POST", "/v1/completions/", `{}`, 404, notFound, ""}, // exact paths: no redirect
+		{VLLM, "PUT", "/v1/completions", `{}`, 405, notAllowed, "POST"},
+		{VLLM, "DELETE", "/v1/models", ``, 405, notAllowed, "GET"},
+		{SGLang, "POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1}`, 404, notFound, ""},
+		{SGLang, "GET", "/generate", ``, 405, notAllowed, "POST, PUT"},
+		{SGLang, "GET", "/health_generate", ``, 404, notFound, ""},
+		{Both, "GET", "/nothing", ``, 404, notFound, ""},
+		// What each serves is still answered.
+		{SGLang, "PUT", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":0}}`, 200, `"output_ids":[]`, ""},
+		{VLLM, "GET", "/v1/models", ``, 200, `"owned_by":"rlt"`, ""},
+		{SGLang, "POST", "/tokenize", `{"prompt":"ab"}`, 200, `"tokens":[`, ""},
+	} {
+		_, ts := testServer(t, c.api)
+		req, err := http.NewRequest(c.method, ts.URL+c.path, strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body := strings.TrimSpace(string(b))
+		exact := strings.HasPrefix(c.want, `{"detail"`)
+		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow || resp.Header.Get("Content-Type") != "application/json" ||
+			exact && body != c.want || !exact && !strings.Contains(body, c.want) {
+			t.Errorf("--api %s: %s %s: %d (Allow %q, %s) %s, want %d (Allow %q) %s", c.api, c.method, c.path,
+				resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), body, c.status, c.allow, c.want)
+		}
+	}
+}
+
+// The client told to speak vLLM to an SGLang-only rlt serve is told what
+// a real SGLang server would tell it: 404 Not Found, said plainly.
+func TestClientOfTheOtherAPI(t *testing.T) {
+	s, ts := testServer(t, SGLang)
+	srv, err := remote.Connect(context.Background(), ts.URL, remote.Options{Kind: remote.VLLM})
+	if err == nil {
+		err = srv.Check(context.Background(), s.Tok, "<|im_start|>user\n12+9=?<|im_end|>", 0.7)
+	}
+	if err == nil || !strings.Contains(err.Error(), "HTTP 404: Not Found") {
+		t.Errorf("vLLM's client to an SGLang server: %v, want HTTP 404: Not Found", err)
 	}
 }
