@@ -387,7 +387,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	completion := 0
 	if maxTokens == 1 {
-		text += s.Tok.Decode([]int32{next})
+		text += s.outputText(next)
 		completion = 1
 	}
 	var plp []any
@@ -405,6 +405,16 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		"choices": []any{choice},
 		"usage":   map[string]any{"prompt_tokens": len(ids), "completion_tokens": completion, "total_tokens": len(ids) + completion},
 	})
+}
+
+// outputText is the text of a generated token as vLLM and SGLang return
+// it: both skip special tokens such as <|im_end|> by default
+// (skip_special_tokens=True), so theirs is "".
+func (s *Server) outputText(id int32) string {
+	if sp, ok := s.Tok.(interface{ IsSpecial(int32) bool }); ok && sp.IsSpecial(id) {
+		return ""
+	}
+	return s.Tok.Decode([]int32{id})
 }
 
 // clamp is a log-prob JSON can hold: −∞ as vLLM writes it, −9999.
@@ -515,7 +525,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	text := ""
 	outIDs := []int32{} // SGLang's [] when nothing is generated, never null
 	if maxNew == 1 {
-		text = s.Tok.Decode([]int32{next})
+		text = s.outputText(next)
 		outIDs = []int32{next}
 	}
 	if req.ReturnLogprob {

@@ -313,3 +313,21 @@ func TestClientOfTheOtherAPI(t *testing.T) {
 		t.Errorf("vLLM's client to an SGLang server: %v, want HTTP 404: Not Found", err)
 	}
 }
+
+// A generated special token's text is "", as vLLM and SGLang skip special
+// tokens by default; another token's is its text.
+func TestOutputText(t *testing.T) {
+	s, _ := testServer(t, Both)
+	for _, c := range []struct{ token, want string }{{"<|im_end|>", ""}, {"<|endoftext|>", ""}, {"<|im_start|>", ""}} {
+		id, ok := s.Tok.ID(c.token)
+		if !ok {
+			t.Fatalf("no %s", c.token)
+		}
+		if got := s.outputText(id); got != c.want {
+			t.Errorf("%s: %q, want %q", c.token, got, c.want)
+		}
+	}
+	if ids := s.Tok.Encode("a"); len(ids) != 1 || s.outputText(ids[0]) != "a" {
+		t.Errorf("the text of %v: %q, want %q", ids, s.outputText(ids[0]), "a")
+	}
+}
