@@ -29,7 +29,8 @@ gpu:N, auto) behind the endpoints rlt score talks to, so a workbench on
 another machine scores with it (rlt score --teacher http://HOST:PORT):
 vLLM's OpenAI-compatible POST /v1/completions (token ids as the prompt,
 prompt_logprobs 0, max_tokens 1 or 0 with echo), SGLang's POST /generate
-(input_ids, return_logprob, logprob_start_len), POST /tokenize and GET
+(input_ids, return_logprob, logprob_start_len, return_text_in_logprobs),
+POST /tokenize and GET
 /v1/models. Only what scoring needs: one prompt per
 request, at most one (greedy) generated token, no top-k. Unlike vLLM and
 SGLang, the prompt log-probs are of logits / the request's temperature.

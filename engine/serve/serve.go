@@ -9,8 +9,9 @@
 //     token, then {"<id>": {"logprob", "rank", "decoded_token"}}.
 //   - POST /generate, SGLang's: "input_ids" (or "text"), "sampling_params"
 //     {"max_new_tokens" 0 or 1, "temperature"}, "return_logprob",
-//     "logprob_start_len"; "meta_info" carries "input_token_logprobs" as
-//     [logprob, id, null] triples, the first null.
+//     "logprob_start_len", "return_text_in_logprobs"; "meta_info" carries
+//     "input_token_logprobs" as [logprob, id, text] triples, the first
+//     logprob null, the text null unless return_text_in_logprobs.
 //   - POST /tokenize ({"prompt"} → {"tokens", "count", "max_model_len"}) and
 //     GET /v1/models ({"data": [{"id", "owned_by", "max_model_len"}]}).
 //
@@ -433,7 +434,8 @@ type generateRequest struct {
 	MaxNew        int     // 0 or 1
 	Temperature   float64 // > 0
 	ReturnLogprob bool
-	Start         int // logprob_start_len; < 0: none
+	Start         int  // logprob_start_len; < 0: none
+	TextInLogprob bool // return_text_in_logprobs
 }
 
 // parseGenerate decodes and checks a /generate body.
@@ -447,6 +449,7 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		} `json:"sampling_params"`
 		ReturnLogprob   bool `json:"return_logprob"`
 		LogprobStartLen *int `json:"logprob_start_len"`
+		TextInLogprobs  bool `json:"return_text_in_logprobs"`
 		TopLogprobsNum  int  `json:"top_logprobs_num"`
 		Stream          bool `json:"stream"`
 	}
@@ -476,7 +479,7 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		start = *req.LogprobStartLen
 	}
 	return generateRequest{Text: req.Text, IDs: req.InputIDs, MaxNew: maxNew, Temperature: temperatureOf(req.SamplingParams.Temperature),
-		ReturnLogprob: req.ReturnLogprob, Start: start}, nil
+		ReturnLogprob: req.ReturnLogprob, Start: start, TextInLogprob: req.TextInLogprobs}, nil
 }
 
 func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
@@ -529,6 +532,15 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		outIDs = []int32{next}
 	}
 	if req.ReturnLogprob {
+		// SGLang's detokenize_logprob_tokens: each token decoded alone,
+		// special tokens included (batch_decode's default), when asked;
+		// else null.
+		tokenText := func(id int32) any {
+			if !req.TextInLogprob {
+				return nil
+			}
+			return s.Tok.Decode([]int32{id})
+		}
 		in := []any{}
 		if start >= 0 {
 			for pos := start; pos < len(ids); pos++ {
@@ -536,12 +548,12 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 				if pos > 0 {
 					v = clamp(lp[pos-1])
 				}
-				in = append(in, []any{v, ids[pos], nil})
+				in = append(in, []any{v, ids[pos], tokenText(ids[pos])})
 			}
 		}
 		out := []any{}
 		if maxNew == 1 {
-			out = append(out, []any{clamp(nextLP), next, nil})
+			out = append(out, []any{clamp(nextLP), next, tokenText(next)})
 		}
 		meta["input_token_logprobs"], meta["output_token_logprobs"] = in, out
 	}

@@ -331,3 +331,46 @@ func TestOutputText(t *testing.T) {
 		t.Errorf("the text of %v: %q, want %q", ids, s.outputText(ids[0]), "a")
 	}
 }
+
+// return_text_in_logprobs fills the third element of SGLang's [logprob,
+// id, text] triples with each token's own text (special tokens as
+// themselves, as SGLang's batch_decode leaves them); without it the text
+// is null.
+func TestReturnTextInLogprobs(t *testing.T) {
+	s, ts := testServer(t, SGLang)
+	ids := s.Tok.Encode("<|im_start|>user\n12+9=?")
+	idsJSON, _ := json.Marshal(ids)
+	for _, flag := range []string{"", `,"return_text_in_logprobs":false`, `,"return_text_in_logprobs":true`} {
+		want := strings.HasSuffix(flag, "true")
+		status, body := post(t, ts.URL+"/generate", fmt.Sprintf(`{"input_ids":%s,"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":0%s}`, idsJSON, flag))
+		var g struct {
+			OutputIDs []int32 `json:"output_ids"`
+			Meta      struct {
+				In  [][]any `json:"input_token_logprobs"`
+				Out [][]any `json:"output_token_logprobs"`
+			} `json:"meta_info"`
+		}
+		if status != 200 || json.Unmarshal([]byte(body), &g) != nil || len(g.Meta.In) != len(ids) || len(g.Meta.Out) != 1 || len(g.OutputIDs) != 1 {
+			t.Fatalf("%q: %d %s", flag, status, body)
+		}
+		check := func(what string, triple []any, id int32) {
+			t.Helper()
+			if len(triple) != 3 || triple[1] != float64(id) {
+				t.Fatalf("%q: %s %v: not [logprob, %d, text]", flag, what, triple, id)
+			}
+			switch got := triple[2]; {
+			case !want && got != nil:
+				t.Errorf("%q: %s text %q, want null", flag, what, got)
+			case want && got != s.Tok.Decode([]int32{id}):
+				t.Errorf("%q: %s text %v, want %q", flag, what, got, s.Tok.Decode([]int32{id}))
+			}
+		}
+		for pos, id := range ids {
+			check(fmt.Sprintf("input %d", pos), g.Meta.In[pos], id)
+		}
+		check("output", g.Meta.Out[0], g.OutputIDs[0])
+		if want && g.Meta.In[0][2] != "<|im_start|>" {
+			t.Errorf("%q: the special first token's text %v, want <|im_start|>", flag, g.Meta.In[0][2])
+		}
+	}
+}
