@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,8 +136,47 @@ func newTmuxHarness(t *testing.T, name string, timeout, poll time.Duration) *tmu
 	if out, err := exec.Command("go", "build", "-o", h.bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("tmux", "-L", h.sock, "kill-server").Run() })
+	t.Cleanup(func() {
+		exec.Command("tmux", "-L", h.sock, "kill-server").Run()
+		h.reap()
+	})
 	return h
+}
+
+// reap waits for the binary's processes to end after their terminal
+// closed (SIGHUP stops a workbench after its step in progress), and kills
+// and reports any still running a minute on: a workbench hung in its
+// event loop would otherwise outlive the test, its folder deleted under
+// it (one such grew to 23 GiB).
+func (h *tmuxHarness) reap() {
+	if runtime.GOOS != "linux" { // /proc/PID/exe names the binary
+		return
+	}
+	running := func() []int {
+		var pids []int
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && strings.TrimSuffix(exe, " (deleted)") == h.bin {
+				pids = append(pids, pid)
+			}
+		}
+		return pids
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if len(running()) == 0 {
+			return
+		}
+	}
+	for _, pid := range running() {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
+		h.t.Errorf("pid %d (%s) still ran a minute after its terminal closed: killed", pid, h.bin)
+	}
 }
 
 // tmux runs a tmux command on the private server.
