@@ -51,8 +51,10 @@ corrupt checkpoint, a config.toml that does not decode, engine errors.
 own text selection while the workbench runs).
 
 New runs record absolute model and data paths, so --resume works from any
-directory. A checkpoint that cannot be written (a full disk) stops the run
-with that error. With --headless, progress whose reader goes away (a closed
+directory. A run whose disk has less room free than its checkpoints take is
+refused before its first step, saying how much to free; a checkpoint that
+cannot be written all the same (a disk filled since) stops the run with
+that error. With --headless, progress whose reader goes away (a closed
 pipe) stops the run after its step; the folder stays resumable.
 
 Examples:
@@ -114,6 +116,12 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		prepare runner.Prepare = runner.Fresh
 	)
 	if *resume != "" {
+		// A disk too full for the checkpoints the resume will write
+		// refuses it before the run is opened, leaving it as it was: else
+		// a whole step runs and its checkpoint fails.
+		if err := runner.CheckRoomToResume(*resume); err != nil {
+			return err
+		}
 		// The run's config.toml is checked with the flags over it, as the
 		// session runs it. --steps is the run's new plan, recorded in
 		// config.toml (by r.Restore, once the engine is ready to run):
@@ -168,6 +176,11 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 				return fmt.Errorf("%w\n(no run folder was created)", err)
 			}
 			return fmt.Errorf("%w (no run folder was created)", err)
+		}
+		// As a resume: refused before a folder is made, not at the first
+		// checkpoint.
+		if err := runner.CheckRoom(*runs, checked.Config()); err != nil {
+			return err
 		}
 		if rec, checked, err = runner.Create(*runs, checked); err != nil {
 			return err

@@ -301,6 +301,21 @@ func (r *Run) SaveTrainerCheckpoint(step int, ck TrainerCheckpoint) (Checkpoint,
 	}, CheckpointState{})
 }
 
+// TrainerCheckpointSize is about the room a checkpoint that
+// SaveTrainerCheckpoint writes takes, for a teacher of params parameters
+// whose tokenizer.json is tokenizer bytes: the teacher and the reference
+// in float32 and the optimiser's two moments, 4 bytes a parameter each,
+// the tokenizer in both model folders, and the JSON beside them
+// (config.json, state.json, trainer.json: a few KiB). It sizes a run
+// before its first checkpoint (CheckRoomForNew).
+func TrainerCheckpointSize(params, tokenizer int64) int64 {
+	return 4*4*params + 2*tokenizer + checkpointJSON
+}
+
+// checkpointJSON is about the room a trainer checkpoint's JSON files and
+// safetensors headers take.
+const checkpointJSON = 8 << 10
+
 // TrainerFiles is a saved trainer checkpoint read back: the model folders
 // to load, the optimiser's tensors and the trainer's state.
 type TrainerFiles struct {

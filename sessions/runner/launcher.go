@@ -102,6 +102,11 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Refused here on a disk too full for its checkpoints, with no folder
+	// made, rather than at its first checkpoint, a whole step later.
+	if err := CheckRoom(l.runs, checked.Config()); err != nil {
+		return nil, err
+	}
 	rec, checked, err := Create(l.runs, checked)
 	if err != nil {
 		return nil, err
@@ -117,6 +122,11 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 // Resume implements ui.Launcher: the run continues from its latest
 // checkpoint for the steps its config.toml asks for.
 func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
+	// Before it is opened: a resume refused for the room its checkpoints
+	// need leaves the run as it was.
+	if err := CheckRoomToResume(dir); err != nil {
+		return nil, err
+	}
 	r, err := OpenForResume(dir, l.overrides())
 	if err != nil {
 		errs := []error{err}

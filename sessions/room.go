@@ -1,0 +1,148 @@
+package sessions
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rlt-workbench/rlt/engine/size"
+)
+
+// freeSpace is the room free to this process on the filesystem holding
+// path, an existing file or folder; ok is false where the system does not
+// say (diskFree of this system's file). Tests replace it: a disk of any
+// size, without filling one.
+var freeSpace = diskFree
+
+// NoRoomError is a run refused before it starts because the disk it
+// writes to has less room free than its checkpoints take: found at its
+// first checkpoint instead, a whole step would be spent and the run fail
+// (DiskFullError). It says how much is free, what a checkpoint and the
+// run need, and how much to free.
+type NoRoomError struct {
+	// Dir is the folder a new run is made in (its runs folder), or the
+	// run folder to resume (Resume).
+	Dir    string
+	Resume bool
+	Free   int64 // free on the disk holding Dir
+	Need   int64 // the room one checkpoint takes
+	// Held is how many checkpoints the run to resume has on the disk
+	// already: they take no more room, up to what rotation keeps.
+	Held     int
+	KeepLast int
+	KeepBest bool
+	// Records is the room the records written between two checkpoints
+	// take (the newest step's traces of a run to resume; 0: not known).
+	Records int64
+}
+
+// More is the room the run needs free: the checkpoints rotation keeps that
+// the run does not have yet and the one being written, which takes room
+// however many it has, and a step's records.
+func (e *NoRoomError) More() int64 {
+	held := checkpointsHeld(e.KeepLast, e.KeepBest)
+	more := held - min(e.Held, held-1)
+	return e.Need*int64(more) + e.Records
+}
+
+func (e *NoRoomError) Error() string {
+	records := ""
+	if e.Records > 0 {
+		records = ", and a step's traces"
+	}
+	if e.Resume {
+		there := ""
+		switch n := min(e.Held, checkpointsHeld(e.KeepLast, e.KeepBest)-1); n {
+		case 0:
+		case 1:
+			there = " (one of them is there already)"
+		default:
+			there = fmt.Sprintf(" (%d of them are there already)", n)
+		}
+		return fmt.Sprintf("not enough room to resume %s: the disk holding it has %s free, and a checkpoint needs about %s, the run about %s more with %s%s%s; free at least %s there and resume it (the run is unchanged)",
+			e.Dir, size.Bytes(e.Free), size.Bytes(e.Need), size.Bytes(e.More()), rotationWords(e.KeepLast, e.KeepBest), there, records, size.Bytes(e.More()-e.Free))
+	}
+	return fmt.Sprintf("not enough room for a new run in %s: the disk holding it has %s free, and a checkpoint of this run needs about %s, the run about %s with %s%s; free at least %s there, or give --runs a folder on a disk with room (no run folder was created)",
+		e.Dir, size.Bytes(e.Free), size.Bytes(e.Need), size.Bytes(e.More()), rotationWords(e.KeepLast, e.KeepBest), records, size.Bytes(e.More()-e.Free))
+}
+
+// CheckRoomForNew refuses a new run to be made in the folder runs (made
+// if missing) with the options opts when the disk holding runs has less
+// room free than its checkpoints take, each about need bytes
+// (TrainerCheckpointSize): the newest opts.KeepLast, the best beside them
+// unless opts.NoKeepBest, and the one being written. A run is not refused
+// where the room free or a checkpoint's size is not known.
+func CheckRoomForNew(runs string, need int64, opts Options) error {
+	opts = opts.withDefaults()
+	e := &NoRoomError{Dir: runs, Need: need, KeepLast: opts.KeepLast, KeepBest: !opts.NoKeepBest}
+	return e.check()
+}
+
+// CheckRoomToResume refuses a resume of the run folder dir with the
+// options opts when the disk holding it has less room free than the
+// checkpoints rotation keeps and the one being written take, beyond the
+// checkpoints it has, and one step's traces: its newest checkpoint says
+// how large one is, its newest trace file what a step writes. A folder
+// with no usable checkpoint is not refused here: the resume says it has
+// nothing to continue from. It reads state.json of each checkpoint (as
+// Checkpoints does), no weights.
+func CheckRoomToResume(dir string, opts Options) error {
+	opts = opts.withDefaults()
+	cks, err := Checkpoints(dir)
+	if err != nil {
+		return nil // the resume's opening says what is wrong with the folder
+	}
+	e := &NoRoomError{Dir: dir, Resume: true, KeepLast: opts.KeepLast, KeepBest: !opts.NoKeepBest}
+	for _, c := range cks {
+		if c.Err != nil { // left as it is by rotation: its room is taken already
+			continue
+		}
+		e.Held++
+		var sum int64
+		for _, n := range c.State.Files {
+			sum += n
+		}
+		e.Need = sum // the newest's, as a full disk's message says it
+	}
+	if e.Held == 0 {
+		return nil
+	}
+	if files, err := traceFiles(dir); err == nil && len(files) > 0 {
+		if fi, err := os.Stat(files[len(files)-1]); err == nil {
+			e.Records = fi.Size()
+		}
+	}
+	return e.check()
+}
+
+// check is e, its Free filled in, when the room free is less than the run
+// needs; nil when there is room, or when what is free or what a checkpoint
+// takes is not known.
+func (e *NoRoomError) check() error {
+	if e.Need <= 0 {
+		return nil
+	}
+	free, ok := freeSpace(existingDir(e.Dir))
+	if !ok || free >= e.More() {
+		return nil
+	}
+	e.Free = free
+	return e
+}
+
+// existingDir is path or the nearest folder above it that exists: a new
+// run's runs folder is made when the run is, on the disk of the folder
+// that holds it.
+func existingDir(path string) string {
+	p := filepath.Clean(path)
+	for {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		up := filepath.Dir(p)
+		if up == p {
+			return p
+		}
+		p = up
+	}
+}
