@@ -398,7 +398,7 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 			}
 		}
 		p("<section class=\"trace\" id=\"%s\"><h3>trace %s · reward %s · r_SS %s · r_KL %s%s</h3>\n",
-			esc(r.Name+"-"+t.ID), esc(t.ID), fmtNum(t.Reward), fmtNum(t.RSS), fmtNum(t.RKL), verdict)
+			esc(r.Name+"-"+t.ID), esc(t.ID), fmtScore(t.Reward), fmtScore(t.RSS), fmtScore(t.RKL), verdict)
 		p("<p class=\"meta\">question: <bdi>%s</bdi><br>solution: <bdi>%s</bdi></p>\n", esc(t.Question), esc(t.Solution))
 		whole, err := r.Trace(t.ID)
 		if err != nil {
@@ -493,6 +493,17 @@ func legendSVG(mode heatmap.Mode, lim float64) string {
 // nanColor is the grey of a token whose value is NaN (hatched where the
 // page's CSS draws it: class "nan").
 const nanColor = "#dddddd"
+
+// fmtScore formats a trace's reward and its terms as the workbench's
+// Traces screen does, three decimals each, so that the traces of a page
+// read alike (-7.357, 0.100, 0.000), never 4 significant digits that
+// gave -7.357 beside 0.1 and 1.234e-05.
+func fmtScore(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
 
 func fmtNum(v float64) string {
 	if math.IsNaN(v) {

@@ -883,3 +883,33 @@ func TestLegendBarLabelsFit(t *testing.T) {
 		}
 	}
 }
+
+// TestNumberFormats: an axis's tick labels share one format (decimals as
+// the spacing needs them, or an exponent on all), and the traces' scores
+// three decimals each, as the workbench's Traces screen shows them.
+func TestNumberFormats(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi  float64
+		n       int
+		minStep float64
+		want    string
+	}{
+		{0, 0.015, 3, 0, "0.000 0.005 0.010 0.015"},
+		{-15, -5, 2, 0, "-15 -10 -5"},
+		{0, 12, 5, 1, "0 5 10"}, // steps
+		{0, 0.00004, 2, 0, "0 2e-05 4e-05"},
+		{0, 300000, 3, 0, "0 1e+05 2e+05 3e+05"},
+		{0.2, 0.8, 3, 0, "0.5"}, // one tick: as the value needs
+		{0, 0.8, 4, 0, "0.0 0.2 0.4 0.6 0.8"},
+		{0, 0.00015, 3, 0, "0 5.0e-05 1.0e-04 1.5e-04"},
+	} {
+		if got := strings.Join(tickLabels(ticks(c.lo, c.hi, c.n, c.minStep)), " "); got != c.want {
+			t.Errorf("ticks of [%v, %v]: %q, want %q", c.lo, c.hi, got, c.want)
+		}
+	}
+	for v, want := range map[float64]string{-7.3571: "-7.357", 0.1: "0.100", 1.234e-05: "0.000", math.NaN(): "–"} {
+		if got := fmtScore(v); got != want {
+			t.Errorf("fmtScore(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

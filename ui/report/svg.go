@@ -139,15 +139,17 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, opt
 	fmt.Fprintf(w, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
 	// Axes and ticks.
 	fmt.Fprintf(w, `<path d="M%s %sV%sH%s" stroke="#888" fill="none"/>`+"\n", num(l), num(t), num(b), num(r))
-	for _, v := range ticks(y0, y1, 4, 0) {
-		y := py(v)
+	yt := ticks(y0, y1, 4, 0)
+	for i, lab := range tickLabels(yt) {
+		y := py(yt[i])
 		fmt.Fprintf(w, `<path d="M%s %sH%s" stroke="#eee"/><text x="%s" y="%s" text-anchor="end" font-size="10" fill="#444">%s</text>`+"\n",
-			num(l+1), num(y), num(r), num(l-4), num(y+3), label(v))
+			num(l+1), num(y), num(r), num(l-4), num(y+3), lab)
 	}
-	for _, v := range ticks(x0, x1, 5, 1) { // steps: whole numbers
-		x := px(v)
+	xt := ticks(x0, x1, 5, 1) // steps: whole numbers
+	for i, lab := range tickLabels(xt) {
+		x := px(xt[i])
 		fmt.Fprintf(w, `<path d="M%s %sv4" stroke="#888"/><text x="%s" y="%s" text-anchor="middle" font-size="10" fill="#444">%s</text>`+"\n",
-			num(x), num(b), num(x), num(b+15), label(v))
+			num(x), num(b), num(x), num(b+15), lab)
 	}
 	fmt.Fprintf(w, `<text x="%s" y="%d" text-anchor="end" font-size="10" fill="#444">step</text>`+"\n", num(r), height-2)
 	if len(series) == 0 {
@@ -263,7 +265,40 @@ func ticks(lo, hi float64, n int, minStep float64) []float64 {
 // back exactly enough to compare.
 func num(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 
-func label(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+// tickLabels formats an axis's ticks (ticks' round values, evenly
+// spaced) one way: as many decimals as their spacing needs (0, 0.005,
+// 0.010, 0.015, not 0.01 beside 0.015), or, for values too large or too
+// small to read so, all with an exponent and alike mantissas (2.0e-05,
+// 4.0e-05) — never some with an exponent and some without.
+func tickLabels(vs []float64) []string {
+	switch len(vs) {
+	case 0:
+		return nil
+	case 1: // no spacing to go by: the value as it needs
+		return []string{strconv.FormatFloat(vs[0], 'g', 4, 64)}
+	}
+	step := vs[1] - vs[0]
+	big := 0.0
+	for _, v := range vs {
+		big = max(big, math.Abs(v))
+	}
+	stepExp := int(math.Floor(math.Log10(step) + 1e-9))
+	out := make([]string, len(vs))
+	if big >= 1e5 || (big > 0 && big < 1e-3) {
+		digits := max(0, int(math.Floor(math.Log10(big)+1e-9))-stepExp)
+		for i, v := range vs {
+			out[i] = strconv.FormatFloat(v, 'e', digits, 64)
+			if v == 0 {
+				out[i] = "0"
+			}
+		}
+		return out
+	}
+	for i, v := range vs {
+		out[i] = strconv.FormatFloat(v, 'f', max(0, -stepExp), 64)
+	}
+	return out
+}
 
 // ExportChart writes a chart as dir/name.svg (ChartSVG) and dir/name.csv,
 // each through a temporary file renamed into place; dir is created if
