@@ -214,10 +214,35 @@ func plural(n int, what string) string {
 	return strconv.Itoa(n) + " " + what + "s"
 }
 
+// subMarks is the marker row under a substituted token ta (reference)
+// and tb (reconstruction), colW wide: ^ under each character that is not
+// in place (differs, or one token has none there), as DiffSummary counts
+// characters in place, so that 4888 vs 4278 marks " ^^ " and reads "2 of
+// 4 characters in place" alike. Tokens whose characters are not one cell
+// each (or that differ nowhere a cell shows) are marked whole.
+func subMarks(ta, tb string, colW int) string {
+	a, b := []rune(ta), []rune(tb)
+	whole := strings.Repeat(string(MarkSub), colW)
+	if ansi.StringWidth(ta) != len(a) || ansi.StringWidth(tb) != len(b) {
+		return whole
+	}
+	m := []byte(strings.Repeat(" ", colW))
+	some := false
+	for i := range m {
+		if i >= len(a) || i >= len(b) || a[i] != b[i] {
+			m[i], some = MarkSub, true
+		}
+	}
+	if !some {
+		return whole
+	}
+	return string(m)
+}
+
 // RenderDiff lays out ops as blocks of three rows that fit width: the
-// reference tokens, the reconstruction's, and a marker row (^ substituted,
-// - missing from the reconstruction, + extra in it), after a summary
-// (wrapped to width).
+// reference tokens, the reconstruction's, and a marker row (^ under each
+// character substituted, - missing from the reconstruction, + extra in
+// it), after a summary (wrapped to width).
 // Tokens are shown as Visible shows them, newlines as ⏎ without breaking.
 // The result has at most maxLines lines (≤ 0: no limit).
 func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxLines int) []string {
@@ -289,7 +314,11 @@ func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxL
 		paint := op.Kind != Equal
 		cell(0, ta, wa, colW, spec, paint && op.Ref >= 0)
 		cell(1, tb, wb, colW, spec, paint && op.Rec >= 0)
-		rows[2].WriteString(strings.Repeat(string(mark), colW))
+		if op.Kind == Substitute {
+			rows[2].WriteString(subMarks(ta, tb, colW))
+		} else {
+			rows[2].WriteString(strings.Repeat(string(mark), colW))
+		}
 		used += colW
 	}
 	if used > 0 {

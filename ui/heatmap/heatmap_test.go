@@ -416,3 +416,24 @@ func TestDiffSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffMarksCharacters: the carets under a substituted token mark the
+// characters not in place, the ones DiffSummary does not count in place
+// ("2 of 4 characters in place" over " ^^ ").
+func TestDiffMarksCharacters(t *testing.T) {
+	for _, c := range []struct{ ref, rec, marks, summary string }{
+		{"4888", "4278", " ^^ ", "2 of 4 characters in place"},
+		{"12", "123", "  ^", "2 of 2 characters in place"},
+		{"abc", "xyz", "^^^", "0 of 3 characters in place"},
+	} {
+		ref, rec := []string{c.ref}, []string{c.rec}
+		ops := Diff(ref, rec)
+		lines := RenderDiff(nil, ref, rec, ops, 40, 0)
+		if got := strings.TrimPrefix(lines[len(lines)-1], "    │"); got != strings.TrimRight(c.marks, " ") {
+			t.Errorf("%s vs %s: marks %q, want %q", c.ref, c.rec, got, c.marks)
+		}
+		if s := DiffSummary(ref, rec, ops); !strings.Contains(s, c.summary) {
+			t.Errorf("%s vs %s: summary %q lacks %q", c.ref, c.rec, s, c.summary)
+		}
+	}
+}
