@@ -371,8 +371,8 @@ func TestHeaderPhaseGivesWay(t *testing.T) {
 		w          int
 		want, lack string
 	}{
-		{200, "· running · reconstructing · step 5/20 · reward -0.600 · 10.0 st/min · ETA", ""},
-		{80, "· running · step 5/20 · reward -0.600 · ETA", "reconstructing"},
+		{200, "· running · reconstructing · step 5/20 · reward -0.600 (step 4) · 10.0 st/min · ETA", ""},
+		{80, "· running · step 5/20 · reward -0.600 (step 4)", "reconstructing"},
 		{60, "· running · step 5/20 · reward -0.600", "reconstructing"},
 	} {
 		t.Run(fmt.Sprint(c.w), func(t *testing.T) {

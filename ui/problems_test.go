@@ -12,6 +12,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/run"
@@ -246,6 +247,10 @@ func TestProblemsFatalAndWarning(t *testing.T) {
 		if !strings.Contains(v, want) {
 			t.Errorf("problems view lacks %q:\n%s", want, v)
 		}
+	}
+	// Its title says the engine failed, and why, not that it finished.
+	if title := ansi.Strip(m.problemsBody(200, 10)[0]); !strings.Contains(title, "(engine failed: checkpoint of step 2 failed, so the run stops: no space left on device)") {
+		t.Errorf("problems title %q: want the engine failed, with its error", title)
 	}
 	hit(t, m, "esc")
 	if m.probs.open {

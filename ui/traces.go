@@ -667,13 +667,31 @@ func (t *tracesScreen) previewW() int {
 	return 0
 }
 
-// preview is a trace's question and explanation on one line.
-func preview(r *sessions.TraceRecord) string {
-	q := strings.Join(strings.Fields(r.Question), " ")
+// minBothW is the narrowest preview column that shows the question
+// before the explanation: a narrower one (80 columns leave 15) shows the
+// explanation alone, what the teacher wrote and is scored on, which the
+// question would push out of it (the detail shows both).
+const minBothW = 40
+
+// previewHead heads a preview column pw wide.
+func previewHead(pw int) string {
+	if pw < minBothW {
+		return "explanation"
+	}
+	return "question │ explanation"
+}
+
+// preview is a trace's question and explanation on one line, or its
+// explanation alone in a column narrower than minBothW.
+func preview(r *sessions.TraceRecord, pw int) string {
 	e := strings.Join(strings.Fields(r.Explanation), " ")
 	if e == "" {
 		e = "(no explanation)"
 	}
+	if pw < minBothW {
+		return e
+	}
+	q := strings.Join(strings.Fields(r.Question), " ")
 	return q + " │ " + e
 }
 
@@ -708,8 +726,8 @@ func (t *tracesScreen) render() string {
 		out = append(out, "reward filter: "+t.input.View()+"  (top, bottom, q1–q4, min..max; enter/esc)")
 	} else {
 		hd := traceHeader
-		if t.previewW() > 0 {
-			hd = pad(hd, traceFixedW) + " question │ explanation"
+		if pw := t.previewW(); pw > 0 {
+			hd = pad(hd, traceFixedW) + " " + previewHead(pw)
 		}
 		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, hd))
 	}
@@ -743,11 +761,11 @@ func (t *tracesScreen) render() string {
 		pw := t.previewW()
 		switch {
 		case traceGaps(r) != "" && pw > 0:
-			line = pad(line, traceFixedW-1) + " " + fit("! incomplete · "+preview(r), pw)
+			line = pad(line, traceFixedW-1) + " " + fit("! incomplete · "+preview(r, pw), pw)
 		case traceGaps(r) != "":
 			line += "  ! incomplete" // its per-token arrays; the detail says which
 		case pw > 0:
-			line = pad(line, traceFixedW-1) + " " + fit(preview(r), pw)
+			line = pad(line, traceFixedW-1) + " " + fit(preview(r, pw), pw)
 		}
 		if i == t.sel {
 			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line, max(t.w-1, 1)))

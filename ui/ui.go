@@ -195,9 +195,13 @@ type runStatus struct {
 	// trainer's folder followed live, or a run of ours resumed with other
 	// steps: its total came or changed after it was opened); 0: none, the
 	// session's Steps hold.
-	planned   int
-	reward    float64
-	hasReward bool
+	planned int
+	// reward is the newest step's reward, of the step rewardStep names
+	// (as its traces do), which the header says: the steps done count
+	// one more than a run of ours numbers its last.
+	reward     float64
+	rewardStep int
+	hasReward  bool
 	// best is the best reward of the records that stand (NaN: none), the
 	// open run's BEST REWARD on the Runs screen (followOpen).
 	best   float64
@@ -707,7 +711,7 @@ func (m *Model) pull() {
 			if !m.hasStep || r.Step >= m.lastStep {
 				m.lastStep, m.hasStep = r.Step, true
 				if v, ok := r.Get("reward"); ok {
-					m.reward, m.hasReward = v, true
+					m.reward, m.rewardStep, m.hasReward = v, r.Step, true
 				}
 				if mem := memoryLabel(r.Get); mem != "" {
 					m.memory = mem
@@ -1082,7 +1086,36 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	if m.active != scrRuns && !m.hasRun() {
 		return nil
 	}
+	if b, ok := m.dashboardOnly(k); ok {
+		m.say("%s (%s) works on the Dashboard: 1, then %s", b.Help().Key, b.Help().Desc, b.Help().Key)
+		return nil
+	}
 	return scr.Update(k)
+}
+
+// dashboardOnly is the Dashboard's run control (p, S, c) k presses on
+// the Traces or the Detail screen, which bind none of them: pressed
+// there they did nothing, unsaid, so the status line says where they
+// act. The Runs screen has its own c (and a run on each row that p or S
+// would seem to name).
+func (m *Model) dashboardOnly(k tea.KeyMsg) (key.Binding, bool) {
+	if m.active != scrTraces && m.active != scrDetail {
+		return key.Binding{}, false
+	}
+	for _, b := range []key.Binding{m.dash.keys.Pause, m.dash.keys.Stop, m.dash.keys.Checkpoint} {
+		if !key.Matches(k, b) {
+			continue
+		}
+		for _, col := range m.screen(m.active).FullHelp() {
+			for _, own := range col {
+				if key.Matches(k, own) {
+					return key.Binding{}, false
+				}
+			}
+		}
+		return b, true
+	}
+	return key.Binding{}, false
 }
 
 func (m *Model) switchTo(id screenID) tea.Cmd {
@@ -1565,25 +1598,29 @@ func minTime(a, b time.Time) time.Time {
 
 func (m *Model) statusLine() string {
 	th := m.sh.theme
-	var tabs []string
+	// The tab strip with its names (at 120 columns), with its numbers,
+	// and the screen shown alone: the forms it gives way in.
+	var named, numbered []string
 	activeTab := ""
 	for i, n := range screenNames {
-		switch {
-		case screenID(i) == m.active:
+		if screenID(i) == m.active {
 			activeTab = th.Paint(style.Spec{Attr: style.Bold | style.Reverse}, fmt.Sprintf("[%d %s]", i+1, n))
-			tabs = append(tabs, activeTab)
-		case m.w >= 120:
-			tabs = append(tabs, fmt.Sprintf(" %d %s ", i+1, n))
-		default:
-			tabs = append(tabs, fmt.Sprintf(" %d ", i+1))
+			named, numbered = append(named, activeTab), append(numbered, activeTab)
+			continue
 		}
+		named, numbered = append(named, fmt.Sprintf(" %d %s ", i+1, n)), append(numbered, fmt.Sprintf(" %d ", i+1))
+	}
+	numbers := headerPart{text: strings.Join(numbered, ""), keep: keepTabs, short: activeTab, shortKeep: keepAlways}
+	tabs := numbers
+	if m.w >= 120 {
+		tabs = headerPart{text: strings.Join(named, ""), keep: keepTabNames, then: &numbers}
 	}
 	if !m.hasRun() {
 		what := "no run open"
 		if m.switching != "" {
 			what = m.switching + "…"
 		}
-		return strings.Join(tabs, "") + " · " + what
+		return tabs.text + " · " + what
 	}
 	steps := m.plannedSteps()
 	prog, hasProg := m.stepProgress()
@@ -1598,7 +1635,7 @@ func (m *Model) statusLine() string {
 	}
 	// The tab strip gives way to the screen shown alone ([1 Dashboard])
 	// once the parts below the reward are gone, before the line is cut.
-	parts := []headerPart{{text: strings.Join(tabs, ""), keep: keepTabs, short: activeTab, shortKeep: keepAlways}, state}
+	parts := []headerPart{tabs, state}
 	add := func(text string, keep int) { parts = append(parts, headerPart{text: text, keep: keep}) }
 	if hasProg {
 		// The step's phase keeps one place, after the state, whether the
@@ -1620,11 +1657,16 @@ func (m *Model) statusLine() string {
 	} else if warns > 0 {
 		add(th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", plural(warns, "warning"))), keepHigh)
 	}
+	// The steps done, which name the step in progress in a run of ours
+	// (step 12/30: steps 0–11 done, 12 under way), and the reward named
+	// by its step as the traces name it: said "step 12/30 · reward" alone,
+	// the reward read as step 12's.
 	if m.hasStep || steps > 0 { // "step 0/20" before the first is done: the plan shows from the start
 		add("step "+sessions.StepsLabel(m.stepsDone(), steps), keepHigh)
 	}
 	if m.hasReward {
-		add("reward "+num(m.reward, 3), keepHigh)
+		r := "reward " + num(m.reward, 3)
+		parts = append(parts, headerPart{text: fmt.Sprintf("%s (step %d)", r, m.rewardStep), keep: keepRewardStep, short: r, shortKeep: keepHigh})
 	}
 	if m.device != "" {
 		parts = append(parts, headerPart{text: m.device, keep: keepDevice, short: m.deviceShort, shortKeep: keepDeviceShort})
@@ -1650,23 +1692,43 @@ func (m *Model) statusLine() string {
 
 // headerPart is one item of the status line and how much it is kept
 // when the line is too wide (keepAlways … keepName). A part with a short
-// form becomes it, kept as shortKeep, where it would be left out.
+// form becomes it, kept as shortKeep, where it would be left out; one
+// with a then part becomes that (with its own short form) where its
+// short form would be.
 type headerPart struct {
 	text      string
 	keep      int
 	short     string
 	shortKeep int
+	then      *headerPart
+}
+
+// forms are the texts p is shown as, whole first, each with its keep.
+func (p headerPart) forms() []headerPart {
+	var fs []headerPart
+	for q := &p; q != nil; q = q.then {
+		fs = append(fs, headerPart{text: q.text, keep: q.keep})
+		if q.short != "" && q.short != q.text {
+			fs = append(fs, headerPart{text: q.short, keep: q.shortKeep})
+		}
+	}
+	return fs
 }
 
 // How much a header part is kept: a narrow terminal drops the run's name
-// first, then the step's phase; the device's name then gives way to the
-// device in a word (gpu:0), which outlives the memory and the pace (where
-// a run computes tells more than either, and takes fewer columns), and
-// goes before the ETA; then the tab strip gives way to the screen shown
-// alone; keepHigh and keepAlways parts are only cut with the line's end.
+// first, then the tabs' names (at 120 columns) give way to their numbers
+// (what the run does tells more than names the key bar and ? say, and
+// the screen shown keeps its name), then the step's phase goes; the
+// device's name then gives way to the device in a word (gpu:0), which
+// outlives the memory and the pace (where a run computes tells more than
+// either, and takes fewer columns), and goes before the ETA; then the tab
+// strip gives way to the screen shown alone, and last the reward's step
+// ("reward -0.700 (step 3)" to "reward -0.700"); keepHigh and keepAlways
+// parts are only cut with the line's end.
 const (
 	keepAlways = iota
 	keepHigh
+	keepRewardStep
 	keepTabs
 	keepETA
 	keepDeviceShort
@@ -1674,53 +1736,83 @@ const (
 	keepMemory
 	keepDevice
 	keepPhase
+	keepTabNames
 	keepName
 )
 
 // headerFit joins the parts with " · ", first shortening or leaving out,
 // while the line is wider than w, the least kept (the rightmost of those
 // alike): the run's ETA outlives the device, the pace and the step's
-// phase, the whole tab strip the ETA, the reward all of them.
+// phase, the whole tab strip the ETA, the reward all of them. What was
+// given up is then taken back, the most kept first, where it fits in the
+// room a later, bigger cut left (the tab strip's 30 columns can hold the
+// memory that went before it): a header never leaves a part out that
+// fits.
 func headerFit(parts []headerPart, w int) string {
+	forms := make([][]headerPart, len(parts))
+	for i, p := range parts {
+		forms[i] = p.forms()
+	}
+	// shown[i] is the form parts[i] is shown in; len(forms[i]): left out.
+	shown := make([]int, len(parts))
+	gone := func(i int) bool { return shown[i] == len(forms[i]) }
+	keep := func(i int) int { return forms[i][shown[i]].keep }
 	join := func() string {
-		texts := make([]string, len(parts))
-		for i, p := range parts {
-			texts[i] = p.text
+		var texts []string
+		for i := range parts {
+			if !gone(i) {
+				texts = append(texts, forms[i][shown[i]].text)
+			}
 		}
 		return strings.Join(texts, " · ")
 	}
+	// cuts are the parts given up in turn, each by one form, from the
+	// form it was shown in.
+	type cut struct{ i, from int }
+	var cuts []cut
 	line := join()
 	for width(line) > w {
 		drop := -1
-		for i, p := range parts {
-			if p.keep >= keepTabs && (drop < 0 || p.keep >= parts[drop].keep) {
+		for i := range parts {
+			if !gone(i) && keep(i) > keepHigh && (drop < 0 || keep(i) >= keep(drop)) {
 				drop = i
 			}
 		}
 		if drop < 0 {
 			break
 		}
-		if p := &parts[drop]; p.short != "" && p.short != p.text {
-			p.text, p.keep, p.short = p.short, p.shortKeep, ""
-		} else {
-			parts = append(parts[:drop], parts[drop+1:]...)
-		}
+		cuts = append(cuts, cut{drop, shown[drop]})
+		shown[drop]++
 		line = join()
+	}
+	if width(line) <= w {
+		for k := len(cuts) - 1; k >= 0; k-- {
+			c := cuts[k]
+			if shown[c.i] != c.from+1 {
+				continue // a shorter form of it did not fit back
+			}
+			shown[c.i] = c.from
+			if l := join(); width(l) <= w {
+				line = l
+			} else {
+				shown[c.i]++
+			}
+		}
 	}
 	// What is left is kept high (the step, the reward, the problems):
 	// each is shown whole or not at all, never cut mid-number
 	// (reward -3.…), the rightmost going first.
 	for width(line) > w {
 		last := -1
-		for i, p := range parts {
-			if p.keep != keepAlways {
+		for i := range parts {
+			if !gone(i) && keep(i) != keepAlways {
 				last = i
 			}
 		}
 		if last < 0 {
 			break
 		}
-		parts = append(parts[:last], parts[last+1:]...)
+		shown[last] = len(forms[last])
 		line = join()
 	}
 	return line

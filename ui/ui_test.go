@@ -1112,7 +1112,8 @@ func TestHeaderKeepsTheRewardAt80Columns(t *testing.T) {
 // a GPU, in the step's longest phase (reconstructing), keeps which device
 // it trains on in its header: the device's name gives way to its short
 // form (gpu:0) before it is left out, and that outlives the memory and
-// the pace. The header dropped the device there while it kept them.
+// the pace. The header dropped the device there while it kept them; and
+// the memory, while the tabs' names took the room it needed.
 func TestHeaderKeepsTheDeviceAt120Columns(t *testing.T) {
 	r := newTestRun(t, 12, 2, 4, 60)
 	// The device event of the session that resumed it after step 12.
@@ -1128,7 +1129,7 @@ func TestHeaderKeepsTheDeviceAt120Columns(t *testing.T) {
 	}{
 		// Room for it all but the run's name.
 		{240, 30, []string{"vulkan/NVIDIA H200 NVL gpu:0", "gpu 3.2 GiB", "st/min", "ETA", "step 14: reconstructing 1/4 passes"}, nil, ""},
-		{120, 40, []string{" · gpu:0 · ", "st/min", "ETA"}, []string{"vulkan/", "reconstructing"}, "dashboard_gpu_120x40"},
+		{120, 40, []string{" · gpu:0 · ", "gpu 3.2 GiB", "st/min", "ETA"}, []string{"vulkan/", "reconstructing"}, "dashboard_gpu_120x40"},
 	} {
 		m := sized(t, r, c.w, c.h, &fakeControl{})
 		m.pull()
@@ -2102,7 +2103,9 @@ func TestHeaderFit(t *testing.T) {
 	}{
 		{220, "[1 Dashboard] · running · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s · 20261205-024645"},
 		{180, "[1 Dashboard] · running · step 4: backward 0/8 micro-batches · 2.1 micro-batches/s · 3s left · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
-		{120, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
+		// The phase left out makes room for the run's name, which went first.
+		{120, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s · 20261205-024645"},
+		{105, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu/avx512 · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
 		{95, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · cpu 0.3 GiB · 44.7 st/min · ETA 21s"},
 		{80, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · 44.7 st/min · ETA 21s"},
 		{70, "[1 Dashboard] · running · step 4/20 · reward -0.8 · cpu · ETA 21s"},
@@ -2134,6 +2137,33 @@ func TestHeaderTabsGiveWay(t *testing.T) {
 		{90, "[1 Dashboard] 2  3  4  · running (review) · 3 problems (!) · step 3/4 · reward -10.188"},
 		{80, "[1 Dashboard] · running (review) · 3 problems (!) · step 3/4 · reward -10.188"},
 		{60, "[1 Dashboard] · running (review) · 3 problems (!) · step 3/4"}, // the reward left out whole, not cut
+	} {
+		if got := headerFit(slices.Clone(parts), c.w); got != c.want {
+			t.Errorf("at %d columns:\n got %q\nwant %q", c.w, got, c.want)
+		}
+	}
+
+	// The tabs' names give way to their numbers before the run's figures
+	// go, the reward's step outlives the tab strip's numbers, and what a
+	// later, wider cut freed takes back what fits of what went before it,
+	// the most kept first (the device's word where the reward's step
+	// does not fit).
+	numbers := headerPart{text: "[1 Dashboard] 2  3  4 ", keep: keepTabs, short: "[1 Dashboard]", shortKeep: keepAlways}
+	parts = []headerPart{{text: "[1 Dashboard] 2 Traces  3 Detail  4 Runs ", keep: keepTabNames, then: &numbers},
+		{text: "running · scoring", keep: keepAlways}, {text: "1 problem (!)", keep: keepHigh}, {text: "step 12/30", keep: keepHigh},
+		{text: "reward -6.110 (step 11)", keep: keepRewardStep, short: "reward -6.110", shortKeep: keepHigh},
+		{text: "cpu/avx512", keep: keepDevice, short: "cpu", shortKeep: keepDeviceShort},
+		{text: "mem 0.39 GiB", keep: keepMemory}, {text: "35.2 st/min", keep: keepPace}, {text: "ETA 33s", keep: keepETA},
+		{text: "20261205-155657", keep: keepName}}
+	for _, c := range []struct {
+		w    int
+		want string
+	}{
+		{160, "[1 Dashboard] 2  3  4  · running · scoring · 1 problem (!) · step 12/30 · reward -6.110 (step 11) · cpu/avx512 · mem 0.39 GiB · 35.2 st/min · ETA 33s"},
+		{121, "[1 Dashboard] 2  3  4  · running · scoring · 1 problem (!) · step 12/30 · reward -6.110 (step 11) · cpu/avx512 · ETA 33s"},
+		{94, "[1 Dashboard] · running · scoring · 1 problem (!) · step 12/30 · reward -6.110 (step 11) · cpu"},
+		{85, "[1 Dashboard] · running · scoring · 1 problem (!) · step 12/30 · reward -6.110 · cpu"},
+		{79, "[1 Dashboard] · running · scoring · 1 problem (!) · step 12/30 · reward -6.110"},
 	} {
 		if got := headerFit(slices.Clone(parts), c.w); got != c.want {
 			t.Errorf("at %d columns:\n got %q\nwant %q", c.w, got, c.want)
@@ -2220,6 +2250,29 @@ func TestDetailReconstructionWholeAt80x24(t *testing.T) {
 		}
 		if !strings.Contains(v, "d_k") || !strings.Contains(v, "reconstruction") {
 			t.Errorf("%d explanation tokens: the explanation's legend or the reconstruction's title is gone:\n%s", expl, v)
+		}
+	}
+}
+
+// TestRunKeysOffTheDashboard: p, S and c pressed on the Traces or the
+// Detail screen do not act there; the status line says they work on the
+// Dashboard, and the engine is left as it was.
+func TestRunKeysOffTheDashboard(t *testing.T) {
+	r := newTestRun(t, 3, 1, 2, 4)
+	for _, c := range []struct {
+		screen, key, want string
+	}{
+		{"2", "p", "p (pause/resume run) works on the Dashboard: 1, then p"},
+		{"2", "S", "S (stop run (asks)) works on the Dashboard: 1, then S"},
+		{"3", "c", "c (checkpoint now) works on the Dashboard: 1, then c"},
+	} {
+		ctl := &fakeControl{}
+		m := sized(t, r, 100, 30, ctl)
+		m.pull()
+		send(m, press(c.screen))
+		send(m, press(c.key))
+		if m.msg != c.want || *ctl != (fakeControl{}) {
+			t.Errorf("%s on screen %s: status %q, control %+v; want %q and nothing done", c.key, c.screen, m.msg, *ctl, c.want)
 		}
 	}
 }

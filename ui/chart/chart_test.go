@@ -596,3 +596,29 @@ func TestLineEntersTheView(t *testing.T) {
 		})
 	}
 }
+
+// TestLegendSaysTheEMA: with smoothing on, the legend gives the last
+// value with the EMA the line draws beside it, or, where that would take
+// more lines, the EMA alone named as such; never an unmarked EMA.
+func TestLegendSaysTheEMA(t *testing.T) {
+	for _, c := range []struct {
+		smooth float64
+		w      int
+		want   string
+	}{
+		{0, 80, " ■ reward 3   ■ kl 0.3"},
+		{0.5, 80, " ■ reward 3 (ema 2.429)   ■ kl 0.3 (ema 0.2429)"},
+		{0.5, 40, " ■ reward ema 2.429   ■ kl ema 0.2429"}, // one line, where both take two
+		{0.5, 30, " ■ reward 3 (ema 2.429)"},               // two lines either way: both said
+	} {
+		ch := New(style.PlainTheme())
+		for i, v := range []float64{1, 2, 3} {
+			ch.Append("reward", int64(i), v)
+			ch.Append("kl", int64(i), v/10)
+		}
+		ch.SetSmoothing(c.smooth)
+		if got := ch.legendLines(c.w, 2); got[0] != c.want {
+			t.Errorf("smoothing %v at %d columns: legend %q, want %q first", c.smooth, c.w, got, c.want)
+		}
+	}
+}

@@ -766,11 +766,29 @@ func xAxis(lo, hi int64, gutter, plotW int, hasData bool) string {
 	return strings.TrimRight(string(buf), " ")
 }
 
-// legendLines lays the legend out in at most maxLines lines of width w.
+// legendLines lays the legend out in at most maxLines lines of width w:
+// each series' last value, with its EMA beside it while smoothing is on
+// ("0.41 (ema 0.38)"), or, where that takes more lines (or cut items),
+// the EMA alone said as such ("ema 0.38"): an unmarked EMA read as the
+// last value.
 func (c *Chart) legendLines(w, maxLines int) []string {
 	if maxLines <= 0 || len(c.series) == 0 {
 		return nil
 	}
+	both, n := c.layLegend(w, maxLines, false)
+	if c.smoothing <= 0 {
+		return both
+	}
+	if ema, m := c.layLegend(w, maxLines, true); m < n {
+		return ema
+	}
+	return both
+}
+
+// layLegend is legendLines with each value said one way (emaOnly: the
+// EMA alone, else the last value with the EMA beside it), and how many
+// lines it takes whole (what was cut or left out counts as more).
+func (c *Chart) layLegend(w, maxLines int, emaOnly bool) ([]string, int) {
 	th := c.theme
 	type item struct {
 		text  string
@@ -786,23 +804,35 @@ func (c *Chart) legendLines(w, maxLines int) []string {
 		if i == c.selected {
 			sel = "▸"
 		}
-		val := ""
+		val, ema := "", ""
 		if n := len(s.vals); n > 0 {
-			v := s.vals[n-1]
+			last := FormatValue(s.vals[n-1])
+			val = " " + last
 			if c.smoothing > 0 {
 				sm := s.smoothed(c.smoothing)
-				v = sm[len(sm)-1]
+				if e := FormatValue(sm[len(sm)-1]); e != last {
+					ema = "ema " + e
+				}
 			}
-			val = " " + FormatValue(v)
 		}
 		if n := len(s.spVals); n > 0 {
 			// The spread as the band draws it around the value: smoothed
-			// alike where the value is.
+			// alike where the value is, and said with the EMA.
 			sp := s.spVals[n-1]
 			if lo, hi := s.band(c.smoothing); c.smoothing > 0 && len(hi) > 0 && finite(hi[len(hi)-1]-lo[len(lo)-1]) {
 				sp = (hi[len(hi)-1] - lo[len(lo)-1]) / 2
 			}
-			val += " ±" + FormatValue(sp)
+			if ema != "" {
+				ema += " ±" + FormatValue(sp)
+			} else {
+				val += " ±" + FormatValue(sp)
+			}
+		}
+		switch {
+		case ema != "" && emaOnly:
+			val = " " + ema
+		case ema != "":
+			val += " (" + ema + ")"
 		}
 		plain := sel + marker + " " + s.name + val
 		nameSpec := style.Spec{}
@@ -814,7 +844,7 @@ func (c *Chart) legendLines(w, maxLines int) []string {
 	}
 	var lines []string
 	var cur strings.Builder
-	curW := 0
+	curW, cost := 0, 0
 	for k, it := range items {
 		sep := 0
 		if curW > 0 {
@@ -832,7 +862,7 @@ func (c *Chart) legendLines(w, maxLines int) []string {
 				if w > len(more) {
 					lines[len(lines)-1] = truncate(last, w-len(more)) + more
 				}
-				return lines
+				return lines, len(lines) + 1 + rest
 			}
 		}
 		if sep > 0 {
@@ -841,6 +871,7 @@ func (c *Chart) legendLines(w, maxLines int) []string {
 		if it.width > w {
 			cur.WriteString(truncate(it.text, w))
 			curW = w
+			cost++
 			continue
 		}
 		cur.WriteString(it.text)
@@ -849,5 +880,5 @@ func (c *Chart) legendLines(w, maxLines int) []string {
 	if curW > 0 {
 		lines = append(lines, cur.String())
 	}
-	return lines
+	return lines, len(lines) + cost
 }

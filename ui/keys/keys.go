@@ -240,7 +240,7 @@ func NewDetail() Detail {
 		Accept:         bind([]string{"a"}, "a", "accept"),
 		Reject:         bind([]string{"x"}, "x", "reject"),
 		Flag:           bind([]string{"f"}, "f", "flag with note"),
-		Undo:           bind([]string{"u"}, "u", "undo"),
+		Undo:           bind([]string{"u"}, "u", "undo label"),
 		NextUnreviewed: bind([]string{"n"}, "n", "next unreviewed"),
 		Export:         bind([]string{"e"}, "e", "export"),
 		Back:           bind([]string{"esc"}, "esc", "back"),
