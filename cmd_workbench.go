@@ -116,12 +116,6 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		prepare runner.Prepare = runner.Fresh
 	)
 	if *resume != "" {
-		// A disk too full for the checkpoints the resume will write
-		// refuses it before the run is opened, leaving it as it was: else
-		// a whole step runs and its checkpoint fails.
-		if err := runner.CheckRoomToResume(*resume); err != nil {
-			return err
-		}
 		// The run's config.toml is checked with the flags over it, as the
 		// session runs it. --steps is the run's new plan, recorded in
 		// config.toml (by r.Restore, once the engine is ready to run):

@@ -34,13 +34,56 @@ type NoRoomError struct {
 	// Records is the room the records written between two checkpoints
 	// take (the newest step's traces of a run to resume; 0: not known).
 	Records int64
+	// Writes is how many checkpoints the run writes at most, its planned
+	// steps done (CheckpointsWritten; 0: no end planned): fewer than
+	// rotation keeps take only their own room.
+	Writes int
+}
+
+// CheckpointsWritten is how many checkpoints a run writes running steps
+// done to planned-1 (0-based), with a checkpoint after each step s with
+// (s+1)%every == 0 (every 0: none) and the final one after the last step
+// when that is not one of them: 0 when planned is 0 (no end planned).
+func CheckpointsWritten(done, planned, every int) int {
+	switch {
+	case planned <= 0 || planned <= done:
+		return 0
+	case every <= 0:
+		return 1
+	}
+	n := planned/every - done/every
+	if planned%every != 0 {
+		n++
+	}
+	return n
+}
+
+// held is how many checkpoints take room at once: those rotation keeps
+// and the one being written, or the fewer the run writes.
+func (e *NoRoomError) held() int {
+	held := checkpointsHeld(e.KeepLast, e.KeepBest)
+	if e.Writes > 0 {
+		held = min(held, e.Held+e.Writes)
+	}
+	return held
+}
+
+// rotation says what held counts.
+func (e *NoRoomError) rotation() string {
+	if e.held() < checkpointsHeld(e.KeepLast, e.KeepBest) {
+		if e.Writes == 1 {
+			return "the one checkpoint it writes"
+		}
+		return fmt.Sprintf("the %d checkpoints it writes", e.Writes)
+	}
+	return rotationWords(e.KeepLast, e.KeepBest)
 }
 
 // More is the room the run needs free: the checkpoints rotation keeps that
 // the run does not have yet and the one being written, which takes room
 // however many it has, and a step's records.
 func (e *NoRoomError) More() int64 {
-	held := checkpointsHeld(e.KeepLast, e.KeepBest)
+	held := e.held()
 	more := held - min(e.Held, held-1)
 	return e.Need*int64(more) + e.Records
 }
@@ -52,47 +95,49 @@ func (e *NoRoomError) Error() string {
 	}
 	if e.Resume {
 		there := ""
-		switch n := min(e.Held, checkpointsHeld(e.KeepLast, e.KeepBest)-1); n {
-		case 0:
-		case 1:
+		switch n := min(e.Held, e.held()-1); {
+		case e.held() < checkpointsHeld(e.KeepLast, e.KeepBest): // its writes counted, not rotation's
+		case n == 1:
 			there = " (one of them is there already)"
-		default:
+		case n > 1:
 			there = fmt.Sprintf(" (%d of them are there already)", n)
 		}
 		return fmt.Sprintf("not enough room to resume %s: the disk holding it has %s free, and a checkpoint needs about %s, the run about %s more with %s%s%s; free at least %s there and resume it (the run is unchanged)",
-			e.Dir, size.Bytes(e.Free), size.Bytes(e.Need), size.Bytes(e.More()), rotationWords(e.KeepLast, e.KeepBest), there, records, size.Bytes(e.More()-e.Free))
+			e.Dir, size.Bytes(e.Free), size.Bytes(e.Need), size.Bytes(e.More()), e.rotation(), there, records, size.Bytes(e.More()-e.Free))
 	}
 	return fmt.Sprintf("not enough room for a new run in %s: the disk holding it has %s free, and a checkpoint of this run needs about %s, the run about %s with %s%s; free at least %s there, or give --runs a folder on a disk with room (no run folder was created)",
-		e.Dir, size.Bytes(e.Free), size.Bytes(e.Need), size.Bytes(e.More()), rotationWords(e.KeepLast, e.KeepBest), records, size.Bytes(e.More()-e.Free))
+		e.Dir, size.Bytes(e.Free), size.Bytes(e.Need), size.Bytes(e.More()), e.rotation(), records, size.Bytes(e.More()-e.Free))
 }
 
 // CheckRoomForNew refuses a new run to be made in the folder runs (made
 // if missing) with the options opts when the disk holding runs has less
 // room free than its checkpoints take, each about need bytes
 // (TrainerCheckpointSize): the newest opts.KeepLast, the best beside them
-// unless opts.NoKeepBest, and the one being written. A run is not refused
+// unless opts.NoKeepBest, and the one being written, or the fewer it
+// writes (writes: CheckpointsWritten of its plan). A run is not refused
 // where the room free or a checkpoint's size is not known.
-func CheckRoomForNew(runs string, need int64, opts Options) error {
+func CheckRoomForNew(runs string, need int64, writes int, opts Options) error {
 	opts = opts.withDefaults()
-	e := &NoRoomError{Dir: runs, Need: need, KeepLast: opts.KeepLast, KeepBest: !opts.NoKeepBest}
+	e := &NoRoomError{Dir: runs, Need: need, KeepLast: opts.KeepLast, KeepBest: !opts.NoKeepBest, Writes: writes}
 	return e.check()
 }
 
 // CheckRoomToResume refuses a resume of the run folder dir with the
 // options opts when the disk holding it has less room free than the
 // checkpoints rotation keeps and the one being written take, beyond the
-// checkpoints it has, and one step's traces: its newest checkpoint says
+// checkpoints it has (or the fewer it writes: writes, CheckpointsWritten
+// of the steps left), and one step's traces: its newest checkpoint says
 // how large one is, its newest trace file what a step writes. A folder
 // with no usable checkpoint is not refused here: the resume says it has
 // nothing to continue from. It reads state.json of each checkpoint (as
 // Checkpoints does), no weights.
-func CheckRoomToResume(dir string, opts Options) error {
+func CheckRoomToResume(dir string, writes int, opts Options) error {
 	opts = opts.withDefaults()
 	cks, err := Checkpoints(dir)
 	if err != nil {
 		return nil // the resume's opening says what is wrong with the folder
 	}
-	e := &NoRoomError{Dir: dir, Resume: true, KeepLast: opts.KeepLast, KeepBest: !opts.NoKeepBest}
+	e := &NoRoomError{Dir: dir, Resume: true, KeepLast: opts.KeepLast, KeepBest: !opts.NoKeepBest, Writes: writes}
 	for _, c := range cks {
 		if c.Err != nil { // left as it is by rotation: its room is taken already
 			continue

@@ -49,24 +49,29 @@ func TestCheckRoomForNew(t *testing.T) {
 	parent := t.TempDir()
 	runs := filepath.Join(parent, "runs") // not made yet: the disk of the folder above is asked
 	for _, c := range []struct {
-		name  string
-		need  int64
-		opts  Options
-		free  int64
-		known bool
-		want  string // "": not refused
+		name   string
+		need   int64
+		writes int // 0: no end planned
+		opts   Options
+		free   int64
+		known  bool
+		want   string // "": not refused
 	}{
-		{"room", mib, Options{}, 5 * mib, true, ""},
-		{"full", mib, Options{}, 5*mib - 1, true, "not enough room for a new run in " + runs + ": the disk holding it has 5.0 MiB free, and a checkpoint of this run needs about 1.0 MiB, the run about 5.0 MiB with rotation keeping 3 and the best, plus the one being written; free at least 1 B there, or give --runs a folder on a disk with room (no run folder was created)"},
-		{"nearly empty", 13 * mib, Options{}, 640 << 10, true, "the disk holding it has 640.0 KiB free, and a checkpoint of this run needs about 13.0 MiB, the run about 65.0 MiB with rotation keeping 3 and the best, plus the one being written; free at least 64.4 MiB there"},
-		{"no best kept", mib, Options{KeepLast: 1, NoKeepBest: true}, 2 * mib, true, ""},
-		{"no best kept, full", mib, Options{KeepLast: 1, NoKeepBest: true}, 2*mib - 1, true, "the run about 2.0 MiB with rotation keeping 1 plus the one being written"},
-		{"free not known", mib, Options{}, 0, false, ""},
-		{"size not known", 0, Options{}, 0, true, ""},
+		{"room", mib, 0, Options{}, 5 * mib, true, ""},
+		{"a run of one checkpoint", mib, 1, Options{}, mib, true, ""},
+		{"a run of one checkpoint, full", mib, 1, Options{}, mib - 1, true, "the run about 1.0 MiB with the one checkpoint it writes; free at least 1 B there"},
+		{"a run of two checkpoints, full", mib, 2, Options{}, 2*mib - 1, true, "the run about 2.0 MiB with the 2 checkpoints it writes"},
+		{"more checkpoints than rotation keeps", mib, 40, Options{}, 5*mib - 1, true, "the run about 5.0 MiB with rotation keeping 3 and the best"},
+		{"full", mib, 0, Options{}, 5*mib - 1, true, "not enough room for a new run in " + runs + ": the disk holding it has 5.0 MiB free, and a checkpoint of this run needs about 1.0 MiB, the run about 5.0 MiB with rotation keeping 3 and the best, plus the one being written; free at least 1 B there, or give --runs a folder on a disk with room (no run folder was created)"},
+		{"nearly empty", 13 * mib, 0, Options{}, 640 << 10, true, "the disk holding it has 640.0 KiB free, and a checkpoint of this run needs about 13.0 MiB, the run about 65.0 MiB with rotation keeping 3 and the best, plus the one being written; free at least 64.4 MiB there"},
+		{"no best kept", mib, 0, Options{KeepLast: 1, NoKeepBest: true}, 2 * mib, true, ""},
+		{"no best kept, full", mib, 0, Options{KeepLast: 1, NoKeepBest: true}, 2*mib - 1, true, "the run about 2.0 MiB with rotation keeping 1 plus the one being written"},
+		{"free not known", mib, 0, Options{}, 0, false, ""},
+		{"size not known", 0, 0, Options{}, 0, true, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			asked := withFree(t, c.free, c.known)
-			err := CheckRoomForNew(runs, c.need, c.opts)
+			err := CheckRoomForNew(runs, c.need, c.writes, c.opts)
 			if c.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -111,20 +116,24 @@ func TestCheckRoomToResume(t *testing.T) {
 	// 3 newest and the best, 2 there: 2 more and the one being written.
 	more := 3*need + int64(len(traces))
 	for _, c := range []struct {
-		name  string
-		dir   string
-		free  int64
-		known bool
-		want  string // "": not refused
+		name   string
+		dir    string
+		writes int // 0: no end planned
+		free   int64
+		known  bool
+		want   string // "": not refused
 	}{
-		{"room", dir, more, true, ""},
-		{"full", dir, more - 1, true, "not enough room to resume " + dir + ": the disk holding it has " + size.Bytes(more-1) + " free, and a checkpoint needs about " + size.Bytes(need) + ", the run about " + size.Bytes(more) + " more with rotation keeping 3 and the best, plus the one being written (2 of them are there already), and a step's traces; free at least 1 B there and resume it (the run is unchanged)"},
-		{"free not known", dir, 0, false, ""},
-		{"no checkpoint: the resume says so", t.TempDir(), 0, true, ""},
+		{"room", dir, 0, more, true, ""},
+		// One step left: its checkpoint beside the two there, and a step's traces.
+		{"one checkpoint left to write", dir, 1, need + int64(len(traces)), true, ""},
+		{"one checkpoint left to write, full", dir, 1, need + int64(len(traces)) - 1, true, "not enough room to resume " + dir + ": the disk holding it has " + size.Bytes(need+int64(len(traces))-1) + " free, and a checkpoint needs about " + size.Bytes(need) + ", the run about " + size.Bytes(need+int64(len(traces))) + " more with the one checkpoint it writes, and a step's traces; free at least 1 B there and resume it (the run is unchanged)"},
+		{"full", dir, 0, more - 1, true, "not enough room to resume " + dir + ": the disk holding it has " + size.Bytes(more-1) + " free, and a checkpoint needs about " + size.Bytes(need) + ", the run about " + size.Bytes(more) + " more with rotation keeping 3 and the best, plus the one being written (2 of them are there already), and a step's traces; free at least 1 B there and resume it (the run is unchanged)"},
+		{"free not known", dir, 0, 0, false, ""},
+		{"no checkpoint: the resume says so", t.TempDir(), 0, 0, true, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			withFree(t, c.free, c.known)
-			err := CheckRoomToResume(c.dir, Options{})
+			err := CheckRoomToResume(c.dir, c.writes, Options{})
 			if c.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -155,6 +164,28 @@ func TestNoRoomErrorMore(t *testing.T) {
 	} {
 		if got := c.e.More(); got != c.want {
 			t.Errorf("%+v: More %d, want %d", c.e, got, c.want)
+		}
+	}
+}
+
+// CheckpointsWritten counts the checkpoints of steps done..planned-1: those
+// after each step s with (s+1)%every == 0, and the final one unless it is
+// one of them.
+func TestCheckpointsWritten(t *testing.T) {
+	for _, c := range []struct{ done, planned, every, want int }{
+		{0, 0, 1, 0},     // no end planned
+		{3, 3, 1, 0},     // nothing left
+		{0, 1, 1, 1},     // step 0
+		{0, 20, 1, 20},   // every step
+		{0, 20, 0, 1},    // the final one only
+		{0, 3, 2, 2},     // after step 1, and the final after step 2
+		{0, 4, 2, 2},     // after steps 1 and 3 (the final)
+		{2, 4, 3, 2},     // after step 2, and the final after step 3
+		{1, 3, 3, 1},     // after step 2, the final one
+		{5, 105, 10, 11}, // after steps 9, 19, …, 99, and the final after step 104
+	} {
+		if got := CheckpointsWritten(c.done, c.planned, c.every); got != c.want {
+			t.Errorf("CheckpointsWritten(%d, %d, %d) = %d, want %d", c.done, c.planned, c.every, got, c.want)
 		}
 	}
 }

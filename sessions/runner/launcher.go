@@ -122,11 +122,6 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 // Resume implements ui.Launcher: the run continues from its latest
 // checkpoint for the steps its config.toml asks for.
 func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
-	// Before it is opened: a resume refused for the room its checkpoints
-	// need leaves the run as it was.
-	if err := CheckRoomToResume(dir); err != nil {
-		return nil, err
-	}
 	r, err := OpenForResume(dir, l.overrides())
 	if err != nil {
 		errs := []error{err}

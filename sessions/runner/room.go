@@ -24,16 +24,7 @@ func CheckRoom(runs string, cfg run.Config) error {
 	if !ok {
 		return nil
 	}
-	return sessions.CheckRoomForNew(runs, need, sessions.Options{})
-}
-
-// CheckRoomToResume refuses a resume of the run folder dir when the disk
-// holding it has too little room free for the checkpoints it will write
-// (sessions.CheckRoomToResume, with the options OpenForResume opens runs
-// with). Callers run it before OpenForResume: a refused resume leaves the
-// run as it was, no session recorded.
-func CheckRoomToResume(dir string) error {
-	return sessions.CheckRoomToResume(dir, sessions.Options{})
+	return sessions.CheckRoomForNew(runs, need, sessions.CheckpointsWritten(0, cfg.Steps, cfg.CheckpointEvery), sessions.Options{})
 }
 
 // checkpointSize is about the room a checkpoint of a run training the

@@ -307,6 +307,14 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		rec.Close()
 		return r, sessions.Refused("resume", dir, &sessions.NothingToRunError{Done: done, LastStep: ck.Step, Planned: planned})
 	}
+	// A disk too full for the checkpoints it will write: refused now, the
+	// run left as it was, not at its first checkpoint a whole step later
+	// (after the checks above, which say more of the run).
+	writes := sessions.CheckpointsWritten(ck.Step+1, r.Checked.Config().Steps, r.Checked.Config().CheckpointEvery)
+	if err := sessions.CheckRoomToResume(dir, writes, sessions.Options{}); err != nil {
+		rec.Close()
+		return r, err
+	}
 	noted := len(rec.Repairs())
 	if err := rec.Begin(); err != nil {
 		return r, sessions.Refused("resume", dir, err)
