@@ -118,6 +118,38 @@ func keepOnly[V any](m map[string]V, names []string) {
 	maps.DeleteFunc(m, func(name string, _ V) bool { return !keep[name] })
 }
 
+// Summarize summarises the one run folder dir as a List of the folder
+// holding it would, reading only dir and keeping what it read under that
+// folder (a List of it reads no log again): a run followed or opened from
+// a folder of hundreds of runs is read alone at each relist. Its Dir is
+// dir as given. A folder that List would not list is an error.
+func (l *Lister) Summarize(dir string) (RunSummary, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := folderKey(dir)
+	root, name := filepath.Dir(key), filepath.Base(key)
+	if st, err := os.Stat(dir); err != nil {
+		return RunSummary{}, fmt.Errorf("summarise runs: %w", err)
+	} else if !st.IsDir() || durable.IsStaging(name) ||
+		!exists(filepath.Join(dir, ConfigFile)) && !exists(filepath.Join(dir, MetricsFile)) {
+		return RunSummary{}, fmt.Errorf("summarise %s: not a run folder (no %s or %s)", dir, ConfigFile, MetricsFile)
+	}
+	if l.roots == nil {
+		l.roots = map[string]map[string]*runCache{}
+	}
+	runs := l.roots[root]
+	if runs == nil {
+		runs = map[string]*runCache{}
+		l.roots[root] = runs
+	}
+	c := runs[name]
+	if c == nil {
+		c = &runCache{}
+		runs[name] = c
+	}
+	return c.summarise(dir), nil
+}
+
 // List summarises every run folder directly under root, as List(root),
 // their Dirs joined to root as given. What it read is kept under the
 // folder, however it is named (folderKey): a root listed as runs and as

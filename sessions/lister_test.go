@@ -3,6 +3,7 @@ package sessions
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -834,5 +835,42 @@ func TestListerKeepsOneFolderOnce(t *testing.T) {
 				t.Errorf("a relist naming the folders as %s keeps %d roots and %d trainers' folders, want 1 and 1", fmt.Sprintf(c.names[0], "runs"), len(l.roots), len(l.trainers))
 			}
 		})
+	}
+}
+
+// Summarize reads one run folder alone, as a List of the folder holding
+// it summarises it, and keeps it where that List finds it (read once);
+// its siblings are not read. A folder List would not list is refused.
+func TestListerSummarizeReadsOneFolder(t *testing.T) {
+	root := t.TempDir()
+	run, other := filepath.Join(root, "run"), filepath.Join(root, "other")
+	writeClosed(t, run, "stopped")
+	writeClosed(t, other, "finished")
+	l := new(Lister)
+	got, err := l.Summarize(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := List(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(want, func(s RunSummary) bool { return s.Name == "run" })
+	sameSummaries(t, "Summarize", []RunSummary{got}, want[i:i+1])
+	runs := l.roots[folderKey(root)]
+	if len(runs) != 1 || runs["run"] == nil {
+		t.Fatalf("the Lister keeps %v under the folder holding the run, want the run alone", slices.Collect(maps.Keys(runs)))
+	}
+	read := runs["run"]
+	if _, err := l.List(root); err != nil {
+		t.Fatal(err)
+	}
+	if l.roots[folderKey(root)]["run"] != read {
+		t.Error("a List of the folder holding it read the run anew")
+	}
+	for _, bad := range []string{root + "/missing", t.TempDir()} {
+		if s, err := l.Summarize(bad); err == nil {
+			t.Errorf("Summarize(%s) = %+v, want an error", bad, s)
+		}
 	}
 }

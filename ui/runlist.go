@@ -204,20 +204,13 @@ func followRows(l *sessions.Lister, path string) (rows []runRow, root string, er
 	}
 	switch {
 	case isRunFolder(path):
-		// sessions summarises the folders of a root; this one is found
-		// among its parent's.
+		// Read alone, kept under the folder holding it (its root).
 		root = filepath.Dir(absPath(path))
-		list, err := l.List(root)
+		s, err := l.Summarize(path)
 		if err != nil {
 			return nil, root, fmt.Errorf("follow %s: %w", path, err)
 		}
-		for _, s := range list {
-			if s.Name == filepath.Base(absPath(path)) {
-				s.Dir = path
-				return []runRow{fromSummary(s, path, true)}, root, nil
-			}
-		}
-		return nil, root, fmt.Errorf("follow %s: not listed as a run folder", path)
+		return []runRow{fromSummary(s, path, true)}, root, nil
 	case isOfficialFolder(path):
 		return []runRow{officialRow(l, path)}, "", nil
 	}

@@ -652,15 +652,11 @@ func freshRow(l *sessions.Lister, row runRow) runRow {
 	if row.Kind != kindRun {
 		return row
 	}
-	dir := absPath(row.Dir)
-	list, _ := l.List(filepath.Dir(dir))
-	for _, s := range list {
-		if s.Name == filepath.Base(dir) {
-			s.Dir = row.Dir
-			return fromSummary(s, row.Name, row.Followed)
-		}
+	s, err := l.Summarize(row.Dir)
+	if err != nil {
+		return row
 	}
-	return row
+	return fromSummary(s, row.Name, row.Followed)
 }
 
 // resumeChecked asks to stop the live run for the resume looked at again
