@@ -385,17 +385,6 @@ func eventProblem(e sessions.EventRecord, rel func(string) string) problem {
 	return p
 }
 
-// problemsRunDescription says what is open, as the Runs screen does
-// (openDescription), but of a run whose engine here ended on a fatal
-// error that it failed, and the error's first line: "engine finished"
-// read as if it had done its steps.
-func (m *Model) problemsRunDescription() string {
-	if o := m.cur; o != nil && o.Run != nil && !o.IsReadOnly() && o.Control != nil && !m.engineRunning() && m.probs.fatal != "" {
-		return filepath.Base(o.Run.Dir()) + " (engine failed: " + firstLine(m.probs.fatal) + ")"
-	}
-	return m.openDescription()
-}
-
 // firstLine is s up to its first line break.
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
@@ -508,7 +497,7 @@ func (m *Model) problemsBody(w, h int) []string {
 	}
 	// What is open comes last: a failed engine's error, said there, is
 	// what a narrow frame cuts, not the counts.
-	title += " · " + m.problemsRunDescription()
+	title += " · " + m.openDescription()
 	out := []string{title}
 	if len(list) == 0 {
 		out = append(out, "", "nothing wrong: every record of "+m.openName()+" was read whole.",

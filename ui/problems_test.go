@@ -252,6 +252,9 @@ func TestProblemsFatalAndWarning(t *testing.T) {
 	if title := ansi.Strip(m.problemsBody(200, 10)[0]); !strings.Contains(title, "(engine failed: checkpoint of step 2 failed, so the run stops: no space left on device)") {
 		t.Errorf("problems title %q: want the engine failed, with its error", title)
 	}
+	if d := m.openDescription(); !strings.Contains(d, "(engine failed: checkpoint of step 2 failed") {
+		t.Errorf("the Runs screen's open run %q: want the engine failed, with its error", d)
+	}
 	hit(t, m, "esc")
 	if m.probs.open {
 		t.Error("esc did not close the problems")

@@ -1255,7 +1255,10 @@ func leftFit(s string, w int) string {
 	return "…" + string(rs)
 }
 
-// openDescription says what is open here, for the Runs screen.
+// openDescription says what is open here, for the Runs screen and the
+// problems view: of a run whose engine here ended on a fatal error, that
+// it failed and the error's first line ("engine finished" read as if it
+// had done its steps).
 func (m *Model) openDescription() string {
 	o := m.cur
 	if o == nil || o.Run == nil {
@@ -1267,6 +1270,8 @@ func (m *Model) openDescription() string {
 		return s + " (read-only)"
 	case o.Control != nil && m.engineRunning():
 		return s + " (engine running in this workbench)"
+	case o.Control != nil && m.probs.fatal != "":
+		return s + " (engine failed: " + firstLine(m.probs.fatal) + ")"
 	case o.Control != nil:
 		return s + " (engine finished)"
 	}
