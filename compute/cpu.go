@@ -26,6 +26,10 @@ func rowGrain(d int) int {
 	return g
 }
 
+// colGrain is the columns of a split by columns over rows rows: about
+// elemGrain elements a piece.
+func colGrain(rows int) int { return rowGrain(rows) }
+
 // CPU is the host backend: gorgonia Dense storage, the packed SIMD GEMM and
 // the fused kernels, split across the process's worker pool. Its jobs are
 // preallocated so that a steady-state training step allocates nothing.
@@ -161,7 +165,15 @@ func (c *CPU) RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor) {
 	j.parts.reset(d)
 	parallel.For(rows(x), rowGrain(d), j)
 	if dw != nil {
-		j.parts.sumInto(Host(dw))
+		// The pieces' partial sums above would make dw depend on how many
+		// there were (the worker count); dw is summed again by columns,
+		// each over all rows in order: the bits of one thread.
+		g := &c.j.rmsDw
+		sum := growF(&g.sum, d)
+		clear(sum)
+		*g = rmsDwJob{dy: j.dy, x: j.x, rstd: j.rstd, d: d, rows: rows(x), sum: sum}
+		parallel.For(d, colGrain(g.rows), g)
+		kernels.Accumulate(Host(dw), g.sum, 0, d)
 	}
 }
 
@@ -208,11 +220,14 @@ func (c *CPU) LinearBackward(dx, dw, dbias, dy, x, w *Tensor) {
 		gemm.Sgemm(true, false, out, in, n, 1, Host(dy), out, Host(x), in, 1, Host(dw), in)
 	}
 	if dbias != nil {
+		// Split by columns, each summing all rows in order: the bits of
+		// one thread whatever the worker count.
 		j := &c.j.biasBwd
-		j.dy, j.d = Host(dy), out
-		j.parts.reset(out)
-		parallel.For(n, rowGrain(out), j)
-		j.parts.sumInto(Host(dbias))
+		sum := growF(&j.sum, out)
+		clear(sum)
+		*j = biasBwdJob{dy: Host(dy), d: out, rows: n, sum: sum}
+		parallel.For(out, colGrain(n), j)
+		kernels.Accumulate(Host(dbias), j.sum, 0, out)
 	}
 }
 
@@ -376,19 +391,11 @@ func (c *CPU) SumSquaresEach(ts []*Tensor, sums []float64) {
 func (c *CPU) SumSquares(t *Tensor) float64 {
 	j := &c.j.sumsq
 	j.x = Host(t)
-	j.n.Store(0)
-	parallel.For(len(j.x), elemGrain, j)
-	n := int(j.n.Load())
+	part := growD(&j.part, (len(j.x)+elemGrain-1)/elemGrain)
+	parallel.For(len(part), 1, j)
 	var s float64
-	for done, last := 0, -1; done < n; done++ {
-		next := -1
-		for i := 0; i < n; i++ { // the piece with the smallest start above last
-			if j.lo[i] > last && (next < 0 || j.lo[i] < j.lo[next]) {
-				next = i
-			}
-		}
-		s += j.part[next]
-		last = j.lo[next]
+	for _, p := range part {
+		s += p
 	}
 	return s
 }
@@ -427,6 +434,7 @@ type cpuJobs struct {
 	embed    embedJob
 	rmsFwd   rmsFwdJob
 	rmsBwd   rmsBwdJob
+	rmsDw    rmsDwJob
 	bias     biasJob
 	biasBwd  biasBwdJob
 	rope     ropeJob
@@ -443,23 +451,21 @@ type cpuJobs struct {
 	sumsq    sumsqJob
 }
 
-// partials hands each concurrent piece of a job its own buffer, so weight
-// gradients can be reduced without locks. Pieces are summed in the order of
-// their ranges, not of their arrival, so results are the same bits from run
-// to run (floating-point addition is not associative).
+// partials hands each concurrent piece of a job its own zeroed buffer for
+// a by-product it must write somewhere (RMSNormBackward's per-piece dw).
+// Sums that leave a job are not reduced from such buffers: how many pieces
+// there are depends on the worker count, and floating-point addition is not
+// associative, so they are split by columns or fixed chunks instead.
 type partials struct {
 	n    atomic.Int32
 	size int
 	bufs [][]float32
-	los  []int
-	idx  []int
 }
 
 func (p *partials) reset(size int) {
 	w := parallel.Workers()
 	for len(p.bufs) < w {
 		p.bufs = append(p.bufs, nil)
-		p.los = append(p.los, 0)
 	}
 	for i := range p.bufs {
 		if cap(p.bufs[i]) < size {
@@ -471,38 +477,15 @@ func (p *partials) reset(size int) {
 	p.n.Store(0)
 }
 
-// take returns a zeroed buffer for the piece that starts at lo.
-func (p *partials) take(lo int) []float32 {
+// take returns a zeroed buffer for one piece.
+func (p *partials) take() []float32 {
 	i := int(p.n.Add(1)) - 1
 	if i >= len(p.bufs) {
 		panic("compute: more concurrent pieces than workers")
 	}
-	p.los[i] = lo
 	b := p.bufs[i]
 	clear(b)
 	return b
-}
-
-// order returns the slots sorted by the start of their pieces.
-func (p *partials) order() []int {
-	n := int(p.n.Load())
-	idx := p.idx[:0]
-	for i := 0; i < n; i++ {
-		idx = append(idx, i)
-	}
-	for i := 1; i < n; i++ { // insertion sort: n is the number of workers
-		for j := i; j > 0 && p.los[idx[j]] < p.los[idx[j-1]]; j-- {
-			idx[j], idx[j-1] = idx[j-1], idx[j]
-		}
-	}
-	p.idx = idx
-	return idx
-}
-
-func (p *partials) sumInto(dst []float32) {
-	for _, i := range p.order() {
-		kernels.Accumulate(dst, p.bufs[i], 0, len(dst))
-	}
 }
 
 // scratch hands each concurrent piece of a job its own work area.
@@ -541,7 +524,7 @@ type rmsBwdJob struct {
 }
 
 func (j *rmsBwdJob) Run(lo, hi int) {
-	kernels.RMSNormBackward(j.dx, j.parts.take(lo), j.dy, j.x, j.w, j.rstd, j.d, lo, hi)
+	kernels.RMSNormBackward(j.dx, j.parts.take(), j.dy, j.x, j.w, j.rstd, j.d, lo, hi)
 }
 
 type biasJob struct {
@@ -552,12 +535,21 @@ type biasJob struct {
 func (j *biasJob) Run(lo, hi int) { kernels.AddBias(j.y, j.b, j.d, lo, hi) }
 
 type biasBwdJob struct {
-	dy    []float32
-	d     int
-	parts partials
+	dy, sum []float32
+	d, rows int
 }
 
-func (j *biasBwdJob) Run(lo, hi int) { kernels.BiasBackward(j.parts.take(lo), j.dy, j.d, lo, hi) }
+func (j *biasBwdJob) Run(lo, hi int) { kernels.BiasBackwardCols(j.sum, j.dy, j.d, j.rows, lo, hi) }
+
+// rmsDwJob sums RMSNorm's weight gradient by columns.
+type rmsDwJob struct {
+	dy, x, rstd, sum []float32
+	d, rows          int
+}
+
+func (j *rmsDwJob) Run(lo, hi int) {
+	kernels.RMSNormWeightGrad(j.sum, j.dy, j.x, j.rstd, j.d, j.rows, lo, hi)
+}
 
 type ropeJob struct {
 	back             bool
@@ -687,18 +679,19 @@ func (j *adamJob) Run(lo, hi int) {
 	kernels.AdamW(j.p, j.g, j.m, j.v, s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, s.BC1, s.BC2, lo, hi)
 }
 
-// sumsqJob keeps each piece's sum with its start, so the pieces are added
-// in range order whatever order they finished in.
+// sumsqJob sums the squares of x in chunks of elemGrain elements, a fixed
+// split whatever the worker count, and keeps each chunk's sum in its place:
+// the chunks are added in order, so the total has the same bits on any
+// number of workers.
 type sumsqJob struct {
 	x    []float32
-	n    atomic.Int32
-	part [64]float64
-	lo   [64]int
+	part []float64
 }
 
 func (j *sumsqJob) Run(lo, hi int) {
-	i := j.n.Add(1) - 1
-	j.part[i], j.lo[i] = kernels.SumSquares(j.x, lo, hi), lo
+	for i := lo; i < hi; i++ {
+		j.part[i] = kernels.SumSquares(j.x, i*elemGrain, min((i+1)*elemGrain, len(j.x)))
+	}
 }
 
 // FreezeWeights implements Backend: each weight is packed once as the B
