@@ -743,6 +743,12 @@ func (r *runsScreen) failed(req launchReq, err error) {
 		r.say(true, "%v", err) // 'resume runs/X: resume runs/X: …' otherwise
 		return
 	}
+	if nr := (*sessions.NoRoomError)(nil); errors.As(err, &nr) {
+		// It names the request and the folder itself ('not enough room
+		// to resume runs/X: …', 'not enough room for a new run in runs').
+		r.say(true, "%v", err)
+		return
+	}
 	r.say(true, "%s: %v", req, err)
 }
 

@@ -2146,3 +2146,29 @@ func TestRaisedStepsResumeAtOnce(t *testing.T) {
 		t.Errorf("r after raising its steps: message %q, launcher asked %v; want its resume asked for", m.runs.msg, asked)
 	}
 }
+
+// TestNoRoomRefusalSaidOnce: a resume refused for a disk too full for its
+// checkpoints (sessions.NoRoomError, which names the request and the
+// folder itself: 'not enough room to resume runs/X: …') is said once, not
+// behind 'resume X: ' again.
+func TestNoRoomRefusalSaidOnce(t *testing.T) {
+	t.Chdir(t.TempDir())
+	run := filepath.Join("runs", "run")
+	writeRun(t, run, t0, 2, false)
+	withCheckpoint(t, run, 1)
+	l := &resumeRefuser{testLauncher{runs: "runs"}, func(dir string) error {
+		return errors.Join(&sessions.NoRoomError{Dir: dir, Resume: true, Free: 1 << 20, Need: 1 << 20, Held: 1, KeepLast: 3, KeepBest: true},
+			errors.New("repaired: a torn line"))
+	}}
+	m := newModel(Options{Launcher: l, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	hit(t, m, "4")
+	listNow(t, m)
+	m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == "run" })
+	m.runs.syncSel()
+	hit(t, m, "r")
+	if msg := m.runs.msg; strings.Count(msg, run) != 1 || !strings.HasPrefix(msg, "not enough room to resume "+run+": ") {
+		t.Errorf("resume refused for room: message %q, want the refusal said once", msg)
+	}
+}
