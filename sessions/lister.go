@@ -147,7 +147,9 @@ func (l *Lister) Summarize(dir string) (RunSummary, error) {
 		c = &runCache{}
 		runs[name] = c
 	}
-	return c.summarise(dir), nil
+	s := c.summarise(dir)
+	s.Name = name // the folder's, as List names it: not "." for dir "."
+	return s, nil
 }
 
 // List summarises every run folder directly under root, as List(root),

@@ -874,3 +874,22 @@ func TestListerSummarizeReadsOneFolder(t *testing.T) {
 		}
 	}
 }
+
+// Summarize names the run by its folder as a List of the folder holding
+// it does, however dir is written ("." from inside it, a trailing slash);
+// its Dir stays dir as given.
+func TestListerSummarizeNamesTheFolder(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "run")
+	writeClosed(t, run, "stopped")
+	t.Chdir(run)
+	for _, dir := range []string{".", run + string(filepath.Separator), filepath.Join("..", "run")} {
+		s, err := new(Lister).Summarize(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Name != "run" || s.Dir != dir {
+			t.Errorf("Summarize(%q): Name %q, Dir %q; want run and %q", dir, s.Name, s.Dir, dir)
+		}
+	}
+}
