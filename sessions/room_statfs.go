@@ -10,7 +10,8 @@ import (
 // diskFree asks statfs(2) for the room free on the filesystem holding
 // path: the blocks free to a user without privileges (Bavail, not Bfree,
 // which counts the blocks reserved for root: a run writes as its user)
-// times the block size. The fields' types differ by system (Linux:
+// times the size of the blocks they count (statfsBlock). The fields'
+// types differ by system (Linux:
 // uint64 blocks of int64 bytes, int32 on 32-bit; macOS: uint64 of uint32;
 // FreeBSD: int64, negative once the reserve is in use, of uint64), so
 // both are converted to int64 here.
@@ -19,7 +20,7 @@ func diskFree(path string) (int64, bool) {
 	if err := syscall.Statfs(path, &st); err != nil {
 		return 0, false
 	}
-	avail, bsize := int64(st.Bavail), int64(st.Bsize)
+	avail, bsize := int64(st.Bavail), statfsBlock(&st)
 	switch {
 	case bsize <= 0:
 		return 0, false
