@@ -43,13 +43,16 @@ type NoRoomError struct {
 // CheckpointsWritten is how many checkpoints a run writes running steps
 // done to planned-1 (0-based), with a checkpoint after each step s with
 // (s+1)%every == 0 (every 0: none) and the final one after the last step
-// when that is not one of them: 0 when planned is 0 (no end planned).
+// when that is not one of them: 0 when planned is 0 (no end planned) and
+// checkpoints come every so many steps.
 func CheckpointsWritten(done, planned, every int) int {
 	switch {
-	case planned <= 0 || planned <= done:
+	case planned > 0 && planned <= done:
 		return 0
-	case every <= 0:
+	case every <= 0: // the final one alone, planned or not
 		return 1
+	case planned <= 0:
+		return 0
 	}
 	n := planned/every - done/every
 	if planned%every != 0 {

@@ -174,6 +174,7 @@ func TestNoRoomErrorMore(t *testing.T) {
 func TestCheckpointsWritten(t *testing.T) {
 	for _, c := range []struct{ done, planned, every, want int }{
 		{0, 0, 1, 0},     // no end planned
+		{4, 0, 0, 1},     // no end planned, the final one alone
 		{3, 3, 1, 0},     // nothing left
 		{0, 1, 1, 1},     // step 0
 		{0, 20, 1, 20},   // every step
