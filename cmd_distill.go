@@ -325,7 +325,9 @@ Usage: rlt eval --student DIR [--task addition] [--questions N]
 
 The student solves N held-out questions by generating its own thought and
 solution (greedy). Prints exact-match accuracy and the rate of thoughts whose
-steps verify, as one JSON line: {"accuracy", "verified_rate", "questions"}.
+steps verify, as one JSON line: {"accuracy", "verified_rate", "questions"}
+("verified_rate" only where the task or a row has a verifier; with --data also
+"data" and "skipped").
 With --teacher, the teacher explains each question (greedy) and the student
 answers from that explanation: the student's accuracy, and the rates of
 teacher explanations that verify step by step and that state the answer
