@@ -1087,6 +1087,11 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if b, ok := m.dashboardOnly(k); ok {
+		if m.sh.control == nil || m.sh.engineEnded {
+			// Nothing to control here at all: said as the Dashboard says
+			// it (read-only, open to review, engine stopped), not sent there.
+			return m.dash.control(k)
+		}
 		m.say("%s (%s) works on the Dashboard: 1, then %s", b.Help().Key, b.Help().Desc, b.Help().Key)
 		return nil
 	}

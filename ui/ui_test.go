@@ -2275,4 +2275,20 @@ func TestRunKeysOffTheDashboard(t *testing.T) {
 			t.Errorf("%s on screen %s: status %q, control %+v; want %q and nothing done", c.key, c.screen, m.msg, *ctl, c.want)
 		}
 	}
+	// A run with no engine to control here says so wherever the key is
+	// pressed, as the Dashboard does, not that the key works there.
+	for _, readOnly := range []bool{false, true} {
+		m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, ReadOnly: readOnly}})
+		m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+		m.pull()
+		send(m, press("2"))
+		send(m, press("p"))
+		want := "review: no engine runs in this workbench"
+		if readOnly {
+			want = "read-only: this workbench does not drive the engine"
+		}
+		if !strings.HasPrefix(m.msg, want) {
+			t.Errorf("p on Traces, read-only %v, no engine here: status %q, want %q…", readOnly, m.msg, want)
+		}
+	}
 }
