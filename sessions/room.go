@@ -163,6 +163,43 @@ func CheckRoomToResume(dir string, writes int, opts Options) error {
 	return e.check()
 }
 
+// RoomToResume is CheckRoomToResume of the run folder dir as its
+// config.toml plans it (steps, checkpoint_every) from its newest usable
+// checkpoint, for a caller that has not opened the run: the workbench,
+// before it stops the run training there to resume this one. What cannot
+// be read refuses nothing (the resume itself says what is wrong).
+func RoomToResume(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil
+	}
+	var plan struct {
+		Steps int  `toml:"steps"`
+		Every *int `toml:"checkpoint_every"`
+	}
+	if decodeLoose(data, &plan) != nil {
+		return nil
+	}
+	cks, err := Checkpoints(dir)
+	if err != nil {
+		return nil
+	}
+	done := -1
+	for _, c := range cks {
+		if c.Err == nil {
+			done = c.Step + 1
+		}
+	}
+	if done >= 0 && plan.Steps > 0 && plan.Steps <= done {
+		return nil // nothing to run: the resume says so
+	}
+	writes := 0 // rotation's count: not known how many it writes
+	if done >= 0 && plan.Every != nil {
+		writes = CheckpointsWritten(done, plan.Steps, *plan.Every)
+	}
+	return CheckRoomToResume(dir, writes, Options{})
+}
+
 // check is e, its Free filled in, when the room free is less than the run
 // needs; nil when there is room, or when what is free or what a checkpoint
 // takes is not known.

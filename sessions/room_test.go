@@ -190,3 +190,51 @@ func TestCheckpointsWritten(t *testing.T) {
 		}
 	}
 }
+
+// RoomToResume reads the plan from config.toml and the steps done from the
+// newest checkpoint: a run with two steps left asks room for their two
+// checkpoints; one with nothing left, or with no checkpoint, or no plan
+// file, is left to the resume to say.
+func TestRoomToResume(t *testing.T) {
+	const planned = 3
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := CreateWith(dir, &struct {
+		Steps int `toml:"steps"`
+		Every int `toml:"checkpoint_every"`
+	}{planned, 1}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := r.SaveCheckpoint(0, saveFake(0), CheckpointState{MeanReward: reward(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var need int64
+	for _, n := range ck.State.Files {
+		need += n
+	}
+	withFree(t, 2*need-1, true)
+	err = RoomToResume(dir)
+	if nr := (*NoRoomError)(nil); !errors.As(err, &nr) || nr.Writes != planned-1 || !strings.Contains(err.Error(), "with the 2 checkpoints it writes") {
+		t.Errorf("two steps left, room for one checkpoint: %v; want a NoRoomError for the 2 it writes", err)
+	}
+	withFree(t, 2*need, true)
+	if err := RoomToResume(dir); err != nil {
+		t.Errorf("two steps left, room for two checkpoints: %v", err)
+	}
+	withFree(t, 0, true)
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte("steps = 1\ncheckpoint_every = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := RoomToResume(dir); err != nil {
+		t.Errorf("nothing left to run: %v; want it left to the resume", err)
+	}
+	for _, other := range []string{t.TempDir(), filepath.Join(t.TempDir(), "missing")} {
+		if err := RoomToResume(other); err != nil {
+			t.Errorf("RoomToResume(%s) = %v; want nothing refused", other, err)
+		}
+	}
+}

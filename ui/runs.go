@@ -551,7 +551,13 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 				r.say(false, "checking %s …", filepath.Base(row.Dir))
 			}
 			l, was := r.lister, *row
-			return func() tea.Msg { return resumeCheckedMsg{row: freshRow(l, was)} }
+			return func() tea.Msg {
+				msg := resumeCheckedMsg{row: freshRow(l, was)}
+				if live {
+					msg.noRoom = sessions.RoomToResume(was.Dir)
+				}
+				return msg
+			}
 		}
 	}
 	return r.m.request(launchReq{kind: kind, dir: row.Dir})
@@ -643,8 +649,13 @@ func (r *runsScreen) sayRefused(row runRow, why string) {
 }
 
 // resumeCheckedMsg carries a fresh look at a run to resume in place of
-// the run training here (freshRow).
-type resumeCheckedMsg struct{ row runRow }
+// the run training here (freshRow), and, when one trains here, whether its
+// disk has room for the checkpoints the resume writes (sessions.RoomToResume:
+// the launcher's own check comes after the live run is stopped).
+type resumeCheckedMsg struct {
+	row    runRow
+	noRoom error
+}
 
 // freshRow is row as its folder reads now, its lock probed again: row
 // itself where its folder is no longer listed.
@@ -670,6 +681,10 @@ func (r *runsScreen) resumeChecked(msg resumeCheckedMsg) tea.Cmd {
 	r.msg, r.msgErr = "", false
 	if why := r.resumeRefusal(msg.row, r.m.engineRunning()); why != "" {
 		r.sayRefused(msg.row, why)
+		return nil
+	}
+	if msg.noRoom != nil && r.m.engineRunning() {
+		r.say(true, "%v; %s keeps running", msg.noRoom, r.m.openName())
 		return nil
 	}
 	return r.m.request(launchReq{kind: launchResume, dir: msg.row.Dir})
