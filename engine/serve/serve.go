@@ -412,7 +412,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 // it: both skip special tokens such as <|im_end|> by default
 // (skip_special_tokens=True), so theirs is "".
 func (s *Server) outputText(id int32) string {
-	if sp, ok := s.Tok.(interface{ IsSpecial(int32) bool }); ok && sp.IsSpecial(id) {
+	if s.Tok.IsSpecial(id) {
 		return ""
 	}
 	return s.Tok.Decode([]int32{id})
