@@ -268,8 +268,9 @@ func num(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 // tickLabels formats an axis's ticks (ticks' round values, evenly
 // spaced) one way: as many decimals as their spacing needs (0, 0.005,
 // 0.010, 0.015, not 0.01 beside 0.015), or, for values too large or too
-// small to read so, all with an exponent and alike mantissas (2.0e-05,
-// 4.0e-05) — never some with an exponent and some without.
+// small to read so, all with an exponent and as many mantissa digits as
+// their spacing needs (2e-05, 4e-05; 5.0e-05, 1.0e-04) — never some with
+// an exponent and some without.
 func tickLabels(vs []float64) []string {
 	switch len(vs) {
 	case 0:
