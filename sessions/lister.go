@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -128,11 +129,17 @@ func (l *Lister) Summarize(dir string) (RunSummary, error) {
 	defer l.mu.Unlock()
 	key := folderKey(dir)
 	root, name := filepath.Dir(key), filepath.Base(key)
-	if st, err := os.Stat(dir); err != nil {
-		return RunSummary{}, fmt.Errorf("summarise runs: %w", err)
-	} else if !st.IsDir() || durable.IsStaging(name) ||
-		!exists(filepath.Join(dir, ConfigFile)) && !exists(filepath.Join(dir, MetricsFile)) {
-		return RunSummary{}, fmt.Errorf("summarise %s: not a run folder (no %s or %s)", dir, ConfigFile, MetricsFile)
+	// The errors do not name dir: the caller's words do ("follow DIR: …").
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return RunSummary{}, err
+	case !st.IsDir():
+		return RunSummary{}, errors.New("a file, not a run folder")
+	case durable.IsStaging(name):
+		return RunSummary{}, errors.New("an import being made, or one stopped midway, not a run folder")
+	case !exists(filepath.Join(dir, ConfigFile)) && !exists(filepath.Join(dir, MetricsFile)):
+		return RunSummary{}, fmt.Errorf("not a run folder (no %s or %s)", ConfigFile, MetricsFile)
 	}
 	if l.roots == nil {
 		l.roots = map[string]map[string]*runCache{}
