@@ -1,13 +1,17 @@
 package warmstart
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/task"
@@ -175,5 +179,41 @@ func TestSFTStepUnderATokenBudget(t *testing.T) {
 	}
 	if _, _, _, err := step(longest-1, model.CheckpointAuto); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("micro_batch_tokens = %d is smaller than sequence", longest-1)) {
 		t.Errorf("a budget under one sequence: %v", err)
+	}
+}
+
+// TestBuildIgnoresTheWorkerCount: a recipe's model files are the same bytes
+// on 1, 2 or 3 workers (GOMAXPROCS), as rlt pretrain --help says: rows and
+// columns here are enough for the pool to split every reduction.
+func TestBuildIgnoresTheWorkerCount(t *testing.T) {
+	r := DefaultRecipe()
+	r.Steps, r.Batch = 2, 8
+	r.Teacher.Hidden, r.Teacher.Intermediate, r.Teacher.Layers = 64, 128, 1
+	r.Student = r.Teacher
+	build := func(workers int) map[string][]byte {
+		old := parallel.Workers()
+		parallel.SetWorkers(workers)
+		defer parallel.SetWorkers(old)
+		dir := t.TempDir()
+		if err := Build(context.Background(), r, dir, nil); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string][]byte{}
+		for _, who := range []string{"teacher", "student"} {
+			data, err := os.ReadFile(filepath.Join(dir, who, "model.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[who] = data
+		}
+		return files
+	}
+	one := build(1)
+	for _, w := range []int{2, 3} {
+		for who, data := range build(w) {
+			if !bytes.Equal(data, one[who]) {
+				t.Errorf("%d workers: %s/model.safetensors differs from 1 worker's", w, who)
+			}
+		}
 	}
 }
