@@ -6,9 +6,11 @@
 // real RLT run with no download and no training wait. Regenerate them with
 // `go generate ./engine/defaults`.
 //
-// The committed files were made just before cross-thread reductions were
-// summed in a fixed order; the recipe now reproduces them to about four
-// significant digits of the training loss, and bit for bit from then on.
+// The committed files were made before cross-thread reductions were summed
+// in a fixed order and before later kernel changes: `rlt pretrain --seed 1`
+// gives the same starting weights and losses to about four digits at first,
+// but not their bytes (after 900 steps, other weights of similar quality;
+// docs/commands.md § rlt pretrain says what a seed reproduces).
 package defaults
 
 //go:generate go run ../.. pretrain --out models --seed 1
