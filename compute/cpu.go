@@ -26,9 +26,53 @@ func rowGrain(d int) int {
 	return g
 }
 
-// colGrain is the columns of a split by columns over rows rows: about
-// elemGrain elements a piece.
-func colGrain(rows int) int { return rowGrain(rows) }
+// chunked is a sum over the rows of a rows×d matrix (a weight gradient:
+// RMSNorm's dw, a bias's) by fixed chunks of rows: each chunk's partial is
+// a row-major pass over its rows, and the partials are added in chunk
+// order. The chunks depend on the sizes alone, so the sum has the same bits
+// whatever the worker count (floating-point addition is not associative:
+// one partial per worker would make it depend on GOMAXPROCS).
+type chunked struct {
+	part         []float32 // n partials of d values
+	d, rows, per int       // per: rows of a chunk
+	n            int
+}
+
+// maxChunks bounds the partials a sum keeps (n·d values).
+const maxChunks = 256
+
+// reset makes zeroed partials for a sum over rows rows of width d.
+func (c *chunked) reset(rows, d int) {
+	c.d, c.rows = d, rows
+	c.per = max(rowGrain(d), (rows+maxChunks-1)/maxChunks)
+	c.n = (rows + c.per - 1) / c.per
+	clear(growF(&c.part, c.n*d))
+}
+
+// chunk is chunk i's partial and its rows.
+func (c *chunked) chunk(i int) (part []float32, lo, hi int) {
+	return c.part[i*c.d : (i+1)*c.d], i * c.per, min((i+1)*c.per, c.rows)
+}
+
+// sumJob adds a chunked sum's partials to dst in chunk order, split by
+// columns.
+type sumJob struct {
+	c   *chunked
+	dst []float32
+}
+
+func (j *sumJob) Run(lo, hi int) {
+	for i := 0; i < j.c.n; i++ {
+		kernels.Accumulate(j.dst, j.c.part[i*j.c.d:(i+1)*j.c.d], lo, hi)
+	}
+}
+
+// sumInto adds the partials to dst (d values).
+func (c *CPU) sumInto(dst []float32, ch *chunked) {
+	j := &c.j.sum
+	*j = sumJob{c: ch, dst: dst}
+	parallel.For(ch.d, max(elemGrain/max(ch.n, 1), 1), j)
+}
 
 // CPU is the host backend: gorgonia Dense storage, the packed SIMD GEMM and
 // the fused kernels, split across the process's worker pool. Its jobs are
@@ -162,18 +206,10 @@ func (c *CPU) RMSNormBackward(dx, dw, dy, x, w, rstd *Tensor) {
 	j := &c.j.rmsBwd
 	d := lastDim(x)
 	j.dx, j.dy, j.x, j.w, j.rstd, j.d = Host(dx), Host(dy), Host(x), Host(w), Host(rstd), d
-	j.parts.reset(d)
-	parallel.For(rows(x), rowGrain(d), j)
+	j.dw.reset(rows(x), d)
+	parallel.For(j.dw.n, 1, j)
 	if dw != nil {
-		// The pieces' partial sums above would make dw depend on how many
-		// there were (the worker count); dw is summed again by columns,
-		// each over all rows in order: the bits of one thread.
-		g := &c.j.rmsDw
-		sum := growF(&g.sum, d)
-		clear(sum)
-		*g = rmsDwJob{dy: j.dy, x: j.x, rstd: j.rstd, d: d, rows: rows(x), sum: sum}
-		parallel.For(d, colGrain(g.rows), g)
-		kernels.Accumulate(Host(dw), g.sum, 0, d)
+		c.sumInto(Host(dw), &j.dw)
 	}
 }
 
@@ -220,14 +256,11 @@ func (c *CPU) LinearBackward(dx, dw, dbias, dy, x, w *Tensor) {
 		gemm.Sgemm(true, false, out, in, n, 1, Host(dy), out, Host(x), in, 1, Host(dw), in)
 	}
 	if dbias != nil {
-		// Split by columns, each summing all rows in order: the bits of
-		// one thread whatever the worker count.
 		j := &c.j.biasBwd
-		sum := growF(&j.sum, out)
-		clear(sum)
-		*j = biasBwdJob{dy: Host(dy), d: out, rows: n, sum: sum}
-		parallel.For(out, colGrain(n), j)
-		kernels.Accumulate(Host(dbias), j.sum, 0, out)
+		j.dy, j.d = Host(dy), out
+		j.sum.reset(n, out)
+		parallel.For(j.sum.n, 1, j)
+		c.sumInto(Host(dbias), &j.sum)
 	}
 }
 
@@ -434,7 +467,7 @@ type cpuJobs struct {
 	embed    embedJob
 	rmsFwd   rmsFwdJob
 	rmsBwd   rmsBwdJob
-	rmsDw    rmsDwJob
+	sum      sumJob
 	bias     biasJob
 	biasBwd  biasBwdJob
 	rope     ropeJob
@@ -451,45 +484,24 @@ type cpuJobs struct {
 	sumsq    sumsqJob
 }
 
-// partials hands each concurrent piece of a job its own zeroed buffer for
-// a by-product it must write somewhere (RMSNormBackward's per-piece dw).
-// Sums that leave a job are not reduced from such buffers: how many pieces
-// there are depends on the worker count, and floating-point addition is not
-// associative, so they are split by columns or fixed chunks instead.
-type partials struct {
+// scratch hands each concurrent piece of a job its own work area.
+type scratch struct {
 	n    atomic.Int32
-	size int
 	bufs [][]float32
 }
 
-func (p *partials) reset(size int) {
-	w := parallel.Workers()
-	for len(p.bufs) < w {
-		p.bufs = append(p.bufs, nil)
+func (s *scratch) reset(size int) {
+	for len(s.bufs) < parallel.Workers() {
+		s.bufs = append(s.bufs, nil)
 	}
-	for i := range p.bufs {
-		if cap(p.bufs[i]) < size {
-			p.bufs[i] = make([]float32, size)
+	for i := range s.bufs {
+		if cap(s.bufs[i]) < size {
+			s.bufs[i] = make([]float32, size)
 		}
-		p.bufs[i] = p.bufs[i][:size]
+		s.bufs[i] = s.bufs[i][:size]
 	}
-	p.size = size
-	p.n.Store(0)
+	s.n.Store(0)
 }
-
-// take returns a zeroed buffer for one piece.
-func (p *partials) take() []float32 {
-	i := int(p.n.Add(1)) - 1
-	if i >= len(p.bufs) {
-		panic("compute: more concurrent pieces than workers")
-	}
-	b := p.bufs[i]
-	clear(b)
-	return b
-}
-
-// scratch hands each concurrent piece of a job its own work area.
-type scratch struct{ partials }
 
 func (s *scratch) take() []float32 {
 	i := int(s.n.Add(1)) - 1
@@ -520,11 +532,14 @@ func (j *rmsFwdJob) Run(lo, hi int) {
 type rmsBwdJob struct {
 	dx, dy, x, w, rstd []float32
 	d                  int
-	parts              partials
+	dw                 chunked // dw by chunks of rows (Run's range: chunks)
 }
 
 func (j *rmsBwdJob) Run(lo, hi int) {
-	kernels.RMSNormBackward(j.dx, j.parts.take(), j.dy, j.x, j.w, j.rstd, j.d, lo, hi)
+	for i := lo; i < hi; i++ {
+		part, rlo, rhi := j.dw.chunk(i)
+		kernels.RMSNormBackward(j.dx, part, j.dy, j.x, j.w, j.rstd, j.d, rlo, rhi)
+	}
 }
 
 type biasJob struct {
@@ -535,20 +550,16 @@ type biasJob struct {
 func (j *biasJob) Run(lo, hi int) { kernels.AddBias(j.y, j.b, j.d, lo, hi) }
 
 type biasBwdJob struct {
-	dy, sum []float32
-	d, rows int
+	dy  []float32
+	d   int
+	sum chunked // Run's range: chunks
 }
 
-func (j *biasBwdJob) Run(lo, hi int) { kernels.BiasBackwardCols(j.sum, j.dy, j.d, j.rows, lo, hi) }
-
-// rmsDwJob sums RMSNorm's weight gradient by columns.
-type rmsDwJob struct {
-	dy, x, rstd, sum []float32
-	d, rows          int
-}
-
-func (j *rmsDwJob) Run(lo, hi int) {
-	kernels.RMSNormWeightGrad(j.sum, j.dy, j.x, j.rstd, j.d, j.rows, lo, hi)
+func (j *biasBwdJob) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		part, rlo, rhi := j.sum.chunk(i)
+		kernels.BiasBackward(part, j.dy, j.d, rlo, rhi)
+	}
 }
 
 type ropeJob struct {

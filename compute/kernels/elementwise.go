@@ -99,23 +99,6 @@ func BiasBackward(dBias, dy []float32, d, lo, hi int) {
 	}
 }
 
-// BiasBackwardCols accumulates dBias[i] += Σ_rows dy[row, i] over all rows
-// of dy [rows, d], for columns lo..hi. Each column sums its rows in order,
-// so any split of the columns gives BiasBackward's bits over all rows.
-func BiasBackwardCols(dBias, dy []float32, d, rows, lo, hi int) {
-	if hi <= lo {
-		return
-	}
-	db := dBias[lo:hi]
-	for row := 0; row < rows; row++ {
-		r := dy[row*d+lo : row*d+hi]
-		r = r[:len(db)]
-		for i, v := range r {
-			db[i] += v
-		}
-	}
-}
-
 // Add sets out = a + b elementwise for i in [lo, hi). out may alias a or b.
 func Add(out, a, b []float32, lo, hi int) {
 	if hi <= lo {

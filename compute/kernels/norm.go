@@ -37,27 +37,6 @@ func RMSNormBackward(dx, dw, dy, x, w, rstd []float32, d, lo, hi int) {
 	}
 }
 
-// RMSNormWeightGrad accumulates RMSNormBackward's dw += dy⊙x·r over all
-// rows of dy and x [rows, d], for columns lo..hi. Each column sums its rows
-// in order, with RMSNormBackward's roundings, so any split of the columns
-// gives RMSNormBackward's dw over all rows, bit for bit.
-func RMSNormWeightGrad(dw, dy, x, rstd []float32, d, rows, lo, hi int) {
-	if hi <= lo {
-		return
-	}
-	dww := dw[lo:hi]
-	for row := 0; row < rows; row++ {
-		dyr := dy[row*d+lo : row*d+hi]
-		xr := x[row*d+lo : row*d+hi]
-		dyr = dyr[:len(dww)]
-		xr = xr[:len(dww)]
-		r := rstd[row]
-		for i, v := range xr {
-			dww[i] += float32(float32(dyr[i]*v) * r)
-		}
-	}
-}
-
 // sumSq64Go returns Σ x² accumulated in float64 with four partial sums.
 func sumSq64Go(v []float32) float64 {
 	var s0, s1, s2, s3 float64
