@@ -31,9 +31,11 @@ type NoRoomError struct {
 	Held     int
 	KeepLast int
 	KeepBest bool
-	// Records is the room the records written between two checkpoints
-	// take (the newest step's traces of a run to resume; 0: not known).
-	Records int64
+	// Records is the room the records written before the first
+	// checkpoint take (RecordSteps times the newest step's traces of a run
+	// to resume; 0: not known).
+	Records     int64
+	RecordSteps int
 	// Writes is how many checkpoints the run writes at most, its planned
 	// steps done (CheckpointsWritten; 0: no end planned): fewer than
 	// rotation keeps take only their own room.
@@ -93,7 +95,10 @@ func (e *NoRoomError) More() int64 {
 
 func (e *NoRoomError) Error() string {
 	records := ""
-	if e.Records > 0 {
+	switch {
+	case e.Records > 0 && e.RecordSteps > 1:
+		records = fmt.Sprintf(", and %d steps' traces", e.RecordSteps)
+	case e.Records > 0:
 		records = ", and a step's traces"
 	}
 	if e.Resume {
@@ -129,12 +134,14 @@ func CheckRoomForNew(runs string, need int64, writes int, opts Options) error {
 // options opts when the disk holding it has less room free than the
 // checkpoints rotation keeps and the one being written take, beyond the
 // checkpoints it has (or the fewer it writes: writes, CheckpointsWritten
-// of the steps left), and one step's traces: its newest checkpoint says
-// how large one is, its newest trace file what a step writes. A folder
+// of the steps left), and the traces of the steps before its first
+// checkpoint (steps, StepsBeforeCheckpoint; at least one): its newest
+// checkpoint says how large one is, its newest trace file what a step
+// writes. A folder
 // with no usable checkpoint is not refused here: the resume says it has
 // nothing to continue from. It reads state.json of each checkpoint (as
 // Checkpoints does), no weights.
-func CheckRoomToResume(dir string, writes int, opts Options) error {
+func CheckRoomToResume(dir string, writes, steps int, opts Options) error {
 	opts = opts.withDefaults()
 	cks, err := Checkpoints(dir)
 	if err != nil {
@@ -157,7 +164,8 @@ func CheckRoomToResume(dir string, writes int, opts Options) error {
 	}
 	if files, err := traceFiles(dir); err == nil && len(files) > 0 {
 		if fi, err := os.Stat(files[len(files)-1]); err == nil {
-			e.Records = fi.Size()
+			e.RecordSteps = max(steps, 1)
+			e.Records = fi.Size() * int64(e.RecordSteps)
 		}
 	}
 	return e.check()
@@ -193,11 +201,30 @@ func RoomToResume(dir string) error {
 	if done >= 0 && plan.Steps > 0 && plan.Steps <= done {
 		return nil // nothing to run: the resume says so
 	}
-	writes := 0 // rotation's count: not known how many it writes
+	writes, steps := 0, 1 // rotation's count, one step: not known
 	if done >= 0 && plan.Every != nil {
 		writes = CheckpointsWritten(done, plan.Steps, *plan.Every)
+		steps = StepsBeforeCheckpoint(done, plan.Steps, *plan.Every)
 	}
-	return CheckRoomToResume(dir, writes, Options{})
+	return CheckRoomToResume(dir, writes, steps, Options{})
+}
+
+// StepsBeforeCheckpoint is how many steps a run resumed after done steps
+// runs before its first checkpoint (CheckpointsWritten's: after each step s
+// with (s+1)%every == 0, and the final one): their traces are written
+// before a checkpoint can be. With no end planned and no checkpoint every
+// so many steps, 1 (not known).
+func StepsBeforeCheckpoint(done, planned, every int) int {
+	left := planned - done
+	switch {
+	case every > 0 && planned > 0:
+		return max(min(every-done%every, left), 1)
+	case every > 0:
+		return every - done%every
+	case planned > 0:
+		return max(left, 1)
+	}
+	return 1
 }
 
 // check is e, its Free filled in, when the room free is less than the run

@@ -119,21 +119,24 @@ func TestCheckRoomToResume(t *testing.T) {
 		name   string
 		dir    string
 		writes int // 0: no end planned
+		steps  int // before the first checkpoint
 		free   int64
 		known  bool
 		want   string // "": not refused
 	}{
-		{"room", dir, 0, more, true, ""},
+		{"room", dir, 0, 1, more, true, ""},
 		// One step left: its checkpoint beside the two there, and a step's traces.
-		{"one checkpoint left to write", dir, 1, need + int64(len(traces)), true, ""},
-		{"one checkpoint left to write, full", dir, 1, need + int64(len(traces)) - 1, true, "not enough room to resume " + dir + ": the disk holding it has " + size.Bytes(need+int64(len(traces))-1) + " free, and a checkpoint needs about " + size.Bytes(need) + ", the run about " + size.Bytes(need+int64(len(traces))) + " more with the one checkpoint it writes, and a step's traces; free at least 1 B there and resume it (the run is unchanged)"},
-		{"full", dir, 0, more - 1, true, "not enough room to resume " + dir + ": the disk holding it has " + size.Bytes(more-1) + " free, and a checkpoint needs about " + size.Bytes(need) + ", the run about " + size.Bytes(more) + " more with rotation keeping 3 and the best, plus the one being written (2 of them are there already), and a step's traces; free at least 1 B there and resume it (the run is unchanged)"},
-		{"free not known", dir, 0, 0, false, ""},
-		{"no checkpoint: the resume says so", t.TempDir(), 0, 0, true, ""},
+		{"one checkpoint left to write", dir, 1, 1, need + int64(len(traces)), true, ""},
+		// Four steps' traces before its first checkpoint (checkpoint_every 4).
+		{"four steps' traces first", dir, 1, 4, need + 4*int64(len(traces)) - 1, true, "the run about " + size.Bytes(need+4*int64(len(traces))) + " more with the one checkpoint it writes, and 4 steps' traces; free at least 1 B there"},
+		{"one checkpoint left to write, full", dir, 1, 1, need + int64(len(traces)) - 1, true, "not enough room to resume " + dir + ": the disk holding it has " + size.Bytes(need+int64(len(traces))-1) + " free, and a checkpoint needs about " + size.Bytes(need) + ", the run about " + size.Bytes(need+int64(len(traces))) + " more with the one checkpoint it writes, and a step's traces; free at least 1 B there and resume it (the run is unchanged)"},
+		{"full", dir, 0, 1, more - 1, true, "not enough room to resume " + dir + ": the disk holding it has " + size.Bytes(more-1) + " free, and a checkpoint needs about " + size.Bytes(need) + ", the run about " + size.Bytes(more) + " more with rotation keeping 3 and the best, plus the one being written (2 of them are there already), and a step's traces; free at least 1 B there and resume it (the run is unchanged)"},
+		{"free not known", dir, 0, 1, 0, false, ""},
+		{"no checkpoint: the resume says so", t.TempDir(), 0, 1, 0, true, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			withFree(t, c.free, c.known)
-			err := CheckRoomToResume(c.dir, c.writes, Options{})
+			err := CheckRoomToResume(c.dir, c.writes, c.steps, Options{})
 			if c.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -141,7 +144,7 @@ func TestCheckRoomToResume(t *testing.T) {
 				return
 			}
 			var nr *NoRoomError
-			if !errors.As(err, &nr) || err.Error() != c.want {
+			if !errors.As(err, &nr) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("%v\nwant a NoRoomError saying %q", err, c.want)
 			}
 		})
@@ -235,6 +238,25 @@ func TestRoomToResume(t *testing.T) {
 	for _, other := range []string{t.TempDir(), filepath.Join(t.TempDir(), "missing")} {
 		if err := RoomToResume(other); err != nil {
 			t.Errorf("RoomToResume(%s) = %v; want nothing refused", other, err)
+		}
+	}
+}
+
+// StepsBeforeCheckpoint: the steps a resumed run writes traces for before
+// its first checkpoint.
+func TestStepsBeforeCheckpoint(t *testing.T) {
+	for _, c := range []struct{ done, planned, every, want int }{
+		{1, 10, 1, 1},
+		{1, 10, 4, 3},  // steps 1, 2, 3: checkpoint after step 3
+		{4, 10, 4, 4},  // steps 4–7
+		{8, 10, 4, 2},  // steps 8, 9: the final one
+		{3, 0, 5, 2},   // no end planned
+		{3, 10, 0, 7},  // the final one alone
+		{3, 0, 0, 1},   // neither: not known
+		{10, 10, 3, 1}, // nothing left: the resume says so
+	} {
+		if got := StepsBeforeCheckpoint(c.done, c.planned, c.every); got != c.want {
+			t.Errorf("StepsBeforeCheckpoint(%d, %d, %d) = %d, want %d", c.done, c.planned, c.every, got, c.want)
 		}
 	}
 }

@@ -310,8 +310,10 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	// A disk too full for the checkpoints it will write: refused now, the
 	// run left as it was, not at its first checkpoint a whole step later
 	// (after the checks above, which say more of the run).
-	writes := sessions.CheckpointsWritten(ck.Step+1, r.Checked.Config().Steps, r.Checked.Config().CheckpointEvery)
-	if err := sessions.CheckRoomToResume(dir, writes, sessions.Options{}); err != nil {
+	plan := r.Checked.Config()
+	writes := sessions.CheckpointsWritten(ck.Step+1, plan.Steps, plan.CheckpointEvery)
+	steps := sessions.StepsBeforeCheckpoint(ck.Step+1, plan.Steps, plan.CheckpointEvery)
+	if err := sessions.CheckRoomToResume(dir, writes, steps, sessions.Options{}); err != nil {
 		rec.Close()
 		return r, err
 	}
