@@ -113,7 +113,7 @@ func (e *NoRoomError) Error() string {
 		return fmt.Sprintf("not enough room to resume %s: the disk holding it has %s free, and a checkpoint needs about %s, the run about %s more with %s%s%s; free at least %s there and resume it (the run is unchanged)",
 			e.Dir, size.Bytes(e.Free), size.Bytes(e.Need), size.Bytes(e.More()), e.rotation(), there, records, size.Bytes(e.More()-e.Free))
 	}
-	return fmt.Sprintf("not enough room for a new run in %s: the disk holding it has %s free, and a checkpoint of this run needs about %s, the run about %s with %s%s; free at least %s there, or give --runs a folder on a disk with room (no run folder was created)",
+	return fmt.Sprintf("not enough room for a new run in %s: the disk holding it has %s free, and a checkpoint of this run needs about %s, the run about %s with %s%s; free at least %s there, or keep runs on a disk with room: --runs DIR, which the workbench takes when it starts (no run folder was created)",
 		e.Dir, size.Bytes(e.Free), size.Bytes(e.Need), size.Bytes(e.More()), e.rotation(), records, size.Bytes(e.More()-e.Free))
 }
 
