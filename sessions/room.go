@@ -84,9 +84,10 @@ func (e *NoRoomError) rotation() string {
 	return rotationWords(e.KeepLast, e.KeepBest)
 }
 
-// More is the room the run needs free: the checkpoints rotation keeps that
-// the run does not have yet and the one being written, which takes room
-// however many it has, and a step's records.
+// More is the room the run needs free: the checkpoints rotation keeps (or
+// the fewer it writes) that the run does not have yet and the one being
+// written, which takes room however many it has, and the records written
+// before its first checkpoint.
 func (e *NoRoomError) More() int64 {
 	held := e.held()
 	more := held - min(e.Held, held-1)
@@ -137,10 +138,9 @@ func CheckRoomForNew(runs string, need int64, writes int, opts Options) error {
 // of the steps left), and the traces of the steps before its first
 // checkpoint (steps, StepsBeforeCheckpoint; at least one): its newest
 // checkpoint says how large one is, its newest trace file what a step
-// writes. A folder
-// with no usable checkpoint is not refused here: the resume says it has
-// nothing to continue from. It reads state.json of each checkpoint (as
-// Checkpoints does), no weights.
+// writes. A folder with no usable checkpoint is not refused here: the
+// resume says it has nothing to continue from. It reads state.json of each
+// checkpoint (as Checkpoints does), no weights.
 func CheckRoomToResume(dir string, writes, steps int, opts Options) error {
 	opts = opts.withDefaults()
 	cks, err := Checkpoints(dir)
