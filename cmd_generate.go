@@ -170,16 +170,10 @@ type outputText struct {
 }
 
 func (o outputText) Decode(ids []int32) string {
-	if !o.skipSpecial {
-		return o.tok.Decode(ids)
+	if o.skipSpecial {
+		return o.tok.DecodeSkippingSpecial(ids)
 	}
-	kept := make([]int32, 0, len(ids))
-	for _, id := range ids {
-		if !o.tok.IsSpecial(id) {
-			kept = append(kept, id)
-		}
-	}
-	return o.tok.Decode(kept)
+	return o.tok.Decode(ids)
 }
 
 // finished is the whole text of the finished sequence r, as vLLM returns

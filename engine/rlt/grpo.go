@@ -173,9 +173,9 @@ type TextTokenizer interface {
 	Tokenizer
 	Decode(ids []int32) string
 	ID(token string) (int32, bool)
-	// IsSpecial reports whether id is a special token (<|im_end|>): text
-	// servers leave those out of what they return.
-	IsSpecial(id int32) bool
+	// DecodeSkippingSpecial is Decode less the special tokens
+	// (<|im_end|>), as text servers return generated text.
+	DecodeSkippingSpecial(ids []int32) string
 }
 
 // Trainer runs GRPO on a pair's teacher against its frozen student.

@@ -412,10 +412,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 // it: both skip special tokens such as <|im_end|> by default
 // (skip_special_tokens=True), so theirs is "".
 func (s *Server) outputText(id int32) string {
-	if s.Tok.IsSpecial(id) {
-		return ""
-	}
-	return s.Tok.Decode([]int32{id})
+	return s.Tok.DecodeSkippingSpecial([]int32{id})
 }
 
 // clamp is a log-prob JSON can hold: −∞ as vLLM writes it, −9999.

@@ -265,6 +265,19 @@ func (t *Tokenizer) Decode(ids []int32) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
+// DecodeSkippingSpecial is Decode less the special added tokens
+// (<|im_end|>, <|im_start|>): the text Hugging Face's decode and vLLM and
+// SGLang return with skip_special_tokens=True, their default.
+func (t *Tokenizer) DecodeSkippingSpecial(ids []int32) string {
+	var b []byte
+	for _, id := range ids {
+		if id >= 0 && int(id) < len(t.raw) && !t.IsSpecial(id) {
+			b = append(b, t.raw[id]...)
+		}
+	}
+	return string(b)
+}
+
 // DecodeBytes is Decode returning bytes.
 func (t *Tokenizer) DecodeBytes(ids []int32) []byte {
 	n := 0

@@ -161,6 +161,10 @@ func TestLookups(t *testing.T) {
 	if id, ok := tok.ID("Ġthe"); !ok || tok.TokenString(id) != "Ġthe" || tok.IsSpecial(id) {
 		t.Errorf("Ġthe: %d %v", id, ok)
 	}
+	ids := tok.Encode(ImStart + "assistant\n the end" + ImEnd + "<|begin_of_explanation|>")
+	if got, want := tok.DecodeSkippingSpecial(ids), "assistant\n the end"; got != want {
+		t.Errorf("DecodeSkippingSpecial = %q, want %q (special tokens left out, the rest as Decode)", got, want)
+	}
 	if _, ok := tok.ID("<|nope|>"); ok {
 		t.Error("unknown token found")
 	}
