@@ -425,7 +425,7 @@ func TestDetailVerdictReadWhole(t *testing.T) {
 			if tc.w >= 120 {
 				pw = tc.w - tc.w*3/5 - 3
 			}
-			part := m.detail.solutionPart(pw, 20)
+			part := m.detail.solutionPart(pw, 20, m.detail.diffLines(pw))
 			if !strings.Contains(words(strings.Join(part, "\n")), summary) {
 				t.Errorf("the diff's summary is not read whole in %d columns:\n%s", pw, strings.Join(part, "\n"))
 			}
@@ -561,5 +561,32 @@ func TestQuitSaysStoppingInHeader(t *testing.T) {
 	}
 	if ctl.stop != 1 {
 		t.Errorf("q asked the engine to stop %d times, want 1", ctl.stop)
+	}
+}
+
+// TestDetailRedrawKeepsItsHeatmaps: a redraw of the Detail screen (each
+// flush of a live run's files marks it) measures the heatmaps' whole
+// height without setting it, so neither heatmap renders again when
+// nothing in it changed. Measuring by SetSize(w, 1<<20) threw the
+// rendered explanation away at every redraw on screens under 120 columns.
+func TestDetailRedrawKeepsItsHeatmaps(t *testing.T) {
+	for _, w := range []int{80, 140} {
+		r := newTestRun(t, 2, 1, 2, 400)
+		m := sized(t, r, w, 24, nil)
+		m.pull()
+		send(m, press("2"))
+		send(m, press("enter"))
+		if m.active != scrDetail || !m.detail.has {
+			t.Fatalf("%d columns: no trace open on the Detail screen", w)
+		}
+		m.View()
+		expl, sol := m.detail.expl.Renders(), m.detail.sol.Renders()
+		for range 5 {
+			m.detail.storeChanged()
+			m.detail.settle()
+		}
+		if e, s := m.detail.expl.Renders()-expl, m.detail.sol.Renders()-sol; e != 0 || s != 0 {
+			t.Errorf("%d columns: 5 redraws rendered the explanation's heatmap %d times and the solution's %d, want 0", w, e, s)
+		}
 	}
 }

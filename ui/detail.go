@@ -700,15 +700,14 @@ func (d *detailScreen) solutionLines(w int) int {
 	if len(d.rec.SolutionTokens) == 0 {
 		return 1
 	}
-	d.sol.SetSize(w, 1<<20)
-	return d.sol.LineCount() + 1
+	return d.sol.LineCountAt(w) + 1
 }
 
 // solutionNeed is how many lines solutionPart takes at width w to show
 // all it has: its header, the log-probs, the reconstruction's title and
-// the diff.
-func (d *detailScreen) solutionNeed(w int) int {
-	return 1 + d.solutionLines(w) + 1 + len(d.diffLines(w))
+// the diff (diffLines at w).
+func (d *detailScreen) solutionNeed(w int, diff []string) int {
+	return 1 + d.solutionLines(w) + 1 + len(diff)
 }
 
 // explanationNeed is how many lines the explanation takes at width w
@@ -717,8 +716,7 @@ func (d *detailScreen) explanationNeed(w int) int {
 	if r := &d.rec; len(r.ExplanationTokens) == 0 && r.Explanation != "" {
 		return len(d.explanationPart(w))
 	}
-	d.expl.SetSize(w, 1<<20)
-	return d.expl.LineCount() + 1
+	return d.expl.LineCountAt(w) + 1
 }
 
 // solutionPart renders the solution log-probs and the diff in w×h. The
@@ -726,7 +724,7 @@ func (d *detailScreen) explanationNeed(w int) int {
 // where h has room for it and one line of the log-probs: the log-probs'
 // heatmap gives way first (its header still names the least likely
 // token).
-func (d *detailScreen) solutionPart(w, h int) []string {
+func (d *detailScreen) solutionPart(w, h int, diff []string) []string {
 	th := d.sh.theme
 	var out []string
 	hd := th.Paint(style.Spec{Attr: style.Bold}, "solution")
@@ -734,7 +732,6 @@ func (d *detailScreen) solutionPart(w, h int) []string {
 		hd += fmt.Sprintf(" · min log p at %d %q %s", m+1, heatmap.Visible(d.rec.SolutionTokens[m]), num(d.rec.Terms.SolutionMin, 3))
 	}
 	out = append(out, hd)
-	diff := d.diffLines(w)
 	rest := h - 1
 	diffH := len(diff) + 1 // the reconstruction's title and the diff
 	if len(d.rec.SolutionTokens) > 0 {
@@ -789,13 +786,14 @@ func (d *detailScreen) render() string {
 		rw := d.w - lw - 3
 		d.expl.SetSize(lw, max(rest, 1))
 		left := d.explanationPart(lw)
-		right := d.solutionPart(rw, rest)
+		right := d.solutionPart(rw, rest, d.diffLines(rw))
 		out = append(out, cur, th.Paint(style.Spec{Attr: style.Faint}, d.legend()))
 		out = append(out, sideBySide(block(left, lw, rest), right, lw, " │ ")...)
 	} else {
 		out = append(out, cur, th.Paint(style.Spec{Attr: style.Faint}, d.legend()))
 		solH := max(min(rest/2, 9), 4)
-		if need := d.solutionNeed(d.w); need > solH {
+		diff := d.diffLines(d.w)
+		if need := d.solutionNeed(d.w, diff); need > solH {
 			// The reconstruction is read whole (the diff's ref, rec and
 			// marker rows), its lines taken from the explanation down to
 			// its legend and three lines, where it has more: the
@@ -805,7 +803,7 @@ func (d *detailScreen) render() string {
 		explH := max(rest-solH, 2)
 		d.expl.SetSize(d.w, explH)
 		out = append(out, block(d.explanationPart(d.w), d.w, explH)...)
-		out = append(out, d.solutionPart(d.w, rest-explH)...)
+		out = append(out, d.solutionPart(d.w, rest-explH, diff)...)
 	}
 	return strings.Join(block(out, d.w, d.h), "\n")
 }

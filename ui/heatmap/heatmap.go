@@ -335,8 +335,13 @@ func (h *Heatmap) layout(w int) {
 }
 
 // LineCount returns the number of wrapped lines at the current width.
-func (h *Heatmap) LineCount() int {
-	h.layout(h.width)
+func (h *Heatmap) LineCount() int { return h.LineCountAt(h.width) }
+
+// LineCountAt is LineCount at width w, the size left as it is: a caller
+// measuring the whole text sets no height, which would throw away the
+// rendered view.
+func (h *Heatmap) LineCountAt(w int) int {
+	h.layout(w)
 	return len(h.lineStart)
 }
 
