@@ -532,8 +532,8 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		// Resuming the run viewed read-only: the view is closed first.
 	}
 	if kind == launchResume {
-		why := r.resumeRefusal(*row, false)
-		if why != "" && !r.refusedAsDone(*row) {
+		why, done := r.resumeRefusal(*row, false)
+		if why != "" && !done {
 			r.sayRefused(*row, why)
 			return nil
 		}
@@ -564,14 +564,16 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 }
 
 // resumeRefusal is why the run of row is not resumed here, said for the
-// message line, or "". live: a run training here would be stopped for it,
-// so a run with nothing left to run is refused too (its resume would
-// finish at once, having stopped the live run for nothing).
-func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
+// message line, or "", and whether that is its listing's nothing left to
+// run (done: worth a fresh look, the plan may have been raised since).
+// live: a run training here would be stopped for it, so a run with nothing
+// left to run is refused too (its resume would finish at once, having
+// stopped the live run for nothing).
+func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool) {
 	name := filepath.Base(row.Dir)
 	switch {
 	case row.Kind == kindOfficial:
-		return "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only"
+		return "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only", false
 	case r.heldElsewhere(row):
 		// Another process trains it, loads its engine to, or keeps
 		// it open to review it: a resume here would fail on its
@@ -586,28 +588,21 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) string {
 		if live {
 			why += "; " + r.m.openName() + " keeps running"
 		}
-		return why
+		return why, false
 	case row.State == string(sessions.StateBroken) || row.State == "missing":
-		return fmt.Sprintf("%s cannot be resumed: %s", name, row.Note)
+		return fmt.Sprintf("%s cannot be resumed: %s", name, row.Note), false
 	case live && listedDone(row):
 		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it; %s",
-			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here"))
+			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here")), true
 	case !live && !r.m.engineRunning() && row.State == string(sessions.StateFinished) && listedDone(row) && !imported(row.Dir):
 		// Finished: its engine ended after its last step's checkpoint,
 		// so its resume would find nothing to run (said here in the
 		// workbench's way on, not --steps's). With a run training here,
 		// the case above says so once the run is looked at again.
 		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed; %s",
-			name, row.steps(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here"))
+			name, row.steps(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here")), true
 	}
-	return ""
-}
-
-// refusedAsDone reports whether resumeRefusal refuses row for having
-// nothing left to run, not for another reason before it.
-func (r *runsScreen) refusedAsDone(row runRow) bool {
-	return listedDone(row) && row.Kind != kindOfficial && !r.heldElsewhere(row) &&
-		row.State != string(sessions.StateBroken) && row.State != "missing"
+	return "", false
 }
 
 // listedDone reports whether row lists its planned steps done.
@@ -679,7 +674,7 @@ func (r *runsScreen) resumeChecked(msg resumeCheckedMsg) tea.Cmd {
 	}
 	r.checking = ""
 	r.msg, r.msgErr = "", false
-	if why := r.resumeRefusal(msg.row, r.m.engineRunning()); why != "" {
+	if why, _ := r.resumeRefusal(msg.row, r.m.engineRunning()); why != "" {
 		r.sayRefused(msg.row, why)
 		return nil
 	}

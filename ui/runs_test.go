@@ -2105,7 +2105,7 @@ func TestImportedRunIsNotToldToPlanMoreSteps(t *testing.T) {
 		if i < 0 {
 			t.Fatalf("no row %s", name)
 		}
-		got := m.runs.resumeRefusal(m.runs.rows[i], false)
+		got, _ := m.runs.resumeRefusal(m.runs.rows[i], false)
 		if want == "" && got != "" || want != "" && !strings.Contains(got, want) {
 			t.Errorf("%s: refusal %q, want %q", name, got, want)
 		}
