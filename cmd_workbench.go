@@ -14,7 +14,6 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
-	"github.com/rlt-workbench/rlt/engine/event"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -376,28 +375,11 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}
 		if p := r.Progress; p != nil { // where its step is, as the workbench's header says it
-			fmt.Fprintf(stdout, "  %s", progressWords(*p, now))
+			fmt.Fprintf(stdout, "  %s", p.StepLine(now))
 		}
 		fmt.Fprintln(stdout)
 	}
 	return nil
-}
-
-// progressWords is where a running run's step is, as the workbench's
-// header says it: the phase, its count and rate, and the phase's time left
-// where a rate is known ("step 3: sampling 34/96 tokens · 12.3 tokens/s ·
-// 5s left"). The time left is as of now, not as of the record: its writer
-// replaces progress.json at most every sessions.ProgressEvery, so a
-// listing reads one up to that old, and the phase has gone on since.
-func progressWords(p event.Progress, now time.Time) string {
-	s := p.Counts()
-	if left, ok := p.LeftAt(now); ok {
-		s += " · " + left.String() + " left"
-	}
-	if p.Step < 0 { // loading, before step 0
-		return s
-	}
-	return fmt.Sprintf("step %d: %s", p.Step, s)
 }
 
 // stopSignals stop a run cleanly, after its step in progress, with a

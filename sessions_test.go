@@ -116,7 +116,7 @@ func TestSessionsSaysTimeLeft(t *testing.T) {
 		{"phase done", event.Progress{Time: t0.Add(time.Second), Started: t0, Step: 3, Phase: "scoring", Done: 4, Total: 4, Unit: "forwards"}, t0, "step 3: scoring 4/4 forwards · 4 forwards/s"},
 		{"loading", event.Progress{Time: t0.Add(2 * time.Second), Started: t0, Step: -1, Phase: "loading", Done: 1, Total: 2, Unit: "models"}, t0.Add(2 * time.Second), "loading 1/2 models · 0.5 models/s · 2s left"},
 	} {
-		if got := progressWords(c.p, c.now); got != c.want {
+		if got := c.p.StepLine(c.now); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
 	}

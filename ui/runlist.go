@@ -56,14 +56,14 @@ type runRow struct {
 	Progress *event.Progress
 }
 
-// stepAt is where the run's step is, in the header's words ("step 3:
-// sampling 34/96 tokens · 12.3 tokens/s"), as rlt sessions prints it; ""
-// when no progress is known.
-func (r runRow) stepAt() string {
+// stepAt is where the run's step is as of now, in the header's words
+// (event.Progress.StepLine), as rlt sessions prints it; "" when no
+// progress is known.
+func (r runRow) stepAt(now time.Time) string {
 	if r.Progress == nil {
 		return ""
 	}
-	return stepWords(r.Progress.Step, r.Progress.Counts())
+	return r.Progress.StepLine(now)
 }
 
 // steps is the STEPS column's text, the count the header shows for the

@@ -1217,7 +1217,7 @@ func (r *runsScreen) listView() []string {
 			d1 += " (open here)"
 		}
 		d2 = th.Paint(faint, s.Note)
-		if at := s.stepAt(); at != "" {
+		if at := s.stepAt(r.m.now); at != "" {
 			d2 = at
 			if s.Note != "" {
 				d2 += th.Paint(faint, "; "+s.Note)

@@ -1755,7 +1755,7 @@ func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 // TestRunsScreenSaysWhereARunningStepIs: the selected run, when it is
 // running and its writer's progress.json says where its step is, has that
 // said under the list, in the header's words ("step 1: sampling 32/96
-// tokens · 8 tokens/s"), before its note (the writer's pid), at 60, 80
+// tokens · 8 tokens/s · 7s left"), before its note (the writer's pid), at 60, 80
 // and 120 columns; a run that is not running has none. The run open here
 // says the header's progress, the engine's latest, not progress.json's
 // (written at most every sessions.ProgressEvery), and none once its step's
@@ -1780,10 +1780,13 @@ func TestRunsScreenSaysWhereARunningStepIs(t *testing.T) {
 
 	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
 	t.Cleanup(func() { closeModel(t, m) })
-	const want = "step 1: sampling 32/96 tokens · 8 tokens/s"
+	// As of a clock 1 s after the progress was written: 64 tokens left at
+	// 8 tokens/s, 7 s, as the header and rlt sessions count it down.
+	const want = "step 1: sampling 32/96 tokens · 8 tokens/s · 7s left"
 	pid := fmt.Sprintf("; pid %d", os.Getpid())
 	for _, width := range []int{60, 80, 120} {
 		m.Update(tea.WindowSizeMsg{Width: width, Height: 20})
+		m.now = t0.Add(5 * time.Second)
 		listNow(t, m)
 		if s := m.runs.selected(); s == nil || s.Name != "b-running" {
 			t.Fatalf("selected %+v, want the newest run, b-running", s)
@@ -1810,6 +1813,7 @@ func TestRunsScreenSaysWhereARunningStepIs(t *testing.T) {
 	waitProgress(t, filepath.Join("runs", "live"), 1)
 	listNow(t, m2)
 	hit(t, m2, "G") // live, the newest
+	m2.now = t0.Add(5 * time.Second)
 	if v := ansi.Strip(m2.View()); !strings.Contains(v, want) {
 		t.Errorf("the open run listed with its progress.json, the screen lacks %q:\n%s", want, v)
 	}

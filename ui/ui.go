@@ -1390,11 +1390,7 @@ func (m *Model) stepProgress() (string, bool) {
 		return "", false
 	}
 	// The phase's time left is said as such: the header's ETA is the run's.
-	s := p.Counts()
-	if left, ok := p.LeftAt(m.now); ok {
-		s += " · " + left.String() + " left"
-	}
-	return stepWords(p.Step, s), true
+	return p.StepLine(m.now), true
 }
 
 // progressShown is where the engine is within the step in progress
@@ -1410,16 +1406,6 @@ func (m *Model) progressShown() (event.Progress, bool) {
 		return event.Progress{}, false
 	}
 	return p, true
-}
-
-// stepWords puts what is said of step's progress after the step it is
-// of, as the header and rlt sessions say it ("step 3: sampling 34/96
-// tokens …"); a step before step 0 (loading) is not named.
-func stepWords(step int, s string) string {
-	if step < 0 {
-		return s
-	}
-	return fmt.Sprintf("step %d: %s", step, s)
 }
 
 // noteDone adds a metrics record of step, written at t, to the rate's
