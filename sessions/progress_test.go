@@ -148,3 +148,38 @@ func TestListSaysWhereARunningStepIs(t *testing.T) {
 		t.Errorf("a closed run listed with progress %+v", runs)
 	}
 }
+
+// TestFollowerReadsProgressAgain: the same follower (its follow loop,
+// not a new one) shows a progress.json its writer replaced, and drops a
+// record left unchanged once its writer no longer holds the run (a writer
+// hung or killed without its Close: the lock probed again within about a
+// second, the file unchanged).
+func TestFollowerReadsProgressAgain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{SyncInterval: 5 * time.Millisecond, progressEvery: time.Millisecond})
+	defer w.Close()
+	emitSteps(w, 0, 1, 1, 1)
+	t0 := time.Now()
+	w.Emit(event.Progress{Time: t0, Started: t0, Step: 1, Phase: "sampling", Done: 34, Total: 96, Unit: "tokens"})
+	path := filepath.Join(dir, ProgressFile)
+	waitFor(t, w.Store(), func() bool { _, err := os.Stat(path); return err == nil })
+	ro := openReadOnly(t, dir)
+	waitFor(t, ro.Store(), func() bool { p, ok := ro.Progress(); return ok && p.Done == 34 })
+	w.Emit(event.Progress{Time: t0.Add(time.Second), Started: t0, Step: 1, Phase: "sampling", Done: 40, Total: 96, Unit: "tokens"})
+	waitFor(t, ro.Store(), func() bool { p, ok := ro.Progress(); return ok && p.Done == 40 })
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lock let go as a killed writer's is, progress.json left as it is.
+	if err := w.lock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ro.Store(), func() bool { _, ok := ro.Progress(); return !ok })
+	if now, err := os.Stat(path); err != nil || !now.ModTime().Equal(fi.ModTime()) || now.Size() != fi.Size() {
+		t.Fatalf("progress.json changed under the test (%v): the lock's probe was not what dropped it", err)
+	}
+}
