@@ -173,10 +173,14 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 		} else if oerr != nil {
 			return nil, oerr
 		}
-		// A folder of runs (--runs DIR's), not one, and no trainer's
-		// folder (which may hold a run folder too: one rlt import made
-		// inside it): say which to open.
-		if runs, lerr := sessions.List(dir); lerr == nil && len(runs) > 0 && l.TrainerFormat == "" && !sessions.IsTrainerFolder(dir) {
+		// A trainer's folder opens as the trainer's, though it may hold a
+		// run folder too (one rlt import made inside it): asked first, as
+		// it costs a few stats where listing a folder of runs reads them
+		// all. A folder of runs (--runs DIR's) says which to open.
+		if l.TrainerFormat != "" || sessions.IsTrainerFolder(dir) {
+			return sessions.OpenTrainerRun(l.ctx, dir, l.TrainerFormat)
+		}
+		if runs, lerr := sessions.List(dir); lerr == nil && len(runs) > 0 {
 			newest := runs[len(runs)-1].Dir
 			what := fmt.Sprintf("%d run folders", len(runs))
 			if len(runs) == 1 {
