@@ -539,28 +539,36 @@ func TestHeaderPhaseKeepsItsPlace(t *testing.T) {
 // program exits, as S, y does; it used to say "running · sampling" while
 // the message line said it was stopping.
 func TestQuitSaysStoppingInHeader(t *testing.T) {
-	r := newTestRun(t, 3, 1, 1, 4)
-	ctl := &fakeControl{}
-	m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, Control: ctl, Close: r.Close}})
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	r.Emit(event.Phase{Time: t0, Name: "sampling", Step: 3})
-	if err := r.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	m.pull()
-	header := func() string { return strings.SplitN(m.View(), "\n", 2)[0] }
-	if h := header(); !strings.Contains(h, "running · sampling") {
-		t.Fatalf("before q: header %q", h)
-	}
-	m.Update(press("q")) // its command (closing the run) is not run: the step is still in progress
-	if !strings.Contains(m.msg, "stopping") {
-		t.Errorf("after q: message %q, want it to say stopping", m.msg)
-	}
-	if h := header(); !strings.Contains(h, "stopping (after the step in progress)") || strings.Contains(h, "running") {
-		t.Errorf("after q: header %q, want stopping (after the step in progress), not running", h)
-	}
-	if ctl.stop != 1 {
-		t.Errorf("q asked the engine to stop %d times, want 1", ctl.stop)
+	for _, c := range []struct {
+		phase, before, want string
+	}{
+		{"sampling", "running · sampling", "stopping (after the step in progress)"},
+		// A paused engine has no step in progress: it stops now.
+		{"paused", "paused", "stopping"},
+	} {
+		r := newTestRun(t, 3, 1, 1, 4)
+		ctl := &fakeControl{}
+		m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, Control: ctl, Close: r.Close}})
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		r.Emit(event.Phase{Time: t0, Name: c.phase, Step: 3})
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		m.pull()
+		header := func() string { return strings.SplitN(m.View(), "\n", 2)[0] }
+		if h := header(); !strings.Contains(h, c.before) {
+			t.Fatalf("%s, before q: header %q", c.phase, h)
+		}
+		m.Update(press("q")) // its command (closing the run) is not run: the step is still in progress
+		if !strings.Contains(m.msg, "stopping") {
+			t.Errorf("%s, after q: message %q, want it to say stopping", c.phase, m.msg)
+		}
+		if h := header(); !strings.Contains(h, "· "+c.want+" ·") || strings.Contains(h, "running") {
+			t.Errorf("%s, after q: header %q, want %s, not running", c.phase, h, c.want)
+		}
+		if ctl.stop != 1 {
+			t.Errorf("%s: q asked the engine to stop %d times, want 1", c.phase, ctl.stop)
+		}
 	}
 }
 
