@@ -379,19 +379,11 @@ func (m *Model) resumeHint() string {
 	if !sessions.HasCheckpoint(m.sh.run.Dir()) {
 		return "" // r would be refused, and says why; nothing to claim here
 	}
-	if done, ok := m.nothingLeft(); ok {
+	if done, planned := m.stepsDone(), m.plannedSteps(); m.done && planned > 0 && done >= planned {
+		// Finished with its planned steps done: a resume has nothing to run.
 		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")
 	}
 	return "r on the Runs screen (4) resumes training"
-}
-
-// nothingLeft reports whether the open run, one of ours, is finished with
-// the steps it plans done, so that a resume would have nothing to run,
-// and how many it has done.
-func (m *Model) nothingLeft() (done int, ok bool) {
-	p := m.plannedSteps()
-	ok = m.cur != nil && !m.cur.FollowsTrainer && !m.imported && m.done && p > 0 && m.stepsDone() >= p
-	return m.stepsDone(), ok
 }
 
 // detach stops showing the current run and returns it (for closing).
