@@ -412,6 +412,10 @@ func (m *Model) problemsKey(k tea.KeyMsg) tea.Cmd {
 	}
 	// The screen keys act from the view as from the screen under it (the
 	// tab strip's highlighted one): it closes, and they switch.
+	if id, ok := m.screenKey(k); ok {
+		p.open = false
+		return m.switchTo(id)
+	}
 	switch {
 	case key.Matches(k, m.global.Quit):
 		return m.quit()
@@ -419,18 +423,6 @@ func (m *Model) problemsKey(k tea.KeyMsg) tea.Cmd {
 		p.open = false
 	case key.Matches(k, m.global.Help):
 		m.help, m.helpTop = true, 0 // the view's keys; esc comes back here
-	case key.Matches(k, m.global.NextScreen):
-		p.open = false
-		return m.switchTo((m.active + 1) % numScreens)
-	case key.Matches(k, m.global.PrevScreen):
-		p.open = false
-		return m.switchTo((m.active + numScreens - 1) % numScreens)
-	case key.Matches(k, m.global.GoScreen):
-		p.open = false
-		return m.switchTo(screenID(k.String()[0] - '1'))
-	case key.Matches(k, m.global.Runs):
-		p.open = false
-		return m.switchTo(scrRuns)
 	case key.Matches(k, km.Open):
 		if p.sel < len(list) && list[p.sel].trace != "" {
 			id := list[p.sel].trace

@@ -1057,20 +1057,15 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	if scr.Capturing() {
 		return scr.Update(k)
 	}
+	if id, ok := m.screenKey(k); ok {
+		return m.switchTo(id)
+	}
 	switch {
 	case key.Matches(k, m.global.Quit):
 		return m.quit()
 	case key.Matches(k, m.global.Help):
 		m.help, m.helpTop = true, 0
 		return nil
-	case key.Matches(k, m.global.NextScreen):
-		return m.switchTo((m.active + 1) % numScreens)
-	case key.Matches(k, m.global.PrevScreen):
-		return m.switchTo((m.active + numScreens - 1) % numScreens)
-	case key.Matches(k, m.global.GoScreen):
-		return m.switchTo(screenID(k.String()[0] - '1'))
-	case key.Matches(k, m.global.Runs):
-		return m.switchTo(scrRuns)
 	case key.Matches(k, m.global.Problems):
 		m.openProblems()
 		return nil
@@ -1088,6 +1083,23 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	return scr.Update(k)
+}
+
+// screenKey is the screen k asks for, where k is a screen key (tab,
+// shift-tab, 1–4, the Runs key): from a screen, or from the problems view
+// over it (which it closes).
+func (m *Model) screenKey(k tea.KeyMsg) (screenID, bool) {
+	switch {
+	case key.Matches(k, m.global.NextScreen):
+		return (m.active + 1) % numScreens, true
+	case key.Matches(k, m.global.PrevScreen):
+		return (m.active + numScreens - 1) % numScreens, true
+	case key.Matches(k, m.global.GoScreen):
+		return screenID(k.String()[0] - '1'), true
+	case key.Matches(k, m.global.Runs):
+		return scrRuns, true
+	}
+	return 0, false
 }
 
 // dashboardOnly is the Dashboard's run control (p, S, c) k presses on
