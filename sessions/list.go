@@ -234,11 +234,10 @@ func (c *runCache) summarise(dir string) RunSummary {
 			d, quiet := Quiet(last, time.Now())
 			// Quiet, the progress last written is old news: the note says
 			// what is known.
-			if p, ok := heldProgress(dir, held, holder); ok && p.Step > s.LastStep && !quiet {
-				s.Progress = &p
-			}
 			if quiet {
 				notes = append(notes, "nothing written for "+Ago(d))
+			} else if p, ok := heldProgress(dir, held, holder); ok && p.Step > s.LastStep {
+				s.Progress = &p
 			}
 		}
 		if imported != "" && s.State == StateFinished && s.StepsDone() < s.PlannedSteps {
