@@ -215,21 +215,34 @@ func plural(n int, what string) string {
 }
 
 // subMarks is the marker row under a substituted token ta (reference)
-// and tb (reconstruction), colW wide: ^ under each character that is not
-// in place (differs, or one token has none there), as DiffSummary counts
-// characters in place, so that 4888 vs 4278 marks " ^^ " and reads "2 of
-// 4 characters in place" alike. Tokens whose characters are not one cell
-// each (or that differ nowhere a cell shows) are marked whole.
+// and tb (reconstruction), as Visible shows them before any cut, colW
+// wide: ^ under each character that is not in place (differs, or one
+// token has none there), as DiffSummary counts characters in place, so
+// that 4888 vs 4278 marks " ^^ " and reads "2 of 4 characters in place"
+// alike. A token cut to colW ends in "…": its last cell stands for every
+// character from there on, and is marked when any of them is not in
+// place (comparing the cut texts would set "…" against "…", or against
+// the character the other token has there). Tokens whose characters are
+// not one cell each (or that differ nowhere a cell shows) are marked
+// whole.
 func subMarks(ta, tb string, colW int) string {
 	a, b := []rune(ta), []rune(tb)
 	whole := strings.Repeat(string(MarkSub), colW)
 	if ansi.StringWidth(ta) != len(a) || ansi.StringWidth(tb) != len(b) {
 		return whole
 	}
+	inPlace := func(i int) bool { return i < len(a) && i < len(b) && a[i] == b[i] }
+	cut := len(a) > colW || len(b) > colW
 	m := []byte(strings.Repeat(" ", colW))
 	some := false
 	for i := range m {
-		if i >= len(a) || i >= len(b) || a[i] != b[i] {
+		differs := !inPlace(i)
+		if cut && i == colW-1 {
+			for j := i; j < max(len(a), len(b)) && !differs; j++ {
+				differs = !inPlace(j)
+			}
+		}
+		if differs {
 			m[i], some = MarkSub, true
 		}
 	}
@@ -283,19 +296,22 @@ func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxL
 		}
 	}
 	for _, op := range ops {
-		var ta, tb string
+		var fullA, fullB string // as Visible shows them, before any cut
 		if op.Ref >= 0 {
-			ta = Visible(ref[op.Ref])
+			fullA = Visible(ref[op.Ref])
 		}
 		if op.Rec >= 0 {
-			tb = Visible(rec[op.Rec])
+			fullB = Visible(rec[op.Rec])
 		}
+		ta, tb := fullA, fullB
 		wa, wb := ansi.StringWidth(ta), ansi.StringWidth(tb)
 		if wa > avail {
-			ta, wa = ansi.Truncate(ta, avail, "…"), ansi.StringWidth(ansi.Truncate(ta, avail, "…"))
+			ta = ansi.Truncate(ta, avail, "…")
+			wa = ansi.StringWidth(ta)
 		}
 		if wb > avail {
-			tb, wb = ansi.Truncate(tb, avail, "…"), ansi.StringWidth(ansi.Truncate(tb, avail, "…"))
+			tb = ansi.Truncate(tb, avail, "…")
+			wb = ansi.StringWidth(tb)
 		}
 		colW := max(wa, wb, 1)
 		if used+colW > avail {
@@ -315,7 +331,7 @@ func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxL
 		cell(0, ta, wa, colW, spec, paint && op.Ref >= 0)
 		cell(1, tb, wb, colW, spec, paint && op.Rec >= 0)
 		if op.Kind == Substitute {
-			rows[2].WriteString(subMarks(ta, tb, colW))
+			rows[2].WriteString(subMarks(fullA, fullB, colW))
 		} else {
 			rows[2].WriteString(strings.Repeat(string(mark), colW))
 		}

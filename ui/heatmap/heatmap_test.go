@@ -419,16 +419,28 @@ func TestDiffSummary(t *testing.T) {
 
 // TestDiffMarksCharacters: the carets under a substituted token mark the
 // characters not in place, the ones DiffSummary does not count in place
-// ("2 of 4 characters in place" over " ^^ ").
+// ("2 of 4 characters in place" over " ^^ "). A token cut to the width
+// ends in "…", whose cell is marked when any character from there on is
+// not in place.
 func TestDiffMarksCharacters(t *testing.T) {
-	for _, c := range []struct{ ref, rec, marks, summary string }{
-		{"4888", "4278", " ^^ ", "2 of 4 characters in place"},
-		{"12", "123", "  ^", "2 of 2 characters in place"},
-		{"abc", "xyz", "^^^", "0 of 3 characters in place"},
+	for _, c := range []struct {
+		ref, rec, marks, summary string
+		width                    int // 15: 10 cells after "ref │"
+	}{
+		{"4888", "4278", " ^^ ", "2 of 4 characters in place", 40},
+		{"12", "123", "  ^", "2 of 2 characters in place", 40},
+		{"abc", "xyz", "^^^", "0 of 3 characters in place", 40},
+		// Both cut to "123456789…": they differ only past the cut.
+		{"1234567890123", "1234567890199", "         ^", "11 of 13 characters in place", 15},
+		{"1234567890123", "1234567890123x", "         ^", "13 of 13 characters in place", 15},
+		// The same tail after the cut: only the 2nd character.
+		{"1x34567890123", "1234567890123", " ^", "12 of 13 characters in place", 15},
+		// One cut, one not: the other has nothing under the tail.
+		{"1234567890123", "123456789", "         ^", "9 of 13 characters in place", 15},
 	} {
 		ref, rec := []string{c.ref}, []string{c.rec}
 		ops := Diff(ref, rec)
-		lines := RenderDiff(nil, ref, rec, ops, 40, 0)
+		lines := RenderDiff(nil, ref, rec, ops, c.width, 0)
 		if got := strings.TrimPrefix(lines[len(lines)-1], "    │"); got != strings.TrimRight(c.marks, " ") {
 			t.Errorf("%s vs %s: marks %q, want %q", c.ref, c.rec, got, c.marks)
 		}
