@@ -400,3 +400,180 @@ func TestFuzzScriptListsEveryTarget(t *testing.T) {
 		t.Errorf("only %d fuzz targets found: is the walk broken?", n)
 	}
 }
+
+// testFuncs are the names of the Test, Fuzz and Benchmark functions in
+// the repository's _test.go files, by the folder (package) they are in.
+func testFuncs(t *testing.T) map[string][]string {
+	t.Helper()
+	decl := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark)\w*)\(`)
+	out := map[string][]string{}
+	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "runs") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range decl.FindAllStringSubmatch(string(data), -1) {
+			out[filepath.Dir(p)] = append(out[filepath.Dir(p)], m[1])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// testPattern finds a go test (or test binary) flag that selects tests or
+// benchmarks, with its pattern, and the package folders named after it.
+var (
+	testPattern = regexp.MustCompile(`(?:^|[\s'"` + "`" + `])-(?:test\.)?(run|bench)[= ](?:'([^']*)'|"([^"]*)"|([^\s` + "`" + `]+))`)
+	shellVar    = regexp.MustCompile(`\$[\w{]`)
+	testPkg     = regexp.MustCompile(`(?:^|\s)\./([\w./-]*)`)
+	oneGroup    = regexp.MustCompile(`^([\w]*)\(([\w|]+)\)([\w]*)$`)
+)
+
+// alternatives is a -run or -bench pattern's first level (the functions'
+// names; later levels are subtests) as one regexp per alternative it
+// names: ^(A|B)$ is ^A$ and ^B$, ^X(A|B)$ is ^XA$ and ^XB$. A pattern
+// that selects nothing on purpose ('^$', '-') gives none.
+func alternatives(pat string) []string {
+	pat = strings.ReplaceAll(pat, `\|`, "|") // a Markdown table's escape
+	depth, top := 0, pat
+	for i, c := range pat {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case '/':
+			if depth == 0 && top == pat {
+				top = pat[:i]
+			}
+		}
+	}
+	if top == "^$" || top == "-" || top == "" || top == "." || shellVar.MatchString(top) {
+		return nil // nothing on purpose, or a script's variable
+	}
+	lead, tail := "", ""
+	if strings.HasPrefix(top, "^") {
+		lead, top = "^", top[1:]
+	}
+	if strings.HasSuffix(top, "$") {
+		tail, top = "$", top[:len(top)-1]
+	}
+	var alts []string
+	if m := oneGroup.FindStringSubmatch(top); m != nil {
+		for _, a := range strings.Split(m[2], "|") {
+			alts = append(alts, lead+m[1]+a+m[3]+tail)
+		}
+	} else if !strings.ContainsAny(top, "()") {
+		for _, a := range strings.Split(top, "|") {
+			alts = append(alts, lead+a+tail)
+		}
+	} else {
+		alts = append(alts, lead+top+tail)
+	}
+	return alts
+}
+
+// TestDocsTestNames: every test and benchmark that README.md, docs/*.md,
+// bench/ and .ci/ select by name (go test -run, -bench, a test binary's
+// -test.run) exists, in the package the command names where it names
+// one: a renamed test cannot leave a page citing it, or bench/gpu.sh's
+// one run on a lent GPU selecting nothing.
+func TestDocsTestNames(t *testing.T) {
+	funcs := testFuncs(t)
+	var files []string
+	for _, g := range []string{"README.md", "docs/*.md", "bench/*.sh", "bench/*/*.sh", ".ci/*"} {
+		m, _ := filepath.Glob(g)
+		files = append(files, m...)
+	}
+	checked := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range strings.Split(string(data), "\n") {
+			for _, m := range testPattern.FindAllStringSubmatchIndex(l, -1) {
+				kind := l[m[2]:m[3]]
+				pat := ""
+				for g := 4; g < 10; g += 2 {
+					if m[g] >= 0 {
+						pat = l[m[g]:m[g+1]]
+					}
+				}
+				var dirs []string // the package folders the command names after the pattern
+				for _, p := range testPkg.FindAllStringSubmatch(strings.SplitN(l[m[1]:], "`", 2)[0], -1) {
+					if d := strings.TrimSuffix(p[1], "/"); !strings.Contains(d, "...") {
+						if d == "" {
+							d = "."
+						}
+						dirs = append(dirs, filepath.Clean(d))
+					}
+				}
+				if len(dirs) == 0 {
+					for d := range funcs {
+						dirs = append(dirs, d)
+					}
+				}
+				for _, alt := range alternatives(pat) {
+					re, err := regexp.Compile(alt)
+					if err != nil {
+						t.Errorf("%s:%d: -%s %q: %v", f, i+1, kind, pat, err)
+						continue
+					}
+					checked++
+					found := false
+					for _, d := range dirs {
+						for _, fn := range funcs[d] {
+							isBench := strings.HasPrefix(fn, "Benchmark")
+							if isBench == (kind == "bench") && re.MatchString(fn) {
+								found = true
+							}
+						}
+					}
+					if !found {
+						t.Errorf("%s:%d: -%s %q: no %s matches %s in %s", f, i+1, kind, pat,
+							map[bool]string{true: "benchmark", false: "test"}[kind == "bench"], alt, strings.Join(dirs, ", "))
+					}
+				}
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d test names checked: is the parser broken?", checked)
+	}
+	t.Logf("%d test and benchmark names checked in %d files", checked, len(files))
+}
+
+func TestAlternatives(t *testing.T) {
+	for _, c := range []struct {
+		pat  string
+		want []string
+	}{
+		{"^$", nil},
+		{"-", nil},
+		{"^Benchmark$b\\$", nil},
+		{"TestA", []string{"TestA"}},
+		{"^(TestA|TestB)$", []string{"^TestA$", "^TestB$"}},
+		{"^BenchmarkDevice(TrainStep|Sample)$", []string{"^BenchmarkDeviceTrainStep$", "^BenchmarkDeviceSample$"}},
+		{"^BenchmarkLinear$/^(device|f16)$", []string{"^BenchmarkLinear$"}},
+		{`FollowTRLStep\|ImportTRL`, []string{"FollowTRLStep", "ImportTRL"}},
+		{"Head/fused-(1024rows|441rows)", []string{"Head"}},
+		{"TestDevice(Parity.*)", []string{"TestDevice(Parity.*)"}},
+	} {
+		if got := alternatives(c.pat); strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("alternatives(%q) = %q, want %q", c.pat, got, c.want)
+		}
+	}
+}
