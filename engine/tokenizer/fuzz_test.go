@@ -25,7 +25,8 @@ func FuzzTokenizerJSON(f *testing.F) {
 		for _, s := range []string{"", "hello world", " <|im_start|>x\n\n", "x\xff\u0301 12 ab"} {
 			ids := tok.Encode(s)
 			_ = tok.Decode(ids)
-			_ = tok.decodeHF(ids)
+			_ = tok.DecodeHF(ids, false)
+			_ = tok.DecodeHF(ids, true)
 		}
 		_ = tok.VocabSize()
 		_ = tok.TokenString(0)

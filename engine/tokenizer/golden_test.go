@@ -94,7 +94,7 @@ func tokStrings(tok *Tokenizer, ids []int32) []string {
 }
 
 // TestGoldenDecode checks Decode against the text (round trip) and the
-// Hugging Face decode against decodeHF.
+// Hugging Face decode against DecodeHF.
 func TestGoldenDecode(t *testing.T) {
 	g := loadGolden(t)
 	for _, name := range fixtures {
@@ -106,8 +106,8 @@ func TestGoldenDecode(t *testing.T) {
 				if !ok {
 					hf = text
 				}
-				if got := tok.decodeHF(ids); got != hf {
-					t.Errorf("text %d %q: decodeHF %q, Hugging Face %q", i, text, got, hf)
+				if got := tok.DecodeHF(ids, false); got != hf {
+					t.Errorf("text %d %q: DecodeHF %q, Hugging Face %q", i, text, got, hf)
 				}
 				// Decode round-trips wherever Hugging Face's does, and
 				// where only added tokens' byte-level reading differs.

@@ -259,15 +259,15 @@ func (t *Tokenizer) preTokenize(dst []int32, s string, k int, st *state) []int32
 // for and added tokens their content, so Decode(Encode(s)) == s for any
 // normalised s, and bytes of a character that is cut between two tokens
 // survive as they are (the string may then not be valid UTF-8, where Hugging
-// Face's decode would write U+FFFD). Ids without a token are skipped.
+// Face's decode writes U+FFFD: DecodeHF). Ids without a token are skipped.
 func (t *Tokenizer) Decode(ids []int32) string {
 	b := t.DecodeBytes(ids)
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // DecodeSkippingSpecial is Decode less the special added tokens
-// (<|im_end|>, <|im_start|>): the text Hugging Face's decode and vLLM and
-// SGLang return with skip_special_tokens=True, their default.
+// (<|im_end|>, <|im_start|>), their skip_special_tokens=True: raw bytes, as
+// Decode; DecodeHF(ids, true) is the text Hugging Face returns.
 func (t *Tokenizer) DecodeSkippingSpecial(ids []int32) string {
 	var b []byte
 	for _, id := range ids {
@@ -295,15 +295,24 @@ func (t *Tokenizer) DecodeBytes(ids []int32) []byte {
 	return b
 }
 
-// decodeHF decodes as Hugging Face's decode(ids, skip_special_tokens=false)
-// does: every token, added ones included, goes through the ByteLevel decoder, and the bytes are
-// read as UTF-8 with each invalid sequence replaced by U+FFFD. It differs
-// from Decode only on cut characters and on added tokens whose content uses
-// the byte-level alphabet beyond ASCII. Tests compare it with Hugging Face.
-func (t *Tokenizer) decodeHF(ids []int32) string {
+// DecodeHF is the text Hugging Face's decode(ids, skip_special_tokens)
+// returns, and so the text vLLM and SGLang return of ids (their
+// tokenizer.decode): every token, added ones included, goes through the
+// ByteLevel decoder (an added token whose content is not all in the
+// byte-level alphabet stays as it is), special tokens are left out with
+// skipSpecial, and the bytes are read as UTF-8 by Rust's
+// String::from_utf8_lossy, which replaces each maximal subpart of an
+// ill-formed sequence with one U+FFFD (lossyUTF8). It differs from Decode
+// only on cut or invalid characters and on added tokens whose content uses
+// the byte-level alphabet beyond ASCII. The golden tests compare it with
+// Hugging Face's library. Ids without a token are skipped.
+func (t *Tokenizer) DecodeHF(ids []int32, skipSpecial bool) string {
 	var b []byte
 	for _, id := range ids {
 		if id < 0 || int(id) >= len(t.tokens) || t.tokens[id] == "" && t.flags[id] == 0 {
+			continue
+		}
+		if skipSpecial && t.IsSpecial(id) {
 			continue
 		}
 		tok := t.tokens[id]
@@ -316,8 +325,15 @@ func (t *Tokenizer) decodeHF(ids []int32) string {
 	return lossyUTF8(b)
 }
 
-// lossyUTF8 replaces each maximal invalid subsequence with U+FFFD, as
-// Rust's String::from_utf8_lossy (and the Unicode recommendation) does.
+// lossyUTF8 is b read as UTF-8 with each maximal subpart of an ill-formed
+// sequence replaced by one U+FFFD: Unicode's "substitution of maximal
+// subparts" (chapter 3, U+FFFD substitution), which Rust's
+// String::from_utf8_lossy and Python's decode('utf-8', 'replace') both
+// follow. A maximal subpart is the longest prefix of a well-formed sequence
+// (E4 B8 of a cut 3-byte character: one U+FFFD), or else one byte (FF FF,
+// the surrogate ED A0 80, the overlong C0 AF: one U+FFFD per byte). Go's
+// strings.ToValidUTF8 (one U+FFFD per run) and ranging over a string (one
+// per byte) follow other rules.
 func lossyUTF8(b []byte) string {
 	if utf8.Valid(b) {
 		return string(b)
