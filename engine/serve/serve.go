@@ -15,6 +15,11 @@
 //   - POST /tokenize ({"prompt"} → {"tokens", "count", "max_model_len"}) and
 //     GET /v1/models ({"data": [{"id", "owned_by", "max_model_len"}]}).
 //
+// Every text (a choice's "text", "decoded_token", SGLang's "text" and the
+// triples' text) is the one those servers return for the same ids: Hugging
+// Face's decode, with one U+FFFD per maximal subpart of a character cut or
+// invalid, applied as each server applies it (text.go).
+//
 // Errors are those servers' shapes: vLLM's {"error": {"message", "type",
 // "param", "code"}}, SGLang's {"error": {"message"}}, 400 for a prompt
 // longer than the model's positions. Both servers are FastAPI apps, so a
@@ -66,10 +71,20 @@ func ParseAPI(s string) (API, error) {
 	return "", fmt.Errorf("api %q: want vllm, sglang or both", s)
 }
 
+// Tokenizer is what rlt serve needs of its model's tokenizer
+// (tokenizer.Tokenizer): encoding text, and decoding ids as Hugging Face's
+// tokenizers decode them, the texts vLLM and SGLang return (text.go).
+type Tokenizer interface {
+	Encode(text string) []int32
+	// DecodeHF is Hugging Face's decode(ids, skip_special_tokens): one
+	// U+FFFD per maximal subpart of an ill-formed UTF-8 sequence.
+	DecodeHF(ids []int32, skipSpecial bool) string
+}
+
 // Server serves one model.
 type Server struct {
 	Src  *rlt.ModelSource
-	Tok  rlt.TextTokenizer
+	Tok  Tokenizer
 	Name string // the model's name in /v1/models and requests
 	API  API
 
@@ -78,7 +93,7 @@ type Server struct {
 }
 
 // New serves src (tokenized by tok) as name.
-func New(src *rlt.ModelSource, tok rlt.TextTokenizer, name string, api API) *Server {
+func New(src *rlt.ModelSource, tok Tokenizer, name string, api API) *Server {
 	return &Server{Src: src, Tok: tok, Name: name, API: api, created: time.Now().Unix()}
 }
 
@@ -384,11 +399,16 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	text := ""
 	if req.Echo {
-		text = s.Tok.Decode(ids)
+		// vLLM echoes a text prompt as given, and decodes token ids.
+		if req.Prompt.text != nil {
+			text = *req.Prompt.text
+		} else {
+			text = s.Tok.DecodeHF(ids, false)
+		}
 	}
 	completion := 0
 	if maxTokens == 1 {
-		text += s.outputText(next)
+		text += vllmOutputText(s.Tok, ids, next)
 		completion = 1
 	}
 	var plp []any
@@ -396,7 +416,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		plp = make([]any, len(ids))
 		for pos := 1; pos < len(ids); pos++ {
 			plp[pos] = map[string]any{strconv.Itoa(int(ids[pos])): map[string]any{
-				"logprob": clamp(lp[pos-1]), "rank": nil, "decoded_token": s.Tok.Decode(ids[pos : pos+1]),
+				"logprob": clamp(lp[pos-1]), "rank": nil, "decoded_token": vllmPromptTokenText(s.Tok, ids, pos),
 			}}
 		}
 	}
@@ -406,13 +426,6 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		"choices": []any{choice},
 		"usage":   map[string]any{"prompt_tokens": len(ids), "completion_tokens": completion, "total_tokens": len(ids) + completion},
 	})
-}
-
-// outputText is the text of a generated token as vLLM and SGLang return
-// it: both skip special tokens such as <|im_end|> by default
-// (skip_special_tokens=True), so theirs is "".
-func (s *Server) outputText(id int32) string {
-	return s.Tok.DecodeSkippingSpecial([]int32{id})
 }
 
 // clamp is a log-prob JSON can hold: −∞ as vLLM writes it, −9999.
@@ -525,7 +538,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	text := ""
 	outIDs := []int32{} // SGLang's [] when nothing is generated, never null
 	if maxNew == 1 {
-		text = s.outputText(next)
+		text = sglangOutputText(s.Tok, ids, next)
 		outIDs = []int32{next}
 	}
 	if req.ReturnLogprob {
@@ -536,7 +549,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			if !req.TextInLogprob {
 				return nil
 			}
-			return s.Tok.Decode([]int32{id})
+			return s.Tok.DecodeHF([]int32{id}, false)
 		}
 		in := []any{}
 		if start >= 0 {

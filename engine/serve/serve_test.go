@@ -38,6 +38,9 @@ func testServer(t *testing.T, api API) (*Server, *httptest.Server) {
 	return s, ts
 }
 
+// tokOf is a test server's tokenizer as itself.
+func tokOf(s *Server) *tokenizer.Tokenizer { return s.Tok.(*tokenizer.Tokenizer) }
+
 // TestPromptLogProbs: the served log-probs are the model's own, by an
 // independent path (the whole sequence's TokenLogProbs, logits made for the
 // greedy token).
@@ -176,7 +179,7 @@ func TestShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := srv.Check(context.Background(), s.Tok, "<|im_start|>user\n12+9=?<|im_end|>", 0.7); err != nil {
+		if err := srv.Check(context.Background(), tokOf(s), "<|im_start|>user\n12+9=?<|im_end|>", 0.7); err != nil {
 			t.Fatal(err)
 		}
 		if srv.Raw() || srv.MaxPositions() != 63 {
@@ -307,7 +310,7 @@ func TestClientOfTheOtherAPI(t *testing.T) {
 	s, ts := testServer(t, SGLang)
 	srv, err := remote.Connect(context.Background(), ts.URL, remote.Options{Kind: remote.VLLM})
 	if err == nil {
-		err = srv.Check(context.Background(), s.Tok, "<|im_start|>user\n12+9=?<|im_end|>", 0.7)
+		err = srv.Check(context.Background(), tokOf(s), "<|im_start|>user\n12+9=?<|im_end|>", 0.7)
 	}
 	if err == nil || !strings.Contains(err.Error(), "HTTP 404: Not Found") {
 		t.Errorf("vLLM's client to an SGLang server: %v, want HTTP 404: Not Found", err)
@@ -318,17 +321,22 @@ func TestClientOfTheOtherAPI(t *testing.T) {
 // tokens by default; another token's is its text.
 func TestOutputText(t *testing.T) {
 	s, _ := testServer(t, Both)
+	tok := tokOf(s)
+	prompt := tok.Encode("12+9=")
 	for _, c := range []struct{ token, want string }{{"<|im_end|>", ""}, {"<|endoftext|>", ""}, {"<|im_start|>", ""}} {
-		id, ok := s.Tok.ID(c.token)
+		id, ok := tok.ID(c.token)
 		if !ok {
 			t.Fatalf("no %s", c.token)
 		}
-		if got := s.outputText(id); got != c.want {
-			t.Errorf("%s: %q, want %q", c.token, got, c.want)
+		if got := vllmOutputText(s.Tok, prompt, id); got != c.want {
+			t.Errorf("vLLM: %s: %q, want %q", c.token, got, c.want)
+		}
+		if got := sglangOutputText(s.Tok, prompt, id); got != c.want {
+			t.Errorf("SGLang: %s: %q, want %q", c.token, got, c.want)
 		}
 	}
-	if ids := s.Tok.Encode("a"); len(ids) != 1 || s.outputText(ids[0]) != "a" {
-		t.Errorf("the text of %v: %q, want %q", ids, s.outputText(ids[0]), "a")
+	if ids := tok.Encode("a"); len(ids) != 1 || vllmOutputText(s.Tok, prompt, ids[0]) != "a" || sglangOutputText(s.Tok, prompt, ids[0]) != "a" {
+		t.Errorf("the text of %v: %q and %q, want %q", ids, vllmOutputText(s.Tok, prompt, ids[0]), sglangOutputText(s.Tok, prompt, ids[0]), "a")
 	}
 }
 
@@ -361,8 +369,8 @@ func TestReturnTextInLogprobs(t *testing.T) {
 			switch got := triple[2]; {
 			case !want && got != nil:
 				t.Errorf("%q: %s text %q, want null", flag, what, got)
-			case want && got != s.Tok.Decode([]int32{id}):
-				t.Errorf("%q: %s text %v, want %q", flag, what, got, s.Tok.Decode([]int32{id}))
+			case want && got != s.Tok.DecodeHF([]int32{id}, false):
+				t.Errorf("%q: %s text %v, want %q", flag, what, got, s.Tok.DecodeHF([]int32{id}, false))
 			}
 		}
 		for pos, id := range ids {
@@ -372,5 +380,86 @@ func TestReturnTextInLogprobs(t *testing.T) {
 		if want && g.Meta.In[0][2] != "<|im_start|>" {
 			t.Errorf("%q: the special first token's text %v, want <|im_start|>", flag, g.Meta.In[0][2])
 		}
+	}
+}
+
+// byteID is the id of the qwen2 test tokenizer's one-byte token for b,
+// written in GPT-2's byte-level alphabet (0xAD, not printable, is Ń).
+func byteID(t *testing.T, tok *tokenizer.Tokenizer, b byte) int32 {
+	t.Helper()
+	r := rune(b)
+	if b == 0xad {
+		r = 'Ń'
+	}
+	id, ok := tok.ID(string(r))
+	if !ok {
+		t.Fatalf("no token for byte %#x", b)
+	}
+	return id
+}
+
+// TestCutCharacters: a character cut between prompt tokens reads as vLLM
+// and SGLang return it, not as one U+FFFD per byte (what encoding/json
+// writes of raw bytes): vLLM's echo decodes the ids (E4 B8 at the end is
+// one U+FFFD), its "decoded_token" gives the whole character to the token
+// that completes it and "" to the ones before; SGLang's triples decode
+// each token alone.
+func TestCutCharacters(t *testing.T) {
+	s, ts := testServer(t, Both)
+	tok := tokOf(s)
+	a, b := tok.Encode("a"), tok.Encode("b")
+	e4, b8, ad := byteID(t, tok, 0xe4), byteID(t, tok, 0xb8), byteID(t, tok, 0xad)
+	whole := append(append(append([]int32{}, a...), e4, b8, ad), b...)
+	cut := append(append([]int32{}, a...), e4, b8)
+	type entry struct {
+		DecodedToken string `json:"decoded_token"`
+	}
+	var c struct {
+		Choices []struct {
+			Text           string             `json:"text"`
+			PromptLogprobs []map[string]entry `json:"prompt_logprobs"`
+		} `json:"choices"`
+	}
+	for _, q := range []struct {
+		ids      []int32
+		echo     string
+		decoded  []string
+		sglTexts []string
+	}{
+		{whole, "a中b", []string{"", "", "中", "b"}, []string{"a", "\ufffd", "\ufffd", "\ufffd", "b"}},
+		{cut, "a\ufffd", []string{"", ""}, []string{"a", "\ufffd", "\ufffd"}},
+	} {
+		idsJSON, _ := json.Marshal(q.ids)
+		status, body := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%s,"max_tokens":0,"echo":true,"prompt_logprobs":0}`, idsJSON))
+		if status != 200 || json.Unmarshal([]byte(body), &c) != nil || len(c.Choices) != 1 || len(c.Choices[0].PromptLogprobs) != len(q.ids) {
+			t.Fatalf("%v: %d %s", q.ids, status, body)
+		}
+		if got := c.Choices[0].Text; got != q.echo {
+			t.Errorf("%v: echo %+q, want %+q", q.ids, got, q.echo)
+		}
+		for pos := 1; pos < len(q.ids); pos++ {
+			if got := c.Choices[0].PromptLogprobs[pos][fmt.Sprint(q.ids[pos])].DecodedToken; got != q.decoded[pos-1] {
+				t.Errorf("%v: position %d: decoded_token %+q, want %+q", q.ids, pos, got, q.decoded[pos-1])
+			}
+		}
+		status, body = post(t, ts.URL+"/generate", fmt.Sprintf(`{"input_ids":%s,"sampling_params":{"max_new_tokens":0},"return_logprob":true,"logprob_start_len":0,"return_text_in_logprobs":true}`, idsJSON))
+		var g struct {
+			Meta struct {
+				In [][]any `json:"input_token_logprobs"`
+			} `json:"meta_info"`
+		}
+		if status != 200 || json.Unmarshal([]byte(body), &g) != nil || len(g.Meta.In) != len(q.ids) {
+			t.Fatalf("%v: %d %s", q.ids, status, body)
+		}
+		for pos, tr := range g.Meta.In {
+			if tr[2] != q.sglTexts[pos] {
+				t.Errorf("%v: SGLang text %d: %+q, want %+q", q.ids, pos, tr[2], q.sglTexts[pos])
+			}
+		}
+	}
+	// A text prompt is echoed as given, as vLLM echoes it.
+	status, body := post(t, ts.URL+"/v1/completions", `{"prompt":"12+9=21","max_tokens":0,"echo":true}`)
+	if status != 200 || !strings.Contains(body, `"text":"12+9=21"`) {
+		t.Errorf("echo of a text: %d %s", status, body)
 	}
 }
