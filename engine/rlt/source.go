@@ -85,6 +85,9 @@ type ModelSource struct {
 	// MicroBatchTokens bounds each forward's padded positions (rows × the
 	// longest row, model.MicroBatches); 0 = one forward per call.
 	MicroBatchTokens int
+	// RankChunkRows is the rows of logits PromptLogProbs makes at a time
+	// for ranks; 0 = as many as fit rankChunkFloats (16 MiB).
+	RankChunkRows int
 
 	mu   sync.Mutex
 	tape *compute.Tape
@@ -126,24 +129,61 @@ func (ms *ModelSource) Temperature(t float64) float64 { return t }
 
 func (ms *ModelSource) String() string { return ms.Name }
 
+// PromptOptions says what PromptLogProbs computes besides the log-probs.
+type PromptOptions struct {
+	// Next asks for the greedy next token after the last position, with its
+	// log-prob: the one token an inference server generates.
+	Next bool
+	// Ranks asks for each prompt token's rank in its position's
+	// distribution, vLLM's "rank" (PromptScores.Ranks). It costs the
+	// logits of every position, a chunk of rows at a time.
+	Ranks bool
+}
+
+// PromptScores is one sequence's prompt log-probs (rlt serve).
+type PromptScores struct {
+	// LogProbs are log p(ids[pos] | ids[:pos]) of logits/temperature for
+	// pos 1..n−1 (n−1 values), from the fused head as LogProbs computes
+	// them: equal to in-process scoring.
+	LogProbs []float32
+	// Ranks (with PromptOptions.Ranks) are, for the same positions, vLLM's
+	// rank of the token: how many tokens of the vocabulary have a log-prob
+	// at least the token's, itself included (1 for the most likely; a tie
+	// counts against it), as vLLM's batched_count_greater_than counts
+	// (x >= value).sum(-1) over a row of float32 log-probs. Here the row
+	// is the position's logits/temperature, log-softmaxed in float64 and
+	// rounded to float32 as the CPU backend's fused head rounds its
+	// log-probs.
+	Ranks []int
+	// Next and NextLogProb (with PromptOptions.Next) are the greedy token
+	// after the last position and its log-prob.
+	Next        int32
+	NextLogProb float32
+}
+
+// rankChunkFloats bounds the logits one chunk of PromptLogProbs' ranks
+// holds, on the device and read back: 16 MiB of float32, 27 rows at
+// Qwen2.5's 151,936-row head.
+const rankChunkFloats = 1 << 22
+
 // PromptLogProbs is one sequence's log-probs at every position after the
-// first (n−1 values for n ids) and, with next, the greedy next token after
-// the last position with its log-prob: what an inference server's prompt
-// log-probs with one generated token are (rlt serve).
-func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, next bool) (lp []float32, nextID int32, nextLP float32, err error) {
+// first and, as opts asks, the tokens' ranks and the greedy next token:
+// what an inference server's prompt log-probs with one generated token
+// are (rlt serve).
+func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts PromptOptions) (PromptScores, error) {
 	if len(ids) == 0 {
-		return nil, 0, 0, fmt.Errorf("%s: empty prompt", ms.Name)
+		return PromptScores{}, fmt.Errorf("%s: empty prompt", ms.Name)
 	}
 	if len(ids) > ms.M.Cfg.MaxPos {
-		return nil, 0, 0, fmt.Errorf("%s: %d tokens do not fit the model's %d positions", ms.Name, len(ids), ms.M.Cfg.MaxPos)
+		return PromptScores{}, fmt.Errorf("%s: %d tokens do not fit the model's %d positions", ms.Name, len(ids), ms.M.Cfg.MaxPos)
 	}
 	for i, id := range ids {
 		if id < 0 || int(id) >= ms.Vocab {
-			return nil, 0, 0, fmt.Errorf("%s: token %d at position %d is outside the vocabulary of %d", ms.Name, id, i, ms.Vocab)
+			return PromptScores{}, fmt.Errorf("%s: token %d at position %d is outside the vocabulary of %d", ms.Name, id, i, ms.Vocab)
 		}
 	}
 	if !(temperature > 0) {
-		return nil, 0, 0, fmt.Errorf("%s: temperature %g must be positive", ms.Name, temperature)
+		return PromptScores{}, fmt.Errorf("%s: temperature %g must be positive", ms.Name, temperature)
 	}
 	invT := float32(1 / temperature)
 	ms.mu.Lock()
@@ -159,26 +199,34 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, next boo
 		targets = append(targets, ids[pos])
 	}
 	be := ms.M.Backend()
+	var out PromptScores
 	if len(rows) > 0 {
 		lpT := tp.HeadLogProbsRows(tp.GatherRows(h, rows), ms.M.LMHead, ms.Vocab, targets, invT)
 		if err := tp.Err(); err != nil {
-			return nil, 0, 0, err
+			return PromptScores{}, err
 		}
-		lp = make([]float32, lpT.Len())
-		if err := compute.ReadBack(be, lp, lpT); err != nil {
-			return nil, 0, 0, err
+		out.LogProbs = make([]float32, lpT.Len())
+		if err := compute.ReadBack(be, out.LogProbs, lpT); err != nil {
+			return PromptScores{}, err
 		}
 	}
-	if !next {
-		return lp, 0, 0, nil
+	if opts.Ranks {
+		ranks, err := ms.ranks(tp, h, rows, targets, invT)
+		if err != nil {
+			return PromptScores{}, err
+		}
+		out.Ranks = ranks
+	}
+	if !opts.Next {
+		return out, nil
 	}
 	logits := tp.Linear(tp.GatherRows(h, []int32{int32(T - 1)}), ms.M.LMHead, nil)
 	if err := tp.Err(); err != nil {
-		return nil, 0, 0, err
+		return PromptScores{}, err
 	}
 	z := make([]float32, logits.Len())
 	if err := compute.ReadBack(be, z, logits); err != nil {
-		return nil, 0, 0, err
+		return PromptScores{}, err
 	}
 	z = z[:ms.Vocab]
 	best := 0
@@ -193,7 +241,63 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, next boo
 	for _, x := range z {
 		sum += math.Exp(float64(x)*float64(invT) - top)
 	}
-	return lp, int32(best), float32(-math.Log(sum)), nil
+	out.Next, out.NextLogProb = int32(best), float32(-math.Log(sum))
+	return out, nil
+}
+
+// ranks returns PromptScores.Ranks of targets, row rows[i] of the hidden
+// states h predicting targets[i]. The logits are made by the LM head a
+// chunk of rows at a time (rankChunkFloats), read back and counted on the
+// host; each chunk's activations are given back to the tape before the
+// next. The caller holds ms.mu.
+func (ms *ModelSource) ranks(tp *compute.Tape, h *compute.Tensor, rows, targets []int32, invT float32) ([]int, error) {
+	ranks := make([]int, len(rows))
+	width := ms.M.LMHead.Shape()[0] // the head's rows, padding included
+	chunk := max(1, rankChunkFloats/width)
+	if ms.RankChunkRows > 0 {
+		chunk = ms.RankChunkRows
+	}
+	z := make([]float32, min(chunk, len(rows))*width)
+	for i0 := 0; i0 < len(rows); i0 += chunk {
+		part := rows[i0:min(i0+chunk, len(rows))]
+		mark := tp.Mark()
+		logits := tp.Linear(tp.GatherRows(h, part), ms.M.LMHead, nil)
+		if err := tp.Err(); err != nil {
+			return nil, err
+		}
+		zc := z[:len(part)*width]
+		if err := compute.ReadBack(ms.M.Backend(), zc, logits); err != nil {
+			return nil, err
+		}
+		tp.Keep(mark, h) // h was made before the chunk: the arena takes the chunk's tensors back
+		for i := range part {
+			ranks[i0+i] = rankOf(zc[i*width:i*width+ms.Vocab], targets[i0+i], invT)
+		}
+	}
+	return ranks, nil
+}
+
+// rankOf is vLLM's rank of token t in one position's logits z: the count
+// of v with lp[v] >= lp[t], lp the float32 log-softmax of z·invT.
+func rankOf(z []float32, t int32, invT float32) int {
+	s := float64(invT)
+	top := math.Inf(-1)
+	for _, x := range z {
+		top = max(top, float64(x)*s)
+	}
+	var sum float64
+	for _, x := range z {
+		sum += math.Exp(float64(x)*s - top)
+	}
+	lse := top + math.Log(sum)
+	want := float32(float64(z[t])*s - lse)
+	n := 0
+	for _, x := range z {
+		if float32(float64(x)*s-lse) >= want {
+			n++
+		}
+	}
+	return n
 }
 
 // logProbs runs m over right-padded seqs and returns the log-probs of the

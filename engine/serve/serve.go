@@ -6,7 +6,11 @@
 //   - POST /v1/completions, vLLM's OpenAI-compatible shape: "prompt" (token
 //     ids or text), "max_tokens" 0 (with "echo") or 1, "prompt_logprobs" 0,
 //     "temperature"; each choice's "prompt_logprobs" is null for the first
-//     token, then {"<id>": {"logprob", "rank", "decoded_token"}}.
+//     token, then {"<id>": {"logprob", "rank", "decoded_token"}}, "rank"
+//     being vLLM's: how many tokens of the vocabulary have a log-prob at
+//     that position at least the token's, itself included (1 for the most
+//     likely token; a tie counts against it), of the log-probs returned
+//     (of logits/temperature, below; rlt.PromptScores.Ranks).
 //   - POST /generate, SGLang's: "input_ids" (or "text"), "sampling_params"
 //     {"max_new_tokens" 0 or 1, "temperature"}, "return_logprob",
 //     "logprob_start_len", "return_text_in_logprobs"; "meta_info" carries
@@ -392,7 +396,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			s.maxLen(), len(ids)+maxTokens, len(ids), maxTokens))
 		return
 	}
-	lp, next, _, err := s.Src.PromptLogProbs(ids, req.Temperature, maxTokens == 1)
+	sc, err := s.Src.PromptLogProbs(ids, req.Temperature, rlt.PromptOptions{Next: maxTokens == 1, Ranks: req.PromptLogprobs})
 	if err != nil {
 		openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
 		return
@@ -408,7 +412,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	completion := 0
 	if maxTokens == 1 {
-		text += vllmOutputText(s.Tok, ids, next)
+		text += vllmOutputText(s.Tok, ids, sc.Next)
 		completion = 1
 	}
 	var plp []any
@@ -416,7 +420,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		plp = make([]any, len(ids))
 		for pos := 1; pos < len(ids); pos++ {
 			plp[pos] = map[string]any{strconv.Itoa(int(ids[pos])): map[string]any{
-				"logprob": clamp(lp[pos-1]), "rank": nil, "decoded_token": vllmPromptTokenText(s.Tok, ids, pos),
+				"logprob": clamp(sc.LogProbs[pos-1]), "rank": sc.Ranks[pos-1], "decoded_token": vllmPromptTokenText(s.Tok, ids, pos),
 			}}
 		}
 	}
@@ -526,7 +530,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		sglangError(w, http.StatusBadRequest, fmt.Sprintf("logprob_start_len (%d) must be less than the input length (%d)", start, len(ids)))
 		return
 	}
-	lp, next, nextLP, err := s.Src.PromptLogProbs(ids, req.Temperature, maxNew == 1)
+	sc, err := s.Src.PromptLogProbs(ids, req.Temperature, rlt.PromptOptions{Next: maxNew == 1})
 	if err != nil {
 		sglangError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -538,8 +542,8 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	text := ""
 	outIDs := []int32{} // SGLang's [] when nothing is generated, never null
 	if maxNew == 1 {
-		text = sglangOutputText(s.Tok, ids, next)
-		outIDs = []int32{next}
+		text = sglangOutputText(s.Tok, ids, sc.Next)
+		outIDs = []int32{sc.Next}
 	}
 	if req.ReturnLogprob {
 		// SGLang's detokenize_logprob_tokens: each token decoded alone,
@@ -556,14 +560,14 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			for pos := start; pos < len(ids); pos++ {
 				var v any
 				if pos > 0 {
-					v = clamp(lp[pos-1])
+					v = clamp(sc.LogProbs[pos-1])
 				}
 				in = append(in, []any{v, ids[pos], tokenText(ids[pos])})
 			}
 		}
 		out := []any{}
 		if maxNew == 1 {
-			out = append(out, []any{clamp(nextLP), next, tokenText(next)})
+			out = append(out, []any{clamp(sc.NextLogProb), sc.Next, tokenText(sc.Next)})
 		}
 		meta["input_token_logprobs"], meta["output_token_logprobs"] = in, out
 	}

@@ -49,10 +49,11 @@ func TestPromptLogProbs(t *testing.T) {
 	m := s.Src.M
 	ids := s.Tok.Encode("<|im_start|>user\n347+285=?<|im_end|>")
 	for _, temp := range []float64{1, 0.7} {
-		lp, next, nextLP, err := s.Src.PromptLogProbs(ids, temp, true)
+		sc, err := s.Src.PromptLogProbs(ids, temp, rlt.PromptOptions{Next: true})
 		if err != nil {
 			t.Fatal(err)
 		}
+		lp, next, nextLP := sc.LogProbs, sc.Next, sc.NextLogProb
 		tp := compute.NewTape(m.Backend())
 		tp.SetRecording(false)
 		targets := make([]int32, len(ids))
@@ -137,10 +138,11 @@ func TestErrors(t *testing.T) {
 func TestShapes(t *testing.T) {
 	s, ts := testServer(t, Both)
 	ids := s.Tok.Encode("12+9=21")
-	want, next, _, err := s.Src.PromptLogProbs(ids, 0.7, true)
+	sc, err := s.Src.PromptLogProbs(ids, 0.7, rlt.PromptOptions{Next: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	want, next := sc.LogProbs, sc.Next
 	idsJSON, _ := json.Marshal(ids)
 	status, body := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%s,"max_tokens":0,"echo":true,"prompt_logprobs":0,"temperature":0.7}`, idsJSON))
 	var c struct {
@@ -379,6 +381,106 @@ func TestReturnTextInLogprobs(t *testing.T) {
 		check("output", g.Meta.Out[0], g.OutputIDs[0])
 		if want && g.Meta.In[0][2] != "<|im_start|>" {
 			t.Errorf("%q: the special first token's text %v, want <|im_start|>", flag, g.Meta.In[0][2])
+		}
+	}
+}
+
+// rankFromLogits is vLLM's rank counted the slow way from one position's
+// full logits: the tokens whose float32 log-prob (of logits/temperature) is
+// at least the target's.
+func rankFromLogits(z []float32, target int32, temp float64) int {
+	lse := math.Inf(-1)
+	for _, x := range z {
+		v := float64(x) / temp
+		lse = math.Max(lse, v) + math.Log1p(math.Exp(-math.Abs(lse-v)))
+	}
+	lp := func(x float32) float32 { return float32(float64(x)/temp - lse) }
+	n := 0
+	for _, x := range z {
+		if lp(x) >= lp(z[target]) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRanks: each prompt token's rank is the brute-force count over the
+// position's full logits (model.Logits, the whole sequence at once), 1 for
+// every token of a greedy continuation, the same a few rows at a time, and
+// asking for ranks leaves the log-probs as they were; /v1/completions
+// returns them as integers.
+func TestRanks(t *testing.T) {
+	s, ts := testServer(t, Both)
+	m, tok := s.Src.M, tokOf(s)
+	ids := tok.Encode("<|im_start|>user\n12+9=")
+	n0 := len(ids)
+	for len(ids) < n0+8 { // the greedy continuation
+		sc, err := s.Src.PromptLogProbs(ids, 1, rlt.PromptOptions{Next: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, sc.Next)
+	}
+	tp := compute.NewTape(m.Backend())
+	tp.SetRecording(false)
+	V := m.Cfg.Vocab
+	logits := make([]float32, len(ids)*V)
+	m.Backend().Read(logits, m.Logits(tp, &model.Batch{B: 1, T: len(ids), Tokens: ids}))
+	for _, temp := range []float64{1, 0.7} {
+		plain, err := s.Src.PromptLogProbs(ids, temp, rlt.PromptOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, chunk := range []int{0, 3} {
+			s.Src.RankChunkRows = chunk
+			sc, err := s.Src.PromptLogProbs(ids, temp, rlt.PromptOptions{Ranks: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(sc.LogProbs) != fmt.Sprint(plain.LogProbs) || len(sc.Ranks) != len(ids)-1 {
+				t.Fatalf("τ %g, chunk %d: log-probs %v with %d ranks, want %v as without ranks", temp, chunk, sc.LogProbs, len(sc.Ranks), plain.LogProbs)
+			}
+			ranked := 0
+			for pos := 1; pos < len(ids); pos++ {
+				want := rankFromLogits(logits[(pos-1)*V:pos*V], ids[pos], temp)
+				if pos >= n0 && want != 1 {
+					t.Fatalf("position %d: greedy token %d has rank %d in the full logits", pos, ids[pos], want)
+				}
+				if got := sc.Ranks[pos-1]; got != want {
+					t.Errorf("τ %g, chunk %d: position %d: rank %d, want %d", temp, chunk, pos, got, want)
+				}
+				if want > 1 {
+					ranked++
+				}
+			}
+			if ranked == 0 {
+				t.Fatalf("every prompt token ranks 1: the test tells nothing")
+			}
+		}
+	}
+	s.Src.RankChunkRows = 0
+	sc, err := s.Src.PromptLogProbs(ids, 0.7, rlt.PromptOptions{Ranks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idsJSON, _ := json.Marshal(ids)
+	status, body := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%s,"max_tokens":1,"prompt_logprobs":0,"temperature":0.7}`, idsJSON))
+	var c struct {
+		Choices []struct {
+			PromptLogprobs []map[string]struct {
+				Logprob      float64
+				Rank         *int
+				DecodedToken *string `json:"decoded_token"`
+			} `json:"prompt_logprobs"`
+		} `json:"choices"`
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &c) != nil || len(c.Choices) != 1 || len(c.Choices[0].PromptLogprobs) != len(ids) {
+		t.Fatalf("%d %s", status, body)
+	}
+	for pos := 1; pos < len(ids); pos++ {
+		e := c.Choices[0].PromptLogprobs[pos][fmt.Sprint(ids[pos])]
+		if e.Rank == nil || *e.Rank != sc.Ranks[pos-1] || e.DecodedToken == nil || *e.DecodedToken != tok.DecodeHF(ids[pos:pos+1], false) {
+			t.Errorf("position %d: %+v, want rank %d", pos, e, sc.Ranks[pos-1])
 		}
 	}
 }
