@@ -27,6 +27,7 @@ func FuzzTokenizerJSON(f *testing.F) {
 			_ = tok.Decode(ids)
 			_ = tok.DecodeHF(ids, false)
 			_ = tok.DecodeHF(ids, true)
+			_ = tok.DecodeHFStream(ids, false)
 		}
 		_ = tok.VocabSize()
 		_ = tok.TokenString(0)

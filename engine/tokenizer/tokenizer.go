@@ -309,20 +309,50 @@ func (t *Tokenizer) DecodeBytes(ids []int32) []byte {
 func (t *Tokenizer) DecodeHF(ids []int32, skipSpecial bool) string {
 	var b []byte
 	for _, id := range ids {
-		if id < 0 || int(id) >= len(t.tokens) || t.tokens[id] == "" && t.flags[id] == 0 {
-			continue
-		}
-		if skipSpecial && t.IsSpecial(id) {
-			continue
-		}
-		tok := t.tokens[id]
-		if raw, ok := byteLevelDecode(tok); ok {
-			b = append(b, raw...)
-		} else {
-			b = append(b, tok...)
-		}
+		b = t.appendHF(b, id, skipSpecial)
 	}
 	return lossyUTF8(b)
+}
+
+// DecodeHFStream is the text tokenizers' DecodeStream has returned once
+// stepped through ids from where a character begins, as vLLM's detokenizer
+// is after a prompt whose text ends a character (rlt generate's): DecodeHF
+// of ids up to the last token after which that decode does not end in
+// U+FFFD. A character still cut at the end is held back, and so are bytes
+// no token after them has made into text; invalid bytes that text follows
+// read as U+FFFD.
+func (t *Tokenizer) DecodeHFStream(ids []int32, skipSpecial bool) string {
+	var b []byte
+	ends := make([]int, len(ids))
+	for k, id := range ids {
+		b = t.appendHF(b, id, skipSpecial)
+		ends[k] = len(b)
+	}
+	for k := len(ids); k > 0; k-- {
+		// A lossy decode is back in step within a character or a maximal
+		// subpart (4 bytes at most), so whether it ends in U+FFFD is
+		// whether its last 4 bytes' decode does.
+		e := ends[k-1]
+		if !strings.HasSuffix(lossyUTF8(b[max(0, e-4):e]), "\uFFFD") {
+			return lossyUTF8(b[:e])
+		}
+	}
+	return ""
+}
+
+// appendHF appends to b the bytes Hugging Face's decode makes of id: the
+// ByteLevel decoder's reading of its token, added ones included (one whose
+// content is not all in the byte-level alphabet as it is); nothing for an id
+// without a token, or a special one with skipSpecial.
+func (t *Tokenizer) appendHF(b []byte, id int32, skipSpecial bool) []byte {
+	if id < 0 || int(id) >= len(t.tokens) || t.tokens[id] == "" && t.flags[id] == 0 || skipSpecial && t.IsSpecial(id) {
+		return b
+	}
+	tok := t.tokens[id]
+	if raw, ok := byteLevelDecode(tok); ok {
+		return append(b, raw...)
+	}
+	return append(b, tok...)
 }
 
 // lossyUTF8 is b read as UTF-8 with each maximal subpart of an ill-formed
