@@ -136,9 +136,9 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			if toks[0].Reason != sample.Running {
 				return nil // the last token's text is cut to the stop below
 			}
-			// A token may end inside a UTF-8 character, which decodes as
-			// U+FFFD until the rest arrives: hold such a tail back.
-			s := strings.TrimSuffix(out.Decode(seqIDs), "\uFFFD")
+			// A character cut at the end is held back until a token
+			// completes it (outputText.Decode).
+			s := out.Decode(seqIDs)
 			if n := len(s) - hold; n > printed {
 				io.WriteString(w, s[printed:n])
 				printed = n
@@ -169,11 +169,15 @@ type outputText struct {
 	skipSpecial bool
 }
 
+// Decode is the text vLLM has returned once ids are generated: its
+// detokenizer is a tokenizers DecodeStream primed with the prompt, whose
+// text (rlt generate's, tokenized) ends a character, so it is
+// DecodeHFStream of the generated ids alone. A character cut at the end is
+// held back until a token completes it, and left out if none does; bytes
+// that are no UTF-8 read as U+FFFD, one per maximal subpart, as Hugging
+// Face's decode reads them.
 func (o outputText) Decode(ids []int32) string {
-	if o.skipSpecial {
-		return o.tok.DecodeSkippingSpecial(ids)
-	}
-	return o.tok.Decode(ids)
+	return o.tok.DecodeHFStream(ids, o.skipSpecial)
 }
 
 // finished is the whole text of the finished sequence r, as vLLM returns

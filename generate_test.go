@@ -19,6 +19,15 @@ func TestGenerateFinishedText(t *testing.T) {
 	}
 	imEnd, _ := tok.ID("<|im_end|>")
 	imStart, _ := tok.ID("<|im_start|>")
+	// One-byte tokens, in GPT-2's byte-level alphabet: E4 B8 AD is 中.
+	byteTok := func(r string) int32 {
+		id, ok := tok.ID(r)
+		if !ok {
+			t.Fatalf("no token %q", r)
+		}
+		return id
+	}
+	e4, b8, ad, ff := byteTok("ä"), byteTok("¸"), byteTok("Ń"), byteTok("ÿ")
 	enc := func(s string) []int32 { return tok.Encode(s) }
 	cat := func(parts ...[]int32) []int32 {
 		var ids []int32
@@ -44,6 +53,12 @@ func TestGenerateFinishedText(t *testing.T) {
 		{"stop string kept, what follows dropped", sample.Result{IDs: enc("x=?1y"), Reason: sample.StopString, Stop: 1}, []string{"zz", "?1"}, true, true, "x=?1"},
 		{"stop string at the start", sample.Result{IDs: enc("?1"), Reason: sample.StopString, Stop: 0}, []string{"?1"}, false, true, ""},
 		{"out of tokens keeps all", sample.Result{IDs: enc("x?1"), Reason: sample.MaxTokens}, []string{"zz"}, false, true, "x?1"},
+		// As tokenizers' DecodeStream returns text (the wants printed by
+		// Python: engine/tokenizer's TestDecodeHFStream).
+		{"a character cut at the end left out", sample.Result{IDs: cat(enc("a"), []int32{e4, b8}), Reason: sample.MaxTokens}, nil, false, true, "a"},
+		{"a cut character completed", sample.Result{IDs: cat(enc("a"), []int32{e4, b8, ad}), Reason: sample.MaxTokens}, nil, false, true, "a中"},
+		{"an invalid byte inside is one U+FFFD", sample.Result{IDs: cat(enc("a"), []int32{ff}, enc("b")), Reason: sample.MaxTokens}, nil, false, true, "a\ufffdb"},
+		{"an invalid byte at the end left out", sample.Result{IDs: cat(enc("a"), []int32{ff, imEnd}), Reason: sample.StopID}, nil, false, true, "a"},
 	} {
 		o := outputText{tok: tok, skipSpecial: c.skip}
 		if got := o.finished(c.r, c.stops, c.include); got != c.want {
