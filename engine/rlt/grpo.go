@@ -173,9 +173,6 @@ type TextTokenizer interface {
 	Tokenizer
 	Decode(ids []int32) string
 	ID(token string) (int32, bool)
-	// DecodeSkippingSpecial is Decode less the special tokens
-	// (<|im_end|>), as text servers return generated text.
-	DecodeSkippingSpecial(ids []int32) string
 }
 
 // Trainer runs GRPO on a pair's teacher against its frozen student.

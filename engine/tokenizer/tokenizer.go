@@ -265,19 +265,6 @@ func (t *Tokenizer) Decode(ids []int32) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// DecodeSkippingSpecial is Decode less the special added tokens
-// (<|im_end|>, <|im_start|>), their skip_special_tokens=True: raw bytes, as
-// Decode; DecodeHF(ids, true) is the text Hugging Face returns.
-func (t *Tokenizer) DecodeSkippingSpecial(ids []int32) string {
-	var b []byte
-	for _, id := range ids {
-		if id >= 0 && int(id) < len(t.raw) && !t.IsSpecial(id) {
-			b = append(b, t.raw[id]...)
-		}
-	}
-	return string(b)
-}
-
 // DecodeBytes is Decode returning bytes.
 func (t *Tokenizer) DecodeBytes(ids []int32) []byte {
 	n := 0

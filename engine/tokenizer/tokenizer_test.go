@@ -162,8 +162,8 @@ func TestLookups(t *testing.T) {
 		t.Errorf("Ġthe: %d %v", id, ok)
 	}
 	ids := tok.Encode(ImStart + "assistant\n the end" + ImEnd + "<|begin_of_explanation|>")
-	if got, want := tok.DecodeSkippingSpecial(ids), "assistant\n the end"; got != want {
-		t.Errorf("DecodeSkippingSpecial = %q, want %q (special tokens left out, the rest as Decode)", got, want)
+	if got, want := tok.DecodeHF(ids, true), "assistant\n the end"; got != want {
+		t.Errorf("DecodeHF(skip special) = %q, want %q (special tokens left out, the rest as Decode)", got, want)
 	}
 	if _, ok := tok.ID("<|nope|>"); ok {
 		t.Error("unknown token found")
