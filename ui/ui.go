@@ -184,6 +184,9 @@ type Model struct {
 	msgAt      time.Time
 	stopSignal chan struct{}
 	stopped    bool
+	// hungUp closes when the terminal the workbench reads is gone
+	// (watchTerminal): the workbench then quits as on Options.Stop.
+	hungUp <-chan struct{}
 }
 
 // runStatus is what the status line tells about the open run.
@@ -416,7 +419,8 @@ func (m *Model) openName() string {
 }
 
 // Run runs the workbench on in and out (nil: the process's terminal) in
-// the alternate screen until the user quits. Quitting asks the Controller
+// the alternate screen until the user quits, Options.Stop closes or the
+// terminal it reads is gone (watchTerminal). Quitting asks the Controller
 // to stop; the caller waits for the engine.
 func Run(opts Options, in io.Reader, out io.Writer) error {
 	if opts.Theme == nil {
@@ -426,7 +430,9 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 		}
 		opts.Theme = style.NewTheme(style.Detect(w))
 	}
+	in, hungUp := watchTerminal(in)
 	m := newModel(opts)
+	m.hungUp = hungUp
 	if !isTerminal(out) {
 		// No terminal, no size reports: draw at the classic size.
 		m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -641,6 +647,16 @@ func (m *Model) Init() tea.Cmd {
 	}
 	if stop := m.opts.Stop; stop != nil {
 		cmds = append(cmds, func() tea.Msg { <-stop; return quitMsg{} })
+	}
+	if hungUp, ended := m.hungUp, m.stopSignal; hungUp != nil {
+		cmds = append(cmds, func() tea.Msg {
+			select {
+			case <-hungUp:
+				return quitMsg{}
+			case <-ended:
+				return nil
+			}
+		})
 	}
 	return tea.Batch(cmds...)
 }
