@@ -60,6 +60,7 @@ type Store struct {
 	byID         map[string]int    // index into traces
 	dhist        record.DHistogram // the |d_k| of every trace held
 	prevText     [2]string         // the last trace's question and solution, shared by the next when equal
+	texts        textTable         // recent questions and solutions, shared by later traces (shareGroupText)
 	events       []EventRecord
 	reviews      []ReviewRecord
 	labels       map[string]*labelFold
@@ -353,15 +354,23 @@ func (s *Store) addMetric(m MetricRecord) bool {
 // (zero for a trace not read from a file): its per-token arrays are then
 // dropped, for Trace to read back; a trace not yet written keeps them until
 // written says where it is.
-func (s *Store) addTrace(t *TraceRecord, at lineAt) bool {
+func (s *Store) addTrace(t *TraceRecord, at lineAt) bool { return s.addTraceText(t, at, true) }
+
+// addEmitted appends t, a trace the engine emitted, as addTrace does. Its
+// question and solution are the engine's strings, one per dataset item,
+// shared by the item's samples and by its later steps already: the store's
+// table of texts, there for texts each decoded anew, would only cost.
+func (s *Store) addEmitted(t *TraceRecord) bool { return s.addTraceText(t, lineAt{}, false) }
+
+// addTraceText is addTrace; withTable: the store's table of texts is
+// looked in for t's question and solution (shareGroupText).
+func (s *Store) addTraceText(t *TraceRecord, at lineAt, withTable bool) bool {
 	// The work per token and per byte of text before the lock, which the
 	// viewer's reads wait on.
 	if at.file == "" { // a trace read from its file comes counted by its decoder
 		t.Lengths = t.Tokens.Lengths()
 	}
-	if body := record.Extract(t.Completion).Body; body == t.Explanation {
-		t.Explanation = body // the completion's bytes, not a second copy
-	}
+	shareExplanation(t)
 	st := storedTrace{rec: t, bins: binsOf(t.D)}
 	if at.file != "" {
 		st.dropArrays(at)
@@ -371,7 +380,7 @@ func (s *Store) addTrace(t *TraceRecord, at lineAt) bool {
 		s.mu.Unlock()
 		return false
 	}
-	s.shareGroupText(st.rec)
+	s.shareGroupText(st.rec, withTable)
 	st.bins.addTo(&s.dhist, 1)
 	s.byID[t.ID] = len(s.traces)
 	s.traces = append(s.traces, st)
