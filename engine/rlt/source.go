@@ -150,10 +150,10 @@ type PromptScores struct {
 	// rank of the token: how many tokens of the vocabulary have a log-prob
 	// at least the token's, itself included (1 for the most likely; a tie
 	// counts against it), as vLLM's batched_count_greater_than counts
-	// (x >= value).sum(-1) over a row of float32 log-probs. Here the row
-	// is the position's logits/temperature, log-softmaxed in float64 and
-	// rounded to float32 as the CPU backend's fused head rounds its
-	// log-probs.
+	// (x >= value).sum(-1) over a row of log-probs. Log-softmax at any
+	// temperature keeps the logits' order, so they are counted on the
+	// position's logits, in one pass: a tie that only a log-softmax's
+	// rounding would make (vLLM's own, in its float32) is not one here.
 	Ranks []int
 	// Next and NextLogProb (with PromptOptions.Next) are the greedy token
 	// after the last position and its log-prob.
@@ -211,7 +211,7 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts Pro
 		}
 	}
 	if opts.Ranks {
-		ranks, err := ms.ranks(tp, h, rows, targets, invT)
+		ranks, err := ms.ranks(tp, h, rows, targets)
 		if err != nil {
 			return PromptScores{}, err
 		}
@@ -250,7 +250,7 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts Pro
 // chunk of rows at a time (rankChunkFloats), read back and counted on the
 // host; each chunk's activations are given back to the tape before the
 // next. The caller holds ms.mu.
-func (ms *ModelSource) ranks(tp *compute.Tape, h *compute.Tensor, rows, targets []int32, invT float32) ([]int, error) {
+func (ms *ModelSource) ranks(tp *compute.Tape, h *compute.Tensor, rows, targets []int32) ([]int, error) {
 	ranks := make([]int, len(rows))
 	width := ms.M.LMHead.Shape()[0] // the head's rows, padding included
 	chunk := max(1, rankChunkFloats/width)
@@ -271,29 +271,18 @@ func (ms *ModelSource) ranks(tp *compute.Tape, h *compute.Tensor, rows, targets 
 		}
 		tp.Keep(mark, h) // h was made before the chunk: the arena takes the chunk's tensors back
 		for i := range part {
-			ranks[i0+i] = rankOf(zc[i*width:i*width+ms.Vocab], targets[i0+i], invT)
+			ranks[i0+i] = rankOf(zc[i*width:i*width+ms.Vocab], targets[i0+i])
 		}
 	}
 	return ranks, nil
 }
 
 // rankOf is vLLM's rank of token t in one position's logits z: the count
-// of v with lp[v] >= lp[t], lp the float32 log-softmax of z·invT.
-func rankOf(z []float32, t int32, invT float32) int {
-	s := float64(invT)
-	top := math.Inf(-1)
-	for _, x := range z {
-		top = max(top, float64(x)*s)
-	}
-	var sum float64
-	for _, x := range z {
-		sum += math.Exp(float64(x)*s - top)
-	}
-	lse := top + math.Log(sum)
-	want := float32(float64(z[t])*s - lse)
+// of v with z[v] >= z[t] (PromptScores.Ranks).
+func rankOf(z []float32, t int32) int {
 	n := 0
 	for _, x := range z {
-		if float32(float64(x)*s-lse) >= want {
+		if x >= z[t] {
 			n++
 		}
 	}

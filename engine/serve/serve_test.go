@@ -385,16 +385,11 @@ func TestReturnTextInLogprobs(t *testing.T) {
 	}
 }
 
-// rankFromLogits is vLLM's rank counted the slow way from one position's
-// full logits: the tokens whose float32 log-prob (of logits/temperature) is
-// at least the target's.
+// rankFromLogits is vLLM's rank counted from one position's full logits
+// (model.Logits, the whole sequence at once): the tokens whose log-prob at
+// the temperature is at least the target's.
 func rankFromLogits(z []float32, target int32, temp float64) int {
-	lse := math.Inf(-1)
-	for _, x := range z {
-		v := float64(x) / temp
-		lse = math.Max(lse, v) + math.Log1p(math.Exp(-math.Abs(lse-v)))
-	}
-	lp := func(x float32) float32 { return float32(float64(x)/temp - lse) }
+	lp := func(x float32) float64 { return float64(x) / temp } // a log-prob less the row's log-sum-exp
 	n := 0
 	for _, x := range z {
 		if lp(x) >= lp(z[target]) {
