@@ -135,11 +135,13 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	}
 	enc := make([]Layout, len(items))
 	for i, it := range items {
+		// An *ItemError, so that ScoreEach, scoring the items one by one,
+		// says the problem without the index (always 0) of a batch of one.
 		if err := record.CheckText("question", it.Question); err != nil {
-			return nil, fmt.Errorf("item %d: %w", i, err)
+			return nil, &ItemError{Item: i, Err: err}
 		}
 		if err := record.CheckText("solution", it.Solution); err != nil {
-			return nil, fmt.Errorf("item %d: %w", i, err)
+			return nil, &ItemError{Item: i, Err: err}
 		}
 		enc[i] = s.encode(it)
 		if max := s.maxPositions(); max > 0 {

@@ -320,3 +320,28 @@ func TestSourceScorer(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreEachNamesNoItem: an item ScoreEach refuses alone is said without
+// an item number (its batch of one's index, always 0): the caller names it
+// by its own position (rlt score's line).
+func TestScoreEachNamesNoItem(t *testing.T) {
+	s := testScorer(t, record.LogRatio)
+	good := Item{Question: "q", Solution: "1", Explanation: "e"}
+	cases := []struct {
+		bad  Item
+		want string
+	}{
+		{Item{Question: "q", Solution: ""}, "solution is empty"},
+		{Item{Question: "<|im_start|>q", Solution: "1"}, "question contains the tag <|im_start|>"},
+		{Item{Question: "q", Solution: "1" + record.EndSolution}, "solution contains the tag"},
+	}
+	for _, c := range cases {
+		_, errs := s.ScoreEach([]Item{good, good, c.bad})
+		if errs[0] != nil || errs[1] != nil {
+			t.Errorf("%+.40v: the good items failed: %v", c.bad, errs)
+		}
+		if errs[2] == nil || !strings.HasPrefix(errs[2].Error(), c.want) {
+			t.Errorf("%+.40v: error %v, want it to start %q", c.bad, errs[2], c.want)
+		}
+	}
+}
