@@ -217,6 +217,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s records no teacher or student model: give --teacher and --student", filepath.Join(*runDir, sessions.ConfigFile))
 		}
 	}
+	if *tokDir != "" && !remote.IsURL(*tdir) && !remote.IsURL(*sdir) {
+		// Two model folders tokenize with their own tokenizer.json: a
+		// --tokenizer would be ignored, whatever it names.
+		return misuse(fs, "--tokenizer is the tokenizer of servers' models: %s and %s are model folders, scored with their own tokenizer.json; leave --tokenizer out", *tdir, *sdir)
+	}
 	rc.Estimator = record.Estimator(*est)
 	if err := rc.Validate(); err != nil {
 		return rewardFlagProblems(fs, err)
