@@ -65,6 +65,12 @@ func rowErr(field, format string, a ...any) *RowError {
 // and a Stratos record whose turns or sections are not as above.
 func ParseRow(raw []byte) (Row, error) {
 	raw = TrimByteOrderMark(bytes.TrimSpace(raw)) // a file's first row may start with one
+	// Before the JSON: encoding/json says a stray byte outside a string as
+	// the Latin-1 character it would be ("invalid character 'ÿ'" for 0xff),
+	// a character the row does not hold.
+	if err := checkUTF8(raw); err != nil {
+		return Row{}, err
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		var se *json.SyntaxError
@@ -75,9 +81,6 @@ func ParseRow(raw []byte) (Row, error) {
 	}
 	if m == nil {
 		return Row{}, rowErr("", "not a JSON object")
-	}
-	if err := checkUTF8(raw); err != nil {
-		return Row{}, err
 	}
 	var r Row
 	r.Ended = true

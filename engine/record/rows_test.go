@@ -150,6 +150,11 @@ func TestParseRow(t *testing.T) {
 		// Latin-1 bytes were read as U+FFFD, the row kept with its text guessed at.
 		{name: "not UTF-8", raw: "{\"question\":\"caf\xe9?\",\"solution\":\"5\"}", err: "not UTF-8: byte 17 of the row, 0xe9, is not a UTF-8 character"},
 		{name: "not UTF-8 in a field not read", raw: "{\"question\":\"q\",\"solution\":\"s\",\"note\":\"\xff\"}", err: "not UTF-8"},
+		// A stray byte outside a string, or in a row cut short, is said as
+		// the byte it is, not as encoding/json's "invalid character 'ÿ'".
+		{name: "not UTF-8 outside a string", raw: "\xff\xfe", err: "not UTF-8: byte 1 of the row, 0xff, is not a UTF-8 character"},
+		{name: "not UTF-8 in a key", raw: "{\"q\xe9\":1}", err: "not UTF-8: byte 4 of the row, 0xe9"},
+		{name: "not UTF-8 and cut short", raw: "{\"question\":\"caf\xe9", err: "not UTF-8: byte 17 of the row, 0xe9"},
 		{name: "not an object", raw: `[1,2]`, err: "not a JSON object"},
 		{name: "null", raw: `null`, err: "not a JSON object"},
 		{name: "no question", raw: `{"solution":"s"}`, field: "question", err: `missing field "question" (or "prompt")`},
