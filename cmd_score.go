@@ -615,6 +615,11 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 	sc := st.sc
 	traces, _ := run.Store().TracesSince(0)
 	if len(traces) == 0 {
+		if n := run.Store().BrokenTraces(); n > 0 {
+			reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
+			return fmt.Errorf("%s has no readable traces to score: %s could not be read (listed above): mend those lines in %s, then run the same command again",
+				run.Dir(), plural(n, "trace record"), filepath.Join(run.Dir(), sessions.TracesDir))
+		}
 		return fmt.Errorf("%s has no traces to score", run.Dir())
 	}
 	tname, sname := modelName(tdir), modelName(sdir)
@@ -706,7 +711,13 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		}
 	}
 	reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
-	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-(failed-unread)-len(stored), len(traces), run.Dir())
+	// Trace records that could not be read are traces of the run too: the
+	// count says them, as a failed line is said, and the command fails.
+	broken := run.Store().BrokenTraces()
+	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-(failed-unread)-len(stored), len(traces)+broken, run.Dir())
+	if broken > 0 {
+		fmt.Fprintf(stderr, "; %d unreadable (listed above), not scored", broken)
+	}
 	if len(stored) > 0 {
 		fmt.Fprintf(stderr, "; %d already stored by these models under this configuration, not scored again (--again scores them)", len(stored))
 	}
@@ -717,6 +728,14 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		fmt.Fprintf(stderr, "; %d stored in %s", written, filepath.Join(run.Dir(), sessions.RescoresFile))
 	}
 	fmt.Fprintln(stderr)
+	if broken > 0 {
+		msg := fmt.Sprintf("%s of %s could not be read and were not scored (their lines are listed above): mend or remove those lines in %s, then run the same command again",
+			plural(broken, "trace record"), run.Dir(), filepath.Join(run.Dir(), sessions.TracesDir))
+		if failed > 0 {
+			msg = errLines(failed).Error() + "; " + msg
+		}
+		return errors.New(msg)
+	}
 	if failed > 0 {
 		return errLines(failed)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,5 +61,63 @@ func TestScoreRunStoredUnreadCountedOnce(t *testing.T) {
 	}
 	if strings.Contains(errb.String(), "scored -") || !strings.Contains(errb.String(), "scored 0 of ") {
 		t.Errorf("summary after %d unread stored scores: %s", unread, errb.String())
+	}
+}
+
+// Trace records that cannot be read are traces of the run: rlt score --run
+// counts them in its summary and exits 1, as stdin's bad lines do, instead
+// of saying it scored every trace.
+func TestScoreRunCountsUnreadableTraces(t *testing.T) {
+	prompts := warmstart.ShortPrompts()
+	// The imported fixture's traces: 000001.jsonl holds 2, 000002.jsonl 3.
+	for _, c := range []struct {
+		name    string
+		corrupt map[string][]int // 1-based lines of traces files made unreadable
+		code    int
+		want    []string // in stderr
+	}{
+		{"all readable", nil, 0, []string{"scored 5 of 5 traces of "}},
+		{"one broken", map[string][]int{"000002.jsonl": {2}}, 1, []string{"scored 4 of 5 traces of ",
+			"; 1 unreadable (listed above), not scored", "1 trace record of ", " could not be read", "then run the same command again"}},
+		{"two broken", map[string][]int{"000002.jsonl": {1, 3}}, 1, []string{"scored 3 of 5 traces of ",
+			"; 2 unreadable (listed above), not scored", "2 trace records of ", "then run the same command again"}},
+		{"all broken", map[string][]int{"000001.jsonl": {1, 2}, "000002.jsonl": {1, 2, 3}}, 1, []string{
+			"has no readable traces to score: 5 trace records could not be read (listed above)", "then run the same command again"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runDir := filepath.Join(t.TempDir(), "official")
+			if code, _, errs := runCLI(t, "", "import", officialFixture, "--out", runDir); code != 0 {
+				t.Fatalf("import: exit %d: %s", code, errs)
+			}
+			var listed []string
+			for file, lines := range c.corrupt {
+				path := filepath.Join(runDir, sessions.TracesDir, file)
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows := strings.SplitAfter(string(data), "\n")
+				for _, n := range lines {
+					rows[n-1] = `{"id": broken` + "\n"
+					listed = append(listed, fmt.Sprintf("%s:%d: skipped broken record", file, n))
+				}
+				if err := os.WriteFile(path, []byte(strings.Join(rows, "")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, _, errs := runCLI(t, "", "score", "--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem,
+				"--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", runDir)
+			if code != c.code {
+				t.Errorf("exit %d, want %d:\n%s", code, c.code, errs)
+			}
+			for _, want := range append(c.want, listed...) {
+				if !strings.Contains(errs, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errs)
+				}
+			}
+			if c.corrupt == nil && strings.Contains(errs, "unreadable") {
+				t.Errorf("unreadable said of a whole run:\n%s", errs)
+			}
+		})
 	}
 }

@@ -298,6 +298,15 @@ func (s *Store) Broken() int {
 	return s.broken
 }
 
+// BrokenTraces is the number of trace records (traces/*.jsonl lines)
+// skipped because they could not be read: traces the run holds that
+// TracesSince never returns.
+func (s *Store) BrokenTraces() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.brokenTraces
+}
+
 // ---- writers (callers hold no lock) -------------------------------------
 
 func (s *Store) addIssue(is Issue) {
