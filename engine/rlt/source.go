@@ -138,6 +138,14 @@ type PromptOptions struct {
 	// distribution, vLLM's "rank" (PromptScores.Ranks). It costs the
 	// logits of every position, a chunk of rows at a time.
 	Ranks bool
+	// TopK asks for the TopK most likely tokens of every prompt position
+	// (PromptScores.TopIDs), vLLM's prompt_logprobs k: from the same
+	// chunks of logits as the ranks, so it costs them too when > 0.
+	TopK int
+	// NextTopK asks for the NextTopK most likely tokens after the last
+	// position (with Next; PromptScores.NextTopIDs) and the greedy token's
+	// rank: what vLLM's logprobs N returns of a generated token.
+	NextTopK int
 }
 
 // PromptScores is one sequence's prompt log-probs (rlt serve).
@@ -155,10 +163,25 @@ type PromptScores struct {
 	// position's logits, in one pass: a tie that only a log-softmax's
 	// rounding would make (vLLM's own, in its float32) is not one here.
 	Ranks []int
+	// TopIDs and TopLogProbs (with PromptOptions.TopK) are, for the same
+	// positions, the TopK tokens of the vocabulary with the highest logits
+	// (most likely first; of equal logits the lower id first) and their
+	// log-probs: the log-softmax at the temperature, each row's
+	// log-sum-exp computed once in float64 on the host. A prompt token
+	// among them has there that value, within rounding of its LogProbs
+	// entry (the fused head's).
+	TopIDs      [][]int32
+	TopLogProbs [][]float32
 	// Next and NextLogProb (with PromptOptions.Next) are the greedy token
 	// after the last position and its log-prob.
 	Next        int32
 	NextLogProb float32
+	// NextRank, NextTopIDs and NextTopLogProbs (with PromptOptions.Next
+	// and NextTopK > 0) are the greedy token's rank and the NextTopK most
+	// likely tokens after the last position, as TopIDs and TopLogProbs.
+	NextRank        int
+	NextTopIDs      []int32
+	NextTopLogProbs []float32
 }
 
 // rankChunkFloats bounds the logits one chunk of PromptLogProbs' ranks
@@ -210,12 +233,13 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts Pro
 			return PromptScores{}, err
 		}
 	}
-	if opts.Ranks {
-		ranks, err := ms.ranks(tp, h, rows, targets)
-		if err != nil {
+	if opts.TopK < 0 || opts.NextTopK < 0 {
+		return PromptScores{}, fmt.Errorf("%s: top-k %d, %d must not be negative", ms.Name, opts.TopK, opts.NextTopK)
+	}
+	if opts.Ranks || opts.TopK > 0 {
+		if err := ms.ranks(tp, h, rows, targets, invT, opts, &out); err != nil {
 			return PromptScores{}, err
 		}
-		out.Ranks = ranks
 	}
 	if !opts.Next {
 		return out, nil
@@ -236,22 +260,74 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts Pro
 		}
 	}
 	// log-softmax of the best logit at the temperature, in float64.
-	var sum float64
-	top := float64(z[best]) * float64(invT)
-	for _, x := range z {
-		sum += math.Exp(float64(x)*float64(invT) - top)
+	m, ls := logSumExp(z, invT)
+	out.Next, out.NextLogProb = int32(best), float32(float64(z[best])*float64(invT)-m-ls)
+	if opts.NextTopK > 0 {
+		out.NextRank = rankOf(z, int32(best))
+		out.NextTopIDs, out.NextTopLogProbs = topK(z, opts.NextTopK, invT, m, ls)
 	}
-	out.Next, out.NextLogProb = int32(best), float32(-math.Log(sum))
 	return out, nil
 }
 
-// ranks returns PromptScores.Ranks of targets, row rows[i] of the hidden
-// states h predicting targets[i]. The logits are made by the LM head a
-// chunk of rows at a time (rankChunkFloats), read back and counted on the
-// host; each chunk's activations are given back to the tape before the
-// next. The caller holds ms.mu.
-func (ms *ModelSource) ranks(tp *compute.Tape, h *compute.Tensor, rows, targets []int32) ([]int, error) {
-	ranks := make([]int, len(rows))
+// logSumExp is log Σ exp(z·invT) over one row of logits, in float64, as
+// m + ls: m the row's largest z·invT, ls log Σ exp(z·invT − m). A log-prob
+// is then (z·invT − m) − ls, exactly −ls for the most likely token.
+func logSumExp(z []float32, invT float32) (m, ls float64) {
+	m = math.Inf(-1)
+	for _, x := range z {
+		m = max(m, float64(x)*float64(invT))
+	}
+	var sum float64
+	for _, x := range z {
+		sum += math.Exp(float64(x)*float64(invT) - m)
+	}
+	return m, math.Log(sum)
+}
+
+// topK returns the k ids of z with the highest logits, most likely first
+// (of equal logits the lower id first), and their log-probs (logSumExp):
+// one pass keeping the best k in order, so O(len(z)) while the k-th best
+// is rarely beaten.
+func topK(z []float32, k int, invT float32, m, ls float64) ([]int32, []float32) {
+	k = min(k, len(z))
+	ids := make([]int32, 0, k)
+	for v, x := range z {
+		if len(ids) == k && x <= z[ids[k-1]] {
+			continue
+		}
+		// The first place whose logit is below x: equal logits keep the
+		// lower id, which came first, ahead.
+		i := len(ids)
+		for i > 0 && z[ids[i-1]] < x {
+			i--
+		}
+		if len(ids) < k {
+			ids = append(ids, 0)
+		}
+		copy(ids[i+1:], ids[i:len(ids)-1])
+		ids[i] = int32(v)
+	}
+	lps := make([]float32, len(ids))
+	for i, id := range ids {
+		lps[i] = float32(float64(z[id])*float64(invT) - m - ls)
+	}
+	return ids, lps
+}
+
+// ranks fills out's Ranks (opts.Ranks) and TopIDs and TopLogProbs
+// (opts.TopK > 0) of targets, row rows[i] of the hidden states h
+// predicting targets[i]. The logits are made by the LM head a chunk of
+// rows at a time (rankChunkFloats), read back and counted on the host;
+// each chunk's activations are given back to the tape before the next, so
+// memory stays bounded whatever the prompt's length. The caller holds
+// ms.mu.
+func (ms *ModelSource) ranks(tp *compute.Tape, h *compute.Tensor, rows, targets []int32, invT float32, opts PromptOptions, out *PromptScores) error {
+	if opts.Ranks {
+		out.Ranks = make([]int, len(rows))
+	}
+	if opts.TopK > 0 {
+		out.TopIDs, out.TopLogProbs = make([][]int32, len(rows)), make([][]float32, len(rows))
+	}
 	width := ms.M.LMHead.Shape()[0] // the head's rows, padding included
 	chunk := max(1, rankChunkFloats/width)
 	if ms.RankChunkRows > 0 {
@@ -263,18 +339,25 @@ func (ms *ModelSource) ranks(tp *compute.Tape, h *compute.Tensor, rows, targets 
 		mark := tp.Mark()
 		logits := tp.Linear(tp.GatherRows(h, part), ms.M.LMHead, nil)
 		if err := tp.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		zc := z[:len(part)*width]
 		if err := compute.ReadBack(ms.M.Backend(), zc, logits); err != nil {
-			return nil, err
+			return err
 		}
 		tp.Keep(mark, h) // h was made before the chunk: the arena takes the chunk's tensors back
 		for i := range part {
-			ranks[i0+i] = rankOf(zc[i*width:i*width+ms.Vocab], targets[i0+i])
+			row := zc[i*width : i*width+ms.Vocab]
+			if opts.Ranks {
+				out.Ranks[i0+i] = rankOf(row, targets[i0+i])
+			}
+			if opts.TopK > 0 {
+				m, ls := logSumExp(row, invT)
+				out.TopIDs[i0+i], out.TopLogProbs[i0+i] = topK(row, opts.TopK, invT, m, ls)
+			}
 		}
 	}
-	return ranks, nil
+	return nil
 }
 
 // rankOf is vLLM's rank of token t in one position's logits z: the count

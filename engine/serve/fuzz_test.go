@@ -14,6 +14,8 @@ import (
 func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"model":"m","prompt":[1,5,7],"max_tokens":1,"temperature":0.7,"prompt_logprobs":0}`))
 	f.Add(byte(0), []byte(`{"prompt":"Hello","max_tokens":0,"echo":true,"n":2}`))
+	f.Add(byte(0), []byte(`{"prompt":[[1,5,7],[2]],"max_tokens":1,"echo":true,"logprobs":1,"temperature":0}`))
+	f.Add(byte(0), []byte(`{"prompt":["a","b"],"max_tokens":0,"echo":true,"prompt_logprobs":5,"return_tokens_as_token_ids":true}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
 	f.Add(byte(2), []byte(`{"model":"m","prompt":"Hello","add_special_tokens":false}`))
@@ -32,17 +34,25 @@ func FuzzDecodeRequests(f *testing.F) {
 			if req.MaxTokens != 1 && !(req.MaxTokens == 0 && req.Echo) || req.Temperature <= 0 {
 				t.Fatalf("accepted %+v", req)
 			}
-			if req.Prompt.text != nil && req.Prompt.ids != nil {
-				t.Fatalf("prompt both text and ids: %+v", req.Prompt)
+			ps := make([]any, len(req.Prompts))
+			for i, p := range req.Prompts {
+				if p.text != nil && p.ids != nil {
+					t.Fatalf("prompt both text and ids: %+v", p)
+				}
+				ps[i] = p.ids
+				if p.text != nil {
+					ps[i] = *p.text
+				}
 			}
-			var p any = req.Prompt.ids
-			if req.Prompt.text != nil {
-				p = *req.Prompt.text
+			var p any = ps
+			if len(ps) == 1 {
+				p = ps[0]
+				if ids, ok := p.([]int32); ok && ids == nil {
+					p = []int32{}
+				}
 			}
-			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo}
-			if req.PromptLogprobs {
-				w["prompt_logprobs"] = 0
-			}
+			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo,
+				"prompt_logprobs": req.PromptLogprobs, "logprobs": req.Logprobs, "return_tokens_as_token_ids": req.AsTokenIDs}
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)

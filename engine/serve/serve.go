@@ -42,6 +42,7 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +53,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -91,6 +93,10 @@ type Server struct {
 	Tok  Tokenizer
 	Name string // the model's name in /v1/models and requests
 	API  API
+	// MaxLogprobs is the most top log-probs a request may ask of a
+	// position (prompt_logprobs, logprobs), vLLM's --max-logprobs: 20 by
+	// default, −1 the whole vocabulary.
+	MaxLogprobs int
 
 	created int64
 	n       atomic.Int64
@@ -98,7 +104,7 @@ type Server struct {
 
 // New serves src (tokenized by tok) as name.
 func New(src *rlt.ModelSource, tok Tokenizer, name string, api API) *Server {
-	return &Server{Src: src, Tok: tok, Name: name, API: api, created: time.Now().Unix()}
+	return &Server{Src: src, Tok: tok, Name: name, API: api, MaxLogprobs: maxLogprobs, created: time.Now().Unix()}
 }
 
 // route is an endpoint: the methods it takes, and its handler.
@@ -223,6 +229,36 @@ func (p *prompt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// prompts is a /v1/completions "prompt": one text or list of token ids,
+// or a list of them (a batch, as lm-eval-harness sends its requests:
+// [[ids…]]), each answered by a choice of its own, in order.
+type prompts []prompt
+
+func (ps *prompts) UnmarshalJSON(b []byte) error {
+	var one prompt
+	if one.UnmarshalJSON(b) == nil {
+		*ps = prompts{one}
+		return nil
+	}
+	var texts []string
+	if json.Unmarshal(b, &texts) == nil && len(texts) > 0 {
+		*ps = make(prompts, len(texts))
+		for i := range texts {
+			(*ps)[i].text = &texts[i]
+		}
+		return nil
+	}
+	var lists [][]int32
+	if json.Unmarshal(b, &lists) == nil && len(lists) > 0 {
+		*ps = make(prompts, len(lists))
+		for i := range lists {
+			(*ps)[i].ids = lists[i]
+		}
+		return nil
+	}
+	return errors.New("the prompt must be a text, a list of token ids, or a list of either")
+}
+
 func (s *Server) resolve(p prompt) ([]int32, error) {
 	if p.text != nil {
 		return s.Tok.Encode(*p.text), nil
@@ -320,13 +356,21 @@ func temperatureOf(t *float64) float64 {
 
 // completionsRequest is a /v1/completions body as rlt serve takes it.
 type completionsRequest struct {
-	Model          string
-	Prompt         prompt
-	MaxTokens      int     // 0 (with Echo) or 1
-	Temperature    float64 // > 0
-	PromptLogprobs bool    // prompt_logprobs: 0 given
-	Echo           bool
+	Model       string
+	Prompts     prompts // one or more
+	MaxTokens   int     // 0 (with Echo) or 1
+	Temperature float64 // > 0
+	Echo        bool
+	// PromptLogprobs is prompt_logprobs k (−1: the whole vocabulary), nil
+	// when not asked; Logprobs is the legacy logprobs N, alike.
+	PromptLogprobs *int
+	Logprobs       *int
+	AsTokenIDs     bool // return_tokens_as_token_ids
 }
+
+// maxLogprobs is vLLM's default --max-logprobs: the most top log-probs a
+// request may ask of a position (Server.MaxLogprobs).
+const maxLogprobs = 20
 
 // parseCompletions decodes and checks a /v1/completions body. A body that
 // decodes but asks what rlt serve does not answer is a *badRequest (the
@@ -334,7 +378,7 @@ type completionsRequest struct {
 func parseCompletions(body []byte) (completionsRequest, error) {
 	var req struct {
 		Model          string   `json:"model"`
-		Prompt         *prompt  `json:"prompt"`
+		Prompt         *prompts `json:"prompt"`
 		MaxTokens      *int     `json:"max_tokens"`
 		Temperature    *float64 `json:"temperature"`
 		PromptLogprobs *int     `json:"prompt_logprobs"`
@@ -342,11 +386,13 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		Echo           bool     `json:"echo"`
 		N              *int     `json:"n"`
 		Stream         bool     `json:"stream"`
+		AsTokenIDs     bool     `json:"return_tokens_as_token_ids"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return completionsRequest{}, err
 	}
-	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), PromptLogprobs: req.PromptLogprobs != nil, Echo: req.Echo}
+	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
+		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = *req.MaxTokens
@@ -354,21 +400,60 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	switch {
 	case req.Prompt == nil:
 		return out, &badRequest{"prompt", `give "prompt": token ids or a text`}
+	case req.PromptLogprobs != nil && *req.PromptLogprobs < -1:
+		return out, &badRequest{"prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."}
+	case req.Logprobs != nil && *req.Logprobs < -1:
+		return out, &badRequest{"logprobs", "`logprobs` must be a positive value or -1."}
 	case req.Stream || (req.N != nil && *req.N != 1):
-		return out, &badRequest{"", "rlt serve answers one choice, not streamed"}
+		return out, &badRequest{"", "rlt serve answers one choice a prompt, not streamed"}
 	case maxTokens == 0 && !req.Echo, maxTokens < 0 || maxTokens > 1:
 		return out, &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
-	case req.PromptLogprobs != nil && *req.PromptLogprobs != 0:
-		return out, &badRequest{"prompt_logprobs", fmt.Sprintf("rlt serve returns the prompt tokens' own log-probs only: prompt_logprobs must be 0 (got %d)", *req.PromptLogprobs)}
-	case req.Logprobs != nil:
-		// Answered with "logprobs": null, a client reading the generated
-		// token's log-probs would fail on what it was never told.
-		return out, &badRequest{"logprobs", fmt.Sprintf("rlt serve returns the prompt tokens' log-probs (prompt_logprobs 0), not the generated token's: leave logprobs out (got %d)", *req.Logprobs)}
 	case req.Temperature != nil && *req.Temperature < 0:
 		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %g.", *req.Temperature)}
 	}
-	out.Prompt, out.MaxTokens = *req.Prompt, maxTokens
+	out.Prompts, out.MaxTokens = *req.Prompt, maxTokens
 	return out, nil
+}
+
+// promptK is the prompt log-probs' k a request asks (vLLM's
+// to_sampling_params: prompt_logprobs, else with echo logprobs), -1 for
+// the whole vocabulary of vocab; ok is false when none are asked.
+func (req *completionsRequest) promptK(vocab int) (k int, ok bool) {
+	p := req.PromptLogprobs
+	if p == nil && req.Echo {
+		p = req.Logprobs
+	}
+	if p == nil {
+		return 0, false
+	}
+	if *p == -1 {
+		return vocab, true
+	}
+	return *p, true
+}
+
+// checkLogprobs is vLLM's check of the top log-probs asked against its
+// --max-logprobs (input_processor's _validate_logprobs, its words): the
+// generated token's first, then the prompt's.
+func (s *Server) checkLogprobs(req *completionsRequest) *badRequest {
+	vocab := s.Src.Vocab
+	limit := s.MaxLogprobs
+	if limit == -1 {
+		limit = vocab
+	}
+	if n := req.Logprobs; n != nil && *n != 0 {
+		v := *n
+		if v == -1 {
+			v = vocab
+		}
+		if v > limit {
+			return &badRequest{"logprobs", fmt.Sprintf("Requested sample logprobs of %d, which is greater than max allowed: %d (parameter=logprobs, value=%d)", v, limit, v)}
+		}
+	}
+	if k, ok := req.promptK(vocab); ok && k > limit {
+		return &badRequest{"prompt_logprobs", fmt.Sprintf("Requested prompt logprobs of %d, which is greater than max allowed: %d (parameter=prompt_logprobs, value=%d)", k, limit, k)}
+	}
+	return nil
 }
 
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
@@ -377,59 +462,241 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		req, err = parseCompletions(body)
 	}
+	if err == nil {
+		if br := s.checkLogprobs(&req); br != nil {
+			err = br
+		}
+	}
 	if s.refused(w, req.Model, err) {
 		return
 	}
 	bad := func(param, msg string) { openAIError(w, http.StatusBadRequest, "BadRequestError", param, msg) }
 	maxTokens := req.MaxTokens
-	ids, err := s.resolve(req.Prompt)
+	all := make([][]int32, len(req.Prompts))
+	for i, p := range req.Prompts {
+		ids, err := s.resolve(p)
+		if err != nil {
+			bad("prompt", err.Error())
+			return
+		}
+		if len(ids) == 0 {
+			bad("prompt", "the prompt is empty")
+			return
+		}
+		if len(ids)+maxTokens > s.maxLen() {
+			bad("", fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+				s.maxLen(), len(ids)+maxTokens, len(ids), maxTokens))
+			return
+		}
+		all[i] = ids
+	}
+	choices := make([]any, len(all))
+	prompt, completion := 0, 0
+	for i, ids := range all {
+		c, err := s.completion(&req, req.Prompts[i], ids, i)
+		if err != nil {
+			openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
+			return
+		}
+		choices[i] = c
+		prompt += len(ids)
+		completion += maxTokens
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": fmt.Sprintf("cmpl-%d", s.n.Add(1)), "object": "text_completion", "created": time.Now().Unix(), "model": s.Name,
+		"choices": choices,
+		"usage":   map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+	})
+}
+
+// lpEntry is one token of a position's vLLM log-probs dict: {"<id>":
+// {"logprob", "rank", "decoded_token"}}.
+type lpEntry struct {
+	id   int32
+	lp   float64
+	rank int
+	text string
+}
+
+// position is a position's dict in vLLM's order: the prompt (or sampled)
+// token first, then the top-k, most likely first. A top-k token that is
+// that token is not repeated: as Python's dict keeps a key's first place
+// when it is set again, the first entry takes its top-k rank (vLLM's
+// append_logprobs_for_next_position), and keeps the token's own log-prob.
+func position(own lpEntry, top []int32, topLP []float32, text func(int32) string) []lpEntry {
+	entries := []lpEntry{own}
+	for j, id := range top {
+		if id == own.id {
+			entries[0].rank = j + 1
+			continue
+		}
+		entries = append(entries, lpEntry{id, clamp(topLP[j]), j + 1, text(id)})
+	}
+	return entries
+}
+
+// completion is the choice answering prompt p (ids) of req, index i.
+func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i int) (map[string]any, error) {
+	maxTokens := req.MaxTokens
+	k, promptLP := req.promptK(s.Src.Vocab)
+	opts := rlt.PromptOptions{Next: maxTokens == 1, Ranks: promptLP, TopK: k}
+	if req.Logprobs != nil && maxTokens == 1 {
+		opts.NextTopK = *req.Logprobs
+		if opts.NextTopK == -1 {
+			opts.NextTopK = s.Src.Vocab
+		}
+	}
+	sc, err := s.Src.PromptLogProbs(ids, req.Temperature, opts)
 	if err != nil {
-		bad("prompt", err.Error())
-		return
-	}
-	if len(ids) == 0 {
-		bad("prompt", "the prompt is empty")
-		return
-	}
-	if len(ids)+maxTokens > s.maxLen() {
-		bad("", fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
-			s.maxLen(), len(ids)+maxTokens, len(ids), maxTokens))
-		return
-	}
-	sc, err := s.Src.PromptLogProbs(ids, req.Temperature, rlt.PromptOptions{Next: maxTokens == 1, Ranks: req.PromptLogprobs})
-	if err != nil {
-		openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
-		return
+		return nil, err
 	}
 	text := ""
 	if req.Echo {
 		// vLLM echoes a text prompt as given, and decodes token ids.
-		if req.Prompt.text != nil {
-			text = *req.Prompt.text
+		if p.text != nil {
+			text = *p.text
 		} else {
 			text = s.Tok.DecodeHF(ids, false)
 		}
 	}
-	completion := 0
 	if maxTokens == 1 {
 		text += vllmOutputText(s.Tok, ids, sc.Next)
-		completion = 1
 	}
+	// steps are the dicts of the prompt's positions (nil: position 0's None).
+	var steps [][]lpEntry
 	var plp []any
-	if req.PromptLogprobs {
+	if promptLP {
+		steps = make([][]lpEntry, len(ids))
 		plp = make([]any, len(ids))
 		for pos := 1; pos < len(ids); pos++ {
-			plp[pos] = map[string]any{strconv.Itoa(int(ids[pos])): map[string]any{
-				"logprob": clamp(sc.LogProbs[pos-1]), "rank": sc.Ranks[pos-1], "decoded_token": vllmPromptTokenText(s.Tok, ids, pos),
-			}}
+			var top []int32
+			var topLP []float32
+			if k > 0 {
+				top, topLP = sc.TopIDs[pos-1], sc.TopLogProbs[pos-1]
+			}
+			own := lpEntry{ids[pos], clamp(sc.LogProbs[pos-1]), sc.Ranks[pos-1], vllmPromptTokenText(s.Tok, ids, pos)}
+			steps[pos] = position(own, top, topLP, func(id int32) string { return vllmCandidateText(s.Tok, ids, pos, id) })
+			plp[pos] = idObject(steps[pos])
 		}
 	}
-	choice := map[string]any{"index": 0, "text": text, "logprobs": nil, "finish_reason": "length", "stop_reason": nil, "prompt_logprobs": plp}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": fmt.Sprintf("cmpl-%d", s.n.Add(1)), "object": "text_completion", "created": time.Now().Unix(), "model": s.Name,
-		"choices": []any{choice},
-		"usage":   map[string]any{"prompt_tokens": len(ids), "completion_tokens": completion, "total_tokens": len(ids) + completion},
-	})
+	var logprobs any
+	if req.Logprobs != nil {
+		var tokens []int32
+		var at [][]lpEntry
+		if req.Echo {
+			tokens, at = ids, steps
+		}
+		if maxTokens == 1 {
+			own := lpEntry{sc.Next, clamp(sc.NextLogProb), sc.NextRank, vllmSampleTokenText(s.Tok, sc.Next)}
+			tokens = append(slices.Clip(tokens), sc.Next)
+			at = append(slices.Clip(at), position(own, sc.NextTopIDs, sc.NextTopLogProbs, func(id int32) string { return vllmSampleTokenText(s.Tok, id) }))
+		}
+		logprobs = s.legacyLogprobs(tokens, at, *req.Logprobs, req.AsTokenIDs)
+	}
+	return map[string]any{"index": i, "text": text, "logprobs": logprobs, "finish_reason": "length", "stop_reason": nil, "prompt_logprobs": plp}, nil
+}
+
+// idObject is a position's dict as vLLM writes it: keyed by token id, in
+// its order.
+func idObject(entries []lpEntry) object {
+	o := make(object, 0, len(entries))
+	for _, e := range entries {
+		o = o.set(strconv.Itoa(int(e.id)), map[string]any{"logprob": e.lp, "rank": e.rank, "decoded_token": e.text})
+	}
+	return o
+}
+
+// legacyLogprobs is the OpenAI legacy completions "logprobs" object of
+// tokens, whose position dicts are at (nil: none, the first prompt token),
+// with n top log-probs asked, as vLLM's _create_completion_logprobs makes
+// it: "tokens" each token's decoded_token (a token without a dict decoded
+// alone), or "token_id:<id>" with return_tokens_as_token_ids;
+// "token_logprobs" its log-prob (null without a dict); "top_logprobs" the
+// first n+1 entries of its dict keyed by the same texts (a text met again
+// keeps its first place and takes the later value), null without one; and
+// "text_offset" the running sum of the tokens' lengths in characters
+// (Python's len: code points), from 0.
+func (s *Server) legacyLogprobs(tokens []int32, at [][]lpEntry, n int, asIDs bool) map[string]any {
+	name := func(id int32, text string) string {
+		if asIDs {
+			return fmt.Sprintf("token_id:%d", id)
+		}
+		return text
+	}
+	out := struct {
+		offsets []int
+		lps     []any
+		texts   []string
+		tops    []any
+	}{make([]int, 0, len(tokens)), make([]any, 0, len(tokens)), make([]string, 0, len(tokens)), make([]any, 0, len(tokens))}
+	offset := 0
+	for i, id := range tokens {
+		var token string
+		if at == nil || at[i] == nil {
+			token = name(id, s.Tok.DecodeHF([]int32{id}, false))
+			out.lps, out.tops = append(out.lps, nil), append(out.tops, nil)
+		} else {
+			e := at[i][0] // the token's own entry comes first
+			token = name(id, e.text)
+			out.lps = append(out.lps, e.lp)
+			top := object{}
+			for j, c := range at[i] {
+				if j > n { // vLLM's filter: enumerate index ≤ n
+					break
+				}
+				top = top.set(name(c.id, c.text), c.lp)
+			}
+			out.tops = append(out.tops, top)
+		}
+		out.texts = append(out.texts, token)
+		out.offsets = append(out.offsets, offset)
+		offset += utf8.RuneCountInString(token)
+	}
+	return map[string]any{"text_offset": out.offsets, "token_logprobs": out.lps, "tokens": out.texts, "top_logprobs": out.tops}
+}
+
+// object is a JSON object whose keys keep their order (a Python dict's),
+// where Go's maps are written sorted.
+type object []struct {
+	k string
+	v any
+}
+
+// set is o with key k set to v: in its place when o has it, else last.
+func (o object) set(k string, v any) object {
+	for i := range o {
+		if o[i].k == k {
+			o[i].v = v
+			return o
+		}
+	}
+	return append(o, struct {
+		k string
+		v any
+	}{k, v})
+}
+
+func (o object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // as writeJSON: <|im_end|> reads as itself
+	b.WriteByte('{')
+	for i, kv := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := enc.Encode(kv.k); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1) // Encode's newline
+		b.WriteByte(':')
+		if err := enc.Encode(kv.v); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // clamp is a log-prob JSON can hold: −∞ as vLLM writes it, −9999.

@@ -114,7 +114,8 @@ func TestErrors(t *testing.T) {
 		{"/generate", `{"input_ids":[` + long + `],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":0}`, 400,
 			`{"error":{"message":"The input (71 tokens) is longer than the model's context length (64 tokens)."}}`},
 		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":2}`, 400, `max_tokens must be 1, or 0 with echo (got 2)`},
-		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":1,"prompt_logprobs":5}`, 400, `prompt_logprobs must be 0`},
+		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":1,"prompt_logprobs":21}`, 400,
+			`{"error":{"code":400,"message":"Requested prompt logprobs of 21, which is greater than max allowed: 20 (parameter=prompt_logprobs, value=21)","param":"prompt_logprobs","type":"BadRequestError"}}`},
 		{"/v1/completions", `{"model":"other","prompt":[1,2]}`, 404, "The model `other` does not exist."},
 		{"/v1/completions", `{"model":"tiny","prompt":[1,99999],"max_tokens":1}`, 400, `token id 99999 at position 1 is outside the vocabulary`},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":16}}`, 400, `max_new_tokens must be 0 or 1 (got 16)`},
@@ -208,8 +209,8 @@ func TestRepeatedPromptKey(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.body, err)
 		}
-		if (req.Prompt.text != nil) != c.text || (req.Prompt.ids != nil) == c.text {
-			t.Errorf("%s: text %v, ids %v; want only the last prompt", c.body, req.Prompt.text, req.Prompt.ids)
+		if len(req.Prompts) != 1 || (req.Prompts[0].text != nil) != c.text || (req.Prompts[0].ids != nil) == c.text {
+			t.Errorf("%s: %+v; want only the last prompt", c.body, req.Prompts)
 		}
 	}
 }
@@ -230,8 +231,10 @@ func TestRefusals(t *testing.T) {
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":-1}`, 400, `"param":"temperature"`, ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":-1}`, 400, `temperature must be non-negative, got -1.`, ""},
 		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-2}}`, 400, `temperature must be non-negative, got -2.`, ""},
-		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"echo":true,"logprobs":1}`, 400, `"param":"logprobs"`, ""},
-		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":0}`, 400, `leave logprobs out (got 0)`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"echo":true,"logprobs":21}`, 400, `"message":"Requested sample logprobs of 21, which is greater than max allowed: 20 (parameter=logprobs, value=21)","param":"logprobs"`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":-2}`, 400, "`logprobs` must be a positive value or -1.", ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"prompt_logprobs":-1}`, 400, `"message":"Requested prompt logprobs of `, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":20,"prompt_logprobs":21}`, 400, `"param":"prompt_logprobs"`, ""},
 		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"top_logprobs_num":5}`, 400, `top_logprobs_num must be 0 (got 5)`, ""},
 		{"GET", "/v1/completions", ``, 405, `{"detail":"Method Not Allowed"}`, "POST"},
 		{"GET", "/tokenize", ``, 405, `{"detail":"Method Not Allowed"}`, "POST"},
@@ -239,6 +242,8 @@ func TestRefusals(t *testing.T) {
 		{"POST", "/v1/models", `{}`, 405, `{"detail":"Method Not Allowed"}`, "GET"},
 		// What is still answered.
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":0}`, 200, `"completion_tokens":1`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":0}`, 200, `"token_logprobs":[null,`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"logprobs":20,"prompt_logprobs":20}`, 200, `"completion_tokens":1`, ""},
 		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":0,"temperature":0},"top_logprobs_num":0}`, 200, `"output_ids":[]`, ""},
 	}
 	for _, c := range cases {

@@ -45,9 +45,17 @@ func endsReplaced(s string) bool { return strings.HasSuffix(s, "\uFFFD") }
 // #34875 (February 2026); from PR #28874 (November 2025) such a prompt
 // token's text was "", and before it the lone decode.
 func vllmPromptTokenText(tok Tokenizer, ids []int32, pos int) string {
+	return vllmCandidateText(tok, ids, pos, ids[pos])
+}
+
+// vllmCandidateText is the "decoded_token" vLLM's V1 engine returns for
+// token id in the prompt log-probs of position pos ≥ 1 (the prompt token
+// ids[pos] or one of the position's top-k): each is decoded, and
+// corrected where its text ends in U+FFFD, as vllmPromptTokenText says,
+// with the same context, the prompt tokens before pos.
+func vllmCandidateText(tok Tokenizer, ids []int32, pos int, id int32) string {
 	dec := func(ids []int32) string { return tok.DecodeHF(ids, false) }
-	id := ids[pos]
-	text := dec(ids[pos : pos+1])
+	text := dec([]int32{id})
 	if !endsReplaced(text) {
 		return text
 	}
@@ -78,6 +86,19 @@ func vllmPromptTokenText(tok Tokenizer, ids []int32, pos int) string {
 		return ""
 	}
 	return ""
+}
+
+// vllmSampleTokenText is the "decoded_token" vLLM's V1 engine gives the
+// first generated token, or one of its top log-probs (logprobs N): the
+// token decoded alone, special tokens kept, corrected as prompt tokens are
+// but with the tokens generated before it as context (the prompt is not):
+// of the first there are none, so a text ending in U+FFFD is "".
+func vllmSampleTokenText(tok Tokenizer, id int32) string {
+	text := tok.DecodeHF([]int32{id}, false)
+	if endsReplaced(text) {
+		return ""
+	}
+	return text
 }
 
 // vllmOutputText is the text vLLM's V1 engine returns for the one token
