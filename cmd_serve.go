@@ -27,13 +27,15 @@ Usage: rlt serve --model DIR [--listen 127.0.0.1:8000] [--api vllm|sglang|both] 
 Serves a model folder of this engine (--device cpu, the default, or gpu,
 gpu:N, auto) behind the endpoints rlt score talks to, so a workbench on
 another machine scores with it (rlt score --teacher http://HOST:PORT):
-vLLM's OpenAI-compatible POST /v1/completions (token ids as the prompt,
-prompt_logprobs 0, max_tokens 1 or 0 with echo), SGLang's POST /generate
-(input_ids, return_logprob, logprob_start_len, return_text_in_logprobs),
-POST /tokenize and GET
-/v1/models. Only what scoring needs: one prompt per
-request, at most one (greedy) generated token, no top-k. Unlike vLLM and
-SGLang, the prompt log-probs are of logits / the request's temperature.
+vLLM's OpenAI-compatible POST /v1/completions (token ids or texts as the
+prompt, one or a batch; max_tokens 1 or 0 with echo; prompt_logprobs k and
+the legacy logprobs N, so lm-eval-harness's local-completions model runs
+loglikelihood tasks against it), SGLang's POST /generate (input_ids,
+return_logprob, logprob_start_len, return_text_in_logprobs), POST /tokenize
+and GET /v1/models. Only what scoring and evaluation need: at most one
+(greedy) generated token, top log-probs up to --max-logprobs a position.
+Unlike vLLM and SGLang, the log-probs are of logits / the request's
+temperature.
 Errors are those servers' JSON (400 for a prompt longer than the model's
 positions; a path --api does not serve is their FastAPI's 404
 {"detail":"Not Found"}, a wrong method its 405). Requests are answered one
@@ -67,6 +69,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	weights := weightsFlag(fs, true)
 	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (engine/device)")
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many positions")
+	maxLogprobs := fs.Int("max-logprobs", 20, "the most top log-probs a request may ask a position (prompt_logprobs, logprobs), as vLLM's; -1: the vocabulary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +89,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	api, err := serve.ParseAPI(*apiFlag)
 	if err != nil {
 		return misuse(fs, "--%v", err)
+	}
+	if *maxLogprobs < -1 {
+		return misuse(fs, "--max-logprobs %d: want a count of top log-probs, or -1 for the vocabulary", *maxLogprobs)
 	}
 	prec, err := parseWeights(*weights)
 	if err != nil {
@@ -133,6 +139,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	src := rlt.NewModelSource(m, *dir)
 	src.MicroBatchTokens = *mbTokens
 	srv := serve.New(src, tok, *name, api)
+	srv.MaxLogprobs = *maxLogprobs
 	failed := make(chan error, 1)
 	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s: %s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, choice)

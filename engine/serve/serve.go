@@ -4,13 +4,26 @@
 // client is tested end to end against a real server (`rlt serve`):
 //
 //   - POST /v1/completions, vLLM's OpenAI-compatible shape: "prompt" (token
-//     ids or text), "max_tokens" 0 (with "echo") or 1, "prompt_logprobs" 0,
-//     "temperature"; each choice's "prompt_logprobs" is null for the first
-//     token, then {"<id>": {"logprob", "rank", "decoded_token"}}, "rank"
-//     being vLLM's: how many tokens of the vocabulary have a log-prob at
-//     that position at least the token's, itself included (1 for the most
-//     likely token; a tie counts against it), of the log-probs returned
-//     (of logits/temperature, below; rlt.PromptScores.Ranks).
+//     ids or text, or a batch of either: one choice each, in order, as
+//     lm-eval-harness sends them), "max_tokens" 0 (with "echo") or 1,
+//     "temperature", "prompt_logprobs" k, "logprobs" N. Each choice's
+//     "prompt_logprobs" is null for the first token, then, per position, a
+//     dict in vLLM's order: the prompt token {"<id>": {"logprob", "rank",
+//     "decoded_token"}} first, then the k most likely tokens, ranks 1..k (a
+//     prompt token among them is not repeated and takes its top-k rank).
+//     "rank" is vLLM's: how many tokens of the vocabulary have a log-prob
+//     at that position at least the token's, itself included (1 for the
+//     most likely token; a tie counts against it), of the log-probs
+//     returned (of logits/temperature, below; rlt.PromptScores.Ranks).
+//     "logprobs" N is the OpenAI legacy object vLLM makes
+//     (_create_completion_logprobs): "tokens", "token_logprobs",
+//     "top_logprobs" (each position's first N+1 dict entries keyed by
+//     decoded_token) and "text_offset" (running code-point offsets of the
+//     tokens), over the prompt with echo (the first token null; prompt
+//     log-probs then default to N, as vLLM's to_sampling_params has them)
+//     and the generated token; "return_tokens_as_token_ids" names tokens
+//     "token_id:<id>". k or N above Server.MaxLogprobs (vLLM's default
+//     --max-logprobs, 20) is refused in vLLM's words.
 //   - POST /generate, SGLang's: "input_ids" (or "text"), "sampling_params"
 //     {"max_new_tokens" 0 or 1, "temperature"}, "return_logprob",
 //     "logprob_start_len", "return_text_in_logprobs"; "meta_info" carries
@@ -30,9 +43,10 @@
 // path neither serves is FastAPI's 404 {"detail": "Not Found"} and a
 // method an endpoint does not take its 405 {"detail": "Method Not
 // Allowed"} with Allow, whichever --api: a client learns from the answer
-// what the real server would have told it. Only what scoring needs is served:
-// one prompt per request, at most one generated (greedy) token, the
-// prompt tokens' own log-probs (no top-k).
+// what the real server would have told it. Only what scoring and
+// loglikelihood evaluation need is served: at most one generated (greedy)
+// token, not streamed, and no top log-probs through /generate
+// (top_logprobs_num).
 //
 // Unlike vLLM's V1 engine and stock SGLang, which compute prompt log-probs
 // of the raw logits whatever the request's temperature (see engine/remote),

@@ -217,9 +217,9 @@ func TestRepeatedPromptKey(t *testing.T) {
 
 // TestRefusals: what rlt serve does not answer is refused as vLLM and
 // SGLang refuse it, never answered as if it had been asked something else:
-// a negative temperature (both servers' 400, not τ 1), the generated
-// token's log-probs or top log-probs (not a null the client trips on), and
-// an endpoint called by the wrong method (FastAPI's 405 with Allow, not
+// a negative temperature (both servers' 400, not τ 1), top log-probs past
+// vLLM's --max-logprobs (its words) or SGLang's top_logprobs_num (not a
+// null the client trips on), and an endpoint called by the wrong method (FastAPI's 405 with Allow, not
 // 400).
 func TestRefusals(t *testing.T) {
 	_, ts := testServer(t, Both)

@@ -15,7 +15,13 @@ import (
 //     special tokens kept (vllm/tokenizers/detokenizer_utils.py,
 //     convert_ids_list_to_tokens: tokenizer.decode([id])), then, where that
 //     text ends in U+FFFD, corrected from the prompt tokens before it
-//     (_verify_tokens, _correct_decoded_token): vllmPromptTokenText.
+//     (_verify_tokens, _correct_decoded_token): vllmPromptTokenText; the
+//     position's top-k tokens the same way (vllmCandidateText). The
+//     generated token's and its top-k's have no tokens generated before
+//     them to correct from: vllmSampleTokenText. The legacy "logprobs"
+//     object's "tokens" and "top_logprobs" keys are these decoded_token
+//     texts (the first prompt token, without log-probs, decoded alone:
+//     serving.py's _create_completion_logprobs).
 //   - vLLM's "text" with echo: the prompt as the request gave it when it was
 //     a text, else tokenizer.decode(prompt ids), special tokens kept (the
 //     renderer's _detokenize_prompt); the generated token's text is one step
