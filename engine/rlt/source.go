@@ -1,9 +1,11 @@
 package rlt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -284,28 +286,48 @@ func logSumExp(z []float32, invT float32) (m, ls float64) {
 	return m, math.Log(sum)
 }
 
+// topInsertMax is the largest k topK keeps by insertion; a larger one (up
+// to the whole vocabulary, vLLM's -1) sorts the row's ids instead, where
+// insertion would take k steps a token.
+const topInsertMax = 64
+
 // topK returns the k ids of z with the highest logits, most likely first
 // (of equal logits the lower id first), and their log-probs (logSumExp):
 // one pass keeping the best k in order, so O(len(z)) while the k-th best
-// is rarely beaten.
+// is rarely beaten, or for k past topInsertMax a sort of every id.
 func topK(z []float32, k int, invT float32, m, ls float64) ([]int32, []float32) {
 	k = min(k, len(z))
-	ids := make([]int32, 0, k)
-	for v, x := range z {
-		if len(ids) == k && x <= z[ids[k-1]] {
-			continue
+	var ids []int32
+	if k > topInsertMax {
+		ids = make([]int32, len(z))
+		for v := range ids {
+			ids[v] = int32(v)
 		}
-		// The first place whose logit is below x: equal logits keep the
-		// lower id, which came first, ahead.
-		i := len(ids)
-		for i > 0 && z[ids[i-1]] < x {
-			i--
+		slices.SortFunc(ids, func(a, b int32) int {
+			if c := cmp.Compare(z[b], z[a]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		ids = ids[:k:k]
+	} else {
+		ids = make([]int32, 0, k)
+		for v, x := range z {
+			if len(ids) == k && x <= z[ids[k-1]] {
+				continue
+			}
+			// The first place whose logit is below x: equal logits keep
+			// the lower id, which came first, ahead.
+			i := len(ids)
+			for i > 0 && z[ids[i-1]] < x {
+				i--
+			}
+			if len(ids) < k {
+				ids = append(ids, 0)
+			}
+			copy(ids[i+1:], ids[i:len(ids)-1])
+			ids[i] = int32(v)
 		}
-		if len(ids) < k {
-			ids = append(ids, 0)
-		}
-		copy(ids[i+1:], ids[i:len(ids)-1])
-		ids[i] = int32(v)
 	}
 	lps := make([]float32, len(ids))
 	for i, id := range ids {
