@@ -443,6 +443,10 @@ func readOfficial(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord
 			rep.Skip = append(rep.Skip, RowIssue{File: file, Line: c.Line, Field: "prompt", Msg: fmt.Sprintf("row %d: %v", c.Row, err)})
 			continue
 		}
+		if field, msg, bad := taggedText(q, sol, "", ""); bad {
+			rep.Skip = append(rep.Skip, RowIssue{File: file, Line: c.Line, Field: field, Msg: fmt.Sprintf("row %d: %s", c.Row, msg)})
+			continue
+		}
 		x := record.Extract(c.Completion)
 		n := perStep[c.Step]
 		perStep[c.Step]++
@@ -532,7 +536,16 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	rep.Skip = append(rep.Skip, tr.Skipped...)
 	rep.StudentSystem = stratosSystem(name, rows, rep)
 	traces := make([]*TraceRecord, 0, len(rows))
-	for i, r := range rows {
+	for _, r := range rows {
+		expl := r.ExplanationFrom // explanation, reasoning_trace or completion
+		if r.Stratos {
+			expl = "thought"
+		}
+		if field, msg, bad := taggedText(r.Question, r.Solution, expl, r.Explanation); bad {
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: r.Line, Field: field, Msg: msg})
+			continue
+		}
+		i := len(traces)
 		t := &TraceRecord{ID: traceID(0, 0, i, 0), Sample: i, Question: r.Question, Solution: r.Solution,
 			Completion: r.Completion, Explanation: r.Explanation, Scored: record.Scored{Ended: r.Ended}, Advantage: math.NaN(),
 			Source: fmt.Sprintf("%s:%d", name, r.Line)}
@@ -542,6 +555,27 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 		traces = append(traces, t)
 	}
 	return traces, nil
+}
+
+// taggedText says which of a row's texts holds a reserved tag
+// (record.ContainsTag), and why that leaves the row out of an import: rlt
+// score refuses such a question or solution (record.CheckText) as the data
+// loaders refuse the row (engine/task), so a trace made of it would fail
+// every later rlt score --run. The explanation (named by its field,
+// explanationField) is checked when it is given: a traces file's rows are
+// the data loaders' rows; a trainer's logged generation is what its teacher
+// wrote, kept as it is (rlt score --run scores it, rlt export says why it
+// is not written).
+func taggedText(question, solution, explanationField, explanation string) (field, msg string, bad bool) {
+	for _, f := range [...]struct{ name, text string }{{"question", question}, {"solution", solution}, {explanationField, explanation}} {
+		if f.name == "" {
+			continue
+		}
+		if tag, ok := record.ContainsTag(f.text); ok {
+			return f.name, fmt.Sprintf("%s contains reserved tag %s, which would change the prompt's structure (rlt score and the data loaders refuse it): remove it and import again", f.name, tag), true
+		}
+	}
+	return "", "", false
 }
 
 // firstLine reads br up to the end of its first line that is not blank

@@ -779,3 +779,108 @@ func TestImportIsStaged(t *testing.T) {
 		})
 	}
 }
+
+// A row whose question or solution holds a reserved tag is left out at
+// import, with its file, line and the reason, as the data loaders leave it
+// out (engine/task): kept, it would fail every later rlt score --run. A
+// traces file's explanation is checked too (its rows are the loaders'); a
+// trainer's logged generation is kept as the teacher wrote it.
+func TestImportLeavesOutTaggedRows(t *testing.T) {
+	const tag = record.EndThought
+	traces := func(rows ...string) func(t *testing.T, dir string) string {
+		return func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "traces.jsonl")
+			writeFile(t, p, []byte(strings.Join(rows, "\n")+"\n"))
+			return p
+		}
+	}
+	// edit copies a fixture folder and replaces old, the first time it is in
+	// file, with new.
+	edit := func(fixture, file, old, new string) func(t *testing.T, dir string) string {
+		return func(t *testing.T, dir string) string {
+			src := filepath.Join(dir, "src")
+			copyDir(t, fixture, src)
+			p := filepath.Join(src, file)
+			data := string(readFile(t, p))
+			if !strings.Contains(data, old) {
+				t.Fatalf("%s lacks %q", file, old)
+			}
+			writeFile(t, p, []byte(strings.Replace(data, old, new, 1)))
+			return src
+		}
+	}
+	good := `{"question":"1+1=?","solution":"2","explanation":"one and one"}`
+	for _, c := range []struct {
+		name   string
+		src    func(t *testing.T, dir string) string
+		traces int    // kept
+		skip   string // the (first) row left out, as the report says it
+		left   int    // rows left out
+	}{
+		{"traces file question", traces(good, `{"question":"2+2=?`+tag+`","solution":"4","explanation":"two"}`), 1,
+			"traces.jsonl:2: question contains reserved tag " + tag, 1},
+		{"traces file solution", traces(`{"question":"2+2=?","solution":"4<|im_end|>","explanation":"two"}`, good), 1,
+			"traces.jsonl:1: solution contains reserved tag <|im_end|>", 1},
+		{"traces file explanation", traces(good, good, `{"question":"2+2=?","solution":"4","explanation":"two `+record.BeginSolution+`4"}`), 2,
+			"traces.jsonl:3: explanation contains reserved tag " + record.BeginSolution, 1},
+		{"traces file completion", traces(`{"question":"2+2=?","solution":"4","completion":"two `+tag+` more`+record.EndExplanation+`"}`, good), 1,
+			"traces.jsonl:1: completion contains reserved tag " + tag, 1},
+		{"official", edit(fixtureRun, "stored_completions/1.csv", "What is 2+3?", "What is 2+3?"+tag), 4,
+			"stored_completions/1.csv:2: row 1: question contains reserved tag " + tag, 1},
+		{"verl", edit(verlFixture, "rollout/1.jsonl", `What is 12 * 13?\nassistant`, `What is 12 * 13?`+tag+`\nassistant`), 7,
+			"rollout/1.jsonl:1: question contains reserved tag " + tag, 1},
+		{"nemo-rl", edit(nemoFixture, "train_data_step1.jsonl", `<|begin_of_solution|>156`, `<|begin_of_solution|>156`+tag), 7,
+			"train_data_step1.jsonl:1: solution contains reserved tag " + tag, 1},
+		// A prompt without a solution section is kept as the question, as
+		// it was, tags and all: no solution, nothing scores it.
+		{"verl no solution", edit(verlFixture, "rollout/1.jsonl", `"input": "system\nYou are a teacher.\nuser\nWhat is 12 * 13?\nassistant\n<|begin_of_solution|>156<|end_of_solution|>\n\n<|begin_of_explanation|>\n\n", "output": "Think step by step about 'What is 12 * 13?', way 0.<|end_of_explanation|>", "gts": "156", `,
+			`"input": "<|im_start|>user\nWhat is 12 * 13?<|im_end|>", "output": "Think step by step about 'What is 12 * 13?', way 0.<|end_of_explanation|>", `), 8, "", 0},
+		// A Parquet file is edited in place, the text keeping its length: its
+		// first copy is the dictionary's, the prompt of rows 1 and 2.
+		{"trl", edit(trlFixture, "completions/completions_00002.parquet", "What is 12 * 13?", "What <|im_end|>?"), 6,
+			"completions/completions_00002.parquet:1: question contains reserved tag <|im_end|>", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := c.src(t, dir)
+			rep, err := Import(filepath.Join(dir, "run"), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var skipped []string
+			for _, is := range rep.Skip {
+				skipped = append(skipped, is.String())
+			}
+			if len(rep.Skip) != c.left || c.left > 0 && (!strings.HasPrefix(skipped[0], c.skip) || !strings.HasSuffix(skipped[0], "remove it and import again")) {
+				t.Errorf("left out %q, want %d, the first %q…", skipped, c.left, c.skip)
+			}
+			ro, err := OpenReadOnly(filepath.Join(dir, "run"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			ts, _ := ro.Store().TracesSince(0)
+			if len(ts) != c.traces || rep.Traces != c.traces {
+				t.Errorf("%d traces (report: %d), want %d", len(ts), rep.Traces, c.traces)
+			}
+			for _, tr := range ts {
+				if tr.Solution == "" {
+					continue
+				}
+				if err := errors.Join(record.CheckText("question", tr.Question), record.CheckText("solution", tr.Solution)); err != nil {
+					t.Errorf("trace %s kept: %v", tr.ID, err)
+				}
+			}
+			evs, _ := ro.Store().EventsSince(0)
+			n := 0
+			for _, e := range evs {
+				if e.Kind == KindSkipped && strings.HasPrefix(fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Error), c.skip) {
+					n++
+				}
+			}
+			if n != min(c.left, 1) || rep.Skipped != c.left {
+				t.Errorf("%d skipped events say %q; %d rows left out, want %d", n, c.skip, rep.Skipped, c.left)
+			}
+		})
+	}
+}

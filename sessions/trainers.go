@@ -319,8 +319,10 @@ type foreignRow struct {
 // solution come from the prompt (splitPrompt); a prompt with no solution
 // section keeps its whole text as the question and the trainer's ground
 // truth, if it logged one, as the solution (noSolution counts the traces
-// left without one).
-func rowTraces(rows []foreignRow, next map[int]int) (traces []*TraceRecord, noSolution int) {
+// left without one). A row with a solution whose question or solution
+// holds a reserved tag is left out, in skip (taggedText); one without a
+// solution, never scored, is kept whatever its prompt holds.
+func rowTraces(rows []foreignRow, next map[int]int) (traces []*TraceRecord, noSolution int, skip []RowIssue) {
 	if next == nil {
 		next = map[int]int{}
 	}
@@ -329,6 +331,16 @@ func rowTraces(rows []foreignRow, next map[int]int) (traces []*TraceRecord, noSo
 		q, sol, ok := splitPrompt(r.Prompt)
 		if !ok && r.Reference != "" {
 			sol = r.Reference
+		}
+		if field, msg, bad := taggedText(q, sol, "", ""); bad && sol != "" {
+			file, line := r.Source, 0
+			if i := strings.LastIndexByte(r.Source, ':'); i >= 0 {
+				if n, err := strconv.Atoi(r.Source[i+1:]); err == nil {
+					file, line = r.Source[:i], n
+				}
+			}
+			skip = append(skip, RowIssue{File: file, Line: line, Field: field, Msg: msg})
+			continue
 		}
 		if sol == "" {
 			noSolution++
@@ -344,7 +356,7 @@ func rowTraces(rows []foreignRow, next map[int]int) (traces []*TraceRecord, noSo
 		}
 		traces = append(traces, t)
 	}
-	return traces, noSolution
+	return traces, noSolution, skip
 }
 
 // fileTraces gathers the traces of the generations files in order (their
@@ -360,7 +372,7 @@ func fileTraces(files []fileRows, rep *ImportReport) []*TraceRecord {
 		f.add(rep)
 		ts := f.traces
 		if slices.ContainsFunc(ts, func(t *TraceRecord) bool { return next[t.Step] > 0 }) {
-			ts, _ = rowTraces(f.rows, next)
+			ts, _, _ = rowTraces(f.rows, next) // its rows left out are in f.skip
 		} else {
 			for _, t := range ts {
 				next[t.Step]++
@@ -439,7 +451,9 @@ type fileRows struct {
 func (c *importCache) read(path, variant string, load func() fileRows) fileRows {
 	read := func() fileRows {
 		r := load()
-		r.traces, r.noSolution = rowTraces(r.rows, nil)
+		var tagged []RowIssue
+		r.traces, r.noSolution, tagged = rowTraces(r.rows, nil)
+		r.skip = append(r.skip, tagged...)
 		return r
 	}
 	if c == nil {
