@@ -821,3 +821,42 @@ func TestListSaysARunningRunWentQuiet(t *testing.T) {
 		})
 	}
 }
+
+// A config.toml value of the wrong type for a key listings read is noted at
+// its line, as a syntax error is, not taken as unset without a word; a key
+// this version does not know is none of the listing's concern.
+func TestListNotesConfigProblems(t *testing.T) {
+	for _, c := range []struct {
+		name, config string
+		note         string // "" for none; else its start after the file's path
+	}{
+		{"valid", "steps = 2\ntask = 'addition'\n", ""},
+		{"unknown key", "steps = 2\nfuture_key = 1\n", ""},
+		{"syntax error", "task = 'addition'\nsteps = = 2\n", ":2:9: unexpected character"},
+		{"steps a string", "task = 'addition'\nsteps = \"ten\"\n", `:2:9: key "steps": wrong type: got TOML string, want integer`},
+		{"task a number", "task = 3\nsteps = 2\n", `:1:8: key "task": wrong type: got TOML integer, want string`},
+		{"reward temperature a string", "steps = 2\n[reward]\ntemperature = \"hot\"\n", `:3:15: key "reward.temperature": wrong type: got TOML string`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 2, 1, 1)
+			w.Close()
+			cfg := filepath.Join(dir, ConfigFile)
+			if err := os.WriteFile(cfg, []byte(c.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			runs, err := List(filepath.Dir(dir))
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("List = %v, %v", runs, err)
+			}
+			note := runs[0].Note
+			switch {
+			case c.note == "" && note != "":
+				t.Errorf("note %q on a config.toml the listing reads", note)
+			case c.note != "" && (!strings.HasPrefix(note, cfg+c.note) || !strings.HasSuffix(note, "the run's settings cannot be read until it is fixed")):
+				t.Errorf("note %q, want %q…", note, cfg+c.note)
+			}
+		})
+	}
+}

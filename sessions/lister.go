@@ -17,6 +17,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Lister lists runs as List does, again and again, for a screen that keeps
@@ -630,6 +631,8 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 	c.cfg.valid = true
 	if err := configSyntax(path, data); err != nil {
 		c.cfg.syntaxErr = err
+	} else if err := configTypes(path, data); err != nil {
+		c.cfg.syntaxErr = err
 	} else {
 		c.cfg.numbering, c.cfg.planned = configPlan(dir, data)
 		if src, ok := importSource(path, data); ok {
@@ -637,6 +640,26 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 		}
 	}
 	return c.cfg
+}
+
+// configTypes reports a value of the wrong type (steps = "ten") for a key
+// that listings and viewers read (configPlan, ParseSettings), which they
+// would otherwise take as unset without a word: said at its line as a
+// syntax error is (configSyntax). The other keys are the engine's to check.
+func configTypes(path string, data []byte) error {
+	var v struct {
+		Steps   int                 `toml:"steps"`
+		Task    string              `toml:"task"`
+		Teacher string              `toml:"teacher"`
+		Student string              `toml:"student"`
+		Reward  record.RewardConfig `toml:"reward"`
+		Import  ImportSource        `toml:"import"`
+	}
+	var ce *ConfigError
+	if err := decodeStrictOnce(path, data, &v); errors.As(err, &ce) && ce.kind == mistypedValue {
+		return fmt.Errorf("%w; the run's settings cannot be read until it is fixed", ce)
+	}
+	return nil
 }
 
 // FolderSize is the size of the regular files under dir: a run folder's
