@@ -884,3 +884,23 @@ func TestImportLeavesOutTaggedRows(t *testing.T) {
 		})
 	}
 }
+
+// A folder that is not the named trainer's is said with its path once: the
+// import's own "import SRC:" names it, the reader's words do not again.
+func TestImportNotTheTrainersFolderSaysThePathOnce(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "notes")
+	writeFile(t, filepath.Join(src, "a.txt"), []byte("hi\n"))
+	for _, c := range []struct{ format, want string }{
+		{"verl", "not a verl folder"},
+		{"trl", "not a TRL run folder"},
+		{"nemo-rl", "not a NeMo-RL log folder"},
+		{"rlt", "not an RLT run folder"},
+	} {
+		t.Run(c.format, func(t *testing.T) {
+			_, err := ImportAs(filepath.Join(t.TempDir(), "run"), src, c.format)
+			if err == nil || !strings.HasPrefix(err.Error(), "import "+src+": "+c.want) || strings.Count(err.Error(), src) != 1 {
+				t.Errorf("ImportAs --format %s: %v, want %q once, then %q", c.format, err, src, c.want)
+			}
+		})
+	}
+}

@@ -585,7 +585,7 @@ func importOfficialRun(dir string, limit int) (*OfficialRun, error) {
 		run.HasTeacherChats = true
 	}
 	if state == "" && len(csvs) == 0 {
-		return nil, fmt.Errorf("%s: not an RLT run folder (no trainer_state.json, no stored_completions/*.csv)", dir)
+		return nil, errors.New("not an RLT run folder (no trainer_state.json, no stored_completions/*.csv)")
 	}
 	return run, nil
 }

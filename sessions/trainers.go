@@ -491,7 +491,7 @@ func readTRL(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord,
 	files, _ := filepath.Glob(filepath.Join(dir, "completions", "completions_*.parquet"))
 	sortByStep(files, trlCompletionRe)
 	if len(rep.Files) == 0 && len(files) == 0 {
-		return nil, nil, fmt.Errorf("%s: not a TRL run folder (no trainer_state.json, no completions/completions_*.parquet)", dir)
+		return nil, nil, errors.New("not a TRL run folder (no trainer_state.json, no completions/completions_*.parquet)")
 	}
 	rewards := trlRewardNames(metrics)
 	var parts []fileRows
@@ -780,7 +780,7 @@ func isVerlMetricFile(path string) bool {
 func readVerl(dir string, rep *ImportReport, cache *importCache) ([]MetricRecord, []*TraceRecord, error) {
 	v := findVerl(dir)
 	if len(v.metrics) == 0 && len(v.rollouts) == 0 {
-		return nil, nil, fmt.Errorf("%s: not a verl folder (no *.jsonl of {\"step\",\"data\"} lines, no {step}.jsonl rollouts)", dir)
+		return nil, nil, errors.New("not a verl folder (no *.jsonl of {\"step\",\"data\"} lines, no {step}.jsonl rollouts)")
 	}
 	if len(v.validation) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d validation generation files left out (%s…)", len(v.validation), v.validation[0]))
@@ -948,7 +948,7 @@ func readNemoRL(dir string, rep *ImportReport, cache *importCache) ([]MetricReco
 	files := nemoDataFiles(dir)
 	events := tfEventFiles(dir)
 	if len(files) == 0 && len(events) == 0 {
-		return nil, nil, fmt.Errorf("%s: not a NeMo-RL log folder (no train_data_step*.jsonl, no tensorboard/events.out.tfevents.*)", dir)
+		return nil, nil, errors.New("not a NeMo-RL log folder (no train_data_step*.jsonl, no tensorboard/events.out.tfevents.*)")
 	}
 	if val, _ := filepath.Glob(filepath.Join(dir, "val_data_step*.jsonl")); len(val) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d validation data files (val_data_step*.jsonl) left out", len(val)))
