@@ -413,3 +413,22 @@ func TestServeAddressInUse(t *testing.T) {
 		}
 	}
 }
+
+// --server-kind naming the other protocol than the server's fails at the
+// temperature probe on a 404 (both serve /tokenize): the error says which
+// kind the server may be and the flag that speaks it.
+func TestScoreServerKindMismatchSaysTheWayOn(t *testing.T) {
+	in := `{"question":"12+9=?","solution":"21","explanation":"2+9=11 w1 c1; 1+0+1=2"}` + "\n"
+	for _, c := range []struct{ api, kind, want string }{
+		{"sglang", "vllm", "has no POST /v1/completions, which vllm speaks: is it an SGLang server? try --server-kind sglang (or auto"},
+		{"vllm", "sglang", "has no POST /generate, which sglang speaks: is it a vLLM server? try --server-kind vllm (or auto"},
+	} {
+		t.Run(c.api+" server as "+c.kind, func(t *testing.T) {
+			url := startServe(t, "--model", embeddedTeacher, "--api", c.api)
+			code, _, errs := runCLI(t, in, "score", "--teacher", url, "--student", embeddedStudent, "--server-kind", c.kind)
+			if code != 1 || !strings.Contains(errs, "temperature probe: HTTP 404") || !strings.Contains(errs, c.want) {
+				t.Errorf("exit %d, want 1 and %q:\n%s", code, c.want, errs)
+			}
+		})
+	}
+}

@@ -233,13 +233,13 @@ func (s *Server) Check(ctx context.Context, tok rlt.Tokenizer, probe string, tem
 	}
 	at, err := probeAt(temperature)
 	if err != nil {
-		return s.fail(-1, true, fmt.Errorf("temperature probe: %w", err))
+		return s.fail(-1, true, fmt.Errorf("temperature probe: %w", s.otherKind(err)))
 	}
 	s.raw = false
 	if temperature != 1 {
 		at1, err := probeAt(1)
 		if err != nil {
-			return s.fail(-1, true, fmt.Errorf("temperature probe: %w", err))
+			return s.fail(-1, true, fmt.Errorf("temperature probe: %w", s.otherKind(err)))
 		}
 		s.raw = true
 		for i := range at {
@@ -251,6 +251,23 @@ func (s *Server) Check(ctx context.Context, tok rlt.Tokenizer, probe string, tem
 	}
 	s.checked = true
 	return nil
+}
+
+// otherKind adds the way on to err, a server's answer that it serves no
+// log-probs endpoint of s's protocol (404 Not Found, 405 Method Not
+// Allowed): vLLM and SGLang both serve /tokenize and /v1/models, so a
+// server of the other protocol, named by --server-kind, passes the
+// tokenizer check and fails here first.
+func (s *Server) otherKind(err error) error {
+	var he *httpError
+	if !errors.As(err, &he) || (he.status != http.StatusNotFound && he.status != http.StatusMethodNotAllowed) {
+		return err
+	}
+	path, other, article := "/v1/completions", SGLang, "an SGLang"
+	if s.Kind == SGLang {
+		path, other, article = "/generate", VLLM, "a vLLM"
+	}
+	return fmt.Errorf("%w: the server has no POST %s, which %s speaks: is it %s server? try --server-kind %s (or auto, which asks /v1/models)", err, path, s.Kind, article, other)
 }
 
 // tokenized is a /tokenize answer (vLLM's; SGLang serves the same).
