@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -463,9 +464,11 @@ func (fo *Folder) CheckQwen2(c Config) error {
 			specs = append(specs, TensorSpec{"lm_head.weight", []int{c.VocabSize, c.HiddenSize}})
 		}
 	}
+	missing := 0
 	for _, s := range specs {
 		t, ok := fo.Tensor(s.Name)
 		if !ok {
+			missing++
 			add(fmt.Errorf("load %s: tensor %q: missing (config wants shape %v)", fo.weightsName(), s.Name, s.Shape))
 			if note := MissingNote(c, s.Name); note != "" && biasNote == "" {
 				biasNote = note
@@ -482,10 +485,47 @@ func (fo *Folder) CheckQwen2(c Config) error {
 	if more > 0 {
 		errs = append(errs, fmt.Errorf("… and %d more problems", more))
 	}
+	if missing > 0 {
+		reads := make(map[string]bool, len(specs)+1)
+		for _, s := range specs {
+			reads[s.Name] = true
+		}
+		reads["lm_head.weight"] = reads["lm_head.weight"] || c.TieWordEmbeddings // a stray one is allowed
+		if note := UnreadNote(fo.Tensors(), func(name string) bool { return reads[name] }); note != "" {
+			errs = append(errs, fmt.Errorf("load %s: %s", fo.weightsName(), note))
+		}
+	}
 	if biasNote != "" { // said once, after the biases it explains
 		errs = append(errs, errors.New(biasNote))
 	}
 	return errors.Join(errs...)
+}
+
+// UnreadNote is what a missing tensor's error adds about the tensors of
+// have that reads says the model does not read (up to 5 named, in
+// order), "" for none: where a tensor is missing, one of them may be it
+// under another name (renamed, or a damaged header). Extra tensors alone
+// are no problem. The caller joins it to its own text.
+func UnreadNote(have []TensorInfo, reads func(name string) bool) string {
+	var names []string
+	for _, t := range have {
+		if !reads(t.Name) {
+			names = append(names, t.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	shown := make([]string, 0, 6)
+	for _, n := range names[:min(5, len(names))] {
+		shown = append(shown, strconv.Quote(n))
+	}
+	if len(names) > 5 {
+		shown = append(shown, fmt.Sprintf("… (%d in all)", len(names)))
+	}
+	return "the checkpoint also holds tensors the model does not read: " + strings.Join(shown, ", ") +
+		": is a missing one there under another name (renamed, or its name damaged)?"
 }
 
 // MissingNote is what a missing tensor's error adds, "" for nothing: for a

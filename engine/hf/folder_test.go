@@ -229,10 +229,60 @@ func TestCheckQwen2(t *testing.T) {
 	if n := strings.Count(err.Error(), "always have biases"); n != 1 {
 		t.Errorf("the biases' note said %d times: %q", n, err)
 	}
+	if strings.Contains(err.Error(), "does not read") {
+		t.Errorf("no tensor the model does not read, yet: %q", err)
+	}
 	// Tied: lm_head is not needed.
 	c.TieWordEmbeddings = true
 	if err := fo.CheckQwen2(c); err == nil || strings.Contains(err.Error(), "lm_head") {
 		t.Errorf("tied: %v", err)
+	}
+}
+
+// TestCheckQwen2NamesUnreadTensors: where a tensor is missing, the ones the
+// checkpoint holds that the model does not read are named (a damaged name
+// is found beside the one it lost); extra tensors alone are no problem.
+func TestCheckQwen2NamesUnreadTensors(t *testing.T) {
+	c := tinyConfig()
+	for _, tc := range []struct {
+		name   string
+		rename map[string]string
+		extra  bool
+		want   string // "" for no error
+	}{
+		{"damaged name", map[string]string{"model.embed_tokens.weight": "model.embed_tokens.weighX"}, false,
+			`the checkpoint also holds tensors the model does not read: "model.embed_tokens.weighX": is a missing one there`},
+		{"extra tensor alone", nil, true, ""},
+		{"extra tensor beside a missing one", map[string]string{"model.norm.weight": "model.norm.weight.bak"}, true,
+			`does not read: "model.norm.weight.bak", "model.rotary_emb.inv_freq"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := tinyTensors(c)
+			for i := range ts {
+				if to, ok := tc.rename[ts[i].Name]; ok {
+					ts[i].Name = to
+				}
+			}
+			if tc.extra {
+				ts = append(ts, NamedTensor{Name: "model.rotary_emb.inv_freq", Shape: []int{2}, Data: []float32{1, 0.5}})
+			}
+			dir := t.TempDir()
+			if err := WriteSafetensors(filepath.Join(dir, WeightsFile), ts, F32, nil); err != nil {
+				t.Fatal(err)
+			}
+			fo, err := OpenFolder(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fo.Close()
+			err = fo.CheckQwen2(c)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("CheckQwen2: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("CheckQwen2: %v\nwant it to contain %q", err, tc.want)
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -191,6 +192,15 @@ func LoadAs(be compute.Backend, dir string, p Precision) (*Model, error) {
 	return m, nil
 }
 
+// reads reports whether the model loads the tensor name (one of its
+// parameters, or a tied checkpoint's stray lm_head.weight).
+func (m *Model) reads(name string) bool {
+	if name == "lm_head.weight" && m.Cfg.Tied {
+		return true
+	}
+	return slices.ContainsFunc(m.params, func(p Param) bool { return p.Name == name })
+}
+
 // LoadWeights fills every parameter from src by its Hugging Face name,
 // checking shapes against the config. Tensors the model does not use are
 // ignored (a tied checkpoint may still carry lm_head.weight).
@@ -202,6 +212,11 @@ func (m *Model) LoadWeights(src TensorSource) error {
 			msg := fmt.Sprintf("tensor %q is missing (the config says %d layers, tie_word_embeddings=%v)", p.Name, m.Cfg.Layers, m.Cfg.Tied)
 			if note := hf.MissingNote(m.source, p.Name); note != "" {
 				msg += "; " + note
+			}
+			if all, ok := src.(interface{ Tensors() []hf.TensorInfo }); ok {
+				if note := hf.UnreadNote(all.Tensors(), m.reads); note != "" {
+					msg += "; " + note
+				}
 			}
 			return errors.New(msg)
 		}

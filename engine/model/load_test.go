@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -179,6 +180,36 @@ func TestAttentionBiasFollowsTransformers(t *testing.T) {
 		}
 		if got != 3*c.cfg.Layers {
 			t.Errorf("%s: %d biases loaded, want %d", c.name, got, 3*c.cfg.Layers)
+		}
+	}
+}
+
+// TestLoadNamesUnreadTensors: a tensor whose name was damaged in the file
+// is missing, and the refusal names what the file holds in its place.
+func TestLoadNamesUnreadTensors(t *testing.T) {
+	be := compute.NewCPU()
+	m, err := NewRandom(be, smallConfig(true), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := m.Save(dir, hf.F32); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, hf.WeightsFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The header's name, one byte changed: the file is as long as before.
+	data = bytes.Replace(data, []byte(`"model.norm.weight"`), []byte(`"model.norm.weighX"`), 1)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(be, dir)
+	for _, want := range []string{`tensor "model.norm.weight" is missing`, `the checkpoint also holds tensors the model does not read: "model.norm.weighX"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load: %v\nwant it to contain %q", err, want)
 		}
 	}
 }
