@@ -137,7 +137,8 @@ func writeExport(out string, export func(w io.Writer) (sessions.ExportReport, er
 	case errors.Is(err, os.ErrExist):
 		return outExists(out)
 	case err != nil:
-		return fmt.Errorf("--out: %w", err)
+		// Whole or not at all: nothing is left at out to clean up.
+		return fmt.Errorf("--out %s: %w: nothing was written; give --out a file in a folder this process can write (leave --out out to print the rows)", out, err)
 	}
 	return nil
 }

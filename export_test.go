@@ -138,6 +138,11 @@ func TestExportRefusesAnExistingOut(t *testing.T) {
 		{"csv over a file", []string{"--run", dir, "--format", "csv", "--out", csv}, 1, "--out " + csv + " already exists"},
 		{"over a folder", []string{"--run", dir, "--out", folder}, 1, "--out " + folder + " already exists and is a folder; --out is the file to write: give a new file's path, such as " + filepath.Join(folder, "accepted.jsonl")},
 		{"before the run is read", []string{"--run", missingRun, "--out", earlier}, 1, "--out " + earlier + " already exists"},
+		// A folder that cannot be written (a file here; read-only alike).
+		{"in a folder that cannot be", []string{"--run", dir, "--out", filepath.Join(earlier, "rows.jsonl")}, 1,
+			"--out " + filepath.Join(earlier, "rows.jsonl") + ": "},
+		{"the way on", []string{"--run", dir, "--out", filepath.Join(earlier, "rows.jsonl")}, 1,
+			": nothing was written; give --out a file in a folder this process can write (leave --out out to print the rows)"},
 		{"new path", []string{"--run", dir, "--out", filepath.Join(root, "new.jsonl")}, 0, "1 written"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
