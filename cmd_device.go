@@ -30,12 +30,21 @@ func matmulFlag(fs *flag.FlagSet) *string {
 // device "tpu": want …", runner's flagProblem), so that one wrong value is
 // said alike whichever check finds it; a value from a configuration file
 // is that file's problem, on its line (runner.CheckFile).
+//
+// An empty value given (--device "", a script's unset variable) is refused
+// too: a configuration's empty key means its default, for files written
+// before the key existed, but a flag given empty is no choice made.
 func checkDeviceFlags(fs *flag.FlagSet) error {
+	given := flagsGiven(fs)
 	for _, c := range []struct {
 		flag  string
 		check func(string) error
-	}{{"device", device.Check}, {"matmul", device.CheckMatmul}} {
+		want  string
+	}{{"device", device.Check, "cpu, gpu, gpu:N or auto"}, {"matmul", device.CheckMatmul, "f32 or f16"}} {
 		if f := fs.Lookup(c.flag); f != nil {
+			if given[c.flag] && f.Value.String() == "" {
+				return misuse(fs, "--%s is empty: want %s (or leave --%s out for its default)", c.flag, c.want, c.flag)
+			}
 			if err := c.check(f.Value.String()); err != nil {
 				return misuse(fs, "--%s: %v", c.flag, err)
 			}

@@ -175,6 +175,11 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"model", "info", model, "--device", "tpu"}, 2, `rlt model info: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
 		{[]string{"distill", "--teacher", model, "--out", t.TempDir(), "--device", "tpu"}, 2, `rlt distill: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
 		{[]string{"eval", "--student", model, "--device", "tpu"}, 2, `rlt eval: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		// Given empty (a script's unset variable) is no choice made; a
+		// configuration's empty key is its default.
+		{[]string{"train", "--device", ""}, 2, `rlt train: --device is empty: want cpu, gpu, gpu:N or auto (or leave --device out for its default)`},
+		{[]string{"run", "--runs", runs, "--matmul", ""}, 2, `rlt run: --matmul is empty: want f32 or f16 (or leave --matmul out for its default)`},
+		{[]string{"score", "--teacher", model, "--student", model, "--device", ""}, 2, `rlt score: --device is empty: want cpu, gpu, gpu:N or auto`},
 	} {
 		code, _, errs := runCLI(t, "", c.args...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
