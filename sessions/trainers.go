@@ -310,8 +310,15 @@ type foreignRow struct {
 	Reward     float64
 	HasReward  bool
 	Advantage  float64 // NaN when not logged
-	Source     string  // file:line (or file:row for Parquet)
+	// File and Line are where the row is: its file, relative to the
+	// trainer's folder, and its 1-based line (a Parquet file's row).
+	File string
+	Line int
 }
+
+// source is where the row came from, as a trace's Source says it:
+// file:line.
+func (r foreignRow) source() string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
 
 // rowTraces turns rows into traces "<step>-0-<n>": n counts the rows of a
 // step in order, from next[step] (next is advanced; nil starts every step
@@ -333,13 +340,7 @@ func rowTraces(rows []foreignRow, next map[int]int) (traces []*TraceRecord, noSo
 			sol = r.Reference
 		}
 		if field, msg, bad := taggedText(q, sol, "", ""); bad && sol != "" {
-			file, line := r.Source, 0
-			if i := strings.LastIndexByte(r.Source, ':'); i >= 0 {
-				if n, err := strconv.Atoi(r.Source[i+1:]); err == nil {
-					file, line = r.Source[:i], n
-				}
-			}
-			skip = append(skip, RowIssue{File: file, Line: line, Field: field, Msg: msg})
+			skip = append(skip, RowIssue{File: r.File, Line: r.Line, Field: field, Msg: msg})
 			continue
 		}
 		if sol == "" {
@@ -350,7 +351,7 @@ func rowTraces(rows []foreignRow, next map[int]int) (traces []*TraceRecord, noSo
 		next[r.Step]++
 		t := &TraceRecord{ID: traceID(r.Step, 0, n, 0), Step: r.Step, Sample: n, Question: q, Solution: sol,
 			Completion: r.Completion, Explanation: x.Body, Scored: record.Scored{Ended: x.Ended},
-			Advantage: r.Advantage, Source: r.Source}
+			Advantage: r.Advantage, Source: r.source()}
 		if r.HasReward {
 			t.SourceReward, t.HasSourceReward = r.Reward, true
 		}
@@ -589,12 +590,11 @@ func trlRows(name string, t *pqTable, rewards []string, rep *ImportReport) ([]fo
 	}
 	var out []foreignRow
 	for i, r := range t.Rows {
-		src := fmt.Sprintf("%s:%d", name, i+1)
 		if !r[pc].IsStr || !r[cc].IsStr {
 			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: i + 1, Field: "prompt", Msg: fmt.Sprintf("row %d: no prompt or completion text", i+1)})
 			continue
 		}
-		row := foreignRow{Step: fileStep, Prompt: r[pc].Str, Completion: r[cc].Str, Advantage: math.NaN(), Source: src}
+		row := foreignRow{Step: fileStep, Prompt: r[pc].Str, Completion: r[cc].Str, Advantage: math.NaN(), File: name, Line: i + 1}
 		if sc >= 0 && r[sc].IsNum {
 			row.Step = int(r[sc].Num)
 		}
@@ -891,7 +891,7 @@ func readRows(path, rel string, parse func(raw []byte) (foreignRow, string, erro
 			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()})
 			return nil
 		}
-		row.Source = fmt.Sprintf("%s:%d", rel, line)
+		row.File, row.Line = rel, line
 		rows = append(rows, row)
 		return nil
 	})
