@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,7 @@ import (
 const scoreUsage = `
 Usage: rlt score --teacher DIR|URL --student DIR|URL [flags] < traces.jsonl > scores.jsonl
        rlt score [--teacher DIR|URL --student DIR|URL] --run RUNDIR [--write] [flags] > scores.jsonl
+       rlt score [--student DIR] --run RUNDIR --teacher-of-step [--write] [flags] > scores.jsonl
 
 Scores explanations with the RLT reward (r = r_SS − r_KL + m): for each
 input line {"question", "solution", "explanation"} — or {"question",
@@ -60,6 +63,19 @@ override them (an imported run has none: the models' prompts are used).
 --write also stores the new scores in the run, in
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
 exports are untouched (the run must not be in use by another writer).
+
+The run's teacher is the one config.toml names, the teacher before
+training: step 0's traces score as the run scored them, a later step's
+differ. --teacher-of-step scores each step's traces with the teacher that
+scored them in the run, one teacher loaded at a time, in step order: step
+0's with config.toml's, step N's with the teacher of the checkpoint after
+step N−1 (RUNDIR/checkpoints/step-(N−1)/teacher), so that every reward is
+the recorded one. A step whose checkpoint the run no longer keeps (rotated
+away, or never written: checkpoint_every > 1) is an error line for each of
+its traces naming the checkpoint, not scored (exit 1); the other steps are
+scored. With --write, each stored rescore names the teacher that scored it
+(the checkpoint's folder). The teachers are the run's: --teacher is refused
+with it, and so are servers.
 
 Each model is a folder, or the http(s) URL of an inference server that
 serves it (each may be its own): vLLM (/v1/completions with prompt_logprobs),
@@ -120,6 +136,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	studentSys := fs.String("student-system", "", "student system prompt (default: the run's, else the one the models record)")
 	runDir := fs.String("run", "", "score every trace of this run folder instead of stdin")
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
+	ofStep := fs.Bool("teacher-of-step", false, "with --run: score each step's traces with the teacher that scored them in the run (step 0: config.toml's; step N: checkpoints/step-(N−1)/teacher)")
 	weights := weightsFlag(fs, false)
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many padded positions (items × longest sequence); 0 = no limit")
 	dev := deviceFlag(fs, "the local models")
@@ -135,6 +152,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil { // said even when no server is given: the value is no protocol
 		return misuse(fs, "--server-kind: %v", err)
 	}
+	if *ofStep && *runDir == "" {
+		return misuse(fs, "--teacher-of-step scores a run's traces with the teachers its steps had: give the run with --run")
+	}
 	if *runDir == "" && (*tdir == "" || *sdir == "") {
 		return misuse(fs, "--teacher and --student are required (with --run, they default to the run's)")
 	}
@@ -143,6 +163,15 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if *again && *runDir == "" {
 		return misuse(fs, "--again scores a run's traces anew: give the run with --run")
+	}
+	if *ofStep && remote.IsURL(*tdir) {
+		return misuse(fs, "--teacher-of-step loads each step's teacher from the run's checkpoints, which a server (--teacher %s) does not serve: leave --teacher out, or score step by step with --teacher URL of a server that serves that step's checkpoint", *tdir)
+	}
+	if *ofStep && *tdir != "" {
+		return misuse(fs, "--teacher-of-step takes each step's teacher from the run (config.toml's for step 0, checkpoints/step-(N−1)/teacher for step N): leave --teacher %s out, or give it without --teacher-of-step to score every trace with it", *tdir)
+	}
+	if *ofStep && remote.IsURL(*sdir) {
+		return misuse(fs, "--teacher-of-step scores with model folders, the run's teachers and the student: --student %s is a server; give the student's folder", *sdir)
 	}
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
@@ -213,8 +242,14 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if *sdir == "" {
 			*sdir = st.Student
 		}
+		if *ofStep && st.Teacher == "" {
+			return fmt.Errorf("%s records no teacher, so --teacher-of-step has none for step 0 (an imported run's traces were scored elsewhere): give --teacher without --teacher-of-step", filepath.Join(*runDir, sessions.ConfigFile))
+		}
 		if *tdir == "" || *sdir == "" {
 			return fmt.Errorf("%s records no teacher or student model: give --teacher and --student", filepath.Join(*runDir, sessions.ConfigFile))
+		}
+		if *ofStep && (remote.IsURL(*tdir) || remote.IsURL(*sdir)) {
+			return fmt.Errorf("%s names a server for a model: --teacher-of-step scores with model folders", filepath.Join(*runDir, sessions.ConfigFile))
 		}
 	}
 	if *tokDir != "" && !remote.IsURL(*tdir) && !remote.IsURL(*sdir) {
@@ -240,7 +275,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	loadStart := time.Now()
 	var sc *rlt.Scorer
-	var be compute.Backend // where the local models compute
+	var be compute.Backend          // where the local models compute
+	var swap func(dir string) error // --teacher-of-step: loads a step's teacher in place of the one held
+	var held *rlt.Pair              // --teacher-of-step: the pair loaded, whose student scores every step
 	if !remote.IsURL(*tdir) && !remote.IsURL(*sdir) {
 		prompts, err := record.PromptsFor(*tdir, *sdir, override)
 		if err != nil {
@@ -260,6 +297,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if sc, err = rlt.NewScorer(pair, rc); err != nil {
 			return err
 		}
+		if *ofStep {
+			held = pair
+		}
 	} else {
 		ro.Kind = kind
 		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *mbTokens, *dev); err != nil {
@@ -277,6 +317,31 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	sc.MicroBatchTokens = *mbTokens
 	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
+	if held != nil {
+		student, tok, prompts := held.Student, held.Tok, held.Prompts
+		held = nil
+		swap = func(dir string) error {
+			st.sc, sc = nil, nil // the teacher held goes before the next loads: never two at once
+			runtime.GC()
+			t0 := time.Now()
+			defer func() { st.load += time.Since(t0) }()
+			t, err := model.LoadAs(be, dir, prec)
+			if err := deviceCheck(be, "load the teacher "+dir, err); err != nil {
+				return err
+			}
+			p, err := rlt.NewPair(t, student, tok, prompts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", dir, err)
+			}
+			s, err := rlt.NewScorer(p, rc)
+			if err != nil {
+				return err
+			}
+			s.MicroBatchTokens = *mbTokens
+			st.sc, sc = s, s
+			return nil
+		}
+	}
 	report := func(err error) error {
 		if be != nil && be.Err() != nil { // the device failed: the items say so one by one
 			err = deviceFailed(be, "computing", errors.Join(err, be.Err()))
@@ -294,7 +359,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if run != nil {
-		err := scoreRun(run, st, *batch, *write, *again, *tdir, *sdir, stdout, stderr)
+		err := scoreRunSteps(run, st, *batch, *write, *again, *tdir, *sdir, swap, stdout, stderr)
 		if cerr := run.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -612,7 +677,35 @@ func (st *scoreStats) write(path string) error {
 // configuration are not scored again (unless again): their stored scores are
 // printed. A source's failure (rlt.Fatal) stops it, the batch unstored.
 func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, stdout, stderr io.Writer) error {
-	sc := st.sc
+	return scoreRunSteps(run, st, batch, write, again, tdir, sdir, nil, stdout, stderr)
+}
+
+// stepGroup is the traces (their indexes in the run's) that one teacher
+// scores: dir, or none when missing says why its checkpoint is not there.
+type stepGroup struct {
+	step    int // -1: every step, one teacher
+	dir     string
+	missing string
+	idx     []int
+}
+
+// stepTeacherDir is the teacher that scored step's traces in the run:
+// tdir (the run's starting teacher) for step 0, else the teacher folder of
+// the checkpoint after step−1.
+func stepTeacherDir(runDir, tdir string, step int) string {
+	if step <= 0 {
+		return tdir
+	}
+	return filepath.Join(runDir, sessions.CheckpointsDir, fmt.Sprintf("step-%06d", step-1), sessions.TeacherDir)
+}
+
+// scoreRunSteps is scoreRun; with swap (--teacher-of-step) it scores the
+// traces step by step in step order, each step's with the teacher that
+// scored them in the run (stepTeacherDir): swap lets the scorer's teacher
+// go and loads that one in its place (st.sc is then the new scorer), so
+// one teacher is held at a time. A step whose checkpoint the run no longer
+// keeps is an error line per trace, the other steps scored.
+func scoreRunSteps(run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, swap func(dir string) error, stdout, stderr io.Writer) error {
 	traces, _ := run.Store().TracesSince(0)
 	if len(traces) == 0 {
 		if n := run.Store().BrokenTraces(); n > 0 {
@@ -622,7 +715,44 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		}
 		return fmt.Errorf("%s has no traces to score", run.Dir())
 	}
-	tname, sname := modelName(tdir), modelName(sdir)
+	cfg := st.sc.Cfg // every teacher's scorer is under the same configuration
+	sname := modelName(sdir)
+	var groups []*stepGroup
+	if swap == nil {
+		g := &stepGroup{step: -1, dir: tdir}
+		for i := range traces {
+			g.idx = append(g.idx, i)
+		}
+		groups = []*stepGroup{g}
+	} else {
+		kept := map[string]error{} // the run's checkpoints' teacher folders, and why one is unusable
+		cks, err := sessions.Checkpoints(run.Dir())
+		if err != nil {
+			return err
+		}
+		for _, ck := range cks {
+			kept[filepath.Join(ck.Dir, sessions.TeacherDir)] = ck.Err
+		}
+		by := map[int]*stepGroup{}
+		for i, t := range traces {
+			g := by[t.Step]
+			if g == nil {
+				g = &stepGroup{step: t.Step, dir: stepTeacherDir(run.Dir(), tdir, t.Step)}
+				if t.Step > 0 {
+					ck := filepath.Dir(g.dir)
+					if err, ok := kept[g.dir]; !ok {
+						g.missing = fmt.Sprintf("not scored: the teacher that scored step %d is checkpoint %s, which the run no longer keeps (rotated away, or never written: checkpoint_every > 1)", t.Step, ck)
+					} else if err != nil {
+						g.missing = fmt.Sprintf("not scored: the teacher that scored step %d is checkpoint %s, which cannot be used: %v", t.Step, ck, err)
+					}
+				}
+				by[t.Step] = g
+				groups = append(groups, g)
+			}
+			g.idx = append(g.idx, i)
+		}
+		slices.SortFunc(groups, func(a, b *stepGroup) int { return a.step - b.step })
+	}
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -631,83 +761,122 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		Trace string `json:"trace"`
 		Error string `json:"error"`
 	}
-	// The traces to score, and those whose scores are stored already.
+	// The traces to score, and those whose scores are stored already (by
+	// the teacher of their group: with --teacher-of-step, a checkpoint's).
 	stored := map[string]bool{} // their arrays are read back as they are printed
 	todo := 0
-	for _, t := range traces {
-		if rs, ok := run.Store().Rescore(t.ID); ok && !again && rs.Teacher == tname && rs.Student == sname && rs.Reward == sc.Cfg {
-			stored[t.ID] = true
+	var missingSteps []string
+	for _, g := range groups {
+		if g.missing != "" {
+			missingSteps = append(missingSteps, strconv.Itoa(g.step))
 			continue
 		}
-		todo++
+		tname := modelName(g.dir)
+		for _, i := range g.idx {
+			t := traces[i]
+			if rs, ok := run.Store().Rescore(t.ID); ok && !again && rs.Teacher == tname && rs.Student == sname && rs.Reward == cfg {
+				stored[t.ID] = true
+				continue
+			}
+			todo++
+		}
 	}
 	// failed counts the lines that say an error; unread, those of them that
 	// are stored scores whose arrays could not be read back (rescores.jsonl
-	// changed since the run was opened).
-	failed, unread, written, done := 0, 0, 0, 0
+	// changed since the run was opened); missing, those of steps whose
+	// teacher is not kept.
+	failed, unread, missing, written, done := 0, 0, 0, 0, 0
 	start := time.Now()
-	for lo := 0; lo < len(traces); lo += batch {
-		chunk := traces[lo:min(lo+batch, len(traces))]
-		var items []rlt.Item
-		var idx []int // chunk index of each item
-		for i, t := range chunk {
-			if stored[t.ID] {
-				continue
+	loaded := tdir // the teacher st.sc scores with
+	for _, g := range groups {
+		if g.missing != "" {
+			for _, i := range g.idx {
+				failed++
+				missing++
+				if err := enc.Encode(errorLine{i + 1, traces[i].ID, g.missing}); err != nil {
+					return err
+				}
 			}
-			items = append(items, rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended})
-			idx = append(idx, i)
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			continue
 		}
-		scores, errs := st.scoreEach(items)
-		if k, err := firstFatal(errs); err != nil {
-			w.Flush()
-			t := chunk[idx[k]]
-			return fmt.Errorf("trace %s (trace %d of %s): %w; nothing of its batch was stored (%d traces were stored before it): run the same command again to score the rest", t.ID, lo+idx[k]+1, run.Dir(), err, written)
-		}
-		var recs []sessions.RescoreRecord
-		k := 0
-		for i, t := range chunk {
-			if stored[t.ID] {
-				rs, err := run.Store().ReadRescore(t.ID)
-				if err != nil {
-					failed++
-					unread++
-					if err := enc.Encode(errorLine{lo + i + 1, t.ID, err.Error()}); err != nil {
+		tname := modelName(g.dir)
+		for lo := 0; lo < len(g.idx); lo += batch {
+			chunk := g.idx[lo:min(lo+batch, len(g.idx))]
+			var items []rlt.Item
+			var idx []int // chunk index of each item
+			for i, ti := range chunk {
+				t := traces[ti]
+				if stored[t.ID] {
+					continue
+				}
+				items = append(items, rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended})
+				idx = append(idx, i)
+			}
+			if len(items) > 0 && swap != nil && loaded != g.dir {
+				// One teacher at a time: the one before goes as this one loads.
+				if err := swap(g.dir); err != nil {
+					w.Flush()
+					return fmt.Errorf("step %d's teacher: %w; %d traces were stored before it: run the same command again to score the rest", g.step, err, written)
+				}
+				loaded = g.dir
+			}
+			sc := st.sc
+			scores, errs := st.scoreEach(items)
+			if k, err := firstFatal(errs); err != nil {
+				w.Flush()
+				ti := chunk[idx[k]]
+				return fmt.Errorf("trace %s (trace %d of %s): %w; nothing of its batch was stored (%d traces were stored before it): run the same command again to score the rest", traces[ti].ID, ti+1, run.Dir(), err, written)
+			}
+			var recs []sessions.RescoreRecord
+			k := 0
+			for _, ti := range chunk {
+				t := traces[ti]
+				if stored[t.ID] {
+					rs, err := run.Store().ReadRescore(t.ID)
+					if err != nil {
+						failed++
+						unread++
+						if err := enc.Encode(errorLine{ti + 1, t.ID, err.Error()}); err != nil {
+							return err
+						}
+						continue
+					}
+					if err := writeScoreLine(enc, ti+1, t.ID, rs.Reward.Temperature, true, rs.Scored); err != nil {
 						return err
 					}
 					continue
 				}
-				if err := writeScoreLine(enc, lo+i+1, t.ID, rs.Reward.Temperature, true, rs.Scored); err != nil {
+				j := k
+				k++
+				if errs[j] != nil {
+					failed++
+					if err := enc.Encode(errorLine{ti + 1, t.ID, errs[j].Error()}); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := writeScoreLine(enc, ti+1, t.ID, sc.Cfg.Temperature, false, scores[j]); err != nil {
 					return err
 				}
-				continue
+				if write {
+					recs = append(recs, sessions.NewRescore(t.ID, scores[j], tname, sname, sc.Cfg))
+				}
 			}
-			j := k
-			k++
-			if errs[j] != nil {
-				failed++
-				if err := enc.Encode(errorLine{lo + i + 1, t.ID, errs[j].Error()}); err != nil {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if len(recs) > 0 {
+				if err := run.AppendRescores(recs); err != nil {
 					return err
 				}
-				continue
+				written += len(recs)
 			}
-			if err := writeScoreLine(enc, lo+i+1, t.ID, sc.Cfg.Temperature, false, scores[j]); err != nil {
-				return err
+			if done += len(items); len(items) > 0 && todo > batch {
+				fmt.Fprintln(stderr, progressLine(done, todo, time.Since(start)))
 			}
-			if write {
-				recs = append(recs, sessions.NewRescore(t.ID, scores[j], tname, sname, sc.Cfg))
-			}
-		}
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		if len(recs) > 0 {
-			if err := run.AppendRescores(recs); err != nil {
-				return err
-			}
-			written += len(recs)
-		}
-		if done += len(items); len(items) > 0 && todo > batch {
-			fmt.Fprintln(stderr, progressLine(done, todo, time.Since(start)))
 		}
 	}
 	reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
@@ -717,6 +886,13 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-(failed-unread)-len(stored), len(traces)+broken, run.Dir())
 	if broken > 0 {
 		fmt.Fprintf(stderr, "; %d unreadable (listed above), not scored", broken)
+	}
+	if missing > 0 {
+		steps := "step " + missingSteps[0]
+		if len(missingSteps) > 1 {
+			steps = "steps " + strings.Join(missingSteps, ", ")
+		}
+		fmt.Fprintf(stderr, "; %d of %s not scored: the checkpoint of the teacher that scored them is not kept", missing, steps)
 	}
 	if len(stored) > 0 {
 		fmt.Fprintf(stderr, "; %d already stored by these models under this configuration, not scored again (--again scores them)", len(stored))

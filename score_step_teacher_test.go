@@ -1,0 +1,191 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// stepRun makes a real run of 3 steps on the embedded models, a checkpoint
+// after each step, and returns its folder with the reward it recorded for
+// each trace (the trace files' terms) and each trace's step.
+func stepRun(t *testing.T) (dir string, rewards map[string]float64, steps map[string]int) {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	teacher, _ := filepath.Abs(embeddedTeacher)
+	student, _ := filepath.Abs(embeddedStudent)
+	cfg := filepath.Join(t.TempDir(), "small.toml")
+	body := "teacher = " + strconv.Quote(teacher) + "\nstudent = " + strconv.Quote(student) + "\n" + smallRun
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	if code, _, errs := runCLI(t, "", "run", "--headless", "--device", "cpu", "--steps", "3", "--runs", runs, "--config", cfg); code != 0 {
+		t.Fatalf("rlt run: exit %d: %s", code, errs)
+	}
+	entries, err := os.ReadDir(runs)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("runs: %v, %v", entries, err)
+	}
+	dir = filepath.Join(runs, entries[0].Name())
+	files, _ := filepath.Glob(filepath.Join(dir, sessions.TracesDir, "*.jsonl"))
+	rewards, steps = map[string]float64{}, map[string]int{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var tr struct {
+				ID    string `json:"id"`
+				Step  int    `json:"step"`
+				Terms struct {
+					Reward float64 `json:"reward"`
+				} `json:"terms"`
+			}
+			if err := json.Unmarshal([]byte(l), &tr); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			rewards[tr.ID], steps[tr.ID] = tr.Terms.Reward, tr.Step
+		}
+	}
+	if len(rewards) == 0 || steps[maxKey(steps)] != 2 {
+		t.Fatalf("traces %v: want steps 0 to 2", steps)
+	}
+	return dir, rewards, steps
+}
+
+// maxKey is the key of m's largest value.
+func maxKey(m map[string]int) string {
+	best, k := -1, ""
+	for id, v := range m {
+		if v > best {
+			best, k = v, id
+		}
+	}
+	return k
+}
+
+// TestScoreTeacherOfStep: rlt score --run --teacher-of-step scores each
+// step's traces with the teacher that scored them in the run (step 0:
+// config.toml's; step N: checkpoints/step-(N−1)/teacher), so every reward
+// is the recorded one, bit for bit; without it, a later step's differ. A
+// step whose checkpoint is gone is an error line per trace, naming it, the
+// other steps scored, exit 1. With --write a rerun skips what the same
+// per-step teachers stored, and a rescore by the run's teacher alone does
+// not take those for its own. Servers and --teacher are wrong calls.
+func TestScoreTeacherOfStep(t *testing.T) {
+	dir, rewards, steps := stepRun(t)
+	score := func(args ...string) (int, []map[string]any, string) {
+		t.Helper()
+		code, out, errs := runCLI(t, "", append([]string{"score", "--device", "cpu", "--run", dir}, args...)...)
+		return code, scoreLines(t, out), errs
+	}
+	code, lines, errs := score("--teacher-of-step")
+	if code != 0 || len(lines) != len(rewards) {
+		t.Fatalf("--teacher-of-step: exit %d, %d lines for %d traces: %s", code, len(lines), len(rewards), errs)
+	}
+	for _, l := range lines {
+		id, _ := l["trace"].(string)
+		if got, ok := l["reward"].(float64); !ok || got != rewards[id] {
+			t.Errorf("--teacher-of-step: trace %s (step %d): reward %v, the run recorded %v", id, steps[id], l["reward"], rewards[id])
+		}
+	}
+	code, lines, errs = score()
+	if code != 0 || len(lines) != len(rewards) {
+		t.Fatalf("the run's teacher: exit %d, %d lines: %s", code, len(lines), errs)
+	}
+	differ := 0
+	for _, l := range lines {
+		id, _ := l["trace"].(string)
+		got, _ := l["reward"].(float64)
+		if steps[id] == 0 && got != rewards[id] {
+			t.Errorf("the run's teacher: step 0's trace %s: reward %v, the run recorded %v", id, got, rewards[id])
+		}
+		if steps[id] > 0 && got != rewards[id] {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Errorf("the run's teacher scored every later step's trace as the run did: the check above proves nothing")
+	}
+
+	// --write: each rescore names its step's teacher; a rerun skips them.
+	if code, _, errs := score("--teacher-of-step", "--write"); code != 0 {
+		t.Fatalf("--teacher-of-step --write: exit %d: %s", code, errs)
+	}
+	code, lines, errs = score("--teacher-of-step", "--write")
+	if code != 0 || !strings.Contains(errs, "scored 0 of ") {
+		t.Errorf("rerun: exit %d, want nothing scored again: %s", code, errs)
+	}
+	for _, l := range lines {
+		id, _ := l["trace"].(string)
+		if l["stored"] != true || l["reward"] != rewards[id] {
+			t.Errorf("rerun: trace %s: %v, want its stored score", id, l)
+		}
+	}
+	later := 0
+	for _, s := range steps {
+		if s > 0 {
+			later++
+		}
+	}
+	code, lines, errs = score("--write")
+	if code != 0 || !strings.Contains(errs, "scored "+strconv.Itoa(later)+" of ") {
+		t.Errorf("the run's teacher after --teacher-of-step --write: exit %d, want the %d traces of later steps scored: %s", code, later, errs)
+	}
+	for _, l := range lines {
+		id, _ := l["trace"].(string)
+		if (l["stored"] == true) != (steps[id] == 0) {
+			t.Errorf("the run's teacher after --teacher-of-step --write: trace %s (step %d): stored %v", id, steps[id], l["stored"])
+		}
+	}
+
+	// Step 1's teacher (the checkpoint after step 0) gone: its traces only.
+	ck := filepath.Join(dir, sessions.CheckpointsDir, "step-000000")
+	if err := os.RemoveAll(ck); err != nil {
+		t.Fatal(err)
+	}
+	code, lines, errs = score("--teacher-of-step")
+	if code != 1 || len(lines) != len(rewards) {
+		t.Fatalf("a checkpoint gone: exit %d, %d lines, want 1 and %d: %s", code, len(lines), len(rewards), errs)
+	}
+	for _, l := range lines {
+		id, _ := l["trace"].(string)
+		msg, _ := l["error"].(string)
+		if steps[id] == 1 {
+			if !strings.Contains(msg, "not scored") || !strings.Contains(msg, ck) {
+				t.Errorf("step 1's trace %s: %v, want an error naming %s, not scored", id, l, ck)
+			}
+			continue
+		}
+		if got, ok := l["reward"].(float64); !ok || got != rewards[id] {
+			t.Errorf("a checkpoint gone: trace %s (step %d): %v, want the recorded reward %v", id, steps[id], l, rewards[id])
+		}
+	}
+	if !strings.Contains(errs, "of step 1 not scored") {
+		t.Errorf("a checkpoint gone: summary %s", errs)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--teacher", "http://127.0.0.1:1"}, "--teacher-of-step loads each step's teacher from the run's checkpoints, which a server"},
+		{[]string{"--student", "http://127.0.0.1:1"}, "--student http://127.0.0.1:1 is a server"},
+		{[]string{"--teacher", embeddedTeacher}, "--teacher-of-step takes each step's teacher from the run"},
+	} {
+		code, _, errs := runCLI(t, "", append([]string{"score", "--device", "cpu", "--run", dir, "--teacher-of-step"}, c.args...)...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("--teacher-of-step %v: exit %d, want 2 and %q: %s", c.args, code, c.want, errs)
+		}
+	}
+	if code, _, errs := runCLI(t, "", "score", "--teacher-of-step"); code != 2 || !strings.Contains(errs, "give the run with --run") {
+		t.Errorf("--teacher-of-step without --run: exit %d: %s", code, errs)
+	}
+}
