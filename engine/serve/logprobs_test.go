@@ -351,3 +351,31 @@ func TestLMEvalLoglikelihood(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyLogprobsWholeVocabulary: logprobs -1 (a server started with
+// --max-logprobs -1) gives every token of the vocabulary in each
+// position's top_logprobs, not none.
+func TestLegacyLogprobsWholeVocabulary(t *testing.T) {
+	s, ts := testServer(t, VLLM)
+	s.MaxLogprobs = -1
+	ids, _ := greedyPrompt(t, s, 2)
+	idsJSON, _ := json.Marshal(ids)
+	status, body := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%s,"echo":true,"logprobs":-1,"max_tokens":1,"return_tokens_as_token_ids":true}`, idsJSON))
+	var c struct {
+		Choices []struct {
+			Logprobs legacy `json:"logprobs"`
+		} `json:"choices"`
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &c) != nil || len(c.Choices) != 1 {
+		t.Fatalf("%d %.300s", status, body)
+	}
+	tops := c.Choices[0].Logprobs.TopLogprobs
+	if len(tops) != len(ids)+1 {
+		t.Fatalf("%d positions, want %d", len(tops), len(ids)+1)
+	}
+	for j := 1; j < len(tops); j++ {
+		if len(tops[j]) != s.Src.Vocab {
+			t.Errorf("position %d: %d top log-probs, want the vocabulary's %d", j, len(tops[j]), s.Src.Vocab)
+		}
+	}
+}

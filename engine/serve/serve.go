@@ -61,6 +61,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -631,6 +632,9 @@ func idObject(entries []lpEntry) object {
 // "text_offset" the running sum of the tokens' lengths in characters
 // (Python's len: code points), from 0.
 func (s *Server) legacyLogprobs(tokens []int32, at [][]lpEntry, n int, asIDs bool) map[string]any {
+	if n < 0 { // -1: the whole vocabulary, every entry of a dict
+		n = math.MaxInt
+	}
 	name := func(id int32, text string) string {
 		if asIDs {
 			return fmt.Sprintf("token_id:%d", id)
