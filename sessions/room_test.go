@@ -26,6 +26,23 @@ func withFree(t *testing.T, free int64, ok bool) *[]string {
 }
 
 // The systems rlt is built for say how much room a folder's disk has free.
+// refusedFor checks err against want: nil where want is "", else a
+// NoRoomError saying want. It reports whether the check was a refusal.
+func refusedFor(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+		return false
+	}
+	var nr *NoRoomError
+	if !errors.As(err, &nr) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("%v\nwant a NoRoomError saying %q", err, want)
+	}
+	return true
+}
+
 func TestDiskFreeOfARealDisk(t *testing.T) {
 	switch runtime.GOOS {
 	case "linux", "darwin", "freebsd", "windows":
@@ -71,16 +88,8 @@ func TestCheckRoomForNew(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			asked := withFree(t, c.free, c.known)
-			err := CheckRoomForNew(runs, c.need, c.writes, c.opts)
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
+			if !refusedFor(t, CheckRoomForNew(runs, c.need, c.writes, c.opts), c.want) {
 				return
-			}
-			var nr *NoRoomError
-			if !errors.As(err, &nr) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("%v\nwant a NoRoomError saying %q", err, c.want)
 			}
 			if len(*asked) != 1 || (*asked)[0] != parent {
 				t.Errorf("asked the room free of %q, want %q (the folder runs will be made in)", *asked, parent)
@@ -136,17 +145,7 @@ func TestCheckRoomToResume(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			withFree(t, c.free, c.known)
-			err := CheckRoomToResume(c.dir, c.writes, c.steps, Options{})
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			var nr *NoRoomError
-			if !errors.As(err, &nr) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("%v\nwant a NoRoomError saying %q", err, c.want)
-			}
+			refusedFor(t, CheckRoomToResume(c.dir, c.writes, c.steps, Options{}), c.want)
 		})
 	}
 }

@@ -184,6 +184,22 @@ func TestShardedFolderErrors(t *testing.T) {
 	}
 }
 
+// weightsFolder is a folder of ts as float32 model.safetensors, opened
+// (closed when the test ends).
+func weightsFolder(t *testing.T, ts []NamedTensor) *Folder {
+	t.Helper()
+	dir := t.TempDir()
+	if err := WriteSafetensors(filepath.Join(dir, WeightsFile), ts, F32, nil); err != nil {
+		t.Fatal(err)
+	}
+	fo, err := OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fo.Close() })
+	return fo
+}
+
 func TestCheckQwen2(t *testing.T) {
 	c := tinyConfig()
 	ts := tinyTensors(c)
@@ -201,17 +217,9 @@ func TestCheckQwen2(t *testing.T) {
 			kept = append(kept, nt)
 		}
 	}
-	dir := t.TempDir()
-	p := filepath.Join(dir, WeightsFile)
-	if err := WriteSafetensors(p, kept, F32, nil); err != nil {
-		t.Fatal(err)
-	}
-	fo, err := OpenFolder(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fo.Close()
-	err = fo.CheckQwen2(c)
+	fo := weightsFolder(t, kept)
+	p := filepath.Join(fo.Dir(), WeightsFile)
+	err := fo.CheckQwen2(c)
 	if err == nil {
 		t.Fatal("CheckQwen2 passed")
 	}
@@ -266,16 +274,7 @@ func TestCheckQwen2NamesUnreadTensors(t *testing.T) {
 			if tc.extra {
 				ts = append(ts, NamedTensor{Name: "model.rotary_emb.inv_freq", Shape: []int{2}, Data: []float32{1, 0.5}})
 			}
-			dir := t.TempDir()
-			if err := WriteSafetensors(filepath.Join(dir, WeightsFile), ts, F32, nil); err != nil {
-				t.Fatal(err)
-			}
-			fo, err := OpenFolder(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fo.Close()
-			err = fo.CheckQwen2(c)
+			err := weightsFolder(t, ts).CheckQwen2(c)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("CheckQwen2: %v", err)

@@ -91,13 +91,26 @@ func TestPromptLogProbs(t *testing.T) {
 
 func post(t *testing.T, url, body string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	resp, b := send(t, "POST", url, body)
+	return resp.StatusCode, b
+}
+
+// send makes one request and returns its answer, whose body is read and
+// closed, and that body.
+func send(t *testing.T, method, url, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp, string(b)
 }
 
 // TestErrors: the servers' error shapes, 400 for a prompt too long.
@@ -247,17 +260,8 @@ func TestRefusals(t *testing.T) {
 		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":0,"temperature":0},"top_logprobs_num":0}`, 200, `"output_ids":[]`, ""},
 	}
 	for _, c := range cases {
-		req, err := http.NewRequest(c.method, ts.URL+c.path, strings.NewReader(c.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) || resp.Header.Get("Allow") != c.allow {
+		resp, b := send(t, c.method, ts.URL+c.path, c.body)
+		if resp.StatusCode != c.status || !strings.Contains(b, c.want) || resp.Header.Get("Allow") != c.allow {
 			t.Errorf("%s %s %s: %d (Allow %q) %s, want %d (Allow %q) with %s", c.method, c.path, c.body, resp.StatusCode, resp.Header.Get("Allow"), b, c.status, c.allow, c.want)
 		}
 	}
@@ -291,17 +295,8 @@ func TestRouting(t *testing.T) {
 		{SGLang, "POST", "/tokenize", `{"prompt":"ab"}`, 200, `"tokens":[`, ""},
 	} {
 		_, ts := testServer(t, c.api)
-		req, err := http.NewRequest(c.method, ts.URL+c.path, strings.NewReader(c.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		body := strings.TrimSpace(string(b))
+		resp, b := send(t, c.method, ts.URL+c.path, c.body)
+		body := strings.TrimSpace(b)
 		exact := strings.HasPrefix(c.want, `{"detail"`)
 		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow || resp.Header.Get("Content-Type") != "application/json" ||
 			exact && body != c.want || !exact && !strings.Contains(body, c.want) {
