@@ -359,7 +359,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if run != nil {
-		err := scoreRunSteps(run, st, *batch, *write, *again, *tdir, *sdir, swap, stdout, stderr)
+		err := scoreRun(run, st, *batch, *write, *again, *tdir, *sdir, swap, stdout, stderr)
 		if cerr := run.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -669,17 +669,6 @@ func (st *scoreStats) write(path string) error {
 	return nil
 }
 
-// scoreRun scores every trace of run in store order, writes one JSON line
-// per trace ({"line": n, "trace": id, ...scores} or {"line": n, "trace":
-// id, "error": ...}; n counts the traces from 1) and,
-// with write, appends the scores to the run's rescores.jsonl batch by batch.
-// Traces whose latest rescore is by the same models under the same
-// configuration are not scored again (unless again): their stored scores are
-// printed. A source's failure (rlt.Fatal) stops it, the batch unstored.
-func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, stdout, stderr io.Writer) error {
-	return scoreRunSteps(run, st, batch, write, again, tdir, sdir, nil, stdout, stderr)
-}
-
 // stepGroup is the traces (their indexes in the run's) that one teacher
 // scores: dir, or none when missing says why its checkpoint is not there.
 type stepGroup struct {
@@ -689,23 +678,44 @@ type stepGroup struct {
 	idx     []int
 }
 
-// stepTeacherDir is the teacher that scored step's traces in the run:
-// tdir (the run's starting teacher) for step 0, else the teacher folder of
-// the checkpoint after step−1.
-func stepTeacherDir(runDir, tdir string, step int) string {
+// teacherOfStep is the group of step's traces with the teacher that scored
+// them in the run: tdir (the run's starting teacher) for step 0, else the
+// teacher of the checkpoint written after step−1 (kept, by step), or why
+// there is none.
+func teacherOfStep(runDir, tdir string, step int, kept map[int]sessions.Checkpoint) *stepGroup {
+	g := &stepGroup{step: step, dir: tdir}
 	if step <= 0 {
-		return tdir
+		return g
 	}
-	return filepath.Join(runDir, sessions.CheckpointsDir, fmt.Sprintf("step-%06d", step-1), sessions.TeacherDir)
+	ck, ok := kept[step-1]
+	switch {
+	case !ok:
+		g.missing = fmt.Sprintf("not scored: the teacher that scored step %d is checkpoint %s, which the run no longer keeps (rotated away, or never written: checkpoint_every > 1)",
+			step, sessions.CheckpointDir(runDir, step-1))
+	case ck.Err != nil:
+		g.missing = fmt.Sprintf("not scored: the teacher that scored step %d is checkpoint %s, which cannot be used: %v", step, ck.Dir, ck.Err)
+	default:
+		g.dir = filepath.Join(ck.Dir, sessions.TeacherDir)
+	}
+	return g
 }
 
-// scoreRunSteps is scoreRun; with swap (--teacher-of-step) it scores the
-// traces step by step in step order, each step's with the teacher that
-// scored them in the run (stepTeacherDir): swap lets the scorer's teacher
-// go and loads that one in its place (st.sc is then the new scorer), so
-// one teacher is held at a time. A step whose checkpoint the run no longer
+// scoreRun scores every trace of run in store order, writes one JSON line
+// per trace ({"line": n, "trace": id, ...scores} or {"line": n, "trace":
+// id, "error": ...}; n counts the traces from 1) and,
+// with write, appends the scores to the run's rescores.jsonl batch by batch.
+// Traces whose latest rescore is by the same models under the same
+// configuration are not scored again (unless again): their stored scores are
+// printed. A source's failure (rlt.Fatal) stops it, the batch unstored.
+//
+// With swap (--teacher-of-step) it scores the traces step by step in step
+// order, each step's with the teacher that scored them in the run: tdir
+// (the run's starting teacher) for step 0, else the teacher of the
+// checkpoint after the step before. swap lets the scorer's teacher go and
+// loads that one in its place (st.sc is then the new scorer), so one
+// teacher is held at a time. A step whose checkpoint the run no longer
 // keeps is an error line per trace, the other steps scored.
-func scoreRunSteps(run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, swap func(dir string) error, stdout, stderr io.Writer) error {
+func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, swap func(dir string) error, stdout, stderr io.Writer) error {
 	traces, _ := run.Store().TracesSince(0)
 	if len(traces) == 0 {
 		if n := run.Store().BrokenTraces(); n > 0 {
@@ -725,27 +735,19 @@ func scoreRunSteps(run *sessions.Run, st *scoreStats, batch int, write, again bo
 		}
 		groups = []*stepGroup{g}
 	} else {
-		kept := map[string]error{} // the run's checkpoints' teacher folders, and why one is unusable
 		cks, err := sessions.Checkpoints(run.Dir())
 		if err != nil {
 			return err
 		}
+		kept := map[int]sessions.Checkpoint{} // by the step it was written after
 		for _, ck := range cks {
-			kept[filepath.Join(ck.Dir, sessions.TeacherDir)] = ck.Err
+			kept[ck.Step] = ck
 		}
 		by := map[int]*stepGroup{}
 		for i, t := range traces {
 			g := by[t.Step]
 			if g == nil {
-				g = &stepGroup{step: t.Step, dir: stepTeacherDir(run.Dir(), tdir, t.Step)}
-				if t.Step > 0 {
-					ck := filepath.Dir(g.dir)
-					if err, ok := kept[g.dir]; !ok {
-						g.missing = fmt.Sprintf("not scored: the teacher that scored step %d is checkpoint %s, which the run no longer keeps (rotated away, or never written: checkpoint_every > 1)", t.Step, ck)
-					} else if err != nil {
-						g.missing = fmt.Sprintf("not scored: the teacher that scored step %d is checkpoint %s, which cannot be used: %v", t.Step, ck, err)
-					}
-				}
+				g = teacherOfStep(run.Dir(), tdir, t.Step, kept)
 				by[t.Step] = g
 				groups = append(groups, g)
 			}

@@ -68,6 +68,12 @@ type Checkpoint struct {
 
 func checkpointName(step int) string { return fmt.Sprintf("step-%06d", step) }
 
+// CheckpointDir is the folder of runDir's checkpoint of step, as
+// SaveCheckpoint names it (whether or not it is there).
+func CheckpointDir(runDir string, step int) string {
+	return filepath.Join(runDir, CheckpointsDir, checkpointName(step))
+}
+
 // SaveCheckpoint writes a checkpoint of step atomically: save is called
 // with a fresh temporary folder inside checkpoints/ and writes the model
 // and optimiser there (SaveTrainerCheckpoint is the one that writes a
