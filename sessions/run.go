@@ -1120,7 +1120,7 @@ func (r *Run) Emit(ev event.Event) {
 		for k := 2; r.store.hasTrace(t.ID); k++ {
 			t.ID = base + "." + strconv.Itoa(k)
 		}
-		r.store.addEmitted(t)
+		r.store.addTrace(t, lineAt{})
 		r.enqueue(item{t: t})
 	case event.Phase:
 		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindPhase, Step: e.Step, Name: e.Name, Extra: e.Extra})

@@ -60,7 +60,6 @@ type Store struct {
 	byID         map[string]int    // index into traces
 	dhist        record.DHistogram // the |d_k| of every trace held
 	prevText     [2]string         // the last trace's question and solution, shared by the next when equal
-	texts        textTable         // recent questions and solutions, shared by later traces (shareGroupText)
 	events       []EventRecord
 	reviews      []ReviewRecord
 	labels       map[string]*labelFold
@@ -363,17 +362,7 @@ func (s *Store) addMetric(m MetricRecord) bool {
 // (zero for a trace not read from a file): its per-token arrays are then
 // dropped, for Trace to read back; a trace not yet written keeps them until
 // written says where it is.
-func (s *Store) addTrace(t *TraceRecord, at lineAt) bool { return s.addTraceText(t, at, true) }
-
-// addEmitted appends t, a trace the engine emitted, as addTrace does. Its
-// question and solution are the engine's strings, one per dataset item,
-// shared by the item's samples and by its later steps already: the store's
-// table of texts, there for texts each decoded anew, would only cost.
-func (s *Store) addEmitted(t *TraceRecord) bool { return s.addTraceText(t, lineAt{}, false) }
-
-// addTraceText is addTrace; withTable: the store's table of texts is
-// looked in for t's question and solution (shareGroupText).
-func (s *Store) addTraceText(t *TraceRecord, at lineAt, withTable bool) bool {
+func (s *Store) addTrace(t *TraceRecord, at lineAt) bool {
 	// The work per token and per byte of text before the lock, which the
 	// viewer's reads wait on.
 	if at.file == "" { // a trace read from its file comes counted by its decoder
@@ -389,7 +378,7 @@ func (s *Store) addTraceText(t *TraceRecord, at lineAt, withTable bool) bool {
 		s.mu.Unlock()
 		return false
 	}
-	s.shareGroupText(st.rec, withTable)
+	s.shareGroupText(st.rec)
 	st.bins.addTo(&s.dhist, 1)
 	s.byID[t.ID] = len(s.traces)
 	s.traces = append(s.traces, st)

@@ -221,11 +221,9 @@ func TestStoreSharesTexts(t *testing.T) {
 		if i%2 == 1 {
 			completion = expl + record.EndExplanation
 		}
-		other := filler(fmt.Sprintf("other %d ", i), 300) // between the copies of q
 		rec := &TraceRecord{ID: fmt.Sprint(i), Question: strings.Clone(q), Solution: strings.Clone(sol),
 			Completion: completion, Explanation: strings.Clone(expl), Reconstruction: strings.Clone(sol)}
-		st.addTrace(rec, lineAt{})
-		st.addTrace(&TraceRecord{ID: fmt.Sprint(i, "x"), Question: other, Solution: other}, lineAt{})
+		st.addTrace(rec, lineAt{}) // a group's samples, one after another
 		recs = append(recs, rec)
 	}
 	data := func(s string) *byte { return unsafe.StringData(s) }
@@ -242,25 +240,5 @@ func TestStoreSharesTexts(t *testing.T) {
 		if i := strings.Index(rec.Completion, expl); data(rec.Explanation) != data(rec.Completion[i:]) {
 			t.Errorf("trace %s: its explanation is a copy, not the completion's bytes", rec.ID)
 		}
-	}
-}
-
-// TestTextTableBounded: a run whose texts never repeat does not grow the
-// table past its two generations.
-func TestTextTableBounded(t *testing.T) {
-	var tt textTable
-	first := tt.share(filler("first ", 40))
-	for i := range 3 * textTableGen {
-		tt.share(filler(fmt.Sprintf("text %d ", i), 40))
-		if n := len(tt.cur) + len(tt.old); n > 2*textTableGen {
-			t.Fatalf("after %d texts: %d in the table", i+2, n)
-		}
-	}
-	if again := tt.share(strings.Clone(first)); unsafe.StringData(again) == unsafe.StringData(first) {
-		t.Error("a text dropped from the table still shared")
-	}
-	x := tt.share(filler("recent ", 40))
-	if again := tt.share(strings.Clone(x)); unsafe.StringData(again) != unsafe.StringData(x) {
-		t.Error("a recent text not shared")
 	}
 }

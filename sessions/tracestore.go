@@ -98,72 +98,21 @@ func shareExplanation(t *TraceRecord) {
 	}
 }
 
-// shareGroupText makes t share its question and solution with the traces
-// stored before it, and its reconstruction with its solution when they are
-// the same text. The samples of a group come one after another, and a
-// dataset's questions come back in later steps (its next epoch), while a
-// trace read from its file holds each text anew: the previous trace's texts
-// are tried first, then (withTable) the store's table of recent texts.
-func (s *Store) shareGroupText(t *TraceRecord, withTable bool) {
-	t.Question = s.shareText(t.Question, s.prevText[0], withTable)
-	t.Solution = s.shareText(t.Solution, s.prevText[1], withTable)
+// shareGroupText makes t share its question and solution with the trace
+// stored before it (the samples of a group come one after another, and a
+// trace read from its file holds each text anew), and its reconstruction
+// with its solution when they are the same text.
+func (s *Store) shareGroupText(t *TraceRecord) {
+	if t.Question == s.prevText[0] {
+		t.Question = s.prevText[0]
+	}
+	if t.Solution == s.prevText[1] {
+		t.Solution = s.prevText[1]
+	}
 	if t.Reconstruction == t.Solution {
 		t.Reconstruction = t.Solution
 	}
 	s.prevText = [2]string{t.Question, t.Solution}
-}
-
-// minSharedText is the shortest text the store's table keeps: a shorter
-// one costs less held twice than its entry in the table.
-const minSharedText = 32
-
-func (s *Store) shareText(x, prev string, withTable bool) string {
-	switch {
-	case x == prev:
-		return prev
-	case !withTable || len(x) < minSharedText:
-		return x
-	}
-	return s.texts.share(x)
-}
-
-// textTable keeps one copy of each recent question and solution, for a
-// later trace with the same text to share it. It is bounded, not one entry
-// per text the run ever had (a run whose questions never repeat would grow
-// it by a group's texts a step): two generations of up to textTableGen
-// texts each, the older dropped when the newer fills, a text found in the
-// older moved into the newer. A text that comes back within the last
-// textTableGen to 2×textTableGen distinct texts is shared (at 8 groups a
-// step, 256 to 512 steps: a dataset of up to 2,048 questions, or one whose
-// questions come back sooner); one that comes back later is held once more.
-// Its entries point at texts the store's traces hold anyway: at most
-// 2×textTableGen map entries (~40 B each) are its own.
-type textTable struct {
-	cur, old map[string]string
-}
-
-const textTableGen = 4096
-
-// share returns the table's copy of x, x itself (now kept) if it has none.
-func (tt *textTable) share(x string) string {
-	if c, ok := tt.cur[x]; ok {
-		return c
-	}
-	if c, ok := tt.old[x]; ok {
-		x = c
-	}
-	if tt.cur == nil {
-		tt.cur = make(map[string]string)
-	}
-	if len(tt.cur) >= textTableGen {
-		clear(tt.old) // its room reused: the generation after next
-		tt.old, tt.cur = tt.cur, tt.old
-		if tt.cur == nil {
-			tt.cur = make(map[string]string)
-		}
-	}
-	tt.cur[x] = x
-	return x
 }
 
 // written records that the writer put trace t at at: the store then drops
