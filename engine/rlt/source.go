@@ -239,7 +239,7 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts Pro
 		return PromptScores{}, fmt.Errorf("%s: top-k %d, %d must not be negative", ms.Name, opts.TopK, opts.NextTopK)
 	}
 	if opts.Ranks || opts.TopK > 0 {
-		if err := ms.ranks(tp, h, rows, targets, invT, opts, &out); err != nil {
+		if err := ms.rankRows(tp, h, rows, targets, invT, opts, &out); err != nil {
 			return PromptScores{}, err
 		}
 	}
@@ -336,14 +336,14 @@ func topK(z []float32, k int, invT float32, m, ls float64) ([]int32, []float32) 
 	return ids, lps
 }
 
-// ranks fills out's Ranks (opts.Ranks) and TopIDs and TopLogProbs
+// rankRows fills out's Ranks (opts.Ranks) and TopIDs and TopLogProbs
 // (opts.TopK > 0) of targets, row rows[i] of the hidden states h
 // predicting targets[i]. The logits are made by the LM head a chunk of
 // rows at a time (rankChunkFloats), read back and counted on the host;
 // each chunk's activations are given back to the tape before the next, so
 // memory stays bounded whatever the prompt's length. The caller holds
 // ms.mu.
-func (ms *ModelSource) ranks(tp *compute.Tape, h *compute.Tensor, rows, targets []int32, invT float32, opts PromptOptions, out *PromptScores) error {
+func (ms *ModelSource) rankRows(tp *compute.Tape, h *compute.Tensor, rows, targets []int32, invT float32, opts PromptOptions, out *PromptScores) error {
 	if opts.Ranks {
 		out.Ranks = make([]int, len(rows))
 	}
