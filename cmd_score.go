@@ -74,8 +74,10 @@ the recorded one. A step whose checkpoint the run no longer keeps (rotated
 away, or never written: checkpoint_every > 1) is an error line for each of
 its traces naming the checkpoint, not scored (exit 1); the other steps are
 scored. With --write, each stored rescore names the teacher that scored it
-(the checkpoint's folder). The teachers are the run's: --teacher is refused
-with it, and so are servers.
+(the checkpoint's folder, and its weights by the SHA-256s its state.json
+records: a checkpoint that a resume writes again at the same step with
+other weights has its step scored again). The teachers are the run's:
+--teacher is refused with it, and so are servers.
 
 Each model is a folder, or the http(s) URL of an inference server that
 serves it (each may be its own): vLLM (/v1/completions with prompt_logprobs),
@@ -672,10 +674,14 @@ func (st *scoreStats) write(path string) error {
 // stepGroup is the traces (their indexes in the run's) that one teacher
 // scores: dir, or none when missing says why its checkpoint is not there.
 type stepGroup struct {
-	step    int // -1: every step, one teacher
-	dir     string
-	missing string
-	idx     []int
+	step int // -1: every step, one teacher
+	dir  string
+	// teacherID names a checkpoint's teacher weights
+	// (sessions.CheckpointTeacherID): a checkpoint written again at the
+	// same step keeps dir. Empty for a teacher that is no checkpoint's.
+	teacherID string
+	missing   string
+	idx       []int
 }
 
 // teacherOfStep is the group of step's traces with the teacher that scored
@@ -695,7 +701,7 @@ func teacherOfStep(runDir, tdir string, step int, kept map[int]sessions.Checkpoi
 	case ck.Err != nil:
 		g.missing = fmt.Sprintf("not scored: the teacher that scored step %d is checkpoint %s, which cannot be used: %v", step, ck.Dir, ck.Err)
 	default:
-		g.dir = filepath.Join(ck.Dir, sessions.TeacherDir)
+		g.dir, g.teacherID = filepath.Join(ck.Dir, sessions.TeacherDir), sessions.CheckpointTeacherID(ck.State)
 	}
 	return g
 }
@@ -704,9 +710,10 @@ func teacherOfStep(runDir, tdir string, step int, kept map[int]sessions.Checkpoi
 // per trace ({"line": n, "trace": id, ...scores} or {"line": n, "trace":
 // id, "error": ...}; n counts the traces from 1) and,
 // with write, appends the scores to the run's rescores.jsonl batch by batch.
-// Traces whose latest rescore is by the same models under the same
-// configuration are not scored again (unless again): their stored scores are
-// printed. A source's failure (rlt.Fatal) stops it, the batch unstored.
+// Traces whose latest rescore is by the same models (a checkpoint's teacher:
+// the same weights, not only the same folder) under the same configuration
+// are not scored again (unless again): their stored scores are printed. A
+// source's failure (rlt.Fatal) stops it, the batch unstored.
 //
 // With swap (--teacher-of-step) it scores the traces step by step in step
 // order, each step's with the teacher that scored them in the run: tdir
@@ -776,7 +783,7 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		tname := modelName(g.dir)
 		for _, i := range g.idx {
 			t := traces[i]
-			if rs, ok := run.Store().Rescore(t.ID); ok && !again && rs.Teacher == tname && rs.Student == sname && rs.Reward == cfg {
+			if rs, ok := run.Store().Rescore(t.ID); ok && !again && rs.Teacher == tname && rs.TeacherID == g.teacherID && rs.Student == sname && rs.Reward == cfg {
 				stored[t.ID] = true
 				continue
 			}
@@ -864,7 +871,9 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 					return err
 				}
 				if write {
-					recs = append(recs, sessions.NewRescore(t.ID, scores[j], tname, sname, sc.Cfg))
+					rec := sessions.NewRescore(t.ID, scores[j], tname, sname, sc.Cfg)
+					rec.TeacherID = g.teacherID
+					recs = append(recs, rec)
 				}
 			}
 			if err := w.Flush(); err != nil {

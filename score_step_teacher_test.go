@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -188,4 +192,82 @@ func TestScoreTeacherOfStep(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "score", "--teacher-of-step"); code != 2 || !strings.Contains(errs, "give the run with --run") {
 		t.Errorf("--teacher-of-step without --run: exit %d: %s", code, errs)
 	}
+}
+
+// TestScoreTeacherOfStepRewrittenCheckpoint: a checkpoint written again at
+// the same step (a resume) keeps its folder, so a stored rescore by the
+// teacher of that folder is current only if the teacher's weights are the
+// same. Other weights: the step's traces are scored again with --write; the
+// same weights saved again (a new state.json time): still stored. A
+// rescore stored without a teacher ID (an older rlt's) is read, and
+// scored again.
+func TestScoreTeacherOfStepRewrittenCheckpoint(t *testing.T) {
+	dir, _, steps := stepRun(t)
+	// score runs it and checks that the traces of the stored steps, and
+	// only those, are printed from their stored scores.
+	score := func(what string, stored ...int) {
+		t.Helper()
+		code, out, errs := runCLI(t, "", "score", "--device", "cpu", "--run", dir, "--teacher-of-step", "--write")
+		lines := scoreLines(t, out)
+		if code != 0 || len(lines) != len(steps) {
+			t.Fatalf("%s: exit %d, %d lines for %d traces: %s", what, code, len(lines), len(steps), errs)
+		}
+		for _, l := range lines {
+			id, _ := l["trace"].(string)
+			if want := slices.Contains(stored, steps[id]); (l["stored"] == true) != want {
+				t.Errorf("%s: trace %s (step %d): stored %v, want %v", what, id, steps[id], l["stored"], want)
+			}
+		}
+	}
+	score("first")
+	score("rerun", 0, 1, 2)
+
+	ck := filepath.Join(dir, sessions.CheckpointsDir, "step-000000") // step 1's teacher
+	setState := func(from string, edit func(st *sessions.CheckpointState)) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(from, sessions.CheckpointStateFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st sessions.CheckpointState
+		if err := json.Unmarshal(data, &st); err != nil {
+			t.Fatal(err)
+		}
+		edit(&st)
+		if data, err = json.Marshal(st); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ck, sessions.CheckpointStateFile), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Saved again with the same weights: only the time differs.
+	setState(ck, func(st *sessions.CheckpointState) { st.Time = st.Time.Add(time.Hour) })
+	score("the same weights saved again", 0, 1, 2)
+
+	// Written again with other weights (step 1's checkpoint's, as step 0's).
+	if err := os.RemoveAll(ck); err != nil {
+		t.Fatal(err)
+	}
+	next := filepath.Join(dir, sessions.CheckpointsDir, "step-000001")
+	copyDir(t, next, ck)
+	setState(next, func(st *sessions.CheckpointState) { st.Step = 0 })
+	score("other weights at the same step", 0, 2)
+	score("rerun after other weights", 0, 1, 2)
+
+	// An older rlt's rescores name no teacher ID: read, and those by a
+	// checkpoint's teacher scored again (step 0's is config.toml's).
+	path := filepath.Join(dir, sessions.RescoresFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := regexp.MustCompile(`"teacher_id":"[0-9a-f]+",`).ReplaceAll(data, nil)
+	if bytes.Equal(old, data) {
+		t.Fatalf("%s records no teacher_id", path)
+	}
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	score("rescores without a teacher ID", 0)
 }

@@ -2,10 +2,13 @@ package sessions
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -24,7 +27,13 @@ type RescoreRecord struct {
 	Trace   string // the ID of the trace scored
 	Teacher string // the scorer's models: folders, or inference servers' URLs
 	Student string
-	Reward  record.RewardConfig // the coefficients used
+	// TeacherID names the teacher's weights when Teacher is a checkpoint's
+	// (CheckpointTeacherID), empty otherwise: a resume that writes the
+	// checkpoint of a step again keeps its folder, so the folder alone
+	// does not say which weights scored. Records written before it existed
+	// have none.
+	TeacherID string
+	Reward    record.RewardConfig // the coefficients used
 	record.Scored
 	// Lengths are the lengths of Scored's per-token arrays, also where
 	// the arrays are left out (Store.Rescore).
@@ -37,19 +46,20 @@ func NewRescore(id string, sc record.Scored, teacher, student string, cfg record
 }
 
 type rescoreJSON struct {
-	Time    time.Time            `json:"time"`
-	Trace   string               `json:"trace"`
-	Teacher string               `json:"teacher,omitempty"`
-	Student string               `json:"student,omitempty"`
-	Reward  *record.RewardConfig `json:"reward_config,omitempty"`
-	Ended   bool                 `json:"ended"`
-	Terms   *record.Terms        `json:"terms"`
+	Time      time.Time            `json:"time"`
+	Trace     string               `json:"trace"`
+	Teacher   string               `json:"teacher,omitempty"`
+	Student   string               `json:"student,omitempty"`
+	TeacherID string               `json:"teacher_id,omitempty"`
+	Reward    *record.RewardConfig `json:"reward_config,omitempty"`
+	Ended     bool                 `json:"ended"`
+	Terms     *record.Terms        `json:"terms"`
 	tokensJSON
 }
 
 func encodeRescore(r *RescoreRecord) ([]byte, error) {
 	return marshalLine(&rescoreJSON{Time: r.Time.UTC(), Trace: r.Trace, Teacher: r.Teacher, Student: r.Student,
-		Reward: &r.Reward, Ended: r.Ended, Terms: &r.Terms, tokensJSON: toTokensJSON(r.Tokens)})
+		TeacherID: r.TeacherID, Reward: &r.Reward, Ended: r.Ended, Terms: &r.Terms, tokensJSON: toTokensJSON(r.Tokens)})
 }
 
 func decodeRescore(raw []byte) (*RescoreRecord, error) {
@@ -63,12 +73,35 @@ func decodeRescore(raw []byte) (*RescoreRecord, error) {
 	if j.Terms == nil {
 		return nil, errors.New(`missing "terms"`)
 	}
-	r := &RescoreRecord{Time: j.Time, Trace: j.Trace, Teacher: j.Teacher, Student: j.Student,
+	r := &RescoreRecord{Time: j.Time, Trace: j.Trace, Teacher: j.Teacher, Student: j.Student, TeacherID: j.TeacherID,
 		Scored: record.Scored{Terms: *j.Terms, Ended: j.Ended, Tokens: j.tokens()}}
 	if j.Reward != nil {
 		r.Reward = *j.Reward
 	}
 	return r, nil
+}
+
+// CheckpointTeacherID identifies the weights of a checkpoint's teacher
+// (the files under TeacherDir) by its manifest: their SHA-256s, recorded
+// by SaveCheckpoint, so it changes exactly when a checkpoint written again
+// at the same step holds other weights, and costs no reading of them (a
+// 0.5B-parameter teacher is 2 GB in float32: hashing it again would take
+// seconds a step). A checkpoint of an older rlt has no SHA-256s: its
+// time, which every save sets, stands in beside the files' sizes.
+// It is 16 hex digits of a SHA-256 of those entries.
+func CheckpointTeacherID(st CheckpointState) string {
+	h := sha256.New()
+	for _, n := range manifestNames(st.Files) {
+		if !strings.HasPrefix(n, TeacherDir+"/") {
+			continue
+		}
+		sum, ok := st.SHA256[n]
+		if !ok {
+			sum = "none, written " + st.Time.UTC().Format(time.RFC3339Nano)
+		}
+		fmt.Fprintf(h, "%s %d %s\n", n, st.Files[n], sum)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // AppendRescores appends re-scorings of traces of this run to
