@@ -274,6 +274,71 @@ func TestRunStateInHeader(t *testing.T) {
 	}
 }
 
+// TestStopAndQuitStopAlike: S (confirmed) and q stop the engine through
+// one path: a stepping engine is asked for a checkpoint of the step it
+// ends on as well (S's lands at once, and its line says where, not only
+// when the workbench later closes the run), a paused one is not (it does
+// no step more), and each says when the engine stops in the same words,
+// the header saying stopping.
+func TestStopAndQuitStopAlike(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		paused    bool
+		keys      []string
+		ckpt      int
+		header    string
+		msg, then string // the status line at once, and once the checkpoint is read
+	}{
+		{"S while stepping", false, []string{"S", "y"}, 1, "stopping (after the step in progress)",
+			"stopping demo-run after its current step, then writing its final checkpoint", "checkpoint of step 12 written: "},
+		{"S while paused", true, []string{"S", "y"}, 0, "stopping",
+			"stopping demo-run now (it is paused): its final checkpoint is written when the run is closed", ""},
+		{"q while stepping", false, []string{"q"}, 1, "stopping (after the step in progress)",
+			"stopping demo-run after its current step, then writing its final checkpoint… (q again: leave now)", ""},
+		{"q while paused", true, []string{"q"}, 0, "stopping",
+			"stopping demo-run now (it is paused), then writing its final checkpoint… (q again: leave now)", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newTestRun(t, 12, 1, 1, 4)
+			ctl := &ckptControl{r: r, t: t}
+			// Close set: the workbench ends the run itself, so q stays on
+			// screen while the engine stops (its command is not run here).
+			m := newModel(Options{Session: &sessions.Session{Run: r, Control: ctl, Close: r.Close}})
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+			if c.paused {
+				r.Emit(event.Phase{Time: t0, Name: "paused", Step: 12})
+				if err := r.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				m.pull()
+			}
+			for _, k := range c.keys {
+				m.Update(press(k))
+			}
+			if ctl.stop != 1 || ctl.ckpt != c.ckpt {
+				t.Errorf("engine asked to stop %d times and to checkpoint %d times, want 1 and %d", ctl.stop, ctl.ckpt, c.ckpt)
+			}
+			if h := strings.SplitN(m.View(), "\n", 2)[0]; !strings.Contains(h, "· "+c.header+" ·") {
+				t.Errorf("header %q, want %q", h, c.header)
+			}
+			if !strings.Contains(m.msg, c.msg) {
+				t.Errorf("status line %q, want %q", m.msg, c.msg)
+			}
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			m.pull()
+			want := c.then
+			if want == "" {
+				want = c.msg // nothing new to say
+			}
+			if !strings.Contains(m.msg, want) {
+				t.Errorf("status line once the checkpoint is read %q, want %q", m.msg, want)
+			}
+		})
+	}
+}
+
 func TestStoppedGolden(t *testing.T) {
 	r := newTestRun(t, 12, 2, 4, 60)
 	r.Emit(event.Phase{Time: t0, Name: "stopped", Step: 12})

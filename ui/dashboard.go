@@ -415,9 +415,7 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 	if d.confirmStop {
 		d.confirmStop = false
 		if k.String() == "y" && d.sh.control != nil {
-			d.sh.control.Stop()
-			d.sh.stopAsked = true
-			d.sh.say("stop requested: the engine finishes its step and stops")
+			d.sh.stop()
 		} else {
 			d.sh.say("stop cancelled")
 		}

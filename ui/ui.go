@@ -95,11 +95,14 @@ type shared struct {
 	pausedHint bool
 	// ckptAsked: c asked for a checkpoint that has not been written yet.
 	ckptAsked bool
-	// stopAsked: S was confirmed and the engine has not said "stopped"
-	// yet (the header says stopping); engineEnded: the engine's last
-	// phase since the last resume is "stopped" or "done", or a fatal
-	// error ended it (p and S have nothing to act on).
+	// stopAsked: S was confirmed (or q pressed) and the engine has not
+	// said "stopped" yet (the header says stopping); engineEnded: the
+	// engine's last phase since the last resume is "stopped" or "done",
+	// or a fatal error ended it (p and S have nothing to act on).
 	stopAsked, engineEnded bool
+	// stop is S's, once confirmed: Model.stopEngine, the one place that
+	// asks the engine to stop (q stops it there too).
+	stop func()
 	// nextUnreviewed is the first unreviewed trace after the given one in
 	// the Traces screen's order, under its sort and filters (set by it).
 	nextUnreviewed func(after string) (string, bool)
@@ -283,7 +286,7 @@ func newModel(opts Options) *Model {
 func (m *Model) attach(o *opened) {
 	m.cur = o
 	m.waitStop = make(chan struct{})
-	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp}
+	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp, stop: func() { m.stopEngine(false) }}
 	if o != nil && o.Run != nil {
 		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.IsReadOnly()
 		m.sh.settings = o.Session.Settings()
@@ -478,6 +481,43 @@ func (m *Model) stopWhen() string {
 		return "now (it is paused)"
 	}
 	return "after its current step"
+}
+
+// stopEngine asks the engine driven here to stop and says so: S, once
+// confirmed, and q (closing: the workbench ends the run right after,
+// which waits for the engine and writes the final checkpoint: Session.Close)
+// both stop it here, so that they ask the engine the same and the header
+// says stopping after either. A stepping engine is also asked for a
+// checkpoint of the step it ends on, so that a run stopped with S has its
+// last step on disk at once, not only once the workbench closes it; a
+// paused engine does no more step to checkpoint after, so its final
+// checkpoint waits for the close. It reports whether an engine was still
+// running to stop.
+func (m *Model) stopEngine(closing bool) bool {
+	c := m.sh.control
+	if c == nil {
+		return false
+	}
+	running := m.engineRunning()
+	if running && !m.paused {
+		c.CheckpointNow()
+		// The checkpoint's line says where it is; q's own line (leave
+		// now) stays.
+		m.sh.ckptAsked = m.sh.ckptAsked || !closing
+	}
+	c.Stop()
+	switch {
+	case !running:
+		m.say("the engine has stopped: nothing to stop")
+	case closing:
+		m.say("stopping %s %s, then writing its final checkpoint… (q again: leave now)", m.openName(), m.stopWhen())
+	case m.paused:
+		m.say("stopping %s %s: its final checkpoint is written when the run is closed (q, or another run opened)", m.openName(), m.stopWhen())
+	default:
+		m.say("stopping %s %s, then writing its final checkpoint (a line here says when)…", m.openName(), m.stopWhen())
+	}
+	m.sh.stopAsked = m.sh.stopAsked || running
+	return running
 }
 
 // request opens a run in place of the current one, asking first when that
@@ -1018,14 +1058,10 @@ func (m *Model) quit() tea.Cmd {
 		m.shutdown()
 		return tea.Quit
 	}
-	if m.sh.control != nil {
-		m.sh.control.Stop()
-	}
-	if o := m.cur; o.owned() && m.engineRunning() {
+	if o := m.cur; m.stopEngine(o.owned()) && o.owned() {
 		// The header says stopping until the program exits, as after S:
 		// the engine has been asked to stop and ends its step first.
-		m.quitting, m.sh.stopAsked = true, true
-		m.say("stopping %s %s, then writing its final checkpoint… (q again: leave now)", m.openName(), m.stopWhen())
+		m.quitting = true
 		bg := m.bg
 		bg.wg.Add(1)
 		return func() tea.Msg {

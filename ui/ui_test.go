@@ -421,7 +421,7 @@ func TestDashboardKeysAndControl(t *testing.T) {
 	send(m, press("c"))
 	send(m, press("S"))
 	send(m, press("y"))
-	if ctl.pause != 1 || ctl.ckpt != 1 || ctl.stop != 1 {
+	if ctl.pause != 1 || ctl.ckpt != 2 || ctl.stop != 1 { // c's checkpoint, and S's of the step it stops after
 		t.Errorf("control calls %+v", *ctl)
 	}
 	if cmd := send(m, press("q")); cmd == nil || ctl.stop != 2 {
