@@ -33,8 +33,9 @@ The teacher writes one explanation for each of N train questions (raw, no
 filtering: RLT.md §5); the rows are saved as Bespoke-Stratos JSON Lines
 (OUT/distill.jsonl) and a fresh student is fine-tuned on them in the student
 layout, then saved to OUT/student. The fresh student is a random
-initialisation of the default tiny shape, or --student-init DIR (which must
-have the teacher's tokenizer). With --reference the task's own clean
+initialisation of the default tiny shape, with an embedding row for each
+token of the teacher's tokenizer, or --student-init DIR (which must have the
+teacher's tokenizer). With --reference the task's own clean
 explanations are used instead of a teacher's (the reference explanation
 generator), for comparison.
 
@@ -167,7 +168,12 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		}
 		student, err = model.Load(be, *init)
 	} else {
-		student, err = model.NewRandom(be, warmstart.TinyConfig(), c.Seed+100)
+		// The default tiny shape, with an embedding row for every token
+		// of the tokenizer the rows are written in (a Qwen teacher's
+		// 151,669, the default's 272).
+		cfg := warmstart.TinyConfig()
+		cfg.Vocab = max(cfg.Vocab, tok.VocabSize())
+		student, err = model.NewRandom(be, cfg, c.Seed+100)
 	}
 	if err != nil {
 		return err

@@ -111,3 +111,42 @@ func TestDistilledStudentsGenerationConfig(t *testing.T) {
 		})
 	}
 }
+
+// The fresh student has an embedding row for every token of the teacher's
+// tokenizer, whatever its size: the default tiny shape's 272 rows for the
+// default's tokenizer, as many as a larger tokenizer holds (a Qwen
+// teacher's), so that its rows train and the student then loads with the
+// tokenizer it is saved with. It was the default's 272 rows whatever the
+// tokenizer: step 0 of the student's training failed on the first id past
+// them, after the teacher had explained every question.
+func TestDistilledStudentHoldsTheTeachersTokenizer(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		teacher string
+		vocab   int // the student's vocab_size
+	}{
+		{"the default's tokenizer", distillTeacher, 272},
+		{"a larger tokenizer", tinyFolder(t, "f32"), 1210},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			code, _, errs := runCLI(t, "", "distill", "--teacher", c.teacher, "--out", out, "--questions", "2",
+				"--steps", "1", "--batch", "2", "--max-new-tokens", "4", "--temperature", "0", "--device", "cpu")
+			if code != 0 {
+				t.Fatalf("distill: exit %d: %s", code, errs)
+			}
+			cfg, _, err := model.Inspect(filepath.Join(out, "student"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Vocab != c.vocab {
+				t.Errorf("the student's vocab_size is %d, want %d", cfg.Vocab, c.vocab)
+			}
+			code, _, errs = runCLI(t, "", "eval", "--student", filepath.Join(out, "student"), "--questions", "1",
+				"--max-new-tokens", "4", "--device", "cpu")
+			if code != 0 {
+				t.Errorf("eval of the student: exit %d: %s", code, errs)
+			}
+		})
+	}
+}
