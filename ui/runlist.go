@@ -22,6 +22,22 @@ const (
 	kindOfficial                // another trainer's run folder: the official RLT trainer's, TRL's, verl's, NeMo-RL's
 )
 
+// runOrigin says why the Runs screen lists a row: one reason each, so
+// that no row is both followed and open from elsewhere, or neither while
+// listed as one (the rows of a followed folder and the open run's are named
+// by their paths; only a followed folder's are unfollowed).
+type runOrigin int
+
+const (
+	originRunsFolder runOrigin = iota // a run folder under the runs folder
+	originFollowed                    // a followed folder, or one of the runs in it (f, x unfollows)
+	// originOpen: the run open here, listed though it is neither under
+	// the runs folder nor followed (rlt open DIR of a run elsewhere), so
+	// that the Runs screen, where r resumes it, shows it; it leaves the
+	// list when another run is opened.
+	originOpen
+)
+
 // runRow is one line of the Runs screen.
 type runRow struct {
 	Name     string // folder name, or the path for followed folders
@@ -33,7 +49,7 @@ type runRow struct {
 	Size     int64
 	Created  time.Time // zero: unknown
 	Note     string
-	Followed bool
+	Origin   runOrigin
 	Device   string // where the run last computed (event.DeviceChoice.Label); "" unknown
 	// Numbering is how the run numbers its steps, which sessions knows
 	// from its origin: the STEPS column is Numbering.StepsDone(LastStep).
@@ -46,10 +62,6 @@ type runRow struct {
 	// Holder is the live process that holds the run (its lock) and why
 	// (sessions.RunSummary.Holder): one held is not resumed here.
 	Holder sessions.Holder
-	// Open: the run open here, listed though it is neither under the
-	// runs folder nor followed (rlt open DIR of a run elsewhere), so that
-	// the Runs screen, where r resumes it, shows it.
-	Open bool
 	// Progress is where a running run's engine is within the step it has
 	// not recorded yet (sessions.RunSummary.Progress; for the run open
 	// here, the header's: runsScreen.followOpen); nil when none is known.
@@ -91,7 +103,7 @@ func listRuns(l *sessions.Lister, root string, follow []string, open string) ([]
 	listed := []string{root} // the roots l listed this time, as l was given them
 	seen := map[string]bool{}
 	for _, s := range list {
-		rows = append(rows, fromSummary(s, s.Name, false))
+		rows = append(rows, fromSummary(s, s.Name, originRunsFolder))
 		seen[absPath(s.Dir)] = true
 	}
 	var trainers []string // the trainers' folders l read this time (officialRow)
@@ -101,7 +113,7 @@ func listRuns(l *sessions.Lister, root string, follow []string, open string) ([]
 			listed = append(listed, froot)
 		}
 		if ferr != nil {
-			rows = append(rows, runRow{Name: f, Dir: f, State: "missing", LastStep: -1, Best: math.NaN(), Note: ferr.Error(), Followed: true})
+			rows = append(rows, runRow{Name: f, Dir: f, State: "missing", LastStep: -1, Best: math.NaN(), Note: ferr.Error(), Origin: originFollowed})
 			continue
 		}
 		for _, r := range fr {
@@ -118,15 +130,12 @@ func listRuns(l *sessions.Lister, root string, follow []string, open string) ([]
 		// Opened from elsewhere (rlt open DIR): listed as a followed
 		// run folder is, marked as the open one; a folder gone since
 		// adds no row (the header says what is open).
-		fr, froot, ferr := followRows(l, open)
+		fr, froot, ferr := readRows(l, open, originOpen)
 		if froot != "" {
 			listed = append(listed, froot)
 		}
 		if ferr == nil {
-			for _, r := range fr {
-				r.Open = true
-				rows = append(rows, r)
-			}
+			rows = append(rows, fr...)
 		}
 	}
 	// What l read of a folder no longer followed, or deleted, goes: a
@@ -136,9 +145,9 @@ func listRuns(l *sessions.Lister, root string, follow []string, open string) ([]
 	return rows, err
 }
 
-func fromSummary(s sessions.RunSummary, name string, followed bool) runRow {
+func fromSummary(s sessions.RunSummary, name string, origin runOrigin) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
-		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Followed: followed,
+		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Origin: origin,
 		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps, Holder: s.Holder,
 		Progress: s.Progress}
 }
@@ -189,6 +198,12 @@ func listedIn(root, path string) string {
 // as l was given it ("" none: a trainer's folder, or a path not there),
 // which the next listing names to keep it (sessions.Lister.ForgetRootsExcept).
 func followRows(l *sessions.Lister, path string) (rows []runRow, root string, err error) {
+	return readRows(l, path, originFollowed)
+}
+
+// readRows are followRows's rows of path, listed for origin: followed, or
+// the run open here from elsewhere (listed the same way, and marked so).
+func readRows(l *sessions.Lister, path string, origin runOrigin) (rows []runRow, root string, err error) {
 	st, err := os.Stat(path)
 	var pe *fs.PathError
 	switch {
@@ -210,9 +225,9 @@ func followRows(l *sessions.Lister, path string) (rows []runRow, root string, er
 		if err != nil {
 			return nil, root, fmt.Errorf("follow %s: %w", path, err)
 		}
-		return []runRow{fromSummary(s, path, true)}, root, nil
+		return []runRow{fromSummary(s, path, origin)}, root, nil
 	case isOfficialFolder(path):
-		return []runRow{officialRow(l, path)}, "", nil
+		return []runRow{officialRow(l, path, origin)}, "", nil
 	}
 	list, err := l.List(path)
 	if err != nil {
@@ -223,7 +238,7 @@ func followRows(l *sessions.Lister, path string) (rows []runRow, root string, er
 	}
 	rows = make([]runRow, 0, len(list))
 	for _, s := range list {
-		rows = append(rows, fromSummary(s, filepath.Join(path, s.Name), true))
+		rows = append(rows, fromSummary(s, filepath.Join(path, s.Name), origin))
 	}
 	return rows, path, nil
 }
@@ -232,9 +247,9 @@ func followRows(l *sessions.Lister, path string) (rows []runRow, root string, er
 // its trainer_state.json (steps and rewards) and its completion files,
 // another's (TRL, verl, NeMo-RL) from its metrics, which l reads again
 // only when they changed.
-func officialRow(l *sessions.Lister, dir string) runRow {
+func officialRow(l *sessions.Lister, dir string, origin runOrigin) runRow {
 	format, _ := sessions.DetectFormat(dir)
-	r := runRow{Name: dir, Dir: dir, Kind: kindOfficial, State: "official", LastStep: -1, Best: math.NaN(), Followed: true,
+	r := runRow{Name: dir, Dir: dir, Kind: kindOfficial, State: "official", LastStep: -1, Best: math.NaN(), Origin: origin,
 		Numbering: sessions.ImportNumbering(format)}
 	if format != sessions.ImportOfficial {
 		// Another trainer's folder: its steps as an import counts them

@@ -109,6 +109,39 @@ func TestFollowRowsNamesTheRootItListed(t *testing.T) {
 	}
 }
 
+// TestRowsSayWhyTheyAreListed: each row is listed for one reason, under
+// the runs folder, followed, or open here from elsewhere, and keeps it
+// when its folder is read again for a resume (freshRow): the open run's
+// row read again stays the open run's, not a followed one's (x would then
+// offer to unfollow a folder nobody follows).
+func TestRowsSayWhyTheyAreListed(t *testing.T) {
+	top := t.TempDir()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	runs := filepath.Join(top, "runs")
+	writeRun(t, filepath.Join(runs, "own"), t0, 2, false)
+	writeRun(t, filepath.Join(top, "followed", "f"), t0, 2, false)
+	writeRun(t, filepath.Join(top, "elsewhere", "opened"), t0, 2, false)
+	copyTree(t, "../sessions/testdata/trainers/trl", filepath.Join(top, "trl"))
+	l := new(sessions.Lister)
+	rows, err := listRuns(l, runs, []string{filepath.Join(top, "followed"), filepath.Join(top, "trl")}, filepath.Join(top, "elsewhere", "opened"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]runOrigin{"own": originRunsFolder, "f": originFollowed, "trl": originFollowed, "opened": originOpen}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for _, row := range rows {
+		name := filepath.Base(row.Dir)
+		if row.Origin != want[name] {
+			t.Errorf("%s listed as %d, want %d", name, row.Origin, want[name])
+		}
+		if again := freshRow(l, row); again.Origin != row.Origin {
+			t.Errorf("%s read again: listed as %d, want %d as before", name, again.Origin, row.Origin)
+		}
+	}
+}
+
 // TestRelistReadsAgainAFolderFollowedAgain: the Runs screen's Lister
 // keeps what it read of the run folders under the roots a listing names,
 // and forgets a root no longer followed: a folder of runs, or a run

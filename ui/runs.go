@@ -297,7 +297,7 @@ func (r *runsScreen) listed(msg runsListedMsg) {
 	r.rowKey = r.rowKey[:0]
 	for _, row := range r.rows {
 		k := ""
-		if row.Followed {
+		if row.Origin == originFollowed {
 			for _, f := range r.follow {
 				if row.Dir == f || row.Name == f || strings.HasPrefix(row.Dir, f+string(filepath.Separator)) {
 					k = f
@@ -662,7 +662,7 @@ func freshRow(l *sessions.Lister, row runRow) runRow {
 	if err != nil {
 		return row
 	}
-	return fromSummary(s, row.Name, row.Followed)
+	return fromSummary(s, row.Name, row.Origin)
 }
 
 // resumeChecked asks to stop the live run for the resume looked at again
@@ -828,7 +828,7 @@ func (r *runsScreen) addFollow(p string) {
 }
 
 func (r *runsScreen) unfollow() {
-	if s := r.selected(); s != nil && s.Open {
+	if s := r.selected(); s != nil && s.Origin == originOpen {
 		r.say(true, "%s is listed because it is open here, not followed: it leaves the list when another run is opened", s.Dir)
 		return
 	}
@@ -1098,10 +1098,10 @@ func (r *runsScreen) listView() []string {
 	th := r.m.sh.theme
 	own, fol, from := 0, 0, ""
 	for _, row := range r.rows {
-		switch {
-		case row.Open:
+		switch row.Origin {
+		case originOpen:
 			from = dirName(filepath.Dir(row.Dir))
-		case row.Followed:
+		case originFollowed:
 			fol++
 		default:
 			own++
@@ -1182,7 +1182,7 @@ func (r *runsScreen) listView() []string {
 			created = rw.Created.In(shownZone()).Format("01-02 15:04")
 		}
 		name := rw.Name
-		if rw.Followed {
+		if rw.Origin != originRunsFolder { // named by its path: its end says most
 			name = leftFit(name, nameW)
 		}
 		device := "—"
@@ -1211,7 +1211,7 @@ func (r *runsScreen) listView() []string {
 	if s := r.selected(); s != nil {
 		d1 = "▸ " + s.Dir
 		switch {
-		case s.Open && r.isCurrent(*s):
+		case s.Origin == originOpen && r.isCurrent(*s):
 			d1 += fmt.Sprintf(" (open here; listed while it is open: not in %s, not followed)", dirName(r.m.runsDir))
 		case r.isCurrent(*s):
 			d1 += " (open here)"

@@ -392,7 +392,7 @@ func TestRunsScreenFlow(t *testing.T) {
 	listNow(t, m)
 	// No run in runs/: the open run, from elsewhere, is listed alone.
 	if v := m.View(); !strings.Contains(v, "Runs · 0 in") || !strings.Contains(v, "● the open run") || !strings.Contains(v, "[4 Runs]") ||
-		len(m.runs.rows) != 1 || !m.runs.rows[0].Open {
+		len(m.runs.rows) != 1 || m.runs.rows[0].Origin != originOpen {
 		t.Errorf("empty runs screen:\n%s", v)
 	}
 	hit(t, m, "n")
@@ -1865,7 +1865,7 @@ func TestOpenRunFromElsewhereIsListed(t *testing.T) {
 	hit(t, m, "4")
 	listNow(t, m)
 	sel := m.runs.selected()
-	if sel == nil || absPath(sel.Dir) != killed || !sel.Open {
+	if sel == nil || absPath(sel.Dir) != killed || sel.Origin != originOpen {
 		t.Fatalf("the open run is not listed and selected: selected %+v\n%s", sel, m.View())
 	}
 	if v := m.View(); !strings.Contains(v, "● the open run, from") || !strings.Contains(v, "●…") && !strings.Contains(v, "●"+killed) {
