@@ -462,8 +462,9 @@ const maxSkippedLines = 20
 
 // loadTokenizer accepts tokenizer.json or the model folder that holds it.
 // A folder without one is said for what it is: a run folder or a
-// training checkpoint (hf.FolderFiles.NotAModel), or a folder with no
-// tokenizer.json, not a file that could not be opened.
+// training checkpoint (hf.FolderFiles.NotAModel), a folder with no
+// tokenizer.json, or a path that does not exist (a folder as a model
+// folder's is said), not a file that could not be opened.
 func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 	dir := ""
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
@@ -471,13 +472,18 @@ func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 	} else if filepath.Base(path) == hf.TokenizerFile {
 		dir = filepath.Dir(path)
 	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && dir != "" {
-		if ff, err := hf.ScanFolder(dir); err == nil {
-			if err := ff.NotAModel(); err != nil {
-				return nil, err
-			}
-			return nil, hf.NoTokenizer(dir)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if dir == "" {
+			return nil, fmt.Errorf("%s does not exist: give a tokenizer.json, or the model folder that holds one", path)
 		}
+		ff, err := hf.ScanFolder(dir) // a folder that is not there is said as a model's is
+		if err != nil {
+			return nil, err
+		}
+		if err := ff.NotAModel(); err != nil {
+			return nil, err
+		}
+		return nil, hf.NoTokenizer(dir)
 	}
 	return tokenizer.Load(path)
 }

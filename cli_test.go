@@ -78,7 +78,8 @@ func TestEditDistance(t *testing.T) {
 
 // TestLoadTokenizer: a tokenizer.json or its model folder loads; a folder
 // without one is said for what it is (a run folder, a checkpoint, a folder
-// with no tokenizer.json), not as a file that could not be opened.
+// with no tokenizer.json, a path that does not exist), not as a file that
+// could not be opened.
 func TestLoadTokenizer(t *testing.T) {
 	model := filepath.Join("engine", "defaults", "models", "teacher")
 	run := t.TempDir()
@@ -97,7 +98,11 @@ func TestLoadTokenizer(t *testing.T) {
 		{filepath.Join(run, "tokenizer.json"), run + " is a run folder, not a model folder"},
 		{checkpoint, checkpoint + " is a training checkpoint, not a model folder"},
 		{empty, empty + " holds no tokenizer.json"},
-		{filepath.Join(empty, "nope.json"), "nope.json"},
+		// A path that is not there is said so, as a model folder's is,
+		// not in the system's words (open …: no such file or directory).
+		{filepath.Join(empty, "nope.json"), filepath.Join(empty, "nope.json") + " does not exist: give a tokenizer.json, or the model folder that holds one"},
+		{filepath.Join(empty, "gone"), filepath.Join(empty, "gone") + " does not exist: give a tokenizer.json, or the model folder that holds one"},
+		{filepath.Join(empty, "gone", "tokenizer.json"), "model folder " + filepath.Join(empty, "gone") + " does not exist"},
 	} {
 		tok, err := loadTokenizer(c.path)
 		switch {
