@@ -194,81 +194,165 @@ const rankChunkFloats = 1 << 22
 // PromptLogProbs is one sequence's log-probs at every position after the
 // first and, as opts asks, the tokens' ranks and the greedy next token:
 // what an inference server's prompt log-probs with one generated token
-// are (rlt serve).
+// are (rlt serve). It is PromptLogProbsBatch of one sequence.
 func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts PromptOptions) (PromptScores, error) {
-	if len(ids) == 0 {
-		return PromptScores{}, fmt.Errorf("%s: empty prompt", ms.Name)
+	out, err := ms.PromptLogProbsBatch([][]int32{ids}, temperature, opts)
+	if err != nil {
+		return PromptScores{}, err
 	}
-	if len(ids) > ms.M.Cfg.MaxPos {
-		return PromptScores{}, fmt.Errorf("%s: %d tokens do not fit the model's %d positions", ms.Name, len(ids), ms.M.Cfg.MaxPos)
+	return out[0], nil
+}
+
+// PromptLogProbsBatch is PromptLogProbs of each of seqs, at one
+// temperature and with the same options (one request's prompts), in order.
+// The sequences run through the model together, right-padded, longest
+// first, in forwards of at most MicroBatchTokens padded positions (a
+// sequence longer than that alone), so a batch costs about the forwards of
+// its tokens, not one forward and one pass of the LM head per sequence;
+// the logits for ranks, top-k and the next token are made a chunk of rows
+// at a time whatever the batch (rankChunkFloats). A sequence's scores do
+// not depend on the batch: padding comes after its tokens and attention is
+// causal, and each row's products sum in the same order whatever the rows
+// beside it (serve's tests check the bytes on a small vocabulary; the
+// fused head's vocabulary blocks narrow as its tiles grow past about a
+// hundred rows at Qwen's 151,936 tokens, which can move a log-prob by a
+// rounding).
+func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, opts PromptOptions) ([]PromptScores, error) {
+	which := func(i int) string {
+		if len(seqs) == 1 {
+			return ""
+		}
+		return fmt.Sprintf("prompt %d: ", i)
 	}
-	for i, id := range ids {
-		if id < 0 || int(id) >= ms.Vocab {
-			return PromptScores{}, fmt.Errorf("%s: token %d at position %d is outside the vocabulary of %d", ms.Name, id, i, ms.Vocab)
+	for i, ids := range seqs {
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("%s: %sempty prompt", ms.Name, which(i))
+		}
+		if len(ids) > ms.M.Cfg.MaxPos {
+			return nil, fmt.Errorf("%s: %s%d tokens do not fit the model's %d positions", ms.Name, which(i), len(ids), ms.M.Cfg.MaxPos)
+		}
+		for pos, id := range ids {
+			if id < 0 || int(id) >= ms.Vocab {
+				return nil, fmt.Errorf("%s: %stoken %d at position %d is outside the vocabulary of %d", ms.Name, which(i), id, pos, ms.Vocab)
+			}
 		}
 	}
 	if !(temperature > 0) {
-		return PromptScores{}, fmt.Errorf("%s: temperature %g must be positive", ms.Name, temperature)
+		return nil, fmt.Errorf("%s: temperature %g must be positive", ms.Name, temperature)
+	}
+	if opts.TopK < 0 || opts.NextTopK < 0 {
+		return nil, fmt.Errorf("%s: top-k %d, %d must not be negative", ms.Name, opts.TopK, opts.NextTopK)
+	}
+	// Longest first: the micro-batches then pad each sequence to one of
+	// about its own length.
+	order := make([]int, len(seqs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(len(seqs[b]), len(seqs[a])) })
+	lens := make([]int, len(seqs))
+	for k, i := range order {
+		lens[k] = len(seqs[i])
+	}
+	budget := ms.MicroBatchTokens
+	if budget > 0 && len(lens) > 0 {
+		budget = max(budget, lens[0]) // a sequence past the budget runs alone, as it would by itself
+	}
+	parts, err := model.MicroBatches(lens, 0, budget, "micro_batch_tokens")
+	if err != nil {
+		return nil, err
 	}
 	invT := float32(1 / temperature)
+	out := make([]PromptScores, len(seqs))
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
+	for _, pr := range parts {
+		if err := ms.promptBatch(seqs, order[pr[0]:pr[1]], invT, opts, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// promptBatch fills out[i] for each sequence seqs[i] of batch in one
+// right-padded forward. The caller holds ms.mu.
+func (ms *ModelSource) promptBatch(seqs [][]int32, batch []int, invT float32, opts PromptOptions, out []PromptScores) error {
+	B, T := len(batch), 0
+	for _, i := range batch {
+		T = max(T, len(seqs[i]))
+	}
+	tokens := make([]int32, B*T)
+	// first[b] is where sequence batch[b]'s rows start among rows; its
+	// rows are positions 1..n−1, each predicted by the row before it.
+	first := make([]int, B+1)
+	var rows, targets []int32
+	for b, i := range batch {
+		q := seqs[i]
+		copy(tokens[b*T:], q)
+		first[b] = len(rows)
+		for pos := 1; pos < len(q); pos++ {
+			rows = append(rows, int32(b*T+pos-1))
+			targets = append(targets, q[pos])
+		}
+	}
+	first[B] = len(rows)
 	tp := ms.tape
 	tp.Reset()
-	T := len(ids)
-	h := ms.M.Hidden(tp, &model.Batch{B: 1, T: T, Tokens: ids})
-	rows := make([]int32, 0, T)
-	targets := make([]int32, 0, T)
-	for pos := 1; pos < T; pos++ {
-		rows = append(rows, int32(pos-1))
-		targets = append(targets, ids[pos])
-	}
+	h := ms.M.Hidden(tp, &model.Batch{B: B, T: T, Tokens: tokens})
 	be := ms.M.Backend()
-	var out PromptScores
+	var all PromptScores
 	if len(rows) > 0 {
 		lpT := tp.HeadLogProbsRows(tp.GatherRows(h, rows), ms.M.LMHead, ms.Vocab, targets, invT)
 		if err := tp.Err(); err != nil {
-			return PromptScores{}, err
+			return err
 		}
-		out.LogProbs = make([]float32, lpT.Len())
-		if err := compute.ReadBack(be, out.LogProbs, lpT); err != nil {
-			return PromptScores{}, err
+		all.LogProbs = make([]float32, lpT.Len())
+		if err := compute.ReadBack(be, all.LogProbs, lpT); err != nil {
+			return err
+		}
+		if opts.Ranks || opts.TopK > 0 {
+			if err := ms.rankRows(tp, h, rows, targets, invT, opts, &all); err != nil {
+				return err
+			}
 		}
 	}
-	if opts.TopK < 0 || opts.NextTopK < 0 {
-		return PromptScores{}, fmt.Errorf("%s: top-k %d, %d must not be negative", ms.Name, opts.TopK, opts.NextTopK)
-	}
-	if opts.Ranks || opts.TopK > 0 {
-		if err := ms.rankRows(tp, h, rows, targets, invT, opts, &out); err != nil {
-			return PromptScores{}, err
+	for b, i := range batch {
+		lo, hi := first[b], first[b+1]
+		if hi == lo {
+			continue
+		}
+		o := &out[i]
+		o.LogProbs = all.LogProbs[lo:hi:hi]
+		if opts.Ranks {
+			o.Ranks = all.Ranks[lo:hi:hi]
+		}
+		if opts.TopK > 0 {
+			o.TopIDs, o.TopLogProbs = all.TopIDs[lo:hi:hi], all.TopLogProbs[lo:hi:hi]
 		}
 	}
 	if !opts.Next {
-		return out, nil
+		return nil
 	}
-	logits := tp.Linear(tp.GatherRows(h, []int32{int32(T - 1)}), ms.M.LMHead, nil)
-	if err := tp.Err(); err != nil {
-		return PromptScores{}, err
+	last := make([]int32, B)
+	for b, i := range batch {
+		last[b] = int32(b*T + len(seqs[i]) - 1)
 	}
-	z := make([]float32, logits.Len())
-	if err := compute.ReadBack(be, z, logits); err != nil {
-		return PromptScores{}, err
-	}
-	z = z[:ms.Vocab]
-	best := 0
-	for v := range z {
-		if z[v] > z[best] {
-			best = v
+	return ms.eachLogits(tp, h, last, func(k int, z []float32) {
+		o := &out[batch[k]]
+		best := 0
+		for v := range z {
+			if z[v] > z[best] {
+				best = v
+			}
 		}
-	}
-	// log-softmax of the best logit at the temperature, in float64.
-	m, ls := logSumExp(z, invT)
-	out.Next, out.NextLogProb = int32(best), float32(float64(z[best])*float64(invT)-m-ls)
-	if opts.NextTopK > 0 {
-		out.NextRank = rankOf(z, int32(best))
-		out.NextTopIDs, out.NextTopLogProbs = topK(z, opts.NextTopK, invT, m, ls)
-	}
-	return out, nil
+		// log-softmax of the best logit at the temperature, in float64.
+		m, ls := logSumExp(z, invT)
+		o.Next, o.NextLogProb = int32(best), float32(float64(z[best])*float64(invT)-m-ls)
+		if opts.NextTopK > 0 {
+			o.NextRank = rankOf(z, int32(best))
+			o.NextTopIDs, o.NextTopLogProbs = topK(z, opts.NextTopK, invT, m, ls)
+		}
+	})
 }
 
 // logSumExp is log Σ exp(z·invT) over one row of logits, in float64, as
@@ -338,11 +422,8 @@ func topK(z []float32, k int, invT float32, m, ls float64) ([]int32, []float32) 
 
 // rankRows fills out's Ranks (opts.Ranks) and TopIDs and TopLogProbs
 // (opts.TopK > 0) of targets, row rows[i] of the hidden states h
-// predicting targets[i]. The logits are made by the LM head a chunk of
-// rows at a time (rankChunkFloats), read back and counted on the host;
-// each chunk's activations are given back to the tape before the next, so
-// memory stays bounded whatever the prompt's length. The caller holds
-// ms.mu.
+// predicting targets[i], from the rows' logits (eachLogits). The caller
+// holds ms.mu.
 func (ms *ModelSource) rankRows(tp *compute.Tape, h *compute.Tensor, rows, targets []int32, invT float32, opts PromptOptions, out *PromptScores) error {
 	if opts.Ranks {
 		out.Ranks = make([]int, len(rows))
@@ -350,6 +431,24 @@ func (ms *ModelSource) rankRows(tp *compute.Tape, h *compute.Tensor, rows, targe
 	if opts.TopK > 0 {
 		out.TopIDs, out.TopLogProbs = make([][]int32, len(rows)), make([][]float32, len(rows))
 	}
+	return ms.eachLogits(tp, h, rows, func(i int, row []float32) {
+		if opts.Ranks {
+			out.Ranks[i] = rankOf(row, targets[i])
+		}
+		if opts.TopK > 0 {
+			m, ls := logSumExp(row, invT)
+			out.TopIDs[i], out.TopLogProbs[i] = topK(row, opts.TopK, invT, m, ls)
+		}
+	})
+}
+
+// eachLogits calls f with the logits (the first Vocab) of each row
+// rows[i] of the hidden states h, in order. The logits are made by the LM
+// head a chunk of rows at a time (rankChunkFloats, RankChunkRows), read
+// back and given to f on the host; each chunk's activations are given back
+// to the tape before the next, so memory stays bounded whatever the
+// prompts' length or number. A row is valid during its call only.
+func (ms *ModelSource) eachLogits(tp *compute.Tape, h *compute.Tensor, rows []int32, f func(i int, z []float32)) error {
 	width := ms.M.LMHead.Shape()[0] // the head's rows, padding included
 	chunk := max(1, rankChunkFloats/width)
 	if ms.RankChunkRows > 0 {
@@ -369,14 +468,7 @@ func (ms *ModelSource) rankRows(tp *compute.Tape, h *compute.Tensor, rows, targe
 		}
 		tp.Keep(mark, h) // h was made before the chunk: the arena takes the chunk's tensors back
 		for i := range part {
-			row := zc[i*width : i*width+ms.Vocab]
-			if opts.Ranks {
-				out.Ranks[i0+i] = rankOf(row, targets[i0+i])
-			}
-			if opts.TopK > 0 {
-				m, ls := logSumExp(row, invT)
-				out.TopIDs[i0+i], out.TopLogProbs[i0+i] = topK(row, opts.TopK, invT, m, ls)
-			}
+			f(i0+i, zc[i*width:i*width+ms.Vocab])
 		}
 	}
 	return nil

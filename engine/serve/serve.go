@@ -5,7 +5,9 @@
 //
 //   - POST /v1/completions, vLLM's OpenAI-compatible shape: "prompt" (token
 //     ids or text, or a batch of either: one choice each, in order, as
-//     lm-eval-harness sends them), "max_tokens" 0 (with "echo") or 1,
+//     lm-eval-harness sends them; a batch's prompts run through the model
+//     together, in forwards of at most the source's MicroBatchTokens, each
+//     choice the bytes it would be alone), "max_tokens" 0 (with "echo") or 1,
 //     "temperature", "prompt_logprobs" k, "logprobs" N. Each choice's
 //     "prompt_logprobs" is null for the first token, then, per position, a
 //     dict in vLLM's order: the prompt token {"<id>": {"logprob", "rank",
@@ -505,15 +507,17 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		}
 		all[i] = ids
 	}
+	// The prompts are computed together (rlt.ModelSource.PromptLogProbsBatch),
+	// each choice as it would be alone.
+	scores, err := s.Src.PromptLogProbsBatch(all, req.Temperature, s.promptOptions(&req))
+	if err != nil {
+		openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
+		return
+	}
 	choices := make([]any, len(all))
 	prompt, completion := 0, 0
 	for i, ids := range all {
-		c, err := s.completion(&req, req.Prompts[i], ids, i)
-		if err != nil {
-			openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
-			return
-		}
-		choices[i] = c
+		choices[i] = s.completion(&req, req.Prompts[i], ids, i, &scores[i])
 		prompt += len(ids)
 		completion += maxTokens
 	}
@@ -550,21 +554,24 @@ func position(own lpEntry, top []int32, topLP []float32, text func(int32) string
 	return entries
 }
 
-// completion is the choice answering prompt p (ids) of req, index i.
-func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i int) (map[string]any, error) {
-	maxTokens := req.MaxTokens
+// promptOptions is what req asks the model of each of its prompts.
+func (s *Server) promptOptions(req *completionsRequest) rlt.PromptOptions {
 	k, promptLP := req.promptK(s.Src.Vocab)
-	opts := rlt.PromptOptions{Next: maxTokens == 1, Ranks: promptLP, TopK: k}
-	if req.Logprobs != nil && maxTokens == 1 {
+	opts := rlt.PromptOptions{Next: req.MaxTokens == 1, Ranks: promptLP, TopK: k}
+	if req.Logprobs != nil && req.MaxTokens == 1 {
 		opts.NextTopK = *req.Logprobs
 		if opts.NextTopK == -1 {
 			opts.NextTopK = s.Src.Vocab
 		}
 	}
-	sc, err := s.Src.PromptLogProbs(ids, req.Temperature, opts)
-	if err != nil {
-		return nil, err
-	}
+	return opts
+}
+
+// completion is the choice answering prompt p (ids) of req, index i,
+// whose scores (promptOptions) are sc.
+func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i int, sc *rlt.PromptScores) map[string]any {
+	maxTokens := req.MaxTokens
+	k, promptLP := req.promptK(s.Src.Vocab)
 	text := ""
 	if req.Echo {
 		// vLLM echoes a text prompt as given, and decodes token ids.
@@ -608,7 +615,7 @@ func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i in
 		}
 		logprobs = s.legacyLogprobs(tokens, at, *req.Logprobs, req.AsTokenIDs)
 	}
-	return map[string]any{"index": i, "text": text, "logprobs": logprobs, "finish_reason": "length", "stop_reason": nil, "prompt_logprobs": plp}, nil
+	return map[string]any{"index": i, "text": text, "logprobs": logprobs, "finish_reason": "length", "stop_reason": nil, "prompt_logprobs": plp}
 }
 
 // idObject is a position's dict as vLLM writes it: keyed by token id, in

@@ -21,13 +21,19 @@ import (
 
 func testServer(t *testing.T, api API) (*Server, *httptest.Server) {
 	t.Helper()
+	return testServerOn(t, api, compute.NewCPU())
+}
+
+// testServerOn is testServer's model computed by be.
+func testServerOn(t *testing.T, api API, be compute.Backend) (*Server, *httptest.Server) {
+	t.Helper()
 	tok, err := tokenizer.Load("../tokenizer/testdata/qwen2_pairs.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
 		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 64, Tied: true, QKVBias: true}
-	m, err := model.NewRandom(compute.NewCPU(), cfg, 5)
+	m, err := model.NewRandom(be, cfg, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
