@@ -29,8 +29,12 @@
 //   - POST /generate, SGLang's: "input_ids" (or "text"), "sampling_params"
 //     {"max_new_tokens" 0 or 1, "temperature"}, "return_logprob",
 //     "logprob_start_len", "return_text_in_logprobs"; "meta_info" carries
-//     "input_token_logprobs" as [logprob, id, text] triples, the first
-//     logprob null, the text null unless return_text_in_logprobs.
+//     "input_token_logprobs" as [logprob, id, text] triples for
+//     input_ids[logprob_start_len:] (none when it is absent or -1), the
+//     first logprob null whatever logprob_start_len (SGLang computes the
+//     log-probs from that position's hidden state on, so the token there
+//     has none: scheduler_output_processor_mixin.py, "Always pad the first
+//     one with None"), the text null unless return_text_in_logprobs.
 //   - POST /tokenize ({"prompt"} → {"tokens", "count", "max_model_len"}) and
 //     GET /v1/models ({"data": [{"id", "owned_by", "max_model_len"}]}).
 //
@@ -850,8 +854,8 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		in := []any{}
 		if start >= 0 {
 			for pos := start; pos < len(ids); pos++ {
-				var v any
-				if pos > 0 {
+				var v any // SGLang's None for the first, whatever start
+				if pos > start {
 					v = clamp(sc.LogProbs[pos-1])
 				}
 				in = append(in, []any{v, ids[pos], tokenText(ids[pos])})

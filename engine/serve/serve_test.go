@@ -187,7 +187,10 @@ func TestShapes(t *testing.T) {
 			Out [][]any `json:"output_token_logprobs"`
 		} `json:"meta_info"`
 	}
-	if status != 200 || json.Unmarshal([]byte(body), &g) != nil || len(g.Meta.In) != len(ids)-2 || float32(g.Meta.In[0][0].(float64)) != want[1] || g.Meta.Out[0][1].(float64) != float64(next) {
+	// The triples are input_ids[2:], the first logprob null as SGLang's
+	// is (it computes from position 2's hidden state on).
+	if status != 200 || json.Unmarshal([]byte(body), &g) != nil || len(g.Meta.In) != len(ids)-2 || g.Meta.In[0][0] != nil || g.Meta.In[0][1].(float64) != float64(ids[2]) ||
+		float32(g.Meta.In[1][0].(float64)) != want[2] || g.Meta.Out[0][1].(float64) != float64(next) {
 		t.Fatalf("generate: %d %s", status, body)
 	}
 	// Scoring asks for no new token: output_ids is SGLang's empty list.
