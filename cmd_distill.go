@@ -151,6 +151,26 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		if err := rlt.CheckChatML("--student-init", *init); err != nil {
 			return err
 		}
+		stok, err := loadTokenizer(filepath.Join(*init, "tokenizer.json"))
+		if err != nil {
+			return fmt.Errorf("--student-init: %w", err)
+		}
+		if err := rlt.SameVocabulary(tok, stok); err != nil {
+			return fmt.Errorf("--student-init %s and the teacher %s: %w (the distilled rows are tokenized with the teacher's)", *init, *tdir, err)
+		}
+	}
+	// Each model's embedding has a row for every token of the rows, said
+	// from config.json before any device opens (a tokenizer.json copied in
+	// from another model).
+	if !*reference {
+		if err := rlt.CheckTokenizerRows("--teacher", *tdir, tok.VocabSize()); err != nil {
+			return err
+		}
+	}
+	if *init != "" {
+		if err := rlt.CheckTokenizerRows("--student-init", *init, tok.VocabSize()); err != nil {
+			return err
+		}
 	}
 	be, err := openDevice("rlt distill", *dev, stderr)
 	if err != nil {
@@ -159,13 +179,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	defer closeDevice(be, &err)
 	var student *model.Model
 	if *init != "" {
-		stok, err := loadTokenizer(filepath.Join(*init, "tokenizer.json"))
-		if err != nil {
-			return fmt.Errorf("--student-init: %w", err)
-		}
-		if err := rlt.SameVocabulary(tok, stok); err != nil {
-			return fmt.Errorf("--student-init %s and the teacher %s: %w (the distilled rows are tokenized with the teacher's)", *init, *tdir, err)
-		}
 		student, err = model.Load(be, *init)
 	} else {
 		// The default tiny shape, with an embedding row for every token
@@ -411,10 +424,22 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if err := rlt.CheckChatMLPair(*tdir, *sdir); err != nil {
 		return err
 	}
-	// With a teacher, the pair (one tokenizer rule); else the student alone.
+	// With a teacher, the pair (one tokenizer rule, each embedding a row
+	// per token); else the student alone, its tokenizer and embedding
+	// checked before any device opens.
 	var pair *rlt.Pair
 	var student *model.Model
 	var tok rlt.TextTokenizer
+	if *tdir == "" {
+		stok, err := loadTokenizer(filepath.Join(*sdir, "tokenizer.json"))
+		if err != nil {
+			return err
+		}
+		if err := rlt.CheckTokenizerRows("student", *sdir, stok.VocabSize()); err != nil {
+			return err
+		}
+		tok = stok
+	}
 	be, err := openDevice("rlt eval", *dev, stderr)
 	if err != nil {
 		return err
@@ -426,9 +451,6 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 		student, tok = pair.Student, pair.Tok
 	} else {
-		if tok, err = loadTokenizer(filepath.Join(*sdir, "tokenizer.json")); err != nil {
-			return err
-		}
 		if student, err = model.Load(be, *sdir); err != nil {
 			return deviceFailed(be, "load "+*sdir, err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,6 +147,67 @@ func TestDistilledStudentHoldsTheTeachersTokenizer(t *testing.T) {
 				"--max-new-tokens", "4", "--device", "cpu")
 			if code != 0 {
 				t.Errorf("eval of the student: exit %d: %s", code, errs)
+			}
+		})
+	}
+}
+
+// A model folder whose tokenizer.json has more tokens than its config.json's
+// vocab_size (a tokenizer copied in from another model) is refused by every
+// command that writes or reads its text, before any device opens, naming the
+// folder, both counts and what to do, as rlt score refuses it. rlt eval and
+// rlt distill said "sample: allowed vocabulary … is outside the model's …
+// ids" once the models had loaded (rlt distill's --teacher once it had
+// started to explain); rlt generate and rlt logprobs said it after the load.
+func TestTokenizerPastTheEmbeddingIsRefusedFirst(t *testing.T) {
+	dir := t.TempDir()
+	shape := filepath.Join(dir, "shape.json")
+	os.WriteFile(shape, []byte(`{"vocab_size": 200, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
+	short := filepath.Join(dir, "short") // 200 rows, the default's tokenizer of 272 tokens
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", short); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	tokData, err := os.ReadFile(filepath.Join(distillTeacher, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(short, "tokenizer.json"), tokData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := loadTokenizer(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s: its tokenizer.json has %d tokens, but %s's vocab_size is 200", short, tok.VocabSize(), filepath.Join(short, "config.json"))
+	for _, c := range []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"eval's student", "", []string{"eval", "--student", short, "--questions", "1"}},
+		{"distill's teacher", "", []string{"distill", "--teacher", short, "--out", "OUT", "--questions", "1", "--steps", "1"}},
+		{"distill's --student-init", "", []string{"distill", "--teacher", distillTeacher, "--student-init", short, "--out", "OUT", "--questions", "1", "--steps", "1"}},
+		{"generate's model", "", []string{"generate", "--model", short, "--prompt", "1+1", "--max-new-tokens", "1"}},
+		{"logprobs' model", `{"text": "1+1"}`, []string{"logprobs", "--model", short}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			for i, a := range c.args {
+				if a == "--out" {
+					c.args[i+1] = out
+				}
+			}
+			code, stdout, errs := runCLI(t, c.stdin, append(c.args, "--device", "cpu")...)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, want) {
+				t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
+			}
+			if strings.Contains(errs, "computing on") || stdout != "" {
+				t.Errorf("a device opened, or output was written, before the refusal: stdout %q, stderr %q", stdout, errs)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was made", out)
 			}
 		})
 	}

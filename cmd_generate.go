@@ -82,6 +82,15 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := knobs.CheckDistribution(); err != nil {
 		return misuse(fs, "--%v", err)
 	}
+	// The tokenizer, and an embedding row for each of its tokens, before
+	// any device opens.
+	tok, err := loadTokenizer(filepath.Join(*dir, "tokenizer.json"))
+	if err != nil {
+		return err
+	}
+	if err := rlt.CheckTokenizerRows("--model", *dir, tok.VocabSize()); err != nil {
+		return err
+	}
 	be, err := openDevice("rlt generate", *dev, stderr)
 	if err != nil {
 		return err
@@ -90,13 +99,6 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	m, err := model.Load(be, *dir)
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
-	}
-	tok, err := loadTokenizer(filepath.Join(*dir, "tokenizer.json"))
-	if err != nil {
-		return err
-	}
-	if tok.VocabSize() > m.Cfg.Vocab {
-		return fmt.Errorf("%s: the tokenizer has %d tokens but the model's embedding only %d rows", *dir, tok.VocabSize(), m.Cfg.Vocab)
 	}
 	text := *prompt
 	if *chat {

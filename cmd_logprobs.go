@@ -11,6 +11,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
 const logprobsUsage = `
@@ -51,6 +52,15 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	if !(*temp > 0) || math.IsInf(*temp, 0) {
 		return misuse(fs, "--temperature %g: want a finite positive number", *temp)
 	}
+	// Without a tokenizer, ids can still be scored (tokErr is said for a
+	// text line); with one, the embedding has a row for each of its
+	// tokens, said before any device opens.
+	tok, tokErr := loadTokenizer(filepath.Join(*dir, "tokenizer.json"))
+	if tokErr == nil {
+		if err := rlt.CheckTokenizerRows("--model", *dir, tok.VocabSize()); err != nil {
+			return err
+		}
+	}
 	be, err := openDevice("rlt logprobs", *dev, stderr)
 	if err != nil {
 		return err
@@ -59,11 +69,6 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	m, err := model.LoadAs(be, *dir, prec)
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
-	}
-	tokPath := filepath.Join(*dir, "tokenizer.json")
-	tok, tokErr := loadTokenizer(tokPath)
-	if tokErr == nil && tok.VocabSize() > m.Cfg.Vocab {
-		return fmt.Errorf("%s has %d tokens but the model's embedding only %d rows", tokPath, tok.VocabSize(), m.Cfg.Vocab)
 	}
 	tp := compute.NewTape(be)
 	tp.SetRecording(false)

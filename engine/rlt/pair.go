@@ -85,13 +85,8 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 	// Each embedding needs a row per token (NewPair checks it again):
 	// said here, before the weights load, naming the folder and its key.
 	for _, m := range []struct{ who, dir string }{{"teacher", teacherDir}, {"student", studentDir}} {
-		cfg, _, err := model.Inspect(m.dir)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.who, err)
-		}
-		if tok.VocabSize() > cfg.Vocab {
-			return nil, fmt.Errorf("%s %s: its tokenizer.json has %d tokens, but %s's vocab_size is %d: the embedding has no row for the tokens past it, so the tokenizer is not this model's; give the folder the tokenizer.json the model was trained with",
-				m.who, m.dir, tok.VocabSize(), filepath.Join(m.dir, hf.ConfigFile), cfg.Vocab)
+		if err := CheckTokenizerRows(m.who, m.dir, tok.VocabSize()); err != nil {
+			return nil, err
 		}
 	}
 	teacher, err := model.LoadAs(be, teacherDir, teacherP)
@@ -103,6 +98,25 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 		return nil, err
 	}
 	return NewPair(teacher, student, tok, prompts)
+}
+
+// CheckTokenizerRows refuses the model folder dir (who: "teacher",
+// "--student-init", …) when the tokenizer its text is written in has more
+// tokens than dir's config.json has embedding rows (vocab_size): a
+// tokenizer copied in from another model. Only config.json is read, so a
+// command says it before any device opens or weights load, naming the
+// folder, its key and what to do, where the model itself would say it
+// mid-sampling as an id outside its table.
+func CheckTokenizerRows(who, dir string, tokens int) error {
+	cfg, _, err := model.Inspect(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", who, err)
+	}
+	if tokens > cfg.Vocab {
+		return fmt.Errorf("%s %s: its tokenizer.json has %d tokens, but %s's vocab_size is %d: the embedding has no row for the tokens past it, so the tokenizer is not this model's; give the folder the tokenizer.json the model was trained with",
+			who, dir, tokens, filepath.Join(dir, hf.ConfigFile), cfg.Vocab)
+	}
+	return nil
 }
 
 // CheckChatML refuses the model folder dir (who: "teacher", "student")
