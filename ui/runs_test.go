@@ -2176,3 +2176,76 @@ func TestNoRoomRefusalSaidOnce(t *testing.T) {
 		t.Errorf("resume refused for room: message %q, want the refusal said once", msg)
 	}
 }
+
+// TestOpeningAComparedRunUnmarksIt: a run marked for comparison and then
+// opened is the open run, compared with the others and not with itself:
+// its mark goes (the Runs screen counts only the others, the dashboard
+// overlays them on it in the colour it had), and it does not come back
+// on its row when another run is opened after it.
+func TestOpeningAComparedRunUnmarksIt(t *testing.T) {
+	r := compareWorld(t)
+	m := newModel(Options{Session: &sessions.Session{Run: r, Close: r.Close}, Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	hit(t, m, "4")
+	listNow(t, m)
+	mark(t, m, "lam3-seed1")
+	mark(t, m, "lam3-seed2")
+	colour, ok := runColor(t, m, "lam3-seed1")
+	if !ok {
+		t.Fatal("lam3-seed1 is not drawn once marked")
+	}
+	open := func(name string) {
+		t.Helper()
+		hit(t, m, "4")
+		for i, row := range m.runs.rows {
+			if filepath.Base(row.Dir) == name {
+				m.runs.sel = i
+				m.runs.syncSel()
+				_, cmd := m.Update(keyMsg("enter"))
+				pump(t, m, cmd, func() bool { return m.switching == "" && m.openName() == name })
+				hit(t, m, "4")
+				listNow(t, m)
+				return
+			}
+		}
+		t.Fatalf("run %s not listed", name)
+	}
+	rowOf := func(name string) string { // its line in the list, below the column heads
+		lines := strings.Split(m.View(), "\n")
+		for i, l := range lines {
+			if strings.Contains(l, "RUN") && strings.Contains(l, "STATE") {
+				for _, l := range lines[i+1:] {
+					if strings.Contains(l, name) {
+						return l
+					}
+				}
+			}
+		}
+		return ""
+	}
+	open("lam3-seed1")
+	if m.cmp.has(absPath(filepath.Join("runs", "lam3-seed1"))) || len(m.cmp.runs) != 1 {
+		t.Errorf("opened, lam3-seed1 is still marked: %d runs compared", len(m.cmp.runs))
+	}
+	if v := m.View(); !strings.Contains(v, "◆ 1 compared with the open run") {
+		t.Errorf("the Runs screen counts the open run among those compared:\n%s", v)
+	}
+	if l := rowOf("lam3-seed1"); !strings.Contains(l, "●") {
+		t.Errorf("lam3-seed1's row, open: %q", l)
+	}
+	hit(t, m, "1")
+	if c, ok := runColor(t, m, "lam3-seed1"); !ok || c != colour {
+		t.Errorf("open, lam3-seed1 is drawn in %s (drawn %v), want %s as when it was compared", c.Hex(), ok, colour.Hex())
+	}
+	if got := len(m.dash.srcs); got != 2 {
+		t.Errorf("%d runs overlaid, want lam3-seed1 open and lam3-seed2", got)
+	}
+	open(cmpOpen.name)
+	if l := rowOf("lam3-seed1"); strings.Contains(l, "◆") || m.cmp.has(absPath(filepath.Join("runs", "lam3-seed1"))) {
+		t.Errorf("lam3-seed1 is marked again once another run is opened: %q", l)
+	}
+	if l := rowOf("lam3-seed2"); !strings.Contains(l, "◆") {
+		t.Errorf("lam3-seed2 lost its mark: %q", l)
+	}
+}

@@ -290,7 +290,18 @@ func (m *Model) attach(o *opened) {
 	if o != nil && o.Run != nil {
 		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.IsReadOnly()
 		m.sh.settings = o.Session.Settings()
-		m.cmp.colors.Add(absPath(o.Run.Dir())) // first, so it has its own colour when it can
+		key := absPath(o.Run.Dir())
+		if m.cmp.has(key) {
+			// A run marked for comparison and then opened is the open
+			// run: compared with the others, not with itself, and not
+			// marked again when another run is opened later (its mark
+			// would come back on its row unasked, and the Runs screen
+			// would count it among the runs compared).
+			if err := m.cmp.remove(key); err != nil {
+				m.say("%v", err)
+			}
+		}
+		m.cmp.colors.Add(key) // first, so it has its own colour when it can
 	}
 	m.runStatus = runStatus{best: math.NaN()}
 	if o != nil && o.Run != nil {
