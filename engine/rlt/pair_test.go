@@ -276,3 +276,35 @@ func TestLoadPairRefusesATokenizerPastTheEmbedding(t *testing.T) {
 		t.Errorf("%v\nwant it to begin %q", err, want)
 	}
 }
+
+// A teacher or student folder with no tokenizer.json to read is said for
+// what it is, as the commands say a model folder: one that is not there, a
+// run folder, a folder without one. A folder that was not there read as
+// the system's "open DIR/tokenizer.json: no such file or directory", and a
+// run folder as one that holds no tokenizer.json.
+func TestLoadPairSaysAFolderWithoutATokenizer(t *testing.T) {
+	src := filepath.Join("..", "defaults", "models", "teacher")
+	gone := filepath.Join(t.TempDir(), "gone")
+	run := t.TempDir()
+	if err := os.WriteFile(filepath.Join(run, "config.toml"), []byte("steps = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
+	for _, c := range []struct {
+		name             string
+		teacher, student string
+		want             string
+	}{
+		{"a teacher not there", gone, src, "teacher: model folder " + gone + " does not exist"},
+		{"a student not there", src, gone, "student: model folder " + gone + " does not exist"},
+		{"a run folder", run, src, "teacher: " + run + " is a run folder, not a model folder"},
+		{"an empty folder", src, empty, "student: " + empty + " holds no tokenizer.json"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LoadPair(compute.NewCPU(), c.teacher, c.student, record.Prompts{})
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("%v\nwant it to begin %q", err, c.want)
+			}
+		})
+	}
+}
