@@ -18,6 +18,7 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"prompt":["a","b"],"max_tokens":0,"echo":true,"prompt_logprobs":5,"return_tokens_as_token_ids":true}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
+	f.Add(byte(1), []byte(`{"text":"Hi","sampling_params":{"max_new_tokens":0},"return_logprob":true,"logprob_start_len":1,"top_logprobs_num":3,"return_text_in_logprobs":true}`))
 	f.Add(byte(2), []byte(`{"model":"m","prompt":"Hello","add_special_tokens":false}`))
 	f.Add(byte(2), []byte(`{"text":null}`))
 	f.Fuzz(func(t *testing.T, api byte, body []byte) {
@@ -63,7 +64,7 @@ func FuzzDecodeRequests(f *testing.F) {
 				t.Fatalf("accepted %+v", req)
 			}
 			w := map[string]any{"sampling_params": map[string]any{"max_new_tokens": req.MaxNew, "temperature": req.Temperature},
-				"return_logprob": req.ReturnLogprob, "logprob_start_len": req.Start}
+				"return_logprob": req.ReturnLogprob, "logprob_start_len": req.Start, "return_text_in_logprobs": req.TextInLogprob, "top_logprobs_num": req.TopNum}
 			if req.Text != nil {
 				w["text"] = *req.Text
 			}

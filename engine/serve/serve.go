@@ -34,7 +34,13 @@
 //     first logprob null whatever logprob_start_len (SGLang computes the
 //     log-probs from that position's hidden state on, so the token there
 //     has none: scheduler_output_processor_mixin.py, "Always pad the first
-//     one with None"), the text null unless return_text_in_logprobs.
+//     one with None"), the text null unless return_text_in_logprobs;
+//     "output_token_logprobs" the generated token's. "top_logprobs_num" k
+//     adds "input_top_logprobs" and "output_top_logprobs": for each of
+//     those positions, a list of its k most likely tokens' triples, most
+//     likely first (null for the first input position), the numbers of
+//     the vLLM endpoint's prompt_logprobs k and logprobs k; k above
+//     Server.MaxLogprobs is refused in the words vLLM's bound uses.
 //   - POST /tokenize ({"prompt"} → {"tokens", "count", "max_model_len"}) and
 //     GET /v1/models ({"data": [{"id", "owned_by", "max_model_len"}]}).
 //
@@ -51,8 +57,7 @@
 // Allowed"} with Allow, whichever --api: a client learns from the answer
 // what the real server would have told it. Only what scoring and
 // loglikelihood evaluation need is served: at most one generated (greedy)
-// token, not streamed, and no top log-probs through /generate
-// (top_logprobs_num).
+// token, not streamed.
 //
 // Unlike vLLM's V1 engine and stock SGLang, which compute prompt log-probs
 // of the raw logits whatever the request's temperature (see engine/remote),
@@ -746,6 +751,7 @@ type generateRequest struct {
 	ReturnLogprob bool
 	Start         int  // logprob_start_len; < 0: none
 	TextInLogprob bool // return_text_in_logprobs
+	TopNum        int  // top_logprobs_num ≥ 0
 }
 
 // parseGenerate decodes and checks a /generate body.
@@ -776,10 +782,8 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	if t := req.SamplingParams.Temperature; t != nil && *t < 0 {
 		return generateRequest{}, fmt.Errorf("temperature must be non-negative, got %g.", *t)
 	}
-	if req.TopLogprobsNum != 0 {
-		// Answered without input_top_logprobs, a client reading them would
-		// fail on what it was never told.
-		return generateRequest{}, fmt.Errorf("rlt serve returns the input tokens' own log-probs only, no top log-probs: top_logprobs_num must be 0 (got %d)", req.TopLogprobsNum)
+	if req.TopLogprobsNum < 0 {
+		return generateRequest{}, fmt.Errorf("top_logprobs_num must be 0 (none) or a positive count of top log-probs a position, got %d", req.TopLogprobsNum)
 	}
 	if req.InputIDs != nil && req.Text != nil {
 		return generateRequest{}, errors.New("Either text or input_ids should be provided, not both.")
@@ -789,7 +793,22 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		start = *req.LogprobStartLen
 	}
 	return generateRequest{Text: req.Text, IDs: req.InputIDs, MaxNew: maxNew, Temperature: temperatureOf(req.SamplingParams.Temperature),
-		ReturnLogprob: req.ReturnLogprob, Start: start, TextInLogprob: req.TextInLogprobs}, nil
+		ReturnLogprob: req.ReturnLogprob, Start: start, TextInLogprob: req.TextInLogprobs, TopNum: req.TopLogprobsNum}, nil
+}
+
+// checkTopLogprobsNum refuses a top_logprobs_num past --max-logprobs, as
+// the vLLM endpoint refuses logprobs past it (checkLogprobs): SGLang has
+// no such bound, but one request should not make the host hold and write
+// the whole vocabulary at every position unless the server allows it.
+func (s *Server) checkTopLogprobsNum(n int) error {
+	limit := s.MaxLogprobs
+	if limit == -1 {
+		limit = s.Src.Vocab
+	}
+	if n > limit {
+		return fmt.Errorf("Requested top_logprobs_num of %d, which is greater than max allowed: %d (parameter=top_logprobs_num, value=%d; rlt serve --max-logprobs)", n, limit, n)
+	}
+	return nil
 }
 
 func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
@@ -799,6 +818,9 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, err := parseGenerate(body)
+	if err == nil {
+		err = s.checkTopLogprobsNum(req.TopNum)
+	}
 	if err != nil {
 		sglangError(w, http.StatusBadRequest, err.Error())
 		return
@@ -826,7 +848,18 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		sglangError(w, http.StatusBadRequest, fmt.Sprintf("logprob_start_len (%d) must be less than the input length (%d)", start, len(ids)))
 		return
 	}
-	sc, err := s.Src.PromptLogProbs(ids, req.Temperature, rlt.PromptOptions{Next: maxNew == 1})
+	opts := rlt.PromptOptions{Next: maxNew == 1}
+	top := 0 // top log-probs a position; SGLang returns them with the others only
+	if req.ReturnLogprob {
+		top = req.TopNum
+	}
+	if top > 0 && start >= 0 && start+1 < len(ids) {
+		opts.TopK = top // of every position; those before start are dropped
+	}
+	if top > 0 && maxNew == 1 {
+		opts.NextTopK = top
+	}
+	sc, err := s.Src.PromptLogProbs(ids, req.Temperature, opts)
 	if err != nil {
 		sglangError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -866,6 +899,40 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			out = append(out, []any{clamp(sc.NextLogProb), sc.Next, tokenText(sc.Next)})
 		}
 		meta["input_token_logprobs"], meta["output_token_logprobs"] = in, out
+		if top > 0 {
+			// SGLang's input_top_logprobs and output_top_logprobs (present
+			// only when top_logprobs_num > 0): a list per position of the
+			// input_token_logprobs and output_token_logprobs, of
+			// [logprob, id, text] triples of its most likely tokens, most
+			// likely first (tokenizer_manager.py,
+			// detokenize_top_logprobs_tokens); the first input position
+			// has none, null. An input token among its position's top
+			// log-probs has there the value of its own triple, as SGLang
+			// takes both from one row of log-probs.
+			triples := func(top []int32, lps []float32, own int32, ownLP float32) []any {
+				t := make([]any, len(top))
+				for j, id := range top {
+					lp := lps[j]
+					if id == own {
+						lp = ownLP
+					}
+					t[j] = []any{clamp(lp), id, tokenText(id)}
+				}
+				return t
+			}
+			inTop := []any{}
+			if start >= 0 {
+				inTop = append(inTop, nil)
+				for pos := start + 1; pos < len(ids); pos++ {
+					inTop = append(inTop, triples(sc.TopIDs[pos-1], sc.TopLogProbs[pos-1], ids[pos], sc.LogProbs[pos-1]))
+				}
+			}
+			outTop := []any{}
+			if maxNew == 1 {
+				outTop = append(outTop, triples(sc.NextTopIDs, sc.NextTopLogProbs, sc.Next, sc.NextLogProb))
+			}
+			meta["input_top_logprobs"], meta["output_top_logprobs"] = inTop, outTop
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"text": text, "output_ids": outIDs, "meta_info": meta})
 }

@@ -240,9 +240,8 @@ func TestRepeatedPromptKey(t *testing.T) {
 // TestRefusals: what rlt serve does not answer is refused as vLLM and
 // SGLang refuse it, never answered as if it had been asked something else:
 // a negative temperature (both servers' 400, not τ 1), top log-probs past
-// vLLM's --max-logprobs (its words) or SGLang's top_logprobs_num (not a
-// null the client trips on), and an endpoint called by the wrong method (FastAPI's 405 with Allow, not
-// 400).
+// --max-logprobs (vLLM's words, for SGLang's top_logprobs_num too), and an
+// endpoint called by the wrong method (FastAPI's 405 with Allow, not 400).
 func TestRefusals(t *testing.T) {
 	_, ts := testServer(t, Both)
 	cases := []struct {
@@ -257,7 +256,7 @@ func TestRefusals(t *testing.T) {
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":-2}`, 400, "`logprobs` must be a positive value or -1.", ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"prompt_logprobs":-1}`, 400, `"message":"Requested prompt logprobs of `, ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":20,"prompt_logprobs":21}`, 400, `"param":"prompt_logprobs"`, ""},
-		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"top_logprobs_num":5}`, 400, `top_logprobs_num must be 0 (got 5)`, ""},
+		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"top_logprobs_num":21}`, 400, `Requested top_logprobs_num of 21, which is greater than max allowed: 20`, ""},
 		{"GET", "/v1/completions", ``, 405, `{"detail":"Method Not Allowed"}`, "POST"},
 		{"GET", "/tokenize", ``, 405, `{"detail":"Method Not Allowed"}`, "POST"},
 		{"GET", "/generate", ``, 405, `{"detail":"Method Not Allowed"}`, "POST, PUT"},

@@ -1,0 +1,208 @@
+package serve
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// sglangTriple is one [logprob, id, text] of SGLang's meta_info.
+type sglangTriple struct {
+	lp   *float64
+	id   int32
+	text *string
+}
+
+func (t *sglangTriple) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || len(raw) != 3 {
+		return fmt.Errorf("not a [logprob, id, text] triple: %s", b)
+	}
+	for i, v := range []any{&t.lp, &t.id, &t.text} {
+		if err := json.Unmarshal(raw[i], v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sglangMeta is the part of a /generate answer's meta_info that log-probs
+// fill; a missing key is nil, a null position a nil list.
+type sglangMeta struct {
+	In     []sglangTriple   `json:"input_token_logprobs"`
+	Out    []sglangTriple   `json:"output_token_logprobs"`
+	InTop  [][]sglangTriple `json:"input_top_logprobs"`
+	OutTop [][]sglangTriple `json:"output_top_logprobs"`
+}
+
+// vllmTop is the vLLM endpoint's top-k at each prompt position after the
+// first (prompt_logprobs k) and after the last (logprobs k,
+// return_tokens_as_token_ids): ids most likely first, and their log-probs.
+func vllmTop(t *testing.T, url string, ids []int32, k int, temp float64) (in [][]int32, inLP [][]float64, next []int32, nextLP []float64) {
+	t.Helper()
+	idsJSON, _ := json.Marshal(ids)
+	status, body := post(t, url+"/v1/completions", fmt.Sprintf(`{"prompt":%s,"max_tokens":1,"prompt_logprobs":%d,"logprobs":%d,"return_tokens_as_token_ids":true,"temperature":%g}`, idsJSON, k, k, temp))
+	var c struct {
+		Choices []struct {
+			PromptLogprobs []map[string]vllmEntry `json:"prompt_logprobs"`
+			Logprobs       struct {
+				Top []json.RawMessage `json:"top_logprobs"`
+			} `json:"logprobs"`
+		} `json:"choices"`
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &c) != nil {
+		t.Fatalf("vLLM's top %d: %d %s", k, status, body)
+	}
+	for _, pos := range c.Choices[0].PromptLogprobs[1:] {
+		type e struct {
+			id int32
+			vllmEntry
+		}
+		var es []e
+		for key, v := range pos {
+			var id int32
+			fmt.Sscan(key, &id)
+			if v.Rank <= k {
+				es = append(es, e{id, v})
+			}
+		}
+		slices.SortFunc(es, func(a, b e) int { return cmp.Compare(a.Rank, b.Rank) })
+		var ids []int32
+		var lps []float64
+		for _, x := range es {
+			ids, lps = append(ids, x.id), append(lps, x.Logprob)
+		}
+		in, inLP = append(in, ids), append(inLP, lps)
+	}
+	// The generated token's dict: itself (the greedy token, rank 1), then
+	// the rest of the top k, keyed "token_id:<id>" in that order.
+	last := c.Choices[0].Logprobs.Top[len(c.Choices[0].Logprobs.Top)-1]
+	var lps map[string]float64
+	json.Unmarshal(last, &lps)
+	for _, key := range orderedKeys(t, last) {
+		var id int32
+		fmt.Sscanf(key, "token_id:%d", &id)
+		next, nextLP = append(next, id), append(nextLP, lps[key])
+	}
+	return in, inLP, next, nextLP
+}
+
+// TestTopLogprobsNum: top_logprobs_num k answers SGLang's
+// input_top_logprobs and output_top_logprobs: a list per position of
+// input_token_logprobs and output_token_logprobs (null for the first input
+// position, whatever logprob_start_len), each of k [logprob, id, text]
+// triples, most likely first, with the vLLM endpoint's top-k ids and
+// log-probs for the same positions, the text as return_text_in_logprobs
+// says; without return_logprob, or with k 0, neither key.
+func TestTopLogprobsNum(t *testing.T) {
+	s, ts := testServer(t, Both)
+	ids, _ := greedyPrompt(t, s, 5) // greedy tokens: the prompt token is among its position's top k
+	idsJSON, _ := json.Marshal(ids)
+	tok := tokOf(s)
+	for _, c := range []struct {
+		k, start, maxNew int // start -1: logprob_start_len absent
+		temp             float64
+		text, logprob    bool
+	}{
+		{5, 0, 1, 0.7, false, true},
+		{1, 0, 1, 1, true, true},
+		{3, 4, 0, 1, true, true},
+		{20, len(ids) - 1, 1, 0.5, false, true},
+		{4, -1, 1, 1, false, true},
+		{0, 0, 1, 1, false, true},
+		{5, 0, 1, 1, false, false},
+	} {
+		name := fmt.Sprintf("k %d start %d max_new_tokens %d τ %g text %v return_logprob %v", c.k, c.start, c.maxNew, c.temp, c.text, c.logprob)
+		startField := ""
+		if c.start >= 0 {
+			startField = fmt.Sprintf(`,"logprob_start_len":%d`, c.start)
+		}
+		status, body := post(t, ts.URL+"/generate", fmt.Sprintf(`{"input_ids":%s,"sampling_params":{"max_new_tokens":%d,"temperature":%g},"return_logprob":%v,"top_logprobs_num":%d,"return_text_in_logprobs":%v%s}`,
+			idsJSON, c.maxNew, c.temp, c.logprob, c.k, c.text, startField))
+		var g struct {
+			Meta map[string]json.RawMessage `json:"meta_info"`
+		}
+		if status != 200 || json.Unmarshal([]byte(body), &g) != nil {
+			t.Fatalf("%s: %d %s", name, status, body)
+		}
+		_, hasIn := g.Meta["input_top_logprobs"]
+		_, hasOut := g.Meta["output_top_logprobs"]
+		if want := c.k > 0 && c.logprob; hasIn != want || hasOut != want {
+			t.Errorf("%s: input_top_logprobs %v, output_top_logprobs %v; want them %v", name, hasIn, hasOut, want)
+		}
+		if !hasIn {
+			continue
+		}
+		metaJSON, _ := json.Marshal(g.Meta)
+		var m sglangMeta
+		if err := json.Unmarshal(metaJSON, &m); err != nil {
+			t.Fatalf("%s: %v: %s", name, err, body)
+		}
+		positions := 0
+		if c.start >= 0 {
+			positions = len(ids) - c.start
+		}
+		if len(m.InTop) != positions || len(m.In) != positions || len(m.OutTop) != c.maxNew || len(m.Out) != c.maxNew {
+			t.Fatalf("%s: %d input_top_logprobs for %d input_token_logprobs, %d output_top_logprobs for %d output_token_logprobs; want %d and %d",
+				name, len(m.InTop), len(m.In), len(m.OutTop), len(m.Out), positions, c.maxNew)
+		}
+		in, inLP, next, nextLP := vllmTop(t, ts.URL, ids, c.k, c.temp)
+		check := func(where string, got []sglangTriple, own sglangTriple, wantIDs []int32, wantLP []float64) {
+			if len(got) != c.k || len(wantIDs) != c.k {
+				t.Errorf("%s %s: %d triples, vLLM's %d; want %d", name, where, len(got), len(wantIDs), c.k)
+				return
+			}
+			for j, tr := range got {
+				text := tok.DecodeHF([]int32{tr.id}, false)
+				if tr.id != wantIDs[j] || tr.lp == nil || *tr.lp != wantLP[j] || c.text != (tr.text != nil) || tr.text != nil && *tr.text != text {
+					t.Errorf("%s %s: triple %d is %v %d %v, vLLM's %d %v (text %q asked %v)", name, where, j, tr.lp, tr.id, tr.text, wantIDs[j], wantLP[j], text, c.text)
+				}
+				if tr.id == own.id && (own.lp == nil || *own.lp != *tr.lp) {
+					t.Errorf("%s %s: the token's own log-prob %v, among the top %v", name, where, own.lp, *tr.lp)
+				}
+			}
+		}
+		for j, top := range m.InTop {
+			pos := c.start + j
+			if j == 0 {
+				if top != nil || m.In[0].lp != nil {
+					t.Errorf("%s: the first input position has top log-probs %v, log-prob %v; want null", name, top, m.In[0].lp)
+				}
+				continue
+			}
+			check(fmt.Sprintf("input position %d", pos), top, m.In[j], in[pos-1], inLP[pos-1])
+		}
+		for j, top := range m.OutTop {
+			check("output", top, m.Out[j], next, nextLP)
+		}
+	}
+}
+
+// TestTopLogprobsNumRefused: a negative top_logprobs_num, or one past
+// --max-logprobs (-1 allowing the vocabulary), is refused with SGLang's
+// error body, saying what was asked and what is allowed.
+func TestTopLogprobsNumRefused(t *testing.T) {
+	s, ts := testServer(t, SGLang)
+	vocab := s.Src.Vocab
+	for _, c := range []struct {
+		maxLogprobs, k int
+		status         int
+		want           string
+	}{
+		{20, -1, 400, `{"error":{"message":"top_logprobs_num must be 0 (none) or a positive count of top log-probs a position, got -1"}}`},
+		{20, 21, 400, `{"error":{"message":"Requested top_logprobs_num of 21, which is greater than max allowed: 20 (parameter=top_logprobs_num, value=21; rlt serve --max-logprobs)"}}`},
+		{5, 6, 400, `Requested top_logprobs_num of 6, which is greater than max allowed: 5`},
+		{-1, vocab + 1, 400, fmt.Sprintf(`Requested top_logprobs_num of %d, which is greater than max allowed: %d`, vocab+1, vocab)},
+		{20, 20, 200, `"output_top_logprobs":[[[`},
+		{-1, vocab, 200, `"output_top_logprobs":[[[`},
+	} {
+		s.MaxLogprobs = c.maxLogprobs
+		status, body := post(t, ts.URL+"/generate", fmt.Sprintf(`{"input_ids":[1,2,3],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":0,"top_logprobs_num":%d}`, c.k))
+		if status != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("--max-logprobs %d, top_logprobs_num %d: %d %.300s; want %d with %s", c.maxLogprobs, c.k, status, body, c.status, c.want)
+		}
+	}
+}
