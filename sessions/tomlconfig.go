@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -53,7 +54,9 @@ const (
 	notDecoding   decodeProblem = iota // a validation problem, or a file that could not be read
 	syntaxProblem                      // the parser stopped here
 	unknownKey                         // a key the configuration has no field for
-	mistypedValue                      // a value of the wrong type for its key
+	// mistypedValue is a value its key's type cannot hold: of the wrong
+	// type, or a number out of its range (steps = 99999999999999999999).
+	mistypedValue
 )
 
 // Error is the problem at its place: FILE:LINE:COL: where the file's text
@@ -80,9 +83,9 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // DecodeStrict decodes the TOML document data (read from path, which is used
 // only in messages) into v, a pointer to a struct. Keys that v has no field
-// for, values of the wrong type and syntax errors are errors naming the file,
-// line, column and key; unknown keys also list the keys allowed in their
-// table. Every problem is one *ConfigError, joined (errors.Join) in the
+// for, values of the wrong type (integers out of their key's range among
+// them) and syntax errors are errors naming the file, line, column and
+// key; unknown keys also list the keys allowed in their table. Every problem is one *ConfigError, joined (errors.Join) in the
 // file's line order (errors.As finds the first).
 //
 // A syntax error stops a TOML parser, and a value of the wrong type go-toml's
@@ -297,6 +300,9 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 			}
 			ce.Msg = fmt.Sprintf("key %q: wrong type: got TOML %s, want %s", ce.Key, m[1], want)
 			ce.kind = mistypedValue
+		} else if outOfRange.MatchString(strings.TrimPrefix(derr.Error(), "toml: ")) && len(key) > 0 {
+			ce.Msg = outOfRangeWords(ce.Key, numberAt(data, line, col), rt, key)
+			ce.kind = mistypedValue
 		} else {
 			msg := strings.TrimPrefix(derr.Error(), "toml: ")
 			for _, h := range syntaxHints {
@@ -317,6 +323,57 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 }
 
 var typeMismatch = regexp.MustCompile(`^toml: cannot decode TOML (\S+) into`)
+
+// outOfRange matches go-toml's words for a number its key cannot hold:
+// one past TOML's 64-bit integers (which its parser reports as it does a
+// syntax error), or one its field's type is too narrow for.
+var outOfRange = regexp.MustCompile(`^(?:(?:decimal|hexadecimal|octal|binary) number is too large to fit in a 64-bit signed integer` +
+	`|(?:negative )?integer value -?\d+ cannot be stored in \S+|float value \S+ cannot be stored in float32)$`)
+
+// outOfRangeWords says that number, the value of key (path, in the
+// configuration type rt), is out of the range its type holds, that range,
+// and what to write instead.
+func outOfRangeWords(name, number string, rt reflect.Type, path []string) string {
+	what, lo, hi := "an integer", fmt.Sprint(math.MinInt64), fmt.Sprint(math.MaxInt64) // TOML's integers are 64-bit
+	if ft, ok := fieldTypeAt(rt, path); ok {
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch ft.Kind() {
+		case reflect.Int8, reflect.Int16, reflect.Int32:
+			lo, hi = fmt.Sprint(-1<<(ft.Bits()-1)), fmt.Sprint(1<<(ft.Bits()-1)-1)
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			lo = "0"
+			if ft.Bits() < 64 {
+				hi = fmt.Sprint(uint64(1)<<ft.Bits() - 1)
+			}
+		case reflect.Float32:
+			what, lo, hi = "a number", fmt.Sprint(float32(-math.MaxFloat32)), fmt.Sprint(float32(math.MaxFloat32))
+		}
+	}
+	if number == "" {
+		number = "the value"
+	}
+	return fmt.Sprintf("key %q: %s is out of range: want %s from %s to %s; write one in that range", name, number, what, lo, hi)
+}
+
+// numberAt is the number written at line and column (1-based) of data, where
+// go-toml found one out of range: up to the first character no TOML number
+// holds (an array's comma, a comment). Empty if there is none.
+func numberAt(data []byte, line, col int) string {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1])+1 {
+		return ""
+	}
+	text := lines[line-1][col-1:]
+	end := bytes.IndexFunc(text, func(r rune) bool {
+		return !strings.ContainsRune("0123456789abcdefABCDEFxob_+-.", r)
+	})
+	if end < 0 {
+		end = len(text)
+	}
+	return string(text[:end])
+}
 
 func unknownKeyError(path string, de *toml.DecodeError, rt reflect.Type) *ConfigError {
 	line, col := de.Position()

@@ -369,6 +369,12 @@ func TestDecodeStrictGoesOnPastMistypedValues(t *testing.T) {
 		{"inside an inline table", "reward = { lambda = 'x', alpha = 1.0 }\nsteps = 'y'\nname = 'a'\n",
 			[]int{1, 2}, []string{`key "reward": wrong type`, `key "steps": wrong type`}, true,
 			func(c testConfig) bool { return c.Name == "a" && c.Reward.Alpha == 0 }},
+		{"an integer past 64 bits", "steps = 99999999999999999999\nname = 'a'\n",
+			[]int{1}, []string{`c.toml:1:9: key "steps": 99999999999999999999 is out of range: want an integer from -9223372036854775808 to 9223372036854775807; write one in that range`}, true,
+			func(c testConfig) bool { return c.Name == "a" }},
+		{"integers past 64 bits, in every base", "steps = 0xffffffffffffffff\nseed = 0o1000000000000000000000\n[reward]\nkind = 'x'\n[[tasks]]\nfile = 'a'\n",
+			[]int{1, 2}, []string{`key "steps": 0xffffffffffffffff is out of range`, `key "seed": 0o1000000000000000000000 is out of range`}, true,
+			func(c testConfig) bool { return c.Reward.Kind == "x" && len(c.Tasks) == 1 }},
 		{"a syntax error after a mistyped value is no key problem", "steps = 'x'\nname = a\nseed = 3\n",
 			[]int{1, 2}, []string{`key "steps": wrong type`, `text needs "quotes"`}, false,
 			func(c testConfig) bool { return c.Seed == 3 }},
@@ -460,5 +466,44 @@ func TestExplainValidationsSaysTheDecodingsProblemsInLineOrder(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
+	}
+}
+
+// An integer its key cannot hold (past TOML's 64 bits, or past its field's
+// type) is that key's problem, on its line, saying the range its key holds
+// and what to do; the decoding goes on past it, so that the other keys'
+// problems, Validate's ranges included, are said with it. The key's own
+// Validate problem (its value is no longer the file's) is left out.
+func TestOutOfRangeIntegersAreSaidWithTheOtherKeysProblems(t *testing.T) {
+	type grpo struct {
+		Seed uint64  `toml:"seed"`
+		LR   float64 `toml:"lr"`
+	}
+	type config struct {
+		Steps int  `toml:"steps"`
+		Small int8 `toml:"small"`
+		GRPO  grpo `toml:"grpo"`
+	}
+	const text = "steps = 99999999999999999999\nsmall = 300\n[grpo]\nseed = -1 # a comment\nlr = -1.0\n"
+	var cfg config
+	decodeErr := DecodeStrict("c.toml", []byte(text), &cfg)
+	if !OnlyKeyProblems(decodeErr) {
+		t.Fatalf("%v: not key problems alone, so nothing else would be checked", decodeErr)
+	}
+	validate := errors.Join(
+		configkey.Errorf("steps", "steps %d must be positive", cfg.Steps),
+		configkey.Errorf("grpo.lr", "lr %g must be positive", cfg.GRPO.LR))
+	var got []string
+	for _, ce := range ExplainValidations("c.toml", []byte(text), cfg, UnsetIsDefault, errors.Join(decodeErr, validate)) {
+		got = append(got, ce.Error())
+	}
+	want := []string{
+		`c.toml:1:9: key "steps": 99999999999999999999 is out of range: want an integer from -9223372036854775808 to 9223372036854775807; write one in that range`,
+		`c.toml:2:9: key "small": 300 is out of range: want an integer from -128 to 127; write one in that range`,
+		`c.toml:4:8: key "grpo.seed": -1 is out of range: want an integer from 0 to 9223372036854775807; write one in that range`,
+		"c.toml:5:1: grpo.lr -1 must be positive",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
