@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/internal/nouns"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
@@ -369,7 +370,7 @@ func eventProblem(e sessions.EventRecord, rel func(string) string) problem {
 		return problem{sev: sevWarning, where: where, msg: "row left out: " + rel(e.Error),
 			affects: "this row of the source is not among the traces"}
 	case sessions.KindDropped:
-		return problem{sev: sevWarning, where: "writer", msg: fmt.Sprintf("%s dropped: the disk fell behind the engine", plural(e.Count, "trace")),
+		return problem{sev: sevWarning, where: "writer", msg: fmt.Sprintf("%s dropped: the disk fell behind the engine", nouns.Count(e.Count, "trace")),
 			affects: "those traces are not in the run folder; metrics and checkpoints are"}
 	}
 	msg := rel(e.Error)
@@ -472,13 +473,13 @@ func (m *Model) problemsBody(w, h int) []string {
 	title := th.Paint(style.Spec{Attr: style.Bold}, "Problems")
 	var counts []string
 	if errs > 0 {
-		counts = append(counts, plural(errs, "error"))
+		counts = append(counts, nouns.Count(errs, "error"))
 	}
 	if warns > 0 {
-		counts = append(counts, plural(warns, "warning"))
+		counts = append(counts, nouns.Count(warns, "warning"))
 	}
 	if notes > 0 {
-		counts = append(counts, plural(notes, "note"))
+		counts = append(counts, nouns.Count(notes, "note"))
 	}
 	if len(counts) == 0 {
 		counts = append(counts, "none")

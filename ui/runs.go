@@ -17,6 +17,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/internal/nouns"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
@@ -724,7 +725,7 @@ func compareCount(c *comparison) string {
 	if len(c.runs) == 0 {
 		return "none marked"
 	}
-	return plural(len(c.runs), "run") + " marked"
+	return nouns.Count(len(c.runs), "run") + " marked"
 }
 
 // failed shows why a launch did not happen: problems with the
@@ -821,7 +822,7 @@ func (r *runsScreen) addFollow(p string) {
 	}
 	r.follow = append(r.follow, p)
 	r.selDir = rows[0].Dir
-	r.say(false, "following %s (%s)", p, plural(len(rows), "run"))
+	r.say(false, "following %s (%s)", p, nouns.Count(len(rows), "run"))
 	if err := r.saveFollowed(); err != nil {
 		r.say(true, "following %s, but the list could not be saved for the next session: %v", p, err)
 	}
@@ -1249,13 +1250,6 @@ func dirName(p string) string {
 		return p
 	}
 	return p + string(filepath.Separator)
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // leftFit keeps the end of s (where a path's distinctive part is) in w

@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/internal/nouns"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
@@ -656,7 +657,7 @@ func (m *Model) launched(res *launchResult) tea.Cmd {
 	m.active = scrDashboard
 	notes := m.openNotes(res.o.Notes)
 	if errs, warns, _ := problemCounts(m.problemList()); errs+warns > 0 {
-		notes = append(notes, fmt.Sprintf("! lists %s", plural(errs+warns, "problem")))
+		notes = append(notes, fmt.Sprintf("! lists %s", nouns.Count(errs+warns, "problem")))
 	}
 	if len(notes) > 0 {
 		m.say("%s", strings.Join(notes, "; "))
@@ -1711,9 +1712,9 @@ func (m *Model) statusLine() string {
 		add("no new step for "+sessions.Ago(quiet), keepHigh)
 	}
 	if errs, warns, _ := problemCounts(m.problemsShown()); errs > 0 {
-		add(th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", plural(errs+warns, "problem"))), keepHigh)
+		add(th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", nouns.Count(errs+warns, "problem"))), keepHigh)
 	} else if warns > 0 {
-		add(th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", plural(warns, "warning"))), keepHigh)
+		add(th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", nouns.Count(warns, "warning"))), keepHigh)
 	}
 	// The steps done, which name the step in progress in a run of ours
 	// (step 12/30: steps 0–11 done, 12 under way), and the reward named

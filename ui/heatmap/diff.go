@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/ui/internal/nouns"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -183,9 +184,9 @@ const (
 func DiffSummary(ref, rec []string, ops []DiffOp) string {
 	st := Stats(ops)
 	if st.Substitute+st.Delete+st.Insert == 0 {
-		return "the same as the reference (" + plural(len(ref), "word") + ")"
+		return "the same as the reference (" + nouns.Count(len(ref), "word") + ")"
 	}
-	s := "differs: " + strconv.Itoa(st.Equal) + " of " + plural(len(ref), "reference word") + " reproduced"
+	s := "differs: " + strconv.Itoa(st.Equal) + " of " + nouns.Count(len(ref), "reference word") + " reproduced"
 	for _, p := range []struct {
 		n    int
 		what string
@@ -202,16 +203,9 @@ func DiffSummary(ref, rec []string, ops []DiffOp) string {
 				same++
 			}
 		}
-		s += " · " + strconv.Itoa(same) + " of " + plural(len(a), "character") + " in place"
+		s += " · " + strconv.Itoa(same) + " of " + nouns.Count(len(a), "character") + " in place"
 	}
 	return s
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
 }
 
 // subMarks is the marker row under a substituted token ta (reference)
