@@ -132,6 +132,10 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		want string
 	}{
 		{append(gen, "--temperature", "-1"), "rlt generate: --temperature -1 must be ≥ 0"},
+		// An infinite or huge temperature is no distribution to sample
+		// either; it was said as "+Inf must be ≥ 0".
+		{append(gen, "--temperature", "Inf"), "rlt generate: --temperature +Inf must be at most 1e+06"},
+		{append(gen, "--temperature", "1e7"), "rlt generate: --temperature 1e+07 must be at most 1e+06"},
 		{append(gen, "--top-k", "-1"), "rlt generate: --top-k -1 must be ≥ 0"},
 		{append(gen, "--top-p", "2"), "rlt generate: --top-p 2 must be in [0, 1]"},
 		{append(gen, "--top-p", "0"), "rlt generate: --top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)"},

@@ -239,14 +239,21 @@ func (p *picks) drawWhole(lg []float32) {
 // NewGenerator returns a Generator for m.
 func NewGenerator(m *model.Model) *Generator { return &Generator{m: m} }
 
+// maxTemperature is the highest temperature sampled at: the draw is all
+// but uniform long before it, and +Inf would make every logit / τ zero or
+// NaN.
+const maxTemperature = 1e6
+
 // CheckDistribution says what is wrong with the knobs that shape the
 // distribution tokens are drawn from (temperature, top-k, top-p, min-p),
 // each named as its flag is: nil when they can all run. Generate checks
 // them too; a command checks them before it loads a model.
 func (o *Options) CheckDistribution() error {
 	switch {
-	case !(o.Temperature >= 0) || o.Temperature > 1e6:
+	case !(o.Temperature >= 0):
 		return fmt.Errorf("temperature %g must be ≥ 0", o.Temperature)
+	case o.Temperature > maxTemperature: // +Inf too: logits / τ would be all zeros or NaN
+		return fmt.Errorf("temperature %g must be at most %g", o.Temperature, maxTemperature)
 	case o.TopK < 0:
 		return fmt.Errorf("top-k %d must be ≥ 0", o.TopK)
 	case !(o.TopP >= 0 && o.TopP <= 1):
