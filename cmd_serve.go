@@ -31,9 +31,11 @@ vLLM's OpenAI-compatible POST /v1/completions (token ids or texts as the
 prompt, one or a batch; max_tokens 1 or 0 with echo; prompt_logprobs k and
 the legacy logprobs N, so lm-eval-harness's local-completions model runs
 loglikelihood tasks against it), SGLang's POST /generate (input_ids,
-return_logprob, logprob_start_len, return_text_in_logprobs), POST /tokenize
-and GET /v1/models. Only what scoring and evaluation need: at most one
-(greedy) generated token, top log-probs up to --max-logprobs a position.
+return_logprob, logprob_start_len, top_logprobs_num,
+return_text_in_logprobs), POST /tokenize and GET /v1/models. Only what
+scoring and evaluation need: at most one (greedy) generated token, top
+log-probs up to --max-logprobs a position. A batch of prompts runs through
+the model together, in forwards of at most --micro-batch-tokens positions.
 Unlike vLLM and SGLang, the log-probs are of logits / the request's
 temperature.
 Errors are those servers' JSON (400 for a prompt longer than the model's
@@ -69,7 +71,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	weights := weightsFlag(fs, true)
 	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (engine/device)")
 	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many positions")
-	maxLogprobs := fs.Int("max-logprobs", 20, "the most top log-probs a request may ask a position (prompt_logprobs, logprobs), as vLLM's; -1: the vocabulary")
+	maxLogprobs := fs.Int("max-logprobs", 20, "the most top log-probs a request may ask a position (prompt_logprobs, logprobs, SGLang's top_logprobs_num), as vLLM's; -1: the vocabulary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
