@@ -137,6 +137,9 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{append(gen, "--temperature", "Inf"), "rlt generate: --temperature +Inf must be at most 1e+06"},
 		{append(gen, "--temperature", "1e7"), "rlt generate: --temperature 1e+07 must be at most 1e+06"},
 		{append(gen, "--top-k", "-1"), "rlt generate: --top-k -1 must be ≥ 0"},
+		// An empty --stop (a script's unset variable) was refused by the
+		// sampler once the model had loaded, exit 1.
+		{append(gen, "--stop", "###", "--stop", ""), `rlt generate: --stop "": an empty stop string would end the text before its first token: give the text to stop at, or leave the flag out`},
 		{append(gen, "--top-p", "2"), "rlt generate: --top-p 2 must be in [0, 1]"},
 		{append(gen, "--top-p", "0"), "rlt generate: --top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)"},
 		{append(gen, "--min-p", "-0.5"), "rlt generate: --min-p -0.5 must be in [0, 1]"},

@@ -75,6 +75,11 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		// turn to go in, and would be dropped without a word.
 		return misuse(fs, "--system is the system message of a --chat prompt: give --chat too, or leave --system out")
 	}
+	for _, s := range stops {
+		if s == "" { // a script's unset variable; the sampler would refuse it once loaded
+			return misuse(fs, `--stop "": an empty stop string would end the text before its first token: give the text to stop at, or leave the flag out`)
+		}
+	}
 	if *topP == 0 { // vLLM refuses it, transformers keeps one token; it is no "off" to guess at
 		return misuse(fs, "--top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)")
 	}
