@@ -172,6 +172,15 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 	}
+	// The data file is read before any device opens: a file that gives no
+	// row is said before the models load. Which rows fit the models is
+	// said once they have loaded.
+	var data *task.File
+	if *dataPath != "" {
+		if data, err = task.ReadFile("--data", *dataPath); err != nil {
+			return err
+		}
+	}
 	be, err := openDevice("rlt distill", *dev, stderr)
 	if err != nil {
 		return err
@@ -200,30 +209,26 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		maxPos = min(maxPos, teacher.Cfg.MaxPos)
 	}
 	var exs []task.Example
-	if *dataPath != "" {
-		f, err := task.ReadFile("--data", *dataPath)
-		if err != nil {
-			return err
-		}
-		exs = f.Examples
+	if data != nil {
+		exs = data.Examples
 		if set["questions"] && *n < len(exs) {
 			exs = exs[:*n]
 		}
 		if *reference {
-			exs = f.Report.Drop(exs, func(ex task.Example) string {
+			exs = data.Report.Drop(exs, func(ex task.Example) string {
 				if strings.TrimSpace(ex.Reference) == "" {
 					return "no reasoning trace, which --reference needs"
 				}
 				return ""
 			})
 		} else {
-			exs = f.Report.Drop(exs, runpkg.FitReason(tok, p, *maxNew, maxPos))
+			exs = data.Report.Drop(exs, runpkg.FitReason(tok, p, *maxNew, maxPos))
 		}
-		if w := runpkg.SkipWarning("data", f); w != "" {
+		if w := runpkg.SkipWarning("data", data); w != "" {
 			fmt.Fprintln(stderr, w)
 		}
 		if len(exs) == 0 {
-			return fmt.Errorf("data %s: no row to explain (%s)", f.Path, f.Report.Summary(3))
+			return fmt.Errorf("data %s: no row to explain (%s)", data.Path, data.Report.Summary(3))
 		}
 	} else {
 		if exs, err = task.NewSampler(t, task.Train, c.Seed).Unique(*n); err != nil {
@@ -440,6 +445,14 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 		tok = stok
 	}
+	// The data file is read before any device opens (which of its rows
+	// fit the models is said once they have loaded).
+	var data *task.File
+	if *dataPath != "" {
+		if data, err = task.ReadFile("--data", *dataPath); err != nil {
+			return err
+		}
+	}
 	be, err := openDevice("rlt eval", *dev, stderr)
 	if err != nil {
 		return err
@@ -456,11 +469,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 	}
 	var exs []task.Example
-	var data *task.File
-	if *dataPath != "" {
-		if data, err = task.ReadFile("--data", *dataPath); err != nil {
-			return err
-		}
+	if data != nil {
 		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)
 		if pair != nil {
 			fit = runpkg.FitReason(tok, p, *maxNew, min(pair.Teacher.Cfg.MaxPos, student.Cfg.MaxPos))

@@ -212,3 +212,40 @@ func TestTokenizerPastTheEmbeddingIsRefusedFirst(t *testing.T) {
 		})
 	}
 }
+
+// A --data file that cannot give a row (not there, empty, CSV, cut short)
+// is said before any device opens or model loads, by rlt eval and rlt
+// distill alike, and distill makes no --out: with a 7B teacher the load
+// took minutes before the typo in the file name was said.
+func TestDataFileProblemsSaidBeforeAnyDevice(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{"empty.jsonl": "", "rows.csv": "question,solution\n1+1=?,2\n", "cut.jsonl": `{"question": "1+1=?", "sol`}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		file, want string
+	}{
+		{"gone.jsonl", "gone.jsonl: file does not exist"},
+		{"empty.jsonl", "empty.jsonl: no rows: the file is empty"},
+		{"rows.csv", "rows.csv: this is CSV, not JSON Lines"},
+		{"cut.jsonl", "cut.jsonl: no usable rows"},
+	} {
+		data := filepath.Join(dir, c.file)
+		out := filepath.Join(t.TempDir(), "out")
+		for _, args := range [][]string{
+			{"eval", "--student", "engine/defaults/models/student", "--data", data},
+			{"distill", "--teacher", distillTeacher, "--data", data, "--out", out, "--steps", "1"},
+		} {
+			code, stdout, errs := runCLI(t, "", append(args, "--device", "cpu")...)
+			if code != 1 || stdout != "" || !strings.Contains(errs, c.want) || strings.Contains(errs, "computing on") {
+				t.Errorf("rlt %v: exit %d, stdout %q, stderr %q; want exit 1 and %q before any device opens", args, code, stdout, errs, c.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("rlt %v made %s", args, out)
+			}
+		}
+	}
+}
