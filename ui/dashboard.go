@@ -61,6 +61,9 @@ var metricTitles = map[string]string{
 	"memory_host_gib":        "host memory (GiB, resident)",
 	"memory_host_peak_gib":   "host memory peak (GiB)",
 	"memory_device_peak_gib": "GPU memory peak in the step (GiB)",
+	// The share of the step's explanations whose texts the tokenizer could
+	// not place its tokens in whole (rlt.Layout.Whole): encoded part by part.
+	"layout_part_by_part_share": "texts tokenized part by part (share)",
 }
 
 func metricTitle(m string) string {

@@ -312,7 +312,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	for i, g := range gens {
 		items[i] = g.Item()
 	}
-	scores, err := t.scorer.Score(items)
+	scores, partByPart, err := t.scorer.score(items)
 	if err != nil {
 		return nil, fmt.Errorf("step %d: scoring: %w", t.step, err)
 	}
@@ -387,6 +387,11 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	res.Metrics = stepMetrics(scores, rewards, cfg.Samples, ps, gradNorm, cfg.LR)
 	elapsed := time.Since(start)
 	res.Metrics["ref_synced"] = synced
+	// How the step's texts were tokenized (Layout): 0 where each was
+	// encoded whole, as the model reads it; above 0 where the tokenizer
+	// could not place its tokens in a whole text, and those were encoded
+	// part by part. A reader of the run folder sees it in metrics.jsonl.
+	res.Metrics["layout_part_by_part_share"] = float64(partByPart) / float64(len(items))
 	res.Metrics["time_sample_s"] = tSample.Seconds()
 	res.Metrics["time_score_s"] = tScore.Seconds()
 	res.Metrics["time_optimise_s"] = tOptim.Seconds()

@@ -1,9 +1,11 @@
 package rlt
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -103,6 +105,56 @@ func TestGRPOStepsAreDeterministicAndComplete(t *testing.T) {
 	}
 	if metrics != 2 || traces != 12 || phases < 6 {
 		t.Errorf("events: %d phases, %d metrics, %d traces; want ≥6, 2, 12", phases, metrics, traces)
+	}
+}
+
+// TestStepRecordsHowItsTextsWereTokenized: each step records the share of
+// its explanations whose texts were tokenized part by part (Layout.Whole
+// false): none where the tokenizer places its tokens in the whole texts,
+// all where an added token takes the space before it (the system prompts
+// here end in one), so that a run folder says how its texts were read.
+func TestStepRecordsHowItsTextsWereTokenized(t *testing.T) {
+	data, err := os.ReadFile(pairsTokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripping := bytes.Replace(data, []byte(`"content":"<|im_end|>","single_word":false,"lstrip":false`), []byte(`"content":"<|im_end|>","single_word":false,"lstrip":true`), 1)
+	if bytes.Equal(stripping, data) {
+		t.Fatal("no <|im_end|> added token to make lstrip")
+	}
+	for _, c := range []struct {
+		name      string
+		tokenizer []byte
+		prompts   record.Prompts
+		want      float64
+	}{
+		{"whole", data, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, 0},
+		{"part by part", stripping, record.Prompts{TeacherSystem: "Explain. ", StudentSystem: "Think. "}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tok, err := tokenizer.Parse(c.tokenizer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
+				RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 256, Tied: true, QKVBias: true}
+			be := compute.NewCPU()
+			teacher, _ := model.NewRandom(be, cfg, 21)
+			student, _ := model.NewRandom(be, cfg, 22)
+			gc := DefaultGRPOConfig()
+			gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch = 2, 2, 8, 4
+			tr, err := NewTrainer(gc, record.DefaultRewardConfig(), mustPair(t, teacher, student, tok, c.prompts), sums{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := tr.Step(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := res.Metrics["layout_part_by_part_share"]; !ok || got != c.want {
+				t.Errorf("layout_part_by_part_share %v (recorded %v), want %v", got, ok, c.want)
+			}
+		})
 	}
 }
 

@@ -54,7 +54,10 @@ type Layout struct {
 	TeacherT int // index of T's first token in Teacher
 	Student  StudentSeq
 	T, S     []int32
-	// Whole is false where every part was encoded on its own.
+	// Whole is false where every part was encoded on its own. A training
+	// step records the share of its explanations laid out so (the metric
+	// layout_part_by_part_share), so that a run folder says how its texts
+	// were tokenized.
 	Whole bool
 }
 

@@ -130,24 +130,34 @@ func (s *Scorer) SequenceLengths(it Item) (teacher, student int) {
 // Score computes the reward of each item. Questions and solutions holding a
 // tag, or empty solutions, are refused with the item's index.
 func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
+	out, _, err := s.score(items)
+	return out, err
+}
+
+// score is Score, with how many of the items' texts were tokenized part by
+// part (Layout.Whole false), which a trainer's step records.
+func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err error) {
 	if len(items) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	enc := make([]Layout, len(items))
 	for i, it := range items {
 		// An *ItemError, so that ScoreEach, scoring the items one by one,
 		// says the problem without the index (always 0) of a batch of one.
 		if err := record.CheckText("question", it.Question); err != nil {
-			return nil, &ItemError{Item: i, Err: err}
+			return nil, 0, &ItemError{Item: i, Err: err}
 		}
 		if err := record.CheckText("solution", it.Solution); err != nil {
-			return nil, &ItemError{Item: i, Err: err}
+			return nil, 0, &ItemError{Item: i, Err: err}
 		}
 		enc[i] = s.encode(it)
+		if !enc[i].Whole {
+			partByPart++
+		}
 		if max := s.maxPositions(); max > 0 {
 			for _, seq := range [][]int32{enc[i].Teacher, enc[i].Student.IDs} {
 				if len(seq) > max {
-					return nil, &TooLongError{Item: i, Tokens: len(seq), Max: max}
+					return nil, 0, &TooLongError{Item: i, Tokens: len(seq), Max: max}
 				}
 			}
 		}
@@ -155,7 +165,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	invT := float32(1 / s.Cfg.Temperature)
 	full := s.Cfg.Estimator == record.FullKL && s.pair != nil
 	if s.Cfg.Estimator == record.FullKL && s.pair == nil {
-		return nil, fmt.Errorf("the %q estimator needs the models in this process", record.FullKL)
+		return nil, 0, fmt.Errorf("the %q estimator needs the models in this process", record.FullKL)
 	}
 	if s.tm != nil {
 		s.tm.MicroBatchTokens, s.sm.MicroBatchTokens = s.MicroBatchTokens, s.MicroBatchTokens
@@ -179,7 +189,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	}
 	tLP, tHidden, err := s.logProbs(s.Teacher, s.tm, tSeqs, [][][2]int{tWant}, invT, full)
 	if err != nil {
-		return nil, itemError("teacher", err)
+		return nil, 0, itemError("teacher", err)
 	}
 	forward(1)
 
@@ -194,19 +204,19 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 	}
 	sLP, sHidden, err := s.logProbs(s.Student, s.sm, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
 	if err != nil {
-		return nil, itemError("student", err)
+		return nil, 0, itemError("student", err)
 	}
 	forward(2)
 
 	var kl []float32
 	if full {
 		if kl, err = s.fullKL(tHidden, sHidden, enc, invT); err != nil {
-			return nil, fmt.Errorf("full KL: %w", err)
+			return nil, 0, fmt.Errorf("full KL: %w", err)
 		}
 		forward(3)
 	}
 
-	out := make([]record.Scored, len(items))
+	out = make([]record.Scored, len(items))
 	ti, si, ki := 0, 0, 0
 	for i, e := range enc {
 		sc := &out[i]
@@ -231,7 +241,7 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 		si += ns
 		sc.Terms = s.Cfg.Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
 	}
-	return out, nil
+	return out, partByPart, nil
 }
 
 // TooLongError is an item whose prompt and explanation do not fit the
