@@ -210,19 +210,23 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	var exs []task.Example
 	if data != nil {
-		exs = data.Examples
-		if set["questions"] && *n < len(exs) {
-			exs = exs[:*n]
-		}
+		// The rows the run can use, then the first --questions of them: a
+		// row left out does not count against --questions.
 		if *reference {
-			exs = data.Report.Drop(exs, func(ex task.Example) string {
+			exs = data.Report.Drop(data.Examples, func(ex task.Example) string {
 				if strings.TrimSpace(ex.Reference) == "" {
 					return "no reasoning trace, which --reference needs"
+				}
+				if n := len(warmstart.StudentSequence(tok, p, ex.Question, ex.Reference, ex.Solution).Tokens); n > student.Cfg.MaxPos {
+					return fmt.Sprintf("too long: its row takes %d tokens, more than the student's %d positions", n, student.Cfg.MaxPos)
 				}
 				return ""
 			})
 		} else {
-			exs = data.Report.Drop(exs, runpkg.FitReason(tok, p, *maxNew, maxPos))
+			exs = data.Report.Drop(data.Examples, runpkg.FitReason(tok, p, *maxNew, maxPos))
+		}
+		if set["questions"] && *n < len(exs) {
+			exs = exs[:*n]
 		}
 		if w := runpkg.SkipWarning("data", data); w != "" {
 			fmt.Fprintln(stderr, w)

@@ -249,3 +249,51 @@ func TestDataFileProblemsSaidBeforeAnyDevice(t *testing.T) {
 		}
 	}
 }
+
+// --questions N with --data takes the first N rows the run can use: a row
+// left out (too long for the models; with --reference, one with no
+// reasoning trace) does not count against N. The first N rows of the file
+// were taken and then thinned, so fewer than N were distilled.
+func TestDistillQuestionsCountsUsableRows(t *testing.T) {
+	long := strings.Repeat("1+", 200) + "1=?"
+	rows := []string{
+		`{"question": "` + long + `", "solution": "201", "reasoning_trace": "many ones"}`,
+		`{"question": "12+5=?", "solution": "17"}`,
+		`{"question": "3+4=?", "solution": "7", "reasoning_trace": "3+4=7 w7 c0; ans 7"}`,
+		`{"question": "20+22=?", "solution": "42", "reasoning_trace": "0+2=2 w2 c0; 2+2=4 w4 c0; ans 42"}`,
+		`{"question": "5+5=?", "solution": "10", "reasoning_trace": "5+5=10 w0 c1; ans 10"}`,
+	}
+	data := filepath.Join(t.TempDir(), "rows.jsonl")
+	if err := os.WriteFile(data, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	small := []string{"--questions", "2", "--steps", "1", "--batch", "2", "--max-new-tokens", "8", "--temperature", "0", "--device", "cpu"}
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string // the questions distilled, in order
+	}{
+		{"a teacher's, the first row too long", []string{"--teacher", distillTeacher}, []string{"12+5=?", "3+4=?"}},
+		{"--reference, two rows without a trace", []string{"--reference", "--tokenizer-from", distillTeacher}, []string{"3+4=?", "20+22=?"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			code, _, errs := runCLI(t, "", append(append([]string{"distill", "--data", data, "--out", out}, c.args...), small...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			written, err := os.ReadFile(filepath.Join(out, "distill.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range jsonLines(t, string(written)) {
+				conv := r["conversations"].([]any)
+				got = append(got, conv[0].(map[string]any)["value"].(string))
+			}
+			if strings.Join(got, " ") != strings.Join(c.want, " ") {
+				t.Errorf("distilled %q, want %q: %s", got, c.want, errs)
+			}
+		})
+	}
+}
