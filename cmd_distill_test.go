@@ -297,3 +297,43 @@ func TestDistillQuestionsCountsUsableRows(t *testing.T) {
 		})
 	}
 }
+
+// A model folder whose weights cannot be read is named once, by the
+// model's load ("model DIR: …"), when a command checks its tokenizer
+// against its embedding before any device opens: not "--model: model
+// DIR: …".
+func TestUnreadableWeightsNamedOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cut")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.json", "tokenizer.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(distillTeacher, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "model.safetensors" {
+			b = b[:len(b)/2] // an interrupted copy
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		cmd   string
+		stdin string
+		args  []string
+	}{
+		{"eval", "", []string{"--student", dir}},
+		{"distill", "", []string{"--teacher", dir, "--out", filepath.Join(t.TempDir(), "out")}},
+		{"generate", "", []string{"--model", dir, "--prompt", "1+1"}},
+		{"logprobs", `{"text": "1+1"}`, []string{"--model", dir}},
+	} {
+		code, _, errs := runCLI(t, c.stdin, append(append([]string{c.cmd}, c.args...), "--device", "cpu")...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		want := "rlt " + c.cmd + ": model " + dir + ": "
+		if last := lines[len(lines)-1]; code != 1 || !strings.HasPrefix(last, want) {
+			t.Errorf("rlt %s: exit %d, last line %q; want exit 1 and a line beginning %q", c.cmd, code, last, want)
+		}
+	}
+}

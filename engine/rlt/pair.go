@@ -85,7 +85,11 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 	// Each embedding needs a row per token (NewPair checks it again):
 	// said here, before the weights load, naming the folder and its key.
 	for _, m := range []struct{ who, dir string }{{"teacher", teacherDir}, {"student", studentDir}} {
-		if err := CheckTokenizerRows(m.who, m.dir, tok.VocabSize()); err != nil {
+		cfg, _, err := model.Inspect(m.dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.who, err)
+		}
+		if err := tokenizerRows(m.who, m.dir, tok.VocabSize(), cfg.Vocab); err != nil {
 			return nil, err
 		}
 	}
@@ -129,11 +133,17 @@ func folderTokenizer(dir string) (*tokenizer.Tokenizer, error) {
 func CheckTokenizerRows(who, dir string, tokens int) error {
 	cfg, _, err := model.Inspect(dir)
 	if err != nil {
-		return fmt.Errorf("%s: %w", who, err)
+		return err // "model DIR: …": the folder is named
 	}
-	if tokens > cfg.Vocab {
+	return tokenizerRows(who, dir, tokens, cfg.Vocab)
+}
+
+// tokenizerRows is CheckTokenizerRows' refusal of dir, whose embedding
+// has rows rows, for a tokenizer of tokens tokens.
+func tokenizerRows(who, dir string, tokens, rows int) error {
+	if tokens > rows {
 		return fmt.Errorf("%s %s: its tokenizer.json has %d tokens, but %s's vocab_size is %d: the embedding has no row for the tokens past it, so the tokenizer is not this model's; give the folder the tokenizer.json the model was trained with",
-			who, dir, tokens, filepath.Join(dir, hf.ConfigFile), cfg.Vocab)
+			who, dir, tokens, filepath.Join(dir, hf.ConfigFile), rows)
 	}
 	return nil
 }
