@@ -2,8 +2,12 @@ package rlt
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
 )
 
 // TestPromptLogProbsBatch: each sequence of a batch gets the scores it
@@ -44,6 +48,79 @@ func TestPromptLogProbsBatch(t *testing.T) {
 		_, err := ms.PromptLogProbsBatch(c.seqs, 1, c.opts)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.seqs, err, c.want)
+		}
+	}
+}
+
+// headPasses counts, on the CPU backend it wraps, the LM head's passes:
+// fused ones (HeadLogProbs) and the rows of logits made by Linear with
+// the head's table.
+type headPasses struct {
+	compute.Backend
+	head        *compute.Tensor
+	fused, rows int
+}
+
+func (c *headPasses) HeadLogProbs(lp, lse, ent, h, w *compute.Tensor, vocab int, targets []int32, invTemp float32) {
+	c.fused++
+	c.Backend.HeadLogProbs(lp, lse, ent, h, w, vocab, targets, invTemp)
+}
+
+func (c *headPasses) Linear(y, x, w, bias *compute.Tensor) {
+	if w == c.head {
+		c.rows += x.Shape()[0]
+	}
+	c.Backend.Linear(y, x, w, bias)
+}
+
+// TestPromptRanksOnePass: asked for ranks or top-k, whose logits come to
+// the host, the log-probs are taken from those same logits, one pass of
+// the LM head over the rows, not a fused pass and then a second; and they
+// are the fused head's bits (its rows each in one block of the
+// vocabulary), at every temperature, in a batch as alone.
+func TestPromptRanksOnePass(t *testing.T) {
+	be := &headPasses{Backend: compute.NewCPU()}
+	cfg := model.Config{Vocab: 23, Hidden: 16, Intermediate: 24, Layers: 1, Heads: 2, KVHeads: 1,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 32, Tied: true, QKVBias: true}
+	m, err := model.NewRandom(be, cfg, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.InitRandom(9, 0.6)
+	be.head = m.LMHead
+	ms := NewModelSource(m, "tiny")
+	ms.RankChunkRows = 4
+	seqs := [][]int32{{1, 2, 3, 4, 5, 6, 7, 8, 9}, {9}, {22, 0, 11, 5}, {3, 3, 3, 3, 3, 3}}
+	scored := 0 // rows with a prompt token to score
+	for _, q := range seqs {
+		scored += len(q) - 1
+	}
+	for _, temp := range []float64{1, 0.7, 1.6} {
+		be.fused, be.rows = 0, 0
+		fused, err := ms.PromptLogProbsBatch(seqs, temp, PromptOptions{})
+		if err != nil || be.fused != 1 || be.rows != 0 {
+			t.Fatalf("τ %g, log-probs alone: %v; %d fused passes and %d rows of logits, want 1 and 0", temp, err, be.fused, be.rows)
+		}
+		for _, opts := range []PromptOptions{{Ranks: true}, {TopK: 3}, {Ranks: true, TopK: 2, Next: true, NextTopK: 2}} {
+			be.fused, be.rows = 0, 0
+			got, err := ms.PromptLogProbsBatch(seqs, temp, opts)
+			want := scored
+			if opts.Next {
+				want += len(seqs)
+			}
+			if err != nil || be.fused != 0 || be.rows != want {
+				t.Fatalf("τ %g, %+v: %v; %d fused passes and %d rows of logits, want 0 and %d", temp, opts, err, be.fused, be.rows, want)
+			}
+			for i := range seqs {
+				if !reflect.DeepEqual(got[i].LogProbs, fused[i].LogProbs) {
+					t.Errorf("τ %g, %+v: sequence %d: log-probs %v, the fused head's %v", temp, opts, i, got[i].LogProbs, fused[i].LogProbs)
+				}
+				for p, top := range got[i].TopIDs {
+					if j := slices.Index(top, seqs[i][p+1]); j >= 0 && got[i].TopLogProbs[p][j] != got[i].LogProbs[p] {
+						t.Errorf("τ %g, %+v: sequence %d position %d: the token's top-k log-prob %v, its own %v", temp, opts, i, p+1, got[i].TopLogProbs[p][j], got[i].LogProbs[p])
+					}
+				}
+			}
 		}
 	}
 }

@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/kernels"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 
@@ -137,8 +137,10 @@ type PromptOptions struct {
 	// log-prob: the one token an inference server generates.
 	Next bool
 	// Ranks asks for each prompt token's rank in its position's
-	// distribution, vLLM's "rank" (PromptScores.Ranks). It costs the
-	// logits of every position, a chunk of rows at a time.
+	// distribution, vLLM's "rank" (PromptScores.Ranks). The logits of
+	// every position then come to the host, a chunk of rows at a time,
+	// and the log-probs are taken from them in the same pass (in place
+	// of the fused head's).
 	Ranks bool
 	// TopK asks for the TopK most likely tokens of every prompt position
 	// (PromptScores.TopIDs), vLLM's prompt_logprobs k: from the same
@@ -153,8 +155,14 @@ type PromptOptions struct {
 // PromptScores is one sequence's prompt log-probs (rlt serve).
 type PromptScores struct {
 	// LogProbs are log p(ids[pos] | ids[:pos]) of logits/temperature for
-	// pos 1..n−1 (n−1 values), from the fused head as LogProbs computes
-	// them: equal to in-process scoring.
+	// pos 1..n−1 (n−1 values): from the fused head as LogProbs computes
+	// them, equal to in-process scoring; or, with Ranks or TopK, from the
+	// logits those read back, each row reduced as the CPU's fused head
+	// reduces a row it takes in one block (logSumExp), so the bits of
+	// in-process scoring on the CPU where its head does (vocabulary ×
+	// tile rows ≤ compute.HeadTileFloats: always at the embedded defaults'
+	// 272 tokens; at Qwen's 151,936 for tiles up to 110 rows), else
+	// within rounding.
 	LogProbs []float32
 	// Ranks (with PromptOptions.Ranks) are, for the same positions, vLLM's
 	// rank of the token: how many tokens of the vocabulary have a log-prob
@@ -170,8 +178,7 @@ type PromptScores struct {
 	// (most likely first; of equal logits the lower id first) and their
 	// log-probs: the log-softmax at the temperature, each row's
 	// log-sum-exp computed once in float64 on the host. A prompt token
-	// among them has there that value, within rounding of its LogProbs
-	// entry (the fused head's).
+	// among them has there its LogProbs entry, from the same row.
 	TopIDs      [][]int32
 	TopLogProbs [][]float32
 	// Next and NextLogProb (with PromptOptions.Next) are the greedy token
@@ -299,21 +306,23 @@ func (ms *ModelSource) promptBatch(seqs [][]int32, batch []int, invT float32, op
 	tp := ms.tape
 	tp.Reset()
 	h := ms.M.Hidden(tp, &model.Batch{B: B, T: T, Tokens: tokens})
-	be := ms.M.Backend()
 	var all PromptScores
-	if len(rows) > 0 {
+	switch {
+	case len(rows) == 0:
+	case opts.Ranks || opts.TopK > 0:
+		// The logits come to the host for these: the log-probs are taken
+		// from them too, not from a second pass of the LM head.
+		if err := ms.rankRows(tp, h, rows, targets, invT, opts, &all); err != nil {
+			return err
+		}
+	default:
 		lpT := tp.HeadLogProbsRows(tp.GatherRows(h, rows), ms.M.LMHead, ms.Vocab, targets, invT)
 		if err := tp.Err(); err != nil {
 			return err
 		}
 		all.LogProbs = make([]float32, lpT.Len())
-		if err := compute.ReadBack(be, all.LogProbs, lpT); err != nil {
+		if err := compute.ReadBack(ms.M.Backend(), all.LogProbs, lpT); err != nil {
 			return err
-		}
-		if opts.Ranks || opts.TopK > 0 {
-			if err := ms.rankRows(tp, h, rows, targets, invT, opts, &all); err != nil {
-				return err
-			}
 		}
 	}
 	for b, i := range batch {
@@ -345,29 +354,29 @@ func (ms *ModelSource) promptBatch(seqs [][]int32, batch []int, invT float32, op
 				best = v
 			}
 		}
-		// log-softmax of the best logit at the temperature, in float64.
-		m, ls := logSumExp(z, invT)
-		o.Next, o.NextLogProb = int32(best), float32(float64(z[best])*float64(invT)-m-ls)
+		lse := logSumExp(z, invT)
+		o.Next, o.NextLogProb = int32(best), logProb(z, int32(best), invT, lse)
 		if opts.NextTopK > 0 {
 			o.NextRank = rankOf(z, int32(best))
-			o.NextTopIDs, o.NextTopLogProbs = topK(z, opts.NextTopK, invT, m, ls)
+			o.NextTopIDs, o.NextTopLogProbs = topK(z, opts.NextTopK, invT, lse)
 		}
 	})
 }
 
 // logSumExp is log Σ exp(z·invT) over one row of logits, in float64, as
-// m + ls: m the row's largest z·invT, ls log Σ exp(z·invT − m). A log-prob
-// is then (z·invT − m) − ls, exactly −ls for the most likely token.
-func logSumExp(z []float32, invT float32) (m, ls float64) {
-	m = math.Inf(-1)
-	for _, x := range z {
-		m = max(m, float64(x)*float64(invT))
-	}
-	var sum float64
-	for _, x := range z {
-		sum += math.Exp(float64(x)*float64(invT) - m)
-	}
-	return m, math.Log(sum)
+// the CPU backend's fused head (HeadLogProbsRows) reduces a row it takes
+// in one block of the vocabulary (kernels.SoftmaxBlock; the log-sum-exp of
+// that one block's is itself), so that logProb gives its bits.
+func logSumExp(z []float32, invT float32) float64 {
+	var lse [1]float64
+	kernels.SoftmaxBlock(lse[:], nil, z, len(z), invT, 0, 1)
+	return lse[0]
+}
+
+// logProb is log p(t) of the row of logits z at 1/invT whose log-sum-exp
+// is lse, as the fused head rounds it: float32(z[t]·invT − lse).
+func logProb(z []float32, t int32, invT float32, lse float64) float32 {
+	return float32(float64(z[t])*float64(invT) - lse)
 }
 
 // topInsertMax is the largest k topK keeps by insertion; a larger one (up
@@ -376,10 +385,10 @@ func logSumExp(z []float32, invT float32) (m, ls float64) {
 const topInsertMax = 64
 
 // topK returns the k ids of z with the highest logits, most likely first
-// (of equal logits the lower id first), and their log-probs (logSumExp):
+// (of equal logits the lower id first), and their log-probs (logProb):
 // one pass keeping the best k in order, so O(len(z)) while the k-th best
 // is rarely beaten, or for k past topInsertMax a sort of every id.
-func topK(z []float32, k int, invT float32, m, ls float64) ([]int32, []float32) {
+func topK(z []float32, k int, invT float32, lse float64) ([]int32, []float32) {
 	k = min(k, len(z))
 	var ids []int32
 	if k > topInsertMax {
@@ -415,16 +424,17 @@ func topK(z []float32, k int, invT float32, m, ls float64) ([]int32, []float32) 
 	}
 	lps := make([]float32, len(ids))
 	for i, id := range ids {
-		lps[i] = float32(float64(z[id])*float64(invT) - m - ls)
+		lps[i] = logProb(z, id, invT, lse)
 	}
 	return ids, lps
 }
 
-// rankRows fills out's Ranks (opts.Ranks) and TopIDs and TopLogProbs
-// (opts.TopK > 0) of targets, row rows[i] of the hidden states h
-// predicting targets[i], from the rows' logits (eachLogits). The caller
-// holds ms.mu.
+// rankRows fills out's LogProbs, Ranks (opts.Ranks) and TopIDs and
+// TopLogProbs (opts.TopK > 0) of targets, row rows[i] of the hidden
+// states h predicting targets[i], from the rows' logits (eachLogits): one
+// pass of the LM head for all of them. The caller holds ms.mu.
 func (ms *ModelSource) rankRows(tp *compute.Tape, h *compute.Tensor, rows, targets []int32, invT float32, opts PromptOptions, out *PromptScores) error {
+	out.LogProbs = make([]float32, len(rows))
 	if opts.Ranks {
 		out.Ranks = make([]int, len(rows))
 	}
@@ -432,12 +442,13 @@ func (ms *ModelSource) rankRows(tp *compute.Tape, h *compute.Tensor, rows, targe
 		out.TopIDs, out.TopLogProbs = make([][]int32, len(rows)), make([][]float32, len(rows))
 	}
 	return ms.eachLogits(tp, h, rows, func(i int, row []float32) {
+		lse := logSumExp(row, invT)
+		out.LogProbs[i] = logProb(row, targets[i], invT, lse)
 		if opts.Ranks {
 			out.Ranks[i] = rankOf(row, targets[i])
 		}
 		if opts.TopK > 0 {
-			m, ls := logSumExp(row, invT)
-			out.TopIDs[i], out.TopLogProbs[i] = topK(row, opts.TopK, invT, m, ls)
+			out.TopIDs[i], out.TopLogProbs[i] = topK(row, opts.TopK, invT, lse)
 		}
 	})
 }

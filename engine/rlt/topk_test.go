@@ -21,14 +21,14 @@ func TestTopK(t *testing.T) {
 		want[i] = int32(i)
 	}
 	slices.SortStableFunc(want, func(a, b int32) int { return cmp.Compare(z[b], z[a]) })
-	m, ls := logSumExp(z, 1)
+	lse := logSumExp(z, 1)
 	for _, k := range []int{1, 7, topInsertMax, topInsertMax + 1, 300, len(z), len(z) + 5} {
-		ids, lps := topK(z, k, 1, m, ls)
+		ids, lps := topK(z, k, 1, lse)
 		n := min(k, len(z))
 		if !slices.Equal(ids, want[:n]) {
 			t.Errorf("k %d: ids %v, want %v", k, ids[:min(8, len(ids))], want[:min(8, n)])
 		}
-		if len(lps) != n || lps[0] != float32(float64(z[want[0]])-m-ls) {
+		if len(lps) != n || lps[0] != float32(float64(z[want[0]])-lse) {
 			t.Errorf("k %d: %d log-probs, the first %v", k, len(lps), lps[0])
 		}
 	}

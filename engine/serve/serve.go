@@ -908,15 +908,12 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			// detokenize_top_logprobs_tokens); the first input position
 			// has none, null. An input token among its position's top
 			// log-probs has there the value of its own triple, as SGLang
-			// takes both from one row of log-probs.
-			triples := func(top []int32, lps []float32, own int32, ownLP float32) []any {
+			// takes both from one row of log-probs (so does
+			// rlt.PromptScores).
+			triples := func(top []int32, lps []float32) []any {
 				t := make([]any, len(top))
 				for j, id := range top {
-					lp := lps[j]
-					if id == own {
-						lp = ownLP
-					}
-					t[j] = []any{clamp(lp), id, tokenText(id)}
+					t[j] = []any{clamp(lps[j]), id, tokenText(id)}
 				}
 				return t
 			}
@@ -924,12 +921,12 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			if start >= 0 {
 				inTop = append(inTop, nil)
 				for pos := start + 1; pos < len(ids); pos++ {
-					inTop = append(inTop, triples(sc.TopIDs[pos-1], sc.TopLogProbs[pos-1], ids[pos], sc.LogProbs[pos-1]))
+					inTop = append(inTop, triples(sc.TopIDs[pos-1], sc.TopLogProbs[pos-1]))
 				}
 			}
 			outTop := []any{}
 			if maxNew == 1 {
-				outTop = append(outTop, triples(sc.NextTopIDs, sc.NextTopLogProbs, sc.Next, sc.NextLogProb))
+				outTop = append(outTop, triples(sc.NextTopIDs, sc.NextTopLogProbs))
 			}
 			meta["input_top_logprobs"], meta["output_top_logprobs"] = inTop, outTop
 		}
