@@ -94,7 +94,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	hc, err := hf.LoadConfig(*cfgPath)
 	if err != nil {
-		return fmt.Errorf("--config %s: %w", *cfgPath, err)
+		return fmt.Errorf("--config: %w", err) // "load config FILE: …" names the file
 	}
 	cfg, err := model.ConfigFromHF(hc)
 	if err != nil {

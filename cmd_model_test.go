@@ -19,6 +19,8 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
 	csv := filepath.Join(dir, "data.csv")
 	os.WriteFile(csv, []byte("question,solution\n1+1=?,2\n"), 0o644)
+	keyless := filepath.Join(dir, "keyless.json")
+	os.WriteFile(keyless, []byte(`{"vocab_size": 1216}`), 0o644)
 	noTokenizer := filepath.Join(dir, "empty")
 	os.Mkdir(noTokenizer, 0o755)
 	missing := filepath.Join(dir, "nope")
@@ -32,7 +34,10 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 	}{
 		{[]string{"--config", missing + ".json"}, "rlt model init: --config " + missing + ".json: no such file: give a Hugging Face config.json"},
 		{[]string{"--config", filepath.Join(missing, "config.json")}, "rlt model init: --config " + filepath.Join(missing, "config.json") + ": no such file"},
-		{[]string{"--config", csv}, "rlt model init: --config " + csv + ": "},
+		// The file is named once, by the config's load: not "--config F:
+		// load config F: …".
+		{[]string{"--config", csv}, "rlt model init: --config: load config " + csv + ": not a JSON object"},
+		{[]string{"--config", keyless}, "rlt model init: --config: load config " + keyless + `: key "hidden_size" is missing (required)`},
 		{[]string{"--config", noTokenizer}, "rlt model init: --config " + noTokenizer + ": a folder with no config.json: give a Hugging Face config.json"},
 		{[]string{"--config", shape, "--tokenizer", missing}, "rlt model init: --tokenizer " + missing + ": no such file or folder: give a tokenizer.json, or the model folder that holds one"},
 		{[]string{"--config", shape, "--tokenizer", noTokenizer}, "rlt model init: --tokenizer " + noTokenizer + ": " + noTokenizer + " holds no tokenizer.json"},
