@@ -822,9 +822,11 @@ func TestListSaysARunningRunWentQuiet(t *testing.T) {
 	}
 }
 
-// A config.toml value of the wrong type for a key listings read is noted at
-// its line, as a syntax error is, not taken as unset without a word; a key
-// this version does not know is none of the listing's concern.
+// A config.toml value of the wrong type, or out of its key's range, is
+// noted at its line, as a syntax error is, whichever key it is (not only
+// those the listing reads), not taken as unset without a word; the first
+// in full, the others by their lines. A key this version does not know is
+// none of the listing's concern.
 func TestListNotesConfigProblems(t *testing.T) {
 	for _, c := range []struct {
 		name, config string
@@ -836,6 +838,12 @@ func TestListNotesConfigProblems(t *testing.T) {
 		{"steps a string", "task = 'addition'\nsteps = \"ten\"\n", `:2:9: key "steps": wrong type: got TOML string, want integer`},
 		{"task a number", "task = 3\nsteps = 2\n", `:1:8: key "task": wrong type: got TOML integer, want string`},
 		{"reward temperature a string", "steps = 2\n[reward]\ntemperature = \"hot\"\n", `:3:15: key "reward.temperature": wrong type: got TOML string`},
+		{"a key the listing does not read", "steps = 2\n[grpo]\nlr = 'fast'\n", `:3:6: key "grpo.lr": wrong type: got TOML string, want float`},
+		{"an integer out of its key's range", "steps = 2\n[grpo]\nseed = -1\n", `:3:8: key "grpo.seed": -1 is out of range: want an integer from 0 to 9223372036854775807`},
+		{"three", "steps = 2\ncheckpoint_every = 'often'\n[grpo]\nreconstruct = 1\nsamples = 1.5\n",
+			`:2:20: key "checkpoint_every": wrong type: got TOML string, want integer; 2 more on lines 4, 5;`},
+		{"an import's keys", "steps = 2\n[import]\nformat = 'trl'\nsource = '/data'\ntraces = 4\n", ""},
+		{"an import's key mistyped", "[import]\nformat = 'trl'\ntraces = 'four'\n", `:3:10: key "import.traces": wrong type`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")

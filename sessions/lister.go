@@ -12,9 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -642,24 +645,83 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 	return c.cfg
 }
 
-// configTypes reports a value of the wrong type (steps = "ten") for a key
-// that listings and viewers read (configPlan, ParseSettings), which they
-// would otherwise take as unset without a word: said at its line as a
-// syntax error is (configSyntax). The other keys are the engine's to check.
+// configTypes reports every value of config.toml that its key's type
+// cannot hold (steps = "ten", an integer out of range), whichever key it
+// is, which listings and viewers would otherwise take as unset, or the
+// engine refuse on resuming, without a word: DecodeStrict's problems of
+// those kinds, each at its line, as a syntax error is said (configSyntax).
+// Unknown keys are not the listing's concern (another version's, an
+// import's); values in range are the engine's to check.
 func configTypes(path string, data []byte) error {
-	var v struct {
-		Steps   int                 `toml:"steps"`
-		Task    string              `toml:"task"`
-		Teacher string              `toml:"teacher"`
-		Student string              `toml:"student"`
-		Reward  record.RewardConfig `toml:"reward"`
-		Import  ImportSource        `toml:"import"`
+	var v runConfigKeys
+	var mistyped []*ConfigError
+	for _, e := range configkey.Problems(DecodeStrict(path, data, &v)) {
+		if ce, ok := e.(*ConfigError); ok && ce.kind == mistypedValue {
+			mistyped = append(mistyped, ce)
+		}
 	}
-	var ce *ConfigError
-	if err := decodeStrictOnce(path, data, &v); errors.As(err, &ce) && ce.kind == mistypedValue {
-		return fmt.Errorf("%w; the run's settings cannot be read until it is fixed", ce)
+	if len(mistyped) == 0 {
+		return nil
 	}
-	return nil
+	more := ""
+	if n := len(mistyped) - 1; n > 0 {
+		lines := make([]string, n)
+		for i, ce := range mistyped[1:] {
+			lines[i] = strconv.Itoa(ce.Line)
+		}
+		more = fmt.Sprintf("; %d more on line %s", n, lines[0])
+		if n > 1 {
+			more = fmt.Sprintf("; %d more on lines %s", n, strings.Join(lines, ", "))
+		}
+	}
+	return fmt.Errorf("%w%s; the run's settings cannot be read until it is fixed", mistyped[0], more)
+}
+
+// runConfigKeys is every key a run's config.toml holds, of the type the
+// engine decodes it into (engine/run.Config; an import's ImportConfig),
+// for configTypes. sessions does not link the engine's runner, models or
+// methods (layering_test.go), so the keys are written out here, and
+// TestRunConfigKeysAreTheEngines keeps them the engine's, key for key
+// and type for type.
+type runConfigKeys struct {
+	Teacher         string              `toml:"teacher"`
+	Student         string              `toml:"student"`
+	Task            string              `toml:"task"`
+	Data            string              `toml:"data"`
+	EvalData        string              `toml:"eval_data"`
+	Steps           int                 `toml:"steps"`
+	EvalEvery       int                 `toml:"eval_every"`
+	EvalQuestions   int                 `toml:"eval_questions"`
+	CheckpointEvery int                 `toml:"checkpoint_every"`
+	Device          string              `toml:"device"`
+	Matmul          string              `toml:"matmul"`
+	Prompts         record.Prompts      `toml:"prompts"`
+	Reward          record.RewardConfig `toml:"reward"`
+	GRPO            struct {
+		Questions        int     `toml:"questions"`
+		Samples          int     `toml:"samples"`
+		Temperature      float64 `toml:"temperature"`
+		TopP             float64 `toml:"top_p"`
+		MaxNewTokens     int     `toml:"max_new_tokens"`
+		LR               float64 `toml:"lr"`
+		Beta             float64 `toml:"beta"`
+		ClipEps          float64 `toml:"clip_eps"`
+		Epochs           int     `toml:"epochs"`
+		MicroBatch       int     `toml:"micro_batch"`
+		MicroBatchTokens int     `toml:"micro_batch_tokens"`
+		MaxGradNorm      float64 `toml:"max_grad_norm"`
+		RefSyncEvery     int     `toml:"ref_sync_every"`
+		RefSyncAlpha     float64 `toml:"ref_sync_alpha"`
+		AdamBeta1        float64 `toml:"adam_beta1"`
+		AdamBeta2        float64 `toml:"adam_beta2"`
+		AdamEps          float64 `toml:"adam_eps"`
+		WeightDecay      float64 `toml:"weight_decay"`
+		Seed             uint64  `toml:"seed"`
+		Reconstruct      bool    `toml:"reconstruct"`
+		CheckpointLayers string  `toml:"checkpoint_layers"`
+		FrozenWeights    string  `toml:"frozen_weights"`
+	} `toml:"grpo"`
+	Import ImportSource `toml:"import"`
 }
 
 // FolderSize is the size of the regular files under dir: a run folder's
