@@ -164,8 +164,25 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(w, "\n")
 	w.Flush()
-	fmt.Fprintf(stderr, "[%d tokens, stopped by %s]\n", len(res[0].IDs), res[0].Reason)
+	fmt.Fprintf(stderr, "[%d tokens, stopped by %s]\n", len(res[0].IDs), stoppedBy(res[0], tok, stopIDs, stops, *maxNew, m.Cfg.MaxPos))
 	return nil
+}
+
+// stoppedBy says what ended r in the user's terms: the stop token by its
+// text, the --stop string that matched, --max-new-tokens, or the model's
+// positions.
+func stoppedBy(r sample.Result, tok *tokenizer.Tokenizer, stopIDs []int32, stops []string, maxNew, maxPos int) string {
+	switch {
+	case r.Reason == sample.StopID && r.Stop >= 0 && r.Stop < len(stopIDs):
+		return "the stop token " + tok.Decode(stopIDs[r.Stop:r.Stop+1])
+	case r.Reason == sample.StopString && r.Stop >= 0 && r.Stop < len(stops):
+		return fmt.Sprintf("the stop string %q", stops[r.Stop])
+	case r.Reason == sample.MaxTokens:
+		return fmt.Sprintf("--max-new-tokens %d", maxNew)
+	case r.Reason == sample.MaxLength:
+		return fmt.Sprintf("the model's %d positions (max_position_embeddings)", maxPos)
+	}
+	return r.Reason.String()
 }
 
 // outputText decodes generated ids into the text printed, as vLLM's

@@ -108,3 +108,31 @@ func TestGenerateStopsAsVLLM(t *testing.T) {
 		t.Errorf("--stop %q kept: %q, want %q", stop, got, body[:i+len(stop)])
 	}
 }
+
+// stderr's last line says what stopped the text in the user's terms: the
+// stop token by its text, the --stop string that matched, --max-new-tokens,
+// or the model's positions. It said "stop id", "max tokens" or "max
+// length", the sampler's names.
+func TestGenerateSaysWhatStoppedIt(t *testing.T) {
+	models := filepath.Join("engine", "defaults", "models")
+	teacher, student := filepath.Join(models, defaults.Teacher), filepath.Join(models, defaults.Student)
+	chat := []string{"--prompt", "347+285=?", "--chat"}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string // the end of stderr's last line
+	}{
+		{"the stop token", append([]string{"--model", teacher}, chat...), " tokens, stopped by the stop token <|im_end|>]"},
+		{"a stop string", append([]string{"--model", teacher, "--stop", "no such text", "--stop", "; 0"}, chat...), ` tokens, stopped by the stop string "; 0"]`},
+		{"--max-new-tokens", append([]string{"--model", teacher, "--max-new-tokens", "3"}, chat...), "[3 tokens, stopped by --max-new-tokens 3]"},
+		{"the model's positions", []string{"--model", student, "--prompt", "1", "--max-new-tokens", "1000"}, "[256 tokens, stopped by the model's 256 positions (max_position_embeddings)]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, "", append([]string{"generate", "--temperature", "0", "--device", "cpu"}, c.args...)...)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if last := lines[len(lines)-1]; code != 0 || !strings.HasSuffix(last, c.want) {
+				t.Errorf("exit %d, last line %q; want it to end %q", code, last, c.want)
+			}
+		})
+	}
+}
