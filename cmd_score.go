@@ -792,9 +792,14 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 	}
 	// failed counts the lines that say an error; unread, those of them that
 	// are stored scores whose arrays could not be read back (rescores.jsonl
-	// changed since the run was opened); missing, those of steps whose
-	// teacher is not kept.
-	failed, unread, missing, written, done := 0, 0, 0, 0, 0
+	// changed since the run was opened); unreadText, those of traces whose
+	// texts could not be (their trace file changed); missing, those of
+	// steps whose teacher is not kept.
+	failed, unread, unreadText, missing, written, done := 0, 0, 0, 0, 0, 0
+	// The store lists traces without their texts: each is read back as its
+	// batch comes, the trace files read front to back (store order).
+	texts := run.Store().TraceReader()
+	defer texts.Close()
 	start := time.Now()
 	loaded := tdir // the teacher st.sc scores with
 	for _, g := range groups {
@@ -815,13 +820,19 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 		for lo := 0; lo < len(g.idx); lo += batch {
 			chunk := g.idx[lo:min(lo+batch, len(g.idx))]
 			var items []rlt.Item
-			var idx []int // chunk index of each item
+			var idx []int               // chunk index of each item
+			textErrs := map[int]error{} // by chunk index: its texts not read back, not scored
 			for i, ti := range chunk {
 				t := traces[ti]
 				if stored[t.ID] {
 					continue
 				}
-				items = append(items, rlt.Item{Question: t.Question, Solution: t.Solution, Explanation: t.Explanation, Ended: t.Ended})
+				whole, err := texts.Trace(t.ID)
+				if err != nil {
+					textErrs[i] = err
+					continue
+				}
+				items = append(items, rlt.Item{Question: whole.Question, Solution: whole.Solution, Explanation: whole.Explanation, Ended: whole.Ended})
 				idx = append(idx, i)
 			}
 			if len(items) > 0 && swap != nil && loaded != g.dir {
@@ -841,8 +852,16 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 			}
 			var recs []sessions.RescoreRecord
 			k := 0
-			for _, ti := range chunk {
+			for i, ti := range chunk {
 				t := traces[ti]
+				if err := textErrs[i]; err != nil {
+					failed++
+					unreadText++
+					if err := enc.Encode(errorLine{ti + 1, t.ID, err.Error()}); err != nil {
+						return err
+					}
+					continue
+				}
 				if stored[t.ID] {
 					rs, err := run.Store().ReadRescore(t.ID)
 					if err != nil {
@@ -885,7 +904,7 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 				}
 				written += len(recs)
 			}
-			if done += len(items); len(items) > 0 && todo > batch {
+			if done += len(items) + len(textErrs); len(items) > 0 && todo > batch {
 				fmt.Fprintln(stderr, progressLine(done, todo, time.Since(start)))
 			}
 		}
@@ -910,6 +929,9 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 	}
 	if unread > 0 {
 		fmt.Fprintf(stderr, "; %d of the stored could not be read back from %s (it changed since the run was opened)", unread, sessions.RescoresFile)
+	}
+	if unreadText > 0 {
+		fmt.Fprintf(stderr, "; %d not scored: their texts could not be read back from %s (changed since the run was opened)", unreadText, filepath.Join(run.Dir(), sessions.TracesDir))
 	}
 	if write {
 		fmt.Fprintf(stderr, "; %d stored in %s", written, filepath.Join(run.Dir(), sessions.RescoresFile))

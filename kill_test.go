@@ -247,14 +247,23 @@ func TestKilledRunResumes(t *testing.T) {
 	if diff := diffMetrics(refMetrics, metrics); diff != "" {
 		fail("metrics after %d kills differ from the uninterrupted run's:\n%s", len(delays), diff)
 	}
+	// The stores list traces without their completions: each read back.
+	completion := func(st *sessions.Store, id string) string {
+		tr, err := st.Trace(id)
+		if err != nil {
+			fail("%v", err)
+		}
+		return tr.Completion
+	}
 	refTraces, _ := refRun.Store().TracesSince(0)
 	sampled := map[[3]int]string{}
 	for _, tr := range refTraces {
-		sampled[[3]int{tr.Step, tr.Group, tr.Sample}] = tr.Completion
+		sampled[[3]int{tr.Step, tr.Group, tr.Sample}] = completion(refRun.Store(), tr.ID)
 	}
 	for _, tr := range traces {
-		if want, ok := sampled[[3]int{tr.Step, tr.Group, tr.Sample}]; !ok || want != tr.Completion {
-			fail("trace %s (step %d, group %d, sample %d) sampled %q, the uninterrupted run %q", tr.ID, tr.Step, tr.Group, tr.Sample, tr.Completion, want)
+		got := completion(run.Store(), tr.ID)
+		if want, ok := sampled[[3]int{tr.Step, tr.Group, tr.Sample}]; !ok || want != got || got == "" {
+			fail("trace %s (step %d, group %d, sample %d) sampled %q, the uninterrupted run %q", tr.ID, tr.Step, tr.Group, tr.Sample, got, want)
 		}
 	}
 	t.Logf("%d kills at %v, latest checkpoint after each %v; %d steps equal to the uninterrupted run's", len(delays), delays, progress, steps)

@@ -75,12 +75,16 @@
 // feeding the same Store. The UI pulls with cursors (MetricsSince,
 // TracesSince) when Store.Changed signals.
 //
-// The Store holds a trace's per-token arrays only until the trace is in its
-// file (most of a run's bytes are those arrays): it keeps their lengths and
-// the run's histogram of |d_k| (record.DHistogram, the viewer's colour
-// scale), and Store.Trace reads one trace's arrays back from its line of its
-// file when a viewer shows it (at the byte offset the store noted, or by
-// the trace's ID where the line moved). A rescore's arrays likewise stay in
+// The Store holds a trace's texts and per-token arrays only until the trace
+// is in its file (most of a run's bytes are those): it keeps a listing
+// record (TraceRecord) of the trace's scores, the arrays' lengths and the
+// starts of its question and explanation (TextPreview, what a list shows),
+// and the run's histogram of |d_k| (record.DHistogram, the viewer's colour
+// scale), so that what it holds of a trace does not grow with its texts.
+// Store.Trace reads one trace whole back from its line of its file when a
+// viewer shows it (at the byte offset the store noted, or by the trace's ID
+// where the line moved); a TraceReader reads many, as an export, a scoring
+// or a report does, each file once. A rescore's arrays likewise stay in
 // rescores.jsonl: Store.Rescore gives its scores, Store.ReadRescore the
 // arrays.
 //

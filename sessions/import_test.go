@@ -95,7 +95,7 @@ func TestImportOfficialFixture(t *testing.T) {
 	if v, _ := ms[1].Get("grad_norm"); !math.IsNaN(v) {
 		t.Errorf("NaN grad_norm read back as %v", v)
 	}
-	ts, _ := st.TracesSince(0)
+	ts := wholeTraces(t, st)
 	var ids []string
 	for _, tr := range ts {
 		ids = append(ids, tr.ID)
@@ -221,7 +221,7 @@ func TestImportSkippedRows(t *testing.T) {
 			t.Errorf("skipped events lack %q:\n%s", w, got)
 		}
 	}
-	ts, _ := ro.Store().TracesSince(0)
+	ts := wholeTraces(t, ro.Store())
 	if len(ts) != 2 || ts[0].ID != "4-0-0" || ts[1].ID != "4-0-1" || ts[1].HasSourceReward || ts[1].Explanation != "E4" ||
 		ts[0].Source != "stored_completions/4.csv:2" || ts[1].Source != "stored_completions/4.csv:19" {
 		t.Errorf("traces %+v", ts)
@@ -271,7 +271,7 @@ func TestImportTracesFile(t *testing.T) {
 	if !lines[154] {
 		t.Errorf("no skipped event for the unterminated line 154")
 	}
-	ts, _ := ro.Store().TracesSince(0)
+	ts := wholeTraces(t, ro.Store())
 	if len(ts) != 3 || ts[1].Completion == "" || ts[1].Explanation != "e2" || !ts[1].Ended || ts[2].Source != "traces.jsonl:153" ||
 		ts[0].SourceReward != -0.5 || ts[2].ID != "0-0-2" {
 		t.Errorf("traces %+v", ts)
@@ -657,7 +657,7 @@ func TestImportTracesFileByLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ro.Close()
-			ts, _ := ro.Store().TracesSince(0)
+			ts := wholeTraces(t, ro.Store())
 			var sources []string
 			for _, tr := range ts {
 				sources = append(sources, tr.Source)

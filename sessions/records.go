@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -49,6 +50,13 @@ func (m MetricRecord) Map() map[string]float64 {
 // TraceRecord is one sampled completion with its reward terms and per-token
 // arrays: one line of traces/NNNNNN.jsonl. Its slices are shared with the
 // store and must not be modified.
+//
+// A listing record (Store.TracesSince) is the trace as a list shows it: its
+// ID, Seg, Step, Group, Sample, Time, Advantage, Source, SourceReward,
+// HasScore, File and Line, Scored's Ended and Terms, Lengths and the two
+// previews. Its texts (Question, Solution, Completion, Explanation,
+// Reconstruction) and Scored's per-token arrays are empty: Store.Trace (or
+// a TraceReader, for many) returns the trace whole.
 type TraceRecord struct {
 	ID             string // unique in the run, e.g. "12-3-5" (step-group-sample), "12-3-5r1" when written by segment 1
 	Seg            int
@@ -86,6 +94,61 @@ type TraceRecord struct {
 	// Lengths are the lengths of Scored's per-token arrays, also where
 	// the arrays are left out (Store.TracesSince).
 	Lengths record.TokenLengths
+	// QuestionPreview and ExplanationPreview are the starts of Question
+	// and Explanation as a list shows them (TextPreview: white space made
+	// single spaces, at most PreviewWidth characters), also where the
+	// texts are left out (Store.TracesSince). Set by the store; empty in
+	// a record read or imported otherwise.
+	QuestionPreview, ExplanationPreview string
+}
+
+// PreviewWidth is how many characters of a trace's question and of its
+// explanation a listing record keeps (TextPreview): the Traces list's
+// preview column on a screen 319 columns wide (2,560 pixels at 8 a column),
+// the widest the workbench plans for; a wider one shows the preview and its
+// "…". At 254, a cut preview of ASCII text (253 characters and "…") is 256
+// bytes, a size the allocator has, not 258 in a block of 288.
+const PreviewWidth = 254
+
+// TextPreview is s as a one-line list shows it: its runs of white space
+// (unicode.IsSpace, as strings.Fields) made single spaces, without any at
+// either end, and cut after PreviewWidth characters, where "…" takes the
+// last one's place. It is a fresh string, s's bytes not shared: a preview
+// of an explanation kept does not keep the completion it is part of.
+func TextPreview(s string) string {
+	if s == "" {
+		return ""
+	}
+	buf := make([]byte, 0, min(len(s), PreviewWidth+8))
+	n, last := 0, 0 // characters in buf, and where the last one starts
+	space := false  // white space before the next character
+	for _, c := range s {
+		if isSpace(c) {
+			space = n > 0
+			continue
+		}
+		if space && n < PreviewWidth { // the run of white space before c, as one space
+			last, n = len(buf), n+1
+			buf = append(buf, ' ')
+		}
+		space = false
+		if n == PreviewWidth { // c is one more than fits: "…" ends it
+			buf = append(buf[:last], "…"...)
+			break
+		}
+		last, n = len(buf), n+1
+		buf = utf8.AppendRune(buf, c)
+	}
+	return string(buf)
+}
+
+// isSpace is unicode.IsSpace, deciding ASCII without a call (a preview is
+// made of every trace a run opens).
+func isSpace(c rune) bool {
+	if c < utf8.RuneSelf {
+		return c == ' ' || '\t' <= c && c <= '\r'
+	}
+	return unicode.IsSpace(c)
 }
 
 // EventRecord is one line of events.jsonl: an engine event (phase,

@@ -153,7 +153,9 @@ func (r *Run) ExportAccepted() (ExportReport, error) {
 // Export writes the accepted traces to w in format ExportStratos (rows
 // with StudentPrompt as the system prompt, via record.StratosWriter) or
 // ExportCSV (with a header row), in store order, and reports what it left
-// out and why.
+// out and why. Their texts are read back from the trace files, each file
+// once (a TraceReader); a trace that cannot be (its file removed or
+// rewritten since the run was opened) fails the export, saying which.
 func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 	var rep ExportReport
 	ew := &errWriter{w: w}
@@ -209,6 +211,8 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 	}
 	s.mu.RUnlock()
 	rep.Unreadable = r.brokenTraces()
+	rd := s.TraceReader()
+	defer rd.Close()
 	for i, t := range traces {
 		switch labels[i] {
 		case LabelNone:
@@ -221,7 +225,11 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 			rep.Flagged++
 			continue
 		}
-		if err := write(t); err != nil {
+		whole, err := rd.Trace(t.ID)
+		if err != nil {
+			return rep, fmt.Errorf("export: %w", err)
+		}
+		if err := write(&whole); err != nil {
 			if ew.err != nil {
 				return rep, fmt.Errorf("export: %w", ew.err)
 			}

@@ -46,10 +46,12 @@ const maxStoreIssues = 1000
 // Store is the in-memory view of a run that the UI reads. Writers (a Run's
 // Emit, or the followers of a read-only run) append to it; readers pull what
 // is new with the *Since methods and a cursor, and wait on Changed. Nothing
-// in it waits on disk, except Trace and ReadRescore reading one record's
-// per-token arrays back: the store keeps those only until the record is in
-// its file (a big run's arrays are most of its size). Records handed out
-// share memory with the store and must be treated as read-only.
+// in it waits on disk, except Trace (and a TraceReader) and ReadRescore
+// reading records back: the store keeps a trace's texts and per-token
+// arrays, and a rescore's arrays, only until the record is in its file (a
+// big run's arrays and texts are most of its size; what it keeps of a trace
+// does not grow with them). Records handed out share memory with the store
+// and must be treated as read-only.
 type Store struct {
 	mu           sync.RWMutex
 	metrics      []MetricRecord
@@ -59,7 +61,7 @@ type Store struct {
 	traces       []storedTrace
 	byID         map[string]int    // index into traces
 	dhist        record.DHistogram // the |d_k| of every trace held
-	prevText     [2]string         // the last trace's question and solution, shared by the next when equal
+	prevText     [3]string         // the last trace's question, solution and question preview, shared by the next when equal
 	events       []EventRecord
 	reviews      []ReviewRecord
 	labels       map[string]*labelFold
@@ -111,12 +113,14 @@ func (s *Store) MetricsSince(cursor int) ([]MetricRecord, int) {
 	return append([]MetricRecord(nil), s.metrics[cursor:]...), len(s.metrics)
 }
 
-// TracesSince returns the traces from index cursor on and the new cursor.
-// The records carry no per-token arrays (their Lengths say how long those
-// are): Trace returns one trace whole, and DHistogram counts every trace's
-// d_k. A trace whose arrays are in its file is the store's own record,
-// shared with every caller (a viewer and the store hold one copy, not two):
-// read it, never change it; copy it to change it.
+// TracesSince returns the traces from index cursor on and the new cursor,
+// as listing records (TraceRecord): no texts, but the previews of the
+// question and the explanation (QuestionPreview, ExplanationPreview); no
+// per-token arrays, but their Lengths. Whatever shows or writes a trace's
+// texts or tokens reads it whole: Trace for one, a TraceReader for many.
+// DHistogram counts every trace's d_k. A trace in its file is the store's
+// own record, shared with every caller (a viewer and the store hold one
+// copy, not two): read it, never change it; copy it to change it.
 func (s *Store) TracesSince(cursor int) ([]*TraceRecord, int) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -125,13 +129,13 @@ func (s *Store) TracesSince(cursor int) ([]*TraceRecord, int) {
 	}
 	out := make([]*TraceRecord, 0, len(s.traces)-cursor)
 	for _, t := range s.traces[cursor:] {
-		if t.onDisk() { // dropArrays made it without arrays, and nothing changes it again
+		if t.onDisk() { // leaveInFile made it a listing record, and nothing changes it again
 			out = append(out, t.rec)
 			continue
 		}
-		c := *t.rec // held with its arrays until the writer puts it on its line
-		c.Tokens = record.Tokens{}
-		out = append(out, &c)
+		// Held whole until the writer puts it on its line: a listing copy,
+		// so that a viewer keeping it does not keep its texts.
+		out = append(out, listing(t.rec))
 	}
 	return out, len(s.traces)
 }
@@ -162,35 +166,16 @@ func (s *Store) Counts() (metrics, traces, events int) {
 	return len(s.metrics), len(s.traces), len(s.events)
 }
 
-// Trace returns the trace with the given ID, its per-token arrays read
-// back from its file when the store does not hold them. The error wraps
-// ErrNoTrace for an ID the store does not have; one reading the file back
-// (the file was removed or rewritten since) says which file and line, and
-// the record comes without its arrays.
+// Trace returns the trace with the given ID whole: its texts and per-token
+// arrays read back from its file when the store does not hold them (a
+// TraceReader reads many in one pass). The error wraps ErrNoTrace for an
+// ID the store does not have; one reading the file back (the file was
+// removed or rewritten since) says which file and line, and the record
+// comes as listed (TracesSince: its previews, no texts or arrays).
 func (s *Store) Trace(id string) (TraceRecord, error) {
-	s.mu.RLock()
-	i, ok := s.byID[id]
-	if !ok {
-		s.mu.RUnlock()
-		return TraceRecord{}, fmt.Errorf("trace %s: %w", id, ErrNoTrace)
-	}
-	st := s.traces[i]
-	s.mu.RUnlock()
-	if !st.onDisk() || st.rec.Lengths.Empty() {
-		return *st.rec, nil
-	}
-	tr, at, err := readTraceBack(st.rec, st.at)
-	if err == nil && at != st.at {
-		// Found elsewhere in its file (rewritten since it was read): read
-		// from there next time, and say that line.
-		s.mu.Lock()
-		if j, ok := s.byID[id]; ok && s.traces[j].rec == st.rec {
-			s.traces[j].dropArrays(at)
-		}
-		s.mu.Unlock()
-		tr.Line = at.line
-	}
-	return tr, err
+	r := s.TraceReader()
+	defer r.Close()
+	return r.Trace(id)
 }
 
 // TraceLine returns the file and 1-based line that hold trace id: "" and 0
@@ -359,19 +344,19 @@ func (s *Store) addMetric(m MetricRecord) bool {
 }
 
 // addTrace appends t unless its ID is taken. at is where t was read from
-// (zero for a trace not read from a file): its per-token arrays are then
-// dropped, for Trace to read back; a trace not yet written keeps them until
-// written says where it is.
+// (zero for a trace not read from a file): the store then keeps a listing
+// record of it, for Trace to read its texts and per-token arrays back; a
+// trace not yet written keeps them until written says where it is.
 func (s *Store) addTrace(t *TraceRecord, at lineAt) bool {
 	// The work per token and per byte of text before the lock, which the
 	// viewer's reads wait on.
-	if at.file == "" { // a trace read from its file comes counted by its decoder
-		t.Lengths = t.Tokens.Lengths()
-	}
-	shareExplanation(t)
+	setPreviews(t)
 	st := storedTrace{rec: t, bins: binsOf(t.D)}
-	if at.file != "" {
-		st.dropArrays(at)
+	if at.file == "" {
+		t.Lengths = t.Tokens.Lengths() // a trace read from its file comes counted by its decoder
+		shareExplanation(t)
+	} else {
+		st.leaveInFile(at)
 	}
 	s.mu.Lock()
 	if _, dup := s.byID[t.ID]; dup {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -75,9 +77,12 @@ func heapNow() uint64 {
 
 // BenchmarkStoreBytesPerTrace reports the heap a run's store holds per
 // trace of realistic texts (textRun): live, a run written through Emit and
-// flushed (its traces' arrays in their files); open, the same folder opened
-// read-only. repeat: the dataset has 32 questions, so each comes back every
-// 4 steps; fresh: no question comes back.
+// flushed (its traces' texts and arrays in their files, a listing record
+// of each kept: its scores, lengths and the previews of its question and
+// explanation); open, the same folder opened read-only. repeat: the dataset
+// has 32 questions, so each comes back every 4 steps; fresh: no question
+// comes back. What it measures no longer grows with the texts' length,
+// only with the previews' (PreviewWidth).
 //
 //	go test -run '^$' -bench StoreBytesPerTrace -benchtime 1x ./sessions/
 func BenchmarkStoreBytesPerTrace(b *testing.B) {
@@ -151,7 +156,7 @@ func textsOf(t *TraceRecord) texts {
 // (a group's question and solution, the explanation inside its completion,
 // a reconstruction equal to the solution) read the same, byte for byte, as
 // the trace emitted, live, once written, and read back from its file,
-// invalid UTF-8 included.
+// invalid UTF-8 included; what TracesSince lists of them is their previews.
 func TestStoreSharedTextsUnchanged(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	r := mustCreate(t, dir, Options{})
@@ -181,19 +186,28 @@ func TestStoreSharedTextsUnchanged(t *testing.T) {
 		if len(recs) != len(ids) {
 			t.Fatalf("%s: %d traces, want %d", when, len(recs), len(ids))
 		}
+		rd := st.TraceReader()
+		defer rd.Close()
 		for i, rec := range recs {
+			w := want[rec.ID]
 			if rec.ID != ids[i] {
 				t.Fatalf("%s: trace %d is %s, want %s", when, i, rec.ID, ids[i])
 			}
-			if got := textsOf(rec); got != want[rec.ID] {
-				t.Errorf("%s: trace %s: texts %q, want %q", when, rec.ID, got, want[rec.ID])
+			if got := textsOf(rec); got != (texts{}) {
+				t.Errorf("%s: trace %s listed with texts %q", when, rec.ID, got)
+			}
+			if rec.QuestionPreview != TextPreview(w[0]) || rec.ExplanationPreview != TextPreview(w[3]) {
+				t.Errorf("%s: trace %s: previews %q, %q", when, rec.ID, rec.QuestionPreview, rec.ExplanationPreview)
 			}
 			whole, err := st.Trace(rec.ID)
 			if err != nil {
 				t.Fatalf("%s: %v", when, err)
 			}
-			if got := textsOf(&whole); got != want[rec.ID] {
-				t.Errorf("%s: Trace(%s): texts %q, want %q", when, rec.ID, got, want[rec.ID])
+			if got := textsOf(&whole); got != w {
+				t.Errorf("%s: Trace(%s): texts %q, want %q", when, rec.ID, got, w)
+			}
+			if whole, err := rd.Trace(rec.ID); err != nil || textsOf(&whole) != w {
+				t.Errorf("%s: TraceReader.Trace(%s): texts %q, want %q (%v)", when, rec.ID, textsOf(&whole), w, err)
 			}
 		}
 	}
@@ -241,4 +255,54 @@ func TestStoreSharesTexts(t *testing.T) {
 			t.Errorf("trace %s: its explanation is a copy, not the completion's bytes", rec.ID)
 		}
 	}
+}
+
+// TestTextPreview: a preview is the text on one line, cut to PreviewWidth
+// characters with "…" where more follows, in bytes of its own.
+func TestTextPreview(t *testing.T) {
+	long := filler("explanation ", 1200)
+	atWidth := strings.Repeat("é", PreviewWidth)
+	for _, c := range []struct{ name, text, want string }{
+		{"empty", "", ""},
+		{"white space only", " \n\t ", ""},
+		{"white space made single spaces", "  What is\n\n 2+2?\t ", "What is 2+2?"},
+		{"exactly the width", atWidth, atWidth},
+		{"a character more", atWidth + "x", atWidth[:len(atWidth)-len("é")] + "…"},
+		{"a space more, then more", atWidth + " x", atWidth[:len(atWidth)-len("é")] + "…"},
+		{"white space after the width", atWidth + " \n", atWidth},
+		{"long", long, long[:PreviewWidth-1] + "…"},
+		{"invalid UTF-8", "a\xffb", "a\uFFFDb"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := TextPreview(c.text)
+			if got != c.want {
+				t.Errorf("TextPreview(%.40q…) = %q, want %q", c.text, got, c.want)
+			}
+			if n := utf8.RuneCountInString(got); n > PreviewWidth {
+				t.Errorf("%d characters, more than %d", n, PreviewWidth)
+			}
+			if within(got, c.text) {
+				t.Errorf("the preview shares the text's bytes")
+			}
+		})
+	}
+}
+
+// isSpace is unicode.IsSpace (strings.Fields's white space), ASCII's
+// decided without it.
+func TestPreviewSpaceIsUnicodeSpace(t *testing.T) {
+	for c := rune(0); c <= 0x3000; c++ {
+		if isSpace(c) != unicode.IsSpace(c) {
+			t.Errorf("isSpace(%U) = %v, unicode.IsSpace %v", c, isSpace(c), unicode.IsSpace(c))
+		}
+	}
+}
+
+// within reports whether part's bytes lie within whole's memory.
+func within(part, whole string) bool {
+	if part == "" || whole == "" {
+		return false
+	}
+	p, w := uintptr(unsafe.Pointer(unsafe.StringData(part))), uintptr(unsafe.Pointer(unsafe.StringData(whole)))
+	return p >= w && p < w+uintptr(len(whole))
 }

@@ -17,15 +17,16 @@ import (
 var ErrNoTrace = errors.New("no such trace in the run")
 
 // storedTrace is a trace as the store holds it. Once the trace is in its
-// file (at names it), rec has no per-token arrays: Store.Trace reads them
-// back from there, and rec.Lengths says how long they are.
+// file (at names it), rec is a listing record (TraceRecord): no texts but
+// their previews, no per-token arrays but their lengths. Store.Trace reads
+// the rest back from there.
 type storedTrace struct {
 	rec  *TraceRecord
-	at   lineAt // where rec's line is; zero while the arrays are held
+	at   lineAt // where rec's line is; zero while the texts and arrays are held
 	bins traceBins
 }
 
-// onDisk reports whether the trace's arrays are left in its file.
+// onDisk reports whether the trace's texts and arrays are left in its file.
 func (st *storedTrace) onDisk() bool { return st.at.file != "" }
 
 // lineAt is where a record's line is: its file, 1-based line number, the
@@ -37,14 +38,37 @@ type lineAt struct {
 	n    int
 }
 
-// dropArrays puts a copy of the record without its arrays in place, located
-// at at. A copy, not the record changed in place: readers given the record
-// before (a run's writer, an export) keep what they were given.
-func (st *storedTrace) dropArrays(at lineAt) {
-	t := *st.rec
+// leaveInFile puts a listing copy of the record in place, located at at.
+// A copy, not the record changed in place: readers given the record before
+// (a run's writer, an export) keep what they were given.
+func (st *storedTrace) leaveInFile(at lineAt) {
+	t := listing(st.rec)
 	t.File, t.Line = at.file, at.line
-	t.Tokens = record.Tokens{}
-	st.rec, st.at = &t, at
+	st.rec, st.at = t, at
+}
+
+// listing returns a copy of t as a list has it: without its texts and
+// per-token arrays (their previews and lengths stay).
+func listing(t *TraceRecord) *TraceRecord {
+	c := *t
+	c.Question, c.Solution, c.Completion, c.Explanation, c.Reconstruction = "", "", "", "", ""
+	c.Tokens = record.Tokens{}
+	return &c
+}
+
+// setPreviews makes t's previews of its question and explanation.
+func setPreviews(t *TraceRecord) {
+	t.QuestionPreview, t.ExplanationPreview = TextPreview(t.Question), TextPreview(t.Explanation)
+}
+
+// withTexts returns listed (a listing record) with the texts and arrays of
+// got, its line read back.
+func withTexts(listed, got *TraceRecord) TraceRecord {
+	out := *listed
+	out.Question, out.Solution, out.Completion = got.Question, got.Solution, got.Completion
+	out.Explanation, out.Reconstruction = got.Explanation, got.Reconstruction
+	out.Tokens = got.Tokens
+	return out
 }
 
 // traceBins are one trace's nonzero record.DHistogram bins: kept so that a
@@ -98,11 +122,19 @@ func shareExplanation(t *TraceRecord) {
 	}
 }
 
-// shareGroupText makes t share its question and solution with the trace
+// shareGroupText makes t share its question's preview with the trace
 // stored before it (the samples of a group come one after another, and a
-// trace read from its file holds each text anew), and its reconstruction
-// with its solution when they are the same text.
+// trace read from its file holds each text anew) and, while t holds its
+// texts, its question and solution too, and its reconstruction with its
+// solution when they are the same text.
 func (s *Store) shareGroupText(t *TraceRecord) {
+	if t.QuestionPreview == s.prevText[2] {
+		t.QuestionPreview = s.prevText[2]
+	}
+	if t.Question == "" && t.Solution == "" { // a listing record
+		s.prevText[2] = t.QuestionPreview
+		return
+	}
 	if t.Question == s.prevText[0] {
 		t.Question = s.prevText[0]
 	}
@@ -112,16 +144,16 @@ func (s *Store) shareGroupText(t *TraceRecord) {
 	if t.Reconstruction == t.Solution {
 		t.Reconstruction = t.Solution
 	}
-	s.prevText = [2]string{t.Question, t.Solution}
+	s.prevText = [3]string{t.Question, t.Solution, t.QuestionPreview}
 }
 
-// written records that the writer put trace t at at: the store then drops
-// its arrays.
+// written records that the writer put trace t at at: the store then keeps
+// a listing record of it.
 func (s *Store) written(t *TraceRecord, at lineAt) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if i, ok := s.byID[t.ID]; ok && s.traces[i].rec == t {
-		s.traces[i].dropArrays(at)
+		s.traces[i].leaveInFile(at)
 	}
 }
 
@@ -139,18 +171,88 @@ func readLineAt(path string, off int64, n int) ([]byte, error) {
 	return buf, nil
 }
 
-// readTraceBack returns t with its per-token arrays, read from its line of
-// its file (at), and where that line is now. The line is checked to be t's
-// (its ID, step, segment, time and array lengths); when it is not (a
-// followed file rewritten since), the file is searched for t.
-func readTraceBack(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
-	if raw, err := readLineAt(at.file, at.off, at.n); err == nil {
+// TraceReader reads traces whole, as Store.Trace does, for a reader of
+// many (an export, a scoring, a report): it keeps the trace file it last
+// read open for the next, so that traces asked for in store order are read
+// in one pass over each file, not a file opened a trace. It is not safe
+// for concurrent use; Close it when done.
+type TraceReader struct {
+	s    *Store
+	f    *os.File
+	path string
+}
+
+// TraceReader returns a reader of the store's traces.
+func (s *Store) TraceReader() *TraceReader { return &TraceReader{s: s} }
+
+// Close closes the file the reader holds open.
+func (r *TraceReader) Close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f, r.path = nil, ""
+	return err
+}
+
+// Trace is Store.Trace: the trace with the given ID whole.
+func (r *TraceReader) Trace(id string) (TraceRecord, error) {
+	s := r.s
+	s.mu.RLock()
+	i, ok := s.byID[id]
+	if !ok {
+		s.mu.RUnlock()
+		return TraceRecord{}, fmt.Errorf("trace %s: %w", id, ErrNoTrace)
+	}
+	st := s.traces[i]
+	s.mu.RUnlock()
+	if !st.onDisk() {
+		return *st.rec, nil
+	}
+	tr, at, err := r.readBack(st.rec, st.at)
+	if err == nil && at != st.at {
+		// Found elsewhere in its file (rewritten since it was read): read
+		// from there next time, and say that line.
+		s.mu.Lock()
+		if j, ok := s.byID[id]; ok && s.traces[j].rec == st.rec {
+			s.traces[j].leaveInFile(at)
+		}
+		s.mu.Unlock()
+		tr.Line = at.line
+	}
+	return tr, err
+}
+
+// lineAt reads the line at at, from the file the reader holds open where
+// it is at's.
+func (r *TraceReader) lineAt(at lineAt) ([]byte, error) {
+	if r.path != at.file {
+		r.Close()
+		f, err := os.Open(at.file)
+		if err != nil {
+			return nil, err
+		}
+		r.f, r.path = f, at.file
+	}
+	buf := make([]byte, at.n)
+	if _, err := r.f.ReadAt(buf, at.off); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// readBack returns t (a listing record) with its texts and per-token
+// arrays, read from its line of its file (at), and where that line is now.
+// The line is checked to be t's (its ID, step, segment, time and array
+// lengths); when it is not (a followed file rewritten since), the file is
+// searched for t.
+func (r *TraceReader) readBack(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
+	if raw, err := r.lineAt(at); err == nil {
 		if got, _, err := decodeTraceSalvaging(raw, false); err == nil && matchesListed(got, t) {
-			out := *t
-			out.Tokens = got.Tokens
-			return out, at, nil
+			return withTexts(t, got), at, nil
 		}
 	}
+	r.Close() // the file changed: read it anew
 	return findTrace(t, at)
 }
 
@@ -161,8 +263,10 @@ func matchesListed(got, t *TraceRecord) bool {
 		got.Tokens.Lengths() == t.Lengths
 }
 
-// findTrace reads t's arrays from the line of its file that holds t, and
-// says where that is.
+// findTrace reads t's texts and arrays from the line of its file that
+// holds t, and says where that is. When it cannot, it returns t as listed
+// (the previews, no texts) and an error that names the file and says to
+// reopen the run.
 func findTrace(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
 	prefix := appendJSONString([]byte(`{"id":`), t.ID)
 	var found *TraceRecord
@@ -180,15 +284,13 @@ func findTrace(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
 	})
 	switch {
 	case found != nil:
-		out := *t
-		out.Tokens = found.Tokens
-		return out, foundAt, nil
+		return withTexts(t, found), foundAt, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return *t, at, fmt.Errorf("trace %s: read its per-token arrays back: %s is gone (removed since the run was opened); reopen the run", t.ID, at.file)
+		return *t, at, fmt.Errorf("trace %s: read its texts and per-token arrays back: %s is gone (removed since the run was opened); reopen the run", t.ID, at.file)
 	case err != nil && !errors.Is(err, stop):
-		return *t, at, fmt.Errorf("trace %s: read its per-token arrays back from %s:%d: %w", t.ID, at.file, at.line, err)
+		return *t, at, fmt.Errorf("trace %s: read its texts and per-token arrays back from %s:%d: %w", t.ID, at.file, at.line, err)
 	default:
-		return *t, at, fmt.Errorf("trace %s: read its per-token arrays back: it is no longer in %s (the file changed since the run was opened); reopen the run", t.ID, at.file)
+		return *t, at, fmt.Errorf("trace %s: read its texts and per-token arrays back: it is no longer in %s (the file changed since the run was opened); reopen the run", t.ID, at.file)
 	}
 }
 

@@ -28,15 +28,19 @@ func wantHistogram(from, to, groups, samples int) record.DHistogram {
 	return h
 }
 
-// checkArraysOnDisk checks that st holds no trace's per-token arrays, that
-// TracesSince gives their lengths, and that Trace reads each back as
-// emitted, from the file and line the record names.
+// checkArraysOnDisk checks that st holds no trace's texts and per-token
+// arrays, that TracesSince gives the texts' previews and the arrays'
+// lengths, and that Trace reads each back as emitted, from the file and
+// line the record names.
 func checkArraysOnDisk(t *testing.T, st *Store, n int) {
 	t.Helper()
 	st.mu.RLock()
 	for _, s := range st.traces {
 		if !s.onDisk() || s.rec.Tokens.Lengths() != (record.TokenLengths{}) {
 			t.Errorf("trace %s: arrays held in memory (on disk %v)", s.rec.ID, s.onDisk())
+		}
+		if s.rec.Question != "" || s.rec.Solution != "" || s.rec.Completion != "" || s.rec.Explanation != "" || s.rec.Reconstruction != "" {
+			t.Errorf("trace %s: texts held in memory", s.rec.ID)
 		}
 		// The store knows the line's bytes, not only its number.
 		raw, err := readLineAt(s.at.file, s.at.off, s.at.n)
@@ -50,9 +54,14 @@ func checkArraysOnDisk(t *testing.T, st *Store, n int) {
 		t.Fatalf("%d traces, want %d", len(ts), n)
 	}
 	for _, tr := range ts {
-		want := fakeTrace(tr.Step, tr.Group, tr.Sample).Score
+		emitted := fakeTrace(tr.Step, tr.Group, tr.Sample)
+		want := emitted.Score
 		if len(tr.D) != 0 || len(tr.ExplanationTokens) != 0 {
 			t.Errorf("trace %s: TracesSince gave its arrays", tr.ID)
+		}
+		if tr.Question != "" || tr.Completion != "" || tr.Explanation != "" ||
+			tr.QuestionPreview != emitted.Question || tr.ExplanationPreview != record.Extract(emitted.Completion).Body {
+			t.Errorf("trace %s: TracesSince gave texts %q %q, previews %q %q", tr.ID, tr.Question, tr.Explanation, tr.QuestionPreview, tr.ExplanationPreview)
 		}
 		if tr.Lengths != want.Tokens.Lengths() {
 			t.Errorf("trace %s: lengths %+v, want %+v", tr.ID, tr.Lengths, want.Tokens.Lengths())
@@ -67,7 +76,11 @@ func checkArraysOnDisk(t *testing.T, st *Store, n int) {
 			!sameF32(whole.SolutionLP, want.SolutionLP) {
 			t.Errorf("trace %s: arrays read back differ from those emitted", tr.ID)
 		}
-		if whole.Question != tr.Question || whole.Terms != tr.Terms || whole.Lengths != tr.Lengths {
+		if whole.Question != emitted.Question || whole.Solution != emitted.Solution || whole.Completion != emitted.Completion ||
+			whole.Explanation != record.Extract(emitted.Completion).Body || whole.Reconstruction != emitted.Reconstruction {
+			t.Errorf("trace %s: texts read back %q, want those emitted", tr.ID, textsOf(&whole))
+		}
+		if whole.Terms != tr.Terms || whole.Lengths != tr.Lengths || whole.QuestionPreview != tr.QuestionPreview {
 			t.Errorf("trace %s: read back as %+v, listed as %+v", tr.ID, whole.Terms, tr.Terms)
 		}
 		var atLine []byte
@@ -198,6 +211,9 @@ func TestTraceReadBack(t *testing.T) {
 				if err != nil || !sameF32(tr.D, want.D) || !slices.Equal(tr.ExplanationTokens, want.ExplanationTokens) {
 					t.Errorf("read back %d d_k (%v), want %d", len(tr.D), err, len(want.D))
 				}
+				if e := fakeTrace(1, 0, 0); tr.Question != e.Question || tr.Completion != e.Completion {
+					t.Errorf("read back texts %q %q, want %q %q", tr.Question, tr.Completion, e.Question, e.Completion)
+				}
 				if file, n := ro.Store().TraceLine("1-0-0"); tr.Line != tc.wantLine || file != path || n != tc.wantLine {
 					t.Errorf("read back from line %d, the store now says %s:%d; want line %d", tr.Line, file, n, tc.wantLine)
 				}
@@ -207,7 +223,8 @@ func TestTraceReadBack(t *testing.T) {
 				!strings.Contains(err.Error(), path) || !strings.HasSuffix(err.Error(), "reopen the run") {
 				t.Errorf("error %v, want one naming the trace and its file, saying %q, and to reopen the run", err, tc.wantErr)
 			}
-			if tr.Question != fakeTrace(1, 0, 0).Question || len(tr.D) != 0 || tr.Lengths.D != 64 {
+			// What it has: the trace as listed, its previews and scores.
+			if tr.QuestionPreview != fakeTrace(1, 0, 0).Question || tr.Question != "" || len(tr.D) != 0 || tr.Lengths.D != 64 || !tr.HasScore {
 				t.Errorf("on error: %+v", tr)
 			}
 			if _, err := ro.Store().Trace("9-9-9"); !errors.Is(err, ErrNoTrace) {
@@ -441,4 +458,22 @@ func TestIssueCountPastTheKeptOnes(t *testing.T) {
 	if n, all := len(s.Issues()), s.IssueCount(); n != maxStoreIssues || all != maxStoreIssues+5 || s.Broken() != maxStoreIssues+5 {
 		t.Errorf("kept %d, counted %d, broken %d; want %d, %d, %d", n, all, s.Broken(), maxStoreIssues, maxStoreIssues+5, maxStoreIssues+5)
 	}
+}
+
+// wholeTraces is every trace of st whole (texts and arrays), in store
+// order, read as a batch consumer reads them (a TraceReader).
+func wholeTraces(t testing.TB, st *Store) []*TraceRecord {
+	t.Helper()
+	listed, _ := st.TracesSince(0)
+	rd := st.TraceReader()
+	defer rd.Close()
+	out := make([]*TraceRecord, len(listed))
+	for i, l := range listed {
+		whole, err := rd.Trace(l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = &whole
+	}
+	return out
 }

@@ -22,7 +22,8 @@ const (
 	nemoFixture = "testdata/trainers/nemo-rl"
 )
 
-// openImported imports src and opens the result read-only.
+// openImported imports src and opens the result read-only: its metric
+// records, and its traces whole.
 func openImported(t *testing.T, src, format string) (*ImportReport, []MetricRecord, []*TraceRecord) {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "imported")
@@ -36,8 +37,7 @@ func openImported(t *testing.T, src, format string) (*ImportReport, []MetricReco
 	}
 	defer rec.Close()
 	ms, _ := rec.Store().MetricsSince(0)
-	ts, _ := rec.Store().TracesSince(0)
-	return rep, ms, ts
+	return rep, ms, wholeTraces(t, rec.Store())
 }
 
 func TestImportTrainerFixtures(t *testing.T) {

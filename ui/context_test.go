@@ -406,8 +406,9 @@ func TestGroupViewStdIsTheAdvantages(t *testing.T) {
 }
 
 // A trace whose file is gone (removed after the run was opened) still
-// opens in the detail with its text and scores, and the status line says
-// why its tokens are missing.
+// opens in the detail with its scores and the starts of its question and
+// explanation (the store's previews), and the status line says why its
+// texts and tokens are missing.
 func TestDetailTraceFileGone(t *testing.T) {
 	r := newTestRun(t, 2, 1, 2, 20)
 	if err := r.Flush(); err != nil {
@@ -420,10 +421,47 @@ func TestDetailTraceFileGone(t *testing.T) {
 	}
 	send(m, press("enter"))
 	v := m.View()
-	for _, want := range []string{"read its per-token arrays back", "2+3=?", "r_SS", "the 20 explanation tokens could not be read back",
-		"(explanation text without per-token scores) The sum of"} {
+	for _, want := range []string{"read its texts and per-token arrays back", "question (its start; not read back) 2+3=?", "r_SS",
+		"the 20 explanation tokens could not be read back", "(the explanation's start: its text and tokens could not be read back) The sum of",
+		"reference not read back"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("detail lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// The Traces list shows a trace's previews, which the store keeps of a
+// trace in its file in place of its texts, and the detail reads the texts
+// back whole: a question and an explanation longer than a preview end
+// with "…" in the list of the widest screen and are read to their last
+// word in the detail.
+func TestLongTextsListedAndShownWhole(t *testing.T) {
+	r := newTestRun(t, 1, 1, 1, 20)
+	words := func(lead, tail string) string {
+		var b strings.Builder
+		b.WriteString(lead)
+		for i := 0; b.Len() < 2*sessions.PreviewWidth; i++ {
+			fmt.Fprintf(&b, " w%d", i)
+		}
+		return b.String() + " " + tail
+	}
+	question, expl := words("Question:", "LASTQ"), words("Because", "LASTE")
+	r.Emit(event.Trace{Time: t0, Step: 2, Question: question, Solution: "42",
+		Completion: expl + record.EndExplanation + "42" + record.ImEnd, Reconstruction: "41"})
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := sized(t, r, 400, 60, nil)
+	send(m, press("2"))
+	list := ansi.Strip(m.View())
+	if want := question[:sessions.PreviewWidth-1] + "…"; !strings.Contains(list, want) || strings.Contains(list, "LASTQ") {
+		t.Errorf("the list does not show the question's preview %q:\n%s", want, list)
+	}
+	m.Update(openMsg{"2-0-0"})
+	detail := ansi.Strip(m.View())
+	for _, want := range []string{"LASTQ", "LASTE", "reference 42"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the detail lacks %q (the texts read back whole):\n%s", want, detail)
 		}
 	}
 }

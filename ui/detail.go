@@ -35,9 +35,14 @@ type detailScreen struct {
 
 	// own is the trace as recorded; rec is what is shown: own, or own
 	// with the scores and per-token arrays of its rescore (useRS).
-	own     sessions.TraceRecord
-	rec     sessions.TraceRecord
-	has     bool
+	own sessions.TraceRecord
+	rec sessions.TraceRecord
+	has bool
+	// unread: own could not be read back from its trace file (removed or
+	// rewritten since the run was opened): it is the store's listing of
+	// it, its scores and the previews of its question and explanation
+	// without its texts and arrays.
+	unread  bool
 	rs      sessions.RescoreRecord // the trace's latest rescore (rescores.jsonl)
 	hasRS   bool
 	rsErr   error // why rs came without its per-token arrays (nil: it has them)
@@ -92,8 +97,9 @@ func (d *detailScreen) loaded() bool { return d.has }
 
 // setTrace shows trace id; false if the store has no such trace. A trace
 // without scores of its own (an imported one) shows its rescore, if any.
-// A trace whose per-token arrays cannot be read back from its file is
-// shown without them, and the status line says why.
+// A trace that cannot be read back from its file is shown as the store
+// lists it (its scores, the starts of its question and explanation), and
+// the status line says why.
 func (d *detailScreen) setTrace(id string) bool {
 	rec, err := d.sh.store.Trace(id)
 	if errors.Is(err, sessions.ErrNoTrace) {
@@ -101,7 +107,7 @@ func (d *detailScreen) setTrace(id string) bool {
 		return false
 	}
 	var rsErr error
-	d.own, d.has = rec, true
+	d.own, d.has, d.unread = rec, true, err != nil
 	d.rs, d.hasRS, rsErr = d.readRescore(id)
 	d.rsErr = rsErr
 	if err := errors.Join(err, rsErr); err != nil {
@@ -713,7 +719,7 @@ func (d *detailScreen) solutionNeed(w int, diff []string) int {
 // explanationNeed is how many lines the explanation takes at width w
 // shown whole (explanationPart; the heatmap's legend included).
 func (d *detailScreen) explanationNeed(w int) int {
-	if r := &d.rec; len(r.ExplanationTokens) == 0 && r.Explanation != "" {
+	if r := &d.rec; len(r.ExplanationTokens) == 0 && (r.Explanation != "" || d.unread) {
 		return len(d.explanationPart(w))
 	}
 	return d.expl.LineCountAt(w) + 1
@@ -810,9 +816,14 @@ func (d *detailScreen) render() string {
 
 // explanationPart is the explanation's heatmap, or, for a trace without
 // per-token scores (imported, or its arrays not read back), its text
-// wrapped to w in the heatmap's place.
+// wrapped to w in the heatmap's place: the start the store lists where
+// the text was not read back either.
 func (d *detailScreen) explanationPart(w int) []string {
 	r := &d.rec
+	if len(r.ExplanationTokens) == 0 && d.unread {
+		text := "(the explanation's start: its text and tokens could not be read back) " + r.ExplanationPreview
+		return splitLines(ansi.Wrap(text, w, " "))
+	}
 	if len(r.ExplanationTokens) == 0 && r.Explanation != "" {
 		text := "(explanation text without per-token scores) " + strings.ReplaceAll(r.Explanation, "\n", " ⏎ ")
 		return splitLines(ansi.Wrap(text, w, " "))
@@ -828,11 +839,15 @@ func (d *detailScreen) context() []string {
 	r := &d.rec
 	th := d.sh.theme
 	q := "question " + flat(r.Question)
-	if r.Question == "" {
+	ref := "reference " + flat(r.Solution)
+	switch {
+	case d.unread:
+		q = "question (its start; not read back) " + r.QuestionPreview
+		ref = "reference not read back"
+	case r.Question == "":
 		q = "no question recorded"
 	}
-	ref := "reference " + flat(r.Solution)
-	if r.Solution == "" {
+	if r.Solution == "" && !d.unread {
 		ref = "no reference solution"
 	}
 	var v string

@@ -84,9 +84,13 @@ func appendRescores(tb testing.TB, dir string, cfg record.RewardConfig, seed int
 	ts, _ := w.Store().TracesSince(0)
 	var recs []sessions.RescoreRecord
 	var ids []string
-	for _, tr := range ts {
-		if keep(*tr) {
-			recs = append(recs, fakeRescore(*tr, cfg, seed+len(recs)))
+	for _, listed := range ts {
+		tr, err := w.Store().Trace(listed.ID) // its texts, to score
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if keep(tr) {
+			recs = append(recs, fakeRescore(tr, cfg, seed+len(recs)))
 			ids = append(ids, tr.ID)
 		}
 	}

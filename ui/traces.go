@@ -682,17 +682,19 @@ func previewHead(pw int) string {
 }
 
 // preview is a trace's question and explanation on one line, or its
-// explanation alone in a column narrower than minBothW.
+// explanation alone in a column narrower than minBothW: the previews the
+// store lists (sessions.TextPreview, as much as a column
+// sessions.PreviewWidth wide shows), not the texts, which it leaves in
+// the trace's file.
 func preview(r *sessions.TraceRecord, pw int) string {
-	e := strings.Join(strings.Fields(r.Explanation), " ")
+	e := r.ExplanationPreview
 	if e == "" {
 		e = "(no explanation)"
 	}
 	if pw < minBothW {
 		return e
 	}
-	q := strings.Join(strings.Fields(r.Question), " ")
-	return q + " │ " + e
+	return r.QuestionPreview + " │ " + e
 }
 
 func (t *tracesScreen) render() string {

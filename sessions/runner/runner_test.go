@@ -725,9 +725,10 @@ func TestWorkbenchFollowsOfficial(t *testing.T) {
 	}
 	waitCounts("the import", func(m, tr int) bool { return m == 3 && tr > 0 })
 	_, before, _ := st.Counts()
-	tr, _ := st.TracesSince(0)
-	if tr[0].Solution == "" || !tr[0].HasSourceReward || !strings.HasPrefix(tr[0].Source, "stored_completions/") || strings.Contains(tr[0].Question, "<|im_start|>") {
-		t.Errorf("first trace: question %q, solution %q, source %q, source reward %v", tr[0].Question, tr[0].Solution, tr[0].Source, tr[0].HasSourceReward)
+	listed, _ := st.TracesSince(0)
+	first, err := st.Trace(listed[0].ID) // its texts, which the listing leaves out
+	if err != nil || first.Solution == "" || !first.HasSourceReward || !strings.HasPrefix(first.Source, "stored_completions/") || strings.Contains(first.Question, "<|im_start|>") {
+		t.Errorf("first trace: question %q, solution %q, source %q, source reward %v (%v)", first.Question, first.Solution, first.Source, first.HasSourceReward, err)
 	}
 	// The trainer logs step 4 and stores its completions.
 	state, err := os.ReadFile(filepath.Join(src, "trainer_state.json"))

@@ -100,8 +100,9 @@ type RunData struct {
 	Dir     string
 	Color   style.Color
 	Metrics []sessions.MetricRecord
-	// Traces are the run's traces without their per-token arrays
-	// (sessions.Store.TracesSince); Trace reads one whole.
+	// Traces are the run's traces as the store lists them
+	// (sessions.Store.TracesSince): scores and previews, without their
+	// texts and per-token arrays; Trace reads one whole, traceReader many.
 	Traces []*sessions.TraceRecord
 	// DHistogram counts every trace's |d_k|: the run's d_k scale.
 	DHistogram record.DHistogram
@@ -118,13 +119,36 @@ type RunData struct {
 	store *sessions.Store
 }
 
-// Trace returns trace id with its per-token arrays, read back from the
-// run's trace file.
+// Trace returns trace id whole, its texts and per-token arrays read back
+// from the run's trace file.
 func (r RunData) Trace(id string) (sessions.TraceRecord, error) {
 	if r.store == nil {
 		return sessions.TraceRecord{}, fmt.Errorf("trace %s: %w", id, sessions.ErrNoTrace)
 	}
 	return r.store.Trace(id)
+}
+
+// wholeTraces reads the traces chosen whole, one after another, keeping a
+// trace file open from one to the next (sessions.TraceReader): fn gets
+// each with the error of reading it back, if any (the record then as
+// listed). It stops at fn's first error.
+func (r RunData) wholeTraces(chosen []*sessions.TraceRecord, fn func(t sessions.TraceRecord, readErr error) error) error {
+	read := r.Trace
+	if r.store != nil {
+		rd := r.store.TraceReader()
+		defer rd.Close()
+		read = rd.Trace
+	}
+	for _, t := range chosen {
+		whole, err := read(t.ID)
+		if errors.Is(err, sessions.ErrNoTrace) {
+			whole = *t
+		}
+		if err := fn(whole, err); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Load reads the runs at dirs (read-only; they may be running). A missing
@@ -389,7 +413,7 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 	p("<p class=\"meta\">%s. Explanation tokens are coloured by d<sub>k</sub> = log π<sup>T</sup> − log π<sup>S</sup> on this run's scale ±%s (the same as the workbench's Detail screen): vermillion where the teacher (with the solution) finds the token likelier than the student does, which r<sub>KL</sub> penalises, blue the reverse. Solution tokens are coloured by the student's log-prob after the explanation, white at 0 (certain) to dark at −%s and below.</p>\n",
 		esc(describe(sel, true)), fmtNum(lim), fmtNum(heatmap.LogPLimit))
 	p("%s\n%s\n", legendSVG(heatmap.Diverging, lim), legendSVG(heatmap.Sequential, heatmap.LogPLimit))
-	for _, t := range chosen {
+	r.wholeTraces(chosen, func(t sessions.TraceRecord, readErr error) error {
 		verdict := ""
 		if st := r.Labels[t.ID]; st.Label != sessions.LabelNone {
 			verdict = " · " + esc(st.Label.Verdict())
@@ -399,18 +423,20 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 		}
 		p("<section class=\"trace\" id=\"%s\"><h3>trace %s · reward %s · r_SS %s · r_KL %s%s</h3>\n",
 			esc(r.Name+"-"+t.ID), esc(t.ID), fmtScore(t.Reward), fmtScore(t.RSS), fmtScore(t.RKL), verdict)
-		p("<p class=\"meta\">question: <bdi>%s</bdi><br>solution: <bdi>%s</bdi></p>\n", esc(t.Question), esc(t.Solution))
-		whole, err := r.Trace(t.ID)
-		if err != nil {
-			p("<p class=\"meta\">%s</p>\n", esc(err.Error()))
+		if readErr != nil {
+			// The listing's start of the question, and why the rest is missing.
+			p("<p class=\"meta\">question (its start): <bdi>%s</bdi></p>\n<p class=\"meta\">%s</p>\n", esc(t.QuestionPreview), esc(readErr.Error()))
+		} else {
+			p("<p class=\"meta\">question: <bdi>%s</bdi><br>solution: <bdi>%s</bdi></p>\n", esc(t.Question), esc(t.Solution))
 		}
-		tk := whole.Tokens // none where it could not be read back (the error above says why)
+		tk := t.Tokens // none where it could not be read back (the error above says why)
 		p("<div class=\"tokens expl\">")
 		tokenSpans(w, tk.ExplanationTokens, tk.D, heatmap.Diverging, lim, "d")
 		p("</div>\n<div class=\"tokens sol\">")
 		tokenSpans(w, tk.SolutionTokens, tk.SolutionLP, heatmap.Sequential, heatmap.LogPLimit, "log p")
 		p("</div></section>\n")
-	}
+		return nil
+	})
 }
 
 // describe says what sel chooses, as a sentence's start where capital is

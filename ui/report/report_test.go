@@ -791,6 +791,49 @@ func TestReportRunsToldApart(t *testing.T) {
 	}
 }
 
+// A trace's section shows its question and solution whole, read back
+// from its trace file (the store lists only their starts); where the file
+// is gone since the run was read, the question's start and why the rest
+// is missing.
+func TestReportTraceTextsWhole(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := sessions.Create(dir, testCfg{Task: "addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	question := "Add these:" + strings.Repeat(" 1+1", sessions.PreviewWidth) + " LASTQ"
+	solution := strings.Repeat("2 ", sessions.PreviewWidth) + "LASTS"
+	sc := &record.Scored{Ended: true, Terms: record.Terms{Reward: 1}}
+	r.Emit(event.Trace{Time: t0, Step: 1, Question: question, Solution: solution, Completion: "It is 2" + record.EndExplanation, Score: sc})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := runs[0].Traces[0]; l.Question != "" || l.QuestionPreview != sessions.TextPreview(question) {
+		t.Fatalf("listed with question %.20q, preview %.20q", l.Question, l.QuestionPreview)
+	}
+	page := func() string {
+		var b strings.Builder
+		Render(&b, runs, Selection{Top: 1})
+		return b.String()
+	}
+	if p, want := page(), "question: <bdi>"+question+"</bdi><br>solution: <bdi>"+solution+"</bdi>"; !strings.Contains(p, want) {
+		t.Errorf("the page lacks the whole texts %.60q…", want)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, sessions.TracesDir)); err != nil {
+		t.Fatal(err)
+	}
+	p := page()
+	for _, want := range []string{"question (its start): <bdi>" + sessions.TextPreview(question) + "</bdi>", "is gone", "reopen the run"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("with the trace file gone, the page lacks %.60q", want)
+		}
+	}
+}
+
 var regexpID = regexp.MustCompile(` id="([^"]*)"`)
 
 // A trace's section says its review as the workbench does (accepted,
