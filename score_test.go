@@ -37,7 +37,7 @@ func TestScoreTokenizerFile(t *testing.T) {
 		want            string
 	}{
 		{"tokenizer.json", filepath.Join(embeddedStudent, "tokenizer.json"), 0, ""},
-		{"missing file", missing, 1, "open " + missing + ":"},
+		{"missing file", missing, 1, missing + " does not exist: give a tokenizer.json, or the model folder that holds one"},
 		{"a model's config.json", filepath.Join(embeddedStudent, "config.json"), 1, filepath.Join(embeddedStudent, "config.json")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
