@@ -278,6 +278,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := f.Close(); err != nil {
 		return err
 	}
+	// A batch cycles through the rows: past them it repeats each row, the
+	// same gradient (uneven where the rows do not divide it) at that many
+	// times the work. Each step takes every row once instead.
+	if c.Batch > len(rows) && len(rows) > 0 {
+		fmt.Fprintf(stderr, "--batch %d is more than the %s to learn from: each step trains on the %s once\n", c.Batch, plural(len(rows), "row"), plural(len(rows), "row"))
+		c.Batch = len(rows)
+	}
 	done := 0 // student steps finished
 	err = runpkg.FineTune(ctx, student, tok, p, rows, c, func(step int, loss float64) {
 		done = step + 1

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -334,6 +335,49 @@ func TestUnreadableWeightsNamedOnce(t *testing.T) {
 		want := "rlt " + c.cmd + ": model " + dir + ": "
 		if last := lines[len(lines)-1]; code != 1 || !strings.HasPrefix(last, want) {
 			t.Errorf("rlt %s: exit %d, last line %q; want exit 1 and a line beginning %q", c.cmd, code, last, want)
+		}
+	}
+}
+
+// A --batch larger than the rows to learn from trains each step on the rows
+// once, and says so: the batch cycled through the rows, so each step
+// repeated every row batch/rows times (unevenly where that is no whole
+// number), the same gradient at that many times the work, and a --batch
+// 100000 typed for 100 spent minutes on each step of two rows.
+func TestDistillBatchPastTheRows(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "rows.jsonl")
+	rows := `{"question": "3+4=?", "solution": "7", "reasoning_trace": "3+4=7 w7 c0; ans 7"}` + "\n" +
+		`{"question": "5+5=?", "solution": "10", "reasoning_trace": "5+5=10 w0 c1; ans 10"}` + "\n"
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var first []byte // --batch 2's student
+	for _, c := range []struct {
+		batch string
+		note  string // "": none
+	}{
+		{"2", ""},
+		{"3", "--batch 3 is more than the 2 rows to learn from: each step trains on the 2 rows once"},
+		{"200", "--batch 200 is more than the 2 rows to learn from: each step trains on the 2 rows once"},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		code, _, errs := runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher, "--data", data, "--out", out,
+			"--batch", c.batch, "--steps", "1", "--device", "cpu")
+		if code != 0 {
+			t.Fatalf("--batch %s: exit %d: %s", c.batch, code, errs)
+		}
+		if got := strings.Contains(errs, "is more than the"); got != (c.note != "") || !strings.Contains(errs, c.note) {
+			t.Errorf("--batch %s: stderr %q; want the note %q", c.batch, errs, c.note)
+		}
+		// The same student as a batch of the rows.
+		weights, err := os.ReadFile(filepath.Join(out, "student", "model.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = weights
+		} else if !bytes.Equal(weights, first) {
+			t.Errorf("--batch %s: the student differs from --batch 2's", c.batch)
 		}
 	}
 }
