@@ -172,14 +172,18 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 	}
-	// The data file is read before any device opens: a file that gives no
-	// row is said before the models load. Which rows fit the models is
-	// said once they have loaded.
+	// The data file is read, or the task's questions drawn, before any
+	// device opens: a file that gives no row, or a split with fewer
+	// questions than asked, is said before the models load. Which rows fit
+	// the models is said once they have loaded.
 	var data *task.File
+	var exs []task.Example
 	if *dataPath != "" {
 		if data, err = task.ReadFile("--data", *dataPath); err != nil {
 			return err
 		}
+	} else if exs, err = taskQuestions(fs, t, task.Train, c.Seed, *n); err != nil {
+		return err
 	}
 	be, err := openDevice("rlt distill", *dev, stderr)
 	if err != nil {
@@ -208,7 +212,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		}
 		maxPos = min(maxPos, teacher.Cfg.MaxPos)
 	}
-	var exs []task.Example
 	if data != nil {
 		// The rows the run can use, then the first --questions of them: a
 		// row left out does not count against --questions.
@@ -233,10 +236,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		}
 		if len(exs) == 0 {
 			return fmt.Errorf("data %s: no row to explain (%s)", data.Path, data.Report.Summary(3))
-		}
-	} else {
-		if exs, err = task.NewSampler(t, task.Train, c.Seed).Unique(*n); err != nil {
-			return err
 		}
 	}
 	// A signal stops the work in hand and says what it leaves.
@@ -456,13 +455,17 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 		tok = stok
 	}
-	// The data file is read before any device opens (which of its rows
-	// fit the models is said once they have loaded).
+	// The data file is read, or the task's questions drawn, before any
+	// device opens (which of the file's rows fit the models is said once
+	// they have loaded).
 	var data *task.File
+	var exs []task.Example
 	if *dataPath != "" {
 		if data, err = task.ReadFile("--data", *dataPath); err != nil {
 			return err
 		}
+	} else if exs, err = taskQuestions(fs, t, task.HeldOut, 7, *n); err != nil {
+		return err
 	}
 	be, err := openDevice("rlt eval", *dev, stderr)
 	if err != nil {
@@ -479,7 +482,6 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 			return deviceFailed(be, "load "+*sdir, err)
 		}
 	}
-	var exs []task.Example
 	if data != nil {
 		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)
 		if pair != nil {
@@ -495,8 +497,6 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		if set["questions"] && *n < len(exs) {
 			exs = exs[:*n]
 		}
-	} else if exs, err = task.NewSampler(t, task.HeldOut, 7).Unique(*n); err != nil {
-		return err
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -545,6 +545,21 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 	}
 	return summary(vals)
+}
+
+// taskQuestions draws n distinct questions of t's split; a split that
+// gives fewer is a wrong call naming --questions, said before any device
+// opens.
+func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64, n int) ([]task.Example, error) {
+	exs, err := task.NewSampler(t, split, seed).Unique(n)
+	if errors.Is(err, task.ErrExhausted) {
+		name := split.String()
+		if split == task.HeldOut {
+			name = "held-out"
+		}
+		return nil, misuse(fs, "--questions %d: the %s task's %s split gave only %d distinct questions: ask for at most that many", n, t.Name(), name, len(exs))
+	}
+	return exs, err
 }
 
 // lookupTask is the task --task names; a name no task has is a wrong

@@ -381,3 +381,26 @@ func TestDistillBatchPastTheRows(t *testing.T) {
 		}
 	}
 }
+
+// --questions past the distinct questions a task's split holds (the linear
+// task's held-out split has under a thousand) is a wrong call, said before
+// any device opens, naming the flag and how many there are. It was the
+// sampler's "task: split has too few distinct questions: … after N draws"
+// once the models had loaded.
+func TestQuestionsPastTheSplit(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--student", "engine/defaults/models/student", "--task", "linear", "--questions", "1000"},
+			"rlt eval: --questions 1000: the linear task's held-out split gave only "},
+		{[]string{"distill", "--reference", "--tokenizer-from", distillTeacher, "--task", "linear", "--questions", "9000", "--out", filepath.Join(t.TempDir(), "out")},
+			"rlt distill: --questions 9000: the linear task's train split gave only "},
+	} {
+		code, stdout, errs := runCLI(t, "", append(c.args, "--device", "cpu")...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if last := lines[len(lines)-1]; code != 2 || stdout != "" || !strings.HasPrefix(last, c.want) || !strings.HasSuffix(last, "distinct questions: ask for at most that many") || strings.Contains(errs, "computing on") {
+			t.Errorf("rlt %v: exit %d, stdout %q, last line %q; want exit 2 and %q… before any device opens", c.args, code, stdout, last, c.want)
+		}
+	}
+}
