@@ -60,7 +60,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	src := fs.Arg(0)
 	dst := *out
 	if dst != "" {
-		if err := importTarget(src, dst); err != nil {
+		if err := importTarget(dst); err != nil {
 			return err
 		}
 	}
@@ -115,11 +115,11 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // importTarget refuses, before SRC is read, an --out that already holds a
 // run, saying what can be done with that run instead: one imported
 // cannot be resumed (it has no training configuration or checkpoint).
-func importTarget(src, dst string) error {
+func importTarget(dst string) error {
 	cfg := filepath.Join(dst, sessions.ConfigFile)
 	if _, err := os.Lstat(cfg); err != nil {
 		return nil // ImportAs says any other problem of dst
 	}
 	what, use := sessions.ExistingRun(dst)
-	return fmt.Errorf("import %s: --out %s already holds %s and is left as it was; choose another --out (or none: a new folder under --runs), or %s", src, dst, what, use)
+	return fmt.Errorf("--out %s already holds %s and is left as it was; choose another --out (or none: a new folder under --runs), or %s", dst, what, use)
 }

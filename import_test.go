@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -235,7 +234,7 @@ func TestImportScoreCLIErrors(t *testing.T) {
 	}{
 		{[]string{"import"}, 2, "Usage: rlt import"},
 		{[]string{"import", "a", "b"}, 2, "Usage: rlt import"},
-		{[]string{"import", filepath.Join(t.TempDir(), "missing")}, 1, notExistWords(t)},
+		{[]string{"import", filepath.Join(t.TempDir(), "missing")}, 1, "missing does not exist: give a trainer's run folder, or a file of traces"},
 		{[]string{"import", officialFixture, "--out", officialFixture + "/sub"}, 1, "inside the source"},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--write"}, 2, "Usage: rlt score"},
 		{[]string{"open"}, 2, "Usage: rlt open"},
@@ -456,13 +455,49 @@ func TestImportSummarySaysTheSteps(t *testing.T) {
 	}
 }
 
-// notExistWords is how the system says a file is missing ("no such file or
-// directory"; Windows: "The system cannot find the file specified.").
-func notExistWords(t *testing.T) string {
-	_, err := os.Stat(filepath.Join(t.TempDir(), "absent"))
-	var pe *fs.PathError
-	if !errors.As(err, &pe) {
-		t.Fatalf("stat of a missing file: %v", err)
+// TestImportErrorsSayTheCommandOnce: rlt import's errors say "rlt import:"
+// once, not "rlt import: import SRC:", then the file at fault (and where
+// in it), what is wrong and what to do.
+func TestImportErrorsSayTheCommandOnce(t *testing.T) {
+	root := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(root, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	return strings.TrimSuffix(pe.Err.Error(), ".")
+	row := `{"question":"1+1=?","solution":"2","explanation":"one and one"}`
+	traces := write("traces.jsonl", row+"\n")
+	array := write("rows.json", "[\n "+row+",\n "+row+"\n]\n")
+	text := write("notes.txt", "some notes\n")
+	empty := filepath.Join(root, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	imported := filepath.Join(root, "imported")
+	if code, _, errs := runCLI(t, "", "import", traces, "--out", imported); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	runs := filepath.Join(root, "runs")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string // what follows "rlt import: "
+	}{
+		{"missing", []string{filepath.Join(root, "missing")}, filepath.Join(root, "missing") + " does not exist: give a trainer's run folder, or a file of traces (JSON Lines); no run folder was made"},
+		{"no trainer's folder", []string{empty, "--runs", runs}, empty + ": not a trainer's run folder: "},
+		{"not JSON Lines", []string{text, "--runs", runs}, text + ": a text file whose first line is not a JSON object, not JSON Lines: "},
+		{"one JSON array", []string{array, "--runs", runs}, array + ": one JSON array over 4 lines, not JSON Lines: write one object a line (e.g. jq -c '.[]' " + array + " > rows.jsonl)"},
+		{"--format on a file", []string{traces, "--format", "trl", "--runs", runs}, traces + ": --format trl names a trainer's run folder, and this is a file: "},
+		{"--out inside the source", []string{empty, "--out", filepath.Join(empty, "run")}, empty + ": the run folder " + filepath.Join(empty, "run") + " would be inside the source"},
+		{"--out holds a run", []string{traces, "--out", imported}, "--out " + imported + " already holds a run, imported from"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, "", append([]string{"import"}, c.args...)...)
+			if code != 1 || !strings.HasPrefix(errs, "rlt import: "+c.want) || strings.Count(errs, "rlt import: ") != 1 || strings.Contains(errs, "rlt import: import") {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, "rlt import: "+c.want)
+			}
+		})
+	}
 }

@@ -94,28 +94,31 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 	given := format // as the user wrote it, to be named so
 	format, err := normalizeFormat(format)
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", src, err)
+		return nil, fmt.Errorf("--format: %w", err)
 	}
 	abs, err := filepath.Abs(src)
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", src, err)
+		return nil, fmt.Errorf("%s: %w", src, err)
 	}
 	fi, err := os.Stat(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: give a trainer's run folder, or a file of traces (JSON Lines); no run folder was made", src)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
+		return nil, fmt.Errorf("%w; no run folder was made", err) // the path is in err (a *fs.PathError)
 	}
 	if !fi.IsDir() && format != "" {
-		return nil, fmt.Errorf("import %s: --format %s names a trainer's run folder, and this is a file: %s; no run folder was made",
+		return nil, fmt.Errorf("%s: --format %s names a trainer's run folder, and this is a file: %s; no run folder was made",
 			src, given, fileNotFolderHint(filepath.Clean(src), "--format "+given))
 	}
 	dstAbs, err := filepath.Abs(dst)
 	if err != nil {
-		return nil, fmt.Errorf("import into %s: %w", dst, err)
+		return nil, fmt.Errorf("run folder %s: %w", dst, err)
 	}
 	rel, err := filepath.Rel(abs, dstAbs)
 	inside := err == nil && (rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))))
 	if inside {
-		return nil, fmt.Errorf("import %s: the run folder %s would be inside the source, which import never modifies; choose another --out", src, dst)
+		return nil, fmt.Errorf("%s: the run folder %s would be inside the source, which rlt import never modifies; choose another --out", src, dst)
 	}
 	rep, metrics, traces, err := collectImport(abs, fi.IsDir(), format, nil)
 	if doc := (*record.DocumentError)(nil); errors.As(err, &doc) {
@@ -127,22 +130,22 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		if hint, ok := trainerFileHint(src, abs); ok {
 			fix = hint
 		}
-		return nil, fmt.Errorf("import %s: %s: %s; no run folder was made", src, d.What(), fix)
+		return nil, fmt.Errorf("%s: %s: %s; no run folder was made", src, d.What(), fix)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", src, err)
+		return nil, fmt.Errorf("%s: %w", src, err)
 	}
 	if len(metrics) == 0 && len(traces) == 0 { // an empty run folder would only mislead
 		if !fi.IsDir() { // a file with a format was refused above
 			if what := notJSONLines(abs); what != "" {
-				return nil, fmt.Errorf("import %s: %s, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder%s; no run folder was made",
+				return nil, fmt.Errorf("%s: %s, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder%s; no run folder was made",
 					src, what, csvHint(abs))
 			}
 			if hint, ok := trainerFileHint(src, abs); ok {
-				return nil, fmt.Errorf("import %s: no trace could be read from this file: %s; no run folder was made", src, hint)
+				return nil, fmt.Errorf("%s: no trace could be read from this file: %s; no run folder was made", src, hint)
 			}
 		}
-		msg := fmt.Sprintf("import %s: nothing to import: no trace or metric could be read", src)
+		msg := fmt.Sprintf("%s: nothing to import: no trace or metric could be read", src)
 		if len(rep.Skip) > 0 {
 			left := fmt.Sprintf("%d rows or files", len(rep.Skip))
 			if len(rep.Skip) == 1 {
@@ -155,7 +158,7 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 	rep.Dir = dst
 	err = stageImport(dst, func(stage string) error { return writeImport(stage, rep, metrics, traces, false) })
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", src, err)
+		return nil, err // it names dst, where it went wrong
 	}
 	return rep, nil
 }

@@ -428,12 +428,12 @@ func TestImportFormatGivenAFile(t *testing.T) {
 	traces := filepath.Join(t.TempDir(), "t.jsonl")
 	os.WriteFile(traces, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644)
 	for _, c := range []struct{ src, format, want string }{
-		{filepath.Join(official, "trainer_state.json"), "rlt", "import " + filepath.Join(official, "trainer_state.json") +
+		{filepath.Join(official, "trainer_state.json"), "rlt", filepath.Join(official, "trainer_state.json") +
 			": --format rlt names a trainer's run folder, and this is a file: it is in a run folder of the official trainer, which rlt import reads whole: rlt import " + official + " --format rlt; no run folder was made"},
-		{filepath.Join(official, "stored_completions", "1.csv"), "RLT", "import " + filepath.Join(official, "stored_completions", "1.csv") +
+		{filepath.Join(official, "stored_completions", "1.csv"), "RLT", filepath.Join(official, "stored_completions", "1.csv") +
 			": --format RLT names a trainer's run folder, and this is a file: it is in a run folder of the official trainer, which rlt import reads whole: rlt import " + official + " --format RLT; no run folder was made"},
-		{traces, "official", "import " + traces + ": --format official names a trainer's run folder, and this is a file: give the trainer's run folder, or leave --format official out to import a file of traces (JSON Lines); no run folder was made"},
-		{traces, "nemo", "import " + traces + ": --format nemo names a trainer's run folder, and this is a file: give the trainer's run folder, or leave --format nemo out to import a file of traces (JSON Lines); no run folder was made"},
+		{traces, "official", traces + ": --format official names a trainer's run folder, and this is a file: give the trainer's run folder, or leave --format official out to import a file of traces (JSON Lines); no run folder was made"},
+		{traces, "nemo", traces + ": --format nemo names a trainer's run folder, and this is a file: give the trainer's run folder, or leave --format nemo out to import a file of traces (JSON Lines); no run folder was made"},
 	} {
 		t.Run(c.format+" "+filepath.Base(c.src), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r")
@@ -480,7 +480,7 @@ func TestImportJSONDocument(t *testing.T) {
 		t.Run(filepath.Base(c.path), func(t *testing.T) {
 			os.WriteFile(c.path, []byte(c.body), 0o644)
 			out := filepath.Join(t.TempDir(), "r")
-			want := "import " + c.path + ": " + c.want
+			want := c.path + ": " + c.want
 			if strings.Contains(want, "%s") {
 				want = fmt.Sprintf(want, c.path)
 			}
@@ -631,7 +631,7 @@ func TestImportTracesFileByLine(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "r")
 			rep, err := Import(dst, src)
 			if c.err != "" {
-				want := "import " + src + ": " + strings.ReplaceAll(c.err, "PATH", src)
+				want := src + ": " + strings.ReplaceAll(c.err, "PATH", src)
 				if err == nil || err.Error() != want {
 					t.Errorf("got  %v\nwant %s", err, want)
 				}
@@ -886,7 +886,7 @@ func TestImportLeavesOutTaggedRows(t *testing.T) {
 }
 
 // A folder that is not the named trainer's is said with its path once: the
-// import's own "import SRC:" names it, the reader's words do not again.
+// import's own "SRC:" names it, the reader's words do not again.
 func TestImportNotTheTrainersFolderSaysThePathOnce(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "notes")
 	writeFile(t, filepath.Join(src, "a.txt"), []byte("hi\n"))
@@ -898,7 +898,7 @@ func TestImportNotTheTrainersFolderSaysThePathOnce(t *testing.T) {
 	} {
 		t.Run(c.format, func(t *testing.T) {
 			_, err := ImportAs(filepath.Join(t.TempDir(), "run"), src, c.format)
-			if err == nil || !strings.HasPrefix(err.Error(), "import "+src+": "+c.want) || strings.Count(err.Error(), src) != 1 {
+			if err == nil || !strings.HasPrefix(err.Error(), src+": "+c.want) || strings.Count(err.Error(), src) != 1 {
 				t.Errorf("ImportAs --format %s: %v, want %q once, then %q", c.format, err, src, c.want)
 			}
 		})
