@@ -300,6 +300,11 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	l.TrainerFormat = *format
 	l.Device, l.Matmul = *dev, *matmul
 	s, err := l.OpenForReview(dir)
+	if req := (*sessions.RequestError)(nil); errors.As(err, &req) && req == err && req.Op == "open" {
+		// "rlt open:" says the request already: "rlt open: open DIR: …"
+		// would say it twice.
+		return fmt.Errorf("%s: %w", req.Dir, req.Err)
+	}
 	if err != nil {
 		return err
 	}

@@ -227,6 +227,7 @@ func TestImportTracesFileCLI(t *testing.T) {
 }
 
 func TestImportScoreCLIErrors(t *testing.T) {
+	tmp := t.TempDir()
 	cases := []struct {
 		args []string
 		code int
@@ -239,6 +240,8 @@ func TestImportScoreCLIErrors(t *testing.T) {
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--write"}, 2, "Usage: rlt score"},
 		{[]string{"open"}, 2, "Usage: rlt open"},
 		{[]string{"open", filepath.Join(t.TempDir(), "missing")}, 1, "missing: no such folder: give a run folder"},
+		// The command said once: not "rlt open: open DIR: …".
+		{[]string{"open", filepath.Join(tmp, "missing")}, 1, "rlt open: " + filepath.Join(tmp, "missing") + ": no such folder: give a run folder"},
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", t.TempDir()}, 1, "not a run folder"},
 		// A run folder that does not exist is said to be missing, not "not a run folder".
 		{[]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", "missing-run"}, 1, "missing-run does not exist"},
