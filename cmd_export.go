@@ -24,7 +24,9 @@ from Bespoke-Stratos rows, the system prompt they all carried, so those rows
 export as they were read. The run may be running: it is read, not locked.
 --out must not exist: an earlier export is never replaced. An export of no
 row (nothing accepted, or every accepted trace refused) writes no file, says
-why and exits 1.
+why and exits 1. An accepted trace whose texts cannot be read back (its trace
+file changed since the run was opened) is left out of the rows written, named
+by file:line, and the command exits 1.
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl
@@ -57,13 +59,22 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer run.Close()
+	return exportRun(run, *dir, *format, *out, stdout, stderr)
+}
+
+// exportRun writes the accepted traces of run (opened from dir) in format
+// to out (stdout when ""), and says on stderr what it wrote and left out.
+// Accepted traces whose texts could not be read back are left out of rows
+// otherwise written whole, and fail the command after them (notReadBack).
+func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Writer) error {
 	var rep sessions.ExportReport
-	if *out == "" {
+	var err error
+	if out == "" {
 		// stdout streams the rows as they are read.
-		if rep, err = run.Export(stdout, *format); err != nil {
+		if rep, err = run.Export(stdout, format); err != nil {
 			return err
 		}
-	} else if err = writeExport(*out, func(w io.Writer) (sessions.ExportReport, error) { return run.Export(w, *format) }, &rep); err != nil {
+	} else if err = writeExport(out, func(w io.Writer) (sessions.ExportReport, error) { return run.Export(w, format) }, &rep); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "%s\n", rep)
@@ -71,10 +82,34 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "  refused %v\n", s)
 	}
 	reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
+	if rep.NotReadBack > 0 {
+		return notReadBack(dir, out, rep)
+	}
 	if rep.Written == 0 {
-		return nothingToExport(*dir, *out, rep)
+		return nothingToExport(dir, out, rep)
 	}
 	return nil
+}
+
+// notReadBack is the error of an export that left out accepted traces
+// whose texts could not be read back: the rows it could read are written
+// (out is whole, as any export's), and the command fails, as rlt score
+// --run does for such a trace, so that a script does not go on to distill
+// an export short of traces it accepted. Running it again reads the run
+// anew; an --out written is in its way and is said to be removed first.
+func notReadBack(dir, out string, rep sessions.ExportReport) error {
+	again := "run the same command again to read the run anew"
+	switch {
+	case rep.Written == 0 && out != "":
+		again += "; no file written"
+	case rep.Written == 0:
+		again += "; no rows written"
+	case out != "":
+		again = fmt.Sprintf("%s holds the %s read; remove it and %s", out, plural(rep.Written, "row"), again)
+	default:
+		again = fmt.Sprintf("stdout has the %s read; %s", plural(rep.Written, "row"), again)
+	}
+	return fmt.Errorf("export of %s: %s; %s", dir, rep.NotReadBackSummary(), again)
 }
 
 // nothingToExport is the error of an export that wrote no row, saying

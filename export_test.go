@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -303,4 +307,148 @@ func TestPluralSaysOneInTheSingular(t *testing.T) {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
+}
+
+// TestExportLeavesOutOnlyTheTracesNotReadBack: an accepted trace whose
+// texts cannot be read back from its trace file (the file cut short,
+// removed or rewritten after the run was opened) is left out of an export
+// that still writes every other accepted row, whole (--out is linked into
+// place as always); stderr counts it, the error names its file:line and
+// says to remove --out and run again, and the command fails, as rlt score
+// --run does. The export failed as a whole, writing nothing.
+func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
+	fixture := filepath.Join("sessions", "testdata", "prev-format", "grpo") // 000000.jsonl: 0-0-0 … 0-1-1, 000001.jsonl: 1-0-0 … 1-1-1
+	// cutShort leaves the file its first line, 1-0-0 (rejected).
+	cutShort := func(path string) error {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		return os.WriteFile(path, []byte(first+"\n"), 0o644)
+	}
+	reversed := func(path string) error { // every line still there, each elsewhere
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		lines := strings.SplitAfter(string(data), "\n")
+		lines = lines[:len(lines)-1]
+		slices.Reverse(lines)
+		return os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+	}
+	for _, tc := range []struct {
+		name     string
+		accepted []string // besides the fixture's 0-0-0
+		change   func(path string) error
+		format   string
+		stdout   bool
+		rows     []string // the traces written, by question
+		want     []string // in the error; none: no error
+	}{
+		{"cut short", []string{"0-1-0", "1-0-1", "1-1-1"}, cutShort, sessions.ExportStratos, false, []string{"0-0-0", "0-1-0"},
+			[]string{"2 accepted traces could not be read back from the trace files (TRACES/000001.jsonl:2, TRACES/000001.jsonl:4): the file was removed, rewritten or cut short since the run was opened, so the export leaves them out",
+				"OUT holds the 2 rows read; remove it and run the same command again to read the run anew"}},
+		{"removed", []string{"1-1-1"}, os.Remove, sessions.ExportCSV, false, []string{"0-0-0"},
+			[]string{"1 accepted trace could not be read back from the trace files (TRACES/000001.jsonl:4)", "OUT holds the 1 row read; remove it"}},
+		{"to stdout", []string{"1-0-1"}, cutShort, sessions.ExportStratos, true, []string{"0-0-0"},
+			[]string{"(TRACES/000001.jsonl:2)", "stdout has the 1 row read; run the same command again"}},
+		{"none read back", []string{"1-0-1", "1-1-1"}, os.Remove, sessions.ExportStratos, false, nil,
+			[]string{"2 accepted traces could not be read back", "run the same command again to read the run anew; no file written"}},
+		{"lines moved, all read", []string{"1-0-1", "1-1-1"}, reversed, sessions.ExportStratos, false, []string{"0-0-0", "1-0-1", "1-1-1"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			copyDir(t, fixture, dir)
+			w, err := sessions.Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			accepted := append([]string{"0-0-0"}, tc.accepted...)
+			if tc.rows == nil {
+				accepted = tc.accepted
+				if err := w.Undo("0-0-0"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, id := range tc.accepted {
+				if err := w.Review(id, sessions.LabelAccept, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			questions := map[string]string{}
+			for _, id := range accepted {
+				tr, err := w.Store().Trace(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				questions[id] = tr.Question
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			run, err := sessions.OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer run.Close()
+			traces := filepath.Join(dir, sessions.TracesDir)
+			if err := tc.change(filepath.Join(traces, "000001.jsonl")); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "rows")
+			var stdout, stderr bytes.Buffer
+			if tc.stdout {
+				err = exportRun(run, dir, tc.format, "", &stdout, &stderr)
+			} else {
+				err = exportRun(run, dir, tc.format, out, &stdout, &stderr)
+			}
+			if tc.want == nil && err != nil {
+				t.Fatalf("export: %v\n%s", err, stderr.String())
+			}
+			if tc.want != nil {
+				if err == nil {
+					t.Fatalf("export of %s with accepted traces not read back did not fail:\n%s", dir, stderr.String())
+				}
+				if !strings.Contains(stderr.String(), fmt.Sprintf(", %d not read back", len(accepted)-len(tc.rows))) {
+					t.Errorf("stderr does not count the traces not read back:\n%s", stderr.String())
+				}
+				for _, want := range tc.want {
+					want = strings.NewReplacer("TRACES", traces, "OUT", out).Replace(want)
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error lacks %q:\n%v", want, err)
+					}
+				}
+			}
+			rows := stdout.String()
+			if !tc.stdout {
+				data, err := os.ReadFile(out)
+				if len(tc.rows) == 0 {
+					if !errors.Is(err, os.ErrNotExist) {
+						t.Errorf("an export of no row left %s (%v)", out, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("the rows read back were not written: %v", err)
+				}
+				rows = string(data)
+			}
+			for _, id := range accepted {
+				in := strings.Contains(rows, csvOrJSON(tc.format, questions[id]))
+				if want := slices.Contains(tc.rows, id); in != want {
+					t.Errorf("trace %s in the export: %v, want %v:\n%s", id, in, want, rows)
+				}
+			}
+		})
+	}
+}
+
+// csvOrJSON is a question as an export's format writes it in its row.
+func csvOrJSON(format, question string) string {
+	if format == sessions.ExportCSV {
+		return question
+	}
+	q, _ := json.Marshal(question)
+	return strings.Trim(string(q), `"`)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -94,16 +95,52 @@ type ExportReport struct {
 	Refused     int          // accepted but not writable in the format (e.g. a reserved tag in the text)
 	Refusals    []ExportSkip // why each refused trace was refused (the first 100)
 	Broken      []ExportSkip // the unreadable records' places (the first 100)
+	// NotReadBack counts the accepted traces whose texts could not be read
+	// back from their trace files (removed, rewritten or cut short since
+	// the run was opened); Unread says where each was (file:line) and why
+	// (the first 100).
+	NotReadBack int
+	Unread      []ExportSkip
 }
 
 // LeftOut is the number of traces not written.
 func (e ExportReport) LeftOut() int {
-	return e.NotReviewed + e.Rejected + e.Flagged + e.Unreadable + e.Refused
+	return e.NotReviewed + e.Rejected + e.Flagged + e.Unreadable + e.Refused + e.NotReadBack
 }
 
 func (e ExportReport) String() string {
-	return fmt.Sprintf("%d written; left out: %d not reviewed, %d rejected, %d flagged, %d unreadable, %d refused",
+	s := fmt.Sprintf("%d written; left out: %d not reviewed, %d rejected, %d flagged, %d unreadable, %d refused",
 		e.Written, e.NotReviewed, e.Rejected, e.Flagged, e.Unreadable, e.Refused)
+	if e.NotReadBack > 0 {
+		s += fmt.Sprintf(", %d not read back", e.NotReadBack)
+	}
+	return s
+}
+
+// unreadShown is how many places NotReadBackSummary names.
+const unreadShown = 3
+
+// NotReadBackSummary says, of an export that left out accepted traces
+// whose texts could not be read back (NotReadBack), how many, where the
+// first few were and why; "" when it left out none. What to do differs
+// with who exported (rlt export, the workbench): the caller says it.
+func (e ExportReport) NotReadBackSummary() string {
+	if e.NotReadBack == 0 {
+		return ""
+	}
+	places := make([]string, 0, unreadShown)
+	for _, u := range e.Unread[:min(len(e.Unread), unreadShown)] {
+		places = append(places, u.Trace)
+	}
+	where := strings.Join(places, ", ")
+	if more := e.NotReadBack - len(places); more > 0 {
+		where += fmt.Sprintf(" and %d more", more)
+	}
+	what := "1 accepted trace"
+	if e.NotReadBack > 1 {
+		what = fmt.Sprintf("%d accepted traces", e.NotReadBack)
+	}
+	return fmt.Sprintf("%s could not be read back from the trace files (%s): the file was removed, rewritten or cut short since the run was opened, so the export leaves them out", what, where)
 }
 
 // StudentPrompt is the system prompt of the run's exported Bespoke-Stratos
@@ -155,7 +192,9 @@ func (r *Run) ExportAccepted() (ExportReport, error) {
 // ExportCSV (with a header row), in store order, and reports what it left
 // out and why. Their texts are read back from the trace files, each file
 // once (a TraceReader); a trace that cannot be (its file removed or
-// rewritten since the run was opened) fails the export, saying which.
+// rewritten since the run was opened) is left out, counted and placed
+// (NotReadBack, Unread), and the others are written: an export is not
+// lost as a whole for one file that changed.
 func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 	var rep ExportReport
 	ew := &errWriter{w: w}
@@ -227,7 +266,11 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 		}
 		whole, err := rd.Trace(t.ID)
 		if err != nil {
-			return rep, fmt.Errorf("export: %w", err)
+			rep.NotReadBack++
+			if len(rep.Unread) < maxIssues {
+				rep.Unread = append(rep.Unread, ExportSkip{Trace: fmt.Sprintf("%s:%d", t.File, t.Line), Reason: err.Error()})
+			}
+			continue
 		}
 		if err := write(&whole); err != nil {
 			if ew.err != nil {

@@ -521,8 +521,13 @@ func (d *detailScreen) export() {
 		d.sh.say("export: %v", err)
 		return
 	}
-	d.sh.say("exported %d accepted → %s (left out %d: %d unreviewed, %d rejected, %d flagged, %d refused)",
+	msg := fmt.Sprintf("exported %d accepted → %s (left out %d: %d unreviewed, %d rejected, %d flagged, %d refused)",
 		rep.Written, filepath.Join(d.sh.run.Dir(), sessions.ExportFile), rep.LeftOut(), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Refused)
+	if rep.NotReadBack > 0 {
+		// The rows read are written; the rest wait for the run read anew.
+		msg += "; " + rep.NotReadBackSummary() + ": reopen the run to read its files anew, then export again"
+	}
+	d.sh.say("%s", msg)
 }
 
 // settle draws the frame View shows again where anything it shows

@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// TestExportSaysWhatItCouldNotReadBack: the workbench's export (e) of a
+// run whose trace file was removed since it was opened writes the
+// accepted rows it can read back and says in the status line how many it
+// could not, where they were and to reopen the run, as rlt export does.
+// (It failed as a whole, writing no row.)
+func TestExportSaysWhatItCouldNotReadBack(t *testing.T) {
+	w := newTestRun(t, 2, 1, 2, 10)
+	dir := w.Dir()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := sessions.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, id := range []string{"1-0-0", "2-0-0", "2-0-1"} {
+		if err := r.Review(id, sessions.LabelAccept, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed := filepath.Join(dir, sessions.TracesDir, "000002.jsonl")
+	if err := os.Remove(removed); err != nil {
+		t.Fatal(err)
+	}
+	m := sized(t, r, 120, 40, nil)
+	send(m, press("2"))
+	send(m, press("enter"))
+	if m.active != scrDetail {
+		t.Fatalf("no trace open (screen %d)", m.active)
+	}
+	send(m, press("e"))
+	data, err := os.ReadFile(filepath.Join(dir, sessions.ExportFile))
+	if err != nil {
+		t.Fatalf("no export written: %v (status %q)", err, m.msg)
+	}
+	if n := strings.Count(string(data), "\n"); n != 1 || !strings.Contains(string(data), `2+3=?`) {
+		t.Errorf("export holds %d rows, want 1-0-0's alone:\n%s", n, data)
+	}
+	for _, want := range []string{"exported 1 accepted → ",
+		"2 accepted traces could not be read back from the trace files (" + removed + ":1, " + removed + ":2)",
+		": reopen the run to read its files anew, then export again"} {
+		if !strings.Contains(m.msg, want) {
+			t.Errorf("status line %q lacks %q", m.msg, want)
+		}
+	}
+}
