@@ -30,8 +30,8 @@ another machine scores with it (rlt score --teacher http://HOST:PORT):
 vLLM's OpenAI-compatible POST /v1/completions (token ids or texts as the
 prompt, one or a batch; max_tokens 1 or 0 with echo; prompt_logprobs k and
 the legacy logprobs N, so lm-eval-harness's local-completions model runs
-loglikelihood tasks against it), SGLang's POST /generate (input_ids,
-return_logprob, logprob_start_len, top_logprobs_num,
+loglikelihood tasks against it), SGLang's POST /generate (input_ids or text,
+one or a list; return_logprob, logprob_start_len, top_logprobs_num,
 return_text_in_logprobs), POST /tokenize and GET /v1/models. Only what
 scoring and evaluation need: at most one (greedy) generated token, top
 log-probs up to --max-logprobs a position. A batch of prompts runs through

@@ -19,6 +19,8 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","sampling_params":{"max_new_tokens":0},"return_logprob":true,"logprob_start_len":1,"top_logprobs_num":3,"return_text_in_logprobs":true}`))
+	f.Add(byte(1), []byte(`{"input_ids":[[1,5],[7]],"sampling_params":[{"max_new_tokens":1},{"temperature":0.5}],"return_logprob":[true,false],"logprob_start_len":0,"rid":"r"}`))
+	f.Add(byte(1), []byte(`{"text":["a","bc"],"top_logprobs_num":[2,0],"rid":["x","y"],"sampling_params":{"max_new_tokens":0}}`))
 	f.Add(byte(2), []byte(`{"model":"m","prompt":"Hello","add_special_tokens":false}`))
 	f.Add(byte(2), []byte(`{"text":null}`))
 	f.Fuzz(func(t *testing.T, api byte, body []byte) {
@@ -60,16 +62,42 @@ func FuzzDecodeRequests(f *testing.F) {
 			if err != nil {
 				return
 			}
-			if req.MaxNew < 0 || req.MaxNew > 1 || req.Temperature <= 0 || (req.Text != nil && req.IDs != nil) {
-				t.Fatalf("accepted %+v", req)
+			if len(req.Items) == 0 || !req.List && len(req.Items) != 1 {
+				t.Fatalf("accepted %d inputs, list %v", len(req.Items), req.List)
 			}
-			w := map[string]any{"sampling_params": map[string]any{"max_new_tokens": req.MaxNew, "temperature": req.Temperature},
-				"return_logprob": req.ReturnLogprob, "logprob_start_len": req.Start, "return_text_in_logprobs": req.TextInLogprob, "top_logprobs_num": req.TopNum}
-			if req.Text != nil {
-				w["text"] = *req.Text
+			// Written back as a client would: per-input values as lists
+			// when the inputs are a list.
+			var inputs, sps, logprob, starts, tops, rids []any
+			named := false
+			for _, it := range req.Items {
+				if it.MaxNew < 0 || it.MaxNew > 1 || it.Temperature <= 0 || it.TopNum < 0 || (it.In.text == nil) == (it.In.ids == nil) {
+					t.Fatalf("accepted %+v", it)
+				}
+				if it.In.text != nil {
+					inputs = append(inputs, *it.In.text)
+				} else {
+					inputs = append(inputs, it.In.ids)
+				}
+				sps = append(sps, map[string]any{"max_new_tokens": it.MaxNew, "temperature": it.Temperature})
+				logprob, starts, tops = append(logprob, it.ReturnLogprob), append(starts, it.Start), append(tops, it.TopNum)
+				rids = append(rids, it.RID)
+				named = named || it.RID != ""
 			}
-			if req.IDs != nil {
-				w["input_ids"] = req.IDs
+			field := "input_ids"
+			if req.Items[0].In.text != nil {
+				field = "text"
+			}
+			w := map[string]any{field: inputs, "sampling_params": sps, "return_logprob": logprob, "logprob_start_len": starts,
+				"top_logprobs_num": tops, "return_text_in_logprobs": req.TextInLogprob}
+			if named {
+				w["rid"] = rids
+			}
+			if !req.List {
+				for k, v := range w {
+					if l, ok := v.([]any); ok {
+						w[k] = l[0]
+					}
+				}
 			}
 			readsBack(t, w, parseGenerate, req)
 		case 2:

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
 )
 
 // sglangTriple is one [logprob, id, text] of SGLang's meta_info.
@@ -203,6 +205,94 @@ func TestTopLogprobsNumRefused(t *testing.T) {
 		status, body := post(t, ts.URL+"/generate", fmt.Sprintf(`{"input_ids":[1,2,3],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":0,"top_logprobs_num":%d}`, c.k))
 		if status != c.status || !strings.Contains(body, c.want) {
 			t.Errorf("--max-logprobs %d, top_logprobs_num %d: %d %.300s; want %d with %s", c.maxLogprobs, c.k, status, body, c.status, c.want)
+		}
+	}
+}
+
+// TestGenerateList: /generate takes a list of inputs as SGLang does
+// ("text" a list of texts, "input_ids" a list of id lists) with
+// sampling_params, return_logprob, logprob_start_len, top_logprobs_num
+// and rid each one value for all or a list of one per input, and answers
+// with a list of the objects each input gets alone, in order; the inputs
+// that ask the same of the model run through it together.
+func TestGenerateList(t *testing.T) {
+	be := &forwards{Backend: compute.NewCPU()}
+	_, ts := testServerOn(t, SGLang, be)
+	for _, c := range []struct {
+		name     string
+		inputs   []string // each input's JSON
+		field    string   // "text" or "input_ids"
+		each     []string // each input's own fields, as a request of it alone has them
+		list     string   // the list request's fields besides the inputs
+		forwards int      // the model's forwards the list takes
+	}{
+		{"ids, one value for all", []string{`[5,9,12,3]`, `[7,8]`, `[40,41,42,43,44,45,46]`}, "input_ids",
+			[]string{`"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0,"top_logprobs_num":3,"rid":"r_0"`,
+				`"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0,"top_logprobs_num":3,"rid":"r_1"`,
+				`"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0,"top_logprobs_num":3,"rid":"r_2"`},
+			`"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0,"top_logprobs_num":3,"rid":"r"`, 1},
+		{"texts, a value for each", []string{`"12+9=21"`, `"<|im_start|>user\n347+285=?<|im_end|>"`, `"7"`, `"a longer input, with words"`}, "text",
+			[]string{`"sampling_params":{"max_new_tokens":1,"temperature":0.5},"return_logprob":true,"logprob_start_len":2,"top_logprobs_num":0,"rid":"a","return_text_in_logprobs":true`,
+				`"sampling_params":{"max_new_tokens":0},"return_logprob":false,"logprob_start_len":-1,"top_logprobs_num":2,"rid":"b","return_text_in_logprobs":true`,
+				`"sampling_params":{"max_new_tokens":1,"temperature":0.5},"return_logprob":true,"logprob_start_len":0,"top_logprobs_num":4,"rid":"c","return_text_in_logprobs":true`,
+				`"sampling_params":{"max_new_tokens":1,"temperature":0.5},"return_logprob":true,"logprob_start_len":3,"top_logprobs_num":0,"rid":"d","return_text_in_logprobs":true`},
+			`"sampling_params":[{"max_new_tokens":1,"temperature":0.5},{"max_new_tokens":0},{"max_new_tokens":1,"temperature":0.5},{"max_new_tokens":1,"temperature":0.5}],` +
+				`"return_logprob":[true,false,true,true],"logprob_start_len":[2,-1,0,3],"top_logprobs_num":[0,2,4,0],"rid":["a","b","c","d"],"return_text_in_logprobs":true`, 3},
+		{"a list of one", []string{`[3,1,4,1,5]`}, "input_ids",
+			[]string{`"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":1,"rid":"only_0"`},
+			`"sampling_params":[{"max_new_tokens":1}],"return_logprob":[true],"logprob_start_len":[1],"rid":"only"`, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			be.n = 0
+			status, body := post(t, ts.URL+"/generate", fmt.Sprintf(`{"%s":[%s],%s}`, c.field, strings.Join(c.inputs, ","), c.list))
+			var answers []json.RawMessage
+			if status != 200 || json.Unmarshal([]byte(body), &answers) != nil || len(answers) != len(c.inputs) {
+				t.Fatalf("%d %.400s; want a list of %d answers", status, body, len(c.inputs))
+			}
+			if be.n != c.forwards {
+				t.Errorf("%d forwards, want %d", be.n, c.forwards)
+			}
+			for i, in := range c.inputs {
+				status, alone := post(t, ts.URL+"/generate", fmt.Sprintf(`{"%s":%s,%s}`, c.field, in, c.each[i]))
+				if status != 200 {
+					t.Fatalf("input %d alone: %d %s", i, status, alone)
+				}
+				if got, want := string(answers[i]), strings.TrimSpace(alone); got != want {
+					t.Errorf("input %d: in the list\n%s\nalone\n%s", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestGenerateListRefused: a list request that cannot be answered as
+// asked is refused with SGLang's error body, naming the field (and the
+// entry, or the input) at fault.
+func TestGenerateListRefused(t *testing.T) {
+	_, ts := testServer(t, SGLang)
+	long := "[" + strings.Repeat("1,", 70) + "1]"
+	for _, c := range []struct{ body, want string }{
+		{`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1}]}`, `sampling_params has 1 values for 2 inputs: give one per input, or one value for all`},
+		{`{"input_ids":[1,2],"return_logprob":[true]}`, `return_logprob is a list, one value per input, but the request has one input`},
+		{`{"text":"ab","rid":["a"]}`, `rid is a list, one per input, but the request has one input`},
+		{`{"text":[]}`, `text is an empty list`},
+		{`{"input_ids":[[1,2],[]],"sampling_params":{"max_new_tokens":0}}`, `input 1: give text or input_ids (not empty)`},
+		{`{"input_ids":[[1,2],` + long + `],"sampling_params":{"max_new_tokens":0}}`, `input 1: The input (71 tokens) is longer than the model's context length (64 tokens).`},
+		{`{"input_ids":[[1,2],[3,4]],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":5}]}`, `sampling_params[1]: rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got 5)`},
+		{`{"input_ids":[[1,2],[3,4]],"sampling_params":[{"max_new_tokens":1},{"temperature":-1,"max_new_tokens":1}]}`, `sampling_params[1]: temperature must be non-negative, got -1.`},
+		{`{"input_ids":[[1,2],[3,4]],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"top_logprobs_num":[1,21]}`, `input 1: Requested top_logprobs_num of 21, which is greater than max allowed: 20`},
+		{`{"input_ids":[[1,2],[3,4]],"sampling_params":{"max_new_tokens":1},"top_logprobs_num":[1,-1]}`, `top_logprobs_num[1] must be 0 (none) or a positive count`},
+		{`{"input_ids":[[1,2,3],[3,4]],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":[0,2]}`, `input 1: logprob_start_len (2) must be less than the input length (2)`},
+		{`{"input_ids":[[1,2],[3,4]],"sampling_params":{"max_new_tokens":1},"rid":["a","b","c"]}`, `The specified rids length mismatch with the batch_size for batch processing.`},
+		{`{"input_ids":[[1,2],[3,4]],"sampling_params":{"max_new_tokens":1},"rid":["a","a"]}`, `Duplicate request IDs detected within the request: [\"a\"]`},
+		{`{"input_ids":[[1,"a"]]}`, `the body is not the JSON expected: field \"input_ids\" holds a JSON string where a whole number is wanted`},
+		{`{"text":["a",5]}`, `the body is not the JSON expected: field \"text\" holds a JSON number where text is wanted`},
+		{`{"input_ids":[[1,2]],"sampling_params":[{"max_new_tokens":"1"}]}`, `field \"sampling_params.max_new_tokens\" holds a JSON string where a whole number is wanted`},
+		{`{"text":["a"],"input_ids":[[1]]}`, `Either text or input_ids should be provided, not both.`},
+	} {
+		status, body := post(t, ts.URL+"/generate", c.body)
+		if status != 400 || !strings.HasPrefix(body, `{"error":{"message":`) || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d %s; want 400 with %s", c.body, status, body, c.want)
 		}
 	}
 }

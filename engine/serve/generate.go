@@ -1,0 +1,507 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// generateItem is one input of a /generate request and what is asked of
+// it: the input is IDs (not checked against a vocabulary) or Text, never
+// both.
+type generateItem struct {
+	In            prompt
+	MaxNew        int     // 0 or 1
+	Temperature   float64 // > 0
+	ReturnLogprob bool
+	Start         int    // logprob_start_len; < 0: none
+	TopNum        int    // top_logprobs_num ≥ 0
+	RID           string // the meta_info id asked ("rid"); "": the server's own
+}
+
+// generateRequest is a /generate body as rlt serve takes it: one input, or
+// a list of them (SGLang's batch request), answered by a list of the
+// objects each would get alone, in order.
+type generateRequest struct {
+	Items         []generateItem
+	List          bool // the inputs came as a list: the answer is a list
+	TextInLogprob bool // return_text_in_logprobs, for every input
+}
+
+// itemError names the input at fault in a list of them.
+func (req *generateRequest) itemError(i int, err error) error {
+	if !req.List {
+		return err
+	}
+	return fmt.Errorf("input %d: %w", i, err)
+}
+
+// samplingParams is SGLang's sampling_params as rlt serve takes them.
+type samplingParams struct {
+	MaxNewTokens *int     `json:"max_new_tokens"`
+	Temperature  *float64 `json:"temperature"`
+}
+
+// perInput is a /generate field SGLang takes either as one value for
+// every input or, in a request of several, as a list of one value per
+// input (GenerateReqInput: sampling_params, return_logprob,
+// logprob_start_len, top_logprobs_num, rid).
+type perInput[T any] struct {
+	vals   []T  // one per input
+	isList bool // the request gave a list: an error names the entry
+}
+
+// at names entry i of the field as the request gave it.
+func (p perInput[T]) at(name string, i int) string {
+	if p.isList {
+		return fmt.Sprintf("%s[%d]", name, i)
+	}
+	return name
+}
+
+// isNull reports whether raw is absent or JSON null: the field not given.
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
+
+// oneOrList reads raw, field name, as one T or as a list of T; a value
+// that is neither is said in JSON's words, naming the field.
+func oneOrList[T any](name string, raw json.RawMessage) (one T, list []T, isList bool, err error) {
+	oneErr := json.Unmarshal(raw, &one)
+	if oneErr == nil {
+		return one, nil, false, nil
+	}
+	listErr := json.Unmarshal(raw, &list)
+	if listErr == nil {
+		return one, list, true, nil
+	}
+	// Say the error of the shape the value was meant as: a list is a list
+	// of values, unless one value is itself a list (input_ids) and the
+	// list's first element is not.
+	err = oneErr
+	var elems []json.RawMessage
+	if json.Unmarshal(raw, &elems) == nil {
+		first := []byte(nil)
+		if len(elems) > 0 {
+			first = bytes.TrimSpace(elems[0])
+		}
+		if reflect.TypeFor[T]().Kind() != reflect.Slice || len(first) > 0 && first[0] == '[' {
+			err = listErr
+		}
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := name
+		if te.Field != "" {
+			field += "." + te.Field
+		}
+		return one, nil, false, &json.UnmarshalTypeError{Value: te.Value, Type: te.Type, Offset: te.Offset, Field: field}
+	}
+	return one, nil, false, fmt.Errorf("%s: %w", name, err)
+}
+
+// spread is field name's value for each of n inputs: def when it is not
+// given, its one value for every input, or its list's, which must hold
+// one value per input and is only taken when the inputs came as a list.
+func spread[T any](name string, raw json.RawMessage, def T, list bool, n int) (perInput[T], error) {
+	p := perInput[T]{vals: make([]T, n)}
+	if isNull(raw) {
+		for i := range p.vals {
+			p.vals[i] = def
+		}
+		return p, nil
+	}
+	one, vals, isList, err := oneOrList[T](name, raw)
+	switch {
+	case err != nil:
+		return p, err
+	case isList && !list:
+		return p, fmt.Errorf("%s is a list, one value per input, but the request has one input (text a text, input_ids a list of ids): give one value", name)
+	case isList && len(vals) != n:
+		return p, fmt.Errorf("%s has %d values for %d inputs: give one per input, or one value for all", name, len(vals), n)
+	case isList:
+		p.vals, p.isList = vals, true
+	default:
+		for i := range p.vals {
+			p.vals[i] = one
+		}
+	}
+	return p, nil
+}
+
+// parseInputs reads /generate's "text" (one text, or a list of them) or
+// "input_ids" (one list of ids, or a list of such lists), as SGLang's
+// GenerateReqInput takes them; list says whether they came as a list.
+func parseInputs(textRaw, idsRaw json.RawMessage) (inputs []prompt, list bool, err error) {
+	switch {
+	case !isNull(textRaw) && !isNull(idsRaw):
+		return nil, false, errors.New("Either text or input_ids should be provided, not both.")
+	case !isNull(textRaw):
+		one, texts, isList, err := oneOrList[string]("text", textRaw)
+		if err != nil {
+			return nil, false, err
+		}
+		if !isList {
+			return []prompt{{text: &one}}, false, nil
+		}
+		if len(texts) == 0 {
+			return nil, false, errors.New("text is an empty list: give a text, or a list of at least one")
+		}
+		inputs = make([]prompt, len(texts))
+		for i := range texts {
+			inputs[i].text = &texts[i]
+		}
+		return inputs, true, nil
+	case !isNull(idsRaw):
+		one, lists, isList, err := oneOrList[[]int32]("input_ids", idsRaw)
+		if err != nil {
+			return nil, false, err
+		}
+		if !isList {
+			return []prompt{{ids: one}}, false, nil
+		}
+		inputs = make([]prompt, len(lists))
+		for i := range lists {
+			inputs[i].ids = lists[i]
+			if inputs[i].ids == nil {
+				inputs[i].ids = []int32{} // [] as given: an empty input, said so below
+			}
+		}
+		return inputs, true, nil
+	}
+	return nil, false, errors.New("give text or input_ids (not empty)")
+}
+
+// parseGenerate decodes and checks a /generate body.
+func parseGenerate(body []byte) (generateRequest, error) {
+	var raw struct {
+		Text            json.RawMessage `json:"text"`
+		InputIDs        json.RawMessage `json:"input_ids"`
+		SamplingParams  json.RawMessage `json:"sampling_params"`
+		ReturnLogprob   json.RawMessage `json:"return_logprob"`
+		LogprobStartLen json.RawMessage `json:"logprob_start_len"`
+		TopLogprobsNum  json.RawMessage `json:"top_logprobs_num"`
+		RID             json.RawMessage `json:"rid"`
+		TextInLogprobs  bool            `json:"return_text_in_logprobs"`
+		Stream          bool            `json:"stream"`
+	}
+	if err := decodeBody(body, &raw); err != nil {
+		return generateRequest{}, err
+	}
+	if raw.Stream {
+		return generateRequest{}, errors.New("rlt serve computes input log-probs and answers whole: stream must be false (or left out)")
+	}
+	inputs, list, err := parseInputs(raw.Text, raw.InputIDs)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	n := len(inputs)
+	sps, err := spread("sampling_params", raw.SamplingParams, samplingParams{}, list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	returnLogprob, err := spread("return_logprob", raw.ReturnLogprob, false, list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	starts, err := spread("logprob_start_len", raw.LogprobStartLen, -1, list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	tops, err := spread("top_logprobs_num", raw.TopLogprobsNum, 0, list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	rids, err := requestIDs(raw.RID, list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs}
+	for i := range req.Items {
+		sp := sps.vals[i]
+		maxNew := 128 // SGLang's default, refused below
+		if sp.MaxNewTokens != nil {
+			maxNew = *sp.MaxNewTokens
+		}
+		where := ""
+		if sps.isList {
+			where = sps.at("sampling_params", i) + ": "
+		}
+		if maxNew < 0 || maxNew > 1 {
+			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", where, maxNew)
+		}
+		if t := sp.Temperature; t != nil && *t < 0 {
+			return generateRequest{}, fmt.Errorf("%stemperature must be non-negative, got %g.", where, *t)
+		}
+		if k := tops.vals[i]; k < 0 {
+			return generateRequest{}, fmt.Errorf("%s must be 0 (none) or a positive count of top log-probs a position, got %d", tops.at("top_logprobs_num", i), k)
+		}
+		req.Items[i] = generateItem{In: inputs[i], MaxNew: maxNew, Temperature: temperatureOf(sp.Temperature),
+			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i]}
+	}
+	return req, nil
+}
+
+// sayJSON is err in JSON's words where it is encoding/json's.
+func sayJSON(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(te))
+	}
+	return err
+}
+
+// requestIDs are the meta_info ids rid asks for each of n inputs, as
+// SGLang names its requests: one text for one input; for a list of
+// inputs, "<rid>_<i>" of one text, or a list of one distinct text per
+// input; "" where none is asked.
+func requestIDs(raw json.RawMessage, list bool, n int) ([]string, error) {
+	ids := make([]string, n)
+	if isNull(raw) {
+		return ids, nil
+	}
+	one, many, isList, err := oneOrList[string]("rid", raw)
+	switch {
+	case err != nil:
+		return nil, err
+	case !isList && !list:
+		ids[0] = one
+	case !isList:
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%s_%d", one, i)
+		}
+	case !list:
+		return nil, errors.New("rid is a list, one per input, but the request has one input: give one text")
+	case len(many) != n:
+		return nil, fmt.Errorf("The specified rids length mismatch with the batch_size for batch processing. (rid has %d texts for %d inputs)", len(many), n)
+	default:
+		seen := map[string]bool{}
+		var dups []string
+		for _, r := range many {
+			if seen[r] && !slices.Contains(dups, r) {
+				dups = append(dups, r)
+			}
+			seen[r] = true
+		}
+		if len(dups) > 0 {
+			return nil, fmt.Errorf("Duplicate request IDs detected within the request: %q", dups)
+		}
+		copy(ids, many)
+	}
+	return ids, nil
+}
+
+// checkTopLogprobsNum refuses a top_logprobs_num past --max-logprobs, as
+// the vLLM endpoint refuses logprobs past it (checkLogprobs): SGLang has
+// no such bound, but one request should not make the host hold and write
+// the whole vocabulary at every position unless the server allows it.
+func (s *Server) checkTopLogprobsNum(n int) error {
+	limit := s.MaxLogprobs
+	if limit == -1 {
+		limit = s.Src.Vocab
+	}
+	if n > limit {
+		return fmt.Errorf("Requested top_logprobs_num of %d, which is greater than max allowed: %d (parameter=top_logprobs_num, value=%d; rlt serve --max-logprobs)", n, limit, n)
+	}
+	return nil
+}
+
+// generateIDs are the token ids of item's input, checked as SGLang checks
+// them against the model's positions and item's logprob_start_len.
+func (s *Server) generateIDs(it *generateItem) ([]int32, error) {
+	ids, err := s.resolve(it.In)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("give text or input_ids (not empty)")
+	}
+	if len(ids) >= s.maxLen() {
+		return nil, fmt.Errorf("The input (%d tokens) is longer than the model's context length (%d tokens).", len(ids), s.maxLen())
+	}
+	if it.Start >= len(ids) {
+		return nil, fmt.Errorf("logprob_start_len (%d) must be less than the input length (%d)", it.Start, len(ids))
+	}
+	return ids, nil
+}
+
+// topNum is the top log-probs a position item is answered with: SGLang
+// returns them with the others only.
+func (it *generateItem) topNum() int {
+	if it.ReturnLogprob {
+		return it.TopNum
+	}
+	return 0
+}
+
+// options is what item asks the model of its input of n tokens.
+func (it *generateItem) options(n int) rlt.PromptOptions {
+	opts := rlt.PromptOptions{Next: it.MaxNew == 1}
+	top := it.topNum()
+	if top > 0 && it.Start >= 0 && it.Start+1 < n {
+		opts.TopK = top // of every position; those before start are dropped
+	}
+	if top > 0 && it.MaxNew == 1 {
+		opts.NextTopK = top
+	}
+	return opts
+}
+
+// scoreItems computes each input (ids, asked by items) of a request: the
+// inputs that ask the same of the model, at one temperature, run through
+// it together (rlt.ModelSource.PromptLogProbsBatch), so each is answered
+// with the bytes it would get alone.
+func (s *Server) scoreItems(all [][]int32, items []generateItem) ([]rlt.PromptScores, error) {
+	type ask struct {
+		temperature float64
+		opts        rlt.PromptOptions
+	}
+	var order []ask
+	groups := map[ask][]int{}
+	for i := range items {
+		a := ask{items[i].Temperature, items[i].options(len(all[i]))}
+		if _, ok := groups[a]; !ok {
+			order = append(order, a)
+		}
+		groups[a] = append(groups[a], i)
+	}
+	out := make([]rlt.PromptScores, len(all))
+	for _, a := range order {
+		seqs := make([][]int32, len(groups[a]))
+		for k, i := range groups[a] {
+			seqs[k] = all[i]
+		}
+		scores, err := s.Src.PromptLogProbsBatch(seqs, a.temperature, a.opts)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range groups[a] {
+			out[i] = scores[k]
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		sglangError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	req, err := parseGenerate(body)
+	for i := 0; err == nil && i < len(req.Items); i++ {
+		if err = s.checkTopLogprobsNum(req.Items[i].TopNum); err != nil {
+			err = req.itemError(i, err)
+		}
+	}
+	if err != nil {
+		sglangError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	all := make([][]int32, len(req.Items))
+	for i := range req.Items {
+		if all[i], err = s.generateIDs(&req.Items[i]); err != nil {
+			sglangError(w, http.StatusBadRequest, req.itemError(i, err).Error())
+			return
+		}
+	}
+	scores, err := s.scoreItems(all, req.Items)
+	if err != nil {
+		sglangError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	answers := make([]any, len(all))
+	for i := range all {
+		answers[i] = s.generateAnswer(&req.Items[i], all[i], &scores[i], req.TextInLogprob)
+	}
+	if req.List {
+		writeJSON(w, http.StatusOK, answers)
+		return
+	}
+	writeJSON(w, http.StatusOK, answers[0])
+}
+
+// generateAnswer is SGLang's answer to item, whose input is ids and
+// scores (item.options) sc: {"text", "output_ids", "meta_info"}.
+func (s *Server) generateAnswer(it *generateItem, ids []int32, sc *rlt.PromptScores, textInLogprob bool) map[string]any {
+	maxNew, start := it.MaxNew, it.Start
+	id := it.RID
+	if id == "" {
+		id = fmt.Sprintf("%d", s.n.Add(1))
+	}
+	meta := map[string]any{
+		"id": id, "prompt_tokens": len(ids), "completion_tokens": maxNew, "cached_tokens": 0,
+		"finish_reason": map[string]any{"type": "length", "length": maxNew},
+	}
+	text := ""
+	outIDs := []int32{} // SGLang's [] when nothing is generated, never null
+	if maxNew == 1 {
+		text = sglangOutputText(s.Tok, ids, sc.Next)
+		outIDs = []int32{sc.Next}
+	}
+	if it.ReturnLogprob {
+		// SGLang's detokenize_logprob_tokens: each token decoded alone,
+		// special tokens included (batch_decode's default), when asked;
+		// else null.
+		tokenText := func(id int32) any {
+			if !textInLogprob {
+				return nil
+			}
+			return s.Tok.DecodeHF([]int32{id}, false)
+		}
+		in := []any{}
+		if start >= 0 {
+			for pos := start; pos < len(ids); pos++ {
+				var v any // SGLang's None for the first, whatever start
+				if pos > start {
+					v = clamp(sc.LogProbs[pos-1])
+				}
+				in = append(in, []any{v, ids[pos], tokenText(ids[pos])})
+			}
+		}
+		out := []any{}
+		if maxNew == 1 {
+			out = append(out, []any{clamp(sc.NextLogProb), sc.Next, tokenText(sc.Next)})
+		}
+		meta["input_token_logprobs"], meta["output_token_logprobs"] = in, out
+		if top := it.topNum(); top > 0 {
+			// SGLang's input_top_logprobs and output_top_logprobs (present
+			// only when top_logprobs_num > 0): a list per position of the
+			// input_token_logprobs and output_token_logprobs, of
+			// [logprob, id, text] triples of its most likely tokens, most
+			// likely first (tokenizer_manager.py,
+			// detokenize_top_logprobs_tokens); the first input position
+			// has none, null. An input token among its position's top
+			// log-probs has there the value of its own triple, as SGLang
+			// takes both from one row of log-probs (so does
+			// rlt.PromptScores).
+			triples := func(top []int32, lps []float32) []any {
+				t := make([]any, len(top))
+				for j, id := range top {
+					t[j] = []any{clamp(lps[j]), id, tokenText(id)}
+				}
+				return t
+			}
+			inTop := []any{}
+			if start >= 0 {
+				inTop = append(inTop, nil)
+				for pos := start + 1; pos < len(ids); pos++ {
+					inTop = append(inTop, triples(sc.TopIDs[pos-1], sc.TopLogProbs[pos-1]))
+				}
+			}
+			outTop := []any{}
+			if maxNew == 1 {
+				outTop = append(outTop, triples(sc.NextTopIDs, sc.NextTopLogProbs))
+			}
+			meta["input_top_logprobs"], meta["output_top_logprobs"] = inTop, outTop
+		}
+	}
+	return map[string]any{"text": text, "output_ids": outIDs, "meta_info": meta}
+}
