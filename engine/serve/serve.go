@@ -8,7 +8,11 @@
 //     lm-eval-harness sends them; a batch's prompts run through the model
 //     together, in forwards of at most the source's MicroBatchTokens, each
 //     choice the bytes it would be alone), "max_tokens" 0 (with "echo") or 1,
-//     "temperature", "prompt_logprobs" k, "logprobs" N. Each choice's
+//     "temperature", "prompt_logprobs" k, "logprobs" N, and "stop",
+//     "stop_token_ids" and "include_stop_str_in_output", which end the one
+//     generated token as vLLM ends it ("finish_reason" "stop" with
+//     "stop_reason" the id or string matched, the text cut as vLLM cuts
+//     it: vllmFinish). Each choice's
 //     "prompt_logprobs" is null for the first token, then, per position, a
 //     dict in vLLM's order: the prompt token {"<id>": {"logprob", "rank",
 //     "decoded_token"}} first, then the k most likely tokens, ranks 1..k (a
@@ -398,6 +402,12 @@ type completionsRequest struct {
 	PromptLogprobs *int
 	Logprobs       *int
 	AsTokenIDs     bool // return_tokens_as_token_ids
+	// Stop are the stop strings, in the request's order; StopTokenIDs the
+	// stop token ids; IncludeStop is include_stop_str_in_output
+	// (vllmFinish).
+	Stop         []string
+	StopTokenIDs []int64
+	IncludeStop  bool
 }
 
 // maxLogprobs is vLLM's default --max-logprobs: the most top log-probs a
@@ -409,22 +419,26 @@ const maxLogprobs = 20
 // model is then known).
 func parseCompletions(body []byte) (completionsRequest, error) {
 	var req struct {
-		Model          string   `json:"model"`
-		Prompt         *prompts `json:"prompt"`
-		MaxTokens      *int     `json:"max_tokens"`
-		Temperature    *float64 `json:"temperature"`
-		PromptLogprobs *int     `json:"prompt_logprobs"`
-		Logprobs       *int     `json:"logprobs"`
-		Echo           bool     `json:"echo"`
-		N              *int     `json:"n"`
-		Stream         bool     `json:"stream"`
-		AsTokenIDs     bool     `json:"return_tokens_as_token_ids"`
+		Model          string      `json:"model"`
+		Prompt         *prompts    `json:"prompt"`
+		MaxTokens      *int        `json:"max_tokens"`
+		Temperature    *float64    `json:"temperature"`
+		PromptLogprobs *int        `json:"prompt_logprobs"`
+		Logprobs       *int        `json:"logprobs"`
+		Echo           bool        `json:"echo"`
+		N              *int        `json:"n"`
+		Stream         bool        `json:"stream"`
+		AsTokenIDs     bool        `json:"return_tokens_as_token_ids"`
+		Stop           stopStrings `json:"stop"`
+		StopTokenIDs   []int64     `json:"stop_token_ids"`
+		IncludeStop    bool        `json:"include_stop_str_in_output"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return completionsRequest{}, err
 	}
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
-		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs}
+		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs,
+		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = *req.MaxTokens
@@ -442,6 +456,8 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
 	case req.Temperature != nil && *req.Temperature < 0:
 		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %g.", *req.Temperature)}
+	case slices.Contains(req.Stop, ""):
+		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
 	}
 	out.Prompts, out.MaxTokens = *req.Prompt, maxTokens
 	return out, nil
@@ -582,6 +598,65 @@ func (s *Server) promptOptions(req *completionsRequest) rlt.PromptOptions {
 	return opts
 }
 
+// stopStrings is a /v1/completions "stop": one text or a list of them.
+type stopStrings []string
+
+func (st *stopStrings) UnmarshalJSON(b []byte) error {
+	if isNull(b) { // vLLM's None: no stop strings
+		*st = nil
+		return nil
+	}
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*st = stopStrings{one}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return errors.New(`"stop" must be a text or a list of texts`)
+	}
+	*st = list
+	return nil
+}
+
+// vllmFinish is how vLLM's V1 engine ends the one token it generates,
+// next, after prompt, and the text it returns of it, for req:
+//   - a stop token, one of the request's stop_token_ids, ends it:
+//     finish_reason "stop", stop_reason the id (the scheduler's
+//     check_stop); the token is then left out of the text unless
+//     include_stop_str_in_output (the detokenizer's update, whose
+//     stop_terminated skips it);
+//   - else max_tokens ends it: "length", stop_reason null;
+//   - then the text is searched for the stop strings in the request's
+//     order (check_stop_strings): the first found ends it, "stop" with
+//     stop_reason the string (the output processor puts it in place of
+//     the scheduler's), the text cut where it begins, or where it ends
+//     with include_stop_str_in_output.
+func (s *Server) vllmFinish(req *completionsRequest, prompt []int32, next int32) (text, finish string, stopReason any) {
+	finish = "length"
+	stopped := slices.Contains(req.StopTokenIDs, int64(next))
+	if stopped {
+		finish, stopReason = "stop", next
+	}
+	if !stopped || req.IncludeStop {
+		text = vllmOutputText(s.Tok, prompt, next)
+	}
+	if text == "" { // no new characters to search
+		return text, finish, stopReason
+	}
+	for _, stop := range req.Stop {
+		at := strings.Index(text, stop)
+		if at < 0 {
+			continue
+		}
+		if req.IncludeStop {
+			at += len(stop)
+		}
+		return text[:at], "stop", stop
+	}
+	return text, finish, stopReason
+}
+
 // completion is the choice answering prompt p (ids) of req, index i,
 // whose scores (promptOptions) are sc.
 func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i int, sc *rlt.PromptScores) map[string]any {
@@ -596,8 +671,11 @@ func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i in
 			text = s.Tok.DecodeHF(ids, false)
 		}
 	}
+	finish, stopReason := "length", any(nil)
 	if maxTokens == 1 {
-		text += vllmOutputText(s.Tok, ids, sc.Next)
+		var out string
+		out, finish, stopReason = s.vllmFinish(req, ids, sc.Next)
+		text += out
 	}
 	// steps are the dicts of the prompt's positions (nil: position 0's None).
 	var steps [][]lpEntry
@@ -630,7 +708,7 @@ func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i in
 		}
 		logprobs = s.legacyLogprobs(tokens, at, *req.Logprobs, req.AsTokenIDs)
 	}
-	return map[string]any{"index": i, "text": text, "logprobs": logprobs, "finish_reason": "length", "stop_reason": nil, "prompt_logprobs": plp}
+	return map[string]any{"index": i, "text": text, "logprobs": logprobs, "finish_reason": finish, "stop_reason": stopReason, "prompt_logprobs": plp}
 }
 
 // idObject is a position's dict as vLLM writes it: keyed by token id, in
