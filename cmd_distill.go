@@ -211,6 +211,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return fmt.Errorf("--teacher %s: %w", *tdir, err)
 		}
 		maxPos = min(maxPos, teacher.Cfg.MaxPos)
+		if data == nil { // a data file's rows that do not fit are left out below
+			if err := taskPromptsFit("teacher", *tdir, t, exs, teacher.Cfg.MaxPos, func(ex task.Example) int {
+				return len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
+			}); err != nil {
+				return err
+			}
+		}
 	}
 	if data != nil {
 		// The rows the run can use, then the first --questions of them: a
@@ -482,6 +489,20 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 			return deviceFailed(be, "load "+*sdir, err)
 		}
 	}
+	switch {
+	case data != nil: // its rows that do not fit are left out below
+	case pair != nil:
+		err = taskPromptsFit("teacher", *tdir, t, exs, pair.Teacher.Cfg.MaxPos, func(ex task.Example) int {
+			return len(pair.TeacherPrompt(ex.Question, ex.Solution))
+		})
+	default:
+		err = taskPromptsFit("student", *sdir, t, exs, student.Cfg.MaxPos, func(ex task.Example) int {
+			return len(rlt.SolvePrompt(tok, p, ex.Question))
+		})
+	}
+	if err != nil {
+		return err
+	}
 	if data != nil {
 		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)
 		if pair != nil {
@@ -560,6 +581,22 @@ func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64,
 		return nil, misuse(fs, "--questions %d: the %s task's %s split gave only %d distinct questions: ask for at most that many", n, t.Name(), name, len(exs))
 	}
 	return exs, err
+}
+
+// taskPromptsFit refuses, before any is sampled, a task's questions whose
+// prompt for the model who (its folder dir) is longer than its maxPos
+// positions, which sampling would refuse: the first such question, both
+// lengths, and the flag that shortens the prompt (the system prompt is
+// most of it: the official RLT one, where the folder has no prompts.json,
+// takes more than a small model's 256 positions).
+func taskPromptsFit(who, dir string, t task.Task, exs []task.Example, maxPos int, prompt func(task.Example) int) error {
+	for _, ex := range exs {
+		if n := prompt(ex); n > maxPos {
+			return fmt.Errorf("the %s %s: its prompt for the %s task's question %q takes %d tokens, more than its %d positions (max_position_embeddings): give a shorter --%s-system",
+				who, dir, t.Name(), ex.Question, n, maxPos, who)
+		}
+	}
+	return nil
 }
 
 // lookupTask is the task --task names; a name no task has is a wrong

@@ -404,3 +404,49 @@ func TestQuestionsPastTheSplit(t *testing.T) {
 		}
 	}
 }
+
+// A model whose prompt for a task's questions is longer than its positions
+// (a 256-position model without prompts.json, whose official RLT system
+// prompt takes more) is refused before anything is sampled, naming the
+// model, the question, both lengths and the flag that shortens the prompt.
+// It was the sampler's "sample: a prompt of 283 tokens is longer than the
+// model's 256 positions", once the teacher had started to explain.
+func TestTaskPromptPastThePositions(t *testing.T) {
+	dir := t.TempDir()
+	shape := filepath.Join(dir, "shape.json")
+	os.WriteFile(shape, []byte(`{"vocab_size": 272, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
+	short := filepath.Join(dir, "short") // no prompts.json: the official RLT prompts
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", short, "--tokenizer", distillTeacher); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	shape64 := filepath.Join(dir, "shape64.json") // the student's prompt, short as it is, takes more
+	os.WriteFile(shape64, []byte(`{"vocab_size": 272, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 24, "tie_word_embeddings": true}`), 0o644)
+	shorter := filepath.Join(dir, "shorter")
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape64, "--out", shorter, "--tokenizer", distillTeacher); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	out := filepath.Join(dir, "out")
+	for _, c := range []struct {
+		args       []string
+		want, tail string
+	}{
+		{[]string{"distill", "--teacher", short, "--out", out, "--questions", "2", "--steps", "1"},
+			"rlt distill: the teacher " + short + ": its prompt for the addition task's question ", "more than its 256 positions (max_position_embeddings): give a shorter --teacher-system"},
+		{[]string{"eval", "--teacher", short, "--student", short, "--questions", "2"},
+			"rlt eval: the teacher " + short + ": its prompt for the addition task's question ", "more than its 256 positions (max_position_embeddings): give a shorter --teacher-system"},
+		{[]string{"eval", "--student", shorter, "--questions", "2"},
+			"rlt eval: the student " + shorter + ": its prompt for the addition task's question ", "more than its 24 positions (max_position_embeddings): give a shorter --student-system"},
+	} {
+		code, stdout, errs := runCLI(t, "", append(c.args, "--device", "cpu")...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		last := lines[len(lines)-1]
+		if code != 1 || stdout != "" || !strings.HasPrefix(last, c.want) || !strings.HasSuffix(last, c.tail) {
+			t.Errorf("rlt %v: exit %d, stdout %q, last line %q; want exit 1 and %q…", c.args, code, stdout, last, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("rlt %v made %s", c.args, out)
+		}
+	}
+}
