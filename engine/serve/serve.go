@@ -12,7 +12,9 @@
 //     "stop_token_ids" and "include_stop_str_in_output", which end the one
 //     generated token as vLLM ends it ("finish_reason" "stop" with
 //     "stop_reason" the id or string matched, the text cut as vLLM cuts
-//     it: vllmFinish). Each choice's
+//     it: vllmFinish). With echo and max_tokens 0 vLLM still generates a
+//     token, unshown, which ends the choice and counts in the usage's
+//     "completion_tokens": so here. Each choice's
 //     "prompt_logprobs" is null for the first token, then, per position, a
 //     dict in vLLM's order: the prompt token {"<id>": {"logprob", "rank",
 //     "decoded_token"}} first, then the k most likely tokens, ranks 1..k (a
@@ -550,7 +552,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	for i, ids := range all {
 		choices[i] = s.completion(&req, req.Prompts[i], ids, i, &scores[i])
 		prompt += len(ids)
-		completion += maxTokens
+		completion++ // the generated token, shown or not (completion)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": fmt.Sprintf("cmpl-%d", s.n.Add(1)), "object": "text_completion", "created": time.Now().Unix(), "model": s.Name,
@@ -588,7 +590,8 @@ func position(own lpEntry, top []int32, topLP []float32, text func(int32) string
 // promptOptions is what req asks the model of each of its prompts.
 func (s *Server) promptOptions(req *completionsRequest) rlt.PromptOptions {
 	k, promptLP := req.promptK(s.Src.Vocab)
-	opts := rlt.PromptOptions{Next: req.MaxTokens == 1, Ranks: promptLP, TopK: k}
+	// The next token even for max_tokens 0: vLLM generates it (completion).
+	opts := rlt.PromptOptions{Next: true, Ranks: promptLP, TopK: k}
 	if req.Logprobs != nil && req.MaxTokens == 1 {
 		opts.NextTopK = *req.Logprobs
 		if opts.NextTopK == -1 {
@@ -671,10 +674,12 @@ func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i in
 			text = s.Tok.DecodeHF(ids, false)
 		}
 	}
-	finish, stopReason := "length", any(nil)
+	// vLLM generates one token even for max_tokens 0 with echo (its
+	// to_sampling_params asks max_tokens 1 of echo_without_generation): it
+	// is not shown, but ends the choice (finish_reason, stop_reason) and
+	// is counted in the usage's completion_tokens.
+	out, finish, stopReason := s.vllmFinish(req, ids, sc.Next)
 	if maxTokens == 1 {
-		var out string
-		out, finish, stopReason = s.vllmFinish(req, ids, sc.Next)
 		text += out
 	}
 	// steps are the dicts of the prompt's positions (nil: position 0's None).

@@ -153,8 +153,9 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// TestShapes: echo with max_tokens 0 (no generation), logprob_start_len,
-// and the client reading both endpoints to the same numbers.
+// TestShapes: echo with max_tokens 0 (no token shown; vLLM's usage counts
+// the one it generates), logprob_start_len, and the client reading both
+// endpoints to the same numbers.
 func TestShapes(t *testing.T) {
 	s, ts := testServer(t, Both)
 	ids := s.Tok.Encode("12+9=21")
@@ -174,7 +175,7 @@ func TestShapes(t *testing.T) {
 			Completion int `json:"completion_tokens"`
 		} `json:"usage"`
 	}
-	if status != 200 || json.Unmarshal([]byte(body), &c) != nil || c.Choices[0].Text != "12+9=21" || c.Usage.Completion != 0 || c.Choices[0].PromptLogprobs[0] != nil {
+	if status != 200 || json.Unmarshal([]byte(body), &c) != nil || c.Choices[0].Text != "12+9=21" || c.Usage.Completion != 1 || c.Choices[0].PromptLogprobs[0] != nil {
 		t.Fatalf("echo: %d %s", status, body)
 	}
 	if got := c.Choices[0].PromptLogprobs[2][fmt.Sprint(ids[2])].Logprob; float32(got) != want[1] {

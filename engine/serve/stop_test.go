@@ -96,3 +96,45 @@ func TestStop(t *testing.T) {
 		t.Errorf("stop 5: %d %s", status, resp)
 	}
 }
+
+// TestEchoWithoutGeneration: with echo and max_tokens 0 vLLM still
+// generates one token, which it does not show: the text is the prompt,
+// the token ends the choice as a shown one would (finish_reason,
+// stop_reason) and the usage counts it.
+func TestEchoWithoutGeneration(t *testing.T) {
+	s, ts := testServer(t, VLLM)
+	ids := s.Tok.Encode("a")
+	sc, err := s.Src.PromptLogProbs(ids, 1, rlt.PromptOptions{Next: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := vllmOutputText(s.Tok, ids, sc.Next)
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	for _, c := range []struct {
+		name, fields       string
+		finish, stopReason string
+	}{
+		{"nothing asked", `"logprobs":1`, "length", `null`},
+		{"its id a stop token", fmt.Sprintf(`"stop_token_ids":[%d]`, sc.Next), "stop", fmt.Sprint(sc.Next)},
+		{"a stop string in its text", `"stop":` + q(text), "stop", q(text)},
+	} {
+		status, resp := post(t, ts.URL+"/v1/completions", `{"prompt":"a","max_tokens":0,"echo":true,`+c.fields+`}`)
+		var r struct {
+			Choices []vllmChoice
+			Usage   map[string]int
+		}
+		if status != 200 || json.Unmarshal([]byte(resp), &r) != nil || len(r.Choices) != 1 {
+			t.Fatalf("%s: %d %s", c.name, status, resp)
+		}
+		ch := r.Choices[0]
+		if ch.Text != "a" || ch.FinishReason != c.finish || string(ch.StopReason) != c.stopReason {
+			t.Errorf("%s: text %q, finish_reason %q, stop_reason %s; want \"a\", %q, %s", c.name, ch.Text, ch.FinishReason, ch.StopReason, c.finish, c.stopReason)
+		}
+		if r.Usage["completion_tokens"] != 1 || r.Usage["prompt_tokens"] != len(ids) || r.Usage["total_tokens"] != len(ids)+1 {
+			t.Errorf("%s: usage %v, want the unshown token counted", c.name, r.Usage)
+		}
+		if ch.Logprobs != nil && len(ch.Logprobs.Tokens) != len(ids) {
+			t.Errorf("%s: logprobs of %d tokens, want the prompt's %d only", c.name, len(ch.Logprobs.Tokens), len(ids))
+		}
+	}
+}
