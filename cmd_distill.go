@@ -259,6 +259,16 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 	}
+	all := len(rows)
+	rows, tagged, long := runpkg.Learnable(rows, tok, p, student.Cfg.MaxPos)
+	if len(rows) == 0 { // an empty distill.jsonl would only refuse the rerun's --out
+		what := "teacher's " + plural(all, "explanation")
+		if *reference {
+			what = plural(all, "reference explanation")
+		}
+		return fmt.Errorf("none of the %s can be learned from (%d with a ChatML or RLT tag, %d too long for the student's %d positions): nothing was written to %s",
+			what, tagged, long, student.Cfg.MaxPos, *out)
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -266,8 +276,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
-	all := len(rows)
-	rows, tagged, long := runpkg.Learnable(rows, tok, p, student.Cfg.MaxPos)
 	sw := record.NewStratosWriter(f, p.StudentSystem)
 	for _, r := range rows {
 		if err := sw.Write(r.Question, r.Explanation, r.Solution); err != nil {

@@ -450,3 +450,36 @@ func TestTaskPromptPastThePositions(t *testing.T) {
 		}
 	}
 }
+
+// When none of the teacher's explanations can be learned from (each too
+// long for the student, or holding a tag), rlt distill says so, and why,
+// and writes nothing: it wrote an empty distill.jsonl, which refused the
+// rerun's --out, and then failed with "distill: distill: no rows to learn
+// from".
+func TestDistillNoLearnableRow(t *testing.T) {
+	dir := t.TempDir()
+	folder := func(name string, positions int) string {
+		shape := filepath.Join(dir, name+".json")
+		os.WriteFile(shape, []byte(fmt.Sprintf(`{"vocab_size": 272, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+			"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": %d, "tie_word_embeddings": true}`, positions)), 0o644)
+		out := filepath.Join(dir, name)
+		if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", out, "--tokenizer", distillTeacher); code != 0 {
+			t.Fatalf("model init: exit %d: %s", code, errs)
+		}
+		return out
+	}
+	// A random teacher's greedy explanation runs to --max-new-tokens or
+	// writes a tag; either way no row fits a 40-position student.
+	teacher, student := folder("teacher", 256), folder("student", 40)
+	out := filepath.Join(dir, "out")
+	code, _, errs := runCLI(t, "", "distill", "--teacher", teacher, "--student-init", student, "--out", out, "--questions", "2",
+		"--steps", "1", "--max-new-tokens", "100", "--temperature", "0", "--teacher-system", "T", "--student-system", "S", "--device", "cpu")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	want := "rlt distill: none of the teacher's 2 explanations can be learned from ("
+	if last := lines[len(lines)-1]; code != 1 || !strings.HasPrefix(last, want) || !strings.Contains(last, "the student's 40 positions") || !strings.HasSuffix(last, "nothing was written to "+out) {
+		t.Errorf("exit %d, last line %q; want exit 1 and %q…", code, last, want)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was made", out)
+	}
+}
