@@ -284,18 +284,23 @@ func TestStopAndQuitStopAlike(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		paused    bool
+		onDisk    bool // the paused engine's last step is checkpointed already
 		keys      []string
 		ckpt      int
 		header    string
 		msg, then string // the status line at once, and once the checkpoint is read
 	}{
-		{"S while stepping", false, []string{"S", "y"}, 1, "stopping (after the step in progress)",
+		{"S while stepping", false, false, []string{"S", "y"}, 1, "stopping (after the step in progress)",
 			"stopping demo-run after its current step, then writing its final checkpoint", "checkpoint of step 12 written: "},
-		{"S while paused", true, []string{"S", "y"}, 0, "stopping",
-			"stopping demo-run now (it is paused): its final checkpoint is written when the run is closed", ""},
-		{"q while stepping", false, []string{"q"}, 1, "stopping (after the step in progress)",
+		// A paused engine writes its last step's checkpoint as it stops
+		// (run.Engine.Run): it was left to the run's close.
+		{"S while paused", true, false, []string{"S", "y"}, 1, "stopping",
+			"stopping demo-run now (it is paused), then writing its final checkpoint (a line here says when)", "checkpoint of step 12 written: "},
+		{"S while paused, its last step on disk", true, true, []string{"S", "y"}, 1, "stopping",
+			"stopping demo-run now (it is paused): the checkpoint of its last step, 11, is on disk already", ""},
+		{"q while stepping", false, false, []string{"q"}, 1, "stopping (after the step in progress)",
 			"stopping demo-run after its current step, then writing its final checkpoint… (q again: leave now)", ""},
-		{"q while paused", true, []string{"q"}, 0, "stopping",
+		{"q while paused", true, false, []string{"q"}, 1, "stopping",
 			"stopping demo-run now (it is paused), then writing its final checkpoint… (q again: leave now)", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -305,6 +310,13 @@ func TestStopAndQuitStopAlike(t *testing.T) {
 			// screen while the engine stops (its command is not run here).
 			m := newModel(Options{Session: &sessions.Session{Run: r, Control: ctl, Close: r.Close}})
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+			if c.onDisk {
+				if _, err := r.SaveCheckpoint(11, func(dir string) error {
+					return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
+				}, sessions.CheckpointState{Step: 11, Time: t0}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if c.paused {
 				r.Emit(event.Phase{Time: t0, Name: "paused", Step: 12})
 				if err := r.Flush(); err != nil {

@@ -229,6 +229,13 @@ type runStatus struct {
 	done         bool
 	closed       bool
 	paused       bool // as set from this UI
+	// pausedAt is the step a paused engine waits to run (its paused
+	// phase's), and checkpointed the step of the newest checkpoint read
+	// (hasCheckpoint): a paused engine whose last step is on disk has no
+	// checkpoint to write as it stops (stopEngine).
+	pausedAt      int
+	checkpointed  int
+	hasCheckpoint bool
 	// interrupted: no engine here drives the run, its events say its
 	// engine never ended nor its writer closed it, and no live process
 	// trains it (checkWriter): the process that did was killed or
@@ -499,23 +506,24 @@ func (m *Model) stopWhen() string {
 // confirmed, and q (closing: the workbench ends the run right after,
 // which waits for the engine and writes the final checkpoint: Session.Close)
 // both stop it here, so that they ask the engine the same and the header
-// says stopping after either. A stepping engine is also asked for a
-// checkpoint of the step it ends on, so that a run stopped with S has its
-// last step on disk at once, not only once the workbench closes it; a
-// paused engine does no more step to checkpoint after, so its final
-// checkpoint waits for the close. It reports whether an engine was still
-// running to stop.
+// says stopping after either. The engine is also asked for a checkpoint,
+// which it writes of the step it ends on, or, paused, of its last step as
+// it stops (run.Engine.Run), so that a run stopped with S has its last
+// step on disk at once, not only once the workbench closes it; a paused
+// engine whose last step is on disk already writes none. It reports
+// whether an engine was still running to stop.
 func (m *Model) stopEngine(closing bool) bool {
 	c := m.sh.control
 	if c == nil {
 		return false
 	}
 	running := m.engineRunning()
-	if running && !m.paused {
+	onDisk := m.paused && m.hasCheckpoint && m.checkpointed == m.pausedAt-1
+	if running {
 		c.CheckpointNow()
 		// The checkpoint's line says where it is; q's own line (leave
 		// now) stays.
-		m.sh.ckptAsked = m.sh.ckptAsked || !closing
+		m.sh.ckptAsked = m.sh.ckptAsked || (!closing && !onDisk)
 	}
 	c.Stop()
 	switch {
@@ -523,8 +531,8 @@ func (m *Model) stopEngine(closing bool) bool {
 		m.say("the engine has stopped: nothing to stop")
 	case closing:
 		m.say("stopping %s %s, then writing its final checkpoint… (q again: leave now)", m.openName(), m.stopWhen())
-	case m.paused:
-		m.say("stopping %s %s: its final checkpoint is written when the run is closed (q, or another run opened)", m.openName(), m.stopWhen())
+	case onDisk:
+		m.say("stopping %s %s: the checkpoint of its last step, %d, is on disk already", m.openName(), m.stopWhen(), m.checkpointed)
 	default:
 		m.say("stopping %s %s, then writing its final checkpoint (a line here says when)…", m.openName(), m.stopWhen())
 	}
@@ -829,7 +837,7 @@ func (m *Model) pull() {
 				m.sh.engineEnded, m.sh.stopAsked = true, false
 			}
 			if e.Name == "paused" {
-				m.paused = true
+				m.paused, m.pausedAt = true, e.Step
 				m.pauses = append(m.pauses, pauseSpan{from: e.Time})
 				if n := len(m.pauses); n > 16 {
 					m.pauses = append(m.pauses[:0], m.pauses[n-16:]...)
@@ -862,6 +870,7 @@ func (m *Model) pull() {
 				m.sh.engineEnded, m.sh.stopAsked = true, false
 			}
 		case sessions.KindCheckpoint:
+			m.checkpointed, m.hasCheckpoint = e.Step, true
 			if m.sh.ckptAsked {
 				// c asked for it: say that it is on disk, and where.
 				m.sh.ckptAsked = false

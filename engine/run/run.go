@@ -255,6 +255,11 @@ type Engine struct {
 	cond *sync.Cond
 	// control state, guarded by mu
 	paused, stopped, ckpt bool
+	// checkpointed is the last step whose checkpoint is on disk, as far
+	// as Run knows: the one OnCheckpoint was last called after, or the
+	// one the engine resumed from (-1: none), so that a stop does not
+	// write it again.
+	checkpointed int
 	// warning is reported once, when Run first starts (see DataWarning).
 	warning error
 	// Backend is where the run computes; Device names it and says why it
@@ -382,7 +387,9 @@ func (e *Engine) Resume() { e.mu.Lock(); e.paused = false; e.cond.Broadcast(); e
 // Stop implements sessions.Controller: the run ends after the step in progress.
 func (e *Engine) Stop() { e.mu.Lock(); e.stopped = true; e.cond.Broadcast(); e.mu.Unlock() }
 
-// CheckpointNow implements sessions.Controller: a checkpoint after the step in progress.
+// CheckpointNow implements sessions.Controller: a checkpoint after the step
+// in progress; on a paused engine, of its last step once it resumes, or as
+// it stops (Run).
 func (e *Engine) CheckpointNow() { e.mu.Lock(); e.ckpt = true; e.mu.Unlock() }
 
 // Paused reports whether the engine is paused.
@@ -413,8 +420,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	if warning != nil {
 		e.sink.Emit(event.Error{Time: time.Now(), Step: e.Trainer.StepIndex(), Err: warning, Severity: event.SeverityWarning})
 	}
+	e.mu.Lock()
+	e.checkpointed = e.Trainer.StepIndex() - 1 // the state resumed from, or none
+	e.mu.Unlock()
 	for e.Cfg.Steps == 0 || e.Trainer.StepIndex() < e.Cfg.Steps {
 		if !e.waitTurn(ctx) {
+			e.checkpointAsStopped(ctx)
 			break
 		}
 		step := e.Trainer.StepIndex()
@@ -447,10 +458,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		ck := e.ckpt || (e.Cfg.CheckpointEvery > 0 && (step+1)%e.Cfg.CheckpointEvery == 0)
 		e.ckpt = false
 		e.mu.Unlock()
-		if ck && e.OnCheckpoint != nil {
-			if err := e.OnCheckpoint(step); err != nil {
-				e.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: fmt.Errorf("checkpoint: %w", err)})
-			}
+		if ck {
+			e.checkpoint(step)
 		}
 	}
 	// "done" means the planned steps were all run; a run stopped before
@@ -462,6 +471,38 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.sink.Emit(event.Phase{Time: time.Now(), Name: phase, Step: e.Trainer.StepIndex()})
 	return nil
+}
+
+// checkpoint calls OnCheckpoint after step, saying its error.
+func (e *Engine) checkpoint(step int) {
+	if e.OnCheckpoint == nil {
+		return
+	}
+	e.mu.Lock()
+	e.checkpointed = step
+	e.mu.Unlock()
+	if err := e.OnCheckpoint(step); err != nil {
+		e.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: fmt.Errorf("checkpoint: %w", err)})
+	}
+}
+
+// checkpointAsStopped writes, as a stopped engine ends, the checkpoint
+// asked for (CheckpointNow) and not yet written: one asked of a paused
+// engine waits for a step after which to write it, and a stop ends the
+// engine without one. Its last step is checkpointed now, not only when the
+// run is closed (runner.Handle.Close), so that a process killed after the
+// stop loses nothing. A step checkpointed already is not written again; a
+// cancelled context (the process going away) writes none.
+func (e *Engine) checkpointAsStopped(ctx context.Context) {
+	e.mu.Lock()
+	asked := e.ckpt && e.stopped && ctx.Err() == nil
+	e.ckpt = false
+	last := e.Trainer.StepIndex() - 1
+	done := last == e.checkpointed
+	e.mu.Unlock()
+	if asked && last >= 0 && !done {
+		e.checkpoint(last)
+	}
 }
 
 // Evaluate has the teacher explain n held-out questions (greedy) and the

@@ -6,7 +6,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,6 +121,99 @@ func TestStopAndPause(t *testing.T) {
 	}
 	if last != "stopped" {
 		t.Errorf("last phase %q, want \"stopped\"", last)
+	}
+}
+
+// pauseSink records the events, pauses the engine at its first step's
+// metrics (so that it pauses after that step) and closes paused at the
+// first "paused" phase: the engine waits between steps from then on.
+type pauseSink struct {
+	event.Buffer
+	pause        func()
+	paused       chan struct{}
+	first, ended sync.Once
+}
+
+func (s *pauseSink) Emit(ev event.Event) {
+	s.Buffer.Emit(ev)
+	switch ev := ev.(type) {
+	case event.Metrics:
+		s.first.Do(s.pause)
+	case event.Phase:
+		if ev.Name == "paused" {
+			s.ended.Do(func() { close(s.paused) })
+		}
+	}
+}
+
+// TestStopWritesTheCheckpointAskedWhilePaused: a checkpoint asked of a
+// paused engine waits for a step after which to write it; a stop that
+// comes first writes it, of the last step, as the engine stops (before its
+// stopped phase), so that a process killed after S loses nothing. It was
+// left to the run's close. Not asked, or on disk already, none is written.
+func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
+	dir := tinyModels(t)
+	for _, tc := range []struct {
+		name  string
+		every int   // checkpoint_every
+		ask   bool  // CheckpointNow while paused
+		want  []int // the steps checkpointed: step 0 ran, then the engine paused
+	}{
+		{"asked", 0, true, []int{0}},
+		{"not asked", 0, false, nil},
+		{"on disk already", 1, true, []int{0}}, // after step 0, not again as it stops
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := smallConfig(dir)
+			c.Steps, c.EvalEvery, c.CheckpointEvery = 0, 0, tc.every // until stopped
+			sink := &pauseSink{paused: make(chan struct{})}
+			e, err := checkAndNew(c, sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sink.pause = e.Pause
+			var mu sync.Mutex
+			var saved []int
+			e.OnCheckpoint = func(step int) error {
+				for _, ev := range sink.Events() {
+					if p, ok := ev.(event.Phase); ok && p.Name == "stopped" {
+						t.Errorf("checkpoint of step %d after the stopped phase", step)
+					}
+				}
+				mu.Lock()
+				saved = append(saved, step)
+				mu.Unlock()
+				return nil
+			}
+			done := make(chan error, 1)
+			go func() { done <- e.Run(context.Background()) }()
+			<-sink.paused
+			if tc.ask {
+				e.CheckpointNow()
+			}
+			e.Stop()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if n := e.Trainer.StepIndex(); n != 1 {
+				t.Fatalf("%d steps ran, want 1 before the pause", n)
+			}
+			mu.Lock()
+			got := slices.Clone(saved)
+			mu.Unlock()
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("checkpoints after steps %v, want %v", got, tc.want)
+			}
+			last := ""
+			for _, ev := range sink.Events() {
+				if p, ok := ev.(event.Phase); ok {
+					last = p.Name
+				}
+			}
+			if last != "stopped" {
+				t.Errorf("last phase %q, want \"stopped\"", last)
+			}
+		})
 	}
 }
 
