@@ -28,7 +28,7 @@ func TestReportCommand(t *testing.T) {
 		{"flags before", []string{"report", "--out", filepath.Join(root, "b"), "--traces", "accepted", dir}, 0, "(1 run, 1 metric)"},
 		{"no out", []string{"report", dir}, 2, "rlt report: --out is required: the folder to write report.html in (rlt report " + dir + " --out DIR)"},
 		{"no run", []string{"report", "--out", filepath.Join(root, "c")}, 2, ""},
-		{"bad traces", []string{"report", dir, "--out", filepath.Join(root, "d"), "--traces", "best:3"}, 2, `--traces "best:3": "best:3" is not accepted, top:K or bottom:K`},
+		{"bad traces", []string{"report", dir, "--out", filepath.Join(root, "d"), "--traces", "best:3"}, 2, `--traces "best:3": want accepted, top:K or bottom:K, or several joined by commas`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

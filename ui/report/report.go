@@ -42,11 +42,19 @@ type Selection struct {
 var DefaultSelection = Selection{Top: 3, Bottom: 3}
 
 // ParseSelection reads --traces: "accepted", "top:K", "bottom:K", or
-// several of them joined by commas.
+// several of them joined by commas. An error names the value once, and
+// the part of it that is wrong where it has several.
 func ParseSelection(s string) (Selection, error) {
 	var sel Selection
 	seen := map[string]string{}
-	for _, part := range strings.Split(s, ",") {
+	parts := strings.Split(s, ",")
+	bad := func(part, format string, args ...any) error {
+		if len(parts) > 1 {
+			format = fmt.Sprintf("%q: ", part) + format
+		}
+		return fmt.Errorf("traces %q: %s", s, fmt.Sprintf(format, args...))
+	}
+	for _, part := range parts {
 		part = strings.TrimSpace(part)
 		name, num, hasNum := strings.Cut(part, ":")
 		if first, ok := seen[name]; ok && (name == "accepted" || name == "top" || name == "bottom") {
@@ -58,8 +66,13 @@ func ParseSelection(s string) (Selection, error) {
 			sel.Accepted = true
 		case (name == "top" || name == "bottom") && hasNum:
 			k, err := strconv.Atoi(num)
-			if err != nil || k < 1 {
-				return Selection{}, fmt.Errorf("traces %q: %q needs a count of at least 1, e.g. %s:3", s, part, name)
+			switch {
+			case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(num, "-"):
+				return Selection{}, bad(part, "%s is out of range: give a count of at most %d (a count past a run's traces shows them all)", num, math.MaxInt)
+			case err != nil && !errors.Is(err, strconv.ErrRange):
+				return Selection{}, bad(part, "%q is not a count: give a whole number of at least 1, e.g. %s:3", num, name)
+			case err != nil || k < 1:
+				return Selection{}, bad(part, "the count must be at least 1, e.g. %s:3", name)
 			}
 			if name == "top" {
 				sel.Top = k
@@ -67,7 +80,7 @@ func ParseSelection(s string) (Selection, error) {
 				sel.Bottom = k
 			}
 		default:
-			return Selection{}, fmt.Errorf("traces %q: %q is not accepted, top:K or bottom:K", s, part)
+			return Selection{}, bad(part, "want accepted, top:K or bottom:K, or several joined by commas")
 		}
 	}
 	return sel, nil

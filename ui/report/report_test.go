@@ -301,6 +301,28 @@ func TestParseSelectionAndSelect(t *testing.T) {
 	}
 }
 
+// TestParseSelectionNamesTheValueOnce: a --traces value that cannot be
+// read is named once, with what is wrong with it: a count out of range is
+// said as one (it said "needs a count of at least 1"), and the part that is
+// wrong is named only where the value has several.
+func TestParseSelectionNamesTheValueOnce(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"top:0", `traces "top:0": the count must be at least 1, e.g. top:3`},
+		{"bottom:-2", `traces "bottom:-2": the count must be at least 1, e.g. bottom:3`},
+		{"top:99999999999999999999", `traces "top:99999999999999999999": 99999999999999999999 is out of range: give a count of at most ` +
+			strconv.Itoa(math.MaxInt) + ` (a count past a run's traces shows them all)`},
+		{"bottom:-99999999999999999999", `traces "bottom:-99999999999999999999": the count must be at least 1, e.g. bottom:3`},
+		{"top:x", `traces "top:x": "x" is not a count: give a whole number of at least 1, e.g. top:3`},
+		{"middle:3", `traces "middle:3": want accepted, top:K or bottom:K, or several joined by commas`},
+		{"accepted,top:0", `traces "accepted,top:0": "top:0": the count must be at least 1, e.g. top:3`},
+	} {
+		_, err := ParseSelection(tc.in)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("ParseSelection(%q) = %v\nwant %s", tc.in, err, tc.want)
+		}
+	}
+}
+
 // TestReportInBrowser opens the page in headless Chromium and checks the
 // DOM it built: every chart SVG and polyline is there. Skipped without
 // chromium unless RLT_REQUIRE_BROWSER=1 (bench/report_check.sh sets it).
