@@ -488,6 +488,39 @@ func (s *lineScan) skipStr() bool {
 	return ok
 }
 
+// preview consumes a JSON string as skipStr does and returns the
+// TextPreview of its text, decoding only the characters the preview
+// shows (and checking the rest): a trace read from its file keeps the
+// previews of its question and explanation, not the texts, which a
+// summary (parseTraceFast) never makes.
+func (s *lineScan) preview() (string, bool) {
+	text, escaped, ok := s.strText()
+	if !ok || len(text) == 0 {
+		return "", ok
+	}
+	var p preview
+	i := 0
+	for i < len(text) {
+		c, n := rune(text[i]), 1
+		if c >= utf8.RuneSelf || c == '\\' || c < 0x20 || c == '"' {
+			if c, n, ok = jsonRune(text[i:]); !ok {
+				return "", false
+			}
+		}
+		i += n
+		if !p.add(c) {
+			break
+		}
+	}
+	if escaped && i < len(text) { // unchecked (plain text was checked whole)
+		var scratch [utf8.UTFMax]byte
+		if _, ok := unquoteTo(scratch[:0], text[i:], false); !ok {
+			return "", false
+		}
+	}
+	return p.String(), true
+}
+
 // unquote decodes a JSON string's text (between its quotes) exactly as
 // encoding/json does: the escapes, a lone or broken surrogate and each
 // byte of invalid UTF-8 as U+FFFD, false for what JSON refuses (a control
@@ -510,63 +543,70 @@ func unquoteTo(out, b []byte, keep bool) ([]byte, bool) {
 		if !keep {
 			out = out[:0]
 		}
-		c := b[i]
-		switch {
-		case c == '\\':
-			if i+1 >= len(b) {
-				return nil, false
-			}
-			switch e := b[i+1]; e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r, ok := hex4(b[i+2:])
-				if !ok {
-					return nil, false
-				}
-				i += 6
-				if utf16.IsSurrogate(r) {
-					// A pair is one rune; anything else, U+FFFD (and a
-					// following escape is read on its own).
-					if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
-						if r2, ok := hex4(b[i+2:]); ok {
-							if d := utf16.DecodeRune(r, r2); d != unicode.ReplacementChar {
-								out = utf8.AppendRune(out, d)
-								i += 6
-								continue
-							}
-						}
-					}
-					r = unicode.ReplacementChar
-				}
-				out = utf8.AppendRune(out, r)
-				continue
-			default:
-				return nil, false
-			}
-			i += 2
-		case c == '"' || c < 0x20:
-			return nil, false
-		case c < utf8.RuneSelf:
+		if c := b[i]; c >= 0x20 && c < utf8.RuneSelf && c != '\\' && c != '"' {
 			out = append(out, c)
 			i++
-		default:
-			r, n := utf8.DecodeRune(b[i:])
-			out = utf8.AppendRune(out, r) // RuneError for an invalid byte
-			i += n
+			continue
 		}
+		r, n, ok := jsonRune(b[i:])
+		if !ok {
+			return nil, false
+		}
+		out = utf8.AppendRune(out, r) // RuneError for an invalid byte
+		i += n
 	}
 	return out, true
+}
+
+// jsonRune decodes the character at the start of b, a JSON string's text,
+// as unquote does: an escape (a surrogate pair as one rune; a lone or
+// broken surrogate as U+FFFD, a following escape left to be read on its
+// own), or a UTF-8 character (an invalid byte as U+FFFD); n is how many
+// bytes it took, and ok false for what JSON refuses.
+func jsonRune(b []byte) (r rune, n int, ok bool) {
+	switch c := b[0]; {
+	case c == '\\':
+		if len(b) < 2 {
+			return 0, 0, false
+		}
+		switch e := b[1]; e {
+		case '"', '\\', '/':
+			return rune(e), 2, true
+		case 'b':
+			return '\b', 2, true
+		case 'f':
+			return '\f', 2, true
+		case 'n':
+			return '\n', 2, true
+		case 'r':
+			return '\r', 2, true
+		case 't':
+			return '\t', 2, true
+		case 'u':
+			r, ok := hex4(b[2:])
+			if !ok {
+				return 0, 0, false
+			}
+			if !utf16.IsSurrogate(r) {
+				return r, 6, true
+			}
+			if len(b) > 7 && b[6] == '\\' && b[7] == 'u' {
+				if r2, ok := hex4(b[8:]); ok {
+					if d := utf16.DecodeRune(r, r2); d != unicode.ReplacementChar {
+						return d, 12, true
+					}
+				}
+			}
+			return unicode.ReplacementChar, 6, true
+		}
+		return 0, 0, false
+	case c == '"' || c < 0x20:
+		return 0, 0, false
+	case c < utf8.RuneSelf:
+		return rune(c), 1, true
+	}
+	r, n = utf8.DecodeRune(b)
+	return r, n, true
 }
 
 // hex4 reads the 4 hex digits at the start of b.
@@ -766,26 +806,55 @@ func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
 	if t.Time, ok = parseTime(tm); !ok {
 		return nil, false
 	}
+	// A summary keeps the previews of the question and explanation, made
+	// from the line as it is read, and only checks the other texts: the
+	// texts a listing record leaves in the file are never made whole.
+	var compl lineScan // a summary's completion, for an explanation written empty
+	emptyExpl := false
 	for _, f := range [...]struct {
 		key           string
-		v             *string
+		v, preview    *string
 		optional, gen bool
-	}{{`,"question":`, &t.Question, false, false}, {`,"solution":`, &t.Solution, false, false},
-		{`,"completion":`, &t.Completion, false, true}, {`,"explanation":`, &t.Explanation, false, true},
-		{`,"reconstruction":`, &t.Reconstruction, true, true}} {
+	}{{`,"question":`, &t.Question, &t.QuestionPreview, false, false}, {`,"solution":`, &t.Solution, nil, false, false},
+		{`,"completion":`, &t.Completion, nil, false, true}, {`,"explanation":`, &t.Explanation, &t.ExplanationPreview, false, true},
+		{`,"reconstruction":`, &t.Reconstruction, nil, true, true}} {
 		if !s.lit(f.key) {
 			if f.optional {
 				continue
 			}
 			return nil, false
 		}
-		if *f.v, ok = s.str(); !ok {
+		switch {
+		case !summary:
+			*f.v, ok = s.str()
+		case f.preview != nil:
+			emptyExpl = f.v == &t.Explanation && bytes.HasPrefix(s.p, []byte(`""`))
+			*f.preview, ok = s.preview()
+		default:
+			if f.v == &t.Completion {
+				compl = s
+			}
+			ok = s.skipStr()
+		}
+		if !ok {
 			return nil, false
 		}
 		if f.gen && s.lit(f.key[:len(f.key)-2]+rawTextKey+`":`) {
+			// The text's bytes, not valid UTF-8 (rare): read whole.
 			if *f.v, ok = s.rawText(); !ok {
 				return nil, false
 			}
+			if summary && f.preview != nil {
+				*f.preview, *f.v = TextPreview(*f.v), ""
+				emptyExpl = false
+			}
+		}
+	}
+	if emptyExpl && t.Completion == "" {
+		// An explanation written empty is cut from the completion (below):
+		// the completion is read whole, unless its bytes were.
+		if t.Completion, ok = compl.str(); !ok {
+			return nil, false
 		}
 	}
 	if !s.lit(`,"advantage":`) {
@@ -872,8 +941,16 @@ func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
 	if !s.lit("}") || !s.done() {
 		return nil, false
 	}
-	if t.Explanation == "" && t.Completion != "" {
+	if t.Explanation == "" && (!summary || emptyExpl) && t.Completion != "" {
 		t.Explanation = record.Extract(t.Completion).Body
+	}
+	if summary {
+		// Made above for a text read whole (its bytes, an explanation cut
+		// from the completion): the preview made, the texts dropped.
+		if t.Explanation != "" {
+			t.ExplanationPreview = TextPreview(t.Explanation)
+		}
+		t.Completion, t.Explanation, t.Reconstruction = "", "", ""
 	}
 	return t, true
 }

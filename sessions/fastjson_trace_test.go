@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,11 @@ func traceVariants() []*TraceRecord {
 			t.Completion, t.Explanation, t.Reconstruction = "cut in 漢\xe5\xad", "cut in 漢\xe5\xad", "\xff1"
 		},
 		func(t *TraceRecord) { t.Completion, t.Explanation = "a\xc3"+record.EndExplanation, "" },
+		func(t *TraceRecord) { t.Explanation = " \n\t " }, // written, all white space: not cut from the completion
+		func(t *TraceRecord) {
+			t.Question = strings.Repeat("word\n", 3*PreviewWidth)
+			t.Explanation = strings.Repeat("é  \"x\" \U0001F600\\", PreviewWidth)
+		},
 	} {
 		ev := fakeTrace(3, 0, i)
 		t := traceRecord(ev, 0)
@@ -66,10 +72,13 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		if !sameTrace(got, want) {
 			t.Errorf("variant %d: fast %+v\nreflect %+v", i, got, want)
 		}
-		// The summary the store keeps: the same but for the arrays, of
-		// which it keeps d and every length.
+		// The summary the store keeps: the same but for the texts, of
+		// which it keeps the previews of the question and explanation,
+		// and the arrays, of which it keeps d and every length.
 		sum, ok := parseTraceFast(line, true)
 		want.Lengths, want.Tokens = want.Tokens.Lengths(), record.Tokens{D: want.D}
+		setPreviews(want)
+		want.Question, want.Solution, want.Completion, want.Explanation, want.Reconstruction = "", "", "", "", ""
 		if !ok || !sameTrace(sum, want) {
 			t.Errorf("variant %d: summary (%v) %+v\nwant %+v", i, ok, sum, want)
 		}
@@ -216,5 +225,89 @@ func TestTraceTextsNotUTF8ReadBackExactly(t *testing.T) {
 					tc.completion, wantExpl, tc.reconstruction)
 			}
 		}
+	}
+}
+
+// TestPreviewReadsAsTextPreview: a preview made from a JSON string as it is
+// read (lineScan.preview, what a trace read from its file keeps) is the
+// TextPreview of the text decoded whole, and the string is checked whole:
+// what str refuses after the characters a preview shows, preview refuses.
+func TestPreviewReadsAsTextPreview(t *testing.T) {
+	long := strings.Repeat("ab ", PreviewWidth)
+	for _, c := range []struct {
+		name string
+		json string // a JSON string, quotes included
+	}{
+		{"empty", `""`},
+		{"plain", `"2+3=?"`},
+		{"white space only", `"  \n\t "`},
+		{"plain, long", `"` + long + `"`},
+		{"escapes, long", `"` + strings.Repeat(`a\n\"b\u00e9 `, PreviewWidth) + `"`},
+		{"a pair cut at the width", `"` + strings.Repeat("x", PreviewWidth-1) + `\ud83d\ude00\ud83d\ude00"`},
+		{"lone surrogates", `"\ud83d x \ude00\ud83d\u0041"`},
+		{"non-ASCII", `"漢字 é\u2028 end"`},
+		{"invalid UTF-8", "\"a\xff b\xe5\xad\""},
+		{"long white space", `"` + strings.Repeat(" \n", 2*PreviewWidth) + `x"`},
+		// Refused, also past the characters the preview shows.
+		{"unknown escape past the width", `"` + long + `\q"`},
+		{"control character past the width", "\"" + long + "\\n\x01\""},
+		{"short \\u past the width", `"` + long + `\u12"`},
+		{"unknown escape", `"\q"`},
+		{"unterminated", `"abc`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			whole := lineScan{p: []byte(c.json + `,"next":1}`)}
+			text, wantOK := whole.str()
+			got := lineScan{p: []byte(c.json + `,"next":1}`)}
+			preview, ok := got.preview()
+			if ok != wantOK {
+				t.Fatalf("preview ok %v, str ok %v", ok, wantOK)
+			}
+			if !ok {
+				return
+			}
+			if want := TextPreview(text); preview != want {
+				t.Errorf("preview %q\nwant      %q", preview, want)
+			}
+			if string(got.p) != string(whole.p) {
+				t.Errorf("preview left %q, str %q", got.p, whole.p)
+			}
+		})
+	}
+}
+
+// TestSummaryLeavesTheTextsUnmade: a summary decode (each trace read from
+// its file as a run opens) makes the previews of a trace's question and
+// explanation from the line, not the texts, which it only checks: what it
+// allocates does not grow with them. It decoded each text whole to keep
+// 254 characters of two of them.
+func TestSummaryLeavesTheTextsUnmade(t *testing.T) {
+	short := traceRecord(fakeTrace(3, 0, 1), 0)
+	long := traceRecord(fakeTrace(3, 0, 1), 0)
+	grow := func(s string) string { return strings.Repeat(s+"\n", 4000/len(s)+1) } // escaped, as most texts are
+	long.Question, long.Solution, long.Reconstruction = grow(long.Question), grow(long.Solution), grow(long.Reconstruction)
+	long.Explanation = grow(long.Explanation)
+	long.Completion = long.Explanation + record.EndExplanation
+	allocated := func(tr *TraceRecord) uint64 {
+		line := appendTrace(nil, tr)
+		if _, ok := parseTraceFast(line, true); !ok {
+			t.Fatalf("the fast parser refused the writer's line:\n%.300s", line)
+		}
+		const n = 20
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			if _, err := decodeTraceStrict(line, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		return (after.TotalAlloc - before.TotalAlloc) / n
+	}
+	s, l := allocated(short), allocated(long)
+	texts := len(long.Question) + len(long.Solution) + len(long.Completion) + len(long.Explanation) + len(long.Reconstruction)
+	t.Logf("a summary allocates %d bytes with short texts, %d with %d bytes of texts", s, l, texts)
+	if l > s+2*2*PreviewWidth { // two previews of the width more, with room to spare
+		t.Errorf("a summary of %d bytes of texts allocates %d bytes, %d more than with short texts: it made the texts", texts, l, l-s)
 	}
 }

@@ -119,28 +119,56 @@ func TextPreview(s string) string {
 	if s == "" {
 		return ""
 	}
-	buf := make([]byte, 0, min(len(s), PreviewWidth+8))
-	n, last := 0, 0 // characters in buf, and where the last one starts
-	space := false  // white space before the next character
+	var p preview
 	for _, c := range s {
-		if isSpace(c) {
-			space = n > 0
-			continue
-		}
-		if space && n < PreviewWidth { // the run of white space before c, as one space
-			last, n = len(buf), n+1
-			buf = append(buf, ' ')
-		}
-		space = false
-		if n == PreviewWidth { // c is one more than fits: "…" ends it
-			buf = append(buf[:last], "…"...)
+		if !p.add(c) {
 			break
 		}
-		last, n = len(buf), n+1
-		buf = utf8.AppendRune(buf, c)
 	}
-	return string(buf)
+	return p.String()
 }
+
+// preview makes a TextPreview a character at a time, in a buffer of its
+// own that fits the longest (PreviewWidth characters of 4 bytes), so that
+// only the preview made is allocated: the texts of a trace read from its
+// file are previewed as they are read from its JSON (lineScan.preview),
+// never made whole.
+type preview struct {
+	buf     [PreviewWidth*utf8.UTFMax + len("…")]byte
+	len     int  // bytes in buf
+	n, last int  // characters in buf, and where the last one starts
+	space   bool // white space before the next character
+}
+
+// add takes the text's next character; false once the preview is whole
+// (c is one more than fits: "…" took the last one's place).
+func (p *preview) add(c rune) bool {
+	if isSpace(c) {
+		p.space = p.n > 0
+		return true
+	}
+	if p.space && p.n < PreviewWidth { // the run of white space before c, as one space
+		p.last, p.n = p.len, p.n+1
+		p.buf[p.len] = ' '
+		p.len++
+	}
+	p.space = false
+	if p.n == PreviewWidth { // c is one more than fits: "…" ends it
+		p.len = p.last + copy(p.buf[p.last:], "…")
+		return false
+	}
+	p.last, p.n = p.len, p.n+1
+	if c < utf8.RuneSelf {
+		p.buf[p.len] = byte(c)
+		p.len++
+	} else {
+		p.len += utf8.EncodeRune(p.buf[p.len:], c)
+	}
+	return true
+}
+
+// String is the preview made so far: a fresh string.
+func (p *preview) String() string { return string(p.buf[:p.len]) }
 
 // isSpace is unicode.IsSpace, deciding ASCII without a call (a preview is
 // made of every trace a run opens).
@@ -533,8 +561,9 @@ var traceArrays = []string{"teacher_lp", "student_lp", "d", "sol_lp"}
 // because some float arrays do not decode (a damaged base64 string), it
 // keeps the trace without them and says which were dropped and why.
 //
-// With summary it keeps of the per-token arrays only their lengths and d
-// (parseTraceFast).
+// With summary it keeps of the texts only the previews of the question
+// and explanation, and of the per-token arrays only their lengths and d
+// (parseTraceFast): what the store keeps of a trace read from its file.
 func decodeTraceSalvaging(raw []byte, summary bool) (*TraceRecord, []string, error) {
 	t, err := decodeTraceStrict(raw, summary)
 	if err == nil {
@@ -582,7 +611,9 @@ func decodeTraceStrict(raw []byte, summary bool) (*TraceRecord, error) {
 		return nil, err
 	}
 	t.Lengths = t.Tokens.Lengths()
-	if summary {
+	if summary { // as parseTraceFast's: the previews, and d of the arrays
+		setPreviews(t)
+		t.Question, t.Solution, t.Completion, t.Explanation, t.Reconstruction = "", "", "", "", ""
 		t.Tokens = record.Tokens{D: t.D}
 	}
 	return t, nil

@@ -350,13 +350,19 @@ func (s *Store) addMetric(m MetricRecord) bool {
 func (s *Store) addTrace(t *TraceRecord, at lineAt) bool {
 	// The work per token and per byte of text before the lock, which the
 	// viewer's reads wait on.
-	setPreviews(t)
 	st := storedTrace{rec: t, bins: binsOf(t.D)}
 	if at.file == "" {
+		setPreviews(t)
 		t.Lengths = t.Tokens.Lengths() // a trace read from its file comes counted by its decoder
 		shareExplanation(t)
 	} else {
-		st.leaveInFile(at)
+		// Read from its file by a summary decode (decodeTraceSalvaging),
+		// which made its previews and counted its arrays: a listing
+		// record already but for d, binned now, and the record no one
+		// else holds yet, so not copied (leaveInFile).
+		t.Tokens = record.Tokens{}
+		t.File, t.Line = at.file, at.line
+		st.at = at
 	}
 	s.mu.Lock()
 	if _, dup := s.byID[t.ID]; dup {
