@@ -22,7 +22,8 @@ run on the run's colour scale (the workbench's Detail screen's). --traces
 chooses them: accepted (the traces accepted in review), top:K, bottom:K (by
 reward), or several joined by commas; default top:3,bottom:3. The runs are
 read, not locked: they may be running. The page is written to a temporary
-file and renamed, so a failed report leaves no partial page. A report.html
+file and renamed, so a failed report leaves no partial page, nor a folder it
+made; a disk without room for it is said as full. A report.html
 that rlt report wrote earlier is replaced (run it again to update the
 page); any other file of that name is refused and left as it was.
 

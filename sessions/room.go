@@ -1,9 +1,11 @@
 package sessions
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/size"
 )
@@ -258,3 +260,86 @@ func existingDir(path string) string {
 		p = up
 	}
 }
+
+// FullDiskError is what a command writes beside the runs (a report, an
+// export, a model folder) not fitting the disk that holds it: refused
+// before it is written, where the room free is known to be less than it
+// needs (Check), or found by its write ("no space left on device": IfFull).
+// A run's checkpoints say theirs with the run's rotation (NoRoomError,
+// DiskFullError); this is the same wording for one thing written once. It
+// says where, the room needed (where known) and free, what the failed work
+// left, and what to do: free room there and run the command again, or
+// write on another disk. The failed write itself (a temporary file's
+// name) is in its chain, not its words.
+type FullDiskError struct {
+	What string // what is written: "report.html", "the export", "the student"
+	Dir  string // the folder it goes in, as the user named it
+	// Need is about the room it takes (0: not known).
+	Need int64
+	// Free is the room free on the disk holding Dir when it was refused
+	// or its write failed (FreeKnown false: the system does not say).
+	Free      int64
+	FreeKnown bool
+	// Flag is the flag that says where it goes ("--out") and Names what
+	// that flag's value is ("folder", "file"): the way to another disk.
+	Flag, Names string
+	// Left says what is kept of the work that failed ("": nothing was
+	// written).
+	Left string
+	Err  error // the write that failed (nil: refused before writing)
+}
+
+// Check is e, its Free filled in, when the disk holding e.Dir (or the
+// nearest folder above it that exists: one made for the write) has less
+// room free than e.Need; nil when there is room or either is not known.
+func (e FullDiskError) Check() error {
+	if e.Need <= 0 {
+		return nil
+	}
+	free, ok := freeSpace(existingDir(e.Dir))
+	if !ok || free >= e.Need {
+		return nil
+	}
+	e.Free, e.FreeKnown = free, true
+	return &e
+}
+
+// IfFull is err said as e when it is a full disk's (ENOSPC), with the room
+// free now (the failed write's temporary file removed), else err as it
+// is.
+func (e FullDiskError) IfFull(err error) error {
+	if !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	e.Err = err
+	e.Free, e.FreeKnown = freeSpace(existingDir(e.Dir))
+	return &e
+}
+
+func (e *FullDiskError) Error() string {
+	elsewhere := fmt.Sprintf("give %s a %s on a disk with room", e.Flag, e.Names)
+	left := " (nothing was written)"
+	if e.Left != "" {
+		left = "; " + e.Left
+	}
+	free := ""
+	if e.FreeKnown {
+		free = size.Bytes(e.Free) + " free"
+	}
+	switch {
+	case e.Need > 0 && e.FreeKnown && e.Free < e.Need:
+		return fmt.Sprintf("not enough room for %s in %s: the disk holding it has %s, and %s needs about %s; free at least %s there and run the command again, or %s%s",
+			e.What, e.Dir, free, e.What, size.Bytes(e.Need), size.Bytes(e.Need-e.Free), elsewhere, left)
+	case e.Need > 0 && e.FreeKnown: // the write found less than the disk says (its blocks, its files)
+		return fmt.Sprintf("the disk holding %s is full: %s needs about %s, and the write found no room left although the disk says %s (it may have no file left to make: df -i); free more room there and run the command again, or %s%s",
+			e.Dir, e.What, size.Bytes(e.Need), free, elsewhere, left)
+	case e.Need > 0:
+		return fmt.Sprintf("the disk holding %s is full: %s needs about %s; free that much there and run the command again, or %s%s",
+			e.Dir, e.What, size.Bytes(e.Need), elsewhere, left)
+	case e.FreeKnown:
+		return fmt.Sprintf("the disk holding %s is full (%s): free some room there and run the command again, or %s%s", e.Dir, free, elsewhere, left)
+	}
+	return fmt.Sprintf("the disk holding %s is full: free some room there and run the command again, or %s%s", e.Dir, elsewhere, left)
+}
+
+func (e *FullDiskError) Unwrap() error { return e.Err }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/size"
@@ -257,5 +258,68 @@ func TestStepsBeforeCheckpoint(t *testing.T) {
 		if got := StepsBeforeCheckpoint(c.done, c.planned, c.every); got != c.want {
 			t.Errorf("StepsBeforeCheckpoint(%d, %d, %d) = %d, want %d", c.done, c.planned, c.every, got, c.want)
 		}
+	}
+}
+
+// TestFullDiskSaysWhereAndWhatToDo: a command's output that does not fit
+// its disk is said in one wording, refused before writing (Check) or found
+// by the write (IfFull): the folder, the room needed and free, what to free,
+// the flag to another disk, and what was left; the failed write (a
+// temporary file's name) stays in the chain, out of the words.
+func TestFullDiskSaysWhereAndWhatToDo(t *testing.T) {
+	full := &os.PathError{Op: "write", Path: "/d/out/.report.html.tmp-1-2", Err: syscall.ENOSPC}
+	report := FullDiskError{What: "report.html", Dir: "/d/out", Need: 50 << 10, Flag: "--out", Names: "folder"}
+	kept := report
+	kept.Left = "/d/out/rows.jsonl keeps the rows"
+	unknown := report
+	unknown.Need = 0
+	for _, tc := range []struct {
+		name   string
+		free   int64
+		known  bool
+		err    func() error
+		want   string // "": no error
+		ofDisk bool   // the error is a full disk's, ENOSPC in its chain
+	}{
+		{"check: no room", 10 << 10, true, report.Check,
+			"not enough room for report.html in /d/out: the disk holding it has 10.0 KiB free, and report.html needs about 50.0 KiB; free at least 40.0 KiB there and run the command again, or give --out a folder on a disk with room (nothing was written)", false},
+		{"check: room", 50 << 10, true, report.Check, "", false},
+		{"check: free not known", 0, false, report.Check, "", false},
+		{"check: size not known", 0, true, unknown.Check, "", false},
+		{"write: no room", 0, true, func() error { return report.IfFull(full) },
+			"not enough room for report.html in /d/out: the disk holding it has 0 B free, and report.html needs about 50.0 KiB; free at least 50.0 KiB there and run the command again, or give --out a folder on a disk with room (nothing was written)", true},
+		{"write: less than the disk says", 1 << 20, true, func() error { return report.IfFull(full) },
+			"the disk holding /d/out is full: report.html needs about 50.0 KiB, and the write found no room left although the disk says 1.0 MiB free (it may have no file left to make: df -i); free more room there and run the command again, or give --out a folder on a disk with room (nothing was written)", true},
+		{"write: free not known", 0, false, func() error { return report.IfFull(full) },
+			"the disk holding /d/out is full: report.html needs about 50.0 KiB; free that much there and run the command again, or give --out a folder on a disk with room (nothing was written)", true},
+		{"write: size not known", 0, true, func() error { return unknown.IfFull(full) },
+			"the disk holding /d/out is full (0 B free): free some room there and run the command again, or give --out a folder on a disk with room (nothing was written)", true},
+		{"write: something kept", 0, true, func() error { return kept.IfFull(full) },
+			"…; free at least 50.0 KiB there and run the command again, or give --out a folder on a disk with room; /d/out/rows.jsonl keeps the rows", true},
+		{"write: another failure", 0, true, func() error { return report.IfFull(os.ErrPermission) }, os.ErrPermission.Error(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			withFree(t, tc.free, tc.known)
+			err := tc.err()
+			switch {
+			case tc.want == "":
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			case err == nil:
+				t.Fatalf("no error; want %q", tc.want)
+			}
+			got := err.Error()
+			if rest, ok := strings.CutPrefix(tc.want, "…"); ok && !strings.HasSuffix(got, rest) || !ok && got != tc.want {
+				t.Errorf("%s\nwant %s", got, tc.want)
+			}
+			if strings.Contains(got, ".tmp-") {
+				t.Errorf("%s: names the temporary file", got)
+			}
+			if errors.Is(err, syscall.ENOSPC) != tc.ofDisk {
+				t.Errorf("errors.Is(err, ENOSPC) = %v, want %v", !tc.ofDisk, tc.ofDisk)
+			}
+		})
 	}
 }

@@ -343,18 +343,58 @@ func Select(r RunData, sel Selection) []*sessions.TraceRecord {
 
 // Write renders the report of runs into dir/report.html: dir is created if
 // missing, and the page is written to a temporary file renamed into place,
-// so a failed write leaves no partial page. It returns the page's path.
+// so a failed write leaves no partial page, nor the folders it made. A
+// disk with less room free than the page takes is refused before anything
+// is made, and one found full by the write is said as that
+// (sessions.FullDiskError). It returns the page's path.
 func Write(dir string, runs []RunData, sel Selection) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("output folder: %w", err)
-	}
 	var b bytes.Buffer
 	Render(&b, runs, sel)
+	room := sessions.FullDiskError{What: FileName, Dir: dir, Need: int64(b.Len()), Flag: "--out", Names: "folder"}
+	if err := room.Check(); err != nil {
+		return "", err
+	}
+	made := missingDirs(dir)
+	unmake := func() {
+		for i := len(made) - 1; i >= 0; i-- {
+			os.Remove(made[i]) // empty: a failed write removes its temporary file
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		unmake()
+		if full := room.IfFull(err); full != err {
+			return "", full
+		}
+		return "", fmt.Errorf("output folder: %w", err)
+	}
 	path := filepath.Join(dir, FileName)
 	if err := durable.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		unmake()
+		if full := room.IfFull(err); full != err {
+			return "", full
+		}
 		return "", fmt.Errorf("%w (is the folder writable?)", err)
 	}
 	return path, nil
+}
+
+// missingDirs are dir and the folders above it that do not exist, the
+// outermost first: what os.MkdirAll(dir) makes, for a failed write to
+// remove.
+func missingDirs(dir string) []string {
+	var missing []string
+	for p := filepath.Clean(dir); ; {
+		if _, err := os.Stat(p); err == nil {
+			break
+		}
+		missing = append([]string{p}, missing...)
+		up := filepath.Dir(p)
+		if up == p {
+			break
+		}
+		p = up
+	}
+	return missing
 }
 
 const pageCSS = `body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
