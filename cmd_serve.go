@@ -36,8 +36,10 @@ return_text_in_logprobs), POST /tokenize and GET /v1/models. Only what
 scoring and evaluation need: at most one (greedy) generated token, top
 log-probs up to --max-logprobs a position. A batch of prompts runs through
 the model together, in forwards of at most --micro-batch-tokens positions.
-Unlike vLLM and SGLang, the log-probs are of logits / the request's
-temperature.
+The generated token ends as vLLM ends it: stop, stop_token_ids, and the
+folder's end of sequence (its tokenizer's eos_token, its generation
+config's eos_token_id) unless ignore_eos. Unlike vLLM and SGLang, the
+log-probs are of logits / the request's temperature.
 Errors are those servers' JSON (400 for a prompt longer than the model's
 positions; a path --api does not serve is their FastAPI's 404
 {"detail":"Not Found"}, a wrong method its 405). Requests are answered one
@@ -119,6 +121,13 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	// What ends a generation besides a request's stop_token_ids, read as
+	// vLLM reads it; a folder that says it wrongly is said before the
+	// model loads.
+	eos, err := serve.ReadEOS(*dir, tok.ID)
+	if err != nil {
+		return err
+	}
 	be, choice, err := device.Open(*dev, device.MatmulF32)
 	if err != nil {
 		return err
@@ -142,6 +151,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	src.MicroBatchTokens = *mbTokens
 	srv := serve.New(src, tok, *name, api)
 	srv.MaxLogprobs = *maxLogprobs
+	srv.EOS = eos
 	failed := make(chan error, 1)
 	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s: %s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, choice)

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -430,5 +431,65 @@ func TestScoreServerKindMismatchSaysTheWayOn(t *testing.T) {
 				t.Errorf("exit %d, want 1 and %q:\n%s", code, c.want, errs)
 			}
 		})
+	}
+}
+
+// TestServeReadsEOS: rlt serve ends its generated token at the model
+// folder's end of sequence as vLLM does (here generation_config.json's
+// eos_token_id lists every id, so the greedy token is one: "stop", its id
+// the stop_reason), ignore_eos asks it not to, and a folder whose
+// eos_token names no token of its tokenizer is refused, naming the file,
+// before the model loads.
+func TestServeReadsEOS(t *testing.T) {
+	dir := tinyFolder(t, "f32")
+	all := make([]string, 1216)
+	for i := range all {
+		all[i] = strconv.Itoa(i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id":[`+strings.Join(all, ",")+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := startServe(t, "--model", dir, "--api", "vllm")
+	for _, c := range []struct {
+		fields, finish string
+		reason         bool // stop_reason is the generated id
+	}{
+		{``, "stop", true},
+		{`,"ignore_eos":true`, "length", false},
+	} {
+		resp, err := http.Post(url+"/v1/completions", "application/json", strings.NewReader(`{"prompt":[5,6,7],"max_tokens":1,"logprobs":0,"return_tokens_as_token_ids":true`+c.fields+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Choices []struct {
+				FinishReason string `json:"finish_reason"`
+				StopReason   any    `json:"stop_reason"`
+				Logprobs     struct{ Tokens []string }
+			}
+		}
+		err = json.NewDecoder(resp.Body).Decode(&r)
+		resp.Body.Close()
+		if err != nil || len(r.Choices) != 1 || len(r.Choices[0].Logprobs.Tokens) != 1 {
+			t.Fatalf("%s: %v %+v", c.fields, err, r)
+		}
+		ch := r.Choices[0]
+		reason := ch.StopReason != nil && "token_id:"+fmt.Sprint(ch.StopReason) == ch.Logprobs.Tokens[0]
+		if ch.FinishReason != c.finish || reason != c.reason {
+			t.Errorf("%q: finish_reason %q, stop_reason %v (generated %s); want %q, the id %v", c.fields, ch.FinishReason, ch.StopReason, ch.Logprobs.Tokens[0], c.finish, c.reason)
+		}
+	}
+	broken := tinyFolder(t, "f32")
+	bad := filepath.Join(broken, "tokenizer_config.json")
+	if err := os.WriteFile(bad, []byte(`{"eos_token":"<nope>"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Cancelled: a server that did start would stop at once, without error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	err := serveCommand(ctx, []string{"--model", broken, "--listen", "127.0.0.1:0"}, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), bad+`: eos_token "<nope>" is not a token of the folder's tokenizer.json`) || out.Len() != 0 {
+		t.Errorf("eos_token <nope>: %v (said %q), want the file named before serving", err, out.String())
 	}
 }

@@ -58,7 +58,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			}
 			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo,
 				"prompt_logprobs": req.PromptLogprobs, "logprobs": req.Logprobs, "return_tokens_as_token_ids": req.AsTokenIDs,
-				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop}
+				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop, "ignore_eos": req.IgnoreEOS}
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)

@@ -9,10 +9,11 @@
 //     together, in forwards of at most the source's MicroBatchTokens, each
 //     choice the bytes it would be alone), "max_tokens" 0 (with "echo") or 1,
 //     "temperature", "prompt_logprobs" k, "logprobs" N, and "stop",
-//     "stop_token_ids" and "include_stop_str_in_output", which end the one
+//     "stop_token_ids", "include_stop_str_in_output" and "ignore_eos",
+//     which with the model folder's end of sequence (ReadEOS) end the one
 //     generated token as vLLM ends it ("finish_reason" "stop" with
-//     "stop_reason" the id or string matched, the text cut as vLLM cuts
-//     it: vllmFinish). With echo and max_tokens 0 vLLM still generates a
+//     "stop_reason" the id or string matched, null for the tokenizer's
+//     eos_token, the text cut as vLLM cuts it: vllmFinish). With echo and max_tokens 0 vLLM still generates a
 //     token, unshown, which ends the choice and counts in the usage's
 //     "completion_tokens": so here. Each choice's
 //     "prompt_logprobs" is null for the first token, then, per position, a
@@ -135,6 +136,10 @@ type Server struct {
 	// position (prompt_logprobs, logprobs), vLLM's --max-logprobs: 20 by
 	// default, −1 the whole vocabulary.
 	MaxLogprobs int
+	// EOS is what ends a generation of the model besides a request's
+	// stop_token_ids, as vLLM reads it from the model folder (ReadEOS);
+	// none when zero.
+	EOS EOS
 
 	created int64
 	n       atomic.Int64
@@ -405,11 +410,12 @@ type completionsRequest struct {
 	Logprobs       *int
 	AsTokenIDs     bool // return_tokens_as_token_ids
 	// Stop are the stop strings, in the request's order; StopTokenIDs the
-	// stop token ids; IncludeStop is include_stop_str_in_output
-	// (vllmFinish).
+	// stop token ids; IncludeStop is include_stop_str_in_output; IgnoreEOS
+	// is ignore_eos (vllmFinish).
 	Stop         []string
 	StopTokenIDs []int64
 	IncludeStop  bool
+	IgnoreEOS    bool
 }
 
 // maxLogprobs is vLLM's default --max-logprobs: the most top log-probs a
@@ -434,13 +440,14 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		Stop           stopStrings `json:"stop"`
 		StopTokenIDs   []int64     `json:"stop_token_ids"`
 		IncludeStop    bool        `json:"include_stop_str_in_output"`
+		IgnoreEOS      bool        `json:"ignore_eos"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return completionsRequest{}, err
 	}
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
 		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs,
-		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop}
+		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = *req.MaxTokens
@@ -624,9 +631,13 @@ func (st *stopStrings) UnmarshalJSON(b []byte) error {
 
 // vllmFinish is how vLLM's V1 engine ends the one token it generates,
 // next, after prompt, and the text it returns of it, for req:
-//   - a stop token, one of the request's stop_token_ids, ends it:
-//     finish_reason "stop", stop_reason the id (the scheduler's
-//     check_stop); the token is then left out of the text unless
+//   - the model's end of sequence (Server.EOS.Token) ends it, unless the
+//     request asks ignore_eos: finish_reason "stop", stop_reason null;
+//   - else a stop token, one of the request's stop_token_ids or, unless
+//     ignore_eos, of the model's (Server.EOS.More), ends it: "stop",
+//     stop_reason the id (the scheduler's check_stop, which tries these
+//     before max_tokens);
+//   - a token that ends it so is left out of the text unless
 //     include_stop_str_in_output (the detokenizer's update, whose
 //     stop_terminated skips it);
 //   - else max_tokens ends it: "length", stop_reason null;
@@ -637,9 +648,12 @@ func (st *stopStrings) UnmarshalJSON(b []byte) error {
 //     with include_stop_str_in_output.
 func (s *Server) vllmFinish(req *completionsRequest, prompt []int32, next int32) (text, finish string, stopReason any) {
 	finish = "length"
-	stopped := slices.Contains(req.StopTokenIDs, int64(next))
-	if stopped {
-		finish, stopReason = "stop", next
+	stopped := false
+	switch eos := s.EOS; {
+	case !req.IgnoreEOS && eos.Token != nil && next == *eos.Token:
+		stopped, finish = true, "stop"
+	case slices.Contains(req.StopTokenIDs, int64(next)) || !req.IgnoreEOS && slices.Contains(eos.More, next):
+		stopped, finish, stopReason = true, "stop", next
 	}
 	if !stopped || req.IncludeStop {
 		text = vllmOutputText(s.Tok, prompt, next)

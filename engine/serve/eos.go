@@ -1,0 +1,129 @@
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
+)
+
+// EOS is what ends a generation of the served model besides a request's
+// stop_token_ids, as vLLM reads it from the model folder: vLLM's
+// SamplingParams.update_from_generation_config takes the tokenizer's
+// eos_token as the end of sequence, and adds the generation config's
+// other eos_token_id to every request's stop token ids; a request with
+// ignore_eos has neither (vllmFinish). SGLang's /generate is not
+// concerned: with at most one new token its max_new_tokens always ends
+// the generation first (Req.check_finished).
+type EOS struct {
+	// Token is the tokenizer's eos_token: a generation it ends finishes
+	// with stop_reason null. Nil when the tokenizer has none.
+	Token *int32
+	// More are the generation config's eos_token_id less Token: each ends
+	// a generation as a stop token id of the request does, stop_reason the
+	// id.
+	More []int32
+}
+
+// ReadEOS is the EOS of the model folder dir whose tokenizer gives the id
+// of a token's text: the tokenizer's eos_token is special_tokens_map.json's,
+// else tokenizer_config.json's (transformers' from_pretrained lets the
+// first override the second; a folder with neither has none, as our own
+// folders); the generation config's eos_token_id (a number or a list) is
+// generation_config.json's, else config.json's (vLLM's
+// try_get_generation_config falls back to GenerationConfig.from_model_config
+// only when the file is absent).
+func ReadEOS(dir string, id func(token string) (int32, bool)) (EOS, error) {
+	var eos EOS
+	for _, name := range []string{hf.SpecialTokensMapFile, hf.TokenizerConfigFile} {
+		raw, path, err := readKey(dir, name, "eos_token")
+		if err != nil {
+			return EOS{}, err
+		}
+		if path == "" {
+			continue // no such file
+		}
+		if isNull(raw) {
+			if name == hf.SpecialTokensMapFile {
+				continue // tokenizer_config.json may name it
+			}
+			break
+		}
+		text, ok := tokenContent(raw)
+		if !ok {
+			return EOS{}, fmt.Errorf("%s: eos_token is %s, not a token's text (a string, or an object with its \"content\"): fix the file", path, raw)
+		}
+		tokID, ok := id(text)
+		if !ok {
+			return EOS{}, fmt.Errorf("%s: eos_token %q is not a token of the folder's tokenizer.json, so no generation could end with it: fix the file", path, text)
+		}
+		eos.Token = &tokID
+		break
+	}
+	for _, name := range []string{hf.GenerationConfigFile, hf.ConfigFile} {
+		raw, path, err := readKey(dir, name, "eos_token_id")
+		if err != nil {
+			return EOS{}, err
+		}
+		if path == "" {
+			continue // generation_config.json absent: config.json's
+		}
+		if isNull(raw) {
+			break
+		}
+		var ids []int32
+		var one int32
+		if json.Unmarshal(raw, &one) == nil {
+			ids = []int32{one}
+		} else if err := json.Unmarshal(raw, &ids); err != nil {
+			return EOS{}, fmt.Errorf("%s: eos_token_id is %s, not a token id or a list of them: fix the file", path, raw)
+		}
+		for _, x := range ids {
+			if (eos.Token == nil || x != *eos.Token) && !slices.Contains(eos.More, x) {
+				eos.More = append(eos.More, x)
+			}
+		}
+		break
+	}
+	return eos, nil
+}
+
+// readKey is key's value in the JSON object of file name in dir (nil when
+// the object has no such key) and the file's path ("" when there is no
+// such file).
+func readKey(dir, name, key string) (json.RawMessage, string, error) {
+	path := filepath.Join(dir, name)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s for its %s: %w", path, key, err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return nil, "", fmt.Errorf("%s: %s: it must be a JSON object, read for its %s", path, jsonerr.At(data, err), key)
+	}
+	return obj[key], path, nil
+}
+
+// tokenContent reads a special token written as its text or as an
+// object with its "content" (transformers' AddedToken).
+func tokenContent(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	var o struct {
+		Content *string `json:"content"`
+	}
+	if json.Unmarshal(raw, &o) == nil && o.Content != nil {
+		return *o.Content, true
+	}
+	return "", false
+}

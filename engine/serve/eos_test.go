@@ -1,0 +1,139 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// TestEOS: the model's end of sequence ends the generated token as vLLM's
+// engine ends it: its tokenizer's eos_token with stop_reason null, the
+// generation config's other eos ids as stop token ids (stop_reason the
+// id), the token left out of the text unless include_stop_str_in_output,
+// and neither with ignore_eos; the tokenizer's comes first.
+func TestEOS(t *testing.T) {
+	s, ts := testServer(t, VLLM)
+	ids := s.Tok.Encode("a")
+	sc, err := s.Src.PromptLogProbs(ids, 1, rlt.PromptOptions{Next: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, other := sc.Next, (sc.Next+1)%int32(s.Src.Vocab)
+	text := vllmOutputText(s.Tok, ids, next)
+	id := fmt.Sprint(next)
+	for _, c := range []struct {
+		name   string
+		eos    EOS
+		fields string
+		text   string
+		finish string
+		reason string // the JSON of stop_reason
+	}{
+		{"the tokenizer's", EOS{Token: &next}, ``, "", "stop", `null`},
+		{"the tokenizer's, kept", EOS{Token: &next}, `,"include_stop_str_in_output":true`, text, "stop", `null`},
+		{"the tokenizer's, ignored", EOS{Token: &next}, `,"ignore_eos":true`, text, "length", `null`},
+		{"another token", EOS{Token: &other, More: []int32{other}}, ``, text, "length", `null`},
+		{"the generation config's", EOS{Token: &other, More: []int32{next}}, ``, "", "stop", id},
+		{"the generation config's, no tokenizer's", EOS{More: []int32{other, next}}, ``, "", "stop", id},
+		{"the generation config's, ignored", EOS{More: []int32{next}}, `,"ignore_eos":true`, text, "length", `null`},
+		{"the request's stop token, whatever ignore_eos", EOS{}, `,"ignore_eos":true,"stop_token_ids":[` + id + `]`, "", "stop", id},
+		{"the tokenizer's before the request's", EOS{Token: &next}, `,"stop_token_ids":[` + id + `]`, "", "stop", `null`},
+		{"none", EOS{}, ``, text, "length", `null`},
+	} {
+		s.EOS = c.eos
+		for _, echo := range []bool{false, true} {
+			body := `{"prompt":"a","max_tokens":1` + c.fields + `}`
+			want := c.text
+			if echo { // the token vLLM generates and does not show ends it alike
+				body, want = `{"prompt":"a","max_tokens":0,"echo":true`+c.fields+`}`, "a"
+			}
+			status, resp := post(t, ts.URL+"/v1/completions", body)
+			var r struct{ Choices []vllmChoice }
+			if status != 200 || json.Unmarshal([]byte(resp), &r) != nil || len(r.Choices) != 1 {
+				t.Fatalf("%s: %d %s", c.name, status, resp)
+			}
+			ch := r.Choices[0]
+			if ch.Text != want || ch.FinishReason != c.finish || string(ch.StopReason) != c.reason {
+				t.Errorf("%s, echo %v: text %q, finish_reason %q, stop_reason %s; want %q, %q, %s", c.name, echo, ch.Text, ch.FinishReason, ch.StopReason, want, c.finish, c.reason)
+			}
+		}
+	}
+}
+
+// TestReadEOS: a model folder's end of sequence is read as vLLM reads it:
+// the tokenizer's eos_token from special_tokens_map.json, else
+// tokenizer_config.json (a text or an AddedToken object); the generation
+// config's eos_token_id (one or a list) from generation_config.json, else
+// config.json; a file that says it wrongly is named, with the way on.
+func TestReadEOS(t *testing.T) {
+	vocab := map[string]int32{"<|im_end|>": 7, "<|endoftext|>": 9, "</s>": 2}
+	id := func(tok string) (int32, bool) { v, ok := vocab[tok]; return v, ok }
+	p := func(v int32) *int32 { return &v }
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  EOS
+		err   string
+	}{
+		{"our own folder: none", map[string]string{"config.json": `{"vocab_size":272}`}, EOS{}, ""},
+		{"Qwen2.5 Instruct", map[string]string{
+			"tokenizer_config.json":  `{"eos_token":"<|im_end|>","pad_token":"<|endoftext|>"}`,
+			"generation_config.json": `{"eos_token_id":[151645,151643]}`,
+			"config.json":            `{"eos_token_id":151643}`,
+		}, EOS{Token: p(7), More: []int32{151645, 151643}}, ""},
+		{"the tokenizer's among the generation config's", map[string]string{
+			"tokenizer_config.json":  `{"eos_token":{"content":"<|im_end|>","special":true}}`,
+			"generation_config.json": `{"eos_token_id":[9,7,9]}`,
+		}, EOS{Token: p(7), More: []int32{9}}, ""},
+		{"special_tokens_map.json first", map[string]string{
+			"special_tokens_map.json": `{"eos_token":"</s>"}`,
+			"tokenizer_config.json":   `{"eos_token":"<|im_end|>"}`,
+		}, EOS{Token: p(2)}, ""},
+		{"special_tokens_map.json without one", map[string]string{
+			"special_tokens_map.json": `{"pad_token":"</s>"}`,
+			"tokenizer_config.json":   `{"eos_token":"<|im_end|>"}`,
+		}, EOS{Token: p(7)}, ""},
+		{"generation_config.json without one: none", map[string]string{
+			"generation_config.json": `{"do_sample":true}`,
+			"config.json":            `{"eos_token_id":9}`,
+		}, EOS{}, ""},
+		{"config.json's", map[string]string{"config.json": `{"eos_token_id":9}`}, EOS{More: []int32{9}}, ""},
+		{"null", map[string]string{"tokenizer_config.json": `{"eos_token":null}`, "config.json": `{"eos_token_id":null}`}, EOS{}, ""},
+		{"a token the tokenizer lacks", map[string]string{"tokenizer_config.json": `{"eos_token":"<eos>"}`}, EOS{},
+			`tokenizer_config.json: eos_token "<eos>" is not a token of the folder's tokenizer.json`},
+		{"not a token", map[string]string{"tokenizer_config.json": `{"eos_token":5}`}, EOS{}, `tokenizer_config.json: eos_token is 5, not a token's text`},
+		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, EOS{}, `generation_config.json: eos_token_id is "2", not a token id or a list of them`},
+		{"not JSON", map[string]string{"generation_config.json": `{"eos_token_id":`}, EOS{}, `generation_config.json: it ends at line 1`},
+	} {
+		dir := t.TempDir()
+		for name, data := range c.files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := ReadEOS(dir, id)
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), dir) {
+				t.Errorf("%s: %v, want an error naming the file with %q", c.name, err, c.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case fmt.Sprint(deref(got.Token), got.More) != fmt.Sprint(deref(c.want.Token), c.want.More):
+			t.Errorf("%s: %v %v, want %v %v", c.name, deref(got.Token), got.More, deref(c.want.Token), c.want.More)
+		}
+	}
+}
+
+// deref is *p, or "none".
+func deref(p *int32) any {
+	if p == nil {
+		return "none"
+	}
+	return *p
+}
