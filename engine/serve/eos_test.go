@@ -24,7 +24,7 @@ func TestEOS(t *testing.T) {
 		t.Fatal(err)
 	}
 	next, other := sc.Next, (sc.Next+1)%int32(s.Src.Vocab)
-	text := vllmOutputText(s.Tok, ids, next)
+	text := vllmOutputText(s.Tok, ids, next, true)
 	id := fmt.Sprint(next)
 	for _, c := range []struct {
 		name   string

@@ -58,7 +58,8 @@ func FuzzDecodeRequests(f *testing.F) {
 			}
 			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo,
 				"prompt_logprobs": req.PromptLogprobs, "logprobs": req.Logprobs, "return_tokens_as_token_ids": req.AsTokenIDs,
-				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop, "ignore_eos": req.IgnoreEOS}
+				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop, "ignore_eos": req.IgnoreEOS,
+				"skip_special_tokens": req.SkipSpecial}
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)
@@ -81,7 +82,7 @@ func FuzzDecodeRequests(f *testing.F) {
 				} else {
 					inputs = append(inputs, it.In.ids)
 				}
-				sps = append(sps, map[string]any{"max_new_tokens": it.MaxNew, "temperature": it.Temperature})
+				sps = append(sps, map[string]any{"max_new_tokens": it.MaxNew, "temperature": it.Temperature, "skip_special_tokens": it.SkipSpecial})
 				logprob, starts, tops = append(logprob, it.ReturnLogprob), append(starts, it.Start), append(tops, it.TopNum)
 				rids = append(rids, it.RID)
 				named = named || it.RID != ""

@@ -24,6 +24,7 @@ type generateItem struct {
 	Start         int    // logprob_start_len; < 0: none
 	TopNum        int    // top_logprobs_num ≥ 0
 	RID           string // the meta_info id asked ("rid"); "": the server's own
+	SkipSpecial   bool   // sampling_params.skip_special_tokens (true by default)
 }
 
 // generateRequest is a /generate body as rlt serve takes it: one input, or
@@ -45,8 +46,9 @@ func (req *generateRequest) itemError(i int, err error) error {
 
 // samplingParams is SGLang's sampling_params as rlt serve takes them.
 type samplingParams struct {
-	MaxNewTokens *int     `json:"max_new_tokens"`
-	Temperature  *float64 `json:"temperature"`
+	MaxNewTokens      *int     `json:"max_new_tokens"`
+	Temperature       *float64 `json:"temperature"`
+	SkipSpecialTokens *bool    `json:"skip_special_tokens"`
 }
 
 // perInput is a /generate field SGLang takes either as one value for
@@ -244,7 +246,8 @@ func parseGenerate(body []byte) (generateRequest, error) {
 			return generateRequest{}, fmt.Errorf("%s must be 0 (none) or a positive count of top log-probs a position, got %d", tops.at("top_logprobs_num", i), k)
 		}
 		req.Items[i] = generateItem{In: inputs[i], MaxNew: maxNew, Temperature: temperatureOf(sp.Temperature),
-			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i]}
+			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i],
+			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens}
 	}
 	return req, nil
 }
@@ -443,7 +446,7 @@ func (s *Server) generateAnswer(it *generateItem, ids []int32, sc *rlt.PromptSco
 	text := ""
 	outIDs := []int32{} // SGLang's [] when nothing is generated, never null
 	if maxNew == 1 {
-		text = sglangOutputText(s.Tok, ids, sc.Next)
+		text = sglangOutputText(s.Tok, ids, sc.Next, it.SkipSpecial)
 		outIDs = []int32{sc.Next}
 	}
 	if it.ReturnLogprob {

@@ -60,7 +60,9 @@
 // Every text (a choice's "text", "decoded_token", SGLang's "text" and the
 // triples' text) is the one those servers return for the same ids: Hugging
 // Face's decode, with one U+FFFD per maximal subpart of a character cut or
-// invalid, applied as each server applies it (text.go).
+// invalid, applied as each server applies it (text.go); the generated
+// token's leaves special tokens out unless the request's
+// skip_special_tokens (vLLM's field, SGLang's sampling_params') is false.
 //
 // Errors are those servers' shapes: vLLM's {"error": {"message", "type",
 // "param", "code"}}, SGLang's {"error": {"message"}}, 400 for a prompt
@@ -416,6 +418,9 @@ type completionsRequest struct {
 	StopTokenIDs []int64
 	IncludeStop  bool
 	IgnoreEOS    bool
+	// SkipSpecial is skip_special_tokens: the generated token's text
+	// leaves special tokens out (vLLM's default).
+	SkipSpecial bool
 }
 
 // maxLogprobs is vLLM's default --max-logprobs: the most top log-probs a
@@ -441,13 +446,15 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		StopTokenIDs   []int64     `json:"stop_token_ids"`
 		IncludeStop    bool        `json:"include_stop_str_in_output"`
 		IgnoreEOS      bool        `json:"ignore_eos"`
+		SkipSpecial    *bool       `json:"skip_special_tokens"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return completionsRequest{}, err
 	}
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
 		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs,
-		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS}
+		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS,
+		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = *req.MaxTokens
@@ -656,7 +663,7 @@ func (s *Server) vllmFinish(req *completionsRequest, prompt []int32, next int32)
 		stopped, finish, stopReason = true, "stop", next
 	}
 	if !stopped || req.IncludeStop {
-		text = vllmOutputText(s.Tok, prompt, next)
+		text = vllmOutputText(s.Tok, prompt, next, req.SkipSpecial)
 	}
 	if text == "" { // no new characters to search
 		return text, finish, stopReason

@@ -329,7 +329,8 @@ func TestClientOfTheOtherAPI(t *testing.T) {
 }
 
 // A generated special token's text is "", as vLLM and SGLang skip special
-// tokens by default; another token's is its text.
+// tokens by default, and itself when asked not to; another token's is its
+// text.
 func TestOutputText(t *testing.T) {
 	s, _ := testServer(t, Both)
 	tok := tokOf(s)
@@ -339,15 +340,22 @@ func TestOutputText(t *testing.T) {
 		if !ok {
 			t.Fatalf("no %s", c.token)
 		}
-		if got := vllmOutputText(s.Tok, prompt, id); got != c.want {
+		if got := vllmOutputText(s.Tok, prompt, id, true); got != c.want {
 			t.Errorf("vLLM: %s: %q, want %q", c.token, got, c.want)
 		}
-		if got := sglangOutputText(s.Tok, prompt, id); got != c.want {
+		if got := sglangOutputText(s.Tok, prompt, id, true); got != c.want {
 			t.Errorf("SGLang: %s: %q, want %q", c.token, got, c.want)
 		}
+		// skip_special_tokens false: the token as itself.
+		if got := vllmOutputText(s.Tok, prompt, id, false); got != c.token {
+			t.Errorf("vLLM, special tokens kept: %s: %q", c.token, got)
+		}
+		if got := sglangOutputText(s.Tok, prompt, id, false); got != c.token {
+			t.Errorf("SGLang, special tokens kept: %s: %q", c.token, got)
+		}
 	}
-	if ids := tok.Encode("a"); len(ids) != 1 || vllmOutputText(s.Tok, prompt, ids[0]) != "a" || sglangOutputText(s.Tok, prompt, ids[0]) != "a" {
-		t.Errorf("the text of %v: %q and %q, want %q", ids, vllmOutputText(s.Tok, prompt, ids[0]), sglangOutputText(s.Tok, prompt, ids[0]), "a")
+	if ids := tok.Encode("a"); len(ids) != 1 || vllmOutputText(s.Tok, prompt, ids[0], true) != "a" || sglangOutputText(s.Tok, prompt, ids[0], true) != "a" {
+		t.Errorf("the text of %v: %q and %q, want %q", ids, vllmOutputText(s.Tok, prompt, ids[0], true), sglangOutputText(s.Tok, prompt, ids[0], true), "a")
 	}
 }
 

@@ -36,7 +36,7 @@ func TestStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, text := sc.Next, vllmOutputText(s.Tok, ids, sc.Next)
+	next, text := sc.Next, vllmOutputText(s.Tok, ids, sc.Next, true)
 	if utf8.RuneCountInString(text) < 3 || strings.ContainsAny(text, `"\`) {
 		t.Fatalf("the greedy token's text %q is too short (or quoted) for the cases below: the test tells nothing", text)
 	}
@@ -108,7 +108,7 @@ func TestEchoWithoutGeneration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := vllmOutputText(s.Tok, ids, sc.Next)
+	text := vllmOutputText(s.Tok, ids, sc.Next, true)
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	for _, c := range []struct {
 		name, fields       string

@@ -108,7 +108,9 @@ func vllmSampleTokenText(tok Tokenizer, id int32) string {
 }
 
 // vllmOutputText is the text vLLM's V1 engine returns for the one token
-// next generated after prompt (skip_special_tokens, its default): one step
+// next generated after prompt, special tokens skipped as the request's
+// skip_special_tokens says (true by default; the stream decodes the
+// prompt alike): one step
 // of tokenizers' DecodeStream primed with the prompt ids (DecodeStream(ids=
 // prompt); step_decode_stream in tokenizers/src/tokenizer/mod.rs). vLLM
 // before that primed the stream with a few prompt tokens instead, which
@@ -116,12 +118,12 @@ func vllmSampleTokenText(tok Tokenizer, id int32) string {
 // The prompt's decode is the prefix to cut, unless it ends in U+FFFD (the
 // prompt ends inside a character): then the stream has no prefix and the
 // whole decode of prompt and token is the step's text. A decode that ends
-// in U+FFFD, or is no longer than the prefix (a special token, skipped),
+// in U+FFFD, or is no longer than the prefix (a special token skipped),
 // gives "". A decode that does not start with the prefix is tokenizers'
 // "Invalid prefix" error, on which vLLM steps a new stream with the token
 // alone; a byte-level decoder never gets there.
-func vllmOutputText(tok Tokenizer, prompt []int32, next int32) string {
-	dec := func(ids []int32) string { return tok.DecodeHF(ids, true) }
+func vllmOutputText(tok Tokenizer, prompt []int32, next int32, skipSpecial bool) string {
+	dec := func(ids []int32) string { return tok.DecodeHF(ids, skipSpecial) }
 	prefix := dec(prompt)
 	if endsReplaced(prefix) {
 		prefix = ""
@@ -140,14 +142,15 @@ func vllmOutputText(tok Tokenizer, prompt []int32, next int32) string {
 }
 
 // sglangOutputText is the text SGLang returns for the one token next
-// generated after prompt, the request finished (skip_special_tokens, its
-// default): its detokenizer decodes the last five prompt tokens with and
-// without the token and keeps what follows as many characters (Python
-// code points) of the second as the first has. So a token that completes a
+// generated after prompt, the request finished, special tokens skipped as
+// the request's skip_special_tokens says (true by default, for the prompt
+// tokens decoded too): its detokenizer decodes the last five prompt tokens
+// with and without the token and keeps what follows as many characters
+// (Python code points) of the second as the first has. So a token that completes a
 // character cut in the prompt gives "" (the U+FFFD it replaces is counted
 // as the prompt's), and one that leaves a character cut gives U+FFFD.
-func sglangOutputText(tok Tokenizer, prompt []int32, next int32) string {
-	dec := func(ids []int32) string { return tok.DecodeHF(ids, true) }
+func sglangOutputText(tok Tokenizer, prompt []int32, next int32, skipSpecial bool) string {
+	dec := func(ids []int32) string { return tok.DecodeHF(ids, skipSpecial) }
 	surr := prompt[max(0, len(prompt)-5):]
 	n := len([]rune(dec(surr)))
 	read := dec(append(slices.Clip(surr), next))

@@ -102,10 +102,10 @@ func TestOutputTexts(t *testing.T) {
 		{"p q r s e4 b8 + ad", ids("pqrs", 0xe4, 0xb8), 0xad, "pqrs\u4e2d", ""},
 		{"e4 q w e r t + y", ids(0xe4, "qwert"), 'y', "y", "y"},
 	} {
-		if got := vllmOutputText(tok, c.prompt, c.next); got != c.vllm {
+		if got := vllmOutputText(tok, c.prompt, c.next, true); got != c.vllm {
 			t.Errorf("%s: vLLM %+q, want %+q", c.name, got, c.vllm)
 		}
-		if got := sglangOutputText(tok, c.prompt, c.next); got != c.sglang {
+		if got := sglangOutputText(tok, c.prompt, c.next, true); got != c.sglang {
 			t.Errorf("%s: SGLang %+q, want %+q", c.name, got, c.sglang)
 		}
 	}
