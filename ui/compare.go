@@ -33,10 +33,12 @@ type compared struct {
 
 // comparison is the set of runs compared with the open one and the
 // colours of all of them (style.RunColors: a run keeps its colour while
-// others come and go). It outlives the open run: opening another run
-// keeps the comparison.
+// others come and go, and while it is marked or open, from one to the
+// other included; a colour no run marked or open has is freed). It
+// outlives the open run: opening another run keeps the comparison.
 type comparison struct {
 	colors style.RunColors
+	open   string // the open run's key ("": none)
 	runs   []*compared
 	on     bool            // the dashboard overlays them (C toggles)
 	hidden map[string]bool // runs taken out of the overlay and its band, by key
@@ -69,7 +71,23 @@ func (c *comparison) add(dir string) (*compared, error) {
 	return cr, nil
 }
 
-// remove stops comparing the run at key (its colour is freed).
+// setOpen makes the run at key ("": none) the open one: it gets its
+// colour (keeps the one it has, marked), and the run open before frees
+// its colour unless it is marked, before, so that the new one has its own
+// colour when it can.
+func (c *comparison) setOpen(key string) {
+	prev := c.open
+	c.open = key
+	if prev != "" && prev != key && !c.has(prev) {
+		c.colors.Remove(prev)
+	}
+	if key != "" {
+		c.colors.Add(key)
+	}
+}
+
+// remove stops comparing the run at key (its colour is freed, unless it
+// is the open run).
 func (c *comparison) remove(key string) error {
 	i := slices.IndexFunc(c.runs, func(r *compared) bool { return r.key == key })
 	if i < 0 {
@@ -77,17 +95,23 @@ func (c *comparison) remove(key string) error {
 	}
 	r := c.runs[i]
 	c.runs = slices.Delete(c.runs, i, i+1)
-	c.colors.Remove(key)
+	if key != c.open {
+		c.colors.Remove(key)
+	}
 	delete(c.hidden, key)
 	return r.run.Close()
 }
 
-// close ends the following of every compared run.
+// close ends the following of every compared run (their colours are
+// freed, the open run's kept).
 func (c *comparison) close() error {
 	var errs []string
 	for _, r := range c.runs {
 		if err := r.run.Close(); err != nil {
 			errs = append(errs, err.Error())
+		}
+		if r.key != c.open {
+			c.colors.Remove(r.key)
 		}
 	}
 	c.runs = nil

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -465,5 +466,64 @@ func TestCompareGolden(t *testing.T) {
 			}
 			golden.Assert(t, name, v)
 		})
+	}
+}
+
+// TestCompareColoursStayWhileMarkedOrOpen: a run keeps its colour while
+// it is marked or open, from one to the other too, and a colour no run
+// marked or open has is freed. A marked run opened gave its colour up and
+// took one again, another where a run unmarked meanwhile had freed the
+// one it first wanted; and the run open before kept its colour for good.
+func TestCompareColoursStayWhileMarkedOrOpen(t *testing.T) {
+	t.Chdir(t.TempDir()) // the runs' keys, their absolute folders, are known from here
+	r := writeCmpRun(t, "runs", cmpRun{name: "open", from: 1, to: 12, base: -1}, true)
+	openKey := absPath(r.Dir())
+	// Two runs that want the same colour (style.SeriesIndex of their
+	// folders), not the open run's: the second marked takes another.
+	var first, second string
+	wants := map[int]string{}
+	for i := 0; second == ""; i++ {
+		name := fmt.Sprintf("run-%d", i)
+		w := style.SeriesIndex(absPath(filepath.Join("runs", name)))
+		switch {
+		case w == style.SeriesIndex(openKey):
+		case wants[w] != "":
+			first, second = wants[w], name
+		default:
+			wants[w] = name
+		}
+	}
+	for _, name := range []string{first, second} {
+		writeCmpRun(t, "runs", cmpRun{name: name, from: 1, to: 12, base: -0.8}, false)
+	}
+	m := newModel(Options{Session: &sessions.Session{Run: r, Close: r.Close}, Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	hit(t, m, "4")
+	listNow(t, m)
+	mark(t, m, first)
+	mark(t, m, second)
+	colour, ok := runColor(t, m, second)
+	if !ok {
+		t.Fatalf("%s is not drawn once marked", second)
+	}
+	if want, _ := runColor(t, m, first); colour == want {
+		t.Fatalf("%s and %s share %s", first, second, colour.Hex())
+	}
+	mark(t, m, first) // unmarked: the colour both want is free
+	secondKey := absPath(filepath.Join("runs", second))
+	hit(t, m, "4")
+	m.runs.sel = slices.IndexFunc(m.runs.rows, func(row runRow) bool { return filepath.Base(row.Dir) == second })
+	m.runs.syncSel()
+	_, cmd := m.Update(keyMsg("enter"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.openName() == second })
+	hit(t, m, "1")
+	if c, ok := m.cmp.colors.Color(secondKey); !ok || c != colour {
+		t.Errorf("opened, %s has %s (%v), want %s as when it was marked", second, c.Hex(), ok, colour.Hex())
+	}
+	for _, key := range []string{openKey, absPath(filepath.Join("runs", first))} {
+		if c, ok := m.cmp.colors.Color(key); ok {
+			t.Errorf("%s, neither marked nor open, still holds %s", filepath.Base(key), c.Hex())
+		}
 	}
 }

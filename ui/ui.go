@@ -295,21 +295,27 @@ func (m *Model) attach(o *opened) {
 	m.cur = o
 	m.waitStop = make(chan struct{})
 	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp, stop: func() { m.stopEngine(false) }}
+	openKey := ""
+	if o != nil && o.Run != nil {
+		openKey = absPath(o.Run.Dir())
+	}
+	// The open run has its colour before the dashboard draws it, the one
+	// it had if it was marked; the run open before gives its up unless
+	// marked.
+	m.cmp.setOpen(openKey)
 	if o != nil && o.Run != nil {
 		m.sh.run, m.sh.store, m.sh.control, m.sh.readOnly = o.Run, o.Run.Store(), o.Control, o.IsReadOnly()
 		m.sh.settings = o.Session.Settings()
-		key := absPath(o.Run.Dir())
-		if m.cmp.has(key) {
+		if m.cmp.has(openKey) {
 			// A run marked for comparison and then opened is the open
 			// run: compared with the others, not with itself, and not
 			// marked again when another run is opened later (its mark
 			// would come back on its row unasked, and the Runs screen
-			// would count it among the runs compared).
-			if err := m.cmp.remove(key); err != nil {
+			// would count it among the runs compared). Its colour stays.
+			if err := m.cmp.remove(openKey); err != nil {
 				m.say("%v", err)
 			}
 		}
-		m.cmp.colors.Add(key) // first, so it has its own colour when it can
 	}
 	m.runStatus = runStatus{best: math.NaN()}
 	if o != nil && o.Run != nil {
