@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -22,7 +23,8 @@ flagged, unreadable, refused). The rows' system prompt is the student prompt of
 the run's config.toml, as in the workbench's export (e); for a run imported
 from Bespoke-Stratos rows, the system prompt they all carried, so those rows
 export as they were read. The run may be running: it is read, not locked.
---out must not exist: an earlier export is never replaced. An export of no
+--out must not exist: an earlier export is never replaced; without --out,
+or with --out -, the rows go to stdout. An export of no
 row (nothing accepted, or every accepted trace refused) writes no file, says
 why and exits 1. An accepted trace whose texts cannot be read back (its trace
 file changed since the run was opened) is left out of the rows written, named
@@ -36,7 +38,7 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt export", exportUsage, stderr)
 	dir := fs.String("run", "", "run folder (required)")
 	format := fs.String("format", sessions.ExportStratos, "stratos or csv")
-	out := fs.String("out", "", "output file, which must not exist (default: stdout)")
+	out := fs.String("out", "", "output file, which must not exist (default, or -: stdout)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,6 +50,11 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if *format != sessions.ExportStratos && *format != sessions.ExportCSV {
 		return misuse(fs, "--format %q: want %s or %s", *format, sessions.ExportStratos, sessions.ExportCSV)
+	}
+	// "-" is stdout, as leaving --out out is: a file of that name would
+	// only be made by mistake (./- makes one).
+	if *out == "-" {
+		*out = ""
 	}
 	// An existing --out is refused before the run is read: it may be an
 	// earlier export, or anything else, and is never replaced.
@@ -70,8 +77,12 @@ func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Wri
 	var rep sessions.ExportReport
 	var err error
 	if out == "" {
-		// stdout streams the rows as they are read.
-		if rep, err = run.Export(stdout, format); err != nil {
+		// stdout streams the rows as they are read: a failed write leaves
+		// those before it there.
+		var file writeErrs
+		if rep, err = run.Export(file.of(stdout), format); file.err != nil {
+			return fmt.Errorf("stdout cannot be written (%v): the rows there are cut short", innermost(file.err))
+		} else if err != nil {
 			return err
 		}
 	} else if err = writeExport(out, func(w io.Writer) (sessions.ExportReport, error) { return run.Export(w, format) }, &rep); err != nil {
@@ -156,26 +167,70 @@ var errNoRows = errors.New("no rows")
 // folder, synced and then linked into place, so a killed export leaves no
 // truncated out that looks complete and refuses the retry, and a file made
 // at out meanwhile is not replaced. An export of no row writes no file
-// (*rep still says why).
+// (*rep still says why). A failure is said once, by what failed: the file
+// (a full disk as one, sessions.FullDiskError; the folder, with what to
+// give --out instead), or the export itself as it says it.
 func writeExport(out string, export func(w io.Writer) (sessions.ExportReport, error), rep *sessions.ExportReport) error {
+	var file writeErrs
+	var exportErr error // the export's own, not its file's
 	err := durable.WriteNew(out, 0o644, func(w io.Writer) error {
-		r, err := export(w)
+		r, err := export(file.of(w))
 		*rep = r
 		if err == nil && r.Written == 0 {
 			return errNoRows
 		}
+		if file.err == nil {
+			exportErr = err
+		}
 		return err
 	})
 	switch {
-	case errors.Is(err, errNoRows):
+	case err == nil, errors.Is(err, errNoRows):
 		return nil
 	case errors.Is(err, os.ErrExist):
 		return outExists(out)
-	case err != nil:
-		// Whole or not at all: nothing is left at out to clean up.
-		return fmt.Errorf("--out %s: %w: nothing was written; give --out a file in a folder this process can write (leave --out out to print the rows)", out, err)
 	}
-	return nil
+	// Whole or not at all: nothing is left at out to clean up.
+	full := sessions.FullDiskError{What: "the export", Dir: filepath.Dir(out), Flag: "--out", Names: "file"}.IfFull(err)
+	switch {
+	case full != err:
+		return full
+	case exportErr != nil:
+		// Said in its own words, not as the file's.
+		return fmt.Errorf("%w: nothing was written to %s", exportErr, out)
+	}
+	return fmt.Errorf("--out %s: cannot be written (%v): nothing was written; give --out a file in a folder this process can write (leave --out out to print the rows)", out, innermost(err))
+}
+
+// writeErrs remembers the first error of the writers it wraps: a failed
+// write of the rows, told from the export's own errors.
+type writeErrs struct{ err error }
+
+func (e *writeErrs) of(w io.Writer) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		n, err := w.Write(p)
+		if err != nil && e.err == nil {
+			e.err = err
+		}
+		return n, err
+	})
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// innermost is the system's words for err, where a file's operation
+// failed ("permission denied"), without the paths around it (the
+// temporary file's among them): the caller names the path it was given.
+func innermost(err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return pe.Err
+	}
+	if le := (*os.LinkError)(nil); errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // outExists refuses an --out that is already there; a folder is said as

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -451,4 +452,47 @@ func csvOrJSON(format, question string) string {
 	}
 	q, _ := json.Marshal(question)
 	return strings.Trim(string(q), `"`)
+}
+
+// TestExportOutDashIsStdout: --out - prints the rows, as leaving --out out
+// does; it wrote a file named "-" in the working folder.
+func TestExportOutDashIsStdout(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	copyDir(t, filepath.Join("sessions", "testdata", "prev-format", "grpo"), dir)
+	_, want, _ := runCLI(t, "", "export", "--run", dir)
+	t.Chdir(t.TempDir())
+	code, got, errs := runCLI(t, "", "export", "--run", dir, "--out", "-")
+	if code != 0 || got != want || strings.Count(got, "\n") != 1 {
+		t.Errorf("--out -: exit %d, stdout %q (%s); want exit 0 and the rows, %q", code, got, errs, want)
+	}
+	if _, err := os.Lstat("-"); err == nil {
+		t.Error(`--out - wrote a file named "-"`)
+	}
+}
+
+// failingWriter fails every write as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) {
+	return 0, &os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}
+}
+
+// TestExportSaysItsFailureOnce: an export whose rows cannot be written
+// says what failed once, after the command's name: stdout, or the file
+// --out names. It said 'rlt export: export: write /dev/stdout: …'.
+func TestExportSaysItsFailureOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	copyDir(t, filepath.Join("sessions", "testdata", "prev-format", "grpo"), dir)
+	var stderr bytes.Buffer
+	code := run([]string{"export", "--run", dir}, strings.NewReader(""), failingWriter{}, &stderr)
+	if want := "rlt export: stdout cannot be written (no space left on device): the rows there are cut short\n"; code != 1 || stderr.String() != want {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), want)
+	}
+	var rep sessions.ExportReport
+	notThere := filepath.Join(t.TempDir(), "missing", "rows.jsonl")
+	err := writeExport(notThere, func(w io.Writer) (sessions.ExportReport, error) { return rep, nil }, &rep)
+	want := "--out " + notThere + ": cannot be written (no such file or directory): nothing was written; give --out a file in a folder this process can write (leave --out out to print the rows)"
+	if err == nil || err.Error() != want {
+		t.Errorf("%v\nwant %s", err, want)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -173,17 +174,26 @@ func (r *Run) StudentPrompt() (string, error) {
 const ExportFile = "export-accepted.jsonl"
 
 // ExportAccepted writes the accepted traces as Bespoke-Stratos rows to
-// ExportFile in the run folder, replacing an earlier export atomically.
+// ExportFile in the run folder, replacing an earlier export atomically: a
+// disk found full is said as one (FullDiskError), the earlier export kept.
 func (r *Run) ExportAccepted() (ExportReport, error) {
 	var rep ExportReport
 	if err := r.writable("export"); err != nil {
 		return rep, err
 	}
-	err := durable.Write(filepath.Join(r.dir, ExportFile), 0o644, func(w io.Writer) error {
+	path := filepath.Join(r.dir, ExportFile)
+	err := durable.Write(path, 0o644, func(w io.Writer) error {
 		var err error
 		rep, err = r.Export(w, ExportStratos)
 		return err
 	})
+	if err != nil {
+		full := FullDiskError{What: ExportFile, Dir: r.dir, Again: "export again"}
+		if _, serr := os.Stat(path); serr == nil {
+			full.Left = "the earlier " + ExportFile + " is kept as it was"
+		}
+		err = full.IfFull(err)
+	}
 	return rep, err
 }
 
@@ -194,7 +204,8 @@ func (r *Run) ExportAccepted() (ExportReport, error) {
 // once (a TraceReader); a trace that cannot be (its file removed or
 // rewritten since the run was opened) is left out, counted and placed
 // (NotReadBack, Unread), and the others are written: an export is not
-// lost as a whole for one file that changed.
+// lost as a whole for one file that changed. Its errors are w's as w says
+// them, or the run's: the caller says they are an export's.
 func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 	var rep ExportReport
 	ew := &errWriter{w: w}
@@ -210,13 +221,13 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 		}
 		sw := record.NewStratosWriter(bw, prompt)
 		if err := sw.Check("q", "e", "s"); err != nil {
-			return rep, fmt.Errorf("export: the run's student prompt cannot be written: %w", err)
+			return rep, fmt.Errorf("the run's student prompt cannot be written in a row: %w", err)
 		}
 		write = func(t *TraceRecord) error { return sw.Write(t.Question, t.Explanation, t.Solution) }
 	case ExportCSV:
 		cw := csv.NewWriter(bw)
 		if err := cw.Write([]string{"step", "group", "sample", "question", "solution", "explanation", "reward", "r_ss", "r_kl"}); err != nil {
-			return rep, fmt.Errorf("export: %w", err)
+			return rep, err
 		}
 		num := func(v float64, ok bool) string {
 			if !ok {
@@ -231,7 +242,7 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 			return cw.Error()
 		}
 	default:
-		return rep, fmt.Errorf("export: format %q: want %q or %q", format, ExportStratos, ExportCSV)
+		return rep, fmt.Errorf("format %q: want %q or %q", format, ExportStratos, ExportCSV)
 	}
 	s := r.store
 	s.mu.RLock()
@@ -274,7 +285,7 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 		}
 		if err := write(&whole); err != nil {
 			if ew.err != nil {
-				return rep, fmt.Errorf("export: %w", ew.err)
+				return rep, ew.err
 			}
 			rep.Refused++
 			if len(rep.Refusals) < maxIssues {
@@ -285,7 +296,7 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 		rep.Written++
 	}
 	if err := bw.Flush(); err != nil {
-		return rep, fmt.Errorf("export: %w", err)
+		return rep, err
 	}
 	return rep, nil
 }

@@ -281,8 +281,11 @@ type FullDiskError struct {
 	Free      int64
 	FreeKnown bool
 	// Flag is the flag that says where it goes ("--out") and Names what
-	// that flag's value is ("folder", "file"): the way to another disk.
+	// that flag's value is ("folder", "file"): the way to another disk
+	// ("": none, the place is the run's).
 	Flag, Names string
+	// Again is what to do once there is room ("": run the command again).
+	Again string
 	// Left says what is kept of the work that failed ("": nothing was
 	// written).
 	Left string
@@ -317,7 +320,14 @@ func (e FullDiskError) IfFull(err error) error {
 }
 
 func (e *FullDiskError) Error() string {
-	elsewhere := fmt.Sprintf("give %s a %s on a disk with room", e.Flag, e.Names)
+	again := "run the command again"
+	if e.Again != "" {
+		again = e.Again
+	}
+	elsewhere := ""
+	if e.Flag != "" {
+		elsewhere = fmt.Sprintf(", or give %s a %s on a disk with room", e.Flag, e.Names)
+	}
 	left := " (nothing was written)"
 	if e.Left != "" {
 		left = "; " + e.Left
@@ -328,18 +338,18 @@ func (e *FullDiskError) Error() string {
 	}
 	switch {
 	case e.Need > 0 && e.FreeKnown && e.Free < e.Need:
-		return fmt.Sprintf("not enough room for %s in %s: the disk holding it has %s, and %s needs about %s; free at least %s there and run the command again, or %s%s",
-			e.What, e.Dir, free, e.What, size.Bytes(e.Need), size.Bytes(e.Need-e.Free), elsewhere, left)
+		return fmt.Sprintf("not enough room for %s in %s: the disk holding it has %s, and %s needs about %s; free at least %s there and %s%s%s",
+			e.What, e.Dir, free, e.What, size.Bytes(e.Need), size.Bytes(e.Need-e.Free), again, elsewhere, left)
 	case e.Need > 0 && e.FreeKnown: // the write found less than the disk says (its blocks, its files)
-		return fmt.Sprintf("the disk holding %s is full: %s needs about %s, and the write found no room left although the disk says %s (it may have no file left to make: df -i); free more room there and run the command again, or %s%s",
-			e.Dir, e.What, size.Bytes(e.Need), free, elsewhere, left)
+		return fmt.Sprintf("the disk holding %s is full: %s needs about %s, and the write found no room left although the disk says %s (it may have no file left to make: df -i); free more room there and %s%s%s",
+			e.Dir, e.What, size.Bytes(e.Need), free, again, elsewhere, left)
 	case e.Need > 0:
-		return fmt.Sprintf("the disk holding %s is full: %s needs about %s; free that much there and run the command again, or %s%s",
-			e.Dir, e.What, size.Bytes(e.Need), elsewhere, left)
+		return fmt.Sprintf("the disk holding %s is full: %s needs about %s; free that much there and %s%s%s",
+			e.Dir, e.What, size.Bytes(e.Need), again, elsewhere, left)
 	case e.FreeKnown:
-		return fmt.Sprintf("the disk holding %s is full (%s): free some room there and run the command again, or %s%s", e.Dir, free, elsewhere, left)
+		return fmt.Sprintf("the disk holding %s is full (%s): free some room there and %s%s%s", e.Dir, free, again, elsewhere, left)
 	}
-	return fmt.Sprintf("the disk holding %s is full: free some room there and run the command again, or %s%s", e.Dir, elsewhere, left)
+	return fmt.Sprintf("the disk holding %s is full: free some room there and %s%s%s", e.Dir, again, elsewhere, left)
 }
 
 func (e *FullDiskError) Unwrap() error { return e.Err }
