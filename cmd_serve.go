@@ -38,8 +38,10 @@ log-probs up to --max-logprobs a position. A batch of prompts runs through
 the model together, in forwards of at most --micro-batch-tokens positions.
 The generated token ends as vLLM ends it: stop, stop_token_ids, and the
 folder's end of sequence (its tokenizer's eos_token, its generation
-config's eos_token_id) unless ignore_eos. Unlike vLLM and SGLang, the
-log-probs are of logits / the request's temperature.
+config's eos_token_id) unless ignore_eos. Every other field either server
+defines is answered as it would answer it for that one greedy token, or
+refused naming the field. Unlike vLLM and SGLang, the log-probs are of
+logits / the request's temperature.
 Errors are those servers' JSON (400 for a prompt longer than the model's
 positions; a path --api does not serve is their FastAPI's 404
 {"detail":"Not Found"}, a wrong method its 405). Requests are answered one

@@ -18,11 +18,13 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"prompt":["a","b"],"max_tokens":0,"echo":true,"prompt_logprobs":5,"return_tokens_as_token_ids":true}`))
 	f.Add(byte(0), []byte(`{"prompt":[1,2],"max_tokens":1,"stop":"x","stop_token_ids":[5,7],"include_stop_str_in_output":true}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"stop":["x",""],"stop_token_ids":[]}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"top_p":0.5,"seed":3,"logit_bias":{"5":1},"request_id":"r","priority":0}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","sampling_params":{"max_new_tokens":0},"return_logprob":true,"logprob_start_len":1,"top_logprobs_num":3,"return_text_in_logprobs":true}`))
 	f.Add(byte(1), []byte(`{"input_ids":[[1,5],[7]],"sampling_params":[{"max_new_tokens":1},{"temperature":0.5}],"return_logprob":[true,false],"logprob_start_len":0,"rid":"r"}`))
 	f.Add(byte(1), []byte(`{"text":["a","bc"],"top_logprobs_num":[2,0],"rid":["x","y"],"sampling_params":{"max_new_tokens":0}}`))
+	f.Add(byte(1), []byte(`{"text":"a","sampling_params":{"max_new_tokens":1,"stop":"x","top_k":0,"n":2},"lora_path":"p","session_id":"s"}`))
 	f.Add(byte(2), []byte(`{"model":"m","prompt":"Hello","add_special_tokens":false}`))
 	f.Add(byte(2), []byte(`{"text":null}`))
 	f.Fuzz(func(t *testing.T, api byte, body []byte) {
@@ -59,7 +61,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo,
 				"prompt_logprobs": req.PromptLogprobs, "logprobs": req.Logprobs, "return_tokens_as_token_ids": req.AsTokenIDs,
 				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop, "ignore_eos": req.IgnoreEOS,
-				"skip_special_tokens": req.SkipSpecial}
+				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID}
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)

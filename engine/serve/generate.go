@@ -209,6 +209,23 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
+	// The fields SGLang defines that are not read here (fields.go).
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	if field, why := checkFields(fields, sglangFields); field != "" {
+		return generateRequest{}, errors.New(refusal(field, field, why))
+	}
+	rawSPs, err := spread("sampling_params", raw.SamplingParams, map[string]json.RawMessage(nil), list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	for i, sp := range rawSPs.vals {
+		if field, why := checkFields(sp, sglangSamplingFields); field != "" {
+			return generateRequest{}, errors.New(refusal(rawSPs.at("sampling_params", i)+"."+field, field, why))
+		}
+	}
 	returnLogprob, err := spread("return_logprob", raw.ReturnLogprob, false, list, n)
 	if err != nil {
 		return generateRequest{}, sayJSON(err)

@@ -64,6 +64,16 @@
 // token's leaves special tokens out unless the request's
 // skip_special_tokens (vLLM's field, SGLang's sampling_params') is false.
 //
+// Every other field vLLM's CompletionRequest or SGLang's GenerateReqInput
+// and SamplingParams define is answered as that server answers it for the
+// one greedy token generated here (a hint, a sampling bound the greedy
+// token always passes, a penalty counted over the tokens generated before
+// it, a stop condition SGLang checks only after max_new_tokens), or
+// refused naming the field (fields.go): an answer is never computed under
+// other settings than asked without saying so. The request's id is
+// answered too: vLLM's "cmpl-" and its X-Request-Id header or
+// request_id, SGLang's rid.
+//
 // Errors are those servers' shapes: vLLM's {"error": {"message", "type",
 // "param", "code"}}, SGLang's {"error": {"message"}}, 400 for a prompt
 // longer than the model's positions. Both servers are FastAPI apps, so a
@@ -421,6 +431,8 @@ type completionsRequest struct {
 	// SkipSpecial is skip_special_tokens: the generated token's text
 	// leaves special tokens out (vLLM's default).
 	SkipSpecial bool
+	// RequestID is request_id: the answer's id is "cmpl-" and it.
+	RequestID string
 }
 
 // maxLogprobs is vLLM's default --max-logprobs: the most top log-probs a
@@ -447,6 +459,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		IncludeStop    bool        `json:"include_stop_str_in_output"`
 		IgnoreEOS      bool        `json:"ignore_eos"`
 		SkipSpecial    *bool       `json:"skip_special_tokens"`
+		RequestID      string      `json:"request_id"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return completionsRequest{}, err
@@ -454,7 +467,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
 		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs,
 		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS,
-		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial}
+		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = *req.MaxTokens
@@ -474,6 +487,14 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %g.", *req.Temperature)}
 	case slices.Contains(req.Stop, ""):
 		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
+	}
+	// The fields vLLM defines that are not read above (fields.go).
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return out, fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
+	}
+	if field, why := checkFields(fields, vllmFields); field != "" {
+		return out, &badRequest{field, refusal(field, field, why)}
 	}
 	out.Prompts, out.MaxTokens = *req.Prompt, maxTokens
 	return out, nil
@@ -568,8 +589,17 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		prompt += len(ids)
 		completion++ // the generated token, shown or not (completion)
 	}
+	// vLLM's id: "cmpl-" and the X-Request-Id header, else the request's
+	// request_id, else its own.
+	id := r.Header.Get("X-Request-Id")
+	if id == "" {
+		id = req.RequestID
+	}
+	if id == "" {
+		id = fmt.Sprint(s.n.Add(1))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": fmt.Sprintf("cmpl-%d", s.n.Add(1)), "object": "text_completion", "created": time.Now().Unix(), "model": s.Name,
+		"id": "cmpl-" + id, "object": "text_completion", "created": time.Now().Unix(), "model": s.Name,
 		"choices": choices,
 		"usage":   map[string]any{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
 	})

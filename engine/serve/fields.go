@@ -1,0 +1,270 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// The fields vLLM's CompletionRequest and SGLang's GenerateReqInput and
+// SamplingParams define besides those rlt serve answers (serve.go,
+// generate.go) are each, here, either answered as the server would answer
+// them for the one greedy token rlt serve generates, or refused with a
+// message that names the field: a client never gets an answer computed
+// under other settings than it asked without being told. A field neither
+// server defines is passed over, as both do (vLLM logs it; SGLang's
+// dataclass drops it).
+//
+// A field is answered as given when it cannot change that answer: the
+// generated token is the model's greedy one, which top_p, top_k and min_p
+// never exclude and which presence and frequency penalties (counted over
+// the tokens generated before it: none) leave as it is; the log-probs are
+// the model's. The others are refused unless their value asks nothing.
+
+// fieldRule checks one request field's value: "" when rlt serve answers
+// it as the server would, else why it does not.
+type fieldRule func(raw json.RawMessage) string
+
+// refusal is why a field is refused, said with its name (path: where it
+// is in the request) unless the server's own words begin with it or are
+// a sentence of their own.
+func refusal(path, field, why string) string {
+	switch {
+	case strings.HasPrefix(why, field):
+		return path + why[len(field):]
+	case why != "" && unicode.IsUpper(rune(why[0])):
+		return why
+	}
+	return path + " " + why
+}
+
+// checkFields applies rules to the fields of obj, in the order of their
+// names; it returns the first field refused and why.
+func checkFields(obj map[string]json.RawMessage, rules map[string]fieldRule) (field, why string) {
+	names := make([]string, 0, len(obj))
+	for name := range obj {
+		if rules[name] != nil {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if why := rules[name](obj[name]); why != "" {
+			return name, why
+		}
+	}
+	return "", ""
+}
+
+// unset reports whether raw asks nothing: absent, null, false, or an
+// empty list or object.
+func unset(raw json.RawMessage) bool {
+	switch string(bytes.TrimSpace(raw)) {
+	case "", "null", "false", "[]", "{}":
+		return true
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil && len(list) == 0 {
+		return true
+	}
+	var obj map[string]json.RawMessage
+	return json.Unmarshal(raw, &obj) == nil && len(obj) == 0
+}
+
+// answered is a field whose every value rlt serve answers as the server
+// does (a hint on where or how to log or cache, or on what the one token
+// leaves alone).
+func answered(json.RawMessage) string { return "" }
+
+// refusedIfSet refuses any value of a field but one that asks nothing.
+func refusedIfSet(why string) fieldRule {
+	return func(raw json.RawMessage) string {
+		if unset(raw) {
+			return ""
+		}
+		return why
+	}
+}
+
+// refusedUnless refuses a number other than def (null is def).
+func refusedUnless(def float64, why string) fieldRule {
+	return func(raw json.RawMessage) string {
+		if isNull(raw) {
+			return ""
+		}
+		var v float64
+		if json.Unmarshal(raw, &v) == nil && v == def {
+			return ""
+		}
+		return why
+	}
+}
+
+// inRange answers a number within [lo, hi] (an open end excluding it), as
+// the server takes it, and refuses another in the server's words, say,
+// with the value put in for %v.
+func inRange(lo, hi float64, loOpen bool, say string) fieldRule {
+	return func(raw json.RawMessage) string {
+		if isNull(raw) {
+			return ""
+		}
+		var v float64
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Sprintf("must be a number, got %s", raw)
+		}
+		if v < lo || v > hi || loOpen && v == lo || math.IsNaN(v) {
+			return fmt.Sprintf(say, raw)
+		}
+		return ""
+	}
+}
+
+const (
+	whyOneToken   = "rlt serve generates one token, the model's greedy one"
+	whyChangesArg = "changes which token is generated; " + whyOneToken + ": leave it out"
+)
+
+// vllmFields are the rules of vLLM's CompletionRequest fields that
+// parseCompletions does not read itself (vllm/entrypoints/openai/
+// completion/protocol.py, and fields of earlier versions still sent).
+var vllmFields = map[string]fieldRule{
+	// Answered: no effect on the one greedy token, or a hint.
+	"user":                          answered,
+	"seed":                          answered, // the greedy token is the same whatever the seed
+	"vllm_xargs":                    answered, // read by plugins only; stock vLLM ignores them too
+	"add_special_tokens":            answered, // our byte-level tokenizers add nothing around a text either way
+	"spaces_between_special_tokens": answered, // vLLM's fast detokenizer changes nothing for a first generated token
+	"length_penalty":                answered, // beam search's only, which is refused
+	"frequency_penalty":             inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
+	"presence_penalty":              inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
+	"top_p":                         inRange(0, 1, true, "top_p must be in (0, 1], got %s."),
+	"top_k":                         inRange(-1, math.MaxInt32, false, "top_k must be 0 (disable), or at least 1, got %s."),
+	"min_p":                         inRange(0, 1, false, "min_p must be in [0, 1], got %s."),
+	"cache_salt": func(raw json.RawMessage) string {
+		var s *string
+		if json.Unmarshal(raw, &s) == nil && (s == nil || *s != "") {
+			return ""
+		}
+		return "Parameter 'cache_salt' must be a non-empty string if provided."
+	},
+	"stream_options": refusedIfSet("Stream options can only be defined when `stream=True`."), // vLLM's words; stream is refused
+	"priority": func(raw json.RawMessage) string {
+		var p float64
+		if isNull(raw) || json.Unmarshal(raw, &p) == nil && p == 0 {
+			return ""
+		}
+		return fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", raw) // vLLM's words: rlt serve answers requests one at a time
+	},
+	"response_format": func(raw json.RawMessage) string {
+		var f struct{ Type string }
+		if isNull(raw) || json.Unmarshal(raw, &f) == nil && f.Type == "text" {
+			return ""
+		}
+		return "constrains the generated text; " + whyOneToken + ": leave it out, or give {\"type\": \"text\"}"
+	},
+	// Refused: each would change the token, the prompt or the answer's
+	// shape.
+	"suffix":                      refusedIfSet("suffix is not currently supported"), // vLLM's words
+	"logit_bias":                  refusedIfSet(whyChangesArg),
+	"allowed_token_ids":           refusedIfSet(whyChangesArg),
+	"logits_processors":           refusedIfSet(whyChangesArg),
+	"structured_outputs":          refusedIfSet(whyChangesArg),
+	"guided_json":                 refusedIfSet(whyChangesArg),
+	"guided_regex":                refusedIfSet(whyChangesArg),
+	"guided_choice":               refusedIfSet(whyChangesArg),
+	"guided_grammar":              refusedIfSet(whyChangesArg),
+	"repetition_penalty":          refusedUnless(1, "penalizes the prompt's tokens, so "+whyChangesArg+" (or give 1)"),
+	"min_tokens":                  refusedUnless(0, "holds back the end of sequence and the stop tokens, so "+whyChangesArg+" (or give 0)"),
+	"use_beam_search":             refusedIfSet("is not served: " + whyOneToken),
+	"best_of":                     refusedUnless(1, "asks for several sequences; "+whyOneToken),
+	"truncate_prompt_tokens":      refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself"),
+	"prompt_embeds":               refusedIfSet("is not served: give the prompt as token ids or text"),
+	"return_token_ids":            refusedIfSet("is not served: the prompt's ids are the ones sent, and with logprobs and return_tokens_as_token_ids each token's id is its \"token_id:<id>\""),
+	"kv_transfer_params":          refusedIfSet("is not served: rlt serve has no disaggregated prefill"),
+	"max_repetition_pattern_size": refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
+	"min_repetition_pattern_size": refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
+	"repetition_min_count":        refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
+}
+
+// sglangFields are the rules of SGLang's GenerateReqInput fields that
+// parseGenerate does not read itself (python/sglang/srt/managers/
+// io_struct.py).
+var sglangFields = map[string]fieldRule{
+	// Answered: where the request runs, how it is logged or cached.
+	"session_id": answered, "log_metrics": answered, "routed_dp_rank": answered, "data_parallel_rank": answered,
+	"disagg_prefill_dp_rank": answered, "kv_router_hint": answered, "routing_key": answered, "conversation_id": answered,
+	"priority": answered, "extra_key": answered, "cache_salt": answered, "no_logs": answered, "custom_labels": answered,
+	"external_trace_header": answered, "received_time": answered, "bootstrap_host": answered, "bootstrap_port": answered,
+	"bootstrap_room": answered, "bootstrap_pair_key": answered, "decode_tp_size": answered, "http_worker_ipc": answered,
+	"background": answered, "routed_experts_start_len": answered, // read only with return_routed_experts, refused
+	// Refused: other inputs, other outputs, or a changed generation.
+	"input_embeds":                     refusedIfSet("is not served: give input_ids or text"),
+	"image_data":                       refusedIfSet("is not served: rlt serve's models read text only"),
+	"video_data":                       refusedIfSet("is not served: rlt serve's models read text only"),
+	"audio_data":                       refusedIfSet("is not served: rlt serve's models read text only"),
+	"mm_hashes":                        refusedIfSet("is not served: rlt serve's models read text only"),
+	"mm_content_hashes":                refusedIfSet("is not served: rlt serve's models read text only"),
+	"use_audio_in_video":               refusedIfSet("is not served: rlt serve's models read text only"),
+	"video_config":                     refusedIfSet("is not served: rlt serve's models read text only"),
+	"modalities":                       refusedIfSet("is not served: rlt serve's models read text only"),
+	"max_dynamic_patch":                refusedIfSet("is not served: rlt serve's models read text only"),
+	"min_dynamic_patch":                refusedIfSet("is not served: rlt serve's models read text only"),
+	"image_max_dynamic_patch":          refusedIfSet("is not served: rlt serve's models read text only"),
+	"video_max_dynamic_patch":          refusedIfSet("is not served: rlt serve's models read text only"),
+	"images_config":                    refusedIfSet("is not served: rlt serve's models read text only"),
+	"token_ids_logprob":                refusedIfSet("is not served: ask top_logprobs_num, or the vLLM endpoint's prompt_logprobs"),
+	"return_sampling_mask":             refusedIfSet("is not served: " + whyOneToken),
+	"return_flat_raw_top_logprobs":     refusedIfSet("is not served: the top log-probs come as [logprob, id, text] triples"),
+	"return_flat_raw_top_logprobs_b64": refusedIfSet("is not served: the top log-probs come as [logprob, id, text] triples"),
+	"return_hidden_states":             refusedIfSet("is not served"),
+	"return_routed_experts":            refusedIfSet("is not served: rlt serve's models have no experts"),
+	"return_indexer_topk":              refusedIfSet("is not served"),
+	"return_bytes":                     refusedIfSet("is not served"),
+	"return_entropy":                   refusedIfSet("is not served"),
+	"return_prompt_token_ids":          refusedIfSet("is not served: the input's ids are input_ids, or /tokenize's of the text"),
+	"session_params":                   refusedIfSet("is not served: rlt serve keeps no sessions; give the whole input"),
+	"lora_path":                        refusedIfSet("is not served: rlt serve serves one model, without adapters"),
+	"lora_id":                          refusedIfSet("is not served: rlt serve serves one model, without adapters"),
+	"custom_logit_processor":           refusedIfSet(whyChangesArg),
+	"positional_embed_overrides":       refusedIfSet("is not served: give input_ids or text"),
+	"require_reasoning":                refusedIfSet("is not served: " + whyOneToken),
+	"max_thinking_tokens":              refusedIfSet("is not served: " + whyOneToken),
+	"multi_item_delimiter_indices":     refusedIfSet("is not served: give the items as a list of inputs"),
+	"need_wait_for_mm_inputs":          refusedIfSet("is not served: rlt serve's models read text only"),
+	"num_items_assigned":               refusedIfSet("is not served: rlt serve's models read text only"),
+	"encoder_urls":                     refusedIfSet("is not served: rlt serve's models read text only"),
+}
+
+// sglangSamplingFields are the rules of SGLang's SamplingParams fields
+// that parseGenerate does not read itself (python/sglang/srt/sampling/
+// sampling_params.py). With max_new_tokens at most 1, SGLang's
+// Req.check_finished ends every generation by its length before it looks
+// at a stop string, a stop token or the end of sequence, so those change
+// nothing: answered.
+var sglangSamplingFields = map[string]fieldRule{
+	"stop": answered, "stop_token_ids": answered, "stop_regex": answered, "ignore_eos": answered, "no_stop_trim": answered,
+	"sampling_seed": answered, "stream_interval": answered, "custom_params": answered, "spaces_between_special_tokens": answered,
+	"frequency_penalty": inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
+	"presence_penalty":  inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
+	"top_p":             inRange(0, 1, true, "top_p must be in (0, 1], got %s."),
+	"min_p":             inRange(0, 1, false, "min_p must be in [0, 1], got %s."),
+	"top_k": func(raw json.RawMessage) string {
+		var k float64
+		if isNull(raw) || json.Unmarshal(raw, &k) == nil && (k == -1 || k >= 1) {
+			return ""
+		}
+		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw) // SGLang's words
+	},
+	"n":                  refusedUnless(1, "asks for several outputs of each input; "+whyOneToken),
+	"min_new_tokens":     refusedUnless(0, "holds back the end of sequence and the stop tokens, so "+whyChangesArg+" (or give 0)"),
+	"repetition_penalty": refusedUnless(1, whyChangesArg+" (or give 1)"),
+	"logit_bias":         refusedIfSet(whyChangesArg),
+	"json_schema":        refusedIfSet(whyChangesArg),
+	"regex":              refusedIfSet(whyChangesArg),
+	"ebnf":               refusedIfSet(whyChangesArg),
+	"structural_tag":     refusedIfSet(whyChangesArg),
+}

@@ -1,0 +1,165 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// TestVLLMFields: each field vLLM's CompletionRequest defines beyond those
+// rlt serve reads is either answered as vLLM answers it for the one greedy
+// token (the choices the bytes of a request without it) or refused with
+// vLLM's 400, naming the field; a field vLLM does not define is passed
+// over, as vLLM passes it over.
+func TestVLLMFields(t *testing.T) {
+	_, ts := testServer(t, VLLM)
+	const base = `"prompt":"a","max_tokens":1,"logprobs":2,"prompt_logprobs":1`
+	choices := func(body string) (int, string) {
+		status, resp := post(t, ts.URL+"/v1/completions", body)
+		if status != 200 {
+			return status, resp
+		}
+		var r struct{ Choices json.RawMessage }
+		if err := json.Unmarshal([]byte(resp), &r); err != nil {
+			t.Fatal(err)
+		}
+		return status, string(r.Choices)
+	}
+	_, plain := choices(`{` + base + `}`)
+	for _, field := range []string{
+		`"user":"u"`, `"seed":3`, `"vllm_xargs":{"a":1}`, `"add_special_tokens":false`, `"spaces_between_special_tokens":false`,
+		`"length_penalty":2`, `"frequency_penalty":1.5`, `"presence_penalty":-2`, `"top_p":0.5`, `"top_k":5`, `"top_k":-1`,
+		`"min_p":0.1`, `"cache_salt":"salt"`, `"stream_options":null`, `"stream_options":{}`, `"priority":0`,
+		`"response_format":{"type":"text"}`, `"repetition_penalty":1`, `"min_tokens":0`, `"use_beam_search":false`,
+		`"best_of":1`, `"logit_bias":{}`, `"allowed_token_ids":null`, `"max_repetition_pattern_size":0`, `"return_token_ids":false`,
+		`"truncate_prompt_tokens":null`, `"suffix":null`, `"request_id":"r"`, `"a_field_vllm_does_not_define":[1]`,
+	} {
+		if status, got := choices(`{` + base + `,` + field + `}`); status != 200 || got != plain {
+			t.Errorf("%s: %d %.300s; want the choices without it", field, status, got)
+		}
+	}
+	for _, c := range []struct{ field, param, msg string }{
+		{`"suffix":"x"`, "suffix", `suffix is not currently supported`},
+		{`"logit_bias":{"5":10}`, "logit_bias", `logit_bias changes which token is generated; rlt serve generates one token, the model's greedy one: leave it out`},
+		{`"allowed_token_ids":[1]`, "allowed_token_ids", `allowed_token_ids changes which token is generated`},
+		{`"logits_processors":["m.P"]`, "logits_processors", `logits_processors changes which token`},
+		{`"structured_outputs":{"regex":"a"}`, "structured_outputs", `structured_outputs changes which token`},
+		{`"guided_choice":["a"]`, "guided_choice", `guided_choice changes which token`},
+		{`"response_format":{"type":"json_object"}`, "response_format", `response_format constrains the generated text`},
+		{`"repetition_penalty":1.2`, "repetition_penalty", `repetition_penalty penalizes the prompt's tokens`},
+		{`"min_tokens":1`, "min_tokens", `min_tokens holds back the end of sequence and the stop tokens`},
+		{`"use_beam_search":true`, "use_beam_search", `use_beam_search is not served`},
+		{`"best_of":2`, "best_of", `best_of asks for several sequences`},
+		{`"truncate_prompt_tokens":5`, "truncate_prompt_tokens", `truncate_prompt_tokens is not served`},
+		{`"prompt_embeds":"AAAA"`, "prompt_embeds", `prompt_embeds is not served`},
+		{`"return_token_ids":true`, "return_token_ids", `return_token_ids is not served`},
+		{`"kv_transfer_params":{"a":1}`, "kv_transfer_params", `kv_transfer_params is not served`},
+		{`"max_repetition_pattern_size":2`, "max_repetition_pattern_size", `max_repetition_pattern_size is not served`},
+		{`"stream_options":{"include_usage":true}`, "stream_options", "Stream options can only be defined when `stream=True`."},
+		{`"priority":1`, "priority", `Got priority 1 but Priority scheduling is not enabled.`},
+		{`"cache_salt":""`, "cache_salt", `Parameter 'cache_salt' must be a non-empty string if provided.`},
+		{`"top_p":0`, "top_p", `top_p must be in (0, 1], got 0.`},
+		{`"top_k":-2`, "top_k", `top_k must be 0 (disable), or at least 1, got -2.`},
+		{`"min_p":2`, "min_p", `min_p must be in [0, 1], got 2.`},
+		{`"frequency_penalty":3`, "frequency_penalty", `frequency_penalty must be in [-2, 2], got 3.`},
+		{`"presence_penalty":"x"`, "presence_penalty", `presence_penalty must be a number, got "x"`},
+	} {
+		status, resp := post(t, ts.URL+"/v1/completions", `{`+base+`,`+c.field+`}`)
+		var r struct {
+			Error struct{ Message, Param string }
+		}
+		if status != 400 || json.Unmarshal([]byte(resp), &r) != nil || r.Error.Param != c.param || !strings.HasPrefix(r.Error.Message, c.msg) {
+			t.Errorf("%s: %d %s; want 400 on %q with %q", c.field, status, resp, c.param, c.msg)
+		}
+	}
+	// The answer's id is vLLM's: "cmpl-" and X-Request-Id, else request_id.
+	for _, c := range []struct{ header, body, want string }{
+		{"", `{` + base + `,"request_id":"abc"}`, "cmpl-abc"},
+		{"hdr", `{` + base + `,"request_id":"abc"}`, "cmpl-hdr"},
+	} {
+		req, _ := http.NewRequest("POST", ts.URL+"/v1/completions", strings.NewReader(c.body))
+		if c.header != "" {
+			req.Header.Set("X-Request-Id", c.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct{ ID string }
+		err = json.NewDecoder(resp.Body).Decode(&r)
+		resp.Body.Close()
+		if err != nil || r.ID != c.want {
+			t.Errorf("X-Request-Id %q, %s: id %q (%v), want %q", c.header, c.body, r.ID, err, c.want)
+		}
+	}
+}
+
+// TestSGLangFields: each field SGLang's GenerateReqInput and
+// SamplingParams define beyond those rlt serve reads is either answered as
+// SGLang answers it (the bytes of the request without it: a stop string,
+// stop token or ignore_eos changes nothing, as max_new_tokens ends a
+// generation of one token first) or refused with SGLang's error body,
+// naming the field.
+func TestSGLangFields(t *testing.T) {
+	s, ts := testServer(t, SGLang)
+	ids := s.Tok.Encode("a")
+	sc, err := s.Src.PromptLogProbs(ids, 1, rlt.PromptOptions{Next: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := json.Marshal(sglangOutputText(s.Tok, ids, sc.Next, true))
+	body := func(top, sampling string) string {
+		return fmt.Sprintf(`{"text":"a","rid":"r","return_logprob":true,"logprob_start_len":0,"top_logprobs_num":2%s,"sampling_params":{"max_new_tokens":1%s}}`, top, sampling)
+	}
+	status, plain := post(t, ts.URL+"/generate", body("", ""))
+	if status != 200 {
+		t.Fatalf("%d %s", status, plain)
+	}
+	for _, c := range []struct{ top, sampling string }{
+		{`,"session_id":"s"`, ``}, {`,"log_metrics":false`, ``}, {`,"priority":3`, ``}, {`,"extra_key":"k"`, ``},
+		{`,"cache_salt":"c"`, ``}, {`,"custom_labels":{"a":"b"}`, ``}, {`,"routing_key":"r"`, ``}, {`,"token_ids_logprob":[]`, ``},
+		{`,"return_hidden_states":false`, ``}, {`,"lora_path":null`, ``}, {`,"a_field_sglang_does_not_define":1`, ``},
+		{``, fmt.Sprintf(`,"stop":%s,"stop_token_ids":[%d],"stop_regex":".","no_stop_trim":true`, text, sc.Next)},
+		{``, `,"ignore_eos":true`}, {``, `,"sampling_seed":3,"stream_interval":2,"custom_params":{"a":1}`},
+		{``, `,"top_p":0.5,"top_k":3,"min_p":0.2`}, {``, `,"top_k":-1`}, {``, `,"frequency_penalty":1,"presence_penalty":-1`},
+		{``, `,"n":1,"min_new_tokens":0,"repetition_penalty":1,"logit_bias":null,"json_schema":null`},
+		{``, `,"spaces_between_special_tokens":false`},
+	} {
+		if status, got := post(t, ts.URL+"/generate", body(c.top, c.sampling)); status != 200 || got != plain {
+			t.Errorf("%s %s: %d %.300s; want the answer without it", c.top, c.sampling, status, got)
+		}
+	}
+	for _, c := range []struct{ top, sampling, want string }{
+		{`,"input_embeds":[[0.5]]`, ``, `input_embeds is not served: give input_ids or text`},
+		{`,"image_data":"x.png"`, ``, `image_data is not served: rlt serve's models read text only`},
+		{`,"token_ids_logprob":[1]`, ``, `token_ids_logprob is not served`},
+		{`,"return_hidden_states":true`, ``, `return_hidden_states is not served`},
+		{`,"lora_path":"adapter"`, ``, `lora_path is not served`},
+		{`,"session_params":{"id":"x"}`, ``, `session_params is not served`},
+		{`,"custom_logit_processor":"p"`, ``, `custom_logit_processor changes which token is generated`},
+		{`,"return_entropy":true`, ``, `return_entropy is not served`},
+		{``, `,"n":2`, `sampling_params.n asks for several outputs of each input`},
+		{``, `,"min_new_tokens":1`, `sampling_params.min_new_tokens holds back the end of sequence`},
+		{``, `,"repetition_penalty":1.1`, `sampling_params.repetition_penalty changes which token is generated`},
+		{``, `,"logit_bias":{"1":2}`, `sampling_params.logit_bias changes which token is generated`},
+		{``, `,"json_schema":"{}"`, `sampling_params.json_schema changes which token`},
+		{``, `,"regex":"a+"`, `sampling_params.regex changes which token`},
+		{``, `,"ebnf":"root ::= \"a\""`, `sampling_params.ebnf changes which token`},
+		{``, `,"top_k":0`, `sampling_params.top_k must be -1 (disable) or at least 1, got 0.`},
+		{``, `,"top_p":1.5`, `sampling_params.top_p must be in (0, 1], got 1.5.`},
+	} {
+		status, got := post(t, ts.URL+"/generate", body(c.top, c.sampling))
+		if status != 400 || !strings.HasPrefix(got, `{"error":{"message":"`+c.want) {
+			t.Errorf("%s %s: %d %s; want 400 with %s", c.top, c.sampling, status, got, c.want)
+		}
+	}
+	// An entry of a list of sampling_params is named by its index.
+	status, got := post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"n":2}]}`)
+	if status != 400 || !strings.Contains(got, `sampling_params[1].n asks for several outputs`) {
+		t.Errorf("a list's entry: %d %s", status, got)
+	}
+}
