@@ -123,6 +123,18 @@ func inRange(lo, hi float64, loOpen bool, say string) fieldRule {
 	}
 }
 
+// whole is rule for a field that takes a whole number: another number is
+// refused.
+func whole(rule fieldRule) fieldRule {
+	return func(raw json.RawMessage) string {
+		var v float64
+		if !isNull(raw) && json.Unmarshal(raw, &v) == nil && v != math.Trunc(v) {
+			return fmt.Sprintf("must be a whole number, got %s", raw)
+		}
+		return rule(raw)
+	}
+}
+
 const (
 	whyOneToken   = "rlt serve generates one token, the model's greedy one"
 	whyChangesArg = "changes which token is generated; " + whyOneToken + ": leave it out"
@@ -142,7 +154,7 @@ var vllmFields = map[string]fieldRule{
 	"frequency_penalty":             inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
 	"presence_penalty":              inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
 	"top_p":                         inRange(0, 1, true, "top_p must be in (0, 1], got %s."),
-	"top_k":                         inRange(-1, math.MaxInt32, false, "top_k must be 0 (disable), or at least 1, got %s."),
+	"top_k":                         whole(inRange(-1, math.MaxInt32, false, "top_k must be 0 (disable), or at least 1, got %s.")),
 	"min_p":                         inRange(0, 1, false, "min_p must be in [0, 1], got %s."),
 	"cache_salt": func(raw json.RawMessage) string {
 		var s *string
@@ -252,13 +264,13 @@ var sglangSamplingFields = map[string]fieldRule{
 	"presence_penalty":  inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
 	"top_p":             inRange(0, 1, true, "top_p must be in (0, 1], got %s."),
 	"min_p":             inRange(0, 1, false, "min_p must be in [0, 1], got %s."),
-	"top_k": func(raw json.RawMessage) string {
+	"top_k": whole(func(raw json.RawMessage) string {
 		var k float64
 		if isNull(raw) || json.Unmarshal(raw, &k) == nil && (k == -1 || k >= 1) {
 			return ""
 		}
 		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw) // SGLang's words
-	},
+	}),
 	"n":                  refusedUnless(1, "asks for several outputs of each input; "+whyOneToken),
 	"min_new_tokens":     refusedUnless(0, "holds back the end of sequence and the stop tokens, so "+whyChangesArg+" (or give 0)"),
 	"repetition_penalty": refusedUnless(1, whyChangesArg+" (or give 1)"),

@@ -32,7 +32,7 @@ func TestVLLMFields(t *testing.T) {
 	_, plain := choices(`{` + base + `}`)
 	for _, field := range []string{
 		`"user":"u"`, `"seed":3`, `"vllm_xargs":{"a":1}`, `"add_special_tokens":false`, `"spaces_between_special_tokens":false`,
-		`"length_penalty":2`, `"frequency_penalty":1.5`, `"presence_penalty":-2`, `"top_p":0.5`, `"top_k":5`, `"top_k":-1`,
+		`"length_penalty":2`, `"frequency_penalty":1.5`, `"presence_penalty":-2`, `"top_p":0.5`, `"top_k":5`, `"top_k":-1`, `"top_k":0`, `"top_k":3.0`,
 		`"min_p":0.1`, `"cache_salt":"salt"`, `"stream_options":null`, `"stream_options":{}`, `"priority":0`,
 		`"response_format":{"type":"text"}`, `"repetition_penalty":1`, `"min_tokens":0`, `"use_beam_search":false`,
 		`"best_of":1`, `"logit_bias":{}`, `"allowed_token_ids":null`, `"max_repetition_pattern_size":0`, `"return_token_ids":false`,
@@ -67,6 +67,7 @@ func TestVLLMFields(t *testing.T) {
 		{`"min_p":2`, "min_p", `min_p must be in [0, 1], got 2.`},
 		{`"frequency_penalty":3`, "frequency_penalty", `frequency_penalty must be in [-2, 2], got 3.`},
 		{`"presence_penalty":"x"`, "presence_penalty", `presence_penalty must be a number, got "x"`},
+		{`"top_k":1.5`, "top_k", `top_k must be a whole number, got 1.5`},
 	} {
 		status, resp := post(t, ts.URL+"/v1/completions", `{`+base+`,`+c.field+`}`)
 		var r struct {
@@ -151,6 +152,7 @@ func TestSGLangFields(t *testing.T) {
 		{``, `,"ebnf":"root ::= \"a\""`, `sampling_params.ebnf changes which token`},
 		{``, `,"top_k":0`, `sampling_params.top_k must be -1 (disable) or at least 1, got 0.`},
 		{``, `,"top_p":1.5`, `sampling_params.top_p must be in (0, 1], got 1.5.`},
+		{``, `,"top_k":2.5`, `sampling_params.top_k must be a whole number, got 2.5`},
 	} {
 		status, got := post(t, ts.URL+"/generate", body(c.top, c.sampling))
 		if status != 400 || !strings.HasPrefix(got, `{"error":{"message":"`+c.want) {
