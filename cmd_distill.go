@@ -22,6 +22,7 @@ import (
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 const distillUsage = `
@@ -120,7 +121,12 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 	}
-	if err := refuseOverwrite("out", *out, []string{"distill.jsonl"}, []string{"student"}); err != nil {
+	if keptRowsOnly(*out) {
+		rows := filepath.Join(*out, distillRows)
+		return fmt.Errorf("--out %s: %s holds the rows of a distill that saved no student: run %s to train the student on them without explaining again, or remove %s and run this command again",
+			*out, rows, learnFromKept(fs, *out, *tdir), rows)
+	}
+	if err := refuseOverwrite("out", *out, []string{distillRows}, []string{"student"}); err != nil {
 		return err
 	}
 	c.MinLR = c.LR / 10
@@ -171,6 +177,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		if err := rlt.CheckTokenizerRows("--student-init", *init, tok.VocabSize()); err != nil {
 			return err
 		}
+	}
+	// A disk without room for the student is said before the teacher
+	// explains and the student trains: found by its save, the training
+	// was lost.
+	room := sessions.FullDiskError{What: "the student", Dir: *out, Need: studentFolderSize(*tdir, *init, tok.VocabSize()), Flag: "--out", Names: "folder"}
+	if err := room.Check(); err != nil {
+		return err
 	}
 	// The data file is read, or the task's questions drawn, before any
 	// device opens: a file that gives no row, or a split with fewer
@@ -272,7 +285,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(*out, "distill.jsonl"))
+	f, err := os.Create(filepath.Join(*out, distillRows))
 	if err != nil {
 		return err
 	}
@@ -290,6 +303,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		fmt.Fprintf(stderr, "left out %d of %d explanations: too long for the student's %d positions\n", long, all, student.Cfg.MaxPos)
 	}
 	if err := f.Close(); err != nil {
+		return err
+	}
+	// The rows are kept from here on: a full disk says how to learn from
+	// them without explaining again.
+	room.Left = fmt.Sprintf("%s keeps the %s", f.Name(), plural(len(rows), "row"))
+	room.Again = fmt.Sprintf("run %s to train the student on those rows without explaining again (or remove %s and run this command again)", learnFromKept(fs, *out, *tdir), f.Name())
+	if err := room.Check(); err != nil {
 		return err
 	}
 	// A batch cycles through the rows: past them it repeats each row, the
@@ -319,7 +339,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := saveModelFolder(sdir, func(sdir string) error {
 		return writeStudent(student, sdir, *tdir, *init, p)
 	}); err != nil {
-		return err
+		return room.IfFull(err)
 	}
 	fmt.Fprintf(stdout, "wrote %s to %s and the student to %s\n", plural(len(rows), "row"), f.Name(), sdir)
 	return nil
@@ -352,6 +372,62 @@ func writeStudent(student *model.Model, sdir, tdir, init string, p record.Prompt
 		return err
 	}
 	return nil
+}
+
+// distillRows is the file in --out that holds the rows the student learns
+// from.
+const distillRows = "distill.jsonl"
+
+// studentFolderSize is about the room the distilled student's folder
+// takes: its weights in float32 (the parameters of --student-init's
+// config.json, or of the tiny shape with a row for each of vocab tokens),
+// the files it takes from the teacher's folder (tokenizer.json and its
+// side files, the generation config), and its JSON and the weights'
+// header (a few KiB). 0 where --student-init's config.json cannot be read
+// (its load says why).
+func studentFolderSize(tdir, init string, vocab int) int64 {
+	cfg := warmstart.TinyConfig()
+	cfg.Vocab = max(cfg.Vocab, vocab)
+	if init != "" {
+		c, _, err := model.Inspect(init)
+		if err != nil {
+			return 0
+		}
+		cfg = c
+	}
+	n := 4*int64(cfg.NumParams()) + 16<<10
+	for _, name := range append([]string{hf.TokenizerFile, hf.GenerationConfigFile}, hf.TokenizerSideFiles...) {
+		if fi, err := os.Stat(filepath.Join(tdir, name)); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// keptRowsOnly reports whether the folder out holds the rows of a distill
+// that saved no student (stopped, or its disk full): its distill.jsonl,
+// and no model in student/.
+func keptRowsOnly(out string) bool {
+	_, err := os.Stat(filepath.Join(out, distillRows))
+	return err == nil && modelFile(filepath.Join(out, "student")) == ""
+}
+
+// learnFromKept is the command that trains a student on the rows a
+// distill kept in out without saving one, without explaining again: with
+// this command's own flags for the student, into a new folder beside out.
+// The rows are the teacher's, already filtered: rlt distill --reference
+// --data reads them back as they were written (runpkg.ReferenceRows), and
+// the student learns the same.
+func learnFromKept(fs *flag.FlagSet, out, tdir string) string {
+	rows := filepath.Join(out, distillRows)
+	cmd := []string{"rlt", "distill", "--reference", "--tokenizer-from", shellQuote(tdir), "--data", shellQuote(rows), "--out", shellQuote(filepath.Clean(out) + "-student")}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "student-init", "steps", "batch", "micro-batch-tokens", "lr", "seed", "teacher-system", "student-system", "device", "matmul":
+			cmd = append(cmd, "--"+f.Name, shellQuote(f.Value.String()))
+		}
+	})
+	return strings.Join(cmd, " ")
 }
 
 // generationConfigFrom is the folder whose generation_config.json the

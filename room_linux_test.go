@@ -91,3 +91,61 @@ func TestExportOnAFullDisk(t *testing.T) {
 		t.Errorf("left on the disk: %v", entries)
 	}
 }
+
+// TestDistillOnAFullDisk: rlt distill on a disk without room for the
+// student is refused before the teacher explains; one found full by the
+// student's save (here: no file left to make) keeps the rows and says the
+// command that trains the student on them without explaining again, as
+// the rerun into the same --out does; that command learns from the same
+// rows. The student trained, then its save failed with 'no space left',
+// the training lost, and the rerun was refused for distill.jsonl.
+func TestDistillOnAFullDisk(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	small := smallDisk(t, "size=1m")
+	out := filepath.Join(small, "d")
+	args := []string{"distill", "--teacher", distillTeacher, "--questions", "4", "--steps", "2", "--seed", "3", "--device", "cpu"}
+	code, _, errs := runCLI(t, "", append(args, "--out", out)...)
+	if want := "rlt distill: not enough room for the student in " + out + ": the disk holding it has 1.0 MiB free, and the student needs about 3.2 MiB; free at least 2.2 MiB there and run the command again, or give --out a folder on a disk with room (nothing was written)\n"; code != 1 || errs != want {
+		t.Errorf("exit %d, stderr %q\nwant exit 1 and %q", code, errs, want)
+	}
+	if entries, _ := os.ReadDir(small); len(entries) != 0 {
+		t.Errorf("a refused distill left %v", entries)
+	}
+
+	noFiles := smallDisk(t, "size=8m,nr_inodes=4") // the disk, --out, distill.jsonl, the student's staging folder
+	out = filepath.Join(noFiles, "d")
+	rows := filepath.Join(out, "distill.jsonl")
+	learn := "rlt distill --reference --tokenizer-from " + distillTeacher + " --data " + rows + " --out " + out + "-student --device cpu --seed 3 --steps 2"
+	code, _, trained := runCLI(t, "", append(args, "--out", out)...)
+	for _, want := range []string{"student step 2/2  loss ", "rlt distill: the disk holding " + out + " is full: the student needs about 3.2 MiB, and the write found no room left",
+		"; free more room there and run " + learn + " to train the student on those rows without explaining again (or remove " + rows + " and run this command again), or give --out a folder on a disk with room; " + rows + " keeps the 4 rows\n"} {
+		if code != 1 || !strings.Contains(trained, want) {
+			t.Errorf("save on a full disk: exit %d, stderr %q\nwant exit 1 and %q", code, trained, want)
+		}
+	}
+	code, _, errs = runCLI(t, "", append(args, "--out", out)...)
+	if want := "rlt distill: --out " + out + ": " + rows + " holds the rows of a distill that saved no student: run " + learn + " to train the student on them without explaining again, or remove " + rows + " and run this command again\n"; code != 1 || errs != want {
+		t.Errorf("rerun: exit %d, stderr %q\nwant exit 1 and %q", code, errs, want)
+	}
+	// The command said, with --out on a disk with room, learns from the
+	// rows kept: the same rows, the same losses as the distill that ran.
+	elsewhere := filepath.Join(t.TempDir(), "student")
+	said := strings.Fields(strings.Replace(learn, out+"-student", elsewhere, 1))[1:]
+	code, stdout, errs2 := runCLI(t, "", said...)
+	if code != 0 || !strings.Contains(stdout, "wrote 4 rows") {
+		t.Fatalf("%s: exit %d: %s", learn, code, errs2)
+	}
+	kept, _ := os.ReadFile(rows)
+	again, _ := os.ReadFile(filepath.Join(elsewhere, "distill.jsonl"))
+	if string(kept) != string(again) {
+		t.Errorf("the rows learned from differ from those kept:\n%s\n%s", again, kept)
+	}
+	loss := func(s string) string {
+		_, steps, _ := strings.Cut(s, "student step 1/2")
+		steps, _, _ = strings.Cut(steps, "\nrlt distill")
+		return strings.TrimSpace(steps)
+	}
+	if first := loss(trained); first == "" || loss(errs2) != first {
+		t.Errorf("the student learned otherwise from the rows kept: %q, then %q", first, errs2)
+	}
+}

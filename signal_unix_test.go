@@ -76,7 +76,7 @@ func TestDistillStoppedBySignal(t *testing.T) {
 	}
 	// What the message says of a rerun holds.
 	code, _, errs = runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher, "--out", out, "--device", "cpu")
-	if want := rows + " exists and would be replaced"; code != 1 || !strings.Contains(errs, want) {
+	if want := rows + " holds the rows of a distill that saved no student: run rlt distill --reference --tokenizer-from " + distillTeacher + " --data " + rows; code != 1 || !strings.Contains(errs, want) {
 		t.Errorf("rerun into %s: exit %d, %q; want exit 1 and %q", out, code, errs, want)
 	}
 }
