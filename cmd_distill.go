@@ -669,18 +669,9 @@ func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64,
 
 // taskPromptsFit refuses, before any is sampled, a task's questions whose
 // prompt for the model who (its folder dir) is longer than its maxPos
-// positions, which sampling would refuse: the first such question, both
-// lengths, and the flag that shortens the prompt (the system prompt is
-// most of it: the official RLT one, where the folder has no prompts.json,
-// takes more than a small model's 256 positions).
+// positions (runpkg.TaskPromptsFit), naming the flag that shortens it.
 func taskPromptsFit(who, dir string, t task.Task, exs []task.Example, maxPos int, prompt func(task.Example) int) error {
-	for _, ex := range exs {
-		if n := prompt(ex); n > maxPos {
-			return fmt.Errorf("the %s %s: its prompt for the %s task's question %q takes %d tokens, more than its %d positions (max_position_embeddings): give a shorter --%s-system",
-				who, dir, t.Name(), ex.Question, n, maxPos, who)
-		}
-	}
-	return nil
+	return runpkg.TaskPromptsFit(who, dir, "--"+who+"-system", t, exs, maxPos, prompt)
 }
 
 // lookupTask is the task --task names; a name no task has is a wrong

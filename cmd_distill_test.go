@@ -483,3 +483,46 @@ func TestDistillNoLearnableRow(t *testing.T) {
 		t.Errorf("%s was made", out)
 	}
 }
+
+// rlt train and rlt run refuse a configuration whose teacher prompt for
+// the task's questions is longer than the teacher's positions before the
+// run folder or the first step, as rlt distill and rlt eval do
+// (TestTaskPromptPastThePositions): on the prompt's key, naming the model,
+// the question, both lengths and the key to shorten. rlt train failed at
+// step 0 with the sampler's 'sample: a prompt of 284 tokens is longer than
+// the model's 256 positions'.
+func TestTrainPromptPastThePositions(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	shape := filepath.Join(dir, "shape.json")
+	os.WriteFile(shape, []byte(`{"vocab_size": 272, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
+	short := filepath.Join(dir, "short") // no prompts.json: the official RLT prompts
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", short, "--tokenizer", distillTeacher); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	official := filepath.Join(dir, "official.toml")
+	os.WriteFile(official, []byte("teacher = '"+short+"'\nstudent = '"+short+"'\nsteps = 2\n"), 0o644)
+	long := filepath.Join(dir, "long.toml") // rlt run's own prompts are short: a long one of the file's
+	os.WriteFile(long, []byte("teacher = '"+short+"'\nstudent = '"+short+"'\nsteps = 2\n[prompts]\nteacher_system = '"+strings.Repeat("Teach well. ", 40)+"'\n"), 0o644)
+	runs := filepath.Join(dir, "runs")
+	tail := " tokens, more than its 256 positions (max_position_embeddings): give a shorter prompts.teacher_system"
+	for _, c := range []struct {
+		args       []string
+		want, tail string
+	}{
+		{[]string{"train", "--config", official}, "rlt train: " + official + ": prompts.teacher_system (default ", tail},
+		{[]string{"train", "--teacher", short, "--student", short, "--steps", "1"}, "rlt train: prompts.teacher_system: the teacher " + short + ": its prompt for the addition task's question ", tail},
+		{[]string{"run", "--headless", "--runs", runs, "--config", long}, "rlt run: " + long + ":5:1: prompts.teacher_system: the teacher " + short + ": its prompt for the addition task's question ",
+			tail + " (no run folder was created)"},
+	} {
+		code, stdout, errs := runCLI(t, "", append(c.args, "--device", "cpu")...)
+		last := strings.TrimSpace(errs)
+		if code != 1 || stdout != "" || !strings.HasPrefix(last, c.want) || !strings.HasSuffix(last, c.tail) || strings.Contains(errs, "step 0") {
+			t.Errorf("rlt %v: exit %d, stdout %q, stderr %q; want exit 1 and %q…%q", c.args, code, stdout, errs, c.want, c.tail)
+		}
+	}
+	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+		t.Errorf("rlt run made %v", entries)
+	}
+}

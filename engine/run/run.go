@@ -116,7 +116,12 @@ type Checked struct {
 func (c Config) Check() (Checked, error) {
 	keysErr := c.checkKeys()
 	data, dataErr := LoadData(c)
-	if err := errors.Join(keysErr, dataErr, c.checkModels()); err != nil {
+	modelsErr := c.checkModels()
+	var fitErr error // of prompts that can be written, for models that can be read
+	if modelsErr == nil && c.Prompts.Validate() == nil {
+		fitErr = c.checkPromptsFit()
+	}
+	if err := errors.Join(keysErr, dataErr, modelsErr, fitErr); err != nil {
 		return Checked{}, err
 	}
 	return Checked{cfg: c, data: data, made: true}, nil
