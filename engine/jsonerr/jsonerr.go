@@ -33,6 +33,13 @@ func Say(err error) string {
 	if errors.As(err, &se) {
 		return fmt.Sprintf("not valid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
 	}
+	// A time field's text that is no time: said in the format's name,
+	// not by Go's layout string ('parsing time "x" as
+	// "2006-01-02T15:04:05Z07:00": cannot parse …').
+	var pe *time.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("time %q is not an RFC 3339 time (such as %s)", pe.Value, rfc3339Example)
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) { // a json.Decoder's word for it
 		return "not valid JSON: it ends before the JSON is complete"
 	}
@@ -71,6 +78,9 @@ func At(data []byte, err error) string {
 	}
 	return fmt.Sprintf("line %d, column %d: %s", line, col, msg)
 }
+
+// rfc3339Example is an RFC 3339 time as the record writers write one.
+const rfc3339Example = "2026-12-05T21:40:00Z"
 
 // endOfInput is encoding/json's SyntaxError text for data that ends
 // before its value does.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAt: a document's problem is placed by line and column, a document
@@ -49,6 +50,27 @@ func TestLineCol(t *testing.T) {
 	}{{0, 1, 1}, {2, 1, 3}, {3, 2, 1}, {6, 3, 1}, {7, 4, 1}, {9, 4, 3}, {99, 4, 3}, {-4, 1, 1}} {
 		if l, col := LineCol(data, c.off); l != c.line || col != c.col {
 			t.Errorf("offset %d: line %d column %d, want %d and %d", c.off, l, col, c.line, c.col)
+		}
+	}
+}
+
+// TestSayTime: a time field whose text is no time is said in the format's
+// name, with the text, not by Go's layout string ('parsing time "x" as
+// "2006-01-02T15:04:05Z07:00": cannot parse "x" as "2006"').
+func TestSayTime(t *testing.T) {
+	var rec struct {
+		Time time.Time `json:"time"`
+	}
+	for _, c := range []struct{ line, want string }{
+		{`{"time":"x"}`, `time "x" is not an RFC 3339 time (such as 2026-12-05T21:40:00Z)`},
+		{`{"time":"2026-12-05 21:40:00"}`, `time "2026-12-05 21:40:00" is not an RFC 3339 time (such as 2026-12-05T21:40:00Z)`},
+	} {
+		err := json.Unmarshal([]byte(c.line), &rec)
+		if err == nil {
+			t.Fatalf("%s decoded", c.line)
+		}
+		if got := Say(err); got != c.want {
+			t.Errorf("%s: %q\nwant %q", c.line, got, c.want)
 		}
 	}
 }
