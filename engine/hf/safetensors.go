@@ -486,13 +486,25 @@ func decodeHeader(hb []byte, dataStart, dataLen int64) (*header, error) {
 			h.metadata = md
 			continue
 		}
-		t, err := decodeEntry(e.name, e.raw, dataLen)
+		// Bounded by what an offset can be, not by the data there is: a
+		// file cut short is told by the layout below.
+		t, err := decodeEntry(e.name, e.raw, math.MaxInt64-dataStart)
 		if err != nil {
 			return nil, err
 		}
 		t.begin += dataStart
 		t.end += dataStart
 		h.tensors = append(h.tensors, t)
+	}
+	// Tensors that tile more data than the file holds, and would tile it
+	// exactly were it all there, are a file cut short (an interrupted
+	// write, download or copy), not a header whose offsets are wrong.
+	var need int64
+	for _, t := range h.tensors {
+		need = max(need, t.end-dataStart)
+	}
+	if need > dataLen && checkLayout(h.tensors, dataStart, need) == nil {
+		return nil, malformed("the file is cut short: %d bytes, the header needs %d (an interrupted write, download or copy?)", dataStart+dataLen, dataStart+need)
 	}
 	if err := checkLayout(h.tensors, dataStart, dataLen); err != nil {
 		return nil, err

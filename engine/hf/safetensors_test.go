@@ -77,7 +77,14 @@ func TestOpenMalformed(t *testing.T) {
 		{"three offsets", stFile(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}`, make([]byte, 4)), "data_offsets has 3 values"},
 		{"decreasing offsets", stFile(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}`, make([]byte, 4)), "not an increasing pair"},
 		{"shape size mismatch", stFile(`{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}}`, make([]byte, 12)), `tensor "w": data_offsets [0 12] span 12 bytes but dtype F32 and shape [2 2] need 16`},
-		{"out of range", stFile(`{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 4)), `tensor "w": data_offsets [0 8] reach past the data section, which is 4 bytes`},
+		// Offsets that would tile the data were it all there: the file was
+		// cut short (8 + the 54-byte header + 4 bytes of the 8). It was
+		// 'data_offsets [0 8] reach past the data section'.
+		{"cut short", stFile(`{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 4)), `the file is cut short: 66 bytes, the header needs 70 (an interrupted write, download or copy?)`},
+		{"cut short, two tensors", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}`, make([]byte, 6)),
+			`the file is cut short: 122 bytes, the header needs 128`},
+		// Offsets that would not tile it anyway are the header's fault.
+		{"out of range", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}`, make([]byte, 12)), `tensor "b": data_offsets [8 16] reach past the data section, which is 12 bytes`},
 		{"overlap", stFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}`, make([]byte, 12)), `tensor "b": data_offsets [4 12] overlap tensor "a", which ends at 8`},
 		{"hole", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}`, make([]byte, 12)), `tensor "b": data_offsets [8 12] leave a hole of 4 bytes after offset 4`},
 		{"data not covered", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 12)), "tensors cover 4 bytes of data but the data section is 12 bytes"},
