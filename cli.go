@@ -19,10 +19,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -498,8 +500,10 @@ func (e errLines) Error() string {
 // eachJSONLine runs fn on every non-blank stdin line and writes its result
 // as one JSON line; a failing line is written as {"line": N, "error": ...}.
 // A leading byte-order mark is dropped; a line that is not UTF-8 fails,
-// naming its first stray byte.
-func eachJSONLine(in io.Reader, out io.Writer, fn func(line []byte) (any, error)) error {
+// naming its first stray byte; one that is not JSON fails saying so, where
+// it goes wrong and want, what a line is (`{"text": "…"}`), not in
+// encoding/json's grammar ("invalid character 'o' in literal null").
+func eachJSONLine(in io.Reader, out io.Writer, want string, fn func(line []byte) (any, error)) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	w := bufio.NewWriter(out)
@@ -516,6 +520,9 @@ func eachJSONLine(in io.Reader, out io.Writer, fn func(line []byte) (any, error)
 			continue
 		}
 		err := record.CheckUTF8(line)
+		if err == nil {
+			err = notJSON(n, line, want)
+		}
 		var res any
 		if err == nil {
 			res, err = fn(line)
@@ -541,6 +548,24 @@ func eachJSONLine(in io.Reader, out io.Writer, fn func(line []byte) (any, error)
 		return errLines(failed)
 	}
 	return nil
+}
+
+// notJSON says that line n, valid UTF-8, is not JSON, if it is not: where
+// it goes wrong (the byte, or its end before the JSON is complete), and
+// want, what each line should be.
+func notJSON(n int, line []byte, want string) error {
+	var v json.RawMessage
+	err := json.Unmarshal(line, &v)
+	var se *json.SyntaxError
+	switch {
+	case !errors.As(err, &se):
+		return nil
+	case jsonerr.EndsEarly(err):
+		return fmt.Errorf("line %d is not JSON: it ends before its JSON is complete; want one JSON object a line, such as %s", n, want)
+	}
+	at := max(se.Offset-1, 0) // encoding/json counts the wrong byte in
+	r, _ := utf8.DecodeRune(line[min(at, int64(len(line))):])
+	return fmt.Errorf("line %d is not JSON: %q at byte %d cannot be there; want one JSON object a line, such as %s", n, r, at+1, want)
 }
 
 // reportPoolAnomalies tells of piece completions the worker pool had to

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -214,4 +215,48 @@ func TestReportSkipped(t *testing.T) {
 			t.Errorf("%s: %d lines, want %d:\n%s", c.name, n, c.lines, b.String())
 		}
 	}
+}
+
+// TestALineThatIsNotJSON: rlt tokenize and rlt logprobs say a stdin line
+// that is not JSON as that: the line, where it goes wrong (the byte, or its
+// end before the JSON is complete) and what a line is, not encoding/json's
+// grammar ("invalid character 'o' in literal null (expecting 'u')"); the
+// lines around it are answered.
+func TestALineThatIsNotJSON(t *testing.T) {
+	model := tinyFolder(t, "f32")
+	stdin := "nope\n{\"text\": \"1+1\"}\n{\"text\": \"ab\"\n{\"text\": \"é\", x}\n"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tokenize", "--tokenizer", model}, `{"text": "347+285=?"}`},
+		{[]string{"logprobs", "--model", model, "--device", "cpu"}, `{"text": "347+285=?"} or {"ids": [18, 19]}`},
+	} {
+		code, stdout, errs := runCLI(t, stdin, c.args...)
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		such := "; want one JSON object a line, such as " + c.want
+		want := []string{
+			errorLine(1, `line 1 is not JSON: 'o' at byte 2 cannot be there`+such),
+			"", // answered
+			errorLine(3, `line 3 is not JSON: it ends before its JSON is complete`+such),
+			errorLine(4, `line 4 is not JSON: 'x' at byte 16 cannot be there`+such),
+		}
+		if code != 1 || len(lines) != len(want) {
+			t.Fatalf("rlt %v: exit %d, %d lines; want exit 1 and %d:\n%s\n%s", c.args, code, len(lines), len(want), stdout, errs)
+		}
+		for i, w := range want {
+			if w == "" && strings.HasPrefix(lines[i], `{"line"`) || w != "" && lines[i] != w {
+				t.Errorf("rlt %v line %d: %s\nwant %s", c.args, i+1, lines[i], w)
+			}
+		}
+	}
+}
+
+// errorLine is the record a JSON Lines command writes for a failed line.
+func errorLine(n int, msg string) string {
+	b, _ := json.Marshal(struct {
+		Line  int    `json:"line"`
+		Error string `json:"error"`
+	}{n, msg})
+	return string(b)
 }

@@ -72,7 +72,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	}
 	tp := compute.NewTape(be)
 	tp.SetRecording(false)
-	return eachJSONLine(stdin, stdout, func(line []byte) (any, error) {
+	return eachJSONLine(stdin, stdout, `{"text": "347+285=?"} or {"ids": [18, 19]}`, func(line []byte) (any, error) {
 		var in struct {
 			Text *string `json:"text"`
 			IDs  []int32 `json:"ids"`

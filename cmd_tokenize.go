@@ -37,7 +37,7 @@ func runTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	return eachJSONLine(stdin, stdout, func(line []byte) (any, error) {
+	return eachJSONLine(stdin, stdout, `{"text": "347+285=?"}`, func(line []byte) (any, error) {
 		var in struct {
 			Text *string `json:"text"`
 		}

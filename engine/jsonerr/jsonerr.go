@@ -82,6 +82,16 @@ func At(data []byte, err error) string {
 // rfc3339Example is an RFC 3339 time as the record writers write one.
 const rfc3339Example = "2026-12-05T21:40:00Z"
 
+// EndsEarly reports whether err is JSON that ends before its value is
+// complete (a line or file cut short), rather than a wrong byte in it.
+func EndsEarly(err error) bool {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return se.Error() == endOfInput
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // endOfInput is encoding/json's SyntaxError text for data that ends
 // before its value does.
 const endOfInput = "unexpected end of JSON input"
