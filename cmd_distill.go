@@ -558,6 +558,11 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, 7, *n); err != nil {
 		return err
 	}
+	// A signal, from the device's opening on, stops the evaluation and
+	// says what it leaves: nothing (its results come once every question
+	// is answered), not exit 130 alone.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	be, err := openDevice("rlt eval", *dev, stderr)
 	if err != nil {
 		return err
@@ -616,8 +621,15 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 		return enc.Encode(rec)
 	}
+	stopped := func(who string) error {
+		return fmt.Errorf("stopped by a signal while %s the %s: no result was printed (rlt eval prints them once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)",
+			who, plural(len(exs), "question"))
+	}
 	if pair != nil {
-		res, vals, err := runpkg.EvalTeacherResults(pair, t, exs, *maxNew)
+		res, vals, err := runpkg.EvalTeacherResults(ctx, pair, t, exs, *maxNew)
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return stopped("the teacher explained and the student answered")
+		}
 		if err != nil {
 			return err
 		}
@@ -634,7 +646,10 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 		return summary(vals)
 	}
-	res, vals, err := runpkg.EvalStudent(student, tok, p, t, exs, *maxNew)
+	res, vals, err := runpkg.EvalStudent(ctx, student, tok, p, t, exs, *maxNew)
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return stopped("the student answered")
+	}
 	if err != nil {
 		return err
 	}

@@ -195,3 +195,24 @@ func TestHeadlessStoppedBySignalBeforeItsSteps(t *testing.T) {
 		t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
 	}
 }
+
+// An eval stopped by a signal says so and what it leaves (nothing: its
+// results come once every question is answered), with the student alone
+// and with a teacher; it was killed by the signal, exit 130 and no word.
+func TestEvalStoppedBySignal(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		who  string
+	}{
+		{[]string{"--student", distillTeacher}, "the student answered"},
+		{[]string{"--teacher", distillTeacher, "--student", distillTeacher}, "the teacher explained and the student answered"},
+	} {
+		args := append(append([]string{"eval"}, c.args...), "--questions", "500", "--max-new-tokens", "1000", "--device", "cpu")
+		code, errs := runUntilSignal(t, "rlt eval: computing on ", args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		want := "rlt eval: stopped by a signal while " + c.who + " the 500 questions: no result was printed (rlt eval prints them once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)"
+		if code != 1 || lines[len(lines)-1] != want {
+			t.Errorf("rlt %v: exit %d, stderr %q; want exit 1 and %q", args, code, errs, want)
+		}
+	}
+}

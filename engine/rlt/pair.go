@@ -290,6 +290,9 @@ type ExplainOptions struct {
 	// OnToken, if set, is told after each sampling step how many tokens
 	// each running sequence has now (progress).
 	OnToken func(tokens int)
+	// Stop, if set, is asked after each sampling step: an error it
+	// returns ends the sampling with that error (a cancelled context's).
+	Stop func() error
 }
 
 // Explain has the pair's teacher write samples explanations of each
@@ -314,8 +317,16 @@ func Explain(gen *sample.Generator, tape *compute.Tape, tok TextTokenizer, p rec
 	}
 	so := sample.Options{Temperature: float32(o.Temperature), TopP: float32(o.TopP),
 		MaxNewTokens: o.MaxNewTokens, StopIDs: StopIDs(tok), Seed: o.Seed, AllowedVocab: tok.VocabSize()}
-	if o.OnToken != nil {
-		so.OnStep = func(step int, _ []sample.StepToken) error { o.OnToken(step + 1); return nil }
+	if o.OnToken != nil || o.Stop != nil {
+		so.OnStep = func(step int, _ []sample.StepToken) error {
+			if o.OnToken != nil {
+				o.OnToken(step + 1)
+			}
+			if o.Stop != nil {
+				return o.Stop()
+			}
+			return nil
+		}
 	}
 	res, err := gen.Generate(tape, prompts, so)
 	if err != nil {

@@ -172,8 +172,9 @@ func (r SolveResult) Verified() bool { return r.Task != "" && verified(r.Verdict
 // With t nil (user data) each example is judged as in EvalTeacher: by its
 // own task when it has one, else by exact match of its solution
 // (task.CheckSolution); verified_rate is then over the examples that have a
-// task, and absent when none has.
-func EvalStudent(student *model.Model, tok rlt.TextTokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) ([]SolveResult, map[string]float64, error) {
+// task, and absent when none has. A cancelled ctx stops it within a token,
+// with ctx's error and no results.
+func EvalStudent(ctx context.Context, student *model.Model, tok rlt.TextTokenizer, p record.Prompts, t task.Task, exs []task.Example, maxNew int) ([]SolveResult, map[string]float64, error) {
 	if len(exs) == 0 {
 		return nil, nil, fmt.Errorf("evaluate: no questions")
 	}
@@ -184,7 +185,8 @@ func EvalStudent(student *model.Model, tok rlt.TextTokenizer, p record.Prompts, 
 	res := make([]sample.Result, 0, len(exs))
 	for lo := 0; lo < len(prompts); lo += evalBatch {
 		part, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts[lo:min(lo+evalBatch, len(prompts))], sample.Options{
-			MaxNewTokens: maxNew, StopIDs: rlt.StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize()})
+			MaxNewTokens: maxNew, StopIDs: rlt.StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize(),
+			OnStep: func(int, []sample.StepToken) error { return ctx.Err() }})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -57,8 +58,9 @@ func (r ExplainResult) Verified() bool { return r.Task != "" && verified(r.Verdi
 // EvalTeacherResults is EvalTeacher with each question's result, in the
 // order of exs. Its values are named as EvalStudent's, "accuracy",
 // "verified_rate", and "leak_rate": the keys of rlt eval's summary in both
-// modes (EvalTeacher prefixes them for a run's metrics).
-func EvalTeacherResults(pair *rlt.Pair, t task.Task, exs []task.Example, maxNew int) ([]ExplainResult, map[string]float64, error) {
+// modes (EvalTeacher prefixes them for a run's metrics). A cancelled ctx
+// stops it within a token, with ctx's error and no results.
+func EvalTeacherResults(ctx context.Context, pair *rlt.Pair, t task.Task, exs []task.Example, maxNew int) ([]ExplainResult, map[string]float64, error) {
 	if len(exs) == 0 {
 		return nil, nil, fmt.Errorf("evaluate: no questions")
 	}
@@ -72,8 +74,11 @@ func EvalTeacherResults(pair *rlt.Pair, t task.Task, exs []task.Example, maxNew 
 			qs[i] = rlt.Example{Question: ex.Question, Solution: ex.Solution}
 		}
 		// The teacher explains (greedy), the student answers from it.
-		ex, err := pair.Explain(tgen, tape, qs, 1, rlt.ExplainOptions{MaxNewTokens: maxNew})
+		ex, err := pair.Explain(tgen, tape, qs, 1, rlt.ExplainOptions{MaxNewTokens: maxNew, Stop: ctx.Err})
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := ctx.Err(); err != nil { // the student's answers are short: asked before, not within
 			return nil, nil, err
 		}
 		items := make([]rlt.Item, len(ex))

@@ -544,7 +544,7 @@ func (e *Engine) Evaluate(n int) (map[string]float64, error) {
 // named for a run's metrics, beside the training batch's own:
 // eval_accuracy, eval_verified_rate, eval_leak_rate.
 func EvalTeacher(pair *rlt.Pair, t task.Task, exs []task.Example, maxNew int) (map[string]float64, error) {
-	_, vals, err := EvalTeacherResults(pair, t, exs, maxNew)
+	_, vals, err := EvalTeacherResults(context.Background(), pair, t, exs, maxNew)
 	if err != nil {
 		return nil, err
 	}
