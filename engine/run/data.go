@@ -64,7 +64,7 @@ func LoadData(c Config) (*Data, error) {
 			// that a run which does not start never gives.
 			skipped := ""
 			if r := f.Report; len(r.Skipped) > 0 {
-				skipped = fmt.Sprintf(" (%d rows, %d skipped: %s)", r.Rows, len(r.Skipped), r.SkipList(10))
+				skipped = fmt.Sprintf(" (%s, %d skipped: %s)", task.Rows(r.Rows), len(r.Skipped), r.SkipList(10))
 			}
 			return nil, configkey.Errorf("data", "data %s: every usable row asks the same question%s, so none can be held out for evaluation; give eval_data = FILE or set eval_every = 0", f.Path, skipped)
 		}
@@ -180,14 +180,14 @@ func FitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) func(task.
 func (d *Data) Summary() string {
 	var b strings.Builder
 	r := d.File.Report
-	fmt.Fprintf(&b, "data %s: %d rows: %d for training, %d held out", d.File.Path, r.Rows, len(d.Train), d.HeldRows)
+	fmt.Fprintf(&b, "data %s: %s: %d for training, %d held out", d.File.Path, task.Rows(r.Rows), len(d.Train), d.HeldRows)
 	if d.EvalFile != nil {
 		fmt.Fprintf(&b, " (their questions are in eval_data)")
 	}
 	fmt.Fprintf(&b, ", %d skipped", len(r.Skipped))
 	if d.EvalFile != nil {
 		er := d.EvalFile.Report
-		fmt.Fprintf(&b, "; eval_data %s: %d rows, %d skipped", d.EvalFile.Path, er.Rows, len(er.Skipped))
+		fmt.Fprintf(&b, "; eval_data %s: %s, %d skipped", d.EvalFile.Path, task.Rows(er.Rows), len(er.Skipped))
 	}
 	fmt.Fprintf(&b, "; %d distinct held-out questions for evaluation", len(d.HeldOut))
 	return b.String()

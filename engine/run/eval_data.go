@@ -21,7 +21,7 @@ func SkipWarning(name string, f *task.File) string {
 	if f == nil || len(f.Report.Skipped) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s %s: skipped %d of %d rows: %s", name, f.Path, len(f.Report.Skipped), f.Report.Rows, f.Report.SkipList(10))
+	return fmt.Sprintf("%s %s: skipped %d of %s: %s", name, f.Path, len(f.Report.Skipped), task.Rows(f.Report.Rows), f.Report.SkipList(10))
 }
 
 // StudentFitReason rejects an example whose student prompt (the question

@@ -103,7 +103,9 @@ func TestReadFileErrors(t *testing.T) {
 		// not as each of its lines' syntax errors.
 		{"TOML", "teacher = ''\nsteps = 0\n\n[grpo]\nlr = 0.0001\n", []string{"not JSON Lines: none of its 4 lines is a JSON object (line 1: not JSON", `{"question": …, "solution": …}`}},
 		{"text and a JSON list", "what is 1+2\n[1]\n", []string{"not JSON Lines: none of its 2 lines is a JSON object"}},
-		{"one line of text", "what is 1+2\n", []string{"no usable rows", "line 1: not JSON"}},
+		{"one line of text", "what is 1+2\n", []string{"no usable rows: 1 row, 0 kept, 1 skipped", "line 1: not JSON"}},
+		// One row is "1 row", not "1 rows".
+		{"one row skipped", `{"question":"1+2=?"}` + "\n", []string{"no usable rows: 1 row, 0 kept, 1 skipped: line 1: missing field \"solution\""}},
 		{"all skipped", `{"question":"1+2=?","solution":""}` + "\n" + `{"question":"1+2=?"}` + "\n",
 			[]string{"2 rows, 0 kept, 2 skipped", "line 1: empty solution", `line 2: missing field "solution"`}},
 		// A weights file given as --data: its header's commas made it "CSV".

@@ -28,9 +28,17 @@ type Report struct {
 	Skipped []Skip
 }
 
+// Rows is a count of rows as the reports say it: "1 row", "2 rows".
+func Rows(n int) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return strconv.Itoa(n) + " rows"
+}
+
 func (r Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d rows, %d kept, %d skipped", r.Rows, r.Kept, len(r.Skipped))
+	fmt.Fprintf(&b, "%s, %d kept, %d skipped", Rows(r.Rows), r.Kept, len(r.Skipped))
 	for _, s := range r.Skipped {
 		b.WriteString("\n  ")
 		b.WriteString(s.String())
