@@ -19,7 +19,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -550,22 +549,14 @@ func eachJSONLine(in io.Reader, out io.Writer, want string, fn func(line []byte)
 	return nil
 }
 
-// notJSON says that line n, valid UTF-8, is not JSON, if it is not: where
-// it goes wrong (the byte, or its end before the JSON is complete), and
-// want, what each line should be.
+// notJSON says that line n, valid UTF-8, is not JSON, if it is not, in
+// the words every JSON Lines reader shares (jsonerr.NotJSONLine).
 func notJSON(n int, line []byte, want string) error {
 	var v json.RawMessage
-	err := json.Unmarshal(line, &v)
-	var se *json.SyntaxError
-	switch {
-	case !errors.As(err, &se):
-		return nil
-	case jsonerr.EndsEarly(err):
-		return fmt.Errorf("line %d is not JSON: it ends before its JSON is complete; want one JSON object a line, such as %s", n, want)
+	if msg := jsonerr.NotJSONLine(line, json.Unmarshal(line, &v), want); msg != "" {
+		return fmt.Errorf("line %d is %s", n, msg)
 	}
-	at := max(se.Offset-1, 0) // encoding/json counts the wrong byte in
-	r, _ := utf8.DecodeRune(line[min(at, int64(len(line))):])
-	return fmt.Errorf("line %d is not JSON: %q at byte %d cannot be there; want one JSON object a line, such as %s", n, r, at+1, want)
+	return nil
 }
 
 // reportPoolAnomalies tells of piece completions the worker pool had to

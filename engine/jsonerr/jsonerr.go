@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Say says what is wrong with one JSON value (a record line), without a
@@ -90,6 +91,26 @@ func EndsEarly(err error) bool {
 		return se.Error() == endOfInput
 	}
 	return errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// NotJSONLine says that line, one line of JSON Lines (valid UTF-8), is
+// not JSON, when err (from decoding line) says so: where it goes wrong,
+// the character or its end before the JSON is complete, and want, what a
+// line is ("not JSON: 'o' at byte 2 cannot be there; want one JSON object
+// a line, such as {"text": "347+285=?"}"), not encoding/json's grammar
+// ("invalid character 'o' in literal null (expecting 'u')"). The caller
+// names the file and line. "" when err is not a syntax error.
+func NotJSONLine(line []byte, err error, want string) string {
+	var se *json.SyntaxError
+	switch {
+	case !errors.As(err, &se):
+		return ""
+	case EndsEarly(err):
+		return "not JSON: it ends before its JSON is complete; want one JSON object a line, such as " + want
+	}
+	at := max(se.Offset-1, 0) // encoding/json counts the wrong byte in
+	r, _ := utf8.DecodeRune(line[min(at, int64(len(line))):])
+	return fmt.Sprintf("not JSON: %q at byte %d cannot be there; want one JSON object a line, such as %s", r, at+1, want)
 }
 
 // endOfInput is encoding/json's SyntaxError text for data that ends

@@ -8,7 +8,13 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
+
+// RowExample is a row as a message shows one: what a line of a data file
+// (or of rlt score's stdin) should be.
+const RowExample = `{"question": "347+285=?", "solution": "632"}`
 
 // Row is one JSON Lines row of RLT data, in either layout (RLT.md §5):
 //
@@ -73,9 +79,8 @@ func ParseRow(raw []byte) (Row, error) {
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) || !json.Valid(raw) {
-			return Row{}, rowErr("", "not JSON: %v", err)
+		if msg := jsonerr.NotJSONLine(raw, err, RowExample); msg != "" {
+			return Row{}, rowErr("", "%s", msg)
 		}
 		return Row{}, rowErr("", "not a JSON object")
 	}

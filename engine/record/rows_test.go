@@ -181,6 +181,27 @@ func TestParseRow(t *testing.T) {
 	}
 }
 
+// TestParseRowNotJSON: a row that is not JSON is said as rlt tokenize and
+// rlt logprobs say a line (jsonerr.NotJSONLine): where it goes wrong, the
+// character or its end, and what a row is; not encoding/json's grammar
+// ("invalid character 'o' in literal null (expecting 'u')"). The readers
+// put the file and line before it.
+func TestParseRowNotJSON(t *testing.T) {
+	such := "; want one JSON object a line, such as " + RowExample
+	for _, c := range []struct{ raw, want string }{
+		{"nope", "not JSON: 'o' at byte 2 cannot be there" + such},
+		{`{"question": "é", x}`, "not JSON: 'x' at byte 20 cannot be there" + such},
+		{"\xef\xbb\xbf  {\"question\": \"q\", \"solution\"", "not JSON: it ends before its JSON is complete" + such},
+		{`{"question": "q"} {}`, "not JSON: '{' at byte 19 cannot be there" + such},
+	} {
+		_, err := ParseRow([]byte(c.raw))
+		re, ok := err.(*RowError)
+		if !ok || re.Msg != c.want || re.Field != "" {
+			t.Errorf("%q: error %v\nwant %s", c.raw, err, c.want)
+		}
+	}
+}
+
 // JSONDocument tells one JSON document (an array on any number of lines,
 // an object over several, NaN and Infinity as Python writes them) from
 // JSON Lines (one object a line, one row included), and says how to make
