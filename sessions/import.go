@@ -297,7 +297,7 @@ func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces [
 	}
 	now := time.Now().UTC()
 	run.enqueueEvent(EventRecord{Time: now, Kind: KindImport, Name: rep.Format, Dir: abs, Count: len(traces),
-		Extra: fmt.Sprintf("%d traces, %d metric records, %d rows left out", len(traces), len(metrics), len(rep.Skip))})
+		Extra: countOf(len(traces), "trace") + ", " + countOf(len(metrics), "metric record") + ", " + countOf(len(rep.Skip), "row") + " left out"})
 	for _, n := range rep.Notes {
 		run.enqueueEvent(EventRecord{Time: now, Kind: KindImport, Name: rep.Format, Extra: n})
 	}

@@ -885,6 +885,49 @@ func TestImportLeavesOutTaggedRows(t *testing.T) {
 	}
 }
 
+// TestImportCountsOneRowAsOne: an import that leaves one row out says
+// "1 row left out", not "1 rows", in its import event and, followed, in
+// the session's notes (countOf, as the listing's counts).
+func TestImportCountsOneRowAsOne(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	copyDir(t, fixtureRun, src)
+	p := filepath.Join(src, "stored_completions/1.csv")
+	data := string(readFile(t, p))
+	if !strings.Contains(data, "What is 2+3?") {
+		t.Fatalf("%s lacks its question", p)
+	}
+	writeFile(t, p, []byte(strings.Replace(data, "What is 2+3?", "What is 2+3?"+record.EndThought, 1)))
+	dst := filepath.Join(t.TempDir(), "run")
+	if _, err := Import(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	evs, _ := ro.Store().EventsSince(0)
+	var said []string
+	for _, e := range evs {
+		if e.Kind == KindImport {
+			said = append(said, e.Extra)
+		}
+	}
+	s, err := OpenTrainerRun(t.Context(), src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct{ where, text string }{
+		{"import event", strings.Join(said, "\n")},
+		{"followed run's notes", strings.Join(s.Notes, "\n")},
+	} {
+		if !strings.Contains(c.text, "1 row left out") || strings.Contains(c.text, "1 rows") {
+			t.Errorf("%s says %q, want \"1 row left out\"", c.where, c.text)
+		}
+	}
+}
+
 // A folder that is not the named trainer's is said with its path once: the
 // import's own "SRC:" names it, the reader's words do not again.
 func TestImportNotTheTrainersFolderSaysThePathOnce(t *testing.T) {

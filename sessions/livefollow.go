@@ -86,9 +86,9 @@ func OpenTrainerRun(ctx context.Context, dir, format string) (*Session, error) {
 		err := rec.Close()
 		return errors.Join(err, os.RemoveAll(tmp))
 	}
-	notes := []string{fmt.Sprintf("imported %d traces and %d metric records of %s", rep.Traces, rep.Metrics, abs)}
+	notes := []string{fmt.Sprintf("imported %s and %s of %s", countOf(rep.Traces, "trace"), countOf(rep.Metrics, "metric record"), abs)}
 	if rep.Skipped > 0 {
-		notes = append(notes, fmt.Sprintf("%d rows left out", rep.Skipped))
+		notes = append(notes, countOf(rep.Skipped, "row")+" left out")
 	}
 	notes = append(notes, fmt.Sprintf("following it (%s run, read-only)", FormatName(format)))
 	return &Session{Run: rec, Steps: rep.PlannedSteps, ReadOnly: true, FollowsTrainer: true, Close: closeFn, Notes: notes}, nil
