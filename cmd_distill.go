@@ -379,12 +379,10 @@ func writeStudent(student *model.Model, sdir, tdir, init string, p record.Prompt
 const distillRows = "distill.jsonl"
 
 // studentFolderSize is about the room the distilled student's folder
-// takes: its weights in float32 (the parameters of --student-init's
-// config.json, or of the tiny shape with a row for each of vocab tokens),
-// the files it takes from the teacher's folder (tokenizer.json and its
-// side files, the generation config), and its JSON and the weights'
-// header (a few KiB). 0 where --student-init's config.json cannot be read
-// (its load says why).
+// takes (savedModelSize): the parameters of --student-init's config.json,
+// or of the tiny shape with a row for each of vocab tokens, and the
+// teacher's tokenizer files. 0 where --student-init's config.json cannot
+// be read (its load says why).
 func studentFolderSize(tdir, init string, vocab int) int64 {
 	cfg := warmstart.TinyConfig()
 	cfg.Vocab = max(cfg.Vocab, vocab)
@@ -395,9 +393,17 @@ func studentFolderSize(tdir, init string, vocab int) int64 {
 		}
 		cfg = c
 	}
+	return savedModelSize(cfg, tdir)
+}
+
+// savedModelSize is about the room a model folder written by rlt takes:
+// its weights in float32 (cfg's parameters), the files it takes from the
+// folder tokFrom (tokenizer.json and its side files, the generation
+// config), and its JSON and the weights' header (a few KiB).
+func savedModelSize(cfg model.Config, tokFrom string) int64 {
 	n := 4*int64(cfg.NumParams()) + 16<<10
 	for _, name := range append([]string{hf.TokenizerFile, hf.GenerationConfigFile}, hf.TokenizerSideFiles...) {
-		if fi, err := os.Stat(filepath.Join(tdir, name)); err == nil {
+		if fi, err := os.Stat(filepath.Join(tokFrom, name)); err == nil {
 			n += fi.Size()
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -168,6 +169,18 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := errors.Join(err, promptsErr); err != nil {
 		return err
 	}
+	// A disk without room for the trained teacher is said before it
+	// trains: found by its save, the training was lost.
+	var room sessions.FullDiskError
+	if *save != "" {
+		room = sessions.FullDiskError{What: "the trained teacher", Dir: *save, Flag: "--save", Names: "folder"}
+		if tc, _, err := model.Inspect(cfg.Teacher); err == nil { // else its load says why
+			room.Need = savedModelSize(tc, cfg.Teacher)
+		}
+		if err := room.Check(); err != nil {
+			return err
+		}
+	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
 	e, err := runpkg.New(checked, sink)
 	if err != nil {
@@ -188,8 +201,15 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return errors.Join(sink.Err(), trainStopped(done, e.Cfg.Steps, *save))
 	}
 	if *save != "" {
-		if err := saveTeacher(e, *save); err != nil {
+		// The teacher trained is in memory alone: a disk that filled
+		// meanwhile loses it, said before its save as after.
+		room.Left = fmt.Sprintf("the teacher trained %s is not kept (nothing was written to %s; its steps' metrics are on stdout)", plural(done, "step"), *save)
+		room.Again = "run this command again (it trains from the start)"
+		if err := room.Check(); err != nil {
 			return err
+		}
+		if err := saveTeacher(e, *save); err != nil {
+			return room.IfFull(err)
 		}
 		fmt.Fprintf(stderr, "saved the teacher, trained %d steps, to %s\n", done, *save)
 	}

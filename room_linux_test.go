@@ -149,3 +149,37 @@ func TestDistillOnAFullDisk(t *testing.T) {
 		t.Errorf("the student learned otherwise from the rows kept: %q, then %q", first, errs2)
 	}
 }
+
+// TestTrainOnAFullDisk: rlt train --save on a disk without room for the
+// trained teacher is refused before it trains; one found full by the save
+// (here: no file left to make) says that the teacher trained is not kept,
+// that its metrics are on stdout, and what to do. The teacher trained,
+// then its save failed with 'no space left' and the training was lost
+// without a word of what to do.
+func TestTrainOnAFullDisk(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	args := []string{"train", "--teacher", distillTeacher, "--student", "engine/defaults/models/student", "--steps", "1", "--device", "cpu"}
+	small := smallDisk(t, "size=1m")
+	save := filepath.Join(small, "t")
+	code, stdout, errs := runCLI(t, "", append(args, "--save", save)...)
+	if want := "rlt train: not enough room for the trained teacher in " + save + ": the disk holding it has 1.0 MiB free, and the trained teacher needs about "; code != 1 || !strings.HasPrefix(errs, want) ||
+		!strings.HasSuffix(errs, "there and run the command again, or give --save a folder on a disk with room (nothing was written)\n") || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q\nwant exit 1, no step, and %q…", code, stdout, errs, want)
+	}
+	if entries, _ := os.ReadDir(small); len(entries) != 0 {
+		t.Errorf("a refused train left %v", entries)
+	}
+
+	noFiles := smallDisk(t, "size=8m,nr_inodes=2") // the disk and the teacher's staging folder
+	save = filepath.Join(noFiles, "t")
+	code, stdout, errs = runCLI(t, "", append(args, "--save", save)...)
+	for _, want := range []string{"rlt train: the disk holding " + save + " is full: the trained teacher needs about ",
+		"; free more room there and run this command again (it trains from the start), or give --save a folder on a disk with room; the teacher trained 1 step is not kept (nothing was written to " + save + "; its steps' metrics are on stdout)\n"} {
+		if code != 1 || !strings.Contains(errs, want) || !strings.Contains(stdout, `"step"`) {
+			t.Errorf("save on a full disk: exit %d, stdout %q, stderr %q\nwant exit 1, the step's metrics, and %q", code, stdout, errs, want)
+		}
+	}
+	if _, err := os.Stat(save); err == nil {
+		t.Errorf("a failed save left %s", save)
+	}
+}
