@@ -53,9 +53,9 @@ func runUntilSignal(t *testing.T, started string, args ...string) (int, string) 
 	return 0, ""
 }
 
-// A distill stopped by a signal says so, how far the student got and what
-// is left (the rows, kept), and why a rerun into the same --out is refused;
-// not a bare "context canceled".
+// A distill stopped by a signal says so, how far the student got, what is
+// left (the rows, kept) and, as a rerun into the same --out does, the
+// command that trains the student on them; not a bare "context canceled".
 func TestDistillStoppedBySignal(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	code, errs := runUntilSignal(t, "student step 1/", "distill", "--reference", "--tokenizer-from", distillTeacher,
@@ -63,7 +63,9 @@ func TestDistillStoppedBySignal(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(errs), "\n")
 	last := lines[len(lines)-1]
 	rows := filepath.Join(out, "distill.jsonl")
-	for _, want := range []string{"rlt distill: stopped by a signal after ", " of 1000000 student steps: " + rows + " keeps its 6 rows; the student was not saved; to start again, remove " + out + " or choose another --out"} {
+	learn := "rlt distill --reference --tokenizer-from " + distillTeacher + " --data " + rows + " --out " + out + "-student --batch 2 --device cpu --steps 1000000"
+	for _, want := range []string{"rlt distill: stopped by a signal after ", " of 1000000 student steps: " + rows + " keeps its 6 rows; the student was not saved; run " + learn +
+		" to train the student on them without explaining again, or remove " + rows + " and run this command again"} {
 		if code != 1 || !strings.Contains(last, want) {
 			t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
 		}
@@ -75,8 +77,9 @@ func TestDistillStoppedBySignal(t *testing.T) {
 		t.Errorf("a stopped distill wrote %s", filepath.Join(out, "student"))
 	}
 	// What the message says of a rerun holds.
-	code, _, errs = runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher, "--out", out, "--device", "cpu")
-	if want := rows + " holds the rows of a distill that saved no student: run rlt distill --reference --tokenizer-from " + distillTeacher + " --data " + rows; code != 1 || !strings.Contains(errs, want) {
+	code, _, errs = runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher,
+		"--out", out, "--questions", "6", "--steps", "1000000", "--batch", "2", "--device", "cpu")
+	if want := rows + " holds the rows of a distill that saved no student: run " + learn + " to train"; code != 1 || !strings.Contains(errs, want) {
 		t.Errorf("rerun into %s: exit %d, %q; want exit 1 and %q", out, code, errs, want)
 	}
 }
