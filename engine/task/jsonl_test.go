@@ -26,7 +26,7 @@ func TestReadJSONLTestdata(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSkips := []Skip{
-		{4, "not JSON: unexpected end of JSON input"},
+		{4, `not JSON: it ends before its JSON is complete; want one JSON object a line, such as {"question": "347+285=?", "solution": "632"}`},
 		{5, "not a JSON object"},
 		{6, `missing field "question" (or "prompt")`},
 		{7, `missing field "solution"`},
