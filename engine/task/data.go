@@ -95,8 +95,11 @@ func ReadFile(key, path string) (*File, error) {
 		return nil, fmt.Errorf("%s %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", key, path, path)
 	case len(f.Examples) == 0 && noneJSON(rep):
 		// A TOML or other text file: its every line's syntax error says
-		// less than that the file is not JSON Lines at all.
-		return nil, fmt.Errorf("%s %s: not JSON Lines: none of its %d lines is a JSON object (line %d: %s): give the file of rows, one JSON object a line, {\"question\": …, \"solution\": …}", key, path, rep.Rows, rep.Skipped[0].Line, rep.Skipped[0].Reason)
+		// less than that the file is not JSON Lines at all. The first
+		// line's reason without its own word on what a row is, which
+		// this message ends with.
+		first, _, _ := strings.Cut(rep.Skipped[0].Reason, "; want ")
+		return nil, fmt.Errorf("%s %s: not JSON Lines: none of its %d lines is a JSON object (line %d: %s): give the file of rows, one JSON object a line, {\"question\": …, \"solution\": …}", key, path, rep.Rows, rep.Skipped[0].Line, first)
 	case len(f.Examples) == 0:
 		return nil, fmt.Errorf("%s %s: no usable rows: %s", key, path, f.Report.Summary(5))
 	}

@@ -130,6 +130,10 @@ func TestReadFileErrors(t *testing.T) {
 				t.Errorf("%s: error %q lacks %q", tc.name, err, w)
 			}
 		}
+		// What a row is is said once, not in a line's reason and again.
+		if strings.Count(err.Error(), "one JSON object a line") > 1 {
+			t.Errorf("%s: error %q says what a row is twice", tc.name, err)
+		}
 	}
 	if _, err := ReadFile("data", dir); err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "is a folder") {
 		t.Errorf("a directory: %v", err)
