@@ -25,6 +25,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -467,24 +468,13 @@ const maxSkippedLines = 20
 // tokenizer.json, or a path that does not exist (a folder as a model
 // folder's is said), not a file that could not be opened.
 func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
-	dir := ""
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		dir, path = path, filepath.Join(path, hf.TokenizerFile)
-	} else if filepath.Base(path) == hf.TokenizerFile {
-		dir = filepath.Dir(path)
-	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if dir == "" {
-			return nil, fmt.Errorf("%s does not exist: give a tokenizer.json, or the model folder that holds one", path)
-		}
-		ff, err := hf.ScanFolder(dir) // a folder that is not there is said as a model's is
-		if err != nil {
-			return nil, err
-		}
-		if err := ff.NotAModel(); err != nil {
-			return nil, err
-		}
-		return nil, hf.NoTokenizer(dir)
+	switch st, err := os.Stat(path); {
+	case err == nil && st.IsDir():
+		return rlt.FolderTokenizer(path)
+	case filepath.Base(path) == hf.TokenizerFile:
+		return rlt.FolderTokenizer(filepath.Dir(path))
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("%s does not exist: give a tokenizer.json, or the model folder that holds one", path)
 	}
 	return tokenizer.Load(path)
 }

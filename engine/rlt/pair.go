@@ -71,11 +71,11 @@ func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.
 // folder that is not ChatML (CheckChatMLPair) before it opens a device or
 // makes a run folder, and that check is the load's one.
 func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
-	tok, err := folderTokenizer(teacherDir)
+	tok, err := FolderTokenizer(teacherDir)
 	if err != nil {
 		return nil, fmt.Errorf("teacher: %w", err) // "teacher: tokenizer: FILE: …"
 	}
-	stok, err := folderTokenizer(studentDir)
+	stok, err := FolderTokenizer(studentDir)
 	if err != nil {
 		return nil, fmt.Errorf("student: %w", err)
 	}
@@ -104,11 +104,11 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 	return NewPair(teacher, student, tok, prompts)
 }
 
-// folderTokenizer loads the tokenizer.json of the model folder dir. A
+// FolderTokenizer loads the tokenizer.json of the model folder dir. A
 // folder with none is said for what it is, as a model's load says it: not
 // there (model folder DIR does not exist), a run folder or a training
 // checkpoint (hf.FolderFiles.NotAModel), or a folder without one.
-func folderTokenizer(dir string) (*tokenizer.Tokenizer, error) {
+func FolderTokenizer(dir string) (*tokenizer.Tokenizer, error) {
 	path := filepath.Join(dir, hf.TokenizerFile)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		ff, err := hf.ScanFolder(dir)
