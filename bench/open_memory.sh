@@ -12,15 +12,19 @@
 # The runs are written once by bench/bigrun into $RUNS (default
 # /tmp/rlt-bigruns): big, 1,000 steps × 32 traces of ~200 tokens with one of
 # 3,000 a step (331 MB); long, 20,000 steps × 2 traces of ~60 tokens (177 MB,
-# 20,000 trace files). Needs tmux and GNU time.
+# 20,000 trace files); a quarter of each one's traces accepted in review,
+# which rlt export writes. Needs tmux and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-/tmp/rlt-bigruns}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$RUNS"
-[ -d "$RUNS/big" ] || go run ./bench/bigrun -dir "$RUNS/big" -steps 1000 -traces 32 -tokens 200 -long 3000
-[ -d "$RUNS/long" ] || go run ./bench/bigrun -dir "$RUNS/long" -steps 20000 -traces 2 -tokens 60
+# A quarter of each run's traces accepted in review, for rlt export to
+# write (runs made before that have no reviews: made again).
+for run in big long; do [ -s "$RUNS/$run/reviews.jsonl" ] || rm -rf "${RUNS:?}/$run"; done
+[ -d "$RUNS/big" ] || go run ./bench/bigrun -dir "$RUNS/big" -steps 1000 -traces 32 -tokens 200 -long 3000 -accept 4
+[ -d "$RUNS/long" ] || go run ./bench/bigrun -dir "$RUNS/long" -steps 20000 -traces 2 -tokens 60 -accept 4
 go build -o "$work/rlt-this" .
 bins=("$work/rlt-this")
 if [ -n "${BASE:-}" ]; then

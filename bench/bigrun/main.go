@@ -36,6 +36,7 @@ func main() {
 	tokens := flag.Int("tokens", 200, "mean explanation tokens of a trace")
 	long := flag.Int("long", 0, "make one trace a step this many tokens long (0: none)")
 	every := flag.Duration("every", 0, "wait between steps, as a live run does (0: write at once)")
+	accept := flag.Int("accept", 0, "accept every Nth trace in review, for rlt export to have rows (0: none)")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("bigrun: -dir is required")
@@ -70,6 +71,14 @@ func main() {
 			log.Fatal(err)
 		}
 		time.Sleep(*every)
+	}
+	if *accept > 0 {
+		ts, _ := r.Store().TracesSince(0)
+		for i := 0; i < len(ts); i += *accept {
+			if err := r.Review(ts[i].ID, sessions.LabelAccept, ""); err != nil {
+				log.Fatal(err)
+			}
+		}
 	}
 	if err := r.Close(); err != nil {
 		log.Fatal(err)
