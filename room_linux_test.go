@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/sessions/roomtest"
 )
 
 // TestRunRefusedOnAFullDisk: rlt run on a disk with less room than its
@@ -15,7 +17,7 @@ import (
 // where the test runs as root (Linux: this file's name); elsewhere the check is tested
 // with a free-space function of the test's (sessions/room_test.go).
 func TestRunRefusedOnAFullDisk(t *testing.T) {
-	disk := smallDisk(t, "size=1m")
+	disk := roomtest.SmallDisk(t, "size=1m")
 	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the embedded models are unpacked on the big disk
 	runs := filepath.Join(disk, "runs")
 	code, _, errs := runCLI(t, "", "run", "--headless", "--runs", runs, "--steps", "20", "--device", "cpu")
@@ -30,25 +32,6 @@ func TestRunRefusedOnAFullDisk(t *testing.T) {
 			t.Errorf("a refused run left %d folders in %s", len(entries), runs)
 		}
 	}
-}
-
-// smallDisk mounts a tmpfs with options opts on a new folder for the rest
-// of the test: a small disk, where the test runs as root.
-func smallDisk(t *testing.T, opts string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	disk := t.TempDir()
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, opts); err != nil {
-		t.Skipf("mount a tmpfs (%s): %v", opts, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(disk, 0); err != nil {
-			t.Errorf("unmount %s: %v", disk, err)
-		}
-	})
-	return disk
 }
 
 // fill writes a file on disk until the disk has no room left.
@@ -79,7 +62,7 @@ func fill(t *testing.T, disk string) {
 func TestExportOnAFullDisk(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	copyDir(t, filepath.Join("sessions", "testdata", "prev-format", "grpo"), dir)
-	disk := smallDisk(t, "size=64k")
+	disk := roomtest.SmallDisk(t, "size=64k")
 	fill(t, disk)
 	out := filepath.Join(disk, "accepted.jsonl")
 	code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", out)
@@ -101,7 +84,7 @@ func TestExportOnAFullDisk(t *testing.T) {
 // the training lost, and the rerun was refused for distill.jsonl.
 func TestDistillOnAFullDisk(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	small := smallDisk(t, "size=1m")
+	small := roomtest.SmallDisk(t, "size=1m")
 	out := filepath.Join(small, "d")
 	args := []string{"distill", "--teacher", distillTeacher, "--questions", "4", "--steps", "2", "--seed", "3", "--device", "cpu"}
 	code, _, errs := runCLI(t, "", append(args, "--out", out)...)
@@ -112,7 +95,7 @@ func TestDistillOnAFullDisk(t *testing.T) {
 		t.Errorf("a refused distill left %v", entries)
 	}
 
-	noFiles := smallDisk(t, "size=8m,nr_inodes=4") // the disk, --out, distill.jsonl, the student's staging folder
+	noFiles := roomtest.SmallDisk(t, "size=8m,nr_inodes=4") // the disk, --out, distill.jsonl, the student's staging folder
 	out = filepath.Join(noFiles, "d")
 	rows := filepath.Join(out, "distill.jsonl")
 	learn := "rlt distill --reference --tokenizer-from " + distillTeacher + " --data " + rows + " --out " + out + "-student --device cpu --seed 3 --steps 2"
@@ -159,7 +142,7 @@ func TestDistillOnAFullDisk(t *testing.T) {
 func TestTrainOnAFullDisk(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	args := []string{"train", "--teacher", distillTeacher, "--student", "engine/defaults/models/student", "--steps", "1", "--device", "cpu"}
-	small := smallDisk(t, "size=1m")
+	small := roomtest.SmallDisk(t, "size=1m")
 	save := filepath.Join(small, "t")
 	code, stdout, errs := runCLI(t, "", append(args, "--save", save)...)
 	if want := "rlt train: not enough room for the trained teacher in " + save + ": the disk holding it has 1.0 MiB free, and the trained teacher needs about "; code != 1 || !strings.HasPrefix(errs, want) ||
@@ -170,7 +153,7 @@ func TestTrainOnAFullDisk(t *testing.T) {
 		t.Errorf("a refused train left %v", entries)
 	}
 
-	noFiles := smallDisk(t, "size=8m,nr_inodes=2") // the disk and the teacher's staging folder
+	noFiles := roomtest.SmallDisk(t, "size=8m,nr_inodes=2") // the disk and the teacher's staging folder
 	save = filepath.Join(noFiles, "t")
 	code, stdout, errs = runCLI(t, "", append(args, "--save", save)...)
 	for _, want := range []string{"rlt train: the disk holding " + save + " is full: the trained teacher needs about ",

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/sessions/roomtest"
 )
 
 // TestWorkbenchExportOnAFullDisk: the workbench's export (e) of a run on a
@@ -16,18 +18,7 @@ import (
 // root (Linux: this file's name); the wording is tested on every system in
 // room_test.go.
 func TestWorkbenchExportOnAFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	disk := t.TempDir()
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=256k"); err != nil {
-		t.Skipf("mount a tmpfs: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(disk, 0); err != nil {
-			t.Errorf("unmount %s: %v", disk, err)
-		}
-	})
+	disk := roomtest.SmallDisk(t, "size=256k")
 	dir := filepath.Join(disk, "run")
 	cfg := testCfg()
 	r, err := Create(dir, &cfg)

@@ -7,28 +7,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-)
 
-// smallDisk mounts a tmpfs with options opts on a new folder for the rest
-// of the test: a full disk without filling the machine's. It needs root
-// (Linux: this file's name); elsewhere the wording is tested with a
-// free-space function of the test's (sessions/room_test.go).
-func smallDisk(t *testing.T, opts string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	disk := t.TempDir()
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, opts); err != nil {
-		t.Skipf("mount a tmpfs (%s): %v", opts, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(disk, 0); err != nil {
-			t.Errorf("unmount %s: %v", disk, err)
-		}
-	})
-	return disk
-}
+	"github.com/rlt-workbench/rlt/sessions/roomtest"
+)
 
 // TestWriteOnAFullDisk: a report that does not fit its disk says the disk
 // is full, which folder, the room it needs and has, and what to do, and
@@ -60,7 +41,7 @@ func TestWriteOnAFullDisk(t *testing.T) {
 			"free more room there and run the command again, or give --out a folder on a disk with room (nothing was written)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			disk := smallDisk(t, tc.opts)
+			disk := roomtest.SmallDisk(t, tc.opts)
 			out := filepath.Join(disk, "rep", "sub")
 			_, err := Write(out, runs, DefaultSelection)
 			if err == nil {
