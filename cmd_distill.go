@@ -397,14 +397,24 @@ func studentFolderSize(tdir, init string, vocab int) int64 {
 	return savedModelSize(cfg, tdir)
 }
 
-// savedModelSize is about the room a model folder written by rlt takes:
-// its weights in float32 (cfg's parameters), the files it takes from the
-// folder tokFrom (tokenizer.json and its side files, the generation
-// config), and its JSON and the weights' header (a few KiB).
+// savedModelSize is about the room a model folder of cfg written by rlt
+// takes (sessions.ModelFolderSize): its weights in float32 and the files
+// it takes from the folder tokFrom (tokenizer.json and its side files,
+// the generation config: copiedFilesSize).
 func savedModelSize(cfg model.Config, tokFrom string) int64 {
-	n := 4*int64(cfg.NumParams()) + 16<<10
-	for _, name := range append([]string{hf.TokenizerFile, hf.GenerationConfigFile}, hf.TokenizerSideFiles...) {
-		if fi, err := os.Stat(filepath.Join(tokFrom, name)); err == nil {
+	return sessions.ModelFolderSize(int64(cfg.NumParams()), copiedFilesSize(tokFrom))
+}
+
+// copiedFiles are the files a saved model folder takes from the folder of
+// the model it came from (the teacher's), those it holds.
+var copiedFiles = append([]string{hf.TokenizerFile, hf.GenerationConfigFile}, hf.TokenizerSideFiles...)
+
+// copiedFilesSize is the bytes of the copiedFiles that the folder dir
+// holds.
+func copiedFilesSize(dir string) int64 {
+	var n int64
+	for _, name := range copiedFiles {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			n += fi.Size()
 		}
 	}

@@ -307,20 +307,39 @@ func (r *Run) SaveTrainerCheckpoint(step int, ck TrainerCheckpoint) (Checkpoint,
 	}, CheckpointState{})
 }
 
+// ModelFolderSize is about the room a model folder that rlt writes
+// takes (a checkpoint's teacher and reference, rlt train --save's
+// teacher, rlt distill's student): params parameters in float32, the files
+// copied beside the weights (files bytes: tokenizer.json, and outside a
+// checkpoint the tokenizer's side files and the generation config), and
+// the folder's JSON and the weights' header (modelFolderJSON). It sizes
+// an output before its work, so that a disk without room for it is said
+// then (FullDiskError.Check), not after.
+func ModelFolderSize(params, files int64) int64 {
+	return 4*params + files + modelFolderJSON
+}
+
+// modelFolderJSON is about the room a model folder's config.json,
+// prompts.json and the weights' safetensors header take (5.7 KiB for the
+// embedded default's 4 layers; the header grows with the tensors).
+const modelFolderJSON = 16 << 10
+
 // TrainerCheckpointSize is about the room a checkpoint that
 // SaveTrainerCheckpoint writes takes, for a teacher of params parameters
 // whose tokenizer.json is tokenizer bytes: the teacher and the reference
-// in float32 and the optimiser's two moments, 4 bytes a parameter each,
-// the tokenizer in both model folders, and the JSON beside them
-// (config.json, state.json, trainer.json: a few KiB). It sizes a run
-// before its first checkpoint (CheckRoomForNew).
+// as model folders (ModelFolderSize), the optimiser's two moments in
+// float32, and the optimiser's header, state.json and trainer.json
+// (checkpointJSON). It sizes a run before its first checkpoint
+// (CheckRoomForNew).
 func TrainerCheckpointSize(params, tokenizer int64) int64 {
-	return 4*4*params + 2*tokenizer + checkpointJSON
+	return 2*ModelFolderSize(params, tokenizer) + 2*4*params + checkpointJSON
 }
 
-// checkpointJSON is about the room a trainer checkpoint's JSON files and
-// safetensors headers take.
-const checkpointJSON = 8 << 10
+// checkpointJSON is about the room a trainer checkpoint's files beside its
+// model folders take, less the moments themselves: the optimiser's
+// safetensors header (two names a tensor: 11 KiB for the embedded
+// default), state.json's manifest and trainer.json.
+const checkpointJSON = 16 << 10
 
 // TrainerFiles is a saved trainer checkpoint read back: the model folders
 // to load, the optimiser's tensors and the trainer's state.
