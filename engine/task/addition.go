@@ -151,7 +151,18 @@ func randOperand(rng *rand.Rand, n int) string {
 func (t *Addition) Sample(rng *rand.Rand) Example {
 	la := t.cfg.MinDigits + rng.IntN(t.cfg.MaxDigits-t.cfg.MinDigits+1)
 	lb := t.cfg.MinDigits + rng.IntN(t.cfg.MaxDigits-t.cfg.MinDigits+1)
-	p := newAddProblem(randOperand(rng, la), randOperand(rng, lb))
+	return t.example(newAddProblem(randOperand(rng, la), randOperand(rng, lb)))
+}
+
+// Widest implements Task: both operands of the most digits, all nines,
+// whose sum has a digit more ("9999+9999=?" → "19998").
+func (t *Addition) Widest() Example {
+	nines := strings.Repeat("9", t.cfg.MaxDigits)
+	return t.example(newAddProblem(nines, nines))
+}
+
+// example is the example of the problem p.
+func (t *Addition) example(p addProblem) Example {
 	return Example{
 		ID:        exampleID(t.Name(), addKey(p.a, p.b)),
 		Task:      t.Name(),

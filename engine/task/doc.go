@@ -10,6 +10,10 @@
 // to one split. Splits are decided by hashing the task name and the
 // question's canonical split key (SplitOf), so train and held-out never
 // share a question whatever the seed, and a+b and b+a count as one question.
+// Widest is the example whose numbers have the most digits the task's
+// ranges allow ("9999+9999=?"), so that a run can check, before its first
+// step, that every question any step draws has a prompt that fits the
+// models.
 //
 // Both tasks write explanations in one grammar, made for a byte-level model
 // with a 256-token context: steps "A op B=C" separated by "; ", closed by

@@ -208,6 +208,21 @@ func (t *Linear) Sample(rng *rand.Rand) Example {
 		c = a*x - b
 	}
 	p, _ := newLinProblem(a, b, c, minus)
+	return t.example(p)
+}
+
+// Widest implements Task: the largest coefficient, solution and constant,
+// added, so that the right-hand side is the largest too ("9x+30=210, x=?"
+// → "20"); a subtracted constant has as many characters and a smaller
+// right-hand side, and a coefficient of 1 is not written.
+func (t *Linear) Widest() Example {
+	a, x, b := int64(t.cfg.MaxCoef), int64(t.cfg.MaxX), int64(t.cfg.MaxConst)
+	p, _ := newLinProblem(a, b, a*x+b, false)
+	return t.example(p)
+}
+
+// example is the example of the equation p.
+func (t *Linear) example(p linProblem) Example {
 	return Example{
 		ID:        exampleID(t.Name(), p.equation()),
 		Task:      t.Name(),
