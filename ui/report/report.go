@@ -14,12 +14,14 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -373,10 +375,63 @@ func Write(dir string, runs []RunData, sel Selection) (string, error) {
 		if full := room.IfFull(err); full != err {
 			return "", full
 		}
-		return "", fmt.Errorf("%w (is the folder writable?)", err)
+		return "", pageWriteError(path, err)
 	}
 	return path, nil
 }
+
+// pageWriteError says the failed write of the page at path by that name
+// and what stopped it, not by the hidden temporary file it was written to
+// (".report.html.tmp-…", the name its open, sync or rename failed on),
+// which the user never asked for and which the write removes: it is
+// named only where it is still there and cannot be removed. Its cause is
+// kept in the chain (errors.Is(err, fs.ErrPermission)).
+func pageWriteError(path string, err error) error {
+	tmp, cause := "", err
+	var pathErr *fs.PathError
+	var linkErr *os.LinkError
+	switch {
+	case errors.As(err, &linkErr): // the rename into place
+		tmp, cause = linkErr.Old, linkErr.Err
+	case errors.As(err, &pathErr) && pathErr.Path != path:
+		tmp, cause = pathErr.Path, pathErr.Err
+	}
+	if pathErr != nil && pathErr.Path == filepath.Dir(path) {
+		// The rename was done; syncing the folder after it failed.
+		return fmt.Errorf("wrote %s, but syncing its folder failed (%w): the page may not survive a power loss; run the command again to be sure", path, cause)
+	}
+	what, hint := cause.Error(), "give --out a folder this process can write in"
+	switch {
+	case errors.Is(cause, syscall.EISDIR), errors.Is(cause, syscall.ENOTEMPTY), errors.Is(cause, fs.ErrExist):
+		// os.Rename says a folder in the way as "file exists".
+		what, hint = "something that is not a page is in its place", "move it away, or choose another --out folder"
+		if st, err := os.Lstat(path); err == nil && st.IsDir() {
+			what = "a folder is in its place"
+		}
+	case errors.Is(cause, syscall.EROFS):
+		hint = "its disk is mounted read-only: " + hint
+	}
+	left := "nothing was written"
+	if st, serr := os.Lstat(path); serr == nil && st.Mode().IsRegular() {
+		left = "the earlier page is left as it was"
+	}
+	if tmp != "" {
+		if _, serr := os.Lstat(tmp); serr == nil && os.Remove(tmp) != nil {
+			left = "its temporary file " + tmp + " is left: remove it"
+		}
+	}
+	return &writeError{fmt.Sprintf("cannot write %s: %s; %s (%s)", path, what, hint, left), cause}
+}
+
+// writeError is a failed write said in words of its own, its cause in the
+// chain.
+type writeError struct {
+	msg   string
+	cause error
+}
+
+func (e *writeError) Error() string { return e.msg }
+func (e *writeError) Unwrap() error { return e.cause }
 
 // missingDirs are dir and the folders above it that do not exist, the
 // outermost first: what os.MkdirAll(dir) makes, for a failed write to
