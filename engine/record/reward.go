@@ -90,39 +90,70 @@ type Terms struct {
 	NoEntReward float64
 }
 
-// termField is one field of Terms with its JSON key: the one list the JSON
-// encoding and decoding read.
-type termField struct {
-	key string
-	f   *float64
-	i   *int
+// termCount is how many fields Terms has (Terms.field).
+const termCount = 14
+
+// field is Terms' field i (0 ≤ i < termCount) with its JSON key, in the
+// order MarshalJSON writes them: the one list the JSON encoding and
+// decoding read. f is nil for an int field, n for a float. A switch, not a
+// slice made per call nor a table of functions, so that reading a trace's
+// terms allocates nothing.
+func (t *Terms) field(i int) (key string, f *float64, n *int) {
+	switch i {
+	case 0:
+		return "solution_mean", &t.SolutionMean, nil
+	case 1:
+		return "solution_min", &t.SolutionMin, nil
+	case 2:
+		return "solution_min_pos", nil, &t.SolutionMinPos
+	case 3:
+		return "kl_mean", &t.KLMean, nil
+	case 4:
+		return "kl_max", &t.KLMax, nil
+	case 5:
+		return "kl_max_pos", nil, &t.KLMaxPos
+	case 6:
+		return "r_ss", &t.RSS, nil
+	case 7:
+		return "r_kl", &t.RKL, nil
+	case 8:
+		return "penalty", &t.Penalty, nil
+	case 9:
+		return "reward", &t.Reward, nil
+	case 10:
+		return "no_entropy_kl_mean", &t.NoEntKLMean, nil
+	case 11:
+		return "no_entropy_kl_max", &t.NoEntKLMax, nil
+	case 12:
+		return "no_entropy_r_kl", &t.NoEntRKL, nil
+	case 13:
+		return "no_entropy_reward", &t.NoEntReward, nil
+	}
+	panic(fmt.Sprintf("record: Terms has no field %d", i)) // a bug here, not input
 }
 
-func (t *Terms) fields() []termField {
-	return []termField{
-		{key: "solution_mean", f: &t.SolutionMean}, {key: "solution_min", f: &t.SolutionMin},
-		{key: "solution_min_pos", i: &t.SolutionMinPos}, {key: "kl_mean", f: &t.KLMean}, {key: "kl_max", f: &t.KLMax},
-		{key: "kl_max_pos", i: &t.KLMaxPos}, {key: "r_ss", f: &t.RSS}, {key: "r_kl", f: &t.RKL},
-		{key: "penalty", f: &t.Penalty}, {key: "reward", f: &t.Reward},
-		{key: "no_entropy_kl_mean", f: &t.NoEntKLMean}, {key: "no_entropy_kl_max", f: &t.NoEntKLMax},
-		{key: "no_entropy_r_kl", f: &t.NoEntRKL}, {key: "no_entropy_reward", f: &t.NoEntReward},
-	}
+// termKey is the JSON key of field i.
+func termKey(i int) string {
+	var t Terms
+	key, _, _ := t.field(i)
+	return key
 }
 
 // AppendFields appends the terms as JSON object members ("k":v,…), with no
 // braces, so that Scored can flatten them into its own object.
 func (t Terms) AppendFields(b []byte) []byte {
-	for i, f := range t.fields() {
+	for i := range termCount {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		key, f, n := t.field(i)
 		b = append(b, '"')
-		b = append(b, f.key...)
+		b = append(b, key...)
 		b = append(b, '"', ':')
-		if f.i != nil {
-			b = strconv.AppendInt(b, int64(*f.i), 10)
+		if n != nil {
+			b = strconv.AppendInt(b, int64(*n), 10)
 		} else {
-			b = AppendFloat(b, *f.f)
+			b = AppendFloat(b, *f)
 		}
 	}
 	return b
@@ -133,10 +164,13 @@ func (t Terms) MarshalJSON() ([]byte, error) {
 	return append(t.AppendFields([]byte{'{'}), '}'), nil
 }
 
-// UnmarshalJSON reads an object written by MarshalJSON (or any object with
-// those keys; missing keys stay zero, unknown keys are ignored).
+// UnmarshalJSON reads an object written by MarshalJSON, or any object with
+// those keys: a missing key leaves its field as it was (zero in a new
+// Terms), unknown keys are ignored, null reads as NaN (and leaves an int
+// field as it was).
 func (t *Terms) UnmarshalJSON(b []byte) error {
-	if t.unmarshalLayout(b) {
+	if out, ok := t.scan(b); ok {
+		*t = out
 		return nil
 	}
 	var m map[string]json.RawMessage
@@ -146,74 +180,251 @@ func (t *Terms) UnmarshalJSON(b []byte) error {
 	return t.fromMap(m)
 }
 
-// unmarshalLayout reads b when it is laid out exactly as MarshalJSON
-// writes it, without a map or reflection (opening a run reads one Terms per
-// trace, and the map made most of a trace's allocations); false leaves t
-// as it was, for UnmarshalJSON to read b as any object.
-func (t *Terms) unmarshalLayout(b []byte) bool {
-	if len(b) < 2 || b[0] != '{' {
+// scan reads b as fromMap reads the object encoding/json makes of it,
+// starting from *t, without a map or reflection (opening a run reads one
+// Terms per trace, and the map was a sixth of opening a run). It takes the
+// objects a run's files hold — MarshalJSON's layout, and any order,
+// spacing, missing keys and unknown keys with a string, number, true,
+// false or null — and reports false for anything else: a string with an
+// escape, a nested value, a key given twice, a value fromMap refuses or
+// what JSON refuses. UnmarshalJSON then reads b by the map, so that what
+// is read, and what is refused in which words, stay the map's.
+func (t *Terms) scan(b []byte) (Terms, bool) {
+	out := *t
+	s := termScan{b: b}
+	s.space()
+	if !s.byte('{') {
+		return out, false
+	}
+	s.space()
+	if s.byte('}') {
+		return out, s.end()
+	}
+	var seen uint32
+	next := 0 // the field MarshalJSON writes next, tried first
+	for {
+		s.space()
+		i := next
+		if i >= termCount || !s.quoted(termKey(i)) {
+			key, ok := s.str()
+			if !ok {
+				return out, false
+			}
+			i = termIndex(key)
+		}
+		s.space()
+		if !s.byte(':') {
+			return out, false
+		}
+		s.space()
+		val, ok := s.value()
+		if !ok {
+			return out, false
+		}
+		if i >= 0 {
+			if seen&(1<<i) != 0 {
+				return out, false // the map keeps the last: left to it
+			}
+			seen |= 1 << i
+			next = i + 1
+			if !setTerm(&out, i, val) {
+				return out, false
+			}
+		}
+		s.space()
+		if s.byte('}') {
+			return out, s.end()
+		}
+		if !s.byte(',') {
+			return out, false
+		}
+	}
+}
+
+// termIndex is the index of key's field (Terms.field), or -1.
+func termIndex(key []byte) int {
+	for i := range termCount {
+		if termKey(i) == string(key) {
+			return i
+		}
+	}
+	return -1
+}
+
+// setTerm sets field i of t to val, a JSON value's text, as fromMap does;
+// false where fromMap would fail.
+func setTerm(t *Terms, i int, val []byte) bool {
+	_, f, n := t.field(i)
+	if f != nil {
+		v, err := ParseFloat(val)
+		if err != nil {
+			return false
+		}
+		*f = v
+		return true
+	}
+	if string(val) == "null" { // encoding/json leaves an int as it was
+		return true
+	}
+	// encoding/json takes an int only as digits: no fraction, no exponent.
+	if bytes.ContainsAny(val, ".eE\"") {
 		return false
 	}
-	p := b[1:]
-	var out Terms
-	for i, f := range out.fields() {
-		if i > 0 {
-			if len(p) == 0 || p[0] != ',' {
-				return false
-			}
-			p = p[1:]
-		}
-		if len(p) < len(f.key)+3 || p[0] != '"' || string(p[1:1+len(f.key)]) != f.key || p[1+len(f.key)] != '"' || p[2+len(f.key)] != ':' {
-			return false
-		}
-		p = p[len(f.key)+3:]
-		end := bytes.IndexAny(p, ",}")
-		if end < 0 {
-			return false
-		}
-		v := p[:end]
-		p = p[end:]
-		if len(v) == 0 || (v[0] != '"' && !json.Valid(v)) { // strconv takes more than JSON's numbers
-			return false
-		}
-		if f.i != nil {
-			n, err := strconv.ParseInt(string(v), 10, 0)
-			if err != nil {
-				return false
-			}
-			*f.i = int(n)
-			continue
-		}
-		x, err := ParseFloat(v)
-		if err != nil || len(bytes.TrimSpace(v)) != len(v) {
-			return false
-		}
-		*f.f = x
-	}
-	if string(p) != "}" {
+	v, err := strconv.ParseInt(string(val), 10, 0)
+	if err != nil {
 		return false
 	}
-	*t = out
+	*n = int(v)
 	return true
 }
 
+// termScan walks a JSON object's text for Terms.scan. It moves an index,
+// not a slice: a slice written through the pointer costs a write barrier
+// per step while a collection runs, as it does through opening a run.
+type termScan struct {
+	b []byte
+	i int
+}
+
+// space skips JSON's white space.
+func (s *termScan) space() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// byte consumes c.
+func (s *termScan) byte(c byte) bool {
+	if s.i >= len(s.b) || s.b[s.i] != c {
+		return false
+	}
+	s.i++
+	return true
+}
+
+// end reports whether only white space is left.
+func (s *termScan) end() bool {
+	s.space()
+	return s.i == len(s.b)
+}
+
+// quoted consumes the string "text" (text without escapes), if it is next.
+func (s *termScan) quoted(text string) bool {
+	p := s.b[s.i:]
+	n := len(text)
+	if len(p) < n+2 || p[0] != '"' || p[n+1] != '"' || string(p[1:n+1]) != text {
+		return false
+	}
+	s.i += n + 2
+	return true
+}
+
+// str consumes a string without escapes or control characters and
+// returns its text, between the quotes.
+func (s *termScan) str() ([]byte, bool) {
+	if !s.byte('"') {
+		return nil, false
+	}
+	for j := s.i; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			text := s.b[s.i:j]
+			s.i = j + 1
+			return text, true
+		case c < 0x20 || c == '\\':
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// value consumes a string (as str), a JSON number, true, false or null,
+// and returns its text whole (a string's with its quotes).
+func (s *termScan) value() ([]byte, bool) {
+	start := s.i
+	if s.i >= len(s.b) {
+		return nil, false
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		if _, ok := s.str(); !ok {
+			return nil, false
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		if !s.number() {
+			return nil, false
+		}
+	default:
+		for _, lit := range [...]string{"null", "true", "false"} {
+			if s.literal(lit) {
+				break
+			}
+		}
+		if s.i == start {
+			return nil, false
+		}
+	}
+	return s.b[start:s.i], true
+}
+
+// literal consumes lit, if it is next.
+func (s *termScan) literal(lit string) bool {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
+
+// number consumes a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *termScan) number() bool {
+	s.byte('-')
+	switch {
+	case s.byte('0'):
+	case s.digits() == 0:
+		return false
+	}
+	if s.byte('.') && s.digits() == 0 {
+		return false
+	}
+	if s.byte('e') || s.byte('E') {
+		if !s.byte('+') {
+			s.byte('-')
+		}
+		if s.digits() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// digits consumes decimal digits and counts them.
+func (s *termScan) digits() int {
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	return s.i - start
+}
+
 func (t *Terms) fromMap(m map[string]json.RawMessage) error {
-	for _, f := range t.fields() {
-		raw, ok := m[f.key]
+	for i := range termCount {
+		key, f, n := t.field(i)
+		raw, ok := m[key]
 		if !ok {
 			continue
 		}
-		if f.i != nil {
-			if err := json.Unmarshal(raw, f.i); err != nil {
-				return fmt.Errorf("terms: %s: %w", f.key, err)
+		if n != nil {
+			if err := json.Unmarshal(raw, n); err != nil {
+				return fmt.Errorf("terms: %s: %w", key, err)
 			}
 			continue
 		}
 		v, err := ParseFloat(raw)
 		if err != nil {
-			return fmt.Errorf("terms: %s: %w", f.key, err)
+			return fmt.Errorf("terms: %s: %w", key, err)
 		}
-		*f.f = v
+		*f = v
 	}
 	return nil
 }

@@ -198,47 +198,185 @@ func TestCheckText(t *testing.T) {
 	}
 }
 
-// Terms read back as written, by the layout reader for what MarshalJSON
-// writes and by the map for any other object, to the same values.
-func TestTermsJSONLayout(t *testing.T) {
+// termsViaMap is how UnmarshalJSON reads an object it does not scan: by
+// encoding/json's map and fromMap, from start. The reference scan must
+// agree with.
+func termsViaMap(b []byte, start Terms) (Terms, error) {
+	t := start
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return t, fmt.Errorf("terms: %w", err)
+	}
+	return t, t.fromMap(m)
+}
+
+// sameTerms compares every field bit for bit (NaN equals NaN, -0 is not 0).
+func sameTerms(a, b Terms) bool {
+	for i := range termCount {
+		_, fa, na := a.field(i)
+		_, fb, nb := b.field(i)
+		if na != nil {
+			if *na != *nb {
+				return false
+			}
+		} else if math.Float64bits(*fa) != math.Float64bits(*fb) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkTermsAsMap reads b with UnmarshalJSON from start and checks it
+// against termsViaMap: the same terms, the same error in the same words;
+// it returns whether scan took b itself.
+func checkTermsAsMap(t *testing.T, b []byte, start Terms) (scanned bool) {
+	t.Helper()
+	want, wantErr := termsViaMap(b, start)
+	got := start
+	err := got.UnmarshalJSON(b)
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) || !sameTerms(got, want) {
+		t.Fatalf("%s: read %+v (%v), the map reads %+v (%v)", b, got, err, want, wantErr)
+	}
+	_, scanned = start.scan(b)
+	if scanned && wantErr != nil {
+		t.Fatalf("%s: scanned, but the map refuses it: %v", b, wantErr)
+	}
+	return scanned
+}
+
+// Terms read back without the map wherever a run's files may hold them
+// (the writer's layout, NaN and ±Inf in every spelling ParseFloat reads,
+// exponents, nulls, missing and unknown keys, another order, spacing), to
+// exactly what encoding/json's map reads; anything else goes to the map,
+// which reads it or refuses it in its own words.
+func TestTermsJSONReadsAsTheMap(t *testing.T) {
 	base := Terms{SolutionMean: -0.25, SolutionMin: -1.5, SolutionMinPos: 7, KLMean: 0.125, KLMax: 3, KLMaxPos: 41,
 		RSS: -0.3, RKL: 0.9, Penalty: -1, Reward: -2.2, NoEntKLMean: math.NaN(), NoEntKLMax: math.Inf(1),
 		NoEntRKL: math.Inf(-1), NoEntReward: 1e-300}
-	same := func(a, b Terms) bool {
-		return fmt.Sprintf("%v", a) == fmt.Sprintf("%v", b)
-	}
 	written, _ := base.MarshalJSON()
-	var viaLayout Terms
-	if !viaLayout.unmarshalLayout(written) || !same(viaLayout, base) {
-		t.Fatalf("layout read %+v from %s", viaLayout, written)
+	w := string(written)
+	with := func(old, new string) string {
+		if !strings.Contains(w, old) {
+			t.Fatalf("%s not in %s", old, w)
+		}
+		return strings.Replace(w, old, new, 1)
 	}
+	// Not a zero Terms: a missing key, and null for an int, leave the
+	// field as it was.
+	prior := Terms{SolutionMean: 9, SolutionMinPos: 99, KLMaxPos: -5, Reward: 4}
 	for _, c := range []struct {
 		name, json string
-		ok         bool // read at all
+		scanned    bool // read without the map
 	}{
-		{"spaced", strings.ReplaceAll(string(written), ":", ": "), true},
-		{"reordered", `{"reward":-2.2,"solution_min_pos":7}`, true},
-		{"hex float", strings.Replace(string(written), `"kl_max":3`, `"kl_max":0x1p3`, 1), false},
-		{"plus int", strings.Replace(string(written), `"kl_max_pos":41`, `"kl_max_pos":+41`, 1), false},
-		{"trailing dot", strings.Replace(string(written), `"kl_max":3`, `"kl_max":3.`, 1), false},
-		{"unknown key", strings.Replace(string(written), `{`, `{"x":1,`, 1), true},
+		{"as written", w, true},
+		{"spaced", " {\t\"reward\" :\n-2.2 ,\r\"kl_max_pos\": 3 }\n", true},
+		{"reordered", `{"reward":-2.2,"solution_min_pos":7,"solution_mean":1}`, true},
+		{"missing keys", `{"r_ss":-1.5,"r_kl":0.25}`, true},
+		{"empty", `{}`, true},
+		{"empty spaced", ` { } `, true},
+		{"unknown keys", `{"x":1,"reward":2,"y":"z","z":null,"t":true,"f":false,"e":-1.5e-3,"u":"` + "\xff" + `"}`, true},
+		{"exponents", `{"kl_max":1E+2,"kl_mean":-2.5e-310,"r_kl":0e0,"r_ss":5e-324,"reward":1.5E-3}`, true},
+		{"negative zero", with(`"penalty":-1`, `"penalty":-0`), true},
+		{"null float", with(`"kl_max":3`, `"kl_max":null`), true},
+		{"null int", with(`"kl_max_pos":41`, `"kl_max_pos":null`), true},
+		{"NaN", with(`"r_ss":-0.3`, `"r_ss":"NaN"`), true},
+		{"+Inf", with(`"r_ss":-0.3`, `"r_ss":"+Inf"`), true},
+		{"Inf", with(`"r_ss":-0.3`, `"r_ss":"Inf"`), true},
+		{"Infinity", with(`"r_ss":-0.3`, `"r_ss":"Infinity"`), true},
+		{"-Inf", with(`"r_ss":-0.3`, `"r_ss":"-Inf"`), true},
+		{"-Infinity", with(`"r_ss":-0.3`, `"r_ss":"-Infinity"`), true},
+		{"negative int", with(`"kl_max_pos":41`, `"kl_max_pos":-3`), true},
+		{"largest int", with(`"kl_max_pos":41`, `"kl_max_pos":9223372036854775807`), true},
+		// The map's: read by it, or refused in its words.
+		{"key twice", `{"reward":1,"reward":2}`, false},
+		{"int twice, null last", `{"kl_max_pos":3,"kl_max_pos":null}`, false},
+		{"escaped key", `{"rew\u0061rd":2}`, false},
+		{"escaped NaN", with(`"r_ss":-0.3`, `"r_ss":"\u004eaN"`), false},
+		{"nested unknown", `{"x":{"reward":1},"reward":2}`, false},
+		{"array unknown", `{"x":[1,2],"reward":2}`, false},
+		{"null", `null`, false},
+		{"nan", with(`"r_ss":-0.3`, `"r_ss":"nan"`), false},
+		{"+Infinity", with(`"r_ss":-0.3`, `"r_ss":"+Infinity"`), false},
+		{"quoted number", with(`"r_ss":-0.3`, `"r_ss":"-0.3"`), false},
+		{"bool float", with(`"r_ss":-0.3`, `"r_ss":true`), false},
+		{"overflow", with(`"kl_max":3`, `"kl_max":1e400`), false},
+		{"int fraction", with(`"kl_max_pos":41`, `"kl_max_pos":41.0`), false},
+		{"int exponent", with(`"kl_max_pos":41`, `"kl_max_pos":4e1`), false},
+		{"int overflow", with(`"kl_max_pos":41`, `"kl_max_pos":9223372036854775808`), false},
+		{"int string", with(`"kl_max_pos":41`, `"kl_max_pos":"41"`), false},
+		{"int NaN", with(`"kl_max_pos":41`, `"kl_max_pos":"NaN"`), false},
+		{"hex float", with(`"kl_max":3`, `"kl_max":0x1p3`), false},
+		{"plus", with(`"kl_max":3`, `"kl_max":+3`), false},
+		{"leading zero", with(`"kl_max":3`, `"kl_max":03`), false},
+		{"trailing dot", with(`"kl_max":3`, `"kl_max":3.`), false},
+		{"bare dot", with(`"kl_max":3`, `"kl_max":.5`), false},
+		{"bare exponent", with(`"kl_max":3`, `"kl_max":3e`), false},
+		{"bare minus", with(`"kl_max":3`, `"kl_max":-`), false},
+		{"literal run on", with(`"kl_max":3`, `"kl_max":nullx`), false},
+		{"control character", `{"x":"a` + "\n" + `b","reward":2}`, false},
+		{"trailing comma", `{"reward":2,}`, false},
+		{"no colon", `{"reward" 2}`, false},
+		{"cut short", w[:len(w)/2], false},
+		{"after the object", w + `x`, false},
+		{"two objects", w + w, false},
+		{"not an object", `[1]`, false},
+		{"vertical tab", "{\v\"reward\":2}", false},
+		{"nothing", ``, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var fast Terms
-			if fast.unmarshalLayout([]byte(c.json)) {
-				t.Errorf("the layout reader took %s", c.json)
-			}
-			var m map[string]json.RawMessage
-			var want Terms
-			wantErr := json.Unmarshal([]byte(c.json), &m)
-			if wantErr == nil {
-				wantErr = want.fromMap(m)
-			}
-			var got Terms
-			err := got.UnmarshalJSON([]byte(c.json))
-			if (err == nil) != c.ok || (wantErr == nil) != c.ok || !same(got, want) {
-				t.Errorf("read %+v (%v), the map reads %+v (%v)", got, err, want, wantErr)
+			for _, start := range []Terms{{}, prior} {
+				if scanned := checkTermsAsMap(t, []byte(c.json), start); scanned != c.scanned {
+					t.Errorf("%s: scanned %v, want %v", c.json, scanned, c.scanned)
+				}
 			}
 		})
+	}
+	var got Terms
+	if err := got.UnmarshalJSON(written); err != nil || !sameTerms(got, base) {
+		t.Errorf("read %+v (%v) from %s", got, err, written)
+	}
+}
+
+// The terms of a trace line, as written, are read without allocating
+// (opening a run reads one Terms per trace).
+func TestTermsJSONAllocatesNothing(t *testing.T) {
+	written, _ := Terms{SolutionMean: -0.41, SolutionMinPos: 17, KLMax: math.Inf(1), NoEntReward: math.NaN()}.MarshalJSON()
+	var got Terms
+	if n := testing.AllocsPerRun(100, func() {
+		if err := got.UnmarshalJSON(written); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations a read of %s", n, written)
+	}
+}
+
+// FuzzTermsJSON: any bytes read by UnmarshalJSON as the map reads them.
+//
+//	go test -run '^$' -fuzz FuzzTermsJSON -fuzztime 60s ./engine/record/
+func FuzzTermsJSON(f *testing.F) {
+	written, _ := Terms{SolutionMean: -0.25, SolutionMinPos: 7, KLMax: math.Inf(1), RSS: math.NaN(), Penalty: -1e-300}.MarshalJSON()
+	f.Add(written)
+	f.Add([]byte(`{"r_ss":"-Infinity","kl_max_pos":null,"x":[1],"reward":1E5}`))
+	f.Add([]byte(` {"kl_max_pos":-0 , "u":"\u00ff","reward":"Inf"} `))
+	f.Add([]byte(`{"reward":1,"reward":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkTermsAsMap(t, b, Terms{KLMaxPos: 3, Reward: 2})
+	})
+}
+
+// BenchmarkTermsUnmarshal reads one trace's terms as MarshalJSON writes
+// them (opening a run reads one a trace).
+//
+//	go test -run '^$' -bench TermsUnmarshal ./engine/record/
+func BenchmarkTermsUnmarshal(b *testing.B) {
+	written, _ := Terms{SolutionMean: -0.4123456789, SolutionMin: -3.25, SolutionMinPos: 17, KLMean: 0.0123456789,
+		KLMax: 1.9876543, KLMaxPos: 203, RSS: -0.44487, RKL: 0.09666, Penalty: 0, Reward: -0.54153,
+		NoEntKLMean: 0.734, NoEntKLMax: 6.5, NoEntRKL: 2.397, NoEntReward: -2.84187}.MarshalJSON()
+	var t Terms
+	for b.Loop() {
+		if err := t.UnmarshalJSON(written); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
