@@ -32,18 +32,17 @@ type Task interface {
 	Name() string
 	// Sample draws one example, from either split, using rng only.
 	Sample(rng *rand.Rand) Example
-	// Widest is an example of the task (of either split) that is as wide
-	// as any Sample can draw, by construction from the task's ranges:
-	// each of its numbers has the most digits that number can have, and
-	// no question or solution has more characters. Its numbers are
-	// written after no space. A prompt of it, with each number counted at
-	// a token per digit, is then at least as long as the prompt of any of
-	// the task's examples for a byte-level tokenizer (its pre-tokenizer,
-	// Qwen2's or GPT-2's, makes a number a word of its own, and a word
-	// takes at most a token per byte), and as long as the longest for one
-	// that gives each digit a token (Qwen2's): what a run checks against
-	// the models' positions before its first step, whatever question a
-	// later step draws.
+	// Widest is an example of the task (of either split) as wide as any
+	// Sample can draw, by construction from the task's ranges: each of its
+	// numbers has the most digits that number can have, and no question
+	// or solution has more characters, digits or others. A prompt of it,
+	// each of its tokens that holds a digit counted at its bytes, is then
+	// at least as long as the prompt of any of the task's examples for a
+	// byte-level BPE tokenizer (its pre-tokenizer, Qwen2's or GPT-2's,
+	// makes a number a word of its own, and a word takes at most a token a
+	// byte), and as long as the longest for one that gives each digit a
+	// token (Qwen2's): what a run checks against the models' positions
+	// before its first step, whatever question a later step draws.
 	Widest() Example
 	// SplitKey returns the canonical form of a question that decides its
 	// split (questions that are the same problem, e.g. a+b and b+a, share
