@@ -1,16 +1,21 @@
 package sessions
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -310,4 +315,126 @@ func TestSummaryLeavesTheTextsUnmade(t *testing.T) {
 	if l > s+2*2*PreviewWidth { // two previews of the width more, with room to spare
 		t.Errorf("a summary of %d bytes of texts allocates %d bytes, %d more than with short texts: it made the texts", texts, l, l-s)
 	}
+}
+
+// A trace's terms in forms other than the writer's (another order,
+// spacing, keys missing or unknown, NaN and ±Inf as ParseFloat spells
+// them, null, exponents) read to what they say, by the fast parser, by
+// encoding/json and when the run opens; terms that do not read make the
+// line a broken record at its file and line, in the words the build
+// before Terms.scan said (8592c2d^: encoding/json's map).
+func TestTraceTermsReadAsEncodingJSON(t *testing.T) {
+	asWritten := fakeScored(0, 0).Terms
+	cases := []struct {
+		name, terms string // "" the terms as written
+		want        record.Terms
+		said        string // the broken record's words; "" read
+	}{
+		{"as written", "", asWritten, ""},
+		{"spaced and reordered", `{ "reward" : -1.5E-1, "kl_max_pos":3 , "r_ss":"Infinity"}`,
+			record.Terms{Reward: -0.15, KLMaxPos: 3, RSS: math.Inf(1)}, ""},
+		{"nulls and unknown keys", `{"kl_max":null,"kl_max_pos":null,"x":"y","no_entropy_r_kl":"-Inf","reward":"NaN"}`,
+			record.Terms{KLMax: math.NaN(), NoEntRKL: math.Inf(-1), Reward: math.NaN()}, ""},
+		{"empty", `{}`, record.Terms{}, ""},
+		{"not a number", `{"kl_max":"x"}`, record.Terms{}, `terms: kl_max: not a number: "x"`},
+		{"int with a fraction", `{"kl_max_pos":1.5}`, record.Terms{}, `the line holds a JSON number 1.5 where a whole number is wanted`},
+		{"out of range", `{"reward":1e999}`, record.Terms{}, `terms: reward: not a number: 1e999`},
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := testCfg()
+	r, err := Create(dir, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range cases {
+		tr := fakeTrace(0, 0, k)
+		tr.Score = fakeScored(0, 0) // the terms as written: asWritten
+		r.Emit(tr)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, TracesDir, "000000.jsonl")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSuffix(data, []byte{'\n'}), []byte{'\n'})
+	if len(lines) != len(cases) {
+		t.Fatalf("%d trace lines, want %d", len(lines), len(cases))
+	}
+	var ids []string
+	for k, c := range cases {
+		line := lines[k]
+		i := bytes.Index(line, []byte(`,"terms":{`)) + len(`,"terms":`)
+		j := i + bytes.IndexByte(line[i:], '}') + 1
+		if c.terms != "" {
+			line = slices.Concat(line[:i], []byte(c.terms), line[j:])
+		}
+		lines[k] = line
+		decoders := []struct {
+			name   string
+			decode func([]byte) (*TraceRecord, error)
+		}{
+			{"fast", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, false) }},
+			{"fast summary", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, true) }},
+			{"encoding/json", decodeTraceReflect},
+		}
+		for _, d := range decoders {
+			got, err := d.decode(line)
+			switch {
+			case c.said != "":
+				if err == nil || jsonerr.Say(err) != c.said {
+					t.Errorf("%s (%s): %v, want %q", c.name, d.name, err, c.said)
+				}
+			case err != nil:
+				t.Errorf("%s (%s): %v", c.name, d.name, err)
+			case !got.HasScore || !sameTermBits(got.Terms, c.want):
+				t.Errorf("%s (%s): terms %+v, want %+v", c.name, d.name, got.Terms, c.want)
+			default:
+				if d.name == "fast" {
+					ids = append(ids, got.ID)
+				}
+			}
+		}
+		if c.said != "" {
+			ids = append(ids, "")
+		}
+	}
+	if err := os.WriteFile(path, append(bytes.Join(lines, []byte{'\n'}), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	var issues []string
+	for _, is := range ro.Store().Issues() {
+		issues = append(issues, is.String())
+	}
+	for k, c := range cases {
+		if c.said != "" {
+			said := fmt.Sprintf("%s:%d: skipped broken record: %s", path, k+1, c.said)
+			if !slices.Contains(issues, said) {
+				t.Errorf("%s: not said as %q; issues: %q", c.name, said, issues)
+			}
+			continue
+		}
+		if k >= len(ids) || ids[k] == "" {
+			continue // said above
+		}
+		got, err := ro.Store().Trace(ids[k])
+		if err != nil || !sameTermBits(got.Terms, c.want) {
+			t.Errorf("%s: the opened run holds %+v (%v), want %+v", c.name, got.Terms, err, c.want)
+		}
+	}
+}
+
+// sameTermBits compares two Terms field by field, bit for bit (NaN equals
+// NaN, -0 is not 0): their JSON as MarshalJSON writes it.
+func sameTermBits(a, b record.Terms) bool {
+	x, _ := a.MarshalJSON()
+	y, _ := b.MarshalJSON()
+	return bytes.Equal(x, y)
 }
