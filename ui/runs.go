@@ -230,6 +230,12 @@ func (r *runsScreen) FullHelp() [][]key.Binding {
 func (r *runsScreen) say(err bool, format string, args ...any) {
 	r.msg, r.msgErr, r.msgAt, r.heldFor = fmt.Sprintf(format, args...), err, time.Now(), ""
 	r.unseen = r.m.active != scrRuns
+	if !r.unseen {
+		// The answer to a key pressed here is read at once: a message
+		// said before it (opening's note) would cover it, wrapped over
+		// the bottom lines, for its few seconds.
+		r.m.msg, r.m.msgAt = "", time.Time{}
+	}
 }
 
 // note adds s to the message shown (after a failure, what still holds).

@@ -2249,3 +2249,44 @@ func TestOpeningAComparedRunUnmarksIt(t *testing.T) {
 		t.Errorf("lam3-seed2 lost its mark: %q", l)
 	}
 }
+
+// TestRunsAnswerNotUnderAnOlderMessage: what the Runs screen says to a key
+// pressed there is in sight at once, not under a message said before it
+// (opening's note, wrapped over the bottom lines for its few seconds): r
+// on a finished run opened a moment ago seemed to do nothing until the
+// note went.
+func TestRunsAnswerNotUnderAnOlderMessage(t *testing.T) {
+	t.Chdir(t.TempDir())
+	fin := filepath.Join("runs", "fin")
+	writeRun(t, fin, t0, 12, true)
+	withCheckpoint(t, fin, 11)
+	l := &testLauncher{runs: "runs"}
+	s, err := l.OpenForReview(fin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Steps = 12
+	s.Notes = []string{"opened for review: no engine trains it here"}
+	m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if m.msg == "" {
+		t.Fatal("opening said nothing: the test needs a message shown")
+	}
+	hit(t, m, "4")
+	listNow(t, m)
+	for _, c := range []struct {
+		keys []string
+		want string
+	}{
+		{[]string{"r"}, "fin has nothing left to run"},
+		{[]string{" "}, "fin is the open run"},
+		{[]string{"x"}, "only followed folders can be removed"},
+	} {
+		m.say("an earlier message, long enough to take two lines at 80 columns: %s", strings.Repeat("words ", 10))
+		hit(t, m, c.keys...)
+		if flat := strings.Join(strings.Fields(ansi.Strip(m.View())), " "); !strings.Contains(flat, c.want) {
+			t.Errorf("keys %q: the answer %q is not in sight:\n%s", c.keys, c.want, m.View())
+		}
+	}
+}
