@@ -533,7 +533,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		}
 		if kind == launchReadOnly || o.Control != nil || !o.IsReadOnly() {
 			r.m.active = scrDashboard
-			r.m.say("%s is the run open here", filepath.Base(row.Dir))
+			r.m.say("%s is the run open here%s", filepath.Base(row.Dir), r.trainingHere(kind))
 			return nil
 		}
 		// Resuming the run viewed read-only: the view is closed first.
@@ -568,6 +568,21 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		}
 	}
 	return r.m.request(launchReq{kind: kind, dir: row.Dir})
+}
+
+// trainingHere says, for r on the run whose engine this workbench
+// drives, what r cannot do for it and what does ("" for another key, or
+// no engine here): a paused engine goes on with p, as the Dashboard's p
+// decides (the controller's word, else the pause it last asked for).
+func (r *runsScreen) trainingHere(kind launchKind) string {
+	if kind != launchResume || !r.m.engineRunning() {
+		return ""
+	}
+	asked, canAsk := r.m.pauseAsked()
+	if canAsk && asked || !canAsk && r.m.sh.pausedHint {
+		return ", paused: p here goes on with its training"
+	}
+	return ", training here already: nothing to resume"
 }
 
 // resumeRefusal is why the run of row is not resumed here, said for the

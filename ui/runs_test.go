@@ -2290,3 +2290,47 @@ func TestRunsAnswerNotUnderAnOlderMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeOfTheRunTrainingHere: r on the run whose engine this
+// workbench drives says what r cannot do for it and what does: paused,
+// that p on the Dashboard goes on; training, that it trains already. It
+// said only "live is the run open here", which read as r doing nothing to
+// a paused run.
+func TestResumeOfTheRunTrainingHere(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		paused bool
+		want   string
+	}{
+		{"training", false, "live is the run open here, training here already: nothing to resume"},
+		{"paused", true, "live is the run open here, paused: p here goes on with its training"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1}})
+			rec.Flush()
+			ctl := &pausingControl{}
+			m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs",
+				Session: &sessions.Session{Run: rec, Control: ctl, Steps: 4, Close: rec.Close}})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+			if c.paused {
+				hit(t, m, "p")
+			}
+			hit(t, m, "4")
+			listNow(t, m)
+			hit(t, m, "r")
+			if m.msg != c.want || m.active != scrDashboard || m.switching != "" {
+				t.Errorf("r: message %q on screen %v (switching %q), want %q on the Dashboard and nothing launched", m.msg, m.active, m.switching, c.want)
+			}
+			hit(t, m, "p")
+			if paused := ctl.asked; paused == c.paused {
+				t.Errorf("p after r: paused %v, want the engine's pause turned over", paused)
+			}
+		})
+	}
+}
