@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -15,6 +18,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 )
@@ -189,6 +193,14 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if e.Data != nil {
 		fmt.Fprintln(stderr, e.Data.Summary())
 	}
+	// The files the saved teacher takes from its folder are read now: a
+	// folder moved or removed while it trains cannot lose the save.
+	var files []copiedFile
+	if *save != "" {
+		if files, err = readCopiedFiles(cfg.Teacher); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err = e.Run(ctx)
@@ -201,17 +213,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return errors.Join(sink.Err(), trainStopped(done, e.Cfg.Steps, *save))
 	}
 	if *save != "" {
-		// The teacher trained is in memory alone: a disk that filled
-		// meanwhile loses it, said before its save as after.
-		room.Left = fmt.Sprintf("the teacher trained %s is not kept (nothing was written to %s; its steps' metrics are on stdout)", plural(done, "step"), *save)
-		room.Again = "run this command again (it trains from the start)"
-		if err := room.Check(); err != nil {
+		if err := saveTrainedTeacher(e, *save, files, room, done, stderr); err != nil {
 			return err
 		}
-		if err := saveTeacher(e, *save); err != nil {
-			return room.IfFull(err)
-		}
-		fmt.Fprintf(stderr, "saved the teacher, trained %d steps, to %s\n", done, *save)
 	}
 	return sink.Err()
 }
@@ -227,29 +231,146 @@ func trainStopped(done, steps int, save string) error {
 	return fmt.Errorf("stopped by a signal after %d of %d steps: no teacher was written to %s; to train it, run the same command again (--steps 0 trains until interrupted and saves then)", done, steps, save)
 }
 
-// saveTeacher writes the trained teacher with its tokenizer, the folder
-// whole or not at all (saveModelFolder).
-func saveTeacher(e *runpkg.Engine, dir string) error {
-	return saveModelFolder(dir, func(dir string) error { return writeTeacher(e, dir) })
+// saveTrainedTeacher writes the trained teacher, with the files of its
+// folder (files), to save, the folder whole or not at all. The teacher
+// trained is in memory alone, hours of work maybe, so a save that fails
+// (a disk that filled meanwhile, a file put in save's place, a folder no
+// longer writable or on another disk) does not lose it: it is written
+// instead to the first of rescueFolders that takes it (beside save, in
+// the user's cache folder, in the temporary folder), and the error says
+// why save failed, where the teacher is and how to use it or move it into
+// place. Only where none takes it is the training lost, said with every
+// folder tried.
+func saveTrainedTeacher(e *runpkg.Engine, save string, files []copiedFile, room sessions.FullDiskError, done int, stderr io.Writer) error {
+	write := func(dir string) error {
+		return saveModelFolder(dir, func(dir string) error { return writeTeacher(e, dir, files) })
+	}
+	failed := room.Check() // a disk that filled while it trained
+	if failed == nil {
+		err := write(save)
+		if err == nil {
+			fmt.Fprintf(stderr, "saved the teacher, trained %d steps, to %s\n", done, save)
+			return nil
+		}
+		failed = room.IfFull(err)
+	}
+	var tried []string
+	for _, dir := range rescueFolders(save) {
+		at := room
+		at.Dir = dir
+		var short *sessions.FullDiskError
+		if errors.As(at.Check(), &short) {
+			tried = append(tried, fmt.Sprintf("%s (%s free)", dir, size.Bytes(short.Free)))
+			continue
+		}
+		if err := write(dir); err != nil {
+			tried = append(tried, fmt.Sprintf("%s (%s)", dir, briefCause(err)))
+			continue
+		}
+		kept := fmt.Sprintf("the teacher trained %s is saved instead, whole, to %s: use it where it is (--teacher %s)", plural(done, "step"), dir, dir)
+		if strings.HasPrefix(dir, filepath.Join(os.TempDir(), tempRescue)) {
+			kept += ", which the system may clear: move it soon"
+		}
+		into := fmt.Sprintf("move it into place (mv %s %s)", dir, save)
+		var full *sessions.FullDiskError
+		if errors.As(failed, &full) {
+			full.Again = "move the teacher saved instead into place (mv " + dir + " " + save + ")"
+			full.Flag = "" // trained: no --save to give now
+			full.Left = kept
+			return full
+		}
+		return fmt.Errorf("%w; %s, or %s", failed, kept, into)
+	}
+	lost := fmt.Sprintf("the teacher trained %s is not kept: nor could it be saved to %s; nothing was written to %s (its steps' metrics are on stdout)", plural(done, "step"), strings.Join(tried, ", "), save)
+	var full *sessions.FullDiskError
+	if errors.As(failed, &full) {
+		full.Again = "run this command again (it trains from the start)"
+		full.Left = lost
+		return full
+	}
+	return fmt.Errorf("%w; %s", failed, lost)
 }
 
-// writeTeacher writes saveTeacher's files into dir.
-func writeTeacher(e *runpkg.Engine, dir string) error {
+// briefCause is err's system error ("no space left on device",
+// "permission denied"), or err where it has none.
+func briefCause(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	return err.Error()
+}
+
+// rescueFolders are the folders a trained model whose save to save failed
+// is written to instead, in the order tried: beside save (the disk meant
+// for it: a file put in its place, a mount point), in the user's cache
+// folder (rlt-workbench/rescued/, where rlt keeps its own files: another
+// disk where save's is full), and in the temporary folder; each a new
+// name (NAME-2, NAME-3, … beside one that exists).
+func rescueFolders(save string) []string {
+	base := filepath.Base(filepath.Clean(save))
+	dirs := []string{filepath.Join(filepath.Dir(filepath.Clean(save)), base+"-rescued")}
+	if cache, err := os.UserCacheDir(); err == nil {
+		dirs = append(dirs, filepath.Join(cache, "rlt-workbench", "rescued", base))
+	}
+	dirs = append(dirs, filepath.Join(os.TempDir(), tempRescue+base))
+	var fresh []string
+	for _, dir := range dirs {
+		name := dir
+		for i := 2; i < 100; i++ {
+			if _, err := os.Lstat(name); err != nil { // none there (or none can be: its write says why)
+				break
+			}
+			name = fmt.Sprintf("%s-%d", dir, i)
+		}
+		if !slices.Contains(fresh, name) {
+			fresh = append(fresh, name)
+		}
+	}
+	return fresh
+}
+
+// tempRescue begins the name of the folder in the temporary folder that
+// rescueFolders tries last.
+const tempRescue = "rlt-rescued-"
+
+// copiedFile is a file a saved model folder takes from the folder of the
+// model it came from (copiedFiles), read before the training.
+type copiedFile struct {
+	name string
+	data []byte
+}
+
+// readCopiedFiles reads the copiedFiles that the folder dir holds;
+// tokenizer.json is required.
+func readCopiedFiles(dir string) ([]copiedFile, error) {
+	var files []copiedFile
+	for _, name := range copiedFiles {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) && name != hf.TokenizerFile {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--save: the saved teacher takes %s from the teacher's folder: %w", name, err)
+		}
+		files = append(files, copiedFile{name, data})
+	}
+	return files, nil
+}
+
+// writeTeacher writes the trained teacher into dir: its weights, the
+// files of the teacher's folder read before it trained (its tokenizer,
+// chat template, special tokens and generation config, so that
+// transformers and vLLM template and stop the saved teacher as they did
+// the teacher it started from), and the run's prompts.
+func writeTeacher(e *runpkg.Engine, dir string, files []copiedFile) error {
 	if err := e.Trainer.Teacher.Save(dir, hf.F32); err != nil {
 		return err
 	}
-	tok, err := os.ReadFile(filepath.Join(e.Cfg.Teacher, hf.TokenizerFile))
-	if err != nil {
-		return err
-	}
-	if err := durable.WriteFile(filepath.Join(dir, hf.TokenizerFile), tok, 0o644); err != nil {
-		return err
-	}
-	// The teacher folder's chat template, special tokens and generation
-	// config, so transformers and vLLM template and stop the saved teacher
-	// as they did the teacher it started from.
-	if err := hf.CopyFiles(e.Cfg.Teacher, dir, append(hf.TokenizerSideFiles, hf.GenerationConfigFile)...); err != nil {
-		return err
+	for _, f := range files {
+		if err := durable.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+			return err
+		}
 	}
 	return record.WritePrompts(dir, e.Cfg.Prompts)
 }

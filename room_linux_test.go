@@ -135,12 +135,18 @@ func TestDistillOnAFullDisk(t *testing.T) {
 
 // TestTrainOnAFullDisk: rlt train --save on a disk without room for the
 // trained teacher is refused before it trains; one found full by the save
-// (here: no file left to make) says that the teacher trained is not kept,
-// that its metrics are on stdout, and what to do. The teacher trained,
-// then its save failed with 'no space left' and the training was lost
-// without a word of what to do.
+// (here: no file left to make) saves the teacher instead in the first
+// folder that takes it (beside --save, on the same disk: no; the user's
+// cache folder: yes) and says where, how to use it and how to move it
+// into place; where none takes it (the cache folder a file, the temporary
+// folder on the full disk), it says that the teacher trained is not kept,
+// every folder tried and why, that its metrics are on stdout, and what to
+// do; one saved in the temporary folder, that it may be cleared. The
+// teacher trained, then its save failed with 'no space left' and
+// the training was lost.
 func TestTrainOnAFullDisk(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
 	args := []string{"train", "--teacher", distillTeacher, "--student", "engine/defaults/models/student", "--steps", "1", "--device", "cpu"}
 	small := roomtest.SmallDisk(t, "size=1m")
 	save := filepath.Join(small, "t")
@@ -153,16 +159,48 @@ func TestTrainOnAFullDisk(t *testing.T) {
 		t.Errorf("a refused train left %v", entries)
 	}
 
-	noFiles := roomtest.SmallDisk(t, "size=8m,nr_inodes=2") // the disk and the teacher's staging folder
+	noFiles := roomtest.SmallDisk(t, "size=8m,nr_inodes=2") // the disk and one folder
 	save = filepath.Join(noFiles, "t")
+	rescued := filepath.Join(cache, "rlt-workbench", "rescued", "t")
 	code, stdout, errs = runCLI(t, "", append(args, "--save", save)...)
 	for _, want := range []string{"rlt train: the disk holding " + save + " is full: the trained teacher needs about ",
-		"; free more room there and run this command again (it trains from the start), or give --save a folder on a disk with room; the teacher trained 1 step is not kept (nothing was written to " + save + "; its steps' metrics are on stdout)\n"} {
+		"; free more room there and move the teacher saved instead into place (mv " + rescued + " " + save + "); the teacher trained 1 step is saved instead, whole, to " + rescued + ": use it where it is (--teacher " + rescued + ")\n"} {
 		if code != 1 || !strings.Contains(errs, want) || !strings.Contains(stdout, `"step"`) {
 			t.Errorf("save on a full disk: exit %d, stdout %q, stderr %q\nwant exit 1, the step's metrics, and %q", code, stdout, errs, want)
 		}
 	}
-	if _, err := os.Stat(save); err == nil {
-		t.Errorf("a failed save left %s", save)
+	if code, _, errs := runCLI(t, "", "model", "info", rescued); code != 0 {
+		t.Errorf("rlt model info %s: exit %d: %s", rescued, code, errs)
+	}
+	if entries, _ := os.ReadDir(noFiles); len(entries) != 0 {
+		t.Errorf("a failed save left %v on the full disk", entries)
+	}
+
+	tmp := t.TempDir()
+	notAFolder := filepath.Join(t.TempDir(), "cache")
+	os.WriteFile(notAFolder, nil, 0o644)
+	t.Setenv("XDG_CACHE_HOME", notAFolder)
+	t.Setenv("TMPDIR", noFiles)
+	code, stdout, errs = runCLI(t, "", append(args, "--save", save)...)
+	for _, want := range []string{"rlt train: the disk holding " + save + " is full: the trained teacher needs about ",
+		"; free more room there and run this command again (it trains from the start), or give --save a folder on a disk with room; the teacher trained 1 step is not kept: nor could it be saved to " +
+			save + "-rescued (no space left on device), " + filepath.Join(notAFolder, "rlt-workbench", "rescued", "t") + " (not a directory), " + filepath.Join(noFiles, "rlt-rescued-t") + " (no space left on device); nothing was written to " + save + " (its steps' metrics are on stdout)\n"} {
+		if code != 1 || !strings.Contains(errs, want) || !strings.Contains(stdout, `"step"`) {
+			t.Errorf("no folder to save in: exit %d, stdout %q, stderr %q\nwant exit 1, the step's metrics, and %q", code, stdout, errs, want)
+		}
+	}
+	if entries, _ := os.ReadDir(noFiles); len(entries) != 0 {
+		t.Errorf("a failed save left %v on the full disk", entries)
+	}
+
+	// The temporary folder, last, may be cleared: said.
+	t.Setenv("TMPDIR", tmp)
+	code, _, errs = runCLI(t, "", append(args, "--save", save)...)
+	rescued = filepath.Join(tmp, "rlt-rescued-t")
+	if want := "; the teacher trained 1 step is saved instead, whole, to " + rescued + ": use it where it is (--teacher " + rescued + "), which the system may clear: move it soon\n"; code != 1 || !strings.HasSuffix(errs, want) {
+		t.Errorf("saved in the temporary folder: exit %d, stderr %q\nwant exit 1 and %q", code, errs, want)
+	}
+	if code, _, errs := runCLI(t, "", "model", "info", rescued); code != 0 {
+		t.Errorf("rlt model info %s: exit %d: %s", rescued, code, errs)
 	}
 }

@@ -1,0 +1,115 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/hf"
+)
+
+// runUntilSignalAfter is runUntilSignal with before run once stderr holds
+// started, just before the signal: what happens to the disk while a
+// command works.
+func runUntilSignalAfter(t *testing.T, started string, before func(), args ...string) (int, string) {
+	t.Helper()
+	absorb := make(chan os.Signal, 1)
+	signal.Notify(absorb, syscall.SIGTERM)
+	defer signal.Stop(absorb)
+	var stdout, stderr lockedBuf
+	done := make(chan int, 1)
+	go func() { done <- run(args, strings.NewReader(""), &stdout, &stderr) }()
+	deadline := time.After(2 * time.Minute)
+	for !strings.Contains(stderr.String(), started) {
+		select {
+		case code := <-done:
+			t.Fatalf("rlt %v ended (exit %d) before %q: %s", args, code, started, stderr.String())
+		case <-deadline:
+			t.Fatalf("rlt %v: no %q in 2 minutes: %s", args, started, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	before()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		return code, stderr.String()
+	case <-deadline:
+		t.Fatalf("rlt %v did not stop on SIGTERM: %s", args, stderr.String())
+	}
+	return 0, ""
+}
+
+// TestTrainSaveFailureKeepsTheTeacher: what befalls --save's folder or the
+// teacher's while rlt train trains (--steps 0: until the signal, then
+// saved) does not lose the teacher trained. A file put in --save's place
+// fails the save, and the teacher is saved whole beside it instead (under
+// a new name beside one rescued before), said with the way to use it or
+// move it into place (exit 1: no teacher where asked); a teacher folder removed meanwhile does not fail the save, its
+// tokenizer read before the training. Both lost the training, said only
+// as the save's error.
+func TestTrainSaveFailureKeepsTheTeacher(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	student := "engine/defaults/models/student"
+	t.Run("a file in its place", func(t *testing.T) {
+		save := filepath.Join(t.TempDir(), "trained")
+		earlier := save + "-rescued" // a teacher rescued before, left as it is
+		if err := os.MkdirAll(earlier, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(earlier, "notes.txt"), []byte("kept"), 0o644)
+		code, errs := runUntilSignalAfter(t, "step 0  reward", func() {
+			if err := os.WriteFile(save, []byte("kept"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "train", "--teacher", distillTeacher, "--student", student, "--steps", "0", "--device", "cpu", "--save", save)
+		rescued := save + "-rescued-2"
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		last := lines[len(lines)-1]
+		for _, want := range []string{"rlt train: write " + save + ": ",
+			"; nothing was written there; the teacher trained ", " is saved instead, whole, to " + rescued + ": use it where it is (--teacher " + rescued + "), or move it into place (mv " + rescued + " " + save + ")"} {
+			if code != 1 || !strings.Contains(last, want) {
+				t.Errorf("exit %d, last line %q\nwant exit 1 and %q", code, last, want)
+			}
+		}
+		for _, kept := range []string{save, filepath.Join(earlier, "notes.txt")} {
+			if data, _ := os.ReadFile(kept); string(data) != "kept" {
+				t.Errorf("%s now holds %q", kept, data)
+			}
+		}
+		if code, out, errs := runCLI(t, "", "model", "info", rescued); code != 0 || !strings.Contains(out, "tokenizer") {
+			t.Errorf("rlt model info %s: exit %d: %s%s", rescued, code, out, errs)
+		}
+		for _, name := range []string{hf.TokenizerFile, "prompts.json"} {
+			if _, err := os.Stat(filepath.Join(rescued, name)); err != nil {
+				t.Errorf("the teacher saved instead: %v", err)
+			}
+		}
+	})
+	t.Run("its teacher folder removed", func(t *testing.T) {
+		teacher := filepath.Join(t.TempDir(), "teacher")
+		copyDir(t, distillTeacher, teacher)
+		save := filepath.Join(t.TempDir(), "trained")
+		code, errs := runUntilSignalAfter(t, "step 0  reward", func() {
+			if err := os.RemoveAll(teacher); err != nil {
+				t.Fatal(err)
+			}
+		}, "train", "--teacher", teacher, "--student", student, "--steps", "0", "--device", "cpu", "--save", save)
+		if code != 0 || !strings.Contains(errs, "saved the teacher, trained ") {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		want, _ := os.ReadFile(filepath.Join(distillTeacher, hf.TokenizerFile))
+		if got, err := os.ReadFile(filepath.Join(save, hf.TokenizerFile)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("the saved teacher's %s: %d bytes (%v), want the teacher's %d", hf.TokenizerFile, len(got), err, len(want))
+		}
+	})
+}
