@@ -3,17 +3,19 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
 const pretrainUsage = `
-Usage: rlt pretrain --out DIR [--seed N] [--steps N] [--batch N] [--task NAME]
+Usage: rlt pretrain --out DIR [--seed N] [--steps N] [--batch N] [--task NAME] [--resume]
 
 Builds the warm-started teacher and student from scratch for a seed: a
 byte-level tokenizer with the ChatML and RLT tags, two small Qwen2 models,
@@ -32,6 +34,11 @@ grow that into other weights altogether, about as good (the teacher's
 held-out loss 0.13 to 0.19 in the runs measured). The embedded models'
 bytes are not reproduced: an earlier version made them (docs/commands.md).
 
+The teacher is trained and written first, then the student, each from a
+seed of its own (neither learns from the other). Stopped while the student
+trains, it keeps DIR/teacher: the same command with --resume keeps it and
+trains the student alone, the student an uninterrupted run makes.
+
 Example:
   rlt pretrain --out /tmp/defaults --seed 1
 `
@@ -44,6 +51,7 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs.IntVar(&r.Steps, "steps", r.Steps, "optimiser steps per model")
 	fs.IntVar(&r.Batch, "batch", r.Batch, "sequences per step")
 	fs.StringVar(&r.Task, "task", r.Task, "task of the warm-start corpus: addition or linear")
+	resume := fs.Bool("resume", false, "keep the models DIR holds whole (a stopped pretrain's teacher) and train the others; give the flags that made them")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,34 +67,74 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if _, err := lookupTask(fs, r.Task); err != nil {
 		return err
 	}
+	// The models to train: both, or with --resume those DIR lacks.
+	var todo, kept []string
+	for _, name := range warmstart.Models {
+		if *resume && modelFile(filepath.Join(*out, name)) != "" {
+			kept = append(kept, name)
+			continue
+		}
+		todo = append(todo, name)
+	}
+	if len(todo) == 0 {
+		fmt.Fprintf(stdout, "%s/teacher and %s/student are there already: nothing to train\n", *out, *out)
+		return nil
+	}
 	// A model at the top (".") would mix with teacher/ and student/.
-	if err := refuseOverwrite("out", *out, nil, []string{".", "teacher", "student"}); err != nil {
+	if err := refuseOverwrite("out", *out, nil, append([]string{"."}, todo...)); err != nil {
 		return err
+	}
+	for _, name := range kept {
+		fmt.Fprintf(stderr, "keeping %s, trained before\n", filepath.Join(*out, name))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err := warmstart.Build(ctx, r, *out, func(p warmstart.Progress) {
-		fmt.Fprintf(stderr, "%s step %d/%d  loss %.4f  %.0fs\n", p.Model, p.Step, p.Steps, p.Loss, p.Elapsed.Seconds())
-	})
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return pretrainStopped(*out)
+	for _, name := range todo {
+		err := warmstart.BuildModel(ctx, r, name, *out, func(p warmstart.Progress) {
+			fmt.Fprintf(stderr, "%s step %d/%d  loss %.4f  %.0fs\n", p.Model, p.Step, p.Steps, p.Loss, p.Elapsed.Seconds())
+		})
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return pretrainStopped(fs, *out, name)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return err
+	if len(kept) > 0 {
+		fmt.Fprintf(stdout, "wrote %s beside the %s kept\n", filepath.Join(*out, todo[0]), filepath.Join(*out, kept[0])) // one of two
+	} else {
+		fmt.Fprintf(stdout, "wrote %s/teacher and %s/student\n", *out, *out)
 	}
-	fmt.Fprintf(stdout, "wrote %s/teacher and %s/student\n", *out, *out)
 	reportPoolAnomalies(stderr)
 	return nil
 }
 
-// pretrainStopped says what a pretrain stopped by a signal leaves in out:
-// the teacher is trained and saved before the student starts, and neither
-// is written before its training ends, so out holds the whole teacher or
-// nothing of this run.
-func pretrainStopped(out string) error {
-	teacher := filepath.Join(out, "teacher")
-	if modelFile(teacher) == "" {
-		return fmt.Errorf("stopped by a signal while training the teacher: nothing was written to %s; to start again, run the same command", out)
+// pretrainStopped says what a pretrain stopped by a signal while training
+// the model training leaves in out: each model is written whole once it
+// is trained, and not before, so out holds the models trained before it
+// (the teacher, while the student trains) and nothing of this one. Those
+// are kept by the resume it says (this command with --resume), which
+// trains the others alone: each model has a seed of its own, so they come
+// out as an uninterrupted run makes them. Within a model nothing is kept
+// (no optimiser state is written: a model of the recipe trains in minutes).
+func pretrainStopped(fs *flag.FlagSet, out, training string) error {
+	var kept []string
+	for _, name := range warmstart.Models {
+		if dir := filepath.Join(out, name); name != training && modelFile(dir) != "" {
+			kept = append(kept, dir)
+		}
 	}
-	return fmt.Errorf("stopped by a signal while training the student: %s holds the trained teacher, the student was not written; to start again, remove %s or choose another --out (a folder holding teacher/ is refused)", teacher, out)
+	if len(kept) == 0 {
+		return fmt.Errorf("stopped by a signal while training the %s: nothing was written to %s; to start again, run the same command", training, out)
+	}
+	cmd := []string{"rlt", "pretrain", "--out", shellQuote(out)}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "seed", "steps", "batch", "task":
+			cmd = append(cmd, "--"+f.Name, shellQuote(f.Value.String()))
+		}
+	})
+	cmd = append(cmd, "--resume")
+	return fmt.Errorf("stopped by a signal while training the %s: %s holds the trained %s, whole; the %s was not written; to train the %s alone and keep it, run %s (or remove %s and run this command again)",
+		training, strings.Join(kept, " and "), filepath.Base(kept[0]), training, training, strings.Join(cmd, " "), out)
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -86,9 +87,18 @@ func TestDistillStoppedBySignal(t *testing.T) {
 
 // A pretrain stopped by a signal says so and what it leaves: nothing while
 // the teacher trains (the same command starts again), the whole teacher
-// while the student trains (and a rerun into that folder is refused, as
-// the message says); not a bare "context canceled".
+// while the student trains, with the command that keeps it and trains the
+// student alone (the same flags and --resume), not a bare "context
+// canceled". That command makes the models an uninterrupted pretrain
+// makes, byte for byte, without training the teacher again; a rerun
+// without --resume is still refused, and one with nothing left to train
+// says so. The message said to remove the folder, throwing the teacher
+// away.
 func TestPretrainStoppedBySignal(t *testing.T) {
+	whole := filepath.Join(t.TempDir(), "whole")
+	if code, _, errs := runCLI(t, "", "pretrain", "--out", whole, "--steps", "200", "--batch", "1"); code != 0 {
+		t.Fatalf("uninterrupted pretrain: exit %d: %s", code, errs)
+	}
 	for _, c := range []struct {
 		during  string // the progress line after which the signal comes
 		last    func(out string) string
@@ -99,13 +109,14 @@ func TestPretrainStoppedBySignal(t *testing.T) {
 		}, false},
 		{"student step 1/", func(out string) string {
 			return "rlt pretrain: stopped by a signal while training the student: " + filepath.Join(out, "teacher") +
-				" holds the trained teacher, the student was not written; to start again, remove " + out + " or choose another --out"
+				" holds the trained teacher, whole; the student was not written; to train the student alone and keep it, run rlt pretrain --out " + out +
+				" --batch 1 --steps 200 --resume (or remove " + out + " and run this command again)"
 		}, true},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		code, errs := runUntilSignal(t, c.during, "pretrain", "--out", out, "--steps", "200", "--batch", "1")
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, c.last(out)) {
+		if last := lines[len(lines)-1]; code != 1 || last != c.last(out) {
 			t.Errorf("stopped after %q: exit %d, last line %q; want exit 1 and %q", c.during, code, last, c.last(out))
 		}
 		if got := modelFile(filepath.Join(out, "teacher")) != ""; got != c.teacher {
@@ -114,13 +125,34 @@ func TestPretrainStoppedBySignal(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, "student")); err == nil {
 			t.Errorf("stopped after %q: the student was written", c.during)
 		}
-		// What the message says of a rerun holds.
-		code, _, errs = runCLI(t, "", "pretrain", "--out", out, "--steps", "1", "--batch", "1")
-		if c.teacher && (code != 1 || !strings.Contains(errs, "already holds a model")) {
-			t.Errorf("rerun after a stop during the student: exit %d, %q; want it refused", code, errs)
+		if !c.teacher {
+			// What the message says of a rerun holds.
+			if code, _, errs = runCLI(t, "", "pretrain", "--out", out, "--steps", "1", "--batch", "1"); code != 0 {
+				t.Errorf("rerun after a stop during the teacher: exit %d, %q; want it to run", code, errs)
+			}
+			continue
 		}
-		if !c.teacher && code != 0 {
-			t.Errorf("rerun after a stop during the teacher: exit %d, %q; want it to run", code, errs)
+		code, _, errs = runCLI(t, "", "pretrain", "--out", out, "--steps", "200", "--batch", "1")
+		if code != 1 || !strings.Contains(errs, "already holds a model") {
+			t.Errorf("rerun without --resume after a stop during the student: exit %d, %q; want it refused", code, errs)
+		}
+		_, said, _ := strings.Cut(c.last(out), ", run rlt ")
+		said, _, _ = strings.Cut(said, " (or remove")
+		code, stdout, errs := runCLI(t, "", strings.Fields(said)...)
+		if code != 0 || strings.Contains(errs, "teacher step") || !strings.Contains(errs, "keeping "+filepath.Join(out, "teacher")+", trained before") ||
+			stdout != "wrote "+filepath.Join(out, "student")+" beside the "+filepath.Join(out, "teacher")+" kept\n" {
+			t.Fatalf("rlt %s: exit %d, stdout %q, stderr %q; want the student trained alone beside the teacher kept", said, code, stdout, errs)
+		}
+		for _, name := range []string{"teacher", "student"} {
+			got, _ := os.ReadFile(filepath.Join(out, name, "model.safetensors"))
+			want, _ := os.ReadFile(filepath.Join(whole, name, "model.safetensors"))
+			if len(want) == 0 || !bytes.Equal(got, want) {
+				t.Errorf("the resumed pretrain's %s differs from the uninterrupted one's (%d bytes, %d)", name, len(got), len(want))
+			}
+		}
+		code, stdout, _ = runCLI(t, "", strings.Fields(said)...)
+		if code != 0 || stdout != out+"/teacher and "+out+"/student are there already: nothing to train\n" {
+			t.Errorf("--resume with both models there: exit %d, stdout %q", code, stdout)
 		}
 	}
 }

@@ -78,10 +78,27 @@ type Progress struct {
 	Elapsed time.Duration
 }
 
+// Models are the models Build makes, in the order it trains them. Each
+// learns from a corpus and a start of its own seed, never from the other,
+// so BuildModel makes either alone with the bits Build gives it.
+var Models = []string{"teacher", "student"}
+
 // Build trains the teacher and the student of r from scratch and writes
 // them as Hugging Face folders under out/teacher and out/student, each with
 // the byte-level tokenizer.json.
 func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) error {
+	for _, name := range Models {
+		if err := BuildModel(ctx, r, name, out, progress); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BuildModel trains the model name of r (one of Models) from scratch and
+// writes it as a Hugging Face folder under out/name, as Build does: a
+// pretrain stopped after its teacher makes its student alone.
+func BuildModel(ctx context.Context, r Recipe, name, out string, progress func(Progress)) error {
 	t, ok := task.Lookup(r.Task)
 	if !ok {
 		return fmt.Errorf("recipe: unknown task %q (known: %s)", r.Task, strings.Join(task.Names(), ", "))
@@ -109,6 +126,9 @@ func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) e
 			return StudentSequence(tok, prompts, tr.Question, tr.Explanation, tr.Solution)
 		}},
 	} {
+		if who.name != name {
+			continue
+		}
 		if tok.VocabSize() > who.cfg.Vocab {
 			return fmt.Errorf("recipe: %s has %d embedding rows for %d tokens", who.name, who.cfg.Vocab, tok.VocabSize())
 		}
@@ -158,6 +178,7 @@ func Build(ctx context.Context, r Recipe, out string, progress func(Progress)) e
 		if err != nil {
 			return err
 		}
+		return nil
 	}
-	return nil
+	return fmt.Errorf("recipe: no model %q (known: %s)", name, strings.Join(Models, ", "))
 }
