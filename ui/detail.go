@@ -310,8 +310,23 @@ func verdictText(v task.Verdict) string {
 }
 
 // legend says what the explanation's colours mean, with the reward's
-// coefficients in force and the scale in use.
-func (d *detailScreen) legend() string {
+// coefficients in force and the scale in use, in lines of at most w
+// cells: the longest of its wordings that fits one line (the key z
+// names, the penalty's formula, "r_KL penalises it" giving way in turn),
+// else the shortest wrapped at its " · ", so that what red, blue or the
+// darkest colour means is never cut off the line's end.
+func (d *detailScreen) legend(w int) []string {
+	tiers := d.legendTiers()
+	for _, s := range tiers {
+		if width(s) <= w {
+			return []string{s}
+		}
+	}
+	return wrapParts(tiers[len(tiers)-1], " · ", w)
+}
+
+// legendTiers are the legend's wordings, longest first.
+func (d *detailScreen) legendTiers() []string {
 	// Where config.toml does not decode, or records an import, the
 	// settings' coefficients are the defaults standing in: not the run's
 	// to claim.
@@ -322,41 +337,76 @@ func (d *detailScreen) legend() string {
 	lim := fmtLimit(d.expl.Limit())
 	if d.view != viewD {
 		if d.perTrace {
-			return "this trace's scale (z: absolute) · white: log p 0, certain → dark: −" + lim + ", its lowest"
+			return []string{
+				"this trace's scale (z: absolute) · white: log p 0, certain → dark: −" + lim + ", its lowest",
+				"this trace's scale (z) · white: log p 0, certain → dark: −" + lim + ", its lowest",
+				"this trace's scale (z) · white: log p 0 → dark: −" + lim + ", its lowest",
+			}
 		}
-		return "absolute scale (z: per trace) · white: log p 0, certain → dark: ≤ −" + lim + " nats, p ≤ " + pct(math.Exp(-d.expl.Limit()))
+		p := pct(math.Exp(-d.expl.Limit()))
+		return []string{
+			"absolute scale (z: per trace) · white: log p 0, certain → dark: ≤ −" + lim + " nats, p ≤ " + p,
+			"absolute scale (z) · white: log p 0, certain → dark: ≤ −" + lim + " nats, p ≤ " + p,
+			"absolute scale (z) · white: log p 0 → dark: ≤ −" + lim + ", p ≤ " + p,
+		}
 	}
-	wide := d.w >= 110
 	scale := "run scale (z)"
 	if d.noRunScale && !d.perTrace {
 		scale = "this trace's scale (no run d_k)"
 	} else if d.perTrace {
 		scale = "this trace's scale (z)"
 	}
-	if wide && !d.noRunScale {
-		scale = strings.Replace(scale, "(z)", "(z: per trace)", 1)
+	wideScale := scale
+	if !d.noRunScale {
+		wideScale = strings.Replace(scale, "(z)", "(z: per trace)", 1)
 		if d.perTrace {
-			scale = strings.Replace(scale, "per trace", "run", 1)
+			wideScale = strings.Replace(wideScale, "per trace", "run", 1)
 		}
 	}
-	pen := "λ=0, no KL penalty"
+	// The penalty's words, longest first: its formula, what it does,
+	// the coefficients alone.
+	var pen [3]string
 	switch {
-	case !known && d.settings.Imported != "" && wide:
-		pen = "r_KL's λ, α: the trainer's, not recorded"
 	case !known && d.settings.Imported != "":
-		pen = "λ: the trainer's"
-	case !known && wide:
-		pen = "r_KL's λ, α unknown: config.toml does not decode (!)"
+		pen = [3]string{"r_KL's λ, α: the trainer's, not recorded", "λ: the trainer's", "λ: the trainer's"}
 	case !known:
-		pen = "λ unknown: config.toml (!)"
-	case c.KLMean != 0 && wide:
-		pen = fmt.Sprintf("penalised by r_KL=λ(mean+α·max), λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
+		pen = [3]string{"r_KL's λ, α unknown: config.toml does not decode (!)", "λ unknown: config.toml (!)", "λ unknown (!)"}
 	case c.KLMean != 0:
-		pen = fmt.Sprintf("r_KL penalises it, λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
+		coef := fmt.Sprintf("λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
+		pen = [3]string{"penalised by r_KL=λ(mean+α·max), " + coef, "r_KL penalises it, " + coef, coef}
 	case c.KLMax != 0:
-		pen = "r_KL=" + gnum(c.KLMax) + "·max penalises it"
+		p := "r_KL=" + gnum(c.KLMax) + "·max penalises it"
+		pen = [3]string{p, p, "r_KL=" + gnum(c.KLMax) + "·max"}
+	default:
+		pen = [3]string{"λ=0, no KL penalty", "λ=0, no KL penalty", "λ=0, no KL penalty"}
 	}
-	return scale + " · red: d_k=ℓT−ℓS>0, " + pen + " · blue: <0"
+	say := func(scale, pen string) string { return scale + " · red: d_k=ℓT−ℓS>0, " + pen + " · blue: <0" }
+	return []string{say(wideScale, pen[0]), say(scale, pen[1]), say(scale, pen[2])}
+}
+
+// wrapParts breaks s into lines of at most w cells between its parts
+// (split at sep, left out where a line breaks), a part wider than w
+// wrapped at its spaces.
+func wrapParts(s, sep string, w int) []string {
+	w = max(w, 1)
+	var out []string
+	line := ""
+	for i, part := range strings.Split(s, sep) {
+		if i > 0 {
+			if width(line+sep+part) <= w {
+				line += sep + part
+				continue
+			}
+			out = append(out, line)
+		}
+		if width(part) > w {
+			wrapped := splitLines(ansi.Wrap(part, w, " "))
+			out = append(out, wrapped[:len(wrapped)-1]...)
+			part = wrapped[len(wrapped)-1]
+		}
+		line = part
+	}
+	return append(out, line)
 }
 
 // pct prints a probability as a short percentage.
@@ -791,17 +841,21 @@ func (d *detailScreen) render() string {
 		const label = "flag note: "
 		cur = label + d.input.ViewIn(d.w-len(label))
 	}
-	rest := d.h - len(out) - 2 // the cursor and legend lines
+	legend := d.legend(d.w)
+	for i, l := range legend {
+		legend[i] = th.Paint(style.Spec{Attr: style.Faint}, l)
+	}
+	rest := d.h - len(out) - 1 - len(legend) // the cursor and legend lines
 	if d.w >= 120 {
 		lw := d.w * 3 / 5
 		rw := d.w - lw - 3
 		d.expl.SetSize(lw, max(rest, 1))
 		left := d.explanationPart(lw)
 		right := d.solutionPart(rw, rest, d.diffLines(rw))
-		out = append(out, cur, th.Paint(style.Spec{Attr: style.Faint}, d.legend()))
+		out = append(append(out, cur), legend...)
 		out = append(out, sideBySide(block(left, lw, rest), right, lw, " │ ")...)
 	} else {
-		out = append(out, cur, th.Paint(style.Spec{Attr: style.Faint}, d.legend()))
+		out = append(append(out, cur), legend...)
 		solH := max(min(rest/2, 9), 4)
 		diff := d.diffLines(d.w)
 		if need := d.solutionNeed(d.w, diff); need > solH {

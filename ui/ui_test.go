@@ -612,6 +612,68 @@ func TestDetailLegendCoefficients(t *testing.T) {
 	}
 }
 
+// TestDetailLegendReadWhole: the heatmap's legend says what its colours
+// mean whole at every width the workbench draws, in each colouring (d_k,
+// ℓT) and scale (the run's or absolute, the trace's): at 80 columns the
+// trace's d_k scale lost "blue: <0" and the absolute log-prob scale its
+// "p ≤ 0.67%" off the line's end, at 60 more.
+func TestDetailLegendReadWhole(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 60)
+	dk := []string{"red: d_k=ℓT−ℓS>0", "λ=3 α=0.01", "blue: <0"}
+	for _, c := range []struct {
+		keys []string
+		want []string
+	}{
+		{nil, append([]string{"run scale (z"}, dk...)},
+		{[]string{"z"}, append([]string{"this trace's scale (z"}, dk...)},
+		{[]string{"v"}, []string{"absolute scale (z", "white: log p 0", "dark: ≤ −5", "p ≤ 0.67%"}},
+		{[]string{"v", "z"}, []string{"this trace's scale (z", "white: log p 0", "its lowest"}},
+	} {
+		for _, w := range []int{60, 80, 100, 120} {
+			m := sized(t, r, w, 30, &fakeControl{})
+			send(m, press("2"))
+			send(m, press("enter"))
+			for _, k := range c.keys {
+				send(m, press(k))
+			}
+			v := m.View()
+			golden.Fits(t, v, w, 30)
+			flat := strings.Join(strings.Fields(ansi.Strip(v)), " ")
+			for _, part := range c.want {
+				if !strings.Contains(flat, part) {
+					t.Errorf("keys %q at %d columns: the legend does not say %q:\n%s", c.keys, w, part, v)
+				}
+			}
+		}
+	}
+}
+
+// TestWrapParts: a legend too wide for one line breaks between its parts,
+// each line within the width, nothing left out.
+func TestWrapParts(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		w    int
+		want []string
+	}{
+		{"a · b · c", 9, []string{"a · b · c"}},
+		{"a · b · c", 8, []string{"a · b", "c"}},
+		{"a · b · c", 5, []string{"a · b", "c"}},
+		{"a · b · c", 4, []string{"a", "b", "c"}},
+		{"scale · red means more · blue", 10, []string{"scale", "red means", "more", "blue"}},
+	} {
+		got := wrapParts(c.s, " · ", c.w)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("wrapParts(%q, %d) = %q, want %q", c.s, c.w, got, c.want)
+		}
+		for _, l := range got {
+			if width(l) > c.w {
+				t.Errorf("wrapParts(%q, %d): line %q wider than %d", c.s, c.w, l, c.w)
+			}
+		}
+	}
+}
+
 func TestReadOnlyReview(t *testing.T) {
 	r := reopenReadOnly(t, newTestRun(t, 2, 1, 2, 8))
 	m := sized(t, r, 80, 24, nil)
