@@ -26,6 +26,14 @@ import (
 // keeps the signal's default action (ending the test binary) off.
 func runUntilSignal(t *testing.T, started string, args ...string) (int, string) {
 	t.Helper()
+	return runUntilSignalAfter(t, started, func() {}, args...)
+}
+
+// runUntilSignalAfter is runUntilSignal with before run once stderr holds
+// started, just before the signal: what happens to the disk while a
+// command works.
+func runUntilSignalAfter(t *testing.T, started string, before func(), args ...string) (int, string) {
+	t.Helper()
 	absorb := make(chan os.Signal, 1)
 	signal.Notify(absorb, syscall.SIGTERM)
 	defer signal.Stop(absorb)
@@ -42,6 +50,7 @@ func runUntilSignal(t *testing.T, started string, args ...string) (int, string) 
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	before()
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -5,49 +5,12 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
 )
-
-// runUntilSignalAfter is runUntilSignal with before run once stderr holds
-// started, just before the signal: what happens to the disk while a
-// command works.
-func runUntilSignalAfter(t *testing.T, started string, before func(), args ...string) (int, string) {
-	t.Helper()
-	absorb := make(chan os.Signal, 1)
-	signal.Notify(absorb, syscall.SIGTERM)
-	defer signal.Stop(absorb)
-	var stdout, stderr lockedBuf
-	done := make(chan int, 1)
-	go func() { done <- run(args, strings.NewReader(""), &stdout, &stderr) }()
-	deadline := time.After(2 * time.Minute)
-	for !strings.Contains(stderr.String(), started) {
-		select {
-		case code := <-done:
-			t.Fatalf("rlt %v ended (exit %d) before %q: %s", args, code, started, stderr.String())
-		case <-deadline:
-			t.Fatalf("rlt %v: no %q in 2 minutes: %s", args, started, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	before()
-	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		return code, stderr.String()
-	case <-deadline:
-		t.Fatalf("rlt %v did not stop on SIGTERM: %s", args, stderr.String())
-	}
-	return 0, ""
-}
 
 // TestTrainSaveFailureKeepsTheTeacher: what befalls --save's folder or the
 // teacher's while rlt train trains (--steps 0: until the signal, then
