@@ -20,6 +20,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -66,7 +67,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy)")
 	maxNew := fs.Int("max-new-tokens", 128, "explanation budget")
 	dev := deviceFlag(fs, "the teacher and the student")
-	c := runpkg.DistillConfig{Steps: 800, Batch: 32, MicroBatchTokens: model.DefaultMicroBatchTokens, LR: 3e-3, MinLR: 3e-4, Seed: 1}
+	c := runpkg.DistillConfig{Steps: 800, Batch: 32, MicroBatchTokens: runconfig.DefaultMicroBatchTokens, LR: 3e-3, MinLR: 3e-4, Seed: 1}
 	fs.IntVar(&c.Steps, "steps", c.Steps, "student fine-tuning steps")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "rows per step")
 	fs.IntVar(&c.MicroBatchTokens, "micro-batch-tokens", c.MicroBatchTokens, "each forward/backward holds at most this many padded positions (rows × longest row); 0 = the whole batch")

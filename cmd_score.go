@@ -26,7 +26,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/remote"
 	"github.com/rlt-workbench/rlt/engine/rlt"
-	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -140,7 +140,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	write := fs.Bool("write", false, "with --run: store the scores in the run's rescores.jsonl")
 	ofStep := fs.Bool("teacher-of-step", false, "with --run: score each step's traces with the teacher that scored them in the run (step 0: config.toml's; step N: checkpoints/step-(N−1)/teacher)")
 	weights := weightsFlag(fs, false)
-	mbTokens := fs.Int("micro-batch-tokens", model.DefaultMicroBatchTokens, "each forward holds at most this many padded positions (items × longest sequence); 0 = no limit")
+	mbTokens := fs.Int("micro-batch-tokens", runconfig.DefaultMicroBatchTokens, "each forward holds at most this many padded positions (items × longest sequence); 0 = no limit")
 	dev := deviceFlag(fs, "the local models")
 	statsPath := fs.String("stats", "", "write a summary (items, tokens, time, tokens/s, each item's sequence lengths) to this file")
 	if err := parseFlags(fs, args); err != nil {
@@ -212,7 +212,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		// The run's own prompts and coefficients, unless a flag says otherwise.
-		var cfg runpkg.Config
+		var cfg runconfig.Config
 		if run.DecodeConfig(&cfg) == nil {
 			set := flagsGiven(fs)
 			base := cfg.Reward

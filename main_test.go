@@ -24,7 +24,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/hf/hftest"
-	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 	"github.com/rlt-workbench/rlt/ui"
@@ -808,9 +808,9 @@ func TestWorkbenchAbsolutePaths(t *testing.T) {
 		t.Fatalf("%d run folders", len(entries))
 	}
 	runDir := filepath.Join(runs, entries[0].Name())
-	recorded := func(dir string) runpkg.Config {
+	recorded := func(dir string) runconfig.Config {
 		t.Helper()
-		var c runpkg.Config
+		var c runconfig.Config
 		data, err := os.ReadFile(filepath.Join(dir, sessions.ConfigFile))
 		if err != nil {
 			t.Fatal(err)
@@ -941,7 +941,7 @@ func TestWorkbenchRunsScreenRealEngine(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("runs written: %v", dirs)
 	}
-	var cfg runpkg.Config
+	var cfg runconfig.Config
 	data, err := os.ReadFile(filepath.Join(dirs[0], sessions.ConfigFile))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
-	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 )
@@ -24,9 +24,9 @@ import (
 func TestResumeRecordsTheNewPlan(t *testing.T) {
 	runDir := runOneStep(t, "steps = 1\n")
 	runs := filepath.Dir(runDir)
-	recorded := func() runpkg.Config {
+	recorded := func() runconfig.Config {
 		t.Helper()
-		var c runpkg.Config
+		var c runconfig.Config
 		if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil {
 			t.Fatal(err)
 		}

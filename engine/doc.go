@@ -1,7 +1,8 @@
 // Package engine holds models and methods: the Qwen2-style transformer, the
 // tokenizer, Hugging Face checkpoints, sampling, tasks, the RLT record
 // (engine/record: formats, reward terms, the scored explanation) and method
-// (engine/rlt: the teacher–student pair, the scorer, GRPO), evaluation,
+// (engine/rlt: the teacher–student pair, the scorer, GRPO), a run's
+// configuration as config.toml holds it (engine/runconfig), evaluation,
 // distillation, memory estimates (engine/memory), the events a run emits,
 // the configuration problem that carries its key (engine/configkey), and
 // the atomic replacement of a file that run folders and model folders both

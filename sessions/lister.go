@@ -678,7 +678,7 @@ func configTypes(path string, data []byte) error {
 }
 
 // runConfigKeys is every key a run's config.toml holds, of the type the
-// engine decodes it into (engine/run.Config; an import's ImportConfig),
+// engine decodes it into (engine/runconfig.Config; an import's ImportConfig),
 // for configTypes. sessions does not link the engine's runner, models or
 // methods (layering_test.go), so the keys are written out here, and
 // TestRunConfigKeysAreTheEngines keeps them the engine's, key for key

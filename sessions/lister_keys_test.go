@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // TestRunConfigKeysAreTheEngines: the keys the listing checks the types
@@ -27,7 +27,7 @@ func TestRunConfigKeysAreTheEngines(t *testing.T) {
 		}
 		return out
 	}
-	engine := kinds(reflect.TypeFor[run.Config](), reflect.TypeFor[ImportConfig]())
+	engine := kinds(reflect.TypeFor[runconfig.Config](), reflect.TypeFor[ImportConfig]())
 	listed := kinds(reflect.TypeFor[runConfigKeys]())
 	var keys []string
 	for k := range engine {

@@ -61,7 +61,7 @@ func ImportNumbering(format string) StepNumbering {
 // configPlan is how the run whose config.toml holds data numbers its
 // steps and how many it planned (0: open-ended or not stated): an
 // import's, what its trainer's files stated (ImportSource.PlannedSteps);
-// one of ours, its top-level steps (run.Config.Steps; 0 runs until
+// one of ours, its top-level steps (runconfig.Config.Steps; 0 runs until
 // stopped) as config.toml records them, which a later rlt run --resume
 // --steps N rewrites (Run.RecordSteps). A config.toml that does not
 // decode states no plan.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/size"
 )
@@ -147,7 +148,7 @@ type GRPO struct {
 	// positions (0: no limit).
 	MicroBatchTokens int
 	// CheckpointLayers is the policy's grpo.checkpoint_layers.
-	CheckpointLayers model.CheckpointMode
+	CheckpointLayers runconfig.CheckpointMode
 	// Stored16 reports whether 16-bit checkpoints would be kept in 16 bits
 	// with frozen_weights = "checkpoint" (for the advice).
 	Stored16 bool
@@ -178,7 +179,7 @@ func (g GRPO) Estimate() Estimate {
 	e.add(fmt.Sprintf("scoring %d sequences (student and teacher), %d positions a forward", seqs, score),
 		Forward(g.Student, 1, score, min(score, seqs*min(g.MaxNewTokens, t))))
 	policy := positions(seqs, t, mb, g.MicroBatchTokens)
-	ck := g.CheckpointLayers.On(g.Teacher, policy)
+	ck := g.CheckpointLayers.On(g.Teacher.ActivationBytes(policy))
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
 		int64(float64(Backward(g.Teacher, 1, policy, ck)+Forward(g.Teacher, 1, policy, policy))*slack))
 	if g.DeviceHead > 0 {

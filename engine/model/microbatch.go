@@ -2,13 +2,6 @@ package model
 
 import "fmt"
 
-// DefaultMicroBatchTokens is the token budget of a micro-batch where a
-// configuration sets none: a right-padded micro-batch holds at most this
-// many positions (rows × its longest row). At Qwen2.5-0.5B's shape with
-// checkpointed layers that is about 1 GB of saved activations; the
-// embedded default's batches (32 rollouts of at most ~200 tokens) fit whole.
-const DefaultMicroBatchTokens = 8192
-
 // MicroBatches splits rows of the given lengths, in order, into ranges
 // [lo, hi) of consecutive rows that a right-padded batch holds within
 // maxTokens positions ((hi−lo) × the longest length in the range) and at

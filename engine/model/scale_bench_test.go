@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // BenchmarkTrainStepShape is the peer's training step (forward, loss,
@@ -14,7 +16,7 @@ import (
 // Qwen2.5-0.5B at the peer's batch is "151936,896,24,14,2,4864,8,214". Without
 // it the benchmark is skipped: big shapes are benchmarks a person starts, never
 // part of the test suite. Layers are checkpointed by the rule GRPO's policy
-// follows (checkpoint_layers = "auto": CheckpointMode.On), or as
+// follows (checkpoint_layers = "auto": runconfig.CheckpointMode.On), or as
 // RLT_BENCH_CHECKPOINT = auto|on|off says.
 func BenchmarkTrainStepShape(b *testing.B) {
 	spec := os.Getenv("RLT_BENCH_SHAPE")
@@ -25,12 +27,12 @@ func BenchmarkTrainStepShape(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mode := CheckpointMode(os.Getenv("RLT_BENCH_CHECKPOINT"))
+	mode := runconfig.CheckpointMode(os.Getenv("RLT_BENCH_CHECKPOINT"))
 	if err := mode.Validate(); err != nil {
 		b.Fatalf("RLT_BENCH_CHECKPOINT: %v", err)
 	}
 	tr := newTrainer(b, cfg, B, T)
-	tr.m.CheckpointLayers = mode.On(cfg, B*T)
+	tr.m.CheckpointLayers = mode.On(cfg.ActivationBytes(B * T))
 	b.Logf("layers checkpointed: %v (RLT_BENCH_CHECKPOINT=%q; %.2f GB of activations without)", tr.m.CheckpointLayers, mode, float64(cfg.ActivationBytes(B*T))/1e9)
 	tr.step(b) // sizes the arenas
 	b.ResetTimer()

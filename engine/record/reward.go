@@ -46,7 +46,7 @@ func DefaultRewardConfig() RewardConfig {
 
 // Validate says what is wrong with a configuration: every problem, joined
 // (errors.Join), each a *configkey.Error with its key below [reward], as
-// GRPOConfig.Validate does, so that the config editor and --config show
+// runconfig.GRPO.Validate does, so that the config editor and --config show
 // every [reward] mistake at its line at once rather than one per try.
 func (c RewardConfig) Validate() error {
 	var errs []error

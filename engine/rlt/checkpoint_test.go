@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // TestPolicyGradientCheckpointed: the policy gradient with the layers
@@ -17,7 +17,7 @@ func TestPolicyGradientCheckpointed(t *testing.T) {
 		{Prompt: []int32{9}, Completion: []int32{10, 11}, Advantage: -0.7},
 		{Prompt: []int32{1, 2, 3, 8, 8}, Completion: []int32{22}, Advantage: 0.3},
 	}
-	grads := func(mode model.CheckpointMode) []float32 {
+	grads := func(mode runconfig.CheckpointMode) []float32 {
 		policy, ref := tinyPolicy(t, 1), tinyPolicy(t, 2)
 		policy.RequireGrad()
 		be := policy.Backend()
@@ -28,7 +28,7 @@ func TestPolicyGradientCheckpointed(t *testing.T) {
 		if policy.CheckpointLayers {
 			t.Errorf("%s: the policy is left checkpointing after the call", mode)
 		}
-		if n := policy.CheckpointedForwards(); (n > 0) != (mode == model.CheckpointOn) {
+		if n := policy.CheckpointedForwards(); (n > 0) != (mode == runconfig.CheckpointOn) {
 			t.Errorf("%s: %d checkpointed forwards", mode, n)
 		}
 		var all []float32
@@ -39,7 +39,7 @@ func TestPolicyGradientCheckpointed(t *testing.T) {
 		}
 		return all
 	}
-	off, on := grads(model.CheckpointOff), grads(model.CheckpointOn)
+	off, on := grads(runconfig.CheckpointOff), grads(runconfig.CheckpointOn)
 	nonzero := false
 	for i := range off {
 		if math.Float32bits(off[i]) != math.Float32bits(on[i]) {

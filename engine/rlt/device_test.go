@@ -15,6 +15,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // TestGRPOStepOnTheDevice: one GRPO step of the embedded default pair gives
@@ -36,7 +37,7 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 		for _, p := range pair.Teacher.Tensors() {
 			weights += 4 * float64(p.Len())
 		}
-		gc := DefaultGRPOConfig()
+		gc := runconfig.DefaultGRPO()
 		gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch = 1, 2, 6, 2
 		tr, err := NewTrainer(gc, record.DefaultRewardConfig(), pair, sums{}, nil)
 		if err != nil {

@@ -10,10 +10,10 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
@@ -40,7 +40,7 @@ func newTestTrainer(t *testing.T, sink event.Sink) *Trainer {
 	be := compute.NewCPU()
 	teacher, _ := model.NewRandom(be, cfg, 21)
 	student, _ := model.NewRandom(be, cfg, 22)
-	gc := DefaultGRPOConfig()
+	gc := runconfig.DefaultGRPO()
 	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.LR, gc.RefSyncEvery, gc.MicroBatch = 2, 3, 12, 1e-2, 2, 4
 	tr, err := NewTrainer(gc, record.DefaultRewardConfig(), mustPair(t, teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}), sums{}, sink)
 	if err != nil {
@@ -141,7 +141,7 @@ func TestStepRecordsHowItsTextsWereTokenized(t *testing.T) {
 			be := compute.NewCPU()
 			teacher, _ := model.NewRandom(be, cfg, 21)
 			student, _ := model.NewRandom(be, cfg, 22)
-			gc := DefaultGRPOConfig()
+			gc := runconfig.DefaultGRPO()
 			gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch = 2, 2, 8, 4
 			tr, err := NewTrainer(gc, record.DefaultRewardConfig(), mustPair(t, teacher, student, tok, c.prompts), sums{}, nil)
 			if err != nil {
@@ -280,52 +280,5 @@ func TestStepEventSequence(t *testing.T) {
 		if p := last[name]; p.Done != want || p.Total != want {
 			t.Errorf("%s ended at %d/%d, want %d/%d", name, p.Done, p.Total, want, want)
 		}
-	}
-}
-
-// Validate reports every problem of a configuration, each with the key
-// below [grpo] it is about as data (configkey), so that the editor and
-// `rlt run --config` place it without reading its words.
-func TestGRPOValidateKeysEachProblem(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		edit func(*GRPOConfig)
-		keys []string // each problem's key, in Validate's order
-	}{
-		{"valid", func(*GRPOConfig) {}, nil},
-		{"negative numbers", func(c *GRPOConfig) { c.LR, c.WeightDecay, c.AdamEps = -1, math.NaN(), math.Inf(1) },
-			[]string{"grpo.lr", "grpo.adam_eps", "grpo.weight_decay"}},
-		{"adam betas", func(c *GRPOConfig) { c.AdamBeta1, c.AdamBeta2 = -0.1, 1 }, []string{"grpo.adam_beta1", "grpo.adam_beta2"}},
-		{"one sample per question", func(c *GRPOConfig) { c.Samples = 1 }, []string{"grpo.samples"}},
-		{"counts", func(c *GRPOConfig) { c.Questions, c.Samples, c.MaxNewTokens, c.Epochs = 0, -1, 0, 0 },
-			[]string{"grpo.questions", "grpo.samples", "grpo.max_new_tokens", "grpo.epochs"}},
-		{"sampling", func(c *GRPOConfig) { c.Temperature, c.TopP = 0, 1.5 }, []string{"grpo.temperature", "grpo.top_p"}},
-		{"top_p 0 keeps no mass", func(c *GRPOConfig) { c.TopP = 0 }, []string{"grpo.top_p"}},
-		{"epochs without clipping", func(c *GRPOConfig) { c.Epochs, c.ClipEps = 2, 0 }, []string{"grpo.epochs"}},
-		{"reference sync", func(c *GRPOConfig) { c.RefSyncAlpha, c.RefSyncEvery = 2, -1 }, []string{"grpo.ref_sync_alpha", "grpo.ref_sync_every"}},
-		{"micro-batches", func(c *GRPOConfig) { c.MicroBatch, c.MicroBatchTokens = -1, -1 }, []string{"grpo.micro_batch", "grpo.micro_batch_tokens"}},
-		{"a token budget below max_new_tokens", func(c *GRPOConfig) { c.MicroBatchTokens, c.MaxNewTokens = 10, 96 }, []string{"grpo.micro_batch_tokens"}},
-		{"named choices", func(c *GRPOConfig) { c.FrozenWeights, c.CheckpointLayers = "bf16", "sometimes" },
-			[]string{"grpo.frozen_weights", "grpo.checkpoint_layers"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := DefaultGRPOConfig()
-			c.edit(&cfg)
-			err := cfg.Validate()
-			var keys []string
-			for _, p := range configkey.Problems(err) {
-				key, ok := configkey.Of(p)
-				if !ok {
-					t.Errorf("%q has no key", p)
-				}
-				if !strings.HasPrefix(p.Error(), key+" ") {
-					t.Errorf("%q does not begin with its key's path", p)
-				}
-				keys = append(keys, key)
-			}
-			if fmt.Sprint(keys) != fmt.Sprint(c.keys) {
-				t.Errorf("keys %q, want %q: %v", keys, c.keys, err)
-			}
-		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
@@ -154,7 +155,7 @@ func TestExplanationStartsWithTheLead(t *testing.T) {
 // sampled scores the same T, the lead first.
 func TestGRPORewardStartsWithTheLead(t *testing.T) {
 	tok, vocab, teacher, student := fixedPair(t)
-	gc := DefaultGRPOConfig()
+	gc := runconfig.DefaultGRPO()
 	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch, gc.Reconstruct = 1, 2, 6, 2, false
 	cfg := record.DefaultRewardConfig()
 	var buf event.Buffer

@@ -12,6 +12,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
@@ -170,7 +171,7 @@ func TestPaddedTablesScoreAndTrain(t *testing.T) {
 	}
 
 	// One GRPO step on the padded pair (full-vocabulary KL reward).
-	gc := DefaultGRPOConfig()
+	gc := runconfig.DefaultGRPO()
 	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.LR, gc.MicroBatch = 2, 2, 10, 1e-2, 4
 	rc := record.DefaultRewardConfig()
 	rc.Estimator = record.FullKL

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // Advantages normalises rewards within groups of g (RLT.md §4):
@@ -59,7 +60,7 @@ type PolicyConfig struct {
 	// OnMicroBatch, if set, is told after each micro-batch's backward how
 	// many of the pass's micro-batches are done (progress).
 	OnMicroBatch func(done, total int)
-	Checkpoint   model.CheckpointMode // per-layer activation checkpointing of the policy
+	Checkpoint   runconfig.CheckpointMode // per-layer activation checkpointing of the policy
 }
 
 // PolicyStats are the loss's numbers for one pass over the rollouts.
@@ -112,7 +113,7 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 			return st, fmt.Errorf("policy loss: a rollout of %d tokens is longer than the model's %d positions", batch.T, policy.Cfg.MaxPos)
 		}
 
-		policy.CheckpointLayers = cfg.Checkpoint.On(policy.Cfg, batch.B*batch.T)
+		policy.CheckpointLayers = cfg.Checkpoint.On(policy.Cfg.ActivationBytes(batch.B * batch.T))
 
 		refTape.Reset()
 		refLPt := ref.TokenLogProbs(refTape, batch, targets, invT)

@@ -13,8 +13,8 @@ import (
 	"fmt"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // Tokenizer is what scoring needs of a tokenizer. Teacher and student share
@@ -84,7 +84,7 @@ func newScorerOn(pair *Pair, cfg record.RewardConfig, tp *compute.Tape) (*Scorer
 	tm := &ModelSource{M: pair.Teacher, Name: "teacher", Vocab: pair.Shared(), tape: tp}
 	sm := &ModelSource{M: pair.Student, Name: "student", Vocab: pair.Shared(), tape: tp}
 	return &Scorer{Tok: pair.Tok, Prompts: pair.Prompts, Teacher: tm, Student: sm, Cfg: cfg, Requested: cfg.Temperature,
-		pair: pair, tm: tm, sm: sm, tape: tp, MicroBatchTokens: model.DefaultMicroBatchTokens}, nil
+		pair: pair, tm: tm, sm: sm, tape: tp, MicroBatchTokens: runconfig.DefaultMicroBatchTokens}, nil
 }
 
 // NewSourceScorer scores with any two log-prob sources (inference servers,

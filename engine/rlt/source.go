@@ -10,6 +10,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/kernels"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // LogProbSource is what the reward needs of a model (RLT.md §3): the
@@ -100,7 +101,7 @@ type ModelSource struct {
 func NewModelSource(m *model.Model, name string) *ModelSource {
 	tp := compute.NewTape(m.Backend())
 	tp.SetRecording(false)
-	return &ModelSource{M: m, Name: name, Vocab: m.Cfg.Vocab, MicroBatchTokens: model.DefaultMicroBatchTokens, tape: tp}
+	return &ModelSource{M: m, Name: name, Vocab: m.Cfg.Vocab, MicroBatchTokens: runconfig.DefaultMicroBatchTokens, tape: tp}
 }
 
 // Err is the backend's failure (a lost device, out of its memory), read

@@ -11,6 +11,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // TrainerState is what a checkpoint records besides the weights (the
@@ -158,7 +159,7 @@ func (c Checked) CheckResume(state json.RawMessage) error {
 }
 
 // resumable is why a run of cfg on data cannot continue from st, or nil.
-func (st TrainerState) resumable(cfg Config, data *Data) error {
+func (st TrainerState) resumable(cfg runconfig.Config, data *Data) error {
 	if st.Seed != cfg.GRPO.Seed {
 		return fmt.Errorf("the checkpoint was made with seed %d but the configuration says %d", st.Seed, cfg.GRPO.Seed)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // CheckResume refuses a checkpoint the checked configuration would not
@@ -18,9 +20,9 @@ func TestCheckResume(t *testing.T) {
 	const evalRows = `{"question":"40+2=?","solution":"42"}` + "\n"
 	sum := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s))) }
 	data, eval := writeFile(t, "train.jsonl", rows), writeFile(t, "eval.jsonl", evalRows)
-	check := func(c Config) Checked {
+	check := func(c runconfig.Config) Checked {
 		t.Helper()
-		checked, err := c.Check()
+		checked, err := Check(c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +41,7 @@ func TestCheckResume(t *testing.T) {
 	seed := dataRun.GRPO.Seed
 	for _, c := range []struct {
 		name    string
-		cfg     Config
+		cfg     runconfig.Config
 		state   json.RawMessage
 		want    string   // the error; "" for none
 		changed []string // a DataChangedError's files' keys

@@ -12,19 +12,21 @@ import (
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
 )
 
-// DataTask is the task name of a run on user data (Config.Task may also be
-// left empty when Config.Data is set).
+// DataTask is the task name of a run on user data (runconfig.Config.Task
+// may also be left empty when its Data is set).
 const DataTask = "jsonl"
 
 // Data is a run's user data: the rows GRPO draws its questions from and the
 // held-out questions it is evaluated on.
 type Data struct {
-	File *task.File // Config.Data
-	// EvalFile is Config.EvalData, or nil: the held-out questions are then
-	// a task.DataHeldOut fraction of File's (task.HoldOut).
+	File *task.File // runconfig.Config.Data
+	// EvalFile is runconfig.Config.EvalData, or nil: the held-out
+	// questions are then a task.DataHeldOut fraction of File's
+	// (task.HoldOut).
 	EvalFile *task.File
 	// Train are the rows GRPO draws from, in file order.
 	Train []task.Example
@@ -37,10 +39,10 @@ type Data struct {
 }
 
 // LoadData reads and splits the configuration's data files (nil, nil when
-// Config.Data is empty). It knows no models: rows that do not fit them are
+// its Data is empty). It knows no models: rows that do not fit them are
 // left out by New. Its problems are *configkey.Error about data or
 // eval_data, the file at fault, for Validate's callers to place.
-func LoadData(c Config) (*Data, error) {
+func LoadData(c runconfig.Config) (*Data, error) {
 	if c.Data == "" {
 		return nil, nil
 	}
@@ -201,7 +203,7 @@ type DataWarning struct{ Msg string }
 func (w *DataWarning) Error() string { return w.Msg }
 
 // warning returns the data's DataWarning, or nil when nothing was left out.
-func (d *Data) warning(c Config) error {
+func (d *Data) warning(c runconfig.Config) error {
 	var parts []string
 	for _, f := range []*task.File{d.File, d.EvalFile} {
 		name := "data"

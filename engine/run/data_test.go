@@ -16,6 +16,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
 )
 
@@ -32,7 +33,7 @@ const (
 )
 
 // dataConfig is a small data run on the embedded default models.
-func dataConfig(data string) Config {
+func dataConfig(data string) runconfig.Config {
 	c := DefaultConfig(defaultTeacher, defaultStudent)
 	c.Task, c.Data = DataTask, data
 	c.Steps, c.EvalEvery, c.EvalQuestions = 2, 2, 4
@@ -140,29 +141,29 @@ func TestDataConfigErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing.jsonl")
 	tests := []struct {
 		name string
-		edit func(c *Config)
+		edit func(c *runconfig.Config)
 		key  string // the key the problem is about (configkey)
 		want []string
 	}{
-		{"missing file", func(c *Config) { c.Data = missing }, "data", []string{missing, "file does not exist"}},
-		{"a directory", func(c *Config) { c.Data = t.TempDir() }, "data", []string{"is a folder"}},
-		{"empty file", func(c *Config) { c.Data = empty }, "data", []string{empty, "empty"}},
-		{"not JSON Lines", func(c *Config) { c.Data = array }, "data", []string{array, "not JSON Lines"}},
-		{"no usable row", func(c *Config) { c.Data = bad }, "data", []string{bad, "no usable rows", `line 1: missing field "solution"`, "line 2: not JSON"}},
-		{"synthetic task with data", func(c *Config) { c.Task = "addition" }, "task", []string{`task "addition"`, `task = "jsonl"`}},
-		{"jsonl without data", func(c *Config) { c.Data = "" }, "task", []string{`task "jsonl" needs data`}},
-		{"no task and no data", func(c *Config) { c.Data, c.Task = "", "" }, "task", []string{`task "" needs data`, "addition, linear"}},
-		{"eval_data without data", func(c *Config) { c.Data, c.Task, c.EvalData = "", "addition", evalFixture }, "eval_data", []string{"eval_data", "without data"}},
-		{"missing eval_data", func(c *Config) { c.EvalData = missing }, "eval_data", []string{"eval_data", missing}},
-		{"bad eval_data", func(c *Config) { c.EvalData = bad }, "eval_data", []string{"eval_data", bad, "no usable rows"}},
-		{"eval_data is data", func(c *Config) { c.EvalData = trainFixture }, "eval_data", []string{"nothing is left to train on", trainFixture}},
-		{"one question, evaluating", func(c *Config) { c.Data = one }, "data", []string{one, "same question", "eval_data"}},
-		{"one question left, evaluating", func(c *Config) { c.Data = oneLeft }, "data", []string{oneLeft, "same question (2 rows, 1 skipped: line 2: not JSON", "eval_data"}},
+		{"missing file", func(c *runconfig.Config) { c.Data = missing }, "data", []string{missing, "file does not exist"}},
+		{"a directory", func(c *runconfig.Config) { c.Data = t.TempDir() }, "data", []string{"is a folder"}},
+		{"empty file", func(c *runconfig.Config) { c.Data = empty }, "data", []string{empty, "empty"}},
+		{"not JSON Lines", func(c *runconfig.Config) { c.Data = array }, "data", []string{array, "not JSON Lines"}},
+		{"no usable row", func(c *runconfig.Config) { c.Data = bad }, "data", []string{bad, "no usable rows", `line 1: missing field "solution"`, "line 2: not JSON"}},
+		{"synthetic task with data", func(c *runconfig.Config) { c.Task = "addition" }, "task", []string{`task "addition"`, `task = "jsonl"`}},
+		{"jsonl without data", func(c *runconfig.Config) { c.Data = "" }, "task", []string{`task "jsonl" needs data`}},
+		{"no task and no data", func(c *runconfig.Config) { c.Data, c.Task = "", "" }, "task", []string{`task "" needs data`, "addition, linear"}},
+		{"eval_data without data", func(c *runconfig.Config) { c.Data, c.Task, c.EvalData = "", "addition", evalFixture }, "eval_data", []string{"eval_data", "without data"}},
+		{"missing eval_data", func(c *runconfig.Config) { c.EvalData = missing }, "eval_data", []string{"eval_data", missing}},
+		{"bad eval_data", func(c *runconfig.Config) { c.EvalData = bad }, "eval_data", []string{"eval_data", bad, "no usable rows"}},
+		{"eval_data is data", func(c *runconfig.Config) { c.EvalData = trainFixture }, "eval_data", []string{"nothing is left to train on", trainFixture}},
+		{"one question, evaluating", func(c *runconfig.Config) { c.Data = one }, "data", []string{one, "same question", "eval_data"}},
+		{"one question left, evaluating", func(c *runconfig.Config) { c.Data = oneLeft }, "data", []string{oneLeft, "same question (2 rows, 1 skipped: line 2: not JSON", "eval_data"}},
 	}
 	for _, tc := range tests {
 		c := dataConfig(trainFixture)
 		tc.edit(&c)
-		err := c.Validate()
+		err := Validate(c)
 		if err == nil {
 			t.Errorf("%s: accepted", tc.name)
 			continue
@@ -182,15 +183,15 @@ func TestDataConfigErrors(t *testing.T) {
 	// One question is fine when nothing is evaluated.
 	c := dataConfig(one)
 	c.EvalEvery = 0
-	if err := c.Validate(); err != nil {
+	if err := Validate(c); err != nil {
 		t.Errorf("one question, no evaluation: %v", err)
 	}
 	c = dataConfig(trainFixture)
-	if err := c.Validate(); err != nil {
+	if err := Validate(c); err != nil {
 		t.Errorf("the fixture: %v", err)
 	}
 	c.Task = ""
-	if err := c.Validate(); err != nil {
+	if err := Validate(c); err != nil {
 		t.Errorf("the fixture with task empty: %v", err)
 	}
 }
@@ -203,21 +204,21 @@ func TestValidateSaysDataProblemsWithTheOthers(t *testing.T) {
 	empty := writeFile(t, "empty.jsonl", "")
 	for _, tc := range []struct {
 		name string
-		edit func(c *Config)
+		edit func(c *runconfig.Config)
 		keys []string // the problems' keys, in Validate's order
 	}{
-		{"a bad lr and a missing data file", func(c *Config) { c.GRPO.LR, c.Data = -1, missing }, []string{"grpo.lr", "data"}},
-		{"negative steps and an empty eval_data", func(c *Config) { c.Steps, c.EvalData = -1, empty }, []string{"steps", "eval_data"}},
+		{"a bad lr and a missing data file", func(c *runconfig.Config) { c.GRPO.LR, c.Data = -1, missing }, []string{"grpo.lr", "data"}},
+		{"negative steps and an empty eval_data", func(c *runconfig.Config) { c.Steps, c.EvalData = -1, empty }, []string{"steps", "eval_data"}},
 		{"an empty prompt, a bad estimator and a missing data file",
-			func(c *Config) { c.Prompts.TeacherSystem, c.Reward.Estimator, c.Data = "", "l2", missing },
+			func(c *runconfig.Config) { c.Prompts.TeacherSystem, c.Reward.Estimator, c.Data = "", "l2", missing },
 			[]string{"prompts.teacher_system", "reward.estimator", "data"}},
-		{"a task that does not go with data, and the data missing", func(c *Config) { c.Task, c.Data = "addition", missing }, []string{"task", "data"}},
-		{"only the data file", func(c *Config) { c.Data = missing }, []string{"data"}},
+		{"a task that does not go with data, and the data missing", func(c *runconfig.Config) { c.Task, c.Data = "addition", missing }, []string{"task", "data"}},
+		{"only the data file", func(c *runconfig.Config) { c.Data = missing }, []string{"data"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dataConfig(trainFixture)
 			tc.edit(&c)
-			err := c.Validate()
+			err := Validate(c)
 			var keys []string
 			for _, p := range configkey.Problems(err) {
 				key, ok := configkey.Of(p)
@@ -450,7 +451,7 @@ func TestDataReadOnceFromCheckToTraining(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dataConfig(writeFile(t, "train.jsonl", validated.String()))
 			c.EvalEvery, c.Steps = 0, 1
-			checked, err := c.Check()
+			checked, err := Check(c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -557,7 +558,7 @@ func TestDifferentTokenizersRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(other, "tokenizer.json"), b, 0o644)
-	for _, c := range []Config{DefaultConfig(defaultTeacher, other), dataConfig(trainFixture)} {
+	for _, c := range []runconfig.Config{DefaultConfig(defaultTeacher, other), dataConfig(trainFixture)} {
 		c.Student = other
 		if _, err := checkAndNew(c, nil); err == nil || !strings.Contains(err.Error(), "different tokenizers") {
 			t.Errorf("task %q: %v", c.Task, err)

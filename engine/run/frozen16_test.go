@@ -12,6 +12,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/size"
 )
 
@@ -61,8 +62,8 @@ func TestFrozen16StudentAndReference(t *testing.T) {
 		}
 		return ms, e
 	}
-	want, e32 := steps(rlt.FrozenFloat32)
-	got, e16 := steps(rlt.FrozenCheckpoint)
+	want, e32 := steps(runconfig.FrozenFloat32)
+	got, e16 := steps(runconfig.FrozenCheckpoint)
 	if e32.Trainer.Student.Frozen16() || e32.Trainer.Ref.Frozen16() {
 		t.Fatal("frozen_weights = float32 still holds 16-bit weights")
 	}
@@ -90,7 +91,7 @@ func TestFrozen16StudentAndReference(t *testing.T) {
 func TestFrozenWeightsKeyIsChecked(t *testing.T) {
 	c := DefaultConfig("t", "s")
 	c.GRPO.FrozenWeights = "fp8"
-	if err := c.checkKeys(); err == nil {
+	if err := checkKeys(c); err == nil {
 		t.Fatal("frozen_weights = fp8 was accepted")
 	}
 }
@@ -105,7 +106,7 @@ func TestNewRefusesWhatCannotFit(t *testing.T) {
 		t.Fatal(err)
 	}
 	c32 := c
-	c32.GRPO.FrozenWeights = rlt.FrozenFloat32
+	c32.GRPO.FrozenWeights = runconfig.FrozenFloat32
 	m32, err := Memory(c32)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -39,7 +40,7 @@ func TaskPromptsFit(who, dir, shorten string, t task.Task, exs []task.Example, m
 // is made and the models load, not by the sampler at step 0. A data run's
 // rows that do not fit are left out as it starts (Data.fit); folders or
 // tokenizers that cannot be read are said by checkModels and the load.
-func (c Config) checkPromptsFit() error {
+func checkPromptsFit(c runconfig.Config) error {
 	t, ok := task.Lookup(c.Task)
 	if c.Data != "" || !ok || c.GRPO.Questions <= 0 {
 		return nil

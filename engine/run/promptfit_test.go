@@ -33,7 +33,7 @@ func TestCheckRefusesPromptsPastThePositions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := smallConfig(dir)
 			c.Prompts = tc.prompts
-			_, err := c.Check()
+			_, err := Check(c)
 			if tc.key == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -58,7 +58,7 @@ func TestCheckRefusesPromptsPastThePositions(t *testing.T) {
 	c.Prompts = record.DefaultPrompts()
 	c.Task, c.Data = DataTask, writeFile(t, "rows.jsonl", `{"question":"1+1=?","solution":"2"}`+"\n"+`{"question":"2+2=?","solution":"4"}`+"\n")
 	c.EvalEvery = 0
-	if _, err := c.Check(); err != nil {
+	if _, err := Check(c); err != nil {
 		t.Errorf("a data run refused for its prompts: %v", err)
 	}
 }

@@ -1,19 +1,19 @@
-// Package run wires one RLT training run: it resolves a configuration,
-// loads the teacher–student pair, feeds the GRPO trainer with questions
-// from a synthetic task or a user data file, evaluates on held-out
-// questions, and obeys its controls (pause, resume, stop, checkpoint now).
-// A checkpoint is a Snapshot handed to whoever records the run (sessions
-// writes its files) and a Saved one read back for Restore. It also holds
-// the evaluation of a teacher or a student and distillation. It emits
-// events and knows nothing of files beyond the model folders and data
-// files it loads, nor of screens.
+// Package run wires one RLT training run: it checks a configuration
+// (engine/runconfig's Config, config.toml's keys) against its models,
+// task, data and device, loads the teacher–student pair, feeds the GRPO
+// trainer with questions from a synthetic task or a user data file,
+// evaluates on held-out questions, and obeys its controls (pause, resume,
+// stop, checkpoint now). A checkpoint is a Snapshot handed to whoever
+// records the run (sessions writes its files) and a Saved one read back
+// for Restore. It also holds the evaluation of a teacher or a student and
+// distillation. It emits events and knows nothing of files beyond the
+// model folders and data files it loads, nor of screens.
 package run
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -27,61 +27,20 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
-// Config is a run's whole configuration, as written to config.toml.
-type Config struct {
-	Teacher string `toml:"teacher"` // model folder
-	Student string `toml:"student"` // model folder; must share the teacher's tokenizer.json
-	// Task is the synthetic task, "addition" or "linear"; with Data it is
-	// "jsonl" (or empty).
-	Task string `toml:"task"`
-	// Data is a JSON Lines file of questions and solutions (RLT rows with
-	// "question" or "prompt", "solution" and an optional "reasoning_trace",
-	// or Bespoke-Stratos "conversations" rows; task.ReadJSONL): GRPO draws
-	// its questions from it, a permutation of its rows per epoch. Paths are
-	// relative to the working directory.
-	Data string `toml:"data"`
-	// EvalData is a JSON Lines file of held-out questions for the
-	// evaluation; empty: a task.DataHeldOut fraction of Data's distinct
-	// questions is held out and never trained on.
-	EvalData string `toml:"eval_data"`
-	Steps    int    `toml:"steps"` // GRPO steps to run (0 = until stopped)
-	// EvalEvery runs the held-out evaluation every so many steps (0 = never).
-	EvalEvery     int `toml:"eval_every"`
-	EvalQuestions int `toml:"eval_questions"`
-	// CheckpointEvery writes a checkpoint every so many steps (0 = only when
-	// asked and at the end); 1 means a killed run loses at most the step in
-	// progress.
-	CheckpointEvery int `toml:"checkpoint_every"`
-	// Device is where the run computes: "cpu", "gpu" (the first Vulkan
-	// device, a discrete GPU first), "gpu:N" (the Nth device the Vulkan
-	// loader lists: one GPU of several) or "auto" (a discrete GPU when
-	// present, else the CPU); empty means auto. Which device ran is the
-	// run's device event (event.Device).
-	Device string `toml:"device"`
-	// Matmul is the products' precision on a GPU: "f32" (empty: the
-	// default) or "f16", tensor cores on float16 operands scaled per row
-	// and column, accumulating float32 (engine/device). A device without
-	// them multiplies in float32 and says so in its device event.
-	Matmul string `toml:"matmul,omitempty"`
-
-	Prompts record.Prompts      `toml:"prompts"`
-	Reward  record.RewardConfig `toml:"reward"`
-	GRPO    rlt.GRPOConfig      `toml:"grpo"`
-}
-
 // DefaultConfig is a run of the official method at CPU scale on the given
 // models, with the short prompts the default models were trained with.
-func DefaultConfig(teacher, student string) Config {
-	return Config{
+func DefaultConfig(teacher, student string) runconfig.Config {
+	return runconfig.Config{
 		Teacher: teacher, Student: student, Task: "addition", Steps: 0,
 		EvalEvery: 10, EvalQuestions: 32, CheckpointEvery: 1, Device: device.Auto,
 		Prompts: warmstart.ShortPrompts(),
 		Reward:  record.DefaultRewardConfig(),
-		GRPO:    rlt.DefaultGRPOConfig(),
+		GRPO:    runconfig.DefaultGRPO(),
 	}
 }
 
@@ -90,8 +49,8 @@ func DefaultConfig(teacher, student string) Config {
 // or has no usable row is an error naming it. The data files' problems are
 // joined with the other keys' (errors.Join), so that one try shows a bad
 // lr and a missing data file together.
-func (c Config) Validate() error {
-	_, err := c.Check()
+func Validate(c runconfig.Config) error {
+	_, err := Check(c)
 	return err
 }
 
@@ -99,13 +58,13 @@ func (c Config) Validate() error {
 // files it read: what New builds an engine on. A data file of a real run
 // takes seconds to read, so a run reads it once, from validation to
 // training, and trains on (and checkpoints the digest of) what was
-// validated. Only Check and Absolute make one, and it carries the
+// validated. Only Check and Checked.Absolute make one, and it carries the
 // configuration it checked, so that data read for one configuration never
 // runs under another: a configuration changed after validation (an
 // override, a flag) is checked again. It is immutable: New builds on a
 // copy of its data, so one Checked may start several engines.
 type Checked struct {
-	cfg  Config
+	cfg  runconfig.Config
 	data *Data // nil for a synthetic task
 	// made is set by Check: the zero Checked was checked by nothing.
 	made bool
@@ -113,13 +72,13 @@ type Checked struct {
 
 // Check is Validate that keeps what it read, for New: its problems are
 // Validate's, in the same words.
-func (c Config) Check() (Checked, error) {
-	keysErr := c.checkKeys()
+func Check(c runconfig.Config) (Checked, error) {
+	keysErr := checkKeys(c)
 	data, dataErr := LoadData(c)
-	modelsErr := c.checkModels()
+	modelsErr := checkModels(c)
 	var fitErr error // of prompts that can be written, for models that can be read
 	if modelsErr == nil && c.Prompts.Validate() == nil {
-		fitErr = c.checkPromptsFit()
+		fitErr = checkPromptsFit(c)
 	}
 	if err := errors.Join(keysErr, dataErr, modelsErr, fitErr); err != nil {
 		return Checked{}, err
@@ -128,12 +87,12 @@ func (c Config) Check() (Checked, error) {
 }
 
 // Config is the configuration that was checked.
-func (c Checked) Config() Config { return c.cfg }
+func (c Checked) Config() runconfig.Config { return c.cfg }
 
 // Absolute is c with its configuration's paths made absolute
-// (Config.Absolute), for a run recorded to be resumed from any directory.
-// The data is what was read: the same files, named by their absolute
-// paths, as a run records and reports them.
+// (runconfig.Config.Absolute), for a run recorded to be resumed from any
+// directory. The data is what was read: the same files, named by their
+// absolute paths, as a run records and reports them.
 func (c Checked) Absolute() (Checked, error) {
 	cfg, err := c.cfg.Absolute()
 	if err != nil {
@@ -155,7 +114,7 @@ func (c Checked) Absolute() (Checked, error) {
 // template that is not ChatML (rlt.CheckChatML), each on its key: said
 // here, the run is refused before any run folder is made or resumed, on
 // the configuration's line, not recorded as failing once the models load.
-func (c Config) checkModels() error {
+func checkModels(c runconfig.Config) error {
 	var errs []error
 	for _, m := range []struct{ key, dir string }{{"teacher", c.Teacher}, {"student", c.Student}} {
 		if m.dir == "" {
@@ -178,7 +137,7 @@ func (c Config) checkModels() error {
 // joined (errors.Join), each a *configkey.Error with the key it is about,
 // so that the editor and `rlt run --config` put it on that key's line, or
 // name the flag that set the key.
-func (c Config) checkKeys() error {
+func checkKeys(c runconfig.Config) error {
 	var errs []error
 	// One problem per empty folder: each is on its own key's line, and a
 	// flag that set the other one is not blamed.
@@ -227,30 +186,9 @@ func (c Config) checkKeys() error {
 	return errors.Join(errs...)
 }
 
-// Absolute returns the configuration with its teacher, student, data and
-// eval_data paths made absolute (against the working directory; empty ones
-// stay empty), so that a run recorded with it can be resumed from any
-// directory.
-func (c Config) Absolute() (Config, error) {
-	for _, p := range []struct {
-		key string
-		v   *string
-	}{{"teacher", &c.Teacher}, {"student", &c.Student}, {"data", &c.Data}, {"eval_data", &c.EvalData}} {
-		if *p.v == "" || filepath.IsAbs(*p.v) {
-			continue
-		}
-		abs, err := filepath.Abs(*p.v)
-		if err != nil {
-			return c, fmt.Errorf("%s %q: %w", p.key, *p.v, err)
-		}
-		*p.v = abs
-	}
-	return c, nil
-}
-
 // Engine is a loaded run, ready to step.
 type Engine struct {
-	Cfg     Config
+	Cfg     runconfig.Config
 	Trainer *rlt.Trainer
 	Task    task.Task // the synthetic task; nil for a data run
 	Data    *Data     // the user data; nil for a synthetic task
@@ -281,7 +219,7 @@ type Engine struct {
 // out, as counted skips, the rows too long for the models.
 func New(checked Checked, sink event.Sink) (*Engine, error) {
 	if !checked.made {
-		return nil, errors.New("run.New: the configuration was not checked (Config.Check makes what New builds on)")
+		return nil, errors.New("run.New: the configuration was not checked (run.Check makes what New builds on)")
 	}
 	// The rows that do not fit the models are dropped from a copy: checked
 	// stays as Check made it.
@@ -301,7 +239,7 @@ func New(checked Checked, sink event.Sink) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	pair, err := rlt.LoadPairAs(be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, cfg.GRPO.Frozen())
+	pair, err := rlt.LoadPairAs(be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, rlt.FrozenPrecision(cfg.GRPO))
 	if err == nil {
 		err = be.Err() // a device out of memory for the models
 	}
@@ -335,7 +273,7 @@ func New(checked Checked, sink event.Sink) (*Engine, error) {
 
 // Memory describes the run for a memory estimate, from the model folders'
 // config.json and checkpoint headers (no weight is read).
-func Memory(cfg Config) (memory.GRPO, error) {
+func Memory(cfg runconfig.Config) (memory.GRPO, error) {
 	tc, tdt, err := model.Inspect(cfg.Teacher)
 	if err != nil {
 		return memory.GRPO{}, err
@@ -349,7 +287,7 @@ func Memory(cfg Config) (memory.GRPO, error) {
 		Questions: g.Questions, Samples: g.Samples, MaxNewTokens: g.MaxNewTokens, MicroBatch: g.MicroBatch,
 		MicroBatchTokens: g.MicroBatchTokens, CheckpointLayers: g.CheckpointLayers,
 		Stored16: tdt.Is16() || sdt.Is16()}
-	if g.Frozen() == model.Frozen16 {
+	if rlt.FrozenPrecision(g) == model.Frozen16 {
 		if sdt.Is16() {
 			m.StudentHeld = sdt
 		}
@@ -367,7 +305,7 @@ func Memory(cfg Config) (memory.GRPO, error) {
 // gradients, moments and activations then live. A GPU asked for and not
 // there is refused here too. Callers run it before they create anything
 // for the run.
-func CheckMemory(cfg Config) error {
+func CheckMemory(cfg runconfig.Config) error {
 	m, err := Memory(cfg)
 	if err != nil {
 		return err

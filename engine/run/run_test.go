@@ -18,6 +18,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -36,7 +37,7 @@ func tinyModels(t *testing.T) string {
 	return dir
 }
 
-func smallConfig(dir string) Config {
+func smallConfig(dir string) runconfig.Config {
 	c := DefaultConfig(filepath.Join(dir, "teacher"), filepath.Join(dir, "student"))
 	c.Steps, c.EvalEvery, c.EvalQuestions = 2, 1, 4
 	c.GRPO.Questions, c.GRPO.Samples, c.GRPO.MaxNewTokens = 2, 2, 8
@@ -45,8 +46,8 @@ func smallConfig(dir string) Config {
 
 // checkAndNew is what a caller that does not validate first does: Check,
 // then New on what it checked.
-func checkAndNew(c Config, sink event.Sink) (*Engine, error) {
-	checked, err := c.Check()
+func checkAndNew(c runconfig.Config, sink event.Sink) (*Engine, error) {
+	checked, err := Check(c)
 	if err != nil {
 		return nil, err
 	}
@@ -234,48 +235,48 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name string
-		edit func(*Config)
+		edit func(*runconfig.Config)
 		want []problem // in Validate's order
 	}{
-		{"valid", func(*Config) {}, nil},
-		{"both folders missing", func(c *Config) { c.Teacher, c.Student = "", "" },
+		{"valid", func(*runconfig.Config) {}, nil},
+		{"both folders missing", func(c *runconfig.Config) { c.Teacher, c.Student = "", "" },
 			[]problem{{"teacher", "teacher is empty: the teacher model's folder is required"}, {"student", "student is empty"}}},
-		{"the student's folder missing", func(c *Config) { c.Student = "" }, []problem{{"student", "student is empty"}}},
-		{"unknown task", func(c *Config) { c.Task = "chess" }, []problem{{"task", `unknown task "chess"`}}},
-		{"no task and no data", func(c *Config) { c.Task = "" }, []problem{{"task", `task "" needs data = FILE`}}},
-		{"device and matmul", func(c *Config) { c.Device, c.Matmul = "tpu", "f8" },
+		{"the student's folder missing", func(c *runconfig.Config) { c.Student = "" }, []problem{{"student", "student is empty"}}},
+		{"unknown task", func(c *runconfig.Config) { c.Task = "chess" }, []problem{{"task", `unknown task "chess"`}}},
+		{"no task and no data", func(c *runconfig.Config) { c.Task = "" }, []problem{{"task", `task "" needs data = FILE`}}},
+		{"device and matmul", func(c *runconfig.Config) { c.Device, c.Matmul = "tpu", "f8" },
 			[]problem{{"device", `device "tpu": want cpu, gpu, gpu:N or auto`}, {"matmul", `matmul "f8": want f32 or f16`}}},
-		{"a malformed gpu:N", func(c *Config) { c.Device = "gpu:-1" }, []problem{{"device", `device "gpu:-1": want gpu:N`}}},
-		{"negative counts", func(c *Config) { c.Steps, c.EvalEvery, c.EvalQuestions, c.CheckpointEvery = -1, -2, -3, -4 },
+		{"a malformed gpu:N", func(c *runconfig.Config) { c.Device = "gpu:-1" }, []problem{{"device", `device "gpu:-1": want gpu:N`}}},
+		{"negative counts", func(c *runconfig.Config) { c.Steps, c.EvalEvery, c.EvalQuestions, c.CheckpointEvery = -1, -2, -3, -4 },
 			[]problem{{"steps", "steps -1 must not be negative"}, {"eval_every", "eval_every -2"},
 				{"eval_questions", "eval_questions -3"}, {"checkpoint_every", "checkpoint_every -4"}}},
-		{"an empty prompt", func(c *Config) { c.Prompts.StudentSystem = " " },
+		{"an empty prompt", func(c *runconfig.Config) { c.Prompts.StudentSystem = " " },
 			[]problem{{"prompts.student_system", "prompts.student_system is empty: write the student's system prompt"}}},
-		{"both prompts wrong, each on its key", func(c *Config) {
+		{"both prompts wrong, each on its key", func(c *runconfig.Config) {
 			c.Prompts.TeacherSystem, c.Prompts.StudentSystem = "Teach.<|im_end|>", ""
 		}, []problem{{"prompts.teacher_system", "prompts.teacher_system contains the ChatML marker <|im_end|>"},
 			{"prompts.student_system", "prompts.student_system is empty"}}},
-		{"[reward] and [grpo] name their keys by their paths", func(c *Config) { c.Reward.KLMax, c.GRPO.Samples = math.NaN(), 1 },
+		{"[reward] and [grpo] name their keys by their paths", func(c *runconfig.Config) { c.Reward.KLMax, c.GRPO.Samples = math.NaN(), 1 },
 			[]problem{{"reward.kl_max", "reward.kl_max is NaN"}, {"grpo.samples", "grpo.samples 1 per question"}}},
-		{"scored at another temperature than sampled", func(c *Config) { c.GRPO.Temperature = 1 },
+		{"scored at another temperature than sampled", func(c *runconfig.Config) { c.GRPO.Temperature = 1 },
 			[]problem{{"reward.temperature", "reward.temperature 0.7 differs from grpo.temperature 1"}}},
-		{"an invalid temperature is not also said to differ", func(c *Config) { c.GRPO.Temperature = 0 },
+		{"an invalid temperature is not also said to differ", func(c *runconfig.Config) { c.GRPO.Temperature = 0 },
 			[]problem{{"grpo.temperature", "grpo.temperature 0 must be a finite positive number"}}},
-		{"a teacher whose chat template is not ChatML", func(c *Config) { c.Teacher = llama },
+		{"a teacher whose chat template is not ChatML", func(c *runconfig.Config) { c.Teacher = llama },
 			[]problem{{"teacher", notChatML("teacher")}}},
-		{"one such folder as both models, said on each key", func(c *Config) { c.Teacher, c.Student = llama, llama },
+		{"one such folder as both models, said on each key", func(c *runconfig.Config) { c.Teacher, c.Student = llama, llama },
 			[]problem{{"teacher", notChatML("teacher")}, {"student", notChatML("student")}}},
-		{"a teacher folder that does not exist", func(c *Config) { c.Teacher = filepath.Join(teacher, "nope") },
+		{"a teacher folder that does not exist", func(c *runconfig.Config) { c.Teacher = filepath.Join(teacher, "nope") },
 			[]problem{{"teacher", "model folder " + filepath.Join(teacher, "nope") + " does not exist"}}},
-		{"a student folder without weights", func(c *Config) { c.Student = noWeights },
+		{"a student folder without weights", func(c *runconfig.Config) { c.Student = noWeights },
 			[]problem{{"student", "model folder " + noWeights + " is incomplete: missing model.safetensors"}}},
-		{"a file given as the teacher's folder", func(c *Config) { c.Teacher = filepath.Join(teacher, "config.json") },
+		{"a file given as the teacher's folder", func(c *runconfig.Config) { c.Teacher = filepath.Join(teacher, "config.json") },
 			[]problem{{"teacher", filepath.Join(teacher, "config.json") + " is a file, not a model folder"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig(teacher, student)
 			c.edit(&cfg)
-			err := cfg.Validate()
+			err := Validate(cfg)
 			var got []problem
 			for _, p := range configkey.Problems(err) {
 				key, ok := configkey.Of(p)
@@ -355,7 +356,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 // for 2 steps, a checkpoint and a resume into a new engine for the third:
 // the third step's metrics and every weight of the policy and the
 // reference must be bit-identical. It returns the checkpoint.
-func resumeEqualsUninterrupted(t *testing.T, c Config) Saved {
+func resumeEqualsUninterrupted(t *testing.T, c runconfig.Config) Saved {
 	t.Helper()
 	ctx := context.Background()
 	weights := func(e *Engine) []float32 {

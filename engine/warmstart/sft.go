@@ -11,6 +11,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // Sequence is one SFT example: the loss covers Tokens[LossFrom:], each
@@ -49,8 +50,8 @@ type SFT struct {
 	// add up to the batch's. 0 = the whole batch at once.
 	MicroBatchTokens int
 	// Checkpoint decides per micro-batch whether the model's layers are
-	// checkpointed (model.CheckpointMode.On, GRPO's rule).
-	Checkpoint model.CheckpointMode
+	// checkpointed (runconfig.CheckpointMode.On, GRPO's rule).
+	Checkpoint runconfig.CheckpointMode
 
 	opt  *compute.AdamW
 	tape *compute.Tape
@@ -67,7 +68,7 @@ func NewSFT(m *model.Model, sched compute.Schedule, maxGradNorm, wd float64) (*S
 		return nil, err
 	}
 	return &SFT{Model: m, Schedule: sched, MaxGradNorm: maxGradNorm, opt: opt, tape: compute.NewTape(m.Backend()),
-		MicroBatchTokens: model.DefaultMicroBatchTokens, Checkpoint: model.CheckpointAuto}, nil
+		MicroBatchTokens: runconfig.DefaultMicroBatchTokens, Checkpoint: runconfig.CheckpointAuto}, nil
 }
 
 // Steps is the number of updates applied.
@@ -107,7 +108,7 @@ func (s *SFT) Step(batch []Sequence) (loss, gradNorm float64, err error) {
 	defer func(was bool) { s.Model.CheckpointLayers = was }(s.Model.CheckpointLayers)
 	for _, pk := range packs {
 		b, targets := pk.b, pk.targets
-		s.Model.CheckpointLayers = s.Checkpoint.On(s.Model.Cfg, b.B*b.T)
+		s.Model.CheckpointLayers = s.Checkpoint.On(s.Model.Cfg.ActivationBytes(b.B * b.T))
 		s.tape.Reset()
 		lp := s.Model.TokenLogProbs(s.tape, b, targets, 1)
 		if err := s.tape.Err(); err != nil {

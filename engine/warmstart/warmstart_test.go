@@ -14,6 +14,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -137,7 +138,7 @@ func TestSFTStepUnderATokenBudget(t *testing.T) {
 		seqs[i] = TeacherSequence(tok, ShortPrompts(), tr.Question, tr.Solution, tr.Explanation)
 		longest = max(longest, len(seqs[i].Tokens))
 	}
-	step := func(budget int, ck model.CheckpointMode) (float64, float64, []float32, error) {
+	step := func(budget int, ck runconfig.CheckpointMode) (float64, float64, []float32, error) {
 		m, err := model.NewRandom(compute.NewCPU(), cfg, 3)
 		if err != nil {
 			t.Fatal(err)
@@ -156,14 +157,14 @@ func TestSFTStepUnderATokenBudget(t *testing.T) {
 		}
 		return loss, norm, w, err
 	}
-	wl, wn, ww, err := step(0, model.CheckpointOff)
+	wl, wn, ww, err := step(0, runconfig.CheckpointOff)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
 		budget int
-		ck     model.CheckpointMode
-	}{{longest, model.CheckpointOff}, {2 * longest, model.CheckpointOn}, {longest, model.CheckpointAuto}} {
+		ck     runconfig.CheckpointMode
+	}{{longest, runconfig.CheckpointOff}, {2 * longest, runconfig.CheckpointOn}, {longest, runconfig.CheckpointAuto}} {
 		l, n, w, err := step(c.budget, c.ck)
 		if err != nil {
 			t.Fatalf("budget %d: %v", c.budget, err)
@@ -177,7 +178,7 @@ func TestSFTStepUnderATokenBudget(t *testing.T) {
 			}
 		}
 	}
-	if _, _, _, err := step(longest-1, model.CheckpointAuto); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("micro_batch_tokens = %d is smaller than sequence", longest-1)) {
+	if _, _, _, err := step(longest-1, runconfig.CheckpointAuto); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("micro_batch_tokens = %d is smaller than sequence", longest-1)) {
 		t.Errorf("a budget under one sequence: %v", err)
 	}
 }

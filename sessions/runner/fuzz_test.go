@@ -22,7 +22,7 @@ func FuzzRunConfig(f *testing.F) {
 		if err := sessions.DecodeStrict("config.toml", data, &cfg); err != nil {
 			return
 		}
-		_ = cfg.Validate()
+		_ = run.Validate(cfg)
 		out, err := sessions.EncodeTOML(cfg)
 		if err != nil {
 			return // a value TOML cannot hold (NaN …) is not written

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -82,7 +83,7 @@ func (l *Launcher) decode(data []byte) (run.Checked, error) {
 	}
 	// Each problem under its own line: an unknown key, a mistyped value and
 	// a value out of range at once.
-	checked, checkErr := cfg.Check()
+	checked, checkErr := run.Check(cfg)
 	if err := errors.Join(decodeErr, checkErr); err != nil {
 		return run.Checked{}, errors.Join(fileProblems(cfg, sessions.ConfigFile, data, err, sessions.UnsetIsDefault, nil)...)
 	}
@@ -236,7 +237,7 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 // the checkpoints passed over.
 func describe(s *sessions.Session) *sessions.Session {
 	rec := s.Run
-	var cfg run.Config
+	var cfg runconfig.Config
 	if err := rec.DecodeConfig(&cfg); err == nil {
 		s.Steps = cfg.Steps
 	} else if imp, ok := importConfig(rec); ok {

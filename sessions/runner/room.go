@@ -6,7 +6,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
-	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -19,7 +19,7 @@ import (
 // folder (its config.json and tokenizer.json, no weight read); where it
 // cannot be read, nothing is refused here (the configuration's check says
 // what is wrong with the folder).
-func CheckRoom(runs string, cfg run.Config) error {
+func CheckRoom(runs string, cfg runconfig.Config) error {
 	need, ok := checkpointSize(cfg.Teacher)
 	if !ok {
 		return nil

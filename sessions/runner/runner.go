@@ -26,6 +26,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -38,7 +39,7 @@ import (
 // activations. That memory is what the first step pays for: a page touched
 // for the first time costs ~12 us on the 2-core machine, and the 8,192
 // budget touched ~390 MB more in step 0.
-func DefaultConfig(models string, steps int) run.Config {
+func DefaultConfig(models string, steps int) runconfig.Config {
 	cfg := run.DefaultConfig(filepath.Join(models, defaults.Teacher), filepath.Join(models, defaults.Student))
 	cfg.Steps = steps
 	cfg.GRPO.MicroBatchTokens = DefaultMicroBatchTokens
@@ -48,8 +49,8 @@ func DefaultConfig(models string, steps int) run.Config {
 // DefaultMicroBatchTokens is the embedded default run's micro_batch_tokens.
 const DefaultMicroBatchTokens = 2048
 
-// CheckFile checks cfg (run.Config.Check: the data files are read, once
-// for the run, which New builds on), decoded from the TOML file at path
+// CheckFile checks cfg (run.Check: the data files are read, once for the
+// run, which New builds on), decoded from the TOML file at path
 // (its text data) over the defaults and then given the values of a
 // command's flags, and says what is wrong as a command line should
 // (fileProblems), with decodeErr's problems: those of the file's
@@ -58,8 +59,8 @@ const DefaultMicroBatchTokens = 2048
 // Validate's, so that a file's every problem is said at once. An empty
 // path is a configuration of the defaults and the flags alone: a problem
 // with a key a flag set still names the flag.
-func CheckFile(cfg run.Config, path string, data []byte, decodeErr error, flagKeys map[string]string) (run.Checked, error) {
-	checked, checkErr := cfg.Check()
+func CheckFile(cfg runconfig.Config, path string, data []byte, decodeErr error, flagKeys map[string]string) (run.Checked, error) {
+	checked, checkErr := run.Check(cfg)
 	err := errors.Join(decodeErr, checkErr)
 	if err == nil {
 		return checked, nil
@@ -73,7 +74,7 @@ func CheckFile(cfg run.Config, path string, data []byte, decodeErr error, flagKe
 // syntax error); decodeErr, the file's unknown keys and mistyped values,
 // which leave every other key decoded: give it to CheckFile, which says
 // it with what Validate finds.
-func DecodeFile(path string, cfg *run.Config) (text []byte, decodeErr, err error) {
+func DecodeFile(path string, cfg *runconfig.Config) (text []byte, decodeErr, err error) {
 	text, err = sessions.ReadConfigFile(path, cfg)
 	if sessions.OnlyKeyProblems(err) {
 		return text, err, nil
@@ -95,7 +96,7 @@ func DecodeFile(path string, cfg *run.Config) (text []byte, decodeErr, err error
 // the file. With no file (an empty path) there is no line to point at: a
 // flag's problem names the flag all the same, and the others, the
 // defaults', read as Validate says them.
-func fileProblems(cfg run.Config, path string, data []byte, err error, unset sessions.Unset, flagKeys map[string]string) []error {
+func fileProblems(cfg runconfig.Config, path string, data []byte, err error, unset sessions.Unset, flagKeys map[string]string) []error {
 	var problems []error
 	for _, ce := range sessions.ExplainValidations(path, data, cfg, unset, err, slices.Collect(maps.Keys(flagKeys))...) {
 		if ce.Overridden {
@@ -162,7 +163,7 @@ func Fresh(*run.Engine) error { return nil }
 type Resumable struct {
 	Rec *sessions.Run
 	// Recorded is the configuration the run's config.toml records.
-	Recorded run.Config
+	Recorded runconfig.Config
 	// Checked is the one this session runs, Recorded with the session's
 	// Overrides, checked with its data read: what Start builds on.
 	Checked run.Checked
@@ -188,7 +189,7 @@ type Overrides struct {
 
 // over is cfg with o put over it, and the keys o set, each to the flag
 // that set it (fileProblems' flagKeys).
-func (o Overrides) over(cfg run.Config) (run.Config, map[string]string) {
+func (o Overrides) over(cfg runconfig.Config) (runconfig.Config, map[string]string) {
 	flagKeys := map[string]string{}
 	if o.Steps > 0 || o.StepsGiven {
 		cfg.Steps, flagKeys["steps"] = o.Steps, "steps"
@@ -226,10 +227,10 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		// said with every other problem of the file at once, as rlt run
 		// --config says a file's, not one kind first. (Other decoding
 		// problems are OpenWith's to say.)
-		var recorded run.Config
+		var recorded runconfig.Config
 		if decodeErr := sessions.DecodeStrict(cfgPath, data, &recorded); sessions.OnlyKeyProblems(decodeErr) {
 			cfg, flagKeys := over.over(recorded)
-			_, checkErr := cfg.Check()
+			_, checkErr := run.Check(cfg)
 			return r, refusedConfig(dir, cfgPath, data, cfg, errors.Join(decodeErr, checkErr), flagKeys)
 		}
 	}
@@ -243,7 +244,7 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	// Checked before any engine starts: a configuration that cannot run is
 	// the file's problem (or a flag's), and must not be recorded as the
 	// run failing.
-	if r.Checked, err = cfg.Check(); err != nil {
+	if r.Checked, err = run.Check(cfg); err != nil {
 		problems := refusedConfig(dir, cfgPath, rec.ConfigText(), cfg, err, flagKeys)
 		rec.Close()
 		return r, problems
@@ -329,7 +330,7 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 }
 
 // deviceUsable is why the run folder dir cannot resume on the device
-// name (run.Config.Device: its config.toml's, or --device's), said with
+// name (runconfig.Config.Device: its config.toml's, or --device's), said with
 // the way on, or nil.
 func deviceUsable(dir, name string) error {
 	cpu, err := device.Unusable(name)
@@ -377,7 +378,7 @@ func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Che
 // every problem is a flag's. The file was decoded over nothing, not over
 // the defaults: a key it does not set holds its zero value, and is said
 // to (UnsetIsZero).
-func refusedConfig(dir, cfgPath string, data []byte, cfg run.Config, err error, flagKeys map[string]string) error {
+func refusedConfig(dir, cfgPath string, data []byte, cfg runconfig.Config, err error, flagKeys map[string]string) error {
 	problems := fileProblems(cfg, cfgPath, data, err, sessions.UnsetIsZero, flagKeys)
 	// When every problem of the file is a value a resume's flag puts
 	// over it (a device this build does not know, a run off a failed

@@ -17,6 +17,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -32,16 +33,16 @@ max_new_tokens = 8
 `
 
 // mustCheck is cfg checked (its data read), for Create and Start.
-func mustCheck(t *testing.T, cfg run.Config) run.Checked {
+func mustCheck(t *testing.T, cfg runconfig.Config) run.Checked {
 	t.Helper()
-	checked, err := cfg.Check()
+	checked, err := run.Check(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return checked
 }
 
-// The workbench's launcher puts Config.Validate's errors on the line of
+// The workbench's launcher puts run.Validate's errors on the line of
 // the key they are about, so the editor can show them there.
 func TestWorkbenchLocateValidation(t *testing.T) {
 	l := NewLauncher(context.Background(), t.TempDir(), hftest.StubModels(t, t.TempDir()))
@@ -134,7 +135,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		text     string
-		override func(*run.Config)
+		override func(*runconfig.Config)
 		flagKeys map[string]string
 		want     []string // the error's lines, in order
 	}{
@@ -159,7 +160,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			}},
 		{name: "[reward] before [grpo], a reward key the file does not set",
 			text:     "steps = -1\n\n[reward]\nformat_penalty = -inf\nkl_mean = nan\n\n[grpo]\nlr = -1.0\n",
-			override: func(c *run.Config) { c.Reward.Estimator = "l1" },
+			override: func(c *runconfig.Config) { c.Reward.Estimator = "l1" },
 			want: []string{
 				"bad.toml:1:1: steps -1 must not be negative",
 				"bad.toml:4:1: reward.format_penalty is -Inf",
@@ -168,13 +169,13 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				`bad.toml: reward.estimator (default 'l1', not set in this file): estimator "l1": want "logratio", "k3" or "full"`,
 			}},
 		{name: "a key a flag set", text: "task = 'addition'\n[grpo]\nsamples = 1\n",
-			override: func(c *run.Config) { c.Task = "division" }, flagKeys: map[string]string{"task": "task"},
+			override: func(c *runconfig.Config) { c.Task = "division" }, flagKeys: map[string]string{"task": "task"},
 			want: []string{
 				"bad.toml:3:1: grpo.samples 1 per question gives no group to compare with; use at least 2",
 				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
 			}},
 		{name: "keys flags set that the file does not", text: "[grpo]\nsamples = 1\n",
-			override: func(c *run.Config) { c.Task, c.Steps = "division", -5 },
+			override: func(c *runconfig.Config) { c.Task, c.Steps = "division", -5 },
 			flagKeys: map[string]string{"task": "task", "steps": "steps"},
 			want: []string{
 				"bad.toml:2:1: grpo.samples 1 per question gives no group to compare with; use at least 2",
@@ -187,7 +188,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 		// the file lacks (matmul) as one it sets (device) after them.
 		{name: "the file's lines, then keys it does not set, then flags'",
 			text: "device = 'cpu'\neval_every = -1\n[grpo]\nsamples = 1\n[reward]\nkl_mean = 3.0\n",
-			override: func(c *run.Config) {
+			override: func(c *runconfig.Config) {
 				c.Device, c.Matmul, c.Steps, c.GRPO.LR, c.Reward.Estimator = "tpu", "f8", -5, -1, "l1"
 			},
 			flagKeys: map[string]string{"matmul": "matmul", "device": "device"},
@@ -201,14 +202,14 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				`--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`,
 			}},
 		{name: "a data file a flag named, the file naming none", text: "steps = 3\n",
-			override: func(c *run.Config) { c.Data, c.Task = "missing.jsonl", run.DataTask },
+			override: func(c *runconfig.Config) { c.Data, c.Task = "missing.jsonl", run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
 			want:     []string{"--data: data missing.jsonl: file does not exist"}},
 		{name: "one model folder missing: its own key, not the flag's", text: "steps = 3\nstudent = ''\n",
-			override: func(c *run.Config) { c.Teacher = filepath.Join(filepath.Dir(c.Teacher), "student") }, flagKeys: map[string]string{"teacher": "teacher"},
+			override: func(c *runconfig.Config) { c.Teacher = filepath.Join(filepath.Dir(c.Teacher), "student") }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"bad.toml:2:1: student is empty: the student model's folder is required"}},
 		{name: "a model folder a flag named that does not exist", text: "steps = 3\n",
-			override: func(c *run.Config) { c.Teacher = "/nonexistent/teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
+			override: func(c *runconfig.Config) { c.Teacher = "/nonexistent/teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"--teacher: model folder /nonexistent/teacher does not exist"}},
 		{name: "a model folder the file names that does not exist", text: "steps = 3\nteacher = '/nonexistent/teacher'\n",
 			want: []string{"bad.toml:2:1: model folder /nonexistent/teacher does not exist"}},
@@ -223,7 +224,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				"bad.toml:4:1: prompts.student_system contains the ChatML marker <|im_end|>, which would end its turn early; remove it",
 			}},
 		{name: "a key the file does not set", text: "[grpo]\nsamples = 1\n",
-			override: func(c *run.Config) { c.Steps = -5 },
+			override: func(c *runconfig.Config) { c.Steps = -5 },
 			want: []string{
 				"bad.toml:2:1: grpo.samples 1 per question gives no group to compare with; use at least 2",
 				"bad.toml: steps (default -5, not set in this file): steps -5 must not be negative",
@@ -269,30 +270,30 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing.jsonl")
 	for _, c := range []struct {
 		name     string
-		override func(*run.Config)
+		override func(*runconfig.Config)
 		flagKeys map[string]string
 		want     []string // the error's lines, in order
 	}{
-		{name: "valid", override: func(c *run.Config) { c.Steps = 3 }, flagKeys: map[string]string{"steps": "steps"}},
-		{name: "a flag's task", override: func(c *run.Config) { c.Task = "division" }, flagKeys: map[string]string{"task": "task"},
+		{name: "valid", override: func(c *runconfig.Config) { c.Steps = 3 }, flagKeys: map[string]string{"steps": "steps"}},
+		{name: "a flag's task", override: func(c *runconfig.Config) { c.Task = "division" }, flagKeys: map[string]string{"task": "task"},
 			want: []string{`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`}},
 		{name: "a key below a table, and a flag named otherwise than its key",
-			override: func(c *run.Config) { c.EvalData = "held.jsonl"; c.Steps = -1 },
+			override: func(c *runconfig.Config) { c.EvalData = "held.jsonl"; c.Steps = -1 },
 			flagKeys: map[string]string{"eval_data": "eval-data", "steps": "steps"},
 			want: []string{
 				`--eval-data: eval_data "held.jsonl" without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data`,
 				"--steps: steps -1 must not be negative",
 			}},
-		{name: "a data file a flag named", override: func(c *run.Config) { c.Data, c.Task = missing, run.DataTask },
+		{name: "a data file a flag named", override: func(c *runconfig.Config) { c.Data, c.Task = missing, run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
 			want:     []string{"--data: data " + missing + ": file does not exist"}},
-		{name: "a default's problem, then a flag's, as with a file", override: func(c *run.Config) { c.GRPO.Samples, c.Task = 1, "division" },
+		{name: "a default's problem, then a flag's, as with a file", override: func(c *runconfig.Config) { c.GRPO.Samples, c.Task = 1, "division" },
 			flagKeys: map[string]string{"task": "task"},
 			want: []string{
 				"grpo.samples 1 per question gives no group to compare with; use at least 2",
 				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
 			}},
-		{name: "flags' problems in the configuration's key order", override: func(c *run.Config) { c.Matmul, c.Device, c.Steps = "f8", "tpu", -1 },
+		{name: "flags' problems in the configuration's key order", override: func(c *runconfig.Config) { c.Matmul, c.Device, c.Steps = "f8", "tpu", -1 },
 			flagKeys: map[string]string{"matmul": "matmul", "device": "device", "steps": "steps"},
 			want: []string{
 				"--steps: steps -1 must not be negative",
@@ -516,7 +517,7 @@ func treeSizes(t *testing.T, dir string) map[string]int64 {
 }
 
 // smallConfig is smallRun on the embedded models.
-func smallConfig(t *testing.T, steps int) run.Config {
+func smallConfig(t *testing.T, steps int) runconfig.Config {
 	t.Helper()
 	models, err := defaults.Dir()
 	if err != nil {
@@ -816,7 +817,7 @@ func oneStepRun(t *testing.T) (runs, dir string) {
 
 // runToEnd creates a run of cfg in a new folder of runs, runs it to its
 // end and closes it: the folder of runs and the run's.
-func runToEnd(t *testing.T, cfg run.Config) (runs, dir string) {
+func runToEnd(t *testing.T, cfg runconfig.Config) (runs, dir string) {
 	t.Helper()
 	runs = t.TempDir()
 	rec, checked, err := Create(runs, mustCheck(t, cfg))
@@ -1085,16 +1086,16 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 		name, text string
 		over       Overrides
 		want       []string // the error's lines; none: the resume goes on
-		cfg        func(run.Config) string
+		cfg        func(runconfig.Config) string
 	}{
 		{name: "a device name the file records, unknown here", text: unknownDevice,
 			want: []string{headWith("--device cpu"), fmt.Sprintf(`%s:%d:1: device "tpu": want cpu, gpu, gpu:N or auto`, path, lineOf(unknownDevice, "device = "))}},
 		{name: "the same, resumed with --device cpu", text: unknownDevice, over: Overrides{Device: "cpu"},
-			cfg: func(c run.Config) string { return c.Device }},
+			cfg: func(c runconfig.Config) string { return c.Device }},
 		{name: "a bad steps the file records", text: badSteps, over: Overrides{Device: "cpu"},
 			want: []string{headWith("--steps N"), fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badSteps, "steps = "))}},
 		{name: "the same, resumed with --steps", text: badSteps, over: Overrides{Steps: 5},
-			cfg: func(c run.Config) string { return fmt.Sprint(c.Steps) }},
+			cfg: func(c runconfig.Config) string { return fmt.Sprint(c.Steps) }},
 		{name: "--steps stands in for the file's steps, not for its other keys", text: badStepsAndMatmul, over: Overrides{Steps: 5},
 			want: []string{headWith("--matmul f32"), fmt.Sprintf(`%s:%d:1: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`, path, lineOf(badStepsAndMatmul, "matmul = "))}},
 		{name: "two values flags go over", text: badStepsAndDevice,
@@ -1102,7 +1103,7 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 				fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badStepsAndDevice, "steps = ")),
 				fmt.Sprintf(`%s:%d:1: device "tpu": want cpu, gpu, gpu:N or auto`, path, lineOf(badStepsAndDevice, "device = "))}},
 		{name: "the same, resumed with both flags", text: badStepsAndDevice, over: Overrides{Steps: 5, Device: "cpu"},
-			cfg: func(c run.Config) string { return c.Device }},
+			cfg: func(c runconfig.Config) string { return c.Device }},
 		{name: "a flag's value is the flag's problem", text: string(recorded), over: Overrides{Device: "tpu", Matmul: "f8"},
 			want: []string{"resume " + dir + ": its configuration cannot run with the values these flags give, so the run is unchanged",
 				`--device: device "tpu": want cpu, gpu, gpu:N or auto`, `--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`}},

@@ -1,0 +1,150 @@
+package runconfig
+
+import (
+	"errors"
+	"math"
+
+	"github.com/rlt-workbench/rlt/engine/configkey"
+)
+
+// GRPO is the teacher's RL configuration (RLT.md §4), config.toml's [grpo]
+// table. Defaults are the official run's, except the scale (P, G, lengths,
+// learning rate), which a tiny model on a CPU needs smaller or larger.
+type GRPO struct {
+	Questions    int     `toml:"questions"`      // P per step (official 16)
+	Samples      int     `toml:"samples"`        // G per question (official 64)
+	Temperature  float64 `toml:"temperature"`    // sampling and log-prob temperature (0.7)
+	TopP         float64 `toml:"top_p"`          // 1 = off
+	MaxNewTokens int     `toml:"max_new_tokens"` // explanation budget per completion
+	LR           float64 `toml:"lr"`             // constant (official 1e-6 for 7B)
+	Beta         float64 `toml:"beta"`           // k3 KL weight (0.04)
+	ClipEps      float64 `toml:"clip_eps"`       // PPO ratio clipping; 0 = none
+	Epochs       int     `toml:"epochs"`         // optimiser passes per batch (1 = on-policy)
+	MicroBatch   int     `toml:"micro_batch"`    // completions per forward/backward (8; the token budget below bounds big models)
+	// MicroBatchTokens bounds the padded positions (rows × longest row) of
+	// each forward: the policy's micro-batches, and the scorer's teacher
+	// and student forwards (0 = no token limit).
+	MicroBatchTokens int     `toml:"micro_batch_tokens"`
+	MaxGradNorm      float64 `toml:"max_grad_norm"`  // 1.0
+	RefSyncEvery     int     `toml:"ref_sync_every"` // 32
+	RefSyncAlpha     float64 `toml:"ref_sync_alpha"` // 0.9: ref ← α·θ + (1−α)·ref
+	AdamBeta1        float64 `toml:"adam_beta1"`
+	AdamBeta2        float64 `toml:"adam_beta2"`
+	AdamEps          float64 `toml:"adam_eps"`
+	WeightDecay      float64 `toml:"weight_decay"`
+	Seed             uint64  `toml:"seed"`
+	// Reconstruct asks the student for its greedy solution after each
+	// explanation, for the traces (costs one short greedy generation).
+	Reconstruct bool `toml:"reconstruct"`
+	// CheckpointLayers recomputes the teacher's layers during backward
+	// instead of keeping their activations: "auto" (on when they would
+	// pass CheckpointAutoBytes for a micro-batch), "on" or "off".
+	CheckpointLayers CheckpointMode `toml:"checkpoint_layers"`
+	// FrozenWeights is how the models that are not trained (the student and
+	// the reference) hold their matrices: "checkpoint" (or empty) keeps a
+	// BF16/F16 checkpoint's 16 bits (half the memory, computed in float32,
+	// the same numbers as a float32 load; the reference rounds to 16 bits
+	// when it follows the policy), "float32" widens them (engine/rlt's
+	// FrozenPrecision says which model precision each is).
+	FrozenWeights string `toml:"frozen_weights"`
+}
+
+// The values of GRPO.FrozenWeights.
+const (
+	FrozenCheckpoint = "checkpoint"
+	FrozenFloat32    = "float32"
+)
+
+// DefaultMicroBatchTokens is the token budget of a micro-batch where a
+// configuration sets none (grpo.micro_batch_tokens's default, and that of
+// scoring, serving, SFT and distillation): a right-padded micro-batch holds
+// at most this many positions (rows × its longest row). At Qwen2.5-0.5B's
+// shape with checkpointed layers that is about 1 GB of saved activations;
+// the embedded default's batches (32 rollouts of at most ~200 tokens) fit
+// whole.
+const DefaultMicroBatchTokens = 8192
+
+// DefaultGRPO is the official run's method with a CPU-sized batch.
+func DefaultGRPO() GRPO {
+	return GRPO{
+		Questions: 8, Samples: 8, Temperature: 0.7, TopP: 1, MaxNewTokens: 96, LR: 1e-4,
+		Beta: 0.04, Epochs: 1, MicroBatch: 8, MicroBatchTokens: DefaultMicroBatchTokens, MaxGradNorm: 1, RefSyncEvery: 32, RefSyncAlpha: 0.9,
+		AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEps: 1e-8, Seed: 1, Reconstruct: true,
+		CheckpointLayers: CheckpointAuto,
+		FrozenWeights:    FrozenCheckpoint,
+	}
+}
+
+// Validate says what is wrong with a configuration: every problem, joined
+// (errors.Join), each a *configkey.Error with its key below [grpo], so that
+// an editor can show them all at once, each under its line.
+func (c GRPO) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) { errs = append(errs, configkey.Errorf("grpo."+key, format, a...)) }
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"lr", c.LR}, {"beta", c.Beta}, {"clip_eps", c.ClipEps}, {"max_grad_norm", c.MaxGradNorm},
+		{"adam_eps", c.AdamEps}, {"weight_decay", c.WeightDecay}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 1) {
+			bad(f.key, "%s %g must be a finite number, not negative", f.key, f.v)
+		}
+	}
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"adam_beta1", c.AdamBeta1}, {"adam_beta2", c.AdamBeta2}} {
+		if !(f.v >= 0 && f.v < 1) {
+			bad(f.key, "%s %g must be within [0, 1)", f.key, f.v)
+		}
+	}
+	if c.Questions <= 0 {
+		bad("questions", "questions %d must be positive", c.Questions)
+	}
+	switch {
+	case c.Samples <= 0:
+		bad("samples", "samples %d must be positive", c.Samples)
+	case c.Samples < 2:
+		bad("samples", "samples %d per question gives no group to compare with; use at least 2", c.Samples)
+	}
+	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) {
+		bad("temperature", "temperature %g must be a finite positive number", c.Temperature)
+	}
+	if !(c.TopP > 0 && c.TopP <= 1) { // 0: vLLM refuses it, transformers keeps one token; no "off" to guess at
+		bad("top_p", "top_p %g must be within (0, 1] (1 = off; temperature shapes the rest)", c.TopP)
+	}
+	if c.MaxNewTokens <= 0 {
+		bad("max_new_tokens", "max_new_tokens %d must be positive", c.MaxNewTokens)
+	}
+	switch {
+	case c.Epochs <= 0:
+		bad("epochs", "epochs %d must be positive", c.Epochs)
+	case c.Epochs > 1 && c.ClipEps == 0:
+		// On epochs, not clip_eps: more than one pass is what asks for
+		// clipping, and clip_eps = 0 is fine on its own.
+		bad("epochs", "epochs %d over one batch need ratio clipping (clip_eps > 0)", c.Epochs)
+	}
+	if !(c.RefSyncAlpha >= 0 && c.RefSyncAlpha <= 1) {
+		bad("ref_sync_alpha", "ref_sync_alpha %g must be within [0, 1]", c.RefSyncAlpha)
+	}
+	if c.RefSyncEvery < 0 {
+		bad("ref_sync_every", "ref_sync_every %d must not be negative (0 = never)", c.RefSyncEvery)
+	}
+	if c.FrozenWeights != "" && c.FrozenWeights != FrozenCheckpoint && c.FrozenWeights != FrozenFloat32 {
+		bad("frozen_weights", "frozen_weights %q: want %q (16-bit checkpoints stay 16-bit) or %q", c.FrozenWeights, FrozenCheckpoint, FrozenFloat32)
+	}
+	if c.MicroBatch < 0 {
+		bad("micro_batch", "micro_batch %d must not be negative (0 = no limit)", c.MicroBatch)
+	}
+	switch {
+	case c.MicroBatchTokens < 0:
+		bad("micro_batch_tokens", "micro_batch_tokens %d must not be negative (0 = no limit)", c.MicroBatchTokens)
+	case c.MicroBatchTokens > 0 && c.MaxNewTokens > 0 && c.MicroBatchTokens < c.MaxNewTokens:
+		// Checked here, before a run folder exists; the exact bound (the
+		// longest prompt with its completion) is known only at the step.
+		// On micro_batch_tokens: the message says to raise it.
+		bad("micro_batch_tokens", "micro_batch_tokens %d is less than max_new_tokens %d: a completion with its prompt can hold more tokens than one forward may; raise it (or 0 for no limit)", c.MicroBatchTokens, c.MaxNewTokens)
+	}
+	errs = append(errs, configkey.Wrap("grpo.checkpoint_layers", c.CheckpointLayers.Validate()))
+	return errors.Join(errs...)
+}
