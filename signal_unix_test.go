@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -222,7 +222,7 @@ func TestResumeWithStepsZeroRunsUntilInterrupted(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "resuming") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var c runpkg.Config
+	var c runconfig.Config
 	if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil || c.Steps != 0 {
 		t.Errorf("config.toml records steps %d (%v), want 0: until interrupted", c.Steps, err)
 	}
