@@ -718,27 +718,95 @@ func atoi32(b []byte) (int32, bool) {
 	return int32(n), true
 }
 
-// strs consumes a JSON array of strings and counts them; with keep, it
-// returns them too, else only checks each as str would read it.
+// strs consumes a JSON array of strings as appendStrings writes it and
+// counts them; with keep, it returns them too, else only checks each as
+// str would read it. It reads the array in one pass, a string at a time
+// (a trace's hundreds of tokens: strText's calls for each were a fifth of
+// opening a run), and the strings kept are slices of one string holding
+// them all, made at once: each made on its own were most of the
+// allocations, and of the collector's work, of reading a trace whole.
 func (s *lineScan) strs(keep bool) (out []string, n int32, ok bool) {
-	if !s.lit("[") || bytes.HasPrefix(s.p, []byte("]")) {
+	p := s.p
+	if len(p) < 2 || p[0] != '[' || p[1] == ']' {
 		return nil, 0, false
 	}
-	for ; !s.lit("]"); n++ {
-		if n > 0 && !s.lit(",") {
+	var texts []byte // with keep: every string's text, one after another
+	var ends []int   // where each ends in texts
+	if keep {
+		// Sized by the array's bytes up to the first ']' (its end unless
+		// a text holds one): its texts, each with two quotes and a comma.
+		size := len(p)
+		if end := bytes.IndexByte(p, ']'); end >= 0 {
+			size = end
+		}
+		count := bytes.Count(p[:size], []byte(`","`)) + 1
+		texts = make([]byte, 0, max(size-3*count, 0))
+		ends = make([]int, 0, count)
+	}
+	var scratch [utf8.UTFMax]byte
+	for i := 1; ; {
+		if i >= len(p) || p[i] != '"' {
 			return nil, 0, false
 		}
-		if !keep {
-			if !s.skipStr() {
+		i++
+		start := i
+		plainASCII, escaped := true, false
+		for ; i < len(p) && p[i] != '"'; i++ {
+			switch c := p[i]; {
+			case c == '\\':
+				escaped = true
+				i++ // the escaped character, '"' included
+			case c < 0x20:
+				return nil, 0, false // JSON refuses it unescaped
+			case c >= utf8.RuneSelf:
+				plainASCII = false
+			}
+		}
+		if i >= len(p) {
+			return nil, 0, false
+		}
+		text := p[start:i]
+		i++
+		// A text with escapes, or of invalid UTF-8, is decoded as str
+		// decodes it (unquote), else taken as it is.
+		decode := escaped || !plainASCII && !utf8.Valid(text)
+		switch {
+		case keep && decode:
+			if texts, ok = unquoteTo(texts, text, true); !ok {
 				return nil, 0, false
 			}
-			continue
+		case keep:
+			texts = append(texts, text...)
+		case decode:
+			if _, ok := unquoteTo(scratch[:0], text, false); !ok {
+				return nil, 0, false
+			}
 		}
-		v, ok := s.str()
-		if !ok {
+		if keep {
+			ends = append(ends, len(texts))
+		}
+		n++
+		if i >= len(p) {
 			return nil, 0, false
 		}
-		out = append(out, v)
+		switch p[i] {
+		case ',':
+			i++
+			continue
+		case ']':
+			s.p = p[i+1:]
+		default:
+			return nil, 0, false
+		}
+		break
+	}
+	if keep {
+		all := string(texts)
+		out = make([]string, len(ends))
+		start := 0
+		for i, end := range ends {
+			out[i], start = all[start:end], end
+		}
 	}
 	return out, n, true
 }

@@ -36,6 +36,12 @@ func traceVariants() []*TraceRecord {
 			t.HasScore, t.Terms, t.Scored.Tokens = false, record.Terms{}, record.Tokens{}
 		},
 		func(t *TraceRecord) { t.ExplanationTokens[3] = "Ġ\"q\"\\"; t.SolutionTokens[0] = "é" },
+		func(t *TraceRecord) {
+			// Tokens holding the array's own punctuation, nothing, a
+			// control character, invalid UTF-8 (written as U+FFFD).
+			copy(t.ExplanationTokens, []string{"]", `","`, "", ",", "\x01", "a\xffb", "\\", "漢", "\u2028"})
+			t.SolutionTokens[1] = `"]`
+		},
 		func(t *TraceRecord) { t.D[1] = float32(math.NaN()); t.Reconstruction = "" },
 		func(t *TraceRecord) { t.ExplanationIDs[0] = -7; t.Ended = false },
 		func(t *TraceRecord) { t.SolutionLP, t.SolutionIDs, t.SolutionTokens = nil, nil, nil },
@@ -105,6 +111,11 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		strings.Replace(base, `"expl_ids":[`, `"expl_ids":[99999999999,`, 1),
 		strings.Replace(base, `"expl_ids":[`, `"expl_ids":[1.5,`, 1),
 		strings.Replace(base, `"d":"`, "\"d\":\"\r", 1), // base64 would skip it; JSON refuses it
+		strings.Replace(base, `"expl_tokens":["`, "\"expl_tokens\":[\"\x01", 1), // JSON refuses it unescaped
+		strings.Replace(base, `"expl_tokens":[`, `"expl_tokens":["a",`+"\n", 1),
+		strings.Replace(base, `"expl_tokens":[`, `"expl_tokens":["a" ,`, 1),
+		strings.Replace(base, `"expl_tokens":[`, `"expl_tokens":["\u12",`, 1),
+		strings.Replace(base, `"expl_tokens":[`, `"expl_tokens":[],"x":[`, 1),
 	} {
 		if bad == base {
 			t.Fatalf("bad line %d is the good one", i)
@@ -115,6 +126,36 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzParseTraceFast: a line the fast parser takes is one encoding/json
+// reads to the same trace, whole and as the store keeps it.
+//
+//	go test -run '^$' -fuzz FuzzParseTraceFast -fuzztime 60s ./sessions/
+func FuzzParseTraceFast(f *testing.F) {
+	for _, tr := range traceVariants() {
+		f.Add(appendTrace(nil, tr))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		got, ok := parseTraceFast(line, false)
+		sum, sumOK := parseTraceFast(line, true)
+		if !ok {
+			if sumOK {
+				t.Fatalf("the summary took a line the whole read refuses: %q", line)
+			}
+			return
+		}
+		want, err := decodeTraceReflect(line)
+		if err != nil {
+			t.Fatalf("fast took a line encoding/json refuses (%v): %q", err, line)
+		}
+		if !sameTrace(got, want) {
+			t.Fatalf("fast %+v\nencoding/json %+v\n%q", got, want, line)
+		}
+		if !sumOK || sum.Lengths != got.Tokens.Lengths() || !sameF32(sum.D, got.D) {
+			t.Fatalf("summary (%v) %+v of %q", sumOK, sum, line)
+		}
+	})
 }
 
 func sameTrace(a, b *TraceRecord) bool {
@@ -161,9 +202,9 @@ func BenchmarkDecodeTrace(b *testing.B) {
 
 // Opening a run reads every trace as the store keeps it (the summary: the
 // arrays counted, only d kept): a trace of 300 tokens makes a few
-// allocations, not one per token as the full decode does (380 before the
-// summary; the full decode is for the one trace a viewer shows).
-func TestDecodeTraceSummaryAllocations(t *testing.T) {
+// allocations, not one per token (380 before the summary); read whole, as
+// a viewer and an export read it, a few more.
+func TestDecodeTraceAllocations(t *testing.T) {
 	ev := fakeTrace(3, 0, 1)
 	sc := *ev.Score
 	const n = 300
@@ -190,6 +231,16 @@ func TestDecodeTraceSummaryAllocations(t *testing.T) {
 	})
 	if allocs > 30 {
 		t.Errorf("%.0f allocations to read a trace of %d tokens as the store keeps it, want at most 30", allocs, n)
+	}
+	// Read whole (a viewer's trace, each trace an export writes): its
+	// tokens' texts made at once, not one by one (322 allocations before).
+	allocs = testing.AllocsPerRun(20, func() {
+		if _, err := decodeTraceStrict(line, false); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 40 {
+		t.Errorf("%.0f allocations to read a trace of %d tokens whole, want at most 40", allocs, n)
 	}
 }
 

@@ -180,6 +180,7 @@ type TraceReader struct {
 	s    *Store
 	f    *os.File
 	path string
+	buf  []byte // the line last read: reused, as a decoded trace keeps none of it
 }
 
 // TraceReader returns a reader of the store's traces.
@@ -224,7 +225,8 @@ func (r *TraceReader) Trace(id string) (TraceRecord, error) {
 }
 
 // lineAt reads the line at at, from the file the reader holds open where
-// it is at's.
+// it is at's, into the reader's buffer: the next read replaces it (a trace
+// decoded from it copies what it keeps).
 func (r *TraceReader) lineAt(at lineAt) ([]byte, error) {
 	if r.path != at.file {
 		r.Close()
@@ -234,7 +236,10 @@ func (r *TraceReader) lineAt(at lineAt) ([]byte, error) {
 		}
 		r.f, r.path = f, at.file
 	}
-	buf := make([]byte, at.n)
+	if cap(r.buf) < at.n {
+		r.buf = make([]byte, at.n)
+	}
+	buf := r.buf[:at.n]
 	if _, err := r.f.ReadAt(buf, at.off); err != nil {
 		return nil, err
 	}
