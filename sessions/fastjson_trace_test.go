@@ -110,7 +110,7 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		strings.Replace(base, `"expl_tokens":["`, `"expl_tokens":[7,"`, 1),
 		strings.Replace(base, `"expl_ids":[`, `"expl_ids":[99999999999,`, 1),
 		strings.Replace(base, `"expl_ids":[`, `"expl_ids":[1.5,`, 1),
-		strings.Replace(base, `"d":"`, "\"d\":\"\r", 1), // base64 would skip it; JSON refuses it
+		strings.Replace(base, `"d":"`, "\"d\":\"\r", 1),                         // base64 would skip it; JSON refuses it
 		strings.Replace(base, `"expl_tokens":["`, "\"expl_tokens\":[\"\x01", 1), // JSON refuses it unescaped
 		strings.Replace(base, `"expl_tokens":[`, `"expl_tokens":["a",`+"\n", 1),
 		strings.Replace(base, `"expl_tokens":[`, `"expl_tokens":["a" ,`, 1),
