@@ -805,9 +805,27 @@ func (d *detailScreen) solutionPart(w, h int, diff []string) []string {
 		out = append(out, "no solution tokens")
 	}
 	out = append(out, th.Paint(style.Spec{Attr: style.Bold}, "reconstruction")+
-		th.Paint(style.Spec{Attr: style.Faint}, ": the student's greedy answer given the question and this explanation, vs the reference"))
+		th.Paint(style.Spec{Attr: style.Faint}, reconstructionTitle(w-len("reconstruction"))))
 	out = append(out, diff...)
 	return block(out, w, h)
+}
+
+// reconstructionTitle says what the reconstruction is after its name, in
+// the longest of its wordings that fits w cells: cut at the panel's edge
+// it read "… given the question and this explana…" at 80 columns.
+func reconstructionTitle(w int) string {
+	for _, s := range []string{
+		": the student's greedy answer given the question and this explanation, vs the reference",
+		": the student's greedy answer from this explanation, vs the reference",
+		": the student's greedy answer vs the reference",
+		": the student's greedy answer",
+		" vs the reference",
+	} {
+		if width(s) <= w {
+			return s
+		}
+	}
+	return ""
 }
 
 func (d *detailScreen) render() string {

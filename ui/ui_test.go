@@ -648,6 +648,29 @@ func TestDetailLegendReadWhole(t *testing.T) {
 	}
 }
 
+// TestDetailReconstructionTitleWhole: the reconstruction's title says
+// what it is in words that fit the panel, none cut: at 80 columns it read
+// "… given the question and this explana…", beside the heatmap at 120 "the
+// student's greedy answer …".
+func TestDetailReconstructionTitleWhole(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 20)
+	for _, w := range []int{60, 80, 120, 160, 200} {
+		m := sized(t, r, w, 30, &fakeControl{})
+		send(m, press("2"))
+		send(m, press("enter"))
+		v := ansi.Strip(m.View())
+		var title string
+		for _, l := range strings.Split(v, "\n") {
+			if _, after, ok := strings.Cut(l, "reconstruction"); ok {
+				title = "reconstruction" + strings.TrimRight(after, " ")
+			}
+		}
+		if !strings.HasPrefix(title, "reconstruction: the student's greedy answer") || strings.HasSuffix(title, "…") {
+			t.Errorf("%d columns: the reconstruction's title reads %q, want what it is, whole:\n%s", w, title, v)
+		}
+	}
+}
+
 // TestWrapParts: a legend too wide for one line breaks between its parts,
 // each line within the width, nothing left out.
 func TestWrapParts(t *testing.T) {
