@@ -20,7 +20,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
 // Lister lists runs as List does, again and again, for a screen that keeps
@@ -653,7 +653,13 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 // Unknown keys are not the listing's concern (another version's, an
 // import's); values in range are the engine's to check.
 func configTypes(path string, data []byte) error {
-	var v runConfigKeys
+	// The engine's own type, runconfig.Config, which links no model,
+	// method or runner (so sessions may: layering_test.go), and an
+	// import's keys beside it.
+	var v struct {
+		runconfig.Config
+		ImportConfig
+	}
 	var mistyped []*ConfigError
 	for _, e := range configkey.Problems(DecodeStrict(path, data, &v)) {
 		if ce, ok := e.(*ConfigError); ok && ce.kind == mistypedValue {
@@ -675,53 +681,6 @@ func configTypes(path string, data []byte) error {
 		}
 	}
 	return fmt.Errorf("%w%s; the run's settings cannot be read until it is fixed", mistyped[0], more)
-}
-
-// runConfigKeys is every key a run's config.toml holds, of the type the
-// engine decodes it into (engine/runconfig.Config; an import's ImportConfig),
-// for configTypes. sessions does not link the engine's runner, models or
-// methods (layering_test.go), so the keys are written out here, and
-// TestRunConfigKeysAreTheEngines keeps them the engine's, key for key
-// and type for type.
-type runConfigKeys struct {
-	Teacher         string              `toml:"teacher"`
-	Student         string              `toml:"student"`
-	Task            string              `toml:"task"`
-	Data            string              `toml:"data"`
-	EvalData        string              `toml:"eval_data"`
-	Steps           int                 `toml:"steps"`
-	EvalEvery       int                 `toml:"eval_every"`
-	EvalQuestions   int                 `toml:"eval_questions"`
-	CheckpointEvery int                 `toml:"checkpoint_every"`
-	Device          string              `toml:"device"`
-	Matmul          string              `toml:"matmul"`
-	Prompts         record.Prompts      `toml:"prompts"`
-	Reward          record.RewardConfig `toml:"reward"`
-	GRPO            struct {
-		Questions        int     `toml:"questions"`
-		Samples          int     `toml:"samples"`
-		Temperature      float64 `toml:"temperature"`
-		TopP             float64 `toml:"top_p"`
-		MaxNewTokens     int     `toml:"max_new_tokens"`
-		LR               float64 `toml:"lr"`
-		Beta             float64 `toml:"beta"`
-		ClipEps          float64 `toml:"clip_eps"`
-		Epochs           int     `toml:"epochs"`
-		MicroBatch       int     `toml:"micro_batch"`
-		MicroBatchTokens int     `toml:"micro_batch_tokens"`
-		MaxGradNorm      float64 `toml:"max_grad_norm"`
-		RefSyncEvery     int     `toml:"ref_sync_every"`
-		RefSyncAlpha     float64 `toml:"ref_sync_alpha"`
-		AdamBeta1        float64 `toml:"adam_beta1"`
-		AdamBeta2        float64 `toml:"adam_beta2"`
-		AdamEps          float64 `toml:"adam_eps"`
-		WeightDecay      float64 `toml:"weight_decay"`
-		Seed             uint64  `toml:"seed"`
-		Reconstruct      bool    `toml:"reconstruct"`
-		CheckpointLayers string  `toml:"checkpoint_layers"`
-		FrozenWeights    string  `toml:"frozen_weights"`
-	} `toml:"grpo"`
-	Import ImportSource `toml:"import"`
 }
 
 // FolderSize is the size of the regular files under dir: a run folder's
