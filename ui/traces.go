@@ -588,6 +588,19 @@ func (t *tracesScreen) groupStats(s, g int) (mean, std float64, n int) {
 	return mean, math.Sqrt(ss / float64(n-1)), n
 }
 
+// groupSizes are how many traces group key has in the list, and how many
+// the run's largest group has: every group of a run samples as many
+// (grpo.samples), so a group with fewer lost some.
+func (t *tracesScreen) groupSizes(key [2]int) (has, most int) {
+	sizes := map[[2]int]int{}
+	for _, r := range t.all {
+		k := [2]int{r.Step, r.Group}
+		sizes[k]++
+		most = max(most, sizes[k])
+	}
+	return sizes[key], most
+}
+
 // zeroVariance reports whether a group's rewards are all equal: its
 // advantages are zero and it gives no gradient.
 func zeroVariance(std float64, n int) bool { return n > 1 && std < 1e-9 }
@@ -719,6 +732,12 @@ func (t *tracesScreen) render() string {
 	if t.group {
 		mean, std, n := t.groupStats(t.groupKey[0], t.groupKey[1])
 		g := fmt.Sprintf("group reward mean %s std %s over %d", num(mean, 3), num(std, 3), n)
+		if has, most := t.groupSizes(t.groupKey); has < most {
+			// Traces of the group lost (a traces file cut short, a
+			// step still coming in): its mean and std are of those
+			// here, its advantages of the whole group as sampled.
+			g += fmt.Sprintf(" of %d (%d lost: advantages are of %d)", most, most-has, most)
+		}
 		if zeroVariance(std, n) {
 			g = th.Paint(style.FG(style.Orange).With(style.Bold), g+" · zero variance: advantages 0, no gradient")
 		}

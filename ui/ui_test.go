@@ -355,6 +355,50 @@ func TestTracesFiltersAndGroup(t *testing.T) {
 	golden.Fits(t, m.View(), 100, 30)
 }
 
+// TestGroupViewSaysTracesLost: a group with fewer traces than the run's
+// others (its traces file cut short) says its mean and std are of those
+// left, its advantages of the whole group: "std 5.081 over 7" sat above
+// advantages of 8 that it did not give.
+func TestGroupViewSaysTracesLost(t *testing.T) {
+	r, err := sessions.Create(filepath.Join(t.TempDir(), "cut"), testCfg{Task: "addition", Steps: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	for g := 0; g < 2; g++ {
+		for k := 0; k < 4; k++ {
+			if g == 1 && k == 3 {
+				continue // lost
+			}
+			r.Emit(makeTrace(1, g, k, 10))
+		}
+	}
+	r.Flush()
+	for _, c := range []struct {
+		group string
+		want  string
+		whole bool
+	}{
+		{"1-0-0", "over 4", true},
+		{"1-1-0", "over 3 of 4 (1 lost: advantages are of 4)", false},
+	} {
+		m := sized(t, r, 80, 30, nil)
+		m.pull()
+		send(m, press("2"))
+		tr := m.traces
+		tr.rebuild()
+		tr.selID = c.group
+		tr.touch()
+		send(m, press("v"))
+		v := ansi.Strip(m.View())
+		flat := strings.Join(strings.Fields(v), " ")
+		if !strings.Contains(flat, c.want) || c.whole && strings.Contains(flat, "lost") {
+			t.Errorf("group of %s: want %q (and a whole group said whole):\n%s", c.group, c.want, v)
+		}
+		golden.Fits(t, m.View(), 80, 30)
+	}
+}
+
 // TestTracesLabelColumn: the traces list says each trace's review as the
 // detail, the messages and the report do (Label.Verdict: accepted,
 // rejected, flagged), not with the words stored in reviews.jsonl, each
