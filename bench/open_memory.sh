@@ -3,8 +3,10 @@
 # revision's in one run (this machine is shared and noisy: compare within a
 # run). For each run folder: the workbench (`rlt open`, in a private tmux
 # server) to its first screen, then a trace's detail: CPU seconds and peak
-# RSS (VmHWM); `rlt report` and `rlt export --format csv`: peak RSS
-# (/usr/bin/time), and whether the two reports are the same bytes.
+# RSS (VmHWM); `rlt report` and `rlt export --format csv`: wall and CPU
+# seconds and peak RSS (/usr/bin/time; on a loaded machine the CPU seconds
+# say more than the wall), and whether the two builds' reports, and their
+# exports, are the same bytes.
 #
 #   BASE=HEAD~1 bash bench/open_memory.sh     # compare with a revision
 #   bash bench/open_memory.sh                 # this tree alone
@@ -56,13 +58,13 @@ for run in big long; do
 	for bin in "${bins[@]}"; do
 		echo "$run, $(basename "$bin"):"
 		open_run "$bin" "$RUNS/$run"
-		/usr/bin/time -f "  report: %e s wall, peak %M KB" "$bin" report "$RUNS/$run" --out "$work/report-$(basename "$bin")" >/dev/null
-		/usr/bin/time -o "$work/time" -f "  export: %e s wall, peak %M KB" "$bin" export --run "$RUNS/$run" --format csv --out "$work/export.csv" >/dev/null 2>&1
+		/usr/bin/time -f "  report: %e s wall, %U+%S CPU-s, peak %M KB" "$bin" report "$RUNS/$run" --out "$work/report-$(basename "$bin")" >/dev/null
+		/usr/bin/time -o "$work/time" -f "  export: %e s wall, %U+%S CPU-s, peak %M KB" "$bin" export --run "$RUNS/$run" --format csv --out "$work/export-$(basename "$bin").csv" >/dev/null 2>&1
 		cat "$work/time"
-		rm -f "$work/export.csv"
 	done
 	if [ ${#bins[@]} -eq 2 ]; then
 		cmp -s "$work/report-rlt-this/report.html" "$work/report-rlt-base/report.html" && echo "  reports: the same bytes" || echo "  reports: DIFFER"
+		cmp -s "$work/export-rlt-this.csv" "$work/export-rlt-base.csv" && echo "  exports: the same bytes" || echo "  exports: DIFFER"
 	fi
-	rm -rf "$work"/report-*
+	rm -rf "$work"/report-* "$work"/export-*
 done
