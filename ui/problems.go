@@ -493,8 +493,11 @@ func (m *Model) problemsBody(w, h int) []string {
 	title += " · " + m.openDescription()
 	out := []string{title}
 	if len(list) == 0 {
-		out = append(out, "", "nothing wrong: every record of "+m.openName()+" was read whole.",
-			th.Paint(style.Spec{Attr: style.Faint}, "This list follows the run: broken records, failed writes and engine errors appear here as they happen."))
+		out = append(out, "")
+		out = append(out, splitLines(ansi.Wrap("nothing wrong: every record of "+m.openName()+" was read whole.", w, " "))...)
+		for _, l := range splitLines(ansi.Wrap("This list follows the run: broken records, failed writes and engine errors appear here as they happen.", w, " ")) {
+			out = append(out, th.Paint(style.Spec{Attr: style.Faint}, l))
+		}
 		return block(out, w, h)
 	}
 	n := p.pageRows(h)

@@ -279,6 +279,26 @@ func TestProblemsFatalAndWarning(t *testing.T) {
 	}
 }
 
+// TestNothingWrongReadWhole: the problems view of a run with nothing
+// wrong says so, and that it follows the run, whole at 60 and 80 columns
+// (it was cut off at "as they happ…" below 104).
+func TestNothingWrongReadWhole(t *testing.T) {
+	clean := newTestRun(t, 1, 1, 1, 4)
+	for _, w := range []int{60, 80, 120} {
+		m := sized(t, clean, w, 24, nil)
+		hit(t, m, "!")
+		v := m.View()
+		golden.Fits(t, v, w, 24)
+		flat := strings.Join(strings.Fields(ansi.Strip(v)), " ")
+		for _, want := range []string{"nothing wrong: every record of demo-run was read whole.",
+			"This list follows the run: broken records, failed writes and engine errors appear here as they happen."} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%d columns: the view does not say %q:\n%s", w, want, v)
+			}
+		}
+	}
+}
+
 // TestShortTraceHasItsLine: the problems view lists a trace whose
 // per-token array is short at its file and line, as it lists broken
 // records, however the line was written: as this process writes it (the
