@@ -425,11 +425,14 @@ func (m *Model) problemsKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.global.Help):
 		m.help, m.helpTop = true, 0 // the view's keys; esc comes back here
 	case key.Matches(k, km.Open):
-		if p.sel < len(list) && list[p.sel].trace != "" {
+		switch {
+		case len(list) == 0:
+			m.say("no problem to open: nothing wrong with %s", m.openName())
+		case p.sel < len(list) && list[p.sel].trace != "":
 			id := list[p.sel].trace
 			p.open = false
 			m.open(id)
-		} else {
+		default:
 			m.say("this problem is not about one trace")
 		}
 	}

@@ -281,7 +281,8 @@ func TestProblemsFatalAndWarning(t *testing.T) {
 
 // TestNothingWrongReadWhole: the problems view of a run with nothing
 // wrong says so, and that it follows the run, whole at 60 and 80 columns
-// (it was cut off at "as they happ…" below 104).
+// (it was cut off at "as they happ…" below 104); enter there says there
+// is nothing to open.
 func TestNothingWrongReadWhole(t *testing.T) {
 	clean := newTestRun(t, 1, 1, 1, 4)
 	for _, w := range []int{60, 80, 120} {
@@ -296,6 +297,13 @@ func TestNothingWrongReadWhole(t *testing.T) {
 				t.Errorf("%d columns: the view does not say %q:\n%s", w, want, v)
 			}
 		}
+	}
+	// enter, with no problem listed, says there is none to open; it said
+	// "this problem is not about one trace".
+	m := sized(t, clean, 80, 24, nil)
+	hit(t, m, "!", "enter")
+	if want := "no problem to open: nothing wrong with demo-run"; m.msg != want || !m.probs.open {
+		t.Errorf("enter on an empty list: says %q (overlay open %v), want %q and the overlay open", m.msg, m.probs.open, want)
 	}
 }
 
