@@ -45,8 +45,9 @@ refused naming the field. Unlike vLLM and SGLang, the log-probs are of
 logits / the request's temperature.
 Errors are those servers' JSON (400 for a prompt longer than the model's
 positions; a path --api does not serve is their FastAPI's 404
-{"detail":"Not Found"}, a wrong method its 405). Requests are answered one
-at a time.
+{"detail":"Not Found"}, a wrong method its 405). Requests that arrive while
+the model computes others are computed together, each answered as it would
+be alone.
 
 It listens on localhost only unless --public is given: the endpoints have no
 authentication. Ctrl-C stops it.

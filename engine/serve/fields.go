@@ -169,7 +169,7 @@ var vllmFields = map[string]fieldRule{
 		if isNull(raw) || json.Unmarshal(raw, &p) == nil && p == 0 {
 			return ""
 		}
-		return fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", raw) // vLLM's words: rlt serve answers requests one at a time
+		return fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", raw) // vLLM's words: rlt serve answers requests in the order they came
 	},
 	"response_format": func(raw json.RawMessage) string {
 		var f struct{ Type string }

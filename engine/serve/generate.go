@@ -374,41 +374,6 @@ func (it *generateItem) options(n int) rlt.PromptOptions {
 	return opts
 }
 
-// scoreItems computes each input (ids, asked by items) of a request: the
-// inputs that ask the same of the model, at one temperature, run through
-// it together (rlt.ModelSource.PromptLogProbsBatch), so each is answered
-// with the bytes it would get alone.
-func (s *Server) scoreItems(all [][]int32, items []generateItem) ([]rlt.PromptScores, error) {
-	type ask struct {
-		temperature float64
-		opts        rlt.PromptOptions
-	}
-	var order []ask
-	groups := map[ask][]int{}
-	for i := range items {
-		a := ask{items[i].Temperature, items[i].options(len(all[i]))}
-		if _, ok := groups[a]; !ok {
-			order = append(order, a)
-		}
-		groups[a] = append(groups[a], i)
-	}
-	out := make([]rlt.PromptScores, len(all))
-	for _, a := range order {
-		seqs := make([][]int32, len(groups[a]))
-		for k, i := range groups[a] {
-			seqs[k] = all[i]
-		}
-		scores, err := s.Src.PromptLogProbsBatch(seqs, a.temperature, a.opts)
-		if err != nil {
-			return nil, err
-		}
-		for k, i := range groups[a] {
-			out[i] = scores[k]
-		}
-	}
-	return out, nil
-}
-
 func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {
@@ -432,7 +397,18 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	scores, err := s.scoreItems(all, req.Items)
+	// The inputs that ask the same of the model, at one temperature, run
+	// through it together, with those of the requests waiting beside this
+	// one (coalesce.go), so each is answered with the bytes it would get
+	// alone.
+	asks := make([]ask, len(all))
+	for i := range asks {
+		asks[i] = ask{req.Items[i].Temperature, req.Items[i].options(len(all[i]))}
+	}
+	scores, err := s.score(r.Context(), all, asks)
+	if r.Context().Err() != nil {
+		return // the client went away: no one reads an answer
+	}
 	if err != nil {
 		sglangError(w, http.StatusInternalServerError, err.Error())
 		return

@@ -84,6 +84,12 @@
 // loglikelihood evaluation need is served: at most one generated (greedy)
 // token, not streamed.
 //
+// Requests are computed together too: those that arrive while the model
+// computes others wait, and their prompts then run through it in one round
+// of forwards (of at most MicroBatchTokens positions each), each request
+// answered with the bytes it gets alone (coalesce.go); one refused gets its
+// own error, and one whose client went away is dropped.
+//
 // Unlike vLLM's V1 engine and stock SGLang, which compute prompt log-probs
 // of the raw logits whatever the request's temperature (see engine/remote),
 // the log-probs here are of logits/temperature, the request's temperature
@@ -102,6 +108,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -155,6 +162,12 @@ type Server struct {
 
 	created int64
 	n       atomic.Int64
+
+	// The requests' prompts waiting for the model, and whether a goroutine
+	// computes them (coalesce.go).
+	mu        sync.Mutex
+	queue     []*work
+	computing bool
 }
 
 // New serves src (tokenized by tok) as name.
@@ -575,9 +588,17 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		}
 		all[i] = ids
 	}
-	// The prompts are computed together (rlt.ModelSource.PromptLogProbsBatch),
-	// each choice as it would be alone.
-	scores, err := s.Src.PromptLogProbsBatch(all, req.Temperature, s.promptOptions(&req))
+	// The prompts are computed together, with those of the requests
+	// waiting beside this one (coalesce.go), each choice as it would be
+	// alone.
+	asks := make([]ask, len(all))
+	for i := range asks {
+		asks[i] = ask{req.Temperature, s.promptOptions(&req)}
+	}
+	scores, err := s.score(r.Context(), all, asks)
+	if r.Context().Err() != nil {
+		return // the client went away: no one reads an answer
+	}
 	if err != nil {
 		openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
 		return

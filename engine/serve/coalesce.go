@@ -1,0 +1,244 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// Requests are coalesced: the prompts of the requests that arrive while the
+// model computes others wait in a queue, and are then computed together,
+// one round of rlt.ModelSource.PromptLogProbsBatch calls (one per ask), as
+// a batch request's prompts are. rlt score's 8 concurrent one-prompt
+// requests, or lm-eval-harness's concurrent ones, so cost about the
+// forwards of their tokens, not one forward each. The request that finds
+// the model idle computes the first round; a goroutine computes the rounds
+// after it while the queue holds work, and ends when it is empty.
+//
+// Each request gets the bytes it would get alone, as a batch's prompts do
+// (TestBatchEqualsOneByOne, TestCoalescedRequests): padding comes after a
+// prompt's tokens, attention is causal, and each row's products sum in the
+// same order whatever the rows beside it. The fused LM head (log-probs
+// without ranks or top-k: SGLang's input_token_logprobs) is the exception
+// to watch: it takes the vocabulary in narrower blocks as its tiles grow
+// (compute.HeadTileFloats), which could move a log-prob by a rounding, so
+// such prompts of several requests are only computed together while every
+// row still takes the vocabulary in one block (always at the embedded
+// defaults' 272 tokens; up to 110 rows at Qwen's 151,936).
+
+// ask is what a request asks of the model of some of its prompts: the
+// prompts that ask the same run through it together.
+type ask struct {
+	temperature float64
+	opts        rlt.PromptOptions
+}
+
+// fusedHead reports whether a's log-probs come from the fused LM head
+// rather than from logits read back (rlt.PromptOptions.Ranks, TopK).
+func (a ask) fusedHead() bool { return !a.opts.Ranks && a.opts.TopK == 0 }
+
+// work is one request's prompts of one ask, waiting for the model.
+type work struct {
+	ctx    context.Context // the request's: once done, the work is dropped
+	ask    ask
+	seqs   [][]int32
+	scores []rlt.PromptScores // one per seq, once done is closed
+	err    error
+	done   chan struct{}
+}
+
+func (w *work) finish(scores []rlt.PromptScores, err error) {
+	w.scores, w.err = scores, err
+	close(w.done)
+}
+
+// rows is the log-prob rows w's prompts take of the head: one a token
+// after the first.
+func (w *work) rows() int {
+	n := 0
+	for _, q := range w.seqs {
+		n += len(q) - 1
+	}
+	return n
+}
+
+// longest is w's longest prompt.
+func (w *work) longest() int {
+	n := 0
+	for _, q := range w.seqs {
+		n = max(n, len(q))
+	}
+	return n
+}
+
+// score computes each of seqs as asks[i] asks, the prompts of one ask
+// together with those of the other requests waiting for the model, and
+// returns their scores in order. When ctx ends first (the client went
+// away) it returns ctx's error at once; the prompts are then dropped if
+// not yet computed.
+func (s *Server) score(ctx context.Context, seqs [][]int32, asks []ask) ([]rlt.PromptScores, error) {
+	var works []*work
+	index := map[ask]int{}       // the work of each ask
+	at := make([]int, len(seqs)) // seqs[i]'s place in its work
+	for i, a := range asks {
+		k, ok := index[a]
+		if !ok {
+			k = len(works)
+			index[a] = k
+			works = append(works, &work{ctx: ctx, ask: a, done: make(chan struct{})})
+		}
+		at[i] = len(works[k].seqs)
+		works[k].seqs = append(works[k].seqs, seqs[i])
+	}
+	s.submit(works)
+	for _, w := range works {
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if w.err != nil {
+			return nil, w.err
+		}
+	}
+	out := make([]rlt.PromptScores, len(seqs))
+	for i, a := range asks {
+		out[i] = works[index[a]].scores[at[i]]
+	}
+	return out, nil
+}
+
+// submit queues works, one request's. Unless the queue is being computed,
+// the caller computes the first round itself (a request alone so costs no
+// hand-off to another goroutine), then leaves what queued meanwhile to a
+// goroutine that computes the queue until it is empty, and goes on to
+// answer its own request.
+func (s *Server) submit(works []*work) {
+	s.mu.Lock()
+	s.queue = append(s.queue, works...)
+	if s.computing {
+		s.mu.Unlock()
+		return
+	}
+	s.computing = true
+	round := s.nextRound()
+	s.mu.Unlock()
+	s.run(round)
+	s.computed()
+}
+
+// computed ends a round: the queue goes on being computed by a goroutine
+// while it holds work.
+func (s *Server) computed() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		s.computing = false
+		return
+	}
+	go s.compute()
+}
+
+// compute computes the next round, then the rest of the queue (computed).
+// It reads s.Src's settings only for work queued after they were set.
+func (s *Server) compute() {
+	s.mu.Lock()
+	round := s.nextRound()
+	s.mu.Unlock()
+	s.run(round)
+	s.computed()
+}
+
+// nextRound takes from the queue, in order, the works the next round
+// computes: the first and those after it while the round's prompts fit one
+// forward of MicroBatchTokens padded positions (rows × the longest, as
+// model.MicroBatches counts them), so that each request is answered after
+// about one forward of waiting rather than after the whole queue; and
+// while a fused-head ask's rows, taken together, each still take the whole
+// vocabulary in one block of the head (the bytes each gets alone). A work
+// whose client went away is dropped. The caller holds s.mu.
+func (s *Server) nextRound() []*work {
+	budget := s.Src.MicroBatchTokens
+	headRows := compute.HeadTileFloats / max(1, s.Src.Vocab)
+	var round []*work
+	seqs, longest := 0, 0
+	fused := map[ask]int{} // the rows of each fused-head ask taken
+	n := 0
+	for ; n < len(s.queue); n++ {
+		w := s.queue[n]
+		if err := w.ctx.Err(); err != nil {
+			w.finish(nil, err)
+			continue
+		}
+		if len(round) > 0 {
+			if l := max(longest, w.longest()); budget > 0 && (seqs+len(w.seqs))*l > budget {
+				break
+			}
+			if r := fused[w.ask]; w.ask.fusedHead() && r > 0 && r+w.rows() > headRows {
+				break
+			}
+		}
+		round = append(round, w)
+		seqs, longest = seqs+len(w.seqs), max(longest, w.longest())
+		if w.ask.fusedHead() {
+			fused[w.ask] += w.rows()
+		}
+	}
+	s.queue = slices.Delete(s.queue, 0, n)
+	return round
+}
+
+// run computes a round: the works of each ask together. When that fails,
+// each of them is computed alone, so that a request at fault gets its own
+// error and the others their answers.
+func (s *Server) run(round []*work) {
+	var asks []ask
+	byAsk := map[ask][]*work{}
+	for _, w := range round {
+		if _, ok := byAsk[w.ask]; !ok {
+			asks = append(asks, w.ask)
+		}
+		byAsk[w.ask] = append(byAsk[w.ask], w)
+	}
+	for _, a := range asks {
+		works := byAsk[a]
+		var seqs [][]int32
+		for _, w := range works {
+			seqs = append(seqs, w.seqs...)
+		}
+		scores, err := s.promptLogProbs(seqs, a)
+		if err != nil && len(works) > 1 {
+			for _, w := range works {
+				if err := w.ctx.Err(); err != nil {
+					w.finish(nil, err)
+					continue
+				}
+				w.finish(s.promptLogProbs(w.seqs, a))
+			}
+			continue
+		}
+		for _, w := range works {
+			if err != nil {
+				w.finish(nil, err)
+				continue
+			}
+			w.finish(scores[:len(w.seqs):len(w.seqs)], nil)
+			scores = scores[len(w.seqs):]
+		}
+	}
+}
+
+// promptLogProbs is s.Src.PromptLogProbsBatch of seqs as a asks. A panic
+// there (a bug) is the error of the requests computed, as net/http would
+// make it of one request's handler, not the end of the server.
+func (s *Server) promptLogProbs(seqs [][]int32, a ask) (scores []rlt.PromptScores, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("rlt serve: computing the prompts failed (a bug: please report it): %v", p)
+		}
+	}()
+	return s.Src.PromptLogProbsBatch(seqs, a.temperature, a.opts)
+}
