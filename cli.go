@@ -323,8 +323,11 @@ func flagsGiven(fs *flag.FlagSet) map[string]bool {
 // refuseOverwrite checks, before any work, that writing the given files
 // and model folders under dir replaces nothing: an earlier model's weights
 // or a run's records are lost for good when overwritten. A model folder is
-// taken when it holds config.json or weights; a file, when it exists. dir
-// itself must be a folder or absent.
+// taken when it holds config.json or weights; a file, when it exists (a
+// link included). dir itself must be a folder or absent, and no link to
+// nothing may stand on the way to it (refuseUnwritable). A model folder is
+// renamed into place at the end (saveModelFolder): one that is a link to
+// nothing or a mount point, where that rename fails, is refused too.
 func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return fmt.Errorf("--%s %s: a file, not a folder", flagName, dir)
@@ -336,12 +339,18 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 		return fmt.Errorf("--%s %s: a run folder; writing there would mix with its records: choose a new folder", flagName, dir)
 	}
 	for _, f := range files {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+		if err := refuseLinkToNothing(flagName, dir, filepath.Join(dir, f)); err != nil {
+			return err
+		}
+		if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
 			return fmt.Errorf("--%s %s: %s exists and would be replaced: choose a new folder, or move it away first", flagName, dir, filepath.Join(dir, f))
 		}
 	}
 	for _, m := range modelDirs {
 		md := filepath.Join(dir, m)
+		if err := refuseLinkToNothing(flagName, dir, md); err != nil {
+			return err
+		}
 		if f := modelFile(md); f != "" {
 			return fmt.Errorf("--%s %s: %s already holds a model (%s) that would be replaced: choose a new folder, or move it away first", flagName, dir, md, filepath.Base(f))
 		}
@@ -356,8 +365,61 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 		if err := refuseNotEmpty(flagName, md); err != nil {
 			return err
 		}
+		instead := "give a folder inside it, such as " + filepath.Join(md, "model")
+		if m != "." {
+			instead = fmt.Sprintf("unmount it, or give another --%s", flagName)
+		}
+		if err := refuseMountPoint(flagName, dir, md, instead); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// refuseLinkToNothing refuses, before any work, an output path on whose way
+// a link to nothing stands: path itself, or the nearest of its parents that
+// is there (value is the flag's value, flagName the flag). The final
+// rename of a folder fails on such a link ("not a directory"), a mkdir
+// under it says "file exists", and a file is written wherever it points:
+// each after the work. Anything else there (a file, a folder that cannot
+// be written in) is left to the checks that say it.
+func refuseLinkToNothing(flagName, value, path string) error {
+	for at := filepath.Clean(path); ; {
+		fi, err := os.Lstat(at)
+		if err == nil {
+			if fi.Mode()&fs.ModeSymlink == 0 {
+				return nil
+			}
+			if _, err := os.Stat(at); !errors.Is(err, fs.ErrNotExist) {
+				return nil // it leads somewhere, or a loop, said by the write
+			}
+			target, err := os.Readlink(at)
+			if err != nil {
+				return nil
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(at), target)
+			}
+			return fmt.Errorf("--%s %s: %s is a link to %s, which does not exist: remove the link, or give another path", flagName, value, at, target)
+		}
+		up := filepath.Dir(at)
+		if !errors.Is(err, fs.ErrNotExist) || up == at {
+			return nil
+		}
+		at = up
+	}
+}
+
+// refuseMountPoint refuses, before any work, a folder dir that is a mount
+// point, where a folder staged beside it is to be renamed at the end
+// (durable.StageDir): the system refuses that rename (EBUSY) after the
+// work. instead says what to do. Where the system cannot tell
+// (durable.IsMountPoint), or dir is absent, nothing is refused.
+func refuseMountPoint(flagName, value, dir, instead string) error {
+	if mount, err := durable.IsMountPoint(dir); err != nil || !mount {
+		return nil
+	}
+	return fmt.Errorf("--%s %s: %s is a mount point: the folder is made beside it and renamed onto it at the end, which the system refuses for a mount point; %s", flagName, value, dir, instead)
 }
 
 // saveModelFolder writes a model folder at dir whole or not at all (rlt
@@ -385,10 +447,14 @@ func refuseNotEmpty(flagName, dir string) error {
 
 // refuseUnwritable says, before any work, that folder dir, where flag
 // flagName's value puts its output, could not be made or written in: the
-// nearest of it and its parents that exists is a file, or is a folder this
-// process cannot create files in. Hours of training or explaining are
-// otherwise lost to a mkdir at the end. An output file's dir is its folder.
+// nearest of it and its parents that exists is a file, a link to nothing
+// (refuseLinkToNothing), or a folder this process cannot create files in.
+// Hours of training or explaining are otherwise lost to a mkdir at the
+// end. An output file's dir is its folder.
 func refuseUnwritable(flagName, value, dir string) error {
+	if err := refuseLinkToNothing(flagName, value, dir); err != nil {
+		return err
+	}
 	at := filepath.Clean(dir)
 	for {
 		st, err := os.Stat(at)

@@ -57,9 +57,15 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		*out = ""
 	}
 	// An existing --out is refused before the run is read: it may be an
-	// earlier export, or anything else, and is never replaced.
-	if _, err := os.Lstat(*out); *out != "" && err == nil {
-		return outExists(*out)
+	// earlier export, or anything else, and is never replaced. A link to
+	// nothing there, or on the way to it, is said as one.
+	if *out != "" {
+		if err := refuseLinkToNothing("out", *out, *out); err != nil {
+			return err
+		}
+		if _, err := os.Lstat(*out); err == nil {
+			return outExists(*out)
+		}
 	}
 	run, err := sessions.OpenReadOnly(*dir)
 	if err != nil {

@@ -65,6 +65,9 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	if dst == "" {
+		if err := refuseLinkToNothing("runs", *runs, *runs); err != nil {
+			return err
+		}
 		name := strings.TrimSuffix(filepath.Base(filepath.Clean(src)), filepath.Ext(src))
 		stamp := time.Now().Format("20060102-150405")
 		dst = filepath.Join(*runs, stamp+"-"+name)
@@ -114,8 +117,16 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 // importTarget refuses, before SRC is read, an --out that already holds a
 // run, saying what can be done with that run instead: one imported
-// cannot be resumed (it has no training configuration or checkpoint).
+// cannot be resumed (it has no training configuration or checkpoint). A
+// link to nothing on its way and a mount point, where the run folder
+// staged beside it cannot be renamed at the end, are refused too.
 func importTarget(dst string) error {
+	if err := refuseLinkToNothing("out", dst, dst); err != nil {
+		return err
+	}
+	if err := refuseMountPoint("out", dst, dst, "give a folder inside it, such as "+filepath.Join(dst, "run")); err != nil {
+		return err
+	}
 	cfg := filepath.Join(dst, sessions.ConfigFile)
 	if _, err := os.Lstat(cfg); err != nil {
 		return nil // ImportAs says any other problem of dst

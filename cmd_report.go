@@ -75,8 +75,12 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // checkReportOut says, before any run is read, whether writing the report
 // into dir replaces a page: one rlt report wrote earlier is replaced
 // (regenerating a report is the usual thing to do), and replacing is
-// true; any other file there is refused, named, and left as it was.
+// true; any other file there is refused, named, and left as it was, and
+// a link to nothing there or on the way to dir (refuseLinkToNothing).
 func checkReportOut(dir string) (replacing bool, err error) {
+	if err := refuseLinkToNothing("out", dir, filepath.Join(dir, report.FileName)); err != nil {
+		return false, err
+	}
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return false, fmt.Errorf("--out %s: a file, not a folder: give the folder to write %s in", dir, report.FileName)
 	}
