@@ -7,22 +7,24 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
-// BenchmarkBatchRequest is a /v1/completions request of 8 prompts of 72
-// to 101 tokens to the embedded default teacher, as rlt score sends them
-// (prompt_logprobs 0, one token) and as lm-eval-harness's loglikelihood
-// does (echo, logprobs 1, no token): "batched" is one request of the 8,
-// "one-by-one" 8 requests of one, which is what a batch cost before its
-// prompts were computed together.
-func BenchmarkBatchRequest(b *testing.B) {
+// benchTeacher serves the embedded default teacher (vLLM's endpoint), its
+// weights float32 or, with bf16, saved in bfloat16 and held so
+// (model.Frozen16, rlt serve's default for such a checkpoint), and gives 8
+// prompts of 72 to 101 tokens to it, as rlt score makes them: each the
+// JSON of its token ids.
+func benchTeacher(b *testing.B, bf16 bool) (http.Handler, []string) {
 	dir, err := defaults.Dir()
 	if err != nil {
 		b.Fatal(err)
@@ -31,6 +33,15 @@ func BenchmarkBatchRequest(b *testing.B) {
 	m, err := model.Load(compute.NewCPU(), dir)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if bf16 {
+		half := b.TempDir()
+		if err := m.Save(half, hf.BF16); err != nil {
+			b.Fatal(err)
+		}
+		if m, err = model.LoadAs(compute.NewCPU(), half, model.Frozen16); err != nil {
+			b.Fatal(err)
+		}
 	}
 	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
 	if err != nil {
@@ -44,28 +55,80 @@ func BenchmarkBatchRequest(b *testing.B) {
 		ids, _ := json.Marshal(tok.Encode(text))
 		prompts = append(prompts, string(ids))
 	}
-	request := func(b *testing.B, prompt, fields string) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/completions", strings.NewReader(`{"prompt":`+prompt+`,`+fields+`}`)))
-		if rec.Code != http.StatusOK {
-			b.Fatalf("%d %s", rec.Code, rec.Body)
-		}
+	return h, prompts
+}
+
+// benchRequest posts a /v1/completions body of prompt and fields to h.
+func benchRequest(b *testing.B, h http.Handler, prompt, fields string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/completions", strings.NewReader(`{"prompt":`+prompt+`,`+fields+`}`)))
+	if rec.Code != http.StatusOK {
+		b.Errorf("%d %s", rec.Code, rec.Body)
 	}
-	for _, c := range []struct{ name, fields string }{
-		{"score", `"max_tokens":1,"prompt_logprobs":0,"temperature":0.7`},
-		{"lm-eval", `"max_tokens":0,"echo":true,"logprobs":1`},
-	} {
+}
+
+// reportCPU reports the process's CPU time per op since start (all its
+// threads, user and system) as cpu-ms/op: on shared, busy cores it moves
+// far less than the wall time, which counts the waits for a core too.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N)/1e6, "cpu-ms/op")
+}
+
+// benchAsks are the requests' fields: as rlt score sends them
+// (prompt_logprobs 0, one token) and as lm-eval-harness's loglikelihood
+// does (echo, logprobs 1, no token).
+var benchAsks = []struct{ name, fields string }{
+	{"score", `"max_tokens":1,"prompt_logprobs":0,"temperature":0.7`},
+	{"lm-eval", `"max_tokens":0,"echo":true,"logprobs":1`},
+}
+
+// BenchmarkBatchRequest is a /v1/completions request of benchTeacher's 8
+// prompts, each of benchAsks: "batched" is one request of the 8,
+// "one-by-one" 8 requests of one, which is what a batch cost before its
+// prompts were computed together.
+func BenchmarkBatchRequest(b *testing.B) {
+	h, prompts := benchTeacher(b, false)
+	for _, c := range benchAsks {
 		b.Run(c.name+"/batched", func(b *testing.B) {
+			cpu := processCPU()
 			for b.Loop() {
-				request(b, "["+strings.Join(prompts, ",")+"]", c.fields)
+				benchRequest(b, h, "["+strings.Join(prompts, ",")+"]", c.fields)
 			}
+			reportCPU(b, cpu)
 		})
 		b.Run(c.name+"/one-by-one", func(b *testing.B) {
+			cpu := processCPU()
 			for b.Loop() {
 				for _, p := range prompts {
-					request(b, p, c.fields)
+					benchRequest(b, h, p, c.fields)
 				}
 			}
+			reportCPU(b, cpu)
 		})
+	}
+}
+
+// BenchmarkConcurrentClients is 8 clients each posting one of
+// benchTeacher's prompts at once, as rlt score does (--concurrency 8) and
+// lm-eval-harness with concurrent requests: an op is the 8 answered. The
+// weights are float32 or bfloat16, which the CPU's products widen as they
+// pack them, at every forward: the fewer forwards, the fewer passes over
+// the weights.
+func BenchmarkConcurrentClients(b *testing.B) {
+	for _, weights := range []string{"f32", "bf16"} {
+		h, prompts := benchTeacher(b, weights == "bf16")
+		for _, c := range benchAsks {
+			b.Run(c.name+"/"+weights, func(b *testing.B) {
+				cpu := processCPU()
+				for b.Loop() {
+					var wg sync.WaitGroup
+					for _, p := range prompts {
+						wg.Go(func() { benchRequest(b, h, p, c.fields) })
+					}
+					wg.Wait()
+				}
+				reportCPU(b, cpu)
+			})
+		}
 	}
 }
