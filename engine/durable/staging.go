@@ -49,8 +49,10 @@ func NewStaging(dir string) (string, error) {
 // CommitDir puts the staged folder stage in place at dir: every file and
 // folder under stage is synced, stage is renamed to dir, and dir's parent
 // is synced. dir must be absent or an empty folder (which the staged one
-// replaces); when it holds anything the error wraps fs.ErrExist and stage
-// is left for the caller to remove.
+// replaces); when it holds anything, or a file or a link stands at dir,
+// the error says so and wraps fs.ErrExist, and stage is left for the
+// caller to remove (a link to nothing is said, but is not fs.ErrExist).
+// A mount point at dir, which no rename replaces, is said as one.
 func CommitDir(stage, dir string) error {
 	err := filepath.WalkDir(stage, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -91,14 +93,45 @@ func CommitDir(stage, dir string) error {
 			if err := Rename(stage, dir); err != nil {
 				return err
 			}
-		case errors.Is(rerr, fs.ErrNotExist) || rerr == nil:
+		case rerr == nil:
+			// Not fs.ErrExist: nothing was made there meanwhile.
+			if mount, _ := IsMountPoint(dir); mount {
+				return fmt.Errorf("%s is a mount point, onto which no folder can be renamed: give a folder inside it", dir)
+			}
 			return err
 		default:
-			return fmt.Errorf("%w (%s: %v)", fs.ErrExist, dir, rerr) // a file there
+			if fi, lerr := os.Lstat(dir); lerr == nil && !fi.IsDir() {
+				return inTheWay(dir, fi)
+			}
+			return err
 		}
 	}
 	return SyncDir(filepath.Dir(filepath.Clean(dir)))
 }
+
+// inTheWay says what stands at dir, where a folder was to be renamed: a
+// file (fi, its Lstat), or a link (to nothing, or to a file), and what to
+// do. A file, or a link to one, is fs.ErrExist to callers' errors.Is, as
+// it was when the error said "file already exists", which named neither
+// the file nor the folder; a link to nothing is not (it was the rename's
+// "not a directory"), lest a caller take it for a folder made meanwhile.
+func inTheWay(dir string, fi fs.FileInfo) error {
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(dir)
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("a link to %s, which does not exist, is at %s where the folder goes: remove the link, or choose another path", target, dir)
+		}
+		return existError(fmt.Sprintf("a link to %s is at %s where the folder goes: remove the link, or choose another path", target, dir))
+	}
+	return existError(fmt.Sprintf("a file is at %s where the folder goes: move it away or remove it, or choose another path", dir))
+}
+
+// existError is an error that says its own text and is fs.ErrExist to
+// errors.Is.
+type existError string
+
+func (e existError) Error() string { return string(e) }
+func (e existError) Unwrap() error { return fs.ErrExist }
 
 // StageDir writes the folder dir whole or not at all: fill writes it into
 // a fresh staging folder beside dir (NewStaging), which CommitDir then

@@ -90,3 +90,52 @@ func TestStageDir(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitDirSaysWhatIsInTheWay: a file or a link where the folder goes
+// is said as what it is, where, and what to do, and is left as it was. A
+// file, or a link to one, is fs.ErrExist to errors.Is, as callers test, and
+// a link to nothing is not, as before. It said "file already exists (X:
+// open X: not a directory)" for a file, and "rename STAGE X: not a
+// directory" for a link to nothing.
+func TestCommitDirSaysWhatIsInTheWay(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(dir string) error
+		says  string // %[1]s is dir, %[2]s what a link points to
+		exist bool   // fs.ErrExist to errors.Is
+	}{
+		{"a file", func(dir string) error { return os.WriteFile(dir, []byte("kept"), 0o644) },
+			"a file is at %[1]s where the folder goes: move it away or remove it, or choose another path", true},
+		{"a link to nothing", func(dir string) error { return os.Symlink(filepath.Join(filepath.Dir(dir), "nowhere"), dir) },
+			"a link to %[2]s, which does not exist, is at %[1]s where the folder goes: remove the link, or choose another path", false},
+		{"a link to a file", func(dir string) error {
+			target := filepath.Join(filepath.Dir(dir), "nowhere")
+			if err := os.WriteFile(target, []byte("kept"), 0o644); err != nil {
+				return err
+			}
+			return os.Symlink(target, dir)
+		}, "a link to %[2]s is at %[1]s where the folder goes: remove the link, or choose another path", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "model")
+			if err := tc.setup(dir); err != nil {
+				t.Skipf("setup: %v", err)
+			}
+			before, _ := os.Lstat(dir)
+			err := StageDir(dir, "nothing was written there", func(stage string) error {
+				return WriteFile(filepath.Join(stage, "config.json"), []byte("{}"), 0o644)
+			})
+			want := "write " + dir + ": " + fmt.Sprintf(tc.says, dir, filepath.Join(root, "nowhere")) + "; nothing was written there"
+			if err == nil || err.Error() != want || errors.Is(err, fs.ErrExist) != tc.exist {
+				t.Errorf("err %v (fs.ErrExist: %v), want %q (fs.ErrExist: %v)", err, errors.Is(err, fs.ErrExist), want, tc.exist)
+			}
+			if after, err := os.Lstat(dir); err != nil || after.Mode() != before.Mode() {
+				t.Errorf("%s was changed: %v", dir, err)
+			}
+			if entries, _ := os.ReadDir(root); slices.ContainsFunc(entries, func(e os.DirEntry) bool { return IsStaging(e.Name()) }) {
+				t.Errorf("a staging folder was left in %s", root)
+			}
+		})
+	}
+}
