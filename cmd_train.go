@@ -249,7 +249,7 @@ func saveTrainedTeacher(e *runpkg.Engine, save string, files []copiedFile, room 
 	if failed == nil {
 		err := write(save)
 		if err == nil {
-			fmt.Fprintf(stderr, "saved the teacher, trained %d steps, to %s\n", done, save)
+			fmt.Fprintf(stderr, "saved the teacher, trained %s, to %s\n", plural(done, "step"), save)
 			return nil
 		}
 		failed = room.IfFull(err)
