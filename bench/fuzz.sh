@@ -20,8 +20,8 @@ targets=(
   ./engine/hf:FuzzSafetensorsHeader ./engine/hf:FuzzConfig
   ./engine/task:FuzzReadJSONL ./engine/task:FuzzVerifyExplanation ./engine/task:FuzzCollapseSpace
   ./engine/tokenizer:FuzzTokenizerJSON ./engine/tokenizer:FuzzEncodeRoundTrip ./engine/tokenizer:FuzzDetectTemplate
-  ./engine/record:FuzzParseRow ./engine/run:FuzzTrainerState ./sessions/runner:FuzzRunConfig
-  ./sessions:FuzzDecodeMetric ./sessions:FuzzDecodeTrace ./sessions:FuzzUnquote ./sessions:FuzzAppendJSONString
+  ./engine/record:FuzzParseRow ./engine/record:FuzzTermsJSON ./engine/run:FuzzTrainerState ./sessions/runner:FuzzRunConfig
+  ./sessions:FuzzDecodeMetric ./sessions:FuzzDecodeTrace ./sessions:FuzzParseTraceFast ./sessions:FuzzUnquote ./sessions:FuzzAppendJSONString
   ./sessions:FuzzDecodeStrict
   ./sessions:FuzzParseCompletionsCSV ./sessions:FuzzParseTrainerState ./sessions:FuzzParseTraces ./sessions:FuzzReadLog
   ./sessions:FuzzEventRecord ./sessions:FuzzReviewRecord ./sessions:FuzzRescore
