@@ -6,6 +6,7 @@ package warmstart
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -22,12 +23,47 @@ type Sequence struct {
 }
 
 // TeacherSequence is the teacher's format: its prompt with the pre-filled
-// solution, then the explanation body, the end tag and the end of turn. The
-// loss starts after the explanation's opening (RLT.md §4).
+// solution, as the teacher samples after it, then the explanation body, the
+// end tag and the end of turn. The loss starts right after the explanation's
+// opening tag (RLT.md §4), so it covers the prefill's lead "\n\n" too: the
+// reward scores the lead as the first tokens of T (RLT.md §2), and neither
+// GRPO (the lead is prefilled, never sampled) nor anything else teaches it
+// to the teacher. A teacher that never learned it gave the lead's two
+// tokens log-probs of about −11 and −14 where the student gives them 0:
+// their d_k shifted r_KL by −1.4 on average, by −5.5 under 30 tokens, a
+// reward for short explanations.
 func TeacherSequence(tok rlt.Encoder, p record.Prompts, question, solution, body string) Sequence {
 	prompt := tok.Encode(p.TeacherPrompt(question, solution))
 	rest := tok.Encode(body + record.EndExplanation + record.ImEnd)
-	return Sequence{Tokens: append(prompt, rest...), LossFrom: len(prompt)}
+	return Sequence{Tokens: append(prompt, rest...), LossFrom: leadStart(tok, p.TeacherHead(question, solution), prompt)}
+}
+
+// leadStart is the index in prompt, the encoded teacher prompt (head, the
+// context through the explanation's opening tag, then the lead), of the
+// first token that holds a byte after the head. Where the tags are plain
+// text a BPE merges the tag's end with the lead (Qwen's ">\n"), and that
+// token is where the loss starts: the tokens of T (rlt.ItemLayout: those
+// wholly within the lead and body) all follow it. Where the tokens cannot
+// be placed in the text (an added token that takes the spaces beside it),
+// it is the first token where the prompt's encoding departs from the
+// head's own: at or before the lead, whose tokens (rlt.ItemLayout then
+// encodes each part alone) all follow it.
+func leadStart(tok rlt.Encoder, head string, prompt []int32) int {
+	head = tok.Normalize(head)
+	ids, ends, ok := tok.EncodeOffsets(head + record.ExplanationLead)
+	if ok && slices.Equal(ids, prompt) {
+		k := 0
+		for k < len(ends) && ends[k] <= len(head) {
+			k++
+		}
+		return k
+	}
+	own := tok.Encode(head)
+	k := 0
+	for k < len(own) && k < len(prompt) && own[k] == prompt[k] {
+		k++
+	}
+	return k
 }
 
 // StudentSequence is the student's layout (a Bespoke-Stratos row): the loss

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
@@ -36,11 +38,11 @@ func TestSequencesLearnTheRightTokens(t *testing.T) {
 	p := ShortPrompts()
 	ts := TeacherSequence(tok, p, "347+285=?", "632", "7+5=12")
 	learned := tok.Decode(ts.Tokens[ts.LossFrom:])
-	if learned != "7+5=12"+record.EndExplanation+record.ImEnd {
-		t.Errorf("teacher learns %q", learned)
+	if learned != record.ExplanationLead+"7+5=12"+record.EndExplanation+record.ImEnd {
+		t.Errorf("teacher learns %q, want the lead, the body, the end tag and the end of turn", learned)
 	}
-	if !strings.HasSuffix(tok.Decode(ts.Tokens[:ts.LossFrom]), record.BeginExplanation+"\n\n") {
-		t.Errorf("teacher context does not end with the explanation opening: %q", tok.Decode(ts.Tokens[:ts.LossFrom]))
+	if !strings.HasSuffix(tok.Decode(ts.Tokens[:ts.LossFrom]), record.BeginExplanation) {
+		t.Errorf("teacher context does not end with the explanation's opening tag: %q", tok.Decode(ts.Tokens[:ts.LossFrom]))
 	}
 	ss := StudentSequence(tok, p, "347+285=?", "7+5=12", "632")
 	want := record.BeginThought + "\n\n7+5=12" + record.EndThought + "\n\n" + record.BeginSolution + "632" + record.EndSolution + record.ImEnd
@@ -49,6 +51,70 @@ func TestSequencesLearnTheRightTokens(t *testing.T) {
 	}
 	if got := tok.Decode(ss.Tokens); got != p.StudentContext("347+285=?", "7+5=12", "632") {
 		t.Errorf("student sequence %q is not the student context", got)
+	}
+}
+
+// TestTeacherLearnsTheLead: the teacher's loss starts at the first token
+// that holds a byte after the explanation's opening tag, so the prefill's
+// lead "\n\n", which the reward scores as T's first tokens (RLT.md §2) and
+// nothing else teaches the teacher, is learned (RLT.md §4): with tags that
+// are added tokens, the lead's own tokens; with tags in plain text, the
+// token that a merge joins the tag's ">" to the lead with. Every token of
+// T (rlt.ItemLayout) is learned, and no token before the tag's end; the
+// student learns all of T and S.
+func TestTeacherLearnsTheLead(t *testing.T) {
+	plain, err := os.ReadFile("../tokenizer/testdata/qwen2_strings.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripping := bytes.Replace(plain, []byte(`"content":"<|im_end|>","single_word":false,"lstrip":false`), []byte(`"content":"<|im_end|>","single_word":false,"lstrip":true`), 1)
+	if bytes.Equal(stripping, plain) {
+		t.Fatal("no <|im_end|> added token to make lstrip")
+	}
+	parse := func(data []byte) *tokenizer.Tokenizer {
+		tok, err := tokenizer.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	const question, solution, body = "347+285=?", "632", "First add the ones."
+	for _, c := range []struct {
+		name  string
+		tok   *tokenizer.Tokenizer
+		p     record.Prompts
+		first string // the first learned token
+		whole bool   // rlt.ItemLayout lays the texts out whole
+	}{
+		{"added tags (the embedded vocabulary)", byteTok(t), ShortPrompts(), "\n", true},
+		{"plain tags, merged across the edge", parse(plain), record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}, ">\n", true},
+		// An added token that takes the space before it: the text cannot
+		// be placed byte for byte.
+		{"plain tags, part by part", parse(stripping), record.Prompts{TeacherSystem: "Explain. ", StudentSystem: "Think. "}, ">\n", false},
+	} {
+		ts := TeacherSequence(c.tok, c.p, question, solution, body)
+		head := c.tok.Decode(c.tok.Encode(c.p.TeacherHead(question, solution)))
+		if got, want := c.tok.Decode(ts.Tokens), head+record.ExplanationLead+body+record.EndExplanation+record.ImEnd; got != want {
+			t.Fatalf("%s: the sequence spells %q, want %q", c.name, got, want)
+		}
+		if before := c.tok.Decode(ts.Tokens[:ts.LossFrom]); !strings.HasPrefix(head, before) {
+			t.Errorf("%s: the loss starts after %q, want the context through the opening tag %q", c.name, before, head)
+		}
+		if got := c.tok.Decode(ts.Tokens[ts.LossFrom : ts.LossFrom+1]); got != c.first {
+			t.Errorf("%s: the first learned token is %q, want %q", c.name, got, c.first)
+		}
+		l := rlt.ItemLayout(c.tok, c.p, question, solution, body)
+		if l.Whole != c.whole {
+			t.Fatalf("%s: laid out whole %v", c.name, l.Whole)
+		}
+		if c.whole && (!slices.Equal(ts.Tokens[:len(l.Teacher)], l.Teacher) || ts.LossFrom > l.TeacherT) {
+			t.Errorf("%s: the loss starts at token %d, T at %d (of the scored sequence, %d tokens): T is not all learned", c.name, ts.LossFrom, l.TeacherT, len(l.Teacher))
+		}
+		ss := StudentSequence(c.tok, c.p, question, body, solution)
+		sl := rlt.StudentLayout(c.tok, c.p, question, body, solution)
+		if !slices.Equal(ss.Tokens, sl.IDs) || ss.LossFrom > sl.Expl.Start || sl.Expl.Start >= sl.Sol.Start {
+			t.Errorf("%s: the student learns from %d; T starts at %d, S at %d", c.name, ss.LossFrom, sl.Expl.Start, sl.Sol.Start)
+		}
 	}
 }
 
