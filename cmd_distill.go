@@ -219,12 +219,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return err
 	}
 	var teacher *model.Model
-	maxPos := student.Cfg.MaxPos
 	if !*reference {
 		if teacher, err = model.Load(be, *tdir); err != nil {
 			return fmt.Errorf("--teacher %s: %w", *tdir, err)
 		}
-		maxPos = min(maxPos, teacher.Cfg.MaxPos)
 		if data == nil { // a data file's rows that do not fit are left out below
 			if err := taskPromptsFit("teacher", *tdir, t, exs, teacher.Cfg.MaxPos, func(ex task.Example) int {
 				return len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
@@ -247,7 +245,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 				return ""
 			})
 		} else {
-			exs = data.Report.Drop(data.Examples, runpkg.FitReason(tok, p, *maxNew, maxPos))
+			exs = data.Report.Drop(data.Examples, runpkg.FitReason(tok, p, *maxNew, rlt.Positions{Teacher: teacher.Cfg.MaxPos, Student: student.Cfg.MaxPos}))
 		}
 		if set["questions"] && *n < len(exs) {
 			exs = exs[:*n]
@@ -613,7 +611,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if data != nil {
 		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)
 		if pair != nil {
-			fit = runpkg.FitReason(tok, p, *maxNew, min(pair.Teacher.Cfg.MaxPos, student.Cfg.MaxPos))
+			fit = runpkg.FitReason(tok, p, *maxNew, pair.Positions())
 		}
 		data.Drop(fit)
 		if w := runpkg.SkipWarning("data", data); w != "" {

@@ -125,7 +125,7 @@ func TestGenerateSaysWhatStoppedIt(t *testing.T) {
 		{"the stop token", append([]string{"--model", teacher}, chat...), " tokens, stopped by the stop token <|im_end|>]"},
 		{"a stop string", append([]string{"--model", teacher, "--stop", "no such text", "--stop", "; 0"}, chat...), ` tokens, stopped by the stop string "; 0"]`},
 		{"--max-new-tokens", append([]string{"--model", teacher, "--max-new-tokens", "3"}, chat...), "[3 tokens, stopped by --max-new-tokens 3]"},
-		{"the model's positions", []string{"--model", student, "--prompt", "1", "--max-new-tokens", "1000"}, "[256 tokens, stopped by the model's 256 positions (max_position_embeddings)]"},
+		{"the model's positions", []string{"--model", student, "--prompt", "1", "--max-new-tokens", "1000"}, "[255 tokens, stopped by the model's 256 positions (max_position_embeddings)]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, "", append([]string{"generate", "--temperature", "0", "--device", "cpu"}, c.args...)...)

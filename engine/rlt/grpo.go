@@ -2,6 +2,7 @@ package rlt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -86,6 +87,10 @@ func NewTrainer(cfg runconfig.GRPO, reward record.RewardConfig, pair *Pair, data
 		return nil, err
 	}
 	scorer.MicroBatchTokens = cfg.MicroBatchTokens
+	// A run's user changes its configuration, not rlt score's flags.
+	scorer.TooLong = func(who string) string {
+		return fmt.Sprintf("lower grpo.max_new_tokens, or give a shorter prompts.%s_system", who)
+	}
 	// The reference is never trained: in 16 bits when the teacher's
 	// checkpoint is (it starts as exactly the teacher, whose values are
 	// 16-bit ones, and rounds when it follows the policy).
@@ -160,8 +165,14 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	}
 
 	t.phase("sampling", cfg.MaxNewTokens, "tokens")
+	// The teacher writes what the scorer and the policy loss take whole
+	// (Pair.Explain): a run's checks refuse a max_new_tokens past the room
+	// its prompts leave, by the same rule (engine/run).
 	gens, err := t.Explain(t.gen, t.tape, examples, cfg.Samples, ExplainOptions{Temperature: cfg.Temperature, TopP: cfg.TopP,
 		MaxNewTokens: cfg.MaxNewTokens, Seed: cfg.Seed*1_000_003 + uint64(t.step), OnToken: t.meter.Set})
+	if re := (*RoomError)(nil); errors.As(err, &re) {
+		re.BudgetName, re.Shorten = "grpo.max_new_tokens", "prompts."+re.Who+"_system"
+	}
 	if err != nil {
 		return nil, fmt.Errorf("step %d: sampling: %w", t.step, err)
 	}

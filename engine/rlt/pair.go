@@ -296,9 +296,77 @@ type ExplainOptions struct {
 }
 
 // Explain has the pair's teacher write samples explanations of each
-// example (Explain).
+// example (Explain), each of which the pair's models take whole: the
+// scorer (the teacher's and the student's sequences, Positions), GRPO's
+// policy loss and the student reading it. The teacher writes at most
+// o.MaxNewTokens, or the room the longest of the examples' prompts leaves
+// (Positions.Room) where less; a prompt that leaves none is a *RoomError,
+// which the caller completes with its own names (BudgetName, Shorten).
+// An explanation whose text takes more tokens encoded as the models read
+// it than the teacher wrote (a token that re-encodes as several, bytes
+// that are no UTF-8 read back as U+FFFD) is cut to its first tokens that
+// fit (fit): what the teacher would have written had sampling stopped
+// there, each sequence drawing from its own stream; cut short, it is not
+// ended.
 func (p *Pair) Explain(gen *sample.Generator, tape *compute.Tape, exs []Example, samples int, o ExplainOptions) ([]Explanation, error) {
-	return Explain(gen, tape, p.Tok, p.Prompts, exs, samples, o)
+	pos := p.Positions()
+	limit, short := pos.Budget(o.MaxNewTokens, len(exs), func(i int) (string, int, int) {
+		teacher, student := PromptLengths(p.Tok, p.Prompts, exs[i].Question, exs[i].Solution)
+		return exs[i].Question, teacher, student
+	})
+	if short != nil && short.Room() < 1 {
+		return nil, short
+	}
+	o.MaxNewTokens = limit
+	out, err := Explain(gen, tape, p.Tok, p.Prompts, exs, samples, o)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		p.fit(&out[i], pos)
+	}
+	return out, nil
+}
+
+// fit cuts e, where its explanation does not fit pos (Positions.over of
+// its layout), to its first k tokens: a k whose explanation fits and
+// k+1's does not. The tokens an explanation takes grow with k, though not
+// always (bytes that complete a character take fewer than the U+FFFD they
+// were read as), so k is looked for back from the whole by the tokens it
+// is over each time, then by halves between a k that fits and one above
+// it that does not. An empty explanation fits where Explain let the
+// teacher write (Positions.Room above 0).
+func (p *Pair) fit(e *Explanation, pos Positions) {
+	over := func(k int) int {
+		l := ItemLayout(p.Tok, p.Prompts, e.Question, e.Solution, record.Extract(p.Tok.Decode(e.IDs[:k])).Body)
+		who, n, limit := pos.over(l)
+		if who == "" {
+			return 0
+		}
+		return n - limit
+	}
+	hi := len(e.IDs)
+	n := over(hi)
+	if n == 0 {
+		return
+	}
+	lo := max(0, hi-n)
+	for lo > 0 {
+		if n = over(lo); n == 0 {
+			break
+		}
+		hi, lo = lo, max(0, lo-n)
+	}
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; over(mid) == 0 {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	e.IDs, e.LogProbs = e.IDs[:lo:lo], e.LogProbs[:lo:lo]
+	e.Text = p.Tok.Decode(e.IDs)
+	e.Extraction = record.Extract(e.Text)
 }
 
 // Explain has a teacher (gen, a Generator of it, using tape as scratch)

@@ -56,6 +56,11 @@ type Scorer struct {
 	// as several forwards of consecutive items. 0 = one forward per Score
 	// call.
 	MicroBatchTokens int
+	// TooLong, if set, says what to change where an item's sequence for
+	// the model who ("teacher" or "student") does not fit that model's
+	// positions, in the terms of the scorer's user (a run's configuration
+	// keys); where nil, rlt score's flags are named.
+	TooLong func(who string) string
 	// OnForward, if set, is told after each model's pass over a Score
 	// call's batch how many of its total passes are done (progress: the
 	// teacher's, the student's, and the full KL's when it is the estimator).
@@ -154,12 +159,8 @@ func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err e
 		if !enc[i].Whole {
 			partByPart++
 		}
-		if max := s.maxPositions(); max > 0 {
-			for _, seq := range [][]int32{enc[i].Teacher, enc[i].Student.IDs} {
-				if len(seq) > max {
-					return nil, 0, &TooLongError{Item: i, Tokens: len(seq), Max: max}
-				}
-			}
+		if who, n, max := s.positions().over(enc[i]); who != "" {
+			return nil, 0, &TooLongError{Item: i, Model: who, Tokens: n, Max: max, Advice: s.tooLongAdvice(who)}
 		}
 	}
 	invT := float32(1 / s.Cfg.Temperature)
@@ -244,15 +245,19 @@ func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err e
 	return out, partByPart, nil
 }
 
-// TooLongError is an item whose prompt and explanation do not fit the
-// models' positions.
+// TooLongError is an item whose sequence for one model (its prompt and
+// the explanation; Positions) does not fit that model's positions.
 type TooLongError struct {
-	Item        int // index in the batch; -1 when scored alone (ScoreEach)
+	Item        int    // index in the batch; -1 when scored alone (ScoreEach)
+	Model       string // "teacher" or "student"
 	Tokens, Max int
+	// Advice says what to change, in the terms of the scorer's caller
+	// (Scorer.TooLong).
+	Advice string
 }
 
 func (e *TooLongError) Error() string {
-	msg := fmt.Sprintf("%d tokens do not fit the models' %d positions: shorten the explanation, or score with the shorter system prompts the traces were made with (--run DIR takes the run's; else --teacher-system and --student-system)", e.Tokens, e.Max)
+	msg := fmt.Sprintf("%d tokens do not fit the %s's %d positions: %s", e.Tokens, e.Model, e.Max, e.Advice)
 	if e.Item >= 0 {
 		return fmt.Sprintf("item %d: %s", e.Item, msg)
 	}
@@ -343,16 +348,19 @@ func itemError(who string, err error) error {
 	return fmt.Errorf("%s: %w", who, err)
 }
 
-// maxPositions is the longest sequence both models take (0: not known).
-func (s *Scorer) maxPositions() int {
-	t, st := s.Teacher.MaxPositions(), s.Student.MaxPositions()
-	switch {
-	case t == 0:
-		return st
-	case st == 0:
-		return t
+// positions is the longest sequence each source takes (0: not known).
+func (s *Scorer) positions() Positions {
+	return Positions{Teacher: s.Teacher.MaxPositions(), Student: s.Student.MaxPositions()}
+}
+
+// tooLongAdvice is what to change where an item's sequence for the model
+// who does not fit its positions (TooLong), by default in rlt score's
+// flags.
+func (s *Scorer) tooLongAdvice(who string) string {
+	if s.TooLong != nil {
+		return s.TooLong(who)
 	}
-	return min(t, st)
+	return "shorten the explanation, or score with the shorter system prompts the traces were made with (--run DIR takes the run's; else --teacher-system and --student-system)"
 }
 
 // fullKL computes KL(teacher ‖ student) over the shared vocabulary at each

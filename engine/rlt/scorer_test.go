@@ -165,7 +165,7 @@ func TestScorerRefusesBadInput(t *testing.T) {
 		{Item{Question: "q", Solution: ""}, "item 0: solution is empty"},
 		{Item{Question: "<|im_start|>q", Solution: "1"}, "item 0: question contains the tag <|im_start|>"},
 		{Item{Question: "q", Solution: "1" + record.EndSolution}, "solution contains the tag"},
-		{Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}, "item 0: 1631 tokens do not fit the models' 512 positions"},
+		{Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}, "item 0: 1631 tokens do not fit the teacher's 512 positions"},
 	}
 	for _, c := range cases {
 		if _, err := s.Score([]Item{c.item}); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -177,7 +177,7 @@ func TestScorerRefusesBadInput(t *testing.T) {
 	long := Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}
 	_, errs := s.ScoreEach([]Item{{Question: "q", Solution: "1", Explanation: "e"}, long})
 	if errs[0] != nil || errs[1] == nil || strings.Contains(errs[1].Error(), "item") ||
-		!strings.Contains(errs[1].Error(), "do not fit the models' 512 positions: shorten the explanation") || !strings.Contains(errs[1].Error(), "--run DIR") {
+		!strings.Contains(errs[1].Error(), "do not fit the teacher's 512 positions: shorten the explanation") || !strings.Contains(errs[1].Error(), "--run DIR") {
 		t.Errorf("ScoreEach: %v", errs)
 	}
 	// A table with fewer rows than the tokenizer has tokens is refused.

@@ -163,17 +163,20 @@ func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
 }
 
 // FitReason rejects an example whose teacher prompt or student context,
-// with an explanation of the full maxNew budget, would exceed maxPos
-// positions (the smaller model's): the scorer could not take it and the
-// step would fail. Use it with task.Report.Drop.
-func FitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
+// with an explanation of the full maxNew budget, would exceed its model's
+// positions in pos (rlt.Positions.Room, the rule the scorer and sampling
+// keep): the teacher's explanations of it would be cut short of the
+// budget. Use it with task.Report.Drop.
+func FitReason(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions) func(task.Example) string {
 	return func(ex task.Example) string {
-		t := len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
-		s := len(rlt.StudentLayout(tok, p, ex.Question, "", ex.Solution).IDs)
-		if n := max(t, s); n+maxNew > maxPos {
-			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the models' %d positions", n, maxNew, maxPos)
+		_, short := pos.Budget(maxNew, 1, func(int) (string, int, int) {
+			teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
+			return ex.Question, teacher, student
+		})
+		if short == nil {
+			return ""
 		}
-		return ""
+		return fmt.Sprintf("too long: its prompt for the %s takes %d tokens, and with max_new_tokens = %d more that exceeds the %s's %d positions", short.Who, short.Prompt, maxNew, short.Who, short.Positions)
 	}
 }
 

@@ -2,6 +2,7 @@ package run
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -47,14 +48,14 @@ func TaskPromptsFit(who, dir, shorten string, t task.Task, exs []task.Example, m
 //     student's context (with an empty explanation) longer than the
 //     student's: on prompts.teacher_system (prompts.student_system), in
 //     TaskPromptsFit's words;
-//   - the longer of the two with grpo.max_new_tokens more past the
-//     positions both models take (FitReason's rule, by which a data run
-//     leaves a row out): on grpo.max_new_tokens, with the most it can be,
-//     or on the prompt's key where the prompt leaves no position at all.
-//     The teacher's explanation is sampled up to the teacher's positions,
-//     and the scorer, which takes both sequences whole, failed the step
-//     whose teacher wrote that long ("step 2: scoring: item 2: 257 tokens
-//     do not fit the models' 256 positions"), naming rlt score's flags.
+//   - either with grpo.max_new_tokens more past its model's positions
+//     (rlt.Positions, the rule the scorer refuses an item by, sampling
+//     keeps to and FitReason leaves a data run's row out by; BudgetFits):
+//     on grpo.max_new_tokens, with the most it can be, or on the prompt's
+//     key where the prompt leaves no position at all. The scorer failed
+//     the step whose teacher wrote that long ("step 2: scoring: item 2:
+//     257 tokens do not fit the models' 256 positions"), naming rlt
+//     score's flags.
 //
 // A data run's rows that do not fit are left out as it starts (Data.fit);
 // folders or tokenizers that cannot be read are said by checkModels and
@@ -81,22 +82,50 @@ func checkPromptsFit(c runconfig.Config) error {
 	if err := TaskPromptsFit("student", c.Student, "prompts.student_system", t, exs, sc.MaxPos, func(task.Example) int { return student }); err != nil {
 		return configkey.Wrap("prompts.student_system", err)
 	}
-	// The longer of the two sequences, with an explanation of the whole
-	// budget, in the positions both models take.
-	who, dir, n, key := "teacher", c.Teacher, teacher, "prompts.teacher_system"
-	if student > teacher {
-		who, dir, n, key = "student", c.Student, student, "prompts.student_system"
+	// Each sequence with an explanation of the whole budget in its
+	// model's positions.
+	pos := rlt.Positions{Teacher: tc.MaxPos, Student: sc.MaxPos}
+	err = BudgetFits(pos, c.GRPO.MaxNewTokens, "max_new_tokens", t, exs, func(task.Example) (int, int) { return teacher, student },
+		func(who string) (dir, shorten string) {
+			if who == "student" {
+				return c.Student, "prompts.student_system"
+			}
+			return c.Teacher, "prompts.teacher_system"
+		})
+	if re := (*rlt.RoomError)(nil); errors.As(err, &re) {
+		key := "grpo.max_new_tokens"
+		if re.Room() < 1 {
+			key = re.Shorten
+		}
+		return configkey.Wrap(key, err)
 	}
-	maxPos, maxNew := min(tc.MaxPos, sc.MaxPos), c.GRPO.MaxNewTokens
-	switch room := maxPos - n; {
-	case room < 1:
-		return configkey.Errorf(key, "the %s %s: its prompt for the %s task's question %q takes %d tokens, which leaves no room for an explanation in the %d positions (max_position_embeddings) both models take: give a shorter %s",
-			who, dir, t.Name(), widest.Question, n, maxPos, key)
-	case maxNew > room:
-		return configkey.Errorf("grpo.max_new_tokens", "max_new_tokens %d is more than the room for an explanation: the %s %s: its prompt for the %s task's question %q takes %d tokens, and with max_new_tokens more that exceeds the %d positions (max_position_embeddings) both models take: lower max_new_tokens to at most %d, or give a shorter %s",
-			maxNew, who, dir, t.Name(), widest.Question, n, maxPos, room, key)
+	return err
+}
+
+// BudgetFits refuses a budget of maxNew new tokens for the teacher's
+// explanations (what its caller calls it: a run's max_new_tokens, a
+// command's --max-new-tokens) that the prompts of exs leave no room for
+// in pos (rlt.Positions.Room, the rule the scorer and sampling keep): a
+// *rlt.RoomError of the example that leaves the least, on the model whose
+// positions bind it, with the most maxNew can be, or where no position is
+// left what shortens that prompt. lengths gives an example's teacher
+// prompt and student context (rlt.PromptLengths), model the folder of
+// the model who and what shortens its prompt (a configuration key, a
+// flag).
+func BudgetFits(pos rlt.Positions, maxNew int, budget string, t task.Task, exs []task.Example, lengths func(task.Example) (teacher, student int), model func(who string) (dir, shorten string)) error {
+	_, short := pos.Budget(maxNew, len(exs), func(i int) (string, int, int) {
+		teacher, student := lengths(exs[i])
+		return exs[i].Question, teacher, student
+	})
+	if short == nil {
+		return nil
 	}
-	return nil
+	short.BudgetName = budget
+	short.Dir, short.Shorten = model(short.Who)
+	if t != nil {
+		short.Task = t.Name()
+	}
+	return short
 }
 
 // widestPrompts is the widest example of the synthetic task t, with the

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -71,9 +72,9 @@ func TestCheckRefusesEveryStepsPromptPastThePositions(t *testing.T) {
 			want, tail string
 		}{
 			{257, key, key + question + "257", " tokens, more than its 256 positions (max_position_embeddings): give a shorter " + key},
-			{256, key, key + question + "256", " tokens, which leaves no room for an explanation in the 256 positions (max_position_embeddings) both models take: give a shorter " + key},
+			{256, key, key + question + "256", " tokens, which leaves no room for an explanation in its 256 positions (max_position_embeddings): give a shorter " + key},
 			{256 - maxNew + 1, "grpo.max_new_tokens", fmt.Sprintf("grpo.max_new_tokens %d is more than the room for an explanation", maxNew) + question + fmt.Sprint(256-maxNew+1),
-				fmt.Sprintf(" tokens, and with max_new_tokens more that exceeds the 256 positions (max_position_embeddings) both models take: lower max_new_tokens to at most %d, or give a shorter %s", maxNew-1, key)},
+				fmt.Sprintf(" tokens, and with max_new_tokens more that exceeds its 256 positions (max_position_embeddings): lower max_new_tokens to at most %d, or give a shorter %s", maxNew-1, key)},
 			{256 - maxNew, "", "", ""},
 		} {
 			t.Run(fmt.Sprintf("%s, %d tokens", who, tc.tokens), func(t *testing.T) {
@@ -272,4 +273,64 @@ func drawAll(tb testing.TB, t task.Task, want int) map[string]task.Example {
 		tb.Fatalf("%s: drew %d distinct questions, want %d", t.Name(), len(all), want)
 	}
 	return all
+}
+
+// TestEachSequenceInItsModelsPositions: where the teacher and the student
+// take different positions, Check and a data run's rows hold each model's
+// sequence, its prompt with max_new_tokens more, to that model's own
+// positions, the rule the scorer refuses an item by (rlt.Positions): both
+// held the longer of the two prompts to the fewer of the two positions,
+// refusing a teacher prompt of 300 tokens in a 512-position teacher
+// beside a 256-position student, which the scorer takes. The binding
+// model's positions are named, with the most max_new_tokens can be.
+func TestEachSequenceInItsModelsPositions(t *testing.T) {
+	r := warmstart.DefaultRecipe()
+	r.Steps, r.Batch = 2, 2
+	r.Teacher.Hidden, r.Teacher.Intermediate, r.Teacher.Layers = 32, 64, 1
+	r.Student = r.Teacher
+	r.Teacher.MaxPos = 512
+	dir := t.TempDir()
+	if err := warmstart.Build(context.Background(), r, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	base := smallConfig(dir)
+	tok, err := tokenizer.Load(filepath.Join(base.Teacher, hf.TokenizerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	widest := task.DefaultAddition().Widest()
+	// prompts whose widest teacher prompt takes n tokens (a token a byte).
+	prompts := func(n int) record.Prompts {
+		p := warmstart.ShortPrompts()
+		teacher, _ := rlt.PromptLengths(tok, p, widest.Question, widest.Solution)
+		p.TeacherSystem += strings.Repeat(".", n-teacher)
+		return p
+	}
+	_, student := rlt.PromptLengths(tok, warmstart.ShortPrompts(), widest.Question, widest.Solution)
+	pos := rlt.Positions{Teacher: 512, Student: 256}
+	for _, c := range []struct {
+		teacher, maxNew int
+		err             string // "" = fits
+	}{
+		{300, 256 - student, ""},
+		{300, 256 - student + 1, fmt.Sprintf("grpo.max_new_tokens %d is more than the room for an explanation: the student %s: its prompt for the addition task's question %q takes %d tokens, and with max_new_tokens more that exceeds its 256 positions (max_position_embeddings): lower max_new_tokens to at most %d, or give a shorter prompts.student_system",
+			256-student+1, base.Student, widest.Question, student, 256-student)},
+		{512 - 100, 101, fmt.Sprintf("grpo.max_new_tokens 101 is more than the room for an explanation: the teacher %s: its prompt for the addition task's question %q takes 412 tokens, and with max_new_tokens more that exceeds its 512 positions (max_position_embeddings): lower max_new_tokens to at most 100, or give a shorter prompts.teacher_system",
+			base.Teacher, widest.Question)},
+	} {
+		t.Run(fmt.Sprintf("a teacher prompt of %d, max_new_tokens %d", c.teacher, c.maxNew), func(t *testing.T) {
+			cfg := base
+			cfg.Prompts, cfg.GRPO.MaxNewTokens = prompts(c.teacher), c.maxNew
+			cfg.GRPO.MicroBatchTokens = 0
+			_, err := Check(cfg)
+			if c.err == "" && err != nil || c.err != "" && (err == nil || err.Error() != c.err) {
+				t.Errorf("Check: %v\nwant %q", err, c.err)
+			}
+			// A data row of the widest question is kept or left out alike.
+			reason := FitReason(tok, cfg.Prompts, c.maxNew, pos)(widest)
+			if (reason == "") != (c.err == "") {
+				t.Errorf("FitReason: %q, where Check said %v", reason, err)
+			}
+		})
+	}
 }

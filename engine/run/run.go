@@ -254,8 +254,7 @@ func New(checked Checked, sink event.Sink) (*Engine, error) {
 	var questions rlt.Questions = &taskQuestions{task: t, seed: cfg.GRPO.Seed}
 	var warning error
 	if data != nil {
-		maxPos := min(pair.Teacher.Cfg.MaxPos, pair.Student.Cfg.MaxPos)
-		if err := data.fit(FitReason(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, maxPos), cfg.EvalEvery > 0); err != nil {
+		if err := data.fit(FitReason(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, pair.Positions()), cfg.EvalEvery > 0); err != nil {
 			return nil, err
 		}
 		questions = newDataQuestions(data.Train, cfg.GRPO.Seed)

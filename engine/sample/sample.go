@@ -47,7 +47,11 @@ type Options struct {
 	// MinP drops tokens less probable than MinP times the most probable; 0 = off.
 	MinP float32
 	// MaxNewTokens bounds each continuation (must be positive). It is cut
-	// short if prompt + continuation would not fit the model's positions.
+	// short where the prompt (the batch's longest) and the continuation
+	// together would not fit the model's positions: the last token, which
+	// sampling never feeds back, counts too, so that a forward over the
+	// whole sequence (the scorer's, a policy loss's, an inference
+	// server's) takes what Generate returns (rlt.Positions).
 	MaxNewTokens int
 	// StopIDs end a sequence when sampled (the id is kept in the output),
 	// e.g. <|im_end|> and <|endoftext|>.
@@ -307,13 +311,18 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 		}
 		P = max(P, len(p))
 	}
-	if P > cfg.MaxPos {
+	switch {
+	case P > cfg.MaxPos:
 		return nil, fmt.Errorf("sample: a prompt of %d tokens is longer than the model's %d positions", P, cfg.MaxPos)
+	case P == cfg.MaxPos:
+		return nil, fmt.Errorf("sample: a prompt of %d tokens leaves no room for a new token in the model's %d positions", P, cfg.MaxPos)
 	}
 	maxNew, lenReason := opts.MaxNewTokens, MaxTokens
-	if P+maxNew-1 > cfg.MaxPos { // the last token is sampled, never fed
-		maxNew, lenReason = cfg.MaxPos-P+1, MaxLength
+	if P+maxNew > cfg.MaxPos {
+		maxNew, lenReason = cfg.MaxPos-P, MaxLength
 	}
+	// The cache holds the prompt and every new token but the last, which
+	// is sampled and never fed.
 	maxLen := P + maxNew - 1
 
 	if rec := tp.Recording(); rec {

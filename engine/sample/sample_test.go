@@ -392,19 +392,61 @@ func TestStepsAllocateNothing(t *testing.T) {
 	}
 }
 
+// TestSequenceFitsThePositions: a prompt and what Generate adds to it fit
+// the model's positions together, the last new token (sampled, never fed)
+// counted too, so that a forward over the whole sequence takes it: the
+// scorer's, GRPO's policy loss's (rlt.Positions). The last token was let
+// one position past them, and a GRPO step stopped at scoring ("257
+// tokens do not fit the models' 256 positions"). A prompt that fills the
+// positions leaves no room for a token; the batch's longest prompt sets
+// the limit of every sequence of it.
+func TestSequenceFitsThePositions(t *testing.T) {
+	m := tinyModel(t) // 64 positions
+	tp := compute.NewTape(m.Backend())
+	for _, c := range []struct {
+		lens   []int
+		maxNew int
+		want   int    // new ids of each sequence
+		reason Reason // of the first sequence
+		err    string
+	}{
+		{lens: []int{60}, maxNew: 10, want: 4, reason: MaxLength},
+		{lens: []int{60}, maxNew: 4, want: 4, reason: MaxTokens},
+		{lens: []int{60}, maxNew: 3, want: 3, reason: MaxTokens},
+		{lens: []int{63}, maxNew: 10, want: 1, reason: MaxLength},
+		{lens: []int{20, 60}, maxNew: 10, want: 4, reason: MaxLength},
+		{lens: []int{64}, maxNew: 1, err: "sample: a prompt of 64 tokens leaves no room for a new token in the model's 64 positions"},
+		{lens: []int{65}, maxNew: 1, err: "sample: a prompt of 65 tokens is longer than the model's 64 positions"},
+	} {
+		t.Run(fmt.Sprintf("%v tokens, %d new", c.lens, c.maxNew), func(t *testing.T) {
+			// No stop id: every sequence runs to its limit.
+			res, err := Generate(tp, m, randPrompts(10, c.lens...), Options{MaxNewTokens: c.maxNew})
+			if c.err != "" {
+				if err == nil || err.Error() != c.err {
+					t.Fatalf("error %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range res {
+				if len(r.IDs) != c.want || c.lens[i]+len(r.IDs) > tinyConfig.MaxPos {
+					t.Errorf("sequence %d: a %d-token prompt with %d positions: %d new ids (%v), want %d", i, c.lens[i], tinyConfig.MaxPos, len(r.IDs), r.Reason, c.want)
+				}
+			}
+			if res[0].Reason != c.reason {
+				t.Errorf("stopped by %v, want %v", res[0].Reason, c.reason)
+			}
+		})
+	}
+}
+
 func TestLimitsAndErrors(t *testing.T) {
 	m := tinyModel(t)
 	tp := compute.NewTape(m.Backend())
-	long := randPrompts(10, 60)
-	res, err := Generate(tp, m, long, Options{MaxNewTokens: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := res[0]; len(r.IDs) != 5 || r.Reason != MaxLength {
-		t.Errorf("a 60-token prompt with 64 positions: %d new ids (%v), want 5 (max length)", len(r.IDs), r.Reason)
-	}
 	stopErr := errors.New("enough")
-	res, err = Generate(tp, m, randPrompts(11, 3, 4), Options{MaxNewTokens: 10, OnStep: func(step int, _ []StepToken) error {
+	res, err := Generate(tp, m, randPrompts(11, 3, 4), Options{MaxNewTokens: 10, OnStep: func(step int, _ []StepToken) error {
 		if step == 2 {
 			return stopErr
 		}
@@ -427,7 +469,7 @@ func TestLimitsAndErrors(t *testing.T) {
 			t.Errorf("%+v: no error", o)
 		}
 	}
-	for _, ps := range [][][]int32{{{}}, {{1, 64}}, {make([]int32, 65)}} {
+	for _, ps := range [][][]int32{{{}}, {{1, 64}}, {make([]int32, 64)}} {
 		if _, err := Generate(tp, m, ps, Options{MaxNewTokens: 1}); err == nil {
 			t.Errorf("prompts %v: no error", fmt.Sprint(ps)[:min(20, len(fmt.Sprint(ps)))])
 		}

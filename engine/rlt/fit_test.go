@@ -1,0 +1,240 @@
+package rlt
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
+)
+
+// fitPair is a pair of small random models of the test tokenizer with
+// teacher and student positions.
+func fitPair(t *testing.T, teacher, student int) *Pair {
+	t.Helper()
+	tok, err := tokenizer.Load(pairsTokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e4, Tied: true, QKVBias: true}
+	be := compute.NewCPU()
+	tc, sc := cfg, cfg
+	tc.MaxPos, sc.MaxPos = teacher, student
+	tm, err := model.NewRandom(be, tc, 21)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := model.NewRandom(be, sc, 22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustPair(t, tm, sm, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."})
+}
+
+// TestStepSamplesWhatItScores: a GRPO step's teacher writes no more than
+// the room its prompts leave in each model's positions (Positions.Room),
+// so the scorer and the policy loss take every sequence whole, whichever
+// model's positions bind. The sampler let the teacher's last token one
+// position past its own (it is never fed back), and the step stopped at
+// scoring ("step 0: scoring: item 2: 257 tokens do not fit the models' 256
+// positions"); a student with fewer positions than the teacher's prompt
+// and max_new_tokens (or a longer context) stopped it the same way. Run
+// checks refuse such a configuration before it starts (engine/run); a
+// Trainer made otherwise keeps to the same rule. A prompt that leaves no
+// room at all is said on its configuration key.
+func TestStepSamplesWhatItScores(t *testing.T) {
+	const maxNew = 12
+	probe := fitPair(t, 256, 256)
+	exs := sums{}.Batch(0, 2)
+	var teacher, student int // the longest of step 0's prompts
+	var longest string       // the question of the student's longest
+	for _, ex := range exs {
+		tl, sl := PromptLengths(probe.Tok, probe.Prompts, ex.Question, ex.Solution)
+		if sl > student {
+			longest = ex.Question
+		}
+		teacher, student = max(teacher, tl), max(student, sl)
+	}
+	for _, c := range []struct {
+		name             string
+		teacher, student int // positions
+		err              string
+	}{
+		{"the teacher's positions bind", teacher + 5, 256, ""},
+		{"the student's positions bind", 256, student + 4, ""},
+		{"max_new_tokens fits", teacher + maxNew, student + maxNew, ""},
+		{"a student context that fills the student's positions", 256, student,
+			fmt.Sprintf("step 0: sampling: the student: its prompt for the question %q takes %d tokens, which leaves no room for an explanation in its %d positions (max_position_embeddings): give a shorter prompts.student_system", longest, student, student)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pair := fitPair(t, c.teacher, c.student)
+			gc := runconfig.DefaultGRPO()
+			gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch = 2, 3, maxNew, 6
+			tr, err := NewTrainer(gc, record.DefaultRewardConfig(), pair, sums{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := tr.Step(context.Background())
+			if c.err != "" {
+				if err == nil || err.Error() != c.err {
+					t.Fatalf("error %v\nwant %s", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, trace := range res.Traces {
+				item := Item{Question: trace.Question, Solution: trace.Solution, Explanation: record.Extract(trace.Completion).Body}
+				if tl, sl := tr.scorer.SequenceLengths(item); tl > c.teacher || sl > c.student {
+					t.Errorf("sample %d:%d: sequences of %d and %d tokens for %d and %d positions", trace.Group, trace.Sample, tl, sl, c.teacher, c.student)
+				}
+			}
+		})
+	}
+}
+
+// TestScorerTakesEachSequenceInItsModelsPositions: the scorer refuses an
+// item whose sequence for one model is longer than that model's positions,
+// naming the model, and takes one that fits each model's own, where the
+// teacher's and the student's differ: the teacher's sequence was held to
+// the student's positions too (the smaller of the two), and the other way
+// round. A run's scorer names the run's keys, rlt score's its flags.
+func TestScorerTakesEachSequenceInItsModelsPositions(t *testing.T) {
+	probe := fitPair(t, 512, 512)
+	item := Item{Question: "12+9=?", Solution: "21", Explanation: strings.Repeat("2+9=11 ", 8), Ended: true}
+	s, err := NewScorer(probe, record.DefaultRewardConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher, student := s.SequenceLengths(item)
+	if teacher == student {
+		t.Fatalf("the sequences take %d tokens each: the cases below want them to differ", teacher)
+	}
+	short := min(teacher, student)
+	advice := "shorten the explanation, or score with the shorter system prompts the traces were made with (--run DIR takes the run's; else --teacher-system and --student-system)"
+	for _, c := range []struct {
+		name             string
+		teacher, student int
+		err              string
+	}{
+		{"each fits its own", teacher, student, ""},
+		{"the teacher's one short", teacher - 1, 512, fmt.Sprintf("item 0: %d tokens do not fit the teacher's %d positions: %s", teacher, teacher-1, advice)},
+		{"the student's one short", 512, student - 1, fmt.Sprintf("item 0: %d tokens do not fit the student's %d positions: %s", student, student-1, advice)},
+		{"both as the shorter's", short, short, ""},
+	} {
+		if c.name == "both as the shorter's" {
+			// Whichever is longer does not fit.
+			who, n := "teacher", teacher
+			if student > teacher {
+				who, n = "student", student
+			}
+			c.err = fmt.Sprintf("item 0: %d tokens do not fit the %s's %d positions: %s", n, who, short, advice)
+		}
+		t.Run(c.name, func(t *testing.T) {
+			s, err := NewScorer(fitPair(t, c.teacher, c.student), record.DefaultRewardConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Score([]Item{item})
+			if c.err == "" && err != nil || c.err != "" && (err == nil || err.Error() != c.err) {
+				t.Errorf("error %v\nwant %q", err, c.err)
+			}
+		})
+	}
+	// A trainer's scorer says what to change in the run's configuration.
+	tr, err := NewTrainer(runconfig.DefaultGRPO(), record.DefaultRewardConfig(), fitPair(t, 512, student-1), sums{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("item 0: %d tokens do not fit the student's %d positions: lower grpo.max_new_tokens, or give a shorter prompts.student_system", student, student-1)
+	if _, err := tr.scorer.Score([]Item{item}); err == nil || err.Error() != want {
+		t.Errorf("a trainer's scorer: %v\nwant %s", err, want)
+	}
+}
+
+// TestRoomIsTheTighterModels: Room is the fewer of the positions each
+// model's prompt leaves, named by that model; an unknown model's (0)
+// leaves any.
+func TestRoomIsTheTighterModels(t *testing.T) {
+	for _, c := range []struct {
+		pos              Positions
+		teacher, student int
+		room             int
+		who              string
+	}{
+		{Positions{256, 256}, 86, 84, 170, "teacher"},
+		{Positions{256, 256}, 84, 86, 170, "student"},
+		{Positions{256, 256}, 85, 85, 171, "teacher"},
+		{Positions{512, 256}, 200, 84, 172, "student"},
+		{Positions{256, 0}, 86, 400, 170, "teacher"},
+		{Positions{0, 256}, 400, 86, 170, "student"},
+		{Positions{256, 256}, 256, 84, 0, "teacher"},
+		{Positions{256, 128}, 86, 200, -72, "student"},
+	} {
+		if room, who := c.pos.Room(c.teacher, c.student); room != c.room || who != c.who {
+			t.Errorf("%+v, prompts of %d and %d: room %d (%s), want %d (%s)", c.pos, c.teacher, c.student, room, who, c.room, c.who)
+		}
+	}
+}
+
+// TestFitCutsToWhatTheModelsTake: an explanation whose text, encoded as
+// the models read it, takes more tokens than the positions leave (random
+// ids: merged and partial-character tokens re-encode as several) is cut
+// to a beginning of its tokens that fits, one token more not fitting, and
+// said as not ended; one that fits is left whole.
+func TestFitCutsToWhatTheModelsTake(t *testing.T) {
+	probe := fitPair(t, 512, 512)
+	ex := Example{Question: "12+9=?", Solution: "21"}
+	teacher, student := PromptLengths(probe.Tok, probe.Prompts, ex.Question, ex.Solution)
+	fits := func(p *Pair, ids []int32) bool {
+		l := ItemLayout(p.Tok, p.Prompts, ex.Question, ex.Solution, record.Extract(p.Tok.Decode(ids)).Body)
+		who, _, _ := p.Positions().over(l)
+		return who == ""
+	}
+	var pairs []*Pair
+	for _, pos := range []Positions{{teacher + 20, 512}, {512, student + 20}, {512, 512}} {
+		pairs = append(pairs, fitPair(t, pos.Teacher, pos.Student))
+	}
+	cut := 0
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		ids := make([]int32, 40)
+		for i := range ids {
+			ids[i] = int32(r.IntN(probe.Tok.VocabSize()))
+		}
+		for _, p := range pairs {
+			pos := p.Positions()
+			e := Explanation{Example: ex, IDs: ids, LogProbs: make([]float32, len(ids)), Text: p.Tok.Decode(ids)}
+			e.Extraction = record.Extract(e.Text)
+			p.fit(&e, pos)
+			k := len(e.IDs)
+			if k < len(ids) {
+				cut++
+			}
+			switch {
+			case !slices.Equal(e.IDs, ids[:k]) || len(e.LogProbs) != k:
+				t.Errorf("seed %d, %+v: kept %v of %v (%d log-probs)", seed, pos, e.IDs, ids, len(e.LogProbs))
+			case !fits(p, ids[:k]):
+				t.Errorf("seed %d, %+v: the first %d tokens do not fit", seed, pos, k)
+			case k < len(ids) && fits(p, ids[:k+1]):
+				t.Errorf("seed %d, %+v: cut to %d tokens, and %d fit", seed, pos, k, k+1)
+			case k < len(ids) && (e.Ended || e.Text != p.Tok.Decode(ids[:k])):
+				t.Errorf("seed %d, %+v: cut to %d tokens, ended %v, text %q", seed, pos, k, e.Ended, e.Text)
+			case pos == Positions{512, 512} && k != len(ids):
+				t.Errorf("seed %d: %d of %d tokens kept where all fit", seed, k, len(ids))
+			}
+		}
+	}
+	if cut < 20 {
+		t.Errorf("%d of 40 explanations cut: the positions leave most of them room", cut)
+	}
+}
