@@ -229,6 +229,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			}); err != nil {
 				return err
 			}
+			// Each explanation within --max-new-tokens in the teacher's
+			// positions (rlt.Positions, the rule rlt train keeps):
+			// sampling would cut it short at them instead. The student's
+			// rows too long for it are left out below, and said.
+			if err := budgetFits(rlt.Positions{Teacher: teacher.Cfg.MaxPos}, *maxNew, t, exs, tok, p, *tdir, ""); err != nil {
+				return err
+			}
 		}
 	}
 	if data != nil {
@@ -608,6 +615,22 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
+	// The prompts and --max-new-tokens more in the models' positions, by
+	// the rule a data file's rows are left out by below: the teacher's
+	// explanation and the student's context that reads it
+	// (rlt.Positions), or the student's own thought and solution. The
+	// student failed after every explanation was written ("sample: a
+	// prompt of 359 tokens is longer than the model's 256 positions").
+	switch {
+	case data != nil:
+	case pair != nil:
+		err = budgetFits(pair.Positions(), *maxNew, t, exs, tok, p, *tdir, *sdir)
+	default:
+		err = budgetFits(rlt.Positions{Student: student.Cfg.MaxPos}, *maxNew, t, exs, tok, p, "", *sdir)
+	}
+	if err != nil {
+		return err
+	}
 	if data != nil {
 		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)
 		if pair != nil {
@@ -703,6 +726,29 @@ func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64,
 // positions (runpkg.TaskPromptsFit), naming the flag that shortens it.
 func taskPromptsFit(who, dir string, t task.Task, exs []task.Example, maxPos int, prompt func(task.Example) int) error {
 	return runpkg.TaskPromptsFit(who, dir, "--"+who+"-system", t, exs, maxPos, prompt)
+}
+
+// budgetFits refuses a --max-new-tokens that the prompts of exs leave no
+// room for in pos (runpkg.BudgetFits), naming the flags to change: with a
+// teacher (tdir), its explanation and the student's context that reads
+// it (a zero position for the model not there); without one, the
+// student's own prompt (rlt.SolvePrompt), for its thought and solution.
+func budgetFits(pos rlt.Positions, maxNew int, t task.Task, exs []task.Example, tok rlt.Encoder, p record.Prompts, tdir, sdir string) error {
+	lengths := func(ex task.Example) (int, int) { return rlt.PromptLengths(tok, p, ex.Question, ex.Solution) }
+	if tdir == "" {
+		lengths = func(ex task.Example) (int, int) { return 0, len(rlt.SolvePrompt(tok, p, ex.Question)) }
+	}
+	err := runpkg.BudgetFits(pos, maxNew, "--max-new-tokens", t, exs, lengths, func(who string) (string, string) {
+		dir := tdir
+		if who == "student" {
+			dir = sdir
+		}
+		return dir, "--" + who + "-system"
+	})
+	if re := (*rlt.RoomError)(nil); errors.As(err, &re) && tdir == "" {
+		re.For = "its thought and solution"
+	}
+	return err
 }
 
 // lookupTask is the task --task names; a name no task has is a wrong

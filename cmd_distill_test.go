@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -524,5 +526,66 @@ func TestTrainPromptPastThePositions(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
 		t.Errorf("rlt run made %v", entries)
+	}
+}
+
+// TestBudgetPastTheRoom: rlt eval and rlt distill refuse a --max-new-tokens
+// that the prompts of their questions leave no room for in the models'
+// positions, before anything is written or explained: the teacher's
+// explanation in the teacher's, the student's context that reads it in
+// the student's (rlt.Positions, the rule rlt train and the scorer keep),
+// or for a student alone its own thought and solution; naming the flag,
+// the most it can be, and the flag that shortens the binding prompt. The
+// most it names runs. rlt eval failed once every explanation was written
+// ("rlt eval: sample: a prompt of 359 tokens is longer than the model's
+// 256 positions"); rlt distill's teacher was cut short at its positions.
+// A student too short for rlt distill's rows still has them left out and
+// said (TestDistillNoLearnableRow).
+func TestBudgetPastTheRoom(t *testing.T) {
+	student := filepath.Join("engine", "defaults", "models", "student")
+	long := strings.Repeat("Solve it. ", 14) // 140 characters, as many tokens
+	out := filepath.Join(t.TempDir(), "out")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string // the refusal up to the most it can be
+		tail string
+	}{
+		{"rlt eval, the student's context binds", []string{"eval", "--teacher", distillTeacher, "--student", student, "--student-system", long, "--questions", "2"},
+			"rlt eval: --max-new-tokens 200 is more than the room for an explanation: the student " + student + ": its prompt for the addition task's question ",
+			", or give a shorter --student-system"},
+		{"rlt eval, the teacher's prompt binds", []string{"eval", "--teacher", distillTeacher, "--student", student, "--questions", "2"},
+			"rlt eval: --max-new-tokens 200 is more than the room for an explanation: the teacher " + distillTeacher + ": its prompt for the addition task's question ",
+			", or give a shorter --teacher-system"},
+		{"rlt eval, a student alone", []string{"eval", "--student", student, "--questions", "2"},
+			"rlt eval: --max-new-tokens 200 is more than the room for its thought and solution: the student " + student + ": its prompt for the addition task's question ",
+			", or give a shorter --student-system"},
+		{"rlt distill, the teacher's prompt", []string{"distill", "--teacher", distillTeacher, "--out", out, "--questions", "2", "--steps", "1"},
+			"rlt distill: --max-new-tokens 200 is more than the room for an explanation: the teacher " + distillTeacher + ": its prompt for the addition task's question ",
+			", or give a shorter --teacher-system"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := func(maxNew int) (code int, last string) {
+				code, _, errs := runCLI(t, "", append(c.args, "--max-new-tokens", fmt.Sprint(maxNew), "--device", "cpu")...)
+				lines := strings.Split(strings.TrimSpace(errs), "\n")
+				return code, lines[len(lines)-1]
+			}
+			code, last := run(200)
+			most := regexp.MustCompile(`: lower --max-new-tokens to at most (\d+)`).FindStringSubmatch(last)
+			if code != 1 || !strings.HasPrefix(last, c.want) || !strings.HasSuffix(last, c.tail) || most == nil {
+				t.Fatalf("exit %d, last line %q\nwant exit 1 and %s… at most N%s", code, last, c.want, c.tail)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was made", out)
+			}
+			n, _ := strconv.Atoi(most[1])
+			if code, last := run(n + 1); code != 1 || !strings.Contains(last, most[0]) {
+				t.Errorf("--max-new-tokens %d: exit %d, %q; want the same most, %d", n+1, code, last, n)
+			}
+			if code, last := run(n); code != 0 {
+				t.Errorf("--max-new-tokens %d, the most it said: exit %d, %q", n, code, last)
+			}
+			os.RemoveAll(out)
+		})
 	}
 }

@@ -255,7 +255,10 @@ func TestEvalStoppedBySignal(t *testing.T) {
 		{[]string{"--student", distillTeacher}, "the student answered"},
 		{[]string{"--teacher", distillTeacher, "--student", distillTeacher}, "the teacher explained and the student answered"},
 	} {
-		args := append(append([]string{"eval"}, c.args...), "--questions", "500", "--max-new-tokens", "1000", "--device", "cpu")
+		// 500 questions take seconds; a --max-new-tokens past the room the
+		// prompts leave in the models' positions is refused before any
+		// (TestBudgetPastTheRoom).
+		args := append(append([]string{"eval"}, c.args...), "--questions", "500", "--max-new-tokens", "160", "--device", "cpu")
 		code, errs := runUntilSignal(t, "rlt eval: computing on ", args...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
 		want := "rlt eval: stopped by a signal while " + c.who + " the 500 questions: no result was printed (rlt eval prints them once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)"
