@@ -20,19 +20,21 @@ Usage: rlt pretrain --out DIR [--seed N] [--steps N] [--batch N] [--task NAME] [
 Builds the warm-started teacher and student from scratch for a seed: a
 byte-level tokenizer with the ChatML and RLT tags, two small Qwen2 models,
 and supervised fine-tuning of the teacher on explanations in a mixture of
-styles of different teaching value (loss after the explanation opening) and
-of the student on clean explanations in the student layout. Writes
-DIR/teacher and DIR/student as Hugging Face folders. This recipe (seed 1,
-the defaults) is how the embedded default models were made.
+styles of different teaching value (loss from right after the explanation's
+opening tag, the prefill's "\n\n" included) and of the student on clean
+explanations in the student layout. Writes DIR/teacher and DIR/student as
+Hugging Face folders. This recipe (seed 1, the defaults) is how the
+embedded default models were made.
 
 The same seed and flags give byte-identical model files run after run and
 whatever the core count (GOMAXPROCS), with the same version of rlt on CPUs
 that take the same kernels: amd64 with AVX-512; amd64 with AVX2 but not
 AVX-512; any other CPU has its own. Between those the sums run in another
 order: the weights differ in their last bits after one step, and 900 steps
-grow that into other weights altogether, about as good (the teacher's
-held-out loss 0.13 to 0.19 in the runs measured). The embedded models'
-bytes are not reproduced: an earlier version made them (docs/commands.md).
+grow that into other weights altogether, not always as good (the teacher's
+held-out loss 0.12 to 0.18 in the runs measured). This version made the
+embedded models: on an amd64 CPU with AVX-512 it gives their bytes
+(docs/commands.md).
 
 The teacher is trained and written first, then the student, each from a
 seed of its own (neither learns from the other). Stopped while the student

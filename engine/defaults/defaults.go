@@ -4,16 +4,22 @@
 // tokenizer and the prompts they were trained with (prompts.json, which
 // rlt score, train, eval and distill default to), so the workbench starts a
 // real RLT run with no download and no training wait. Regenerate them with
-// `go generate ./engine/defaults`.
+// `go generate ./engine/defaults` (on a Unix shell): rlt pretrain writes
+// models.new, which then replaces models. It cannot write into models
+// itself: it replaces no model, and without models the package it is built
+// from does not compile.
 //
-// The committed files were made before cross-thread reductions were summed
-// in a fixed order and before later kernel changes: `rlt pretrain --seed 1`
-// gives the same starting weights and losses to about four digits at first,
-// but not their bytes (after 900 steps, other weights of similar quality;
-// docs/commands.md § rlt pretrain says what a seed reproduces).
+// The committed files are that command's output of 2026-12-06, on an
+// AVX-512 CPU, the first whose teacher learned the prefill's lead "\n\n"
+// (warmstart.TeacherSequence); those before it were made by a version
+// whose kernels rounded otherwise, and their teacher had not. The same
+// version on a CPU of the same kernels gives these bytes again; another
+// gives other weights, not always as good (docs/commands.md § rlt pretrain
+// says what a seed reproduces).
 package defaults
 
-//go:generate go run ../.. pretrain --out models --seed 1
+//go:generate go run ../.. pretrain --out models.new --seed 1
+//go:generate sh -c "rm -rf models && mv models.new models"
 
 import (
 	"crypto/sha256"
