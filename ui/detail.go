@@ -317,10 +317,8 @@ func verdictText(v task.Verdict) string {
 // darkest colour means is never cut off the line's end.
 func (d *detailScreen) legend(w int) []string {
 	tiers := d.legendTiers()
-	for _, s := range tiers {
-		if width(s) <= w {
-			return []string{s}
-		}
+	if s, ok := longestFitting(w, tiers...); ok {
+		return []string{s}
 	}
 	return wrapParts(tiers[len(tiers)-1], " · ", w)
 }
@@ -814,18 +812,14 @@ func (d *detailScreen) solutionPart(w, h int, diff []string) []string {
 // the longest of its wordings that fits w cells: cut at the panel's edge
 // it read "… given the question and this explana…" at 80 columns.
 func reconstructionTitle(w int) string {
-	for _, s := range []string{
+	s, _ := longestFitting(w,
 		": the student's greedy answer given the question and this explanation, vs the reference",
 		": the student's greedy answer from this explanation, vs the reference",
 		": the student's greedy answer vs the reference",
 		": the student's greedy answer",
 		" vs the reference",
-	} {
-		if width(s) <= w {
-			return s
-		}
-	}
-	return ""
+	)
+	return s
 }
 
 func (d *detailScreen) render() string {

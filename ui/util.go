@@ -21,6 +21,18 @@ func fit(s string, w int) string {
 	return ansi.Truncate(s, w, "…")
 }
 
+// longestFitting is the first of wordings, given longest first, that
+// fits w cells, and whether one does: a label said whole in the words
+// its room allows rather than cut mid-word.
+func longestFitting(w int, wordings ...string) (string, bool) {
+	for _, s := range wordings {
+		if width(s) <= w {
+			return s, true
+		}
+	}
+	return "", false
+}
+
 // pad cuts or pads s with spaces to exactly w cells.
 func pad(s string, w int) string {
 	s = fit(s, w)
