@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/compute/cputime"
 )
 
 // The LM head at the Qwen2.5-0.5B shape: a training micro-batch of 8×214
@@ -46,7 +48,7 @@ func newHeadBench(grad bool) *headBench {
 func reportHead(b *testing.B, passes float64, cpu0 time.Duration, peak uint64) {
 	flops := passes * 2 * float64(benchHeadN) * benchHeadV * benchHeadD * float64(b.N)
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	b.ReportMetric(flops/(processCPU()-cpu0).Seconds()/1e9, "GFLOP/cpu-s")
+	b.ReportMetric(flops/(cputime.Process()-cpu0).Seconds()/1e9, "GFLOP/cpu-s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
 
@@ -96,7 +98,7 @@ func BenchmarkHead(b *testing.B) {
 				}
 			}
 			step() // first touch of the buffers
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				step()
 			}
@@ -126,7 +128,7 @@ func BenchmarkHead(b *testing.B) {
 					}
 				}
 				step() // first touch of the buffers
-				cpu0 := processCPU()
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					step()
 				}

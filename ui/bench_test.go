@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/compute/cputime"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -55,12 +56,12 @@ type cpuTimer struct{ start time.Duration }
 
 func startCPU(b *testing.B) *cpuTimer {
 	b.ResetTimer()
-	return &cpuTimer{start: cpuNow()}
+	return &cpuTimer{start: cputime.Process()}
 }
 
 func (c *cpuTimer) stop(b *testing.B) {
 	b.StopTimer()
-	b.ReportMetric(float64(cpuNow()-c.start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-c.start)/float64(b.N), "cpu-ns/op")
 }
 
 func metricRecord(step int, names []string, vals []float64) sessions.MetricRecord {

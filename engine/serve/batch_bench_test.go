@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/cputime"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -71,7 +72,7 @@ func benchRequest(b *testing.B, h http.Handler, prompt, fields string) {
 // threads, user and system) as cpu-ms/op: on shared, busy cores it moves
 // far less than the wall time, which counts the waits for a core too.
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(processCPU()-start)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N)/1e6, "cpu-ms/op")
 }
 
 // benchAsks are the requests' fields: as rlt score sends them
@@ -90,14 +91,14 @@ func BenchmarkBatchRequest(b *testing.B) {
 	h, prompts := benchTeacher(b, false)
 	for _, c := range benchAsks {
 		b.Run(c.name+"/batched", func(b *testing.B) {
-			cpu := processCPU()
+			cpu := cputime.Process()
 			for b.Loop() {
 				benchRequest(b, h, "["+strings.Join(prompts, ",")+"]", c.fields)
 			}
 			reportCPU(b, cpu)
 		})
 		b.Run(c.name+"/one-by-one", func(b *testing.B) {
-			cpu := processCPU()
+			cpu := cputime.Process()
 			for b.Loop() {
 				for _, p := range prompts {
 					benchRequest(b, h, p, c.fields)
@@ -119,7 +120,7 @@ func BenchmarkConcurrentClients(b *testing.B) {
 		h, prompts := benchTeacher(b, weights == "bf16")
 		for _, c := range benchAsks {
 			b.Run(c.name+"/"+weights, func(b *testing.B) {
-				cpu := processCPU()
+				cpu := cputime.Process()
 				for b.Loop() {
 					var wg sync.WaitGroup
 					for _, p := range prompts {

@@ -1,13 +1,15 @@
 //go:build unix
 
-package ui
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-func cpuNow() time.Duration {
+// Process is the user and system time the process has used; 0 when the
+// system does not say.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

@@ -1,6 +1,6 @@
 //go:build windows
 
-package compute
+package cputime
 
 import (
 	"time"
@@ -8,8 +8,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// processCPU is the user and system time the process has used.
-func processCPU() time.Duration {
+// Process is the user and system time the process has used; 0 when the
+// system does not say.
+func Process() time.Duration {
 	var creation, exit, kernel, user windows.Filetime
 	if windows.GetProcessTimes(windows.CurrentProcess(), &creation, &exit, &kernel, &user) != nil {
 		return 0
