@@ -314,7 +314,9 @@ func verdictText(v task.Verdict) string {
 // cells: the longest of its wordings that fits one line (the key z
 // names, the penalty's formula, "r_KL penalises it" giving way in turn),
 // else the shortest wrapped at its " · ", so that what red, blue or the
-// darkest colour means is never cut off the line's end.
+// darkest colour means is never cut off the line's end. Under NO_COLOR
+// it names the heatmap's monochrome bands (bold, faint, underlined) and
+// their bounds, not colours the view does not show.
 func (d *detailScreen) legend(w int) []string {
 	tiers := d.legendTiers()
 	if s, ok := longestFitting(w, tiers...); ok {
@@ -333,6 +335,23 @@ func (d *detailScreen) legendTiers() []string {
 		c, known = d.rs.Reward, true
 	}
 	lim := fmtLimit(d.expl.Limit())
+	mono := d.expl.Monochrome()
+	bands := d.expl.Bands()
+	lo, hi := fmtBand(bands.Lo), fmtBand(bands.Hi)
+	if d.view != viewD && mono {
+		// Bands of attributes in place of the ramp: what each is, in
+		// the thresholds the heatmap's own legend line shows.
+		scale, wide := "absolute scale (z)", "absolute scale (z: per trace)"
+		if d.perTrace {
+			scale, wide = "this trace's scale (z)", "this trace's scale (z: absolute)"
+		}
+		p := pct(math.Exp(-bands.Hi))
+		return []string{
+			wide + " · plain: log p near 0, certain · bold: ≤ −" + lo + " nats · underlined: ≤ −" + hi + ", p ≤ " + p,
+			scale + " · plain: log p near 0, certain · bold: ≤ −" + lo + " · underlined: ≤ −" + hi + ", p ≤ " + p,
+			scale + " · plain: log p near 0 · bold: ≤ −" + lo + " · underlined: ≤ −" + hi,
+		}
+	}
 	if d.view != viewD {
 		if d.perTrace {
 			return []string{
@@ -378,9 +397,20 @@ func (d *detailScreen) legendTiers() []string {
 	default:
 		pen = [3]string{"λ=0, no KL penalty", "λ=0, no KL penalty", "λ=0, no KL penalty"}
 	}
+	if mono {
+		say := func(scale, dk, pen string) string {
+			return scale + " · bold: " + dk + " ≥ +" + lo + ", " + pen + " · faint: ≤ −" + lo + " · underlined: beyond ±" + hi
+		}
+		return []string{say(wideScale, "d_k=ℓT−ℓS", pen[0]), say(scale, "d_k=ℓT−ℓS", pen[1]),
+			say(scale, "d_k=ℓT−ℓS", pen[2]), say(scale, "d_k", pen[2])}
+	}
 	say := func(scale, pen string) string { return scale + " · red: d_k=ℓT−ℓS>0, " + pen + " · blue: <0" }
 	return []string{say(wideScale, pen[0]), say(scale, pen[1]), say(scale, pen[2])}
 }
+
+// fmtBand prints a monochrome band's threshold as the heatmap's legend
+// does (its value is rounded to those digits: heatmap.BandsFor).
+func fmtBand(v float64) string { return heatmap.FormatValue(v) }
 
 // wrapParts breaks s into lines of at most w cells between its parts
 // (split at sep, left out where a line breaks), a part wider than w

@@ -5,6 +5,11 @@
 // marked tokens (underlined) can be shown, and the cursor's line and
 // column are known so a view can scroll to it. It renders strings only.
 //
+// A theme with attributes and no colour (NO_COLOR) draws the values in
+// monochrome bands instead (Bands): a token's weight says its sign (bold
+// above zero, faint below) and an underline that it lies past half the
+// scale, so the tokens carry their values without colour.
+//
 // A Heatmap is not safe for concurrent use.
 package heatmap
 
@@ -59,6 +64,69 @@ func BucketColor(mode Mode, b int) style.Color {
 	return style.Diverging(float64(b) / Buckets)
 }
 
+// Bands are the thresholds of the monochrome encoding, in the value's
+// units on the positive side (−log p for Sequential): a value of at
+// least Lo (at most −Lo for Diverging) is drawn bold (faint), one of at
+// least Hi (at most −Hi) underlined besides. Both are a quarter and a
+// half of the scale, rounded to the digits the legend prints them with,
+// so the legend is exact.
+type Bands struct{ Lo, Hi float64 }
+
+// BandsFor returns the bands of scale limit.
+func BandsFor(limit float64) Bands {
+	if !(limit > 0) || math.IsInf(limit, 0) {
+		limit = 1
+	}
+	round := func(v float64) float64 {
+		r, err := strconv.ParseFloat(fmtNum(v), 64)
+		if err != nil || !(r > 0) {
+			return v
+		}
+		return r
+	}
+	return Bands{Lo: round(limit / 4), Hi: round(limit / 2)}
+}
+
+// Band is v's band: 2 or 1 past Hi or Lo above zero (below zero for
+// Diverging's −2 and −1; Sequential bands −v), 0 between; NaN is 0.
+func (b Bands) Band(mode Mode, v float64) int {
+	if math.IsNaN(v) {
+		return 0
+	}
+	if mode == Sequential {
+		v = -v
+	}
+	sign := 1
+	if v < 0 {
+		if mode == Sequential {
+			return 0
+		}
+		sign, v = -1, -v
+	}
+	switch {
+	case v >= b.Hi:
+		return 2 * sign
+	case v >= b.Lo:
+		return sign
+	}
+	return 0
+}
+
+// bandSpec is the attributes that draw band k (−2…2).
+func bandSpec(k int) style.Spec {
+	var s style.Spec
+	switch {
+	case k > 0:
+		s = s.With(style.Bold)
+	case k < 0:
+		s = s.With(style.Faint)
+	}
+	if k >= 2 || k <= -2 {
+		s = s.With(style.Underline)
+	}
+	return s
+}
+
 // Motion moves the cursor.
 type Motion uint8
 
@@ -111,6 +179,9 @@ type Heatmap struct {
 	// style table cache: [bucket][mark|cursor<<1]
 	specsValid bool
 	specs      [2*Buckets + 2][4]string // last row: no value
+	// monoSpecs is the monochrome table: [band+2][cursor]; marks are
+	// not drawn, an underline being a band's (the views name them).
+	monoSpecs [5][2]string
 
 	viewValid bool
 	view      string
@@ -228,7 +299,8 @@ func (h *Heatmap) Limit() float64 {
 func (h *Heatmap) SetLabel(s string) { h.label = s; h.viewValid = false }
 
 // SetMarks underlines the given token indices (e.g. the max-d_k token),
-// replacing earlier marks.
+// replacing earlier marks. Monochrome views leave them undrawn: there an
+// underline is a band's.
 func (h *Heatmap) SetMarks(idx ...int) {
 	h.marks = make(map[int]bool, len(idx))
 	for _, i := range idx {
@@ -449,12 +521,26 @@ func (h *Heatmap) MoveCursor(m Motion) {
 	h.SetCursor(min(max(c, 0), n-1))
 }
 
+// Monochrome reports whether the values are drawn in bands of attributes
+// rather than colours: a theme with attributes and no colour (NO_COLOR).
+func (h *Heatmap) Monochrome() bool {
+	p := h.theme.Profile()
+	return p.HasAttrs() && !p.HasColor()
+}
+
+// Bands are the monochrome bands of the scale in use (Limit).
+func (h *Heatmap) Bands() Bands { return BandsFor(h.Limit()) }
+
 // specTable fills the escape table for mode and theme.
 func (h *Heatmap) specTable() {
 	if h.specsValid {
 		return
 	}
 	th := h.theme
+	for k := -2; k <= 2; k++ {
+		h.monoSpecs[k+2][0] = th.Open(bandSpec(k))
+		h.monoSpecs[k+2][1] = th.Open(bandSpec(k).With(style.Reverse))
+	}
 	for b := -Buckets; b <= Buckets+1; b++ {
 		var base style.Spec
 		row := b + Buckets
@@ -500,11 +586,26 @@ func (h *Heatmap) renderLine(line int, limit float64) string {
 		end = h.lineStart[line+1]
 	}
 	closeSeq := h.theme.Close()
+	mono := h.Monochrome()
+	bands := BandsFor(limit)
 	var b strings.Builder
 	b.Grow(h.layoutW * 4)
 	for k := h.lineStart[line]; k < end; k++ {
 		p := &h.pieces[k]
 		t := int(p.tok)
+		if mono {
+			cur := 0
+			if t == h.cursor {
+				cur = 1
+			}
+			open := h.monoSpecs[bands.Band(h.mode, h.vals[t])+2][cur]
+			b.WriteString(open)
+			b.WriteString(p.text)
+			if open != "" {
+				b.WriteString(closeSeq)
+			}
+			continue
+		}
 		row := 2*Buckets + 1
 		if bk, ok := Bucket(h.mode, h.vals[t], limit); ok {
 			row = bk + Buckets
@@ -582,8 +683,9 @@ func (h *Heatmap) render() string {
 }
 
 // Legend renders the colour scale in width cells: the label, the low end,
-// a bar of the palette, the high end. Without colour the bar is drawn in
-// shade glyphs (· ░ ▒ ▓ █) by magnitude.
+// a bar of the palette, the high end. A monochrome view shows its bands
+// instead (monoLegend). Plain, the bar is drawn in shade glyphs
+// (· ░ ▒ ▓ █) by magnitude.
 func (h *Heatmap) Legend(width int) string {
 	th := h.theme
 	limit := h.Limit()
@@ -593,6 +695,9 @@ func (h *Heatmap) Legend(width int) string {
 		if h.mode == Sequential {
 			label = "log p"
 		}
+	}
+	if h.Monochrome() {
+		return h.monoLegend(label, width)
 	}
 	lim := fmtNum(limit)
 	loS, hiS := "−"+lim, "+"+lim
@@ -632,6 +737,41 @@ func (h *Heatmap) Legend(width int) string {
 	b.WriteString(" " + hiS)
 	return b.String()
 }
+
+// monoLegend is the monochrome bands' legend: each band's bounds written
+// in its own attributes, lowest first ("d_k ≤−1.00 ≤−0.50 ±0 ≥+0.50
+// ≥+1.00", the first two faint, the last two bold, the outer two
+// underlined; "log p 0 ≤−1.25 ≤−2.50" for Sequential), or what fits.
+func (h *Heatmap) monoLegend(label string, width int) string {
+	th := h.theme
+	bd := h.Bands()
+	lo, hi := fmtNum(bd.Lo), fmtNum(bd.Hi)
+	type part struct {
+		band int
+		text string
+	}
+	parts := []part{{0, "0"}, {1, "≤−" + lo}, {2, "≤−" + hi}}
+	if h.mode == Diverging {
+		parts = []part{{-2, "≤−" + hi}, {-1, "≤−" + lo}, {0, "±0"}, {1, "≥+" + lo}, {2, "≥+" + hi}}
+	}
+	plain := label
+	for _, p := range parts {
+		plain += " " + p.text
+	}
+	if ansi.StringWidth(plain) > width {
+		return truncateW(plain, width)
+	}
+	var b strings.Builder
+	b.WriteString(label)
+	for _, p := range parts {
+		b.WriteString(" " + th.Paint(bandSpec(p.band), p.text))
+	}
+	return b.String()
+}
+
+// FormatValue prints a value as the legend does: two decimals from 1,
+// two significant digits below, whole from 100.
+func FormatValue(v float64) string { return fmtNum(v) }
 
 func fmtNum(v float64) string {
 	switch {

@@ -449,3 +449,89 @@ func TestDiffMarksCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestMonochromeBands: under NO_COLOR (attributes, no colour) the tokens
+// carry their values in bands of attributes, and the legend names each
+// band's bounds in its own attributes; the colours' cells were all alike,
+// the values shown by nothing but a legend of shades.
+func TestMonochromeBands(t *testing.T) {
+	const (
+		faintUL = "\x1b[2;4m"
+		faint   = "\x1b[2m"
+		bold    = "\x1b[1m"
+		boldUL  = "\x1b[1;4m"
+	)
+	for _, c := range []struct {
+		name   string
+		mode   Mode
+		vals   []float64
+		want   []string // each token's opening sequence ("" plain)
+		legend string
+	}{
+		{"d_k", Diverging, []float64{-2, -0.6, -0.4, 0, 0.4, 0.6, 2, math.NaN()},
+			[]string{faintUL, faint, "", "", "", bold, boldUL, ""},
+			"d_k " + faintUL + "≤−1.00" + style.Reset + " " + faint + "≤−0.5" + style.Reset + " ±0 " +
+				bold + "≥+0.5" + style.Reset + " " + boldUL + "≥+1.00" + style.Reset},
+		{"log p", Sequential, []float64{0, -0.4, -0.6, -1.5, -3},
+			[]string{"", "", bold, boldUL, boldUL},
+			"ℓT 0 " + bold + "≤−0.5" + style.Reset + " " + boldUL + "≤−1.00" + style.Reset},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := New(style.NewTheme(style.NoColor))
+			toks := make([]string, len(c.vals))
+			for i := range toks {
+				toks[i] = "t" + fmt.Sprint(i)
+			}
+			h.SetTokens(toks, c.vals)
+			h.SetMode(c.mode)
+			if c.mode == Sequential {
+				h.SetLabel("ℓT")
+			}
+			h.SetLimit(2)
+			h.SetMarks(6) // not drawn: an underline is a band's
+			if !h.Monochrome() {
+				t.Fatal("a no-colour theme is not monochrome")
+			}
+			line := h.Lines(200)[0]
+			var want strings.Builder
+			for i, open := range c.want {
+				want.WriteString(open + toks[i])
+				if open != "" {
+					want.WriteString(style.Reset)
+				}
+			}
+			if line != want.String() {
+				t.Errorf("tokens\n got %q\nwant %q", line, want.String())
+			}
+			if got := h.Legend(80); got != c.legend {
+				t.Errorf("legend\n got %q\nwant %q", got, c.legend)
+			}
+			// The cursor keeps the band and reverses it.
+			h.SetCursor(len(c.vals) - 2)
+			if l := h.Lines(200)[0]; !strings.Contains(l, "7m"+toks[len(toks)-2]) {
+				t.Errorf("cursor not reversed: %q", l)
+			}
+		})
+	}
+}
+
+// TestBandsExactAsPrinted: a band's bound is the number the legend
+// prints, so a value between the scale's quarter and its printed
+// rounding is drawn as the legend says.
+func TestBandsExactAsPrinted(t *testing.T) {
+	b := BandsFor(1.5) // quarter 0.375, printed 0.38
+	if b.Lo != 0.38 || b.Hi != 0.75 {
+		t.Fatalf("BandsFor(1.5) = %+v, want {0.38 0.75}", b)
+	}
+	for _, c := range []struct {
+		v    float64
+		want int
+	}{{0.375, 0}, {0.38, 1}, {-0.38, -1}, {0.7499, 1}, {0.75, 2}, {-0.75, -2}} {
+		if got := b.Band(Diverging, c.v); got != c.want {
+			t.Errorf("Band(%v) = %d, want %d", c.v, got, c.want)
+		}
+	}
+	if got := b.Band(Sequential, 0.5); got != 0 {
+		t.Errorf("a positive log-prob is band %d, want 0", got)
+	}
+}
