@@ -56,3 +56,52 @@ func TestExportSaysWhatItCouldNotReadBack(t *testing.T) {
 		}
 	}
 }
+
+// TestExportOfNothingAcceptedRefused: e with no trace accepted writes
+// nothing, as rlt export refuses it, and says why in rlt export's words
+// with the review's counts and what to do; an earlier export stays as it
+// was. (It wrote an empty export-accepted.jsonl over it: "exported 0
+// accepted".)
+func TestExportOfNothingAcceptedRefused(t *testing.T) {
+	for _, earlier := range []bool{false, true} {
+		r := newTestRun(t, 2, 1, 2, 10)
+		if err := r.Review("1-0-0", sessions.LabelReject, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Review("2-0-1", sessions.LabelFlag, "why"); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(r.Dir(), sessions.ExportFile)
+		const before = "{\"an\": \"earlier export\"}\n"
+		if earlier {
+			if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := sized(t, r, 120, 40, nil)
+		send(m, press("2"))
+		send(m, press("enter"))
+		if m.active != scrDetail {
+			t.Fatalf("no trace open (screen %d)", m.active)
+		}
+		send(m, press("e"))
+		data, err := os.ReadFile(path)
+		switch {
+		case !earlier && err == nil:
+			t.Errorf("an export of nothing was written (%q); status %q", data, m.msg)
+		case earlier && string(data) != before:
+			t.Errorf("the earlier export became %q (err %v); status %q", data, err, m.msg)
+		}
+		want := []string{"nothing to export from " + r.Dir() + ": no trace is accepted in review",
+			"(of 4 traces: 2 not reviewed, 1 rejected, 1 flagged, 0 unreadable)",
+			"accept traces first (a on a trace)", "; nothing written"}
+		if earlier {
+			want = append(want, "(the earlier "+sessions.ExportFile+" is kept as it was)")
+		}
+		for _, w := range want {
+			if !strings.Contains(m.msg, w) {
+				t.Errorf("earlier export %v: status line %q lacks %q", earlier, m.msg, w)
+			}
+		}
+	}
+}
