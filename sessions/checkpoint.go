@@ -766,6 +766,9 @@ func (r *Run) LatestCheckpoint() (Checkpoint, []string, error) {
 	r.ckMu.Lock()
 	defer r.ckMu.Unlock()
 	c, issues, err := latestCheckpoint(r.dir)
+	if err == nil && int64(c.Step)+1 > r.ckFound.Load() {
+		r.ckFound.Store(int64(c.Step) + 1) // a step done (Steps)
+	}
 	msgs := make([]string, len(issues))
 	for i, is := range issues {
 		r.store.addIssue(is)

@@ -74,7 +74,7 @@ type RunSummary struct {
 	Name       string // folder name under root
 	Dir        string
 	State      RunState
-	LastStep   int     // the highest step of its metric records that stand (StepsDone), as recorded; -1 without metrics
+	LastStep   int     // the highest step it has done, as recorded (countSteps: of its metric records that stand, or its checkpoints where those fall short); -1: none
 	BestReward float64 // best mean reward ("reward" metric) of any step whose records stand (as LastStep's); NaN without one
 	Size       int64   // bytes of every file in the folder
 	Created    time.Time
@@ -209,6 +209,14 @@ func (c *runCache) summarise(dir string) RunSummary {
 	if mStats.PartialBytes > 0 {
 		notes = append(notes, "metrics.jsonl ends in a partial line")
 	}
+	// The steps done, by the rule the header and a resume count them: a
+	// metrics.jsonl lost or cut short is said, and the checkpoints count.
+	steps := countSteps(stepsEvidence{dir: dir, numbering: s.Numbering, lastMetric: s.LastStep,
+		lastCheckpoint: ev.lastCheckpoint(), metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped})
+	s.LastStep = steps.LastStep
+	if lost := steps.Problem(); lost != "" {
+		notes = append(notes, lost)
+	}
 
 	// The lock is probed every time: it is what says whether a process
 	// trains the run now, and it costs an open and an flock.
@@ -273,7 +281,10 @@ func (c *runCache) summarise(dir string) RunSummary {
 // is gone without closing it (eventsFold.uncleanExit), which its events
 // keep saying after a review opened and closed the run and emptied
 // run.lock; one gone before its resume event leaves the run stopped,
-// whatever its earlier session's end. The note on it says what that
+// whatever its earlier session's end. A live holder that opened the run
+// to review (or re-score) it and has written nothing yet, its open event
+// deferred (Options.DeferOpen), reads as its open event will say: run.lock
+// names its intent (LockInfo.Checking). The note on it says what that
 // session had done (goneNote); recorded says whether a segment has a
 // metric record, a step done.
 func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool, by Holder) {
@@ -282,6 +293,14 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
 		return state, notes, false, Holder{PID: holder.PID, Doing: doing}
+	}
+	if held && holder.Checking != "" && holder.Checking != IntentResume {
+		// The lock's holder opened the run to review it (or re-score it)
+		// and writes its open event with its first review: until then
+		// run.lock says what its open event will.
+		opened := *ev
+		opened.fold(EventRecord{Kind: KindOpen, PID: holder.PID, Intent: holder.Checking})
+		ev = &opened
 	}
 	switch {
 	case held && holder.Checking == IntentResume:

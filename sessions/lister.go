@@ -361,6 +361,19 @@ type eventsFold struct {
 	device  event.DeviceChoice
 	resumes resumePoints // nil: none read
 	broken  int
+	// checkpoints are the steps of the checkpoint events by segment, of
+	// which the highest no resume superseded proves the steps up to it
+	// done (lastCheckpoint, countSteps), whatever metrics.jsonl says.
+	checkpoints map[int]*stepRanges
+	// stepped: an event records a step done (a checkpoint, a phase of
+	// step 1 or later).
+	stepped bool
+}
+
+// lastCheckpoint is the highest step of the checkpoint events no resume
+// superseded, -1 when there is none.
+func (f *eventsFold) lastCheckpoint() int {
+	return highestStanding(f.checkpoints, f.resumes)
 }
 
 // session is what the events say of one session that opened the run: as
@@ -399,9 +412,10 @@ func (f *eventsFold) add(raw []byte) {
 	// events.jsonl, and of a phase the fold needs only its name: read it
 	// without encoding/json (a third of BenchmarkList/fresh), the others,
 	// and a phase written otherwise, in full.
-	if name, ok := scanPhaseName(raw); ok {
+	if name, step, ok := scanPhaseName(raw); ok {
 		f.lastPhase = name
 		f.sess.started = true
+		f.stepped = f.stepped || step >= 1
 		return
 	}
 	var e EventRecord
@@ -452,6 +466,18 @@ func (f *eventsFold) fold(e EventRecord) {
 	case KindPhase:
 		f.lastPhase = e.Name
 		f.sess.started = true
+		f.stepped = f.stepped || e.Step >= 1
+	case KindCheckpoint:
+		if f.checkpoints == nil {
+			f.checkpoints = map[int]*stepRanges{}
+		}
+		r := f.checkpoints[e.Seg]
+		if r == nil {
+			r = &stepRanges{}
+			f.checkpoints[e.Seg] = r
+		}
+		r.add(e.Step)
+		f.stepped = true
 	case KindError:
 		if e.Fatal {
 			f.fatal = e.Error
@@ -459,31 +485,32 @@ func (f *eventsFold) fold(e EventRecord) {
 	}
 }
 
-// scanPhaseName reads the name of a phase event written as json.Marshal
+// scanPhaseName reads the name and step of a phase event written as json.Marshal
 // writes an EventRecord with only seg, time, kind, step and name set; ok
 // is false for any other line (other kinds, a phase with detail or an
 // escaped character, the legacy "device" phase that UnmarshalJSON reads as
 // a device event), which the caller decodes in full.
-func scanPhaseName(raw []byte) (name string, ok bool) {
+func scanPhaseName(raw []byte) (name string, step int, ok bool) {
 	s := lineScan{p: bytes.TrimSpace(raw)}
 	if s.lit(`{"seg":`) {
 		if _, ok := s.integer(); !ok || !s.lit(`,"time":"`) {
-			return "", false
+			return "", 0, false
 		}
 	} else if !s.lit(`{"time":"`) {
-		return "", false
+		return "", 0, false
 	}
 	if _, ok := s.rest(); !ok || !s.lit(`,"kind":"phase","step":`) {
-		return "", false
+		return "", 0, false
 	}
-	if _, ok := s.integer(); !ok || !s.lit(`,"name":"`) {
-		return "", false
+	step, ok = s.integer()
+	if !ok || !s.lit(`,"name":"`) {
+		return "", 0, false
 	}
 	n, ok := s.rest()
 	if !ok || !s.lit("}") || !s.done() || string(n) == legacyDevicePhase {
-		return "", false
+		return "", 0, false
 	}
-	return string(n), true
+	return string(n), step, true
 }
 
 // fileID tells whether a file may have changed since it was read: the same

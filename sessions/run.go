@@ -80,8 +80,10 @@ type Options struct {
 	// session is sure to go on, and a run closed before Begin writes no
 	// close event either. A resume opens the run to check that it can go
 	// on (its checkpoint, its data, its device); one refused leaves the
-	// events, and so the listing, as they were. Create and OpenReadOnly
-	// ignore it.
+	// events, and so the listing, as they were. A review opens it so too
+	// (the workbench's OpenForReview): a run looked at and closed without
+	// a review is left byte for byte as it was, run.lock saying who holds
+	// it meanwhile (LockInfo.Checking). Create and OpenReadOnly ignore it.
 	DeferOpen bool
 
 	wrapFile      func(logFile) logFile // tests: slow or failing disks
@@ -133,6 +135,17 @@ type Run struct {
 	config   []byte
 	// configLost: config.toml was missing when the run was opened read-only.
 	configLost bool
+	// metricsLost: metrics.jsonl was missing when the run was loaded
+	// (Steps; a session that records a step makes it again).
+	metricsLost bool
+	// ckFound is the step of the newest checkpoint LatestCheckpoint found,
+	// plus one (0: none): a step done, for Steps, where the events that
+	// recorded it are lost too.
+	ckFound atomic.Int64
+	// numbering is how the run numbers its steps, read from config.toml
+	// once (StepNumbering): Steps is asked for every frame of the header.
+	numberingOnce sync.Once
+	numbering     StepNumbering
 
 	// resume points: segment → last step kept (guarded by resMu)
 	resMu   sync.Mutex
@@ -349,7 +362,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 			return fail(err)
 		}
 	}
-	if err := r.openLogs(); err != nil {
+	if err := r.openLogs(true); err != nil {
 		return fail(err)
 	}
 	// config.toml last: its presence marks a complete run folder.
@@ -470,25 +483,23 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	return r.begin()
 }
 
-// openFiles removes unfinished checkpoint folders, makes the run's folders
-// and opens its logs for writing (a partial last line is cut off, and
-// said), then says the repairs made.
+// openFiles removes unfinished checkpoint folders and opens the run's logs
+// for writing (a partial last line is cut off, and said), then says the
+// repairs made. A metrics.jsonl or traces/ that is missing is not made
+// again here: a session that only reviews the run writes neither, and
+// their loss stays said (Steps, load); the first metric record or trace
+// written makes them (openMetrics, switchTraceLog).
 func (r *Run) openFiles() error {
 	r.removeUnfinishedCheckpoints()
 	r.removeProgress() // a writer's that did not close
 	if err := r.cutTornLogs(); err != nil {
 		return err
 	}
-	for _, d := range []string{TracesDir, CheckpointsDir} {
-		if err := os.MkdirAll(filepath.Join(r.dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	if err := r.openLogs(); err != nil {
+	if err := r.openLogs(false); err != nil {
 		return err
 	}
 	for _, l := range []*Log{r.metrics, r.events, r.reviews} {
-		if l.Dropped() > 0 {
+		if l != nil && l.Dropped() > 0 {
 			r.repairs = append(r.repairs, fmt.Sprintf("%s:%d: removed a %d-byte partial last line", l.Path(), l.Records()+1, l.Dropped()))
 		}
 	}
@@ -583,23 +594,47 @@ func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	return r, nil
 }
 
-func (r *Run) openLogs() error {
+// openLogs opens the run's logs for writing; metrics.jsonl only where it
+// is there or the run is being created (creating), else with the first
+// metric record (openMetrics).
+func (r *Run) openLogs(creating bool) error {
 	var err error
 	open := func(name string, sync int) *Log {
 		if err != nil {
 			return nil
 		}
 		var l *Log
-		l, err = OpenLogWith(filepath.Join(r.dir, name), LogOptions{SyncEvery: sync})
-		if err == nil && r.opts.wrapFile != nil {
-			l.f = r.opts.wrapFile(l.f)
-		}
+		l, err = r.openLog(name, sync)
 		return l
 	}
-	r.metrics = open(MetricsFile, -1)
+	if creating || exists(filepath.Join(r.dir, MetricsFile)) {
+		r.metrics = open(MetricsFile, -1)
+	}
 	r.events = open(EventsFile, -1)
 	r.reviews = open(ReviewsFile, 1) // a human's verdict is fsynced at once
 	return err
+}
+
+// openLog opens the run's log name for appending, fsynced every sync
+// records (LogOptions.SyncEvery).
+func (r *Run) openLog(name string, sync int) (*Log, error) {
+	l, err := OpenLogWith(filepath.Join(r.dir, name), LogOptions{SyncEvery: sync})
+	if err == nil && r.opts.wrapFile != nil {
+		l.f = r.opts.wrapFile(l.f)
+	}
+	return l, err
+}
+
+// openMetrics opens metrics.jsonl for the first metric record of a
+// session that opened the run without one (it was lost): the records it
+// writes start it again.
+func (r *Run) openMetrics() error {
+	l, err := r.openLog(MetricsFile, -1)
+	if err != nil {
+		return err
+	}
+	r.metrics = l
+	return nil
 }
 
 func (r *Run) closeLogs() error {
@@ -733,13 +768,16 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		return 0, err
 	}
 	// A run that did steps lost what a file or folder held, not nothing:
-	// said, so that it does not just look empty.
+	// said, so that it does not just look empty. metrics.jsonl's loss
+	// (missing, or fewer steps than the checkpoints prove done) is said by
+	// the rule that counts the steps (Steps), in the listing's words.
+	r.metricsLost = metricsGone
+	if c := r.Steps(); c.Lost != "" {
+		r.store.addIssue(Issue{File: c.LostFile, Msg: c.Lost, Kind: IssueLost})
+	}
 	again := ""
 	if !r.readOnly {
 		again = "; a session that goes on writing the run makes it again, empty, and the loss is not said after it"
-	}
-	if stepped && metricsGone {
-		r.store.addIssue(Issue{File: filepath.Join(r.dir, MetricsFile), Msg: "missing, though the run's events record steps: its metrics (the curves) are lost; put the file back from a copy of the run folder if there is one" + again, Kind: IssueLost})
 	}
 	if r.readOnly && r.opts.MetricsOnly {
 		return maxSeg, nil
@@ -1276,6 +1314,13 @@ func (r *Run) drain() (urgent bool, err error) {
 	}
 	for i, it := range batch {
 		kind := it.kind()
+		// A metric record of a session that opened the run without
+		// metrics.jsonl (lost) makes it again.
+		if !failed[kind] && it.m != nil && r.metrics == nil {
+			if err := r.openMetrics(); err != nil {
+				fail(kind, err)
+			}
+		}
 		// A trace of another step goes to its own file, opened here.
 		if !failed[kind] && it.t != nil && (r.traceLog == nil || r.traceStep != it.t.Step) {
 			flushOrHold(i)
@@ -1393,6 +1438,11 @@ func (r *Run) switchTraceLog(step int) error {
 	}
 	path := traceFileName(r.dir, step)
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		// traces/ too, where the run lost it (openFiles leaves it lost
+		// for a session that writes no trace).
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
 		// Create it here so that its directory entry is fsynced with the
 		// next batch rather than at once (OpenLog would sync the folder).
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)

@@ -94,12 +94,27 @@ func decodeLoose(data []byte, v any) (err error) {
 // config.toml: the count of steps done the workbench shows is
 // r.StepNumbering().StepsDone(last step recorded).
 func (r *Run) StepNumbering() StepNumbering {
-	n, _ := configPlan(r.dir, r.config)
-	return n
+	r.numberingOnce.Do(func() { r.numbering, _ = configPlan(r.dir, r.config) })
+	return r.numbering
 }
 
-// StepsDone is how many steps the listed run has done (0 without metrics;
-// LastStep is then -1).
+// Steps is how many steps the run has done (countSteps, the rule by
+// which the Runs screen, rlt sessions and rlt run --resume count them),
+// from the records this Run has read and written: its metric records that
+// stand, its checkpoint events no resume superseded, and the newest
+// checkpoint LatestCheckpoint found. The workbench's header shows it.
+func (r *Run) Steps() StepCount {
+	r.evMu.Lock()
+	ck, stepped := r.ev.lastCheckpoint(), r.ev.stepped
+	r.evMu.Unlock()
+	ck = max(ck, int(r.ckFound.Load())-1)
+	last := r.store.LastStep()
+	return countSteps(stepsEvidence{dir: r.dir, numbering: r.StepNumbering(), lastMetric: last,
+		lastCheckpoint: ck, metricsMissing: r.metricsLost && last < 0, stepped: stepped})
+}
+
+// StepsDone is how many steps the listed run has done (0 when no record
+// proves one; LastStep is then -1).
 func (s RunSummary) StepsDone() int { return s.Numbering.StepsDone(s.LastStep) }
 
 // StepsLabel says how many steps a run has done against the steps planned
@@ -262,4 +277,85 @@ func bestStanding(rewards map[int]*stepRewards, resumes resumePoints) float64 {
 		}
 	}
 	return best
+}
+
+// StepCount is how many steps a run has done, by the one rule (countSteps)
+// by which the workbench's header (Run.Steps), its Runs screen and rlt
+// sessions (RunSummary.LastStep) and rlt run --resume's refusal
+// (NothingToRunError.Done) count them. A step is done when a record
+// proves it: a metric record of it that stands, or a checkpoint of it or
+// of a later step (a checkpoint of step N is saved only once the records
+// of step N are on disk, so metric records that fall short of it were
+// lost, not never written). Where metrics.jsonl is missing or falls short
+// of the checkpoints, the count is the checkpoints' and Lost says what was
+// lost and what to do: the file is not made again in silence, nor its
+// loss read as a run that did nothing.
+type StepCount struct {
+	// HasStep: a record proves a step done (as the run numbers them, a
+	// run imported from a trainer that counts from one may have done none
+	// yet at its step 0's evaluation: Done is then 0).
+	HasStep bool
+	// LastStep is the highest step done, as the run's records number it
+	// (-1: none).
+	LastStep int
+	// Done is how many steps that is (StepNumbering.StepsDone).
+	Done int
+	// Lost is what is wrong with metrics.jsonl, said of the file (its
+	// path is LostFile): missing, or holding fewer steps than the run's
+	// checkpoints prove done, with what to do; "" when nothing is lost.
+	Lost     string
+	LostFile string
+}
+
+// Problem is Lost, said of metrics.jsonl by its name ("" when nothing is
+// lost): the listing's note on the run, and what rlt run --resume says.
+func (c StepCount) Problem() string {
+	if c.Lost == "" {
+		return ""
+	}
+	return MetricsFile + ": " + c.Lost
+}
+
+// stepsEvidence is what a run's files say of its steps, as countSteps
+// takes it.
+type stepsEvidence struct {
+	dir       string
+	numbering StepNumbering
+	// lastMetric is the highest step of the metric records that stand
+	// (highestStanding; -1: none).
+	lastMetric int
+	// lastCheckpoint is the highest step of a checkpoint that stands: of
+	// the checkpoint events no resume superseded, or a checkpoint found
+	// on disk (-1: none).
+	lastCheckpoint int
+	// metricsMissing: there is no metrics.jsonl; stepped: the run's events
+	// record a step done (a checkpoint, a phase of step 1 or later), so a
+	// missing metrics.jsonl lost something.
+	metricsMissing, stepped bool
+}
+
+// countSteps is the count of steps done that the evidence e proves
+// (StepCount), and what is lost of metrics.jsonl.
+func countSteps(e stepsEvidence) StepCount {
+	c := StepCount{LastStep: max(e.lastMetric, e.lastCheckpoint, -1)}
+	c.HasStep = c.LastStep >= 0
+	c.Done = e.numbering.StepsDone(c.LastStep)
+	const putBack = "put the file back from a copy of the run folder if there is one; without it the run still resumes from its latest checkpoint (rlt run --resume) and records the steps it runs from there"
+	byCheckpoint := fmt.Sprintf("the run has done %s (its checkpoint of step %d says so)", countOf(c.Done, "step"), e.lastCheckpoint)
+	switch {
+	case e.metricsMissing && e.lastCheckpoint >= 0:
+		c.Lost = "missing, though " + byCheckpoint + ": their metrics (the curves) are lost; " + putBack
+	case e.metricsMissing && e.stepped:
+		c.Lost = "missing, though the run's events record steps: its metrics (the curves) are lost; " + putBack
+	case e.metricsMissing:
+	case e.lastCheckpoint > e.lastMetric && e.lastMetric < 0:
+		c.Lost = "holds no step, though " + byCheckpoint + ": their metrics (the curves) are lost; " + putBack
+	case e.lastCheckpoint > e.lastMetric:
+		c.Lost = fmt.Sprintf("records steps up to %d, though %s: the records of the steps after %d are lost; %s",
+			e.lastMetric, byCheckpoint, e.lastMetric, putBack)
+	}
+	if c.Lost != "" {
+		c.LostFile = filepath.Join(e.dir, MetricsFile)
+	}
+	return c
 }

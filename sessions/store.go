@@ -57,6 +57,7 @@ type Store struct {
 	metrics      []MetricRecord
 	metricIdx    map[[2]int]int32   // (seg, step) → index of its first record
 	metricMore   map[[2]int][]int32 // its further records (other key sets: the evaluation's)
+	lastStep     int                // the highest step of metrics (-1: none), for Run.Steps
 	lastNames    []string
 	traces       []storedTrace
 	byID         map[string]int    // index into traces
@@ -81,6 +82,7 @@ type labelFold struct {
 
 func newStore() *Store {
 	return &Store{
+		lastStep:   -1,
 		metricIdx:  map[[2]int]int32{},
 		metricMore: map[[2]int][]int32{},
 		byID:       map[string]int{},
@@ -99,6 +101,14 @@ func (s *Store) signal() {
 	case s.changed <- struct{}{}:
 	default:
 	}
+}
+
+// LastStep is the highest step of the metric records held (-1: none):
+// those that stand, as a resume's supersede leaves them.
+func (s *Store) LastStep() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lastStep
 }
 
 // MetricsSince returns the metric records from index cursor on and the new
@@ -338,6 +348,7 @@ func (s *Store) addMetric(m MetricRecord) bool {
 	}
 	s.metrics = append(s.metrics, m)
 	s.lastNames = m.Names
+	s.lastStep = max(s.lastStep, m.Step)
 	s.mu.Unlock()
 	s.signal()
 	return true
@@ -463,9 +474,10 @@ func (s *Store) supersede(seg, step int) (metrics, traces int) {
 	}
 	clear(s.metrics[len(keptM):])
 	s.metrics = keptM
-	if metrics > 0 { // the indices moved
+	if metrics > 0 { // the indices moved, and the highest step may be gone
 		clear(s.metricIdx)
 		clear(s.metricMore)
+		s.lastStep = -1
 		for i, m := range s.metrics {
 			k := [2]int{m.Seg, m.Step}
 			if _, ok := s.metricIdx[k]; ok {
@@ -473,6 +485,7 @@ func (s *Store) supersede(seg, step int) (metrics, traces int) {
 			} else {
 				s.metricIdx[k] = int32(i)
 			}
+			s.lastStep = max(s.lastStep, m.Step)
 		}
 	}
 	keptT := s.traces[:0]

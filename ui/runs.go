@@ -413,6 +413,9 @@ func (r *runsScreen) followOpen() {
 		if m.hasStep {
 			row.LastStep = m.lastStep
 		}
+		if m.counted.HasStep { // the header's count (stepsDone)
+			row.LastStep = max(row.LastStep, m.counted.LastStep)
+		}
 		if p := m.plannedSteps(); p > 0 {
 			row.Planned = p
 		}

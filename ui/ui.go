@@ -198,6 +198,10 @@ type runStatus struct {
 	lastStep  int
 	hasStep   bool
 	numbering sessions.StepNumbering // how the run numbers its steps (an imported run from one)
+	// counted is the run's steps done as sessions counts them for the
+	// Runs screen and a resume too (sessions.Run.Steps): where its
+	// metrics.jsonl is lost, its checkpoints' count.
+	counted sessions.StepCount
 	// planned is the planned steps the run's newest plan event states (a
 	// trainer's folder followed live, or a run of ours resumed with other
 	// steps: its total came or changed after it was opened); 0: none, the
@@ -764,6 +768,9 @@ func (m *Model) pull() {
 	st := m.sh.store
 	if st == nil {
 		return
+	}
+	if m.sh.run != nil {
+		m.counted = m.sh.run.Steps()
 	}
 	ms, cur := st.MetricsSince(m.mCur)
 	if cur-len(ms) == 0 && m.mCur > 0 { // the store was reset or superseded
@@ -1735,7 +1742,7 @@ func (m *Model) statusLine() string {
 	// (step 12/30: steps 0–11 done, 12 under way), and the reward named
 	// by its step as the traces name it: said "step 12/30 · reward" alone,
 	// the reward read as step 12's.
-	if m.hasStep || steps > 0 { // "step 0/20" before the first is done: the plan shows from the start
+	if m.hasStep || m.counted.HasStep || steps > 0 { // "step 0/20" before the first is done: the plan shows from the start
 		add("step "+sessions.StepsLabel(m.stepsDone(), steps), keepHigh)
 	}
 	if m.hasReward {
@@ -1911,10 +1918,11 @@ func (m *Model) plannedSteps() int {
 // imported from another trainer keeps the trainer's numbers, which count
 // from 1.
 func (s *runStatus) stepsDone() int {
-	if !s.hasStep {
-		return 0
+	done := s.counted.Done // the records pulled since may say more
+	if s.hasStep {
+		done = max(done, s.numbering.StepsDone(s.lastStep))
 	}
-	return s.numbering.StepsDone(s.lastStep)
+	return done
 }
 
 // memoryLabel is a step's memory for the header, from its metrics (get):

@@ -207,7 +207,10 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
 		return l.OpenReadOnly(dir)
 	}
-	rec, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview})
+	// Deferred: opening to review writes nothing (its open event waits for
+	// its first review, run.lock is left as found if none is made), so a
+	// run looked at is a run unchanged.
+	rec, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview, DeferOpen: true})
 	var locked *sessions.LockedError
 	switch {
 	case errors.As(err, &locked):

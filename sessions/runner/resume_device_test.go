@@ -144,7 +144,7 @@ func TestResumeSaysALostFile(t *testing.T) {
 	if r.Rec != nil {
 		r.Rec.Close()
 	}
-	if err == nil || !strings.Contains(strings.Join(r.Notes, "\n"), sessions.MetricsFile+": missing, though the run's events record steps") {
+	if err == nil || !strings.Contains(strings.Join(r.Notes, "\n"), sessions.MetricsFile+": missing, though the run has done 1 step (its checkpoint of step 0 says so)") {
 		t.Errorf("refused resume: %v; notes %q", err, r.Notes)
 	}
 	if _, err := os.Stat(filepath.Join(dir, sessions.MetricsFile)); err == nil {

@@ -303,8 +303,11 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 		return r, sessions.Refusedf("resume", dir, "%w; the run is unchanged", err)
 	}
 	// A run that has done the steps asked for has nothing to run: the
-	// run is left as it was, no session recorded.
-	if done, planned := ck.Step+1, r.Checked.Config().Steps; planned > 0 && planned <= done {
+	// run is left as it was, no session recorded. The steps it has done
+	// are counted as the Runs screen and the header count them (Steps:
+	// its metric records, else its checkpoints); it goes on from ck.
+	if planned := r.Checked.Config().Steps; planned > 0 && planned <= ck.Step+1 {
+		done := rec.Steps().Done
 		rec.Close()
 		return r, sessions.Refused("resume", dir, &sessions.NothingToRunError{Done: done, LastStep: ck.Step, Planned: planned})
 	}
