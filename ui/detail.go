@@ -179,7 +179,7 @@ func (d *detailScreen) load(cursor int) {
 func (d *detailScreen) toggleRescore() {
 	switch {
 	case !d.hasRS:
-		d.sh.say("%s has no rescore: rlt score --run DIR --write stores one in %s", d.own.ID, sessions.RescoresFile)
+		d.sh.say("%s has no rescore: %s", d.own.ID, d.rescoreHint())
 		return
 	case !ownScores(&d.own):
 		d.sh.say("%s has no scores of its own (imported): only its rescore to show", d.own.ID)
@@ -197,6 +197,37 @@ func (d *detailScreen) toggleRescore() {
 	default:
 		d.sh.say("%s: showing its own scores", d.own.ID)
 	}
+}
+
+// rescoreHint says how to store a rescore of the run's traces: the rlt
+// score command with the run's folder, to paste (quoted where the shell
+// needs it; the models to give where the run records none), and what it
+// needs first. A workbench holding the run (open to review or train it
+// here) makes rlt score --write refuse it, as one writer at a time may
+// hold it, so it is quit first; one viewing it read-only holds nothing,
+// and shows the re-scores as they are written.
+func (d *detailScreen) rescoreHint() string {
+	dir := d.sh.run.Dir()
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	cmd := "rlt score --run " + shellQuote(dir)
+	models := ""
+	if d.settings.Teacher == "" || d.settings.Student == "" {
+		cmd += " --teacher TEACHER --student STUDENT"
+		models = "; TEACHER and STUDENT are the models to score with (folders, or servers' URLs): the run records none"
+	}
+	cmd += " --write"
+	if d.sh.readOnly {
+		return fmt.Sprintf("in another terminal run %s; it writes the re-scores to %s, shown here as they are written (refused while another process holds the run)%s",
+			cmd, sessions.RescoresFile, models)
+	}
+	quit := "quit the workbench first (q)"
+	if d.sh.control != nil && !d.sh.engineEnded {
+		quit = "quit the workbench first (q, which stops the training here)"
+	}
+	return fmt.Sprintf("%s, as it holds the run and rlt score --write is refused while it does, then run %s; it writes the re-scores to %s, which rlt open %s shows%s",
+		quit, cmd, sessions.RescoresFile, shellQuote(dir), models)
 }
 
 // storeChanged picks up a rescore of the open trace that arrived (or
@@ -713,7 +744,9 @@ func (d *detailScreen) breakdown() []string {
 			if r.HasSourceReward {
 				rw = "source reward " + num(r.SourceReward, 3) + " (not an RLT score)"
 			}
-			return []string{"no per-token scores: " + src, rw + " · re-score: rlt score --run DIR --write"}
+			// The command, with the run's folder, is s's to say whole: on
+			// this line a long folder would be cut, not pasteable.
+			return []string{"no per-token scores: " + src, rw + " · re-score it: s says how"}
 		}
 		return []string{"no score on this trace", fmt.Sprintf("advantage %s", snum(r.Advantage, 3))}
 	}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -76,4 +78,107 @@ func TestDetailReadableWithoutColour(t *testing.T) {
 			}
 		}
 	}
+}
+
+// modelsCfg is a run's config.toml that names its models.
+type modelsCfg struct {
+	Task    string `toml:"task"`
+	Steps   int    `toml:"steps"`
+	Teacher string `toml:"teacher"`
+	Student string `toml:"student"`
+}
+
+// TestRescoreHintPasteable: s on a trace without a rescore tells the rlt
+// score command with the run's own folder, quoted for the shell where it
+// needs it, and what it needs first: a workbench that holds the run (open
+// to review or train it) is quit first, as rlt score --write is refused
+// while it does; one that views it read-only holds nothing. A run that
+// records no models (an import) is told to give them. It said "rlt score
+// --run DIR --write", DIR a placeholder, and nothing of the lock.
+func TestRescoreHintPasteable(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no POSIX shell to paste into")
+	}
+	// pasted is what the shell makes of the command's arguments.
+	pasted := func(t *testing.T, cmd string) []string {
+		t.Helper()
+		out, err := exec.Command(sh, "-c", `for a in `+strings.TrimPrefix(cmd, "rlt ")+`; do printf '%s\n' "$a"; done`).Output()
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	}
+	dir := filepath.Join(t.TempDir(), "run's folder $HOME")
+	own, err := sessions.Create(dir, modelsCfg{Task: "addition", Steps: 2, Teacher: "/m/teacher", Student: "/m/student"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own.Emit(makeTrace(1, 0, 0, 5))
+	if err := own.Close(); err != nil {
+		t.Fatal(err)
+	}
+	imported := importOfficial(t)
+	for _, c := range []struct {
+		name      string
+		dir       string
+		open      func(t *testing.T, dir string) *Model
+		ctl       bool
+		want      []string // the command's arguments after rlt, as the shell reads them
+		before    string
+		notBefore string
+	}{
+		{"reviewed here", dir, reviewHere, false, []string{"score", "--run", dir, "--write"},
+			"quit the workbench first (q), as it holds the run and rlt score --write is refused while it does, then run rlt score", "in another terminal"},
+		{"trained here", dir, reviewHere, true, []string{"score", "--run", dir, "--write"},
+			"quit the workbench first (q, which stops the training here), as it holds the run", "in another terminal"},
+		{"read-only", dir, func(t *testing.T, dir string) *Model { return openReadOnly(t, dir, 120, 40) }, false,
+			[]string{"score", "--run", dir, "--write"}, "in another terminal run rlt score", "quit"},
+		{"imported, reviewed here", imported, reviewHere, false,
+			[]string{"score", "--run", imported, "--teacher", "TEACHER", "--student", "STUDENT", "--write"},
+			"quit the workbench first (q)", "in another terminal"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.open(t, c.dir)
+			if c.ctl {
+				m.sh.control = &fakeControl{}
+			}
+			send(m, press("2"))
+			send(m, press("enter"))
+			if m.active != scrDetail {
+				t.Fatalf("no trace open (screen %d)", m.active)
+			}
+			send(m, press("s"))
+			msg := m.msg
+			if !strings.Contains(msg, c.before) || (c.notBefore != "" && strings.Contains(msg, c.notBefore)) {
+				t.Errorf("s: %q, want %q and not %q", msg, c.before, c.notBefore)
+			}
+			start := strings.Index(msg, "rlt score --run ")
+			end := strings.Index(msg[max(start, 0):], " --write") + max(start, 0)
+			if start < 0 || end < start {
+				t.Fatalf("s: %q tells no rlt score command", msg)
+			}
+			cmd := msg[start : end+len(" --write")]
+			if got := pasted(t, cmd); strings.Join(got, "\x00") != strings.Join(c.want, "\x00") {
+				t.Errorf("%s pastes as %q, want %q", cmd, got, c.want)
+			}
+			if strings.Contains(c.name, "imported") && !strings.Contains(msg, "the run records none") {
+				t.Errorf("s: %q does not say the run records no models", msg)
+			}
+		})
+	}
+}
+
+// reviewHere opens the run in dir to review it, as rlt open does where no
+// other process holds it: the workbench holds its lock.
+func reviewHere(t *testing.T, dir string) *Model {
+	t.Helper()
+	r, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	m := newModel(Options{Session: &sessions.Session{Run: r}})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	return m
 }

@@ -207,7 +207,7 @@ func TestImportedRescoreDetail(t *testing.T) {
 		t.Errorf("import without a rescore:\n%s", m.View())
 	}
 	send(m, press("s"))
-	if !strings.Contains(m.msg, "has no rescore: rlt score --run DIR --write") {
+	if !strings.Contains(m.msg, "has no rescore: in another terminal run rlt score --run "+dir+" --teacher TEACHER --student STUDENT --write") {
 		t.Errorf("s without a rescore: %q", m.msg)
 	}
 	// The list: rescored rewards sort and filter, marked; the one without
