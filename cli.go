@@ -414,19 +414,28 @@ func refuseLinkToNothing(flagName, value, path string) error {
 // point, where a folder staged beside it is to be renamed at the end
 // (durable.StageDir): the system refuses that rename (EBUSY) after the
 // work. instead says what to do. Where the system cannot tell
-// (durable.IsMountPoint), or dir is absent, nothing is refused.
+// (durable.IsMountPoint), or dir is absent, nothing is refused. A link to
+// a mount point is refused as it, and said: the folder is written through
+// the link, onto what it points to.
 func refuseMountPoint(flagName, value, dir, instead string) error {
 	if mount, err := durable.IsMountPoint(dir); err != nil || !mount {
 		return nil
 	}
-	return fmt.Errorf("--%s %s: %s is a mount point: the folder is made beside it and renamed onto it at the end, which the system refuses for a mount point; %s", flagName, value, dir, instead)
+	at := dir
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := filepath.EvalSymlinks(dir); err == nil {
+			at = fmt.Sprintf("%s (a link to %s)", dir, target)
+		}
+	}
+	return fmt.Errorf("--%s %s: %s is a mount point: the folder is made beside it and renamed onto it at the end, which the system refuses for a mount point; %s", flagName, value, at, instead)
 }
 
 // saveModelFolder writes a model folder at dir whole or not at all (rlt
 // train --save, rlt distill's student, rlt model init; rlt pretrain's
 // through warmstart.Build): write fills a hidden staging folder beside dir,
 // every file is synced and the folder renamed to dir (durable.StageDir;
-// dir absent or empty). A kill midway left a dir with model.safetensors
+// dir absent or empty). A dir that is a link to a folder is written
+// through, the link kept: the files land where it points. A kill midway left a dir with model.safetensors
 // and config.json but no tokenizer.json or prompts.json, which rlt model
 // info accepted and a rerun refused as a model; now it leaves a hidden
 // ".NAME.partial-PID@HOST-N", no model folder, removed by the next save to dir.

@@ -84,8 +84,9 @@ func TestLinkToNothingRefusedBeforeWork(t *testing.T) {
 // command writes whole (rlt train --save, rlt model init --out, rlt import
 // --out) is refused before any work, saying to give a folder inside it:
 // the folder is staged beside it and renamed onto it, which the system
-// refuses, and rlt train found that after its training. A folder inside
-// the mount point is written, and rlt pretrain's --out, which holds the two
+// refuses, and rlt train found that after its training. A link to a mount
+// point is refused as it, as the folder is written through the link. A
+// folder inside the mount point is written, and rlt pretrain's --out, which holds the two
 // model folders it writes, may be a mount point. It needs a mount point of
 // its own: a tmpfs, mounted where the test runs as root on Linux.
 func TestMountPointRefusedBeforeWork(t *testing.T) {
@@ -94,6 +95,12 @@ func TestMountPointRefusedBeforeWork(t *testing.T) {
 	os.WriteFile(src, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644)
 	const why = " is a mount point: the folder is made beside it and renamed onto it at the end, which the system refuses for a mount point; give a folder inside it, such as "
 	initArgs := []string{"model", "init", "--config", filepath.Join(distillTeacher, "config.json"), "--out"}
+	// A link to the mount point: the folder is written through it, onto
+	// the mount point, which the rename refuses as well.
+	link := filepath.Join(t.TempDir(), "bigger-disk")
+	if err := os.Symlink(disk, link); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -101,6 +108,7 @@ func TestMountPointRefusedBeforeWork(t *testing.T) {
 		{[]string{"train", "--save", disk, "--steps", "1", "--teacher", distillTeacher, "--student", "engine/defaults/models/student", "--device", "cpu"},
 			"--save " + disk + ": " + disk + why + filepath.Join(disk, "model")},
 		{append(initArgs, disk), "--out " + disk + ": " + disk + why + filepath.Join(disk, "model")},
+		{append(initArgs, link), "--out " + link + ": " + link + " (a link to " + disk + ")" + why + filepath.Join(link, "model")},
 		{[]string{"import", "--out", disk, src}, "--out " + disk + ": " + disk + why + filepath.Join(disk, "run")},
 	} {
 		code, _, errs := runCLI(t, "", c.args...)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 )
 
@@ -75,4 +76,52 @@ func TestTrainSaveFailureKeepsTheTeacher(t *testing.T) {
 			t.Errorf("the saved teacher's %s: %d bytes (%v), want the teacher's %d", hf.TokenizerFile, len(got), err, len(want))
 		}
 	})
+}
+
+// TestSaveThroughALink: a model folder or run folder given as a link to an
+// empty folder (rlt train --save, rlt model init --out, rlt import --out;
+// a folder on a bigger disk, say) is written through the link into the
+// folder it points to, and the link kept. The folder staged beside the
+// link was renamed onto it, which replaced the link and left the folder
+// it pointed to empty.
+func TestSaveThroughALink(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "traces.jsonl")
+	os.WriteFile(src, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644)
+	for _, c := range []struct {
+		name string
+		args []string // --save or --out follows
+		file string   // one of the files written
+	}{
+		{"train --save", []string{"train", "--teacher", distillTeacher, "--student", "engine/defaults/models/student", "--steps", "1", "--device", "cpu", "--save"}, hf.TokenizerFile},
+		{"model init --out", []string{"model", "init", "--config", filepath.Join(distillTeacher, "config.json"), "--out"}, "model.safetensors"},
+		{"import --out", []string{"import", src, "--out"}, "config.toml"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			target := filepath.Join(t.TempDir(), "bigger-disk")
+			if err := os.Mkdir(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(t.TempDir(), "out")
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			if code, _, errs := runCLI(t, "", append(c.args, link)...); code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			if got, err := os.Readlink(link); err != nil || got != target {
+				t.Errorf("%s is no longer the link to %s: %q, %v", link, target, got, err)
+			}
+			if _, err := os.Stat(filepath.Join(target, c.file)); err != nil {
+				t.Errorf("nothing written where the link points: %v", err)
+			}
+			for _, folder := range []string{filepath.Dir(link), filepath.Dir(target)} {
+				entries, _ := os.ReadDir(folder)
+				for _, e := range entries {
+					if durable.IsStaging(e.Name()) {
+						t.Errorf("a staging folder %s was left in %s", e.Name(), folder)
+					}
+				}
+			}
+		})
+	}
 }

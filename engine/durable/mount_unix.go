@@ -11,7 +11,7 @@ import (
 // (mountRoot: Linux's statx, which sees a bind mount of a folder of the
 // same filesystem too), that; elsewhere its device numbers (byDevice).
 func mountPoint(path string) (bool, error) {
-	fi, err := os.Lstat(path)
+	fi, err := os.Stat(path) // through a link, as CommitDir renames
 	if err != nil || !fi.IsDir() {
 		return false, err
 	}
@@ -21,7 +21,7 @@ func mountPoint(path string) (bool, error) {
 	return byDevice(path, fi)
 }
 
-// byDevice says whether the folder path (fi, its Lstat) is on another
+// byDevice says whether the folder path (fi, its Stat) is on another
 // device than its parent, or is its own parent (the root). A bind mount
 // of a folder of the parent's own filesystem shares its device: not seen.
 func byDevice(path string, fi os.FileInfo) (bool, error) {

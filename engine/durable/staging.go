@@ -35,8 +35,11 @@ func stagingPrefix(dir string) string {
 // NewStaging makes an empty staging folder (0755 less the umask) for the
 // folder dir beside it, making dir's parents, and returns its path. Staging
 // folders for dir left by processes that are gone (killed midway) are
-// removed first; those of a live process are left to it.
+// removed first; those of a live process are left to it. Where dir is a
+// link to a folder, the staging folder is made beside the folder it points
+// to (throughLink), on that folder's disk, where CommitDir renames it.
 func NewStaging(dir string) (string, error) {
+	dir = throughLink(dir)
 	parent := filepath.Dir(filepath.Clean(dir))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", err
@@ -49,11 +52,15 @@ func NewStaging(dir string) (string, error) {
 // CommitDir puts the staged folder stage in place at dir: every file and
 // folder under stage is synced, stage is renamed to dir, and dir's parent
 // is synced. dir must be absent or an empty folder (which the staged one
-// replaces); when it holds anything, or a file or a link stands at dir,
-// the error says so and wraps fs.ErrExist, and stage is left for the
+// replaces); when it holds anything, or a file or a link to one stands at
+// dir, the error says so and wraps fs.ErrExist, and stage is left for the
 // caller to remove (a link to nothing is said, but is not fs.ErrExist).
+// A link to a folder is written through, and kept: the folder it points to
+// is the one replaced (throughLink), as a user who points the output at a
+// folder on a bigger disk expects; the link was replaced by the folder.
 // A mount point at dir, which no rename replaces, is said as one.
 func CommitDir(stage, dir string) error {
+	dir = throughLink(dir)
 	err := filepath.WalkDir(stage, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -89,7 +96,7 @@ func CommitDir(stage, dir string) error {
 		switch {
 		case rerr == nil && len(entries) > 0:
 			return fmt.Errorf("%s holds %d entries: %w", dir, len(entries), fs.ErrExist)
-		case rerr == nil && os.Remove(dir) == nil:
+		case rerr == nil && !isLink(dir) && os.Remove(dir) == nil: // never the link a folder is written through
 			if err := Rename(stage, dir); err != nil {
 				return err
 			}
@@ -107,6 +114,31 @@ func CommitDir(stage, dir string) error {
 		}
 	}
 	return SyncDir(filepath.Dir(filepath.Clean(dir)))
+}
+
+// throughLink is where a folder for dir is put: dir, or where dir points
+// when it is a link to a folder (a chain of links followed to its end).
+// Renaming a folder onto the link replaced the link, and the folder it
+// pointed to stayed empty. A link to nothing or to a file is dir, said by
+// CommitDir as what is in the way.
+func throughLink(dir string) string {
+	if !isLink(dir) {
+		return dir
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return dir
+	}
+	target, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return dir
+	}
+	return target
+}
+
+// isLink reports whether a symbolic link stands at path.
+func isLink(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }
 
 // inTheWay says what stands at dir, where a folder was to be renamed: a
@@ -135,7 +167,8 @@ func (e existError) Unwrap() error { return fs.ErrExist }
 
 // StageDir writes the folder dir whole or not at all: fill writes it into
 // a fresh staging folder beside dir (NewStaging), which CommitDir then
-// syncs and renames to dir (absent, or an empty folder). A process killed
+// syncs and renames to dir (absent, or an empty folder; a link to a folder
+// is written through, and kept: throughLink). A process killed
 // midway leaves only the hidden staging folder, never a dir holding some
 // of the files; on an error the staging folder is removed, dir is left as
 // it was, and the error names dir where it named the staging folder,

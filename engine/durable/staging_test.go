@@ -139,3 +139,89 @@ func TestCommitDirSaysWhatIsInTheWay(t *testing.T) {
 		})
 	}
 }
+
+// TestStageDirThroughALink: a link to a folder where the folder goes (an
+// output pointed at a bigger disk) is written through and kept: the files
+// land in the folder it points to, staged beside that folder, and the link
+// still points there. A link to a folder holding anything is refused as
+// the folder is, both left as they were. StageDir renamed the staged
+// folder onto the link, which replaced the link and left its folder empty.
+func TestStageDirThroughALink(t *testing.T) {
+	files := []string{"config.json", "model.safetensors"}
+	fill := func(stage string) error {
+		for _, f := range files {
+			if err := WriteFile(filepath.Join(stage, f), []byte(f), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name     string
+		relative bool     // the link's text is relative to its folder
+		chained  bool     // through a second link
+		held     []string // in the folder pointed to before
+		err      error
+	}{
+		{name: "to an empty folder"},
+		{name: "relative", relative: true},
+		{name: "through another link", chained: true},
+		{name: "to a folder holding a file", held: []string{"notes.txt"}, err: fs.ErrExist},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root, disk := t.TempDir(), t.TempDir()
+			target := filepath.Join(disk, "big")
+			if err := os.Mkdir(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range tc.held {
+				os.WriteFile(filepath.Join(target, f), []byte("kept"), 0o644)
+			}
+			points := target
+			if tc.relative {
+				rel, err := filepath.Rel(root, target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				points = rel
+			}
+			if tc.chained {
+				points = filepath.Join(root, "hop")
+				if err := os.Symlink(target, points); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := filepath.Join(root, "model")
+			if err := os.Symlink(points, dir); err != nil {
+				t.Skipf("make a link: %v", err)
+			}
+			err := StageDir(dir, "nothing was written there", fill)
+			if (tc.err == nil) != (err == nil) || (tc.err != nil && !errors.Is(err, tc.err)) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if got, lerr := os.Readlink(dir); lerr != nil || got != points {
+				t.Errorf("%s is no longer the link to %s: %q, %v", dir, points, got, lerr)
+			}
+			want := files
+			if tc.err != nil {
+				want = tc.held
+			}
+			var got []string
+			entries, _ := os.ReadDir(target)
+			for _, e := range entries {
+				got = append(got, e.Name())
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s holds %v, want %v", target, got, want)
+			}
+			for _, folder := range []string{root, disk} {
+				entries, _ := os.ReadDir(folder)
+				for _, e := range entries {
+					if IsStaging(e.Name()) {
+						t.Errorf("a staging folder %s was left in %s", e.Name(), folder)
+					}
+				}
+			}
+		})
+	}
+}
