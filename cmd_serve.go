@@ -41,7 +41,9 @@ The generated token ends as vLLM ends it: stop, stop_token_ids, and the
 folder's end of sequence (its tokenizer's eos_token, its generation
 config's eos_token_id) unless ignore_eos. Every other field either server
 defines is answered as it would answer it for that one greedy token, or
-refused naming the field. Unlike vLLM and SGLang, the log-probs are of
+refused naming the field. Field names match exactly, as those servers match
+them: a key that is a field's name in another case ("Prompt") is refused,
+naming the field. Unlike vLLM and SGLang, the log-probs are of
 logits / the request's temperature.
 Errors are those servers' JSON (400 for a prompt longer than the model's
 positions; a path --api does not serve is their FastAPI's 404

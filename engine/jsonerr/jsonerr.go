@@ -154,3 +154,88 @@ func want(t reflect.Type) string {
 	}
 	return "another kind of value"
 }
+
+// CaseMiss is a key of a JSON object that is no field's name but differs
+// from one in case alone ("Prompt" for "prompt"). encoding/json's
+// Unmarshal takes such a key as that field, where readers that match keys
+// exactly (Python's dicts and pydantic models: vLLM, SGLang, Hugging
+// Face) pass it over or refuse it: a reader that is to read a document as
+// they do finds these keys first (FindCaseMiss) and says so.
+type CaseMiss struct {
+	Key   string // as written
+	Field string // the field's name it misses
+}
+
+func (e *CaseMiss) Error() string {
+	return fmt.Sprintf("%q is not a field: the field is %q (field names are case-sensitive)", e.Key, e.Field)
+}
+
+// FindCaseMiss is the first key of the JSON object data, in its order,
+// that is not one of names but is one of them when case is ignored, as
+// encoding/json ignores it (FoldedName); nil when there is none, or when
+// data is not a valid JSON object (its decoding says what is wrong).
+func FindCaseMiss(data []byte, names []string) *CaseMiss {
+	if !json.Valid(data) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		if field, ok := FoldedName(key, names); ok {
+			return &CaseMiss{Key: key, Field: field}
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// FoldedName is the name among names that key equals when case is ignored
+// (strings.EqualFold: Unicode simple folding, encoding/json's own
+// matching), and whether there is one; none when key is itself one of
+// names.
+func FoldedName(key string, names []string) (string, bool) {
+	for _, n := range names {
+		if n == key {
+			return "", false
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(n, key) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// FieldNames are the JSON names of the fields of struct type t, as
+// encoding/json names them: a field's json tag's name, else its Go name;
+// none for a field tagged "-" or unexported. An embedded struct's fields
+// are not looked into.
+func FieldNames(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var names []string
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	return names
+}

@@ -2,6 +2,7 @@ package jsonerr
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +73,60 @@ func TestSayTime(t *testing.T) {
 		if got := Say(err); got != c.want {
 			t.Errorf("%s: %q\nwant %q", c.line, got, c.want)
 		}
+	}
+}
+
+// TestFindCaseMiss: a key that names a field only when case is ignored,
+// which encoding/json would take as that field, is found, the first in
+// the document's order; an exact key, an unknown one, or a document that
+// is no object is none.
+func TestFindCaseMiss(t *testing.T) {
+	type request struct {
+		Prompt    string `json:"prompt"`
+		MaxTokens int    `json:"max_tokens,omitempty"`
+		Echo      bool
+		Hidden    int `json:"-"`
+		unread    int
+	}
+	names := append(FieldNames(reflect.TypeFor[*request]()), "top_p")
+	if got, want := strings.Join(names, " "), "prompt max_tokens Echo top_p"; got != want {
+		t.Fatalf("names %q, want %q", got, want)
+	}
+	for _, c := range []struct {
+		data       string
+		key, field string // "": none
+	}{
+		{`{"prompt":"a","max_tokens":1,"Echo":true,"top_p":1}`, "", ""},
+		{`{"prompt":"a","other":{"Prompt":1},"PROMPT":2}`, "PROMPT", "prompt"},
+		{`{"Max_Tokens":1,"Prompt":"a"}`, "Max_Tokens", "max_tokens"},
+		{`{"echo":true}`, "echo", "Echo"},
+		{`{"TOP_P":0.5}`, "TOP_P", "top_p"},
+		{`{"ſtream":1,"pRompt":"a"}`, "pRompt", "prompt"}, // ſ folds to s, but stream is no field here
+		{`{"prompt\u0073":1}`, "", ""},
+		{`["Prompt"]`, "", ""},
+		{`{"Prompt"`, "", ""},
+		{``, "", ""},
+	} {
+		got := FindCaseMiss([]byte(c.data), names)
+		switch {
+		case c.key == "" && got != nil:
+			t.Errorf("%s: %+v, want none", c.data, *got)
+		case c.key != "" && (got == nil || got.Key != c.key || got.Field != c.field):
+			t.Errorf("%s: %+v, want %q for %q", c.data, got, c.key, c.field)
+		}
+	}
+	if got := (&CaseMiss{Key: "Prompt", Field: "prompt"}).Error(); got != `"Prompt" is not a field: the field is "prompt" (field names are case-sensitive)` {
+		t.Errorf("Error() = %q", got)
+	}
+	// The Kelvin sign and the long s fold as encoding/json folds them: a
+	// key it would take as a field is found.
+	var r struct {
+		Kind int `json:"kind"`
+	}
+	if err := json.Unmarshal([]byte(`{"\u212aind":3}`), &r); err != nil || r.Kind != 3 {
+		t.Fatalf("encoding/json no longer folds the Kelvin sign: %v %d", err, r.Kind)
+	}
+	if got := FindCaseMiss([]byte(`{"\u212aind":3}`), []string{"kind"}); got == nil || got.Field != "kind" {
+		t.Errorf("the Kelvin sign's key: %+v, want a miss of kind", got)
 	}
 }

@@ -17,7 +17,12 @@ import (
 // message that names the field: a client never gets an answer computed
 // under other settings than it asked without being told. A field neither
 // server defines is passed over, as both do (vLLM logs it; SGLang's
-// dataclass drops it).
+// dataclass drops it), unless it is one of theirs in another case
+// ("Prompt", "Top_P"): their pydantic models match keys exactly, so they
+// would pass it over too and answer without it, and encoding/json would
+// read it as the field; it is refused, naming the field's spelling
+// (decodeBody). In SGLang's sampling_params a key SamplingParams does not
+// define is refused, as SGLang refuses it (samplingKeys).
 //
 // A field is answered as given when it cannot change that answer: the
 // generated token is the model's greedy one, which top_p, top_k and min_p
@@ -172,8 +177,11 @@ var vllmFields = map[string]fieldRule{
 		return fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", raw) // vLLM's words: rlt serve answers requests in the order they came
 	},
 	"response_format": func(raw json.RawMessage) string {
-		var f struct{ Type string }
-		if isNull(raw) || json.Unmarshal(raw, &f) == nil && f.Type == "text" {
+		// "type" as written: vLLM's ResponseFormat is a pydantic model,
+		// whose keys match exactly ("Type" is not it).
+		var f map[string]json.RawMessage
+		var typ string
+		if isNull(raw) || json.Unmarshal(raw, &f) == nil && json.Unmarshal(f["type"], &typ) == nil && typ == "text" {
 			return ""
 		}
 		return "constrains the generated text; " + whyOneToken + ": leave it out, or give {\"type\": \"text\"}"

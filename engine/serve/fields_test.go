@@ -165,3 +165,59 @@ func TestSGLangFields(t *testing.T) {
 		t.Errorf("a list's entry: %d %s", status, got)
 	}
 }
+
+// TestFieldNamesAreCaseSensitive: vLLM's and SGLang's pydantic models
+// match a request's keys exactly, so "Prompt" or "MAX_TOKENS" is not their
+// field (passed over: the answer would be computed without it), where
+// encoding/json would read it as that field. Such a key is refused,
+// naming the field's spelling (OpenAI's param the key), as is any key of
+// SGLang's sampling_params that SamplingParams does not define, which
+// SGLang refuses.
+func TestFieldNamesAreCaseSensitive(t *testing.T) {
+	_, ts := testServer(t, Both)
+	for _, c := range []struct {
+		path, body string
+		param      string // vLLM's "param"; "" for SGLang's error
+		want       string
+	}{
+		{"/v1/completions", `{"Prompt":"a","max_tokens":1}`, "Prompt", `"Prompt" is not a field: the field is "prompt" (field names are case-sensitive)`},
+		{"/v1/completions", `{"prompt":"a","MAX_TOKENS":1}`, "MAX_TOKENS", `"MAX_TOKENS" is not a field: the field is "max_tokens"`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"Prompt_Logprobs":2}`, "Prompt_Logprobs", `the field is "prompt_logprobs"`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"Top_P":0.5}`, "Top_P", `the field is "top_p"`},
+		{"/v1/completions", `{"Model":"another","prompt":"a","max_tokens":1}`, "Model", `the field is "model"`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"response_format":{"Type":"text"}}`, "response_format", `response_format constrains the generated text`},
+		{"/tokenize", `{"Prompt":"a"}`, "Prompt", `the field is "prompt"`},
+		{"/generate", `{"Text":"a","sampling_params":{"max_new_tokens":1}}`, "", `"Text" is not a field: the field is "text" (field names are case-sensitive)`},
+		{"/generate", `{"text":"a","Sampling_Params":{"max_new_tokens":1}}`, "", `"Sampling_Params" is not a field: the field is "sampling_params"`},
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1},"Return_Logprob":true}`, "", `the field is "return_logprob"`},
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1},"LoRA_Path":"x"}`, "", `the field is "lora_path"`},
+		{"/generate", `{"text":"a","sampling_params":{"Max_New_Tokens":1}}`, "", `sampling_params: "Max_New_Tokens" is not a field: the field is "max_new_tokens"`},
+		{"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"Temperature":0}]}`, "", `sampling_params[1]: "Temperature" is not a field: the field is "temperature"`},
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"max_tokens":1}}`, "", `sampling_params: "max_tokens" is not a sampling parameter`},
+	} {
+		status, resp := post(t, ts.URL+c.path, c.body)
+		var r struct {
+			Error struct {
+				Message string
+				Param   *string
+			}
+		}
+		if err := json.Unmarshal([]byte(resp), &r); err != nil || status != 400 || !strings.Contains(r.Error.Message, c.want) {
+			t.Errorf("%s %s: %d %s; want 400 with %q", c.path, c.body, status, resp, c.want)
+			continue
+		}
+		if c.path != "/generate" && (r.Error.Param == nil || *r.Error.Param != c.param) {
+			t.Errorf("%s %s: param %v, want %q", c.path, c.body, r.Error.Param, c.param)
+		}
+	}
+	// Keys spelled as the servers spell them are answered.
+	for _, c := range []struct{ path, body string }{
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"top_p":0.5,"response_format":{"type":"text"}}`},
+		{"/tokenize", `{"prompt":"a"}`},
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"temperature":0,"top_p":0.5}}`},
+	} {
+		if status, resp := post(t, ts.URL+c.path, c.body); status != 200 {
+			t.Errorf("%s %s: %d %s; want 200", c.path, c.body, status, resp)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -194,7 +195,7 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		TextInLogprobs  bool            `json:"return_text_in_logprobs"`
 		Stream          bool            `json:"stream"`
 	}
-	if err := decodeBody(body, &raw); err != nil {
+	if err := decodeBody(body, &raw, sglangFields); err != nil {
 		return generateRequest{}, err
 	}
 	if raw.Stream {
@@ -205,6 +206,19 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		return generateRequest{}, sayJSON(err)
 	}
 	n := len(inputs)
+	// Each sampling_params' keys before its values: SGLang's
+	// SamplingParams(**sampling_params) takes its own keys only, exactly
+	// as written, where encoding/json would read "Max_New_Tokens" as
+	// max_new_tokens.
+	rawSPs, err := spread("sampling_params", raw.SamplingParams, map[string]json.RawMessage(nil), list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	for i, sp := range rawSPs.vals {
+		if why := samplingKeys(sp); why != "" {
+			return generateRequest{}, fmt.Errorf("%s: %s", rawSPs.at("sampling_params", i), why)
+		}
+	}
 	sps, err := spread("sampling_params", raw.SamplingParams, samplingParams{}, list, n)
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
@@ -216,10 +230,6 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	}
 	if field, why := checkFields(fields, sglangFields); field != "" {
 		return generateRequest{}, errors.New(refusal(field, field, why))
-	}
-	rawSPs, err := spread("sampling_params", raw.SamplingParams, map[string]json.RawMessage(nil), list, n)
-	if err != nil {
-		return generateRequest{}, sayJSON(err)
 	}
 	for i, sp := range rawSPs.vals {
 		if field, why := checkFields(sp, sglangSamplingFields); field != "" {
@@ -267,6 +277,36 @@ func parseGenerate(body []byte) (generateRequest, error) {
 			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens}
 	}
 	return req, nil
+}
+
+// samplingNames are the keys SGLang's SamplingParams takes: those
+// parseGenerate reads, and those of sglangSamplingFields.
+var samplingNames = func() []string {
+	names := jsonerr.FieldNames(reflect.TypeFor[samplingParams]())
+	for name := range sglangSamplingFields {
+		names = append(names, name)
+	}
+	return names
+}()
+
+// samplingKeys says why sp, one input's sampling_params, is refused for
+// a key ("" when none is): one SamplingParams does not define, which
+// SGLang refuses (its constructor takes no other keyword: a TypeError,
+// which SGLang answers with a 500, here a 400 naming it), said as a
+// spelling in another case of one it defines where it is one.
+func samplingKeys(sp map[string]json.RawMessage) string {
+	keys := slices.Sorted(maps.Keys(sp))
+	for _, key := range keys {
+		if field, ok := jsonerr.FoldedName(key, samplingNames); ok {
+			return (&jsonerr.CaseMiss{Key: key, Field: field}).Error()
+		}
+	}
+	for _, key := range keys {
+		if !slices.Contains(samplingNames, key) {
+			return fmt.Sprintf("%q is not a sampling parameter: SGLang's SamplingParams takes only its own (max_new_tokens, temperature, stop, …) and refuses another", key)
+		}
+	}
+	return ""
 }
 
 // sayJSON is err in JSON's words where it is encoding/json's.

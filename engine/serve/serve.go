@@ -70,7 +70,12 @@
 // token always passes, a penalty counted over the tokens generated before
 // it, a stop condition SGLang checks only after max_new_tokens), or
 // refused naming the field (fields.go): an answer is never computed under
-// other settings than asked without saying so. The request's id is
+// other settings than asked without saying so. Keys match exactly, as
+// those servers' pydantic models match them: one that is a field's name
+// in another case ("Prompt", "MAX_TOKENS"), which encoding/json would read
+// as the field and they pass over, is refused, naming the field's
+// spelling; so is a key of SGLang's sampling_params that SamplingParams
+// does not define, which SGLang refuses. The request's id is
 // answered too: vLLM's "cmpl-" and its X-Request-Id header or
 // request_id, SGLang's rid.
 //
@@ -105,6 +110,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -264,8 +270,20 @@ func readBody(r *http.Request) ([]byte, error) {
 }
 
 // decodeBody reads a JSON body into v, refusing unknown shapes with a
-// message.
-func decodeBody(body []byte, v any) error {
+// message. A key that names a field of v's or of rules only when case is
+// ignored ("Prompt", "MAX_TOKENS") is refused too (*jsonerr.CaseMiss):
+// encoding/json would read it as that field, where vLLM and SGLang, whose
+// pydantic models match keys exactly, pass it over as one they do not
+// define and answer without it (no prompt; 16 tokens): the client meant
+// neither, and is told which spelling is the field's.
+func decodeBody(body []byte, v any, rules map[string]fieldRule) error {
+	names := jsonerr.FieldNames(reflect.TypeOf(v))
+	for name := range rules {
+		names = append(names, name)
+	}
+	if miss := jsonerr.FindCaseMiss(body, names); miss != nil {
+		return miss
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
 	}
@@ -359,7 +377,7 @@ type tokenizeRequest struct {
 // text is a *badRequest (the model is then known).
 func parseTokenize(body []byte) (model, text string, err error) {
 	var req tokenizeRequest
-	if err := decodeBody(body, &req); err != nil {
+	if err := decodeBody(body, &req, nil); err != nil {
 		return "", "", err
 	}
 	t := req.Prompt
@@ -377,6 +395,11 @@ func parseTokenize(body []byte) (model, text string, err error) {
 // (*badRequest, whose model is known); it reports whether it answered.
 func (s *Server) refused(w http.ResponseWriter, model string, err error) bool {
 	var br *badRequest
+	var miss *jsonerr.CaseMiss
+	if errors.As(err, &miss) { // a body that decodes only in another case: OpenAI's param is the key
+		openAIError(w, http.StatusBadRequest, "BadRequestError", miss.Key, err.Error())
+		return true
+	}
 	if err != nil && !errors.As(err, &br) {
 		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
 		return true
@@ -474,7 +497,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		SkipSpecial    *bool       `json:"skip_special_tokens"`
 		RequestID      string      `json:"request_id"`
 	}
-	if err := decodeBody(body, &req); err != nil {
+	if err := decodeBody(body, &req, vllmFields); err != nil {
 		return completionsRequest{}, err
 	}
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
