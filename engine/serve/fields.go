@@ -3,8 +3,10 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"regexp/syntax"
 	"sort"
 	"strings"
 	"unicode"
@@ -264,9 +266,9 @@ var sglangFields = map[string]fieldRule{
 // sampling_params.py). With max_new_tokens at most 1, SGLang's
 // Req.check_finished ends every generation by its length before it looks
 // at a stop string, a stop token or the end of sequence, so those change
-// nothing: answered.
+// nothing: answered (stop_regex when it parses: stopRegex).
 var sglangSamplingFields = map[string]fieldRule{
-	"stop": answered, "stop_token_ids": answered, "stop_regex": answered, "ignore_eos": answered, "no_stop_trim": answered,
+	"stop": answered, "stop_token_ids": answered, "stop_regex": stopRegex, "ignore_eos": answered, "no_stop_trim": answered,
 	"sampling_seed": answered, "stream_interval": answered, "custom_params": answered, "spaces_between_special_tokens": answered,
 	"frequency_penalty": inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
 	"presence_penalty":  inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
@@ -287,4 +289,46 @@ var sglangSamplingFields = map[string]fieldRule{
 	"regex":              refusedIfSet(whyChangesArg),
 	"ebnf":               refusedIfSet(whyChangesArg),
 	"structural_tag":     refusedIfSet(whyChangesArg),
+}
+
+// stopRegex answers SGLang's stop_regex, one regular expression or a list
+// of them, when each parses. A one-token generation ends before SGLang
+// matches one, but SGLang parses each first, whatever max_new_tokens
+// (SamplingParams.normalize bounds the length of its match with
+// sre_parse.parse, which raises re.error), so one that does not parse is
+// never answered there: here it is refused with a 400 that names it and
+// what is wrong. SGLang parses it with Python's re; here Go's regexp/syntax
+// reads it (RE2, the syntax Go has): Python's lookarounds, backreferences
+// and repeat counts above 1000 are refused, saying so, where SGLang would
+// answer.
+func stopRegex(raw json.RawMessage) string {
+	if isNull(raw) {
+		return ""
+	}
+	var one string
+	list := []string{}
+	isOne := json.Unmarshal(raw, &one) == nil
+	switch {
+	case isOne:
+		list = []string{one}
+	case json.Unmarshal(raw, &list) != nil:
+		return fmt.Sprintf("stop_regex must be a regular expression or a list of them, got %s", raw)
+	}
+	for i, expr := range list {
+		_, err := syntax.Parse(expr, syntax.Perl)
+		if err == nil {
+			continue
+		}
+		name := "stop_regex"
+		if !isOne {
+			name = fmt.Sprintf("stop_regex[%d]", i)
+		}
+		why := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+		var se *syntax.Error
+		if errors.As(err, &se) && (se.Code == syntax.ErrInvalidPerlOp || se.Code == syntax.ErrInvalidEscape || se.Code == syntax.ErrInvalidRepeatSize) {
+			why += " (rlt serve reads stop_regex in Go's RE2 syntax, which has no lookarounds or backreferences and repeats at most 1000 times)"
+		}
+		return fmt.Sprintf("%s %q is not a regular expression: %s", name, expr, why)
+	}
+	return ""
 }

@@ -221,3 +221,41 @@ func TestFieldNamesAreCaseSensitive(t *testing.T) {
 		}
 	}
 }
+
+// TestStopRegex: SGLang's stop_regex changes nothing of a one-token
+// generation (max_new_tokens ends it before a stop is looked for), but
+// SGLang parses each expression first (SamplingParams.normalize), so one
+// that does not parse is never answered: it is refused with a 400 naming
+// the field, the expression and what is wrong with it, and one that parses
+// is answered as without it.
+func TestStopRegex(t *testing.T) {
+	_, ts := testServer(t, SGLang)
+	body := func(sampling string) string {
+		return `{"text":"a","rid":"r","sampling_params":{"max_new_tokens":1` + sampling + `}}`
+	}
+	status, plain := post(t, ts.URL+"/generate", body(""))
+	if status != 200 {
+		t.Fatalf("%d %s", status, plain)
+	}
+	for _, sampling := range []string{
+		`,"stop_regex":"."`, `,"stop_regex":"a+|\\d{2,3}$"`, `,"stop_regex":["\\n\\n","(?i)answer:"]`,
+		`,"stop_regex":null`, `,"stop_regex":[]`, `,"stop_regex":""`,
+	} {
+		if status, got := post(t, ts.URL+"/generate", body(sampling)); status != 200 || got != plain {
+			t.Errorf("%s: %d %.300s; want the answer without it", sampling, status, got)
+		}
+	}
+	for _, c := range []struct{ body, want string }{
+		{body(`,"stop_regex":"("`), "sampling_params.stop_regex \\\"(\\\" is not a regular expression: missing closing ): `(`"},
+		{body(`,"stop_regex":["a","[b"]`), "sampling_params.stop_regex[1] \\\"[b\\\" is not a regular expression: missing closing ]: `[b`"},
+		{body(`,"stop_regex":"a{2,1}"`), "sampling_params.stop_regex \\\"a{2,1}\\\" is not a regular expression: invalid repeat count"},
+		{body(`,"stop_regex":"(?=x)"`), "sampling_params.stop_regex \\\"(?=x)\\\" is not a regular expression: invalid or unsupported Perl syntax: `(?=` (rlt serve reads stop_regex in Go's RE2 syntax"},
+		{body(`,"stop_regex":5`), "sampling_params.stop_regex must be a regular expression or a list of them, got 5"},
+		{`{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"stop_regex":"*"}]}`, "sampling_params[1].stop_regex \\\"*\\\" is not a regular expression: missing argument to repetition operator: `*`"},
+	} {
+		status, got := post(t, ts.URL+"/generate", c.body)
+		if status != 400 || !strings.HasPrefix(got, `{"error":{"message":"`+c.want) {
+			t.Errorf("%s: %d %s; want 400 with %s", c.body, status, got, c.want)
+		}
+	}
+}
