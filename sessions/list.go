@@ -426,6 +426,19 @@ func (r *Run) foldEvent(e EventRecord) {
 // that trained the run is gone without closing it (the listing's note on
 // it, Gone), also after a review since.
 func (r *Run) State() (state RunState, note string, interrupted bool) {
+	state, notes, interrupted, _ := r.state()
+	return state, strings.Join(notes, "; "), interrupted
+}
+
+// Holder is the live process that holds the run's lock and what it does
+// with it, as the Runs screen says it (zero: none): for a run viewed
+// read-only, who writes it.
+func (r *Run) Holder() Holder {
+	_, _, _, by := r.state()
+	return by
+}
+
+func (r *Run) state() (state RunState, notes []string, interrupted bool, by Holder) {
 	var held bool
 	var holder LockInfo
 	if r.lock != nil && !r.closed.Load() {
@@ -437,9 +450,8 @@ func (r *Run) State() (state RunState, note string, interrupted bool) {
 		held, holder = probeLock(r.dir)
 	}
 	r.evMu.Lock()
-	state, notes, interrupted, _ := runState(held, holder, &r.ev, r.recordedLocked)
-	r.evMu.Unlock()
-	return state, strings.Join(notes, "; "), interrupted
+	defer r.evMu.Unlock()
+	return runState(held, holder, &r.ev, r.recordedLocked)
 }
 
 // Gone says, of the session State calls interrupted, what it had done

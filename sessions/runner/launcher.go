@@ -218,7 +218,7 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		s.Notes = append(s.Notes, "read-only: "+locked.Error()+"; review it there, or once that process has closed it")
+		s.Notes = append(s.Notes, "read-only: "+locked.Error()+"; "+reviewWhere(s.Run.Holder()))
 		return s, nil
 	case errors.Is(err, sessions.ErrUnwritable):
 		s, rerr := l.OpenReadOnly(dir)
@@ -232,6 +232,25 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 	}
 	return describe(&sessions.Session{Run: rec, Close: rec.Close,
 		Notes: []string{"opened for review: no engine trains it here"}}), nil // the workbench says how it resumes
+}
+
+// reviewWhere says where a run held by another process can be reviewed,
+// by what that process does with it: a workbench reviewing it, keeping it
+// open or having paused its training reviews it itself; rlt score --write
+// has no review, and a training can be a headless rlt run's, which has
+// none either (the events do not say which trains it). Here, enter on it
+// in the Runs screen opens it to review once the holder has closed it.
+func reviewWhere(h sessions.Holder) string {
+	const here = "here once it has closed the run (enter on it in the Runs screen)"
+	switch h.Doing {
+	case sessions.HolderReviewing, sessions.HolderOpen, sessions.HolderPaused:
+		return "review it in that workbench, or " + here
+	case sessions.HolderRescoring:
+		return "rlt score --write holds it while it writes re-scores: review it " + here
+	case sessions.HolderTraining, sessions.HolderResuming:
+		return "review it in the workbench that trains it, if one does (a headless rlt run has none), or " + here
+	}
+	return "review it here once that process has closed the run (enter on it in the Runs screen)"
 }
 
 // describe fills in what an opened run's config.toml says (its planned

@@ -1,0 +1,67 @@
+package runner
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// TestOpenForReviewSaysWhereToReview: a run another process holds opens
+// read-only, and its note says where it can be reviewed by what that
+// process does with it: in the workbench that reviews it; not in rlt
+// score --write, which has no review; in the workbench that trains it
+// only if one does, as a headless rlt run trains it the same way. It said
+// "review it there" of every holder, a headless run's and rlt score's too.
+func TestOpenForReviewSaysWhereToReview(t *testing.T) {
+	l := NewLauncher(context.Background(), t.TempDir(), "")
+	for _, c := range []struct {
+		name string
+		hold func(t *testing.T, dir string) *sessions.Run
+		want string
+	}{
+		{"training", func(t *testing.T, dir string) *sessions.Run {
+			r, err := sessions.Create(dir, struct {
+				Task string `toml:"task"`
+			}{"addition"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}, "review it in the workbench that trains it, if one does (a headless rlt run has none), or here once it has closed the run"},
+		{"reviewing", heldFor(sessions.IntentReview), "review it in that workbench, or here once it has closed the run"},
+		{"re-scoring", heldFor(sessions.IntentRescore), "rlt score --write holds it while it writes re-scores: review it here once it has closed the run"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			holder := c.hold(t, dir)
+			defer holder.Close()
+			s, err := l.OpenForReview(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			notes := strings.Join(s.Notes, "; ")
+			if !s.IsReadOnly() || !strings.Contains(notes, c.want) || strings.Contains(notes, "review it there") {
+				t.Errorf("read-only %v, notes %q; want %q", s.IsReadOnly(), notes, c.want)
+			}
+		})
+	}
+}
+
+// heldFor imports the official fixture into dir and opens it for intent,
+// as rlt open (IntentReview) or rlt score --write (IntentRescore) does.
+func heldFor(intent string) func(t *testing.T, dir string) *sessions.Run {
+	return func(t *testing.T, dir string) *sessions.Run {
+		if _, err := sessions.Import(dir, "../testdata/official/run"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: intent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+}
