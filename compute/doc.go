@@ -7,5 +7,7 @@
 // Sub-packages are slice-level building blocks: gemm (packed, SIMD matrix
 // multiply), kernels (fused single-threaded row-range kernels with their
 // backward passes), parallel (the persistent worker pool) and half (16-bit
-// float conversions).
+// float conversions). vulkan is the GPU backend, backendtest the suite that
+// holds every backend to the CPU's, and cputime the process CPU time the
+// benchmarks of every layer report.
 package compute
