@@ -112,7 +112,9 @@ func PromptLengths(tok Encoder, p record.Prompts, question, solution string) (te
 // own prompt where it solves alone), said in its caller's terms: what the
 // budget is called (a run's max_new_tokens, a command's
 // --max-new-tokens) and what shortens that model's prompt (a run's
-// prompts.student_system, a command's --student-system).
+// prompts.student_system, a command's --student-system). The scorer's
+// refusal of an explanation already written is a TooLongError, said in the
+// same words (modelName, itsPositions): see there why it is another type.
 type RoomError struct {
 	Who string // "teacher" or "student"
 	// Dir is the model's folder, or how it is known where it has none;
@@ -135,11 +137,23 @@ type RoomError struct {
 // Room is the most new tokens the prompt leaves room for (below 1: none).
 func (e *RoomError) Room() int { return e.Positions - e.Prompt }
 
-func (e *RoomError) Error() string {
-	model := "the " + e.Who
-	if e.Dir != "" {
-		model += " " + e.Dir
+// modelName is how a refusal of a sequence past a model's positions
+// (RoomError, TooLongError) names the model who: "the teacher", then its
+// folder, or how it is known where it has none, where dir says.
+func modelName(who, dir string) string {
+	if dir == "" {
+		return "the " + who
 	}
+	return "the " + who + " " + dir
+}
+
+// itsPositions is how such a refusal names the model's positions.
+func itsPositions(n int) string {
+	return fmt.Sprintf("its %d positions (max_position_embeddings)", n)
+}
+
+func (e *RoomError) Error() string {
+	model := modelName(e.Who, e.Dir)
 	question := fmt.Sprintf("question %q", e.Question)
 	if e.Task != "" {
 		question = fmt.Sprintf("%s task's %s", e.Task, question)
@@ -149,9 +163,9 @@ func (e *RoomError) Error() string {
 		what = "an explanation"
 	}
 	if e.Room() < 1 {
-		return fmt.Sprintf("%s: its prompt for the %s takes %d tokens, which leaves no room for %s in its %d positions (max_position_embeddings): give a shorter %s",
-			model, question, e.Prompt, what, e.Positions, e.Shorten)
+		return fmt.Sprintf("%s: its prompt for the %s takes %d tokens, which leaves no room for %s in %s: give a shorter %s",
+			model, question, e.Prompt, what, itsPositions(e.Positions), e.Shorten)
 	}
-	return fmt.Sprintf("%s %d is more than the room for %s: %s: its prompt for the %s takes %d tokens, and with %s more that exceeds its %d positions (max_position_embeddings): lower %s to at most %d, or give a shorter %s",
-		e.BudgetName, e.Budget, what, model, question, e.Prompt, e.BudgetName, e.Positions, e.BudgetName, e.Room(), e.Shorten)
+	return fmt.Sprintf("%s %d is more than the room for %s: %s: its prompt for the %s takes %d tokens, and with %s more that exceeds %s: lower %s to at most %d, or give a shorter %s",
+		e.BudgetName, e.Budget, what, model, question, e.Prompt, e.BudgetName, itsPositions(e.Positions), e.BudgetName, e.Room(), e.Shorten)
 }

@@ -107,7 +107,11 @@ func TestStepSamplesWhatItScores(t *testing.T) {
 // naming the model, and takes one that fits each model's own, where the
 // teacher's and the student's differ: the teacher's sequence was held to
 // the student's positions too (the smaller of the two), and the other way
-// round. A run's scorer names the run's keys, rlt score's its flags.
+// round. A run's scorer names the run's keys, rlt score's its flags. The
+// refusal names the model and its positions in RoomError's words, with
+// the explanation's tokens and the room the rest of the sequence leaves
+// them (none where the prompt alone is past the positions); it said "92
+// tokens do not fit the teacher's 91 positions".
 func TestScorerTakesEachSequenceInItsModelsPositions(t *testing.T) {
 	probe := fitPair(t, 512, 512)
 	item := Item{Question: "12+9=?", Solution: "21", Explanation: strings.Repeat("2+9=11 ", 8), Ended: true}
@@ -121,15 +125,29 @@ func TestScorerTakesEachSequenceInItsModelsPositions(t *testing.T) {
 	}
 	short := min(teacher, student)
 	advice := "shorten the explanation, or score with the shorter system prompts the traces were made with (--run DIR takes the run's; else --teacher-system and --student-system)"
+	// refusal is the scorer's words for the model who's sequence of n
+	// tokens past its max positions, in RoomError's (the model, its
+	// positions), with the explanation's tokens and the room the rest
+	// leaves them.
+	expl := len(s.encode(item).T)
+	refusal := func(who string, n, max int, advice string) string {
+		sequence := fmt.Sprintf("its prompt and the explanation's %d tokens take %d", expl, n)
+		if who == "student" {
+			sequence = fmt.Sprintf("its context, the explanation's %d tokens and the solution take %d", expl, n)
+		}
+		return fmt.Sprintf("item 0: the %s: %s, more than its %d positions (max_position_embeddings), which leave the explanation %d: %s", who, sequence, max, max-(n-expl), advice)
+	}
 	for _, c := range []struct {
 		name             string
 		teacher, student int
 		err              string
 	}{
 		{"each fits its own", teacher, student, ""},
-		{"the teacher's one short", teacher - 1, 512, fmt.Sprintf("item 0: %d tokens do not fit the teacher's %d positions: %s", teacher, teacher-1, advice)},
-		{"the student's one short", 512, student - 1, fmt.Sprintf("item 0: %d tokens do not fit the student's %d positions: %s", student, student-1, advice)},
+		{"the teacher's one short", teacher - 1, 512, refusal("teacher", teacher, teacher-1, advice)},
+		{"the student's one short", 512, student - 1, refusal("student", student, student-1, advice)},
 		{"both as the shorter's", short, short, ""},
+		{"the teacher's prompt alone past its positions", teacher - expl - 1, 512,
+			strings.Replace(refusal("teacher", teacher, teacher-expl-1, advice), "which leave the explanation -1:", "which leave the explanation none:", 1)},
 	} {
 		if c.name == "both as the shorter's" {
 			// Whichever is longer does not fit.
@@ -137,7 +155,7 @@ func TestScorerTakesEachSequenceInItsModelsPositions(t *testing.T) {
 			if student > teacher {
 				who, n = "student", student
 			}
-			c.err = fmt.Sprintf("item 0: %d tokens do not fit the %s's %d positions: %s", n, who, short, advice)
+			c.err = refusal(who, n, short, advice)
 		}
 		t.Run(c.name, func(t *testing.T) {
 			s, err := NewScorer(fitPair(t, c.teacher, c.student), record.DefaultRewardConfig())
@@ -155,7 +173,7 @@ func TestScorerTakesEachSequenceInItsModelsPositions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("item 0: %d tokens do not fit the student's %d positions: lower grpo.max_new_tokens, or give a shorter prompts.student_system", student, student-1)
+	want := refusal("student", student, student-1, "lower grpo.max_new_tokens, or give a shorter prompts.student_system")
 	if _, err := tr.scorer.Score([]Item{item}); err == nil || err.Error() != want {
 		t.Errorf("a trainer's scorer: %v\nwant %s", err, want)
 	}

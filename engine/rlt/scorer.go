@@ -160,7 +160,8 @@ func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err e
 			partByPart++
 		}
 		if who, n, max := s.positions().over(enc[i]); who != "" {
-			return nil, 0, &TooLongError{Item: i, Model: who, Tokens: n, Max: max, Advice: s.tooLongAdvice(who)}
+			return nil, 0, &TooLongError{Item: i, Model: who, Dir: s.sourceName(who), Tokens: n, Max: max,
+				Explanation: len(enc[i].T), Advice: s.tooLongAdvice(who)}
 		}
 	}
 	invT := float32(1 / s.Cfg.Temperature)
@@ -245,19 +246,45 @@ func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err e
 	return out, partByPart, nil
 }
 
-// TooLongError is an item whose sequence for one model (its prompt and
-// the explanation; Positions) does not fit that model's positions.
+// TooLongError is an item whose sequence for one model, with the
+// explanation it gives, does not fit that model's positions
+// (Positions.over). It is said in RoomError's words (the model as
+// modelName names it, itsPositions) but is not one: a RoomError refuses a
+// budget of new tokens from a prompt's length before the teacher writes,
+// and its caller lowers that budget; here the explanation is written
+// already (a trace's, a step's) and measured whole as the models read it,
+// so there is no budget to lower, only the explanation or the prompts to
+// shorten, and the item is known by its place (the batch's index, the
+// caller's line), not by a question drawn from a task.
 type TooLongError struct {
-	Item        int    // index in the batch; -1 when scored alone (ScoreEach)
-	Model       string // "teacher" or "student"
+	Item  int    // index in the batch; -1 when scored alone (ScoreEach)
+	Model string // "teacher" or "student"
+	// Dir is how a source outside this process is known (an inference
+	// server's URL); "" for the pair's models.
+	Dir         string
 	Tokens, Max int
+	// Explanation is how many of Tokens are the explanation's.
+	Explanation int
 	// Advice says what to change, in the terms of the scorer's caller
 	// (Scorer.TooLong).
 	Advice string
 }
 
+// Room is the most tokens the rest of the sequence leaves the explanation
+// (below 1: none).
+func (e *TooLongError) Room() int { return e.Max - (e.Tokens - e.Explanation) }
+
 func (e *TooLongError) Error() string {
-	msg := fmt.Sprintf("%d tokens do not fit the %s's %d positions: %s", e.Tokens, e.Model, e.Max, e.Advice)
+	sequence := "its prompt and the explanation's %d tokens take %d"
+	if e.Model == "student" {
+		sequence = "its context, the explanation's %d tokens and the solution take %d"
+	}
+	left := "none"
+	if e.Room() > 0 {
+		left = fmt.Sprint(e.Room())
+	}
+	msg := fmt.Sprintf("%s: "+sequence+", more than %s, which leave the explanation %s: %s",
+		modelName(e.Model, e.Dir), e.Explanation, e.Tokens, itsPositions(e.Max), left, e.Advice)
 	if e.Item >= 0 {
 		return fmt.Sprintf("item %d: %s", e.Item, msg)
 	}
@@ -351,6 +378,21 @@ func itemError(who string, err error) error {
 // positions is the longest sequence each source takes (0: not known).
 func (s *Scorer) positions() Positions {
 	return Positions{Teacher: s.Teacher.MaxPositions(), Student: s.Student.MaxPositions()}
+}
+
+// sourceName is how a refusal names the source of the model who where it
+// runs outside this process (an inference server: its URL), "" for a
+// model in this process, which its caller knows by its folder.
+func (s *Scorer) sourceName(who string) string {
+	src := s.Teacher
+	if who == "student" {
+		src = s.Student
+	}
+	// A ModelSource is known by its role alone ("teacher").
+	if s.pair != nil || src.String() == who {
+		return ""
+	}
+	return src.String()
 }
 
 // tooLongAdvice is what to change where an item's sequence for the model

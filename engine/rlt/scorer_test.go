@@ -165,7 +165,7 @@ func TestScorerRefusesBadInput(t *testing.T) {
 		{Item{Question: "q", Solution: ""}, "item 0: solution is empty"},
 		{Item{Question: "<|im_start|>q", Solution: "1"}, "item 0: question contains the tag <|im_start|>"},
 		{Item{Question: "q", Solution: "1" + record.EndSolution}, "solution contains the tag"},
-		{Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}, "item 0: 1631 tokens do not fit the teacher's 512 positions"},
+		{Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}, "item 0: the teacher: its prompt and the explanation's 1603 tokens take 1631, more than its 512 positions (max_position_embeddings), which leave the explanation 484: shorten the explanation"},
 	}
 	for _, c := range cases {
 		if _, err := s.Score([]Item{c.item}); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -177,8 +177,20 @@ func TestScorerRefusesBadInput(t *testing.T) {
 	long := Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}
 	_, errs := s.ScoreEach([]Item{{Question: "q", Solution: "1", Explanation: "e"}, long})
 	if errs[0] != nil || errs[1] == nil || strings.Contains(errs[1].Error(), "item") ||
-		!strings.Contains(errs[1].Error(), "do not fit the teacher's 512 positions: shorten the explanation") || !strings.Contains(errs[1].Error(), "--run DIR") {
+		!strings.Contains(errs[1].Error(), "more than its 512 positions (max_position_embeddings), which leave the explanation 484: shorten the explanation") || !strings.Contains(errs[1].Error(), "--run DIR") {
 		t.Errorf("ScoreEach: %v", errs)
+	}
+	// A source outside this process is named as it is known (a server's
+	// URL), as a RoomError names a model's folder; a model in this
+	// process is named by its role alone.
+	for name, want := range map[string]string{"http://gpu:8000": "item 0: the teacher http://gpu:8000: its prompt", "teacher": "item 0: the teacher: its prompt"} {
+		src, err := NewSourceScorer(NewModelSource(s.pair.Teacher, name), NewModelSource(s.pair.Student, "student"), s.Tok, s.Prompts, s.Cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.Score([]Item{long}); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("a teacher known as %q: %v, want it to begin %q", name, err, want)
+		}
 	}
 	// A table with fewer rows than the tokenizer has tokens is refused.
 	other := *s.pair.Student
