@@ -12,11 +12,13 @@ import (
 // an explanation's length keeps: a run's configuration and a data file's
 // rows (engine/run), rlt eval's and rlt distill's questions, the
 // teacher's sampling in a GRPO step (Trainer.Step) and the scorer's
-// refusal (TooLongError). Each model reads its own sequence, whole: the
-// teacher its prompt and the tokens it wrote (the scorer's log-probs of
-// the explanation, GRPO's policy and reference log-probs of the
-// completion), the student its layout, the question's context, the
-// explanation and the solution (StudentLayout). A sequence fits a model
+// refusal (TooLongError), and a student that solves a question by itself
+// (Continues: engine/run's StudentFitReason). Each model reads its own
+// sequence, whole: the teacher its prompt and the tokens it wrote (the
+// scorer's log-probs of the explanation, GRPO's policy and reference
+// log-probs of the completion), the student its layout, the question's
+// context, the explanation and the solution (StudentLayout). A sequence
+// fits a model
 // when it has at most its positions. The sampler keeps to the same rule
 // (sample.Options.MaxNewTokens: the prompt and its continuation fit), the
 // teacher writes within Room, and Pair.Explain cuts what takes more
@@ -40,14 +42,31 @@ func (p *Pair) Positions() Positions {
 // positions leave the less ("teacher" where both leave the same); room is
 // below 1 where a prompt leaves none.
 func (p Positions) Room(teacher, student int) (room int, who string) {
-	room, who = math.MaxInt, "teacher"
-	if p.Teacher > 0 {
-		room = p.Teacher - teacher
-	}
-	if p.Student > 0 && p.Student-student < room {
-		room, who = p.Student-student, "student"
+	room, who = p.Left("teacher", teacher), "teacher"
+	if left := p.Left("student", student); left < room {
+		room, who = left, "student"
 	}
 	return room, who
+}
+
+// Left is the most new tokens a sequence of prompt tokens leaves room for
+// in the positions of the model who ("teacher" or "student"), the one
+// subtraction every rule here makes: math.MaxInt where its positions are
+// not known, below 1 where the prompt leaves none.
+func (p Positions) Left(who string, prompt int) int {
+	if p.Of(who) <= 0 {
+		return math.MaxInt
+	}
+	return p.Of(who) - prompt
+}
+
+// Continues reports whether the model who's own prompt of prompt tokens
+// and maxNew more fit its positions: the sampler's rule
+// (sample.Options.MaxNewTokens), for a model that continues its own
+// prompt, as a student solving a question by itself does (its SolvePrompt
+// and what it writes).
+func (p Positions) Continues(who string, prompt, maxNew int) bool {
+	return maxNew <= p.Left(who, prompt)
 }
 
 // Budget is the most of maxNew tokens the teacher may write for each of

@@ -256,3 +256,28 @@ func TestFitCutsToWhatTheModelsTake(t *testing.T) {
 		t.Errorf("%d of 40 explanations cut: the positions leave most of them room", cut)
 	}
 }
+
+// TestContinuesIsTheSamplersRule: a model's own prompt and maxNew more fit
+// where they take at most its positions (exactly: fits; one over: not),
+// whichever model; a model whose positions are not known takes any.
+func TestContinuesIsTheSamplersRule(t *testing.T) {
+	pos := Positions{Teacher: 256, Student: 128}
+	for _, c := range []struct {
+		pos            Positions
+		who            string
+		prompt, maxNew int
+		fits           bool
+	}{
+		{pos, "student", 100, 28, true},
+		{pos, "student", 100, 29, false},
+		{pos, "teacher", 200, 56, true},
+		{pos, "teacher", 200, 57, false},
+		{pos, "student", 128, 0, true},
+		{pos, "student", 129, 0, false},
+		{Positions{Teacher: 256}, "student", 1000, 1000, true},
+	} {
+		if got := c.pos.Continues(c.who, c.prompt, c.maxNew); got != c.fits {
+			t.Errorf("%+v: the %s's prompt of %d and %d more: fits %v, want %v", c.pos, c.who, c.prompt, c.maxNew, got, c.fits)
+		}
+	}
+}

@@ -26,11 +26,14 @@ func SkipWarning(name string, f *task.File) string {
 
 // StudentFitReason rejects an example whose student prompt (the question
 // before the student's own thought), with maxNew generated tokens, would
-// exceed the student's maxPos positions: FitReason for a student that
-// solves the question by itself. Use it with task.Report.Drop.
+// exceed the student's maxPos positions (rlt.Positions.Continues, the
+// sampler's rule; 0: not known, nothing is rejected): FitReason for a
+// student that solves the question by itself. Use it with
+// task.Report.Drop.
 func StudentFitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) func(task.Example) string {
+	pos := rlt.Positions{Student: maxPos}
 	return func(ex task.Example) string {
-		if n := len(rlt.SolvePrompt(tok, p, ex.Question)); n+maxNew > maxPos {
+		if n := len(rlt.SolvePrompt(tok, p, ex.Question)); !pos.Continues("student", n, maxNew) {
 			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the student's %d positions", n, maxNew, maxPos)
 		}
 		return ""
