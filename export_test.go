@@ -312,7 +312,9 @@ func TestPluralSaysOneInTheSingular(t *testing.T) {
 
 // TestExportLeavesOutOnlyTheTracesNotReadBack: an accepted trace whose
 // texts cannot be read back from its trace file (the file cut short,
-// removed or rewritten after the run was opened) is left out of an export
+// removed or rewritten after the run was opened, or its line damaged in
+// place, in a per-token array too: the export does not write the arrays
+// but still checks them) is left out of an export
 // that still writes every other accepted row, whole (--out is linked into
 // place as always); stderr counts it, the error names its file:line and
 // says to remove --out and run again, and the command fails, as rlt score
@@ -327,6 +329,26 @@ func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
 		}
 		first, _, _ := strings.Cut(string(data), "\n")
 		return os.WriteFile(path, []byte(first+"\n"), 0o644)
+	}
+	// damaged changes, in line 4 (1-1-1) and in its place, the first
+	// character of a per-token array's value (after its key) to with: an
+	// export, which does not write the arrays, still reads them well
+	// formed or not at all.
+	damaged := func(key, with string) func(path string) error {
+		return func(path string) error {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			lines := strings.SplitAfter(string(data), "\n")
+			i := strings.Index(lines[3], key)
+			if i < 0 {
+				return fmt.Errorf("no %s in %s:4", key, path)
+			}
+			i += len(key)
+			lines[3] = lines[3][:i] + with + lines[3][i+len(with):]
+			return os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+		}
 	}
 	reversed := func(path string) error { // every line still there, each elsewhere
 		data, err := os.ReadFile(path)
@@ -357,6 +379,12 @@ func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
 		{"none read back", []string{"1-0-1", "1-1-1"}, os.Remove, sessions.ExportStratos, false, nil,
 			[]string{"2 accepted traces could not be read back", "run the same command again to read the run anew; no file written"}},
 		{"lines moved, all read", []string{"1-0-1", "1-1-1"}, reversed, sessions.ExportStratos, false, []string{"0-0-0", "1-0-1", "1-1-1"}, nil},
+		{"a float array damaged", []string{"1-0-1", "1-1-1"}, damaged(`"teacher_lp":"`, "!"), sessions.ExportCSV, false, []string{"0-0-0", "1-0-1"},
+			[]string{"1 accepted trace could not be read back from the trace files (TRACES/000001.jsonl:4)"}},
+		{"a token id damaged", []string{"1-0-1", "1-1-1"}, damaged(`"expl_ids":[`, "x"), sessions.ExportStratos, false, []string{"0-0-0", "1-0-1"},
+			[]string{"1 accepted trace could not be read back from the trace files (TRACES/000001.jsonl:4)"}},
+		{"a token text damaged", []string{"1-0-1", "1-1-1"}, damaged(`"expl_tokens":["`, "\x01"), sessions.ExportStratos, false, []string{"0-0-0", "1-0-1"},
+			[]string{"1 accepted trace could not be read back from the trace files (TRACES/000001.jsonl:4)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")

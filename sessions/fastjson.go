@@ -830,15 +830,39 @@ func (s *lineScan) floats(keep bool) ([]float32, int32, bool) {
 	return a, int32(n), true
 }
 
+// traceKeep is what a decode of a trace line keeps of it. Whatever it
+// keeps, the line is read and checked whole, each text and per-token array
+// as a whole read checks it: a line one mode refuses, every mode refuses,
+// so a record damaged in its file is said (at its file and line) by
+// whoever reads it.
+type traceKeep uint8
+
+const (
+	// keepWhole keeps every text and per-token array: a trace read back
+	// for the detail, a scoring, a report.
+	keepWhole traceKeep = iota
+	// keepListing keeps of the texts the previews of the question and the
+	// explanation, and of the per-token arrays d (the store bins its
+	// values) and every array's length (Lengths): what the store keeps of
+	// a trace read from its file.
+	keepListing
+	// keepTexts keeps the texts whole and of the per-token arrays only
+	// their lengths (Lengths): what an export writes (Run.Export writes
+	// texts and terms, never an array), without making arrays of
+	// hundreds of values and token texts a trace only to drop them.
+	keepTexts
+)
+
 // parseTraceFast parses a trace line exactly as appendTrace writes it; ok
 // is false for anything else, which encoding/json then decodes. Opening a
 // run of 32,000 traces of ~300 tokens spent most of its time in
 // encoding/json's reflection and the garbage it made.
 //
-// With summary, the per-token arrays are checked and counted (Lengths)
-// but not kept, except d (the store bins its values): what the store keeps
-// of a trace read from its file.
-func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
+// keep says what it keeps (traceKeep); where it leaves per-token arrays
+// out, it checks and counts them (Lengths). Whole, it leaves Lengths to
+// the caller (decodeTraceStrict), as encoding/json's decode does.
+func parseTraceFast(raw []byte, keep traceKeep) (*TraceRecord, bool) {
+	summary := keep == keepListing
 	s := lineScan{p: raw}
 	t := &TraceRecord{}
 	var ok bool
@@ -958,26 +982,27 @@ func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
 		t.HasScore = true
 	}
 	tk, n := &t.Scored.Tokens, &t.Lengths
-	// Each array kept (all but a summary's, whose d only), and counted
-	// for a summary.
+	// Each array kept whole (a listing's d too), and counted where the
+	// arrays are not all kept.
+	whole := keep == keepWhole
 	var count int32
 	ids := func(v *[]int32, n *int32) bool {
-		*v, count, ok = s.int32s(!summary)
-		if summary {
+		*v, count, ok = s.int32s(whole)
+		if !whole {
 			*n = count
 		}
 		return ok
 	}
 	strs := func(v *[]string, n *int32) bool {
-		*v, count, ok = s.strs(!summary)
-		if summary {
+		*v, count, ok = s.strs(whole)
+		if !whole {
 			*n = count
 		}
 		return ok
 	}
-	floats := func(v *[]float32, n *int32, keep bool) bool {
-		*v, count, ok = s.floats(keep || !summary)
-		if summary {
+	floats := func(v *[]float32, n *int32, kept bool) bool {
+		*v, count, ok = s.floats(whole || kept)
+		if !whole {
 			*n = count
 		}
 		return ok
@@ -994,7 +1019,7 @@ func parseTraceFast(raw []byte, summary bool) (*TraceRecord, bool) {
 	if s.lit(`,"student_lp":`) && !floats(&tk.StudentLP, &n.StudentLP, false) {
 		return nil, false
 	}
-	if s.lit(`,"d":`) && !floats(&tk.D, &n.D, true) {
+	if s.lit(`,"d":`) && !floats(&tk.D, &n.D, summary) {
 		return nil, false
 	}
 	if s.lit(`,"sol_ids":`) && !ids(&tk.SolutionIDs, &n.SolutionIDs) {

@@ -70,23 +70,23 @@ func TestSummaryCountsArraysWithoutAllocating(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			line, dLine := lines[2*i], lines[2*i+1]
-			sum, err := decodeTraceStrict(line, true)
+			sum, err := decodeTraceStrict(line, keepListing)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := parseTraceFast(line, true); !ok {
+			if _, ok := parseTraceFast(line, keepListing); !ok {
 				t.Fatalf("the fast parser refused the writer's line:\n%.300s", line)
 			}
 			if sum.Lengths != c.sc.Tokens.Lengths() || !sameF32(sum.D, c.sc.D) || sum.ExplanationTokens != nil || sum.TeacherLP != nil {
 				t.Errorf("summary: lengths %+v, want %+v; %d d_k; arrays kept %v %v", sum.Lengths, c.sc.Tokens.Lengths(), len(sum.D), sum.ExplanationTokens != nil, sum.TeacherLP != nil)
 			}
-			got, err := decodeTraceStrict(line, false) // the full decode shares the scanning
+			got, err := decodeTraceStrict(line, keepWhole) // the full decode shares the scanning
 			if err != nil || !sameScored(got.Scored, *c.sc) {
 				t.Errorf("full decode (%v) differs from what was written", err)
 			}
 			allocs := func(l []byte) float64 {
 				return testing.AllocsPerRun(50, func() {
-					if _, err := decodeTraceStrict(l, true); err != nil {
+					if _, err := decodeTraceStrict(l, keepListing); err != nil {
 						t.Fatal(err)
 					}
 				})

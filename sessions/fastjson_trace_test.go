@@ -73,7 +73,7 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		if err != nil {
 			t.Fatalf("variant %d: %v\n%s", i, err, line)
 		}
-		got, ok := parseTraceFast(line, false)
+		got, ok := parseTraceFast(line, keepWhole)
 		if !ok {
 			if !strings.Contains(string(line), `\`) {
 				t.Errorf("variant %d: the fast parser refused a line without escapes:\n%s", i, line)
@@ -83,10 +83,17 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		if !sameTrace(got, want) {
 			t.Errorf("variant %d: fast %+v\nreflect %+v", i, got, want)
 		}
+		// An export's read: the texts whole, the arrays counted, none kept.
+		texts, ok := parseTraceFast(line, keepTexts)
+		wantTexts := *want
+		wantTexts.Lengths, wantTexts.Tokens = want.Tokens.Lengths(), record.Tokens{}
+		if !ok || !sameTrace(texts, &wantTexts) {
+			t.Errorf("variant %d: texts (%v) %+v\nwant %+v", i, ok, texts, &wantTexts)
+		}
 		// The summary the store keeps: the same but for the texts, of
 		// which it keeps the previews of the question and explanation,
 		// and the arrays, of which it keeps d and every length.
-		sum, ok := parseTraceFast(line, true)
+		sum, ok := parseTraceFast(line, keepListing)
 		want.Lengths, want.Tokens = want.Tokens.Lengths(), record.Tokens{D: want.D}
 		setPreviews(want)
 		want.Question, want.Solution, want.Completion, want.Explanation, want.Reconstruction = "", "", "", "", ""
@@ -120,16 +127,17 @@ func TestParseTraceFastMatchesReflect(t *testing.T) {
 		if bad == base {
 			t.Fatalf("bad line %d is the good one", i)
 		}
-		for _, summary := range []bool{false, true} {
-			if _, ok := parseTraceFast([]byte(bad), summary); ok {
-				t.Errorf("bad line %d (summary %v): the fast parser took a line the writer does not write:\n%.200s", i, summary, bad)
+		for _, keep := range []traceKeep{keepWhole, keepListing, keepTexts} {
+			if _, ok := parseTraceFast([]byte(bad), keep); ok {
+				t.Errorf("bad line %d (keep %d): the fast parser took a line the writer does not write:\n%.200s", i, keep, bad)
 			}
 		}
 	}
 }
 
 // FuzzParseTraceFast: a line the fast parser takes is one encoding/json
-// reads to the same trace, whole and as the store keeps it.
+// reads to the same trace, whole, as the store keeps it and as an export
+// reads it; a line it refuses whole it refuses in every mode.
 //
 //	go test -run '^$' -fuzz FuzzParseTraceFast -fuzztime 60s ./sessions/
 func FuzzParseTraceFast(f *testing.F) {
@@ -137,11 +145,12 @@ func FuzzParseTraceFast(f *testing.F) {
 		f.Add(appendTrace(nil, tr))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		got, ok := parseTraceFast(line, false)
-		sum, sumOK := parseTraceFast(line, true)
+		got, ok := parseTraceFast(line, keepWhole)
+		sum, sumOK := parseTraceFast(line, keepListing)
+		texts, textsOK := parseTraceFast(line, keepTexts)
 		if !ok {
-			if sumOK {
-				t.Fatalf("the summary took a line the whole read refuses: %q", line)
+			if sumOK || textsOK {
+				t.Fatalf("the summary (%v) or the texts' read (%v) took a line the whole read refuses: %q", sumOK, textsOK, line)
 			}
 			return
 		}
@@ -154,6 +163,11 @@ func FuzzParseTraceFast(f *testing.F) {
 		}
 		if !sumOK || sum.Lengths != got.Tokens.Lengths() || !sameF32(sum.D, got.D) {
 			t.Fatalf("summary (%v) %+v of %q", sumOK, sum, line)
+		}
+		wantTexts := *got
+		wantTexts.Lengths, wantTexts.Tokens = got.Tokens.Lengths(), record.Tokens{}
+		if !textsOK || !sameTrace(texts, &wantTexts) {
+			t.Fatalf("texts (%v) %+v\nwant %+v of %q", textsOK, texts, &wantTexts, line)
 		}
 	})
 }
@@ -185,8 +199,9 @@ func BenchmarkDecodeTrace(b *testing.B) {
 	for _, c := range []struct {
 		name   string
 		decode func([]byte) (*TraceRecord, error)
-	}{{"fast", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, false) }},
-		{"fast-summary", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, true) }},
+	}{{"fast", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, keepWhole) }},
+		{"fast-summary", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, keepListing) }},
+		{"fast-texts", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, keepTexts) }},
 		{"encoding-json", decodeTraceReflect}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -203,7 +218,8 @@ func BenchmarkDecodeTrace(b *testing.B) {
 // Opening a run reads every trace as the store keeps it (the summary: the
 // arrays counted, only d kept): a trace of 300 tokens makes a few
 // allocations, not one per token (380 before the summary); read whole, as
-// a viewer and an export read it, a few more.
+// a viewer and a scoring read it, a few more; as an export reads it (the
+// texts whole, no array), no more than as the store keeps it.
 func TestDecodeTraceAllocations(t *testing.T) {
 	ev := fakeTrace(3, 0, 1)
 	sc := *ev.Score
@@ -217,7 +233,7 @@ func TestDecodeTraceAllocations(t *testing.T) {
 	}
 	ev.Score = &sc
 	line := appendTrace(nil, traceRecord(ev, 0))
-	tr, err := decodeTraceStrict(line, true)
+	tr, err := decodeTraceStrict(line, keepListing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,22 +241,31 @@ func TestDecodeTraceAllocations(t *testing.T) {
 		t.Fatalf("summary lengths %+v, %d d_k, %d tokens kept", tr.Lengths, len(tr.D), len(tr.ExplanationTokens))
 	}
 	allocs := testing.AllocsPerRun(20, func() {
-		if _, err := decodeTraceStrict(line, true); err != nil {
+		if _, err := decodeTraceStrict(line, keepListing); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if allocs > 30 {
 		t.Errorf("%.0f allocations to read a trace of %d tokens as the store keeps it, want at most 30", allocs, n)
 	}
-	// Read whole (a viewer's trace, each trace an export writes): its
-	// tokens' texts made at once, not one by one (322 allocations before).
+	// Read whole (a viewer's trace, a scoring's): its tokens' texts made at
+	// once, not one by one (322 allocations before).
 	allocs = testing.AllocsPerRun(20, func() {
-		if _, err := decodeTraceStrict(line, false); err != nil {
+		if _, err := decodeTraceStrict(line, keepWhole); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if allocs > 40 {
 		t.Errorf("%.0f allocations to read a trace of %d tokens whole, want at most 40", allocs, n)
+	}
+	// Read for an export (each trace it writes): its texts, no array made.
+	allocs = testing.AllocsPerRun(20, func() {
+		if _, err := decodeTraceStrict(line, keepTexts); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 30 {
+		t.Errorf("%.0f allocations to read a trace of %d tokens for an export, want at most 30", allocs, n)
 	}
 }
 
@@ -270,7 +295,7 @@ func TestTraceTextsNotUTF8ReadBackExactly(t *testing.T) {
 		if err != nil || string(slow) != string(line) {
 			t.Fatalf("%q: encoding/json writes (%v)\n%s\nthe fast writer\n%s", tc.completion, err, slow, line)
 		}
-		fast, ok := parseTraceFast(line, false)
+		fast, ok := parseTraceFast(line, keepWhole)
 		reflected, err := decodeTraceReflect(line)
 		if !ok || err != nil {
 			t.Fatalf("%q: fast parser took it: %v; encoding/json: %v\n%s", tc.completion, ok, err, line)
@@ -346,14 +371,14 @@ func TestSummaryLeavesTheTextsUnmade(t *testing.T) {
 	long.Completion = long.Explanation + record.EndExplanation
 	allocated := func(tr *TraceRecord) uint64 {
 		line := appendTrace(nil, tr)
-		if _, ok := parseTraceFast(line, true); !ok {
+		if _, ok := parseTraceFast(line, keepListing); !ok {
 			t.Fatalf("the fast parser refused the writer's line:\n%.300s", line)
 		}
 		const n = 20
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for range n {
-			if _, err := decodeTraceStrict(line, true); err != nil {
+			if _, err := decodeTraceStrict(line, keepListing); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -427,8 +452,8 @@ func TestTraceTermsReadAsEncodingJSON(t *testing.T) {
 			name   string
 			decode func([]byte) (*TraceRecord, error)
 		}{
-			{"fast", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, false) }},
-			{"fast summary", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, true) }},
+			{"fast", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, keepWhole) }},
+			{"fast summary", func(l []byte) (*TraceRecord, error) { return decodeTraceStrict(l, keepListing) }},
 			{"encoding/json", decodeTraceReflect},
 		}
 		for _, d := range decoders {

@@ -557,15 +557,22 @@ func decodeTrace(raw []byte) (*TraceRecord, error) {
 // decode can be dropped and the rest of the trace kept.
 var traceArrays = []string{"teacher_lp", "student_lp", "d", "sol_lp"}
 
-// decodeTraceSalvaging decodes a trace record; when the record fails only
-// because some float arrays do not decode (a damaged base64 string), it
-// keeps the trace without them and says which were dropped and why.
-//
-// With summary it keeps of the texts only the previews of the question
-// and explanation, and of the per-token arrays only their lengths and d
-// (parseTraceFast): what the store keeps of a trace read from its file.
+// decodeTraceSalvaging decodes a trace record, whole or (summary) as the
+// store keeps it (keepListing): decodeTraceKeeping.
 func decodeTraceSalvaging(raw []byte, summary bool) (*TraceRecord, []string, error) {
-	t, err := decodeTraceStrict(raw, summary)
+	keep := keepWhole
+	if summary {
+		keep = keepListing
+	}
+	return decodeTraceKeeping(raw, keep)
+}
+
+// decodeTraceKeeping decodes a trace record, keeping what keep says
+// (traceKeep); when the record fails only because some float arrays do
+// not decode (a damaged base64 string), it keeps the trace without them
+// and says which were dropped and why.
+func decodeTraceKeeping(raw []byte, keep traceKeep) (*TraceRecord, []string, error) {
+	t, err := decodeTraceStrict(raw, keep)
 	if err == nil {
 		return t, nil, nil
 	}
@@ -592,16 +599,19 @@ func decodeTraceSalvaging(raw []byte, summary bool) (*TraceRecord, []string, err
 	if merr != nil {
 		return nil, nil, err
 	}
-	t, ferr := decodeTraceStrict(fixed, summary)
+	t, ferr := decodeTraceStrict(fixed, keep)
 	if ferr != nil {
 		return nil, nil, err
 	}
 	return t, dropped, nil
 }
 
-func decodeTraceStrict(raw []byte, summary bool) (*TraceRecord, error) {
-	if t, ok := parseTraceFast(raw, summary); ok {
-		if !summary {
+// decodeTraceStrict decodes a trace record, keeping what keep says
+// (traceKeep), with Lengths set: by the fast parser where the line is
+// laid out as the writer writes it, else by encoding/json.
+func decodeTraceStrict(raw []byte, keep traceKeep) (*TraceRecord, error) {
+	if t, ok := parseTraceFast(raw, keep); ok {
+		if keep == keepWhole {
 			t.Lengths = t.Tokens.Lengths()
 		}
 		return t, nil
@@ -611,10 +621,13 @@ func decodeTraceStrict(raw []byte, summary bool) (*TraceRecord, error) {
 		return nil, err
 	}
 	t.Lengths = t.Tokens.Lengths()
-	if summary { // as parseTraceFast's: the previews, and d of the arrays
+	switch keep { // as parseTraceFast's
+	case keepListing: // the previews, and d of the arrays
 		setPreviews(t)
 		t.Question, t.Solution, t.Completion, t.Explanation, t.Reconstruction = "", "", "", "", ""
 		t.Tokens = record.Tokens{D: t.D}
+	case keepTexts:
+		t.Tokens = record.Tokens{}
 	}
 	return t, nil
 }

@@ -201,12 +201,21 @@ func (r *Run) ExportAccepted() (ExportReport, error) {
 // with StudentPrompt as the system prompt, via record.StratosWriter) or
 // ExportCSV (with a header row), in store order, and reports what it left
 // out and why. Their texts are read back from the trace files, each file
-// once (a TraceReader); a trace that cannot be (its file removed or
-// rewritten since the run was opened) is left out, counted and placed
-// (NotReadBack, Unread), and the others are written: an export is not
-// lost as a whole for one file that changed. Its errors are w's as w says
-// them, or the run's: the caller says they are an export's.
+// once, without their per-token arrays, which no format writes (a
+// TextReader: the arrays are checked, not made); a trace that cannot be
+// (its file removed or rewritten since the run was opened, or its line
+// damaged) is left out, counted and placed (NotReadBack, Unread), and the
+// others are written: an export is not lost as a whole for one file that
+// changed. Its errors are w's as w says them, or the run's: the caller
+// says they are an export's.
 func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
+	rd := r.store.TextReader()
+	defer rd.Close()
+	return r.export(w, format, rd)
+}
+
+// export is Export, reading the traces back with rd.
+func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport, error) {
 	var rep ExportReport
 	ew := &errWriter{w: w}
 	bw := bufio.NewWriter(ew)
@@ -261,8 +270,6 @@ func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
 	}
 	s.mu.RUnlock()
 	rep.Unreadable = r.brokenTraces()
-	rd := s.TraceReader()
-	defer rd.Close()
 	for i, t := range traces {
 		switch labels[i] {
 		case LabelNone:

@@ -3,8 +3,13 @@ package sessions
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -247,5 +252,189 @@ func TestLabelVerdict(t *testing.T) {
 		if got := l.Verdict(); got != want {
 			t.Errorf("Label(%q).Verdict() = %q, want %q", l, got, want)
 		}
+	}
+}
+
+// TestExportWritesWhatAWholeReadWrites: an export reads its traces back
+// without their per-token arrays (a TextReader) and writes, in each format,
+// the bytes that reading each trace whole writes: for the traces of a run
+// written by an earlier version (prev-format) and for every kind of line
+// the writer writes (traceVariants: escapes, texts that are not UTF-8 and
+// come with their bytes, an explanation cut from its completion, NaN and
+// infinite values, a trace without a score).
+func TestExportWritesWhatAWholeReadWrites(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	copyDir(t, filepath.Join("testdata", "prev-format", "grpo"), dir)
+	var lines []byte
+	for _, tr := range traceVariants() {
+		lines = append(appendTrace(lines, tr), '\n')
+	}
+	if err := os.WriteFile(traceFileName(dir, 3), lines, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	listed, _ := w.Store().TracesSince(0)
+	if want := 8 + len(traceVariants()); len(listed) != want {
+		t.Fatalf("%d traces in the run, want %d: %v", len(listed), want, w.Store().Issues())
+	}
+	whole, texts := w.Store().TraceReader(), w.Store().TextReader()
+	defer whole.Close()
+	defer texts.Close()
+	for _, l := range listed {
+		if w.Store().Label(l.ID).Label != LabelAccept {
+			if err := w.Review(l.ID, LabelAccept, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// What the export is handed: the trace whole but for its arrays,
+		// whose lengths it still says.
+		a, err := whole.Trace(l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := texts.Trace(l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Tokens.Lengths() != l.Lengths || a.Tokens.Lengths() == (record.TokenLengths{}) && l.HasScore {
+			t.Errorf("%s: read whole, arrays of lengths %+v; listed %+v", l.ID, a.Tokens.Lengths(), l.Lengths)
+		}
+		wantB := a
+		wantB.Tokens = record.Tokens{}
+		if !sameTrace(&b, &wantB) {
+			t.Errorf("%s: the texts' read %+v\nwant the whole read without its arrays %+v", l.ID, b, wantB)
+		}
+	}
+	for _, format := range []string{ExportStratos, ExportCSV} {
+		t.Run(format, func(t *testing.T) {
+			var fromWhole, fromTexts bytes.Buffer
+			rd := w.Store().TraceReader()
+			wholeRep, err := w.export(&fromWhole, format, rd)
+			rd.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := w.Export(&fromTexts, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.NotReadBack != 0 || rep.Written < len(listed)-2 {
+				t.Errorf("export of %d accepted traces: %+v", len(listed), rep)
+			}
+			if fmt.Sprintf("%+v", rep) != fmt.Sprintf("%+v", wholeRep) {
+				t.Errorf("report %+v\nread whole %+v", rep, wholeRep)
+			}
+			if !bytes.Equal(fromTexts.Bytes(), fromWhole.Bytes()) {
+				t.Errorf("the export wrote\n%s\nread whole it writes\n%s", fromTexts.Bytes(), fromWhole.Bytes())
+			}
+		})
+	}
+}
+
+// TestExportDoesNotMakeTheArrays: an export's reading of its traces checks
+// their per-token arrays, which it never writes, without making them: what
+// it allocates grows with the traces' tokens only by the buffer their
+// lines are read into (one, grown to the longest line). It read each trace
+// whole, ~40 KB more a trace of 1,000 tokens made and dropped.
+func TestExportDoesNotMakeTheArrays(t *testing.T) {
+	const traces = 100
+	allocated := func(tokens int) uint64 {
+		dir := filepath.Join(t.TempDir(), "run")
+		r := mustCreate(t, dir, Options{})
+		for i := range traces {
+			tr := fakeTrace(0, 0, i)
+			sc := *tr.Score
+			grow := func(a []float32) []float32 { return slices.Repeat(a[:1], tokens) }
+			sc.TeacherLP, sc.StudentLP, sc.D, sc.SolutionLP = grow(sc.TeacherLP), grow(sc.StudentLP), grow(sc.D), grow(sc.SolutionLP)
+			sc.ExplanationIDs, sc.SolutionIDs = slices.Repeat(sc.ExplanationIDs[:1], tokens), slices.Repeat(sc.SolutionIDs[:1], tokens)
+			sc.ExplanationTokens = slices.Repeat(sc.ExplanationTokens[:1], tokens)
+			sc.SolutionTokens = slices.Repeat(sc.SolutionTokens[:1], tokens)
+			tr.Score = &sc
+			r.Emit(tr)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		w, err := Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		for i := range traces {
+			if err := w.Review(fmt.Sprintf("0-0-%d", i), LabelAccept, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		least := uint64(math.MaxUint64)
+		for range 3 { // the least of three: no other work counted
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			rep, err := w.Export(io.Discard, ExportCSV)
+			runtime.ReadMemStats(&after)
+			if err != nil || rep.Written != traces {
+				t.Fatalf("export: %v, %+v", err, rep)
+			}
+			least = min(least, after.TotalAlloc-before.TotalAlloc)
+		}
+		return least / traces
+	}
+	one, many := allocated(1), allocated(1000)
+	t.Logf("an export allocates %d B a trace of 1 token, %d B a trace of 1,000", one, many)
+	if many > one+8<<10 {
+		t.Errorf("an export allocates %d B a trace of 1,000 tokens, %d B a trace of 1: it made the arrays it does not write", many, one)
+	}
+}
+
+// BenchmarkExport: Run.Export (CSV) of 1,024 accepted traces of 200
+// tokens read back from their files, as it reads them (texts: the arrays
+// checked, not made) and as it read them before (whole, the arrays made
+// and dropped): the same bytes written (TestExportWritesWhatAWholeReadWrites).
+func BenchmarkExport(b *testing.B) {
+	const traces, tokens = 1024, 200
+	dir := filepath.Join(b.TempDir(), "run")
+	r := mustCreate(b, dir, Options{})
+	for i := range traces {
+		tr := fakeTrace(i/32, i%32/8, i%8)
+		sc := *tr.Score
+		grow := func(a []float32) []float32 { return slices.Repeat(a, tokens/len(a)+1)[:tokens] }
+		sc.TeacherLP, sc.StudentLP, sc.D = grow(sc.TeacherLP), grow(sc.StudentLP), grow(sc.D)
+		sc.ExplanationIDs = slices.Repeat(sc.ExplanationIDs, tokens/len(sc.ExplanationIDs)+1)[:tokens]
+		sc.ExplanationTokens = slices.Repeat(sc.ExplanationTokens, tokens/len(sc.ExplanationTokens)+1)[:tokens]
+		tr.Score = &sc
+		r.Emit(tr)
+	}
+	if err := r.Close(); err != nil {
+		b.Fatal(err)
+	}
+	w, err := Open(dir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	listed, _ := w.Store().TracesSince(0)
+	for _, l := range listed {
+		if err := w.Review(l.ID, LabelAccept, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		reader func() *TraceReader
+	}{{"texts", w.Store().TextReader}, {"whole", w.Store().TraceReader}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rd := c.reader()
+				rep, err := w.export(io.Discard, ExportCSV, rd)
+				rd.Close()
+				if err != nil || rep.Written != traces {
+					b.Fatalf("export: %v, %+v", err, rep)
+				}
+			}
+		})
 	}
 }

@@ -172,19 +172,28 @@ func readLineAt(path string, off int64, n int) ([]byte, error) {
 }
 
 // TraceReader reads traces whole, as Store.Trace does, for a reader of
-// many (an export, a scoring, a report): it keeps the trace file it last
-// read open for the next, so that traces asked for in store order are read
-// in one pass over each file, not a file opened a trace. It is not safe
-// for concurrent use; Close it when done.
+// many (a scoring, a report; an export's is a TextReader): it keeps the
+// trace file it last read open for the next, so that traces asked for in
+// store order are read in one pass over each file, not a file opened a
+// trace. It is not safe for concurrent use; Close it when done.
 type TraceReader struct {
 	s    *Store
+	keep traceKeep // what it reads back: keepWhole, or keepTexts
 	f    *os.File
 	path string
 	buf  []byte // the line last read: reused, as a decoded trace keeps none of it
 }
 
 // TraceReader returns a reader of the store's traces.
-func (s *Store) TraceReader() *TraceReader { return &TraceReader{s: s} }
+func (s *Store) TraceReader() *TraceReader { return &TraceReader{s: s, keep: keepWhole} }
+
+// TextReader returns a reader of the store's traces that reads back their
+// texts and not their per-token arrays: each trace comes with its texts
+// whole and its arrays empty (Lengths still says how long they are), what
+// an export writes. It checks each line as TraceReader does, so a line
+// damaged since the run was opened (an array included) is not read back,
+// and is said at its file and line, as TraceReader says it.
+func (s *Store) TextReader() *TraceReader { return &TraceReader{s: s, keep: keepTexts} }
 
 // Close closes the file the reader holds open.
 func (r *TraceReader) Close() error {
@@ -196,7 +205,8 @@ func (r *TraceReader) Close() error {
 	return err
 }
 
-// Trace is Store.Trace: the trace with the given ID whole.
+// Trace is Store.Trace: the trace with the given ID whole (from a
+// TextReader, without its per-token arrays).
 func (r *TraceReader) Trace(id string) (TraceRecord, error) {
 	s := r.s
 	s.mu.RLock()
@@ -208,6 +218,8 @@ func (r *TraceReader) Trace(id string) (TraceRecord, error) {
 	st := s.traces[i]
 	s.mu.RUnlock()
 	if !st.onDisk() {
+		// Not yet in its file: the store holds it whole (a TextReader
+		// hands it on as it is: its arrays are the store's, not made).
 		return *st.rec, nil
 	}
 	tr, at, err := r.readBack(st.rec, st.at)
@@ -247,32 +259,35 @@ func (r *TraceReader) lineAt(at lineAt) ([]byte, error) {
 }
 
 // readBack returns t (a listing record) with its texts and per-token
-// arrays, read from its line of its file (at), and where that line is now.
+// arrays (those the reader keeps), read from its line of its file (at),
+// and where that line is now.
 // The line is checked to be t's (its ID, step, segment, time and array
 // lengths); when it is not (a followed file rewritten since), the file is
 // searched for t.
 func (r *TraceReader) readBack(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
 	if raw, err := r.lineAt(at); err == nil {
-		if got, _, err := decodeTraceSalvaging(raw, false); err == nil && matchesListed(got, t) {
+		if got, _, err := decodeTraceKeeping(raw, r.keep); err == nil && matchesListed(got, t) {
 			return withTexts(t, got), at, nil
 		}
 	}
 	r.Close() // the file changed: read it anew
-	return findTrace(t, at)
+	return findTrace(t, at, r.keep)
 }
 
 // matchesListed reports whether got, read back from a file, is the trace the
-// store listed as t: a line that moved, not another record of its ID.
+// store listed as t: a line that moved, not another record of its ID. Its
+// arrays' lengths are as read (decodeTraceStrict's Lengths), whether or
+// not the arrays were kept.
 func matchesListed(got, t *TraceRecord) bool {
 	return got.ID == t.ID && got.Seg == t.Seg && got.Step == t.Step && got.Time.Equal(t.Time) &&
-		got.Tokens.Lengths() == t.Lengths
+		got.Lengths == t.Lengths
 }
 
-// findTrace reads t's texts and arrays from the line of its file that
-// holds t, and says where that is. When it cannot, it returns t as listed
-// (the previews, no texts) and an error that names the file and says to
-// reopen the run.
-func findTrace(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
+// findTrace reads t's texts and arrays (what keep keeps) from the line of
+// its file that holds t, and says where that is. When it cannot, it
+// returns t as listed (the previews, no texts) and an error that names the
+// file and says to reopen the run.
+func findTrace(t *TraceRecord, at lineAt, keep traceKeep) (TraceRecord, lineAt, error) {
 	prefix := appendJSONString([]byte(`{"id":`), t.ID)
 	var found *TraceRecord
 	var foundAt lineAt
@@ -281,7 +296,7 @@ func findTrace(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
 		if n != at.line && bytes.HasPrefix(raw, []byte(`{"id":`)) && !bytes.HasPrefix(raw, prefix) {
 			return nil // another trace's line: not decoded
 		}
-		if got, _, err := decodeTraceSalvaging(raw, false); err == nil && matchesListed(got, t) {
+		if got, _, err := decodeTraceKeeping(raw, keep); err == nil && matchesListed(got, t) {
 			found, foundAt = got, lineAt{at.file, n, off, len(raw)}
 			return stop
 		}
