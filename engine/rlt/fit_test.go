@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
@@ -279,5 +280,53 @@ func TestContinuesIsTheSamplersRule(t *testing.T) {
 		if got := c.pos.Continues(c.who, c.prompt, c.maxNew); got != c.fits {
 			t.Errorf("%+v: the %s's prompt of %d and %d more: fits %v, want %v", c.pos, c.who, c.prompt, c.maxNew, got, c.fits)
 		}
+	}
+}
+
+// TestCappedStepCountsToTheCap: a GRPO step whose teacher's positions cap
+// its explanations below max_new_tokens (Pair.ExplainBudget) shows its
+// sampling's progress out of that cap, the most it can write, and one not
+// capped out of max_new_tokens. It showed max_new_tokens (12) as the total
+// of sampling that could never write more than 5.
+func TestCappedStepCountsToTheCap(t *testing.T) {
+	const maxNew = 12
+	probe := fitPair(t, 256, 256)
+	var teacher int // the longest of step 0's teacher prompts
+	for _, ex := range (sums{}).Batch(0, 2) {
+		tl, _ := PromptLengths(probe.Tok, probe.Prompts, ex.Question, ex.Solution)
+		teacher = max(teacher, tl)
+	}
+	for _, c := range []struct {
+		name      string
+		positions int // the teacher's
+		total     int
+	}{
+		{"capped at 5", teacher + 5, 5},
+		{"not capped", 256, maxNew},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf event.Buffer
+			gc := runconfig.DefaultGRPO()
+			gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch = 2, 3, maxNew, 6
+			tr, err := NewTrainer(gc, record.DefaultRewardConfig(), fitPair(t, c.positions, 256), sums{}, &buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.Step(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range buf.Events() {
+				if p, ok := e.(event.Progress); ok && p.Phase == "sampling" {
+					n++
+					if p.Total != c.total || p.Done > c.total {
+						t.Errorf("sampling progress %d of %d tokens, want a total of %d", p.Done, p.Total, c.total)
+					}
+				}
+			}
+			if n == 0 {
+				t.Error("no sampling progress")
+			}
+		})
 	}
 }

@@ -164,12 +164,19 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		}
 	}
 
-	t.phase("sampling", cfg.MaxNewTokens, "tokens")
 	// The teacher writes what the scorer and the policy loss take whole
 	// (Pair.Explain): a run's checks refuse a max_new_tokens past the room
-	// its prompts leave, by the same rule (engine/run).
-	gens, err := t.Explain(t.gen, t.tape, examples, cfg.Samples, ExplainOptions{Temperature: cfg.Temperature, TopP: cfg.TopP,
-		MaxNewTokens: cfg.MaxNewTokens, Seed: cfg.Seed*1_000_003 + uint64(t.step), OnToken: t.meter.Set})
+	// its prompts leave, by the same rule (engine/run). The progress counts
+	// to the budget it writes within, which that room may cap below
+	// max_new_tokens: a total it never reaches would show every step's
+	// sampling stopping short.
+	var gens []Explanation
+	limit, err := t.ExplainBudget(examples, cfg.MaxNewTokens)
+	if err == nil {
+		t.phase("sampling", limit, "tokens")
+		gens, err = t.Explain(t.gen, t.tape, examples, cfg.Samples, ExplainOptions{Temperature: cfg.Temperature, TopP: cfg.TopP,
+			MaxNewTokens: limit, Seed: cfg.Seed*1_000_003 + uint64(t.step), OnToken: t.meter.Set})
+	}
 	if re := (*RoomError)(nil); errors.As(err, &re) {
 		re.BudgetName, re.Shorten = "grpo.max_new_tokens", "prompts."+re.Who+"_system"
 	}

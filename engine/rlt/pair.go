@@ -300,7 +300,7 @@ type ExplainOptions struct {
 // scorer (the teacher's and the student's sequences, Positions), GRPO's
 // policy loss and the student reading it. The teacher writes at most
 // o.MaxNewTokens, or the room the longest of the examples' prompts leaves
-// (Positions.Room) where less; a prompt that leaves none is a *RoomError,
+// where less (ExplainBudget); a prompt that leaves none is a *RoomError,
 // which the caller completes with its own names (BudgetName, Shorten).
 // An explanation whose text takes more tokens encoded as the models read
 // it than the teacher wrote (a token that re-encodes as several, bytes
@@ -309,23 +309,37 @@ type ExplainOptions struct {
 // there, each sequence drawing from its own stream; cut short, it is not
 // ended.
 func (p *Pair) Explain(gen *sample.Generator, tape *compute.Tape, exs []Example, samples int, o ExplainOptions) ([]Explanation, error) {
-	pos := p.Positions()
-	limit, short := pos.Budget(o.MaxNewTokens, len(exs), func(i int) (string, int, int) {
-		teacher, student := PromptLengths(p.Tok, p.Prompts, exs[i].Question, exs[i].Solution)
-		return exs[i].Question, teacher, student
-	})
-	if short != nil && short.Room() < 1 {
-		return nil, short
+	limit, err := p.ExplainBudget(exs, o.MaxNewTokens)
+	if err != nil {
+		return nil, err
 	}
 	o.MaxNewTokens = limit
 	out, err := Explain(gen, tape, p.Tok, p.Prompts, exs, samples, o)
 	if err != nil {
 		return nil, err
 	}
+	pos := p.Positions()
 	for i := range out {
 		p.fit(&out[i], pos)
 	}
 	return out, nil
+}
+
+// ExplainBudget is the most tokens Explain lets the teacher write for
+// each of exs: maxNew, or the room the longest of their prompts leaves in
+// the pair's positions (Positions.Budget) where less; a prompt that leaves
+// none is a *RoomError. A caller that shows the sampling's progress takes
+// its total from here (Trainer.Step), not from maxNew, which the teacher
+// may never reach.
+func (p *Pair) ExplainBudget(exs []Example, maxNew int) (int, error) {
+	limit, short := p.Positions().Budget(maxNew, len(exs), func(i int) (string, int, int) {
+		teacher, student := PromptLengths(p.Tok, p.Prompts, exs[i].Question, exs[i].Solution)
+		return exs[i].Question, teacher, student
+	})
+	if short != nil && short.Room() < 1 {
+		return 0, short
+	}
+	return limit, nil
 }
 
 // fit cuts e, where its explanation does not fit pos (Positions.over of
