@@ -105,6 +105,12 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// not kill the process mid-step.
 		signal.Ignore(syscall.SIGPIPE)
 	}
+	// run.lock says which, while this process trains the run, so that a
+	// workbench opening it says where it can be reviewed meanwhile.
+	process := sessions.ProcessHeadless
+	if interactive {
+		process = sessions.ProcessWorkbench
+	}
 	models, err := defaults.Dir()
 	if err != nil {
 		return err
@@ -121,7 +127,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// listings and the header count against it, and a later --resume
 		// without --steps goes on to it. --device and --matmul are not
 		// recorded: they move this session, not the run.
-		r, err := runner.OpenForResume(*resume, runner.Overrides{Steps: *steps, StepsGiven: stepsGiven, Device: *dev, Matmul: *matmul})
+		r, err := runner.OpenForResume(*resume, runner.Overrides{Steps: *steps, StepsGiven: stepsGiven, Device: *dev, Matmul: *matmul}, process)
 		for _, n := range r.Notes {
 			fmt.Fprintf(stderr, "%s\n", n)
 		}
@@ -175,7 +181,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if err := runner.CheckRoom(*runs, checked.Config()); err != nil {
 			return err
 		}
-		if rec, checked, err = runner.Create(*runs, checked); err != nil {
+		if rec, checked, err = runner.Create(*runs, checked, process); err != nil {
 			return err
 		}
 	}

@@ -35,6 +35,11 @@ const (
 type Holder struct {
 	PID   int    // its process (0: run.lock names none)
 	Doing string // what it does with the run ("training it", "reviewing it" …); "": no live process holds it
+	// Process is what kind of process it is, as run.lock says
+	// (LockInfo.Process): ProcessWorkbench or ProcessHeadless where it
+	// trains the run; "" where it does not say (a review, rlt score, or a
+	// run.lock written before it said).
+	Process string
 }
 
 // What a Holder does with the run.
@@ -55,12 +60,23 @@ const (
 // it or open it to review, and a view of it is read-only.
 func (h Holder) Held() bool { return h.Doing != "" }
 
-// String says who holds the run and why: "pid 4242, reviewing it".
+// String says who holds the run and why: "pid 4242, reviewing it", and
+// of a training, where run.lock says, in what: "pid 4242, training it
+// headless (no workbench)".
 func (h Holder) String() string {
-	if h.PID == 0 {
-		return h.Doing
+	doing := h.Doing
+	if h.Doing == HolderTraining || h.Doing == HolderResuming {
+		switch h.Process {
+		case ProcessWorkbench:
+			doing += " in a workbench"
+		case ProcessHeadless:
+			doing += " headless (no workbench)"
+		}
 	}
-	return fmt.Sprintf("pid %d, %s", h.PID, h.Doing)
+	if h.PID == 0 {
+		return doing
+	}
+	return fmt.Sprintf("pid %d, %s", h.PID, doing)
 }
 
 // engineEnded reports whether the engine's last phase since the last resume
@@ -292,7 +308,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
-		return state, notes, false, Holder{PID: holder.PID, Doing: doing}
+		return state, notes, false, Holder{PID: holder.PID, Doing: doing, Process: holder.Process}
 	}
 	if held && holder.Checking != "" && holder.Checking != IntentResume {
 		// The lock's holder opened the run to review it (or re-score it)
@@ -360,7 +376,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		if h.doing == "" {
 			h.doing = HolderOpen
 		}
-		by = Holder{PID: holder.PID, Doing: h.doing}
+		by = Holder{PID: holder.PID, Doing: h.doing, Process: holder.Process}
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("open in pid %d%s, no engine running", holder.PID, h.purpose))
 		} else {
@@ -442,7 +458,7 @@ func (r *Run) state() (state RunState, notes []string, interrupted bool, by Hold
 	var held bool
 	var holder LockInfo
 	if r.lock != nil && !r.closed.Load() {
-		held, holder = true, LockInfo{PID: os.Getpid()}
+		held, holder = true, LockInfo{PID: os.Getpid(), Process: r.opts.Process}
 		if r.unopened.Load() { // its checks run: run.lock says so
 			holder.Checking = r.opts.Intent
 		}

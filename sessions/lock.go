@@ -25,7 +25,23 @@ type LockInfo struct {
 	// checks (Options.DeferOpen: a resume being checked), so that while
 	// they run the run is not listed by the previous session's events.
 	Checking string `json:"checking,omitempty"`
+	// Process is what kind of process holds the run to train it
+	// (Options.Process): ProcessWorkbench, whose user can review the run
+	// in it, or ProcessHeadless, which has no workbench; "" where the
+	// holder does not train the run, or wrote run.lock before it said.
+	Process string `json:"process,omitempty"`
 }
+
+// What kind of process trains a run (LockInfo.Process, Options.Process).
+const (
+	// ProcessWorkbench: the workbench (rlt run on a terminal, or a run
+	// started or resumed from its Runs screen); the run can be reviewed
+	// there.
+	ProcessWorkbench = "workbench"
+	// ProcessHeadless: rlt run --headless, or rlt run with no terminal:
+	// progress lines, no workbench to review the run in.
+	ProcessHeadless = "headless"
+)
 
 // RunLock is an exclusive writer lock on a run folder: an flock(2) on
 // <dir>/run.lock (on Windows a LockFileEx byte-range lock), which holds the
@@ -77,11 +93,12 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // LockRun takes the writer lock on the run folder dir without waiting. If
 // another live process holds it, the error is a *LockedError naming its pid.
-func LockRun(dir string) (*RunLock, error) { return lockRun(dir, "") }
+func LockRun(dir string) (*RunLock, error) { return lockRun(dir, "", "") }
 
 // lockRun is LockRun, recording in run.lock that the holder is checking
-// whether to go on with intent ("": none, LockInfo.Checking).
-func lockRun(dir, checking string) (*RunLock, error) {
+// whether to go on with intent ("": none, LockInfo.Checking) and what
+// kind of process it is (LockInfo.Process; "": not said).
+func lockRun(dir, checking, process string) (*RunLock, error) {
 	path := filepath.Join(dir, LockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
@@ -103,7 +120,7 @@ func lockRun(dir, checking string) (*RunLock, error) {
 		l.Previous = &prev
 	}
 	host, _ := os.Hostname()
-	l.info = LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second), Checking: checking}
+	l.info = LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second), Checking: checking, Process: process}
 	if err := l.write(); err != nil {
 		l.Unlock()
 		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)

@@ -85,6 +85,12 @@ type Options struct {
 	// a review is left byte for byte as it was, run.lock saying who holds
 	// it meanwhile (LockInfo.Checking). Create and OpenReadOnly ignore it.
 	DeferOpen bool
+	// Process is what kind of process trains the run it creates or opens
+	// to resume (ProcessWorkbench, ProcessHeadless), which run.lock says
+	// while it holds the run (LockInfo.Process), so that another process
+	// says where the run can be reviewed meanwhile (Holder); "" says
+	// nothing, as run.lock did before. OpenReadOnly ignores it.
+	Process string
 
 	wrapFile      func(logFile) logFile // tests: slow or failing disks
 	progressEvery time.Duration         // tests: 0 is ProgressEvery
@@ -337,7 +343,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
-	lock, err := LockRun(dir)
+	lock, err := lockRun(dir, "", opts.Process)
 	if err != nil { // another process's lock: the folder is not ours to remove
 		return nil, fmt.Errorf("create run: %w", err)
 	}
@@ -442,7 +448,7 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	if opts.DeferOpen {
 		checking = opts.Intent
 	}
-	lock, err := lockRun(dir, checking)
+	lock, err := lockRun(dir, checking, opts.Process)
 	if err != nil {
 		return nil, fmt.Errorf("open run: %w", heldFor(dir, err))
 	}

@@ -108,7 +108,7 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	if err := CheckRoom(l.runs, checked.Config()); err != nil {
 		return nil, err
 	}
-	rec, checked, err := Create(l.runs, checked)
+	rec, checked, err := Create(l.runs, checked, sessions.ProcessWorkbench)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 // Resume implements ui.Launcher: the run continues from its latest
 // checkpoint for the steps its config.toml asks for.
 func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
-	r, err := OpenForResume(dir, l.overrides())
+	r, err := OpenForResume(dir, l.overrides(), sessions.ProcessWorkbench)
 	if err != nil {
 		errs := []error{err}
 		for _, n := range r.Notes {
@@ -237,9 +237,12 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 // reviewWhere says where a run held by another process can be reviewed,
 // by what that process does with it: a workbench reviewing it, keeping it
 // open or having paused its training reviews it itself; rlt score --write
-// has no review, and a training can be a headless rlt run's, which has
-// none either (the events do not say which trains it). Here, enter on it
-// in the Runs screen opens it to review once the holder has closed it.
+// has no review. A training is a workbench's, reviewed there, or a
+// headless rlt run's, which has none: it is reviewed here once it has
+// finished, or stopped sooner as Ctrl-C stops it (stopSignals). run.lock
+// says which (Holder.Process); one written before it said leaves it open.
+// Here, enter on it in the Runs screen opens it to review once the holder
+// has closed it.
 func reviewWhere(h sessions.Holder) string {
 	const here = "here once it has closed the run (enter on it in the Runs screen)"
 	switch h.Doing {
@@ -248,6 +251,17 @@ func reviewWhere(h sessions.Holder) string {
 	case sessions.HolderRescoring:
 		return "rlt score --write holds it while it writes re-scores: review it " + here
 	case sessions.HolderTraining, sessions.HolderResuming:
+		doing := "training"
+		if h.Doing == sessions.HolderResuming {
+			doing = "resuming"
+		}
+		switch h.Process {
+		case sessions.ProcessWorkbench:
+			return fmt.Sprintf("%s in a workbench (pid %d): review it there, or %s", doing, h.PID, here)
+		case sessions.ProcessHeadless:
+			return fmt.Sprintf("%s headless (pid %d): review it here once it has finished (enter on it in the Runs screen); "+
+				"stop it sooner with kill %d, which stops it after the step in progress as Ctrl-C in its terminal does", doing, h.PID, h.PID)
+		}
 		return "review it in the workbench that trains it, if one does (a headless rlt run has none), or " + here
 	}
 	return "review it here once that process has closed the run (enter on it in the Runs screen)"

@@ -91,7 +91,7 @@ func TestHeadlessSaysAFailedStartOnce(t *testing.T) {
 	cfg := smallConfig(t, 1)
 	cfg.Device = "cpu"
 	runs := t.TempDir()
-	rec, checked, err := Create(runs, mustCheck(t, cfg))
+	rec, checked, err := Create(runs, mustCheck(t, cfg), sessions.ProcessHeadless)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func TestResumeRefusesAMissingDevice(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer os.WriteFile(cfgPath, recorded, 0o644)
-			r, err := OpenForResume(dir, c.over)
+			r, err := OpenForResume(dir, c.over, sessions.ProcessHeadless)
 			if r.Rec != nil {
 				r.Rec.Close()
 			}
@@ -84,7 +84,7 @@ func TestResumeRefusesAMissingDevice(t *testing.T) {
 	}
 	// The way on: --device cpu over a config.toml that names the device.
 	os.WriteFile(cfgPath, []byte(onMissing), 0o644)
-	r, err := OpenForResume(dir, Overrides{Steps: 2, Device: "cpu"})
+	r, err := OpenForResume(dir, Overrides{Steps: 2, Device: "cpu"}, sessions.ProcessHeadless)
 	if err != nil {
 		t.Fatalf("--device cpu: %v", err)
 	}
@@ -98,7 +98,7 @@ func TestResumeRefusesWhatCannotFit(t *testing.T) {
 	runs, dir := oneStepRun(t)
 	before := runFiles(dir)
 	t.Setenv("RLT_MEMORY_LIMIT", "1MiB")
-	r, err := OpenForResume(dir, Overrides{Steps: 2})
+	r, err := OpenForResume(dir, Overrides{Steps: 2}, sessions.ProcessHeadless)
 	if r.Rec != nil {
 		r.Rec.Close()
 	}
@@ -140,7 +140,7 @@ func TestResumeSaysALostFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("RLT_MEMORY_LIMIT", "1MiB")
-	r, err := OpenForResume(dir, Overrides{Steps: 2})
+	r, err := OpenForResume(dir, Overrides{Steps: 2}, sessions.ProcessHeadless)
 	if r.Rec != nil {
 		r.Rec.Close()
 	}
@@ -175,7 +175,7 @@ func TestResumeSaysBrokenRecords(t *testing.T) {
 			}
 			f.Close()
 			t.Setenv("RLT_MEMORY_LIMIT", "1MiB") // refused after the notes: nothing runs
-			r, _ := OpenForResume(dir, Overrides{Steps: 2})
+			r, _ := OpenForResume(dir, Overrides{Steps: 2}, sessions.ProcessHeadless)
 			if r.Rec != nil {
 				r.Rec.Close()
 			}

@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,25 +14,25 @@ import (
 // TestOpenForReviewSaysWhereToReview: a run another process holds opens
 // read-only, and its note says where it can be reviewed by what that
 // process does with it: in the workbench that reviews it; not in rlt
-// score --write, which has no review; in the workbench that trains it
-// only if one does, as a headless rlt run trains it the same way. It said
-// "review it there" of every holder, a headless run's and rlt score's too.
+// score --write, which has no review; in the workbench that trains it, or
+// here once a headless rlt run, which has none, has finished, as run.lock
+// says (sessions.Options.Process); a run.lock written before it said
+// leaves it open, as the note did. It said "review it there" of every
+// holder, a headless run's and rlt score's too, then could not tell a
+// workbench's training from a headless one's.
 func TestOpenForReviewSaysWhereToReview(t *testing.T) {
 	l := NewLauncher(context.Background(), t.TempDir(), "")
+	pid := strconv.Itoa(os.Getpid())
 	for _, c := range []struct {
 		name string
 		hold func(t *testing.T, dir string) *sessions.Run
 		want string
 	}{
-		{"training", func(t *testing.T, dir string) *sessions.Run {
-			r, err := sessions.Create(dir, struct {
-				Task string `toml:"task"`
-			}{"addition"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return r
-		}, "review it in the workbench that trains it, if one does (a headless rlt run has none), or here once it has closed the run"},
+		{"training in a workbench", trainedBy(sessions.ProcessWorkbench),
+			"training in a workbench (pid " + pid + "): review it there, or here once it has closed the run (enter on it in the Runs screen)"},
+		{"training headless", trainedBy(sessions.ProcessHeadless),
+			"training headless (pid " + pid + "): review it here once it has finished (enter on it in the Runs screen); stop it sooner with kill " + pid + ", which stops it after the step in progress"},
+		{"training, run.lock of before", trainedBy(""), "review it in the workbench that trains it, if one does (a headless rlt run has none), or here once it has closed the run"},
 		{"reviewing", heldFor(sessions.IntentReview), "review it in that workbench, or here once it has closed the run"},
 		{"re-scoring", heldFor(sessions.IntentRescore), "rlt score --write holds it while it writes re-scores: review it here once it has closed the run"},
 	} {
@@ -44,10 +46,24 @@ func TestOpenForReviewSaysWhereToReview(t *testing.T) {
 			}
 			defer s.Close()
 			notes := strings.Join(s.Notes, "; ")
-			if !s.IsReadOnly() || !strings.Contains(notes, c.want) || strings.Contains(notes, "review it there") {
+			if !s.IsReadOnly() || !strings.Contains(notes, c.want) || strings.Contains(notes, "review it there, or once that process has closed it") {
 				t.Errorf("read-only %v, notes %q; want %q", s.IsReadOnly(), notes, c.want)
 			}
 		})
+	}
+}
+
+// trainedBy creates a run in dir as a session that trains it in process
+// does (runner.Create; "": a run.lock that does not say).
+func trainedBy(process string) func(t *testing.T, dir string) *sessions.Run {
+	return func(t *testing.T, dir string) *sessions.Run {
+		r, err := sessions.CreateWith(dir, struct {
+			Task string `toml:"task"`
+		}{"addition"}, sessions.Options{Process: process})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
 }
 

@@ -134,8 +134,10 @@ func NewRunDir(runs string) (string, error) {
 // run --resume` works from any directory, in a new run folder under runs,
 // and returns it made absolute for Start (its data as checked: not read
 // again). A run that cannot fit the machine's memory (run.CheckMemory) is
-// refused, and makes no folder.
-func Create(runs string, checked run.Checked) (*sessions.Run, run.Checked, error) {
+// refused, and makes no folder. process is what kind of process trains it
+// (sessions.ProcessWorkbench, sessions.ProcessHeadless), which its
+// run.lock says while it does.
+func Create(runs string, checked run.Checked, process string) (*sessions.Run, run.Checked, error) {
 	checked, err := checked.Absolute()
 	if err != nil {
 		return nil, checked, err
@@ -148,7 +150,7 @@ func Create(runs string, checked run.Checked) (*sessions.Run, run.Checked, error
 	if err != nil {
 		return nil, checked, err
 	}
-	rec, err := sessions.Create(dir, cfg)
+	rec, err := sessions.CreateWith(dir, cfg, sessions.Options{Process: process})
 	return rec, checked, err
 }
 
@@ -209,8 +211,10 @@ func (o Overrides) over(cfg runconfig.Config) (runconfig.Config, map[string]stri
 // the run's config.toml with over put over it, so that --device cpu
 // resumes a run whose file names a device this build does not know, and
 // --steps N one whose recorded steps cannot run. Nothing is written to
-// config.toml here: a refused resume leaves it as it was.
-func OpenForResume(dir string, over Overrides) (Resumable, error) {
+// config.toml here: a refused resume leaves it as it was. process is what
+// kind of process resumes it (sessions.ProcessWorkbench,
+// sessions.ProcessHeadless), which its run.lock says from the start.
+func OpenForResume(dir string, over Overrides, process string) (Resumable, error) {
 	var r Resumable
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return r, sessions.Refusedf("resume", dir, "a file, not a run folder (a folder that rlt run made, holding config.toml)")
@@ -236,7 +240,7 @@ func OpenForResume(dir string, over Overrides) (Resumable, error) {
 	}
 	// Its open event waits for the checks below (Begin): a refused resume
 	// leaves the run's events as they were.
-	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{Intent: sessions.IntentResume, DeferOpen: true})
+	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{Intent: sessions.IntentResume, DeferOpen: true, Process: process})
 	if err != nil {
 		return r, err
 	}

@@ -820,7 +820,7 @@ func oneStepRun(t *testing.T) (runs, dir string) {
 func runToEnd(t *testing.T, cfg runconfig.Config) (runs, dir string) {
 	t.Helper()
 	runs = t.TempDir()
-	rec, checked, err := Create(runs, mustCheck(t, cfg))
+	rec, checked, err := Create(runs, mustCheck(t, cfg), sessions.ProcessHeadless)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -861,7 +861,7 @@ func TestDataRunReadsItsDataOnceWhenChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(data)
-	rec, checked, err := Create(t.TempDir(), checked)
+	rec, checked, err := Create(t.TempDir(), checked, sessions.ProcessHeadless)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -874,7 +874,7 @@ func TestDataRunReadsItsDataOnceWhenChecked(t *testing.T) {
 	}
 
 	writeData() // OpenForResume checks the recorded configuration: it reads the file
-	r, err := OpenForResume(rec.Dir(), Overrides{Steps: 2})
+	r, err := OpenForResume(rec.Dir(), Overrides{Steps: 2}, sessions.ProcessHeadless)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1023,7 +1023,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			os.WriteFile(path, []byte(c.text), 0o644)
-			_, cli := OpenForResume(dir, Overrides{})
+			_, cli := OpenForResume(dir, Overrides{}, sessions.ProcessHeadless)
 			_, workbench := l.Resume(dir)
 			if cli == nil || cli.Error() != strings.Join(c.want, "\n") {
 				t.Errorf("rlt run --resume:\n%v\nwant\n%s", cli, strings.Join(c.want, "\n"))
@@ -1112,7 +1112,7 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r, err := OpenForResume(dir, c.over)
+			r, err := OpenForResume(dir, c.over, sessions.ProcessHeadless)
 			if r.Rec != nil {
 				defer r.Rec.Close()
 			}
@@ -1192,7 +1192,7 @@ func TestResumeRefusesACheckpointOfOtherData(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer os.WriteFile(cfgPath, recorded, 0o644)
-			r, cli := OpenForResume(dir, Overrides{Steps: 2})
+			r, cli := OpenForResume(dir, Overrides{Steps: 2}, sessions.ProcessHeadless)
 			if r.Rec != nil {
 				r.Rec.Close()
 			}

@@ -178,7 +178,7 @@ func TestStepsCountedOneWayWhenMetricsAreLost(t *testing.T) {
 				}
 			}
 
-			r, err := OpenForResume(dir, Overrides{})
+			r, err := OpenForResume(dir, Overrides{}, sessions.ProcessHeadless)
 			if r.Rec != nil {
 				r.Rec.Close()
 			}
