@@ -3,6 +3,7 @@ package sessions
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -173,9 +174,66 @@ func (r *Run) StudentPrompt() (string, error) {
 // the run folder.
 const ExportFile = "export-accepted.jsonl"
 
+// NothingExported is ExportAccepted's error when no row would be written:
+// the run holds no trace, none is accepted, or every accepted one was
+// refused or not read back. Nothing is written then, so an earlier export
+// is not replaced by an empty file; Kept says whether there is one.
+type NothingExported struct {
+	Report ExportReport
+	Dir    string
+	Kept   bool
+}
+
+func (e *NothingExported) Error() string {
+	written := "nothing written"
+	if e.Kept {
+		written += " (the earlier " + ExportFile + " is kept as it was)"
+	}
+	return e.Report.NothingWritten(e.Dir, "a on a trace") + "; " + written
+}
+
+// NothingWritten says why an export wrote no row from the run in dir,
+// "nothing to export from DIR: …", naming the filter that left nothing:
+// no trace yet, accepted traces all refused by the format or not read
+// back, or none accepted in review, then how to accept one (acceptHow:
+// the caller's way to label, "a on a trace" in the workbench). rlt export
+// and the workbench say it alike; the caller adds what it wrote.
+func (e ExportReport) NothingWritten(dir, acceptHow string) string {
+	switch {
+	case e.NotReadBack > 0:
+		return fmt.Sprintf("nothing to export from %s: %s", dir, e.NotReadBackSummary())
+	case e.Refused == 1:
+		return fmt.Sprintf("nothing to export from %s: its accepted trace was refused (%s)", dir, e.refusedHow())
+	case e.Refused > 1:
+		return fmt.Sprintf("nothing to export from %s: its %d accepted traces were all refused (%s)", dir, e.Refused, e.refusedHow())
+	case e.LeftOut() == 0:
+		return fmt.Sprintf("nothing to export from %s: it holds no trace yet", dir)
+	}
+	traces := "1 trace"
+	if e.LeftOut() != 1 {
+		traces = fmt.Sprintf("%d traces", e.LeftOut())
+	}
+	return fmt.Sprintf("nothing to export from %s: no trace is accepted in review (of %s: %d not reviewed, %d rejected, %d flagged, %d unreadable); accept traces first (%s)",
+		dir, traces, e.NotReviewed, e.Rejected, e.Flagged, e.Unreadable, acceptHow)
+}
+
+// refusedHow is the first refusal's reason, to say why the format refused
+// what was accepted.
+func (e ExportReport) refusedHow() string {
+	if len(e.Refusals) == 0 {
+		return "by the export's format"
+	}
+	return e.Refusals[0].Trace + ": " + e.Refusals[0].Reason
+}
+
+// errNoRows stops ExportAccepted's write of no row before its file is put
+// in place.
+var errNoRows = errors.New("no rows")
+
 // ExportAccepted writes the accepted traces as Bespoke-Stratos rows to
 // ExportFile in the run folder, replacing an earlier export atomically: a
 // disk found full is said as one (FullDiskError), the earlier export kept.
+// An export of no row writes nothing (*NothingExported, with the report).
 func (r *Run) ExportAccepted() (ExportReport, error) {
 	var rep ExportReport
 	if err := r.writable("export"); err != nil {
@@ -185,8 +243,15 @@ func (r *Run) ExportAccepted() (ExportReport, error) {
 	err := durable.Write(path, 0o644, func(w io.Writer) error {
 		var err error
 		rep, err = r.Export(w, ExportStratos)
+		if err == nil && rep.Written == 0 {
+			return errNoRows
+		}
 		return err
 	})
+	if errors.Is(err, errNoRows) {
+		_, serr := os.Stat(path)
+		return rep, &NothingExported{Report: rep, Dir: r.dir, Kept: serr == nil}
+	}
 	if err != nil {
 		full := FullDiskError{What: ExportFile, Dir: r.dir, Again: "export again"}
 		if _, serr := os.Stat(path); serr == nil {

@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -434,6 +435,76 @@ func BenchmarkExport(b *testing.B) {
 				if err != nil || rep.Written != traces {
 					b.Fatalf("export: %v, %+v", err, rep)
 				}
+			}
+		})
+	}
+}
+
+// TestExportAcceptedOfNothingWritesNothing: the workbench's export of no
+// row (no trace accepted, or the one accepted refused by the format)
+// writes no file and keeps an earlier one as it was, saying why in
+// rlt export's words (*NothingExported). It wrote an empty
+// export-accepted.jsonl over the earlier export.
+func TestExportAcceptedOfNothingWritesNothing(t *testing.T) {
+	cases := []struct {
+		name    string
+		accept  string // the one trace accepted, "" for none
+		earlier bool
+		want    []string
+	}{
+		{"none accepted", "", false, []string{"no trace is accepted in review (of 4 traces: 4 not reviewed, 0 rejected, 0 flagged, 0 unreadable)",
+			"accept traces first (a on a trace); nothing written"}},
+		{"none accepted, earlier export", "", true, []string{"no trace is accepted in review",
+			"; nothing written (the earlier " + ExportFile + " is kept as it was)"}},
+		{"accepted one refused", "1-0-0", true, []string{"its accepted trace was refused (1-0-0: ", "reserved tag",
+			"(the earlier " + ExportFile + " is kept as it was)"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			cfg := testCfg()
+			r, err := Create(dir, &cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			emitSteps(r, 0, 1, 1, 3) // 3 traces
+			bad := fakeTrace(1, 0, 0)
+			bad.Question = "what is " + record.BeginThought + "?"
+			r.Emit(bad) // cannot be a Stratos row
+			r.Close()
+			w, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			if tc.accept != "" {
+				if err := w.Review(tc.accept, LabelAccept, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := filepath.Join(dir, ExportFile)
+			const before = "{\"an\":\"earlier export\"}\n"
+			if tc.earlier {
+				if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep, err := w.ExportAccepted()
+			var nothing *NothingExported
+			if !errors.As(err, &nothing) || rep.Written != 0 || nothing.Report.Written != 0 {
+				t.Fatalf("export of nothing: %+v, %v; want a *NothingExported", rep, err)
+			}
+			for _, want := range append(tc.want, "nothing to export from "+dir+": ") {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+			data, rerr := os.ReadFile(path)
+			switch {
+			case !tc.earlier && rerr == nil:
+				t.Errorf("an export of nothing was written: %q", data)
+			case tc.earlier && string(data) != before:
+				t.Errorf("the earlier export became %q (%v)", data, rerr)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
-	"github.com/rlt-workbench/rlt/ui/internal/nouns"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
@@ -627,11 +625,15 @@ func (d *detailScreen) export() {
 	if d.refuseReadOnly("export") {
 		return
 	}
-	if why := d.nothingToExport(); why != "" {
-		d.sh.say("%s", why)
+	rep, err := d.sh.run.ExportAccepted()
+	if nothing := (*sessions.NothingExported)(nil); errors.As(err, &nothing) {
+		msg := nothing.Error()
+		if nothing.Report.NotReadBack > 0 {
+			msg += "; reopen the run to read its files anew, then export again"
+		}
+		d.sh.say("%s", msg)
 		return
 	}
-	rep, err := d.sh.run.ExportAccepted()
 	if err != nil {
 		d.sh.say("export: %v", err)
 		return
@@ -643,40 +645,6 @@ func (d *detailScreen) export() {
 		msg += "; " + rep.NotReadBackSummary() + ": reopen the run to read its files anew, then export again"
 	}
 	d.sh.say("%s", msg)
-}
-
-// nothingToExport says why an export would write no row, as rlt export
-// refuses it (nothingToExport in cmd_export.go): the run holds no trace
-// yet, or none is accepted in review; "" when one is. Nothing is written
-// then: ExportAccepted would replace an earlier export with an empty file.
-func (d *detailScreen) nothingToExport() string {
-	st := d.sh.store
-	traces, _ := st.TracesSince(0)
-	labels := st.Labels()
-	var notReviewed, rejected, flagged int
-	for _, t := range traces {
-		switch labels[t.ID].Label {
-		case sessions.LabelAccept:
-			return ""
-		case sessions.LabelReject:
-			rejected++
-		case sessions.LabelFlag:
-			flagged++
-		default:
-			notReviewed++
-		}
-	}
-	dir := d.sh.run.Dir()
-	written := "nothing written"
-	if _, err := os.Stat(filepath.Join(dir, sessions.ExportFile)); err == nil {
-		written += " (the earlier " + sessions.ExportFile + " is kept as it was)"
-	}
-	unreadable := st.BrokenTraces()
-	if len(traces) == 0 && unreadable == 0 {
-		return fmt.Sprintf("nothing to export from %s: it holds no trace yet; %s", dir, written)
-	}
-	return fmt.Sprintf("nothing to export from %s: no trace is accepted in review (of %s: %d not reviewed, %d rejected, %d flagged, %d unreadable); accept traces first (a on a trace); %s",
-		dir, nouns.Count(len(traces)+unreadable, "trace"), notReviewed, rejected, flagged, unreadable, written)
 }
 
 // settle draws the frame View shows again where anything it shows
