@@ -8,13 +8,16 @@
 // A theme with attributes and no colour (NO_COLOR) draws the values in
 // monochrome bands instead (Bands): a token's weight says its sign (bold
 // above zero, faint below) and an underline that it lies past half the
-// scale, so the tokens carry their values without colour.
+// scale, so the tokens carry their values without colour. A token with
+// no value (an incomplete record's) is in italics there, where in colour
+// it has no background: plain, it would read as a value near zero.
 //
 // A Heatmap is not safe for concurrent use.
 package heatmap
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -112,8 +115,19 @@ func (b Bands) Band(mode Mode, v float64) int {
 	return 0
 }
 
-// bandSpec is the attributes that draw band k (−2…2).
+// noValue is the monochrome row of a token with no value (NaN), after
+// the bands' −2…2.
+const noValue = 3
+
+// noValueSpec draws a token with no value in a monochrome view: italics,
+// the one attribute the bands and the cursor leave free.
+var noValueSpec = style.Spec{Attr: style.Italic}
+
+// bandSpec is the attributes that draw band k (−2…2; noValue: none).
 func bandSpec(k int) style.Spec {
+	if k == noValue {
+		return noValueSpec
+	}
 	var s style.Spec
 	switch {
 	case k > 0:
@@ -179,9 +193,10 @@ type Heatmap struct {
 	// style table cache: [bucket][mark|cursor<<1]
 	specsValid bool
 	specs      [2*Buckets + 2][4]string // last row: no value
-	// monoSpecs is the monochrome table: [band+2][cursor]; marks are
-	// not drawn, an underline being a band's (the views name them).
-	monoSpecs [5][2]string
+	// monoSpecs is the monochrome table: [band+2][cursor], the last row
+	// a token with no value (noValue); marks are not drawn, an underline
+	// being a band's (the views name them).
+	monoSpecs [noValue + 3][2]string
 
 	viewValid bool
 	view      string
@@ -537,7 +552,7 @@ func (h *Heatmap) specTable() {
 		return
 	}
 	th := h.theme
-	for k := -2; k <= 2; k++ {
+	for k := -2; k <= noValue; k++ {
 		h.monoSpecs[k+2][0] = th.Open(bandSpec(k))
 		h.monoSpecs[k+2][1] = th.Open(bandSpec(k).With(style.Reverse))
 	}
@@ -598,7 +613,11 @@ func (h *Heatmap) renderLine(line int, limit float64) string {
 			if t == h.cursor {
 				cur = 1
 			}
-			open := h.monoSpecs[bands.Band(h.mode, h.vals[t])+2][cur]
+			band := bands.Band(h.mode, h.vals[t])
+			if math.IsNaN(h.vals[t]) {
+				band = noValue
+			}
+			open := h.monoSpecs[band+2][cur]
 			b.WriteString(open)
 			b.WriteString(p.text)
 			if open != "" {
@@ -741,7 +760,9 @@ func (h *Heatmap) Legend(width int) string {
 // monoLegend is the monochrome bands' legend: each band's bounds written
 // in its own attributes, lowest first ("d_k ≤−1.00 ≤−0.50 ±0 ≥+0.50
 // ≥+1.00", the first two faint, the last two bold, the outer two
-// underlined; "log p 0 ≤−1.25 ≤−2.50" for Sequential), or what fits.
+// underlined; "log p 0 ≤−1.25 ≤−2.50" for Sequential), and where a token
+// has no value "no value" in italics, as it is drawn; or what fits, the
+// bands first.
 func (h *Heatmap) monoLegend(label string, width int) string {
 	th := h.theme
 	bd := h.Bands()
@@ -761,12 +782,34 @@ func (h *Heatmap) monoLegend(label string, width int) string {
 	if ansi.StringWidth(plain) > width {
 		return truncateW(plain, width)
 	}
+	if h.HasMissing() && ansi.StringWidth(plain+" "+noValueText) <= width {
+		parts = append(parts, part{noValue, noValueText})
+	}
 	var b strings.Builder
 	b.WriteString(label)
 	for _, p := range parts {
 		b.WriteString(" " + th.Paint(bandSpec(p.band), p.text))
 	}
 	return b.String()
+}
+
+// noValueText names a token with no value in the monochrome legend.
+const noValueText = "no value"
+
+// HasMissing reports whether a token has no value (NaN: an incomplete
+// record's).
+func (h *Heatmap) HasMissing() bool {
+	return slices.ContainsFunc(h.vals, math.IsNaN)
+}
+
+// NoValueLook says how a token with no value is drawn, for a view's note
+// on an incomplete record: "in italics" in a monochrome view, where every
+// token is uncoloured, "uncoloured" where values are colours.
+func (h *Heatmap) NoValueLook() string {
+	if h.Monochrome() {
+		return "in italics"
+	}
+	return "uncoloured"
 }
 
 // FormatValue prints a value as the legend does: two decimals from 1,

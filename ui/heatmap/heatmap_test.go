@@ -460,6 +460,7 @@ func TestMonochromeBands(t *testing.T) {
 		faint   = "\x1b[2m"
 		bold    = "\x1b[1m"
 		boldUL  = "\x1b[1;4m"
+		italic  = "\x1b[3m"
 	)
 	for _, c := range []struct {
 		name   string
@@ -469,12 +470,15 @@ func TestMonochromeBands(t *testing.T) {
 		legend string
 	}{
 		{"d_k", Diverging, []float64{-2, -0.6, -0.4, 0, 0.4, 0.6, 2, math.NaN()},
-			[]string{faintUL, faint, "", "", "", bold, boldUL, ""},
+			[]string{faintUL, faint, "", "", "", bold, boldUL, italic},
 			"d_k " + faintUL + "≤−1.00" + style.Reset + " " + faint + "≤−0.5" + style.Reset + " ±0 " +
-				bold + "≥+0.5" + style.Reset + " " + boldUL + "≥+1.00" + style.Reset},
+				bold + "≥+0.5" + style.Reset + " " + boldUL + "≥+1.00" + style.Reset + " " + italic + "no value" + style.Reset},
 		{"log p", Sequential, []float64{0, -0.4, -0.6, -1.5, -3},
 			[]string{"", "", bold, boldUL, boldUL},
 			"ℓT 0 " + bold + "≤−0.5" + style.Reset + " " + boldUL + "≤−1.00" + style.Reset},
+		{"log p, one missing", Sequential, []float64{0, math.NaN(), -0.6},
+			[]string{"", italic, bold},
+			"ℓT 0 " + bold + "≤−0.5" + style.Reset + " " + boldUL + "≤−1.00" + style.Reset + " " + italic + "no value" + style.Reset},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := New(style.NewTheme(style.NoColor))
@@ -512,6 +516,47 @@ func TestMonochromeBands(t *testing.T) {
 				t.Errorf("cursor not reversed: %q", l)
 			}
 		})
+	}
+}
+
+// TestNoValueDistinctWithoutColour: under NO_COLOR a token with no value
+// (an incomplete record's) is in italics, on the cursor too, unlike any
+// band's token, and the legend says so where one is, after the bands
+// (left out where it does not fit); NoValueLook gives the view's note its
+// word. It was drawn plain, as a value near zero.
+func TestNoValueDistinctWithoutColour(t *testing.T) {
+	for _, mode := range []Mode{Diverging, Sequential} {
+		h := New(style.NewTheme(style.NoColor))
+		h.SetMode(mode)
+		h.SetTokens([]string{"a", "b", "c"}, []float64{0, math.NaN(), -0.1})
+		h.SetLimit(2)
+		line := h.Lines(80)[0]
+		if want := "a\x1b[3mb" + style.Reset + "c"; line != want {
+			t.Errorf("mode %d: tokens %q, want %q (the missing one in italics, the near-zero ones plain)", mode, line, want)
+		}
+		h.SetCursor(1)
+		if line := h.Lines(80)[0]; !strings.Contains(line, "\x1b[3;7mb") {
+			t.Errorf("mode %d: the cursor on it %q, want italics reversed", mode, line)
+		}
+		legend := h.Legend(80)
+		if !strings.HasSuffix(legend, " \x1b[3mno value"+style.Reset) {
+			t.Errorf("mode %d: legend %q does not end with no value in italics", mode, legend)
+		}
+		bands := ansi.Strip(legend)
+		bands = strings.TrimSuffix(bands, " no value")
+		if got := ansi.Strip(h.Legend(ansi.StringWidth(bands))); got != bands {
+			t.Errorf("mode %d: legend at the bands' width %q, want the bands whole %q", mode, got, bands)
+		}
+		if got := h.NoValueLook(); got != "in italics" {
+			t.Errorf("NoValueLook %q under NO_COLOR", got)
+		}
+		h.SetValues([]float64{0, 0.1, -0.1})
+		if legend := h.Legend(80); strings.Contains(legend, "no value") {
+			t.Errorf("mode %d: legend %q names a missing value where none is", mode, legend)
+		}
+	}
+	if got := New(style.NewTheme(style.TrueColor)).NoValueLook(); got != "uncoloured" {
+		t.Errorf("NoValueLook %q in colour", got)
 	}
 }
 
