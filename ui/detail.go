@@ -914,8 +914,10 @@ func (d *detailScreen) render() string {
 	out := []string{head}
 	if g := traceGaps(r); g != "" {
 		// A record the writer or another tool left incomplete: say what
-		// is missing rather than colouring tokens with no value.
-		out = append(out, th.Paint(style.FG(style.Orange).With(style.Bold), "! incomplete record: "+g+"; tokens without a value are uncoloured (—)"))
+		// is missing rather than colouring tokens with no value, and how
+		// those are drawn (in italics under NO_COLOR, where every token
+		// is uncoloured).
+		out = append(out, th.Paint(style.FG(style.Orange).With(style.Bold), "! incomplete record: "+g+"; tokens without a value are "+d.expl.NoValueLook()+" (—)"))
 	}
 	out = append(out, d.context()...)
 	out = append(out, d.breakdown()...)

@@ -80,6 +80,41 @@ func TestDetailReadableWithoutColour(t *testing.T) {
 	}
 }
 
+// TestIncompleteRecordSaysHowMissingValuesLook: the Detail's note on an
+// incomplete record says how its tokens without a value are drawn: in
+// italics under NO_COLOR, where the heatmap draws them so and every
+// token is uncoloured (it said "uncoloured" there too), uncoloured in
+// colour.
+func TestIncompleteRecordSaysHowMissingValuesLook(t *testing.T) {
+	for _, c := range []struct {
+		theme *style.Theme
+		look  string
+	}{
+		{style.NewTheme(style.NoColor), "in italics"},
+		{style.NewTheme(style.TrueColor), "uncoloured"},
+	} {
+		r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition", Steps: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		tr := makeTrace(1, 0, 0, 20)
+		tr.Score.D = tr.Score.D[:17] // the last 3 tokens have no d_k
+		r.Emit(tr)
+		m := sizedIn(t, r, c.theme, 160, 40)
+		send(m, press("2"))
+		send(m, press("enter"))
+		v := m.View()
+		flat := strings.Join(strings.Fields(ansi.Strip(v)), " ")
+		if want := "tokens without a value are " + c.look + " (—)"; !strings.Contains(flat, want) {
+			t.Errorf("%s: the note does not say %q:\n%s", c.look, want, flat)
+		}
+		if italic := strings.Contains(v, "\x1b[3m"); italic != (c.look == "in italics") {
+			t.Errorf("%s: a token in italics %v:\n%q", c.look, italic, v)
+		}
+	}
+}
+
 // modelsCfg is a run's config.toml that names its models.
 type modelsCfg struct {
 	Task    string `toml:"task"`
