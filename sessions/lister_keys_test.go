@@ -21,32 +21,68 @@ func TestConfigTypesChecksEveryKey(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s: no field for key %s", rt, key)
 			}
-			var wrong string
+			var wrongs []string
 			switch tomlKindName(ft) {
 			case "table":
 				continue // its keys are walked too
 			case "datetime":
-				// import.time: DecodeStrict says a value that is no time
-				// as a time it cannot parse, not as a wrong type, and
-				// configTypes notes only wrong types.
-				continue
+				// import.time: go-toml reads a string, or an integer's
+				// text, as a time (TestConfigTypesSaysATimeThatIsNone).
+				wrongs = []string{`"yesterday"`, "5"}
 			case "string":
-				wrong = "1"
+				wrongs = []string{"1"}
 			default:
-				wrong = "'x'"
+				wrongs = []string{"'x'"}
 			}
-			text := key + " = " + wrong + "\n"
-			if table, name, ok := strings.Cut(key, "."); ok {
-				text = "[" + table + "]\n" + name + " = " + wrong + "\n"
-			}
-			err := configTypes(ConfigFile, []byte(text))
-			if want := fmt.Sprintf("key %q: wrong type", key); err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("%s = %s: %v, want %q", key, wrong, err, want)
+			for _, wrong := range wrongs {
+				text := key + " = " + wrong + "\n"
+				if table, name, ok := strings.Cut(key, "."); ok {
+					text = "[" + table + "]\n" + name + " = " + wrong + "\n"
+				}
+				err := configTypes(ConfigFile, []byte(text))
+				if want := fmt.Sprintf("key %q: wrong type", key); err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("%s = %s: %v, want %q", key, wrong, err, want)
+				}
 			}
 			checked++
 		}
 	}
 	if checked < 40 {
 		t.Errorf("%d keys checked: the walk missed some", checked)
+	}
+}
+
+// TestConfigTypesSaysATimeThatIsNone: a datetime key (import.time) given a
+// value that is no time is a wrong type, said with the file, line and
+// column, the key, what it got and the datetime it wants, as any other
+// key's, and the keys after it are still checked. go-toml reads a string
+// there as an RFC 3339 time, and an integer's, a float's or a boolean's
+// text too: what it could not read was said as a syntax error (a string)
+// or bare, with no key or line (the others), which configTypes passed by,
+// so a listing took the time for unset.
+func TestConfigTypesSaysATimeThatIsNone(t *testing.T) {
+	const want = "want datetime (such as 2026-12-05T21:40:00Z); the run's settings cannot be read until it is fixed"
+	for _, c := range []struct {
+		text string
+		says string // "" for no error
+	}{
+		{"[import]\ntime = \"yesterday\"\n", `config.toml:2:8: key "import.time": wrong type: got TOML string "yesterday", not an RFC 3339 time; ` + want},
+		{"[import]\ntime = 'yesterday'\n", `config.toml:2:8: key "import.time": wrong type: got TOML string 'yesterday', not an RFC 3339 time; ` + want},
+		{"[import]\ntime = 5\n", `config.toml:2:8: key "import.time": wrong type: got TOML integer, ` + want},
+		{"[import]\ntime = 1.5\n", `config.toml:2:8: key "import.time": wrong type: got TOML float, ` + want},
+		{"[import]\ntime = true\n", `config.toml:2:8: key "import.time": wrong type: got TOML boolean, ` + want},
+		{"steps = 3\nimport = { format = \"trl\", time = 5 }\n", `config.toml:2:35: key "import.time": wrong type: got TOML integer, ` + want},
+		// The keys after it are checked: the count says them.
+		{"[import]\ntime = 5\nformat = 7\n", `config.toml:2:8: key "import.time": wrong type: got TOML integer, want datetime (such as 2026-12-05T21:40:00Z); 1 more on line 3; the run's settings cannot be read until it is fixed`},
+		{"steps = 'ten'\n[import]\ntime = \"yesterday\"\n", `config.toml:1:9: key "steps": wrong type: got TOML string, want integer; 1 more on line 3; the run's settings cannot be read until it is fixed`},
+		// Times it reads.
+		{"[import]\ntime = 2026-12-05T21:40:00Z\n", ""},
+		{"[import]\ntime = \"2026-12-05T21:40:00Z\"\n", ""},
+		{"[import]\ntime = 2026-12-05\n", ""},
+	} {
+		err := configTypes(ConfigFile, []byte(c.text))
+		if got := fmt.Sprint(err); (c.says == "") != (err == nil) || (err != nil && got != c.says) {
+			t.Errorf("%q:\n got %v\nwant %s", c.text, err, c.says)
+		}
 	}
 }

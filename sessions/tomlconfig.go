@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
@@ -293,7 +294,10 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 		line, col := de.Position()
 		key := []string(de.Key())
 		ce := &ConfigError{File: path, Line: line, Column: col, Key: strings.Join(key, "."), Err: derr}
-		if m := typeMismatch.FindStringSubmatch(derr.Error()); m != nil && len(key) > 0 {
+		if at, ok := notATime(data, rt, key, unstable.String); ok {
+			ce.Msg = notATimeWords(ce.Key, data, at)
+			ce.kind = mistypedValue
+		} else if m := typeMismatch.FindStringSubmatch(derr.Error()); m != nil && len(key) > 0 {
 			want := "a value of another type"
 			if ft, ok := fieldTypeAt(rt, key); ok {
 				want = tomlKindName(ft)
@@ -319,7 +323,79 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 		}
 		return ce
 	}
+	if ce := bareTimeError(path, data, rt, derr); ce != nil {
+		return ce
+	}
 	return fmt.Errorf("%s: %w", path, derr)
+}
+
+// A datetime key (import.time: a time.Time) takes a TOML datetime, or a
+// string in RFC 3339, which go-toml hands to time.Time's UnmarshalText, as
+// it does an integer's, a float's or a boolean's text as written. What
+// that cannot read was said as a syntax error at a string ('toml: parsing
+// time "yesterday" as …', which a run's listing takes for the syntax
+// check's to say, and that check decodes no types), and bare for the others
+// ('parsing time "5" …': no file, key or line): neither as the value of the
+// wrong type it is, at its key and line, as every other key's is.
+
+// notATime is where the value at key (a path in rt's keys) is written when
+// it is of kind, in data, and the key's field is a time.Time: the value
+// go-toml could not make a time of.
+func notATime(data []byte, rt reflect.Type, key []string, kind ...unstable.Kind) (tomlValueAt, bool) {
+	if len(key) == 0 || rt == nil {
+		return tomlValueAt{}, false
+	}
+	if ft, ok := fieldTypeAt(rt, key); !ok || tomlKindName(ft) != "datetime" {
+		return tomlValueAt{}, false
+	}
+	at, ok := scanTOMLKeys(data).value(strings.Join(key, "."))
+	if !ok || !slices.Contains(kind, at.kind) {
+		return tomlValueAt{}, false
+	}
+	return at, true
+}
+
+// bareTimeError is derr, go-toml's bare error of a time.Time's
+// UnmarshalText given an integer's, a float's or a boolean's text, as the
+// mistyped value it is: at the first such value of a datetime key in
+// data, where go-toml, decoding in the file's order, stopped. Nil where
+// derr is no time's error or no such value is written.
+func bareTimeError(path string, data []byte, rt reflect.Type, derr error) *ConfigError {
+	var pe *time.ParseError
+	if !errors.As(derr, &pe) {
+		return nil
+	}
+	var first *ConfigError
+	for name := range scanTOMLKeys(data).set {
+		key := strings.Split(name, ".")
+		at, ok := notATime(data, rt, key, unstable.Integer, unstable.Float, unstable.Bool)
+		if !ok || (first != nil && at.line >= first.Line) {
+			continue
+		}
+		line, col := offsetPosition(data, int(at.value.Offset))
+		first = &ConfigError{File: path, Line: line, Column: col, Key: name, Err: derr, kind: mistypedValue,
+			Msg: notATimeWords(name, data, at)}
+	}
+	return first
+}
+
+// notATimeWords says that the value at (of the key name) is no time, what
+// it is, and what the key takes, with an example in the form a run's
+// config.toml writes it.
+func notATimeWords(name string, data []byte, at tomlValueAt) string {
+	got, sep := map[unstable.Kind]string{unstable.String: "string", unstable.Integer: "integer", unstable.Float: "float", unstable.Bool: "boolean"}[at.kind], ","
+	if start, end := int(at.value.Offset), int(at.value.Offset+at.value.Length); at.kind == unstable.String && end <= len(data) {
+		got, sep = got+" "+string(data[start:end])+", not an RFC 3339 time", ";"
+	}
+	return fmt.Sprintf("key %q: wrong type: got TOML %s%s want datetime (such as 2026-12-05T21:40:00Z)", name, got, sep)
+}
+
+// offsetPosition is the 1-based line and column (in bytes) of the byte at
+// offset in data.
+func offsetPosition(data []byte, offset int) (line, col int) {
+	offset = min(max(offset, 0), len(data))
+	before := data[:offset]
+	return 1 + bytes.Count(before, []byte("\n")), offset - bytes.LastIndexByte(before, '\n')
 }
 
 var typeMismatch = regexp.MustCompile(`^toml: cannot decode TOML (\S+) into`)

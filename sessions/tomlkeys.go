@@ -27,6 +27,7 @@ type tomlKeys struct {
 type tomlValueAt struct {
 	line  int            // 1-based line of the key's first part
 	value unstable.Range // the value's bytes (a scalar's whole text)
+	kind  unstable.Kind  // what TOML value it is: String, Integer, …
 }
 
 // scanTOMLKeys reads the key structure of data. A document the parser
@@ -68,7 +69,7 @@ func (k tomlKeys) keyValue(p *unstable.Parser, table []string, kv *unstable.Node
 	value := kv.Value()
 	name := strings.Join(path, ".")
 	if _, seen := k.set[name]; !seen {
-		k.set[name] = tomlValueAt{line: line, value: value.Raw}
+		k.set[name] = tomlValueAt{line: line, value: value.Raw, kind: value.Kind}
 	}
 	if value.Kind == unstable.InlineTable {
 		k.define(path, line)
