@@ -260,3 +260,25 @@ func errorLine(n int, msg string) string {
 	}{n, msg})
 	return string(b)
 }
+
+// TestStoppedBeforeItsFirstStep: a train or a distill's student stopped by
+// a signal before any step finished says so plainly, and one stopped later
+// how many of its steps it took; "after 0 of 1 steps" counted nothing, in
+// the plural of one.
+func TestStoppedBeforeItsFirstStep(t *testing.T) {
+	const again = ": no teacher was written to T; to train it, run the same command again (--steps 0 trains until interrupted and saves then)"
+	for _, c := range []struct {
+		got, want string
+	}{
+		{trainStopped(0, 1, "").Error(), "stopped by a signal before its first step"},
+		{trainStopped(0, 20, "T").Error(), "stopped by a signal before its first step" + again},
+		{trainStopped(1, 20, "T").Error(), "stopped by a signal after 1 of 20 steps" + again},
+		{trainStopped(3, 20, "").Error(), "stopped by a signal after 3 of 20 steps"},
+		{stoppedBySignal(0, 1, "student step"), "stopped by a signal before its first student step"},
+		{stoppedBySignal(7, 1000, "student step"), "stopped by a signal after 7 of 1000 student steps"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got  %q\nwant %q", c.got, c.want)
+		}
+	}
+}

@@ -336,8 +336,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		// The rows stay, complete (they are the teacher's work): the
 		// message offers, as a rerun into this --out does, the command
 		// that trains the student on them without explaining again.
-		return fmt.Errorf("stopped by a signal after %d of %s: %s keeps its %s; the student was not saved; run %s to train the student on them without explaining again, or remove %s and run this command again",
-			done, plural(c.Steps, "student step"), f.Name(), plural(len(rows), "row"), learnFromKept(fs, *out, *tdir), f.Name())
+		return fmt.Errorf("%s: %s keeps its %s; the student was not saved; run %s to train the student on them without explaining again, or remove %s and run this command again",
+			stoppedBySignal(done, c.Steps, "student step"), f.Name(), plural(len(rows), "row"), learnFromKept(fs, *out, *tdir), f.Name())
 	}
 	if err := deviceCheck(be, "fine-tune the student", err); err != nil {
 		return err
