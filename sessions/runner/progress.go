@@ -198,9 +198,33 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	// (exit 1), so `rlt run --headless --steps N && next` stops there as
 	// rlt train does; steps 0 (until interrupted) ends as planned.
 	cont := fmt.Sprintf("the run folder %s is complete: rlt run --resume %s continues it", runDir, runDir)
-	if steps := checked.Config().Steps; steps > 0 && done < steps {
-		return fmt.Errorf("stopped by a signal after %d of %d steps; %s", done, steps, cont)
+	steps := checked.Config().Steps
+	if steps > 0 && done < steps {
+		return fmt.Errorf("%s; %s", signalStop(done, steps), cont)
 	}
-	fmt.Fprintf(progress, "stopped by a signal after %d steps; %s\n", done, cont)
+	fmt.Fprintf(progress, "%s; %s\n", signalStop(done, steps), cont)
 	return nil
+}
+
+// signalStop says how far a run stopped by a signal had come, done of its
+// steps (0: until interrupted): "stopped by a signal before its first
+// step" where it had done none (not "after 0 of 1 steps"), else "… after
+// 3 of 20 steps" ("after 3 steps" for a run until interrupted), as rlt
+// train says it.
+func signalStop(done, steps int) string {
+	switch {
+	case done == 0:
+		return "stopped by a signal before its first step"
+	case steps > 0:
+		return fmt.Sprintf("stopped by a signal after %d of %s", done, stepsNoun(steps))
+	}
+	return "stopped by a signal after " + stepsNoun(done)
+}
+
+// stepsNoun is "1 step" or "N steps".
+func stepsNoun(n int) string {
+	if n == 1 {
+		return "1 step"
+	}
+	return fmt.Sprintf("%d steps", n)
 }

@@ -135,3 +135,23 @@ func TestJSONLSinkLeavesFatalErrorsToTheCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalStopWording: a headless run stopped by a signal before its
+// first step says so, not "after 0 of 1 steps"; later stops say how far
+// of how many, in the plural the count takes.
+func TestSignalStopWording(t *testing.T) {
+	for _, tc := range []struct {
+		done, steps int
+		want        string
+	}{
+		{0, 1, "stopped by a signal before its first step"},
+		{0, 0, "stopped by a signal before its first step"},
+		{1, 20, "stopped by a signal after 1 of 20 steps"},
+		{3, 0, "stopped by a signal after 3 steps"},
+		{1, 0, "stopped by a signal after 1 step"},
+	} {
+		if got := signalStop(tc.done, tc.steps); got != tc.want {
+			t.Errorf("signalStop(%d, %d) = %q, want %q", tc.done, tc.steps, got, tc.want)
+		}
+	}
+}
