@@ -130,7 +130,8 @@ func notReadBack(dir, out string, rep sessions.ExportReport) error {
 }
 
 // nothingToExport is the error of an export that wrote no row, saying
-// which filter left nothing: no trace yet, no trace accepted in review, or
+// which filter left nothing (sessions.ExportReport.NothingWritten, in the
+// workbench's words too): no trace yet, no trace accepted in review, or
 // every accepted one refused by the format (each said above it). An export
 // of nothing is an error, not an empty file, so that a script that exports
 // and then distills stops here, and the export after a review is not
@@ -140,16 +141,7 @@ func nothingToExport(dir, out string, rep sessions.ExportReport) error {
 	if out != "" {
 		written = "no file written"
 	}
-	switch {
-	case rep.Refused == 1:
-		return fmt.Errorf("nothing to export from %s: its accepted trace was refused (said above); %s", dir, written)
-	case rep.Refused > 1:
-		return fmt.Errorf("nothing to export from %s: its %d accepted traces were all refused (each said above); %s", dir, rep.Refused, written)
-	case rep.LeftOut() == 0:
-		return fmt.Errorf("nothing to export from %s: it holds no trace yet; %s", dir, written)
-	}
-	return fmt.Errorf("nothing to export from %s: no trace is accepted in review (of %s: %d not reviewed, %d rejected, %d flagged, %d unreadable); accept traces first (rlt open %s, then a on a trace); %s",
-		dir, plural(rep.LeftOut(), "trace"), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Unreadable, dir, written)
+	return fmt.Errorf("%s; %s", rep.NothingWritten(dir, "rlt open "+dir+", then a on a trace"), written)
 }
 
 // plural is "1 what" or "N whats".
