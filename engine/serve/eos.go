@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -54,7 +55,10 @@ func ReadEOS(dir string, id func(token string) (int32, bool)) (EOS, error) {
 			}
 			break
 		}
-		text, ok := tokenContent(raw)
+		text, ok, miss := tokenContent(raw)
+		if miss != nil {
+			return EOS{}, fmt.Errorf("%s: eos_token: %w: write it %q, as transformers reads it, or the folder's end of sequence is not the one its tokenizer has", path, miss, miss.Field)
+		}
 		if !ok {
 			return EOS{}, fmt.Errorf("%s: eos_token is %s, not a token's text (a string, or an object with its \"content\"): fix the file", path, raw)
 		}
@@ -113,17 +117,24 @@ func readKey(dir, name, key string) (json.RawMessage, string, error) {
 }
 
 // tokenContent reads a special token written as its text or as an
-// object with its "content" (transformers' AddedToken).
-func tokenContent(raw json.RawMessage) (string, bool) {
+// object with its "content" (transformers' AddedToken). The key is read
+// exactly, as transformers reads it (AddedToken(**obj), a Python
+// keyword): one in another case ("Content"), which encoding/json would
+// take for it, is the *jsonerr.CaseMiss returned, so that a file
+// transformers reads otherwise is not served with our reading of it.
+func tokenContent(raw json.RawMessage) (text string, ok bool, miss *jsonerr.CaseMiss) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s, true
+		return s, true, nil
 	}
 	var o struct {
 		Content *string `json:"content"`
 	}
-	if json.Unmarshal(raw, &o) == nil && o.Content != nil {
-		return *o.Content, true
+	if miss := jsonerr.FindCaseMiss(raw, jsonerr.FieldNames(reflect.TypeOf(o))); miss != nil {
+		return "", false, miss
 	}
-	return "", false
+	if json.Unmarshal(raw, &o) == nil && o.Content != nil {
+		return *o.Content, true, nil
+	}
+	return "", false, nil
 }

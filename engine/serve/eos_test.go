@@ -107,6 +107,10 @@ func TestReadEOS(t *testing.T) {
 		{"a token the tokenizer lacks", map[string]string{"tokenizer_config.json": `{"eos_token":"<eos>"}`}, EOS{},
 			`tokenizer_config.json: eos_token "<eos>" is not a token of the folder's tokenizer.json`},
 		{"not a token", map[string]string{"tokenizer_config.json": `{"eos_token":5}`}, EOS{}, `tokenizer_config.json: eos_token is 5, not a token's text`},
+		{"content in another case", map[string]string{"tokenizer_config.json": `{"eos_token":{"Content":"<|im_end|>","special":true}}`}, EOS{},
+			`tokenizer_config.json: eos_token: "Content" is not a field: the field is "content" (field names are case-sensitive): write it "content"`},
+		{"content and a near miss", map[string]string{"special_tokens_map.json": `{"eos_token":{"content":"</s>","CONTENT":"<|im_end|>"}}`}, EOS{},
+			`special_tokens_map.json: eos_token: "CONTENT" is not a field: the field is "content"`},
 		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, EOS{}, `generation_config.json: eos_token_id is "2", not a token id or a list of them`},
 		{"not JSON", map[string]string{"generation_config.json": `{"eos_token_id":`}, EOS{}, `generation_config.json: it ends at line 1`},
 	} {
