@@ -42,7 +42,7 @@ func TestPromptLogProbsBatch(t *testing.T) {
 		{[][]int32{{1, 2}, {}}, opts, "tiny: prompt 1: empty prompt"},
 		{[][]int32{{1, 2}, {3}, {4, 23}}, opts, "tiny: prompt 2: token 23 at position 1 is outside the vocabulary of 23"},
 		{[][]int32{{4, 23}}, opts, "tiny: token 23 at position 1 is outside the vocabulary of 23"},
-		{[][]int32{{1, 2}, make([]int32, 33)}, opts, "tiny: prompt 1: 33 tokens do not fit the model's 32 positions"},
+		{[][]int32{{1, 2}, make([]int32, 33)}, opts, "tiny: prompt 1: 33 tokens, more than the model's 32 positions (max_position_embeddings)"},
 		{[][]int32{{1, 2}}, PromptOptions{TopK: -1}, "top-k -1, 0 must not be negative"},
 	} {
 		_, err := ms.PromptLogProbsBatch(c.seqs, 1, c.opts)

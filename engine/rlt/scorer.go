@@ -249,7 +249,7 @@ func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err e
 // TooLongError is an item whose sequence for one model, with the
 // explanation it gives, does not fit that model's positions
 // (Positions.over). It is said in RoomError's words (the model as
-// modelName names it, itsPositions) but is not one: a RoomError refuses a
+// ModelName names it, ItsPositions) but is not one: a RoomError refuses a
 // budget of new tokens from a prompt's length before the teacher writes,
 // and its caller lowers that budget; here the explanation is written
 // already (a trace's, a step's) and measured whole as the models read it,
@@ -284,7 +284,7 @@ func (e *TooLongError) Error() string {
 		left = fmt.Sprint(e.Room())
 	}
 	msg := fmt.Sprintf("%s: "+sequence+", more than %s, which leave the explanation %s: %s",
-		modelName(e.Model, e.Dir), e.Explanation, e.Tokens, itsPositions(e.Max), left, e.Advice)
+		ModelName(e.Model, e.Dir), e.Explanation, e.Tokens, ItsPositions(e.Max), left, e.Advice)
 	if e.Item >= 0 {
 		return fmt.Sprintf("item %d: %s", e.Item, msg)
 	}

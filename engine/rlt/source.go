@@ -237,7 +237,7 @@ func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, 
 			return nil, fmt.Errorf("%s: %sempty prompt", ms.Name, which(i))
 		}
 		if len(ids) > ms.M.Cfg.MaxPos {
-			return nil, fmt.Errorf("%s: %s%d tokens do not fit the model's %d positions", ms.Name, which(i), len(ids), ms.M.Cfg.MaxPos)
+			return nil, fmt.Errorf("%s: %s%d tokens, more than the model's %s", ms.Name, which(i), len(ids), modelPositions(ms.M.Cfg.MaxPos))
 		}
 		for pos, id := range ids {
 			if id < 0 || int(id) >= ms.Vocab {

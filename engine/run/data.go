@@ -176,7 +176,7 @@ func FitReason(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions)
 		if short == nil {
 			return ""
 		}
-		return fmt.Sprintf("too long: its prompt for the %s takes %d tokens, and with max_new_tokens = %d more that exceeds the %s's %d positions", short.Who, short.Prompt, maxNew, short.Who, short.Positions)
+		return tooLong(short.Who, short.Prompt, maxNew, short.Positions)
 	}
 }
 

@@ -34,10 +34,19 @@ func StudentFitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) fun
 	pos := rlt.Positions{Student: maxPos}
 	return func(ex task.Example) string {
 		if n := len(rlt.SolvePrompt(tok, p, ex.Question)); !pos.Continues("student", n, maxNew) {
-			return fmt.Sprintf("too long: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds the student's %d positions", n, maxNew, maxPos)
+			return tooLong("student", n, maxNew, maxPos)
 		}
 		return ""
 	}
+}
+
+// tooLong is FitReason's and StudentFitReason's reason for a row whose
+// prompt for the model who takes prompt tokens, past its positions with
+// maxNew more: the model and its positions in the words of every
+// refusal past them (rlt.ModelName, rlt.ItsPositions).
+func tooLong(who string, prompt, maxNew, positions int) string {
+	return fmt.Sprintf("too long for %s: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds %s",
+		rlt.ModelName(who, ""), prompt, maxNew, rlt.ItsPositions(positions))
 }
 
 // ExplainResult is one question of a teacher evaluation: the teacher's

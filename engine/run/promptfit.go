@@ -30,8 +30,8 @@ import (
 func TaskPromptsFit(who, dir, shorten string, t task.Task, exs []task.Example, maxPos int, prompt func(task.Example) int) error {
 	for _, ex := range exs {
 		if n := prompt(ex); n > maxPos {
-			return fmt.Errorf("the %s %s: its prompt for the %s task's question %q takes %d tokens, more than its %d positions (max_position_embeddings): give a shorter %s",
-				who, dir, t.Name(), ex.Question, n, maxPos, shorten)
+			return fmt.Errorf("%s: its prompt for the %s task's question %q takes %d tokens, more than %s: give a shorter %s",
+				rlt.ModelName(who, dir), t.Name(), ex.Question, n, rlt.ItsPositions(maxPos), shorten)
 		}
 	}
 	return nil

@@ -311,11 +311,13 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 		}
 		P = max(P, len(p))
 	}
+	// The model's positions said as engine/rlt's refusals say them
+	// (rlt.ItsPositions, which this package is below): by hand.
 	switch {
 	case P > cfg.MaxPos:
-		return nil, fmt.Errorf("sample: a prompt of %d tokens is longer than the model's %d positions", P, cfg.MaxPos)
+		return nil, fmt.Errorf("sample: a prompt of %d tokens is longer than the model's %d positions (max_position_embeddings)", P, cfg.MaxPos)
 	case P == cfg.MaxPos:
-		return nil, fmt.Errorf("sample: a prompt of %d tokens leaves no room for a new token in the model's %d positions", P, cfg.MaxPos)
+		return nil, fmt.Errorf("sample: a prompt of %d tokens leaves no room for a new token in the model's %d positions (max_position_embeddings)", P, cfg.MaxPos)
 	}
 	maxNew, lenReason := opts.MaxNewTokens, MaxTokens
 	if P+maxNew > cfg.MaxPos {

@@ -415,8 +415,8 @@ func TestSequenceFitsThePositions(t *testing.T) {
 		{lens: []int{60}, maxNew: 3, want: 3, reason: MaxTokens},
 		{lens: []int{63}, maxNew: 10, want: 1, reason: MaxLength},
 		{lens: []int{20, 60}, maxNew: 10, want: 4, reason: MaxLength},
-		{lens: []int{64}, maxNew: 1, err: "sample: a prompt of 64 tokens leaves no room for a new token in the model's 64 positions"},
-		{lens: []int{65}, maxNew: 1, err: "sample: a prompt of 65 tokens is longer than the model's 64 positions"},
+		{lens: []int{64}, maxNew: 1, err: "sample: a prompt of 64 tokens leaves no room for a new token in the model's 64 positions (max_position_embeddings)"},
+		{lens: []int{65}, maxNew: 1, err: "sample: a prompt of 65 tokens is longer than the model's 64 positions (max_position_embeddings)"},
 	} {
 		t.Run(fmt.Sprintf("%v tokens, %d new", c.lens, c.maxNew), func(t *testing.T) {
 			// No stop id: every sequence runs to its limit.
