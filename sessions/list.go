@@ -226,9 +226,9 @@ func (c *runCache) summarise(dir string) RunSummary {
 		notes = append(notes, "metrics.jsonl ends in a partial line")
 	}
 	// The steps done, by the rule the header and a resume count them: a
-	// metrics.jsonl lost or cut short is said, and the checkpoints count.
-	steps := countSteps(stepsEvidence{dir: dir, numbering: s.Numbering, lastMetric: s.LastStep,
-		lastCheckpoint: ev.lastCheckpoint(), metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped})
+	// metrics.jsonl lost, cut short or with a hole, or an events.jsonl
+	// lost, is said, and the checkpoints count.
+	steps := c.steps(dir, s.Numbering, imported != "", mErr, evErr)
 	s.LastStep = steps.LastStep
 	if lost := steps.Problem(); lost != "" {
 		notes = append(notes, lost)

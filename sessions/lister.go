@@ -203,6 +203,30 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 	return out, nil
 }
 
+// steps counts the steps done of the run folder dir as summarise has
+// read it (mErr and evErr: how reading its metrics.jsonl and events.jsonl
+// failed), by the rule the header and a resume count them (countSteps):
+// its metric records that stand and their holes (none looked for in an
+// import, whose trainer's logging they keep), its checkpoint events no
+// resume superseded, and where events.jsonl is missing or empty, its
+// checkpoint folders (one ReadDir, only then: a listing of runs that lost
+// nothing reads no more than before).
+func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mErr, evErr error) StepCount {
+	ev := &c.events
+	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, ev.resumes),
+		lastCheckpoint: ev.lastCheckpoint(), metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported}
+	switch {
+	case errors.Is(evErr, fs.ErrNotExist):
+		e.events = logMissing
+	case evErr == nil && ev.lines == 0:
+		e.events = logEmpty
+	}
+	if e.events != logKept {
+		e.lastCheckpoint = max(e.lastCheckpoint, checkpointOnDisk(dir))
+	}
+	return countSteps(e)
+}
+
 // runCache is what a Lister has read of one run folder.
 type runCache struct {
 	metricsLog, eventsLog logState
@@ -368,6 +392,13 @@ type eventsFold struct {
 	// stepped: an event records a step done (a checkpoint, a phase of
 	// step 1 or later).
 	stepped bool
+	// imported: an import event says the run is Import's copy of a
+	// trainer's records (so too its config.toml, which may be lost).
+	imported bool
+	// lines is how many lines were folded (add), broken ones too: none
+	// in a run whose other files prove steps done, events.jsonl was
+	// emptied (runCache.steps).
+	lines int
 }
 
 // lastCheckpoint is the highest step of the checkpoint events no resume
@@ -408,6 +439,7 @@ func (f *eventsFold) uncleanExit(held bool) (s session, unclean, resuming bool) 
 }
 
 func (f *eventsFold) add(raw []byte) {
+	f.lines++
 	// A phase event a step (two a step for most runs) is nearly all of
 	// events.jsonl, and of a phase the fold needs only its name: read it
 	// without encoding/json (a third of BenchmarkList/fresh), the others,
@@ -478,6 +510,8 @@ func (f *eventsFold) fold(e EventRecord) {
 		}
 		r.add(e.Step)
 		f.stepped = true
+	case KindImport:
+		f.imported = true
 	case KindError:
 		if e.Fatal {
 			f.fatal = e.Error

@@ -148,10 +148,18 @@ type Run struct {
 	// plus one (0: none): a step done, for Steps, where the events that
 	// recorded it are lost too.
 	ckFound atomic.Int64
-	// numbering is how the run numbers its steps, read from config.toml
+	// eventsLost: events.jsonl was missing or held no record when the run
+	// was loaded, and ckOnDisk is then its highest checkpoint folder's
+	// step (checkpointOnDisk; -1: none), which the lost checkpoint events
+	// said: Steps counts it as the listing does. Both are set by load.
+	eventsLost logLoss
+	ckOnDisk   int
+	// numbering is how the run numbers its steps, and imported whether
+	// it is Import's copy of a trainer's records, read from config.toml
 	// once (StepNumbering): Steps is asked for every frame of the header.
 	numberingOnce sync.Once
 	numbering     StepNumbering
+	imported      bool
 
 	// resume points: segment → last step kept (guarded by resMu)
 	resMu   sync.Mutex
@@ -317,7 +325,7 @@ func (r *Run) Dropped() int {
 }
 
 func newRun(dir string, opts Options) *Run {
-	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: resumePoints{}, traceStep: -1}
+	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: resumePoints{}, traceStep: -1, ckOnDisk: -1}
 }
 
 // writeRunConfig writes a new run's config.toml (a test makes it fail, as
@@ -740,6 +748,11 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			st, err = ReadStats{}, nil
 			metricsGone = metricsGone || kind == 'm'
+			if kind == 'e' {
+				r.eventsLost = logMissing
+			}
+		} else if err == nil && kind == 'e' && st.Lines == 0 {
+			r.eventsLost = logEmpty
 		}
 		if err != nil {
 			return err
@@ -775,11 +788,20 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	}
 	// A run that did steps lost what a file or folder held, not nothing:
 	// said, so that it does not just look empty. metrics.jsonl's loss
-	// (missing, or fewer steps than the checkpoints prove done) is said by
-	// the rule that counts the steps (Steps), in the listing's words.
+	// (missing, fewer steps than the checkpoints prove done, or a hole
+	// below its last step) and events.jsonl's are said by the rule that
+	// counts the steps (Steps), in the listing's words; without the
+	// events, the checkpoint folders say what their checkpoint events did.
 	r.metricsLost = metricsGone
-	if c := r.Steps(); c.Lost != "" {
+	if r.eventsLost != logKept {
+		r.ckOnDisk = checkpointOnDisk(r.dir)
+	}
+	c := r.Steps()
+	if c.Lost != "" {
 		r.store.addIssue(Issue{File: c.LostFile, Msg: c.Lost, Kind: IssueLost})
+	}
+	if c.EventsLost != "" {
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: c.EventsLost, Kind: IssueLost})
 	}
 	again := ""
 	if !r.readOnly {

@@ -3,9 +3,12 @@ package sessions
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -94,23 +97,34 @@ func decodeLoose(data []byte, v any) (err error) {
 // config.toml: the count of steps done the workbench shows is
 // r.StepNumbering().StepsDone(last step recorded).
 func (r *Run) StepNumbering() StepNumbering {
-	r.numberingOnce.Do(func() { r.numbering, _ = configPlan(r.dir, r.config) })
+	r.readPlan()
 	return r.numbering
+}
+
+// readPlan reads, once, how the run numbers its steps and whether it is
+// an import, from config.toml.
+func (r *Run) readPlan() {
+	r.numberingOnce.Do(func() {
+		r.numbering, _ = configPlan(r.dir, r.config)
+		_, r.imported = importSource(filepath.Join(r.dir, ConfigFile), r.config)
+	})
 }
 
 // Steps is how many steps the run has done (countSteps, the rule by
 // which the Runs screen, rlt sessions and rlt run --resume count them),
 // from the records this Run has read and written: its metric records that
-// stand, its checkpoint events no resume superseded, and the newest
-// checkpoint LatestCheckpoint found. The workbench's header shows it.
+// stand, its checkpoint events no resume superseded, the newest
+// checkpoint LatestCheckpoint found, and where events.jsonl was lost its
+// checkpoint folders. The workbench's header shows it.
 func (r *Run) Steps() StepCount {
 	r.evMu.Lock()
-	ck, stepped := r.ev.lastCheckpoint(), r.ev.stepped
+	ck, stepped, imported := r.ev.lastCheckpoint(), r.ev.stepped, r.ev.imported
 	r.evMu.Unlock()
-	ck = max(ck, int(r.ckFound.Load())-1)
-	last := r.store.LastStep()
-	return countSteps(stepsEvidence{dir: r.dir, numbering: r.StepNumbering(), lastMetric: last,
-		lastCheckpoint: ck, metricsMissing: r.metricsLost && last < 0, stepped: stepped})
+	ck = max(ck, int(r.ckFound.Load())-1, r.ckOnDisk)
+	metrics := r.store.metricSteps()
+	r.readPlan()
+	return countSteps(stepsEvidence{dir: r.dir, numbering: r.numbering, metricSteps: metrics, lastCheckpoint: ck,
+		metricsMissing: r.metricsLost && len(metrics) == 0, stepped: stepped, imported: imported || r.imported, events: r.eventsLost})
 }
 
 // StepsDone is how many steps the listed run has done (0 when no record
@@ -279,6 +293,119 @@ func bestStanding(rewards map[int]*stepRewards, resumes resumePoints) float64 {
 	return best
 }
 
+// standingSteps is the set of steps whose records stand, of records
+// whose steps are steps (by segment): each segment's up to where a later
+// resume took over (resumePoints.standingUpTo), as highestStanding counts
+// them. A lone segment that no resume cut is returned as it is, not
+// copied: the caller only reads it.
+func standingSteps(steps map[int]*stepRanges, resumes resumePoints) stepRanges {
+	var all stepRanges
+	for seg, r := range steps {
+		limit := resumes.standingUpTo(seg)
+		if len(steps) == 1 && (len(*r) == 0 || (*r)[len(*r)-1][1] <= limit) {
+			return *r
+		}
+		for _, rg := range *r {
+			if rg[0] > limit {
+				break
+			}
+			all = append(all, [2]int{rg[0], min(rg[1], limit)})
+		}
+	}
+	slices.SortFunc(all, func(a, b [2]int) int { return a[0] - b[0] })
+	merged := all[:0]
+	for _, rg := range all {
+		if n := len(merged); n > 0 && rg[0] <= merged[n-1][1]+1 {
+			merged[n-1][1] = max(merged[n-1][1], rg[1])
+			continue
+		}
+		merged = append(merged, rg)
+	}
+	return merged
+}
+
+// last is the highest step of the set (-1: none).
+func (r stepRanges) last() int {
+	if len(r) == 0 {
+		return -1
+	}
+	return r[len(r)-1][1]
+}
+
+// holes are the steps from first to the set's highest that it lacks (nil:
+// none).
+func (r stepRanges) holes(first int) stepRanges {
+	var out stepRanges
+	next := first // the lowest step not yet seen
+	for _, rg := range r {
+		if rg[0] > next {
+			out = append(out, [2]int{next, rg[0] - 1})
+		}
+		next = max(next, rg[1]+1)
+	}
+	return out
+}
+
+// count is how many steps the set holds.
+func (r stepRanges) count() int {
+	n := 0
+	for _, rg := range r {
+		n += rg[1] - rg[0] + 1
+	}
+	return n
+}
+
+// String says the set's steps compactly, ranges as first-last: "step 4",
+// "steps 0-2", "steps 3, 5-9 and 12"; past the first few ranges, how many
+// steps more.
+func (r stepRanges) String() string {
+	const shown = 4
+	var parts []string
+	for i, rg := range r {
+		if i == shown {
+			parts = append(parts, countOf(stepRanges(r[i:]).count(), "more step"))
+			break
+		}
+		if rg[0] == rg[1] {
+			parts = append(parts, strconv.Itoa(rg[0]))
+		} else {
+			parts = append(parts, strconv.Itoa(rg[0])+"-"+strconv.Itoa(rg[1]))
+		}
+	}
+	if len(r) == 1 && r[0][0] == r[0][1] {
+		return "step " + parts[0]
+	}
+	if len(parts) == 1 {
+		return "steps " + parts[0]
+	}
+	return "steps " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// checkpointOnDisk is the highest step of the run folder dir's checkpoint
+// folders (checkpoints/step-NNNNNN), -1 when there is none: what proves
+// the steps done where events.jsonl, which records the checkpoints, is
+// lost. A folder has its name only once its save is complete
+// (SaveCheckpoint renames it into place), so its name is proof enough;
+// whether it can be resumed from is LatestCheckpoint's question. One
+// ReadDir, done only for a run that lost its events.
+func checkpointOnDisk(dir string) int {
+	entries, err := os.ReadDir(filepath.Join(dir, CheckpointsDir))
+	if err != nil {
+		return -1
+	}
+	last := -1
+	for _, e := range entries {
+		num, ok := strings.CutPrefix(e.Name(), "step-")
+		if !ok || !e.IsDir() {
+			continue
+		}
+		if step, err := strconv.Atoi(num); err == nil && step >= 0 {
+			last = max(last, step)
+		}
+	}
+	return last
+}
+
 // StepCount is how many steps a run has done, by the one rule (countSteps)
 // by which the workbench's header (Run.Steps), its Runs screen and rlt
 // sessions (RunSummary.LastStep) and rlt run --resume's refusal
@@ -286,10 +413,13 @@ func bestStanding(rewards map[int]*stepRewards, resumes resumePoints) float64 {
 // proves it: a metric record of it that stands, or a checkpoint of it or
 // of a later step (a checkpoint of step N is saved only once the records
 // of step N are on disk, so metric records that fall short of it were
-// lost, not never written). Where metrics.jsonl is missing or falls short
-// of the checkpoints, the count is the checkpoints' and Lost says what was
-// lost and what to do: the file is not made again in silence, nor its
-// loss read as a run that did nothing.
+// lost, not never written; and a step is begun only once the one before
+// it has recorded its metrics, so a step lacking them below one that has
+// them lost them too). Where metrics.jsonl is missing, falls short of the
+// checkpoints or has a hole, the count is the highest proof's and Lost
+// says what was lost and what to do: the file is not made again in
+// silence, nor its loss read as a run that did nothing or forgotten once
+// a resume records later steps.
 type StepCount struct {
 	// HasStep: a record proves a step done (as the run numbers them, a
 	// run imported from a trainer that counts from one may have done none
@@ -301,29 +431,47 @@ type StepCount struct {
 	// Done is how many steps that is (StepNumbering.StepsDone).
 	Done int
 	// Lost is what is wrong with metrics.jsonl, said of the file (its
-	// path is LostFile): missing, or holding fewer steps than the run's
-	// checkpoints prove done, with what to do; "" when nothing is lost.
+	// path is LostFile): missing, holding fewer steps than the run's
+	// checkpoints prove done, or lacking the records of steps below
+	// others it has (Missing), with what to do; "" when nothing is lost.
 	Lost     string
 	LostFile string
+	// EventsLost is what is wrong with events.jsonl (EventsFile in the
+	// run's folder): missing or empty, in a run whose other records prove
+	// steps done, with what to do; "" when it is not lost.
+	EventsLost string
 }
 
-// Problem is Lost, said of metrics.jsonl by its name ("" when nothing is
-// lost): the listing's note on the run, and what rlt run --resume says.
+// Problem is Lost and EventsLost, each said of its file by its name (""
+// when nothing is lost): the listing's note on the run.
 func (c StepCount) Problem() string {
-	if c.Lost == "" {
-		return ""
+	var said []string
+	if c.Lost != "" {
+		said = append(said, MetricsFile+": "+c.Lost)
 	}
-	return MetricsFile + ": " + c.Lost
+	if c.EventsLost != "" {
+		said = append(said, EventsFile+": "+c.EventsLost)
+	}
+	return strings.Join(said, "; ")
 }
+
+// logLoss is how a log the run always has was lost.
+type logLoss uint8
+
+const (
+	logKept    logLoss = iota
+	logMissing         // the file is not there
+	logEmpty           // the file holds no record
+)
 
 // stepsEvidence is what a run's files say of its steps, as countSteps
 // takes it.
 type stepsEvidence struct {
 	dir       string
 	numbering StepNumbering
-	// lastMetric is the highest step of the metric records that stand
-	// (highestStanding; -1: none).
-	lastMetric int
+	// metricSteps are the steps of the metric records that stand
+	// (standingSteps).
+	metricSteps stepRanges
 	// lastCheckpoint is the highest step of a checkpoint that stands: of
 	// the checkpoint events no resume superseded, or a checkpoint found
 	// on disk (-1: none).
@@ -332,30 +480,79 @@ type stepsEvidence struct {
 	// record a step done (a checkpoint, a phase of step 1 or later), so a
 	// missing metrics.jsonl lost something.
 	metricsMissing, stepped bool
+	// imported: the run is Import's copy of a trainer's records (its
+	// config.toml or its import events say so), which keep the trainer's
+	// numbers and its logging: they may start past its first step (a
+	// trainer resumed, verl's from 1) and skip the steps it did not log
+	// (TRL's logging_steps), and no checkpoint or later session of ours
+	// in the folder says which steps it did. Its holes are the trainer's,
+	// not losses, and none is looked for.
+	imported bool
+	// events is how events.jsonl was lost, if it was (lastCheckpoint is
+	// then checkpointOnDisk's).
+	events logLoss
 }
 
 // countSteps is the count of steps done that the evidence e proves
-// (StepCount), and what is lost of metrics.jsonl.
+// (StepCount), and what is lost of metrics.jsonl and events.jsonl.
 func countSteps(e stepsEvidence) StepCount {
-	c := StepCount{LastStep: max(e.lastMetric, e.lastCheckpoint, -1)}
+	lastMetric := e.metricSteps.last()
+	c := StepCount{LastStep: max(lastMetric, e.lastCheckpoint, -1)}
 	c.HasStep = c.LastStep >= 0
 	c.Done = e.numbering.StepsDone(c.LastStep)
 	const putBack = "put the file back from a copy of the run folder if there is one; without it the run still resumes from its latest checkpoint (rlt run --resume) and records the steps it runs from there"
-	byCheckpoint := fmt.Sprintf("the run has done %s (its checkpoint of step %d says so)", countOf(c.Done, "step"), e.lastCheckpoint)
+	byCheckpoint := func() string {
+		return fmt.Sprintf("the run has done %s (its checkpoint of step %d says so)", countOf(c.Done, "step"), e.lastCheckpoint)
+	}
+	// Our runs number their steps from 0 and record each step's metrics
+	// before the next begins: the records that stand run from 0 to the
+	// last without a hole, however the sessions that wrote them resumed
+	// (a resume's records of the steps it re-did replace those it
+	// superseded, standingSteps). An import keeps its trainer's.
+	var holes stepRanges
+	if !e.imported {
+		holes = e.metricSteps.holes(0)
+	}
 	switch {
 	case e.metricsMissing && e.lastCheckpoint >= 0:
-		c.Lost = "missing, though " + byCheckpoint + ": their metrics (the curves) are lost; " + putBack
+		c.Lost = "missing, though " + byCheckpoint() + ": their metrics (the curves) are lost; " + putBack
 	case e.metricsMissing && e.stepped:
 		c.Lost = "missing, though the run's events record steps: its metrics (the curves) are lost; " + putBack
 	case e.metricsMissing:
-	case e.lastCheckpoint > e.lastMetric && e.lastMetric < 0:
-		c.Lost = "holds no step, though " + byCheckpoint + ": their metrics (the curves) are lost; " + putBack
-	case e.lastCheckpoint > e.lastMetric:
+	case e.lastCheckpoint > lastMetric && lastMetric < 0:
+		c.Lost = "holds no step, though " + byCheckpoint() + ": their metrics (the curves) are lost; " + putBack
+	case len(holes) > 0:
+		// Lines of steps below the last are gone (a resume of a run that
+		// had lost the file records from its checkpoint on): the later
+		// records prove them done, and putting the whole file back would
+		// lose those.
+		proof := fmt.Sprintf("its records of step %d say so", lastMetric)
+		if e.lastCheckpoint > lastMetric {
+			proof = fmt.Sprintf("its checkpoint of step %d says so", e.lastCheckpoint)
+			holes = append(holes, [2]int{lastMetric + 1, e.lastCheckpoint})
+		}
+		c.Lost = fmt.Sprintf("has no record of %s, though the run has done %s (%s): their metrics (those points of the curves) are lost; "+
+			"put their lines back from a copy of the run folder if there is one (in the order of their steps; the lines of the other steps are the ones there now); "+
+			"without it the curves go on without them",
+			holes, countOf(c.Done, "step"), proof)
+	case e.lastCheckpoint > lastMetric:
 		c.Lost = fmt.Sprintf("records steps up to %d, though %s: the records of the steps after %d are lost; %s",
-			e.lastMetric, byCheckpoint, e.lastMetric, putBack)
+			lastMetric, byCheckpoint(), lastMetric, putBack)
 	}
 	if c.Lost != "" {
 		c.LostFile = filepath.Join(e.dir, MetricsFile)
+	}
+	if e.events != logKept && c.HasStep {
+		how := "missing"
+		if e.events == logEmpty {
+			how = "holds no record"
+		}
+		proof := byCheckpoint()
+		if e.lastCheckpoint < lastMetric {
+			proof = fmt.Sprintf("the run has done %s (its records of step %d say so)", countOf(c.Done, "step"), lastMetric)
+		}
+		c.EventsLost = how + ", though " + proof + ": its history (its sessions, phases, checkpoints and errors) is lost, and its steps are counted from the checkpoint folders; " +
+			"put the file back from a copy of the run folder if there is one"
 	}
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,13 @@ func TestImportedRunsCountTheTrainersSteps(t *testing.T) {
 				t.Errorf("summary: last step %d, numbering %d, %d steps done; want %d, %d, %d",
 					s.LastStep, s.Numbering, s.StepsDone(), wantLast, c.numbering, c.done)
 			}
+			// A trainer's steps that it did not log (TRL's every second
+			// step here), or logged before the first it numbers (verl's
+			// and NeMo-RL's step 0), were never in its files: no record
+			// of ours is lost.
+			if strings.Contains(list[0].Note, MetricsFile) {
+				t.Errorf("listing's note %q names %s, of which nothing is lost", list[0].Note, MetricsFile)
+			}
 
 			rec, err := OpenReadOnly(dir)
 			if err != nil {
@@ -108,9 +116,18 @@ func TestImportedRunsCountTheTrainersSteps(t *testing.T) {
 }
 
 // checkOpenCount checks that an open run's metrics have the steps as
-// recorded and that it counts done steps done after the last.
+// recorded and that it counts done steps done after the last, none of
+// their records lost.
 func checkOpenCount(t *testing.T, how string, r *Run, steps []int, numbering StepNumbering, done int) {
 	t.Helper()
+	if c := r.Steps(); c.Done != done || c.Lost != "" {
+		t.Errorf("%s: Steps counts %d done and says %q of %s; want %d and nothing", how, c.Done, c.Lost, MetricsFile, done)
+	}
+	for _, is := range r.Store().Issues() {
+		if is.Kind == IssueLost {
+			t.Errorf("%s: the problems view says %s: %s", how, is.File, is.Msg)
+		}
+	}
 	ms, _ := r.Store().MetricsSince(0)
 	var got []int
 	for _, m := range ms {
@@ -200,6 +217,8 @@ func TestStepRanges(t *testing.T) {
 // count (the resumed session re-does those steps), so the Runs screen and
 // rlt sessions count what the header counts. The listing used to count a
 // run resumed after step 3 of 6 as 6 steps done while it re-did step 4.
+// A step without a record below the last that stands is lost, and said
+// so by both (lost); one past the resume's step is re-done, not lost.
 func TestListCountsTheHighestStandingStep(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -209,13 +228,21 @@ func TestListCountsTheHighestStandingStep(t *testing.T) {
 		resume int
 		then   []int
 		want   int
+		lost   string // what is said of metrics.jsonl ("": nothing)
 	}{
-		{"in order", []int{0, 1, 2}, -1, nil, 2},
-		{"a step's later values", []int{0, 1, 2, 3, 1}, -1, nil, 3},
-		{"resumed at its last step", []int{0, 1, 2}, 2, []int{3}, 3},
-		{"resumed from an earlier step, re-doing it", []int{0, 1, 2, 3, 4, 5}, 3, []int{4}, 4},
-		{"resumed from an earlier step, nothing re-done yet", []int{0, 1, 2, 3, 4, 5}, 3, nil, 3},
-		{"resumed from an earlier step, past the first session", []int{0, 1, 2, 3, 4, 5}, 3, []int{4, 5, 6}, 6},
+		{"in order", []int{0, 1, 2}, -1, nil, 2, ""},
+		{"a step's later values", []int{0, 1, 2, 3, 1}, -1, nil, 3, ""},
+		{"resumed at its last step", []int{0, 1, 2}, 2, []int{3}, 3, ""},
+		{"resumed from an earlier step, re-doing it", []int{0, 1, 2, 3, 4, 5}, 3, []int{4}, 4, ""},
+		{"resumed from an earlier step, nothing re-done yet", []int{0, 1, 2, 3, 4, 5}, 3, nil, 3, ""},
+		{"resumed from an earlier step, past the first session", []int{0, 1, 2, 3, 4, 5}, 3, []int{4, 5, 6}, 6, ""},
+		{"records past the resume's step lost, re-done", []int{0, 1, 2, 3, 7}, 3, []int{4}, 4, ""},
+		{"a step's records lost", []int{0, 1, 3, 4}, -1, nil, 4,
+			"has no record of step 2, though the run has done 5 steps (its records of step 4 say so)"},
+		{"the first steps' records lost, resumed after", []int{3}, 3, []int{4, 5}, 5,
+			"has no record of steps 0-2, though the run has done 6 steps (its records of step 5 say so)"},
+		{"steps lost on both sides of a resume", []int{0, 2, 3}, 3, []int{5}, 5,
+			"has no record of steps 1 and 4, though the run has done 6 steps (its records of step 5 say so)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -241,6 +268,9 @@ func TestListCountsTheHighestStandingStep(t *testing.T) {
 			if got := list[0].LastStep; got != c.want {
 				t.Errorf("listed last step %d, want %d", got, c.want)
 			}
+			if note := list[0].Note; c.lost == "" && strings.Contains(note, MetricsFile) || c.lost != "" && !strings.Contains(note, MetricsFile+": "+c.lost) {
+				t.Errorf("listing's note %q, want it to say %q of %s", note, c.lost, MetricsFile)
+			}
 			// The open run's records that stand end at the same step.
 			ro, err := OpenReadOnly(dir)
 			if err != nil {
@@ -254,6 +284,9 @@ func TestListCountsTheHighestStandingStep(t *testing.T) {
 			}
 			if highest != c.want {
 				t.Errorf("the open run's highest step %d, want %d", highest, c.want)
+			}
+			if lost := ro.Steps().Lost; !strings.HasPrefix(lost, c.lost) || (c.lost == "") != (lost == "") {
+				t.Errorf("the open run says %q of %s, want %q", lost, MetricsFile, c.lost)
 			}
 		})
 	}

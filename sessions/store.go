@@ -57,7 +57,7 @@ type Store struct {
 	metrics      []MetricRecord
 	metricIdx    map[[2]int]int32   // (seg, step) → index of its first record
 	metricMore   map[[2]int][]int32 // its further records (other key sets: the evaluation's)
-	lastStep     int                // the highest step of metrics (-1: none), for Run.Steps
+	steps        stepRanges         // the steps of metrics, for Run.Steps (its highest, its holes)
 	lastNames    []string
 	traces       []storedTrace
 	byID         map[string]int    // index into traces
@@ -82,7 +82,6 @@ type labelFold struct {
 
 func newStore() *Store {
 	return &Store{
-		lastStep:   -1,
 		metricIdx:  map[[2]int]int32{},
 		metricMore: map[[2]int][]int32{},
 		byID:       map[string]int{},
@@ -108,7 +107,15 @@ func (s *Store) signal() {
 func (s *Store) LastStep() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.lastStep
+	return s.steps.last()
+}
+
+// metricSteps are the steps of the metric records held, a copy: those
+// that stand (standingSteps), as a resume's supersede leaves them.
+func (s *Store) metricSteps() stepRanges {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.steps)
 }
 
 // MetricsSince returns the metric records from index cursor on and the new
@@ -348,7 +355,7 @@ func (s *Store) addMetric(m MetricRecord) bool {
 	}
 	s.metrics = append(s.metrics, m)
 	s.lastNames = m.Names
-	s.lastStep = max(s.lastStep, m.Step)
+	s.steps.add(m.Step)
 	s.mu.Unlock()
 	s.signal()
 	return true
@@ -474,10 +481,10 @@ func (s *Store) supersede(seg, step int) (metrics, traces int) {
 	}
 	clear(s.metrics[len(keptM):])
 	s.metrics = keptM
-	if metrics > 0 { // the indices moved, and the highest step may be gone
+	if metrics > 0 { // the indices moved, and the steps past step are gone
 		clear(s.metricIdx)
 		clear(s.metricMore)
-		s.lastStep = -1
+		s.steps = s.steps[:0]
 		for i, m := range s.metrics {
 			k := [2]int{m.Seg, m.Step}
 			if _, ok := s.metricIdx[k]; ok {
@@ -485,7 +492,7 @@ func (s *Store) supersede(seg, step int) (metrics, traces int) {
 			} else {
 				s.metricIdx[k] = int32(i)
 			}
-			s.lastStep = max(s.lastStep, m.Step)
+			s.steps.add(m.Step)
 		}
 	}
 	keptT := s.traces[:0]
