@@ -3,8 +3,11 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
@@ -100,7 +103,12 @@ func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*To
 		return "", &Error{File: tokenizerConfigPath, Key: "chat_template",
 			Msg: "the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported"}
 	}
-	if configHasToken(cfg, ImStart) {
+	found, key, miss := configHasToken(cfg, ImStart)
+	if miss != nil {
+		return "", &Error{File: tokenizerConfigPath, Key: key,
+			Msg: fmt.Sprintf("%s: write it %q, as transformers reads it (AddedToken(**obj))", miss, miss.Field)}
+	}
+	if found {
 		return ChatML, nil
 	}
 	if tok, err := besides(); err == nil {
@@ -134,44 +142,56 @@ func chatTemplateText(raw json.RawMessage) (string, error) {
 	return list[0].Template, nil
 }
 
-func configHasToken(cfg map[string]json.RawMessage, token string) bool {
-	var dec map[string]struct {
-		Content string `json:"content"`
+// configHasToken reports whether token is among cfg's added tokens
+// (added_tokens_decoder) or special tokens. Their objects' "content" is
+// read exactly, as transformers reads it: one written in another case
+// ("Content"), which encoding/json would take for it, is the first such
+// key of cfg and its *jsonerr.CaseMiss, whatever else is found.
+func configHasToken(cfg map[string]json.RawMessage, token string) (found bool, key string, miss *jsonerr.CaseMiss) {
+	look := func(at string, raw json.RawMessage) {
+		text, m := tokenText(raw)
+		if m != nil && miss == nil {
+			key, miss = at, m
+		}
+		found = found || m == nil && text == token
 	}
+	var dec map[string]json.RawMessage
 	if json.Unmarshal(cfg["added_tokens_decoder"], &dec) == nil {
-		for _, t := range dec {
-			if t.Content == token {
-				return true
-			}
+		for _, id := range slices.Sorted(maps.Keys(dec)) {
+			look(fmt.Sprintf("added_tokens_decoder[%q]", id), dec[id])
 		}
 	}
 	var extra []json.RawMessage
 	if json.Unmarshal(cfg["additional_special_tokens"], &extra) == nil {
-		for _, e := range extra {
-			if tokenText(e) == token {
-				return true
-			}
+		for i, e := range extra {
+			look(fmt.Sprintf("additional_special_tokens[%d]", i), e)
 		}
 	}
 	for _, k := range []string{"bos_token", "eos_token", "pad_token", "unk_token"} {
-		if tokenText(cfg[k]) == token {
-			return true
-		}
+		look(k, cfg[k])
 	}
-	return false
+	if miss != nil {
+		return false, key, miss
+	}
+	return found, "", nil
 }
 
-// tokenText reads a special token written as a string or as {"content": …}.
-func tokenText(raw json.RawMessage) string {
+// tokenText reads a special token written as a string or as
+// {"content": …}, the key exactly ("" where it is neither); a key that
+// is "content" in another case is the *jsonerr.CaseMiss.
+func tokenText(raw json.RawMessage) (string, *jsonerr.CaseMiss) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s
+		return s, nil
 	}
 	var o struct {
 		Content string `json:"content"`
 	}
-	if json.Unmarshal(raw, &o) == nil {
-		return o.Content
+	if miss := jsonerr.FindCaseMiss(raw, jsonerr.FieldNames(reflect.TypeOf(o))); miss != nil {
+		return "", miss
 	}
-	return ""
+	if json.Unmarshal(raw, &o) == nil {
+		return o.Content, nil
+	}
+	return "", nil
 }

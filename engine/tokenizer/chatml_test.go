@@ -100,6 +100,12 @@ func TestDetectTemplate(t *testing.T) {
 		{"llama template", `{"chat_template": ` + quote(llama) + `}`, "", "not ChatML"},
 		{"no template, no token", `{"eos_token": "</s>"}`, "gpt2.json", "cannot assume ChatML"},
 		{"bad JSON", `{"chat_template": `, "", "not valid JSON: it ends at line 1, column 18 before the JSON is complete"},
+		// transformers reads an AddedToken's "content" exactly: another
+		// case is not the token, whatever else the file names.
+		{"an added token's Content", `{"added_tokens_decoder": {"151644": {"Content": "<|im_start|>", "special": true}}}`, "",
+			`added_tokens_decoder["151644"]: "Content" is not a field: the field is "content" (field names are case-sensitive): write it "content"`},
+		{"a special token's CONTENT beside the token", `{"additional_special_tokens": ["<|im_start|>"], "eos_token": {"CONTENT": "<|im_end|>"}}`, "",
+			`eos_token: "CONTENT" is not a field: the field is "content"`},
 	}
 	for _, c := range bad {
 		for fn, detect := range detect {
