@@ -49,7 +49,8 @@ func TestHolderSaysWhatKindOfProcessTrains(t *testing.T) {
 			if got, ok := keys["process"]; c.process == "" && ok || c.process != "" && got != c.process {
 				t.Errorf("run.lock %s; want \"process\": %q (none for \"\")", data, c.process)
 			}
-			want := Holder{PID: os.Getpid(), Doing: c.doing, Process: c.process}
+			host, _ := os.Hostname()
+			want := Holder{PID: os.Getpid(), Doing: c.doing, Process: c.process, Host: host}
 			runs, err := List(root)
 			if err != nil {
 				t.Fatal(err)
@@ -65,7 +66,7 @@ func TestHolderSaysWhatKindOfProcessTrains(t *testing.T) {
 				h  Holder
 			}{{"listing", listed}, {"its Run", r.Holder()}} {
 				if got.h != want {
-					t.Errorf("%s: holder %+v, want %+v", got.by, got.h, want)
+					t.Errorf("%s: holder %#v, want %#v", got.by, got.h, want)
 				}
 			}
 			if got, wantS := listed.String(), "pid "+strconv.Itoa(os.Getpid())+", "+c.says; got != wantS {

@@ -40,6 +40,10 @@ type Holder struct {
 	// trains the run; "" where it does not say (a review, rlt score, or a
 	// run.lock written before it said).
 	Process string
+	// Host is the host it runs on, as run.lock says (LockInfo.Host; "":
+	// not said): one other than this process's (Elsewhere) holds a run
+	// folder on a shared filesystem, and its pid says nothing here.
+	Host string
 }
 
 // What a Holder does with the run.
@@ -60,10 +64,28 @@ const (
 // it or open it to review, and a view of it is read-only.
 func (h Holder) Held() bool { return h.Doing != "" }
 
-// String says who holds the run and why: "pid 4242, reviewing it", and
-// of a training, where run.lock says, in what: "pid 4242, training it
-// headless (no workbench)".
+// String says who holds the run and why: "pid 4242, reviewing it", of a
+// training, where run.lock says, in what: "pid 4242, training it headless
+// (no workbench)", and of a holder on another host, which: "pid 4242 on
+// host gpu7, …".
 func (h Holder) String() string {
+	who := ""
+	if h.PID != 0 {
+		who = fmt.Sprintf("pid %d", h.PID)
+	}
+	if h.Elsewhere() {
+		who = strings.TrimPrefix(who+" on host "+h.Host, " ")
+	}
+	if who == "" {
+		return h.what()
+	}
+	return who + ", " + h.what()
+}
+
+// what says what h does with the run, and of a training, where run.lock
+// says, in what: "training it headless (no workbench)". A LockedError
+// names the pid and host itself.
+func (h Holder) what() string {
 	doing := h.Doing
 	if h.Doing == HolderTraining || h.Doing == HolderResuming {
 		switch h.Process {
@@ -73,10 +95,7 @@ func (h Holder) String() string {
 			doing += " headless (no workbench)"
 		}
 	}
-	if h.PID == 0 {
-		return doing
-	}
-	return fmt.Sprintf("pid %d, %s", h.PID, doing)
+	return doing
 }
 
 // engineEnded reports whether the engine's last phase since the last resume
@@ -308,7 +327,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
-		return state, notes, false, Holder{PID: holder.PID, Doing: doing, Process: holder.Process}
+		return state, notes, false, Holder{PID: holder.PID, Doing: doing, Process: holder.Process, Host: holder.Host}
 	}
 	if held && holder.Checking != "" && holder.Checking != IntentResume {
 		// The lock's holder opened the run to review it (or re-score it)
@@ -376,7 +395,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		if h.doing == "" {
 			h.doing = HolderOpen
 		}
-		by = Holder{PID: holder.PID, Doing: h.doing, Process: holder.Process}
+		by = Holder{PID: holder.PID, Doing: h.doing, Process: holder.Process, Host: holder.Host}
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("open in pid %d%s, no engine running", holder.PID, h.purpose))
 		} else {
@@ -458,7 +477,7 @@ func (r *Run) state() (state RunState, notes []string, interrupted bool, by Hold
 	var held bool
 	var holder LockInfo
 	if r.lock != nil && !r.closed.Load() {
-		held, holder = true, LockInfo{PID: os.Getpid(), Process: r.opts.Process}
+		held, holder = true, LockInfo{PID: os.Getpid(), Host: r.lock.info.Host, Process: r.opts.Process}
 		if r.unopened.Load() { // its checks run: run.lock says so
 			holder.Checking = r.opts.Intent
 		}

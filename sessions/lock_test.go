@@ -83,7 +83,7 @@ func TestLockRunSameProcessTwice(t *testing.T) {
 
 // TestLockedSaysWhatTheHolderDoes: a run held by a workbench reviewing it
 // refuses a second writer (rlt score --write) with what the holder does and
-// what to do, not only its pid.
+// what to do, not only its pid, which it says once.
 func TestLockedSaysWhatTheHolderDoes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	r, err := Create(dir, map[string]int{"steps": 1})
@@ -99,8 +99,10 @@ func TestLockedSaysWhatTheHolderDoes(t *testing.T) {
 	}
 	defer review.Close()
 	_, err = OpenWith(dir, nil, Options{Intent: IntentRescore})
-	want := fmt.Sprintf("pid %d, reviewing it; a run is written by one process at a time: quit that workbench (q), or open another run in it, then try again", os.Getpid())
-	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), want) {
-		t.Errorf("a second writer: %v; want ErrLocked and %q", err, want)
+	// The lock's refusal names the pid (and host); what follows, once.
+	pid := fmt.Sprintf("pid %d", os.Getpid())
+	want := "): reviewing it; a run is written by one process at a time: quit that workbench (q), or open another run in it, then try again"
+	if !errors.Is(err, ErrLocked) || !strings.HasSuffix(err.Error(), want) || strings.Count(err.Error(), pid) != 1 {
+		t.Errorf("a second writer: %v; want ErrLocked, %q once and the end %q", err, pid, want)
 	}
 }

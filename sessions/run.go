@@ -1568,7 +1568,9 @@ func (r *Run) Close() error {
 // heldFor is err, LockRun's for the run folder dir, with what the process
 // holding the lock does with the run where its events say (training it,
 // reviewing it in a workbench …), and what to do: a run is written by one
-// process at a time.
+// process at a time. A training is stopped sooner as Holder.StopAdvice
+// says, and a workbench that trained the run keeps it open until it
+// quits. err names the holder's pid and host already.
 func heldFor(dir string, err error) error {
 	var le *LockedError
 	if !errors.As(err, &le) {
@@ -1584,8 +1586,17 @@ func heldFor(dir string, err error) error {
 		what = "quit that workbench (q), or open another run in it, then try again"
 	case HolderOpen:
 		what = "quit that workbench (q), then try again"
+	case HolderTraining, HolderPaused, HolderResuming:
+		then := "try again"
+		switch h.Process {
+		case ProcessWorkbench:
+			then = "quit that workbench (q) and try again"
+		case "":
+			then = "quit the workbench that trained it (q), if one did, and try again"
+		}
+		what = "wait until it ends, or " + h.StopAdvice() + "; then " + then
 	}
-	return fmt.Errorf("%w: %s; a run is written by one process at a time: %s", err, h, what)
+	return fmt.Errorf("%w: %s; a run is written by one process at a time: %s", err, h.what(), what)
 }
 
 // ExistingRun says what the run in dir is, for a caller that must not

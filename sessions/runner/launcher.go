@@ -239,8 +239,9 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 // open or having paused its training reviews it itself; rlt score --write
 // has no review. A training is a workbench's, reviewed there, or a
 // headless rlt run's, which has none: it is reviewed here once it has
-// finished, or stopped sooner as Ctrl-C stops it (stopSignals). run.lock
-// says which (Holder.Process); one written before it said leaves it open.
+// finished, or stopped sooner as Holder.StopAdvice says. run.lock says
+// which (Holder.Process), and on what host (a run folder on a shared
+// filesystem); one written before it said the process leaves it open.
 // Here, enter on it in the Runs screen opens it to review once the holder
 // has closed it.
 func reviewWhere(h sessions.Holder) string {
@@ -255,12 +256,16 @@ func reviewWhere(h sessions.Holder) string {
 		if h.Doing == sessions.HolderResuming {
 			doing = "resuming"
 		}
+		pid := fmt.Sprintf("pid %d", h.PID)
+		if h.Elsewhere() {
+			pid += " on host " + h.Host
+		}
 		switch h.Process {
 		case sessions.ProcessWorkbench:
-			return fmt.Sprintf("%s in a workbench (pid %d): review it there, or %s", doing, h.PID, here)
+			return fmt.Sprintf("%s in a workbench (%s): review it there, or %s", doing, pid, here)
 		case sessions.ProcessHeadless:
-			return fmt.Sprintf("%s headless (pid %d): review it here once it has finished (enter on it in the Runs screen); "+
-				"stop it sooner with kill %d, which stops it after the step in progress as Ctrl-C in its terminal does", doing, h.PID, h.PID)
+			return fmt.Sprintf("%s headless (%s): review it here once it has finished (enter on it in the Runs screen); %s",
+				doing, pid, h.StopAdvice())
 		}
 		return "review it in the workbench that trains it, if one does (a headless rlt run has none), or " + here
 	}

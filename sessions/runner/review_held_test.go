@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,7 +20,9 @@ import (
 // says (sessions.Options.Process); a run.lock written before it said
 // leaves it open, as the note did. It said "review it there" of every
 // holder, a headless run's and rlt score's too, then could not tell a
-// workbench's training from a headless one's.
+// workbench's training from a headless one's, and told the user to kill a
+// pid on this host that a process on another (a run folder on a shared
+// filesystem) has: run.lock names its host, and the note says it.
 func TestOpenForReviewSaysWhereToReview(t *testing.T) {
 	l := NewLauncher(context.Background(), t.TempDir(), "")
 	pid := strconv.Itoa(os.Getpid())
@@ -32,6 +35,11 @@ func TestOpenForReviewSaysWhereToReview(t *testing.T) {
 			"training in a workbench (pid " + pid + "): review it there, or here once it has closed the run (enter on it in the Runs screen)"},
 		{"training headless", trainedBy(sessions.ProcessHeadless),
 			"training headless (pid " + pid + "): review it here once it has finished (enter on it in the Runs screen); stop it sooner with kill " + pid + ", which stops it after the step in progress"},
+		{"training headless on another host", onHost("gpu-node-7", trainedBy(sessions.ProcessHeadless)),
+			"training headless (pid " + pid + " on host gpu-node-7): review it here once it has finished (enter on it in the Runs screen); " +
+				"stop it sooner on host gpu-node-7 with kill " + pid + " there, which stops it after the step in progress as Ctrl-C in its terminal does (on Windows only Ctrl-C does)"},
+		{"training in a workbench on another host", onHost("gpu-node-7", trainedBy(sessions.ProcessWorkbench)),
+			"training in a workbench (pid " + pid + " on host gpu-node-7): review it there, or here once it has closed the run"},
 		{"training, run.lock of before", trainedBy(""), "review it in the workbench that trains it, if one does (a headless rlt run has none), or here once it has closed the run"},
 		{"reviewing", heldFor(sessions.IntentReview), "review it in that workbench, or here once it has closed the run"},
 		{"re-scoring", heldFor(sessions.IntentRescore), "rlt score --write holds it while it writes re-scores: review it here once it has closed the run"},
@@ -61,6 +69,32 @@ func trainedBy(process string) func(t *testing.T, dir string) *sessions.Run {
 			Task string `toml:"task"`
 		}{"addition"}, sessions.Options{Process: process})
 		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+}
+
+// onHost is hold, its run.lock then naming host as the holder's, as a
+// process on another host writes it into a run folder on a shared
+// filesystem: the lock itself stays this process's.
+func onHost(host string, hold func(t *testing.T, dir string) *sessions.Run) func(t *testing.T, dir string) *sessions.Run {
+	return func(t *testing.T, dir string) *sessions.Run {
+		r := hold(t, dir)
+		path := filepath.Join(dir, sessions.LockFileName)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info sessions.LockInfo
+		if err := json.Unmarshal(data, &info); err != nil {
+			t.Fatalf("%s: %q: %v", path, data, err)
+		}
+		info.Host = host
+		if data, err = json.Marshal(info); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return r

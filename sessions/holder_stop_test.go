@@ -1,0 +1,143 @@
+package sessions
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestStopAdviceSaysHowWhereTheHolderRuns: how to stop a training sooner
+// is said by what kind of process trains it and where: its workbench's S;
+// a headless rlt run's kill N on this POSIX host, Ctrl-C in its console on
+// this Windows host (no kill there sends the signal that stops it after
+// its step), and on another host what works there, that host named. It
+// said "kill N" of every headless holder, one on another host (a run
+// folder on a shared filesystem) or on Windows too.
+func TestStopAdviceSaysHowWhereTheHolderRuns(t *testing.T) {
+	linux := hostView{name: "desk", goos: "linux"}
+	windows := hostView{name: "DESK", goos: "windows"}
+	const after = "which stops it after the step in progress"
+	for _, c := range []struct {
+		name string
+		h    Holder
+		here hostView
+		want string
+	}{
+		{"headless here", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "desk"}, linux,
+			"stop it sooner with kill 42, " + after + " as Ctrl-C in its terminal does"},
+		{"headless here, host named in another case", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "desk"}, hostView{name: "Desk", goos: "linux"},
+			"stop it sooner with kill 42, " + after + " as Ctrl-C in its terminal does"},
+		{"headless, run.lock names no host", Holder{PID: 42, Doing: HolderResuming, Process: ProcessHeadless}, linux,
+			"stop it sooner with kill 42, " + after + " as Ctrl-C in its terminal does"},
+		{"headless here on Windows", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "desk"}, windows,
+			"stop it sooner with Ctrl-C in its console window, " + after + " (taskkill /PID 42 cannot stop it, and taskkill /F ends it mid-step, as a crash would)"},
+		{"headless on another host", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "gpu7"}, linux,
+			"stop it sooner on host gpu7 with kill 42 there, " + after + " as Ctrl-C in its terminal does (on Windows only Ctrl-C does)"},
+		{"headless on another host, from Windows", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "gpu7"}, windows,
+			"stop it sooner on host gpu7 with kill 42 there, " + after + " as Ctrl-C in its terminal does (on Windows only Ctrl-C does)"},
+		{"headless, no pid yet", Holder{Doing: HolderTraining, Process: ProcessHeadless, Host: "desk"}, linux,
+			"stop it sooner with Ctrl-C in its terminal, " + after},
+		{"workbench here", Holder{PID: 42, Doing: HolderTraining, Process: ProcessWorkbench, Host: "desk"}, linux,
+			"stop it sooner in that workbench (S on its Dashboard), " + after},
+		{"workbench paused on another host", Holder{PID: 42, Doing: HolderPaused, Process: ProcessWorkbench, Host: "gpu7"}, windows,
+			"stop it sooner on host gpu7 in that workbench (S on its Dashboard), " + after},
+		{"not said here", Holder{PID: 42, Doing: HolderTraining, Host: "desk"}, linux,
+			"stop it sooner in the workbench that trains it (S on its Dashboard) if one does, or with kill 42, " + after + " as Ctrl-C in its terminal does"},
+		{"not said on another host", Holder{PID: 42, Doing: HolderTraining, Host: "gpu7"}, linux,
+			"stop it sooner on host gpu7 in the workbench that trains it (S on its Dashboard) if one does, or with kill 42 there, " + after + " as Ctrl-C in its terminal does (on Windows only Ctrl-C does)"},
+		{"reviewing: no training to stop", Holder{PID: 42, Doing: HolderReviewing, Host: "desk"}, linux, ""},
+		{"not held", Holder{}, linux, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.h.stopAdvice(c.here); got != c.want {
+				t.Errorf("stopAdvice:\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestRefusedOpenSaysHowToStopTheTraining: a run another process trains
+// refuses a second writer with how to stop that training sooner
+// (Holder.StopAdvice), on the host run.lock names, and what then lets the
+// open through; it said "wait until it ends, or stop it", and not how.
+// The holder's pid and host are said once, by the lock's refusal, and the
+// Runs screen's words (Holder.String) name a host other than this one.
+func TestRefusedOpenSaysHowToStopTheTraining(t *testing.T) {
+	root := t.TempDir()
+	pid := strconv.Itoa(os.Getpid())
+	here, err := os.Hostname()
+	if err != nil || here == "" || strings.EqualFold(here, "gpu-node-7") {
+		t.Skipf("this host's name (%q, %v) cannot tell another host's", here, err)
+	}
+	for _, c := range []struct {
+		name    string
+		process string
+		host    string // run.lock's, as a holder on it writes it; "": this host's
+		says    string // Holder.String
+		want    string // what the refusal says after "…: "
+	}{
+		{"headless here", ProcessHeadless, "", "pid " + pid + ", training it headless (no workbench)",
+			"training it headless (no workbench); a run is written by one process at a time: wait until it ends, " +
+				"or stop it sooner with kill " + pid + ", which stops it after the step in progress as Ctrl-C in its terminal does; then try again"},
+		{"headless on another host", ProcessHeadless, "gpu-node-7", "pid " + pid + " on host gpu-node-7, training it headless (no workbench)",
+			"training it headless (no workbench); a run is written by one process at a time: wait until it ends, " +
+				"or stop it sooner on host gpu-node-7 with kill " + pid + " there, which stops it after the step in progress as Ctrl-C in its terminal does (on Windows only Ctrl-C does); then try again"},
+		{"in a workbench", ProcessWorkbench, "", "pid " + pid + ", training it in a workbench",
+			"training it in a workbench; a run is written by one process at a time: wait until it ends, " +
+				"or stop it sooner in that workbench (S on its Dashboard), which stops it after the step in progress; then quit that workbench (q) and try again"},
+		{"not said", "", "", "pid " + pid + ", training it",
+			"training it; a run is written by one process at a time: wait until it ends, " +
+				"or stop it sooner in the workbench that trains it (S on its Dashboard) if one does, or with kill " + pid + ", which stops it after the step in progress as Ctrl-C in its terminal does; " +
+				"then quit the workbench that trained it (q), if one did, and try again"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(root, filepath.Base(t.Name()))
+			r, err := createWith(dir, Options{Process: c.process})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if c.host != "" {
+				setLockHost(t, dir, c.host)
+			}
+			runs, err := List(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range runs {
+				if s.Dir == dir && s.Holder.String() != c.says {
+					t.Errorf("Holder.String %q, want %q", s.Holder.String(), c.says)
+				}
+			}
+			_, err = OpenWith(dir, nil, Options{Intent: IntentRescore})
+			if !errors.Is(err, ErrLocked) || !strings.HasSuffix(err.Error(), "): "+c.want) {
+				t.Errorf("a second writer:\n got %v\nwant ErrLocked ending in %q", err, "): "+c.want)
+			}
+		})
+	}
+}
+
+// setLockHost rewrites the run.lock this process holds in dir to name
+// host as its holder's, as a process on another host writes it into a run
+// folder on a shared filesystem.
+func setLockHost(t *testing.T, dir, host string) {
+	t.Helper()
+	path := filepath.Join(dir, LockFileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info LockInfo
+	if err := json.Unmarshal(data, &info); err != nil {
+		t.Fatalf("%s: %q: %v", path, data, err)
+	}
+	info.Host = host
+	data, _ = json.Marshal(info)
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
