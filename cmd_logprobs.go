@@ -60,6 +60,11 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		if err := rlt.CheckTokenizerRows("--model", *dir, tok.VocabSize()); err != nil {
 			return err
 		}
+	} else if _, _, err := model.Inspect(*dir); err != nil {
+		// No tokenizer: the folder is still checked before a device
+		// opens (not there, a file, a run folder, no config.json or
+		// weights), as rlt generate's tokenizer checks it.
+		return err
 	}
 	be, err := openDevice("rlt logprobs", *dev, stderr)
 	if err != nil {
@@ -122,6 +127,11 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		out := make([]*float64, len(ids))
 		for i := 1; i < len(ids); i++ {
 			v := float64(vals[i-1])
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				// JSON has no such number: said on this line, not as the
+				// encoder's error ending the command with no line named.
+				return nil, nonFiniteLogprob(i, v, *temp)
+			}
 			out[i] = &v
 		}
 		var toks []string
@@ -137,4 +147,15 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 			LogProbs []*float64 `json:"logprobs"`
 		}{ids, toks, out}, nil
 	})
+}
+
+// nonFiniteLogprob says that token i's log-prob came out v, ±Inf or NaN,
+// which no JSON number holds: at a temperature far below 1 the logits
+// divided by it overflow float32 (--temperature 1e-38 gives -Inf).
+func nonFiniteLogprob(i int, v, temp float64) error {
+	why := "the model's logits overflow float32"
+	if temp < 1 {
+		why = fmt.Sprintf("at --temperature %g the logits divided by it overflow float32; give a larger --temperature", temp)
+	}
+	return fmt.Errorf(`the log-prob of "ids"[%d] is %v, which JSON cannot hold: %s`, i, v, why)
 }

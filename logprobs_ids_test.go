@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,39 @@ func TestLogprobsBadIDs(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		if code != 1 || len(lines) != 2 || !strings.Contains(lines[0], c.want) || !strings.Contains(lines[1], `"logprobs"`) {
 			t.Errorf("%s: exit %d\n%s\n%s\nwant its line to hold %s and the next row to go on", c.row, code, out, errs, c.want)
+		}
+	}
+}
+
+// TestLogprobsNonFiniteIsTheLinesError: a log-prob that comes out -Inf
+// (the embedded teacher's logits divided by --temperature 1e-38 overflow
+// float32) is that line's error, naming the flag, and the next line goes
+// on; it ended the command with the encoder's "json: unsupported value:
+// -Inf", no line named and no line after it written.
+func TestLogprobsNonFiniteIsTheLinesError(t *testing.T) {
+	model := filepath.Join("engine", "defaults", "models", "teacher")
+	code, out, errs := runCLI(t, "{\"ids\": [51, 52, 55]}\n{\"ids\": [51]}\n", "logprobs", "--model", model, "--device", "cpu", "--temperature", "1e-38")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	want := `{"line":1,"error":"the log-prob of \"ids\"[1] is -Inf, which JSON cannot hold: at --temperature 1e-38 the logits divided by it overflow float32; give a larger --temperature"}`
+	if code != 1 || len(lines) != 2 || lines[0] != want || lines[1] != `{"ids":[51],"tokens":["3"],"logprobs":[null]}` {
+		t.Errorf("exit %d\n%s\n%s\nwant exit 1, the first line %s and the second line's log-probs", code, out, errs, want)
+	}
+}
+
+// TestLogprobsModelFolderBeforeDevice: a --model that is no model folder
+// is said before any device opens, as rlt generate's is, also where it
+// holds no tokenizer.json (ids can be scored without one); it was said
+// once the device had opened ("computing on cpu/avx512" first).
+func TestLogprobsModelFolderBeforeDevice(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing")
+	empty := t.TempDir()
+	for _, c := range []struct{ dir, want string }{
+		{missing, "rlt logprobs: model " + missing + ": model folder " + missing + " does not exist"},
+		{empty, "rlt logprobs: model " + empty + ": model folder " + empty + " is incomplete: missing config.json"},
+	} {
+		code, out, errs := runCLI(t, "{\"ids\": [1, 2]}\n", "logprobs", "--model", c.dir, "--device", "cpu")
+		if code != 1 || out != "" || !strings.HasPrefix(errs, c.want) || strings.Contains(errs, "computing on") {
+			t.Errorf("--model %s: exit %d, output %q, stderr %q; want exit 1 and %q before any device", c.dir, code, out, errs, c.want)
 		}
 	}
 }
