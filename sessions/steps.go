@@ -293,11 +293,11 @@ func bestStanding(rewards map[int]*stepRewards, resumes resumePoints) float64 {
 	return best
 }
 
-// standingSteps is the set of steps whose records stand, of records
-// whose steps are steps (by segment): each segment's up to where a later
-// resume took over (resumePoints.standingUpTo), as highestStanding counts
-// them. A lone segment that no resume cut is returned as it is, not
-// copied: the caller only reads it.
+// standingSteps is the set of the steps of the records (their steps by
+// segment) that stand: each segment's up to where a later resume took
+// over (resumePoints.standingUpTo), as highestStanding counts them. A
+// lone segment that no resume cut is returned as it is, not copied: the
+// caller only reads it.
 func standingSteps(steps map[int]*stepRanges, resumes resumePoints) stepRanges {
 	var all stepRanges
 	for seg, r := range steps {
@@ -357,7 +357,7 @@ func (r stepRanges) count() int {
 
 // String says the set's steps compactly, ranges as first-last: "step 4",
 // "steps 0-2", "steps 3, 5-9 and 12"; past the first few ranges, how many
-// steps more.
+// steps more ("no step": none).
 func (r stepRanges) String() string {
 	const shown = 4
 	var parts []string
@@ -372,7 +372,10 @@ func (r stepRanges) String() string {
 			parts = append(parts, strconv.Itoa(rg[0])+"-"+strconv.Itoa(rg[1]))
 		}
 	}
-	if len(r) == 1 && r[0][0] == r[0][1] {
+	switch {
+	case len(r) == 0:
+		return "no step"
+	case len(r) == 1 && r[0][0] == r[0][1]:
 		return "step " + parts[0]
 	}
 	if len(parts) == 1 {
@@ -433,7 +436,8 @@ type StepCount struct {
 	// Lost is what is wrong with metrics.jsonl, said of the file (its
 	// path is LostFile): missing, holding fewer steps than the run's
 	// checkpoints prove done, or lacking the records of steps below
-	// others it has (Missing), with what to do; "" when nothing is lost.
+	// others it has (its holes, named), with what to do; "" when nothing
+	// is lost.
 	Lost     string
 	LostFile string
 	// EventsLost is what is wrong with events.jsonl (EventsFile in the
@@ -532,7 +536,7 @@ func countSteps(e stepsEvidence) StepCount {
 			holes = append(holes, [2]int{lastMetric + 1, e.lastCheckpoint})
 		}
 		c.Lost = fmt.Sprintf("has no record of %s, though the run has done %s (%s): their metrics (those points of the curves) are lost; "+
-			"put their lines back from a copy of the run folder if there is one (in the order of their steps; the lines of the other steps are the ones there now); "+
+			"put their lines back from a copy of the run folder if there is one (not the whole file: it holds the later steps' records now); "+
 			"without it the curves go on without them",
 			holes, countOf(c.Done, "step"), proof)
 	case e.lastCheckpoint > lastMetric:
@@ -547,12 +551,15 @@ func countSteps(e stepsEvidence) StepCount {
 		if e.events == logEmpty {
 			how = "holds no record"
 		}
-		proof := byCheckpoint()
+		proof, counted := byCheckpoint(), ", and its steps are counted from its checkpoint folders"
 		if e.lastCheckpoint < lastMetric {
 			proof = fmt.Sprintf("the run has done %s (its records of step %d say so)", countOf(c.Done, "step"), lastMetric)
 		}
-		c.EventsLost = how + ", though " + proof + ": its history (its sessions, phases, checkpoints and errors) is lost, and its steps are counted from the checkpoint folders; " +
-			"put the file back from a copy of the run folder if there is one"
+		if e.lastCheckpoint < 0 {
+			counted = ""
+		}
+		c.EventsLost = how + ", though " + proof + ": its history (its sessions, phases, checkpoints and errors) is lost" + counted +
+			"; put the file back from a copy of the run folder if there is one"
 	}
 	return c
 }

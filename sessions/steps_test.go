@@ -211,6 +211,50 @@ func TestStepRanges(t *testing.T) {
 	}
 }
 
+// TestStandingStepsAndHoles: the steps whose records stand are each
+// segment's up to where a later resume took over, merged; their holes are
+// the steps from 0 they lack, said compactly.
+func TestStandingStepsAndHoles(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		segments map[int][]int // the records' steps by segment
+		resumes  resumePoints
+		standing stepRanges
+		holes    string // holes(0) as said
+	}{
+		{"none", nil, nil, nil, "no step"},
+		{"one session", map[int][]int{0: {0, 1, 2}}, nil, stepRanges{{0, 2}}, "no step"},
+		{"resumed at its last step", map[int][]int{0: {0, 1, 2}, 1: {3, 4}}, resumePoints{1: 2}, stepRanges{{0, 4}}, "no step"},
+		{"rewound: the steps re-done replace the first session's", map[int][]int{0: {0, 1, 2, 3, 4}, 1: {3}}, resumePoints{1: 2},
+			stepRanges{{0, 3}}, "no step"},
+		{"rewound past a hole, which is re-done", map[int][]int{0: {0, 1, 2, 5}, 1: {3}}, resumePoints{1: 2}, stepRanges{{0, 3}}, "no step"},
+		{"rewound twice", map[int][]int{0: {0, 1, 2, 3, 4, 5}, 1: {5, 6}, 2: {3}}, resumePoints{1: 4, 2: 2}, stepRanges{{0, 3}}, "no step"},
+		{"first steps lost, resumed after", map[int][]int{0: {2}, 1: {3, 4}}, resumePoints{1: 2}, stepRanges{{2, 4}}, "steps 0-1"},
+		{"one step lost", map[int][]int{0: {0, 1, 3}}, nil, stepRanges{{0, 1}, {3, 3}}, "step 2"},
+		{"a few lost", map[int][]int{0: {1, 3, 4, 8}}, nil, stepRanges{{1, 1}, {3, 4}, {8, 8}}, "steps 0, 2 and 5-7"},
+		{"many lost", map[int][]int{0: {1, 3, 5, 7, 9, 12}}, nil, stepRanges{{1, 1}, {3, 3}, {5, 5}, {7, 7}, {9, 9}, {12, 12}},
+			"steps 0, 2, 4, 6 and 3 more steps"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			steps := map[int]*stepRanges{}
+			for seg, ss := range c.segments {
+				r := &stepRanges{}
+				for _, s := range ss {
+					r.add(s)
+				}
+				steps[seg] = r
+			}
+			got := standingSteps(steps, c.resumes)
+			if !slices.Equal(got, c.standing) {
+				t.Errorf("standing %v, want %v", got, c.standing)
+			}
+			if holes := got.holes(0); holes.String() != c.holes || (len(holes) == 0) != (c.holes == "no step") {
+				t.Errorf("holes %v said %q, want %q", holes, holes.String(), c.holes)
+			}
+		})
+	}
+}
+
 // TestListCountsTheHighestStandingStep: the listing's last step is the
 // highest step of the records that stand, as the open run's are: a step's
 // later values do not lower it, and the records a resume superseded do not
