@@ -16,6 +16,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 const modelUsage = `
@@ -106,6 +107,14 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	// A disk without room for the weights is said before any is written:
+	// they are drawn a chunk at a time whatever the size, so a shape of
+	// terabytes filled the disk (17 GB a minute here) before its write
+	// failed.
+	room := sessions.FullDiskError{What: "the model", Dir: *out, Need: initFolderSize(cfg, dt, int64(len(tokData))), Flag: "--out", Names: "folder"}
+	if err := room.Check(); err != nil {
+		return err
+	}
 	// Drawn and written a chunk at a time: a few MB of memory whatever the
 	// size, the same numbers as model.NewRandom draws.
 	var params int
@@ -118,10 +127,17 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return writeInitSideFiles(out, *tok, tokData, *cfgPath)
 	})
 	if err != nil {
-		return err
+		return room.IfFull(err)
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(params), strings.ToUpper(*dtype))
 	return nil
+}
+
+// initFolderSize is about the room rlt model init's folder takes: cfg's
+// parameters in dt, the tokenizer (tokenizer bytes) and the folder's
+// JSON and header (sessions.ModelFolderSize of no parameter).
+func initFolderSize(cfg model.Config, dt hf.DType, tokenizer int64) int64 {
+	return int64(cfg.NumParams())*int64(dt.Size()) + sessions.ModelFolderSize(0, tokenizer)
 }
 
 // writeInitSideFiles writes beside rlt model init's weights the tokenizer

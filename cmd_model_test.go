@@ -68,6 +68,33 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 	}
 }
 
+// TestModelInitRefusesADiskWithoutRoom: a shape whose weights no disk
+// holds (a million-wide hidden state over a billion tokens: 4 PB in
+// float32, 2 PB in BF16) is refused before any weight is drawn, as rlt
+// distill refuses its student, saying the room it needs and what is free,
+// and leaves nothing in --out's folder; it was drawn and written a chunk at
+// a time until the disk filled (17 GB a minute here), a 17 GB hidden
+// .NAME.partial folder left by a kill.
+func TestModelInitRefusesADiskWithoutRoom(t *testing.T) {
+	dir := t.TempDir()
+	shape := filepath.Join(dir, "shape.json")
+	os.WriteFile(shape, []byte(`{"vocab_size": 1000000000, "hidden_size": 1000000, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": true}`), 0o644)
+	parent := filepath.Join(dir, "models")
+	os.Mkdir(parent, 0o755)
+	out := filepath.Join(parent, "huge")
+	for _, dtype := range []string{"f32", "bf16"} {
+		code, stdout, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", out, "--dtype", dtype)
+		want := "rlt model init: not enough room for the model in " + out + ": the disk holding it has "
+		if code != 1 || stdout != "" || !strings.HasPrefix(errs, want) || !strings.Contains(errs, "or give --out a folder on a disk with room (nothing was written)") {
+			t.Errorf("--dtype %s: exit %d, stdout %q, stderr %q; want exit 1 and %q…", dtype, code, stdout, errs, want)
+		}
+		if left, _ := os.ReadDir(parent); len(left) > 0 {
+			t.Errorf("--dtype %s: refused, yet it left %s in %s", dtype, left[0].Name(), parent)
+		}
+	}
+}
+
 // rlt model info of a run's checkpoint says what it is and points to its
 // teacher/ folder, the model there, rather than advising to rename
 // optimizer.safetensors to model.safetensors.
