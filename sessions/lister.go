@@ -213,7 +213,7 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 // nothing reads no more than before).
 func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mErr, evErr error) StepCount {
 	ev := &c.events
-	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, ev.resumes),
+	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, ev.resumes), brokenMetrics: c.metrics.broken,
 		lastCheckpoint: ev.lastCheckpoint(), metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported}
 	switch {
 	case errors.Is(evErr, fs.ErrNotExist):

@@ -879,9 +879,14 @@ func (r *Run) noteResume(seg, step int) {
 // in the file.
 func (r *Run) ingest(kind byte, path string, lineNo int, off int64, raw []byte) {
 	broken := func(err error) {
-		if kind == 't' {
+		switch kind {
+		case 't':
 			r.store.mu.Lock()
 			r.store.brokenTraces++
+			r.store.mu.Unlock()
+		case 'm':
+			r.store.mu.Lock()
+			r.store.brokenMetrics++
 			r.store.mu.Unlock()
 		}
 		r.store.addIssue(Issue{File: path, Line: lineNo, Msg: "skipped broken record: " + jsonerr.Say(err), Kind: IssueBroken})

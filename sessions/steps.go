@@ -121,9 +121,9 @@ func (r *Run) Steps() StepCount {
 	ck, stepped, imported := r.ev.lastCheckpoint(), r.ev.stepped, r.ev.imported
 	r.evMu.Unlock()
 	ck = max(ck, int(r.ckFound.Load())-1, r.ckOnDisk)
-	metrics := r.store.metricSteps()
+	metrics, broken := r.store.metricSteps()
 	r.readPlan()
-	return countSteps(stepsEvidence{dir: r.dir, numbering: r.numbering, metricSteps: metrics, lastCheckpoint: ck,
+	return countSteps(stepsEvidence{dir: r.dir, numbering: r.numbering, metricSteps: metrics, brokenMetrics: broken, lastCheckpoint: ck,
 		metricsMissing: r.metricsLost && len(metrics) == 0, stepped: stepped, imported: imported || r.imported, events: r.eventsLost})
 }
 
@@ -476,6 +476,10 @@ type stepsEvidence struct {
 	// metricSteps are the steps of the metric records that stand
 	// (standingSteps).
 	metricSteps stepRanges
+	// brokenMetrics is how many lines of metrics.jsonl are broken, each
+	// said as such (IssueBroken): holes no larger are presumed to be
+	// theirs, and not said again as steps without a record.
+	brokenMetrics int
 	// lastCheckpoint is the highest step of a checkpoint that stands: of
 	// the checkpoint events no resume superseded, or a checkpoint found
 	// on disk (-1: none).
@@ -516,6 +520,9 @@ func countSteps(e stepsEvidence) StepCount {
 	var holes stepRanges
 	if !e.imported {
 		holes = e.metricSteps.holes(0)
+		if holes.count() <= e.brokenMetrics {
+			holes = nil // the broken lines, said already
+		}
 	}
 	switch {
 	case e.metricsMissing && e.lastCheckpoint >= 0:
@@ -535,10 +542,17 @@ func countSteps(e stepsEvidence) StepCount {
 			proof = fmt.Sprintf("its checkpoint of step %d says so", e.lastCheckpoint)
 			holes = append(holes, [2]int{lastMetric + 1, e.lastCheckpoint})
 		}
-		c.Lost = fmt.Sprintf("has no record of %s, though the run has done %s (%s): their metrics (those points of the curves) are lost; "+
+		broken := ""
+		switch {
+		case e.brokenMetrics == 1:
+			broken = " (one of them may be its broken line, said apart)"
+		case e.brokenMetrics > 1:
+			broken = fmt.Sprintf(" (%d of them may be its broken lines, said apart)", e.brokenMetrics)
+		}
+		c.Lost = fmt.Sprintf("has no record of %s%s, though the run has done %s (%s): their metrics (those points of the curves) are lost; "+
 			"put their lines back from a copy of the run folder if there is one (not the whole file: it holds the later steps' records now); "+
 			"without it the curves go on without them",
-			holes, countOf(c.Done, "step"), proof)
+			holes, broken, countOf(c.Done, "step"), proof)
 	case e.lastCheckpoint > lastMetric:
 		c.Lost = fmt.Sprintf("records steps up to %d, though %s: the records of the steps after %d are lost; %s",
 			lastMetric, byCheckpoint(), lastMetric, putBack)

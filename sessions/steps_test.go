@@ -336,6 +336,72 @@ func TestListCountsTheHighestStandingStep(t *testing.T) {
 	}
 }
 
+// TestBrokenMetricLineIsNotAlsoAHole: a line of metrics.jsonl broken in
+// place is said as a broken record; the step it held is not said again as
+// one without a record (the problems view counted it twice), and where
+// more steps lack a record than lines are broken the note says that some
+// may be those lines.
+func TestBrokenMetricLineIsNotAlsoAHole(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		steps []int
+		cut   int    // the line (from 1) cut in half
+		lost  string // what is said of metrics.jsonl ("": nothing)
+	}{
+		{"a middle line broken", []int{0, 1, 2, 3}, 2, ""},
+		{"the last line broken", []int{0, 1, 2, 3}, 4, ""},
+		{"a line broken and a step lost", []int{0, 1, 2, 4}, 2,
+			"has no record of steps 1 and 3 (one of them may be its broken line, said apart), though the run has done 5 steps"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			r := mustCreate(t, dir, Options{})
+			for _, s := range c.steps {
+				r.Emit(fakeMetrics(s))
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, MetricsFile)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.SplitAfter(string(data), "\n")
+			lines[c.cut-1] = lines[c.cut-1][:len(lines[c.cut-1])/2] + "\n"
+			if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			list, err := List(root)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			note := list[0].Note
+			if c.lost == "" && strings.Contains(note, "no record") || c.lost != "" && !strings.Contains(note, MetricsFile+": "+c.lost) {
+				t.Errorf("listing's note %q, want it to say %q of %s", note, c.lost, MetricsFile)
+			}
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			if lost := ro.Steps().Lost; !strings.HasPrefix(lost, c.lost) || (c.lost == "") != (lost == "") {
+				t.Errorf("the open run says %q of %s, want %q", lost, MetricsFile, c.lost)
+			}
+			broken := 0
+			for _, is := range ro.Store().Issues() {
+				if is.Kind == IssueBroken && filepath.Base(is.File) == MetricsFile {
+					broken++
+				}
+			}
+			if broken != 1 {
+				t.Errorf("%d broken records said of %s, want 1: %+v", broken, MetricsFile, ro.Store().Issues())
+			}
+		})
+	}
+}
+
 // TestListPlannedSteps: the listing carries the steps a run plans, as
 // config.toml records them: one of ours, its steps (0: until stopped); an
 // import, what its trainer's files stated (none for verl).

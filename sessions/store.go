@@ -72,7 +72,9 @@ type Store struct {
 	issuesOver   int // issues past maxStoreIssues, counted, not kept
 	broken       int
 	brokenTraces int
-	changed      chan struct{}
+	// brokenMetrics is how many lines of metrics.jsonl were broken.
+	brokenMetrics int
+	changed       chan struct{}
 }
 
 type labelFold struct {
@@ -111,11 +113,12 @@ func (s *Store) LastStep() int {
 }
 
 // metricSteps are the steps of the metric records held, a copy: those
-// that stand (standingSteps), as a resume's supersede leaves them.
-func (s *Store) metricSteps() stepRanges {
+// that stand (standingSteps), as a resume's supersede leaves them; broken
+// is how many lines of metrics.jsonl were broken.
+func (s *Store) metricSteps() (steps stepRanges, broken int) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.Clone(s.steps)
+	return slices.Clone(s.steps), s.brokenMetrics
 }
 
 // MetricsSince returns the metric records from index cursor on and the new
