@@ -63,8 +63,9 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	} else if _, _, err := model.Inspect(*dir); err != nil {
 		// No tokenizer: the folder is still checked before a device
 		// opens (not there, a file, a run folder, no config.json or
-		// weights), as rlt generate's tokenizer checks it.
-		return err
+		// weights), as rlt generate's tokenizer checks it, in the words
+		// the load said it in ("load model DIR: …").
+		return fmt.Errorf("load %w", err)
 	}
 	be, err := openDevice("rlt logprobs", *dev, stderr)
 	if err != nil {

@@ -48,8 +48,8 @@ func TestLogprobsModelFolderBeforeDevice(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nothing")
 	empty := t.TempDir()
 	for _, c := range []struct{ dir, want string }{
-		{missing, "rlt logprobs: model " + missing + ": model folder " + missing + " does not exist"},
-		{empty, "rlt logprobs: model " + empty + ": model folder " + empty + " is incomplete: missing config.json"},
+		{missing, "rlt logprobs: load model " + missing + ": model folder " + missing + " does not exist"},
+		{empty, "rlt logprobs: load model " + empty + ": model folder " + empty + " is incomplete: missing config.json"},
 	} {
 		code, out, errs := runCLI(t, "{\"ids\": [1, 2]}\n", "logprobs", "--model", c.dir, "--device", "cpu")
 		if code != 1 || out != "" || !strings.HasPrefix(errs, c.want) || strings.Contains(errs, "computing on") {
