@@ -96,15 +96,6 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := rlt.CheckTokenizerRows("--model", *dir, tok.VocabSize()); err != nil {
 		return err
 	}
-	be, err := openDevice("rlt generate", *dev, stderr)
-	if err != nil {
-		return err
-	}
-	defer device.Close(be)
-	m, err := model.Load(be, *dir)
-	if err := deviceCheck(be, "load "+*dir, err); err != nil {
-		return err
-	}
 	text := *prompt
 	if *chat {
 		if err := checkChatML(*dir, tok); err != nil {
@@ -116,6 +107,19 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		}
 		msgs = append(msgs, tokenizer.Message{Role: "user", Content: *prompt})
 		text = tokenizer.RenderChatML(msgs, true)
+	}
+	promptIDs := tok.Encode(text)
+	if err := checkPromptFits(*dir, len(promptIDs), *chat); err != nil {
+		return err
+	}
+	be, err := openDevice("rlt generate", *dev, stderr)
+	if err != nil {
+		return err
+	}
+	defer device.Close(be)
+	m, err := model.Load(be, *dir)
+	if err := deviceCheck(be, "load "+*dir, err); err != nil {
+		return err
 	}
 	stopIDs := rlt.StopIDs(tok)
 	out := outputText{tok: tok, skipSpecial: *skipSpecial}
@@ -155,7 +159,7 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		},
 	}
 	tp := compute.NewTape(be)
-	res, err := sample.Generate(tp, m, [][]int32{tok.Encode(text)}, opts)
+	res, err := sample.Generate(tp, m, [][]int32{promptIDs}, opts)
 	if err != nil {
 		return deviceFailed(be, "computing", err)
 	}
@@ -166,6 +170,27 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	w.Flush()
 	fmt.Fprintf(stderr, "[%d tokens, stopped by %s]\n", len(res[0].IDs), stoppedBy(res[0], tok, stopIDs, stops, *maxNew, m.Cfg.MaxPos))
 	return nil
+}
+
+// checkPromptFits refuses, before any device opens, a prompt of tokens
+// tokens that leaves the model in dir no position for a new token (vLLM's
+// max_model_len counts the prompt too); chat: the prompt is --prompt
+// rendered as a ChatML turn. The sampler said it once the model had
+// loaded, as "sample: a prompt of 400 tokens is longer than …".
+func checkPromptFits(dir string, tokens int, chat bool) error {
+	cfg, _, err := model.Inspect(dir)
+	if err != nil {
+		return err
+	}
+	if tokens < cfg.MaxPos {
+		return nil
+	}
+	what, fix := "--prompt", fmt.Sprintf("give a prompt of at most %d tokens", cfg.MaxPos-1)
+	if chat {
+		what, fix = "--prompt rendered as a --chat turn", fmt.Sprintf("shorten --prompt (or --system) by at least %d tokens", tokens-cfg.MaxPos+1)
+	}
+	return fmt.Errorf("%s is %d tokens, which leaves no room for a new token in the %d positions of %s (max_position_embeddings): %s",
+		what, tokens, cfg.MaxPos, dir, fix)
 }
 
 // stoppedBy says what ended r in the user's terms: the stop token by its

@@ -138,3 +138,36 @@ func TestGenerateSaysWhatStoppedIt(t *testing.T) {
 		})
 	}
 }
+
+// TestGeneratePromptPastThePositions: a prompt that leaves the model no
+// position for a new token (vLLM's max_model_len counts the prompt) is
+// refused before any device opens, with the most it can be, or, rendered
+// as a --chat turn, how much shorter it must be; the sampler said it once
+// the model had loaded ("computing on …", then "sample: a prompt of 400
+// tokens is longer than …"). A prompt of 255 tokens in 256 positions
+// still writes its one token.
+func TestGeneratePromptPastThePositions(t *testing.T) {
+	student := filepath.Join("engine", "defaults", "models", defaults.Student)
+	for _, c := range []struct {
+		name string
+		args []string
+		want string // stderr's last line; "" for a run
+	}{
+		{"400 tokens", []string{"--prompt", strings.Repeat("1", 400)}, "rlt generate: --prompt is 400 tokens, which leaves no room for a new token in the 256 positions of " + student + " (max_position_embeddings): give a prompt of at most 255 tokens"},
+		{"256 tokens", []string{"--prompt", strings.Repeat("1", 256)}, "rlt generate: --prompt is 256 tokens, which leaves no room for a new token in the 256 positions of " + student + " (max_position_embeddings): give a prompt of at most 255 tokens"},
+		{"a chat turn", []string{"--prompt", strings.Repeat("1", 250), "--chat"}, "rlt generate: --prompt rendered as a --chat turn is 269 tokens, which leaves no room for a new token in the 256 positions of " + student + " (max_position_embeddings): shorten --prompt (or --system) by at least 14 tokens"},
+		{"255 tokens", []string{"--prompt", strings.Repeat("1", 255)}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, "", append([]string{"generate", "--model", student, "--temperature", "0", "--device", "cpu"}, c.args...)...)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			last := lines[len(lines)-1]
+			switch {
+			case c.want == "" && (code != 0 || last != "[1 tokens, stopped by the model's 256 positions (max_position_embeddings)]"):
+				t.Errorf("exit %d, stderr %q; want one token written", code, errs)
+			case c.want != "" && (code != 1 || last != c.want || strings.Contains(errs, "computing on")):
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q before any device", code, errs, c.want)
+			}
+		})
+	}
+}
