@@ -443,11 +443,11 @@ func keptRowsOnly(out string) bool {
 // the student learns the same.
 func learnFromKept(fs *flag.FlagSet, out, tdir string) string {
 	rows := filepath.Join(out, distillRows)
-	cmd := []string{"rlt", "distill", "--reference", "--tokenizer-from", shellQuote(tdir), "--data", shellQuote(rows), "--out", shellQuote(filepath.Clean(out) + "-student")}
+	cmd := []string{"rlt", "distill", "--reference", "--tokenizer-from", sessions.ShellQuote(tdir), "--data", sessions.ShellQuote(rows), "--out", sessions.ShellQuote(filepath.Clean(out) + "-student")}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "student-init", "steps", "batch", "micro-batch-tokens", "lr", "seed", "teacher-system", "student-system", "device", "matmul":
-			cmd = append(cmd, "--"+f.Name, shellQuote(f.Value.String()))
+			cmd = append(cmd, "--"+f.Name, sessions.ShellQuote(f.Value.String()))
 		}
 	})
 	return strings.Join(cmd, " ")

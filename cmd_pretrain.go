@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/warmstart"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 const pretrainUsage = `
@@ -129,11 +130,11 @@ func pretrainStopped(fs *flag.FlagSet, out, training string) error {
 	if len(kept) == 0 {
 		return fmt.Errorf("stopped by a signal while training the %s: nothing was written to %s; to start again, run the same command", training, out)
 	}
-	cmd := []string{"rlt", "pretrain", "--out", shellQuote(out)}
+	cmd := []string{"rlt", "pretrain", "--out", sessions.ShellQuote(out)}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "seed", "steps", "batch", "task":
-			cmd = append(cmd, "--"+f.Name, shellQuote(f.Value.String()))
+			cmd = append(cmd, "--"+f.Name, sessions.ShellQuote(f.Value.String()))
 		}
 	})
 	cmd = append(cmd, "--resume")

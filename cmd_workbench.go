@@ -215,7 +215,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 // checkpoint (a full disk at its first), the one that starts it again.
 func continueLine(dir string) string {
 	if !sessions.HasCheckpoint(dir) {
-		return "it has no checkpoint to continue from; start it again: rlt run --config " + shellQuote(filepath.Join(dir, sessions.ConfigFile))
+		return "it has no checkpoint to continue from; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join(dir, sessions.ConfigFile))
 	}
 	return "continue it: " + resumeCommand(dir)
 }
@@ -224,7 +224,7 @@ func continueLine(dir string) string {
 // final checkpoint: a run that did all its steps needs more asked for, and
 // one whose device failed (device.Failed) goes on on the CPU.
 func resumeCommand(dir string) string {
-	cmd := "rlt run --resume " + shellQuote(dir)
+	cmd := "rlt run --resume " + sessions.ShellQuote(dir)
 	runs, err := sessions.List(filepath.Dir(dir))
 	if err != nil {
 		return cmd
@@ -241,18 +241,6 @@ func resumeCommand(dir string) string {
 		}
 	}
 	return cmd
-}
-
-// shellQuote quotes p for a POSIX shell when it holds anything but
-// plain path characters.
-func shellQuote(p string) string {
-	if p != "" && strings.IndexFunc(p, func(r rune) bool {
-		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r == '@' ||
-			r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-	}) < 0 {
-		return p
-	}
-	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }
 
 const openUsage = `

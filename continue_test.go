@@ -46,7 +46,7 @@ func TestContinueCommand(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte("device = 'gpu'\nsteps = 3\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := resumeCommand(dir), "rlt run --resume "+shellQuote(dir)+c.want; got != want {
+			if got, want := resumeCommand(dir), "rlt run --resume "+sessions.ShellQuote(dir)+c.want; got != want {
 				t.Errorf("resumeCommand = %q, want %q", got, want)
 			}
 		})
@@ -81,9 +81,9 @@ func TestContinueLine(t *testing.T) {
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}
-			want := c.want + shellQuote(dir)
+			want := c.want + sessions.ShellQuote(dir)
 			if !c.checkpoint {
-				want = c.want + shellQuote(filepath.Join(dir, sessions.ConfigFile))
+				want = c.want + sessions.ShellQuote(filepath.Join(dir, sessions.ConfigFile))
 			}
 			if got := continueLine(dir); got != want {
 				t.Errorf("continueLine = %q, want %q", got, want)

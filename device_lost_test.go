@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // TestCommandsOnALostDevice: rlt score and rlt logprobs on a device lost
@@ -153,7 +154,7 @@ func TestARunOnALostDeviceSaysTheWayOnOnce(t *testing.T) {
 			if said == 0 {
 				t.Fatalf("no line says the device was lost:\n%s", errs)
 			}
-			if got, want := resumeCommand(dir), "rlt run --resume "+shellQuote(dir)+" --device cpu"; got != want {
+			if got, want := resumeCommand(dir), "rlt run --resume "+sessions.ShellQuote(dir)+" --device cpu"; got != want {
 				t.Errorf("resumeCommand = %q, want %q", got, want)
 			}
 		})

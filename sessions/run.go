@@ -1610,7 +1610,7 @@ func heldFor(dir string, err error) error {
 // to resume, so it is opened and re-scored.
 func ExistingRun(dir string) (what, use string) {
 	if src, imported := ImportedFrom(dir); imported {
-		return "a run, imported from " + src.Source, fmt.Sprintf("review it with rlt open %s and re-score it with rlt score --run %s", dir, dir)
+		return "a run, imported from " + src.Source, fmt.Sprintf("review it with rlt open %s and re-score it with rlt score --run %s", ShellQuote(dir), ShellQuote(dir))
 	}
-	return "a run", "continue it with rlt run --resume " + dir
+	return "a run", "continue it with rlt run --resume " + ShellQuote(dir)
 }

@@ -209,7 +209,7 @@ func (d *detailScreen) rescoreHint() string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	cmd := "rlt score --run " + shellQuote(dir)
+	cmd := "rlt score --run " + sessions.ShellQuote(dir)
 	models := ""
 	if d.settings.Teacher == "" || d.settings.Student == "" {
 		cmd += " --teacher TEACHER --student STUDENT"
@@ -225,7 +225,7 @@ func (d *detailScreen) rescoreHint() string {
 		quit = "quit the workbench first (q, which stops the training here)"
 	}
 	return fmt.Sprintf("%s, as it holds the run and rlt score --write is refused while it does, then run %s; it writes the re-scores to %s, which rlt open %s shows%s",
-		quit, cmd, sessions.RescoresFile, shellQuote(dir), models)
+		quit, cmd, sessions.RescoresFile, sessions.ShellQuote(dir), models)
 }
 
 // storeChanged picks up a rescore of the open trace that arrived (or

@@ -21,19 +21,6 @@ func fit(s string, w int) string {
 	return ansi.Truncate(s, w, "…")
 }
 
-// shellQuote quotes p for a POSIX shell when it holds anything but plain
-// path characters, so that a command the workbench tells can be pasted
-// (as cmd_workbench.go's shellQuote).
-func shellQuote(p string) string {
-	if p != "" && strings.IndexFunc(p, func(r rune) bool {
-		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r == '@' ||
-			r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-	}) < 0 {
-		return p
-	}
-	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
-}
-
 // longestFitting is the first of wordings, given longest first, that
 // fits w cells, and whether one does: a label said whole in the words
 // its room allows rather than cut mid-word.

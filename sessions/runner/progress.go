@@ -197,7 +197,7 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	// Stopped by a signal: said, and before the planned steps an error
 	// (exit 1), so `rlt run --headless --steps N && next` stops there as
 	// rlt train does; steps 0 (until interrupted) ends as planned.
-	cont := fmt.Sprintf("the run folder %s is complete: rlt run --resume %s continues it", runDir, runDir)
+	cont := fmt.Sprintf("the run folder %s is complete: rlt run --resume %s continues it", runDir, sessions.ShellQuote(runDir))
 	steps := checked.Config().Steps
 	if steps > 0 && done < steps {
 		return fmt.Errorf("%s; %s", signalStop(done, steps), cont)
