@@ -141,7 +141,8 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		// An empty --stop (a script's unset variable) was refused by the
 		// sampler once the model had loaded, exit 1.
 		{append(gen, "--stop", "###", "--stop", ""), `rlt generate: --stop "": an empty stop string would end the text before its first token: give the text to stop at, or leave the flag out`},
-		{append(gen, "--top-p", "2"), "rlt generate: --top-p 2 must be in [0, 1]"},
+		{append(gen, "--top-p", "2"), "rlt generate: --top-p 2 must be in (0, 1] (1 = off)"},
+		{append(gen, "--top-p", "-0.5"), "rlt generate: --top-p -0.5 must be in (0, 1] (1 = off)"},
 		{append(gen, "--top-p", "0"), "rlt generate: --top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)"},
 		{append(gen, "--min-p", "-0.5"), "rlt generate: --min-p -0.5 must be in [0, 1]"},
 		{append(gen, "--system", "Be brief."), "rlt generate: --system is the system message of a --chat prompt: give --chat too, or leave --system out"},
@@ -159,6 +160,9 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{[]string{"logprobs", "--model", model, "--weights", "f16"}, `rlt logprobs: --weights "f16": want checkpoint or float32`},
 		{[]string{"eval", "--student", model, "--task", "division"}, `rlt eval: --task "division": want one of addition, linear`},
 		{[]string{"eval", "--student", model, "--max-new-tokens", "0"}, "rlt eval: --max-new-tokens 0: want at least 1"},
+		// A typo's extra digits ran out of memory drawing the questions.
+		{[]string{"eval", "--student", model, "--questions", "99999999999"}, "rlt eval: --questions 99999999999: more than one command draws from a task (at most 1048576): ask for fewer, or run it in parts with --data files"},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--questions", "99999999999"}, "rlt distill: --questions 99999999999: more than one command draws from a task (at most 1048576): ask for fewer, or run it in parts with --data files"},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--task", "division"}, `rlt distill: --task "division": want one of addition, linear`},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "-1"}, "rlt distill: --lr -1: want a finite number, not negative"},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--temperature", "-1"}, "rlt distill: --temperature -1: want a finite number, not negative (0: greedy)"},

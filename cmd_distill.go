@@ -710,6 +710,9 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 // gives fewer is a wrong call naming --questions, said before any device
 // opens.
 func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64, n int) ([]task.Example, error) {
+	if n > maxTaskQuestions {
+		return nil, misuse(fs, "--questions %d: more than one command draws from a task (at most %d): ask for fewer, or run it in parts with --data files", n, maxTaskQuestions)
+	}
 	exs, err := task.NewSampler(t, split, seed).Unique(n)
 	if errors.Is(err, task.ErrExhausted) {
 		name := split.String()
@@ -720,6 +723,12 @@ func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64,
 	}
 	return exs, err
 }
+
+// maxTaskQuestions is the most questions rlt eval and rlt distill draw
+// from a task: a count past it (a typo's extra digits) would hold the
+// questions in memory for longer than any evaluation runs, where it ran
+// out of memory drawing them (--questions 99999999999).
+const maxTaskQuestions = 1 << 20
 
 // taskPromptsFit refuses, before any is sampled, a task's questions whose
 // prompt for the model who (its folder dir) is longer than its maxPos

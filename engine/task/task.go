@@ -198,8 +198,11 @@ var ErrExhausted = errors.New("task: split has too few distinct questions")
 // with ErrExhausted (returning what it found) after 100·n+1000 draws without
 // enough new questions.
 func (s *Sampler) Unique(n int) ([]Example, error) {
-	out := make([]Example, 0, n)
-	seen := make(map[string]bool, n)
+	// Room for n is made as they come, not up front: a count past what
+	// the split holds (or memory) is the error below, not an allocation
+	// that fails.
+	out := make([]Example, 0, min(n, 4096))
+	seen := make(map[string]bool, min(n, 4096))
 	budget := 100*n + 1000
 	for len(out) < n {
 		if budget == 0 {
