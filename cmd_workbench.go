@@ -343,12 +343,24 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		}
 		return misuse(fs, "unexpected argument %q: rlt sessions takes only flags (%s?)", dir, hint)
 	}
+	// --runs given a run folder itself lists what is in it, none of which
+	// is a run: said as the folder that holds it.
+	isRun := false
+	if _, err := os.Stat(filepath.Join(*runs, sessions.ConfigFile)); err == nil {
+		isRun = true
+	}
 	list, err := sessions.List(*runs)
-	if err != nil {
-		return err
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("--runs %s: no such folder: give the folder that holds the run folders (default ./runs, where rlt run writes them)", *runs)
+	case err != nil:
+		return fmt.Errorf("--runs %s: %w", *runs, err)
 	}
 	fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s\n", "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE")
-	if len(list) == 0 {
+	switch {
+	case len(list) == 0 && isRun:
+		fmt.Fprintf(stderr, "rlt sessions: %s is a run folder itself (it holds %s): --runs names the folder that holds run folders: --runs %s\n", *runs, sessions.ConfigFile, sessions.ShellQuote(filepath.Dir(filepath.Clean(*runs))))
+	case len(list) == 0:
 		fmt.Fprintf(stderr, "rlt sessions: no run folders under %s (a run folder holds %s or %s; --runs names the folder that holds them)\n", *runs, sessions.ConfigFile, sessions.MetricsFile)
 	}
 	now := time.Now() // one clock for every line's time left

@@ -91,8 +91,16 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(errs, "no run folders under "+empty) {
 		t.Errorf("sessions of an empty folder: exit %d:\n%s%s", code, out, errs)
 	}
-	if code, _, errs = runCLI(t, "", "sessions", "--runs", filepath.Join(empty, "gone")); code != 1 || !strings.Contains(errs, "no such file or directory") {
+	gone := filepath.Join(empty, "gone")
+	if code, _, errs = runCLI(t, "", "sessions", "--runs", gone); code != 1 ||
+		!strings.Contains(errs, "rlt sessions: --runs "+gone+": no such folder: give the folder that holds the run folders") {
 		t.Errorf("sessions of a missing folder: exit %d: %s", code, errs)
+	}
+	// --runs given a run folder itself names the folder that holds it (it
+	// said there were no run folders under a folder that holds config.toml).
+	code, _, errs = runCLI(t, "", "sessions", "--runs", filepath.Join(runs, "official"))
+	if want := "is a run folder itself (it holds config.toml): --runs names the folder that holds run folders: --runs " + runs; code != 0 || !strings.Contains(errs, want) {
+		t.Errorf("sessions of a run folder: exit %d: %s; want %q", code, errs, want)
 	}
 }
 
