@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -578,16 +580,61 @@ func (e errLines) Error() string {
 // naming its first stray byte; one that is not JSON fails saying so, where
 // it goes wrong and want, what a line is (`{"text": "…"}`), not in
 // encoding/json's grammar ("invalid character 'o' in literal null").
+// A signal (Ctrl-C) stops it after the line in progress, with stdout
+// holding the results of the lines before it whole (its buffer ended
+// mid-line where the signal killed it), and says how far it got: stdin is
+// read apart, so a signal that comes while it waits for input stops it too.
 func eachJSONLine(in io.Reader, out io.Writer, want string, fn func(line []byte) (any, error)) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	type inputLine struct {
+		text []byte
+		err  error // stdin's, after the last line
+	}
+	lines := make(chan inputLine, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			select {
+			case lines <- inputLine{text: bytes.Clone(sc.Bytes())}:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err := sc.Err(); err != nil {
+			select {
+			case lines <- inputLine{err: err}:
+			case <-ctx.Done():
+			}
+		}
+	}()
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	failed, n := 0, 0
-	for sc.Scan() {
+	for {
+		var l inputLine
+		var ok bool
+		select {
+		case l, ok = <-lines:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return fmt.Errorf("stopped by a signal after %s: stdout holds the result of each whole; run it again on the lines after line %d to go on", plural(n, "input line"), n)
+		}
+		if !ok {
+			break
+		}
+		if l.err != nil {
+			return fmt.Errorf("reading stdin at line %d: %w", n+1, l.err)
+		}
 		n++
-		line := sc.Bytes()
+		line := l.text
 		if n == 1 {
 			line = record.TrimByteOrderMark(line)
 		}
@@ -612,9 +659,6 @@ func eachJSONLine(in io.Reader, out io.Writer, want string, fn func(line []byte)
 		if err := enc.Encode(res); err != nil {
 			return err
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading stdin at line %d: %w", n+1, err)
 	}
 	if err := w.Flush(); err != nil {
 		return err

@@ -4,10 +4,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,19 +38,27 @@ func runUntilSignal(t *testing.T, started string, args ...string) (int, string) 
 // command works.
 func runUntilSignalAfter(t *testing.T, started string, before func(), args ...string) (int, string) {
 	t.Helper()
+	code, _, errs := runUntilSignalOn(t, strings.NewReader(""), func(_, stderr string) bool { return strings.Contains(stderr, started) }, before, args...)
+	return code, errs
+}
+
+// runUntilSignalOn is runUntilSignalAfter with stdin given, sending the
+// signal once started holds of the output so far, and giving stdout too.
+func runUntilSignalOn(t *testing.T, stdin io.Reader, started func(stdout, stderr string) bool, before func(), args ...string) (int, string, string) {
+	t.Helper()
 	absorb := make(chan os.Signal, 1)
 	signal.Notify(absorb, syscall.SIGTERM)
 	defer signal.Stop(absorb)
 	var stdout, stderr lockedBuf
 	done := make(chan int, 1)
-	go func() { done <- run(args, strings.NewReader(""), &stdout, &stderr) }()
+	go func() { done <- run(args, stdin, &stdout, &stderr) }()
 	deadline := time.After(2 * time.Minute)
-	for !strings.Contains(stderr.String(), started) {
+	for !started(stdout.String(), stderr.String()) {
 		select {
 		case code := <-done:
-			t.Fatalf("rlt %v ended (exit %d) before %q: %s", args, code, started, stderr.String())
+			t.Fatalf("rlt %v ended (exit %d) before it was under way: %s", args, code, stderr.String())
 		case <-deadline:
-			t.Fatalf("rlt %v: no %q in 2 minutes: %s", args, started, stderr.String())
+			t.Fatalf("rlt %v: not under way in 2 minutes: %s", args, stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -57,11 +68,63 @@ func runUntilSignalAfter(t *testing.T, started string, before func(), args ...st
 	}
 	select {
 	case code := <-done:
-		return code, stderr.String()
+		return code, stdout.String(), stderr.String()
 	case <-deadline:
 		t.Fatalf("rlt %v did not stop on SIGTERM: %s", args, stderr.String())
 	}
-	return 0, ""
+	return 0, "", ""
+}
+
+// TestLineCommandsStoppedBySignal: rlt logprobs and rlt tokenize stopped
+// by a signal stop after the line in progress, stdout holding each result
+// before it whole and as many as they say, and say how far they got (exit
+// 1); they were killed (exit 130) with stdout cut mid-line
+// (`…"logprobs":[null,-12`).
+func TestLineCommandsStoppedBySignal(t *testing.T) {
+	const line = `{"text": "3471+2859=? Add the digits from the right, carrying one where the sum passes nine."}` + "\n"
+	for _, args := range [][]string{
+		{"logprobs", "--model", distillTeacher, "--device", "cpu"},
+		{"tokenize", "--tokenizer", distillTeacher},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			code, out, errs := runUntilSignalOn(t, &endlessLines{line: line}, func(stdout, _ string) bool { return len(stdout) > 0 }, func() {}, args...)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			last := lines[len(lines)-1]
+			m := regexp.MustCompile(`^rlt ` + args[0] + `: stopped by a signal after (\d+) input lines?: stdout holds the result of each whole; run it again on the lines after line (\d+) to go on$`).FindStringSubmatch(last)
+			if code != 1 || m == nil || m[1] != m[2] {
+				t.Fatalf("exit %d, last line %q; want exit 1 and how far it got", code, last)
+			}
+			if !strings.HasSuffix(out, "\n") {
+				t.Errorf("stdout ends mid-line: …%q", out[max(0, len(out)-60):])
+			}
+			results := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			for i, r := range results {
+				if !json.Valid([]byte(r)) {
+					t.Fatalf("result %d is not whole JSON: %q", i+1, r)
+				}
+			}
+			if n, _ := strconv.Atoi(m[1]); n != len(results) {
+				t.Errorf("it says %s lines, stdout holds %d", m[1], len(results))
+			}
+		})
+	}
+}
+
+// endlessLines is stdin that never ends: line after line, as a producer
+// piping into the command does, so the signal comes before its end.
+type endlessLines struct {
+	line string
+	at   int
+}
+
+func (e *endlessLines) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], e.line[e.at:])
+		n += c
+		e.at = (e.at + c) % len(e.line)
+	}
+	return n, nil
 }
 
 // A distill stopped by a signal says so, how far the student got, what is
