@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -20,19 +21,21 @@ import (
 )
 
 const modelUsage = `
-Usage: rlt model <init|info> ...
+Usage: rlt model <defaults|init|info> ...
 
-  init   write a randomly initialised Hugging Face model folder of any Qwen2 shape
-  info   show a model folder's shapes, parameter count, dtype, files and memory needs
+  defaults  write the embedded default teacher and student (what rlt run trains) as model folders
+  init      write a randomly initialised Hugging Face model folder of any Qwen2 shape
+  info      show a model folder's shapes, parameter count, dtype, files and memory needs
 
 Examples:
+  rlt model defaults --out /tmp/defaults      # the models the other commands' examples use
   rlt model init --config /tmp/defaults/student/config.json --out /tmp/tiny
   rlt model info /tmp/tiny
 `
 
 func runModel(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return subcommandMisuse(stderr, "rlt model", modelUsage, args, "init", "info")
+		return subcommandMisuse(stderr, "rlt model", modelUsage, args, "defaults", "init", "info")
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, strings.TrimLeft(modelUsage, "\n"))
@@ -43,8 +46,51 @@ func runModel(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return subcommand("rlt model init", runModelInit(args[1:], stdin, stdout, stderr))
 	case "info":
 		return subcommand("rlt model info", runModelInfo(args[1:], stdin, stdout, stderr))
+	case "defaults":
+		return subcommand("rlt model defaults", runModelDefaults(args[1:], stdin, stdout, stderr))
 	}
-	return subcommandMisuse(stderr, "rlt model", modelUsage, args, "init", "info")
+	return subcommandMisuse(stderr, "rlt model", modelUsage, args, "defaults", "init", "info")
+}
+
+const modelDefaultsUsage = `
+Usage: rlt model defaults --out DIR
+
+Writes the embedded default models, DIR/teacher and DIR/student: the tiny
+Qwen2 teacher and student warm-started on the addition task that rlt run
+(the workbench) trains, with their tokenizer and prompts. They are what
+rlt pretrain --out DIR --seed 1 makes, without its minutes of training,
+and the folder the other commands' examples call /tmp/defaults.
+
+Example:
+  rlt model defaults --out /tmp/defaults
+  rlt generate --model /tmp/defaults/teacher --prompt "347+285=?" --chat --temperature 0
+`
+
+func runModelDefaults(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt model defaults", modelDefaultsUsage, stderr)
+	out := fs.String("out", "", "folder to write (required; created if missing, or empty)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "out"); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	if err := refuseOverwrite("out", *out, nil, []string{"."}); err != nil {
+		return err
+	}
+	room := sessions.FullDiskError{What: "the models", Dir: *out, Need: defaults.Size(), Flag: "--out", Names: "folder"}
+	if err := room.Check(); err != nil {
+		return err
+	}
+	if err := saveModelFolder(*out, defaults.WriteModels); err != nil {
+		return room.IfFull(err)
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s: the embedded default teacher and student, which rlt run trains\n",
+		filepath.Join(*out, defaults.Teacher), filepath.Join(*out, defaults.Student))
+	return nil
 }
 
 const modelInitUsage = `

@@ -1,13 +1,63 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
 )
+
+// TestModelDefaults: rlt model defaults writes the embedded models, byte
+// for byte the folders rlt run trains (defaults.Dir), as DIR/teacher and
+// DIR/student, which load and generate; a --out that holds anything is
+// refused before any is written, and the help's examples' /tmp/defaults
+// is what it makes.
+func TestModelDefaults(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "defaults")
+	code, stdout, errs := runCLI(t, "", "model", "defaults", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "wrote "+filepath.Join(out, "teacher")+" and "+filepath.Join(out, "student")) {
+		t.Fatalf("exit %d: %s%s", code, stdout, errs)
+	}
+	embedded, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	for _, who := range []string{defaults.Teacher, defaults.Student} {
+		err := filepath.WalkDir(filepath.Join(embedded, who), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(embedded, path)
+			want, _ := os.ReadFile(path)
+			got, err := os.ReadFile(filepath.Join(out, rel))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s: %d bytes (%v), want the embedded %d", rel, len(got), err, len(want))
+			}
+			files++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if files < 8 {
+		t.Errorf("%d files compared, want both models' config, weights, tokenizer and prompts", files)
+	}
+	if code, _, errs := runCLI(t, "", "generate", "--model", filepath.Join(out, "teacher"), "--prompt", "347+285=?", "--max-new-tokens", "4", "--device", "cpu"); code != 0 {
+		t.Errorf("generate from the written teacher: exit %d: %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "", "model", "defaults", "--out", out)
+	if want := "rlt model defaults: --out: " + out + " holds student"; code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("a second write into the same --out: exit %d: %s; want exit 1 and %q", code, errs, want)
+	}
+}
 
 // rlt model init checks --config and --tokenizer before it writes
 // anything: a bad one is named by its flag, saying what the path is not,

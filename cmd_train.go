@@ -49,7 +49,7 @@ empty solution, a reserved tag such as <|end_of_thought|>, not JSON, too
 long for the models) are skipped and reported once with their line numbers.
 
 Examples:
-  rlt pretrain --out /tmp/defaults --seed 1    # once: the models below
+  rlt model defaults --out /tmp/defaults       # once: the models below
   rlt train --teacher /tmp/defaults/teacher --student /tmp/defaults/student --steps 50 --save /tmp/trained
   rlt train --teacher /tmp/defaults/teacher --student /tmp/defaults/student --print-config > run.toml
   rlt train --teacher /tmp/defaults/teacher --student /tmp/defaults/student --data train.jsonl --eval-data test.jsonl --steps 100

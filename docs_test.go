@@ -166,7 +166,7 @@ func commandFlags(t *testing.T) map[string]map[string]string {
 	all := map[string]map[string]string{}
 	for _, c := range commands() {
 		if c.name == "model" {
-			for _, sub := range []string{"init", "info"} {
+			for _, sub := range []string{"defaults", "init", "info"} {
 				all["model "+sub] = helpOf(t, "model", sub).flags
 			}
 			continue
@@ -188,7 +188,7 @@ func commandLine(line string, all map[string]map[string]string) (cmd string, fla
 		f = f[1:]
 	}
 	switch {
-	case len(f) > 1 && f[0] == "model" && (f[1] == "init" || f[1] == "info"):
+	case len(f) > 1 && f[0] == "model" && (f[1] == "defaults" || f[1] == "init" || f[1] == "info"):
 		cmd, f = "model "+f[1], f[2:]
 	case len(f) > 0 && all[f[0]] != nil:
 		cmd, f = f[0], f[1:]

@@ -30,7 +30,7 @@ func commands() []command {
 		{"report", "a self-contained HTML page of runs: every metric overlaid, heatmaps of chosen traces", runReport},
 		{"export", "write a run's accepted traces as Bespoke-Stratos JSON Lines or CSV", runExport},
 		{"import", "a trainer's run folder (official RLT, TRL, verl, NeMo-RL) or a traces file → a run folder to review, export, re-score", runImport},
-		{"model", "make and inspect Hugging Face model folders (init, info)", runModel},
+		{"model", "make and inspect Hugging Face model folders (defaults, init, info)", runModel},
 		{"tokenize", "text to token ids with a tokenizer.json (JSON Lines in and out)", runTokenize},
 		{"generate", "sample text from a model, streaming tokens (temperature, top-k/p, min-p, stops, seed)", runGenerate},
 		{"pretrain", "build the warm-started teacher and student from a seed (SFT on task corpora)", runPretrain},

@@ -125,8 +125,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"model", "init", "--config", "x.json"}, 2, "rlt model init: --out is required"},
 		// A command of subcommands says so of a call without one, or with
 		// one it does not have, as any wrong call: after its usage.
-		{[]string{"model"}, 2, "rlt model: missing subcommand: init or info"},
-		{[]string{"model", "infos", model}, 2, `rlt model: unknown subcommand "infos" (known: init, info)`},
+		{[]string{"model"}, 2, "rlt model: missing subcommand: defaults or init or info"},
+		{[]string{"model", "infos", model}, 2, `rlt model: unknown subcommand "infos" (known: defaults, init, info)`},
 		{[]string{"tokenize"}, 2, "rlt tokenize: --tokenizer is required"},
 		{[]string{"generate", "--model", model}, 2, "rlt generate: --prompt is required"},
 		{[]string{"generate", "--model", model, "--prompt", "x", "--max-new-tokens", "-3"}, 2, "rlt generate: --max-new-tokens -3: want at least 1"},
@@ -228,7 +228,8 @@ func TestUsageTexts(t *testing.T) {
 		{[]string{"report"}, []string{"Usage: rlt report", "rlt report runs/20261125-034115 runs/official --out report"}},
 		{[]string{"export"}, []string{"Usage: rlt export"}},
 		{[]string{"import"}, []string{"Usage: rlt import"}},
-		{[]string{"model"}, []string{"Usage: rlt model <init|info>"}},
+		{[]string{"model"}, []string{"Usage: rlt model <defaults|init|info>", "rlt model defaults --out /tmp/defaults"}},
+		{[]string{"model", "defaults"}, []string{"Usage: rlt model defaults --out DIR", "rlt pretrain --out DIR --seed 1 makes"}},
 		{[]string{"model", "init"}, []string{"Usage: rlt model init", "--config /tmp/defaults/student/config.json --out /tmp/tiny-bf16"}},
 		{[]string{"model", "info"}, []string{"Usage: rlt model info"}},
 		{[]string{"tokenize"}, []string{"Usage: rlt tokenize", "--tokenizer /tmp/defaults/teacher/tokenizer.json"}},
@@ -239,7 +240,7 @@ func TestUsageTexts(t *testing.T) {
 		{[]string{"eval"}, []string{"Usage: rlt eval", "held-out questions (with --data: the first N usable rows, all of them when not given)",
 			"--teacher /tmp/trained --student /tmp/distilled/student"}},
 		{[]string{"train"}, []string{"Usage: rlt train", "in the file's order, then keys it does not set, then the\nvalues flags give",
-			"rlt pretrain --out /tmp/defaults --seed 1", "--student /tmp/defaults/student --steps 50 --save /tmp/trained"}},
+			"rlt model defaults --out /tmp/defaults", "--student /tmp/defaults/student --steps 50 --save /tmp/trained"}},
 		{[]string{"score"}, []string{"Usage: rlt score", "--teacher /tmp/trained --student /tmp/defaults/student --run runs/official",
 			"--tokenizer /tmp/defaults/student", "how the models hold their matrices"}},
 		{[]string{"serve"}, []string{"Usage: rlt serve", "--model /tmp/trained --listen", "--model /tmp/defaults/student --listen",
@@ -281,7 +282,7 @@ func TestUsageTexts(t *testing.T) {
 func TestUsageExamplesReadWhatExamplesWrite(t *testing.T) {
 	var lines []string
 	for _, args := range [][]string{{"run"}, {"open"}, {"sessions"}, {"report"}, {"export"}, {"import"}, {"model"},
-		{"model", "init"}, {"model", "info"}, {"tokenize"}, {"generate"}, {"pretrain"}, {"distill"}, {"eval"},
+		{"model", "defaults"}, {"model", "init"}, {"model", "info"}, {"tokenize"}, {"generate"}, {"pretrain"}, {"distill"}, {"eval"},
 		{"train"}, {"score"}, {"serve"}, {"logprobs"}} {
 		_, out, errs := runCLI(t, "", append(args, "--help")...)
 		for _, l := range strings.Split(out+errs, "\n") {

@@ -72,22 +72,7 @@ func Dir() (string, error) {
 	// (durable.StageDir): a machine that loses power just after cannot
 	// leave a "complete" folder of empty files for the next start to load.
 	err = durable.StageDir(dir, "the embedded models were not written", func(stage string) error {
-		err := fs.WalkDir(files, "models", func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel("models", path)
-			out := filepath.Join(stage, rel)
-			if d.IsDir() {
-				return os.MkdirAll(out, 0o755)
-			}
-			data, err := files.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(out, data, 0o644)
-		})
-		if err != nil {
+		if err := WriteModels(stage); err != nil {
 			return err
 		}
 		return os.WriteFile(filepath.Join(stage, "complete"), []byte(sum+"\n"), 0o644)
@@ -106,6 +91,41 @@ func Dir() (string, error) {
 		return "", fmt.Errorf("embedded models: %w", err)
 	}
 	return dir, nil
+}
+
+// WriteModels writes the embedded models into the folder dir, which
+// exists: dir/teacher and dir/student, Hugging Face folders as Dir's (rlt
+// model defaults writes them where a user says, durable.StageDir's stage).
+func WriteModels(dir string) error {
+	return fs.WalkDir(files, "models", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("models", path)
+		out := filepath.Join(dir, rel)
+		if d.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		data, err := files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+}
+
+// Size is the bytes WriteModels writes.
+func Size() int64 {
+	var n int64
+	fs.WalkDir(files, "models", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return err
+	})
+	return n
 }
 
 // digest hashes every embedded file's path and content.
