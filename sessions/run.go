@@ -18,6 +18,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -426,9 +427,28 @@ func noConfig(dir string, err error) error {
 	case errors.Is(err, fs.ErrNotExist) && hasRecords(dir):
 		return fmt.Errorf("open run %s: its %s is missing, so its settings are unknown: write it again (rlt train --print-config prints one to start from; the models and the reward coefficients the run used), or read what it recorded read-only (rlt open, rlt report, rlt export)", dir, ConfigFile)
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("open run %s: no %s: not a run folder", dir, ConfigFile)
+		return fmt.Errorf("open run %s: no %s: %s", dir, ConfigFile, notARunFolder(dir))
 	}
 	return fmt.Errorf("open run: %w", err)
+}
+
+// notARunFolder says what the folder dir, holding no config.toml and no
+// records, is instead, where it can tell, and what to give: a folder of
+// runs (rlt sessions --runs's) names its newest run; a model folder says
+// so; else "not a run folder". It reads dir's runs only on this error.
+func notARunFolder(dir string) string {
+	if _, err := os.Stat(filepath.Join(dir, hf.ConfigFile)); err == nil {
+		return "a model folder, not a run folder (rlt model info describes it)"
+	}
+	if runs, err := List(dir); err == nil && len(runs) > 0 {
+		what := fmt.Sprintf("%d run folders", len(runs))
+		if len(runs) == 1 {
+			what = "one run folder"
+		}
+		return fmt.Sprintf("a folder holding %s, not a run folder: give one of them (the newest: %s); rlt sessions --runs %s lists them",
+			what, ShellQuote(runs[len(runs)-1].Dir), ShellQuote(dir))
+	}
+	return "not a run folder"
 }
 
 // Open takes the lock of an existing run folder to continue it: it decodes

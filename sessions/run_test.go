@@ -733,12 +733,32 @@ func TestOpenSaysWhatIsNotARun(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(root, "nope")
+	empty := filepath.Join(root, "empty")
+	modelDir := filepath.Join(root, "model")
+	runs := filepath.Join(root, "runs")
+	for _, d := range []string{empty, modelDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(modelDir, "config.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"20261206-010000", "20261206-020000"} {
+		r := mustCreate(t, filepath.Join(runs, name), Options{})
+		r.Close()
+	}
 	for _, tc := range []struct {
 		name, dir, want string
 	}{
 		{"missing", missing, "open run " + missing + ": " + missing + " does not exist: give a run folder"},
 		{"file", file, "open run " + file + ": a file, not a run folder"},
-		{"empty folder", root, "open run " + root + ": no config.toml: not a run folder"},
+		{"empty folder", empty, "open run " + empty + ": no config.toml: not a run folder"},
+		// A folder of runs, or a model folder, is said as one (a QA pass
+		// found rlt report given either said only "not a run folder").
+		{"folder of runs", runs, "open run " + runs + ": no config.toml: a folder holding 2 run folders, not a run folder: give one of them (the newest: " +
+			filepath.Join(runs, "20261206-020000") + "); rlt sessions --runs " + runs + " lists them"},
+		{"model folder", modelDir, "open run " + modelDir + ": no config.toml: a model folder, not a run folder (rlt model info describes it)"},
 	} {
 		for _, open := range []struct {
 			name string
