@@ -171,7 +171,7 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(w, "\n")
 	w.Flush()
-	fmt.Fprintf(stderr, "[%d tokens, stopped by %s]\n", len(res[0].IDs), stoppedBy(res[0], tok, stopIDs, stops, *maxNew, m.Cfg.MaxPos))
+	fmt.Fprintf(stderr, "[%s, stopped by %s]\n", plural(len(res[0].IDs), "token"), stoppedBy(res[0], tok, stopIDs, stops, *maxNew, m.Cfg.MaxPos))
 	return nil
 }
 

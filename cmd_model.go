@@ -175,7 +175,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err != nil {
 		return room.IfFull(err)
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(params), strings.ToUpper(*dtype))
+	fmt.Fprintf(stdout, "wrote %s: %s parameters, %s\n", *out, humanCount(params), dt) // F32 or BF16, as safetensors names it, however --dtype spelled it
 	return nil
 }
 

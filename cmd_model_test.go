@@ -116,6 +116,14 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 			t.Errorf("model init --tokenizer %s: %v", tok, err)
 		}
 	}
+	// The dtype is said as safetensors names it, however --dtype spelled
+	// it (float32 was said FLOAT32).
+	for _, c := range []struct{ flag, want string }{{"float32", ", F32\n"}, {"bfloat16", ", BF16\n"}, {"bf16", ", BF16\n"}} {
+		code, stdout, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", filepath.Join(dir, "dtype-"+c.flag), "--dtype", c.flag)
+		if code != 0 || !strings.HasSuffix(stdout, c.want) {
+			t.Errorf("model init --dtype %s: exit %d, %q%s; want it to end %q", c.flag, code, stdout, errs, c.want)
+		}
+	}
 }
 
 // TestModelInitRefusesADiskWithoutRoom: a shape whose weights no disk

@@ -163,7 +163,7 @@ func TestGeneratePromptPastThePositions(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
 			last := lines[len(lines)-1]
 			switch {
-			case c.want == "" && (code != 0 || last != "[1 tokens, stopped by the model's 256 positions (max_position_embeddings)]"):
+			case c.want == "" && (code != 0 || last != "[1 token, stopped by the model's 256 positions (max_position_embeddings)]"):
 				t.Errorf("exit %d, stderr %q; want one token written", code, errs)
 			case c.want != "" && (code != 1 || last != c.want || strings.Contains(errs, "computing on")):
 				t.Errorf("exit %d, stderr %q; want exit 1 and %q before any device", code, errs, c.want)
