@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,11 +25,14 @@ import (
 func Say(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			return fmt.Sprintf("the line holds a JSON %s where %s is wanted", te.Value, want(te.Type))
+		where := "the line"
+		if te.Field != "" {
+			where = fmt.Sprintf("field %q", te.Field)
 		}
-		return fmt.Sprintf("field %q holds a JSON %s where %s is wanted", field, te.Value, want(te.Type))
+		if n, bound, ok := outOfRange(te); ok {
+			return fmt.Sprintf("%s holds %s, a whole number past the %s it can be (%s)", where, n, bound.name, bound.value)
+		}
+		return fmt.Sprintf("%s holds a JSON %s where %s is wanted", where, te.Value, want(te.Type))
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -124,6 +128,39 @@ func LineCol(data []byte, off int64) (line, col int) {
 	line = bytes.Count(before, []byte{'\n'}) + 1
 	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
 	return line, col
+}
+
+// rangeBound is the bound of an integer type a number is past: its name
+// ("largest", "smallest") and value.
+type rangeBound struct{ name, value string }
+
+// outOfRange reports whether te is a whole number that its integer field
+// cannot hold (an id past int32's 2147483647: encoding/json says "number
+// 99999999999" as if it were no whole number), with the number and the
+// bound it is past.
+func outOfRange(te *json.UnmarshalTypeError) (string, rangeBound, bool) {
+	n, ok := strings.CutPrefix(te.Value, "number ")
+	t := te.Type
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if !ok || t == nil || strings.ContainsAny(n, ".eE") {
+		return "", rangeBound{}, false
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := uint(t.Bits())
+		if strings.HasPrefix(n, "-") {
+			return n, rangeBound{"smallest", strconv.FormatInt(-1<<(bits-1), 10)}, true
+		}
+		return n, rangeBound{"largest", strconv.FormatInt(1<<(bits-1)-1, 10)}, true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if strings.HasPrefix(n, "-") {
+			return n, rangeBound{"smallest", "0"}, true
+		}
+		return n, rangeBound{"largest", strconv.FormatUint(1<<t.Bits()-1, 10)}, true
+	}
+	return "", rangeBound{}, false
 }
 
 // want names what a Go type reads from JSON.

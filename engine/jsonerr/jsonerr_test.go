@@ -130,3 +130,42 @@ func TestFindCaseMiss(t *testing.T) {
 		t.Errorf("the Kelvin sign's key: %+v, want a miss of kind", got)
 	}
 }
+
+// TestSayOutOfRange: a whole number past what its field's integer type
+// holds is said as such, with the bound, not as no whole number ("holds a
+// JSON number 99999999999 where a whole number is wanted").
+func TestSayOutOfRange(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		into any
+		want string
+	}{
+		{`{"ids": [1, 99999999999]}`, &struct {
+			IDs []int32 `json:"ids"`
+		}{}, `field "ids" holds 99999999999, a whole number past the largest it can be (2147483647)`},
+		{`{"ids": [-99999999999]}`, &struct {
+			IDs []int32 `json:"ids"`
+		}{}, `field "ids" holds -99999999999, a whole number past the smallest it can be (-2147483648)`},
+		{`{"n": -1}`, &struct {
+			N uint64 `json:"n"`
+		}{}, `field "n" holds -1, a whole number past the smallest it can be (0)`},
+		{`{"n": 18446744073709551616}`, &struct {
+			N uint64 `json:"n"`
+		}{}, `field "n" holds 18446744073709551616, a whole number past the largest it can be (18446744073709551615)`},
+		{`{"n": 9223372036854775808}`, &struct {
+			N int64 `json:"n"`
+		}{}, `field "n" holds 9223372036854775808, a whole number past the largest it can be (9223372036854775807)`},
+		// Not whole numbers: said as before.
+		{`{"n": 1.5}`, &struct {
+			N int `json:"n"`
+		}{}, `field "n" holds a JSON number 1.5 where a whole number is wanted`},
+		{`{"n": 1e30}`, &struct {
+			N int `json:"n"`
+		}{}, `field "n" holds a JSON number 1e30 where a whole number is wanted`},
+	} {
+		err := json.Unmarshal([]byte(c.line), c.into)
+		if got := Say(err); got != c.want {
+			t.Errorf("%s: %q, want %q", c.line, got, c.want)
+		}
+	}
+}
