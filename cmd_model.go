@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
@@ -162,16 +165,25 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return err
 	}
 	// Drawn and written a chunk at a time: a few MB of memory whatever the
-	// size, the same numbers as model.NewRandom draws.
+	// size, the same numbers as model.NewRandom draws. A signal stops it
+	// within a chunk and removes what was written (the staging folder): it
+	// was killed, leaving a hidden folder of gigabytes until the next save
+	// to --out.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stderr, "drawing %s parameters (%s) into %s\n", humanCount(cfg.NumParams()), dt, *out)
 	var params int
 	err = saveModelFolder(*out, func(out string) error {
 		var err error
-		params, err = model.WriteRandom(out, hc, *seed, dt)
+		params, err = model.WriteRandom(ctx, out, hc, *seed, dt)
 		if err != nil {
 			return err
 		}
 		return writeInitSideFiles(out, *tok, tokData, *cfgPath)
 	})
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped by a signal while drawing the weights: nothing was written to %s; to make the model, run the same command again", *out)
+	}
 	if err != nil {
 		return room.IfFull(err)
 	}

@@ -110,6 +110,34 @@ func TestLineCommandsStoppedBySignal(t *testing.T) {
 	}
 }
 
+// TestModelInitStoppedBySignal: rlt model init stopped by a signal while
+// drawing the weights stops within a chunk, leaves nothing in --out's
+// folder (no hidden staging folder of gigabytes, which it left when the
+// signal killed it) and says so (exit 1).
+func TestModelInitStoppedBySignal(t *testing.T) {
+	dir := t.TempDir()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil || uint64(st.Bavail)*uint64(st.Bsize) < 2<<30 {
+		t.Skipf("the room check needs ~0.4 GB free for the shape, and the test wants 2 GB: %v", err)
+	}
+	shape := filepath.Join(dir, "shape.json")
+	// 205M parameters, 410 MB in BF16: more than is drawn before the signal.
+	if err := os.WriteFile(shape, []byte(`{"vocab_size": 100000, "hidden_size": 2048, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 16, "num_key_value_heads": 16, "tie_word_embeddings": true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "models", "big")
+	code, errs := runUntilSignal(t, "drawing ", "model", "init", "--config", shape, "--out", out, "--dtype", "bf16")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	want := "rlt model init: stopped by a signal while drawing the weights: nothing was written to " + out + "; to make the model, run the same command again"
+	if code != 1 || lines[len(lines)-1] != want {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, want)
+	}
+	if entries, err := os.ReadDir(filepath.Dir(out)); err == nil && len(entries) > 0 {
+		t.Errorf("left in --out's folder: %v", entries)
+	}
+}
+
 // endlessLines is stdin that never ends: line after line, as a producer
 // piping into the command does, so the signal comes before its end.
 type endlessLines struct {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -117,7 +118,7 @@ func TestWriteRandomMatchesNewRandom(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		n, err := WriteRandom(dir, cfg.HF(), 11, hf.F32)
+		n, err := WriteRandom(context.Background(), dir, cfg.HF(), 11, hf.F32)
 		if err != nil {
 			t.Fatal(err)
 		}

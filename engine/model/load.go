@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -360,9 +361,10 @@ func widen(dt compute.DType, dst []float32, bits []uint16) {
 // Face folder, a chunk at a time: it needs a few megabytes whatever the
 // model's size, where NewRandom and Save need the whole model in float32.
 // Its config.json keeps hc's other keys (Config.HFFrom); a Config's own
-// shape is written with WriteRandom(dir, cfg.HF(), …). It returns the
-// number of parameters written.
-func WriteRandom(dir string, hc hf.Config, seed uint64, dtype hf.DType) (int, error) {
+// shape is written with WriteRandom(ctx, dir, cfg.HF(), …). It returns
+// the number of parameters written. A cancelled ctx stops it within a
+// chunk, with ctx's error (the weights file is then not left behind).
+func WriteRandom(ctx context.Context, dir string, hc hf.Config, seed uint64, dtype hf.DType) (int, error) {
 	cfg, err := ConfigFromHF(hc)
 	if err != nil {
 		return 0, err
@@ -378,6 +380,9 @@ func WriteRandom(dir string, hc hf.Config, seed uint64, dtype hf.DType) (int, er
 	for i, sp := range specs {
 		sp := sp
 		ts[i] = hf.StreamTensor{Name: sp.name, Shape: sp.dims, Fill: func(dst []float32) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			g.fill(sp.name, len(sp.dims), dst)
 			return nil
 		}}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -41,12 +42,12 @@ func TestSaveKeepsTheSourceConfig(t *testing.T) {
 		keepsKeys bool
 	}{
 		{"model init (WriteRandom)", func(dir string) error {
-			_, err := WriteRandom(dir, hc, 1, hf.BF16)
+			_, err := WriteRandom(context.Background(), dir, hc, 1, hf.BF16)
 			return err
 		}, "bfloat16", true},
 		{"loaded and saved in float32", func(dir string) error {
 			from := filepath.Join(dir, "from")
-			if _, err := WriteRandom(from, hc, 1, hf.BF16); err != nil {
+			if _, err := WriteRandom(context.Background(), from, hc, 1, hf.BF16); err != nil {
 				return err
 			}
 			m, err := Load(be, from)
@@ -57,7 +58,7 @@ func TestSaveKeepsTheSourceConfig(t *testing.T) {
 		}, "float32", true},
 		{"loaded frozen and saved in bf16", func(dir string) error {
 			from := filepath.Join(dir, "from")
-			if _, err := WriteRandom(from, hc, 1, hf.BF16); err != nil {
+			if _, err := WriteRandom(context.Background(), from, hc, 1, hf.BF16); err != nil {
 				return err
 			}
 			m, err := LoadAs(be, from, Frozen16)
