@@ -290,6 +290,11 @@ func (fo *Folder) openShards(indexPath string) error {
 		}
 		return fmt.Errorf("open %s: not valid JSON: %s", indexPath, jsonerr.At(data, err))
 	}
+	// encoding/json takes "Weight_Map" as weight_map; transformers reads
+	// the key exactly, and would not load such a folder.
+	if miss := jsonerr.FindCaseMiss(data, []string{"weight_map", "metadata"}); miss != nil {
+		return fmt.Errorf("open %s: %v: write it %q, as transformers reads it", indexPath, miss, miss.Field)
+	}
 	if len(idx.WeightMap) == 0 {
 		return fmt.Errorf("open %s: weight_map is missing or empty", indexPath)
 	}

@@ -157,6 +157,10 @@ func TestShardedFolderErrors(t *testing.T) {
 	}{
 		{"not json", `{"weight_map": [1]}`, `key "weight_map" must map tensor names to shard files`},
 		{"empty map", `{"metadata": {}}`, "weight_map is missing or empty"},
+		// A key in another case is no weight_map to transformers: said,
+		// not read as one (encoding/json matches keys ignoring case).
+		{"key in another case", `{"Weight_Map": {"model.norm.weight": "model-00001-of-00003.safetensors"}}`,
+			`"Weight_Map" is not a field: the field is "weight_map" (field names are case-sensitive): write it "weight_map", as transformers reads it`},
 		{"escaping shard", `{"weight_map": {"model.norm.weight": "../x.safetensors"}}`, `tensor "model.norm.weight": shard "../x.safetensors" is not a file inside the folder`},
 		// A shard the index names but the folder lacks (a download that
 		// stopped) is said as that, not as os.Open's "no such file".
