@@ -68,6 +68,18 @@ type Checkpoint struct {
 
 func checkpointName(step int) string { return fmt.Sprintf("step-%06d", step) }
 
+// checkpointStep is the step a checkpoint folder's name (checkpointName)
+// says, and whether it is one: any other entry of checkpoints/ (an
+// unfinished save's temporary folder) is not.
+func checkpointStep(name string) (int, bool) {
+	num, ok := strings.CutPrefix(name, "step-")
+	if !ok {
+		return 0, false
+	}
+	step, err := strconv.Atoi(num)
+	return step, err == nil && step >= 0
+}
+
 // CheckpointDir is the folder of runDir's checkpoint of step, as
 // SaveCheckpoint names it (whether or not it is there).
 func CheckpointDir(runDir string, step int) string {
@@ -596,12 +608,8 @@ func Checkpoints(runDir string) ([]Checkpoint, error) {
 	}
 	var out []Checkpoint
 	for _, e := range entries {
-		num, ok := strings.CutPrefix(e.Name(), "step-")
+		step, ok := checkpointStep(e.Name())
 		if !ok || !e.IsDir() {
-			continue
-		}
-		step, err := strconv.Atoi(num)
-		if err != nil || step < 0 {
 			continue
 		}
 		c := Checkpoint{Step: step, Dir: filepath.Join(root, e.Name())}

@@ -549,7 +549,7 @@ func encodeTraceReflect(t *TraceRecord) ([]byte, error) {
 }
 
 func decodeTrace(raw []byte) (*TraceRecord, error) {
-	t, _, err := decodeTraceSalvaging(raw, false)
+	t, _, err := decodeTraceSalvaging(raw, keepWhole)
 	return t, err
 }
 
@@ -557,21 +557,11 @@ func decodeTrace(raw []byte) (*TraceRecord, error) {
 // decode can be dropped and the rest of the trace kept.
 var traceArrays = []string{"teacher_lp", "student_lp", "d", "sol_lp"}
 
-// decodeTraceSalvaging decodes a trace record, whole or (summary) as the
-// store keeps it (keepListing): decodeTraceKeeping.
-func decodeTraceSalvaging(raw []byte, summary bool) (*TraceRecord, []string, error) {
-	keep := keepWhole
-	if summary {
-		keep = keepListing
-	}
-	return decodeTraceKeeping(raw, keep)
-}
-
-// decodeTraceKeeping decodes a trace record, keeping what keep says
+// decodeTraceSalvaging decodes a trace record, keeping what keep says
 // (traceKeep); when the record fails only because some float arrays do
 // not decode (a damaged base64 string), it keeps the trace without them
 // and says which were dropped and why.
-func decodeTraceKeeping(raw []byte, keep traceKeep) (*TraceRecord, []string, error) {
+func decodeTraceSalvaging(raw []byte, keep traceKeep) (*TraceRecord, []string, error) {
 	t, err := decodeTraceStrict(raw, keep)
 	if err == nil {
 		return t, nil, nil

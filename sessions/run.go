@@ -942,7 +942,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, off int64, raw []byte) 
 			r.store.addMetric(m)
 		}
 	case 't':
-		t, dropped, err := decodeTraceSalvaging(raw, true)
+		t, dropped, err := decodeTraceSalvaging(raw, keepListing)
 		if err != nil {
 			broken(err)
 			return

@@ -398,11 +398,7 @@ func checkpointOnDisk(dir string) int {
 	}
 	last := -1
 	for _, e := range entries {
-		num, ok := strings.CutPrefix(e.Name(), "step-")
-		if !ok || !e.IsDir() {
-			continue
-		}
-		if step, err := strconv.Atoi(num); err == nil && step >= 0 {
+		if step, ok := checkpointStep(e.Name()); ok && e.IsDir() {
 			last = max(last, step)
 		}
 	}

@@ -266,7 +266,7 @@ func (r *TraceReader) lineAt(at lineAt) ([]byte, error) {
 // searched for t.
 func (r *TraceReader) readBack(t *TraceRecord, at lineAt) (TraceRecord, lineAt, error) {
 	if raw, err := r.lineAt(at); err == nil {
-		if got, _, err := decodeTraceKeeping(raw, r.keep); err == nil && matchesListed(got, t) {
+		if got, _, err := decodeTraceSalvaging(raw, r.keep); err == nil && matchesListed(got, t) {
 			return withTexts(t, got), at, nil
 		}
 	}
@@ -296,7 +296,7 @@ func findTrace(t *TraceRecord, at lineAt, keep traceKeep) (TraceRecord, lineAt, 
 		if n != at.line && bytes.HasPrefix(raw, []byte(`{"id":`)) && !bytes.HasPrefix(raw, prefix) {
 			return nil // another trace's line: not decoded
 		}
-		if got, _, err := decodeTraceKeeping(raw, keep); err == nil && matchesListed(got, t) {
+		if got, _, err := decodeTraceSalvaging(raw, keep); err == nil && matchesListed(got, t) {
 			found, foundAt = got, lineAt{at.file, n, off, len(raw)}
 			return stop
 		}
