@@ -378,17 +378,6 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 	return nil
 }
 
-// stoppedBySignal says how far a command stopped by a signal got, of the
-// steps it planned (unit names one: "step", "student step"): "after 3 of
-// 20 steps", or "before its first step" where it finished none, which
-// read "after 0 of 1 steps".
-func stoppedBySignal(done, steps int, unit string) string {
-	if done == 0 {
-		return "stopped by a signal before its first " + unit
-	}
-	return fmt.Sprintf("stopped by a signal after %d of %s", done, plural(steps, unit))
-}
-
 // refuseLinkToNothing refuses, before any work, an output path on whose way
 // a link to nothing stands: path itself, or the nearest of its parents that
 // is there (value is the flag's value, flagName the flag). The final

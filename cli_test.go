@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 // TestFlagProblem: the flag package's complaints, said as the usage spells
@@ -278,8 +279,8 @@ func TestStoppedBeforeItsFirstStep(t *testing.T) {
 		{trainStopped(0, 20, "T").Error(), "stopped by a signal before its first step" + again},
 		{trainStopped(1, 20, "T").Error(), "stopped by a signal after 1 of 20 steps" + again},
 		{trainStopped(3, 20, "").Error(), "stopped by a signal after 3 of 20 steps"},
-		{stoppedBySignal(0, 1, "student step"), "stopped by a signal before its first student step"},
-		{stoppedBySignal(7, 1000, "student step"), "stopped by a signal after 7 of 1000 student steps"},
+		{runner.StoppedBySignal(0, 1, "student step"), "stopped by a signal before its first student step"},
+		{runner.StoppedBySignal(7, 1000, "student step"), "stopped by a signal after 7 of 1000 student steps"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got  %q\nwant %q", c.got, c.want)

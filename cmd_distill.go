@@ -24,6 +24,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 const distillUsage = `
@@ -337,7 +338,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		// message offers, as a rerun into this --out does, the command
 		// that trains the student on them without explaining again.
 		return fmt.Errorf("%s: %s keeps its %s; the student was not saved; run %s to train the student on them without explaining again, or remove %s and run this command again",
-			stoppedBySignal(done, c.Steps, "student step"), f.Name(), plural(len(rows), "row"), learnFromKept(fs, *out, *tdir), f.Name())
+			runner.StoppedBySignal(done, c.Steps, "student step"), f.Name(), plural(len(rows), "row"), learnFromKept(fs, *out, *tdir), f.Name())
 	}
 	if err := deviceCheck(be, "fine-tune the student", err); err != nil {
 		return err

@@ -181,7 +181,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 		return writeInitSideFiles(out, *tok, tokData, *cfgPath)
 	})
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil { // a signal after the folder was put in place stops nothing
 		return fmt.Errorf("stopped by a signal while drawing the weights: nothing was written to %s; to make the model, run the same command again", *out)
 	}
 	if err != nil {

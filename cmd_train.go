@@ -226,9 +226,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // the steps asked for.
 func trainStopped(done, steps int, save string) error {
 	if save == "" {
-		return errors.New(stoppedBySignal(done, steps, "step"))
+		return errors.New(runner.StoppedBySignal(done, steps, "step"))
 	}
-	return fmt.Errorf("%s: no teacher was written to %s; to train it, run the same command again (--steps 0 trains until interrupted and saves then)", stoppedBySignal(done, steps, "step"), save)
+	return fmt.Errorf("%s: no teacher was written to %s; to train it, run the same command again (--steps 0 trains until interrupted and saves then)", runner.StoppedBySignal(done, steps, "step"), save)
 }
 
 // saveTrainedTeacher writes the trained teacher, with the files of its

@@ -200,31 +200,32 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	cont := fmt.Sprintf("the run folder %s is complete: rlt run --resume %s continues it", runDir, sessions.ShellQuote(runDir))
 	steps := checked.Config().Steps
 	if steps > 0 && done < steps {
-		return fmt.Errorf("%s; %s", signalStop(done, steps), cont)
+		return fmt.Errorf("%s; %s", StoppedBySignal(done, steps, "step"), cont)
 	}
-	fmt.Fprintf(progress, "%s; %s\n", signalStop(done, steps), cont)
+	fmt.Fprintf(progress, "%s; %s\n", StoppedBySignal(done, steps, "step"), cont)
 	return nil
 }
 
-// signalStop says how far a run stopped by a signal had come, done of its
-// steps (0: until interrupted): "stopped by a signal before its first
-// step" where it had done none (not "after 0 of 1 steps"), else "… after
-// 3 of 20 steps" ("after 3 steps" for a run until interrupted), as rlt
-// train says it.
-func signalStop(done, steps int) string {
+// StoppedBySignal says how far a command stopped by a signal had come,
+// done of its steps (0 planned: until interrupted), unit naming one
+// ("step", "student step"): "stopped by a signal before its first step"
+// where it had done none (it read "after 0 of 1 steps"), else "… after 3
+// of 20 steps" ("after 3 steps" for a run until interrupted). rlt run
+// --headless, rlt train and rlt distill say it so.
+func StoppedBySignal(done, steps int, unit string) string {
 	switch {
 	case done == 0:
-		return "stopped by a signal before its first step"
+		return "stopped by a signal before its first " + unit
 	case steps > 0:
-		return fmt.Sprintf("stopped by a signal after %d of %s", done, stepsNoun(steps))
+		return fmt.Sprintf("stopped by a signal after %d of %s", done, count(steps, unit))
 	}
-	return "stopped by a signal after " + stepsNoun(done)
+	return "stopped by a signal after " + count(done, unit)
 }
 
-// stepsNoun is "1 step" or "N steps".
-func stepsNoun(n int) string {
+// count is "1 unit" or "N units".
+func count(n int, unit string) string {
 	if n == 1 {
-		return "1 step"
+		return "1 " + unit
 	}
-	return fmt.Sprintf("%d steps", n)
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -150,8 +150,8 @@ func TestSignalStopWording(t *testing.T) {
 		{3, 0, "stopped by a signal after 3 steps"},
 		{1, 0, "stopped by a signal after 1 step"},
 	} {
-		if got := signalStop(tc.done, tc.steps); got != tc.want {
-			t.Errorf("signalStop(%d, %d) = %q, want %q", tc.done, tc.steps, got, tc.want)
+		if got := StoppedBySignal(tc.done, tc.steps, "step"); got != tc.want {
+			t.Errorf("StoppedBySignal(%d, %d) = %q, want %q", tc.done, tc.steps, got, tc.want)
 		}
 	}
 }
