@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
 // EOS is what ends a generation of the served model besides a request's
@@ -55,7 +55,7 @@ func ReadEOS(dir string, id func(token string) (int32, bool)) (EOS, error) {
 			}
 			break
 		}
-		text, ok, miss := tokenContent(raw)
+		text, ok, miss := tokenizer.AddedTokenText(raw)
 		if miss != nil {
 			return EOS{}, fmt.Errorf("%s: eos_token: %w: write it %q, as transformers reads it, or the folder's end of sequence is not the one its tokenizer has", path, miss, miss.Field)
 		}
@@ -114,27 +114,4 @@ func readKey(dir, name, key string) (json.RawMessage, string, error) {
 		return nil, "", fmt.Errorf("%s: %s: it must be a JSON object, read for its %s", path, jsonerr.At(data, err), key)
 	}
 	return obj[key], path, nil
-}
-
-// tokenContent reads a special token written as its text or as an
-// object with its "content" (transformers' AddedToken). The key is read
-// exactly, as transformers reads it (AddedToken(**obj), a Python
-// keyword): one in another case ("Content"), which encoding/json would
-// take for it, is the *jsonerr.CaseMiss returned, so that a file
-// transformers reads otherwise is not served with our reading of it.
-func tokenContent(raw json.RawMessage) (text string, ok bool, miss *jsonerr.CaseMiss) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, true, nil
-	}
-	var o struct {
-		Content *string `json:"content"`
-	}
-	if miss := jsonerr.FindCaseMiss(raw, jsonerr.FieldNames(reflect.TypeOf(o))); miss != nil {
-		return "", false, miss
-	}
-	if json.Unmarshal(raw, &o) == nil && o.Content != nil {
-		return *o.Content, true, nil
-	}
-	return "", false, nil
 }

@@ -149,11 +149,11 @@ func chatTemplateText(raw json.RawMessage) (string, error) {
 // key of cfg and its *jsonerr.CaseMiss, whatever else is found.
 func configHasToken(cfg map[string]json.RawMessage, token string) (found bool, key string, miss *jsonerr.CaseMiss) {
 	look := func(at string, raw json.RawMessage) {
-		text, m := tokenText(raw)
+		text, ok, m := AddedTokenText(raw)
 		if m != nil && miss == nil {
 			key, miss = at, m
 		}
-		found = found || m == nil && text == token
+		found = found || ok && text == token
 	}
 	var dec map[string]json.RawMessage
 	if json.Unmarshal(cfg["added_tokens_decoder"], &dec) == nil {
@@ -176,22 +176,27 @@ func configHasToken(cfg map[string]json.RawMessage, token string) (found bool, k
 	return found, "", nil
 }
 
-// tokenText reads a special token written as a string or as
-// {"content": …}, the key exactly ("" where it is neither); a key that
-// is "content" in another case is the *jsonerr.CaseMiss.
-func tokenText(raw json.RawMessage) (string, *jsonerr.CaseMiss) {
+// AddedTokenText reads a special token of a tokenizer_config.json or
+// special_tokens_map.json written as its text or as an object with its
+// "content" (transformers' AddedToken); ok is false for anything else.
+// The key is read exactly, as transformers reads it (AddedToken(**obj), a
+// Python keyword): one in another case ("Content"), which encoding/json
+// would take for it, is the *jsonerr.CaseMiss returned, so that a file
+// transformers reads otherwise is not read otherwise here. ChatML's
+// detection and rlt serve's end of sequence (engine/serve) read tokens so.
+func AddedTokenText(raw json.RawMessage) (text string, ok bool, miss *jsonerr.CaseMiss) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
+		return s, true, nil
 	}
 	var o struct {
-		Content string `json:"content"`
+		Content *string `json:"content"`
 	}
 	if miss := jsonerr.FindCaseMiss(raw, jsonerr.FieldNames(reflect.TypeOf(o))); miss != nil {
-		return "", miss
+		return "", false, miss
 	}
-	if json.Unmarshal(raw, &o) == nil {
-		return o.Content, nil
+	if json.Unmarshal(raw, &o) == nil && o.Content != nil {
+		return *o.Content, true, nil
 	}
-	return "", nil
+	return "", false, nil
 }
