@@ -368,7 +368,9 @@ func (d *detailScreen) legendTiers() []string {
 	lim := fmtLimit(d.expl.Limit())
 	mono := d.expl.Monochrome()
 	bands := d.expl.Bands()
-	lo, hi := fmtBand(bands.Lo), fmtBand(bands.Hi)
+	// The thresholds as the heatmap's own legend prints them (its value
+	// is rounded to those digits: heatmap.BandsFor).
+	lo, hi := heatmap.FormatValue(bands.Lo), heatmap.FormatValue(bands.Hi)
 	if d.view != viewD && mono {
 		// Bands of attributes in place of the ramp: what each is, in
 		// the thresholds the heatmap's own legend line shows.
@@ -438,10 +440,6 @@ func (d *detailScreen) legendTiers() []string {
 	say := func(scale, pen string) string { return scale + " · red: d_k=ℓT−ℓS>0, " + pen + " · blue: <0" }
 	return []string{say(wideScale, pen[0]), say(scale, pen[1]), say(scale, pen[2])}
 }
-
-// fmtBand prints a monochrome band's threshold as the heatmap's legend
-// does (its value is rounded to those digits: heatmap.BandsFor).
-func fmtBand(v float64) string { return heatmap.FormatValue(v) }
 
 // wrapParts breaks s into lines of at most w cells between its parts
 // (split at sep, left out where a line breaks), a part wider than w
