@@ -215,25 +215,157 @@ func FindCaseMiss(data []byte, names []string) *CaseMiss {
 	if !json.Valid(data) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		key, _ := tok.(string)
-		if field, ok := FoldedName(key, names); ok {
-			return &CaseMiss{Key: key, Field: field}
-		}
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return nil
+	return CaseMissIn(Members(data), names)
+}
+
+// CaseMissIn is the first of members whose key is not one of names but is
+// one of them when case is ignored (FoldedName); nil when there is none.
+// A reader that has decoded an object, and so knows it valid, lists its
+// members (Members) and checks them so, at the cost of one quick pass.
+func CaseMissIn(members []Member, names []string) *CaseMiss {
+	for _, m := range members {
+		if field, ok := FoldedName(m.Key, names); ok {
+			return &CaseMiss{Key: m.Key, Field: field}
 		}
 	}
 	return nil
+}
+
+// Member is one member of a JSON object: its key, unescaped, and its value
+// as written (a slice of the object's bytes).
+type Member struct {
+	Key   string
+	Value []byte
+}
+
+// Members lists the members of the JSON object data, in their order,
+// passing over each value without decoding it: one quick pass over the
+// bytes that allocates only the list and the keys, so that checking the
+// keys of an object just decoded (an 11 MB tokenizer.json's) costs little
+// beside its decoding. data must be valid JSON (it has decoded); nil when
+// it is not an object. Invalid data gives a list of no meaning but never a
+// panic.
+func Members(data []byte) []Member {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil
+	}
+	var ms []Member
+	for i++; ; {
+		i = skipSpace(data, i)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+		if i >= len(data) || data[i] != '"' {
+			return ms // '}', or invalid data
+		}
+		end := skipString(data, i)
+		key := unquote(data[i:end])
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ':' {
+			i = skipSpace(data, i+1)
+		}
+		vend := skipValue(data, i)
+		ms = append(ms, Member{Key: key, Value: data[i:vend]})
+		i = vend
+	}
+}
+
+// Elements lists the values of the JSON array data, in their order, as
+// written (slices of its bytes), passing over each without decoding it.
+// data must be valid JSON; nil when it is not an array.
+func Elements(data []byte) [][]byte {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return nil
+	}
+	var es [][]byte
+	for i++; ; {
+		i = skipSpace(data, i)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+		if i >= len(data) || data[i] == ']' {
+			return es
+		}
+		end := skipValue(data, i)
+		if end == i { // invalid data: no value here
+			return es
+		}
+		es = append(es, data[i:end])
+		i = end
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString is the offset just past the string that opens at data[i].
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i++
+		}
+	}
+	return len(data)
+}
+
+// skipValue is the offset just past the value that starts at data[i].
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	// A number, true, false or null: up to what may follow a value.
+	for i < len(data) {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\n', '\t', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// unquote is the text of the JSON string s (quotes included), its
+// escapes ("\u006d") and any invalid UTF-8 read as encoding/json reads
+// them.
+func unquote(s []byte) string {
+	if len(s) >= 2 && bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return string(s[1 : len(s)-1])
+	}
+	var key string
+	if json.Unmarshal(s, &key) != nil {
+		return string(s)
+	}
+	return key
 }
 
 // FoldedName is the name among names that key equals when case is ignored

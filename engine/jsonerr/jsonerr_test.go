@@ -1,6 +1,7 @@
 package jsonerr
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -168,4 +169,84 @@ func TestSayOutOfRange(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.line, got, c.want)
 		}
 	}
+}
+
+// TestMembers: an object's members and an array's elements are listed as
+// written, nested values, strings holding brackets, quotes and escapes
+// passed over whole, keys unescaped; anything else is none.
+func TestMembers(t *testing.T) {
+	for _, c := range []struct {
+		data string
+		want []Member
+	}{
+		{` { "a" : 1 , "b":[1,{"c":"]}"}] ,"c\u0041\"":{"d":{}}, "e":"x\"y\\", "f":null,"g":-1.5e3}  `, []Member{
+			{"a", []byte(`1`)}, {"b", []byte(`[1,{"c":"]}"}]`)}, {`cA"`, []byte(`{"d":{}}`)},
+			{"e", []byte(`"x\"y\\"`)}, {"f", []byte(`null`)}, {"g", []byte(`-1.5e3`)},
+		}},
+		{`{}`, nil},
+		{"{\n\t\"Model\":\r\n{\"vocab\":{\"}\":0}}}", []Member{{"Model", []byte(`{"vocab":{"}":0}}`)}}},
+		{`[{"a":1}]`, nil},
+		{`"a"`, nil},
+		{``, nil},
+	} {
+		if got := Members([]byte(c.data)); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Members(%s) = %q, want %q", c.data, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		data string
+		want [][]byte
+	}{
+		{` [ 1 , "a,]" ,{"b":[2,3]}, [], true ] `, [][]byte{[]byte(`1`), []byte(`"a,]"`), []byte(`{"b":[2,3]}`), []byte(`[]`), []byte(`true`)}},
+		{`[]`, nil},
+		{`{"a":[1]}`, nil},
+	} {
+		if got := Elements([]byte(c.data)); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Elements(%s) = %q, want %q", c.data, got, c.want)
+		}
+	}
+}
+
+// FuzzMembers: on valid JSON, Members and Elements list what
+// encoding/json's decoder reads, key for key and value for value; on any
+// data they return.
+func FuzzMembers(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":[1,"]",{"c":null}],"\u00e9\"":"x\\"}`, `[1,{"a":"}"},[[]],"s"]`, `{"a" "b"}`, `{"a":`, `[,]`, `{,"a":1}`, `"\`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ms, es := Members(data), Elements(data)
+		if !json.Valid(data) {
+			return
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) == nil && obj != nil {
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.Token()
+			var want []Member
+			for dec.More() {
+				k, _ := dec.Token()
+				var v json.RawMessage
+				dec.Decode(&v)
+				want = append(want, Member{Key: k.(string), Value: v})
+			}
+			if !reflect.DeepEqual(ms, want) {
+				t.Fatalf("Members(%s) = %q, want %q", data, ms, want)
+			}
+		} else if ms != nil {
+			t.Fatalf("Members(%s) = %q of no object", data, ms)
+		}
+		var arr []json.RawMessage
+		if json.Unmarshal(data, &arr) == nil && arr != nil {
+			var want [][]byte
+			for _, e := range arr {
+				want = append(want, []byte(e))
+			}
+			if !reflect.DeepEqual(es, want) {
+				t.Fatalf("Elements(%s) = %q, want %q", data, es, want)
+			}
+		} else if es != nil {
+			t.Fatalf("Elements(%s) = %q of no array", data, es)
+		}
+	})
 }
