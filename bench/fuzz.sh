@@ -17,7 +17,7 @@ set -u
 secs=${1:-10}
 par=${2:-2}
 targets=(
-  ./engine/hf:FuzzSafetensorsHeader ./engine/hf:FuzzConfig
+  ./engine/hf:FuzzSafetensorsHeader ./engine/hf:FuzzConfig ./engine/jsonerr:FuzzMembers
   ./engine/task:FuzzReadJSONL ./engine/task:FuzzVerifyExplanation ./engine/task:FuzzCollapseSpace
   ./engine/tokenizer:FuzzTokenizerJSON ./engine/tokenizer:FuzzEncodeRoundTrip ./engine/tokenizer:FuzzDetectTemplate
   ./engine/record:FuzzParseRow ./engine/record:FuzzTermsJSON ./engine/run:FuzzTrainerState ./sessions/runner:FuzzRunConfig
