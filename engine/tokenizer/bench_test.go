@@ -103,3 +103,26 @@ func BenchmarkEncodeZalgo(b *testing.B) {
 		dst = tok.AppendEncode(dst[:0], text)
 	}
 }
+
+// BenchmarkLoadQwen reads a full-size tokenizer.json (Qwen2.5's: 151k
+// tokens, 151k merges, 11 MB): $QWEN_TOKENIZER, else the one bench/scale.sh
+// caches; skipped where neither is.
+//
+// go test -run '^$' -bench LoadQwen -count 5 ./engine/tokenizer
+func BenchmarkLoadQwen(b *testing.B) {
+	path := os.Getenv("QWEN_TOKENIZER")
+	if path == "" {
+		path = "/tmp/rlt-scale-cache/tokenizer.json"
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Skipf("no full-size tokenizer.json: %v (set QWEN_TOKENIZER)", err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -251,3 +251,72 @@ func TestLoadOfTheSlowTokenizersFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysAreCaseSensitive: a key of the file, its model, an added token or
+// a component written in another case ("Model", "Vocab", "Content") is
+// refused, naming the file, where, the key found and the key wanted:
+// encoding/json would read it as the key, where Hugging Face's tokenizers
+// (serde) matches keys exactly and loads another tokenizer or none. Keys
+// of the vocabulary are tokens, in any case, and keys no part of the
+// reader reads are passed over as before.
+func TestKeysAreCaseSensitive(t *testing.T) {
+	rename := func(m any, from, to string) {
+		o := m.(map[string]any)
+		o[to] = o[from]
+		delete(o, from)
+	}
+	model := func(m map[string]any) any { return m["model"] }
+	pre := func(m map[string]any, i int) any {
+		return m["pre_tokenizer"].(map[string]any)["pretokenizers"].([]any)[i]
+	}
+	for _, c := range []struct {
+		name      string
+		edit      func(m map[string]any)
+		where     string // the object's path, "" for the file's
+		key, want string
+	}{
+		{"file", func(m map[string]any) { rename(m, "model", "Model") }, "", "Model", "model"},
+		{"file, another key", func(m map[string]any) { rename(m, "added_tokens", "Added_Tokens") }, "", "Added_Tokens", "added_tokens"},
+		{"model", func(m map[string]any) { rename(model(m), "vocab", "Vocab") }, "model", "Vocab", "vocab"},
+		{"model flag", func(m map[string]any) { rename(model(m), "ignore_merges", "IGNORE_MERGES") }, "model", "IGNORE_MERGES", "ignore_merges"},
+		{"model type", func(m map[string]any) { rename(model(m), "type", "Type") }, "model", "Type", "type"},
+		{"added token", func(m map[string]any) { rename(m["added_tokens"].([]any)[2], "special", "Special") }, "added_tokens[2]", "Special", "special"},
+		{"pre-tokenizer", func(m map[string]any) { rename(m["pre_tokenizer"], "type", "Type") }, "pre_tokenizer", "Type", "type"},
+		{"pre-tokenizer in sequence", func(m map[string]any) { rename(pre(m, 1), "add_prefix_space", "Add_Prefix_Space") }, "pre_tokenizer.pretokenizers[1]", "Add_Prefix_Space", "add_prefix_space"},
+		{"split pattern", func(m map[string]any) { rename(pre(m, 0).(map[string]any)["pattern"], "Regex", "regex") }, "pre_tokenizer.pretokenizers[0].pattern", "regex", "Regex"},
+		{"normalizer in sequence", func(m map[string]any) {
+			m["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{map[string]any{"TYPE": "NFC"}}}
+		}, "normalizer.normalizers[0]", "TYPE", "type"},
+		{"decoder", func(m map[string]any) { rename(m["decoder"], "type", "tYpe") }, "decoder", "tYpe", "type"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := fixtureMap(t, "qwen2_pairs")
+			c.edit(m)
+			data, _ := json.Marshal(m)
+			path := filepath.Join(t.TempDir(), "tokenizer.json")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			var te *Error
+			if !errors.As(err, &te) {
+				t.Fatalf("Load: %v, want a *Error", err)
+			}
+			if te.File != path || te.Key != c.where {
+				t.Errorf("error at %s, %q; want %s, %q", te.File, te.Key, path, c.where)
+			}
+			if want := fmt.Sprintf("%q is not a field: the field is %q", c.key, c.want); !strings.Contains(te.Msg, want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		})
+	}
+	// Tokens named like keys, and keys this reader does not read.
+	m := fixtureMap(t, "qwen2_pairs")
+	vocab := m["model"].(map[string]any)["vocab"].(map[string]any)
+	vocab["Model"], vocab["Type"], vocab["VOCAB"] = 1500, 1501, 1502
+	m["Post_Processor"] = nil
+	data, _ := json.Marshal(m)
+	if _, err := Parse(data); err != nil {
+		t.Errorf("tokens named like keys: %v", err)
+	}
+}

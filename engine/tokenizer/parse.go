@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -201,6 +202,9 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		m = sm.modelCommon
 		f = fastFile{AddedTokens: sf.AddedTokens, Normalizer: sf.Normalizer, PreTokenizer: sf.PreTokenizer, Decoder: sf.Decoder}
 	}
+	if err := checkKeyCase(file, data); err != nil {
+		return nil, err
+	}
 	t := &Tokenizer{unk: -1, cache: map[string]cacheEntry{}}
 
 	// Model.
@@ -337,6 +341,9 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		if err := json.Unmarshal(f.Decoder, &c); err != nil {
 			return nil, fail("decoder", "%s", componentErr(err))
 		}
+		if miss := jsonerr.FindCaseMiss(f.Decoder, jsonerr.FieldNames(reflect.TypeOf(c))); miss != nil {
+			return nil, fail("decoder", "%s", caseMsg(miss))
+		}
 		if c.Type != "ByteLevel" {
 			return nil, fail("decoder.type", "decoder %q is not supported (only ByteLevel)", c.Type)
 		}
@@ -393,6 +400,50 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 }
 
 type keyErr struct{ key, msg string }
+
+// The keys read from the file, its model and each added token, as
+// encoding/json names them (modelCommon's are jsonModel's too).
+var (
+	fileKeys  = jsonerr.FieldNames(reflect.TypeFor[jsonFile]())
+	modelKeys = append(jsonerr.FieldNames(reflect.TypeFor[modelCommon]()), jsonerr.FieldNames(reflect.TypeFor[jsonModel]())...)
+	addedKeys = jsonerr.FieldNames(reflect.TypeFor[jsonAdded]())
+)
+
+// checkKeyCase refuses a key of the file (valid JSON, decoded), of its
+// model or of an added token that is one of their keys in another case
+// ("Model", "Vocab", "Content"): encoding/json reads it as that key, where
+// Hugging Face's tokenizers, whose serde matches keys exactly, does not
+// (the model is missing; the flag is not set), so the tokenizer would not
+// be the one Hugging Face loads. The components (normalizer,
+// pre-tokenizer, decoder) are checked where they are decoded. It costs a
+// quick pass over the file's bytes (jsonerr.Members), not a decoding.
+func checkKeyCase(file string, data []byte) error {
+	top := jsonerr.Members(data)
+	if miss := jsonerr.CaseMissIn(top, fileKeys); miss != nil {
+		return &Error{File: file, Msg: caseMsg(miss)}
+	}
+	for _, m := range top {
+		switch m.Key {
+		case "model":
+			if miss := jsonerr.CaseMissIn(jsonerr.Members(m.Value), modelKeys); miss != nil {
+				return &Error{File: file, Key: "model", Msg: caseMsg(miss)}
+			}
+		case "added_tokens":
+			for i, a := range jsonerr.Elements(m.Value) {
+				if miss := jsonerr.CaseMissIn(jsonerr.Members(a), addedKeys); miss != nil {
+					return &Error{File: file, Key: fmt.Sprintf("added_tokens[%d]", i), Msg: caseMsg(miss)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// caseMsg says that a key is a field's in another case, and how to write
+// it.
+func caseMsg(miss *jsonerr.CaseMiss) string {
+	return fmt.Sprintf("%v: write it %q, as Hugging Face's tokenizers reads it", miss, miss.Field)
+}
 
 // parseVocab reads model.vocab in one pass, and only when that fails looks
 // at each entry to name the bad one.
@@ -490,6 +541,9 @@ func parseNormalizer(raw json.RawMessage, key string) (nfc bool, _ *keyErr) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return false, &keyErr{key, err.Error()}
 	}
+	if miss := jsonerr.FindCaseMiss(raw, jsonerr.FieldNames(reflect.TypeOf(c))); miss != nil {
+		return false, &keyErr{key, caseMsg(miss)}
+	}
 	switch c.Type {
 	case "NFC":
 		return true, nil
@@ -526,6 +580,9 @@ func flattenPre(raw json.RawMessage, key string, out *[]flatPre) *keyErr {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return &keyErr{key, err.Error()}
 	}
+	if miss := jsonerr.FindCaseMiss(raw, jsonerr.FieldNames(reflect.TypeOf(c))); miss != nil {
+		return &keyErr{key, caseMsg(miss)}
+	}
 	switch c.Type {
 	case "Sequence":
 		for i, p := range c.PreTokenizers {
@@ -548,6 +605,9 @@ func flattenPre(raw json.RawMessage, key string, out *[]flatPre) *keyErr {
 		var pat struct {
 			Regex  *string `json:"Regex"`
 			String *string `json:"String"`
+		}
+		if miss := jsonerr.FindCaseMiss(c.Pattern, jsonerr.FieldNames(reflect.TypeOf(pat))); miss != nil {
+			return &keyErr{key + ".pattern", caseMsg(miss)}
 		}
 		if err := json.Unmarshal(c.Pattern, &pat); err != nil || (pat.Regex == nil && pat.String == nil) {
 			return &keyErr{key + ".pattern", "expected {\"Regex\": …}"}

@@ -8,7 +8,10 @@
 // ByteLevel without its regex) or GPT-2's ByteLevel (with its own regex and
 // add_prefix_space); decoder ByteLevel; added tokens with their
 // single_word, lstrip, rstrip and normalized flags. Anything else is
-// refused with an error naming the file and the key.
+// refused with an error naming the file and the key. Keys are matched
+// exactly, as Hugging Face's tokenizers (serde) matches them: one written
+// in another case ("Model", "Vocab"), which encoding/json alone would take
+// for the key, is refused, naming the key to write.
 //
 // Encoding follows Hugging Face step by step: added tokens that match the
 // raw text are split out first (leftmost, longest), each remaining piece is
