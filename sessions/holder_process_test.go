@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -15,7 +16,9 @@ import (
 // reviewed, or a headless rlt run, which has none. One that does not say,
 // as run.lock was before, writes no "process" key and reads as before.
 // Nothing recorded which, and a workbench could not tell its user where to
-// review a run another process trained.
+// review a run another process trained. run.lock says the holder's system
+// too ("os", runtime.GOOS), which says how it is stopped (Holder.OS); it
+// did not, and a holder on another host was told both ways.
 func TestHolderSaysWhatKindOfProcessTrains(t *testing.T) {
 	root := t.TempDir()
 	for _, c := range []struct {
@@ -49,8 +52,11 @@ func TestHolderSaysWhatKindOfProcessTrains(t *testing.T) {
 			if got, ok := keys["process"]; c.process == "" && ok || c.process != "" && got != c.process {
 				t.Errorf("run.lock %s; want \"process\": %q (none for \"\")", data, c.process)
 			}
+			if got := keys["os"]; got != runtime.GOOS {
+				t.Errorf("run.lock %s; want \"os\": %q", data, runtime.GOOS)
+			}
 			host, _ := os.Hostname()
-			want := Holder{PID: os.Getpid(), Doing: c.doing, Process: c.process, Host: host}
+			want := Holder{PID: os.Getpid(), Doing: c.doing, Process: c.process, Host: host, OS: runtime.GOOS}
 			runs, err := List(root)
 			if err != nil {
 				t.Fatal(err)

@@ -8,8 +8,9 @@ import (
 )
 
 // hostView is the host this process runs on, against which a Holder's
-// host (run.lock's) is read. run.lock does not say the holder's system:
-// it is this one's on this host, and not known on another.
+// host and system (run.lock's) are read. A run.lock written before it
+// said the holder's system leaves it this one's on this host, and not
+// known on another.
 type hostView struct {
 	name string // os.Hostname; "": not known
 	goos string // runtime.GOOS
@@ -34,18 +35,45 @@ func (h Holder) elsewhere(here hostView) bool {
 // where its pid says nothing here (no kill from here reaches it).
 func (h Holder) Elsewhere() bool { return h.elsewhere(thisHost()) }
 
+// who names h's process in the one wording every message about a holder
+// uses (Holder.String, a lock's refusal LockedError): "pid 4242", and of
+// one on another host, whose pid says nothing here, "pid 4242 on host
+// gpu7"; "" where run.lock names neither.
+func (h Holder) who(here hostView) string {
+	who := ""
+	if h.PID != 0 {
+		who = fmt.Sprintf("pid %d", h.PID)
+	}
+	if h.elsewhere(here) {
+		who = strings.TrimPrefix(who+" on host "+h.Host, " ")
+	}
+	return who
+}
+
+// system is h's system (runtime.GOOS): run.lock's, or, of a run.lock
+// written before it said, this one's for a holder on this host; "" where
+// it is not known (such a run.lock of a holder on another host).
+func (h Holder) system(here hostView) string {
+	if h.OS == "" && !h.elsewhere(here) {
+		return here.goos
+	}
+	return h.OS
+}
+
 // StopAdvice says how to stop the training h holds before it ends, after
 // its step in progress, by what kind of process it is (Holder.Process)
-// and where it runs: in its workbench with S; a headless rlt run by a
-// signal that stops it as Ctrl-C in its terminal does (stopSignals in
-// cmd_workbench.go: SIGINT, SIGTERM, SIGHUP), so kill N on a POSIX host
-// and Ctrl-C in its console on Windows, where no kill sends it one
-// (taskkill asks a console program nothing, and /F ends it mid-step);
-// on another host, what works there, that host's system not being known
-// here. A run.lock that does not say the process kind gives both ways.
-// "" where h does not train the run. The one wording of it: a refused
-// open (heldFor) and the workbench's note on a run another process
-// trains (runner.reviewWhere) say it.
+// and on what system (Holder.OS) and host it runs: in its workbench with
+// S; a headless rlt run by a signal that stops it as Ctrl-C in its
+// terminal does (stopSignals in cmd_workbench.go: SIGINT, SIGTERM,
+// SIGHUP), so kill N on a POSIX system and Ctrl-C in its console on
+// Windows, where no kill sends it one (taskkill asks a console program
+// nothing, and /F ends it mid-step); on another host there, that host
+// named. A run.lock that does not say the system, of a holder on another
+// host, gives both signal ways; one that does not say the process kind
+// gives the workbench's and the signal's. "" where h does not train the
+// run. The one wording of it: a refused open (heldFor) and the
+// workbench's note on a run another process trains (runner.reviewWhere)
+// say it.
 func (h Holder) StopAdvice() string { return h.stopAdvice(thisHost()) }
 
 func (h Holder) stopAdvice(here hostView) string {
@@ -55,20 +83,21 @@ func (h Holder) stopAdvice(here hostView) string {
 		return ""
 	}
 	const after = "which stops it after the step in progress"
-	stop := "stop it sooner"
+	stop, there := "stop it sooner", ""
 	if h.elsewhere(here) {
 		stop += " on host " + h.Host
+		there = " there"
 	}
 	var signal string
-	switch {
+	switch system := h.system(here); {
 	case h.PID == 0: // run.lock names no pid yet: kill 0 would signal the caller's own process group
 		signal = "with Ctrl-C in its terminal, " + after
-	case h.elsewhere(here):
+	case system == "windows":
+		signal = fmt.Sprintf("with Ctrl-C in its console window%s, %s (taskkill /PID %d cannot stop it, and taskkill /F ends it mid-step, as a crash would)", there, after, h.PID)
+	case system != "":
+		signal = fmt.Sprintf("with kill %d%s, %s as Ctrl-C in its terminal does", h.PID, there, after)
+	default: // another host whose system run.lock does not say
 		signal = fmt.Sprintf("with kill %d there, %s as Ctrl-C in its terminal does (on Windows only Ctrl-C does)", h.PID, after)
-	case here.goos == "windows":
-		signal = fmt.Sprintf("with Ctrl-C in its console window, %s (taskkill /PID %d cannot stop it, and taskkill /F ends it mid-step, as a crash would)", after, h.PID)
-	default:
-		signal = fmt.Sprintf("with kill %d, %s as Ctrl-C in its terminal does", h.PID, after)
 	}
 	const workbench = "(S on its Dashboard)"
 	switch h.Process {

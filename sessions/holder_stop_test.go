@@ -12,11 +12,15 @@ import (
 
 // TestStopAdviceSaysHowWhereTheHolderRuns: how to stop a training sooner
 // is said by what kind of process trains it and where: its workbench's S;
-// a headless rlt run's kill N on this POSIX host, Ctrl-C in its console on
-// this Windows host (no kill there sends the signal that stops it after
-// its step), and on another host what works there, that host named. It
-// said "kill N" of every headless holder, one on another host (a run
-// folder on a shared filesystem) or on Windows too.
+// a headless rlt run's kill N on a POSIX system, Ctrl-C in its console on
+// Windows (no kill there sends the signal that stops it after its step),
+// by the holder's system as run.lock says it (LockInfo.OS), on another
+// host that host named. A run.lock of before, which does not say it, is
+// read as this host's system of a holder here, and of one on another
+// host gives both ways. It said "kill N" of every headless holder, one on
+// another host (a run folder on a shared filesystem) or on Windows too,
+// then both ways of every holder on another host, what its system is
+// being in no run.lock.
 func TestStopAdviceSaysHowWhereTheHolderRuns(t *testing.T) {
 	linux := hostView{name: "desk", goos: "linux"}
 	windows := hostView{name: "DESK", goos: "windows"}
@@ -39,6 +43,12 @@ func TestStopAdviceSaysHowWhereTheHolderRuns(t *testing.T) {
 			"stop it sooner on host gpu7 with kill 42 there, " + after + " as Ctrl-C in its terminal does (on Windows only Ctrl-C does)"},
 		{"headless on another host, from Windows", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "gpu7"}, windows,
 			"stop it sooner on host gpu7 with kill 42 there, " + after + " as Ctrl-C in its terminal does (on Windows only Ctrl-C does)"},
+		{"headless on another Linux host", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "gpu7", OS: "linux"}, windows,
+			"stop it sooner on host gpu7 with kill 42 there, " + after + " as Ctrl-C in its terminal does"},
+		{"headless on another Windows host", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "gpu7", OS: "windows"}, linux,
+			"stop it sooner on host gpu7 with Ctrl-C in its console window there, " + after + " (taskkill /PID 42 cannot stop it, and taskkill /F ends it mid-step, as a crash would)"},
+		{"headless here, run.lock says its system", Holder{PID: 42, Doing: HolderTraining, Process: ProcessHeadless, Host: "desk", OS: "windows"}, windows,
+			"stop it sooner with Ctrl-C in its console window, " + after + " (taskkill /PID 42 cannot stop it, and taskkill /F ends it mid-step, as a crash would)"},
 		{"headless, no pid yet", Holder{Doing: HolderTraining, Process: ProcessHeadless, Host: "desk"}, linux,
 			"stop it sooner with Ctrl-C in its terminal, " + after},
 		{"workbench here", Holder{PID: 42, Doing: HolderTraining, Process: ProcessWorkbench, Host: "desk"}, linux,
@@ -49,6 +59,8 @@ func TestStopAdviceSaysHowWhereTheHolderRuns(t *testing.T) {
 			"stop it sooner in the workbench that trains it (S on its Dashboard) if one does, or with kill 42, " + after + " as Ctrl-C in its terminal does"},
 		{"not said on another host", Holder{PID: 42, Doing: HolderTraining, Host: "gpu7"}, linux,
 			"stop it sooner on host gpu7 in the workbench that trains it (S on its Dashboard) if one does, or with kill 42 there, " + after + " as Ctrl-C in its terminal does (on Windows only Ctrl-C does)"},
+		{"not said on another macOS host", Holder{PID: 42, Doing: HolderTraining, Host: "gpu7", OS: "darwin"}, linux,
+			"stop it sooner on host gpu7 in the workbench that trains it (S on its Dashboard) if one does, or with kill 42 there, " + after + " as Ctrl-C in its terminal does"},
 		{"reviewing: no training to stop", Holder{PID: 42, Doing: HolderReviewing, Host: "desk"}, linux, ""},
 		{"not held", Holder{}, linux, ""},
 	} {
@@ -62,10 +74,11 @@ func TestStopAdviceSaysHowWhereTheHolderRuns(t *testing.T) {
 
 // TestRefusedOpenSaysHowToStopTheTraining: a run another process trains
 // refuses a second writer with how to stop that training sooner
-// (Holder.StopAdvice), on the host run.lock names, and what then lets the
-// open through; it said "wait until it ends, or stop it", and not how.
-// The holder's pid and host are said once, by the lock's refusal, and the
-// Runs screen's words (Holder.String) name a host other than this one.
+// (Holder.StopAdvice), on the host and by the system run.lock names, and
+// what then lets the open through; it said "wait until it ends, or stop
+// it", and not how. The holder's pid and host are said once, by the
+// lock's refusal, and the Runs screen's words (Holder.String) name a host
+// other than this one.
 func TestRefusedOpenSaysHowToStopTheTraining(t *testing.T) {
 	root := t.TempDir()
 	pid := strconv.Itoa(os.Getpid())
@@ -76,20 +89,27 @@ func TestRefusedOpenSaysHowToStopTheTraining(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		process string
-		host    string // run.lock's, as a holder on it writes it; "": this host's
-		says    string // Holder.String
-		want    string // what the refusal says after "…: "
+		holder  func(*LockInfo) // run.lock rewritten as a holder elsewhere writes it; nil: as this process wrote it
+		says    string          // Holder.String
+		want    string          // what the refusal says after "…: "
 	}{
-		{"headless here", ProcessHeadless, "", "pid " + pid + ", training it headless (no workbench)",
+		{"headless here", ProcessHeadless, nil, "pid " + pid + ", training it headless (no workbench)",
 			"training it headless (no workbench); a run is written by one process at a time: wait until it ends, " +
 				"or stop it sooner with kill " + pid + ", which stops it after the step in progress as Ctrl-C in its terminal does; then try again"},
-		{"headless on another host", ProcessHeadless, "gpu-node-7", "pid " + pid + " on host gpu-node-7, training it headless (no workbench)",
+		{"headless on another Linux host", ProcessHeadless, onHost("gpu-node-7", "linux"), "pid " + pid + " on host gpu-node-7, training it headless (no workbench)",
+			"training it headless (no workbench); a run is written by one process at a time: wait until it ends, " +
+				"or stop it sooner on host gpu-node-7 with kill " + pid + " there, which stops it after the step in progress as Ctrl-C in its terminal does; then try again"},
+		{"headless on another Windows host", ProcessHeadless, onHost("gpu-node-7", "windows"), "pid " + pid + " on host gpu-node-7, training it headless (no workbench)",
+			"training it headless (no workbench); a run is written by one process at a time: wait until it ends, " +
+				"or stop it sooner on host gpu-node-7 with Ctrl-C in its console window there, which stops it after the step in progress " +
+				"(taskkill /PID " + pid + " cannot stop it, and taskkill /F ends it mid-step, as a crash would); then try again"},
+		{"headless on another host, run.lock of before", ProcessHeadless, onHost("gpu-node-7", ""), "pid " + pid + " on host gpu-node-7, training it headless (no workbench)",
 			"training it headless (no workbench); a run is written by one process at a time: wait until it ends, " +
 				"or stop it sooner on host gpu-node-7 with kill " + pid + " there, which stops it after the step in progress as Ctrl-C in its terminal does (on Windows only Ctrl-C does); then try again"},
-		{"in a workbench", ProcessWorkbench, "", "pid " + pid + ", training it in a workbench",
+		{"in a workbench", ProcessWorkbench, nil, "pid " + pid + ", training it in a workbench",
 			"training it in a workbench; a run is written by one process at a time: wait until it ends, " +
 				"or stop it sooner in that workbench (S on its Dashboard), which stops it after the step in progress; then quit that workbench (q) and try again"},
-		{"not said", "", "", "pid " + pid + ", training it",
+		{"not said", "", nil, "pid " + pid + ", training it",
 			"training it; a run is written by one process at a time: wait until it ends, " +
 				"or stop it sooner in the workbench that trains it (S on its Dashboard) if one does, or with kill " + pid + ", which stops it after the step in progress as Ctrl-C in its terminal does; " +
 				"then quit the workbench that trained it (q), if one did, and try again"},
@@ -101,8 +121,8 @@ func TestRefusedOpenSaysHowToStopTheTraining(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if c.host != "" {
-				setLockHost(t, dir, c.host)
+			if c.holder != nil {
+				rewriteLock(t, dir, c.holder)
 			}
 			runs, err := List(root)
 			if err != nil {
@@ -121,10 +141,16 @@ func TestRefusedOpenSaysHowToStopTheTraining(t *testing.T) {
 	}
 }
 
-// setLockHost rewrites the run.lock this process holds in dir to name
-// host as its holder's, as a process on another host writes it into a run
-// folder on a shared filesystem.
-func setLockHost(t *testing.T, dir, host string) {
+// onHost is a run.lock's holder on host, whose system is goos ("": a
+// run.lock written before it said), as a process there writes it into a
+// run folder on a shared filesystem.
+func onHost(host, goos string) func(*LockInfo) {
+	return func(info *LockInfo) { info.Host, info.OS = host, goos }
+}
+
+// rewriteLock rewrites the run.lock this process holds in dir as edit
+// makes it: the lock itself stays this process's.
+func rewriteLock(t *testing.T, dir string, edit func(*LockInfo)) {
 	t.Helper()
 	path := filepath.Join(dir, LockFileName)
 	data, err := os.ReadFile(path)
@@ -135,7 +161,7 @@ func setLockHost(t *testing.T, dir, host string) {
 	if err := json.Unmarshal(data, &info); err != nil {
 		t.Fatalf("%s: %q: %v", path, data, err)
 	}
-	info.Host = host
+	edit(&info)
 	data, _ = json.Marshal(info)
 	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		t.Fatal(err)

@@ -44,6 +44,9 @@ type Holder struct {
 	// not said): one other than this process's (Elsewhere) holds a run
 	// folder on a shared filesystem, and its pid says nothing here.
 	Host string
+	// OS is its system, as run.lock says (LockInfo.OS; "": not said),
+	// which says how its training is stopped (StopAdvice).
+	OS string
 }
 
 // What a Holder does with the run.
@@ -69,13 +72,7 @@ func (h Holder) Held() bool { return h.Doing != "" }
 // (no workbench)", and of a holder on another host, which: "pid 4242 on
 // host gpu7, …".
 func (h Holder) String() string {
-	who := ""
-	if h.PID != 0 {
-		who = fmt.Sprintf("pid %d", h.PID)
-	}
-	if h.Elsewhere() {
-		who = strings.TrimPrefix(who+" on host "+h.Host, " ")
-	}
+	who := h.who(thisHost())
 	if who == "" {
 		return h.what()
 	}
@@ -327,7 +324,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
-		return state, notes, false, Holder{PID: holder.PID, Doing: doing, Process: holder.Process, Host: holder.Host}
+		return state, notes, false, Holder{PID: holder.PID, Doing: doing, Process: holder.Process, Host: holder.Host, OS: holder.OS}
 	}
 	if held && holder.Checking != "" && holder.Checking != IntentResume {
 		// The lock's holder opened the run to review it (or re-score it)
@@ -395,7 +392,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		if h.doing == "" {
 			h.doing = HolderOpen
 		}
-		by = Holder{PID: holder.PID, Doing: h.doing, Process: holder.Process, Host: holder.Host}
+		by = Holder{PID: holder.PID, Doing: h.doing, Process: holder.Process, Host: holder.Host, OS: holder.OS}
 		if holder.PID != 0 {
 			notes = append(notes, fmt.Sprintf("open in pid %d%s, no engine running", holder.PID, h.purpose))
 		} else {
@@ -477,7 +474,7 @@ func (r *Run) state() (state RunState, notes []string, interrupted bool, by Hold
 	var held bool
 	var holder LockInfo
 	if r.lock != nil && !r.closed.Load() {
-		held, holder = true, LockInfo{PID: os.Getpid(), Host: r.lock.info.Host, Process: r.opts.Process}
+		held, holder = true, LockInfo{PID: os.Getpid(), Host: r.lock.info.Host, OS: r.lock.info.OS, Process: r.opts.Process}
 		if r.unopened.Load() { // its checks run: run.lock says so
 			holder.Checking = r.opts.Intent
 		}

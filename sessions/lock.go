@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -18,8 +19,14 @@ const LockFileName = "run.lock"
 
 // LockInfo is what a lock holder writes into run.lock.
 type LockInfo struct {
-	PID     int       `json:"pid"`
-	Host    string    `json:"host,omitempty"`
+	PID  int    `json:"pid"`
+	Host string `json:"host,omitempty"`
+	// OS is the holder's system (runtime.GOOS: "linux", "darwin",
+	// "windows"), which says how a training it holds is stopped
+	// (Holder.StopAdvice): by a signal, or by Ctrl-C in its console on
+	// Windows, where no kill sends one. "" in a run.lock written before
+	// it said.
+	OS      string    `json:"os,omitempty"`
 	Started time.Time `json:"started"`
 	// Checking is the intent of an open whose open event waits for its
 	// checks (Options.DeferOpen: a resume being checked), so that while
@@ -67,15 +74,16 @@ type LockedError struct {
 	Holder LockInfo // zero PID if the holder has not written its pid yet
 }
 
-func (e *LockedError) Error() string {
+// Error names the holder as every message about a holder does
+// (Holder.who): "pid 4242", of one on another host "pid 4242 on host gpu7".
+func (e *LockedError) Error() string { return e.error(thisHost()) }
+
+func (e *LockedError) error(here hostView) string {
 	if e.Holder.PID == 0 {
 		return fmt.Sprintf("%s: run folder is locked by another process (pid not yet written)", e.Path)
 	}
-	host := ""
-	if e.Holder.Host != "" {
-		host = " on " + e.Holder.Host
-	}
-	return fmt.Sprintf("%s: run folder is locked by pid %d%s (started %s)", e.Path, e.Holder.PID, host,
+	who := Holder{PID: e.Holder.PID, Host: e.Holder.Host}.who(here)
+	return fmt.Sprintf("%s: run folder is locked by %s (started %s)", e.Path, who,
 		e.Holder.Started.Local().Format(time.DateTime))
 }
 
@@ -120,7 +128,7 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 		l.Previous = &prev
 	}
 	host, _ := os.Hostname()
-	l.info = LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second), Checking: checking, Process: process}
+	l.info = LockInfo{PID: os.Getpid(), Host: host, OS: runtime.GOOS, Started: time.Now().UTC().Truncate(time.Second), Checking: checking, Process: process}
 	if err := l.write(); err != nil {
 		l.Unlock()
 		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)

@@ -106,3 +106,42 @@ func TestLockedSaysWhatTheHolderDoes(t *testing.T) {
 		t.Errorf("a second writer: %v; want ErrLocked, %q once and the end %q", err, pid, want)
 	}
 }
+
+// TestLockedNamesOnlyAnotherHost: a lock's refusal names the holder's host
+// only where it is another host than this one (a run folder on a shared
+// filesystem, whose pid says nothing here), in the words the Runs screen
+// names it with (Holder.String): "pid N on host H". It said "pid N on
+// HOST" of a holder on this very host too.
+func TestLockedNamesOnlyAnotherHost(t *testing.T) {
+	here, err := os.Hostname()
+	if err != nil || here == "" || strings.EqualFold(here, "gpu-node-7") {
+		t.Skipf("this host's name (%q, %v) cannot tell another host's", here, err)
+	}
+	pid := strconv.Itoa(os.Getpid())
+	for _, c := range []struct {
+		name   string
+		holder func(*LockInfo) // nil: run.lock as this process wrote it
+		want   string          // after "run folder is locked by "
+	}{
+		{"this host", nil, "pid " + pid + " (started "},
+		{"this host, named in another case", func(info *LockInfo) { info.Host = strings.ToUpper(here) }, "pid " + pid + " (started "},
+		{"run.lock names no host", func(info *LockInfo) { info.Host = "" }, "pid " + pid + " (started "},
+		{"another host", onHost("gpu-node-7", "linux"), "pid " + pid + " on host gpu-node-7 (started "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			l, err := LockRun(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Unlock()
+			if c.holder != nil {
+				rewriteLock(t, dir, c.holder)
+			}
+			_, err = LockRun(dir)
+			if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "run folder is locked by "+c.want) {
+				t.Errorf("a second lock: %v; want ErrLocked saying %q", err, "run folder is locked by "+c.want)
+			}
+		})
+	}
+}

@@ -243,7 +243,9 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 // which (Holder.Process), and on what host (a run folder on a shared
 // filesystem); one written before it said the process leaves it open.
 // Here, enter on it in the Runs screen opens it to review once the holder
-// has closed it.
+// has closed it. It names no pid nor host: the lock's refusal it follows
+// (LockedError) names them, in the words the Runs screen does, as a
+// refused open's does.
 func reviewWhere(h sessions.Holder) string {
 	const here = "here once it has closed the run (enter on it in the Runs screen)"
 	switch h.Doing {
@@ -256,16 +258,12 @@ func reviewWhere(h sessions.Holder) string {
 		if h.Doing == sessions.HolderResuming {
 			doing = "resuming"
 		}
-		pid := fmt.Sprintf("pid %d", h.PID)
-		if h.Elsewhere() {
-			pid += " on host " + h.Host
-		}
 		switch h.Process {
 		case sessions.ProcessWorkbench:
-			return fmt.Sprintf("%s in a workbench (%s): review it there, or %s", doing, pid, here)
+			return fmt.Sprintf("%s in a workbench: review it there, or %s", doing, here)
 		case sessions.ProcessHeadless:
-			return fmt.Sprintf("%s headless (%s): review it here once it has finished (enter on it in the Runs screen); %s",
-				doing, pid, h.StopAdvice())
+			return fmt.Sprintf("%s headless: review it here once it has finished (enter on it in the Runs screen); %s",
+				doing, h.StopAdvice())
 		}
 		return "review it in the workbench that trains it, if one does (a headless rlt run has none), or " + here
 	}

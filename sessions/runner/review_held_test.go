@@ -22,7 +22,10 @@ import (
 // holder, a headless run's and rlt score's too, then could not tell a
 // workbench's training from a headless one's, and told the user to kill a
 // pid on this host that a process on another (a run folder on a shared
-// filesystem) has: run.lock names its host, and the note says it.
+// filesystem) has: run.lock names its host and its system, and the note
+// says it, and how to stop it there. The holder's pid and host are said
+// once, by the lock's refusal that the note starts with, as a refused open
+// says them; the note said them twice, in two wordings.
 func TestOpenForReviewSaysWhereToReview(t *testing.T) {
 	l := NewLauncher(context.Background(), t.TempDir(), "")
 	pid := strconv.Itoa(os.Getpid())
@@ -32,14 +35,20 @@ func TestOpenForReviewSaysWhereToReview(t *testing.T) {
 		want string
 	}{
 		{"training in a workbench", trainedBy(sessions.ProcessWorkbench),
-			"training in a workbench (pid " + pid + "): review it there, or here once it has closed the run (enter on it in the Runs screen)"},
+			"training in a workbench: review it there, or here once it has closed the run (enter on it in the Runs screen)"},
 		{"training headless", trainedBy(sessions.ProcessHeadless),
-			"training headless (pid " + pid + "): review it here once it has finished (enter on it in the Runs screen); stop it sooner with kill " + pid + ", which stops it after the step in progress"},
-		{"training headless on another host", onHost("gpu-node-7", trainedBy(sessions.ProcessHeadless)),
-			"training headless (pid " + pid + " on host gpu-node-7): review it here once it has finished (enter on it in the Runs screen); " +
-				"stop it sooner on host gpu-node-7 with kill " + pid + " there, which stops it after the step in progress as Ctrl-C in its terminal does (on Windows only Ctrl-C does)"},
-		{"training in a workbench on another host", onHost("gpu-node-7", trainedBy(sessions.ProcessWorkbench)),
-			"training in a workbench (pid " + pid + " on host gpu-node-7): review it there, or here once it has closed the run"},
+			"training headless: review it here once it has finished (enter on it in the Runs screen); stop it sooner with kill " + pid + ", which stops it after the step in progress"},
+		{"another host, named by the lock's refusal", onHost("gpu-node-7", "linux", trainedBy(sessions.ProcessHeadless)),
+			sessions.LockFileName + ": run folder is locked by pid " + pid + " on host gpu-node-7 (started "},
+		{"training headless on another Linux host", onHost("gpu-node-7", "linux", trainedBy(sessions.ProcessHeadless)),
+			"training headless: review it here once it has finished (enter on it in the Runs screen); " +
+				"stop it sooner on host gpu-node-7 with kill " + pid + " there, which stops it after the step in progress as Ctrl-C in its terminal does"},
+		{"training headless on another Windows host", onHost("gpu-node-7", "windows", trainedBy(sessions.ProcessHeadless)),
+			"training headless: review it here once it has finished (enter on it in the Runs screen); " +
+				"stop it sooner on host gpu-node-7 with Ctrl-C in its console window there, which stops it after the step in progress " +
+				"(taskkill /PID " + pid + " cannot stop it, and taskkill /F ends it mid-step, as a crash would)"},
+		{"training in a workbench on another host", onHost("gpu-node-7", "linux", trainedBy(sessions.ProcessWorkbench)),
+			"training in a workbench: review it there, or here once it has closed the run"},
 		{"training, run.lock of before", trainedBy(""), "review it in the workbench that trains it, if one does (a headless rlt run has none), or here once it has closed the run"},
 		{"reviewing", heldFor(sessions.IntentReview), "review it in that workbench, or here once it has closed the run"},
 		{"re-scoring", heldFor(sessions.IntentRescore), "rlt score --write holds it while it writes re-scores: review it here once it has closed the run"},
@@ -56,6 +65,9 @@ func TestOpenForReviewSaysWhereToReview(t *testing.T) {
 			notes := strings.Join(s.Notes, "; ")
 			if !s.IsReadOnly() || !strings.Contains(notes, c.want) || strings.Contains(notes, "review it there, or once that process has closed it") {
 				t.Errorf("read-only %v, notes %q; want %q", s.IsReadOnly(), notes, c.want)
+			}
+			if n := strings.Count(notes, "pid "+pid); n != 1 {
+				t.Errorf("notes %q name pid %s %d times, want once", notes, pid, n)
 			}
 		})
 	}
@@ -75,10 +87,10 @@ func trainedBy(process string) func(t *testing.T, dir string) *sessions.Run {
 	}
 }
 
-// onHost is hold, its run.lock then naming host as the holder's, as a
-// process on another host writes it into a run folder on a shared
-// filesystem: the lock itself stays this process's.
-func onHost(host string, hold func(t *testing.T, dir string) *sessions.Run) func(t *testing.T, dir string) *sessions.Run {
+// onHost is hold, its run.lock then naming host as the holder's, and goos
+// as its system, as a process on another host writes it into a run folder
+// on a shared filesystem: the lock itself stays this process's.
+func onHost(host, goos string, hold func(t *testing.T, dir string) *sessions.Run) func(t *testing.T, dir string) *sessions.Run {
 	return func(t *testing.T, dir string) *sessions.Run {
 		r := hold(t, dir)
 		path := filepath.Join(dir, sessions.LockFileName)
@@ -90,7 +102,7 @@ func onHost(host string, hold func(t *testing.T, dir string) *sessions.Run) func
 		if err := json.Unmarshal(data, &info); err != nil {
 			t.Fatalf("%s: %q: %v", path, data, err)
 		}
-		info.Host = host
+		info.Host, info.OS = host, goos
 		if data, err = json.Marshal(info); err != nil {
 			t.Fatal(err)
 		}
