@@ -133,3 +133,59 @@ func BenchmarkConcurrentClients(b *testing.B) {
 		}
 	}
 }
+
+// mixedPrompts are 8 of benchTeacher's prompt texts cut to mixed lengths,
+// 24 to 240 tokens of the teacher's 256 positions (789 in all, 1,920
+// padded to the longest), as rlt score's teacher prompts differ by the
+// length of their explanations: each the JSON of its token ids.
+func mixedPrompts(b *testing.B) []string {
+	dir, err := defaults.Dir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := tokenizer.Load(filepath.Join(dir, defaults.Teacher, "tokenizer.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var prompts []string
+	for i, n := range []int{240, 24, 180, 45, 120, 30, 90, 60} {
+		text := fmt.Sprintf("<|im_start|>system\nTeach: solution, then explanation.<|im_end|>\n<|im_start|>user\n%d+%d=?<|im_end|>\n<|im_start|>assistant\n", i, 7*i)
+		ids := tok.Encode(text + strings.Repeat(fmt.Sprint(8*i), 200))
+		if len(ids) < n {
+			b.Fatalf("prompt %d: %d tokens, fewer than %d", i, len(ids), n)
+		}
+		raw, _ := json.Marshal(ids[len(ids)-n:]) // a different start for each
+		prompts = append(prompts, string(raw))
+	}
+	return prompts
+}
+
+// BenchmarkMixedLengths is mixedPrompts through the teacher's vLLM
+// endpoint, each of benchAsks: "batched" one request of the 8,
+// "concurrent" 8 clients posting one each at once (computed together as
+// they wait: coalesce.go). An op is the 8 answered. Computed padded to
+// the longest, the forwards hold 1,920 positions for the prompts' 789.
+func BenchmarkMixedLengths(b *testing.B) {
+	h, _ := benchTeacher(b, false)
+	prompts := mixedPrompts(b)
+	for _, c := range benchAsks {
+		b.Run(c.name+"/batched", func(b *testing.B) {
+			cpu := cputime.Process()
+			for b.Loop() {
+				benchRequest(b, h, "["+strings.Join(prompts, ",")+"]", c.fields)
+			}
+			reportCPU(b, cpu)
+		})
+		b.Run(c.name+"/concurrent", func(b *testing.B) {
+			cpu := cputime.Process()
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for _, p := range prompts {
+					wg.Go(func() { benchRequest(b, h, p, c.fields) })
+				}
+				wg.Wait()
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}

@@ -3,6 +3,8 @@ package serve
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,21 +96,25 @@ func TestBatchEqualsOneByOne(t *testing.T) {
 	s.Src.MicroBatchTokens, s.Src.RankChunkRows = 8192, 0
 }
 
-// forwards counts the model's forwards (each starts with one Embedding)
-// on the CPU backend it wraps.
+// forwards records the positions of each of the model's forwards (each
+// starts with one Embedding of rows × the longest row) on the CPU backend
+// it wraps.
 type forwards struct {
 	compute.Backend
-	n int
+	positions []int
 }
 
 func (f *forwards) Embedding(out, table *compute.Tensor, ids []int32) {
-	f.n++
+	f.positions = append(f.positions, len(ids))
 	f.Backend.Embedding(out, table, ids)
 }
 
 // TestBatchForwards: a request's prompts run through the model together,
 // in as few forwards as --micro-batch-tokens lets them (rows × the longest,
-// longest first; a prompt past the budget alone), not one forward each.
+// longest first; a prompt past the budget alone), not one forward each;
+// on the CPU in groups of about one length where padding every prompt to
+// the longest would cost more positions than another forward
+// (lengthGroups).
 func TestBatchForwards(t *testing.T) {
 	be := &forwards{Backend: compute.NewCPU()}
 	s, ts := testServerOn(t, VLLM, be)
@@ -116,23 +122,50 @@ func TestBatchForwards(t *testing.T) {
 	for _, c := range []struct {
 		lens     []int
 		mbTokens int
-		want     int
+		want     []int // each forward's positions
 	}{
-		{[]int{10, 3, 7, 10}, 8192, 1},
-		{[]int{10, 3, 7, 10}, 0, 1},
-		{[]int{10, 10, 10, 10}, 20, 2},
-		{[]int{4, 30, 4, 4}, 16, 2}, // 30 alone, then the three of 4
-		{[]int{6}, 8192, 1},
+		{[]int{10, 3, 7, 10}, 8192, []int{40}},
+		{[]int{10, 3, 7, 10}, 0, []int{40}},
+		{[]int{10, 10, 10, 10}, 20, []int{20, 20}},
+		{[]int{4, 30, 4, 4}, 16, []int{30, 12}}, // 30 alone, then the three of 4
+		{[]int{6}, 8192, []int{6}},
+		{[]int{60, 4, 4, 4, 4, 4, 4, 4}, 8192, []int{60, 28}}, // not 480 positions
+		{[]int{60, 50, 4, 4, 4, 4}, 8192, []int{120, 16}},
+		{[]int{12, 9, 11, 10}, 8192, []int{48}}, // another forward would cost more than the padding
 	} {
 		s.Src.MicroBatchTokens = c.mbTokens
 		ps := make([]string, len(c.lens))
 		for i, n := range c.lens {
 			ps[i] = prompt(n)
 		}
-		be.n = 0
+		be.positions = nil
 		status, body := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":[%s],"max_tokens":1,"echo":true,"logprobs":1}`, strings.Join(ps, ",")))
-		if status != 200 || be.n != c.want {
-			t.Errorf("prompts of %v tokens, budget %d: %d forwards (%d %.80s), want %d", c.lens, c.mbTokens, be.n, status, body, c.want)
+		if status != 200 || !slices.Equal(be.positions, c.want) {
+			t.Errorf("prompts of %v tokens, budget %d: forwards of %v positions (%d %.80s), want %v", c.lens, c.mbTokens, be.positions, status, body, c.want)
+		}
+	}
+}
+
+// TestLengthGroups: prompts are grouped, longest first, so that the
+// positions their padded forwards compute, and a forward's fixed cost for
+// each, are the fewest; prompts of one length stay together.
+func TestLengthGroups(t *testing.T) {
+	for _, c := range []struct {
+		lens    []int
+		forward int
+		want    [][]int
+	}{
+		{nil, 64, nil},
+		{[]int{7}, 64, [][]int{{0}}},
+		{[]int{240, 24, 180, 45, 120, 30, 90, 60}, 64, [][]int{{0, 2}, {4, 6}, {7, 3, 5, 1}}},
+		{[]int{240, 24, 180, 45, 120, 30, 90, 60}, 0, [][]int{{0}, {2}, {4}, {6}, {7}, {3}, {5}, {1}}},
+		{[]int{240, 24, 180, 45, 120, 30, 90, 60}, 10000, [][]int{{0, 2, 4, 6, 7, 3, 5, 1}}},
+		{[]int{5, 5, 5, 5}, 0, [][]int{{0, 1, 2, 3}}},        // one length: never split
+		{[]int{3, 100, 3, 100}, 64, [][]int{{1, 3}, {0, 2}}}, // 200 + 6 + 128, not 400 + 64
+		{[]int{100, 99, 98, 97}, 64, [][]int{{0, 1, 2, 3}}},
+	} {
+		if got := lengthGroups(c.lens, c.forward); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("lengths %v, a forward %d: %v, want %v", c.lens, c.forward, got, c.want)
 		}
 	}
 }

@@ -6,8 +6,9 @@
 //   - POST /v1/completions, vLLM's OpenAI-compatible shape: "prompt" (token
 //     ids or text, or a batch of either: one choice each, in order, as
 //     lm-eval-harness sends them; a batch's prompts run through the model
-//     together, in forwards of at most the source's MicroBatchTokens, each
-//     choice the bytes it would be alone), "max_tokens" 0 (with "echo") or 1,
+//     together, in forwards of at most the source's MicroBatchTokens (on
+//     the CPU, in groups of about one length: coalesce.go), each choice
+//     the bytes it would be alone), "max_tokens" 0 (with "echo") or 1,
 //     "temperature", "prompt_logprobs" k, "logprobs" N, and "stop",
 //     "stop_token_ids", "include_stop_str_in_output" and "ignore_eos",
 //     which with the model folder's end of sequence (ReadEOS) end the one
@@ -91,7 +92,8 @@
 //
 // Requests are computed together too: those that arrive while the model
 // computes others wait, and their prompts then run through it in one round
-// of forwards (of at most MicroBatchTokens positions each), each request
+// of forwards (of at most MicroBatchTokens positions each; on the CPU, a
+// forward for each group of prompts of about one length), each request
 // answered with the bytes it gets alone (coalesce.go); one refused gets its
 // own error, and one whose client went away is dropped.
 //

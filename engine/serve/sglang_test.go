@@ -243,14 +243,14 @@ func TestGenerateList(t *testing.T) {
 			`"sampling_params":[{"max_new_tokens":1}],"return_logprob":[true],"logprob_start_len":[1],"rid":"only"`, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			be.n = 0
+			be.positions = nil
 			status, body := post(t, ts.URL+"/generate", fmt.Sprintf(`{"%s":[%s],%s}`, c.field, strings.Join(c.inputs, ","), c.list))
 			var answers []json.RawMessage
 			if status != 200 || json.Unmarshal([]byte(body), &answers) != nil || len(answers) != len(c.inputs) {
 				t.Fatalf("%d %.400s; want a list of %d answers", status, body, len(c.inputs))
 			}
-			if be.n != c.forwards {
-				t.Errorf("%d forwards, want %d", be.n, c.forwards)
+			if len(be.positions) != c.forwards {
+				t.Errorf("forwards of %v positions, want %d forwards", be.positions, c.forwards)
 			}
 			for i, in := range c.inputs {
 				status, alone := post(t, ts.URL+"/generate", fmt.Sprintf(`{"%s":%s,%s}`, c.field, in, c.each[i]))
