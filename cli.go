@@ -563,9 +563,12 @@ func (e errLines) Error() string {
 	return fmt.Sprintf("%s failed (see their error records)", plural(int(e), "input line"))
 }
 
-// eachJSONLine runs fn on every non-blank stdin line and writes its result
-// as one JSON line; a failing line is written as {"line": N, "error": ...}.
-// A leading byte-order mark is dropped; a line that is not UTF-8 fails,
+// eachJSONLine runs fn on every stdin line and writes its result as one
+// JSON line: the Nth line of stdout answers the Nth of stdin. A failing
+// line is written as {"line": N, "error": ...}, a blank one (spaces
+// alone) among them, saying so: it was passed over, writing nothing, so
+// each result after it stood a line above the input it answered. A
+// leading byte-order mark is dropped; a line that is not UTF-8 fails,
 // naming its first stray byte; one that is not JSON fails saying so, where
 // it goes wrong and want, what a line is (`{"text": "…"}`), not in
 // encoding/json's grammar ("invalid character 'o' in literal null").
@@ -627,10 +630,13 @@ func eachJSONLine(in io.Reader, out io.Writer, want string, fn func(line []byte)
 		if n == 1 {
 			line = record.TrimByteOrderMark(line)
 		}
+		var err error
 		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+			err = fmt.Errorf("line %d is blank: want one JSON object a line, such as %s", n, want)
 		}
-		err := record.CheckUTF8(line)
+		if err == nil {
+			err = record.CheckUTF8(line)
+		}
 		if err == nil {
 			err = notJSON(n, line, want)
 		}

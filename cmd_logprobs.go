@@ -21,7 +21,10 @@ Reads JSON Lines {"text": "..."} (tokenized with DIR/tokenizer.json) or
 {"ids": [...]} and writes, for each, the log-probability of every token given
 the ones before it under softmax(logits / T), teacher-forced:
 {"ids": [...], "tokens": [...], "logprobs": [null, ...]} (the first token has
-no context, so its entry is null).
+no context, so its entry is null). One line per input line, in order: a
+line that cannot be scored, a blank one included, gets
+{"line": N, "error": "..."} and the rest go on; the exit status is 1 if any
+line failed.
 
 Example:
   echo '{"text": "347+285=?"}' | rlt logprobs --model /tmp/defaults/teacher --temperature 0.7
@@ -96,7 +99,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 			}
 			ids = tok.Encode(*in.Text)
 		case ids == nil:
-			return nil, fmt.Errorf(`missing "text" or "ids"`)
+			return nil, noTextOrIDs(line)
 		}
 		if len(ids) == 0 {
 			return nil, fmt.Errorf("no tokens")
@@ -148,6 +151,21 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 			LogProbs []*float64 `json:"logprobs"`
 		}{ids, toks, out}, nil
 	})
+}
+
+// noTextOrIDs says what a line that gives neither "text" nor "ids" gives
+// instead: a null in either (said as null, with what to write), or
+// neither key.
+func noTextOrIDs(line []byte) error {
+	switch text, ids := nullFields(line); {
+	case text && ids:
+		return errors.New(`fields "text" and "ids" are null: give one of them, the text as a JSON string ({"text": "347+285=?"}) or the token ids as a list ({"ids": [18, 19]})`)
+	case text:
+		return errors.New(`field "text" is null where text is wanted: write the text as a JSON string, such as {"text": "347+285=?"}, or give the token ids as {"ids": [18, 19]}`)
+	case ids:
+		return errors.New(`field "ids" is null where a list of token ids is wanted: write them as a list, such as {"ids": [18, 19]}, or give the text as {"text": "347+285=?"}`)
+	}
+	return errors.New(`missing "text" or "ids"`)
 }
 
 // nonFiniteLogprob says that token i's log-prob came out v, ±Inf or NaN,

@@ -12,10 +12,11 @@ import (
 const tokenizeUsage = `
 Usage: rlt tokenize --tokenizer FILE < in.jsonl > out.jsonl
 
-Reads JSON Lines {"text": "..."} on stdin and writes one line per input:
-{"ids": [...], "tokens": [...]} with Hugging Face's byte-level BPE semantics.
-A malformed line gets {"line": N, "error": "..."} and the rest go on; the
-exit status is 1 if any line failed.
+Reads JSON Lines {"text": "..."} on stdin and writes one line per input
+line, in order: {"ids": [...], "tokens": [...]} with Hugging Face's
+byte-level BPE semantics. A line that cannot be read, a blank one
+included, gets {"line": N, "error": "..."} and the rest go on; the exit
+status is 1 if any line failed.
 
 Example:
   echo '{"text": "347+285=?"}' | rlt tokenize --tokenizer /tmp/defaults/teacher/tokenizer.json
@@ -45,6 +46,9 @@ func runTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			return nil, errors.New(jsonerr.Say(err))
 		}
 		if in.Text == nil {
+			if text, _ := nullFields(line); text {
+				return nil, errors.New(`field "text" is null where text is wanted: write the text as a JSON string, such as {"text": "347+285=?"}`)
+			}
 			return nil, fmt.Errorf(`missing "text"`)
 		}
 		ids := tok.Encode(*in.Text)
@@ -57,4 +61,19 @@ func runTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			Tokens []string `json:"tokens"`
 		}{ids, toks}, nil
 	})
+}
+
+// nullFields reports whether a stdin line's "text" and "ids" hold JSON
+// null, matched as encoding/json matches them to the fields it reads them
+// into, so that a null is said as one: it reads into those fields as if
+// the key were not there, and was said as a missing field.
+func nullFields(line []byte) (text, ids bool) {
+	var raw struct {
+		Text json.RawMessage `json:"text"`
+		IDs  json.RawMessage `json:"ids"`
+	}
+	if json.Unmarshal(line, &raw) != nil {
+		return false, false
+	}
+	return string(raw.Text) == "null", string(raw.IDs) == "null"
 }

@@ -370,15 +370,15 @@ func TestTokenizeAndLogprobs(t *testing.T) {
 		t.Errorf("a bad line should make the exit status 1, got %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[2], `"line":4`) {
+	if len(lines) != 4 || !strings.Contains(lines[1], `"line":2`) || !strings.Contains(lines[3], `"line":4`) {
 		t.Fatalf("tokenize output:\n%s", out)
 	}
 	var rec struct {
 		IDs    []int32  `json:"ids"`
 		Tokens []string `json:"tokens"`
 	}
-	if err := json.Unmarshal([]byte(lines[1]), &rec); err != nil || len(rec.IDs) == 0 || rec.Tokens[0] != "<|im_start|>" {
-		t.Fatalf("second record %s: %v", lines[1], err)
+	if err := json.Unmarshal([]byte(lines[2]), &rec); err != nil || len(rec.IDs) == 0 || rec.Tokens[0] != "<|im_start|>" {
+		t.Fatalf("third record %s: %v", lines[2], err)
 	}
 
 	// A file saved with a byte-order mark reads its first line; a line
