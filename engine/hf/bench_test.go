@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -113,6 +114,38 @@ func BenchmarkWriteBF16_64MB(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		if err := WriteSafetensors(p, []NamedTensor{{"w", []int{len(d)}, d}}, BF16, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpenHeader validates the header of a file laid out as
+// Qwen2.5-0.5B's model.safetensors is (290 tensors, 24 layers), its data
+// cut to a few bytes a tensor: the cost of reading a header, not its data.
+func BenchmarkOpenHeader(b *testing.B) {
+	var ts []NamedTensor
+	add := func(name string) { ts = append(ts, NamedTensor{Name: name, Shape: []int{2}, Data: []float32{1, 2}}) }
+	add("model.embed_tokens.weight")
+	add("model.norm.weight")
+	for l := range 24 {
+		for _, w := range []string{"input_layernorm.weight", "post_attention_layernorm.weight",
+			"mlp.down_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+			"self_attn.k_proj.bias", "self_attn.k_proj.weight", "self_attn.o_proj.weight",
+			"self_attn.q_proj.bias", "self_attn.q_proj.weight", "self_attn.v_proj.bias", "self_attn.v_proj.weight"} {
+			add(fmt.Sprintf("model.layers.%d.%s", l, w))
+		}
+	}
+	p := filepath.Join(b.TempDir(), "model.safetensors")
+	if err := WriteSafetensors(p, ts, BF16, map[string]string{"format": "pt"}); err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := OpenBytes(p, data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,7 +8,9 @@
 // a checkpoint is never held in memory in its file form, so loading one costs
 // its float32 weights and little more. Every header is validated before any
 // byte of tensor data is trusted, and every error names the file, the tensor
-// or key, what was expected and what was found.
+// or key, what was expected and what was found. Header keys are matched
+// exactly, as the safetensors library matches them: encoding/json alone
+// would take "DTYPE" for "dtype".
 //
 // Writing (WriteSafetensors, WriteSafetensorsSharded, Config.Write) is atomic:
 // a temporary file in the destination directory is written, synced and

@@ -9,11 +9,14 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // MaxHeaderBytes bounds the JSON header of a safetensors file (the reference
@@ -389,6 +392,13 @@ type rawEntry struct {
 	DataOffsets *[]int64 `json:"data_offsets"`
 }
 
+// entryKeys are a tensor entry's keys.
+var entryKeys = jsonerr.FieldNames(reflect.TypeFor[rawEntry]())
+
+// metadataKey is the header's key of its metadata, the one key not a
+// tensor's name.
+const metadataKey = "__metadata__"
+
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
@@ -478,7 +488,7 @@ func decodeHeader(hb []byte, dataStart, dataLen int64) (*header, error) {
 	}
 	h := &header{tensors: make([]TensorInfo, 0, len(entries))}
 	for _, e := range entries {
-		if e.name == "__metadata__" {
+		if e.name == metadataKey {
 			md, err := decodeMetadata(e.raw)
 			if err != nil {
 				return nil, err
@@ -489,6 +499,10 @@ func decodeHeader(hb []byte, dataStart, dataLen int64) (*header, error) {
 		// Bounded by what an offset can be, not by the data there is: a
 		// file cut short is told by the layout below.
 		t, err := decodeEntry(e.name, e.raw, math.MaxInt64-dataStart)
+		if field, ok := jsonerr.FoldedName(e.name, []string{metadataKey}); err != nil && ok {
+			// The safetensors library reads it as a tensor, which it is not.
+			return nil, malformed("%v: write it %q, as safetensors reads it (it reads %q as a tensor's name)", &jsonerr.CaseMiss{Key: e.name, Field: field}, field, e.name)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -563,6 +577,12 @@ func decodeEntry(name string, raw json.RawMessage, dataLen int64) (TensorInfo, e
 	var e rawEntry
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return TensorInfo{}, malformed("tensor %q: entry must be an object with dtype, shape and data_offsets: %s", name, jsonTypeError(err))
+	}
+	// encoding/json took a key in another case ("DTYPE") for the field;
+	// the safetensors library (serde) matches keys exactly, and would not
+	// load the file. raw has decoded: its keys are looked at in one pass.
+	if miss := jsonerr.FindCaseMissValid(raw, entryKeys); miss != nil {
+		return TensorInfo{}, malformed("tensor %q: %v: write it %q, as safetensors reads it", name, miss, miss.Field)
 	}
 	switch {
 	case e.DType == nil:

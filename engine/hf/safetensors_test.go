@@ -111,6 +111,49 @@ func TestOpenMalformed(t *testing.T) {
 	}
 }
 
+// TestHeaderKeysAreCaseSensitive: a tensor entry's key in another case
+// ("DTYPE"), which encoding/json took for the key, is refused, naming the
+// file, the tensor, the key found and the key to write, as the safetensors
+// library (serde, keys matched exactly) refuses the file; and so is
+// "__METADATA__", which it reads as a tensor's name. A tensor named like a
+// key, in any case, is a tensor, there and here.
+func TestHeaderKeysAreCaseSensitive(t *testing.T) {
+	for _, c := range []struct {
+		name, header string
+		data         int
+		want         string // "": opens
+	}{
+		{"dtype", `{"w":{"DTYPE":"F32","shape":[1],"data_offsets":[0,4]}}`, 4,
+			`tensor "w": "DTYPE" is not a field: the field is "dtype" (field names are case-sensitive): write it "dtype", as safetensors reads it`},
+		{"shape", `{"w":{"dtype":"F32","Shape":[1],"data_offsets":[0,4]}}`, 4, `tensor "w": "Shape" is not a field: the field is "shape"`},
+		{"offsets", `{"w":{"dtype":"F32","shape":[1],"Data_Offsets":[0,4]}}`, 4, `tensor "w": "Data_Offsets" is not a field: the field is "data_offsets"`},
+		{"both spellings", `{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"dType":"BF16"}}`, 4, `tensor "w": "dType" is not a field: the field is "dtype"`},
+		{"escaped", `{"w":{"dtyp\u0045":"F32","shape":[1],"data_offsets":[0,4]}}`, 4, `tensor "w": "dtypE" is not a field`},
+		{"metadata", `{"__METADATA__":{"format":"pt"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4,
+			`"__METADATA__" is not a field: the field is "__metadata__" (field names are case-sensitive): write it "__metadata__", as safetensors reads it (it reads "__METADATA__" as a tensor's name)`},
+		{"tensors named like keys", `{"DTYPE":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"__Metadata__":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeTemp(t, "x.safetensors", stFile(c.header, make([]byte, c.data)))
+			f, err := Open(p)
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+				return
+			}
+			if err == nil {
+				f.Close()
+				t.Fatalf("Open succeeded, want an error containing %q", c.want)
+			}
+			if msg := err.Error(); !strings.Contains(msg, c.want) || !strings.Contains(msg, p) || !errors.Is(err, ErrMalformed) {
+				t.Errorf("error %q\nwant it to contain %q and the path, and to wrap ErrMalformed", msg, c.want)
+			}
+		})
+	}
+}
+
 func TestOpenValidEdgeCases(t *testing.T) {
 	for _, c := range []struct {
 		name, header string

@@ -215,7 +215,31 @@ func FindCaseMiss(data []byte, names []string) *CaseMiss {
 	if !json.Valid(data) {
 		return nil
 	}
-	return CaseMissIn(Members(data), names)
+	return FindCaseMissValid(data, names)
+}
+
+// FindCaseMissValid is FindCaseMiss of data known to be valid JSON (it
+// has decoded), without the pass that validates it: a reader checks the
+// object it has just decoded so, at the cost of one quick pass that
+// allocates nothing but the miss it finds. Invalid data gives a miss or
+// none of no meaning, but never a panic.
+func FindCaseMissValid(data []byte, names []string) *CaseMiss {
+	for s := newMemberScan(data); ; {
+		key, _, ok := s.next()
+		if !ok {
+			return nil
+		}
+		if len(key) >= 2 && bytes.IndexByte(key, '\\') < 0 && utf8.Valid(key) {
+			// The key's text is its bytes: looked at in place (a
+			// conversion that does not outlive the call is not copied
+			// to the heap).
+			if field, ok := FoldedName(string(key[1:len(key)-1]), names); ok {
+				return &CaseMiss{Key: string(key[1 : len(key)-1]), Field: field}
+			}
+		} else if field, ok := FoldedName(unquote(key), names); ok {
+			return &CaseMiss{Key: unquote(key), Field: field}
+		}
+	}
 }
 
 // CaseMissIn is the first of members whose key is not one of names but is
@@ -246,29 +270,52 @@ type Member struct {
 // it is not an object. Invalid data gives a list of no meaning but never a
 // panic.
 func Members(data []byte) []Member {
+	var ms []Member
+	for s := newMemberScan(data); ; {
+		key, value, ok := s.next()
+		if !ok {
+			return ms
+		}
+		ms = append(ms, Member{Key: unquote(key), Value: value})
+	}
+}
+
+// memberScan walks the members of a JSON object known valid.
+type memberScan struct {
+	data []byte
+	i    int // where the next member, a comma or the object's end is
+}
+
+// newMemberScan starts a walk over the object data; one over data that is
+// no object has no members.
+func newMemberScan(data []byte) memberScan {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return nil
+		return memberScan{data: data, i: len(data)}
 	}
-	var ms []Member
-	for i++; ; {
-		i = skipSpace(data, i)
-		if i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
-		}
-		if i >= len(data) || data[i] != '"' {
-			return ms // '}', or invalid data
-		}
-		end := skipString(data, i)
-		key := unquote(data[i:end])
-		i = skipSpace(data, end)
-		if i < len(data) && data[i] == ':' {
-			i = skipSpace(data, i+1)
-		}
-		vend := skipValue(data, i)
-		ms = append(ms, Member{Key: key, Value: data[i:vend]})
-		i = vend
+	return memberScan{data: data, i: i + 1}
+}
+
+// next is the next member's key, quoted as written, and value; ok is
+// false at the object's end. Each call moves on, so a walk over invalid
+// data ends too.
+func (s *memberScan) next() (key, value []byte, ok bool) {
+	data, i := s.data, skipSpace(s.data, s.i)
+	if i < len(data) && data[i] == ',' {
+		i = skipSpace(data, i+1)
 	}
+	if i >= len(data) || data[i] != '"' {
+		s.i = len(data)
+		return nil, nil, false // '}', or invalid data
+	}
+	end := skipString(data, i)
+	key = data[i:end]
+	i = skipSpace(data, end)
+	if i < len(data) && data[i] == ':' {
+		i = skipSpace(data, i+1)
+	}
+	s.i = skipValue(data, i)
+	return key, data[i:s.i], true
 }
 
 // Elements lists the values of the JSON array data, in their order, as

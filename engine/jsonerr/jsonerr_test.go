@@ -104,6 +104,8 @@ func TestFindCaseMiss(t *testing.T) {
 		{`{"TOP_P":0.5}`, "TOP_P", "top_p"},
 		{`{"ſtream":1,"pRompt":"a"}`, "pRompt", "prompt"}, // ſ folds to s, but stream is no field here
 		{`{"prompt\u0073":1}`, "", ""},
+		{`{"pro\u006dpt":1,"max_tok\u0045ns":2}`, "max_tokEns", "max_tokens"},
+		{`{"a\u0022b":{"Prompt":1},"Echo":"\"Prompt\":"}`, "", ""},
 		{`["Prompt"]`, "", ""},
 		{`{"Prompt"`, "", ""},
 		{``, "", ""},
@@ -114,6 +116,18 @@ func TestFindCaseMiss(t *testing.T) {
 			t.Errorf("%s: %+v, want none", c.data, *got)
 		case c.key != "" && (got == nil || got.Key != c.key || got.Field != c.field):
 			t.Errorf("%s: %+v, want %q for %q", c.data, got, c.key, c.field)
+		}
+		// Of valid JSON, FindCaseMissValid (no validation) and the
+		// members' check find the same.
+		if json.Valid([]byte(c.data)) {
+			for name, find := range map[string]func() *CaseMiss{
+				"FindCaseMissValid": func() *CaseMiss { return FindCaseMissValid([]byte(c.data), names) },
+				"CaseMissIn":        func() *CaseMiss { return CaseMissIn(Members([]byte(c.data)), names) },
+			} {
+				if other := find(); !reflect.DeepEqual(other, got) {
+					t.Errorf("%s: %s finds %+v, FindCaseMiss %+v", c.data, name, other, got)
+				}
+			}
 		}
 	}
 	if got := (&CaseMiss{Key: "Prompt", Field: "prompt"}).Error(); got != `"Prompt" is not a field: the field is "prompt" (field names are case-sensitive)` {
@@ -216,8 +230,13 @@ func FuzzMembers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ms, es := Members(data), Elements(data)
+		names := []string{"a", "Model", "max_tokens", "kind"}
+		miss := FindCaseMissValid(data, names)
 		if !json.Valid(data) {
 			return
+		}
+		if want := CaseMissIn(ms, names); !reflect.DeepEqual(miss, want) {
+			t.Fatalf("FindCaseMissValid(%s) = %+v, the members' check %+v", data, miss, want)
 		}
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(data, &obj) == nil && obj != nil {
