@@ -40,25 +40,23 @@ func ToBF16(f float32) uint16 {
 	return uint16(u >> 16)
 }
 
-var (
-	f16Once  sync.Once
-	f16Table []float32
-)
+// f16Table is the float32 value of every binary16 bit pattern (256 KiB,
+// built on first use).
+var f16Table = sync.OnceValue(func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for i := range t {
+		t[i] = f16ToFloat32(uint16(i))
+	}
+	return &t
+})
 
 // F16Table is the float32 value of every binary16 bit pattern (256 KiB,
-// built once): widening a tensor is then one load per element.
-func F16Table() []float32 {
-	f16Once.Do(func() {
-		f16Table = make([]float32, 1<<16)
-		for i := range f16Table {
-			f16Table[i] = f16ToFloat32(uint16(i))
-		}
-	})
-	return f16Table
-}
+// built once): widening a tensor is then one load per element, with no
+// bounds check (a uint16 indexes all of it).
+func F16Table() *[1 << 16]float32 { return f16Table() }
 
 // F16ToFloat32 widens a binary16 bit pattern (exact, subnormals included).
-func F16ToFloat32(h uint16) float32 { return F16Table()[h] }
+func F16ToFloat32(h uint16) float32 { return f16Table()[h] }
 
 func f16ToFloat32(h uint16) float32 {
 	sign := uint32(h&0x8000) << 16
@@ -126,6 +124,7 @@ func Widen(k Kind, dst []float32, src []uint16) {
 		}
 	case F16:
 		t := F16Table()
+		_ = t[0] // the table's nil check, once, not one an element
 		for i, v := range src {
 			dst[i] = t[v]
 		}
