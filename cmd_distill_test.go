@@ -508,7 +508,7 @@ func TestTrainPromptPastThePositions(t *testing.T) {
 	long := filepath.Join(dir, "long.toml") // rlt run's own prompts are short: a long one of the file's
 	os.WriteFile(long, []byte("teacher = '"+short+"'\nstudent = '"+short+"'\nsteps = 2\n[prompts]\nteacher_system = '"+strings.Repeat("Teach well. ", 40)+"'\n"), 0o644)
 	runs := filepath.Join(dir, "runs")
-	tail := " tokens, more than its 256 positions (max_position_embeddings): give a shorter prompts.teacher_system"
+	tail := " more than its 256 positions (max_position_embeddings): give a shorter prompts.teacher_system"
 	for _, c := range []struct {
 		args       []string
 		want, tail string

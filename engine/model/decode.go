@@ -27,7 +27,8 @@ func (m *Model) NewCache(B, maxLen int) (*KVCache, error) {
 		return nil, fmt.Errorf("kv cache: batch %d and length %d must be positive", B, maxLen)
 	}
 	if maxLen > m.Cfg.MaxPos {
-		return nil, fmt.Errorf("kv cache: length %d is beyond max_position_embeddings %d", maxLen, m.Cfg.MaxPos)
+		return nil, &PositionsError{Model: Name("model", m.dir), What: "a KV cache", Tokens: maxLen, Positions: m.Cfg.MaxPos,
+			Do: fmt.Sprintf("make a cache of at most %d tokens", m.Cfg.MaxPos)}
 	}
 	c := &KVCache{B: B, MaxLen: maxLen, KStart: make([]int32, B)}
 	hd := m.Cfg.HeadDim()

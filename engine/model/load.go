@@ -178,7 +178,7 @@ func LoadAs(be compute.Backend, dir string, p Precision) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
-	m.source = hc
+	m.source, m.dir = hc, dir
 	if info, ok := src.Tensor("model.embed_tokens.weight"); ok {
 		switch info.DType {
 		case hf.BF16:

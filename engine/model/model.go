@@ -70,6 +70,7 @@ type Model struct {
 	params  []Param
 	stored  compute.DType // the checkpoint's type for the matrices (F32 when not loaded)
 	source  hf.Config     // the config.json it was loaded from; zero when made in memory
+	dir     string        // the folder it was loaded from; "" when made in memory
 	tensors []*compute.Tensor
 	linear  []*compute.Tensor // matrices() once built
 
@@ -110,6 +111,10 @@ func NewAs(be compute.Backend, cfg Config, dt compute.DType) (*Model, error) {
 // (F32, BF16 or F16), whatever it holds them in now: a trainable model
 // loaded from a BF16 checkpoint holds float32 but was stored BF16.
 func (m *Model) Stored() compute.DType { return m.stored }
+
+// Dir is the folder the model was loaded from ("" when made in memory):
+// how its own refusals name it (Name).
+func (m *Model) Dir() string { return m.dir }
 
 // newModel allocates a model whose matrix named name is stored as
 // matrixType(name) (float32 when matrixType is nil); vectors (norms and
@@ -356,7 +361,9 @@ func (m *Model) Hidden(tp *compute.Tape, b *Batch) *compute.Tensor {
 		return failf(tp, "model: batch of %d×%d needs %d tokens and positions, got %d and %d", b.B, b.T, n, len(b.Tokens), len(b.Pos))
 	}
 	if b.T > cfg.MaxPos {
-		return failf(tp, "model: sequence of %d tokens is longer than max_position_embeddings %d", b.T, cfg.MaxPos)
+		tp.Fail(&PositionsError{Model: Name("model", m.dir), What: "a sequence of the batch", Tokens: b.T, Positions: cfg.MaxPos,
+			Do: fmt.Sprintf("give sequences of at most %d tokens", cfg.MaxPos)})
+		return nil
 	}
 	pos := b.Pos
 	if pos == nil {

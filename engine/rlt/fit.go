@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -132,8 +133,10 @@ func PromptLengths(tok Encoder, p record.Prompts, question, solution string) (te
 // budget is called (a run's max_new_tokens, a command's
 // --max-new-tokens) and what shortens that model's prompt (a run's
 // prompts.student_system, a command's --student-system). The scorer's
-// refusal of an explanation already written is a TooLongError, said in the
-// same words (ModelName, ItsPositions): see there why it is another type.
+// refusal of an explanation already written is a TooLongError: see there
+// why it is another type. Both say the model and its positions as every
+// refusal past them does (model.Name, model.ItsPositions), and a prompt
+// that leaves no room at all is a model.PositionsError's sentence.
 type RoomError struct {
 	Who string // "teacher" or "student"
 	// Dir is the model's folder, or how it is known where it has none;
@@ -156,33 +159,8 @@ type RoomError struct {
 // Room is the most new tokens the prompt leaves room for (below 1: none).
 func (e *RoomError) Room() int { return e.Positions - e.Prompt }
 
-// ModelName is how a refusal of a sequence past a model's positions
-// names the model who: "the teacher", then its folder, or how it is known
-// where it has none, where dir says. The scorer's (TooLongError), a
-// budget's (RoomError) and engine/run's (TaskPromptsFit, FitReason,
-// StudentFitReason) say it so.
-func ModelName(who, dir string) string {
-	if dir == "" {
-		return "the " + who
-	}
-	return "the " + who + " " + dir
-}
-
-// ItsPositions is how such a refusal names the positions of the model it
-// speaks of: "its 256 positions (max_position_embeddings)", the key of
-// config.json that sets them. A refusal whose sentence is not about the
-// model says "the model's " and modelPositions (ModelSource's); the
-// sampler (engine/sample, which this package imports) says the same by
-// hand.
-func ItsPositions(n int) string { return "its " + modelPositions(n) }
-
-// modelPositions is ItsPositions without "its".
-func modelPositions(n int) string {
-	return fmt.Sprintf("%d positions (max_position_embeddings)", n)
-}
-
 func (e *RoomError) Error() string {
-	model := ModelName(e.Who, e.Dir)
+	name := model.Name(e.Who, e.Dir)
 	question := fmt.Sprintf("question %q", e.Question)
 	if e.Task != "" {
 		question = fmt.Sprintf("%s task's %s", e.Task, question)
@@ -192,9 +170,9 @@ func (e *RoomError) Error() string {
 		what = "an explanation"
 	}
 	if e.Room() < 1 {
-		return fmt.Sprintf("%s: its prompt for the %s takes %d tokens, which leaves no room for %s in %s: give a shorter %s",
-			model, question, e.Prompt, what, ItsPositions(e.Positions), e.Shorten)
+		return (&model.PositionsError{Model: name, What: "its prompt for the " + question, Tokens: e.Prompt, Positions: e.Positions,
+			Leave: what, Do: "give a shorter " + e.Shorten}).Error()
 	}
 	return fmt.Sprintf("%s %d is more than the room for %s: %s: its prompt for the %s takes %d tokens, and with %s more that exceeds %s: lower %s to at most %d, or give a shorter %s",
-		e.BudgetName, e.Budget, what, model, question, e.Prompt, e.BudgetName, ItsPositions(e.Positions), e.BudgetName, e.Room(), e.Shorten)
+		e.BudgetName, e.Budget, what, name, question, e.Prompt, e.BudgetName, model.ItsPositions(e.Positions), e.BudgetName, e.Room(), e.Shorten)
 }

@@ -97,6 +97,14 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 		if cfg.ClipEps > 0 && r.OldLP != nil && len(r.OldLP) != len(r.Completion) {
 			return st, fmt.Errorf("policy loss: rollout %d has %d old log-probs for %d tokens", i, len(r.OldLP), len(r.Completion))
 		}
+		// Said before any micro-batch adds to the gradients. The teacher
+		// writes within its positions (Pair.Explain), so only a rollout
+		// made otherwise is refused here.
+		if n, most := len(r.Prompt)+len(r.Completion), policy.Cfg.MaxPos; n > most {
+			return st, fmt.Errorf("policy loss: %w", &model.PositionsError{Model: model.Name("policy", policy.Dir()),
+				What: fmt.Sprintf("rollout %d (its prompt and completion)", i), Tokens: n, Positions: most,
+				Do: fmt.Sprintf("give rollouts of at most %d tokens", most)})
+		}
 	}
 	lens := make([]int, len(rolls))
 	for i, r := range rolls {
@@ -109,9 +117,6 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 	for k, pr := range parts {
 		part := rolls[pr[0]:pr[1]]
 		batch, targets, spans := packRollouts(part)
-		if batch.T > policy.Cfg.MaxPos {
-			return st, fmt.Errorf("policy loss: a rollout of %d tokens is longer than the model's %d positions", batch.T, policy.Cfg.MaxPos)
-		}
 
 		policy.CheckpointLayers = cfg.Checkpoint.On(policy.Cfg.ActivationBytes(batch.B * batch.T))
 

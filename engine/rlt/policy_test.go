@@ -190,3 +190,42 @@ func TestPolicyGradientUnderATokenBudget(t *testing.T) {
 		t.Errorf("a budget under one rollout: %v", err)
 	}
 }
+
+// TestPolicyGradientRefusesRolloutsPastThePositions: a rollout past the
+// policy's positions is refused in the words of every refusal past them
+// (model.PositionsError), naming the rollout, before any micro-batch adds
+// to the gradients; it was "a rollout of 35 tokens is longer than the
+// model's 32 positions", said once the micro-batches before it had
+// added theirs. One that fills the positions is taken.
+func TestPolicyGradientRefusesRolloutsPastThePositions(t *testing.T) {
+	rollout := func(prompt, completion int) Rollout {
+		return Rollout{Prompt: make([]int32, prompt), Completion: make([]int32, completion), Advantage: 1}
+	}
+	for _, c := range []struct {
+		name  string
+		rolls []Rollout
+		want  string // "" for none
+	}{
+		{"the second past them", []Rollout{rollout(3, 4), rollout(20, 15)},
+			"policy loss: the policy: rollout 1 (its prompt and completion) takes 35 tokens, 3 more than its 32 positions (max_position_embeddings): give rollouts of at most 32 tokens"},
+		{"filling them", []Rollout{rollout(3, 4), rollout(20, 12)}, ""},
+	} {
+		policy, ref := tinyPolicy(t, 1), tinyPolicy(t, 2)
+		policy.RequireGrad()
+		be := policy.Backend()
+		_, err := PolicyGradient(compute.NewTape(be), noGrad(be), policy, ref, c.rolls, PolicyConfig{Beta: 0.04, Temperature: 0.7, MicroBatch: 1})
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v, want none", c.name, err)
+			}
+			continue
+		}
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v\nwant %s", c.name, err, c.want)
+		}
+		norm, _ := compute.ClipGradNorm(be, policy.Tensors(), 0)
+		if norm != 0 {
+			t.Errorf("%s: refused with a gradient of norm %g: a micro-batch before the refusal added to it", c.name, norm)
+		}
+	}
+}

@@ -13,7 +13,8 @@ import (
 // TestPromptLogProbsBatch: each sequence of a batch gets the scores it
 // gets alone, bit for bit, however the batch is split into forwards and
 // its logits into chunks; a sequence the batch refuses is named by its
-// index.
+// index, and one past the model's positions is said as every refusal past
+// them (model.PositionsError).
 func TestPromptLogProbsBatch(t *testing.T) {
 	ms := NewModelSource(tinyPolicy(t, 3), "tiny")
 	seqs := [][]int32{{1, 2, 3, 4, 5, 6, 7}, {9}, {4, 4, 8, 15, 16, 23 % 23, 42 % 23, 3, 2, 1, 0, 5, 7}, {11, 12}, {6, 5, 4, 3, 2, 1, 0}}
@@ -42,7 +43,8 @@ func TestPromptLogProbsBatch(t *testing.T) {
 		{[][]int32{{1, 2}, {}}, opts, "tiny: prompt 1: empty prompt"},
 		{[][]int32{{1, 2}, {3}, {4, 23}}, opts, "tiny: prompt 2: token 23 at position 1 is outside the vocabulary of 23"},
 		{[][]int32{{4, 23}}, opts, "tiny: token 23 at position 1 is outside the vocabulary of 23"},
-		{[][]int32{{1, 2}, make([]int32, 33)}, opts, "tiny: prompt 1: 33 tokens, more than the model's 32 positions (max_position_embeddings)"},
+		{[][]int32{{1, 2}, make([]int32, 33)}, opts, "the model tiny: prompt 1 takes 33 tokens, 1 more than its 32 positions (max_position_embeddings): give prompts of at most 32 tokens"},
+		{[][]int32{make([]int32, 40)}, opts, "the model tiny: the prompt takes 40 tokens, 8 more than its 32 positions (max_position_embeddings): give prompts of at most 32 tokens"},
 		{[][]int32{{1, 2}}, PromptOptions{TopK: -1}, "top-k -1, 0 must not be negative"},
 	} {
 		_, err := ms.PromptLogProbsBatch(c.seqs, 1, c.opts)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
@@ -249,7 +250,7 @@ func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err e
 // TooLongError is an item whose sequence for one model, with the
 // explanation it gives, does not fit that model's positions
 // (Positions.over). It is said in RoomError's words (the model as
-// ModelName names it, ItsPositions) but is not one: a RoomError refuses a
+// model.Name names it, model.ItsPositions) but is not one: a RoomError refuses a
 // budget of new tokens from a prompt's length before the teacher writes,
 // and its caller lowers that budget; here the explanation is written
 // already (a trace's, a step's) and measured whole as the models read it,
@@ -284,7 +285,7 @@ func (e *TooLongError) Error() string {
 		left = fmt.Sprint(e.Room())
 	}
 	msg := fmt.Sprintf("%s: "+sequence+", more than %s, which leave the explanation %s: %s",
-		ModelName(e.Model, e.Dir), e.Explanation, e.Tokens, ItsPositions(e.Max), left, e.Advice)
+		model.Name(e.Model, e.Dir), e.Explanation, e.Tokens, model.ItsPositions(e.Max), left, e.Advice)
 	if e.Item >= 0 {
 		return fmt.Sprintf("item %d: %s", e.Item, msg)
 	}

@@ -132,6 +132,16 @@ func (ms *ModelSource) Temperature(t float64) float64 { return t }
 
 func (ms *ModelSource) String() string { return ms.Name }
 
+// refusalName is how a refusal past the model's positions names it
+// (model.Name): by its role where the scorer made it ("the teacher"),
+// else by its name ("the model DIR").
+func (ms *ModelSource) refusalName() string {
+	if ms.Name == "teacher" || ms.Name == "student" {
+		return model.Name(ms.Name, "")
+	}
+	return model.Name("model", ms.Name)
+}
+
 // PromptOptions says what PromptLogProbs computes besides the log-probs.
 type PromptOptions struct {
 	// Next asks for the greedy next token after the last position, with its
@@ -236,8 +246,13 @@ func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, 
 		if len(ids) == 0 {
 			return nil, fmt.Errorf("%s: %sempty prompt", ms.Name, which(i))
 		}
-		if len(ids) > ms.M.Cfg.MaxPos {
-			return nil, fmt.Errorf("%s: %s%d tokens, more than the model's %s", ms.Name, which(i), len(ids), modelPositions(ms.M.Cfg.MaxPos))
+		if n := ms.M.Cfg.MaxPos; len(ids) > n {
+			what := "the prompt"
+			if len(seqs) > 1 {
+				what = fmt.Sprintf("prompt %d", i)
+			}
+			return nil, &model.PositionsError{Model: ms.refusalName(), What: what, Tokens: len(ids), Positions: n,
+				Do: fmt.Sprintf("give prompts of at most %d tokens", n)}
 		}
 		for pos, id := range ids {
 			if id < 0 || int(id) >= ms.Vocab {

@@ -5,10 +5,10 @@ import (
 	"fmt"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/sample"
-
-	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/task"
 )
 
@@ -42,11 +42,11 @@ func StudentFitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) fun
 
 // tooLong is FitReason's and StudentFitReason's reason for a row whose
 // prompt for the model who takes prompt tokens, past its positions with
-// maxNew more: the model and its positions in the words of every
-// refusal past them (rlt.ModelName, rlt.ItsPositions).
+// maxNew more: the model, its positions and by how much in the words of
+// every refusal past them (model.Name, model.ItsPositions).
 func tooLong(who string, prompt, maxNew, positions int) string {
-	return fmt.Sprintf("too long for %s: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds %s",
-		rlt.ModelName(who, ""), prompt, maxNew, rlt.ItsPositions(positions))
+	return fmt.Sprintf("too long for %s: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds %s by %d",
+		model.Name(who, ""), prompt, maxNew, model.ItsPositions(positions), prompt+maxNew-positions)
 }
 
 // ExplainResult is one question of a teacher evaluation: the teacher's

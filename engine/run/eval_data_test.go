@@ -32,7 +32,7 @@ func TestStudentFitReasonBoundary(t *testing.T) {
 		reason string // "" = kept
 	}{
 		{"exactly fits", n + maxNew, ""},
-		{"one over", n + maxNew - 1, fmt.Sprintf("too long for the student: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds its %d positions (max_position_embeddings)", n, maxNew, n+maxNew-1)},
+		{"one over", n + maxNew - 1, fmt.Sprintf("too long for the student: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds its %d positions (max_position_embeddings) by 1", n, maxNew, n+maxNew-1)},
 		{"positions not known", 0, ""},
 	} {
 		if got := StudentFitReason(tok, p, maxNew, c.maxPos)(ex); got != c.reason {
@@ -43,9 +43,9 @@ func TestStudentFitReasonBoundary(t *testing.T) {
 
 // TestFitReasonSaysThePositions: a data row left out for either model's
 // positions says which model and its positions as every refusal past them
-// says it (rlt.ModelName, rlt.ItsPositions: "its 256 positions
-// (max_position_embeddings)"), where it said "the teacher's 256
-// positions" without the key that sets them.
+// says it (model.Name, model.ItsPositions: "its 256 positions
+// (max_position_embeddings)"), and by how much, where it said "the
+// teacher's 256 positions" without the key that sets them.
 func TestFitReasonSaysThePositions(t *testing.T) {
 	tok, err := tokenizer.Load(filepath.Join(defaultStudent, hf.TokenizerFile))
 	if err != nil {
@@ -62,9 +62,9 @@ func TestFitReasonSaysThePositions(t *testing.T) {
 	}{
 		{"both fit exactly", rlt.Positions{Teacher: teacher + maxNew, Student: student + maxNew}, ""},
 		{"the teacher's one over", rlt.Positions{Teacher: teacher + maxNew - 1, Student: student + maxNew},
-			fmt.Sprintf("too long for the teacher: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds its %d positions (max_position_embeddings)", teacher, maxNew, teacher+maxNew-1)},
+			fmt.Sprintf("too long for the teacher: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds its %d positions (max_position_embeddings) by 1", teacher, maxNew, teacher+maxNew-1)},
 		{"the student's one over", rlt.Positions{Teacher: teacher + maxNew, Student: student + maxNew - 1},
-			fmt.Sprintf("too long for the student: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds its %d positions (max_position_embeddings)", student, maxNew, student+maxNew-1)},
+			fmt.Sprintf("too long for the student: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds its %d positions (max_position_embeddings) by 1", student, maxNew, student+maxNew-1)},
 	} {
 		if got := FitReason(tok, p, maxNew, c.pos)(ex); got != c.reason {
 			t.Errorf("%s (prompts of %d and %d tokens, positions %+v): %q, want %q", c.name, teacher, student, c.pos, got, c.reason)

@@ -30,8 +30,8 @@ import (
 func TaskPromptsFit(who, dir, shorten string, t task.Task, exs []task.Example, maxPos int, prompt func(task.Example) int) error {
 	for _, ex := range exs {
 		if n := prompt(ex); n > maxPos {
-			return fmt.Errorf("%s: its prompt for the %s task's question %q takes %d tokens, more than %s: give a shorter %s",
-				rlt.ModelName(who, dir), t.Name(), ex.Question, n, rlt.ItsPositions(maxPos), shorten)
+			return &model.PositionsError{Model: model.Name(who, dir), What: fmt.Sprintf("its prompt for the %s task's question %q", t.Name(), ex.Question),
+				Tokens: n, Positions: maxPos, Do: "give a shorter " + shorten}
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package run
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,8 +18,9 @@ import (
 // before any run folder or step: the official RLT teacher prompt (a folder
 // without prompts.json) takes more than a 256-position model has. It was
 // the sampler's 'sample: a prompt of 284 tokens is longer than the model's
-// 256 positions' at step 0.
+// 256 positions' at step 0. It says by how much the prompt passes them.
 func TestCheckRefusesPromptsPastThePositions(t *testing.T) {
+	overBy := regexp.MustCompile(`takes (\d+) tokens, (\d+) more than its 256 positions`)
 	dir := tinyModels(t) // 256 positions
 	long := strings.Repeat("Think it through. ", 60)
 	for _, tc := range []struct {
@@ -46,9 +49,20 @@ func TestCheckRefusesPromptsPastThePositions(t *testing.T) {
 				folder = c.Student
 			}
 			want := tc.key + ": the " + tc.who + " " + folder + ": its prompt for the addition task's question "
-			tail := " tokens, more than its 256 positions (max_position_embeddings): give a shorter " + tc.key
+			tail := " more than its 256 positions (max_position_embeddings): give a shorter " + tc.key
 			if err == nil || key != tc.key || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), tail) {
 				t.Errorf("%v (key %q)\nwant %s…%s on %s", err, key, want, tail, tc.key)
+				return
+			}
+			// Both lengths, and by how much the one passes the other.
+			m := overBy.FindStringSubmatch(err.Error())
+			if m == nil {
+				t.Fatalf("%v: no \"takes N tokens, M more than\"", err)
+			}
+			tokens, _ := strconv.Atoi(m[1])
+			over, _ := strconv.Atoi(m[2])
+			if over != tokens-256 || over < 1 {
+				t.Errorf("%v: %d tokens said to be %d more than 256", err, tokens, over)
 			}
 		})
 	}

@@ -299,7 +299,7 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 	if B == 0 {
 		return nil, nil
 	}
-	P := 0
+	P, longest := 0, 0
 	for i, p := range prompts {
 		if len(p) == 0 {
 			return nil, fmt.Errorf("sample: prompt %d is empty", i)
@@ -309,15 +309,19 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 				return nil, fmt.Errorf("sample: prompt %d holds id %d outside the vocabulary of %d", i, id, cfg.Vocab)
 			}
 		}
-		P = max(P, len(p))
+		if len(p) > P {
+			P, longest = len(p), i
+		}
 	}
-	// The model's positions said as engine/rlt's refusals say them
-	// (rlt.ItsPositions, which this package is below): by hand.
-	switch {
-	case P > cfg.MaxPos:
-		return nil, fmt.Errorf("sample: a prompt of %d tokens is longer than the model's %d positions (max_position_embeddings)", P, cfg.MaxPos)
-	case P == cfg.MaxPos:
-		return nil, fmt.Errorf("sample: a prompt of %d tokens leaves no room for a new token in the model's %d positions (max_position_embeddings)", P, cfg.MaxPos)
+	// Each prompt leaves a position for its first new token, said in the
+	// words of every refusal past a model's positions.
+	if P >= cfg.MaxPos {
+		what := "the prompt"
+		if B > 1 {
+			what = fmt.Sprintf("prompt %d", longest)
+		}
+		return nil, fmt.Errorf("sample: %w", &model.PositionsError{Model: model.Name("model", m.Dir()), What: what, Tokens: P, Positions: cfg.MaxPos,
+			Leave: "a new token", Do: fmt.Sprintf("give prompts of at most %d tokens", cfg.MaxPos-1)})
 	}
 	maxNew, lenReason := opts.MaxNewTokens, MaxTokens
 	if P+maxNew > cfg.MaxPos {

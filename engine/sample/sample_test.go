@@ -398,8 +398,10 @@ func TestStepsAllocateNothing(t *testing.T) {
 // scorer's, GRPO's policy loss's (rlt.Positions). The last token was let
 // one position past them, and a GRPO step stopped at scoring ("257
 // tokens do not fit the models' 256 positions"). A prompt that fills the
-// positions leaves no room for a token; the batch's longest prompt sets
-// the limit of every sequence of it.
+// positions leaves no room for a token, said as every refusal past a
+// model's positions is (model.PositionsError), naming the batch's longest
+// prompt; the batch's longest prompt sets the limit of every sequence of
+// it.
 func TestSequenceFitsThePositions(t *testing.T) {
 	m := tinyModel(t) // 64 positions
 	tp := compute.NewTape(m.Backend())
@@ -415,8 +417,9 @@ func TestSequenceFitsThePositions(t *testing.T) {
 		{lens: []int{60}, maxNew: 3, want: 3, reason: MaxTokens},
 		{lens: []int{63}, maxNew: 10, want: 1, reason: MaxLength},
 		{lens: []int{20, 60}, maxNew: 10, want: 4, reason: MaxLength},
-		{lens: []int{64}, maxNew: 1, err: "sample: a prompt of 64 tokens leaves no room for a new token in the model's 64 positions (max_position_embeddings)"},
-		{lens: []int{65}, maxNew: 1, err: "sample: a prompt of 65 tokens is longer than the model's 64 positions (max_position_embeddings)"},
+		{lens: []int{64}, maxNew: 1, err: "sample: the model: the prompt takes 64 tokens, which leaves no room for a new token in its 64 positions (max_position_embeddings): give prompts of at most 63 tokens"},
+		{lens: []int{65}, maxNew: 1, err: "sample: the model: the prompt takes 65 tokens, 1 more than its 64 positions (max_position_embeddings): give prompts of at most 63 tokens"},
+		{lens: []int{20, 70, 64}, maxNew: 1, err: "sample: the model: prompt 1 takes 70 tokens, 6 more than its 64 positions (max_position_embeddings): give prompts of at most 63 tokens"},
 	} {
 		t.Run(fmt.Sprintf("%v tokens, %d new", c.lens, c.maxNew), func(t *testing.T) {
 			// No stop id: every sequence runs to its limit.

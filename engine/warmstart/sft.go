@@ -128,7 +128,7 @@ func (s *SFT) Step(batch []Sequence) (loss, gradNorm float64, err error) {
 	packs := make([]packed, len(parts))
 	n := 0
 	for i, pr := range parts {
-		b, targets, k, err := pack(batch[pr[0]:pr[1]], s.Model.Cfg.MaxPos)
+		b, targets, k, err := pack(s.Model, batch[pr[0]:pr[1]], pr[0])
 		if err != nil {
 			return 0, 0, err
 		}
@@ -175,7 +175,7 @@ func (s *SFT) Step(batch []Sequence) (loss, gradNorm float64, err error) {
 
 // Loss is the mean loss per learned token of a batch, without training.
 func Loss(m *model.Model, batch []Sequence) (float64, error) {
-	b, targets, n, err := pack(batch, m.Cfg.MaxPos)
+	b, targets, n, err := pack(m, batch, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -196,13 +196,16 @@ func Loss(m *model.Model, batch []Sequence) (float64, error) {
 	return loss / float64(max(n, 1)), nil
 }
 
-// pack right-pads a batch; targets[p] is the token at p+1 where it is
-// learned, −1 elsewhere.
-func pack(batch []Sequence, maxPos int) (*model.Batch, []int32, int, error) {
+// pack right-pads a batch for m, the sequences first to first+len(batch)
+// of the caller's (as its errors name them); targets[p] is the token at
+// p+1 where it is learned, −1 elsewhere.
+func pack(m *model.Model, batch []Sequence, first int) (*model.Batch, []int32, int, error) {
 	T := 0
-	for i, s := range batch {
-		if len(s.Tokens) > maxPos {
-			return nil, nil, 0, fmt.Errorf("sft: sequence %d has %d tokens, more than the model's %d positions", i, len(s.Tokens), maxPos)
+	for k, s := range batch {
+		i := first + k
+		if most := m.Cfg.MaxPos; len(s.Tokens) > most {
+			return nil, nil, 0, fmt.Errorf("sft: %w", &model.PositionsError{Model: model.Name("model", m.Dir()), What: fmt.Sprintf("sequence %d", i),
+				Tokens: len(s.Tokens), Positions: most, Do: fmt.Sprintf("leave it out, or shorten its text to at most %d tokens", most)})
 		}
 		if s.LossFrom < 1 || s.LossFrom > len(s.Tokens) {
 			return nil, nil, 0, fmt.Errorf("sft: sequence %d learns from token %d of %d", i, s.LossFrom, len(s.Tokens))

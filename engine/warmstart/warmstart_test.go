@@ -154,12 +154,48 @@ func TestSFTLowersTheLoss(t *testing.T) {
 	}
 }
 
-func TestPackRefusesBadSequences(t *testing.T) {
-	if _, _, _, err := pack([]Sequence{{Tokens: []int32{1, 2}, LossFrom: 0}}, 8); err == nil {
-		t.Error("LossFrom 0 accepted")
+// TestSFTRefusesBadSequences: SFT refuses a sequence that does not fit
+// the model's positions in the words of every refusal past them
+// (model.PositionsError), naming it by its place in the batch it was
+// given, whichever micro-batch it falls in (a step's fourth sequence
+// was "sequence 0", its place in its micro-batch), and one that learns
+// from no token of its own.
+func TestSFTRefusesBadSequences(t *testing.T) {
+	cfg := TinyConfig()
+	cfg.Hidden, cfg.Intermediate, cfg.Layers, cfg.MaxPos = 32, 64, 1, 8
+	m, err := model.NewRandom(compute.NewCPU(), cfg, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, _, _, err := pack([]Sequence{{Tokens: make([]int32, 9), LossFrom: 1}}, 8); err == nil || !strings.Contains(err.Error(), "9 tokens") {
-		t.Errorf("too long: %v", err)
+	sft, err := NewSFT(m, compute.ConstantLR(1e-3), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sft.MicroBatchTokens = 16 // two 8-token sequences a micro-batch, an 11-token one alone
+	fits := Sequence{Tokens: make([]int32, 8), LossFrom: 1}
+	long := Sequence{Tokens: make([]int32, 11), LossFrom: 1}
+	past := func(i int) string {
+		return fmt.Sprintf("sft: the model: sequence %d takes 11 tokens, 3 more than its 8 positions (max_position_embeddings): leave it out, or shorten its text to at most 8 tokens", i)
+	}
+	for _, c := range []struct {
+		name string
+		err  func() error
+		want string // "" for none
+	}{
+		{"the loss of a batch, first", func() error { _, err := Loss(m, []Sequence{long, fits}); return err }, past(0)},
+		{"the loss of a batch, third", func() error { _, err := Loss(m, []Sequence{fits, fits, long}); return err }, past(2)},
+		{"a step, in its third micro-batch", func() error { _, _, err := sft.Step([]Sequence{fits, fits, fits, long}); return err }, past(3)},
+		{"learning from token 0", func() error { _, err := Loss(m, []Sequence{fits, {Tokens: []int32{1, 2}, LossFrom: 0}}); return err },
+			"sft: sequence 1 learns from token 0 of 2"},
+		{"filling the positions", func() error { _, err := Loss(m, []Sequence{fits}); return err }, ""},
+	} {
+		err := c.err()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want none", c.name, err)
+		case c.want != "" && (err == nil || err.Error() != c.want):
+			t.Errorf("%s: %v\nwant %s", c.name, err, c.want)
+		}
 	}
 }
 
