@@ -171,11 +171,11 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	// max_new_tokens: a total it never reaches would show every step's
 	// sampling stopping short.
 	var gens []Explanation
-	limit, err := t.ExplainBudget(examples, cfg.MaxNewTokens)
+	budget, err := t.ExplainBudget(examples, cfg.MaxNewTokens)
 	if err == nil {
-		t.phase("sampling", limit, "tokens")
-		gens, err = t.Explain(t.gen, t.tape, examples, cfg.Samples, ExplainOptions{Temperature: cfg.Temperature, TopP: cfg.TopP,
-			MaxNewTokens: limit, Seed: cfg.Seed*1_000_003 + uint64(t.step), OnToken: t.meter.Set})
+		t.phase("sampling", budget.Tokens(), "tokens")
+		gens, err = t.Explain(t.gen, t.tape, budget, cfg.Samples, ExplainOptions{Temperature: cfg.Temperature, TopP: cfg.TopP,
+			Seed: cfg.Seed*1_000_003 + uint64(t.step), OnToken: t.meter.Set})
 	}
 	if re := (*RoomError)(nil); errors.As(err, &re) {
 		re.BudgetName, re.Shorten = "grpo.max_new_tokens", "prompts."+re.Who+"_system"

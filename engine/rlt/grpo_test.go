@@ -282,3 +282,49 @@ func TestStepEventSequence(t *testing.T) {
 		}
 	}
 }
+
+// encodeCounter is a real tokenizer that counts the texts it is asked to
+// encode whole.
+type encodeCounter struct {
+	*tokenizer.Tokenizer
+	encoded map[string]int
+}
+
+func (c *encodeCounter) Encode(text string) []int32 {
+	c.encoded[text]++
+	return c.Tokenizer.Encode(text)
+}
+
+// TestStepMeasuresItsPromptsOnce: a GRPO step measures its questions'
+// prompts for the sampling budget once (Pair.ExplainBudget), and the
+// teacher writes within that Budget (Pair.Explain): each teacher prompt
+// is encoded twice a step, once measured and once sampled after. Explain
+// measured the batch again, which Step had measured to show the
+// sampling's progress: three times.
+func TestStepMeasuresItsPromptsOnce(t *testing.T) {
+	tok, err := tokenizer.Load(pairsTokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &encodeCounter{Tokenizer: tok, encoded: map[string]int{}}
+	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 256, Tied: true, QKVBias: true}
+	be := compute.NewCPU()
+	teacher, _ := model.NewRandom(be, cfg, 21)
+	student, _ := model.NewRandom(be, cfg, 22)
+	gc := runconfig.DefaultGRPO()
+	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.MicroBatch = 2, 3, 12, 6
+	pair := mustPair(t, teacher, student, counter, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."})
+	tr, err := NewTrainer(gc, record.DefaultRewardConfig(), pair, sums{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range (sums{}).Batch(0, gc.Questions) {
+		if n := counter.encoded[pair.Prompts.TeacherPrompt(ex.Question, ex.Solution)]; n != 2 {
+			t.Errorf("question %q: its teacher prompt encoded %d times in a step, want 2 (measured, then sampled after)", ex.Question, n)
+		}
+	}
+}

@@ -285,8 +285,10 @@ func (e Explanation) Item() Item {
 // ExplainOptions is how the teacher writes: Temperature 0 is greedy.
 type ExplainOptions struct {
 	Temperature, TopP float64
-	MaxNewTokens      int
-	Seed              uint64
+	// MaxNewTokens is the most tokens the free Explain lets the teacher
+	// write; Pair.Explain takes its Budget's instead and reads none here.
+	MaxNewTokens int
+	Seed         uint64
 	// OnToken, if set, is told after each sampling step how many tokens
 	// each running sequence has now (progress).
 	OnToken func(tokens int)
@@ -295,26 +297,35 @@ type ExplainOptions struct {
 	Stop func() error
 }
 
-// Explain has the pair's teacher write samples explanations of each
-// example (Explain), each of which the pair's models take whole: the
+// Budget is a batch of examples measured for the teacher to explain
+// (Pair.ExplainBudget): the examples, and the most tokens it may write
+// for each, which every one of their prompts leaves room for in the
+// pair's positions. Pair.Explain writes within it, so a caller that shows
+// the sampling's progress out of Tokens (Trainer.Step) has the prompts
+// measured once, not again by Explain.
+type Budget struct {
+	exs    []Example
+	tokens int
+}
+
+// Tokens is the most tokens the teacher writes for each example.
+func (b Budget) Tokens() int { return b.tokens }
+
+// Explain has the pair's teacher write samples explanations of each of
+// b's examples (Explain), each of which the pair's models take whole: the
 // scorer (the teacher's and the student's sequences, Positions), GRPO's
 // policy loss and the student reading it. The teacher writes at most
-// o.MaxNewTokens, or the room the longest of the examples' prompts leaves
-// where less (ExplainBudget); a prompt that leaves none is a *RoomError,
-// which the caller completes with its own names (BudgetName, Shorten).
-// An explanation whose text takes more tokens encoded as the models read
-// it than the teacher wrote (a token that re-encodes as several, bytes
-// that are no UTF-8 read back as U+FFFD) is cut to its first tokens that
-// fit (fit): what the teacher would have written had sampling stopped
-// there, each sequence drawing from its own stream; cut short, it is not
-// ended.
-func (p *Pair) Explain(gen *sample.Generator, tape *compute.Tape, exs []Example, samples int, o ExplainOptions) ([]Explanation, error) {
-	limit, err := p.ExplainBudget(exs, o.MaxNewTokens)
-	if err != nil {
-		return nil, err
-	}
-	o.MaxNewTokens = limit
-	out, err := Explain(gen, tape, p.Tok, p.Prompts, exs, samples, o)
+// b.Tokens(), the room the longest of the examples' prompts leaves where
+// that is less than the tokens asked for (ExplainBudget); o.MaxNewTokens
+// is not read. An explanation whose text takes more tokens encoded as the
+// models read it than the teacher wrote (a token that re-encodes as
+// several, bytes that are no UTF-8 read back as U+FFFD) is cut to its
+// first tokens that fit (fit): what the teacher would have written had
+// sampling stopped there, each sequence drawing from its own stream; cut
+// short, it is not ended.
+func (p *Pair) Explain(gen *sample.Generator, tape *compute.Tape, b Budget, samples int, o ExplainOptions) ([]Explanation, error) {
+	o.MaxNewTokens = b.tokens
+	out, err := Explain(gen, tape, p.Tok, p.Prompts, b.exs, samples, o)
 	if err != nil {
 		return nil, err
 	}
@@ -325,21 +336,22 @@ func (p *Pair) Explain(gen *sample.Generator, tape *compute.Tape, exs []Example,
 	return out, nil
 }
 
-// ExplainBudget is the most tokens Explain lets the teacher write for
-// each of exs: maxNew, or the room the longest of their prompts leaves in
-// the pair's positions (Positions.Budget) where less; a prompt that leaves
-// none is a *RoomError. A caller that shows the sampling's progress takes
-// its total from here (Trainer.Step), not from maxNew, which the teacher
-// may never reach.
-func (p *Pair) ExplainBudget(exs []Example, maxNew int) (int, error) {
+// ExplainBudget measures exs for Explain: the teacher may write maxNew
+// tokens for each, or the room the longest of their prompts leaves in the
+// pair's positions (Positions.Budget) where less; a prompt that leaves
+// none is a *RoomError, which the caller completes with its own names
+// (BudgetName, Shorten). A caller that shows the sampling's progress
+// takes its total from the Budget (Trainer.Step), not from maxNew, which
+// the teacher may never reach.
+func (p *Pair) ExplainBudget(exs []Example, maxNew int) (Budget, error) {
 	limit, short := p.Positions().Budget(maxNew, len(exs), func(i int) (string, int, int) {
 		teacher, student := PromptLengths(p.Tok, p.Prompts, exs[i].Question, exs[i].Solution)
 		return exs[i].Question, teacher, student
 	})
 	if short != nil && short.Room() < 1 {
-		return 0, short
+		return Budget{}, short
 	}
-	return limit, nil
+	return Budget{exs: exs, tokens: limit}, nil
 }
 
 // fit cuts e, where its explanation does not fit pos (Positions.over of

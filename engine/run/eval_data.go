@@ -86,7 +86,11 @@ func EvalTeacherResults(ctx context.Context, pair *rlt.Pair, t task.Task, exs []
 			qs[i] = rlt.Example{Question: ex.Question, Solution: ex.Solution}
 		}
 		// The teacher explains (greedy), the student answers from it.
-		ex, err := pair.Explain(tgen, tape, qs, 1, rlt.ExplainOptions{MaxNewTokens: maxNew, Stop: ctx.Err})
+		budget, err := pair.ExplainBudget(qs, maxNew)
+		if err != nil {
+			return nil, nil, err
+		}
+		ex, err := pair.Explain(tgen, tape, budget, 1, rlt.ExplainOptions{Stop: ctx.Err})
 		if err != nil {
 			return nil, nil, err
 		}
