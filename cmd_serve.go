@@ -39,7 +39,9 @@ log-probs up to --max-logprobs a position. A batch of prompts runs through
 the model together, in forwards of at most --micro-batch-tokens positions.
 The generated token ends as vLLM ends it: stop, stop_token_ids, and the
 folder's end of sequence (its tokenizer's eos_token, its generation
-config's eos_token_id) unless ignore_eos. Every other field either server
+config's eos_token_id) unless ignore_eos; min_tokens, bad_words,
+allowed_token_ids and SGLang's min_new_tokens hold tokens back from it,
+as those servers' samplers do. Every other field either server
 defines is answered as it would answer it for that one greedy token, or
 refused naming the field. Field names match exactly, as those servers match
 them: a key that is a field's name in another case ("Prompt") is refused,

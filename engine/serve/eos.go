@@ -29,6 +29,14 @@ type EOS struct {
 	// a generation as a stop token id of the request does, stop_reason the
 	// id.
 	More []int32
+	// SGLang are the ids SGLang holds back, besides a request's
+	// stop_token_ids, from a token its min_new_tokens keeps from ending
+	// the generation (penaltylib's min_new_tokens): the tokenizer's
+	// eos_token (Token), every eos_token_id of config.json and of
+	// generation_config.json (ModelConfig's hf_eos_token_id unions them,
+	// where vLLM takes the second only) and an added <|eom_id|>
+	// (additional_stop_token_ids), in that order, each once.
+	SGLang []int32
 }
 
 // ReadEOS is the EOS of the model folder dir whose tokenizer gives the id
@@ -69,32 +77,55 @@ func ReadEOS(dir string, id func(token string) (int32, bool)) (EOS, error) {
 		eos.Token = &tokID
 		break
 	}
+	add := func(list []int32, ids ...int32) []int32 {
+		for _, x := range ids {
+			if !slices.Contains(list, x) {
+				list = append(list, x)
+			}
+		}
+		return list
+	}
+	if eos.Token != nil {
+		eos.SGLang = add(eos.SGLang, *eos.Token)
+	}
+	vllmRead := false
 	for _, name := range []string{hf.GenerationConfigFile, hf.ConfigFile} {
-		raw, path, err := readKey(dir, name, "eos_token_id")
+		ids, found, err := eosTokenIDs(dir, name)
 		if err != nil {
 			return EOS{}, err
 		}
-		if path == "" {
+		eos.SGLang = add(eos.SGLang, ids...)
+		if vllmRead || !found {
 			continue // generation_config.json absent: config.json's
 		}
-		if isNull(raw) {
-			break
-		}
-		var ids []int32
-		var one int32
-		if json.Unmarshal(raw, &one) == nil {
-			ids = []int32{one}
-		} else if err := json.Unmarshal(raw, &ids); err != nil {
-			return EOS{}, fmt.Errorf("%s: eos_token_id is %s, not a token id or a list of them: fix the file", path, raw)
-		}
+		vllmRead = true
 		for _, x := range ids {
-			if (eos.Token == nil || x != *eos.Token) && !slices.Contains(eos.More, x) {
-				eos.More = append(eos.More, x)
+			if eos.Token == nil || x != *eos.Token {
+				eos.More = add(eos.More, x)
 			}
 		}
-		break
+	}
+	if x, ok := id("<|eom_id|>"); ok {
+		eos.SGLang = add(eos.SGLang, x)
 	}
 	return eos, nil
+}
+
+// eosTokenIDs are the eos_token_id (a number or a list) of the JSON file
+// name in dir; found says whether there is such a file.
+func eosTokenIDs(dir, name string) (ids []int32, found bool, err error) {
+	raw, path, err := readKey(dir, name, "eos_token_id")
+	if err != nil || path == "" || isNull(raw) {
+		return nil, path != "", err
+	}
+	var one int32
+	if json.Unmarshal(raw, &one) == nil {
+		return []int32{one}, true, nil
+	}
+	if err := json.Unmarshal(raw, &ids); err != nil {
+		return nil, true, fmt.Errorf("%s: eos_token_id is %s, not a token id or a list of them: fix the file", path, raw)
+	}
+	return ids, true, nil
 }
 
 // readKey is key's value in the JSON object of file name in dir (nil when

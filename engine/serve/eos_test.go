@@ -69,56 +69,70 @@ func TestEOS(t *testing.T) {
 // the tokenizer's eos_token from special_tokens_map.json, else
 // tokenizer_config.json (a text or an AddedToken object); the generation
 // config's eos_token_id (one or a list) from generation_config.json, else
-// config.json; a file that says it wrongly is named, with the way on.
+// config.json; and as SGLang reads it (what min_new_tokens holds back):
+// the tokenizer's, then those of both files, then an added <|eom_id|>; a
+// file that says it wrongly is named, with the way on.
 func TestReadEOS(t *testing.T) {
 	vocab := map[string]int32{"<|im_end|>": 7, "<|endoftext|>": 9, "</s>": 2}
-	id := func(tok string) (int32, bool) { v, ok := vocab[tok]; return v, ok }
 	p := func(v int32) *int32 { return &v }
 	for _, c := range []struct {
 		name  string
 		files map[string]string
+		eom   bool // the tokenizer has an <|eom_id|>, 12
 		want  EOS
 		err   string
 	}{
-		{"our own folder: none", map[string]string{"config.json": `{"vocab_size":272}`}, EOS{}, ""},
+		{"our own folder: none", map[string]string{"config.json": `{"vocab_size":272}`}, false, EOS{}, ""},
 		{"Qwen2.5 Instruct", map[string]string{
 			"tokenizer_config.json":  `{"eos_token":"<|im_end|>","pad_token":"<|endoftext|>"}`,
 			"generation_config.json": `{"eos_token_id":[151645,151643]}`,
 			"config.json":            `{"eos_token_id":151643}`,
-		}, EOS{Token: p(7), More: []int32{151645, 151643}}, ""},
+		}, false, EOS{Token: p(7), More: []int32{151645, 151643}, SGLang: []int32{7, 151645, 151643}}, ""},
 		{"the tokenizer's among the generation config's", map[string]string{
 			"tokenizer_config.json":  `{"eos_token":{"content":"<|im_end|>","special":true}}`,
 			"generation_config.json": `{"eos_token_id":[9,7,9]}`,
-		}, EOS{Token: p(7), More: []int32{9}}, ""},
+		}, false, EOS{Token: p(7), More: []int32{9}, SGLang: []int32{7, 9}}, ""},
 		{"special_tokens_map.json first", map[string]string{
 			"special_tokens_map.json": `{"eos_token":"</s>"}`,
 			"tokenizer_config.json":   `{"eos_token":"<|im_end|>"}`,
-		}, EOS{Token: p(2)}, ""},
+		}, false, EOS{Token: p(2), SGLang: []int32{2}}, ""},
 		{"special_tokens_map.json without one", map[string]string{
 			"special_tokens_map.json": `{"pad_token":"</s>"}`,
 			"tokenizer_config.json":   `{"eos_token":"<|im_end|>"}`,
-		}, EOS{Token: p(7)}, ""},
-		{"generation_config.json without one: none", map[string]string{
+		}, false, EOS{Token: p(7), SGLang: []int32{7}}, ""},
+		{"generation_config.json without one: none for vLLM, config.json's for SGLang", map[string]string{
 			"generation_config.json": `{"do_sample":true}`,
 			"config.json":            `{"eos_token_id":9}`,
-		}, EOS{}, ""},
-		{"config.json's", map[string]string{"config.json": `{"eos_token_id":9}`}, EOS{More: []int32{9}}, ""},
-		{"null", map[string]string{"tokenizer_config.json": `{"eos_token":null}`, "config.json": `{"eos_token_id":null}`}, EOS{}, ""},
-		{"a token the tokenizer lacks", map[string]string{"tokenizer_config.json": `{"eos_token":"<eos>"}`}, EOS{},
+		}, false, EOS{SGLang: []int32{9}}, ""},
+		{"both files: the first for vLLM, both for SGLang", map[string]string{
+			"generation_config.json": `{"eos_token_id":2}`,
+			"config.json":            `{"eos_token_id":[9,2]}`,
+		}, true, EOS{More: []int32{2}, SGLang: []int32{2, 9, 12}}, ""},
+		{"config.json's", map[string]string{"config.json": `{"eos_token_id":9}`}, false, EOS{More: []int32{9}, SGLang: []int32{9}}, ""},
+		{"null", map[string]string{"tokenizer_config.json": `{"eos_token":null}`, "config.json": `{"eos_token_id":null}`}, false, EOS{}, ""},
+		{"<|eom_id|> alone", map[string]string{"config.json": `{"vocab_size":272}`}, true, EOS{SGLang: []int32{12}}, ""},
+		{"a token the tokenizer lacks", map[string]string{"tokenizer_config.json": `{"eos_token":"<eos>"}`}, false, EOS{},
 			`tokenizer_config.json: eos_token "<eos>" is not a token of the folder's tokenizer.json`},
-		{"not a token", map[string]string{"tokenizer_config.json": `{"eos_token":5}`}, EOS{}, `tokenizer_config.json: eos_token is 5, not a token's text`},
-		{"content in another case", map[string]string{"tokenizer_config.json": `{"eos_token":{"Content":"<|im_end|>","special":true}}`}, EOS{},
+		{"not a token", map[string]string{"tokenizer_config.json": `{"eos_token":5}`}, false, EOS{}, `tokenizer_config.json: eos_token is 5, not a token's text`},
+		{"content in another case", map[string]string{"tokenizer_config.json": `{"eos_token":{"Content":"<|im_end|>","special":true}}`}, false, EOS{},
 			`tokenizer_config.json: eos_token: "Content" is not a field: the field is "content" (field names are case-sensitive): write it "content"`},
-		{"content and a near miss", map[string]string{"special_tokens_map.json": `{"eos_token":{"content":"</s>","CONTENT":"<|im_end|>"}}`}, EOS{},
+		{"content and a near miss", map[string]string{"special_tokens_map.json": `{"eos_token":{"content":"</s>","CONTENT":"<|im_end|>"}}`}, false, EOS{},
 			`special_tokens_map.json: eos_token: "CONTENT" is not a field: the field is "content"`},
-		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, EOS{}, `generation_config.json: eos_token_id is "2", not a token id or a list of them`},
-		{"not JSON", map[string]string{"generation_config.json": `{"eos_token_id":`}, EOS{}, `generation_config.json: it ends at line 1`},
+		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, false, EOS{}, `generation_config.json: eos_token_id is "2", not a token id or a list of them`},
+		{"not JSON", map[string]string{"generation_config.json": `{"eos_token_id":`}, false, EOS{}, `generation_config.json: it ends at line 1`},
 	} {
 		dir := t.TempDir()
 		for name, data := range c.files {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+		id := func(tok string) (int32, bool) {
+			if c.eom && tok == "<|eom_id|>" {
+				return 12, true
+			}
+			v, ok := vocab[tok]
+			return v, ok
 		}
 		got, err := ReadEOS(dir, id)
 		switch {
@@ -128,8 +142,8 @@ func TestReadEOS(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("%s: %v", c.name, err)
-		case fmt.Sprint(deref(got.Token), got.More) != fmt.Sprint(deref(c.want.Token), c.want.More):
-			t.Errorf("%s: %v %v, want %v %v", c.name, deref(got.Token), got.More, deref(c.want.Token), c.want.More)
+		case fmt.Sprint(deref(got.Token), got.More, got.SGLang) != fmt.Sprint(deref(c.want.Token), c.want.More, c.want.SGLang):
+			t.Errorf("%s: %v %v, SGLang's %v; want %v %v, SGLang's %v", c.name, deref(got.Token), got.More, got.SGLang, deref(c.want.Token), c.want.More, c.want.SGLang)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func refusal(path, field, why string) string {
 	switch {
 	case strings.HasPrefix(why, field):
 		return path + why[len(field):]
-	case why != "" && unicode.IsUpper(rune(why[0])):
+	case why != "" && (unicode.IsUpper(rune(why[0])) || why[0] == '`'): // a sentence, or one naming the field as vLLM quotes it
 		return why
 	}
 	return path + " " + why
@@ -158,11 +158,30 @@ var vllmFields = map[string]fieldRule{
 	"add_special_tokens":            answered, // our byte-level tokenizers add nothing around a text either way
 	"spaces_between_special_tokens": answered, // vLLM's fast detokenizer changes nothing for a first generated token
 	"length_penalty":                answered, // beam search's only, which is refused
-	"frequency_penalty":             inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
-	"presence_penalty":              inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
-	"top_p":                         inRange(0, 1, true, "top_p must be in (0, 1], got %s."),
-	"top_k":                         whole(inRange(-1, math.MaxInt32, false, "top_k must be 0 (disable), or at least 1, got %s.")),
-	"min_p":                         inRange(0, 1, false, "min_p must be in [0, 1], got %s."),
+	"session_id":                    answered,
+	"return_token_offsets":          answered,                                                                                           // read by the render endpoints only
+	"return_mm_kwargs":              answered,                                                                                           // read by the render endpoints only
+	"routed_experts_prompt_start":   whole(inRange(0, math.MaxInt64, false, "routed_experts_prompt_start must be at least 0, got %s.")), // read with routed experts only: rlt serve's models have none
+	"stream_interval":               whole(inRange(1, math.MaxInt64, false, "stream_interval must be at least 1, got %s.")),             // read when streaming only, which is refused
+	"truncation_side": func(raw json.RawMessage) string { // read with truncate_prompt_tokens only, which is refused
+		var side *string
+		if json.Unmarshal(raw, &side) == nil && (side == nil || *side == "left" || *side == "right") {
+			return ""
+		}
+		return fmt.Sprintf(`truncation_side must be "left" or "right", got %s`, raw)
+	},
+	"thinking_token_budget": func(raw json.RawMessage) string {
+		var n float64
+		if isNull(raw) || json.Unmarshal(raw, &n) == nil && n == -1 { // vLLM's -1: unlimited, as unset
+			return ""
+		}
+		return "is not served: rlt serve has no reasoning parser to count thinking tokens by; leave it out, or give -1"
+	},
+	"frequency_penalty": inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
+	"presence_penalty":  inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
+	"top_p":             inRange(0, 1, true, "top_p must be in (0, 1], got %s."),
+	"top_k":             whole(inRange(-1, math.MaxInt32, false, "top_k must be 0 (disable), or at least 1, got %s.")),
+	"min_p":             inRange(0, 1, false, "min_p must be in [0, 1], got %s."),
 	"cache_salt": func(raw json.RawMessage) string {
 		var s *string
 		if json.Unmarshal(raw, &s) == nil && (s == nil || *s != "") {
@@ -190,17 +209,28 @@ var vllmFields = map[string]fieldRule{
 	},
 	// Refused: each would change the token, the prompt or the answer's
 	// shape.
-	"suffix":                      refusedIfSet("suffix is not currently supported"), // vLLM's words
-	"logit_bias":                  refusedIfSet(whyChangesArg),
-	"allowed_token_ids":           refusedIfSet(whyChangesArg),
-	"logits_processors":           refusedIfSet(whyChangesArg),
+	"suffix":            refusedIfSet("suffix is not currently supported"), // vLLM's words
+	"logit_bias":        refusedIfSet(whyChangesArg),
+	"logits_processors": refusedIfSet(whyChangesArg),
+	"watermarking":      refusedIfSet(whyChangesArg),
+	"logprob_token_ids": func(raw json.RawMessage) string {
+		var ids []json.RawMessage
+		switch {
+		case isNull(raw):
+			return ""
+		case json.Unmarshal(raw, &ids) == nil && len(ids) == 0:
+			return "`logprob_token_ids` must not be an empty list." // vLLM's words
+		}
+		return "is not served: ask logprobs N for the N most likely tokens"
+	},
+	"repetition_detection":        refusedIfSet("is not served: " + whyOneToken + ", which repeats nothing"),
+	"ec_transfer_params":          refusedIfSet("is not served: rlt serve has no disaggregated encoder cache"),
 	"structured_outputs":          refusedIfSet(whyChangesArg),
 	"guided_json":                 refusedIfSet(whyChangesArg),
 	"guided_regex":                refusedIfSet(whyChangesArg),
 	"guided_choice":               refusedIfSet(whyChangesArg),
 	"guided_grammar":              refusedIfSet(whyChangesArg),
 	"repetition_penalty":          refusedUnless(1, "penalizes the prompt's tokens, so "+whyChangesArg+" (or give 1)"),
-	"min_tokens":                  refusedUnless(0, "holds back the end of sequence and the stop tokens, so "+whyChangesArg+" (or give 0)"),
 	"use_beam_search":             refusedIfSet("is not served: " + whyOneToken),
 	"best_of":                     refusedUnless(1, "asks for several sequences; "+whyOneToken),
 	"truncate_prompt_tokens":      refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself"),
@@ -266,9 +296,15 @@ var sglangFields = map[string]fieldRule{
 // sampling_params.py). With max_new_tokens at most 1, SGLang's
 // Req.check_finished ends every generation by its length before it looks
 // at a stop string, a stop token or the end of sequence, so those change
-// nothing: answered (stop_regex when it parses: stopRegex).
+// nothing: answered (stop_regex when it parses: stopRegex; stop_token_ids
+// are read for min_new_tokens, which holds them back: holdback.go).
 var sglangSamplingFields = map[string]fieldRule{
-	"stop": answered, "stop_token_ids": answered, "stop_regex": stopRegex, "ignore_eos": answered, "no_stop_trim": answered,
+	"stop": answered, "stop_regex": stopRegex, "ignore_eos": answered, "no_stop_trim": answered,
+	// SamplingParams' own state, which it sets from the fields above over
+	// any value given (__post_init__, normalize); is_normalized true would
+	// keep it from reading them.
+	"stop_strs": answered, "stop_regex_strs": answered, "stop_str_max_len": answered, "stop_regex_max_len": answered,
+	"is_normalized": refusedIfSet("is SGLang's own state, set once it has read the other fields (true keeps it from reading them): leave it out"),
 	"sampling_seed": answered, "stream_interval": answered, "custom_params": answered, "spaces_between_special_tokens": answered,
 	"frequency_penalty": inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
 	"presence_penalty":  inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
@@ -281,14 +317,26 @@ var sglangSamplingFields = map[string]fieldRule{
 		}
 		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw) // SGLang's words
 	}),
-	"n":                  refusedUnless(1, "asks for several outputs of each input; "+whyOneToken),
-	"min_new_tokens":     refusedUnless(0, "holds back the end of sequence and the stop tokens, so "+whyChangesArg+" (or give 0)"),
-	"repetition_penalty": refusedUnless(1, whyChangesArg+" (or give 1)"),
-	"logit_bias":         refusedIfSet(whyChangesArg),
-	"json_schema":        refusedIfSet(whyChangesArg),
-	"regex":              refusedIfSet(whyChangesArg),
-	"ebnf":               refusedIfSet(whyChangesArg),
-	"structural_tag":     refusedIfSet(whyChangesArg),
+	"n": refusedUnless(1, "asks for several outputs of each input; "+whyOneToken),
+	"repetition_penalty": func(raw json.RawMessage) string {
+		var p float64
+		switch {
+		case isNull(raw):
+			return ""
+		case json.Unmarshal(raw, &p) != nil:
+			return fmt.Sprintf("must be a number, got %s", raw)
+		case !(p > 0 && p <= 2):
+			return fmt.Sprintf("repetition_penalty must be in (0, 2] (1.0 = no penalty), got %s.", raw) // SGLang's words
+		case p != 1:
+			return whyChangesArg + " (or give 1)"
+		}
+		return ""
+	},
+	"logit_bias":     refusedIfSet(whyChangesArg),
+	"json_schema":    refusedIfSet(whyChangesArg),
+	"regex":          refusedIfSet(whyChangesArg),
+	"ebnf":           refusedIfSet(whyChangesArg),
+	"structural_tag": refusedIfSet(whyChangesArg),
 }
 
 // stopRegex answers SGLang's stop_regex, one regular expression or a list

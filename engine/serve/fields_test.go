@@ -37,6 +37,10 @@ func TestVLLMFields(t *testing.T) {
 		`"response_format":{"type":"text"}`, `"repetition_penalty":1`, `"min_tokens":0`, `"use_beam_search":false`,
 		`"best_of":1`, `"logit_bias":{}`, `"allowed_token_ids":null`, `"max_repetition_pattern_size":0`, `"return_token_ids":false`,
 		`"truncate_prompt_tokens":null`, `"suffix":null`, `"request_id":"r"`, `"a_field_vllm_does_not_define":[1]`,
+		`"session_id":"s"`, `"return_token_offsets":true`, `"return_mm_kwargs":false`, `"routed_experts_prompt_start":3`,
+		`"stream_interval":2`, `"truncation_side":"left"`, `"truncation_side":null`, `"thinking_token_budget":-1`,
+		`"thinking_token_budget":null`, `"watermarking":false`, `"logprob_token_ids":null`, `"repetition_detection":null`,
+		`"ec_transfer_params":{}`, `"bad_words":[]`, `"min_tokens":0`, `"allowed_token_ids":null`,
 	} {
 		if status, got := choices(`{` + base + `,` + field + `}`); status != 200 || got != plain {
 			t.Errorf("%s: %d %.300s; want the choices without it", field, status, got)
@@ -45,13 +49,11 @@ func TestVLLMFields(t *testing.T) {
 	for _, c := range []struct{ field, param, msg string }{
 		{`"suffix":"x"`, "suffix", `suffix is not currently supported`},
 		{`"logit_bias":{"5":10}`, "logit_bias", `logit_bias changes which token is generated; rlt serve generates one token, the model's greedy one: leave it out`},
-		{`"allowed_token_ids":[1]`, "allowed_token_ids", `allowed_token_ids changes which token is generated`},
 		{`"logits_processors":["m.P"]`, "logits_processors", `logits_processors changes which token`},
 		{`"structured_outputs":{"regex":"a"}`, "structured_outputs", `structured_outputs changes which token`},
 		{`"guided_choice":["a"]`, "guided_choice", `guided_choice changes which token`},
 		{`"response_format":{"type":"json_object"}`, "response_format", `response_format constrains the generated text`},
 		{`"repetition_penalty":1.2`, "repetition_penalty", `repetition_penalty penalizes the prompt's tokens`},
-		{`"min_tokens":1`, "min_tokens", `min_tokens holds back the end of sequence and the stop tokens`},
 		{`"use_beam_search":true`, "use_beam_search", `use_beam_search is not served`},
 		{`"best_of":2`, "best_of", `best_of asks for several sequences`},
 		{`"truncate_prompt_tokens":5`, "truncate_prompt_tokens", `truncate_prompt_tokens is not served`},
@@ -68,6 +70,15 @@ func TestVLLMFields(t *testing.T) {
 		{`"frequency_penalty":3`, "frequency_penalty", `frequency_penalty must be in [-2, 2], got 3.`},
 		{`"presence_penalty":"x"`, "presence_penalty", `presence_penalty must be a number, got "x"`},
 		{`"top_k":1.5`, "top_k", `top_k must be a whole number, got 1.5`},
+		{`"watermarking":true`, "watermarking", `watermarking changes which token is generated`},
+		{`"logprob_token_ids":[5]`, "logprob_token_ids", `logprob_token_ids is not served: ask logprobs N`},
+		{`"logprob_token_ids":[]`, "logprob_token_ids", "`logprob_token_ids` must not be an empty list."},
+		{`"repetition_detection":{"max_pattern_size":4}`, "repetition_detection", `repetition_detection is not served`},
+		{`"ec_transfer_params":{"a":1}`, "ec_transfer_params", `ec_transfer_params is not served`},
+		{`"thinking_token_budget":100`, "thinking_token_budget", `thinking_token_budget is not served: rlt serve has no reasoning parser`},
+		{`"truncation_side":"middle"`, "truncation_side", `truncation_side must be "left" or "right", got "middle"`},
+		{`"stream_interval":0`, "stream_interval", `stream_interval must be at least 1, got 0.`},
+		{`"routed_experts_prompt_start":-1`, "routed_experts_prompt_start", `routed_experts_prompt_start must be at least 0, got -1.`},
 	} {
 		status, resp := post(t, ts.URL+"/v1/completions", `{`+base+`,`+c.field+`}`)
 		var r struct {
@@ -129,6 +140,10 @@ func TestSGLangFields(t *testing.T) {
 		{``, `,"top_p":0.5,"top_k":3,"min_p":0.2`}, {``, `,"top_k":-1`}, {``, `,"frequency_penalty":1,"presence_penalty":-1`},
 		{``, `,"n":1,"min_new_tokens":0,"repetition_penalty":1,"logit_bias":null,"json_schema":null`},
 		{``, `,"spaces_between_special_tokens":false`},
+		{``, `,"stop_strs":["x"],"stop_regex_strs":null,"stop_str_max_len":4,"stop_regex_max_len":0,"is_normalized":false`},
+		{``, `,"repetition_penalty":1.0,"min_new_tokens":null,"stop_token_ids":null`},
+		// What SGLang's own frontend sends (SglSamplingParams.to_srt_kwargs), at its defaults.
+		{``, `,"stop":[],"stop_token_ids":[],"temperature":1.0,"top_p":1.0,"top_k":-1,"min_p":0.0,"frequency_penalty":0.0,"presence_penalty":0.0,"ignore_eos":false,"regex":null`},
 	} {
 		if status, got := post(t, ts.URL+"/generate", body(c.top, c.sampling)); status != 200 || got != plain {
 			t.Errorf("%s %s: %d %.300s; want the answer without it", c.top, c.sampling, status, got)
@@ -144,7 +159,6 @@ func TestSGLangFields(t *testing.T) {
 		{`,"custom_logit_processor":"p"`, ``, `custom_logit_processor changes which token is generated`},
 		{`,"return_entropy":true`, ``, `return_entropy is not served`},
 		{``, `,"n":2`, `sampling_params.n asks for several outputs of each input`},
-		{``, `,"min_new_tokens":1`, `sampling_params.min_new_tokens holds back the end of sequence`},
 		{``, `,"repetition_penalty":1.1`, `sampling_params.repetition_penalty changes which token is generated`},
 		{``, `,"logit_bias":{"1":2}`, `sampling_params.logit_bias changes which token is generated`},
 		{``, `,"json_schema":"{}"`, `sampling_params.json_schema changes which token`},
@@ -153,6 +167,10 @@ func TestSGLangFields(t *testing.T) {
 		{``, `,"top_k":0`, `sampling_params.top_k must be -1 (disable) or at least 1, got 0.`},
 		{``, `,"top_p":1.5`, `sampling_params.top_p must be in (0, 1], got 1.5.`},
 		{``, `,"top_k":2.5`, `sampling_params.top_k must be a whole number, got 2.5`},
+		{``, `,"is_normalized":true`, `sampling_params.is_normalized is SGLang's own state`},
+		{``, `,"repetition_penalty":0`, `sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got 0.`},
+		{``, `,"repetition_penalty":2.5`, `sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got 2.5.`},
+		{``, `,"max_new_tokens":null`, `rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got null, no bound)`},
 	} {
 		status, got := post(t, ts.URL+"/generate", body(c.top, c.sampling))
 		if status != 400 || !strings.HasPrefix(got, `{"error":{"message":"`+c.want) {
@@ -194,6 +212,13 @@ func TestFieldNamesAreCaseSensitive(t *testing.T) {
 		{"/generate", `{"text":"a","sampling_params":{"Max_New_Tokens":1}}`, "", `sampling_params: "Max_New_Tokens" is not a field: the field is "max_new_tokens"`},
 		{"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"Temperature":0}]}`, "", `sampling_params[1]: "Temperature" is not a field: the field is "temperature"`},
 		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"max_tokens":1}}`, "", `sampling_params: "max_tokens" is not a sampling parameter`},
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"dtype":"int"}}`, "", `sampling_params: "dtype" is not a sampling parameter`}, // SGLang's before 0.2
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"Min_New_Tokens":1}}`, "", `sampling_params: "Min_New_Tokens" is not a field: the field is "min_new_tokens"`},
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"Stop_Token_IDs":[1]}}`, "", `the field is "stop_token_ids"`},
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"IS_NORMALIZED":false}}`, "", `the field is "is_normalized"`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"Bad_Words":["x"]}`, "Bad_Words", `the field is "bad_words"`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"MIN_TOKENS":1}`, "MIN_TOKENS", `the field is "min_tokens"`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"Watermarking":true}`, "Watermarking", `the field is "watermarking"`},
 	} {
 		status, resp := post(t, ts.URL+c.path, c.body)
 		var r struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"reflect"
 	"slices"
@@ -26,6 +27,12 @@ type generateItem struct {
 	TopNum        int    // top_logprobs_num ≥ 0
 	RID           string // the meta_info id asked ("rid"); "": the server's own
 	SkipSpecial   bool   // sampling_params.skip_special_tokens (true by default)
+	// MinNew is sampling_params.min_new_tokens, 0 or MaxNew; StopTokenIDs
+	// its stop_token_ids. What they hold back from the generated token is
+	// Held, once the server has read it (sglangHeld).
+	MinNew       int
+	StopTokenIDs []int64
+	Held         heldBack
 }
 
 // generateRequest is a /generate body as rlt serve takes it: one input, or
@@ -50,6 +57,10 @@ type samplingParams struct {
 	MaxNewTokens      *int     `json:"max_new_tokens"`
 	Temperature       *float64 `json:"temperature"`
 	SkipSpecialTokens *bool    `json:"skip_special_tokens"`
+	MinNewTokens      *float64 `json:"min_new_tokens"`
+	// StopTokenIDs are SGLang's Optional[Set[int]]: a list, whose nulls
+	// it drops.
+	StopTokenIDs []*int64 `json:"stop_token_ids"`
 }
 
 // perInput is a /generate field SGLang takes either as one value for
@@ -263,18 +274,40 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		if sps.isList {
 			where = sps.at("sampling_params", i) + ": "
 		}
+		if raw, ok := rawSPs.vals[i]["max_new_tokens"]; ok && isNull(raw) {
+			// SGLang's None: no bound but the model's positions.
+			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got null, no bound), not streamed", where)
+		}
 		if maxNew < 0 || maxNew > 1 {
 			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", where, maxNew)
 		}
 		if t := sp.Temperature; t != nil && *t < 0 {
 			return generateRequest{}, fmt.Errorf("%stemperature must be non-negative, got %g.", where, *t)
 		}
+		minNew := 0.0
+		if sp.MinNewTokens != nil {
+			minNew = *sp.MinNewTokens
+		}
+		switch { // SamplingParams.verify's words
+		case minNew != math.Trunc(minNew):
+			return generateRequest{}, fmt.Errorf("%s.min_new_tokens must be a whole number, got %g", sps.at("sampling_params", i), minNew)
+		case minNew < 0:
+			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens], got %g.", where, minNew)
+		case minNew > float64(maxNew):
+			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens(%d)], got %g.", where, maxNew, minNew)
+		}
+		var stops []int64
+		for _, id := range sp.StopTokenIDs {
+			if id != nil {
+				stops = append(stops, *id)
+			}
+		}
 		if k := tops.vals[i]; k < 0 {
 			return generateRequest{}, fmt.Errorf("%s must be 0 (none) or a positive count of top log-probs a position, got %d", tops.at("top_logprobs_num", i), k)
 		}
 		req.Items[i] = generateItem{In: inputs[i], MaxNew: maxNew, Temperature: temperatureOf(sp.Temperature),
 			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i],
-			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens}
+			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens, MinNew: int(minNew), StopTokenIDs: stops}
 	}
 	return req, nil
 }
@@ -401,8 +434,9 @@ func (it *generateItem) topNum() int {
 	return 0
 }
 
-// options is what item asks the model of its input of n tokens.
-func (it *generateItem) options(n int) rlt.PromptOptions {
+// options is what item asks the model of its input of n tokens, of a
+// vocabulary of vocab.
+func (it *generateItem) options(n, vocab int) rlt.PromptOptions {
 	opts := rlt.PromptOptions{Next: it.MaxNew == 1}
 	top := it.topNum()
 	if top > 0 && it.Start >= 0 && it.Start+1 < n {
@@ -411,7 +445,29 @@ func (it *generateItem) options(n int) rlt.PromptOptions {
 	if top > 0 && it.MaxNew == 1 {
 		opts.NextTopK = top
 	}
-	return opts
+	return it.Held.options(opts, vocab)
+}
+
+// sglangHeld is what item holds back from the generated token, as
+// SGLang's min_new_tokens penalizer holds it back while fewer tokens than
+// it are generated (holdback.go): its stop_token_ids and the model's end
+// of sequence (EOS.SGLang), whatever ignore_eos. A stop token id outside
+// the vocabulary, which no token can be, holds nothing.
+func (s *Server) sglangHeld(it *generateItem) (heldBack, error) {
+	var h heldBack
+	if it.MinNew == 0 || it.MaxNew == 0 {
+		return h, nil
+	}
+	for _, id := range it.StopTokenIDs {
+		if id >= 0 && id < int64(s.Src.Vocab) {
+			h = h.add(int32(id))
+		}
+	}
+	h = h.add(s.EOS.SGLang...)
+	if h.all(s.Src.Vocab) {
+		return h, errAllHeld
+	}
+	return h, nil
 }
 
 func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
@@ -432,7 +488,11 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	}
 	all := make([][]int32, len(req.Items))
 	for i := range req.Items {
-		if all[i], err = s.generateIDs(&req.Items[i]); err != nil {
+		it := &req.Items[i]
+		if all[i], err = s.generateIDs(it); err == nil {
+			it.Held, err = s.sglangHeld(it)
+		}
+		if err != nil {
 			sglangError(w, http.StatusBadRequest, req.itemError(i, err).Error())
 			return
 		}
@@ -443,7 +503,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	// alone.
 	asks := make([]ask, len(all))
 	for i := range asks {
-		asks[i] = ask{req.Items[i].Temperature, req.Items[i].options(len(all[i]))}
+		asks[i] = ask{req.Items[i].Temperature, req.Items[i].options(len(all[i]), s.Src.Vocab)}
 	}
 	scores, err := s.score(r.Context(), all, asks)
 	if r.Context().Err() != nil {
@@ -455,7 +515,12 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	}
 	answers := make([]any, len(all))
 	for i := range all {
-		answers[i] = s.generateAnswer(&req.Items[i], all[i], &scores[i], req.TextInLogprob)
+		it := &req.Items[i]
+		if err := it.Held.apply(&scores[i], it.topNum(), true); err != nil {
+			sglangError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		answers[i] = s.generateAnswer(it, all[i], &scores[i], req.TextInLogprob)
 	}
 	if req.List {
 		writeJSON(w, http.StatusOK, answers)

@@ -14,7 +14,9 @@
 //     which with the model folder's end of sequence (ReadEOS) end the one
 //     generated token as vLLM ends it ("finish_reason" "stop" with
 //     "stop_reason" the id or string matched, null for the tokenizer's
-//     eos_token, the text cut as vLLM cuts it: vllmFinish). With echo and max_tokens 0 vLLM still generates a
+//     eos_token, the text cut as vLLM cuts it: vllmFinish), and
+//     "min_tokens", "bad_words" and "allowed_token_ids", which hold
+//     tokens back from being it (holdback.go). With echo and max_tokens 0 vLLM still generates a
 //     token, unshown, which ends the choice and counts in the usage's
 //     "completion_tokens": so here. Each choice's
 //     "prompt_logprobs" is null for the first token, then, per position, a
@@ -38,7 +40,9 @@
 //     them (SGLang's batch request: "input_ids" a list of id lists, "text"
 //     a list of texts), answered with a list of the objects each input gets
 //     alone, in order (generate.go); "sampling_params" {"max_new_tokens" 0
-//     or 1, "temperature"}, "return_logprob", "logprob_start_len",
+//     or 1, "temperature", "min_new_tokens" with "stop_token_ids", which
+//     hold tokens back from the generated token (holdback.go)},
+//     "return_logprob", "logprob_start_len",
 //     "top_logprobs_num" and "rid" are each one value for every input or,
 //     in a list request, a list of one per input ("rid" a text names a
 //     list's inputs "<rid>_<i>"), "return_text_in_logprobs" one for all.
@@ -471,6 +475,14 @@ type completionsRequest struct {
 	SkipSpecial bool
 	// RequestID is request_id: the answer's id is "cmpl-" and it.
 	RequestID string
+	// MinTokens is min_tokens (0 or 1), BadWords bad_words, and
+	// AllowedTokenIDs allowed_token_ids (nil when not given, never
+	// empty): what they hold back from the generated token is Held, once
+	// the server has read it (vllmHeld).
+	MinTokens       int
+	BadWords        []string
+	AllowedTokenIDs []int64
+	Held            heldBack
 }
 
 // maxLogprobs is vLLM's default --max-logprobs: the most top log-probs a
@@ -498,6 +510,9 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		IgnoreEOS      bool        `json:"ignore_eos"`
 		SkipSpecial    *bool       `json:"skip_special_tokens"`
 		RequestID      string      `json:"request_id"`
+		MinTokens      *float64    `json:"min_tokens"`
+		BadWords       []string    `json:"bad_words"`
+		Allowed        *[]int64    `json:"allowed_token_ids"`
 	}
 	if err := decodeBody(body, &req, vllmFields); err != nil {
 		return completionsRequest{}, err
@@ -505,10 +520,17 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
 		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs,
 		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS,
-		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID}
+		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID, BadWords: req.BadWords}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = *req.MaxTokens
+	}
+	// vLLM generates a token for max_tokens 0 with echo too
+	// (to_sampling_params): min_tokens is bounded by that one.
+	generated := max(maxTokens, 1)
+	minTokens := 0.0
+	if req.MinTokens != nil {
+		minTokens = *req.MinTokens
 	}
 	switch {
 	case req.Prompt == nil:
@@ -525,6 +547,18 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %g.", *req.Temperature)}
 	case slices.Contains(req.Stop, ""):
 		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
+	case minTokens != math.Trunc(minTokens):
+		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)}
+	case minTokens < 0: // vLLM's SamplingParams._verify_args' words
+		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be greater than or equal to 0, got %g.", minTokens)}
+	case minTokens > float64(generated):
+		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be less than or equal to max_tokens=%d, got %g.", generated, minTokens)}
+	case req.Allowed != nil && len(*req.Allowed) == 0:
+		return out, &badRequest{"allowed_token_ids", "allowed_token_ids is not None and empty!"} // vLLM's words
+	}
+	out.MinTokens = int(minTokens)
+	if req.Allowed != nil {
+		out.AllowedTokenIDs = *req.Allowed
 	}
 	// The fields vLLM defines that are not read above (fields.go).
 	var fields map[string]json.RawMessage
@@ -590,6 +624,9 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			err = br
 		}
 	}
+	if err == nil {
+		req.Held, err = s.vllmHeld(&req)
+	}
 	if s.refused(w, req.Model, err) {
 		return
 	}
@@ -631,6 +668,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	choices := make([]any, len(all))
 	prompt, completion := 0, 0
 	for i, ids := range all {
+		if err := req.Held.apply(&scores[i], req.nextTopK(s.Src.Vocab), false); err != nil {
+			openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
+			return
+		}
 		choices[i] = s.completion(&req, req.Prompts[i], ids, i, &scores[i])
 		prompt += len(ids)
 		completion++ // the generated token, shown or not (completion)
@@ -681,14 +722,77 @@ func position(own lpEntry, top []int32, topLP []float32, text func(int32) string
 func (s *Server) promptOptions(req *completionsRequest) rlt.PromptOptions {
 	k, promptLP := req.promptK(s.Src.Vocab)
 	// The next token even for max_tokens 0: vLLM generates it (completion).
-	opts := rlt.PromptOptions{Next: true, Ranks: promptLP, TopK: k}
-	if req.Logprobs != nil && req.MaxTokens == 1 {
-		opts.NextTopK = *req.Logprobs
-		if opts.NextTopK == -1 {
-			opts.NextTopK = s.Src.Vocab
+	opts := rlt.PromptOptions{Next: true, Ranks: promptLP, TopK: k, NextTopK: req.nextTopK(s.Src.Vocab)}
+	return req.Held.options(opts, s.Src.Vocab)
+}
+
+// pyInts is ids as Python writes a list of them: [1, 2].
+func pyInts(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// nextTopK is the top log-probs req asks of the generated token (logprobs
+// N, −1 the vocabulary of vocab), 0 when none are shown.
+func (req *completionsRequest) nextTopK(vocab int) int {
+	if req.Logprobs == nil || req.MaxTokens != 1 {
+		return 0
+	}
+	if *req.Logprobs == -1 {
+		return vocab
+	}
+	return *req.Logprobs
+}
+
+// vllmHeld is what req holds back from the generated token, as vLLM's
+// sampler holds it back (holdback.go): every token but allowed_token_ids,
+// bad_words of one token, and, with min_tokens 1, the stop token ids: the
+// request's and the model's end of sequence (SamplingParams'
+// all_stop_token_ids, which hold it whatever ignore_eos). Token ids are
+// checked against the model's vocabulary as vLLM checks them
+// (SamplingParams.verify), stop_token_ids whatever min_tokens.
+func (s *Server) vllmHeld(req *completionsRequest) (heldBack, error) {
+	var h heldBack
+	vocab := int64(s.Src.Vocab)
+	var outside []int64
+	for _, id := range req.StopTokenIDs {
+		if id < 0 || id >= vocab {
+			outside = append(outside, id)
 		}
 	}
-	return opts
+	if outside != nil {
+		return h, &badRequest{"stop_token_ids", fmt.Sprintf("token_id(s) %s in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d", pyInts(outside), vocab)}
+	}
+	if req.AllowedTokenIDs != nil {
+		h.allowed = make([]int32, 0, len(req.AllowedTokenIDs))
+		for _, id := range req.AllowedTokenIDs {
+			if id < 0 || id >= vocab {
+				return h, &badRequest{"allowed_token_ids", "allowed_token_ids contains out-of-vocab token id!"} // vLLM's words
+			}
+			h.allowed = append(h.allowed, int32(id))
+		}
+	}
+	words, err := badWordTokens(s.Tok, req.BadWords)
+	if err != nil {
+		return h, err
+	}
+	h = h.add(words...)
+	if req.MinTokens > 0 {
+		for _, id := range req.StopTokenIDs {
+			h = h.add(int32(id))
+		}
+		if s.EOS.Token != nil {
+			h = h.add(*s.EOS.Token)
+		}
+		h = h.add(s.EOS.More...)
+	}
+	if h.all(s.Src.Vocab) {
+		return h, &badRequest{"", errAllHeld.Error()}
+	}
+	return h, nil
 }
 
 // stopStrings is a /v1/completions "stop": one text or a list of them.

@@ -1,0 +1,241 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/rlt"
+)
+
+// TestHeldBack: vLLM's min_tokens, bad_words and allowed_token_ids, and
+// SGLang's min_new_tokens, keep tokens from being the one generated token
+// as those servers' samplers do: the token is then the most likely of
+// the others (by the model's own whole-vocabulary log-probs, computed
+// apart); vLLM says it with its log-prob of the whole vocabulary, SGLang
+// with log-probs renormalized over the tokens kept, which sum to 1 and
+// keep their differences. min_tokens holds back the stop token ids and
+// the end of sequence whatever ignore_eos, so the token no longer ends
+// the choice as a stop.
+func TestHeldBack(t *testing.T) {
+	s, ts := testServer(t, Both)
+	tok := tokOf(s)
+	prompt := tok.Encode("a")
+	ref, err := s.Src.PromptLogProbs(prompt, 1, rlt.PromptOptions{Next: true, NextTopK: s.Src.Vocab})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The most likely tokens after "a", and each token's log-prob.
+	g, s1, s2 := ref.NextTopIDs[0], ref.NextTopIDs[1], ref.NextTopIDs[2]
+	lp := map[int32]float64{}
+	for i, id := range ref.NextTopIDs {
+		lp[id] = float64(ref.NextTopLogProbs[i])
+	}
+	// g is the model's end of sequence, for vLLM and SGLang.
+	s.EOS = EOS{Token: &g, SGLang: []int32{g}}
+	defer func() { s.EOS = EOS{} }()
+	// x is the most likely token whose text is a word after a space,
+	// that word without it another token, y the token after it: vLLM
+	// strips a bad word's leading spaces and holds back its token both
+	// without a space and with one, where each is one token. g's text
+	// encodes as itself, and so does s1's.
+	var x, y int32 = -1, -1
+	var xWord string
+	for k, id := range ref.NextTopIDs[:len(ref.NextTopIDs)-1] {
+		text := tok.DecodeHF([]int32{id}, false)
+		word := strings.TrimLeft(text, " ")
+		if alone := tok.Encode(word); word != text && slices.Equal(tok.Encode(text), []int32{id}) && len(alone) == 1 && alone[0] != id {
+			x, y, xWord = id, ref.NextTopIDs[k+1], word
+			break
+		}
+	}
+	gText, s1Text := tok.DecodeHF([]int32{g}, false), tok.DecodeHF([]int32{s1}, false)
+	for _, c := range []struct {
+		id   int32
+		text string
+	}{{g, gText}, {s1, s1Text}} {
+		if ids := tok.Encode(c.text); !slices.Equal(ids, []int32{c.id}) {
+			t.Fatalf("%q encodes as %v, not %d", c.text, ids, c.id)
+		}
+	}
+	if x < 0 {
+		t.Fatal("no token is a word after a space whose word is another token")
+	}
+	// g's word is two tokens without its space (its text, one token,
+	// holds nothing back then: vLLM takes both forms only when they have
+	// as many tokens).
+	if gWord := strings.TrimLeft(gText, " "); gWord == gText || len(tok.Encode(gWord)) == 1 {
+		t.Fatalf("%q: the test wants a word after a space, whose word is more than one token", gText)
+	}
+	words := func(ws ...string) string { b, _ := json.Marshal(ws); return string(b) }
+
+	for _, c := range []struct {
+		name, fields string
+		want         int32
+		finish       string
+	}{
+		{"nothing held", ``, g, "stop"},
+		{"min_tokens 0", `,"min_tokens":0,"stop_token_ids":[` + fmt.Sprint(s1) + `]`, g, "stop"},
+		{"min_tokens 1: not the end of sequence", `,"min_tokens":1`, s1, "length"},
+		{"min_tokens 1, ignore_eos", `,"min_tokens":1,"ignore_eos":true`, s1, "length"},
+		{"min_tokens 1, a stop token too", `,"min_tokens":1,"stop_token_ids":[` + fmt.Sprint(s1) + `]`, s2, "length"},
+		{"bad words that are not the token, or of two tokens", `,"bad_words":` + words(gText+gText, s1Text), g, "stop"},
+		{"a bad word of one token, and min_tokens", `,"min_tokens":1,"bad_words":` + words(s1Text), s2, "length"},
+		{"a bad word after a space", `,"bad_words":` + words(" \t"+xWord) + fmt.Sprintf(`,"allowed_token_ids":[%d,%d]`, y, x), y, "length"},
+		{"a bad word after a space, as many tokens without it only", `,"bad_words":` + words(gText), g, "stop"},
+		{"allowed_token_ids", `,"allowed_token_ids":[` + fmt.Sprintf("%d,%d", s2, s1) + `]`, s1, "length"},
+		{"allowed_token_ids, one", `,"allowed_token_ids":[` + fmt.Sprint(s2) + `]`, s2, "length"},
+	} {
+		status, body := post(t, ts.URL+"/v1/completions", `{"prompt":"a","max_tokens":1,"logprobs":2,"return_tokens_as_token_ids":true`+c.fields+`}`)
+		var r struct {
+			Choices []struct {
+				vllmChoice
+				Logprobs struct {
+					Tokens        []string          `json:"tokens"`
+					TokenLogprobs []float64         `json:"token_logprobs"`
+					TopLogprobs   []json.RawMessage `json:"top_logprobs"`
+				} `json:"logprobs"`
+			}
+		}
+		if status != 200 || json.Unmarshal([]byte(body), &r) != nil || len(r.Choices) != 1 {
+			t.Fatalf("%s: %d %s", c.name, status, body)
+		}
+		ch := r.Choices[0]
+		own := fmt.Sprintf("token_id:%d", c.want)
+		// The dict: the token, then the top 2 of the whole vocabulary.
+		wantKeys := []string{own}
+		for _, id := range []int32{g, s1} {
+			if id != c.want {
+				wantKeys = append(wantKeys, fmt.Sprintf("token_id:%d", id))
+			}
+		}
+		if ch.FinishReason != c.finish || !slices.Equal(ch.Logprobs.Tokens, []string{own}) || len(ch.Logprobs.TokenLogprobs) != 1 ||
+			ch.Logprobs.TokenLogprobs[0] != lp[c.want] || !slices.Equal(orderedKeys(t, ch.Logprobs.TopLogprobs[0]), wantKeys) {
+			t.Errorf("%s: finish_reason %q, tokens %v, token_logprobs %v, top_logprobs %s; want %q, %s at %v, keys %v",
+				c.name, ch.FinishReason, ch.Logprobs.Tokens, ch.Logprobs.TokenLogprobs, ch.Logprobs.TopLogprobs[0], c.finish, own, lp[c.want], wantKeys)
+		}
+	}
+	// The token vLLM generates and does not show, with echo and
+	// max_tokens 0, is held back alike: it no longer ends the choice.
+	for _, c := range []struct{ fields, finish string }{{``, "stop"}, {`,"min_tokens":1`, "length"}} {
+		status, body := post(t, ts.URL+"/v1/completions", `{"prompt":"a","max_tokens":0,"echo":true`+c.fields+`}`)
+		var r struct{ Choices []vllmChoice }
+		if status != 200 || json.Unmarshal([]byte(body), &r) != nil || len(r.Choices) != 1 || r.Choices[0].FinishReason != c.finish || r.Choices[0].Text != "a" {
+			t.Errorf("echo, max_tokens 0%s: %d %s; want the text \"a\", finish_reason %q", c.fields, status, body, c.finish)
+		}
+	}
+
+	s.MaxLogprobs = -1 // the whole vocabulary's top log-probs
+	defer func() { s.MaxLogprobs = maxLogprobs }()
+	kept := s.Src.Vocab - 1
+	for _, c := range []struct {
+		name, sampling string
+		want           int32
+		renormalized   bool
+	}{
+		{"nothing held", ``, g, false},
+		{"min_new_tokens 0", `,"min_new_tokens":0,"stop_token_ids":[` + fmt.Sprint(s1) + `]`, g, false},
+		{"min_new_tokens 1: not the end of sequence", `,"min_new_tokens":1`, s1, true},
+		{"min_new_tokens 1, ignore_eos", `,"min_new_tokens":1,"ignore_eos":true`, s1, true},
+		{"min_new_tokens 1, a stop token too", `,"min_new_tokens":1,"stop_token_ids":[null,` + fmt.Sprint(s1) + `]`, s2, true},
+	} {
+		status, body := post(t, ts.URL+"/generate", fmt.Sprintf(`{"text":"a","return_logprob":true,"top_logprobs_num":%d,"sampling_params":{"max_new_tokens":1%s}}`, kept, c.sampling))
+		var r struct {
+			OutputIDs []int32    `json:"output_ids"`
+			Meta      sglangMeta `json:"meta_info"`
+		}
+		if status != 200 || json.Unmarshal([]byte(body), &r) != nil || len(r.Meta.Out) != 1 || len(r.Meta.OutTop) != 1 {
+			t.Fatalf("%s: %d %.300s", c.name, status, body)
+		}
+		out, top := r.Meta.Out[0], r.Meta.OutTop[0]
+		if !slices.Equal(r.OutputIDs, []int32{c.want}) || out.id != c.want || top[0].id != c.want || *top[0].lp != *out.lp {
+			t.Errorf("%s: output_ids %v, output_token_logprobs' %d at %v, the top's first %d at %v; want %d",
+				c.name, r.OutputIDs, out.id, *out.lp, top[0].id, *top[0].lp, c.want)
+			continue
+		}
+		if !c.renormalized {
+			if *out.lp != lp[c.want] {
+				t.Errorf("%s: log-prob %v, want the model's %v", c.name, *out.lp, lp[c.want])
+			}
+			continue
+		}
+		// The tokens kept: their probabilities sum to 1, their log-probs
+		// differ as the model's do, and no token held back is among them.
+		sum := 0.0
+		for _, tr := range top {
+			sum += math.Exp(*tr.lp)
+			if tr.id == g || c.want == s2 && tr.id == s1 {
+				t.Errorf("%s: %d, held back, among the top log-probs", c.name, tr.id)
+			}
+		}
+		if len(top) != kept-1 && c.want == s2 || len(top) != kept && c.want == s1 {
+			t.Errorf("%s: %d top log-probs for %d tokens kept", c.name, len(top), kept)
+		}
+		if math.Abs(sum-1) > 1e-5 {
+			t.Errorf("%s: the top log-probs of the tokens kept sum to %v in probability, want 1", c.name, sum)
+		}
+		if d, want := *top[0].lp-*top[1].lp, lp[top[0].id]-lp[top[1].id]; math.Abs(d-want) > 1e-5 {
+			t.Errorf("%s: the first two log-probs differ by %v, the model's by %v", c.name, d, want)
+		}
+	}
+}
+
+// TestHeldBackRefused: a value vLLM or SGLang refuses is refused in its
+// words, naming the field; so is a request that holds back every token.
+func TestHeldBackRefused(t *testing.T) {
+	s, ts := testServer(t, Both)
+	sc, err := s.Src.PromptLogProbs(s.Tok.Encode("a"), 1, rlt.PromptOptions{Next: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.EOS = EOS{Token: &sc.Next, SGLang: []int32{sc.Next}}
+	defer func() { s.EOS = EOS{} }()
+	for _, c := range []struct{ path, fields, param, want string }{
+		{"/v1/completions", `"max_tokens":1,"min_tokens":-1`, "min_tokens", `min_tokens must be greater than or equal to 0, got -1.`},
+		{"/v1/completions", `"max_tokens":1,"min_tokens":2`, "min_tokens", `min_tokens must be less than or equal to max_tokens=1, got 2.`},
+		{"/v1/completions", `"max_tokens":0,"echo":true,"min_tokens":2`, "min_tokens", `min_tokens must be less than or equal to max_tokens=1, got 2.`},
+		{"/v1/completions", `"max_tokens":1,"min_tokens":0.5`, "min_tokens", `min_tokens must be a whole number, got 0.5`},
+		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[]`, "allowed_token_ids", `allowed_token_ids is not None and empty!`},
+		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[3,99999]`, "allowed_token_ids", `allowed_token_ids contains out-of-vocab token id!`},
+		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[-1]`, "allowed_token_ids", `allowed_token_ids contains out-of-vocab token id!`},
+		{"/v1/completions", `"max_tokens":1,"bad_words":["x"," \n"]`, "bad_words", `bad_words entries must tokenize to at least one token.`},
+		{"/v1/completions", `"max_tokens":1,"bad_words":["x",""]`, "bad_words", `bad_words cannot contain an empty string. Got bad_words=["x",""]`},
+		{"/v1/completions", `"max_tokens":1,"stop_token_ids":[3,99999,-1]`, "stop_token_ids", `token_id(s) [99999, -1] in stop_token_ids contain out-of-vocab token ids. Vocabulary size: `},
+		{"/v1/completions", fmt.Sprintf(`"max_tokens":1,"min_tokens":1,"allowed_token_ids":[%d]`, sc.Next), "", `every token of the vocabulary is held back`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":-1}`, "", `min_new_tokens must be in [0, max_new_tokens], got -1.`},
+		{"/generate", `"sampling_params":{"max_new_tokens":0,"min_new_tokens":1}`, "", `min_new_tokens must be in [0, max_new_tokens(0)], got 1.`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":1.5}`, "", `sampling_params.min_new_tokens must be a whole number, got 1.5`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"stop_token_ids":"5"}`, "", `sampling_params.stop_token_ids`},
+	} {
+		field := `"prompt":"a"`
+		if c.path == "/generate" {
+			field = `"text":"a"`
+		}
+		status, body := post(t, ts.URL+c.path, `{`+field+`,`+c.fields+`}`)
+		var r struct {
+			Error struct {
+				Message string
+				Param   *string
+			}
+		}
+		if status != 400 || json.Unmarshal([]byte(body), &r) != nil || !strings.Contains(r.Error.Message, c.want) {
+			t.Errorf("%s %s: %d %s; want 400 with %q", c.path, c.fields, status, body, c.want)
+			continue
+		}
+		if c.path == "/v1/completions" && (r.Error.Param == nil) != (c.param == "") || r.Error.Param != nil && *r.Error.Param != c.param {
+			t.Errorf("%s %s: param %v, want %q", c.path, c.fields, r.Error.Param, c.param)
+		}
+	}
+	// SGLang holding back every token: a list's input is named.
+	all := make([]string, s.Src.Vocab)
+	for i := range all {
+		all[i] = fmt.Sprint(i)
+	}
+	status, body := post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"min_new_tokens":1,"stop_token_ids":[`+strings.Join(all, ",")+`]}]}`)
+	if status != 400 || !strings.Contains(body, `input 1: every token of the vocabulary is held back`) {
+		t.Errorf("every token held back: %d %s", status, body)
+	}
+}
