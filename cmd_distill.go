@@ -22,6 +22,7 @@ import (
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
@@ -187,10 +188,23 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := room.Check(); err != nil {
 		return err
 	}
+	// The models' positions (max_position_embeddings), from their
+	// config.json: the student's is the tiny shape's, or --student-init's.
+	var pos rlt.Positions
+	if pos.Student, err = maxPositions(*init, warmstart.TinyConfig().MaxPos); err != nil {
+		return err
+	}
+	if !*reference {
+		if pos.Teacher, err = maxPositions(*tdir, 0); err != nil {
+			return err
+		}
+	}
 	// The data file is read, or the task's questions drawn, before any
-	// device opens: a file that gives no row, or a split with fewer
-	// questions than asked, is said before the models load. Which rows fit
-	// the models is said once they have loaded.
+	// device opens (on a GPU, seconds of opening it), and so is what of
+	// them fits the models: a file that gives no row that fits, a split
+	// with fewer questions than asked, a prompt or a --max-new-tokens past
+	// the teacher's positions are said before the models load. They were
+	// said once the device had opened, in the same words.
 	var data *task.File
 	var exs []task.Example
 	if *dataPath != "" {
@@ -199,6 +213,46 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		}
 	} else if exs, err = taskQuestions(fs, t, task.Train, c.Seed, *n); err != nil {
 		return err
+	}
+	if data == nil && !*reference { // a data file's rows that do not fit are left out below
+		if err := taskPromptsFit("teacher", *tdir, t, exs, pos.Teacher, func(ex task.Example) int {
+			return len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
+		}); err != nil {
+			return err
+		}
+		// Each explanation within --max-new-tokens in the teacher's
+		// positions (rlt.Positions, the rule rlt train keeps): sampling
+		// would cut it short at them instead. The student's rows too long
+		// for it are left out once written, and said.
+		if err := budgetFits(rlt.Positions{Teacher: pos.Teacher}, *maxNew, t, exs, tok, p, *tdir, ""); err != nil {
+			return err
+		}
+	}
+	if data != nil {
+		// The rows the run can use, then the first --questions of them: a
+		// row left out does not count against --questions.
+		if *reference {
+			exs = data.Report.Drop(data.Examples, func(ex task.Example) string {
+				if strings.TrimSpace(ex.Reference) == "" {
+					return "no reasoning trace, which --reference needs"
+				}
+				if n := len(warmstart.StudentSequence(tok, p, ex.Question, ex.Reference, ex.Solution).Tokens); n > pos.Student {
+					return fmt.Sprintf("too long: its row takes %d tokens, more than the student's %d positions", n, pos.Student)
+				}
+				return ""
+			})
+		} else {
+			exs = data.Report.Drop(data.Examples, runpkg.FitReason(tok, p, *maxNew, pos))
+		}
+		if set["questions"] && *n < len(exs) {
+			exs = exs[:*n]
+		}
+		if w := runpkg.SkipWarning("data", data); w != "" {
+			fmt.Fprintln(stderr, w)
+		}
+		if len(exs) == 0 {
+			return fmt.Errorf("data %s: no row to explain (%s)", data.Path, data.Report.Summary(3))
+		}
 	}
 	be, err := openDevice("rlt distill", *dev, stderr)
 	if err != nil {
@@ -223,46 +277,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if !*reference {
 		if teacher, err = model.Load(be, *tdir); err != nil {
 			return fmt.Errorf("--teacher %s: %w", *tdir, err)
-		}
-		if data == nil { // a data file's rows that do not fit are left out below
-			if err := taskPromptsFit("teacher", *tdir, t, exs, teacher.Cfg.MaxPos, func(ex task.Example) int {
-				return len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
-			}); err != nil {
-				return err
-			}
-			// Each explanation within --max-new-tokens in the teacher's
-			// positions (rlt.Positions, the rule rlt train keeps):
-			// sampling would cut it short at them instead. The student's
-			// rows too long for it are left out below, and said.
-			if err := budgetFits(rlt.Positions{Teacher: teacher.Cfg.MaxPos}, *maxNew, t, exs, tok, p, *tdir, ""); err != nil {
-				return err
-			}
-		}
-	}
-	if data != nil {
-		// The rows the run can use, then the first --questions of them: a
-		// row left out does not count against --questions.
-		if *reference {
-			exs = data.Report.Drop(data.Examples, func(ex task.Example) string {
-				if strings.TrimSpace(ex.Reference) == "" {
-					return "no reasoning trace, which --reference needs"
-				}
-				if n := len(warmstart.StudentSequence(tok, p, ex.Question, ex.Reference, ex.Solution).Tokens); n > student.Cfg.MaxPos {
-					return fmt.Sprintf("too long: its row takes %d tokens, more than the student's %d positions", n, student.Cfg.MaxPos)
-				}
-				return ""
-			})
-		} else {
-			exs = data.Report.Drop(data.Examples, runpkg.FitReason(tok, p, *maxNew, rlt.Positions{Teacher: teacher.Cfg.MaxPos, Student: student.Cfg.MaxPos}))
-		}
-		if set["questions"] && *n < len(exs) {
-			exs = exs[:*n]
-		}
-		if w := runpkg.SkipWarning("data", data); w != "" {
-			fmt.Fprintln(stderr, w)
-		}
-		if len(exs) == 0 {
-			return fmt.Errorf("data %s: no row to explain (%s)", data.Path, data.Report.Summary(3))
 		}
 	}
 	// A signal stops the work in hand and says what it leaves.
@@ -554,25 +568,19 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if err := rlt.CheckChatMLPair(*tdir, *sdir); err != nil {
 		return err
 	}
-	// With a teacher, the pair (one tokenizer rule, each embedding a row
-	// per token); else the student alone, its tokenizer and embedding
-	// checked before any device opens.
-	var pair *rlt.Pair
-	var student *model.Model
-	var tok rlt.TextTokenizer
-	if *tdir == "" {
-		stok, err := loadTokenizer(filepath.Join(*sdir, "tokenizer.json"))
-		if err != nil {
-			return err
-		}
-		if err := rlt.CheckTokenizerRows("student", *sdir, stok.VocabSize()); err != nil {
-			return err
-		}
-		tok = stok
+	// The models are checked from their folders before any device opens
+	// (on a GPU, seconds of opening it): each a model folder, its
+	// tokenizer and embedding (with a teacher, the pair's rule: one
+	// vocabulary, the teacher's tokenizer, a row per token in each
+	// embedding), and their positions (max_position_embeddings), which
+	// the prompts and --max-new-tokens must fit. Each was said once the
+	// device had opened, in the same words.
+	tok, pos, err := evalModels(*tdir, *sdir)
+	if err != nil {
+		return err
 	}
 	// The data file is read, or the task's questions drawn, before any
-	// device opens (which of the file's rows fit the models is said once
-	// they have loaded).
+	// device opens, and so is what of them fits the models' positions.
 	var data *task.File
 	var exs []task.Example
 	if *dataPath != "" {
@@ -582,34 +590,14 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, 7, *n); err != nil {
 		return err
 	}
-	// A signal, from the device's opening on, stops the evaluation and
-	// says what it leaves: nothing (its results come once every question
-	// is answered), not exit 130 alone.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	be, err := openDevice("rlt eval", *dev, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeDevice(be, &err)
-	if *tdir != "" {
-		if pair, err = rlt.LoadPair(be, *tdir, *sdir, p); err != nil {
-			return deviceFailed(be, "load the models", err)
-		}
-		student, tok = pair.Student, pair.Tok
-	} else {
-		if student, err = model.Load(be, *sdir); err != nil {
-			return deviceFailed(be, "load "+*sdir, err)
-		}
-	}
 	switch {
 	case data != nil: // its rows that do not fit are left out below
-	case pair != nil:
-		err = taskPromptsFit("teacher", *tdir, t, exs, pair.Teacher.Cfg.MaxPos, func(ex task.Example) int {
-			return len(pair.TeacherPrompt(ex.Question, ex.Solution))
+	case *tdir != "":
+		err = taskPromptsFit("teacher", *tdir, t, exs, pos.Teacher, func(ex task.Example) int {
+			return len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
 		})
 	default:
-		err = taskPromptsFit("student", *sdir, t, exs, student.Cfg.MaxPos, func(ex task.Example) int {
+		err = taskPromptsFit("student", *sdir, t, exs, pos.Student, func(ex task.Example) int {
 			return len(rlt.SolvePrompt(tok, p, ex.Question))
 		})
 	}
@@ -622,20 +610,14 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	// (rlt.Positions), or the student's own thought and solution. The
 	// student failed after every explanation was written ("sample: a
 	// prompt of 359 tokens is longer than the model's 256 positions").
-	switch {
-	case data != nil:
-	case pair != nil:
-		err = budgetFits(pair.Positions(), *maxNew, t, exs, tok, p, *tdir, *sdir)
-	default:
-		err = budgetFits(rlt.Positions{Student: student.Cfg.MaxPos}, *maxNew, t, exs, tok, p, "", *sdir)
-	}
-	if err != nil {
-		return err
-	}
-	if data != nil {
-		fit := runpkg.StudentFitReason(tok, p, *maxNew, student.Cfg.MaxPos)
-		if pair != nil {
-			fit = runpkg.FitReason(tok, p, *maxNew, pair.Positions())
+	if data == nil {
+		if err := budgetFits(pos, *maxNew, t, exs, tok, p, *tdir, *sdir); err != nil {
+			return err
+		}
+	} else {
+		fit := runpkg.StudentFitReason(tok, p, *maxNew, pos.Student)
+		if *tdir != "" {
+			fit = runpkg.FitReason(tok, p, *maxNew, pos)
 		}
 		data.Drop(fit)
 		if w := runpkg.SkipWarning("data", data); w != "" {
@@ -646,6 +628,28 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 		if set["questions"] && *n < len(exs) {
 			exs = exs[:*n]
+		}
+	}
+	// A signal, from the device's opening on, stops the evaluation and
+	// says what it leaves: nothing (its results come once every question
+	// is answered), not exit 130 alone.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	be, err := openDevice("rlt eval", *dev, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeDevice(be, &err)
+	var pair *rlt.Pair
+	var student *model.Model
+	if *tdir != "" {
+		if pair, err = rlt.LoadPair(be, *tdir, *sdir, p); err != nil {
+			return deviceFailed(be, "load the models", err)
+		}
+		student, tok = pair.Student, pair.Tok
+	} else {
+		if student, err = model.Load(be, *sdir); err != nil {
+			return deviceFailed(be, "load "+*sdir, err)
 		}
 	}
 	enc := json.NewEncoder(stdout)
@@ -705,6 +709,60 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		}
 	}
 	return summary(vals)
+}
+
+// evalModels checks rlt eval's model folders before any device opens, as
+// their load checks them once it has (rlt.LoadPair's checks before the
+// weights, with a teacher; the student's tokenizer and embedding alone),
+// and in the same words: each a model folder with a tokenizer.json, the
+// teacher's and the student's one vocabulary, an embedding row for each
+// token. It returns the tokenizer the prompts are written in (the
+// teacher's, with one) and the positions of the models given (zero for a
+// teacher not given), read from their config.json.
+func evalModels(tdir, sdir string) (rlt.TextTokenizer, rlt.Positions, error) {
+	var pos rlt.Positions
+	type folder struct {
+		who, dir  string
+		positions *int
+	}
+	models := []folder{{"student", sdir, &pos.Student}}
+	if tdir != "" {
+		models = []folder{{"teacher", tdir, &pos.Teacher}, {"student", sdir, &pos.Student}}
+	}
+	var tok *tokenizer.Tokenizer
+	for _, m := range models {
+		mt, err := loadTokenizer(filepath.Join(m.dir, hf.TokenizerFile))
+		if err != nil {
+			return nil, pos, err
+		}
+		if tok == nil {
+			tok = mt
+		} else if err := rlt.SameVocabulary(tok, mt); err != nil {
+			return nil, pos, fmt.Errorf("%s and %s: %w", tdir, sdir, err)
+		}
+	}
+	for _, m := range models {
+		if err := rlt.CheckTokenizerRows(m.who, m.dir, tok.VocabSize()); err != nil {
+			return nil, pos, err
+		}
+		n, err := maxPositions(m.dir, 0)
+		if err != nil {
+			return nil, pos, err
+		}
+		*m.positions = n
+	}
+	return tok, pos, nil
+}
+
+// maxPositions is the positions (max_position_embeddings) of the model
+// folder dir, read from its config.json before any device opens; orElse
+// where dir is "" (no such folder given).
+func maxPositions(dir string, orElse int) (int, error) {
+	if dir == "" {
+		return orElse, nil
+	}
+	cfg, _, err := model.Inspect(dir)
+	return cfg.MaxPos, err
 }
 
 // taskQuestions draws n distinct questions of t's split; a split that

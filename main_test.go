@@ -1113,9 +1113,9 @@ func TestEvalOnDataStudent(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errs)
 	}
-	first, rest, _ := strings.Cut(errs, "\n") // which device computes, then the data's report alone
-	if want := "warning: data " + evalF + ": skipped 1 of 8 rows: line 8: missing field \"solution\"\n"; !strings.HasPrefix(first, "rlt eval: computing on ") || rest != want {
-		t.Errorf("stderr %q, want the device line, then %q", errs, want)
+	first, rest, _ := strings.Cut(errs, "\n") // the data's report alone, checked before the device opens, then which device computes
+	if want := "warning: data " + evalF + ": skipped 1 of 8 rows: line 8: missing field \"solution\""; first != want || !strings.HasPrefix(rest, "rlt eval: computing on ") || strings.Count(rest, "\n") != 1 {
+		t.Errorf("stderr %q, want %q, then the device line", errs, want)
 	}
 	recs := jsonLines(t, out)
 	if len(recs) != 8 {
