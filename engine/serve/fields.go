@@ -317,7 +317,7 @@ var sglangSamplingFields = map[string]fieldRule{
 		}
 		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw) // SGLang's words
 	}),
-	"n": refusedUnless(1, "asks for several outputs of each input; "+whyOneToken),
+	"n": whole(inRange(1, math.MaxInt32, false, "n must be a whole number of at least 1, got %s")), // n > 1: parallelSamples
 	"repetition_penalty": func(raw json.RawMessage) string {
 		var p float64
 		switch {

@@ -158,7 +158,8 @@ func TestSGLangFields(t *testing.T) {
 		{`,"session_params":{"id":"x"}`, ``, `session_params is not served`},
 		{`,"custom_logit_processor":"p"`, ``, `custom_logit_processor changes which token is generated`},
 		{`,"return_entropy":true`, ``, `return_entropy is not served`},
-		{``, `,"n":2`, `sampling_params.n asks for several outputs of each input`},
+		{``, `,"n":2`, `sampling_params.n 2 asks for 2 samples at temperature 1, which would differ`},
+		{``, `,"n":0`, `sampling_params.n must be a whole number of at least 1, got 0`},
 		{``, `,"repetition_penalty":1.1`, `sampling_params.repetition_penalty changes which token is generated`},
 		{``, `,"logit_bias":{"1":2}`, `sampling_params.logit_bias changes which token is generated`},
 		{``, `,"json_schema":"{}"`, `sampling_params.json_schema changes which token`},
@@ -178,8 +179,8 @@ func TestSGLangFields(t *testing.T) {
 		}
 	}
 	// An entry of a list of sampling_params is named by its index.
-	status, got := post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"n":2}]}`)
-	if status != 400 || !strings.Contains(got, `sampling_params[1].n asks for several outputs`) {
+	status, got := post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"top_k":0}]}`)
+	if status != 400 || !strings.Contains(got, `sampling_params[1].top_k must be -1 (disable) or at least 1, got 0.`) {
 		t.Errorf("a list's entry: %d %s", status, got)
 	}
 }

@@ -40,8 +40,13 @@ type generateItem struct {
 // objects each would get alone, in order.
 type generateRequest struct {
 	Items         []generateItem
-	List          bool // the inputs came as a list: the answer is a list
+	List          bool // the inputs came as a list, or Samples > 1: the answer is a list
 	TextInLogprob bool // return_text_in_logprobs, for every input
+	// Samples is sampling_params' n: each input is answered so many
+	// times, in a row, each answer with an id of the server's own
+	// (SGLang's parallel sampling gives each sample a new rid). Only at
+	// temperature 0, where SGLang's samples are its greedy token each.
+	Samples int
 }
 
 // itemError names the input at fault in a list of them.
@@ -247,6 +252,11 @@ func parseGenerate(body []byte) (generateRequest, error) {
 			return generateRequest{}, errors.New(refusal(rawSPs.at("sampling_params", i)+"."+field, field, why))
 		}
 	}
+	samples, err := parallelSamples(rawSPs, sps, map[string]json.RawMessage{
+		"return_logprob": raw.ReturnLogprob, "logprob_start_len": raw.LogprobStartLen, "top_logprobs_num": raw.TopLogprobsNum})
+	if err != nil {
+		return generateRequest{}, err
+	}
 	returnLogprob, err := spread("return_logprob", raw.ReturnLogprob, false, list, n)
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
@@ -259,11 +269,14 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
+	// Several samples of one input make a list of them, whose rid may be
+	// a list of one (GenerateReqInput._handle_parallel_sampling).
+	list = list || samples > 1
 	rids, err := requestIDs(raw.RID, list, n)
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
-	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs}
+	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs, Samples: samples}
 	for i := range req.Items {
 		sp := sps.vals[i]
 		maxNew := 128 // SGLang's default, refused below
@@ -310,6 +323,45 @@ func parseGenerate(body []byte) (generateRequest, error) {
 			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens, MinNew: int(minNew), StopTokenIDs: stops}
 	}
 	return req, nil
+}
+
+// parallelSamples is the n of sampling_params, raw and decoded as sps, as
+// SGLang's GenerateReqInput reads it (_handle_parallel_sampling): one n
+// for every input, 1 when absent or null. n > 1 is answered only where
+// each input's temperature is 0 (below SGLang's 1e-6): its samples are
+// then its greedy token each, as here; at another temperature they would
+// differ, and rlt serve generates the greedy token only. With n > 1, the
+// fields of perInput, given as a list, are refused as SGLang refuses them.
+func parallelSamples(raw perInput[map[string]json.RawMessage], sps perInput[samplingParams], perInput map[string]json.RawMessage) (int, error) {
+	samples := 0
+	for i, sp := range raw.vals {
+		var n float64 = 1
+		if !isNull(sp["n"]) {
+			json.Unmarshal(sp["n"], &n) // a number: checked with the other sampling_params (sglangSamplingFields)
+		}
+		if i > 0 && int(n) != samples {
+			return 0, errors.New("The parallel_sample_num should be the same for all samples in sample params.")
+		}
+		samples = int(n)
+	}
+	if samples <= 1 {
+		return 1, nil
+	}
+	for i, sp := range sps.vals {
+		if t := sp.Temperature; t == nil || *t >= 1e-6 {
+			temp := 1.0 // SGLang's default
+			if t != nil {
+				temp = *t
+			}
+			return 0, fmt.Errorf("%s.n %d asks for %d samples at temperature %g, which would differ: rlt serve generates the greedy token only; give temperature 0, or n 1", raw.at("sampling_params", i), samples, samples, temp)
+		}
+	}
+	for _, name := range []string{"return_logprob", "logprob_start_len", "top_logprobs_num"} {
+		if v := bytes.TrimSpace(perInput[name]); len(v) > 0 && v[0] == '[' {
+			return 0, fmt.Errorf("Cannot use list %s with parallel_sample_num > 1", name) // SGLang's words
+		}
+	}
+	return samples, nil
 }
 
 // samplingNames are the keys SGLang's SamplingParams takes: those
@@ -513,14 +565,22 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		sglangError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	answers := make([]any, len(all))
+	answers := make([]any, 0, len(all)*req.Samples)
 	for i := range all {
 		it := &req.Items[i]
 		if err := it.Held.apply(&scores[i], it.topNum(), true); err != nil {
 			sglangError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		answers[i] = s.generateAnswer(it, all[i], &scores[i], req.TextInLogprob)
+		if req.Samples <= 1 {
+			answers = append(answers, s.generateAnswer(it, all[i], &scores[i], req.TextInLogprob))
+			continue
+		}
+		sample := *it
+		sample.RID = "" // each sample's id the server's own, as SGLang gives each a new rid
+		for range req.Samples {
+			answers = append(answers, s.generateAnswer(&sample, all[i], &scores[i], req.TextInLogprob))
+		}
 	}
 	if req.List {
 		writeJSON(w, http.StatusOK, answers)

@@ -41,7 +41,8 @@
 //     a list of texts), answered with a list of the objects each input gets
 //     alone, in order (generate.go); "sampling_params" {"max_new_tokens" 0
 //     or 1, "temperature", "min_new_tokens" with "stop_token_ids", which
-//     hold tokens back from the generated token (holdback.go)},
+//     hold tokens back from the generated token (holdback.go), "n" above
+//     1 at temperature 0 (each input answered n times: parallelSamples)},
 //     "return_logprob", "logprob_start_len",
 //     "top_logprobs_num" and "rid" are each one value for every input or,
 //     in a list request, a list of one per input ("rid" a text names a
@@ -539,8 +540,14 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."}
 	case req.Logprobs != nil && *req.Logprobs < -1:
 		return out, &badRequest{"logprobs", "`logprobs` must be a positive value or -1."}
-	case req.Stream || (req.N != nil && *req.N != 1):
+	case req.Stream:
 		return out, &badRequest{"", "rlt serve answers one choice a prompt, not streamed"}
+	case req.N != nil && *req.N < 1: // vLLM's SamplingParams' words
+		return out, &badRequest{"", fmt.Sprintf("n must be at least 1, got %d.", *req.N)}
+	case req.N != nil && *req.N > 1 && req.Temperature != nil && *req.Temperature < 1e-5:
+		return out, &badRequest{"", fmt.Sprintf("n must be 1 when using greedy sampling, got %d.", *req.N)}
+	case req.N != nil && *req.N > 1:
+		return out, &badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *req.N, *req.N)}
 	case maxTokens == 0 && !req.Echo, maxTokens < 0 || maxTokens > 1:
 		return out, &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
 	case req.Temperature != nil && *req.Temperature < 0:

@@ -296,3 +296,82 @@ func TestGenerateListRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateSamples: sampling_params' n > 1 at temperature 0 answers
+// each input n times in a row, as SGLang's parallel sampling does: its
+// greedy token each time, the bytes of the input alone but for the id,
+// which is the server's own for each sample (SGLang gives each a new
+// rid), in a list even for one input. At another temperature the samples
+// would differ, so it is refused, saying so; vLLM's n is refused as vLLM
+// refuses it at temperature 0, and saying why otherwise.
+func TestGenerateSamples(t *testing.T) {
+	_, ts := testServer(t, Both)
+	const fields = `"return_logprob":true,"logprob_start_len":0,"top_logprobs_num":2`
+	for _, c := range []struct {
+		name, body string
+		inputs     []string // each answer's input, in order
+	}{
+		{"one input, 3 samples", `{"text":"a","rid":"r","sampling_params":{"max_new_tokens":1,"temperature":0,"n":3},` + fields + `}`, []string{"a", "a", "a"}},
+		{"two inputs, 2 samples", `{"text":["a","bc"],"rid":["r1","r2"],"sampling_params":{"max_new_tokens":1,"temperature":0,"n":2},` + fields + `}`, []string{"a", "a", "bc", "bc"}},
+		{"one input, a rid list of one, no token generated", `{"text":"a","rid":["r"],"sampling_params":{"max_new_tokens":0,"temperature":0,"n":2},` + fields + `}`, []string{"a", "a"}},
+	} {
+		status, body := post(t, ts.URL+"/generate", c.body)
+		var answers []map[string]json.RawMessage
+		if status != 200 || json.Unmarshal([]byte(body), &answers) != nil || len(answers) != len(c.inputs) {
+			t.Fatalf("%s: %d %.300s; want a list of %d answers", c.name, status, body, len(c.inputs))
+		}
+		var req map[string]json.RawMessage
+		json.Unmarshal([]byte(c.body), &req)
+		ids := map[string]bool{}
+		for i, a := range answers {
+			// The input alone, as the sample asks it.
+			var sp map[string]any
+			json.Unmarshal(req["sampling_params"], &sp)
+			delete(sp, "n")
+			spJSON, _ := json.Marshal(sp)
+			status, alone := post(t, ts.URL+"/generate", fmt.Sprintf(`{"text":%q,"rid":"alone","sampling_params":%s,%s}`, c.inputs[i], spJSON, fields))
+			var want map[string]json.RawMessage
+			if status != 200 || json.Unmarshal([]byte(alone), &want) != nil {
+				t.Fatalf("%s: input %q alone: %d %s", c.name, c.inputs[i], status, alone)
+			}
+			var meta, wantMeta map[string]json.RawMessage
+			json.Unmarshal(a["meta_info"], &meta)
+			json.Unmarshal(want["meta_info"], &wantMeta)
+			var id string
+			json.Unmarshal(meta["id"], &id)
+			if id == "" || ids[id] || id == "r" || id == "r1" || id == "r2" {
+				t.Errorf("%s: answer %d's id %q; want one of the server's own, each its own", c.name, i, id)
+			}
+			ids[id] = true
+			delete(meta, "id")
+			delete(wantMeta, "id")
+			a["meta_info"], _ = json.Marshal(meta)
+			want["meta_info"], _ = json.Marshal(wantMeta)
+			if got, w := fmt.Sprint(a), fmt.Sprint(want); got != w {
+				t.Errorf("%s: answer %d\n%s\nthe input alone\n%s", c.name, i, got, w)
+			}
+		}
+	}
+	for _, c := range []struct{ path, body, want string }{
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"n":2}}`, `sampling_params.n 2 asks for 2 samples at temperature 1, which would differ: rlt serve generates the greedy token only; give temperature 0, or n 1`},
+		{"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1,"temperature":0,"n":2},{"max_new_tokens":1,"temperature":0.5,"n":2}]}`, `sampling_params[1].n 2 asks for 2 samples at temperature 0.5`},
+		{"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1,"temperature":0,"n":2},{"max_new_tokens":1,"temperature":0}]}`, `The parallel_sample_num should be the same for all samples in sample params.`},
+		{"/generate", `{"text":["a","b"],"sampling_params":{"max_new_tokens":1,"temperature":0,"n":2},"return_logprob":[true,false]}`, `Cannot use list return_logprob with parallel_sample_num > 1`},
+		{"/generate", `{"text":"a","sampling_params":{"max_new_tokens":1,"temperature":0,"n":1.5}}`, `sampling_params.n must be a whole number, got 1.5`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"temperature":0,"n":2}`, `n must be 1 when using greedy sampling, got 2.`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"n":0}`, `n must be at least 1, got 0.`},
+		{"/v1/completions", `{"prompt":"a","max_tokens":1,"temperature":0.7,"n":3}`, `n 3 asks for 3 samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token`},
+	} {
+		status, body := post(t, ts.URL+c.path, c.body)
+		var r struct{ Error struct{ Message string } }
+		if status != 400 || json.Unmarshal([]byte(body), &r) != nil || !strings.Contains(r.Error.Message, c.want) {
+			t.Errorf("%s %s: %d %s; want 400 with %q", c.path, c.body, status, body, c.want)
+		}
+	}
+	// n 1 is as without it.
+	_, one := post(t, ts.URL+"/generate", `{"text":"a","rid":"r","sampling_params":{"max_new_tokens":1,"n":1}}`)
+	_, without := post(t, ts.URL+"/generate", `{"text":"a","rid":"r","sampling_params":{"max_new_tokens":1}}`)
+	if one != without {
+		t.Errorf("n 1: %s, without it: %s", one, without)
+	}
+}
