@@ -280,6 +280,38 @@ func Members(data []byte) []Member {
 	}
 }
 
+// MembersInto is Members of the object data and Members of the value of
+// its member key (the first so named) when that is an object, in one pass:
+// the walk over data goes through that value's members instead of passing
+// over it and walking it again, so that the keys of a document and of its
+// one large member (a tokenizer.json's model) cost one quick pass, not two.
+// data must be valid JSON, as for Members.
+func MembersInto(data []byte, key string) (members, within []Member) {
+	entered := false
+	for s := newMemberScan(data); ; {
+		k, at, ok := s.nextKey()
+		if !ok {
+			return members, within
+		}
+		name := unquote(k)
+		if name == key && !entered && at < len(data) && data[at] == '{' {
+			in := memberScan{data: data, i: at + 1}
+			for {
+				ik, iv, ok := in.next()
+				if !ok {
+					break
+				}
+				within = append(within, Member{Key: unquote(ik), Value: iv})
+			}
+			s.i = in.i // just past the value's '}'
+		} else {
+			s.i = skipValue(data, at)
+		}
+		entered = entered || name == key
+		members = append(members, Member{Key: name, Value: data[at:s.i]})
+	}
+}
+
 // memberScan walks the members of a JSON object known valid.
 type memberScan struct {
 	data []byte
@@ -300,13 +332,28 @@ func newMemberScan(data []byte) memberScan {
 // false at the object's end. Each call moves on, so a walk over invalid
 // data ends too.
 func (s *memberScan) next() (key, value []byte, ok bool) {
+	key, at, ok := s.nextKey()
+	if !ok {
+		return nil, nil, false
+	}
+	s.i = skipValue(s.data, at)
+	return key, s.data[at:s.i], true
+}
+
+// nextKey is the next member's key, quoted as written, and where its value
+// starts: the caller moves s.i past the value. ok is false at the object's
+// end, with s.i just past its '}' (or at the end of invalid data).
+func (s *memberScan) nextKey() (key []byte, at int, ok bool) {
 	data, i := s.data, skipSpace(s.data, s.i)
 	if i < len(data) && data[i] == ',' {
 		i = skipSpace(data, i+1)
 	}
 	if i >= len(data) || data[i] != '"' {
 		s.i = len(data)
-		return nil, nil, false // '}', or invalid data
+		if i < len(data) && data[i] == '}' {
+			s.i = i + 1
+		}
+		return nil, 0, false
 	}
 	end := skipString(data, i)
 	key = data[i:end]
@@ -314,8 +361,7 @@ func (s *memberScan) next() (key, value []byte, ok bool) {
 	if i < len(data) && data[i] == ':' {
 		i = skipSpace(data, i+1)
 	}
-	s.i = skipValue(data, i)
-	return key, data[i:s.i], true
+	return key, i, true
 }
 
 // Elements lists the values of the JSON array data, in their order, as

@@ -207,6 +207,28 @@ func TestMembers(t *testing.T) {
 			t.Errorf("Members(%s) = %q, want %q", c.data, got, c.want)
 		}
 	}
+	// MembersInto walks the one member's value instead of passing over it.
+	for _, c := range []struct {
+		data, key  string
+		top, inner []string
+	}{
+		{`{"a":1,"m":{"x":{"y":[1,"}"]},"Z":2},"b":[{}]}`, "m", []string{"a", "m", "b"}, []string{"x", "Z"}},
+		{`{"m":[1],"m":{"k":1}}`, "m", []string{"m", "m"}, nil},
+		{`{"m":{},"m":{"k":1}}`, "m", []string{"m", "m"}, nil},
+		{`{"a":{"m":{"k":1}}}`, "m", []string{"a"}, nil},
+	} {
+		top, inner := MembersInto([]byte(c.data), c.key)
+		if want := Members([]byte(c.data)); !reflect.DeepEqual(top, want) {
+			t.Errorf("MembersInto(%s) = %q, Members %q", c.data, top, want)
+		}
+		var keys []string
+		for _, m := range inner {
+			keys = append(keys, m.Key)
+		}
+		if !reflect.DeepEqual(keys, c.inner) {
+			t.Errorf("MembersInto(%s, %q) within %q, want %q", c.data, c.key, keys, c.inner)
+		}
+	}
 	for _, c := range []struct {
 		data string
 		want [][]byte
@@ -237,6 +259,26 @@ func FuzzMembers(f *testing.F) {
 		}
 		if want := CaseMissIn(ms, names); !reflect.DeepEqual(miss, want) {
 			t.Fatalf("FindCaseMissValid(%s) = %+v, the members' check %+v", data, miss, want)
+		}
+		// MembersInto: the same members, and the first object-valued
+		// member's own.
+		for _, m := range ms {
+			top, within := MembersInto(data, m.Key)
+			if !reflect.DeepEqual(top, ms) {
+				t.Fatalf("MembersInto(%s, %q) = %q, Members %q", data, m.Key, top, ms)
+			}
+			var want []Member
+			for _, o := range ms {
+				if o.Key == m.Key && o.Value[0] == '{' {
+					want = Members(o.Value)
+					break
+				} else if o.Key == m.Key {
+					break
+				}
+			}
+			if !reflect.DeepEqual(within, want) {
+				t.Fatalf("MembersInto(%s, %q) within %q, want %q", data, m.Key, within, want)
+			}
 		}
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(data, &obj) == nil && obj != nil {

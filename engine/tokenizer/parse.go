@@ -415,24 +415,23 @@ var (
 // Hugging Face's tokenizers, whose serde matches keys exactly, does not
 // (the model is missing; the flag is not set), so the tokenizer would not
 // be the one Hugging Face loads. The components (normalizer,
-// pre-tokenizer, decoder) are checked where they are decoded. It costs a
-// quick pass over the file's bytes (jsonerr.Members), not a decoding.
+// pre-tokenizer, decoder) are checked where they are decoded. It costs one
+// quick pass over the file's bytes (jsonerr.MembersInto), not a decoding.
 func checkKeyCase(file string, data []byte) error {
-	top := jsonerr.Members(data)
+	top, model := jsonerr.MembersInto(data, "model")
 	if miss := jsonerr.CaseMissIn(top, fileKeys); miss != nil {
 		return &Error{File: file, Msg: caseMsg(miss)}
 	}
+	if miss := jsonerr.CaseMissIn(model, modelKeys); miss != nil {
+		return &Error{File: file, Key: "model", Msg: caseMsg(miss)}
+	}
 	for _, m := range top {
-		switch m.Key {
-		case "model":
-			if miss := jsonerr.CaseMissIn(jsonerr.Members(m.Value), modelKeys); miss != nil {
-				return &Error{File: file, Key: "model", Msg: caseMsg(miss)}
-			}
-		case "added_tokens":
-			for i, a := range jsonerr.Elements(m.Value) {
-				if miss := jsonerr.CaseMissIn(jsonerr.Members(a), addedKeys); miss != nil {
-					return &Error{File: file, Key: fmt.Sprintf("added_tokens[%d]", i), Msg: caseMsg(miss)}
-				}
+		if m.Key != "added_tokens" {
+			continue
+		}
+		for i, a := range jsonerr.Elements(m.Value) {
+			if miss := jsonerr.CaseMissIn(jsonerr.Members(a), addedKeys); miss != nil {
+				return &Error{File: file, Key: fmt.Sprintf("added_tokens[%d]", i), Msg: caseMsg(miss)}
 			}
 		}
 	}
