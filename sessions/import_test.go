@@ -947,3 +947,101 @@ func TestImportNotTheTrainersFolderSaysThePathOnce(t *testing.T) {
 		})
 	}
 }
+
+// An imported run whose metrics.jsonl lost records (lines deleted, the
+// file emptied or deleted) says so in the listing, the header and the
+// problems view, counted against the records its import wrote
+// (ImportSource.Metrics, one a step), whichever steps they were: a
+// trainer logs the steps it chooses (TRL's logging_steps), so no hole is
+// looked for. It says to import the trainer's folder again, not to resume
+// the run (an import has no checkpoint), and the listing no longer blames
+// the shortfall on when the import was made. A line broken in place is
+// said once, as a broken record. (Lines lost were not said at all, and
+// the listing said the trainer had done fewer steps when imported.)
+func TestImportedRunSaysLostMetricRecords(t *testing.T) {
+	const again = "; import the trainer's folder again if it is still there (rlt import "
+	for _, src := range []string{fixtureRun, trlFixture, verlFixture, nemoFixture} {
+		for _, c := range []struct {
+			name string
+			lose func(lines []string) []string // nil: the file deleted
+			said func(wrote int) string        // what is said of metrics.jsonl ("": nothing)
+		}{
+			{"nothing lost", func(l []string) []string { return l }, nil},
+			{"first line lost", func(l []string) []string { return l[1:] }, func(n int) string {
+				return fmt.Sprintf("holds the records of %s, though the import wrote %d metric records, one a step (its config.toml says so): the records of 1 step (those points of the curves) are lost", countOf(n-1, "step"), n)
+			}},
+			{"last line lost", func(l []string) []string { return l[:len(l)-1] }, func(n int) string {
+				return fmt.Sprintf("holds the records of %s, though the import wrote %d metric records, one a step (its config.toml says so): the records of 1 step (those points of the curves) are lost", countOf(n-1, "step"), n)
+			}},
+			{"emptied", func([]string) []string { return []string{} }, func(n int) string {
+				return fmt.Sprintf("holds no step, though the import wrote %d metric records, one a step (its config.toml says so): the trainer's metrics (the curves) are lost", n)
+			}},
+			{"deleted", nil, func(n int) string {
+				return fmt.Sprintf("missing, though the import wrote %d metric records, one a step (its config.toml says so): the trainer's metrics (the curves) are lost", n)
+			}},
+			{"a line broken in place", func(l []string) []string { return append([]string{`{"step":`}, l[1:]...) }, nil},
+		} {
+			t.Run(filepath.Base(src)+"/"+c.name, func(t *testing.T) {
+				root := t.TempDir()
+				dir := filepath.Join(root, "run")
+				rep, err := Import(dir, src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(dir, MetricsFile)
+				if c.lose == nil {
+					err = os.Remove(path)
+				} else {
+					kept := ""
+					for _, line := range c.lose(fileLines(t, path)) {
+						kept += line + "\n"
+					}
+					err = os.WriteFile(path, []byte(kept), 0o644)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				said := ""
+				if c.said != nil {
+					said = c.said(rep.Metrics) + again + ShellQuote(rep.Source)
+				}
+
+				list, err := List(root)
+				if err != nil || len(list) != 1 {
+					t.Fatalf("List: %+v, %v", list, err)
+				}
+				note := list[0].Note
+				if said == "" && strings.Contains(note, MetricsFile+":") {
+					t.Errorf("listing's note %q says %s lost something", note, MetricsFile)
+				}
+				if said != "" && !strings.Contains(note, MetricsFile+": "+said) {
+					t.Errorf("listing's note %q, want it to say %q", note, MetricsFile+": "+said)
+				}
+				if said != "" && strings.Contains(note, "when it had done") {
+					t.Errorf("listing's note %q takes the records lost for the steps done when the run was imported", note)
+				}
+				if strings.Contains(note, "rlt run --resume") {
+					t.Errorf("listing's note %q says to resume an import", note)
+				}
+
+				r, err := OpenReadOnly(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				if got := r.Steps().Lost; !strings.HasPrefix(got, said) || (said == "") != (got == "") {
+					t.Errorf("header says %q of %s, want %q", got, MetricsFile, said)
+				}
+				var lost []string
+				for _, is := range r.Store().Issues() {
+					if is.Kind == IssueLost {
+						lost = append(lost, is.File+": "+is.Msg)
+					}
+				}
+				if (said == "") != (len(lost) == 0) || len(lost) > 1 || len(lost) == 1 && !strings.HasPrefix(lost[0], path+": "+said) {
+					t.Errorf("problems view says %q, want %q of %s", lost, said, path)
+				}
+			})
+		}
+	}
+}

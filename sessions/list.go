@@ -280,9 +280,10 @@ func (c *runCache) summarise(dir string) RunSummary {
 				s.Progress = &p
 			}
 		}
-		if imported != "" && s.State == StateFinished && s.StepsDone() < s.PlannedSteps {
+		if imported != "" && s.State == StateFinished && s.StepsDone() < s.PlannedSteps && steps.Lost == "" {
 			// Finished is the import's state (nothing more comes into the
-			// folder), not the trainer's: its steps fall short of its plan.
+			// folder), not the trainer's: its steps fall short of its plan
+			// (where metrics.jsonl lost records, its count does).
 			notes = append(notes, fmt.Sprintf("imported from the %s when it had done %d of the %d steps it planned",
 				FormatName(imported), s.StepsDone(), s.PlannedSteps))
 		}

@@ -205,9 +205,11 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 
 // steps counts the steps done of the run folder dir as summarise has
 // read it (mErr and evErr: how reading its metrics.jsonl and events.jsonl
-// failed), by the rule the header and a resume count them (countSteps):
-// its metric records that stand and their holes (none looked for in an
-// import, whose trainer's logging they keep), its checkpoint events no
+// failed; its config.toml as c.cfg holds it), by the rule the header and
+// a resume count them (countSteps): its metric records that stand and
+// their holes (none looked for in an import, whose trainer's logging they
+// keep: its records are counted against those its import wrote), its
+// checkpoint events no
 // resume superseded, and where events.jsonl is missing or empty, its
 // checkpoint folders (one ReadDir, only then: a listing of runs that lost
 // nothing reads no more than before).
@@ -215,6 +217,9 @@ func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mEr
 	ev := &c.events
 	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, ev.resumes), brokenMetrics: c.metrics.broken,
 		lastCheckpoint: ev.lastCheckpoint(), metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported}
+	if imported {
+		e.wrote = c.cfg.wrote
+	}
 	switch {
 	case errors.Is(evErr, fs.ErrNotExist):
 		e.events = logMissing
@@ -675,7 +680,8 @@ type configState struct {
 	syntaxErr error
 	numbering StepNumbering
 	planned   int
-	imported  string // the format of an imported run (ImportSource.Format), else ""
+	imported  string          // the format of an imported run (ImportSource.Format), else ""
+	wrote     importedMetrics // what an imported run's import wrote
 }
 
 // config returns what config.toml says, read again only if its identity
@@ -701,6 +707,7 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 		c.cfg.numbering, c.cfg.planned = configPlan(dir, data)
 		if src, ok := importSource(path, data); ok {
 			c.cfg.imported = src.Format
+			c.cfg.wrote = importedMetrics{records: src.Metrics, source: src.Source}
 		}
 	}
 	return c.cfg

@@ -155,12 +155,14 @@ type Run struct {
 	// said: Steps counts it as the listing does. Both are set by load.
 	eventsLost logLoss
 	ckOnDisk   int
-	// numbering is how the run numbers its steps, and imported whether
-	// it is Import's copy of a trainer's records, read from config.toml
-	// once (StepNumbering): Steps is asked for every frame of the header.
+	// numbering is how the run numbers its steps, imported whether it is
+	// Import's copy of a trainer's records, and importWrote what that
+	// import wrote, read from config.toml once (StepNumbering): Steps is
+	// asked for every frame of the header.
 	numberingOnce sync.Once
 	numbering     StepNumbering
 	imported      bool
+	importWrote   importedMetrics
 
 	// resume points: segment → last step kept (guarded by resMu)
 	resMu   sync.Mutex

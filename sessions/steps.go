@@ -101,12 +101,14 @@ func (r *Run) StepNumbering() StepNumbering {
 	return r.numbering
 }
 
-// readPlan reads, once, how the run numbers its steps and whether it is
-// an import, from config.toml.
+// readPlan reads, once, how the run numbers its steps, whether it is an
+// import and what the import wrote, from config.toml.
 func (r *Run) readPlan() {
 	r.numberingOnce.Do(func() {
 		r.numbering, _ = configPlan(r.dir, r.config)
-		_, r.imported = importSource(filepath.Join(r.dir, ConfigFile), r.config)
+		var src ImportSource
+		src, r.imported = importSource(filepath.Join(r.dir, ConfigFile), r.config)
+		r.importWrote = importedMetrics{records: src.Metrics, source: src.Source}
 	})
 }
 
@@ -124,7 +126,7 @@ func (r *Run) Steps() StepCount {
 	metrics, broken := r.store.metricSteps()
 	r.readPlan()
 	return countSteps(stepsEvidence{dir: r.dir, numbering: r.numbering, metricSteps: metrics, brokenMetrics: broken, lastCheckpoint: ck,
-		metricsMissing: r.metricsLost && len(metrics) == 0, stepped: stepped, imported: imported || r.imported, events: r.eventsLost})
+		metricsMissing: r.metricsLost && len(metrics) == 0, stepped: stepped, imported: imported || r.imported, wrote: r.importWrote, events: r.eventsLost})
 }
 
 // StepsDone is how many steps the listed run has done (0 when no record
@@ -415,10 +417,11 @@ func checkpointOnDisk(dir string) int {
 // lost, not never written; and a step is begun only once the one before
 // it has recorded its metrics, so a step lacking them below one that has
 // them lost them too). Where metrics.jsonl is missing, falls short of the
-// checkpoints or has a hole, the count is the highest proof's and Lost
-// says what was lost and what to do: the file is not made again in
-// silence, nor its loss read as a run that did nothing or forgotten once
-// a resume records later steps.
+// checkpoints or has a hole (an import's: holds fewer steps than its
+// import wrote), the count is the highest proof's and Lost says what was
+// lost and what to do: the file is not made again in silence, nor its
+// loss read as a run that did nothing or forgotten once a resume records
+// later steps.
 type StepCount struct {
 	// HasStep: a record proves a step done (as the run numbers them, a
 	// run imported from a trainer that counts from one may have done none
@@ -431,9 +434,9 @@ type StepCount struct {
 	Done int
 	// Lost is what is wrong with metrics.jsonl, said of the file (its
 	// path is LostFile): missing, holding fewer steps than the run's
-	// checkpoints prove done, or lacking the records of steps below
-	// others it has (its holes, named), with what to do; "" when nothing
-	// is lost.
+	// checkpoints prove done, lacking the records of steps below others
+	// it has (its holes, named), or of an import, holding fewer steps
+	// than the import wrote, with what to do; "" when nothing is lost.
 	Lost     string
 	LostFile string
 	// EventsLost is what is wrong with events.jsonl (EventsFile in the
@@ -464,6 +467,15 @@ const (
 	logEmpty           // the file holds no record
 )
 
+// importedMetrics is what an import's config.toml says of the metric
+// records it wrote (ImportSource.Metrics, one a step) and where from
+// (ImportSource.Source): zero for a run of ours, or an import whose
+// config.toml is lost.
+type importedMetrics struct {
+	records int
+	source  string
+}
+
 // stepsEvidence is what a run's files say of its steps, as countSteps
 // takes it.
 type stepsEvidence struct {
@@ -490,8 +502,10 @@ type stepsEvidence struct {
 	// trainer resumed, verl's from 1) and skip the steps it did not log
 	// (TRL's logging_steps), and no checkpoint or later session of ours
 	// in the folder says which steps it did. Its holes are the trainer's,
-	// not losses, and none is looked for.
+	// not losses, and none is looked for; what its config.toml says the
+	// import wrote (wrote) is what it must hold.
 	imported bool
+	wrote    importedMetrics
 	// events is how events.jsonl was lost, if it was (lastCheckpoint is
 	// then checkpointOnDisk's).
 	events logLoss
@@ -521,6 +535,8 @@ func countSteps(e stepsEvidence) StepCount {
 		}
 	}
 	switch {
+	case e.imported:
+		c.Lost = e.importLoss()
 	case e.metricsMissing && e.lastCheckpoint >= 0:
 		c.Lost = "missing, though " + byCheckpoint() + ": their metrics (the curves) are lost; " + putBack
 	case e.metricsMissing && e.stepped:
@@ -538,17 +554,10 @@ func countSteps(e stepsEvidence) StepCount {
 			proof = fmt.Sprintf("its checkpoint of step %d says so", e.lastCheckpoint)
 			holes = append(holes, [2]int{lastMetric + 1, e.lastCheckpoint})
 		}
-		broken := ""
-		switch {
-		case e.brokenMetrics == 1:
-			broken = " (one of them may be its broken line, said apart)"
-		case e.brokenMetrics > 1:
-			broken = fmt.Sprintf(" (%d of them may be its broken lines, said apart)", e.brokenMetrics)
-		}
 		c.Lost = fmt.Sprintf("has no record of %s%s, though the run has done %s (%s): their metrics (those points of the curves) are lost; "+
 			"put their lines back from a copy of the run folder if there is one (not the whole file: it holds the later steps' records now); "+
 			"without it the curves go on without them",
-			holes, broken, countOf(c.Done, "step"), proof)
+			holes, mayBeBroken(e.brokenMetrics), countOf(c.Done, "step"), proof)
 	case e.lastCheckpoint > lastMetric:
 		c.Lost = fmt.Sprintf("records steps up to %d, though %s: the records of the steps after %d are lost; %s",
 			lastMetric, byCheckpoint(), lastMetric, putBack)
@@ -572,4 +581,45 @@ func countSteps(e stepsEvidence) StepCount {
 			"; put the file back from a copy of the run folder if there is one"
 	}
 	return c
+}
+
+// mayBeBroken says that some of the records said lost may be the file's
+// broken lines (broken of them), which are said apart; "" for none.
+func mayBeBroken(broken int) string {
+	switch {
+	case broken == 1:
+		return " (one of them may be its broken line, said apart)"
+	case broken > 1:
+		return fmt.Sprintf(" (%d of them may be its broken lines, said apart)", broken)
+	}
+	return ""
+}
+
+// importLoss is what an imported run's metrics.jsonl lost ("": nothing
+// known): the file missing where the import wrote records or its events
+// record steps, or holding fewer steps than the import wrote (one record
+// a step, ImportSource.Metrics), whichever those were: a trainer logs
+// the steps it chooses (TRL's logging_steps), so no hole says which.
+// Such a run is not resumed: what gets its records back is the trainer's
+// folder, imported again, or a copy.
+func (e stepsEvidence) importLoss() string {
+	again := "import the trainer's folder again if it is still there (rlt import " + ShellQuote(e.wrote.source) +
+		" makes a new run folder of it), or put the file back from a copy of the run folder"
+	if e.wrote.source == "" {
+		again = "import the trainer's folder again if it is still there (rlt import DIR makes a new run folder of it), or put the file back from a copy of the run folder"
+	}
+	wrote := countOf(e.wrote.records, "metric record") + ", one a step (its " + ConfigFile + " says so)"
+	held := e.metricSteps.count()
+	switch {
+	case e.metricsMissing && e.wrote.records > 0:
+		return "missing, though the import wrote " + wrote + ": the trainer's metrics (the curves) are lost; " + again
+	case e.metricsMissing && e.stepped:
+		return "missing, though the run's events record steps: the trainer's metrics (the curves) are lost; " + again
+	case e.metricsMissing, e.wrote.records-held <= e.brokenMetrics:
+		return ""
+	case held == 0:
+		return "holds no step, though the import wrote " + wrote + ": the trainer's metrics (the curves) are lost; " + again
+	}
+	return fmt.Sprintf("holds the records of %s, though the import wrote %s: the records of %s%s (those points of the curves) are lost; %s",
+		countOf(held, "step"), wrote, countOf(e.wrote.records-held, "step"), mayBeBroken(e.brokenMetrics), again)
 }
