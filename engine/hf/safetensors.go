@@ -594,6 +594,11 @@ func decodeEntry(name string, raw json.RawMessage, dataLen int64) (TensorInfo, e
 	}
 	dt := DType(*e.DType)
 	if !dt.Valid() {
+		// safetensors spells its types in capitals; a writer that wrote
+		// "bf16" (PyTorch's spelling) gets the one to write.
+		if up := DType(strings.ToUpper(*e.DType)); up.Valid() {
+			return TensorInfo{}, malformed("tensor %q: unknown dtype %q: safetensors writes it %q", name, *e.DType, up)
+		}
 		return TensorInfo{}, malformed("tensor %q: unknown dtype %q", name, *e.DType)
 	}
 	shape := make([]int, len(*e.Shape))

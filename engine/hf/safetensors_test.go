@@ -68,6 +68,8 @@ func TestOpenMalformed(t *testing.T) {
 		{"not UTF-8", stFile("{\"\xff\":1}", nil), "not valid UTF-8: byte 2 of the header is 0xff"},
 		{"bad JSON", stFile(`{"w":{"dtype":F32}}`, nil), `header is not JSON at key "w": invalid character 'F' looking for beginning of value`},
 		{"unknown dtype", stFile(`{"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}`, make([]byte, 16)), `tensor "w": unknown dtype "F128"`},
+		{"dtype in lower case", stFile(`{"w":{"dtype":"bf16","shape":[1],"data_offsets":[0,2]}}`, make([]byte, 2)), `tensor "w": unknown dtype "bf16": safetensors writes it "BF16"`},
+		{"dtype of another case", stFile(`{"w":{"dtype":"f8_e4m3","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 1)), `tensor "w": unknown dtype "f8_e4m3": safetensors writes it "F8_E4M3"`},
 		{"missing dtype", stFile(`{"w":{"shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4)), `tensor "w": no dtype`},
 		{"missing shape", stFile(`{"w":{"dtype":"F32","data_offsets":[0,4]}}`, make([]byte, 4)), `tensor "w": no shape`},
 		{"missing offsets", stFile(`{"w":{"dtype":"F32","shape":[1]}}`, make([]byte, 4)), `tensor "w": no data_offsets`},
