@@ -195,17 +195,24 @@ func exists(path string) bool {
 // config.toml only what c does not hold yet (all of it for a zero c), and
 // keeps in c what it read for the next call.
 func (c *runCache) summarise(dir string) RunSummary {
-	s := RunSummary{Name: filepath.Base(dir), Dir: dir, LastStep: -1, BestReward: math.NaN()}
-	var notes []string
 	cfgPath := filepath.Join(dir, ConfigFile)
 	cfgInfo, cfgErr := os.Stat(cfgPath)
+	return c.summariseStat(dir, cfgPath, cfgInfo, cfgErr)
+}
+
+// summariseStat is summarise of a run whose config.toml (cfgPath) the
+// caller has stat'ed (cfgInfo, cfgErr): a listing stats it to tell a run
+// folder, once.
+func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgErr error) RunSummary {
+	s := RunSummary{Name: filepath.Base(dir), Dir: dir, LastStep: -1, BestReward: math.NaN()}
+	var notes []string
 	if cfgErr == nil {
 		s.Created = cfgInfo.ModTime()
 	}
 
 	// Events: creation time, last session's phases, fatal errors.
 	ev := &c.events
-	_, evErr := c.eventsLog.read(filepath.Join(dir, EventsFile), func() { *ev = eventsFold{} }, ev.add)
+	evStats, evErr := c.eventsLog.read(filepath.Join(dir, EventsFile), func() { *ev = eventsFold{} }, ev.add)
 	if ev.created {
 		s.Created = ev.createdAt
 	}
@@ -241,6 +248,9 @@ func (c *runCache) summarise(dir string) RunSummary {
 	if mStats.PartialBytes > 0 {
 		notes = append(notes, "metrics.jsonl ends in a partial line")
 	}
+	if evStats.PartialBytes > 0 {
+		notes = append(notes, "events.jsonl ends in a partial line")
+	}
 	// The steps done, by the rule the header and a resume count them: a
 	// metrics.jsonl lost, cut short or with a hole, or an events.jsonl
 	// lost, is said, and the checkpoints count.
@@ -258,7 +268,11 @@ func (c *runCache) summarise(dir string) RunSummary {
 		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
 	} else {
 		var writer []string
-		recorded := func(seg int) bool { return m.steps[seg] != nil }
+		// Where events.jsonl was cut short, which of its sessions did
+		// the steps the checkpoint folders prove is lost with it.
+		recorded := func(seg int) bool {
+			return m.steps[seg] != nil || ev.checkpoints[seg] != nil || steps.eventsLoss == logCut
+		}
 		s.State, writer, _, s.Holder = runState(held, holder, ev, recorded)
 		notes = append(notes, writer...)
 		if s.State == StateRunning {
@@ -319,7 +333,7 @@ func (c *runCache) summarise(dir string) RunSummary {
 // deferred (Options.DeferOpen), reads as its open event will say: run.lock
 // names its intent (LockInfo.Checking). The note on it says what that
 // session had done (goneNote); recorded says whether a segment has a
-// metric record, a step done.
+// step done (a metric record, or a checkpoint).
 func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool, by Holder) {
 	live := func(state RunState, doing string) (RunState, []string, bool, Holder) {
 		if holder.PID != 0 {
@@ -515,9 +529,14 @@ func (r *Run) noteRecorded(seg int) {
 	r.evMu.Unlock()
 }
 
-// recordedLocked reports whether the segment seg has a metric record
-// (noteRecorded); r.evMu is held.
-func (r *Run) recordedLocked(seg int) bool { return r.recorded[seg] }
+// recordedLocked reports whether the segment seg has a step done: a
+// metric record (noteRecorded) or a checkpoint event (where metrics.jsonl
+// lost its records), or where events.jsonl was cut short, perhaps (its
+// records of who did the steps its checkpoint folders prove are lost);
+// r.evMu is held.
+func (r *Run) recordedLocked(seg int) bool {
+	return r.recorded[seg] || r.ev.checkpoints[seg] != nil || r.eventsCut
+}
 
 // probeLock reports whether a live process holds the run's lock, without
 // taking it for longer than the probe (a shared flock that conflicts only

@@ -185,7 +185,11 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 			continue
 		}
 		dir := filepath.Join(root, e.Name())
-		if !exists(filepath.Join(dir, ConfigFile)) && !exists(filepath.Join(dir, MetricsFile)) {
+		// config.toml is stat'ed once, to tell a run folder and for
+		// summariseStat: a relist's stats are most of its cost.
+		cfgPath := filepath.Join(dir, ConfigFile)
+		cfgInfo, cfgErr := os.Stat(cfgPath)
+		if cfgErr != nil && !exists(cfgPath) && !exists(filepath.Join(dir, MetricsFile)) {
 			continue
 		}
 		c := old[e.Name()]
@@ -193,7 +197,7 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 			c = &runCache{}
 		}
 		runs[e.Name()] = c
-		out = append(out, c.summarise(dir))
+		out = append(out, c.summariseStat(dir, cfgPath, cfgInfo, cfgErr))
 	}
 	if l.roots == nil {
 		l.roots = map[string]map[string]*runCache{}
@@ -209,14 +213,14 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 // a resume count them (countSteps): its metric records that stand and
 // their holes (none looked for in an import, whose trainer's logging they
 // keep: its records are counted against those its import wrote), its
-// checkpoint events no
-// resume superseded, and where events.jsonl is missing or empty, its
-// checkpoint folders (one ReadDir, only then: a listing of runs that lost
-// nothing reads no more than before).
+// checkpoint events no resume superseded, and its checkpoint folders past
+// those the events record (checkpointsOnDisk: a stat, and a ReadDir only
+// once the folder changed).
 func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mErr, evErr error) StepCount {
 	ev := &c.events
 	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, ev.resumes), brokenMetrics: c.metrics.broken,
-		lastCheckpoint: ev.lastCheckpoint(), metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported}
+		lastCheckpoint: ev.lastCheckpoint(), recordedCheckpoint: ev.recordedCheckpoint(), diskCheckpoint: c.checkpointsOnDisk(dir),
+		metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported}
 	if imported {
 		e.wrote = c.cfg.wrote
 	}
@@ -226,10 +230,38 @@ func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mEr
 	case evErr == nil && ev.lines == 0:
 		e.events = logEmpty
 	}
-	if e.events != logKept {
-		e.lastCheckpoint = max(e.lastCheckpoint, checkpointOnDisk(dir))
-	}
 	return countSteps(e)
+}
+
+// checkpointsState is the highest checkpoint folder of a run
+// (checkpointOnDisk) as a Lister last read it, and the identity of the
+// checkpoints folder then: a save renames its folder into place, and
+// rotation removes one, each changing the folder's modification time.
+type checkpointsState struct {
+	valid bool
+	id    fileID
+	last  int
+}
+
+// checkpointsOnDisk is checkpointOnDisk(dir), read again only once the
+// checkpoints folder changed: every listing stats it, since the events
+// that record the checkpoints may have lost the records of some
+// (countSteps), and a relist of runs whose checkpoints did not change
+// reads no folder.
+func (c *runCache) checkpointsOnDisk(dir string) int {
+	fi, err := os.Stat(filepath.Join(dir, CheckpointsDir))
+	if err != nil || !fi.IsDir() {
+		c.checkpoints = checkpointsState{}
+		return -1
+	}
+	id := idOf(fi)
+	if c.checkpoints.valid && c.checkpoints.id.unchanged(id) {
+		return c.checkpoints.last
+	}
+	// The identity is taken before the read: a folder renamed in during
+	// it changes it, and the next listing reads again.
+	c.checkpoints = checkpointsState{valid: true, id: id, last: checkpointOnDisk(dir)}
+	return c.checkpoints.last
 }
 
 // runCache is what a Lister has read of one run folder.
@@ -239,6 +271,7 @@ type runCache struct {
 	events                eventsFold
 	cfg                   configState
 	size                  sizeState
+	checkpoints           checkpointsState
 }
 
 // sizeState is a run folder's size as walked while no process held its
@@ -410,6 +443,20 @@ type eventsFold struct {
 // superseded, -1 when there is none.
 func (f *eventsFold) lastCheckpoint() int {
 	return highestStanding(f.checkpoints, f.resumes)
+}
+
+// recordedCheckpoint is the highest step of a checkpoint the events
+// record, of a checkpoint event or a resume's, superseded or not: a
+// checkpoint folder past it lost its event (countSteps). -1: none.
+func (f *eventsFold) recordedCheckpoint() int {
+	last := -1
+	for _, r := range f.checkpoints {
+		last = max(last, r.last())
+	}
+	for _, step := range f.resumes {
+		last = max(last, step)
+	}
+	return last
 }
 
 // session is what the events say of one session that opened the run: as

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,6 +104,247 @@ func TestTracesFileNotFolder(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", c.name, err, want)
+		}
+	}
+}
+
+// fiveStepsTwoCheckpoints makes, in a runs folder of its own, a run of
+// five steps (0-4) with checkpoints of steps 1 and 4, closed.
+func fiveStepsTwoCheckpoints(t *testing.T) (runs, dir string) {
+	t.Helper()
+	runs = t.TempDir()
+	dir = filepath.Join(runs, "run")
+	w := mustCreate(t, dir, Options{})
+	for s := 0; s < 5; s++ {
+		emitSteps(w, s, s+1, 1, 1)
+		if s == 1 || s == 4 {
+			if _, err := w.SaveCheckpoint(s, saveFake(s), CheckpointState{MeanReward: reward(0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return runs, dir
+}
+
+// cutEvents cuts the run's events.jsonl short after the line of the
+// checkpoint event of step (its end, or extra bytes into the next line),
+// or before that line (before true).
+func cutEvents(t *testing.T, dir string, step int, before bool, extra int) {
+	t.Helper()
+	path := filepath.Join(dir, EventsFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := strings.Index(string(data), fmt.Sprintf(`"kind":"checkpoint","step":%d,`, step))
+	if at < 0 {
+		t.Fatalf("no checkpoint event of step %d in %s", step, data)
+	}
+	at = strings.LastIndexByte(string(data[:at]), '\n') + 1 // the line's start
+	if !before {
+		at += strings.IndexByte(string(data[at:]), '\n') + 1 + extra
+	}
+	if err := os.WriteFile(path, data[:at], 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keepMetricLines keeps the first n lines of the run's metrics.jsonl
+// (n < 0: deletes the file).
+func keepMetricLines(t *testing.T, dir string, n int) {
+	t.Helper()
+	path := filepath.Join(dir, MetricsFile)
+	if n < 0 {
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	kept := ""
+	for _, line := range fileLines(t, path)[:n] {
+		kept += line + "\n"
+	}
+	if err := os.WriteFile(path, []byte(kept), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lostIssues are what the problems view of the open run r says of the
+// file name lost (IssueLost).
+func lostIssues(r *Run, name string) []string {
+	var said []string
+	for _, is := range r.Store().Issues() {
+		if is.Kind == IssueLost && filepath.Base(is.File) == name {
+			said = append(said, is.Msg)
+		}
+	}
+	return said
+}
+
+// A run whose events.jsonl was cut short (not missing: the records after
+// a point are gone, a line perhaps cut in two) counts its steps one way
+// wherever they are counted, where its metric records do not prove them
+// all: its checkpoint folders past every checkpoint the events record
+// prove their steps, in the listing (List and a Lister's relist) as in
+// the header (Run.Steps, before and after LatestCheckpoint), and both say
+// that events.jsonl lost its records and what to do, and neither that
+// the session its records end in recorded no step. (The listing
+// counted 2 steps, from the checkpoint event of step 1, where the header
+// counted 5 once LatestCheckpoint had looked, and neither said the
+// events were cut.) A writer killed as it saved a checkpoint may leave
+// its event unwritten, its metric records whole: that is no loss. A
+// checkpoint folder the events record, left behind by a resume from an
+// earlier one, is not counted.
+func TestStepsCountedOneWayWhenEventsAreCut(t *testing.T) {
+	const (
+		byCheckpoint = ", though the run has done 5 steps (its checkpoint of step 4 says so)"
+		eventsCut    = "records no checkpoint past step 1" + byCheckpoint + ": the file was cut short"
+	)
+	for _, c := range []struct {
+		name         string
+		lose         func(t *testing.T, dir string)
+		done         int
+		metrics      string // what is said of metrics.jsonl ("": nothing)
+		events       string // of events.jsonl
+		partialEvent bool
+	}{
+		{"nothing lost", func(*testing.T, string) {}, 5, "", "", false},
+		{"events.jsonl cut after a line, metrics.jsonl deleted", func(t *testing.T, dir string) {
+			cutEvents(t, dir, 1, false, 0)
+			keepMetricLines(t, dir, -1)
+		}, 5, "missing" + byCheckpoint, eventsCut, false},
+		{"events.jsonl cut within a line, metrics.jsonl deleted", func(t *testing.T, dir string) {
+			cutEvents(t, dir, 1, false, 20)
+			keepMetricLines(t, dir, -1)
+		}, 5, "missing" + byCheckpoint, eventsCut, true},
+		{"events.jsonl cut, metrics.jsonl cut after step 0", func(t *testing.T, dir string) {
+			cutEvents(t, dir, 1, false, 0)
+			keepMetricLines(t, dir, 1)
+		}, 5, "records steps up to 0" + byCheckpoint, eventsCut, false},
+		{"events.jsonl cut before its first checkpoint, metrics.jsonl emptied", func(t *testing.T, dir string) {
+			cutEvents(t, dir, 1, true, 0)
+			keepMetricLines(t, dir, 0)
+		}, 5, "holds no step" + byCheckpoint, "records no checkpoint" + byCheckpoint + ": the file was cut short", false},
+		{"the last checkpoint's event unwritten (killed as it saved it)", func(t *testing.T, dir string) {
+			cutEvents(t, dir, 4, true, 0)
+		}, 5, "", "", false},
+		{"resumed from an earlier checkpoint, the newest unusable and left behind", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(CheckpointDir(dir, 4), CheckpointStateFile))
+			resumeAndClose(t, dir, 1, func(r *Run) { emitSteps(r, 2, 3, 1, 1) })
+		}, 3, "", "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs, dir := fiveStepsTwoCheckpoints(t)
+			var l Lister
+			if _, err := l.List(runs); err != nil { // what a relist continues from
+				t.Fatal(err)
+			}
+			c.lose(t, dir)
+			says := func(how, note string) {
+				t.Helper()
+				for _, f := range []struct{ name, said string }{{MetricsFile, c.metrics}, {EventsFile, c.events}} {
+					if f.said == "" && strings.Contains(note, f.name+":") {
+						t.Errorf("%s: note %q says %s lost something", how, note, f.name)
+					}
+					if f.said != "" && !strings.Contains(note, f.name+": "+f.said) {
+						t.Errorf("%s: note %q, want it to say %q", how, note, f.name+": "+f.said)
+					}
+				}
+			}
+			fresh, err := List(runs)
+			if err != nil || len(fresh) != 1 {
+				t.Fatalf("List: %+v, %v", fresh, err)
+			}
+			relist, err := l.List(runs)
+			if err != nil || len(relist) != 1 {
+				t.Fatalf("relist: %+v, %v", relist, err)
+			}
+			for _, s := range []struct {
+				how string
+				s   RunSummary
+			}{{"List", fresh[0]}, {"relist", relist[0]}} {
+				if got := s.s.StepsDone(); got != c.done {
+					t.Errorf("%s: %d steps done, want %d (note %q)", s.how, got, c.done, s.s.Note)
+				}
+				says(s.how, s.s.Note)
+				if strings.Contains(s.s.Note, "before recording") {
+					t.Errorf("%s: note %q says a session recorded no step, of a run that has done %d", s.how, s.s.Note, c.done)
+				}
+			}
+
+			r, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for _, when := range []string{"opened", "after LatestCheckpoint"} {
+				if when == "after LatestCheckpoint" {
+					r.LatestCheckpoint()
+				}
+				steps := r.Steps()
+				if steps.Done != c.done {
+					t.Errorf("header, %s: %d steps done, want %d", when, steps.Done, c.done)
+				}
+				says("header, "+when, steps.Problem())
+			}
+			if gone := r.Gone(); strings.Contains(gone, "before recording") {
+				t.Errorf("header says %q, of a run that has done %d steps", gone, c.done)
+			}
+			for _, f := range []struct{ name, said string }{{MetricsFile, c.metrics}, {EventsFile, c.events}} {
+				got := lostIssues(r, f.name)
+				if (f.said == "") != (len(got) == 0) || len(got) > 1 || len(got) == 1 && !strings.HasPrefix(got[0], f.said) {
+					t.Errorf("problems view says %q of %s, want %q", got, f.name, f.said)
+				}
+			}
+			partial := false
+			for _, is := range r.Store().Issues() {
+				partial = partial || is.Kind == IssuePartialLine && filepath.Base(is.File) == EventsFile
+			}
+			if partial != c.partialEvent {
+				t.Errorf("problems view says events.jsonl's last line is cut: %v, want %v (%v)", partial, c.partialEvent, r.Store().Issues())
+			}
+		})
+	}
+}
+
+// A Lister reads a run's checkpoints folder again once it changed: a
+// checkpoint folder removed (or saved) since the last listing counts, or
+// no longer counts, at the next relist, as a fresh List counts it.
+func TestListerSeesCheckpointFoldersChange(t *testing.T) {
+	runs, dir := fiveStepsTwoCheckpoints(t)
+	cutEvents(t, dir, 1, false, 0)
+	keepMetricLines(t, dir, -1)
+	var l Lister
+	for _, c := range []struct {
+		change func()
+		done   int
+	}{
+		{func() {}, 5},
+		{func() {
+			if err := os.RemoveAll(CheckpointDir(dir, 4)); err != nil {
+				t.Fatal(err)
+			}
+		}, 2},
+		{func() {
+			if err := os.MkdirAll(CheckpointDir(dir, 7), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, 8},
+	} {
+		c.change()
+		got, err := l.List(runs)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("relist: %+v, %v", got, err)
+		}
+		fresh, err := List(runs)
+		if err != nil || len(fresh) != 1 {
+			t.Fatalf("List: %+v, %v", fresh, err)
+		}
+		if got[0].StepsDone() != c.done || fresh[0].StepsDone() != c.done {
+			t.Errorf("relist counts %d steps done, List %d, want %d", got[0].StepsDone(), fresh[0].StepsDone(), c.done)
 		}
 	}
 }

@@ -150,11 +150,16 @@ type Run struct {
 	// recorded it are lost too.
 	ckFound atomic.Int64
 	// eventsLost: events.jsonl was missing or held no record when the run
-	// was loaded, and ckOnDisk is then its highest checkpoint folder's
-	// step (checkpointOnDisk; -1: none), which the lost checkpoint events
-	// said: Steps counts it as the listing does. Both are set by load.
+	// was loaded; ckOnDisk is its highest checkpoint folder's step then
+	// (checkpointOnDisk; -1: none), which proves its step where the
+	// events lost their record of it: Steps counts it as the listing
+	// does. Both are set by load.
 	eventsLost logLoss
 	ckOnDisk   int
+	// eventsCut: events.jsonl was short of the checkpoint folders when
+	// the run was loaded (countSteps): which session did the steps they
+	// prove is lost with its records (recordedLocked). Set by load.
+	eventsCut bool
 	// numbering is how the run numbers its steps, imported whether it is
 	// Import's copy of a trainer's records, and importWrote what that
 	// import wrote, read from config.toml once (StepNumbering): Steps is
@@ -812,13 +817,13 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	// said, so that it does not just look empty. metrics.jsonl's loss
 	// (missing, fewer steps than the checkpoints prove done, or a hole
 	// below its last step) and events.jsonl's are said by the rule that
-	// counts the steps (Steps), in the listing's words; without the
-	// events, the checkpoint folders say what their checkpoint events did.
+	// counts the steps (Steps), in the listing's words; the checkpoint
+	// folders past those the events record (all of them, without the
+	// events) say what their lost checkpoint events did.
 	r.metricsLost = metricsGone
-	if r.eventsLost != logKept {
-		r.ckOnDisk = checkpointOnDisk(r.dir)
-	}
+	r.ckOnDisk = checkpointOnDisk(r.dir)
 	c := r.Steps()
+	r.eventsCut = c.eventsLoss == logCut
 	if c.Lost != "" {
 		r.store.addIssue(Issue{File: c.LostFile, Msg: c.Lost, Kind: IssueLost})
 	}

@@ -115,18 +115,22 @@ func (r *Run) readPlan() {
 // Steps is how many steps the run has done (countSteps, the rule by
 // which the Runs screen, rlt sessions and rlt run --resume count them),
 // from the records this Run has read and written: its metric records that
-// stand, its checkpoint events no resume superseded, the newest
-// checkpoint LatestCheckpoint found, and where events.jsonl was lost its
-// checkpoint folders. The workbench's header shows it.
+// stand, its checkpoint events no resume superseded, and its checkpoint
+// folders past those its events record (as load found them, or as
+// LatestCheckpoint did). The workbench's header shows it.
 func (r *Run) Steps() StepCount {
 	r.evMu.Lock()
-	ck, stepped, imported := r.ev.lastCheckpoint(), r.ev.stepped, r.ev.imported
+	ev := &r.ev
+	e := stepsEvidence{dir: r.dir, lastCheckpoint: ev.lastCheckpoint(), recordedCheckpoint: ev.recordedCheckpoint(),
+		stepped: ev.stepped, imported: ev.imported}
 	r.evMu.Unlock()
-	ck = max(ck, int(r.ckFound.Load())-1, r.ckOnDisk)
-	metrics, broken := r.store.metricSteps()
+	e.diskCheckpoint = max(int(r.ckFound.Load())-1, r.ckOnDisk)
+	e.metricSteps, e.brokenMetrics = r.store.metricSteps()
 	r.readPlan()
-	return countSteps(stepsEvidence{dir: r.dir, numbering: r.numbering, metricSteps: metrics, brokenMetrics: broken, lastCheckpoint: ck,
-		metricsMissing: r.metricsLost && len(metrics) == 0, stepped: stepped, imported: imported || r.imported, wrote: r.importWrote, events: r.eventsLost})
+	e.numbering, e.imported, e.wrote = r.numbering, e.imported || r.imported, r.importWrote
+	e.metricsMissing = r.metricsLost && len(e.metricSteps) == 0
+	e.events = r.eventsLost
+	return countSteps(e)
 }
 
 // StepsDone is how many steps the listed run has done (0 when no record
@@ -388,11 +392,12 @@ func (r stepRanges) String() string {
 
 // checkpointOnDisk is the highest step of the run folder dir's checkpoint
 // folders (checkpoints/step-NNNNNN), -1 when there is none: what proves
-// the steps done where events.jsonl, which records the checkpoints, is
-// lost. A folder has its name only once its save is complete
-// (SaveCheckpoint renames it into place), so its name is proof enough;
-// whether it can be resumed from is LatestCheckpoint's question. One
-// ReadDir, done only for a run that lost its events.
+// the steps done where events.jsonl, which records the checkpoints, lost
+// their records (stepsEvidence.diskCheckpoint). A folder has its name
+// only once its save is complete (SaveCheckpoint renames it into place),
+// so its name is proof enough; whether it can be resumed from is
+// LatestCheckpoint's question. One ReadDir (a Lister does it again only
+// once the folder changed: runCache.checkpointsOnDisk).
 func checkpointOnDisk(dir string) int {
 	entries, err := os.ReadDir(filepath.Join(dir, CheckpointsDir))
 	if err != nil {
@@ -416,12 +421,15 @@ func checkpointOnDisk(dir string) int {
 // of step N are on disk, so metric records that fall short of it were
 // lost, not never written; and a step is begun only once the one before
 // it has recorded its metrics, so a step lacking them below one that has
-// them lost them too). Where metrics.jsonl is missing, falls short of the
-// checkpoints or has a hole (an import's: holds fewer steps than its
-// import wrote), the count is the highest proof's and Lost says what was
-// lost and what to do: the file is not made again in silence, nor its
-// loss read as a run that did nothing or forgotten once a resume records
-// later steps.
+// them lost them too). A checkpoint is one that events.jsonl records and
+// no resume superseded, or a checkpoint folder past every checkpoint it
+// records, whose event it lost (missing, emptied or cut short). Where
+// metrics.jsonl is missing, falls short of the checkpoints or has a hole
+// (an import's: holds fewer steps than its import wrote), or events.jsonl
+// lost records, the count is the highest proof's and Lost and EventsLost
+// say what was lost and what to do: a file is not made again in silence,
+// nor its loss read as a run that did nothing or forgotten once a resume
+// records later steps.
 type StepCount struct {
 	// HasStep: a record proves a step done (as the run numbers them, a
 	// run imported from a trainer that counts from one may have done none
@@ -440,9 +448,12 @@ type StepCount struct {
 	Lost     string
 	LostFile string
 	// EventsLost is what is wrong with events.jsonl (EventsFile in the
-	// run's folder): missing or empty, in a run whose other records prove
-	// steps done, with what to do; "" when it is not lost.
+	// run's folder), in a run whose other records prove steps done:
+	// missing or empty, or short of the run's checkpoint folders (cut),
+	// with what to do; "" when it is not lost.
 	EventsLost string
+	// eventsLoss is how events.jsonl is lost.
+	eventsLoss logLoss
 }
 
 // Problem is Lost and EventsLost, each said of its file by its name (""
@@ -465,6 +476,7 @@ const (
 	logKept    logLoss = iota
 	logMissing         // the file is not there
 	logEmpty           // the file holds no record
+	logCut             // the file lacks the records of checkpoints on disk: cut short
 )
 
 // importedMetrics is what an import's config.toml says of the metric
@@ -488,10 +500,18 @@ type stepsEvidence struct {
 	// said as such (IssueBroken): holes no larger are presumed to be
 	// theirs, and not said again as steps without a record.
 	brokenMetrics int
-	// lastCheckpoint is the highest step of a checkpoint that stands: of
-	// the checkpoint events no resume superseded, or a checkpoint found
-	// on disk (-1: none).
-	lastCheckpoint int
+	// lastCheckpoint is the highest step of the checkpoint events no
+	// resume superseded (-1: none); recordedCheckpoint the highest the
+	// events record at all, superseded ones, and the checkpoints resume
+	// events continue from, too (-1: none).
+	lastCheckpoint, recordedCheckpoint int
+	// diskCheckpoint is the highest checkpoint folder on disk
+	// (checkpointOnDisk, or one LatestCheckpoint found; -1: none). One
+	// past every checkpoint the events record is one whose event
+	// events.jsonl lost: it proves its step done. One the events record is theirs to count, superseded or
+	// not (a resume from an earlier checkpoint, the newest unusable,
+	// leaves the newest behind).
+	diskCheckpoint int
 	// metricsMissing: there is no metrics.jsonl; stepped: the run's events
 	// record a step done (a checkpoint, a phase of step 1 or later), so a
 	// missing metrics.jsonl lost something.
@@ -506,8 +526,8 @@ type stepsEvidence struct {
 	// import wrote (wrote) is what it must hold.
 	imported bool
 	wrote    importedMetrics
-	// events is how events.jsonl was lost, if it was (lastCheckpoint is
-	// then checkpointOnDisk's).
+	// events is how events.jsonl was lost, if it is missing or empty
+	// (logCut is countSteps' to find).
 	events logLoss
 }
 
@@ -515,12 +535,27 @@ type stepsEvidence struct {
 // (StepCount), and what is lost of metrics.jsonl and events.jsonl.
 func countSteps(e stepsEvidence) StepCount {
 	lastMetric := e.metricSteps.last()
-	c := StepCount{LastStep: max(lastMetric, e.lastCheckpoint, -1)}
+	// A checkpoint folder that the events do not account for lost its
+	// event with them: it proves its step as the event did.
+	accounted := e.recordedCheckpoint
+	ck := e.lastCheckpoint
+	if e.diskCheckpoint > accounted {
+		ck = max(ck, e.diskCheckpoint)
+	}
+	events := e.events
+	if events == logKept && e.diskCheckpoint > accounted && e.diskCheckpoint > lastMetric {
+		// events.jsonl is there but lacks the records of a checkpoint
+		// beyond the metric records (a writer killed as it saved a
+		// checkpoint may leave its event unwritten, but not beyond the
+		// records, which are on disk first): it was cut short.
+		events = logCut
+	}
+	c := StepCount{LastStep: max(lastMetric, ck, -1), eventsLoss: events}
 	c.HasStep = c.LastStep >= 0
 	c.Done = e.numbering.StepsDone(c.LastStep)
 	const putBack = "put the file back from a copy of the run folder if there is one; without it the run still resumes from its latest checkpoint (rlt run --resume) and records the steps it runs from there"
 	byCheckpoint := func() string {
-		return fmt.Sprintf("the run has done %s (its checkpoint of step %d says so)", countOf(c.Done, "step"), e.lastCheckpoint)
+		return fmt.Sprintf("the run has done %s (its checkpoint of step %d says so)", countOf(c.Done, "step"), ck)
 	}
 	// Our runs number their steps from 0 and record each step's metrics
 	// before the next begins: the records that stand run from 0 to the
@@ -537,12 +572,12 @@ func countSteps(e stepsEvidence) StepCount {
 	switch {
 	case e.imported:
 		c.Lost = e.importLoss()
-	case e.metricsMissing && e.lastCheckpoint >= 0:
+	case e.metricsMissing && ck >= 0:
 		c.Lost = "missing, though " + byCheckpoint() + ": their metrics (the curves) are lost; " + putBack
 	case e.metricsMissing && e.stepped:
 		c.Lost = "missing, though the run's events record steps: its metrics (the curves) are lost; " + putBack
 	case e.metricsMissing:
-	case e.lastCheckpoint > lastMetric && lastMetric < 0:
+	case ck > lastMetric && lastMetric < 0:
 		c.Lost = "holds no step, though " + byCheckpoint() + ": their metrics (the curves) are lost; " + putBack
 	case len(holes) > 0:
 		// Lines of steps below the last are gone (a resume of a run that
@@ -550,35 +585,42 @@ func countSteps(e stepsEvidence) StepCount {
 		// records prove them done, and putting the whole file back would
 		// lose those.
 		proof := fmt.Sprintf("its records of step %d say so", lastMetric)
-		if e.lastCheckpoint > lastMetric {
-			proof = fmt.Sprintf("its checkpoint of step %d says so", e.lastCheckpoint)
-			holes = append(holes, [2]int{lastMetric + 1, e.lastCheckpoint})
+		if ck > lastMetric {
+			proof = fmt.Sprintf("its checkpoint of step %d says so", ck)
+			holes = append(holes, [2]int{lastMetric + 1, ck})
 		}
 		c.Lost = fmt.Sprintf("has no record of %s%s, though the run has done %s (%s): their metrics (those points of the curves) are lost; "+
 			"put their lines back from a copy of the run folder if there is one (not the whole file: it holds the later steps' records now); "+
 			"without it the curves go on without them",
 			holes, mayBeBroken(e.brokenMetrics), countOf(c.Done, "step"), proof)
-	case e.lastCheckpoint > lastMetric:
+	case ck > lastMetric:
 		c.Lost = fmt.Sprintf("records steps up to %d, though %s: the records of the steps after %d are lost; %s",
 			lastMetric, byCheckpoint(), lastMetric, putBack)
 	}
 	if c.Lost != "" {
 		c.LostFile = filepath.Join(e.dir, MetricsFile)
 	}
-	if e.events != logKept && c.HasStep {
+	switch {
+	case events == logMissing && c.HasStep, events == logEmpty && c.HasStep:
 		how := "missing"
-		if e.events == logEmpty {
+		if events == logEmpty {
 			how = "holds no record"
 		}
 		proof, counted := byCheckpoint(), ", and its steps are counted from its checkpoint folders"
-		if e.lastCheckpoint < lastMetric {
+		if ck < lastMetric {
 			proof = fmt.Sprintf("the run has done %s (its records of step %d say so)", countOf(c.Done, "step"), lastMetric)
-		}
-		if e.lastCheckpoint < 0 {
 			counted = ""
 		}
 		c.EventsLost = how + ", though " + proof + ": its history (its sessions, phases, checkpoints and errors) is lost" + counted +
 			"; put the file back from a copy of the run folder if there is one"
+	case events == logCut:
+		recorded := "no checkpoint"
+		if accounted >= 0 {
+			recorded = fmt.Sprintf("no checkpoint past step %d", accounted)
+		}
+		c.EventsLost = "records " + recorded + ", though " + byCheckpoint() + ": the file was cut short, and the run's history since " +
+			"(its sessions, phases, checkpoints and errors) is lost, its steps counted from its checkpoint folders; " +
+			"put the file back from a copy of the run folder if there is one"
 	}
 	return c
 }
