@@ -17,7 +17,7 @@
 //	                           {"step":12,"time":"…","values":{"kl":0.01,"reward":-0.93,…}}
 //	                           (keys sorted; NaN and ±Inf written as "NaN", "+Inf", "-Inf")
 //	  events.jsonl           phases, checkpoints, errors, the device, and session events (create,
-//	                           open, resume, close, dropped, import, skipped, rescore, plan):
+//	                           open, resume, close, dropped, import, skipped, rescore, plan, lost):
 //	                           {"time","kind","step","name","extra","dir","error","fatal","severity",
 //	                           "count","file","line","seg","device","pid","intent"} (EventRecord);
 //	                           an error event's severity is "error" or

@@ -220,7 +220,7 @@ func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mEr
 	ev := &c.events
 	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, ev.resumes), brokenMetrics: c.metrics.broken,
 		lastCheckpoint: ev.lastCheckpoint(), recordedCheckpoint: ev.recordedCheckpoint(), diskCheckpoint: c.checkpointsOnDisk(dir),
-		metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported}
+		metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported, lostBefore: ev.lostBefore}
 	if imported {
 		e.wrote = c.cfg.wrote
 	}
@@ -433,6 +433,9 @@ type eventsFold struct {
 	// imported: an import event says the run is Import's copy of a
 	// trainer's records (so too its config.toml, which may be lost).
 	imported bool
+	// lostBefore is what the latest lost event says: a session found
+	// events.jsonl lost and wrote it anew (its how "": none).
+	lostBefore lostRecord
 	// lines is how many lines were folded (add), broken ones too: none
 	// in a run whose other files prove steps done, events.jsonl was
 	// emptied (runCache.steps).
@@ -564,6 +567,10 @@ func (f *eventsFold) fold(e EventRecord) {
 		f.stepped = true
 	case KindImport:
 		f.imported = true
+	case KindLost:
+		if e.File == EventsFile {
+			f.lostBefore = lostRecord{how: e.Name, step: e.Step}
+		}
 	case KindError:
 		if e.Fatal {
 			f.fatal = e.Error

@@ -348,3 +348,175 @@ func TestListerSeesCheckpointFoldersChange(t *testing.T) {
 		}
 	}
 }
+
+// A run whose events.jsonl was lost (deleted, emptied, or cut short of its
+// checkpoint folders) and then written anew by a session that resumed
+// the run or reviewed it still says, at every later open and in the
+// listing, that the file lost the records of the steps done before:
+// the session records the loss in what it writes (a lost event). (Once
+// a session had written the file anew it read as the run's whole
+// history, the loss said no more.) A session that finds nothing lost
+// records nothing.
+func TestEventsLossStillSaidAfterASession(t *testing.T) {
+	const wroteAnew = ": a later session found the file %s and wrote it anew, so the run's history up to then (its sessions, phases, checkpoints and errors) is lost"
+	for _, c := range []struct {
+		name string
+		lose func(t *testing.T, dir string)
+		said string // what is said of events.jsonl after the session ("": nothing)
+	}{
+		{"nothing lost", func(*testing.T, string) {}, ""},
+		{"events.jsonl deleted", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, EventsFile)); err != nil {
+				t.Fatal(err)
+			}
+		}, "lost the records of the run's first 5 steps" + fmt.Sprintf(wroteAnew, "missing")},
+		{"events.jsonl emptied", func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, EventsFile), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "lost the records of the run's first 5 steps" + fmt.Sprintf(wroteAnew, "holding no record")},
+		{"events.jsonl cut, metrics.jsonl deleted", func(t *testing.T, dir string) {
+			cutEvents(t, dir, 1, false, 0)
+			keepMetricLines(t, dir, -1)
+		}, "lost the records of the run's first 5 steps" + fmt.Sprintf(wroteAnew, "cut short")},
+	} {
+		for _, session := range []struct {
+			name string
+			run  func(t *testing.T, dir string)
+		}{
+			{"resumed", func(t *testing.T, dir string) {
+				resumeAndClose(t, dir, 4, func(r *Run) {
+					emitSteps(r, 5, 7, 1, 1)
+					if _, err := r.SaveCheckpoint(6, saveFake(6), CheckpointState{MeanReward: reward(0)}); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}},
+			{"reviewed", func(t *testing.T, dir string) {
+				r, err := OpenWith(dir, nil, Options{Intent: IntentReview, DeferOpen: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Review("0-0-0", LabelAccept, ""); err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		} {
+			t.Run(c.name+"/"+session.name, func(t *testing.T) {
+				runs, dir := fiveStepsTwoCheckpoints(t)
+				c.lose(t, dir)
+				session.run(t, dir)
+				if data, err := os.ReadFile(filepath.Join(dir, EventsFile)); err != nil || len(data) == 0 {
+					t.Fatalf("the session wrote no events.jsonl (%v)", err)
+				}
+				list, err := List(runs)
+				if err != nil || len(list) != 1 {
+					t.Fatalf("List: %+v, %v", list, err)
+				}
+				note := list[0].Note
+				if c.said == "" && strings.Contains(note, EventsFile) {
+					t.Errorf("listing's note %q names %s, which lost nothing", note, EventsFile)
+				}
+				if c.said != "" && !strings.Contains(note, EventsFile+": "+c.said) {
+					t.Errorf("listing's note %q, want it to say %q", note, EventsFile+": "+c.said)
+				}
+				r, err := OpenReadOnly(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				if got := r.Steps().EventsLost; !strings.HasPrefix(got, c.said) || (c.said == "") != (got == "") {
+					t.Errorf("header says %q of %s, want %q", got, EventsFile, c.said)
+				}
+				if got := lostIssues(r, EventsFile); (c.said == "") != (len(got) == 0) || len(got) > 1 || len(got) == 1 && !strings.HasPrefix(got[0], c.said) {
+					t.Errorf("problems view says %q of %s, want %q", got, EventsFile, c.said)
+				}
+			})
+		}
+	}
+}
+
+// A session that writes a run whose events.jsonl lost the sessions that
+// wrote its records takes a segment past every record's, not past the
+// events' alone: a resume supersedes the records of earlier segments, and
+// a trace's ID names its segment. (It took segment 1 again: the records
+// of the steps it re-did stood beside those they replace, and the open
+// run showed the old ones.)
+func TestResumeAfterEventsLostTakesANewSegment(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 3, 1, 1)
+	if _, err := w.SaveCheckpoint(2, saveFake(2), CheckpointState{MeanReward: reward(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Segment 1 does steps 3-6, its checkpoint of step 4 the last.
+	resumeAndClose(t, dir, 2, func(r *Run) {
+		emitSteps(r, 3, 5, 1, 1)
+		if _, err := r.SaveCheckpoint(4, saveFake(4), CheckpointState{MeanReward: reward(0)}); err != nil {
+			t.Fatal(err)
+		}
+		emitSteps(r, 5, 7, 1, 1)
+	})
+	if err := os.Remove(filepath.Join(dir, EventsFile)); err != nil {
+		t.Fatal(err)
+	}
+	r := mustOpen(t, dir)
+	if r.seg <= 1 {
+		t.Errorf("the session after events.jsonl was lost writes segment %d, which segment 1's records have", r.seg)
+	}
+	if err := r.Resume(4); err != nil {
+		t.Fatal(err)
+	}
+	emitSteps(r, 5, 7, 1, 1)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	ms, _ := ro.Store().MetricsSince(0)
+	redone := 0
+	for _, m := range ms {
+		if m.Step >= 5 && m.Seg == 1 {
+			t.Errorf("step %d's record of segment 1 stands, which the resume from step 4 re-did", m.Step)
+		}
+		if m.Step >= 5 {
+			redone++
+		}
+	}
+	if redone != 2 {
+		t.Errorf("the open run has %d records of steps 5-6, want the resumed session's 2", redone)
+	}
+	for _, step := range []int{5, 6} {
+		ids := map[string]bool{}
+		lines := fileLines(t, traceFileName(dir, step))
+		for _, line := range lines {
+			tr, err := decodeTrace([]byte(line))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids[tr.ID] {
+				t.Errorf("trace ID %s written twice", tr.ID)
+			}
+			ids[tr.ID] = true
+		}
+		if len(lines) != 2 {
+			t.Errorf("traces of step %d: %d lines, want segment 1's and the resumed session's", step, len(lines))
+		}
+	}
+	for _, is := range ro.Store().Issues() {
+		if strings.Contains(is.Msg, "duplicate") {
+			t.Errorf("problems view: %s", is)
+		}
+	}
+}

@@ -312,6 +312,13 @@ const (
 	KindImport     = "import"  // Name: the format read; Dir: the source; Count: traces imported; Extra: a note
 	KindSkipped    = "skipped" // an import left out the row at File:Line; Error says why
 	KindRescore    = "rescore" // Count rescores appended to rescores.jsonl; Extra: the scorer's models
+	// KindLost: the session found File (events.jsonl) lost when it
+	// opened the run (Name: "missing", "empty" or "cut short": short of
+	// the run's checkpoint folders) and writes it anew; Step is the
+	// highest step the run's other records proved done then, Extra what
+	// was said. The records it writes are not the run's whole history,
+	// and later opens go on saying so (countSteps).
+	KindLost = "lost"
 	// KindPlan: Count is how many steps the run now takes: a trainer's
 	// folder followed live says so after its import recorded another
 	// (ImportSource.PlannedSteps; the Hugging Face Trainer's max_steps

@@ -160,6 +160,12 @@ type Run struct {
 	// the run was loaded (countSteps): which session did the steps they
 	// prove is lost with its records (recordedLocked). Set by load.
 	eventsCut bool
+	// recordSeg is the highest segment of a metric record or trace read
+	// (ingest): the session that writes the run takes the next one after
+	// it and the events' (load, Open), since events.jsonl, which names
+	// every session, may have lost some. Read by load alone (a read-only
+	// run's follower goes on raising it, unread).
+	recordSeg int
 	// numbering is how the run numbers its steps, imported whether it is
 	// Import's copy of a trainer's records, and importWrote what that
 	// import wrote, read from config.toml once (StepNumbering): Steps is
@@ -599,6 +605,7 @@ func (r *Run) begin() (*Run, error) {
 
 func (r *Run) enqueueOpen() {
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: r.opts.Intent})
+	r.recordLostEvents()
 }
 
 // OpenReadOnly opens a run folder for viewing without taking its lock, so
@@ -751,7 +758,10 @@ func traceFileName(dir string, step int) string {
 
 // load reads every file into the store. With repair, partial last lines of
 // trace files are truncated away (the logs are repaired when opened). It
-// returns the highest segment seen.
+// returns the highest segment seen, of an event, a metric record or a
+// trace: a session that writes records under a segment an earlier one
+// wrote would leave them mixed with those (Resume supersedes by segment)
+// and its trace IDs taken.
 func (r *Run) load(repair bool) (maxSeg int, err error) {
 	// stepped: the events say a step was done (a checkpoint, a phase of
 	// step 1 or later), so the run has metrics and traces to lose.
@@ -855,7 +865,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	if err := read(filepath.Join(r.dir, RescoresFile), 'x'); err != nil {
 		return 0, err
 	}
-	return maxSeg, nil
+	return max(maxSeg, r.recordSeg), nil
 }
 
 // tornLog is a run file that ends in a partial line: where, and how long.
@@ -945,6 +955,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, off int64, raw []byte) 
 		}
 		r.lastNames = m.Names
 		r.noteRecorded(m.Seg)
+		r.recordSeg = max(r.recordSeg, m.Seg)
 		if !r.superseded(m.Seg, m.Step) {
 			r.store.addMetric(m)
 		}
@@ -954,6 +965,7 @@ func (r *Run) ingest(kind byte, path string, lineNo int, off int64, raw []byte) 
 			broken(err)
 			return
 		}
+		r.recordSeg = max(r.recordSeg, t.Seg)
 		if r.superseded(t.Seg, t.Step) {
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -122,7 +123,7 @@ func (r *Run) Steps() StepCount {
 	r.evMu.Lock()
 	ev := &r.ev
 	e := stepsEvidence{dir: r.dir, lastCheckpoint: ev.lastCheckpoint(), recordedCheckpoint: ev.recordedCheckpoint(),
-		stepped: ev.stepped, imported: ev.imported}
+		stepped: ev.stepped, imported: ev.imported, lostBefore: ev.lostBefore}
 	r.evMu.Unlock()
 	e.diskCheckpoint = max(int(r.ckFound.Load())-1, r.ckOnDisk)
 	e.metricSteps, e.brokenMetrics = r.store.metricSteps()
@@ -130,7 +131,27 @@ func (r *Run) Steps() StepCount {
 	e.numbering, e.imported, e.wrote = r.numbering, e.imported || r.imported, r.importWrote
 	e.metricsMissing = r.metricsLost && len(e.metricSteps) == 0
 	e.events = r.eventsLost
+	if e.lostBefore.how != "" {
+		// This session wrote the file anew, its lost event first: it
+		// is no longer missing.
+		e.events = logKept
+	}
 	return countSteps(e)
+}
+
+// recordLostEvents records in events.jsonl, as the session's first
+// records go into it, that the session found it lost (Steps' EventsLost:
+// missing, emptied, or short of the run's checkpoint folders) and with
+// it the steps the run had done then: what the session writes is not the
+// run's whole history, and later opens go on saying so rather than read
+// the file as whole. Called with the open event.
+func (r *Run) recordLostEvents() {
+	c := r.Steps()
+	if c.EventsLost == "" || c.eventsLoss == logKept {
+		return
+	}
+	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindLost, Name: c.eventsLoss.lostName(), Step: c.LastStep,
+		File: EventsFile, Extra: c.EventsLost})
 }
 
 // StepsDone is how many steps the listed run has done (0 when no record
@@ -428,8 +449,8 @@ func checkpointOnDisk(dir string) int {
 // (an import's: holds fewer steps than its import wrote), or events.jsonl
 // lost records, the count is the highest proof's and Lost and EventsLost
 // say what was lost and what to do: a file is not made again in silence,
-// nor its loss read as a run that did nothing or forgotten once a resume
-// records later steps.
+// nor its loss read as a run that did nothing or forgotten once a
+// session records later steps.
 type StepCount struct {
 	// HasStep: a record proves a step done (as the run numbers them, a
 	// run imported from a trainer that counts from one may have done none
@@ -449,10 +470,13 @@ type StepCount struct {
 	LostFile string
 	// EventsLost is what is wrong with events.jsonl (EventsFile in the
 	// run's folder), in a run whose other records prove steps done:
-	// missing or empty, or short of the run's checkpoint folders (cut),
+	// missing or empty, short of the run's checkpoint folders (cut), or
+	// written anew by a later session that found it so (a lost event),
 	// with what to do; "" when it is not lost.
 	EventsLost string
-	// eventsLoss is how events.jsonl is lost.
+	// eventsLoss is how events.jsonl is lost now (logKept where it was
+	// only once, and a lost event says so): what a session that writes
+	// it anew records (Run.recordLostEvents).
 	eventsLoss logLoss
 }
 
@@ -478,6 +502,28 @@ const (
 	logEmpty           // the file holds no record
 	logCut             // the file lacks the records of checkpoints on disk: cut short
 )
+
+// lostName is how a lost event (KindLost) names the loss.
+func (l logLoss) lostName() string {
+	switch l {
+	case logMissing:
+		return "missing"
+	case logEmpty:
+		return "empty"
+	case logCut:
+		return "cut short"
+	}
+	return ""
+}
+
+// lostRecord is what the latest lost event (KindLost) of events.jsonl
+// says: a session found the file lost (how: its Name, "" where no
+// session did) when the run's records proved the steps up to step done,
+// and wrote it anew.
+type lostRecord struct {
+	how  string
+	step int
+}
 
 // importedMetrics is what an import's config.toml says of the metric
 // records it wrote (ImportSource.Metrics, one a step) and where from
@@ -507,8 +553,9 @@ type stepsEvidence struct {
 	lastCheckpoint, recordedCheckpoint int
 	// diskCheckpoint is the highest checkpoint folder on disk
 	// (checkpointOnDisk, or one LatestCheckpoint found; -1: none). One
-	// past every checkpoint the events record is one whose event
-	// events.jsonl lost: it proves its step done. One the events record is theirs to count, superseded or
+	// past every checkpoint the events record, and past the steps a lost
+	// event noted, is one whose event events.jsonl lost: it proves its
+	// step done. One the events record is theirs to count, superseded or
 	// not (a resume from an earlier checkpoint, the newest unusable,
 	// leaves the newest behind).
 	diskCheckpoint int
@@ -527,8 +574,10 @@ type stepsEvidence struct {
 	imported bool
 	wrote    importedMetrics
 	// events is how events.jsonl was lost, if it is missing or empty
-	// (logCut is countSteps' to find).
-	events logLoss
+	// (logCut is countSteps' to find); lostBefore what a lost event in it
+	// says of an earlier loss.
+	events     logLoss
+	lostBefore lostRecord
 }
 
 // countSteps is the count of steps done that the evidence e proves
@@ -538,6 +587,9 @@ func countSteps(e stepsEvidence) StepCount {
 	// A checkpoint folder that the events do not account for lost its
 	// event with them: it proves its step as the event did.
 	accounted := e.recordedCheckpoint
+	if e.lostBefore.how != "" {
+		accounted = max(accounted, e.lostBefore.step)
+	}
 	ck := e.lastCheckpoint
 	if e.diskCheckpoint > accounted {
 		ck = max(ck, e.diskCheckpoint)
@@ -621,6 +673,17 @@ func countSteps(e stepsEvidence) StepCount {
 		c.EventsLost = "records " + recorded + ", though " + byCheckpoint() + ": the file was cut short, and the run's history since " +
 			"(its sessions, phases, checkpoints and errors) is lost, its steps counted from its checkpoint folders; " +
 			"put the file back from a copy of the run folder if there is one"
+	case e.lostBefore.how != "":
+		// A session found the file lost and wrote it anew: what it holds
+		// starts there.
+		how := e.lostBefore.how
+		if how == logEmpty.lostName() {
+			how = "holding no record"
+		}
+		c.EventsLost = fmt.Sprintf("lost the records of the run's first %s: a later session found the file %s and wrote it anew, "+
+			"so the run's history up to then (its sessions, phases, checkpoints and errors) is lost; put those lines back from a copy "+
+			"of the run folder if there is one (not the whole file: it holds the later sessions' records now)",
+			countOf(e.numbering.StepsDone(e.lostBefore.step), "step"), how)
 	}
 	return c
 }
