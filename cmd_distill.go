@@ -237,7 +237,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 					return "no reasoning trace, which --reference needs"
 				}
 				if n := len(warmstart.StudentSequence(tok, p, ex.Question, ex.Reference, ex.Solution).Tokens); n > pos.Student {
-					return fmt.Sprintf("too long: its row takes %d tokens, more than the student's %d positions", n, pos.Student)
+					// Said as the other rows' reasons (runpkg.FitReason).
+					return fmt.Sprintf("too long for %s: its row takes %d tokens, %d more than %s", model.Name("student", ""), n, n-pos.Student, model.ItsPositions(pos.Student))
 				}
 				return ""
 			})
@@ -295,13 +296,16 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	all := len(rows)
 	rows, tagged, long := runpkg.Learnable(rows, tok, p, student.Cfg.MaxPos)
+	// A row too long for the student, in the words of every refusal past
+	// a model's positions (model.Name, model.ItsPositions).
+	tooLong := fmt.Sprintf("too long for %s, past %s", model.Name("student", *init), model.ItsPositions(student.Cfg.MaxPos))
 	if len(rows) == 0 { // an empty distill.jsonl would only refuse the rerun's --out
 		what := "teacher's " + plural(all, "explanation")
 		if *reference {
 			what = plural(all, "reference explanation")
 		}
-		return fmt.Errorf("none of the %s can be learned from (%d with a ChatML or RLT tag, %d too long for the student's %d positions): nothing was written to %s",
-			what, tagged, long, student.Cfg.MaxPos, *out)
+		return fmt.Errorf("none of the %s can be learned from: %d hold a ChatML or RLT tag, %d are %s; nothing was written to %s",
+			what, tagged, long, tooLong, *out)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -321,7 +325,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		fmt.Fprintf(stderr, "left out %d of %d explanations: they contain a ChatML or RLT tag\n", tagged, all)
 	}
 	if long > 0 {
-		fmt.Fprintf(stderr, "left out %d of %d explanations: too long for the student's %d positions\n", long, all, student.Cfg.MaxPos)
+		fmt.Fprintf(stderr, "left out %d of %d explanations: %s\n", long, all, tooLong)
 	}
 	if err := f.Close(); err != nil {
 		return err

@@ -457,7 +457,11 @@ func TestTaskPromptPastThePositions(t *testing.T) {
 // long for the student, or holding a tag), rlt distill says so, and why,
 // and writes nothing: it wrote an empty distill.jsonl, which refused the
 // rerun's --out, and then failed with "distill: distill: no rows to learn
-// from".
+// from". A row too long for the student is said in the words of every
+// refusal past a model's positions (model.Name, model.ItsPositions), a
+// data row's by how much, as the other rows' reasons (runpkg.FitReason);
+// rlt distill said "too long for the student's 40 positions" and "too
+// long: its row takes 52 tokens, more than the student's 40 positions".
 func TestDistillNoLearnableRow(t *testing.T) {
 	dir := t.TempDir()
 	folder := func(name string, positions int) string {
@@ -477,13 +481,40 @@ func TestDistillNoLearnableRow(t *testing.T) {
 	code, _, errs := runCLI(t, "", "distill", "--teacher", teacher, "--student-init", student, "--out", out, "--questions", "2",
 		"--steps", "1", "--max-new-tokens", "100", "--temperature", "0", "--teacher-system", "T", "--student-system", "S", "--device", "cpu")
 	lines := strings.Split(strings.TrimSpace(errs), "\n")
-	want := "rlt distill: none of the teacher's 2 explanations can be learned from ("
-	if last := lines[len(lines)-1]; code != 1 || !strings.HasPrefix(last, want) || !strings.Contains(last, "the student's 40 positions") || !strings.HasSuffix(last, "nothing was written to "+out) {
-		t.Errorf("exit %d, last line %q; want exit 1 and %q…", code, last, want)
+	want := "rlt distill: none of the teacher's 2 explanations can be learned from: "
+	tail := " are too long for the student " + student + ", past its 40 positions (max_position_embeddings); nothing was written to " + out
+	if last := lines[len(lines)-1]; code != 1 || !strings.HasPrefix(last, want) || !strings.HasSuffix(last, tail) {
+		t.Errorf("exit %d, last line %q; want exit 1 and %q…%q", code, last, want, tail)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("%s was made", out)
 	}
+	data := filepath.Join(dir, "rows.jsonl")
+	os.WriteFile(data, []byte(`{"question": "1+1=?", "solution": "2", "reasoning_trace": "`+strings.Repeat("one and one ", 4)+`"}`+"\n"), 0o644)
+	code, _, errs = runCLI(t, "", "distill", "--reference", "--tokenizer-from", teacher, "--student-init", student, "--data", data, "--out", out,
+		"--steps", "1", "--student-system", "S", "--device", "cpu")
+	lines = strings.Split(strings.TrimSpace(errs), "\n")
+	last := lines[len(lines)-1]
+	m := regexp.MustCompile(`^rlt distill: data .*: no row to explain \(1 row, 0 kept, 1 skipped: line 1: too long for the student: its row takes (\d+) tokens, (\d+) more than its 40 positions \(max_position_embeddings\)\)$`).FindStringSubmatch(last)
+	if code != 1 || m == nil {
+		t.Fatalf("a data row too long for the student: exit %d, last line %q", code, last)
+	}
+	if n, more := atoi(t, m[1]), atoi(t, m[2]); n-40 != more {
+		t.Errorf("its row takes %d tokens, said %d more than 40", n, more)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was made", out)
+	}
+}
+
+// atoi is s as a whole number, failing t where it is none.
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // rlt train and rlt run refuse a configuration whose teacher prompt for
