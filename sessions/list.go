@@ -328,12 +328,12 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // is gone without closing it (eventsFold.uncleanExit), which its events
 // keep saying after a review opened and closed the run and emptied
 // run.lock; one gone before its resume event leaves the run stopped,
-// whatever its earlier session's end. A live holder that opened the run
-// to review (or re-score) it and has written nothing yet, its open event
-// deferred (Options.DeferOpen), reads as its open event will say: run.lock
-// names its intent (LockInfo.Checking). The note on it says what that
-// session had done (goneNote); recorded says whether a segment has a
-// step done (a metric record, or a checkpoint).
+// whatever its earlier session's end. A live holder whose open event is
+// not on disk yet (it loads the run, or defers the event:
+// Options.DeferOpen) reads as its open event will say: run.lock names its
+// intent (LockInfo.Checking) until the event is there. The note on it
+// says what that session had done (goneNote); recorded says whether a
+// segment has a step done (a metric record, or a checkpoint).
 func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool, by Holder) {
 	live := func(state RunState, doing string) (RunState, []string, bool, Holder) {
 		if holder.PID != 0 {
@@ -342,9 +342,10 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		return state, notes, false, Holder{PID: holder.PID, Doing: doing, Process: holder.Process, Host: holder.Host, OS: holder.OS}
 	}
 	if held && holder.Checking != "" && holder.Checking != IntentResume {
-		// The lock's holder opened the run to review it (or re-score it)
-		// and writes its open event with its first review: until then
-		// run.lock says what its open event will.
+		// The lock's holder opens the run to review it (or re-score it)
+		// and its open event is not on disk yet (it loads the run, or
+		// writes the event with its first review): until then run.lock
+		// says what its open event will.
 		opened := *ev
 		opened.fold(EventRecord{Kind: KindOpen, PID: holder.PID, Intent: holder.Checking})
 		ev = &opened

@@ -28,9 +28,12 @@ type LockInfo struct {
 	// it said.
 	OS      string    `json:"os,omitempty"`
 	Started time.Time `json:"started"`
-	// Checking is the intent of an open whose open event waits for its
-	// checks (Options.DeferOpen: a resume being checked), so that while
-	// they run the run is not listed by the previous session's events.
+	// Checking is the intent of an open (Options.Intent) whose open
+	// event is not on disk yet: it is loading the run, or its open event
+	// waits for its checks or its first write (Options.DeferOpen: a
+	// resume being checked, a review before its first label), so that
+	// meanwhile the run is not listed by the previous session's events.
+	// It is cleared once the open event is on disk (Run.openOnDisk).
 	Checking string `json:"checking,omitempty"`
 	// Process is what kind of process holds the run to train it
 	// (Options.Process): ProcessWorkbench, whose user can review the run
@@ -103,9 +106,10 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // another live process holds it, the error is a *LockedError naming its pid.
 func LockRun(dir string) (*RunLock, error) { return lockRun(dir, "", "") }
 
-// lockRun is LockRun, recording in run.lock that the holder is checking
-// whether to go on with intent ("": none, LockInfo.Checking) and what
-// kind of process it is (LockInfo.Process; "": not said).
+// lockRun is LockRun, recording in run.lock the intent of the open
+// whose open event is not on disk yet (checking; "": none,
+// LockInfo.Checking) and what kind of process it is (LockInfo.Process;
+// "": not said).
 func lockRun(dir, checking, process string) (*RunLock, error) {
 	path := filepath.Join(dir, LockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
@@ -147,8 +151,9 @@ func (l *RunLock) write() error {
 	return err
 }
 
-// checked says in run.lock that the checks are over (LockInfo.Checking
-// cleared): the owner's own events say what it does from now on.
+// checked says in run.lock that the open event is on disk
+// (LockInfo.Checking cleared): the owner's own events say what it does
+// from now on.
 func (l *RunLock) checked() error {
 	if l.info.Checking == "" {
 		return nil

@@ -75,7 +75,10 @@ type Options struct {
 	// (rlt open, enter on the Runs screen) and IntentRescore to write
 	// re-scores into it (rlt score --write), so that while it holds the
 	// run the listing says who holds it and why (RunSummary.Holder); ""
-	// says nothing. Create and OpenReadOnly ignore it.
+	// says nothing. run.lock says it (LockInfo.Checking) from the moment
+	// the lock is taken until the open event is on disk: loading a big
+	// run takes seconds, and the listing meanwhile read the previous
+	// session's events. Create and OpenReadOnly ignore it.
 	Intent string
 	// DeferOpen makes Open write no open event: Begin writes it, once the
 	// session is sure to go on, and a run closed before Begin writes no
@@ -402,11 +405,11 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	return r.sessionOnDisk()
 }
 
-// sessionOnDisk returns r once its create or open event is on disk: a
-// listing (the Runs screen, rlt sessions) reads who holds the run and why
-// from it, and before it would read the lock held under the last
-// session's events (a run just opened for review listed running, after a
-// killed training).
+// sessionOnDisk returns r once its create event is on disk (an open
+// event: openOnDisk): a listing (the Runs screen, rlt sessions) reads who
+// holds the run and why from it, and before it would read the lock held
+// under the last session's events (a run just opened for review listed
+// running, after a killed training).
 func (r *Run) sessionOnDisk() (*Run, error) {
 	if err := r.Flush(); err != nil {
 		r.Close()
@@ -485,11 +488,11 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 			return nil, fmt.Errorf("open run %s: %w", dir, err)
 		}
 	}
-	checking := ""
-	if opts.DeferOpen {
-		checking = opts.Intent
-	}
-	lock, err := lockRun(dir, checking, opts.Process)
+	// run.lock says what the open is for from the moment it is taken
+	// until the open event is on disk (Begin, begin): until then the
+	// run's events are the previous session's, and a run whose trainer
+	// was killed read "training it", held by this process.
+	lock, err := lockRun(dir, opts.Intent, opts.Process)
 	if err != nil {
 		return nil, fmt.Errorf("open run: %w", heldFor(dir, err))
 	}
@@ -585,7 +588,7 @@ func (r *Run) Begin() error {
 		// waits here rather than queue its event ahead of the open.
 		r.enqueueOpen()
 		r.unopened.Store(false)
-		err = r.lock.checked()
+		err = r.openOnDisk()
 	}
 	r.beginMu.Unlock() // Close waits on it: a Begin under way ends first
 	if err != nil {
@@ -593,14 +596,34 @@ func (r *Run) Begin() error {
 		r.Close()
 		return err
 	}
-	_, err = r.sessionOnDisk()
-	return err
+	return nil
 }
 
 // begin writes the open event of a run not deferred.
 func (r *Run) begin() (*Run, error) {
 	r.enqueueOpen()
-	return r.sessionOnDisk()
+	if err := r.openOnDisk(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open run %s: %w", r.dir, err)
+	}
+	return r, nil
+}
+
+// openOnDisk waits until the open event just queued is written and
+// fsynced, then clears the intent from run.lock (LockInfo.Checking): a
+// reader of a run this session holds sees one or the other (both, in
+// between) at every moment. Cleared first, a reader saw neither until the
+// writer got to the event, and read the previous session's events as the
+// holder's (a killed trainer's: "training it", to be stopped with kill
+// and this process's pid). A session killed at any point leaves its lock
+// free, its run.lock's intent unread, and its events as written, the open
+// event or not: either way the next reader says it did not close the
+// run. The caller closes the run on an error.
+func (r *Run) openOnDisk() error {
+	if err := r.Flush(); err != nil {
+		return err
+	}
+	return r.lock.checked()
 }
 
 func (r *Run) enqueueOpen() {
