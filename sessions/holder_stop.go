@@ -70,15 +70,18 @@ func (h Holder) system(here hostView) string {
 // nothing, and /F ends it mid-step); on another host there, that host
 // named. A run.lock that does not say the system, of a holder on another
 // host, gives both signal ways; one that does not say the process kind
-// gives the workbench's and the signal's. "" where h does not train the
-// run. The one wording of it: a refused open (heldFor) and the
-// workbench's note on a run another process trains (runner.reviewWhere)
-// say it.
+// gives the workbench's and the signal's. Of an rlt score --write
+// (HolderRescoring), how to stop that (stopRescoring); "" where h neither
+// trains the run nor writes re-scores into it. The one wording of it: a
+// refused open (heldFor) and the workbench's note on a run another
+// process trains (runner.reviewWhere) say it.
 func (h Holder) StopAdvice() string { return h.stopAdvice(thisHost()) }
 
 func (h Holder) stopAdvice(here hostView) string {
 	switch h.Doing {
 	case HolderTraining, HolderPaused, HolderResuming:
+	case HolderRescoring:
+		return h.stopRescoring(here)
 	default:
 		return ""
 	}
@@ -107,4 +110,30 @@ func (h Holder) stopAdvice(here hostView) string {
 		return stop + " " + signal
 	}
 	return stop + " in the workbench that trains it " + workbench + " if one does, or " + signal
+}
+
+// stopRescoring says how to stop the rlt score --write that h is: it has
+// no step to finish nor a handler of its own, so Ctrl-C in its terminal
+// ends it, as kill N does on a POSIX system (on another host, there); on
+// Windows, where no kill sends it the signal, taskkill /F /PID N, which
+// ends it as Ctrl-C does. What it stopped in the middle of is repaired:
+// the re-scores it wrote stay (a partial last line is removed by the next
+// open), and running it again scores only the traces it had not.
+func (h Holder) stopRescoring(here hostView) string {
+	stop, there := "stop it", ""
+	if h.elsewhere(here) {
+		stop += " on host " + h.Host
+		there = " there"
+	}
+	const kept = " (the re-scores it has written stay, and rlt score --write run again scores only the traces it had not)"
+	switch system := h.system(here); {
+	case h.PID == 0: // run.lock names no pid yet
+		return stop + " with Ctrl-C in its terminal" + there + kept
+	case system == "windows":
+		return fmt.Sprintf("%s with Ctrl-C in its console window%s, or taskkill /F /PID %d%s", stop, there, h.PID, kept)
+	case system != "":
+		return fmt.Sprintf("%s with Ctrl-C in its terminal or kill %d%s", stop, h.PID, there) + kept
+	}
+	// Another host whose system run.lock does not say.
+	return fmt.Sprintf("%s with Ctrl-C in its terminal or kill %d there (on Windows, taskkill /F /PID %d)", stop, h.PID, h.PID) + kept
 }

@@ -167,3 +167,50 @@ func rewriteLock(t *testing.T, dir string, edit func(*LockInfo)) {
 		t.Fatal(err)
 	}
 }
+
+// TestRefusedOpenSaysHowToStopRescoring: a run that rlt score --write
+// holds refuses a second writer saying how to stop it, as a training's
+// refusal does (Holder.StopAdvice): Ctrl-C in its terminal or kill N on
+// this host, by the system and on the host run.lock names, and that what
+// it wrote stays. It said "wait until it ends, or stop it", and not how.
+func TestRefusedOpenSaysHowToStopRescoring(t *testing.T) {
+	linux := hostView{name: "desk", goos: "linux"}
+	const kept = " (the re-scores it has written stay, and rlt score --write run again scores only the traces it had not)"
+	for _, c := range []struct {
+		name string
+		h    Holder
+		want string
+	}{
+		{"here", Holder{PID: 42, Doing: HolderRescoring, Host: "desk", OS: "linux"}, "stop it with Ctrl-C in its terminal or kill 42" + kept},
+		{"run.lock names no host nor system", Holder{PID: 42, Doing: HolderRescoring}, "stop it with Ctrl-C in its terminal or kill 42" + kept},
+		{"on Windows", Holder{PID: 42, Doing: HolderRescoring, Host: "desk", OS: "windows"}, "stop it with Ctrl-C in its console window, or taskkill /F /PID 42" + kept},
+		{"on another Linux host", Holder{PID: 42, Doing: HolderRescoring, Host: "gpu7", OS: "linux"}, "stop it on host gpu7 with Ctrl-C in its terminal or kill 42 there" + kept},
+		{"on another host, system not said", Holder{PID: 42, Doing: HolderRescoring, Host: "gpu7"}, "stop it on host gpu7 with Ctrl-C in its terminal or kill 42 there (on Windows, taskkill /F /PID 42)" + kept},
+		{"no pid yet", Holder{Doing: HolderRescoring, Host: "desk"}, "stop it with Ctrl-C in its terminal" + kept},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.h.stopAdvice(linux); got != c.want {
+				t.Errorf("stopAdvice:\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 1, 1, 1)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenWith(dir, nil, Options{Intent: IntentRescore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pid := strconv.Itoa(os.Getpid())
+	want := "writing re-scores into it; a run is written by one process at a time: wait until it ends, or stop it with Ctrl-C in its terminal or kill " +
+		pid + kept + "; then try again"
+	_, err = OpenWith(dir, nil, Options{Intent: IntentReview})
+	if !errors.Is(err, ErrLocked) || !strings.HasSuffix(err.Error(), "): "+want) {
+		t.Errorf("a second writer:\n got %v\nwant ErrLocked ending in %q", err, "): "+want)
+	}
+}

@@ -1653,6 +1653,8 @@ func heldFor(dir string, err error) error {
 		what = "quit that workbench (q), or open another run in it, then try again"
 	case HolderOpen:
 		what = "quit that workbench (q), then try again"
+	case HolderRescoring:
+		what = "wait until it ends, or " + h.StopAdvice() + "; then try again"
 	case HolderTraining, HolderPaused, HolderResuming:
 		then := "try again"
 		switch h.Process {
