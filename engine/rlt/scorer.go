@@ -53,9 +53,8 @@ type Scorer struct {
 	// Requested is the temperature asked for.
 	Requested float64
 	// MicroBatchTokens bounds each in-process forward's padded positions
-	// (rows × the longest row, model.MicroBatches): a batch of items runs
-	// as several forwards of consecutive items. 0 = one forward per Score
-	// call.
+	// (rows × the longest row): a batch of items runs as several forwards
+	// (ModelSource.MicroBatchTokens). 0 = no token limit.
 	MicroBatchTokens int
 	// TooLong, if set, says what to change where an item's sequence for
 	// the model who ("teacher" or "student") does not fit that model's

@@ -3,6 +3,8 @@ package rlt
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,13 +20,18 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs
 // added tokens) and two small random models that share it.
 func testScorer(t *testing.T, est record.Estimator) *Scorer {
 	t.Helper()
+	return testScorerOn(t, est, compute.NewCPU())
+}
+
+// testScorerOn is testScorer with its models on be.
+func testScorerOn(t *testing.T, est record.Estimator, be compute.Backend) *Scorer {
+	t.Helper()
 	tok, err := tokenizer.Load("../tokenizer/testdata/qwen2_pairs.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
 		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 512, Tied: true, QKVBias: true}
-	be := compute.NewCPU()
 	teacher, err := model.NewRandom(be, cfg, 11)
 	if err != nil {
 		t.Fatal(err)
@@ -283,6 +290,64 @@ func TestScoresUnderATokenBudget(t *testing.T) {
 		s.MicroBatchTokens = longest - 1
 		if _, err := s.Score(scoreItems); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("micro_batch_tokens = %d is smaller than sequence", longest-1)) {
 			t.Errorf("%s: a budget under one sequence: %v", est, err)
+		}
+	}
+}
+
+// forwards is a CPU that counts the positions of each forward (its
+// embedding lookup).
+type forwards struct {
+	compute.Backend
+	positions []int
+}
+
+func (f *forwards) Embedding(out, table *compute.Tensor, ids []int32) {
+	f.positions = append(f.positions, len(ids))
+	f.Backend.Embedding(out, table, ids)
+}
+
+// TestScoringGroupsSequencesByLength: on the CPU each model's forwards
+// take the items in groups of about one length (model.LengthGroups), not
+// all padded to the longest, and every item's log-probs, d and reward are
+// the bits it gets scored alone, under either estimator.
+func TestScoringGroupsSequencesByLength(t *testing.T) {
+	long := strings.Repeat("7+5=12 w2 c1; 4+8+1=13 w3 c1; ", 12)
+	items := []Item{
+		{Question: "1+2=?", Solution: "3", Explanation: "1+2=3", Ended: true},
+		{Question: "347+285=?", Solution: "632", Explanation: long, Ended: true},
+		{Question: "2+2=?", Solution: "4", Explanation: "2+2=4", Ended: false},
+		{Question: "5+4=?", Solution: "9", Explanation: "5+4=9", Ended: true},
+	}
+	for _, est := range []record.Estimator{record.LogRatio, record.FullKL} {
+		be := &forwards{Backend: compute.NewCPU()}
+		s := testScorerOn(t, est, be)
+		var tl, sl []int
+		for _, it := range items {
+			a, b := s.SequenceLengths(it)
+			tl, sl = append(tl, a), append(sl, b)
+		}
+		short := func(l []int) int { return max(l[0], l[2], l[3]) }
+		// The long item alone, then the three short ones: 4 × the longest
+		// would be hundreds of positions more than a second forward costs.
+		want := []int{tl[1], 3 * short(tl), sl[1], 3 * short(sl)}
+		if 4*tl[1] < want[0]+want[1]+2*cpuForwardPositions {
+			t.Fatalf("the items' lengths %v do not test the grouping", tl)
+		}
+		all, err := s.Score(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(be.positions, want) {
+			t.Errorf("%s: forwards of %v positions, want %v (teacher sequences of %v tokens, student %v)", est, be.positions, want, tl, sl)
+		}
+		for i := range items {
+			one, err := s.Score(items[i : i+1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(one[0], all[i]) {
+				t.Errorf("%s: item %d scored in the batch differs from alone:\n%+v\n%+v", est, i, all[i], one[0])
+			}
 		}
 	}
 }

@@ -86,7 +86,9 @@ type ModelSource struct {
 	// (Pair.Shared).
 	Vocab int
 	// MicroBatchTokens bounds each forward's padded positions (rows × the
-	// longest row, model.MicroBatches); 0 = one forward per call.
+	// longest row); 0 = no token limit. LogProbs' sequences go to the
+	// forwards on the CPU in groups of about one length, on a GPU in order
+	// (scoringGroups).
 	MicroBatchTokens int
 	// RankChunkRows is the rows of logits PromptLogProbs makes at a time
 	// for ranks; 0 = as many as fit rankChunkFloats (16 MiB).
@@ -513,49 +515,114 @@ func rankOf(z []float32, t int32) int {
 	return n
 }
 
+// cpuForwardPositions is what one more forward costs on the CPU, counted
+// in the positions it could compute instead (engine/serve measured the
+// embedded default teacher's fixed cost at that of 20 positions with
+// float32 weights, 45 with 16-bit ones; both scale with the weights).
+const cpuForwardPositions = 64
+
+// scoringGroups splits seqs into the forwards logProbs runs, each a list
+// of indexes in increasing order: on the CPU in groups of about one length
+// (model.LengthGroups), so that a GRPO step's sequences, whose lengths
+// differ by their explanations', are not all padded to the longest; on a
+// GPU, whose forward's fixed cost is far larger and unmeasured here, as
+// consecutive micro-batches (model.MicroBatches), as before.
+func (ms *ModelSource) scoringGroups(seqs [][]int32) ([][]int, error) {
+	lens := make([]int, len(seqs))
+	for i, q := range seqs {
+		lens[i] = len(q)
+	}
+	_, f32 := compute.HostData(ms.M.LMHead)
+	_, f16 := compute.HostData16(ms.M.LMHead)
+	if f32 || f16 {
+		return model.LengthGroups(lens, 0, ms.MicroBatchTokens, cpuForwardPositions, "micro_batch_tokens")
+	}
+	parts, err := model.MicroBatches(lens, 0, ms.MicroBatchTokens, "micro_batch_tokens")
+	if err != nil {
+		return nil, err
+	}
+	groups := make([][]int, len(parts))
+	for k, pr := range parts {
+		for i := pr[0]; i < pr[1]; i++ {
+			groups[k] = append(groups[k], i)
+		}
+	}
+	return groups, nil
+}
+
 // logProbs runs m over right-padded seqs and returns the log-probs of the
 // tokens in each span group, in order: for sequence b, each group's span
 // [start, start+count) in turn, sequence by sequence. With keepHidden it
 // also returns a copy of the final hidden rows [rows, d] that predict those
 // tokens, in the same order: the LM head is fused with the log-softmax, so
 // no logits outlive a chunk of rows, and the full KL computes them again.
+// The sequences run in the forwards scoringGroups makes; a sequence's
+// numbers do not depend on the sequences beside it (causal attention,
+// padding after its tokens, each row's products in one order), so the
+// grouping changes the cost, not the values.
 // The caller holds ms.mu or owns ms.
 func (ms *ModelSource) logProbs(seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
-	lens := make([]int, len(seqs))
-	for i, q := range seqs {
-		lens[i] = len(q)
-	}
-	parts, err := model.MicroBatches(lens, 0, ms.MicroBatchTokens, "micro_batch_tokens")
+	parts, err := ms.scoringGroups(seqs)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(parts) == 1 {
 		return ms.logProbsBatch(seqs, groups, invT, keepHidden)
 	}
-	m := ms.M
-	var lp, hidden []float32
-	be := m.Backend()
-	for _, pr := range parts {
-		sub := make([][][2]int, len(groups))
-		for g := range groups {
-			sub[g] = groups[g][pr[0]:pr[1]]
+	// first[b] is where sequence b's values start in the output: its
+	// spans' counts, sequence after sequence.
+	first := make([]int, len(seqs)+1)
+	for b := range seqs {
+		first[b+1] = first[b]
+		for _, g := range groups {
+			first[b+1] += g[b][1]
 		}
-		plp, ph, err := ms.logProbsBatch(seqs[pr[0]:pr[1]], sub, invT, keepHidden)
+	}
+	m := ms.M
+	be := m.Backend()
+	d := m.Cfg.Hidden
+	lp := make([]float32, first[len(seqs)])
+	var hidden, ph []float32
+	if keepHidden {
+		hidden = make([]float32, len(lp)*d)
+	}
+	for _, part := range parts {
+		sub := make([][]int32, len(part))
+		spans := make([][][2]int, len(groups))
+		for k, b := range part {
+			sub[k] = seqs[b]
+		}
+		for g := range groups {
+			spans[g] = make([][2]int, len(part))
+			for k, b := range part {
+				spans[g][k] = groups[g][b]
+			}
+		}
+		plp, pht, err := ms.logProbsBatch(sub, spans, invT, keepHidden)
 		if err != nil {
+			if se := (*SourceError)(nil); errors.As(err, &se) && se.Seq >= 0 {
+				se.Seq = part[se.Seq] // the caller's index, not the forward's
+			}
 			return nil, nil, err
 		}
-		lp = append(lp, plp...)
-		if ph != nil {
-			n := len(hidden)
-			hidden = append(hidden, make([]float32, ph.Len())...)
-			if err := compute.ReadBack(be, hidden[n:], ph); err != nil {
+		if pht != nil {
+			ph = slices.Grow(ph[:0], pht.Len())[:pht.Len()]
+			if err := compute.ReadBack(be, ph, pht); err != nil {
 				return nil, nil, err
 			}
+		}
+		at := 0
+		for _, b := range part {
+			n := first[b+1] - first[b]
+			copy(lp[first[b]:], plp[at:at+n])
+			if pht != nil {
+				copy(hidden[first[b]*d:], ph[at*d:(at+n)*d])
+			}
+			at += n
 		}
 	}
 	var hk *compute.Tensor
 	if keepHidden && len(hidden) > 0 {
-		d := m.Cfg.Hidden
 		hk = be.New("scorer.hidden", len(hidden)/d, d)
 		be.Write(hk, hidden)
 	}
