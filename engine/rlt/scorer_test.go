@@ -1,6 +1,7 @@
 package rlt
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -420,5 +421,20 @@ func TestScoreEachNamesNoItem(t *testing.T) {
 		if errs[2] == nil || !strings.HasPrefix(errs[2].Error(), c.want) {
 			t.Errorf("%+.40v: error %v, want it to start %q", c.bad, errs[2], c.want)
 		}
+	}
+}
+
+// TestSourceErrorNamesTheCallersSequence: a sequence a model source
+// refuses is named by its index in the call, not in the forward it ran
+// in (the long sequence runs alone, the short ones after it).
+func TestSourceErrorNamesTheCallersSequence(t *testing.T) {
+	ms := NewModelSource(tinyPolicy(t, 3), "tiny")
+	ms.MicroBatchTokens = 30
+	seqs := [][]int32{make([]int32, 30), {1, 2}, {3, 4}, {5, 6}}
+	spans := [][2]int{{1, 29}, {1, 1}, {0, 2}, {1, 1}} // sequence 2's starts at 0: no context
+	_, err := ms.LogProbs(seqs, [][][2]int{spans}, 1)
+	var se *SourceError
+	if !errors.As(err, &se) || se.Seq != 2 {
+		t.Fatalf("error %v, want a *SourceError naming sequence 2", err)
 	}
 }
