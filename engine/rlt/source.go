@@ -225,10 +225,11 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts Pro
 
 // PromptLogProbsBatch is PromptLogProbs of each of seqs, at one
 // temperature and with the same options (one request's prompts), in order.
-// The sequences run through the model together, right-padded, longest
-// first, in forwards of at most MicroBatchTokens padded positions (a
-// sequence longer than that alone), so a batch costs about the forwards of
-// its tokens, not one forward and one pass of the LM head per sequence;
+// The sequences run through the model together, right-padded, in
+// forwards of at most MicroBatchTokens padded positions (a sequence longer
+// than that alone), on the CPU in groups of about one length
+// (promptGroups), so a batch costs about the forwards of its tokens, not
+// one forward and one pass of the LM head per sequence;
 // the logits for ranks, top-k and the next token are made a chunk of rows
 // at a time whatever the batch (rankChunkFloats). A sequence's scores do
 // not depend on the batch: padding comes after its tokens and attention is
@@ -268,22 +269,7 @@ func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, 
 	if opts.TopK < 0 || opts.NextTopK < 0 {
 		return nil, fmt.Errorf("%s: top-k %d, %d must not be negative", ms.Name, opts.TopK, opts.NextTopK)
 	}
-	// Longest first: the micro-batches then pad each sequence to one of
-	// about its own length.
-	order := make([]int, len(seqs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(len(seqs[b]), len(seqs[a])) })
-	lens := make([]int, len(seqs))
-	for k, i := range order {
-		lens[k] = len(seqs[i])
-	}
-	budget := ms.MicroBatchTokens
-	if budget > 0 && len(lens) > 0 {
-		budget = max(budget, lens[0]) // a sequence past the budget runs alone, as it would by itself
-	}
-	parts, err := model.MicroBatches(lens, 0, budget, "micro_batch_tokens")
+	parts, err := ms.promptGroups(seqs)
 	if err != nil {
 		return nil, err
 	}
@@ -291,12 +277,61 @@ func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, 
 	out := make([]PromptScores, len(seqs))
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	for _, pr := range parts {
-		if err := ms.promptBatch(seqs, order[pr[0]:pr[1]], invT, opts, out); err != nil {
+	for _, part := range parts {
+		if err := ms.promptBatch(seqs, part, invT, opts, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// promptGroups splits a batch of prompts into the forwards
+// PromptLogProbsBatch runs, longest first, each at most MicroBatchTokens
+// padded positions (a prompt longer than that alone, as it would run by
+// itself): on the CPU in groups of about one length that cost the fewest
+// positions, a forward's fixed cost counted (model.LengthGroups; 8
+// prompts of 24 to 240 tokens padded to 240 cost twice the CPU of the
+// same in groups: engine/serve's BenchmarkMixedLengths), on a GPU, whose
+// forward's fixed cost is far larger and unmeasured here, in consecutive
+// micro-batches of the prompts sorted longest first.
+func (ms *ModelSource) promptGroups(seqs [][]int32) ([][]int, error) {
+	lens := make([]int, len(seqs))
+	for i, q := range seqs {
+		lens[i] = len(q)
+	}
+	budget := ms.MicroBatchTokens
+	if budget > 0 && len(lens) > 0 {
+		budget = max(budget, slices.Max(lens))
+	}
+	if ms.onCPU() {
+		return model.LengthGroups(lens, 0, budget, cpuForwardPositions, "micro_batch_tokens")
+	}
+	order := make([]int, len(seqs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(lens[b], lens[a]) })
+	sorted := make([]int, len(order))
+	for k, i := range order {
+		sorted[k] = lens[i]
+	}
+	parts, err := model.MicroBatches(sorted, 0, budget, "micro_batch_tokens")
+	if err != nil {
+		return nil, err
+	}
+	groups := make([][]int, len(parts))
+	for k, pr := range parts {
+		groups[k] = order[pr[0]:pr[1]]
+	}
+	return groups, nil
+}
+
+// onCPU reports whether the model's weights are in host memory (the CPU
+// backend), where a forward's fixed cost is small (cpuForwardPositions).
+func (ms *ModelSource) onCPU() bool {
+	_, f32 := compute.HostData(ms.M.LMHead)
+	_, f16 := compute.HostData16(ms.M.LMHead)
+	return f32 || f16
 }
 
 // promptBatch fills out[i] for each sequence seqs[i] of batch in one
@@ -516,9 +551,11 @@ func rankOf(z []float32, t int32) int {
 }
 
 // cpuForwardPositions is what one more forward costs on the CPU, counted
-// in the positions it could compute instead (engine/serve measured the
-// embedded default teacher's fixed cost at that of 20 positions with
-// float32 weights, 45 with 16-bit ones; both scale with the weights).
+// in the positions it could compute instead: the fixed cost of a forward
+// of the embedded default teacher (0.35 ms with float32 weights, 0.9 ms
+// with bfloat16 ones, which every forward widens again) is that of 20 and
+// of 45 positions (about 0.02 ms each); both scale with the weights, so
+// about the same count holds for larger models.
 const cpuForwardPositions = 64
 
 // scoringGroups splits seqs into the forwards logProbs runs, each a list
@@ -532,9 +569,7 @@ func (ms *ModelSource) scoringGroups(seqs [][]int32) ([][]int, error) {
 	for i, q := range seqs {
 		lens[i] = len(q)
 	}
-	_, f32 := compute.HostData(ms.M.LMHead)
-	_, f16 := compute.HostData16(ms.M.LMHead)
-	if f32 || f16 {
+	if ms.onCPU() {
 		return model.LengthGroups(lens, 0, ms.MicroBatchTokens, cpuForwardPositions, "micro_batch_tokens")
 	}
 	parts, err := model.MicroBatches(lens, 0, ms.MicroBatchTokens, "micro_batch_tokens")

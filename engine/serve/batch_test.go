@@ -3,7 +3,6 @@ package serve
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -114,7 +113,7 @@ func (f *forwards) Embedding(out, table *compute.Tensor, ids []int32) {
 // longest first; a prompt past the budget alone), not one forward each;
 // on the CPU in groups of about one length where padding every prompt to
 // the longest would cost more positions than another forward
-// (lengthGroups).
+// (rlt.ModelSource.PromptLogProbsBatch: model.LengthGroups).
 func TestBatchForwards(t *testing.T) {
 	be := &forwards{Backend: compute.NewCPU()}
 	s, ts := testServerOn(t, VLLM, be)
@@ -142,30 +141,6 @@ func TestBatchForwards(t *testing.T) {
 		status, body := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":[%s],"max_tokens":1,"echo":true,"logprobs":1}`, strings.Join(ps, ",")))
 		if status != 200 || !slices.Equal(be.positions, c.want) {
 			t.Errorf("prompts of %v tokens, budget %d: forwards of %v positions (%d %.80s), want %v", c.lens, c.mbTokens, be.positions, status, body, c.want)
-		}
-	}
-}
-
-// TestLengthGroups: prompts are grouped, longest first, so that the
-// positions their padded forwards compute, and a forward's fixed cost for
-// each, are the fewest; prompts of one length stay together.
-func TestLengthGroups(t *testing.T) {
-	for _, c := range []struct {
-		lens    []int
-		forward int
-		want    [][]int
-	}{
-		{nil, 64, nil},
-		{[]int{7}, 64, [][]int{{0}}},
-		{[]int{240, 24, 180, 45, 120, 30, 90, 60}, 64, [][]int{{0, 2}, {4, 6}, {7, 3, 5, 1}}},
-		{[]int{240, 24, 180, 45, 120, 30, 90, 60}, 0, [][]int{{0}, {2}, {4}, {6}, {7}, {3}, {5}, {1}}},
-		{[]int{240, 24, 180, 45, 120, 30, 90, 60}, 10000, [][]int{{0, 2, 4, 6, 7, 3, 5, 1}}},
-		{[]int{5, 5, 5, 5}, 0, [][]int{{0, 1, 2, 3}}},        // one length: never split
-		{[]int{3, 100, 3, 100}, 64, [][]int{{1, 3}, {0, 2}}}, // 200 + 6 + 128, not 400 + 64
-		{[]int{100, 99, 98, 97}, 64, [][]int{{0, 1, 2, 3}}},
-	} {
-		if got := lengthGroups(c.lens, c.forward); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("lengths %v, a forward %d: %v, want %v", c.lens, c.forward, got, c.want)
 		}
 	}
 }

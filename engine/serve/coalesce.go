@@ -1,10 +1,8 @@
 package serve
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -13,8 +11,8 @@ import (
 
 // Requests are coalesced: the prompts of the requests that arrive while the
 // model computes others wait in a queue, and are then computed together,
-// one round of rlt.ModelSource.PromptLogProbsBatch calls (one per ask and,
-// on the CPU, per group of prompts of about one length: computeAsk), as a
+// one round of rlt.ModelSource.PromptLogProbsBatch calls (one per ask,
+// which on the CPU runs its prompts in groups of about one length), as a
 // batch request's prompts are. rlt score's 8 concurrent one-prompt
 // requests, or lm-eval-harness's concurrent ones, so cost about the
 // forwards of their tokens, not one forward each. The request that finds
@@ -212,14 +210,14 @@ func (s *Server) run(round []*work) {
 		for _, w := range works {
 			seqs = append(seqs, w.seqs...)
 		}
-		scores, err := s.computeAsk(seqs, a)
+		scores, err := s.promptLogProbs(seqs, a)
 		if err != nil && len(works) > 1 {
 			for _, w := range works {
 				if err := w.ctx.Err(); err != nil {
 					w.finish(nil, err)
 					continue
 				}
-				w.finish(s.computeAsk(w.seqs, a))
+				w.finish(s.promptLogProbs(w.seqs, a))
 			}
 			continue
 		}
@@ -232,95 +230,6 @@ func (s *Server) run(round []*work) {
 			scores = scores[len(w.seqs):]
 		}
 	}
-}
-
-// cpuForwardPositions is what one more forward costs on the CPU, counted
-// in the positions it could compute instead: the fixed cost of a forward
-// of the embedded default teacher (0.35 ms with float32 weights, 0.9 ms
-// with bfloat16 ones, which every forward widens again) is that of 20 and
-// of 45 positions (about 0.02 ms each); both scale with the weights, so
-// about the same count holds for larger models.
-const cpuForwardPositions = 64
-
-// computeAsk computes seqs, all asking a, and returns their scores in
-// order. On the CPU they go to the model in groups of about one length
-// (lengthGroups): a forward computes every row to its longest, so 8
-// prompts of 24 to 240 tokens padded to 240 cost the CPU twice what they
-// cost in groups (BenchmarkMixedLengths). Each is computed as it would be
-// alone whatever its group (TestBatchEqualsOneByOne). A GPU's forward
-// costs far more positions than the CPU's, unmeasured here, so on a GPU
-// they go together, as they did before this grouping.
-func (s *Server) computeAsk(seqs [][]int32, a ask) ([]rlt.PromptScores, error) {
-	_, f32 := compute.HostData(s.Src.M.LMHead)
-	_, f16 := compute.HostData16(s.Src.M.LMHead)
-	if !f32 && !f16 {
-		return s.promptLogProbs(seqs, a)
-	}
-	lens := make([]int, len(seqs))
-	for i, q := range seqs {
-		lens[i] = len(q)
-	}
-	groups := lengthGroups(lens, cpuForwardPositions)
-	if len(groups) == 1 {
-		return s.promptLogProbs(seqs, a)
-	}
-	out := make([]rlt.PromptScores, len(seqs))
-	for _, g := range groups {
-		part := make([][]int32, len(g))
-		for k, i := range g {
-			part[k] = seqs[i]
-		}
-		scores, err := s.promptLogProbs(part, a)
-		if err != nil {
-			return nil, err
-		}
-		for k, i := range g {
-			out[i] = scores[k]
-		}
-	}
-	return out, nil
-}
-
-// lengthGroups splits sequences of lengths lens into groups, each the
-// indexes of consecutive sequences longest first, that cost the fewest
-// positions in all: a group costs its rows × its longest (the positions
-// its padded forward computes) and forward more (the fixed cost of a
-// forward, in positions). Sequences of one length are never split (that
-// saves nothing), so the search runs over the distinct lengths: d² steps
-// for d of them.
-func lengthGroups(lens []int, forward int) [][]int {
-	order := make([]int, len(lens))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(lens[b], lens[a]) })
-	// runs[r] is where the r-th run of one length starts in order.
-	var runs []int
-	for k, i := range order {
-		if k == 0 || lens[i] != lens[order[k-1]] {
-			runs = append(runs, k)
-		}
-	}
-	d := len(runs)
-	runs = append(runs, len(order))
-	// best[j] is the least cost of the first j runs, the last group of
-	// which starts at run from[j].
-	best, from := make([]int, d+1), make([]int, d+1)
-	for j := 1; j <= d; j++ {
-		best[j] = math.MaxInt
-		for i := range j {
-			c := best[i] + forward + (runs[j]-runs[i])*lens[order[runs[i]]]
-			if c < best[j] {
-				best[j], from[j] = c, i
-			}
-		}
-	}
-	var groups [][]int
-	for j := d; j > 0; j = from[j] {
-		groups = append(groups, order[runs[from[j]]:runs[j]])
-	}
-	slices.Reverse(groups)
-	return groups
 }
 
 // promptLogProbs is s.Src.PromptLogProbsBatch of seqs as a asks. A panic

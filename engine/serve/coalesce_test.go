@@ -144,7 +144,7 @@ type served struct{ path, body string }
 // TestCoalescedRequests: requests that arrive while the model computes
 // another are computed together, in as few forwards as their asks,
 // --micro-batch-tokens and their lengths let them (on the CPU, prompts of
-// lengths far apart in forwards of their own: lengthGroups), and each gets
+// lengths far apart in forwards of their own: model.LengthGroups), and each gets
 // the bytes it gets alone; a
 // request refused (an id outside the vocabulary, a prompt too long) gets
 // its own error and the others their answers.
@@ -170,7 +170,7 @@ func TestCoalescedRequests(t *testing.T) {
 		mbTokens int // MicroBatchTokens
 		forwards int // after the one the requests queue behind
 	}{
-		{"rlt score's 8 one-prompt requests", []served{score(12), score(30), score(5), score(12), score(21), score(9), score(1), score(17)}, 8192, 2}, // 30, 21, 17, then the rest: lengthGroups
+		{"rlt score's 8 one-prompt requests", []served{score(12), score(30), score(5), score(12), score(21), score(9), score(1), score(17)}, 8192, 2}, // 30, 21, 17, then the rest: model.LengthGroups
 		{"rlt score's 8 one-prompt requests of about one length", []served{score(12), score(11), score(9), score(12), score(10), score(9), score(12), score(8)}, 8192, 1},
 		{"lm-eval's requests, batches among them, two refused",
 			[]served{lmEval(`"12+9=21"`), lmEval(`["7","<|im_start|>user\n347+285=?<|im_end|>"]`), lmEval(`[1,2,999999]`),
