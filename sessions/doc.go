@@ -143,4 +143,8 @@
 // Open; records carry "seg" when it is not 0. Resume(step) records that the
 // session continues after a checkpoint of step, so records of earlier
 // segments beyond step are superseded and left out when the run is loaded.
+// Where events.jsonl lost a resume event (a segment's records re-do steps
+// an earlier one's hold, and no resume of it is recorded), the point is
+// read from the records: the segment resumed after the step before its
+// first record (resumePoints.lostResumes), and the problems view says so.
 package sessions

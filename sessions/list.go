@@ -221,7 +221,6 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	// both of the records that stand.
 	m := &c.metrics
 	mStats, mErr := c.metricsLog.read(filepath.Join(dir, MetricsFile), func() { *m = metricsFold{} }, m.add)
-	s.LastStep, s.BestReward = highestStanding(m.steps, ev.resumes), bestStanding(m.rewards, ev.resumes)
 	if mErr != nil && !errors.Is(mErr, fs.ErrNotExist) {
 		notes = append(notes, mErr.Error())
 	}
@@ -251,10 +250,18 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	if evStats.PartialBytes > 0 {
 		notes = append(notes, "events.jsonl ends in a partial line")
 	}
+	// The records that stand: those no resume superseded, the resumes
+	// events.jsonl lost read from the records (lostResumes) but in an
+	// import, as the open run reads them.
+	resumes := ev.resumes
+	if imported == "" && !ev.imported {
+		resumes, _ = ev.resumes.lostResumes(m.steps, ev.workedSegs)
+	}
+	s.BestReward = bestStanding(m.rewards, resumes)
 	// The steps done, by the rule the header and a resume count them: a
 	// metrics.jsonl lost, cut short or with a hole, or an events.jsonl
 	// lost, is said, and the checkpoints count.
-	steps := c.steps(dir, s.Numbering, imported != "", mErr, evErr)
+	steps := c.steps(dir, s.Numbering, imported != "", mErr, evErr, resumes)
 	s.LastStep = steps.LastStep
 	if lost := steps.Problem(); lost != "" {
 		notes = append(notes, lost)

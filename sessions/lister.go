@@ -209,16 +209,17 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 
 // steps counts the steps done of the run folder dir as summarise has
 // read it (mErr and evErr: how reading its metrics.jsonl and events.jsonl
-// failed; its config.toml as c.cfg holds it), by the rule the header and
+// failed; its config.toml as c.cfg holds it; resumes: its resume points,
+// those its events lost too), by the rule the header and
 // a resume count them (countSteps): its metric records that stand and
 // their holes (none looked for in an import, whose trainer's logging they
 // keep: its records are counted against those its import wrote), its
 // checkpoint events no resume superseded, and its checkpoint folders past
 // those the events record (checkpointsOnDisk: a stat, and a ReadDir only
 // once the folder changed).
-func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mErr, evErr error) StepCount {
+func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mErr, evErr error, resumes resumePoints) StepCount {
 	ev := &c.events
-	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, ev.resumes), brokenMetrics: c.metrics.broken,
+	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, resumes), brokenMetrics: c.metrics.broken,
 		lastCheckpoint: ev.lastCheckpoint(), recordedCheckpoint: ev.recordedCheckpoint(), diskCheckpoint: c.checkpointsOnDisk(dir),
 		metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported, lostBefore: ev.lostBefore}
 	if imported {
@@ -436,6 +437,12 @@ type eventsFold struct {
 	// lostBefore is what the latest lost event says: a session found
 	// events.jsonl lost and wrote it anew (its how "": none).
 	lostBefore lostRecord
+	// workedSegs are the segments whose work the events record (worked),
+	// lastWorked the last noted, plus one (0: none): a segment whose
+	// records re-do an earlier one's steps, of which they record none, is
+	// one whose resume event they lost (resumePoints.lostResumes).
+	workedSegs map[int]bool
+	lastWorked int
 	// lines is how many lines were folded (add), broken ones too: none
 	// in a run whose other files prove steps done, events.jsonl was
 	// emptied (runCache.steps).
@@ -499,10 +506,11 @@ func (f *eventsFold) add(raw []byte) {
 	// events.jsonl, and of a phase the fold needs only its name: read it
 	// without encoding/json (a third of BenchmarkList/fresh), the others,
 	// and a phase written otherwise, in full.
-	if name, step, ok := scanPhaseName(raw); ok {
+	if seg, name, step, ok := scanPhaseName(raw); ok {
 		f.lastPhase = name
 		f.sess.started = true
 		f.stepped = f.stepped || step >= 1
+		f.worked(seg)
 		return
 	}
 	var e EventRecord
@@ -513,8 +521,25 @@ func (f *eventsFold) add(raw []byte) {
 	f.fold(e)
 }
 
+// worked notes that the events record a segment's work: its engine's
+// (a resume, the device, a phase, a checkpoint, an error), more than its
+// session's opening. Phases come a step each, in runs of one segment.
+func (f *eventsFold) worked(seg int) {
+	if f.lastWorked == seg+1 {
+		return
+	}
+	if f.workedSegs == nil {
+		f.workedSegs = map[int]bool{}
+	}
+	f.workedSegs[seg], f.lastWorked = true, seg+1
+}
+
 // fold takes one event record into f.
 func (f *eventsFold) fold(e EventRecord) {
+	switch e.Kind {
+	case KindResume, KindDevice, KindPhase, KindCheckpoint, KindError:
+		f.worked(e.Seg)
+	}
 	switch e.Kind {
 	case KindCreate:
 		f.created, f.createdAt = true, e.Time
@@ -578,32 +603,33 @@ func (f *eventsFold) fold(e EventRecord) {
 	}
 }
 
-// scanPhaseName reads the name and step of a phase event written as json.Marshal
-// writes an EventRecord with only seg, time, kind, step and name set; ok
-// is false for any other line (other kinds, a phase with detail or an
-// escaped character, the legacy "device" phase that UnmarshalJSON reads as
-// a device event), which the caller decodes in full.
-func scanPhaseName(raw []byte) (name string, step int, ok bool) {
+// scanPhaseName reads the segment, name and step of a phase event written
+// as json.Marshal writes an EventRecord with only seg, time, kind, step
+// and name set; ok is false for any other line (other kinds, a phase with
+// detail or an escaped character, the legacy "device" phase that
+// UnmarshalJSON reads as a device event), which the caller decodes in
+// full.
+func scanPhaseName(raw []byte) (seg int, name string, step int, ok bool) {
 	s := lineScan{p: bytes.TrimSpace(raw)}
 	if s.lit(`{"seg":`) {
-		if _, ok := s.integer(); !ok || !s.lit(`,"time":"`) {
-			return "", 0, false
+		if seg, ok = s.integer(); !ok || !s.lit(`,"time":"`) {
+			return 0, "", 0, false
 		}
 	} else if !s.lit(`{"time":"`) {
-		return "", 0, false
+		return 0, "", 0, false
 	}
 	if _, ok := s.rest(); !ok || !s.lit(`,"kind":"phase","step":`) {
-		return "", 0, false
+		return 0, "", 0, false
 	}
 	step, ok = s.integer()
 	if !ok || !s.lit(`,"name":"`) {
-		return "", 0, false
+		return 0, "", 0, false
 	}
 	n, ok := s.rest()
 	if !ok || !s.lit("}") || !s.done() || string(n) == legacyDevicePhase {
-		return "", 0, false
+		return 0, "", 0, false
 	}
-	return string(n), step, true
+	return seg, string(n), step, true
 }
 
 // fileID tells whether a file may have changed since it was read: the same

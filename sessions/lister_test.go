@@ -633,7 +633,7 @@ func TestListingScansAgreeWithDecoding(t *testing.T) {
 		{`{"kind":"phase","time":"2026-01-02T03:04:05Z","step":1,"name":"sampling"}`, false},
 		{`{"time":"2026-01-02T03:04:05Z","kind":"phase","step":1,"name":"sampl`, false},
 	} {
-		name, step, ok := scanPhaseName([]byte(c.line))
+		seg, name, step, ok := scanPhaseName([]byte(c.line))
 		if ok != c.scan {
 			t.Errorf("%s: scanned %v, want %v", c.line, ok, c.scan)
 			continue
@@ -645,8 +645,8 @@ func TestListingScansAgreeWithDecoding(t *testing.T) {
 		if err := json.Unmarshal([]byte(c.line), &e); err != nil {
 			t.Fatalf("%s: %v", c.line, err)
 		}
-		if e.Kind != KindPhase || e.Name != name || e.Step != step {
-			t.Errorf("%s: scanned phase %q of step %d, decoded %s %q of step %d", c.line, name, step, e.Kind, e.Name, e.Step)
+		if e.Kind != KindPhase || e.Name != name || e.Step != step || e.Seg != seg {
+			t.Errorf("%s: scanned phase %q of step %d, segment %d, decoded %s %q of step %d, segment %d", c.line, name, step, seg, e.Kind, e.Name, e.Step, e.Seg)
 		}
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // A run whose events record steps but whose metrics.jsonl or traces/ is
@@ -518,5 +521,148 @@ func TestResumeAfterEventsLostTakesANewSegment(t *testing.T) {
 		if strings.Contains(is.Msg, "duplicate") {
 			t.Errorf("problems view: %s", is)
 		}
+	}
+}
+
+// A run whose events.jsonl lost the resume event of a session that re-did
+// steps (the file deleted, cut short before it, or deleted and written
+// anew by a later review) takes that resume point from the metric
+// records: metrics.jsonl is append-only and a resume appends the steps it
+// re-does, so where a step has records of an earlier session and a later
+// one, the later one's stand, all of them (its held-out evaluation's too,
+// a record of that step with its own keys), and the earlier one's are
+// left out, in the open run (the curves, the Traces list) and the listing
+// (its best reward) alike, as the resume event would have left them out.
+// The problems view says the resume points were lost and which steps'
+// later records were taken. (Both sessions' records of a re-done step
+// stood: the curves drew each twice, and the listing's best reward could
+// be one the resume had replaced.)
+func TestLostResumePointsTakeTheLaterSessionsRecords(t *testing.T) {
+	const said = "the later session's records (metrics and traces) are taken"
+	evalOf := func(step int, v float64) event.Metrics {
+		return event.Metrics{Time: time.Now(), Step: step, Values: map[string]float64{"eval_accuracy": v}}
+	}
+	for _, c := range []struct {
+		name string
+		lose func(t *testing.T, dir string)
+		lost bool
+	}{
+		{"nothing lost", func(*testing.T, string) {}, false},
+		{"events.jsonl deleted", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, EventsFile)); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"events.jsonl cut before the resume", func(t *testing.T, dir string) { cutEvents(t, dir, 3, false, 0) }, true},
+		{"events.jsonl deleted, then a review wrote it anew", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, EventsFile)); err != nil {
+				t.Fatal(err)
+			}
+			r, err := OpenWith(dir, nil, Options{Intent: IntentReview, DeferOpen: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Review("0-0-0", LabelAccept, ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs := t.TempDir()
+			dir := filepath.Join(runs, "run")
+			// Segment 0 does steps 0-5, its checkpoint of step 3, and
+			// evaluates at step 4; its step 5 has the best reward of all.
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 4, 1, 1)
+			if _, err := w.SaveCheckpoint(3, saveFake(3), CheckpointState{MeanReward: reward(0)}); err != nil {
+				t.Fatal(err)
+			}
+			emitSteps(w, 4, 5, 1, 1)
+			w.Emit(evalOf(4, 0.25))
+			best := fakeMetrics(5)
+			best.Values["reward"] = 5
+			w.Emit(best)
+			w.Emit(fakeTrace(5, 0, 0))
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// Segment 1 resumes after step 3 and does steps 4-6, evaluating
+			// at step 4 again.
+			resumeAndClose(t, dir, 3, func(r *Run) {
+				emitSteps(r, 4, 5, 1, 1)
+				r.Emit(evalOf(4, 0.75))
+				emitSteps(r, 5, 7, 1, 1)
+				if _, err := r.SaveCheckpoint(6, saveFake(6), CheckpointState{MeanReward: reward(0)}); err != nil {
+					t.Fatal(err)
+				}
+			})
+			c.lose(t, dir)
+
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			ms, _ := ro.Store().MetricsSince(0)
+			training := map[int]int{}
+			evals := 0
+			for _, m := range ms {
+				if m.Step >= 4 && m.Seg == 0 {
+					t.Errorf("segment 0's record of step %d (%v) stands, which segment 1 re-did", m.Step, m.Names)
+				}
+				if v, ok := m.Get("eval_accuracy"); ok {
+					evals++
+					if v != 0.75 {
+						t.Errorf("step %d's evaluation %v stands, want segment 1's 0.75", m.Step, v)
+					}
+					continue
+				}
+				training[m.Step]++
+			}
+			for step := 0; step <= 6; step++ {
+				if training[step] != 1 {
+					t.Errorf("step %d has %d training records, want 1", step, training[step])
+				}
+			}
+			if evals != 1 || len(training) != 7 {
+				t.Errorf("%d evaluation records and training records of %d steps, want 1 and 7", evals, len(training))
+			}
+			traces, _ := ro.Store().TracesSince(0)
+			for _, tr := range traces {
+				if tr.Step >= 4 && tr.Seg == 0 {
+					t.Errorf("segment 0's trace %s of step %d stands, which segment 1 re-did", tr.ID, tr.Step)
+				}
+			}
+			if len(traces) != 7 {
+				t.Errorf("%d traces stand, want one of each step 0-6", len(traces))
+			}
+			if got := ro.Steps().Done; got != 7 {
+				t.Errorf("header counts %d steps done, want 7", got)
+			}
+			var says []string
+			for _, msg := range lostIssues(ro, EventsFile) {
+				if strings.Contains(msg, said) {
+					says = append(says, msg)
+				}
+			}
+			switch {
+			case !c.lost && len(says) > 0:
+				t.Errorf("problems view says %q, though no resume event was lost", says)
+			case c.lost && (len(says) != 1 || !strings.Contains(says[0], "lost the resume event of the session whose records carry \"seg\": 1") ||
+				!strings.Contains(says[0], "so for steps 4-5, which an earlier session recorded too")):
+				t.Errorf("problems view says %q, want one issue saying segment 1's resume event was lost and steps 4-5 taken from it", says)
+			}
+
+			list, err := List(runs)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			if list[0].StepsDone() != 7 || list[0].BestReward >= 5 {
+				t.Errorf("listing: %d steps done, best reward %v; want 7 and a reward of the records that stand (below 5)", list[0].StepsDone(), list[0].BestReward)
+			}
+		})
 	}
 }

@@ -181,6 +181,11 @@ type Run struct {
 	// resume points: segment → last step kept (guarded by resMu)
 	resMu   sync.Mutex
 	resumes resumePoints
+	// metricSegs are the steps of every metric record read, superseded
+	// or not, by segment: where events.jsonl lost resume events, what
+	// says them (resumePoints.lostResumes). Written by ingest, read by
+	// load.
+	metricSegs map[int]*stepRanges
 
 	// what the events read and written so far say of the training
 	// (State), folded as the Lister folds events.jsonl
@@ -846,6 +851,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	if err := read(filepath.Join(r.dir, MetricsFile), 'm'); err != nil {
 		return 0, err
 	}
+	r.takeLostResumes()
 	// A run that did steps lost what a file or folder held, not nothing:
 	// said, so that it does not just look empty. metrics.jsonl's loss
 	// (missing, fewer steps than the checkpoints prove done, or a hole
@@ -889,6 +895,32 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		return 0, err
 	}
 	return max(maxSeg, r.recordSeg), nil
+}
+
+// takeLostResumes notes the resume points events.jsonl lost, read from
+// the metric records read (resumePoints.lostResumes), and leaves out the
+// records they supersede, as a resume event read would have: the curves
+// drew a step re-done by a resume twice, once of each session. Said in
+// the problems view. Traces, read after, are left out by the points as
+// they are read.
+func (r *Run) takeLostResumes() {
+	r.readPlan()
+	r.evMu.Lock()
+	imported, worked := r.ev.imported, r.ev.workedSegs
+	r.evMu.Unlock()
+	if imported || r.imported {
+		return
+	}
+	r.resMu.Lock()
+	_, lost := r.resumes.lostResumes(r.metricSegs, worked)
+	r.resMu.Unlock()
+	for _, l := range lost {
+		r.noteResume(l.seg, l.step)
+		r.store.supersede(l.seg, l.step)
+	}
+	if said := lostResumesSaid(lost); said != "" {
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: said, Kind: IssueLost})
+	}
 }
 
 // tornLog is a run file that ends in a partial line: where, and how long.
@@ -979,6 +1011,13 @@ func (r *Run) ingest(kind byte, path string, lineNo int, off int64, raw []byte) 
 		r.lastNames = m.Names
 		r.noteRecorded(m.Seg)
 		r.recordSeg = max(r.recordSeg, m.Seg)
+		if r.metricSegs == nil {
+			r.metricSegs = map[int]*stepRanges{}
+		}
+		if r.metricSegs[m.Seg] == nil {
+			r.metricSegs[m.Seg] = &stepRanges{}
+		}
+		r.metricSegs[m.Seg].add(m.Step)
 		if !r.superseded(m.Seg, m.Step) {
 			r.store.addMetric(m)
 		}

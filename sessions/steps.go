@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -199,6 +200,100 @@ func (p resumePoints) superseded(seg, step int) bool {
 		}
 	}
 	return false
+}
+
+// lostResume is a resume point that events.jsonl lost, read from the
+// metric records: segment seg resumed the run after step, and the
+// records of earlier segments past it that stood were those of steps.
+type lostResume struct {
+	seg, step int
+	steps     stepRanges
+}
+
+// lostResumes are the resume points of a run of ours (not an import)
+// that events.jsonl lost (missing, emptied, cut short or written anew:
+// a resume event is flushed before the session's first record, Resume),
+// read from its metric records (steps, by segment): a segment past the
+// first whose work the events record none of (worked: no resume, phase,
+// checkpoint, device or error of it; a segment that opened the run and
+// recorded steps without resuming it keeps its records beside the
+// earlier ones), and whose first step an earlier segment's records that
+// stand reach, re-did those steps, so it resumed after the step before
+// its first, and p with the points found is the run's resume points. The rule is a segment's, not a record's:
+// metrics.jsonl is append-only and a resume appends what it re-does, so
+// the later segment's records of a step are the ones that stand, all of
+// them (a step's held-out evaluation is a record of its own, with its own
+// keys, which a rule of the last record of each step would have taken
+// for the step's only one), and an earlier segment's records past the
+// point are left out as the lost event would have left them (a resume
+// abandons the steps it does not reach again, too). An import's records
+// are the trainer's and keep its steps: none is read so. p is returned
+// as it is where nothing is found; nil lost.
+func (p resumePoints) lostResumes(steps map[int]*stepRanges, worked map[int]bool) (resumePoints, []lostResume) {
+	var lost []lostResume
+	for seg, r := range steps {
+		if _, ok := p[seg]; ok || worked[seg] || seg == 0 || len(*r) == 0 {
+			continue
+		}
+		point := (*r)[0][0] - 1
+		var redone stepRanges
+		for earlier, er := range steps {
+			if earlier >= seg {
+				continue
+			}
+			limit := p.standingUpTo(earlier)
+			for _, rg := range *er {
+				if rg[1] <= point || rg[0] > limit {
+					continue
+				}
+				for step := max(rg[0], point+1); step <= min(rg[1], limit); step++ {
+					redone.add(step)
+				}
+			}
+		}
+		if len(redone) > 0 {
+			lost = append(lost, lostResume{seg: seg, step: point, steps: redone})
+		}
+	}
+	if len(lost) == 0 {
+		return p, nil
+	}
+	slices.SortFunc(lost, func(a, b lostResume) int { return a.seg - b.seg })
+	all := maps.Clone(p)
+	if all == nil {
+		all = resumePoints{}
+	}
+	for _, l := range lost {
+		all.note(l.seg, l.step)
+	}
+	return all, lost
+}
+
+// lostResumesSaid says what the resume points lost mean for the records
+// (lostResumes): "" where none was.
+func lostResumesSaid(lost []lostResume) string {
+	if len(lost) == 0 {
+		return ""
+	}
+	var segs []string
+	var steps stepRanges
+	for _, l := range lost {
+		segs = append(segs, strconv.Itoa(l.seg))
+		for _, rg := range l.steps {
+			for step := rg[0]; step <= rg[1]; step++ {
+				steps.add(step)
+			}
+		}
+	}
+	sessions := "the resume event of the session whose records carry \"seg\": " + segs[0] + ", which said after which step it"
+	if len(segs) > 1 {
+		sessions = "the resume events of the sessions whose records carry \"seg\": " + strings.Join(segs[:len(segs)-1], ", ") + " and " +
+			segs[len(segs)-1] + ", which said after which step each"
+	}
+	return fmt.Sprintf("lost %s resumed the run, and so whose records of a step stand: the resume points were taken "+
+		"from the records instead (a resume re-does the steps after its checkpoint and appends their records), so for %s, which an "+
+		"earlier session recorded too, the later session's records (metrics and traces) are taken and the earlier one's left out, "+
+		"one point a step on the curves; put the file back from a copy of the run folder if there is one", sessions, steps)
 }
 
 // stepRanges is a set of steps as ascending, disjoint, non-adjacent

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -587,5 +588,44 @@ func resumeAndClose(t *testing.T, dir string, step int, record func(r *Run)) {
 	record(r)
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLostResumesReadFromTheRecords: a segment whose resume event is lost
+// resumed after the step before its first record, where an earlier
+// segment's records that stand reach that step (it re-did them); one that
+// only continued past them, or whose resume the events record, is no
+// lost resume, nor one whose work (a phase, …) the events record: it
+// opened the run and recorded steps without resuming it.
+func TestLostResumesReadFromTheRecords(t *testing.T) {
+	seg := func(rs ...[2]int) *stepRanges { r := stepRanges(rs); return &r }
+	for _, c := range []struct {
+		name    string
+		steps   map[int]*stepRanges
+		resumes resumePoints
+		worked  map[int]bool
+		want    []lostResume
+	}{
+		{"one segment", map[int]*stepRanges{0: seg([2]int{0, 9})}, nil, nil, nil},
+		{"a resume past the earlier records", map[int]*stepRanges{0: seg([2]int{0, 3}), 1: seg([2]int{4, 6})}, nil, nil, nil},
+		{"a resume that re-did steps", map[int]*stepRanges{0: seg([2]int{0, 9}), 1: seg([2]int{4, 6})}, nil, map[int]bool{0: true},
+			[]lostResume{{seg: 1, step: 3, steps: stepRanges{{4, 9}}}}},
+		{"its resume recorded", map[int]*stepRanges{0: seg([2]int{0, 9}), 1: seg([2]int{4, 6})}, resumePoints{1: 3}, map[int]bool{1: true}, nil},
+		{"its work recorded, not resumed", map[int]*stepRanges{0: seg([2]int{0, 9}), 1: seg([2]int{4, 6})}, nil, map[int]bool{1: true}, nil},
+		{"two, the second re-doing the first's steps", map[int]*stepRanges{0: seg([2]int{0, 9}), 1: seg([2]int{4, 6}), 2: seg([2]int{6, 8})}, nil, nil,
+			[]lostResume{{seg: 1, step: 3, steps: stepRanges{{4, 9}}}, {seg: 2, step: 5, steps: stepRanges{{6, 9}}}}},
+		{"re-doing only records a recorded resume superseded", map[int]*stepRanges{0: seg([2]int{0, 9}), 1: seg([2]int{4, 6}), 2: seg([2]int{7, 8})}, resumePoints{1: 3}, map[int]bool{1: true}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			all, got := c.resumes.lostResumes(c.steps, c.worked)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("lostResumes: %+v, want %+v", got, c.want)
+			}
+			for _, l := range got {
+				if all[l.seg] != l.step {
+					t.Errorf("resume points %v lack segment %d's lost one after step %d", all, l.seg, l.step)
+				}
+			}
+		})
 	}
 }
