@@ -178,8 +178,10 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 // checkPromptFits refuses, before any device opens, a prompt of tokens
 // tokens that leaves the model in dir no position for a new token (vLLM's
 // max_model_len counts the prompt too); chat: the prompt is --prompt
-// rendered as a ChatML turn. The sampler said it once the model had
-// loaded, as "sample: a prompt of 400 tokens is longer than …".
+// rendered as a ChatML turn. It is said in the words of every refusal
+// past a model's positions (model.PositionsError); the sampler said it
+// once the model had loaded, as "sample: a prompt of 400 tokens is longer
+// than …".
 func checkPromptFits(dir string, tokens int, chat bool) error {
 	cfg, _, err := model.Inspect(dir)
 	if err != nil {
@@ -192,8 +194,7 @@ func checkPromptFits(dir string, tokens int, chat bool) error {
 	if chat {
 		what, fix = "--prompt rendered as a --chat turn", fmt.Sprintf("shorten --prompt (or --system) by at least %d tokens", tokens-cfg.MaxPos+1)
 	}
-	return fmt.Errorf("%s is %d tokens, which leaves no room for a new token in the %d positions of %s (max_position_embeddings): %s",
-		what, tokens, cfg.MaxPos, dir, fix)
+	return &model.PositionsError{Model: model.Name("model", dir), What: what, Tokens: tokens, Positions: cfg.MaxPos, Leave: "a new token", Do: fix}
 }
 
 // stoppedBy says what ended r in the user's terms: the stop token by its

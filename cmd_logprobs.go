@@ -109,8 +109,12 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 				return nil, fmt.Errorf(`"ids"[%d] is %d, not a token id of this model: its vocabulary is 0..%d`, i, id, m.Cfg.Vocab-1)
 			}
 		}
-		if len(ids) > m.Cfg.MaxPos {
-			return nil, fmt.Errorf("%d tokens are more than the model's %d positions", len(ids), m.Cfg.MaxPos)
+		if len(ids) > m.Cfg.MaxPos { // in the words of every refusal past a model's positions
+			what, fix := `"ids"`, fmt.Sprintf("give at most %d ids", m.Cfg.MaxPos)
+			if in.Text != nil {
+				what, fix = `"text"`, fmt.Sprintf("give a text of at most %d tokens", m.Cfg.MaxPos)
+			}
+			return nil, &model.PositionsError{Model: model.Name("model", *dir), What: what, Tokens: len(ids), Positions: m.Cfg.MaxPos, Do: fix}
 		}
 		targets := make([]int32, len(ids))
 		for i := range targets {

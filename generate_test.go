@@ -144,7 +144,10 @@ func TestGenerateSaysWhatStoppedIt(t *testing.T) {
 // refused before any device opens, with the most it can be, or, rendered
 // as a --chat turn, how much shorter it must be; the sampler said it once
 // the model had loaded ("computing on …", then "sample: a prompt of 400
-// tokens is longer than …"). A prompt of 255 tokens in 256 positions
+// tokens is longer than …"), in the words of every refusal past a
+// model's positions (model.PositionsError: the model, by how much); it
+// said it its own way ("--prompt is 400 tokens, which leaves no room …
+// in the 256 positions of DIR"). A prompt of 255 tokens in 256 positions
 // still writes its one token.
 func TestGeneratePromptPastThePositions(t *testing.T) {
 	student := filepath.Join("engine", "defaults", "models", defaults.Student)
@@ -153,9 +156,9 @@ func TestGeneratePromptPastThePositions(t *testing.T) {
 		args []string
 		want string // stderr's last line; "" for a run
 	}{
-		{"400 tokens", []string{"--prompt", strings.Repeat("1", 400)}, "rlt generate: --prompt is 400 tokens, which leaves no room for a new token in the 256 positions of " + student + " (max_position_embeddings): give a prompt of at most 255 tokens"},
-		{"256 tokens", []string{"--prompt", strings.Repeat("1", 256)}, "rlt generate: --prompt is 256 tokens, which leaves no room for a new token in the 256 positions of " + student + " (max_position_embeddings): give a prompt of at most 255 tokens"},
-		{"a chat turn", []string{"--prompt", strings.Repeat("1", 250), "--chat"}, "rlt generate: --prompt rendered as a --chat turn is 269 tokens, which leaves no room for a new token in the 256 positions of " + student + " (max_position_embeddings): shorten --prompt (or --system) by at least 14 tokens"},
+		{"400 tokens", []string{"--prompt", strings.Repeat("1", 400)}, "rlt generate: the model " + student + ": --prompt takes 400 tokens, 144 more than its 256 positions (max_position_embeddings): give a prompt of at most 255 tokens"},
+		{"256 tokens", []string{"--prompt", strings.Repeat("1", 256)}, "rlt generate: the model " + student + ": --prompt takes 256 tokens, which leaves no room for a new token in its 256 positions (max_position_embeddings): give a prompt of at most 255 tokens"},
+		{"a chat turn", []string{"--prompt", strings.Repeat("1", 250), "--chat"}, "rlt generate: the model " + student + ": --prompt rendered as a --chat turn takes 269 tokens, 13 more than its 256 positions (max_position_embeddings): shorten --prompt (or --system) by at least 14 tokens"},
 		{"255 tokens", []string{"--prompt", strings.Repeat("1", 255)}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -57,3 +57,24 @@ func TestLogprobsModelFolderBeforeDevice(t *testing.T) {
 		}
 	}
 }
+
+// TestLogprobsPastThePositions: a line of more tokens than the model's
+// positions is that line's error in the words of every refusal past a
+// model's positions (model.PositionsError: the model, what, its tokens,
+// by how much, what to do), and the next line goes on; it said "300
+// tokens are more than the model's 256 positions", no model named and
+// nothing to do.
+func TestLogprobsPastThePositions(t *testing.T) {
+	teacher := filepath.Join("engine", "defaults", "models", "teacher")
+	ids := strings.TrimSuffix(strings.Repeat("51, ", 257), ", ")
+	for _, c := range []struct{ row, want string }{
+		{`{"text": "` + strings.Repeat("1", 300) + `"}`, `{"line":1,"error":"the model ` + teacher + `: \"text\" takes 300 tokens, 44 more than its 256 positions (max_position_embeddings): give a text of at most 256 tokens"}`},
+		{`{"ids": [` + ids + `]}`, `{"line":1,"error":"the model ` + teacher + `: \"ids\" takes 257 tokens, 1 more than its 256 positions (max_position_embeddings): give at most 256 ids"}`},
+	} {
+		code, out, errs := runCLI(t, c.row+"\n{\"ids\": [51]}\n", "logprobs", "--model", teacher, "--device", "cpu")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 1 || len(lines) != 2 || lines[0] != c.want || !strings.Contains(lines[1], `"logprobs"`) {
+			t.Errorf("exit %d\n%s\n%s\nwant the first line %s and the next row to go on", code, out, errs, c.want)
+		}
+	}
+}
