@@ -38,9 +38,10 @@ in the runs measured: the teacher's 0.12 to 0.18, the student's 0.010 to
 AVX-512 it gives their bytes (docs/commands.md).
 
 The teacher is trained and written first, then the student, each from a
-seed of its own (neither learns from the other). Stopped while the student
-trains, it keeps DIR/teacher: the same command with --resume keeps it and
-trains the student alone, the student an uninterrupted run makes.
+seed of its own (neither learns from the other). Stopped as the teacher is
+saved or while the student trains, it keeps DIR/teacher: the same command
+with --resume keeps it and trains the student alone, the student an
+uninterrupted run makes.
 
 Example:
   rlt pretrain --out /tmp/defaults --seed 1
@@ -90,17 +91,26 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	for _, name := range kept {
 		fmt.Fprintf(stderr, "keeping %s, trained before\n", filepath.Join(*out, name))
 	}
+	// A signal is held for the whole run: one that comes as a model is
+	// saved lets the save end whole (BuildModel stages it and renames it
+	// into place) and stops the run there.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	for _, name := range todo {
+	for i, name := range todo {
 		err := warmstart.BuildModel(ctx, r, name, *out, func(p warmstart.Progress) {
 			fmt.Fprintf(stderr, "%s step %d/%d  loss %.4f  %.0fs\n", p.Model, p.Step, p.Steps, p.Loss, p.Elapsed.Seconds())
 		})
 		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return pretrainStopped(fs, *out, name)
+			return pretrainStopped(fs, *out, "training the "+name, name)
 		}
 		if err != nil {
 			return err
+		}
+		// The signal came once this model had trained, as it was saved:
+		// it is whole, and the next is not begun. (After the last, the
+		// run has nothing left to stop and ends as it would have.)
+		if ctx.Err() != nil && i+1 < len(todo) {
+			return pretrainStopped(fs, *out, "saving the "+name, todo[i+1])
 		}
 	}
 	if len(kept) > 0 {
@@ -112,23 +122,25 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	return nil
 }
 
-// pretrainStopped says what a pretrain stopped by a signal while training
-// the model training leaves in out: each model is written whole once it
-// is trained, and not before, so out holds the models trained before it
-// (the teacher, while the student trains) and nothing of this one. Those
-// are kept by the resume it says (this command with --resume), which
-// trains the others alone: each model has a seed of its own, so they come
-// out as an uninterrupted run makes them. Within a model nothing is kept
-// (no optimiser state is written: a model of the recipe trains in minutes).
-func pretrainStopped(fs *flag.FlagSet, out, training string) error {
+// pretrainStopped says what a pretrain stopped by a signal while (the
+// phase it was in: "training the student", "saving the teacher") leaves
+// in out, next the model it did not write: each model is written whole
+// once it is trained, and not before, so out holds the models trained
+// before next (the teacher, while the student trains or the teacher is
+// saved) and nothing of next. Those are kept by the resume it says (this
+// command with --resume), which trains the others alone: each model has
+// a seed of its own, so they come out as an uninterrupted run makes them.
+// Within a model nothing is kept (no optimiser state is written: a model
+// of the recipe trains in minutes).
+func pretrainStopped(fs *flag.FlagSet, out, while, next string) error {
 	var kept []string
 	for _, name := range warmstart.Models {
-		if dir := filepath.Join(out, name); name != training && modelFile(dir) != "" {
+		if dir := filepath.Join(out, name); name != next && modelFile(dir) != "" {
 			kept = append(kept, dir)
 		}
 	}
 	if len(kept) == 0 {
-		return fmt.Errorf("stopped by a signal while training the %s: nothing was written to %s; to start again, run the same command", training, out)
+		return fmt.Errorf("stopped by a signal while %s: nothing was written to %s; to start again, run the same command", while, out)
 	}
 	cmd := []string{"rlt", "pretrain", "--out", sessions.ShellQuote(out)}
 	fs.Visit(func(f *flag.Flag) {
@@ -138,6 +150,6 @@ func pretrainStopped(fs *flag.FlagSet, out, training string) error {
 		}
 	})
 	cmd = append(cmd, "--resume")
-	return fmt.Errorf("stopped by a signal while training the %s: %s holds the trained %s, whole; the %s was not written; to train the %s alone and keep it, run %s (or remove %s and run this command again)",
-		training, strings.Join(kept, " and "), filepath.Base(kept[0]), training, training, strings.Join(cmd, " "), out)
+	return fmt.Errorf("stopped by a signal while %s: %s holds the trained %s, whole; the %s was not written; to train the %s alone and keep it, run %s (or remove %s and run this command again)",
+		while, strings.Join(kept, " and "), filepath.Base(kept[0]), next, next, strings.Join(cmd, " "), out)
 }

@@ -1,0 +1,65 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// signalAt is stderr that sends this process SIGTERM once a line holds
+// at, and returns once the signal has come (to the test's handler, and
+// so to the command's), so that the command goes on from there under it.
+type signalAt struct {
+	lockedBuf
+	at     string
+	signal chan os.Signal
+	sent   bool
+}
+
+func (h *signalAt) Write(p []byte) (int, error) {
+	n, err := h.lockedBuf.Write(p)
+	if !h.sent && strings.Contains(string(p), h.at) {
+		h.sent = true
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-h.signal
+	}
+	return n, err
+}
+
+// TestPretrainSignalAsTheTeacherIsSaved: a signal that comes once the
+// teacher has trained, as it is saved, lets the save end whole (the
+// command holds it for the whole run) and stops the pretrain before the
+// student, said as that phase: "while saving the teacher", with the
+// resume that trains the student alone; it said "while training the
+// student", which had not begun.
+func TestPretrainSignalAsTheTeacherIsSaved(t *testing.T) {
+	stderr := &signalAt{at: "teacher step 1/1 ", signal: make(chan os.Signal, 1)}
+	signal.Notify(stderr.signal, syscall.SIGTERM)
+	defer signal.Stop(stderr.signal)
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout lockedBuf
+	code := run([]string{"pretrain", "--out", out, "--steps", "1", "--batch", "1"}, strings.NewReader(""), &stdout, stderr)
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	want := "rlt pretrain: stopped by a signal while saving the teacher: " + filepath.Join(out, "teacher") +
+		" holds the trained teacher, whole; the student was not written; to train the student alone and keep it, run rlt pretrain --out " + out +
+		" --batch 1 --steps 1 --resume (or remove " + out + " and run this command again)"
+	if last := lines[len(lines)-1]; code != 1 || last != want {
+		t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
+	}
+	if modelFile(filepath.Join(out, "teacher")) == "" {
+		t.Errorf("%s/teacher holds no model; want the teacher saved whole", out)
+	}
+	entries, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "teacher" {
+		t.Errorf("%s holds %v; want the teacher alone", out, names)
+	}
+}
