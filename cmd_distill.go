@@ -280,8 +280,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return fmt.Errorf("--teacher %s: %w", *tdir, err)
 		}
 	}
-	// A signal stops the work in hand and says what it leaves.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// A signal stops the work in hand and says what it leaves: Ctrl-C,
+	// SIGTERM, and a closed terminal's SIGHUP (stopSignals), which killed
+	// the student's save midway.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	rows := runpkg.ReferenceRows(exs)
 	if !*reference {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
@@ -165,11 +164,12 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return err
 	}
 	// Drawn and written a chunk at a time: a few MB of memory whatever the
-	// size, the same numbers as model.NewRandom draws. A signal stops it
-	// within a chunk and removes what was written (the staging folder): it
-	// was killed, leaving a hidden folder of gigabytes until the next save
-	// to --out.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// size, the same numbers as model.NewRandom draws. A signal (Ctrl-C,
+	// SIGTERM, a closed terminal's SIGHUP: stopSignals) stops it within a
+	// chunk and removes what was written (the staging folder): it was
+	// killed, leaving a hidden folder of gigabytes until the next save to
+	// --out.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	fmt.Fprintf(stderr, "drawing %s parameters (%s) into %s\n", humanCount(cfg.NumParams()), dt, *out)
 	var params int

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -91,10 +90,11 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	for _, name := range kept {
 		fmt.Fprintf(stderr, "keeping %s, trained before\n", filepath.Join(*out, name))
 	}
-	// A signal is held for the whole run: one that comes as a model is
-	// saved lets the save end whole (BuildModel stages it and renames it
-	// into place) and stops the run there.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// A signal (stopSignals: a closed terminal's SIGHUP too) is held for
+	// the whole run: one that comes as a model is saved lets the save end
+	// whole (BuildModel stages it and renames it into place) and stops
+	// the run there.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	for i, name := range todo {
 		err := warmstart.BuildModel(ctx, r, name, *out, func(p warmstart.Progress) {

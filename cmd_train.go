@@ -201,7 +201,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// Ctrl-C, SIGTERM, and a closed terminal's SIGHUP (stopSignals),
+	// which killed the teacher's save midway.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	err = e.Run(ctx)
 	reportPoolAnomalies(stderr)

@@ -1,0 +1,103 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runUntilHangup is runUntilSignal with SIGHUP, which a closed terminal
+// window or a dropped ssh connection sends, for SIGTERM. The test's own
+// handler keeps SIGHUP's default action (ending the test binary) off; a
+// command that does not stop on it is stopped with SIGTERM, which every
+// command here catches, and said.
+func runUntilHangup(t *testing.T, started string, args ...string) (int, string) {
+	t.Helper()
+	absorb := make(chan os.Signal, 1)
+	signal.Notify(absorb, syscall.SIGHUP, syscall.SIGTERM)
+	defer signal.Stop(absorb)
+	var stdout, stderr lockedBuf
+	done := make(chan int, 1)
+	go func() { done <- run(args, strings.NewReader(""), &stdout, &stderr) }()
+	deadline := time.After(2 * time.Minute)
+	for !strings.Contains(stderr.String(), started) {
+		select {
+		case code := <-done:
+			t.Fatalf("rlt %v ended (exit %d) before it was under way: %s", args, code, stderr.String())
+		case <-deadline:
+			t.Fatalf("rlt %v: not under way in 2 minutes: %s", args, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		return code, stderr.String()
+	case <-time.After(2 * time.Minute):
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-done
+		t.Fatalf("rlt %v did not stop on SIGHUP (SIGTERM stopped it): %s", args, stderr.String())
+	}
+	return 0, ""
+}
+
+// TestStoppedByHangup: the commands that write a model folder (rlt
+// pretrain, distill, train --save, model init) stop on SIGHUP as on
+// Ctrl-C and SIGTERM, and say what they leave, as the workbench and rlt
+// run --headless do (stopSignals); a closed terminal or a dropped ssh
+// connection killed them, a save midway included, leaving its staging
+// folder.
+func TestStoppedByHangup(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, started string
+		args          func(out string) []string
+		want          func(out string) string // in stderr's last line
+	}{
+		{"pretrain", "teacher step 1/", func(out string) []string {
+			return []string{"pretrain", "--out", out, "--steps", "1000000", "--batch", "1"}
+		}, func(out string) string {
+			return "rlt pretrain: stopped by a signal while training the teacher: nothing was written to " + out + "; to start again, run the same command"
+		}},
+		{"distill", "student step 1/", func(out string) []string {
+			return []string{"distill", "--reference", "--tokenizer-from", distillTeacher, "--out", out, "--questions", "6", "--steps", "1000000", "--batch", "2", "--device", "cpu"}
+		}, func(out string) string {
+			return " of 1000000 student steps: " + filepath.Join(out, distillRows) + " keeps its 6 rows; the student was not saved"
+		}},
+		{"train", "step 0 ", func(out string) []string {
+			return []string{"train", "--teacher", distillTeacher, "--student", "engine/defaults/models/student", "--steps", "1000000", "--save", out, "--device", "cpu"}
+		}, func(out string) string {
+			return " of 1000000 steps: no teacher was written to " + out + "; to train it, run the same command again"
+		}},
+		{"model init", "drawing ", func(out string) []string {
+			// 205M parameters, 410 MB in BF16, as TestModelInitStoppedBySignal draws.
+			shape := filepath.Join(dir, "shape.json")
+			os.WriteFile(shape, []byte(`{"vocab_size": 100000, "hidden_size": 2048, "intermediate_size": 64, "num_hidden_layers": 1,
+				"num_attention_heads": 16, "num_key_value_heads": 16, "tie_word_embeddings": true}`), 0o644)
+			return []string{"model", "init", "--config", shape, "--out", out, "--dtype", "bf16"}
+		}, func(out string) string {
+			return "rlt model init: stopped by a signal while drawing the weights: nothing was written to " + out + "; to make the model, run the same command again"
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(dir, c.name)
+			var st syscall.Statfs_t
+			if err := syscall.Statfs(dir, &st); c.name == "model init" && (err != nil || uint64(st.Bavail)*uint64(st.Bsize) < 2<<30) {
+				t.Skipf("the room check needs ~0.4 GB free for the shape, and the test wants 2 GB: %v", err)
+			}
+			code, errs := runUntilHangup(t, c.started, c.args(out)...)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, c.want(out)) {
+				t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, c.want(out))
+			}
+		})
+	}
+}
