@@ -393,8 +393,11 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	return nil
 }
 
-// stopSignals stop a run cleanly, after its step in progress, with a
-// final checkpoint: Ctrl-C, a kill's SIGTERM, and SIGHUP, which a closed
-// terminal window or a dropped ssh connection sends (the run then ends as
-// if q were pressed, its folder complete, not "gone without stopping").
+// stopSignals stop a command cleanly, where it can stop whole: Ctrl-C, a
+// kill's SIGTERM, and SIGHUP, which a closed terminal window or a dropped
+// ssh connection sends. A run (the workbench, --headless, rlt train) ends
+// after its step in progress with a final checkpoint, as if q were
+// pressed, its folder complete, not "gone without stopping"; rlt pretrain,
+// distill and model init stop with no model folder half written (a save
+// under way finishes first).
 var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
