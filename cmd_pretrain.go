@@ -33,8 +33,10 @@ AVX-512; any other CPU has its own. Between those the sums run in another
 order: the weights differ in their last bits after one step, and 900 steps
 grow that into other weights altogether, not always as good (held-out loss
 in the runs measured: the teacher's 0.12 to 0.18, the student's 0.010 to
-0.043). This version made the embedded models: on an amd64 CPU with
-AVX-512 it gives their bytes (docs/commands.md).
+0.043). The embedded models were made on an AVX-512 CPU by the version
+of f3de2e1, whose row maximum there (attention's softmax) lost some
+lanes' values, since fixed: attention now rounds otherwise on such CPUs,
+and this version no longer gives their bytes (docs/commands.md).
 
 The teacher is trained and written first, then the student, each from a
 seed of its own (neither learns from the other). Stopped as the teacher is

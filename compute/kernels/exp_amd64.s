@@ -273,8 +273,10 @@ maxtail:
 	MOVQ $0xFFFF, AX
 	BZHIQ R10, AX, AX
 	KMOVW AX, K1
-	VMOVUPS (SI), K1, Z1       // merge: masked lanes keep the previous values
-	VMAXPS Z1, Z0, Z0
+	// Into Z0 alone, under the mask: lanes past the row keep Z0's maxima
+	// (and are not read). Z1 holds the main loop's maxima of every other
+	// 16 floats: loading the tail over it lost them.
+	VMAXPS (SI), Z0, K1, Z0
 	ADDQ $64, SI
 	SUBQ $16, CX
 	JMP  maxtail

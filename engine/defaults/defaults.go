@@ -13,7 +13,9 @@
 // AVX-512 CPU, the first whose teacher learned the prefill's lead "\n\n"
 // (warmstart.TeacherSequence); those before it were made by a version
 // whose kernels rounded otherwise, and their teacher had not. The same
-// version on a CPU of the same kernels gives these bytes again; another
+// version (f3de2e1) on a CPU of the same kernels gives these bytes again
+// (later versions fixed the AVX-512 row maximum, which attention rounds
+// through, and give other bytes: docs/commands.md § rlt pretrain); another
 // gives other weights, not always as good (docs/commands.md § rlt pretrain
 // says what a seed reproduces). How good a student comes out is a draw of
 // that kind: the one embedded now has a held-out loss of 0.043 a token
