@@ -266,6 +266,9 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	if lost := steps.Problem(); lost != "" {
 		notes = append(notes, lost)
 	}
+	if lost := ev.tracesLostNote(dir); lost != "" {
+		notes = append(notes, lost)
+	}
 
 	// The lock is probed every time: it is what says whether a process
 	// trains the run now, and it costs an open and an flock.

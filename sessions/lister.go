@@ -437,6 +437,11 @@ type eventsFold struct {
 	// lostBefore is what the latest lost event says: a session found
 	// events.jsonl lost and wrote it anew (its how "": none).
 	lostBefore lostRecord
+	// tracesLostBefore are the steps whose trace files lost events say a
+	// session found lost (Run.recordLostTraces); dropped: a dropped event
+	// says the writer dropped traces, which leaves steps without files too.
+	tracesLostBefore stepRanges
+	dropped          bool
 	// workedSegs are the segments whose work the events record (worked),
 	// lastWorked the last noted, plus one (0: none): a segment whose
 	// records re-do an earlier one's steps, of which they record none, is
@@ -593,9 +598,16 @@ func (f *eventsFold) fold(e EventRecord) {
 	case KindImport:
 		f.imported = true
 	case KindLost:
-		if e.File == EventsFile {
+		switch e.File {
+		case EventsFile:
 			f.lostBefore = lostRecord{how: e.Name, step: e.Step}
+		case TracesDir:
+			for step := e.Step - max(e.Count, 1) + 1; step <= e.Step; step++ {
+				f.tracesLostBefore.add(step)
+			}
 		}
+	case KindDropped:
+		f.dropped = true
 	case KindError:
 		if e.Fatal {
 			f.fatal = e.Error

@@ -666,3 +666,107 @@ func TestLostResumePointsTakeTheLaterSessionsRecords(t *testing.T) {
 		})
 	}
 }
+
+// A run whose trace files were lost (traces/ deleted, or the files of
+// some steps its checkpoints prove done) and that a later session then
+// resumed or reviewed still says, at every later open and in the
+// listing, which steps' traces are lost and what to do: the session
+// records the loss (lost events of traces/, one a range of steps), so it
+// is said also where metrics.jsonl, against which the files are counted,
+// was lost with them. (Once a resume had made traces/ again the run read
+// as whole: the loss was said only while the folder was missing, and a
+// file lost from it never.) A session that finds nothing lost records
+// nothing.
+func TestTracesLossStillSaidAfterASession(t *testing.T) {
+	removeTraces := func(steps ...int) func(t *testing.T, dir string) {
+		return func(t *testing.T, dir string) {
+			for _, step := range steps {
+				if err := os.Remove(traceFileName(dir, step)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		lose func(t *testing.T, dir string)
+		said string // the steps said lost ("": none)
+	}{
+		{"nothing lost", func(*testing.T, string) {}, ""},
+		{"traces/ deleted", func(t *testing.T, dir string) {
+			if err := os.RemoveAll(filepath.Join(dir, TracesDir)); err != nil {
+				t.Fatal(err)
+			}
+		}, "steps 0-4"},
+		{"trace files of steps 1 and 2 deleted", removeTraces(1, 2), "steps 1-2"},
+		{"trace files of steps 0 and 3 deleted", removeTraces(0, 3), "steps 0 and 3"},
+		{"traces/ and metrics.jsonl deleted", func(t *testing.T, dir string) {
+			if err := os.RemoveAll(filepath.Join(dir, TracesDir)); err != nil {
+				t.Fatal(err)
+			}
+			keepMetricLines(t, dir, -1)
+		}, "steps 0-4"},
+		{"trace files of steps 1 and 2 and metrics.jsonl deleted", func(t *testing.T, dir string) {
+			removeTraces(1, 2)(t, dir)
+			keepMetricLines(t, dir, -1)
+		}, "steps 1-2"},
+	} {
+		for _, session := range []struct {
+			name string
+			run  func(t *testing.T, dir string)
+		}{
+			{"resumed", func(t *testing.T, dir string) {
+				resumeAndClose(t, dir, 4, func(r *Run) {
+					emitSteps(r, 5, 7, 1, 1)
+					if _, err := r.SaveCheckpoint(6, saveFake(6), CheckpointState{MeanReward: reward(0)}); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}},
+			{"reviewed", func(t *testing.T, dir string) {
+				r, err := OpenWith(dir, nil, Options{Intent: IntentReview, DeferOpen: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Review("4-0-0", LabelAccept, ""); err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		} {
+			t.Run(c.name+"/"+session.name, func(t *testing.T) {
+				runs, dir := fiveStepsTwoCheckpoints(t)
+				c.lose(t, dir)
+				if _, err := os.Stat(traceFileName(dir, 4)); err != nil && session.name == "reviewed" {
+					t.Skip("no trace left to review")
+				}
+				session.run(t, dir)
+				list, err := List(runs)
+				if err != nil || len(list) != 1 {
+					t.Fatalf("List: %+v, %v", list, err)
+				}
+				note := list[0].Note
+				if c.said == "" && strings.Contains(note, TracesDir) {
+					t.Errorf("listing's note %q names %s, which lost nothing", note, TracesDir)
+				}
+				if want := TracesDir + "/: has no trace file of " + c.said + ","; c.said != "" && !strings.Contains(note, want) {
+					t.Errorf("listing's note %q, want it to say %q", note, want)
+				}
+				r, err := OpenReadOnly(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				got := lostIssues(r, TracesDir)
+				switch {
+				case c.said == "" && len(got) > 0:
+					t.Errorf("problems view says %q of %s, which lost nothing", got, TracesDir)
+				case c.said != "" && (len(got) != 1 || !strings.Contains(got[0], c.said) || !strings.Contains(got[0], "put ")):
+					t.Errorf("problems view says %q of %s, want one issue naming %s and what to do", got, TracesDir, c.said)
+				}
+			})
+		}
+	}
+}

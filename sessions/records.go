@@ -317,7 +317,11 @@ const (
 	// the run's checkpoint folders) and writes it anew; Step is the
 	// highest step the run's other records proved done then, Extra what
 	// was said. The records it writes are not the run's whole history,
-	// and later opens go on saying so (countSteps).
+	// and later opens go on saying so (countSteps). Of File "traces"
+	// (TracesDir): the trace files of Count steps up to Step, which the
+	// run's checkpoints proved done, were gone (Name "missing": the
+	// folder; "files missing": the files alone), one event a range of
+	// steps (Run.recordLostTraces).
 	KindLost = "lost"
 	// KindPlan: Count is how many steps the run now takes: a trainer's
 	// folder followed live says so after its import recorded another

@@ -186,6 +186,11 @@ type Run struct {
 	// says them (resumePoints.lostResumes). Written by ingest, read by
 	// load.
 	metricSegs map[int]*stepRanges
+	// lostTraces are the steps whose trace files load found lost
+	// (lostTraceSteps), tracesFolderLost whether traces/ was missing:
+	// what a session that writes the run records (recordLostTraces).
+	lostTraces       stepRanges
+	tracesFolderLost bool
 
 	// what the events read and written so far say of the training
 	// (State), folded as the Lister folds events.jsonl
@@ -634,6 +639,7 @@ func (r *Run) openOnDisk() error {
 func (r *Run) enqueueOpen() {
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: r.opts.Intent})
 	r.recordLostEvents()
+	r.recordLostTraces()
 }
 
 // OpenReadOnly opens a run folder for viewing without taking its lock, so
@@ -869,20 +875,16 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	if c.EventsLost != "" {
 		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: c.EventsLost, Kind: IssueLost})
 	}
-	again := ""
-	if !r.readOnly {
-		again = "; a session that goes on writing the run makes it again, empty, and the loss is not said after it"
-	}
 	if r.readOnly && r.opts.MetricsOnly {
 		return maxSeg, nil
 	}
-	if _, err := os.Stat(filepath.Join(r.dir, TracesDir)); stepped && errors.Is(err, fs.ErrNotExist) {
-		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: "missing, though the run's events record steps: its traces (what the teacher wrote, and its scores) are lost; put the folder back from a copy of the run folder if there is one" + again, Kind: IssueLost})
-	}
+	_, err = os.Stat(filepath.Join(r.dir, TracesDir))
+	r.tracesFolderLost = errors.Is(err, fs.ErrNotExist)
 	files, err := traceFiles(r.dir)
 	if err != nil {
 		return 0, err
 	}
+	r.sayLostTraces(files, stepped, c.checkpoint)
 	for _, path := range files {
 		if err := read(path, 't'); err != nil {
 			return 0, err
@@ -895,6 +897,46 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		return 0, err
 	}
 	return max(maxSeg, r.recordSeg), nil
+}
+
+// sayLostTraces says in the problems view what the run's trace files
+// lost (the trace files listed: files), and notes it for a session that
+// writes the run to record (recordLostTraces): traces/ missing where the
+// events record a step done (stepped), or the files of steps the
+// checkpoints prove done (steps up to checkpoint) missing
+// (lostTraceSteps), and the steps lost events say a session found lost
+// before, less those whose files are there now (re-done by a resume).
+// An import's trainer wrote traces of the steps it chose: only its
+// folder's loss is said.
+func (r *Run) sayLostTraces(files []string, stepped bool, checkpoint int) {
+	r.readPlan()
+	r.evMu.Lock()
+	imported, recorded, dropped := r.imported || r.ev.imported, r.ev.tracesLostBefore, r.ev.dropped
+	r.evMu.Unlock()
+	path := filepath.Join(r.dir, TracesDir)
+	have := traceFileSteps(files)
+	if !imported {
+		standing, _ := r.store.metricSteps()
+		r.lostTraces = lostTraceSteps(have, standing, checkpoint)
+	}
+	recorded = recorded.without(have)
+	switch {
+	case r.tracesFolderLost && (stepped || len(r.lostTraces) > 0 || len(recorded) > 0):
+		steps := ""
+		if lost := r.lostTraces.union(recorded); len(lost) > 0 {
+			steps = " (those of " + lost.String() + " at least)"
+		}
+		proof := "the run's events record steps"
+		if !stepped {
+			proof = "the run's checkpoints prove steps done"
+		}
+		r.store.addIssue(Issue{File: path, Msg: "missing, though " + proof + ": its traces (what the teacher wrote, and its scores) are lost" + steps +
+			"; put the folder back from a copy of the run folder if there is one", Kind: IssueLost})
+	default:
+		if said := tracesLostSaid(r.lostTraces.union(recorded), recorded, dropped); said != "" {
+			r.store.addIssue(Issue{File: path, Msg: said, Kind: IssueLost})
+		}
+	}
 }
 
 // takeLostResumes notes the resume points events.jsonl lost, read from

@@ -112,11 +112,16 @@ func TestCreateEmitReopen(t *testing.T) {
 	m.Values["reward_std"] = math.NaN()
 	m.Values["tokens_per_s"] = math.Inf(1)
 	r.Emit(m)
+	for g := 0; g < 2; g++ { // every step samples traces, and its checkpoint comes after them
+		for k := 0; k < 3; k++ {
+			r.Emit(fakeTrace(3, g, k))
+		}
+	}
 	r.Emit(event.Error{Time: time.Now(), Step: 3, Err: errors.New("student OOM")})
 	r.Emit(event.Checkpoint{Time: time.Now(), Step: 3, Dir: filepath.Join(dir, "checkpoints", "step-000003")})
 	r.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 3})
 	// The live store has everything before any disk write finished.
-	if nm, nt, _ := r.Store().Counts(); nm != 4 || nt != 18 {
+	if nm, nt, _ := r.Store().Counts(); nm != 4 || nt != 24 {
 		t.Fatalf("live store: %d metrics %d traces", nm, nt)
 	}
 	if err := r.Close(); err != nil {
@@ -164,7 +169,7 @@ func TestCreateEmitReopen(t *testing.T) {
 		t.Errorf("MetricsSince(cursor) = %d records", len(more))
 	}
 	trs, _ := st.TracesSince(0)
-	if len(trs) != 18 {
+	if len(trs) != 24 {
 		t.Fatalf("%d traces", len(trs))
 	}
 	tr, err := st.Trace("2-1-2")
@@ -212,7 +217,7 @@ func TestCreateEmitReopen(t *testing.T) {
 	if w.Segment() != 1 || full != testCfg() || len(w.Repairs()) != 0 {
 		t.Errorf("segment %d cfg %+v repairs %v", w.Segment(), full, w.Repairs())
 	}
-	if nm, nt, _ := w.Store().Counts(); nm != 4 || nt != 18 {
+	if nm, nt, _ := w.Store().Counts(); nm != 4 || nt != 24 {
 		t.Errorf("reopened store: %d metrics %d traces", nm, nt)
 	}
 	emitSteps(w, 4, 5, 1, 1)
@@ -220,7 +225,7 @@ func TestCreateEmitReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The read-only view follows the second session's records.
-	waitFor(t, st, func() bool { _, n, _ := st.Counts(); return n == 19 })
+	waitFor(t, st, func() bool { _, n, _ := st.Counts(); return n == 25 })
 	if _, err := st.Trace("4-0-0r1"); err != nil {
 		t.Errorf("segment-1 trace not followed: %v", st.traceIDs())
 	}

@@ -573,6 +573,11 @@ type StepCount struct {
 	// only once, and a lost event says so): what a session that writes
 	// it anew records (Run.recordLostEvents).
 	eventsLoss logLoss
+	// checkpoint is the highest checkpoint that proves its steps done
+	// (one no resume superseded, or a folder whose event was lost; -1:
+	// none): every record of its steps was on disk before it was saved,
+	// their trace files too (lostTraceSteps).
+	checkpoint int
 }
 
 // Problem is Lost and EventsLost, each said of its file by its name (""
@@ -697,7 +702,7 @@ func countSteps(e stepsEvidence) StepCount {
 		// records, which are on disk first): it was cut short.
 		events = logCut
 	}
-	c := StepCount{LastStep: max(lastMetric, ck, -1), eventsLoss: events}
+	c := StepCount{LastStep: max(lastMetric, ck, -1), eventsLoss: events, checkpoint: ck}
 	c.HasStep = c.LastStep >= 0
 	c.Done = e.numbering.StepsDone(c.LastStep)
 	const putBack = "put the file back from a copy of the run folder if there is one; without it the run still resumes from its latest checkpoint (rlt run --resume) and records the steps it runs from there"

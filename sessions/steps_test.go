@@ -629,3 +629,30 @@ func TestLostResumesReadFromTheRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestLostTraceSteps: the steps whose trace files are lost are those a
+// checkpoint proves done, from the run's first recorded step, that have no
+// file; steps past the checkpoint are not (a kill may stop the writer
+// between a step's metrics and its traces).
+func TestLostTraceSteps(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		have, standing stepRanges
+		checkpoint     int
+		want           stepRanges
+	}{
+		{"whole", stepRanges{{0, 4}}, stepRanges{{0, 4}}, 4, nil},
+		{"past the checkpoint", stepRanges{{0, 2}}, stepRanges{{0, 4}}, 2, nil},
+		{"files deleted", stepRanges{{0, 0}, {3, 4}}, stepRanges{{0, 4}}, 4, stepRanges{{1, 2}}},
+		{"folder and metrics gone", nil, nil, 4, stepRanges{{0, 4}}},
+		{"folder gone", nil, stepRanges{{0, 6}}, 4, stepRanges{{0, 4}}},
+		{"no checkpoint", nil, stepRanges{{0, 6}}, -1, nil},
+		{"a run starting past 0", stepRanges{{1, 3}}, stepRanges{{1, 1}, {3, 3}}, 3, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := lostTraceSteps(c.have, c.standing, c.checkpoint); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("lostTraceSteps: %v, want %v", got, c.want)
+			}
+		})
+	}
+}
