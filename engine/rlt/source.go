@@ -88,7 +88,7 @@ type ModelSource struct {
 	// MicroBatchTokens bounds each forward's padded positions (rows × the
 	// longest row); 0 = no token limit. LogProbs' sequences go to the
 	// forwards on the CPU in groups of about one length, on a GPU in order
-	// (scoringGroups).
+	// (forwardGroups).
 	MicroBatchTokens int
 	// RankChunkRows is the rows of logits PromptLogProbs makes at a time
 	// for ranks; 0 = as many as fit rankChunkFloats (16 MiB).
@@ -228,7 +228,7 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts Pro
 // The sequences run through the model together, right-padded, in
 // forwards of at most MicroBatchTokens padded positions (a sequence longer
 // than that alone), on the CPU in groups of about one length
-// (promptGroups), so a batch costs about the forwards of its tokens, not
+// (forwardGroups), so a batch costs about the forwards of its tokens, not
 // one forward and one pass of the LM head per sequence;
 // the logits for ranks, top-k and the next token are made a chunk of rows
 // at a time whatever the batch (rankChunkFloats). A sequence's scores do
@@ -269,7 +269,13 @@ func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, 
 	if opts.TopK < 0 || opts.NextTopK < 0 {
 		return nil, fmt.Errorf("%s: top-k %d, %d must not be negative", ms.Name, opts.TopK, opts.NextTopK)
 	}
-	parts, err := ms.promptGroups(seqs)
+	// A prompt longer than MicroBatchTokens runs alone, as it would by
+	// itself.
+	budget := ms.MicroBatchTokens
+	if budget > 0 && len(seqs) > 0 {
+		budget = max(budget, len(slices.MaxFunc(seqs, func(a, b []int32) int { return cmp.Compare(len(a), len(b)) })))
+	}
+	parts, err := ms.forwardGroups(seqs, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -285,53 +291,34 @@ func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, 
 	return out, nil
 }
 
-// promptGroups splits a batch of prompts into the forwards
-// PromptLogProbsBatch runs, longest first, each at most MicroBatchTokens
-// padded positions (a prompt longer than that alone, as it would run by
-// itself): on the CPU in groups of about one length that cost the fewest
-// positions, a forward's fixed cost counted (model.LengthGroups; 8
-// prompts of 24 to 240 tokens padded to 240 cost twice the CPU of the
-// same in groups: engine/serve's BenchmarkMixedLengths), on a GPU, whose
-// forward's fixed cost is far larger and unmeasured here, in consecutive
-// micro-batches of the prompts sorted longest first.
-func (ms *ModelSource) promptGroups(seqs [][]int32) ([][]int, error) {
+// forwardGroups splits seqs into the forwards a batch of them runs in,
+// each a list of indexes in increasing order of at most budget padded
+// positions (≤ 0: no limit; a sequence past it is an error), in groups of
+// about one length that cost the fewest positions, a forward's fixed cost
+// counted (model.LengthGroups): sequences whose lengths differ (a GRPO
+// step's, by their explanations'; 8 prompts of 24 to 240 tokens, which
+// padded to 240 cost the CPU twice what they cost in groups: engine/serve's
+// BenchmarkMixedLengths) are not all padded to the longest.
+func (ms *ModelSource) forwardGroups(seqs [][]int32, budget int) ([][]int, error) {
 	lens := make([]int, len(seqs))
 	for i, q := range seqs {
 		lens[i] = len(q)
 	}
-	budget := ms.MicroBatchTokens
-	if budget > 0 && len(lens) > 0 {
-		budget = max(budget, slices.Max(lens))
-	}
-	if ms.onCPU() {
-		return model.LengthGroups(lens, 0, budget, cpuForwardPositions, "micro_batch_tokens")
-	}
-	order := make([]int, len(seqs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(lens[b], lens[a]) })
-	sorted := make([]int, len(order))
-	for k, i := range order {
-		sorted[k] = lens[i]
-	}
-	parts, err := model.MicroBatches(sorted, 0, budget, "micro_batch_tokens")
-	if err != nil {
-		return nil, err
-	}
-	groups := make([][]int, len(parts))
-	for k, pr := range parts {
-		groups[k] = order[pr[0]:pr[1]]
-	}
-	return groups, nil
+	return model.LengthGroups(lens, 0, budget, ms.forwardCost(), "micro_batch_tokens")
 }
 
-// onCPU reports whether the model's weights are in host memory (the CPU
-// backend), where a forward's fixed cost is small (cpuForwardPositions).
-func (ms *ModelSource) onCPU() bool {
+// forwardCost is what one more forward costs, counted in the positions it
+// could compute instead: cpuForwardPositions on the CPU (the weights in
+// host memory); on a GPU, whose fixed cost is far larger and unmeasured
+// here, so much that the fewest forwards come first, and of those the
+// fewest positions.
+func (ms *ModelSource) forwardCost() int {
 	_, f32 := compute.HostData(ms.M.LMHead)
 	_, f16 := compute.HostData16(ms.M.LMHead)
-	return f32 || f16
+	if f32 || f16 {
+		return cpuForwardPositions
+	}
+	return 1 << 30
 }
 
 // promptBatch fills out[i] for each sequence seqs[i] of batch in one
@@ -558,46 +545,19 @@ func rankOf(z []float32, t int32) int {
 // about the same count holds for larger models.
 const cpuForwardPositions = 64
 
-// scoringGroups splits seqs into the forwards logProbs runs, each a list
-// of indexes in increasing order: on the CPU in groups of about one length
-// (model.LengthGroups), so that a GRPO step's sequences, whose lengths
-// differ by their explanations', are not all padded to the longest; on a
-// GPU, whose forward's fixed cost is far larger and unmeasured here, as
-// consecutive micro-batches (model.MicroBatches), as before.
-func (ms *ModelSource) scoringGroups(seqs [][]int32) ([][]int, error) {
-	lens := make([]int, len(seqs))
-	for i, q := range seqs {
-		lens[i] = len(q)
-	}
-	if ms.onCPU() {
-		return model.LengthGroups(lens, 0, ms.MicroBatchTokens, cpuForwardPositions, "micro_batch_tokens")
-	}
-	parts, err := model.MicroBatches(lens, 0, ms.MicroBatchTokens, "micro_batch_tokens")
-	if err != nil {
-		return nil, err
-	}
-	groups := make([][]int, len(parts))
-	for k, pr := range parts {
-		for i := pr[0]; i < pr[1]; i++ {
-			groups[k] = append(groups[k], i)
-		}
-	}
-	return groups, nil
-}
-
 // logProbs runs m over right-padded seqs and returns the log-probs of the
 // tokens in each span group, in order: for sequence b, each group's span
 // [start, start+count) in turn, sequence by sequence. With keepHidden it
 // also returns a copy of the final hidden rows [rows, d] that predict those
 // tokens, in the same order: the LM head is fused with the log-softmax, so
 // no logits outlive a chunk of rows, and the full KL computes them again.
-// The sequences run in the forwards scoringGroups makes; a sequence's
+// The sequences run in the forwards forwardGroups makes; a sequence's
 // numbers do not depend on the sequences beside it (causal attention,
 // padding after its tokens, each row's products in one order), so the
 // grouping changes the cost, not the values.
 // The caller holds ms.mu or owns ms.
 func (ms *ModelSource) logProbs(seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
-	parts, err := ms.scoringGroups(seqs)
+	parts, err := ms.forwardGroups(seqs, ms.MicroBatchTokens)
 	if err != nil {
 		return nil, nil, err
 	}
