@@ -76,7 +76,9 @@ func (p Positions) Continues(who string, prompt, maxNew int) bool {
 // bind it, its prompt's tokens and those positions; Budget maxNew), for
 // the caller to name the budget and what shortens the prompt in its own
 // terms; short is nil where every example leaves maxNew. lengths gives
-// example i's question and the lengths of its contexts (PromptLengths).
+// example i's question and the lengths of its contexts (PromptLengths),
+// asked once for each example, in order (Pair.ExplainBudget keeps the
+// teacher prompts it encodes there for the teacher to sample after).
 func (p Positions) Budget(maxNew, n int, lengths func(i int) (question string, teacher, student int)) (limit int, short *RoomError) {
 	limit = maxNew
 	for i := range n {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -209,7 +210,8 @@ func TestRoomIsTheTighterModels(t *testing.T) {
 // the models read it, takes more tokens than the positions leave (random
 // ids: merged and partial-character tokens re-encode as several) is cut
 // to a beginning of its tokens that fits, one token more not fitting, and
-// said as not ended; one that fits is left whole.
+// said as not ended; one that fits is left whole. Either is laid out as
+// its text (the layout the step's scorer takes).
 func TestFitCutsToWhatTheModelsTake(t *testing.T) {
 	probe := fitPair(t, 512, 512)
 	ex := Example{Question: "12+9=?", Solution: "21"}
@@ -250,6 +252,8 @@ func TestFitCutsToWhatTheModelsTake(t *testing.T) {
 				t.Errorf("seed %d, %+v: cut to %d tokens, ended %v, text %q", seed, pos, k, e.Ended, e.Text)
 			case pos == Positions{512, 512} && k != len(ids):
 				t.Errorf("seed %d: %d of %d tokens kept where all fit", seed, k, len(ids))
+			case !reflect.DeepEqual(e.layout, ItemLayout(p.Tok, p.Prompts, ex.Question, ex.Solution, e.Body)):
+				t.Errorf("seed %d, %+v: kept %d tokens laid out as %+v, not as their text", seed, pos, k, e.layout)
 			}
 		}
 	}

@@ -195,11 +195,13 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	t.phase("scoring", passes, "forwards")
 	t.scorer.OnForward = func(done, _ int) { t.meter.Set(done) }
 	t0 := time.Now()
-	items := make([]Item, len(gens))
+	// Each explanation is scored as Pair.Explain laid it out to fit the
+	// models, its texts encoded once a step.
+	items, layouts := make([]Item, len(gens)), make([]Layout, len(gens))
 	for i, g := range gens {
-		items[i] = g.Item()
+		items[i], layouts[i] = g.Item(), g.layout
 	}
-	scores, partByPart, err := t.scorer.score(items)
+	scores, partByPart, err := t.scorer.scoreLayouts(items, layouts)
 	if err != nil {
 		return nil, fmt.Errorf("step %d: scoring: %w", t.step, err)
 	}
@@ -263,7 +265,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	var recon []string
 	if cfg.Reconstruct {
 		t.phase("reconstructing", 1, "passes")
-		recon, err = t.reconstruct(items)
+		recon, err = t.reconstruct(examples, items)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: reconstruction: %w", t.step, err)
 		}
@@ -304,11 +306,13 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 }
 
 // reconstruct asks the student for its greedy solution given the question
-// and each explanation.
-func (t *Trainer) reconstruct(items []Item) ([]string, error) {
+// and each explanation, items those of the step's examples, at most 8
+// tokens past the longest of their solutions (each encoded once, not once
+// a sample).
+func (t *Trainer) reconstruct(examples []Example, items []Item) ([]string, error) {
 	longest := 0
-	for _, it := range items {
-		longest = max(longest, len(t.Tok.Encode(it.Solution)))
+	for _, ex := range examples {
+		longest = max(longest, len(t.Tok.Encode(ex.Solution)))
 	}
 	return t.Reconstruct(t.studGen, t.ref, items, longest+8)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -284,10 +285,10 @@ func TestStepEventSequence(t *testing.T) {
 }
 
 // encodeCounter is a real tokenizer that counts the texts it is asked to
-// encode whole.
+// encode whole: by Encode, and by EncodeOffsets (a layout's whole text).
 type encodeCounter struct {
 	*tokenizer.Tokenizer
-	encoded map[string]int
+	encoded, offsets map[string]int
 }
 
 func (c *encodeCounter) Encode(text string) []int32 {
@@ -295,18 +296,24 @@ func (c *encodeCounter) Encode(text string) []int32 {
 	return c.Tokenizer.Encode(text)
 }
 
-// TestStepMeasuresItsPromptsOnce: a GRPO step measures its questions'
-// prompts for the sampling budget once (Pair.ExplainBudget), and the
-// teacher writes within that Budget (Pair.Explain): each teacher prompt
-// is encoded twice a step, once measured and once sampled after. Explain
-// measured the batch again, which Step had measured to show the
-// sampling's progress: three times.
-func TestStepMeasuresItsPromptsOnce(t *testing.T) {
+func (c *encodeCounter) EncodeOffsets(text string) ([]int32, []int, bool) {
+	c.offsets[text]++
+	return c.Tokenizer.EncodeOffsets(text)
+}
+
+// TestStepEncodesEachTextOnce: a GRPO step encodes each of its texts once.
+// Its questions' teacher prompts are measured for the sampling budget
+// (Pair.ExplainBudget), and the teacher samples after the ids measured
+// (Budget); each explanation's sequences are laid out to fit the models
+// (Pair.Explain) and scored as laid out. A teacher prompt was encoded
+// twice a step (measured, then sampled after), and each explanation's
+// sequences twice (fitted, then scored).
+func TestStepEncodesEachTextOnce(t *testing.T) {
 	tok, err := tokenizer.Load(pairsTokenizer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	counter := &encodeCounter{Tokenizer: tok, encoded: map[string]int{}}
+	counter := &encodeCounter{Tokenizer: tok, encoded: map[string]int{}, offsets: map[string]int{}}
 	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
 		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 256, Tied: true, QKVBias: true}
 	be := compute.NewCPU()
@@ -319,12 +326,51 @@ func TestStepMeasuresItsPromptsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.Step(context.Background()); err != nil {
+	res, err := tr.Step(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ex := range (sums{}).Batch(0, gc.Questions) {
-		if n := counter.encoded[pair.Prompts.TeacherPrompt(ex.Question, ex.Solution)]; n != 2 {
-			t.Errorf("question %q: its teacher prompt encoded %d times in a step, want 2 (measured, then sampled after)", ex.Question, n)
+		if n := counter.encoded[pair.Prompts.TeacherPrompt(ex.Question, ex.Solution)]; n != 1 {
+			t.Errorf("question %q: its teacher prompt encoded %d times in a step, want 1", ex.Question, n)
+		}
+	}
+	// Samples alike in text are laid out once each.
+	want := map[string]int{}
+	for _, trace := range res.Traces {
+		want[strings.Join(teacherText(pair.Prompts, trace.Question, trace.Solution, record.Extract(trace.Completion).Body), "")]++
+	}
+	for _, trace := range res.Traces {
+		text := strings.Join(teacherText(pair.Prompts, trace.Question, trace.Solution, record.Extract(trace.Completion).Body), "")
+		if got := counter.offsets[text]; got != want[text] {
+			t.Errorf("sample %d:%d: its teacher sequence encoded %d times in a step, want %d", trace.Group, trace.Sample, got, want[text])
+		}
+	}
+}
+
+// TestStepScoresWhatItsTextsScore: a step scores its explanations as
+// Pair.Explain laid them out, and those scores are, bit for bit, the
+// scorer's of the traces' texts laid out anew (Scorer.Score, by a second
+// trainer of the same seeds before its step, whose teacher is the first's
+// as it scored).
+func TestStepScoresWhatItsTextsScore(t *testing.T) {
+	a, b := newTestTrainer(t, nil), newTestTrainer(t, nil)
+	res, err := a.Step(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([]Item, len(res.Traces))
+	for i, trace := range res.Traces {
+		x := record.Extract(trace.Completion)
+		items[i] = Item{Question: trace.Question, Solution: trace.Solution, Explanation: x.Body, Ended: x.Ended}
+	}
+	scores, err := b.scorer.Score(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, trace := range res.Traces {
+		if !reflect.DeepEqual(*trace.Score, scores[i]) {
+			t.Errorf("trace %d: the step scored\n%+v\nand its text scores\n%+v", i, *trace.Score, scores[i])
 		}
 	}
 }

@@ -275,6 +275,12 @@ type Explanation struct {
 	LogProbs []float32 // their log-probs under the sampling policy
 	Text     string    // IDs decoded
 	record.Extraction
+
+	// layout is the explanation's two sequences as the models take them
+	// (ItemLayout of its Item), which Pair.Explain measured to fit them
+	// and the GRPO step's scorer takes as they are (Scorer.scoreLayouts),
+	// so each is encoded once a step; the free Explain leaves it empty.
+	layout Layout
 }
 
 // Item is the explanation as the reward scores it.
@@ -298,14 +304,16 @@ type ExplainOptions struct {
 }
 
 // Budget is a batch of examples measured for the teacher to explain
-// (Pair.ExplainBudget): the examples, and the most tokens it may write
-// for each, which every one of their prompts leaves room for in the
-// pair's positions. Pair.Explain writes within it, so a caller that shows
-// the sampling's progress out of Tokens (Trainer.Step) has the prompts
-// measured once, not again by Explain.
+// (Pair.ExplainBudget): the examples, their teacher prompts encoded
+// (TeacherPrompt), and the most tokens it may write for each, which every
+// one of those prompts leaves room for in the pair's positions.
+// Pair.Explain writes within it after the very ids that were measured, so
+// a caller that shows the sampling's progress out of Tokens
+// (Trainer.Step) has each prompt encoded once, not again by Explain.
 type Budget struct {
-	exs    []Example
-	tokens int
+	exs     []Example
+	prompts [][]int32 // exs[i]'s teacher prompt
+	tokens  int
 }
 
 // Tokens is the most tokens the teacher writes for each example.
@@ -322,10 +330,11 @@ func (b Budget) Tokens() int { return b.tokens }
 // several, bytes that are no UTF-8 read back as U+FFFD) is cut to its
 // first tokens that fit (fit): what the teacher would have written had
 // sampling stopped there, each sequence drawing from its own stream; cut
-// short, it is not ended.
+// short, it is not ended. The teacher continues b's prompts, encoded as
+// ExplainBudget measured them.
 func (p *Pair) Explain(gen *sample.Generator, tape *compute.Tape, b Budget, samples int, o ExplainOptions) ([]Explanation, error) {
 	o.MaxNewTokens = b.tokens
-	out, err := Explain(gen, tape, p.Tok, p.Prompts, b.exs, samples, o)
+	out, err := explain(gen, tape, p.Tok, b.exs, b.prompts, samples, o)
 	if err != nil {
 		return nil, err
 	}
@@ -342,31 +351,42 @@ func (p *Pair) Explain(gen *sample.Generator, tape *compute.Tape, b Budget, samp
 // none is a *RoomError, which the caller completes with its own names
 // (BudgetName, Shorten). A caller that shows the sampling's progress
 // takes its total from the Budget (Trainer.Step), not from maxNew, which
-// the teacher may never reach.
+// the teacher may never reach. The Budget keeps the teacher prompts it
+// encoded, which Pair.Explain samples after.
 func (p *Pair) ExplainBudget(exs []Example, maxNew int) (Budget, error) {
+	prompts := make([][]int32, len(exs))
 	limit, short := p.Positions().Budget(maxNew, len(exs), func(i int) (string, int, int) {
-		teacher, student := PromptLengths(p.Tok, p.Prompts, exs[i].Question, exs[i].Solution)
-		return exs[i].Question, teacher, student
+		teacher, student := Contexts(p.Tok, p.Prompts, exs[i].Question, exs[i].Solution)
+		prompts[i] = teacher
+		return exs[i].Question, len(teacher), len(student)
 	})
 	if short != nil && short.Room() < 1 {
 		return Budget{}, short
 	}
-	return Budget{exs: exs, tokens: limit}, nil
+	return Budget{exs: exs, prompts: prompts, tokens: limit}, nil
 }
 
-// fit cuts e, where its explanation does not fit pos (Positions.over of
-// its layout), to its first k tokens: a k whose explanation fits and
-// k+1's does not. The tokens an explanation takes grow with k, though not
-// always (bytes that complete a character take fewer than the U+FFFD they
-// were read as), so k is looked for back from the whole by the tokens it
-// is over each time, then by halves between a k that fits and one above
-// it that does not. An empty explanation fits where Explain let the
-// teacher write (Positions.Room above 0).
+// fit lays e out (e.layout) and cuts it, where its explanation does not
+// fit pos (Positions.over of its layout), to its first k tokens: a k
+// whose explanation fits and k+1's does not. The tokens an explanation
+// takes grow with k, though not always (bytes that complete a character
+// take fewer than the U+FFFD they were read as), so k is looked for back
+// from the whole by the tokens it is over each time, then by halves
+// between a k that fits and one above it that does not. An empty
+// explanation fits where Explain let the teacher write (Positions.Room
+// above 0).
 func (p *Pair) fit(e *Explanation, pos Positions) {
+	// fits is the layout of the largest k found to fit, at fitsAt: the
+	// cut explanation's where that k is the one cut to.
+	var fits Layout
+	fitsAt := -1
 	over := func(k int) int {
 		l := ItemLayout(p.Tok, p.Prompts, e.Question, e.Solution, record.Extract(p.Tok.Decode(e.IDs[:k])).Body)
 		who, n, limit := pos.over(l)
 		if who == "" {
+			if k > fitsAt {
+				fits, fitsAt = l, k
+			}
 			return 0
 		}
 		return n - limit
@@ -374,6 +394,7 @@ func (p *Pair) fit(e *Explanation, pos Positions) {
 	hi := len(e.IDs)
 	n := over(hi)
 	if n == 0 {
+		e.layout = fits
 		return
 	}
 	lo := max(0, hi-n)
@@ -393,6 +414,10 @@ func (p *Pair) fit(e *Explanation, pos Positions) {
 	e.IDs, e.LogProbs = e.IDs[:lo:lo], e.LogProbs[:lo:lo]
 	e.Text = p.Tok.Decode(e.IDs)
 	e.Extraction = record.Extract(e.Text)
+	if fitsAt != lo { // k = 0, never measured
+		fits = ItemLayout(p.Tok, p.Prompts, e.Question, e.Solution, e.Body)
+	}
+	e.layout = fits
 }
 
 // Explain has a teacher (gen, a Generator of it, using tape as scratch)
@@ -400,13 +425,22 @@ func (p *Pair) fit(e *Explanation, pos Positions) {
 // example 0's samples first. It is the one "teacher explains" loop: GRPO's
 // sampling, evaluation and distillation use it.
 func Explain(gen *sample.Generator, tape *compute.Tape, tok TextTokenizer, p record.Prompts, exs []Example, samples int, o ExplainOptions) ([]Explanation, error) {
+	prompts := make([][]int32, len(exs))
+	for i, ex := range exs {
+		prompts[i] = tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
+	}
+	return explain(gen, tape, tok, exs, prompts, samples, o)
+}
+
+// explain is Explain after the examples' teacher prompts encoded,
+// prompts[i] exs[i]'s.
+func explain(gen *sample.Generator, tape *compute.Tape, tok TextTokenizer, exs []Example, prompts [][]int32, samples int, o ExplainOptions) ([]Explanation, error) {
 	out := make([]Explanation, 0, len(exs)*samples)
-	prompts := make([][]int32, 0, len(exs)*samples)
-	for _, ex := range exs {
-		pr := tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution))
+	seqs := make([][]int32, 0, len(exs)*samples)
+	for i, ex := range exs {
 		for range samples {
-			out = append(out, Explanation{Example: ex, Prompt: pr})
-			prompts = append(prompts, pr)
+			out = append(out, Explanation{Example: ex, Prompt: prompts[i]})
+			seqs = append(seqs, prompts[i])
 		}
 	}
 	so := sample.Options{Temperature: float32(o.Temperature), TopP: float32(o.TopP),
@@ -422,7 +456,7 @@ func Explain(gen *sample.Generator, tape *compute.Tape, tok TextTokenizer, p rec
 			return nil
 		}
 	}
-	res, err := gen.Generate(tape, prompts, so)
+	res, err := gen.Generate(tape, seqs, so)
 	if err != nil {
 		return nil, err
 	}

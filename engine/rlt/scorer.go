@@ -142,9 +142,6 @@ func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
 // score is Score, with how many of the items' texts were tokenized part by
 // part (Layout.Whole false), which a trainer's step records.
 func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err error) {
-	if len(items) == 0 {
-		return nil, 0, nil
-	}
 	enc := make([]Layout, len(items))
 	for i, it := range items {
 		// An *ItemError, so that ScoreEach, scoring the items one by one,
@@ -156,12 +153,25 @@ func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err e
 			return nil, 0, &ItemError{Item: i, Err: err}
 		}
 		enc[i] = s.encode(it)
-		if !enc[i].Whole {
+	}
+	return s.scoreLayouts(items, enc)
+}
+
+// scoreLayouts is score of items laid out already, enc[i] items[i]'s
+// ItemLayout under s.Tok and s.Prompts, whose texts score or its caller
+// checked: a GRPO step's explanations, which Pair.Explain laid out to fit
+// the models, are scored as they were measured, not encoded again.
+func (s *Scorer) scoreLayouts(items []Item, enc []Layout) (out []record.Scored, partByPart int, err error) {
+	if len(items) == 0 {
+		return nil, 0, nil
+	}
+	for i, e := range enc {
+		if !e.Whole {
 			partByPart++
 		}
-		if who, n, max := s.positions().over(enc[i]); who != "" {
+		if who, n, max := s.positions().over(e); who != "" {
 			return nil, 0, &TooLongError{Item: i, Model: who, Dir: s.sourceName(who), Tokens: n, Max: max,
-				Explanation: len(enc[i].T), Advice: s.tooLongAdvice(who)}
+				Explanation: len(e.T), Advice: s.tooLongAdvice(who)}
 		}
 	}
 	invT := float32(1 / s.Cfg.Temperature)
