@@ -163,6 +163,12 @@ type PromptOptions struct {
 	// position (with Next; PromptScores.NextTopIDs) and the greedy token's
 	// rank: what vLLM's logprobs N returns of a generated token.
 	NextTopK int
+	// NextBias, when not nil, adjusts the logits after the last position
+	// before the next token is picked (LogitBias): the tokens a request
+	// keeps from being it, and OpenAI's logit_bias. A pointer, so that
+	// options stay comparable (rlt serve groups the prompts that ask the
+	// same): one request's prompts share it.
+	NextBias *LogitBias
 }
 
 // PromptScores is one sequence's prompt log-probs (rlt serve).
@@ -268,6 +274,9 @@ func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, 
 	}
 	if opts.TopK < 0 || opts.NextTopK < 0 {
 		return nil, fmt.Errorf("%s: top-k %d, %d must not be negative", ms.Name, opts.TopK, opts.NextTopK)
+	}
+	if err := opts.NextBias.check(ms.Vocab); err != nil {
+		return nil, fmt.Errorf("%s: %w", ms.Name, err)
 	}
 	// A prompt longer than MicroBatchTokens runs alone, as it would by
 	// itself.
@@ -386,21 +395,20 @@ func (ms *ModelSource) promptBatch(seqs [][]int32, batch []int, invT float32, op
 	for b, i := range batch {
 		last[b] = int32(b*T + len(seqs[i]) - 1)
 	}
-	return ms.eachLogits(tp, h, last, func(k int, z []float32) {
-		o := &out[batch[k]]
-		best := 0
-		for v := range z {
-			if z[v] > z[best] {
-				best = v
-			}
-		}
-		lse := logSumExp(z, invT)
-		o.Next, o.NextLogProb = int32(best), logProb(z, int32(best), invT, lse)
-		if opts.NextTopK > 0 {
-			o.NextRank = rankOf(z, int32(best))
-			o.NextTopIDs, o.NextTopLogProbs = topK(z, opts.NextTopK, invT, lse)
+	var scratch []float32 // the adjusted row (bias.go)
+	if opts.NextBias != nil {
+		scratch = make([]float32, ms.Vocab)
+	}
+	var pickErr error
+	err := ms.eachLogits(tp, h, last, func(k int, z []float32) {
+		if err := pickNext(&out[batch[k]], z, invT, opts, scratch); err != nil && pickErr == nil {
+			pickErr = err
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return pickErr
 }
 
 // logSumExp is log Σ exp(z·invT) over one row of logits, in float64, as

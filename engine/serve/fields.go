@@ -210,7 +210,6 @@ var vllmFields = map[string]fieldRule{
 	// Refused: each would change the token, the prompt or the answer's
 	// shape.
 	"suffix":            refusedIfSet("suffix is not currently supported"), // vLLM's words
-	"logit_bias":        refusedIfSet(whyChangesArg),
 	"logits_processors": refusedIfSet(whyChangesArg),
 	"watermarking":      refusedIfSet(whyChangesArg),
 	"logprob_token_ids": func(raw json.RawMessage) string {
@@ -332,7 +331,6 @@ var sglangSamplingFields = map[string]fieldRule{
 		}
 		return ""
 	},
-	"logit_bias":     refusedIfSet(whyChangesArg),
 	"json_schema":    refusedIfSet(whyChangesArg),
 	"regex":          refusedIfSet(whyChangesArg),
 	"ebnf":           refusedIfSet(whyChangesArg),

@@ -19,12 +19,16 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"prompt":[1,2],"max_tokens":1,"stop":"x","stop_token_ids":[5,7],"include_stop_str_in_output":true}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"stop":["x",""],"stop_token_ids":[]}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"top_p":0.5,"seed":3,"logit_bias":{"5":1},"request_id":"r","priority":0}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":{"9":200,"+1_0":-1e-7,"9":-4,"a":0}}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":{"a":"b"}}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":[1],"temperature":2.5}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","sampling_params":{"max_new_tokens":0},"return_logprob":true,"logprob_start_len":1,"top_logprobs_num":3,"return_text_in_logprobs":true}`))
 	f.Add(byte(1), []byte(`{"input_ids":[[1,5],[7]],"sampling_params":[{"max_new_tokens":1},{"temperature":0.5}],"return_logprob":[true,false],"logprob_start_len":0,"rid":"r"}`))
 	f.Add(byte(1), []byte(`{"text":["a","bc"],"top_logprobs_num":[2,0],"rid":["x","y"],"sampling_params":{"max_new_tokens":0}}`))
 	f.Add(byte(1), []byte(`{"text":"a","sampling_params":{"max_new_tokens":1,"stop":"x","top_k":0,"n":2},"lora_path":"p","session_id":"s"}`))
+	f.Add(byte(1), []byte(`{"text":"a","sampling_params":{"max_new_tokens":1,"logit_bias":{"7":-3.5," 2":1e3,"7":1,"x":0}}}`))
 	f.Add(byte(2), []byte(`{"model":"m","prompt":"Hello","add_special_tokens":false}`))
 	f.Add(byte(2), []byte(`{"text":null}`))
 	f.Fuzz(func(t *testing.T, api byte, body []byte) {
@@ -61,7 +65,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo,
 				"prompt_logprobs": req.PromptLogprobs, "logprobs": req.Logprobs, "return_tokens_as_token_ids": req.AsTokenIDs,
 				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop, "ignore_eos": req.IgnoreEOS,
-				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID}
+				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID, "logit_bias": biasJSON(req.LogitBias)}
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)
@@ -84,7 +88,8 @@ func FuzzDecodeRequests(f *testing.F) {
 				} else {
 					inputs = append(inputs, it.In.ids)
 				}
-				sps = append(sps, map[string]any{"max_new_tokens": it.MaxNew, "temperature": it.Temperature, "skip_special_tokens": it.SkipSpecial})
+				sps = append(sps, map[string]any{"max_new_tokens": it.MaxNew, "temperature": it.Temperature, "skip_special_tokens": it.SkipSpecial,
+					"logit_bias": biasJSON(it.LogitBias)})
 				logprob, starts, tops = append(logprob, it.ReturnLogprob), append(starts, it.Start), append(tops, it.TopNum)
 				rids = append(rids, it.RID)
 				named = named || it.RID != ""
@@ -114,6 +119,23 @@ func FuzzDecodeRequests(f *testing.F) {
 			}
 		}
 	})
+}
+
+// biasJSON is a logit_bias as a client sends it, its keys in order.
+func biasJSON(f logitBiasField) json.RawMessage {
+	if f == nil {
+		return json.RawMessage("null")
+	}
+	b := []byte{'{'}
+	for i, e := range f {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		key, _ := json.Marshal(e.key)
+		val, _ := json.Marshal(e.bias)
+		b = append(append(append(b, key...), ':'), val...)
+	}
+	return append(b, '}')
 }
 
 // readsBack checks that body w, an accepted request written as a client

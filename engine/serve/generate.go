@@ -28,11 +28,13 @@ type generateItem struct {
 	RID           string // the meta_info id asked ("rid"); "": the server's own
 	SkipSpecial   bool   // sampling_params.skip_special_tokens (true by default)
 	// MinNew is sampling_params.min_new_tokens, 0 or MaxNew; StopTokenIDs
-	// its stop_token_ids. What they hold back from the generated token is
-	// Held, once the server has read it (sglangHeld).
+	// its stop_token_ids; LogitBias its logit_bias. What they hold back
+	// from the generated token, or bias it by, is Bias, once the server
+	// has read it (sglangBias; nil: nothing).
 	MinNew       int
 	StopTokenIDs []int64
-	Held         heldBack
+	LogitBias    logitBiasField
+	Bias         *rlt.LogitBias
 }
 
 // generateRequest is a /generate body as rlt serve takes it: one input, or
@@ -66,6 +68,8 @@ type samplingParams struct {
 	// StopTokenIDs are SGLang's Optional[Set[int]]: a list, whose nulls
 	// it drops.
 	StopTokenIDs []*int64 `json:"stop_token_ids"`
+	// LogitBias is SGLang's Optional[Dict[str, float]], OpenAI's shape.
+	LogitBias logitBiasField `json:"logit_bias"`
 }
 
 // perInput is a /generate field SGLang takes either as one value for
@@ -320,7 +324,8 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		}
 		req.Items[i] = generateItem{In: inputs[i], MaxNew: maxNew, Temperature: temperatureOf(sp.Temperature),
 			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i],
-			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens, MinNew: int(minNew), StopTokenIDs: stops}
+			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens, MinNew: int(minNew), StopTokenIDs: stops,
+			LogitBias: sp.LogitBias}
 	}
 	return req, nil
 }
@@ -497,27 +502,40 @@ func (it *generateItem) options(n, vocab int) rlt.PromptOptions {
 	if top > 0 && it.MaxNew == 1 {
 		opts.NextTopK = top
 	}
-	return it.Held.options(opts, vocab)
+	if opts.Next {
+		opts.NextBias = it.Bias
+	}
+	return opts
 }
 
-// sglangHeld is what item holds back from the generated token, as
-// SGLang's min_new_tokens penalizer holds it back while fewer tokens than
-// it are generated (holdback.go): its stop_token_ids and the model's end
-// of sequence (EOS.SGLang), whatever ignore_eos. A stop token id outside
-// the vocabulary, which no token can be, holds nothing.
-func (s *Server) sglangHeld(it *generateItem) (heldBack, error) {
-	var h heldBack
-	if it.MinNew == 0 || it.MaxNew == 0 {
-		return h, nil
+// sglangBias is how item adjusts the logits of the generated token, as
+// SGLang's sampler adjusts them (holdback.go): its logit_bias added, and
+// held back (−∞) while fewer tokens than min_new_tokens are generated, as
+// its penalizer holds them, its stop_token_ids and the model's end of
+// sequence (EOS.SGLang), whatever ignore_eos. A stop token id outside the
+// vocabulary, which no token can be, holds nothing; a logit_bias key
+// outside it is refused (sglangLogitBias), whatever max_new_tokens, as
+// SamplingParams.verify refuses it. The token's log-probs are then of
+// the adjusted logits (rlt.LogitBias.Adjusted). nil: no adjustment.
+func (s *Server) sglangBias(it *generateItem) (*rlt.LogitBias, error) {
+	h, err := sglangLogitBias(it.LogitBias, s.Src.Vocab)
+	if err != nil || it.MaxNew == 0 {
+		return nil, err
 	}
-	for _, id := range it.StopTokenIDs {
-		if id >= 0 && id < int64(s.Src.Vocab) {
-			h = h.add(int32(id))
+	if it.MinNew > 0 {
+		for _, id := range it.StopTokenIDs {
+			if id >= 0 && id < int64(s.Src.Vocab) {
+				h = h.Hold(int32(id))
+			}
 		}
+		h = h.Hold(s.EOS.SGLang...)
 	}
-	h = h.add(s.EOS.SGLang...)
-	if h.all(s.Src.Vocab) {
-		return h, errAllHeld
+	if h == nil {
+		return nil, nil
+	}
+	h.Adjusted = true
+	if h.AllHeld(s.Src.Vocab) {
+		return nil, errAllHeld
 	}
 	return h, nil
 }
@@ -539,14 +557,25 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all := make([][]int32, len(req.Items))
+	// Inputs that adjust the logits alike share one adjustment, so that
+	// they still ask the same of the model and run through it together.
+	shared := map[string]*rlt.LogitBias{}
 	for i := range req.Items {
 		it := &req.Items[i]
 		if all[i], err = s.generateIDs(it); err == nil {
-			it.Held, err = s.sglangHeld(it)
+			it.Bias, err = s.sglangBias(it)
 		}
 		if err != nil {
 			sglangError(w, http.StatusBadRequest, req.itemError(i, err).Error())
 			return
+		}
+		if it.Bias != nil {
+			key := fmt.Sprint(it.MinNew, it.StopTokenIDs, it.LogitBias)
+			if b, ok := shared[key]; ok {
+				it.Bias = b
+			} else {
+				shared[key] = it.Bias
+			}
 		}
 	}
 	// The inputs that ask the same of the model, at one temperature, run
@@ -568,10 +597,6 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 	answers := make([]any, 0, len(all)*req.Samples)
 	for i := range all {
 		it := &req.Items[i]
-		if err := it.Held.apply(&scores[i], it.topNum(), true); err != nil {
-			sglangError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
 		if req.Samples <= 1 {
 			answers = append(answers, s.generateAnswer(it, all[i], &scores[i], req.TextInLogprob))
 			continue

@@ -1,14 +1,18 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
@@ -18,128 +22,259 @@ import (
 // sequence among them, while fewer tokens than it are generated),
 // bad_words (a word of one token) and allowed_token_ids (every token but
 // those), and SGLang's min_new_tokens (its stop token ids and end of
-// sequence). The generated token is then the most likely token not held
-// back, found in the whole vocabulary's log-probs, most likely first
-// (rlt.PromptOptions.NextTopK of the vocabulary: heldBack.options).
+// sequence); and logit_bias, OpenAI's, which vLLM and SGLang's
+// sampling_params take too, adds a bias to the logits of its tokens. The
+// server says all of them in one rlt.LogitBias, which the engine applies
+// to the logits after the last position before it picks the generated
+// token (rlt.PromptOptions.NextBias): the greedy token of the logits so
+// adjusted, found in one pass over the vocabulary.
 //
 // What is said of it differs: vLLM's V1 engine returns log-probs of the
-// raw logits, taken before any such mask (its sampler's raw_logprobs), so
-// the token's log-prob, rank and top log-probs are those of the whole
-// vocabulary; SGLang returns those of the logits it sampled from, the
-// held tokens −∞, so the others' are renormalized over the tokens kept
-// and the top log-probs are of those.
-
-// heldBack is what a request keeps from being the generated token.
-type heldBack struct {
-	ids     []int32 // these may not be it
-	allowed []int32 // only these may be it; nil: any
-}
-
-// none reports whether h holds nothing back.
-func (h heldBack) none() bool { return len(h.ids) == 0 && h.allowed == nil }
-
-// held is whether h keeps a token from being the generated token, as a
-// func of the token's id.
-func (h heldBack) held() func(id int32) bool {
-	ids := map[int32]bool{}
-	for _, id := range h.ids {
-		ids[id] = true
-	}
-	var allowed map[int32]bool
-	if h.allowed != nil {
-		allowed = map[int32]bool{}
-		for _, id := range h.allowed {
-			allowed[id] = true
-		}
-	}
-	return func(id int32) bool { return ids[id] || allowed != nil && !allowed[id] }
-}
-
-// all reports whether h holds back every token of a vocabulary of vocab.
-func (h heldBack) all(vocab int) bool {
-	if h.allowed != nil {
-		return !slices.ContainsFunc(h.allowed, func(id int32) bool { return !slices.Contains(h.ids, id) })
-	}
-	n := 0
-	for _, id := range h.ids {
-		if id >= 0 && int(id) < vocab {
-			n++
-		}
-	}
-	return n >= vocab
-}
-
-// add is h holding ids back too, each once.
-func (h heldBack) add(ids ...int32) heldBack {
-	for _, id := range ids {
-		if !slices.Contains(h.ids, id) {
-			h.ids = append(h.ids, id)
-		}
-	}
-	return h
-}
-
-// options are opts asking what h needs of the generated token: the whole
-// vocabulary's log-probs after the last position, most likely first.
-func (h heldBack) options(opts rlt.PromptOptions, vocab int) rlt.PromptOptions {
-	if !h.none() && opts.Next {
-		opts.NextTopK = vocab
-	}
-	return opts
-}
+// raw logits, taken before any such mask or bias (its sampler's
+// raw_logprobs), so the token's log-prob, rank and top log-probs are
+// those of the whole vocabulary; SGLang returns those of the logits it
+// sampled from (rlt.LogitBias.Adjusted), the held tokens −∞, so the
+// others' are renormalized over the tokens kept, a bias moves them, and
+// the top log-probs are of those.
 
 // errAllHeld is the error of a request that holds back every token.
-var errAllHeld = errors.New("every token of the vocabulary is held back from the generated token: hold back fewer")
+var errAllHeld = rlt.ErrAllHeld
 
-// apply makes sc, scores asked with h.options, say the generated token as
-// the server does with h's tokens held back, with its top log-probs cut
-// to top: renormalized over the tokens kept as SGLang's are, or the
-// vocabulary's as vLLM's (the rank counted as vLLM counts it, on the
-// log-probs: how many are at least the token's).
-func (h heldBack) apply(sc *rlt.PromptScores, top int, renormalize bool) error {
-	if h.none() {
+// logitBiasEntry is one key of a logit_bias and its value, as given.
+type logitBiasEntry struct {
+	key  string
+	bias float64
+}
+
+// logitBiasField is a logit_bias object, OpenAI's {"<token id>": bias},
+// its keys in the request's order (Python's dict keeps them so, and the
+// servers' errors name them in it); a key given twice keeps its first
+// place and its last value, as a dict's does.
+type logitBiasField []logitBiasEntry
+
+func (f *logitBiasField) UnmarshalJSON(b []byte) error {
+	*f = nil
+	if isNull(b) {
 		return nil
 	}
-	held := h.held()
-	ids, lps := sc.NextTopIDs, sc.NextTopLogProbs
-	at := slices.IndexFunc(ids, func(id int32) bool { return !held(id) })
-	if at < 0 {
-		return errAllHeld
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("logit_bias must be an object of token ids (as texts) and biases, got %s", b)
 	}
-	if !renormalize {
-		sc.Next, sc.NextLogProb = ids[at], lps[at]
-		sc.NextRank = at + 1
-		for _, lp := range lps[at+1:] {
-			if lp < lps[at] {
-				break
-			}
-			sc.NextRank++
+	at := map[string]int{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("logit_bias: %s", jsonerr.Say(err))
 		}
-		sc.NextTopIDs, sc.NextTopLogProbs = ids[:top:top], lps[:top:top]
-		return nil
-	}
-	var keptIDs []int32
-	var kept []float32
-	for i, id := range ids {
-		if !held(id) {
-			keptIDs, kept = append(keptIDs, id), append(kept, lps[i])
+		key := t.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("logit_bias: %s", jsonerr.Say(err))
 		}
-	}
-	// log Σ exp over the tokens kept, most likely first, shifted by the
-	// largest.
-	sum := 0.0
-	for _, lp := range kept {
-		sum += math.Exp(float64(lp) - float64(kept[0]))
-	}
-	norm := float64(kept[0]) + math.Log(sum)
-	renorm := func(lp float32) float32 { return float32(float64(lp) - norm) }
-	sc.Next, sc.NextLogProb, sc.NextRank = keptIDs[0], renorm(kept[0]), 1
-	top = min(top, len(kept))
-	sc.NextTopIDs, sc.NextTopLogProbs = keptIDs[:top:top], make([]float32, top)
-	for i := range top {
-		sc.NextTopLogProbs[i] = renorm(kept[i])
+		n, ok := v.(json.Number)
+		if !ok {
+			raw, _ := json.Marshal(v)
+			return fmt.Errorf("logit_bias[%q] must be a number, got %s", key, raw)
+		}
+		// Past float64's range a number reads as ±Inf (or 0), as Python's
+		// json reads it: vLLM clamps it, SGLang's refusal says so.
+		bias, err := strconv.ParseFloat(n.String(), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("logit_bias[%q] must be a number, got %s", key, n)
+		}
+		if i, ok := at[key]; ok {
+			(*f)[i].bias = bias
+			continue
+		}
+		at[key] = len(*f)
+		*f = append(*f, logitBiasEntry{key, bias})
 	}
 	return nil
+}
+
+// pythonInt is Python's int(s) of a text, base 10: surrounding
+// whitespace, a sign, and decimal digits of any script with single
+// underscores between them; ok is false where int() raises ValueError (or
+// the value is past int64, which no token id is near).
+func pythonInt(s string) (n int64, ok bool) {
+	s = strings.TrimFunc(s, unicode.IsSpace)
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	digits, lastUnderscore := 0, false
+	for _, r := range s {
+		if r == '_' {
+			if digits == 0 || lastUnderscore {
+				return 0, false
+			}
+			lastUnderscore = true
+			continue
+		}
+		d, isDigit := digitValue(r)
+		if !isDigit {
+			return 0, false
+		}
+		if n > (math.MaxInt64-int64(d))/10 {
+			return 0, false
+		}
+		n, digits, lastUnderscore = n*10+int64(d), digits+1, false
+	}
+	if digits == 0 || lastUnderscore {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// digitValue is a Unicode decimal digit's value (category Nd, whose
+// digits come in runs of ten from zero).
+func digitValue(r rune) (int, bool) {
+	if r >= '0' && r <= '9' {
+		return int(r - '0'), true
+	}
+	if !unicode.Is(unicode.Nd, r) {
+		return 0, false
+	}
+	start := r
+	for unicode.Is(unicode.Nd, start-1) {
+		start--
+	}
+	return int(r-start) % 10, true
+}
+
+// pyRepr is Python's repr() of a text: in single quotes, or double ones
+// when it holds a single quote and no double one; backslashes, the quote
+// and control characters escaped.
+func pyRepr(s string) string {
+	q := byte('\'')
+	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+		q = '"'
+	}
+	b := []byte{q}
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == rune(q):
+			b = append(b, '\\', byte(r))
+		case r == '\n':
+			b = append(b, `\n`...)
+		case r == '\r':
+			b = append(b, `\r`...)
+		case r == '\t':
+			b = append(b, `\t`...)
+		case r < 0x20 || r == 0x7f:
+			b = fmt.Appendf(b, `\x%02x`, r)
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return string(append(b, q))
+}
+
+// pyFloat is Python's repr() of a float: the shortest digits that read
+// back as it, with ".0" when whole, in exponent form from 1e16 and below
+// 1e-4.
+func pyFloat(x float64) string {
+	switch {
+	case math.IsInf(x, 1):
+		return "inf"
+	case math.IsInf(x, -1):
+		return "-inf"
+	case math.IsNaN(x):
+		return "nan"
+	}
+	if a := math.Abs(x); a != 0 && (a >= 1e16 || a < 1e-4) {
+		return strconv.FormatFloat(x, 'e', -1, 64) // 1e+16, 1.5e-05: at least two exponent digits, as Python's
+	}
+	s := strconv.FormatFloat(x, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// vllmLogitBias is what vLLM makes of a request's logit_bias
+// (SamplingParams.from_optional, then SamplingParams' _validate_logit_bias):
+// each key read by Python's int(), every key that is no integer refused
+// at once; each bias clamped to [−100, 100] ("per OpenAI API spec": vLLM
+// clamps, it does not refuse); then every token id outside the vocabulary
+// of vocab refused. Its words, naming the field.
+func vllmLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
+	if len(f) == 0 {
+		return nil, nil
+	}
+	var bad []string
+	ids := make([]int64, 0, len(f))
+	biases := map[int64]float64{}
+	for _, e := range f {
+		id, ok := pythonInt(e.key)
+		if !ok {
+			bad = append(bad, pyRepr(e.key))
+			continue
+		}
+		if _, seen := biases[id]; !seen {
+			ids = append(ids, id)
+		}
+		biases[id] = min(100, max(-100, e.bias))
+	}
+	if bad != nil {
+		list := "[" + strings.Join(bad, ", ") + "]"
+		return nil, &badRequest{"logit_bias", fmt.Sprintf("logit_bias contains key(s) that cannot be converted to integer token IDs: %s (parameter=logit_bias, value=%s)", list, list)}
+	}
+	var outside []int64
+	for _, id := range ids {
+		if id < 0 || id >= int64(vocab) {
+			outside = append(outside, id)
+		}
+	}
+	if outside != nil {
+		return nil, &badRequest{"logit_bias", fmt.Sprintf("token_id(s) %s in logit_bias contain out-of-vocab token ids. Vocabulary size: %d (parameter=logit_bias, value=%s)", pyInts(outside), vocab, pyInts(outside))}
+	}
+	var b *rlt.LogitBias
+	for _, id := range ids {
+		b = b.Bias(int32(id), float32(biases[id]))
+	}
+	return b, nil
+}
+
+// sglangLogitBias is what SGLang makes of sampling_params' logit_bias
+// (SamplingParams.verify, then SamplingBatchInfo's bias tensor): each key
+// read by Python's int(), the first that is no integer, or is outside the
+// vocabulary of vocab, refused in its words; the
+// biases taken as they are, unclamped, into a float32 tensor, a key given
+// as two texts of one id keeping the last. A bias past float32's range,
+// which SGLang's tensor would hold as ±inf and so answer NaN log-probs,
+// is refused.
+func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
+	var b *rlt.LogitBias
+	set := map[int32]float32{}
+	var order []int32
+	for _, e := range f {
+		id, ok := pythonInt(e.key)
+		if !ok {
+			return nil, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(e.key))
+		}
+		if id < 0 || id >= int64(vocab) {
+			return nil, fmt.Errorf("logit_bias must has keys in [0, %d], got %s.", vocab-1, e.key)
+		}
+		x := float32(e.bias)
+		if math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("sampling_params.logit_bias[%q] %s is past float32's range, which SGLang's bias tensor holds (it would answer NaN log-probs): give a bias within ±3.4e38", e.key, pyFloat(e.bias))
+		}
+		if _, seen := set[int32(id)]; !seen {
+			order = append(order, int32(id))
+		}
+		set[int32(id)] = x
+	}
+	for _, id := range order {
+		b = b.Bias(id, set[id])
+	}
+	return b, nil
 }
 
 // badWordTokens are the tokens vLLM's bad_words keep from being a first

@@ -1,13 +1,16 @@
 package serve
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
@@ -237,5 +240,224 @@ func TestHeldBackRefused(t *testing.T) {
 	status, body := post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"min_new_tokens":1,"stop_token_ids":[`+strings.Join(all, ",")+`]}]}`)
 	if status != 400 || !strings.Contains(body, `input 1: every token of the vocabulary is held back`) {
 		t.Errorf("every token held back: %d %s", status, body)
+	}
+}
+
+// TestLogitBias: logit_bias adds its biases to the logits the generated
+// token is picked from, before the temperature and after nothing else:
+// vLLM's clamped to [−100, 100] and said with the raw log-probs of the
+// whole vocabulary, SGLang's unclamped and said with the log-probs of the
+// biased logits (each checked against a float64 computation from the
+// model's own whole-vocabulary log-probs, computed apart). Its keys are
+// read as Python's int() reads them, a key given twice keeps its last
+// value, and a token held back (min_tokens, allowed_token_ids) stays held
+// whatever its bias.
+func TestLogitBias(t *testing.T) {
+	s, ts := testServer(t, Both)
+	ref, err := s.Src.PromptLogProbs(s.Tok.Encode("a"), 1, rlt.PromptOptions{Next: true, NextTopK: s.Src.Vocab})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, s1, s2 := ref.NextTopIDs[0], ref.NextTopIDs[1], ref.NextTopIDs[2]
+	lp := map[int32]float64{}
+	for i, id := range ref.NextTopIDs {
+		lp[id] = float64(ref.NextTopLogProbs[i])
+	}
+	if !(lp[g] > lp[s1] && lp[s1] > lp[s2]) || s2 < 10 {
+		t.Fatalf("the test wants three distinct most likely tokens, the third of two digits: %d %d %d at %v %v %v", g, s1, s2, lp[g], lp[s1], lp[s2])
+	}
+	s.EOS = EOS{Token: &g, SGLang: []int32{g}}
+	defer func() { s.EOS = EOS{} }()
+	gap := lp[g] - lp[s1] // of the logits too, at temperature 1
+	id := func(v int32) string { return fmt.Sprint(v) }
+	// s2 as Python's int() reads it too: spaces, a sign, an underscore,
+	// and Arabic-Indic digits.
+	digits := id(s2)
+	underscored := digits[:1] + "_" + digits[1:]
+	arabic := strings.Map(func(r rune) rune { return r - '0' + '\u0660' }, digits)
+
+	for _, c := range []struct {
+		name, fields string
+		want         int32
+	}{
+		{"empty", `"logit_bias":{}`, g},
+		{"null", `"logit_bias":null`, g},
+		{"+100 on the third", `"logit_bias":{"` + id(s2) + `":100}`, s2},
+		{"-100 on the first", `"logit_bias":{"` + id(g) + `":-100}`, s1},
+		{"just past the gap", fmt.Sprintf(`"logit_bias":{"%d":%g}`, s1, gap+0.01), s1},
+		{"just short of it", fmt.Sprintf(`"logit_bias":{"%d":%g}`, s1, gap-0.01), g},
+		{"past the gap, at temperature 0.5", fmt.Sprintf(`"temperature":0.5,"logit_bias":{"%d":%g}`, s1, gap+0.01), s1},
+		{"clamped: 150 is 100, as the second's", `"logit_bias":{"` + id(s2) + `":150,"` + id(s1) + `":100}`, s1},
+		{"1e999 is +inf, clamped", `"logit_bias":{"` + id(s2) + `":1e999}`, s2},
+		{"a key with spaces and a sign", `"logit_bias":{" +` + id(s2) + "\\t" + `":100}`, s2},
+		{"a key with an underscore", `"logit_bias":{"` + underscored + `":100}`, s2},
+		{"a key in Arabic-Indic digits", `"logit_bias":{"` + arabic + `":100}`, s2},
+		{"a key twice: its last value", `"logit_bias":{"` + id(s2) + `":100,"` + id(s2) + `":-1}`, g},
+		{"two keys of one id: the last", `"logit_bias":{"` + id(s2) + `":-1,"0` + id(s2) + `":100}`, s2},
+		{"min_tokens holds the end of sequence whatever its bias", `"min_tokens":1,"logit_bias":{"` + id(g) + `":100}`, s1},
+		{"min_tokens, and a bias on another", `"min_tokens":1,"logit_bias":{"` + id(s2) + `":100}`, s2},
+		{"allowed_token_ids, a bias among them", fmt.Sprintf(`"allowed_token_ids":[%d,%d],"logit_bias":{"%d":100}`, s1, s2, s2), s2},
+		{"allowed_token_ids, a bias outside them", fmt.Sprintf(`"allowed_token_ids":[%d],"logit_bias":{"%d":100}`, s2, g), s2},
+	} {
+		status, body := post(t, ts.URL+"/v1/completions", `{"prompt":"a","max_tokens":1,"logprobs":2,"return_tokens_as_token_ids":true,`+c.fields+`}`)
+		var r struct {
+			Choices []struct {
+				Logprobs struct {
+					Tokens        []string          `json:"tokens"`
+					TokenLogprobs []float64         `json:"token_logprobs"`
+					TopLogprobs   []json.RawMessage `json:"top_logprobs"`
+				} `json:"logprobs"`
+			}
+		}
+		if status != 200 || json.Unmarshal([]byte(body), &r) != nil || len(r.Choices) != 1 || len(r.Choices[0].Logprobs.TopLogprobs) != 1 {
+			t.Errorf("vLLM, %s: %d %s", c.name, status, body)
+			continue
+		}
+		got := r.Choices[0].Logprobs
+		own := fmt.Sprintf("token_id:%d", c.want)
+		wantKeys := []string{own} // the token, then the raw top 2
+		for _, v := range []int32{g, s1} {
+			if v != c.want {
+				wantKeys = append(wantKeys, fmt.Sprintf("token_id:%d", v))
+			}
+		}
+		if !slices.Equal(got.Tokens, []string{own}) || !slices.Equal(orderedKeys(t, got.TopLogprobs[0]), wantKeys) {
+			t.Errorf("vLLM, %s: tokens %v, top_logprobs %s; want %s, keys %v", c.name, got.Tokens, got.TopLogprobs[0], own, wantKeys)
+		}
+		if !strings.Contains(c.fields, "temperature") && got.TokenLogprobs[0] != lp[c.want] {
+			t.Errorf("vLLM, %s: token_logprobs %v, want the raw log-prob %v", c.name, got.TokenLogprobs, lp[c.want])
+		}
+	}
+
+	// SGLang: the biased row's greedy token and log-softmax, by hand.
+	for _, c := range []struct {
+		name, sampling string
+		bias           map[int32]float64
+		held           []int32
+	}{
+		{"none", ``, nil, nil},
+		{"+100 on the third", `,"logit_bias":{"` + id(s2) + `":100}`, map[int32]float64{s2: 100}, nil},
+		{"-1.5 on the first", `,"logit_bias":{"` + id(g) + `":-1.5}`, map[int32]float64{g: -1.5}, nil},
+		{"unclamped: 150 beats 100", `,"logit_bias":{"` + id(s2) + `":150,"` + id(s1) + `":100}`, map[int32]float64{s2: 150, s1: 100}, nil},
+		{"small biases on several", fmt.Sprintf(`,"logit_bias":{"%d":%g,"%d":0.25}`, s1, gap+0.5, s2), map[int32]float64{s1: gap + 0.5, s2: 0.25}, nil},
+		{"min_new_tokens holds the end of sequence whatever its bias", `,"min_new_tokens":1,"logit_bias":{"` + id(g) + `":100,"` + id(s2) + `":0.5}`, map[int32]float64{s2: 0.5}, []int32{g}},
+	} {
+		adj := map[int32]float64{}
+		var want int32 = -1
+		for v, x := range lp {
+			if slices.Contains(c.held, v) {
+				continue
+			}
+			adj[v] = x + c.bias[v]
+			if want < 0 || adj[v] > adj[want] || adj[v] == adj[want] && v < want {
+				want = v
+			}
+		}
+		m, sum := adj[want], 0.0
+		for _, x := range adj {
+			sum += math.Exp(x - m)
+		}
+		lse := m + math.Log(sum)
+		order := slices.Collect(maps.Keys(adj))
+		slices.SortFunc(order, func(a, b int32) int {
+			if adj[a] != adj[b] {
+				return cmp.Compare(adj[b], adj[a])
+			}
+			return cmp.Compare(a, b)
+		})
+		status, body := post(t, ts.URL+"/generate", `{"text":"a","return_logprob":true,"top_logprobs_num":3,"sampling_params":{"max_new_tokens":1`+c.sampling+`}}`)
+		var r struct {
+			OutputIDs []int32    `json:"output_ids"`
+			Meta      sglangMeta `json:"meta_info"`
+		}
+		if status != 200 || json.Unmarshal([]byte(body), &r) != nil || len(r.Meta.Out) != 1 || len(r.Meta.OutTop) != 1 {
+			t.Errorf("SGLang, %s: %d %.300s", c.name, status, body)
+			continue
+		}
+		out, top := r.Meta.Out[0], r.Meta.OutTop[0]
+		if !slices.Equal(r.OutputIDs, []int32{want}) || out.id != want || math.Abs(*out.lp-(adj[want]-lse)) > 1e-4 || len(top) != 3 {
+			t.Errorf("SGLang, %s: output_ids %v at %v, %d top; want %d at %v", c.name, r.OutputIDs, *out.lp, len(top), want, adj[want]-lse)
+			continue
+		}
+		for i, tr := range top {
+			if tr.id != order[i] || math.Abs(*tr.lp-(adj[tr.id]-lse)) > 1e-4 {
+				t.Errorf("SGLang, %s: top %d is %d at %v, want %d at %v", c.name, i, tr.id, *tr.lp, order[i], adj[order[i]]-lse)
+			}
+		}
+	}
+}
+
+// TestLogitBiasRefused: a logit_bias vLLM or SGLang refuses is refused in
+// its words, naming the field: a key that is no integer, one outside the
+// vocabulary, a value that is no number; SGLang's also past float32's
+// range, which its bias tensor would hold as inf.
+func TestLogitBiasRefused(t *testing.T) {
+	s, ts := testServer(t, Both)
+	vocab := s.Src.Vocab
+	for _, c := range []struct{ path, fields, param, want string }{
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"x":1,"5":1,"1.5":2,"it's":0}`, "logit_bias",
+			`logit_bias contains key(s) that cannot be converted to integer token IDs: ['x', '1.5', "it's"] (parameter=logit_bias, value=['x', '1.5', "it's"])`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"99999":1,"3":1,"-1":2}`, "logit_bias",
+			fmt.Sprintf(`token_id(s) [99999, -1] in logit_bias contain out-of-vocab token ids. Vocabulary size: %d (parameter=logit_bias, value=[99999, -1])`, vocab)},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"` + fmt.Sprint(vocab) + `":1}`, "logit_bias", fmt.Sprintf(`token_id(s) [%d] in logit_bias`, vocab)},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"1__0":1,"_1":1,"1_":1,"":1," ":1,"0x1":1}`, "logit_bias", `['1__0', '_1', '1_', '', ' ', '0x1']`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":"x"}`, "", `logit_bias["5"] must be a number, got "x"`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":null}`, "", `logit_bias["5"] must be a number, got null`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":[1]`, "", `logit_bias must be an object of token ids (as texts) and biases, got [1]`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"3":1,"x":1}}`, "", `invalid literal for int() with base 10: 'x'`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"3":1,"99999":1,"-1":1}}`, "", fmt.Sprintf(`logit_bias must has keys in [0, %d], got 99999.`, vocab-1)},
+		{"/generate", `"sampling_params":{"max_new_tokens":0,"logit_bias":{"-1":1}}`, "", fmt.Sprintf(`logit_bias must has keys in [0, %d], got -1.`, vocab-1)},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{" 7 ":1e39}}`, "", `sampling_params.logit_bias[" 7 "] 1e+39 is past float32's range`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":-1e999}}`, "", `sampling_params.logit_bias["7"] -inf is past float32's range`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":true}}`, "", `logit_bias["7"] must be a number, got true`},
+	} {
+		field := `"prompt":"a"`
+		if c.path == "/generate" {
+			field = `"text":"a"`
+		}
+		status, body := post(t, ts.URL+c.path, `{`+field+`,`+c.fields+`}`)
+		var r struct {
+			Error struct {
+				Message string
+				Param   *string
+			}
+		}
+		if status != 400 || json.Unmarshal([]byte(body), &r) != nil || !strings.Contains(r.Error.Message, c.want) {
+			t.Errorf("%s %s: %d %s; want 400 with %q", c.path, c.fields, status, body, c.want)
+			continue
+		}
+		if c.path == "/v1/completions" && c.param != "" && (r.Error.Param == nil || *r.Error.Param != c.param) {
+			t.Errorf("%s %s: param %v, want %q", c.path, c.fields, r.Error.Param, c.param)
+		}
+	}
+	// SGLang: a list's input is named.
+	status, body := post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"logit_bias":{"x":1}}]}`)
+	if status != 400 || !strings.Contains(body, `input 1: invalid literal for int() with base 10: 'x'`) {
+		t.Errorf("a list's bad logit_bias: %d %s", status, body)
+	}
+}
+
+// TestBiasedPromptsRunTogether: the prompts of a request that adjusts the
+// generated token's logits still run through the model together, in one
+// forward: a vLLM batch, and an SGLang list whose inputs adjust them
+// alike; inputs that adjust them differently ask different things of the
+// model, a forward each.
+func TestBiasedPromptsRunTogether(t *testing.T) {
+	be := &forwards{Backend: compute.NewCPU()}
+	s, ts := testServerOn(t, Both, be)
+	eos := int32(3)
+	s.EOS = EOS{Token: &eos, SGLang: []int32{eos}}
+	for _, c := range []struct {
+		path, body string
+		want       []int
+	}{
+		{"/v1/completions", `{"prompt":[[5,6,7],[8,9,10],[11,12,13]],"max_tokens":1,"min_tokens":1,"logit_bias":{"7":2}}`, []int{9}},
+		{"/generate", `{"input_ids":[[5,6,7],[8,9,10],[11,12,13]],"sampling_params":{"max_new_tokens":1,"min_new_tokens":1,"logit_bias":{"7":2}}}`, []int{9}},
+		{"/generate", `{"input_ids":[[5,6,7],[8,9,10],[11,12,13]],"sampling_params":[{"max_new_tokens":1,"logit_bias":{"7":2}},{"max_new_tokens":1,"logit_bias":{"7":2}},{"max_new_tokens":1,"min_new_tokens":1,"logit_bias":{"7":2}}]}`, []int{6, 3}},
+	} {
+		be.positions = nil
+		if status, body := post(t, ts.URL+c.path, c.body); status != 200 || !slices.Equal(be.positions, c.want) {
+			t.Errorf("%s %s: forwards of %v positions (%d %.200s), want %v", c.path, c.body, be.positions, status, body, c.want)
+		}
 	}
 }

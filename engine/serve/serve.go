@@ -16,7 +16,9 @@
 //     "stop_reason" the id or string matched, null for the tokenizer's
 //     eos_token, the text cut as vLLM cuts it: vllmFinish), and
 //     "min_tokens", "bad_words" and "allowed_token_ids", which hold
-//     tokens back from being it (holdback.go). With echo and max_tokens 0 vLLM still generates a
+//     tokens back from being it, and "logit_bias", which biases it
+//     (holdback.go: one rlt.LogitBias the engine applies to the logits).
+//     With echo and max_tokens 0 vLLM still generates a
 //     token, unshown, which ends the choice and counts in the usage's
 //     "completion_tokens": so here. Each choice's
 //     "prompt_logprobs" is null for the first token, then, per position, a
@@ -41,7 +43,8 @@
 //     a list of texts), answered with a list of the objects each input gets
 //     alone, in order (generate.go); "sampling_params" {"max_new_tokens" 0
 //     or 1, "temperature", "min_new_tokens" with "stop_token_ids", which
-//     hold tokens back from the generated token (holdback.go), "n" above
+//     hold tokens back from the generated token, and "logit_bias", which
+//     biases it (holdback.go), "n" above
 //     1 at temperature 0 (each input answered n times: parallelSamples)},
 //     "return_logprob", "logprob_start_len",
 //     "top_logprobs_num" and "rid" are each one value for every input or,
@@ -476,14 +479,16 @@ type completionsRequest struct {
 	SkipSpecial bool
 	// RequestID is request_id: the answer's id is "cmpl-" and it.
 	RequestID string
-	// MinTokens is min_tokens (0 or 1), BadWords bad_words, and
+	// MinTokens is min_tokens (0 or 1), BadWords bad_words,
 	// AllowedTokenIDs allowed_token_ids (nil when not given, never
-	// empty): what they hold back from the generated token is Held, once
-	// the server has read it (vllmHeld).
+	// empty), and LogitBias logit_bias: what they hold back from the
+	// generated token, or bias it by, is Bias, once the server has read
+	// it (vllmBias; nil: nothing).
 	MinTokens       int
 	BadWords        []string
 	AllowedTokenIDs []int64
-	Held            heldBack
+	LogitBias       logitBiasField
+	Bias            *rlt.LogitBias
 }
 
 // maxLogprobs is vLLM's default --max-logprobs: the most top log-probs a
@@ -495,25 +500,26 @@ const maxLogprobs = 20
 // model is then known).
 func parseCompletions(body []byte) (completionsRequest, error) {
 	var req struct {
-		Model          string      `json:"model"`
-		Prompt         *prompts    `json:"prompt"`
-		MaxTokens      *int        `json:"max_tokens"`
-		Temperature    *float64    `json:"temperature"`
-		PromptLogprobs *int        `json:"prompt_logprobs"`
-		Logprobs       *int        `json:"logprobs"`
-		Echo           bool        `json:"echo"`
-		N              *int        `json:"n"`
-		Stream         bool        `json:"stream"`
-		AsTokenIDs     bool        `json:"return_tokens_as_token_ids"`
-		Stop           stopStrings `json:"stop"`
-		StopTokenIDs   []int64     `json:"stop_token_ids"`
-		IncludeStop    bool        `json:"include_stop_str_in_output"`
-		IgnoreEOS      bool        `json:"ignore_eos"`
-		SkipSpecial    *bool       `json:"skip_special_tokens"`
-		RequestID      string      `json:"request_id"`
-		MinTokens      *float64    `json:"min_tokens"`
-		BadWords       []string    `json:"bad_words"`
-		Allowed        *[]int64    `json:"allowed_token_ids"`
+		Model          string         `json:"model"`
+		Prompt         *prompts       `json:"prompt"`
+		MaxTokens      *int           `json:"max_tokens"`
+		Temperature    *float64       `json:"temperature"`
+		PromptLogprobs *int           `json:"prompt_logprobs"`
+		Logprobs       *int           `json:"logprobs"`
+		Echo           bool           `json:"echo"`
+		N              *int           `json:"n"`
+		Stream         bool           `json:"stream"`
+		AsTokenIDs     bool           `json:"return_tokens_as_token_ids"`
+		Stop           stopStrings    `json:"stop"`
+		StopTokenIDs   []int64        `json:"stop_token_ids"`
+		IncludeStop    bool           `json:"include_stop_str_in_output"`
+		IgnoreEOS      bool           `json:"ignore_eos"`
+		SkipSpecial    *bool          `json:"skip_special_tokens"`
+		RequestID      string         `json:"request_id"`
+		MinTokens      *float64       `json:"min_tokens"`
+		BadWords       []string       `json:"bad_words"`
+		Allowed        *[]int64       `json:"allowed_token_ids"`
+		LogitBias      logitBiasField `json:"logit_bias"`
 	}
 	if err := decodeBody(body, &req, vllmFields); err != nil {
 		return completionsRequest{}, err
@@ -521,7 +527,8 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
 		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs,
 		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS,
-		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID, BadWords: req.BadWords}
+		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID, BadWords: req.BadWords,
+		LogitBias: req.LogitBias}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = *req.MaxTokens
@@ -632,7 +639,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err == nil {
-		req.Held, err = s.vllmHeld(&req)
+		req.Bias, err = s.vllmBias(&req)
 	}
 	if s.refused(w, req.Model, err) {
 		return
@@ -675,10 +682,6 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	choices := make([]any, len(all))
 	prompt, completion := 0, 0
 	for i, ids := range all {
-		if err := req.Held.apply(&scores[i], req.nextTopK(s.Src.Vocab), false); err != nil {
-			openAIError(w, http.StatusInternalServerError, "InternalServerError", "", err.Error())
-			return
-		}
 		choices[i] = s.completion(&req, req.Prompts[i], ids, i, &scores[i])
 		prompt += len(ids)
 		completion++ // the generated token, shown or not (completion)
@@ -729,8 +732,7 @@ func position(own lpEntry, top []int32, topLP []float32, text func(int32) string
 func (s *Server) promptOptions(req *completionsRequest) rlt.PromptOptions {
 	k, promptLP := req.promptK(s.Src.Vocab)
 	// The next token even for max_tokens 0: vLLM generates it (completion).
-	opts := rlt.PromptOptions{Next: true, Ranks: promptLP, TopK: k, NextTopK: req.nextTopK(s.Src.Vocab)}
-	return req.Held.options(opts, s.Src.Vocab)
+	return rlt.PromptOptions{Next: true, Ranks: promptLP, TopK: k, NextTopK: req.nextTopK(s.Src.Vocab), NextBias: req.Bias}
 }
 
 // pyInts is ids as Python writes a list of them: [1, 2].
@@ -754,15 +756,19 @@ func (req *completionsRequest) nextTopK(vocab int) int {
 	return *req.Logprobs
 }
 
-// vllmHeld is what req holds back from the generated token, as vLLM's
-// sampler holds it back (holdback.go): every token but allowed_token_ids,
-// bad_words of one token, and, with min_tokens 1, the stop token ids: the
-// request's and the model's end of sequence (SamplingParams'
-// all_stop_token_ids, which hold it whatever ignore_eos). Token ids are
-// checked against the model's vocabulary as vLLM checks them
-// (SamplingParams.verify), stop_token_ids whatever min_tokens.
-func (s *Server) vllmHeld(req *completionsRequest) (heldBack, error) {
-	var h heldBack
+// vllmBias is how req adjusts the logits of the generated token, as
+// vLLM's sampler adjusts them (holdback.go): logit_bias added, and held
+// back (−∞) every token but allowed_token_ids, bad_words of one token,
+// and, with min_tokens 1, the stop token ids: the request's and the
+// model's end of sequence (SamplingParams' all_stop_token_ids, which hold
+// it whatever ignore_eos). Token ids are checked against the model's
+// vocabulary as vLLM checks them (SamplingParams.verify: logit_bias's
+// first, stop_token_ids whatever min_tokens). nil: no adjustment.
+func (s *Server) vllmBias(req *completionsRequest) (*rlt.LogitBias, error) {
+	h, err := vllmLogitBias(req.LogitBias, s.Src.Vocab)
+	if err != nil {
+		return nil, err
+	}
 	vocab := int64(s.Src.Vocab)
 	var outside []int64
 	for _, id := range req.StopTokenIDs {
@@ -771,33 +777,37 @@ func (s *Server) vllmHeld(req *completionsRequest) (heldBack, error) {
 		}
 	}
 	if outside != nil {
-		return h, &badRequest{"stop_token_ids", fmt.Sprintf("token_id(s) %s in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d", pyInts(outside), vocab)}
+		return nil, &badRequest{"stop_token_ids", fmt.Sprintf("token_id(s) %s in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d", pyInts(outside), vocab)}
 	}
 	if req.AllowedTokenIDs != nil {
-		h.allowed = make([]int32, 0, len(req.AllowedTokenIDs))
+		only := make([]int32, 0, len(req.AllowedTokenIDs))
 		for _, id := range req.AllowedTokenIDs {
 			if id < 0 || id >= vocab {
-				return h, &badRequest{"allowed_token_ids", "allowed_token_ids contains out-of-vocab token id!"} // vLLM's words
+				return nil, &badRequest{"allowed_token_ids", "allowed_token_ids contains out-of-vocab token id!"} // vLLM's words
 			}
-			h.allowed = append(h.allowed, int32(id))
+			only = append(only, int32(id))
 		}
+		if h == nil {
+			h = &rlt.LogitBias{}
+		}
+		h.Only = only
 	}
 	words, err := badWordTokens(s.Tok, req.BadWords)
 	if err != nil {
-		return h, err
+		return nil, err
 	}
-	h = h.add(words...)
+	h = h.Hold(words...)
 	if req.MinTokens > 0 {
 		for _, id := range req.StopTokenIDs {
-			h = h.add(int32(id))
+			h = h.Hold(int32(id))
 		}
 		if s.EOS.Token != nil {
-			h = h.add(*s.EOS.Token)
+			h = h.Hold(*s.EOS.Token)
 		}
-		h = h.add(s.EOS.More...)
+		h = h.Hold(s.EOS.More...)
 	}
-	if h.all(s.Src.Vocab) {
-		return h, &badRequest{"", errAllHeld.Error()}
+	if h != nil && h.AllHeld(s.Src.Vocab) {
+		return nil, &badRequest{"", errAllHeld.Error()}
 	}
 	return h, nil
 }
