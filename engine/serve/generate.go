@@ -298,8 +298,8 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		if maxNew < 0 || maxNew > 1 {
 			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", where, maxNew)
 		}
-		if t := sp.Temperature; t != nil && *t < 0 {
-			return generateRequest{}, fmt.Errorf("%stemperature must be non-negative, got %g.", where, *t)
+		if t := sp.Temperature; t != nil && *t < 0 { // SamplingParams.verify's words: no upper bound
+			return generateRequest{}, fmt.Errorf("%stemperature must be a non-negative finite number, got %s.", where, pyFloat(*t))
 		}
 		minNew := 0.0
 		if sp.MinNewTokens != nil {

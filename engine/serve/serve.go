@@ -18,7 +18,8 @@
 //     "min_tokens", "bad_words" and "allowed_token_ids", which hold
 //     tokens back from being it, and "logit_bias", which biases it
 //     (holdback.go: one rlt.LogitBias the engine applies to the logits).
-//     With echo and max_tokens 0 vLLM still generates a
+//     "temperature" above 2 is refused, as vLLM refuses it. With echo
+//     and max_tokens 0 vLLM still generates a
 //     token, unshown, which ends the choice and counts in the usage's
 //     "completion_tokens": so here. Each choice's
 //     "prompt_logprobs" is null for the first token, then, per position, a
@@ -557,8 +558,10 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *req.N, *req.N)}
 	case maxTokens == 0 && !req.Echo, maxTokens < 0 || maxTokens > 1:
 		return out, &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
-	case req.Temperature != nil && *req.Temperature < 0:
-		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %g.", *req.Temperature)}
+	case req.Temperature != nil && *req.Temperature < 0: // vLLM's SamplingParams._verify_args' words
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %s. (parameter=temperature, value=%[1]s)", pyFloat(*req.Temperature))}
+	case req.Temperature != nil && *req.Temperature > 2: // OpenAI's bound, which vLLM keeps since 0.24 (its PR 44965)
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be in [0, 2], got %s. (parameter=temperature, value=%[1]s)", pyFloat(*req.Temperature))}
 	case slices.Contains(req.Stop, ""):
 		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
 	case minTokens != math.Trunc(minTokens):

@@ -240,7 +240,9 @@ func TestRepeatedPromptKey(t *testing.T) {
 
 // TestRefusals: what rlt serve does not answer is refused as vLLM and
 // SGLang refuse it, never answered as if it had been asked something else:
-// a negative temperature (both servers' 400, not τ 1), top log-probs past
+// a negative temperature (both servers' 400, not τ 1; vLLM's float as
+// Python writes it), one above 2 (vLLM's, which keeps OpenAI's bound;
+// SGLang has none), top log-probs past
 // --max-logprobs (vLLM's words, for SGLang's top_logprobs_num too), and an
 // endpoint called by the wrong method (FastAPI's 405 with Allow, not 400).
 func TestRefusals(t *testing.T) {
@@ -251,8 +253,10 @@ func TestRefusals(t *testing.T) {
 		want, allow        string
 	}{
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":-1}`, 400, `"param":"temperature"`, ""},
-		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":-1}`, 400, `temperature must be non-negative, got -1.`, ""},
-		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-2}}`, 400, `temperature must be non-negative, got -2.`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":-1}`, 400, `temperature must be non-negative, got -1.0. (parameter=temperature, value=-1.0)`, ""},
+		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-2}}`, 400, `temperature must be a non-negative finite number, got -2.0.`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":2.5}`, 400, `"message":"temperature must be in [0, 2], got 2.5. (parameter=temperature, value=2.5)","param":"temperature"`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":3}`, 400, `temperature must be in [0, 2], got 3.0.`, ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"echo":true,"logprobs":21}`, 400, `"message":"Requested sample logprobs of 21, which is greater than max allowed: 20 (parameter=logprobs, value=21)","param":"logprobs"`, ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":-2}`, 400, "`logprobs` must be a positive value or -1.", ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"prompt_logprobs":-1}`, 400, `"message":"Requested prompt logprobs of `, ""},
@@ -264,6 +268,8 @@ func TestRefusals(t *testing.T) {
 		{"POST", "/v1/models", `{}`, 405, `{"detail":"Method Not Allowed"}`, "GET"},
 		// What is still answered.
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":0}`, 200, `"completion_tokens":1`, ""},
+		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"temperature":2}`, 200, `"completion_tokens":1`, ""},
+		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":5}}`, 200, `"output_ids":[`, ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":0,"echo":true,"logprobs":0}`, 200, `"token_logprobs":[null,`, ""},
 		{"POST", "/v1/completions", `{"prompt":[1,2],"max_tokens":1,"logprobs":20,"prompt_logprobs":20}`, 200, `"completion_tokens":1`, ""},
 		{"POST", "/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":0,"temperature":0},"top_logprobs_num":0}`, 200, `"output_ids":[]`, ""},

@@ -279,7 +279,7 @@ func TestGenerateListRefused(t *testing.T) {
 		{`{"input_ids":[[1,2],[]],"sampling_params":{"max_new_tokens":0}}`, `input 1: give text or input_ids (not empty)`},
 		{`{"input_ids":[[1,2],` + long + `],"sampling_params":{"max_new_tokens":0}}`, `input 1: The input (71 tokens) is longer than the model's context length (64 tokens).`},
 		{`{"input_ids":[[1,2],[3,4]],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":5}]}`, `sampling_params[1]: rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got 5)`},
-		{`{"input_ids":[[1,2],[3,4]],"sampling_params":[{"max_new_tokens":1},{"temperature":-1,"max_new_tokens":1}]}`, `sampling_params[1]: temperature must be non-negative, got -1.`},
+		{`{"input_ids":[[1,2],[3,4]],"sampling_params":[{"max_new_tokens":1},{"temperature":-1,"max_new_tokens":1}]}`, `sampling_params[1]: temperature must be a non-negative finite number, got -1.0.`},
 		{`{"input_ids":[[1,2],[3,4]],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"top_logprobs_num":[1,21]}`, `input 1: Requested top_logprobs_num of 21, which is greater than max allowed: 20`},
 		{`{"input_ids":[[1,2],[3,4]],"sampling_params":{"max_new_tokens":1},"top_logprobs_num":[1,-1]}`, `top_logprobs_num[1] must be 0 (none) or a positive count`},
 		{`{"input_ids":[[1,2,3],[3,4]],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":[0,2]}`, `input 1: logprob_start_len (2) must be less than the input length (2)`},
