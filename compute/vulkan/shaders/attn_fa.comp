@@ -101,9 +101,11 @@ void main() {
 		float alpha = live && mx > -1.0 / 0.0 ? exp(m - mx) : 1.0;
 		m = mx;
 		barrier(); // all maxima read before the scores become probabilities
+		// Only a masked score (−Inf) weighs 0: a NaN one is no mask and
+		// must reach the output, as on the CPU (max() above may drop it).
 		for (uint c = sub; c < TT; c += PER) {
 			float sv = Ps[r * (TT + 1u) + c];
-			Ps[r * (TT + 1u) + c] = sv > -1.0 / 0.0 ? exp(sv - m) : 0.0;
+			Ps[r * (TT + 1u) + c] = sv == -1.0 / 0.0 ? 0.0 : exp(sv - m);
 		}
 		barrier();
 		float bl = 0.0;
@@ -117,11 +119,12 @@ void main() {
 	}
 	if (i0 + r >= p.tn) return;
 	uint outOff = ((b * p.tn + i0 + r) * p.h + h) * p.hd;
-	float inv = live && l > 0.0 ? 1.0 / l : 0.0;
+	// l is 0 only for a row with no visible key; a NaN sum stays NaN.
+	float inv = live && l != 0.0 ? 1.0 / l : 0.0;
 	for (uint n = 0u; n < NV; n++)
 		for (uint k = 0u; k < 4u; k++) {
 			uint e = (sub + PER * n) * 4u + k;
 			if (e < p.hd) o[outOff + e] = acc[n][k] * inv;
 		}
-	if (p.hasLSE != 0u && sub == 0u) lse[(b * p.h + h) * p.tn + i0 + r] = live && l > 0.0 ? m + log(l) : 0.0;
+	if (p.hasLSE != 0u && sub == 0u) lse[(b * p.h + h) * p.tn + i0 + r] = live && l != 0.0 ? m + log(l) : 0.0;
 }

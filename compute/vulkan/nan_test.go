@@ -1,0 +1,317 @@
+package vulkan
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+)
+
+// A NaN or an infinity in a row must stay visible on the device wherever
+// it is: the engine stops a run on a non-finite gradient (compute's
+// ClipGradNorm, through SumSquaresEach) and a sampler on a row it cannot
+// draw from, so a kernel that lost one would let a broken run go on.
+// GLSL's max() may return either operand when one is a NaN, so the row
+// maxima of log-softmax (logprobs), entropy and KL (dist), argmax, the
+// draw and attention may drop it where the CPU backend (the conformance
+// suite's reference) keeps it (its Go loop; its AVX-512 one may drop it
+// too). The tests here put the non-finite value at every place of rows of
+// many lengths and compare with the CPU backend: an output must be finite
+// on the device exactly where it is on the CPU (which NaN or infinity it
+// is may differ: the CPU's own two paths differ there).
+
+// nonFiniteRow is one way of spoiling a row: fill it, place p spoiled.
+type nonFiniteRow struct {
+	name string
+	fill func(rng *rand.Rand, row []float32, p int)
+}
+
+var (
+	nan32  = float32(math.NaN())
+	inf32  = float32(math.Inf(1))
+	ninf32 = float32(math.Inf(-1))
+)
+
+func normalRow(rng *rand.Rand, row []float32) {
+	for i := range row {
+		row[i] = float32(rng.NormFloat64())
+	}
+}
+
+var nonFiniteRows = []nonFiniteRow{
+	{"NaN", func(rng *rand.Rand, row []float32, p int) {
+		normalRow(rng, row)
+		row[p] = nan32
+	}},
+	{"NaN after +Inf", func(rng *rand.Rand, row []float32, p int) {
+		normalRow(rng, row)
+		row[(p+len(row)-1)%len(row)] = inf32
+		row[p] = nan32
+	}},
+	{"NaN among -Inf", func(rng *rand.Rand, row []float32, p int) {
+		for i := range row {
+			row[i] = ninf32
+		}
+		row[p] = nan32
+	}},
+	{"+Inf", func(rng *rand.Rand, row []float32, p int) {
+		normalRow(rng, row)
+		row[p] = inf32
+	}},
+	{"all -Inf", func(rng *rand.Rand, row []float32, p int) {
+		for i := range row {
+			row[i] = ninf32
+		}
+	}},
+}
+
+// finite32 is whether v is neither NaN nor infinite.
+func finite32(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
+
+// pair is one tensor on both backends.
+type pair struct {
+	c *compute.Tensor
+	g *Tensor
+}
+
+func newPair(t *testing.T, d *Device, cpu *compute.CPU, name string, vals []float32, dims ...int) pair {
+	t.Helper()
+	g, err := d.New(name, dims...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Free(g) })
+	c := cpu.New(name, dims...)
+	if vals != nil {
+		cpu.Write(c, vals)
+		if err := d.Write(g, vals); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		cpu.Zero(c)
+		if err := d.Write(g, make([]float32, prod(dims))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pair{c, g}
+}
+
+// read returns the values of both sides.
+func (p pair) read(t *testing.T, d *Device, cpu *compute.CPU, n int) (want, got []float32) {
+	t.Helper()
+	want, got = make([]float32, n), make([]float32, n)
+	cpu.Read(want, p.c)
+	if err := d.Read(got, p.g); err != nil {
+		t.Fatal(err)
+	}
+	return want, got
+}
+
+// TestRowKernelsKeepNonFiniteValues: log-probabilities and their
+// log-sum-exps (at inverse temperatures 1 and −0.7, where the maximum is
+// the minimum), their gradient, entropy, KL (the value in P, then in Q),
+// argmax and the greedy and sampled draws, on rows of every length to 40,
+// around the workgroup's 256 and to 1000, with a NaN, a NaN beside +Inf, a
+// NaN among −Inf or a +Inf at every place (of longer rows, the places
+// spikePlaces tries), and rows of only −Inf: every output is finite on the
+// device where and only where it is on the CPU, argmax names the CPU's
+// index, and no draw is made from such a row.
+func TestRowKernelsKeepNonFiniteValues(t *testing.T) {
+	d := openOrSkip(t)
+	cpu := compute.NewCPU()
+	rng := rand.New(rand.NewSource(27))
+	var lengths []int
+	for v := 1; v <= 40; v++ {
+		lengths = append(lengths, v)
+	}
+	lengths = append(lengths, 255, 256, 257, 300, 513, 1000)
+	for _, kind := range nonFiniteRows {
+		for _, v := range lengths {
+			t.Run(fmt.Sprintf("%s/V=%d", kind.name, v), func(t *testing.T) {
+				places := spikePlaces(v)
+				rows := len(places)
+				z, fine := make([]float32, rows*v), make([]float32, rows*v)
+				normalRow(rng, fine)
+				targets := make([]int32, rows)
+				for r, p := range places {
+					kind.fill(rng, z[r*v:(r+1)*v], p)
+					targets[r] = int32([]int{p, 0, v - 1}[r%3]) // the spoiled place in some rows
+				}
+				zt := newPair(t, d, cpu, "z", z, rows, v)
+				ft := newPair(t, d, cpu, "fine", fine, rows, v)
+				ones := make([]float32, rows)
+				for i := range ones {
+					ones[i] = 1
+				}
+				glp := newPair(t, d, cpu, "glp", ones, rows)
+				outs := map[string]pair{}
+				for _, name := range []string{"lp", "lse", "lpNeg", "lseNeg", "ent", "klP", "klQ"} {
+					outs[name] = newPair(t, d, cpu, name, nil, rows)
+				}
+				dz := newPair(t, d, cpu, "dz", nil, rows, v)
+				cpu.TokenLogProbs(outs["lp"].c, outs["lse"].c, zt.c, targets, 1)
+				d.TokenLogProbs(outs["lp"].g, outs["lse"].g, zt.g, targets, 1)
+				cpu.TokenLogProbs(outs["lpNeg"].c, outs["lseNeg"].c, zt.c, targets, -0.7)
+				d.TokenLogProbs(outs["lpNeg"].g, outs["lseNeg"].g, zt.g, targets, -0.7)
+				cpu.TokenLogProbsBackward(dz.c, glp.c, zt.c, outs["lse"].c, targets, 1)
+				d.TokenLogProbsBackward(dz.g, glp.g, zt.g, outs["lse"].g, targets, 1)
+				cpu.Entropy(outs["ent"].c, zt.c, 1)
+				d.Entropy(outs["ent"].g, zt.g, 1)
+				cpu.KL(outs["klP"].c, zt.c, ft.c, 1)
+				d.KL(outs["klP"].g, zt.g, ft.g, 1)
+				cpu.KL(outs["klQ"].c, ft.c, zt.c, 1)
+				d.KL(outs["klQ"].g, ft.g, zt.g, 1)
+				for _, name := range []string{"lp", "lse", "lpNeg", "lseNeg", "ent", "klP", "klQ"} {
+					want, got := outs[name].read(t, d, cpu, rows)
+					for r := range rows {
+						if finite32(got[r]) != finite32(want[r]) {
+							t.Fatalf("%s at %d (target %d): %s is %g on the device, %g on the CPU",
+								kind.name, places[r], targets[r], name, got[r], want[r])
+						}
+					}
+				}
+				want, got := dz.read(t, d, cpu, rows*v)
+				for r := range rows {
+					wf, gf := -1, -1
+					for j := range v {
+						if wf < 0 && !finite32(want[r*v+j]) {
+							wf = j
+						}
+						if gf < 0 && !finite32(got[r*v+j]) {
+							gf = j
+						}
+					}
+					if (wf < 0) != (gf < 0) {
+						t.Fatalf("%s at %d (target %d): the gradient's first non-finite value is at %d on the device, %d on the CPU (-1: none)",
+							kind.name, places[r], targets[r], gf, wf)
+					}
+				}
+				wantIDs, gotIDs := make([]int32, rows), make([]int32, rows)
+				cpu.Argmax(wantIDs, zt.c)
+				if err := d.Argmax(gotIDs, zt.g); err != nil {
+					t.Fatal(err)
+				}
+				for r := range rows {
+					if gotIDs[r] != wantIDs[r] {
+						t.Fatalf("%s at %d: argmax %d on the device, %d on the CPU", kind.name, places[r], gotIDs[r], wantIDs[r])
+					}
+				}
+				u := make([]float32, rows)
+				for i := range u {
+					u[i] = 0.5
+				}
+				for _, greedy := range []bool{true, false} {
+					ids, logps := make([]int32, rows), make([]float32, rows)
+					if err := d.DrawTokens(ids, logps, zt.g, u, 1, v, greedy); err != nil {
+						t.Fatal(err)
+					}
+					for r := range rows {
+						if ids[r] != -1 {
+							t.Fatalf("%s at %d: the draw (greedy %v) took %d (log-probability %g) from a row it cannot draw from", kind.name, places[r], greedy, ids[r], logps[r])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestAttentionKeepsNonFiniteValues: a NaN in a query, a key or a value
+// vector of sequences of 300, at each of the first 40 positions and those
+// around every tile edge (one sequence a position), on every attention
+// path the device runs: each query row's output and log-sum-exp are
+// finite on the device where they are on the CPU, but for a value's NaN
+// before its key is visible, which the CPU's product of the masked
+// probabilities (zeros) with the tile's values spreads to earlier queries
+// (0·NaN) and the device does not: there only the queries that see the key
+// are checked (both non-finite). attn_fa once weighed a NaN score 0, as
+// it does a masked one (−Inf: its test was s > −Inf), and wrote 0 for the
+// log-sum-exp of a row whose sum was NaN (l > 0), so a key's NaN vanished
+// from every query's output and log-sum-exp where max() dropped it.
+func TestAttentionKeepsNonFiniteValues(t *testing.T) {
+	d := openOrSkip(t)
+	cpu := compute.NewCPU()
+	rng := rand.New(rand.NewSource(27))
+	const T, hd = 300, 8
+	var places []int
+	for i := range T {
+		if i < 40 || i%32 == 31 || i%32 == 0 || i%32 == 1 || i >= T-3 {
+			places = append(places, i)
+		}
+	}
+	a := compute.AttnDims{B: len(places), T: T, H: 1, KV: 1, HeadDim: hd}
+	n := a.B * a.T * hd
+	for _, which := range []string{"q", "k", "v"} {
+		qkv := map[string][]float32{"q": make([]float32, n), "k": make([]float32, n), "v": make([]float32, n)}
+		for _, x := range qkv {
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+		}
+		for b, j := range places {
+			qkv[which][(b*T+j)*hd+b%hd] = nan32
+		}
+		cq, ck, cv := cpu.New("q", n), cpu.New("k", n), cpu.New("v", n)
+		cpu.Write(cq, qkv["q"])
+		cpu.Write(ck, qkv["k"])
+		cpu.Write(cv, qkv["v"])
+		cout, clse := cpu.New("out", n), cpu.New("lse", a.B*T)
+		cpu.Attention(cout, clse, cq, ck, cv, a, nil)
+		want := map[string][]float32{"out": make([]float32, n), "lse": make([]float32, a.B*T)}
+		cpu.Read(want["out"], cout)
+		cpu.Read(want["lse"], clse)
+		for _, w := range attnWays(d) {
+			t.Run(fmt.Sprintf("NaN in %s/%s", which, w.name), func(t *testing.T) {
+				w.use(t, d, hd)
+				gt := map[string]*Tensor{}
+				for name, s := range map[string]struct {
+					n    int
+					vals []float32
+				}{"q": {n, qkv["q"]}, "k": {n, qkv["k"]}, "v": {n, qkv["v"]}, "out": {n, nil}, "lse": {a.B * T, nil}} {
+					x, err := d.New(name, s.n)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer d.Free(x)
+					if s.vals != nil {
+						if err := d.Write(x, s.vals); err != nil {
+							t.Fatal(err)
+						}
+					}
+					gt[name] = x
+				}
+				d.Attention(gt["out"], gt["lse"], gt["q"], gt["k"], gt["v"], a, nil)
+				spread := 0
+				for _, name := range []string{"out", "lse"} {
+					got := make([]float32, len(want[name]))
+					if err := d.Read(got, gt[name]); err != nil {
+						t.Fatal(err)
+					}
+					per := 1
+					if name == "out" {
+						per = hd
+					}
+					for i, wv := range want[name] {
+						row := i / per
+						b, tq := row/T, row%T
+						if which == "v" && tq < places[b] {
+							if !finite32(wv) && finite32(got[i]) {
+								spread++
+							}
+							continue
+						}
+						if finite32(got[i]) != finite32(wv) {
+							t.Fatalf("a NaN in %s at position %d, query %d: %s[%d] is %g on the device, %g on the CPU",
+								which, places[b], tq, name, i%per, got[i], wv)
+						}
+					}
+				}
+				if spread > 0 {
+					t.Logf("a NaN in a value: %d outputs of queries before its key are NaN on the CPU, finite on the device", spread)
+				}
+			})
+		}
+	}
+}
