@@ -550,3 +550,35 @@ func TestElementwiseSIMDEveryLength(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionFindsTheKeyAnywhere: attention's online softmax (tiles of
+// attnTile queries meeting keys attnKeyBlock at a time, rescaled when a
+// later block holds a larger score) finds the largest score at every key
+// of sequences past two key blocks, on both paths. Sequence b's key b
+// scores 120 against every query (past float32's exp range, so a maximum
+// missed overflows), the others about 1: every query from b on attends to
+// it alone. Output and log-sum-exp must match the float64 reference.
+func TestAttentionFindsTheKeyAnywhere(t *testing.T) {
+	const T, hd, gap = 2*attnKeyBlock + 4, 8, 120
+	B := T // sequence b's key b
+	onEveryPath(t, func(t *testing.T) {
+		r := newRNG(70)
+		n := B * T * hd
+		q, k, v := randVec(r, n, 0.5), randVec(r, n, 0.5), randVec(r, n, 1)
+		for i := 0; i < n; i += hd {
+			q[i] = 1
+		}
+		for b := 0; b < B; b++ {
+			at := (b*T + b) * hd
+			k[at] = float32(gap * math.Sqrt(hd))
+			for e := 1; e < hd; e++ {
+				k[at+e] = 0
+			}
+		}
+		out, lse := make([]float32, n), make([]float32, B*T)
+		AttentionForward(out, lse, q, k, v, B, T, 1, 1, hd, nil, make([]float32, AttentionScratch(T)), 0, B)
+		q64, k64 := to64(q), to64(k)
+		checkClose(t, "output", out, refAttention(q64, k64, to64(v), B, T, 1, 1, hd, nil), fwdTol)
+		checkClose(t, "lse", lse, refAttentionLSE(q64, k64, B, T, 1, 1, hd, nil), fwdTol)
+	})
+}
