@@ -445,6 +445,57 @@ func saveModelFolder(dir string, write func(dir string) error) error {
 	return durable.StageDir(dir, "nothing was written there", write)
 }
 
+// saveHeld runs save, the writing of the model folder dir, under the
+// command's signal handler (ctx, of stopSignals), which holds a signal
+// until the folder is whole: a model's Save takes no context, and the
+// folder is written whole or not at all (saveModelFolder). A signal that
+// comes while it writes, or came before it began, is said at once on
+// stderr (savingNotice), once, not only after the save, which takes
+// minutes for a large model: the command seemed to ignore it. A second
+// signal is held as the first was (ctx's handler stays registered until
+// the command returns): the save still ends whole, and the command then
+// stops as it says.
+func saveHeld(ctx context.Context, stderr io.Writer, dir string, save func() error) error {
+	w := watchSave(ctx, stderr, dir)
+	defer w.end()
+	return save()
+}
+
+// savingNotice is the line a signal held by a save of dir is said with.
+func savingNotice(dir string) string {
+	return fmt.Sprintf("saving %s; stopping once it is written (a save is not cut short, so that no folder is left half written)", dir)
+}
+
+// saveWatch says a signal (ctx's end) that comes during a save on stderr,
+// once, from when watchSave starts it until end returns; rlt pretrain's
+// saves are within warmstart.BuildModel, so it starts one as the last
+// step's progress is said, saveHeld around its own save.
+type saveWatch struct{ done, ended chan struct{} }
+
+func watchSave(ctx context.Context, stderr io.Writer, dir string) *saveWatch {
+	w := &saveWatch{done: make(chan struct{}), ended: make(chan struct{})}
+	if ctx.Err() != nil { // the signal came before: said now, whatever the save's length
+		fmt.Fprintln(stderr, savingNotice(dir))
+		close(w.ended)
+		return w
+	}
+	go func() {
+		defer close(w.ended)
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stderr, savingNotice(dir))
+		case <-w.done:
+		}
+	}()
+	return w
+}
+
+// end stops w; once it returns, nothing more is written to stderr by it.
+func (w *saveWatch) end() {
+	close(w.done)
+	<-w.ended
+}
+
 // refuseNotEmpty refuses, before any work, a model folder dir that exists
 // and holds anything: the staged folder is renamed into place, which only
 // an absent or empty folder allows.
@@ -572,12 +623,13 @@ func (e errLines) Error() string {
 // naming its first stray byte; one that is not JSON fails saying so, where
 // it goes wrong and want, what a line is (`{"text": "…"}`), not in
 // encoding/json's grammar ("invalid character 'o' in literal null").
-// A signal (Ctrl-C) stops it after the line in progress, with stdout
+// A signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP: stopSignals)
+// stops it after the line in progress, with stdout
 // holding the results of the lines before it whole (its buffer ended
 // mid-line where the signal killed it), and says how far it got: stdin is
 // read apart, so a signal that comes while it waits for input stops it too.
 func eachJSONLine(in io.Reader, out io.Writer, want string, fn func(line []byte) (any, error)) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	type inputLine struct {
 		text []byte

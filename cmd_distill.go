@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -364,8 +363,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return err
 	}
 	sdir := filepath.Join(*out, "student")
-	if err := saveModelFolder(sdir, func(sdir string) error {
-		return writeStudent(student, sdir, *tdir, *init, p)
+	if err := saveHeld(ctx, stderr, sdir, func() error {
+		return saveModelFolder(sdir, func(sdir string) error {
+			return writeStudent(student, sdir, *tdir, *init, p)
+		})
 	}); err != nil {
 		return room.IfFull(err)
 	}
@@ -638,8 +639,9 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	}
 	// A signal, from the device's opening on, stops the evaluation and
 	// says what it leaves: nothing (its results come once every question
-	// is answered), not exit 130 alone.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// is answered), not exit 130 alone; a closed terminal's SIGHUP too
+	// (stopSignals), which killed it without a word.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	be, err := openDevice("rlt eval", *dev, stderr)
 	if err != nil {

@@ -95,13 +95,21 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	// A signal (stopSignals: a closed terminal's SIGHUP too) is held for
 	// the whole run: one that comes as a model is saved lets the save end
 	// whole (BuildModel stages it and renames it into place) and stops
-	// the run there.
+	// the run there, said at once (saveWatch: BuildModel saves once its
+	// last step's progress is said).
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	for i, name := range todo {
+		var saving *saveWatch
 		err := warmstart.BuildModel(ctx, r, name, *out, func(p warmstart.Progress) {
 			fmt.Fprintf(stderr, "%s step %d/%d  loss %.4f  %.0fs\n", p.Model, p.Step, p.Steps, p.Loss, p.Elapsed.Seconds())
+			if p.Step == p.Steps {
+				saving = watchSave(ctx, stderr, filepath.Join(*out, name))
+			}
 		})
+		if saving != nil {
+			saving.end()
+		}
 		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return pretrainStopped(fs, *out, "training the "+name, name)
 		}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/signal"
 	"path/filepath"
 	"sync"
@@ -54,7 +53,8 @@ the model computes others are computed together, each answered as it would
 be alone.
 
 It listens on localhost only unless --public is given: the endpoints have no
-authentication. Ctrl-C stops it.
+authentication. Ctrl-C stops it, as do a kill's SIGTERM and the SIGHUP of a
+closed terminal: the requests in hand are answered first.
 
 Examples:
   rlt serve --model /tmp/trained --listen 127.0.0.1:8000    # for rlt score on this machine
@@ -65,7 +65,9 @@ Examples:
 `
 
 func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C, SIGTERM and a closed terminal's SIGHUP (stopSignals) shut
+	// it down gracefully: the requests in hand are answered first.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	return serveCommand(ctx, args, stdout, stderr)
 }

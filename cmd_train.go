@@ -215,7 +215,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return errors.Join(sink.Err(), trainStopped(done, e.Cfg.Steps, *save))
 	}
 	if *save != "" {
-		if err := saveTrainedTeacher(e, *save, files, room, done, stderr); err != nil {
+		if err := saveHeld(ctx, stderr, *save, func() error {
+			return saveTrainedTeacher(e, *save, files, room, done, stderr)
+		}); err != nil {
 			return err
 		}
 	}

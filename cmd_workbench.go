@@ -399,5 +399,8 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 // after its step in progress with a final checkpoint, as if q were
 // pressed, its folder complete, not "gone without stopping"; rlt pretrain,
 // distill and model init stop with no model folder half written (a save
-// under way finishes first).
+// under way finishes first, said at once: saveHeld); rlt eval stops
+// within a token, rlt serve once the requests in hand are answered, and
+// the line commands (rlt tokenize, logprobs: eachJSONLine) after the line
+// in progress, stdout holding each result whole.
 var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}

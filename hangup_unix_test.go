@@ -3,9 +3,11 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,14 +21,22 @@ import (
 // command here catches, and said.
 func runUntilHangup(t *testing.T, started string, args ...string) (int, string) {
 	t.Helper()
+	code, _, errs := runUntilHangupOn(t, strings.NewReader(""), func(_, stderr string) bool { return strings.Contains(stderr, started) }, args...)
+	return code, errs
+}
+
+// runUntilHangupOn is runUntilHangup with stdin given, sending SIGHUP once
+// started holds of the output so far, and giving stdout too.
+func runUntilHangupOn(t *testing.T, stdin io.Reader, started func(stdout, stderr string) bool, args ...string) (int, string, string) {
+	t.Helper()
 	absorb := make(chan os.Signal, 1)
 	signal.Notify(absorb, syscall.SIGHUP, syscall.SIGTERM)
 	defer signal.Stop(absorb)
 	var stdout, stderr lockedBuf
 	done := make(chan int, 1)
-	go func() { done <- run(args, strings.NewReader(""), &stdout, &stderr) }()
+	go func() { done <- run(args, stdin, &stdout, &stderr) }()
 	deadline := time.After(2 * time.Minute)
-	for !strings.Contains(stderr.String(), started) {
+	for !started(stdout.String(), stderr.String()) {
 		select {
 		case code := <-done:
 			t.Fatalf("rlt %v ended (exit %d) before it was under way: %s", args, code, stderr.String())
@@ -40,13 +50,13 @@ func runUntilHangup(t *testing.T, started string, args ...string) (int, string) 
 	}
 	select {
 	case code := <-done:
-		return code, stderr.String()
+		return code, stdout.String(), stderr.String()
 	case <-time.After(2 * time.Minute):
 		syscall.Kill(os.Getpid(), syscall.SIGTERM)
 		<-done
 		t.Fatalf("rlt %v did not stop on SIGHUP (SIGTERM stopped it): %s", args, stderr.String())
 	}
-	return 0, ""
+	return 0, "", ""
 }
 
 // TestStoppedByHangup: the commands that write a model folder (rlt
@@ -97,6 +107,50 @@ func TestStoppedByHangup(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
 			if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, c.want(out)) {
 				t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, c.want(out))
+			}
+		})
+	}
+}
+
+// TestHangupStopsWhatWritesNoFolder: rlt eval, rlt serve and the line
+// commands (rlt tokenize, rlt logprobs) stop on SIGHUP as on Ctrl-C and
+// SIGTERM (stopSignals): eval within a token, saying it printed nothing;
+// serve gracefully, the requests in hand answered; a line command after
+// the line in progress, stdout holding each result whole. A closed
+// terminal or a dropped ssh connection killed them (exit 129), a line
+// command's stdout cut mid-line, without a word.
+func TestHangupStopsWhatWritesNoFolder(t *testing.T) {
+	const line = `{"text": "3471+2859=? Add the digits from the right, carrying one where the sum passes nine."}` + "\n"
+	lineStopped := func(cmd string) *regexp.Regexp {
+		return regexp.MustCompile(`^rlt ` + cmd + `: stopped by a signal after \d+ input lines?: stdout holds the result of each whole; run it again on the lines after line \d+ to go on$`)
+	}
+	for _, c := range []struct {
+		name    string
+		args    []string
+		stdin   io.Reader
+		started func(stdout, stderr string) bool
+		code    int
+		last    *regexp.Regexp // stderr's last line
+		lines   bool           // stdout is the results' JSON Lines
+	}{
+		{"eval", []string{"eval", "--student", distillTeacher, "--questions", "500", "--max-new-tokens", "160", "--device", "cpu"}, strings.NewReader(""),
+			func(_, stderr string) bool { return strings.Contains(stderr, "rlt eval: computing on ") }, 1,
+			regexp.MustCompile("^" + regexp.QuoteMeta("rlt eval: stopped by a signal while the student answered the 500 questions: no result was printed") + " "), false},
+		{"serve", []string{"serve", "--model", distillTeacher, "--listen", "127.0.0.1:0"}, strings.NewReader(""),
+			func(stdout, _ string) bool { return strings.Contains(stdout, "serving ") }, 0, regexp.MustCompile(`^rlt serve: stopped$`), false},
+		{"tokenize", []string{"tokenize", "--tokenizer", distillTeacher}, &endlessLines{line: line},
+			func(stdout, _ string) bool { return len(stdout) > 0 }, 1, lineStopped("tokenize"), true},
+		{"logprobs", []string{"logprobs", "--model", distillTeacher, "--device", "cpu"}, &endlessLines{line: line},
+			func(stdout, _ string) bool { return len(stdout) > 0 }, 1, lineStopped("logprobs"), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, errs := runUntilHangupOn(t, c.stdin, c.started, c.args...)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if last := lines[len(lines)-1]; code != c.code || !c.last.MatchString(last) {
+				t.Errorf("exit %d, last line %q; want exit %d and a match of %s", code, last, c.code, c.last)
+			}
+			if c.lines && !strings.HasSuffix(stdout, "\n") {
+				t.Errorf("stdout ends mid-line: …%q", stdout[max(0, len(stdout)-60):])
 			}
 		})
 	}

@@ -36,7 +36,9 @@ func (h *signalAt) Write(p []byte) (int, error) {
 // command holds it for the whole run) and stops the pretrain before the
 // student, said as that phase: "while saving the teacher", with the
 // resume that trains the student alone; it said "while training the
-// student", which had not begun.
+// student", which had not begun. The signal is said as it comes, before
+// the save ends (saving DIR; stopping once it is written): it was said
+// only once the save had ended, a long wait for a large model.
 func TestPretrainSignalAsTheTeacherIsSaved(t *testing.T) {
 	stderr := &signalAt{at: "teacher step 1/1 ", signal: make(chan os.Signal, 1)}
 	signal.Notify(stderr.signal, syscall.SIGTERM)
@@ -50,6 +52,11 @@ func TestPretrainSignalAsTheTeacherIsSaved(t *testing.T) {
 		" --batch 1 --steps 1 --resume (or remove " + out + " and run this command again)"
 	if last := lines[len(lines)-1]; code != 1 || last != want {
 		t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
+	}
+	// Said at once, as the save began, not only once it ended (saveWatch).
+	notice := savingNotice(filepath.Join(out, "teacher"))
+	if len(lines) < 2 || lines[len(lines)-2] != notice || strings.Count(stderr.String(), notice) != 1 {
+		t.Errorf("stderr %q\nwant %q once, before the last line", stderr.String(), notice)
 	}
 	if modelFile(filepath.Join(out, "teacher")) == "" {
 		t.Errorf("%s/teacher holds no model; want the teacher saved whole", out)

@@ -20,7 +20,8 @@ import (
 // a new name beside one rescued before), said with the way to use it or
 // move it into place (exit 1: no teacher where asked); a teacher folder removed meanwhile does not fail the save, its
 // tokenizer read before the training. Both lost the training, said only
-// as the save's error.
+// as the save's error. The signal that ends the training is said as the
+// save begins (saveHeld), which said nothing until it ended.
 func TestTrainSaveFailureKeepsTheTeacher(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	student := "engine/defaults/models/student"
@@ -70,6 +71,11 @@ func TestTrainSaveFailureKeepsTheTeacher(t *testing.T) {
 		}, "train", "--teacher", teacher, "--student", student, "--steps", "0", "--device", "cpu", "--save", save)
 		if code != 0 || !strings.Contains(errs, "saved the teacher, trained ") {
 			t.Fatalf("exit %d: %s", code, errs)
+		}
+		// The signal that ends the training is said as the save begins,
+		// once, not only when it has ended (saveHeld).
+		if notice := savingNotice(save); strings.Count(errs, notice) != 1 || strings.Index(errs, notice) > strings.Index(errs, "saved the teacher, trained ") {
+			t.Errorf("stderr %q\nwant %q once, before the save is said", errs, notice)
 		}
 		want, _ := os.ReadFile(filepath.Join(distillTeacher, hf.TokenizerFile))
 		if got, err := os.ReadFile(filepath.Join(save, hf.TokenizerFile)); err != nil || !bytes.Equal(got, want) {
