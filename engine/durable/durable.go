@@ -66,31 +66,74 @@ func write(path string, perm os.FileMode, fill func(w io.Writer) error) error {
 // is named ".NAME.tmp-PID@HOST-N" (this process: writerTag), and path's temporary
 // files left by processes that are gone (killed midway) are removed first.
 func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (name string, err error) {
+	tmp, err := syncedTemp(path, perm, func(f *os.File) error { return fill(f) })
+	if err != nil {
+		return "", err
+	}
+	if err = tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("close: %w", err)
+	}
+	return tmp.Name(), nil
+}
+
+// syncedTemp is filledTemp's file left open: fill is handed the file
+// itself, and it is returned synced; on any failure it is closed and
+// removed.
+func syncedTemp(path string, perm os.FileMode, fill func(f *os.File) error) (_ *os.File, err error) {
 	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
 	removeDead(dir, prefix, false)
 	tmp, err := os.CreateTemp(dir, prefix+writerTag()+"-*")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close() // may already be closed; its error says nothing then
+			tmp.Close() // its error says nothing once another did
 			os.Remove(tmp.Name())
 		}
 	}()
 	if err = tmp.Chmod(perm); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err = fill(tmp); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err = tmp.Sync(); err != nil {
-		return "", fmt.Errorf("sync: %w", err)
+		return nil, fmt.Errorf("sync: %w", err)
 	}
-	if err = tmp.Close(); err != nil {
-		return "", fmt.Errorf("close: %w", err)
+	return tmp, nil
+}
+
+// ReplaceOpen is Write for a file whose open file matters, not only its
+// content: a lock file, whose flock(2) belongs to the open file, not to
+// the name. fill is handed the temporary file itself, which is synced,
+// renamed over path and returned open, so that what fill took on it (a
+// lock) is held on path's file from the moment the file has that name: a
+// process that opens path finds it taken. The file replaced is left to
+// the caller's handles on it (a lock on it is not released); the file
+// returned keeps its temporary name as its Name. When fill
+// or any step up to the rename fails, path is left as it was, the
+// temporary file removed and no file returned; a folder sync that fails
+// after the rename returns the file in place with its error. Not on
+// Windows, which refuses to rename a file that is open.
+func ReplaceOpen(path string, perm os.FileMode, fill func(f *os.File) error) (*os.File, error) {
+	if runtime.GOOS == "windows" {
+		return nil, fmt.Errorf("write %s: replacing a file that stays open is not possible on Windows", path)
 	}
-	return tmp.Name(), nil
+	tmp, err := syncedTemp(path, perm, fill)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := Rename(tmp.Name(), path); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := SyncDir(filepath.Dir(path)); err != nil {
+		return tmp, fmt.Errorf("write %s: sync folder: %w", path, err)
+	}
+	return tmp, nil
 }
 
 // removeDead removes the entries of dir named prefix followed by a

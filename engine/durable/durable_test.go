@@ -217,3 +217,59 @@ func TestHostTag(t *testing.T) {
 		t.Errorf("hostTag %q", hostTag)
 	}
 }
+
+// TestReplaceOpen: ReplaceOpen puts the new content in place whole and
+// hands back the very file that now has the name (so a lock taken on it
+// in fill holds on path), while a handle on the file it replaced still
+// reads the old content; a fill that fails leaves path as it was, no
+// temporary file and no file returned.
+func TestReplaceOpen(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows refuses to rename a file that is open")
+	}
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name string
+		fill func(f *os.File) error
+		want string // path's content afterwards
+	}{
+		{"replaced", func(f *os.File) error { _, err := f.WriteString("new\n"); return err }, "new\n"},
+		{"fill fails midway", func(f *os.File) error { f.WriteString("half"); return boom }, "old\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "run.lock")
+			if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			old, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer old.Close()
+			f, err := ReplaceOpen(path, 0o644, tc.fill)
+			if got, _ := os.ReadFile(path); string(got) != tc.want {
+				t.Errorf("%s holds %q, want %q", path, got, tc.want)
+			}
+			assertOnly(t, dir, "run.lock")
+			if tc.want == "old\n" {
+				if err == nil || f != nil || !strings.Contains(err.Error(), path) {
+					t.Errorf("ReplaceOpen = %v, %v; want no file and an error naming %s", f, err, path)
+				}
+				return
+			}
+			if err != nil || f == nil {
+				t.Fatalf("ReplaceOpen: %v, %v", f, err)
+			}
+			defer f.Close()
+			fi, _ := f.Stat()
+			pi, _ := os.Stat(path)
+			if !os.SameFile(fi, pi) {
+				t.Errorf("the file returned is not the one named %s", path)
+			}
+			if got, _ := io.ReadAll(old); string(got) != "old\n" {
+				t.Errorf("the replaced file, read through a handle on it, holds %q", got)
+			}
+		})
+	}
+}
