@@ -61,3 +61,53 @@ func TestWorkbenchExportOnAFullDisk(t *testing.T) {
 		t.Errorf("%s now holds %q, want the earlier export %q", ExportFile, now, earlier)
 	}
 }
+
+// TestRunOpensOnAFullDisk: a run whose writer was killed, on a disk with
+// no room left, opens to be reviewed, its run.lock (holding the killed
+// writer's record) rewritten in place where no new file can be made to
+// replace it whole (replaceLock), and closes as it found it. (A run.lock
+// emptied by a clean close has no block to write into: such a run does
+// not open on a disk full to the last block.)
+func TestRunOpensOnAFullDisk(t *testing.T) {
+	disk := roomtest.SmallDisk(t, "size=256k")
+	dir := filepath.Join(disk, "run")
+	cfg := testCfg()
+	r, err := Create(dir, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emitSteps(r, 0, 1, 1, 1)
+	killWriter(t, r, deadPID)
+	lockPath := filepath.Join(dir, LockFileName)
+	left, err := os.ReadFile(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler, err := os.Create(filepath.Join(disk, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer filler.Close()
+	block := make([]byte, 4096)
+	for {
+		if _, err := filler.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if err := os.WriteFile(filepath.Join(disk, "probe"), []byte("x"), 0o644); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("the disk is not full: a new file's write says %v", err)
+	}
+	w, err := OpenWith(dir, nil, Options{Intent: IntentReview, DeferOpen: true})
+	if err != nil {
+		t.Fatalf("open on a full disk: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(lockPath); err != nil || string(data) != string(left) {
+		t.Errorf("run.lock after a review closed before it began: %q, %v; want it as it was: %q", data, err, left)
+	}
+}

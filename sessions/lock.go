@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,8 +61,12 @@ const (
 // simply taken over. The lock is per open file; it is reliable on local file
 // systems, not necessarily on NFS.
 type RunLock struct {
-	f    *os.File
+	f    *os.File // the file named run.lock now
 	path string
+	// replaced are the files run.lock was before a rewrite (replaceLock),
+	// kept open and locked until Unlock: an opener that opened one just
+	// before it was replaced finds it taken.
+	replaced []*os.File
 	// Previous is the content left in run.lock by an owner that did not
 	// unlock cleanly (it crashed or was killed), or nil.
 	Previous *LockInfo
@@ -112,20 +117,37 @@ func LockRun(dir string) (*RunLock, error) { return lockRun(dir, "", "") }
 // "": not said).
 func lockRun(dir, checking, process string) (*RunLock, error) {
 	path := filepath.Join(dir, LockFileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
-		return nil, fmt.Errorf("lock run: %w: %w: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, err, dir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock run: %w", err)
-	}
-	if err := tryLockFile(f, true); err != nil {
-		defer f.Close()
-		if errors.Is(err, errLockHeld) {
-			info, _ := readLockInfo(f)
-			return nil, &LockedError{Path: path, Holder: info}
+	var f *os.File
+	for try := 0; f == nil; try++ {
+		var err error
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("lock run: %w: %w: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, err, dir)
 		}
-		return nil, fmt.Errorf("lock run %s: %w", path, err)
+		if err != nil {
+			return nil, fmt.Errorf("lock run: %w", err)
+		}
+		if err := tryLockFile(f, true); err != nil {
+			defer f.Close()
+			if errors.Is(err, errLockHeld) {
+				info, _ := readLockInfo(f)
+				return nil, &LockedError{Path: path, Holder: info}
+			}
+			return nil, fmt.Errorf("lock run %s: %w", path, err)
+		}
+		// A holder rewrites run.lock by renaming a new file over it
+		// (replaceLock): the file opened may have been replaced before
+		// it was locked, its holder gone since. The lock is the one on
+		// the file that has the name.
+		if named(f, path) {
+			break
+		}
+		unlockFile(f)
+		f.Close()
+		f = nil
+		if try == 100 {
+			return nil, fmt.Errorf("lock run %s: the file was replaced at each of 100 tries: another process keeps rewriting it", path)
+		}
 	}
 	l := &RunLock{f: f, path: path}
 	if prev, err := readLockInfo(f); err == nil && prev.PID != 0 {
@@ -140,15 +162,40 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 	return l, nil
 }
 
-// write puts l.info in run.lock.
+// write puts l.info in run.lock, whole: a reader finds the record before
+// or the record after, and a holder killed midway leaves one of them
+// (replaceLock).
 func (l *RunLock) write() error {
 	data, _ := json.Marshal(l.info)
-	data = append(data, '\n')
-	err := l.f.Truncate(0)
-	if err == nil {
-		_, err = l.f.WriteAt(data, 0)
+	return l.replaceLock(append(data, '\n'))
+}
+
+// writeLockInPlace writes the record data over run.lock's (f) from its
+// start, then cuts the file to its length and flushes it, where it cannot
+// be replaced whole (Windows; a full disk): a reader finds the old record,
+// the new one, or the new one followed for a moment by the end of a
+// longer old one, which readLockInfo leaves unread; a holder killed midway
+// leaves one of those; never an empty file, which reads as a run closed
+// cleanly.
+func writeLockInPlace(f *os.File, data []byte) error {
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return err
 	}
-	return err
+	if err := f.Truncate(int64(len(data))); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// named reports whether f is the file named path now (not one renamed
+// over, or removed, since f was opened).
+func named(f *os.File, path string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	pi, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, pi)
 }
 
 // checked says in run.lock that the open event is on disk
@@ -171,7 +218,10 @@ func readLockInfo(f *os.File) (LockInfo, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return info, nil
 	}
-	err = json.Unmarshal(data, &info)
+	// The first value: where run.lock is rewritten in place (Windows),
+	// a shorter record may be followed for a moment by the end of a
+	// longer one.
+	err = json.NewDecoder(bytes.NewReader(data)).Decode(&info)
 	return info, err
 }
 
@@ -185,16 +235,23 @@ func (l *RunLock) Unlock() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	terr := l.f.Truncate(0)
-	if l.keepPrevious && l.Previous != nil && terr == nil {
+	var terr error
+	if l.keepPrevious && l.Previous != nil {
 		// Nothing was done under this lock: what the previous owner left
 		// (it did not unlock cleanly) is left for the next to say.
 		l.info = *l.Previous
 		terr = l.write()
+	} else {
+		// Emptied in place: a reader finds the record or nothing, and
+		// nothing says the last holder closed cleanly.
+		terr = l.f.Truncate(0)
 	}
-	uerr := unlockFile(l.f)
-	cerr := l.f.Close()
-	l.f = nil
+	var uerr, cerr error
+	for _, f := range append(l.replaced, l.f) {
+		uerr = errors.Join(uerr, unlockFile(f))
+		cerr = errors.Join(cerr, f.Close())
+	}
+	l.f, l.replaced = nil, nil
 	if err := errors.Join(terr, uerr, cerr); err != nil {
 		return fmt.Errorf("unlock %s: %w", l.path, err)
 	}

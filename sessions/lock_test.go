@@ -1,14 +1,17 @@
 package sessions
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func childLockHolder(dir string) error {
@@ -141,6 +144,199 @@ func TestLockedNamesOnlyAnotherHost(t *testing.T) {
 			_, err = LockRun(dir)
 			if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "run folder is locked by "+c.want) {
 				t.Errorf("a second lock: %v; want ErrLocked saying %q", err, "run folder is locked by "+c.want)
+			}
+		})
+	}
+}
+
+// TestRunLockRewriteIsWholeToReaders: a reader of run.lock (a listing, a
+// refused opener) finds the holder's record whole at every moment while
+// the holder rewrites it (its intent cleared once its open event is on
+// disk, its record put back as a deferred open leaves it): the new one or
+// the old, never an empty file or a part. run.lock was truncated and then
+// written, and a reader in between read no holder; a holder killed there
+// left run.lock empty, which reads as a run closed cleanly.
+func TestRunLockRewriteIsWholeToReaders(t *testing.T) {
+	dir := t.TempDir()
+	l, err := lockRun(dir, IntentResume, ProcessHeadless)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	stop := make(chan struct{})
+	read := make(chan string)
+	go func() {
+		defer close(read)
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				read <- fmt.Sprintf("%d reads", n)
+				return
+			default:
+			}
+			data, err := os.ReadFile(filepath.Join(dir, LockFileName))
+			var info LockInfo
+			if err == nil {
+				err = json.Unmarshal(data, &info)
+			}
+			if err != nil || info.PID != os.Getpid() {
+				read <- fmt.Sprintf("read %d: run.lock %q: %v", n, data, err)
+				<-stop
+				return
+			}
+		}
+	}()
+	var bad string
+	start := time.Now()
+	for i := 0; i < 2000 && bad == "" && time.Since(start) < 2*time.Second; i++ {
+		l.info.Checking = []string{IntentResume, ""}[i%2]
+		if err := l.write(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case bad = <-read:
+		default:
+		}
+	}
+	close(stop)
+	if bad == "" {
+		bad = <-read
+		t.Log(bad)
+	} else {
+		t.Error(bad)
+	}
+}
+
+// TestRunLockHeldAcrossRewrites: run.lock rewritten whole (a new file
+// renamed over it) keeps the lock its holder took: the new file is locked
+// before it takes the name, and the one it replaced stays locked until the
+// holder unlocks, so an opener that had opened it just before is refused
+// too. Once unlocked, the lock is free and run.lock empty.
+func TestRunLockHeldAcrossRewrites(t *testing.T) {
+	dir := t.TempDir()
+	l, err := lockRun(dir, IntentReview, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Open(filepath.Join(dir, LockFileName)) // opened before the rewrite
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer before.Close()
+	if err := l.checked(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		try  func() error // nil: refused as held
+	}{
+		{"LockRun", func() error {
+			if l2, err := LockRun(dir); err == nil {
+				l2.Unlock()
+				return errors.New("took the lock")
+			} else if !errors.Is(err, ErrLocked) {
+				return err
+			}
+			return nil
+		}},
+		{"a probe", func() error {
+			if held, info := probeLock(dir); !held || info.PID != os.Getpid() || info.Checking != "" {
+				return fmt.Errorf("probe: held %v, %+v", held, info)
+			}
+			return nil
+		}},
+		{"a handle opened before the rewrite", func() error {
+			if err := tryLockFile(before, true); !errors.Is(err, errLockHeld) {
+				return fmt.Errorf("lock: %v", err)
+			}
+			return nil
+		}},
+	} {
+		if err := c.try(); err != nil {
+			t.Errorf("%s, while the lock is held: %v", c.name, err)
+		}
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := LockRun(dir)
+	if err != nil {
+		t.Fatalf("after Unlock: %v", err)
+	}
+	defer l2.Unlock()
+	if l2.Previous != nil {
+		t.Errorf("after a clean Unlock, Previous = %+v", l2.Previous)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the folder holds %v, want run.lock alone", entries)
+	}
+}
+
+// TestFailedOpenLeavesTheLockAsItWas: an open that fails as it loads the
+// run (its metrics.jsonl unreadable), deferred or not, leaves run.lock
+// as it found it: what a killed writer left there is still said by the
+// next open and the listing, as the events still name that writer. An
+// open not deferred emptied it, as a clean close does.
+func TestFailedOpenLeavesTheLockAsItWas(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts Options
+	}{
+		{"a review (not deferred)", Options{Intent: IntentReview}},
+		{"rlt score --write (not deferred)", Options{Intent: IntentRescore}},
+		{"an open with no intent", Options{}},
+		{"a resume (deferred)", Options{Intent: IntentResume, DeferOpen: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs := t.TempDir()
+			dir := filepath.Join(runs, "run")
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 2, 1, 1)
+			killWriter(t, w, deadPID)
+			lockPath := filepath.Join(dir, LockFileName)
+			left, err := os.ReadFile(lockPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics := filepath.Join(dir, MetricsFile)
+			kept, err := os.ReadFile(metrics)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(metrics); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(metrics, 0o755); err != nil { // read fails
+				t.Fatal(err)
+			}
+			if r, err := OpenWith(dir, nil, c.opts); err == nil {
+				r.Close()
+				t.Fatal("the open did not fail")
+			}
+			if got, _ := os.ReadFile(lockPath); string(got) != string(left) {
+				t.Errorf("run.lock after the failed open: %q, want it as it was: %q", got, left)
+			}
+			os.Remove(metrics)
+			if err := os.WriteFile(metrics, kept, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			runs2, err := List(runs)
+			if err != nil || len(runs2) != 1 {
+				t.Fatalf("List: %v, %v", runs2, err)
+			}
+			if want := fmt.Sprintf("pid %d", deadPID); !strings.Contains(runs2[0].Note, want) {
+				t.Errorf("listing notes %q, want the killed writer (%s)", runs2[0].Note, want)
+			}
+			r, err := OpenWith(dir, nil, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if !slices.ContainsFunc(r.Repairs(), func(s string) bool {
+				return strings.Contains(s, fmt.Sprintf("the previous writer (pid %d", deadPID))
+			}) {
+				t.Errorf("the next open's repairs %q do not say the killed writer did not close the run", r.Repairs())
 			}
 		})
 	}

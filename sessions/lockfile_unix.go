@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"github.com/rlt-workbench/rlt/engine/durable"
 )
 
 // tryLockFile takes an flock(2) on f without waiting: exclusive for a
@@ -34,4 +36,34 @@ func flockRetry(f *os.File, how int) error {
 			return err
 		}
 	}
+}
+
+// replaceLock puts data in run.lock whole: a new file, locked, written and
+// synced, renamed over it, and the folder synced (durable.ReplaceOpen).
+// A reader finds the old record or the new, never an empty file or a
+// part, and a holder killed midway leaves one of them. The file replaced
+// stays open and locked until Unlock (RunLock.replaced), so that an
+// opener that had opened it just before finds it taken; one that locks
+// it after Unlock finds it no longer named run.lock and opens again
+// (lockRun). Where no new file can be made (a full disk: the run must
+// still open, to be reviewed or to free room), the record is written in
+// place as on Windows (writeLockInPlace): never empty, if not whole to a
+// reader at every moment.
+func (l *RunLock) replaceLock(data []byte) error {
+	f, err := durable.ReplaceOpen(l.path, 0o644, func(f *os.File) error {
+		if err := tryLockFile(f, true); err != nil {
+			return err
+		}
+		_, err := f.Write(data)
+		return err
+	})
+	if f == nil {
+		if werr := writeLockInPlace(l.f, data); werr != nil {
+			return errors.Join(err, werr)
+		}
+		return nil
+	}
+	l.replaced = append(l.replaced, l.f)
+	l.f = f
+	return err
 }

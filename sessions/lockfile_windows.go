@@ -39,3 +39,8 @@ func unlockFile(f *os.File) error {
 	ol := windows.Overlapped{Offset: uint32(lockedByte & 0xffffffff), OffsetHigh: uint32(lockedByte >> 32)}
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
 }
+
+// replaceLock puts data in run.lock in place (writeLockInPlace): Windows
+// refuses to rename a file over one that is open, as run.lock is by its
+// holder.
+func (l *RunLock) replaceLock(data []byte) error { return writeLockInPlace(l.f, data) }

@@ -514,6 +514,9 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	}
 	fail := func(err error) (*Run, error) {
 		r.closeLogs()
+		// No session was recorded: what a killed writer left in
+		// run.lock is left for the next open and the listing to say.
+		lock.keepPrevious = true
 		lock.Unlock()
 		return nil, fmt.Errorf("open run %s: %w", dir, err)
 	}
