@@ -138,7 +138,8 @@ func PromptLengths(tok Encoder, p record.Prompts, question, solution string) (te
 // refusal of an explanation already written is a TooLongError: see there
 // why it is another type. Both say the model and its positions as every
 // refusal past them does (model.Name, model.ItsPositions), and a prompt
-// that leaves no room at all is a model.PositionsError's sentence.
+// that leaves no room at all is a model.PositionsError's sentence, with
+// the length of prompt that leaves room and by how much it is over.
 type RoomError struct {
 	Who string // "teacher" or "student"
 	// Dir is the model's folder, or how it is known where it has none;
@@ -172,8 +173,11 @@ func (e *RoomError) Error() string {
 		what = "an explanation"
 	}
 	if e.Room() < 1 {
+		// How much shorter, as every such refusal says the length that
+		// fits: one position short of them, for the first new token.
+		fits := e.Positions - 1
 		return (&model.PositionsError{Model: name, What: "its prompt for the " + question, Tokens: e.Prompt, Positions: e.Positions,
-			Leave: what, Do: "give a shorter " + e.Shorten}).Error()
+			Leave: what, Do: fmt.Sprintf("give a shorter %s, for a prompt of at most %d tokens (%d fewer)", e.Shorten, fits, e.Prompt-fits)}).Error()
 	}
 	return fmt.Sprintf("%s %d is more than the room for %s: %s: its prompt for the %s takes %d tokens, and with %s more that exceeds %s: lower %s to at most %d, or give a shorter %s",
 		e.BudgetName, e.Budget, what, name, question, e.Prompt, e.BudgetName, model.ItsPositions(e.Positions), e.BudgetName, e.Room(), e.Shorten)

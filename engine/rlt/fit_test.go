@@ -74,7 +74,7 @@ func TestStepSamplesWhatItScores(t *testing.T) {
 		{"the student's positions bind", 256, student + 4, ""},
 		{"max_new_tokens fits", teacher + maxNew, student + maxNew, ""},
 		{"a student context that fills the student's positions", 256, student,
-			fmt.Sprintf("step 0: sampling: the student: its prompt for the question %q takes %d tokens, which leaves no room for an explanation in its %d positions (max_position_embeddings): give a shorter prompts.student_system", longest, student, student)},
+			fmt.Sprintf("step 0: sampling: the student: its prompt for the question %q takes %d tokens, which leaves no room for an explanation in its %d positions (max_position_embeddings): give a shorter prompts.student_system, for a prompt of at most %d tokens (1 fewer)", longest, student, student, student-1)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			pair := fitPair(t, c.teacher, c.student)
@@ -330,6 +330,35 @@ func TestCappedStepCountsToTheCap(t *testing.T) {
 			}
 			if n == 0 {
 				t.Error("no sampling progress")
+			}
+		})
+	}
+}
+
+// TestRoomErrorSaysHowMuchShorter: a prompt that fills its model's
+// positions, or more, says its tokens, the positions, the length that
+// leaves room for the first new token and by how much it is over, as the
+// budget's refusal says the most the budget can be; it said "give a
+// shorter X" and no number.
+func TestRoomErrorSaysHowMuchShorter(t *testing.T) {
+	const question = `question "1+1=?"`
+	for _, c := range []struct {
+		name string
+		e    RoomError
+		want string
+	}{
+		{"one over the room", RoomError{Who: "student", Dir: "/m/s", Question: "1+1=?", Prompt: 256, Positions: 256, Budget: 64, BudgetName: "--max-new-tokens", Shorten: "--student-system"},
+			"the student /m/s: its prompt for the " + question + " takes 256 tokens, which leaves no room for an explanation in its 256 positions (max_position_embeddings): give a shorter --student-system, for a prompt of at most 255 tokens (1 fewer)"},
+		{"past the positions", RoomError{Who: "teacher", Task: "addition", Question: "1+1=?", Prompt: 300, Positions: 256, Budget: 64, BudgetName: "max_new_tokens", Shorten: "prompts.teacher_system"},
+			"the teacher: its prompt for the addition task's " + question + " takes 300 tokens, 44 more than its 256 positions (max_position_embeddings): give a shorter prompts.teacher_system, for a prompt of at most 255 tokens (45 fewer)"},
+		{"a student solving alone", RoomError{Who: "student", Dir: "/m/s", Question: "1+1=?", Prompt: 512, Positions: 512, Budget: 1, BudgetName: "--max-new-tokens", Shorten: "--student-system", For: "its thought and solution"},
+			"the student /m/s: its prompt for the " + question + " takes 512 tokens, which leaves no room for its thought and solution in its 512 positions (max_position_embeddings): give a shorter --student-system, for a prompt of at most 511 tokens (1 fewer)"},
+		{"room left: the budget's refusal", RoomError{Who: "teacher", Dir: "/m/t", Question: "1+1=?", Prompt: 200, Positions: 256, Budget: 64, BudgetName: "--max-new-tokens", Shorten: "--teacher-system"},
+			"--max-new-tokens 64 is more than the room for an explanation: the teacher /m/t: its prompt for the " + question + " takes 200 tokens, and with --max-new-tokens more that exceeds its 256 positions (max_position_embeddings): lower --max-new-tokens to at most 56, or give a shorter --teacher-system"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.e.Error(); got != c.want {
+				t.Errorf("got  %q\nwant %q", got, c.want)
 			}
 		})
 	}
