@@ -622,3 +622,51 @@ func TestLegendSaysTheEMA(t *testing.T) {
 		}
 	}
 }
+
+// TestTitleGivesWayByParts: a chart narrower than its title line says
+// leaves out whole parts, the smoothing first (the dashboard's line says
+// it), then following, then the steps shown, never cutting one mid-word
+// ("· follow · EMA 0…" read as a value of 0); the title stays whole where
+// it fits.
+func TestTitleGivesWayByParts(t *testing.T) {
+	for _, c := range []struct {
+		width     int
+		want      string
+		cutsTitle bool
+	}{
+		{60, "format penalty rate · steps 0–5 · follow · EMA 0.60", false},
+		{50, "format penalty rate · steps 0–5 · follow", false},
+		{39, "format penalty rate · steps 0–5", false},
+		{30, "format penalty rate", false},
+		{12, "format pena…", true},
+	} {
+		ch := New(style.PlainTheme())
+		ch.SetSize(c.width, 12)
+		ch.SetTitle("format penalty rate")
+		ch.SetSmoothing(0.6)
+		for s := int64(0); s <= 5; s++ {
+			ch.Append("rate", s, float64(s)/10)
+		}
+		first, _, _ := strings.Cut(ch.View(), "\n")
+		if got := strings.TrimRight(first, " "); got != c.want {
+			t.Errorf("at %d columns: title line %q, want %q", c.width, got, c.want)
+		}
+	}
+}
+
+// TestAllHiddenSaysSoWhole: the message of a chart whose every series is
+// hidden is read whole in a chart of a 80-column dashboard's grid (39
+// columns), not cut before what brings it back.
+func TestAllHiddenSaysSoWhole(t *testing.T) {
+	for _, w := range []int{39, 52, 80} {
+		c := New(style.PlainTheme())
+		c.SetSize(w, 12)
+		c.Append("reward", 0, 1)
+		c.Append("reward", 1, 2)
+		c.SetHidden("reward", true)
+		v := c.View()
+		if strings.Contains(v, "…") || !strings.Contains(v, "space shows") {
+			t.Errorf("all hidden at %d columns: the message is cut:\n%s", w, v)
+		}
+	}
+}

@@ -373,7 +373,7 @@ func (c *Chart) render() string {
 
 	if header > 0 {
 		nl()
-		b.WriteString(truncate(c.headerText(lo, hi, note), W))
+		b.WriteString(c.headerText(lo, hi, note, W))
 	}
 
 	// Plot.
@@ -461,7 +461,12 @@ func (c *Chart) render() string {
 		// Put a message in the middle row of the (empty) plot.
 		msg := "no data"
 		if len(c.series) > 0 {
+			// Said whole in the narrowest chart it fits, with the key
+			// that brings a series back.
 			msg = "every series is hidden (space shows the selected one)"
+			if len(msg) > W {
+				msg = "every series hidden: space shows one"
+			}
 			for _, s := range c.series {
 				if !s.hidden {
 					msg = "no finite points in view"
@@ -687,33 +692,51 @@ func (c *Chart) layers() []layer {
 	return append(out, selSm...)
 }
 
-func (c *Chart) headerText(lo, hi int64, note string) string {
+// headerText is the chart's title line in width cells. Where all it says
+// does not fit, whole parts give way, the smoothing first (the dashboard's
+// line says it of every chart), then following (which it says too), then
+// the steps shown, so that none is cut mid-word ("· EMA 0…" read as a
+// value); the title is cut last.
+func (c *Chart) headerText(lo, hi int64, note string, width int) string {
 	th := c.theme
-	parts := []string{}
-	if c.title != "" {
-		parts = append(parts, th.Paint(style.Spec{Attr: style.Bold}, c.title))
-	}
-	if note != "" {
-		parts = append(parts, th.Paint(style.FG(style.Orange).With(style.Bold), note))
-	}
+	var steps, follow, ema string
 	if _, _, ok := c.dataRange(); ok {
-		parts = append(parts, "steps "+FormatValueInt(lo)+"–"+FormatValueInt(hi))
+		steps = "steps " + FormatValueInt(lo) + "–" + FormatValueInt(hi)
 	}
 	if c.follow {
-		parts = append(parts, "follow")
+		follow = "follow"
 	} else {
-		parts = append(parts, "not following (f)") // "paused" read as the run's state
+		follow = "not following (f)" // "paused" read as the run's state
 	}
 	if c.smoothing > 0 {
-		parts = append(parts, "EMA "+strconv.FormatFloat(c.smoothing, 'f', 2, 64))
+		ema = "EMA " + strconv.FormatFloat(c.smoothing, 'f', 2, 64)
 	}
-	if c.logY && note == "" {
-		parts = append(parts, "log")
+	line := func() string {
+		parts := []string{}
+		if c.title != "" {
+			parts = append(parts, th.Paint(style.Spec{Attr: style.Bold}, c.title))
+		}
+		if note != "" {
+			parts = append(parts, th.Paint(style.FG(style.Orange).With(style.Bold), note))
+		}
+		parts = append(parts, steps, follow, ema)
+		if c.logY && note == "" {
+			parts = append(parts, "log")
+		}
+		if c.skipped > 0 {
+			parts = append(parts, strconv.Itoa(c.skipped)+" NaN/Inf skipped")
+		}
+		return joinNonEmpty(parts, " · ")
 	}
-	if c.skipped > 0 {
-		parts = append(parts, strconv.Itoa(c.skipped)+" NaN/Inf skipped")
+	s := line()
+	for _, drop := range []*string{&ema, &follow, &steps} {
+		if ansi.StringWidth(s) <= width {
+			break
+		}
+		*drop = ""
+		s = line()
 	}
-	return joinNonEmpty(parts, " · ")
+	return truncate(s, width)
 }
 
 // FormatValueInt formats a step compactly: 950, 12k, 1.5M.
