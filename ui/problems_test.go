@@ -677,3 +677,22 @@ func TestProblemsViewScreenKeys(t *testing.T) {
 		t.Errorf("esc did not close the problems view")
 	}
 }
+
+// TestOpenDescriptionSaysHowTheEngineEnded: the Runs screen and the
+// problems view say of the run open here whose engine has ended that it
+// stopped (S, or q's stop) or finished (its planned steps done), as the
+// header does; a stopped one read "engine finished".
+func TestOpenDescriptionSaysHowTheEngineEnded(t *testing.T) {
+	for _, c := range []struct{ phase, want string }{
+		{"stopped", "(engine stopped)"},
+		{"done", "(engine finished)"},
+	} {
+		r := newTestRun(t, 2, 1, 2, 8)
+		m := sized(t, r, 100, 30, &fakeControl{})
+		r.Emit(event.Phase{Time: t0, Step: 2, Name: c.phase})
+		m.pull()
+		if d := m.openDescription(); !strings.HasSuffix(d, c.want) {
+			t.Errorf("engine's last phase %q: the open run %q, want …%s", c.phase, d, c.want)
+		}
+	}
+}

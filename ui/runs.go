@@ -1306,8 +1306,10 @@ func (m *Model) openDescription() string {
 		return s + " (engine running in this workbench)"
 	case o.Control != nil && m.probs.fatal != "":
 		return s + " (engine failed: " + firstLine(m.probs.fatal) + ")"
-	case o.Control != nil:
+	case o.Control != nil && m.done:
 		return s + " (engine finished)"
+	case o.Control != nil: // stopped after a step (S, or q's stop), as the header says
+		return s + " (engine stopped)"
 	}
 	return s
 }
