@@ -254,6 +254,11 @@ type runStatus struct {
 	// opened it to resume it and is loading its engine (checkWriter): its
 	// phases still say how the last session ended, which no longer holds.
 	resuming bool
+	// listedStopped: no engine here drives the run and the Runs screen
+	// lists it stopped, not interrupted (checkWriter): its events were cut
+	// short, say, so that their last phase ("sampling") no longer says
+	// where it is, and no process holds it to go on.
+	listedStopped bool
 	// writing: no engine here drives the run, and a live process of
 	// the workbench trains it (checkWriter): this workbench follows its
 	// files, and says when they go quiet (quietFor) — a writer stopped
@@ -357,9 +362,10 @@ func (m *Model) attach(o *opened) {
 // read (the note is to be said again).
 func (m *Model) checkWriter() (newly bool) {
 	was, wasGone := m.interrupted, m.gone
-	m.interrupted, m.gone, m.resuming, m.writing = false, "", false, false
+	m.interrupted, m.gone, m.resuming, m.writing, m.listedStopped = false, "", false, false, false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		st, _, interrupted := m.sh.run.State()
+		m.listedStopped = st == sessions.StateStopped && !interrupted
 		if m.writing = st == sessions.StateRunning; m.writing {
 			m.lastWritten = m.sh.run.LastWritten()
 		}
@@ -1410,6 +1416,10 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		// loading) how an earlier session ended, but nothing trains it:
 		// the Runs screen lists it stopped, its writer's exit unclean.
 		st, more = sessions.StateStopped, ", interrupted"
+	case m.listedStopped && !m.done && m.probs.fatal == "":
+		// Its last phase may say it runs (its events cut in a step): no
+		// process does, and the Runs screen lists it stopped.
+		st = sessions.StateStopped
 	case m.probs.fatal != "":
 		st = sessions.StateFailed
 	case m.done:
@@ -1758,7 +1768,7 @@ func (m *Model) statusLine() string {
 	// A quiet followed run shows no pace: it is not keeping one.
 	// Nor does one whose engine another process is loading: it does no
 	// step until it has.
-	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !m.resuming && !isQuiet {
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !m.listedStopped && !m.resuming && !isQuiet {
 		add(fmt.Sprintf("%.1f st/min", r), keepPace)
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.
