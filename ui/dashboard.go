@@ -669,17 +669,23 @@ func (d *dashboard) pickerView(w, h int) []string {
 
 func (d *dashboard) control(k tea.KeyMsg) tea.Cmd {
 	c := d.sh.control
+	onward := ""
+	if d.sh.onward != nil {
+		if o := d.sh.onward(); o != "" {
+			onward = " (" + o + ")"
+		}
+	}
 	if c == nil {
 		// Said as the header says the run: open to review, or read-only.
 		if d.sh.readOnly {
 			d.sh.say("read-only: this workbench does not drive the engine")
 		} else {
-			d.sh.say("review: no engine runs in this workbench to pause, stop or checkpoint (4, then r on this run, resumes its training)")
+			d.sh.say("review: no engine runs in this workbench to pause, stop or checkpoint%s", onward)
 		}
 		return nil
 	}
 	if d.sh.engineEnded {
-		d.sh.say("the engine has stopped: nothing to pause, stop or checkpoint (4, then r on this run, resumes its training)")
+		d.sh.say("the engine has stopped: nothing to pause, stop or checkpoint%s", onward)
 		return nil
 	}
 	switch {

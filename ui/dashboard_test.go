@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/chart"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
@@ -300,5 +302,60 @@ func TestChartsShown(t *testing.T) {
 		if got := chartsShown(c.first, c.last, c.n); got != c.want {
 			t.Errorf("chartsShown(%d, %d, %d) = %q, want %q", c.first, c.last, c.n, got, c.want)
 		}
+	}
+}
+
+// TestEngineKeysOfAFinishedRun: p, S and c on a run that has done its
+// planned steps, its engine ended here or open to review, say how to
+// train it further (its config.toml's steps raised, then r), as r on the
+// Runs screen does, not that r resumes it (r has nothing to run); a run
+// with steps left to run says r resumes it.
+func TestEngineKeysOfAFinishedRun(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		finished bool
+		control  bool
+		want     string
+	}{
+		{"finished here", true, true, "the engine has stopped: nothing to pause, stop or checkpoint (it has done its planned steps: to train it further, set steps above 3 in "},
+		{"finished, in review", true, false, "review: no engine runs in this workbench to pause, stop or checkpoint (it has done its planned steps: to train it further, set steps above 3 in "},
+		{"stopped here", false, true, "the engine has stopped: nothing to pause, stop or checkpoint (4, then r on this run, resumes its training)"},
+		{"stopped, in review", false, false, "review: no engine runs in this workbench to pause, stop or checkpoint (4, then r on this run, resumes its training)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			w, err := sessions.Create(dir, testCfg{Task: "addition", Steps: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { w.Close() })
+			done := 3
+			if !c.finished {
+				done = 2
+			}
+			for s := 0; s < done; s++ {
+				at := t0.Add(time.Duration(s) * time.Second)
+				w.Emit(event.Metrics{Time: at, Step: s, Values: map[string]float64{"reward": 1}})
+				w.Emit(event.Checkpoint{Time: at, Step: s, Dir: filepath.Join(dir, sessions.CheckpointsDir, fmt.Sprintf("step-%06d", s))})
+			}
+			ended := "done"
+			if !c.finished {
+				ended = "stopped"
+			}
+			w.Emit(event.Phase{Time: t0.Add(time.Minute), Step: done, Name: ended})
+			s := &sessions.Session{Run: w, Steps: 3}
+			if c.control {
+				s.Control = &fakeControl{}
+			}
+			m := newModel(Options{Session: s})
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+			m.pull()
+			for _, k := range []string{"p", "S", "c"} {
+				send(m, press(k))
+				if !strings.HasPrefix(m.msg, c.want) {
+					t.Errorf("%s: %q, want %q…", k, m.msg, c.want)
+				}
+			}
+		})
 	}
 }

@@ -104,6 +104,9 @@ type shared struct {
 	// stop is S's, once confirmed: Model.stopEngine, the one place that
 	// asks the engine to stop (q stops it there too).
 	stop func()
+	// onward says how the open run's training goes on with no engine
+	// here to control (Model.trainOnward), after what p, S or c cannot do.
+	onward func() string
 	// nextUnreviewed is the first unreviewed trace after the given one in
 	// the Traces screen's order, under its sort and filters (set by it).
 	nextUnreviewed func(after string) (string, bool)
@@ -303,7 +306,7 @@ func newModel(opts Options) *Model {
 func (m *Model) attach(o *opened) {
 	m.cur = o
 	m.waitStop = make(chan struct{})
-	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp, stop: func() { m.stopEngine(false) }}
+	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp, stop: func() { m.stopEngine(false) }, onward: m.trainOnward}
 	openKey := ""
 	if o != nil && o.Run != nil {
 		openKey = absPath(o.Run.Dir())
@@ -425,6 +428,21 @@ func (m *Model) resumeHint() string {
 		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")
 	}
 	return "r on the Runs screen (4) resumes training"
+}
+
+// trainOnward says how the training of the open run goes on where no
+// engine here steps it (p, S and c have nothing to act on): r on the Runs
+// screen resumes it, or, finished with its planned steps done, how to plan
+// more first, as r there would say (its resume has nothing to run); an
+// import has no training to resume.
+func (m *Model) trainOnward() string {
+	if m.cur == nil || m.cur.FollowsTrainer || m.imported {
+		return ""
+	}
+	if done, planned := m.stepsDone(), m.plannedSteps(); m.done && planned > 0 && done >= planned {
+		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")
+	}
+	return "4, then r on this run, resumes its training"
 }
 
 // detach stops showing the current run and returns it (for closing).
