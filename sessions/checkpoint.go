@@ -613,14 +613,21 @@ func Checkpoints(runDir string) ([]Checkpoint, error) {
 			continue
 		}
 		c := Checkpoint{Step: step, Dir: filepath.Join(root, e.Name())}
-		c.State, c.Err = VerifyCheckpoint(c.Dir)
-		if c.Err == nil && c.State.Step != step {
-			c.Err = fmt.Errorf("%s: says step %d but the folder is named for step %d", filepath.Join(c.Dir, CheckpointStateFile), c.State.Step, step)
-		}
+		c.State, c.Err = verifyCheckpointOf(c.Dir, step)
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Checkpoint) int { return a.Step - b.Step })
 	return out, nil
+}
+
+// verifyCheckpointOf is VerifyCheckpoint of the folder dir named for step:
+// its state.json must say that step.
+func verifyCheckpointOf(dir string, step int) (CheckpointState, error) {
+	st, err := VerifyCheckpoint(dir)
+	if err == nil && st.Step != step {
+		err = fmt.Errorf("%s: says step %d but the folder is named for step %d", filepath.Join(dir, CheckpointStateFile), st.Step, step)
+	}
+	return st, err
 }
 
 // VerifyCheckpoint reads a checkpoint's state.json and checks its manifest:

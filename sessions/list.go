@@ -247,8 +247,22 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	if mStats.PartialBytes > 0 {
 		notes = append(notes, "metrics.jsonl ends in a partial line")
 	}
-	if evStats.PartialBytes > 0 {
+	// The lock is probed every time: it is what says whether a process
+	// trains the run now, and it costs an open and an flock.
+	held, holder := probeLock(dir)
+	evState := ev // the events as they say who holds or held the run
+	cutNote := -1 // the note that says it, where events.jsonl was cut after a close
+	switch {
+	case cutAfterClose(evStats.PartialBytes, ev.open, held, holder.PID):
+		closed := *ev
+		closed.closeLost()
+		evState, cutNote = &closed, len(notes)
+		notes = append(notes, EventsFile+": "+cutAfterCloseSaid(evStats.PartialBytes, ev.sess.pid, false))
+	case evStats.PartialBytes > 0:
 		notes = append(notes, "events.jsonl ends in a partial line")
+	}
+	if ev.cutAfterClose != "" {
+		notes = append(notes, EventsFile+": "+ev.cutAfterClose)
 	}
 	// The records that stand: those no resume superseded, the resumes
 	// events.jsonl lost read from the records (lostResumes) but in an
@@ -263,16 +277,17 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	// lost, is said, and the checkpoints count.
 	steps := c.steps(dir, s.Numbering, imported != "", mErr, evErr, resumes)
 	s.LastStep = steps.LastStep
+	if cutNote >= 0 && steps.eventsLoss == logCut {
+		// Cut short of the checkpoint folders: said below as the loss of
+		// the run's history since.
+		notes[cutNote] = "events.jsonl ends in a partial line"
+	}
 	if lost := steps.Problem(); lost != "" {
 		notes = append(notes, lost)
 	}
-	if lost := ev.tracesLostNote(dir); lost != "" {
-		notes = append(notes, lost)
-	}
+	notes = append(notes, c.tracesNotes(dir, tracesLoss{standing: standingSteps(m.steps, resumes), checkpoint: steps.checkpoint,
+		stepped: ev.stepped, imported: imported != "" || ev.imported, recorded: ev.tracesLostBefore, dropped: ev.dropped}, held)...)
 
-	// The lock is probed every time: it is what says whether a process
-	// trains the run now, and it costs an open and an flock.
-	held, holder := probeLock(dir)
 	if cfgErr != nil {
 		s.State = StateBroken
 		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
@@ -283,7 +298,7 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 		recorded := func(seg int) bool {
 			return m.steps[seg] != nil || ev.checkpoints[seg] != nil || steps.eventsLoss == logCut
 		}
-		s.State, writer, _, s.Holder = runState(held, holder, ev, recorded)
+		s.State, writer, _, s.Holder = runState(held, holder, evState, recorded)
 		notes = append(notes, writer...)
 		if s.State == StateRunning {
 			// A writer stopped by a signal (SIGSTOP, ctrl+z) or hung keeps

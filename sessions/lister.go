@@ -220,8 +220,9 @@ func (l *Lister) List(root string) ([]RunSummary, error) {
 func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mErr, evErr error, resumes resumePoints) StepCount {
 	ev := &c.events
 	e := stepsEvidence{dir: dir, numbering: numbering, metricSteps: standingSteps(c.metrics.steps, resumes), brokenMetrics: c.metrics.broken,
-		lastCheckpoint: ev.lastCheckpoint(), recordedCheckpoint: ev.recordedCheckpoint(), diskCheckpoint: c.checkpointsOnDisk(dir),
+		lastCheckpoint: ev.lastCheckpoint(), recordedCheckpoint: ev.recordedCheckpoint(),
 		metricsMissing: errors.Is(mErr, fs.ErrNotExist), stepped: ev.stepped, imported: imported || ev.imported, lostBefore: ev.lostBefore}
+	e.diskCheckpoint, e.unusable = provenByFolders(c.checkpointsOnDisk(dir), e.accounted(), func(step int) error { return c.checkpointUsable(dir, step) })
 	if imported {
 		e.wrote = c.cfg.wrote
 	}
@@ -234,35 +235,63 @@ func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mEr
 	return countSteps(e)
 }
 
-// checkpointsState is the highest checkpoint folder of a run
-// (checkpointOnDisk) as a Lister last read it, and the identity of the
-// checkpoints folder then: a save renames its folder into place, and
-// rotation removes one, each changing the folder's modification time.
+// checkpointsState is the checkpoint folders of a run (checkpointFolders)
+// as a Lister last read them, and the identity of the checkpoints folder
+// then: a save renames its folder into place, and rotation removes one,
+// each changing the folder's modification time. usable is what
+// checkpointUsable said of a folder, and its identity then (a file
+// deleted from it changes it).
 type checkpointsState struct {
-	valid bool
-	id    fileID
-	last  int
+	valid  bool
+	id     fileID
+	steps  []int
+	usable map[int]checkedFolder
 }
 
-// checkpointsOnDisk is checkpointOnDisk(dir), read again only once the
+type checkedFolder struct {
+	id  fileID
+	err error
+}
+
+// checkpointsOnDisk is checkpointFolders(dir), read again only once the
 // checkpoints folder changed: every listing stats it, since the events
 // that record the checkpoints may have lost the records of some
 // (countSteps), and a relist of runs whose checkpoints did not change
 // reads no folder.
-func (c *runCache) checkpointsOnDisk(dir string) int {
+func (c *runCache) checkpointsOnDisk(dir string) []int {
 	fi, err := os.Stat(filepath.Join(dir, CheckpointsDir))
 	if err != nil || !fi.IsDir() {
 		c.checkpoints = checkpointsState{}
-		return -1
+		return nil
 	}
 	id := idOf(fi)
 	if c.checkpoints.valid && c.checkpoints.id.unchanged(id) {
-		return c.checkpoints.last
+		return c.checkpoints.steps
 	}
 	// The identity is taken before the read: a folder renamed in during
 	// it changes it, and the next listing reads again.
-	c.checkpoints = checkpointsState{valid: true, id: id, last: checkpointOnDisk(dir)}
-	return c.checkpoints.last
+	c.checkpoints = checkpointsState{valid: true, id: id, steps: checkpointFolders(dir)}
+	return c.checkpoints.steps
+}
+
+// checkpointUsable is checkpointUsable(dir, step), checked again only
+// once the folder changed: only folders past the checkpoints the events
+// record are asked about, where events.jsonl lost records.
+func (c *runCache) checkpointUsable(dir string, step int) error {
+	fi, err := os.Stat(CheckpointDir(dir, step))
+	if err != nil {
+		return errFolderGone
+	}
+	id := idOf(fi)
+	if was, ok := c.checkpoints.usable[step]; ok && was.id.unchanged(id) {
+		return was.err
+	}
+	err = checkpointUsable(dir, step)
+	if c.checkpoints.usable == nil {
+		c.checkpoints.usable = map[int]checkedFolder{}
+	}
+	c.checkpoints.usable[step] = checkedFolder{id: id, err: err}
+	return err
 }
 
 // runCache is what a Lister has read of one run folder.
@@ -273,6 +302,7 @@ type runCache struct {
 	cfg                   configState
 	size                  sizeState
 	checkpoints           checkpointsState
+	traces                tracesState
 }
 
 // sizeState is a run folder's size as walked while no process held its
@@ -442,6 +472,10 @@ type eventsFold struct {
 	// says the writer dropped traces, which leaves steps without files too.
 	tracesLostBefore stepRanges
 	dropped          bool
+	// cutAfterClose is what the latest lost event of a partial line
+	// (LostPartialLine) says: a session found events.jsonl cut short
+	// after the close of the session before it ("": none).
+	cutAfterClose string
 	// workedSegs are the segments whose work the events record (worked),
 	// lastWorked the last noted, plus one (0: none): a segment whose
 	// records re-do an earlier one's steps, of which they record none, is
@@ -503,6 +537,12 @@ func (f *eventsFold) uncleanExit(held bool) (s session, unclean, resuming bool) 
 		s, unclean = f.gone, f.unclean
 	}
 	return s, unclean, unclean && !s.created && !s.started
+}
+
+// closeLost takes the last session that opened the run as closed: its
+// close event was lost (cutAfterClose).
+func (f *eventsFold) closeLost() {
+	f.open, f.resuming, f.intent = false, false, ""
 }
 
 func (f *eventsFold) add(raw []byte) {
@@ -598,10 +638,13 @@ func (f *eventsFold) fold(e EventRecord) {
 	case KindImport:
 		f.imported = true
 	case KindLost:
-		switch e.File {
-		case EventsFile:
+		switch {
+		case e.File == EventsFile && e.Name == LostPartialLine:
+			f.closeLost()
+			f.cutAfterClose = e.Extra
+		case e.File == EventsFile:
 			f.lostBefore = lostRecord{how: e.Name, step: e.Step}
-		case TracesDir:
+		case e.File == TracesDir:
 			for step := e.Step - max(e.Count, 1) + 1; step <= e.Step; step++ {
 				f.tracesLostBefore.add(step)
 			}

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -315,7 +316,9 @@ func TestStepsCountedOneWayWhenEventsAreCut(t *testing.T) {
 
 // A Lister reads a run's checkpoints folder again once it changed: a
 // checkpoint folder removed (or saved) since the last listing counts, or
-// no longer counts, at the next relist, as a fresh List counts it.
+// no longer counts, at the next relist, as a fresh List counts it; a
+// folder that has the name alone and cannot be resumed from counts in
+// neither (provenByFolders).
 func TestListerSeesCheckpointFoldersChange(t *testing.T) {
 	runs, dir := fiveStepsTwoCheckpoints(t)
 	cutEvents(t, dir, 1, false, 0)
@@ -331,8 +334,9 @@ func TestListerSeesCheckpointFoldersChange(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, 2},
-		{func() {
-			if err := os.MkdirAll(CheckpointDir(dir, 7), 0o755); err != nil {
+		{func() { copyCheckpoint(t, dir, 1, 7) }, 8},
+		{func() { // a folder by the name alone, which cannot be resumed from
+			if err := os.MkdirAll(CheckpointDir(dir, 9), 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}, 8},
@@ -349,6 +353,31 @@ func TestListerSeesCheckpointFoldersChange(t *testing.T) {
 		if got[0].StepsDone() != c.done || fresh[0].StepsDone() != c.done {
 			t.Errorf("relist counts %d steps done, List %d, want %d", got[0].StepsDone(), fresh[0].StepsDone(), c.done)
 		}
+	}
+}
+
+// copyCheckpoint copies the run's checkpoint folder of step from to one
+// of step to, whole (its state.json says step to).
+func copyCheckpoint(t *testing.T, dir string, from, to int) {
+	t.Helper()
+	if err := os.CopyFS(CheckpointDir(dir, to), os.DirFS(CheckpointDir(dir, from))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(CheckpointDir(dir, to), CheckpointStateFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st CheckpointState
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Step = to
+	if data, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

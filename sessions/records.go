@@ -321,7 +321,12 @@ const (
 	// (TracesDir): the trace files of Count steps up to Step, which the
 	// run's checkpoints proved done, were gone (Name "missing": the
 	// folder; "files missing": the files alone), one event a range of
-	// steps (Run.recordLostTraces).
+	// steps (Run.recordLostTraces). Of File events.jsonl and Name
+	// "partial line" (LostPartialLine): the file ended in a partial line
+	// (Count its bytes) while run.lock said the run's last session had
+	// closed it cleanly, so the file was cut short after that session's
+	// close, which was lost with it (cutAfterClose); the session writing
+	// the run records it before its open event, as it removes the line.
 	KindLost = "lost"
 	// KindPlan: Count is how many steps the run now takes: a trainer's
 	// folder followed live says so after its import recorded another

@@ -153,16 +153,26 @@ type Run struct {
 	// recorded it are lost too.
 	ckFound atomic.Int64
 	// eventsLost: events.jsonl was missing or held no record when the run
-	// was loaded; ckOnDisk is its highest checkpoint folder's step then
-	// (checkpointOnDisk; -1: none), which proves its step where the
-	// events lost their record of it: Steps counts it as the listing
-	// does. Both are set by load.
+	// was loaded; ckFolders are the steps of its checkpoint folders then
+	// (checkpointFolders), the highest of which that can be resumed from
+	// proves its step where the events lost their record of it
+	// (provenByFolders): Steps counts it as the listing does. Both are
+	// set by load. ckUsable holds what checkpointUsable said of a folder
+	// (nil: usable), under ckUsableMu.
 	eventsLost logLoss
-	ckOnDisk   int
+	ckFolders  []int
+	ckUsableMu sync.Mutex
+	ckUsable   map[int]error
 	// eventsCut: events.jsonl was short of the checkpoint folders when
 	// the run was loaded (countSteps): which session did the steps they
 	// prove is lost with its records (recordedLocked). Set by load.
 	eventsCut bool
+	// closeCut is the lost event (LostPartialLine) a session that writes
+	// the run records before its open event: events.jsonl ended in a
+	// partial line after its last session had closed the run (run.lock
+	// said so), a line the session removes (load, enqueueOpen). nil:
+	// none.
+	closeCut *EventRecord
 	// recordSeg is the highest segment of a metric record or trace read
 	// (ingest): the session that writes the run takes the next one after
 	// it and the events' (load, Open), since events.jsonl, which names
@@ -352,7 +362,7 @@ func (r *Run) Dropped() int {
 }
 
 func newRun(dir string, opts Options) *Run {
-	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: resumePoints{}, traceStep: -1, ckOnDisk: -1}
+	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: resumePoints{}, traceStep: -1}
 }
 
 // writeRunConfig writes a new run's config.toml (a test makes it fail, as
@@ -640,6 +650,11 @@ func (r *Run) openOnDisk() error {
 }
 
 func (r *Run) enqueueOpen() {
+	if r.closeCut != nil { // before the open: the cut session closed first
+		e := *r.closeCut
+		e.Time, r.closeCut = time.Now().UTC(), nil
+		r.enqueueEvent(e)
+	}
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindOpen, PID: os.Getpid(), Intent: r.opts.Intent})
 	r.recordLostEvents()
 	r.recordLostTraces()
@@ -803,6 +818,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	// stepped: the events say a step was done (a checkpoint, a phase of
 	// step 1 or later), so the run has metrics and traces to lose.
 	stepped, metricsGone := false, false
+	var eventsPartial int64 // the bytes of events.jsonl's partial last line
 	read := func(path string, kind byte) error {
 		st, err := readLogAt(path, func(lineNo int, off int64, raw []byte) error {
 			r.ingest(kind, path, lineNo, off, raw)
@@ -830,6 +846,9 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		}
 		if err != nil {
 			return err
+		}
+		if kind == 'e' {
+			eventsPartial = st.PartialBytes
 		}
 		partial := 0
 		if st.PartialBytes > 0 {
@@ -869,14 +888,18 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	// folders past those the events record (all of them, without the
 	// events) say what their lost checkpoint events did.
 	r.metricsLost = metricsGone
-	r.ckOnDisk = checkpointOnDisk(r.dir)
+	r.ckFolders = checkpointFolders(r.dir)
 	c := r.Steps()
 	r.eventsCut = c.eventsLoss == logCut
+	r.closeCutSession(eventsPartial, repair, r.eventsCut)
 	if c.Lost != "" {
 		r.store.addIssue(Issue{File: c.LostFile, Msg: c.Lost, Kind: IssueLost})
 	}
 	if c.EventsLost != "" {
 		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: c.EventsLost, Kind: IssueLost})
+	}
+	if c.Checkpoints != "" {
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, CheckpointsDir), Msg: c.Checkpoints, Kind: IssueLost})
 	}
 	if r.readOnly && r.opts.MetricsOnly {
 		return maxSeg, nil
@@ -916,29 +939,12 @@ func (r *Run) sayLostTraces(files []string, stepped bool, checkpoint int) {
 	r.evMu.Lock()
 	imported, recorded, dropped := r.imported || r.ev.imported, r.ev.tracesLostBefore, r.ev.dropped
 	r.evMu.Unlock()
-	path := filepath.Join(r.dir, TracesDir)
-	have := traceFileSteps(files)
-	if !imported {
-		standing, _ := r.store.metricSteps()
-		r.lostTraces = lostTraceSteps(have, standing, checkpoint)
-	}
-	recorded = recorded.without(have)
-	switch {
-	case r.tracesFolderLost && (stepped || len(r.lostTraces) > 0 || len(recorded) > 0):
-		steps := ""
-		if lost := r.lostTraces.union(recorded); len(lost) > 0 {
-			steps = " (those of " + lost.String() + " at least)"
-		}
-		proof := "the run's events record steps"
-		if !stepped {
-			proof = "the run's checkpoints prove steps done"
-		}
-		r.store.addIssue(Issue{File: path, Msg: "missing, though " + proof + ": its traces (what the teacher wrote, and its scores) are lost" + steps +
-			"; put the folder back from a copy of the run folder if there is one", Kind: IssueLost})
-	default:
-		if said := tracesLostSaid(r.lostTraces.union(recorded), recorded, dropped); said != "" {
-			r.store.addIssue(Issue{File: path, Msg: said, Kind: IssueLost})
-		}
+	standing, _ := r.store.metricSteps()
+	var said string
+	r.lostTraces, said = tracesLoss{have: traceFileSteps(files), standing: standing, checkpoint: checkpoint, folderLost: r.tracesFolderLost,
+		stepped: stepped, imported: imported, recorded: recorded, dropped: dropped}.said()
+	if said != "" {
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, TracesDir), Msg: said, Kind: IssueLost})
 	}
 }
 

@@ -1,7 +1,9 @@
 package sessions
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -126,7 +128,8 @@ func (r *Run) Steps() StepCount {
 	e := stepsEvidence{dir: r.dir, lastCheckpoint: ev.lastCheckpoint(), recordedCheckpoint: ev.recordedCheckpoint(),
 		stepped: ev.stepped, imported: ev.imported, lostBefore: ev.lostBefore}
 	r.evMu.Unlock()
-	e.diskCheckpoint = max(int(r.ckFound.Load())-1, r.ckOnDisk)
+	e.diskCheckpoint, e.unusable = provenByFolders(r.ckFolders, e.accounted(), r.checkpointUsable)
+	e.diskCheckpoint = max(int(r.ckFound.Load())-1, e.diskCheckpoint)
 	e.metricSteps, e.brokenMetrics = r.store.metricSteps()
 	r.readPlan()
 	e.numbering, e.imported, e.wrote = r.numbering, e.imported || r.imported, r.importWrote
@@ -506,26 +509,104 @@ func (r stepRanges) String() string {
 	return "steps " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
-// checkpointOnDisk is the highest step of the run folder dir's checkpoint
-// folders (checkpoints/step-NNNNNN), -1 when there is none: what proves
-// the steps done where events.jsonl, which records the checkpoints, lost
-// their records (stepsEvidence.diskCheckpoint). A folder has its name
-// only once its save is complete (SaveCheckpoint renames it into place),
-// so its name is proof enough; whether it can be resumed from is
-// LatestCheckpoint's question. One ReadDir (a Lister does it again only
+// checkpointFolders are the steps of the run folder dir's checkpoint
+// folders (checkpoints/step-NNNNNN), ascending: what proves the steps
+// done where events.jsonl, which records the checkpoints, lost their
+// records (provenByFolders). One ReadDir (a Lister does it again only
 // once the folder changed: runCache.checkpointsOnDisk).
-func checkpointOnDisk(dir string) int {
+func checkpointFolders(dir string) []int {
 	entries, err := os.ReadDir(filepath.Join(dir, CheckpointsDir))
 	if err != nil {
-		return -1
+		return nil
 	}
-	last := -1
+	var steps []int
 	for _, e := range entries {
 		if step, ok := checkpointStep(e.Name()); ok && e.IsDir() {
-			last = max(last, step)
+			steps = append(steps, step)
 		}
 	}
-	return last
+	slices.Sort(steps)
+	return steps
+}
+
+// unusableCheckpoint is a checkpoint folder past every checkpoint the
+// events account for that cannot be resumed from, and why.
+type unusableCheckpoint struct {
+	step int
+	err  error
+}
+
+// errFolderGone: a checkpoint folder listed before is gone since
+// (rotation removed it): it proves nothing, and is not said.
+var errFolderGone = errors.New("checkpoint folder gone")
+
+// provenByFolders is the highest checkpoint folder (steps, ascending) that
+// proves its step done where it is past every checkpoint the events
+// account for (accounted: their records of it are lost): one that can be
+// resumed from (usable nil), and the folders past it that cannot, newest
+// first, which prove nothing. A folder is renamed into place only once
+// its save is complete, but a folder copied by hand (a copy cut short)
+// or damaged since has the name too: the step counted done must be one a
+// resume continues from, as LatestCheckpoint takes it (of which usable,
+// checkpointUsable, checks the manifest, not the content's checksums). A
+// folder the events account for is theirs to count, and returned
+// unchecked. -1: none.
+func provenByFolders(steps []int, accounted int, usable func(step int) error) (int, []unusableCheckpoint) {
+	var bad []unusableCheckpoint
+	for i := len(steps) - 1; i >= 0; i-- {
+		step := steps[i]
+		if step <= accounted {
+			return step, bad
+		}
+		switch err := usable(step); {
+		case err == nil:
+			return step, bad
+		case !errors.Is(err, errFolderGone):
+			bad = append(bad, unusableCheckpoint{step, err})
+		}
+	}
+	return -1, bad
+}
+
+// checkpointUsable says why the checkpoint folder of step in the run
+// folder dir cannot be resumed from, by its manifest (verifyCheckpointOf:
+// state.json of that step, every file there with its size, the weights'
+// headers readable), nil if it can; errFolderGone if it is not there.
+func checkpointUsable(dir string, step int) error {
+	ck := CheckpointDir(dir, step)
+	if _, err := os.Stat(ck); errors.Is(err, fs.ErrNotExist) {
+		return errFolderGone
+	}
+	_, err := verifyCheckpointOf(ck, step)
+	return err
+}
+
+// checkpointUsable is checkpointUsable of this run's folder, said once
+// for each folder.
+func (r *Run) checkpointUsable(step int) error {
+	r.ckUsableMu.Lock()
+	defer r.ckUsableMu.Unlock()
+	if err, ok := r.ckUsable[step]; ok {
+		return err
+	}
+	err := checkpointUsable(r.dir, step)
+	if r.ckUsable == nil {
+		r.ckUsable = map[int]error{}
+	}
+	r.ckUsable[step] = err
+	return err
+}
+
+// unusableSaid says the checkpoint folders past the events that cannot
+// be resumed from (provenByFolders), and what to do; "" for none.
+func unusableSaid(bad []unusableCheckpoint) string {
+	var said []string
+	for _, b := range bad {
+		said = append(said, fmt.Sprintf("%s/%s: cannot be resumed from (%v), so it proves no step done (events.jsonl lost its record): "+
+			"a resume passes over it to an earlier checkpoint; put it back from a copy of the run folder if there is one, or delete it",
+			CheckpointsDir, checkpointName(b.step), b.err))
+	}
+	return strings.Join(said, "; ")
 }
 
 // StepCount is how many steps a run has done, by the one rule (countSteps)
@@ -569,6 +650,12 @@ type StepCount struct {
 	// written anew by a later session that found it so (a lost event),
 	// with what to do; "" when it is not lost.
 	EventsLost string
+	// Checkpoints says the checkpoint folders past every checkpoint the
+	// events record that cannot be resumed from, and so prove no step
+	// (provenByFolders), each by its path in the run folder
+	// ("checkpoints/step-000004: cannot be resumed from (…) …"); "" for
+	// none.
+	Checkpoints string
 	// eventsLoss is how events.jsonl is lost now (logKept where it was
 	// only once, and a lost event says so): what a session that writes
 	// it anew records (Run.recordLostEvents).
@@ -580,8 +667,8 @@ type StepCount struct {
 	checkpoint int
 }
 
-// Problem is Lost and EventsLost, each said of its file by its name (""
-// when nothing is lost): the listing's note on the run.
+// Problem is Lost and EventsLost, each said of its file by its name, and
+// Checkpoints ("" when nothing is lost): the listing's note on the run.
 func (c StepCount) Problem() string {
 	var said []string
 	if c.Lost != "" {
@@ -589,6 +676,9 @@ func (c StepCount) Problem() string {
 	}
 	if c.EventsLost != "" {
 		said = append(said, EventsFile+": "+c.EventsLost)
+	}
+	if c.Checkpoints != "" {
+		said = append(said, c.Checkpoints)
 	}
 	return strings.Join(said, "; ")
 }
@@ -657,8 +747,11 @@ type stepsEvidence struct {
 	// event noted, is one whose event events.jsonl lost: it proves its
 	// step done. One the events record is theirs to count, superseded or
 	// not (a resume from an earlier checkpoint, the newest unusable,
-	// leaves the newest behind).
+	// leaves the newest behind). A folder past them that cannot be
+	// resumed from proves nothing (provenByFolders): unusable are those
+	// passed over, newest first.
 	diskCheckpoint int
+	unusable       []unusableCheckpoint
 	// metricsMissing: there is no metrics.jsonl; stepped: the run's events
 	// record a step done (a checkpoint, a phase of step 1 or later), so a
 	// missing metrics.jsonl lost something.
@@ -680,16 +773,23 @@ type stepsEvidence struct {
 	lostBefore lostRecord
 }
 
+// accounted is the highest step the events account for: of a checkpoint
+// event or a resume's checkpoint, or the steps a lost event noted done. A
+// checkpoint folder past it lost its event.
+func (e stepsEvidence) accounted() int {
+	if e.lostBefore.how != "" {
+		return max(e.recordedCheckpoint, e.lostBefore.step)
+	}
+	return e.recordedCheckpoint
+}
+
 // countSteps is the count of steps done that the evidence e proves
 // (StepCount), and what is lost of metrics.jsonl and events.jsonl.
 func countSteps(e stepsEvidence) StepCount {
 	lastMetric := e.metricSteps.last()
 	// A checkpoint folder that the events do not account for lost its
 	// event with them: it proves its step as the event did.
-	accounted := e.recordedCheckpoint
-	if e.lostBefore.how != "" {
-		accounted = max(accounted, e.lostBefore.step)
-	}
+	accounted := e.accounted()
 	ck := e.lastCheckpoint
 	if e.diskCheckpoint > accounted {
 		ck = max(ck, e.diskCheckpoint)
@@ -702,7 +802,7 @@ func countSteps(e stepsEvidence) StepCount {
 		// records, which are on disk first): it was cut short.
 		events = logCut
 	}
-	c := StepCount{LastStep: max(lastMetric, ck, -1), eventsLoss: events, checkpoint: ck}
+	c := StepCount{LastStep: max(lastMetric, ck, -1), eventsLoss: events, checkpoint: ck, Checkpoints: unusableSaid(e.unusable)}
 	c.HasStep = c.LastStep >= 0
 	c.Done = e.numbering.StepsDone(c.LastStep)
 	const putBack = "put the file back from a copy of the run folder if there is one; without it the run still resumes from its latest checkpoint (rlt run --resume) and records the steps it runs from there"
@@ -827,4 +927,93 @@ func (e stepsEvidence) importLoss() string {
 	}
 	return fmt.Sprintf("holds the records of %s, though the import wrote %s: the records of %s%s (those points of the curves) are lost; %s",
 		countOf(held, "step"), wrote, countOf(e.wrote.records-held, "step"), mayBeBroken(e.brokenMetrics), again)
+}
+
+// LostPartialLine is the Name of the lost event (KindLost) of events.jsonl
+// that a session records where it found the file ending in a partial
+// line after the run's last session had closed the run (cutAfterClose).
+const LostPartialLine = "partial line"
+
+// cutAfterClose reports whether events.jsonl, ending in a partial line
+// (partial: its bytes), was cut short after the run's last session closed
+// it, rather than left so by a writer killed as it wrote: the session its
+// events leave open (open) is no longer held (held) and run.lock names no
+// process (lockPID 0). A session empties run.lock only in its Close,
+// after its close event was written and fsynced; a writer killed (or a
+// machine that lost power) leaves its record there (written whole and
+// fsynced: RunLock.write). What was lost is that session's close and any
+// records after it, not the session itself.
+func cutAfterClose(partial int64, open, held bool, lockPID int) bool {
+	return partial > 0 && open && !held && lockPID == 0
+}
+
+// cutAfterCloseSaid says what a cut events.jsonl lost (cutAfterClose):
+// its partial line's bytes, and the process of the session it closed
+// (pid; 0: not named); recorded: a later session found it so, removed the
+// line and recorded it (a lost event).
+func cutAfterCloseSaid(partial int64, pid int, recorded bool) string {
+	who := "the run's last session"
+	if pid != 0 {
+		who += fmt.Sprintf(" (pid %d)", pid)
+	}
+	if recorded {
+		return fmt.Sprintf("lost its last records (a partial line of %d bytes was left of them): the file was cut short after %s "+
+			"had closed the run, as run.lock said (it is emptied only once the close is on disk), so that session's close and any "+
+			"records after it are lost, the session not interrupted; a later session removed the partial line and went on writing "+
+			"the run; put those lines back from a copy of the run folder if there is one (not the whole file: it holds the later "+
+			"sessions' records now)", partial, who)
+	}
+	return fmt.Sprintf("lost its last records (a partial line of %d bytes is left of them): the file was cut short after %s "+
+		"had closed the run, as run.lock says (it is emptied only once the close is on disk), so that session's close and any "+
+		"records after it are lost, the session not interrupted; put the file back from a copy of the run folder if there is one", partial, who)
+}
+
+// closeCutSession takes the last session that opened the run as closed
+// where events.jsonl ends in a partial line (partial: its bytes) and
+// run.lock says it closed the run (cutAfterClose: for a run opened to
+// write, run.lock as its lock found it; read-only, as it is now), says
+// so in the problems view, and has a session that writes the run
+// (writing) record it (closeCut) as it removes the line. Where the file
+// was found cut short of the checkpoint folders (cutShort: logCut), that
+// loss is said instead, as a loss of the run's history since, and the
+// lost event says nothing more. Called by load once the events are read.
+func (r *Run) closeCutSession(partial int64, writing, cutShort bool) {
+	r.evMu.Lock()
+	recorded := r.ev.cutAfterClose
+	r.evMu.Unlock()
+	if recorded != "" { // a session found it so before
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: recorded, Kind: IssueLost})
+	}
+	if partial == 0 {
+		return
+	}
+	var held bool
+	var lockPID int
+	if r.lock != nil {
+		if p := r.lock.Previous; p != nil {
+			lockPID = p.PID
+		}
+	} else {
+		var info LockInfo
+		held, info = probeLock(r.dir)
+		lockPID = info.PID
+	}
+	r.evMu.Lock()
+	open, pid := r.ev.open, r.ev.sess.pid
+	cut := cutAfterClose(partial, open, held, lockPID)
+	if cut {
+		r.ev.closeLost()
+	}
+	r.evMu.Unlock()
+	if !cut {
+		return
+	}
+	said := ""
+	if !cutShort {
+		said = cutAfterCloseSaid(partial, pid, true)
+		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: cutAfterCloseSaid(partial, pid, false), Kind: IssueLost})
+	}
+	if writing {
+		r.closeCut = &EventRecord{Kind: KindLost, File: EventsFile, Name: LostPartialLine, Count: int(partial), Extra: said}
+	}
 }

@@ -1,7 +1,9 @@
 package sessions
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -129,22 +131,146 @@ func (r *Run) recordLostTraces() {
 	}
 }
 
-// tracesLostNote is what the listing notes of the trace files of the run
-// folder dir that a session recorded lost (lost events of TracesDir), less
-// the steps whose files are there now (a resume re-did them): traces/
-// is read only where such an event was. "" for none.
-func (f *eventsFold) tracesLostNote(dir string) string {
-	if len(f.tracesLostBefore) == 0 {
-		return ""
+// tracesLoss is what a run's files say of its trace files, as the open
+// run (Run.sayLostTraces) and the listing (runCache.tracesNotes) take it.
+type tracesLoss struct {
+	have, standing stepRanges // the steps of the trace files, and of the metric records that stand
+	checkpoint     int        // the highest checkpoint that proves its steps done (-1: none)
+	// folderLost: traces/ is missing; stepped: the events record a step
+	// done; imported: an import, whose trainer chose its steps.
+	folderLost, stepped, imported bool
+	recorded                      stepRanges // the steps lost events say a session found lost
+	dropped                       bool       // the writer dropped traces (a dropped event)
+}
+
+// said is the steps whose trace files are lost (lostTraceSteps; none of an
+// import), to be recorded by a session that writes the run, and what is
+// said of it, with the steps lost events recorded less those whose files
+// are there now (re-done by a resume): traces/ missing where the events
+// record a step done, or the files of steps the checkpoints prove done
+// missing. "" for nothing lost.
+func (t tracesLoss) said() (lost stepRanges, said string) {
+	if !t.imported {
+		lost = lostTraceSteps(t.have, t.standing, t.checkpoint)
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, TracesDir))
-	names := make([]string, 0, len(entries))
+	recorded := t.recorded.without(t.have)
+	if t.folderLost && (t.stepped || len(lost) > 0 || len(recorded) > 0) {
+		steps := ""
+		if all := lost.union(recorded); len(all) > 0 {
+			steps = " (those of " + all.String() + " at least)"
+		}
+		proof := "the run's events record steps"
+		if !t.stepped {
+			proof = "the run's checkpoints prove steps done"
+		}
+		return lost, "missing, though " + proof + ": its traces (what the teacher wrote, and its scores) are lost" + steps +
+			"; put the folder back from a copy of the run folder if there is one"
+	}
+	return lost, tracesLostSaid(lost.union(recorded), recorded, t.dropped)
+}
+
+// maxDamagedTraceFiles bounds the trace files a listing names as cut or
+// unreadable; the rest are counted.
+const maxDamagedTraceFiles = 3
+
+// tracesState is what a Lister last read of a run's traces/: the folder's
+// identity then (a file added, removed or renamed changes it), the steps
+// of its trace files, and what it said of the damaged ones (cut within
+// their last line, unreadable); checked: the files' ends were read (not
+// while a live writer held the run, whose last line may be in flight).
+type tracesState struct {
+	valid, checked, folderLost bool
+	id                         fileID
+	have                       stepRanges
+	damaged                    []string
+}
+
+// tracesNotes is what the listing notes of the run folder dir's trace
+// files (tracesLoss, with the facts the caller read: loss; its have and
+// folderLost are read here): those lost, and each file that ends in a
+// partial line or cannot be read (a folder, a link to nothing, no
+// permission), which the open run says too, by their names. held: a live
+// process writes the run, so a partial last line may be one it writes,
+// and the files' ends are not judged. traces/ is read again only once it
+// changed (a file cut in place since is seen by the next fresh listing).
+func (c *runCache) tracesNotes(dir string, loss tracesLoss, held bool) []string {
+	folder := filepath.Join(dir, TracesDir)
+	fi, err := os.Stat(folder)
+	switch {
+	case err != nil || !fi.IsDir():
+		c.traces = tracesState{valid: true, checked: true, folderLost: errors.Is(err, fs.ErrNotExist)}
+	case !c.traces.valid || !c.traces.id.unchanged(idOf(fi)) || !held && !c.traces.checked:
+		c.traces = readTraces(folder, idOf(fi), !held)
+	}
+	loss.have, loss.folderLost = c.traces.have, c.traces.folderLost
+	var notes []string
+	if _, said := loss.said(); said != "" {
+		notes = append(notes, TracesDir+"/: "+said)
+	}
+	if !held {
+		notes = append(notes, c.traces.damaged...)
+	}
+	return notes
+}
+
+// readTraces reads the trace files of folder (whose identity is id), and
+// with checkEnds, whether each ends in a whole line (one byte read).
+func readTraces(folder string, id fileID, checkEnds bool) tracesState {
+	s := tracesState{valid: true, checked: checkEnds, id: id}
+	entries, _ := os.ReadDir(folder)
+	damaged := 0
+	say := func(name, what string) {
+		damaged++
+		if damaged <= maxDamagedTraceFiles {
+			s.damaged = append(s.damaged, TracesDir+"/"+name+": "+what)
+		}
+	}
 	for _, e := range entries {
-		names = append(names, e.Name())
+		step, ok := traceFileStep(e.Name())
+		if !ok {
+			continue
+		}
+		if e.IsDir() {
+			// Not read as one (traceFiles): its step's file is lost.
+			say(e.Name(), "cannot be read (a folder, not a file of traces)")
+			continue
+		}
+		s.have.add(step)
+		if checkEnds {
+			if what := traceFileEnd(filepath.Join(folder, e.Name())); what != "" {
+				say(e.Name(), what)
+			}
+		}
 	}
-	lost := f.tracesLostBefore.without(traceFileSteps(names))
-	if said := tracesLostSaid(lost, lost, f.dropped); said != "" {
-		return TracesDir + "/: " + said
+	if more := damaged - maxDamagedTraceFiles; more > 0 {
+		s.damaged = append(s.damaged, fmt.Sprintf("and %s more cut or unreadable", countOf(more, "trace file")))
+	}
+	return s
+}
+
+// traceFileEnd says what is wrong with the end of the trace file at path:
+// it cannot be read, or ends in a partial line (its last trace cut
+// short, which the open run leaves out, and a session that writes the
+// run removes); "" when it ends in a whole line or is empty.
+func traceFileEnd(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("cannot be read (%v): its traces are not shown; put it back from a copy of the run folder if there is one", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("not a regular file")
+	}
+	var last [1]byte
+	if err == nil && fi.Size() > 0 {
+		_, err = f.ReadAt(last[:], fi.Size()-1)
+	}
+	switch {
+	case err != nil:
+		return fmt.Sprintf("cannot be read (%v): its traces are not shown; put it back from a copy of the run folder if there is one", err)
+	case fi.Size() > 0 && last[0] != '\n':
+		return "ends in a partial line: its last trace was cut short, and is lost; put the file back from a copy of the run folder if there is one"
 	}
 	return ""
 }
