@@ -1226,13 +1226,15 @@ func (r *runsScreen) listView() []string {
 	if shown < n {
 		list = append(list, th.Paint(style.Spec{Attr: style.Faint}, fmt.Sprintf("  runs %d–%d of %d", r.top+1, min(r.top+shown, len(r.rows)), len(r.rows))))
 	}
-	out = append(out, block(list, r.w, n)...)
 	// What the selection is, in full: its folder, then where its step is
 	// (a running run's progress, in the header's words) before its note.
 	// That line is the screen's width whatever the width, where a column
-	// of the list would leave the name no room at 60 or 80 columns.
+	// of the list would leave the name no room at 60 or 80 columns. The
+	// note (a damaged run's says what is lost and what to do) goes on over
+	// the lines the list leaves empty, cut only where it has none.
 	faint := style.Spec{Attr: style.Faint}
-	var d1, d2 string
+	var d1 string
+	d2 := []string{""}
 	if s := r.selected(); s != nil {
 		d1 = "▸ " + s.Dir
 		switch {
@@ -1241,18 +1243,34 @@ func (r *runsScreen) listView() []string {
 		case r.isCurrent(*s):
 			d1 += " (open here)"
 		}
-		d2 = th.Paint(faint, s.Note)
-		if at := s.stepAt(r.m.now); at != "" {
-			d2 = at
-			if s.Note != "" {
-				d2 += th.Paint(faint, "; "+s.Note)
+		at, note := s.stepAt(r.m.now), s.Note
+		text := note
+		if at != "" && note != "" {
+			text = at + "; " + note
+		} else if at != "" {
+			text = at
+		}
+		if spare := n - len(list); spare > 0 && ansi.StringWidth(text) > r.w {
+			d2 = wrap(text, r.w, 1+spare)
+			n -= len(d2) - 1 // the list's empty lines the note takes
+		} else {
+			d2 = []string{text}
+		}
+		for i, l := range d2 {
+			// The step's place in the header's paint, the note faint.
+			if i == 0 && at != "" && strings.HasPrefix(l, at) {
+				d2[i] = at + th.Paint(faint, l[len(at):])
+			} else {
+				d2[i] = th.Paint(faint, l)
 			}
 		}
 	}
 	if r.listErr != nil {
-		d2 = th.Paint(faint, th.Paint(style.FG(style.Vermillion), r.listErr.Error()))
+		d2 = []string{th.Paint(faint, th.Paint(style.FG(style.Vermillion), r.listErr.Error()))}
 	}
-	out = append(out, d1, d2)
+	out = append(out, block(list, r.w, n)...)
+	out = append(out, d1)
+	out = append(out, d2...)
 	out = append(out, act...)
 	return out
 }

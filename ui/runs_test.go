@@ -2334,3 +2334,43 @@ func TestResumeOfTheRunTrainingHere(t *testing.T) {
 		})
 	}
 }
+
+// TestRunsNoteReadWhole: the note on the selected run (a damaged run's
+// says what is lost and what to do) is read whole on the lines the list
+// leaves empty, not cut at the screen's width with "…".
+func TestRunsNoteReadWhole(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := filepath.Join("runs", "damaged")
+	writeRun(t, dir, t0, 3, true)
+	for _, name := range []string{sessions.MetricsFile, sessions.EventsFile} {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(`{"step":3,"time":"2026-`) // cut mid-record, as a crash leaves it
+		f.Close()
+	}
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	for _, c := range []struct{ w, h int }{{60, 20}, {80, 24}, {120, 30}} {
+		m.Update(tea.WindowSizeMsg{Width: c.w, Height: c.h})
+		listNow(t, m)
+		s := m.runs.selected()
+		if s == nil || len(s.Note) <= c.w {
+			t.Fatalf("selected %+v: want a run whose note is wider than %d columns (the test's premise)", s, c.w)
+		}
+		v := ansi.Strip(m.View())
+		flat := strings.Join(strings.Fields(v), " ")
+		if !strings.Contains(flat, strings.Join(strings.Fields(s.Note), " ")) {
+			t.Errorf("at %d×%d the note %q is not read whole:\n%s", c.w, c.h, s.Note, v)
+		}
+		for i, l := range strings.Split(v, "\n") {
+			if n := ansi.StringWidth(l); n > c.w {
+				t.Errorf("at %d×%d line %d is %d wide", c.w, c.h, i, n)
+			}
+		}
+		if lines := strings.Split(v, "\n"); len(lines) != c.h {
+			t.Errorf("at %d×%d the screen has %d lines", c.w, c.h, len(lines))
+		}
+	}
+}
