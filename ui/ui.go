@@ -1785,8 +1785,9 @@ func (m *Model) statusLine() string {
 	}
 	// A quiet followed run shows no pace: it is not keeping one.
 	// Nor does one whose engine another process is loading: it does no
-	// step until it has.
-	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !m.listedStopped && !m.resuming && !isQuiet {
+	// step until it has; nor a paused one (its pace goes on, leaving the
+	// pause out, once it does).
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !m.listedStopped && !m.resuming && !m.paused && !isQuiet {
 		add(fmt.Sprintf("%.1f st/min", r), keepPace)
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.

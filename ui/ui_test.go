@@ -1294,6 +1294,7 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 		inProgress  string        // phase of step `records` in progress ("": none)
 		finished    bool          // the engine said "done"
 		stopAsked   bool          // the researcher asked the run to stop after the step in progress
+		paused      bool          // the engine paused after its last step
 		now         time.Duration // the workbench's clock: this long after the last record
 		want, avoid []string
 	}{
@@ -1317,6 +1318,10 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 			want: []string{"step 0/6"}},
 		{name: "no step yet, open-ended", planned: 0, records: 0,
 			avoid: []string{"step "}},
+		// A paused engine keeps no pace: the header says none (it showed
+		// the pace of before the pause, as if the run went on at it).
+		{name: "paused", planned: 6, records: 3, paused: true,
+			want: []string{"paused", "step 3/6"}, avoid: []string{"st/min", "ETA"}},
 		{name: "stopping", planned: 6, records: 3, inProgress: "sampling", stopAsked: true,
 			want: []string{"stopping", "step 3/6", "1.0 st/min", "sampling 48/96 tokens · 8 tokens/s · 6s left"}, avoid: []string{"ETA 3m"}},
 	} {
@@ -1331,6 +1336,9 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 			}
 			if c.finished {
 				r.Emit(event.Phase{Time: at(c.records), Name: "done", Step: c.records})
+			}
+			if c.paused {
+				r.Emit(event.Phase{Time: at(c.records - 1), Name: "paused", Step: c.records - 1})
 			}
 			r.Flush()
 			m := newModel(Options{Session: &sessions.Session{Run: r, Control: &fakeControl{}, Steps: c.planned}})
