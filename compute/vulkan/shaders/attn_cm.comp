@@ -178,10 +178,12 @@ void main() {
 	}
 	if (i >= p.tn) return;
 	uint outOff = ((b * p.tn + i) * p.h + h) * p.hd;
-	float inv = live && l > 0.0 ? 1.0 / l : 0.0;
+	// l is 0 only for a row with no visible key; a NaN sum stays NaN (as
+	// in attn_fa: a NaN score's weight exp(NaN) is NaN, never 0).
+	float inv = live && l != 0.0 ? 1.0 / l : 0.0;
 	[[unroll]] for (uint n = 0u; n < NO; n++) {
 		uint e = part + LPR * n;
 		if (n < HDP / LPR && e < p.hd) o[outOff + e] = acc[n] * inv;
 	}
-	if (p.hasLSE != 0u && part == 0u) lse[(b * p.h + h) * p.tn + i] = live && l > 0.0 ? m + log(l) : 0.0;
+	if (p.hasLSE != 0u && part == 0u) lse[(b * p.h + h) * p.tn + i] = live && l != 0.0 ? m + log(l) : 0.0;
 }
