@@ -487,12 +487,14 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 			c.SetShowRaw(d.cmpRaw)
 		}
 		d.dirty = true
+		d.sayRaw(d.cmpRaw, f.Smoothing())
 	case key.Matches(k, km.RawLines):
 		d.raw = !d.raw
 		for _, c := range d.charts {
 			c.SetShowRaw(d.raw)
 		}
 		d.dirty = true
+		d.sayRaw(d.raw, f.Smoothing())
 	case key.Matches(k, km.NextSeries):
 		f.SelectNext()
 		d.dirty = true
@@ -515,6 +517,22 @@ func (d *dashboard) Update(k tea.KeyMsg) tea.Cmd {
 		d.dirty = true
 	}
 	return nil
+}
+
+// sayRaw says what r did, which no title shows: the raw lines, faint
+// under the smoothed ones, on or off; with smoothing off the lines drawn
+// are the raw values whatever r says, and r shows nothing until s.
+func (d *dashboard) sayRaw(on bool, smoothing float64) {
+	switch {
+	case smoothing == 0 && on:
+		d.sh.say("raw lines on: they show under the smoothed lines once smoothing is on (s); now the lines are the raw values")
+	case smoothing == 0:
+		d.sh.say("raw lines off: they stay off once smoothing is on (s); now the lines are the raw values")
+	case on:
+		d.sh.say("raw lines on: the raw values faint under the smoothed lines")
+	default:
+		d.sh.say("raw lines off: the smoothed lines alone")
+	}
 }
 
 // export writes the focused chart's series, every recorded point of them

@@ -359,3 +359,25 @@ func TestEngineKeysOfAFinishedRun(t *testing.T) {
 		})
 	}
 }
+
+// TestRawLinesKeySaysWhatItDid: r says whether the raw lines are now on
+// or off, which no title shows, and, with smoothing off, that the lines
+// are the raw values until s turns smoothing on: r changed nothing on
+// screen then and said nothing.
+func TestRawLinesKeySaysWhatItDid(t *testing.T) {
+	r := newTestRun(t, 6, 1, 2, 4)
+	m := sized(t, r, 100, 30, nil)
+	m.pull()
+	for _, c := range []struct{ key, want string }{
+		{"r", "raw lines off: the smoothed lines alone"},
+		{"r", "raw lines on: the raw values faint under the smoothed lines"},
+		{"s", ""}, // smoothing off
+		{"r", "raw lines off: they stay off once smoothing is on (s)"},
+		{"r", "raw lines on: they show under the smoothed lines once smoothing is on (s)"},
+	} {
+		send(m, press(c.key))
+		if c.want != "" && !strings.HasPrefix(m.msg, c.want) {
+			t.Errorf("%s: message %q, want %q…", c.key, m.msg, c.want)
+		}
+	}
+}
