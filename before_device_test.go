@@ -10,11 +10,12 @@ import (
 // TestEvalChecksTheModelsBeforeTheDevice: rlt eval refuses a --teacher or
 // --student that is no model folder, a --max-new-tokens that the
 // questions' prompts leave no room for, and a data file none of whose rows
-// fits, before any device opens: a folder as rlt generate and a student
-// alone say it (with a teacher, the pair's load said it, after
-// "computing on cpu/avx512"; on a GPU, seconds of opening it), a budget
-// and a data file's rows in the words they were said in then. rlt
-// distill's --max-new-tokens and data rows too.
+// fits, before any device opens: a folder in the words of the pair's
+// check (rlt.CheckPair: the model it is of, then the folder), with a
+// teacher or without (the pair's load said it after "computing on
+// cpu/avx512"; on a GPU, seconds of opening it), a budget and a data
+// file's rows in the words they were said in then. rlt distill's
+// --max-new-tokens and data rows too.
 func TestEvalChecksTheModelsBeforeTheDevice(t *testing.T) {
 	student := filepath.Join("engine", "defaults", "models", "student")
 	dir := t.TempDir()
@@ -41,11 +42,12 @@ func TestEvalChecksTheModelsBeforeTheDevice(t *testing.T) {
 		args []string
 		want string // the last line of stderr begins so
 	}{
-		{"a teacher that is no model", []string{"eval", "--teacher", notModel, "--student", student}, "rlt eval: " + noTokenizer(notModel)},
-		{"a teacher not there", []string{"eval", "--teacher", missing, "--student", student}, "rlt eval: model folder " + missing + " does not exist"},
-		{"a teacher of a tokenizer alone", []string{"eval", "--teacher", tokenizerOnly, "--student", student}, "rlt eval: model " + tokenizerOnly + ": "},
-		{"a student that is no model, with a teacher", []string{"eval", "--teacher", distillTeacher, "--student", notModel}, "rlt eval: " + noTokenizer(notModel)},
-		{"a student of a tokenizer alone", []string{"eval", "--student", tokenizerOnly}, "rlt eval: model " + tokenizerOnly + ": "},
+		{"a teacher that is no model", []string{"eval", "--teacher", notModel, "--student", student}, "rlt eval: teacher: " + noTokenizer(notModel)},
+		{"a teacher not there", []string{"eval", "--teacher", missing, "--student", student}, "rlt eval: teacher: model folder " + missing + " does not exist"},
+		{"a teacher of a tokenizer alone", []string{"eval", "--teacher", tokenizerOnly, "--student", student}, "rlt eval: teacher: model " + tokenizerOnly + ": "},
+		{"a student that is no model, with a teacher", []string{"eval", "--teacher", distillTeacher, "--student", notModel}, "rlt eval: student: " + noTokenizer(notModel)},
+		{"a student that is no model, alone", []string{"eval", "--student", notModel}, "rlt eval: student: " + noTokenizer(notModel)},
+		{"a student of a tokenizer alone", []string{"eval", "--student", tokenizerOnly}, "rlt eval: student: model " + tokenizerOnly + ": "},
 		{"a budget past the teacher's room", append([]string{"eval", "--teacher", distillTeacher, "--student", student}, huge...),
 			"rlt eval: --max-new-tokens 99999999 is more than the room for an explanation: the teacher " + distillTeacher + ": "},
 		{"a budget past the student's room", append([]string{"eval", "--student", student}, huge...),

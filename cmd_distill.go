@@ -21,7 +21,6 @@ import (
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
-	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
@@ -580,9 +579,10 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	// tokenizer and embedding (with a teacher, the pair's rule: one
 	// vocabulary, the teacher's tokenizer, a row per token in each
 	// embedding), and their positions (max_position_embeddings), which
-	// the prompts and --max-new-tokens must fit. Each was said once the
-	// device had opened, in the same words.
-	tok, pos, err := evalModels(*tdir, *sdir)
+	// the prompts and --max-new-tokens must fit. With a teacher the pair
+	// loads from what was checked (rlt.PairFolders), its tokenizers not
+	// read again.
+	tok, pos, folders, err := evalModels(*tdir, *sdir)
 	if err != nil {
 		return err
 	}
@@ -651,7 +651,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	var pair *rlt.Pair
 	var student *model.Model
 	if *tdir != "" {
-		if pair, err = rlt.LoadPair(be, *tdir, *sdir, p); err != nil {
+		if pair, err = folders.Load(be, p, model.Float32, model.Float32); err != nil {
 			return deviceFailed(be, "load the models", err)
 		}
 		student, tok = pair.Student, pair.Tok
@@ -719,47 +719,35 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	return summary(vals)
 }
 
-// evalModels checks rlt eval's model folders before any device opens, as
-// their load checks them once it has (rlt.LoadPair's checks before the
-// weights, with a teacher; the student's tokenizer and embedding alone),
-// and in the same words: each a model folder with a tokenizer.json, the
-// teacher's and the student's one vocabulary, an embedding row for each
-// token. It returns the tokenizer the prompts are written in (the
-// teacher's, with one) and the positions of the models given (zero for a
-// teacher not given), read from their config.json.
-func evalModels(tdir, sdir string) (rlt.TextTokenizer, rlt.Positions, error) {
-	var pos rlt.Positions
-	type folder struct {
-		who, dir  string
-		positions *int
-	}
-	models := []folder{{"student", sdir, &pos.Student}}
+// evalModels checks rlt eval's model folders before any device opens, in
+// the words their load would say it in: with a teacher, the pair's check
+// (rlt.CheckPair, which the pair then loads from, the tokenizers read
+// once); the student alone, its model folder with a tokenizer.json and an
+// embedding row for each token, said as the pair's check says the
+// student's. It returns the tokenizer the prompts are written in (the
+// teacher's, with one), the positions of the models given (zero for a
+// teacher not given), read from their config.json, and the pair's folders
+// (nil without a teacher).
+func evalModels(tdir, sdir string) (rlt.TextTokenizer, rlt.Positions, *rlt.PairFolders, error) {
 	if tdir != "" {
-		models = []folder{{"teacher", tdir, &pos.Teacher}, {"student", sdir, &pos.Student}}
-	}
-	var tok *tokenizer.Tokenizer
-	for _, m := range models {
-		mt, err := loadTokenizer(filepath.Join(m.dir, hf.TokenizerFile))
+		folders, err := rlt.CheckPair(tdir, sdir)
 		if err != nil {
-			return nil, pos, err
+			return nil, rlt.Positions{}, nil, err
 		}
-		if tok == nil {
-			tok = mt
-		} else if err := rlt.SameVocabulary(tok, mt); err != nil {
-			return nil, pos, fmt.Errorf("%s and %s: %w", tdir, sdir, err)
-		}
+		return folders.Tok, folders.Positions(), folders, nil
 	}
-	for _, m := range models {
-		if err := rlt.CheckTokenizerRows(m.who, m.dir, tok.VocabSize()); err != nil {
-			return nil, pos, err
-		}
-		n, err := maxPositions(m.dir, 0)
-		if err != nil {
-			return nil, pos, err
-		}
-		*m.positions = n
+	var pos rlt.Positions
+	tok, err := rlt.FolderTokenizer(sdir)
+	if err != nil {
+		return nil, pos, nil, fmt.Errorf("student: %w", err)
 	}
-	return tok, pos, nil
+	if pos.Student, err = maxPositions(sdir, 0); err != nil {
+		return nil, pos, nil, fmt.Errorf("student: %w", err)
+	}
+	if err := rlt.CheckTokenizerRows("student", sdir, tok.VocabSize()); err != nil {
+		return nil, pos, nil, err
+	}
+	return tok, pos, nil, nil
 }
 
 // maxPositions is the positions (max_position_embeddings) of the model

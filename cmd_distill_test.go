@@ -304,7 +304,8 @@ func TestDistillQuestionsCountsUsableRows(t *testing.T) {
 // A model folder whose weights cannot be read is named once, by the
 // model's load ("model DIR: …"), when a command checks its tokenizer
 // against its embedding before any device opens: not "--model: model
-// DIR: …".
+// DIR: …". rlt eval, which takes two models, says which first, as the
+// pair's check does (rlt.CheckPair: "teacher: model DIR: …").
 func TestUnreadableWeightsNamedOnce(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cut")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -326,15 +327,17 @@ func TestUnreadableWeightsNamedOnce(t *testing.T) {
 		cmd   string
 		stdin string
 		args  []string
+		who   string // the model named first, where the command takes two
 	}{
-		{"eval", "", []string{"--student", dir}},
-		{"distill", "", []string{"--teacher", dir, "--out", filepath.Join(t.TempDir(), "out")}},
-		{"generate", "", []string{"--model", dir, "--prompt", "1+1"}},
-		{"logprobs", `{"text": "1+1"}`, []string{"--model", dir}},
+		{"eval", "", []string{"--student", dir}, "student: "},
+		{"eval", "", []string{"--teacher", dir, "--student", distillTeacher}, "teacher: "},
+		{"distill", "", []string{"--teacher", dir, "--out", filepath.Join(t.TempDir(), "out")}, ""},
+		{"generate", "", []string{"--model", dir, "--prompt", "1+1"}, ""},
+		{"logprobs", `{"text": "1+1"}`, []string{"--model", dir}, ""},
 	} {
 		code, _, errs := runCLI(t, c.stdin, append(append([]string{c.cmd}, c.args...), "--device", "cpu")...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		want := "rlt " + c.cmd + ": model " + dir + ": "
+		want := "rlt " + c.cmd + ": " + c.who + "model " + dir + ": "
 		if last := lines[len(lines)-1]; code != 1 || !strings.HasPrefix(last, want) {
 			t.Errorf("rlt %s: exit %d, last line %q; want exit 1 and a line beginning %q", c.cmd, code, last, want)
 		}

@@ -285,6 +285,13 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		// The pair's folders (tokenizers, one vocabulary, a row per token)
+		// are checked before the device opens, and the pair loads from
+		// what was read.
+		folders, err := rlt.CheckPair(*tdir, *sdir)
+		if err != nil {
+			return err
+		}
 		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *mbTokens, *dev); err != nil {
 			return err
 		}
@@ -292,7 +299,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer device.Close(be)
-		pair, err := rlt.LoadPairAs(be, *tdir, *sdir, prompts, prec, prec)
+		pair, err := folders.Load(be, prompts, prec, prec)
 		if err := deviceCheck(be, "load the models", err); err != nil {
 			return err
 		}

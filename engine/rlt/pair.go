@@ -65,12 +65,43 @@ func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.
 
 // LoadPairAs is LoadPair with a choice of precision for each model
 // (model.Frozen16 keeps a 16-bit checkpoint's matrices in 16 bits; a model
-// so loaded cannot be trained).
+// so loaded cannot be trained): CheckPair, then PairFolders.Load.
 //
 // The folders' chat templates are not checked here: a caller refuses a
 // folder that is not ChatML (CheckChatMLPair) before it opens a device or
 // makes a run folder, and that check is the load's one.
 func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
+	f, err := CheckPair(teacherDir, studentDir)
+	if err != nil {
+		return nil, err
+	}
+	return f.Load(be, prompts, teacherP, studentP)
+}
+
+// PairFolders is a teacher's and a student's model folders as CheckPair
+// read them, before any weights: the pair's tokenizer (the teacher's
+// tokenizer.json, which the student's matches) and each folder's
+// config.json. A command that checks the folders before it opens a device
+// loads the pair from here (Load), so each tokenizer.json is read once,
+// not again by the load (Qwen's is 11 MB).
+type PairFolders struct {
+	TeacherDir, StudentDir string
+	Tok                    *tokenizer.Tokenizer
+	// Teacher and Student are the folders' config.json.
+	Teacher, Student model.Config
+}
+
+// CheckPair checks the teacher and student model folders against the
+// pair's rule from their files alone, before any device opens or weights
+// load: each a model folder with a tokenizer.json (FolderTokenizer), the
+// two tokenizers one vocabulary (SameVocabulary), and each embedding with
+// a row for every token (config.json's vocab_size). It is LoadPairAs's
+// check, and the one a command makes before it opens a device (rlt eval,
+// rlt score), so each is said in one wording: the model it is of first
+// ("teacher: ", "student: "), its folder, what is wrong and, where there
+// is a way, what to do.
+func CheckPair(teacherDir, studentDir string) (*PairFolders, error) {
+	f := &PairFolders{TeacherDir: teacherDir, StudentDir: studentDir}
 	tok, err := FolderTokenizer(teacherDir)
 	if err != nil {
 		return nil, fmt.Errorf("teacher: %w", err) // "teacher: tokenizer: FILE: …"
@@ -80,28 +111,45 @@ func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts recor
 		return nil, fmt.Errorf("student: %w", err)
 	}
 	if err := SameVocabulary(tok, stok); err != nil {
-		return nil, fmt.Errorf("%s and %s: %w", teacherDir, studentDir, err)
+		return nil, fmt.Errorf("teacher %s and student %s: %w: give a student whose tokenizer.json is the teacher's (a model of its family)", teacherDir, studentDir, err)
 	}
 	// Each embedding needs a row per token (NewPair checks it again):
 	// said here, before the weights load, naming the folder and its key.
-	for _, m := range []struct{ who, dir string }{{"teacher", teacherDir}, {"student", studentDir}} {
+	for _, m := range []struct {
+		who, dir string
+		cfg      *model.Config
+	}{{"teacher", teacherDir, &f.Teacher}, {"student", studentDir, &f.Student}} {
 		cfg, _, err := model.Inspect(m.dir)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.who, err)
+			return nil, fmt.Errorf("%s: %w", m.who, err) // "teacher: model DIR: …"
 		}
 		if err := tokenizerRows(m.who, m.dir, tok.VocabSize(), cfg.Vocab); err != nil {
 			return nil, err
 		}
+		*m.cfg = cfg
 	}
-	teacher, err := model.LoadAs(be, teacherDir, teacherP)
+	f.Tok = tok
+	return f, nil
+}
+
+// Positions is the checked folders' models' positions, from their
+// config.json.
+func (f *PairFolders) Positions() Positions {
+	return Positions{Teacher: f.Teacher.MaxPos, Student: f.Student.MaxPos}
+}
+
+// Load loads the checked folders' models onto be, the pair taking the
+// tokenizer CheckPair read.
+func (f *PairFolders) Load(be compute.Backend, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
+	teacher, err := model.LoadAs(be, f.TeacherDir, teacherP)
 	if err != nil {
 		return nil, err
 	}
-	student, err := model.LoadAs(be, studentDir, studentP)
+	student, err := model.LoadAs(be, f.StudentDir, studentP)
 	if err != nil {
 		return nil, err
 	}
-	return NewPair(teacher, student, tok, prompts)
+	return NewPair(teacher, student, f.Tok, prompts)
 }
 
 // FolderTokenizer loads the tokenizer.json of the model folder dir. A

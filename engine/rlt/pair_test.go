@@ -309,3 +309,79 @@ func TestLoadPairSaysAFolderWithoutATokenizer(t *testing.T) {
 		})
 	}
 }
+
+// CheckPair is LoadPair's check, said in its words, before any weights
+// load: a command that checks the folders before it opens a device (rlt
+// eval, rlt score) refuses what the load would, as the load would say
+// it. The pair loaded from what it checked takes the tokenizer it read,
+// not one read again (Qwen's tokenizer.json is 11 MB).
+func TestCheckPairIsTheLoadsCheck(t *testing.T) {
+	src := filepath.Join("..", "defaults", "models", "teacher")
+	copyFolder := func(edit func(name string, b []byte) []byte) string {
+		dir := t.TempDir()
+		for _, f := range []string{"config.json", "tokenizer.json", "model.safetensors"} {
+			b, err := os.ReadFile(filepath.Join(src, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), edit(f, b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	other := copyFolder(func(name string, b []byte) []byte {
+		if name == "tokenizer.json" {
+			return bytes.ReplaceAll(b, []byte("<|im_end|>"), []byte("<|im_stop|>"))
+		}
+		return b
+	})
+	notJSON := copyFolder(func(name string, b []byte) []byte {
+		if name == "tokenizer.json" {
+			return []byte("not JSON")
+		}
+		return b
+	})
+	noConfig := copyFolder(func(_ string, b []byte) []byte { return b })
+	os.Remove(filepath.Join(noConfig, "config.json"))
+	for _, c := range []struct {
+		name             string
+		teacher, student string
+		want             []string // in the refusal, in order
+	}{
+		{"different tokenizers", src, other, []string{"teacher " + src + " and student " + other + ": different tokenizers: token ",
+			` is "<|im_end|>" for the teacher and "<|im_stop|>" for the student; RLT needs one shared tokenizer: give a student whose tokenizer.json is the teacher's`}},
+		{"a tokenizer that is not JSON", notJSON, src, []string{"teacher: tokenizer: " + filepath.Join(notJSON, "tokenizer.json") + ": "}},
+		{"no config.json", src, noConfig, []string{"student: model " + noConfig + ": "}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, checked := CheckPair(c.teacher, c.student)
+			_, loaded := LoadPair(compute.NewCPU(), c.teacher, c.student, record.Prompts{})
+			if checked == nil || loaded == nil || checked.Error() != loaded.Error() {
+				t.Fatalf("CheckPair: %v\nLoadPair: %v\nwant both refused, in one wording", checked, loaded)
+			}
+			rest := checked.Error()
+			for _, w := range c.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("%v\nwant %q in it (in order: %q)", checked, w, c.want)
+				}
+				rest = rest[i+len(w):]
+			}
+		})
+	}
+	folders, err := CheckPair(src, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if folders.Positions() != (Positions{Teacher: folders.Teacher.MaxPos, Student: folders.Student.MaxPos}) || folders.Teacher.MaxPos == 0 {
+		t.Errorf("positions %+v from configs %+v, %+v", folders.Positions(), folders.Teacher, folders.Student)
+	}
+	pair, err := folders.Load(compute.NewCPU(), record.Prompts{}, model.Float32, model.Float32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, ok := pair.Tok.(*tokenizer.Tokenizer); !ok || tok != folders.Tok {
+		t.Errorf("the pair's tokenizer is not the one CheckPair read")
+	}
+}
