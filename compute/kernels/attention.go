@@ -224,15 +224,3 @@ func AttentionDecode(out, q, kCache, vCache []float32, B, Tn, H, KV, hd, maxLen,
 		}
 	}
 }
-
-// softmaxBwdRowGo turns dP into dS = p⊙(dP − Σ p⊙dP) in place.
-func softmaxBwdRowGo(pr, dr []float32) {
-	pr = pr[:len(dr)]
-	var s float32
-	for j, p := range pr {
-		s += p * dr[j]
-	}
-	for j, p := range pr {
-		dr[j] = p * (dr[j] - s)
-	}
-}

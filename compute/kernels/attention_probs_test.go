@@ -79,7 +79,7 @@ func attentionProbsBackward(dq, dk, dv, dout, probs, q, k, v []float32, B, T, H,
 				sgemm(false, true, m, n, hd, 1, dout[qOff:], qs, v[kOff:], ks, 0, dS, n)
 				// dS = P ⊙ (dP − Σ P⊙dP)
 				for i := 0; i < m; i++ {
-					softmaxBwdRow(Pt[i*T:i*T+n], dS[i*n:i*n+n])
+					softmaxBwdRowGo(Pt[i*T:i*T+n], dS[i*n:i*n+n])
 				}
 				// dQ += scale·dS·K
 				sgemm(false, false, m, hd, n, scale, dS, n, k[kOff:], ks, 1, dq[qOff:], qs)
@@ -87,5 +87,19 @@ func attentionProbsBackward(dq, dk, dv, dout, probs, q, k, v []float32, B, T, H,
 				sgemm(true, false, n, hd, m, scale, dS, n, q[qOff:], qs, 1, dk[kOff:], ks)
 			}
 		}
+	}
+}
+
+// softmaxBwdRowGo turns dP into dS = p⊙(dP − Σ p⊙dP) in place. The kernels
+// themselves do this inline in AttentionBackward, with the row sums D of the
+// forward pass.
+func softmaxBwdRowGo(pr, dr []float32) {
+	pr = pr[:len(dr)]
+	var s float32
+	for j, p := range pr {
+		s += p * dr[j]
+	}
+	for j, p := range pr {
+		dr[j] = p * (dr[j] - s)
 	}
 }

@@ -31,8 +31,6 @@ func rmsBwd(dx, dw, dy, x, w []float32, r, c float32) { rmsBwdGo(dx, dw, dy, x, 
 func expAffineAcc(dst, src []float32, a, c, g float64) { expAffineAccGo(dst, src, a, c, g) }
 func rowMax(z []float32) float32                       { return rowMaxGo(z) }
 
-func softmaxBwdRow(p, d []float32) { softmaxBwdRowGo(p, d) }
-
 func ropeRow(out, x, c, s []float32, heads int)      { ropeRowGo(out, x, c, s, heads) }
 func ropeRowBwd(dx, dout, c, s []float32, heads int) { ropeRowBwdGo(dx, dout, c, s, heads) }
 

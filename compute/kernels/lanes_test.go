@@ -128,39 +128,6 @@ func TestDot3CountsEveryPlace(t *testing.T) {
 	})
 }
 
-// TestSoftmaxBwdCountsEveryPlace: attention's softmax backward d = p⊙(d − Σ
-// p⊙d) sums every place and writes every place, and nothing past the row.
-func TestSoftmaxBwdCountsEveryPlace(t *testing.T) {
-	onEveryPath(t, func(t *testing.T) {
-		for n := 1; n <= maxLanesLen; n++ {
-			for p := 0; p < n; p++ {
-				for which := 0; which < 2; which++ {
-					pr := withGuard(n, func(i int) float32 { return small(i, 7) / 8 })
-					d := withGuard(n, func(i int) float32 { return small(i, 17) - 9 })
-					[][]float32{pr, d}[which][p] = 64
-					var s float32
-					for i := 0; i < n; i++ {
-						s += pr[i] * d[i]
-					}
-					want := make([]float32, n)
-					for i := range want {
-						want[i] = pr[i] * (d[i] - s)
-					}
-					softmaxBwdRow(pr[:n], d[:n])
-					for i := range want {
-						if d[i] != want[i] {
-							t.Fatalf("n=%d, 64 at %d of operand %d: dS[%d] = %v, want %v (Σp·d %v)", n, p, which, i, d[i], want[i], s)
-						}
-					}
-					if g := guardsKept(d, n); g >= 0 {
-						t.Fatalf("n=%d: softmaxBwdRow wrote past the row, at %d", n, g)
-					}
-				}
-			}
-		}
-	})
-}
-
 // TestRowMaxEveryPathEveryPlace is TestRowMaxFindsTheMaximumAnywhere on
 // both paths (the Go loop keeps four maxima and a tail too) and on rows
 // below zero, where a maximum started from 0 rather than −Inf would win.

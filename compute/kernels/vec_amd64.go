@@ -9,9 +9,6 @@ func ropeFwdAVX512(out, x, cos, sin *float32, heads, half int)
 func ropeBwdAVX512(dx, dout, cos, sin *float32, heads, half int)
 
 //go:noescape
-func softmaxBwdAVX512(p, d *float32, n int)
-
-//go:noescape
 func adamwAVX512(p, grad, m, v *float32, n int, k *[8]float32)
 
 //go:noescape
@@ -63,15 +60,6 @@ func rmsBwd(dx, dw, dy, x, w []float32, r, c float32) {
 		return
 	}
 	rmsBwdGo(dx, dw, dy, x, w, r, c)
-}
-
-// softmaxBwdRow turns dP into dS = p⊙(dP − Σ p⊙dP) in place.
-func softmaxBwdRow(p, d []float32) {
-	if useAVX512 && len(d) > 0 {
-		softmaxBwdAVX512(&p[:len(d)][0], &d[0], len(d))
-		return
-	}
-	softmaxBwdRowGo(p, d)
 }
 
 // ropeRow rotates one token row of heads·2·len(c) floats.

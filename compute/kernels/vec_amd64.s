@@ -2,11 +2,11 @@
 
 #include "textflag.h"
 
-// AVX-512 loops for AdamW, RMSNorm, RoPE and the softmax backward, 16 float32
+// AVX-512 loops for AdamW, RMSNorm and RoPE, 16 float32
 // lanes with masked tails. AdamW (with the two fused multiply-adds PyTorch's
 // CPU kernels use), the RMSNorm elementwise passes and RoPE use the same
 // operations in the same order as their Go loops, so they agree bit for bit;
-// the reductions (sumSq64, dot3, softmaxBwd) sum in a different order.
+// the reductions (sumSq64, dot3) sum in a different order.
 
 // TAIL16 sets K1 to the lanes of the next block of 16 (CX > 0 left). Clobbers AX, R10.
 #define TAIL16 \
@@ -205,59 +205,6 @@ rbloop:
 	JMP  rbloop
 
 rbdone:
-	VZEROUPPER
-	RET
-
-// func softmaxBwdAVX512(p, d *float32, n int)
-// s = Σ p·d (float32 lanes); d = p·(d − s).
-TEXT ·softmaxBwdAVX512(SB), NOSPLIT, $0-24
-	MOVQ p+0(FP), SI
-	MOVQ d+8(FP), DI
-	MOVQ n+16(FP), CX
-	MOVQ CX, DX
-	MOVQ SI, R8
-	MOVQ DI, R9
-	VPXORD Z0, Z0, Z0
-
-sbdot:
-	TESTQ CX, CX
-	JLE   sbsum
-	TAIL16
-	VMOVUPS.Z (SI), K1, Z1
-	VMOVUPS.Z (DI), K1, Z2
-	VFMADD231PS Z2, Z1, Z0
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP  sbdot
-
-sbsum:
-	VEXTRACTF64X4 $1, Z0, Y1
-	VADDPS Y1, Y0, Y1
-	VEXTRACTF128 $1, Y1, X2
-	VADDPS X2, X1, X1
-	VPERMILPS $0x4E, X1, X2
-	VADDPS X2, X1, X1
-	VMOVSHDUP X1, X2
-	VADDSS X2, X1, X1
-	VBROADCASTSS X1, Z3
-	MOVQ DX, CX
-
-sbscale:
-	TESTQ CX, CX
-	JLE   sbdone
-	TAIL16
-	VMOVUPS.Z (R8), K1, Z1
-	VMOVUPS.Z (R9), K1, Z2
-	VSUBPS Z3, Z2, Z2
-	VMULPS Z2, Z1, Z2
-	VMOVUPS Z2, K1, (R9)
-	ADDQ $64, R8
-	ADDQ $64, R9
-	SUBQ $16, CX
-	JMP  sbscale
-
-sbdone:
 	VZEROUPPER
 	RET
 
