@@ -28,9 +28,11 @@ type kernelPath struct {
 
 // kernelPaths lists the paths this machine runs: the Go loops always, the
 // AVX-512 assembly where detected (there is no AVX2 or other level).
+// useAVX512 starts as the detection on amd64 and false elsewhere (and
+// with -tags purego), where detectAVX512 does not exist.
 func kernelPaths() []kernelPath {
 	paths := []kernelPath{{"go", false}}
-	if detectAVX512() && useAVX512 {
+	if useAVX512 {
 		paths = append(paths, kernelPath{"avx512", true})
 	}
 	return paths
