@@ -11,11 +11,20 @@
 # cooperative matrices fail rather than skip. The tree has Khronos'
 # validation layer too, so TestValidationLayer re-runs the tensor-core tests
 # under it. Needs root (debootstrap, chroot, mount) and deb.debian.org.
+#
+# First it checks the committed SPIR-V: the tree has trixie's glslc, the
+# compiler whose bytes are committed (compute/vulkan/shaders/build.sh says
+# why that one), and build.sh run in it on a copy of the shaders' sources
+# must make every committed .spv byte for byte and no other, so a shader
+# changed without its .spv (or built by another glslc) fails CI (33 s here).
+# `bash .ci/tensorcores.sh shaders` instead rebuilds the .spv of this
+# checkout in place with that glslc, and runs no test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 root=${RLT_TRIXIE:-/tmp/rlt-trixie}
 packages=(./compute/vulkan ./engine/device ./engine/model ./engine/sample ./engine/rlt)
+shaders=compute/vulkan/shaders
 
 if [ ! -x "$root/usr/bin/vulkaninfo" ] || [ ! -f "$root/usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json" ]; then
 	command -v debootstrap >/dev/null 2>&1 || {
@@ -25,7 +34,13 @@ if [ ! -x "$root/usr/bin/vulkaninfo" ] || [ ! -f "$root/usr/share/vulkan/explici
 	debootstrap --variant=minbase trixie "$root" http://deb.debian.org/debian >/dev/null
 	echo "deb http://deb.debian.org/debian trixie-backports main" >"$root/etc/apt/sources.list.d/backports.list"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
-	if ! chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie-backports mesa-vulkan-drivers libvulkan1 vulkan-tools vulkan-validationlayers' >"$root/tmp/install.log" 2>&1; then
+	if ! chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie-backports mesa-vulkan-drivers libvulkan1 vulkan-tools vulkan-validationlayers glslc' >"$root/tmp/install.log" 2>&1; then
+		cat "$root/tmp/install.log"
+		exit 1
+	fi
+fi
+if [ ! -x "$root/usr/bin/glslc" ]; then # a tree cached before the shader check
+	if ! chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq glslc' >"$root/tmp/install.log" 2>&1; then
 		cat "$root/tmp/install.log"
 		exit 1
 	fi
@@ -41,9 +56,34 @@ cleanup() {
 trap cleanup EXIT
 mount --bind /proc "$root/proc"
 mount --bind "$repo" "$root$repo"
+if [ "${1:-}" = shaders ]; then
+	chroot "$root" sh "$repo/$shaders/build.sh"
+	echo "rebuilt $shaders/*.spv with $(chroot "$root" glslc --version | head -n 1)"
+	exit 0
+fi
 chroot "$root" vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverInfo' | sed 's/^/trixie: /'
 
 status=0
+built="$bin/shaders"
+mkdir "$built"
+cp -R "$shaders/." "$built"
+rm -f "$built"/*.spv
+if ! chroot "$root" sh "${built#"$root"}/build.sh" >"$bin/shaders.log" 2>&1; then
+	cat "$bin/shaders.log"
+	echo "FAIL	$shaders: build.sh fails with trixie's glslc"
+	status=1
+else
+	differ=()
+	for name in $( { ls "$shaders"; ls "$built"; } | grep '\.spv$' | sort -u); do
+		cmp -s "$shaders/$name" "$built/$name" || differ+=("$name")
+	done
+	if [ ${#differ[@]} -gt 0 ]; then
+		echo "FAIL	$shaders: build.sh with $(chroot "$root" glslc --version | head -n 1) does not make the committed ${differ[*]} (missing on either side, or other bytes): rebuild with bash .ci/tensorcores.sh shaders and commit the .spv with their sources"
+		status=1
+	else
+		echo "ok  	$shaders (every committed .spv rebuilt byte for byte)"
+	fi
+fi
 for p in "${packages[@]}"; do
 	name=$(basename "$p")
 	go test -c -o "$bin/$name.test" "$p"

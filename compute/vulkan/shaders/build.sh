@@ -1,7 +1,17 @@
 #!/bin/sh
 # Compiles every GLSL compute shader here to SPIR-V with glslc (Debian:
-# glslc). Run through `go generate ./compute/vulkan`; the .spv files are
-# committed and embedded, so building the workbench needs no shader compiler.
+# glslc). The .spv files are committed and embedded, so building the
+# workbench needs no shader compiler. They are what Debian trixie's glslc
+# (shaderc 2025.2-1: glslang 15.1.0, SPIRV-Tools 2025.1~rc1) makes, byte for
+# byte; another version compiles the same sources to other bytes (bookworm's
+# 2023.2 does for every shader it compiles, and cannot compile gemmcm and
+# attn_cm at all), so rebuild with that one: `bash .ci/tensorcores.sh
+# shaders` (root and deb.debian.org, the first time) runs this script in
+# its trixie tree on this checkout. `go generate ./compute/vulkan` runs it
+# with the glslc on PATH (or GLSLC) and says so when that is another
+# version. CI (.ci/tensorcores.sh) checks that this script rebuilds every
+# committed .spv from its source, and no other, so a shader changed without
+# its .spv fails.
 # gemm16, gemv16, rows16, gemv_glu16 and gemv3_16 are gemm, gemv, rows,
 # gemv_glu and gemv3 compiled with -DB16:
 # their weight or table operand is 16-bit (bfloat16 or float16) storage;
@@ -15,10 +25,15 @@
 # attn_cm.glsl; again with -DHDP=128u as attn_cm128, attn_cm128_dq,
 # attn_cm128_dkv) use GL_KHR_cooperative_matrix, which needs
 # glslc from shaderc 2023.8 or later (Debian trixie's, not bookworm's
-# 2023.2); GLSLC names the compiler to use, e.g. one in a trixie chroot.
+# 2023.2).
 set -e
 cd "$(dirname "$0")"
 GLSLC=${GLSLC:-glslc}
+want='shaderc 2025.2-1'
+have=$($GLSLC --version | head -n 1)
+if [ "$have" != "$want" ]; then
+	echo "build.sh: $GLSLC is $have, not $want (Debian trixie's): the .spv will differ from the committed ones; bash .ci/tensorcores.sh shaders rebuilds them with $want" >&2
+fi
 for f in *.comp; do
 	case $f in gemmcm.comp | attn_fa.comp | attn_fa_dq.comp | attn_fa_dkv.comp | attn_cm*.comp) continue ;; esac
 	$GLSLC -O --target-env=vulkan1.1 -o "${f%.comp}.spv" "$f"
