@@ -918,7 +918,11 @@ func (d *detailScreen) render() string {
 		out = append(out, th.Paint(style.FG(style.Orange).With(style.Bold), "! incomplete record: "+g+"; tokens without a value are "+d.expl.NoValueLook()+" (—)"))
 	}
 	out = append(out, d.context()...)
-	out = append(out, d.breakdown()...)
+	for _, l := range d.breakdown() {
+		// Read whole, broken between its parts where it does not fit
+		// (terms of many digits), not cut mid-number.
+		out = append(out, wrapParts(l, " │ ", d.w)...)
+	}
 	cur := d.cursorLine()
 	if d.editing {
 		const label = "flag note: "

@@ -217,3 +217,37 @@ func reviewHere(t *testing.T, dir string) *Model {
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	return m
 }
+
+// TestDetailScoresReadWhole: the score lines of a trace whose terms take
+// many digits (early in a run: r_KL in the hundreds) are read whole at 60
+// and 80 columns, broken between their parts where they do not fit, not
+// cut mid-number ("(mean 11.014, max 11…").
+func TestDetailScoresReadWhole(t *testing.T) {
+	r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition", Steps: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	tr := makeTrace(1, 0, 0, 40)
+	tm := &tr.Score.Terms
+	tm.RSS, tm.SolutionMean, tm.SolutionMin = -16.085, -15.966, -111.851
+	tm.RKL, tm.KLMean, tm.KLMax = 136.527, 11.014, 1116.209
+	tm.Penalty, tm.Reward = -1, -153.612
+	tr.Advantage = -2.378
+	r.Emit(tr)
+	for _, w := range []int{60, 80} {
+		m := sizedIn(t, r, style.PlainTheme(), w, 30)
+		m.pull()
+		send(m, press("2"))
+		send(m, press("enter"))
+		v := m.View()
+		golden.Fits(t, v, w, 30)
+		flat := strings.Join(strings.Fields(v), " ")
+		for _, part := range []string{"r_SS -16.085 (mean -15.966, min -111.851)", "r_KL 136.527 (mean 11.014, max 1116.209)",
+			"penalty -1.00 (ended)", "reward -153.612", "advantage -2.378"} {
+			if !strings.Contains(flat, part) {
+				t.Errorf("at %d columns the detail does not read %q whole:\n%s", w, part, v)
+			}
+		}
+	}
+}
