@@ -34,12 +34,13 @@ if [ ! -x "$root/usr/bin/vulkaninfo" ] || [ ! -f "$root/usr/share/vulkan/explici
 	debootstrap --variant=minbase trixie "$root" http://deb.debian.org/debian >/dev/null
 	echo "deb http://deb.debian.org/debian trixie-backports main" >"$root/etc/apt/sources.list.d/backports.list"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
-	if ! chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie-backports mesa-vulkan-drivers libvulkan1 vulkan-tools vulkan-validationlayers glslc' >"$root/tmp/install.log" 2>&1; then
+	if ! chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie-backports mesa-vulkan-drivers libvulkan1 vulkan-tools vulkan-validationlayers' >"$root/tmp/install.log" 2>&1; then
 		cat "$root/tmp/install.log"
 		exit 1
 	fi
 fi
-if [ ! -x "$root/usr/bin/glslc" ]; then # a tree cached before the shader check
+# glslc from trixie itself, not its backports: build.sh pins that version.
+if [ ! -x "$root/usr/bin/glslc" ]; then
 	if ! chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq glslc' >"$root/tmp/install.log" 2>&1; then
 		cat "$root/tmp/install.log"
 		exit 1
@@ -58,7 +59,7 @@ mount --bind /proc "$root/proc"
 mount --bind "$repo" "$root$repo"
 if [ "${1:-}" = shaders ]; then
 	chroot "$root" sh "$repo/$shaders/build.sh"
-	echo "rebuilt $shaders/*.spv with $(chroot "$root" glslc --version | head -n 1)"
+	echo "rebuilt $shaders/*.spv with $(chroot "$root" glslc --version | sed -n 1p)"
 	exit 0
 fi
 chroot "$root" vulkaninfo --summary 2>/dev/null | grep -E 'deviceName|driverInfo' | sed 's/^/trixie: /'
@@ -73,13 +74,25 @@ if ! chroot "$root" sh "${built#"$root"}/build.sh" >"$bin/shaders.log" 2>&1; the
 	echo "FAIL	$shaders: build.sh fails with trixie's glslc"
 	status=1
 else
+	# Bytes are compared only under the glslc build.sh pins: a Debian update
+	# of trixie's shaderc would otherwise turn every CI run red for bytes no
+	# source change made. Under another version the sources must still
+	# compile and make the committed set of files, and the log says so.
+	want=$(sed -n "s/^want='\(.*\)'$/\1/p" "$shaders/build.sh")
+	have=$(chroot "$root" glslc --version | sed -n 1p)
 	differ=()
 	for name in $( { ls "$shaders"; ls "$built"; } | grep '\.spv$' | sort -u); do
-		cmp -s "$shaders/$name" "$built/$name" || differ+=("$name")
+		if [ ! -f "$shaders/$name" ] || [ ! -f "$built/$name" ]; then
+			differ+=("$name")
+		elif [ "$have" = "$want" ] && ! cmp -s "$shaders/$name" "$built/$name"; then
+			differ+=("$name")
+		fi
 	done
 	if [ ${#differ[@]} -gt 0 ]; then
-		echo "FAIL	$shaders: build.sh with $(chroot "$root" glslc --version | head -n 1) does not make the committed ${differ[*]} (missing on either side, or other bytes): rebuild with bash .ci/tensorcores.sh shaders and commit the .spv with their sources"
+		echo "FAIL	$shaders: build.sh with $have does not make the committed ${differ[*]} (missing on either side, or other bytes): rebuild with bash .ci/tensorcores.sh shaders and commit the .spv with their sources"
 		status=1
+	elif [ "$have" != "$want" ]; then
+		echo "ok  	$shaders (every shader compiles; bytes not compared: the tree's glslc is $have, build.sh pins $want)"
 	else
 		echo "ok  	$shaders (every committed .spv rebuilt byte for byte)"
 	fi
