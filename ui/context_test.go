@@ -445,8 +445,9 @@ func TestDetailTraceFileGone(t *testing.T) {
 // The Traces list shows a trace's previews, which the store keeps of a
 // trace in its file in place of its texts, and the detail reads the texts
 // back whole: a question and an explanation longer than a preview end
-// with "…" in the list of the widest screen and are read to their last
-// word in the detail.
+// with "…" in the list of the widest screen (the question at its third
+// of the preview column, the explanation at its preview's end) and are
+// read to their last word in the detail.
 func TestLongTextsListedAndShownWhole(t *testing.T) {
 	r := newTestRun(t, 1, 1, 1, 20)
 	words := func(lead, tail string) string {
@@ -463,11 +464,14 @@ func TestLongTextsListedAndShownWhole(t *testing.T) {
 	if err := r.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	m := sized(t, r, 400, 60, nil)
+	m := sized(t, r, 520, 60, nil)
 	send(m, press("2"))
 	list := ansi.Strip(m.View())
-	if want := question[:sessions.PreviewWidth-1] + "…"; !strings.Contains(list, want) || strings.Contains(list, "LASTQ") {
-		t.Errorf("the list does not show the question's preview %q:\n%s", want, list)
+	if want := question[:questionW(m.traces.previewW())-1] + "… │"; !strings.Contains(list, want) || strings.Contains(list, "LASTQ") {
+		t.Errorf("the list does not show the question's start %q:\n%s", want, list)
+	}
+	if want := expl[:sessions.PreviewWidth-1] + "…"; !strings.Contains(list, want) || strings.Contains(list, "LASTE") {
+		t.Errorf("the list does not show the explanation's preview %q:\n%s", want, list)
 	}
 	m.Update(openMsg{"2-0-0"})
 	detail := ansi.Strip(m.View())

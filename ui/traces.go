@@ -686,28 +686,36 @@ func (t *tracesScreen) previewW() int {
 // question would push out of it (the detail shows both).
 const minBothW = 40
 
+// questionW is the width of the question in a preview column pw wide
+// that shows both: a third of it, the same on every row, so that the
+// explanations start in one column under the header's, each question
+// padded or cut to it.
+func questionW(pw int) int { return pw / 3 }
+
 // previewHead heads a preview column pw wide.
 func previewHead(pw int) string {
 	if pw < minBothW {
 		return "explanation"
 	}
-	return "question │ explanation"
+	return pad("question", questionW(pw)) + " │ explanation"
 }
 
 // preview is a trace's question and explanation on one line, or its
 // explanation alone in a column narrower than minBothW: the previews the
 // store lists (sessions.TextPreview, as much as a column
 // sessions.PreviewWidth wide shows), not the texts, which it leaves in
-// the trace's file.
-func preview(r *sessions.TraceRecord, pw int) string {
+// the trace's file. note, where set, goes before the explanation (after
+// the question, which keeps its column).
+func preview(r *sessions.TraceRecord, pw int, note string) string {
 	e := r.ExplanationPreview
 	if e == "" {
 		e = "(no explanation)"
 	}
+	e = note + e
 	if pw < minBothW {
 		return e
 	}
-	return r.QuestionPreview + " │ " + e
+	return pad(r.QuestionPreview, questionW(pw)) + " │ " + e
 }
 
 func (t *tracesScreen) render() string {
@@ -782,11 +790,11 @@ func (t *tracesScreen) render() string {
 		pw := t.previewW()
 		switch {
 		case traceGaps(r) != "" && pw > 0:
-			line = pad(line, traceFixedW-1) + " " + fit("! incomplete · "+preview(r, pw), pw)
+			line = pad(line, traceFixedW-1) + " " + fit(preview(r, pw, "! incomplete · "), pw)
 		case traceGaps(r) != "":
 			line += "  ! incomplete" // its per-token arrays; the detail says which
 		case pw > 0:
-			line = pad(line, traceFixedW-1) + " " + fit(preview(r, pw), pw)
+			line = pad(line, traceFixedW-1) + " " + fit(preview(r, pw, ""), pw)
 		}
 		if i == t.sel {
 			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line, max(t.w-1, 1)))
