@@ -438,17 +438,17 @@ func TestTaskPromptPastThePositions(t *testing.T) {
 		want, tail string
 	}{
 		{[]string{"distill", "--teacher", short, "--out", out, "--questions", "2", "--steps", "1"},
-			"rlt distill: the teacher " + short + ": its prompt for the addition task's question ", "more than its 256 positions (max_position_embeddings): give a shorter --teacher-system"},
+			"rlt distill: the teacher " + short + ": its prompt for the addition task's question ", "more than its 256 positions (max_position_embeddings): give a shorter --teacher-system, for a prompt of at most 255 tokens ("},
 		{[]string{"eval", "--teacher", short, "--student", short, "--questions", "2"},
-			"rlt eval: the teacher " + short + ": its prompt for the addition task's question ", "more than its 256 positions (max_position_embeddings): give a shorter --teacher-system"},
+			"rlt eval: the teacher " + short + ": its prompt for the addition task's question ", "more than its 256 positions (max_position_embeddings): give a shorter --teacher-system, for a prompt of at most 255 tokens ("},
 		{[]string{"eval", "--student", shorter, "--questions", "2"},
-			"rlt eval: the student " + shorter + ": its prompt for the addition task's question ", "more than its 24 positions (max_position_embeddings): give a shorter --student-system"},
+			"rlt eval: the student " + shorter + ": its prompt for the addition task's question ", "more than its 24 positions (max_position_embeddings): give a shorter --student-system, for a prompt of at most 23 tokens ("},
 	} {
 		code, stdout, errs := runCLI(t, "", append(c.args, "--device", "cpu")...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
 		last := lines[len(lines)-1]
-		if code != 1 || stdout != "" || !strings.HasPrefix(last, c.want) || !strings.HasSuffix(last, c.tail) {
-			t.Errorf("rlt %v: exit %d, stdout %q, last line %q; want exit 1 and %q…", c.args, code, stdout, last, c.want)
+		if code != 1 || stdout != "" || !strings.HasPrefix(last, c.want) || !fewerAtEnd(last, c.tail, "") {
+			t.Errorf("rlt %v: exit %d, stdout %q, last line %q; want exit 1 and %q…%qN fewer)", c.args, code, stdout, last, c.want, c.tail)
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("rlt %v made %s", c.args, out)
@@ -542,20 +542,20 @@ func TestTrainPromptPastThePositions(t *testing.T) {
 	long := filepath.Join(dir, "long.toml") // rlt run's own prompts are short: a long one of the file's
 	os.WriteFile(long, []byte("teacher = '"+short+"'\nstudent = '"+short+"'\nsteps = 2\n[prompts]\nteacher_system = '"+strings.Repeat("Teach well. ", 40)+"'\n"), 0o644)
 	runs := filepath.Join(dir, "runs")
-	tail := " more than its 256 positions (max_position_embeddings): give a shorter prompts.teacher_system"
+	tail := " more than its 256 positions (max_position_embeddings): give a shorter prompts.teacher_system, for a prompt of at most 255 tokens ("
 	for _, c := range []struct {
-		args       []string
-		want, tail string
+		args              []string
+		want, tail, after string
 	}{
-		{[]string{"train", "--config", official}, "rlt train: " + official + ": prompts.teacher_system (default ", tail},
-		{[]string{"train", "--teacher", short, "--student", short, "--steps", "1"}, "rlt train: prompts.teacher_system: the teacher " + short + ": its prompt for the addition task's question ", tail},
+		{[]string{"train", "--config", official}, "rlt train: " + official + ": prompts.teacher_system (default ", tail, ""},
+		{[]string{"train", "--teacher", short, "--student", short, "--steps", "1"}, "rlt train: prompts.teacher_system: the teacher " + short + ": its prompt for the addition task's question ", tail, ""},
 		{[]string{"run", "--headless", "--runs", runs, "--config", long}, "rlt run: " + long + ":5:1: prompts.teacher_system: the teacher " + short + ": its prompt for the addition task's question ",
-			tail + " (no run folder was created)"},
+			tail, " (no run folder was created)"},
 	} {
 		code, stdout, errs := runCLI(t, "", append(c.args, "--device", "cpu")...)
 		last := strings.TrimSpace(errs)
-		if code != 1 || stdout != "" || !strings.HasPrefix(last, c.want) || !strings.HasSuffix(last, c.tail) || strings.Contains(errs, "step 0") {
-			t.Errorf("rlt %v: exit %d, stdout %q, stderr %q; want exit 1 and %q…%q", c.args, code, stdout, errs, c.want, c.tail)
+		if code != 1 || stdout != "" || !strings.HasPrefix(last, c.want) || !fewerAtEnd(last, c.tail, c.after) || strings.Contains(errs, "step 0") {
+			t.Errorf("rlt %v: exit %d, stdout %q, stderr %q; want exit 1 and %q…%qN fewer)%s", c.args, code, stdout, errs, c.want, c.tail, c.after)
 		}
 	}
 	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
@@ -622,4 +622,11 @@ func TestBudgetPastTheRoom(t *testing.T) {
 			os.RemoveAll(out)
 		})
 	}
+}
+
+// fewerAtEnd reports whether s ends with tail, a count of tokens, " fewer)"
+// and after: a refusal of a prompt past the positions, which says how
+// many tokens fewer fit (runpkg.TaskPromptsFit), then what follows it.
+func fewerAtEnd(s, tail, after string) bool {
+	return regexp.MustCompile(regexp.QuoteMeta(tail) + `\d+ fewer\)` + regexp.QuoteMeta(after) + "$").MatchString(s)
 }

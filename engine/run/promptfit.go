@@ -3,7 +3,6 @@ package run
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
@@ -19,8 +18,9 @@ import (
 // TaskPromptsFit refuses, before any is sampled, a task's questions whose
 // prompt for the model who (its folder dir) is longer than its maxPos
 // positions, which sampling would refuse ("a prompt of 284 tokens is
-// longer than the model's 256 positions"): the first such question, both
-// lengths, and shorten, what makes the prompt shorter (the system prompt
+// longer than the model's 256 positions"): a *rlt.RoomError of the first
+// such question, with both lengths, the length that fits and how many
+// tokens fewer, and shorten, what makes the prompt shorter (the system prompt
 // is most of it: the official RLT one, where the folder has no
 // prompts.json, takes more than a small model's 256 positions): a flag
 // ("--teacher-system") or a configuration key ("prompts.teacher_system").
@@ -30,8 +30,11 @@ import (
 func TaskPromptsFit(who, dir, shorten string, t task.Task, exs []task.Example, maxPos int, prompt func(task.Example) int) error {
 	for _, ex := range exs {
 		if n := prompt(ex); n > maxPos {
-			return &model.PositionsError{Model: model.Name(who, dir), What: fmt.Sprintf("its prompt for the %s task's question %q", t.Name(), ex.Question),
-				Tokens: n, Positions: maxPos, Do: "give a shorter " + shorten}
+			// A RoomError with no room, as the budget's check says a
+			// prompt that fills the positions: one refusal of a prompt
+			// too long, with the length that leaves room for the first
+			// new token and how many tokens fewer that is.
+			return &rlt.RoomError{Who: who, Dir: dir, Task: t.Name(), Question: ex.Question, Prompt: n, Positions: maxPos, Shorten: shorten}
 		}
 	}
 	return nil
