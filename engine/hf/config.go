@@ -140,7 +140,7 @@ func notAConfig(data, trimmed []byte) error {
 	case len(data) > 8 && data[8] == '{' && binary.LittleEndian.Uint64(data) <= uint64(len(data)-8):
 		return errors.New("not a JSON object: this is a safetensors weights file, not a config.json: give the model folder's config.json, or the folder")
 	case !utf8.Valid(trimmed) || bytes.IndexByte(trimmed, 0) >= 0:
-		return errors.New("not a JSON object: this is not text (a weights or other binary file?), not a config.json")
+		return errors.New("not a JSON object: this is not text (a weights or other binary file?), not a config.json: give the model folder's config.json, or the folder")
 	}
 	return fmt.Errorf("not a JSON object (starts with %q): a config.json is one JSON object of the model's shape", preview(trimmed))
 }

@@ -259,7 +259,7 @@ func OpenFolder(dir string) (*Folder, error) {
 	if ff.Weights != "" {
 		f, err := Open(ff.Weights)
 		if err != nil {
-			return nil, err
+			return nil, damagedWeights(err)
 		}
 		fo.files = []*File{f}
 		for _, t := range f.tensors {
@@ -275,6 +275,20 @@ func OpenFolder(dir string) (*Folder, error) {
 	return fo, nil
 }
 
+// downloadAgain is what to do about a model folder's file that is damaged
+// or cut short (its weights, their index), after what is wrong with it.
+const downloadAgain = "download the model folder again"
+
+// damagedWeights is err, the opening of a model folder's weights file, with
+// what to do where the file is malformed (ErrMalformed: cut short, or not
+// safetensors): the header says only what is wrong with it.
+func damagedWeights(err error) error {
+	if errors.Is(err, ErrMalformed) {
+		return fmt.Errorf("%w: %s", err, downloadAgain)
+	}
+	return err
+}
+
 func (fo *Folder) openShards(indexPath string) error {
 	data, err := os.ReadFile(indexPath)
 	if err != nil {
@@ -288,7 +302,7 @@ func (fo *Folder) openShards(indexPath string) error {
 		if errors.As(err, &te) {
 			return fmt.Errorf("open %s: key \"weight_map\" must map tensor names to shard files: %s", indexPath, jsonTypeError(err))
 		}
-		return fmt.Errorf("open %s: not valid JSON: %s", indexPath, jsonerr.At(data, err))
+		return fmt.Errorf("open %s: not valid JSON: %s: %s", indexPath, jsonerr.At(data, err), downloadAgain)
 	}
 	// encoding/json takes "Weight_Map" as weight_map; transformers reads
 	// the key exactly, and would not load such a folder.
@@ -296,7 +310,7 @@ func (fo *Folder) openShards(indexPath string) error {
 		return fmt.Errorf("open %s: %v: write it %q, as transformers reads it", indexPath, miss, miss.Field)
 	}
 	if len(idx.WeightMap) == 0 {
-		return fmt.Errorf("open %s: weight_map is missing or empty", indexPath)
+		return fmt.Errorf("open %s: weight_map is missing or empty: %s", indexPath, downloadAgain)
 	}
 	shards := map[string]*File{}
 	names := make([]string, 0, len(idx.WeightMap))
@@ -326,14 +340,14 @@ func (fo *Folder) openShards(indexPath string) error {
 				return fmt.Errorf("open %s: shard %s is missing: the index places %s in it; the folder is incomplete (a download that stopped part way?): fetch the shard again", indexPath, shard, what)
 			}
 			if err != nil {
-				return fmt.Errorf("open %s: shard of tensor %q: %w", indexPath, name, err)
+				return fmt.Errorf("open %s: shard of tensor %q: %w", indexPath, name, damagedWeights(err))
 			}
 			shards[shard] = f
 			fo.files = append(fo.files, f)
 		}
 		t, ok := f.Tensor(name)
 		if !ok {
-			return fmt.Errorf("open %s: tensor %q: the index places it in %s, which has no such tensor", indexPath, name, shard)
+			return fmt.Errorf("open %s: tensor %q: the index places it in %s, which has no such tensor: %s", indexPath, name, shard, downloadAgain)
 		}
 		fo.where[name] = f
 		fo.tensors = append(fo.tensors, t)

@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -156,7 +157,8 @@ func TestShardedFolderErrors(t *testing.T) {
 		want  string
 	}{
 		{"not json", `{"weight_map": [1]}`, `key "weight_map" must map tensor names to shard files`},
-		{"empty map", `{"metadata": {}}`, "weight_map is missing or empty"},
+		{"empty map", `{"metadata": {}}`, "weight_map is missing or empty: download the model folder again"},
+		{"cut short", `{"weight_map": {"model.norm.weight": "model-00001-of`, "not valid JSON: it ends at line 1, column 52 before the JSON is complete: the file was cut short (an interrupted write, download or copy?): download the model folder again"},
 		// A key in another case is no weight_map to transformers: said,
 		// not read as one (encoding/json matches keys ignoring case).
 		{"key in another case", `{"Weight_Map": {"model.norm.weight": "model-00001-of-00003.safetensors"}}`,
@@ -166,7 +168,7 @@ func TestShardedFolderErrors(t *testing.T) {
 		// stopped) is said as that, not as os.Open's "no such file".
 		{"missing shard", `{"weight_map": {"model.norm.weight": "gone.safetensors"}}`, `shard gone.safetensors is missing: the index places tensor "model.norm.weight" in it; the folder is incomplete`},
 		{"missing shard of several", `{"weight_map": {"model.norm.weight": "gone.safetensors", "model.embed_tokens.weight": "gone.safetensors"}}`, `shard gone.safetensors is missing: the index places 2 tensors ("model.embed_tokens.weight" the first) in it`},
-		{"tensor not in shard", `{"weight_map": {"model.nothing": "model-00001-of-00003.safetensors"}}`, `tensor "model.nothing": the index places it in model-00001-of-00003.safetensors, which has no such tensor`},
+		{"tensor not in shard", `{"weight_map": {"model.nothing": "model-00001-of-00003.safetensors"}}`, `tensor "model.nothing": the index places it in model-00001-of-00003.safetensors, which has no such tensor: download the model folder again`},
 	} {
 		t.Run(cse.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -183,6 +185,45 @@ func TestShardedFolderErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), cse.want) || !strings.Contains(err.Error(), ip) {
 				t.Errorf("error %q\nwant it to contain %q and %s", err, cse.want, ip)
+			}
+		})
+	}
+}
+
+// TestDamagedWeightsSayWhatToDo: a model folder whose weights are cut
+// short (a download or copy that stopped part way), model.safetensors or
+// a shard, says so and what to do: download the folder again. It said
+// what was wrong with the header and no more.
+func TestDamagedWeightsSayWhatToDo(t *testing.T) {
+	ts := tinyTensors(tinyConfig())
+	for _, c := range []struct {
+		name  string
+		shard int64 // 0: one model.safetensors
+	}{{"model.safetensors", 0}, {"a shard", 2000}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, WeightsFile)
+			if c.shard == 0 {
+				if err := WriteSafetensors(file, ts, F32, nil); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				names, err := WriteSafetensorsSharded(dir, ts, F32, nil, c.shard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				file = filepath.Join(dir, names[1])
+			}
+			if err := os.Truncate(file, 100); err != nil {
+				t.Fatal(err)
+			}
+			fo, err := OpenFolder(dir)
+			if err == nil {
+				fo.Close()
+				t.Fatal("OpenFolder succeeded")
+			}
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), file) || !strings.HasSuffix(err.Error(), "(file truncated?): download the model folder again") {
+				t.Errorf("error %q\nwant %s malformed, cut short: …: download the model folder again", err, file)
 			}
 		})
 	}

@@ -95,8 +95,25 @@ func TestMalformed(t *testing.T) {
 			delete(m["added_tokens"].([]any)[1].(map[string]any), "id")
 		}, wantIn: []string{"added_tokens[1].id"}},
 	}
+	// What each says to do: a file damaged (or not Hugging Face's
+	// tokenizers') is downloaded again; one of a kind this reader does not
+	// read needs a model of another family; a file with no model is not a
+	// tokenizer.json. They said what was wrong and no more.
+	const redownload, byteLevel, give = "download the model's tokenizer.json again", "give a model of such a family", "give a Hugging Face model folder's tokenizer.json"
+	do := map[string]string{
+		"bad JSON": redownload, "not an object": redownload, "no model": give, "model type": byteLevel,
+		"merge unknown token": redownload, "merge result unknown": redownload, "merge string three parts": redownload,
+		"merge wrong shape": redownload, "vocab id": redownload, "unknown split pattern": byteLevel, "split behavior": byteLevel,
+		"pre-tokenizer type": byteLevel, "no ByteLevel": byteLevel, "normalizer": byteLevel, "normalizer in sequence": byteLevel,
+		"decoder": byteLevel, "byte fallback": byteLevel, "added token id too high": redownload, "vocab id too high": redownload,
+		"decoder a list": redownload, "model a list": redownload, "added token without id": redownload,
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			c.wantIn = append(c.wantIn, do[c.name])
+			if do[c.name] == "" {
+				t.Fatalf("no remedy expected for %q", c.name)
+			}
 			data := []byte(c.raw)
 			if c.raw == "" {
 				m := fixtureMap(t, "qwen2_pairs")

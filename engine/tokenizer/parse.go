@@ -20,16 +20,33 @@ import (
 )
 
 // Error is a problem with a tokenizer.json: the file, the key (a JSON
-// path such as model.merges[12]) and what is wrong.
+// path such as model.merges[12]), what is wrong and what to do.
 type Error struct {
 	File, Key, Msg string
+	// Do is what to do, where Msg does not say it: download the file
+	// again (doRedownload), give a model whose tokenizer this reader
+	// reads (doByteLevel).
+	Do string
 }
 
+// What to do about a tokenizer.json Error refuses: one damaged, cut
+// short or not written by Hugging Face's tokenizers; one of a kind this
+// reader does not read; something else than a tokenizer.json.
+const (
+	doRedownload = "download the model's tokenizer.json again (this one is damaged, or not one Hugging Face's tokenizers wrote)"
+	doByteLevel  = "rlt reads byte-level BPE tokenizers (those of the Qwen2 and GPT-2 families): give a model of such a family"
+	doGive       = "give a Hugging Face model folder's tokenizer.json, or the folder"
+)
+
 func (e *Error) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("tokenizer: %s: %s", e.File, e.Msg)
+	msg := e.Msg
+	if e.Do != "" {
+		msg += ": " + e.Do
 	}
-	return fmt.Sprintf("tokenizer: %s: %s: %s", e.File, e.Key, e.Msg)
+	if e.Key == "" {
+		return fmt.Sprintf("tokenizer: %s: %s", e.File, msg)
+	}
+	return fmt.Sprintf("tokenizer: %s: %s: %s", e.File, e.Key, msg)
 }
 
 // Load reads a tokenizer.json.
@@ -154,9 +171,15 @@ func isNull(m json.RawMessage) bool {
 
 func parse(file string, data []byte) (*Tokenizer, error) {
 	initTables()
-	fail := func(key, format string, a ...any) error {
-		return &Error{File: file, Key: key, Msg: fmt.Sprintf(format, a...)}
+	failDo := func(do, key, format string, a ...any) error {
+		return &Error{File: file, Key: key, Msg: fmt.Sprintf(format, a...), Do: do}
 	}
+	// A file damaged, or not one Hugging Face's tokenizers wrote.
+	fail := func(key, format string, a ...any) error { return failDo(doRedownload, key, format, a...) }
+	// What this reader does not read.
+	unsupported := func(key, format string, a ...any) error { return failDo(doByteLevel, key, format, a...) }
+	// A message that says what to do itself.
+	said := func(key, format string, a ...any) error { return failDo("", key, format, a...) }
 	var f fastFile
 	var m modelCommon
 	var vocab map[string]int32
@@ -178,14 +201,14 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		}
 		if isNull(sf.Model) {
 			if isVocab(data) {
-				return nil, fail("", "a vocab.json (token → id) of the slow tokenizer, not a tokenizer.json: %s", hf.TokenizerJSONNeeded(filepath.Dir(file)))
+				return nil, said("", "a vocab.json (token → id) of the slow tokenizer, not a tokenizer.json: %s", hf.TokenizerJSONNeeded(filepath.Dir(file)))
 			}
-			return nil, fail("model", "missing: this is not a tokenizer.json, which holds \"model\" with the vocabulary and merges (Hugging Face tokenizers' format)")
+			return nil, failDo(doGive, "model", "missing: this is not a tokenizer.json, which holds \"model\" with the vocabulary and merges (Hugging Face tokenizers' format)")
 		}
 		var sm jsonModel
 		if err := json.Unmarshal(sf.Model, &sm); err != nil {
 			if isVocab(data) { // a vocab.json holding the token "model"
-				return nil, fail("", "a vocab.json (token → id) of the slow tokenizer, not a tokenizer.json: %s", hf.TokenizerJSONNeeded(filepath.Dir(file)))
+				return nil, said("", "a vocab.json (token → id) of the slow tokenizer, not a tokenizer.json: %s", hf.TokenizerJSONNeeded(filepath.Dir(file)))
 			}
 			return nil, fail("model", "%s", componentErr(err))
 		}
@@ -194,10 +217,10 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		}
 		var kerr *keyErr
 		if vocab, kerr = parseVocab(sm.Vocab); kerr != nil {
-			return nil, fail(kerr.key, "%s", kerr.msg)
+			return nil, kerr.error(file)
 		}
 		if pairs, kerr = parseMerges(sm.Merges); kerr != nil {
-			return nil, fail(kerr.key, "%s", kerr.msg)
+			return nil, kerr.error(file)
 		}
 		m = sm.modelCommon
 		f = fastFile{AddedTokens: sf.AddedTokens, Normalizer: sf.Normalizer, PreTokenizer: sf.PreTokenizer, Decoder: sf.Decoder}
@@ -209,19 +232,19 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 
 	// Model.
 	if m.Type != nil && *m.Type != "BPE" {
-		return nil, fail("model.type", "model type %q is not supported (only byte-level BPE)", *m.Type)
+		return nil, unsupported("model.type", "model type %q is not supported (only byte-level BPE)", *m.Type)
 	}
 	if m.Dropout != nil && *m.Dropout != 0 {
-		return nil, fail("model.dropout", "BPE dropout is not supported")
+		return nil, unsupported("model.dropout", "BPE dropout is not supported")
 	}
 	if m.ContinuingSubwordPrefix != nil && *m.ContinuingSubwordPrefix != "" {
-		return nil, fail("model.continuing_subword_prefix", "not supported by byte-level BPE")
+		return nil, unsupported("model.continuing_subword_prefix", "not supported by byte-level BPE")
 	}
 	if m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "" {
-		return nil, fail("model.end_of_word_suffix", "not supported by byte-level BPE")
+		return nil, unsupported("model.end_of_word_suffix", "not supported by byte-level BPE")
 	}
 	if m.ByteFallback {
-		return nil, fail("model.byte_fallback", "not supported by byte-level BPE")
+		return nil, unsupported("model.byte_fallback", "not supported by byte-level BPE")
 	}
 	t.vocab = vocab
 	// maxKey names the token holding the highest id, so that an id too
@@ -309,30 +332,30 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 	// Normalizer.
 	nfc, err := parseNormalizer(f.Normalizer, "normalizer")
 	if err != nil {
-		return nil, fail(err.key, "%s", err.msg)
+		return nil, err.error(file)
 	}
 	t.nfc = nfc
 
 	// Pre-tokenizer.
 	if isNull(f.PreTokenizer) {
-		return nil, fail("pre_tokenizer", "missing (a byte-level tokenizer needs ByteLevel)")
+		return nil, unsupported("pre_tokenizer", "missing (a byte-level tokenizer needs ByteLevel)")
 	}
 	var flat []flatPre
 	if err := flattenPre(f.PreTokenizer, "pre_tokenizer", &flat); err != nil {
-		return nil, fail(err.key, "%s", err.msg)
+		return nil, err.error(file)
 	}
 	for i, p := range flat {
 		last := i == len(flat)-1
 		switch {
 		case p.byteLevel && !last:
-			return nil, fail(p.key, "ByteLevel must be the last pre-tokenizer")
+			return nil, unsupported(p.key, "ByteLevel must be the last pre-tokenizer")
 		case !p.byteLevel && last:
-			return nil, fail(p.key, "the last pre-tokenizer must be ByteLevel (this is a byte-level BPE reader)")
+			return nil, unsupported(p.key, "the last pre-tokenizer must be ByteLevel (this is a byte-level BPE reader)")
 		}
 		t.stages = append(t.stages, stage{split: p.split, prefixSpace: p.prefixSpace})
 	}
 	if len(t.stages) > len(state{}.prefix) {
-		return nil, fail("pre_tokenizer", "too many pre-tokenizers (%d)", len(t.stages))
+		return nil, unsupported("pre_tokenizer", "too many pre-tokenizers (%d)", len(t.stages))
 	}
 
 	// Decoder.
@@ -342,10 +365,10 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 			return nil, fail("decoder", "%s", componentErr(err))
 		}
 		if miss := jsonerr.FindCaseMiss(f.Decoder, jsonerr.FieldNames(reflect.TypeOf(c))); miss != nil {
-			return nil, fail("decoder", "%s", caseMsg(miss))
+			return nil, said("decoder", "%s", caseMsg(miss))
 		}
 		if c.Type != "ByteLevel" {
-			return nil, fail("decoder.type", "decoder %q is not supported (only ByteLevel)", c.Type)
+			return nil, unsupported("decoder.type", "decoder %q is not supported (only ByteLevel)", c.Type)
 		}
 	}
 
@@ -399,7 +422,12 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 	return t, nil
 }
 
-type keyErr struct{ key, msg string }
+type keyErr struct{ key, msg, do string } // do: as Error's Do
+
+// error is e as a problem of the tokenizer.json file.
+func (e *keyErr) error(file string) error {
+	return &Error{File: file, Key: e.key, Msg: e.msg, Do: e.do}
+}
 
 // The keys read from the file, its model and each added token, as
 // encoding/json names them (modelCommon's are jsonModel's too).
@@ -452,7 +480,7 @@ func parseVocab(raw json.RawMessage) (map[string]int32, *keyErr) {
 		vocab := make(map[string]int32, len(fast))
 		for tok, id := range fast {
 			if id < 0 || id > math.MaxInt32-1 {
-				return nil, &keyErr{fmt.Sprintf("model.vocab[%q]", tok), fmt.Sprintf("id %d is not a valid token id", id)}
+				return nil, &keyErr{fmt.Sprintf("model.vocab[%q]", tok), fmt.Sprintf("id %d is not a valid token id", id), doRedownload}
 			}
 			vocab[tok] = int32(id)
 		}
@@ -460,15 +488,15 @@ func parseVocab(raw json.RawMessage) (map[string]int32, *keyErr) {
 	}
 	var slow map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &slow); err != nil {
-		return nil, &keyErr{"model.vocab", "expected an object of token: id, " + err.Error()}
+		return nil, &keyErr{"model.vocab", "expected an object of token: id, " + err.Error(), doRedownload}
 	}
 	for tok, v := range slow {
 		var id int64
 		if err := json.Unmarshal(v, &id); err != nil {
-			return nil, &keyErr{fmt.Sprintf("model.vocab[%q]", tok), fmt.Sprintf("id %s is not a valid token id", v)}
+			return nil, &keyErr{fmt.Sprintf("model.vocab[%q]", tok), fmt.Sprintf("id %s is not a valid token id", v), doRedownload}
 		}
 	}
-	return nil, &keyErr{"model.vocab", "invalid"}
+	return nil, &keyErr{"model.vocab", "invalid", doRedownload}
 }
 
 // parseMerges reads model.merges written as "a b" strings or as [a, b]
@@ -488,7 +516,7 @@ func parseMerges(raw json.RawMessage) ([][2]string, *keyErr) {
 		for i, s := range strs {
 			a, b, ok := strings.Cut(s, " ")
 			if !ok || strings.Contains(b, " ") {
-				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("merge %q is not two tokens separated by one space", s)}
+				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("merge %q is not two tokens separated by one space", s), doRedownload}
 			}
 			pairs[i] = [2]string{a, b}
 		}
@@ -499,7 +527,7 @@ func parseMerges(raw json.RawMessage) ([][2]string, *keyErr) {
 		pairs := make([][2]string, len(lists))
 		for i, l := range lists {
 			if len(l) != 2 {
-				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("a merge pair has two tokens, not %d", len(l))}
+				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("a merge pair has two tokens, not %d", len(l)), doRedownload}
 			}
 			pairs[i] = [2]string{l[0], l[1]}
 		}
@@ -508,7 +536,7 @@ func parseMerges(raw json.RawMessage) ([][2]string, *keyErr) {
 	// Mixed or malformed: look at each entry.
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, &keyErr{"model.merges", "expected an array, " + err.Error()}
+		return nil, &keyErr{"model.merges", "expected an array, " + err.Error(), doRedownload}
 	}
 	pairs := make([][2]string, len(items))
 	for i, it := range items {
@@ -517,13 +545,13 @@ func parseMerges(raw json.RawMessage) ([][2]string, *keyErr) {
 		if json.Unmarshal(it, &s) == nil {
 			a, b, ok := strings.Cut(s, " ")
 			if !ok || strings.Contains(b, " ") {
-				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("merge %q is not two tokens separated by one space", s)}
+				return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("merge %q is not two tokens separated by one space", s), doRedownload}
 			}
 			pairs[i] = [2]string{a, b}
 		} else if json.Unmarshal(it, &l) == nil && len(l) == 2 {
 			pairs[i] = [2]string{l[0], l[1]}
 		} else {
-			return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("a merge is a string \"a b\" or a pair [\"a\", \"b\"], not %s", it)}
+			return nil, &keyErr{fmt.Sprintf("model.merges[%d]", i), fmt.Sprintf("a merge is a string \"a b\" or a pair [\"a\", \"b\"], not %s", it), doRedownload}
 		}
 	}
 	return pairs, nil
@@ -538,10 +566,10 @@ func parseNormalizer(raw json.RawMessage, key string) (nfc bool, _ *keyErr) {
 		Normalizers []json.RawMessage `json:"normalizers"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return false, &keyErr{key, err.Error()}
+		return false, &keyErr{key, err.Error(), doRedownload}
 	}
 	if miss := jsonerr.FindCaseMiss(raw, jsonerr.FieldNames(reflect.TypeOf(c))); miss != nil {
-		return false, &keyErr{key, caseMsg(miss)}
+		return false, &keyErr{key, caseMsg(miss), ""}
 	}
 	switch c.Type {
 	case "NFC":
@@ -556,7 +584,7 @@ func parseNormalizer(raw json.RawMessage, key string) (nfc bool, _ *keyErr) {
 		}
 		return nfc, nil
 	}
-	return false, &keyErr{key + ".type", fmt.Sprintf("normalizer %q is not supported (only NFC or none)", c.Type)}
+	return false, &keyErr{key + ".type", fmt.Sprintf("normalizer %q is not supported (only NFC or none)", c.Type), doByteLevel}
 }
 
 type flatPre struct {
@@ -577,10 +605,10 @@ func flattenPre(raw json.RawMessage, key string, out *[]flatPre) *keyErr {
 		Invert         bool              `json:"invert"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return &keyErr{key, err.Error()}
+		return &keyErr{key, err.Error(), doRedownload}
 	}
 	if miss := jsonerr.FindCaseMiss(raw, jsonerr.FieldNames(reflect.TypeOf(c))); miss != nil {
-		return &keyErr{key, caseMsg(miss)}
+		return &keyErr{key, caseMsg(miss), ""}
 	}
 	switch c.Type {
 	case "Sequence":
@@ -590,7 +618,7 @@ func flattenPre(raw json.RawMessage, key string, out *[]flatPre) *keyErr {
 			}
 		}
 		if len(c.PreTokenizers) == 0 {
-			return &keyErr{key + ".pretokenizers", "empty Sequence"}
+			return &keyErr{key + ".pretokenizers", "empty Sequence", doRedownload}
 		}
 		return nil
 	case "ByteLevel":
@@ -606,13 +634,13 @@ func flattenPre(raw json.RawMessage, key string, out *[]flatPre) *keyErr {
 			String *string `json:"String"`
 		}
 		if miss := jsonerr.FindCaseMiss(c.Pattern, jsonerr.FieldNames(reflect.TypeOf(pat))); miss != nil {
-			return &keyErr{key + ".pattern", caseMsg(miss)}
+			return &keyErr{key + ".pattern", caseMsg(miss), ""}
 		}
 		if err := json.Unmarshal(c.Pattern, &pat); err != nil || (pat.Regex == nil && pat.String == nil) {
-			return &keyErr{key + ".pattern", "expected {\"Regex\": …}"}
+			return &keyErr{key + ".pattern", "expected {\"Regex\": …}", doRedownload}
 		}
 		if pat.Regex == nil {
-			return &keyErr{key + ".pattern", fmt.Sprintf("string pattern %q is not supported (only the Qwen2 and GPT-2 regexes)", *pat.String)}
+			return &keyErr{key + ".pattern", fmt.Sprintf("string pattern %q is not supported (only the Qwen2 and GPT-2 regexes)", *pat.String), doByteLevel}
 		}
 		var split func(string, int) int
 		switch *pat.Regex {
@@ -621,18 +649,18 @@ func flattenPre(raw json.RawMessage, key string, out *[]flatPre) *keyErr {
 		case gpt2Pattern:
 			split = scanGPT2
 		default:
-			return &keyErr{key + ".pattern.Regex", fmt.Sprintf("unknown split pattern %q (only the Qwen2 and GPT-2 pre-tokenizer regexes are implemented)", *pat.Regex)}
+			return &keyErr{key + ".pattern.Regex", fmt.Sprintf("unknown split pattern %q (only the Qwen2 and GPT-2 pre-tokenizer regexes are implemented)", *pat.Regex), doByteLevel}
 		}
 		if c.Behavior != "Isolated" {
-			return &keyErr{key + ".behavior", fmt.Sprintf("split behavior %q is not supported (only Isolated)", c.Behavior)}
+			return &keyErr{key + ".behavior", fmt.Sprintf("split behavior %q is not supported (only Isolated)", c.Behavior), doByteLevel}
 		}
 		if c.Invert {
-			return &keyErr{key + ".invert", "inverted splits are not supported"}
+			return &keyErr{key + ".invert", "inverted splits are not supported", doByteLevel}
 		}
 		*out = append(*out, flatPre{key: key, split: split})
 		return nil
 	}
-	return &keyErr{key + ".type", fmt.Sprintf("pre-tokenizer %q is not supported (only Split, ByteLevel, Sequence)", c.Type)}
+	return &keyErr{key + ".type", fmt.Sprintf("pre-tokenizer %q is not supported (only Split, ByteLevel, Sequence)", c.Type), doByteLevel}
 }
 
 // componentErr says why a component (model, decoder) did not decode, in
