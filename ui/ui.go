@@ -189,6 +189,7 @@ type Model struct {
 	now        time.Time
 	msg        string
 	msgAt      time.Time
+	msgN       int // messages said so far: whether one was said in an Update
 	stopSignal chan struct{}
 	stopped    bool
 	// hungUp closes when the terminal the workbench reads is gone
@@ -722,6 +723,7 @@ func (m *Model) back() {
 func (m *Model) say(format string, args ...any) {
 	m.msg = fmt.Sprintf(format, args...)
 	m.msgAt = time.Now()
+	m.msgN++
 }
 
 // msgShown is how long a message is shown: the first tick after it
@@ -943,7 +945,16 @@ func (m *Model) pull() {
 // known (a message too), so that settling here is settling before every
 // frame.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	was, said := m.active, m.msgN
 	cmd := m.update(msg)
+	if m.active != was && m.msgN == said {
+		// A message answers what was done or seen on the screen it was
+		// said on (a key refused there, what a key did): on another one
+		// it reads as said of that one, so it ends with the move. One
+		// said with the move (what opening a trace found, the run open
+		// here) is of the screen moved to, and stays.
+		m.msg, m.msgAt = "", time.Time{}
+	}
 	if m.active == scrRuns {
 		m.runs.followOpen()
 	}

@@ -2429,3 +2429,27 @@ func TestRunKeysOffTheDashboard(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageStaysOnItsScreen: a message answers what was done on the
+// screen it was said on, and ends when the user moves to another: the
+// Detail's read-only refusal of a review was still shown on the Runs
+// screen, over its keys, as if said of the run selected there. A move
+// that says something (r on the run open here, which goes to the
+// Dashboard) says it on the screen it moved to (TestResumeOfTheRunTrainingHere).
+func TestMessageStaysOnItsScreen(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 4)
+	m := newModel(Options{Session: &sessions.Session{Run: r, ReadOnly: true}})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	send(m, press("3"))
+	send(m, press("a"))
+	const refusal = "read-only: accept is off"
+	if !strings.Contains(ansi.Strip(m.View()), refusal) {
+		t.Fatalf("a on the Detail of a read-only run: want %q said:\n%s", refusal, ansi.Strip(m.View()))
+	}
+	for _, k := range []string{"4", "3"} {
+		send(m, press(k))
+		if v := ansi.Strip(m.View()); strings.Contains(v, refusal) {
+			t.Errorf("after %s the Detail's refusal is still shown:\n%s", k, v)
+		}
+	}
+}
