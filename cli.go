@@ -30,6 +30,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 // errUsage means the usage text was already printed for a wrong call;
@@ -461,10 +462,9 @@ func saveHeld(ctx context.Context, stderr io.Writer, dir string, save func() err
 	return save()
 }
 
-// savingNotice is the line a signal held by a save of dir is said with.
-func savingNotice(dir string) string {
-	return fmt.Sprintf("saving %s; stopping once it is written (a save is not cut short, so that no folder is left half written)", dir)
-}
+// savingNotice is the line a signal held by a save of dir is said with,
+// in the words of a run's checkpoints (runner.SaveNotice).
+func savingNotice(dir string) string { return runner.SaveNotice(dir) }
 
 // saveWatch says a signal (ctx's end) that comes during a save on stderr,
 // once, from when watchSave starts it until end returns; rlt pretrain's

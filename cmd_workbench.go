@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -194,11 +195,13 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	notices := &afterScreen{w: stderr}
+	h.SayHeldSaves(notices)
 	l := runner.NewLauncher(ctx, *runs, models)
-	l.Device, l.Matmul = *dev, *matmul
+	l.Device, l.Matmul, l.SaveNotices = *dev, *matmul, notices
 	l.Wrote(rec.Dir())
 	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: checked.Config().Steps, Close: h.Close}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done()}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done(), Left: notices.leave}, nil, nil)
 	// The workbench has ended every run it opened (their errors are in
 	// err); this Close only returns at once.
 	h.Close()
@@ -208,6 +211,42 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
 	}
 	return err
+}
+
+// afterScreen is the workbench's stderr for a stop signal held by a
+// checkpoint's save (runner.Handle.SayHeldSaves): the workbench leaves the
+// screen on the signal and then ends its run, whose final checkpoint can
+// take minutes, with nothing on the terminal to say why it waits. A line
+// written while the workbench is still on the screen (the signal comes as
+// it leaves, or during a save under way) would be drawn in the alternate
+// screen and lost with it: it is held until leave (ui.Options.Left), and
+// what comes later is written at once.
+type afterScreen struct {
+	mu   sync.Mutex
+	w    io.Writer
+	left bool
+	held []byte
+}
+
+func (a *afterScreen) Write(b []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.left {
+		a.held = append(a.held, b...)
+		return len(b), nil
+	}
+	return a.w.Write(b)
+}
+
+// leave writes what was held, and lets later writes through.
+func (a *afterScreen) leave() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.left = true
+	if len(a.held) > 0 {
+		a.w.Write(a.held)
+		a.held = nil
+	}
 }
 
 // continueLine is what the workbench prints on exit under a run it
@@ -290,9 +329,10 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	notices := &afterScreen{w: stderr}
 	l := runner.NewLauncher(ctx, *runs, models)
 	l.TrainerFormat = *format
-	l.Device, l.Matmul = *dev, *matmul
+	l.Device, l.Matmul, l.SaveNotices = *dev, *matmul, notices
 	s, err := l.OpenForReview(dir)
 	if req := (*sessions.RequestError)(nil); errors.As(err, &req) && req == err && req.Op == "open" {
 		// "rlt open:" says the request already: "rlt open: open DIR: …"
@@ -302,7 +342,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done()}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done(), Left: notices.leave}, nil, nil)
 	for _, d := range l.Written() {
 		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
 	}

@@ -53,6 +53,11 @@ type Options struct {
 	// commands close it on a signal Bubble Tea does not watch (SIGHUP: a
 	// closed terminal window, a dropped ssh connection).
 	Stop <-chan struct{}
+	// Left, where set, is called once the workbench has left the
+	// terminal's screen, before it ends the runs it owns: what is written
+	// to the terminal from then on stays there (a stop signal held by a
+	// final checkpoint, said on stderr).
+	Left func()
 }
 
 type screenID int
@@ -505,6 +510,9 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 		po = append(po, tea.WithMouseCellMotion())
 	}
 	_, err := tea.NewProgram(m, po...).Run()
+	if opts.Left != nil {
+		opts.Left()
+	}
 	m.shutdown()
 	return errors.Join(err, m.finish())
 }

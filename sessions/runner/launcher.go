@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -35,6 +36,12 @@ type Launcher struct {
 	// --device cpu` does, so a workbench started with --device cpu moves a
 	// run off a failed GPU.
 	Device, Matmul string
+
+	// SaveNotices, where set, is where the runs this launcher starts and
+	// resumes say a stop signal held by a checkpoint's save
+	// (Handle.SayHeldSaves): the workbench's stderr once it has left the
+	// screen.
+	SaveNotices io.Writer
 
 	mu   sync.Mutex
 	dirs []string // run folders this process wrote, in order
@@ -116,6 +123,9 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	if err != nil {
 		return nil, sessions.Refused("start", rec.Dir(), err)
 	}
+	if l.SaveNotices != nil {
+		h.SayHeldSaves(l.SaveNotices)
+	}
 	l.Wrote(rec.Dir())
 	return h.Session(checked.Config().Steps, "saved "+filepath.Join(rec.Dir(), sessions.ConfigFile)+" and started the run"), nil
 }
@@ -139,6 +149,9 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	h, err := Start(l.ctx, r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
 		return nil, sessions.Refused("resume", dir, err)
+	}
+	if l.SaveNotices != nil {
+		h.SayHeldSaves(l.SaveNotices)
 	}
 	l.Wrote(dir)
 	notes = append(notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))

@@ -186,6 +186,7 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	if err != nil {
 		return err
 	}
+	h.SayHeldSaves(progress) // a signal during a checkpoint's save, said at once
 	progress.OnFail(func(err error) {
 		h.StopAfterAStep(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
 	})

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -451,6 +452,7 @@ func (r Resumable) Restore(e *run.Engine) error {
 
 // Handle is an engine driving a recorded run on its own goroutine.
 type Handle struct {
+	ctx       context.Context // Start's: its end is a stop signal
 	rec       *sessions.Run
 	e         *run.Engine
 	sink      event.Sink // the engine's
@@ -464,9 +466,11 @@ type Handle struct {
 	fullAt    int // step whose checkpoint found the disk full (-1: none)
 
 	mu      sync.Mutex
-	stopErr error // why the driver stopped the engine early (a checkpoint that failed …); the run's result
-	saved   bool  // a checkpoint of this engine's has reached the disk
-	pending error // a stop waiting for the first checkpoint (StopAfterAStep)
+	stopErr error     // why the driver stopped the engine early (a checkpoint that failed …); the run's result
+	saved   bool      // a checkpoint of this engine's has reached the disk
+	pending error     // a stop waiting for the first checkpoint (StopAfterAStep)
+	notices io.Writer // where a signal held by a save is said (SayHeldSaves); nil: nowhere
+	noticed bool      // it has been said
 }
 
 // Start builds the engine of the checked configuration (run.New: its data
@@ -487,7 +491,7 @@ func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink eve
 	if err := prepare(e); err != nil {
 		return fail(err)
 	}
-	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1}
+	h := &Handle{ctx: ctx, rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1}
 	e.OnCheckpoint = h.onCheckpoint
 	go func() { h.done <- e.Run(ctx) }()
 	return h, nil
@@ -511,6 +515,7 @@ func (h *Handle) checkpoint(step int) error {
 	if step == h.lastSaved || step == h.refused {
 		return nil
 	}
+	defer h.watchSave(sessions.CheckpointDir(h.rec.Dir(), step))()
 	snap, err := h.e.Snapshot()
 	if err != nil {
 		return err
@@ -528,6 +533,67 @@ func (h *Handle) checkpoint(step int) error {
 	}
 	h.lastSaved = step
 	return nil
+}
+
+// SaveNotice is the line a stop signal held by a save of dir is said
+// with, at once, wherever a save is not cut short (a model's Save takes no
+// context): rlt's commands' model folders (--save, rlt distill's student,
+// rlt pretrain's models) and a run's checkpoints (SayHeldSaves). A save
+// of minutes for a large model, said only once it had ended, seemed to
+// ignore the signal.
+func SaveNotice(dir string) string {
+	return fmt.Sprintf("saving %s; stopping once it is written (a save is not cut short, so that no folder is left half written)", dir)
+}
+
+// SayHeldSaves has a stop signal (the end of Start's context) that comes
+// while a checkpoint of this engine's is saved, or came before one
+// begins (the final checkpoint after a signal), said on w at once
+// (SaveNotice), once: the checkpoint is written whole first (it takes no
+// context; SaveCheckpoint renames it into place), and then the run stops
+// as the signal asked. rlt run --headless says it on stderr, the
+// workbench once it has left the screen, which it does on the signal.
+func (h *Handle) SayHeldSaves(w io.Writer) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.notices = w
+}
+
+// watchSave says a signal held by the save of dir (SayHeldSaves) from now
+// until the returned end is called; once end returns, it says nothing
+// more.
+func (h *Handle) watchSave(dir string) (end func()) {
+	h.mu.Lock()
+	w, said := h.notices, h.noticed
+	h.mu.Unlock()
+	if w == nil || said {
+		return func() {}
+	}
+	say := func() {
+		h.mu.Lock()
+		first := !h.noticed
+		h.noticed = true
+		h.mu.Unlock()
+		if first {
+			fmt.Fprintln(w, SaveNotice(dir))
+		}
+	}
+	if h.ctx.Err() != nil { // the signal came before: said now, whatever the save's length
+		say()
+		return func() {}
+	}
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		select {
+		case <-h.ctx.Done():
+			say()
+		case <-done:
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
+	}
 }
 
 // onCheckpoint is the engine's OnCheckpoint. A checkpoint that cannot be
