@@ -696,3 +696,37 @@ func TestOpenDescriptionSaysHowTheEngineEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderSaysTheStepOnceWithoutAPlan: with no step plan (--steps 0)
+// the header's step is the step in progress's number, which its progress
+// line also started with: "step 1: sampling 0/96 tokens · step 1". It is
+// said once; with a plan the progress keeps it ("step 1/20" is the count).
+func TestHeaderSaysTheStepOnceWithoutAPlan(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		planned   int
+		want      string
+		stepTimes int
+	}{
+		{"no plan", 0, "sampling 0/96 tokens · step 1", 1},
+		{"planned", 20, "step 1: sampling 0/96 tokens · step 1/20", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := sessions.Create(filepath.Join(t.TempDir(), "demo-run"), testCfg{Task: "addition", Steps: c.planned})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			r.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": -1}})
+			m := newModel(Options{Session: &sessions.Session{Run: r, Steps: c.planned, Control: &fakeControl{}}})
+			m.Update(tea.WindowSizeMsg{Width: 160, Height: 30})
+			m.pull()
+			m.Update(tickMsg(t0))
+			r.Emit(event.Progress{Time: t0, Started: t0, Step: 1, Phase: "sampling", Total: 96, Unit: "tokens"})
+			s := ansi.Strip(m.statusLine())
+			if !strings.Contains(s, c.want) || strings.Count(s, "step 1") != c.stepTimes {
+				t.Errorf("status line %q: want %q, \"step 1\" said %d times", s, c.want, c.stepTimes)
+			}
+		})
+	}
+}

@@ -1752,6 +1752,13 @@ func (m *Model) statusLine() string {
 	}
 	steps := m.plannedSteps()
 	prog, hasProg := m.stepProgress()
+	if p, _ := m.progressShown(); hasProg && steps <= 0 && p.Step == m.stepsDone() {
+		// With no plan the step part below is the step in progress's
+		// number alone, what the progress line starts with: said once
+		// ("sampling 0/96 tokens · step 1"), by the part kept longer.
+		p.Step = -1
+		prog = p.StepLine(m.now)
+	}
 	// In the order read; where the terminal is too narrow for all, the
 	// least telling go first (headerDrop), then the line is cut.
 	state := headerPart{text: m.state(hasProg), keep: keepAlways}
