@@ -58,6 +58,9 @@ type runsListedMsg struct {
 	gen  int
 	rows []runRow
 	err  error
+	// rootGone: the runs folder (--runs) does not exist, which the
+	// listing reads as no runs.
+	rootGone bool
 }
 
 // relistEvery is how often the list refreshes itself while shown: often
@@ -79,6 +82,7 @@ type runsScreen struct {
 	selDir   string
 	follow   []string
 	listErr  error
+	rootGone bool // the runs folder does not exist (runsListedMsg)
 	listGen  int
 	listing  bool
 	listedAt time.Time
@@ -286,7 +290,8 @@ func (r *runsScreen) refresh() tea.Cmd {
 	}
 	return func() tea.Msg {
 		rows, err := listRuns(lister, root, follow, open)
-		return runsListedMsg{gen: gen, rows: rows, err: err}
+		_, serr := os.Stat(root)
+		return runsListedMsg{gen: gen, rows: rows, err: err, rootGone: errors.Is(serr, fs.ErrNotExist)}
 	}
 }
 
@@ -300,7 +305,7 @@ func (r *runsScreen) listed(msg runsListedMsg) {
 		return
 	}
 	r.listing, r.listedAt = false, time.Now()
-	r.rows, r.listErr = msg.rows, msg.err
+	r.rows, r.listErr, r.rootGone = msg.rows, msg.err, msg.rootGone
 	r.rowKey = r.rowKey[:0]
 	for _, row := range r.rows {
 		k := ""
@@ -1133,6 +1138,9 @@ func (r *runsScreen) listView() []string {
 		}
 	}
 	head := th.Paint(style.Spec{Attr: style.Bold}, "Runs") + fmt.Sprintf(" · %d in %s", own, dirName(r.m.runsDir))
+	if r.rootGone {
+		head += " (no such folder)"
+	}
 	if len(r.follow) > 0 {
 		head += fmt.Sprintf(" · %d followed", fol)
 	}
@@ -1185,6 +1193,11 @@ func (r *runsScreen) listView() []string {
 		switch {
 		case r.listing && r.listedAt.IsZero():
 			list = append(list, "  listing…")
+		case r.rootGone:
+			// A --runs mistyped, or a first run to come: both said.
+			for _, l := range wrap(fmt.Sprintf("%s does not exist: n starts a run there, making it; a follows a folder; or quit (q) and give rlt --runs the folder that holds your runs", dirName(r.m.runsDir)), r.w-2, 3) {
+				list = append(list, "  "+l)
+			}
 		default:
 			list = append(list, fmt.Sprintf("  no runs in %s yet: n starts one, a follows a folder", dirName(r.m.runsDir)))
 		}

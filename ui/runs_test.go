@@ -377,6 +377,9 @@ func TestRunsScreenGolden(t *testing.T) {
 func TestRunsScreenFlow(t *testing.T) {
 	root := t.TempDir()
 	l := &testLauncher{runs: filepath.Join(root, "runs")}
+	if err := os.Mkdir(l.runs, 0o755); err != nil { // empty, not missing (TestRunsFolderThatDoesNotExist)
+		t.Fatal(err)
+	}
 	first := newTestRun(t, 3, 1, 2, 8)
 	ctl := &fakeControl{}
 	closedFirst := 0
@@ -2372,5 +2375,37 @@ func TestRunsNoteReadWhole(t *testing.T) {
 		if lines := strings.Split(v, "\n"); len(lines) != c.h {
 			t.Errorf("at %d×%d the screen has %d lines", c.w, c.h, len(lines))
 		}
+	}
+}
+
+// TestRunsFolderThatDoesNotExist: a --runs folder that is not there is
+// said to be missing, with what to do, where the title read "0 in
+// /tmp/x/" as of an empty folder (a mistyped --runs looked like no runs);
+// one that exists and holds none still says "no runs in … yet".
+func TestRunsFolderThatDoesNotExist(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.Mkdir("empty", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dir, want, lack string
+	}{
+		{"nowhere", "nowhere/ (no such folder)", "yet"},
+		{"empty", "no runs in empty/ yet", "no such folder"},
+	} {
+		t.Run(c.dir, func(t *testing.T) {
+			m := newModel(Options{Launcher: &testLauncher{runs: c.dir}, RunsDir: c.dir})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 24})
+			listNow(t, m)
+			v := ansi.Strip(m.View())
+			if !strings.Contains(v, c.want) || strings.Contains(v, c.lack) {
+				t.Errorf("want %q, not %q:\n%s", c.want, c.lack, v)
+			}
+			if c.dir == "nowhere" && !strings.Contains(v, "--runs") {
+				t.Errorf("a missing runs folder: want what to do (--runs) said:\n%s", v)
+			}
+			golden.Fits(t, m.View(), 120, 24)
+		})
 	}
 }
