@@ -113,7 +113,11 @@ func listRuns(l *sessions.Lister, root string, follow []string, open string) ([]
 			listed = append(listed, froot)
 		}
 		if ferr != nil {
-			rows = append(rows, runRow{Name: f, Dir: f, State: "missing", LastStep: -1, Best: math.NaN(), Note: ferr.Error(), Origin: originFollowed})
+			note := ferr.Error()
+			if errors.Is(ferr, errNotThere) {
+				note += ": put it back, or x stops following it (a follows it where it is now)"
+			}
+			rows = append(rows, runRow{Name: f, Dir: f, State: "missing", LastStep: -1, Best: math.NaN(), Note: note, Origin: originFollowed})
 			continue
 		}
 		for _, r := range fr {
@@ -201,6 +205,10 @@ func followRows(l *sessions.Lister, path string) (rows []runRow, root string, er
 	return readRows(l, path, originFollowed)
 }
 
+// errNotThere is readRows's error for a path that does not exist, which
+// its callers follow with what to do where it is said.
+var errNotThere = errors.New("it does not exist")
+
 // readRows are followRows's rows of path, listed for origin: followed, or
 // the run open here from elsewhere (listed the same way, and marked so).
 func readRows(l *sessions.Lister, path string, origin runOrigin) (rows []runRow, root string, err error) {
@@ -208,7 +216,7 @@ func readRows(l *sessions.Lister, path string, origin runOrigin) (rows []runRow,
 	var pe *fs.PathError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, "", fmt.Errorf("follow %s: it does not exist", path)
+		return nil, "", fmt.Errorf("follow %s: %w", path, errNotThere)
 	case errors.As(err, &pe): // the path once, not again as stat's
 		return nil, "", fmt.Errorf("follow %s: %w", path, pe.Err)
 	case err != nil:

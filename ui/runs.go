@@ -845,6 +845,10 @@ func (r *runsScreen) addFollow(p string) {
 		return
 	}
 	rows, _, err := followRows(r.lister, p) // its root: named by the next listing, which follows p
+	if errors.Is(err, errNotThere) {
+		r.say(true, "%v: check the path, then a again with a run folder, a trainer's run or a folder of runs that is there", err)
+		return
+	}
 	if err != nil {
 		r.say(true, "%v", err)
 		return

@@ -1329,7 +1329,7 @@ func TestRunsMessagesReadWhole(t *testing.T) {
 		keys []string
 		want string // the message's last words, in sight
 	}{
-		{"a folder that is not there", []string{"a", "text:" + missing, "enter"}, "it does not exist"},
+		{"a folder that is not there", []string{"a", "text:" + missing, "enter"}, "a folder of runs that is there"},
 		{"the question before a run is opened", []string{"enter"}, "y confirms, any other key cancels"},
 		{"C-r in a draft with a problem", []string{"n", "text:steps = -3", "enter", "ctrl+s", "ctrl+r"}, "any other key keeps them"},
 	} {
@@ -2407,5 +2407,36 @@ func TestRunsFolderThatDoesNotExist(t *testing.T) {
 			}
 			golden.Fits(t, m.View(), 120, 24)
 		})
+	}
+}
+
+// TestMissingFollowSaysWhatToDo: a path to follow that does not exist,
+// typed after a or followed once and gone since, is said with what to do,
+// where "follow X: it does not exist" left the user to guess: check the
+// path and a again; put the folder back, or x stops following it.
+func TestMissingFollowSaysWhatToDo(t *testing.T) {
+	t.Chdir(t.TempDir())
+	elsewhere := filepath.Join(t.TempDir(), "elsewhere")
+	writeRun(t, elsewhere, t0, 2, true)
+	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	listNow(t, m)
+
+	hit(t, m, "a", "text:"+elsewhere+"-typo", "enter")
+	if want := "it does not exist: check the path, then a again"; !strings.Contains(m.runs.msg, want) {
+		t.Errorf("a with a path not there: message %q, want %q", m.runs.msg, want)
+	}
+	hit(t, m, "a", "text:"+elsewhere, "enter")
+	if err := os.RemoveAll(elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	listNow(t, m)
+	i := slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.State == "missing" })
+	if i < 0 {
+		t.Fatalf("no row of the followed folder gone: %+v", m.runs.rows)
+	}
+	if want := "it does not exist: put it back, or x stops following it"; !strings.Contains(m.runs.rows[i].Note, want) {
+		t.Errorf("a followed folder gone: note %q, want %q", m.runs.rows[i].Note, want)
 	}
 }
