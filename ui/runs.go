@@ -539,6 +539,19 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 			// exports written), as rlt open would.
 			return r.m.request(launchReq{kind: launchReview, dir: row.Dir})
 		}
+		if kind == launchReadOnly && !r.m.engineRunning() && !(held && o.IsReadOnly()) {
+			// No engine runs it, here or in another process (a run open
+			// writable here is held by this one): enter reads it again
+			// from its files, as the Detail's "reopen the run" asks of a
+			// trace file removed or rewritten since
+			// (sessions.TraceStore), opened as it is now (to review, or
+			// read-only).
+			again := launchReadOnly
+			if !o.IsReadOnly() {
+				again = launchReview
+			}
+			return r.m.request(launchReq{kind: again, dir: row.Dir})
+		}
 		if kind == launchReadOnly || o.Control != nil || !o.IsReadOnly() {
 			r.m.active = scrDashboard
 			r.m.say("%s is the run open here%s", filepath.Base(row.Dir), r.trainingHere(kind))

@@ -2440,3 +2440,41 @@ func TestMissingFollowSaysWhatToDo(t *testing.T) {
 		t.Errorf("a followed folder gone: note %q, want %q", m.runs.rows[i].Note, want)
 	}
 }
+
+// TestEnterReadsTheOpenRunAgain: enter on the run open here, no engine
+// running it and no other process holding it, opens it again from its
+// files, as the Detail's "reopen the run" asks where a trace file was
+// removed since it was opened: enter said only "X is the run open here",
+// and no key reopened it.
+func TestEnterReadsTheOpenRunAgain(t *testing.T) {
+	t.Chdir(t.TempDir())
+	l := &testLauncher{runs: "runs"}
+	r := newTestRun(t, 2, 1, 2, 8)
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, Close: r.Close}, Launcher: l, RunsDir: l.runs})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	if err := os.RemoveAll(filepath.Join(r.Dir(), sessions.TracesDir)); err != nil {
+		t.Fatal(err)
+	}
+	hit(t, m, "2", "enter")
+	if !strings.Contains(m.msg, "reopen the run") {
+		t.Fatalf("the Detail of a trace whose file is gone: message %q, want it to say to reopen the run", m.msg)
+	}
+	was := m.cur
+	hit(t, m, "4")
+	listNow(t, m)
+	if row := m.runs.selected(); row == nil || !m.runs.isCurrent(*row) {
+		t.Fatalf("selected %+v, want the run open here", row)
+	}
+	_, cmd := m.Update(keyMsg("enter"))
+	pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != was })
+	if m.cur == was || m.sh.readOnly || strings.Contains(m.msg, "is the run open here") {
+		t.Errorf("enter on the run open here: opened again %v, read-only %v, message %q; want it opened again to review", m.cur != was, m.sh.readOnly, m.msg)
+	}
+	if _, n, _ := m.sh.store.Counts(); n != 0 {
+		t.Errorf("opened again, the run lists %d traces, want none (their file is gone)", n)
+	}
+}
