@@ -669,8 +669,12 @@ func (d *detailScreen) arraysFrom() string {
 	return "the trace file"
 }
 
-// cursorLine tells the cursor token's exact values.
-func (d *detailScreen) cursorLine() string {
+// cursorLine tells the cursor token's exact values in w cells. Where all
+// it says does not fit, whole parts give way, not cut mid-word ("· max
+// d_k at…"): where the largest d_k is first (m goes there), then ℓT and
+// ℓS, which d_k is the difference of; the token and its d_k stay, cut
+// last.
+func (d *detailScreen) cursorLine(w int) string {
 	r := &d.rec
 	i := d.expl.Cursor()
 	if i < 0 || i >= len(r.ExplanationTokens) {
@@ -685,16 +689,21 @@ func (d *detailScreen) cursorLine() string {
 		}
 		return math.NaN()
 	}
-	s := fmt.Sprintf("tok %d/%d %q ℓT %s ℓS %s d_k %s", i+1, len(r.ExplanationTokens),
-		heatmap.Visible(r.ExplanationTokens[i]), num(at(r.TeacherLP), 4), num(at(r.StudentLP), 4), snum(at(r.D), 4))
+	tok := fmt.Sprintf("tok %d/%d %q", i+1, len(r.ExplanationTokens), heatmap.Visible(r.ExplanationTokens[i]))
+	dk := " d_k " + snum(at(r.D), 4)
+	values := tok + " ℓT " + num(at(r.TeacherLP), 4) + " ℓS " + num(at(r.StudentLP), 4) + dk
+	whole := values
 	if p := r.Terms.KLMaxPos; r.HasScore && p >= 0 {
 		if p == i {
-			s += " · max d_k here"
+			whole += " · max d_k here"
 		} else {
-			s += fmt.Sprintf(" · max d_k at %d (m)", p+1)
+			whole += fmt.Sprintf(" · max d_k at %d (m)", p+1)
 		}
 	}
-	return s
+	if s, ok := longestFitting(w, whole, values, tok+dk); ok {
+		return s
+	}
+	return fit(tok+dk, w)
 }
 
 func (d *detailScreen) breakdown() []string {
@@ -923,7 +932,7 @@ func (d *detailScreen) render() string {
 		// (terms of many digits), not cut mid-number.
 		out = append(out, wrapParts(l, " │ ", d.w)...)
 	}
-	cur := d.cursorLine()
+	cur := d.cursorLine(d.w)
 	if d.editing {
 		const label = "flag note: "
 		cur = label + d.input.ViewIn(d.w-len(label))

@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -248,6 +249,34 @@ func TestDetailScoresReadWhole(t *testing.T) {
 			if !strings.Contains(flat, part) {
 				t.Errorf("at %d columns the detail does not read %q whole:\n%s", w, part, v)
 			}
+		}
+	}
+}
+
+// TestCursorLineGivesWayByParts: the cursor line leaves out whole parts
+// where it does not fit, where the largest d_k is first, then ℓT and ℓS,
+// not cut mid-word: at 60 columns it read "… d_k +1.2500 · max d_k…".
+func TestCursorLineGivesWayByParts(t *testing.T) {
+	r := newTestRun(t, 1, 1, 1, 60)
+	for _, c := range []struct {
+		w          int
+		want, lack string
+	}{
+		{80, "ℓS -1.7000 d_k +1.2500 · max d_k at ", ""},
+		{60, "ℓT -0.4500 ℓS -1.7000 d_k +1.2500", "max d_k"},
+	} {
+		m := sizedIn(t, r, style.PlainTheme(), c.w, 15)
+		send(m, press("2"))
+		send(m, press("enter"))
+		send(m, press("l"))
+		lines := strings.Split(ansi.Strip(m.View()), "\n")
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "tok 2/60 ") })
+		if i < 0 {
+			t.Fatalf("at %d columns no cursor line:\n%s", c.w, strings.Join(lines, "\n"))
+		}
+		l := strings.TrimRight(lines[i], " ")
+		if !strings.Contains(l, c.want) || c.lack != "" && strings.Contains(l, c.lack) || strings.Contains(l, "…") {
+			t.Errorf("at %d columns the cursor line reads %q, want %q whole and no %q", c.w, l, c.want, c.lack)
 		}
 	}
 }
