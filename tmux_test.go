@@ -246,7 +246,7 @@ func TestWorkbenchStopResumeOpenInTmux(t *testing.T) {
 		return strings.Contains(s, "opened for review") || strings.Contains(s, "Dashboard")
 	})
 	tmux("send-keys", "-t", "w", "2")
-	waitFor("the traces", func(s string) bool { return strings.Contains(s, "question │ explanation") })
+	waitFor("the traces", func(s string) bool { return strings.Contains(s, "│ explanation") && strings.Contains(s, "question ") })
 	tmux("send-keys", "-t", "w", "Enter")
 	waitFor("a trace's detail", func(s string) bool { return strings.Contains(s, "question ") && strings.Contains(s, "unreviewed") })
 	tmux("send-keys", "-t", "w", "a")
