@@ -139,7 +139,10 @@ func PromptLengths(tok Encoder, p record.Prompts, question, solution string) (te
 // why it is another type. Both say the model and its positions as every
 // refusal past them does (model.Name, model.ItsPositions), and a prompt
 // that leaves no room at all is a model.PositionsError's sentence, with
-// the length of prompt that leaves room and by how much it is over.
+// the length of prompt that leaves room and by how much it is over. A
+// prompt past its model's positions, refused before any budget is asked
+// (engine/run's TaskPromptsFit), is a RoomError too, its Budget 0: the
+// same sentence, with how many tokens fewer it must be.
 type RoomError struct {
 	Who string // "teacher" or "student"
 	// Dir is the model's folder, or how it is known where it has none;
