@@ -268,45 +268,17 @@ func attentionKeepsNonFinite(t *testing.T, d *Device, cpu *compute.CPU, rng *ran
 		for b, j := range places {
 			qkv[which][(b*T+j)*hd+b%hd] = nan32
 		}
-		cq, ck, cv := cpu.New("q", n), cpu.New("k", n), cpu.New("v", n)
-		cpu.Write(cq, qkv["q"])
-		cpu.Write(ck, qkv["k"])
-		cpu.Write(cv, qkv["v"])
-		cout, clse := cpu.New("out", n), cpu.New("lse", a.B*T)
-		cpu.Attention(cout, clse, cq, ck, cv, a, nil)
-		want := map[string][]float32{"out": make([]float32, n), "lse": make([]float32, a.B*T)}
-		cpu.Read(want["out"], cout)
-		cpu.Read(want["lse"], clse)
+		want := cpuAttention(cpu, a, qkv["q"], qkv["k"], qkv["v"])
 		for _, w := range attnWays(d) {
 			if hd > 64 && w.path == attnRows {
 				continue // attn.comp is the same kernel at every head dim (8 above)
 			}
 			t.Run(fmt.Sprintf("hd=%d/NaN in %s/%s", hd, which, w.name), func(t *testing.T) {
 				w.use(t, d, hd)
-				gt := map[string]*Tensor{}
-				for name, s := range map[string]struct {
-					n    int
-					vals []float32
-				}{"q": {n, qkv["q"]}, "k": {n, qkv["k"]}, "v": {n, qkv["v"]}, "out": {n, nil}, "lse": {a.B * T, nil}} {
-					x, err := d.New(name, s.n)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer d.Free(x)
-					if s.vals != nil {
-						if err := d.Write(x, s.vals); err != nil {
-							t.Fatal(err)
-						}
-					}
-					gt[name] = x
-				}
-				d.Attention(gt["out"], gt["lse"], gt["q"], gt["k"], gt["v"], a, nil)
+				gotAll := deviceAttention(t, d, a, qkv["q"], qkv["k"], qkv["v"])
 				spread := 0
 				for _, name := range []string{"out", "lse"} {
-					got := make([]float32, len(want[name]))
-					if err := d.Read(got, gt[name]); err != nil {
-						t.Fatal(err)
-					}
+					got := gotAll[name]
 					per := 1
 					if name == "out" {
 						per = hd

@@ -240,44 +240,16 @@ func TestAttentionFindsTheMaximumAnywhere(t *testing.T) {
 				k[at+e] = 0
 			}
 		}
-		cq, ck, cv := cpu.New("q", n), cpu.New("k", n), cpu.New("v", n)
-		cpu.Write(cq, q)
-		cpu.Write(ck, k)
-		cpu.Write(cv, v)
-		cout, clse := cpu.New("out", n), cpu.New("lse", a.B*a.T)
-		cpu.Attention(cout, clse, cq, ck, cv, a, nil)
-		want := map[string][]float32{"out": make([]float32, n), "lse": make([]float32, a.B*a.T)}
-		cpu.Read(want["out"], cout)
-		cpu.Read(want["lse"], clse)
+		want := cpuAttention(cpu, a, q, k, v)
 		for _, w := range attnWays(d) {
 			if hd == 72 && w.path == attnRows {
 				continue // attn.comp's maximum is the same at every head dim (8 above)
 			}
 			t.Run(fmt.Sprintf("T=%d/hd=%d/%s", c.t, hd, w.name), func(t *testing.T) {
 				tol := w.use(t, d, hd)
-				gt := map[string]*Tensor{}
-				for name, s := range map[string]struct {
-					n    int
-					vals []float32
-				}{"q": {n, q}, "k": {n, k}, "v": {n, v}, "out": {n, nil}, "lse": {a.B * a.T, nil}} {
-					x, err := d.New(name, s.n)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer d.Free(x)
-					if s.vals != nil {
-						if err := d.Write(x, s.vals); err != nil {
-							t.Fatal(err)
-						}
-					}
-					gt[name] = x
-				}
-				d.Attention(gt["out"], gt["lse"], gt["q"], gt["k"], gt["v"], a, nil)
+				gotAll := deviceAttention(t, d, a, q, k, v)
 				for _, name := range []string{"out", "lse"} {
-					got := make([]float32, len(want[name]))
-					if err := d.Read(got, gt[name]); err != nil {
-						t.Fatal(err)
-					}
+					got := gotAll[name]
 					per := 1 // values per query row
 					if name == "out" {
 						per = hd
@@ -293,4 +265,53 @@ func TestAttentionFindsTheMaximumAnywhere(t *testing.T) {
 			})
 		}
 	}
+}
+
+// cpuAttention is the CPU backend's attention of q, k, v under a: its
+// output ("out", B·T·H·HeadDim) and log-sum-exps ("lse", B·T·H), the
+// reference the device's kernels are held to.
+func cpuAttention(cpu *compute.CPU, a compute.AttnDims, q, k, v []float32) map[string][]float32 {
+	n, rows := len(q), a.B*a.T*a.H
+	cq, ck, cv := cpu.New("q", n), cpu.New("k", len(k)), cpu.New("v", len(v))
+	cpu.Write(cq, q)
+	cpu.Write(ck, k)
+	cpu.Write(cv, v)
+	cout, clse := cpu.New("out", n), cpu.New("lse", rows)
+	cpu.Attention(cout, clse, cq, ck, cv, a, nil)
+	want := map[string][]float32{"out": make([]float32, n), "lse": make([]float32, rows)}
+	cpu.Read(want["out"], cout)
+	cpu.Read(want["lse"], clse)
+	return want
+}
+
+// deviceAttention is cpuAttention on d, by the kernel its attention takes
+// now (attnWays' use), read back.
+func deviceAttention(t *testing.T, d *Device, a compute.AttnDims, q, k, v []float32) map[string][]float32 {
+	t.Helper()
+	n, rows := len(q), a.B*a.T*a.H
+	gt := map[string]*Tensor{}
+	for name, s := range map[string]struct {
+		n    int
+		vals []float32
+	}{"q": {n, q}, "k": {len(k), k}, "v": {len(v), v}, "out": {n, nil}, "lse": {rows, nil}} {
+		x, err := d.New(name, s.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Free(x)
+		if s.vals != nil {
+			if err := d.Write(x, s.vals); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gt[name] = x
+	}
+	d.Attention(gt["out"], gt["lse"], gt["q"], gt["k"], gt["v"], a, nil)
+	got := map[string][]float32{"out": make([]float32, n), "lse": make([]float32, rows)}
+	for name, x := range got {
+		if err := d.Read(x, gt[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return got
 }
