@@ -451,7 +451,7 @@ func saveModelFolder(dir string, write func(dir string) error) error {
 // until the folder is whole: a model's Save takes no context, and the
 // folder is written whole or not at all (saveModelFolder). A signal that
 // comes while it writes, or came before it began, is said at once on
-// stderr (savingNotice), once, not only after the save, which takes
+// stderr (runner.SaveNotice: in the words of a run's checkpoints), once, not only after the save, which takes
 // minutes for a large model: the command seemed to ignore it. A second
 // signal is held as the first was (ctx's handler stays registered until
 // the command returns): the save still ends whole, and the command then
@@ -462,10 +462,6 @@ func saveHeld(ctx context.Context, stderr io.Writer, dir string, save func() err
 	return save()
 }
 
-// savingNotice is the line a signal held by a save of dir is said with,
-// in the words of a run's checkpoints (runner.SaveNotice).
-func savingNotice(dir string) string { return runner.SaveNotice(dir) }
-
 // saveWatch says a signal (ctx's end) that comes during a save on stderr,
 // once, from when watchSave starts it until end returns; rlt pretrain's
 // saves are within warmstart.BuildModel, so it starts one as the last
@@ -475,7 +471,7 @@ type saveWatch struct{ done, ended chan struct{} }
 func watchSave(ctx context.Context, stderr io.Writer, dir string) *saveWatch {
 	w := &saveWatch{done: make(chan struct{}), ended: make(chan struct{})}
 	if ctx.Err() != nil { // the signal came before: said now, whatever the save's length
-		fmt.Fprintln(stderr, savingNotice(dir))
+		fmt.Fprintln(stderr, runner.SaveNotice(dir))
 		close(w.ended)
 		return w
 	}
@@ -483,7 +479,7 @@ func watchSave(ctx context.Context, stderr io.Writer, dir string) *saveWatch {
 		defer close(w.ended)
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(stderr, savingNotice(dir))
+			fmt.Fprintln(stderr, runner.SaveNotice(dir))
 		case <-w.done:
 		}
 	}()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 // signalAt is stderr that sends this process SIGTERM once a line holds
@@ -54,7 +56,7 @@ func TestPretrainSignalAsTheTeacherIsSaved(t *testing.T) {
 		t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
 	}
 	// Said at once, as the save began, not only once it ended (saveWatch).
-	notice := savingNotice(filepath.Join(out, "teacher"))
+	notice := runner.SaveNotice(filepath.Join(out, "teacher"))
 	if len(lines) < 2 || lines[len(lines)-2] != notice || strings.Count(stderr.String(), notice) != 1 {
 		t.Errorf("stderr %q\nwant %q once, before the last line", stderr.String(), notice)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 // TestDistillSignalWhileSavingTheStudent: a signal (Ctrl-C, SIGTERM) that
@@ -73,7 +74,7 @@ func TestDistillSignalWhileSavingTheStudent(t *testing.T) {
 		}
 	}
 	sigterm()
-	notice := savingNotice(sdir)
+	notice := runner.SaveNotice(sdir)
 	for !strings.Contains(stderr.String(), notice) {
 		select {
 		case code := <-done:

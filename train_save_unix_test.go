@@ -11,6 +11,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 // TestTrainSaveFailureKeepsTheTeacher: what befalls --save's folder or the
@@ -74,7 +75,7 @@ func TestTrainSaveFailureKeepsTheTeacher(t *testing.T) {
 		}
 		// The signal that ends the training is said as the save begins,
 		// once, not only when it has ended (saveHeld).
-		if notice := savingNotice(save); strings.Count(errs, notice) != 1 || strings.Index(errs, notice) > strings.Index(errs, "saved the teacher, trained ") {
+		if notice := runner.SaveNotice(save); strings.Count(errs, notice) != 1 || strings.Index(errs, notice) > strings.Index(errs, "saved the teacher, trained ") {
 			t.Errorf("stderr %q\nwant %q once, before the save is said", errs, notice)
 		}
 		want, _ := os.ReadFile(filepath.Join(distillTeacher, hf.TokenizerFile))
