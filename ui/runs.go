@@ -1154,22 +1154,7 @@ func (r *runsScreen) listView() []string {
 			own++
 		}
 	}
-	head := th.Paint(style.Spec{Attr: style.Bold}, "Runs") + fmt.Sprintf(" · %d in %s", own, dirName(r.m.runsDir))
-	if r.rootGone {
-		head += " (no such folder)"
-	}
-	if len(r.follow) > 0 {
-		head += fmt.Sprintf(" · %d followed", fol)
-	}
-	if from != "" {
-		head += " · ● the open run, from " + from
-	}
-	if n := len(r.m.cmp.runs); n > 0 {
-		head += fmt.Sprintf(" · ◆ %d compared with the open run (1: dashboard)", n)
-	}
-	if r.listing {
-		head += " · listing…"
-	}
+	head := r.title(own, fol, from)
 	showCreated := r.w >= 80
 	// STEPS as wide as its widest count ("12/20"; "12 (10 planned)" for a
 	// run past a stale plan, which gives way to its count alone beyond 16).
@@ -1303,6 +1288,60 @@ func (r *runsScreen) listView() []string {
 	out = append(out, d2...)
 	out = append(out, act...)
 	return out
+}
+
+// title is the list's title line in r.w cells: the runs in the runs
+// folder, those followed, where the open run is from, how many are
+// compared, and that a listing is under way. Where all it says does not
+// fit, whole parts give way, not cut mid-word or mid-number (as a chart's
+// title does, fd24ce2): the comparison's key first, then where the open
+// run is from (its row names its folder), the comparison, the followed,
+// what ● marks, and the listing; the runs folder is cut last, from its
+// start, so that its own name and "(no such folder)" stay.
+func (r *runsScreen) title(own, fol int, from string) string {
+	name := r.m.sh.theme.Paint(style.Spec{Attr: style.Bold}, "Runs")
+	in := fmt.Sprintf("%d in ", own)
+	gone := ""
+	if r.rootGone {
+		gone = " (no such folder)"
+	}
+	var followed, open, openFrom, compared, comparedKey, listing string
+	if len(r.follow) > 0 {
+		followed = fmt.Sprintf("%d followed", fol)
+	}
+	if from != "" {
+		open, openFrom = "● the open run", ", from "+from
+	}
+	if n := len(r.m.cmp.runs); n > 0 {
+		compared = fmt.Sprintf("◆ %d compared with the open run", n)
+		comparedKey = " (1: dashboard)"
+	}
+	if r.listing {
+		listing = "listing…"
+	}
+	line := func(dir string) string {
+		parts := []string{name, in + dir + gone}
+		for _, p := range []string{followed, open + openFrom, compared + comparedKey, listing} {
+			if p != "" {
+				parts = append(parts, p)
+			}
+		}
+		return strings.Join(parts, " · ")
+	}
+	dir := dirName(r.m.runsDir)
+	wordings := []string{line(dir)}
+	for _, drop := range []*string{&comparedKey, &openFrom, &compared, &followed, &open, &listing} {
+		*drop = ""
+		wordings = append(wordings, line(dir))
+	}
+	if s, ok := longestFitting(r.w, wordings...); ok {
+		return s
+	}
+	// The folder, its end kept (where a path's distinctive part is).
+	if room := r.w - width(line("")); room >= 2 {
+		return line(leftFit(dir, room))
+	}
+	return fit(line(dir), r.w)
 }
 
 // zone is where the Runs screen shows times (nil: local time; tests fix

@@ -1871,7 +1871,7 @@ func TestOpenRunFromElsewhereIsListed(t *testing.T) {
 	if sel == nil || absPath(sel.Dir) != killed || sel.Origin != originOpen {
 		t.Fatalf("the open run is not listed and selected: selected %+v\n%s", sel, m.View())
 	}
-	if v := m.View(); !strings.Contains(v, "● the open run, from") || !strings.Contains(v, "●…") && !strings.Contains(v, "●"+killed) {
+	if v := m.View(); !strings.Contains(v, "● the open run") || !strings.Contains(v, "●…") && !strings.Contains(v, "●"+killed) {
 		t.Errorf("the list does not mark the open run:\n%s", v)
 	}
 	choose := func(name string) {
