@@ -1,6 +1,7 @@
 package rlt
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -50,6 +51,46 @@ func (b *LogitBias) Bias(id int32, bias float32) *LogitBias {
 	}
 	b.Add[id] += bias
 	return b
+}
+
+// Key is b's value as a text, "" for nil: two adjustments of one key
+// adjust every row of logits alike, bit for bit, and say the token's
+// numbers of the same row, so that options that differ only in which
+// *LogitBias they point to ask the same of the model (rlt serve's batcher
+// lets their prompts share a forward: engine/serve's coalesce.go). Only is
+// a set there (its tokens sorted, each once); Add's biases count by their
+// bits (+0 apart from −0, a bias of 0 apart from none), in order of token.
+// It costs a sort of Only and of Add's tokens: once a request, not once a
+// row.
+func (b *LogitBias) Key() string {
+	if b == nil {
+		return ""
+	}
+	key := make([]byte, 0, 2+4*len(b.Only)+8*len(b.Add))
+	key = append(key, 'b')
+	if b.Adjusted {
+		key[0] = 'B'
+	}
+	if b.Only != nil {
+		only := slices.Clone(b.Only)
+		slices.Sort(only)
+		only = slices.Compact(only)
+		key = append(key, 'o')
+		key = binary.LittleEndian.AppendUint32(key, uint32(len(only)))
+		for _, id := range only {
+			key = binary.LittleEndian.AppendUint32(key, uint32(id))
+		}
+	}
+	ids := make([]int32, 0, len(b.Add))
+	for id := range b.Add {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		key = binary.LittleEndian.AppendUint32(key, uint32(id))
+		key = binary.LittleEndian.AppendUint32(key, math.Float32bits(b.Add[id]))
+	}
+	return string(key)
 }
 
 // Held reports whether b keeps id from being picked.

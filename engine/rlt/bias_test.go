@@ -137,3 +137,53 @@ func TestPickNextRefusesAllHeld(t *testing.T) {
 		t.Errorf("a row left all −∞: %v, token %d", err, o.Next)
 	}
 }
+
+// TestLogitBiasKey: two adjustments have one Key exactly when they adjust
+// a row alike and say its numbers of the same row: Only's order and
+// repeats, and the order biases were added in, do not count; a bias's
+// bits, a bias of 0 against none, Only against none, and Adjusted do.
+// Adjustments of one key pick the same token with the same numbers, bit
+// for bit, from a row with a −0 and a tie in it.
+func TestLogitBiasKey(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	for _, c := range []struct {
+		name  string
+		a, b  *LogitBias
+		equal bool
+	}{
+		{"none and none", nil, nil, true},
+		{"biases added in another order", (*LogitBias)(nil).Bias(3, 1.5).Hold(7).Bias(0, -2), (*LogitBias)(nil).Bias(0, -2).Bias(3, 1.5).Hold(7), true},
+		{"a bias made of two", (*LogitBias)(nil).Bias(3, 1).Bias(3, 0.5), (*LogitBias)(nil).Bias(3, 1.5), true},
+		{"Only in another order, a token twice", &LogitBias{Only: []int32{4, 1, 4, 6}}, &LogitBias{Only: []int32{6, 4, 1}}, true},
+		{"none and an empty one", nil, &LogitBias{}, false},
+		{"Only against none of it", &LogitBias{Only: []int32{0, 1, 2, 3, 4, 5, 6, 7}}, &LogitBias{}, false},
+		{"Only empty against none", &LogitBias{Only: []int32{}}, &LogitBias{}, false},
+		{"Only of other tokens", &LogitBias{Only: []int32{1, 2}}, &LogitBias{Only: []int32{1, 3}}, false},
+		{"another bias", (*LogitBias)(nil).Bias(3, 1.5), (*LogitBias)(nil).Bias(3, 1.25), false},
+		{"the bias on another token", (*LogitBias)(nil).Bias(3, 1.5), (*LogitBias)(nil).Bias(4, 1.5), false},
+		{"a bias of 0 against none", (*LogitBias)(nil).Bias(3, 0).Bias(1, 2), (*LogitBias)(nil).Bias(1, 2), false},
+		{"+0 against −0", &LogitBias{Add: map[int32]float32{3: 0}}, &LogitBias{Add: map[int32]float32{3: negZero}}, false},
+		{"Adjusted against not", &LogitBias{Add: map[int32]float32{2: 1}, Adjusted: true}, &LogitBias{Add: map[int32]float32{2: 1}}, false},
+	} {
+		if got := c.a.Key() == c.b.Key(); got != c.equal {
+			t.Errorf("%s: equal keys %v, want %v (%q, %q)", c.name, got, c.equal, c.a.Key(), c.b.Key())
+		}
+		if !c.equal {
+			continue
+		}
+		z := []float32{0.5, negZero, 3, 2.5, -7, 3, 1, 0, 2.9, -2}
+		var oa, ob PromptScores
+		ea := pickNext(&oa, z, 0.7, PromptOptions{Next: true, NextTopK: len(z), NextBias: c.a}, make([]float32, len(z)))
+		eb := pickNext(&ob, z, 0.7, PromptOptions{Next: true, NextTopK: len(z), NextBias: c.b}, make([]float32, len(z)))
+		if ea != nil || eb != nil || oa.Next != ob.Next || math.Float32bits(oa.NextLogProb) != math.Float32bits(ob.NextLogProb) ||
+			oa.NextRank != ob.NextRank || !slices.Equal(oa.NextTopIDs, ob.NextTopIDs) || !slices.Equal(oa.NextTopLogProbs, ob.NextTopLogProbs) {
+			t.Errorf("%s: one key, other picks: %v %+v; %v %+v", c.name, ea, oa, eb, ob)
+		}
+	}
+	// Key leaves the adjustment as it was.
+	b := &LogitBias{Only: []int32{6, 4, 1}}
+	b.Key()
+	if !slices.Equal(b.Only, []int32{6, 4, 1}) {
+		t.Errorf("Key changed Only: %v", b.Only)
+	}
+}

@@ -31,10 +31,29 @@ import (
 // defaults' 272 tokens; up to 110 rows at Qwen's 151,936).
 
 // ask is what a request asks of the model of some of its prompts: the
-// prompts that ask the same run through it together.
+// prompts that ask the same (sameAsk) run through it together.
 type ask struct {
 	temperature float64
 	opts        rlt.PromptOptions
+}
+
+// sameAsk is what an ask asks, as a value to compare: its options with
+// their adjustment of the logits (NextBias) by value, not by pointer, so
+// that the prompts of requests that adjust them alike (clients that send
+// one logit_bias, or hold back the same tokens) run through the model
+// together, as those that adjust nothing do: the adjustment is applied
+// to each row apart, so each still gets the bytes it gets alone.
+type sameAsk struct {
+	temperature float64
+	opts        rlt.PromptOptions // NextBias nil
+	bias        string            // NextBias.Key()
+}
+
+// same is a's sameAsk, biasKey its NextBias's Key.
+func (a ask) same(biasKey string) sameAsk {
+	opts := a.opts
+	opts.NextBias = nil
+	return sameAsk{a.temperature, opts, biasKey}
 }
 
 // fusedHead reports whether a's log-probs come from the fused LM head
@@ -45,6 +64,7 @@ func (a ask) fusedHead() bool { return !a.opts.Ranks && a.opts.TopK == 0 }
 type work struct {
 	ctx    context.Context // the request's: once done, the work is dropped
 	ask    ask
+	same   sameAsk // ask's
 	seqs   [][]int32
 	scores []rlt.PromptScores // one per seq, once done is closed
 	err    error
@@ -82,16 +102,25 @@ func (w *work) longest() int {
 // not yet computed.
 func (s *Server) score(ctx context.Context, seqs [][]int32, asks []ask) ([]rlt.PromptScores, error) {
 	var works []*work
-	index := map[ask]int{}       // the work of each ask
-	at := make([]int, len(seqs)) // seqs[i]'s place in its work
+	index := map[sameAsk]int{}              // the work of each ask
+	in := make([]int, len(seqs))            // seqs[i]'s work
+	at := make([]int, len(seqs))            // seqs[i]'s place in it
+	biasKeys := map[*rlt.LogitBias]string{} // a request's prompts share their adjustment: its key once
 	for i, a := range asks {
-		k, ok := index[a]
+		b := a.opts.NextBias
+		key, ok := biasKeys[b]
+		if !ok {
+			key = b.Key()
+			biasKeys[b] = key
+		}
+		same := a.same(key)
+		k, ok := index[same]
 		if !ok {
 			k = len(works)
-			index[a] = k
-			works = append(works, &work{ctx: ctx, ask: a, done: make(chan struct{})})
+			index[same] = k
+			works = append(works, &work{ctx: ctx, ask: a, same: same, done: make(chan struct{})})
 		}
-		at[i] = len(works[k].seqs)
+		in[i], at[i] = k, len(works[k].seqs)
 		works[k].seqs = append(works[k].seqs, seqs[i])
 	}
 	s.submit(works)
@@ -106,8 +135,8 @@ func (s *Server) score(ctx context.Context, seqs [][]int32, asks []ask) ([]rlt.P
 		}
 	}
 	out := make([]rlt.PromptScores, len(seqs))
-	for i, a := range asks {
-		out[i] = works[index[a]].scores[at[i]]
+	for i := range seqs {
+		out[i] = works[in[i]].scores[at[i]]
 	}
 	return out, nil
 }
@@ -166,7 +195,7 @@ func (s *Server) nextRound() []*work {
 	headRows := compute.HeadTileFloats / max(1, s.Src.Vocab)
 	var round []*work
 	seqs, longest := 0, 0
-	fused := map[ask]int{} // the rows of each fused-head ask taken
+	fused := map[sameAsk]int{} // the rows of each fused-head ask taken
 	n := 0
 	for ; n < len(s.queue); n++ {
 		w := s.queue[n]
@@ -178,46 +207,47 @@ func (s *Server) nextRound() []*work {
 			if l := max(longest, w.longest()); budget > 0 && (seqs+len(w.seqs))*l > budget {
 				break
 			}
-			if r := fused[w.ask]; w.ask.fusedHead() && r > 0 && r+w.rows() > headRows {
+			if r := fused[w.same]; w.ask.fusedHead() && r > 0 && r+w.rows() > headRows {
 				break
 			}
 		}
 		round = append(round, w)
 		seqs, longest = seqs+len(w.seqs), max(longest, w.longest())
 		if w.ask.fusedHead() {
-			fused[w.ask] += w.rows()
+			fused[w.same] += w.rows()
 		}
 	}
 	s.queue = slices.Delete(s.queue, 0, n)
 	return round
 }
 
-// run computes a round: the works of each ask together. When that fails,
-// each of them is computed alone, so that a request at fault gets its own
-// error and the others their answers.
+// run computes a round: the works that ask the same together (as the
+// first of them asks it: the others' asks are equal to it, sameAsk).
+// When that fails, each of them is computed alone, so that a request at
+// fault gets its own error and the others their answers.
 func (s *Server) run(round []*work) {
-	var asks []ask
-	byAsk := map[ask][]*work{}
+	var asks []sameAsk
+	byAsk := map[sameAsk][]*work{}
 	for _, w := range round {
-		if _, ok := byAsk[w.ask]; !ok {
-			asks = append(asks, w.ask)
+		if _, ok := byAsk[w.same]; !ok {
+			asks = append(asks, w.same)
 		}
-		byAsk[w.ask] = append(byAsk[w.ask], w)
+		byAsk[w.same] = append(byAsk[w.same], w)
 	}
-	for _, a := range asks {
-		works := byAsk[a]
+	for _, same := range asks {
+		works := byAsk[same]
 		var seqs [][]int32
 		for _, w := range works {
 			seqs = append(seqs, w.seqs...)
 		}
-		scores, err := s.promptLogProbs(seqs, a)
+		scores, err := s.promptLogProbs(seqs, works[0].ask)
 		if err != nil && len(works) > 1 {
 			for _, w := range works {
 				if err := w.ctx.Err(); err != nil {
 					w.finish(nil, err)
 					continue
 				}
-				w.finish(s.promptLogProbs(w.seqs, a))
+				w.finish(s.promptLogProbs(w.seqs, w.ask))
 			}
 			continue
 		}

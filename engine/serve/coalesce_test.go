@@ -144,7 +144,8 @@ type served struct{ path, body string }
 // TestCoalescedRequests: requests that arrive while the model computes
 // another are computed together, in as few forwards as their asks,
 // --micro-batch-tokens and their lengths let them (on the CPU, prompts of
-// lengths far apart in forwards of their own: model.LengthGroups), and each gets
+// lengths far apart in forwards of their own: model.LengthGroups; clients
+// whose logit_bias is equal by value, not by spelling, in one), and each gets
 // the bytes it gets alone; a
 // request refused (an id outside the vocabulary, a prompt too long) gets
 // its own error and the others their answers.
@@ -160,6 +161,9 @@ func TestCoalescedRequests(t *testing.T) {
 	}
 	score := func(n int) served { // as rlt score sends a prompt
 		return served{"/v1/completions", fmt.Sprintf(`{"model":"tiny","prompt":%s,"max_tokens":1,"prompt_logprobs":0,"temperature":0.7}`, ids(n))}
+	}
+	biased := func(n int, bias string) served { // a generated token's logits biased
+		return served{"/v1/completions", fmt.Sprintf(`{"model":"tiny","prompt":%s,"max_tokens":1,"logprobs":2,"logit_bias":%s}`, ids(n), bias)}
 	}
 	lmEval := func(prompt string) served { // as lm-eval-harness's loglikelihood
 		return served{"/v1/completions", fmt.Sprintf(`{"model":"tiny","prompt":%s,"max_tokens":0,"echo":true,"logprobs":1}`, prompt)}
@@ -182,6 +186,12 @@ func TestCoalescedRequests(t *testing.T) {
 				{"/generate", fmt.Sprintf(`{"input_ids":%s,"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":0,"rid":"g3"}`, ids(2))}},
 			8192, 4},
 		{"more than one forward's budget: rounds of it", []served{score(12), score(12), score(12), score(12), score(12)}, 24, 3},
+		{"clients that bias alike share a forward; other biases, and SGLang's, run apart",
+			[]served{biased(12, `{"7":2,"9":-1.5}`), biased(11, `{"9":-1.5,"07":2}`), biased(12, `{"7":2,"9":-1.5}`),
+				biased(10, `{"7":2.5,"9":-1.5}`), biased(12, `{"7":2,"9":-1.5}`),
+				{"/generate", fmt.Sprintf(`{"input_ids":%s,"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":2,"9":-1.5}},"rid":"b1"}`, ids(12))},
+				{"/generate", fmt.Sprintf(`{"input_ids":%s,"sampling_params":{"max_new_tokens":1,"logit_bias":{"9":-1.5,"7":2}},"rid":"b2"}`, ids(11))}},
+			8192, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s.Src.MicroBatchTokens = c.mbTokens
@@ -394,7 +404,7 @@ func TestNextRound(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := &Server{Src: &rlt.ModelSource{Vocab: c.vocab, MicroBatchTokens: c.mbTokens}}
 			for _, q := range c.queue {
-				wk := &work{ctx: context.Background(), ask: q.a, done: make(chan struct{})}
+				wk := &work{ctx: context.Background(), ask: q.a, same: q.a.same(""), done: make(chan struct{})}
 				if q.gone {
 					wk.ctx = gone
 				}

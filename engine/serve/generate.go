@@ -557,9 +557,6 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all := make([][]int32, len(req.Items))
-	// Inputs that adjust the logits alike share one adjustment, so that
-	// they still ask the same of the model and run through it together.
-	shared := map[string]*rlt.LogitBias{}
 	for i := range req.Items {
 		it := &req.Items[i]
 		if all[i], err = s.generateIDs(it); err == nil {
@@ -569,19 +566,11 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 			sglangError(w, http.StatusBadRequest, req.itemError(i, err).Error())
 			return
 		}
-		if it.Bias != nil {
-			key := fmt.Sprint(it.MinNew, it.StopTokenIDs, it.LogitBias)
-			if b, ok := shared[key]; ok {
-				it.Bias = b
-			} else {
-				shared[key] = it.Bias
-			}
-		}
 	}
-	// The inputs that ask the same of the model, at one temperature, run
-	// through it together, with those of the requests waiting beside this
-	// one (coalesce.go), so each is answered with the bytes it would get
-	// alone.
+	// The inputs that ask the same of the model, at one temperature (their
+	// logits adjusted alike: sameAsk), run through it together, with those
+	// of the requests waiting beside this one (coalesce.go), so each is
+	// answered with the bytes it would get alone.
 	asks := make([]ask, len(all))
 	for i := range asks {
 		asks[i] = ask{req.Items[i].Temperature, req.Items[i].options(len(all[i]), s.Src.Vocab)}
