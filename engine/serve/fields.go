@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -239,6 +240,28 @@ var vllmFields = map[string]fieldRule{
 	"max_repetition_pattern_size": refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"min_repetition_pattern_size": refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"repetition_min_count":        refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
+}
+
+// vllmModelFields are the vllmFields whose refusals here are chiefly those
+// of vLLM's pydantic model (a field constraint, a model validator), which
+// vLLM makes before it reads logit_bias's keys; vllmSamplingFields are the
+// others, checked after those keys (parseCompletions): the bounds
+// SamplingParams checks once it has read them, and the fields refused
+// here that vLLM would answer.
+var vllmModelFields, vllmSamplingFields = splitRules(vllmFields,
+	"routed_experts_prompt_start", "stream_interval", "truncation_side", "cache_salt", "stream_options", "logprob_token_ids")
+
+// splitRules splits rules into those of names and the others.
+func splitRules(rules map[string]fieldRule, names ...string) (of, others map[string]fieldRule) {
+	of, others = map[string]fieldRule{}, map[string]fieldRule{}
+	for name, rule := range rules {
+		if slices.Contains(names, name) {
+			of[name] = rule
+		} else {
+			others[name] = rule
+		}
+	}
+	return of, others
 }
 
 // sglangFields are the rules of SGLang's GenerateReqInput fields that

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -21,6 +22,7 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"top_p":0.5,"seed":3,"logit_bias":{"5":1},"request_id":"r","priority":0}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":{"9":200,"+1_0":-1e-7,"9":-4,"a":0}}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":{"a":"b"}}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":{"3":"1.5","4":" -2e1 ","5":"1_0","6":true,"7":"nan","8":"-Infinity"}}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":[1],"temperature":2.5}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
@@ -29,6 +31,7 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(1), []byte(`{"text":["a","bc"],"top_logprobs_num":[2,0],"rid":["x","y"],"sampling_params":{"max_new_tokens":0}}`))
 	f.Add(byte(1), []byte(`{"text":"a","sampling_params":{"max_new_tokens":1,"stop":"x","top_k":0,"n":2},"lora_path":"p","session_id":"s"}`))
 	f.Add(byte(1), []byte(`{"text":"a","sampling_params":{"max_new_tokens":1,"logit_bias":{"7":-3.5," 2":1e3,"7":1,"x":0}}}`))
+	f.Add(byte(1), []byte(`{"text":"a","sampling_params":{"max_new_tokens":1,"logit_bias":{"7":true,"8":"1.5"}}}`))
 	f.Add(byte(2), []byte(`{"model":"m","prompt":"Hello","add_special_tokens":false}`))
 	f.Add(byte(2), []byte(`{"text":null}`))
 	f.Fuzz(func(t *testing.T, api byte, body []byte) {
@@ -65,7 +68,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo,
 				"prompt_logprobs": req.PromptLogprobs, "logprobs": req.Logprobs, "return_tokens_as_token_ids": req.AsTokenIDs,
 				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop, "ignore_eos": req.IgnoreEOS,
-				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID, "logit_bias": biasJSON(req.LogitBias)}
+				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID, "logit_bias": vllmBiasJSON(req.LogitBias)}
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)
@@ -132,8 +135,26 @@ func biasJSON(f logitBiasField) json.RawMessage {
 			b = append(b, ',')
 		}
 		key, _ := json.Marshal(e.key)
-		val, _ := json.Marshal(e.bias)
+		val, _ := json.Marshal(e.value)
 		b = append(append(append(b, key...), ':'), val...)
+	}
+	return append(b, '}')
+}
+
+// vllmBiasJSON is a logit_bias vLLM has read as a client sends it: its
+// token ids in order, with their (clamped) biases.
+func vllmBiasJSON(d vllmBiasDict) json.RawMessage {
+	if d.ids == nil {
+		return json.RawMessage("null")
+	}
+	b := []byte{'{'}
+	for i, id := range d.ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		val, _ := json.Marshal(d.bias[id])
+		b = append(strconv.AppendInt(append(b, '"'), id, 10), '"', ':')
+		b = append(b, val...)
 	}
 	return append(b, '}')
 }

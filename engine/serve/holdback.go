@@ -40,10 +40,12 @@ import (
 // errAllHeld is the error of a request that holds back every token.
 var errAllHeld = rlt.ErrAllHeld
 
-// logitBiasEntry is one key of a logit_bias and its value, as given.
+// logitBiasEntry is one key of a logit_bias and its value, as given: a
+// number (json.Number), a text (string) or true or false (bool), which
+// each server reads its way (vllmBiasValues, sglangLogitBias).
 type logitBiasEntry struct {
-	key  string
-	bias float64
+	key   string
+	value any
 }
 
 // logitBiasField is a logit_bias object, OpenAI's {"<token id>": bias},
@@ -73,25 +75,153 @@ func (f *logitBiasField) UnmarshalJSON(b []byte) error {
 		if err := dec.Decode(&v); err != nil {
 			return fmt.Errorf("logit_bias: %s", jsonerr.Say(err))
 		}
-		n, ok := v.(json.Number)
-		if !ok {
+		switch v.(type) {
+		case json.Number, string, bool:
+		default: // null, a list, an object: no server reads a bias of it
 			raw, _ := json.Marshal(v)
 			return fmt.Errorf("logit_bias[%q] must be a number, got %s", key, raw)
 		}
-		// Past float64's range a number reads as ±Inf (or 0), as Python's
-		// json reads it: vLLM clamps it, SGLang's refusal says so.
-		bias, err := strconv.ParseFloat(n.String(), 64)
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return fmt.Errorf("logit_bias[%q] must be a number, got %s", key, n)
-		}
 		if i, ok := at[key]; ok {
-			(*f)[i].bias = bias
+			(*f)[i].value = v
 			continue
 		}
 		at[key] = len(*f)
-		*f = append(*f, logitBiasEntry{key, bias})
+		*f = append(*f, logitBiasEntry{key, v})
 	}
 	return nil
+}
+
+// jsonFloat is a JSON number's value. Past float64's range it reads as
+// ±Inf (or 0), as Python's json reads it: vLLM clamps it, SGLang's
+// refusal says so.
+func jsonFloat(n json.Number) (float64, bool) {
+	x, err := strconv.ParseFloat(n.String(), 64)
+	return x, err == nil || errors.Is(err, strconv.ErrRange)
+}
+
+// vllmBiasValues are f's biases as vLLM's CompletionRequest reads them,
+// in its pydantic model's lax mode (logit_bias: dict[str, float]): a
+// number; true or false as 1 or 0; a text that pydantic-core reads as a
+// number (pydanticFloat): "1.5", " -2 ", "1_000", "inf", "nan". Another
+// is refused, as pydantic refuses it, when the request is validated:
+// before anything else is checked of it.
+func vllmBiasValues(f logitBiasField) ([]float64, error) {
+	out := make([]float64, len(f))
+	for i, e := range f {
+		ok := false
+		switch v := e.value.(type) {
+		case json.Number:
+			out[i], ok = jsonFloat(v)
+		case bool:
+			out[i], ok = 0, true
+			if v {
+				out[i] = 1
+			}
+		case string:
+			out[i], ok = pydanticFloat(v)
+		}
+		if !ok {
+			raw, _ := json.Marshal(e.value)
+			return nil, fmt.Errorf("logit_bias[%q] must be a number, got %s (vLLM reads a text as one where pydantic reads it so: \"1.5\", \"-2\", \"1e3\")", e.key, raw)
+		}
+	}
+	return out, nil
+}
+
+// pydanticFloat is pydantic-core's str_as_float, a float field's reading
+// of a text in lax mode: Rust's f64 syntax (rustFloat) on the text
+// without surrounding whitespace; else on the text as given with its
+// underscores taken out, where there are some and none leads, ends or
+// doubles another.
+func pydanticFloat(s string) (float64, bool) {
+	if x, ok := rustFloat(strings.TrimFunc(s, unicode.IsSpace)); ok {
+		return x, true
+	}
+	if !strings.Contains(s, "_") || strings.HasPrefix(s, "_") || strings.HasSuffix(s, "_") || strings.Contains(s, "__") {
+		return 0, false
+	}
+	return rustFloat(strings.ReplaceAll(s, "_", ""))
+}
+
+// rustFloat is Rust's f64 from_str of s: a sign, then inf, infinity or nan
+// in any ASCII case, or decimal digits with at most one point among them
+// and an optional exponent (e or E, a sign, digits). Past float64's range
+// it reads as ±Inf or 0, as Rust's does. Go's ParseFloat alone would also
+// read hexadecimal and underscores, which Rust's does not.
+func rustFloat(s string) (float64, bool) {
+	t, sign := s, 1
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		if t[0] == '-' {
+			sign = -1
+		}
+		t = t[1:]
+	}
+	switch {
+	case asciiFold(t, "inf"), asciiFold(t, "infinity"):
+		return math.Inf(sign), true
+	case asciiFold(t, "nan"):
+		return math.NaN(), true
+	}
+	digits := func(i int) int { // the end of the digits from i
+		for i < len(t) && '0' <= t[i] && t[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	i := digits(0)
+	n := i
+	if i < len(t) && t[i] == '.' {
+		j := digits(i + 1)
+		n += j - i - 1
+		i = j
+	}
+	if n == 0 {
+		return 0, false
+	}
+	if i < len(t) && (t[i] == 'e' || t[i] == 'E') {
+		i++
+		if i < len(t) && (t[i] == '+' || t[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return 0, false
+		}
+		i = j
+	}
+	if i != len(t) {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(s, 64)
+	return x, err == nil || errors.Is(err, strconv.ErrRange)
+}
+
+// asciiFold reports whether s is word in any ASCII case (Rust's
+// eq_ignore_ascii_case; strings.EqualFold would fold other letters too).
+func asciiFold(s, word string) bool {
+	if len(s) != len(word) {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != word[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// pyClamp is Python's min(hi, max(lo, x)): NaN, which compares false
+// with anything, is lo (max keeps its first argument, lo, then min keeps
+// lo).
+func pyClamp(x, lo, hi float64) float64 {
+	if math.IsNaN(x) {
+		return lo
+	}
+	return min(hi, max(lo, x))
 }
 
 // pythonInt is Python's int(s) of a text, base 10: surrounding
@@ -198,36 +328,50 @@ func pyFloat(x float64) string {
 	return s
 }
 
-// vllmLogitBias is what vLLM makes of a request's logit_bias
-// (SamplingParams.from_optional, then SamplingParams' _validate_logit_bias):
-// each key read by Python's int(), every key that is no integer refused
-// at once; each bias clamped to [−100, 100] ("per OpenAI API spec": vLLM
-// clamps, it does not refuse); then every token id outside the vocabulary
-// of vocab refused. Its words, naming the field.
-func vllmLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
-	if len(f) == 0 {
-		return nil, nil
-	}
+// vllmBiasDict is a logit_bias as vLLM's SamplingParams holds it
+// (dict[int, float]): its token ids in the request's order, each once,
+// and their biases.
+type vllmBiasDict struct {
+	ids  []int64
+	bias map[int64]float64
+}
+
+// vllmLogitBiasKeys is what SamplingParams.from_optional makes of a
+// logit_bias whose biases (vllmBiasValues) are values: each key read by
+// Python's int(), every key that is no integer refused at once, in vLLM's
+// words; each bias clamped to [−100, 100] ("per OpenAI API spec": vLLM
+// clamps, it does not refuse). vLLM does this as it makes the request's
+// SamplingParams: after the request is validated, before the sampling
+// parameters are checked (SamplingParams._verify_args: temperature,
+// min_tokens, n...) and long before the logprobs asked are (verify).
+func vllmLogitBiasKeys(f logitBiasField, values []float64) (vllmBiasDict, error) {
+	d := vllmBiasDict{bias: map[int64]float64{}}
 	var bad []string
-	ids := make([]int64, 0, len(f))
-	biases := map[int64]float64{}
-	for _, e := range f {
+	for i, e := range f {
 		id, ok := pythonInt(e.key)
 		if !ok {
 			bad = append(bad, pyRepr(e.key))
 			continue
 		}
-		if _, seen := biases[id]; !seen {
-			ids = append(ids, id)
+		if _, seen := d.bias[id]; !seen {
+			d.ids = append(d.ids, id)
 		}
-		biases[id] = min(100, max(-100, e.bias))
+		d.bias[id] = pyClamp(values[i], -100, 100)
 	}
 	if bad != nil {
 		list := "[" + strings.Join(bad, ", ") + "]"
-		return nil, &badRequest{"logit_bias", fmt.Sprintf("logit_bias contains key(s) that cannot be converted to integer token IDs: %s (parameter=logit_bias, value=%s)", list, list)}
+		return vllmBiasDict{}, &badRequest{"logit_bias", fmt.Sprintf("logit_bias contains key(s) that cannot be converted to integer token IDs: %s (parameter=logit_bias, value=%s)", list, list)}
 	}
+	return d, nil
+}
+
+// vllmLogitBias is d checked as SamplingParams' _validate_logit_bias
+// checks it, once the logprobs asked are (every token id outside the
+// vocabulary of vocab refused, in vLLM's words, naming the field), then
+// as an adjustment of the logits; nil when d is empty.
+func vllmLogitBias(d vllmBiasDict, vocab int) (*rlt.LogitBias, error) {
 	var outside []int64
-	for _, id := range ids {
+	for _, id := range d.ids {
 		if id < 0 || id >= int64(vocab) {
 			outside = append(outside, id)
 		}
@@ -236,8 +380,8 @@ func vllmLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
 		return nil, &badRequest{"logit_bias", fmt.Sprintf("token_id(s) %s in logit_bias contain out-of-vocab token ids. Vocabulary size: %d (parameter=logit_bias, value=%s)", pyInts(outside), vocab, pyInts(outside))}
 	}
 	var b *rlt.LogitBias
-	for _, id := range ids {
-		b = b.Bias(int32(id), float32(biases[id]))
+	for _, id := range d.ids {
+		b = b.Bias(int32(id), float32(d.bias[id]))
 	}
 	return b, nil
 }
@@ -245,16 +389,16 @@ func vllmLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
 // sglangLogitBias is what SGLang makes of sampling_params' logit_bias
 // (SamplingParams.verify, then SamplingBatchInfo's bias tensor): each key
 // read by Python's int(), the first that is no integer, or is outside the
-// vocabulary of vocab, refused in its words; the
-// biases taken as they are, unclamped, into a float32 tensor, a key given
-// as two texts of one id keeping the last. A bias past float32's range,
-// which SGLang's tensor would hold as ±inf and so answer NaN log-probs,
-// is refused.
+// vocabulary of vocab, refused in its words; then the biases put as they
+// are, unclamped, into a float32 tensor (logit_bias[i, int(key)] = value),
+// a key given as two texts of one id keeping the last. The tensor takes a
+// number, and true or false as 1 or 0; a text it refuses with a
+// TypeError in SGLang's scheduler, which no answer comes back from: so
+// here it is refused, saying so. A bias past float32's range, which the
+// tensor would hold as ±inf and so answer NaN log-probs, is refused too.
 func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
-	var b *rlt.LogitBias
-	set := map[int32]float32{}
-	var order []int32
-	for _, e := range f {
+	ids := make([]int32, len(f))
+	for i, e := range f {
 		id, ok := pythonInt(e.key)
 		if !ok {
 			return nil, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(e.key))
@@ -262,15 +406,32 @@ func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
 		if id < 0 || id >= int64(vocab) {
 			return nil, fmt.Errorf("logit_bias must has keys in [0, %d], got %s.", vocab-1, e.key)
 		}
-		x := float32(e.bias)
-		if math.IsInf(float64(x), 0) {
-			return nil, fmt.Errorf("sampling_params.logit_bias[%q] %s is past float32's range, which SGLang's bias tensor holds (it would answer NaN log-probs): give a bias within ±3.4e38", e.key, pyFloat(e.bias))
-		}
-		if _, seen := set[int32(id)]; !seen {
-			order = append(order, int32(id))
-		}
-		set[int32(id)] = x
+		ids[i] = int32(id)
 	}
+	set := map[int32]float32{}
+	var order []int32
+	for i, e := range f {
+		var x float64
+		switch v := e.value.(type) {
+		case json.Number:
+			x, _ = jsonFloat(v) // read when decoded
+		case bool:
+			if v {
+				x = 1
+			}
+		default:
+			raw, _ := json.Marshal(e.value)
+			return nil, fmt.Errorf("sampling_params.logit_bias[%q] must be a number, got %s: SGLang puts each bias into a tensor, which takes no text (its scheduler fails with a TypeError, and no answer comes back)", e.key, raw)
+		}
+		if math.IsInf(float64(float32(x)), 0) {
+			return nil, fmt.Errorf("sampling_params.logit_bias[%q] %s is past float32's range, which SGLang's bias tensor holds (it would answer NaN log-probs): give a bias within ±3.4e38", e.key, pyFloat(x))
+		}
+		if _, seen := set[ids[i]]; !seen {
+			order = append(order, ids[i])
+		}
+		set[ids[i]] = float32(x)
+	}
+	var b *rlt.LogitBias
 	for _, id := range order {
 		b = b.Bias(id, set[id])
 	}

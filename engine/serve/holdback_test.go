@@ -201,12 +201,12 @@ func TestHeldBackRefused(t *testing.T) {
 		{"/v1/completions", `"max_tokens":1,"min_tokens":2`, "min_tokens", `min_tokens must be less than or equal to max_tokens=1, got 2.`},
 		{"/v1/completions", `"max_tokens":0,"echo":true,"min_tokens":2`, "min_tokens", `min_tokens must be less than or equal to max_tokens=1, got 2.`},
 		{"/v1/completions", `"max_tokens":1,"min_tokens":0.5`, "min_tokens", `min_tokens must be a whole number, got 0.5`},
-		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[]`, "allowed_token_ids", `allowed_token_ids is not None and empty!`},
-		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[3,99999]`, "allowed_token_ids", `allowed_token_ids contains out-of-vocab token id!`},
-		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[-1]`, "allowed_token_ids", `allowed_token_ids contains out-of-vocab token id!`},
+		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[]`, "allowed_token_ids", `allowed_token_ids is not None and empty! (parameter=allowed_token_ids, value=[])`},
+		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[3,99999]`, "allowed_token_ids", `allowed_token_ids contains out-of-vocab token id! (parameter=allowed_token_ids, value=[99999])`},
+		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[-1,5,-2]`, "allowed_token_ids", `allowed_token_ids contains out-of-vocab token id! (parameter=allowed_token_ids, value=[-1, -2])`},
 		{"/v1/completions", `"max_tokens":1,"bad_words":["x"," \n"]`, "bad_words", `bad_words entries must tokenize to at least one token.`},
 		{"/v1/completions", `"max_tokens":1,"bad_words":["x",""]`, "bad_words", `bad_words cannot contain an empty string. Got bad_words=["x",""]`},
-		{"/v1/completions", `"max_tokens":1,"stop_token_ids":[3,99999,-1]`, "stop_token_ids", `token_id(s) [99999, -1] in stop_token_ids contain out-of-vocab token ids. Vocabulary size: `},
+		{"/v1/completions", `"max_tokens":1,"stop_token_ids":[3,99999,-1]`, "stop_token_ids", fmt.Sprintf(`token_id(s) [99999, -1] in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d (parameter=stop_token_ids, value=[99999, -1])`, s.Src.Vocab)},
 		{"/v1/completions", fmt.Sprintf(`"max_tokens":1,"min_tokens":1,"allowed_token_ids":[%d]`, sc.Next), "", `every token of the vocabulary is held back`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":-1}`, "", `min_new_tokens must be in [0, max_new_tokens], got -1.`},
 		{"/generate", `"sampling_params":{"max_new_tokens":0,"min_new_tokens":1}`, "", `min_new_tokens must be in [0, max_new_tokens(0)], got 1.`},
@@ -298,6 +298,17 @@ func TestLogitBias(t *testing.T) {
 		{"min_tokens, and a bias on another", `"min_tokens":1,"logit_bias":{"` + id(s2) + `":100}`, s2},
 		{"allowed_token_ids, a bias among them", fmt.Sprintf(`"allowed_token_ids":[%d,%d],"logit_bias":{"%d":100}`, s1, s2, s2), s2},
 		{"allowed_token_ids, a bias outside them", fmt.Sprintf(`"allowed_token_ids":[%d],"logit_bias":{"%d":100}`, s2, g), s2},
+		// Biases as texts and booleans, as vLLM's pydantic model reads them.
+		{"a text", fmt.Sprintf(`"logit_bias":{"%d":"%g"}`, s1, gap+0.01), s1},
+		{"a text short of the gap", fmt.Sprintf(`"logit_bias":{"%d":"%g"}`, s1, gap-0.01), g},
+		{"a text with spaces and an exponent", `"logit_bias":{"` + id(s2) + `":" 1e2\n"}`, s2},
+		{"a text with an underscore", `"logit_bias":{"` + id(s2) + `":"1_00"}`, s2},
+		{"a text of a point and a sign", `"logit_bias":{"` + id(g) + `":"-100."}`, s1},
+		{"Infinity as a text, clamped", `"logit_bias":{"` + id(s2) + `":"Infinity"}`, s2},
+		{"-inf as a text, clamped to -100", `"logit_bias":{"` + id(g) + `":"-inf"}`, s1},
+		{"NaN as a text: Python's min and max make it -100", `"logit_bias":{"` + id(g) + `":"NaN"}`, s1},
+		{"true is 1", fmt.Sprintf(`"logit_bias":{"%d":true,"%d":%g}`, g, s1, gap+0.5), g},
+		{"false is 0", fmt.Sprintf(`"logit_bias":{"%d":false,"%d":%g}`, g, s1, gap+0.5), s1},
 	} {
 		status, body := post(t, ts.URL+"/v1/completions", `{"prompt":"a","max_tokens":1,"logprobs":2,"return_tokens_as_token_ids":true,`+c.fields+`}`)
 		var r struct {
@@ -341,6 +352,8 @@ func TestLogitBias(t *testing.T) {
 		{"unclamped: 150 beats 100", `,"logit_bias":{"` + id(s2) + `":150,"` + id(s1) + `":100}`, map[int32]float64{s2: 150, s1: 100}, nil},
 		{"small biases on several", fmt.Sprintf(`,"logit_bias":{"%d":%g,"%d":0.25}`, s1, gap+0.5, s2), map[int32]float64{s1: gap + 0.5, s2: 0.25}, nil},
 		{"min_new_tokens holds the end of sequence whatever its bias", `,"min_new_tokens":1,"logit_bias":{"` + id(g) + `":100,"` + id(s2) + `":0.5}`, map[int32]float64{s2: 0.5}, []int32{g}},
+		{"true is 1, as the bias tensor takes it", `,"logit_bias":{"` + id(s1) + `":true}`, map[int32]float64{s1: 1}, nil},
+		{"false is 0", `,"logit_bias":{"` + id(s1) + `":false}`, map[int32]float64{s1: 0}, nil},
 	} {
 		adj := map[int32]float64{}
 		var want int32 = -1
@@ -402,6 +415,12 @@ func TestLogitBiasRefused(t *testing.T) {
 		{"/v1/completions", `"max_tokens":1,"logit_bias":{"` + fmt.Sprint(vocab) + `":1}`, "logit_bias", fmt.Sprintf(`token_id(s) [%d] in logit_bias`, vocab)},
 		{"/v1/completions", `"max_tokens":1,"logit_bias":{"1__0":1,"_1":1,"1_":1,"":1," ":1,"0x1":1}`, "logit_bias", `['1__0', '_1', '1_', '', ' ', '0x1']`},
 		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":"x"}`, "", `logit_bias["5"] must be a number, got "x"`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":"0x1p3"}`, "", `logit_bias["5"] must be a number, got "0x1p3"`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":" 1_0"}`, "", `logit_bias["5"] must be a number, got " 1_0"`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":"1__0"}`, "", `logit_bias["5"] must be a number, got "1__0"`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":"."}`, "", `logit_bias["5"] must be a number, got "."`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":"1e"}`, "", `logit_bias["5"] must be a number, got "1e"`},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":"+nan1"}`, "", `logit_bias["5"] must be a number, got "+nan1"`},
 		{"/v1/completions", `"max_tokens":1,"logit_bias":{"5":null}`, "", `logit_bias["5"] must be a number, got null`},
 		{"/v1/completions", `"max_tokens":1,"logit_bias":[1]`, "", `logit_bias must be an object of token ids (as texts) and biases, got [1]`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"3":1,"x":1}}`, "", `invalid literal for int() with base 10: 'x'`},
@@ -409,7 +428,9 @@ func TestLogitBiasRefused(t *testing.T) {
 		{"/generate", `"sampling_params":{"max_new_tokens":0,"logit_bias":{"-1":1}}`, "", fmt.Sprintf(`logit_bias must has keys in [0, %d], got -1.`, vocab-1)},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{" 7 ":1e39}}`, "", `sampling_params.logit_bias[" 7 "] 1e+39 is past float32's range`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":-1e999}}`, "", `sampling_params.logit_bias["7"] -inf is past float32's range`},
-		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":true}}`, "", `logit_bias["7"] must be a number, got true`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":"1.5"}}`, "", `sampling_params.logit_bias["7"] must be a number, got "1.5": SGLang puts each bias into a tensor`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":"1.5","x":1}}`, "", `invalid literal for int() with base 10: 'x'`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":1e39,"99999":1}}`, "", fmt.Sprintf(`logit_bias must has keys in [0, %d], got 99999.`, vocab-1)},
 	} {
 		field := `"prompt":"a"`
 		if c.path == "/generate" {
@@ -458,6 +479,53 @@ func TestBiasedPromptsRunTogether(t *testing.T) {
 		be.positions = nil
 		if status, body := post(t, ts.URL+c.path, c.body); status != 200 || !slices.Equal(be.positions, c.want) {
 			t.Errorf("%s %s: forwards of %v positions (%d %.200s), want %v", c.path, c.body, be.positions, status, body, c.want)
+		}
+	}
+}
+
+// TestLogitBiasCheckedInVLLMsOrder: of a request with two faults, one
+// of them logit_bias's, the one refused is the one vLLM refuses first: a
+// bias that is no number with the request's validation, before all else;
+// a key that is no integer after the pydantic model's own checks
+// (prompt_logprobs, min_tokens' type, cache_salt) and before the sampling
+// parameters' bounds (temperature, min_tokens, top_p) and the logprobs
+// asked; a token id outside the vocabulary after those, and before
+// stop_token_ids and allowed_token_ids are checked against it.
+func TestLogitBiasCheckedInVLLMsOrder(t *testing.T) {
+	s, ts := testServer(t, VLLM)
+	vocab := s.Src.Vocab
+	keys := `logit_bias contains key(s) that cannot be converted to integer token IDs: ['x']`
+	outside := fmt.Sprintf(`token_id(s) [99999] in logit_bias contain out-of-vocab token ids. Vocabulary size: %d`, vocab)
+	for _, c := range []struct{ fields, param, want string }{
+		{`"logit_bias":{"5":"abc"},"temperature":-1`, "", `logit_bias["5"] must be a number, got "abc"`},
+		{`"logit_bias":{"5":"abc","x":1}`, "", `logit_bias["5"] must be a number, got "abc"`},
+		{`"logit_bias":{"x":1},"prompt_logprobs":-5`, "prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."},
+		{`"logit_bias":{"x":1},"min_tokens":0.5`, "min_tokens", `min_tokens must be a whole number, got 0.5`},
+		{`"logit_bias":{"x":1},"cache_salt":""`, "cache_salt", `Parameter 'cache_salt' must be a non-empty string if provided.`},
+		{`"logit_bias":{"x":1},"temperature":-1`, "logit_bias", keys},
+		{`"logit_bias":{"x":1},"min_tokens":2`, "logit_bias", keys},
+		{`"logit_bias":{"x":1},"top_p":5`, "logit_bias", keys},
+		{`"logit_bias":{"x":1},"n":0`, "logit_bias", keys},
+		{`"logit_bias":{"x":1},"logprobs":50`, "logit_bias", keys},
+		{`"logit_bias":{"99999":1},"temperature":-1`, "temperature", `temperature must be non-negative, got -1.0.`},
+		{`"logit_bias":{"99999":1},"logprobs":50`, "logprobs", `Requested sample logprobs of 50, which is greater than max allowed: 20`},
+		{`"logit_bias":{"99999":1},"stop_token_ids":[99999]`, "logit_bias", outside},
+		{`"logit_bias":{"99999":1},"allowed_token_ids":[]`, "logit_bias", outside},
+		{`"logit_bias":{"99999":1},"allowed_token_ids":[99999]`, "logit_bias", outside},
+	} {
+		status, body := post(t, ts.URL+"/v1/completions", `{"prompt":"a","max_tokens":1,`+c.fields+`}`)
+		var r struct {
+			Error struct {
+				Message string
+				Param   *string
+			}
+		}
+		if status != 400 || json.Unmarshal([]byte(body), &r) != nil || !strings.HasPrefix(r.Error.Message, c.want) {
+			t.Errorf("%s: %d %s; want 400 with %q", c.fields, status, body, c.want)
+			continue
+		}
+		if c.param != "" && (r.Error.Param == nil || *r.Error.Param != c.param) {
+			t.Errorf("%s: param %v, want %q", c.fields, r.Error.Param, c.param)
 		}
 	}
 }

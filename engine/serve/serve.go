@@ -481,14 +481,14 @@ type completionsRequest struct {
 	// RequestID is request_id: the answer's id is "cmpl-" and it.
 	RequestID string
 	// MinTokens is min_tokens (0 or 1), BadWords bad_words,
-	// AllowedTokenIDs allowed_token_ids (nil when not given, never
-	// empty), and LogitBias logit_bias: what they hold back from the
-	// generated token, or bias it by, is Bias, once the server has read
-	// it (vllmBias; nil: nothing).
+	// AllowedTokenIDs allowed_token_ids (nil when not given), and
+	// LogitBias logit_bias, its keys and values read: what they hold back
+	// from the generated token, or bias it by, is Bias, once the server
+	// has checked them against the model (vllmBias; nil: nothing).
 	MinTokens       int
 	BadWords        []string
 	AllowedTokenIDs []int64
-	LogitBias       logitBiasField
+	LogitBias       vllmBiasDict
 	Bias            *rlt.LogitBias
 }
 
@@ -498,7 +498,14 @@ const maxLogprobs = 20
 
 // parseCompletions decodes and checks a /v1/completions body. A body that
 // decodes but asks what rlt serve does not answer is a *badRequest (the
-// model is then known).
+// model is then known). Where a request has several faults, the one
+// reported is, for logit_bias, the one vLLM reports first: its pydantic
+// model's refusals (a bias that is no number, with the body's other
+// types; then its model validators' and field constraints'), then
+// logit_bias's keys (SamplingParams.from_optional), then the sampling
+// parameters' bounds (SamplingParams._verify_args), then, once the model
+// is known, the logprobs asked and logit_bias's token ids against the
+// vocabulary (checkLogprobs, vllmBias: SamplingParams.verify's order).
 func parseCompletions(body []byte) (completionsRequest, error) {
 	var req struct {
 		Model          string         `json:"model"`
@@ -525,11 +532,14 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	if err := decodeBody(body, &req, vllmFields); err != nil {
 		return completionsRequest{}, err
 	}
+	biases, err := vllmBiasValues(req.LogitBias)
+	if err != nil {
+		return completionsRequest{}, err
+	}
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
 		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs,
 		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS,
-		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID, BadWords: req.BadWords,
-		LogitBias: req.LogitBias}
+		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID, BadWords: req.BadWords}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = *req.MaxTokens
@@ -541,6 +551,12 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	if req.MinTokens != nil {
 		minTokens = *req.MinTokens
 	}
+	// The fields vLLM defines that are not read here (fields.go).
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return out, fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
+	}
+	// What vLLM's pydantic model refuses, before logit_bias's keys are read.
 	switch {
 	case req.Prompt == nil:
 		return out, &badRequest{"prompt", `give "prompt": token ids or a text`}
@@ -550,6 +566,16 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"logprobs", "`logprobs` must be a positive value or -1."}
 	case req.Stream:
 		return out, &badRequest{"", "rlt serve answers one choice a prompt, not streamed"}
+	case minTokens != math.Trunc(minTokens): // an int field
+		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)}
+	}
+	if field, why := checkFields(fields, vllmModelFields); field != "" {
+		return out, &badRequest{field, refusal(field, field, why)}
+	}
+	if out.LogitBias, err = vllmLogitBiasKeys(req.LogitBias, biases); err != nil {
+		return out, err
+	}
+	switch {
 	case req.N != nil && *req.N < 1: // vLLM's SamplingParams' words
 		return out, &badRequest{"", fmt.Sprintf("n must be at least 1, got %d.", *req.N)}
 	case req.N != nil && *req.N > 1 && req.Temperature != nil && *req.Temperature < 1e-5:
@@ -564,25 +590,16 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be in [0, 2], got %s. (parameter=temperature, value=%[1]s)", pyFloat(*req.Temperature))}
 	case slices.Contains(req.Stop, ""):
 		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
-	case minTokens != math.Trunc(minTokens):
-		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)}
 	case minTokens < 0: // vLLM's SamplingParams._verify_args' words
 		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be greater than or equal to 0, got %g.", minTokens)}
 	case minTokens > float64(generated):
 		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be less than or equal to max_tokens=%d, got %g.", generated, minTokens)}
-	case req.Allowed != nil && len(*req.Allowed) == 0:
-		return out, &badRequest{"allowed_token_ids", "allowed_token_ids is not None and empty!"} // vLLM's words
 	}
 	out.MinTokens = int(minTokens)
 	if req.Allowed != nil {
 		out.AllowedTokenIDs = *req.Allowed
 	}
-	// The fields vLLM defines that are not read above (fields.go).
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return out, fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
-	}
-	if field, why := checkFields(fields, vllmFields); field != "" {
+	if field, why := checkFields(fields, vllmSamplingFields); field != "" {
 		return out, &badRequest{field, refusal(field, field, why)}
 	}
 	out.Prompts, out.MaxTokens = *req.Prompt, maxTokens
@@ -765,29 +782,36 @@ func (req *completionsRequest) nextTopK(vocab int) int {
 // and, with min_tokens 1, the stop token ids: the request's and the
 // model's end of sequence (SamplingParams' all_stop_token_ids, which hold
 // it whatever ignore_eos). Token ids are checked against the model's
-// vocabulary as vLLM checks them (SamplingParams.verify: logit_bias's
-// first, stop_token_ids whatever min_tokens). nil: no adjustment.
+// vocabulary as vLLM checks them, in its words (SamplingParams.verify, in
+// its order: logit_bias's, stop_token_ids' whatever min_tokens, then
+// allowed_token_ids, empty or outside it). nil: no adjustment.
 func (s *Server) vllmBias(req *completionsRequest) (*rlt.LogitBias, error) {
 	h, err := vllmLogitBias(req.LogitBias, s.Src.Vocab)
 	if err != nil {
 		return nil, err
 	}
 	vocab := int64(s.Src.Vocab)
-	var outside []int64
-	for _, id := range req.StopTokenIDs {
-		if id < 0 || id >= vocab {
-			outside = append(outside, id)
+	outsideOf := func(ids []int64) []int64 {
+		var out []int64
+		for _, id := range ids {
+			if id < 0 || id >= vocab {
+				out = append(out, id)
+			}
 		}
+		return out
 	}
-	if outside != nil {
-		return nil, &badRequest{"stop_token_ids", fmt.Sprintf("token_id(s) %s in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d", pyInts(outside), vocab)}
+	if outside := outsideOf(req.StopTokenIDs); outside != nil {
+		return nil, &badRequest{"stop_token_ids", fmt.Sprintf("token_id(s) %s in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d (parameter=stop_token_ids, value=%s)", pyInts(outside), vocab, pyInts(outside))}
 	}
 	if req.AllowedTokenIDs != nil {
+		switch outside := outsideOf(req.AllowedTokenIDs); { // vLLM's words
+		case len(req.AllowedTokenIDs) == 0:
+			return nil, &badRequest{"allowed_token_ids", "allowed_token_ids is not None and empty! (parameter=allowed_token_ids, value=[])"}
+		case outside != nil:
+			return nil, &badRequest{"allowed_token_ids", fmt.Sprintf("allowed_token_ids contains out-of-vocab token id! (parameter=allowed_token_ids, value=%s)", pyInts(outside))}
+		}
 		only := make([]int32, 0, len(req.AllowedTokenIDs))
 		for _, id := range req.AllowedTokenIDs {
-			if id < 0 || id >= vocab {
-				return nil, &badRequest{"allowed_token_ids", "allowed_token_ids contains out-of-vocab token id!"} // vLLM's words
-			}
 			only = append(only, int32(id))
 		}
 		if h == nil {
