@@ -306,6 +306,18 @@ func pyRepr(s string) string {
 	return string(append(b, q))
 }
 
+// pyStrs is Python's repr() of a list of texts, each once, in their
+// first order, as SamplingParams keeps bad_words (list(dict.fromkeys())).
+func pyStrs(list []string) string {
+	var parts []string
+	for i, s := range list {
+		if !slices.Contains(list[:i], s) {
+			parts = append(parts, pyRepr(s))
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
 // pyFloat is Python's repr() of a float: the shortest digits that read
 // back as it, with ".0" when whole, in exponent form from 1e16 and below
 // 1e-4.
@@ -444,18 +456,15 @@ func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
 // where it makes another first token and as many tokens), and the sampler
 // holds back the last token of each encoding whose tokens before it were
 // the last ones generated: for the first token, those of one token. A
-// word that is empty, or encodes to no token, is refused in vLLM's words.
+// word that encodes to no token is refused in vLLM's words (an empty one
+// is refused before: parseCompletions).
 func badWordTokens(tok Tokenizer, words []string) ([]int32, error) {
-	if slices.Contains(words, "") {
-		list, _ := json.Marshal(words)
-		return nil, &badRequest{"bad_words", fmt.Sprintf("bad_words cannot contain an empty string. Got bad_words=%s", list)}
-	}
 	var held []int32
 	for _, word := range words {
 		word = strings.TrimLeftFunc(word, unicode.IsSpace) // Python's lstrip()
 		alone := tok.Encode(word)
 		if len(alone) == 0 {
-			return nil, &badRequest{"bad_words", "bad_words entries must tokenize to at least one token."}
+			return nil, &badRequest{"bad_words", fmt.Sprintf("bad_words entries must tokenize to at least one token. (parameter=bad_words, value=%s)", pyStrs(words))}
 		}
 		spaced := tok.Encode(" " + word)
 		if len(alone) == 1 {

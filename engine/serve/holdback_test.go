@@ -204,8 +204,8 @@ func TestHeldBackRefused(t *testing.T) {
 		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[]`, "allowed_token_ids", `allowed_token_ids is not None and empty! (parameter=allowed_token_ids, value=[])`},
 		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[3,99999]`, "allowed_token_ids", `allowed_token_ids contains out-of-vocab token id! (parameter=allowed_token_ids, value=[99999])`},
 		{"/v1/completions", `"max_tokens":1,"allowed_token_ids":[-1,5,-2]`, "allowed_token_ids", `allowed_token_ids contains out-of-vocab token id! (parameter=allowed_token_ids, value=[-1, -2])`},
-		{"/v1/completions", `"max_tokens":1,"bad_words":["x"," \n"]`, "bad_words", `bad_words entries must tokenize to at least one token.`},
-		{"/v1/completions", `"max_tokens":1,"bad_words":["x",""]`, "bad_words", `bad_words cannot contain an empty string. Got bad_words=["x",""]`},
+		{"/v1/completions", `"max_tokens":1,"bad_words":["x"," \n","x"]`, "bad_words", `bad_words entries must tokenize to at least one token. (parameter=bad_words, value=['x', ' \n'])`},
+		{"/v1/completions", `"max_tokens":1,"bad_words":["x","","it's","x"]`, "bad_words", `bad_words cannot contain an empty string. Got bad_words=['x', '', "it's"]`},
 		{"/v1/completions", `"max_tokens":1,"stop_token_ids":[3,99999,-1]`, "stop_token_ids", fmt.Sprintf(`token_id(s) [99999, -1] in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d (parameter=stop_token_ids, value=[99999, -1])`, s.Src.Vocab)},
 		{"/v1/completions", fmt.Sprintf(`"max_tokens":1,"min_tokens":1,"allowed_token_ids":[%d]`, sc.Next), "", `every token of the vocabulary is held back`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":-1}`, "", `min_new_tokens must be in [0, max_new_tokens], got -1.`},
@@ -489,8 +489,9 @@ func TestBiasedPromptsRunTogether(t *testing.T) {
 // a key that is no integer after the pydantic model's own checks
 // (prompt_logprobs, min_tokens' type, cache_salt) and before the sampling
 // parameters' bounds (temperature, min_tokens, top_p) and the logprobs
-// asked; a token id outside the vocabulary after those, and before
-// stop_token_ids and allowed_token_ids are checked against it.
+// asked; a token id outside the vocabulary after those (an empty bad word
+// among them), and before stop_token_ids and allowed_token_ids are checked
+// against it.
 func TestLogitBiasCheckedInVLLMsOrder(t *testing.T) {
 	s, ts := testServer(t, VLLM)
 	vocab := s.Src.Vocab
@@ -508,6 +509,8 @@ func TestLogitBiasCheckedInVLLMsOrder(t *testing.T) {
 		{`"logit_bias":{"x":1},"n":0`, "logit_bias", keys},
 		{`"logit_bias":{"x":1},"logprobs":50`, "logit_bias", keys},
 		{`"logit_bias":{"99999":1},"temperature":-1`, "temperature", `temperature must be non-negative, got -1.0.`},
+		{`"logit_bias":{"99999":1},"bad_words":["a",""]`, "bad_words", `bad_words cannot contain an empty string. Got bad_words=['a', '']`},
+		{`"logit_bias":{"x":1},"bad_words":[""]`, "logit_bias", keys},
 		{`"logit_bias":{"99999":1},"logprobs":50`, "logprobs", `Requested sample logprobs of 50, which is greater than max allowed: 20`},
 		{`"logit_bias":{"99999":1},"stop_token_ids":[99999]`, "logit_bias", outside},
 		{`"logit_bias":{"99999":1},"allowed_token_ids":[]`, "logit_bias", outside},

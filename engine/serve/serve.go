@@ -590,6 +590,8 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be in [0, 2], got %s. (parameter=temperature, value=%[1]s)", pyFloat(*req.Temperature))}
 	case slices.Contains(req.Stop, ""):
 		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
+	case slices.Contains(req.BadWords, ""): // its list as Python writes it
+		return out, &badRequest{"bad_words", "bad_words cannot contain an empty string. Got bad_words=" + pyStrs(req.BadWords)}
 	case minTokens < 0: // vLLM's SamplingParams._verify_args' words
 		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be greater than or equal to 0, got %g.", minTokens)}
 	case minTokens > float64(generated):
