@@ -612,7 +612,7 @@ func TestHeaderPhaseKeepsItsPlace(t *testing.T) {
 		want     string
 	}{
 		{"phase alone", false, "· running · reconstructing · step 5/20 ·"},
-		{"with its progress", true, "· running · step 5: reconstructing 1/4 passes · "},
+		{"with its progress", true, "· running · reconstructing 1/4 passes · "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newTestRun(t, 4, 1, 1, 4)

@@ -1752,10 +1752,13 @@ func (m *Model) statusLine() string {
 	}
 	steps := m.plannedSteps()
 	prog, hasProg := m.stepProgress()
-	if p, _ := m.progressShown(); hasProg && steps <= 0 && p.Step == m.stepsDone() {
-		// With no plan the step part below is the step in progress's
-		// number alone, what the progress line starts with: said once
-		// ("sampling 0/96 tokens · step 1"), by the part kept longer.
+	// The step count below names the step in progress ("step 12/30":
+	// steps 0–11 done, 12 under way; with no plan its number alone),
+	// which the progress line starts with too: said once, by the part
+	// kept longer ("sampling 0/96 tokens · step 1/20"), where the count is
+	// shown.
+	counted := m.hasStep || m.counted.HasStep || steps > 0 // "step 0/20" before the first is done: the plan shows from the start
+	if p, _ := m.progressShown(); hasProg && counted && p.Step == m.stepsDone() {
 		p.Step = -1
 		prog = p.StepLine(m.now)
 	}
@@ -1796,7 +1799,7 @@ func (m *Model) statusLine() string {
 	// (step 12/30: steps 0–11 done, 12 under way), and the reward named
 	// by its step as the traces name it: said "step 12/30 · reward" alone,
 	// the reward read as step 12's.
-	if m.hasStep || m.counted.HasStep || steps > 0 { // "step 0/20" before the first is done: the plan shows from the start
+	if counted {
 		add("step "+sessions.StepsLabel(m.stepsDone(), steps), keepHigh)
 	}
 	if m.hasReward {

@@ -1257,7 +1257,7 @@ func TestHeaderKeepsTheDeviceAt120Columns(t *testing.T) {
 		goldenName string
 	}{
 		// Room for it all but the run's name.
-		{240, 30, []string{"vulkan/NVIDIA H200 NVL gpu:0", "gpu 3.2 GiB", "st/min", "ETA", "step 14: reconstructing 1/4 passes"}, nil, ""},
+		{240, 30, []string{"vulkan/NVIDIA H200 NVL gpu:0", "gpu 3.2 GiB", "st/min", "ETA", "reconstructing 1/4 passes · 0.5 passes/s · 0s left · step 14/20"}, nil, ""},
 		{120, 40, []string{" · gpu:0 · ", "gpu 3.2 GiB", "st/min", "ETA"}, []string{"vulkan/", "reconstructing"}, "dashboard_gpu_120x40"},
 	} {
 		m := sized(t, r, c.w, c.h, &fakeControl{})
@@ -1303,7 +1303,7 @@ func TestHeaderCountsStepsDone(t *testing.T) {
 		{name: "half done", planned: 6, records: 3,
 			want: []string{"running", "step 3/6", "1.0 st/min", "ETA 3m0s"}},
 		{name: "fourth step sampling", planned: 6, records: 3, inProgress: "sampling",
-			want: []string{"step 3/6", "step 3: sampling 48/96 tokens", "ETA 3m0s"}},
+			want: []string{"sampling 48/96 tokens · 8 tokens/s · 6s left · step 3/6", "ETA 3m0s"}, avoid: []string{"step 3:"}},
 		// Between steps the ETA counts down the step in progress; the
 		// steps after it keep their minute each, also once it is overdue.
 		{name: "40 s into the fourth step", planned: 6, records: 3, now: 40 * time.Second,
