@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -111,5 +113,88 @@ func TestModelFolderWithOtherFilesRefusedBeforeWork(t *testing.T) {
 	// The folder that holds pretrain's two may hold other files.
 	if code, _, errs := runCLI(t, "", "pretrain", "--out", occupied(), "--steps", "1", "--batch", "1"); code != 0 {
 		t.Errorf("pretrain into a folder holding a file: exit %d: %s", code, errs)
+	}
+}
+
+// pretrain ends by checking the teacher as rlt eval --teacher --student
+// --questions 200 counts, on the folder's pair: the teacher it trained or
+// kept, the student it trained or kept (--only). The embedded teacher
+// beside a student trained for 2 steps verifies as it does in rlt eval
+// (its explanations verify whatever the student answers), above the bar;
+// a teacher trained for 2 steps beside the embedded student verifies
+// none, under it, and is warned of. Without a student there, it says how
+// to check the teacher with another. Before, a pretrain that made a
+// teacher of 54.5 % said nothing of it.
+func TestPretrainChecksTheTeacher(t *testing.T) {
+	check := regexp.MustCompile(`(?m)^teacher check: ([0-9.]+) % of its explanations verify, and from them the student answers ([0-9.]+) % right \(as rlt eval --teacher (\S+) --student (\S+) --task addition --questions 200 counts\)$`)
+	for _, c := range []struct {
+		only, keep string // the model trained; the embedded one kept beside it ("" none)
+		warned     bool
+	}{
+		{"student", "teacher", false},
+		{"teacher", "student", true},
+		{"teacher", "", false},
+	} {
+		out := t.TempDir()
+		if c.keep != "" {
+			copyDir(t, filepath.Join("engine/defaults/models", c.keep), filepath.Join(out, c.keep))
+		}
+		code, stdout, errs := runCLI(t, "", "pretrain", "--out", out, "--only", c.only, "--steps", "2", "--batch", "2")
+		if code != 0 || !strings.HasPrefix(stdout, "wrote "+filepath.Join(out, c.only)) {
+			t.Fatalf("pretrain --only %s: exit %d, stdout %q, stderr %s", c.only, code, stdout, errs)
+		}
+		if warned := strings.Contains(errs, "warning: the teacher is under the 90 % a default teacher must reach"); warned != c.warned {
+			t.Errorf("pretrain --only %s beside the embedded %s: warned %v, want %v: %s", c.only, c.keep, warned, c.warned, errs)
+		}
+		tdir, sdir := filepath.Join(out, "teacher"), filepath.Join(out, "student")
+		if c.keep == "" {
+			want := "the teacher is not checked: " + sdir + " holds no model; rlt eval --teacher " + tdir + " --student " + sdir + " --task addition --questions 200 checks it"
+			if !strings.Contains(errs, want) || check.MatchString(errs) {
+				t.Errorf("pretrain --only %s with no student: stderr %q; want %q and no check", c.only, errs, want)
+			}
+			continue
+		}
+		m := check.FindStringSubmatch(errs)
+		if m == nil || m[3] != tdir || m[4] != sdir {
+			t.Fatalf("pretrain --only %s: no check of %s with %s in stderr %q", c.only, tdir, sdir, errs)
+		}
+		code, stdout, errs = runCLI(t, "", "eval", "--teacher", tdir, "--student", sdir, "--questions", "200", "--device", "cpu")
+		var eval struct {
+			Accuracy     float64 `json:"accuracy"`
+			VerifiedRate float64 `json:"verified_rate"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &eval); code != 0 || err != nil {
+			t.Fatalf("rlt eval: exit %d, %v: %s", code, err, errs)
+		}
+		if got, want := m[1]+" "+m[2], fmt.Sprintf("%.1f %.1f", 100*eval.VerifiedRate, 100*eval.Accuracy); got != want {
+			t.Errorf("pretrain --only %s: the check says %s %% verify and right; rlt eval on the folder, %s", c.only, got, want)
+		}
+		if c.keep == "teacher" && m[1] != "96.5" {
+			t.Errorf("the embedded teacher checked at %s %%; rlt eval gives 96.5 %%", m[1])
+		}
+	}
+}
+
+// --only names one of the two models, and --lr is a finite rate above 0:
+// anything else is refused before any work, naming the flag.
+func TestPretrainRefusesABadOnlyOrLR(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--only", "both"}, `rlt pretrain: --only "both": want one of teacher, student`},
+		{[]string{"--lr", "0"}, "rlt pretrain: --lr 0: want a finite number above 0"},
+		{[]string{"--lr", "-1e-3"}, "rlt pretrain: --lr -0.001: want a finite number above 0"},
+		{[]string{"--lr", "Inf"}, "rlt pretrain: --lr +Inf: want a finite number above 0"},
+		{[]string{"--lr", "NaN"}, "rlt pretrain: --lr NaN: want a finite number above 0"},
+	} {
+		out := t.TempDir()
+		code, _, errs := runCLI(t, "", append([]string{"pretrain", "--out", out, "--steps", "1", "--batch", "1"}, c.args...)...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("pretrain %v: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Errorf("a refused pretrain %v wrote into %s", c.args, out)
+		}
 	}
 }

@@ -72,3 +72,30 @@ func TestPretrainSignalAsTheTeacherIsSaved(t *testing.T) {
 		t.Errorf("%s holds %v; want the teacher alone", out, names)
 	}
 }
+
+// TestPretrainSignalWhileCheckingTheTeacher: a signal as the trained
+// models are checked stops the check and says what is left: the two
+// models, whole, and the rlt eval that checks them, not a bare "context
+// canceled" after the models were written.
+func TestPretrainSignalWhileCheckingTheTeacher(t *testing.T) {
+	stderr := &signalAt{at: "checking the teacher: ", signal: make(chan os.Signal, 1)}
+	signal.Notify(stderr.signal, syscall.SIGTERM)
+	defer signal.Stop(stderr.signal)
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout lockedBuf
+	code := run([]string{"pretrain", "--out", out, "--steps", "1", "--batch", "1"}, strings.NewReader(""), &stdout, stderr)
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	want := "rlt pretrain: stopped by a signal while checking the teacher: " + out + " holds the trained models, whole; the teacher was not checked; to check it, run rlt eval --teacher " +
+		filepath.Join(out, "teacher") + " --student " + filepath.Join(out, "student") + " --task addition --questions 200"
+	if last := lines[len(lines)-1]; code != 1 || last != want {
+		t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, want)
+	}
+	if strings.Contains(stderr.String(), "teacher check:") {
+		t.Errorf("a stopped check said a rate: %s", stderr.String())
+	}
+	for _, name := range []string{"teacher", "student"} {
+		if modelFile(filepath.Join(out, name)) == "" {
+			t.Errorf("%s/%s holds no model; want it whole", out, name)
+		}
+	}
+}
