@@ -24,6 +24,8 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":{"a":"b"}}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":{"3":"1.5","4":" -2e1 ","5":"1_0","6":true,"7":"nan","8":"-Infinity"}}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"logit_bias":[1],"temperature":2.5}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"bad_words":["x","y z"],"min_tokens":1,"allowed_token_ids":[3,5]}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"bad_words":[],"min_tokens":0.0,"allowed_token_ids":[]}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","sampling_params":{"max_new_tokens":0},"return_logprob":true,"logprob_start_len":1,"top_logprobs_num":3,"return_text_in_logprobs":true}`))
@@ -68,7 +70,8 @@ func FuzzDecodeRequests(f *testing.F) {
 			w := map[string]any{"model": req.Model, "prompt": p, "max_tokens": req.MaxTokens, "temperature": req.Temperature, "echo": req.Echo,
 				"prompt_logprobs": req.PromptLogprobs, "logprobs": req.Logprobs, "return_tokens_as_token_ids": req.AsTokenIDs,
 				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop, "ignore_eos": req.IgnoreEOS,
-				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID, "logit_bias": vllmBiasJSON(req.LogitBias)}
+				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID, "logit_bias": vllmBiasJSON(req.LogitBias),
+				"bad_words": req.BadWords, "min_tokens": req.MinTokens, "allowed_token_ids": req.AllowedTokenIDs}
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)
