@@ -166,8 +166,10 @@ type PromptOptions struct {
 	// NextBias, when not nil, adjusts the logits after the last position
 	// before the next token is picked (LogitBias): the tokens a request
 	// keeps from being it, and OpenAI's logit_bias. A pointer, so that
-	// options stay comparable (rlt serve groups the prompts that ask the
-	// same): one request's prompts share it.
+	// PromptOptions stays comparable (rlt serve's batcher keys its groups
+	// by the options with NextBias left out); which pointer does not
+	// count there, the batcher comparing adjustments by value
+	// (LogitBias.Key), so equal ones of other requests share a forward.
 	NextBias *LogitBias
 }
 
