@@ -122,7 +122,7 @@ func inRange(lo, hi float64, loOpen bool, say string) fieldRule {
 		}
 		var v float64
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Sprintf("must be a number, got %s", raw)
+			return fmt.Sprintf(notNumber, raw)
 		}
 		if v < lo || v > hi || loOpen && v == lo || math.IsNaN(v) {
 			return fmt.Sprintf(say, raw)
@@ -137,7 +137,7 @@ func whole(rule fieldRule) fieldRule {
 	return func(raw json.RawMessage) string {
 		var v float64
 		if !isNull(raw) && json.Unmarshal(raw, &v) == nil && v != math.Trunc(v) {
-			return fmt.Sprintf("must be a whole number, got %s", raw)
+			return fmt.Sprintf(notWhole, raw)
 		}
 		return rule(raw)
 	}
@@ -242,14 +242,63 @@ var vllmFields = map[string]fieldRule{
 	"repetition_min_count":        refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
 }
 
-// vllmModelFields are the vllmFields whose refusals here are chiefly those
-// of vLLM's pydantic model (a field constraint, a model validator), which
-// vLLM makes before it reads logit_bias's keys; vllmSamplingFields are the
-// others, checked after those keys (parseCompletions): the bounds
-// SamplingParams checks once it has read them, and the fields refused
-// here that vLLM would answer.
-var vllmModelFields, vllmSamplingFields = splitRules(vllmFields,
-	"routed_experts_prompt_start", "stream_interval", "truncation_side", "cache_salt", "stream_options", "logprob_token_ids")
+// vllmModelFields are the rules of the vllmFields that vLLM's pydantic
+// model refuses (a field constraint, a model validator), which vLLM
+// makes as it reads the body: before it looks the model up, and before it
+// reads logit_bias's keys; vllmSamplingFields are the others, checked
+// after those keys (parseCompletions): the bounds SamplingParams checks
+// once it has read them, and the fields refused here that vLLM would
+// answer. logprob_token_ids is in both: vLLM's model refuses an empty
+// list; any other is refused here, where vLLM answers it.
+var vllmModelFields, vllmSamplingFields = func() (model, sampling map[string]fieldRule) {
+	model, sampling = splitRules(vllmFields, "routed_experts_prompt_start", "stream_interval", "truncation_side", "cache_salt", "stream_options")
+	model["logprob_token_ids"] = func(raw json.RawMessage) string {
+		var ids []json.RawMessage
+		if !isNull(raw) && json.Unmarshal(raw, &ids) == nil && len(ids) == 0 {
+			return "`logprob_token_ids` must not be an empty list." // vLLM's words
+		}
+		return ""
+	}
+	return model, sampling
+}()
+
+// Type faults, the refusals of inRange and whole that say the value is
+// not a number, or not a whole one, where the field takes one:
+// vLLM's pydantic model refuses those before the model is looked up
+// (typeFaults), whatever the field's bounds, which SamplingParams checks
+// later.
+const (
+	notNumber = "must be a number, got %s"
+	notWhole  = "must be a whole number, got %s"
+)
+
+// typeFaults is checkFields with only rules' type faults refused.
+func typeFaults(obj map[string]json.RawMessage, rules map[string]fieldRule) (field, why string) {
+	typed := map[string]fieldRule{}
+	for name, rule := range rules {
+		typed[name] = func(raw json.RawMessage) string {
+			why := rule(raw)
+			if why == fmt.Sprintf(notNumber, raw) || why == fmt.Sprintf(notWhole, raw) {
+				return why
+			}
+			return ""
+		}
+	}
+	return checkFields(obj, typed)
+}
+
+// checkFieldsInOrder is checkFields of the rules of names only, applied
+// in that order (the order the server checks them in).
+func checkFieldsInOrder(obj map[string]json.RawMessage, rules map[string]fieldRule, names ...string) (field, why string) {
+	for _, name := range names {
+		if raw, ok := obj[name]; ok && rules[name] != nil {
+			if why := rules[name](raw); why != "" {
+				return name, why
+			}
+		}
+	}
+	return "", ""
+}
 
 // splitRules splits rules into those of names and the others.
 func splitRules(rules map[string]fieldRule, names ...string) (of, others map[string]fieldRule) {
@@ -346,7 +395,7 @@ var sglangSamplingFields = map[string]fieldRule{
 		case isNull(raw):
 			return ""
 		case json.Unmarshal(raw, &p) != nil:
-			return fmt.Sprintf("must be a number, got %s", raw)
+			return fmt.Sprintf(notNumber, raw)
 		case !(p > 0 && p <= 2):
 			return fmt.Sprintf("repetition_penalty must be in (0, 2] (1.0 = no penalty), got %s.", raw) // SGLang's words
 		case p != 1:

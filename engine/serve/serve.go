@@ -307,6 +307,17 @@ type badRequest struct{ param, msg string }
 
 func (e *badRequest) Error() string { return e.msg }
 
+// invalidBody is a *badRequest of vLLM's pydantic model (a field's type
+// or constraint, a model validator): vLLM makes it as it reads the body,
+// before it looks the model up, so refused reports it before an unknown
+// model's 404, where it reports other refusals after.
+type invalidBody struct{ *badRequest }
+
+func (e invalidBody) Unwrap() error { return e.badRequest }
+
+// invalid is br as a refusal of vLLM's pydantic model (invalidBody).
+func invalid(br *badRequest) error { return invalidBody{br} }
+
 // prompt is a prompt given as token ids or as text.
 type prompt struct {
 	ids  []int32
@@ -401,18 +412,24 @@ func parseTokenize(body []byte) (model, text string, err error) {
 	return req.Model, *t, nil
 }
 
-// refused answers a request that cannot go on, in OpenAI's order: a body
-// that does not decode, then an unknown model, then a field refused
-// (*badRequest, whose model is known); it reports whether it answered.
+// refused answers a request that cannot go on, in vLLM's order: a body
+// that does not decode or that its pydantic model refuses (invalidBody),
+// then an unknown model, then a field refused (*badRequest, whose model
+// is known); it reports whether it answered.
 func (s *Server) refused(w http.ResponseWriter, model string, err error) bool {
 	var br *badRequest
 	var miss *jsonerr.CaseMiss
+	var inv invalidBody
 	if errors.As(err, &miss) { // a body that decodes only in another case: OpenAI's param is the key
 		openAIError(w, http.StatusBadRequest, "BadRequestError", miss.Key, err.Error())
 		return true
 	}
 	if err != nil && !errors.As(err, &br) {
 		openAIError(w, http.StatusBadRequest, "BadRequestError", "", err.Error())
+		return true
+	}
+	if errors.As(err, &inv) {
+		openAIError(w, http.StatusBadRequest, "BadRequestError", inv.param, inv.msg)
 		return true
 	}
 	if !s.modelOK(w, model) {
@@ -498,14 +515,18 @@ const maxLogprobs = 20
 
 // parseCompletions decodes and checks a /v1/completions body. A body that
 // decodes but asks what rlt serve does not answer is a *badRequest (the
-// model is then known). Where a request has several faults, the one
-// reported is, for logit_bias, the one vLLM reports first: its pydantic
+// model is then known), or an invalidBody, one vLLM's pydantic model
+// refuses, reported before the model is. Where a request has several
+// faults, the one returned is the one vLLM reports first: its pydantic
 // model's refusals (a bias that is no number, with the body's other
 // types; then its model validators' and field constraints'), then
 // logit_bias's keys (SamplingParams.from_optional), then the sampling
-// parameters' bounds (SamplingParams._verify_args), then, once the model
+// parameters' bounds (SamplingParams._verify_args, in its order), then
+// rlt serve's refusals of what vLLM answers. completions checks a
+// prompt's length before all but the first of those, and once the model
 // is known, the logprobs asked and logit_bias's token ids against the
-// vocabulary (checkLogprobs, vllmBias: SamplingParams.verify's order).
+// vocabulary (checkLogprobs, vllmBias: SamplingParams.verify's order),
+// then each prompt's ids, as vLLM does.
 func parseCompletions(body []byte) (completionsRequest, error) {
 	var req struct {
 		Model          string         `json:"model"`
@@ -556,46 +577,75 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return out, fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
 	}
-	// What vLLM's pydantic model refuses, before logit_bias's keys are read.
+	// What vLLM's pydantic model refuses as it reads the body, before the
+	// model is looked up (invalid): a field's type, its constraints, the
+	// model validators.
 	switch {
 	case req.Prompt == nil:
-		return out, &badRequest{"prompt", `give "prompt": token ids or a text`}
+		return out, invalid(&badRequest{"prompt", `give "prompt": token ids or a text`})
 	case req.PromptLogprobs != nil && *req.PromptLogprobs < -1:
-		return out, &badRequest{"prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."}
+		return out, invalid(&badRequest{"prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."})
 	case req.Logprobs != nil && *req.Logprobs < -1:
-		return out, &badRequest{"logprobs", "`logprobs` must be a positive value or -1."}
-	case req.Stream:
-		return out, &badRequest{"", "rlt serve answers one choice a prompt, not streamed"}
+		return out, invalid(&badRequest{"logprobs", "`logprobs` must be a positive value or -1."})
 	case minTokens != math.Trunc(minTokens): // an int field
-		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)}
+		return out, invalid(&badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)})
 	}
 	if field, why := checkFields(fields, vllmModelFields); field != "" {
-		return out, &badRequest{field, refusal(field, field, why)}
+		return out, invalid(&badRequest{field, refusal(field, field, why)})
 	}
+	if field, why := typeFaults(fields, vllmSamplingFields); field != "" {
+		return out, invalid(&badRequest{field, refusal(field, field, why)})
+	}
+	// Set before the refusals that follow, which vLLM makes once it has
+	// checked each prompt's length against the model (completions).
+	out.Prompts, out.MaxTokens = *req.Prompt, maxTokens
 	if out.LogitBias, err = vllmLogitBiasKeys(req.LogitBias, biases); err != nil {
 		return out, err
 	}
-	switch {
-	case req.N != nil && *req.N < 1: // vLLM's SamplingParams' words
+	bounds := func(names ...string) error { // vllmSamplingFields' of names, in that order
+		if field, why := checkFieldsInOrder(fields, vllmSamplingFields, names...); field != "" {
+			return &badRequest{field, refusal(field, field, why)}
+		}
+		return nil
+	}
+	// SamplingParams._verify_args' bounds, in its order.
+	if req.N != nil && *req.N < 1 { // vLLM's SamplingParams' words
 		return out, &badRequest{"", fmt.Sprintf("n must be at least 1, got %d.", *req.N)}
-	case req.N != nil && *req.N > 1 && req.Temperature != nil && *req.Temperature < 1e-5:
-		return out, &badRequest{"", fmt.Sprintf("n must be 1 when using greedy sampling, got %d.", *req.N)}
-	case req.N != nil && *req.N > 1:
-		return out, &badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *req.N, *req.N)}
-	case maxTokens == 0 && !req.Echo, maxTokens < 0 || maxTokens > 1:
-		return out, &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
+	}
+	if err := bounds("presence_penalty", "frequency_penalty", "repetition_penalty"); err != nil {
+		return out, err
+	}
+	switch {
 	case req.Temperature != nil && *req.Temperature < 0: // vLLM's SamplingParams._verify_args' words
 		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %s. (parameter=temperature, value=%[1]s)", pyFloat(*req.Temperature))}
 	case req.Temperature != nil && *req.Temperature > 2: // OpenAI's bound, which vLLM keeps since 0.24 (its PR 44965)
 		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be in [0, 2], got %s. (parameter=temperature, value=%[1]s)", pyFloat(*req.Temperature))}
-	case slices.Contains(req.Stop, ""):
-		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
-	case slices.Contains(req.BadWords, ""): // its list as Python writes it
-		return out, &badRequest{"bad_words", "bad_words cannot contain an empty string. Got bad_words=" + pyStrs(req.BadWords)}
+	}
+	if err := bounds("top_p", "top_k", "min_p"); err != nil {
+		return out, err
+	}
+	maxTokensRefused := &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
+	switch {
+	case maxTokens == 0 && !req.Echo, maxTokens < 0: // where vLLM refuses max_tokens below 1
+		return out, maxTokensRefused
 	case minTokens < 0: // vLLM's SamplingParams._verify_args' words
 		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be greater than or equal to 0, got %g.", minTokens)}
 	case minTokens > float64(generated):
 		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be less than or equal to max_tokens=%d, got %g.", generated, minTokens)}
+	case slices.Contains(req.Stop, ""):
+		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
+	case slices.Contains(req.BadWords, ""): // its list as Python writes it
+		return out, &badRequest{"bad_words", "bad_words cannot contain an empty string. Got bad_words=" + pyStrs(req.BadWords)}
+	// Once _verify_args has passed, SamplingParams' greedy check.
+	case req.N != nil && *req.N > 1 && req.Temperature != nil && *req.Temperature < 1e-5:
+		return out, &badRequest{"", fmt.Sprintf("n must be 1 when using greedy sampling, got %d.", *req.N)}
+	// What rlt serve refuses that vLLM answers: after all vLLM refuses.
+	case req.Stream:
+		return out, &badRequest{"", "rlt serve answers one choice a prompt, not streamed"}
+	case req.N != nil && *req.N > 1:
+		return out, &badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *req.N, *req.N)}
+	case maxTokens > 1:
+		return out, maxTokensRefused
 	}
 	out.MinTokens = int(minTokens)
 	if req.Allowed != nil {
@@ -604,7 +654,6 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	if field, why := checkFields(fields, vllmSamplingFields); field != "" {
 		return out, &badRequest{field, refusal(field, field, why)}
 	}
-	out.Prompts, out.MaxTokens = *req.Prompt, maxTokens
 	return out, nil
 }
 
@@ -655,13 +704,17 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		req, err = parseCompletions(body)
 	}
-	if err == nil {
-		if br := s.checkLogprobs(&req); br != nil {
-			err = br
-		}
-	}
-	if err == nil {
-		req.Bias, err = s.vllmBias(&req)
+	// vLLM reads the body (its pydantic model), looks the model up, and
+	// renders the prompts, refusing one too long; only then does it make
+	// the sampling parameters and check them (SamplingParams: logit_bias's
+	// keys, _verify_args: parseCompletions' later refusals), check them
+	// against the model (verify: checkLogprobs, vllmBias), and last check
+	// each prompt against it (InputProcessor: empty, then ids outside the
+	// vocabulary). Of several faults, the one it reports first is
+	// reported.
+	var later *badRequest
+	if !errors.As(err, new(invalidBody)) && errors.As(err, &later) {
+		err = nil
 	}
 	if s.refused(w, req.Model, err) {
 		return
@@ -670,21 +723,41 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	maxTokens := req.MaxTokens
 	all := make([][]int32, len(req.Prompts))
 	for i, p := range req.Prompts {
-		ids, err := s.resolve(p)
-		if err != nil {
-			bad("prompt", err.Error())
+		all[i] = p.ids
+		if p.text != nil {
+			all[i] = s.Tok.Encode(*p.text)
+		}
+		if len(all[i])+maxTokens > s.maxLen() {
+			bad("", fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+				s.maxLen(), len(all[i])+maxTokens, len(all[i]), maxTokens))
 			return
 		}
+	}
+	if later == nil {
+		if br := s.checkLogprobs(&req); br != nil {
+			later = br
+		}
+	}
+	if later == nil {
+		req.Bias, err = s.vllmBias(&req)
+		if err != nil && !errors.As(err, &later) {
+			bad("", err.Error())
+			return
+		}
+	}
+	if later != nil {
+		bad(later.param, later.msg)
+		return
+	}
+	for _, ids := range all {
 		if len(ids) == 0 {
 			bad("prompt", "the prompt is empty")
 			return
 		}
-		if len(ids)+maxTokens > s.maxLen() {
-			bad("", fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
-				s.maxLen(), len(ids)+maxTokens, len(ids), maxTokens))
+		if err := checkIDs(ids, s.Src.Vocab); err != nil {
+			bad("prompt", err.Error())
 			return
 		}
-		all[i] = ids
 	}
 	// The prompts are computed together, with those of the requests
 	// waiting beside this one (coalesce.go), each choice as it would be

@@ -1,0 +1,106 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestFaultsReportedInVLLMsOrder: of a /v1/completions request with two
+// faults, the one refused is the one vLLM reports first (the first fault
+// of each case; the other's refusal follows it). vLLM reads the body
+// through its pydantic model (types, constraints, model validators), looks
+// the model up (404), renders the prompts (one too long), makes and checks
+// the sampling parameters (SamplingParams._verify_args, in its order: n,
+// penalties, temperature, top_p, top_k, min_p, max_tokens, min_tokens,
+// stop, bad_words; then greedy sampling's n), checks them against the
+// model (logprobs, logit_bias, stop_token_ids, allowed_token_ids), and
+// last checks each prompt (empty, then ids outside the vocabulary). What
+// rlt serve refuses that vLLM answers (stream, n above 1, max_tokens
+// above 1, logprob_token_ids) comes after all vLLM refuses.
+func TestFaultsReportedInVLLMsOrder(t *testing.T) {
+	s, ts := testServer(t, VLLM)
+	long := fmt.Sprint(make([]int, s.maxLen())) // the prompt and the generated token do not fit
+	long = "[" + strings.ReplaceAll(strings.Trim(long, "[]"), " ", ",") + "]"
+	tooLong := fmt.Sprintf("This model's maximum context length is %d tokens", s.maxLen())
+	notFound := "The model `nope` does not exist."
+	outside := fmt.Sprintf("token_id(s) [99999] in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d", s.Src.Vocab)
+	for _, c := range []struct {
+		name, body   string
+		status       int
+		param, first string
+	}{
+		// The body's validation before the model.
+		{"prompt_logprobs below -1, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"prompt_logprobs":-5`, 400, "prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."},
+		{"logprobs below -1, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"logprobs":-2`, 400, "logprobs", "`logprobs` must be a positive value or -1."},
+		{"no prompt, an unknown model", `"model":"nope","max_tokens":1`, 400, "prompt", `give "prompt"`},
+		{"an empty cache_salt, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"cache_salt":""`, 400, "cache_salt", "Parameter 'cache_salt' must be a non-empty string if provided."},
+		{"min_tokens not whole, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"min_tokens":0.5`, 400, "min_tokens", "min_tokens must be a whole number"},
+		{"top_p no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"top_p":"x"`, 400, "top_p", `top_p must be a number, got "x"`},
+		{"top_k not whole, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"top_k":1.5`, 400, "top_k", "top_k must be a whole number, got 1.5"},
+		{"an empty logprob_token_ids, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"logprob_token_ids":[]`, 400, "logprob_token_ids", "`logprob_token_ids` must not be an empty list."},
+		{"a bias no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"logit_bias":{"5":"x"}`, 400, "", `logit_bias["5"] must be a number`},
+		{"prompt_logprobs below -1, a prompt too long", `"prompt":` + long + `,"max_tokens":1,"prompt_logprobs":-5`, 400, "prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."},
+		// The model before the prompts and the sampling parameters.
+		{"an unknown model, a prompt too long", `"model":"nope","prompt":` + long + `,"max_tokens":1`, 404, "model", notFound},
+		{"an unknown model, temperature below 0", `"model":"nope","prompt":"a","max_tokens":1,"temperature":-1`, 404, "model", notFound},
+		{"an unknown model, a logit_bias key no integer", `"model":"nope","prompt":"a","max_tokens":1,"logit_bias":{"x":1}`, 404, "model", notFound},
+		{"an unknown model, top_p out of range", `"model":"nope","prompt":"a","max_tokens":1,"top_p":5`, 404, "model", notFound},
+		{"an unknown model, stream", `"model":"nope","prompt":"a","max_tokens":1,"stream":true`, 404, "model", notFound},
+		{"an unknown model, logprob_token_ids", `"model":"nope","prompt":"a","max_tokens":1,"logprobs":1,"logprob_token_ids":[3]`, 404, "model", notFound},
+		{"an unknown model, an empty prompt", `"model":"nope","prompt":[],"max_tokens":1`, 404, "model", notFound},
+		// A prompt too long before the sampling parameters.
+		{"a prompt too long, temperature below 0", `"prompt":` + long + `,"max_tokens":1,"temperature":-1`, 400, "", tooLong},
+		{"a prompt too long, a logit_bias key no integer", `"prompt":` + long + `,"max_tokens":1,"logit_bias":{"x":1}`, 400, "", tooLong},
+		{"a prompt too long, min_tokens past max_tokens", `"prompt":` + long + `,"max_tokens":1,"min_tokens":5`, 400, "", tooLong},
+		{"a prompt too long, logprobs past the limit", `"prompt":` + long + `,"max_tokens":1,"logprobs":50`, 400, "", tooLong},
+		{"a prompt too long, stop_token_ids outside the vocabulary", `"prompt":` + long + `,"max_tokens":1,"stop_token_ids":[99999]`, 400, "", tooLong},
+		{"a prompt too long, max_tokens 5", `"prompt":` + long + `,"max_tokens":5`, 400, "", tooLong},
+		{"the second prompt too long, the first empty", `"prompt":[[],` + long + `],"max_tokens":1`, 400, "", tooLong},
+		// The sampling parameters before each prompt's emptiness and ids.
+		{"temperature below 0, an empty prompt", `"prompt":[],"max_tokens":1,"temperature":-1`, 400, "temperature", "temperature must be non-negative, got -1.0."},
+		{"logprobs past the limit, an empty prompt", `"prompt":[],"max_tokens":1,"logprobs":50`, 400, "logprobs", "Requested sample logprobs of 50"},
+		{"stop_token_ids outside the vocabulary, an empty prompt", `"prompt":[],"max_tokens":1,"stop_token_ids":[99999]`, 400, "stop_token_ids", outside},
+		{"an empty allowed_token_ids, a prompt id outside the vocabulary", `"prompt":[99999],"max_tokens":1,"allowed_token_ids":[]`, 400, "allowed_token_ids", "allowed_token_ids is not None and empty!"},
+		{"a logit_bias id outside the vocabulary, a prompt id outside it", `"prompt":[99999],"max_tokens":1,"logit_bias":{"99999":1}`, 400, "logit_bias", "token_id(s) [99999] in logit_bias"},
+		{"the first prompt's id outside the vocabulary, the second empty", `"prompt":[[99999],[]],"max_tokens":1`, 400, "prompt", "token id 99999 at position 0 is outside the vocabulary"},
+		{"the first prompt empty, the second's id outside the vocabulary", `"prompt":[[],[99999]],"max_tokens":1`, 400, "prompt", "the prompt is empty"},
+		// SamplingParams._verify_args' order.
+		{"n below 1, presence_penalty out of range", `"prompt":"a","max_tokens":1,"n":0,"presence_penalty":3`, 400, "", "n must be at least 1, got 0."},
+		{"presence_penalty, then frequency_penalty", `"prompt":"a","max_tokens":1,"presence_penalty":3,"frequency_penalty":3`, 400, "presence_penalty", "presence_penalty must be in [-2, 2], got 3."},
+		{"frequency_penalty, then temperature", `"prompt":"a","max_tokens":1,"frequency_penalty":-3,"temperature":-1`, 400, "frequency_penalty", "frequency_penalty must be in [-2, 2], got -3."},
+		{"repetition_penalty, then temperature", `"prompt":"a","max_tokens":1,"repetition_penalty":0,"temperature":3`, 400, "repetition_penalty", "repetition_penalty penalizes"},
+		{"temperature, then top_p", `"prompt":"a","max_tokens":1,"temperature":-1,"top_p":5`, 400, "temperature", "temperature must be non-negative"},
+		{"top_p, then top_k", `"prompt":"a","max_tokens":1,"top_p":0,"top_k":-5`, 400, "top_p", "top_p must be in (0, 1], got 0."},
+		{"top_k, then min_p", `"prompt":"a","max_tokens":1,"top_k":-5,"min_p":2`, 400, "top_k", "top_k must be 0 (disable), or at least 1, got -5."},
+		{"min_p, then max_tokens 0 without echo", `"prompt":"a","max_tokens":0,"min_p":2`, 400, "min_p", "min_p must be in [0, 1], got 2."},
+		{"top_p, then min_tokens past max_tokens", `"prompt":"a","max_tokens":1,"top_p":5,"min_tokens":2`, 400, "top_p", "top_p must be in (0, 1], got 5."},
+		{"max_tokens 0 without echo, then min_tokens below 0", `"prompt":"a","max_tokens":0,"min_tokens":-1`, 400, "max_tokens", "rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got 0)"},
+		{"min_p, then an empty stop string", `"prompt":"a","max_tokens":1,"min_p":-1,"stop":["x",""]`, 400, "min_p", "min_p must be in [0, 1], got -1."},
+		{"top_k, then an empty bad word", `"prompt":"a","max_tokens":1,"top_k":-2,"bad_words":[""]`, 400, "top_k", "top_k must be 0 (disable)"},
+		{"top_p, then n above 1 at temperature 0", `"prompt":"a","max_tokens":1,"n":2,"temperature":0,"top_p":5`, 400, "top_p", "top_p must be in (0, 1], got 5."},
+		{"temperature below 0, then n above 1 (greedy)", `"prompt":"a","max_tokens":1,"n":2,"temperature":-1`, 400, "temperature", "temperature must be non-negative"},
+		// vLLM's refusals before those of what it answers.
+		{"n above 1 at temperature 0, then stream", `"prompt":"a","max_tokens":1,"n":2,"temperature":0,"stream":true`, 400, "", "n must be 1 when using greedy sampling, got 2."},
+		{"temperature, then stream", `"prompt":"a","max_tokens":1,"stream":true,"temperature":-1`, 400, "temperature", "temperature must be non-negative"},
+		{"top_p, then n above 1", `"prompt":"a","max_tokens":1,"n":2,"top_p":5`, 400, "top_p", "top_p must be in (0, 1], got 5."},
+		{"min_p, then max_tokens 5", `"prompt":"a","max_tokens":5,"min_p":2`, 400, "min_p", "min_p must be in [0, 1], got 2."},
+		{"an empty stop string, then logprob_token_ids", `"prompt":"a","max_tokens":1,"logprobs":1,"logprob_token_ids":[3],"stop":[""]`, 400, "", "stop cannot contain an empty string."},
+	} {
+		status, body := post(t, ts.URL+"/v1/completions", "{"+c.body+"}")
+		var r struct {
+			Error struct {
+				Message string
+				Param   *string
+			}
+		}
+		if status != c.status || json.Unmarshal([]byte(body), &r) != nil || !strings.HasPrefix(r.Error.Message, c.first) {
+			t.Errorf("%s: %d %s; want %d with %q", c.name, status, body, c.status, c.first)
+			continue
+		}
+		if param := ""; r.Error.Param != nil && *r.Error.Param != c.param || r.Error.Param == nil && c.param != param {
+			t.Errorf("%s: param %v, want %q", c.name, r.Error.Param, c.param)
+		}
+	}
+}
