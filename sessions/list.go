@@ -419,6 +419,15 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		// have planned more steps), and nothing trains it.
 		state, notes = StateStopped, nil
 	}
+	if interrupted && gone.started && ev.fatal == "" && (ev.lastPhase == "done" || ev.lastPhase == "stopped") {
+		// Its engine ended, finished or stopped, before the session was
+		// left unclosed: its training was not cut short, and its process
+		// may live on (a folder copied while it was open holds its
+		// run.lock, not its lock). The listing says the state its engine
+		// ended in, and the note only what the folder proves.
+		interrupted = false
+		notes = append(notes, unclosedNote(pid, ev.lastPhase))
+	}
 	if interrupted {
 		notes = append(notes, goneNote(gone, recorded(gone.seg), pid))
 	}
@@ -479,6 +488,23 @@ func goneNote(s session, recorded bool, pid int) string {
 		who += fmt.Sprintf(" (pid %d)", pid)
 	}
 	return who + " " + what
+}
+
+// unclosedNote says of a run whose last training session ended its
+// engine (phase "done" or "stopped") and never closed the run that it
+// did not: what the folder proves. That process was killed after its
+// engine ended, or the folder was copied while the run was open, and
+// nothing here tells which. pid is its process (0: not said).
+func unclosedNote(pid int, phase string) string {
+	who := "the process that trained it"
+	if pid != 0 {
+		who += fmt.Sprintf(" (pid %d)", pid)
+	}
+	ended := "finished"
+	if phase == "stopped" {
+		ended = "stopped"
+	}
+	return who + " did not close it after its training " + ended + " (it was killed since, or this folder was copied while the run was open)"
 }
 
 // foldEvent takes an event the run read or wrote into what State says.
