@@ -266,7 +266,9 @@ var vllmModelFields, vllmSamplingFields = func() (model, sampling map[string]fie
 // not a number, or not a whole one, where the field takes one:
 // vLLM's pydantic model refuses those before the model is looked up
 // (typeFaults), whatever the field's bounds, which SamplingParams checks
-// later.
+// later. Its lax mode reads true and false, and a text it reads as a
+// number (pydanticFloat: "0.5"), as numbers: rlt serve still refuses
+// those, but as its own refusals, after the model is looked up.
 const (
 	notNumber = "must be a number, got %s"
 	notWhole  = "must be a whole number, got %s"
@@ -278,7 +280,17 @@ func typeFaults(obj map[string]json.RawMessage, rules map[string]fieldRule) (fie
 	for name, rule := range rules {
 		typed[name] = func(raw json.RawMessage) string {
 			why := rule(raw)
-			if why == fmt.Sprintf(notNumber, raw) || why == fmt.Sprintf(notWhole, raw) {
+			var text string
+			var b bool
+			switch {
+			case why == fmt.Sprintf(notNumber, raw) && json.Unmarshal(raw, &b) == nil:
+				return "" // pydantic's lax mode reads it as 1 or 0
+			case why == fmt.Sprintf(notNumber, raw) && json.Unmarshal(raw, &text) == nil:
+				if _, ok := pydanticFloat(text); ok {
+					return "" // as a number
+				}
+				return why
+			case why == fmt.Sprintf(notNumber, raw), why == fmt.Sprintf(notWhole, raw):
 				return why
 			}
 			return ""
