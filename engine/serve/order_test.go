@@ -18,7 +18,9 @@ import (
 // model (logprobs, logit_bias, stop_token_ids, allowed_token_ids), and
 // last checks each prompt (empty, then ids outside the vocabulary). What
 // rlt serve refuses that vLLM answers (stream, n above 1, max_tokens
-// above 1, logprob_token_ids) comes after all vLLM refuses.
+// above 1, logprob_token_ids) comes after what SamplingParams refuses
+// (not yet after the logprobs asked, the ids against the vocabulary and
+// each prompt's checks).
 func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 	s, ts := testServer(t, VLLM)
 	long := fmt.Sprint(make([]int, s.maxLen())) // the prompt and the generated token do not fit

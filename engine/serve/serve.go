@@ -639,7 +639,9 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	// Once _verify_args has passed, SamplingParams' greedy check.
 	case req.N != nil && *req.N > 1 && req.Temperature != nil && *req.Temperature < 1e-5:
 		return out, &badRequest{"", fmt.Sprintf("n must be 1 when using greedy sampling, got %d.", *req.N)}
-	// What rlt serve refuses that vLLM answers: after all vLLM refuses.
+	// What rlt serve refuses that vLLM answers: after what
+	// SamplingParams refuses (though before verify's checks and the
+	// prompts', which vLLM makes later: completions).
 	case req.Stream:
 		return out, &badRequest{"", "rlt serve answers one choice a prompt, not streamed"}
 	case req.N != nil && *req.N > 1:
