@@ -5,58 +5,20 @@ package main
 import (
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // runUntilHangup is runUntilSignal with SIGHUP, which a closed terminal
-// window or a dropped ssh connection sends, for SIGTERM. The test's own
-// handler keeps SIGHUP's default action (ending the test binary) off; a
-// command that does not stop on it is stopped with SIGTERM, which every
-// command here catches, and said.
+// window or a dropped ssh connection sends, for SIGTERM (runUntilSignalOn:
+// a command that does not stop on it is stopped with SIGTERM, and said).
 func runUntilHangup(t *testing.T, started string, args ...string) (int, string) {
 	t.Helper()
-	code, _, errs := runUntilHangupOn(t, strings.NewReader(""), func(_, stderr string) bool { return strings.Contains(stderr, started) }, args...)
+	code, _, errs := runUntilSignalOn(t, syscall.SIGHUP, strings.NewReader(""), func(_, stderr string) bool { return strings.Contains(stderr, started) }, func() {}, args...)
 	return code, errs
-}
-
-// runUntilHangupOn is runUntilHangup with stdin given, sending SIGHUP once
-// started holds of the output so far, and giving stdout too.
-func runUntilHangupOn(t *testing.T, stdin io.Reader, started func(stdout, stderr string) bool, args ...string) (int, string, string) {
-	t.Helper()
-	absorb := make(chan os.Signal, 1)
-	signal.Notify(absorb, syscall.SIGHUP, syscall.SIGTERM)
-	defer signal.Stop(absorb)
-	var stdout, stderr lockedBuf
-	done := make(chan int, 1)
-	go func() { done <- run(args, stdin, &stdout, &stderr) }()
-	deadline := time.After(2 * time.Minute)
-	for !started(stdout.String(), stderr.String()) {
-		select {
-		case code := <-done:
-			t.Fatalf("rlt %v ended (exit %d) before it was under way: %s", args, code, stderr.String())
-		case <-deadline:
-			t.Fatalf("rlt %v: not under way in 2 minutes: %s", args, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		return code, stdout.String(), stderr.String()
-	case <-time.After(2 * time.Minute):
-		syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		<-done
-		t.Fatalf("rlt %v did not stop on SIGHUP (SIGTERM stopped it): %s", args, stderr.String())
-	}
-	return 0, "", ""
 }
 
 // TestStoppedByHangup: the commands that write a model folder (rlt
@@ -144,7 +106,7 @@ func TestHangupStopsWhatWritesNoFolder(t *testing.T) {
 			func(stdout, _ string) bool { return len(stdout) > 0 }, 1, lineStopped("logprobs"), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, errs := runUntilHangupOn(t, c.stdin, c.started, c.args...)
+			code, stdout, errs := runUntilSignalOn(t, syscall.SIGHUP, c.stdin, c.started, func() {}, c.args...)
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
 			if last := lines[len(lines)-1]; code != c.code || !c.last.MatchString(last) {
 				t.Errorf("exit %d, last line %q; want exit %d and a match of %s", code, last, c.code, c.last)

@@ -38,16 +38,21 @@ func runUntilSignal(t *testing.T, started string, args ...string) (int, string) 
 // command works.
 func runUntilSignalAfter(t *testing.T, started string, before func(), args ...string) (int, string) {
 	t.Helper()
-	code, _, errs := runUntilSignalOn(t, strings.NewReader(""), func(_, stderr string) bool { return strings.Contains(stderr, started) }, before, args...)
+	code, _, errs := runUntilSignalOn(t, syscall.SIGTERM, strings.NewReader(""), func(_, stderr string) bool { return strings.Contains(stderr, started) }, before, args...)
 	return code, errs
 }
 
-// runUntilSignalOn is runUntilSignalAfter with stdin given, sending the
-// signal once started holds of the output so far, and giving stdout too.
-func runUntilSignalOn(t *testing.T, stdin io.Reader, started func(stdout, stderr string) bool, before func(), args ...string) (int, string, string) {
+// runUntilSignalOn runs rlt args in this process with stdin given, and
+// sends it sig (SIGTERM, SIGHUP, …) once started holds of the output so
+// far, before run just before it; it gives the exit code, stdout and
+// stderr. The test's own handler keeps the default action of sig and of
+// SIGTERM (ending the test binary) off; a command that does not stop on
+// another signal in 2 minutes is stopped with SIGTERM, which every command
+// here catches, and said.
+func runUntilSignalOn(t *testing.T, sig syscall.Signal, stdin io.Reader, started func(stdout, stderr string) bool, before func(), args ...string) (int, string, string) {
 	t.Helper()
 	absorb := make(chan os.Signal, 1)
-	signal.Notify(absorb, syscall.SIGTERM)
+	signal.Notify(absorb, sig, syscall.SIGTERM)
 	defer signal.Stop(absorb)
 	var stdout, stderr lockedBuf
 	done := make(chan int, 1)
@@ -63,14 +68,19 @@ func runUntilSignalOn(t *testing.T, stdin io.Reader, started func(stdout, stderr
 		}
 	}
 	before()
-	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(os.Getpid(), sig); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case code := <-done:
 		return code, stdout.String(), stderr.String()
-	case <-deadline:
-		t.Fatalf("rlt %v did not stop on SIGTERM: %s", args, stderr.String())
+	case <-time.After(2 * time.Minute):
+		if sig == syscall.SIGTERM {
+			t.Fatalf("rlt %v did not stop on SIGTERM: %s", args, stderr.String())
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-done
+		t.Fatalf("rlt %v did not stop on %v (SIGTERM stopped it): %s", args, sig, stderr.String())
 	}
 	return 0, "", ""
 }
@@ -87,7 +97,7 @@ func TestLineCommandsStoppedBySignal(t *testing.T) {
 		{"tokenize", "--tokenizer", distillTeacher},
 	} {
 		t.Run(args[0], func(t *testing.T) {
-			code, out, errs := runUntilSignalOn(t, &endlessLines{line: line}, func(stdout, _ string) bool { return len(stdout) > 0 }, func() {}, args...)
+			code, out, errs := runUntilSignalOn(t, syscall.SIGTERM, &endlessLines{line: line}, func(stdout, _ string) bool { return len(stdout) > 0 }, func() {}, args...)
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
 			last := lines[len(lines)-1]
 			m := regexp.MustCompile(`^rlt ` + args[0] + `: stopped by a signal after (\d+) input lines?: stdout holds the result of each whole; run it again on the lines after line (\d+) to go on$`).FindStringSubmatch(last)
