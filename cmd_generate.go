@@ -2,9 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -32,6 +35,12 @@ tokens such as <|im_start|> are not printed (skip_special_tokens=True).
 --skip-special-tokens=false prints special tokens, so with both flags a
 stop token shows as <|im_end|>. stderr says how many tokens were generated,
 the stop token included, and what stopped them.
+
+A signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP) stops it within a
+token: stdout holds the text printed so far, whole characters, ended by a
+newline (what it held back for a --stop string is left out), and stderr
+says how many tokens it had (exit 1); the same command and --seed give the
+whole text.
 
 Examples:
   rlt generate --model /tmp/defaults/teacher --prompt "347+285=?" --chat --temperature 0
@@ -115,6 +124,11 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := checkPromptFits(*dir, len(promptIDs), *chat); err != nil {
 		return err
 	}
+	// A signal, from the device's opening on, stops the text within a
+	// token, stdout ended whole, and says so (stopSignals); it killed the
+	// command, stdout cut where the signal came, without a word.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
 	be, err := openDevice("rlt generate", *dev, stderr)
 	if err != nil {
 		return err
@@ -146,6 +160,9 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		MaxNewTokens: *maxNew, StopIDs: stopIDs, StopStrings: stops, Decoder: out, Seed: *seed,
 		AllowedVocab: tok.VocabSize(),
 		OnStep: func(step int, toks []sample.StepToken) error {
+			if ctx.Err() != nil { // the token just sampled is dropped, not printed
+				return ctx.Err()
+			}
 			seqIDs = append(seqIDs, toks[0].ID)
 			if toks[0].Reason != sample.Running {
 				return nil // the last token's text is cut to the stop below
@@ -163,6 +180,13 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	tp := compute.NewTape(be)
 	res, err := sample.Generate(tp, m, [][]int32{promptIDs}, opts)
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintf(w, "\n")
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return fmt.Errorf("stopped by a signal after %s: stdout holds the text printed so far, whole characters, cut short; the same command (--seed %d) gives the whole text", plural(len(seqIDs), "token"), *seed)
+	}
 	if err != nil {
 		return deviceFailed(be, "computing", err)
 	}

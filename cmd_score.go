@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -447,12 +448,59 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s done (input lines 1–%d) · %.2f traces/s\n", plural(scored, "trace"), lastLine, float64(scored)/time.Since(started).Seconds())
 		return nil
 	}
+	// A signal (stopSignals) stops the scoring after the batch in
+	// progress, written whole: the lines read since are dropped, not
+	// scored, and stdout holds the results of the input lines up to the
+	// batch's last, as it says. stdin is read apart, so a signal that
+	// comes while it waits for input stops it too; the signal killed it,
+	// stdout cut where it came.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
+	type inputLine struct {
+		raw     []byte
+		tooLong bool
+		err     error
+	}
+	lines := make(chan inputLine, 1) // a line read ahead at most: one may be 64 MiB
+	go func() {
+		defer close(lines)
+		for {
+			raw, tooLong, err := readScoreLine(in)
+			l := inputLine{raw, tooLong, err} // raw is its own: readScoreLine appends to nil
+			if err == io.EOF && len(raw) == 0 && !tooLong {
+				return
+			}
+			select {
+			case lines <- l:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	stopped := func() error {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return report(fmt.Errorf("stopped by a signal after %s: stdout holds the result of each whole (a batch being scored is finished, the lines read after it dropped); run it again on the lines after line %d to go on", plural(lastLine, "input line"), lastLine))
+	}
 	line := 0
 	for {
-		raw, tooLong, err := readScoreLine(in)
-		if err == io.EOF && len(raw) == 0 && !tooLong {
+		var l inputLine
+		var ok bool
+		select {
+		case l, ok = <-lines:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			return stopped()
+		}
+		if !ok {
 			break
 		}
+		raw, tooLong, err := l.raw, l.tooLong, l.err
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("reading stdin at line %d: %w", line+1, err)
 		}
