@@ -62,6 +62,24 @@ type Backend interface {
 	// an online softmax: no [B, H, T, T] matrix exists. lse [B, H, T] gets
 	// each query row's log-sum-exp of its scaled scores, all the backward
 	// keeps besides q, k, v and out. kStart[b] masks left padding.
+	//
+	// Edge cases, the same on every backend, forward and backward
+	// (AttentionDecode too): a query row that sees no key (before
+	// kStart[b]) or whose visible scores are all −Inf (q·k overflowing, or
+	// infinite) outputs zeros and lse 0, and its probabilities are 0 in the
+	// backward, so it adds nothing to dq, dk or dv but their products with
+	// zeros (0·Inf is NaN where it meets an infinite operand). PyTorch's
+	// scaled_dot_product_attention does the same since 2.5 (_safe_softmax),
+	// where torch.softmax (Debian's 1.13 has no other) makes the row NaN,
+	// as the CPU backend, attn and attn_cm once did. A masked
+	// position, causally later or left padding, influences nothing: a NaN
+	// or infinity there reaches no query (nor, in the backward, the
+	// gradients of keys the query cannot see), though a product of its
+	// masked probability 0 with it would be NaN; but for compute/vulkan's
+	// kernels on cooperative matrices (attn_cm*, matmul f16), whose
+	// products of whole tiles may carry it to the tile's other queries and
+	// keys. A non-finite value a query sees reaches its output, lse and
+	// gradients.
 	Attention(out, lse, q, k, v *Tensor, d AttnDims, kStart []int32)
 	// AttentionBackward recomputes the probabilities block by block from
 	// q, k and lse (FlashAttention-2's backward) and accumulates dq, dk, dv.

@@ -43,6 +43,14 @@ func visible(t, j0, n int) int { return min(max(t+1-j0, 0), n) }
 // scaled scores (0 for rows with no visible key), all AttentionBackward
 // needs besides the inputs and out. The scale is 1/sqrt(hd). scratch needs
 // AttentionScratch(T) floats per concurrent call.
+//
+// Edge cases, as compute.Backend's Attention states them for every
+// backend: a row whose visible scores are all −Inf (an overflowing or
+// infinite q·k) is a row with no visible key, output 0 and lse 0, where a
+// plain softmax would make NaN of −Inf − (−Inf); a masked key's value
+// never reaches a query (the product of its zero probability with a NaN
+// value would be NaN), so where a tile's masked values are not all finite
+// its rows take their visible keys alone (maskedFinite).
 func AttentionForward(out, lse, q, k, v []float32, B, T, H, KV, hd int, kStart []int32, scratch []float32, lo, hi int) {
 	rep := H / KV
 	scale := float32(1 / math.Sqrt(float64(hd)))
@@ -95,33 +103,91 @@ func AttentionForward(out, lse, q, k, v []float32, B, T, H, KV, hd int, kStart [
 						rsum[i] *= float64(c)
 						rmax[i] = bm
 					}
-					rsum[i] += expAffine(row[:vis], row[:vis], 1, -float64(rmax[i]))
+					rsum[i] += expAffine(row[:vis], row[:vis], 1, -float64(expOffset(rmax[i])))
 					clear(row[vis:])
 				}
 				// O += P·V
-				sgemm(false, false, m, hd, n, 1, S, n, v[kOff:], ks, 1, out[qOff:], qs)
+				if maskedFinite(t0, m, j0, n, ks, hd, v[kOff:]) {
+					sgemm(false, false, m, hd, n, 1, S, n, v[kOff:], ks, 1, out[qOff:], qs)
+				} else {
+					for i := 0; i < m; i++ {
+						sgemm(false, false, 1, hd, visible(t0+i, j0, n), 1, S[i*n:], n, v[kOff:], ks, 1, out[qOff+i*qs:], qs)
+					}
+				}
 			}
 			for i := 0; i < m; i++ {
 				o := out[qOff+i*qs : qOff+i*qs+hd]
-				inv := float32(1 / rsum[i])
+				inv, l := float32(0), float32(0) // a row of −Inf scores: no visible key
+				if rsum[i] != 0 {
+					inv, l = float32(1/rsum[i]), float32(float64(rmax[i])+math.Log(rsum[i]))
+				}
 				for x := range o {
 					o[x] *= inv
 				}
-				L[t0+i] = float32(float64(rmax[i]) + math.Log(rsum[i]))
+				L[t0+i] = l
 			}
 		}
 	}
 }
 
+// expOffset is what a row's exponentials subtract for a running maximum
+// mx: mx itself, but 0 where it is −Inf, so that a row of −Inf scores
+// weighs 0 (exp(−Inf − 0)) rather than NaN (exp(−Inf + Inf)).
+func expOffset(mx float32) float32 {
+	if math.IsInf(float64(mx), -1) {
+		return 0
+	}
+	return mx
+}
+
 // softmaxInPlace replaces a non-empty row by its softmax (max subtracted, sum
-// accumulated in float64).
+// accumulated in float64); a row of −Inf becomes zeros, as a row with no
+// visible key (AttentionForward).
 func softmaxInPlace(row []float32) {
-	mx := rowMax(row)
-	s := expAffine(row, row, 1, -float64(mx))
-	inv := float32(1 / s)
+	s := expAffine(row, row, 1, -float64(expOffset(rowMax(row))))
+	inv := float32(0)
+	if s != 0 {
+		inv = float32(1 / s)
+	}
 	for j := range row {
 		row[j] *= inv
 	}
+}
+
+// maskedFinite reports whether the rows that tile rows t0..t0+m−1 of a
+// causal product may include though they are masked are all finite: the
+// rows of x (stride ld, hd used) for keys j0..j0+n−1 past t0 (the keys
+// some row of the tile cannot see; x is offset to key j0). A product over
+// them with the masked probabilities (zeros) then adds exact zeros, as
+// masking them would; otherwise 0·NaN would carry a masked key's NaN to a
+// query that cannot see it, so the caller multiplies row by row over
+// visible keys only.
+func maskedFinite(t0, m, j0, n, ld, hd int, x []float32) bool {
+	lo, hi := max(j0, t0+1), min(j0+n, t0+m)
+	return lo >= hi || spanFinite(x[(lo-j0)*ld:(hi-1-j0)*ld+hd])
+}
+
+// maskingFinite is maskedFinite's other side: whether the tile's rows that
+// have a masked key among keys j0..j0+n−1 are finite in y (stride ld,
+// offset to row t0), whose products with the masked entries (Pᵀ·dO,
+// dSᵀ·Q) would otherwise carry their NaN to keys they cannot see.
+func maskingFinite(t0, m, j0, n, ld, hd int, y []float32) bool {
+	rows := min(m, j0+n-1-t0)
+	return rows <= 0 || spanFinite(y[:(rows-1)*ld+hd])
+}
+
+// spanFinite reports whether Σ x³ is finite, so every x is: a NaN or ±Inf
+// makes the sum NaN or ±Inf, whatever else it holds. It may say false of
+// finite values past about 1e12 (their cubes overflow), which only sends
+// the caller the slower way. The span holds the rows of the other kv
+// heads between those asked about (the same test, about more values). A
+// tile's check is one vectorised pass over about 32 rows, where the tile's
+// products take thousands of multiply-adds a row: the hot path pays about
+// nothing (an exact finiteness test, FirstNonFinite, cost attention 13 %
+// forward and 18 % backward).
+func spanFinite(x []float32) bool {
+	s := dot3(x, x, x)
+	return s-s == 0
 }
 
 // AttentionBackward accumulates the gradients of AttentionForward into dq, dk
@@ -164,22 +230,46 @@ func AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v []float32, B, T, H, K
 						expAffine(row[:vis], row[:vis], 1, -float64(L[t0+i]))
 						clear(row[vis:])
 					}
+					// Masked entries of P and dS are zeros; a product may
+					// take them only where what they multiply is finite.
+					exact := maskedFinite(t0, m, j0, n, ks, hd, k[kOff:]) && maskedFinite(t0, m, j0, n, ks, hd, v[kOff:]) &&
+						maskingFinite(t0, m, j0, n, qs, hd, q[qOff:]) && maskingFinite(t0, m, j0, n, qs, hd, dout[qOff:])
 					// dV += Pᵀ·dO
-					sgemm(true, false, n, hd, m, 1, P, n, dout[qOff:], qs, 1, dv[kOff:], ks)
+					if exact {
+						sgemm(true, false, n, hd, m, 1, P, n, dout[qOff:], qs, 1, dv[kOff:], ks)
+					} else {
+						for j := 0; j < n; j++ { // key j0+j < t1, seen by rows i0..m−1
+							i0 := max(j0+j-t0, 0)
+							sgemm(true, false, 1, hd, m-i0, 1, P[i0*n+j:], n, dout[qOff+i0*qs:], qs, 1, dv[kOff+j*ks:], ks)
+						}
+					}
 					// dP = dO·Vᵀ
 					sgemm(false, true, m, n, hd, 1, dout[qOff:], qs, v[kOff:], ks, 0, dS, n)
-					// dS = P ⊙ (dP − D)
+					// dS = P ⊙ (dP − D), 0 where masked: dP need not be
+					// finite there, and 0·NaN is NaN
 					for i := 0; i < m; i++ {
-						pr, dr := P[i*n:i*n+n], dS[i*n:i*n+n]
+						vis := visible(t0+i, j0, n)
+						pr, dr := P[i*n:i*n+vis], dS[i*n:i*n+n]
 						di := D[i]
 						for j, p := range pr {
 							dr[j] = p * (dr[j] - di)
 						}
+						clear(dr[vis:])
 					}
-					// dQ += scale·dS·K
-					sgemm(false, false, m, hd, n, scale, dS, n, k[kOff:], ks, 1, dq[qOff:], qs)
-					// dK += scale·dSᵀ·Q
-					sgemm(true, false, n, hd, m, scale, dS, n, q[qOff:], qs, 1, dk[kOff:], ks)
+					if exact {
+						// dQ += scale·dS·K
+						sgemm(false, false, m, hd, n, scale, dS, n, k[kOff:], ks, 1, dq[qOff:], qs)
+						// dK += scale·dSᵀ·Q
+						sgemm(true, false, n, hd, m, scale, dS, n, q[qOff:], qs, 1, dk[kOff:], ks)
+					} else {
+						for i := 0; i < m; i++ {
+							sgemm(false, false, 1, hd, visible(t0+i, j0, n), scale, dS[i*n:], n, k[kOff:], ks, 1, dq[qOff+i*qs:], qs)
+						}
+						for j := 0; j < n; j++ {
+							i0 := max(j0+j-t0, 0)
+							sgemm(true, false, 1, hd, m-i0, scale, dS[i0*n+j:], n, q[qOff+i0*qs:], qs, 1, dk[kOff+j*ks:], ks)
+						}
+					}
 				}
 			}
 		}
@@ -220,7 +310,15 @@ func AttentionDecode(out, q, kCache, vCache []float32, B, Tn, H, KV, hd, maxLen,
 				softmaxInPlace(row[:vis])
 				clear(row[vis:])
 			}
-			sgemm(false, false, m, hd, n, 1, S, n, vCache[kOff:], hd, 0, out[qOff:], qs)
+			// keys ks0.. are the rows of the cache from kOff; query t0+i
+			// is at position past+t0+i
+			if maskedFinite(past+t0-ks0, m, 0, n, hd, hd, vCache[kOff:]) {
+				sgemm(false, false, m, hd, n, 1, S, n, vCache[kOff:], hd, 0, out[qOff:], qs)
+			} else {
+				for i := 0; i < m; i++ {
+					sgemm(false, false, 1, hd, past+t0+i+1-ks0, 1, S[i*n:], n, vCache[kOff:], hd, 0, out[qOff+i*qs:], qs)
+				}
+			}
 		}
 	}
 }

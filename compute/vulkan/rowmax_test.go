@@ -240,14 +240,14 @@ func TestAttentionFindsTheMaximumAnywhere(t *testing.T) {
 				k[at+e] = 0
 			}
 		}
-		want := cpuAttention(cpu, a, q, k, v)
+		want := cpuAttention(cpu, a, q, k, v, nil)
 		for _, w := range attnWays(d) {
 			if hd == 72 && w.path == attnRows {
 				continue // attn.comp's maximum is the same at every head dim (8 above)
 			}
 			t.Run(fmt.Sprintf("T=%d/hd=%d/%s", c.t, hd, w.name), func(t *testing.T) {
 				tol := w.use(t, d, hd)
-				gotAll := deviceAttention(t, d, a, q, k, v)
+				gotAll := deviceAttention(t, d, a, q, k, v, nil)
 				for _, name := range []string{"out", "lse"} {
 					got := gotAll[name]
 					per := 1 // values per query row
@@ -269,47 +269,72 @@ func TestAttentionFindsTheMaximumAnywhere(t *testing.T) {
 
 // cpuAttention is the CPU backend's attention of q, k, v under a: its
 // output ("out", B·T·H·HeadDim) and log-sum-exps ("lse", B·T·H), the
-// reference the device's kernels are held to.
-func cpuAttention(cpu *compute.CPU, a compute.AttnDims, q, k, v []float32) map[string][]float32 {
-	n, rows := len(q), a.B*a.T*a.H
-	cq, ck, cv := cpu.New("q", n), cpu.New("k", len(k)), cpu.New("v", len(v))
-	cpu.Write(cq, q)
-	cpu.Write(ck, k)
-	cpu.Write(cv, v)
-	cout, clse := cpu.New("out", n), cpu.New("lse", rows)
-	cpu.Attention(cout, clse, cq, ck, cv, a, nil)
-	want := map[string][]float32{"out": make([]float32, n), "lse": make([]float32, rows)}
-	cpu.Read(want["out"], cout)
-	cpu.Read(want["lse"], clse)
-	return want
-}
-
-// deviceAttention is cpuAttention on d, by the kernel its attention takes
-// now (attnWays' use), read back.
-func deviceAttention(t *testing.T, d *Device, a compute.AttnDims, q, k, v []float32) map[string][]float32 {
-	t.Helper()
-	n, rows := len(q), a.B*a.T*a.H
-	gt := map[string]*Tensor{}
+// reference the device's kernels are held to; with dout (not nil) its
+// backward too, from zero: "dq", "dk" and "dv".
+func cpuAttention(cpu *compute.CPU, a compute.AttnDims, q, k, v, dout []float32) map[string][]float32 {
+	rows := a.B * a.T * a.H
+	x := map[string]*compute.Tensor{}
 	for name, s := range map[string]struct {
 		n    int
 		vals []float32
-	}{"q": {n, q}, "k": {len(k), k}, "v": {len(v), v}, "out": {n, nil}, "lse": {rows, nil}} {
-		x, err := d.New(name, s.n)
+	}{"q": {len(q), q}, "k": {len(k), k}, "v": {len(v), v}, "out": {len(q), nil}, "lse": {rows, nil},
+		"dout": {len(q), dout}, "dq": {len(q), nil}, "dk": {len(k), nil}, "dv": {len(v), nil}} {
+		x[name] = cpu.New(name, s.n)
+		if s.vals != nil {
+			cpu.Write(x[name], s.vals)
+		} else {
+			cpu.Zero(x[name])
+		}
+	}
+	cpu.Attention(x["out"], x["lse"], x["q"], x["k"], x["v"], a, nil)
+	outs := []string{"out", "lse"}
+	if dout != nil {
+		cpu.AttentionBackward(x["dq"], x["dk"], x["dv"], x["dout"], x["out"], x["lse"], x["q"], x["k"], x["v"], a, nil)
+		outs = append(outs, "dq", "dk", "dv")
+	}
+	got := map[string][]float32{}
+	for _, name := range outs {
+		got[name] = make([]float32, x[name].Len())
+		cpu.Read(got[name], x[name])
+	}
+	return got
+}
+
+// deviceAttention is cpuAttention on d, by the kernels its attention takes
+// now (attnWays' use), read back.
+func deviceAttention(t *testing.T, d *Device, a compute.AttnDims, q, k, v, dout []float32) map[string][]float32 {
+	t.Helper()
+	rows := a.B * a.T * a.H
+	x := map[string]*Tensor{}
+	for name, s := range map[string]struct {
+		n    int
+		vals []float32
+	}{"q": {len(q), q}, "k": {len(k), k}, "v": {len(v), v}, "out": {len(q), nil}, "lse": {rows, nil},
+		"dout": {len(q), dout}, "dq": {len(q), nil}, "dk": {len(k), nil}, "dv": {len(v), nil}} {
+		g, err := d.New(name, s.n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer d.Free(x)
-		if s.vals != nil {
-			if err := d.Write(x, s.vals); err != nil {
-				t.Fatal(err)
-			}
+		defer d.Free(g)
+		vals := s.vals
+		if vals == nil {
+			vals = make([]float32, s.n)
 		}
-		gt[name] = x
+		if err := d.Write(g, vals); err != nil {
+			t.Fatal(err)
+		}
+		x[name] = g
 	}
-	d.Attention(gt["out"], gt["lse"], gt["q"], gt["k"], gt["v"], a, nil)
-	got := map[string][]float32{"out": make([]float32, n), "lse": make([]float32, rows)}
-	for name, x := range got {
-		if err := d.Read(x, gt[name]); err != nil {
+	d.Attention(x["out"], x["lse"], x["q"], x["k"], x["v"], a, nil)
+	outs := []string{"out", "lse"}
+	if dout != nil {
+		d.AttentionBackward(x["dq"], x["dk"], x["dv"], x["dout"], x["out"], x["q"], x["k"], x["v"], x["lse"], a, nil)
+		outs = append(outs, "dq", "dk", "dv")
+	}
+	got := map[string][]float32{}
+	for _, name := range outs {
+		got[name] = make([]float32, x[name].n)
+		if err := d.Read(got[name], x[name]); err != nil {
 			t.Fatal(err)
 		}
 	}

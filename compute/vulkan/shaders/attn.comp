@@ -7,7 +7,8 @@
 // workgroup per (b, i, h) item, items base..base+count−1 of this dispatch;
 // scores, then probabilities, go through scratch [count, sRow]. With hasLSE
 // the row's log-sum-exp of the scaled scores goes to lse [B, H, Tn] (0 for
-// a row with no visible key), for a backward pass that recomputes the
+// a row with no visible key, or whose visible scores are all −Inf: its
+// output is 0 too), for a backward pass that recomputes the
 // probabilities instead of keeping them. Values are summed by 256/hd groups
 // of hd invocations, each over every groups-th key, added in group order.
 layout(local_size_x = 256) in;
@@ -64,9 +65,13 @@ void main() {
 	}
 	m = red[0];
 	barrier();
+	// A −Inf score weighs 0 even where every score is −Inf (m too, and
+	// exp(−Inf + Inf) would be NaN): the row is one with no visible key. A
+	// NaN score stays NaN.
 	float sum = 0.0;
 	for (uint j = ks0 + lid; j <= pos; j += 256u) {
-		float e = exp(sc[sBase + j] - m);
+		float s = sc[sBase + j];
+		float e = s == -1.0 / 0.0 ? 0.0 : exp(s - m);
 		sc[sBase + j] = e;
 		sum += e;
 	}
@@ -76,8 +81,10 @@ void main() {
 		if (lid < k) red[lid] += red[lid + k];
 		barrier();
 	}
-	float inv = 1.0 / red[0];
-	if (p.hasLSE != 0u && lid == 0u) lse[lseAt] = m + log(red[0]);
+	// The sum is 0 only for a row of −Inf scores: output 0 and lse 0, as
+	// for a row with no visible key.
+	float inv = red[0] != 0.0 ? 1.0 / red[0] : 0.0;
+	if (p.hasLSE != 0u && lid == 0u) lse[lseAt] = red[0] != 0.0 ? m + log(red[0]) : 0.0;
 	memoryBarrierBuffer();
 	barrier();
 	if (p.hd > 256u) {

@@ -137,11 +137,16 @@ void main() {
 		}
 		float mNew = max(m, rowMax(mx, sg, row, lane));
 		float alpha = mNew > NEG_INF ? exp(m - mNew) : 1.0;
+		// Only a −Inf score weighs 0 (as in attn_fa), also where the row's
+		// maximum is −Inf, whose exp(−Inf + Inf) was NaN: a row whose
+		// visible scores are all −Inf is one with no visible key (l stays
+		// 0). A NaN score stays NaN.
 		float sum = 0.0;
 		for (uint c = part; c < BK; c += LPR) {
 			uint j = j0 + c;
 			float pv = 0.0;
-			if (live && j < total && j <= pos) pv = exp(Ss[sBase + row * BK + c] * f - mNew);
+			float score = Ss[sBase + row * BK + c] * f;
+			if (live && j < total && j <= pos && score != NEG_INF) pv = exp(score - mNew);
 			sum += pv;
 			Ps[pBase + row * SP + c] = float16_t(pv);
 		}
@@ -178,8 +183,9 @@ void main() {
 	}
 	if (i >= p.tn) return;
 	uint outOff = ((b * p.tn + i) * p.h + h) * p.hd;
-	// l is 0 only for a row with no visible key; a NaN sum stays NaN (as
-	// in attn_fa: a NaN score's weight exp(NaN) is NaN, never 0).
+	// l is 0 only for a row with no visible key or whose visible scores
+	// are all −Inf (output 0, lse 0); a NaN sum stays NaN (as in attn_fa:
+	// a NaN score's weight exp(NaN) is NaN, never 0).
 	float inv = live && l != 0.0 ? 1.0 / l : 0.0;
 	[[unroll]] for (uint n = 0u; n < NO; n++) {
 		uint e = part + LPR * n;

@@ -7,7 +7,7 @@
 // keys per invocation). Softmax is online: each key block rescales the
 // running sum and output by exp(old max − new max), as FlashAttention does.
 // With hasLSE the row's log-sum-exp goes to lse [B, H, Tn] (0 for a row with
-// no visible key, whose output is 0).
+// no visible key or whose visible scores are all −Inf, whose output is 0).
 // Compiled with -DTT=32 (head dims ≤ 64) and -DTT=16 (≤ 128): a tile row
 // holds 2048/TT floats, read from shared memory four at a time (a row's
 // tail past hd is zero). Workgroup (x, y) = (query block, b·H + h).
@@ -110,7 +110,10 @@ void main() {
 		barrier();
 		float bl = 0.0;
 		for (uint n = 0u; n < NV; n++) acc[n] *= alpha;
-		for (uint c = 0u; c < TT; c++) {
+		// The keys the row sees, no further: a masked key weighs 0, but
+		// 0·NaN is NaN, and a masked value must not reach the row.
+		uint cEnd = live && pos >= j0 ? min(TT, pos + 1u - j0) : 0u;
+		for (uint c = 0u; c < cEnd; c++) {
 			float pv = Ps[r * (TT + 1u) + c];
 			bl += pv;
 			for (uint n = 0u; n < NV; n++) acc[n] += pv * KVs[c * RS + sub + PER * n];
@@ -119,7 +122,8 @@ void main() {
 	}
 	if (i0 + r >= p.tn) return;
 	uint outOff = ((b * p.tn + i0 + r) * p.h + h) * p.hd;
-	// l is 0 only for a row with no visible key; a NaN sum stays NaN.
+	// l is 0 only for a row with no visible key or whose visible scores
+	// are all −Inf (each weighs 0: the test above); a NaN sum stays NaN.
 	float inv = live && l != 0.0 ? 1.0 / l : 0.0;
 	for (uint n = 0u; n < NV; n++)
 		for (uint k = 0u; k < 4u; k++) {

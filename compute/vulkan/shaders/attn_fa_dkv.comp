@@ -123,8 +123,13 @@ void main() {
 				Ps[(sr + 16u * a) * (TT + 1u) + sc + 16u * cc] = pr[a][cc];
 			}
 		barrier();
-		// dv_c += Σ_r P_rc·dout_r
-		for (uint r = 0u; r < TT; r++) {
+		// dv_c += Σ_r P_rc·dout_r over the queries that see key c, no
+		// others: a masked P is 0, but 0·NaN is NaN, and a query that
+		// cannot see the key must not reach its gradients (the masked
+		// entries of P and dS are never read).
+		uint jc = j0 + c, rEnd = min(TT, p.t - t0);
+		uint rStart = jc < ks0 ? TT : (jc > t0 ? min(jc - t0, TT) : 0u);
+		for (uint r = rStart; r < rEnd; r++) {
 			float pv = Ps[r * (TT + 1u) + c];
 			for (uint n = 0u; n < NV; n++) av[n] += pv * QDs[r * RS + sub + PER * n];
 		}
@@ -136,8 +141,8 @@ void main() {
 			QDs[r * RS + e / 4u][e % 4u] = t0 + r < p.t && e < p.hd ? q[qBase + (t0 + r) * qRow + e] : 0.0;
 		}
 		barrier();
-		// dk_c += Σ_r dS_rc·q_r (scaled at the end)
-		for (uint r = 0u; r < TT; r++) {
+		// dk_c += Σ_r dS_rc·q_r (scaled at the end), over the same queries
+		for (uint r = rStart; r < rEnd; r++) {
 			float dv = Ps[r * (TT + 1u) + c];
 			for (uint n = 0u; n < NV; n++) ak[n] += dv * QDs[r * RS + sub + PER * n];
 		}

@@ -123,7 +123,11 @@ void main() {
 			}
 		}
 		barrier();
-		for (uint c = 0u; c < TT; c++) {
+		// The keys row r sees, no further: a masked dS is 0, but 0·NaN is
+		// NaN, and a masked key must not reach the row's gradient.
+		uint t = i0 + r;
+		uint cEnd = t < p.t && t >= ks0 && t >= j0 ? min(TT, t + 1u - j0) : 0u;
+		for (uint c = 0u; c < cEnd; c++) {
 			float dsv = Ps[r * (TT + 1u) + c];
 			for (uint n = 0u; n < NV; n++) acc[n] += dsv * KVs[c * RS + sub + PER * n];
 		}
