@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -186,22 +185,26 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	signalled, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	if !interactive {
-		return runner.Headless(ctx, rec, checked, prepare, stderr)
+		return runner.Headless(signalled, rec, checked, prepare, stderr)
 	}
+	// The workbench's engines run on a context no signal cancels: a
+	// signal quits the workbench as q does (ui.Options.Stop), which
+	// stops them after the step in progress, its final checkpoint
+	// written; the signal's cancelled context dropped the step in
+	// progress.
+	ctx := context.WithoutCancel(signalled)
 	h, err := runner.Start(ctx, rec, checked, rec, prepare)
 	if err != nil {
 		return err
 	}
-	notices := &afterScreen{w: stderr}
-	h.SayHeldSaves(notices)
 	l := runner.NewLauncher(ctx, *runs, models)
-	l.Device, l.Matmul, l.SaveNotices = *dev, *matmul, notices
+	l.Device, l.Matmul = *dev, *matmul
 	l.Wrote(rec.Dir())
 	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: checked.Config().Steps, Close: h.Close}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done(), Left: notices.leave}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: signalled.Done()}, nil, nil)
 	// The workbench has ended every run it opened (their errors are in
 	// err); this Close only returns at once.
 	h.Close()
@@ -211,42 +214,6 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
 	}
 	return err
-}
-
-// afterScreen is the workbench's stderr for a stop signal held by a
-// checkpoint's save (runner.Handle.SayHeldSaves): the workbench leaves the
-// screen on the signal and then ends its run, whose final checkpoint can
-// take minutes, with nothing on the terminal to say why it waits. A line
-// written while the workbench is still on the screen (the signal comes as
-// it leaves, or during a save under way) would be drawn in the alternate
-// screen and lost with it: it is held until leave (ui.Options.Left), and
-// what comes later is written at once.
-type afterScreen struct {
-	mu   sync.Mutex
-	w    io.Writer
-	left bool
-	held []byte
-}
-
-func (a *afterScreen) Write(b []byte) (int, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.left {
-		a.held = append(a.held, b...)
-		return len(b), nil
-	}
-	return a.w.Write(b)
-}
-
-// leave writes what was held, and lets later writes through.
-func (a *afterScreen) leave() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.left = true
-	if len(a.held) > 0 {
-		a.w.Write(a.held)
-		a.held = nil
-	}
 }
 
 // continueLine is what the workbench prints on exit under a run it
@@ -322,17 +289,17 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return misuse(fs, "--format: %v", err)
 	}
 	dir := fs.Arg(0)
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	signalled, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
+	ctx := context.WithoutCancel(signalled) // the runs resumed here stop as q stops them (runWorkbench)
 	// New runs started from the Runs screen use the embedded models.
 	models, err := defaults.Dir()
 	if err != nil {
 		return err
 	}
-	notices := &afterScreen{w: stderr}
 	l := runner.NewLauncher(ctx, *runs, models)
 	l.TrainerFormat = *format
-	l.Device, l.Matmul, l.SaveNotices = *dev, *matmul, notices
+	l.Device, l.Matmul = *dev, *matmul
 	s, err := l.OpenForReview(dir)
 	if req := (*sessions.RequestError)(nil); errors.As(err, &req) && req == err && req.Op == "open" {
 		// "rlt open:" says the request already: "rlt open: open DIR: …"
@@ -342,7 +309,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: ctx.Done(), Left: notices.leave}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: signalled.Done()}, nil, nil)
 	for _, d := range l.Written() {
 		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
 	}
@@ -437,10 +404,12 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 // kill's SIGTERM, and SIGHUP, which a closed terminal window or a dropped
 // ssh connection sends. A run (the workbench, --headless, rlt train) ends
 // after its step in progress with a final checkpoint, as if q were
-// pressed, its folder complete, not "gone without stopping"; rlt pretrain,
-// distill and model init stop with no model folder half written (a save
-// under way finishes first, said at once: saveHeld); rlt eval stops
-// within a token, rlt serve once the requests in hand are answered, and
-// the line commands (rlt tokenize, logprobs: eachJSONLine) after the line
-// in progress, stdout holding each result whole.
+// pressed (the workbench quits as q does: ui.Options.Stop), its folder
+// complete, not "gone without stopping"; rlt pretrain, distill and model
+// init stop with no model folder half written (a save under way finishes
+// first, said at once: saveHeld); rlt eval and rlt generate stop within a
+// token (generate's text ended whole), rlt serve once the requests in
+// hand are answered, the line commands (rlt tokenize, logprobs:
+// eachJSONLine) after the line in progress and rlt score reading stdin
+// after the batch in progress, stdout holding each result whole.
 var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}

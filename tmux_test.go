@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -85,8 +86,14 @@ func TestWorkbenchCtrlCInTmux(t *testing.T) {
 			}
 		}
 	}
-	// The run folder: whole records, each step once, the final checkpoint
-	// at the last step recorded, no lock held.
+	checkStoppedRun(t, runs)
+}
+
+// checkStoppedRun checks the one run folder under runs after its workbench
+// stopped: whole records, each step once, the final checkpoint at the last
+// step recorded, no lock held.
+func checkStoppedRun(t *testing.T, runs string) {
+	t.Helper()
 	entries, _ := os.ReadDir(runs)
 	if len(entries) != 1 {
 		t.Fatalf("%d run folders", len(entries))
@@ -113,6 +120,40 @@ func TestWorkbenchCtrlCInTmux(t *testing.T) {
 	}
 	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State == sessions.StateRunning || list[0].State == sessions.StateBroken {
 		t.Errorf("rlt sessions: %+v %v", list, err)
+	}
+}
+
+// TestWorkbenchSignalsInTmux: the workbench sent a kill's SIGTERM or a
+// SIGINT (kill -INT, a supervisor's) stops as q and Ctrl-C do: the header
+// says stopping while the engine ends its step (Bubble Tea's own handler
+// is off: ui.Options.Stop), its final checkpoint written, then a clean
+// exit (0) with the resume command, the terminal restored. Bubble Tea's
+// handler left the screen at once on SIGTERM and failed the program on
+// SIGINT: "rlt run: program was killed: program was interrupted", exit 1.
+func TestWorkbenchSignalsInTmux(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			h := newTmuxHarness(t, "s"+strconv.Itoa(int(sig)), 120*time.Second, 100*time.Millisecond)
+			tmux, waitFor, dir, bin, runs := h.tmux, h.waitFor, h.dir, h.bin, h.runs
+			cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s --runs %s; echo EXITED $?; sleep 30", dir, filepath.Join(dir, "cache"), bin, runs)
+			tmux("new-session", "-d", "-s", "w", "-x", "100", "-y", "30", cmd)
+			waitFor("a first step", func(s string) bool { return strings.Contains(s, "step 0") || strings.Contains(s, "step 1") })
+			pids := h.running()
+			if len(pids) != 1 {
+				t.Fatalf("%d processes of %s running; want the workbench's", len(pids), bin)
+			}
+			if p, err := os.FindProcess(pids[0]); err != nil || p.Signal(sig) != nil {
+				t.Fatalf("signalling pid %d: %v", pids[0], err)
+			}
+			s := waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXITED") })
+			if !strings.Contains(s, "EXITED 0") || !strings.Contains(s, "continue it: rlt run --resume") || strings.Contains(s, "interrupted") {
+				t.Errorf("after %v, not a clean exit (0) with the resume command:\n%s", sig, s)
+			}
+			if st := strings.Fields(strings.TrimSpace(tmux("display", "-p", "-t", "w", "#{alternate_on} #{cursor_flag}"))); len(st) != 2 || st[0] != "0" || st[1] != "1" {
+				t.Errorf("after the exit: alternate_on, cursor_flag = %v; want 0 1 (main screen, cursor visible)", st)
+			}
+			checkStoppedRun(t, runs)
+		})
 	}
 }
 
@@ -152,20 +193,7 @@ func (h *tmuxHarness) reap() {
 	if runtime.GOOS != "linux" { // /proc/PID/exe names the binary
 		return
 	}
-	running := func() []int {
-		var pids []int
-		entries, _ := os.ReadDir("/proc")
-		for _, e := range entries {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil {
-				continue
-			}
-			if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && strings.TrimSuffix(exe, " (deleted)") == h.bin {
-				pids = append(pids, pid)
-			}
-		}
-		return pids
-	}
+	running := h.running
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		if len(running()) == 0 {
 			return
@@ -177,6 +205,23 @@ func (h *tmuxHarness) reap() {
 		}
 		h.t.Errorf("pid %d (%s) still ran a minute after its terminal closed: killed", pid, h.bin)
 	}
+}
+
+// running are the processes of the binary (Linux: /proc/PID/exe names
+// it; elsewhere none are found).
+func (h *tmuxHarness) running() []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && strings.TrimSuffix(exe, " (deleted)") == h.bin {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // tmux runs a tmux command on the private server.

@@ -49,9 +49,12 @@ type Options struct {
 	// editor. Off by default, as it stops the terminal's own selection.
 	Mouse bool
 	// Stop, when it closes, quits the workbench as q does: the open run
-	// stops after its step in progress, with a final checkpoint. The
-	// commands close it on a signal Bubble Tea does not watch (SIGHUP: a
-	// closed terminal window, a dropped ssh connection).
+	// stops after its step in progress, with a final checkpoint, the
+	// header saying stopping until it has (stopSignalMsg). The commands
+	// close it on a stop signal: Ctrl-C's SIGINT, a kill's SIGTERM, a
+	// closed terminal's SIGHUP. Given, Bubble Tea's own signal handler is
+	// off: it left the screen at once on SIGTERM, and failed the program
+	// on SIGINT ("program was interrupted", exit 1), neither through q.
 	Stop <-chan struct{}
 	// Left, where set, is called once the workbench has left the
 	// terminal's screen, before it ends the runs it owns: what is written
@@ -132,6 +135,8 @@ type (
 	launchedMsg struct{ res *launchResult }
 	// quitMsg: the open run has been ended; the program may exit.
 	quitMsg struct{}
+	// stopSignalMsg: Options.Stop closed, a stop signal: quit as q.
+	stopSignalMsg struct{}
 )
 
 type stepAt struct {
@@ -509,6 +514,9 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 	if opts.Mouse {
 		po = append(po, tea.WithMouseCellMotion())
 	}
+	if opts.Stop != nil { // the caller watches the signals (Options.Stop)
+		po = append(po, tea.WithoutSignalHandler())
+	}
 	_, err := tea.NewProgram(m, po...).Run()
 	if opts.Left != nil {
 		opts.Left()
@@ -750,7 +758,7 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, m.runs.refresh())
 	}
 	if stop := m.opts.Stop; stop != nil {
-		cmds = append(cmds, func() tea.Msg { <-stop; return quitMsg{} })
+		cmds = append(cmds, func() tea.Msg { <-stop; return stopSignalMsg{} })
 	}
 	if hungUp, ended := m.hungUp, m.stopSignal; hungUp != nil {
 		cmds = append(cmds, func() tea.Msg {
@@ -1053,6 +1061,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case quitMsg:
 		m.shutdown()
 		return tea.Quit
+	case stopSignalMsg:
+		// As q, once: no key answers a signal, so an unsaved draft is
+		// not asked about (it is lost either way).
+		m.draftDropped = true
+		return m.quit()
 	case tea.MouseMsg:
 		m.mouse(msg)
 		return nil

@@ -39,8 +39,9 @@ type Launcher struct {
 
 	// SaveNotices, where set, is where the runs this launcher starts and
 	// resumes say a stop signal held by a checkpoint's save
-	// (Handle.SayHeldSaves): the workbench's stderr once it has left the
-	// screen.
+	// (Handle.SayHeldSaves), one that cancels the launcher's context. The
+	// workbench sets none: its context no signal cancels, a signal quits
+	// it as q does, on the screen until the run has stopped.
 	SaveNotices io.Writer
 
 	mu   sync.Mutex

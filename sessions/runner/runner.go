@@ -550,8 +550,10 @@ func SaveNotice(dir string) string {
 // begins (the final checkpoint after a signal), said on w at once
 // (SaveNotice), once: the checkpoint is written whole first (it takes no
 // context; SaveCheckpoint renames it into place), and then the run stops
-// as the signal asked. rlt run --headless says it on stderr, the
-// workbench once it has left the screen, which it does on the signal.
+// as the signal asked. rlt run --headless says it on stderr; the
+// workbench's engines run on a context no signal cancels (it quits as q
+// does on one, saying stopping on the screen until the run has stopped),
+// so it has none to say.
 func (h *Handle) SayHeldSaves(w io.Writer) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

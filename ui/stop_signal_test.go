@@ -1,0 +1,49 @@
+package ui
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/style"
+)
+
+// TestStopQuitsAsQ: Options.Stop closing (a stop signal: the commands
+// close it on SIGINT, SIGTERM and SIGHUP) quits the workbench through q's
+// path: the engine driven here is asked what q asks it, a checkpoint of
+// the step it ends on included (TestStopAndQuitStopAlike), before the
+// workbench leaves. It left the screen at once, the engine asked for no
+// checkpoint (it stopped on its context alone).
+func TestStopQuitsAsQ(t *testing.T) {
+	quit := func(typed string, signal bool) fakeControl {
+		t.Helper()
+		r := newTestRun(t, 12, 1, 1, 4)
+		ctl := &fakeControl{}
+		var stop chan struct{}
+		if signal {
+			stop = make(chan struct{})
+			close(stop)
+		}
+		in, w := io.Pipe() // the terminal
+		defer w.Close()
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(Options{Session: &sessions.Session{Run: r, Control: ctl, Close: r.Close}, Stop: stop, Theme: style.PlainTheme()}, in, io.Discard)
+		}()
+		go w.Write([]byte(typed))
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("the workbench did not quit (typed %q, Stop closed: %v)", typed, signal)
+		}
+		return *ctl
+	}
+	q, signal := quit("q", false), quit("", true)
+	if signal != q || q.ckpt != 1 {
+		t.Errorf("the engine was asked %+v on Stop, %+v on q; want the same, a checkpoint once", signal, q)
+	}
+}
