@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -203,6 +204,9 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 			}
 			return nil, sessions.Refusedf("open", dir, "a folder holding %s, not a run folder: open one of them (the newest: rlt open %s); rlt sessions --runs %s lists them", what, newest, dir)
 		}
+		if err := notARunFolder(dir); l.TrainerFormat == "" && err != nil {
+			return nil, err
+		}
 		return sessions.OpenTrainerRun(l.ctx, dir, l.TrainerFormat)
 	}
 	rec, err := sessions.OpenReadOnly(dir)
@@ -210,6 +214,36 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 		return nil, err
 	}
 	return describe(&sessions.Session{Run: rec, ReadOnly: true, Close: rec.Close}), nil
+}
+
+// notARunFolder says why dir, a folder that is no trainer's
+// (sessions.IsTrainerFolder) and holds no run folders, is no run folder:
+// first what one of rlt's holds, the folder most often meant (an empty
+// folder, a typo's neighbour), then what a trainer's does
+// (sessions.DetectFormat's words); only the trainers' was said, as if rlt
+// had looked for nothing of its own. nil for a folder with one of rlt's
+// files (a run folder missing the other is said as such when opened), a
+// model folder and a file, which DetectFormat says for what they are.
+func notARunFolder(dir string) error {
+	has := func(pattern string) bool {
+		m, _ := filepath.Glob(filepath.Join(dir, pattern))
+		return len(m) > 0
+	}
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() || has(sessions.ConfigFile) || has(sessions.MetricsFile) ||
+		has(hf.ConfigFile) && (has("*.safetensors") || has(hf.IndexFile)) {
+		return nil
+	}
+	_, trainer := sessions.DetectFormat(dir)
+	if trainer == nil { // a trainer's after all
+		return nil
+	}
+	what := "holds neither"
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
+		what = "is empty"
+	}
+	return sessions.Refusedf("open", dir, "not a run folder: a run folder of rlt's holds %s and %s (rlt run writes them in a new folder under runs/), and this one %s; give a run folder (rlt sessions lists those under runs/), or a trainer's to follow, which this one is not either: %v",
+		sessions.ConfigFile, sessions.MetricsFile, what, trainer)
 }
 
 // OpenForReview opens any run folder without training it: finished,
