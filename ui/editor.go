@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"github.com/charmbracelet/x/ansi"
 	"math"
 	"sort"
 	"strings"
@@ -431,7 +430,7 @@ func wrap(s string, w, n int) []string {
 		if para == "" {
 			continue
 		}
-		for _, l := range strings.Split(ansi.Wrap(para, w, ""), "\n") {
+		for _, l := range strings.Split(wrapAtSpaces(para, w), "\n") {
 			out = append(out, strings.TrimRight(l, " "))
 		}
 	}

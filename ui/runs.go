@@ -1084,7 +1084,7 @@ func (r *runsScreen) actionLines(n int) []string {
 	if !whole || n <= 1 || width(text) <= r.w || r.w <= 0 {
 		return []string{th.Paint(sp, text)}
 	}
-	lines := splitLines(ansi.Wrap(text, r.w, " "))
+	lines := splitLines(wrapAtSpaces(text, r.w))
 	if len(lines) > n {
 		lines = lines[:n]
 		lines[n-1] = fit(strings.TrimRight(lines[n-1], " ")+" …", r.w)

@@ -21,6 +21,20 @@ func fit(s string, w int) string {
 	return ansi.Truncate(s, w, "…")
 }
 
+// wrapAtSpaces is ansi.Wrap of s at w cells, broken at spaces alone (and
+// within a word wider than w): ansi.Wrap also breaks after every hyphen,
+// which split a run's name and a path across lines where they are read
+// and copied whole ("runs/20261206-" over "104849/config.toml"). Each
+// hyphen is a non-breaking one (one cell wide, as it is) while s is
+// wrapped.
+func wrapAtSpaces(s string, w int) string {
+	const keep = "\u2011" // NON-BREAKING HYPHEN
+	if !strings.Contains(s, "-") || strings.Contains(s, keep) {
+		return ansi.Wrap(s, w, "")
+	}
+	return strings.ReplaceAll(ansi.Wrap(strings.ReplaceAll(s, "-", keep), w, ""), keep, "-")
+}
+
 // longestFitting is the first of wordings, given longest first, that
 // fits w cells, and whether one does: a label said whole in the words
 // its room allows rather than cut mid-word.
