@@ -18,9 +18,7 @@ import (
 // model (logprobs, logit_bias, stop_token_ids, allowed_token_ids), and
 // last checks each prompt (empty, then ids outside the vocabulary). What
 // rlt serve refuses that vLLM answers (stream, n above 1, max_tokens
-// above 1, logprob_token_ids) comes after what SamplingParams refuses
-// (not yet after the logprobs asked, the ids against the vocabulary and
-// each prompt's checks).
+// above 1) comes after all vLLM refuses.
 func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 	s, ts := testServer(t, VLLM)
 	long := fmt.Sprint(make([]int, s.maxLen())) // the prompt and the generated token do not fit
@@ -90,6 +88,11 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		{"temperature, then stream", `"prompt":"a","max_tokens":1,"stream":true,"temperature":-1`, 400, "temperature", "temperature must be non-negative"},
 		{"top_p, then n above 1", `"prompt":"a","max_tokens":1,"n":2,"top_p":5`, 400, "top_p", "top_p must be in (0, 1], got 5."},
 		{"min_p, then max_tokens 5", `"prompt":"a","max_tokens":5,"min_p":2`, 400, "min_p", "min_p must be in [0, 1], got 2."},
+		{"logprobs past the limit, then stream", `"prompt":"a","max_tokens":1,"stream":true,"logprobs":50`, 400, "logprobs", "Requested sample logprobs of 50"},
+		{"stop_token_ids outside the vocabulary, then n above 1", `"prompt":"a","max_tokens":1,"n":2,"stop_token_ids":[99999]`, 400, "stop_token_ids", outside},
+		{"a prompt id outside the vocabulary, then stream", `"prompt":[99999],"max_tokens":1,"stream":true`, 400, "prompt", "token id 99999 at position 0 is outside the vocabulary"},
+		{"an empty prompt, then max_tokens 5", `"prompt":[],"max_tokens":5`, 400, "prompt", "the prompt is empty"},
+		{"suffix, then stream", `"prompt":"a","max_tokens":1,"stream":true,"suffix":"x"`, 400, "suffix", "suffix is not currently supported"},
 		{"an empty stop string, then logprob_token_ids", `"prompt":"a","max_tokens":1,"logprobs":1,"logprob_token_ids":[3],"stop":[""]`, 400, "", "stop cannot contain an empty string."},
 	} {
 		status, body := post(t, ts.URL+"/v1/completions", "{"+c.body+"}")

@@ -318,6 +318,14 @@ func (e invalidBody) Unwrap() error { return e.badRequest }
 // invalid is br as a refusal of vLLM's pydantic model (invalidBody).
 func invalid(br *badRequest) error { return invalidBody{br} }
 
+// ownRefusal is a *badRequest of what vLLM answers and rlt serve does not
+// (stream, n above 1, max_tokens above 1), on a request otherwise read
+// whole: completions reports it after every check vLLM makes, so that of
+// several faults the one vLLM reports comes first.
+type ownRefusal struct{ *badRequest }
+
+func (e ownRefusal) Unwrap() error { return e.badRequest }
+
 // prompt is a prompt given as token ids or as text.
 type prompt struct {
 	ids  []int32
@@ -522,7 +530,8 @@ const maxLogprobs = 20
 // types; then its model validators' and field constraints'), then
 // logit_bias's keys (SamplingParams.from_optional), then the sampling
 // parameters' bounds (SamplingParams._verify_args, in its order), then
-// rlt serve's refusals of what vLLM answers. completions checks a
+// rlt serve's refusals of what vLLM answers (ownRefusal, which
+// completions reports after all vLLM refuses). completions checks a
 // prompt's length before all but the first of those, and once the model
 // is known, the logprobs asked and logit_bias's token ids against the
 // vocabulary (checkLogprobs, vllmBias: SamplingParams.verify's order),
@@ -639,24 +648,27 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	// Once _verify_args has passed, SamplingParams' greedy check.
 	case req.N != nil && *req.N > 1 && req.Temperature != nil && *req.Temperature < 1e-5:
 		return out, &badRequest{"", fmt.Sprintf("n must be 1 when using greedy sampling, got %d.", *req.N)}
-	// What rlt serve refuses that vLLM answers: after what
-	// SamplingParams refuses (though before verify's checks and the
-	// prompts', which vLLM makes later: completions).
-	case req.Stream:
-		return out, &badRequest{"", "rlt serve answers one choice a prompt, not streamed"}
-	case req.N != nil && *req.N > 1:
-		return out, &badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *req.N, *req.N)}
-	case maxTokens > 1:
-		return out, maxTokensRefused
 	}
 	out.MinTokens = int(minTokens)
 	if req.Allowed != nil {
 		out.AllowedTokenIDs = *req.Allowed
 	}
+	// What rlt serve refuses of a request vLLM answers as it is: reported
+	// after all vLLM refuses (ownRefusal), the request read whole; the
+	// other fields' refusals before it.
+	var own error
+	switch {
+	case req.Stream:
+		own = ownRefusal{&badRequest{"", "rlt serve answers one choice a prompt, not streamed"}}
+	case req.N != nil && *req.N > 1:
+		own = ownRefusal{&badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *req.N, *req.N)}}
+	case maxTokens > 1:
+		own = ownRefusal{maxTokensRefused}
+	}
 	if field, why := checkFields(fields, vllmSamplingFields); field != "" {
 		return out, &badRequest{field, refusal(field, field, why)}
 	}
-	return out, nil
+	return out, own
 }
 
 // promptK is the prompt log-probs' k a request asks (vLLM's
@@ -713,9 +725,14 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	// against the model (verify: checkLogprobs, vllmBias), and last check
 	// each prompt against it (InputProcessor: empty, then ids outside the
 	// vocabulary). Of several faults, the one it reports first is
-	// reported.
+	// reported; rlt serve's refusals of what vLLM answers (ownRefusal)
+	// after all of those.
 	var later *badRequest
-	if !errors.As(err, new(invalidBody)) && errors.As(err, &later) {
+	var own ownRefusal
+	switch {
+	case errors.As(err, &own):
+		err = nil
+	case !errors.As(err, new(invalidBody)) && errors.As(err, &later):
 		err = nil
 	}
 	if s.refused(w, req.Model, err) {
@@ -760,6 +777,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			bad("prompt", err.Error())
 			return
 		}
+	}
+	if own.badRequest != nil {
+		bad(own.param, own.msg)
+		return
 	}
 	// The prompts are computed together, with those of the requests
 	// waiting beside this one (coalesce.go), each choice as it would be
