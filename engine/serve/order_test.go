@@ -18,7 +18,7 @@ import (
 // model (logprobs, logit_bias, stop_token_ids, allowed_token_ids), and
 // last checks each prompt (empty, then ids outside the vocabulary). What
 // rlt serve refuses that vLLM answers (stream, n above 1, max_tokens
-// above 1) comes after all vLLM refuses.
+// above 1, every token held back) comes after all vLLM refuses.
 func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 	s, ts := testServer(t, VLLM)
 	long := fmt.Sprint(make([]int, s.maxLen())) // the prompt and the generated token do not fit
@@ -93,6 +93,9 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		{"a prompt id outside the vocabulary, then stream", `"prompt":[99999],"max_tokens":1,"stream":true`, 400, "prompt", "token id 99999 at position 0 is outside the vocabulary"},
 		{"an empty prompt, then max_tokens 5", `"prompt":[],"max_tokens":5`, 400, "prompt", "the prompt is empty"},
 		{"suffix, then stream", `"prompt":"a","max_tokens":1,"stream":true,"suffix":"x"`, 400, "suffix", "suffix is not currently supported"},
+		{"every token held back", `"prompt":"a","max_tokens":1,"min_tokens":1,"allowed_token_ids":[5],"stop_token_ids":[5]`, 400, "", "every token of the vocabulary is held back"},
+		{"a prompt id outside the vocabulary, then every token held back", `"prompt":[99999],"max_tokens":1,"min_tokens":1,"allowed_token_ids":[5],"stop_token_ids":[5]`, 400, "prompt", "token id 99999 at position 0 is outside the vocabulary"},
+		{"an empty prompt, then every token held back", `"prompt":[],"max_tokens":1,"min_tokens":1,"allowed_token_ids":[5],"stop_token_ids":[5]`, 400, "prompt", "the prompt is empty"},
 		{"an empty stop string, then logprob_token_ids", `"prompt":"a","max_tokens":1,"logprobs":1,"logprob_token_ids":[3],"stop":[""]`, 400, "", "stop cannot contain an empty string."},
 	} {
 		status, body := post(t, ts.URL+"/v1/completions", "{"+c.body+"}")

@@ -319,9 +319,9 @@ func (e invalidBody) Unwrap() error { return e.badRequest }
 func invalid(br *badRequest) error { return invalidBody{br} }
 
 // ownRefusal is a *badRequest of what vLLM answers and rlt serve does not
-// (stream, n above 1, max_tokens above 1), on a request otherwise read
-// whole: completions reports it after every check vLLM makes, so that of
-// several faults the one vLLM reports comes first.
+// (stream, n above 1, max_tokens above 1, every token held back), on a
+// request otherwise read whole: completions reports it after every check
+// vLLM makes, so that of several faults the one vLLM reports comes first.
 type ownRefusal struct{ *badRequest }
 
 func (e ownRefusal) Unwrap() error { return e.badRequest }
@@ -759,7 +759,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	if later == nil {
 		req.Bias, err = s.vllmBias(&req)
-		if err != nil && !errors.As(err, &later) {
+		switch {
+		case err == nil:
+		case errors.As(err, &own): // every token held back: after the prompts' checks
+		case !errors.As(err, &later):
 			bad("", err.Error())
 			return
 		}
@@ -932,7 +935,7 @@ func (s *Server) vllmBias(req *completionsRequest) (*rlt.LogitBias, error) {
 		h = h.Hold(s.EOS.More...)
 	}
 	if h != nil && h.AllHeld(s.Src.Vocab) {
-		return nil, &badRequest{"", errAllHeld.Error()}
+		return nil, ownRefusal{&badRequest{"", errAllHeld.Error()}} // vLLM answers it, picking a token of −∞
 	}
 	return h, nil
 }
