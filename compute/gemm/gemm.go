@@ -16,7 +16,14 @@
 //     kernels for the first h<14 rows of a panel so m-edges write C directly;
 //     the transposed operands are packed with an AVX-512 16×16 transpose.
 //   - avx2: 6×16 tile on ymm with FMA.
-//   - generic: a 4×4 pure-Go kernel for other CPUs (tests run it everywhere).
+//   - generic: a 4×4 pure-Go kernel for other CPUs (tests run it everywhere),
+//     and the only one under -tags purego (no assembly), as in compute/kernels.
+//
+// asmgen writes two more AVX-512 kernels, 6×64 and a 14×32 that broadcasts
+// from memory: the alternatives BenchmarkMicroKernel and BenchmarkTune
+// measure the 14×32 against on a new CPU, proven by the same tests so that
+// a measurement never favours a wrong kernel. Nothing outside the tests
+// calls them, so the linker leaves them out of rlt.
 //
 // On the project's machine kind (AMD EPYC Zen 4: 512-bit FMAs run as two
 // 256-bit halves, so one core peaks near 115 GFLOP/s) the 14×32 kernel reaches

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package gemm
 
 // kernelVariants are every generated kernel, for tuning benchmarks.

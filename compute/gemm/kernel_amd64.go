@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package gemm
 
 //go:generate go run ./internal/asmgen

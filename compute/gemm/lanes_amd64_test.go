@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package gemm
 
 // variantKernels are the generated kernels the driver does not use, kept for
