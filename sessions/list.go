@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -253,7 +254,8 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	evState := ev // the events as they say who holds or held the run
 	cutNote := -1 // the note that says it, where events.jsonl was cut after a close
 	switch {
-	case cutAfterClose(evStats.PartialBytes, ev.open, held, holder.PID):
+	case cutAfterClose(evStats.PartialBytes, ev.open, ev.trains || ev.resuming, held, true, holder.PID) &&
+		exists(filepath.Join(dir, LockFileName)): // stat'ed only where the events leave a session open
 		closed := *ev
 		closed.closeLost()
 		evState, cutNote = &closed, len(notes)
@@ -279,8 +281,13 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	s.LastStep = steps.LastStep
 	if cutNote >= 0 && steps.eventsLoss == logCut {
 		// Cut short of the checkpoint folders: said below as the loss of
-		// the run's history since.
-		notes[cutNote] = "events.jsonl ends in a partial line"
+		// the run's history since (and a file cut at a line's end has
+		// nothing more to say).
+		if evStats.PartialBytes > 0 {
+			notes[cutNote] = "events.jsonl ends in a partial line"
+		} else {
+			notes = slices.Delete(notes, cutNote, cutNote+1)
+		}
 	}
 	if lost := steps.Problem(); lost != "" {
 		notes = append(notes, lost)

@@ -472,9 +472,11 @@ type eventsFold struct {
 	// says the writer dropped traces, which leaves steps without files too.
 	tracesLostBefore stepRanges
 	dropped          bool
-	// cutAfterClose is what the latest lost event of a partial line
-	// (LostPartialLine) says: a session found events.jsonl cut short
-	// after the close of the session before it ("": none).
+	// cutAfterClose is what the latest close a later session recorded
+	// for the session before it says (a close event of events.jsonl,
+	// named LostPartialLine or LostAtLineEnd; or a lost event named
+	// LostPartialLine, as sessions wrote it first): it found that
+	// session's close lost from events.jsonl ("": none).
 	cutAfterClose string
 	// workedSegs are the segments whose work the events record (worked),
 	// lastWorked the last noted, plus one (0: none): a segment whose
@@ -617,6 +619,11 @@ func (f *eventsFold) fold(e EventRecord) {
 		f.resumes.note(e.Seg, e.Step)
 	case KindClose:
 		f.open, f.resuming, f.intent = false, false, ""
+		if e.File == EventsFile && e.Name != "" {
+			// A later session recorded the close of the session before
+			// it, lost from the file (LostPartialLine, LostAtLineEnd).
+			f.cutAfterClose = e.Extra
+		}
 	case KindDevice:
 		f.device = e.Device
 		f.sess.started = true
@@ -640,6 +647,8 @@ func (f *eventsFold) fold(e EventRecord) {
 	case KindLost:
 		switch {
 		case e.File == EventsFile && e.Name == LostPartialLine:
+			// A lost close as sessions from 5c6690a on recorded it,
+			// before they recorded a close event.
 			f.closeLost()
 			f.cutAfterClose = e.Extra
 		case e.File == EventsFile:

@@ -71,6 +71,10 @@ type RunLock struct {
 	// unlock cleanly (it crashed or was killed), or nil.
 	Previous *LockInfo
 	info     LockInfo // what this owner wrote
+	// found: run.lock was there before this open (a missing one is
+	// made): an empty one says the last holder closed the run cleanly,
+	// a missing one nothing (cutAfterClose).
+	found bool
 	// keepPrevious: Unlock writes Previous back (a deferred open closed
 	// before it began: nothing was done under the lock).
 	keepPrevious bool
@@ -117,6 +121,7 @@ func LockRun(dir string) (*RunLock, error) { return lockRun(dir, "", "") }
 // "": not said).
 func lockRun(dir, checking, process string) (*RunLock, error) {
 	path := filepath.Join(dir, LockFileName)
+	_, statErr := os.Stat(path)
 	var f *os.File
 	for try := 0; f == nil; try++ {
 		var err error
@@ -149,7 +154,7 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 			return nil, fmt.Errorf("lock run %s: the file was replaced at each of 100 tries: another process keeps rewriting it", path)
 		}
 	}
-	l := &RunLock{f: f, path: path}
+	l := &RunLock{f: f, path: path, found: statErr == nil}
 	if prev, err := readLockInfo(f); err == nil && prev.PID != 0 {
 		l.Previous = &prev
 	}
@@ -236,7 +241,13 @@ func (l *RunLock) Unlock() error {
 		return nil
 	}
 	var terr error
-	if l.keepPrevious && l.Previous != nil {
+	if l.keepPrevious && !l.found {
+		// There was none: an empty one made here would say that the
+		// run's last session closed it (cutAfterClose). Removed while
+		// still locked: an opener that opened it meanwhile finds it no
+		// longer named so (lockRun) and tries again.
+		terr = os.Remove(l.path)
+	} else if l.keepPrevious && l.Previous != nil {
 		// Nothing was done under this lock: what the previous owner left
 		// (it did not unlock cleanly) is left for the next to say.
 		l.info = *l.Previous

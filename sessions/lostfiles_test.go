@@ -234,6 +234,12 @@ func TestStepsCountedOneWayWhenEventsAreCut(t *testing.T) {
 		}, 5, "holds no step" + byCheckpoint, "records no checkpoint" + byCheckpoint + ": the file was cut short", false},
 		{"the last checkpoint's event unwritten (killed as it saved it)", func(t *testing.T, dir string) {
 			cutEvents(t, dir, 4, true, 0)
+			// run.lock as the killed writer left it: empty, it would say
+			// the writer closed the run, its close lost (cutAfterClose).
+			lock := fmt.Sprintf(`{"pid":%d,"host":"h","started":"2026-01-02T03:04:05Z"}`+"\n", deadPID)
+			if err := os.WriteFile(filepath.Join(dir, LockFileName), []byte(lock), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}, 5, "", "", false},
 		{"resumed from an earlier checkpoint, the newest unusable and left behind", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(CheckpointDir(dir, 4), CheckpointStateFile))
@@ -247,8 +253,13 @@ func TestStepsCountedOneWayWhenEventsAreCut(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.lose(t, dir)
+			evData, _ := os.ReadFile(filepath.Join(dir, EventsFile))
+			evPartial := len(evData) > 0 && evData[len(evData)-1] != '\n'
 			says := func(how, note string) {
 				t.Helper()
+				if !strings.HasPrefix(how, "header") && strings.Contains(note, "events.jsonl ends in a partial line") != evPartial {
+					t.Errorf("%s: note %q; events.jsonl ends in a partial line: %v", how, note, evPartial)
+				}
 				for _, f := range []struct{ name, said string }{{MetricsFile, c.metrics}, {EventsFile, c.events}} {
 					if f.said == "" && strings.Contains(note, f.name+":") {
 						t.Errorf("%s: note %q says %s lost something", how, note, f.name)

@@ -303,7 +303,7 @@ const (
 	KindCreate     = "create"
 	KindOpen       = "open"
 	KindResume     = "resume" // Step: the last step kept; later steps of earlier segments are superseded
-	KindClose      = "close"
+	KindClose      = "close"  // with File events.jsonl and a Name: a later session's for the one before it, whose close was lost (LostPartialLine)
 	KindPhase      = "phase"
 	KindDevice     = "device" // Device: where the engine computes, each time it starts
 	KindCheckpoint = "checkpoint"
@@ -322,11 +322,11 @@ const (
 	// run's checkpoints proved done, were gone (Name "missing": the
 	// folder; "files missing": the files alone), one event a range of
 	// steps (Run.recordLostTraces). Of File events.jsonl and Name
-	// "partial line" (LostPartialLine): the file ended in a partial line
-	// (Count its bytes) while run.lock said the run's last session had
-	// closed it cleanly, so the file was cut short after that session's
-	// close, which was lost with it (cutAfterClose); the session writing
-	// the run records it before its open event, as it removes the line.
+	// "partial line" (LostPartialLine), written by sessions from 5c6690a
+	// until they wrote a close event for it (KindClose): the file ended
+	// in a partial line (Count its bytes) while run.lock said the run's
+	// last session had closed it cleanly, so that session's close was lost
+	// with the cut (cutAfterClose).
 	KindLost = "lost"
 	// KindPlan: Count is how many steps the run now takes: a trainer's
 	// folder followed live says so after its import recorded another

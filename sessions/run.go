@@ -167,11 +167,11 @@ type Run struct {
 	// the run was loaded (countSteps): which session did the steps they
 	// prove is lost with its records (recordedLocked). Set by load.
 	eventsCut bool
-	// closeCut is the lost event (LostPartialLine) a session that writes
-	// the run records before its open event: events.jsonl ended in a
-	// partial line after its last session had closed the run (run.lock
-	// said so), a line the session removes (load, enqueueOpen). nil:
-	// none.
+	// closeCut is the close event a session that writes the run records
+	// for the session before it, before its own open event: events.jsonl
+	// has lost that close, though run.lock said the session had closed
+	// the run (closeCutSession), cut within a line (which the session
+	// removes) or at a line's end (load, enqueueOpen). nil: none.
 	closeCut *EventRecord
 	// recordSeg is the highest segment of a metric record or trace read
 	// (ingest): the session that writes the run takes the next one after

@@ -929,32 +929,71 @@ func (e stepsEvidence) importLoss() string {
 		countOf(held, "step"), wrote, countOf(e.wrote.records-held, "step"), mayBeBroken(e.brokenMetrics), again)
 }
 
-// LostPartialLine is the Name of the lost event (KindLost) of events.jsonl
-// that a session records where it found the file ending in a partial
-// line after the run's last session had closed the run (cutAfterClose).
-const LostPartialLine = "partial line"
+// The Names of the close event (KindClose, File events.jsonl) a session
+// writes for the run's last session before its own open event, where it
+// found that session's close lost (cutAfterClose): LostPartialLine where
+// events.jsonl ended in a partial line (Count its bytes), which the
+// session removes; LostAtLineEnd where it ended in a whole line with no
+// close after it. It is a close, not a lost event, so that every reader
+// takes the session as closed: versions before 5c6690a read a lost event
+// of events.jsonl as the file found lost and written anew ("lost the
+// records of the run's first 0 steps"), and the session it left open as
+// killed. Sessions from 5c6690a to this one wrote a lost event named
+// LostPartialLine instead, which eventsFold still reads.
+const (
+	LostPartialLine = "partial line"
+	LostAtLineEnd   = "line end"
+)
 
-// cutAfterClose reports whether events.jsonl, ending in a partial line
-// (partial: its bytes), was cut short after the run's last session closed
-// it, rather than left so by a writer killed as it wrote: the session its
-// events leave open (open) is no longer held (held) and run.lock names no
-// process (lockPID 0). A session empties run.lock only in its Close,
-// after its close event was written and fsynced; a writer killed (or a
-// machine that lost power) leaves its record there (written whole and
-// fsynced: RunLock.write). What was lost is that session's close and any
-// records after it, not the session itself.
-func cutAfterClose(partial int64, open, held bool, lockPID int) bool {
-	return partial > 0 && open && !held && lockPID == 0
+// cutAfterClose reports whether events.jsonl lost the close of the
+// run's last session, rather than that session being interrupted: the
+// session its events leave open (open; training: it trains the run or
+// set out to) is no longer held (held), and run.lock is there (lockFound)
+// and names no process (lockPID 0). A session empties run.lock only in
+// its Close, after its close event was written and fsynced; a writer
+// killed (or a machine that lost power) leaves its record there (written
+// whole and fsynced: RunLock.write). What was lost is that session's
+// close and any records after it, not the session itself. partial is the
+// bytes of the file's partial last line: where it ends in a whole line
+// (0), only a session that would otherwise read as interrupted is asked
+// about (a review's lost close changes nothing that is said).
+//
+// What cannot be known: how many records were lost after the last whole
+// line (a partial line shows the file was cut, not how much of it);
+// whether the file was cut since or the session's last records were never
+// written (a Close whose writes failed, on a full disk, still empties
+// run.lock, and says so to its caller); whether run.lock was emptied by
+// a clean close at all, rather than by hand, or by an rlt before eae1bcc,
+// which emptied the file before writing each record, so that a holder
+// killed in between left it empty. A run.lock that is missing (a copy
+// that left it out, one deleted) proves nothing: the session reads as
+// interrupted. Neither a final checkpoint nor a done phase proves a
+// close: a writer is killed after either as easily.
+func cutAfterClose(partial int64, open, training, held, lockFound bool, lockPID int) bool {
+	return open && (partial > 0 || training) && !held && lockFound && lockPID == 0
 }
 
 // cutAfterCloseSaid says what a cut events.jsonl lost (cutAfterClose):
-// its partial line's bytes, and the process of the session it closed
-// (pid; 0: not named); recorded: a later session found it so, removed the
-// line and recorded it (a lost event).
+// its partial line's bytes (0: it ends in a whole line), and the process
+// of the session it closed (pid; 0: not named); recorded: a later session
+// found it so, removed the partial line and recorded the close.
 func cutAfterCloseSaid(partial int64, pid int, recorded bool) string {
 	who := "the run's last session"
 	if pid != 0 {
 		who += fmt.Sprintf(" (pid %d)", pid)
+	}
+	if partial == 0 {
+		if recorded {
+			return fmt.Sprintf("lost its last records (the close of %s at least; the file ended in a whole line): run.lock said that "+
+				"session had closed the run (it is emptied only as a session closes, after its close is written), so the file was cut "+
+				"at a line's end since, or those records could not be written (a full disk), and how many were lost cannot be known; "+
+				"the session was not interrupted; a later session recorded its close and went on writing the run; put those lines "+
+				"back from a copy of the run folder if there is one (not the whole file: it holds the later sessions' records now)", who)
+		}
+		return fmt.Sprintf("lost its last records (the close of %s at least; the file ends in a whole line): run.lock says that "+
+			"session closed the run (it is emptied only as a session closes, after its close is written), so the file was cut at a "+
+			"line's end since, or those records could not be written (a full disk), and how many were lost cannot be known; the "+
+			"session was not interrupted; put the file back from a copy of the run folder if there is one", who)
 	}
 	if recorded {
 		return fmt.Sprintf("lost its last records (a partial line of %d bytes was left of them): the file was cut short after %s "+
@@ -969,51 +1008,54 @@ func cutAfterCloseSaid(partial int64, pid int, recorded bool) string {
 }
 
 // closeCutSession takes the last session that opened the run as closed
-// where events.jsonl ends in a partial line (partial: its bytes) and
-// run.lock says it closed the run (cutAfterClose: for a run opened to
-// write, run.lock as its lock found it; read-only, as it is now), says
-// so in the problems view, and has a session that writes the run
-// (writing) record it (closeCut) as it removes the line. Where the file
-// was found cut short of the checkpoint folders (cutShort: logCut), that
-// loss is said instead, as a loss of the run's history since, and the
-// lost event says nothing more. Called by load once the events are read.
+// where run.lock says it closed the run though events.jsonl has no close
+// of it (cutAfterClose: partial, the bytes of the file's partial last
+// line; for a run opened to write, run.lock as its lock found it;
+// read-only, as it is now), says so in the problems view, and has a
+// session that writes the run (writing) record that session's close
+// (closeCut) as it removes the partial line. Where the file was found cut
+// short of the checkpoint folders (cutShort: logCut), that loss is said
+// instead, as a loss of the run's history since, and the close recorded
+// says nothing more. Called by load once the events are read.
 func (r *Run) closeCutSession(partial int64, writing, cutShort bool) {
 	r.evMu.Lock()
 	recorded := r.ev.cutAfterClose
+	open, training, pid := r.ev.open, r.ev.trains || r.ev.resuming, r.ev.sess.pid
 	r.evMu.Unlock()
 	if recorded != "" { // a session found it so before
 		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: recorded, Kind: IssueLost})
 	}
-	if partial == 0 {
-		return
+	if !open || partial == 0 && !training {
+		return // cutAfterClose's answer, without a look at run.lock
 	}
-	var held bool
+	var held, found bool
 	var lockPID int
 	if r.lock != nil {
+		found = r.lock.found
 		if p := r.lock.Previous; p != nil {
 			lockPID = p.PID
 		}
 	} else {
 		var info LockInfo
 		held, info = probeLock(r.dir)
-		lockPID = info.PID
+		found, lockPID = exists(filepath.Join(r.dir, LockFileName)), info.PID
 	}
-	r.evMu.Lock()
-	open, pid := r.ev.open, r.ev.sess.pid
-	cut := cutAfterClose(partial, open, held, lockPID)
-	if cut {
-		r.ev.closeLost()
-	}
-	r.evMu.Unlock()
-	if !cut {
+	if !cutAfterClose(partial, open, training, held, found, lockPID) {
 		return
 	}
+	r.evMu.Lock()
+	r.ev.closeLost()
+	r.evMu.Unlock()
 	said := ""
 	if !cutShort {
 		said = cutAfterCloseSaid(partial, pid, true)
 		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: cutAfterCloseSaid(partial, pid, false), Kind: IssueLost})
 	}
 	if writing {
-		r.closeCut = &EventRecord{Kind: KindLost, File: EventsFile, Name: LostPartialLine, Count: int(partial), Extra: said}
+		name := LostPartialLine
+		if partial == 0 {
+			name = LostAtLineEnd
+		}
+		r.closeCut = &EventRecord{Kind: KindClose, File: EventsFile, Name: name, Count: int(partial), Extra: said}
 	}
 }
