@@ -66,8 +66,8 @@ func TestWorkbenchExportOnAFullDisk(t *testing.T) {
 // no room left, opens to be reviewed, its run.lock (holding the killed
 // writer's record) rewritten in place where no new file can be made to
 // replace it whole (replaceLock), and closes as it found it. (A run.lock
-// emptied by a clean close has no block to write into: such a run does
-// not open on a disk full to the last block.)
+// emptied by a clean close has no block to write into: such a run opens
+// only to be read there, TestClosedRunOnAFullDisk.)
 func TestRunOpensOnAFullDisk(t *testing.T) {
 	disk := roomtest.SmallDisk(t, "size=256k")
 	dir := filepath.Join(disk, "run")
@@ -109,5 +109,70 @@ func TestRunOpensOnAFullDisk(t *testing.T) {
 	}
 	if data, err := os.ReadFile(lockPath); err != nil || string(data) != string(left) {
 		t.Errorf("run.lock after a review closed before it began: %q, %v; want it as it was: %q", data, err, left)
+	}
+}
+
+// TestClosedRunOnAFullDisk: a run closed cleanly (run.lock emptied), on a
+// disk with no block free, opens to be read as ever (OpenReadOnly, the
+// listing: nothing is written to read it), and an open to write it
+// (review, resume) is refused as the disk's being full, with what to do,
+// and as ErrUnwritable, which the workbench opens read-only; run.lock is
+// left empty, as the clean close left it. The open said only "write
+// owner: no space left on device", and the workbench could not open the
+// run at all.
+func TestClosedRunOnAFullDisk(t *testing.T) {
+	disk := roomtest.SmallDisk(t, "size=256k")
+	dir := filepath.Join(disk, "run")
+	cfg := testCfg()
+	r, err := Create(dir, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emitSteps(r, 0, 1, 1, 1)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lockPath := filepath.Join(dir, LockFileName)
+	filler, err := os.Create(filepath.Join(disk, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer filler.Close()
+	for block := make([]byte, 4096); ; {
+		if _, err := filler.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if err := os.WriteFile(filepath.Join(disk, "probe"), []byte("x"), 0o644); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("the disk is not full: a new file's write says %v", err)
+	}
+	for _, intent := range []string{IntentReview, IntentResume} {
+		w, err := OpenWith(dir, nil, Options{Intent: intent, DeferOpen: true})
+		if err == nil {
+			w.Close()
+			t.Fatalf("%s: opened on a full disk", intent)
+		}
+		want := "the disk holding " + dir + " is full (0 B free): free some room there and open the run again to review or resume it " +
+			"(rlt open shows it read-only meanwhile: reading it writes nothing); the run is as it was"
+		if !strings.Contains(err.Error(), want) || !errors.Is(err, ErrUnwritable) || !errors.Is(err, syscall.ENOSPC) {
+			t.Errorf("%s: %v\nwant it to say %q, as ErrUnwritable", intent, err, want)
+		}
+	}
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatalf("read-only: %v", err)
+	}
+	if _, note, interrupted := ro.State(); interrupted {
+		t.Errorf("read-only: interrupted (%s)", note)
+	}
+	ro.Close()
+	if l, err := List(disk); err != nil || len(l) != 1 || strings.Contains(l[0].Note, "is gone") {
+		t.Errorf("List: %+v, %v", l, err)
+	}
+	if data, err := os.ReadFile(lockPath); err != nil || len(data) != 0 {
+		t.Errorf("run.lock after the refused opens: %q, %v; want it empty, as the clean close left it", data, err)
 	}
 }

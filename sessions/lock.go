@@ -129,6 +129,9 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 		if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
 			return nil, fmt.Errorf("lock run: %w: %w: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, err, dir)
 		}
+		if errors.Is(err, syscall.ENOSPC) { // no file can be made: run.lock was missing
+			return nil, lockDiskFull(dir, path, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("lock run: %w", err)
 		}
@@ -161,10 +164,29 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 	host, _ := os.Hostname()
 	l.info = LockInfo{PID: os.Getpid(), Host: host, OS: runtime.GOOS, Started: time.Now().UTC().Truncate(time.Second), Checking: checking, Process: process}
 	if err := l.write(); err != nil {
+		// Nothing was done under the lock: run.lock is left as it was
+		// (a killed writer's record, not emptied as by a clean close).
+		l.keepPrevious = true
 		l.Unlock()
+		if errors.Is(err, syscall.ENOSPC) {
+			return nil, lockDiskFull(dir, path, err)
+		}
 		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)
 	}
 	return l, nil
+}
+
+// lockDiskFull is the error of a lock on the run folder dir whose record
+// found no room on its disk (err: ENOSPC): run.lock emptied by the last
+// clean close has no block to write into, and where the disk has none
+// left, nor a file to make, the run cannot be written. It is
+// ErrUnwritable, so that an open to look at the run opens it read-only
+// (runner's OpenForReview), which writes nothing, and it says the disk is
+// full and what to do (FullDiskError).
+func lockDiskFull(dir, path string, err error) error {
+	full := FullDiskError{What: LockFileName, Dir: dir, Left: "the run is as it was",
+		Again: "open the run again to review or resume it (rlt open shows it read-only meanwhile: reading it writes nothing)"}.IfFull(err)
+	return fmt.Errorf("lock run %s: %w: %w", path, ErrUnwritable, full)
 }
 
 // write puts l.info in run.lock, whole: a reader finds the record before
