@@ -11,10 +11,10 @@ import (
 // faults, the one refused is the one vLLM reports first (the first fault
 // of each case; the other's refusal follows it). vLLM reads the body
 // through its pydantic model (types, constraints, model validators), looks
-// the model up (404), renders the prompts (one too long), makes and checks
-// the sampling parameters (SamplingParams._verify_args, in its order: n,
-// penalties, temperature, top_p, top_k, min_p, max_tokens, min_tokens,
-// stop, bad_words; then greedy sampling's n), checks them against the
+// the model up (404), renders the prompts (suffix, one too long), makes
+// and checks the sampling parameters (SamplingParams._verify_args, in its
+// order: n, penalties, temperature, top_p, top_k, min_p, max_tokens,
+// min_tokens, stop, bad_words; then greedy sampling's n), checks them against the
 // model (logprobs, logit_bias, stop_token_ids, allowed_token_ids), and
 // last checks each prompt (empty, then ids outside the vocabulary). What
 // rlt serve refuses that vLLM answers (stream, n above 1, max_tokens
@@ -52,7 +52,11 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		{"an unknown model, stream", `"model":"nope","prompt":"a","max_tokens":1,"stream":true`, 404, "model", notFound},
 		{"an unknown model, logprob_token_ids", `"model":"nope","prompt":"a","max_tokens":1,"logprobs":1,"logprob_token_ids":[3]`, 404, "model", notFound},
 		{"an unknown model, an empty prompt", `"model":"nope","prompt":[],"max_tokens":1`, 404, "model", notFound},
-		// A prompt too long before the sampling parameters.
+		{"an unknown model, suffix", `"model":"nope","prompt":"a","max_tokens":1,"suffix":"x"`, 404, "model", notFound},
+		// suffix, which vLLM's renderer refuses, then a prompt too long
+		// before the sampling parameters.
+		{"suffix, then a prompt too long", `"prompt":` + long + `,"max_tokens":1,"suffix":"x"`, 400, "suffix", "suffix is not currently supported"},
+		{"suffix, then temperature below 0", `"prompt":"a","max_tokens":1,"temperature":-1,"suffix":"x"`, 400, "suffix", "suffix is not currently supported"},
 		{"a prompt too long, temperature below 0", `"prompt":` + long + `,"max_tokens":1,"temperature":-1`, 400, "", tooLong},
 		{"a prompt too long, a logit_bias key no integer", `"prompt":` + long + `,"max_tokens":1,"logit_bias":{"x":1}`, 400, "", tooLong},
 		{"a prompt too long, min_tokens past max_tokens", `"prompt":` + long + `,"max_tokens":1,"min_tokens":5`, 400, "", tooLong},

@@ -318,6 +318,13 @@ func (e invalidBody) Unwrap() error { return e.badRequest }
 // invalid is br as a refusal of vLLM's pydantic model (invalidBody).
 func invalid(br *badRequest) error { return invalidBody{br} }
 
+// renderRefusal is a *badRequest vLLM makes as it renders the prompts
+// (suffix): after it looks the model up, before it checks their
+// lengths, so completions reports it there.
+type renderRefusal struct{ *badRequest }
+
+func (e renderRefusal) Unwrap() error { return e.badRequest }
+
 // ownRefusal is a *badRequest of what vLLM answers and rlt serve does not
 // (stream, n above 1, max_tokens above 1, every token held back), on a
 // request otherwise read whole: completions reports it after every check
@@ -608,6 +615,11 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	// Set before the refusals that follow, which vLLM makes once it has
 	// checked each prompt's length against the model (completions).
 	out.Prompts, out.MaxTokens = *req.Prompt, maxTokens
+	// What vLLM's renderer refuses (render_completion), once the model is
+	// looked up and before the prompts are.
+	if field, why := checkFieldsInOrder(fields, vllmSamplingFields, "suffix"); field != "" {
+		return out, renderRefusal{&badRequest{field, refusal(field, field, why)}}
+	}
 	if out.LogitBias, err = vllmLogitBiasKeys(req.LogitBias, biases); err != nil {
 		return out, err
 	}
@@ -719,9 +731,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		req, err = parseCompletions(body)
 	}
 	// vLLM reads the body (its pydantic model), looks the model up, and
-	// renders the prompts, refusing one too long; only then does it make
-	// the sampling parameters and check them (SamplingParams: logit_bias's
-	// keys, _verify_args: parseCompletions' later refusals), check them
+	// renders the prompts (renderRefusal), refusing one too long; only
+	// then does it make the sampling parameters and check them
+	// (SamplingParams: logit_bias's keys, _verify_args: parseCompletions'
+	// later refusals), check them
 	// against the model (verify: checkLogprobs, vllmBias), and last check
 	// each prompt against it (InputProcessor: empty, then ids outside the
 	// vocabulary). Of several faults, the one it reports first is
@@ -732,6 +745,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &own):
 		err = nil
+	case errors.As(err, new(renderRefusal)): // reported by refused, after the model
 	case !errors.As(err, new(invalidBody)) && errors.As(err, &later):
 		err = nil
 	}
