@@ -345,9 +345,11 @@ func TestListerMatchesList(t *testing.T) {
 // folder's, config.toml's and the logs' identities are as they were: its
 // size is the one walked before. Every session that writes a run takes its
 // lock and appends to events.jsonl, so what changes such a run shows in
-// them; a held run is walked every time. Each case also grows a trace file
-// deep in the folder, which moves no identity: the size stays as walked
-// where the run is not walked again, and is the folder's size where it is.
+// them; a held run is walked every time. Each case also grows a file deep
+// in the folder, which moves no identity: the size stays as walked where
+// the run is not walked again, and is the folder's size where it is. A
+// trace file grown in place is seen by its size (changedInPlace), and the
+// folder walked again.
 func TestListerKeepsTheSizeOfRunsNoOneWrites(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -384,6 +386,13 @@ func TestListerKeepsTheSizeOfRunsNoOneWrites(t *testing.T) {
 			}
 		}, true},
 		{"config.toml rewritten", func(t *testing.T, dir string) { appendTo(t, filepath.Join(dir, ConfigFile), "# a note\n") }, true},
+		{"a trace file grown", func(t *testing.T, dir string) {
+			traces, _ := filepath.Glob(filepath.Join(dir, TracesDir, "*.jsonl"))
+			if len(traces) == 0 {
+				t.Fatal("no trace files")
+			}
+			appendTo(t, traces[0], "unseen\n")
+		}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -394,17 +403,18 @@ func TestListerKeepsTheSizeOfRunsNoOneWrites(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
+			deep := filepath.Join(dir, "deep", "notes.txt")
+			if err := os.MkdirAll(filepath.Dir(deep), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			appendTo(t, deep, "hello\n")
 			var l Lister
 			first, err := l.List(root)
 			if err != nil || len(first) != 1 || first[0].Size != FolderSize(dir) {
 				t.Fatalf("first listing %+v, %v; the folder has %d bytes", first, err, FolderSize(dir))
 			}
 			c.change(t, dir)
-			traces, _ := filepath.Glob(filepath.Join(dir, TracesDir, "*.jsonl"))
-			if len(traces) == 0 {
-				t.Fatal("no trace files")
-			}
-			appendTo(t, traces[0], "unseen\n")
+			appendTo(t, deep, "unseen\n")
 			want := first[0].Size
 			if c.walked {
 				want = FolderSize(dir)
@@ -571,6 +581,40 @@ func BenchmarkList(b *testing.B) {
 		for b.Loop() {
 			appendTo(b, metrics, metricLine(step, 1))
 			step++
+			if got, err := l.List(root); err != nil || len(got) != runs {
+				b.Fatal(len(got), err)
+			}
+		}
+	})
+}
+
+// BenchmarkListTraces lists 40 finished runs of 1,000 steps each, each
+// step's traces in a file of its own as a run writes them, with a Lister
+// whose every relist finds nothing changed: what a relist costs in trace
+// files (their sizes and times compared a few a run: changedInPlace).
+//
+//	go test -run '^$' -bench BenchmarkListTraces -benchtime 200x ./sessions/
+func BenchmarkListTraces(b *testing.B) {
+	const runs, steps = 40, 1000
+	root := b.TempDir()
+	tmpl := filepath.Join(b.TempDir(), "template")
+	w := mustCreate(b, tmpl, Options{})
+	emitSteps(w, 0, steps, 1, 1)
+	w.Emit(event.Phase{Time: time.Now(), Name: "done", Step: steps - 1})
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < runs; i++ {
+		if err := os.CopyFS(filepath.Join(root, fmt.Sprintf("run-%02d", i)), os.DirFS(tmpl)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("relist-unchanged", func(b *testing.B) {
+		var l Lister
+		if _, err := l.List(root); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
 			if got, err := l.List(root); err != nil || len(got) != runs {
 				b.Fatal(len(got), err)
 			}

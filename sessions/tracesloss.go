@@ -177,12 +177,60 @@ const maxDamagedTraceFiles = 3
 // identity then (a file added, removed or renamed changes it), the steps
 // of its trace files, and what it said of the damaged ones (cut within
 // their last line, unreadable); checked: the files' ends were read (not
-// while a live writer held the run, whose last line may be in flight).
+// while a live writer held the run, whose last line may be in flight),
+// and files is each file's size and time then, by step (a file cut or
+// written in place changes them, not the folder's). next is where the
+// next relist goes on comparing them (changedInPlace).
 type tracesState struct {
 	valid, checked, folderLost bool
 	id                         fileID
 	have                       stepRanges
 	damaged                    []string
+	files                      []traceFileID
+	next                       int
+}
+
+// traceFileID is a trace file's name, size and modification time as
+// readTraces found them.
+type traceFileID struct {
+	name  string
+	size  int64
+	mtime time.Time
+}
+
+// traceFilesStatted bounds the trace files of one run whose size and time
+// a relist compares (changedInPlace): the newest, where a copy cut short
+// or a disk that lost the end of what was written last cuts one, and the
+// others in turn, so that a run of thousands of steps costs a relist a
+// few stats, not one a step.
+const traceFilesStatted = 8
+
+// changedInPlace reports whether a trace file of folder changed in size or
+// time since readTraces read it, of the newest and the next
+// traceFilesStatted-1 others in turn: a file cut in place (truncate, a
+// copy over it) leaves the folder as it was. A run of up to
+// traceFilesStatted files has each compared at every relist; one of n
+// more, the newest at every relist and each other within
+// ceil((n-1)/(traceFilesStatted-1)) relists.
+func (s *tracesState) changedInPlace(folder string) bool {
+	n := len(s.files)
+	changed := func(i int) bool {
+		f := s.files[i]
+		fi, err := os.Stat(filepath.Join(folder, f.name))
+		return err != nil || fi.Size() != f.size || !fi.ModTime().Equal(f.mtime)
+	}
+	if n == 0 || changed(n-1) {
+		return n > 0
+	}
+	for range min(traceFilesStatted-1, n-1) {
+		s.next %= n - 1
+		i := s.next
+		s.next++
+		if changed(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // tracesNotes is what the listing notes of the run folder dir's trace
@@ -191,8 +239,11 @@ type tracesState struct {
 // partial line or cannot be read (a folder, a link to nothing, no
 // permission), which the open run says too, by their names. held: a live
 // process writes the run, so a partial last line may be one it writes,
-// and the files' ends are not judged. traces/ is read again only once it
-// changed (a file cut in place since is seen by the next fresh listing).
+// and the files' ends are not judged. traces/ is read again once it
+// changed, or once a file of it did in size or time (changedInPlace: a
+// few stats a relist, a file cut in place leaving the folder as it was);
+// the folder's size is walked again with it (folderSize's key does not
+// name the trace files).
 func (c *runCache) tracesNotes(dir string, loss tracesLoss, held bool) []string {
 	folder := filepath.Join(dir, TracesDir)
 	fi, err := os.Stat(folder)
@@ -201,6 +252,8 @@ func (c *runCache) tracesNotes(dir string, loss tracesLoss, held bool) []string 
 		c.traces = tracesState{valid: true, checked: true, folderLost: errors.Is(err, fs.ErrNotExist)}
 	case !c.traces.valid || !c.traces.id.unchanged(idOf(fi)) || !held && !c.traces.checked:
 		c.traces = readTraces(folder, idOf(fi), !held)
+	case !held && c.traces.changedInPlace(folder):
+		c.traces, c.size = readTraces(folder, idOf(fi), true), sizeState{}
 	}
 	loss.have, loss.folderLost = c.traces.have, c.traces.folderLost
 	var notes []string
@@ -237,8 +290,12 @@ func readTraces(folder string, id fileID, checkEnds bool) tracesState {
 		}
 		s.have.add(step)
 		if checkEnds {
-			if what := traceFileEnd(filepath.Join(folder, e.Name())); what != "" {
+			what, fi := traceFileEnd(filepath.Join(folder, e.Name()))
+			if what != "" {
 				say(e.Name(), what)
+			}
+			if fi != nil {
+				s.files = append(s.files, traceFileID{name: e.Name(), size: fi.Size(), mtime: fi.ModTime()})
 			}
 		}
 	}
@@ -251,15 +308,18 @@ func readTraces(folder string, id fileID, checkEnds bool) tracesState {
 // traceFileEnd says what is wrong with the end of the trace file at path:
 // it cannot be read, or ends in a partial line (its last trace cut
 // short, which the open run leaves out, and a session that writes the
-// run removes); "" when it ends in a whole line or is empty.
-func traceFileEnd(path string) string {
+// run removes); "" when it ends in a whole line or is empty. fi is the
+// file as it was read (nil: it could not be stat'ed).
+func traceFileEnd(path string) (what string, fi fs.FileInfo) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Sprintf("cannot be read (%v): its traces are not shown; put it back from a copy of the run folder if there is one", err)
+		return fmt.Sprintf("cannot be read (%v): its traces are not shown; put it back from a copy of the run folder if there is one", err), nil
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
+	fi, err = f.Stat()
+	if err != nil {
+		fi = nil
+	} else if !fi.Mode().IsRegular() {
 		err = fmt.Errorf("not a regular file")
 	}
 	var last [1]byte
@@ -268,9 +328,9 @@ func traceFileEnd(path string) string {
 	}
 	switch {
 	case err != nil:
-		return fmt.Sprintf("cannot be read (%v): its traces are not shown; put it back from a copy of the run folder if there is one", err)
+		return fmt.Sprintf("cannot be read (%v): its traces are not shown; put it back from a copy of the run folder if there is one", err), fi
 	case fi.Size() > 0 && last[0] != '\n':
-		return "ends in a partial line: its last trace was cut short, and is lost; put the file back from a copy of the run folder if there is one"
+		return "ends in a partial line: its last trace was cut short, and is lost; put the file back from a copy of the run folder if there is one", fi
 	}
-	return ""
+	return "", fi
 }
