@@ -1251,12 +1251,23 @@ func (r *runsScreen) listView() []string {
 	var d1 string
 	d2 := []string{""}
 	if s := r.selected(); s != nil {
-		d1 = "▸ " + s.Dir
-		switch {
-		case s.Origin == originOpen && r.isCurrent(*s):
-			d1 += fmt.Sprintf(" (open here; listed while it is open: not in %s, not followed)", dirName(r.m.runsDir))
-		case r.isCurrent(*s):
-			d1 += " (open here)"
+		// The folder and whether it is the run open here, said in the
+		// words that fit: why a run open from elsewhere is listed gives
+		// way first, then the folder is cut from its start, where it was
+		// cut at the width mid-path ("not in /tmp/a-long-…").
+		open := ""
+		if r.isCurrent(*s) {
+			open = " (open here)"
+		}
+		d1 = "▸ " + s.Dir + open
+		if s.Origin == originOpen && r.isCurrent(*s) {
+			why := fmt.Sprintf(" (open here; listed while it is open: not in %s, not followed)", dirName(r.m.runsDir))
+			if l, ok := longestFitting(r.w, "▸ "+s.Dir+why); ok {
+				d1 = l
+			}
+		}
+		if width(d1) > r.w && r.w > 4 {
+			d1 = "▸ " + leftFit(s.Dir, r.w-2-width(open)) + open
 		}
 		at, note := s.stepAt(r.m.now), s.Note
 		text := note

@@ -76,3 +76,44 @@ func TestRunsTitleGivesWayByParts(t *testing.T) {
 		t.Errorf("a long runs folder at 60 columns: title %q, want %q", got, want)
 	}
 }
+
+// TestSelectedRunLineGivesWayByParts: the line under the list that names
+// the selected run's folder says why the run open here from elsewhere is
+// listed where it fits, and otherwise leaves that out whole, then cuts
+// the folder from its start, keeping "(open here)": at 80 columns it read
+// "▸ elsewhere/a (open here; listed while it is open: not in /tmp/a-long-…".
+func TestSelectedRunLineGivesWayByParts(t *testing.T) {
+	t.Chdir(t.TempDir())
+	runs := filepath.Join("a-folder-of-many-names", "and-more-of-them", "runs")
+	openDir := filepath.Join("elsewhere", "a-run-folder-with-a-long-name-of-many-words-and-numbers-20261206-104849")
+	writeRun(t, openDir, t0, 2, true)
+	l := &testLauncher{runs: runs}
+	s, err := l.OpenForReview(openDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(Options{Session: s, Launcher: l, RunsDir: runs})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	hit(t, m, "4")
+	listNow(t, m)
+	for _, c := range []struct {
+		width int
+		want  string
+	}{
+		{200, "▸ " + openDir + " (open here; listed while it is open: not in " + runs + "/, not followed)"},
+		{120, "▸ " + openDir + " (open here)"},
+		{60, "▸ …ame-of-many-words-and-numbers-20261206-104849 (open here)"},
+	} {
+		m.Update(tea.WindowSizeMsg{Width: c.width, Height: 30})
+		var got string
+		for _, l := range strings.Split(ansi.Strip(m.View()), "\n") {
+			if strings.HasPrefix(l, "▸ ") && !strings.Contains(l, "STATE") {
+				got = strings.TrimRight(l, " ")
+			}
+		}
+		if got != c.want {
+			t.Errorf("at %d columns: %q, want %q", c.width, got, c.want)
+		}
+	}
+}
