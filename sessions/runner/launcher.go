@@ -273,7 +273,15 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		s.Notes = append(s.Notes, "read-only: "+sessions.ErrUnwritable.Error()+"; reviews and exports cannot be saved in it (copy it where you can write)")
+		// A full disk's refusal says to free room and open the run again:
+		// copying the run elsewhere, a read-only folder's way, frees
+		// nothing there.
+		var full *sessions.FullDiskError
+		if errors.As(err, &full) {
+			s.Notes = append(s.Notes, "read-only: reviews and exports cannot be saved in it: "+full.Error())
+		} else {
+			s.Notes = append(s.Notes, "read-only: "+sessions.ErrUnwritable.Error()+"; reviews and exports cannot be saved in it (copy it where you can write)")
+		}
 		return s, nil
 	case err != nil:
 		return nil, err
