@@ -98,34 +98,36 @@ func refusedIfSet(why string) fieldRule {
 	}
 }
 
-// refusedUnless refuses a number other than def (null is def).
-func refusedUnless(def float64, why string) fieldRule {
+// refusedUnless refuses a number other than def (null is def), read by
+// read.
+func refusedUnless(read laxNumber, def float64, why string) fieldRule {
 	return func(raw json.RawMessage) string {
 		if isNull(raw) {
 			return ""
 		}
-		var v float64
-		if json.Unmarshal(raw, &v) == nil && v == def {
+		if v, _, fault := read(raw); fault == "" && v == def {
 			return ""
 		}
 		return why
 	}
 }
 
-// inRange answers a number within [lo, hi] (an open end excluding it), as
-// the server takes it, and refuses another in the server's words, say,
-// with the value put in for %v.
-func inRange(lo, hi float64, loOpen bool, say string) fieldRule {
+// inRange answers a number within [lo, hi] (an open end excluding it),
+// read as the server reads it (read: jsonNumber, vllmFloat, vllmInt),
+// and refuses another in the server's words, say, with the value put in
+// for %s: as given where JSON gives a number, else as Python writes
+// what it read (vLLM's top_p "1.5" is 1.5, its top_k true is 1).
+func inRange(read laxNumber, lo, hi float64, loOpen bool, say string) fieldRule {
 	return func(raw json.RawMessage) string {
 		if isNull(raw) {
 			return ""
 		}
-		var v float64
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Sprintf(notNumber, raw)
+		v, show, fault := read(raw)
+		if fault != "" {
+			return fmt.Sprintf(fault, raw)
 		}
 		if v < lo || v > hi || loOpen && v == lo || math.IsNaN(v) {
-			return fmt.Sprintf(say, raw)
+			return fmt.Sprintf(say, show)
 		}
 		return ""
 	}
@@ -160,10 +162,10 @@ var vllmFields = map[string]fieldRule{
 	"spaces_between_special_tokens": answered, // vLLM's fast detokenizer changes nothing for a first generated token
 	"length_penalty":                answered, // beam search's only, which is refused
 	"session_id":                    answered,
-	"return_token_offsets":          answered,                                                                                           // read by the render endpoints only
-	"return_mm_kwargs":              answered,                                                                                           // read by the render endpoints only
-	"routed_experts_prompt_start":   whole(inRange(0, math.MaxInt64, false, "routed_experts_prompt_start must be at least 0, got %s.")), // read with routed experts only: rlt serve's models have none
-	"stream_interval":               whole(inRange(1, math.MaxInt64, false, "stream_interval must be at least 1, got %s.")),             // read when streaming only, which is refused
+	"return_token_offsets":          answered,                                                                                             // read by the render endpoints only
+	"return_mm_kwargs":              answered,                                                                                             // read by the render endpoints only
+	"routed_experts_prompt_start":   inRange(vllmInt, 0, math.MaxInt64, false, "routed_experts_prompt_start must be at least 0, got %s."), // read with routed experts only: rlt serve's models have none
+	"stream_interval":               inRange(vllmInt, 1, math.MaxInt64, false, "stream_interval must be at least 1, got %s."),             // read when streaming only, which is refused
 	"truncation_side": func(raw json.RawMessage) string { // read with truncate_prompt_tokens only, which is refused
 		var side *string
 		if json.Unmarshal(raw, &side) == nil && (side == nil || *side == "left" || *side == "right") {
@@ -172,17 +174,16 @@ var vllmFields = map[string]fieldRule{
 		return fmt.Sprintf(`truncation_side must be "left" or "right", got %s`, raw)
 	},
 	"thinking_token_budget": func(raw json.RawMessage) string {
-		var n float64
-		if isNull(raw) || json.Unmarshal(raw, &n) == nil && n == -1 { // vLLM's -1: unlimited, as unset
+		if n, _, fault := vllmInt(raw); isNull(raw) || fault == "" && n == -1 { // vLLM's -1: unlimited, as unset
 			return ""
 		}
 		return "is not served: rlt serve has no reasoning parser to count thinking tokens by; leave it out, or give -1"
 	},
-	"frequency_penalty": inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
-	"presence_penalty":  inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
-	"top_p":             inRange(0, 1, true, "top_p must be in (0, 1], got %s."),
-	"top_k":             whole(inRange(-1, math.MaxInt32, false, "top_k must be 0 (disable), or at least 1, got %s.")),
-	"min_p":             inRange(0, 1, false, "min_p must be in [0, 1], got %s."),
+	"frequency_penalty": inRange(vllmFloat, -2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
+	"presence_penalty":  inRange(vllmFloat, -2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
+	"top_p":             inRange(vllmFloat, 0, 1, true, "top_p must be in (0, 1], got %s."),
+	"top_k":             inRange(vllmInt, -1, math.MaxInt32, false, "top_k must be 0 (disable), or at least 1, got %s."),
+	"min_p":             inRange(vllmFloat, 0, 1, false, "min_p must be in [0, 1], got %s."),
 	"cache_salt": func(raw json.RawMessage) string {
 		var s *string
 		if json.Unmarshal(raw, &s) == nil && (s == nil || *s != "") {
@@ -192,11 +193,14 @@ var vllmFields = map[string]fieldRule{
 	},
 	"stream_options": refusedIfSet("Stream options can only be defined when `stream=True`."), // vLLM's words; stream is refused
 	"priority": func(raw json.RawMessage) string {
-		var p float64
-		if isNull(raw) || json.Unmarshal(raw, &p) == nil && p == 0 {
+		p, show, fault := vllmInt(raw)
+		switch {
+		case isNull(raw) || fault == "" && p == 0:
 			return ""
+		case fault != "":
+			show = string(raw) // said as before
 		}
-		return fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", raw) // vLLM's words: rlt serve answers requests in the order they came
+		return fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", show) // vLLM's words: rlt serve answers requests in the order they came
 	},
 	"response_format": func(raw json.RawMessage) string {
 		// "type" as written: vLLM's ResponseFormat is a pydantic model,
@@ -230,16 +234,16 @@ var vllmFields = map[string]fieldRule{
 	"guided_regex":                refusedIfSet(whyChangesArg),
 	"guided_choice":               refusedIfSet(whyChangesArg),
 	"guided_grammar":              refusedIfSet(whyChangesArg),
-	"repetition_penalty":          refusedUnless(1, "penalizes the prompt's tokens, so "+whyChangesArg+" (or give 1)"),
+	"repetition_penalty":          refusedUnless(vllmFloat, 1, "penalizes the prompt's tokens, so "+whyChangesArg+" (or give 1)"),
 	"use_beam_search":             refusedIfSet("is not served: " + whyOneToken),
-	"best_of":                     refusedUnless(1, "asks for several sequences; "+whyOneToken),
+	"best_of":                     refusedUnless(vllmInt, 1, "asks for several sequences; "+whyOneToken),
 	"truncate_prompt_tokens":      refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself"),
 	"prompt_embeds":               refusedIfSet("is not served: give the prompt as token ids or text"),
 	"return_token_ids":            refusedIfSet("is not served: the prompt's ids are the ones sent, and with logprobs and return_tokens_as_token_ids each token's id is its \"token_id:<id>\""),
 	"kv_transfer_params":          refusedIfSet("is not served: rlt serve has no disaggregated prefill"),
-	"max_repetition_pattern_size": refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
-	"min_repetition_pattern_size": refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
-	"repetition_min_count":        refusedUnless(0, "is not served: "+whyOneToken+", which repeats nothing"),
+	"max_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
+	"min_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
+	"repetition_min_count":        refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
 }
 
 // vllmModelFields are the rules of the vllmFields that vLLM's pydantic
@@ -262,13 +266,12 @@ var vllmModelFields, vllmSamplingFields = func() (model, sampling map[string]fie
 	return model, sampling
 }()
 
-// Type faults, the refusals of inRange and whole that say the value is
-// not a number, or not a whole one, where the field takes one:
-// vLLM's pydantic model refuses those before the model is looked up
-// (typeFaults), whatever the field's bounds, which SamplingParams checks
-// later. Its lax mode reads true and false, and a text it reads as a
-// number (pydanticFloat: "0.5"), as numbers: rlt serve still refuses
-// those, but as its own refusals, after the model is looked up.
+// Type faults, the refusals of inRange that say the value is not a
+// number, or not a whole one, where the field takes one: vLLM's pydantic
+// model refuses those before the model is looked up (typeFaults),
+// whatever the field's bounds, which SamplingParams checks later. What
+// its lax mode reads as a number (true, false, "0.5": vllmFloat,
+// vllmInt) is read so, and is no type fault.
 const (
 	notNumber = "must be a number, got %s"
 	notWhole  = "must be a whole number, got %s"
@@ -279,18 +282,8 @@ func typeFaults(obj map[string]json.RawMessage, rules map[string]fieldRule) (fie
 	typed := map[string]fieldRule{}
 	for name, rule := range rules {
 		typed[name] = func(raw json.RawMessage) string {
-			why := rule(raw)
-			var text string
-			var b bool
-			switch {
-			case why == fmt.Sprintf(notNumber, raw) && json.Unmarshal(raw, &b) == nil:
-				return "" // pydantic's lax mode reads it as 1 or 0
-			case why == fmt.Sprintf(notNumber, raw) && json.Unmarshal(raw, &text) == nil:
-				if _, ok := pydanticFloat(text); ok {
-					return "" // as a number
-				}
-				return why
-			case why == fmt.Sprintf(notNumber, raw), why == fmt.Sprintf(notWhole, raw):
+			switch why := rule(raw); why {
+			case fmt.Sprintf(notNumber, raw), fmt.Sprintf(notWhole, raw):
 				return why
 			}
 			return ""
@@ -389,10 +382,10 @@ var sglangSamplingFields = map[string]fieldRule{
 	"stop_strs": answered, "stop_regex_strs": answered, "stop_str_max_len": answered, "stop_regex_max_len": answered,
 	"is_normalized": refusedIfSet("is SGLang's own state, set once it has read the other fields (true keeps it from reading them): leave it out"),
 	"sampling_seed": answered, "stream_interval": answered, "custom_params": answered, "spaces_between_special_tokens": answered,
-	"frequency_penalty": inRange(-2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
-	"presence_penalty":  inRange(-2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
-	"top_p":             inRange(0, 1, true, "top_p must be in (0, 1], got %s."),
-	"min_p":             inRange(0, 1, false, "min_p must be in [0, 1], got %s."),
+	"frequency_penalty": inRange(jsonNumber, -2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
+	"presence_penalty":  inRange(jsonNumber, -2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
+	"top_p":             inRange(jsonNumber, 0, 1, true, "top_p must be in (0, 1], got %s."),
+	"min_p":             inRange(jsonNumber, 0, 1, false, "min_p must be in [0, 1], got %s."),
 	"top_k": whole(func(raw json.RawMessage) string {
 		var k float64
 		if isNull(raw) || json.Unmarshal(raw, &k) == nil && (k == -1 || k >= 1) {
@@ -400,7 +393,7 @@ var sglangSamplingFields = map[string]fieldRule{
 		}
 		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw) // SGLang's words
 	}),
-	"n": whole(inRange(1, math.MaxInt32, false, "n must be a whole number of at least 1, got %s")), // n > 1: parallelSamples
+	"n": whole(inRange(jsonNumber, 1, math.MaxInt32, false, "n must be a whole number of at least 1, got %s")), // n > 1: parallelSamples
 	"repetition_penalty": func(raw json.RawMessage) string {
 		var p float64
 		switch {

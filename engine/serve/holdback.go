@@ -100,27 +100,17 @@ func jsonFloat(n json.Number) (float64, bool) {
 }
 
 // vllmBiasValues are f's biases as vLLM's CompletionRequest reads them,
-// in its pydantic model's lax mode (logit_bias: dict[str, float]): a
-// number; true or false as 1 or 0; a text that pydantic-core reads as a
-// number (pydanticFloat): "1.5", " -2 ", "1_000", "inf", "nan". Another
+// in its pydantic model's lax mode (logit_bias: dict[str, float];
+// laxFloatOf, as every float field): a number; true or false as 1 or 0;
+// a text that pydantic-core reads as a number (pydanticFloat): "1.5",
+// " -2 ", "1_000", "inf", "nan". Another
 // is refused, as pydantic refuses it, when the request is validated:
 // before anything else is checked of it.
 func vllmBiasValues(f logitBiasField) ([]float64, error) {
 	out := make([]float64, len(f))
 	for i, e := range f {
-		ok := false
-		switch v := e.value.(type) {
-		case json.Number:
-			out[i], ok = jsonFloat(v)
-		case bool:
-			out[i], ok = 0, true
-			if v {
-				out[i] = 1
-			}
-		case string:
-			out[i], ok = pydanticFloat(v)
-		}
-		if !ok {
+		var ok bool
+		if out[i], ok = laxFloatOf(e.value); !ok {
 			raw, _ := json.Marshal(e.value)
 			return nil, fmt.Errorf("logit_bias[%q] must be a number, got %s (vLLM reads a text as one where pydantic reads it so: \"1.5\", \"-2\", \"1e3\")", e.key, raw)
 		}

@@ -49,6 +49,8 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		{"an unknown model, top_p out of range", `"model":"nope","prompt":"a","max_tokens":1,"top_p":5`, 404, "model", notFound},
 		{"an unknown model, top_p a text pydantic reads as a number", `"model":"nope","prompt":"a","max_tokens":1,"top_p":"0.5"`, 404, "model", notFound},
 		{"an unknown model, top_k true", `"model":"nope","prompt":"a","max_tokens":1,"top_k":true`, 404, "model", notFound},
+		{"an unknown model, top_p a text read past its bound", `"model":"nope","prompt":"a","max_tokens":1,"top_p":"1.5"`, 404, "model", notFound},
+		{"an unknown model, max_tokens a text pydantic reads", `"model":"nope","prompt":"a","max_tokens":"1"`, 404, "model", notFound},
 		{"an unknown model, stream", `"model":"nope","prompt":"a","max_tokens":1,"stream":true`, 404, "model", notFound},
 		{"an unknown model, logprob_token_ids", `"model":"nope","prompt":"a","max_tokens":1,"logprobs":1,"logprob_token_ids":[3]`, 404, "model", notFound},
 		{"an unknown model, an empty prompt", `"model":"nope","prompt":[],"max_tokens":1`, 404, "model", notFound},

@@ -547,12 +547,12 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	var req struct {
 		Model          string         `json:"model"`
 		Prompt         *prompts       `json:"prompt"`
-		MaxTokens      *int           `json:"max_tokens"`
-		Temperature    *float64       `json:"temperature"`
-		PromptLogprobs *int           `json:"prompt_logprobs"`
-		Logprobs       *int           `json:"logprobs"`
+		MaxTokens      *laxInt        `json:"max_tokens"`
+		Temperature    *laxFloat      `json:"temperature"`
+		PromptLogprobs *laxIntNoText  `json:"prompt_logprobs"`
+		Logprobs       *laxIntNoText  `json:"logprobs"`
 		Echo           bool           `json:"echo"`
-		N              *int           `json:"n"`
+		N              *laxInt        `json:"n"`
 		Stream         bool           `json:"stream"`
 		AsTokenIDs     bool           `json:"return_tokens_as_token_ids"`
 		Stop           stopStrings    `json:"stop"`
@@ -561,7 +561,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		IgnoreEOS      bool           `json:"ignore_eos"`
 		SkipSpecial    *bool          `json:"skip_special_tokens"`
 		RequestID      string         `json:"request_id"`
-		MinTokens      *float64       `json:"min_tokens"`
+		MinTokens      laxIntRaw      `json:"min_tokens"`
 		BadWords       []string       `json:"bad_words"`
 		Allowed        *[]int64       `json:"allowed_token_ids"`
 		LogitBias      logitBiasField `json:"logit_bias"`
@@ -573,20 +573,25 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	if err != nil {
 		return completionsRequest{}, err
 	}
-	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(req.Temperature), Echo: req.Echo,
-		PromptLogprobs: req.PromptLogprobs, Logprobs: req.Logprobs, AsTokenIDs: req.AsTokenIDs,
+	// The number fields as vLLM's pydantic model reads them (lax.go).
+	temperature, n := (*float64)(req.Temperature), (*int)(req.N)
+	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(temperature), Echo: req.Echo,
+		PromptLogprobs: (*int)(req.PromptLogprobs), Logprobs: (*int)(req.Logprobs), AsTokenIDs: req.AsTokenIDs,
 		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS,
 		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID, BadWords: req.BadWords}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
-		maxTokens = *req.MaxTokens
+		maxTokens = int(*req.MaxTokens)
 	}
 	// vLLM generates a token for max_tokens 0 with echo too
 	// (to_sampling_params): min_tokens is bounded by that one.
 	generated := max(maxTokens, 1)
-	minTokens := 0.0
-	if req.MinTokens != nil {
-		minTokens = *req.MinTokens
+	minTokens, minTokensWhole := 0.0, true
+	if raw := json.RawMessage(req.MinTokens); !isNull(raw) {
+		v := jsonValue(raw)
+		minTokens, _ = laxFloatOf(v)
+		_, fault := laxIntOf(v)
+		minTokensWhole = fault != notWhole
 	}
 	// The fields vLLM defines that are not read here (fields.go).
 	var fields map[string]json.RawMessage
@@ -603,7 +608,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, invalid(&badRequest{"prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."})
 	case req.Logprobs != nil && *req.Logprobs < -1:
 		return out, invalid(&badRequest{"logprobs", "`logprobs` must be a positive value or -1."})
-	case minTokens != math.Trunc(minTokens): // an int field
+	case !minTokensWhole: // an int field
 		return out, invalid(&badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)})
 	}
 	if field, why := checkFields(fields, vllmModelFields); field != "" {
@@ -630,17 +635,19 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return nil
 	}
 	// SamplingParams._verify_args' bounds, in its order.
-	if req.N != nil && *req.N < 1 { // vLLM's SamplingParams' words
-		return out, &badRequest{"", fmt.Sprintf("n must be at least 1, got %d.", *req.N)}
+	if n != nil && *n < 1 { // vLLM's SamplingParams' words
+		return out, &badRequest{"", fmt.Sprintf("n must be at least 1, got %d.", *n)}
 	}
 	if err := bounds("presence_penalty", "frequency_penalty", "repetition_penalty"); err != nil {
 		return out, err
 	}
 	switch {
-	case req.Temperature != nil && *req.Temperature < 0: // vLLM's SamplingParams._verify_args' words
-		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %s. (parameter=temperature, value=%[1]s)", pyFloat(*req.Temperature))}
-	case req.Temperature != nil && *req.Temperature > 2: // OpenAI's bound, which vLLM keeps since 0.24 (its PR 44965)
-		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be in [0, 2], got %s. (parameter=temperature, value=%[1]s)", pyFloat(*req.Temperature))}
+	case temperature != nil && (math.IsInf(*temperature, 0) || math.IsNaN(*temperature)): // vLLM's words: "inf" and "nan" are read as numbers
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be a finite number, got %s. (parameter=temperature, value=%[1]s)", pyFloat(*temperature))}
+	case temperature != nil && *temperature < 0: // vLLM's SamplingParams._verify_args' words
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %s. (parameter=temperature, value=%[1]s)", pyFloat(*temperature))}
+	case temperature != nil && *temperature > 2: // OpenAI's bound, which vLLM keeps since 0.24 (its PR 44965)
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be in [0, 2], got %s. (parameter=temperature, value=%[1]s)", pyFloat(*temperature))}
 	}
 	if err := bounds("top_p", "top_k", "min_p"); err != nil {
 		return out, err
@@ -658,8 +665,8 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	case slices.Contains(req.BadWords, ""): // its list as Python writes it
 		return out, &badRequest{"bad_words", "bad_words cannot contain an empty string. Got bad_words=" + pyStrs(req.BadWords)}
 	// Once _verify_args has passed, SamplingParams' greedy check.
-	case req.N != nil && *req.N > 1 && req.Temperature != nil && *req.Temperature < 1e-5:
-		return out, &badRequest{"", fmt.Sprintf("n must be 1 when using greedy sampling, got %d.", *req.N)}
+	case n != nil && *n > 1 && temperature != nil && *temperature < 1e-5:
+		return out, &badRequest{"", fmt.Sprintf("n must be 1 when using greedy sampling, got %d.", *n)}
 	}
 	out.MinTokens = int(minTokens)
 	if req.Allowed != nil {
@@ -672,8 +679,8 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	switch {
 	case req.Stream:
 		own = ownRefusal{&badRequest{"", "rlt serve answers one choice a prompt, not streamed"}}
-	case req.N != nil && *req.N > 1:
-		own = ownRefusal{&badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *req.N, *req.N)}}
+	case n != nil && *n > 1:
+		own = ownRefusal{&badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *n, *n)}}
 	case maxTokens > 1:
 		own = ownRefusal{maxTokensRefused}
 	}

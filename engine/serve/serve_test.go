@@ -142,7 +142,7 @@ func TestErrors(t *testing.T) {
 		// A body of the wrong JSON is said in JSON's words, not Go's
 		// ("cannot unmarshal string into Go struct field … of type int").
 		{"/generate", `{"input_ids":"12","sampling_params":{"max_new_tokens":1}}`, 400, `the body is not the JSON expected: field \"input_ids\" holds a JSON string where`},
-		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":"1"}`, 400, `the body is not the JSON expected: field \"max_tokens\" holds a JSON string where a whole number is wanted`},
+		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":"x"}`, 400, `the body is not the JSON expected: field \"max_tokens\" holds a JSON string where a whole number is wanted`},
 		{"/v1/completions", `{"model":"tiny",`, 400, `the body is not the JSON expected: not valid JSON`},
 	}
 	for _, c := range cases {

@@ -1,0 +1,303 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// vLLM's CompletionRequest is a pydantic model, validated in lax mode
+// (pydantic's conversion table): a float field takes a number, true or
+// false as 1 or 0, and a text pydantic-core reads as a number
+// (pydanticFloat); an int field takes a whole number (1, 1.0; not 1.5),
+// true or false, and a text pydantic-core reads as an integer
+// (pydanticInt: "3", " 3 ", "1_000", "3.0"; not "3.5", "1e3"). This file
+// is the one reading of those values, for every number field of vLLM's
+// that rlt serve reads (laxFloat, laxInt, the vllmFields' rules) and for
+// logit_bias' biases (vllmBiasValues). SGLang's GenerateReqInput is a
+// dataclass, which converts nothing: its fields are read as JSON has them.
+
+// jsonValue is raw decoded as pydantic sees a JSON value: a json.Number,
+// a string, a bool, or another (nil: null, or no JSON).
+func jsonValue(raw json.RawMessage) any {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	return v
+}
+
+// laxFloatOf is v, a JSON value (jsonValue), as a float field of a
+// pydantic model reads it in lax mode; ok is false where pydantic refuses
+// it.
+func laxFloatOf(v any) (x float64, ok bool) {
+	switch v := v.(type) {
+	case json.Number:
+		return jsonFloat(v)
+	case bool:
+		if v {
+			return 1, true
+		}
+		return 0, true
+	case string:
+		return pydanticFloat(v)
+	}
+	return 0, false
+}
+
+// laxIntOf is v, a JSON value (jsonValue), as an int field of a pydantic
+// model reads it in lax mode: a JSON number that is whole and finite
+// (pydantic-core's float_as_int: 1e3 and 2.0 too), true or false, or a
+// text pydanticInt reads. Where pydantic refuses it, fault says how: not
+// whole where it is a number that is not (1.5, "1.5"), else not a number.
+// A whole number past int64's range, which Python would hold, is refused
+// as not a number: no field rlt serve reads takes one.
+func laxIntOf(v any) (n int64, fault string) {
+	switch v := v.(type) {
+	case json.Number:
+		if n, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
+			return n, ""
+		}
+		x, ok := jsonFloat(v)
+		switch {
+		case !ok || math.IsInf(x, 0) || x <= math.MinInt64 || x >= math.MaxInt64:
+			return 0, notNumber
+		case x != math.Trunc(x):
+			return 0, notWhole
+		}
+		return int64(x), ""
+	case bool:
+		if v {
+			return 1, ""
+		}
+		return 0, ""
+	case string:
+		if n, ok := pydanticInt(v); ok {
+			return n, ""
+		}
+		if x, ok := pydanticFloat(v); ok && !math.IsInf(x, 0) && !math.IsNaN(x) && x != math.Trunc(x) {
+			return 0, notWhole
+		}
+	}
+	return 0, notNumber
+}
+
+// pydanticInt is pydantic-core's str_as_int, an int field's reading of a
+// text in lax mode: the text as a JSON integer; else cleaned
+// (clean_int_str) and read so again: surrounding whitespace and a leading
+// + taken out, leading zeros, a decimal point followed by zeros only
+// ("3.00", not "3."), and underscores where none leads, ends or doubles
+// another.
+func pydanticInt(s string) (int64, bool) {
+	if n, ok := jsonInt(s); ok {
+		return n, true
+	}
+	cleaned, ok := cleanIntText(s)
+	if !ok {
+		return 0, false
+	}
+	return jsonInt(cleaned)
+}
+
+// jsonInt is s read as a JSON integer: an optional minus, then 0 or
+// digits not led by 0.
+func jsonInt(s string) (int64, bool) {
+	t := strings.TrimPrefix(s, "-")
+	if t == "" || t[0] == '0' && len(t) > 1 || strings.TrimLeft(t, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// cleanIntText is pydantic-core's clean_int_str, step by step; ok is
+// false where it gives up, or where it changed nothing.
+func cleanIntText(s string) (string, bool) {
+	before := len(s)
+	s = strings.TrimFunc(s, unicode.IsSpace)
+	if rest, ok := strings.CutPrefix(s, "+"); ok {
+		if strings.HasPrefix(rest, "-") {
+			return "", false
+		}
+		s = rest
+	}
+	negative := false
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		if strings.HasPrefix(rest, "-") || strings.HasPrefix(rest, "+") {
+			return "", false
+		}
+		negative, s = true, rest
+	}
+	s, ok := stripLeadingZeros(s)
+	if !ok {
+		return "", false
+	}
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		if frac := s[i+1:]; frac != "" && strings.Trim(frac, "0") == "" {
+			s = s[:i]
+		}
+	}
+	sign := ""
+	if negative {
+		sign = "-"
+	}
+	if strings.Contains(s, "_") && !strings.HasPrefix(s, "_") && !strings.HasSuffix(s, "_") && !strings.Contains(s, "__") {
+		return sign + strings.ReplaceAll(s, "_", ""), true
+	}
+	if len(s) == before {
+		return "", false
+	}
+	return sign + s, true
+}
+
+// stripLeadingZeros is pydantic-core's strip_leading_zeros: s from its
+// first digit other than 0 (or a minus), zeros and underscores before it
+// dropped; one 0 kept before a point, or of a text of zeros alone.
+func stripLeadingZeros(s string) (string, bool) {
+	switch {
+	case s == "":
+		return "", false
+	case '1' <= s[0] && s[0] <= '9' || s[0] == '-':
+		return s, true
+	case s[0] != '0':
+		return "", false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '0' || c == '_':
+		case '1' <= c && c <= '9' || c == '-':
+			return s[i:], true
+		case c == '.':
+			return s[i-1:], true
+		default:
+			return "", false
+		}
+	}
+	return s[len(s)-1:], true
+}
+
+// laxFloat is a float field of vLLM's model (temperature): as JSON gives
+// it or as pydantic's lax mode reads it (laxFloatOf). A value pydantic
+// refuses is refused as JSON's decoder refuses it, in its words.
+type laxFloat float64
+
+func (f *laxFloat) UnmarshalJSON(b []byte) error {
+	if x, ok := laxFloatOf(jsonValue(b)); ok {
+		*f = laxFloat(x)
+		return nil
+	}
+	var strict float64
+	if err := json.Unmarshal(b, &strict); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s is not a number", b) // not reached: a JSON number reads as one
+}
+
+// laxInt is an int field of vLLM's model (max_tokens, n, logprobs...),
+// read as pydantic's lax mode reads it (laxIntOf). A value pydantic
+// refuses is refused as JSON's decoder refuses it, in its words.
+type laxInt int
+
+func (n *laxInt) UnmarshalJSON(b []byte) error {
+	if x, fault := laxIntOf(jsonValue(b)); fault == "" && x >= math.MinInt && x <= math.MaxInt {
+		*n = laxInt(x)
+		return nil
+	}
+	var strict int
+	if err := json.Unmarshal(b, &strict); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s is not a whole number", b) // not reached
+}
+
+// laxIntNoText is laxInt for logprobs and prompt_logprobs, which vLLM's
+// model validator check_logprobs refuses as text before pydantic reads
+// them ("`logprobs` must be an integer."; before it, Python's comparison
+// of a text with 0 failed): a text is refused, in JSON's decoder's words,
+// as rlt serve refused it before; true, false and a whole number are read
+// as laxInt reads them.
+type laxIntNoText int
+
+func (n *laxIntNoText) UnmarshalJSON(b []byte) error {
+	if _, isText := jsonValue(b).(string); isText {
+		var strict int
+		return json.Unmarshal(b, &strict)
+	}
+	return (*laxInt)(n).UnmarshalJSON(b)
+}
+
+// laxNumber is a fieldRule's reading of a number field: its value; how
+// the server's messages write it (as given where JSON gives a number,
+// else as Python writes what it read: vLLM's top_p "1.5" is 1.5, its
+// top_k true is 1); and the fault (notNumber, notWhole) where there is
+// no value to read.
+type laxNumber func(raw json.RawMessage) (x float64, show, fault string)
+
+// jsonNumber reads a float field as JSON gives it (SGLang's).
+func jsonNumber(raw json.RawMessage) (float64, string, string) {
+	var x float64
+	if json.Unmarshal(raw, &x) != nil {
+		return 0, "", notNumber
+	}
+	return x, string(raw), ""
+}
+
+// vllmFloat reads a float field of vLLM's model (laxFloatOf).
+func vllmFloat(raw json.RawMessage) (float64, string, string) {
+	v := jsonValue(raw)
+	x, ok := laxFloatOf(v)
+	switch _, isNumber := v.(json.Number); {
+	case !ok:
+		return 0, "", notNumber
+	case isNumber:
+		return x, string(raw), ""
+	}
+	return x, pyFloat(x), ""
+}
+
+// vllmInt reads an int field of vLLM's model (laxIntOf); a whole JSON
+// number past int64's range is read as it is, for the field's bounds to
+// refuse it in their words, as before.
+func vllmInt(raw json.RawMessage) (float64, string, string) {
+	v := jsonValue(raw)
+	if num, isNumber := v.(json.Number); isNumber {
+		if x, ok := jsonFloat(num); ok && !math.IsInf(x, 0) && x == math.Trunc(x) {
+			return x, string(raw), ""
+		}
+	}
+	n, fault := laxIntOf(v)
+	switch _, isNumber := v.(json.Number); {
+	case fault != "":
+		return 0, "", fault
+	case isNumber:
+		return float64(n), string(raw), ""
+	}
+	return float64(n), strconv.FormatInt(n, 10), ""
+}
+
+// laxIntRaw is an int field of vLLM's model whose value parseCompletions
+// reads itself, to refuse a number that is not whole in its own words
+// (min_tokens): kept as given where laxIntOf reads it as a number, whole
+// or not, or where it is a JSON number at all; another is refused as
+// JSON's decoder refuses it where a number is wanted.
+type laxIntRaw json.RawMessage
+
+func (r *laxIntRaw) UnmarshalJSON(b []byte) error {
+	v := jsonValue(b)
+	if _, isNumber := v.(json.Number); !isNumber && v != nil {
+		if _, fault := laxIntOf(v); fault == notNumber {
+			var strict float64
+			if err := json.Unmarshal(b, &strict); err != nil {
+				return err
+			}
+		}
+	}
+	*r = append((*r)[:0], b...)
+	return nil
+}

@@ -1,0 +1,178 @@
+package serve
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestPydanticLaxReading: a JSON value read as pydantic's lax mode reads
+// it into a float field and into an int field (its conversion table;
+// pydantic-core's str_as_float, str_as_int and float_as_int).
+func TestPydanticLaxReading(t *testing.T) {
+	for _, c := range []struct {
+		raw     string
+		float   float64 // NaN: refused
+		integer int64
+		fault   string // the int field's: "" read, else notNumber or notWhole
+	}{
+		{`3`, 3, 3, ""},
+		{`-2`, -2, -2, ""},
+		{`3.0`, 3, 3, ""},
+		{`1e3`, 1000, 1000, ""},
+		{`1.5`, 1.5, 0, notWhole},
+		{`true`, 1, 1, ""},
+		{`false`, 0, 0, ""},
+		{`"3"`, 3, 3, ""},
+		{`" 3 "`, 3, 3, ""},
+		{`"+3"`, 3, 3, ""},
+		{`"-3"`, -3, -3, ""},
+		{`"007"`, 7, 7, ""},
+		{`"1_000"`, 1000, 1000, ""},
+		{`"3.0"`, 3, 3, ""},
+		{`"3.00"`, 3, 3, ""},
+		{`"-0.0"`, 0, 0, ""},
+		{`"1.5"`, 1.5, 0, notWhole},
+		{`" -2.5 "`, -2.5, 0, notWhole},
+		{`"1e3"`, 1000, 0, notNumber}, // a float's text, not an int's
+		{`"3."`, 3, 0, notNumber},     // str_as_int keeps a point with no zeros after it
+		{`".5"`, 0.5, 0, notWhole},
+		{`"inf"`, math.Inf(1), 0, notNumber},
+		{`"-Infinity"`, math.Inf(-1), 0, notNumber},
+		{`"1__0"`, math.NaN(), 0, notNumber},
+		{`"_1"`, math.NaN(), 0, notNumber},
+		{`"+-1"`, math.NaN(), 0, notNumber},
+		{`"0x10"`, math.NaN(), 0, notNumber},
+		{`"x"`, math.NaN(), 0, notNumber},
+		{`""`, math.NaN(), 0, notNumber},
+		{`"true"`, math.NaN(), 0, notNumber}, // a text is read as a number, not as a bool
+		{`null`, math.NaN(), 0, notNumber},
+		{`[1]`, math.NaN(), 0, notNumber},
+		{`{}`, math.NaN(), 0, notNumber},
+	} {
+		v := jsonValue(json.RawMessage(c.raw))
+		x, ok := laxFloatOf(v)
+		if wantOK := !math.IsNaN(c.float); ok != wantOK || ok && x != c.float {
+			t.Errorf("float field %s: %v %v, want %v %v", c.raw, x, ok, c.float, wantOK)
+		}
+		n, fault := laxIntOf(v)
+		if fault != c.fault || fault == "" && n != c.integer {
+			t.Errorf("int field %s: %d %q, want %d %q", c.raw, n, fault, c.integer, c.fault)
+		}
+	}
+}
+
+// TestVLLMNumberFieldsReadLax: each number field of vLLM's
+// CompletionRequest takes what pydantic's lax mode reads as a number (a
+// float field: a numeric text, true, false; an int field: a whole
+// number, true, false, an integer's text), answered as the number
+// itself; what pydantic refuses is refused as before, saying so.
+func TestVLLMNumberFieldsReadLax(t *testing.T) {
+	_, ts := testServer(t, VLLM)
+	answer := func(fields string) (int, string) {
+		status, resp := post(t, ts.URL+"/v1/completions", `{"prompt":"ab",`+fields+`}`)
+		if status != 200 {
+			var e struct{ Error struct{ Message string } }
+			if err := json.Unmarshal([]byte(resp), &e); err != nil {
+				t.Fatal(err)
+			}
+			return status, e.Error.Message
+		}
+		var r struct{ Choices json.RawMessage }
+		if err := json.Unmarshal([]byte(resp), &r); err != nil {
+			t.Fatal(err)
+		}
+		return status, string(r.Choices)
+	}
+	const one = `"max_tokens":1`
+	for _, c := range []struct{ given, same string }{
+		// float fields
+		{`"temperature":"0.5"`, `"temperature":0.5`},
+		{`"temperature":" 1e-1 "`, `"temperature":0.1`},
+		{`"temperature":"1_0e-1"`, `"temperature":1.0`},
+		{`"temperature":true`, `"temperature":1`},
+		{`"temperature":false`, `"temperature":0`},
+		{`"top_p":"0.5"`, `"top_p":0.5`},
+		{`"top_p":true`, `"top_p":1`},
+		{`"min_p":"0.1"`, `"min_p":0.1`},
+		{`"presence_penalty":"-2"`, `"presence_penalty":-2`},
+		{`"frequency_penalty":false`, `"frequency_penalty":0`},
+		{`"repetition_penalty":"1"`, `"repetition_penalty":1`},
+		{`"repetition_penalty":true`, `"repetition_penalty":1`},
+		// int fields
+		{`"max_tokens":"1"`, one},
+		{`"max_tokens":1.0`, one},
+		{`"max_tokens":" 1.00 "`, one},
+		{`"max_tokens":true`, one},
+		{`"top_k":"5"`, `"top_k":5`},
+		{`"top_k":false`, `"top_k":0`},
+		{`"top_k":"1_0"`, `"top_k":10`},
+		{`"n":"1"`, `"n":1`},
+		{`"n":1.0`, `"n":1`},
+		{`"n":true`, `"n":1`},
+		{`"min_tokens":"1"`, `"min_tokens":1`},
+		{`"min_tokens":true`, `"min_tokens":1`},
+		{`"logprobs":true`, `"logprobs":1`},
+		{`"logprobs":2.0`, `"logprobs":2`},
+		{`"prompt_logprobs":true`, `"prompt_logprobs":1`},
+		{`"best_of":"1"`, `"best_of":1`},
+		{`"priority":"0"`, `"priority":0`},
+		{`"priority":false`, `"priority":0`},
+		{`"stream_interval":"2"`, `"stream_interval":2`},
+		{`"thinking_token_budget":"-1"`, `"thinking_token_budget":-1`},
+		{`"max_repetition_pattern_size":"0"`, `"max_repetition_pattern_size":0`},
+	} {
+		given, same := c.given, c.same
+		if !strings.HasPrefix(given, `"max_tokens"`) {
+			given, same = one+","+given, one+","+same
+		}
+		status, got := answer(given)
+		wantStatus, want := answer(same)
+		if wantStatus != 200 {
+			t.Fatalf("%s: %d %s", same, wantStatus, want)
+		}
+		if status != 200 || got != want {
+			t.Errorf("%s: %d %.300s; want %s's answer %.300s", given, status, got, same, want)
+		}
+	}
+	for _, c := range []struct{ given, msg string }{
+		// What pydantic reads, refused by the field's bounds as the number is.
+		{`"top_p":"1.5"`, `top_p must be in (0, 1], got 1.5.`},
+		{`"top_p":false`, `top_p must be in (0, 1], got 0.0.`},
+		{`"temperature":"-1"`, `temperature must be non-negative, got -1.0.`},
+		{`"temperature":"inf"`, `temperature must be a finite number, got inf. (parameter=temperature, value=inf)`},
+		{`"temperature":"nan"`, `temperature must be a finite number, got nan.`},
+		{`"top_k":"-2"`, `top_k must be 0 (disable), or at least 1, got -2.`},
+		{`"n":"0"`, `n must be at least 1, got 0.`},
+		{`"n":false`, `n must be at least 1, got 0.`},
+		{`"min_tokens":"2"`, `min_tokens must be less than or equal to max_tokens=1, got 2.`},
+		{`"priority":"1"`, `Got priority 1 but Priority scheduling is not enabled.`},
+		// What pydantic refuses, refused as before.
+		{`"temperature":" 1_0e-1 "`, `field "temperature" holds a JSON string where a number is wanted`}, // str_as_float takes underscores out of the text as given, spaces kept
+		{`"top_p":"x"`, `top_p must be a number, got "x"`},
+		{`"top_p":"0x1p-1"`, `top_p must be a number, got "0x1p-1"`},
+		{`"top_p":[0.5]`, `top_p must be a number, got [0.5]`},
+		{`"top_k":1.5`, `top_k must be a whole number, got 1.5`},
+		{`"top_k":"1.5"`, `top_k must be a whole number, got "1.5"`},
+		{`"top_k":"1e3"`, `top_k must be a number, got "1e3"`},
+		{`"min_tokens":0.5`, `min_tokens must be a whole number, got 0.5`},
+		{`"min_tokens":"0.5"`, `min_tokens must be a whole number, got 0.5`},
+		{`"min_tokens":"x"`, `field "min_tokens" holds a JSON string where a number is wanted`},
+		{`"temperature":"x"`, `field "temperature" holds a JSON string where a number is wanted`},
+		{`"n":1.5`, `field "n" holds a JSON number 1.5 where a whole number is wanted`},
+		{`"n":"1.5"`, `field "n" holds a JSON string where a whole number is wanted`},
+		{`"max_tokens":"1e0"`, `field "max_tokens" holds a JSON string where a whole number is wanted`},
+		// logprobs and prompt_logprobs: vLLM's check_logprobs refuses a text.
+		{`"logprobs":"1"`, `field "logprobs" holds a JSON string where a whole number is wanted`},
+		{`"prompt_logprobs":"1"`, `field "prompt_logprobs" holds a JSON string where a whole number is wanted`},
+	} {
+		given := c.given
+		if !strings.HasPrefix(given, `"max_tokens"`) {
+			given = one + "," + given
+		}
+		if status, got := answer(given); status != 400 || !strings.Contains(got, c.msg) {
+			t.Errorf("%s: %d %.300s; want 400 with %s", given, status, got, c.msg)
+		}
+	}
+}
