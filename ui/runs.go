@@ -222,13 +222,22 @@ func (r *runsScreen) ShortHelp() []key.Binding {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		}
 	}
-	return r.keys.ShortHelp()
+	return r.keyMap().ShortHelp()
 }
 
 // FullHelp shows the editor's keys too: they cannot be read from the help
 // page while the editor has the keyboard.
 func (r *runsScreen) FullHelp() [][]key.Binding {
-	return append(r.keys.FullHelp(), r.ekeys.FullHelp()...)
+	return append(r.keyMap().FullHelp(), r.ekeys.FullHelp()...)
+}
+
+// keyMap is the Runs keys as the help says them: enter's words are what
+// it does on the selected row (openHelp), which is not always to open it
+// read-only.
+func (r *runsScreen) keyMap() keys.Runs {
+	km := r.keys
+	km.Open.SetHelp(km.Open.Help().Key, r.openHelp())
+	return km
 }
 
 func (r *runsScreen) say(err bool, format string, args ...any) {
@@ -532,25 +541,8 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 	resumeHere := kind == launchResume && (r.m.sh.engineEnded || r.m.interrupted)
 	if r.isCurrent(*row) && !resumeHere {
 		o := r.m.cur
-		held := row.Holder.Held()
-		if kind == launchReadOnly && row.Kind == kindRun && o.Control == nil && o.IsReadOnly() && !held && row.State != string(sessions.StateBroken) {
-			// Viewed read-only while another process held it, which has
-			// since let go: opened again, now to review (reviews and
-			// exports written), as rlt open would.
-			return r.m.request(launchReq{kind: launchReview, dir: row.Dir})
-		}
-		if kind == launchReadOnly && !r.m.engineRunning() && !(held && o.IsReadOnly()) {
-			// No engine runs it, here or in another process (a run open
-			// writable here is held by this one): enter reads it again
-			// from its files, as the Detail's "reopen the run" asks of a
-			// trace file removed or rewritten since
-			// (sessions.TraceStore), opened as it is now (to review, or
-			// read-only).
-			again := launchReadOnly
-			if !o.IsReadOnly() {
-				again = launchReview
-			}
-			return r.m.request(launchReq{kind: again, dir: row.Dir})
+		if e := r.enterDoes(*row); kind == launchReadOnly && !e.show {
+			return r.m.request(launchReq{kind: e.kind, dir: row.Dir})
 		}
 		if kind == launchReadOnly || o.Control != nil || !o.IsReadOnly() {
 			r.m.active = scrDashboard
@@ -589,6 +581,63 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 		}
 	}
 	return r.m.request(launchReq{kind: kind, dir: row.Dir})
+}
+
+// enterAction is what enter (keys.Runs.Open) does on a row: opens it
+// (kind), again when it is the run open here (again), or shows the run
+// open here on the Dashboard (show).
+type enterAction struct {
+	kind        launchKind
+	again, show bool
+}
+
+// enterDoes is what enter does on row, asked by act, which does it, and
+// by the key bar, which says it: the two cannot part.
+func (r *runsScreen) enterDoes(row runRow) enterAction {
+	if !r.isCurrent(row) {
+		return enterAction{kind: launchReadOnly}
+	}
+	o := r.m.cur
+	held := row.Holder.Held()
+	if row.Kind == kindRun && o.Control == nil && o.IsReadOnly() && !held && row.State != string(sessions.StateBroken) {
+		// Viewed read-only while another process held it, which has
+		// since let go: opened again, now to review (reviews and
+		// exports written), as rlt open would.
+		return enterAction{kind: launchReview}
+	}
+	if !r.m.engineRunning() && !(held && o.IsReadOnly()) {
+		// No engine runs it, here or in another process (a run open
+		// writable here is held by this one): enter reads it again
+		// from its files, as the Detail's "reopen the run" asks of a
+		// trace file removed or rewritten since
+		// (sessions.TraceStore), opened as it is now (to review, or
+		// read-only).
+		if !o.IsReadOnly() {
+			return enterAction{kind: launchReview, again: true}
+		}
+		return enterAction{kind: launchReadOnly, again: true}
+	}
+	// Trained here, or followed while another process holds it: its
+	// Dashboard is where it is seen.
+	return enterAction{show: true}
+}
+
+// openHelp is the key bar's words for enter on the selected row
+// (enterDoes); with no row, what it does on any run but the open one.
+func (r *runsScreen) openHelp() string {
+	e := enterAction{kind: launchReadOnly}
+	if row := r.selected(); row != nil {
+		e = r.enterDoes(*row)
+	}
+	switch {
+	case e.show:
+		return "show on dashboard"
+	case e.again:
+		return "read again"
+	case e.kind == launchReview:
+		return "open to review"
+	}
+	return "open read-only"
 }
 
 // trainingHere says, for r on the run whose engine this workbench
