@@ -613,7 +613,7 @@ func Checkpoints(runDir string) ([]Checkpoint, error) {
 			continue
 		}
 		c := Checkpoint{Step: step, Dir: filepath.Join(root, e.Name())}
-		c.State, c.Err = verifyCheckpointOf(c.Dir, step)
+		c.State, c.Err = verifyCheckpointOf(c.Dir, step, nil)
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Checkpoint) int { return a.Step - b.Step })
@@ -622,8 +622,8 @@ func Checkpoints(runDir string) ([]Checkpoint, error) {
 
 // verifyCheckpointOf is VerifyCheckpoint of the folder dir named for step:
 // its state.json must say that step.
-func verifyCheckpointOf(dir string, step int) (CheckpointState, error) {
-	st, err := VerifyCheckpoint(dir)
+func verifyCheckpointOf(dir string, step int, seen func(path string, fi fs.FileInfo)) (CheckpointState, error) {
+	st, err := verifyCheckpoint(dir, seen)
 	if err == nil && st.Step != step {
 		err = fmt.Errorf("%s: says step %d but the folder is named for step %d", filepath.Join(dir, CheckpointStateFile), st.Step, step)
 	}
@@ -633,8 +633,14 @@ func verifyCheckpointOf(dir string, step int) (CheckpointState, error) {
 // VerifyCheckpoint reads a checkpoint's state.json and checks its manifest:
 // every file present with its recorded size, and every .safetensors file
 // with a valid header and layout.
-func VerifyCheckpoint(dir string) (CheckpointState, error) {
-	data, err := os.ReadFile(filepath.Join(dir, CheckpointStateFile))
+func VerifyCheckpoint(dir string) (CheckpointState, error) { return verifyCheckpoint(dir, nil) }
+
+// verifyCheckpoint is VerifyCheckpoint, telling seen (where set) of each
+// file it stats (state.json, then the manifest's in turn, up to the first
+// that fails), so that a Lister can tell whether the check still holds by
+// statting them again (runCache.checkpointUsable).
+func verifyCheckpoint(dir string, seen func(path string, fi fs.FileInfo)) (CheckpointState, error) {
+	data, err := readFileSeen(filepath.Join(dir, CheckpointStateFile), seen)
 	if err != nil {
 		return CheckpointState{}, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
@@ -648,6 +654,9 @@ func VerifyCheckpoint(dir string) (CheckpointState, error) {
 		if err != nil {
 			return st, fmt.Errorf("checkpoint %s: %w", dir, err)
 		}
+		if seen != nil {
+			seen(p, fi)
+		}
 		if fi.Size() != st.Files[n] {
 			return st, fmt.Errorf("checkpoint %s: %s is %d bytes, the manifest says %d", dir, n, fi.Size(), st.Files[n])
 		}
@@ -660,6 +669,25 @@ func VerifyCheckpoint(dir string) (CheckpointState, error) {
 		}
 	}
 	return st, nil
+}
+
+// readFileSeen is os.ReadFile(path), telling seen (where set) of the
+// file's fstat, which os.ReadFile makes too.
+func readFileSeen(path string, seen func(path string, fi fs.FileInfo)) ([]byte, error) {
+	if seen == nil {
+		return os.ReadFile(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	seen(path, fi)
+	return io.ReadAll(f)
 }
 
 // parseCheckpointState decodes the state.json data of the checkpoint in dir

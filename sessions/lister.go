@@ -239,8 +239,10 @@ func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mEr
 // as a Lister last read them, and the identity of the checkpoints folder
 // then: a save renames its folder into place, and rotation removes one,
 // each changing the folder's modification time. usable is what
-// checkpointUsable said of a folder, and its identity then (a file
-// deleted from it changes it).
+// checkpointUsable said of a folder, its identity then (a file deleted
+// from it or put in it changes it) and those of the files the check
+// statted (a file cut or rewritten in place, inside the folder or in one
+// below it, changes neither folder).
 type checkpointsState struct {
 	valid  bool
 	id     fileID
@@ -249,8 +251,29 @@ type checkpointsState struct {
 }
 
 type checkedFolder struct {
-	id  fileID
-	err error
+	id    fileID
+	files []checkedFile
+	err   error
+}
+
+type checkedFile struct {
+	path string
+	id   fileID
+}
+
+// unchanged reports whether the folder and the files the check statted
+// are as they were: a stat of each, a few files a checkpoint.
+func (f checkedFolder) unchanged(id fileID) bool {
+	if !f.id.unchanged(id) {
+		return false
+	}
+	for _, c := range f.files {
+		fi, err := os.Stat(c.path)
+		if err != nil || !c.id.unchanged(idOf(fi)) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkpointsOnDisk is checkpointFolders(dir), read again only once the
@@ -275,23 +298,29 @@ func (c *runCache) checkpointsOnDisk(dir string) []int {
 }
 
 // checkpointUsable is checkpointUsable(dir, step), checked again only
-// once the folder changed: only folders past the checkpoints the events
-// record are asked about, where events.jsonl lost records.
+// once the folder or a file the check statted changed (checkedFolder's
+// unchanged: their sizes and times, from the stats the check makes
+// anyway): only folders past the checkpoints the events record are asked
+// about, where events.jsonl lost records, so a relist stats a few files of
+// one folder or two, and none of a run whose events are whole.
 func (c *runCache) checkpointUsable(dir string, step int) error {
 	fi, err := os.Stat(CheckpointDir(dir, step))
 	if err != nil {
 		return errFolderGone
 	}
 	id := idOf(fi)
-	if was, ok := c.checkpoints.usable[step]; ok && was.id.unchanged(id) {
+	if was, ok := c.checkpoints.usable[step]; ok && was.unchanged(id) {
 		return was.err
 	}
-	err = checkpointUsable(dir, step)
+	checked := checkedFolder{id: id}
+	checked.err = checkpointUsable(dir, step, func(path string, fi fs.FileInfo) {
+		checked.files = append(checked.files, checkedFile{path, idOf(fi)})
+	})
 	if c.checkpoints.usable == nil {
 		c.checkpoints.usable = map[int]checkedFolder{}
 	}
-	c.checkpoints.usable[step] = checkedFolder{id: id, err: err}
-	return err
+	c.checkpoints.usable[step] = checked
+	return checked.err
 }
 
 // runCache is what a Lister has read of one run folder.

@@ -572,12 +572,13 @@ func provenByFolders(steps []int, accounted int, usable func(step int) error) (i
 // folder dir cannot be resumed from, by its manifest (verifyCheckpointOf:
 // state.json of that step, every file there with its size, the weights'
 // headers readable), nil if it can; errFolderGone if it is not there.
-func checkpointUsable(dir string, step int) error {
+// seen (where set) is told of each file the check stats (verifyCheckpoint).
+func checkpointUsable(dir string, step int, seen func(path string, fi fs.FileInfo)) error {
 	ck := CheckpointDir(dir, step)
 	if _, err := os.Stat(ck); errors.Is(err, fs.ErrNotExist) {
 		return errFolderGone
 	}
-	_, err := verifyCheckpointOf(ck, step)
+	_, err := verifyCheckpointOf(ck, step, seen)
 	return err
 }
 
@@ -589,7 +590,7 @@ func (r *Run) checkpointUsable(step int) error {
 	if err, ok := r.ckUsable[step]; ok {
 		return err
 	}
-	err := checkpointUsable(r.dir, step)
+	err := checkpointUsable(r.dir, step, nil)
 	if r.ckUsable == nil {
 		r.ckUsable = map[int]error{}
 	}

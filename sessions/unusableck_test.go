@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,4 +92,89 @@ func loseEvents(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	keepMetricLines(t, dir, -1)
+}
+
+// TestRelistSeesCheckpointFilesChangedInPlace: a Lister's relist says a
+// checkpoint folder past the events' records cut in place (its weights, a
+// folder below it, or its state.json: neither folder changes) as it says
+// one cut before the first listing, and one put back whole in place as
+// usable again. Its check was kept until the checkpoint's folder changed,
+// at the earliest a fresh listing.
+func TestRelistSeesCheckpointFilesChangedInPlace(t *testing.T) {
+	const unusable = "checkpoints/step-000004: cannot be resumed from ("
+	for _, file := range []string{filepath.Join(TeacherDir, hf.WeightsFile), CheckpointStateFile} {
+		t.Run(file, func(t *testing.T) {
+			runs, dir := fiveStepsTwoCheckpoints(t)
+			loseEvents(t, dir)
+			path := filepath.Join(CheckpointDir(dir, 4), file)
+			whole, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var l Lister
+			for _, c := range []struct {
+				name string
+				do   func() error
+				done int
+				said bool
+			}{
+				{"listed whole", func() error { return nil }, 5, false},
+				{"cut in place", func() error { return os.Truncate(path, int64(len(whole)/2)) }, 2, true},
+				{"put back in place", func() error { return os.WriteFile(path, whole, 0o644) }, 5, false},
+			} {
+				if err := c.do(); err != nil {
+					t.Fatal(err)
+				}
+				s, err := l.List(runs)
+				if err != nil || len(s) != 1 {
+					t.Fatalf("%s: %v, %v", c.name, s, err)
+				}
+				if s[0].StepsDone() != c.done || strings.Contains(s[0].Note, unusable) != c.said {
+					t.Errorf("%s: relist says %d steps done, %q; want %d, unusable said: %v", c.name, s[0].StepsDone(), s[0].Note, c.done, c.said)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRelistEventsLost relists, with a Lister finding nothing changed,
+// 40 runs whose events.jsonl is lost, each with checkpoints of steps 1 and
+// 4, whose newest folder its check (checkpointUsable) is asked about at
+// every listing: what a relist costs in the files of that folder, statted
+// again (checkedFolder's unchanged).
+//
+//	go test -run '^$' -bench BenchmarkRelistEventsLost -benchtime 100x ./sessions/
+func BenchmarkRelistEventsLost(b *testing.B) {
+	const runs = 40
+	root := b.TempDir()
+	tmpl := filepath.Join(b.TempDir(), "template")
+	w := mustCreate(b, tmpl, Options{})
+	for s := 0; s < 5; s++ {
+		emitSteps(w, s, s+1, 1, 1)
+		if s == 1 || s == 4 {
+			if _, err := w.SaveCheckpoint(s, saveFake(s), CheckpointState{MeanReward: reward(0)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(tmpl, EventsFile)); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < runs; i++ {
+		if err := os.CopyFS(filepath.Join(root, fmt.Sprintf("run-%02d", i)), os.DirFS(tmpl)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var l Lister
+	if got, err := l.List(root); err != nil || len(got) != runs || got[0].StepsDone() != 5 {
+		b.Fatal(got, err)
+	}
+	for b.Loop() {
+		if got, err := l.List(root); err != nil || len(got) != runs {
+			b.Fatal(len(got), err)
+		}
+	}
 }
