@@ -527,23 +527,13 @@ Examples:
   rlt eval --teacher /tmp/trained --student /tmp/distilled/student --data test.jsonl --samples
 `
 
-// rlt eval's questions where none are given, and its budget: evalQuestions
-// of a task's held-out split, drawn at evalSeed, each explanation or
-// thought at most evalMaxNewTokens. rlt pretrain's check of the teacher it
-// made counts on these, as rlt eval --questions 200 does (checkTeacher).
-const (
-	evalQuestions    = 200
-	evalSeed         = 7
-	evalMaxNewTokens = 160
-)
-
 func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("rlt eval", evalUsage, stderr)
 	sdir := fs.String("student", "", "student model folder (required)")
 	taskName := fs.String("task", "addition", "task whose held-out split is used")
 	dataPath := fs.String("data", "", "JSON Lines file of questions and solutions to evaluate on instead of --task's")
-	n := fs.Int("questions", evalQuestions, "held-out questions (with --data: the first N usable rows, all of them when not given)")
-	maxNew := fs.Int("max-new-tokens", evalMaxNewTokens, "generation budget")
+	n := fs.Int("questions", runpkg.EvalQuestions, "held-out questions (with --data: the first N usable rows, all of them when not given)")
+	maxNew := fs.Int("max-new-tokens", runpkg.EvalMaxNewTokens, "generation budget")
 	samples := fs.Bool("samples", false, "also print every question's attempt")
 	tdir := fs.String("teacher", "", "teacher model folder: evaluate its explanations instead")
 	teacherSys := fs.String("teacher-system", "", "teacher system prompt (default: the one the models record)")
@@ -604,7 +594,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		if data, err = task.ReadFile("--data", *dataPath); err != nil {
 			return err
 		}
-	} else if exs, err = taskQuestions(fs, t, task.HeldOut, evalSeed, *n); err != nil {
+	} else if exs, err = taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, *n); err != nil {
 		return err
 	}
 	switch {

@@ -191,10 +191,10 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 
 // checkTeacher measures the teacher out holds with the student beside it
 // as rlt eval --teacher out/teacher --student out/student --questions 200
-// does on the CPU: evalQuestions of t's held-out split at evalSeed, each
-// explained greedily within evalMaxNewTokens and answered by the student
-// from the explanation, counted by runpkg.EvalTeacherResults, the one
-// count. It says the rate of explanations whose steps verify, and warns
+// does on the CPU: runpkg.EvalQuestions of t's held-out split at
+// runpkg.EvalSeed, each explained greedily within runpkg.EvalMaxNewTokens
+// and answered by the student from the explanation, counted by
+// runpkg.EvalTeacherResults, the one count. It says the rate of explanations whose steps verify, and warns
 // when it is under warmstart.TeacherBar: the recipe's teacher is a draw
 // whose loss does not tell a good one (seed 1 made teachers that verify
 // 54.5 % and 99.5 % at nearly the same loss), and one that misreads the
@@ -217,7 +217,7 @@ func checkTeacher(ctx context.Context, fs *flag.FlagSet, t task.Task, out string
 	if err != nil {
 		return fmt.Errorf("check the teacher: %w", err)
 	}
-	exs, err := taskQuestions(fs, t, task.HeldOut, evalSeed, evalQuestions)
+	exs, err := taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, runpkg.EvalQuestions)
 	if err != nil {
 		return fmt.Errorf("check the teacher: %w", err)
 	}
@@ -226,7 +226,7 @@ func checkTeacher(ctx context.Context, fs *flag.FlagSet, t task.Task, out string
 		return fmt.Errorf("check the teacher: %w", err)
 	}
 	fmt.Fprintf(stderr, "checking the teacher: it explains %d held-out questions, the student answers from its explanations\n", len(exs))
-	_, vals, err := runpkg.EvalTeacherResults(ctx, pair, t, exs, evalMaxNewTokens)
+	_, vals, err := runpkg.EvalTeacherResults(ctx, pair, t, exs, runpkg.EvalMaxNewTokens)
 	if err != nil {
 		return fmt.Errorf("check the teacher: %w", err)
 	}
@@ -255,7 +255,7 @@ func checkStopped(out string, t task.Task, while string) error {
 // rounding, and so a rare greedy token, may differ).
 func checkCommand(out string, t task.Task) string {
 	return fmt.Sprintf("rlt eval --teacher %s --student %s --task %s --questions %d",
-		sessions.ShellQuote(filepath.Join(out, "teacher")), sessions.ShellQuote(filepath.Join(out, "student")), t.Name(), evalQuestions)
+		sessions.ShellQuote(filepath.Join(out, "teacher")), sessions.ShellQuote(filepath.Join(out, "student")), t.Name(), runpkg.EvalQuestions)
 }
 
 // pretrainStopped says what a pretrain stopped by a signal while (the

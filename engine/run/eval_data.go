@@ -67,6 +67,17 @@ type ExplainResult struct {
 // task verified it).
 func (r ExplainResult) Verified() bool { return r.Task != "" && verified(r.Verdict) }
 
+// rlt eval's questions where none are given, and its budget: EvalQuestions
+// of a task's held-out split, drawn at EvalSeed, each explanation or
+// thought at most EvalMaxNewTokens. rlt pretrain's check of the teacher it
+// made and the embedded defaults' bar (TestEmbeddedTeacherExplainsWell)
+// count on these, as rlt eval --questions 200 does.
+const (
+	EvalQuestions    = 200
+	EvalSeed         = 7
+	EvalMaxNewTokens = 160
+)
+
 // EvalTeacherResults is EvalTeacher with each question's result, in the
 // order of exs. Its values are named as EvalStudent's, "accuracy",
 // "verified_rate", and "leak_rate": the keys of rlt eval's summary in both
