@@ -368,8 +368,14 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	// A signal (stopSignals) stops the scoring after the batch in
+	// progress, written whole (and with --write stored): stdout holds the
+	// results up to it, as scoreStopped says. It killed rlt score, stdout
+	// cut where it came.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
 	if run != nil {
-		err := scoreRun(run, st, *batch, *write, *again, *tdir, *sdir, swap, stdout, stderr)
+		err := scoreRun(ctx, run, st, *batch, *write, *again, *tdir, *sdir, swap, stdout, stderr)
 		if cerr := run.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -448,14 +454,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s done (input lines 1–%d) · %.2f traces/s\n", plural(scored, "trace"), lastLine, float64(scored)/time.Since(started).Seconds())
 		return nil
 	}
-	// A signal (stopSignals) stops the scoring after the batch in
-	// progress, written whole: the lines read since are dropped, not
-	// scored, and stdout holds the results of the input lines up to the
-	// batch's last, as it says. stdin is read apart, so a signal that
-	// comes while it waits for input stops it too; the signal killed it,
-	// stdout cut where it came.
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
-	defer stop()
+	// On a signal the lines read since the batch in progress are dropped,
+	// not scored. stdin is read apart, so a signal that comes while it
+	// waits for input stops it too.
 	type inputLine struct {
 		raw     []byte
 		tooLong bool
@@ -484,7 +485,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := w.Flush(); err != nil {
 			return err
 		}
-		return report(fmt.Errorf("stopped by a signal after %s: stdout holds the result of each whole (a batch being scored is finished, the lines read after it dropped); run it again on the lines after line %d to go on", plural(lastLine, "input line"), lastLine))
+		return report(scoreStopped(plural(lastLine, "input line"), "the lines read after it dropped", fmt.Sprintf("run it again on the lines after line %d to go on", lastLine)))
 	}
 	line := 0
 	for {
@@ -546,6 +547,14 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return report(errLines(failed))
 	}
 	return report(nil)
+}
+
+// scoreStopped is rlt score's error when a signal stopped it between
+// batches, stdin's or a run's: how far stdout goes (after: the input lines
+// or traces whose results it holds), what was left (left), and how to go
+// on (goOn).
+func scoreStopped(after, left, goOn string) error {
+	return fmt.Errorf("stopped by a signal after %s: stdout holds the result of each whole (a batch being scored is finished, %s); %s", after, left, goOn)
 }
 
 // checkScoreRow refuses a stdin row whose explanation holds a reserved tag,
@@ -777,7 +786,10 @@ func teacherOfStep(runDir, tdir string, step int, kept map[int]sessions.Checkpoi
 // loads that one in its place (st.sc is then the new scorer), so one
 // teacher is held at a time. A step whose checkpoint the run no longer
 // keeps is an error line per trace, the other steps scored.
-func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, swap func(dir string) error, stdout, stderr io.Writer) error {
+//
+// A signal (ctx done) stops it between batches, each written whole and,
+// with write, stored: its error says how far stdout goes (scoreStopped).
+func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, swap func(dir string) error, stdout, stderr io.Writer) error {
 	traces, _ := run.Store().TracesSince(0)
 	if len(traces) == 0 {
 		if n := run.Store().BrokenTraces(); n > 0 {
@@ -857,7 +869,20 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 	defer texts.Close()
 	start := time.Now()
 	loaded := tdir // the teacher st.sc scores with
+	said := 0      // traces whose line stdout holds
+	// stopped is the error of a signal (ctx) that came: it is heeded
+	// between batches, each written whole and stored.
+	stopped := func() error {
+		goOn := "nothing is stored without --write: run it again with --write to keep the scores, so that a run after it goes on where it stopped"
+		if write {
+			goOn = fmt.Sprintf("%d stored in %s: run the same command again to score the rest", written, filepath.Join(run.Dir(), sessions.RescoresFile))
+		}
+		return scoreStopped(fmt.Sprintf("%d of %d traces", said, len(traces)), "the traces after it not scored", goOn)
+	}
 	for _, g := range groups {
+		if ctx.Err() != nil {
+			return stopped()
+		}
 		if g.missing != "" {
 			for _, i := range g.idx {
 				failed++
@@ -869,10 +894,14 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 			if err := w.Flush(); err != nil {
 				return err
 			}
+			said += len(g.idx)
 			continue
 		}
 		tname := modelName(g.dir)
 		for lo := 0; lo < len(g.idx); lo += batch {
+			if ctx.Err() != nil {
+				return stopped()
+			}
 			chunk := g.idx[lo:min(lo+batch, len(g.idx))]
 			var items []rlt.Item
 			var idx []int               // chunk index of each item
@@ -959,6 +988,7 @@ func scoreRun(run *sessions.Run, st *scoreStats, batch int, write, again bool, t
 				}
 				written += len(recs)
 			}
+			said += len(chunk)
 			if done += len(items) + len(textErrs); len(items) > 0 && todo > batch {
 				fmt.Fprintln(stderr, progressLine(done, todo, time.Since(start)))
 			}

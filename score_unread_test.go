@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,7 +52,7 @@ func TestScoreRunStoredUnreadCountedOnce(t *testing.T) {
 	}
 	st := &scoreStats{sc: &rlt.Scorer{Cfg: rs.Reward}}
 	var out, errb bytes.Buffer
-	err = scoreRun(run, st, 2, false, false, embeddedTeacher, embeddedStudent, nil, &out, &errb)
+	err = scoreRun(context.Background(), run, st, 2, false, false, embeddedTeacher, embeddedStudent, nil, &out, &errb)
 	unread := strings.Count(out.String(), `"error"`)
 	if unread == 0 {
 		t.Skipf("every stored score was read back (the reversed file kept their lines in place): %s", errb.String())
