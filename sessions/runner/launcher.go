@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,7 +20,7 @@ import (
 // resumes runs with the engine in this process and opens runs read-only,
 // so the UI never wires an engine itself.
 type Launcher struct {
-	ctx    context.Context // cancelled on SIGINT/SIGTERM: every engine stops
+	ctx    context.Context // every engine stops when it is cancelled (the workbench's never is: a signal quits it as q does)
 	runs   string          // folder of new run folders
 	models string          // folder of the embedded default models
 
@@ -37,13 +36,6 @@ type Launcher struct {
 	// --device cpu` does, so a workbench started with --device cpu moves a
 	// run off a failed GPU.
 	Device, Matmul string
-
-	// SaveNotices, where set, is where the runs this launcher starts and
-	// resumes say a stop signal held by a checkpoint's save
-	// (Handle.SayHeldSaves), one that cancels the launcher's context. The
-	// workbench sets none: its context no signal cancels, a signal quits
-	// it as q does, on the screen until the run has stopped.
-	SaveNotices io.Writer
 
 	mu   sync.Mutex
 	dirs []string // run folders this process wrote, in order
@@ -125,9 +117,6 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	if err != nil {
 		return nil, sessions.Refused("start", rec.Dir(), err)
 	}
-	if l.SaveNotices != nil {
-		h.SayHeldSaves(l.SaveNotices)
-	}
 	l.Wrote(rec.Dir())
 	return h.Session(checked.Config().Steps, "saved "+filepath.Join(rec.Dir(), sessions.ConfigFile)+" and started the run"), nil
 }
@@ -151,9 +140,6 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	h, err := Start(l.ctx, r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
 		return nil, sessions.Refused("resume", dir, err)
-	}
-	if l.SaveNotices != nil {
-		h.SayHeldSaves(l.SaveNotices)
 	}
 	l.Wrote(dir)
 	notes = append(notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))
@@ -195,6 +181,17 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 		// all. A folder of runs (--runs DIR's) says which to open.
 		if l.TrainerFormat != "" || sessions.IsTrainerFolder(dir) {
 			return sessions.OpenTrainerRun(l.ctx, dir, l.TrainerFormat)
+		}
+		// A run folder of rlt's that lost its config.toml, its records
+		// kept, opens read-only (sessions.OpenReadOnly), the file's loss
+		// an issue saying what to do: it was taken for another trainer's
+		// and refused as "a workbench run folder, not another trainer's".
+		if lostConfig(dir) {
+			rec, err := sessions.OpenReadOnly(dir)
+			if err != nil {
+				return nil, err
+			}
+			return describe(&sessions.Session{Run: rec, ReadOnly: true, Close: rec.Close}), nil
 		}
 		if runs, lerr := sessions.List(dir); lerr == nil && len(runs) > 0 {
 			newest := runs[len(runs)-1].Dir
@@ -244,6 +241,18 @@ func notARunFolder(dir string) error {
 	}
 	return sessions.Refusedf("open", dir, "not a run folder: a run folder of rlt's holds %s and %s (rlt run writes them in a new folder under runs/), and this one %s; give a run folder (rlt sessions lists those under runs/), or a trainer's to follow, which this one is not either: %v",
 		sessions.ConfigFile, sessions.MetricsFile, what, trainer)
+}
+
+// lostConfig reports whether dir, holding no config.toml, holds a run's
+// records (events.jsonl or metrics.jsonl): a run folder of rlt's that lost
+// its config.toml.
+func lostConfig(dir string) bool {
+	for _, name := range []string{sessions.EventsFile, sessions.MetricsFile} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }
 
 // OpenForReview opens any run folder without training it: finished,
@@ -338,6 +347,9 @@ func describe(s *sessions.Session) *sessions.Session {
 	} else if imp, ok := importConfig(rec); ok {
 		s.Steps = imp.PlannedSteps
 		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
+	} else if _, serr := os.Stat(filepath.Join(rec.Dir(), sessions.ConfigFile)); errors.Is(serr, fs.ErrNotExist) {
+		// Lost (lostConfig): the store's issue says what to do.
+		s.Notes = append(s.Notes, sessions.ConfigFile+" is missing: shown without its settings")
 	} else {
 		s.Problems = append(s.Problems, err)
 		s.Notes = append(s.Notes, sessions.ConfigFile+" does not decode: shown without its settings")
