@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -185,17 +186,19 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	signalled, stop := signal.NotifyContext(context.Background(), stopSignals...)
-	defer stop()
 	if !interactive {
+		signalled, stop := signal.NotifyContext(context.Background(), stopSignals...)
+		defer stop()
 		return runner.Headless(signalled, rec, checked, prepare, stderr)
 	}
 	// The workbench's engines run on a context no signal cancels: a
 	// signal quits the workbench as q does (ui.Options.Stop), which
 	// stops them after the step in progress, its final checkpoint
 	// written; the signal's cancelled context dropped the step in
-	// progress.
-	ctx := context.WithoutCancel(signalled)
+	// progress. A second leaves at once (ui.Options.Leave).
+	stop, leave, release := stopThenLeave()
+	defer release()
+	ctx := context.Background()
 	h, err := runner.Start(ctx, rec, checked, rec, prepare)
 	if err != nil {
 		return err
@@ -204,16 +207,58 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	l.Device, l.Matmul = *dev, *matmul
 	l.Wrote(rec.Dir())
 	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: checked.Config().Steps, Close: h.Close}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: signalled.Done()}, nil, nil)
-	// The workbench has ended every run it opened (their errors are in
-	// err); this Close only returns at once.
-	h.Close()
-	// Every run this workbench trained, with the command that continues
-	// it from its final checkpoint.
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave}, nil, nil)
+	if !errors.Is(err, ui.ErrLeft) {
+		// The workbench has ended every run it opened (their errors
+		// are in err); this Close only returns at once.
+		h.Close()
+	}
+	return workbenchEnded(err, l, stderr)
+}
+
+// workbenchEnded says, once the workbench has left the screen, every run
+// it trained with the command that continues it from its final
+// checkpoint, or, left at once on a second signal (ui.ErrLeft), from its
+// last checkpoint on disk, the step in progress lost, as err says.
+func workbenchEnded(err error, l *runner.Launcher, stderr io.Writer) error {
 	for _, d := range l.Written() {
 		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
 	}
+	if errors.Is(err, ui.ErrLeft) {
+		return fmt.Errorf("%w; each run above continues from its last checkpoint on disk, as its line says", err)
+	}
 	return err
+}
+
+// stopThenLeave watches the stop signals (stopSignals) for the workbench:
+// the first closes stop, which quits it as q does (ui.Options.Stop: the
+// run ends its step and writes its final checkpoint, on screen), a second
+// closes leave, which leaves at once (ui.Options.Leave), as a user pressing
+// Ctrl-C again expects; the signals are then no longer caught, so a third
+// kills as if none were. signal.NotifyContext swallowed the second: the
+// workbench waited for the step, however long. release stops watching.
+func stopThenLeave() (stop, leave <-chan struct{}, release func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, stopSignals...)
+	stopc, leavec, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		for _, c := range []chan struct{}{stopc, leavec} {
+			select {
+			case <-sigs:
+				close(c)
+			case <-done:
+				return
+			}
+		}
+		signal.Stop(sigs)
+	}()
+	var once sync.Once
+	return stopc, leavec, func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(done)
+		})
+	}
 }
 
 // continueLine is what the workbench prints on exit under a run it
@@ -289,9 +334,9 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return misuse(fs, "--format: %v", err)
 	}
 	dir := fs.Arg(0)
-	signalled, stop := signal.NotifyContext(context.Background(), stopSignals...)
-	defer stop()
-	ctx := context.WithoutCancel(signalled) // the runs resumed here stop as q stops them (runWorkbench)
+	stop, leave, release := stopThenLeave() // the runs resumed here stop as q stops them (runWorkbench)
+	defer release()
+	ctx := context.Background()
 	// New runs started from the Runs screen use the embedded models.
 	models, err := defaults.Dir()
 	if err != nil {
@@ -309,11 +354,8 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: signalled.Done()}, nil, nil)
-	for _, d := range l.Written() {
-		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
-	}
-	return err
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave}, nil, nil)
+	return workbenchEnded(err, l, stderr)
 }
 
 const sessionsUsage = `
@@ -405,11 +447,12 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 // ssh connection sends. A run (the workbench, --headless, rlt train) ends
 // after its step in progress with a final checkpoint, as if q were
 // pressed (the workbench quits as q does: ui.Options.Stop), its folder
-// complete, not "gone without stopping"; rlt pretrain, distill and model
+// complete, not "gone without stopping" (a second signal leaves the
+// workbench at once, the step lost: stopThenLeave); rlt pretrain, distill and model
 // init stop with no model folder half written (a save under way finishes
 // first, said at once: saveHeld); rlt eval and rlt generate stop within a
 // token (generate's text ended whole), rlt serve once the requests in
 // hand are answered, the line commands (rlt tokenize, logprobs:
-// eachJSONLine) after the line in progress and rlt score reading stdin
-// after the batch in progress, stdout holding each result whole.
+// eachJSONLine) after the line in progress and rlt score after the batch
+// in progress, stdout holding each result whole.
 var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}

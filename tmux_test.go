@@ -157,6 +157,46 @@ func TestWorkbenchSignalsInTmux(t *testing.T) {
 	}
 }
 
+// TestWorkbenchSecondSignalLeavesAtOnce: a second stop signal while the
+// workbench ends its run after the first (Ctrl-C, then a kill's SIGTERM:
+// two signals of a kind could be merged into one pending) leaves at once,
+// as Ctrl-C pressed again does in common practice: exit 1, the terminal
+// restored, stderr saying what is lost (the step in progress and its final
+// checkpoint) and how the run goes on, the run no longer running. The
+// second signal was swallowed, the workbench waiting for the step (exit 0).
+func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
+	h := newTmuxHarness(t, "twice", 120*time.Second, 100*time.Millisecond)
+	tmux, waitFor, dir, bin, runs := h.tmux, h.waitFor, h.dir, h.bin, h.runs
+	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s --runs %s; echo EXITED $?; sleep 30", dir, filepath.Join(dir, "cache"), bin, runs)
+	tmux("new-session", "-d", "-s", "w", "-x", "200", "-y", "30", cmd)
+	waitFor("a first step", func(s string) bool { return strings.Contains(s, "step 0") || strings.Contains(s, "step 1") })
+	pids := h.running()
+	if len(pids) != 1 {
+		t.Fatalf("%d processes of %s running; want the workbench's", len(pids), bin)
+	}
+	p, err := os.FindProcess(pids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		if err := p.Signal(sig); err != nil {
+			t.Fatalf("signalling pid %d with %v: %v", pids[0], sig, err)
+		}
+	}
+	s := waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXITED") })
+	flat := strings.Join(strings.Fields(s), " ") // stderr's lines wrapped at the pane's width
+	if !strings.Contains(s, "EXITED 1") || !strings.Contains(flat, "left at once on a second stop signal, without ending the runs it trained: the step in progress of each and its final checkpoint are lost; each run above continues from its last checkpoint on disk") ||
+		!strings.Contains(s, "run folder "+runs) {
+		t.Errorf("after a second signal, not a prompt exit (1) saying what is lost:\n%s", s)
+	}
+	if st := strings.Fields(strings.TrimSpace(tmux("display", "-p", "-t", "w", "#{alternate_on} #{cursor_flag}"))); len(st) != 2 || st[0] != "0" || st[1] != "1" {
+		t.Errorf("after the exit: alternate_on, cursor_flag = %v; want 0 1 (main screen, cursor visible)", st)
+	}
+	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State == sessions.StateRunning {
+		t.Errorf("rlt sessions: %+v %v; want the run, not running", list, err)
+	}
+}
+
 // tmuxHarness is the real binary, built into a temporary folder, run in a
 // private tmux server that the test's end kills.
 type tmuxHarness struct {

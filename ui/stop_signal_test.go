@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"io"
 	"testing"
 	"time"
@@ -45,5 +46,46 @@ func TestStopQuitsAsQ(t *testing.T) {
 	q, signal := quit("q", false), quit("", true)
 	if signal != q || q.ckpt != 1 {
 		t.Errorf("the engine was asked %+v on Stop, %+v on q; want the same, a checkpoint once", signal, q)
+	}
+}
+
+// TestSecondStopSignalLeavesAtOnce: Options.Leave closing while the
+// workbench ends its run after Options.Stop (a second Ctrl-C, SIGTERM or
+// SIGHUP while stopping) leaves at once: Run returns ErrLeft with the run's
+// Close (the engine's step and final checkpoint) still under way, not
+// waited for. The second signal was swallowed: the workbench waited for the
+// step however long it took, the user's only way out a SIGKILL.
+func TestSecondStopSignalLeavesAtOnce(t *testing.T) {
+	r := newTestRun(t, 12, 1, 1, 4)
+	closing, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	s := &sessions.Session{Run: r, Control: &fakeControl{}, Close: func() error {
+		close(closing) // the quit's close: the engine ends its step …
+		<-release      // … which takes as long as the test holds it
+		return r.Close()
+	}}
+	stop, leave := make(chan struct{}), make(chan struct{})
+	in, w := io.Pipe() // the terminal
+	defer w.Close()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(Options{Session: s, Stop: stop, Leave: leave, Theme: style.PlainTheme()}, in, io.Discard)
+	}()
+	close(stop)
+	select {
+	case <-closing:
+	case err := <-done:
+		t.Fatalf("the workbench left on the first signal (%v), without ending its run", err)
+	case <-time.After(time.Minute):
+		t.Fatal("the first signal did not end the run")
+	}
+	close(leave)
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrLeft) {
+			t.Errorf("Run returned %v, want ErrLeft", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the second signal did not leave the workbench while its run was ending")
 	}
 }

@@ -56,12 +56,20 @@ type Options struct {
 	// off: it left the screen at once on SIGTERM, and failed the program
 	// on SIGINT ("program was interrupted", exit 1), neither through q.
 	Stop <-chan struct{}
-	// Left, where set, is called once the workbench has left the
-	// terminal's screen, before it ends the runs it owns: what is written
-	// to the terminal from then on stays there (a stop signal held by a
-	// final checkpoint, said on stderr).
-	Left func()
+	// Leave, when it closes, leaves the workbench at once, as a user
+	// pressing Ctrl-C again while it is stopping expects: the screen is
+	// left and Run returns ErrLeft without waiting for the runs it owns to
+	// end, their step in progress and final checkpoint lost (the caller
+	// exits; each continues from its last checkpoint on disk), also once
+	// off the screen (q pressed again) while they end. The commands close
+	// it on a second stop signal, which Stop's quit swallowed, leaving the
+	// user no way out but SIGKILL while a long step ended.
+	Leave <-chan struct{}
 }
+
+// ErrLeft is Run's error when Options.Leave closed: the workbench left
+// without ending the runs it owns.
+var ErrLeft = errors.New("left at once on a second stop signal, without ending the runs it trained: the step in progress of each and its final checkpoint are lost")
 
 type screenID int
 
@@ -137,6 +145,8 @@ type (
 	quitMsg struct{}
 	// stopSignalMsg: Options.Stop closed, a stop signal: quit as q.
 	stopSignalMsg struct{}
+	// leaveMsg: Options.Leave closed, a second stop signal: leave at once.
+	leaveMsg struct{}
 )
 
 type stepAt struct {
@@ -205,6 +215,9 @@ type Model struct {
 	// hungUp closes when the terminal the workbench reads is gone
 	// (watchTerminal): the workbench then quits as on Options.Stop.
 	hungUp <-chan struct{}
+	// left: Options.Leave closed, and the workbench left without ending
+	// the runs it owns (Run returns ErrLeft).
+	left bool
 }
 
 // runStatus is what the status line tells about the open run.
@@ -518,11 +531,20 @@ func Run(opts Options, in io.Reader, out io.Writer) error {
 		po = append(po, tea.WithoutSignalHandler())
 	}
 	_, err := tea.NewProgram(m, po...).Run()
-	if opts.Left != nil {
-		opts.Left()
-	}
 	m.shutdown()
-	return errors.Join(err, m.finish())
+	if m.left {
+		return errors.Join(err, ErrLeft) // the runs it owns are not waited for
+	}
+	// Off the screen (q pressed again: leave now), the runs are still
+	// ended, which Leave cuts short too.
+	finished := make(chan error, 1)
+	go func() { finished <- m.finish() }()
+	select {
+	case ferr := <-finished:
+		return errors.Join(err, ferr)
+	case <-opts.Leave: // nil: never
+		return errors.Join(err, ErrLeft)
+	}
 }
 
 // finish ends what the workbench owns once the program has exited: the
@@ -759,6 +781,16 @@ func (m *Model) Init() tea.Cmd {
 	}
 	if stop := m.opts.Stop; stop != nil {
 		cmds = append(cmds, func() tea.Msg { <-stop; return stopSignalMsg{} })
+	}
+	if leave, ended := m.opts.Leave, m.stopSignal; leave != nil {
+		cmds = append(cmds, func() tea.Msg {
+			select {
+			case <-leave:
+				return leaveMsg{}
+			case <-ended:
+				return nil
+			}
+		})
 	}
 	if hungUp, ended := m.hungUp, m.stopSignal; hungUp != nil {
 		cmds = append(cmds, func() tea.Msg {
@@ -1066,6 +1098,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		// not asked about (it is lost either way).
 		m.draftDropped = true
 		return m.quit()
+	case leaveMsg:
+		m.left = true
+		m.shutdown()
+		return tea.Quit
 	case tea.MouseMsg:
 		m.mouse(msg)
 		return nil
