@@ -79,3 +79,38 @@ func TestRunsKeyBarSaysWhatEnterDoes(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyBarLeavesOutTheScreenOnNow: the global keys in the key bar leave
+// out the one that goes to the screen on now (goesHere): the Runs screen's
+// bar listed "4 runs: start/resume/open", a key that does nothing there;
+// the other screens still list it.
+func TestKeyBarLeavesOutTheScreenOnNow(t *testing.T) {
+	t.Chdir(t.TempDir())
+	r := newTestRun(t, 2, 1, 2, 8)
+	m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, Close: r.Close}, Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+	t.Cleanup(func() { closeModel(t, m) })
+	m.Update(tea.WindowSizeMsg{Width: 300, Height: 30})
+	const runsKey = "4 runs: start/resume/open"
+	for _, c := range []struct {
+		key    string // pressed to go to the screen
+		screen screenID
+		listed bool // the bar lists the Runs key
+	}{
+		{"1", scrDashboard, true},
+		{"2", scrTraces, true},
+		{"3", scrDetail, true},
+		{"4", scrRuns, false},
+	} {
+		hit(t, m, c.key)
+		if m.active != c.screen {
+			t.Fatalf("pressed %s: on %s, want %s", c.key, screenNames[m.active], screenNames[c.screen])
+		}
+		bar := ansi.Strip(m.keysLine(m.screen(m.active)))
+		if strings.Contains(bar, runsKey) != c.listed {
+			t.Errorf("%s key bar %q: lists %q %v, want %v", screenNames[c.screen], bar, runsKey, !c.listed, c.listed)
+		}
+		if !strings.Contains(bar, "? help") || !strings.Contains(bar, "q quit") {
+			t.Errorf("%s key bar %q: want the other global keys (? help, q quit)", screenNames[c.screen], bar)
+		}
+	}
+}

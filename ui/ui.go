@@ -1460,9 +1460,31 @@ func (m *Model) keysLine(scr screen) string {
 	}
 	b := append([]key.Binding{}, scr.ShortHelp()...)
 	if !scr.Capturing() { // while a screen takes the keys the global ones are off
-		b = append(b, m.global.ShortHelp()...)
+		for _, g := range m.global.ShortHelp() {
+			if !m.goesHere(g) {
+				b = append(b, g)
+			}
+		}
 	}
 	return keys.ShortHelpView(b, m.w, m.helpStyle())
+}
+
+// goesHere is whether each key of b goes to the screen on now (screenKey),
+// as the Runs key does on the Runs screen: the key bar leaves such a key
+// out, as pressing it there does nothing. A key that is no single rune
+// counts as going elsewhere: the screen keys of that kind (tab,
+// shift+tab) go to the next or previous screen.
+func (m *Model) goesHere(b key.Binding) bool {
+	for _, k := range b.Keys() {
+		r := []rune(k)
+		if len(r) != 1 {
+			return false
+		}
+		if id, ok := m.screenKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: r}); !ok || id != m.active {
+			return false
+		}
+	}
+	return len(b.Keys()) > 0
 }
 
 // state is the run's true state: running (with the step's phase unless
