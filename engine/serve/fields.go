@@ -156,14 +156,14 @@ const (
 var vllmFields = map[string]fieldRule{
 	// Answered: no effect on the one greedy token, or a hint.
 	"user":                          answered,
-	"seed":                          answered, // the greedy token is the same whatever the seed
-	"vllm_xargs":                    answered, // read by plugins only; stock vLLM ignores them too
-	"add_special_tokens":            answered, // our byte-level tokenizers add nothing around a text either way
-	"spaces_between_special_tokens": answered, // vLLM's fast detokenizer changes nothing for a first generated token
-	"length_penalty":                answered, // beam search's only, which is refused
+	"seed":                          vllmSeed,        // the greedy token is the same whatever the seed
+	"vllm_xargs":                    answered,        // read by plugins only; stock vLLM ignores them too
+	"add_special_tokens":            vllmBool(false), // our byte-level tokenizers add nothing around a text either way
+	"spaces_between_special_tokens": vllmBool(false), // vLLM's fast detokenizer changes nothing for a first generated token
+	"length_penalty":                answered,        // beam search's only, which is refused
 	"session_id":                    answered,
-	"return_token_offsets":          answered,                                                                                             // read by the render endpoints only
-	"return_mm_kwargs":              answered,                                                                                             // read by the render endpoints only
+	"return_token_offsets":          vllmBool(true),                                                                                       // read by the render endpoints only
+	"return_mm_kwargs":              vllmBool(false),                                                                                      // read by the render endpoints only
 	"routed_experts_prompt_start":   inRange(vllmInt, 0, math.MaxInt64, false, "routed_experts_prompt_start must be at least 0, got %s."), // read with routed experts only: rlt serve's models have none
 	"stream_interval":               inRange(vllmInt, 1, math.MaxInt64, false, "stream_interval must be at least 1, got %s."),             // read when streaming only, which is refused
 	"truncation_side": func(raw json.RawMessage) string { // read with truncate_prompt_tokens only, which is refused
@@ -216,7 +216,7 @@ var vllmFields = map[string]fieldRule{
 	// shape.
 	"suffix":            refusedIfSet("suffix is not currently supported"), // vLLM's words
 	"logits_processors": refusedIfSet(whyChangesArg),
-	"watermarking":      refusedIfSet(whyChangesArg),
+	"watermarking":      refusedIfTrue(true, whyChangesArg),
 	"logprob_token_ids": func(raw json.RawMessage) string {
 		var ids []json.RawMessage
 		switch {
@@ -235,11 +235,11 @@ var vllmFields = map[string]fieldRule{
 	"guided_choice":               refusedIfSet(whyChangesArg),
 	"guided_grammar":              refusedIfSet(whyChangesArg),
 	"repetition_penalty":          refusedUnless(vllmFloat, 1, "penalizes the prompt's tokens, so "+whyChangesArg+" (or give 1)"),
-	"use_beam_search":             refusedIfSet("is not served: " + whyOneToken),
+	"use_beam_search":             refusedIfTrue(false, "is not served: "+whyOneToken),
 	"best_of":                     refusedUnless(vllmInt, 1, "asks for several sequences; "+whyOneToken),
 	"truncate_prompt_tokens":      refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself"),
 	"prompt_embeds":               refusedIfSet("is not served: give the prompt as token ids or text"),
-	"return_token_ids":            refusedIfSet("is not served: the prompt's ids are the ones sent, and with logprobs and return_tokens_as_token_ids each token's id is its \"token_id:<id>\""),
+	"return_token_ids":            refusedIfTrue(true, "is not served: the prompt's ids are the ones sent, and with logprobs and return_tokens_as_token_ids each token's id is its \"token_id:<id>\""),
 	"kv_transfer_params":          refusedIfSet("is not served: rlt serve has no disaggregated prefill"),
 	"max_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"min_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
@@ -255,7 +255,8 @@ var vllmFields = map[string]fieldRule{
 // answer. logprob_token_ids is in both: vLLM's model refuses an empty
 // list; any other is refused here, where vLLM answers it.
 var vllmModelFields, vllmSamplingFields = func() (model, sampling map[string]fieldRule) {
-	model, sampling = splitRules(vllmFields, "routed_experts_prompt_start", "stream_interval", "truncation_side", "cache_salt", "stream_options")
+	model, sampling = splitRules(vllmFields, "routed_experts_prompt_start", "stream_interval", "truncation_side", "cache_salt", "stream_options",
+		"seed", "add_special_tokens", "spaces_between_special_tokens", "return_token_offsets", "return_mm_kwargs")
 	model["logprob_token_ids"] = func(raw json.RawMessage) string {
 		var ids []json.RawMessage
 		if !isNull(raw) && json.Unmarshal(raw, &ids) == nil && len(ids) == 0 {
@@ -266,15 +267,28 @@ var vllmModelFields, vllmSamplingFields = func() (model, sampling map[string]fie
 	return model, sampling
 }()
 
+// vllmReadBools are the rules of the yes/no fields that parseCompletions
+// reads itself (laxBool): their values were read as it decoded them, but
+// null is read only where vLLM's field is optional (echo, stream,
+// return_tokens_as_token_ids: bool | None); these are not, and pydantic
+// refuses null, before the model is looked up.
+var vllmReadBools = map[string]fieldRule{
+	"include_stop_str_in_output": vllmBool(false),
+	"ignore_eos":                 vllmBool(false),
+	"skip_special_tokens":        vllmBool(false),
+}
+
 // Type faults, the refusals of inRange that say the value is not a
-// number, or not a whole one, where the field takes one: vLLM's pydantic
-// model refuses those before the model is looked up (typeFaults),
-// whatever the field's bounds, which SamplingParams checks later. What
-// its lax mode reads as a number (true, false, "0.5": vllmFloat,
-// vllmInt) is read so, and is no type fault.
+// number, or not a whole one, where the field takes one, and of
+// refusedIfTrue that say it is not yes or no: vLLM's pydantic model
+// refuses those before the model is looked up (typeFaults), whatever the
+// field's bounds, which SamplingParams checks later. What its lax mode
+// reads as a number (true, false, "0.5": vllmFloat, vllmInt) or as yes
+// or no ("no", 0: laxBoolOf) is read so, and is no type fault.
 const (
 	notNumber = "must be a number, got %s"
 	notWhole  = "must be a whole number, got %s"
+	notBool   = "must be true or false, got %s"
 )
 
 // typeFaults is checkFields with only rules' type faults refused.
@@ -283,7 +297,7 @@ func typeFaults(obj map[string]json.RawMessage, rules map[string]fieldRule) (fie
 	for name, rule := range rules {
 		typed[name] = func(raw json.RawMessage) string {
 			switch why := rule(raw); why {
-			case fmt.Sprintf(notNumber, raw), fmt.Sprintf(notWhole, raw):
+			case fmt.Sprintf(notNumber, raw), fmt.Sprintf(notWhole, raw), fmt.Sprintf(notBool, raw):
 				return why
 			}
 			return ""

@@ -28,6 +28,8 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"bad_words":[],"min_tokens":0.0,"allowed_token_ids":[]}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":" +1.00 ","temperature":"1_0e-1","top_p":true,"top_k":"0_5","n":1.0,"min_tokens":"1","logprobs":true,"prompt_logprobs":2.0,"priority":"-0"}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":"1e0","temperature":"nan","top_k":"1.5","min_tokens":"0.5","logprobs":"1"}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"echo":"Yes","stream":"off","ignore_eos":1.0,"skip_special_tokens":"f","include_stop_str_in_output":"0","return_tokens_as_token_ids":"t","seed":"-0_1","add_special_tokens":"ON","watermarking":0}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"echo":"yeſ","ignore_eos":null,"seed":9223372036854775808,"use_beam_search":null,"return_token_offsets":2}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":0.7},"return_logprob":true,"logprob_start_len":0}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","input_ids":[],"sampling_params":{"max_new_tokens":128}}`))
 	f.Add(byte(1), []byte(`{"text":"Hi","sampling_params":{"max_new_tokens":0},"return_logprob":true,"logprob_start_len":1,"top_logprobs_num":3,"return_text_in_logprobs":true}`))

@@ -301,3 +301,110 @@ func (r *laxIntRaw) UnmarshalJSON(b []byte) error {
 	*r = append((*r)[:0], b...)
 	return nil
 }
+
+// laxBoolOf is v, a JSON value (jsonValue), as a bool field of a
+// pydantic model reads it in lax mode (its conversion table;
+// pydantic-core's int_as_bool, float_as_bool, str_as_bool): true or
+// false; the numbers 0 and 1 (0.0 and 1.0 too); a text that is "0" or
+// "1", or, ASCII letters' case aside, "f", "n", "no", "off", "false",
+// "t", "y", "yes", "on" or "true", not trimmed. ok is false where
+// pydantic refuses it (2, "x", " true", null).
+func laxBoolOf(v any) (b, ok bool) {
+	switch v := v.(type) {
+	case bool:
+		return v, true
+	case json.Number:
+		if n, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
+			return n == 1, n == 0 || n == 1
+		}
+		if x, ok := jsonFloat(v); ok && (x == 0 || x == 1) {
+			return x == 1, true
+		}
+	case string:
+		// ASCII only, as eq_ignore_ascii_case: strings.EqualFold would
+		// take "yeſ" (U+017F, which folds to s) for "yes".
+		lower := strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, v)
+		switch lower {
+		case "0", "f", "n", "no", "off", "false":
+			return false, true
+		case "1", "t", "y", "yes", "on", "true":
+			return true, true
+		}
+	}
+	return false, false
+}
+
+// laxBool is a yes/no field of vLLM's model that parseCompletions reads
+// (echo, stream, ignore_eos...), read as pydantic's lax mode reads it
+// (laxBoolOf). null leaves it as it is, as JSON's decoder does: where
+// vLLM's field is not optional, parseCompletions refuses it
+// (vllmReadBools). A value pydantic refuses is refused as JSON's decoder
+// refuses it, in its words.
+type laxBool bool
+
+func (b *laxBool) UnmarshalJSON(raw []byte) error {
+	if isNull(raw) {
+		return nil
+	}
+	if v, ok := laxBoolOf(jsonValue(raw)); ok {
+		*b = laxBool(v)
+		return nil
+	}
+	var strict bool
+	if err := json.Unmarshal(raw, &strict); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s is not true or false", raw) // not reached: true and false are read
+}
+
+// vllmBool is the rule of a yes/no field of vLLM's model: what laxBoolOf
+// reads, and null where the field is optional (bool | None); another
+// value is a type fault (notBool), which pydantic refuses.
+func vllmBool(optional bool) fieldRule {
+	return func(raw json.RawMessage) string {
+		if _, ok := laxBoolOf(jsonValue(raw)); ok || optional && isNull(raw) {
+			return ""
+		}
+		return fmt.Sprintf(notBool, raw)
+	}
+}
+
+// refusedIfTrue is vllmBool refusing, besides, a value read as true, for
+// why.
+func refusedIfTrue(optional bool, why string) fieldRule {
+	read := vllmBool(optional)
+	return func(raw json.RawMessage) string {
+		if fault := read(raw); fault != "" {
+			return fault
+		}
+		if b, _ := laxBoolOf(jsonValue(raw)); b {
+			return why
+		}
+		return ""
+	}
+}
+
+// vllmSeed is the rule of vLLM's seed (int | None, within int64's range:
+// ge=-2**63, le=2**63-1): any value laxIntOf reads is answered, the
+// greedy token being the same whatever the seed; a whole number past the
+// range is refused in the bound's words, another value as no number or
+// no whole one. All are pydantic's refusals (vllmModelFields).
+func vllmSeed(raw json.RawMessage) string {
+	if isNull(raw) {
+		return ""
+	}
+	if _, fault := laxIntOf(jsonValue(raw)); fault == "" {
+		return ""
+	}
+	_, show, fault := vllmInt(raw)
+	if fault != "" {
+		return fmt.Sprintf(fault, raw)
+	}
+	// whole, but past int64's range
+	return fmt.Sprintf("seed must be in [%d, %d], got %s.", int64(math.MinInt64), int64(math.MaxInt64), show)
+}

@@ -176,3 +176,155 @@ func TestVLLMNumberFieldsReadLax(t *testing.T) {
 		}
 	}
 }
+
+// TestPydanticLaxBoolReading: a JSON value read as pydantic's lax mode
+// reads it into a bool field (its conversion table; pydantic-core's
+// int_as_bool, float_as_bool, str_as_bool).
+func TestPydanticLaxBoolReading(t *testing.T) {
+	for _, c := range []struct {
+		raw   string
+		b, ok bool
+	}{
+		{`true`, true, true},
+		{`false`, false, true},
+		{`1`, true, true},
+		{`0`, false, true},
+		{`-0`, false, true},
+		{`1.0`, true, true},
+		{`0.0`, false, true},
+		{`1e0`, true, true},
+		{`2`, false, false},
+		{`-1`, false, false},
+		{`0.5`, false, false},
+		{`1e400`, false, false},
+		{`"1"`, true, true},
+		{`"0"`, false, true},
+		{`"true"`, true, true},
+		{`"False"`, false, true},
+		{`"TRUE"`, true, true},
+		{`"yes"`, true, true},
+		{`"No"`, false, true},
+		{`"on"`, true, true},
+		{`"OFF"`, false, true},
+		{`"t"`, true, true},
+		{`"F"`, false, true},
+		{`"y"`, true, true},
+		{`"n"`, false, true},
+		{`" true"`, false, false}, // not trimmed
+		{`"true "`, false, false},
+		{`"1.0"`, false, false}, // a text is no number here
+		{`"01"`, false, false},
+		{`"2"`, false, false},
+		{`"yeſ"`, false, false}, // ASCII case only: ſ folds to s in Unicode
+		{`"x"`, false, false},
+		{`""`, false, false},
+		{`null`, false, false},
+		{`[true]`, false, false},
+		{`{}`, false, false},
+	} {
+		b, ok := laxBoolOf(jsonValue(json.RawMessage(c.raw)))
+		if ok != c.ok || b != c.b {
+			t.Errorf("bool field %s: %v %v, want %v %v", c.raw, b, ok, c.b, c.ok)
+		}
+	}
+}
+
+// TestVLLMBoolFieldsReadLax: each yes/no field of vLLM's CompletionRequest
+// that rlt serve reads takes what pydantic's lax mode reads as true or
+// false ("yes", "off", 1, 0.0...), answered as that value itself, and
+// null where the field is optional; what pydantic refuses is refused,
+// saying so. seed, an int field within int64's range, is read as every
+// int field and refused past that range.
+func TestVLLMBoolFieldsReadLax(t *testing.T) {
+	_, ts := testServer(t, VLLM)
+	answer := func(fields string) (int, string) {
+		status, resp := post(t, ts.URL+"/v1/completions", `{"prompt":"ab","max_tokens":1,`+fields+`}`)
+		if status != 200 {
+			var e struct{ Error struct{ Message string } }
+			if err := json.Unmarshal([]byte(resp), &e); err != nil {
+				t.Fatal(err)
+			}
+			return status, e.Error.Message
+		}
+		var r struct{ Choices json.RawMessage }
+		if err := json.Unmarshal([]byte(resp), &r); err != nil {
+			t.Fatal(err)
+		}
+		return status, string(r.Choices)
+	}
+	for _, c := range []struct{ given, same string }{
+		{`"echo":"yes"`, `"echo":true`},
+		{`"echo":"1"`, `"echo":true`},
+		{`"echo":1`, `"echo":true`},
+		{`"echo":1.0`, `"echo":true`},
+		{`"echo":"On"`, `"echo":true`},
+		{`"echo":"No"`, `"echo":false`},
+		{`"echo":0`, `"echo":false`},
+		{`"echo":null`, `"echo":false`},
+		{`"logprobs":1,"return_tokens_as_token_ids":"y"`, `"logprobs":1,"return_tokens_as_token_ids":true`},
+		{`"logprobs":1,"return_tokens_as_token_ids":"f"`, `"logprobs":1,"return_tokens_as_token_ids":false`},
+		{`"stop":["a"],"include_stop_str_in_output":"TRUE"`, `"stop":["a"],"include_stop_str_in_output":true`},
+		{`"ignore_eos":"t"`, `"ignore_eos":true`},
+		{`"skip_special_tokens":"off"`, `"skip_special_tokens":false`},
+		{`"skip_special_tokens":0.0`, `"skip_special_tokens":false`},
+		{`"stream":"no"`, `"stream":false`},
+		{`"stream":0`, `"stream":false`},
+		{`"add_special_tokens":"false"`, `"add_special_tokens":false`},
+		{`"spaces_between_special_tokens":"n"`, `"spaces_between_special_tokens":false`},
+		{`"return_token_offsets":null`, `"return_token_offsets":false`},
+		{`"return_mm_kwargs":"Yes"`, `"return_mm_kwargs":true`},
+		{`"watermarking":"no"`, `"watermarking":false`},
+		{`"use_beam_search":0.0`, `"use_beam_search":false`},
+		{`"return_token_ids":"F"`, `"return_token_ids":false`},
+		{`"seed":"7"`, `"seed":7`},
+		{`"seed":7.0`, `"seed":7`},
+		{`"seed":true`, `"seed":1`},
+		{`"seed":" 1_000 "`, `"seed":1000`},
+		{`"seed":-9223372036854775808`, `"seed":0`},
+		{`"seed":"9223372036854775807"`, `"seed":0`},
+	} {
+		status, got := answer(c.given)
+		wantStatus, want := answer(c.same)
+		if wantStatus != 200 {
+			t.Fatalf("%s: %d %s", c.same, wantStatus, want)
+		}
+		if status != 200 || got != want {
+			t.Errorf("%s: %d %.300s; want %s's answer %.300s", c.given, status, got, c.same, want)
+		}
+	}
+	for _, c := range []struct{ given, msg string }{
+		// What pydantic reads as true, refused as true is.
+		{`"stream":"yes"`, `rlt serve answers one choice a prompt, not streamed`},
+		{`"watermarking":"on"`, `watermarking changes which token is generated`},
+		{`"use_beam_search":1`, `use_beam_search is not served`},
+		{`"return_token_ids":"1"`, `return_token_ids is not served`},
+		// What pydantic refuses.
+		{`"echo":"x"`, `field "echo" holds a JSON string where true or false is wanted`},
+		{`"echo":2`, `field "echo" holds a JSON number where true or false is wanted`},
+		{`"echo":0.5`, `field "echo" holds a JSON number where true or false is wanted`},
+		{`"echo":" true"`, `field "echo" holds a JSON string where true or false is wanted`},
+		{`"stream":"yeſ"`, `field "stream" holds a JSON string where true or false is wanted`},
+		{`"ignore_eos":null`, `ignore_eos must be true or false, got null`},
+		{`"skip_special_tokens":null`, `skip_special_tokens must be true or false, got null`},
+		{`"include_stop_str_in_output":null`, `include_stop_str_in_output must be true or false, got null`},
+		{`"add_special_tokens":"x"`, `add_special_tokens must be true or false, got "x"`},
+		{`"add_special_tokens":null`, `add_special_tokens must be true or false, got null`},
+		{`"spaces_between_special_tokens":2`, `spaces_between_special_tokens must be true or false, got 2`},
+		{`"return_token_offsets":[]`, `return_token_offsets must be true or false, got []`},
+		{`"return_mm_kwargs":"2"`, `return_mm_kwargs must be true or false, got "2"`},
+		{`"watermarking":"x"`, `watermarking must be true or false, got "x"`},
+		{`"use_beam_search":null`, `use_beam_search must be true or false, got null`},
+		{`"return_token_ids":{}`, `return_token_ids must be true or false, got {}`},
+		{`"seed":"x"`, `seed must be a number, got "x"`},
+		{`"seed":[1]`, `seed must be a number, got [1]`},
+		{`"seed":1.5`, `seed must be a whole number, got 1.5`},
+		{`"seed":"1.5"`, `seed must be a whole number, got "1.5"`},
+		{`"seed":9223372036854775808`, `seed must be in [-9223372036854775808, 9223372036854775807], got 9223372036854775808.`},
+		{`"seed":-9223372036854775809`, `seed must be in [-9223372036854775808, 9223372036854775807], got -9223372036854775809.`},
+		{`"seed":1e19`, `seed must be in [-9223372036854775808, 9223372036854775807], got 1e19.`},
+	} {
+		if status, got := answer(c.given); status != 400 || !strings.Contains(got, c.msg) {
+			t.Errorf("%s: %d %.300s; want 400 with %s", c.given, status, got, c.msg)
+		}
+	}
+}

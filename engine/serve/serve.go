@@ -551,15 +551,15 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		Temperature    *laxFloat      `json:"temperature"`
 		PromptLogprobs *laxIntNoText  `json:"prompt_logprobs"`
 		Logprobs       *laxIntNoText  `json:"logprobs"`
-		Echo           bool           `json:"echo"`
+		Echo           laxBool        `json:"echo"`
 		N              *laxInt        `json:"n"`
-		Stream         bool           `json:"stream"`
-		AsTokenIDs     bool           `json:"return_tokens_as_token_ids"`
+		Stream         laxBool        `json:"stream"`
+		AsTokenIDs     laxBool        `json:"return_tokens_as_token_ids"`
 		Stop           stopStrings    `json:"stop"`
 		StopTokenIDs   []int64        `json:"stop_token_ids"`
-		IncludeStop    bool           `json:"include_stop_str_in_output"`
-		IgnoreEOS      bool           `json:"ignore_eos"`
-		SkipSpecial    *bool          `json:"skip_special_tokens"`
+		IncludeStop    laxBool        `json:"include_stop_str_in_output"`
+		IgnoreEOS      laxBool        `json:"ignore_eos"`
+		SkipSpecial    *laxBool       `json:"skip_special_tokens"`
 		RequestID      string         `json:"request_id"`
 		MinTokens      laxIntRaw      `json:"min_tokens"`
 		BadWords       []string       `json:"bad_words"`
@@ -573,12 +573,13 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	if err != nil {
 		return completionsRequest{}, err
 	}
-	// The number fields as vLLM's pydantic model reads them (lax.go).
+	// The number and yes/no fields as vLLM's pydantic model reads them
+	// (lax.go).
 	temperature, n := (*float64)(req.Temperature), (*int)(req.N)
-	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(temperature), Echo: req.Echo,
-		PromptLogprobs: (*int)(req.PromptLogprobs), Logprobs: (*int)(req.Logprobs), AsTokenIDs: req.AsTokenIDs,
-		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: req.IncludeStop, IgnoreEOS: req.IgnoreEOS,
-		SkipSpecial: req.SkipSpecial == nil || *req.SkipSpecial, RequestID: req.RequestID, BadWords: req.BadWords}
+	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(temperature), Echo: bool(req.Echo),
+		PromptLogprobs: (*int)(req.PromptLogprobs), Logprobs: (*int)(req.Logprobs), AsTokenIDs: bool(req.AsTokenIDs),
+		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: bool(req.IncludeStop), IgnoreEOS: bool(req.IgnoreEOS),
+		SkipSpecial: req.SkipSpecial == nil || bool(*req.SkipSpecial), RequestID: req.RequestID, BadWords: req.BadWords}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = int(*req.MaxTokens)
@@ -610,6 +611,9 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, invalid(&badRequest{"logprobs", "`logprobs` must be a positive value or -1."})
 	case !minTokensWhole: // an int field
 		return out, invalid(&badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)})
+	}
+	if field, why := checkFields(fields, vllmReadBools); field != "" {
+		return out, invalid(&badRequest{field, refusal(field, field, why)})
 	}
 	if field, why := checkFields(fields, vllmModelFields); field != "" {
 		return out, invalid(&badRequest{field, refusal(field, field, why)})
@@ -654,7 +658,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	}
 	maxTokensRefused := &badRequest{"max_tokens", fmt.Sprintf("rlt serve computes prompt log-probs: max_tokens must be 1, or 0 with echo (got %d)", maxTokens)}
 	switch {
-	case maxTokens == 0 && !req.Echo, maxTokens < 0: // where vLLM refuses max_tokens below 1
+	case maxTokens == 0 && !out.Echo, maxTokens < 0: // where vLLM refuses max_tokens below 1
 		return out, maxTokensRefused
 	case minTokens < 0: // vLLM's SamplingParams._verify_args' words
 		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be greater than or equal to 0, got %g.", minTokens)}
@@ -677,7 +681,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	// other fields' refusals before it.
 	var own error
 	switch {
-	case req.Stream:
+	case bool(req.Stream):
 		own = ownRefusal{&badRequest{"", "rlt serve answers one choice a prompt, not streamed"}}
 	case n != nil && *n > 1:
 		own = ownRefusal{&badRequest{"n", fmt.Sprintf("n %d asks for %d samples of each prompt, which would differ: rlt serve answers one choice a prompt, its greedy token", *n, *n)}}
