@@ -239,16 +239,21 @@ func (c *runCache) steps(dir string, numbering StepNumbering, imported bool, mEr
 // as a Lister last read them, and the identity of the checkpoints folder
 // then: a save renames its folder into place, and rotation removes one,
 // each changing the folder's modification time. usable is what
-// checkpointUsable said of a folder, its identity then (a file deleted
-// from it or put in it changes it) and those of the files the check
-// statted (a file cut or rewritten in place, inside the folder or in one
-// below it, changes neither folder).
+// checkpointUsable said of the folders asked about (usableChecks).
 type checkpointsState struct {
 	valid  bool
 	id     fileID
 	steps  []int
-	usable map[int]checkedFolder
+	usable usableChecks
 }
+
+// usableChecks is what checkpointUsable said of checkpoint folders, by
+// step, each with the folder's identity then (a file deleted from it or
+// put in it changes it) and those of the files the check statted (a file
+// cut or rewritten in place, inside the folder or in one below it,
+// changes neither folder): the one cache of the check, a Lister's
+// (runCache) and an open run's (Run.checkpointUsable).
+type usableChecks map[int]checkedFolder
 
 type checkedFolder struct {
 	id    fileID
@@ -276,6 +281,32 @@ func (f checkedFolder) unchanged(id fileID) bool {
 	return true
 }
 
+// check is checkpointUsable(dir, step), checked again only once the
+// folder or a file the check statted changed (checkedFolder's unchanged:
+// their sizes and times, from the stats the check makes anyway); again
+// says it was checked anew. A folder that cannot be stat'ed is checked
+// every time (errFolderGone where it is not there), and nothing kept.
+func (u *usableChecks) check(dir string, step int) (again bool, err error) {
+	fi, err := os.Stat(CheckpointDir(dir, step))
+	if err != nil {
+		delete(*u, step)
+		return true, checkpointUsable(dir, step, nil)
+	}
+	id := idOf(fi)
+	if was, ok := (*u)[step]; ok && was.unchanged(id) {
+		return false, was.err
+	}
+	checked := checkedFolder{id: id}
+	checked.err = checkpointUsable(dir, step, func(path string, fi fs.FileInfo) {
+		checked.files = append(checked.files, checkedFile{path, idOf(fi)})
+	})
+	if *u == nil {
+		*u = usableChecks{}
+	}
+	(*u)[step] = checked
+	return true, checked.err
+}
+
 // checkpointsOnDisk is checkpointFolders(dir), read again only once the
 // checkpoints folder changed: every listing stats it, since the events
 // that record the checkpoints may have lost the records of some
@@ -298,29 +329,18 @@ func (c *runCache) checkpointsOnDisk(dir string) []int {
 }
 
 // checkpointUsable is checkpointUsable(dir, step), checked again only
-// once the folder or a file the check statted changed (checkedFolder's
-// unchanged: their sizes and times, from the stats the check makes
-// anyway): only folders past the checkpoints the events record are asked
-// about, where events.jsonl lost records, so a relist stats a few files of
-// one folder or two, and none of a run whose events are whole.
+// once the folder or a file the check statted changed (usableChecks):
+// only folders past the checkpoints the events record are asked about,
+// where events.jsonl lost records, so a relist stats a few files of one
+// folder or two, and none of a run whose events are whole. A folder
+// checked anew (a file of it changed, or it is new) is walked again for
+// the run's size: folderSize's key does not name it.
 func (c *runCache) checkpointUsable(dir string, step int) error {
-	fi, err := os.Stat(CheckpointDir(dir, step))
-	if err != nil {
-		return errFolderGone
+	again, err := c.checkpoints.usable.check(dir, step)
+	if again {
+		c.size = sizeState{}
 	}
-	id := idOf(fi)
-	if was, ok := c.checkpoints.usable[step]; ok && was.unchanged(id) {
-		return was.err
-	}
-	checked := checkedFolder{id: id}
-	checked.err = checkpointUsable(dir, step, func(path string, fi fs.FileInfo) {
-		checked.files = append(checked.files, checkedFile{path, idOf(fi)})
-	})
-	if c.checkpoints.usable == nil {
-		c.checkpoints.usable = map[int]checkedFolder{}
-	}
-	c.checkpoints.usable[step] = checked
-	return checked.err
+	return err
 }
 
 // runCache is what a Lister has read of one run folder.
@@ -346,12 +366,15 @@ type sizeState struct {
 // writes changes: every session that writes a run takes its lock and
 // appends to events.jsonl (open or create, then close), the logs only
 // grow, and a file added to or removed from the folder moves its mtime.
+// A log missing is keyed as missing (a zero fileID): a session that
+// writes the run creates events.jsonl, which moves the folder's mtime and
+// the key's log both.
 type sizeKey struct {
 	dir, config, events, metrics fileID
 }
 
 func (a sizeKey) same(b sizeKey) bool {
-	return a.dir.unchanged(b.dir) && a.config.unchanged(b.config) && a.events.unchanged(b.events) && a.metrics.unchanged(b.metrics)
+	return a.dir.unchanged(b.dir) && a.config.unchanged(b.config) && a.events.unchangedOrMissing(b.events) && a.metrics.unchangedOrMissing(b.metrics)
 }
 
 // folderSize is the size of the run folder dir (FolderSize). A folder that
@@ -360,13 +383,17 @@ func (a sizeKey) same(b sizeKey) bool {
 // since the walk stats every file (a trace file per step: ~20 ms a relist
 // at 5,000 steps). One that a process holds is walked every time: its
 // writer adds to files the key does not name (traces, checkpoints). So is
-// one missing config.toml or a log, or whose logs could not be read: it
-// is not a run whose writer has come and gone in the usual way. cfgInfo
-// is config.toml as the caller stat'ed it (nil: none); the logs must have
+// one missing config.toml, or whose logs could not be read (other than
+// missing): it is not a run whose writer has come and gone in the usual
+// way. A run that lost a log (events.jsonl or metrics.jsonl missing) is
+// keyed with it missing, and walked once, as a run whose events lost
+// records is listed at every relist: it was walked every time, its
+// checkpoints and traces with it (10 opens a relist, not 3). cfgInfo is
+// config.toml as the caller stat'ed it (nil: none); the logs must have
 // been read (their identities are those their reads took).
 func (c *runCache) folderSize(dir string, held bool, cfgInfo fs.FileInfo) int64 {
 	dirInfo, err := os.Stat(dir)
-	if held || err != nil || cfgInfo == nil || !c.eventsLog.valid || !c.metricsLog.valid {
+	if held || err != nil || cfgInfo == nil || !c.eventsLog.valid && !c.eventsLog.missing || !c.metricsLog.valid && !c.metricsLog.missing {
 		c.size = sizeState{}
 		return FolderSize(dir)
 	}
@@ -746,6 +773,15 @@ func (a fileID) unchanged(b fileID) bool {
 	return a.sameFile(b) && a.size == b.size && a.mtime.Equal(b.mtime)
 }
 
+// unchangedOrMissing is unchanged, or both zero: a file missing then and
+// now (sizeKey's logs).
+func (a fileID) unchangedOrMissing(b fileID) bool {
+	if a.info == nil || b.info == nil {
+		return a.info == nil && b.info == nil
+	}
+	return a.unchanged(b)
+}
+
 // tailLen is how many bytes before the read offset a logState keeps to
 // notice a log rewritten in place to a larger size.
 const tailLen = 64
@@ -757,6 +793,9 @@ type logState struct {
 	offset  int64  // just after the last complete line read: a partial line after it is read again once complete
 	tail    []byte // the bytes just before offset
 	partial int64  // ReadStats.PartialBytes of the last read
+	// missing: the last read found no file at the path (fs.ErrNotExist),
+	// and valid is false.
+	missing bool
 }
 
 // read hands fn the complete, non-empty lines of the log at path that it has
@@ -769,7 +808,7 @@ type logState struct {
 func (ls *logState) read(path string, reset func(), fn func(raw []byte)) (ReadStats, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		*ls = logState{}
+		*ls = logState{missing: errors.Is(err, fs.ErrNotExist)}
 		reset()
 		return ReadStats{}, fmt.Errorf("read log: %w", err)
 	}

@@ -349,7 +349,10 @@ func TestListerMatchesList(t *testing.T) {
 // in the folder, which moves no identity: the size stays as walked where
 // the run is not walked again, and is the folder's size where it is. A
 // trace file grown in place is seen by its size (changedInPlace), and the
-// folder walked again.
+// folder walked again. Each case runs on a run whose logs are whole, and
+// on one that lost events.jsonl, or both logs, before the first listing,
+// which is keyed by the log missing: such a run was walked at every
+// relist, its checkpoints and traces with it.
 func TestListerKeepsTheSizeOfRunsNoOneWrites(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -394,42 +397,49 @@ func TestListerKeepsTheSizeOfRunsNoOneWrites(t *testing.T) {
 			appendTo(t, traces[0], "unseen\n")
 		}, true},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			root := t.TempDir()
-			dir := filepath.Join(root, "run")
-			w := mustCreate(t, dir, Options{})
-			emitSteps(w, 0, 3, 1, 2)
-			w.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 2})
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			deep := filepath.Join(dir, "deep", "notes.txt")
-			if err := os.MkdirAll(filepath.Dir(deep), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			appendTo(t, deep, "hello\n")
-			var l Lister
-			first, err := l.List(root)
-			if err != nil || len(first) != 1 || first[0].Size != FolderSize(dir) {
-				t.Fatalf("first listing %+v, %v; the folder has %d bytes", first, err, FolderSize(dir))
-			}
-			c.change(t, dir)
-			appendTo(t, deep, "unseen\n")
-			want := first[0].Size
-			if c.walked {
-				want = FolderSize(dir)
-			}
-			for _, what := range []string{"relisted", "relisted again"} {
-				got, err := l.List(root)
-				if err != nil || len(got) != 1 {
-					t.Fatalf("%s: %+v, %v", what, got, err)
+		for _, lost := range [][]string{nil, {EventsFile}, {EventsFile, MetricsFile}} {
+			t.Run(fmt.Sprintf("%s, lost %v", c.name, lost), func(t *testing.T) {
+				root := t.TempDir()
+				dir := filepath.Join(root, "run")
+				w := mustCreate(t, dir, Options{})
+				emitSteps(w, 0, 3, 1, 2)
+				w.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 2})
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
 				}
-				if got[0].Size != want {
-					t.Errorf("%s: size %d, want %d (walked again: %v; first %d, the folder now %d)",
-						what, got[0].Size, want, c.walked, first[0].Size, FolderSize(dir))
+				for _, f := range lost {
+					if err := os.Remove(filepath.Join(dir, f)); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-		})
+				deep := filepath.Join(dir, "deep", "notes.txt")
+				if err := os.MkdirAll(filepath.Dir(deep), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				appendTo(t, deep, "hello\n")
+				var l Lister
+				first, err := l.List(root)
+				if err != nil || len(first) != 1 || first[0].Size != FolderSize(dir) {
+					t.Fatalf("first listing %+v, %v; the folder has %d bytes", first, err, FolderSize(dir))
+				}
+				c.change(t, dir)
+				appendTo(t, deep, "unseen\n")
+				want := first[0].Size
+				if c.walked {
+					want = FolderSize(dir)
+				}
+				for _, what := range []string{"relisted", "relisted again"} {
+					got, err := l.List(root)
+					if err != nil || len(got) != 1 {
+						t.Fatalf("%s: %+v, %v", what, got, err)
+					}
+					if got[0].Size != want {
+						t.Errorf("%s: size %d, want %d (walked again: %v; first %d, the folder now %d)",
+							what, got[0].Size, want, c.walked, first[0].Size, FolderSize(dir))
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -158,11 +158,11 @@ type Run struct {
 	// proves its step where the events lost their record of it
 	// (provenByFolders): Steps counts it as the listing does. Both are
 	// set by load. ckUsable holds what checkpointUsable said of a folder
-	// (nil: usable), under ckUsableMu.
+	// (nil: usable) and what it statted, under ckUsableMu.
 	eventsLost logLoss
 	ckFolders  []int
 	ckUsableMu sync.Mutex
-	ckUsable   map[int]error
+	ckUsable   usableChecks
 	// eventsCut: events.jsonl was short of the checkpoint folders when
 	// the run was loaded (countSteps): which session did the steps they
 	// prove is lost with its records (recordedLocked). Set by load.

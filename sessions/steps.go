@@ -582,19 +582,14 @@ func checkpointUsable(dir string, step int, seen func(path string, fi fs.FileInf
 	return err
 }
 
-// checkpointUsable is checkpointUsable of this run's folder, said once
-// for each folder.
+// checkpointUsable is checkpointUsable of this run's folder, checked
+// again once the folder or a file the check statted changed
+// (usableChecks, as a Lister's relist): a run kept open in the workbench
+// says a checkpoint cut in place since, or put back whole.
 func (r *Run) checkpointUsable(step int) error {
 	r.ckUsableMu.Lock()
 	defer r.ckUsableMu.Unlock()
-	if err, ok := r.ckUsable[step]; ok {
-		return err
-	}
-	err := checkpointUsable(r.dir, step, nil)
-	if r.ckUsable == nil {
-		r.ckUsable = map[int]error{}
-	}
-	r.ckUsable[step] = err
+	_, err := r.ckUsable.check(r.dir, step)
 	return err
 }
 

@@ -98,7 +98,7 @@ func loseEvents(t *testing.T, dir string) {
 // checkpoint folder past the events' records cut in place (its weights, a
 // folder below it, or its state.json: neither folder changes) as it says
 // one cut before the first listing, and one put back whole in place as
-// usable again. Its check was kept until the checkpoint's folder changed,
+// usable again, the run's size walked again with it. Its check was kept until the checkpoint's folder changed,
 // at the earliest a fresh listing.
 func TestRelistSeesCheckpointFilesChangedInPlace(t *testing.T) {
 	const unusable = "checkpoints/step-000004: cannot be resumed from ("
@@ -131,6 +131,55 @@ func TestRelistSeesCheckpointFilesChangedInPlace(t *testing.T) {
 				}
 				if s[0].StepsDone() != c.done || strings.Contains(s[0].Note, unusable) != c.said {
 					t.Errorf("%s: relist says %d steps done, %q; want %d, unusable said: %v", c.name, s[0].StepsDone(), s[0].Note, c.done, c.said)
+				}
+				if s[0].Size != FolderSize(dir) {
+					t.Errorf("%s: relist's size %d, the folder's %d", c.name, s[0].Size, FolderSize(dir))
+				}
+			}
+		})
+	}
+}
+
+// TestOpenRunSeesCheckpointFilesChangedInPlace: a run kept open (the
+// workbench's header, a resume's checks: Run.Steps) says a checkpoint
+// folder past the events' records cut in place (its weights, a folder
+// below it, or its state.json) as unusable, and one put back whole in
+// place as usable again, as a Lister's relist does. Its check was kept for
+// the life of the Run: the header said 5 steps done of a run that resumes
+// from step 1.
+func TestOpenRunSeesCheckpointFilesChangedInPlace(t *testing.T) {
+	const unusable = "checkpoints/step-000004: cannot be resumed from ("
+	for _, file := range []string{filepath.Join(TeacherDir, hf.WeightsFile), CheckpointStateFile} {
+		t.Run(file, func(t *testing.T) {
+			_, dir := fiveStepsTwoCheckpoints(t)
+			loseEvents(t, dir)
+			path := filepath.Join(CheckpointDir(dir, 4), file)
+			whole, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for _, c := range []struct {
+				name string
+				do   func() error
+				done int
+				said bool
+			}{
+				{"opened whole", func() error { return nil }, 5, false},
+				{"cut in place", func() error { return os.Truncate(path, int64(len(whole)/2)) }, 2, true},
+				{"asked again", func() error { return nil }, 2, true},
+				{"put back in place", func() error { return os.WriteFile(path, whole, 0o644) }, 5, false},
+			} {
+				if err := c.do(); err != nil {
+					t.Fatal(err)
+				}
+				st := r.Steps()
+				if st.Done != c.done || strings.Contains(st.Problem(), unusable) != c.said {
+					t.Errorf("%s: Steps says %d steps done, %q; want %d, unusable said: %v", c.name, st.Done, st.Problem(), c.done, c.said)
 				}
 			}
 		})
