@@ -418,10 +418,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if r.BestReward == r.BestReward { // not NaN
 			best = fmt.Sprintf("%.4f", r.BestReward)
 		}
-		steps := "—"
-		if r.LastStep >= 0 { // the count the workbench's Runs screen and header show
-			steps = sessions.StepsLabel(r.StepsDone(), r.PlannedSteps)
-		}
+		steps := sessions.StepsCell(r.Numbering, r.LastStep, r.PlannedSteps) // the workbench's Runs screen's
 		dev := "—"
 		if label := r.Device.Label(); label != "" {
 			dev = label

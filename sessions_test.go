@@ -17,7 +17,8 @@ import (
 // done under STEPS, the workbench Runs screen's column and count: a run of
 // ours numbers its steps from 0 (6 records, steps 0…5, are 6 done), a run
 // imported with rlt import keeps its trainer's step numbers, which count
-// from 1 (the official fixture's 3 steps are 3 done, not 4).
+// from 1 (the official fixture's 3 steps are 3 done, not 4); a run
+// planning 200 steps with none done yet reads 0/200 (sessions.StepsCell).
 func TestSessionsCountsStepsDone(t *testing.T) {
 	runs := t.TempDir()
 	ours, err := sessions.Create(filepath.Join(runs, "ours"), struct {
@@ -40,6 +41,18 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := fresh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Stopped before its first step of the 200 it plans: 0/200, as the
+	// workbench's header training it said (step 0/200), not "—".
+	planned, err := sessions.Create(filepath.Join(runs, "planned"), struct {
+		Task  string `toml:"task"`
+		Steps int    `toml:"steps"`
+	}{"addition", 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := planned.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for name, src := range map[string]string{
@@ -73,6 +86,7 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 	for _, c := range []struct{ run, state, steps string }{
 		{"ours", "finished", "6"},
 		{"fresh", "stopped", "—"},
+		{"planned", "stopped", "0/200"},
 		{"official", "finished", "3/3"},
 		{"trl", "finished", "4/4"},
 		{"verl", "finished", "2"},

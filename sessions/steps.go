@@ -180,6 +180,19 @@ func StepsLabel(done, planned int) string {
 	return fmt.Sprintf("%d/%d", done, planned)
 }
 
+// StepsCell is the STEPS cell of a run's line in a listing (rlt sessions,
+// the workbench's Runs screen), its count as StepsLabel says it: a run
+// that plans its steps and has done none yet reads "0/200", as the header
+// of the workbench training it says "step 0/200"; "—" only where there is
+// neither a step done nor a plan to count against (lastStep -1: no record
+// of a step, as in RunSummary.LastStep).
+func StepsCell(n StepNumbering, lastStep, planned int) string {
+	if lastStep < 0 && planned <= 0 {
+		return "—"
+	}
+	return StepsLabel(n.StepsDone(lastStep), planned)
+}
+
 // resumePoints are the steps a run was resumed after, by the segment (the
 // session) that resumed it: a record of an earlier segment past such a step
 // is superseded, since the resumed session re-does that step. Where one

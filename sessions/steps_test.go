@@ -446,6 +446,71 @@ func TestListPlannedSteps(t *testing.T) {
 	}
 }
 
+// TestListStepsCell: a listing's STEPS cell (StepsCell, rlt sessions' and
+// the Runs screen's) of a run that plans its steps and has done none yet
+// reads "0/200", as the header of the workbench training it says "step
+// 0/200", where it read "—"; "—" stays for a run with neither a step nor a
+// plan, and a run with steps reads StepsLabel's count.
+func TestListStepsCell(t *testing.T) {
+	root := t.TempDir()
+	type cfg struct {
+		Steps int `toml:"steps"`
+	}
+	want := map[string]string{}
+	for _, c := range []struct {
+		name    string
+		planned int
+		steps   int // metric records of steps 0…steps-1
+		want    string
+	}{
+		{"planned-no-step", 200, 0, "0/200"},
+		{"open-ended-no-step", 0, 0, "—"},
+		{"planned-a-step", 200, 1, "1/200"},
+		{"open-ended-a-step", 0, 1, "1"},
+	} {
+		r, err := Create(filepath.Join(root, c.name), cfg{c.planned})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range c.steps {
+			r.Emit(fakeMetrics(s))
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		want[c.name] = c.want
+	}
+	list, err := List(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list {
+		if got := StepsCell(s.Numbering, s.LastStep, s.PlannedSteps); got != want[s.Name] {
+			t.Errorf("%s (last step %d, %d planned): STEPS %q, want %q", s.Name, s.LastStep, s.PlannedSteps, got, want[s.Name])
+		}
+		delete(want, s.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("not listed: %v", want)
+	}
+	// A trainer's numbering from 1: its step-0 record (a validation before
+	// the first step) is no step done, counted against the plan as well.
+	for _, c := range []struct {
+		n                 StepNumbering
+		lastStep, planned int
+		want              string
+	}{
+		{StepsFromOne, 0, 3, "0/3"},
+		{StepsFromOne, -1, 3, "0/3"},
+		{StepsFromOne, -1, 0, "—"},
+		{StepsFromOne, 2, 3, "2/3"},
+	} {
+		if got := StepsCell(c.n, c.lastStep, c.planned); got != c.want {
+			t.Errorf("StepsCell(%v, %d, %d) = %q, want %q", c.n, c.lastStep, c.planned, got, c.want)
+		}
+	}
+}
+
 // TestStepRewards: a segment's best reward up to a step is the best of
 // the rewards recorded for the steps not past it, whatever order they
 // came in and however often a limit is asked between additions.

@@ -79,12 +79,9 @@ func (r runRow) stepAt(now time.Time) string {
 }
 
 // steps is the STEPS column's text, the count the header shows for the
-// run once open ("—" with no metrics).
+// run once open, as rlt sessions says it (sessions.StepsCell).
 func (r runRow) steps() string {
-	if r.LastStep < 0 {
-		return "—"
-	}
-	return sessions.StepsLabel(r.Numbering.StepsDone(r.LastStep), r.Planned)
+	return sessions.StepsCell(r.Numbering, r.LastStep, r.Planned)
 }
 
 // listRuns summarises the run folders under root and the followed

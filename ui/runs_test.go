@@ -920,27 +920,38 @@ func TestReadOnlyViewerGetsReviewBack(t *testing.T) {
 // TestRunsScreenCountsStepsDone: the Runs screen's STEPS column counts the
 // steps a run has done against those it plans, the numbers its header shows
 // once open (metrics records number steps from 0; writeRun plans the steps
-// it writes).
+// it writes): a run planning 200 steps with none done yet reads 0/200, as
+// its header says step 0/200, where it read "—", which stays for a run
+// with neither a step nor a plan.
 func TestRunsScreenCountsStepsDone(t *testing.T) {
 	for _, c := range []struct {
-		name  string
-		steps int // metrics records of steps 0…steps-1
-		want  string
+		name    string
+		steps   int // metrics records of steps 0…steps-1
+		planned int // its config.toml's steps, where not steps
+		want    string
 	}{
-		{"six steps", 6, "6/6"},
-		{"one step", 1, "1/1"},
-		{"no step", 0, "—"},
+		{"six steps", 6, 0, "6/6"},
+		{"one step", 1, 0, "1/1"},
+		{"no step", 0, 0, "—"},
+		{"no step of 200 planned", 0, 200, "0/200"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
-			writeRun(t, filepath.Join(root, "runs", "20260102-030405"), t0, c.steps, true)
+			dir := filepath.Join(root, "runs", "20260102-030405")
+			writeRun(t, dir, t0, c.steps, c.planned == 0) // stopped before its first step of 200
+			if c.planned != 0 {
+				cfg, _ := sessions.EncodeTOML(testCfg{Task: "addition", Steps: c.planned})
+				if err := os.WriteFile(filepath.Join(dir, sessions.ConfigFile), cfg, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			t.Chdir(root)
 			m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
 			t.Cleanup(func() { closeModel(t, m) })
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 			listNow(t, m)
 			v := m.View()
-			row := regexp.MustCompile(`20260102-030405\s+finished\s+(\S+)\s`).FindStringSubmatch(v)
+			row := regexp.MustCompile(`20260102-030405\s+(?:finished|stopped)\s+(\S+)\s`).FindStringSubmatch(v)
 			if row == nil || row[1] != c.want {
 				t.Errorf("want its STEPS column to read %s:\n%s", c.want, v)
 			}

@@ -1686,7 +1686,8 @@ func saveTrainerState(t *testing.T, dir string, maxSteps, done int) {
 // (an evaluation of step 3 logged after step 5) and an imported trainer's
 // records out of order leave the count and the reward at the highest step.
 // The header used to read "step 4/20" after step 5's record was followed by
-// more values of step 3.
+// more values of step 3. The Runs screen's STEPS cell (sessions.StepsCell)
+// counts the same, also before the first step: 0/20, where it read "—".
 func TestHeaderCountsTheHighestStep(t *testing.T) {
 	type rec struct {
 		step   int
@@ -1709,6 +1710,7 @@ func TestHeaderCountsTheHighestStep(t *testing.T) {
 			[]rec{{0, -1}, {5, 0.5}, {3, 0.25}}, "step 6/20", "reward 0.500"},
 		{"imported, out of order", sessions.ImportConfig{Import: sessions.ImportSource{Format: sessions.ImportTRL, PlannedSteps: 10}}, 10,
 			[]rec{{1, -1}, {2, -0.5}, {5, 0.75}, {3, 0.25}, {4, 0.5}}, "step 5/10", "reward 0.750"},
+		{"ours, no step yet", testCfg{Task: "addition", Steps: 20}, 20, nil, "step 0/20", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
@@ -1747,7 +1749,7 @@ func TestHeaderCountsTheHighestStep(t *testing.T) {
 			if err != nil || len(list) != 1 {
 				t.Fatalf("List: %v, %v", list, err)
 			}
-			if got := "step " + sessions.StepsLabel(list[0].StepsDone(), list[0].PlannedSteps); got != c.want {
+			if got := "step " + sessions.StepsCell(list[0].Numbering, list[0].LastStep, list[0].PlannedSteps); got != c.want {
 				t.Errorf("the Runs screen counts %q, the header %q", got, c.want)
 			}
 		})
