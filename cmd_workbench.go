@@ -187,9 +187,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 	}
 	if !interactive {
-		signalled, stop := signal.NotifyContext(context.Background(), stopSignals...)
-		defer stop()
-		return runner.Headless(signalled, rec, checked, prepare, stderr)
+		return runHeadless(rec, checked, prepare, stderr)
 	}
 	// The workbench's engines run on a context no signal cancels: a
 	// signal quits the workbench as q does (ui.Options.Stop), which
@@ -213,15 +211,48 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// are in err); this Close only returns at once.
 		h.Close()
 	}
-	return workbenchEnded(err, l, stderr)
+	return workbenchEnded(err, l.Written(), stderr)
 }
 
-// workbenchEnded says, once the workbench has left the screen, every run
-// it trained with the command that continues it from its final
-// checkpoint, or, left at once on a second signal (ui.ErrLeft), from its
-// last checkpoint on disk, the step in progress lost, as err says.
-func workbenchEnded(err error, l *runner.Launcher, stderr io.Writer) error {
-	for _, d := range l.Written() {
+// runHeadless trains rec without the workbench, progress lines on stderr,
+// stopped by the signals as the workbench is (stopThenLeave): the first
+// ends the run after the step in progress with its final checkpoint
+// (runner.Headless, its context cancelled), a second leaves at once, said
+// as the workbench says it (ui.ErrLeft, workbenchEnded), the run folder
+// going on from its last checkpoint on disk. signal.NotifyContext
+// swallowed the second: the user waited for the step and the final save,
+// however long, with no way out but SIGKILL.
+func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, stderr io.Writer) error {
+	stop, leave, release := stopThenLeave()
+	defer release()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	ended := make(chan error, 1)
+	go func() { ended <- runner.Headless(ctx, rec, checked, prepare, stderr) }()
+	select {
+	case err := <-ended:
+		return err
+	case <-leave:
+		// The engine is not waited for: the process exits, its lock
+		// going with it, as SIGKILL's would.
+		return workbenchEnded(ui.ErrLeft, []string{rec.Dir()}, stderr)
+	}
+}
+
+// workbenchEnded says, once the workbench has left the screen (or rlt run
+// --headless has ended), every run it trained (dirs) with the command that
+// continues it from its final checkpoint, or, left at once on a second
+// signal (ui.ErrLeft), from its last checkpoint on disk, the step in
+// progress lost, as err says.
+func workbenchEnded(err error, dirs []string, stderr io.Writer) error {
+	for _, d := range dirs {
 		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
 	}
 	if errors.Is(err, ui.ErrLeft) {
@@ -230,11 +261,12 @@ func workbenchEnded(err error, l *runner.Launcher, stderr io.Writer) error {
 	return err
 }
 
-// stopThenLeave watches the stop signals (stopSignals) for the workbench:
-// the first closes stop, which quits it as q does (ui.Options.Stop: the
-// run ends its step and writes its final checkpoint, on screen), a second
-// closes leave, which leaves at once (ui.Options.Leave), as a user pressing
-// Ctrl-C again expects; the signals are then no longer caught, so a third
+// stopThenLeave watches the stop signals (stopSignals) for the workbench
+// and rlt run --headless (runHeadless): the first closes stop, which quits
+// the workbench as q does (ui.Options.Stop: the run ends its step and
+// writes its final checkpoint, on screen), a second closes leave, which
+// leaves at once (ui.Options.Leave), as a user pressing Ctrl-C again
+// expects; the signals are then no longer caught, so a third
 // kills as if none were. signal.NotifyContext swallowed the second: the
 // workbench waited for the step, however long. release stops watching.
 func stopThenLeave() (stop, leave <-chan struct{}, release func()) {
@@ -355,7 +387,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave}, nil, nil)
-	return workbenchEnded(err, l, stderr)
+	return workbenchEnded(err, l.Written(), stderr)
 }
 
 const sessionsUsage = `
@@ -445,7 +477,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 // after its step in progress with a final checkpoint, as if q were
 // pressed (the workbench quits as q does: ui.Options.Stop), its folder
 // complete, not "gone without stopping" (a second signal leaves the
-// workbench at once, the step lost: stopThenLeave); rlt pretrain, distill and model
+// workbench or --headless at once, the step lost: stopThenLeave); rlt pretrain, distill and model
 // init stop with no model folder half written (a save under way finishes
 // first, said at once: saveHeld); rlt eval and rlt generate stop within a
 // token (generate's text ended whole), rlt serve once the requests in
