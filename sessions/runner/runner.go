@@ -545,12 +545,22 @@ func SaveNotice(dir string) string {
 	return fmt.Sprintf("saving %s; stopping once it is written (a save is not cut short, so that no folder is left half written)", dir)
 }
 
+// CheckpointSaveNotice is SaveNotice for a run's checkpoint under rlt run
+// --headless, which, as the workbench, leaves at once on a second stop
+// signal (the command's stopThenLeave): the save is not cut short by the
+// first signal, but the second does cut it, and the notice says so
+// rather than promise a whole checkpoint (a cut one is never renamed into
+// place, and the next open of the run removes it).
+func CheckpointSaveNotice(dir string) string {
+	return SaveNotice(dir) + "; a second signal leaves at once, without it"
+}
+
 // SayHeldSaves has a stop signal (the end of Start's context) that comes
 // while a checkpoint of this engine's is saved, or came before one
 // begins (the final checkpoint after a signal), said on w at once
-// (SaveNotice), once: the checkpoint is written whole first (it takes no
-// context; SaveCheckpoint renames it into place), and then the run stops
-// as the signal asked. rlt run --headless says it on stderr; the
+// (CheckpointSaveNotice), once: the checkpoint is written whole first (it
+// takes no context; SaveCheckpoint renames it into place), and then the
+// run stops as the signal asked. rlt run --headless says it on stderr; the
 // workbench's engines run on a context no signal cancels (it quits as q
 // does on one, saying stopping on the screen until the run has stopped),
 // so it has none to say.
@@ -576,7 +586,7 @@ func (h *Handle) watchSave(dir string) (end func()) {
 		h.noticed = true
 		h.mu.Unlock()
 		if first {
-			fmt.Fprintln(w, SaveNotice(dir))
+			fmt.Fprintln(w, CheckpointSaveNotice(dir))
 		}
 	}
 	if h.ctx.Err() != nil { // the signal came before: said now, whatever the save's length

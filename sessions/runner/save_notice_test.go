@@ -66,7 +66,7 @@ func TestHeadlessSaysASignalHeldByTheFinalCheckpoint(t *testing.T) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := w.out.String()
-	notice := SaveNotice(w.ckptDir)
+	notice := CheckpointSaveNotice(w.ckptDir)
 	if n := strings.Count(out, notice); n != 1 || len(w.onDisk) != 1 {
 		t.Fatalf("the progress output says %q %d times (%d such lines); want once:\n%s", notice, n, len(w.onDisk), out)
 	}
@@ -124,8 +124,8 @@ func TestSaveWatchSaysASignalOnceAsItComes(t *testing.T) {
 			if n := strings.Count(said(), "stopping once it is written"); n != c.notices {
 				t.Errorf("said %d times, want %d: %q", n, c.notices, said())
 			}
-			if c.notices > 0 && said() != SaveNotice(dir)+"\n" {
-				t.Errorf("said %q, want %q", said(), SaveNotice(dir)+"\n")
+			if c.notices > 0 && said() != CheckpointSaveNotice(dir)+"\n" {
+				t.Errorf("said %q, want %q", said(), CheckpointSaveNotice(dir)+"\n")
 			}
 		})
 	}
