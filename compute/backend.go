@@ -75,11 +75,10 @@ type Backend interface {
 	// position, causally later or left padding, influences nothing: a NaN
 	// or infinity there reaches no query (nor, in the backward, the
 	// gradients of keys the query cannot see), though a product of its
-	// masked probability 0 with it would be NaN; but for compute/vulkan's
-	// kernels on cooperative matrices (attn_cm*, matmul f16), whose
-	// products of whole tiles may carry it to the tile's other queries and
-	// keys. A non-finite value a query sees reaches its output, lse and
-	// gradients.
+	// masked probability 0 with it would be NaN (compute/vulkan's kernels on
+	// cooperative matrices, attn_cm*, whose products are whole tiles, take
+	// a diagonal block holding one in scalar code). A non-finite value a
+	// query sees reaches its output, lse and gradients.
 	Attention(out, lse, q, k, v *Tensor, d AttnDims, kStart []int32)
 	// AttentionBackward recomputes the probabilities block by block from
 	// q, k and lse (FlashAttention-2's backward) and accumulates dq, dk, dv.

@@ -91,6 +91,7 @@ void main() {
 		if (lid == 0u) { // the other slot was last read before this block's first barrier
 			smax[6u - slot] = 0u;
 			smax[7u - slot] = 0u;
+			nonFinite = 0u; // read last after the previous block's check
 		}
 		barrier();
 		float sk = scaleOf(smax[slot]), sv = scaleOf(smax[slot + 1u]);
@@ -109,6 +110,17 @@ void main() {
 			Xs[(BK + c) * SV + c4] = f16vec4(vv4 * sv);
 		}
 		barrier();
+		// Values of keys past the tile's first position (all of them where
+		// kStart leaves that row none) are masked for some of its rows:
+		// only there may P·v, whose masked P are 0, carry a NaN to them.
+		uint seen = p.past + i0 + 1u; // keys j < seen every row sees (or none)
+		uint from = seen > j0 ? seen - j0 : 0u;
+		bool scalarPV = false;
+		if (from < BK) {
+			if (rowsNonFinite(BK + from, BK - from, lid, L)) atomicOr(nonFinite, 1u);
+			barrier();
+			scalarPV = nonFinite != 0u;
+		}
 
 		// S = q·kᵀ for the subgroup's T queries and the block's BK keys.
 		ACC s[NB];
@@ -158,7 +170,19 @@ void main() {
 		[[unroll]] for (uint n = 0u; n < NO; n++)
 			if (n < HDP / LPR) acc[n] *= alpha;
 		float iv = 1.0 / sv;
-		[[unroll]] for (uint r = 0u; r < NR; r++) {
+		if (scalarPV) {
+			for (uint c = 0u; c < BK; c++) {
+				uint j = j0 + c;
+				if (!(live && j < total && j <= pos)) continue;
+				float score = Ss[sBase + row * BK + c] * f;
+				float pv = score != NEG_INF ? exp(score - mNew) : 0.0;
+				uint at = kvBase + j * p.kvRow;
+				[[unroll]] for (uint n = 0u; n < NO; n++) {
+					uint e = part + LPR * n;
+					if (n < HDP / LPR && e < p.hd) acc[n] += pv * vc[at + e];
+				}
+			}
+		} else [[unroll]] for (uint r = 0u; r < NR; r++) {
 			ACC pv[RW / 8u];
 			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
 				if (n * T < RW) pv[n] = ACC(0.0);

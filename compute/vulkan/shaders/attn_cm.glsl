@@ -68,6 +68,10 @@ const float NEG_INF = -1.0 / 0.0;
 shared f16vec4 Xs[XR * SV];
 shared float red[NS * LPR * T];
 shared uint smax[6];
+// Set in a block whose staged rows, some of which a row of the tile cannot
+// see, hold a NaN or an infinity (rowsNonFinite): that block's product
+// with them is taken in scalar code instead.
+shared uint nonFinite;
 
 // scaleOf turns a tile's largest magnitude, as its bits, into the tile's
 // power of two: 2^(15−e) where 2^(e−1) ≤ max < 2^e (gemmcm's rule); 1 for
@@ -108,12 +112,39 @@ float rowSum(float v, uint sg, uint row, uint lane) {
 	return r;
 }
 
-// subgroupMaxOf is the largest v over the whole subgroup.
+// subgroupMaxOf is the largest v over the whole subgroup, NaNs left out:
+// max(r, NaN) may be NaN, and the next max drop it with the values before
+// it, so a NaN in one row made its block's scale from the rows after it
+// alone and the rows before it overflowed float16 (+Inf in dq of queries
+// that see no NaN). A NaN row stays NaN at any scale.
 float subgroupMaxOf(float v, uint sg, uint lane) {
 	red[sg * LPR * T + lane] = v;
 	syncSubgroup();
 	float r = 0.0;
-	for (uint k = 0u; k < LPR * T; k++) r = max(r, red[sg * LPR * T + k]);
+	for (uint k = 0u; k < LPR * T; k++) {
+		float x = red[sg * LPR * T + k];
+		if (!isnan(x)) r = max(r, x);
+	}
 	subgroupBarrier();
 	return r;
+}
+
+// rowsNonFinite is whether any of rows r0 .. r0+n−1 of Xs (head dims
+// only; their padding is never written) this invocation reads holds a NaN
+// or an infinity. A masked operand of a whole-tile product is multiplied
+// by 0, and 0·NaN is NaN: the kernels look for one only in the blocks
+// where a row of the tile cannot see some of the block's (the diagonal's,
+// or a tile cut by kStart), and there take the product in scalar code,
+// each row adding only what it sees, in float32, so a masked key's value
+// reaches no query as on the CPU (compute.Backend's Attention). A finite
+// value that float16 made infinite (staged unscaled beside a non-finite
+// one) takes that path too, which is exact.
+bool rowsNonFinite(uint r0, uint n, uint lid, uint L) {
+	bool bad = false;
+	for (uint x = lid; x < n * (HDP / 4u); x += L) {
+		uint r = x / (HDP / 4u), c4 = x - r * (HDP / 4u);
+		vec4 w = vec4(Xs[(r0 + r) * SV + c4]);
+		bad = bad || any(isnan(w)) || any(isinf(w));
+	}
+	return bad;
 }

@@ -116,6 +116,7 @@ void main() {
 		if (lid == 0u) {
 			smax[6u - slot] = 0u;
 			smax[7u - slot] = 0u;
+			nonFinite = 0u; // read last after the previous block's check
 		}
 		if (lid < BK) {
 			bool in_ = t0 + lid < p.t;
@@ -139,6 +140,17 @@ void main() {
 			Xs[(BK + r) * SV + c4] = f16vec4(ow * so);
 		}
 		barrier();
+		// Queries before the tile's last key (all of them where kStart
+		// leaves keys of the tile unseen) are masked for some of its keys:
+		// only there may Pᵀ·dout and dSᵀ·q, whose masked P and dS are 0,
+		// carry a NaN to them.
+		uint upto = ks0 > j0 ? BK : (j0 + BQ - 1u > t0 ? min(BK, j0 + BQ - 1u - t0) : 0u);
+		bool scalarKV = false;
+		if (upto > 0u) {
+			if (rowsNonFinite(0u, upto, lid, L) || rowsNonFinite(BK, upto, lid, L)) atomicOr(nonFinite, 1u);
+			barrier();
+			scalarKV = nonFinite != 0u;
+		}
 
 		// Sᵀ = k·qᵀ and dPᵀ = v·doutᵀ for the subgroup's T keys.
 		ACC s[NB], dp[NB];
@@ -186,7 +198,21 @@ void main() {
 
 		// The block's Pᵀ·dout and dSᵀ·q from zero, RW columns a round.
 		float ivv = 1.0 / so, ivk = 1.0 / (sds * sq);
-		[[unroll]] for (uint r = 0u; r < NR; r++) {
+		if (scalarKV) {
+			for (uint c = 0u; c < BK; c++) {
+				uint t = t0 + c;
+				if (!(liveKey && t < p.t && j <= t)) continue;
+				float ds = Ss[sBase + row * BK + c], pr = float(Ps[pBase + row * SP + c]);
+				uint at = qBase + t * qRow;
+				[[unroll]] for (uint n = 0u; n < NO; n++) {
+					uint e = part_ + LPR * n;
+					if (n < HDP / LPR && e < p.hd) {
+						ak[n] += ds * q[at + e];
+						av[n] += pr * dout[at + e];
+					}
+				}
+			}
+		} else [[unroll]] for (uint r = 0u; r < NR; r++) {
 			ACC dv[RW / 8u], dk[RW / 8u];
 			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
 				if (n * T < RW) {

@@ -119,6 +119,7 @@ void main() {
 		if (lid == 0u) {
 			smax[6u - slot] = 0u;
 			smax[7u - slot] = 0u;
+			nonFinite = 0u; // read last after the previous block's check
 		}
 		barrier();
 		float sk = scaleOf(smax[slot]), sv = scaleOf(smax[slot + 1u]);
@@ -137,6 +138,16 @@ void main() {
 			Xs[(BK + c) * SV + c4] = f16vec4(vw * sv);
 		}
 		barrier();
+		// Keys past the tile's first query (all of them where kStart leaves
+		// that query none) are masked for some of its rows: only there may
+		// dS·k, whose masked dS are 0, carry a NaN to them.
+		uint from = i0 + 1u > j0 ? i0 + 1u - j0 : 0u;
+		bool scalarDK = false;
+		if (from < BK) {
+			if (rowsNonFinite(from, BK - from, lid, L)) atomicOr(nonFinite, 1u);
+			barrier();
+			scalarDK = nonFinite != 0u;
+		}
 
 		// S = q·kᵀ and dP = dout·vᵀ for the subgroup's T queries.
 		ACC s[NB], dp[NB];
@@ -182,7 +193,18 @@ void main() {
 
 		// The block's dS·k from zero, RW columns a round, through Ss.
 		float iv = 1.0 / (sds * sk);
-		[[unroll]] for (uint r = 0u; r < NR; r++) {
+		if (scalarDK) {
+			for (uint c = 0u; c < BK; c++) {
+				uint j = j0 + c;
+				if (!(live && j <= i)) continue;
+				float ds = Ss[sBase + row * BK + c];
+				uint at = kBase + j * kRow;
+				[[unroll]] for (uint n = 0u; n < NO; n++) {
+					uint e = part + LPR * n;
+					if (n < HDP / LPR && e < p.hd) acc[n] += ds * k[at + e];
+				}
+			}
+		} else [[unroll]] for (uint r = 0u; r < NR; r++) {
 			ACC dk[RW / 8u];
 			[[unroll]] for (uint n = 0u; n < RW / 8u; n++)
 				if (n * T < RW) dk[n] = ACC(0.0);
