@@ -181,7 +181,7 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	sink := TeeSink{rec, &JSONLSink{W: io.Discard, Progress: progress}}
 	runDir := rec.Dir()
 	// The folder first: loading the models (Start) already shows progress.
-	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step; a second Ctrl-C leaves at once, that step and the final checkpoint lost.\n", runDir, checked.Config().Teacher)
+	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step; a second Ctrl-C leaves at once, without waiting for it.\n", runDir, checked.Config().Teacher)
 	h, err := Start(ctx, rec, checked, sink, prepare)
 	if err != nil {
 		return err
