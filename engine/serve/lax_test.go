@@ -71,19 +71,7 @@ func TestPydanticLaxReading(t *testing.T) {
 func TestVLLMNumberFieldsReadLax(t *testing.T) {
 	_, ts := testServer(t, VLLM)
 	answer := func(fields string) (int, string) {
-		status, resp := post(t, ts.URL+"/v1/completions", `{"prompt":"ab",`+fields+`}`)
-		if status != 200 {
-			var e struct{ Error struct{ Message string } }
-			if err := json.Unmarshal([]byte(resp), &e); err != nil {
-				t.Fatal(err)
-			}
-			return status, e.Error.Message
-		}
-		var r struct{ Choices json.RawMessage }
-		if err := json.Unmarshal([]byte(resp), &r); err != nil {
-			t.Fatal(err)
-		}
-		return status, string(r.Choices)
+		return completionAnswer(t, ts.URL, `{"prompt":"ab",`+fields+`}`)
 	}
 	const one = `"max_tokens":1`
 	for _, c := range []struct{ given, same string }{
@@ -238,19 +226,7 @@ func TestPydanticLaxBoolReading(t *testing.T) {
 func TestVLLMBoolFieldsReadLax(t *testing.T) {
 	_, ts := testServer(t, VLLM)
 	answer := func(fields string) (int, string) {
-		status, resp := post(t, ts.URL+"/v1/completions", `{"prompt":"ab","max_tokens":1,`+fields+`}`)
-		if status != 200 {
-			var e struct{ Error struct{ Message string } }
-			if err := json.Unmarshal([]byte(resp), &e); err != nil {
-				t.Fatal(err)
-			}
-			return status, e.Error.Message
-		}
-		var r struct{ Choices json.RawMessage }
-		if err := json.Unmarshal([]byte(resp), &r); err != nil {
-			t.Fatal(err)
-		}
-		return status, string(r.Choices)
+		return completionAnswer(t, ts.URL, `{"prompt":"ab","max_tokens":1,`+fields+`}`)
 	}
 	for _, c := range []struct{ given, same string }{
 		{`"echo":"yes"`, `"echo":true`},
@@ -327,4 +303,24 @@ func TestVLLMBoolFieldsReadLax(t *testing.T) {
 			t.Errorf("%s: %d %.300s; want 400 with %s", c.given, status, got, c.msg)
 		}
 	}
+}
+
+// completionAnswer posts body to url's /v1/completions and gives what the
+// lax-reading tests compare: the status, and the choices of an answer or
+// the message of a refusal.
+func completionAnswer(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	status, resp := post(t, url+"/v1/completions", body)
+	if status != 200 {
+		var e struct{ Error struct{ Message string } }
+		if err := json.Unmarshal([]byte(resp), &e); err != nil {
+			t.Fatal(err)
+		}
+		return status, e.Error.Message
+	}
+	var r struct{ Choices json.RawMessage }
+	if err := json.Unmarshal([]byte(resp), &r); err != nil {
+		t.Fatal(err)
+	}
+	return status, string(r.Choices)
 }
