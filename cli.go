@@ -610,6 +610,47 @@ func (e errLines) Error() string {
 	return fmt.Sprintf("%s failed (see their error records)", plural(int(e), "input line"))
 }
 
+// readApart reads stdin's lines in a goroutine of their own, so that a
+// signal (ctx) that comes while stdin waits for input stops a command that
+// reads it (eachJSONLine, rlt score): next gives each line, whether to send
+// it (a read error after the last is sent, a clean end is not) and whether
+// more may follow. The channel holds up to ahead lines read ahead and
+// closes after the last, or once ctx is done.
+func readApart[L any](ctx context.Context, ahead int, next func() (l L, send, more bool)) <-chan L {
+	lines := make(chan L, ahead)
+	go func() {
+		defer close(lines)
+		for {
+			l, send, more := next()
+			if send {
+				select {
+				case lines <- l:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if !more {
+				return
+			}
+		}
+	}()
+	return lines
+}
+
+// nextLine is the next of readApart's lines: ok false after the last,
+// stopped where a signal (ctx) came first, whatever was read ahead.
+func nextLine[L any](ctx context.Context, lines <-chan L) (l L, ok, stopped bool) {
+	select {
+	case l, ok = <-lines:
+	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
+		var none L
+		return none, false, true
+	}
+	return l, ok, false
+}
+
 // eachJSONLine runs fn on every stdin line and writes its result as one
 // JSON line: the Nth line of stdout answers the Nth of stdin. A failing
 // line is written as {"line": N, "error": ...}, a blank one (spaces
@@ -631,37 +672,22 @@ func eachJSONLine(in io.Reader, out io.Writer, want string, fn func(line []byte)
 		text []byte
 		err  error // stdin's, after the last line
 	}
-	lines := make(chan inputLine, 64)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
-			select {
-			case lines <- inputLine{text: bytes.Clone(sc.Bytes())}:
-			case <-ctx.Done():
-				return
-			}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	lines := readApart(ctx, 64, func() (l inputLine, send, more bool) {
+		if sc.Scan() {
+			return inputLine{text: bytes.Clone(sc.Bytes())}, true, true
 		}
-		if err := sc.Err(); err != nil {
-			select {
-			case lines <- inputLine{err: err}:
-			case <-ctx.Done():
-			}
-		}
-	}()
+		err := sc.Err()
+		return inputLine{err: err}, err != nil, false
+	})
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	failed, n := 0, 0
 	for {
-		var l inputLine
-		var ok bool
-		select {
-		case l, ok = <-lines:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		l, ok, stopped := nextLine(ctx, lines)
+		if stopped {
 			if err := w.Flush(); err != nil {
 				return err
 			}

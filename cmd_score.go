@@ -462,25 +462,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		tooLong bool
 		err     error
 	}
-	lines := make(chan inputLine, 1) // a line read ahead at most: one may be 64 MiB
-	go func() {
-		defer close(lines)
-		for {
-			raw, tooLong, err := readScoreLine(in)
-			l := inputLine{raw, tooLong, err} // raw is its own: readScoreLine appends to nil
-			if err == io.EOF && len(raw) == 0 && !tooLong {
-				return
-			}
-			select {
-			case lines <- l:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
+	// A line read ahead at most: one may be 64 MiB.
+	lines := readApart(ctx, 1, func() (l inputLine, send, more bool) {
+		raw, tooLong, err := readScoreLine(in) // raw is its own: readScoreLine appends to nil
+		end := err == io.EOF && len(raw) == 0 && !tooLong
+		return inputLine{raw, tooLong, err}, !end, err == nil
+	})
 	stopped := func() error {
 		if err := w.Flush(); err != nil {
 			return err
@@ -489,13 +476,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	line := 0
 	for {
-		var l inputLine
-		var ok bool
-		select {
-		case l, ok = <-lines:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		l, ok, signalled := nextLine(ctx, lines)
+		if signalled {
 			return stopped()
 		}
 		if !ok {
