@@ -42,7 +42,8 @@ config's eos_token_id) unless ignore_eos; min_tokens, bad_words,
 allowed_token_ids and SGLang's min_new_tokens hold tokens back from it,
 as those servers' samplers do. Every other field either server
 defines is answered as it would answer it for that one greedy token, or
-refused naming the field. Field names match exactly, as those servers match
+refused naming the field; vLLM's are those of vLLM v0.24.0, checked in its
+order, in its words. Field names match exactly, as those servers match
 them: a key that is a field's name in another case ("Prompt") is refused,
 naming the field. Unlike vLLM and SGLang, the log-probs are of
 logits / the request's temperature.

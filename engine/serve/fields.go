@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"regexp/syntax"
 	"slices"
 	"sort"
@@ -44,6 +45,8 @@ func refusal(path, field, why string) string {
 	switch {
 	case strings.HasPrefix(why, field):
 		return path + why[len(field):]
+	case pydanticWords(why): // pydantic-core's message, which names no field
+		return path + ": " + why
 	case why != "" && (unicode.IsUpper(rune(why[0])) || why[0] == '`'): // a sentence, or one naming the field as vLLM quotes it
 		return why
 	}
@@ -156,16 +159,16 @@ const (
 var vllmFields = map[string]fieldRule{
 	// Answered: no effect on the one greedy token, or a hint.
 	"user":                          answered,
-	"seed":                          vllmSeed,        // the greedy token is the same whatever the seed
-	"vllm_xargs":                    answered,        // read by plugins only; stock vLLM ignores them too
-	"add_special_tokens":            vllmBool(false), // our byte-level tokenizers add nothing around a text either way
-	"spaces_between_special_tokens": vllmBool(false), // vLLM's fast detokenizer changes nothing for a first generated token
-	"length_penalty":                answered,        // beam search's only, which is refused
+	"seed":                          pydanticIntIn(minInt64, maxInt64, true, answered), // the greedy token is the same whatever the seed
+	"vllm_xargs":                    answered,                                          // read by plugins only; stock vLLM ignores them too
+	"add_special_tokens":            vllmBool(false),                                   // our byte-level tokenizers add nothing around a text either way
+	"spaces_between_special_tokens": vllmBool(false),                                   // vLLM's fast detokenizer changes nothing for a first generated token
+	"length_penalty":                answered,                                          // beam search's only, which is refused
 	"session_id":                    answered,
-	"return_token_offsets":          vllmBool(true),                                                                                       // read by the render endpoints only
-	"return_mm_kwargs":              vllmBool(false),                                                                                      // read by the render endpoints only
-	"routed_experts_prompt_start":   inRange(vllmInt, 0, math.MaxInt64, false, "routed_experts_prompt_start must be at least 0, got %s."), // read with routed experts only: rlt serve's models have none
-	"stream_interval":               inRange(vllmInt, 1, math.MaxInt64, false, "stream_interval must be at least 1, got %s."),             // read when streaming only, which is refused
+	"return_token_offsets":          vllmBool(true),                                     // read by the render endpoints only
+	"return_mm_kwargs":              vllmBool(false),                                    // read by the render endpoints only
+	"routed_experts_prompt_start":   pydanticIntIn(big.NewInt(0), nil, false, answered), // read with routed experts only: rlt serve's models have none
+	"stream_interval":               pydanticIntIn(big.NewInt(1), nil, true, answered),  // read when streaming only, which is refused
 	"truncation_side": func(raw json.RawMessage) string { // read with truncate_prompt_tokens only, which is refused
 		var side *string
 		if json.Unmarshal(raw, &side) == nil && (side == nil || *side == "left" || *side == "right") {
@@ -192,7 +195,7 @@ var vllmFields = map[string]fieldRule{
 		return "Parameter 'cache_salt' must be a non-empty string if provided."
 	},
 	"stream_options": refusedIfSet("Stream options can only be defined when `stream=True`."), // vLLM's words; stream is refused
-	"priority": func(raw json.RawMessage) string {
+	"priority": pydanticIntIn(minInt64, maxInt64, false, func(raw json.RawMessage) string {
 		p, show, fault := vllmInt(raw)
 		switch {
 		case isNull(raw) || fault == "" && p == 0:
@@ -201,7 +204,7 @@ var vllmFields = map[string]fieldRule{
 			show = string(raw) // said as before
 		}
 		return fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", show) // vLLM's words: rlt serve answers requests in the order they came
-	},
+	}),
 	"response_format": func(raw json.RawMessage) string {
 		// "type" as written: vLLM's ResponseFormat is a pydantic model,
 		// whose keys match exactly ("Type" is not it).
@@ -214,7 +217,7 @@ var vllmFields = map[string]fieldRule{
 	},
 	// Refused: each would change the token, the prompt or the answer's
 	// shape.
-	"suffix":            refusedIfSet("suffix is not currently supported"), // vLLM's words
+	"suffix":            typed(notText, refusedIfSet("suffix is not currently supported")), // vLLM's words
 	"logits_processors": refusedIfSet(whyChangesArg),
 	"watermarking":      refusedIfTrue(true, whyChangesArg),
 	"logprob_token_ids": func(raw json.RawMessage) string {
@@ -227,9 +230,9 @@ var vllmFields = map[string]fieldRule{
 		}
 		return "is not served: ask logprobs N for the N most likely tokens"
 	},
-	"repetition_detection":        refusedIfSet("is not served: " + whyOneToken + ", which repeats nothing"),
-	"ec_transfer_params":          refusedIfSet("is not served: rlt serve has no disaggregated encoder cache"),
-	"structured_outputs":          refusedIfSet(whyChangesArg),
+	"repetition_detection":        typed(notObject, refusedIfSet("is not served: "+whyOneToken+", which repeats nothing")),
+	"ec_transfer_params":          typed(notObject, refusedIfSet("is not served: rlt serve has no disaggregated encoder cache")),
+	"structured_outputs":          typed(notObject, refusedIfSet(whyChangesArg)),
 	"guided_json":                 refusedIfSet(whyChangesArg),
 	"guided_regex":                refusedIfSet(whyChangesArg),
 	"guided_choice":               refusedIfSet(whyChangesArg),
@@ -237,10 +240,10 @@ var vllmFields = map[string]fieldRule{
 	"repetition_penalty":          refusedUnless(vllmFloat, 1, "penalizes the prompt's tokens, so "+whyChangesArg+" (or give 1)"),
 	"use_beam_search":             refusedIfTrue(false, "is not served: "+whyOneToken),
 	"best_of":                     refusedUnless(vllmInt, 1, "asks for several sequences; "+whyOneToken),
-	"truncate_prompt_tokens":      refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself"),
-	"prompt_embeds":               refusedIfSet("is not served: give the prompt as token ids or text"),
+	"truncate_prompt_tokens":      pydanticIntIn(big.NewInt(-1), maxInt64, true, refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself")),
+	"prompt_embeds":               typed(notTexts, refusedIfSet("is not served: give the prompt as token ids or text")),
 	"return_token_ids":            refusedIfTrue(true, "is not served: the prompt's ids are the ones sent, and with logprobs and return_tokens_as_token_ids each token's id is its \"token_id:<id>\""),
-	"kv_transfer_params":          refusedIfSet("is not served: rlt serve has no disaggregated prefill"),
+	"kv_transfer_params":          typed(notObject, refusedIfSet("is not served: rlt serve has no disaggregated prefill")),
 	"max_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"min_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"repetition_min_count":        refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
@@ -279,31 +282,87 @@ var vllmReadBools = map[string]fieldRule{
 }
 
 // Type faults, the refusals of inRange that say the value is not a
-// number, or not a whole one, where the field takes one, and of
-// refusedIfTrue that say it is not yes or no: vLLM's pydantic model
-// refuses those before the model is looked up (typeFaults), whatever the
-// field's bounds, which SamplingParams checks later. What its lax mode
-// reads as a number (true, false, "0.5": vllmFloat, vllmInt) or as yes
-// or no ("no", 0: laxBoolOf) is read so, and is no type fault.
+// number, or not a whole one, where the field takes one, of refusedIfTrue
+// that say it is not yes or no, and of typed that say it is not the text,
+// texts or object the field takes: vLLM's pydantic model refuses those
+// before the model is looked up (typeFaults), whatever the field's
+// bounds, which SamplingParams checks later. What its lax mode reads as a
+// number (true, false, "0.5": vllmFloat, vllmInt) or as yes or no ("no",
+// 0: laxBoolOf) is read so, and is no type fault. Besides these, said in
+// our words as before, pydantic-core's refusals of another kind are said
+// in its own (pydanticWords): an int field's float past int64's range or
+// text past 4300 characters (int_parsing_size), its infinity or NaN
+// (finite_number), a bound of Field(ge, le) (pydanticIntIn).
 const (
 	notNumber = "must be a number, got %s"
 	notWhole  = "must be a whole number, got %s"
 	notBool   = "must be true or false, got %s"
+	notText   = "must be a text, got %s"
+	notTexts  = "must be a text or a list of texts, got %s"
+	notObject = "must be an object, got %s"
+
+	intTooBig  = "Unable to parse input string as an integer, exceeded maximum size, got %s"
+	notFinite  = "Input should be a finite number, got %s"
+	belowBound = "Input should be greater than or equal to %d, got %s"
+	aboveBound = "Input should be less than or equal to %d, got %s"
+	// pastInt64 is laxIntOf's fault for a whole number past int64's
+	// range, which pydantic reads (Python's int): no refusal of
+	// pydantic's, but none of the fields rlt serve holds as a Go int
+	// holds it (laxInt).
+	pastInt64 = "is a whole number past int64's range, got %s"
 )
+
+// pydanticWords reports whether why is said in pydantic-core's words.
+func pydanticWords(why string) bool {
+	return strings.HasPrefix(why, "Input should be ") || strings.HasPrefix(why, "Unable to parse input string")
+}
 
 // typeFaults is checkFields with only rules' type faults refused.
 func typeFaults(obj map[string]json.RawMessage, rules map[string]fieldRule) (field, why string) {
 	typed := map[string]fieldRule{}
 	for name, rule := range rules {
 		typed[name] = func(raw json.RawMessage) string {
-			switch why := rule(raw); why {
-			case fmt.Sprintf(notNumber, raw), fmt.Sprintf(notWhole, raw), fmt.Sprintf(notBool, raw):
+			why := rule(raw)
+			if pydanticWords(why) {
 				return why
+			}
+			for _, fault := range []string{notNumber, notWhole, notBool, notText, notTexts, notObject} {
+				if why == fmt.Sprintf(fault, raw) {
+					return why
+				}
 			}
 			return ""
 		}
 	}
 	return checkFields(obj, typed)
+}
+
+// typed is rule for a field whose type pydantic checks (as it reads the
+// body, before the model is looked up: typeFaults): a value of another
+// type is refused so (fault: notText, notTexts, notObject), null passing
+// (the field is optional); a value of its type goes on to rule.
+func typed(fault string, rule fieldRule) fieldRule {
+	return func(raw json.RawMessage) string {
+		if isNull(raw) {
+			return rule(raw)
+		}
+		var text string
+		var texts []string
+		var obj map[string]json.RawMessage
+		ok := false
+		switch fault {
+		case notText:
+			ok = json.Unmarshal(raw, &text) == nil
+		case notTexts: // bytes | list[bytes]: pydantic reads a text as bytes
+			ok = json.Unmarshal(raw, &text) == nil || json.Unmarshal(raw, &texts) == nil
+		case notObject:
+			ok = json.Unmarshal(raw, &obj) == nil
+		}
+		if !ok {
+			return fmt.Sprintf(fault, raw)
+		}
+		return rule(raw)
+	}
 }
 
 // checkFieldsInOrder is checkFields of the rules of names only, applied

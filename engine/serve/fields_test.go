@@ -76,8 +76,8 @@ func TestVLLMFields(t *testing.T) {
 		{`"ec_transfer_params":{"a":1}`, "ec_transfer_params", `ec_transfer_params is not served`},
 		{`"thinking_token_budget":100`, "thinking_token_budget", `thinking_token_budget is not served: rlt serve has no reasoning parser`},
 		{`"truncation_side":"middle"`, "truncation_side", `truncation_side must be "left" or "right", got "middle"`},
-		{`"stream_interval":0`, "stream_interval", `stream_interval must be at least 1, got 0.`},
-		{`"routed_experts_prompt_start":-1`, "routed_experts_prompt_start", `routed_experts_prompt_start must be at least 0, got -1.`},
+		{`"stream_interval":0`, "stream_interval", `stream_interval: Input should be greater than or equal to 1, got 0`},
+		{`"routed_experts_prompt_start":-1`, "routed_experts_prompt_start", `routed_experts_prompt_start: Input should be greater than or equal to 0, got -1`},
 	} {
 		status, resp := post(t, ts.URL+"/v1/completions", `{`+base+`,`+c.field+`}`)
 		var r struct {
@@ -280,6 +280,49 @@ func TestStopRegex(t *testing.T) {
 		status, got := post(t, ts.URL+"/generate", c.body)
 		if status != 400 || !strings.HasPrefix(got, `{"error":{"message":"`+c.want) {
 			t.Errorf("%s: %d %s; want 400 with %s", c.body, status, got, c.want)
+		}
+	}
+}
+
+// TestTokenizeFieldsReadLax: /tokenize reads the yes/no fields of vLLM
+// 0.24.0's TokenizeCompletionRequest as its pydantic model reads them in
+// lax mode, each answered as the value read ("no" as false), and refuses
+// what pydantic refuses, before an unknown model's 404; return_token_strs
+// true, whose token strings rlt serve does not give, is refused after it.
+// The chat request's fields are passed over in a body of a prompt, as
+// vLLM passes them over.
+func TestTokenizeFieldsReadLax(t *testing.T) {
+	_, ts := testServer(t, VLLM)
+	_, want := post(t, ts.URL+"/tokenize", `{"prompt":"ab"}`)
+	for _, c := range []struct {
+		fields string
+		status int
+		msg    string // the error's message, or "" for want's answer
+	}{
+		{`"add_special_tokens":"no"`, 200, ""},
+		{`"add_special_tokens":1`, 200, ""},
+		{`"add_special_tokens":"TRUE"`, 200, ""},
+		{`"return_token_strs":"off"`, 200, ""},
+		{`"return_token_strs":null`, 200, ""},
+		{`"return_token_strs":0.0`, 200, ""},
+		{`"add_generation_prompt":"x","continue_final_message":5`, 200, ""},
+		{`"add_special_tokens":"x"`, 400, `add_special_tokens must be true or false, got "x"`},
+		{`"add_special_tokens":null`, 400, `add_special_tokens must be true or false, got null`},
+		{`"add_special_tokens":2,"model":"nope"`, 400, `add_special_tokens must be true or false, got 2`},
+		{`"return_token_strs":" yes","model":"nope"`, 400, `return_token_strs must be true or false, got " yes"`},
+		{`"return_token_strs":"y"`, 400, `return_token_strs is not served`},
+		{`"return_token_strs":true,"model":"nope"`, 404, "The model `nope` does not exist."},
+	} {
+		status, got := post(t, ts.URL+"/tokenize", `{"prompt":"ab",`+c.fields+`}`)
+		if c.msg == "" {
+			if status != 200 || got != want {
+				t.Errorf("%s: %d %s; want %s", c.fields, status, got, want)
+			}
+			continue
+		}
+		var r struct{ Error struct{ Message string } }
+		if status != c.status || json.Unmarshal([]byte(got), &r) != nil || !strings.HasPrefix(r.Error.Message, c.msg) {
+			t.Errorf("%s: %d %s; want %d with %s", c.fields, status, got, c.status, c.msg)
 		}
 	}
 }

@@ -61,10 +61,10 @@ func (req *generateRequest) itemError(i int, err error) error {
 
 // samplingParams is SGLang's sampling_params as rlt serve takes them.
 type samplingParams struct {
-	MaxNewTokens      *int     `json:"max_new_tokens"`
-	Temperature       *float64 `json:"temperature"`
-	SkipSpecialTokens *bool    `json:"skip_special_tokens"`
-	MinNewTokens      *float64 `json:"min_new_tokens"`
+	MaxNewTokens      *int         `json:"max_new_tokens"`
+	Temperature       *sglangFloat `json:"temperature"` // nan and inf too, which verify refuses
+	SkipSpecialTokens *bool        `json:"skip_special_tokens"`
+	MinNewTokens      *float64     `json:"min_new_tokens"`
 	// StopTokenIDs are SGLang's Optional[Set[int]]: a list, whose nulls
 	// it drops.
 	StopTokenIDs []*int64 `json:"stop_token_ids"`
@@ -204,6 +204,7 @@ func parseInputs(textRaw, idsRaw json.RawMessage) (inputs []prompt, list bool, e
 
 // parseGenerate decodes and checks a /generate body.
 func parseGenerate(body []byte) (generateRequest, error) {
+	body = pythonJSON(body) // as SGLang's FastAPI reads it
 	var raw struct {
 		Text            json.RawMessage `json:"text"`
 		InputIDs        json.RawMessage `json:"input_ids"`
@@ -298,7 +299,7 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		if maxNew < 0 || maxNew > 1 {
 			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", where, maxNew)
 		}
-		if t := sp.Temperature; t != nil && *t < 0 { // SamplingParams.verify's words: no upper bound
+		if t := (*float64)(sp.Temperature); t != nil && (*t < 0 || math.IsInf(*t, 0) || math.IsNaN(*t)) { // SamplingParams.verify's words: no upper bound
 			return generateRequest{}, fmt.Errorf("%stemperature must be a non-negative finite number, got %s.", where, pyFloat(*t))
 		}
 		minNew := 0.0
@@ -322,7 +323,7 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		if k := tops.vals[i]; k < 0 {
 			return generateRequest{}, fmt.Errorf("%s must be 0 (none) or a positive count of top log-probs a position, got %d", tops.at("top_logprobs_num", i), k)
 		}
-		req.Items[i] = generateItem{In: inputs[i], MaxNew: maxNew, Temperature: temperatureOf(sp.Temperature),
+		req.Items[i] = generateItem{In: inputs[i], MaxNew: maxNew, Temperature: temperatureOf((*float64)(sp.Temperature)),
 			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i],
 			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens, MinNew: int(minNew), StopTokenIDs: stops,
 			LogitBias: sp.LogitBias}
@@ -353,7 +354,7 @@ func parallelSamples(raw perInput[map[string]json.RawMessage], sps perInput[samp
 		return 1, nil
 	}
 	for i, sp := range sps.vals {
-		if t := sp.Temperature; t == nil || *t >= 1e-6 {
+		if t := (*float64)(sp.Temperature); t == nil || *t >= 1e-6 {
 			temp := 1.0 // SGLang's default
 			if t != nil {
 				temp = *t

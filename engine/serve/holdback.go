@@ -95,6 +95,9 @@ func (f *logitBiasField) UnmarshalJSON(b []byte) error {
 // ±Inf (or 0), as Python's json reads it: vLLM clamps it, SGLang's
 // refusal says so.
 func jsonFloat(n json.Number) (float64, bool) {
+	if n == pyNaN { // Python's NaN (pythonJSON)
+		return math.NaN(), true
+	}
 	x, err := strconv.ParseFloat(n.String(), 64)
 	return x, err == nil || errors.Is(err, strconv.ErrRange)
 }

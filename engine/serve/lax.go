@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode"
@@ -52,68 +54,112 @@ func laxFloatOf(v any) (x float64, ok bool) {
 }
 
 // laxIntOf is v, a JSON value (jsonValue), as an int field of a pydantic
-// model reads it in lax mode: a JSON number that is whole and finite
-// (pydantic-core's float_as_int: 1e3 and 2.0 too), true or false, or a
-// text pydanticInt reads. Where pydantic refuses it, fault says how: not
-// whole where it is a number that is not (1.5, "1.5"), else not a number.
-// A whole number past int64's range, which Python would hold, is refused
-// as not a number: no field rlt serve reads takes one.
+// model reads it in lax mode (laxWholeOf), within int64's range. Where
+// pydantic refuses it, fault says how (laxWholeOf); a whole number past
+// int64's range, which Python's int holds and pydantic reads, is the
+// fault pastInt64: no field rlt serve reads holds one, and a field's
+// bounds, where pydantic has them, refuse it (pydanticIntIn).
 func laxIntOf(v any) (n int64, fault string) {
+	w, fault := laxWholeOf(v)
+	switch {
+	case fault != "":
+		return 0, fault
+	case !w.IsInt64():
+		return 0, pastInt64
+	}
+	return w.Int64(), ""
+}
+
+// laxWholeOf is v, a JSON value (jsonValue), as an int field of a
+// pydantic model reads it in lax mode, with Python's int of any size: a
+// JSON integer (Python's json reads it as an int, however long); a JSON
+// number that is whole and finite and within int64's range, bounds
+// excluded (pydantic-core's float_as_int: 1e3 and 2.0 too); true or
+// false; or a text pydanticWhole reads. Where pydantic refuses it, fault
+// says how, in our words where pydantic's type errors have them: not
+// whole where it is a number that is not (1.5, "1.5"), else not a
+// number; and in pydantic-core's own where its refusal is of another
+// kind: intTooBig (int_parsing_size) for a whole float past int64's range
+// or a text of more than 4300 characters, notFinite (finite_number) for
+// an infinity or NaN (1e999, which Python's json reads as inf).
+func laxWholeOf(v any) (*big.Int, string) {
 	switch v := v.(type) {
 	case json.Number:
-		if n, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
+		if len(v) > maxIntDigits {
+			return nil, intTooBig
+		}
+		if n, ok := jsonBigInt(v.String()); ok {
 			return n, ""
 		}
 		x, ok := jsonFloat(v)
 		switch {
-		case !ok || math.IsInf(x, 0) || x <= math.MinInt64 || x >= math.MaxInt64:
-			return 0, notNumber
+		case !ok:
+			return nil, notNumber
+		case math.IsInf(x, 0) || math.IsNaN(x):
+			return nil, notFinite
 		case x != math.Trunc(x):
-			return 0, notWhole
+			return nil, notWhole
+		case x <= math.MinInt64 || x >= math.MaxInt64:
+			return nil, intTooBig
 		}
-		return int64(x), ""
+		return big.NewInt(int64(x)), ""
 	case bool:
 		if v {
-			return 1, ""
+			return big.NewInt(1), ""
 		}
-		return 0, ""
+		return big.NewInt(0), ""
 	case string:
-		if n, ok := pydanticInt(v); ok {
+		if len(strings.TrimFunc(v, unicode.IsSpace)) > maxIntDigits {
+			return nil, intTooBig
+		}
+		if n, ok := pydanticWhole(v); ok {
 			return n, ""
 		}
 		if x, ok := pydanticFloat(v); ok && !math.IsInf(x, 0) && !math.IsNaN(x) && x != math.Trunc(x) {
-			return 0, notWhole
+			return nil, notWhole
 		}
 	}
-	return 0, notNumber
+	return nil, notNumber
 }
 
-// pydanticInt is pydantic-core's str_as_int, an int field's reading of a
-// text in lax mode: the text as a JSON integer; else cleaned
-// (clean_int_str) and read so again: surrounding whitespace and a leading
-// + taken out, leading zeros, a decimal point followed by zeros only
-// ("3.00", not "3."), and underscores where none leads, ends or doubles
-// another.
+// maxIntDigits is the longest text pydantic-core's str_as_int reads as an
+// int: longer is int_parsing_size (Python's own limit on int texts).
+const maxIntDigits = 4300
+
+// pydanticInt is pydanticWhole within int64's range.
 func pydanticInt(s string) (int64, bool) {
-	if n, ok := jsonInt(s); ok {
+	n, ok := pydanticWhole(s)
+	if !ok || !n.IsInt64() {
+		return 0, false
+	}
+	return n.Int64(), true
+}
+
+// pydanticWhole is pydantic-core's str_as_int, an int field's reading of
+// a text in lax mode, of any size (Python's int): the text as a JSON
+// integer; else cleaned (clean_int_str) and read so again: surrounding
+// whitespace and a leading + taken out, leading zeros, a decimal point
+// followed by zeros only ("3.00", not "3."), and underscores where none
+// leads, ends or doubles another.
+func pydanticWhole(s string) (*big.Int, bool) {
+	if n, ok := jsonBigInt(s); ok {
 		return n, true
 	}
 	cleaned, ok := cleanIntText(s)
 	if !ok {
-		return 0, false
+		return nil, false
 	}
-	return jsonInt(cleaned)
+	return jsonBigInt(cleaned)
 }
 
-// jsonInt is s read as a JSON integer: an optional minus, then 0 or
-// digits not led by 0.
-func jsonInt(s string) (int64, bool) {
+// jsonBigInt is s read as a JSON integer, of any size: an optional minus,
+// then 0 or digits not led by 0.
+func jsonBigInt(s string) (*big.Int, bool) {
 	t := strings.TrimPrefix(s, "-")
 	if t == "" || t[0] == '0' && len(t) > 1 || strings.TrimLeft(t, "0123456789") != "" {
-		return 0, false
+		return nil, false
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	return n, err == nil
+	return new(big.Int).SetString(s, 10)
 }
 
 // cleanIntText is pydantic-core's clean_int_str, step by step; ok is
@@ -205,9 +251,17 @@ func (f *laxFloat) UnmarshalJSON(b []byte) error {
 type laxInt int
 
 func (n *laxInt) UnmarshalJSON(b []byte) error {
-	if x, fault := laxIntOf(jsonValue(b)); fault == "" && x >= math.MinInt && x <= math.MaxInt {
+	v := jsonValue(b)
+	x, fault := laxIntOf(v)
+	switch {
+	case fault == "" && x >= math.MinInt && x <= math.MaxInt:
 		*n = laxInt(x)
 		return nil
+	case fault == pastInt64, fault == "": // whole, past what rlt serve holds: said as JSON's decoder says a number past its field's range
+		w, _ := laxWholeOf(v)
+		return &json.UnmarshalTypeError{Value: "number " + w.String(), Type: reflect.TypeOf(0)}
+	case fault == intTooBig || fault == notFinite: // parseCompletions refuses these first, naming the field (pydanticIntFaults)
+		return fmt.Errorf(fault, b)
 	}
 	var strict int
 	if err := json.Unmarshal(b, &strict); err != nil {
@@ -255,30 +309,26 @@ func vllmFloat(raw json.RawMessage) (float64, string, string) {
 	switch _, isNumber := v.(json.Number); {
 	case !ok:
 		return 0, "", notNumber
-	case isNumber:
+	case isNumber && !math.IsInf(x, 0) && !math.IsNaN(x):
 		return x, string(raw), ""
 	}
-	return x, pyFloat(x), ""
+	return x, pyFloat(x), "" // 1e999, Infinity: Python's inf
 }
 
-// vllmInt reads an int field of vLLM's model (laxIntOf); a whole JSON
-// number past int64's range is read as it is, for the field's bounds to
-// refuse it in their words, as before.
+// vllmInt reads an int field of vLLM's model (laxWholeOf), of any size
+// (Python's int): a whole number past int64's range is read as it is,
+// for the field's bounds to refuse it in their words.
 func vllmInt(raw json.RawMessage) (float64, string, string) {
 	v := jsonValue(raw)
-	if num, isNumber := v.(json.Number); isNumber {
-		if x, ok := jsonFloat(num); ok && !math.IsInf(x, 0) && x == math.Trunc(x) {
-			return x, string(raw), ""
-		}
-	}
-	n, fault := laxIntOf(v)
-	switch _, isNumber := v.(json.Number); {
-	case fault != "":
+	n, fault := laxWholeOf(v)
+	if fault != "" {
 		return 0, "", fault
-	case isNumber:
-		return float64(n), string(raw), ""
 	}
-	return float64(n), strconv.FormatInt(n, 10), ""
+	x, _ := new(big.Float).SetInt(n).Float64()
+	if _, isNumber := v.(json.Number); isNumber {
+		return x, string(raw), ""
+	}
+	return x, n.String(), ""
 }
 
 // laxIntRaw is an int field of vLLM's model whose value parseCompletions
@@ -389,22 +439,30 @@ func refusedIfTrue(optional bool, why string) fieldRule {
 	}
 }
 
-// vllmSeed is the rule of vLLM's seed (int | None, within int64's range:
-// ge=-2**63, le=2**63-1): any value laxIntOf reads is answered, the
-// greedy token being the same whatever the seed; a whole number past the
-// range is refused in the bound's words, another value as no number or
-// no whole one. All are pydantic's refusals (vllmModelFields).
-func vllmSeed(raw json.RawMessage) string {
-	if isNull(raw) {
-		return ""
+// pydanticIntIn is the rule of an int field of vLLM's model that
+// pydantic bounds (Field(ge=lo, le=hi); nil: no bound), optional where
+// the field is (int | None): a value laxWholeOf reads, of any size, goes
+// on to rule when within the bounds; one past them is refused in
+// pydantic-core's words (greater_than_equal, less_than_equal), as are
+// its other faults. All are pydantic's refusals, made before the model
+// is looked up (typeFaults).
+func pydanticIntIn(lo, hi *big.Int, optional bool, rule fieldRule) fieldRule {
+	return func(raw json.RawMessage) string {
+		if optional && isNull(raw) {
+			return ""
+		}
+		n, fault := laxWholeOf(jsonValue(raw))
+		switch {
+		case fault != "":
+			return fmt.Sprintf(fault, raw)
+		case lo != nil && n.Cmp(lo) < 0:
+			return fmt.Sprintf(belowBound, lo, raw)
+		case hi != nil && n.Cmp(hi) > 0:
+			return fmt.Sprintf(aboveBound, hi, raw)
+		}
+		return rule(raw)
 	}
-	if _, fault := laxIntOf(jsonValue(raw)); fault == "" {
-		return ""
-	}
-	_, show, fault := vllmInt(raw)
-	if fault != "" {
-		return fmt.Sprintf(fault, raw)
-	}
-	// whole, but past int64's range
-	return fmt.Sprintf("seed must be in [%d, %d], got %s.", int64(math.MinInt64), int64(math.MaxInt64), show)
 }
+
+// int64's bounds, as big.Int, for pydanticIntIn.
+var minInt64, maxInt64 = big.NewInt(math.MinInt64), big.NewInt(math.MaxInt64)

@@ -295,12 +295,58 @@ func TestVLLMBoolFieldsReadLax(t *testing.T) {
 		{`"seed":[1]`, `seed must be a number, got [1]`},
 		{`"seed":1.5`, `seed must be a whole number, got 1.5`},
 		{`"seed":"1.5"`, `seed must be a whole number, got "1.5"`},
-		{`"seed":9223372036854775808`, `seed must be in [-9223372036854775808, 9223372036854775807], got 9223372036854775808.`},
-		{`"seed":-9223372036854775809`, `seed must be in [-9223372036854775808, 9223372036854775807], got -9223372036854775809.`},
-		{`"seed":1e19`, `seed must be in [-9223372036854775808, 9223372036854775807], got 1e19.`},
+		{`"seed":9223372036854775808`, `seed: Input should be less than or equal to 9223372036854775807, got 9223372036854775808`},
+		{`"seed":-9223372036854775809`, `seed: Input should be greater than or equal to -9223372036854775808, got -9223372036854775809`},
+		{`"seed":1e19`, `seed: Unable to parse input string as an integer, exceeded maximum size, got 1e19`},
 	} {
 		if status, got := answer(c.given); status != 400 || !strings.Contains(got, c.msg) {
 			t.Errorf("%s: %d %.300s; want 400 with %s", c.given, status, got, c.msg)
+		}
+	}
+}
+
+// TestVLLMIntFieldsPastInt64: an int field of vLLM 0.24.0's
+// CompletionRequest given a whole number past int64's range, or a number
+// pydantic-core cannot make an int of, is refused as pydantic refuses it,
+// in pydantic-core's words and before an unknown model's 404: a text or
+// JSON integer, which Python's int holds, by the field's Field bounds
+// where it has them (less_than_equal, greater_than_equal); a float past
+// int64's range or a text past 4300 characters as too large
+// (int_parsing_size); an infinity as not finite (finite_number); and
+// logprobs below 0 but -1, whole or not, by check_logprobs. A field
+// without bounds reads such an integer as the number it is.
+func TestVLLMIntFieldsPastInt64(t *testing.T) {
+	_, ts := testServer(t, VLLM)
+	long := `"1` + strings.Repeat("0", 4300) + `"`
+	for _, c := range []struct {
+		fields string
+		status int
+		msg    string
+	}{
+		{`"seed":"9223372036854775808"`, 400, `seed: Input should be less than or equal to 9223372036854775807, got "9223372036854775808"`},
+		{`"seed":" -9_223_372_036_854_775_809 "`, 400, `seed: Input should be greater than or equal to -9223372036854775808, got " -9_223_372_036_854_775_809 "`},
+		{`"seed":-1e19`, 400, `seed: Unable to parse input string as an integer, exceeded maximum size, got -1e19`},
+		{`"seed":` + long, 400, `seed: Unable to parse input string as an integer, exceeded maximum size`},
+		{`"seed":1e999`, 400, `seed: Input should be a finite number, got 1e999`},
+		{`"priority":"99999999999999999999"`, 400, `priority: Input should be less than or equal to 9223372036854775807, got "99999999999999999999"`},
+		{`"max_tokens":1e19`, 400, `max_tokens: Unable to parse input string as an integer, exceeded maximum size, got 1e19`},
+		{`"max_tokens":` + long, 400, `max_tokens: Unable to parse input string as an integer, exceeded maximum size`},
+		{`"n":-1e999`, 400, `n: Input should be a finite number, got -1e999`},
+		{`"min_tokens":1e30`, 400, `min_tokens: Unable to parse input string as an integer, exceeded maximum size, got 1e30`},
+		{`"logprobs":-1.5`, 400, "`logprobs` must be a positive value or -1."},
+		{`"prompt_logprobs":-1e999,"logprobs":-2`, 400, "`prompt_logprobs` must be a positive value or -1."},
+		{`"logprobs":1e999`, 400, `logprobs: Input should be a finite number, got 1e999`},
+		// Read by pydantic as the integer it is; past what rlt serve
+		// holds, said so rather than as no number.
+		{`"max_tokens":"9223372036854775808"`, 400, `the body is not the JSON expected: field "max_tokens" holds 9223372036854775808, a whole number past the largest it can be`},
+		// No bounds: read, and past the model's lookup.
+		{`"top_k":"99999999999999999999"`, 404, "The model `nope` does not exist."},
+		{`"stream_interval":"99999999999999999999"`, 404, "The model `nope` does not exist."},
+		{`"seed":"9223372036854775807"`, 404, "The model `nope` does not exist."},
+	} {
+		status, got := completionAnswer(t, ts.URL, `{"model":"nope","prompt":"ab","max_tokens":1,`+c.fields+`}`)
+		if status != c.status || !strings.HasPrefix(got, c.msg) {
+			t.Errorf("%.80s: %d %.300s; want %d with %s", c.fields, status, got, c.status, c.msg)
 		}
 	}
 }

@@ -23,7 +23,7 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 	s, ts := testServer(t, VLLM)
 	long := fmt.Sprint(make([]int, s.maxLen())) // the prompt and the generated token do not fit
 	long = "[" + strings.ReplaceAll(strings.Trim(long, "[]"), " ", ",") + "]"
-	tooLong := fmt.Sprintf("This model's maximum context length is %d tokens", s.maxLen())
+	tooLong := fmt.Sprintf("You passed %d input tokens and requested", s.maxLen()) // vLLM 0.24.0's renderer's words
 	notFound := "The model `nope` does not exist."
 	outside := fmt.Sprintf("token_id(s) [99999] in stop_token_ids contain out-of-vocab token ids. Vocabulary size: %d", s.Src.Vocab)
 	for _, c := range []struct {
@@ -34,14 +34,36 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		// The body's validation before the model.
 		{"prompt_logprobs below -1, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"prompt_logprobs":-5`, 400, "prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."},
 		{"logprobs below -1, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"logprobs":-2`, 400, "logprobs", "`logprobs` must be a positive value or -1."},
-		{"no prompt, an unknown model", `"model":"nope","max_tokens":1`, 400, "prompt", `give "prompt"`},
+		{"no prompt, an unknown model", `"model":"nope","max_tokens":1`, 400, "prompt", "Either prompt or prompt_embeds must be provided and non-empty. (parameter=prompt)"},
+		{"a prompt of one empty text, an unknown model", `"model":"nope","prompt":"","max_tokens":1`, 400, "prompt", "Either prompt or prompt_embeds must be provided and non-empty. (parameter=prompt)"},
+		{"a prompt id below 0, an unknown model", `"model":"nope","prompt":[5,-1],"max_tokens":1`, 400, "prompt", "prompt[1]: Input should be greater than or equal to 0, got -1"},
+		{"a batch's prompt id below 0, an unknown model", `"model":"nope","prompt":[[5],[-3]],"max_tokens":1`, 400, "prompt", "prompt[1][0]: Input should be greater than or equal to 0, got -3"},
+		{"a prompt id below 0, a prompt too long", `"prompt":[[-1],` + long + `],"max_tokens":1`, 400, "prompt", "prompt[0][0]: Input should be greater than or equal to 0"},
+		{"an unknown model, prompt_embeds without a prompt", `"model":"nope","prompt_embeds":"AAAA","max_tokens":1`, 404, "model", notFound},
+		{"prompt_embeds without a prompt", `"prompt_embeds":"AAAA","max_tokens":1`, 400, "prompt_embeds", "prompt_embeds is not served"},
 		{"an empty cache_salt, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"cache_salt":""`, 400, "cache_salt", "Parameter 'cache_salt' must be a non-empty string if provided."},
 		{"min_tokens not whole, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"min_tokens":0.5`, 400, "min_tokens", "min_tokens must be a whole number"},
 		{"top_p no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"top_p":"x"`, 400, "top_p", `top_p must be a number, got "x"`},
 		{"top_k not whole, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"top_k":1.5`, 400, "top_k", "top_k must be a whole number, got 1.5"},
 		{"an empty logprob_token_ids, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"logprob_token_ids":[]`, 400, "logprob_token_ids", "`logprob_token_ids` must not be an empty list."},
 		{"seed no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"seed":"x"`, 400, "seed", `seed must be a number, got "x"`},
-		{"seed past int64's range, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"seed":9223372036854775808`, 400, "seed", "seed must be in [-9223372036854775808, 9223372036854775807], got 9223372036854775808."},
+		{"seed past int64's range, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"seed":9223372036854775808`, 400, "seed", "seed: Input should be less than or equal to 9223372036854775807, got 9223372036854775808"},
+		// vLLM 0.24.0's pydantic model checks the type and Field bounds of
+		// the fields rlt serve refuses unless unset, before the 404.
+		{"truncate_prompt_tokens no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"truncate_prompt_tokens":"x"`, 400, "truncate_prompt_tokens", `truncate_prompt_tokens must be a number, got "x"`},
+		{"truncate_prompt_tokens below -1, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"truncate_prompt_tokens":-2`, 400, "truncate_prompt_tokens", "truncate_prompt_tokens: Input should be greater than or equal to -1, got -2"},
+		{"truncate_prompt_tokens past int64, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"truncate_prompt_tokens":"9223372036854775808"`, 400, "truncate_prompt_tokens", `truncate_prompt_tokens: Input should be less than or equal to 9223372036854775807, got "9223372036854775808"`},
+		{"suffix no text, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"suffix":5`, 400, "suffix", "suffix must be a text, got 5"},
+		{"prompt_embeds no text, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"prompt_embeds":5`, 400, "prompt_embeds", "prompt_embeds must be a text or a list of texts, got 5"},
+		{"kv_transfer_params no object, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"kv_transfer_params":"x"`, 400, "kv_transfer_params", `kv_transfer_params must be an object, got "x"`},
+		{"ec_transfer_params no object, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"ec_transfer_params":[1]`, 400, "ec_transfer_params", "ec_transfer_params must be an object, got [1]"},
+		{"structured_outputs no object, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"structured_outputs":"x"`, 400, "structured_outputs", `structured_outputs must be an object, got "x"`},
+		{"repetition_detection no object, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"repetition_detection":3`, 400, "repetition_detection", "repetition_detection must be an object, got 3"},
+		{"priority no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"priority":"x"`, 400, "priority", `priority must be a number, got "x"`},
+		{"priority past int64, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"priority":-9223372036854775809`, 400, "priority", "priority: Input should be greater than or equal to -9223372036854775808, got -9223372036854775809"},
+		{"an unknown model, truncate_prompt_tokens set", `"model":"nope","prompt":"a","max_tokens":1,"truncate_prompt_tokens":5`, 404, "model", notFound},
+		{"an unknown model, prompt_embeds set", `"model":"nope","prompt":"a","max_tokens":1,"prompt_embeds":"AAAA"`, 404, "model", notFound},
+		{"an unknown model, kv_transfer_params set", `"model":"nope","prompt":"a","max_tokens":1,"kv_transfer_params":{"a":1}`, 404, "model", notFound},
 		{"echo neither yes nor no, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"echo":"x"`, 400, "", "the body is not the JSON expected"},
 		{"ignore_eos null, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"ignore_eos":null`, 400, "ignore_eos", "ignore_eos must be true or false, got null"},
 		{"add_special_tokens neither yes nor no, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"add_special_tokens":2`, 400, "add_special_tokens", "add_special_tokens must be true or false, got 2"},
@@ -68,13 +90,13 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		// before the sampling parameters.
 		{"suffix, then a prompt too long", `"prompt":` + long + `,"max_tokens":1,"suffix":"x"`, 400, "suffix", "suffix is not currently supported"},
 		{"suffix, then temperature below 0", `"prompt":"a","max_tokens":1,"temperature":-1,"suffix":"x"`, 400, "suffix", "suffix is not currently supported"},
-		{"a prompt too long, temperature below 0", `"prompt":` + long + `,"max_tokens":1,"temperature":-1`, 400, "", tooLong},
-		{"a prompt too long, a logit_bias key no integer", `"prompt":` + long + `,"max_tokens":1,"logit_bias":{"x":1}`, 400, "", tooLong},
-		{"a prompt too long, min_tokens past max_tokens", `"prompt":` + long + `,"max_tokens":1,"min_tokens":5`, 400, "", tooLong},
-		{"a prompt too long, logprobs past the limit", `"prompt":` + long + `,"max_tokens":1,"logprobs":50`, 400, "", tooLong},
-		{"a prompt too long, stop_token_ids outside the vocabulary", `"prompt":` + long + `,"max_tokens":1,"stop_token_ids":[99999]`, 400, "", tooLong},
-		{"a prompt too long, max_tokens 5", `"prompt":` + long + `,"max_tokens":5`, 400, "", tooLong},
-		{"the second prompt too long, the first empty", `"prompt":[[],` + long + `],"max_tokens":1`, 400, "", tooLong},
+		{"a prompt too long, temperature below 0", `"prompt":` + long + `,"max_tokens":1,"temperature":-1`, 400, "input_tokens", tooLong},
+		{"a prompt too long, a logit_bias key no integer", `"prompt":` + long + `,"max_tokens":1,"logit_bias":{"x":1}`, 400, "input_tokens", tooLong},
+		{"a prompt too long, min_tokens past max_tokens", `"prompt":` + long + `,"max_tokens":1,"min_tokens":5`, 400, "input_tokens", tooLong},
+		{"a prompt too long, logprobs past the limit", `"prompt":` + long + `,"max_tokens":1,"logprobs":50`, 400, "input_tokens", tooLong},
+		{"a prompt too long, stop_token_ids outside the vocabulary", `"prompt":` + long + `,"max_tokens":1,"stop_token_ids":[99999]`, 400, "input_tokens", tooLong},
+		{"a prompt too long, max_tokens 5", `"prompt":` + long + `,"max_tokens":5`, 400, "input_tokens", tooLong},
+		{"the second prompt too long, the first empty", `"prompt":[[],` + long + `],"max_tokens":1`, 400, "input_tokens", tooLong},
 		// The sampling parameters before each prompt's emptiness and ids.
 		{"temperature below 0, an empty prompt", `"prompt":[],"max_tokens":1,"temperature":-1`, 400, "temperature", "temperature must be non-negative, got -1.0."},
 		{"logprobs past the limit, an empty prompt", `"prompt":[],"max_tokens":1,"logprobs":50`, 400, "logprobs", "Requested sample logprobs of 50"},
@@ -108,6 +130,10 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		{"a prompt id outside the vocabulary, then stream", `"prompt":[99999],"max_tokens":1,"stream":true`, 400, "prompt", "token id 99999 at position 0 is outside the vocabulary"},
 		{"an empty prompt, then max_tokens 5", `"prompt":[],"max_tokens":5`, 400, "prompt", "the prompt is empty"},
 		{"suffix, then stream", `"prompt":"a","max_tokens":1,"stream":true,"suffix":"x"`, 400, "suffix", "suffix is not currently supported"},
+		// vLLM 0.24.0 tokenizes the bad words after it checks the prompts.
+		{"an empty prompt, then a bad word of no token", `"prompt":[],"max_tokens":1,"bad_words":[" "]`, 400, "prompt", "the prompt is empty"},
+		{"a prompt id outside the vocabulary, then a bad word of no token", `"prompt":[99999],"max_tokens":1,"bad_words":[" "]`, 400, "prompt", "token id 99999 at position 0 is outside the vocabulary"},
+		{"a bad word of no token, then stream", `"prompt":"a","max_tokens":1,"stream":true,"bad_words":[" "]`, 400, "bad_words", "bad_words entries must tokenize to at least one token."},
 		{"every token held back", `"prompt":"a","max_tokens":1,"min_tokens":1,"allowed_token_ids":[5],"stop_token_ids":[5]`, 400, "", "every token of the vocabulary is held back"},
 		{"a prompt id outside the vocabulary, then every token held back", `"prompt":[99999],"max_tokens":1,"min_tokens":1,"allowed_token_ids":[5],"stop_token_ids":[5]`, 400, "prompt", "token id 99999 at position 0 is outside the vocabulary"},
 		{"an empty prompt, then every token held back", `"prompt":[],"max_tokens":1,"min_tokens":1,"allowed_token_ids":[5],"stop_token_ids":[5]`, 400, "prompt", "the prompt is empty"},

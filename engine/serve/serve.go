@@ -89,6 +89,12 @@
 // answered too: vLLM's "cmpl-" and its X-Request-Id header or
 // request_id, SGLang's rid.
 //
+// The vLLM dialect is that of one release, vLLM v0.24.0 (its
+// CompletionRequest and TokenizeCompletionRequest, read by pydantic 2 in
+// lax mode; SamplingParams; its renderer and input processor): the checks
+// here, their order and their words follow that release. Bodies are read as
+// both servers' FastAPI reads them, with Python's json (pyjson.go).
+//
 // Errors are those servers' shapes: vLLM's {"error": {"message", "type",
 // "param", "code"}}, SGLang's {"error": {"message"}}, 400 for a prompt
 // longer than the model's positions. Both servers are FastAPI apps, so a
@@ -246,7 +252,7 @@ func openAIError(w http.ResponseWriter, status int, typ, param, msg string) {
 	if param != "" {
 		p = param
 	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": p, "code": status}})
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": pyLiterals(msg), "type": typ, "param": p, "code": status}})
 }
 
 // fastAPIError is the body FastAPI, under both vLLM and SGLang, answers a
@@ -257,7 +263,7 @@ func fastAPIError(w http.ResponseWriter, status int, detail string) {
 
 // sglangError is SGLang's error body.
 func sglangError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg}})
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": pyLiterals(msg)}})
 }
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
@@ -324,6 +330,15 @@ func invalid(br *badRequest) error { return invalidBody{br} }
 type renderRefusal struct{ *badRequest }
 
 func (e renderRefusal) Unwrap() error { return e.badRequest }
+
+// afterPrompts is a *badRequest vLLM makes once it has checked each
+// prompt against the model (a bad word that tokenizes to nothing: its
+// InputProcessor tokenizes bad_words after it validates the prompts), so
+// completions reports it after an empty prompt or an id outside the
+// vocabulary.
+type afterPrompts struct{ *badRequest }
+
+func (e afterPrompts) Unwrap() error { return e.badRequest }
 
 // ownRefusal is a *badRequest of what vLLM answers and rlt serve does not
 // (stream, n above 1, max_tokens above 1, every token held back), on a
@@ -410,19 +425,44 @@ type tokenizeRequest struct {
 	Text   *string `json:"text"`
 }
 
-// parseTokenize decodes a /tokenize body; a body that decodes but has no
-// text is a *badRequest (the model is then known).
+// vllmTokenizeFields are the rules of the fields of vLLM's
+// TokenizeCompletionRequest, the /tokenize body of a prompt, besides
+// model and prompt: yes/no fields, read as its pydantic model reads them
+// (laxBoolOf; null only where the field is optional), what it refuses
+// refused before the model is looked up. The fields of its
+// TokenizeChatRequest (add_generation_prompt, continue_final_message…)
+// are passed over, as vLLM passes them over in a body of a prompt.
+var vllmTokenizeFields = map[string]fieldRule{
+	"add_special_tokens": vllmBool(false),                                                                                                 // our byte-level tokenizers add nothing around a text either way
+	"return_token_strs":  refusedIfTrue(true, "is not served: rlt serve gives the token ids, not the vocabulary's strings of the tokens"), // vLLM's convert_ids_to_tokens
+}
+
+// parseTokenize decodes a /tokenize body; a body that decodes but asks
+// what rlt serve does not answer is a *badRequest (the model is then
+// known), one vLLM's pydantic model refuses (no text, a yes/no field that
+// is neither) an invalidBody, reported before the model.
 func parseTokenize(body []byte) (model, text string, err error) {
+	body = pythonJSON(body)
 	var req tokenizeRequest
-	if err := decodeBody(body, &req, nil); err != nil {
+	if err := decodeBody(body, &req, vllmTokenizeFields); err != nil {
 		return "", "", err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return "", "", fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
+	}
+	if field, why := typeFaults(fields, vllmTokenizeFields); field != "" {
+		return req.Model, "", invalid(&badRequest{field, refusal(field, field, why)})
 	}
 	t := req.Prompt
 	if t == nil {
 		t = req.Text
 	}
 	if t == nil {
-		return req.Model, "", &badRequest{"prompt", `give "prompt", the text to tokenize`}
+		return req.Model, "", invalid(&badRequest{"prompt", `give "prompt", the text to tokenize`})
+	}
+	if field, why := checkFields(fields, vllmTokenizeFields); field != "" {
+		return req.Model, "", &badRequest{field, refusal(field, field, why)}
 	}
 	return req.Model, *t, nil
 }
@@ -566,6 +606,10 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		Allowed        *[]int64       `json:"allowed_token_ids"`
 		LogitBias      logitBiasField `json:"logit_bias"`
 	}
+	body = pythonJSON(body) // as vLLM's FastAPI reads it
+	if br := vllmIntFaults(body); br != nil {
+		return completionsRequest{}, invalid(br)
+	}
 	if err := decodeBody(body, &req, vllmFields); err != nil {
 		return completionsRequest{}, err
 	}
@@ -602,15 +646,24 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	// What vLLM's pydantic model refuses as it reads the body, before the
 	// model is looked up (invalid): a field's type, its constraints, the
 	// model validators.
+	noPrompt := req.Prompt == nil || len(*req.Prompt) == 1 && (*req.Prompt)[0].text != nil && *(*req.Prompt)[0].text == ""
 	switch {
-	case req.Prompt == nil:
-		return out, invalid(&badRequest{"prompt", `give "prompt": token ids or a text`})
+	case noPrompt && unset(fields["prompt_embeds"]): // validate_prompt_and_prompt_embeds: no prompt, or one text ""
+		return out, invalid(&badRequest{"prompt", "Either prompt or prompt_embeds must be provided and non-empty. (parameter=prompt)"})
+	case req.Prompt == nil: // prompt_embeds alone, which vLLM takes and rlt serve refuses, once the model is known
+		if field, why := typeFaults(fields, vllmSamplingFields); field != "" {
+			return out, invalid(&badRequest{field, refusal(field, field, why)})
+		}
+		return out, &badRequest{"prompt_embeds", refusal("prompt_embeds", "prompt_embeds", vllmFields["prompt_embeds"](fields["prompt_embeds"]))}
 	case req.PromptLogprobs != nil && *req.PromptLogprobs < -1:
 		return out, invalid(&badRequest{"prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."})
 	case req.Logprobs != nil && *req.Logprobs < -1:
 		return out, invalid(&badRequest{"logprobs", "`logprobs` must be a positive value or -1."})
 	case !minTokensWhole: // an int field
 		return out, invalid(&badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)})
+	}
+	if br := negativeIDs(*req.Prompt); br != nil { // the prompt's ids are Field(ge=0)
+		return out, invalid(br)
 	}
 	if field, why := checkFields(fields, vllmReadBools); field != "" {
 		return out, invalid(&badRequest{field, refusal(field, field, why)})
@@ -694,6 +747,57 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	return out, own
 }
 
+// negativeIDs is vLLM's refusal of a prompt of token ids below 0 (its
+// pydantic model's list[Annotated[int, Field(ge=0)]]: greater_than_equal,
+// before the model is looked up), naming the first; nil when there is
+// none. Ids past the vocabulary are checked last, against the model.
+func negativeIDs(ps prompts) *badRequest {
+	for i, p := range ps {
+		for j, id := range p.ids {
+			if id >= 0 {
+				continue
+			}
+			at := fmt.Sprintf("prompt[%d]", j)
+			if len(ps) > 1 {
+				at = fmt.Sprintf("prompt[%d][%d]", i, j)
+			}
+			return &badRequest{"prompt", fmt.Sprintf("%s: "+belowBound, at, 0, strconv.Itoa(int(id)))}
+		}
+	}
+	return nil
+}
+
+// vllmIntFaults is what vLLM's pydantic model refuses of the int fields
+// parseCompletions decodes itself, where its refusal is not a type's
+// (which decoding says, as before): check_logprobs' refusal of a number
+// below 0 but -1 (1.5 or -1e999 too: the validator compares the value as
+// JSON gives it, before pydantic reads it), prompt_logprobs' first; then,
+// in the fields' order, a float past int64's range or a text past 4300
+// characters (int_parsing_size) and an infinity or NaN (finite_number),
+// in pydantic-core's words. nil: none of these.
+func vllmIntFaults(body []byte) *badRequest {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return nil // decodeBody says what is wrong
+	}
+	for _, name := range []string{"prompt_logprobs", "logprobs"} {
+		num, isNumber := jsonValue(fields[name]).(json.Number)
+		if x, ok := jsonFloat(num); isNumber && ok && x < 0 && x != -1 {
+			return &badRequest{name, fmt.Sprintf("`%s` must be a positive value or -1.", name)}
+		}
+	}
+	for _, name := range []string{"logprobs", "max_tokens", "min_tokens", "n", "prompt_logprobs"} {
+		raw, ok := fields[name]
+		if !ok || isNull(raw) {
+			continue
+		}
+		if _, fault := laxWholeOf(jsonValue(raw)); fault == intTooBig || fault == notFinite {
+			return &badRequest{name, refusal(name, name, fmt.Sprintf(fault, raw))}
+		}
+	}
+	return nil
+}
+
 // promptK is the prompt log-probs' k a request asks (vLLM's
 // to_sampling_params: prompt_logprobs, else with echo logprobs), -1 for
 // the whole vocabulary of vocab; ok is false when none are asked.
@@ -771,9 +875,9 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		if p.text != nil {
 			all[i] = s.Tok.Encode(*p.text)
 		}
-		if len(all[i])+maxTokens > s.maxLen() {
-			bad("", fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
-				s.maxLen(), len(all[i])+maxTokens, len(all[i]), maxTokens))
+		if n := len(all[i]); n+maxTokens > s.maxLen() { // vLLM's renderer's words (TokenizeParams' max_total_tokens)
+			bad("input_tokens", fmt.Sprintf("You passed %d input tokens and requested %d output tokens. However, the model's context length is only %d tokens, resulting in a maximum input length of %d tokens. Please reduce the length of the input prompt. (parameter=input_tokens, value=%d)",
+				n, maxTokens, s.maxLen(), s.maxLen()-maxTokens, n))
 			return
 		}
 	}
@@ -782,10 +886,12 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			later = br
 		}
 	}
+	var badWords afterPrompts
 	if later == nil {
 		req.Bias, err = s.vllmBias(&req)
 		switch {
 		case err == nil:
+		case errors.As(err, &badWords): // a bad word of no token: after the prompts' checks
 		case errors.As(err, &own): // every token held back: after the prompts' checks
 		case !errors.As(err, &later):
 			bad("", err.Error())
@@ -805,6 +911,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			bad("prompt", err.Error())
 			return
 		}
+	}
+	if badWords.badRequest != nil {
+		bad(badWords.param, badWords.msg)
+		return
 	}
 	if own.badRequest != nil {
 		bad(own.param, own.msg)
@@ -947,7 +1057,9 @@ func (s *Server) vllmBias(req *completionsRequest) (*rlt.LogitBias, error) {
 	}
 	words, err := badWordTokens(s.Tok, req.BadWords)
 	if err != nil {
-		return nil, err
+		var br *badRequest
+		errors.As(err, &br)
+		return nil, afterPrompts{br} // vLLM tokenizes the bad words once it has checked the prompts
 	}
 	h = h.Hold(words...)
 	if req.MinTokens > 0 {

@@ -129,7 +129,7 @@ func TestErrors(t *testing.T) {
 		want       string
 	}{
 		{"/v1/completions", `{"model":"tiny","prompt":[` + long + `],"max_tokens":1,"prompt_logprobs":0}`, 400,
-			`{"error":{"code":400,"message":"This model's maximum context length is 64 tokens. However, you requested 72 tokens (71 in the messages, 1 in the completion).`},
+			`{"error":{"code":400,"message":"You passed 71 input tokens and requested 1 output tokens. However, the model's context length is only 64 tokens, resulting in a maximum input length of 63 tokens. Please reduce the length of the input prompt. (parameter=input_tokens, value=71)","param":"input_tokens"`},
 		{"/generate", `{"input_ids":[` + long + `],"sampling_params":{"max_new_tokens":1},"return_logprob":true,"logprob_start_len":0}`, 400,
 			`{"error":{"message":"The input (71 tokens) is longer than the model's context length (64 tokens)."}}`},
 		{"/v1/completions", `{"model":"tiny","prompt":[1,2],"max_tokens":2}`, 400, `max_tokens must be 1, or 0 with echo (got 2)`},

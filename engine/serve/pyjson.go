@@ -1,0 +1,117 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// vLLM and SGLang are FastAPI apps, which read a body with Python's json:
+// besides JSON it takes the literals NaN, Infinity and -Infinity as
+// numbers (floats nan, inf, -inf), where Go's encoding/json refuses them
+// as no JSON. pythonJSON reads a body as Python's json does: each such
+// literal where a value begins (not inside a text) is put as a JSON
+// number that stands for it, which every reading of a number here reads
+// as that float (jsonFloat; 1e999999999999 is Python's inf too), and
+// where Go reads it into a float64 or an int field is refused as a
+// number past its range. Each server then does with the float what it
+// does with it: vLLM's pydantic model takes nan and inf in a float field
+// (allow_inf_nan) and refuses them in an int field (finite_number), its
+// SamplingParams refuses a temperature, top_p… that is not finite, and
+// logit_bias clamps them; SGLang's SamplingParams.verify refuses a
+// temperature that is not finite. A message that says the number says the
+// literal given (pyLiterals).
+const (
+	pyNaN    = "8.8e888888888888" // no float but nan: jsonFloat reads it as NaN
+	pyInf    = "1e999999999999"
+	pyNegInf = "-1e999999999999"
+)
+
+var pyJSONLiterals = []struct{ py, json string }{
+	{"NaN", pyNaN},
+	{"Infinity", pyInf},
+	{"-Infinity", pyNegInf},
+}
+
+// pythonJSON is body with Python's non-finite literals put as the numbers
+// that stand for them (a body without them as it is).
+func pythonJSON(body []byte) []byte {
+	if !bytes.Contains(body, []byte("NaN")) && !bytes.Contains(body, []byte("Infinity")) {
+		return body
+	}
+	var out []byte
+	last := 0
+	inText, escaped := false, false
+	valueStarts := true // where a value may begin: the start, after ':', ',' or '['
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if inText {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inText = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			inText, valueStarts = true, false
+			continue
+		}
+		if valueStarts {
+			for _, lit := range pyJSONLiterals {
+				end := i + len(lit.py)
+				if bytes.HasPrefix(body[i:], []byte(lit.py)) && (end == len(body) || !isWordByte(body[end])) {
+					out = append(append(out, body[last:i]...), lit.json...)
+					last, i = end, end-1
+					break
+				}
+			}
+		}
+		valueStarts = c == ':' || c == ',' || c == '['
+	}
+	if out == nil {
+		return body
+	}
+	return append(out, body[last:]...)
+}
+
+// isWordByte reports whether c would continue a literal: Python's json
+// reads "NaN" only where it ends there.
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+// pyLiterals is msg with the numbers pythonJSON put for Python's literals
+// said as the literals given.
+func pyLiterals(msg string) string {
+	if !strings.Contains(msg, "e999999999999") && !strings.Contains(msg, pyNaN) {
+		return msg
+	}
+	return strings.NewReplacer(pyNegInf, "-Infinity", pyNaN, "NaN", pyInf, "Infinity").Replace(msg)
+}
+
+// sglangFloat is a float field of SGLang's sampling_params, read as
+// Python's json gives it (a float, nan and ±inf included: jsonFloat); a
+// value of another kind is refused in JSON's decoder's words, as before.
+type sglangFloat float64
+
+func (f *sglangFloat) UnmarshalJSON(b []byte) error {
+	if num, ok := jsonValue(b).(json.Number); ok {
+		if x, ok := jsonFloat(num); ok {
+			*f = sglangFloat(x)
+			return nil
+		}
+	}
+	var strict float64
+	if err := json.Unmarshal(b, &strict); err != nil {
+		return err
+	}
+	*f = sglangFloat(strict)
+	return nil
+}

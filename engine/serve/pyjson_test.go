@@ -1,0 +1,71 @@
+package serve
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestPythonJSON: a body is read as Python's json reads it, NaN, Infinity
+// and -Infinity taken as numbers where a value begins, and left as they
+// are inside a text or as part of another word (which Python's json
+// refuses, as Go's does).
+func TestPythonJSON(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`{"a":1}`, `{"a":1}`},
+		{`{"a":NaN}`, `{"a":` + pyNaN + `}`},
+		{`{"a": Infinity ,"b":[-Infinity,NaN]}`, `{"a": ` + pyInf + ` ,"b":[` + pyNegInf + `,` + pyNaN + `]}`},
+		{`{"NaN":"NaN \" NaN","b":"Infinity"}`, `{"NaN":"NaN \" NaN","b":"Infinity"}`},
+		{`{"a":"\\",  "b":NaN}`, `{"a":"\\",  "b":` + pyNaN + `}`},
+		{`{"a":NaNx}`, `{"a":NaNx}`},
+		{`{"a":nan}`, `{"a":nan}`},
+		{`{"a":-NaN}`, `{"a":-NaN}`},
+		{`NaN`, pyNaN},
+	} {
+		if got := string(pythonJSON([]byte(c.body))); got != c.want {
+			t.Errorf("%s: %s, want %s", c.body, got, c.want)
+		}
+	}
+}
+
+// TestNonFiniteLiterals: vLLM's and SGLang's FastAPI read NaN, Infinity
+// and -Infinity as floats (Python's json); vLLM 0.24.0 then refuses a
+// temperature or top_p that is not finite (SamplingParams), an int field
+// given one (pydantic's finite_number), and clamps a logit_bias of NaN
+// to -100 (answered); SGLang's SamplingParams.verify refuses a
+// temperature that is not finite. Each is refused in those words, where
+// Go's JSON refused the literal as no JSON.
+func TestNonFiniteLiterals(t *testing.T) {
+	_, ts := testServer(t, Both)
+	for _, c := range []struct {
+		path, body string
+		status     int
+		msg        string // the refusal's message begins so; "" for an answer
+	}{
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"temperature":NaN}`, 400, "temperature must be a finite number, got nan. (parameter=temperature, value=nan)"},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"temperature":Infinity}`, 400, "temperature must be a finite number, got inf."},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"temperature":-Infinity}`, 400, "temperature must be a finite number, got -inf."},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"top_p":NaN}`, 400, "top_p must be in (0, 1], got nan."},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"presence_penalty":-Infinity}`, 400, "presence_penalty must be in [-2, 2], got -inf."},
+		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":1,"n":NaN}`, 400, "n: Input should be a finite number, got NaN"},
+		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":Infinity}`, 400, "max_tokens: Input should be a finite number, got Infinity"},
+		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":1,"seed":-Infinity}`, 400, "seed: Input should be a finite number, got -Infinity"},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"logprobs":-Infinity}`, 400, "`logprobs` must be a positive value or -1."},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"logit_bias":{"5":NaN}}`, 200, ""},
+		{"/v1/completions", `{"prompt":"NaN","max_tokens":1}`, 200, ""},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"stop_token_ids":[NaN]}`, 400, `the body is not the JSON expected: field "stop_token_ids" holds a JSON number NaN where a whole number is wanted`},
+		{"/tokenize", `{"prompt":"ab","add_special_tokens":NaN}`, 400, "add_special_tokens must be true or false, got NaN"},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":NaN}}`, 400, "temperature must be a non-negative finite number, got nan."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":Infinity}}`, 400, "temperature must be a non-negative finite number, got inf."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":1e999}}`, 400, "temperature must be a non-negative finite number, got inf."},
+	} {
+		status, got := post(t, ts.URL+c.path, c.body)
+		var r struct{ Error struct{ Message string } }
+		switch {
+		case c.msg == "" && status != 200:
+			t.Errorf("%s %s: %d %s; want an answer", c.path, c.body, status, got)
+		case c.msg != "" && (status != c.status || json.Unmarshal([]byte(got), &r) != nil || !strings.HasPrefix(r.Error.Message, c.msg)):
+			t.Errorf("%s %s: %d %s; want %d with %s", c.path, c.body, status, got, c.status, c.msg)
+		}
+	}
+}
