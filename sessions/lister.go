@@ -366,15 +366,20 @@ type sizeState struct {
 // writes changes: every session that writes a run takes its lock and
 // appends to events.jsonl (open or create, then close), the logs only
 // grow, and a file added to or removed from the folder moves its mtime.
-// A log missing is keyed as missing (a zero fileID): a session that
-// writes the run creates events.jsonl, which moves the folder's mtime and
-// the key's log both.
+// A file missing (a log, config.toml) is keyed as missing (a zero
+// fileID): a session that writes the run creates events.jsonl, and
+// config.toml put back is a file added, each moving the folder's mtime
+// and the key's file both. A log that is there but cannot be read (no
+// permission, a folder in its place) is keyed by its identity as a stat
+// found it (logState.sizeID): the walk reads no file, only their sizes,
+// so whether it can be read changes no size, and whatever writes to it
+// moves its size or time.
 type sizeKey struct {
 	dir, config, events, metrics fileID
 }
 
 func (a sizeKey) same(b sizeKey) bool {
-	return a.dir.unchanged(b.dir) && a.config.unchanged(b.config) && a.events.unchangedOrMissing(b.events) && a.metrics.unchangedOrMissing(b.metrics)
+	return a.dir.unchanged(b.dir) && a.config.unchangedOrMissing(b.config) && a.events.unchangedOrMissing(b.events) && a.metrics.unchangedOrMissing(b.metrics)
 }
 
 // folderSize is the size of the run folder dir (FolderSize). A folder that
@@ -382,22 +387,29 @@ func (a sizeKey) same(b sizeKey) bool {
 // killed) is walked once and its size kept until its sizeKey changes,
 // since the walk stats every file (a trace file per step: ~20 ms a relist
 // at 5,000 steps). One that a process holds is walked every time: its
-// writer adds to files the key does not name (traces, checkpoints). So is
-// one missing config.toml, or whose logs could not be read (other than
-// missing): it is not a run whose writer has come and gone in the usual
-// way. A run that lost a log (events.jsonl or metrics.jsonl missing) is
-// keyed with it missing, and walked once, as a run whose events lost
-// records is listed at every relist: it was walked every time, its
-// checkpoints and traces with it (10 opens a relist, not 3). cfgInfo is
-// config.toml as the caller stat'ed it (nil: none); the logs must have
-// been read (their identities are those their reads took).
+// writer adds to files the key does not name (traces, checkpoints). A run
+// that lost a log (events.jsonl or metrics.jsonl missing) is keyed with
+// it missing, and walked once, as a run whose events lost records is
+// listed at every relist: it was walked every time, its checkpoints and
+// traces with it (10 opens a relist, not 3). So is one missing
+// config.toml, and one with a log that cannot be read, keyed by that
+// log's stat (sizeKey): both were walked at every relist. Only a log
+// whose read failed with no identity taken (its stat failed too) is
+// walked every time. cfgInfo is config.toml as the caller stat'ed it
+// (nil: none); the logs must have been read (their identities are those
+// their reads took).
 func (c *runCache) folderSize(dir string, held bool, cfgInfo fs.FileInfo) int64 {
 	dirInfo, err := os.Stat(dir)
-	if held || err != nil || cfgInfo == nil || !c.eventsLog.valid && !c.eventsLog.missing || !c.metricsLog.valid && !c.metricsLog.missing {
+	events, eventsKeyed := c.eventsLog.sizeID()
+	metrics, metricsKeyed := c.metricsLog.sizeID()
+	if held || err != nil || !eventsKeyed || !metricsKeyed {
 		c.size = sizeState{}
 		return FolderSize(dir)
 	}
-	key := sizeKey{dir: idOf(dirInfo), config: idOf(cfgInfo), events: c.eventsLog.id, metrics: c.metricsLog.id}
+	key := sizeKey{dir: idOf(dirInfo), events: events, metrics: metrics}
+	if cfgInfo != nil {
+		key.config = idOf(cfgInfo)
+	}
 	if c.size.valid && c.size.key.same(key) {
 		return c.size.bytes
 	}
@@ -796,6 +808,24 @@ type logState struct {
 	// missing: the last read found no file at the path (fs.ErrNotExist),
 	// and valid is false.
 	missing bool
+	// failed is the identity of the file the last read failed on, other
+	// than missing (no permission, a folder in its place), as a stat
+	// found it (zero where that failed too), and valid is false: what
+	// keys the run's size (sizeID), read again at every listing.
+	failed fileID
+}
+
+// sizeID is the log's identity for a sizeKey as the last read found it:
+// the file read, zero where it was missing, the one whose read failed;
+// ok false where the read failed with no identity taken.
+func (ls *logState) sizeID() (id fileID, ok bool) {
+	switch {
+	case ls.valid:
+		return ls.id, true
+	case ls.missing:
+		return fileID{}, true
+	}
+	return ls.failed, ls.failed.info != nil
 }
 
 // read hands fn the complete, non-empty lines of the log at path that it has
@@ -809,6 +839,13 @@ func (ls *logState) read(path string, reset func(), fn func(raw []byte)) (ReadSt
 	f, err := os.Open(path)
 	if err != nil {
 		*ls = logState{missing: errors.Is(err, fs.ErrNotExist)}
+		if !ls.missing {
+			// A stat needs no read permission: the identity keys the
+			// run's size (sizeID) as a file read does.
+			if fi, serr := os.Stat(path); serr == nil {
+				ls.failed = idOf(fi)
+			}
+		}
 		reset()
 		return ReadStats{}, fmt.Errorf("read log: %w", err)
 	}
@@ -846,6 +883,9 @@ func (ls *logState) read(path string, reset func(), fn func(raw []byte)) (ReadSt
 	}
 	if rerr != nil || err != nil {
 		*ls = logState{}
+		if rerr != nil && err == nil {
+			ls.failed = id // a folder in its place: open and stat work, the read fails
+		}
 		return st, rerr
 	}
 	ls.valid, ls.id, ls.partial = true, id, st.PartialBytes
