@@ -97,9 +97,12 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " (%s)", plural(rep.Entries, "TensorBoard scalar event"))
 	}
 	fmt.Fprintln(stdout)
-	if rep.LastStep >= 0 { // the count the workbench shows for the run
-		done := sessions.ImportNumbering(rep.Format).StepsDone(rep.LastStep)
-		fmt.Fprintf(stdout, "steps %s", sessions.StepsLabel(done, rep.PlannedSteps))
+	// The count the workbench and rlt sessions show for the run (their
+	// STEPS cell): a trainer that planned its steps and logged none yet
+	// reads "steps 0/200", as the listing does; only a run with neither a
+	// step nor a plan (a traces file) says none.
+	if rep.LastStep >= 0 || rep.PlannedSteps > 0 {
+		fmt.Fprintf(stdout, "steps %s", sessions.StepsCell(sessions.ImportNumbering(rep.Format), rep.LastStep, rep.PlannedSteps))
 		if rep.PlannedSteps == 0 {
 			fmt.Fprint(stdout, " (its files state no planned total)")
 		}

@@ -433,15 +433,21 @@ func TestImportTrainersScoreExport(t *testing.T) {
 // trainer did against the steps its files planned, as the workbench counts
 // them once the run is open: the Hugging Face Trainer's max_steps (official
 // trainer, TRL), none for verl and NeMo-RL, and nothing for a traces file,
-// which has no steps. The summary used to say neither.
+// which has no steps. The summary used to say neither. A trainer that
+// planned 200 steps and logged none yet (TRL's completions of its first
+// steps are written before its log_history has an entry) says "steps
+// 0/200", as rlt sessions' STEPS cell (sessions.StepsCell) does: it said no
+// steps line at all.
 func TestImportSummarySaysTheSteps(t *testing.T) {
 	traces := filepath.Join(t.TempDir(), "mine.jsonl")
 	if err := os.WriteFile(traces, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	planned := plannedTRLFolder(t, 200)
 	for _, c := range []struct{ name, src, want string }{
 		{"official", officialFixture, "\nsteps 3/3\n"},
 		{"trl", "sessions/testdata/trainers/trl", "\nsteps 4/4\n"},
+		{"trl, no step logged", planned, "\nsteps 0/200\n"},
 		{"verl", "sessions/testdata/trainers/verl", "\nsteps 2 (its files state no planned total)\n"},
 		{"nemo-rl", "sessions/testdata/trainers/nemo-rl", "\nsteps 2 (its files state no planned total)\n"},
 		{"traces file", traces, ""},
@@ -454,8 +460,51 @@ func TestImportSummarySaysTheSteps(t *testing.T) {
 			if c.want == "" && strings.Contains(out, "\nsteps") || !strings.Contains(out, c.want) {
 				t.Errorf("summary %q, want %q", out, c.want)
 			}
+			// The count rlt sessions lists the run with.
+			code, list, errs := runCLI(t, "", "sessions", "--runs", filepath.Dir(strings.TrimPrefix(strings.SplitN(out, "\n", 2)[0], "run folder ")))
+			if want := strings.TrimPrefix(strings.TrimSpace(c.want), "steps "); code != 0 || c.want != "" && !strings.Contains(list, " "+strings.Fields(want)[0]+" ") {
+				t.Errorf("rlt sessions: exit %d, want STEPS %q:\n%s%s", code, want, list, errs)
+			}
 		})
 	}
+}
+
+// plannedTRLFolder is a TRL GRPOTrainer output_dir that planned steps
+// (max_steps) and logged none yet: the fixture's completions, and a
+// trainer_state.json whose log_history is empty.
+func plannedTRLFolder(t *testing.T, steps int) string {
+	t.Helper()
+	src := "sessions/testdata/trainers/trl"
+	dst := filepath.Join(t.TempDir(), "trl-planned")
+	if err := os.MkdirAll(filepath.Join(dst, "completions"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(src, "completions", "*.parquet"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, "completions", filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(src, "checkpoint-2", "trainer_state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state map[string]any
+	if err := json.Unmarshal(data, &state); err != nil {
+		t.Fatal(err)
+	}
+	state["log_history"], state["global_step"], state["max_steps"] = []any{}, 0, steps
+	if data, err = json.Marshal(state); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dst, "trainer_state.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // TestImportErrorsSayTheCommandOnce: rlt import's errors say "rlt import:"
