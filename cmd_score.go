@@ -908,6 +908,14 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 					return fmt.Errorf("step %d's teacher: %w; %d traces were stored before it: run the same command again to score the rest", g.step, err, written)
 				}
 				loaded = g.dir
+				// A signal that came while it loaded (a teacher's load
+				// takes no context, and a large one takes a while) stops
+				// here, before its first batch: it scored that batch, and
+				// was heeded only after it.
+				if ctx.Err() != nil {
+					w.Flush()
+					return stopped()
+				}
 			}
 			sc := st.sc
 			scores, errs := st.scoreEach(items)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -270,4 +275,60 @@ func TestScoreTeacherOfStepRewrittenCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	score("rescores without a teacher ID", 0)
+}
+
+// TestScoreTeacherOfStepStopsOnASignalDuringALoad: with --teacher-of-step,
+// a signal that comes while the next step's teacher loads (a load takes no
+// context) stops the scoring once the load returns, before that teacher
+// scores anything: stdout holds step 0's lines and no more, and the error
+// says so. The signal was heeded only after the loaded teacher's first
+// batch, scored and printed after it.
+func TestScoreTeacherOfStepStopsOnASignalDuringALoad(t *testing.T) {
+	dir, _, steps := stepRun(t)
+	run, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentRescore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	teacher, student := run.Settings().Teacher, run.Settings().Student
+	prompts, err := record.PromptsFor(teacher, student, record.Prompts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := rlt.LoadPair(compute.NewCPU(), teacher, student, prompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := rlt.NewScorer(pair, record.DefaultRewardConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, signal := context.WithCancel(context.Background())
+	defer signal()
+	loads := 0
+	swap := func(string) error { // the signal comes while step 1's teacher loads
+		loads++
+		signal()
+		return nil
+	}
+	var out, errb bytes.Buffer
+	err = scoreRun(ctx, run, &scoreStats{sc: sc}, 1, false, false, teacher, student, swap, &out, &errb)
+	step0 := 0
+	for _, s := range steps {
+		if s == 0 {
+			step0++
+		}
+	}
+	lines := scoreLines(t, out.String())
+	if want := fmt.Sprintf("stopped by a signal after %d of %d traces", step0, len(steps)); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want it to say %q", err, want)
+	}
+	if loads != 1 || len(lines) != step0 {
+		t.Errorf("%d loads, %d lines; want 1 load and step 0's %d lines, nothing scored by the teacher loaded under the signal", loads, len(lines), step0)
+	}
+	for _, l := range lines {
+		if id, _ := l["trace"].(string); steps[id] != 0 {
+			t.Errorf("trace %s of step %d scored after the signal", id, steps[id])
+		}
+	}
 }

@@ -1509,6 +1509,7 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 	// comes when the step in progress has ended. A viewer without the
 	// engine has only the phase.
 	asked, canAsk := m.pauseAsked()
+	prog, hasProg := m.progressShown() // before a phase event, what the engine does
 	// A state the Runs screen also lists is st, said in its words, so the
 	// header and the listing of one run never name it two ways; the rest
 	// (stopping, pausing, following …) are moments only the header sees.
@@ -1557,6 +1558,15 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		st = sessions.StateRunning
 	case m.hasStep:
 		st = sessions.StateRunning
+	case hasProg && prog.Step >= 0:
+		// Its engine reports a step's phase under way (sampling 0/96
+		// tokens) with no phase event read yet: it has loaded and runs,
+		// as the progress line beside the state says.
+		st = sessions.StateRunning
+	case hasProg:
+		// It reports what it loads (loading 0/1 model pairs): the
+		// progress line says it, once.
+		text = "starting"
 	case m.sh.control != nil:
 		text = "starting (loading models)"
 	default:
