@@ -185,7 +185,7 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 // full and what to do (FullDiskError).
 func lockDiskFull(dir, path string, err error) error {
 	full := FullDiskError{What: LockFileName, Dir: dir, Left: "the run is as it was",
-		Again: "open the run again to review or resume it (rlt open shows it read-only meanwhile: reading it writes nothing)"}.IfFull(err)
+		Again: "open the run again to review or resume it", Meanwhile: "rlt open shows it read-only meanwhile: reading it writes nothing"}.IfFull(err)
 	return fmt.Errorf("lock run %s: %w: %w", path, ErrUnwritable, full)
 }
 

@@ -286,6 +286,10 @@ type FullDiskError struct {
 	Flag, Names string
 	// Again is what to do once there is room ("": run the command again).
 	Again string
+	// Meanwhile is what can be done until there is room, said after Again
+	// in parentheses ("": nothing): where the refusal is read by what
+	// already does it (the workbench showing the run read-only), it goes.
+	Meanwhile string
 	// Left says what is kept of the work that failed ("": nothing was
 	// written).
 	Left string
@@ -323,6 +327,9 @@ func (e *FullDiskError) Error() string {
 	again := "run the command again"
 	if e.Again != "" {
 		again = e.Again
+	}
+	if e.Meanwhile != "" {
+		again += " (" + e.Meanwhile + ")"
 	}
 	elsewhere := ""
 	if e.Flag != "" {

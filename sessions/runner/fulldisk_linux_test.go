@@ -20,8 +20,10 @@ import (
 // the lock's refusal says; in a read-only folder to copy it where it can be
 // written. The note said the read-only folder's words of both: copying a
 // run off a full disk frees nothing, and needs room elsewhere the note did
-// not say. It needs small and read-only disks: tmpfs mounts, as root
-// (Linux: this file's name).
+// not say. It says read-only once: the full disk's said to open the run
+// read-only meanwhile (rlt open shows it …), which the note is read in.
+// It needs small and read-only disks: tmpfs mounts, as root (Linux: this
+// file's name).
 func TestReviewNoteSaysWhyReadOnly(t *testing.T) {
 	l := NewLauncher(context.Background(), t.TempDir(), "")
 	for _, c := range []struct {
@@ -59,6 +61,11 @@ func TestReviewNoteSaysWhyReadOnly(t *testing.T) {
 			notes := strings.Join(s.Notes, "\n")
 			if !s.IsReadOnly() || !strings.Contains(notes, want) || strings.Contains(notes, c.not) {
 				t.Errorf("read-only %v, notes:\n%s\nwant %q, not %q", s.IsReadOnly(), notes, want, c.not)
+			}
+			// Said once: the full disk's refusal also said to open it
+			// read-only meanwhile (rlt open), which it is.
+			if n := strings.Count(notes, "read-only"); n != 1 {
+				t.Errorf("notes say read-only %d times:\n%s", n, notes)
 			}
 		})
 	}

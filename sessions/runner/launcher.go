@@ -284,10 +284,13 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 		}
 		// A full disk's refusal says to free room and open the run again:
 		// copying the run elsewhere, a read-only folder's way, frees
-		// nothing there.
+		// nothing there. What it says to do meanwhile, open it read-only,
+		// is what this open did, and the note begins by saying so.
 		var full *sessions.FullDiskError
 		if errors.As(err, &full) {
-			s.Notes = append(s.Notes, "read-only: reviews and exports cannot be saved in it: "+full.Error())
+			said := *full
+			said.Meanwhile = ""
+			s.Notes = append(s.Notes, "read-only: reviews and exports cannot be saved in it: "+said.Error())
 		} else {
 			s.Notes = append(s.Notes, "read-only: "+sessions.ErrUnwritable.Error()+"; reviews and exports cannot be saved in it (copy it where you can write)")
 		}
