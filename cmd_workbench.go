@@ -210,6 +210,8 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// The workbench has ended every run it opened (their errors
 		// are in err); this Close only returns at once.
 		h.Close()
+	} else {
+		recordLeave(stderr)
 	}
 	return workbenchEnded(err, l.Written(), stderr)
 }
@@ -240,9 +242,30 @@ func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepa
 	case err := <-ended:
 		return err
 	case <-leave:
-		// The engine is not waited for: the process exits, its lock
-		// going with it, as SIGKILL's would.
+		// The engine is not waited for: the process exits once the run
+		// folder has recorded that it left it (recordLeave).
+		recordLeave(stderr)
 		return workbenchEnded(ui.ErrLeft, []string{rec.Dir()}, stderr)
+	}
+}
+
+// leaveWithin bounds how long a command leaving at once on a second stop
+// signal waits for the run folders it trains to record it (recordLeave):
+// the user asked to leave now, and a disk that is full or hung must not
+// hold the process.
+const leaveWithin = 2 * time.Second
+
+// recordLeave has every run folder this process trains record that it
+// was left at once on a second stop signal (sessions.LeaveAll): a close
+// saying the step lost and the checkpoint it continues from, run.lock
+// released, so that rlt sessions and the Runs screen list it stopped with
+// that note, not as a killed writer's ("gone without stopping it") until
+// its next open tidied it. The engines are not waited for; a checkpoint
+// they are writing is never put in place. A folder that could not record
+// it within leaveWithin is said on stderr, left as a kill would leave it.
+func recordLeave(stderr io.Writer) {
+	if err := sessions.LeaveAll("on a second stop signal", leaveWithin); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
 	}
 }
 
@@ -387,6 +410,9 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave}, nil, nil)
+	if errors.Is(err, ui.ErrLeft) {
+		recordLeave(stderr)
+	}
 	return workbenchEnded(err, l.Written(), stderr)
 }
 

@@ -3,6 +3,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,6 +87,44 @@ func TestHeadlessSecondSignalLeavesAtOnce(t *testing.T) {
 	ck, _, err := sessions.LatestCheckpoint(runDir)
 	if err != nil {
 		t.Fatalf("no checkpoint to continue from: %v", err)
+	}
+	// Left, not killed: the folder records it (a close saying where,
+	// run.lock released), and is listed stopped with that note; it read
+	// as a killed writer's ("gone without stopping it", run.lock naming
+	// the pid) until its next open tidied it.
+	note := fmt.Sprintf("; it continues from its checkpoint of step %d", ck.Step)
+	if s := list[0]; s.State != sessions.StateStopped || !strings.HasPrefix(s.Note, "left at once on a second stop signal ") || !strings.HasSuffix(s.Note, note) {
+		t.Errorf("listed %s (%s); want stopped, noted as left at once on a second stop signal%s", s.State, s.Note, note)
+	}
+	if out, err := exec.Command(bin, "sessions", "--runs", runs).CombinedOutput(); err != nil || !strings.Contains(string(out), " stopped ") || !strings.Contains(string(out), "(left at once on a second stop signal ") {
+		t.Errorf("rlt sessions: %v\n%s", err, out)
+	}
+	if lock, err := os.ReadFile(filepath.Join(runDir, sessions.LockFileName)); err != nil || len(bytes.TrimSpace(lock)) != 0 {
+		t.Errorf("run.lock %q, %v; want it released (emptied), as a clean close leaves it", lock, err)
+	}
+	events, err := os.ReadFile(filepath.Join(runDir, sessions.EventsFile))
+	lines := strings.Split(string(events), "\n")
+	if err != nil || len(lines) < 2 || lines[len(lines)-1] != "" {
+		t.Fatalf("events.jsonl: %v, not whole lines:\n%s", err, events)
+	}
+	lines = lines[:len(lines)-1]
+	for i, l := range lines {
+		var e sessions.EventRecord
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("events.jsonl:%d: %v: %s", i+1, err, l)
+		}
+		if closing := e.Kind == sessions.KindClose; closing != (i == len(lines)-1) || closing && (e.Name != sessions.CloseLeft || e.Dir != filepath.Join(sessions.CheckpointsDir, filepath.Base(ck.Dir))) {
+			t.Errorf("events.jsonl:%d: %s; want one close, last, named %q with the checkpoint of step %d", i+1, l, sessions.CloseLeft, ck.Step)
+		}
+	}
+	cks, err := sessions.Checkpoints(runDir)
+	for _, c := range cks {
+		if c.Err != nil || c.Step > ck.Step {
+			t.Errorf("checkpoint of step %d in place after the leave: %v (the last is step %d's)", c.Step, c.Err, ck.Step)
+		}
+	}
+	if err != nil {
+		t.Error(err)
 	}
 	// Resumable from its last checkpoint, two steps more.
 	resume := exec.Command(bin, "run", "--resume", runDir, "--steps", strconv.Itoa(ck.Step+3), "--headless")

@@ -192,8 +192,12 @@ func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
 	if st := strings.Fields(strings.TrimSpace(tmux("display", "-p", "-t", "w", "#{alternate_on} #{cursor_flag}"))); len(st) != 2 || st[0] != "0" || st[1] != "1" {
 		t.Errorf("after the exit: alternate_on, cursor_flag = %v; want 0 1 (main screen, cursor visible)", st)
 	}
-	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State == sessions.StateRunning {
-		t.Errorf("rlt sessions: %+v %v; want the run, not running", list, err)
+	// Stopped, noted as left (the run folder recorded it, run.lock
+	// released), not a killed writer's run "gone without stopping it".
+	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State != sessions.StateStopped || !strings.HasPrefix(list[0].Note, "left at once on a second stop signal ") {
+		t.Errorf("rlt sessions: %+v %v; want the run stopped, noted as left at once on a second stop signal", list, err)
+	} else if lock, err := os.ReadFile(filepath.Join(list[0].Dir, sessions.LockFileName)); err != nil || strings.TrimSpace(string(lock)) != "" {
+		t.Errorf("run.lock %q, %v; want it released (emptied)", lock, err)
 	}
 }
 

@@ -106,6 +106,8 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	}
 	r.ckMu.Lock()
 	defer r.ckMu.Unlock()
+	r.saving.Store(int64(step) + 1) // where a Leave meanwhile leaves the run
+	defer r.saving.Store(0)
 	root := filepath.Join(r.dir, CheckpointsDir)
 	name := checkpointName(step)
 	final := filepath.Join(root, name)
@@ -164,24 +166,38 @@ func (r *Run) SaveCheckpoint(step int, save func(dir string) error, state Checkp
 	if err := durable.WriteFile(filepath.Join(tmp, CheckpointStateFile), append(data, '\n'), 0o644); err != nil {
 		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
-	var old string
-	if _, err := os.Lstat(final); err == nil {
-		old = filepath.Join(root, fmt.Sprintf(".old-%s-%d", name, time.Now().UnixNano()))
-		if err := durable.Rename(final, old); err != nil {
-			return Checkpoint{}, fmt.Errorf("save checkpoint %s: move the previous one aside: %w", final, err)
+	// Into place, and its event queued, unless the run was left
+	// meanwhile (Leave): then it stays a temporary folder, as a kill
+	// would leave it, never a checkpoint the close did not name.
+	if err := func() error {
+		r.pubMu.Lock()
+		defer r.pubMu.Unlock()
+		if r.closed.Load() {
+			return fmt.Errorf("save checkpoint %s: the run was closed while it was written, so it was not put in place", final)
 		}
+		var old string
+		if _, err := os.Lstat(final); err == nil {
+			old = filepath.Join(root, fmt.Sprintf(".old-%s-%d", name, time.Now().UnixNano()))
+			if err := durable.Rename(final, old); err != nil {
+				return fmt.Errorf("save checkpoint %s: move the previous one aside: %w", final, err)
+			}
+		}
+		if err := durable.Rename(tmp, final); err != nil {
+			return fmt.Errorf("save checkpoint %s: %w", final, err)
+		}
+		ok = true
+		if err := durable.SyncDir(root); err != nil {
+			return fmt.Errorf("save checkpoint %s: sync %s: %w", final, root, err)
+		}
+		if old != "" {
+			os.RemoveAll(old)
+		}
+		r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCheckpoint, Step: step, Dir: filepath.Join(CheckpointsDir, name)})
+		r.saving.Store(0) // in place: a Leave from now on continues from it
+		return nil
+	}(); err != nil {
+		return Checkpoint{}, err
 	}
-	if err := durable.Rename(tmp, final); err != nil {
-		return Checkpoint{}, fmt.Errorf("save checkpoint %s: %w", final, err)
-	}
-	ok = true
-	if err := durable.SyncDir(root); err != nil {
-		return Checkpoint{}, fmt.Errorf("save checkpoint %s: sync %s: %w", final, root, err)
-	}
-	if old != "" {
-		os.RemoveAll(old)
-	}
-	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCheckpoint, Step: step, Dir: filepath.Join(CheckpointsDir, name)})
 	if removed, err := r.rotate(); err != nil {
 		r.store.addIssue(Issue{File: root, Msg: fmt.Sprintf("rotation (removed %v): %v", removed, err)})
 	}
@@ -571,9 +587,19 @@ func (r *Run) rotate() (removed []int, err error) {
 		if keep[c.Step] {
 			continue
 		}
-		if err := os.RemoveAll(c.Dir); err != nil {
+		if r.closed.Load() { // left (Leave): the process is leaving; the next rotation removes the rest
+			break
+		}
+		// Out of sight first (a .tmp- folder, which the next open removes):
+		// a process that leaves or is killed within the removal leaves no
+		// half-removed checkpoint under its name.
+		gone := filepath.Join(filepath.Dir(c.Dir), fmt.Sprintf(".tmp-rotated-%s-%d", filepath.Base(c.Dir), time.Now().UnixNano()))
+		if err := os.Rename(c.Dir, gone); err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if err := os.RemoveAll(gone); err != nil {
+			errs = append(errs, err)
 		}
 		removed = append(removed, c.Step)
 	}

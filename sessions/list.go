@@ -410,6 +410,11 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 	default:
 		state = StateStopped
 	}
+	if ev.left != "" {
+		// Its last training session left it at once on a second stop
+		// signal, and its close says how (Run.Leave).
+		notes = append(notes, ev.left)
+	}
 	// run.lock left behind names the process that did not unlock it (a
 	// killed trainer, or a killed review); the events name the trainer
 	// that never closed the run, also once a review has emptied run.lock.

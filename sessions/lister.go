@@ -546,6 +546,11 @@ type eventsFold struct {
 	// LostPartialLine, as sessions wrote it first): it found that
 	// session's close lost from events.jsonl ("": none).
 	cutAfterClose string
+	// left is what the close of the last session that trained the run
+	// says where that session left it at once (a close named CloseLeft:
+	// a second stop signal, the step in progress lost), which the listing
+	// notes until a later session trains the run ("": none).
+	left string
 	// workedSegs are the segments whose work the events record (worked),
 	// lastWorked the last noted, plus one (0: none): a segment whose
 	// records re-do an earlier one's steps, of which they record none, is
@@ -660,7 +665,7 @@ func (f *eventsFold) fold(e EventRecord) {
 		f.created, f.createdAt = true, e.Time
 		f.trains, f.resuming, f.intent = true, false, ""
 		f.open, f.sess = true, session{pid: e.PID, seg: e.Seg, created: true}
-		f.unclean, f.gone = false, session{}
+		f.unclean, f.gone, f.left = false, session{}, ""
 	case KindOpen:
 		if f.open && (f.trains || f.resuming) {
 			// The session that trained the run, or set out to, never
@@ -680,7 +685,7 @@ func (f *eventsFold) fold(e EventRecord) {
 		f.sess.started = true // its engine loaded and restored the checkpoint
 		// It is now the last session that trained the run: whether that
 		// one ended cleanly is what its own close (or none) says.
-		f.unclean, f.gone = false, session{}
+		f.unclean, f.gone, f.left = false, session{}, ""
 		if f.resumes == nil {
 			f.resumes = resumePoints{}
 		}
@@ -691,6 +696,8 @@ func (f *eventsFold) fold(e EventRecord) {
 			// A later session recorded the close of the session before
 			// it, lost from the file (LostPartialLine, LostAtLineEnd).
 			f.cutAfterClose = e.Extra
+		} else if e.Name == CloseLeft && e.File == "" && f.trains {
+			f.left = e.Extra
 		}
 	case KindDevice:
 		f.device = e.Device

@@ -337,6 +337,14 @@ const (
 	KindPlan = "plan"
 )
 
+// CloseLeft is the Name of the close event of a session that left the
+// run at once, without waiting for its engine (Run.Leave: a second stop
+// signal): Step is the step it left (in progress, or whose checkpoint was
+// being written: lost), Dir the newest checkpoint it continues from (""
+// for none), Extra what the listing notes. Every reader reads it as a
+// close (an older one as a plain close: stopped, nothing noted).
+const CloseLeft = "left"
+
 // Label is a review verdict on a trace.
 type Label string
 

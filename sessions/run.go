@@ -240,8 +240,11 @@ type Run struct {
 	tracesDirDirty bool
 	buf            []byte
 
-	qmu           sync.Mutex
-	queue         []item
+	qmu   sync.Mutex
+	queue []item
+	// sealed: the session's close is queued (Close, Leave): nothing is
+	// queued after it, so no record follows the close in the files.
+	sealed        bool
 	pendingTraces int
 	dropped       int // traces dropped since the last "dropped" event
 	droppedTotal  int
@@ -253,7 +256,21 @@ type Run struct {
 	written       atomic.Int64
 
 	// checkpoints
-	ckMu       sync.Mutex
+	ckMu sync.Mutex
+	// pubMu orders a checkpoint's coming into place (its rename, its
+	// event) with Leave: one being written when the run is left is never
+	// renamed into place after the close.
+	pubMu sync.Mutex
+	// saving is the step of the checkpoint being written, plus one (0:
+	// none), and lastMetric the step of the last metric record emitted,
+	// plus one: where a Leave left the run.
+	saving     atomic.Int64
+	lastMetric atomic.Int64
+	// trains: this session created the run or resumed its training
+	// (Resume): a Leave records where it left it (CloseLeft).
+	trains atomic.Bool
+	// ended is closed once Close or Leave has ended the session.
+	ended      chan struct{}
 	ckEstimate int64 // a checkpoint's size, estimated by SaveTrainerCheckpoint (for the full-disk error)
 
 	// rescores.jsonl, opened on the first AppendRescores
@@ -362,7 +379,7 @@ func (r *Run) Dropped() int {
 }
 
 func newRun(dir string, opts Options) *Run {
-	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: resumePoints{}, traceStep: -1}
+	return &Run{dir: dir, opts: opts.withDefaults(), store: newStore(), resumes: resumePoints{}, traceStep: -1, ended: make(chan struct{})}
 }
 
 // writeRunConfig writes a new run's config.toml (a test makes it fail, as
@@ -421,6 +438,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		return fail(err)
 	}
 	r.startWriter()
+	r.trains.Store(true)
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCreate, PID: os.Getpid()})
 	return r.sessionOnDisk()
 }
@@ -1247,11 +1265,18 @@ func (r *Run) startWriter() {
 	r.flushReq = make(chan chan error)
 	r.stop = make(chan struct{})
 	r.done = make(chan struct{})
+	writers.add(r)
 	go r.writeLoop()
 }
 
+// enqueue queues it for the writer; after the close (sealed) it is
+// dropped: the session has ended on disk.
 func (r *Run) enqueue(it item) {
 	r.qmu.Lock()
+	if r.sealed {
+		r.qmu.Unlock()
+		return
+	}
 	r.queue = append(r.queue, it)
 	if it.t != nil {
 		r.pendingTraces++
@@ -1264,6 +1289,12 @@ func (r *Run) enqueue(it item) {
 }
 
 func (r *Run) enqueueEvent(e EventRecord) {
+	r.qmu.Lock()
+	sealed := r.sealed
+	r.qmu.Unlock()
+	if sealed { // after the close: neither in the files nor in what State reads
+		return
+	}
 	e.Seg = r.seg
 	r.foldEvent(e)
 	r.store.addEvent(e)
@@ -1326,6 +1357,7 @@ func (r *Run) Emit(ev event.Event) {
 		}
 		r.store.addMetric(*m)
 		r.noteRecorded(m.Seg)
+		r.lastMetric.Store(int64(e.Step) + 1)
 		r.enqueue(item{m: m})
 	case event.Trace:
 		r.qmu.Lock()
@@ -1435,7 +1467,7 @@ func (r *Run) drain() (urgent bool, err error) {
 	r.qmu.Lock()
 	batch := r.queue
 	r.queue = nil
-	if r.dropped > 0 {
+	if r.dropped > 0 && !r.sealed { // a close seals them in before it (seal)
 		e := EventRecord{Seg: r.seg, Time: time.Now().UTC(), Kind: KindDropped, Count: r.dropped}
 		r.dropped = 0
 		r.store.addEvent(e)
@@ -1679,6 +1711,7 @@ func (r *Run) Resume(step int) error {
 		return err
 	}
 	r.noteResume(r.seg, step)
+	r.trains.Store(true)
 	m, t := r.store.supersede(r.seg, step)
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindResume, Step: step, Count: m + t})
 	return r.Flush()
@@ -1691,6 +1724,7 @@ func (r *Run) Close() error {
 	if r.closed.Swap(true) {
 		return nil
 	}
+	defer r.end()
 	if r.readOnly {
 		r.cancel()
 		<-r.followDone
@@ -1701,8 +1735,9 @@ func (r *Run) Close() error {
 	r.emitMu.Lock() // wait for an Emit in progress
 	r.emitMu.Unlock()
 	if !r.unopened.Load() { // a deferred open never begun closes as it was never opened
-		r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindClose})
+		r.seal(&EventRecord{Time: time.Now().UTC(), Kind: KindClose})
 	} else {
+		r.seal(nil)
 		r.lock.keepPrevious = true // and leaves run.lock as it found it
 	}
 	close(r.stop)
@@ -1719,6 +1754,198 @@ func (r *Run) Close() error {
 	if err := r.lock.Unlock(); err != nil {
 		errs = append(errs, err)
 	}
+	return errors.Join(errs...)
+}
+
+// seal queues the session's close event (nil: none, a deferred open
+// never begun), after the count of traces dropped since the last
+// "dropped" event, and refuses every record after it (enqueue).
+func (r *Run) seal(closing *EventRecord) {
+	if closing != nil {
+		closing.Seg = r.seg
+		r.foldEvent(*closing)
+		r.store.addEvent(*closing)
+	}
+	r.qmu.Lock()
+	if r.dropped > 0 {
+		e := EventRecord{Seg: r.seg, Time: time.Now().UTC(), Kind: KindDropped, Count: r.dropped}
+		r.dropped = 0
+		r.store.addEvent(e)
+		r.queue = append(r.queue, item{e: &e})
+	}
+	if closing != nil {
+		r.queue = append(r.queue, item{e: closing})
+	}
+	r.sealed = true
+	r.qmu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// end marks the session ended (Close, Leave).
+func (r *Run) end() {
+	writers.remove(r)
+	close(r.ended)
+}
+
+// Leave ends this session of the run at once, for a process that leaves
+// without waiting for its engine (the commands' second stop signal, after
+// the first asked the engine to stop after its step): unlike Close it
+// does not wait for the engine, whose step in progress, or checkpoint
+// being written, is lost. A session that trains the run (it created or
+// resumed it) records a close named CloseLeft that says so (cause: "on a
+// second stop signal"), the step it left and the newest checkpoint it
+// continues from, which the listing notes: the run is stopped, not "gone
+// without stopping it"; any other session (a review, a resume whose
+// engine still loads) records a plain close. run.lock is released once
+// that close is written and fsynced. Nothing is written after it: Emit
+// is refused, a checkpoint being written is never renamed into place (its
+// temporary folder is left as a kill leaves it, and the next open removes
+// it), and rotation stops. It waits at most within (a writer stuck on a
+// full or hung disk, an engine's checkpoint stuck in its rename): past it,
+// or where the close could not be written, it returns an error, the run
+// left as a killed writer's (run.lock not released), which the next open
+// tidies. A session closing already (Close) is waited for as long.
+func (r *Run) Leave(cause string, within time.Duration) error {
+	if r.readOnly {
+		return r.Close()
+	}
+	timeout := time.NewTimer(within)
+	defer timeout.Stop()
+	if r.closed.Swap(true) {
+		select {
+		case <-r.ended:
+			return nil
+		case <-timeout.C:
+			return fmt.Errorf("leave run %s: its close did not end within %v: it reads as a killed writer's until its next open tidies it", r.dir, within)
+		}
+	}
+	left := make(chan error, 1)
+	go func() { left <- r.leave(cause) }()
+	select {
+	case err := <-left:
+		return err
+	case <-timeout.C:
+		return fmt.Errorf("leave run %s: its close was not written within %v (a full or hung disk?): it reads as a killed writer's until its next open tidies it", r.dir, within)
+	}
+}
+
+// leave is Leave's work, r.closed set.
+func (r *Run) leave(cause string) error {
+	defer r.end()
+	r.beginMu.Lock() // a Begin under way ends first, as Close waits for it
+	r.beginMu.Unlock()
+	// A checkpoint coming into place ends first; none comes after.
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	r.emitMu.Lock() // an Emit under way ends first
+	r.emitMu.Unlock()
+	if r.unopened.Load() { // never begun: left as it was found, as Close leaves it
+		r.seal(nil)
+		r.lock.keepPrevious = true
+	} else {
+		e := EventRecord{Time: time.Now().UTC(), Kind: KindClose}
+		if r.trains.Load() {
+			e.Name = CloseLeft
+			e.Step, e.Dir, e.Extra = r.leftAt(cause)
+		}
+		r.seal(&e)
+	}
+	reply := make(chan error, 1)
+	var err error
+	select {
+	case r.flushReq <- reply:
+		err = <-reply
+	case <-r.done:
+	}
+	close(r.stop)
+	<-r.done
+	r.qmu.Lock()
+	if n := len(r.queue); n > 0 && err == nil {
+		err = r.writeErr
+	}
+	r.qmu.Unlock()
+	if err != nil {
+		return fmt.Errorf("leave run %s: its close could not be written (%w): it reads as a killed writer's until its next open tidies it", r.dir, err)
+	}
+	return errors.Join(r.closeLogs(), r.lock.Unlock())
+}
+
+// leftAt says where a session that trains the run leaves it (Leave): the
+// step it leaves (a checkpoint being written, the step in progress, or
+// the last step done), the newest usable checkpoint on disk, relative to
+// the run ("": none), and the listing's words. Called under pubMu: no
+// checkpoint comes into place meanwhile.
+func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
+	done := int(r.lastMetric.Load()) - 1 // -1: none this session
+	r.progMu.Lock()
+	prog, hasProg := r.prog, r.hasProg
+	r.progMu.Unlock()
+	switch saving := int(r.saving.Load()) - 1; {
+	case saving >= 0:
+		step, words = saving, fmt.Sprintf("left at once %s while the checkpoint of step %d was written, which is lost", cause, saving)
+	case hasProg && prog.Step >= 0 && prog.Step > done:
+		step, words = prog.Step, fmt.Sprintf("left at once %s during step %d, which is lost", cause, prog.Step)
+	case done >= 0:
+		step, words = done, fmt.Sprintf("left at once %s after step %d", cause, done)
+	default:
+		words = fmt.Sprintf("left at once %s before its first step", cause)
+	}
+	cks, _ := Checkpoints(r.dir) // each checked by its manifest and headers, not its checksums: a leave is quick
+	for i := len(cks) - 1; i >= 0; i-- {
+		if cks[i].Err == nil {
+			ckDir = filepath.Join(CheckpointsDir, checkpointName(cks[i].Step))
+			return step, ckDir, fmt.Sprintf("%s; it continues from its checkpoint of step %d", words, cks[i].Step)
+		}
+	}
+	return step, "", words + "; it has no checkpoint to continue from"
+}
+
+// writers are the runs this process holds open for writing (startWriter
+// until Close or Leave): what LeaveAll leaves.
+var writers = openRuns{runs: map[*Run]bool{}}
+
+type openRuns struct {
+	mu   sync.Mutex
+	runs map[*Run]bool
+}
+
+func (o *openRuns) add(r *Run) {
+	o.mu.Lock()
+	o.runs[r] = true
+	o.mu.Unlock()
+}
+
+func (o *openRuns) remove(r *Run) {
+	o.mu.Lock()
+	delete(o.runs, r)
+	o.mu.Unlock()
+}
+
+// LeaveAll is Leave, with cause and within, of every run this process
+// holds open for writing, all at once: what a process leaving at once on
+// a second stop signal records of the runs it trains (the workbench, rlt
+// open, rlt run --headless), whichever of its parts opened them. It
+// returns their errors joined, each naming its run.
+func LeaveAll(cause string, within time.Duration) error {
+	writers.mu.Lock()
+	runs := make([]*Run, 0, len(writers.runs))
+	for r := range writers.runs {
+		runs = append(runs, r)
+	}
+	writers.mu.Unlock()
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i, r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.Leave(cause, within)
+		}()
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
