@@ -325,6 +325,89 @@ func attentionKeepsNonFinite(t *testing.T, d *Device, cpu *compute.CPU, rng *ran
 	}
 }
 
+// TestAttentionTileScalesLeaveNonFiniteOut: the kernels on cooperative
+// matrices (attn_cm, attn_cm_dq, attn_cm_dkv) stage each tile of queries,
+// keys, values and output gradients in float16 scaled by the power of two
+// its largest magnitude asks for, found by a scan max(m, |x|) per
+// invocation. A NaN in the scan lost the values before it (max(r, NaN) is
+// NaN on lavapipe, and the next max drops it), so a larger value two rows
+// before it in the same tile overflowed float16 (3 against a tile of
+// |x| < 1 scaled by 2¹⁵); an infinity made the tile's scale 1, so a
+// finite 1e5 beside it overflowed too. Either reached queries and keys
+// that see no non-finite value (out, lse, dq, dk, dv of rows before it),
+// which the CPU keeps finite. One sequence a place, the non-finite value
+// in q, k, v or dout at element 0 of the place's row and the large value
+// at element 0 two rows before (the same tile, scanned by the same
+// invocation on lavapipe and NVIDIA alike), on every attention path, at
+// head dims 8 and 72, forward and backward: every output is finite on the
+// device exactly where it is on the CPU, and after a NaN (values of at
+// most 3) within the path's tolerance of it.
+func TestAttentionTileScalesLeaveNonFiniteOut(t *testing.T) {
+	d := openOrSkip(t)
+	cpu := compute.NewCPU()
+	rng := rand.New(rand.NewSource(29))
+	const T = 100
+	places := []int{2, 9, 20, 29, 34, 45, 61, 70, 97}
+	for _, c := range []struct {
+		name       string
+		bad, large float32
+	}{{"NaN after 3", nan32, 3}, {"+Inf after 1e5", inf32, 1e5}} {
+		for _, hd := range []int{8, 72} {
+			a := compute.AttnDims{B: len(places), T: T, H: 1, KV: 1, HeadDim: hd}
+			n := a.B * a.T * hd
+			for _, which := range []string{"q", "k", "v", "dout"} {
+				in := map[string][]float32{}
+				for _, name := range []string{"q", "k", "v", "dout"} {
+					x := make([]float32, n)
+					for i := range x {
+						x[i] = float32(2*rng.Float64() - 1)
+					}
+					in[name] = x
+				}
+				for b, p := range places {
+					in[which][(b*T+p-2)*hd] = c.large
+					in[which][(b*T+p)*hd] = c.bad
+				}
+				want := cpuAttention(cpu, a, in["q"], in["k"], in["v"], in["dout"])
+				for _, w := range attnWays(d) {
+					if hd > 64 && w.path == attnRows {
+						continue // attn.comp is the same kernel at every head dim
+					}
+					t.Run(fmt.Sprintf("%s in %s/hd=%d/%s", c.name, which, hd, w.name), func(t *testing.T) {
+						tol := w.use(t, d, hd)
+						got := deviceAttention(t, d, a, in["q"], in["k"], in["v"], in["dout"])
+						for _, name := range []string{"out", "lse", "dq", "dk", "dv"} {
+							per := hd
+							if name == "lse" {
+								per = 1
+							}
+							bad, first := 0, ""
+							for i, wv := range want[name] {
+								g := got[name][i]
+								e := math.Abs(float64(g-wv)) / (1 + math.Abs(float64(wv)))
+								// Only the values of at most 3 are held to the
+								// tolerance: a tile holding 1e5 keeps its other
+								// values to 1e5·2⁻¹¹.
+								if finite32(g) != finite32(wv) || (c.large < 4 && finite32(wv) && e > tol) {
+									if bad == 0 {
+										row := i / per
+										first = fmt.Sprintf("%s[%d] of position %d (%s at %d) is %g on the device, %g on the CPU",
+											name, i%per, row%T, c.name, places[row/T], g, wv)
+									}
+									bad++
+								}
+							}
+							if bad > 0 {
+								t.Errorf("%d values of %s differ from the CPU's (finite on one side only, or past %g); the first: %s", bad, name, tol, first)
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
 // TestAttentionRowOfMinusInfinity: a query whose every visible score is
 // −Inf (its q·k overflows: 3e38 against keys of −30 to −40) is a query
 // with no visible key on every backend (compute.Backend's Attention):

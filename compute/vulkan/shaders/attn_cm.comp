@@ -45,7 +45,7 @@ void main() {
 	float mq = 0.0;
 	for (uint x = lid; x < BQ * HDP; x += L) {
 		uint r = x / HDP, e = x - r * HDP;
-		if (i0 + r < p.tn && e < p.hd) mq = max(mq, abs(q[((b * p.tn + i0 + r) * p.h + h) * p.hd + e]));
+		if (i0 + r < p.tn && e < p.hd) mq = maxFinite(mq, q[((b * p.tn + i0 + r) * p.h + h) * p.hd + e]);
 	}
 	atomicMax(smax[0], floatBitsToUint(mq));
 	barrier();
@@ -82,8 +82,8 @@ void main() {
 			uint c = x / HDP, e = x - c * HDP;
 			if (j0 + c < total && e < p.hd) {
 				uint at = kvBase + (j0 + c) * p.kvRow + e;
-				mk = max(mk, abs(kc[at]));
-				mv = max(mv, abs(vc[at]));
+				mk = maxFinite(mk, kc[at]);
+				mv = maxFinite(mv, vc[at]);
 			}
 		}
 		atomicMax(smax[slot], floatBitsToUint(mk));

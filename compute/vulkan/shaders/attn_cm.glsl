@@ -16,14 +16,14 @@
 //
 // Float16 keeps 11 significant bits between 2⁻¹⁴ and 65504, so every
 // operand is staged scaled: a tile of queries, keys, values or output
-// gradients by the power of two that brings its largest magnitude into
-// [2¹⁴, 2¹⁵) (scaleOf), the probabilities' gradients dS of a subgroup's
-// block alike; each product is divided by its operands' scales as it
-// leaves its accumulator. The scales are exact powers of two, so they
-// change nothing but the range: each operand keeps 11 bits relative to its
-// tile's largest value, and a product's error is of the order
-// 2⁻¹¹·Σ|a||b| (bfloat16's would be 2⁻⁸). The probabilities (at most 1)
-// are staged as they are.
+// gradients by the power of two that brings its largest finite magnitude
+// into [2¹⁴, 2¹⁵) (maxFinite, scaleOf), the probabilities' gradients dS
+// of a subgroup's block alike; each product is divided by its operands'
+// scales as it leaves its accumulator. The scales are exact powers of
+// two, so they change nothing but the range: each operand keeps 11 bits
+// relative to its tile's largest value, and a product's error is of the
+// order 2⁻¹¹·Σ|a||b| (bfloat16's would be 2⁻⁸). The probabilities (at
+// most 1) are staged as they are.
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -73,12 +73,12 @@ shared uint smax[6];
 // with them is taken in scalar code instead.
 shared uint nonFinite;
 
-// scaleOf turns a tile's largest magnitude, as its bits, into the tile's
-// power of two: 2^(15−e) where 2^(e−1) ≤ max < 2^e (gemmcm's rule); 1 for
-// a tile of zeros or one holding an infinity or NaN, which then reach the
-// result as float32 would carry them.
+// scaleOf turns a tile's largest finite magnitude (maxFinite), as its
+// bits, into the tile's power of two: 2^(15−e) where 2^(e−1) ≤ max < 2^e
+// (gemmcm's rule); 1 for a tile of zeros. A NaN or an infinity stays one
+// at any scale and reaches the result as float32 would carry it.
 float scaleOf(uint bits) {
-	if (bits == 0u || bits >= 0x7f800000u) return 1.0;
+	if (bits == 0u) return 1.0;
 	int e;
 	frexp(uintBitsToFloat(bits), e);
 	return ldexp(1.0, clamp(15 - e, -120, 100));
@@ -112,19 +112,26 @@ float rowSum(float v, uint sg, uint row, uint lane) {
 	return r;
 }
 
-// subgroupMaxOf is the largest v over the whole subgroup, NaNs left out:
-// max(r, NaN) may be NaN, and the next max drop it with the values before
-// it, so a NaN in one row made its block's scale from the rows after it
-// alone and the rows before it overflowed float16 (+Inf in dq of queries
-// that see no NaN). A NaN row stays NaN at any scale.
+// maxFinite is max(m, |x|) for a finite x and m for a NaN or an infinity,
+// the step of every scan for a tile's scale: max(m, NaN) may be NaN (it is
+// on lavapipe) and the next max drop it with the values before it, so a
+// NaN made its tile's scale from the values after it alone and a larger
+// value before it overflowed float16; and an infinity made the scale 1,
+// where a finite value past 65504 overflowed and small ones lost their
+// bits. Either reached rows that see no non-finite value (+Inf or NaN in
+// their output and gradients).
+float maxFinite(float m, float x) {
+	float a = abs(x);
+	return floatBitsToUint(a) < 0x7f800000u ? max(m, a) : m;
+}
+
+// subgroupMaxOf is the largest v (each a maxFinite, so finite) over the
+// whole subgroup.
 float subgroupMaxOf(float v, uint sg, uint lane) {
 	red[sg * LPR * T + lane] = v;
 	syncSubgroup();
 	float r = 0.0;
-	for (uint k = 0u; k < LPR * T; k++) {
-		float x = red[sg * LPR * T + k];
-		if (!isnan(x)) r = max(r, x);
-	}
+	for (uint k = 0u; k < LPR * T; k++) r = max(r, red[sg * LPR * T + k]);
 	subgroupBarrier();
 	return r;
 }
@@ -136,9 +143,7 @@ float subgroupMaxOf(float v, uint sg, uint lane) {
 // where a row of the tile cannot see some of the block's (the diagonal's,
 // or a tile cut by kStart), and there take the product in scalar code,
 // each row adding only what it sees, in float32, so a masked key's value
-// reaches no query as on the CPU (compute.Backend's Attention). A finite
-// value that float16 made infinite (staged unscaled beside a non-finite
-// one) takes that path too, which is exact.
+// reaches no query as on the CPU (compute.Backend's Attention).
 bool rowsNonFinite(uint r0, uint n, uint lid, uint L) {
 	bool bad = false;
 	for (uint x = lid; x < n * (HDP / 4u); x += L) {

@@ -51,8 +51,8 @@ void main() {
 		uint r = x / HDP, e = x - r * HDP;
 		if (j0 + r < p.t && e < p.hd) {
 			uint at = kBase + (j0 + r) * kRow + e;
-			mk = max(mk, abs(k[at]));
-			mv = max(mv, abs(v[at]));
+			mk = maxFinite(mk, k[at]);
+			mv = maxFinite(mv, v[at]);
 		}
 	}
 	atomicMax(smax[0], floatBitsToUint(mk));
@@ -107,8 +107,8 @@ void main() {
 			uint r = x / HDP, e = x - r * HDP;
 			if (t0 + r < p.t && e < p.hd) {
 				uint at = qBase + (t0 + r) * qRow + e;
-				mq = max(mq, abs(q[at]));
-				mo = max(mo, abs(dout[at]));
+				mq = maxFinite(mq, q[at]);
+				mo = maxFinite(mo, dout[at]);
 			}
 		}
 		atomicMax(smax[slot], floatBitsToUint(mq));
@@ -190,7 +190,7 @@ void main() {
 			}
 			Ps[pBase + row * SP + c] = float16_t(pr);
 			Ss[sBase + row * BK + c] = ds;
-			mds = max(mds, abs(ds));
+			mds = maxFinite(mds, ds);
 		}
 		float sds = scaleOf(floatBitsToUint(subgroupMaxOf(mds, sg, lane)));
 		for (uint c = part_; c < BK; c += LPR) DSs[pBase + row * SP + c] = float16_t(Ss[sBase + row * BK + c] * sds);

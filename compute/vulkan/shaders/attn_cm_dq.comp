@@ -48,8 +48,8 @@ void main() {
 		uint r = x / HDP, e = x - r * HDP;
 		if (i0 + r < p.t && e < p.hd) {
 			uint at = qBase + (i0 + r) * qRow + e;
-			mq = max(mq, abs(q[at]));
-			mo = max(mo, abs(dout[at]));
+			mq = maxFinite(mq, q[at]);
+			mo = maxFinite(mo, dout[at]);
 		}
 	}
 	atomicMax(smax[0], floatBitsToUint(mq));
@@ -110,8 +110,8 @@ void main() {
 			uint c = x / HDP, e = x - c * HDP;
 			if (j0 + c < p.t && e < p.hd) {
 				uint at = kBase + (j0 + c) * kRow + e;
-				mk = max(mk, abs(k[at]));
-				mv = max(mv, abs(v[at]));
+				mk = maxFinite(mk, k[at]);
+				mv = maxFinite(mv, v[at]);
 			}
 		}
 		atomicMax(smax[slot], floatBitsToUint(mk));
@@ -185,7 +185,7 @@ void main() {
 				ds = pr * (DPs[sBase + row * BK + c] * fp - dd);
 			}
 			Ss[sBase + row * BK + c] = ds;
-			mds = max(mds, abs(ds));
+			mds = maxFinite(mds, ds);
 		}
 		float sds = scaleOf(floatBitsToUint(subgroupMaxOf(mds, sg, lane)));
 		for (uint c = part; c < BK; c += LPR) Ps[pBase + row * SP + c] = float16_t(Ss[sBase + row * BK + c] * sds);
