@@ -7,9 +7,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -367,8 +369,12 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // says what that session had done (goneNote); recorded says whether a
 // segment has a step done (a metric record, or a checkpoint).
 func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool, by Holder) {
+	here := heldHere(holder)
 	live := func(state RunState, doing string) (RunState, []string, bool, Holder) {
-		if holder.PID != 0 {
+		switch {
+		case here:
+			notes = append(notes, "open here, "+doing)
+		case holder.PID != 0:
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
 		return state, notes, false, Holder{PID: holder.PID, Doing: doing, Process: holder.Process, Host: holder.Host, OS: holder.OS}
@@ -441,7 +447,7 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 		notes = append(notes, unclosedNote(pid, ev.lastPhase))
 	}
 	if interrupted {
-		notes = append(notes, goneNote(gone, recorded(gone.seg), pid))
+		notes = append(notes, goneNote(gone, recorded(gone.seg), pid, goneUnproven(lockLeft, holder, pid)))
 	}
 	switch {
 	case held:
@@ -455,13 +461,23 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 			h.doing = HolderOpen
 		}
 		by = Holder{PID: holder.PID, Doing: h.doing, Process: holder.Process, Host: holder.Host, OS: holder.OS}
-		if holder.PID != 0 {
+		switch {
+		case here:
+			notes = append(notes, "open here"+h.purpose+", no engine running")
+		case holder.PID != 0:
 			notes = append(notes, fmt.Sprintf("open in pid %d%s, no engine running", holder.PID, h.purpose))
-		} else {
+		default:
 			notes = append(notes, "open in another process, no engine running")
 		}
 	case lockLeft && holder.PID != pid:
-		notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
+		switch why := mayLive(holder.PID, holder.Host, "its pid"); {
+		case why != "" && interrupted: // the note on the trainer said why (goneUnproven)
+			notes = append(notes, fmt.Sprintf("run.lock names pid %d, which does not hold it", holder.PID))
+		case why != "":
+			notes = append(notes, fmt.Sprintf("run.lock names pid %d, which does not hold it (%s)", holder.PID, why))
+		default:
+			notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
+		}
 	}
 	return state, notes, interrupted, by
 }
@@ -483,23 +499,96 @@ var idleHolds = map[string]idleHold{
 // the device) to create or to resume the run. pid is its process (0: not
 // said). The listing's note (runState) and the workbench's header
 // (Run.Gone) say it in these words, so both tell one story of the run.
-func goneNote(s session, recorded bool, pid int) string {
+// live is why that process may live on (goneUnproven; "": the folder
+// proves it gone): then the note says only that it holds no lock on this
+// folder, what it had done, and why nothing here tells whether it is gone.
+func goneNote(s session, recorded bool, pid int, live string) string {
 	who := "the process that trained it"
-	what := "is gone without stopping it"
+	gone, unproven := "is gone without stopping it", "did not stop its training"
 	switch {
 	case !s.started && !s.created:
-		who, what = "the process that set out to resume it", "is gone while loading its engine"
+		who = "the process that set out to resume it"
+		gone, unproven = "is gone while loading its engine", "was loading its engine"
 	case !s.started:
-		who, what = "the process that created it", "is gone while loading its engine, before its first step"
+		who = "the process that created it"
+		gone, unproven = "is gone while loading its engine, before its first step", "was loading its engine, before its first step"
 	case !recorded && s.created:
-		who, what = "the process that created it", "is gone before recording its first step"
+		who = "the process that created it"
+		gone, unproven = "is gone before recording its first step", "had recorded no step"
 	case !recorded:
-		who, what = "the process that resumed it", "is gone before recording a step"
+		who = "the process that resumed it"
+		gone, unproven = "is gone before recording a step", "had recorded no step"
 	}
 	if pid != 0 {
 		who += fmt.Sprintf(" (pid %d)", pid)
 	}
-	return who + " " + what
+	if live != "" {
+		return who + " holds no lock on this folder and " + unproven + " (" + live + ")"
+	}
+	return who + " " + gone
+}
+
+// goneUnproven says why the folder does not prove gone the process pid
+// that its events (or run.lock) name as the last to train it, never
+// closing it, or "" where it does (mayLive). The kernel drops a lock with
+// its process, so a free lock proves its holder gone: not of a copy,
+// whose run.lock is copied and not its lock, so it names a holder that
+// may hold the original, nor across hosts. run.lock left behind (lockLeft:
+// holder, a record no live process holds) names the last holder of this
+// folder: if that one is gone, the folder is no copy of a live run, and
+// the trainer, which held it before, is gone too; where run.lock names
+// none (a review emptied it), the trainer itself is tested.
+func goneUnproven(lockLeft bool, holder LockInfo, pid int) string {
+	if !lockLeft {
+		return mayLive(pid, "", "its pid")
+	}
+	named := "its pid"
+	if holder.PID != pid && pid != 0 {
+		named = fmt.Sprintf("pid %d, which run.lock names,", holder.PID)
+	}
+	return mayLive(holder.PID, holder.Host, named)
+}
+
+// mayLive says why the process pid of host ("": not said, read as this
+// one) may live on although it holds no lock on this folder, or "" where
+// nothing here says it may: run.lock names another host (a pid of another
+// host names nothing here, and a lock taken there may not be seen here:
+// a folder copied from there, or on a disk shared with it), or a process
+// with that pid runs on this host (this folder a copy of a run folder it
+// holds, or its pid taken by another process since). named is how the
+// words name that pid ("its pid").
+func mayLive(pid int, host, named string) string {
+	switch {
+	case (Holder{Host: host}).elsewhere(thisHost()):
+		return "run.lock names host " + host + ", whose processes cannot be seen from here: this folder may be a copy, or its lock not seen here"
+	case pid != 0 && processRuns(pid):
+		return "a process with " + named + " runs on this host: this folder may be a copy of a run it holds"
+	}
+	return ""
+}
+
+// processRuns reports whether a process with this pid exists on this
+// host (another user's included): where none does, the pid names no
+// process here that could hold the run.
+func processRuns(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false // Windows: no such process to open
+	}
+	defer p.Release()
+	if runtime.GOOS == "windows" {
+		return true // opened: it exists
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// heldHere reports whether run.lock's holder is this very process on this
+// host: the run is open here (the workbench that lists it has it open),
+// which its note says in those words, where any other process (rlt
+// sessions, another workbench) reads the pid.
+func heldHere(holder LockInfo) bool {
+	return holder.PID != 0 && holder.PID == os.Getpid() && !(Holder{Host: holder.Host}).elsewhere(thisHost())
 }
 
 // unclosedNote says of a run whose last training session ended its
@@ -550,36 +639,48 @@ func (r *Run) Holder() Holder {
 }
 
 func (r *Run) state() (state RunState, notes []string, interrupted bool, by Holder) {
-	var held bool
-	var holder LockInfo
+	held, holder := r.lockView()
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	return runState(held, holder, &r.ev, r.recordedLocked)
+}
+
+// lockView is whether a live process holds the run's lock and what
+// run.lock says: this process's own lock as it holds it, else a probe.
+func (r *Run) lockView() (held bool, holder LockInfo) {
 	if r.lock != nil && !r.closed.Load() {
 		held, holder = true, LockInfo{PID: os.Getpid(), Host: r.lock.info.Host, OS: r.lock.info.OS, Process: r.opts.Process}
 		if r.unopened.Load() { // its checks run: run.lock says so
 			holder.Checking = r.opts.Intent
 		}
-	} else {
-		held, holder = probeLock(r.dir)
+		return held, holder
 	}
-	r.evMu.Lock()
-	defer r.evMu.Unlock()
-	return runState(held, holder, &r.ev, r.recordedLocked)
+	return probeLock(r.dir)
 }
 
 // Gone says, of the session State calls interrupted, what it had done
 // when it was gone, in the listing's words without its pid (goneNote):
 // "the process that trained it is gone without stopping it", or that it
 // was loading its engine to create or to resume the run, or had recorded
-// no step. It reads the events and metrics this Run has read alone, not
-// run.lock: whether that session is gone at all is State's to say ("":
-// no session that trained the run is open or gone unclosed).
+// no step. It reads the events and metrics this Run has read, and
+// run.lock only for whether the folder proves that process gone
+// (goneUnproven: else it says why it may live on, as the listing does): whether that
+// session is gone at all is State's to say ("": no session that trained
+// the run is open or gone unclosed).
 func (r *Run) Gone() string {
+	held, holder := r.lockView()
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
 	s, unclean, _ := r.ev.uncleanExit(false)
 	if !unclean {
 		return ""
 	}
-	return goneNote(s, r.recordedLocked(s.seg), 0)
+	lockLeft := !held && holder.PID != 0
+	pid := s.pid
+	if pid == 0 && lockLeft {
+		pid = holder.PID // as runState reads it: events written before they named their process
+	}
+	return goneNote(s, r.recordedLocked(s.seg), 0, goneUnproven(lockLeft, holder, pid))
 }
 
 // noteRecorded notes that the segment seg has a metric record: a step of

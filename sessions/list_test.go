@@ -151,7 +151,7 @@ func killWriter(t *testing.T, r *Run, pid int) {
 	if err := os.WriteFile(evPath, kept, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lock := fmt.Sprintf(`{"pid":%d,"host":"h","started":"2026-01-02T03:04:05Z"}`+"\n", pid)
+	lock := fmt.Sprintf(`{"pid":%d,"started":"2026-01-02T03:04:05Z"}`+"\n", pid)
 	if err := os.WriteFile(filepath.Join(dir, LockFileName), []byte(lock), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,6 @@ const deadPID = 4194301
 // review holds, which the listing used to call running because a process
 // held the lock.
 func TestOpenRunStateAgreesWithList(t *testing.T) {
-	self := os.Getpid()
 	trained := func(pid int) string {
 		return fmt.Sprintf("the process that trained it (pid %d) is gone without stopping it", pid)
 	}
@@ -225,13 +224,13 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: 0})
 			r.Flush()
 			return []*Run{r}
-		}, StateRunning, fmt.Sprintf("pid %d", self), false, false},
+		}, StateRunning, "open here, training it", false, false},
 		{"a live writer, paused", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			r.Emit(event.Phase{Time: time.Now(), Name: "paused", Step: 0})
 			r.Flush()
 			return []*Run{r}
-		}, StatePaused, fmt.Sprintf("pid %d", self), false, false},
+		}, StatePaused, "open here, training it, paused", false, false},
 		{"a killed writer", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
@@ -251,7 +250,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			rv := mustOpen(t, dir)
 			rv.Flush()
 			return []*Run{rv}
-		}, StateStopped, fmt.Sprintf("%s; open in pid %d, no engine running", trained(deadPID), self), false, true},
+		}, StateStopped, trained(deadPID) + "; open here, no engine running", false, true},
 		{"a killed writer, reviewed and closed since", func(t *testing.T, dir string) []*Run {
 			// rlt open of it, closed: run.lock is emptied, but the
 			// events still say the training session never closed it.
@@ -324,7 +323,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 				t.Fatal(err)
 			}
 			return []*Run{rs}
-		}, StateRunning, fmt.Sprintf("pid %d", self), false, false},
+		}, StateRunning, "open here, training it", false, false},
 		{"a killed writer that failed", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			r.Emit(event.Error{Time: time.Now(), Step: 0, Err: fmt.Errorf("boom"), Fatal: true})
@@ -346,17 +345,17 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 		{"opened to resume, loading", func(t *testing.T, dir string) []*Run {
 			writeClosed(t, dir, "stopped")
 			return []*Run{openToResume(t, dir)}
-		}, StateResuming, fmt.Sprintf("pid %d", self), false, false},
+		}, StateResuming, "open here, loading its engine to resume it", false, false},
 		{"finished, opened to resume for more steps, loading", func(t *testing.T, dir string) []*Run {
 			writeClosed(t, dir, "done")
 			return []*Run{openToResume(t, dir)}
-		}, StateResuming, fmt.Sprintf("pid %d", self), false, false},
+		}, StateResuming, "open here, loading its engine to resume it", false, false},
 		{"a killed writer, opened to resume, loading", func(t *testing.T, dir string) []*Run {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID)
 			return []*Run{openToResume(t, dir)}
-		}, StateResuming, fmt.Sprintf("pid %d", self), false, false},
+		}, StateResuming, "open here, loading its engine to resume it", false, false},
 		{"opened to resume and resumed", func(t *testing.T, dir string) []*Run {
 			writeClosed(t, dir, "stopped")
 			rs := openToResume(t, dir)
@@ -364,7 +363,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 				t.Fatal(err)
 			}
 			return []*Run{rs}
-		}, StateRunning, fmt.Sprintf("pid %d", self), false, false},
+		}, StateRunning, "open here, training it", false, false},
 		// A resume refused after the open (no checkpoint, a configuration
 		// that cannot run) closes the run as it found it.
 		{"finished, opened to resume, refused and closed", func(t *testing.T, dir string) []*Run {
@@ -399,7 +398,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			writeClosed(t, dir, "stopped")
 			killWriter(t, openToResume(t, dir), deadPID)
 			return []*Run{openToResume(t, dir)}
-		}, StateResuming, fmt.Sprintf("pid %d", self), false, false},
+		}, StateResuming, "open here, loading its engine to resume it", false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -439,7 +438,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 			if err != nil || len(list) != 1 {
 				t.Fatalf("List: %+v, %v", list, err)
 			}
-			if want := fmt.Sprintf("open in pid %d, no engine running", self); list[0].State != c.want || !strings.HasSuffix(list[0].Note, want) {
+			if want := "open here, no engine running"; list[0].State != c.want || !strings.HasSuffix(list[0].Note, want) {
 				t.Errorf("listed while open to review %s (%q), want %s (%q)", list[0].State, list[0].Note, c.want, want)
 			}
 			// The review ends cleanly and leaves the run as it found it:

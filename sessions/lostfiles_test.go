@@ -236,7 +236,7 @@ func TestStepsCountedOneWayWhenEventsAreCut(t *testing.T) {
 			cutEvents(t, dir, 4, true, 0)
 			// run.lock as the killed writer left it: empty, it would say
 			// the writer closed the run, its close lost (cutAfterClose).
-			lock := fmt.Sprintf(`{"pid":%d,"host":"h","started":"2026-01-02T03:04:05Z"}`+"\n", deadPID)
+			lock := fmt.Sprintf(`{"pid":%d,"started":"2026-01-02T03:04:05Z"}`+"\n", deadPID)
 			if err := os.WriteFile(filepath.Join(dir, LockFileName), []byte(lock), 0o644); err != nil {
 				t.Fatal(err)
 			}

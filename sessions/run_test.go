@@ -532,9 +532,9 @@ func TestList(t *testing.T) {
 	}{
 		{"a-finished", StateFinished, 2, -0.8, ""},
 		{"b-stopped", StateFailed, 1, -0.9, "fatal: NaN loss"},
-		{"c-running", StateRunning, 0, -1, "pid"},
-		{"f-open-stopped", StateStopped, 0, -1, "open in pid"},
-		{"g-paused", StatePaused, 0, -1, "pid"},
+		{"c-running", StateRunning, 0, -1, "open here, training it"},
+		{"f-open-stopped", StateStopped, 0, -1, "open here, no engine running"},
+		{"g-paused", StatePaused, 0, -1, "open here, training it, paused"},
 		{"d-broken", StateBroken, 4, 0.5, "no readable config.toml"},
 	}
 	if len(runs) != len(cases) {

@@ -36,7 +36,9 @@ func TestUnclosedAfterItsEngineEndedIsNotInterrupted(t *testing.T) {
 		{"copied live, finished", "done", false, StateFinished, unclosed(self, "finished"), false},
 		{"copied live, stopped", "stopped", false, StateStopped, unclosed(self, "stopped"), false},
 		{"killed after it finished", "done", true, StateFinished, unclosed(deadPID, "finished"), false},
-		{"copied live, training", "", false, StateStopped, fmt.Sprintf("the process that trained it (pid %d) is gone without stopping it", self), true},
+		// Its process lives: the copy is stopped, and the note does not
+		// say that process is gone (TestGoneSaysOnlyWhatTheFolderProves).
+		{"copied live, training", "", false, StateStopped, fmt.Sprintf("the process that trained it (pid %d) holds no lock on this folder and did not stop its training (a process with its pid runs on this host: this folder may be a copy of a run it holds)", self), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +58,45 @@ func TestCopiedOpenRunSaysOneState(t *testing.T) {
 				t.Errorf("Runs screen row %+v, want %s, noted %q", row, c.state, c.words)
 			}
 		})
+	}
+}
+
+// TestCopiedTrainingRunSaysNotGone: a copy of a run folder that a live
+// process trains (this test's), its run.lock copied and not its lock,
+// reads stopped, interrupted (nothing trains the copy), and neither the
+// message nor the Runs screen says that process is gone, which lives: the
+// folder proves only that it holds no lock on the copy. Both said "the
+// process that trained it … is gone without stopping it".
+func TestCopiedTrainingRunSaysNotGone(t *testing.T) {
+	t.Chdir(t.TempDir())
+	w, err := sessions.Create(filepath.Join("live", "run"), flowCfg{Task: "addition", Steps: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() }) // training still
+	for s := 0; s < 2; s++ {
+		w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
+		w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("runs", "copy")
+	copyTree(t, filepath.Join("live", "run"), dir)
+
+	const words = "the process that trained it holds no lock on this folder and did not stop its training (a process with its pid runs on this host: this folder may be a copy of a run it holds)"
+	m, _ := viewWith(t, (*testLauncher).OpenReadOnly, dir)
+	if h := ansi.Strip(m.statusLine()); !strings.Contains(h, "· stopped, interrupted (read-only) ·") {
+		t.Errorf("header %q, want stopped, interrupted (read-only)", h)
+	}
+	if !strings.Contains(m.msg, "copy was interrupted: "+words) || strings.Contains(m.msg, "is gone") {
+		t.Errorf("message %q, want %q", m.msg, words)
+	}
+	hit(t, m, "4")
+	listNow(t, m)
+	row := m.runs.selected()
+	listed := strings.Replace(words, "trained it", fmt.Sprintf("trained it (pid %d)", os.Getpid()), 1)
+	if row == nil || row.State != "stopped" || row.Note != listed {
+		t.Errorf("Runs screen row %+v, want stopped, noted %q", row, listed)
 	}
 }

@@ -1286,9 +1286,12 @@ func TestResumeRefusedForARunReviewedElsewhere(t *testing.T) {
 			if row == nil || filepath.Base(row.Dir) != "held" || row.State != map[string]string{"stopped": "stopped", "done": "finished"}[c.ended] {
 				t.Fatalf("Runs screen row %+v, want held, by its training state", row)
 			}
-			doing, note := "reviewing it", fmt.Sprintf("open in pid %d for review, no engine running", os.Getpid())
+			// The process that holds it is this test's, whose listing says
+			// so in words (any other reads its pid: sessions'
+			// TestListSaysTheRunOpenHere); the Holder names the pid.
+			doing, note := "reviewing it", "open here for review, no engine running"
 			if c.rescore {
-				doing, note = "writing re-scores into it", fmt.Sprintf("open in pid %d writing re-scores, no engine running", os.Getpid())
+				doing, note = "writing re-scores into it", "open here writing re-scores, no engine running"
 			}
 			if row.Note != note {
 				t.Errorf("Runs screen note %q, want %q", row.Note, note)
@@ -1797,7 +1800,7 @@ func TestRunsScreenSaysWhereARunningStepIs(t *testing.T) {
 	// As of a clock 1 s after the progress was written: 64 tokens left at
 	// 8 tokens/s, 7 s, as the header and rlt sessions count it down.
 	const want = "step 1: sampling 32/96 tokens · 8 tokens/s · 7s left"
-	pid := fmt.Sprintf("; pid %d", os.Getpid())
+	note := "; open here, training it" // its writer is this test's process
 	for _, width := range []int{60, 80, 120} {
 		m.Update(tea.WindowSizeMsg{Width: width, Height: 20})
 		m.now = t0.Add(5 * time.Second)
@@ -1812,8 +1815,8 @@ func TestRunsScreenSaysWhereARunningStepIs(t *testing.T) {
 			t.Errorf("at %d columns, the line under the selected run's folder does not start with %q:\n%s", width, want, v)
 			continue
 		}
-		if width >= 80 && !strings.HasPrefix(lines[i+1], want+pid) {
-			t.Errorf("at %d columns, %q, want %q then its note %q", width, lines[i+1], want, pid)
+		if width >= 80 && !strings.HasPrefix(lines[i+1], want+note) {
+			t.Errorf("at %d columns, %q, want %q then its note %q", width, lines[i+1], want, note)
 		}
 	}
 	hit(t, m, "k") // the finished run

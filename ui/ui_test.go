@@ -891,7 +891,7 @@ func killWriter(t *testing.T, w *sessions.Run) {
 	if err := os.WriteFile(evPath, []byte(kept), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lock := `{"pid":4194301,"host":"h","started":"2026-01-02T03:04:05Z"}` + "\n"
+	lock := `{"pid":4194301,"started":"2026-01-02T03:04:05Z"}` + "\n"
 	if err := os.WriteFile(filepath.Join(dir, sessions.LockFileName), []byte(lock), 0o644); err != nil {
 		t.Fatal(err)
 	}
