@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/compute/allocstest"
 )
 
 // countJob records how often each index was visited and the pieces it saw.
@@ -184,7 +186,9 @@ func TestZeroAllocs(t *testing.T) {
 	withWorkers(t, 2)
 	j := &sumJob{data: make([]float32, 4096)}
 	For(len(j.data), 16, j) // start the workers
-	allocs := testing.AllocsPerRun(200, func() { For(len(j.data), 16, j) })
+	// The fewest: a park's sudog, after a GC emptied the runtime's cache,
+	// or a new thread adds to a count now and then (see allocstest).
+	allocs := allocstest.Fewest(200, func() { For(len(j.data), 16, j) })
 	if allocs != 0 {
 		t.Fatalf("For allocates %v per call, want 0", allocs)
 	}

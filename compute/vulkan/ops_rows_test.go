@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/allocstest"
 )
 
 // TestGroupRows checks the host grouping that ScatterRowsBackward uploads:
@@ -50,7 +51,9 @@ func TestGroupRowsReusesScratch(t *testing.T) {
 		ids[i] = int32(i*7919) % 1000
 	}
 	d.groupRows(ids)
-	if a := testing.AllocsPerRun(10, func() { d.groupRows(ids) }); a != 0 {
+	// The fewest: the finalizers of the package's device tensors add to a
+	// count now and then (see allocstest).
+	if a := allocstest.Fewest(10, func() { d.groupRows(ids) }); a != 0 {
 		t.Errorf("groupRows of %d rows allocates %v times per call after the first", len(ids), a)
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/allocstest"
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
@@ -364,20 +364,15 @@ func TestAllowedVocabNeverSampled(t *testing.T) {
 // TestStepsAllocateNothing: generations of 10 and 40 tokens allocate the
 // same, so a steady-state step allocates nothing.
 //
-// testing.AllocsPerRun counts the mallocs of the whole process, so now and
-// then a run also counts some that are not the step's: the finalizers of the
-// device tensors that this package's GPU tests left (compute/vulkan appends
-// each freed buffer to a list), run after a GC; the runtime's sudogs for the
-// parallel pool's parks, whose central cache every GC empties; a thread the
-// scheduler starts on a loaded machine. In CI (a Vulkan run, loaded) one
-// measurement of 10 tokens came out 10 where 40's was 9; the Generator's own
-// buffers were not it (warm, a generation allocates the same at either
-// length, after a GC too). Such allocations only ever add, so each length
-// counts the fewest of several runs, with the collector off meanwhile so
-// that none queues finalizers or empties the caches; a step that allocated
-// would add at least 30 to every run of 40 tokens, the fewest included.
+// Each length counts the fewest of several runs (allocstest.Fewest): in CI
+// (a Vulkan run, loaded) one measurement of 10 tokens came out 10 where
+// 40's was 9, from allocations that were not the step's (the finalizers of
+// the device tensors that this package's GPU tests left, the parallel
+// pool's parks, a new thread); the Generator's own buffers were not it
+// (warm, a generation allocates the same at either length, after a GC
+// too). A step that allocated would add at least 30 to every run of 40
+// tokens, the fewest included.
 func TestStepsAllocateNothing(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	m := tinyModel(t)
 	g := NewGenerator(m)
 	tp := compute.NewTape(m.Backend())
@@ -392,21 +387,14 @@ func TestStepsAllocateNothing(t *testing.T) {
 			o := o
 			o.MaxNewTokens = n
 			o.OnStep = func(int, []StepToken) error { return nil }
-			if _, err := g.Generate(tp, ps, o); err != nil { // warm the caches
-				t.Fatal(err)
-			}
-			fewest := math.Inf(1)
-			for range 8 {
-				fewest = min(fewest, testing.AllocsPerRun(1, func() {
-					if _, err := g.Generate(tp, ps, o); err != nil {
-						t.Fatal(err)
-					}
-				}))
-			}
-			return fewest
+			return allocstest.Fewest(1, func() {
+				if _, err := g.Generate(tp, ps, o); err != nil {
+					t.Fatal(err)
+				}
+			})
 		}
 		if a, b := allocs(10), allocs(40); a != b {
-			t.Errorf("%+v: %v allocations for 10 tokens, %v for 40 (the fewest of 8 runs each)", o, a, b)
+			t.Errorf("%+v: %v allocations for 10 tokens, %v for 40 (the fewest of %d runs each)", o, a, b, allocstest.Tries)
 		}
 	}
 }
