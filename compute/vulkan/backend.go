@@ -26,9 +26,12 @@ import (
 type Backend struct {
 	d *Device
 	// dead receives the buffers of collected tensors from finalizers (other
-	// goroutines); the Backend's goroutine frees them.
+	// goroutines); the Backend's goroutine frees them. It is a list through
+	// buffer.nextDead, so a finalizer allocates nothing: a slice grew from
+	// nil after every reap, and those appends, made while other code counted
+	// its allocations, showed in the process-wide count.
 	mu   sync.Mutex
-	dead []*buffer
+	dead *buffer
 	// sinceGC counts bytes allocated since the last forced collection.
 	sinceGC, gcEvery uint64
 	// memLimit, when not 0, caps the device memory the Backend's tensors
@@ -65,12 +68,26 @@ func (b *Backend) SetMemoryLimit(bytes uint64) { b.memLimit = bytes }
 // afterwards.
 func (b *Backend) Close() { b.d.Close() }
 
+// bury puts buf on the dead list; finalizers call it. Each buffer is
+// buried at most once (one finalizer, of the one tensor that owns it), so
+// the list never meets itself.
+func (b *Backend) bury(buf *buffer) {
+	b.mu.Lock()
+	buf.nextDead = b.dead
+	b.dead = buf
+	b.mu.Unlock()
+}
+
 func (b *Backend) reap() {
 	b.mu.Lock()
 	dead := b.dead
 	b.dead = nil
 	b.mu.Unlock()
-	for _, buf := range dead {
+	// No finalizer reaches these buffers any more: they are this
+	// goroutine's alone.
+	for dead != nil {
+		buf := dead
+		dead, buf.nextDead = buf.nextDead, nil
 		b.release(buf)
 	}
 }
@@ -170,11 +187,7 @@ func (b *Backend) alloc(name string, dt compute.DType, bytes uint64, dims []int)
 	}
 	b.live += t.b.size
 	buf := t.b
-	runtime.SetFinalizer(t, func(*Tensor) {
-		b.mu.Lock()
-		b.dead = append(b.dead, buf)
-		b.mu.Unlock()
-	})
+	runtime.SetFinalizer(t, func(*Tensor) { b.bury(buf) })
 	return t, nil
 }
 

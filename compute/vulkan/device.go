@@ -71,6 +71,8 @@ type buffer struct {
 	size     uint64
 	mapped   unsafe.Pointer // host-visible buffers only
 	local    bool           // in device-local memory: counted in Device.MemoryUse
+	// nextDead links a Backend's dead list (Backend.bury), under its mutex.
+	nextDead *buffer
 }
 
 // binding is a range of a buffer bound to one descriptor.
