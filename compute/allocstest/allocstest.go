@@ -1,13 +1,14 @@
 // Package allocstest counts a function's heap allocations in a test so
 // that the count is the function's own. testing.AllocsPerRun counts the
 // mallocs of the whole process, and now and then a measurement also counts
-// some that are not f's: the finalizers of device tensors that a package's
-// GPU tests left (compute/vulkan appends each freed buffer to a list), run
-// after a GC; the runtime's sudogs for the parallel pool's parks, whose
-// central cache every GC empties; a thread the scheduler starts on a loaded
-// machine. Such allocations only ever add to a count, so Fewest takes the
-// fewest of several measurements with the collector off meanwhile, so that
-// none queues finalizers or empties the caches. An allocation that f makes
+// some that are not f's: the runtime's sudogs for the parallel pool's
+// parks, whose central cache every GC empties; a thread the scheduler
+// starts on a loaded machine; finalizers run after a GC (device tensors'
+// allocate nothing since compute/vulkan's dead list became intrusive, but
+// any other's may). Such allocations only ever add to a count, so Fewest
+// takes the fewest of several measurements with the collector off
+// meanwhile, so that none queues finalizers or empties the caches. An
+// allocation that f makes
 // on every call is in every measurement, the fewest included. It imports
 // no package of the module, so any package's tests may use it.
 package allocstest
