@@ -31,12 +31,16 @@ var pyJSONLiterals = []struct{ py, json string }{
 	{"NaN", pyNaN},
 	{"Infinity", pyInf},
 	{"-Infinity", pyNegInf},
+	// A client's own number spelled as pyNaN is Python's inf (a float
+	// past range), never nan: put as pyInf, so that pyNaN stands only
+	// for a NaN literal.
+	{pyNaN, pyInf},
 }
 
 // pythonJSON is body with Python's non-finite literals put as the numbers
 // that stand for them (a body without them as it is).
 func pythonJSON(body []byte) []byte {
-	if !bytes.Contains(body, []byte("NaN")) && !bytes.Contains(body, []byte("Infinity")) {
+	if !bytes.Contains(body, []byte("NaN")) && !bytes.Contains(body, []byte("Infinity")) && !bytes.Contains(body, []byte(pyNaN)) {
 		return body
 	}
 	var out []byte

@@ -21,6 +21,9 @@ func TestPythonJSON(t *testing.T) {
 		{`{"a":nan}`, `{"a":nan}`},
 		{`{"a":-NaN}`, `{"a":-NaN}`},
 		{`NaN`, pyNaN},
+		{`{"a":` + pyNaN + `,"b":NaN}`, `{"a":` + pyInf + `,"b":` + pyNaN + `}`}, // a client's number is never NaN
+		{`{"a":` + pyNaN + `}`, `{"a":` + pyInf + `}`},
+		{`{"a":` + pyNaN + `1}`, `{"a":` + pyNaN + `1}`},
 	} {
 		if got := string(pythonJSON([]byte(c.body))); got != c.want {
 			t.Errorf("%s: %s, want %s", c.body, got, c.want)
@@ -44,6 +47,7 @@ func TestNonFiniteLiterals(t *testing.T) {
 	}{
 		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"temperature":NaN}`, 400, "temperature must be a finite number, got nan. (parameter=temperature, value=nan)"},
 		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"temperature":Infinity}`, 400, "temperature must be a finite number, got inf."},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"temperature":` + pyNaN + `}`, 400, "temperature must be a finite number, got inf."}, // Python reads it as inf
 		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"temperature":-Infinity}`, 400, "temperature must be a finite number, got -inf."},
 		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"top_p":NaN}`, 400, "top_p must be in (0, 1], got nan."},
 		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"presence_penalty":-Infinity}`, 400, "presence_penalty must be in [-2, 2], got -inf."},
