@@ -651,7 +651,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	var pair *rlt.Pair
 	var student *model.Model
 	if *tdir != "" {
-		if pair, err = folders.Load(be, p, model.Float32, model.Float32); err != nil {
+		if pair, err = folders.Load(context.Background(), be, p, model.Float32, model.Float32); err != nil {
 			return deviceFailed(be, "load the models", err)
 		}
 		student, tok = pair.Student, pair.Tok

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,7 +76,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		return err
 	}
 	defer closeDevice(be, &err)
-	m, err := model.LoadAs(be, *dir, prec)
+	m, err := model.LoadAs(context.Background(), be, *dir, prec)
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}

@@ -278,9 +278,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	loadStart := time.Now()
 	var sc *rlt.Scorer
-	var be compute.Backend          // where the local models compute
-	var swap func(dir string) error // --teacher-of-step: loads a step's teacher in place of the one held
-	var held *rlt.Pair              // --teacher-of-step: the pair loaded, whose student scores every step
+	var be compute.Backend                               // where the local models compute
+	var swap func(ctx context.Context, dir string) error // --teacher-of-step: loads a step's teacher in place of the one held; ctx stops the load
+	var held *rlt.Pair                                   // --teacher-of-step: the pair loaded, whose student scores every step
 	if !remote.IsURL(*tdir) && !remote.IsURL(*sdir) {
 		prompts, err := record.PromptsFor(*tdir, *sdir, override)
 		if err != nil {
@@ -300,7 +300,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer device.Close(be)
-		pair, err := folders.Load(be, prompts, prec, prec)
+		pair, err := folders.Load(context.Background(), be, prompts, prec, prec)
 		if err := deviceCheck(be, "load the models", err); err != nil {
 			return err
 		}
@@ -330,12 +330,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if held != nil {
 		student, tok, prompts := held.Student, held.Tok, held.Prompts
 		held = nil
-		swap = func(dir string) error {
+		swap = func(ctx context.Context, dir string) error {
 			st.sc, sc = nil, nil // the teacher held goes before the next loads: never two at once
 			runtime.GC()
 			t0 := time.Now()
 			defer func() { st.load += time.Since(t0) }()
-			t, err := model.LoadAs(be, dir, prec)
+			t, err := model.LoadAs(ctx, be, dir, prec)
 			if err := deviceCheck(be, "load the teacher "+dir, err); err != nil {
 				return err
 			}
@@ -771,7 +771,7 @@ func teacherOfStep(runDir, tdir string, step int, kept map[int]sessions.Checkpoi
 //
 // A signal (ctx done) stops it between batches, each written whole and,
 // with write, stored: its error says how far stdout goes (scoreStopped).
-func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, swap func(dir string) error, stdout, stderr io.Writer) error {
+func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, swap func(ctx context.Context, dir string) error, stdout, stderr io.Writer) error {
 	traces, _ := run.Store().TracesSince(0)
 	if len(traces) == 0 {
 		if n := run.Store().BrokenTraces(); n > 0 {
@@ -903,15 +903,17 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 			}
 			if len(items) > 0 && swap != nil && loaded != g.dir {
 				// One teacher at a time: the one before goes as this one loads.
-				if err := swap(g.dir); err != nil {
+				if err := swap(ctx, g.dir); err != nil {
 					w.Flush()
+					if ctx.Err() != nil && errors.Is(err, ctx.Err()) { // the signal stopped the load itself
+						return stopped()
+					}
 					return fmt.Errorf("step %d's teacher: %w; %d traces were stored before it: run the same command again to score the rest", g.step, err, written)
 				}
 				loaded = g.dir
-				// A signal that came while it loaded (a teacher's load
-				// takes no context, and a large one takes a while) stops
-				// here, before its first batch: it scored that batch, and
-				// was heeded only after it.
+				// A signal that came as the load ended (after its last
+				// tensor) stops here, before its first batch: it scored
+				// that batch, and was heeded only after it.
 				if ctx.Err() != nil {
 					w.Flush()
 					return stopped()
@@ -1125,7 +1127,7 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 			if err := rlt.SameVocabulary(tok, mt); err != nil {
 				return nil, fmt.Errorf("%s and %s: %w", tokDir, s, err)
 			}
-			m, err := model.LoadAs(be, s, prec)
+			m, err := model.LoadAs(context.Background(), be, s, prec)
 			if err := deviceCheck(be, "load the "+who, err); err != nil {
 				return nil, err
 			}

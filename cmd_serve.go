@@ -147,7 +147,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !flagsGiven(fs)["device"] {
 		choice.Why = "rlt serve's default; --device gpu for a GPU"
 	}
-	m, err := model.LoadAs(be, *dir, prec)
+	m, err := model.LoadAs(context.Background(), be, *dir, prec)
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}

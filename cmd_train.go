@@ -186,7 +186,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
-	e, err := runpkg.New(checked, sink)
+	e, err := runpkg.New(context.Background(), checked, sink)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -278,11 +280,12 @@ func TestScoreTeacherOfStepRewrittenCheckpoint(t *testing.T) {
 }
 
 // TestScoreTeacherOfStepStopsOnASignalDuringALoad: with --teacher-of-step,
-// a signal that comes while the next step's teacher loads (a load takes no
-// context) stops the scoring once the load returns, before that teacher
-// scores anything: stdout holds step 0's lines and no more, and the error
-// says so. The signal was heeded only after the loaded teacher's first
-// batch, scored and printed after it.
+// a signal that comes while the next step's teacher loads stops the load
+// itself, before its next tensor (model.LoadAs takes the signal's
+// context), and the scoring with it: the load returns the context's error
+// naming the tensor, 2 of the teacher's tensors read, stdout holds step
+// 0's lines and no more, and the error says so. The load took no context:
+// it read every tensor, and the scoring stopped only once it returned.
 func TestScoreTeacherOfStepStopsOnASignalDuringALoad(t *testing.T) {
 	dir, _, steps := stepRun(t)
 	run, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentRescore})
@@ -295,7 +298,8 @@ func TestScoreTeacherOfStepStopsOnASignalDuringALoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, err := rlt.LoadPair(compute.NewCPU(), teacher, student, prompts)
+	be := compute.NewCPU()
+	pair, err := rlt.LoadPair(be, teacher, student, prompts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,10 +310,13 @@ func TestScoreTeacherOfStepStopsOnASignalDuringALoad(t *testing.T) {
 	ctx, signal := context.WithCancel(context.Background())
 	defer signal()
 	loads := 0
-	swap := func(string) error { // the signal comes while step 1's teacher loads
+	var loadErr error
+	swap := func(ctx context.Context, dir string) error { // the signal comes while step 1's teacher loads
 		loads++
-		signal()
-		return nil
+		// The signal lands as the load asks for the third time, before
+		// its third tensor.
+		_, loadErr = model.LoadAs(&signalOnLook{Context: ctx, n: 3, signal: signal}, be, dir, model.Float32)
+		return loadErr
 	}
 	var out, errb bytes.Buffer
 	err = scoreRun(ctx, run, &scoreStats{sc: sc}, 1, false, false, teacher, student, swap, &out, &errb)
@@ -323,6 +330,9 @@ func TestScoreTeacherOfStepStopsOnASignalDuringALoad(t *testing.T) {
 	if want := fmt.Sprintf("stopped by a signal after %d of %d traces", step0, len(steps)); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want it to say %q", err, want)
 	}
+	if !errors.Is(loadErr, context.Canceled) || !regexp.MustCompile(`tensor "[^"]+": stopped before it, 2 of \d+ tensors read`).MatchString(fmt.Sprint(loadErr)) {
+		t.Errorf("the teacher's load returned %v; want the signal's context.Canceled, before its third tensor, named", loadErr)
+	}
 	if loads != 1 || len(lines) != step0 {
 		t.Errorf("%d loads, %d lines; want 1 load and step 0's %d lines, nothing scored by the teacher loaded under the signal", loads, len(lines), step0)
 	}
@@ -331,4 +341,20 @@ func TestScoreTeacherOfStepStopsOnASignalDuringALoad(t *testing.T) {
 			t.Errorf("trace %s of step %d scored after the signal", id, steps[id])
 		}
 	}
+}
+
+// signalOnLook is ctx, but the n-th look at its Err gives the signal first: a
+// model's load looks once before each tensor, so the signal lands within
+// the load, after n-1 tensors are read.
+type signalOnLook struct {
+	context.Context
+	n      int
+	signal func()
+}
+
+func (c *signalOnLook) Err() error {
+	if c.n--; c.n == 0 {
+		c.signal()
+	}
+	return c.Context.Err()
 }

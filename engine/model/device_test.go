@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -265,7 +266,7 @@ func TestDeviceParity16(t *testing.T) {
 			b := &Batch{B: 2, T: 5, Tokens: []int32{1, 2, 3, 4, 5, 9, 8, 7, 6, 5}, KStart: []int32{0, 2}}
 			targets := []int32{3, 4, 5, -1, 7, 8, 9, 10, 11, 12}
 			run := func(be compute.Backend) []float32 {
-				m, err := LoadAs(be, dir, Frozen16)
+				m, err := LoadAs(context.Background(), be, dir, Frozen16)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -331,7 +332,7 @@ func TestDeviceParity16(t *testing.T) {
 	var keep []*Model
 	held := func(p Precision) uint64 {
 		before := mem.HeldBytes()
-		m, err := LoadAs(mem, dir, p)
+		m, err := LoadAs(context.Background(), mem, dir, p)
 		if err != nil {
 			t.Fatal(err)
 		}

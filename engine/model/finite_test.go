@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -74,7 +75,7 @@ func TestLoadRefusesNonFiniteWeights(t *testing.T) {
 		if err := m.Save(dir, c.dt); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadAs(be, dir, c.prec)
+		_, err := LoadAs(context.Background(), be, dir, c.prec)
 		want := fmt.Sprintf("model.safetensors: tensor %q holds NaN at index 17 of %d", p.Name, p.Tensor.Len())
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s as %v: %v, want %q", c.dt, c.prec, err, want)

@@ -35,7 +35,7 @@ func TestFrozen16MatchesFloat32(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m16, err := LoadAs(be, dir, Frozen16)
+		m16, err := LoadAs(context.Background(), be, dir, Frozen16)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestFrozen16MatchesFloat32(t *testing.T) {
 		if err := m16.Save(dir32, hf.F32); err != nil {
 			t.Fatal(err)
 		}
-		back, err := LoadAs(be, dir32, Frozen16)
+		back, err := LoadAs(context.Background(), be, dir32, Frozen16)
 		if err != nil {
 			t.Fatal(err)
 		}

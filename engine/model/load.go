@@ -142,11 +142,19 @@ func Inspect(dir string) (Config, compute.DType, error) {
 }
 
 // Load reads a Hugging Face model folder (config.json and model.safetensors
-// or a sharded index) onto be, in float32.
-func Load(be compute.Backend, dir string) (*Model, error) { return LoadAs(be, dir, Float32) }
+// or a sharded index) onto be, in float32, with no way to stop it
+// (LoadAs with context.Background()).
+func Load(be compute.Backend, dir string) (*Model, error) {
+	return LoadAs(context.Background(), be, dir, Float32)
+}
 
-// LoadAs is Load with a choice of precision for the weight matrices.
-func LoadAs(be compute.Backend, dir string, p Precision) (*Model, error) {
+// LoadAs is Load with a choice of precision for the weight matrices and a
+// context: a cancelled ctx stops the load before its next tensor (a 7B
+// model reads hundreds, up to a gigabyte each), with an error that wraps
+// ctx.Err() and names the tensor and file it stopped at. The tensors made
+// for the model are then dropped, so the collector gives their memory,
+// a device's too, back (as it does for a load that failed).
+func LoadAs(ctx context.Context, be compute.Backend, dir string, p Precision) (*Model, error) {
 	hc, err := hf.LoadConfig(filepath.Join(dir, hf.ConfigFile))
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
@@ -187,7 +195,7 @@ func LoadAs(be compute.Backend, dir string, p Precision) (*Model, error) {
 			m.stored = compute.F16
 		}
 	}
-	if err := m.LoadWeights(src); err != nil {
+	if err := m.LoadWeights(ctx, src); err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
 	return m, nil
@@ -204,11 +212,21 @@ func (m *Model) reads(name string) bool {
 
 // LoadWeights fills every parameter from src by its Hugging Face name,
 // checking shapes against the config. Tensors the model does not use are
-// ignored (a tied checkpoint may still carry lm_head.weight).
-func (m *Model) LoadWeights(src TensorSource) error {
+// ignored (a tied checkpoint may still carry lm_head.weight). A cancelled
+// ctx stops it before the next tensor, with an error wrapping ctx.Err()
+// that names that tensor and its file; the parameters are then partly
+// filled (LoadAs drops such a model).
+func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 	var buf []float32
-	for _, p := range m.params {
+	for i, p := range m.params {
 		info, ok := src.Tensor(p.Name)
+		if err := ctx.Err(); err != nil {
+			at := fmt.Sprintf("tensor %q", p.Name)
+			if ok {
+				at = fmt.Sprintf("%s: tensor %q", info.File, p.Name)
+			}
+			return fmt.Errorf("%s: stopped before it, %d of %d tensors read: %w", at, i, len(m.params), err)
+		}
 		if !ok {
 			msg := fmt.Sprintf("tensor %q is missing (the config says %d layers, tie_word_embeddings=%v)", p.Name, m.Cfg.Layers, m.Cfg.Tied)
 			if note := hf.MissingNote(m.source, p.Name); note != "" {

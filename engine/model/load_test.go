@@ -61,7 +61,7 @@ func TestSaveKeepsTheSourceConfig(t *testing.T) {
 			if _, err := WriteRandom(context.Background(), from, hc, 1, hf.BF16); err != nil {
 				return err
 			}
-			m, err := LoadAs(be, from, Frozen16)
+			m, err := LoadAs(context.Background(), be, from, Frozen16)
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package rlt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,22 +61,23 @@ func NewPair(teacher, student *model.Model, tok TextTokenizer, prompts record.Pr
 // tokenizer.json) onto be: the tokenizers must hold the same vocabulary
 // (SameVocabulary), and the teacher's is the pair's.
 func LoadPair(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts) (*Pair, error) {
-	return LoadPairAs(be, teacherDir, studentDir, prompts, model.Float32, model.Float32)
+	return LoadPairAs(context.Background(), be, teacherDir, studentDir, prompts, model.Float32, model.Float32)
 }
 
 // LoadPairAs is LoadPair with a choice of precision for each model
 // (model.Frozen16 keeps a 16-bit checkpoint's matrices in 16 bits; a model
-// so loaded cannot be trained): CheckPair, then PairFolders.Load.
+// so loaded cannot be trained) and a context that stops the load
+// (model.LoadAs): CheckPair, then PairFolders.Load.
 //
 // The folders' chat templates are not checked here: a caller refuses a
 // folder that is not ChatML (CheckChatMLPair) before it opens a device or
 // makes a run folder, and that check is the load's one.
-func LoadPairAs(be compute.Backend, teacherDir, studentDir string, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
+func LoadPairAs(ctx context.Context, be compute.Backend, teacherDir, studentDir string, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
 	f, err := CheckPair(teacherDir, studentDir)
 	if err != nil {
 		return nil, err
 	}
-	return f.Load(be, prompts, teacherP, studentP)
+	return f.Load(ctx, be, prompts, teacherP, studentP)
 }
 
 // PairFolders is a teacher's and a student's model folders as CheckPair
@@ -139,13 +141,14 @@ func (f *PairFolders) Positions() Positions {
 }
 
 // Load loads the checked folders' models onto be, the pair taking the
-// tokenizer CheckPair read.
-func (f *PairFolders) Load(be compute.Backend, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
-	teacher, err := model.LoadAs(be, f.TeacherDir, teacherP)
+// tokenizer CheckPair read. A cancelled ctx stops it before the next
+// tensor (model.LoadAs), the teacher loaded before it dropped too.
+func (f *PairFolders) Load(ctx context.Context, be compute.Backend, prompts record.Prompts, teacherP, studentP model.Precision) (*Pair, error) {
+	teacher, err := model.LoadAs(ctx, be, f.TeacherDir, teacherP)
 	if err != nil {
 		return nil, err
 	}
-	student, err := model.LoadAs(be, f.StudentDir, studentP)
+	student, err := model.LoadAs(ctx, be, f.StudentDir, studentP)
 	if err != nil {
 		return nil, err
 	}

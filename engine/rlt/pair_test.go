@@ -377,7 +377,7 @@ func TestCheckPairIsTheLoadsCheck(t *testing.T) {
 	if folders.Positions() != (Positions{Teacher: folders.Teacher.MaxPos, Student: folders.Student.MaxPos}) || folders.Teacher.MaxPos == 0 {
 		t.Errorf("positions %+v from configs %+v, %+v", folders.Positions(), folders.Teacher, folders.Student)
 	}
-	pair, err := folders.Load(compute.NewCPU(), record.Prompts{}, model.Float32, model.Float32)
+	pair, err := folders.Load(context.Background(), compute.NewCPU(), record.Prompts{}, model.Float32, model.Float32)
 	if err != nil {
 		t.Fatal(err)
 	}

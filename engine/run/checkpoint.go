@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -115,7 +116,7 @@ func (e *Engine) Restore(s Saved) error {
 		if err != nil {
 			return fmt.Errorf("resume: %w", err)
 		}
-		err = m.m.LoadWeights(src)
+		err = m.m.LoadWeights(context.Background(), src)
 		src.Close()
 		if err != nil {
 			return fmt.Errorf("resume: %s: %w", m.name, err)

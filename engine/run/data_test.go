@@ -460,7 +460,7 @@ func TestDataReadOnceFromCheckToTraining(t *testing.T) {
 			}
 			for try := 1; try <= 2; try++ {
 				var buf event.Buffer
-				e, err := New(checked, &buf)
+				e, err := New(context.Background(), checked, &buf)
 				if err != nil {
 					t.Fatalf("engine %d: %v", try, err)
 				}
@@ -499,7 +499,7 @@ func TestDataReadOnceFromCheckToTraining(t *testing.T) {
 // New builds only on what Check made: a Checked of nothing is refused, not
 // run on an empty configuration.
 func TestNewRefusesAnUncheckedConfiguration(t *testing.T) {
-	if _, err := New(Checked{}, nil); err == nil || !strings.Contains(err.Error(), "not checked") {
+	if _, err := New(context.Background(), Checked{}, nil); err == nil || !strings.Contains(err.Error(), "not checked") {
 		t.Errorf("New(Checked{}): %v", err)
 	}
 }

@@ -214,10 +214,25 @@ type Engine struct {
 	OnCheckpoint func(step int) error
 }
 
+// LoadStopped is New's error when its context ended while the models
+// loaded: the load stopped before its next tensor (Err wraps the
+// context's error and names that tensor), on the device Device names,
+// closed since.
+type LoadStopped struct {
+	Device event.DeviceChoice
+	Err    error
+}
+
+func (e *LoadStopped) Error() string { return e.Err.Error() }
+func (e *LoadStopped) Unwrap() error { return e.Err }
+
 // New loads the models and builds the trainer on a checked configuration
 // and the data its check read (no file is read again). A data run leaves
-// out, as counted skips, the rows too long for the models.
-func New(checked Checked, sink event.Sink) (*Engine, error) {
+// out, as counted skips, the rows too long for the models. A cancelled ctx
+// stops the models' load before its next tensor, with a *LoadStopped
+// error wrapping ctx.Err() (model.LoadAs); the device opened for them is
+// closed.
+func New(ctx context.Context, checked Checked, sink event.Sink) (*Engine, error) {
 	if !checked.made {
 		return nil, errors.New("run.New: the configuration was not checked (run.Check makes what New builds on)")
 	}
@@ -239,7 +254,7 @@ func New(checked Checked, sink event.Sink) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	pair, err := rlt.LoadPairAs(be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, rlt.FrozenPrecision(cfg.GRPO))
+	pair, err := rlt.LoadPairAs(ctx, be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, rlt.FrozenPrecision(cfg.GRPO))
 	if err == nil {
 		err = be.Err() // a device out of memory for the models
 	}
@@ -247,6 +262,9 @@ func New(checked Checked, sink event.Sink) (*Engine, error) {
 		device.Close(be)
 		if be.Err() != nil {
 			return nil, device.Failed(be, "load the models", err)
+		}
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, &LoadStopped{Device: choice, Err: err}
 		}
 		return nil, err
 	}

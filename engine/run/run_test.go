@@ -51,7 +51,7 @@ func checkAndNew(c runconfig.Config, sink event.Sink) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(checked, sink)
+	return New(context.Background(), checked, sink)
 }
 
 func TestRunStepsEvaluatesAndFinishes(t *testing.T) {

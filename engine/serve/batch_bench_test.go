@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -40,7 +41,7 @@ func benchTeacher(b *testing.B, bf16 bool) (http.Handler, []string) {
 		if err := m.Save(half, hf.BF16); err != nil {
 			b.Fatal(err)
 		}
-		if m, err = model.LoadAs(compute.NewCPU(), half, model.Frozen16); err != nil {
+		if m, err = model.LoadAs(context.Background(), compute.NewCPU(), half, model.Frozen16); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -182,7 +182,21 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	runDir := rec.Dir()
 	// The folder first: loading the models (Start) already shows progress.
 	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step; a second Ctrl-C leaves at once, without waiting for it.\n", runDir, checked.Config().Teacher)
+	resumed := rec.Store().LastStep() >= 0
 	h, err := Start(ctx, rec, checked, sink, prepare)
+	if stopped := (*run.LoadStopped)(nil); errors.As(err, &stopped) {
+		// Stopped while the models loaded: the load ended there.
+		steps := checked.Config().Steps
+		msg := fmt.Sprintf("%s; the run folder %s is complete: rlt run --resume %s continues it", StoppedBySignal(0, steps, "step"), runDir, sessions.ShellQuote(runDir))
+		if resumed {
+			msg = fmt.Sprintf("stopped by a signal while the models loaded, before the resumed run's first step; the run folder %s is as it was: rlt run --resume %s continues it", runDir, sessions.ShellQuote(runDir))
+		}
+		if steps > 0 {
+			return errors.New(msg)
+		}
+		fmt.Fprintln(progress, msg)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -477,14 +477,28 @@ type Handle struct {
 // as checked) on rec (sink gets its events), lets prepare restore state,
 // and starts it. On error the error is recorded in rec as
 // the run's fatal error (`rlt sessions` lists the folder as failed, with
-// it) and rec is closed.
+// it) and rec is closed. A stop (ctx's end) while the models load ends
+// the load before its next tensor: the run is then recorded as stopped
+// before its first step, as the engine records a stop that comes before
+// it (a resumed folder is left as it was), and the error returned wraps
+// ctx's.
 func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink event.Sink, prepare Prepare) (*Handle, error) {
 	fail := func(err error) (*Handle, error) {
 		sink.Emit(event.Error{Time: time.Now(), Err: &startError{err}, Fatal: true})
 		rec.Close()
 		return nil, err
 	}
-	e, err := run.New(checked, sink)
+	e, err := run.New(ctx, checked, sink)
+	if stopped := (*run.LoadStopped)(nil); errors.As(err, &stopped) {
+		// What the engine records of a stop before its first step: the
+		// device, then the phase. A resumed run's folder keeps its own.
+		if rec.Store().LastStep() < 0 {
+			sink.Emit(event.Device{Time: time.Now(), DeviceChoice: stopped.Device})
+			sink.Emit(event.Phase{Time: time.Now(), Name: "stopped"})
+		}
+		rec.Close()
+		return nil, err
+	}
 	if err != nil {
 		return fail(err)
 	}
