@@ -93,7 +93,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// problems of the values it gives (decodeErr): every one at once.
 	text, decodeErr, err := runner.DecodeFile(*cfgPath, &cfg)
 	if err != nil {
-		return err
+		return configFileProblem(*cfgPath, err)
 	}
 	flagKeys := map[string]string{} // the keys the flags set, to the flag
 	if *teacher != "" {
@@ -131,7 +131,17 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// until it is fixed the configuration's own [prompts] over the
 	// defaults stand in, so that they are checked and nothing of the
 	// folder's is blamed on the configuration's keys.
-	p, promptsErr := record.PromptsFor(cfg.Teacher, cfg.Student, cfg.Prompts)
+	// A file given as a model folder is said once, by the configuration's
+	// check on its key's line or with its flag: read here too, it was said
+	// a second time, bare, below the first.
+	tdir, sdir := cfg.Teacher, cfg.Student
+	if hf.FileNotFolder(tdir) != nil {
+		tdir = ""
+	}
+	if hf.FileNotFolder(sdir) != nil {
+		sdir = ""
+	}
+	p, promptsErr := record.PromptsFor(tdir, sdir, cfg.Prompts)
 	if promptsErr != nil {
 		p, _ = record.PromptsFor("", "", cfg.Prompts) // reads no folder: cannot fail
 	}

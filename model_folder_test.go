@@ -49,6 +49,11 @@ func TestFileGivenAsModelFolder(t *testing.T) {
 		if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, c.want) || strings.Contains(last, "not a directory") {
 			t.Errorf("rlt %v: exit %d, last line %q; want exit 1 and %q", c.args, code, last, c.want)
 		}
+		// Said once: rlt train read the prompts of the folder it was given
+		// and said the file a second time, bare, below the first.
+		if n := strings.Count(errs, c.want); n > 1 {
+			t.Errorf("rlt %v: said %d times:\n%s", c.args, n, errs)
+		}
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("a refused distill wrote %s", out)
