@@ -210,10 +210,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// The workbench has ended every run it opened (their errors
 		// are in err); this Close only returns at once.
 		h.Close()
-	} else {
-		recordLeave(stderr)
+		return workbenchEnded(err, l.Written(), nil, stderr)
 	}
-	return workbenchEnded(err, l.Written(), stderr)
+	return leaveAtOnce(err, l.Written(), stderr)
 }
 
 // runHeadless trains rec without the workbench, progress lines on stderr,
@@ -244,9 +243,16 @@ func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepa
 	case <-leave:
 		// The engine is not waited for: the process exits once the run
 		// folder has recorded that it left it (recordLeave).
-		recordLeave(stderr)
-		return workbenchEnded(ui.ErrLeft, []string{rec.Dir()}, stderr)
+		return leaveAtOnce(ui.ErrLeft, []string{rec.Dir()}, stderr)
 	}
+}
+
+// leaveAtOnce is how a command left at once on a second stop signal (err
+// is ui.ErrLeft, or holds it) ends: every run folder it trains records the
+// leave (recordLeave), then each of dirs is said with what it lost, in
+// its folder's words, and how it goes on (workbenchEnded).
+func leaveAtOnce(err error, dirs []string, stderr io.Writer) error {
+	return workbenchEnded(err, dirs, recordLeave(stderr), stderr)
 }
 
 // leaveWithin bounds how long a command leaving at once on a second stop
@@ -263,23 +269,50 @@ const leaveWithin = 2 * time.Second
 // its next open tidied it. The engines are not waited for; a checkpoint
 // they are writing is never put in place. A folder that could not record
 // it within leaveWithin is said on stderr, left as a kill would leave it.
-func recordLeave(stderr io.Writer) {
-	if err := sessions.LeaveAll("on a second stop signal", leaveWithin); err != nil {
+// It returns the folders that recorded it, with the close's note
+// (sessions.Left): what workbenchEnded says each lost.
+func recordLeave(stderr io.Writer) []sessions.Left {
+	left, err := sessions.LeaveAll("on a second stop signal", leaveWithin)
+	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 	}
+	return left
 }
 
 // workbenchEnded says, once the workbench has left the screen (or rlt run
 // --headless has ended), every run it trained (dirs) with the command that
 // continues it from its final checkpoint, or, left at once on a second
-// signal (ui.ErrLeft), from its last checkpoint on disk, the step in
-// progress lost, as err says.
-func workbenchEnded(err error, dirs []string, stderr io.Writer) error {
+// signal (ui.ErrLeft), from its last checkpoint on disk. There a folder
+// that recorded the leave (left, recordLeave) says what it lost in its
+// close's own words, which rlt sessions notes too: the step in progress,
+// a checkpoint being written, or nothing where its checkpoint was in place
+// before the leave. A guess said here ("its final checkpoint is lost")
+// contradicted the folder where that checkpoint had been written.
+func workbenchEnded(err error, dirs []string, left []sessions.Left, stderr io.Writer) error {
+	notes := make(map[string]string, len(left))
+	for _, lf := range left {
+		notes[filepath.Clean(lf.Dir)] = lf.Note
+	}
+	say := func(d string) {
+		fmt.Fprintf(stderr, "run folder %s\n", d)
+		if n, ok := notes[filepath.Clean(d)]; ok {
+			fmt.Fprintf(stderr, "  %s\n", n)
+			delete(notes, filepath.Clean(d))
+		}
+		fmt.Fprintf(stderr, "  %s\n", continueLine(d))
+	}
 	for _, d := range dirs {
-		fmt.Fprintf(stderr, "run folder %s\n  %s\n", d, continueLine(d))
+		say(d)
+	}
+	for _, lf := range left { // a folder left that dirs does not name
+		if _, ok := notes[filepath.Clean(lf.Dir)]; ok {
+			say(lf.Dir)
+		}
 	}
 	if errors.Is(err, ui.ErrLeft) {
-		return fmt.Errorf("%w; each run above continues from its last checkpoint on disk, as its line says", err)
+		// Not "from its last checkpoint on disk": one left before its
+		// first checkpoint has none, as its lines say.
+		return fmt.Errorf("%w; each run above goes on as said under its folder", err)
 	}
 	return err
 }
@@ -411,9 +444,9 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave}, nil, nil)
 	if errors.Is(err, ui.ErrLeft) {
-		recordLeave(stderr)
+		return leaveAtOnce(err, l.Written(), stderr)
 	}
-	return workbenchEnded(err, l.Written(), stderr)
+	return workbenchEnded(err, l.Written(), nil, stderr)
 }
 
 const sessionsUsage = `

@@ -76,10 +76,10 @@ func TestHeadlessSecondSignalLeavesAtOnce(t *testing.T) {
 		t.Fatalf("rlt sessions: %+v %v\n%s", list, err, errs)
 	}
 	runDir := list[0].Dir
-	want := "rlt run: " + ui.ErrLeft.Error() + "; each run above continues from its last checkpoint on disk"
+	want := "rlt run: " + ui.ErrLeft.Error() + "; each run above goes on as said under its folder"
 	if ws.Signaled() || ws.ExitStatus() != 1 || !strings.Contains(errs, want) ||
-		!strings.Contains(errs, "run folder "+runDir+"\n  continue it: rlt run --resume "+sessions.ShellQuote(runDir)+"\n") {
-		t.Errorf("after a second signal: %v; want exit 1 saying what is lost and how the run goes on (%q):\n%s", cmd.ProcessState, want, errs)
+		!strings.Contains(errs, "\n  continue it: rlt run --resume "+sessions.ShellQuote(runDir)+"\n") {
+		t.Errorf("after a second signal: %v; want exit 1 saying how the run goes on (%q):\n%s", cmd.ProcessState, want, errs)
 	}
 	if list[0].State == sessions.StateRunning || list[0].State == sessions.StateBroken {
 		t.Errorf("the run is %s after the exit; want it resumable", list[0].State)
@@ -108,6 +108,7 @@ func TestHeadlessSecondSignalLeavesAtOnce(t *testing.T) {
 		t.Fatalf("events.jsonl: %v, not whole lines:\n%s", err, events)
 	}
 	lines = lines[:len(lines)-1]
+	var leftNote string // the close's
 	for i, l := range lines {
 		var e sessions.EventRecord
 		if err := json.Unmarshal([]byte(l), &e); err != nil {
@@ -116,6 +117,15 @@ func TestHeadlessSecondSignalLeavesAtOnce(t *testing.T) {
 		if closing := e.Kind == sessions.KindClose; closing != (i == len(lines)-1) || closing && (e.Name != sessions.CloseLeft || e.Dir != filepath.Join(sessions.CheckpointsDir, filepath.Base(ck.Dir))) {
 			t.Errorf("events.jsonl:%d: %s; want one close, last, named %q with the checkpoint of step %d", i+1, l, sessions.CloseLeft, ck.Step)
 		}
+		if e.Kind == sessions.KindClose {
+			leftNote = e.Extra
+		}
+	}
+	// What is lost is said in the folder's words, under the folder: it
+	// said "the step in progress of each and its final checkpoint are
+	// lost" also where the folder noted the checkpoint in place.
+	if said := "run folder " + runDir + "\n  " + leftNote + "\n  continue it: "; leftNote == "" || !strings.Contains(errs, said) || !strings.HasSuffix(list[0].Note, leftNote) {
+		t.Errorf("the close's note %q (listed %q); want it said under the run folder:\n%s", leftNote, list[0].Note, errs)
 	}
 	cks, err := sessions.Checkpoints(runDir)
 	for _, c := range cks {

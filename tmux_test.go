@@ -161,8 +161,8 @@ func TestWorkbenchSignalsInTmux(t *testing.T) {
 // workbench ends its run after the first (Ctrl-C, then a kill's SIGTERM:
 // two signals of a kind could be merged into one pending) leaves at once,
 // as Ctrl-C pressed again does in common practice: exit 1, the terminal
-// restored, stderr saying what is lost (the step in progress and its final
-// checkpoint) and how the run goes on, the run no longer running. The
+// restored, stderr saying what the run lost, in its folder's words (the
+// close's note), and how it goes on, the run no longer running. The
 // second signal was swallowed, the workbench waiting for the step (exit 0).
 func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
 	h := newTmuxHarness(t, "twice", 120*time.Second, 100*time.Millisecond)
@@ -185,9 +185,9 @@ func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
 	}
 	s := waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXITED") })
 	flat := strings.Join(strings.Fields(s), " ") // stderr's lines wrapped at the pane's width
-	if !strings.Contains(s, "EXITED 1") || !strings.Contains(flat, "left at once on a second stop signal, without ending the runs it trained: the step in progress of each and its final checkpoint are lost; each run above continues from its last checkpoint on disk") ||
+	if !strings.Contains(s, "EXITED 1") || !strings.Contains(flat, "left at once on a second stop signal, without ending the runs it trained; each run above goes on as said under its folder") ||
 		!strings.Contains(s, "run folder "+runs) {
-		t.Errorf("after a second signal, not a prompt exit (1) saying what is lost:\n%s", s)
+		t.Errorf("after a second signal, not a prompt exit (1) saying how the run goes on:\n%s", s)
 	}
 	if st := strings.Fields(strings.TrimSpace(tmux("display", "-p", "-t", "w", "#{alternate_on} #{cursor_flag}"))); len(st) != 2 || st[0] != "0" || st[1] != "1" {
 		t.Errorf("after the exit: alternate_on, cursor_flag = %v; want 0 1 (main screen, cursor visible)", st)
@@ -196,6 +196,10 @@ func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
 	// released), not a killed writer's run "gone without stopping it".
 	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State != sessions.StateStopped || !strings.HasPrefix(list[0].Note, "left at once on a second stop signal ") {
 		t.Errorf("rlt sessions: %+v %v; want the run stopped, noted as left at once on a second stop signal", list, err)
+	} else if !strings.Contains(flat, "run folder "+strings.Join(strings.Fields(list[0].Dir+" "+list[0].Note), " ")+" "+strings.Join(strings.Fields(continueLine(list[0].Dir)), " ")) {
+		// What it lost, in the folder's words, not its own: it said the
+		// final checkpoint lost also where the folder noted it in place.
+		t.Errorf("the folder notes %q; want that said under it:\n%s", list[0].Note, s)
 	} else if lock, err := os.ReadFile(filepath.Join(list[0].Dir, sessions.LockFileName)); err != nil || strings.TrimSpace(string(lock)) != "" {
 		t.Errorf("run.lock %q, %v; want it released (emptied)", lock, err)
 	}

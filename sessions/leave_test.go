@@ -98,6 +98,9 @@ func TestLeaveRecordsWhereTheRunWasLeft(t *testing.T) {
 	if last.Kind != KindClose || last.Name != CloseLeft || last.Step != 2 || last.Dir != filepath.Join(CheckpointsDir, "step-000001") || last.Extra != wantNote {
 		t.Errorf("last event %+v; want the close named %q, step 2, the checkpoint of step 1, %q", last, CloseLeft, wantNote)
 	}
+	if got := r.LeftNote(); got != last.Extra { // what the commands say on leaving
+		t.Errorf("LeftNote %q; want the close's note %q", got, last.Extra)
+	}
 	for _, e := range events[:len(events)-1] {
 		if e.Kind == KindClose || e.Kind == KindCheckpoint && e.Step == 2 {
 			t.Errorf("event %+v before the close", e)
@@ -173,6 +176,9 @@ func TestLeaveSaysWhatTheSessionHadDone(t *testing.T) {
 	var e EventRecord
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &e); err != nil || e.Kind != KindClose || e.Name != "" {
 		t.Errorf("a review left: last event %s; want a plain close", lines[len(lines)-1])
+	}
+	if got := review.LeftNote(); got != "" {
+		t.Errorf("a review left: LeftNote %q; want none, its close plain", got)
 	}
 	if list, _ := List(runs); len(list) != 1 || list[0].Note != want {
 		t.Errorf("after a review left: %+v; want the training's leave still noted (%s)", list, want)

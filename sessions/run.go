@@ -270,7 +270,10 @@ type Run struct {
 	// (Resume): a Leave records where it left it (CloseLeft).
 	trains atomic.Bool
 	// ended is closed once Close or Leave has ended the session.
-	ended      chan struct{}
+	ended chan struct{}
+	// leftNote is the note of the close named CloseLeft that Leave wrote
+	// (LeftNote), set once it is on disk.
+	leftNote   atomic.Pointer[string]
 	ckEstimate int64 // a checkpoint's size, estimated by SaveTrainerCheckpoint (for the full-disk error)
 
 	// rescores.jsonl, opened on the first AppendRescores
@@ -1835,6 +1838,7 @@ func (r *Run) Leave(cause string, within time.Duration) error {
 // leave is Leave's work, r.closed set.
 func (r *Run) leave(cause string) error {
 	defer r.end()
+	var note string  // the close's note, where it is named CloseLeft
 	r.beginMu.Lock() // a Begin under way ends first, as Close waits for it
 	r.beginMu.Unlock()
 	// A checkpoint coming into place ends first; none comes after.
@@ -1852,6 +1856,7 @@ func (r *Run) leave(cause string) error {
 			e.Step, e.Dir, e.Extra = r.leftAt(cause)
 		}
 		r.seal(&e)
+		note = e.Extra
 	}
 	reply := make(chan error, 1)
 	var err error
@@ -1870,7 +1875,22 @@ func (r *Run) leave(cause string) error {
 	if err != nil {
 		return fmt.Errorf("leave run %s: its close could not be written (%w): it reads as a killed writer's until its next open tidies it", r.dir, err)
 	}
+	if note != "" {
+		r.leftNote.Store(&note)
+	}
 	return errors.Join(r.closeLogs(), r.lock.Unlock())
+}
+
+// LeftNote is the note of the close named CloseLeft that Leave wrote for
+// this session (where it left the run, what is lost, the checkpoint it
+// continues from: what the listing notes), "" where Leave wrote none (a
+// session that does not train the run, a close not written). What a
+// process says on leaving is these words, not a guess of its own.
+func (r *Run) LeftNote() string {
+	if p := r.leftNote.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // leftAt says where a session that trains the run leaves it (Leave): the
@@ -1924,12 +1944,20 @@ func (o *openRuns) remove(r *Run) {
 	o.mu.Unlock()
 }
 
+// Left is a run folder LeaveAll left with a close named CloseLeft, and
+// that close's note (Run.LeftNote).
+type Left struct {
+	Dir, Note string
+}
+
 // LeaveAll is Leave, with cause and within, of every run this process
 // holds open for writing, all at once: what a process leaving at once on
 // a second stop signal records of the runs it trains (the workbench, rlt
 // open, rlt run --headless), whichever of its parts opened them. It
-// returns their errors joined, each naming its run.
-func LeaveAll(cause string, within time.Duration) error {
+// returns the runs whose close named CloseLeft is on disk, by folder, with
+// its note, what the process says of each on leaving, and the errors of
+// the others joined, each naming its run.
+func LeaveAll(cause string, within time.Duration) ([]Left, error) {
 	writers.mu.Lock()
 	runs := make([]*Run, 0, len(writers.runs))
 	for r := range writers.runs {
@@ -1946,7 +1974,14 @@ func LeaveAll(cause string, within time.Duration) error {
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	var left []Left
+	for i, r := range runs {
+		if note := r.LeftNote(); errs[i] == nil && note != "" {
+			left = append(left, Left{Dir: r.dir, Note: note})
+		}
+	}
+	slices.SortFunc(left, func(a, b Left) int { return strings.Compare(a.Dir, b.Dir) })
+	return left, errors.Join(errs...)
 }
 
 // heldFor is err, LockRun's for the run folder dir, with what the process

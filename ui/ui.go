@@ -59,8 +59,9 @@ type Options struct {
 	// Leave, when it closes, leaves the workbench at once, as a user
 	// pressing Ctrl-C again while it is stopping expects: the screen is
 	// left and Run returns ErrLeft without waiting for the runs it owns to
-	// end, their step in progress and final checkpoint lost (the caller
-	// exits; each continues from its last checkpoint on disk), also once
+	// end (the caller exits, each run folder recording what it lost, and
+	// the caller saying so: sessions.LeaveAll; each goes on from its last
+	// checkpoint on disk, where it has one), also once
 	// off the screen (q pressed again) while they end. The commands close
 	// it on a second stop signal, which Stop's quit swallowed, leaving the
 	// user no way out but SIGKILL while a long step ended.
@@ -68,8 +69,13 @@ type Options struct {
 }
 
 // ErrLeft is Run's error when Options.Leave closed: the workbench left
-// without ending the runs it owns.
-var ErrLeft = errors.New("left at once on a second stop signal, without ending the runs it trained: the step in progress of each and its final checkpoint are lost")
+// without ending the runs it owns. What each lost (the step in progress,
+// a checkpoint being written, or nothing) is not said here: the workbench
+// cannot know it; each run folder records it (sessions.Run.Leave) and the
+// caller says it per folder from there: it said "the step in progress of
+// each and its final checkpoint are lost" also of a run whose checkpoint
+// had been written before the leave.
+var ErrLeft = errors.New("left at once on a second stop signal, without ending the runs it trained")
 
 type screenID int
 

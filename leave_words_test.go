@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui"
+)
+
+// TestLeaveSaysWhatEachRunFolderLost: a command left at once on a second
+// stop signal (leaveAtOnce: the workbench, rlt open, rlt run --headless)
+// says under each run folder it trained what that run lost in the words
+// its folder recorded (the close named left, which rlt sessions notes),
+// and not a loss of its own: it said "the step in progress of each and
+// its final checkpoint are lost" also of a run whose checkpoint was in
+// place before the leave, its folder noting "after step 1; it continues
+// from its checkpoint of step 1".
+func TestLeaveSaysWhatEachRunFolderLost(t *testing.T) {
+	runs := t.TempDir()
+	cases := []struct {
+		name     string
+		progress bool // the next step under way when left
+		want     string
+	}{
+		{"checkpoint in place", false, "left at once on a second stop signal after step 1; it continues from its checkpoint of step 1"},
+		{"step under way", true, "left at once on a second stop signal during step 2, which is lost; it continues from its checkpoint of step 1"},
+	}
+	var dirs []string
+	for _, c := range cases {
+		dir := filepath.Join(runs, strings.ReplaceAll(c.name, " ", "-"))
+		r, err := sessions.Create(dir, runpkg.DefaultConfig("teacher", "student"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := 0; step < 2; step++ {
+			r.Emit(event.Metrics{Time: time.Now(), Step: step, Values: map[string]float64{"reward": 0.5}})
+		}
+		save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("step 1\n"), 0o644) }
+		if _, err := r.SaveCheckpoint(1, save, sessions.CheckpointState{}); err != nil {
+			t.Fatal(err)
+		}
+		if c.progress {
+			r.Emit(event.Progress{Time: time.Now(), Step: 2, Phase: "sampling", Done: 1, Total: 8, Unit: "tokens"})
+		}
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	var stderr bytes.Buffer
+	err := leaveAtOnce(ui.ErrLeft, dirs, &stderr)
+	if !errors.Is(err, ui.ErrLeft) || strings.Contains(err.Error(), "lost") {
+		t.Errorf("error %q; want ui.ErrLeft, saying no loss of its own", err)
+	}
+	list, lerr := sessions.List(runs)
+	if lerr != nil || len(list) != len(cases) {
+		t.Fatalf("rlt sessions: %+v %v", list, lerr)
+	}
+	for _, c := range cases {
+		dir := filepath.Join(runs, strings.ReplaceAll(c.name, " ", "-"))
+		var note string
+		for _, s := range list {
+			if filepath.Clean(s.Dir) == dir {
+				note = s.Note
+			}
+		}
+		// The listing notes more of this bare folder (no traces): the
+		// leave's words end its note.
+		if !strings.HasSuffix(note, "; "+c.want) {
+			t.Errorf("%s: the folder notes %q; want it to end %q", c.name, note, c.want)
+		}
+		said := "run folder " + dir + "\n  " + c.want + "\n  continue it: rlt run --resume " + sessions.ShellQuote(dir) + "\n"
+		if !strings.Contains(stderr.String(), said) {
+			t.Errorf("%s: printed\n%s\nwant the folder's note under it:\n%s", c.name, stderr.String(), said)
+		}
+	}
+}
