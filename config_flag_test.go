@@ -25,20 +25,29 @@ func TestConfigFlagNamesWhatItGot(t *testing.T) {
 		t.Fatal(err)
 	}
 	const start = "give a TOML run configuration (rlt train --print-config writes one to start from)"
+	runs := filepath.Join(tmp, "runs")
 	for _, c := range []struct {
 		config, want string
 	}{
-		{missing, "rlt train: --config " + missing + ": no such file: " + start},
-		{empty, "rlt train: --config " + empty + " is a folder, not a file: " + start},
-		{run, "rlt train: --config " + run + " is a folder, not a file: give its config.toml (" + filepath.Join(run, "config.toml") + ") to start from that run's configuration"},
+		{missing, "--config " + missing + ": no such file: " + start},
+		{empty, "--config " + empty + " is a folder, not a file: " + start},
+		{run, "--config " + run + " is a folder, not a file: give its config.toml (" + filepath.Join(run, "config.toml") + ") to start from that run's configuration"},
 	} {
-		for _, extra := range [][]string{nil, {"--print-config"}} {
-			args := append([]string{"train", "--config", c.config}, extra...)
+		// rlt run --config says it in the same words (configFileProblem):
+		// it said os.ReadFile's.
+		for _, cmd := range [][]string{
+			{"train"}, {"train", "--print-config"}, {"run", "--headless", "--runs", runs},
+		} {
+			args := append(append([]string{}, cmd...), "--config", c.config)
 			code, _, errs := runCLI(t, "", args...)
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
-			if last := lines[len(lines)-1]; code != 1 || last != c.want {
-				t.Errorf("rlt %v: exit %d, last line %q; want exit 1 and %q", args, code, last, c.want)
+			want := "rlt " + cmd[0] + ": " + c.want
+			if last := lines[len(lines)-1]; code != 1 || last != want {
+				t.Errorf("rlt %v: exit %d, last line %q; want exit 1 and %q", args, code, last, want)
 			}
 		}
+	}
+	if _, err := os.Stat(runs); !os.IsNotExist(err) {
+		t.Errorf("rlt run with a --config it cannot read made %s (%v); want nothing written", runs, err)
 	}
 }
