@@ -97,13 +97,13 @@ func LoadConfig(path string) (Config, error) {
 	case err == nil && st.IsDir():
 		path = filepath.Join(path, ConfigFile)
 	case errors.Is(err, fs.ErrNotExist) && filepath.Ext(path) != ".json":
-		return Config{}, fmt.Errorf("model folder %s does not exist", path)
+		return Config{}, missingFolder(path)
 	case errors.Is(err, fs.ErrNotExist):
 		// A config file named directly: in a folder that exists, the
 		// folder is said for what it is below.
 		dst, derr := os.Stat(filepath.Dir(path))
 		if errors.Is(derr, fs.ErrNotExist) && filepath.Base(path) == ConfigFile { // a model folder's config.json
-			return Config{}, fmt.Errorf("model folder %s does not exist", filepath.Dir(path))
+			return Config{}, missingFolder(filepath.Dir(path))
 		}
 		if derr != nil || !dst.IsDir() || filepath.Base(path) != ConfigFile {
 			return Config{}, fmt.Errorf("%s does not exist", path)

@@ -116,6 +116,13 @@ func FileNotFolder(path string) error {
 	return fmt.Errorf("%s is a file, not a model folder: give a folder holding config.json, model.safetensors and tokenizer.json (a Hugging Face model folder, or one rlt pretrain, rlt train --save or rlt distill wrote)", path)
 }
 
+// missingFolder says that the model folder dir is not there, with what to
+// give instead: the bare "does not exist" left a new user, who has no
+// model yet, without a way on.
+func missingFolder(dir string) error {
+	return fmt.Errorf("model folder %s does not exist: check the path, or give a folder holding config.json, model.safetensors and tokenizer.json (`rlt model defaults --out DIR` writes the embedded teacher and student)", dir)
+}
+
 // ScanFolder lists the model files present in dir. It fails only when dir
 // cannot be read; use Check to require files.
 func ScanFolder(dir string) (FolderFiles, error) {
@@ -126,7 +133,7 @@ func ScanFolder(dir string) (FolderFiles, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) { // as LoadConfig says it
-			return ff, fmt.Errorf("model folder %s does not exist", dir)
+			return ff, missingFolder(dir)
 		}
 		return ff, fmt.Errorf("model folder: %w", err)
 	}

@@ -378,13 +378,16 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 	half := t.TempDir()
 	os.WriteFile(filepath.Join(half, TokenizerFile), []byte("{}"), 0o644)
 	gone := filepath.Join(t.TempDir(), "gone")
+	// What to do about a missing folder is said with it: it was a bare
+	// "does not exist".
+	goneSaid := "model folder " + gone + " does not exist: check the path, or give a folder holding config.json, model.safetensors and tokenizer.json (`rlt model defaults --out DIR` writes the embedded teacher and student)"
 	for _, c := range []struct {
 		what, dir, want string
 	}{
-		{"missing folder", gone, "model folder " + gone + " does not exist"},
+		{"missing folder", gone, goneSaid},
 		{"missing config file", filepath.Join(gone, "c.json"), filepath.Join(gone, "c.json") + " does not exist"},
 		// A missing folder's config.json: the folder said, as ScanFolder says it.
-		{"missing folder's config.json", filepath.Join(gone, ConfigFile), "model folder " + gone + " does not exist"},
+		{"missing folder's config.json", filepath.Join(gone, ConfigFile), goneSaid},
 		{"missing config.json in a folder that exists", filepath.Join(run, ConfigFile), run + " is a run folder, not a model folder"},
 		{"run folder", run, run + " is a run folder, not a model folder"},
 		{"checkpoint", checkpoint, checkpoint + " is a training checkpoint, not a model folder: the teacher trained to that step is the model folder " + filepath.Join(checkpoint, "teacher")},
@@ -395,7 +398,7 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 			t.Errorf("%s: %v, want %q", c.what, err, c.want)
 		}
 	}
-	if _, err := ScanFolder(gone); err == nil || err.Error() != "model folder "+gone+" does not exist" {
+	if _, err := ScanFolder(gone); err == nil || err.Error() != goneSaid {
 		t.Errorf("ScanFolder of a missing folder: %v, want it said as LoadConfig says it", err)
 	}
 }
