@@ -40,6 +40,7 @@ func commands() []command {
 		{"score", "RLT rewards of explanations: teacher and student folders or servers, JSON Lines in and out", runScore},
 		{"serve", "a model behind vLLM's /v1/completions and SGLang's /generate, for rlt score on another machine", runServe},
 		{"logprobs", "per-token log-probs of given texts or ids under a model (teacher-forced)", runLogprobs},
+		{"version", "the build: module version, VCS revision (modified or not), Go version (also rlt --version)", runVersion},
 	}
 }
 
@@ -50,6 +51,9 @@ func main() {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmds := commands()
+	if len(args) > 0 && args[0] == "--version" { // as other programs take it: not a flag of rlt run
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help") {
 		// The main job: a live RLT run on the embedded default.
 		args = append([]string{"run"}, args...)
@@ -117,6 +121,64 @@ func usage(w io.Writer, cmds []command) {
 	}
 	b.WriteString("\nRun 'rlt <command> --help' for a command's flags and examples.\n")
 	io.WriteString(w, b.String())
+}
+
+const versionUsage = `
+Usage: rlt version
+
+Prints what this rlt was built from, read from the binary's build
+information: the module version ((devel) for a build of a checkout), the
+VCS revision and commit time, "modified" when the checkout had
+uncommitted changes, and the Go version. rlt --version prints the same.
+A binary built without VCS stamping (go run, -buildvcs=false, outside a
+git checkout) says its revision is unknown.
+
+Example:
+  rlt version
+`
+
+func runVersion(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("rlt version", versionUsage, stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, 0, ""); err != nil {
+		return err
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return errors.New("this binary carries no build information (built without module support): rebuild it with go build in the repository")
+	}
+	fmt.Fprintln(stdout, versionLine(bi))
+	return nil
+}
+
+// versionLine says the build bi in one line: "rlt (devel) revision
+// 1495f9f… (2026-12-06T14:29:05Z, modified), go1.24.1".
+func versionLine(bi *debug.BuildInfo) string {
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	version := bi.Main.Version
+	if version == "" {
+		version = "(devel)"
+	}
+	revision := "revision unknown (built without VCS stamping: go run, -buildvcs=false, or outside a git checkout)"
+	if r := settings["vcs.revision"]; r != "" {
+		var about []string
+		if t := settings["vcs.time"]; t != "" {
+			about = append(about, t)
+		}
+		if settings["vcs.modified"] == "true" {
+			about = append(about, "modified")
+		}
+		revision = "revision " + r
+		if len(about) > 0 {
+			revision += " (" + strings.Join(about, ", ") + ")"
+		}
+	}
+	return fmt.Sprintf("rlt %s %s, %s", version, revision, bi.GoVersion)
 }
 
 // gcPercent is the heap growth the garbage collector allows over what is
