@@ -288,11 +288,47 @@ func memoryOn(in vulkan.Info) Memory {
 // noGPU is --device gpu's (or gpu:N's) failure to find a usable GPU,
 // with the way on (a vulkan.Error's text ends with it already).
 func noGPU(name string, err error) error {
+	if _, index, perr := parse(name); perr == nil && index >= 0 && errors.Is(err, vulkan.ErrNoDevice) {
+		if gpus, _ := vulkan.Devices(); len(gpus) > 0 && index >= len(gpus) {
+			return &noSuchGPU{name: name, gpus: gpus, cause: err}
+		}
+	}
 	if ve := (*vulkan.Error)(nil); errors.As(err, &ve) {
 		return fmt.Errorf("device %s: %w", name, err)
 	}
 	return fmt.Errorf("device %s: %w"+noGPUWayOn, name, err)
 }
+
+// noSuchGPU is --device gpu:N's refusal where the loader lists fewer
+// devices: said plainly, with the devices there are and the way on (one of
+// them, or the CPU). It was the loader's error as the backend words it
+// ("vulkan (no device chosen): choose a device: no usable Vulkan device:
+// there is no gpu:7; …"), which buried the point under how it was found.
+type noSuchGPU struct {
+	name  string
+	gpus  []vulkan.Info
+	cause error
+}
+
+// said is the refusal without its way on: what Unusable's callers say
+// their own after.
+func (e *noSuchGPU) said() string {
+	here := make([]string, len(e.gpus))
+	for i, g := range e.gpus {
+		here[i] = fmt.Sprintf("gpu:%d %s (%s)", g.Index, g.Name, g.Type)
+	}
+	return fmt.Sprintf("device %s: there is no %s: this machine's Vulkan devices are %s", e.name, e.name, strings.Join(here, ", "))
+}
+
+func (e *noSuchGPU) Error() string {
+	ids := make([]string, len(e.gpus))
+	for i, g := range e.gpus {
+		ids[i] = fmt.Sprintf("gpu:%d", g.Index)
+	}
+	return e.said() + "; give --device " + strings.Join(ids, " or ") + " (device = \"" + ids[0] + "\" in config.toml) to compute on " + map[bool]string{true: "it", false: "one of them"}[len(ids) == 1] + ", or --device cpu (device = \"cpu\") to compute on the CPU"
+}
+
+func (e *noSuchGPU) Unwrap() error { return e.cause }
 
 // noGPUWayOn ends noGPU's text for a cause that is not a vulkan.Error.
 const noGPUWayOn = "; run with --device cpu (or device = \"cpu\" in config.toml) to compute on the CPU"
@@ -312,6 +348,9 @@ func Unusable(name string) (cpu bool, err error) {
 	}
 	if errors.Is(err, vulkan.ErrSetting) {
 		return false, err
+	}
+	if ns := (*noSuchGPU)(nil); errors.As(err, &ns) {
+		return true, &failure{msg: ns.said(), cause: err}
 	}
 	msg := strings.ReplaceAll(err.Error(), "; "+vulkan.ComputeOnCPU, "")
 	return true, &failure{msg: strings.TrimSuffix(msg, noGPUWayOn), cause: err}
