@@ -42,6 +42,10 @@ type File struct {
 	Report   Report
 }
 
+// GiveData is what a data file is, said where one is missing: the layouts
+// ReadJSONL reads, and where they are described.
+const GiveData = `give a JSON Lines file, one row a line: {"question": …, "solution": …} (a "reasoning_trace" optional) or a Bespoke-Stratos {"system": …, "conversations": […]} row (docs/formats.md, User data)`
+
 // ReadFile reads a JSON Lines data file (see ReadJSONL for the layouts and
 // the per-row rules). A row whose question is a synthetic task's (Detect)
 // keeps that task's answer checker and verifier; if its solution is not
@@ -56,8 +60,8 @@ func ReadFile(key, path string) (*File, error) {
 		// every system (reading a folder is "is a directory" on Linux,
 		// "Incorrect function." on Windows), and in the form of the file's
 		// other problems: "data FILE: …".
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s %s: %w", key, path, fs.ErrNotExist)
+		if errors.Is(err, fs.ErrNotExist) { // with what to give: a new user has none yet
+			return nil, fmt.Errorf("%s %s: %w: %s", key, path, fs.ErrNotExist, GiveData)
 		}
 		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
 			return nil, fmt.Errorf("%s %s: is a folder; give the JSON Lines file in it", key, path)

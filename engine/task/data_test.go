@@ -89,7 +89,8 @@ func TestReadFileErrors(t *testing.T) {
 		name, content string // content "" with name "missing": no file
 		want          []string
 	}{
-		{"missing", "", []string{"file does not exist"}},
+		// With what to give: it was "data FILE: file does not exist" alone.
+		{"missing", "", []string{"file does not exist: give a JSON Lines file, one row a line: {\"question\": …, \"solution\": …}", "(docs/formats.md, User data)"}},
 		{"empty", "\n\n", []string{"no rows", "empty"}},
 		{"JSON array", "[\n  {\"question\": \"1+2=?\", \"solution\": \"3\"},\n  {\"question\": \"2+2=?\", \"solution\": \"4\"}\n]\n",
 			[]string{"one JSON array over 4 lines, not JSON Lines: write one object a line (e.g. jq -c '.[]' "}},
