@@ -127,7 +127,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return fmt.Errorf("--out %s: %s holds the rows of a distill that saved no student: run %s to train the student on them without explaining again, or remove %s and run this command again",
 			*out, rows, learnFromKept(fs, *out, *tdir), rows)
 	}
-	if err := refuseOverwrite("out", *out, []string{distillRows}, []string{"student"}); err != nil {
+	if err := refuseOverwrite("out", *out, []string{distillRows}, []string{".", "student"}); err != nil {
 		return err
 	}
 	c.MinLR = c.LR / 10
