@@ -1,7 +1,6 @@
 package sessions
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,29 +194,11 @@ func TestOpenRunSeesCheckpointFilesChangedInPlace(t *testing.T) {
 //	go test -run '^$' -bench BenchmarkRelistEventsLost -benchtime 100x ./sessions/
 func BenchmarkRelistEventsLost(b *testing.B) {
 	const runs = 40
-	root := b.TempDir()
-	tmpl := filepath.Join(b.TempDir(), "template")
-	w := mustCreate(b, tmpl, Options{})
-	for s := 0; s < 5; s++ {
-		emitSteps(w, s, s+1, 1, 1)
-		if s == 1 || s == 4 {
-			if _, err := w.SaveCheckpoint(s, saveFake(s), CheckpointState{MeanReward: reward(0)}); err != nil {
-				b.Fatal(err)
-			}
+	root, l := damagedRuns(b, runs, func(t testing.TB, dir string) {
+		if err := os.Remove(filepath.Join(dir, EventsFile)); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Remove(filepath.Join(tmpl, EventsFile)); err != nil {
-		b.Fatal(err)
-	}
-	for i := 0; i < runs; i++ {
-		if err := os.CopyFS(filepath.Join(root, fmt.Sprintf("run-%02d", i)), os.DirFS(tmpl)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var l Lister
+	})
 	if got, err := l.List(root); err != nil || len(got) != runs || got[0].StepsDone() != 5 {
 		b.Fatal(got, err)
 	}
