@@ -18,8 +18,13 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
+	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/sessions"
 )
+
+// giveModelFolder is what engine/hf says to do of a model folder that does
+// not exist (hf.missingFolder), checked here word for word.
+const giveModelFolder = "check the path, or give a folder holding config.json, model.safetensors and tokenizer.json (`rlt model defaults --out DIR` writes the embedded teacher and student)"
 
 // smallRun is a GRPO configuration small enough for a step to take a
 // fraction of a second on the embedded models (as kill_test.go's).
@@ -204,18 +209,18 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 		{name: "a data file a flag named, the file naming none", text: "steps = 3\n",
 			override: func(c *runconfig.Config) { c.Data, c.Task = "missing.jsonl", run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
-			want:     []string{"--data: data missing.jsonl: file does not exist"}},
+			want:     []string{"--data: data missing.jsonl: file does not exist: " + task.GiveData}},
 		{name: "one model folder missing: its own key, not the flag's", text: "steps = 3\nstudent = ''\n",
 			override: func(c *runconfig.Config) { c.Teacher = filepath.Join(filepath.Dir(c.Teacher), "student") }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"bad.toml:2:1: student is empty: the student model's folder is required"}},
 		{name: "a model folder a flag named that does not exist", text: "steps = 3\n",
 			override: func(c *runconfig.Config) { c.Teacher = "/nonexistent/teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
-			want: []string{"--teacher: model folder /nonexistent/teacher does not exist"}},
+			want: []string{"--teacher: model folder /nonexistent/teacher does not exist: " + giveModelFolder}},
 		{name: "a model folder the file names that does not exist", text: "steps = 3\nteacher = '/nonexistent/teacher'\n",
-			want: []string{"bad.toml:2:1: model folder /nonexistent/teacher does not exist"}},
+			want: []string{"bad.toml:2:1: model folder /nonexistent/teacher does not exist: " + giveModelFolder}},
 		{name: "a data file's problem with the other keys'", text: "data = 'missing.jsonl'\ntask = 'jsonl'\n[grpo]\nlr = -1.0\n",
 			want: []string{
-				"bad.toml:1:1: data missing.jsonl: file does not exist",
+				"bad.toml:1:1: data missing.jsonl: file does not exist: " + task.GiveData,
 				"bad.toml:4:1: grpo.lr -1 must be a finite number, not negative",
 			}},
 		{name: "[prompts], under a commented header", text: "steps = 3\n[prompts] # the system prompts\nteacher_system = ''\nstudent_system = 'Solve. <|im_end|>'\n",
@@ -286,7 +291,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 			}},
 		{name: "a data file a flag named", override: func(c *runconfig.Config) { c.Data, c.Task = missing, run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
-			want:     []string{"--data: data " + missing + ": file does not exist"}},
+			want:     []string{"--data: data " + missing + ": file does not exist: " + task.GiveData}},
 		{name: "a default's problem, then a flag's, as with a file", override: func(c *runconfig.Config) { c.GRPO.Samples, c.Task = 1, "division" },
 			flagKeys: map[string]string{"task": "task"},
 			want: []string{
