@@ -325,7 +325,12 @@ func (e *noSuchGPU) Error() string {
 	for i, g := range e.gpus {
 		ids[i] = fmt.Sprintf("gpu:%d", g.Index)
 	}
-	return e.said() + "; give --device " + strings.Join(ids, " or ") + " (device = \"" + ids[0] + "\" in config.toml) to compute on " + map[bool]string{true: "it", false: "one of them"}[len(ids) == 1] + ", or --device cpu (device = \"cpu\") to compute on the CPU"
+	on := "one of them"
+	if len(ids) == 1 {
+		on = "it"
+	}
+	return fmt.Sprintf("%s; give --device %s (device = %q in config.toml) to compute on %s, or --device cpu (device = \"cpu\") to compute on the CPU",
+		e.said(), strings.Join(ids, " or "), ids[0], on)
 }
 
 func (e *noSuchGPU) Unwrap() error { return e.cause }
