@@ -42,16 +42,7 @@ func TestWorkbenchExportOnAFullDisk(t *testing.T) {
 	if err := w.Review("0-0-1", LabelAccept, ""); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(disk, "fill"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for block := make([]byte, 4096); ; {
-		if _, err := f.Write(block); err != nil {
-			break
-		}
-	}
-	f.Close()
+	roomtest.Fill(t, disk)
 	_, err = w.ExportAccepted()
 	want := "the disk holding " + dir + " is full (0 B free): free some room there and export again; the earlier " + ExportFile + " is kept as it was"
 	if err == nil || err.Error() != want || !errors.Is(err, syscall.ENOSPC) {
@@ -83,20 +74,7 @@ func TestRunOpensOnAFullDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	filler, err := os.Create(filepath.Join(disk, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer filler.Close()
-	block := make([]byte, 4096)
-	for {
-		if _, err := filler.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
+	roomtest.Fill(t, disk)
 	if err := os.WriteFile(filepath.Join(disk, "probe"), []byte("x"), 0o644); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("the disk is not full: a new file's write says %v", err)
 	}
@@ -133,19 +111,7 @@ func TestClosedRunOnAFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	lockPath := filepath.Join(dir, LockFileName)
-	filler, err := os.Create(filepath.Join(disk, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer filler.Close()
-	for block := make([]byte, 4096); ; {
-		if _, err := filler.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
+	roomtest.Fill(t, disk)
 	if err := os.WriteFile(filepath.Join(disk, "probe"), []byte("x"), 0o644); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("the disk is not full: a new file's write says %v", err)
 	}

@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -28,10 +26,10 @@ func TestReviewNoteSaysWhyReadOnly(t *testing.T) {
 	l := NewLauncher(context.Background(), t.TempDir(), "")
 	for _, c := range []struct {
 		name       string
-		unwritable func(t *testing.T, disk string)
+		unwritable func(t testing.TB, disk string)
 		want, not  string
 	}{
-		{"full disk", fill, "read-only: reviews and exports cannot be saved in it: the disk holding %s is full (0 B free): free some room there and open the run again to review or resume it", "copy it where you can write"},
+		{"full disk", roomtest.Fill, "read-only: reviews and exports cannot be saved in it: the disk holding %s is full (0 B free): free some room there and open the run again to review or resume it", "copy it where you can write"},
 		{"read-only folder", remountReadOnly, "read-only: " + sessions.ErrUnwritable.Error() + "; reviews and exports cannot be saved in it (copy it where you can write)", "disk"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -71,26 +69,9 @@ func TestReviewNoteSaysWhyReadOnly(t *testing.T) {
 	}
 }
 
-// fill writes a file on disk until no block is left.
-func fill(t *testing.T, disk string) {
-	f, err := os.Create(filepath.Join(disk, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for block := make([]byte, 4096); ; {
-		if _, err := f.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return
-		}
-	}
-}
-
 // remountReadOnly makes the tmpfs disk read-only, as a read-only mount of
 // runs is.
-func remountReadOnly(t *testing.T, disk string) {
+func remountReadOnly(t testing.TB, disk string) {
 	if err := syscall.Mount("", disk, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
 		t.Fatalf("remount %s read-only: %v", disk, err)
 	}
