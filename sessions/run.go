@@ -1470,11 +1470,8 @@ func (r *Run) drain() (urgent bool, err error) {
 	r.qmu.Lock()
 	batch := r.queue
 	r.queue = nil
-	if r.dropped > 0 && !r.sealed { // a close seals them in before it (seal)
-		e := EventRecord{Seg: r.seg, Time: time.Now().UTC(), Kind: KindDropped, Count: r.dropped}
-		r.dropped = 0
-		r.store.addEvent(e)
-		batch = append(batch, item{e: &e})
+	if !r.sealed { // a close seals them in before it (seal)
+		batch = r.appendDroppedLocked(batch)
 	}
 	r.qmu.Unlock()
 	buf := r.buf[:0]
@@ -1770,12 +1767,7 @@ func (r *Run) seal(closing *EventRecord) {
 		r.store.addEvent(*closing)
 	}
 	r.qmu.Lock()
-	if r.dropped > 0 {
-		e := EventRecord{Seg: r.seg, Time: time.Now().UTC(), Kind: KindDropped, Count: r.dropped}
-		r.dropped = 0
-		r.store.addEvent(e)
-		r.queue = append(r.queue, item{e: &e})
-	}
+	r.queue = r.appendDroppedLocked(r.queue)
 	if closing != nil {
 		r.queue = append(r.queue, item{e: closing})
 	}
@@ -1785,6 +1777,18 @@ func (r *Run) seal(closing *EventRecord) {
 	case r.wake <- struct{}{}:
 	default:
 	}
+}
+
+// appendDroppedLocked appends to q the "dropped" event of the traces
+// dropped since the last one, if any (drain, seal). Called under qmu.
+func (r *Run) appendDroppedLocked(q []item) []item {
+	if r.dropped == 0 {
+		return q
+	}
+	e := EventRecord{Seg: r.seg, Time: time.Now().UTC(), Kind: KindDropped, Count: r.dropped}
+	r.dropped = 0
+	r.store.addEvent(e)
+	return append(q, item{e: &e})
 }
 
 // end marks the session ended (Close, Leave).
