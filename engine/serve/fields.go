@@ -305,11 +305,6 @@ const (
 	notFinite  = "Input should be a finite number, got %s"
 	belowBound = "Input should be greater than or equal to %d, got %s"
 	aboveBound = "Input should be less than or equal to %d, got %s"
-	// pastInt64 is laxIntOf's fault for a whole number past int64's
-	// range, which pydantic reads (Python's int): no refusal of
-	// pydantic's, but none of the fields rlt serve holds as a Go int
-	// holds it (laxInt).
-	pastInt64 = "is a whole number past int64's range, got %s"
 )
 
 // pydanticWords reports whether why is said in pydantic-core's words.

@@ -53,23 +53,6 @@ func laxFloatOf(v any) (x float64, ok bool) {
 	return 0, false
 }
 
-// laxIntOf is v, a JSON value (jsonValue), as an int field of a pydantic
-// model reads it in lax mode (laxWholeOf), within int64's range. Where
-// pydantic refuses it, fault says how (laxWholeOf); a whole number past
-// int64's range, which Python's int holds and pydantic reads, is the
-// fault pastInt64: no field rlt serve reads holds one, and a field's
-// bounds, where pydantic has them, refuse it (pydanticIntIn).
-func laxIntOf(v any) (n int64, fault string) {
-	w, fault := laxWholeOf(v)
-	switch {
-	case fault != "":
-		return 0, fault
-	case !w.IsInt64():
-		return 0, pastInt64
-	}
-	return w.Int64(), ""
-}
-
 // laxWholeOf is v, a JSON value (jsonValue), as an int field of a
 // pydantic model reads it in lax mode, with Python's int of any size: a
 // JSON integer (Python's json reads it as an int, however long); a JSON
@@ -246,19 +229,17 @@ func (f *laxFloat) UnmarshalJSON(b []byte) error {
 }
 
 // laxInt is an int field of vLLM's model (max_tokens, n, logprobs...),
-// read as pydantic's lax mode reads it (laxIntOf). A value pydantic
+// read as pydantic's lax mode reads it (laxWholeOf), within int's range. A value pydantic
 // refuses is refused as JSON's decoder refuses it, in its words.
 type laxInt int
 
 func (n *laxInt) UnmarshalJSON(b []byte) error {
-	v := jsonValue(b)
-	x, fault := laxIntOf(v)
+	w, fault := laxWholeOf(jsonValue(b))
 	switch {
-	case fault == "" && x >= math.MinInt && x <= math.MaxInt:
-		*n = laxInt(x)
+	case fault == "" && w.IsInt64() && w.Int64() >= math.MinInt && w.Int64() <= math.MaxInt:
+		*n = laxInt(w.Int64())
 		return nil
-	case fault == pastInt64, fault == "": // whole, past what rlt serve holds: said as JSON's decoder says a number past its field's range
-		w, _ := laxWholeOf(v)
+	case fault == "": // whole (Python's int, which pydantic reads), past what rlt serve holds: said as JSON's decoder says a number past its field's range
 		return &json.UnmarshalTypeError{Value: "number " + w.String(), Type: reflect.TypeOf(0)}
 	case fault == intTooBig || fault == notFinite: // parseCompletions refuses these first, naming the field (pydanticIntFaults)
 		return fmt.Errorf(fault, b)
@@ -333,7 +314,7 @@ func vllmInt(raw json.RawMessage) (float64, string, string) {
 
 // laxIntRaw is an int field of vLLM's model whose value parseCompletions
 // reads itself, to refuse a number that is not whole in its own words
-// (min_tokens): kept as given where laxIntOf reads it as a number, whole
+// (min_tokens): kept as given where laxWholeOf reads it as a number, whole
 // or not, or where it is a JSON number at all; another is refused as
 // JSON's decoder refuses it where a number is wanted.
 type laxIntRaw json.RawMessage
@@ -341,7 +322,7 @@ type laxIntRaw json.RawMessage
 func (r *laxIntRaw) UnmarshalJSON(b []byte) error {
 	v := jsonValue(b)
 	if _, isNumber := v.(json.Number); !isNumber && v != nil {
-		if _, fault := laxIntOf(v); fault == notNumber {
+		if _, fault := laxWholeOf(v); fault == notNumber {
 			var strict float64
 			if err := json.Unmarshal(b, &strict); err != nil {
 				return err

@@ -635,7 +635,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	if raw := json.RawMessage(req.MinTokens); !isNull(raw) {
 		v := jsonValue(raw)
 		minTokens, _ = laxFloatOf(v)
-		_, fault := laxIntOf(v)
+		_, fault := laxWholeOf(v)
 		minTokensWhole = fault != notWhole
 	}
 	// The fields vLLM defines that are not read here (fields.go).
