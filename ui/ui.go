@@ -785,30 +785,34 @@ func (m *Model) Init() tea.Cmd {
 	if m.active == scrRuns {
 		cmds = append(cmds, m.runs.refresh())
 	}
-	if stop := m.opts.Stop; stop != nil {
-		cmds = append(cmds, func() tea.Msg { <-stop; return stopSignalMsg{} })
-	}
-	if leave, ended := m.opts.Leave, m.stopSignal; leave != nil {
-		cmds = append(cmds, func() tea.Msg {
-			select {
-			case <-leave:
-				return leaveMsg{}
-			case <-ended:
-				return nil
-			}
-		})
-	}
-	if hungUp, ended := m.hungUp, m.stopSignal; hungUp != nil {
-		cmds = append(cmds, func() tea.Msg {
-			select {
-			case <-hungUp:
-				return quitMsg{}
-			case <-ended:
-				return nil
-			}
-		})
+	for _, w := range []struct {
+		ch  <-chan struct{}
+		msg tea.Msg
+	}{
+		{m.opts.Stop, stopSignalMsg{}},
+		{m.opts.Leave, leaveMsg{}},
+		{m.hungUp, quitMsg{}},
+	} {
+		if w.ch != nil {
+			cmds = append(cmds, m.onClose(w.ch, w.msg))
+		}
 	}
 	return tea.Batch(cmds...)
+}
+
+// onClose gives msg once ch closes (a stop signal, a second one, the
+// terminal gone), or nothing once the workbench has shut down
+// (stopSignal), so that its wait does not outlive the program.
+func (m *Model) onClose(ch <-chan struct{}, msg tea.Msg) tea.Cmd {
+	ended := m.stopSignal
+	return func() tea.Msg {
+		select {
+		case <-ch:
+			return msg
+		case <-ended:
+			return nil
+		}
+	}
 }
 
 // waitChanged waits for the store's change signal, then a little longer
