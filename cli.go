@@ -778,9 +778,6 @@ func humanCount(n int) string {
 	return fmt.Sprint(n)
 }
 
-// describeTokenizer says what tokenizer and chat template a folder has, and
-// whether the tokenizer fits the embedding.
-
 // configFileProblem says why the --config file at path could not be read
 // (err, from reading it, before any decoding), for what the path is and
 // with what to give instead: the read's own words ("open x.toml: no such

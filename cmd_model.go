@@ -460,6 +460,8 @@ func describeDevice(name string, cfg model.Config, params int64) (string, error)
 	return s, nil
 }
 
+// describeTokenizer says what tokenizer and chat template a folder has, and
+// whether the tokenizer fits the embedding.
 func describeTokenizer(files hf.FolderFiles, rows int) string {
 	if files.Tokenizer == "" {
 		return "absent (tokenizer.json missing: text commands need one)"
