@@ -545,7 +545,6 @@ func TestLogStateReadsOnlyNew(t *testing.T) {
 //	go test -run '^$' -bench BenchmarkList -benchtime 5x ./sessions/
 func BenchmarkList(b *testing.B) {
 	const runs, steps = 40, 5000
-	root := b.TempDir()
 	tmpl := filepath.Join(b.TempDir(), "template")
 	w := mustCreate(b, tmpl, Options{})
 	for s := 0; s < steps; s++ {
@@ -556,12 +555,7 @@ func BenchmarkList(b *testing.B) {
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < runs; i++ {
-		dir := filepath.Join(root, fmt.Sprintf("run-%02d", i))
-		if err := os.CopyFS(dir, os.DirFS(tmpl)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	root := runCopies(b, tmpl, runs, nil)
 	metrics := filepath.Join(root, "run-07", MetricsFile)
 	b.Run("fresh", func(b *testing.B) {
 		for b.Loop() {
@@ -570,18 +564,8 @@ func BenchmarkList(b *testing.B) {
 			}
 		}
 	})
-	b.Run("relist-unchanged", func(b *testing.B) {
-		// Every run is finished and held by no process: none is walked.
-		var l Lister
-		if _, err := l.List(root); err != nil {
-			b.Fatal(err)
-		}
-		for b.Loop() {
-			if got, err := l.List(root); err != nil || len(got) != runs {
-				b.Fatal(len(got), err)
-			}
-		}
-	})
+	// Every run is finished and held by no process: none is walked.
+	b.Run("relist-unchanged", func(b *testing.B) { relistUnchanged(b, root, runs) })
 	b.Run("relist-after-one-step", func(b *testing.B) {
 		var l Lister
 		if _, err := l.List(root); err != nil {
@@ -606,7 +590,6 @@ func BenchmarkList(b *testing.B) {
 //	go test -run '^$' -bench BenchmarkListTraces -benchtime 200x ./sessions/
 func BenchmarkListTraces(b *testing.B) {
 	const runs, steps = 40, 1000
-	root := b.TempDir()
 	tmpl := filepath.Join(b.TempDir(), "template")
 	w := mustCreate(b, tmpl, Options{})
 	emitSteps(w, 0, steps, 1, 1)
@@ -614,22 +597,39 @@ func BenchmarkListTraces(b *testing.B) {
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
+	root := runCopies(b, tmpl, runs, nil)
+	b.Run("relist-unchanged", func(b *testing.B) { relistUnchanged(b, root, runs) })
+}
+
+// runCopies copies the run folder tmpl to runs folders, run-00, run-01 …,
+// of a new folder, which it returns, each handed to damage where set.
+func runCopies(b *testing.B, tmpl string, runs int, damage func(t testing.TB, dir string)) string {
+	root := b.TempDir()
 	for i := 0; i < runs; i++ {
-		if err := os.CopyFS(filepath.Join(root, fmt.Sprintf("run-%02d", i)), os.DirFS(tmpl)); err != nil {
+		dir := filepath.Join(root, fmt.Sprintf("run-%02d", i))
+		if err := os.CopyFS(dir, os.DirFS(tmpl)); err != nil {
 			b.Fatal(err)
+		}
+		if damage != nil {
+			damage(b, dir)
 		}
 	}
-	b.Run("relist-unchanged", func(b *testing.B) {
-		var l Lister
-		if _, err := l.List(root); err != nil {
-			b.Fatal(err)
+	return root
+}
+
+// relistUnchanged relists root, of runs runs, with a Lister that listed
+// it once before, at each of b's iterations: what a relist costs where
+// nothing changed.
+func relistUnchanged(b *testing.B, root string, runs int) {
+	var l Lister
+	if _, err := l.List(root); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if got, err := l.List(root); err != nil || len(got) != runs {
+			b.Fatal(len(got), err)
 		}
-		for b.Loop() {
-			if got, err := l.List(root); err != nil || len(got) != runs {
-				b.Fatal(len(got), err)
-			}
-		}
-	})
+	}
 }
 
 // TestListingScansAgreeWithDecoding: the scans a listing reads its logs'

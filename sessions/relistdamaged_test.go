@@ -153,7 +153,6 @@ func TestListerKeepsTheSizeOfDamagedRuns(t *testing.T) {
 // with checkpoints of steps 1 and 4 (fiveStepsTwoCheckpoints), each
 // damaged by damage, and a Lister that has listed them once.
 func damagedRuns(b *testing.B, runs int, damage func(t testing.TB, dir string)) (string, *Lister) {
-	root := b.TempDir()
 	tmpl := filepath.Join(b.TempDir(), "template")
 	w := mustCreate(b, tmpl, Options{})
 	for s := 0; s < 5; s++ {
@@ -167,13 +166,7 @@ func damagedRuns(b *testing.B, runs int, damage func(t testing.TB, dir string)) 
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
-	for i := 0; i < runs; i++ {
-		dir := filepath.Join(root, fmt.Sprintf("run-%02d", i))
-		if err := os.CopyFS(dir, os.DirFS(tmpl)); err != nil {
-			b.Fatal(err)
-		}
-		damage(b, dir)
-	}
+	root := runCopies(b, tmpl, runs, damage)
 	var l Lister
 	if got, err := l.List(root); err != nil || len(got) != runs {
 		b.Fatal(got, err)
