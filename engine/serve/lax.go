@@ -274,11 +274,17 @@ func (n *laxIntNoText) UnmarshalJSON(b []byte) error {
 // no value to read.
 type laxNumber func(raw json.RawMessage) (x float64, show, fault string)
 
-// jsonNumber reads a float field as JSON gives it (SGLang's).
+// jsonNumber reads a float field as Python's json gives it (SGLang's):
+// a number, nan and ±inf included (jsonFloat), which Python writes as
+// nan, inf, -inf (pyFloat).
 func jsonNumber(raw json.RawMessage) (float64, string, string) {
-	var x float64
-	if json.Unmarshal(raw, &x) != nil {
+	num, isNumber := jsonValue(raw).(json.Number)
+	x, ok := jsonFloat(num)
+	switch {
+	case !isNumber || !ok:
 		return 0, "", notNumber
+	case math.IsInf(x, 0) || math.IsNaN(x):
+		return x, pyFloat(x), ""
 	}
 	return x, string(raw), ""
 }

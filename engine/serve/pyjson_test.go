@@ -36,7 +36,8 @@ func TestPythonJSON(t *testing.T) {
 // temperature or top_p that is not finite (SamplingParams), an int field
 // given one (pydantic's finite_number), and clamps a logit_bias of NaN
 // to -100 (answered); SGLang's SamplingParams.verify refuses a
-// temperature that is not finite. Each is refused in those words, where
+// temperature that is not finite, and a top_p, min_p or penalty of nan or
+// ±inf as out of its range, saying it as Python writes it. Each is refused in those words, where
 // Go's JSON refused the literal as no JSON.
 func TestNonFiniteLiterals(t *testing.T) {
 	_, ts := testServer(t, Both)
@@ -62,6 +63,9 @@ func TestNonFiniteLiterals(t *testing.T) {
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":NaN}}`, 400, "temperature must be a non-negative finite number, got nan."},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":Infinity}}`, 400, "temperature must be a non-negative finite number, got inf."},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":1e999}}`, 400, "temperature must be a non-negative finite number, got inf."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"top_p":NaN}}`, 400, "sampling_params.top_p must be in (0, 1], got nan."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"frequency_penalty":-Infinity}}`, 400, "sampling_params.frequency_penalty must be in [-2, 2], got -inf."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"min_p":1e999}}`, 400, "sampling_params.min_p must be in [0, 1], got inf."},
 	} {
 		status, got := post(t, ts.URL+c.path, c.body)
 		var r struct{ Error struct{ Message string } }
