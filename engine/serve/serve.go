@@ -607,7 +607,14 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		LogitBias      logitBiasField `json:"logit_bias"`
 	}
 	body = pythonJSON(body) // as vLLM's FastAPI reads it
-	if br := vllmIntFaults(body); br != nil {
+	// The body's fields as given, for what is read of them besides req
+	// (vllmIntFaults, fields.go's rules); nil where the body is no JSON
+	// object, which decodeBody says.
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		fields = nil
+	}
+	if br := vllmIntFaults(fields); br != nil {
 		return completionsRequest{}, invalid(br)
 	}
 	if err := decodeBody(body, &req, vllmFields); err != nil {
@@ -637,11 +644,6 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		minTokens, _ = laxFloatOf(v)
 		_, fault := laxWholeOf(v)
 		minTokensWhole = fault != notWhole
-	}
-	// The fields vLLM defines that are not read here (fields.go).
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return out, fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
 	}
 	// What vLLM's pydantic model refuses as it reads the body, before the
 	// model is looked up (invalid): a field's type, its constraints, the
@@ -768,18 +770,14 @@ func negativeIDs(ps prompts) *badRequest {
 }
 
 // vllmIntFaults is what vLLM's pydantic model refuses of the int fields
-// parseCompletions decodes itself, where its refusal is not a type's
+// parseCompletions decodes itself, among the body's fields, where its refusal is not a type's
 // (which decoding says, as before): check_logprobs' refusal of a number
 // below 0 but -1 (1.5 or -1e999 too: the validator compares the value as
 // JSON gives it, before pydantic reads it), prompt_logprobs' first; then,
 // in the fields' order, a float past int64's range or a text past 4300
 // characters (int_parsing_size) and an infinity or NaN (finite_number),
 // in pydantic-core's words. nil: none of these.
-func vllmIntFaults(body []byte) *badRequest {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
-		return nil // decodeBody says what is wrong
-	}
+func vllmIntFaults(fields map[string]json.RawMessage) *badRequest {
 	for _, name := range []string{"prompt_logprobs", "logprobs"} {
 		num, isNumber := jsonValue(fields[name]).(json.Number)
 		if x, ok := jsonFloat(num); isNumber && ok && x < 0 && x != -1 {
