@@ -459,10 +459,10 @@ func (r *Run) sessionOnDisk() (*Run, error) {
 	return r, nil
 }
 
-// hasRecords reports whether dir holds a run's records (its events or
+// HasRecords reports whether dir holds a run's records (its events or
 // metrics): a folder whose config.toml was lost, not one that never was a
 // run.
-func hasRecords(dir string) bool {
+func HasRecords(dir string) bool {
 	for _, name := range []string{EventsFile, MetricsFile} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
 			return true
@@ -481,7 +481,7 @@ func noConfig(dir string, err error) error {
 		return fmt.Errorf("open run %s: %s does not exist: give a run folder (rlt sessions --runs DIR lists those in DIR)", dir, dir)
 	case serr == nil && !st.IsDir():
 		return fmt.Errorf("open run %s: a file, not a run folder (a folder that rlt run or rlt import made, holding %s)", dir, ConfigFile)
-	case errors.Is(err, fs.ErrNotExist) && hasRecords(dir):
+	case errors.Is(err, fs.ErrNotExist) && HasRecords(dir):
 		return fmt.Errorf("open run %s: its %s is missing, so its settings are unknown: write it again (rlt train --print-config prints one to start from; the models and the reward coefficients the run used), or read what it recorded read-only (rlt open, rlt report, rlt export)", dir, ConfigFile)
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("open run %s: no %s: %s", dir, ConfigFile, notARunFolder(dir))
@@ -693,7 +693,7 @@ func OpenReadOnly(dir string) (*Run, error) { return OpenReadOnlyWith(dir, Optio
 func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	data, err := os.ReadFile(cfgPath)
-	lost := errors.Is(err, fs.ErrNotExist) && hasRecords(dir)
+	lost := errors.Is(err, fs.ErrNotExist) && HasRecords(dir)
 	if err != nil && !lost {
 		return nil, noConfig(dir, err)
 	}

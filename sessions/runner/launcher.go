@@ -186,7 +186,7 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 		// kept, opens read-only (sessions.OpenReadOnly), the file's loss
 		// an issue saying what to do: it was taken for another trainer's
 		// and refused as "a workbench run folder, not another trainer's".
-		if lostConfig(dir) {
+		if sessions.HasRecords(dir) {
 			rec, err := sessions.OpenReadOnly(dir)
 			if err != nil {
 				return nil, err
@@ -241,18 +241,6 @@ func notARunFolder(dir string) error {
 	}
 	return sessions.Refusedf("open", dir, "not a run folder: a run folder of rlt's holds %s and %s (rlt run writes them in a new folder under runs/), and this one %s; give a run folder (rlt sessions lists those under runs/), or a trainer's to follow, which this one is not either: %v",
 		sessions.ConfigFile, sessions.MetricsFile, what, trainer)
-}
-
-// lostConfig reports whether dir, holding no config.toml, holds a run's
-// records (events.jsonl or metrics.jsonl): a run folder of rlt's that lost
-// its config.toml.
-func lostConfig(dir string) bool {
-	for _, name := range []string{sessions.EventsFile, sessions.MetricsFile} {
-		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
-			return true
-		}
-	}
-	return false
 }
 
 // OpenForReview opens any run folder without training it: finished,
@@ -351,7 +339,7 @@ func describe(s *sessions.Session) *sessions.Session {
 		s.Steps = imp.PlannedSteps
 		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
 	} else if _, serr := os.Stat(filepath.Join(rec.Dir(), sessions.ConfigFile)); errors.Is(serr, fs.ErrNotExist) {
-		// Lost (lostConfig): the store's issue says what to do.
+		// Lost (sessions.HasRecords): the store's issue says what to do.
 		s.Notes = append(s.Notes, sessions.ConfigFile+" is missing: shown without its settings")
 	} else {
 		s.Problems = append(s.Problems, err)
