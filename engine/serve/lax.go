@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/big"
 	"reflect"
-	"strconv"
 	"strings"
 	"unicode"
 )
@@ -350,10 +349,7 @@ func laxBoolOf(v any) (b, ok bool) {
 	switch v := v.(type) {
 	case bool:
 		return v, true
-	case json.Number:
-		if n, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
-			return n == 1, n == 0 || n == 1
-		}
+	case json.Number: // an int or a float alike: only 0 and 1 read as 0 and 1
 		if x, ok := jsonFloat(v); ok && (x == 0 || x == 1) {
 			return x == 1, true
 		}
