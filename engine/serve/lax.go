@@ -16,7 +16,7 @@ import (
 // false as 1 or 0, and a text pydantic-core reads as a number
 // (pydanticFloat); an int field takes a whole number (1, 1.0; not 1.5),
 // true or false, and a text pydantic-core reads as an integer
-// (pydanticInt: "3", " 3 ", "1_000", "3.0"; not "3.5", "1e3"). This file
+// (pydanticWhole: "3", " 3 ", "1_000", "3.0"; not "3.5", "1e3"). This file
 // is the one reading of those values, for every number field of vLLM's
 // that rlt serve reads (laxFloat, laxInt, the vllmFields' rules) and for
 // logit_bias' biases (vllmBiasValues). SGLang's GenerateReqInput is a
@@ -107,15 +107,6 @@ func laxWholeOf(v any) (*big.Int, string) {
 // maxIntDigits is the longest text pydantic-core's str_as_int reads as an
 // int: longer is int_parsing_size (Python's own limit on int texts).
 const maxIntDigits = 4300
-
-// pydanticInt is pydanticWhole within int64's range.
-func pydanticInt(s string) (int64, bool) {
-	n, ok := pydanticWhole(s)
-	if !ok || !n.IsInt64() {
-		return 0, false
-	}
-	return n.Int64(), true
-}
 
 // pydanticWhole is pydantic-core's str_as_int, an int field's reading of
 // a text in lax mode, of any size (Python's int): the text as a JSON
