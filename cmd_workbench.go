@@ -293,13 +293,18 @@ func workbenchEnded(err error, dirs []string, left []sessions.Left, stderr io.Wr
 	for _, lf := range left {
 		notes[filepath.Clean(lf.Dir)] = lf.Note
 	}
+	// A folder's lines go out in one write: the engines may still print
+	// (a checkpoint's notice) as the process leaves, and one line of
+	// theirs between a folder and its note split what belongs together.
 	say := func(d string) {
-		fmt.Fprintf(stderr, "run folder %s\n", d)
+		var b strings.Builder
+		fmt.Fprintf(&b, "run folder %s\n", d)
 		if n, ok := notes[filepath.Clean(d)]; ok {
-			fmt.Fprintf(stderr, "  %s\n", n)
+			fmt.Fprintf(&b, "  %s\n", n)
 			delete(notes, filepath.Clean(d))
 		}
-		fmt.Fprintf(stderr, "  %s\n", continueLine(d))
+		fmt.Fprintf(&b, "  %s\n", continueLine(d))
+		io.WriteString(stderr, b.String())
 	}
 	for _, d := range dirs {
 		say(d)
