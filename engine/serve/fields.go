@@ -450,36 +450,55 @@ var sglangSamplingFields = map[string]fieldRule{
 	"stop_strs": answered, "stop_regex_strs": answered, "stop_str_max_len": answered, "stop_regex_max_len": answered,
 	"is_normalized": refusedIfSet("is SGLang's own state, set once it has read the other fields (true keeps it from reading them): leave it out"),
 	"sampling_seed": answered, "stream_interval": answered, "custom_params": answered, "spaces_between_special_tokens": answered,
-	"frequency_penalty": inRange(jsonNumber, -2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
-	"presence_penalty":  inRange(jsonNumber, -2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
-	"top_p":             inRange(jsonNumber, 0, 1, true, "top_p must be in (0, 1], got %s."),
-	"min_p":             inRange(jsonNumber, 0, 1, false, "min_p must be in [0, 1], got %s."),
-	"top_k": whole(func(raw json.RawMessage) string {
-		var k float64
-		if isNull(raw) || json.Unmarshal(raw, &k) == nil && (k == -1 || k >= 1) {
-			return ""
-		}
-		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw) // SGLang's words
-	}),
-	"n": whole(inRange(jsonNumber, 1, math.MaxInt32, false, "n must be a whole number of at least 1, got %s")), // n > 1: parallelSamples
-	"repetition_penalty": func(raw json.RawMessage) string {
-		var p float64
-		switch {
-		case isNull(raw):
-			return ""
-		case json.Unmarshal(raw, &p) != nil:
-			return fmt.Sprintf(notNumber, raw)
-		case !(p > 0 && p <= 2):
-			return fmt.Sprintf("repetition_penalty must be in (0, 2] (1.0 = no penalty), got %s.", raw) // SGLang's words
-		case p != 1:
-			return whyChangesArg + " (or give 1)"
-		}
+	"frequency_penalty":  inRange(jsonNumber, -2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
+	"presence_penalty":   inRange(jsonNumber, -2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
+	"top_p":              inRange(jsonNumber, 0, 1, true, "top_p must be in (0, 1], got %s."),
+	"min_p":              inRange(jsonNumber, 0, 1, false, "min_p must be in [0, 1], got %s."),
+	"top_k":              sglangTopK,
+	"n":                  whole(inRange(jsonNumber, 1, math.MaxInt32, false, "n must be a whole number of at least 1, got %s")), // n > 1: parallelSamples
+	"repetition_penalty": sglangRepetitionPenalty,
+	"json_schema":        refusedIfSet(whyChangesArg),
+	"regex":              refusedIfSet(whyChangesArg),
+	"ebnf":               refusedIfSet(whyChangesArg),
+	"structural_tag":     refusedIfSet(whyChangesArg),
+}
+
+// sglangTopK is SGLang's top_k, a number as Python's json gives it (nan
+// and ±inf too: jsonNumber) that SamplingParams.verify takes where it is
+// -1 or at least 1 (nan and inf too: Python's comparisons with nan are
+// false); another is refused in its words, -inf among them, as Python
+// writes it. One it takes that is no whole number is refused so: SGLang's
+// scheduler puts each top_k in an int32 tensor (SamplingBatchInfo's
+// top_ks), where nan and inf fail and 2.5 would be 2. A value that is no
+// number is refused in verify's words, as given, as before.
+func sglangTopK(raw json.RawMessage) string {
+	if isNull(raw) {
 		return ""
-	},
-	"json_schema":    refusedIfSet(whyChangesArg),
-	"regex":          refusedIfSet(whyChangesArg),
-	"ebnf":           refusedIfSet(whyChangesArg),
-	"structural_tag": refusedIfSet(whyChangesArg),
+	}
+	k, show, fault := jsonNumber(raw)
+	switch {
+	case fault != "":
+		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw) // SGLang's words
+	case k < 1 && k != -1:
+		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", show)
+	case math.IsInf(k, 0) || k != math.Trunc(k): // nan too
+		return fmt.Sprintf(notWhole, show)
+	}
+	return ""
+}
+
+// sglangRepetitionPenalty is SGLang's repetition_penalty: a number as
+// Python's json gives it (jsonNumber), refused out of verify's (0, 2] in
+// its words (nan and ±inf too), and refused but for 1, which changes
+// nothing.
+func sglangRepetitionPenalty(raw json.RawMessage) string {
+	if why := inRange(jsonNumber, 0, 2, true, "repetition_penalty must be in (0, 2] (1.0 = no penalty), got %s.")(raw); why != "" {
+		return why
+	}
+	if p, _, _ := jsonNumber(raw); !isNull(raw) && p != 1 {
+		return whyChangesArg + " (or give 1)"
+	}
+	return ""
 }
 
 // stopRegex answers SGLang's stop_regex, one regular expression or a list

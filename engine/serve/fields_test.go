@@ -166,6 +166,7 @@ func TestSGLangFields(t *testing.T) {
 		{``, `,"top_k":0`, `sampling_params.top_k must be -1 (disable) or at least 1, got 0.`},
 		{``, `,"top_p":1.5`, `sampling_params.top_p must be in (0, 1], got 1.5.`},
 		{``, `,"top_k":2.5`, `sampling_params.top_k must be a whole number, got 2.5`},
+		{``, `,"top_k":0.5`, `sampling_params.top_k must be -1 (disable) or at least 1, got 0.5.`}, // verify's bound before its being whole
 		{``, `,"is_normalized":true`, `sampling_params.is_normalized is SGLang's own state`},
 		{``, `,"repetition_penalty":0`, `sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got 0.`},
 		{``, `,"repetition_penalty":2.5`, `sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got 2.5.`},

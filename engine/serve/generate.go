@@ -61,10 +61,13 @@ func (req *generateRequest) itemError(i int, err error) error {
 
 // samplingParams is SGLang's sampling_params as rlt serve takes them.
 type samplingParams struct {
-	MaxNewTokens      *int         `json:"max_new_tokens"`
-	Temperature       *sglangFloat `json:"temperature"` // nan and inf too, which verify refuses
+	MaxNewTokens      *sglangInt   `json:"max_new_tokens"` // nan and ±inf too, which rlt serve refuses as any but 0 and 1
+	Temperature       *sglangFloat `json:"temperature"`    // nan and inf too, which verify refuses
 	SkipSpecialTokens *bool        `json:"skip_special_tokens"`
-	MinNewTokens      *float64     `json:"min_new_tokens"`
+	// MinNewTokens is an int field of SGLang's, read as a float: verify
+	// bounds it as Python's json gives it (nan, 1.5), before its being
+	// whole is looked at here.
+	MinNewTokens *sglangFloat `json:"min_new_tokens"`
 	// StopTokenIDs are SGLang's Optional[Set[int]]: a list, whose nulls
 	// it drops.
 	StopTokenIDs []*int64 `json:"stop_token_ids"`
@@ -284,9 +287,9 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs, Samples: samples}
 	for i := range req.Items {
 		sp := sps.vals[i]
-		maxNew := 128 // SGLang's default, refused below
+		maxNew := 128.0 // SGLang's default, refused below
 		if sp.MaxNewTokens != nil {
-			maxNew = *sp.MaxNewTokens
+			maxNew = float64(*sp.MaxNewTokens)
 		}
 		where := ""
 		if sps.isList {
@@ -296,23 +299,23 @@ func parseGenerate(body []byte) (generateRequest, error) {
 			// SGLang's None: no bound but the model's positions.
 			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got null, no bound), not streamed", where)
 		}
-		if maxNew < 0 || maxNew > 1 {
-			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %d), not streamed", where, maxNew)
+		if maxNew != 0 && maxNew != 1 { // nan and ±inf too
+			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %s), not streamed", where, pyNumber(maxNew))
 		}
 		if t := (*float64)(sp.Temperature); t != nil && (*t < 0 || math.IsInf(*t, 0) || math.IsNaN(*t)) { // SamplingParams.verify's words: no upper bound
 			return generateRequest{}, fmt.Errorf("%stemperature must be a non-negative finite number, got %s.", where, pyFloat(*t))
 		}
 		minNew := 0.0
 		if sp.MinNewTokens != nil {
-			minNew = *sp.MinNewTokens
+			minNew = float64(*sp.MinNewTokens)
 		}
-		switch { // SamplingParams.verify's words
+		switch { // SamplingParams.verify's bounds, in its words (nan fails the first), then its being whole
+		case !(minNew >= 0):
+			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens], got %s.", where, pyNumber(minNew))
+		case !(minNew <= maxNew):
+			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens(%d)], got %s.", where, int(maxNew), pyNumber(minNew))
 		case minNew != math.Trunc(minNew):
-			return generateRequest{}, fmt.Errorf("%s.min_new_tokens must be a whole number, got %g", sps.at("sampling_params", i), minNew)
-		case minNew < 0:
-			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens], got %g.", where, minNew)
-		case minNew > float64(maxNew):
-			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens(%d)], got %g.", where, maxNew, minNew)
+			return generateRequest{}, fmt.Errorf("%s.min_new_tokens must be a whole number, got %s", sps.at("sampling_params", i), pyNumber(minNew))
 		}
 		var stops []int64
 		for _, id := range sp.StopTokenIDs {
@@ -323,7 +326,7 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		if k := tops.vals[i]; k < 0 {
 			return generateRequest{}, fmt.Errorf("%s must be 0 (none) or a positive count of top log-probs a position, got %d", tops.at("top_logprobs_num", i), k)
 		}
-		req.Items[i] = generateItem{In: inputs[i], MaxNew: maxNew, Temperature: temperatureOf((*float64)(sp.Temperature)),
+		req.Items[i] = generateItem{In: inputs[i], MaxNew: int(maxNew), Temperature: temperatureOf((*float64)(sp.Temperature)),
 			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i],
 			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens, MinNew: int(minNew), StopTokenIDs: stops,
 			LogitBias: sp.LogitBias}

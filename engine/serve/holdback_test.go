@@ -210,7 +210,9 @@ func TestHeldBackRefused(t *testing.T) {
 		{"/v1/completions", fmt.Sprintf(`"max_tokens":1,"min_tokens":1,"allowed_token_ids":[%d]`, sc.Next), "", `every token of the vocabulary is held back`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":-1}`, "", `min_new_tokens must be in [0, max_new_tokens], got -1.`},
 		{"/generate", `"sampling_params":{"max_new_tokens":0,"min_new_tokens":1}`, "", `min_new_tokens must be in [0, max_new_tokens(0)], got 1.`},
-		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":1.5}`, "", `sampling_params.min_new_tokens must be a whole number, got 1.5`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":1.5}`, "", `min_new_tokens must be in [0, max_new_tokens(1)], got 1.5.`}, // verify's bounds before its being whole
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":-0.5}`, "", `min_new_tokens must be in [0, max_new_tokens], got -0.5.`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":0.5}`, "", `sampling_params.min_new_tokens must be a whole number, got 0.5`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"stop_token_ids":"5"}`, "", `sampling_params.stop_token_ids`},
 	} {
 		field := `"prompt":"a"`

@@ -3,6 +3,9 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -118,4 +121,40 @@ func (f *sglangFloat) UnmarshalJSON(b []byte) error {
 	}
 	*f = sglangFloat(strict)
 	return nil
+}
+
+// sglangInt is an int field of SGLang's sampling_params that rlt serve
+// bounds itself (max_new_tokens), read as Python's json gives it: a whole
+// number, or nan or ±inf (jsonFloat: NaN, Infinity, 1e999), which Python's
+// json gives as a float and which no bound passes; another value is
+// refused in JSON's decoder's words where a whole number is wanted, as
+// before.
+type sglangInt float64
+
+func (n *sglangInt) UnmarshalJSON(b []byte) error {
+	if num, ok := jsonValue(b).(json.Number); ok {
+		if x, ok := jsonFloat(num); ok && (math.IsInf(x, 0) || math.IsNaN(x)) {
+			*n = sglangInt(x)
+			return nil
+		}
+	}
+	var strict int
+	if err := json.Unmarshal(b, &strict); err != nil {
+		return err
+	}
+	*n = sglangInt(strict)
+	return nil
+}
+
+// pyNumber is x as a message of SGLang's says a number Python's json
+// read: nan, inf and -inf as Python writes them (pyFloat), a whole number
+// with its digits (as an int), another as %g.
+func pyNumber(x float64) string {
+	switch {
+	case math.IsInf(x, 0) || math.IsNaN(x):
+		return pyFloat(x)
+	case x == math.Trunc(x) && math.Abs(x) < 1e21:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprintf("%g", x)
 }

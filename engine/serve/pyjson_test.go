@@ -36,9 +36,14 @@ func TestPythonJSON(t *testing.T) {
 // temperature or top_p that is not finite (SamplingParams), an int field
 // given one (pydantic's finite_number), and clamps a logit_bias of NaN
 // to -100 (answered); SGLang's SamplingParams.verify refuses a
-// temperature that is not finite, and a top_p, min_p or penalty of nan or
-// ±inf as out of its range, saying it as Python writes it. Each is refused in those words, where
-// Go's JSON refused the literal as no JSON.
+// temperature that is not finite, a top_p, min_p, penalty or min_new_tokens
+// of nan or ±inf as out of its range, saying it as Python writes it, and a
+// top_k of -inf; a top_k of nan or inf, which verify passes and SGLang's
+// scheduler cannot put in its int32 top_ks, is refused as no whole number;
+// a max_new_tokens of one as rlt serve refuses any but 0 and 1. Each is
+// refused in those words, where Go's JSON refused the literal as no JSON
+// (and SGLang's top_k, repetition_penalty, max_new_tokens and
+// min_new_tokens refused it as no number).
 func TestNonFiniteLiterals(t *testing.T) {
 	_, ts := testServer(t, Both)
 	for _, c := range []struct {
@@ -66,6 +71,17 @@ func TestNonFiniteLiterals(t *testing.T) {
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"top_p":NaN}}`, 400, "sampling_params.top_p must be in (0, 1], got nan."},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"frequency_penalty":-Infinity}}`, 400, "sampling_params.frequency_penalty must be in [-2, 2], got -inf."},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"min_p":1e999}}`, 400, "sampling_params.min_p must be in [0, 1], got inf."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"repetition_penalty":NaN}}`, 400, "sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got nan."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"repetition_penalty":Infinity}}`, 400, "sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got inf."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"top_k":-Infinity}}`, 400, "sampling_params.top_k must be -1 (disable) or at least 1, got -inf."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"top_k":NaN}}`, 400, "sampling_params.top_k must be a whole number, got nan"}, // verify passes it; the scheduler's int32 top_ks cannot hold it
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"top_k":1e999}}`, 400, "sampling_params.top_k must be a whole number, got inf"},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"min_new_tokens":NaN}}`, 400, "min_new_tokens must be in [0, max_new_tokens], got nan."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"min_new_tokens":-Infinity}}`, 400, "min_new_tokens must be in [0, max_new_tokens], got -inf."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"min_new_tokens":Infinity}}`, 400, "min_new_tokens must be in [0, max_new_tokens(1)], got inf."},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":NaN}}`, 400, "rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got nan), not streamed"},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":-Infinity}}`, 400, "rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got -inf), not streamed"},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1e999}}`, 400, "rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got inf), not streamed"},
 	} {
 		status, got := post(t, ts.URL+c.path, c.body)
 		var r struct{ Error struct{ Message string } }
