@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/sessions/roomtest"
@@ -34,25 +32,6 @@ func TestRunRefusedOnAFullDisk(t *testing.T) {
 	}
 }
 
-// fill writes a file on disk until the disk has no room left.
-func fill(t *testing.T, disk string) {
-	t.Helper()
-	f, err := os.Create(filepath.Join(disk, "fill"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	block := make([]byte, 4096)
-	for {
-		if _, err := f.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return
-		}
-	}
-}
-
 // TestExportOnAFullDisk: rlt export --out on a full disk says the disk is
 // full, which folder, and what to do (free room, or --out on another
 // disk), once, and leaves nothing there. It said 'write X: export: write
@@ -63,7 +42,7 @@ func TestExportOnAFullDisk(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	copyDir(t, filepath.Join("sessions", "testdata", "prev-format", "grpo"), dir)
 	disk := roomtest.SmallDisk(t, "size=64k")
-	fill(t, disk)
+	roomtest.Fill(t, disk)
 	out := filepath.Join(disk, "accepted.jsonl")
 	code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", out)
 	want := "rlt export: the disk holding " + disk + " is full (0 B free): free some room there and run the command again, or give --out a file on a disk with room (nothing was written)\n"
