@@ -126,6 +126,63 @@ func TestPolicyLossValueAndKL(t *testing.T) {
 	}
 }
 
+// TestPolicyLossAndKLAreTheSpecs: with a reference that differs from the
+// policy, the loss and KL PolicyGradient reports are RLT.md §4's, worked
+// out here from each model's log-probs of one unbatched sequence at
+// logits / τ: loss = mean over completions of (1/|o_i|) Σ_t −(A_i − β k3_t)
+// (ρ_t = 1 on-policy), k3_t = exp(logπ_ref − logπ) − (logπ_ref − logπ) − 1,
+// and kl = mean over completions of the mean k3 — each completion's tokens
+// averaged within it, not all tokens of the batch pooled (completions of 3
+// and 1 tokens make the two differ), and k3 with the reference over the
+// policy (the other way round is another number).
+func TestPolicyLossAndKLAreTheSpecs(t *testing.T) {
+	policy, ref := tinyPolicy(t, 5), tinyPolicy(t, 7)
+	policy.RequireGrad()
+	be := policy.Backend()
+	rolls := []Rollout{
+		{Prompt: []int32{1, 2}, Completion: []int32{3, 4, 5}, Advantage: 1.5},
+		{Prompt: []int32{6}, Completion: []int32{7}, Advantage: -0.5},
+	}
+	const beta, tau = 0.04, 0.7
+	st, err := PolicyGradient(compute.NewTape(be), noGrad(be), policy, ref, rolls, PolicyConfig{Beta: beta, Temperature: tau})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loss, kl, pooledLoss, reversedKL float64
+	tokens := 0
+	for _, r := range rolls {
+		seq := append(append([]int32{}, r.Prompt...), r.Completion...)
+		pl := fullSequenceLP(t, policy, seq, float32(1/tau))
+		rl := fullSequenceLP(t, ref, seq, float32(1/tau))
+		m := float64(len(r.Completion))
+		var lossSum, klSum, revSum float64
+		for k := range r.Completion {
+			at := len(r.Prompt) + k - 1 // the position that predicts completion token k
+			x := float64(rl[at]) - float64(pl[at])
+			k3 := math.Exp(x) - x - 1
+			lossSum += -(r.Advantage - beta*k3)
+			klSum += k3
+			revSum += math.Exp(-x) + x - 1
+		}
+		loss += lossSum / m / float64(len(rolls))
+		kl += klSum / m / float64(len(rolls))
+		reversedKL += revSum / m / float64(len(rolls))
+		pooledLoss += lossSum
+		tokens += len(r.Completion)
+	}
+	pooledLoss /= float64(tokens)
+	if math.Abs(loss-pooledLoss) < 1e-3 || math.Abs(kl-reversedKL) < 1e-6 {
+		t.Fatalf("the case does not tell the normalisations (%v, %v) or the KL's directions (%v, %v) apart", loss, pooledLoss, kl, reversedKL)
+	}
+	if math.Abs(st.Loss-loss) > 1e-5 || math.Abs(st.KL-kl) > 1e-6 {
+		t.Errorf("loss %v, kl %v; want %v, %v (pooled over tokens the loss would be %v; k3 of the policy over the reference %v)",
+			st.Loss, st.KL, loss, kl, pooledLoss, reversedKL)
+	}
+	if st.Tokens != 4 || st.MeanLength != 2 {
+		t.Errorf("%d tokens, mean length %v; want 4, 2", st.Tokens, st.MeanLength)
+	}
+}
+
 func TestClippedRatioStopsTheGradient(t *testing.T) {
 	policy := tinyPolicy(t, 6)
 	policy.RequireGrad()
