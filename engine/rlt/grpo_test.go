@@ -204,6 +204,48 @@ func diff(a, b []float32) float64 {
 	return d
 }
 
+// TestStepMetricsAreTheRewardsTerms: a step's metrics carry the official
+// trainer's names (RLT.md §7) with the reward's terms as §3 defines them:
+// solution_log_prob_reward is r_SS, kl_reward is −r_KL (its sign flipped,
+// so that reward = solution_log_prob_reward + kl_reward + match_reward),
+// match_reward is m, each the mean over the step's completions, and
+// reward_std the mean over groups of each group's standard deviation with
+// Bessel's correction (the one its advantages divide by).
+func TestStepMetricsAreTheRewardsTerms(t *testing.T) {
+	scored := func(rss, rkl, m float64) record.Scored {
+		var s record.Scored
+		s.RSS, s.RKL, s.Penalty, s.Reward = rss, rkl, m, rss-rkl+m
+		s.NoEntRKL, s.NoEntReward = 2*rkl, rss-2*rkl+m
+		s.Ended = m == 0
+		return s
+	}
+	scores := []record.Scored{scored(-1, 0.5, 0), scored(-2, 1.5, -1), scored(-0.5, 0.5, 0), scored(-0.5, 0.5, 0)}
+	rewards := make([]float64, len(scores))
+	for i, s := range scores {
+		rewards[i] = s.Reward
+	}
+	// rewards −1.5, −4.5 (std 3/√2 = 2.1213…) and −1, −1 (std 0)
+	m := stepMetrics(scores, rewards, 2, PolicyStats{}, 0, 0)
+	for _, c := range []struct {
+		key  string
+		want float64
+	}{
+		{"solution_log_prob_reward", (-1 - 2 - 0.5 - 0.5) / 4.0},
+		{"kl_reward", -(0.5 + 1.5 + 0.5 + 0.5) / 4.0},
+		{"match_reward", -1 / 4.0},
+		{"reward", (-1.5 - 4.5 - 1 - 1) / 4.0},
+		{"total_teacher_likelihood_reward", (-1.5 - 4.5 - 1 - 1) / 4.0},
+		{"no_entropy_kl_reward", -2 * (0.5 + 1.5 + 0.5 + 0.5) / 4.0},
+		{"no_entropy_total_teacher_likelihood_reward", (-2 - 6 - 1.5 - 1.5) / 4.0},
+		{"format_penalty_rate", 1 / 4.0},
+		{"reward_std", (3 / math.Sqrt2) / 2},
+	} {
+		if got := m[c.key]; math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s = %v, want %v", c.key, got, c.want)
+		}
+	}
+}
+
 func TestStepMetricsZeroVarianceShare(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
