@@ -55,3 +55,41 @@ func TestGRPOValidateKeysEachProblem(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultGRPOIsTheOfficialRun: the defaults are RLT.md §4's method,
+// each a number one edit away from another run: sampling at temperature
+// 0.7 with top-p 1, one on-policy optimiser step per batch without ratio
+// clipping, β = 0.04, a reference synced every 32 steps as
+// ref ← 0.9·θ + 0.1·ref, AdamW (0.9, 0.999), eps 1e−8, no weight decay,
+// gradients clipped to norm 1. The scale (questions, samples, lengths,
+// learning rate) is the CPU's, not pinned here.
+func TestDefaultGRPOIsTheOfficialRun(t *testing.T) {
+	c := DefaultGRPO()
+	for _, v := range []struct {
+		key       string
+		got, want float64
+	}{
+		{"temperature", c.Temperature, 0.7},
+		{"top_p", c.TopP, 1},
+		{"epochs", float64(c.Epochs), 1},
+		{"clip_eps", c.ClipEps, 0},
+		{"beta", c.Beta, 0.04},
+		{"ref_sync_every", float64(c.RefSyncEvery), 32},
+		{"ref_sync_alpha", c.RefSyncAlpha, 0.9},
+		{"adam_beta1", c.AdamBeta1, 0.9},
+		{"adam_beta2", c.AdamBeta2, 0.999},
+		{"adam_eps", c.AdamEps, 1e-8},
+		{"weight_decay", c.WeightDecay, 0},
+		{"max_grad_norm", c.MaxGradNorm, 1},
+	} {
+		if v.got != v.want {
+			t.Errorf("grpo.%s defaults to %v, RLT.md §4's is %v", v.key, v.got, v.want)
+		}
+	}
+	if c.Samples < 2 {
+		t.Errorf("grpo.samples defaults to %d: a group needs at least 2", c.Samples)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("the defaults do not validate: %v", err)
+	}
+}
