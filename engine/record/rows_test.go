@@ -291,3 +291,26 @@ func TestNotText(t *testing.T) {
 		}
 	}
 }
+
+// TestStratosWriterWritesTheSpecsRecord: a distillation row is RLT.md §5's
+// Bespoke-Stratos record, byte for byte: the system prompt, then the user
+// turn (the question) and the assistant turn "<|begin_of_thought|>" +
+// explanation + "<|end_of_thought|>\n\n<|begin_of_solution|>" + solution +
+// "<|end_of_solution|>", the explanation T starting with the prefill's
+// lead "\n\n" (Extract), the tags written as themselves, one line a row.
+func TestStratosWriterWritesTheSpecsRecord(t *testing.T) {
+	var buf bytes.Buffer
+	sw := NewStratosWriter(&buf, "Think, then solve.")
+	x := Extract("7+5=12, carry 1<|end_of_explanation|><|im_end|>")
+	if err := sw.Write("347+285=?", x.Body, "632"); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"system":"Think, then solve.","conversations":[{"from":"user","value":"347+285=?"},` +
+		`{"from":"assistant","value":"<|begin_of_thought|>\n\n7+5=12, carry 1<|end_of_thought|>\n\n<|begin_of_solution|>632<|end_of_solution|>"}]}` + "\n"
+	if got := buf.String(); got != want {
+		t.Errorf("row\n%s\nwant\n%s", got, want)
+	}
+	if x.Explanation != "\n\n7+5=12, carry 1" {
+		t.Errorf("the explanation T is %q", x.Explanation)
+	}
+}
