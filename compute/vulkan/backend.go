@@ -35,9 +35,10 @@ type Backend struct {
 	// sinceGC counts bytes allocated since the last forced collection.
 	sinceGC, gcEvery uint64
 	// memLimit, when not 0, caps the device memory the Backend's tensors
-	// may hold (tests use it to act out a device too small for a model).
-	memLimit, live uint64
-	scratch        map[string]*Tensor
+	// may hold, Device.backendBytes (tests use it to act out a device too
+	// small for a model).
+	memLimit uint64
+	scratch  map[string]*Tensor
 	// headRows and headTargets are the fused head's host scratch: the rows
 	// with a target, and one chunk's targets.
 	headRows, headTargets []int32
@@ -88,24 +89,7 @@ func (b *Backend) reap() {
 	for dead != nil {
 		buf := dead
 		dead, buf.nextDead = buf.nextDead, nil
-		b.release(buf)
-	}
-}
-
-func (b *Backend) release(buf *buffer) {
-	d := b.d
-	if d.dev == 0 || buf.buf == 0 {
-		return
-	}
-	if _, ok := d.tensors[buf]; !ok {
-		return
-	}
-	delete(d.tensors, buf)
-	b.live -= buf.size
-	if d.recording {
-		d.garbage = append(d.garbage, buf)
-	} else {
-		d.freeBuffer(buf)
+		b.d.forget(buf)
 	}
 }
 
@@ -177,7 +161,7 @@ func isOOM(err error) bool {
 
 func (b *Backend) alloc(name string, dt compute.DType, bytes uint64, dims []int) (*Tensor, error) {
 	d := b.d
-	if b.memLimit > 0 && b.live+bytes > b.memLimit {
+	if b.memLimit > 0 && d.backendBytes+bytes > b.memLimit {
 		return nil, &Error{Kind: ErrOutOfMemory, Device: d.info.Name, Op: fmt.Sprintf("allocate %s%s", name, compute.ShapeString(dims)),
 			Err: fmt.Errorf("%d KiB more would pass the %d KiB limit", bytes>>10, b.memLimit>>10)}
 	}
@@ -185,8 +169,9 @@ func (b *Backend) alloc(name string, dt compute.DType, bytes uint64, dims []int)
 	if err != nil {
 		return nil, err
 	}
-	b.live += t.b.size
 	buf := t.b
+	buf.backend = true
+	d.backendBytes += buf.size
 	runtime.SetFinalizer(t, func(*Tensor) { b.bury(buf) })
 	return t, nil
 }
@@ -256,7 +241,7 @@ func (b *Backend) Zero(t *compute.Tensor)                   { b.d.Zero(view(t)) 
 func (b *Backend) Write16(dst *compute.Tensor, src []uint16) { _ = b.d.Write16(view(dst), src) }
 
 // HeldBytes is the device memory the Backend's live tensors hold.
-func (b *Backend) HeldBytes() uint64 { b.reap(); return b.live }
+func (b *Backend) HeldBytes() uint64 { b.reap(); return b.d.backendBytes }
 
 // MemoryUse implements compute.MemoryMeter: the device-local memory held
 // now, tensors collected since the last look given back first, and the

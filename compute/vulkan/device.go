@@ -71,6 +71,9 @@ type buffer struct {
 	size     uint64
 	mapped   unsafe.Pointer // host-visible buffers only
 	local    bool           // in device-local memory: counted in Device.MemoryUse
+	// backend: a Backend's tensor, its size in Device.backendBytes until
+	// it is freed (by its finalizer or Device.Free, whichever comes first).
+	backend bool
 	// nextDead links a Backend's dead list (Backend.bury), under its mutex.
 	nextDead *buffer
 }
@@ -212,9 +215,15 @@ type Device struct {
 	// tensors holds the buffers of live tensors, released by Close if the
 	// caller has not freed them.
 	tensors map[*buffer]struct{}
-	prof    *profiler // nil unless StartProfile
-	rec     recording // one dispatch's call arguments (hot.go)
-	err     error
+	// backendBytes is the memory of the live tensors a Backend made
+	// (Backend.HeldBytes, and what its memory limit caps). The Device keeps
+	// it, not the Backend, so that every way a tensor goes (Free, the
+	// Backend's finalizers, Close) takes it off the count in one place:
+	// forget.
+	backendBytes uint64
+	prof         *profiler // nil unless StartProfile
+	rec          recording // one dispatch's call arguments (hot.go)
+	err          error
 }
 
 // kernel is one compute pipeline with its layouts.
@@ -1244,7 +1253,7 @@ func (d *Device) Close() {
 		for b := range d.tensors {
 			d.freeBuffer(b)
 		}
-		d.tensors = nil
+		d.tensors, d.backendBytes = nil, 0
 		for _, b := range append([]*buffer{d.up, d.down, d.dummy}, d.scratchBufs[:]...) {
 			if b != nil && b.buf != 0 {
 				d.freeBuffer(b)

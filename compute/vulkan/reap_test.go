@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/compute"
 )
 
 // buried counts the buffers on b's dead list.
@@ -48,7 +50,7 @@ func TestFinalizersAllocateNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		clear(keep)
-		if b.live == live {
+		if b.d.backendBytes == live {
 			t.Fatalf("try %d: %d tensors made and the Backend holds no more memory", try, n)
 		}
 		var before, after runtime.MemStats
@@ -80,4 +82,52 @@ func TestFinalizersAllocateNothing(t *testing.T) {
 	if fewest != 0 {
 		t.Errorf("collecting %d dropped tensors allocated %d times at the fewest; want 0", n, fewest)
 	}
+}
+
+// TestFreeGivesBackBackendBytes: a Backend's tensor freed by Device.Free
+// leaves its HeldBytes (and room under its memory limit) at once, and its
+// finalizer, coming later, takes nothing off a second time. Free left
+// the bytes counted for good: a tensor as large again was refused under a
+// limit that the freed one had fitted.
+func TestFreeGivesBackBackendBytes(t *testing.T) {
+	d := openOrSkip(t)
+	b := NewBackend(d)
+	runtime.GC()
+	runtime.GC()
+	before := b.HeldBytes()
+	kept := b.New("kept", 16)
+	freed := b.New("freed", 64, 64)
+	size := bytesOf(compute.F32, 64*64)
+	held := b.HeldBytes()
+	if held != before+bytesOf(compute.F32, 16)+size {
+		t.Fatalf("the Backend holds %d bytes with two tensors made, want %d", held, before+bytesOf(compute.F32, 16)+size)
+	}
+	b.SetMemoryLimit(held)
+
+	d.Free(freed.Storage().(*Tensor))
+	if got := b.HeldBytes(); got != held-size {
+		t.Fatalf("the Backend holds %d bytes after Free of %d, want %d", got, size, held-size)
+	}
+	again := b.New("again", 64, 64) // fits where the freed one was
+	if err := b.Err(); err != nil {
+		t.Fatalf("a tensor as large as the freed one, under the limit it fitted: %v", err)
+	}
+	d.Free(again.Storage().(*Tensor))
+
+	// The freed tensors' finalizers bury their buffers; reaping them takes
+	// nothing more off.
+	freed, again = nil, nil
+	runtime.GC()
+	for deadline := time.Now().Add(30 * time.Second); buried(b) < 2; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 freed tensors' buffers on the dead list after 30 s", buried(b))
+		}
+	}
+	if got := b.HeldBytes(); got != held-size {
+		t.Fatalf("the Backend holds %d bytes once the freed tensors are collected, want %d", got, held-size)
+	}
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(kept)
 }

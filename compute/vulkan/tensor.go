@@ -173,17 +173,31 @@ func (d *Device) Free(t *Tensor) {
 		return
 	}
 	d.own(t)
-	if d.dev == 0 { // the device is closed and its memory gone
-		t.b = nil
+	d.forget(t.b)
+	t.b = nil
+}
+
+// forget takes buf off the live tensors (and a Backend's off
+// backendBytes) and frees it once the batch that may use it is done. A
+// buffer forgotten already, or one of a closed device (whose memory is
+// gone), is let be: a Backend's tensor freed by Free is forgotten again
+// when its finalizer runs.
+func (d *Device) forget(buf *buffer) {
+	if d.dev == 0 || buf.buf == 0 {
 		return
 	}
-	delete(d.tensors, t.b)
-	if d.recording {
-		d.garbage = append(d.garbage, t.b)
-	} else {
-		d.freeBuffer(t.b)
+	if _, ok := d.tensors[buf]; !ok {
+		return
 	}
-	t.b = nil
+	delete(d.tensors, buf)
+	if buf.backend {
+		d.backendBytes -= buf.size
+	}
+	if d.recording {
+		d.garbage = append(d.garbage, buf)
+	} else {
+		d.freeBuffer(buf)
+	}
 }
 
 // own panics when t belongs to another device or was freed: a programmer
