@@ -7,13 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/event"
 )
 
@@ -561,26 +560,10 @@ func mayLive(pid int, host, named string) string {
 	switch {
 	case (Holder{Host: host}).elsewhere(thisHost()):
 		return "run.lock names host " + host + ", whose processes cannot be seen from here: this folder may be a copy, or its lock not seen here"
-	case pid != 0 && processRuns(pid):
+	case durable.ProcessAlive(pid):
 		return "a process with " + named + " runs on this host: this folder may be a copy of a run it holds"
 	}
 	return ""
-}
-
-// processRuns reports whether a process with this pid exists on this
-// host (another user's included): where none does, the pid names no
-// process here that could hold the run.
-func processRuns(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false // Windows: no such process to open
-	}
-	defer p.Release()
-	if runtime.GOOS == "windows" {
-		return true // opened: it exists
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // heldHere reports whether run.lock's holder is this very process on this

@@ -7,9 +7,13 @@ import (
 	"syscall"
 )
 
-// processAlive reports whether a process with this pid exists (one of
-// another user's included: EPERM).
-func processAlive(pid int) bool {
+// ProcessAlive reports whether a process with this pid exists on this
+// machine (one of another user's included: EPERM). A pid of 0 or below
+// names no single process (kill(2) reads it as a process group): false.
+func ProcessAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }

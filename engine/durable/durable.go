@@ -158,13 +158,13 @@ func removeDead(dir, prefix string, dirs bool) {
 		pidText, host, tagged := strings.Cut(rest[:end], "@")
 		pid, err := strconv.Atoi(pidText)
 		switch {
-		case err != nil:
+		case err != nil || pid <= 0: // not a writer's tag (writerTag)
 			continue
 		case tagged && host != hostTag:
 			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < foreignStale {
 				continue
 			}
-		case pid == os.Getpid() || processAlive(pid):
+		case pid == os.Getpid() || ProcessAlive(pid):
 			continue
 		}
 		os.RemoveAll(filepath.Join(dir, e.Name()))
