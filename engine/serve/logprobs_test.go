@@ -352,10 +352,13 @@ func TestLMEvalLoglikelihood(t *testing.T) {
 	}
 }
 
-// TestLegacyLogprobsWholeVocabulary: logprobs -1 (a server started with
-// --max-logprobs -1) gives every token of the vocabulary in each
-// position's top_logprobs, not none.
-func TestLegacyLogprobsWholeVocabulary(t *testing.T) {
+// TestLegacyLogprobsMinusOne: logprobs -1 (a server started with
+// --max-logprobs -1) gives, as vLLM 0.24.0 gives it, an empty dict in each
+// position's top_logprobs (its _create_completion_logprobs keeps a dict's
+// entries while logprobs >= their index: none for -1), the first prompt
+// position's null, with each token and its log-prob; the choice's
+// prompt_logprobs, which echo asks of logprobs, hold the whole vocabulary.
+func TestLegacyLogprobsMinusOne(t *testing.T) {
 	s, ts := testServer(t, VLLM)
 	s.MaxLogprobs = -1
 	ids, _ := greedyPrompt(t, s, 2)
@@ -363,19 +366,26 @@ func TestLegacyLogprobsWholeVocabulary(t *testing.T) {
 	status, body := post(t, ts.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%s,"echo":true,"logprobs":-1,"max_tokens":1,"return_tokens_as_token_ids":true}`, idsJSON))
 	var c struct {
 		Choices []struct {
-			Logprobs legacy `json:"logprobs"`
+			Logprobs       legacy                       `json:"logprobs"`
+			PromptLogprobs []map[string]json.RawMessage `json:"prompt_logprobs"`
 		} `json:"choices"`
 	}
 	if status != 200 || json.Unmarshal([]byte(body), &c) != nil || len(c.Choices) != 1 {
 		t.Fatalf("%d %.300s", status, body)
 	}
-	tops := c.Choices[0].Logprobs.TopLogprobs
-	if len(tops) != len(ids)+1 {
-		t.Fatalf("%d positions, want %d", len(tops), len(ids)+1)
+	lp, plp := c.Choices[0].Logprobs, c.Choices[0].PromptLogprobs
+	if len(lp.TopLogprobs) != len(ids)+1 || len(lp.Tokens) != len(ids)+1 || len(lp.TokenLogprobs) != len(ids)+1 || len(plp) != len(ids) {
+		t.Fatalf("%d top_logprobs, %d tokens, %d token_logprobs, %d prompt_logprobs; want %d, %[5]d, %[5]d, %d", len(lp.TopLogprobs), len(lp.Tokens), len(lp.TokenLogprobs), len(plp), len(ids)+1, len(ids))
 	}
-	for j := 1; j < len(tops); j++ {
-		if len(tops[j]) != s.Src.Vocab {
-			t.Errorf("position %d: %d top log-probs, want the vocabulary's %d", j, len(tops[j]), s.Src.Vocab)
+	if lp.TopLogprobs[0] != nil || lp.TokenLogprobs[0] != nil || plp[0] != nil {
+		t.Errorf("first position: top_logprobs %v, token_logprobs %v, prompt_logprobs %v; want null", lp.TopLogprobs[0], lp.TokenLogprobs[0], plp[0])
+	}
+	for j := 1; j < len(lp.TopLogprobs); j++ {
+		if lp.TopLogprobs[j] == nil || len(lp.TopLogprobs[j]) != 0 || lp.TokenLogprobs[j] == nil {
+			t.Errorf("position %d: top_logprobs of %d entries (nil: %t), token_logprobs nil: %t; want {} and a log-prob", j, len(lp.TopLogprobs[j]), lp.TopLogprobs[j] == nil, lp.TokenLogprobs[j] == nil)
+		}
+		if j < len(plp) && len(plp[j]) != s.Src.Vocab {
+			t.Errorf("prompt_logprobs[%d]: %d entries, want the vocabulary's %d", j, len(plp[j]), s.Src.Vocab)
 		}
 	}
 }

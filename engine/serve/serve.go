@@ -986,7 +986,7 @@ func position(own lpEntry, top []int32, topLP []float32, text func(int32) string
 func (s *Server) promptOptions(req *completionsRequest) rlt.PromptOptions {
 	k, promptLP := req.promptK(s.Src.Vocab)
 	// The next token even for max_tokens 0: vLLM generates it (completion).
-	return rlt.PromptOptions{Next: true, Ranks: promptLP, TopK: k, NextTopK: req.nextTopK(s.Src.Vocab), NextBias: req.Bias}
+	return rlt.PromptOptions{Next: true, Ranks: promptLP, TopK: k, NextTopK: req.nextTopK(), NextBias: req.Bias}
 }
 
 // pyInts is ids as Python writes a list of them: [1, 2].
@@ -999,13 +999,11 @@ func pyInts(ids []int64) string {
 }
 
 // nextTopK is the top log-probs req asks of the generated token (logprobs
-// N, −1 the vocabulary of vocab), 0 when none are shown.
-func (req *completionsRequest) nextTopK(vocab int) int {
-	if req.Logprobs == nil || req.MaxTokens != 1 {
+// N), 0 when none are shown: logprobs -1's dicts are shown empty, as vLLM
+// shows them (legacyLogprobs).
+func (req *completionsRequest) nextTopK() int {
+	if req.Logprobs == nil || req.MaxTokens != 1 || *req.Logprobs < 0 {
 		return 0
-	}
-	if *req.Logprobs == -1 {
-		return vocab
 	}
 	return *req.Logprobs
 }
@@ -1214,13 +1212,12 @@ func idObject(entries []lpEntry) object {
 // alone), or "token_id:<id>" with return_tokens_as_token_ids;
 // "token_logprobs" its log-prob (null without a dict); "top_logprobs" the
 // first n+1 entries of its dict keyed by the same texts (a text met again
-// keeps its first place and takes the later value), null without one; and
+// keeps its first place and takes the later value), null without one: for
+// n -1, none (vLLM 0.24.0 accepts logprobs -1, its PR 46175, but its
+// filter keeps an entry where n is at least its index); and
 // "text_offset" the running sum of the tokens' lengths in characters
 // (Python's len: code points), from 0.
 func (s *Server) legacyLogprobs(tokens []int32, at [][]lpEntry, n int, asIDs bool) map[string]any {
-	if n < 0 { // -1: the whole vocabulary, every entry of a dict
-		n = math.MaxInt
-	}
 	name := func(id int32, text string) string {
 		if asIDs {
 			return fmt.Sprintf("token_id:%d", id)
@@ -1245,7 +1242,7 @@ func (s *Server) legacyLogprobs(tokens []int32, at [][]lpEntry, n int, asIDs boo
 			out.lps = append(out.lps, e.lp)
 			top := object{}
 			for j, c := range at[i] {
-				if j > n { // vLLM's filter: enumerate index ≤ n
+				if j > n { // vLLM's filter: enumerate index ≤ n (none for -1: an empty dict)
 					break
 				}
 				top = top.set(name(c.id, c.text), c.lp)
