@@ -201,6 +201,18 @@ func stripLeadingZeros(s string) (string, bool) {
 	return s[len(s)-1:], true
 }
 
+// refuseAs is the error JSON's decoder gives b where a T is wanted: the
+// lax readings' refusal, in its words, of a value pydantic (or Python's
+// json) refuses. Each gives it only a value the decoder refuses too; what
+// says what T is, should one decode.
+func refuseAs[T any](b []byte, what string) error {
+	var strict T
+	if err := json.Unmarshal(b, &strict); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s is not %s", b, what) // not reached
+}
+
 // laxFloat is a float field of vLLM's model (temperature): as JSON gives
 // it or as pydantic's lax mode reads it (laxFloatOf). A value pydantic
 // refuses is refused as JSON's decoder refuses it, in its words.
@@ -211,11 +223,7 @@ func (f *laxFloat) UnmarshalJSON(b []byte) error {
 		*f = laxFloat(x)
 		return nil
 	}
-	var strict float64
-	if err := json.Unmarshal(b, &strict); err != nil {
-		return err
-	}
-	return fmt.Errorf("%s is not a number", b) // not reached: a JSON number reads as one
+	return refuseAs[float64](b, "a number")
 }
 
 // laxInt is an int field of vLLM's model (max_tokens, n, logprobs...),
@@ -234,11 +242,7 @@ func (n *laxInt) UnmarshalJSON(b []byte) error {
 	case fault == intTooBig || fault == notFinite: // parseCompletions refuses these first, naming the field (pydanticIntFaults)
 		return fmt.Errorf(fault, b)
 	}
-	var strict int
-	if err := json.Unmarshal(b, &strict); err != nil {
-		return err
-	}
-	return fmt.Errorf("%s is not a whole number", b) // not reached
+	return refuseAs[int](b, "a whole number")
 }
 
 // laxIntNoText is laxInt for logprobs and prompt_logprobs, which vLLM's
@@ -251,8 +255,7 @@ type laxIntNoText int
 
 func (n *laxIntNoText) UnmarshalJSON(b []byte) error {
 	if _, isText := jsonValue(b).(string); isText {
-		var strict int
-		return json.Unmarshal(b, &strict)
+		return refuseAs[int](b, "a whole number")
 	}
 	return (*laxInt)(n).UnmarshalJSON(b)
 }
@@ -319,10 +322,7 @@ func (r *laxIntRaw) UnmarshalJSON(b []byte) error {
 	v := jsonValue(b)
 	if _, isNumber := v.(json.Number); !isNumber && v != nil {
 		if _, fault := laxWholeOf(v); fault == notNumber {
-			var strict float64
-			if err := json.Unmarshal(b, &strict); err != nil {
-				return err
-			}
+			return refuseAs[float64](b, "a number")
 		}
 	}
 	*r = append((*r)[:0], b...)
@@ -379,11 +379,7 @@ func (b *laxBool) UnmarshalJSON(raw []byte) error {
 		*b = laxBool(v)
 		return nil
 	}
-	var strict bool
-	if err := json.Unmarshal(raw, &strict); err != nil {
-		return err
-	}
-	return fmt.Errorf("%s is not true or false", raw) // not reached: true and false are read
+	return refuseAs[bool](raw, "true or false")
 }
 
 // vllmBool is the rule of a yes/no field of vLLM's model: what laxBoolOf

@@ -109,18 +109,16 @@ func pyLiterals(msg string) string {
 type sglangFloat float64
 
 func (f *sglangFloat) UnmarshalJSON(b []byte) error {
+	if isNull(b) { // as JSON's decoder leaves a float64
+		return nil
+	}
 	if num, ok := jsonValue(b).(json.Number); ok {
 		if x, ok := jsonFloat(num); ok {
 			*f = sglangFloat(x)
 			return nil
 		}
 	}
-	var strict float64
-	if err := json.Unmarshal(b, &strict); err != nil {
-		return err
-	}
-	*f = sglangFloat(strict)
-	return nil
+	return refuseAs[float64](b, "a number")
 }
 
 // sglangInt is an int field of SGLang's sampling_params that rlt serve
