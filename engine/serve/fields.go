@@ -217,7 +217,7 @@ var vllmFields = map[string]fieldRule{
 	},
 	// Refused: each would change the token, the prompt or the answer's
 	// shape.
-	"suffix":            typed(notText, refusedIfSet("suffix is not currently supported")), // vLLM's words
+	"suffix":            typed(textType, refusedIfSet("suffix is not currently supported")), // vLLM's words
 	"logits_processors": refusedIfSet(whyChangesArg),
 	"watermarking":      refusedIfTrue(true, whyChangesArg),
 	"logprob_token_ids": func(raw json.RawMessage) string {
@@ -230,9 +230,9 @@ var vllmFields = map[string]fieldRule{
 		}
 		return "is not served: ask logprobs N for the N most likely tokens"
 	},
-	"repetition_detection":        typed(notObject, refusedIfSet("is not served: "+whyOneToken+", which repeats nothing")),
-	"ec_transfer_params":          typed(notObject, refusedIfSet("is not served: rlt serve has no disaggregated encoder cache")),
-	"structured_outputs":          typed(notObject, refusedIfSet(whyChangesArg)),
+	"repetition_detection":        typed(objectType, refusedIfSet("is not served: "+whyOneToken+", which repeats nothing")),
+	"ec_transfer_params":          typed(objectType, refusedIfSet("is not served: rlt serve has no disaggregated encoder cache")),
+	"structured_outputs":          typed(objectType, refusedIfSet(whyChangesArg)),
 	"guided_json":                 refusedIfSet(whyChangesArg),
 	"guided_regex":                refusedIfSet(whyChangesArg),
 	"guided_choice":               refusedIfSet(whyChangesArg),
@@ -241,9 +241,9 @@ var vllmFields = map[string]fieldRule{
 	"use_beam_search":             refusedIfTrue(false, "is not served: "+whyOneToken),
 	"best_of":                     refusedUnless(vllmInt, 1, "asks for several sequences; "+whyOneToken),
 	"truncate_prompt_tokens":      pydanticIntIn(big.NewInt(-1), maxInt64, true, refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself")),
-	"prompt_embeds":               typed(notTexts, refusedIfSet("is not served: give the prompt as token ids or text")),
+	"prompt_embeds":               typed(textsType, refusedIfSet("is not served: give the prompt as token ids or text")),
 	"return_token_ids":            refusedIfTrue(true, "is not served: the prompt's ids are the ones sent, and with logprobs and return_tokens_as_token_ids each token's id is its \"token_id:<id>\""),
-	"kv_transfer_params":          typed(notObject, refusedIfSet("is not served: rlt serve has no disaggregated prefill")),
+	"kv_transfer_params":          typed(objectType, refusedIfSet("is not served: rlt serve has no disaggregated prefill")),
 	"max_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"min_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"repetition_min_count":        refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
@@ -332,29 +332,34 @@ func typeFaults(obj map[string]json.RawMessage, rules map[string]fieldRule) (fie
 	return checkFields(obj, typed)
 }
 
+// fieldType is a type pydantic checks of a field that typed refuses
+// another value of: whether a value is of it, and the fault said of one
+// that is not (notText, notTexts, notObject).
+type fieldType struct {
+	is    func(raw json.RawMessage) bool
+	fault string
+}
+
+// decodesAs reports whether raw decodes as a T.
+func decodesAs[T any](raw json.RawMessage) bool {
+	var v T
+	return json.Unmarshal(raw, &v) == nil
+}
+
+var (
+	textType   = fieldType{decodesAs[string], notText}
+	textsType  = fieldType{func(raw json.RawMessage) bool { return decodesAs[string](raw) || decodesAs[[]string](raw) }, notTexts} // bytes | list[bytes]: pydantic reads a text as bytes
+	objectType = fieldType{decodesAs[map[string]json.RawMessage], notObject}
+)
+
 // typed is rule for a field whose type pydantic checks (as it reads the
 // body, before the model is looked up: typeFaults): a value of another
-// type is refused so (fault: notText, notTexts, notObject), null passing
-// (the field is optional); a value of its type goes on to rule.
-func typed(fault string, rule fieldRule) fieldRule {
+// type is refused so (t's fault), null passing (the field is optional); a
+// value of its type goes on to rule.
+func typed(t fieldType, rule fieldRule) fieldRule {
 	return func(raw json.RawMessage) string {
-		if isNull(raw) {
-			return rule(raw)
-		}
-		var text string
-		var texts []string
-		var obj map[string]json.RawMessage
-		ok := false
-		switch fault {
-		case notText:
-			ok = json.Unmarshal(raw, &text) == nil
-		case notTexts: // bytes | list[bytes]: pydantic reads a text as bytes
-			ok = json.Unmarshal(raw, &text) == nil || json.Unmarshal(raw, &texts) == nil
-		case notObject:
-			ok = json.Unmarshal(raw, &obj) == nil
-		}
-		if !ok {
-			return fmt.Sprintf(fault, raw)
+		if !isNull(raw) && !t.is(raw) {
+			return fmt.Sprintf(t.fault, raw)
 		}
 		return rule(raw)
 	}
