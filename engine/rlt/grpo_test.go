@@ -416,3 +416,34 @@ func TestStepScoresWhatItsTextsScore(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainerScoresAtTheSamplingTemperature: RLT.md §3 takes every
+// log-prob of the reward "on logits divided by τ = 0.7 (the generation
+// temperature; both models)", so a trainer whose reward temperature is not
+// its sampling temperature is refused, naming both; equal ones at any τ are
+// taken.
+func TestTrainerScoresAtTheSamplingTemperature(t *testing.T) {
+	for _, c := range []struct {
+		sample, score float64
+		err           string
+	}{
+		{0.7, 0.7, ""},
+		{1, 1, ""},
+		{0.7, 1, "grpo: the reward's temperature 1 differs from sampling's 0.7; RLT scores on the sampling temperature"},
+		{1, 0.7, "grpo: the reward's temperature 0.7 differs from sampling's 1; RLT scores on the sampling temperature"},
+	} {
+		gc := runconfig.DefaultGRPO()
+		gc.Temperature = c.sample
+		rc := record.DefaultRewardConfig()
+		rc.Temperature = c.score
+		tr, err := NewTrainer(gc, rc, fitPair(t, 256, 256), sums{}, nil)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("sampling at %v, scoring at %v: %v", c.sample, c.score, err)
+		case c.err == "" && tr.scorer.Cfg.Temperature != c.sample:
+			t.Errorf("sampling at %v: the scorer's temperature is %v", c.sample, tr.scorer.Cfg.Temperature)
+		case c.err != "" && (err == nil || err.Error() != c.err):
+			t.Errorf("sampling at %v, scoring at %v: %v, want %s", c.sample, c.score, err, c.err)
+		}
+	}
+}
