@@ -311,21 +311,30 @@ func vllmInt(raw json.RawMessage) (float64, string, string) {
 	return x, n.String(), ""
 }
 
-// laxIntRaw is an int field of vLLM's model whose value parseCompletions
-// reads itself, to refuse a number that is not whole in its own words
-// (min_tokens): kept as given where laxWholeOf reads it as a number, whole
-// or not, or where it is a JSON number at all; another is refused as
-// JSON's decoder refuses it where a number is wanted.
-type laxIntRaw json.RawMessage
+// laxIntChecked is an int field of vLLM's model whose value
+// parseCompletions bounds itself, refusing a number that is not whole in
+// its own words (min_tokens), read once, as it decodes: x is the value as
+// pydantic's lax mode reads a number (laxFloatOf; 0 for null), notWhole
+// whether pydantic's reading of an int refuses it as not whole
+// (laxWholeOf: 1.5, "1.5"). Another value laxWholeOf reads as no number
+// is refused as JSON's decoder refuses it where a number is wanted.
+type laxIntChecked struct {
+	x        float64
+	notWhole bool
+}
 
-func (r *laxIntRaw) UnmarshalJSON(b []byte) error {
+func (n *laxIntChecked) UnmarshalJSON(b []byte) error {
 	v := jsonValue(b)
-	if _, isNumber := v.(json.Number); !isNumber && v != nil {
-		if _, fault := laxWholeOf(v); fault == notNumber {
-			return refuseAs[float64](b, "a number")
-		}
+	if v == nil { // null: as not given
+		*n = laxIntChecked{}
+		return nil
 	}
-	*r = append((*r)[:0], b...)
+	_, fault := laxWholeOf(v)
+	if _, isNumber := v.(json.Number); !isNumber && fault == notNumber {
+		return refuseAs[float64](b, "a number")
+	}
+	x, _ := laxFloatOf(v)
+	*n = laxIntChecked{x: x, notWhole: fault == notWhole}
 	return nil
 }
 

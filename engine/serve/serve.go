@@ -601,7 +601,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		IgnoreEOS      laxBool        `json:"ignore_eos"`
 		SkipSpecial    *laxBool       `json:"skip_special_tokens"`
 		RequestID      string         `json:"request_id"`
-		MinTokens      laxIntRaw      `json:"min_tokens"`
+		MinTokens      laxIntChecked  `json:"min_tokens"`
 		BadWords       []string       `json:"bad_words"`
 		Allowed        *[]int64       `json:"allowed_token_ids"`
 		LogitBias      logitBiasField `json:"logit_bias"`
@@ -638,13 +638,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	// vLLM generates a token for max_tokens 0 with echo too
 	// (to_sampling_params): min_tokens is bounded by that one.
 	generated := max(maxTokens, 1)
-	minTokens, minTokensWhole := 0.0, true
-	if raw := json.RawMessage(req.MinTokens); !isNull(raw) {
-		v := jsonValue(raw)
-		minTokens, _ = laxFloatOf(v)
-		_, fault := laxWholeOf(v)
-		minTokensWhole = fault != notWhole
-	}
+	minTokens := req.MinTokens.x
 	// What vLLM's pydantic model refuses as it reads the body, before the
 	// model is looked up (invalid): a field's type, its constraints, the
 	// model validators.
@@ -661,7 +655,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, invalid(&badRequest{"prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."})
 	case req.Logprobs != nil && *req.Logprobs < -1:
 		return out, invalid(&badRequest{"logprobs", "`logprobs` must be a positive value or -1."})
-	case !minTokensWhole: // an int field
+	case req.MinTokens.notWhole: // an int field
 		return out, invalid(&badRequest{"min_tokens", fmt.Sprintf("min_tokens must be a whole number, got %g", minTokens)})
 	}
 	if br := negativeIDs(*req.Prompt); br != nil { // the prompt's ids are Field(ge=0)
