@@ -24,6 +24,13 @@ import (
 // logit_bias clamps them; SGLang's SamplingParams.verify refuses a
 // temperature that is not finite. A message that says the number says the
 // literal given (pyLiterals).
+//
+// A client may write a stand-in itself: its number is Python's inf (never
+// nan), and a message should say it as written. So a client's number
+// spelled as a stand-in with any zeros after its e (1e999999999999,
+// 1e0999999999999, the same float) is put with one zero more: in the body
+// read, a stand-in spelled without one is a literal, and a message takes
+// one zero out of the others (standInSpelling).
 const (
 	pyNaN    = "8.8e888888888888" // no float but nan: jsonFloat reads it as NaN
 	pyInf    = "1e999999999999"
@@ -34,16 +41,71 @@ var pyJSONLiterals = []struct{ py, json string }{
 	{"NaN", pyNaN},
 	{"Infinity", pyInf},
 	{"-Infinity", pyNegInf},
-	// A client's own number spelled as pyNaN is Python's inf (a float
-	// past range), never nan: put as pyInf, so that pyNaN stands only
-	// for a NaN literal.
-	{pyNaN, pyInf},
+}
+
+// standInSpelling reports whether num is a stand-in of pyJSONLiterals[i]
+// spelled with zeros more zeros after its e (0: the stand-in itself).
+func standInSpelling(num []byte) (i, zeros int, ok bool) {
+	for i, lit := range pyJSONLiterals {
+		mantissa, exponent, _ := strings.Cut(lit.json, "e")
+		rest, found := bytes.CutPrefix(num, []byte(mantissa+"e"))
+		if !found {
+			continue
+		}
+		if digits := bytes.TrimLeft(rest, "0"); string(digits) == exponent {
+			return i, len(rest) - len(digits), true
+		}
+	}
+	return 0, 0, false
+}
+
+// jsonNumberLen is the length of the JSON number that b begins with (0:
+// none): an optional minus, an integer part, a fraction, an exponent.
+func jsonNumberLen(b []byte) int {
+	digits := func(i int) int {
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = digits(i)
+	default:
+		return 0
+	}
+	if i+1 < len(b) && b[i] == '.' && '0' <= b[i+1] && b[i+1] <= '9' {
+		i = digits(i + 1)
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		j := i + 1
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if j < len(b) && '0' <= b[j] && b[j] <= '9' {
+			i = digits(j)
+		}
+	}
+	return i
+}
+
+// mayHoldStandIn reports whether b may hold a stand-in's spelling (its
+// exponent's digits), for pythonJSON and pyLiterals to pass by most.
+func mayHoldStandIn(b []byte) bool {
+	return bytes.Contains(b, []byte("888888888888")) || bytes.Contains(b, []byte("999999999999"))
 }
 
 // pythonJSON is body with Python's non-finite literals put as the numbers
-// that stand for them (a body without them as it is).
+// that stand for them, and a client's number spelled as a stand-in given
+// one zero more after its e (a body without either as it is).
 func pythonJSON(body []byte) []byte {
-	if !bytes.Contains(body, []byte("NaN")) && !bytes.Contains(body, []byte("Infinity")) && !bytes.Contains(body, []byte(pyNaN)) {
+	if !bytes.Contains(body, []byte("NaN")) && !bytes.Contains(body, []byte("Infinity")) && !mayHoldStandIn(body) {
 		return body
 	}
 	var out []byte
@@ -71,13 +133,10 @@ func pythonJSON(body []byte) []byte {
 			continue
 		}
 		if valueStarts {
-			for _, lit := range pyJSONLiterals {
-				end := i + len(lit.py)
-				if bytes.HasPrefix(body[i:], []byte(lit.py)) && (end == len(body) || !isWordByte(body[end])) {
-					out = append(append(out, body[last:i]...), lit.json...)
-					last, i = end, end-1
-					break
-				}
+			put, end := literalAt(body, i)
+			if put != "" {
+				out = append(append(out, body[last:i]...), put...)
+				last, i = end, end-1
 			}
 		}
 		valueStarts = c == ':' || c == ',' || c == '['
@@ -88,19 +147,73 @@ func pythonJSON(body []byte) []byte {
 	return append(out, body[last:]...)
 }
 
+// literalAt is what pythonJSON puts for the value that begins body[i:],
+// and where that value ends: a literal's stand-in, or a client's number
+// spelled as a stand-in with one zero more after its e; "" for another.
+func literalAt(body []byte, i int) (put string, end int) {
+	for _, lit := range pyJSONLiterals {
+		end := i + len(lit.py)
+		if bytes.HasPrefix(body[i:], []byte(lit.py)) && (end == len(body) || !isWordByte(body[end])) {
+			return lit.json, end
+		}
+	}
+	n := jsonNumberLen(body[i:])
+	num := body[i : i+n]
+	if _, _, ok := standInSpelling(num); ok {
+		at := bytes.IndexByte(num, 'e') + 1
+		return string(num[:at]) + "0" + string(num[at:]), i + n
+	}
+	return "", i
+}
+
 // isWordByte reports whether c would continue a literal: Python's json
 // reads "NaN" only where it ends there.
 func isWordByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
-// pyLiterals is msg with the numbers pythonJSON put for Python's literals
-// said as the literals given.
+// pyLiterals is msg with each number pythonJSON put said as the client
+// gave it: a stand-in as its literal, another spelling of one with a zero
+// fewer after its e. Numbers are read whole (jsonNumberLen), where one
+// begins and ends, not within a word or another number (1e9999999999999
+// holds pyInf's spelling and is left as it is).
 func pyLiterals(msg string) string {
-	if !strings.Contains(msg, "e999999999999") && !strings.Contains(msg, pyNaN) {
+	b := []byte(msg)
+	if !mayHoldStandIn(b) {
 		return msg
 	}
-	return strings.NewReplacer(pyNegInf, "-Infinity", pyNaN, "NaN", pyInf, "Infinity").Replace(msg)
+	var out strings.Builder
+	last := 0
+	for j := 0; j < len(b); j++ {
+		if j > 0 && (isWordByte(b[j-1]) || b[j-1] == '.' || b[j-1] == '-' || b[j-1] == '+') {
+			continue
+		}
+		n := jsonNumberLen(b[j:])
+		if n == 0 || j+n < len(b) && isWordByte(b[j+n]) {
+			continue
+		}
+		num := b[j : j+n]
+		i, zeros, ok := standInSpelling(num)
+		switch {
+		case !ok:
+		case zeros == 0:
+			out.Write(b[last:j])
+			out.WriteString(pyJSONLiterals[i].py)
+			last = j + n
+		default:
+			at := bytes.IndexByte(num, 'e') + 1
+			out.Write(b[last:j])
+			out.Write(num[:at])
+			out.Write(num[at+1:])
+			last = j + n
+		}
+		j += n - 1
+	}
+	if last == 0 {
+		return msg
+	}
+	out.Write(b[last:])
+	return out.String()
 }
 
 // sglangFloat is a float field of SGLang's sampling_params, read as

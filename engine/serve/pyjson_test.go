@@ -21,12 +21,38 @@ func TestPythonJSON(t *testing.T) {
 		{`{"a":nan}`, `{"a":nan}`},
 		{`{"a":-NaN}`, `{"a":-NaN}`},
 		{`NaN`, pyNaN},
-		{`{"a":` + pyNaN + `,"b":NaN}`, `{"a":` + pyInf + `,"b":` + pyNaN + `}`}, // a client's number is never NaN
-		{`{"a":` + pyNaN + `}`, `{"a":` + pyInf + `}`},
+		// A client's own number spelled as a stand-in, or as one with
+		// zeros after its e, gets one zero more: the same float (never
+		// NaN), which pyLiterals says as given.
+		{`{"a":` + pyNaN + `,"b":NaN}`, `{"a":8.8e0888888888888,"b":` + pyNaN + `}`},
+		{`{"a":` + pyNaN + `}`, `{"a":8.8e0888888888888}`},
 		{`{"a":` + pyNaN + `1}`, `{"a":` + pyNaN + `1}`},
+		{`[1e999999999999, -1e0999999999999,1e9999999999999, 21e999999999999]`, `[1e0999999999999, -1e00999999999999,1e9999999999999, 21e999999999999]`},
+		{`{"1e999999999999":"-1e999999999999"}`, `{"1e999999999999":"-1e999999999999"}`},
 	} {
 		if got := string(pythonJSON([]byte(c.body))); got != c.want {
 			t.Errorf("%s: %s, want %s", c.body, got, c.want)
+		}
+	}
+}
+
+// TestPyLiterals: a message says each stand-in pythonJSON put as the
+// literal given, and a client's number it gave one zero more as the
+// client wrote it; any other number, one holding a stand-in's digits
+// among others too, as it is.
+func TestPyLiterals(t *testing.T) {
+	for _, c := range []struct{ msg, want string }{
+		{"got " + pyInf + ".", "got Infinity."},
+		{"[" + pyNegInf + ", " + pyNaN + "]", "[-Infinity, NaN]"},
+		{"got 1e9999999999999", "got 1e9999999999999"},
+		{"got 21e999999999999 and 1e9999999999990", "got 21e999999999999 and 1e9999999999990"},
+		{"got 1e0999999999999", "got 1e999999999999"},
+		{"got -1e00999999999999", "got -1e0999999999999"},
+		{"got 8.8e0888888888888", "got 8.8e888888888888"},
+		{"got 2.5, 1e999999999999x", "got 2.5, 1e999999999999x"},
+	} {
+		if got := pyLiterals(c.msg); got != c.want {
+			t.Errorf("%q: %q, want %q", c.msg, got, c.want)
 		}
 	}
 }
@@ -59,6 +85,9 @@ func TestNonFiniteLiterals(t *testing.T) {
 		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"presence_penalty":-Infinity}`, 400, "presence_penalty must be in [-2, 2], got -inf."},
 		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":1,"n":NaN}`, 400, "n: Input should be a finite number, got NaN"},
 		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":Infinity}`, 400, "max_tokens: Input should be a finite number, got Infinity"},
+		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":1e9999999999999}`, 400, "max_tokens: Input should be a finite number, got 1e9999999999999"}, // a client's number, said as given
+		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":` + pyInf + `}`, 400, "max_tokens: Input should be a finite number, got " + pyInf},
+		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":1,"n":` + pyNaN + `}`, 400, "n: Input should be a finite number, got " + pyNaN},
 		{"/v1/completions", `{"model":"nope","prompt":"ab","max_tokens":1,"seed":-Infinity}`, 400, "seed: Input should be a finite number, got -Infinity"},
 		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"logprobs":-Infinity}`, 400, "`logprobs` must be a positive value or -1."},
 		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"logit_bias":{"5":NaN}}`, 200, ""},
