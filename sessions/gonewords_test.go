@@ -141,6 +141,9 @@ func TestGoneSaysOnlyWhatTheFolderProves(t *testing.T) {
 			if g := ro.Gone(); g != c.gone {
 				t.Errorf("Gone: %q, want %q", g, c.gone)
 			}
+			if st, interrupted, g := ro.StateGone(); st != StateStopped || !interrupted || g != c.gone {
+				t.Errorf("StateGone: %s, interrupted %v, %q; want State's and Gone's: stopped, interrupted, %q", st, interrupted, g, c.gone)
+			}
 		})
 	}
 }

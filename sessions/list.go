@@ -654,6 +654,28 @@ func (r *Run) Gone() string {
 	held, holder := r.lockView()
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
+	return r.goneLocked(held, holder)
+}
+
+// StateGone is State's state and interrupted, and of a run it calls
+// interrupted, Gone, from one probe of run.lock and one reading of the
+// events, for a caller that asks both (the workbench, once a tick, of
+// the run it has open): State then Gone probed run.lock twice, and a
+// session read between them could make the two disagree.
+func (r *Run) StateGone() (state RunState, interrupted bool, gone string) {
+	held, holder := r.lockView()
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	state, _, interrupted, _ = runState(held, holder, &r.ev, r.recordedLocked)
+	if interrupted {
+		gone = r.goneLocked(held, holder)
+	}
+	return state, interrupted, gone
+}
+
+// goneLocked is Gone with run.lock probed (held, holder: lockView);
+// r.evMu is held.
+func (r *Run) goneLocked(held bool, holder LockInfo) string {
 	s, unclean, _ := r.ev.uncleanExit(false)
 	if !unclean {
 		return ""

@@ -621,6 +621,9 @@ func TestGoneSaysWhatTheSessionDid(t *testing.T) {
 				if got := r.Gone(); got != c.want {
 					t.Errorf("%s: Gone %q, want %q", open.how, got, c.want)
 				}
+				if st, interrupted, gone := r.StateGone(); st != StateStopped || !interrupted || gone != c.want {
+					t.Errorf("%s: StateGone %s, interrupted %v, %q; want State's and Gone's: stopped, interrupted, %q", open.how, st, interrupted, gone, c.want)
+				}
 				if err := r.Close(); err != nil {
 					t.Fatal(err)
 				}

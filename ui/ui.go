@@ -397,17 +397,17 @@ func (m *Model) checkWriter() (newly bool) {
 	was, wasGone := m.interrupted, m.gone
 	m.interrupted, m.gone, m.resuming, m.writing, m.listedStopped = false, "", false, false, false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
-		st, _, interrupted := m.sh.run.State()
+		// One probe of run.lock says both (StateGone): what the gone
+		// process had done is read with the state, and the next tick
+		// asks anew (a resume's session may take the gone one's place).
+		st, interrupted, gone := m.sh.run.StateGone()
 		m.listedStopped = st == sessions.StateStopped && !interrupted
 		if m.writing = st == sessions.StateRunning; m.writing {
 			m.lastWritten = m.sh.run.LastWritten()
 		}
 		m.interrupted = st == sessions.StateStopped && interrupted
 		if m.interrupted {
-			// Gone reads the events again: a session read since then
-			// (a resume's) may have taken the gone one's place, and the
-			// next tick asks anew.
-			m.gone = m.sh.run.Gone()
+			m.gone = gone
 			m.interrupted = m.gone != ""
 		}
 		m.resuming = st == sessions.StateResuming
