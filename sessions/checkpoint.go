@@ -224,8 +224,8 @@ func (r *Run) diskFull(err error) error {
 // resume from, by its manifest (Checkpoints), not its content: a resume
 // hashes the content, which at a command's exit would read gigabytes.
 func HasCheckpoint(runDir string) bool {
-	cks, err := Checkpoints(runDir)
-	return err == nil && anyUsable(cks)
+	_, ok := newestUsable(runDir)
+	return ok
 }
 
 func anyUsable(cks []Checkpoint) bool {
@@ -644,6 +644,21 @@ func Checkpoints(runDir string) ([]Checkpoint, error) {
 	}
 	slices.SortFunc(out, func(a, b Checkpoint) int { return a.Step - b.Step })
 	return out, nil
+}
+
+// newestUsable is the newest checkpoint of the run at runDir whose
+// manifest and headers verify (Checkpoints' check, not its checksums),
+// and whether it has one: the folders are verified newest first, and
+// those older than it are not read, where Checkpoints verifies every one.
+func newestUsable(runDir string) (Checkpoint, bool) {
+	steps := checkpointFolders(runDir)
+	for i := len(steps) - 1; i >= 0; i-- {
+		c := Checkpoint{Step: steps[i], Dir: CheckpointDir(runDir, steps[i])}
+		if c.State, c.Err = verifyCheckpointOf(c.Dir, c.Step, nil); c.Err == nil {
+			return c, true
+		}
+	}
+	return Checkpoint{}, false
 }
 
 // verifyCheckpointOf is VerifyCheckpoint of the folder dir named for step:

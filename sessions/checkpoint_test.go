@@ -586,3 +586,46 @@ func TestUnfinishedCheckpointsKeepAReplacedOneNotPutBack(t *testing.T) {
 		t.Errorf("checkpoints/ holds %s, want the unplaced .old-step-000007 kept and step 6 alone", got)
 	}
 }
+
+// TestNewestUsable: the checkpoint a leave continues from (leftAt) and
+// HasCheckpoint's answer are the newest whose manifest and headers verify,
+// as Checkpoints says them, found newest first: a damaged newer one is
+// passed over, and none where none verifies.
+func TestNewestUsable(t *testing.T) {
+	breakState := func(t *testing.T, dir string, step int) {
+		if err := os.WriteFile(filepath.Join(CheckpointDir(dir, step), CheckpointStateFile), []byte(`{"step":`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		broken []int // the checkpoints (of steps 10, 20, 30) made unusable
+		want   int   // the step found, -1: none
+	}{
+		{"all usable", nil, 30},
+		{"the newest damaged", []int{30}, 20},
+		{"the newest and the oldest damaged", []int{10, 30}, 20},
+		{"none usable", []int{10, 20, 30}, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := threeCheckpoints(t)
+			for _, s := range c.broken {
+				breakState(t, dir, s)
+			}
+			ck, ok := newestUsable(dir)
+			got := -1
+			if ok {
+				got = ck.Step
+			}
+			if got != c.want || ok && (ck.Dir != CheckpointDir(dir, c.want) || ck.State.Step != c.want) {
+				t.Errorf("newestUsable: %+v, %v; want step %d", ck, ok, c.want)
+			}
+			if HasCheckpoint(dir) != (c.want >= 0) {
+				t.Errorf("HasCheckpoint %v, want %v", !(c.want >= 0), c.want >= 0)
+			}
+		})
+	}
+	if _, ok := newestUsable(t.TempDir()); ok {
+		t.Error("a folder without checkpoints/ has a usable checkpoint")
+	}
+}

@@ -1917,12 +1917,11 @@ func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
 	default:
 		words = fmt.Sprintf("left at once %s before its first step", cause)
 	}
-	cks, _ := Checkpoints(r.dir) // each checked by its manifest and headers, not its checksums: a leave is quick
-	for i := len(cks) - 1; i >= 0; i-- {
-		if cks[i].Err == nil {
-			ckDir = filepath.Join(CheckpointsDir, checkpointName(cks[i].Step))
-			return step, ckDir, fmt.Sprintf("%s; it continues from its checkpoint of step %d", words, cks[i].Step)
-		}
+	// Checked by its manifest and headers, not its checksums: a leave is
+	// quick.
+	if ck, ok := newestUsable(r.dir); ok {
+		ckDir = filepath.Join(CheckpointsDir, checkpointName(ck.Step))
+		return step, ckDir, fmt.Sprintf("%s; it continues from its checkpoint of step %d", words, ck.Step)
 	}
 	return step, "", words + "; it has no checkpoint to continue from"
 }
