@@ -39,7 +39,7 @@ func TestRLTCommandsRefuseANonChatMLModel(t *testing.T) {
 		{"score, one folder as both", []string{"score", "--teacher", llama, "--student", llama}, "rlt score: " + refused("teacher and student")},
 		{"score, the student's", []string{"score", "--teacher", good, "--student", llama}, "rlt score: " + refused("student")},
 		{"score, a ChatML template", []string{"score", "--teacher", chatml, "--student", good}, ""},
-		{"train", []string{"train", "--teacher", llama, "--student", good, "--task", "addition", "--steps", "1"}, "rlt train: --teacher: " + refused("teacher")},
+		{"train", []string{"train", "--teacher", llama, "--student", good, "--task", "addition", "--steps", "1"}, "rlt train: " + refused("--teacher")},
 		{"run --config", []string{"run", "--config", config, "--runs", runs, "--headless"},
 			"rlt run: " + config + ":1:1: " + refused("teacher") + " (no run folder was created)"},
 		{"eval with a teacher", []string{"eval", "--teacher", llama, "--student", good, "--task", "addition", "--questions", "1"}, "rlt eval: " + refused("teacher")},

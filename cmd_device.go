@@ -8,6 +8,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 // deviceFlag is the --device flag of a command that computes in this
@@ -26,10 +27,10 @@ func matmulFlag(fs *flag.FlagSet) *string {
 // checkDeviceFlags refuses, as a wrong call (the usage, exit 2), a
 // --device or --matmul of fs (whichever it has) that names no device or
 // precision, before any work: a typo is the call's, not the device's. It
-// reads as a configuration's problem with a flag's value does ("--device:
-// device "tpu": want …", runner's flagProblem), so that one wrong value is
-// said alike whichever check finds it; a value from a configuration file
-// is that file's problem, on its line (runner.CheckFile).
+// reads as a configuration's problem with a flag's value does ("--device
+// "tpu": want …", runner.FlagProblem), so that one wrong value is said
+// alike whichever check finds it; a value from a configuration file is
+// that file's problem, on its line (runner.CheckFile).
 //
 // An empty value given (--device "", a script's unset variable) is refused
 // too: a configuration's empty key means its default, for files written
@@ -46,7 +47,7 @@ func checkDeviceFlags(fs *flag.FlagSet) error {
 				return misuse(fs, "--%s is empty: want %s (or leave --%s out for its default)", c.flag, c.want, c.flag)
 			}
 			if err := c.check(f.Value.String()); err != nil {
-				return misuse(fs, "--%s: %v", c.flag, err)
+				return misuse(fs, "%v", runner.FlagProblem(c.flag, c.flag, err))
 			}
 		}
 	}

@@ -159,22 +159,22 @@ func TestCLIErrors(t *testing.T) {
 		// named by its flag in every command, in the words a configuration
 		// says a flag's value in; the same value in a configuration file is
 		// that file's, on its line, and names no flag.
-		{[]string{"train", "--device", "tpu"}, 2, `rlt train: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"train", "--teacher", model, "--student", model, "--matmul", "f8"}, 2, `rlt train: --matmul: matmul "f8": want f32 or f16`},
-		{[]string{"run", "--runs", runs, "--device", "tpu"}, 2, `rlt run: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"run", "--runs", runs, "--matmul", "f8"}, 2, `rlt run: --matmul: matmul "f8": want f32 or f16`},
-		{[]string{"run", "--resume", run, "--device", "gpu:x"}, 2, `rlt run: --device: device "gpu:x": want gpu:N with N a Vulkan device's index`},
+		{[]string{"train", "--device", "tpu"}, 2, `rlt train: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"train", "--teacher", model, "--student", model, "--matmul", "f8"}, 2, `rlt train: --matmul "f8": want f32 or f16`},
+		{[]string{"run", "--runs", runs, "--device", "tpu"}, 2, `rlt run: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"run", "--runs", runs, "--matmul", "f8"}, 2, `rlt run: --matmul "f8": want f32 or f16`},
+		{[]string{"run", "--resume", run, "--device", "gpu:x"}, 2, `rlt run: --device "gpu:x": want gpu:N with N a Vulkan device's index`},
 		{[]string{"run", "--runs", runs, "--config", badDevice}, 1, `rlt run: ` + badDevice + `:1:1: device "tpu": want cpu, gpu, gpu:N or auto (no run folder was created)`},
 		{[]string{"train", "--teacher", model, "--student", model, "--config", badDevice}, 1, `rlt train: ` + badDevice + `:1:1: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"open", "--runs", runs, "--device", "tpu", run}, 2, `rlt open: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"open", "--runs", runs, "--matmul", "f8", run}, 2, `rlt open: --matmul: matmul "f8": want f32 or f16`},
-		{[]string{"generate", "--model", model, "--prompt", "x", "--device", "tpu"}, 2, `rlt generate: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"score", "--teacher", model, "--student", model, "--device", "tpu"}, 2, `rlt score: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"logprobs", "--model", model, "--device", "tpu"}, 2, `rlt logprobs: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"serve", "--model", model, "--device", "tpu"}, 2, `rlt serve: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"model", "info", model, "--device", "tpu"}, 2, `rlt model info: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"distill", "--teacher", model, "--out", t.TempDir(), "--device", "tpu"}, 2, `rlt distill: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
-		{[]string{"eval", "--student", model, "--device", "tpu"}, 2, `rlt eval: --device: device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"open", "--runs", runs, "--device", "tpu", run}, 2, `rlt open: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"open", "--runs", runs, "--matmul", "f8", run}, 2, `rlt open: --matmul "f8": want f32 or f16`},
+		{[]string{"generate", "--model", model, "--prompt", "x", "--device", "tpu"}, 2, `rlt generate: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"score", "--teacher", model, "--student", model, "--device", "tpu"}, 2, `rlt score: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"logprobs", "--model", model, "--device", "tpu"}, 2, `rlt logprobs: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"serve", "--model", model, "--device", "tpu"}, 2, `rlt serve: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"model", "info", model, "--device", "tpu"}, 2, `rlt model info: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"distill", "--teacher", model, "--out", t.TempDir(), "--device", "tpu"}, 2, `rlt distill: --device "tpu": want cpu, gpu, gpu:N or auto`},
+		{[]string{"eval", "--student", model, "--device", "tpu"}, 2, `rlt eval: --device "tpu": want cpu, gpu, gpu:N or auto`},
 		// Given empty (a script's unset variable) is no choice made; a
 		// configuration's empty key is its default.
 		{[]string{"train", "--device", ""}, 2, `rlt train: --device is empty: want cpu, gpu, gpu:N or auto (or leave --device out for its default)`},
@@ -1387,7 +1387,10 @@ func TestConfigFileProblemsNameTheirLines(t *testing.T) {
 		{"train with a flag's task and no file", []string{"train", "--teacher", dir, "--student", dir, "--task", "division"},
 			[]string{`rlt train: --task: unknown task "division"`}},
 		{"train with a flag's eval data and no file", []string{"train", "--teacher", dir, "--student", dir, "--eval-data", conf},
-			[]string{`rlt train: --eval-data: eval_data "` + conf + `" without data`}},
+			[]string{`rlt train: --eval-data "` + conf + `" without data`}},
+		// The flag stands where the words name the key: "data" is not said twice.
+		{"train with a flag's data file that is not there", []string{"train", "--teacher", dir, "--student", dir, "--data", filepath.Join(dir, "missing.jsonl")},
+			[]string{`rlt train: --data ` + filepath.Join(dir, "missing.jsonl") + `: file does not exist: give a JSON Lines file`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, "", c.args...)

@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -101,7 +102,7 @@ func fileProblems(cfg runconfig.Config, path string, data []byte, err error, uns
 	var problems []error
 	for _, ce := range sessions.ExplainValidations(path, data, cfg, unset, err, slices.Collect(maps.Keys(flagKeys))...) {
 		if ce.Overridden {
-			problems = append(problems, flagProblem(flagKeys[ce.Key], ce.Err))
+			problems = append(problems, FlagProblem(flagKeys[ce.Key], ce.Key, ce.Err))
 			continue
 		}
 		problems = append(problems, ce)
@@ -109,11 +110,43 @@ func fileProblems(cfg runconfig.Config, path string, data []byte, err error, uns
 	return problems
 }
 
-// flagProblem is problem, about a value the flag named flag set, as the
-// command line says it ("--task: unknown task …").
-func flagProblem(flag string, problem error) error {
-	return fmt.Errorf("--%s: %w", flag, problem)
+// FlagProblem is problem, about the value at the configuration key key
+// (dotted below its table: "grpo.seed") that the flag named flag gave, as
+// the command line says it: the flag stands where the words name the key
+// (configkey.Error.Named: "--data missing.jsonl: file does not exist: …",
+// "--device \"tpu\": want …", "--eval-data \"held.jsonl\" without data: …"),
+// else before them ("--task: unknown task …", "--teacher: model folder …
+// does not exist"), so that the flag's name and the key's are not both
+// said of one value. A flag that set key as a side effect of its own
+// value (--data sets task = "jsonl") is said before the key's words: the
+// value they quote is not the flag's. problem is Validate's (a
+// *configkey.Error about key) or a check's that knows no key (device.Check).
+func FlagProblem(flag, key string, problem error) error {
+	return &flagError{flag: flag, key: key, err: problem}
 }
+
+// flagError is FlagProblem's problem: its words are built when said, from
+// the flag, the key and the problem's own words about the value. It
+// unwraps to the problem, so that errors.As finds its configkey.Error and
+// no *sessions.ConfigError (no line of a file is at fault).
+type flagError struct {
+	flag, key string
+	err       error
+}
+
+func (e *flagError) Error() string {
+	label := "--" + e.flag
+	if _, name, _ := configkey.Split(e.key); strings.ReplaceAll(e.flag, "-", "_") != name {
+		return label + ": " + e.err.Error() // --data's task: its words are the key's
+	}
+	words := e.err // the words about the value, which begin with the key's name where they read so
+	if ke, ok := e.err.(*configkey.Error); ok {
+		words = ke.Err // not Error's, which put the key's path in ("grpo.seed …")
+	}
+	return (&configkey.Error{Key: e.key, Err: words}).Named(label)
+}
+
+func (e *flagError) Unwrap() error { return e.err }
 
 // NewRunDir names a new run folder under runs after the time (creating
 // runs if needed); two runs started in one second get distinct folders.

@@ -185,7 +185,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			want: []string{
 				"bad.toml:2:1: grpo.samples 1 per question gives no group to compare with; use at least 2",
 				`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`,
-				"--steps: steps -5 must not be negative",
+				"--steps -5 must not be negative",
 			}},
 		// The file's lines first (line 1's too), then the keys it does not
 		// set in the configuration's key order (steps, [reward], [grpo]:
@@ -203,13 +203,13 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				"bad.toml: steps (default -5, not set in this file): steps -5 must not be negative",
 				`bad.toml: reward.estimator (default 'l1', not set in this file): estimator "l1": want "logratio", "k3" or "full"`,
 				"bad.toml: grpo.lr (default -1.0, not set in this file): lr -1 must be a finite number, not negative",
-				`--device: device "tpu": want cpu, gpu, gpu:N or auto`,
-				`--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`,
+				`--device "tpu": want cpu, gpu, gpu:N or auto`,
+				`--matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`,
 			}},
 		{name: "a data file a flag named, the file naming none", text: "steps = 3\n",
 			override: func(c *runconfig.Config) { c.Data, c.Task = "missing.jsonl", run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
-			want:     []string{"--data: data missing.jsonl: file does not exist: " + task.GiveData}},
+			want:     []string{"--data missing.jsonl: file does not exist: " + task.GiveData}},
 		{name: "one model folder missing: its own key, not the flag's", text: "steps = 3\nstudent = ''\n",
 			override: func(c *runconfig.Config) { c.Teacher = filepath.Join(filepath.Dir(c.Teacher), "student") }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"bad.toml:2:1: student is empty: the student model's folder is required"}},
@@ -286,12 +286,12 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 			override: func(c *runconfig.Config) { c.EvalData = "held.jsonl"; c.Steps = -1 },
 			flagKeys: map[string]string{"eval_data": "eval-data", "steps": "steps"},
 			want: []string{
-				`--eval-data: eval_data "held.jsonl" without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data`,
-				"--steps: steps -1 must not be negative",
+				`--eval-data "held.jsonl" without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data`,
+				"--steps -1 must not be negative",
 			}},
 		{name: "a data file a flag named", override: func(c *runconfig.Config) { c.Data, c.Task = missing, run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
-			want:     []string{"--data: data " + missing + ": file does not exist: " + task.GiveData}},
+			want:     []string{"--data " + missing + ": file does not exist: " + task.GiveData}},
 		{name: "a default's problem, then a flag's, as with a file", override: func(c *runconfig.Config) { c.GRPO.Samples, c.Task = 1, "division" },
 			flagKeys: map[string]string{"task": "task"},
 			want: []string{
@@ -301,9 +301,9 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 		{name: "flags' problems in the configuration's key order", override: func(c *runconfig.Config) { c.Matmul, c.Device, c.Steps = "f8", "tpu", -1 },
 			flagKeys: map[string]string{"matmul": "matmul", "device": "device", "steps": "steps"},
 			want: []string{
-				"--steps: steps -1 must not be negative",
-				`--device: device "tpu": want cpu, gpu, gpu:N or auto`,
-				`--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`,
+				"--steps -1 must not be negative",
+				`--device "tpu": want cpu, gpu, gpu:N or auto`,
+				`--matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`,
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -318,6 +318,82 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
+	}
+}
+
+// A problem with a value a flag gave names the flag once: where the words
+// name the key (data, eval_data, task, steps, device, matmul, an empty
+// model folder) the flag stands in its place, as rlt distill's --data
+// reads, and other words follow the flag; the value's own words are kept
+// whole. Each flag rlt train, rlt run and a resume set a key by, checked
+// by the real checks.
+func TestFlagProblemNamesTheFlagOnce(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.jsonl")
+	rows := filepath.Join(dir, "rows.jsonl")
+	if err := os.WriteFile(rows, []byte(`{"question": "What is 2+2?", "solution": "4"}`+"\n"+`{"question": "What is 3+3?", "solution": "6"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		override func(*runconfig.Config)
+		flagKeys map[string]string
+		want     string
+	}{
+		{"--teacher, a folder that is not there", func(c *runconfig.Config) { c.Teacher = "/nonexistent/teacher" }, map[string]string{"teacher": "teacher"},
+			"--teacher: model folder /nonexistent/teacher does not exist: " + giveModelFolder},
+		{"--student, given empty", func(c *runconfig.Config) { c.Student = "" }, map[string]string{"student": "student"},
+			"--student is empty: the student model's folder is required"},
+		{"--steps", func(c *runconfig.Config) { c.Steps = -1 }, map[string]string{"steps": "steps"},
+			"--steps -1 must not be negative"},
+		{"--data, a file that is not there", func(c *runconfig.Config) { c.Data, c.Task = missing, run.DataTask }, map[string]string{"data": "data", "task": "data"},
+			"--data " + missing + ": file does not exist: " + task.GiveData},
+		{"--data, a folder", func(c *runconfig.Config) { c.Data, c.Task = dir, run.DataTask }, map[string]string{"data": "data", "task": "data"},
+			"--data " + dir + ": is a folder; give the JSON Lines file in it"},
+		{"--eval-data, a file that is not there", func(c *runconfig.Config) { c.Data, c.Task, c.EvalData = rows, run.DataTask, missing },
+			map[string]string{"data": "data", "task": "data", "eval_data": "eval-data"},
+			"--eval-data " + missing + ": file does not exist: " + task.GiveData},
+		{"--eval-data without data", func(c *runconfig.Config) { c.EvalData = "held.jsonl" }, map[string]string{"eval_data": "eval-data"},
+			`--eval-data "held.jsonl" without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data`},
+		{"--task unknown", func(c *runconfig.Config) { c.Task = "division" }, map[string]string{"task": "task"},
+			`--task: unknown task "division" (known: addition, linear, or "jsonl" with data = FILE)`},
+		{"--task jsonl without data", func(c *runconfig.Config) { c.Task = run.DataTask }, map[string]string{"task": "task"},
+			`--task "jsonl" needs data = FILE (JSON Lines of questions and solutions); or choose a synthetic task: addition, linear`},
+		{"--device", func(c *runconfig.Config) { c.Device = "gpu:x" }, map[string]string{"device": "device"},
+			`--device "gpu:x": want gpu:N with N a Vulkan device's index (0 for the first; vulkaninfo --summary lists them as GPU0, GPU1, …)`},
+		{"--matmul", func(c *runconfig.Config) { c.Matmul = "f8" }, map[string]string{"matmul": "matmul"},
+			`--matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig(hftest.StubModels(t, t.TempDir()), 0)
+			c.override(&cfg)
+			_, err := CheckFile(cfg, "", nil, nil, c.flagKeys)
+			if err == nil || err.Error() != c.want {
+				t.Errorf("got\n%v\nwant\n%s", err, c.want)
+			}
+		})
+	}
+}
+
+// FlagProblem puts the flag in the key's place by the key's last name
+// (--seed for grpo.seed), keeps a check's words that name no key (as
+// device.Check's, which knows none), and says a flag that set a key by
+// the way (--data sets task "jsonl") before the key's own words: the
+// value they quote is not the flag's.
+func TestFlagProblemWords(t *testing.T) {
+	for _, c := range []struct {
+		flag, key string
+		problem   error
+		want      string
+	}{
+		{"seed", "grpo.seed", configkey.Errorf("grpo.seed", "seed %d is reserved", 7), "--seed 7 is reserved"},
+		{"device", "device", errors.New(`device "tpu": want cpu, gpu, gpu:N or auto`), `--device "tpu": want cpu, gpu, gpu:N or auto`},
+		{"data", "task", configkey.Errorf("task", "task %q is wrong", "jsonl"), `--data: task "jsonl" is wrong`},
+		{"steps", "steps", fmt.Errorf("checking: %w", configkey.Errorf("steps", "steps -1")), "--steps: checking: steps -1"},
+	} {
+		if got := FlagProblem(c.flag, c.key, c.problem).Error(); got != c.want {
+			t.Errorf("FlagProblem(%q, %q) = %q, want %q", c.flag, c.key, got, c.want)
+		}
 	}
 }
 
@@ -449,7 +525,7 @@ func TestFileProblemsNameTheFile(t *testing.T) {
 		{"a key the file does not set", errors.Join(configkey.Errorf("reward.kl_max", "kl_max is wrong"), steps),
 			nil, []string{"run.toml:1:1: steps -1 must not be negative", "run.toml: reward.kl_max (default 0.03, not set in this file): kl_max is wrong"}},
 		{"a flag's key names the flag, not the file", errors.Join(steps, errors.New("the models disagree")),
-			map[string]string{"steps": "steps"}, []string{"run.toml: the models disagree", "--steps: steps -1 must not be negative"}},
+			map[string]string{"steps": "steps"}, []string{"run.toml: the models disagree", "--steps -1 must not be negative"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
@@ -1111,7 +1187,7 @@ func TestResumeChecksTheConfigurationAsItRuns(t *testing.T) {
 			cfg: func(c runconfig.Config) string { return c.Device }},
 		{name: "a flag's value is the flag's problem", text: string(recorded), over: Overrides{Device: "tpu", Matmul: "f8"},
 			want: []string{"resume " + dir + ": its configuration cannot run with the values these flags give, so the run is unchanged",
-				`--device: device "tpu": want cpu, gpu, gpu:N or auto`, `--matmul: matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`}},
+				`--device "tpu": want cpu, gpu, gpu:N or auto`, `--matmul "f8": want f32 or f16 (tensor cores, on a GPU that has them)`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
