@@ -28,9 +28,10 @@ func TestWorkbenchInTmux(t *testing.T) {
 	waitFor("a step in the status line", func(s string) bool {
 		return strings.Contains(s, "Dashboard") && (strings.Contains(s, "step 1") || strings.Contains(s, "step 2") || strings.Contains(s, "finished"))
 	})
-	// The Runs screen lists this run as the one open here; esc goes back.
+	// The Runs screen lists this run as the one open here (its note: this
+	// workbench holds it); esc goes back.
 	tmux("send-keys", "-t", "w", "4")
-	waitFor("the Runs screen", func(s string) bool { return strings.Contains(s, "Runs · 1 in") && strings.Contains(s, "(open here)") })
+	waitFor("the Runs screen", func(s string) bool { return strings.Contains(s, "Runs · 1 in") && strings.Contains(s, "open here,") })
 	tmux("send-keys", "-t", "w", "Escape")
 	waitFor("the dashboard again", func(s string) bool { return strings.Contains(s, "[1 Dashboard]") })
 	tmux("send-keys", "-t", "w", "3")

@@ -69,6 +69,11 @@ const (
 // it or open it to review, and a view of it is read-only.
 func (h Holder) Held() bool { return h.Doing != "" }
 
+// Here reports whether the process that holds the run is this very one:
+// the listing's note then says so in words, "open here, training it"
+// (runState), where it names any other by its pid.
+func (h Holder) Here() bool { return h.Held() && heldHere(LockInfo{PID: h.PID, Host: h.Host}) }
+
 // String says who holds the run and why: "pid 4242, reviewing it", of a
 // training, where run.lock says, in what: "pid 4242, training it headless
 // (no workbench)", and of a holder on another host, which: "pid 4242 on

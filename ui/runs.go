@@ -1303,14 +1303,16 @@ func (r *runsScreen) listView() []string {
 		// The folder and whether it is the run open here, said in the
 		// words that fit: why a run open from elsewhere is listed gives
 		// way first, then the folder is cut from its start, where it was
-		// cut at the width mid-path ("not in /tmp/a-long-…").
-		open := ""
-		if r.isCurrent(*s) {
-			open = " (open here)"
+		// cut at the width mid-path ("not in /tmp/a-long-…"). The run this
+		// workbench holds has it said by its note under it ("open here,
+		// training it"), not twice.
+		open, here := "", ""
+		if r.isCurrent(*s) && !s.Holder.Here() {
+			open, here = " (open here)", "open here; "
 		}
 		d1 = "▸ " + s.Dir + open
 		if s.Origin == originOpen && r.isCurrent(*s) {
-			why := fmt.Sprintf(" (open here; listed while it is open: not in %s, not followed)", dirName(r.m.runsDir))
+			why := fmt.Sprintf(" (%slisted while it is open: not in %s, not followed)", here, dirName(r.m.runsDir))
 			if l, ok := longestFitting(r.w, "▸ "+s.Dir+why); ok {
 				d1 = l
 			}

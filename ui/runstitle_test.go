@@ -82,13 +82,15 @@ func TestRunsTitleGivesWayByParts(t *testing.T) {
 // listed where it fits, and otherwise leaves that out whole, then cuts
 // the folder from its start, keeping "(open here)": at 80 columns it read
 // "▸ elsewhere/a (open here; listed while it is open: not in /tmp/a-long-…".
+// The run is viewed read-only, held by no process: the line under it
+// does not say it is open here (TestOpenHereSaidOnce).
 func TestSelectedRunLineGivesWayByParts(t *testing.T) {
 	t.Chdir(t.TempDir())
 	runs := filepath.Join("a-folder-of-many-names", "and-more-of-them", "runs")
 	openDir := filepath.Join("elsewhere", "a-run-folder-with-a-long-name-of-many-words-and-numbers-20261206-104849")
 	writeRun(t, openDir, t0, 2, true)
 	l := &testLauncher{runs: runs}
-	s, err := l.OpenForReview(openDir)
+	s, err := l.OpenReadOnly(openDir)
 	if err != nil {
 		t.Fatal(err)
 	}
