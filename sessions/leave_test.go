@@ -228,3 +228,29 @@ func (f *stuckWhen) WriteAt(p []byte, off int64) (int, error) {
 	}
 	return f.logFile.WriteAt(p, off)
 }
+
+// TestLeaveAllSaysTheCloseOfARunNotReleased: a run whose close LeaveAll
+// wrote, and whose run.lock could not be released after it, is among the
+// runs left, with its close's note, what the process says of it on
+// leaving, and its error says the close is on disk and names the release
+// that failed. LeaveAll left its note out: the folder's lines said
+// nothing of what it lost, where its close said it.
+func TestLeaveAllSaysTheCloseOfARunNotReleased(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	r.lock.f.Close() // its release (Unlock) fails after the close
+	left, err := leaveAll([]*Run{r}, "on a second stop signal", time.Minute)
+	want := "left at once on a second stop signal before its first step; it has no checkpoint to continue from"
+	if len(left) != 1 || left[0].Dir != dir || left[0].Note != want {
+		t.Errorf("left %+v; want %s with its note %q", left, dir, want)
+	}
+	if err == nil || !strings.Contains(err.Error(), "leave run "+dir+": its close is on disk, but it was not released after it (unlock "+filepath.Join(dir, LockFileName)+": ") {
+		t.Errorf("error %v; want it to say the close is on disk and name the release that failed", err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, EventsFile))
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var e EventRecord
+	if json.Unmarshal([]byte(lines[len(lines)-1]), &e); e.Kind != KindClose || e.Name != CloseLeft || e.Extra != want {
+		t.Errorf("last event %s; want the close of the leave, noting %q", lines[len(lines)-1], want)
+	}
+}

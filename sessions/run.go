@@ -1882,8 +1882,16 @@ func (r *Run) leave(cause string) error {
 	if note != "" {
 		r.leftNote.Store(&note)
 	}
-	return errors.Join(r.closeLogs(), r.lock.Unlock())
+	if err := errors.Join(r.closeLogs(), r.lock.Unlock()); err != nil {
+		return fmt.Errorf("leave run %s: %w, but it was not released after it (%w)", r.dir, errClosedOnDisk, err)
+	}
+	return nil
 }
+
+// errClosedOnDisk: a leave whose close is written and fsynced, its note
+// said (LeftNote), failed after it, releasing run.lock or closing the
+// logs: what the close says of the run holds (LeaveAll).
+var errClosedOnDisk = errors.New("its close is on disk")
 
 // LeftNote is the note of the close named CloseLeft that Leave wrote for
 // this session (where it left the run, what is lost, the checkpoint it
@@ -1959,7 +1967,9 @@ type Left struct {
 // open, rlt run --headless), whichever of its parts opened them. It
 // returns the runs whose close named CloseLeft is on disk, by folder, with
 // its note, what the process says of each on leaving, and the errors of
-// the others joined, each naming its run.
+// the others joined, each naming its run; a run whose close is on disk
+// but whose run.lock could not be released after it is among both, its
+// note said and the failure named.
 func LeaveAll(cause string, within time.Duration) ([]Left, error) {
 	writers.mu.Lock()
 	runs := make([]*Run, 0, len(writers.runs))
@@ -1967,6 +1977,11 @@ func LeaveAll(cause string, within time.Duration) ([]Left, error) {
 		runs = append(runs, r)
 	}
 	writers.mu.Unlock()
+	return leaveAll(runs, cause, within)
+}
+
+// leaveAll is LeaveAll of runs.
+func leaveAll(runs []*Run, cause string, within time.Duration) ([]Left, error) {
 	errs := make([]error, len(runs))
 	var wg sync.WaitGroup
 	for i, r := range runs {
@@ -1979,7 +1994,7 @@ func LeaveAll(cause string, within time.Duration) ([]Left, error) {
 	wg.Wait()
 	var left []Left
 	for i, r := range runs {
-		if note := r.LeftNote(); errs[i] == nil && note != "" {
+		if note := r.LeftNote(); note != "" && (errs[i] == nil || errors.Is(errs[i], errClosedOnDisk)) {
 			left = append(left, Left{Dir: r.dir, Note: note})
 		}
 	}
