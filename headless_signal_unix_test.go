@@ -29,14 +29,9 @@ import (
 // (exit 0, a run until interrupted), however long, the only way out
 // SIGKILL.
 func TestHeadlessSecondSignalLeavesAtOnce(t *testing.T) {
-	dir := t.TempDir()
-	bin := buildRLT(t, dir)
-	cfgPath := filepath.Join(dir, "small.toml")
-	if err := os.WriteFile(cfgPath, []byte(smallRun), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	runs := filepath.Join(dir, "runs")
-	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+	p := newBinaryRun(t, smallRun)
+	bin, cfgPath, env := p.bin, p.config, p.env
+	runs := filepath.Join(p.dir, "runs")
 	cmd := exec.Command(bin, "run", "--headless", "--steps", "0", "--runs", runs, "--config", cfgPath)
 	cmd.Env = env
 	var stderr lockedBuf

@@ -75,16 +75,8 @@ func TestKilledRunResumes(t *testing.T) {
 	}
 	t.Logf("RLT_KILL_SEED=%d, %d kills, %d steps", seed, kills, steps)
 
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "rlt")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cfgPath := filepath.Join(dir, "small.toml")
-	if err := os.WriteFile(cfgPath, []byte(killConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+	p := newBinaryRun(t, killConfig)
+	dir, bin, cfgPath, env := p.dir, p.bin, p.config, p.env
 	command := func(args ...string) (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env

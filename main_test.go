@@ -662,30 +662,15 @@ samples = 2
 max_new_tokens = 8
 `
 
-// buildRLT builds the rlt binary into dir.
-func buildRLT(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "rlt")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // `rlt run --headless 2>&1 | head -1`: the reader of the progress pipe
 // quits after the first line. rlt is not killed by SIGPIPE: it stops after
 // the step in progress with its final checkpoint, and the run folder is
 // complete (whole records, each step once, a usable checkpoint of the last
 // step, no lock held) and resumable.
 func TestHeadlessPipeClosed(t *testing.T) {
-	dir := t.TempDir()
-	bin := buildRLT(t, dir)
-	cfgPath := filepath.Join(dir, "small.toml")
-	if err := os.WriteFile(cfgPath, []byte(smallRun), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	runs := filepath.Join(dir, "runs")
-	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+	p := newBinaryRun(t, smallRun)
+	bin, cfgPath, env := p.bin, p.config, p.env
+	runs := filepath.Join(p.dir, "runs")
 	cmd := exec.Command(bin, "run", "--headless", "--steps", "40", "--runs", runs, "--config", cfgPath)
 	cmd.Env = env
 	pr, pw, err := os.Pipe()

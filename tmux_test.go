@@ -206,8 +206,9 @@ func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
 	}
 }
 
-// tmuxHarness is the real binary, built into a temporary folder, run in a
-// private tmux server that the test's end kills.
+// tmuxHarness is the real binary, in a temporary folder under a path of
+// its own (buildRLT), run in a private tmux server that the test's end
+// kills.
 type tmuxHarness struct {
 	t              *testing.T
 	dir, bin, runs string
@@ -221,11 +222,8 @@ func newTmuxHarness(t *testing.T, name string, timeout, poll time.Duration) *tmu
 		t.Skip("tmux is not installed (apt-get install tmux)")
 	}
 	dir := t.TempDir()
-	h := &tmuxHarness{t: t, dir: dir, bin: filepath.Join(dir, "rlt"), runs: filepath.Join(dir, "runs"),
+	h := &tmuxHarness{t: t, dir: dir, bin: buildRLT(t, dir), runs: filepath.Join(dir, "runs"),
 		sock: fmt.Sprintf("rlt-test-%s-%d", name, os.Getpid()), timeout: timeout, poll: poll}
-	if out, err := exec.Command("go", "build", "-o", h.bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	t.Cleanup(func() {
 		exec.Command("tmux", "-L", h.sock, "kill-server").Run()
 		h.reap()
