@@ -127,11 +127,13 @@ const versionUsage = `
 Usage: rlt version
 
 Prints what this rlt was built from, read from the binary's build
-information: the module version ((devel) for a build of a checkout), the
-VCS revision and commit time, "modified" when the checkout had
-uncommitted changes, and the Go version. rlt --version prints the same.
-A binary built without VCS stamping (go run, -buildvcs=false, outside a
-git checkout) says its revision is unknown.
+information: the module version (a stamped build's is its commit's tag
+or pseudo-version, +dirty when modified; otherwise (devel)), the VCS
+revision and commit time, "modified" when the checkout had uncommitted
+changes, and the Go version. rlt --version prints the same. A binary built without VCS
+stamping (go run, -buildvcs=false, which GOFLAGS or go env may set, a git
+worktree, or outside a git clone) says its revision is unknown: build it
+with go build -buildvcs=true in a git clone to have it.
 
 Example:
   rlt version
@@ -164,7 +166,7 @@ func versionLine(bi *debug.BuildInfo) string {
 	if version == "" {
 		version = "(devel)"
 	}
-	revision := "revision unknown (built without VCS stamping: go run, -buildvcs=false, or outside a git checkout)"
+	revision := "revision unknown (built without VCS stamping: go run, -buildvcs=false, a git worktree, or outside a git clone; go build -buildvcs=true in a git clone stamps it)"
 	if r := settings["vcs.revision"]; r != "" {
 		var about []string
 		if t := settings["vcs.time"]; t != "" {

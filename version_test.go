@@ -38,7 +38,7 @@ func TestVersion(t *testing.T) {
 			Settings: vcs("vcs.revision", "abc123", "vcs.time", "2026-12-06T14:29:05Z", "vcs.modified", "true")},
 			"rlt v0.3.0 revision abc123 (2026-12-06T14:29:05Z, modified), go1.24.1"},
 		{"no VCS stamp", debug.BuildInfo{GoVersion: "go1.24.1"},
-			"rlt (devel) revision unknown (built without VCS stamping: go run, -buildvcs=false, or outside a git checkout), go1.24.1"},
+			"rlt (devel) revision unknown (built without VCS stamping: go run, -buildvcs=false, a git worktree, or outside a git clone; go build -buildvcs=true in a git clone stamps it), go1.24.1"},
 	} {
 		if got := versionLine(&c.bi); got != c.want {
 			t.Errorf("%s: %q, want %q", c.what, got, c.want)
