@@ -41,6 +41,15 @@ teacher's tokenizer). With --reference the task's own clean
 explanations are used instead of a teacher's (the reference explanation
 generator), for comparison.
 
+With --best-of N (N above 1) the teacher writes N explanations of each
+question at --temperature, each is scored with the RLT reward (r = r_SS −
+r_KL + m, as a training run and rlt score score it) against the frozen
+student --reward-student DIR, and the highest-reward one is kept (ties: the
+first sampled): RLT.md §5's ranked variant. The reward's coefficients are
+the run configuration's defaults, at the sampling temperature; stderr says
+the mean reward of the kept explanations and of all, and --samples-out FILE
+keeps every sample with its reward, in lines rlt score reads.
+
 With --data FILE the questions and solutions come from your JSON Lines file
 instead of a task's train split ({"question" (or "prompt"), "solution",
 "reasoning_trace"} or Bespoke-Stratos {"conversations"} rows): every usable
@@ -52,6 +61,7 @@ for the models) are skipped and reported with their line numbers.
 Examples:
   rlt distill --teacher /tmp/trained --out /tmp/distilled --questions 2000 --steps 800
   rlt distill --teacher /tmp/trained --data questions.jsonl --out /tmp/distilled-data
+  rlt distill --teacher /tmp/trained --best-of 4 --reward-student /tmp/defaults/student --out /tmp/distilled-best
 `
 
 func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
@@ -66,6 +76,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	n := fs.Int("questions", 2000, "questions to explain (with --data: the first N usable rows, all of them when not given)")
 	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy)")
 	maxNew := fs.Int("max-new-tokens", 128, "explanation budget")
+	bestOfN := fs.Int("best-of", 1, "the teacher writes N explanations of each question and the one with the highest RLT reward is kept (1: its one explanation, raw)")
+	rewardStudent := fs.String("reward-student", "", "with --best-of above 1: the frozen student model folder the reward is computed with (rlt score's --student)")
+	samplesOut := fs.String("samples-out", "", "with --best-of above 1: write every sampled explanation with its reward to this JSON Lines file")
 	dev := deviceFlag(fs, "the teacher and the student")
 	c := runpkg.DistillConfig{Steps: 800, Batch: 32, MicroBatchTokens: runconfig.DefaultMicroBatchTokens, LR: 3e-3, MinLR: 3e-4, Seed: 1}
 	fs.IntVar(&c.Steps, "steps", c.Steps, "student fine-tuning steps")
@@ -103,7 +116,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return err
 	}
 	if err := checkCounts(fs, atLeast{"questions", *n, 1}, atLeast{"steps", c.Steps, 1}, atLeast{"batch", c.Batch, 1},
-		atLeast{"micro-batch-tokens", c.MicroBatchTokens, 0}, atLeast{"max-new-tokens", *maxNew, 1}); err != nil {
+		atLeast{"micro-batch-tokens", c.MicroBatchTokens, 0}, atLeast{"max-new-tokens", *maxNew, 1}, atLeast{"best-of", *bestOfN, 1}); err != nil {
 		return err
 	}
 	if !(c.LR >= 0) || math.IsInf(c.LR, 0) {
@@ -111,6 +124,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	if !(*temp >= 0) || math.IsInf(*temp, 0) {
 		return misuse(fs, "--temperature %g: want a finite number, not negative (0: greedy)", *temp)
+	}
+	if err := checkBestOf(fs, set, *bestOfN, *reference, *temp, *rewardStudent, *samplesOut); err != nil {
+		return err
 	}
 	if *dataPath != "" && set["task"] {
 		return misuse(fs, "--data and --task are alternatives: the questions come from %s", *dataPath)
@@ -179,6 +195,12 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 	}
+	rewardPos := 0 // --reward-student's positions
+	if *rewardStudent != "" {
+		if rewardPos, err = checkRewardStudent(*rewardStudent, *tdir, tok); err != nil {
+			return err
+		}
+	}
 	// A disk without room for the student is said before the teacher
 	// explains and the student trains: found by its save, the training
 	// was lost.
@@ -222,7 +244,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		// positions (rlt.Positions, the rule rlt train keeps): sampling
 		// would cut it short at them instead. The student's rows too long
 		// for it are left out once written, and said.
-		if err := budgetFits(rlt.Positions{Teacher: pos.Teacher}, *maxNew, t, exs, tok, p, *tdir, ""); err != nil {
+		// With --best-of, each explanation is scored too: it fits the
+		// reward's student, with the question's context and solution.
+		if err := budgetFits(rlt.Positions{Teacher: pos.Teacher, Student: rewardPos}, *maxNew, t, exs, tok, p, *tdir, *rewardStudent); err != nil {
 			return err
 		}
 	}
@@ -241,7 +265,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 				return ""
 			})
 		} else {
-			exs = data.Report.Drop(data.Examples, runpkg.FitReason(tok, p, *maxNew, pos))
+			exs = data.Report.Drop(data.Examples, rewardFits(runpkg.FitReason(tok, p, *maxNew, pos), tok, p, *maxNew, pos.Teacher, rewardPos, *rewardStudent))
 		}
 		if set["questions"] && *n < len(exs) {
 			exs = exs[:*n]
@@ -284,7 +308,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	rows := runpkg.ReferenceRows(exs)
-	if !*reference {
+	if !*reference && *bestOfN > 1 {
+		rows, err = distillBestOf(ctx, be, teacher, tok, p, exs, bestOf{N: *bestOfN, Temperature: *temp, MaxNew: *maxNew, Seed: c.Seed},
+			*rewardStudent, *samplesOut, c.MicroBatchTokens, *out, stderr)
+		if err != nil {
+			return err
+		}
+	} else if !*reference {
 		fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
 		rows, err = runpkg.WriteExplanations(ctx, teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
 		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {

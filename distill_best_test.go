@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+const distillStudent = "engine/defaults/models/student"
+
+// rlt distill --best-of N keeps, of each question's N explanations, the
+// one with the highest RLT reward (RLT.md §5's ranked variant; ties: the
+// first sampled). Every sample is written to --samples-out; each is scored
+// again here by rlt score, apart from distill, and the row distill wrote
+// for each question must be the explanation of its sample with the
+// highest of those rewards. The samples must give at least one question
+// whose kept explanation is not its first sample's, so that keeping the
+// first (the raw variant) fails.
+func TestDistillBestOfKeepsTheHighestReward(t *testing.T) {
+	dir := t.TempDir()
+	out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+	const n, questions = 3, 6
+	code, _, said := runCLI(t, "", "distill", "--teacher", distillTeacher, "--best-of", fmt.Sprint(n), "--reward-student", distillStudent,
+		"--samples-out", samplesPath, "--out", out, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2",
+		"--max-new-tokens", "48", "--seed", "3", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("distill --best-of %d: exit %d: %s", n, code, said)
+	}
+	samples, err := os.ReadFile(samplesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sampleRow struct {
+		Group, Sample      int
+		Question, Solution string
+		Completion         string
+		Reward             float64
+		Kept               bool
+	}
+	var got []sampleRow
+	for i, l := range strings.Split(strings.TrimSpace(string(samples)), "\n") {
+		var s sampleRow
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("--samples-out line %d: %v: %s", i+1, err, l)
+		}
+		if s.Group != i/n || s.Sample != i%n {
+			t.Fatalf("--samples-out line %d is group %d sample %d, want group %d sample %d", i+1, s.Group, s.Sample, i/n, i%n)
+		}
+		got = append(got, s)
+	}
+	if len(got) != n*questions {
+		t.Fatalf("--samples-out has %d lines, want %d", len(got), n*questions)
+	}
+
+	// Each sample scored apart by rlt score, at the sampling temperature.
+	code, scored, errs := runCLI(t, string(samples), "score", "--teacher", distillTeacher, "--student", distillStudent,
+		"--temperature", "0.7", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("rlt score of the samples: exit %d: %s", code, errs)
+	}
+	rewards := make([]float64, 0, len(got))
+	for _, l := range strings.Split(strings.TrimSpace(scored), "\n") {
+		var s struct{ Reward float64 }
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("rlt score: %v: %.200s", err, l)
+		}
+		rewards = append(rewards, s.Reward)
+	}
+	if len(rewards) != len(got) {
+		t.Fatalf("rlt score gave %d rewards for %d samples", len(rewards), len(got))
+	}
+
+	rows, err := os.ReadFile(filepath.Join(out, distillRows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(rows)), "\n")
+	if len(lines) != questions {
+		t.Fatalf("%s has %d rows, want %d", distillRows, len(lines), questions)
+	}
+	notFirst := 0 // questions whose kept explanation is not the first sample's
+	var kept, all float64
+	for q := range questions {
+		group := got[q*n : (q+1)*n]
+		best := 0 // the first of the highest
+		for k, s := range group {
+			r := rewards[q*n+k]
+			if math.Abs(s.Reward-r) > 1e-6*max(1, math.Abs(r)) {
+				t.Errorf("question %d sample %d: --samples-out says reward %g, rlt score %g", q, k, s.Reward, r)
+			}
+			if r > rewards[q*n+best] {
+				best = k
+			}
+			all += r
+		}
+		for k, s := range group {
+			if s.Kept != (k == best) {
+				t.Errorf("question %d: sample %d marked kept %v; the first highest-reward sample is %d (rewards %v)", q, k, s.Kept, best, rewards[q*n:(q+1)*n])
+			}
+		}
+		kept += rewards[q*n+best]
+		row, err := record.ParseRow([]byte(lines[q]))
+		if err != nil {
+			t.Fatalf("%s row %d: %v", distillRows, q+1, err)
+		}
+		want := record.Extract(group[best].Completion).Body
+		if row.Question != group[best].Question || row.Solution != group[best].Solution || row.Explanation != want {
+			t.Errorf("%s row %d: %q / %q / %q, want the sample with the highest reward: %q / %q / %q", distillRows, q+1,
+				row.Question, row.Explanation, row.Solution, group[best].Question, want, group[best].Solution)
+		}
+		if want != record.Extract(group[0].Completion).Body {
+			notFirst++
+		}
+	}
+	if notFirst == 0 {
+		t.Fatalf("every question's highest-reward explanation is its first sample's: the test cannot tell ranking from the raw variant; change --seed (rewards %v)", rewards)
+	}
+	// Stderr says the mean reward of the kept explanations and of all.
+	say := fmt.Sprintf("ranked %d questions (best of %d): mean reward %.4f of the kept explanations, %.4f of all %d sampled",
+		questions, n, kept/questions, all/float64(n*questions), n*questions)
+	if !strings.Contains(said, say) {
+		t.Errorf("stderr lacks %q:\n%s", say, said)
+	}
+}
+
+// --best-of 1, the default, is the raw variant: the same rows, byte for
+// byte, as a distill without the flag, and nothing said of a ranking.
+func TestDistillBestOfOneIsTheRawRows(t *testing.T) {
+	var rows [2][]byte
+	for i, extra := range [][]string{nil, {"--best-of", "1"}} {
+		out := filepath.Join(t.TempDir(), "out")
+		args := append([]string{"distill", "--teacher", distillTeacher, "--out", out, "--questions", "4", "--steps", "1", "--batch", "2",
+			"--max-new-tokens", "32", "--seed", "3", "--device", "cpu"}, extra...)
+		code, _, errs := runCLI(t, "", args...)
+		if code != 0 {
+			t.Fatalf("distill %v: exit %d: %s", extra, code, errs)
+		}
+		if strings.Contains(errs, "ranked") {
+			t.Errorf("distill %v said a ranking:\n%s", extra, errs)
+		}
+		var err error
+		if rows[i], err = os.ReadFile(filepath.Join(out, distillRows)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(rows[0]) != string(rows[1]) {
+		t.Errorf("--best-of 1 wrote other rows than the raw variant:\n%s\nwant\n%s", rows[1], rows[0])
+	}
+}
+
+// A --best-of that cannot rank, and the ranking's flags without one, are
+// refused before any work, saying why and what to give, and write nothing.
+func TestDistillBestOfRefusals(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	teacher := []string{"--teacher", distillTeacher, "--out", out}
+	reward := []string{"--reward-student", distillStudent}
+	for _, c := range []struct {
+		args []string
+		code int
+		last string // in stderr's last line
+	}{
+		{append([]string{"--best-of", "0"}, teacher...), 2, "rlt distill: --best-of 0: want at least 1"},
+		{append([]string{"--best-of", "-2"}, teacher...), 2, "rlt distill: --best-of -2: want at least 1"},
+		{append(append([]string{"--best-of", "3", "--temperature", "0"}, teacher...), reward...), 2,
+			"rlt distill: --best-of 3 with --temperature 0: greedy sampling writes the same explanation 3 times, with nothing to rank"},
+		{append([]string{"--best-of", "3"}, teacher...), 2,
+			"rlt distill: --best-of 3 needs --reward-student DIR: the frozen student the reward"},
+		{append([]string{"--best-of", "3", "--reference", "--tokenizer-from", distillTeacher, "--out", out}, reward...), 2,
+			"rlt distill: --best-of 3 with --reference: the task's own explanations are one a question"},
+		{append(append([]string{}, teacher...), reward...), 2,
+			"rlt distill: --reward-student without --best-of above 1"},
+		{append([]string{"--best-of", "1", "--samples-out", filepath.Join(dir, "s.jsonl")}, teacher...), 2,
+			"rlt distill: --samples-out without --best-of above 1"},
+		{append(append([]string{"--best-of", "2", "--samples-out", dir}, teacher...), reward...), 2,
+			"rlt distill: --samples-out " + dir + ": a folder; give a file to write the samples to"},
+		{append(append([]string{"--best-of", "2"}, teacher...), "--reward-student", filepath.Join(dir, "none")), 1,
+			"rlt distill: --reward-student " + filepath.Join(dir, "none")},
+	} {
+		args := append(append([]string{"distill"}, c.args...), "--questions", "2", "--steps", "1", "--device", "cpu")
+		code, _, errs := runCLI(t, "", args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if last := lines[len(lines)-1]; code != c.code || !strings.Contains(last, c.last) {
+			t.Errorf("rlt distill %v: exit %d, last line %q; want exit %d and %q", c.args, code, last, c.code, c.last)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("rlt distill %v: a refused call made %s", c.args, out)
+		}
+	}
+}
+
+// Past 64 samples a question's are drawn and scored 64 at a time: every
+// one of them is still ranked, and the kept one is the first with the
+// highest reward of all (as --samples-out records them).
+func TestDistillBestOfPastOneBatch(t *testing.T) {
+	dir := t.TempDir()
+	out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+	const n, questions = bestOfBatch + 2, 2
+	code, _, errs := runCLI(t, "", "distill", "--teacher", distillTeacher, "--best-of", fmt.Sprint(n), "--reward-student", distillStudent,
+		"--samples-out", samplesPath, "--out", out, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2",
+		"--max-new-tokens", "16", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("distill --best-of %d: exit %d: %s", n, code, errs)
+	}
+	samples, err := os.ReadFile(samplesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := os.ReadFile(filepath.Join(out, distillRows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, rowLines := strings.Split(strings.TrimSpace(string(samples)), "\n"), strings.Split(strings.TrimSpace(string(rows)), "\n")
+	if len(lines) != n*questions || len(rowLines) != questions {
+		t.Fatalf("%d samples and %d rows, want %d and %d", len(lines), len(rowLines), n*questions, questions)
+	}
+	for q := range questions {
+		best, bestReward, kept := -1, math.Inf(-1), -1
+		var completions []string
+		for k := range n {
+			var s struct {
+				Group, Sample int
+				Completion    string
+				Reward        float64
+				Kept          bool
+			}
+			if err := json.Unmarshal([]byte(lines[q*n+k]), &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.Group != q || s.Sample != k {
+				t.Fatalf("line %d is group %d sample %d, want %d %d", q*n+k+1, s.Group, s.Sample, q, k)
+			}
+			if s.Reward > bestReward {
+				best, bestReward = k, s.Reward
+			}
+			if s.Kept {
+				kept = k
+			}
+			completions = append(completions, s.Completion)
+		}
+		if kept != best {
+			t.Errorf("question %d: sample %d kept, want %d (the first with the highest reward, %g)", q, kept, best, bestReward)
+		}
+		row, err := record.ParseRow([]byte(rowLines[q]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := record.Extract(completions[best]).Body; row.Explanation != want {
+			t.Errorf("row %d: explanation %q, want the kept sample's %q", q+1, row.Explanation, want)
+		}
+	}
+}
