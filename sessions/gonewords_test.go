@@ -32,9 +32,9 @@ func TestListSaysTheRunOpenHere(t *testing.T) {
 	c := startChild(t, "run-writer", fmt.Sprintf("%s|%d|%s", filepath.Join(root, "there"), 2, time.Minute))
 	c.expect(t, "created")
 	c.expect(t, "step 0")
-	held, info := probeLock(filepath.Join(root, "there"))
-	if !held || info.PID == 0 || info.PID == self {
-		t.Fatalf("the child's run: held %v by %+v", held, info)
+	held, info, err := probeLock(filepath.Join(root, "there"))
+	if !held || info.PID == 0 || info.PID == self || err != nil {
+		t.Fatalf("the child's run: held %v by %+v (%v)", held, info, err)
 	}
 
 	list, err := List(root)

@@ -116,8 +116,8 @@ func TestLeaveRecordsWhereTheRunWasLeft(t *testing.T) {
 	if lock, err := os.ReadFile(filepath.Join(dir, LockFileName)); err != nil || len(bytes.TrimSpace(lock)) != 0 {
 		t.Errorf("run.lock %q, %v; want it emptied", lock, err)
 	}
-	if held, _ := probeLock(dir); held {
-		t.Error("run.lock still held")
+	if held, _, err := probeLock(dir); held || err != nil {
+		t.Errorf("run.lock still held (%v)", err)
 	}
 	list, err := List(runs)
 	if err != nil || len(list) != 1 {

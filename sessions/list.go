@@ -256,11 +256,13 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	}
 	// The lock is probed every time: it is what says whether a process
 	// trains the run now, and it costs an open and an flock.
-	held, holder := probeLock(dir)
+	held, holder, probeErr := probeLock(dir)
+	// Not known to be free: a lock not probed may be held.
+	mayBeHeld := held || probeErr != nil
 	evState := ev // the events as they say who holds or held the run
 	cutNote := -1 // the note that says it, where events.jsonl was cut after a close
 	switch {
-	case cutAfterClose(evStats.PartialBytes, ev.open, ev.trains || ev.resuming, held, true, holder.PID) &&
+	case cutAfterClose(evStats.PartialBytes, ev.open, ev.trains || ev.resuming, mayBeHeld, true, holder.PID) &&
 		exists(filepath.Join(dir, LockFileName)): // stat'ed only where the events leave a session open
 		closed := *ev
 		closed.closeLost()
@@ -299,7 +301,7 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 		notes = append(notes, lost)
 	}
 	notes = append(notes, c.tracesNotes(dir, tracesLoss{standing: standingSteps(m.steps, resumes), checkpoint: steps.checkpoint,
-		stepped: ev.stepped, imported: imported != "" || ev.imported, recorded: ev.tracesLostBefore, dropped: ev.dropped}, held)...)
+		stepped: ev.stepped, imported: imported != "" || ev.imported, recorded: ev.tracesLostBefore, dropped: ev.dropped}, mayBeHeld)...)
 
 	if cfgErr != nil {
 		s.State = StateBroken
@@ -311,7 +313,7 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 		recorded := func(seg int) bool {
 			return m.steps[seg] != nil || ev.checkpoints[seg] != nil || steps.eventsLoss == logCut
 		}
-		s.State, writer, _, s.Holder = runState(held, holder, evState, recorded)
+		s.State, writer, _, s.Holder = runState(held, holder, probeErr, evState, recorded)
 		notes = append(notes, writer...)
 		if s.State == StateRunning {
 			// A writer stopped by a signal (SIGSTOP, ctrl+z) or hung keeps
@@ -372,7 +374,12 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // intent (LockInfo.Checking) until the event is there. The note on it
 // says what that session had done (goneNote); recorded says whether a
 // segment has a step done (a metric record, or a checkpoint).
-func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool, by Holder) {
+//
+// probeErr says the probe could not tell whether run.lock is held
+// (probeLock; held is then false): no process is said to hold the run,
+// nor the last session that trained it to be gone, nor run.lock to be
+// left by one; the note says that it is not known, and why.
+func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool, by Holder) {
 	here := heldHere(holder)
 	live := func(state RunState, doing string) (RunState, []string, bool, Holder) {
 		switch {
@@ -420,6 +427,9 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 	default:
 		state = StateStopped
 	}
+	if probeErr != nil && !held {
+		notes = append(notes, fmt.Sprintf("whether a process holds it now is not known: %v", probeErr))
+	}
 	if ev.left != "" {
 		// Its last training session left it at once on a second stop
 		// signal, and its close says how (Run.Leave).
@@ -428,8 +438,8 @@ func runState(held bool, holder LockInfo, ev *eventsFold, recorded func(seg int)
 	// run.lock left behind names the process that did not unlock it (a
 	// killed trainer, or a killed review); the events name the trainer
 	// that never closed the run, also once a review has emptied run.lock.
-	lockLeft := !held && holder.PID != 0
-	gone, interrupted, whileResuming := ev.uncleanExit(held)
+	lockLeft := !held && holder.PID != 0 && probeErr == nil
+	gone, interrupted, whileResuming := ev.uncleanExit(held || probeErr != nil)
 	pid := gone.pid
 	if interrupted && pid == 0 && lockLeft {
 		pid = holder.PID // events written before they named their process
@@ -627,21 +637,22 @@ func (r *Run) Holder() Holder {
 }
 
 func (r *Run) state() (state RunState, notes []string, interrupted bool, by Holder) {
-	held, holder := r.lockView()
+	held, holder, probeErr := r.lockView()
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
-	return runState(held, holder, &r.ev, r.recordedLocked)
+	return runState(held, holder, probeErr, &r.ev, r.recordedLocked)
 }
 
 // lockView is whether a live process holds the run's lock and what
-// run.lock says: this process's own lock as it holds it, else a probe.
-func (r *Run) lockView() (held bool, holder LockInfo) {
+// run.lock says: this process's own lock as it holds it, else a probe
+// (probeLock, whose err says it could not tell).
+func (r *Run) lockView() (held bool, holder LockInfo, probeErr error) {
 	if r.lock != nil && !r.closed.Load() {
 		held, holder = true, LockInfo{PID: os.Getpid(), Host: r.lock.info.Host, OS: r.lock.info.OS, Process: r.opts.Process}
 		if r.unopened.Load() { // its checks run: run.lock says so
 			holder.Checking = r.opts.Intent
 		}
-		return held, holder
+		return held, holder, nil
 	}
 	return probeLock(r.dir)
 }
@@ -656,10 +667,10 @@ func (r *Run) lockView() (held bool, holder LockInfo) {
 // session is gone at all is State's to say ("": no session that trained
 // the run is open or gone unclosed).
 func (r *Run) Gone() string {
-	held, holder := r.lockView()
+	held, holder, probeErr := r.lockView()
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
-	return r.goneLocked(held, holder)
+	return r.goneLocked(held || probeErr != nil, holder)
 }
 
 // StateGone is State's state and interrupted, and of a run it calls
@@ -668,18 +679,19 @@ func (r *Run) Gone() string {
 // the run it has open): State then Gone probed run.lock twice, and a
 // session read between them could make the two disagree.
 func (r *Run) StateGone() (state RunState, interrupted bool, gone string) {
-	held, holder := r.lockView()
+	held, holder, probeErr := r.lockView()
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
-	state, _, interrupted, _ = runState(held, holder, &r.ev, r.recordedLocked)
+	state, _, interrupted, _ = runState(held, holder, probeErr, &r.ev, r.recordedLocked)
 	if interrupted {
 		gone = r.goneLocked(held, holder)
 	}
 	return state, interrupted, gone
 }
 
-// goneLocked is Gone with run.lock probed (held, holder: lockView);
-// r.evMu is held.
+// goneLocked is Gone with run.lock probed (held, holder: lockView; held
+// also where the probe could not tell, so that run.lock is not read as
+// left by a killed writer); r.evMu is held.
 func (r *Run) goneLocked(held bool, holder LockInfo) string {
 	s, unclean, _ := r.ev.uncleanExit(false)
 	if !unclean {
@@ -715,17 +727,27 @@ func (r *Run) recordedLocked(seg int) bool {
 
 // probeLock reports whether a live process holds the run's lock, without
 // taking it for longer than the probe (a shared flock that conflicts only
-// with the writer's exclusive one), and what run.lock says.
-func probeLock(dir string) (held bool, info LockInfo) {
+// with the writer's exclusive one), and what run.lock says. err: the probe
+// could not tell (run.lock there but not opened, or the lock not asked
+// for: a filesystem without locks, NFS whose lock manager is not reached,
+// ENOLCK), held then false meaning not known, never "not held": the
+// callers say so rather than read the run as left by a killed writer.
+func probeLock(dir string) (held bool, info LockInfo, err error) {
 	f, err := os.Open(filepath.Join(dir, LockFileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, info, nil
+	}
 	if err != nil {
-		return false, info
+		return false, info, err
 	}
 	defer f.Close()
 	info, _ = readLockInfo(f)
 	if err := tryLockFile(f, false); err != nil {
-		return errors.Is(err, errLockHeld), info
+		if errors.Is(err, errLockHeld) {
+			return true, info, nil
+		}
+		return false, info, fmt.Errorf("probe %s: %w", f.Name(), err)
 	}
 	unlockFile(f)
-	return false, info
+	return false, info, nil
 }

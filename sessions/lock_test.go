@@ -240,8 +240,8 @@ func TestRunLockHeldAcrossRewrites(t *testing.T) {
 			return nil
 		}},
 		{"a probe", func() error {
-			if held, info := probeLock(dir); !held || info.PID != os.Getpid() || info.Checking != "" {
-				return fmt.Errorf("probe: held %v, %+v", held, info)
+			if held, info, err := probeLock(dir); !held || info.PID != os.Getpid() || info.Checking != "" || err != nil {
+				return fmt.Errorf("probe: held %v, %+v (%v)", held, info, err)
 			}
 			return nil
 		}},
@@ -339,5 +339,47 @@ func TestFailedOpenLeavesTheLockAsItWas(t *testing.T) {
 				t.Errorf("the next open's repairs %q do not say the killed writer did not close the run", r.Repairs())
 			}
 		})
+	}
+}
+
+// TestLockNotProbedIsNotKnown: a run.lock whose probe cannot tell whether
+// it is held (here it cannot be opened: a link to itself; on a filesystem
+// without locks, or NFS whose lock manager is not reached, the flock
+// fails so) is not read as free: the listing and the open run say that
+// whether a process holds it is not known, and why, and do not say that
+// the process that trained it is gone, nor the run interrupted. It read
+// as not held: "the process that trained it (pid N) is gone without
+// stopping it", and r offered to resume a run that may be training.
+func TestLockNotProbedIsNotKnown(t *testing.T) {
+	root := t.TempDir()
+	r := mustCreate(t, filepath.Join(root, "run"), Options{})
+	emitSteps(r, 0, 2, 1, 1)
+	killWriter(t, r, deadPID) // its session left open, as a live writer's is
+	lock := filepath.Join(r.Dir(), LockFileName)
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(LockFileName, lock); err != nil {
+		t.Skipf("a link to itself: %v", err)
+	}
+	held, _, err := probeLock(r.Dir())
+	if held || err == nil {
+		t.Fatalf("probe: held %v, %v; want not known, with why", held, err)
+	}
+	unknown := "whether a process holds it now is not known: " + err.Error()
+	list, lerr := List(root)
+	if lerr != nil || len(list) != 1 || list[0].Holder.Held() || !strings.Contains(list[0].Note, unknown) || strings.Contains(list[0].Note, "gone") {
+		t.Errorf("listed %+v, %v; want no holder, its note saying %q and nothing gone", list, lerr, unknown)
+	}
+	ro, oerr := OpenReadOnly(r.Dir())
+	if oerr != nil {
+		t.Fatal(oerr)
+	}
+	defer ro.Close()
+	if st, note, interrupted := ro.State(); interrupted || !strings.Contains(note, unknown) || strings.Contains(note, "gone") {
+		t.Errorf("open read-only: %s (%q), interrupted %v; want not interrupted, its note saying %q", st, note, interrupted, unknown)
+	}
+	if _, interrupted, gone := ro.StateGone(); interrupted || gone != "" {
+		t.Errorf("StateGone: interrupted %v, %q; want neither", interrupted, gone)
 	}
 }

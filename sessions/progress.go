@@ -101,7 +101,7 @@ func (r *Run) pollProgress(now time.Time) {
 		return
 	}
 	r.progSeen, r.progSize, r.progProbed = fi.ModTime(), fi.Size(), now
-	held, holder := probeLock(r.dir)
+	held, holder, _ := probeLock(r.dir) // not known to be held: no progress said
 	p, ok := heldProgress(r.dir, held, holder)
 	r.progMu.Lock()
 	r.prog, r.hasProg = p, ok

@@ -1046,7 +1046,9 @@ func (r *Run) closeCutSession(partial int64, writing, cutShort bool) {
 		}
 	} else {
 		var info LockInfo
-		held, info = probeLock(r.dir)
+		var probeErr error
+		held, info, probeErr = probeLock(r.dir)
+		held = held || probeErr != nil // not known to be free: no close said lost
 		found, lockPID = exists(filepath.Join(r.dir, LockFileName)), info.PID
 	}
 	if !cutAfterClose(partial, open, training, held, found, lockPID) {
