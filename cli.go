@@ -777,23 +777,3 @@ func humanCount(n int) string {
 	}
 	return fmt.Sprint(n)
 }
-
-// configFileProblem says why the --config file at path could not be read
-// (err, from reading it, before any decoding), for what the path is and
-// with what to give instead: the read's own words ("open x.toml: no such
-// file or directory", "read runs/X: is a directory") named neither the
-// flag nor a way on. Any other error passes as it is.
-func configFileProblem(path string, err error) error {
-	const start = "give a TOML run configuration (rlt train --print-config writes one to start from)"
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("--config %s: no such file: %s", path, start)
-	}
-	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
-		inside := filepath.Join(path, sessions.ConfigFile)
-		if st, err := os.Stat(inside); err == nil && st.Mode().IsRegular() {
-			return fmt.Errorf("--config %s is a folder, not a file: give its %s (%s) to start from that run's configuration", path, sessions.ConfigFile, inside)
-		}
-		return fmt.Errorf("--config %s is a folder, not a file: %s", path, start)
-	}
-	return err
-}

@@ -93,7 +93,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// problems of the values it gives (decodeErr): every one at once.
 	text, decodeErr, err := runner.DecodeFile(*cfgPath, &cfg)
 	if err != nil {
-		return configFileProblem(*cfgPath, err)
+		return err
 	}
 	flagKeys := map[string]string{} // the keys the flags set, to the flag
 	if *teacher != "" {

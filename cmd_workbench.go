@@ -154,7 +154,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// problems of the values it gives (decodeErr), all at once.
 		text, decodeErr, err := runner.DecodeFile(*cfgPath, &cfg)
 		if err != nil {
-			return configFileProblem(*cfgPath, err) // as rlt train says it
+			return err
 		}
 		flagKeys := map[string]string{}
 		if stepsGiven { // else the file's steps stand

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -70,18 +71,43 @@ func CheckFile(cfg runconfig.Config, path string, data []byte, decodeErr error, 
 	return run.Checked{}, errors.Join(fileProblems(cfg, path, data, err, sessions.UnsetIsDefault, flagKeys)...)
 }
 
-// DecodeFile reads the TOML file at path (none for "") over cfg strictly,
-// as sessions.ReadConfigFile does, and returns its text. err is a problem
-// that leaves no configuration to validate (the file cannot be read, a
-// syntax error); decodeErr, the file's unknown keys and mistyped values,
-// which leave every other key decoded: give it to CheckFile, which says
-// it with what Validate finds.
+// DecodeFile reads the TOML file at path, a command's --config (none for
+// ""), over cfg strictly, as sessions.ReadConfigFile does, and returns its
+// text. err is a problem that leaves no configuration to validate: the
+// file cannot be read (said with the flag and what to give:
+// configFileProblem), a syntax error; decodeErr, the file's unknown keys
+// and mistyped values, which leave every other key decoded: give it to
+// CheckFile, which says it with what Validate finds.
 func DecodeFile(path string, cfg *runconfig.Config) (text []byte, decodeErr, err error) {
 	text, err = sessions.ReadConfigFile(path, cfg)
+	var readErr *fs.PathError // the read's (os.ReadFile): nothing was decoded
+	if errors.As(err, &readErr) {
+		return nil, nil, configFileProblem(path, err)
+	}
 	if sessions.OnlyKeyProblems(err) {
 		return text, err, nil
 	}
 	return text, nil, err
+}
+
+// configFileProblem says why the --config file at path could not be read
+// (err, the read's), for what the path is and with what to give instead:
+// the read's own words ("open x.toml: no such file or directory", "read
+// runs/X: is a directory") named neither the flag nor a way on. Any other
+// error (a file it may not read) passes as it is.
+func configFileProblem(path string, err error) error {
+	const start = "give a TOML run configuration (rlt train --print-config writes one to start from)"
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--config %s: no such file: %s", path, start)
+	}
+	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+		inside := filepath.Join(path, sessions.ConfigFile)
+		if st, err := os.Stat(inside); err == nil && st.Mode().IsRegular() {
+			return fmt.Errorf("--config %s is a folder, not a file: give its %s (%s) to start from that run's configuration", path, sessions.ConfigFile, inside)
+		}
+		return fmt.Errorf("--config %s is a folder, not a file: %s", path, start)
+	}
+	return err
 }
 
 // fileProblems are the problems in err, Validate's of cfg decoded from the

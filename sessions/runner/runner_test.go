@@ -397,6 +397,40 @@ func TestFlagProblemWords(t *testing.T) {
 	}
 }
 
+// DecodeFile says a --config it cannot read with the flag and what to
+// give, for every command that reads one (rlt train, rlt run): a path
+// that is not there, a folder, a run folder whose config.toml was meant;
+// not the read's words ("open x.toml: no such file or directory").
+func TestDecodeFileSaysWhatToGive(t *testing.T) {
+	tmp := t.TempDir()
+	missing, empty, runDir := filepath.Join(tmp, "run.toml"), filepath.Join(tmp, "empty"), filepath.Join(tmp, "run")
+	for _, d := range []string{empty, runDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(runDir, sessions.ConfigFile), []byte("steps = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const start = "give a TOML run configuration (rlt train --print-config writes one to start from)"
+	for _, c := range []struct{ path, want string }{
+		{missing, "--config " + missing + ": no such file: " + start},
+		{empty, "--config " + empty + " is a folder, not a file: " + start},
+		{runDir, "--config " + runDir + " is a folder, not a file: give its config.toml (" + filepath.Join(runDir, sessions.ConfigFile) + ") to start from that run's configuration"},
+	} {
+		cfg := DefaultConfig("", 0)
+		text, decodeErr, err := DecodeFile(c.path, &cfg)
+		if err == nil || err.Error() != c.want || text != nil || decodeErr != nil {
+			t.Errorf("DecodeFile(%s) = %q, %v, %v; want %q", c.path, text, decodeErr, err, c.want)
+		}
+	}
+	// No file is the defaults: nothing to read, nothing wrong.
+	cfg := DefaultConfig("", 0)
+	if text, decodeErr, err := DecodeFile("", &cfg); text != nil || decodeErr != nil || err != nil {
+		t.Errorf(`DecodeFile("") = %q, %v, %v`, text, decodeErr, err)
+	}
+}
+
 // The workbench's editor says a configuration's problems in the words
 // rlt run --config prints for the same text: Check's problems read as
 // CheckFile's, a key the file does not set naming its default and
