@@ -407,6 +407,25 @@ func (fo *Folder) ReadBits16(name string, dst []uint16) error {
 	return f.ReadBits16(name, dst)
 }
 
+// ReadFloat32At reads part of a tensor into dst (see File.ReadFloat32At).
+func (fo *Folder) ReadFloat32At(name string, first int, dst []float32) error {
+	f, err := fo.file(name)
+	if err != nil {
+		return err
+	}
+	return f.ReadFloat32At(name, first, dst)
+}
+
+// ReadBits16At reads part of a 16-bit tensor's bits into dst (see
+// File.ReadBits16At).
+func (fo *Folder) ReadBits16At(name string, first int, dst []uint16) error {
+	f, err := fo.file(name)
+	if err != nil {
+		return err
+	}
+	return f.ReadBits16At(name, first, dst)
+}
+
 // ReadInt32 reads an integer tensor into dst (see File.ReadInt32).
 func (fo *Folder) ReadInt32(name string, dst []int32) error {
 	f, err := fo.file(name)

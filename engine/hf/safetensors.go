@@ -163,6 +163,24 @@ func (f *File) ReadFloat32(name string, dst []float32) error {
 	return nil
 }
 
+// ReadFloat32At reads the elements [first, first+len(dst)) of tensor name,
+// in its row-major order, into dst, converting as ReadFloat32 does: a
+// large tensor read a part at a time (a model's load does, to heed a stop
+// between parts) holds, once every part is read, what ReadFloat32 reads.
+func (f *File) ReadFloat32At(name string, first int, dst []float32) error {
+	t, err := f.lookup(name)
+	if err != nil {
+		return err
+	}
+	if err := checkPart(t, first, len(dst)); err != nil {
+		return fmt.Errorf("read %s: %w", f.path, err)
+	}
+	if err := readFloat32(f.f, t.part(first, len(dst)), dst); err != nil {
+		return fmt.Errorf("read %s: tensor %q: %w", f.path, name, err)
+	}
+	return nil
+}
+
 // ReadBits16 reads a BF16 or F16 tensor's bit patterns into dst as stored,
 // with no conversion (a frozen 16-bit weight is kept so).
 func (f *File) ReadBits16(name string, dst []uint16) error {
@@ -173,8 +191,26 @@ func (f *File) ReadBits16(name string, dst []uint16) error {
 	if err := checkDst(t, len(dst)); err != nil {
 		return fmt.Errorf("read %s: %w", f.path, err)
 	}
+	return f.readBits16(t, dst)
+}
+
+// ReadBits16At reads the elements [first, first+len(dst)) of a BF16 or F16
+// tensor's bit patterns into dst as stored (ReadBits16 a part at a time).
+func (f *File) ReadBits16At(name string, first int, dst []uint16) error {
+	t, err := f.lookup(name)
+	if err != nil {
+		return err
+	}
+	if err := checkPart(t, first, len(dst)); err != nil {
+		return fmt.Errorf("read %s: %w", f.path, err)
+	}
+	return f.readBits16(t.part(first, len(dst)), dst)
+}
+
+// readBits16 reads t (a tensor, or a part of one) into dst.
+func (f *File) readBits16(t TensorInfo, dst []uint16) error {
 	if t.DType != BF16 && t.DType != F16 {
-		return fmt.Errorf("read %s: tensor %q is %s, not a 16-bit float type (BF16 or F16)", f.path, name, t.DType)
+		return fmt.Errorf("read %s: tensor %q is %s, not a 16-bit float type (BF16 or F16)", f.path, t.Name, t.DType)
 	}
 	if littleEndianHost && len(dst) > 0 {
 		b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 2*len(dst))
@@ -182,7 +218,7 @@ func (f *File) ReadBits16(name string, dst []uint16) error {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
-			return fmt.Errorf("read %s: tensor %q: reading bytes [%d, %d): %w", f.path, name, t.begin, t.end, err)
+			return fmt.Errorf("read %s: tensor %q: reading bytes [%d, %d): %w", f.path, t.Name, t.begin, t.end, err)
 		}
 		return nil
 	}
@@ -230,6 +266,23 @@ func checkDst(t TensorInfo, n int) error {
 		return fmt.Errorf("tensor %q: destination has %d elements but the tensor has %d (shape %v)", t.Name, n, want, t.Shape)
 	}
 	return nil
+}
+
+// checkPart checks that the n elements from first are within t.
+func checkPart(t TensorInfo, first, n int) error {
+	if all := t.NumElements(); first < 0 || n < 0 || first > all-n {
+		return fmt.Errorf("tensor %q: elements [%d, %d) are not within its %d (shape %v)", t.Name, first, first+n, all, t.Shape)
+	}
+	return nil
+}
+
+// part is t's n elements from first: what streamChunks and the direct
+// reads read of t, and nothing else.
+func (t TensorInfo) part(first, n int) TensorInfo {
+	size := int64(t.DType.Size())
+	t.begin += int64(first) * size
+	t.end = t.begin + int64(n)*size
+	return t
 }
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkBytes); return &b }}

@@ -13,6 +13,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/half"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 // ConfigFromHF takes the shape of a decoder from a Hugging Face config.
@@ -150,7 +151,8 @@ func Load(be compute.Backend, dir string) (*Model, error) {
 
 // LoadAs is Load with a choice of precision for the weight matrices and a
 // context: a cancelled ctx stops the load before its next tensor (a 7B
-// model reads hundreds, up to a gigabyte each), with an error that wraps
+// model reads hundreds, up to a gigabyte each), or within a large one
+// before its next stopEvery bytes, with a *StoppedError that wraps
 // ctx.Err() and names the tensor and file it stopped at. The tensors made
 // for the model are then dropped, so the collector gives their memory,
 // a device's too, back (as it does for a load that failed).
@@ -210,22 +212,75 @@ func (m *Model) reads(name string) bool {
 	return slices.ContainsFunc(m.params, func(p Param) bool { return p.Name == name })
 }
 
+// PartSource is a TensorSource that can also read part of a tensor
+// (hf.File and hf.Folder can): a load reads a large tensor a part at a
+// time, stopEvery bytes of the file, and heeds a stop between parts. A
+// source without it is read a whole tensor at a time.
+type PartSource interface {
+	TensorSource
+	ReadFloat32At(name string, first int, dst []float32) error
+	ReadBits16At(name string, first int, dst []uint16) error
+}
+
+// stopEvery is how many bytes of a tensor a load reads between two looks
+// at its context: a stop waited for the tensor in progress, a gigabyte
+// for a 7B model's embedding. 32 MiB reads in milliseconds from the page
+// cache (tens of them from a disk), and one look more for each costs
+// nothing beside it. A tensor of at most stopEvery bytes is read whole,
+// with the one look before it. Tests make it smaller.
+var stopEvery int64 = 32 << 20
+
+// StoppedError is a load's error when its context ended: the tensor it
+// stopped at, before it or part-way through it, and how far the load had
+// come. It wraps the context's error (errors.Is(err, context.Canceled)).
+type StoppedError struct {
+	// File is the checkpoint file holding Tensor ("" where the source
+	// lacks it).
+	File, Tensor string
+	// Read tensors were read whole before Tensor, of Tensors to read.
+	Read, Tensors int
+	// Done bytes of Tensor's Size were read when the load stopped (0:
+	// it stopped before Tensor).
+	Done, Size int64
+	Err        error
+}
+
+func (e *StoppedError) Error() string { return fmt.Sprintf("%s: %v", e.Where(), e.Err) }
+
+func (e *StoppedError) Unwrap() error { return e.Err }
+
+// Where says where the load stopped, for a message of its own: the
+// tensor, how far into it, and how many tensors were read before it
+// (`FILE: tensor "NAME": stopped before it, 4 of 291 tensors read`, or
+// `…: stopped 32.0 MiB into its 1.01 GiB, …`).
+func (e *StoppedError) Where() string {
+	at := fmt.Sprintf("tensor %q", e.Tensor)
+	if e.File != "" {
+		at = e.File + ": " + at
+	}
+	how := "stopped before it"
+	if e.Done > 0 {
+		how = fmt.Sprintf("stopped %s into its %s", size.Bytes(e.Done), size.Bytes(e.Size))
+	}
+	return fmt.Sprintf("%s: %s, %d of %d tensors read", at, how, e.Read, e.Tensors)
+}
+
 // LoadWeights fills every parameter from src by its Hugging Face name,
 // checking shapes against the config. Tensors the model does not use are
 // ignored (a tied checkpoint may still carry lm_head.weight). A cancelled
-// ctx stops it before the next tensor, with an error wrapping ctx.Err()
-// that names that tensor and its file; the parameters are then partly
-// filled (LoadAs drops such a model).
+// ctx stops it before the next tensor, or, from a PartSource, within a
+// large tensor before its next stopEvery bytes, with a *StoppedError
+// wrapping ctx.Err() that names that tensor and its file; the parameters
+// are then partly filled (LoadAs drops such a model).
 func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 	var buf []float32
 	for i, p := range m.params {
 		info, ok := src.Tensor(p.Name)
+		stopped := func(done int64, err error) error {
+			return &StoppedError{File: info.File, Tensor: p.Name, Read: i, Tensors: len(m.params), Done: done, Size: info.Bytes(), Err: err}
+		}
 		if err := ctx.Err(); err != nil {
-			at := fmt.Sprintf("tensor %q", p.Name)
-			if ok {
-				at = fmt.Sprintf("%s: tensor %q", info.File, p.Name)
-			}
-			return fmt.Errorf("%s: stopped before it, %d of %d tensors read: %w", at, i, len(m.params), err)
+			return stopped(0, err)
 		}
 		if !ok {
 			msg := fmt.Sprintf("tensor %q is missing (the config says %d layers, tie_word_embeddings=%v)", p.Name, m.Cfg.Layers, m.Cfg.Tied)
@@ -243,8 +298,9 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 		if !equalInts(info.Shape, want) {
 			return fmt.Errorf("%s: tensor %q: shape %v but the config wants %v", info.File, p.Name, info.Shape, want)
 		}
+		r := partReader{ctx: ctx, src: src, info: info, stopped: stopped}
 		if p.Tensor.DType().Is16() {
-			if err := m.load16(src, p.Tensor, info); err != nil {
+			if err := m.load16(r, p.Tensor); err != nil {
 				return err
 			}
 			continue
@@ -252,7 +308,7 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 		if dst, ok := compute.HostData(p.Tensor); ok {
 			// Read straight into the parameter: no staging copy, so loading
 			// needs no more memory than the float32 weights themselves.
-			if err := src.ReadFloat32(p.Name, dst); err != nil {
+			if err := r.float32s(dst); err != nil {
 				return err
 			}
 			if err := checkFinite32(info, dst); err != nil {
@@ -264,7 +320,7 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 			buf = make([]float32, p.Tensor.Len())
 		}
 		b := buf[:p.Tensor.Len()]
-		if err := src.ReadFloat32(p.Name, b); err != nil {
+		if err := r.float32s(b); err != nil {
 			return err
 		}
 		if err := checkFinite32(info, b); err != nil {
@@ -275,13 +331,63 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 	return nil
 }
 
-// load16 fills a 16-bit parameter with the bits the checkpoint stores.
-func (m *Model) load16(src TensorSource, t *compute.Tensor, info hf.TensorInfo) error {
+// partReader reads one tensor (info) of src, a part of stopEvery bytes
+// at a time where src is a PartSource, looking at ctx between two parts:
+// once it has ended, the read stops with stopped's error, given the bytes
+// read.
+type partReader struct {
+	ctx     context.Context
+	src     TensorSource
+	info    hf.TensorInfo
+	stopped func(done int64, err error) error
+}
+
+// float32s reads the tensor into dst as float32 (TensorSource.ReadFloat32).
+func (r partReader) float32s(dst []float32) error {
+	ps, ok := r.src.(PartSource)
+	if !ok {
+		return r.src.ReadFloat32(r.info.Name, dst)
+	}
+	return r.parts(len(dst), func(first, n int) error { return ps.ReadFloat32At(r.info.Name, first, dst[first:first+n]) })
+}
+
+// bits16 reads a 16-bit tensor's bits into dst (Bits16Source.ReadBits16).
+func (r partReader) bits16(s16 Bits16Source, dst []uint16) error {
+	ps, ok := r.src.(PartSource)
+	if !ok {
+		return s16.ReadBits16(r.info.Name, dst)
+	}
+	return r.parts(len(dst), func(first, n int) error { return ps.ReadBits16At(r.info.Name, first, dst[first:first+n]) })
+}
+
+// parts reads the tensor's n elements by read, stopEvery bytes of the file
+// at a time, looking at ctx before each part but the first (the load
+// looked before the tensor).
+func (r partReader) parts(n int, read func(first, n int) error) error {
+	elem := int64(max(1, r.info.DType.Size()))
+	per := int(max(1, stopEvery/elem))
+	for first := 0; first < n; first += per {
+		if first > 0 {
+			if err := r.ctx.Err(); err != nil {
+				return r.stopped(int64(first)*elem, err)
+			}
+		}
+		if err := read(first, min(per, n-first)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load16 fills a 16-bit parameter with the bits the checkpoint stores,
+// read by r.
+func (m *Model) load16(r partReader, t *compute.Tensor) error {
+	info := r.info
 	want := hf.BF16
 	if t.DType() == compute.F16 {
 		want = hf.F16
 	}
-	s16, ok := src.(Bits16Source)
+	s16, ok := r.src.(Bits16Source)
 	if !ok || info.DType != want {
 		// Another type (a 16-bit reference saved in float32 with a
 		// checkpoint): read it as float32, one tensor at a time, and round.
@@ -289,7 +395,7 @@ func (m *Model) load16(src TensorSource, t *compute.Tensor, info hf.TensorInfo) 
 			return fmt.Errorf("%s: tensor %q: stored as %s, cannot fill a %v weight", info.File, t.Name, info.DType, t.DType())
 		}
 		buf := make([]float32, t.Len())
-		if err := src.ReadFloat32(t.Name, buf); err != nil {
+		if err := r.float32s(buf); err != nil {
 			return err
 		}
 		if err := checkFinite32(info, buf); err != nil {
@@ -308,7 +414,7 @@ func (m *Model) load16(src TensorSource, t *compute.Tensor, info hf.TensorInfo) 
 	if !onHost {
 		buf = make([]uint16, t.Len())
 	}
-	if err := s16.ReadBits16(t.Name, buf); err != nil {
+	if err := r.bits16(s16, buf); err != nil {
 		return err
 	}
 	k := half.BF16

@@ -68,3 +68,31 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoadLargeTensor measures loading a model whose embedding is
+// larger than stopEvery (128 MiB in F32, 32,768 rows of 1,024), read a
+// part at a time, from the page cache: what the looks between parts cost.
+func BenchmarkLoadLargeTensor(b *testing.B) {
+	cfg := PeerConfig
+	cfg.Vocab, cfg.Hidden, cfg.Intermediate, cfg.Layers, cfg.Heads, cfg.KVHeads, cfg.Tied = 32768, 1024, 64, 1, 8, 8, true
+	for _, dt := range []hf.DType{hf.F32, hf.BF16} {
+		b.Run(string(dt), func(b *testing.B) {
+			be := compute.NewCPU()
+			m, err := NewRandom(be, cfg, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dir := b.TempDir()
+			if err := m.Save(dir, dt); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(m.NumParams()) * 4)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := Load(be, dir); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,72 @@
+package hf
+
+import (
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReadAtParts: a tensor read a part at a time (ReadFloat32At,
+// ReadBits16At, through a File and a Folder) holds, once every part is
+// read, the very bits the whole read gives, whatever the parts' size (an odd
+// count, more than the 1 MiB read chunk, the whole); a
+// part not within the tensor is refused, naming it.
+func TestReadAtParts(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	data := make([]float32, 300001) // 600 KB in BF16, 1.2 MB in F32: parts straddle the read chunk
+	for i := range data {
+		data[i] = float32(r.NormFloat64())
+	}
+	for _, dt := range []DType{F32, BF16} {
+		t.Run(string(dt), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := WriteSafetensors(filepath.Join(dir, WeightsFile), []NamedTensor{{"w", []int{1, len(data)}, data}}, dt, nil); err != nil {
+				t.Fatal(err)
+			}
+			fo, err := OpenFolder(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fo.Close()
+			whole := make([]float32, len(data))
+			if err := fo.ReadFloat32("w", whole); err != nil {
+				t.Fatal(err)
+			}
+			var whole16 []uint16
+			if dt == BF16 {
+				whole16 = make([]uint16, len(data))
+				if err := fo.ReadBits16("w", whole16); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, part := range []int{7, 1<<18 + 3, len(data)} {
+				got := make([]float32, len(data))
+				got16 := make([]uint16, len(data))
+				for first := 0; first < len(data); first += part {
+					n := min(part, len(data)-first)
+					if err := fo.ReadFloat32At("w", first, got[first:first+n]); err != nil {
+						t.Fatalf("part %d from %d: %v", part, first, err)
+					}
+					if dt == BF16 {
+						if err := fo.ReadBits16At("w", first, got16[first:first+n]); err != nil {
+							t.Fatalf("part %d from %d: %v", part, first, err)
+						}
+					}
+				}
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(whole[i]) || dt == BF16 && got16[i] != whole16[i] {
+						t.Fatalf("parts of %d: element %d is %v (%#04x), the whole read's %v", part, i, got[i], got16[i], whole[i])
+					}
+				}
+			}
+			for _, c := range []struct{ first, n int }{{-1, 1}, {len(data), 1}, {len(data) - 1, 2}} {
+				err := fo.ReadFloat32At("w", c.first, make([]float32, c.n))
+				if err == nil || !strings.Contains(err.Error(), `tensor "w": elements [`) || !strings.Contains(err.Error(), "are not within its 300001") {
+					t.Errorf("part [%d, %d): %v; want it refused", c.first, c.first+c.n, err)
+				}
+			}
+		})
+	}
+}
