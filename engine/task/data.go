@@ -42,9 +42,9 @@ type File struct {
 	Report   Report
 }
 
-// GiveData is what a data file is, said where one is missing: the layouts
+// giveData is what a data file is, said where one is missing: the layouts
 // ReadJSONL reads, and where they are described.
-const GiveData = `give a JSON Lines file, one row a line: {"question": …, "solution": …} (a "reasoning_trace" optional) or a Bespoke-Stratos {"system": …, "conversations": […]} row (docs/formats.md, User data)`
+const giveData = `give a JSON Lines file, one row a line: {"question": …, "solution": …} (a "reasoning_trace" optional) or a Bespoke-Stratos {"system": …, "conversations": […]} row (docs/formats.md, User data)`
 
 // ReadFile reads a JSON Lines data file (see ReadJSONL for the layouts and
 // the per-row rules). A row whose question is a synthetic task's (Detect)
@@ -61,7 +61,7 @@ func ReadFile(key, path string) (*File, error) {
 		// "Incorrect function." on Windows), and in the form of the file's
 		// other problems: "data FILE: …".
 		if errors.Is(err, fs.ErrNotExist) { // with what to give: a new user has none yet
-			return nil, fmt.Errorf("%s %s: %w: %s", key, path, fs.ErrNotExist, GiveData)
+			return nil, fmt.Errorf("%s %s: %w: %s", key, path, fs.ErrNotExist, giveData)
 		}
 		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
 			return nil, fmt.Errorf("%s %s: is a folder; give the JSON Lines file in it", key, path)

@@ -18,13 +18,16 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf/hftest"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
-	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // giveModelFolder is what engine/hf says to do of a model folder that does
 // not exist (hf.missingFolder), checked here word for word.
 const giveModelFolder = "check the path, or give a folder holding config.json, model.safetensors and tokenizer.json (`rlt model defaults --out DIR` writes the embedded teacher and student)"
+
+// giveData is what engine/task says a data file is where one is missing
+// (task.giveData), checked here word for word.
+const giveData = `give a JSON Lines file, one row a line: {"question": …, "solution": …} (a "reasoning_trace" optional) or a Bespoke-Stratos {"system": …, "conversations": […]} row (docs/formats.md, User data)`
 
 // smallRun is a GRPO configuration small enough for a step to take a
 // fraction of a second on the embedded models (as kill_test.go's).
@@ -209,7 +212,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 		{name: "a data file a flag named, the file naming none", text: "steps = 3\n",
 			override: func(c *runconfig.Config) { c.Data, c.Task = "missing.jsonl", run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
-			want:     []string{"--data missing.jsonl: file does not exist: " + task.GiveData}},
+			want:     []string{"--data missing.jsonl: file does not exist: " + giveData}},
 		{name: "one model folder missing: its own key, not the flag's", text: "steps = 3\nstudent = ''\n",
 			override: func(c *runconfig.Config) { c.Teacher = filepath.Join(filepath.Dir(c.Teacher), "student") }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"bad.toml:2:1: student is empty: the student model's folder is required"}},
@@ -220,7 +223,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			want: []string{"bad.toml:2:1: model folder /nonexistent/teacher does not exist: " + giveModelFolder}},
 		{name: "a data file's problem with the other keys'", text: "data = 'missing.jsonl'\ntask = 'jsonl'\n[grpo]\nlr = -1.0\n",
 			want: []string{
-				"bad.toml:1:1: data missing.jsonl: file does not exist: " + task.GiveData,
+				"bad.toml:1:1: data missing.jsonl: file does not exist: " + giveData,
 				"bad.toml:4:1: grpo.lr -1 must be a finite number, not negative",
 			}},
 		{name: "[prompts], under a commented header", text: "steps = 3\n[prompts] # the system prompts\nteacher_system = ''\nstudent_system = 'Solve. <|im_end|>'\n",
@@ -291,7 +294,7 @@ func TestValidateFileWithNoFileNamesTheFlags(t *testing.T) {
 			}},
 		{name: "a data file a flag named", override: func(c *runconfig.Config) { c.Data, c.Task = missing, run.DataTask },
 			flagKeys: map[string]string{"data": "data", "task": "data"},
-			want:     []string{"--data " + missing + ": file does not exist: " + task.GiveData}},
+			want:     []string{"--data " + missing + ": file does not exist: " + giveData}},
 		{name: "a default's problem, then a flag's, as with a file", override: func(c *runconfig.Config) { c.GRPO.Samples, c.Task = 1, "division" },
 			flagKeys: map[string]string{"task": "task"},
 			want: []string{
@@ -347,12 +350,12 @@ func TestFlagProblemNamesTheFlagOnce(t *testing.T) {
 		{"--steps", func(c *runconfig.Config) { c.Steps = -1 }, map[string]string{"steps": "steps"},
 			"--steps -1 must not be negative"},
 		{"--data, a file that is not there", func(c *runconfig.Config) { c.Data, c.Task = missing, run.DataTask }, map[string]string{"data": "data", "task": "data"},
-			"--data " + missing + ": file does not exist: " + task.GiveData},
+			"--data " + missing + ": file does not exist: " + giveData},
 		{"--data, a folder", func(c *runconfig.Config) { c.Data, c.Task = dir, run.DataTask }, map[string]string{"data": "data", "task": "data"},
 			"--data " + dir + ": is a folder; give the JSON Lines file in it"},
 		{"--eval-data, a file that is not there", func(c *runconfig.Config) { c.Data, c.Task, c.EvalData = rows, run.DataTask, missing },
 			map[string]string{"data": "data", "task": "data", "eval_data": "eval-data"},
-			"--eval-data " + missing + ": file does not exist: " + task.GiveData},
+			"--eval-data " + missing + ": file does not exist: " + giveData},
 		{"--eval-data without data", func(c *runconfig.Config) { c.EvalData = "held.jsonl" }, map[string]string{"eval_data": "eval-data"},
 			`--eval-data "held.jsonl" without data: a synthetic task is evaluated on its own held-out split; set data = FILE too, or remove eval_data`},
 		{"--task unknown", func(c *runconfig.Config) { c.Task = "division" }, map[string]string{"task": "task"},
