@@ -140,8 +140,8 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 		rec, checked = r.Rec, r.Checked
-		prepare = func(e *runpkg.Engine) error {
-			if err := r.Restore(e); err != nil {
+		prepare = func(ctx context.Context, e *runpkg.Engine) error {
+			if err := r.Restore(ctx, e); err != nil {
 				return err
 			}
 			fmt.Fprintf(stderr, "resuming %s after step %d\n", *resume, r.Ck.Step)

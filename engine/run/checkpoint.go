@@ -98,8 +98,13 @@ type Saved struct {
 
 // Restore loads what a Snapshot saved: the teacher, the reference, the
 // AdamW moments and step, and the trainer's step count, so the next Step
-// is the one an uninterrupted run would have taken.
-func (e *Engine) Restore(s Saved) error {
+// is the one an uninterrupted run would have taken. A cancelled ctx stops
+// the models' load as it stops LoadAs (before the next tensor, or within
+// a large one), with an error wrapping the *model.StoppedError (itself
+// wrapping ctx.Err()) that names the tensor and its file; the engine is
+// then partly restored, to be dropped. Restore writes nothing: the
+// checkpoint stays as it was, for a later resume.
+func (e *Engine) Restore(ctx context.Context, s Saved) error {
 	tr := e.Trainer
 	st, err := ParseTrainerState(s.State)
 	if err != nil {
@@ -116,7 +121,7 @@ func (e *Engine) Restore(s Saved) error {
 		if err != nil {
 			return fmt.Errorf("resume: %w", err)
 		}
-		err = m.m.LoadWeights(context.Background(), src)
+		err = m.m.LoadWeights(ctx, src)
 		src.Close()
 		if err != nil {
 			return fmt.Errorf("resume: %s: %w", m.name, err)

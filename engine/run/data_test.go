@@ -411,7 +411,7 @@ func TestDataResumeEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := changed.Restore(ck); err == nil || !strings.Contains(err.Error(), "changed since the checkpoint") || !strings.Contains(err.Error(), data) {
+	if err := changed.Restore(context.Background(), ck); err == nil || !strings.Contains(err.Error(), "changed since the checkpoint") || !strings.Contains(err.Error(), data) {
 		t.Errorf("changed data: %v", err)
 	}
 	// A synthetic task's checkpoint does not resume a data run, nor the reverse.
@@ -421,7 +421,7 @@ func TestDataResumeEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := se.Restore(ck); err == nil || !strings.Contains(err.Error(), "made on a data file") {
+	if err := se.Restore(context.Background(), ck); err == nil || !strings.Contains(err.Error(), "made on a data file") {
 		t.Errorf("data checkpoint into a synthetic run: %v", err)
 	}
 }

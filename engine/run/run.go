@@ -215,9 +215,10 @@ type Engine struct {
 }
 
 // LoadStopped is New's error when its context ended while the models
-// loaded: the load stopped before its next tensor (Err wraps the
-// context's error and names that tensor), on the device Device names,
-// closed since.
+// loaded: the load stopped before its next tensor, or within a large one
+// (Err wraps the *model.StoppedError that names that tensor, which wraps
+// the context's error), on the device Device names, closed since. A
+// resume whose Restore stopped so is said with it too (runner.Start).
 type LoadStopped struct {
 	Device event.DeviceChoice
 	Err    error

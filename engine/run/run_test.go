@@ -398,7 +398,7 @@ func resumeEqualsUninterrupted(t *testing.T, c runconfig.Config) Saved {
 	}
 	ck := saveSnapshot(t, snap)
 	resumed := newEngine()
-	if err := resumed.Restore(ck); err != nil {
+	if err := resumed.Restore(context.Background(), ck); err != nil {
 		t.Fatal(err)
 	}
 	r, err := resumed.Trainer.Step(ctx)

@@ -97,7 +97,7 @@ func TestHeadlessSaysAFailedStartOnce(t *testing.T) {
 	}
 	var out bytes.Buffer
 	unreadable := errors.New("resume: optimizer.safetensors: unexpected EOF")
-	err = Headless(context.Background(), rec, checked, func(*run.Engine) error { return unreadable }, &out)
+	err = Headless(context.Background(), rec, checked, func(context.Context, *run.Engine) error { return unreadable }, &out)
 	if !errors.Is(err, unreadable) {
 		t.Fatalf("Headless: %v, want %v", err, unreadable)
 	}

@@ -214,11 +214,13 @@ func Create(runs string, checked run.Checked, process string) (*sessions.Run, ru
 	return rec, checked, err
 }
 
-// Prepare restores state into a new engine before it starts.
-type Prepare func(*run.Engine) error
+// Prepare restores state into a new engine before it starts. ctx is
+// Start's: its end (a stop) stops the restore's load, which then returns
+// an error wrapping ctx's.
+type Prepare func(ctx context.Context, e *run.Engine) error
 
 // Fresh prepares nothing: a new run starts at step 0.
-func Fresh(*run.Engine) error { return nil }
+func Fresh(context.Context, *run.Engine) error { return nil }
 
 // Resumable is a run folder opened for writing with the checkpoint it
 // continues from.
@@ -492,13 +494,15 @@ var resumeFlags = map[string]string{"device": "--device cpu", "matmul": "--matmu
 // after the checkpoint superseded. It is the resume's Prepare: it runs
 // once the engine is built (the device open, the models and data loaded),
 // so config.toml is rewritten only for a resume that goes on to run, not
-// for one refused, with nothing to run, or that cannot start.
-func (r Resumable) Restore(e *run.Engine) error {
+// for one refused, with nothing to run, or that cannot start. A stop
+// (ctx's end) while the checkpoint's models load stops that load (its
+// error wraps ctx's) before anything is recorded: the folder is as it was.
+func (r Resumable) Restore(ctx context.Context, e *run.Engine) error {
 	f, err := r.Rec.ReadTrainerCheckpoint(r.Ck)
 	if err != nil {
 		return err
 	}
-	if err := e.Restore(run.Saved{TeacherDir: f.TeacherDir, ReferenceDir: f.ReferenceDir, Optimizer: f.Optimizer, State: f.State}); err != nil {
+	if err := e.Restore(ctx, run.Saved{TeacherDir: f.TeacherDir, ReferenceDir: f.ReferenceDir, Optimizer: f.Optimizer, State: f.State}); err != nil {
 		return err
 	}
 	if steps := r.Checked.Config().Steps; steps != r.Recorded.Steps {
@@ -536,11 +540,12 @@ type Handle struct {
 // as checked) on rec (sink gets its events), lets prepare restore state,
 // and starts it. On error the error is recorded in rec as
 // the run's fatal error (`rlt sessions` lists the folder as failed, with
-// it) and rec is closed. A stop (ctx's end) while the models load ends
-// the load before its next tensor: the run is then recorded as stopped
-// before its first step, as the engine records a stop that comes before
-// it (a resumed folder is left as it was), and the error returned wraps
-// ctx's.
+// it) and rec is closed. A stop (ctx's end) while the models load, or
+// while prepare (a resume's Restore) loads the checkpoint's, ends the
+// load before its next tensor (or within a large one): the run is then
+// recorded as stopped before its first step, as the engine records a stop
+// that comes before it (a resumed folder is left as it was), and the
+// error returned is a *run.LoadStopped wrapping ctx's.
 func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink event.Sink, prepare Prepare) (*Handle, error) {
 	fail := func(err error) (*Handle, error) {
 		sink.Emit(event.Error{Time: time.Now(), Err: &startError{err}, Fatal: true})
@@ -548,6 +553,15 @@ func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink eve
 		return nil, err
 	}
 	e, err := run.New(ctx, checked, sink)
+	if err == nil {
+		if err = prepare(ctx, e); err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Stopped as the checkpoint's models loaded: a stop while
+			// the models load, as New's is, the device closed as New
+			// closes it.
+			device.Close(e.Backend)
+			err = &run.LoadStopped{Device: e.Device, Err: err}
+		}
+	}
 	if stopped := (*run.LoadStopped)(nil); errors.As(err, &stopped) {
 		// What the engine records of a stop before its first step: the
 		// device, then the phase. A resumed run's folder keeps its own.
@@ -559,9 +573,6 @@ func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink eve
 		return nil, err
 	}
 	if err != nil {
-		return fail(err)
-	}
-	if err := prepare(e); err != nil {
 		return fail(err)
 	}
 	h := &Handle{ctx: ctx, rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1}
