@@ -277,6 +277,15 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return fmt.Errorf("data %s: no row to explain (%s)", data.Path, data.Report.Summary(3))
 		}
 	}
+	// A signal stops the work in hand and says what it leaves: Ctrl-C,
+	// SIGTERM, and a closed terminal's SIGHUP (stopSignals), which killed
+	// the student's save midway, and the models' load (loadStopped).
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
+	unit := "question" // the first work: the teacher explains, or the student learns
+	if *reference {
+		unit = "student step"
+	}
 	be, err := openDevice("rlt distill", *dev, stderr)
 	if err != nil {
 		return err
@@ -284,7 +293,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	defer closeDevice(be, &err)
 	var student *model.Model
 	if *init != "" {
-		student, err = model.Load(be, *init)
+		student, err = model.LoadAs(ctx, be, *init, model.Float32)
+		if err := loadStopped(ctx, err, "the student loaded", unit, "to start again, run the same command"); err != nil {
+			return err
+		}
 	} else {
 		// The default tiny shape, with an embedding row for every token
 		// of the tokenizer the rows are written in (a Qwen teacher's
@@ -298,15 +310,14 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	var teacher *model.Model
 	if !*reference {
-		if teacher, err = model.Load(be, *tdir); err != nil {
+		teacher, err = model.LoadAs(ctx, be, *tdir, model.Float32)
+		if err := loadStopped(ctx, err, "the teacher loaded", unit, "to start again, run the same command"); err != nil {
+			return err
+		}
+		if err != nil {
 			return fmt.Errorf("--teacher %s: %w", *tdir, err)
 		}
 	}
-	// A signal stops the work in hand and says what it leaves: Ctrl-C,
-	// SIGTERM, and a closed terminal's SIGHUP (stopSignals), which killed
-	// the student's save midway.
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
-	defer stop()
 	rows := runpkg.ReferenceRows(exs)
 	if !*reference && *bestOfN > 1 {
 		rows, err = distillBestOf(ctx, be, teacher, tok, p, exs, bestOf{N: *bestOfN, Temperature: *temp, MaxNew: *maxNew, Seed: c.Seed},
@@ -681,12 +692,20 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	var pair *rlt.Pair
 	var student *model.Model
 	if *tdir != "" {
-		if pair, err = folders.Load(context.Background(), be, p, model.Float32, model.Float32); err != nil {
+		pair, err = folders.Load(ctx, be, p, model.Float32, model.Float32)
+		if err := loadStopped(ctx, err, "the models loaded", "question", "to evaluate, run the same command again"); err != nil {
+			return err
+		}
+		if err != nil {
 			return deviceFailed(be, "load the models", err)
 		}
 		student, tok = pair.Student, pair.Tok
 	} else {
-		if student, err = model.Load(be, *sdir); err != nil {
+		student, err = model.LoadAs(ctx, be, *sdir, model.Float32)
+		if err := loadStopped(ctx, err, "the model loaded", "question", "to evaluate, run the same command again"); err != nil {
+			return err
+		}
+		if err != nil {
 			return deviceFailed(be, "load "+*sdir, err)
 		}
 	}

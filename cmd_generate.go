@@ -134,7 +134,10 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return err
 	}
 	defer device.Close(be)
-	m, err := model.Load(be, *dir)
+	m, err := model.LoadAs(ctx, be, *dir, model.Float32)
+	if err := loadStopped(ctx, err, "the model loaded", "token", "run the same command again"); err != nil {
+		return err
+	}
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}

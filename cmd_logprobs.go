@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os/signal"
 	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -71,12 +72,21 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		// the load said it in ("load model DIR: …").
 		return fmt.Errorf("load %w", err)
 	}
+	// A signal while the model loads stops the load (loadStopped): it
+	// killed the command without a word. Held until the command ends, so
+	// that one that comes as the load ends is not lost before
+	// eachJSONLine's handler, which stops it after a line, takes over.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
 	be, err := openDevice("rlt logprobs", *dev, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDevice(be, &err)
-	m, err := model.LoadAs(context.Background(), be, *dir, prec)
+	m, err := model.LoadAs(ctx, be, *dir, prec)
+	if err := loadStopped(ctx, err, "the model loaded", "input line", "run the same command again"); err != nil {
+		return err
+	}
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}

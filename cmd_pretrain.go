@@ -221,7 +221,7 @@ func checkTeacher(ctx context.Context, fs *flag.FlagSet, t task.Task, out string
 	if err != nil {
 		return fmt.Errorf("check the teacher: %w", err)
 	}
-	pair, err := folders.Load(context.Background(), compute.NewCPU(), p, model.Float32, model.Float32)
+	pair, err := folders.Load(ctx, compute.NewCPU(), p, model.Float32, model.Float32) // a stop: checkStopped
 	if err != nil {
 		return fmt.Errorf("check the teacher: %w", err)
 	}

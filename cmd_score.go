@@ -276,6 +276,18 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
+	// A signal (stopSignals) stops the scoring after the batch in
+	// progress, written whole (and with --write stored): stdout holds the
+	// results up to it, as scoreStopped says. It killed rlt score, stdout
+	// cut where it came. One while the models load (or a server is
+	// checked) stops that, said by loadStopped: the load went on to its
+	// end, or the signal killed it.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
+	unit, goOn := "input line", "run the same command again"
+	if run != nil {
+		unit = "trace"
+	}
 	loadStart := time.Now()
 	var sc *rlt.Scorer
 	var be compute.Backend                               // where the local models compute
@@ -300,7 +312,10 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer device.Close(be)
-		pair, err := folders.Load(context.Background(), be, prompts, prec, prec)
+		pair, err := folders.Load(ctx, be, prompts, prec, prec)
+		if err := loadStopped(ctx, err, "the models loaded", unit, goOn); err != nil {
+			return err
+		}
 		if err := deviceCheck(be, "load the models", err); err != nil {
 			return err
 		}
@@ -321,7 +336,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 			defer device.Close(be)
 		}
-		if sc, err = serverScorer(be, *tdir, *sdir, *tokDir, override, rc, prec, ro, stderr); err != nil {
+		sc, err = serverScorer(ctx, be, *tdir, *sdir, *tokDir, override, rc, prec, ro, stderr)
+		if err := loadStopped(ctx, err, "the model loaded and the server was checked", unit, goOn); err != nil {
+			return err
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -368,12 +387,6 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	// A signal (stopSignals) stops the scoring after the batch in
-	// progress, written whole (and with --write stored): stdout holds the
-	// results up to it, as scoreStopped says. It killed rlt score, stdout
-	// cut where it came.
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
-	defer stop()
 	if run != nil {
 		err := scoreRun(ctx, run, st, *batch, *write, *again, *tdir, *sdir, swap, stdout, stderr)
 		if cerr := run.Close(); err == nil && cerr != nil {
@@ -1087,8 +1100,9 @@ func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float
 }
 
 // serverScorer scores with a teacher and a student of which at least one is
-// an inference server's URL (the other may be a model folder).
-func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record.Prompts, rc record.RewardConfig, prec model.Precision, ro remote.Options, stderr io.Writer) (*rlt.Scorer, error) {
+// an inference server's URL (the other may be a model folder). ctx stops
+// the model's load and the servers' checks.
+func serverScorer(ctx context.Context, be compute.Backend, tsrc, ssrc, tokDir string, override record.Prompts, rc record.RewardConfig, prec model.Precision, ro remote.Options, stderr io.Writer) (*rlt.Scorer, error) {
 	local := func(src string) string {
 		if remote.IsURL(src) {
 			return ""
@@ -1127,7 +1141,7 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 			if err := rlt.SameVocabulary(tok, mt); err != nil {
 				return nil, fmt.Errorf("%s and %s: %w", tokDir, s, err)
 			}
-			m, err := model.LoadAs(context.Background(), be, s, prec)
+			m, err := model.LoadAs(ctx, be, s, prec)
 			if err := deviceCheck(be, "load the "+who, err); err != nil {
 				return nil, err
 			}
@@ -1136,7 +1150,6 @@ func serverScorer(be compute.Backend, tsrc, ssrc, tokDir string, override record
 			}
 			return rlt.NewModelSource(m, s), nil
 		}
-		ctx := context.Background()
 		srv, err := remote.Connect(ctx, s, ro)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", who, err)

@@ -147,7 +147,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !flagsGiven(fs)["device"] {
 		choice.Why = "rlt serve's default; --device gpu for a GPU"
 	}
-	m, err := model.LoadAs(context.Background(), be, *dir, prec)
+	m, err := model.LoadAs(ctx, be, *dir, prec)
+	if stopped := loadStopped(ctx, err, "the model loaded", "request", "run the same command again to serve it"); stopped != nil {
+		// A stop, as one while it serves is: said, and exit 0.
+		fmt.Fprintf(stderr, "rlt serve: %v\n", stopped)
+		return nil
+	}
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}

@@ -196,7 +196,15 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
-	e, err := runpkg.New(context.Background(), checked, sink)
+	// Ctrl-C, SIGTERM, and a closed terminal's SIGHUP (stopSignals),
+	// which killed the teacher's save midway, and the models' load
+	// (loadStopped: it went on to its end, or the signal killed it).
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
+	e, err := runpkg.New(ctx, checked, sink)
+	if err := loadStopped(ctx, err, "the models loaded", "step", "to train, run the same command again"); err != nil {
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -211,10 +219,6 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	// Ctrl-C, SIGTERM, and a closed terminal's SIGHUP (stopSignals),
-	// which killed the teacher's save midway.
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
-	defer stop()
 	err = e.Run(ctx)
 	reportPoolAnomalies(stderr)
 	if err != nil {
