@@ -141,6 +141,10 @@ func TestSGLangFields(t *testing.T) {
 		{``, `,"spaces_between_special_tokens":false`},
 		{``, `,"stop_strs":["x"],"stop_regex_strs":null,"stop_str_max_len":4,"stop_regex_max_len":0,"is_normalized":false`},
 		{``, `,"repetition_penalty":1.0,"min_new_tokens":null,"stop_token_ids":null`},
+		// Below temperature 1e-6 SGLang puts top_k 1 over any given
+		// (SamplingParams.__post_init__), before verify would refuse it.
+		{``, `,"temperature":0,"top_k":0`}, {``, `,"temperature":-0.0,"top_k":2.5`}, {``, `,"temperature":0,"top_k":NaN`},
+		{``, `,"temperature":0,"top_k":"x"`}, {``, `,"top_k":-5,"temperature":0.0`},
 		// What SGLang's own frontend sends (SglSamplingParams.to_srt_kwargs), at its defaults.
 		{``, `,"stop":[],"stop_token_ids":[],"temperature":1.0,"top_p":1.0,"top_k":-1,"min_p":0.0,"frequency_penalty":0.0,"presence_penalty":0.0,"ignore_eos":false,"regex":null`},
 	} {
@@ -167,6 +171,10 @@ func TestSGLangFields(t *testing.T) {
 		{``, `,"top_p":1.5`, `sampling_params.top_p must be in (0, 1], got 1.5.`},
 		{``, `,"top_k":2.5`, `sampling_params.top_k must be a whole number, got 2.5`},
 		{``, `,"top_k":0.5`, `sampling_params.top_k must be -1 (disable) or at least 1, got 0.5.`}, // verify's bound before its being whole
+		// SGLang's greedy sampling puts top_k 1 over the one given only
+		// below temperature 1e-6; null is its 1.0.
+		{``, `,"temperature":1e-6,"top_k":0`, `sampling_params.top_k must be -1 (disable) or at least 1, got 0.`},
+		{``, `,"temperature":null,"top_k":0`, `sampling_params.top_k must be -1 (disable) or at least 1, got 0.`},
 		{``, `,"is_normalized":true`, `sampling_params.is_normalized is SGLang's own state`},
 		{``, `,"repetition_penalty":0`, `sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got 0.`},
 		{``, `,"repetition_penalty":2.5`, `sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got 2.5.`},
@@ -181,6 +189,11 @@ func TestSGLangFields(t *testing.T) {
 	status, got := post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"top_k":0}]}`)
 	if status != 400 || !strings.Contains(got, `sampling_params[1].top_k must be -1 (disable) or at least 1, got 0.`) {
 		t.Errorf("a list's entry: %d %s", status, got)
+	}
+	// Each entry's own temperature decides whether its top_k is read.
+	status, got = post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1,"temperature":0,"top_k":0},{"max_new_tokens":1,"top_k":0}]}`)
+	if status != 400 || !strings.Contains(got, `sampling_params[1].top_k must be -1 (disable) or at least 1, got 0.`) {
+		t.Errorf("a list's entry at temperature 1 after one at 0: %d %s", status, got)
 	}
 }
 

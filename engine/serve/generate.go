@@ -256,6 +256,10 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		return generateRequest{}, errors.New(refusal(field, field, why))
 	}
 	for i, sp := range rawSPs.vals {
+		if greedyTopK(sps.vals[i].Temperature) {
+			sp = maps.Clone(sp)
+			delete(sp, "top_k") // SGLang's own 1 stands in its place
+		}
 		if field, why := checkFields(sp, sglangSamplingFields); field != "" {
 			return generateRequest{}, errors.New(refusal(rawSPs.at("sampling_params", i)+"."+field, field, why))
 		}
@@ -332,6 +336,15 @@ func parseGenerate(body []byte) (generateRequest, error) {
 			LogitBias: sp.LogitBias}
 	}
 	return req, nil
+}
+
+// greedyTopK reports whether SGLang sets top_k to 1 over the one given,
+// for a temperature in [0, 1e-6): SamplingParams.__post_init__ reads it
+// as greedy sampling (temperature 1, top_k 1) before verify looks at
+// top_k, so that any top_k passes there (0, 2.5, nan, a text), and the
+// token is the greedy one rlt serve generates.
+func greedyTopK(temperature *sglangFloat) bool {
+	return temperature != nil && 0 <= *temperature && *temperature < 1e-6
 }
 
 // parallelSamples is the n of sampling_params, raw and decoded as sps, as
