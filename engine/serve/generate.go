@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -303,8 +304,17 @@ func parseGenerate(body []byte) (generateRequest, error) {
 			// SGLang's None: no bound but the model's positions.
 			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got null, no bound), not streamed", where)
 		}
+		// A number said as given (SGLang's messages say the int or float
+		// Python's json read: 2.0, 1234567.5), nan and ±inf as Python
+		// writes them; an absent one as its default.
+		said := func(name string, def float64) string {
+			if _, show, fault := jsonNumber(rawSPs.vals[i][name]); fault == "" {
+				return show
+			}
+			return strconv.FormatFloat(def, 'f', -1, 64)
+		}
 		if maxNew != 0 && maxNew != 1 { // nan and ±inf too
-			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %s), not streamed", where, pyNumber(maxNew))
+			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %s), not streamed", where, said("max_new_tokens", maxNew))
 		}
 		if t := (*float64)(sp.Temperature); t != nil && (*t < 0 || math.IsInf(*t, 0) || math.IsNaN(*t)) { // SamplingParams.verify's words: no upper bound
 			return generateRequest{}, fmt.Errorf("%stemperature must be a non-negative finite number, got %s.", where, pyFloat(*t))
@@ -315,11 +325,11 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		}
 		switch { // SamplingParams.verify's bounds, in its words (nan fails the first), then its being whole
 		case !(minNew >= 0):
-			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens], got %s.", where, pyNumber(minNew))
+			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens], got %s.", where, said("min_new_tokens", minNew))
 		case !(minNew <= maxNew):
-			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens(%d)], got %s.", where, int(maxNew), pyNumber(minNew))
+			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens(%d)], got %s.", where, int(maxNew), said("min_new_tokens", minNew))
 		case minNew != math.Trunc(minNew):
-			return generateRequest{}, fmt.Errorf("%s.min_new_tokens must be a whole number, got %s", sps.at("sampling_params", i), pyNumber(minNew))
+			return generateRequest{}, fmt.Errorf("%s.min_new_tokens must be a whole number, got %s", sps.at("sampling_params", i), said("min_new_tokens", minNew))
 		}
 		var stops []int64
 		for _, id := range sp.StopTokenIDs {

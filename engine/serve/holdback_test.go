@@ -213,6 +213,10 @@ func TestHeldBackRefused(t *testing.T) {
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":1.5}`, "", `min_new_tokens must be in [0, max_new_tokens(1)], got 1.5.`}, // verify's bounds before its being whole
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":-0.5}`, "", `min_new_tokens must be in [0, max_new_tokens], got -0.5.`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":0.5}`, "", `sampling_params.min_new_tokens must be a whole number, got 0.5`},
+		// A number said as Python's json read it: a float as one, every digit.
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":1234567.5}`, "", `min_new_tokens must be in [0, max_new_tokens(1)], got 1234567.5.`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":2.0}`, "", `min_new_tokens must be in [0, max_new_tokens(1)], got 2.0.`},
+		{"/generate", `"sampling_params":{"max_new_tokens":9007199254740993}`, "", `sampling_params.max_new_tokens must be 0 or 1 (got 9007199254740993)`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"stop_token_ids":"5"}`, "", `sampling_params.stop_token_ids`},
 	} {
 		field := `"prompt":"a"`

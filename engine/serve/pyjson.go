@@ -3,9 +3,7 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
-	"strconv"
 	"strings"
 )
 
@@ -255,17 +253,4 @@ func (n *sglangInt) UnmarshalJSON(b []byte) error {
 	}
 	*n = sglangInt(strict)
 	return nil
-}
-
-// pyNumber is x as a message of SGLang's says a number Python's json
-// read: nan, inf and -inf as Python writes them (pyFloat), a whole number
-// with its digits (as an int), another as %g.
-func pyNumber(x float64) string {
-	switch {
-	case math.IsInf(x, 0) || math.IsNaN(x):
-		return pyFloat(x)
-	case x == math.Trunc(x) && math.Abs(x) < 1e21:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return fmt.Sprintf("%g", x)
 }
