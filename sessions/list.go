@@ -427,9 +427,6 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	default:
 		state = StateStopped
 	}
-	if probeErr != nil && !held {
-		notes = append(notes, fmt.Sprintf("whether a process holds it now is not known: %v", probeErr))
-	}
 	if ev.left != "" {
 		// Its last training session left it at once on a second stop
 		// signal, and its close says how (Run.Leave).
@@ -450,6 +447,9 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 		// longer says where the run stands (rlt run --resume --steps may
 		// have planned more steps), and nothing trains it.
 		state, notes = StateStopped, nil
+	}
+	if probeErr != nil && !held { // said also of a resume gone while loading
+		notes = append(notes, fmt.Sprintf("whether a process holds it now is not known: %v", probeErr))
 	}
 	if interrupted && gone.started && ev.fatal == "" && (ev.lastPhase == "done" || ev.lastPhase == "stopped") {
 		// Its engine ended, finished or stopped, before the session was

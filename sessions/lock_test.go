@@ -349,37 +349,67 @@ func TestFailedOpenLeavesTheLockAsItWas(t *testing.T) {
 // whether a process holds it is not known, and why, and do not say that
 // the process that trained it is gone, nor the run interrupted. It read
 // as not held: "the process that trained it (pid N) is gone without
-// stopping it", and r offered to resume a run that may be training.
+// stopping it", and r offered to resume a run that may be training. Of a
+// resume gone while it loaded, a review since (its process gone, proven
+// by the review's open), the note still says it: it was left out with
+// the notes of how an earlier session ended.
 func TestLockNotProbedIsNotKnown(t *testing.T) {
-	root := t.TempDir()
-	r := mustCreate(t, filepath.Join(root, "run"), Options{})
-	emitSteps(r, 0, 2, 1, 1)
-	killWriter(t, r, deadPID) // its session left open, as a live writer's is
-	lock := filepath.Join(r.Dir(), LockFileName)
-	if err := os.Remove(lock); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(LockFileName, lock); err != nil {
-		t.Skipf("a link to itself: %v", err)
-	}
-	held, _, err := probeLock(r.Dir())
-	if held || err == nil {
-		t.Fatalf("probe: held %v, %v; want not known, with why", held, err)
-	}
-	unknown := "whether a process holds it now is not known: " + err.Error()
-	list, lerr := List(root)
-	if lerr != nil || len(list) != 1 || list[0].Holder.Held() || !strings.Contains(list[0].Note, unknown) || strings.Contains(list[0].Note, "gone") {
-		t.Errorf("listed %+v, %v; want no holder, its note saying %q and nothing gone", list, lerr, unknown)
-	}
-	ro, oerr := OpenReadOnly(r.Dir())
-	if oerr != nil {
-		t.Fatal(oerr)
-	}
-	defer ro.Close()
-	if st, note, interrupted := ro.State(); interrupted || !strings.Contains(note, unknown) || strings.Contains(note, "gone") {
-		t.Errorf("open read-only: %s (%q), interrupted %v; want not interrupted, its note saying %q", st, note, interrupted, unknown)
-	}
-	if _, interrupted, gone := ro.StateGone(); interrupted || gone != "" {
-		t.Errorf("StateGone: interrupted %v, %q; want neither", interrupted, gone)
+	for _, c := range []struct {
+		name        string
+		leave       func(t *testing.T, dir string) // the run at dir as the probe finds it
+		interrupted bool
+		gone        string // what the note says of a gone process ("": none)
+	}{
+		{"its trainer's session left open", func(t *testing.T, dir string) {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID) // its session left open, as a live writer's is
+		}, false, ""},
+		{"a resume gone while loading, a review since", func(t *testing.T, dir string) {
+			writeClosed(t, dir, "stopped")
+			killWriter(t, openToResume(t, dir), deadPID)
+			if err := mustOpen(t, dir).Close(); err != nil {
+				t.Fatal(err)
+			}
+		}, true, fmt.Sprintf("the process that set out to resume it (pid %d) is gone while loading its engine", deadPID)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			c.leave(t, dir)
+			lock := filepath.Join(dir, LockFileName)
+			if err := os.Remove(lock); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(LockFileName, lock); err != nil {
+				t.Skipf("a link to itself: %v", err)
+			}
+			held, _, err := probeLock(dir)
+			if held || err == nil {
+				t.Fatalf("probe: held %v, %v; want not known, with why", held, err)
+			}
+			unknown := "whether a process holds it now is not known: " + err.Error()
+			saysGone := func(note string) bool {
+				if c.gone == "" {
+					return !strings.Contains(note, "gone")
+				}
+				return strings.Contains(note, c.gone)
+			}
+			list, lerr := List(root)
+			if lerr != nil || len(list) != 1 || list[0].Holder.Held() || !strings.Contains(list[0].Note, unknown) || !saysGone(list[0].Note) {
+				t.Errorf("listed %+v, %v; want no holder, its note saying %q and gone %q", list, lerr, unknown, c.gone)
+			}
+			ro, oerr := OpenReadOnly(dir)
+			if oerr != nil {
+				t.Fatal(oerr)
+			}
+			defer ro.Close()
+			if st, note, interrupted := ro.State(); interrupted != c.interrupted || !strings.Contains(note, unknown) || !saysGone(note) {
+				t.Errorf("open read-only: %s (%q), interrupted %v; want interrupted %v, its note saying %q and gone %q", st, note, interrupted, c.interrupted, unknown, c.gone)
+			}
+			if _, interrupted, gone := ro.StateGone(); interrupted != c.interrupted || (gone != "") != c.interrupted {
+				t.Errorf("StateGone: interrupted %v, %q; want interrupted %v", interrupted, gone, c.interrupted)
+			}
+		})
 	}
 }
