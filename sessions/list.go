@@ -435,7 +435,7 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	// run.lock left behind names the process that did not unlock it (a
 	// killed trainer, or a killed review); the events name the trainer
 	// that never closed the run, also once a review has emptied run.lock.
-	lockLeft := !held && holder.PID != 0 && probeErr == nil
+	lockLeft := lockLeftBehind(held, holder, probeErr)
 	gone, interrupted, whileResuming := ev.uncleanExit(held || probeErr != nil)
 	pid := gone.pid
 	if interrupted && pid == 0 && lockLeft {
@@ -540,6 +540,15 @@ func goneNote(s session, recorded bool, pid int, live string) string {
 		return who + " holds no lock on this folder and " + unproven + " (" + live + ")"
 	}
 	return who + " " + gone
+}
+
+// lockLeftBehind reports whether run.lock names a process that does not
+// hold it (a killed writer's, a killed review's): it names a pid and the
+// probe found it free, not held and not a probe that could not tell
+// (probeErr), whose run.lock may name a live holder. The listing's note
+// (runState) and the open run's (Gone) read it by this one rule.
+func lockLeftBehind(held bool, holder LockInfo, probeErr error) bool {
+	return !held && holder.PID != 0 && probeErr == nil
 }
 
 // goneUnproven says why the folder does not prove gone the process pid
@@ -666,11 +675,13 @@ func (r *Run) lockView() (held bool, holder LockInfo, probeErr error) {
 // (goneUnproven: else it says why it may live on, as the listing does): whether that
 // session is gone at all is State's to say ("": no session that trained
 // the run is open or gone unclosed).
-func (r *Run) Gone() string {
-	held, holder, probeErr := r.lockView()
+func (r *Run) Gone() string { return r.gone(r.lockView()) }
+
+// gone is Gone of run.lock as lockView says it.
+func (r *Run) gone(held bool, holder LockInfo, probeErr error) string {
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
-	return r.goneLocked(held || probeErr != nil, holder)
+	return r.goneLocked(held, holder, probeErr)
 }
 
 // StateGone is State's state and interrupted, and of a run it calls
@@ -679,25 +690,28 @@ func (r *Run) Gone() string {
 // the run it has open): State then Gone probed run.lock twice, and a
 // session read between them could make the two disagree.
 func (r *Run) StateGone() (state RunState, interrupted bool, gone string) {
-	held, holder, probeErr := r.lockView()
+	return r.stateGone(r.lockView())
+}
+
+// stateGone is StateGone of run.lock as lockView says it.
+func (r *Run) stateGone(held bool, holder LockInfo, probeErr error) (state RunState, interrupted bool, gone string) {
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
 	state, _, interrupted, _ = runState(held, holder, probeErr, &r.ev, r.recordedLocked)
 	if interrupted {
-		gone = r.goneLocked(held, holder)
+		gone = r.goneLocked(held, holder, probeErr)
 	}
 	return state, interrupted, gone
 }
 
-// goneLocked is Gone with run.lock probed (held, holder: lockView; held
-// also where the probe could not tell, so that run.lock is not read as
-// left by a killed writer); r.evMu is held.
-func (r *Run) goneLocked(held bool, holder LockInfo) string {
+// goneLocked is Gone of run.lock as lockView says it, read as runState
+// reads it (lockLeftBehind); r.evMu is held.
+func (r *Run) goneLocked(held bool, holder LockInfo, probeErr error) string {
 	s, unclean, _ := r.ev.uncleanExit(false)
 	if !unclean {
 		return ""
 	}
-	lockLeft := !held && holder.PID != 0
+	lockLeft := lockLeftBehind(held, holder, probeErr)
 	pid := s.pid
 	if pid == 0 && lockLeft {
 		pid = holder.PID // as runState reads it: events written before they named their process

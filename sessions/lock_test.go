@@ -413,3 +413,42 @@ func TestLockNotProbedIsNotKnown(t *testing.T) {
 		})
 	}
 }
+
+// TestGoneOfALockNotProbed: of a run whose trainer was killed, a review
+// since, and whose run.lock names a live process, the open run says what
+// the gone trainer had done in the same words whether it asks Gone or
+// StateGone, where the probe could not tell whether run.lock is held (a
+// filesystem without locks: ENOLCK, which a test cannot make) as where
+// the lock is held: run.lock may then name a live holder, not one left
+// behind by a killed process. StateGone read it as left behind, saying
+// that the process run.lock names runs on this host, where Gone and the
+// listing's note said the trainer gone.
+func TestGoneOfALockNotProbed(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := mustCreate(t, dir, Options{})
+	emitSteps(r, 0, 2, 1, 1)
+	killWriter(t, r, deadPID)
+	review := mustOpen(t, dir)
+	killWriter(t, review, os.Getpid()) // run.lock names a live process
+	ro, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	holder := LockInfo{PID: os.Getpid()} // as killWriter wrote run.lock
+	trainerGone := "the process that trained it is gone without stopping it"
+	for _, c := range []struct {
+		name     string
+		held     bool
+		probeErr error
+	}{
+		{"held", true, nil},
+		{"not known", false, fmt.Errorf("probe %s: %w", filepath.Join(dir, LockFileName), syscall.ENOLCK)},
+	} {
+		gone := ro.gone(c.held, holder, c.probeErr)
+		st, interrupted, stateGone := ro.stateGone(c.held, holder, c.probeErr)
+		if !strings.HasPrefix(gone, trainerGone) || stateGone != gone || st != StateStopped || !interrupted {
+			t.Errorf("%s: Gone %q, StateGone %s, interrupted %v, %q; want both %q", c.name, gone, st, interrupted, stateGone, trainerGone)
+		}
+	}
+}
