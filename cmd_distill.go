@@ -320,8 +320,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	rows := runpkg.ReferenceRows(exs)
 	if !*reference && *bestOfN > 1 {
-		rows, err = distillBestOf(ctx, be, teacher, tok, p, exs, bestOf{N: *bestOfN, Temperature: *temp, MaxNew: *maxNew, Seed: c.Seed},
-			*rewardStudent, *samplesOut, c.MicroBatchTokens, *out, stderr)
+		b := runpkg.BestOf{N: *bestOfN, Temperature: *temp, MaxNewTokens: *maxNew, Seed: c.Seed, MicroBatchTokens: c.MicroBatchTokens}
+		rows, err = distillBestOf(ctx, be, teacher, tok, p, exs, b, *rewardStudent, *samplesOut, *out, stderr)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,246 @@
+package run
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
+	"github.com/rlt-workbench/rlt/engine/sample"
+	"github.com/rlt-workbench/rlt/engine/task"
+)
+
+// BestOfBatch is the most explanations WriteBestExplanations has the
+// teacher write, and the scorer score, at once: the questions of a batch
+// with all their samples (64 / N questions), or, past 64 samples, one
+// question's samples 64 at a time, so that memory does not grow with N.
+// It is the raw variant's batch of questions (WriteExplanations).
+const BestOfBatch = 64
+
+// BestOf is how WriteBestExplanations ranks: RLT.md §5's ranked variant
+// of distillation, where the teacher writes N explanations of each
+// question and the one with the highest RLT reward (r = r_SS − r_KL + m,
+// against a frozen student) is kept.
+type BestOf struct {
+	N            int
+	Temperature  float64 // the teacher samples at it, and the reward is on it
+	MaxNewTokens int
+	Seed         uint64
+	// MicroBatchTokens bounds each of the scorer's forwards (rlt.Scorer).
+	MicroBatchTokens int
+	// TooLong, if set, says what to change where an explanation does not
+	// fit a model's positions for scoring (rlt.Scorer.TooLong).
+	TooLong func(who string) string
+	// Samples, if set, gets every sampled explanation with its reward, one
+	// JSON line each (sampleLine), as its question is ranked.
+	Samples io.Writer
+	// Progress, if set, is told what the ranking did so far after each
+	// batch of questions.
+	Progress func(RankStats)
+}
+
+// RankStats is what the ranking did: the questions ranked, the
+// explanations sampled, and the mean reward of the kept ones and of all
+// (Kept, All).
+type RankStats struct {
+	Questions, Sampled int
+	kept, all          meanOf
+}
+
+// Kept is the mean reward of the kept explanations, over their finite
+// rewards (a NaN or infinite reward, never kept over a finite one, would
+// make the mean say nothing); NaN with none.
+func (s RankStats) Kept() float64 { return s.kept.mean() }
+
+// All is the mean reward of every explanation sampled, over the finite
+// ones, as Kept.
+func (s RankStats) All() float64 { return s.all.mean() }
+
+// meanOf is a running mean of the finite values added.
+type meanOf struct {
+	sum float64
+	n   int
+}
+
+func (m *meanOf) add(v float64) {
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		m.sum += v
+		m.n++
+	}
+}
+
+// mean is the mean of the finite values added, NaN with none.
+func (m meanOf) mean() float64 {
+	if m.n == 0 {
+		return math.NaN()
+	}
+	return m.sum / float64(m.n)
+}
+
+// sampleLine is one line of BestOf.Samples: a sampled explanation as rlt
+// score reads it (its question, solution and the teacher's raw
+// completion, from which the explanation and whether it ended are
+// extracted), with the reward that ranked it, which question it explains
+// (group, in the order of the questions) and which of its samples it is,
+// and whether it was kept.
+type sampleLine struct {
+	Group      int             `json:"group"`
+	Sample     int             `json:"sample"`
+	Question   string          `json:"question"`
+	Solution   string          `json:"solution"`
+	Completion string          `json:"completion"`
+	Reward     json.RawMessage `json:"reward"` // record.AppendFloat: NaN and ±Inf as strings
+	Kept       bool            `json:"kept"`
+}
+
+// RewardStudentPrecision is how the frozen student WriteBestExplanations
+// ranks with is held: as a run holds its frozen student by default
+// (grpo.frozen_weights), so that the reward is the one a run with this
+// student computes.
+func RewardStudentPrecision() model.Precision {
+	return rlt.FrozenPrecision(runconfig.DefaultGRPO())
+}
+
+// WriteBestExplanations has teacher explain each of exs b.N times and
+// keeps, of each question's explanations, the one with the highest reward
+// (ties and NaN: the first sampled): one row a question, in the order of
+// exs. The reward is
+// a GRPO step's (rlt.Trainer.Step): the teacher writes as the step
+// samples (rlt.Pair.Explain, within the room the prompts leave in both
+// models' positions), and each explanation is scored by rlt.Scorer with
+// the run configuration's default coefficients
+// (record.DefaultRewardConfig) at the sampling temperature, as a run
+// scores, against student, the frozen student. A prompt that leaves the
+// teacher no room is an *rlt.RoomError whose BudgetName and Shorten the
+// caller names. On an error it returns the rows of the questions ranked
+// before it (a cancelled ctx's: a signal).
+func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, b BestOf) ([]DistillRow, RankStats, error) {
+	var st RankStats
+	pair, err := rlt.NewPair(teacher, student, tok, p)
+	if err != nil {
+		return nil, st, err
+	}
+	rc := record.DefaultRewardConfig()
+	rc.Temperature = b.Temperature // RLT.md §3: the log-probs are at the generation temperature
+	sc, err := rlt.NewScorer(pair, rc)
+	if err != nil {
+		return nil, st, err
+	}
+	sc.MicroBatchTokens = b.MicroBatchTokens
+	sc.TooLong = b.TooLong
+	gen := sample.NewGenerator(teacher)
+	tp := compute.NewTape(teacher.Backend())
+	var w *bufio.Writer
+	var enc *json.Encoder
+	if b.Samples != nil {
+		w = bufio.NewWriter(b.Samples)
+		enc = json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // the tags (<|end_of_explanation|>) read as themselves
+	}
+	per := max(1, BestOfBatch/b.N) // questions a batch
+	rows := make([]DistillRow, 0, len(exs))
+	for lo := 0; lo < len(exs); lo += per {
+		if err := ctx.Err(); err != nil {
+			return rows, st, err
+		}
+		part := exs[lo:min(lo+per, len(exs))]
+		qs := make([]rlt.Example, len(part))
+		for i, ex := range part {
+			qs[i] = rlt.Example{Question: ex.Question, Solution: ex.Solution}
+		}
+		budget, err := pair.ExplainBudget(qs, b.MaxNewTokens)
+		if err != nil {
+			return rows, st, err
+		}
+		// Each question's samples, all of them, or BestOfBatch at a time:
+		// sampled (in question order, a question's samples together),
+		// scored, and their lines kept until the question is ranked.
+		ranks := make([]ranking, len(part))
+		var lines [][]sampleLine // lines[i]: part[i]'s, when written
+		if w != nil {
+			lines = make([][]sampleLine, len(part))
+		}
+		for first := 0; first < b.N; first += BestOfBatch {
+			k := min(b.N-first, BestOfBatch)
+			// A seed for each call, none the same: the raw variant's for
+			// the batch's first question, past every question's for a
+			// question's later calls.
+			seed := b.Seed + uint64(lo) + uint64(first/BestOfBatch)*uint64(len(exs))
+			gens, err := pair.Explain(gen, tp, budget, k, rlt.ExplainOptions{Temperature: b.Temperature, Seed: seed, Stop: ctx.Err})
+			if err != nil {
+				return rows, st, err
+			}
+			items := make([]rlt.Item, len(gens))
+			for i, g := range gens {
+				items[i] = g.Item()
+			}
+			scores, err := sc.Score(items)
+			if err != nil {
+				return rows, st, err
+			}
+			for i, s := range scores {
+				q, n := i/k, first+i%k // the question in part, and its sample
+				r, g := s.Reward, gens[i]
+				st.all.add(r)
+				ranks[q].offer(n, r, g.Body)
+				if lines != nil {
+					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
+						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r)})
+				}
+			}
+			st.Sampled += len(gens)
+		}
+		for q, ex := range part {
+			best := ranks[q] // the sample whose row is the question's
+			rows = append(rows, DistillRow{Question: ex.Question, Explanation: best.body, Solution: ex.Solution})
+			st.kept.add(best.reward)
+			if lines != nil {
+				lines[q][best.sample].Kept = true
+			}
+		}
+		for _, ls := range lines {
+			for _, l := range ls {
+				if err := enc.Encode(l); err != nil {
+					return rows, st, err
+				}
+			}
+		}
+		st.Questions += len(part)
+		if w != nil {
+			if err := w.Flush(); err != nil {
+				return rows, st, err
+			}
+		}
+		if b.Progress != nil {
+			b.Progress(st)
+		}
+	}
+	return rows, st, nil
+}
+
+// ranking is one question's samples as they are scored: the best so far.
+type ranking struct {
+	sample int
+	reward float64
+	body   string
+	ok     bool // a sample was offered
+}
+
+// offer ranks sample n, whose explanation is body, of reward r.
+func (k *ranking) offer(n int, r float64, body string) {
+	if !k.ok || k.better(r) {
+		*k = ranking{sample: n, reward: r, body: body, ok: true}
+	}
+}
+
+// better reports whether reward r ranks above k's: a higher one, or a
+// number over a NaN (which compares as neither).
+func (k ranking) better(r float64) bool {
+	return r > k.reward || (math.IsNaN(k.reward) && !math.IsNaN(r))
+}
