@@ -320,7 +320,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	rows := runpkg.ReferenceRows(exs)
 	if !*reference && *bestOfN > 1 {
-		b := runpkg.BestOf{N: *bestOfN, Temperature: *temp, MaxNewTokens: *maxNew, Seed: c.Seed, MicroBatchTokens: c.MicroBatchTokens}
+		// The kept explanation of each question is one the student can
+		// learn from wherever one is (runpkg.Learnable's rule, below).
+		b := runpkg.BestOf{N: *bestOfN, Temperature: *temp, MaxNewTokens: *maxNew, Seed: c.Seed,
+			MicroBatchTokens: c.MicroBatchTokens, StudentPositions: student.Cfg.MaxPos}
 		rows, err = distillBestOf(ctx, be, teacher, tok, p, exs, b, *rewardStudent, *samplesOut, *out, stderr)
 		if err != nil {
 			return err

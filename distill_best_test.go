@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
 const distillStudent = "engine/defaults/models/student"
@@ -253,6 +254,127 @@ func TestDistillBestOfPastOneBatch(t *testing.T) {
 		}
 		if want := record.Extract(completions[best]).Body; row.Explanation != want {
 			t.Errorf("row %d: explanation %q, want the kept sample's %q", q+1, row.Explanation, want)
+		}
+	}
+}
+
+// rlt distill --best-of keeps, of each question's explanations, the
+// highest-reward one the distilled student can learn from: one without a
+// ChatML or RLT tag whose row fits the student's positions, the rule its
+// rows are left out by afterwards (runpkg.Learnable). A student of few
+// positions (--student-init of 127) leaves out the longer samples; a
+// question whose highest-reward sample is one of them keeps its best of
+// the others, where it kept that one and then lost its row. Each question
+// with any sample the student can learn from has its row; the test needs
+// one whose highest-reward sample is not learnable, so that ranking all of
+// them fails.
+func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
+	const n, questions, positions = 4, 6, 127
+	dir := t.TempDir()
+	init := filepath.Join(dir, "student")
+	copyDir(t, distillStudent, init)
+	cfgPath := filepath.Join(init, "config.json")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := strings.Replace(string(cfg), `"max_position_embeddings": 256`, fmt.Sprintf(`"max_position_embeddings": %d`, positions), 1)
+	if small == string(cfg) {
+		t.Fatalf("%s does not say max_position_embeddings 256", cfgPath)
+	}
+	if err := os.WriteFile(cfgPath, []byte(small), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+	code, _, said := runCLI(t, "", "distill", "--teacher", distillTeacher, "--student-init", init, "--best-of", fmt.Sprint(n),
+		"--reward-student", distillStudent, "--samples-out", samplesPath, "--out", out, "--questions", fmt.Sprint(questions),
+		"--steps", "1", "--batch", "2", "--max-new-tokens", "48", "--seed", "3", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("distill --best-of %d: exit %d: %s", n, code, said)
+	}
+	tok, err := loadTokenizer(filepath.Join(distillTeacher, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := record.PromptsFor(distillTeacher, init, record.Prompts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := os.ReadFile(samplesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(samples)), "\n")
+	if len(lines) != n*questions {
+		t.Fatalf("--samples-out has %d lines, want %d", len(lines), n*questions)
+	}
+	var want []record.Row    // each question's kept row, where it has one
+	var kept, wantKept []int // the samples --samples-out marks kept, and those it should
+	skipped := 0             // questions whose highest-reward sample is not learnable
+	for q := range questions {
+		best, bestAll := -1, 0
+		var rewards []float64
+		var bodies []string
+		for k := range n {
+			var s struct {
+				Question, Solution, Completion string
+				Reward                         float64
+				Kept                           bool
+			}
+			if err := json.Unmarshal([]byte(lines[q*n+k]), &s); err != nil {
+				t.Fatal(err)
+			}
+			body := record.Extract(s.Completion).Body
+			_, tagged := record.ContainsTag(body)
+			length := len(warmstart.StudentSequence(tok, p, s.Question, body, s.Solution).Tokens)
+			long := length > positions
+			t.Logf("question %d sample %d: reward %g, a row of %d tokens, tagged %v, kept %v", q, k, s.Reward, length, tagged, s.Kept)
+			rewards, bodies = append(rewards, s.Reward), append(bodies, body)
+			if s.Reward > rewards[bestAll] {
+				bestAll = k
+			}
+			if !tagged && !long && (best < 0 || s.Reward > rewards[best]) {
+				best = k
+			}
+			if s.Kept {
+				kept = append(kept, q*n+k)
+			}
+			if k == 0 {
+				want = append(want, record.Row{Question: s.Question, Solution: s.Solution})
+			}
+		}
+		if best < 0 {
+			want = want[:len(want)-1] // no row: nothing learnable to keep
+			continue
+		}
+		want[len(want)-1].Explanation = bodies[best]
+		wantKept = append(wantKept, q*n+best)
+		if best != bestAll {
+			skipped++
+		}
+	}
+	if skipped == 0 {
+		t.Fatalf("every question's highest-reward sample is learnable by a student of %d positions: the test cannot tell; change --seed or the positions", positions)
+	}
+	if fmt.Sprint(kept) != fmt.Sprint(wantKept) {
+		t.Errorf("--samples-out marks lines %v kept (0-based), want %v: each question's highest-reward learnable sample, none where none is", kept, wantKept)
+	}
+	rows, err := os.ReadFile(filepath.Join(out, distillRows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSpace(string(rows)), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%s has %d rows, want %d: one for each question with a learnable sample\n%s", distillRows, len(got), len(want), said)
+	}
+	for i, l := range got {
+		row, err := record.ParseRow([]byte(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Question != want[i].Question || row.Explanation != want[i].Explanation || row.Solution != want[i].Solution {
+			t.Errorf("%s row %d: %q / %q / %q, want the highest-reward learnable sample: %q / %q / %q", distillRows, i+1,
+				row.Question, row.Explanation, row.Solution, want[i].Question, want[i].Explanation, want[i].Solution)
 		}
 	}
 }

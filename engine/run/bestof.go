@@ -26,7 +26,8 @@ const BestOfBatch = 64
 // BestOf is how WriteBestExplanations ranks: RLT.md §5's ranked variant
 // of distillation, where the teacher writes N explanations of each
 // question and the one with the highest RLT reward (r = r_SS − r_KL + m,
-// against a frozen student) is kept.
+// against a frozen student) that the distilled student can learn from is
+// kept.
 type BestOf struct {
 	N            int
 	Temperature  float64 // the teacher samples at it, and the reward is on it
@@ -34,6 +35,11 @@ type BestOf struct {
 	Seed         uint64
 	// MicroBatchTokens bounds each of the scorer's forwards (rlt.Scorer).
 	MicroBatchTokens int
+	// StudentPositions is the distilled student's positions: an
+	// explanation it cannot learn from (Learnable: a ChatML or RLT tag, a
+	// row longer than them) is kept only where none of its question's
+	// can be, since its row is left out afterwards.
+	StudentPositions int
 	// TooLong, if set, says what to change where an explanation does not
 	// fit a model's positions for scoring (rlt.Scorer.TooLong).
 	TooLong func(who string) string
@@ -46,8 +52,8 @@ type BestOf struct {
 }
 
 // RankStats is what the ranking did: the questions ranked, the
-// explanations sampled, and the mean reward of the kept ones and of all
-// (Kept, All).
+// explanations sampled, and the mean reward of the kept ones (of the
+// questions with one the student can learn from) and of all (Kept, All).
 type RankStats struct {
 	Questions, Sampled int
 	kept, all          meanOf
@@ -88,7 +94,8 @@ func (m meanOf) mean() float64 {
 // completion, from which the explanation and whether it ended are
 // extracted), with the reward that ranked it, which question it explains
 // (group, in the order of the questions) and which of its samples it is,
-// and whether it was kept.
+// and whether it was kept: none of a question's is where the student can
+// learn from none of them (its row is left out).
 type sampleLine struct {
 	Group      int             `json:"group"`
 	Sample     int             `json:"sample"`
@@ -109,8 +116,10 @@ func RewardStudentPrecision() model.Precision {
 
 // WriteBestExplanations has teacher explain each of exs b.N times and
 // keeps, of each question's explanations, the one with the highest reward
-// (ties and NaN: the first sampled): one row a question, in the order of
-// exs. The reward is
+// (ties and NaN: the first sampled) among those a student of
+// b.StudentPositions can learn from (Learnable), or, where it can learn
+// from none, among all of them (its row is then left out as the raw
+// variant's is): one row a question, in the order of exs. The reward is
 // a GRPO step's (rlt.Trainer.Step): the teacher writes as the step
 // samples (rlt.Pair.Explain, within the room the prompts leave in both
 // models' positions), and each explanation is scored by rlt.Scorer with
@@ -188,7 +197,8 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				q, n := i/k, first+i%k // the question in part, and its sample
 				r, g := s.Reward, gens[i]
 				st.all.add(r)
-				ranks[q].offer(n, r, g.Body)
+				tagged, long := unlearnable(DistillRow{Question: g.Question, Explanation: g.Body, Solution: g.Solution}, tok, p, b.StudentPositions)
+				ranks[q].offer(n, r, g.Body, !tagged && !long)
 				if lines != nil {
 					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
 						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r)})
@@ -197,8 +207,11 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 			st.Sampled += len(gens)
 		}
 		for q, ex := range part {
-			best := ranks[q] // the sample whose row is the question's
+			best := ranks[q].best()
 			rows = append(rows, DistillRow{Question: ex.Question, Explanation: best.body, Solution: ex.Solution})
+			if !ranks[q].learnable.ok {
+				continue // its row is left out (Learnable): no sample of it is kept
+			}
 			st.kept.add(best.reward)
 			if lines != nil {
 				lines[q][best.sample].Kept = true
@@ -224,23 +237,43 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 	return rows, st, nil
 }
 
-// ranking is one question's samples as they are scored: the best so far.
+// ranking is one question's samples as they are scored: the best of those
+// the student can learn from (learnable), and the best of all, kept only
+// where none is learnable.
 type ranking struct {
+	learnable, any candidate
+}
+
+// candidate is a sample that ranks first so far (ok: there is one).
+type candidate struct {
 	sample int
 	reward float64
 	body   string
-	ok     bool // a sample was offered
+	ok     bool
 }
 
 // offer ranks sample n, whose explanation is body, of reward r.
-func (k *ranking) offer(n int, r float64, body string) {
-	if !k.ok || k.better(r) {
-		*k = ranking{sample: n, reward: r, body: body, ok: true}
+func (k *ranking) offer(n int, r float64, body string, learnable bool) {
+	c := candidate{sample: n, reward: r, body: body, ok: true}
+	if !k.any.ok || k.any.better(r) {
+		k.any = c
+	}
+	if learnable && (!k.learnable.ok || k.learnable.better(r)) {
+		k.learnable = c
 	}
 }
 
-// better reports whether reward r ranks above k's: a higher one, or a
+// best is the sample whose row is the question's: the best the student
+// can learn from, else the best of all (its row then left out).
+func (k ranking) best() candidate {
+	if k.learnable.ok {
+		return k.learnable
+	}
+	return k.any
+}
+
+// better reports whether reward r ranks above c's: a higher one, or a
 // number over a NaN (which compares as neither).
-func (k ranking) better(r float64) bool {
-	return r > k.reward || (math.IsNaN(k.reward) && !math.IsNaN(r))
+func (c candidate) better(r float64) bool {
+	return r > c.reward || (math.IsNaN(c.reward) && !math.IsNaN(r))
 }

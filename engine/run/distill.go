@@ -71,20 +71,31 @@ func ReferenceRows(exs []task.Example) []DistillRow {
 // outputs, no filtering (RLT.md §5), except an explanation that holds a
 // ChatML or RLT tag (it would break the row's own format) and a row longer
 // than the student's maxPos positions in the student layout (a reference
-// trace has no token budget); those are counted.
+// trace has no token budget); those are counted. WriteBestExplanations
+// ranks by the same rule (unlearnable), so that it keeps an explanation
+// that is not left out here wherever its question has one.
 func Learnable(rows []DistillRow, tok rlt.Encoder, p record.Prompts, maxPos int) (kept []DistillRow, tagged, long int) {
 	for _, r := range rows {
-		if _, bad := record.ContainsTag(r.Explanation); bad {
+		switch isTagged, isLong := unlearnable(r, tok, p, maxPos); {
+		case isTagged:
 			tagged++
-			continue
-		}
-		if len(warmstart.StudentSequence(tok, p, r.Question, r.Explanation, r.Solution).Tokens) > maxPos {
+		case isLong:
 			long++
-			continue
+		default:
+			kept = append(kept, r)
 		}
-		kept = append(kept, r)
 	}
 	return kept, tagged, long
+}
+
+// unlearnable says why a student of maxPos positions cannot learn from r
+// (Learnable): its explanation holds a ChatML or RLT tag, or else its row
+// in the student layout is longer than maxPos; neither where it can.
+func unlearnable(r DistillRow, tok rlt.Encoder, p record.Prompts, maxPos int) (tagged, long bool) {
+	if _, bad := record.ContainsTag(r.Explanation); bad {
+		return true, false
+	}
+	return false, len(warmstart.StudentSequence(tok, p, r.Question, r.Explanation, r.Solution).Tokens) > maxPos
 }
 
 // DistillConfig is the student fine-tuning budget.
