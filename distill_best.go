@@ -109,13 +109,14 @@ func rewardFits(fit func(task.Example) string, tok rlt.Encoder, p record.Prompts
 // (rewardDir) and ranks the teacher's explanations of exs with it
 // (runpkg.WriteBestExplanations), saying on stderr what the ranking did
 // and writing every sample to samplesOut where given. A signal's stop is
-// said with what it leaves (nothing in out; the samples ranked so far in
-// samplesOut).
+// said with what it leaves: while the reward's student loads, as every
+// load's (loadStopped); while it ranks, nothing in out and the samples
+// ranked so far in samplesOut.
 func distillBestOf(ctx context.Context, be compute.Backend, teacher *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, b runpkg.BestOf,
 	rewardDir, samplesOut, out string, stderr io.Writer) ([]runpkg.DistillRow, error) {
 	student, err := model.LoadAs(ctx, be, rewardDir, runpkg.RewardStudentPrecision())
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return nil, fmt.Errorf("stopped by a signal while the reward's student (--reward-student %s) loaded: nothing was written to %s; to start again, run the same command", rewardDir, out)
+	if err := loadStopped(ctx, err, "the reward's student (--reward-student "+rewardDir+") loaded", "question", "to start again, run the same command"); err != nil {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--reward-student %s: %w", rewardDir, err)

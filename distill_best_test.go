@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -9,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/record"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -376,5 +379,26 @@ func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
 			t.Errorf("%s row %d: %q / %q / %q, want the highest-reward learnable sample: %q / %q / %q", distillRows, i+1,
 				row.Question, row.Explanation, row.Solution, want[i].Question, want[i].Explanation, want[i].Solution)
 		}
+	}
+}
+
+// A signal while --reward-student loads (its context cancelled as the
+// load begins) is said as every command's stop while its models load
+// (loadStopped): before the first question, while the reward's student
+// loaded, where the load stopped, that nothing was written, and the way
+// on.
+func TestDistillBestOfStoppedWhileTheRewardStudentLoads(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stderr strings.Builder
+	_, err := distillBestOf(ctx, compute.NewCPU(), nil, nil, record.Prompts{}, nil, runpkg.BestOf{N: 2, Temperature: 0.7},
+		distillStudent, "", filepath.Join(t.TempDir(), "out"), &stderr)
+	want := "stopped by a signal before its first question, while the reward's student (--reward-student " + distillStudent + ") loaded (" +
+		filepath.Join(distillStudent, "model.safetensors") + ": tensor "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "): nothing was written; to start again, run the same command") {
+		t.Errorf("got %v;\nwant %q…): nothing was written; to start again, run the same command", err, want)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr %q: the ranking began", stderr.String())
 	}
 }
