@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 
@@ -35,7 +36,7 @@ type BestOf struct {
 	Seed         uint64
 	// MicroBatchTokens bounds each of the scorer's forwards (rlt.Scorer).
 	MicroBatchTokens int
-	// StudentPositions is the distilled student's positions: an
+	// StudentPositions is the distilled student's positions (required): an
 	// explanation it cannot learn from (Learnable: a ChatML or RLT tag, a
 	// row longer than them) is kept only where none of its question's
 	// can be, since its row is left out afterwards.
@@ -131,6 +132,11 @@ func RewardStudentPrecision() model.Precision {
 // before it (a cancelled ctx's: a signal).
 func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, b BestOf) ([]DistillRow, RankStats, error) {
 	var st RankStats
+	if b.N < 1 || b.StudentPositions < 1 {
+		// A caller's mistake: N is the samples a question, and at no
+		// positions no row would be learnable, none kept.
+		return nil, st, fmt.Errorf("run.WriteBestExplanations: BestOf.N %d and StudentPositions %d: want each at least 1", b.N, b.StudentPositions)
+	}
 	pair, err := rlt.NewPair(teacher, student, tok, p)
 	if err != nil {
 		return nil, st, err

@@ -1,8 +1,12 @@
 package run
 
 import (
+	"context"
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // A question's samples, offered in the order sampled, keep the first with
@@ -39,5 +43,17 @@ func TestRankingKeepsTheBestLearnable(t *testing.T) {
 				t.Errorf("kept sample %d (%q), learnable %v; want %d, learnable %v", best.sample, best.body, k.learnable.ok, c.best, c.learnable)
 			}
 		})
+	}
+}
+
+// A BestOf without samples or without the student's positions is refused
+// before any model is asked (BestOfBatch / N; no row learnable, none
+// kept), where it divided by zero or kept nothing.
+func TestWriteBestExplanationsRefusesAnEmptyBestOf(t *testing.T) {
+	for _, b := range []BestOf{{N: 0, StudentPositions: 256}, {N: 2}} {
+		if _, _, err := WriteBestExplanations(context.Background(), nil, nil, nil, record.Prompts{}, nil, b); err == nil ||
+			!strings.Contains(err.Error(), "want each at least 1") {
+			t.Errorf("BestOf{N: %d, StudentPositions: %d}: %v; want a refusal", b.N, b.StudentPositions, err)
+		}
 	}
 }
