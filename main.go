@@ -130,10 +130,11 @@ Prints what this rlt was built from, read from the binary's build
 information: the module version (a stamped build's is its commit's tag
 or pseudo-version, +dirty when modified; otherwise (devel)), the VCS
 revision and commit time, "modified" when the checkout had uncommitted
-changes, and the Go version. rlt --version prints the same. A binary built without VCS
-stamping (go run, -buildvcs=false, which GOFLAGS or go env may set, a git
-worktree, or outside a git clone) says its revision is unknown: build it
-with go build -buildvcs=true in a git clone to have it.
+changes, and the Go version. rlt --version prints the same. A binary
+built without VCS stamping (go run, -buildvcs=false, which GOFLAGS or go
+env may set, a git worktree, or outside a git clone) says its revision
+is unknown: build it with go build -buildvcs=true in a git clone to have
+it.
 
 Example:
   rlt version
@@ -155,8 +156,11 @@ func runVersion(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// versionLine says the build bi in one line: "rlt (devel) revision
-// 1495f9f… (2026-12-06T14:29:05Z, modified), go1.24.1".
+// versionLine says the build bi in one line: "rlt
+// v0.0.0-20261206142905-1495f9f…+dirty revision 1495f9f…
+// (2026-12-06T14:29:05Z, modified), go1.26.8" (a stamped build's version
+// is its commit's pseudo-version since Go 1.24), or "rlt (devel) revision
+// unknown (…)" without stamping.
 func versionLine(bi *debug.BuildInfo) string {
 	settings := map[string]string{}
 	for _, s := range bi.Settings {

@@ -246,6 +246,7 @@ func TestUsageTexts(t *testing.T) {
 		{[]string{"serve"}, []string{"Usage: rlt serve", "--model /tmp/trained --listen", "--model /tmp/defaults/student --listen",
 			"how the model holds its matrices"}},
 		{[]string{"logprobs"}, []string{"Usage: rlt logprobs", "--model /tmp/defaults/teacher", "how the model holds its matrices"}},
+		{[]string{"version"}, []string{"Usage: rlt version", "go build -buildvcs=true in a git clone"}},
 	} {
 		code, out, errs := runCLI(t, "", append(c.args, "--help")...)
 		usage := out + errs
