@@ -337,7 +337,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			defer device.Close(be)
 		}
 		sc, err = serverScorer(ctx, be, *tdir, *sdir, *tokDir, override, rc, prec, ro, stderr)
-		if err := loadStopped(ctx, err, "the model loaded and the server was checked", unit, goOn); err != nil {
+		what := "the model loaded and the server was checked"
+		if remote.IsURL(*tdir) && remote.IsURL(*sdir) { // no model loads
+			what = "the servers were checked"
+		}
+		if err := loadStopped(ctx, err, what, unit, goOn); err != nil {
 			return err
 		}
 		if err != nil {
