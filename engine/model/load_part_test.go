@@ -125,26 +125,31 @@ func TestLoadStopsWithinATensor(t *testing.T) {
 		if !src.done || src.after != 0 {
 			t.Errorf("%s: %d parts read after the stop; want none", name, src.after)
 		}
-		// Not stopped: the parts hold what whole reads give.
-		parts, err := load(context.Background(), fo)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		// Not stopped: the parts hold what whole reads give, parts of
+		// 1 KiB and of 1006 bytes, which divide no tensor: each ends
+		// in a shorter part.
 		stopEvery = math.MaxInt64
 		whole, err := load(context.Background(), fo)
-		stopEvery = 1 << 10
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		for i, p := range parts.Params() {
-			a, b := make([]float32, p.Tensor.Len()), make([]float32, p.Tensor.Len())
-			be.Read(a, p.Tensor)
-			be.Read(b, whole.Params()[i].Tensor)
-			for j := range a {
-				if math.Float32bits(a[j]) != math.Float32bits(b[j]) {
-					t.Fatalf("%s: %s[%d] read in parts is %v, whole %v", name, p.Name, j, a[j], b[j])
+		for _, every := range []int64{1 << 10, 1006} {
+			stopEvery = every
+			parts, err := load(context.Background(), fo)
+			if err != nil {
+				t.Fatalf("%s, parts of %d bytes: %v", name, every, err)
+			}
+			for i, p := range parts.Params() {
+				a, b := make([]float32, p.Tensor.Len()), make([]float32, p.Tensor.Len())
+				be.Read(a, p.Tensor)
+				be.Read(b, whole.Params()[i].Tensor)
+				for j := range a {
+					if math.Float32bits(a[j]) != math.Float32bits(b[j]) {
+						t.Fatalf("%s: %s[%d] read in parts of %d bytes is %v, whole %v", name, p.Name, j, every, a[j], b[j])
+					}
 				}
 			}
 		}
+		stopEvery = 1 << 10
 	}
 }
