@@ -230,9 +230,9 @@ func (e *LoadStopped) Unwrap() error { return e.Err }
 // New loads the models and builds the trainer on a checked configuration
 // and the data its check read (no file is read again). A data run leaves
 // out, as counted skips, the rows too long for the models. A cancelled ctx
-// stops the models' load before its next tensor, with a *LoadStopped
-// error wrapping ctx.Err() (model.LoadAs); the device opened for them is
-// closed.
+// stops the models' load before its next tensor, or within a large one,
+// with a *LoadStopped error wrapping ctx.Err() (model.LoadAs); the device
+// opened for them is closed.
 func New(ctx context.Context, checked Checked, sink event.Sink) (*Engine, error) {
 	if !checked.made {
 		return nil, errors.New("run.New: the configuration was not checked (run.Check makes what New builds on)")
