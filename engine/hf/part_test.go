@@ -18,7 +18,7 @@ import (
 // refused, naming it.
 func TestReadAtParts(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	data := make([]float32, 300001) // 600 KB in BF16, 1.2 MB in F32: parts straddle the read chunk
+	data := make([]float32, 600001) // 1.2 MB in BF16 and F16, 2.4 MB in F32: parts straddle the 1 MiB read chunk
 	for i := range data {
 		data[i] = float32(r.NormFloat64())
 	}
@@ -87,7 +87,7 @@ func TestReadAtParts(t *testing.T) {
 			}
 			for _, c := range []struct{ first, n int }{{-1, 1}, {len(data), 1}, {len(data) - 1, 2}} {
 				err := fo.ReadFloat32At("w", c.first, make([]float32, c.n))
-				if err == nil || !strings.Contains(err.Error(), `tensor "w": elements [`) || !strings.Contains(err.Error(), "are not within its 300001") {
+				if err == nil || !strings.Contains(err.Error(), `tensor "w": elements [`) || !strings.Contains(err.Error(), "are not within its 600001") {
 					t.Errorf("part [%d, %d): %v; want it refused", c.first, c.first+c.n, err)
 				}
 			}
