@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -307,14 +306,14 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 		s.State = StateBroken
 		notes = append([]string{"no readable " + ConfigFile + ": " + cfgErr.Error()}, notes...)
 	} else {
-		var writer []string
 		// Where events.jsonl was cut short, which of its sessions did
 		// the steps the checkpoint folders prove is lost with it.
 		recorded := func(seg int) bool {
 			return m.steps[seg] != nil || ev.checkpoints[seg] != nil || steps.eventsLoss == logCut
 		}
-		s.State, writer, _, s.Holder = runState(held, holder, probeErr, evState, recorded)
-		notes = append(notes, writer...)
+		v := runState(held, holder, probeErr, evState, recorded)
+		s.State, s.Holder = v.state, v.by
+		notes = append(notes, v.notes...)
 		if s.State == StateRunning {
 			// A writer stopped by a signal (SIGSTOP, ctrl+z) or hung keeps
 			// its lock: the time since it last wrote says so.
@@ -356,7 +355,7 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // process holds it; holder: what run.lock says) and its events (ev), and
 // what to note of the process that holds or held it: the one rule by which
 // the Runs screen, rlt sessions and the workbench's header for a run
-// trained elsewhere (Run.State) say whether a run is running, and who holds
+// trained elsewhere (Run.StateGone) say whether a run is running, and who holds
 // it and why (by: any live holder, a review included). Running needs a
 // live holder whose session trains the run and whose engine has not ended;
 // a run whose writer was killed (run.lock left behind, no process holding
@@ -379,16 +378,22 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // (probeLock; held is then false): no process is said to hold the run,
 // nor the last session that trained it to be gone, nor run.lock to be
 // left by one; the note says that it is not known, and why.
-func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, recorded func(seg int) bool) (state RunState, notes []string, interrupted bool, by Holder) {
+func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, recorded func(seg int) bool) runView {
+	var (
+		state       RunState
+		notes       []string
+		interrupted bool
+		by          Holder
+	)
 	here := heldHere(holder)
-	live := func(state RunState, doing string) (RunState, []string, bool, Holder) {
+	live := func(state RunState, doing string) runView {
 		switch {
 		case here:
 			notes = append(notes, "open here, "+doing)
 		case holder.PID != 0:
 			notes = append(notes, fmt.Sprintf("pid %d", holder.PID))
 		}
-		return state, notes, false, Holder{PID: holder.PID, Doing: doing, Process: holder.Process, Host: holder.Host, OS: holder.OS}
+		return runView{state: state, notes: notes, by: Holder{PID: holder.PID, Doing: doing, Process: holder.Process, Host: holder.Host, OS: holder.OS}}
 	}
 	if held && holder.Checking != "" && holder.Checking != IntentResume {
 		// The lock's holder opens the run to review it (or re-score it)
@@ -460,8 +465,15 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 		interrupted = false
 		notes = append(notes, unclosedNote(pid, ev.lastPhase))
 	}
+	var goneWords, unproven string
 	if interrupted {
-		notes = append(notes, goneNote(gone, recorded(gone.seg), pid, goneUnproven(lockLeft, holder, pid)))
+		// Whether the folder proves that process gone is asked once (a
+		// kill(pid, 0)): the note, Gone's words (the workbench's, once a
+		// tick) and the note on run.lock below read this one answer.
+		unproven = goneUnproven(lockLeft, holder, pid)
+		stepped := recorded(gone.seg)
+		notes = append(notes, goneNote(gone, stepped, pid, unproven))
+		goneWords = goneNote(gone, stepped, 0, unproven)
 	}
 	switch {
 	case held:
@@ -483,17 +495,35 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 		default:
 			notes = append(notes, "open in another process, no engine running")
 		}
+	case lockLeft && holder.PID != pid && interrupted:
+		// goneUnproven asked whether run.lock's pid may live (mayLive).
+		if unproven != "" { // the note on the trainer said why
+			notes = append(notes, fmt.Sprintf("run.lock names pid %d, which does not hold it", holder.PID))
+		} else {
+			notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
+		}
 	case lockLeft && holder.PID != pid:
 		switch why := mayLive(holder.PID, holder.Host, "its pid"); {
-		case why != "" && interrupted: // the note on the trainer said why (goneUnproven)
-			notes = append(notes, fmt.Sprintf("run.lock names pid %d, which does not hold it", holder.PID))
 		case why != "":
 			notes = append(notes, fmt.Sprintf("run.lock names pid %d, which does not hold it (%s)", holder.PID, why))
 		default:
 			notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
 		}
 	}
-	return state, notes, interrupted, by
+	return runView{state: state, notes: notes, interrupted: interrupted, gone: goneWords, by: by}
+}
+
+// runView is what runState says of a run.
+type runView struct {
+	state RunState
+	notes []string // the note on the process that holds or held it, in parts
+	// interrupted: the last session that trained the run (or set out to
+	// resume it) is gone without closing it, also after a review since.
+	interrupted bool
+	// gone says, of an interrupted run, what that session had done, in
+	// the note's words without its pid (goneNote): the workbench's header.
+	gone string
+	by   Holder // the live process that holds it, and why (zero: none)
 }
 
 // idleHold is what a process that holds a run with no engine does with
@@ -512,7 +542,7 @@ var idleHolds = map[string]idleHold{
 // its engine and recorded no step, or was loading its engine (the models,
 // the device) to create or to resume the run. pid is its process (0: not
 // said). The listing's note (runState) and the workbench's header
-// (Run.Gone) say it in these words, so both tell one story of the run.
+// (Run.StateGone) say it in these words, so both tell one story of the run.
 // live is why that process may live on (goneUnproven; "": the folder
 // proves it gone): then the note says only that it holds no lock on this
 // folder, what it had done, and why nothing here tells whether it is gone.
@@ -546,7 +576,7 @@ func goneNote(s session, recorded bool, pid int, live string) string {
 // hold it (a killed writer's, a killed review's): it names a pid and the
 // probe found it free, not held and not a probe that could not tell
 // (probeErr), whose run.lock may name a live holder. The listing's note
-// (runState) and the open run's (Gone) read it by this one rule.
+// (runState) and the tests' Gone read it by this one rule.
 func lockLeftBehind(held bool, holder LockInfo, probeErr error) bool {
 	return !held && holder.PID != 0 && probeErr == nil
 }
@@ -622,31 +652,43 @@ func (r *Run) foldEvent(e EventRecord) {
 	r.evMu.Unlock()
 }
 
-// State is what the Runs screen lists the run as now, and what it notes of
-// the process that holds or held it (runState, the Lister's rule): from
-// the events this Run has read and written and a probe of run.lock. A run
-// opened read-only whose writer was killed reads stopped, not running. A
-// Run this process holds (Create, Open) reads as another process would
-// list it: running once this session created or resumed it, resuming
-// from an open to resume (Options.Intent) until then, by its training
-// state while it only reviews it. interrupted: the last session
-// that trained the run is gone without closing it (the listing's note on
-// it, Gone), also after a review since.
-func (r *Run) State() (state RunState, note string, interrupted bool) {
-	state, notes, interrupted, _ := r.state()
-	return state, strings.Join(notes, "; "), interrupted
+// StateGone is what the Runs screen lists the run as now, and of a run
+// it calls interrupted, what the gone process had done: the workbench
+// asks it once a tick of the run it has open, and runState, the Lister's
+// rule, says both, from the events this Run has read and written and one
+// probe of run.lock. A run opened read-only whose writer was killed reads
+// stopped, not running. A Run this process holds (Create, Open) reads as
+// another process would list it: running once this session created or
+// resumed it, resuming from an open to resume (Options.Intent) until
+// then, by its training state while it only reviews it. interrupted: the
+// last session that trained the run (or set out to resume it) is gone
+// without closing it (the listing's note on it), also after a review
+// since. gone says what that session had done, in the listing's words
+// without its pid (goneNote): "the process that trained it is gone
+// without stopping it", or that it was loading its engine to create or
+// to resume the run, or had recorded no step, or, where the folder does
+// not prove that process gone (goneUnproven), why it may live on, as the
+// listing says it ("": not interrupted).
+func (r *Run) StateGone() (state RunState, interrupted bool, gone string) {
+	return r.stateGone(r.lockView())
+}
+
+// stateGone is StateGone of run.lock as lockView says it.
+func (r *Run) stateGone(held bool, holder LockInfo, probeErr error) (state RunState, interrupted bool, gone string) {
+	v := r.stateOf(held, holder, probeErr)
+	return v.state, v.interrupted, v.gone
 }
 
 // Holder is the live process that holds the run's lock and what it does
 // with it, as the Runs screen says it (zero: none): for a run viewed
 // read-only, who writes it.
-func (r *Run) Holder() Holder {
-	_, _, _, by := r.state()
-	return by
-}
+func (r *Run) Holder() Holder { return r.state().by }
 
-func (r *Run) state() (state RunState, notes []string, interrupted bool, by Holder) {
-	held, holder, probeErr := r.lockView()
+// state is runState of this Run, run.lock probed (lockView).
+func (r *Run) state() runView { return r.stateOf(r.lockView()) }
+
+// stateOf is runState of this Run and run.lock as lockView says it.
+func (r *Run) stateOf(held bool, holder LockInfo, probeErr error) runView {
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
 	return runState(held, holder, probeErr, &r.ev, r.recordedLocked)
@@ -666,61 +708,8 @@ func (r *Run) lockView() (held bool, holder LockInfo, probeErr error) {
 	return probeLock(r.dir)
 }
 
-// Gone says, of the session State calls interrupted, what it had done
-// when it was gone, in the listing's words without its pid (goneNote):
-// "the process that trained it is gone without stopping it", or that it
-// was loading its engine to create or to resume the run, or had recorded
-// no step. It reads the events and metrics this Run has read, and
-// run.lock only for whether the folder proves that process gone
-// (goneUnproven: else it says why it may live on, as the listing does): whether that
-// session is gone at all is State's to say ("": no session that trained
-// the run is open or gone unclosed).
-func (r *Run) Gone() string { return r.gone(r.lockView()) }
-
-// gone is Gone of run.lock as lockView says it.
-func (r *Run) gone(held bool, holder LockInfo, probeErr error) string {
-	r.evMu.Lock()
-	defer r.evMu.Unlock()
-	return r.goneLocked(held, holder, probeErr)
-}
-
-// StateGone is State's state and interrupted, and of a run it calls
-// interrupted, Gone, from one probe of run.lock and one reading of the
-// events, for a caller that asks both (the workbench, once a tick, of
-// the run it has open): State then Gone probed run.lock twice, and a
-// session read between them could make the two disagree.
-func (r *Run) StateGone() (state RunState, interrupted bool, gone string) {
-	return r.stateGone(r.lockView())
-}
-
-// stateGone is StateGone of run.lock as lockView says it.
-func (r *Run) stateGone(held bool, holder LockInfo, probeErr error) (state RunState, interrupted bool, gone string) {
-	r.evMu.Lock()
-	defer r.evMu.Unlock()
-	state, _, interrupted, _ = runState(held, holder, probeErr, &r.ev, r.recordedLocked)
-	if interrupted {
-		gone = r.goneLocked(held, holder, probeErr)
-	}
-	return state, interrupted, gone
-}
-
-// goneLocked is Gone of run.lock as lockView says it, read as runState
-// reads it (lockLeftBehind); r.evMu is held.
-func (r *Run) goneLocked(held bool, holder LockInfo, probeErr error) string {
-	s, unclean, _ := r.ev.uncleanExit(false)
-	if !unclean {
-		return ""
-	}
-	lockLeft := lockLeftBehind(held, holder, probeErr)
-	pid := s.pid
-	if pid == 0 && lockLeft {
-		pid = holder.PID // as runState reads it: events written before they named their process
-	}
-	return goneNote(s, r.recordedLocked(s.seg), 0, goneUnproven(lockLeft, holder, pid))
-}
-
 // noteRecorded notes that the segment seg has a metric record: a step of
-// its session was done (Gone).
+// its session was done (goneNote's words).
 func (r *Run) noteRecorded(seg int) {
 	r.evMu.Lock()
 	if r.recorded == nil {

@@ -487,7 +487,7 @@ func (m *metricsFold) note(segment, step int, reward float64, hasReward bool) {
 }
 
 // eventsFold is what List takes from events.jsonl, and what an open Run
-// takes from the events it reads and writes to say its state (Run.State).
+// takes from the events it reads and writes to say its state (Run.StateGone).
 type eventsFold struct {
 	created   bool // a create event was read: createdAt is the run's creation
 	createdAt time.Time
@@ -585,7 +585,7 @@ func (f *eventsFold) recordedCheckpoint() int {
 
 // session is what the events say of one session that opened the run: as
 // much as a note on it needs once it is gone without closing the run
-// (Gone).
+// (goneNote).
 type session struct {
 	pid int // its process (0: unknown)
 	seg int // its segment: the records it wrote carry it

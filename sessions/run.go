@@ -203,11 +203,11 @@ type Run struct {
 	tracesFolderLost bool
 
 	// what the events read and written so far say of the training
-	// (State), folded as the Lister folds events.jsonl
+	// (StateGone), folded as the Lister folds events.jsonl
 	evMu sync.Mutex
 	ev   eventsFold
 	// recorded: the segments with a metric record read or written (a
-	// step their session did), for what State notes of a session gone
+	// step their session did), for what StateGone says of a session gone
 	recorded map[int]bool
 
 	// the engine's latest progress within a step (a few events a second

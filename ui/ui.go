@@ -279,7 +279,7 @@ type runStatus struct {
 	// crashed. It reads stopped.
 	interrupted bool
 	// gone says what the session gone (interrupted) had done, in the
-	// listing's words (sessions.Run.Gone: it trained the run, or was
+	// listing's words (sessions.Run.StateGone: it trained the run, or was
 	// loading its engine to create or resume it, or recorded no step):
 	// the note says so rather than that it trained it.
 	gone string
@@ -379,7 +379,7 @@ func (m *Model) attach(o *opened) {
 }
 
 // checkWriter asks sessions what the open run is, when no engine of this
-// workbench drives it (sessions.Run.State: the rule by which the Runs
+// workbench drives it (sessions.Run.StateGone: the rule by which the Runs
 // screen lists runs, so both say the same), for what its phases cannot
 // say: whether another process has opened it to resume it and is loading
 // its engine (resuming), and whether its last training session is gone

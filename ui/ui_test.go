@@ -1092,7 +1092,7 @@ func TestHeaderSaysWhatTheListingSaysOfAResume(t *testing.T) {
 				// ask it as the header does.
 				lastKind := map[resume]string{loading: sessions.KindOpen, killed: sessions.KindOpen, refused: sessions.KindClose, resumed: sessions.KindResume}[c.resume]
 				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-					st, _, interrupted := m.sh.run.State()
+					st, interrupted, _ := m.sh.run.StateGone()
 					evs, _ := m.sh.run.Store().EventsSince(0)
 					if st == c.listed && interrupted == (c.resume == killed) && len(evs) > 0 && evs[len(evs)-1].Kind == lastKind {
 						break
@@ -2102,7 +2102,7 @@ func TestWorkbenchFollowsAnOfficialRunToItsPlan(t *testing.T) {
 func awaitKillRead(t *testing.T, m *Model) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, _, interrupted := m.sh.run.State(); interrupted {
+		if _, interrupted, _ := m.sh.run.StateGone(); interrupted {
 			break
 		}
 		if time.Now().After(deadline) {
