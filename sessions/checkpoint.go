@@ -369,24 +369,30 @@ func TrainerCheckpointSize(params, tokenizer int64) int64 {
 // default), state.json's manifest and trainer.json.
 const checkpointJSON = 16 << 10
 
-// TrainerFiles is a saved trainer checkpoint read back: the model folders
-// to load, the optimiser's tensors and the trainer's state.
+// TrainerFiles is a saved trainer checkpoint to read back: the model
+// folders to load, the optimiser's tensors' file (OptimizerFile) and the
+// trainer's state.
 type TrainerFiles struct {
 	TeacherDir, ReferenceDir string
-	Optimizer                []hf.NamedTensor
-	OptimizerMeta            map[string]string
+	OptimizerFile            string
 	State                    json.RawMessage
 }
 
-// ReadTrainerCheckpoint reads what SaveTrainerCheckpoint wrote into ck
-// (folders written before this function existed have the same layout).
+// ReadTrainerCheckpoint reads the trainer's state SaveTrainerCheckpoint
+// wrote into ck and names its other files (folders written before this
+// function existed have the same layout). It reads no tensor: the
+// optimiser's moments are twice the teacher's size in float32, so the
+// engine's restore reads them, as it loads the models, a tensor at a time
+// into the optimiser, where a stop can end the read (run.Engine.Restore).
 func (r *Run) ReadTrainerCheckpoint(ck Checkpoint) (TrainerFiles, error) {
-	f := TrainerFiles{TeacherDir: filepath.Join(ck.Dir, TeacherDir), ReferenceDir: filepath.Join(ck.Dir, ReferenceDir)}
+	f := TrainerFiles{TeacherDir: filepath.Join(ck.Dir, TeacherDir), ReferenceDir: filepath.Join(ck.Dir, ReferenceDir),
+		OptimizerFile: filepath.Join(ck.Dir, OptimizerFile)}
 	var err error
 	if f.State, err = os.ReadFile(filepath.Join(ck.Dir, TrainerStateFile)); err != nil {
 		return f, fmt.Errorf("resume: %w", err)
 	}
-	if f.Optimizer, f.OptimizerMeta, err = ReadTensors(filepath.Join(ck.Dir, OptimizerFile)); err != nil {
+	// A checkpoint without its moments is said now, before the models load.
+	if _, err := os.Stat(f.OptimizerFile); err != nil {
 		return f, fmt.Errorf("resume: %w", err)
 	}
 	return f, nil

@@ -96,10 +96,11 @@ func TestCheckpointRotation(t *testing.T) {
 			if err != nil || ck.Step != last || len(msgs) != 0 {
 				t.Fatalf("latest %+v %v %v", ck, msgs, err)
 			}
-			if f, err := r.ReadTrainerCheckpoint(ck); err != nil || string(f.State) != `{"step":1}` || len(f.Optimizer) == 0 {
+			f, err := r.ReadTrainerCheckpoint(ck)
+			if err != nil || string(f.State) != `{"step":1}` || f.OptimizerFile != filepath.Join(ck.Dir, OptimizerFile) {
 				t.Fatalf("trainer files of the latest: %+v %v", f, err)
 			}
-			ts, meta, err := ReadTensors(filepath.Join(ck.Dir, OptimizerFile))
+			ts, meta, err := ReadTensors(f.OptimizerFile)
 			if err != nil || len(ts) != 2 || ts[0].Name != "m.0" || ts[0].Data[3] != float32(last) || meta["step"] != fmt.Sprint(last) {
 				t.Errorf("optimizer tensors %+v %v %v", ts, meta, err)
 			}

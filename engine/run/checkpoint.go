@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -88,11 +89,13 @@ func (e *Engine) Snapshot() (Snapshot, error) {
 		OptimizerMeta: map[string]string{"adam_steps": fmt.Sprint(adamSteps)}, State: state}, nil
 }
 
-// Saved is a checkpoint read back: the model folders of the teacher and
-// the reference, the optimiser's moments and the TrainerState JSON.
+// Saved is a checkpoint to read back: the model folders of the teacher
+// and the reference, the safetensors file of the optimiser's moments (as
+// Snapshot names them, in float32) and the TrainerState JSON. Restore
+// reads the files, so that a stop heeds them all.
 type Saved struct {
 	TeacherDir, ReferenceDir string
-	Optimizer                []hf.NamedTensor
+	OptimizerFile            string
 	State                    json.RawMessage
 }
 
@@ -100,10 +103,11 @@ type Saved struct {
 // AdamW moments and step, and the trainer's step count, so the next Step
 // is the one an uninterrupted run would have taken. A cancelled ctx stops
 // the models' load as it stops LoadAs (before the next tensor, or within
-// a large one), with an error wrapping the *model.StoppedError (itself
-// wrapping ctx.Err()) that names the tensor and its file; the engine is
-// then partly restored, to be dropped. Restore writes nothing: the
-// checkpoint stays as it was, for a later resume.
+// a large one), and the moments' read after it likewise, with an error
+// wrapping the *model.StoppedError (itself wrapping ctx.Err()) that names
+// the tensor and its file; the engine is then partly restored, to be
+// dropped. Restore writes nothing: the checkpoint stays as it was, for a
+// later resume.
 func (e *Engine) Restore(ctx context.Context, s Saved) error {
 	tr := e.Trainer
 	st, err := ParseTrainerState(s.State)
@@ -127,26 +131,76 @@ func (e *Engine) Restore(ctx context.Context, s Saved) error {
 			return fmt.Errorf("resume: %s: %w", m.name, err)
 		}
 	}
-	byName := make(map[string]hf.NamedTensor, len(s.Optimizer))
-	for _, t := range s.Optimizer {
-		byName[t.Name] = t
-	}
-	m, v, _ := tr.Optimizer().State()
-	be := tr.Teacher.Backend()
-	for i, p := range tr.Teacher.Params() {
-		for _, mom := range []struct {
-			name string
-			dst  *compute.Tensor
-		}{{p.Name + ".exp_avg", m[i]}, {p.Name + ".exp_avg_sq", v[i]}} {
-			t, ok := byName[mom.name]
-			if !ok || len(t.Data) != mom.dst.Len() {
-				return fmt.Errorf("resume: optimizer: tensor %q missing or of the wrong size", mom.name)
-			}
-			be.Write(mom.dst, t.Data)
-		}
+	if err := e.restoreMoments(ctx, s.OptimizerFile); err != nil {
+		return fmt.Errorf("resume: optimizer: %w", err)
 	}
 	tr.Optimizer().SetStep(st.AdamSteps)
 	tr.SetStepIndex(st.Step)
+	return nil
+}
+
+// momentsStopEvery is how many bytes of a moment restoreMoments reads
+// between two looks at its context, as a model's load does (32 MiB, see
+// model.LoadAs): the moments are twice the teacher's weights in float32,
+// so a 7B teacher's embedding has two moments of a gigabyte each. Tests
+// make it smaller.
+var momentsStopEvery int64 = 32 << 20
+
+// restoreMoments reads the AdamW moments of the teacher's parameters
+// (NAME.exp_avg and NAME.exp_avg_sq) from the safetensors file at path
+// into the optimiser, a tensor at a time (straight into a moment the host
+// holds, through one tensor's buffer into a device's), and a large one
+// momentsStopEvery bytes at a time. It looks at ctx before each tensor
+// and between the parts of one: once ctx has ended, it stops with a
+// *model.StoppedError, in the words of a model's load that stopped so.
+func (e *Engine) restoreMoments(ctx context.Context, path string) error {
+	f, err := hf.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := e.Trainer
+	m, v, _ := tr.Optimizer().State()
+	be := tr.Teacher.Backend()
+	params := tr.Teacher.Params()
+	var buf []float32
+	for i, p := range params {
+		for j, mom := range []struct {
+			name string
+			dst  *compute.Tensor
+		}{{p.Name + ".exp_avg", m[i]}, {p.Name + ".exp_avg_sq", v[i]}} {
+			info, ok := f.Tensor(mom.name)
+			stopped := func(done int64, err error) error {
+				return &model.StoppedError{File: path, Tensor: mom.name, Read: 2*i + j, Tensors: 2 * len(params), Done: done, Size: info.Bytes(), Err: err}
+			}
+			if err := ctx.Err(); err != nil {
+				return stopped(0, err)
+			}
+			if !ok || info.NumElements() != mom.dst.Len() {
+				return fmt.Errorf("tensor %q missing or of the wrong size", mom.name)
+			}
+			dst, onHost := compute.HostData(mom.dst)
+			if !onHost {
+				buf = slices.Grow(buf[:0], mom.dst.Len())[:mom.dst.Len()]
+				dst = buf
+			}
+			elem := int64(max(1, info.DType.Size()))
+			per := int(max(1, momentsStopEvery/elem))
+			for first := 0; first < len(dst); first += per {
+				if first > 0 {
+					if err := ctx.Err(); err != nil {
+						return stopped(int64(first)*elem, err)
+					}
+				}
+				if err := f.ReadFloat32At(mom.name, first, dst[first:first+min(per, len(dst)-first)]); err != nil {
+					return err
+				}
+			}
+			if !onHost {
+				be.Write(mom.dst, dst)
+			}
+		}
+	}
 	return nil
 }
 

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 
@@ -30,11 +34,15 @@ func (c *cancelOnLook) Err() error {
 
 // TestRestoreStopsWhenCancelled: a resume's restore whose context ends
 // while the checkpoint's models load (the teacher's, then the
-// reference's) stops before the next tensor, with an error wrapping
-// context.Canceled and the *model.StoppedError that names the tensor and
-// its file, said as the model's; the checkpoint is left byte for byte as
-// it was, and a restore from it afterwards resumes at its step. Restore
-// took no context: it read every tensor of both models.
+// reference's), or while the optimiser's moments are read after them,
+// stops before the next tensor (or, for a moment read in parts, before
+// its next part), with an error wrapping context.Canceled and the
+// *model.StoppedError that names the tensor and its file, said as the
+// model's; the checkpoint is left byte for byte as it was, and a restore
+// from it afterwards (its moments read in parts, bit for bit the
+// snapshot's) resumes at its step. Restore took no context: it read every
+// tensor of both models; then the moments were read whole before it
+// (sessions.ReadTrainerCheckpoint), looking at no context.
 func TestRestoreStopsWhenCancelled(t *testing.T) {
 	c := smallConfig(tinyModels(t))
 	c.EvalEvery = 0
@@ -67,33 +75,59 @@ func TestRestoreStopsWhenCancelled(t *testing.T) {
 				all[filepath.Join(dir, e.Name())] = string(b)
 			}
 		}
+		b, err := os.ReadFile(ck.OptimizerFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all[ck.OptimizerFile] = string(b)
 		return all
 	}
 	before := files()
-	n := len(first.Trainer.Teacher.Params())
+	params := first.Trainer.Teacher.Params()
+	n := len(params)
+	// The optimiser's moments, in the order Restore reads them.
+	var moments []string
+	for _, p := range params {
+		moments = append(moments, p.Name+".exp_avg", p.Name+".exp_avg_sq")
+	}
+	every := momentsStopEvery
+	defer func() { momentsStopEvery = every }()
 	for _, s := range []struct {
-		look   int    // the look at Err that cancels
-		who    string // the model it stops in
-		dir    string
-		tensor int // the tensor it stops before
+		look  int    // the look at Err that cancels
+		every int64  // momentsStopEvery (0: as it is)
+		who   string // what it stops in
+		file  string
+		names []string // the tensors of file, in the order they are read
+		read  int      // the tensor it stops at: before it, or within it
+		how   string   // the stop's words about that tensor
 	}{
-		{1, "teacher", ck.TeacherDir, 0},
-		{4, "teacher", ck.TeacherDir, 3},
-		{n + 2, "reference", ck.ReferenceDir, 1},
+		{1, 0, "teacher", filepath.Join(ck.TeacherDir, "model.safetensors"), paramNames(params), 0, "stopped before it"},
+		{4, 0, "teacher", filepath.Join(ck.TeacherDir, "model.safetensors"), paramNames(params), 3, "stopped before it"},
+		{n + 2, 0, "reference", filepath.Join(ck.ReferenceDir, "model.safetensors"), paramNames(params), 1, "stopped before it"},
+		// The models read (a look before each of their tensors), the
+		// moments' read looks before each of its tensors.
+		{2*n + 1, 0, "optimizer", ck.OptimizerFile, moments, 0, "stopped before it"},
+		{2*n + 4, 0, "optimizer", ck.OptimizerFile, moments, 3, "stopped before it"},
+		// Parts of 64 bytes: the embedding's first moment (tensor 0, of
+		// more than 64 bytes) looks before its second part too.
+		{2*n + 2, 64, "optimizer", ck.OptimizerFile, moments, 0, "stopped 64 B into its "},
 	} {
 		e, err := checkAndNew(c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		momentsStopEvery = every
+		if s.every > 0 {
+			momentsStopEvery = s.every
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		err = e.Restore(&cancelOnLook{Context: ctx, n: s.look, cancel: cancel}, ck)
 		cancel()
 		var stopped *model.StoppedError
-		name := e.Trainer.Teacher.Params()[s.tensor].Name
-		want := fmt.Sprintf("resume: %s: %s: tensor %q: stopped before it, %d of %d tensors read: context canceled",
-			s.who, filepath.Join(s.dir, "model.safetensors"), name, s.tensor, n)
-		if !errors.Is(err, context.Canceled) || !errors.As(err, &stopped) || err.Error() != want {
-			t.Errorf("stopped at look %d: %v;\nwant %q", s.look, err, want)
+		want := fmt.Sprintf("resume: %s: %s: tensor %q: %s", s.who, s.file, s.names[s.read], s.how)
+		tail := fmt.Sprintf(", %d of %d tensors read: context canceled", s.read, len(s.names))
+		if !errors.Is(err, context.Canceled) || !errors.As(err, &stopped) || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), tail) {
+			t.Errorf("stopped at look %d: %v;\nwant %q…%q", s.look, err, want, tail)
 		}
 	}
 	after := files()
@@ -109,10 +143,33 @@ func TestRestoreStopsWhenCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Parts of 1006 bytes divide no moment: each one's last part is a
+	// shorter one. The moments read so are the snapshot's, bit for bit.
+	momentsStopEvery = 1006
 	if err := e.Restore(context.Background(), ck); err != nil {
 		t.Fatalf("a restore after the stopped ones: %v", err)
+	}
+	m, v, _ := e.Trainer.Optimizer().State()
+	for i := range params {
+		for j, mom := range []*compute.Tensor{m[i], v[i]} {
+			got := make([]float32, mom.Len())
+			e.Trainer.Teacher.Backend().Read(got, mom)
+			want := snap.Optimizer[2*i+j]
+			if want.Name != moments[2*i+j] || !slices.EqualFunc(got, want.Data, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+				t.Errorf("moment %q restored in parts differs from the snapshot's %q", moments[2*i+j], want.Name)
+			}
+		}
 	}
 	if r, err := e.Trainer.Step(context.Background()); err != nil || r.Step != 2 {
 		t.Fatalf("the step after it: %d, %v; want step 2", r.Step, err)
 	}
+}
+
+// paramNames is the names of params, in their order.
+func paramNames(params []model.Param) []string {
+	var out []string
+	for _, p := range params {
+		out = append(out, p.Name)
+	}
+	return out
 }

@@ -326,12 +326,16 @@ func TestSnapshot(t *testing.T) {
 	}
 }
 
-// saveSnapshot writes a snapshot's models to folders, as a checkpoint
-// does, and gives it back as a checkpoint read for Restore.
+// saveSnapshot writes a snapshot's models to folders and its moments to
+// a safetensors file, as a checkpoint does, and gives it back as a
+// checkpoint for Restore.
 func saveSnapshot(t *testing.T, s Snapshot) Saved {
 	t.Helper()
 	dir := t.TempDir()
-	out := Saved{TeacherDir: filepath.Join(dir, "teacher"), ReferenceDir: filepath.Join(dir, "reference"), Optimizer: s.Optimizer, State: s.State}
+	out := Saved{TeacherDir: filepath.Join(dir, "teacher"), ReferenceDir: filepath.Join(dir, "reference"), OptimizerFile: filepath.Join(dir, "optimizer.safetensors"), State: s.State}
+	if err := hf.WriteSafetensors(out.OptimizerFile, s.Optimizer, hf.F32, s.OptimizerMeta); err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range []struct {
 		d string
 		m *model.Model

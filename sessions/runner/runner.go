@@ -495,14 +495,15 @@ var resumeFlags = map[string]string{"device": "--device cpu", "matmul": "--matmu
 // once the engine is built (the device open, the models and data loaded),
 // so config.toml is rewritten only for a resume that goes on to run, not
 // for one refused, with nothing to run, or that cannot start. A stop
-// (ctx's end) while the checkpoint's models load stops that load (its
-// error wraps ctx's) before anything is recorded: the folder is as it was.
+// (ctx's end) while the checkpoint's models or the optimiser's moments
+// load stops that load (its error wraps ctx's) before anything is
+// recorded: the folder is as it was.
 func (r Resumable) Restore(ctx context.Context, e *run.Engine) error {
 	f, err := r.Rec.ReadTrainerCheckpoint(r.Ck)
 	if err != nil {
 		return err
 	}
-	if err := e.Restore(ctx, run.Saved{TeacherDir: f.TeacherDir, ReferenceDir: f.ReferenceDir, Optimizer: f.Optimizer, State: f.State}); err != nil {
+	if err := e.Restore(ctx, run.Saved{TeacherDir: f.TeacherDir, ReferenceDir: f.ReferenceDir, OptimizerFile: f.OptimizerFile, State: f.State}); err != nil {
 		return err
 	}
 	if steps := r.Checked.Config().Steps; steps != r.Recorded.Steps {
