@@ -298,7 +298,7 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 		if !equalInts(info.Shape, want) {
 			return fmt.Errorf("%s: tensor %q: shape %v but the config wants %v", info.File, p.Name, info.Shape, want)
 		}
-		r := partReader{ctx: ctx, src: src, info: info, stopped: stopped}
+		r := PartReader{Ctx: ctx, Src: src, Info: info, Every: stopEvery, Stopped: stopped}
 		if p.Tensor.DType().Is16() {
 			if err := m.load16(r, p.Tensor); err != nil {
 				return err
@@ -308,7 +308,7 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 		if dst, ok := compute.HostData(p.Tensor); ok {
 			// Read straight into the parameter: no staging copy, so loading
 			// needs no more memory than the float32 weights themselves.
-			if err := r.float32s(dst); err != nil {
+			if err := r.Float32s(dst); err != nil {
 				return err
 			}
 			if err := checkFinite32(info, dst); err != nil {
@@ -320,7 +320,7 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 			buf = make([]float32, p.Tensor.Len())
 		}
 		b := buf[:p.Tensor.Len()]
-		if err := r.float32s(b); err != nil {
+		if err := r.Float32s(b); err != nil {
 			return err
 		}
 		if err := checkFinite32(info, b); err != nil {
@@ -331,45 +331,53 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 	return nil
 }
 
-// partReader reads one tensor (info) of src, a part of stopEvery bytes
-// at a time where src is a PartSource, looking at ctx between two parts:
-// once it has ended, the read stops with stopped's error, given the bytes
-// read.
-type partReader struct {
-	ctx     context.Context
-	src     TensorSource
-	info    hf.TensorInfo
-	stopped func(done int64, err error) error
+// PartReader reads one tensor (Info) of Src, a part of Every bytes of
+// the file at a time where Src is a PartSource, looking at Ctx between
+// two parts: once it has ended, the read stops with Stopped's error,
+// given the bytes read. A model's load reads its tensors so (stopEvery
+// bytes a part), as does a resume's read of the optimiser's moments
+// (run.Engine.Restore), so that both stop within a large tensor in the
+// same words. The caller looks at Ctx before the tensor.
+type PartReader struct {
+	Ctx  context.Context
+	Src  TensorSource
+	Info hf.TensorInfo
+	// Every is how many bytes of the file a part holds (at least one
+	// element).
+	Every int64
+	// Stopped makes the error of a read stopped after done bytes
+	// (a *StoppedError wrapping err).
+	Stopped func(done int64, err error) error
 }
 
-// float32s reads the tensor into dst as float32 (TensorSource.ReadFloat32).
-func (r partReader) float32s(dst []float32) error {
-	ps, ok := r.src.(PartSource)
+// Float32s reads the tensor into dst as float32 (TensorSource.ReadFloat32).
+func (r PartReader) Float32s(dst []float32) error {
+	ps, ok := r.Src.(PartSource)
 	if !ok {
-		return r.src.ReadFloat32(r.info.Name, dst)
+		return r.Src.ReadFloat32(r.Info.Name, dst)
 	}
-	return r.parts(len(dst), func(first, n int) error { return ps.ReadFloat32At(r.info.Name, first, dst[first:first+n]) })
+	return r.parts(len(dst), func(first, n int) error { return ps.ReadFloat32At(r.Info.Name, first, dst[first:first+n]) })
 }
 
 // bits16 reads a 16-bit tensor's bits into dst (Bits16Source.ReadBits16).
-func (r partReader) bits16(s16 Bits16Source, dst []uint16) error {
-	ps, ok := r.src.(PartSource)
+func (r PartReader) bits16(s16 Bits16Source, dst []uint16) error {
+	ps, ok := r.Src.(PartSource)
 	if !ok {
-		return s16.ReadBits16(r.info.Name, dst)
+		return s16.ReadBits16(r.Info.Name, dst)
 	}
-	return r.parts(len(dst), func(first, n int) error { return ps.ReadBits16At(r.info.Name, first, dst[first:first+n]) })
+	return r.parts(len(dst), func(first, n int) error { return ps.ReadBits16At(r.Info.Name, first, dst[first:first+n]) })
 }
 
-// parts reads the tensor's n elements by read, stopEvery bytes of the file
-// at a time, looking at ctx before each part but the first (the load
+// parts reads the tensor's n elements by read, Every bytes of the file
+// at a time, looking at Ctx before each part but the first (the caller
 // looked before the tensor).
-func (r partReader) parts(n int, read func(first, n int) error) error {
-	elem := int64(max(1, r.info.DType.Size()))
-	per := int(max(1, stopEvery/elem))
+func (r PartReader) parts(n int, read func(first, n int) error) error {
+	elem := int64(max(1, r.Info.DType.Size()))
+	per := int(max(1, r.Every/elem))
 	for first := 0; first < n; first += per {
 		if first > 0 {
-			if err := r.ctx.Err(); err != nil {
-				return r.stopped(int64(first)*elem, err)
+			if err := r.Ctx.Err(); err != nil {
+				return r.Stopped(int64(first)*elem, err)
 			}
 		}
 		if err := read(first, min(per, n-first)); err != nil {
@@ -381,13 +389,13 @@ func (r partReader) parts(n int, read func(first, n int) error) error {
 
 // load16 fills a 16-bit parameter with the bits the checkpoint stores,
 // read by r.
-func (m *Model) load16(r partReader, t *compute.Tensor) error {
-	info := r.info
+func (m *Model) load16(r PartReader, t *compute.Tensor) error {
+	info := r.Info
 	want := hf.BF16
 	if t.DType() == compute.F16 {
 		want = hf.F16
 	}
-	s16, ok := r.src.(Bits16Source)
+	s16, ok := r.Src.(Bits16Source)
 	if !ok || info.DType != want {
 		// Another type (a 16-bit reference saved in float32 with a
 		// checkpoint): read it as float32, one tensor at a time, and round.
@@ -395,7 +403,7 @@ func (m *Model) load16(r partReader, t *compute.Tensor) error {
 			return fmt.Errorf("%s: tensor %q: stored as %s, cannot fill a %v weight", info.File, t.Name, info.DType, t.DType())
 		}
 		buf := make([]float32, t.Len())
-		if err := r.float32s(buf); err != nil {
+		if err := r.Float32s(buf); err != nil {
 			return err
 		}
 		if err := checkFinite32(info, buf); err != nil {

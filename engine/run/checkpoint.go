@@ -150,9 +150,10 @@ var momentsStopEvery int64 = 32 << 20
 // (NAME.exp_avg and NAME.exp_avg_sq) from the safetensors file at path
 // into the optimiser, a tensor at a time (straight into a moment the host
 // holds, through one tensor's buffer into a device's), and a large one
-// momentsStopEvery bytes at a time. It looks at ctx before each tensor
-// and between the parts of one: once ctx has ended, it stops with a
-// *model.StoppedError, in the words of a model's load that stopped so.
+// momentsStopEvery bytes at a time (model.PartReader, as a model's load
+// reads). It looks at ctx before each tensor and between the parts of
+// one: once ctx has ended, it stops with a *model.StoppedError, in the
+// words of a model's load that stopped so.
 func (e *Engine) restoreMoments(ctx context.Context, path string) error {
 	f, err := hf.Open(path)
 	if err != nil {
@@ -184,17 +185,9 @@ func (e *Engine) restoreMoments(ctx context.Context, path string) error {
 				buf = slices.Grow(buf[:0], mom.dst.Len())[:mom.dst.Len()]
 				dst = buf
 			}
-			elem := int64(max(1, info.DType.Size()))
-			per := int(max(1, momentsStopEvery/elem))
-			for first := 0; first < len(dst); first += per {
-				if first > 0 {
-					if err := ctx.Err(); err != nil {
-						return stopped(int64(first)*elem, err)
-					}
-				}
-				if err := f.ReadFloat32At(mom.name, first, dst[first:first+min(per, len(dst)-first)]); err != nil {
-					return err
-				}
+			r := model.PartReader{Ctx: ctx, Src: f, Info: info, Every: momentsStopEvery, Stopped: stopped}
+			if err := r.Float32s(dst); err != nil {
+				return err
 			}
 			if !onHost {
 				be.Write(mom.dst, dst)
