@@ -925,28 +925,3 @@ func (r *Run) removeUnfinishedCheckpoints() {
 func WriteTensors(path string, tensors []hf.NamedTensor, metadata map[string]string) error {
 	return hf.WriteSafetensors(path, tensors, hf.F32, metadata)
 }
-
-// ReadTensors reads every tensor of a safetensors file as float32, sorted
-// by name, with the file's metadata.
-func ReadTensors(path string) ([]hf.NamedTensor, map[string]string, error) {
-	f, err := hf.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	return readTensors(f)
-}
-
-// readTensors is ReadTensors on an open file.
-func readTensors(f *hf.File) ([]hf.NamedTensor, map[string]string, error) {
-	infos := f.Tensors()
-	out := make([]hf.NamedTensor, 0, len(infos))
-	for _, t := range infos {
-		data := make([]float32, t.NumElements())
-		if err := f.ReadFloat32(t.Name, data); err != nil {
-			return nil, nil, err
-		}
-		out = append(out, hf.NamedTensor{Name: t.Name, Shape: slices.Clone(t.Shape), Data: data})
-	}
-	return out, f.Metadata(), nil
-}

@@ -118,7 +118,7 @@ func FuzzCheckpointState(f *testing.F) {
 
 // FuzzOptimizerFile: optimizer.safetensors (any safetensors file) never
 // panics the reader, and what reads is written back to the same tensors and
-// metadata. Each input goes through ReadTensors' reader and WriteTensors'
+// metadata. Each input goes through readTensors (the test's reader) and WriteTensors'
 // encoder in memory (hf.OpenBytes, hf.EncodeSafetensors: the bytes Open
 // parses and the bytes the atomic file write holds), so the fuzzer spends
 // its time in the format, not in fsync.
