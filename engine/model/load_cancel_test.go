@@ -13,23 +13,8 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 )
-
-// cancelOnLook is ctx, but its n-th look at Err cancels it first: a load
-// looks once before each tensor, so it is cancelled within the load, after
-// n-1 tensors are read, with no clock involved.
-type cancelOnLook struct {
-	context.Context
-	n      int
-	cancel context.CancelFunc
-}
-
-func (c *cancelOnLook) Err() error {
-	if c.n--; c.n == 0 {
-		c.cancel()
-	}
-	return c.Context.Err()
-}
 
 // TestLoadStopsWhenCancelled: a context cancelled part-way through a load
 // stops it before the next tensor, on the CPU and on a device, in float32
@@ -87,7 +72,7 @@ func TestLoadStopsWhenCancelled(t *testing.T) {
 					before = settled(t, be, b.held)
 				}
 				ctx, cancel := context.WithCancel(context.Background())
-				m, err := LoadAs(&cancelOnLook{Context: ctx, n: c.at, cancel: cancel}, be, dir, c.prec)
+				m, err := LoadAs(&stoptest.OnLook{Context: ctx, N: c.at, Cancel: cancel}, be, dir, c.prec)
 				cancel()
 				want := fmt.Sprintf("load model %s: %s: tensor %q: stopped before it, %d of %d tensors read: context canceled",
 					dir, filepath.Join(dir, hf.WeightsFile), names[c.at-1], c.at-1, len(names))
@@ -108,7 +93,7 @@ func TestLoadStopsWhenCancelled(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			m, err := LoadAs(&cancelOnLook{Context: ctx, n: len(names) + 1, cancel: cancel}, be, dirs[hf.F32], Float32)
+			m, err := LoadAs(&stoptest.OnLook{Context: ctx, N: len(names) + 1, Cancel: cancel}, be, dirs[hf.F32], Float32)
 			if err != nil {
 				t.Fatal(err)
 			}

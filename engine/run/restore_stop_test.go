@@ -13,24 +13,8 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 )
-
-// cancelOnLook is ctx, but its n-th look at Err cancels it first: a
-// model's load looks once before each tensor (of a small model, read
-// whole), so the stop lands within the restore, before tensor n-1 of the
-// models it reads in turn, with no clock involved.
-type cancelOnLook struct {
-	context.Context
-	n      int
-	cancel context.CancelFunc
-}
-
-func (c *cancelOnLook) Err() error {
-	if c.n--; c.n == 0 {
-		c.cancel()
-	}
-	return c.Context.Err()
-}
 
 // TestRestoreStopsWhenCancelled: a resume's restore whose context ends
 // while the checkpoint's models load (the teacher's, then the
@@ -121,7 +105,7 @@ func TestRestoreStopsWhenCancelled(t *testing.T) {
 			momentsStopEvery = s.every
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		err = e.Restore(&cancelOnLook{Context: ctx, n: s.look, cancel: cancel}, ck)
+		err = e.Restore(&stoptest.OnLook{Context: ctx, N: s.look, Cancel: cancel}, ck)
 		cancel()
 		var stopped *model.StoppedError
 		want := fmt.Sprintf("resume: %s: %s: tensor %q: %s", s.who, s.file, s.names[s.read], s.how)

@@ -8,25 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 	"github.com/rlt-workbench/rlt/sessions"
 )
-
-// stopOnLook is ctx, but its n-th look at Err cancels it first: a model's
-// load looks once before each tensor, and nothing else in a start looks
-// before the load ends, so the stop lands within the load, after n-1
-// tensors are read, with no clock involved.
-type stopOnLook struct {
-	context.Context
-	n      int
-	cancel context.CancelFunc
-}
-
-func (c *stopOnLook) Err() error {
-	if c.n--; c.n == 0 {
-		c.cancel()
-	}
-	return c.Context.Err()
-}
 
 // TestHeadlessStopDuringTheLoad: a stop (the signal's context ends) while
 // the teacher loads ends the load itself, before its next tensor: the
@@ -52,7 +36,7 @@ func TestHeadlessStopDuringTheLoad(t *testing.T) {
 		}
 		dir := rec.Dir()
 		ctx, cancel := context.WithCancel(context.Background())
-		stop := &stopOnLook{Context: ctx, n: 5, cancel: cancel} // after 4 of the teacher's tensors
+		stop := &stoptest.OnLook{Context: ctx, N: 5, Cancel: cancel} // after 4 of the teacher's tensors
 		var out bytes.Buffer
 		said := "stopped by a signal before its first step; the run folder " + dir + " is complete: rlt run --resume " + sessions.ShellQuote(dir) + " continues it"
 		switch {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -57,7 +58,7 @@ func TestHeadlessStopDuringTheRestore(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			restore := func(ctx context.Context, e *run.Engine) error {
-				return r.Restore(&stopOnLook{Context: ctx, n: at.look(len(e.Trainer.Teacher.Params())), cancel: cancel}, e)
+				return r.Restore(&stoptest.OnLook{Context: ctx, N: at.look(len(e.Trainer.Teacher.Params())), Cancel: cancel}, e)
 			}
 			if headless {
 				said := "stopped by a signal while the models loaded, before the resumed run's first step; the run folder " + dir + " is as it was: rlt run --resume " + sessions.ShellQuote(dir) + " continues it"

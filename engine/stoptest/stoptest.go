@@ -1,0 +1,26 @@
+// Package stoptest stops a context at a chosen point of the work that
+// watches it, for tests of stops (a signal during a model's load, a
+// resume's restore): the work looks at the context's Err before each
+// tensor (and each part of a large one), so counting the looks puts the
+// stop exactly where a test wants it, with no clock involved. It imports
+// no package of the module, so any package's tests may use it.
+package stoptest
+
+import "context"
+
+// OnLook is Context, but its N-th look at Err calls Cancel first (Cancel
+// ends Context, or a context above it), so that look and every later one
+// sees the stop.
+type OnLook struct {
+	context.Context
+	N      int
+	Cancel context.CancelFunc
+}
+
+// Err counts the look and cancels on the N-th.
+func (c *OnLook) Err() error {
+	if c.N--; c.N == 0 {
+		c.Cancel()
+	}
+	return c.Context.Err()
+}
