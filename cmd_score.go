@@ -267,27 +267,36 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkScoreTemplates(*tdir, *sdir, *tokDir); err != nil {
 		return err
 	}
-	// stdin is read through in; one JSON document given instead of JSON
-	// Lines is said once, before any model loads.
-	in := bufio.NewReaderSize(stdin, 1<<20)
-	if run == nil {
-		if err := stdinDocument(in); err != nil {
-			return err
-		}
-	}
-	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	// A signal (stopSignals) stops the scoring after the batch in
 	// progress, written whole (and with --write stored): stdout holds the
 	// results up to it, as scoreStopped says. It killed rlt score, stdout
 	// cut where it came. One while the models load (or a server is
-	// checked) stops that, said by loadStopped: the load went on to its
-	// end, or the signal killed it.
+	// checked), or while stdin's first line is awaited, stops that, said
+	// by loadStopped: the load went on to its end, or the signal killed
+	// it (and killed the wait without a word).
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	unit, goOn := "input line", "run the same command again"
 	if run != nil {
 		unit = "trace"
 	}
+	// stdin is read through in; one JSON document given instead of JSON
+	// Lines is said once, before any model loads. The look ahead waits
+	// for stdin's first line apart from the signal, which ends the wait.
+	in := bufio.NewReaderSize(stdin, 1<<20)
+	if run == nil {
+		looked := make(chan error, 1)
+		go func() { looked <- stdinDocument(in) }()
+		select {
+		case err := <-looked:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return loadStopped(ctx, nil, "it waited for its input", unit, goOn)
+		}
+	}
+	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
 	loadStart := time.Now()
 	var sc *rlt.Scorer
 	var be compute.Backend                               // where the local models compute

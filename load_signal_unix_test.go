@@ -3,6 +3,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -79,5 +80,46 @@ func TestCommandsStoppedBySignalWhileTheModelsLoad(t *testing.T) {
 	}
 	if _, err := os.Stat(save); err == nil {
 		t.Errorf("the stopped train made %s", save)
+	}
+}
+
+// signalOnRead is stdin that sends SIGTERM to this process as it is first
+// read, waits for the signal to arrive, then gives nothing until closed:
+// a terminal or a pipe whose writer has not written yet.
+type signalOnRead struct {
+	signal chan os.Signal
+	closed chan struct{}
+	sent   bool
+}
+
+func (r *signalOnRead) Read([]byte) (int, error) {
+	if !r.sent {
+		r.sent = true
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-r.signal
+	}
+	<-r.closed
+	return 0, io.EOF
+}
+
+// TestScoreStoppedWhileWaitingForInput: a SIGTERM while rlt score waits
+// for stdin's first line (it looks at it before any model loads, to say
+// once that a JSON document is not JSON Lines) stops it in one line, exit
+// 1, as a stop while the models load: nothing was written. The look ran
+// before the signal's handler was set up, so the signal killed rlt score
+// without a word.
+func TestScoreStoppedWhileWaitingForInput(t *testing.T) {
+	stdin := &signalOnRead{signal: make(chan os.Signal, 1), closed: make(chan struct{})}
+	defer close(stdin.closed)
+	signal.Notify(stdin.signal, syscall.SIGTERM)
+	defer signal.Stop(stdin.signal)
+	var stdout, stderr lockedBuf
+	code := run([]string{"score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu"}, stdin, &stdout, &stderr)
+	want := "rlt score: stopped by a signal before its first input line, while it waited for its input: nothing was written; run the same command again"
+	if last := strings.TrimSpace(stderr.String()); code != 1 || last != want {
+		t.Errorf("exit %d, stderr %q;\nwant exit 1 and %q", code, last, want)
+	}
+	if stdout.String() != "" {
+		t.Errorf("stdout %q; want nothing", stdout.String())
 	}
 }
