@@ -9,11 +9,15 @@ import (
 
 // BenchmarkLoad measures loading a Hugging Face folder of the peer's shape
 // (3.0M parameters) from the page cache, in F32 and BF16.
-func BenchmarkLoad(b *testing.B) {
+func BenchmarkLoad(b *testing.B) { benchLoad(b, PeerConfig) }
+
+// benchLoad measures loading a random model of cfg saved in F32 and in
+// BF16, from the page cache.
+func benchLoad(b *testing.B, cfg Config) {
 	for _, dt := range []hf.DType{hf.F32, hf.BF16} {
 		b.Run(string(dt), func(b *testing.B) {
 			be := compute.NewCPU()
-			m, err := NewRandom(be, PeerConfig, 1)
+			m, err := NewRandom(be, cfg, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -75,24 +79,5 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 func BenchmarkLoadLargeTensor(b *testing.B) {
 	cfg := PeerConfig
 	cfg.Vocab, cfg.Hidden, cfg.Intermediate, cfg.Layers, cfg.Heads, cfg.KVHeads, cfg.Tied = 32768, 1024, 64, 1, 8, 8, true
-	for _, dt := range []hf.DType{hf.F32, hf.BF16} {
-		b.Run(string(dt), func(b *testing.B) {
-			be := compute.NewCPU()
-			m, err := NewRandom(be, cfg, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			dir := b.TempDir()
-			if err := m.Save(dir, dt); err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(m.NumParams()) * 4)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := Load(be, dir); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	benchLoad(b, cfg)
 }
