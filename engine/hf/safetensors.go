@@ -168,14 +168,11 @@ func (f *File) ReadFloat32(name string, dst []float32) error {
 // large tensor read a part at a time (a model's load does, to heed a stop
 // between parts) holds, once every part is read, what ReadFloat32 reads.
 func (f *File) ReadFloat32At(name string, first int, dst []float32) error {
-	t, err := f.lookup(name)
+	t, err := f.lookupPart(name, first, len(dst))
 	if err != nil {
 		return err
 	}
-	if err := checkPart(t, first, len(dst)); err != nil {
-		return fmt.Errorf("read %s: %w", f.path, err)
-	}
-	if err := readFloat32(f.f, t.part(first, len(dst)), dst); err != nil {
+	if err := readFloat32(f.f, t, dst); err != nil {
 		return fmt.Errorf("read %s: tensor %q: %w", f.path, name, err)
 	}
 	return nil
@@ -197,14 +194,25 @@ func (f *File) ReadBits16(name string, dst []uint16) error {
 // ReadBits16At reads the elements [first, first+len(dst)) of a BF16 or F16
 // tensor's bit patterns into dst as stored (ReadBits16 a part at a time).
 func (f *File) ReadBits16At(name string, first int, dst []uint16) error {
-	t, err := f.lookup(name)
+	t, err := f.lookupPart(name, first, len(dst))
 	if err != nil {
 		return err
 	}
-	if err := checkPart(t, first, len(dst)); err != nil {
-		return fmt.Errorf("read %s: %w", f.path, err)
+	return f.readBits16(t, dst)
+}
+
+// lookupPart is the part of tensor name that ReadFloat32At and
+// ReadBits16At read: its n elements from first, refused where they are
+// not within it.
+func (f *File) lookupPart(name string, first, n int) (TensorInfo, error) {
+	t, err := f.lookup(name)
+	if err != nil {
+		return TensorInfo{}, err
 	}
-	return f.readBits16(t.part(first, len(dst)), dst)
+	if err := checkPart(t, first, n); err != nil {
+		return TensorInfo{}, fmt.Errorf("read %s: %w", f.path, err)
+	}
+	return t.part(first, n), nil
 }
 
 // readBits16 reads t (a tensor, or a part of one) into dst.
