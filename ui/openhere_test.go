@@ -102,14 +102,7 @@ func TestOpenHereSaidOnce(t *testing.T) {
 func openOnRuns(t *testing.T, dir string, open func(*testLauncher, string) (*sessions.Session, error)) *Model {
 	t.Helper()
 	writeRun(t, dir, t0, 2, true)
-	l := &testLauncher{runs: "runs"}
-	s, err := open(l, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
-	t.Cleanup(func() { closeModel(t, m) })
-	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	m, _ := viewWith(t, open, dir)
 	hit(t, m, "4")
 	listNow(t, m)
 	return m

@@ -23,14 +23,7 @@ func TestRunsTitleGivesWayByParts(t *testing.T) {
 	writeRun(t, filepath.Join("ext", "b"), t0, 2, true)
 	openDir := filepath.Join("elsewhere", "a")
 	writeRun(t, openDir, t0, 2, true)
-	l := &testLauncher{runs: "runs"}
-	s, err := l.OpenForReview(openDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
-	t.Cleanup(func() { closeModel(t, m) })
-	m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+	m, l := viewWith(t, (*testLauncher).OpenForReview, openDir)
 	hit(t, m, "4")
 	listNow(t, m)
 	hit(t, m, "a", "text:"+filepath.Join(root, "ext", "b"), "enter")
