@@ -22,7 +22,6 @@ const distillTeacher = "engine/defaults/models/teacher"
 // "--teacher is required" when --teacher was given), and writes nothing.
 func TestDistillNamesTheWrongFlag(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	small := []string{"--questions", "2", "--steps", "1", "--device", "cpu"}
 	for _, c := range []struct {
 		args []string
 		code int
@@ -45,16 +44,23 @@ func TestDistillNamesTheWrongFlag(t *testing.T) {
 		{[]string{"--teacher", filepath.Join(out, "none"), "--out", out}, 1,
 			"rlt distill: --teacher " + filepath.Join(out, "none") + ": "},
 	} {
-		// Small counts: a call that wrongly went ahead ends soon.
-		args := append(append([]string{"distill"}, c.args...), small...)
-		code, _, errs := runCLI(t, "", args...)
-		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		if last := lines[len(lines)-1]; code != c.code || !strings.Contains(last, c.last) {
-			t.Errorf("rlt distill %v: exit %d, last line %q; want exit %d and %q", c.args, code, last, c.code, c.last)
-		}
-		if _, err := os.Stat(out); err == nil {
-			t.Fatalf("rlt distill %v: a refused call made %s", c.args, out)
-		}
+		wantDistillRefused(t, c.args, c.code, c.last, out)
+	}
+}
+
+// wantDistillRefused runs rlt distill with args, at small counts on the
+// CPU (a call that wrongly went ahead ends soon), and wants it refused:
+// exit code, stderr's last line holding last, and out not made.
+func wantDistillRefused(t *testing.T, args []string, code int, last, out string) {
+	t.Helper()
+	all := append(append([]string{"distill"}, args...), "--questions", "2", "--steps", "1", "--device", "cpu")
+	got, _, errs := runCLI(t, "", all...)
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if gotLast := lines[len(lines)-1]; got != code || !strings.Contains(gotLast, last) {
+		t.Errorf("rlt distill %v: exit %d, last line %q; want exit %d and %q", args, got, gotLast, code, last)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatalf("rlt distill %v: a refused call made %s", args, out)
 	}
 }
 

@@ -187,15 +187,7 @@ func TestDistillBestOfRefusals(t *testing.T) {
 		{append(append([]string{"--best-of", "2"}, teacher...), "--reward-student", filepath.Join(dir, "none")), 1,
 			"rlt distill: --reward-student " + filepath.Join(dir, "none")},
 	} {
-		args := append(append([]string{"distill"}, c.args...), "--questions", "2", "--steps", "1", "--device", "cpu")
-		code, _, errs := runCLI(t, "", args...)
-		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		if last := lines[len(lines)-1]; code != c.code || !strings.Contains(last, c.last) {
-			t.Errorf("rlt distill %v: exit %d, last line %q; want exit %d and %q", c.args, code, last, c.code, c.last)
-		}
-		if _, err := os.Stat(out); err == nil {
-			t.Fatalf("rlt distill %v: a refused call made %s", c.args, out)
-		}
+		wantDistillRefused(t, c.args, c.code, c.last, out)
 	}
 }
 
