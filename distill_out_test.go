@@ -20,7 +20,9 @@ func TestDistillRefusesAModelFolderAsOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(weightsOnly, "model.safetensors"), data, 0o644)
+	if err := os.WriteFile(filepath.Join(weightsOnly, "model.safetensors"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		out  string
 		last string // the last line of stderr
