@@ -177,8 +177,11 @@ func (e *Engine) restoreMoments(ctx context.Context, path string) error {
 			if err := ctx.Err(); err != nil {
 				return stopped(0, err)
 			}
-			if !ok || info.NumElements() != mom.dst.Len() {
-				return fmt.Errorf("tensor %q missing or of the wrong size", mom.name)
+			if !ok {
+				return fmt.Errorf("%s: tensor %q is missing: the file holds no moment of the teacher's %s", path, mom.name, p.Name)
+			}
+			if info.NumElements() != mom.dst.Len() {
+				return fmt.Errorf("%s: tensor %q holds %d values where the teacher's %s has %d: the moments are of another model", path, mom.name, info.NumElements(), p.Name, mom.dst.Len())
 			}
 			dst, onHost := compute.HostData(mom.dst)
 			if !onHost {

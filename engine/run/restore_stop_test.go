@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/stoptest"
 )
@@ -156,4 +157,59 @@ func paramNames(params []model.Param) []string {
 		out = append(out, p.Name)
 	}
 	return out
+}
+
+// TestRestoreNamesAMomentItCannotUse: an optimizer file that lacks a
+// moment of the teacher's, or holds one of another size (a model of
+// another shape), refuses the resume naming the file, the tensor, and,
+// for a size, both counts. The words were "tensor %q missing or of the
+// wrong size": no file, and not which of the two.
+func TestRestoreNamesAMomentItCannotUse(t *testing.T) {
+	c := smallConfig(tinyModels(t))
+	c.EvalEvery = 0
+	first, err := checkAndNew(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Trainer.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := first.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := snap.Optimizer[0]
+	for _, tc := range []struct {
+		name   string
+		change func([]hf.NamedTensor) []hf.NamedTensor
+		want   []string
+	}{
+		{"missing", func(ts []hf.NamedTensor) []hf.NamedTensor { return ts[1:] },
+			[]string{fmt.Sprintf("tensor %q is missing", victim.Name), "optimizer.safetensors"}},
+		{"another size", func(ts []hf.NamedTensor) []hf.NamedTensor {
+			ts[0] = hf.NamedTensor{Name: victim.Name, Shape: []int{len(victim.Data) - 1}, Data: victim.Data[1:]}
+			return ts
+		}, []string{fmt.Sprintf("tensor %q holds %d values where", victim.Name, len(victim.Data)-1), fmt.Sprintf("has %d", len(victim.Data)), "optimizer.safetensors"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ck := saveSnapshot(t, snap)
+			ts := tc.change(slices.Clone(snap.Optimizer))
+			if err := hf.WriteSafetensors(ck.OptimizerFile, ts, hf.F32, snap.OptimizerMeta); err != nil {
+				t.Fatal(err)
+			}
+			again, err := checkAndNew(c, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = again.Restore(context.Background(), ck)
+			if err == nil {
+				t.Fatal("restored from an optimizer file the teacher cannot use")
+			}
+			for _, w := range append(tc.want, "resume: optimizer: "+ck.OptimizerFile) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
 }
