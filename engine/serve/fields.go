@@ -34,9 +34,33 @@ import (
 // the tokens generated before it: none) leave as it is; the log-probs are
 // the model's. The others are refused unless their value asks nothing.
 
-// fieldRule checks one request field's value: "" when rlt serve answers
-// it as the server would, else why it does not.
-type fieldRule func(raw json.RawMessage) string
+// fieldRule checks one request field's value: the zero ruling when rlt
+// serve answers it as the server would, else why it does not.
+type fieldRule func(raw json.RawMessage) ruling
+
+// ruling is a fieldRule's word on a value: why it is refused ("": it is
+// not), and whether that is a type fault, one vLLM's pydantic model makes
+// as it reads the body, before the model is looked up (typeFaults): a
+// value not of the field's type (notNumber, notWhole, notBool, notText,
+// notTexts, notObject), or refused by pydantic-core in its own words
+// (intTooBig, notFinite, a Field bound: pydanticIntIn). Another refusal
+// is of a value of the right type, which vLLM makes later
+// (SamplingParams' bounds) or not at all (what rlt serve refuses). The
+// rule that refuses says which it is, so no message is read back to
+// tell.
+type ruling struct {
+	why    string
+	ofType bool
+}
+
+// refuse is a refusal of a value for why, not a type fault.
+func refuse(why string) ruling { return ruling{why: why} }
+
+// typeFault is the type fault format says (notNumber, notBool, intTooBig,
+// belowBound...), with raw put in.
+func typeFault(format string, raw json.RawMessage) ruling {
+	return ruling{why: fmt.Sprintf(format, raw), ofType: true}
+}
 
 // refusal is why a field is refused, said with its name (path: where it
 // is in the request) unless the server's own words begin with it or are
@@ -64,8 +88,8 @@ func checkFields(obj map[string]json.RawMessage, rules map[string]fieldRule) (fi
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if why := rules[name](obj[name]); why != "" {
-			return name, why
+		if r := rules[name](obj[name]); r.why != "" {
+			return name, r.why
 		}
 	}
 	return "", ""
@@ -89,29 +113,29 @@ func unset(raw json.RawMessage) bool {
 // answered is a field whose every value rlt serve answers as the server
 // does (a hint on where or how to log or cache, or on what the one token
 // leaves alone).
-func answered(json.RawMessage) string { return "" }
+func answered(json.RawMessage) ruling { return ruling{} }
 
 // refusedIfSet refuses any value of a field but one that asks nothing.
 func refusedIfSet(why string) fieldRule {
-	return func(raw json.RawMessage) string {
+	return func(raw json.RawMessage) ruling {
 		if unset(raw) {
-			return ""
+			return ruling{}
 		}
-		return why
+		return refuse(why)
 	}
 }
 
 // refusedUnless refuses a number other than def (null is def), read by
 // read.
 func refusedUnless(read laxNumber, def float64, why string) fieldRule {
-	return func(raw json.RawMessage) string {
+	return func(raw json.RawMessage) ruling {
 		if isNull(raw) {
-			return ""
+			return ruling{}
 		}
 		if v, _, fault := read(raw); fault == "" && v == def {
-			return ""
+			return ruling{}
 		}
-		return why
+		return refuse(why)
 	}
 }
 
@@ -121,28 +145,28 @@ func refusedUnless(read laxNumber, def float64, why string) fieldRule {
 // for %s: as given where JSON gives a number, else as Python writes
 // what it read (vLLM's top_p "1.5" is 1.5, its top_k true is 1).
 func inRange(read laxNumber, lo, hi float64, loOpen bool, say string) fieldRule {
-	return func(raw json.RawMessage) string {
+	return func(raw json.RawMessage) ruling {
 		if isNull(raw) {
-			return ""
+			return ruling{}
 		}
 		v, show, fault := read(raw)
-		if fault != "" {
-			return fmt.Sprintf(fault, raw)
+		if fault != "" { // no number, or none the field takes: pydantic's
+			return typeFault(fault, raw)
 		}
 		if v < lo || v > hi || loOpen && v == lo || math.IsNaN(v) {
-			return fmt.Sprintf(say, show)
+			return refuse(fmt.Sprintf(say, show))
 		}
-		return ""
+		return ruling{}
 	}
 }
 
 // whole is rule for a field that takes a whole number: another number is
-// refused.
+// refused, a type fault.
 func whole(rule fieldRule) fieldRule {
-	return func(raw json.RawMessage) string {
+	return func(raw json.RawMessage) ruling {
 		var v float64
 		if !isNull(raw) && json.Unmarshal(raw, &v) == nil && v != math.Trunc(v) {
-			return fmt.Sprintf(notWhole, raw)
+			return typeFault(notWhole, raw)
 		}
 		return rule(raw)
 	}
@@ -169,66 +193,66 @@ var vllmFields = map[string]fieldRule{
 	"return_mm_kwargs":              vllmBool(false),                                    // read by the render endpoints only
 	"routed_experts_prompt_start":   pydanticIntIn(big.NewInt(0), nil, false, answered), // read with routed experts only: rlt serve's models have none
 	"stream_interval":               pydanticIntIn(big.NewInt(1), nil, true, answered),  // read when streaming only, which is refused
-	"truncation_side": func(raw json.RawMessage) string { // read with truncate_prompt_tokens only, which is refused
+	"truncation_side": func(raw json.RawMessage) ruling { // read with truncate_prompt_tokens only, which is refused
 		var side *string
 		if json.Unmarshal(raw, &side) == nil && (side == nil || *side == "left" || *side == "right") {
-			return ""
+			return ruling{}
 		}
-		return fmt.Sprintf(`truncation_side must be "left" or "right", got %s`, raw)
+		return refuse(fmt.Sprintf(`truncation_side must be "left" or "right", got %s`, raw))
 	},
-	"thinking_token_budget": func(raw json.RawMessage) string {
+	"thinking_token_budget": func(raw json.RawMessage) ruling {
 		if n, _, fault := vllmInt(raw); isNull(raw) || fault == "" && n == -1 { // vLLM's -1: unlimited, as unset
-			return ""
+			return ruling{}
 		}
-		return "is not served: rlt serve has no reasoning parser to count thinking tokens by; leave it out, or give -1"
+		return refuse("is not served: rlt serve has no reasoning parser to count thinking tokens by; leave it out, or give -1")
 	},
 	"frequency_penalty": inRange(vllmFloat, -2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
 	"presence_penalty":  inRange(vllmFloat, -2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
 	"top_p":             inRange(vllmFloat, 0, 1, true, "top_p must be in (0, 1], got %s."),
 	"top_k":             inRange(vllmInt, -1, math.MaxInt32, false, "top_k must be 0 (disable), or at least 1, got %s."),
 	"min_p":             inRange(vllmFloat, 0, 1, false, "min_p must be in [0, 1], got %s."),
-	"cache_salt": func(raw json.RawMessage) string {
+	"cache_salt": func(raw json.RawMessage) ruling {
 		var s *string
 		if json.Unmarshal(raw, &s) == nil && (s == nil || *s != "") {
-			return ""
+			return ruling{}
 		}
-		return "Parameter 'cache_salt' must be a non-empty string if provided."
+		return refuse("Parameter 'cache_salt' must be a non-empty string if provided.")
 	},
 	"stream_options": refusedIfSet("Stream options can only be defined when `stream=True`."), // vLLM's words; stream is refused
-	"priority": pydanticIntIn(minInt64, maxInt64, false, func(raw json.RawMessage) string {
+	"priority": pydanticIntIn(minInt64, maxInt64, false, func(raw json.RawMessage) ruling {
 		p, show, fault := vllmInt(raw)
 		switch {
 		case isNull(raw) || fault == "" && p == 0:
-			return ""
+			return ruling{}
 		case fault != "":
 			show = string(raw) // said as before
 		}
-		return fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", show) // vLLM's words: rlt serve answers requests in the order they came
+		return refuse(fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", show)) // vLLM's words: rlt serve answers requests in the order they came
 	}),
-	"response_format": func(raw json.RawMessage) string {
+	"response_format": func(raw json.RawMessage) ruling {
 		// "type" as written: vLLM's ResponseFormat is a pydantic model,
 		// whose keys match exactly ("Type" is not it).
 		var f map[string]json.RawMessage
 		var typ string
 		if isNull(raw) || json.Unmarshal(raw, &f) == nil && json.Unmarshal(f["type"], &typ) == nil && typ == "text" {
-			return ""
+			return ruling{}
 		}
-		return "constrains the generated text; " + whyOneToken + ": leave it out, or give {\"type\": \"text\"}"
+		return refuse("constrains the generated text; " + whyOneToken + ": leave it out, or give {\"type\": \"text\"}")
 	},
 	// Refused: each would change the token, the prompt or the answer's
 	// shape.
 	"suffix":            typed(textType, refusedIfSet("suffix is not currently supported")), // vLLM's words
 	"logits_processors": refusedIfSet(whyChangesArg),
 	"watermarking":      refusedIfTrue(true, whyChangesArg),
-	"logprob_token_ids": func(raw json.RawMessage) string {
+	"logprob_token_ids": func(raw json.RawMessage) ruling {
 		var ids []json.RawMessage
 		switch {
 		case isNull(raw):
-			return ""
+			return ruling{}
 		case json.Unmarshal(raw, &ids) == nil && len(ids) == 0:
-			return "`logprob_token_ids` must not be an empty list." // vLLM's words
+			return refuse("`logprob_token_ids` must not be an empty list.") // vLLM's words
 		}
-		return "is not served: ask logprobs N for the N most likely tokens"
+		return refuse("is not served: ask logprobs N for the N most likely tokens")
 	},
 	"repetition_detection":        typed(objectType, refusedIfSet("is not served: "+whyOneToken+", which repeats nothing")),
 	"ec_transfer_params":          typed(objectType, refusedIfSet("is not served: rlt serve has no disaggregated encoder cache")),
@@ -260,12 +284,12 @@ var vllmFields = map[string]fieldRule{
 var vllmModelFields, vllmSamplingFields = func() (model, sampling map[string]fieldRule) {
 	model, sampling = splitRules(vllmFields, "routed_experts_prompt_start", "stream_interval", "truncation_side", "cache_salt", "stream_options",
 		"seed", "add_special_tokens", "spaces_between_special_tokens", "return_token_offsets", "return_mm_kwargs")
-	model["logprob_token_ids"] = func(raw json.RawMessage) string {
+	model["logprob_token_ids"] = func(raw json.RawMessage) ruling {
 		var ids []json.RawMessage
 		if !isNull(raw) && json.Unmarshal(raw, &ids) == nil && len(ids) == 0 {
-			return "`logprob_token_ids` must not be an empty list." // vLLM's words
+			return refuse("`logprob_token_ids` must not be an empty list.") // vLLM's words
 		}
-		return ""
+		return ruling{}
 	}
 	return model, sampling
 }()
@@ -312,21 +336,16 @@ func pydanticWords(why string) bool {
 	return strings.HasPrefix(why, "Input should be ") || strings.HasPrefix(why, "Unable to parse input string")
 }
 
-// typeFaults is checkFields with only rules' type faults refused.
+// typeFaults is checkFields with only rules' type faults (ruling.ofType)
+// refused.
 func typeFaults(obj map[string]json.RawMessage, rules map[string]fieldRule) (field, why string) {
 	typed := map[string]fieldRule{}
 	for name, rule := range rules {
-		typed[name] = func(raw json.RawMessage) string {
-			why := rule(raw)
-			if pydanticWords(why) {
-				return why
+		typed[name] = func(raw json.RawMessage) ruling {
+			if r := rule(raw); r.ofType {
+				return r
 			}
-			for _, fault := range []string{notNumber, notWhole, notBool, notText, notTexts, notObject} {
-				if why == fmt.Sprintf(fault, raw) {
-					return why
-				}
-			}
-			return ""
+			return ruling{}
 		}
 	}
 	return checkFields(obj, typed)
@@ -354,12 +373,12 @@ var (
 
 // typed is rule for a field whose type pydantic checks (as it reads the
 // body, before the model is looked up: typeFaults): a value of another
-// type is refused so (t's fault), null passing (the field is optional); a
-// value of its type goes on to rule.
+// type is refused so (t's fault, a type fault), null passing (the field
+// is optional); a value of its type goes on to rule.
 func typed(t fieldType, rule fieldRule) fieldRule {
-	return func(raw json.RawMessage) string {
+	return func(raw json.RawMessage) ruling {
 		if !isNull(raw) && !t.is(raw) {
-			return fmt.Sprintf(t.fault, raw)
+			return typeFault(t.fault, raw)
 		}
 		return rule(raw)
 	}
@@ -370,8 +389,8 @@ func typed(t fieldType, rule fieldRule) fieldRule {
 func checkFieldsInOrder(obj map[string]json.RawMessage, rules map[string]fieldRule, names ...string) (field, why string) {
 	for _, name := range names {
 		if raw, ok := obj[name]; ok && rules[name] != nil {
-			if why := rules[name](raw); why != "" {
-				return name, why
+			if r := rules[name](raw); r.why != "" {
+				return name, r.why
 			}
 		}
 	}
@@ -476,34 +495,34 @@ var sglangSamplingFields = map[string]fieldRule{
 // scheduler puts each top_k in an int32 tensor (SamplingBatchInfo's
 // top_ks), where nan and inf fail and 2.5 would be 2. A value that is no
 // number is refused in verify's words, as given, as before.
-func sglangTopK(raw json.RawMessage) string {
+func sglangTopK(raw json.RawMessage) ruling {
 	if isNull(raw) {
-		return ""
+		return ruling{}
 	}
 	k, show, fault := jsonNumber(raw)
 	switch {
 	case fault != "":
-		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw) // SGLang's words
+		return refuse(fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw)) // SGLang's words
 	case k < 1 && k != -1:
-		return fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", show)
+		return refuse(fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", show))
 	case math.IsInf(k, 0) || k != math.Trunc(k): // nan too
-		return fmt.Sprintf(notWhole, show)
+		return refuse(fmt.Sprintf(notWhole, show))
 	}
-	return ""
+	return ruling{}
 }
 
 // sglangRepetitionPenalty is SGLang's repetition_penalty: a number as
 // Python's json gives it (jsonNumber), refused out of verify's (0, 2] in
 // its words (nan and ±inf too), and refused but for 1, which changes
 // nothing.
-func sglangRepetitionPenalty(raw json.RawMessage) string {
-	if why := inRange(jsonNumber, 0, 2, true, "repetition_penalty must be in (0, 2] (1.0 = no penalty), got %s.")(raw); why != "" {
-		return why
+func sglangRepetitionPenalty(raw json.RawMessage) ruling {
+	if r := inRange(jsonNumber, 0, 2, true, "repetition_penalty must be in (0, 2] (1.0 = no penalty), got %s.")(raw); r.why != "" {
+		return r
 	}
 	if p, _, _ := jsonNumber(raw); !isNull(raw) && p != 1 {
-		return whyChangesArg + " (or give 1)"
+		return refuse(whyChangesArg + " (or give 1)")
 	}
-	return ""
+	return ruling{}
 }
 
 // stopRegex answers SGLang's stop_regex, one regular expression or a list
@@ -516,9 +535,9 @@ func sglangRepetitionPenalty(raw json.RawMessage) string {
 // reads it (RE2, the syntax Go has): Python's lookarounds, backreferences
 // and repeat counts above 1000 are refused, saying so, where SGLang would
 // answer.
-func stopRegex(raw json.RawMessage) string {
+func stopRegex(raw json.RawMessage) ruling {
 	if isNull(raw) {
-		return ""
+		return ruling{}
 	}
 	var one string
 	list := []string{}
@@ -527,7 +546,7 @@ func stopRegex(raw json.RawMessage) string {
 	case isOne:
 		list = []string{one}
 	case json.Unmarshal(raw, &list) != nil:
-		return fmt.Sprintf("stop_regex must be a regular expression or a list of them, got %s", raw)
+		return refuse(fmt.Sprintf("stop_regex must be a regular expression or a list of them, got %s", raw))
 	}
 	for i, expr := range list {
 		_, err := syntax.Parse(expr, syntax.Perl)
@@ -543,7 +562,7 @@ func stopRegex(raw json.RawMessage) string {
 		if errors.As(err, &se) && (se.Code == syntax.ErrInvalidPerlOp || se.Code == syntax.ErrInvalidEscape || se.Code == syntax.ErrInvalidRepeatSize) {
 			why += " (rlt serve reads stop_regex in Go's RE2 syntax, which has no lookarounds or backreferences and repeats at most 1000 times)"
 		}
-		return fmt.Sprintf("%s %q is not a regular expression: %s", name, expr, why)
+		return refuse(fmt.Sprintf("%s %q is not a regular expression: %s", name, expr, why))
 	}
-	return ""
+	return ruling{}
 }

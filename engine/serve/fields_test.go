@@ -340,3 +340,51 @@ func TestTokenizeFieldsReadLax(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeFaultsMarked: each vLLM rule marks a refusal a type fault
+// (ruling.ofType: refused before the model is looked up, typeFaults)
+// exactly when it is one: said as a value not of the field's type
+// (notNumber, notWhole, notBool, notText, notTexts, notObject, with the
+// value as given) or in pydantic-core's words; and no other refusal, of a
+// value the field's type holds, is marked so. Each rule is tried on values
+// of every JSON kind, so a rule builder that forgot to mark its type
+// faults, or marked a bound's refusal as one, is caught here, whatever
+// requests the other tests send.
+func TestTypeFaultsMarked(t *testing.T) {
+	probes := []string{`"x"`, `""`, `"1.5"`, `"7"`, `" yes"`, `"left"`, `"text"`, `1.5`, `2.0`, `2`, `1`, `0`, `-1`, `-5`, `5`, `true`, `false`,
+		`null`, `[]`, `[1]`, `["a"]`, `{}`, `{"a":1}`, `{"type":"text"}`, pyInf, pyNaN, `9223372036854775808`, `-9223372036854775809`,
+		`"` + strings.Repeat("1", maxIntDigits+1) + `"`}
+	typeWords := func(why string, raw json.RawMessage) bool {
+		if pydanticWords(why) {
+			return true
+		}
+		for _, f := range []string{notNumber, notWhole, notBool, notText, notTexts, notObject} {
+			if why == fmt.Sprintf(f, raw) {
+				return true
+			}
+		}
+		return false
+	}
+	types := 0
+	for set, rules := range map[string]map[string]fieldRule{"vllmFields": vllmFields, "vllmModelFields": vllmModelFields,
+		"vllmReadBools": vllmReadBools, "vllmTokenizeFields": vllmTokenizeFields} {
+		for name, rule := range rules {
+			for _, p := range probes {
+				raw := json.RawMessage(p)
+				r := rule(raw)
+				if r.ofType && r.why == "" {
+					t.Errorf("%s[%q](%s): a type fault without a reason", set, name, p)
+				}
+				if r.ofType != typeWords(r.why, raw) {
+					t.Errorf("%s[%q](%s): %q marked a type fault: %v", set, name, p, r.why, r.ofType)
+				}
+				if r.ofType {
+					types++
+				}
+			}
+		}
+	}
+	if types == 0 {
+		t.Error("no rule refused a value as a type fault")
+	}
+}

@@ -395,11 +395,11 @@ func (b *laxBool) UnmarshalJSON(raw []byte) error {
 // reads, and null where the field is optional (bool | None); another
 // value is a type fault (notBool), which pydantic refuses.
 func vllmBool(optional bool) fieldRule {
-	return func(raw json.RawMessage) string {
+	return func(raw json.RawMessage) ruling {
 		if _, ok := laxBoolOf(jsonValue(raw)); ok || optional && isNull(raw) {
-			return ""
+			return ruling{}
 		}
-		return fmt.Sprintf(notBool, raw)
+		return typeFault(notBool, raw)
 	}
 }
 
@@ -407,14 +407,14 @@ func vllmBool(optional bool) fieldRule {
 // why.
 func refusedIfTrue(optional bool, why string) fieldRule {
 	read := vllmBool(optional)
-	return func(raw json.RawMessage) string {
-		if fault := read(raw); fault != "" {
-			return fault
+	return func(raw json.RawMessage) ruling {
+		if r := read(raw); r.why != "" {
+			return r
 		}
 		if b, _ := laxBoolOf(jsonValue(raw)); b {
-			return why
+			return refuse(why)
 		}
-		return ""
+		return ruling{}
 	}
 }
 
@@ -426,18 +426,18 @@ func refusedIfTrue(optional bool, why string) fieldRule {
 // its other faults. All are pydantic's refusals, made before the model
 // is looked up (typeFaults).
 func pydanticIntIn(lo, hi *big.Int, optional bool, rule fieldRule) fieldRule {
-	return func(raw json.RawMessage) string {
+	return func(raw json.RawMessage) ruling {
 		if optional && isNull(raw) {
-			return ""
+			return ruling{}
 		}
 		n, fault := laxWholeOf(jsonValue(raw))
 		switch {
 		case fault != "":
-			return fmt.Sprintf(fault, raw)
+			return typeFault(fault, raw)
 		case lo != nil && n.Cmp(lo) < 0:
-			return fmt.Sprintf(belowBound, lo, raw)
+			return ruling{why: fmt.Sprintf(belowBound, lo, raw), ofType: true}
 		case hi != nil && n.Cmp(hi) > 0:
-			return fmt.Sprintf(aboveBound, hi, raw)
+			return ruling{why: fmt.Sprintf(aboveBound, hi, raw), ofType: true}
 		}
 		return rule(raw)
 	}

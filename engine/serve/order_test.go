@@ -61,6 +61,14 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		{"repetition_detection no object, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"repetition_detection":3`, 400, "repetition_detection", "repetition_detection must be an object, got 3"},
 		{"priority no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"priority":"x"`, 400, "priority", `priority must be a number, got "x"`},
 		{"priority past int64, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"priority":-9223372036854775809`, 400, "priority", "priority: Input should be greater than or equal to -9223372036854775808, got -9223372036854775809"},
+		// A type fault of a field that rlt serve refuses or bounds
+		// otherwise is refused before the 404; a value of the right type,
+		// refused after, is not (ruling.ofType).
+		{"watermarking neither yes nor no, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"watermarking":"x"`, 400, "watermarking", `watermarking must be true or false, got "x"`},
+		{"an unknown model, best_of 2", `"model":"nope","prompt":"a","max_tokens":1,"best_of":2`, 404, "model", notFound},
+		{"an unknown model, repetition_penalty 1.5", `"model":"nope","prompt":"a","max_tokens":1,"repetition_penalty":1.5`, 404, "model", notFound},
+		{"an unknown model, thinking_token_budget 5", `"model":"nope","prompt":"a","max_tokens":1,"thinking_token_budget":5`, 404, "model", notFound},
+		{"an unknown model, response_format json_object", `"model":"nope","prompt":"a","max_tokens":1,"response_format":{"type":"json_object"}`, 404, "model", notFound},
 		{"an unknown model, truncate_prompt_tokens set", `"model":"nope","prompt":"a","max_tokens":1,"truncate_prompt_tokens":5`, 404, "model", notFound},
 		{"an unknown model, prompt_embeds set", `"model":"nope","prompt":"a","max_tokens":1,"prompt_embeds":"AAAA"`, 404, "model", notFound},
 		{"an unknown model, kv_transfer_params set", `"model":"nope","prompt":"a","max_tokens":1,"kv_transfer_params":{"a":1}`, 404, "model", notFound},

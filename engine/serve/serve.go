@@ -650,7 +650,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		if field, why := typeFaults(fields, vllmSamplingFields); field != "" {
 			return out, invalid(&badRequest{field, refusal(field, field, why)})
 		}
-		return out, &badRequest{"prompt_embeds", refusal("prompt_embeds", "prompt_embeds", vllmFields["prompt_embeds"](fields["prompt_embeds"]))}
+		return out, &badRequest{"prompt_embeds", refusal("prompt_embeds", "prompt_embeds", vllmFields["prompt_embeds"](fields["prompt_embeds"]).why)}
 	case req.PromptLogprobs != nil && *req.PromptLogprobs < -1:
 		return out, invalid(&badRequest{"prompt_logprobs", "`prompt_logprobs` must be a positive value or -1."})
 	case req.Logprobs != nil && *req.Logprobs < -1:
