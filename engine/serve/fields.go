@@ -126,13 +126,19 @@ func refusedIfSet(why string) fieldRule {
 }
 
 // refusedUnless refuses a number other than def (null is def), read by
-// read.
+// read, for why; a value read refuses (no number, or none the field
+// takes: its fault) is refused as inRange refuses it, a type fault,
+// which vLLM's pydantic model makes before the model is looked up.
 func refusedUnless(read laxNumber, def float64, why string) fieldRule {
 	return func(raw json.RawMessage) ruling {
 		if isNull(raw) {
 			return ruling{}
 		}
-		if v, _, fault := read(raw); fault == "" && v == def {
+		v, _, fault := read(raw)
+		switch {
+		case fault != "":
+			return typeFault(fault, raw)
+		case v == def:
 			return ruling{}
 		}
 		return refuse(why)
@@ -200,12 +206,6 @@ var vllmFields = map[string]fieldRule{
 		}
 		return refuse(fmt.Sprintf(`truncation_side must be "left" or "right", got %s`, raw))
 	},
-	"thinking_token_budget": func(raw json.RawMessage) ruling {
-		if n, _, fault := vllmInt(raw); isNull(raw) || fault == "" && n == -1 { // vLLM's -1: unlimited, as unset
-			return ruling{}
-		}
-		return refuse("is not served: rlt serve has no reasoning parser to count thinking tokens by; leave it out, or give -1")
-	},
 	"frequency_penalty": inRange(vllmFloat, -2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
 	"presence_penalty":  inRange(vllmFloat, -2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
 	"top_p":             inRange(vllmFloat, 0, 1, true, "top_p must be in (0, 1], got %s."),
@@ -271,6 +271,7 @@ var vllmFields = map[string]fieldRule{
 	"max_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"min_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
 	"repetition_min_count":        refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
+	"thinking_token_budget":       refusedUnless(vllmInt, -1, "is not served: rlt serve has no reasoning parser to count thinking tokens by; leave it out, or give -1"), // vLLM's -1: unlimited, as unset
 }
 
 // vllmModelFields are the rules of the vllmFields that vLLM's pydantic

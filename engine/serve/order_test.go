@@ -64,6 +64,10 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		// A type fault of a field that rlt serve refuses or bounds
 		// otherwise is refused before the 404; a value of the right type,
 		// refused after, is not (ruling.ofType).
+		{"best_of not whole, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"best_of":1.5`, 400, "best_of", "best_of must be a whole number, got 1.5"},
+		{"repetition_penalty no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"repetition_penalty":"x"`, 400, "repetition_penalty", `repetition_penalty must be a number, got "x"`},
+		{"max_repetition_pattern_size no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"max_repetition_pattern_size":[2]`, 400, "max_repetition_pattern_size", "max_repetition_pattern_size must be a number, got [2]"},
+		{"thinking_token_budget not whole, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"thinking_token_budget":"2.5"`, 400, "thinking_token_budget", `thinking_token_budget must be a whole number, got "2.5"`},
 		{"watermarking neither yes nor no, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"watermarking":"x"`, 400, "watermarking", `watermarking must be true or false, got "x"`},
 		{"an unknown model, best_of 2", `"model":"nope","prompt":"a","max_tokens":1,"best_of":2`, 404, "model", notFound},
 		{"an unknown model, repetition_penalty 1.5", `"model":"nope","prompt":"a","max_tokens":1,"repetition_penalty":1.5`, 404, "model", notFound},
