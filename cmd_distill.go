@@ -46,9 +46,11 @@ question at --temperature, each is scored with the RLT reward (r = r_SS −
 r_KL + m, as a training run and rlt score score it) against the frozen
 student --reward-student DIR, and the highest-reward one is kept (ties: the
 first sampled): RLT.md §5's ranked variant. The reward's coefficients are
-the run configuration's defaults, at the sampling temperature; stderr says
-the mean reward of the kept explanations and of all, and --samples-out FILE
-keeps every sample with its reward, in lines rlt score reads.
+the run configuration's defaults unless --c1, --c2, --c3 (λ), --c4 or
+--penalty says otherwise (rlt score's flags), at the sampling temperature;
+stderr says the mean reward of the kept explanations and of all, and
+--samples-out FILE keeps every sample with its reward, in lines rlt score
+reads.
 
 With --data FILE the questions and solutions come from your JSON Lines file
 instead of a task's train split ({"question" (or "prompt"), "solution",
@@ -79,6 +81,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	bestOfN := fs.Int("best-of", 1, "the teacher writes N explanations of each question and the one with the highest RLT reward is kept (1: its one explanation, raw)")
 	rewardStudent := fs.String("reward-student", "", "with --best-of above 1: the frozen student model folder the reward is computed with (rlt score's --student)")
 	samplesOut := fs.String("samples-out", "", "with --best-of above 1: write every sampled explanation with its reward to this JSON Lines file")
+	rc := record.DefaultRewardConfig() // with --best-of above 1: the reward's, at --temperature
+	rewardCoefficientFlags(fs, &rc)
 	dev := deviceFlag(fs, "the teacher and the student")
 	c := runpkg.DistillConfig{Steps: 800, Batch: 32, MicroBatchTokens: runconfig.DefaultMicroBatchTokens, LR: 3e-3, MinLR: 3e-4, Seed: 1}
 	fs.IntVar(&c.Steps, "steps", c.Steps, "student fine-tuning steps")
@@ -125,7 +129,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if !(*temp >= 0) || math.IsInf(*temp, 0) {
 		return misuse(fs, "--temperature %g: want a finite number, not negative (0: greedy)", *temp)
 	}
-	if err := checkBestOf(fs, set, *bestOfN, *reference, *temp, *rewardStudent, *samplesOut); err != nil {
+	if err := checkBestOf(fs, set, *bestOfN, *reference, *temp, rc, *rewardStudent, *samplesOut); err != nil {
 		return err
 	}
 	if *dataPath != "" && set["task"] {
@@ -322,7 +326,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if !*reference && *bestOfN > 1 {
 		// The kept explanation of each question is one the student can
 		// learn from wherever one is (runpkg.Learnable's rule, below).
-		b := runpkg.BestOf{N: *bestOfN, Temperature: *temp, MaxNewTokens: *maxNew, Seed: c.Seed,
+		b := runpkg.BestOf{N: *bestOfN, Temperature: *temp, MaxNewTokens: *maxNew, Seed: c.Seed, Reward: rc,
 			MicroBatchTokens: c.MicroBatchTokens, StudentPositions: student.Cfg.MaxPos}
 		rows, err = distillBestOf(ctx, be, teacher, tok, p, exs, b, *rewardStudent, *samplesOut, *out, stderr)
 		if err != nil {

@@ -128,11 +128,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	again := fs.Bool("again", false, "with --run: score again traces already re-scored by the same models and configuration")
 	rc := record.DefaultRewardConfig()
 	fs.Float64Var(&rc.Temperature, "temperature", rc.Temperature, "log-probs are of logits / temperature")
-	fs.Float64Var(&rc.SolutionMean, "c1", rc.SolutionMean, "weight of the mean solution log-prob in r_SS")
-	fs.Float64Var(&rc.SolutionMin, "c2", rc.SolutionMin, "weight of the min solution log-prob in r_SS")
-	fs.Float64Var(&rc.KLMean, "c3", rc.KLMean, "weight of the mean d_k in r_KL (λ)")
-	fs.Float64Var(&rc.KLMax, "c4", rc.KLMax, "weight of the max d_k in r_KL")
-	fs.Float64Var(&rc.FormatPenalty, "penalty", rc.FormatPenalty, "added when the explanation's end tag is missing")
+	rewardCoefficientFlags(fs, &rc)
 	est := fs.String("estimator", string(rc.Estimator), "per-token d_k: logratio, k3 or full")
 	batch := fs.Int("batch", 16, "items scored together")
 	teacherSys := fs.String("teacher-system", "", "teacher system prompt (default: the run's, else the one the models record)")
@@ -217,13 +213,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if run.DecodeConfig(&cfg) == nil {
 			set := flagsGiven(fs)
 			base := cfg.Reward
-			for name, p := range map[string]struct{ dst, src *float64 }{
-				"temperature": {&rc.Temperature, &base.Temperature}, "c1": {&rc.SolutionMean, &base.SolutionMean},
-				"c2": {&rc.SolutionMin, &base.SolutionMin}, "c3": {&rc.KLMean, &base.KLMean},
-				"c4": {&rc.KLMax, &base.KLMax}, "penalty": {&rc.FormatPenalty, &base.FormatPenalty},
-			} {
-				if !set[name] {
-					*p.dst = *p.src
+			if !set["temperature"] {
+				rc.Temperature = base.Temperature
+			}
+			for _, f := range rewardCoefficients {
+				if !set[f.flag] {
+					*f.field(&rc) = *f.field(&base)
 				}
 			}
 			if !set["estimator"] {
@@ -1260,10 +1255,43 @@ func checkScoreMemory(tdir, sdir string, prec model.Precision, batch, microBatch
 	return memory.CheckWhere("scoring", where.GPU, int64(where.Bytes), m.Estimate(), m.Fixes())
 }
 
-// rewardFlags are rlt score's flags for the reward's configuration keys.
-var rewardFlags = map[string]string{"reward.temperature": "temperature", "reward.estimator": "estimator",
-	"reward.solution_mean": "c1", "reward.solution_min": "c2", "reward.kl_mean": "c3", "reward.kl_max": "c4",
-	"reward.format_penalty": "penalty"}
+// rewardCoefficients are the reward's coefficients and format penalty as
+// flags, each with the configuration key ([reward]) it sets and the field
+// of record.RewardConfig it is: rlt score's and rlt distill --best-of's,
+// one list so that the two take them under the same names, meanings and
+// help (rewardCoefficientFlags) and say a bad value by its flag
+// (rewardFlagProblems).
+var rewardCoefficients = []struct {
+	flag, key, usage string
+	field            func(*record.RewardConfig) *float64
+}{
+	{"c1", "reward.solution_mean", "weight of the mean solution log-prob in r_SS", func(c *record.RewardConfig) *float64 { return &c.SolutionMean }},
+	{"c2", "reward.solution_min", "weight of the min solution log-prob in r_SS", func(c *record.RewardConfig) *float64 { return &c.SolutionMin }},
+	{"c3", "reward.kl_mean", "weight of the mean d_k in r_KL (λ)", func(c *record.RewardConfig) *float64 { return &c.KLMean }},
+	{"c4", "reward.kl_max", "weight of the max d_k in r_KL", func(c *record.RewardConfig) *float64 { return &c.KLMax }},
+	{"penalty", "reward.format_penalty", "added when the explanation's end tag is missing", func(c *record.RewardConfig) *float64 { return &c.FormatPenalty }},
+}
+
+// rewardCoefficientFlags defines the rewardCoefficients flags on fs, each
+// setting its field of rc and defaulting to the value rc holds. The
+// temperature is each command's own flag: rlt score's is the scoring's,
+// rlt distill's the sampling's, which its reward is at.
+func rewardCoefficientFlags(fs *flag.FlagSet, rc *record.RewardConfig) {
+	for _, f := range rewardCoefficients {
+		p := f.field(rc)
+		fs.Float64Var(p, f.flag, *p, f.usage)
+	}
+}
+
+// rewardFlags are the flags for the reward's configuration keys, by key:
+// the rewardCoefficients, --temperature and (rlt score's) --estimator.
+var rewardFlags = func() map[string]string {
+	m := map[string]string{"reward.temperature": "temperature", "reward.estimator": "estimator"}
+	for _, f := range rewardCoefficients {
+		m[f.key] = f.flag
+	}
+	return m
+}()
 
 // rewardFlagProblems says the reward configuration's problems (err,
 // RewardConfig.Validate's) by the flags of fs that gave the values, a

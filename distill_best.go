@@ -31,11 +31,18 @@ func rankSummary(st runpkg.RankStats, n int) string {
 		plural(st.Questions, "question"), n, st.Kept(), st.All(), st.Sampled)
 }
 
-// checkBestOf refuses, before any work, a --best-of that cannot rank and
-// the flags that only a ranking reads given without one.
-func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, temperature float64, rewardStudent, samplesOut string) error {
+// checkBestOf refuses, before any work, a --best-of that cannot rank, the
+// flags that only a ranking reads given without one, and a reward
+// configuration rc (the reward's coefficients, from rewardCoefficientFlags)
+// that rlt score and a run's [reward] refuse, said by its flag as rlt
+// score says it (RewardConfig.Validate, rewardFlagProblems).
+func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, temperature float64, rc record.RewardConfig, rewardStudent, samplesOut string) error {
 	if n == 1 {
-		for _, name := range []string{"reward-student", "samples-out"} {
+		names := []string{"reward-student", "samples-out"}
+		for _, f := range rewardCoefficients {
+			names = append(names, f.flag)
+		}
+		for _, name := range names {
 			if set[name] {
 				return misuse(fs, "--%s without --best-of above 1: it belongs to the ranked variant (the teacher writes N explanations of each question, the highest-reward one is kept); give --best-of N, or leave --%s out", name, name)
 			}
@@ -49,6 +56,10 @@ func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, t
 		return misuse(fs, "--best-of %d with --temperature 0: greedy sampling writes the same explanation %d times, with nothing to rank; give a temperature above 0 (the default is 0.7), or leave --best-of out", n, n)
 	case rewardStudent == "":
 		return misuse(fs, "--best-of %d needs --reward-student DIR: the frozen student the reward (r = r_SS − r_KL + m, as rlt score --student computes it) ranks the explanations with, such as the student the teacher was trained against", n)
+	}
+	rc.Temperature = temperature // the reward is at the sampling temperature
+	if err := rc.Validate(); err != nil {
+		return rewardFlagProblems(fs, err)
 	}
 	if samplesOut != "" {
 		if st, err := os.Stat(samplesOut); err == nil && st.IsDir() {

@@ -133,6 +133,103 @@ func TestDistillBestOfKeepsTheHighestReward(t *testing.T) {
 	}
 }
 
+// rlt distill --best-of ranks with the reward's coefficients that --c1,
+// --c2, --c3, --c4 and --penalty give (rlt score's flags), not the
+// defaults: each sample's reward in --samples-out is its terms, as rlt
+// score with the default coefficients says them, recombined with the
+// given ones (r = c1·mean + c2·min − (c3·mean d + c4·max d) + m, m the
+// given penalty where the end tag is missing), the kept sample of each
+// question is the first with the highest of those, and stderr's means
+// are theirs. The samples must give a question whose kept sample under the
+// given coefficients is not the one the defaults rank first, so that
+// ranking with the defaults fails.
+func TestDistillBestOfRewardFlags(t *testing.T) {
+	dir := t.TempDir()
+	out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+	const n, questions = 4, 6
+	const c1, c2, c3, c4, penalty = 2, 0.01, 0.5, 0, -3 // c2 as the default's
+	code, _, said := runCLI(t, "", "distill", "--teacher", distillTeacher, "--best-of", fmt.Sprint(n), "--reward-student", distillStudent,
+		"--c1", fmt.Sprint(c1), "--c3", fmt.Sprint(c3), "--c4", fmt.Sprint(c4), "--penalty", fmt.Sprint(penalty),
+		"--samples-out", samplesPath, "--out", out, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2",
+		"--max-new-tokens", "48", "--seed", "3", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("distill --best-of %d with the reward flags: exit %d: %s", n, code, said)
+	}
+	samples, err := os.ReadFile(samplesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, scored, errs := runCLI(t, string(samples), "score", "--teacher", distillTeacher, "--student", distillStudent,
+		"--temperature", "0.7", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("rlt score of the samples: exit %d: %s", code, errs)
+	}
+	lines, terms := strings.Split(strings.TrimSpace(string(samples)), "\n"), strings.Split(strings.TrimSpace(scored), "\n")
+	if len(lines) != n*questions || len(terms) != len(lines) {
+		t.Fatalf("%d samples and %d scored lines, want %d", len(lines), len(terms), n*questions)
+	}
+	changed := 0 // questions whose kept sample is not the one the defaults rank first
+	var kept, all float64
+	for q := range questions {
+		best, bestDefault := 0, 0 // the first of the highest, with the flags' and the defaults' coefficients
+		var want, defaults []float64
+		var marked []bool // --samples-out's "kept"
+		for k := range n {
+			var s struct {
+				Reward float64
+				Kept   bool
+			}
+			var r struct {
+				SolutionMean float64 `json:"solution_mean"`
+				SolutionMin  float64 `json:"solution_min"`
+				KLMean       float64 `json:"kl_mean"`
+				KLMax        float64 `json:"kl_max"`
+				Penalty      float64
+				Reward       float64
+			}
+			if err := json.Unmarshal([]byte(lines[q*n+k]), &s); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(terms[q*n+k]), &r); err != nil {
+				t.Fatal(err)
+			}
+			m := 0.0
+			if r.Penalty != 0 { // the end tag is missing
+				m = penalty
+			}
+			w := c1*r.SolutionMean + c2*r.SolutionMin - (c3*r.KLMean + c4*r.KLMax) + m
+			if math.Abs(s.Reward-w) > 1e-5*max(1, math.Abs(w)) {
+				t.Errorf("question %d sample %d: --samples-out says reward %g; its terms with the flags' coefficients make %g (the defaults' reward %g)", q, k, s.Reward, w, r.Reward)
+			}
+			want, defaults, marked = append(want, w), append(defaults, r.Reward), append(marked, s.Kept)
+			if w > want[best] {
+				best = k
+			}
+			if r.Reward > defaults[bestDefault] {
+				bestDefault = k
+			}
+			all += w
+		}
+		for k, m := range marked {
+			if m != (k == best) {
+				t.Errorf("question %d: sample %d marked kept %v; the first highest-reward sample under the flags' coefficients is %d (rewards %v)", q, k, m, best, want)
+			}
+		}
+		kept += want[best]
+		if best != bestDefault {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Fatalf("every question keeps the sample the default coefficients rank first: the test cannot tell the flags from the defaults; change --seed or the coefficients")
+	}
+	say := fmt.Sprintf("ranked %d questions (best of %d): mean reward %.4f of the kept explanations, %.4f of all %d sampled",
+		questions, n, kept/questions, all/float64(n*questions), n*questions)
+	if !strings.Contains(said, say) {
+		t.Errorf("stderr lacks %q:\n%s", say, said)
+	}
+}
+
 // --best-of 1, the default, is the raw variant: the same rows, byte for
 // byte, as a distill without the flag, and nothing said of a ranking.
 func TestDistillBestOfOneIsTheRawRows(t *testing.T) {
@@ -186,6 +283,16 @@ func TestDistillBestOfRefusals(t *testing.T) {
 			"rlt distill: --samples-out " + dir + ": a folder; give a file to write the samples to"},
 		{append(append([]string{"--best-of", "2"}, teacher...), "--reward-student", filepath.Join(dir, "none")), 1,
 			"rlt distill: --reward-student " + filepath.Join(dir, "none")},
+		// The reward's coefficients (rlt score's flags) belong to the
+		// ranking, and are refused as rlt score and [reward] refuse them.
+		{append([]string{"--c3", "5"}, teacher...), 2,
+			"rlt distill: --c3 without --best-of above 1: it belongs to the ranked variant (the teacher writes N explanations of each question, the highest-reward one is kept); give --best-of N, or leave --c3 out"},
+		{append([]string{"--best-of", "1", "--penalty", "-2"}, teacher...), 2,
+			"rlt distill: --penalty without --best-of above 1"},
+		{[]string{"--reference", "--tokenizer-from", distillTeacher, "--out", out, "--c1", "2"}, 2,
+			"rlt distill: --c1 without --best-of above 1"},
+		{append(append([]string{"--best-of", "2", "--c4", "NaN"}, teacher...), reward...), 2, "rlt distill: --c4 is NaN"},
+		{append(append([]string{"--best-of", "2", "--c2", "-Inf"}, teacher...), reward...), 2, "rlt distill: --c2 is -Inf"},
 	} {
 		wantDistillRefused(t, c.args, c.code, c.last, out)
 	}

@@ -34,6 +34,11 @@ type BestOf struct {
 	Temperature  float64 // the teacher samples at it, and the reward is on it
 	MaxNewTokens int
 	Seed         uint64
+	// Reward is the reward's configuration (required), its coefficients,
+	// format penalty and estimator: a run's default one is
+	// record.DefaultRewardConfig. Its Temperature is not read: the reward
+	// is at the sampling Temperature (RLT.md §3).
+	Reward record.RewardConfig
 	// MicroBatchTokens bounds each of the scorer's forwards (rlt.Scorer).
 	MicroBatchTokens int
 	// StudentPositions is the distilled student's positions (required): an
@@ -124,12 +129,11 @@ func RewardStudentPrecision() model.Precision {
 // a GRPO step's (rlt.Trainer.Step): the teacher writes as the step
 // samples (rlt.Pair.Explain, within the room the prompts leave in both
 // models' positions), and each explanation is scored by rlt.Scorer with
-// the run configuration's default coefficients
-// (record.DefaultRewardConfig) at the sampling temperature, as a run
-// scores, against student, the frozen student. A prompt that leaves the
-// teacher no room is an *rlt.RoomError whose BudgetName and Shorten the
-// caller names. On an error it returns the rows of the questions ranked
-// before it (a cancelled ctx's: a signal).
+// b.Reward at the sampling temperature, as a run of that [reward]
+// configuration scores, against student, the frozen student. A prompt
+// that leaves the teacher no room is an *rlt.RoomError whose BudgetName
+// and Shorten the caller names. On an error it returns the rows of the
+// questions ranked before it (a cancelled ctx's: a signal).
 func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, b BestOf) ([]DistillRow, RankStats, error) {
 	var st RankStats
 	if b.N < 1 || b.StudentPositions < 1 {
@@ -141,7 +145,7 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 	if err != nil {
 		return nil, st, err
 	}
-	rc := record.DefaultRewardConfig()
+	rc := b.Reward
 	rc.Temperature = b.Temperature // RLT.md §3: the log-probs are at the generation temperature
 	sc, err := rlt.NewScorer(pair, rc)
 	if err != nil {
