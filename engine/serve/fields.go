@@ -57,9 +57,9 @@ type ruling struct {
 func refuse(why string) ruling { return ruling{why: why} }
 
 // typeFault is the type fault format says (notNumber, notBool, intTooBig,
-// belowBound...), with raw put in.
+// notFinite...), with raw put in as given.
 func typeFault(format string, raw json.RawMessage) ruling {
-	return ruling{why: fmt.Sprintf(format, raw), ofType: true}
+	return ruling{why: fmt.Sprintf(format, asGiven(raw)), ofType: true}
 }
 
 // refusal is why a field is refused, said with its name (path: where it
@@ -204,7 +204,7 @@ var vllmFields = map[string]fieldRule{
 		if json.Unmarshal(raw, &side) == nil && (side == nil || *side == "left" || *side == "right") {
 			return ruling{}
 		}
-		return refuse(fmt.Sprintf(`truncation_side must be "left" or "right", got %s`, raw))
+		return refuse(fmt.Sprintf(`truncation_side must be "left" or "right", got %s`, asGiven(raw)))
 	},
 	"frequency_penalty": inRange(vllmFloat, -2, 2, false, "frequency_penalty must be in [-2, 2], got %s."),
 	"presence_penalty":  inRange(vllmFloat, -2, 2, false, "presence_penalty must be in [-2, 2], got %s."),
@@ -225,7 +225,7 @@ var vllmFields = map[string]fieldRule{
 		case isNull(raw) || fault == "" && p == 0:
 			return ruling{}
 		case fault != "":
-			show = string(raw) // said as before
+			show = asGiven(raw) // said as before
 		}
 		return refuse(fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", show)) // vLLM's words: rlt serve answers requests in the order they came
 	}),
@@ -503,7 +503,7 @@ func sglangTopK(raw json.RawMessage) ruling {
 	k, show, fault := jsonNumber(raw)
 	switch {
 	case fault != "":
-		return refuse(fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", raw)) // SGLang's words
+		return refuse(fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", asGiven(raw))) // SGLang's words
 	case k < 1 && k != -1:
 		return refuse(fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", show))
 	case math.IsInf(k, 0) || k != math.Trunc(k): // nan too
@@ -547,7 +547,7 @@ func stopRegex(raw json.RawMessage) ruling {
 	case isOne:
 		list = []string{one}
 	case json.Unmarshal(raw, &list) != nil:
-		return refuse(fmt.Sprintf("stop_regex must be a regular expression or a list of them, got %s", raw))
+		return refuse(fmt.Sprintf("stop_regex must be a regular expression or a list of them, got %s", asGiven(raw)))
 	}
 	for i, expr := range list {
 		_, err := syntax.Parse(expr, syntax.Perl)

@@ -345,7 +345,7 @@ func TestTokenizeFieldsReadLax(t *testing.T) {
 // (ruling.ofType: refused before the model is looked up, typeFaults)
 // exactly when it is one: said as a value not of the field's type
 // (notNumber, notWhole, notBool, notText, notTexts, notObject, with the
-// value as given) or in pydantic-core's words; and no other refusal, of a
+// value as given: asGiven) or in pydantic-core's words; and no other refusal, of a
 // value the field's type holds, is marked so. Each rule is tried on values
 // of every JSON kind, so a rule builder that forgot to mark its type
 // faults, or marked a bound's refusal as one, is caught here, whatever
@@ -359,7 +359,7 @@ func TestTypeFaultsMarked(t *testing.T) {
 			return true
 		}
 		for _, f := range []string{notNumber, notWhole, notBool, notText, notTexts, notObject} {
-			if why == fmt.Sprintf(f, raw) {
+			if why == fmt.Sprintf(f, asGiven(raw)) {
 				return true
 			}
 		}

@@ -1,17 +1,20 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
 // FuzzDecodeRequests: the decoders and checks of /v1/completions,
 // /generate and /tokenize bodies never panic, refuse with an error what
-// rlt serve does not answer, and what they accept, written back as a
-// client would send it, decodes the same.
+// rlt serve does not answer, whose message says no stand-in pythonJSON
+// put (saysAsGiven), and what they accept, written back as a client would
+// send it, decodes the same.
 func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"model":"m","prompt":[1,5,7],"max_tokens":1,"temperature":0.7,"prompt_logprobs":0}`))
 	f.Add(byte(0), []byte(`{"prompt":"Hello","max_tokens":0,"echo":true,"n":2}`))
@@ -44,11 +47,15 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"prompt":"","max_tokens":1,"logit_bias":{"5":NaN},"priority":-9223372036854775809,"stream_interval":"1_0","kv_transfer_params":[]}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":NaN,"min_new_tokens":Infinity}}`))
 	f.Add(byte(2), []byte(`{"prompt":"NaN","add_special_tokens":NaN,"return_token_strs":"y","add_generation_prompt":"x"}`))
+	f.Add(byte(0), []byte(`{"model":"1e999999999999","prompt":"ab","max_tokens":1,"truncation_side":["-1e999999999999",NaN,1e999999999999]}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"stop_token_ids":[Infinity],"logit_bias":{"5":[NaN,"8.8e888888888888"]}}`))
+	f.Add(byte(1), []byte(`{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"stop_regex":["(8.8e888888888888",NaN],"top_k":[-Infinity]}}`))
 	f.Fuzz(func(t *testing.T, api byte, body []byte) {
 		switch api % 3 {
 		case 0:
 			req, err := parseCompletions(body)
 			var br *badRequest
+			saysAsGiven(t, body, err)
 			if err != nil {
 				if errors.As(err, &br) && br.msg == "" {
 					t.Fatal("a refusal without a message")
@@ -83,6 +90,7 @@ func FuzzDecodeRequests(f *testing.F) {
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body)
+			saysAsGiven(t, body, err)
 			if err != nil {
 				return
 			}
@@ -127,12 +135,30 @@ func FuzzDecodeRequests(f *testing.F) {
 			readsBack(t, w, parseGenerate, req)
 		case 2:
 			_, _, err := parseTokenize(body)
+			saysAsGiven(t, body, err)
 			var br *badRequest
 			if errors.As(err, &br) && br.param != "prompt" && vllmTokenizeFields[br.param] == nil {
 				t.Fatalf("refusal on %q", br.param)
 			}
 		}
 	})
+}
+
+// saysAsGiven checks that err, a refusal of body, says no stand-in
+// pythonJSON put for a literal or for a client's number (with one zero
+// more after its e) that body does not hold as it is: each value is said
+// as given (asGiven). A body with an escape is passed over: a text's
+// escapes may spell a stand-in that its bytes do not.
+func saysAsGiven(t *testing.T, body []byte, err error) {
+	t.Helper()
+	if err == nil || bytes.IndexByte(body, '\\') >= 0 {
+		return
+	}
+	for _, put := range []string{pyNaN, pyInf, "8.8e0888888888888", "1e0999999999999"} {
+		if strings.Contains(err.Error(), put) && !bytes.Contains(body, []byte(put)) {
+			t.Fatalf("%s: refused saying %s, which the body does not hold: %v", body, put, err)
+		}
+	}
 }
 
 // biasJSON is a logit_bias as a client sends it, its keys in order.

@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
@@ -62,24 +61,24 @@ func (f *logitBiasField) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return fmt.Errorf("logit_bias must be an object of token ids (as texts) and biases, got %s", b)
+		return fmt.Errorf("logit_bias must be an object of token ids (as texts) and biases, got %s", asGiven(b))
 	}
 	at := map[string]int{}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return fmt.Errorf("logit_bias: %s", jsonerr.Say(err))
+			return fmt.Errorf("logit_bias: %s", sayDecodeErr(err))
 		}
 		key := t.(string)
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return fmt.Errorf("logit_bias: %s", jsonerr.Say(err))
+			return fmt.Errorf("logit_bias: %s", sayDecodeErr(err))
 		}
 		switch v.(type) {
 		case json.Number, string, bool:
 		default: // null, a list, an object: no server reads a bias of it
 			raw, _ := json.Marshal(v)
-			return fmt.Errorf("logit_bias[%q] must be a number, got %s", key, raw)
+			return fmt.Errorf("logit_bias[%q] must be a number, got %s", key, asGiven(raw))
 		}
 		if i, ok := at[key]; ok {
 			(*f)[i].value = v
@@ -115,7 +114,7 @@ func vllmBiasValues(f logitBiasField) ([]float64, error) {
 		var ok bool
 		if out[i], ok = laxFloatOf(e.value); !ok {
 			raw, _ := json.Marshal(e.value)
-			return nil, fmt.Errorf("logit_bias[%q] must be a number, got %s (vLLM reads a text as one where pydantic reads it so: \"1.5\", \"-2\", \"1e3\")", e.key, raw)
+			return nil, fmt.Errorf("logit_bias[%q] must be a number, got %s (vLLM reads a text as one where pydantic reads it so: \"1.5\", \"-2\", \"1e3\")", e.key, asGiven(raw))
 		}
 	}
 	return out, nil
@@ -426,7 +425,7 @@ func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
 			}
 		default:
 			raw, _ := json.Marshal(e.value)
-			return nil, fmt.Errorf("sampling_params.logit_bias[%q] must be a number, got %s: SGLang puts each bias into a tensor, which takes no text (its scheduler fails with a TypeError, and no answer comes back)", e.key, raw)
+			return nil, fmt.Errorf("sampling_params.logit_bias[%q] must be a number, got %s: SGLang puts each bias into a tensor, which takes no text (its scheduler fails with a TypeError, and no answer comes back)", e.key, asGiven(raw))
 		}
 		if math.IsInf(float64(float32(x)), 0) {
 			return nil, fmt.Errorf("sampling_params.logit_bias[%q] %s is past float32's range, which SGLang's bias tensor holds (it would answer NaN log-probs): give a bias within ±3.4e38", e.key, pyFloat(x))

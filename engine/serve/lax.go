@@ -240,7 +240,7 @@ func (n *laxInt) UnmarshalJSON(b []byte) error {
 	case fault == "": // whole (Python's int, which pydantic reads), past what rlt serve holds: said as JSON's decoder says a number past its field's range
 		return &json.UnmarshalTypeError{Value: "number " + w.String(), Type: reflect.TypeOf(0)}
 	case fault == intTooBig || fault == notFinite: // parseCompletions refuses these first, naming the field (pydanticIntFaults)
-		return fmt.Errorf(fault, b)
+		return fmt.Errorf(fault, asGiven(b))
 	}
 	return refuseAs[int](b, "a whole number")
 }
@@ -435,9 +435,9 @@ func pydanticIntIn(lo, hi *big.Int, optional bool, rule fieldRule) fieldRule {
 		case fault != "":
 			return typeFault(fault, raw)
 		case lo != nil && n.Cmp(lo) < 0:
-			return ruling{why: fmt.Sprintf(belowBound, lo, raw), ofType: true}
+			return ruling{why: fmt.Sprintf(belowBound, lo, asGiven(raw)), ofType: true}
 		case hi != nil && n.Cmp(hi) > 0:
-			return ruling{why: fmt.Sprintf(aboveBound, hi, raw), ofType: true}
+			return ruling{why: fmt.Sprintf(aboveBound, hi, asGiven(raw)), ofType: true}
 		}
 		return rule(raw)
 	}

@@ -3,8 +3,11 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // vLLM and SGLang are FastAPI apps, which read a body with Python's json:
@@ -20,15 +23,19 @@ import (
 // (allow_inf_nan) and refuses them in an int field (finite_number), its
 // SamplingParams refuses a temperature, top_p… that is not finite, and
 // logit_bias clamps them; SGLang's SamplingParams.verify refuses a
-// temperature that is not finite. A message that says the number says the
-// literal given (pyLiterals).
+// temperature that is not finite. A message that says a value as given
+// says it by asGiven, which says each stand-in as the literal given.
 //
 // A client may write a stand-in itself: its number is Python's inf (never
 // nan), and a message should say it as written. So a client's number
 // spelled as a stand-in with any zeros after its e (1e999999999999,
 // 1e0999999999999, the same float) is put with one zero more: in the body
-// read, a stand-in spelled without one is a literal, and a message takes
-// one zero out of the others (standInSpelling).
+// read, a stand-in spelled without one is a literal, and asGiven takes
+// one zero out of the others (standInSpelling). A text is never
+// rewritten, in the body or in a message: asGiven reads the value it is
+// given as JSON, so a number is told from a text (a stop string, a model
+// name, a key) that is spelled as one, where a message, once made, can
+// no longer tell them apart.
 const (
 	pyNaN    = "8.8e888888888888" // no float but nan: jsonFloat reads it as NaN
 	pyInf    = "1e999999999999"
@@ -94,7 +101,7 @@ func jsonNumberLen(b []byte) int {
 }
 
 // mayHoldStandIn reports whether b may hold a stand-in's spelling (its
-// exponent's digits), for pythonJSON and pyLiterals to pass by most.
+// exponent's digits), for pythonJSON and asGiven to pass by most.
 func mayHoldStandIn(b []byte) bool {
 	return bytes.Contains(b, []byte("888888888888")) || bytes.Contains(b, []byte("999999999999"))
 }
@@ -106,12 +113,32 @@ func pythonJSON(body []byte) []byte {
 	if !bytes.Contains(body, []byte("NaN")) && !bytes.Contains(body, []byte("Infinity")) && !mayHoldStandIn(body) {
 		return body
 	}
+	return rewriteValues(body, literalAt)
+}
+
+// asGiven is raw, a JSON value of a body pythonJSON read (a field's
+// value, an element of one), as the client gave it, for a message to say:
+// each stand-in pythonJSON put said as its literal, and a client's number
+// it gave one zero more after its e said with one zero fewer. Numbers are
+// told from texts as JSON tells them, so a text spelled as a stand-in
+// ("1e999999999999") is said as it is.
+func asGiven(raw []byte) string {
+	if !mayHoldStandIn(raw) {
+		return string(raw)
+	}
+	return string(rewriteValues(raw, givenAt))
+}
+
+// rewriteValues is b with what at puts for a value that begins at i, up
+// to the end at gives, in place of it (put "": left as it is), at each
+// place outside a text where a value may begin.
+func rewriteValues(b []byte, at func(b []byte, i int) (put string, end int)) []byte {
 	var out []byte
 	last := 0
 	inText, escaped := false, false
 	valueStarts := true // where a value may begin: the start, after ':', ',' or '['
-	for i := 0; i < len(body); i++ {
-		c := body[i]
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		if inText {
 			switch {
 			case escaped:
@@ -131,18 +158,18 @@ func pythonJSON(body []byte) []byte {
 			continue
 		}
 		if valueStarts {
-			put, end := literalAt(body, i)
+			put, end := at(b, i)
 			if put != "" {
-				out = append(append(out, body[last:i]...), put...)
+				out = append(append(out, b[last:i]...), put...)
 				last, i = end, end-1
 			}
 		}
 		valueStarts = c == ':' || c == ',' || c == '['
 	}
 	if out == nil {
-		return body
+		return b
 	}
-	return append(out, body[last:]...)
+	return append(out, b[last:]...)
 }
 
 // literalAt is what pythonJSON puts for the value that begins body[i:],
@@ -170,48 +197,46 @@ func isWordByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
-// pyLiterals is msg with each number pythonJSON put said as the client
-// gave it: a stand-in as its literal, another spelling of one with a zero
-// fewer after its e. Numbers are read whole (jsonNumberLen), where one
-// begins and ends, not within a word or another number (1e9999999999999
-// holds pyInf's spelling and is left as it is).
-func pyLiterals(msg string) string {
-	b := []byte(msg)
-	if !mayHoldStandIn(b) {
-		return msg
+// givenAt is what asGiven puts for the value that begins raw[i:], and
+// where that value ends: a stand-in's literal, or a client's number
+// pythonJSON gave one zero more with that zero taken out; "" for another.
+func givenAt(raw []byte, i int) (put string, end int) {
+	n := jsonNumberLen(raw[i:])
+	num := raw[i : i+n]
+	lit, zeros, ok := standInSpelling(num)
+	switch {
+	case !ok:
+		return "", i
+	case zeros == 0:
+		return pyJSONLiterals[lit].py, i + n
 	}
-	var out strings.Builder
-	last := 0
-	for j := 0; j < len(b); j++ {
-		if j > 0 && (isWordByte(b[j-1]) || b[j-1] == '.' || b[j-1] == '-' || b[j-1] == '+') {
-			continue
-		}
-		n := jsonNumberLen(b[j:])
-		if n == 0 || j+n < len(b) && isWordByte(b[j+n]) {
-			continue
-		}
-		num := b[j : j+n]
-		i, zeros, ok := standInSpelling(num)
-		switch {
-		case !ok:
-		case zeros == 0:
-			out.Write(b[last:j])
-			out.WriteString(pyJSONLiterals[i].py)
-			last = j + n
-		default:
-			at := bytes.IndexByte(num, 'e') + 1
-			out.Write(b[last:j])
-			out.Write(num[:at])
-			out.Write(num[at+1:])
-			last = j + n
-		}
-		j += n - 1
+	at := bytes.IndexByte(num, 'e') + 1
+	return string(num[:at]) + string(num[at+1:]), i + n
+}
+
+// sayDecodeErr is jsonerr.Say of err, an error decoding a body pythonJSON
+// read, with the number it names said as given (asGiven): encoding/json
+// names a number its field cannot hold as the body read spells it, a
+// stand-in as the stand-in. Say puts that number after the field's name,
+// a client's text, and before words of the Go type wanted: the last place
+// it is said is the number's.
+func sayDecodeErr(err error) string {
+	said := jsonerr.Say(err)
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return said
 	}
-	if last == 0 {
-		return msg
+	num, isNumber := strings.CutPrefix(te.Value, "number ")
+	given := asGiven([]byte(num))
+	if !isNumber || given == num {
+		return said
 	}
-	out.Write(b[last:])
-	return out.String()
+	spelled := " holds a JSON number " + num + " where "
+	at := strings.LastIndex(said, spelled)
+	if at < 0 {
+		return said
+	}
+	return said[:at] + " holds a JSON number " + given + " where " + said[at+len(spelled):]
 }
 
 // sglangFloat is a float field of SGLang's sampling_params, read as

@@ -23,7 +23,7 @@ func TestPythonJSON(t *testing.T) {
 		{`NaN`, pyNaN},
 		// A client's own number spelled as a stand-in, or as one with
 		// zeros after its e, gets one zero more: the same float (never
-		// NaN), which pyLiterals says as given.
+		// NaN), which asGiven says as given.
 		{`{"a":` + pyNaN + `,"b":NaN}`, `{"a":8.8e0888888888888,"b":` + pyNaN + `}`},
 		{`{"a":` + pyNaN + `}`, `{"a":8.8e0888888888888}`},
 		{`{"a":` + pyNaN + `1}`, `{"a":` + pyNaN + `1}`},
@@ -36,23 +36,58 @@ func TestPythonJSON(t *testing.T) {
 	}
 }
 
-// TestPyLiterals: a message says each stand-in pythonJSON put as the
-// literal given, and a client's number it gave one zero more as the
-// client wrote it; any other number, one holding a stand-in's digits
-// among others too, as it is.
-func TestPyLiterals(t *testing.T) {
-	for _, c := range []struct{ msg, want string }{
-		{"got " + pyInf + ".", "got Infinity."},
+// TestAsGiven: a value of a body pythonJSON read is said with each
+// stand-in it put as the literal given, and a client's number it gave one
+// zero more as the client wrote it; any other number, one holding a
+// stand-in's digits among others too, as it is; and a text, one spelled as
+// a stand-in or as its literal too, as it is.
+func TestAsGiven(t *testing.T) {
+	for _, c := range []struct{ raw, want string }{
+		{pyInf, "Infinity"},
 		{"[" + pyNegInf + ", " + pyNaN + "]", "[-Infinity, NaN]"},
-		{"got 1e9999999999999", "got 1e9999999999999"},
-		{"got 21e999999999999 and 1e9999999999990", "got 21e999999999999 and 1e9999999999990"},
-		{"got 1e0999999999999", "got 1e999999999999"},
-		{"got -1e00999999999999", "got -1e0999999999999"},
-		{"got 8.8e0888888888888", "got 8.8e888888888888"},
-		{"got 2.5, 1e999999999999x", "got 2.5, 1e999999999999x"},
+		{`{"a":` + pyNaN + `,"b":[1,` + pyInf + `]}`, `{"a":NaN,"b":[1,Infinity]}`},
+		{"1e9999999999999", "1e9999999999999"},
+		{"[21e999999999999, 1e9999999999990]", "[21e999999999999, 1e9999999999990]"},
+		{"1e0999999999999", "1e999999999999"},
+		{"-1e00999999999999", "-1e0999999999999"},
+		{"8.8e0888888888888", "8.8e888888888888"},
+		{`"` + pyInf + `"`, `"` + pyInf + `"`},
+		{`[" ` + pyNaN + `", ` + pyNaN + `]`, `[" ` + pyNaN + `", NaN]`},
+		{`{"` + pyInf + `":"a \" ` + pyNegInf + `"}`, `{"` + pyInf + `":"a \" ` + pyNegInf + `"}`},
 	} {
-		if got := pyLiterals(c.msg); got != c.want {
-			t.Errorf("%q: %q, want %q", c.msg, got, c.want)
+		if got := asGiven([]byte(c.raw)); got != c.want {
+			t.Errorf("%s: %s, want %s", c.raw, got, c.want)
+		}
+	}
+}
+
+// TestClientTextsSaidAsGiven: a client's text that is spelled as one of
+// pythonJSON's stand-ins (a model's name, a key, a stop_regex, a text
+// quoted back) is said in a refusal as the client wrote it, where a
+// number beside it that pythonJSON read from a literal is said as that
+// literal: only what pythonJSON put is said back. A message, once made,
+// could not tell the two apart; asGiven says each value as it is made.
+func TestClientTextsSaidAsGiven(t *testing.T) {
+	_, ts := testServer(t, Both)
+	for _, c := range []struct {
+		path, body string
+		status     int
+		msg        string // the refusal's message
+	}{
+		{"/v1/completions", `{"model":"` + pyInf + `","prompt":"ab","max_tokens":1}`, 404, "The model `" + pyInf + "` does not exist."},
+		{"/v1/completions", `{"model":"` + pyNaN + `","prompt":"ab","max_tokens":1,"temperature":NaN}`, 404, "The model `" + pyNaN + "` does not exist."},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"truncation_side":"` + pyNegInf + `"}`, 400, `truncation_side must be "left" or "right", got "` + pyNegInf + `"`},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"truncation_side":["` + pyInf + `",Infinity]}`, 400, `truncation_side must be "left" or "right", got ["` + pyInf + `",Infinity]`},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"logit_bias":{"5":["` + pyNaN + `",NaN]}}`, 400, `the body is not the JSON expected: logit_bias["5"] must be a number, got ["` + pyNaN + `",NaN]`},
+		{"/tokenize", `{"prompt":"ab","add_special_tokens":" ` + pyInf + `"}`, 400, `add_special_tokens must be true or false, got " ` + pyInf + `"`},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"stop_regex":"(` + pyInf + `"}}`, 400, `sampling_params.stop_regex "(` + pyInf + `" is not a regular expression: missing closing ): ` + "`(" + pyInf + "`"},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"` + pyInf + `":1}}`, 400, `sampling_params: "` + pyInf + `" is not a sampling parameter`},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"top_k":[" ` + pyNaN + `",-Infinity]}}`, 400, `sampling_params.top_k must be -1 (disable) or at least 1, got [" ` + pyNaN + `",-Infinity].`},
+	} {
+		status, got := post(t, ts.URL+c.path, c.body)
+		var r struct{ Error struct{ Message string } }
+		if status != c.status || json.Unmarshal([]byte(got), &r) != nil || !strings.HasPrefix(r.Error.Message, c.msg) {
+			t.Errorf("%s %s: %d %s; want %d with %s", c.path, c.body, status, got, c.status, c.msg)
 		}
 	}
 }

@@ -252,7 +252,7 @@ func openAIError(w http.ResponseWriter, status int, typ, param, msg string) {
 	if param != "" {
 		p = param
 	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{"message": pyLiterals(msg), "type": typ, "param": p, "code": status}})
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": p, "code": status}})
 }
 
 // fastAPIError is the body FastAPI, under both vLLM and SGLang, answers a
@@ -263,7 +263,7 @@ func fastAPIError(w http.ResponseWriter, status int, detail string) {
 
 // sglangError is SGLang's error body.
 func sglangError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"message": pyLiterals(msg)}})
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg}})
 }
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
@@ -302,7 +302,7 @@ func decodeBody(body []byte, v any, rules map[string]fieldRule) error {
 		return miss
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
+		return fmt.Errorf("the body is not the JSON expected: %s", sayDecodeErr(err))
 	}
 	return nil
 }
@@ -449,7 +449,7 @@ func parseTokenize(body []byte) (model, text string, err error) {
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
-		return "", "", fmt.Errorf("the body is not the JSON expected: %s", jsonerr.Say(err))
+		return "", "", fmt.Errorf("the body is not the JSON expected: %s", sayDecodeErr(err))
 	}
 	if field, why := typeFaults(fields, vllmTokenizeFields); field != "" {
 		return req.Model, "", invalid(&badRequest{field, refusal(field, field, why)})
@@ -784,7 +784,7 @@ func vllmIntFaults(fields map[string]json.RawMessage) *badRequest {
 			continue
 		}
 		if _, fault := laxWholeOf(jsonValue(raw)); fault == intTooBig || fault == notFinite {
-			return &badRequest{name, refusal(name, name, fmt.Sprintf(fault, raw))}
+			return &badRequest{name, refusal(name, name, fmt.Sprintf(fault, asGiven(raw)))}
 		}
 	}
 	return nil
