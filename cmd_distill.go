@@ -174,18 +174,6 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if err := rlt.CheckChatML(who, *tdir); err != nil {
 		return err
 	}
-	if *init != "" {
-		if err := rlt.CheckChatML("--student-init", *init); err != nil {
-			return err
-		}
-		stok, err := loadTokenizer(filepath.Join(*init, "tokenizer.json"))
-		if err != nil {
-			return fmt.Errorf("--student-init: %w", err)
-		}
-		if err := rlt.SameVocabulary(tok, stok); err != nil {
-			return fmt.Errorf("--student-init %s and the teacher %s: %w (the distilled rows are tokenized with the teacher's)", *init, *tdir, err)
-		}
-	}
 	// Each model's embedding has a row for every token of the rows, said
 	// from config.json before any device opens (a tokenizer.json copied in
 	// from another model).
@@ -194,14 +182,18 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 	}
+	// The student folders given are each checked as one to pair with the
+	// teacher (checkStudentFolder), their positions said.
+	initPos := warmstart.TinyConfig().MaxPos // the distilled student's: the tiny shape's, or --student-init's
 	if *init != "" {
-		if err := rlt.CheckTokenizerRows("--student-init", *init, tok.VocabSize()); err != nil {
+		if initPos, err = checkStudentFolder("--student-init", *init, *tdir, tok, "the distilled rows are tokenized with the teacher's"); err != nil {
 			return err
 		}
 	}
 	rewardPos := 0 // --reward-student's positions
 	if *rewardStudent != "" {
-		if rewardPos, err = checkRewardStudent(*rewardStudent, *tdir, tok); err != nil {
+		if rewardPos, err = checkStudentFolder("--reward-student", *rewardStudent, *tdir, tok,
+			"the reward reads the teacher's explanations in its tokens: give a student whose tokenizer.json is the teacher's"); err != nil {
 			return err
 		}
 	}
@@ -214,10 +206,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	// The models' positions (max_position_embeddings), from their
 	// config.json: the student's is the tiny shape's, or --student-init's.
-	var pos rlt.Positions
-	if pos.Student, err = maxPositions(*init, warmstart.TinyConfig().MaxPos); err != nil {
-		return err
-	}
+	pos := rlt.Positions{Student: initPos}
 	if !*reference {
 		if pos.Teacher, err = maxPositions(*tdir, 0); err != nil {
 			return err

@@ -72,26 +72,32 @@ func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, t
 	return nil
 }
 
-// checkRewardStudent checks, before any device opens, that dir is a ChatML
-// model folder that reads the teacher's (tdir's) tokens, as rlt score
-// checks its --student, and says its positions (max_position_embeddings).
-func checkRewardStudent(dir, tdir string, tok *tokenizer.Tokenizer) (positions int, err error) {
-	if err := rlt.CheckChatML("--reward-student", dir); err != nil {
+// checkStudentFolder checks, before any device opens, that dir, given as
+// flag (--student-init, --reward-student), is a student folder to pair
+// with the teacher tdir, whose tokenizer is tok, as rlt score checks its
+// --student: a ChatML model folder (rlt.CheckChatML) whose tokenizer.json
+// is the teacher's vocabulary (rlt.SameVocabulary; why says what reads
+// the teacher's tokens with it) and whose embedding has a row for each of
+// them (rlt.CheckTokenizerRows). It says the folder's positions
+// (max_position_embeddings). Each refusal names flag and dir: one owner,
+// where --student-init's and --reward-student's were written out apart.
+func checkStudentFolder(flag, dir, tdir string, tok *tokenizer.Tokenizer, why string) (positions int, err error) {
+	if err := rlt.CheckChatML(flag, dir); err != nil {
 		return 0, err
 	}
 	stok, err := loadTokenizer(filepath.Join(dir, "tokenizer.json"))
 	if err != nil {
-		return 0, fmt.Errorf("--reward-student %s: %w", dir, err)
+		return 0, fmt.Errorf("%s %s: %w", flag, dir, err)
 	}
 	if err := rlt.SameVocabulary(tok, stok); err != nil {
-		return 0, fmt.Errorf("--reward-student %s and the teacher %s: %w (the reward reads the teacher's explanations in its tokens: give a student whose tokenizer.json is the teacher's)", dir, tdir, err)
+		return 0, fmt.Errorf("%s %s and the teacher %s: %w (%s)", flag, dir, tdir, err, why)
 	}
-	if err := rlt.CheckTokenizerRows("--reward-student", dir, tok.VocabSize()); err != nil {
+	if err := rlt.CheckTokenizerRows(flag, dir, tok.VocabSize()); err != nil {
 		return 0, err
 	}
 	positions, err = maxPositions(dir, 0)
 	if err != nil {
-		return 0, fmt.Errorf("--reward-student %s: %w", dir, err)
+		return 0, fmt.Errorf("%s %s: %w", flag, dir, err)
 	}
 	return positions, nil
 }

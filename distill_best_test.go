@@ -133,6 +133,57 @@ func TestDistillBestOfKeepsTheHighestReward(t *testing.T) {
 	}
 }
 
+// rlt distill's two student folders, --student-init (the distilled
+// student's start) and --reward-student (the reward's frozen student), are
+// checked by one rule as a student to pair with the teacher
+// (checkStudentFolder), each refusal naming its flag and folder, before
+// any device opens: no such folder, another tokenizer (with what reads
+// the teacher's tokens in it), a tokenizer past the embedding's rows.
+// --student-init said a folder it could not read a tokenizer from as
+// "--student-init: …", without the folder that --teacher's and
+// --reward-student's name.
+func TestDistillStudentFoldersCheckedAlike(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	none := filepath.Join(dir, "none")
+	other := tinyFolder(t, "f32") // another tokenizer
+	short := filepath.Join(dir, "short")
+	copyDir(t, distillStudent, short)
+	cfgPath := filepath.Join(short, "config.json")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fewer := strings.Replace(string(cfg), `"vocab_size": 272`, `"vocab_size": 200`, 1)
+	if fewer == string(cfg) {
+		t.Fatalf("%s does not say vocab_size 272", cfgPath)
+	}
+	if err := os.WriteFile(cfgPath, []byte(fewer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := loadTokenizer(distillTeacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		flag, why string
+		extra     []string
+	}{
+		{"--student-init", "the distilled rows are tokenized with the teacher's", nil},
+		{"--reward-student", "the reward reads the teacher's explanations in its tokens: give a student whose tokenizer.json is the teacher's", []string{"--best-of", "2"}},
+	} {
+		for _, f := range []struct{ dir, last string }{
+			{none, "rlt distill: " + c.flag + " " + none + ": model folder " + none + " does not exist"},
+			{other, "rlt distill: " + c.flag + " " + other + " and the teacher " + distillTeacher + ": different tokenizers: "},
+			{other, "; RLT needs one shared tokenizer (" + c.why + ")"},
+			{short, "rlt distill: " + c.flag + " " + short + fmt.Sprintf(": its tokenizer.json has %d tokens, but %s's vocab_size is 200", tok.VocabSize(), cfgPath)},
+		} {
+			args := append([]string{"--teacher", distillTeacher, "--out", out, c.flag, f.dir}, c.extra...)
+			wantDistillRefused(t, args, 1, f.last, out)
+		}
+	}
+}
+
 // rlt distill --best-of ranks with the reward's coefficients that --c1,
 // --c2, --c3, --c4 and --penalty give (rlt score's flags), not the
 // defaults: each sample's reward in --samples-out is its terms, as rlt
