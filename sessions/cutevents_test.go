@@ -93,8 +93,9 @@ func TestEventsCutAfterACleanCloseIsNotAnInterruption(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer r.Close()
-				if _, note, interrupted := r.State(); interrupted != c.interrupted || (r.Gone() != "") != c.interrupted {
-					t.Errorf("%s: opened read-only: interrupted %v (%q), Gone %q; want interrupted %v", when, interrupted, note, r.Gone(), c.interrupted)
+				_, note, interrupted := r.State()
+				if _, _, gone := r.StateGone(); interrupted != c.interrupted || (gone != "") != c.interrupted {
+					t.Errorf("%s: opened read-only: interrupted %v (%q), StateGone %q; want interrupted %v", when, interrupted, note, gone, c.interrupted)
 				}
 			}
 			check("cut")
@@ -102,8 +103,11 @@ func TestEventsCutAfterACleanCloseIsNotAnInterruption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if gone := res.Gone(); (gone != "") != c.interrupted {
-				t.Errorf("a resume's checks: Gone %q, want interrupted %v", gone, c.interrupted)
+			// Held here, it reads resuming: what it read of the session
+			// before it is what the run says once its lock is free
+			// (StateGone of run.lock free).
+			if _, interrupted, gone := res.stateGone(false, LockInfo{}, nil); interrupted != c.interrupted || (gone != "") != c.interrupted {
+				t.Errorf("a resume's checks: StateGone, run.lock free: interrupted %v, %q; want interrupted %v", interrupted, gone, c.interrupted)
 			}
 			if err := res.Close(); err != nil { // refused: the run as it was
 				t.Fatal(err)

@@ -75,7 +75,7 @@ func TestListSaysTheRunOpenHere(t *testing.T) {
 // TestGoneSaysOnlyWhatTheFolderProves: a run whose last training session
 // never closed it and whose lock no process holds reads stopped and
 // interrupted, and its note (the listing's, a read-only open's State, and
-// the header's Gone) says that process "is gone" only where the folder
+// the header's StateGone) says that process "is gone" only where the folder
 // proves it: run.lock names a process of this host that does not run.
 // Where run.lock names another host (a folder copied from there, or on a
 // disk shared with it, whose lock may not be seen here), or a process
@@ -92,7 +92,7 @@ func TestGoneSaysOnlyWhatTheFolderProves(t *testing.T) {
 		// returns it and the pid its note names.
 		folder func(t *testing.T, root string) (dir string, pid int)
 		note   func(pid int) string
-		gone   string // Run.Gone's words
+		gone   string // Run.StateGone's words
 	}{
 		{"killed on this host", func(t *testing.T, root string) (string, int) {
 			r := mustCreate(t, filepath.Join(root, "run"), Options{})
@@ -138,11 +138,8 @@ func TestGoneSaysOnlyWhatTheFolderProves(t *testing.T) {
 			if st, note, interrupted := ro.State(); st != StateStopped || note != want || !interrupted {
 				t.Errorf("open read-only: %s (%q), interrupted %v; want stopped (%q), interrupted", st, note, interrupted, want)
 			}
-			if g := ro.Gone(); g != c.gone {
-				t.Errorf("Gone: %q, want %q", g, c.gone)
-			}
 			if st, interrupted, g := ro.StateGone(); st != StateStopped || !interrupted || g != c.gone {
-				t.Errorf("StateGone: %s, interrupted %v, %q; want State's and Gone's: stopped, interrupted, %q", st, interrupted, g, c.gone)
+				t.Errorf("StateGone: %s, interrupted %v, %q; want stopped, interrupted, %q", st, interrupted, g, c.gone)
 			}
 		})
 	}

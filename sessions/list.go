@@ -468,8 +468,8 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	var goneWords, unproven string
 	if interrupted {
 		// Whether the folder proves that process gone is asked once (a
-		// kill(pid, 0)): the note, Gone's words (the workbench's, once a
-		// tick) and the note on run.lock below read this one answer.
+		// kill(pid, 0)): the note, StateGone's words (the workbench's,
+		// once a tick) and the note on run.lock below read this one answer.
 		unproven = goneUnproven(lockLeft, holder, pid)
 		stepped := recorded(gone.seg)
 		notes = append(notes, goneNote(gone, stepped, pid, unproven))
@@ -575,8 +575,7 @@ func goneNote(s session, recorded bool, pid int, live string) string {
 // lockLeftBehind reports whether run.lock names a process that does not
 // hold it (a killed writer's, a killed review's): it names a pid and the
 // probe found it free, not held and not a probe that could not tell
-// (probeErr), whose run.lock may name a live holder. The listing's note
-// (runState) and the tests' Gone read it by this one rule.
+// (probeErr), whose run.lock may name a live holder: runState's rule.
 func lockLeftBehind(held bool, holder LockInfo, probeErr error) bool {
 	return !held && holder.PID != 0 && probeErr == nil
 }

@@ -459,7 +459,7 @@ func TestOpenRunStateAgreesWithList(t *testing.T) {
 
 // TestGoneSaysWhatTheSessionDid: of a run whose last training session
 // is gone without closing it (killed, crashed), the listing's note (List,
-// rlt sessions, the Runs screen) and the workbench's header (Run.Gone,
+// rlt sessions, the Runs screen) and the workbench's header (Run.StateGone,
 // read-only and to review alike) say what that session had done, in one
 // wording (the listing's names its pid): it trained the run (recorded a
 // step), or created it and was loading its engine, or started its engine
@@ -618,11 +618,8 @@ func TestGoneSaysWhatTheSessionDid(t *testing.T) {
 				if st != StateStopped || !interrupted || !strings.HasPrefix(note, want) {
 					t.Errorf("%s: %s (%q), interrupted %v; want stopped (%q), interrupted", open.how, st, note, interrupted, want)
 				}
-				if got := r.Gone(); got != c.want {
-					t.Errorf("%s: Gone %q, want %q", open.how, got, c.want)
-				}
 				if st, interrupted, gone := r.StateGone(); st != StateStopped || !interrupted || gone != c.want {
-					t.Errorf("%s: StateGone %s, interrupted %v, %q; want State's and Gone's: stopped, interrupted, %q", open.how, st, interrupted, gone, c.want)
+					t.Errorf("%s: StateGone %s, interrupted %v, %q; want stopped, interrupted, %q", open.how, st, interrupted, gone, c.want)
 				}
 				if err := r.Close(); err != nil {
 					t.Fatal(err)

@@ -415,14 +415,14 @@ func TestLockNotProbedIsNotKnown(t *testing.T) {
 }
 
 // TestGoneOfALockNotProbed: of a run whose trainer was killed, a review
-// since, and whose run.lock names a live process, the open run says what
-// the gone trainer had done in the same words whether it asks Gone or
-// StateGone, where the probe could not tell whether run.lock is held (a
-// filesystem without locks: ENOLCK, which a test cannot make) as where
-// the lock is held: run.lock may then name a live holder, not one left
-// behind by a killed process. StateGone read it as left behind, saying
-// that the process run.lock names runs on this host, where Gone and the
-// listing's note said the trainer gone.
+// since, and whose run.lock names a live process, the open run's
+// StateGone says the gone trainer's words, stopped and interrupted, where
+// the probe could not tell whether run.lock is held (a filesystem without
+// locks: ENOLCK, which a test cannot make) as where the lock is held:
+// run.lock may then name a live holder, not one left behind by a killed
+// process. StateGone read it as left behind, saying that the process
+// run.lock names runs on this host, where the listing's note said the
+// trainer gone.
 func TestGoneOfALockNotProbed(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	r := mustCreate(t, dir, Options{})
@@ -445,10 +445,9 @@ func TestGoneOfALockNotProbed(t *testing.T) {
 		{"held", true, nil},
 		{"not known", false, fmt.Errorf("probe %s: %w", filepath.Join(dir, LockFileName), syscall.ENOLCK)},
 	} {
-		gone := ro.gone(c.held, holder, c.probeErr)
-		st, interrupted, stateGone := ro.stateGone(c.held, holder, c.probeErr)
-		if !strings.HasPrefix(gone, trainerGone) || stateGone != gone || st != StateStopped || !interrupted {
-			t.Errorf("%s: Gone %q, StateGone %s, interrupted %v, %q; want both %q", c.name, gone, st, interrupted, stateGone, trainerGone)
+		st, interrupted, gone := ro.stateGone(c.held, holder, c.probeErr)
+		if gone != trainerGone || st != StateStopped || !interrupted {
+			t.Errorf("%s: StateGone %s, interrupted %v, %q; want stopped, interrupted, %q", c.name, st, interrupted, gone, trainerGone)
 		}
 	}
 }

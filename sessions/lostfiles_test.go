@@ -305,7 +305,7 @@ func TestStepsCountedOneWayWhenEventsAreCut(t *testing.T) {
 				}
 				says("header, "+when, steps.Problem())
 			}
-			if gone := r.Gone(); strings.Contains(gone, "before recording") {
+			if _, _, gone := r.StateGone(); strings.Contains(gone, "before recording") {
 				t.Errorf("header says %q, of a run that has done %d steps", gone, c.done)
 			}
 			for _, f := range []struct{ name, said string }{{MetricsFile, c.metrics}, {EventsFile, c.events}} {
