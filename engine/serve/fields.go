@@ -488,15 +488,47 @@ var sglangSamplingFields = map[string]fieldRule{
 	"structural_tag":     refusedIfSet(whyChangesArg),
 }
 
+// sglangVerifyOrder are the sglangSamplingFields SamplingParams.verify
+// bounds, in the order it checks them: after temperature, before
+// min_new_tokens and max_new_tokens (parseGenerate). Of a request with two
+// of them out of bounds, the first refused is the one SGLang reports.
+var sglangVerifyOrder = []string{"top_p", "min_p", "top_k", "frequency_penalty", "presence_penalty", "repetition_penalty"}
+
+// sglangVerified are the rules of sglangVerifyOrder's fields as verify
+// checks them: their bounds. top_k that is no whole number and
+// repetition_penalty other than 1, which verify passes and rlt serve
+// refuses, are refused by sglangSamplingFields' rules, once every check
+// of SGLang's has passed.
+var sglangVerified = map[string]fieldRule{
+	"top_p":              sglangSamplingFields["top_p"],
+	"min_p":              sglangSamplingFields["min_p"],
+	"top_k":              sglangTopKBounds,
+	"frequency_penalty":  sglangSamplingFields["frequency_penalty"],
+	"presence_penalty":   sglangSamplingFields["presence_penalty"],
+	"repetition_penalty": sglangRepetitionPenaltyBounds,
+}
+
 // sglangTopK is SGLang's top_k, a number as Python's json gives it (nan
 // and ±inf too: jsonNumber) that SamplingParams.verify takes where it is
 // -1 or at least 1 (nan and inf too: Python's comparisons with nan are
 // false); another is refused in its words, -inf among them, as Python
-// writes it. One it takes that is no whole number is refused so: SGLang's
-// scheduler puts each top_k in an int32 tensor (SamplingBatchInfo's
-// top_ks), where nan and inf fail and 2.5 would be 2. A value that is no
-// number is refused in verify's words, as given, as before.
+// writes it (sglangTopKBounds). One it takes that is no whole number is
+// refused so: SGLang's scheduler puts each top_k in an int32 tensor
+// (SamplingBatchInfo's top_ks), where nan and inf fail and 2.5 would be
+// 2. A value that is no number is refused in verify's words, as given, as
+// before.
 func sglangTopK(raw json.RawMessage) ruling {
+	if r := sglangTopKBounds(raw); r.why != "" || isNull(raw) {
+		return r
+	}
+	if k, show, _ := jsonNumber(raw); math.IsInf(k, 0) || k != math.Trunc(k) { // nan too
+		return refuse(fmt.Sprintf(notWhole, show))
+	}
+	return ruling{}
+}
+
+// sglangTopKBounds is sglangTopK's refusals that verify makes.
+func sglangTopKBounds(raw json.RawMessage) ruling {
 	if isNull(raw) {
 		return ruling{}
 	}
@@ -506,24 +538,36 @@ func sglangTopK(raw json.RawMessage) ruling {
 		return refuse(fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", asGiven(raw))) // SGLang's words
 	case k < 1 && k != -1:
 		return refuse(fmt.Sprintf("top_k must be -1 (disable) or at least 1, got %s.", show))
-	case math.IsInf(k, 0) || k != math.Trunc(k): // nan too
-		return refuse(fmt.Sprintf(notWhole, show))
 	}
 	return ruling{}
 }
 
 // sglangRepetitionPenalty is SGLang's repetition_penalty: a number as
 // Python's json gives it (jsonNumber), refused out of verify's (0, 2] in
-// its words (nan and ±inf too), and refused but for 1, which changes
-// nothing.
+// its words (nan and ±inf too: sglangRepetitionPenaltyBounds), and
+// refused but for 1, which changes nothing.
 func sglangRepetitionPenalty(raw json.RawMessage) ruling {
-	if r := inRange(jsonNumber, 0, 2, true, "repetition_penalty must be in (0, 2] (1.0 = no penalty), got %s.")(raw); r.why != "" {
+	if r := sglangRepetitionPenaltyBounds(raw); r.why != "" {
 		return r
 	}
 	if p, _, _ := jsonNumber(raw); !isNull(raw) && p != 1 {
 		return refuse(whyChangesArg + " (or give 1)")
 	}
 	return ruling{}
+}
+
+var sglangRepetitionPenaltyBounds = inRange(jsonNumber, 0, 2, true, "repetition_penalty must be in (0, 2] (1.0 = no penalty), got %s.")
+
+// countSet is how many of names obj gives a value other than null
+// (Python's "is not None").
+func countSet(obj map[string]json.RawMessage, names ...string) int {
+	n := 0
+	for _, name := range names {
+		if raw, ok := obj[name]; ok && !isNull(raw) {
+			n++
+		}
+	}
+	return n
 }
 
 // stopRegex answers SGLang's stop_regex, one regular expression or a list

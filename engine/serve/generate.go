@@ -256,16 +256,14 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	if field, why := checkFields(fields, sglangFields); field != "" {
 		return generateRequest{}, errors.New(refusal(field, field, why))
 	}
+	// n, which GenerateReqInput reads as it normalizes the request
+	// (parallelSamples), before SGLang reads each input's sampling_params.
 	for i, sp := range rawSPs.vals {
-		if greedyTopK(sps.vals[i].Temperature) {
-			sp = maps.Clone(sp)
-			delete(sp, "top_k") // SGLang's own 1 stands in its place
-		}
-		if field, why := checkFields(sp, sglangSamplingFields); field != "" {
+		if field, why := checkFieldsInOrder(sp, sglangSamplingFields, "n"); field != "" {
 			return generateRequest{}, errors.New(refusal(rawSPs.at("sampling_params", i)+"."+field, field, why))
 		}
 	}
-	samples, err := parallelSamples(rawSPs, sps, map[string]json.RawMessage{
+	samples, err := parallelSamples(rawSPs, map[string]json.RawMessage{
 		"return_logprob": raw.ReturnLogprob, "logprob_start_len": raw.LogprobStartLen, "top_logprobs_num": raw.TopLogprobsNum})
 	if err != nil {
 		return generateRequest{}, err
@@ -289,47 +287,38 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
+	// Each input's sampling_params as read (a view), checked first as
+	// SGLang checks them, input by input (sglangChecks), then, once all
+	// have passed, for what rlt serve refuses of what SGLang answers.
+	views := make([]spView, n)
+	for i := range views {
+		views[i] = viewSP(rawSPs, sps, i)
+		if err := views[i].sglangChecks(); err != nil {
+			return generateRequest{}, err
+		}
+	}
 	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs, Samples: samples}
 	for i := range req.Items {
-		sp := sps.vals[i]
-		maxNew := 128.0 // SGLang's default, refused below
-		if sp.MaxNewTokens != nil {
-			maxNew = float64(*sp.MaxNewTokens)
+		v := views[i]
+		sp, maxNew, minNew := v.sp, v.maxNew, v.minNew
+		if field, why := checkFields(v.raw, sglangSamplingFields); field != "" {
+			return generateRequest{}, v.refused(field, why)
 		}
-		where := ""
-		if sps.isList {
-			where = sps.at("sampling_params", i) + ": "
-		}
-		if raw, ok := rawSPs.vals[i]["max_new_tokens"]; ok && isNull(raw) {
-			// SGLang's None: no bound but the model's positions.
-			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got null, no bound), not streamed", where)
-		}
-		// A number said as given (SGLang's messages say the int or float
-		// Python's json read: 2.0, 1234567.5), nan and ±inf as Python
-		// writes them; an absent one as its default.
-		said := func(name string, def float64) string {
-			if _, show, fault := jsonNumber(rawSPs.vals[i][name]); fault == "" {
-				return show
+		if t := (*float64)(sp.Temperature); samples > 1 && (t == nil || *t >= 1e-6) {
+			temp := 1.0 // SGLang's default
+			if t != nil {
+				temp = *t
 			}
-			return strconv.FormatFloat(def, 'f', -1, 64)
+			return generateRequest{}, fmt.Errorf("%s.n %d asks for %d samples at temperature %g, which would differ: rlt serve generates the greedy token only; give temperature 0, or n 1", v.at, samples, samples, temp)
 		}
-		if maxNew != 0 && maxNew != 1 { // nan and ±inf too
-			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %s), not streamed", where, said("max_new_tokens", maxNew))
+		if v.maxNewNull {
+			return generateRequest{}, fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got null, no bound), not streamed", v.where)
 		}
-		if t := (*float64)(sp.Temperature); t != nil && (*t < 0 || math.IsInf(*t, 0) || math.IsNaN(*t)) { // SamplingParams.verify's words: no upper bound
-			return generateRequest{}, fmt.Errorf("%stemperature must be a non-negative finite number, got %s.", where, pyFloat(*t))
+		if maxNew != 0 && maxNew != 1 {
+			return generateRequest{}, v.maxNewRefused()
 		}
-		minNew := 0.0
-		if sp.MinNewTokens != nil {
-			minNew = float64(*sp.MinNewTokens)
-		}
-		switch { // SamplingParams.verify's bounds, in its words (nan fails the first), then its being whole
-		case !(minNew >= 0):
-			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens], got %s.", where, said("min_new_tokens", minNew))
-		case !(minNew <= maxNew):
-			return generateRequest{}, fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens(%d)], got %s.", where, int(maxNew), said("min_new_tokens", minNew))
-		case minNew != math.Trunc(minNew):
-			return generateRequest{}, fmt.Errorf("%s.min_new_tokens must be a whole number, got %s", sps.at("sampling_params", i), said("min_new_tokens", minNew))
+		if minNew != math.Trunc(minNew) {
+			return generateRequest{}, fmt.Errorf("%s.min_new_tokens must be a whole number, got %s", v.at, v.said("min_new_tokens", minNew))
 		}
 		var stops []int64
 		for _, id := range sp.StopTokenIDs {
@@ -348,6 +337,95 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	return req, nil
 }
 
+// spView is one input's sampling_params as parseGenerate checks them:
+// decoded (sp) and as given (raw: without top_k where SGLang puts its own
+// over it, greedyTopK), with max_new_tokens (128, SGLang's default, when
+// absent or null; maxNewNull: null, SGLang's None, no bound but the
+// model's positions) and min_new_tokens read, and where the input's
+// messages say they are (where: "sampling_params[i]: " for a list; at:
+// the sampling_params' path).
+type spView struct {
+	sp             samplingParams
+	raw, given     map[string]json.RawMessage
+	maxNew, minNew float64
+	maxNewNull     bool
+	where, at      string
+}
+
+func viewSP(raw perInput[map[string]json.RawMessage], sps perInput[samplingParams], i int) spView {
+	v := spView{sp: sps.vals[i], raw: raw.vals[i], given: raw.vals[i], maxNew: 128, at: raw.at("sampling_params", i)}
+	if v.sp.MaxNewTokens != nil {
+		v.maxNew = float64(*v.sp.MaxNewTokens)
+	}
+	if v.sp.MinNewTokens != nil {
+		v.minNew = float64(*v.sp.MinNewTokens)
+	}
+	if m, ok := v.given["max_new_tokens"]; ok && isNull(m) {
+		v.maxNewNull = true
+	}
+	if sps.isList {
+		v.where = sps.at("sampling_params", i) + ": "
+	}
+	if greedyTopK(v.sp.Temperature) {
+		v.raw = maps.Clone(v.raw)
+		delete(v.raw, "top_k") // SGLang's own 1 stands in its place
+	}
+	return v
+}
+
+// refused is field's refusal, for why, named by its path.
+func (v spView) refused(field, why string) error {
+	return errors.New(refusal(v.at+"."+field, field, why))
+}
+
+// said is field name's number as given (SGLang's messages say the int or
+// float Python's json read: 2.0, 1234567.5), nan and ±inf as Python
+// writes them; an absent one as its default, def.
+func (v spView) said(name string, def float64) string {
+	if _, show, fault := jsonNumber(v.given[name]); fault == "" {
+		return show
+	}
+	return strconv.FormatFloat(def, 'f', -1, 64)
+}
+
+// maxNewRefused is rlt serve's refusal of a max_new_tokens other than 0
+// and 1.
+func (v spView) maxNewRefused() error {
+	return fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %s), not streamed", v.where, v.said("max_new_tokens", v.maxNew))
+}
+
+// sglangChecks refuses what SGLang refuses of v as it makes its
+// SamplingParams, in SGLang's order and words: normalize parses each
+// stop_regex, then verify checks temperature, the fields of
+// sglangVerifyOrder, min_new_tokens and max_new_tokens, and that one
+// grammar at most is set. A max_new_tokens below 0 (or nan or ±inf) is
+// refused where verify refuses one below 0, in rlt serve's words for any
+// but 0 and 1.
+func (v spView) sglangChecks() error {
+	if field, why := checkFieldsInOrder(v.raw, sglangSamplingFields, "stop_regex"); field != "" {
+		return v.refused(field, why)
+	}
+	if t := (*float64)(v.sp.Temperature); t != nil && (*t < 0 || math.IsInf(*t, 0) || math.IsNaN(*t)) { // no upper bound
+		return fmt.Errorf("%stemperature must be a non-negative finite number, got %s.", v.where, pyFloat(*t))
+	}
+	if field, why := checkFieldsInOrder(v.raw, sglangVerified, sglangVerifyOrder...); field != "" {
+		return v.refused(field, why)
+	}
+	switch { // nan fails the first
+	case !(v.minNew >= 0):
+		return fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens], got %s.", v.where, v.said("min_new_tokens", v.minNew))
+	case v.maxNewNull: // verify bounds none
+	case v.maxNew < 0 || math.IsInf(v.maxNew, 0) || math.IsNaN(v.maxNew):
+		return v.maxNewRefused()
+	case !(v.minNew <= v.maxNew):
+		return fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens(%d)], got %s.", v.where, int(v.maxNew), v.said("min_new_tokens", v.minNew))
+	}
+	if countSet(v.raw, "json_schema", "regex", "ebnf") > 1 {
+		return fmt.Errorf("%sOnly one of regex, json_schema, or ebnf can be set.", v.where)
+	}
+	return nil
+}
+
 // greedyTopK reports whether SGLang sets top_k to 1 over the one given,
 // for a temperature in [0, 1e-6): SamplingParams.__post_init__ reads it
 // as greedy sampling (temperature 1, top_k 1) before verify looks at
@@ -357,19 +435,21 @@ func greedyTopK(temperature *sglangFloat) bool {
 	return temperature != nil && 0 <= *temperature && *temperature < 1e-6
 }
 
-// parallelSamples is the n of sampling_params, raw and decoded as sps, as
-// SGLang's GenerateReqInput reads it (_handle_parallel_sampling): one n
-// for every input, 1 when absent or null. n > 1 is answered only where
-// each input's temperature is 0 (below SGLang's 1e-6): its samples are
-// then its greedy token each, as here; at another temperature they would
-// differ, and rlt serve generates the greedy token only. With n > 1, the
-// fields of perInput, given as a list, are refused as SGLang refuses them.
-func parallelSamples(raw perInput[map[string]json.RawMessage], sps perInput[samplingParams], perInput map[string]json.RawMessage) (int, error) {
+// parallelSamples is the n of sampling_params, raw, as SGLang's
+// GenerateReqInput reads it as it normalizes the request
+// (_handle_parallel_sampling), refusing what it refuses there: one n for
+// every input, 1 when absent or null; with n > 1, the fields of perInput
+// given as a list. n > 1 is answered only where each input's temperature
+// is 0 (below SGLang's 1e-6): its samples are then its greedy token each,
+// as here; at another temperature they would differ, and rlt serve
+// generates the greedy token only: parseGenerate refuses it once SGLang's
+// own checks of each input's sampling_params have passed.
+func parallelSamples(raw perInput[map[string]json.RawMessage], perInput map[string]json.RawMessage) (int, error) {
 	samples := 0
 	for i, sp := range raw.vals {
 		var n float64 = 1
 		if !isNull(sp["n"]) {
-			json.Unmarshal(sp["n"], &n) // a number: checked with the other sampling_params (sglangSamplingFields)
+			json.Unmarshal(sp["n"], &n) // a whole number of at least 1: checked before (sglangSamplingFields)
 		}
 		if i > 0 && int(n) != samples {
 			return 0, errors.New("The parallel_sample_num should be the same for all samples in sample params.")
@@ -378,15 +458,6 @@ func parallelSamples(raw perInput[map[string]json.RawMessage], sps perInput[samp
 	}
 	if samples <= 1 {
 		return 1, nil
-	}
-	for i, sp := range sps.vals {
-		if t := (*float64)(sp.Temperature); t == nil || *t >= 1e-6 {
-			temp := 1.0 // SGLang's default
-			if t != nil {
-				temp = *t
-			}
-			return 0, fmt.Errorf("%s.n %d asks for %d samples at temperature %g, which would differ: rlt serve generates the greedy token only; give temperature 0, or n 1", raw.at("sampling_params", i), samples, samples, temp)
-		}
 	}
 	for _, name := range []string{"return_logprob", "logprob_start_len", "top_logprobs_num"} {
 		if v := bytes.TrimSpace(perInput[name]); len(v) > 0 && v[0] == '[' {

@@ -167,3 +167,73 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultsReportedInSGLangsOrder: of a /generate request whose
+// sampling_params have two faults, the one refused is the one SGLang
+// reports first (the first fault of each case). SGLang reads the request
+// (GenerateReqInput's normalize: parallel sampling's n), then each
+// input's sampling_params in turn: SamplingParams.normalize parses each
+// stop_regex, and verify checks temperature, top_p, min_p, top_k,
+// frequency_penalty, presence_penalty, repetition_penalty,
+// min_new_tokens, max_new_tokens, min_new_tokens against it, then that one
+// grammar at most is set, in that order, not that of the fields' names.
+// What rlt serve refuses and SGLang answers (top_k not whole,
+// repetition_penalty other than 1, a grammar, n above 1 at a temperature,
+// max_new_tokens above 1, min_new_tokens not whole) comes after all SGLang
+// refuses, of every input.
+func TestFaultsReportedInSGLangsOrder(t *testing.T) {
+	_, ts := testServer(t, SGLang)
+	for _, c := range []struct{ name, sp, first string }{
+		{"stop_regex, then frequency_penalty", `"stop_regex":"(","frequency_penalty":3`, `sampling_params.stop_regex "(" is not a regular expression`},
+		{"stop_regex, then temperature", `"stop_regex":"(","temperature":-1`, `sampling_params.stop_regex "(" is not a regular expression`},
+		{"temperature, then top_p", `"temperature":-1,"top_p":5`, "temperature must be a non-negative finite number, got -1.0."},
+		{"top_p, then min_p", `"top_p":5,"min_p":2`, "sampling_params.top_p must be in (0, 1], got 5."},
+		{"top_p, then top_k", `"top_p":0,"top_k":-5`, "sampling_params.top_p must be in (0, 1], got 0."},
+		{"min_p, then top_k", `"min_p":2,"top_k":-5`, "sampling_params.min_p must be in [0, 1], got 2."},
+		{"top_k, then frequency_penalty", `"top_k":-5,"frequency_penalty":3`, "sampling_params.top_k must be -1 (disable) or at least 1, got -5."},
+		{"frequency_penalty, then presence_penalty", `"frequency_penalty":3,"presence_penalty":3`, "sampling_params.frequency_penalty must be in [-2, 2], got 3."},
+		{"presence_penalty, then repetition_penalty", `"presence_penalty":-3,"repetition_penalty":0`, "sampling_params.presence_penalty must be in [-2, 2], got -3."},
+		{"repetition_penalty, then min_new_tokens", `"repetition_penalty":3,"min_new_tokens":-1`, "sampling_params.repetition_penalty must be in (0, 2] (1.0 = no penalty), got 3."},
+		{"min_new_tokens below 0, then max_new_tokens below 0", `"min_new_tokens":-1,"max_new_tokens":-1`, "min_new_tokens must be in [0, max_new_tokens], got -1."},
+		{"max_new_tokens below 0, then two grammars", `"max_new_tokens":-1,"min_new_tokens":0,"json_schema":"{}","regex":"a"`, "rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got -1)"},
+		{"min_new_tokens past max_new_tokens, then two grammars", `"max_new_tokens":1,"min_new_tokens":2,"json_schema":"{}","regex":"a"`, "min_new_tokens must be in [0, max_new_tokens(1)], got 2."},
+		{"two grammars, then one", `"json_schema":"{}","regex":"a"`, "Only one of regex, json_schema, or ebnf can be set."},
+		// SGLang's refusals before what rlt serve refuses of what it answers.
+		{"top_p, then top_k not whole", `"top_p":5,"top_k":2.5`, "sampling_params.top_p must be in (0, 1], got 5."},
+		{"min_new_tokens past max_new_tokens, then repetition_penalty", `"max_new_tokens":1,"min_new_tokens":2,"repetition_penalty":1.5`, "min_new_tokens must be in [0, max_new_tokens(1)], got 2."},
+		{"temperature, then max_new_tokens 5", `"max_new_tokens":5,"temperature":-1`, "temperature must be a non-negative finite number, got -1.0."},
+		{"min_new_tokens, then n above 1 at a temperature", `"n":2,"temperature":0.5,"min_new_tokens":-1`, "min_new_tokens must be in [0, max_new_tokens], got -1."},
+		{"top_k not whole, then max_new_tokens 5", `"max_new_tokens":5,"top_k":2.5,"temperature":1`, "sampling_params.top_k must be a whole number, got 2.5"},
+		{"n above 1 at a temperature, then max_new_tokens 5", `"max_new_tokens":5,"n":2,"temperature":0.5`, "sampling_params.n 2 asks for 2 samples at temperature 0.5"},
+	} {
+		sp := `{"max_new_tokens":1,` + c.sp + `}`
+		if strings.Contains(c.sp, `"max_new_tokens"`) {
+			sp = `{` + c.sp + `}`
+		}
+		status, body := post(t, ts.URL+"/generate", `{"input_ids":[1,2],"sampling_params":`+sp+`}`)
+		var r struct{ Error struct{ Message string } }
+		if status != 400 || json.Unmarshal([]byte(body), &r) != nil || !strings.HasPrefix(r.Error.Message, c.first) {
+			t.Errorf("%s: %d %s; want 400 with %q", c.name, status, body, c.first)
+		}
+	}
+	// Each input's sampling_params in turn: the first input's faults
+	// before the second's, whatever their fields; what rlt serve refuses
+	// of what SGLang answers after all SGLang refuses of every input.
+	for _, c := range []struct{ name, body, first string }{
+		{"the first input's temperature, then the second's top_p",
+			`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1,"temperature":-1},{"max_new_tokens":1,"top_p":5}]}`,
+			"sampling_params[0]: temperature must be a non-negative finite number, got -1.0."},
+		{"the second input's frequency_penalty, then the first's max_new_tokens 5",
+			`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":5},{"max_new_tokens":1,"frequency_penalty":3}]}`,
+			"sampling_params[1].frequency_penalty must be in [-2, 2], got 3."},
+		{"the first input's top_k not whole, then the second's max_new_tokens 5",
+			`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1,"top_k":2.5},{"max_new_tokens":5}]}`,
+			"sampling_params[0].top_k must be a whole number, got 2.5"},
+	} {
+		status, body := post(t, ts.URL+"/generate", c.body)
+		var r struct{ Error struct{ Message string } }
+		if status != 400 || json.Unmarshal([]byte(body), &r) != nil || !strings.HasPrefix(r.Error.Message, c.first) {
+			t.Errorf("%s: %d %s; want 400 with %q", c.name, status, body, c.first)
+		}
+	}
+}
