@@ -157,7 +157,7 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 			late := c.before(t, dir)
 			m, l := viewWith(t, c.open, dir)
 			if late != nil {
-				if m.interrupted || strings.Contains(m.msg, "was interrupted") {
+				if m.interrupted() || strings.Contains(m.msg, "was interrupted") {
 					t.Fatalf("interrupted while its process lives: message %q", m.msg)
 				}
 				killWriter(t, late)

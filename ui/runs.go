@@ -538,7 +538,7 @@ func (r *runsScreen) act(kind launchKind) tea.Cmd {
 	// A run open here whose engine has stopped (S, done, failed) or was
 	// interrupted (killed, crashed) resumes in place: the session is
 	// ended first, as for any other run.
-	resumeHere := kind == launchResume && (r.m.sh.engineEnded || r.m.interrupted)
+	resumeHere := kind == launchResume && (r.m.sh.engineEnded || r.m.interrupted())
 	if r.isCurrent(*row) && !resumeHere {
 		o := r.m.cur
 		if e := r.enterDoes(*row); kind == launchReadOnly && !e.show {

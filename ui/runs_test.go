@@ -1551,6 +1551,7 @@ func TestRunsMessageSeenKeepsItsTime(t *testing.T) {
 // step's phase); a moment only the header sees (stopping) leaves the
 // listed state. The row follows after a message, not while it is drawn.
 func TestRunsRowTakesTheHeadersStateAsData(t *testing.T) {
+	const gone = "the process that trained it is gone without stopping it"
 	for _, c := range []struct {
 		name   string
 		set    func(m *Model)
@@ -1559,8 +1560,8 @@ func TestRunsRowTakesTheHeadersStateAsData(t *testing.T) {
 		row    string // the row's STATE
 	}{
 		{"running, its phase said", func(m *Model) {}, sessions.StateRunning, "running · sampling", "running"},
-		{"interrupted", func(m *Model) { m.interrupted = true }, sessions.StateStopped, "stopped, interrupted", "stopped"},
-		{"interrupted, reviewed", func(m *Model) { m.interrupted, m.sh.control = true, nil }, sessions.StateStopped, "stopped, interrupted (review)", "stopped"},
+		{"interrupted", func(m *Model) { m.gone = gone }, sessions.StateStopped, "stopped, interrupted", "stopped"},
+		{"interrupted, reviewed", func(m *Model) { m.gone, m.sh.control = gone, nil }, sessions.StateStopped, "stopped, interrupted (review)", "stopped"},
 		{"read-only", func(m *Model) { m.done, m.sh.control, m.sh.readOnly = true, nil, true }, sessions.StateFinished, "finished (read-only)", "finished"},
 		{"failed", func(m *Model) { m.probs.fatal = "out of memory" }, sessions.StateFailed, "failed", "failed"},
 		{"resuming", func(m *Model) { m.resuming = true }, sessions.StateResuming, "resuming", "resuming"},

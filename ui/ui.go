@@ -273,15 +273,14 @@ type runStatus struct {
 	pausedAt      int
 	checkpointed  int
 	hasCheckpoint bool
-	// interrupted: no engine here drives the run, its events say its
-	// engine never ended nor its writer closed it, and no live process
-	// trains it (checkWriter): the process that did was killed or
-	// crashed. It reads stopped.
-	interrupted bool
-	// gone says what the session gone (interrupted) had done, in the
-	// listing's words (sessions.Run.StateGone: it trained the run, or was
-	// loading its engine to create or resume it, or recorded no step):
-	// the note says so rather than that it trained it.
+	// gone: no engine here drives the run, its events say its engine
+	// never ended nor its writer closed it, and no live process trains it
+	// (checkWriter): the process that did was killed or crashed, and the
+	// run is interrupted (Model.interrupted). It reads stopped. gone says
+	// what that session had done, in the listing's words
+	// (sessions.Run.StateGone: it trained the run, or was loading its
+	// engine to create or resume it, or recorded no step): the note says
+	// so rather than that it trained it. "": not interrupted.
 	gone string
 	// resuming: no engine here drives the run, and another process has
 	// opened it to resume it and is loading its engine (checkWriter): its
@@ -394,8 +393,8 @@ func (m *Model) attach(o *opened) {
 // the interruption is newly seen, or what the gone process had done newly
 // read (the note is to be said again).
 func (m *Model) checkWriter() (newly bool) {
-	was, wasGone := m.interrupted, m.gone
-	m.interrupted, m.gone, m.resuming, m.writing, m.listedStopped = false, "", false, false, false
+	was, wasGone := m.interrupted(), m.gone
+	m.gone, m.resuming, m.writing, m.listedStopped = "", false, false, false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		// One probe of run.lock says both (StateGone): what the gone
 		// process had done is read with the state, and the next tick
@@ -405,18 +404,21 @@ func (m *Model) checkWriter() (newly bool) {
 		if m.writing = st == sessions.StateRunning; m.writing {
 			m.lastWritten = m.sh.run.LastWritten()
 		}
-		m.interrupted = st == sessions.StateStopped && interrupted
-		if m.interrupted {
-			m.gone = gone
-			m.interrupted = m.gone != ""
+		if st == sessions.StateStopped && interrupted {
+			m.gone = gone // never "" of an interrupted run
 		}
 		m.resuming = st == sessions.StateResuming
 	}
 	// The kill is seen from run.lock, maybe before the run here has read
 	// the last records the gone process wrote: when they change what it
 	// had done (a step it recorded), the note is said again, rightly.
-	return m.interrupted && (!was || m.gone != wasGone)
+	return m.interrupted() && (!was || m.gone != wasGone)
 }
+
+// interrupted reports whether the open run was interrupted: its last
+// training session is gone without closing it, and what that session
+// had done is said (gone, checkWriter).
+func (m *Model) interrupted() bool { return m.gone != "" }
 
 // interruptedNote says that the open run was interrupted, by what the
 // gone process had done (trained it, or loaded its engine to create or
@@ -433,7 +435,7 @@ func (m *Model) openNotes(notes []string) []string {
 	if h := m.resumeHint(); h != "" {
 		notes = append(notes, h)
 	}
-	if m.interrupted {
+	if m.interrupted() {
 		notes = append(notes, m.interruptedNote()) // says how it resumes
 	}
 	return notes
@@ -447,7 +449,7 @@ func (m *Model) openNotes(notes []string) []string {
 // (r is refused, saying why), or a run interrupted (interruptedNote says
 // it).
 func (m *Model) resumeHint() string {
-	if m.cur == nil || m.sh.readOnly || m.sh.control != nil || m.cur.FollowsTrainer || m.imported || m.interrupted || !m.sh.settings.Known {
+	if m.cur == nil || m.sh.readOnly || m.sh.control != nil || m.cur.FollowsTrainer || m.imported || m.interrupted() || !m.sh.settings.Known {
 		return "" // a config.toml that does not decode: its resume is refused, and the problems say why
 	}
 	if !sessions.HasCheckpoint(m.sh.run.Dir()) {
@@ -1530,7 +1532,7 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		// session ended (stopped, finished, failed) no longer holds, and
 		// the Runs screen lists it resuming.
 		st = sessions.StateResuming
-	case m.interrupted:
+	case m.interrupted():
 		// Its phases say it runs, or is paused, or (when a resume died
 		// loading) how an earlier session ended, but nothing trains it:
 		// the Runs screen lists it stopped, its writer's exit unclean.
@@ -1907,7 +1909,7 @@ func (m *Model) statusLine() string {
 	// Nor does one whose engine another process is loading: it does no
 	// step until it has; nor a paused one (its pace goes on, leaving the
 	// pause out, once it does).
-	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted && !m.listedStopped && !m.resuming && !m.paused && !isQuiet {
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted() && !m.listedStopped && !m.resuming && !m.paused && !isQuiet {
 		add(fmt.Sprintf("%.1f st/min", r), keepPace)
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.
