@@ -306,10 +306,11 @@ var vllmReadBools = map[string]fieldRule{
 	"skip_special_tokens":        vllmBool(false),
 }
 
-// Type faults, the refusals of inRange that say the value is not a
-// number, or not a whole one, where the field takes one, of refusedIfTrue
-// that say it is not yes or no, and of typed that say it is not the text,
-// texts or object the field takes: vLLM's pydantic model refuses those
+// Type faults, the refusals of inRange and refusedUnless that say the
+// value is not a number, or not a whole one, where the field takes one,
+// of vllmBool and refusedIfTrue that say it is not yes or no, and of
+// typed that say it is not the text, texts or object the field takes,
+// each marked so (ruling.ofType): vLLM's pydantic model refuses those
 // before the model is looked up (typeFaults), whatever the field's
 // bounds, which SamplingParams checks later. What its lax mode reads as a
 // number (true, false, "0.5": vllmFloat, vllmInt) or as yes or no ("no",
