@@ -546,7 +546,8 @@ type Handle struct {
 // load before its next tensor (or within a large one): the run is then
 // recorded as stopped before its first step, as the engine records a stop
 // that comes before it (a resumed folder is left as it was), and the
-// error returned is a *run.LoadStopped wrapping ctx's.
+// error returned is a *run.LoadStopped wrapping ctx's. Either way the
+// device the engine opened is closed: nothing will compute on it.
 func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink event.Sink, prepare Prepare) (*Handle, error) {
 	fail := func(err error) (*Handle, error) {
 		sink.Emit(event.Error{Time: time.Now(), Err: &startError{err}, Fatal: true})
@@ -555,12 +556,17 @@ func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink eve
 	}
 	e, err := run.New(ctx, checked, sink)
 	if err == nil {
-		if err = prepare(ctx, e); err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			// Stopped as the checkpoint's models loaded: a stop while
-			// the models load, as New's is, the device closed as New
-			// closes it.
+		if err = prepare(ctx, e); err != nil {
+			// The engine never runs: its device is closed, as New closes
+			// it on a load that fails or stops (a corrupt checkpoint left
+			// it open, the models loaded on it, until the process ended:
+			// the workbench's Runs screen may start other runs after it).
 			device.Close(e.Backend)
-			err = &run.LoadStopped{Device: e.Device, Err: err}
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				// Stopped as the checkpoint's models loaded: a stop while
+				// the models load, as New's is.
+				err = &run.LoadStopped{Device: e.Device, Err: err}
+			}
 		}
 	}
 	if stopped := (*run.LoadStopped)(nil); errors.As(err, &stopped) {
