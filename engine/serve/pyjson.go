@@ -131,12 +131,16 @@ func asGiven(raw []byte) string {
 
 // rewriteValues is b with what at puts for a value that begins at i, up
 // to the end at gives, in place of it (put "": left as it is), at each
-// place outside a text where a value may begin.
+// place outside a text where a value may begin: the start, after ':' or
+// '[', and after ',' in a list. After ',' in an object a key begins,
+// where a literal is no value: Python's json refuses it there, as Go's
+// does, and the refusal should say the byte the client wrote.
 func rewriteValues(b []byte, at func(b []byte, i int) (put string, end int)) []byte {
 	var out []byte
 	last := 0
 	inText, escaped := false, false
-	valueStarts := true // where a value may begin: the start, after ':', ',' or '['
+	valueStarts := true
+	var open []byte // the '{' and '[' not yet closed, innermost last
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if inText {
@@ -164,7 +168,15 @@ func rewriteValues(b []byte, at func(b []byte, i int) (put string, end int)) []b
 				last, i = end, end-1
 			}
 		}
-		valueStarts = c == ':' || c == ',' || c == '['
+		switch c {
+		case '{', '[':
+			open = append(open, c)
+		case '}', ']':
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		}
+		valueStarts = c == ':' || c == '[' || c == ',' && len(open) > 0 && open[len(open)-1] == '['
 	}
 	if out == nil {
 		return b

@@ -29,6 +29,13 @@ func TestPythonJSON(t *testing.T) {
 		{`{"a":` + pyNaN + `1}`, `{"a":` + pyNaN + `1}`},
 		{`[1e999999999999, -1e0999999999999,1e9999999999999, 21e999999999999]`, `[1e0999999999999, -1e00999999999999,1e9999999999999, 21e999999999999]`},
 		{`{"1e999999999999":"-1e999999999999"}`, `{"1e999999999999":"-1e999999999999"}`},
+		// An object's key begins after its ',' (a value after a list's):
+		// a literal there is no value, and Python's json refuses it as
+		// Go's does, at the byte the client wrote.
+		{`{"a":1,NaN:2}`, `{"a":1,NaN:2}`},
+		{`{"a":[1,NaN],Infinity:[{"b":2},-Infinity]}`, `{"a":[1,` + pyNaN + `],Infinity:[{"b":2},` + pyNegInf + `]}`},
+		{`[{"a":{"b":NaN}},NaN]`, `[{"a":{"b":` + pyNaN + `}},` + pyNaN + `]`},
+		{`{"a":1,` + pyInf + `:2}`, `{"a":1,` + pyInf + `:2}`},
 	} {
 		if got := string(pythonJSON([]byte(c.body))); got != c.want {
 			t.Errorf("%s: %s, want %s", c.body, got, c.want)
@@ -83,6 +90,10 @@ func TestClientTextsSaidAsGiven(t *testing.T) {
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"stop_regex":"(` + pyInf + `"}}`, 400, `sampling_params.stop_regex "(` + pyInf + `" is not a regular expression: missing closing ): ` + "`(" + pyInf + "`"},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"` + pyInf + `":1}}`, 400, `sampling_params: "` + pyInf + `" is not a sampling parameter`},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"top_k":[" ` + pyNaN + `",-Infinity]}}`, 400, `sampling_params.top_k must be -1 (disable) or at least 1, got [" ` + pyNaN + `",-Infinity].`},
+		// A literal where an object's key begins is no value: said as
+		// the client wrote it, where Go's JSON refuses it.
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,NaN:1}`, 400, `the body is not the JSON expected: not valid JSON at byte 31: invalid character 'N' looking for beginning of object key string`},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,Infinity:1}}`, 400, `the body is not the JSON expected: not valid JSON at byte 58: invalid character 'I' looking for beginning of object key string`},
 	} {
 		status, got := post(t, ts.URL+c.path, c.body)
 		var r struct{ Error struct{ Message string } }
