@@ -202,7 +202,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	e, err := runpkg.New(ctx, checked, sink)
-	if err := loadStopped(ctx, err, "the models loaded", "step", "to train, run the same command again"); err != nil {
+	if err := trainLoadStopped(ctx, e, err); err != nil {
 		return err
 	}
 	if err != nil {
@@ -236,6 +236,14 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	return sink.Err()
+}
+
+// trainLoadStopped is rlt train's error when its signal (ctx) came while
+// its models loaded (loadStopped), given what runpkg.New returned: its
+// engine e and its error err, nil where the signal came as the load
+// ended, after its last tensor.
+func trainLoadStopped(ctx context.Context, e *runpkg.Engine, err error) error {
+	return loadStopped(ctx, err, "the models loaded", "step", "to train, run the same command again")
 }
 
 // trainStopped says what a train stopped by a signal before its steps
