@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -241,9 +242,16 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // trainLoadStopped is rlt train's error when its signal (ctx) came while
 // its models loaded (loadStopped), given what runpkg.New returned: its
 // engine e and its error err, nil where the signal came as the load
-// ended, after its last tensor.
+// ended, after its last tensor. There New built the engine, its device
+// open, which nothing will compute on: it is closed here, as New closes
+// it on a load the signal stopped (left open, a GPU's memory held the
+// models until the process exited).
 func trainLoadStopped(ctx context.Context, e *runpkg.Engine, err error) error {
-	return loadStopped(ctx, err, "the models loaded", "step", "to train, run the same command again")
+	stopped := loadStopped(ctx, err, "the models loaded", "step", "to train, run the same command again")
+	if stopped != nil && err == nil {
+		device.Close(e.Backend)
+	}
+	return stopped
 }
 
 // trainStopped says what a train stopped by a signal before its steps

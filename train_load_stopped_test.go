@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/device"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+)
+
+// closeCounter is a backend with its Close counted: what device.Close
+// calls on a GPU's (the CPU's has none: it holds nothing to release), so
+// that a test on the CPU sees whether the device was closed.
+type closeCounter struct {
+	compute.Backend
+	closed *atomic.Int32
+}
+
+func (c closeCounter) Close() {
+	c.closed.Add(1)
+	device.Close(c.Backend)
+}
+
+// TestTrainClosesTheDeviceOfALoadEndedBySignal: rlt train whose signal
+// came as its models' load ended, after its last tensor (runpkg.New
+// returned its engine, no error, and the context was cancelled), stops
+// as a load the signal stopped does (trainLoadStopped: loadStopped's
+// line), and closes the engine's device, as New closes it on a load the
+// signal stopped: it was left open, on a GPU the models' memory held
+// until the process exited. A load no signal stopped, or one that failed
+// on its own, is not said as stopped, and its device is left to the
+// train (New closed a failed load's).
+func TestTrainClosesTheDeviceOfALoadEndedBySignal(t *testing.T) {
+	var closed atomic.Int32
+	e := &runpkg.Engine{Backend: closeCounter{compute.NewCPU(), &closed}}
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	want := "stopped by a signal before its first step, while the models loaded: nothing was written; to train, run the same command again"
+	if err := trainLoadStopped(stopped, e, nil); err == nil || err.Error() != want {
+		t.Errorf("a signal as the load ended: %v; want %q", err, want)
+	}
+	if n := closed.Load(); n != 1 {
+		t.Errorf("the engine's device was closed %d times; want once", n)
+	}
+	if err := trainLoadStopped(context.Background(), e, nil); err != nil {
+		t.Errorf("a load with no signal: %v; want none", err)
+	}
+	if err := trainLoadStopped(stopped, nil, errors.New("corrupt")); err != nil {
+		t.Errorf("a load that failed on its own under a signal: %v; want none (its own error is said)", err)
+	}
+	if n := closed.Load(); n != 1 {
+		t.Errorf("the device was closed %d times in all; want once, by the load the signal ended", n)
+	}
+}
