@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,12 +51,15 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"model":"1e999999999999","prompt":"ab","max_tokens":1,"truncation_side":["-1e999999999999",NaN,1e999999999999]}`))
 	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":1,"stop_token_ids":[Infinity],"logit_bias":{"5":[NaN,"8.8e888888888888"]}}`))
 	f.Add(byte(1), []byte(`{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"stop_regex":["(8.8e888888888888",NaN],"top_k":[-Infinity]}}`))
+	f.Add(byte(0), []byte(`{"prompt":"ab","max_tokens":NaN,"n":1,NaN:x}`))
+	f.Add(byte(1), []byte(`{"input_ids":[1,2],"sampling_params":{"max_new_tokens":Infinity,"min_new_tokens":1e999999999999,}}`))
 	f.Fuzz(func(t *testing.T, api byte, body []byte) {
 		switch api % 3 {
 		case 0:
 			req, err := parseCompletions(body)
 			var br *badRequest
 			saysAsGiven(t, body, err)
+			saysWhereGiven(t, body, err)
 			if err != nil {
 				if errors.As(err, &br) && br.msg == "" {
 					t.Fatal("a refusal without a message")
@@ -91,6 +95,7 @@ func FuzzDecodeRequests(f *testing.F) {
 		case 1:
 			req, err := parseGenerate(body)
 			saysAsGiven(t, body, err)
+			saysWhereGiven(t, body, err)
 			if err != nil {
 				return
 			}
@@ -136,6 +141,7 @@ func FuzzDecodeRequests(f *testing.F) {
 		case 2:
 			_, _, err := parseTokenize(body)
 			saysAsGiven(t, body, err)
+			saysWhereGiven(t, body, err)
 			var br *badRequest
 			if errors.As(err, &br) && br.param != "prompt" && vllmTokenizeFields[br.param] == nil {
 				t.Fatalf("refusal on %q", br.param)
@@ -158,6 +164,30 @@ func saysAsGiven(t *testing.T, body []byte, err error) {
 		if strings.Contains(err.Error(), put) && !bytes.Contains(body, []byte(put)) {
 			t.Fatalf("%s: refused saying %s, which the body does not hold: %v", body, put, err)
 		}
+	}
+}
+
+// notJSONAt is a refusal of a body that is no JSON, with the byte it
+// names (counted from 1) and that byte, where it is printable ASCII
+// other than a quote or backslash (said as itself: 'x').
+var notJSONAt = regexp.MustCompile(`^the body is not the JSON expected: not valid JSON at byte (\d+): invalid character '([ -&(-\[\]-~])'`)
+
+// saysWhereGiven checks that err, where it refuses body as no JSON,
+// names the byte that body, as the client sent it, holds there: counted
+// in it, not in the body pythonJSON read, whose stand-ins are longer
+// than the literals they stand for, and that byte one the client wrote,
+// not one of a stand-in.
+func saysWhereGiven(t *testing.T, body []byte, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	m := notJSONAt.FindStringSubmatch(err.Error())
+	if m == nil {
+		return
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 1 || n > len(body) || body[n-1] != m[2][0] {
+		t.Fatalf("%s: refused as no JSON at a byte the body does not hold there: %v", body, err)
 	}
 }
 

@@ -501,7 +501,7 @@ func samplingKeys(sp map[string]json.RawMessage) string {
 func sayJSON(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("the body is not the JSON expected: %s", sayDecodeErr(te))
+		return fmt.Errorf("the body is not the JSON expected: %s", sayDecodeErr(nil, te))
 	}
 	return err
 }

@@ -67,12 +67,12 @@ func (f *logitBiasField) UnmarshalJSON(b []byte) error {
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return fmt.Errorf("logit_bias: %s", sayDecodeErr(err))
+			return fmt.Errorf("logit_bias: %s", sayDecodeErr(b, err))
 		}
 		key := t.(string)
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return fmt.Errorf("logit_bias: %s", sayDecodeErr(err))
+			return fmt.Errorf("logit_bias: %s", sayDecodeErr(b, err))
 		}
 		switch v.(type) {
 		case json.Number, string, bool:

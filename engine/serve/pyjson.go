@@ -226,13 +226,25 @@ func givenAt(raw []byte, i int) (put string, end int) {
 	return string(num[:at]) + string(num[at+1:]), i + n
 }
 
-// sayDecodeErr is jsonerr.Say of err, an error decoding a body pythonJSON
-// read, with the number it names said as given (asGiven): encoding/json
-// names a number its field cannot hold as the body read spells it, a
-// stand-in as the stand-in. Say puts that number after the field's name,
-// a client's text, and before words of the Go type wanted: the last place
-// it is said is the number's.
-func sayDecodeErr(err error) string {
+// sayDecodeErr is jsonerr.Say of err, an error decoding read, a body
+// pythonJSON read or a value of one, said of what the client sent: the
+// number it names said as given (asGiven), and the byte where read is no
+// JSON counted in the client's body. encoding/json names a number its
+// field cannot hold as the body read spells it, a stand-in as the
+// stand-in. Say puts that number after the field's name, a client's
+// text, and before words of the Go type wanted: the last place it is
+// said is the number's. encoding/json counts the bytes of read up to the
+// one in error, and read's stand-ins are longer than the literals they
+// stand for: the bytes before the one in error are counted as given
+// (asGiven of them: that byte ends no value pythonJSON put, which is
+// JSON whole).
+func sayDecodeErr(read []byte, err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset >= 0 && se.Offset <= int64(len(read)) {
+		given := *se
+		given.Offset = int64(len(asGiven(read[:se.Offset])))
+		return jsonerr.Say(&given)
+	}
 	said := jsonerr.Say(err)
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {

@@ -168,3 +168,25 @@ func TestNonFiniteLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestSyntaxFaultsSaidAtTheClientsByte: a body that is no JSON is refused
+// saying the byte where it goes wrong as the client counts it, in the body
+// it sent, not in the one pythonJSON read, whose stand-ins are longer
+// than the literals they stand for (and a client's number spelled as one
+// a zero longer).
+func TestSyntaxFaultsSaidAtTheClientsByte(t *testing.T) {
+	_, ts := testServer(t, Both)
+	for _, c := range []struct{ path, body, msg string }{
+		{"/v1/completions", `{"prompt":"ab","max_tokens":NaN,"n":x}`, "not valid JSON at byte 37: invalid character 'x' looking for beginning of value"},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1e999999999999,"n":x}`, "not valid JSON at byte 48: invalid character 'x' looking for beginning of value"},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":NaN`, "not valid JSON at byte 31: unexpected end of JSON input"},
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":Infinity,}}`, "not valid JSON at byte 65: invalid character '}' looking for beginning of object key string"},
+		{"/tokenize", `{"prompt":"ab","add_special_tokens":-Infinity]`, "not valid JSON at byte 46: invalid character ']' after object key:value pair"},
+	} {
+		status, got := post(t, ts.URL+c.path, c.body)
+		var r struct{ Error struct{ Message string } }
+		if want := "the body is not the JSON expected: " + c.msg; status != 400 || json.Unmarshal([]byte(got), &r) != nil || r.Error.Message != want {
+			t.Errorf("%s %s: %d %s; want 400 with %s", c.path, c.body, status, got, want)
+		}
+	}
+}

@@ -302,7 +302,7 @@ func decodeBody(body []byte, v any, rules map[string]fieldRule) error {
 		return miss
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("the body is not the JSON expected: %s", sayDecodeErr(err))
+		return fmt.Errorf("the body is not the JSON expected: %s", sayDecodeErr(body, err))
 	}
 	return nil
 }
@@ -449,7 +449,7 @@ func parseTokenize(body []byte) (model, text string, err error) {
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
-		return "", "", fmt.Errorf("the body is not the JSON expected: %s", sayDecodeErr(err))
+		return "", "", fmt.Errorf("the body is not the JSON expected: %s", sayDecodeErr(body, err))
 	}
 	if field, why := typeFaults(fields, vllmTokenizeFields); field != "" {
 		return req.Model, "", invalid(&badRequest{field, refusal(field, field, why)})
