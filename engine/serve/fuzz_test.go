@@ -169,8 +169,10 @@ func saysAsGiven(t *testing.T, body []byte, err error) {
 
 // notJSONAt is a refusal of a body that is no JSON, with the byte it
 // names (counted from 1) and that byte, where it is printable ASCII
-// other than a quote or backslash (said as itself: 'x').
-var notJSONAt = regexp.MustCompile(`^the body is not the JSON expected: not valid JSON at byte (\d+): invalid character '([ -&(-\[\]-~])'`)
+// other than a quote or backslash (said as itself: 'x') or a space,
+// which encoding/json says of a body that ends within a number ("-":
+// "invalid character ' ' in numeric literal", at its length).
+var notJSONAt = regexp.MustCompile(`^the body is not the JSON expected: not valid JSON at byte (\d+): invalid character '([!-&(-\[\]-~])'`)
 
 // saysWhereGiven checks that err, where it refuses body as no JSON,
 // names the byte that body, as the client sent it, holds there: counted
