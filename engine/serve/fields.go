@@ -220,14 +220,12 @@ var vllmFields = map[string]fieldRule{
 	},
 	"stream_options": refusedIfSet("Stream options can only be defined when `stream=True`."), // vLLM's words; stream is refused
 	"priority": pydanticIntIn(minInt64, maxInt64, false, func(raw json.RawMessage) ruling {
-		p, show, fault := vllmInt(raw)
-		switch {
-		case isNull(raw) || fault == "" && p == 0:
-			return ruling{}
-		case fault != "":
-			show = asGiven(raw) // said as before
+		// A whole number within int64 (pydanticIntIn refuses null and
+		// any other value first).
+		if p, show, _ := vllmInt(raw); p != 0 {
+			return refuse(fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", show)) // vLLM's words: rlt serve answers requests in the order they came
 		}
-		return refuse(fmt.Sprintf("Got priority %s but Priority scheduling is not enabled.", show)) // vLLM's words: rlt serve answers requests in the order they came
+		return ruling{}
 	}),
 	"response_format": func(raw json.RawMessage) ruling {
 		// "type" as written: vLLM's ResponseFormat is a pydantic model,
