@@ -180,7 +180,9 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 // What rlt serve refuses and SGLang answers (top_k not whole,
 // repetition_penalty other than 1, a grammar, n above 1 at a temperature,
 // max_new_tokens above 1, min_new_tokens not whole) comes after all SGLang
-// refuses, of every input.
+// refuses of their sampling_params, of every input (not yet after what
+// SGLang checks against the model: an input too long, which it refuses
+// first, and a logit_bias key outside the vocabulary, within verify).
 func TestFaultsReportedInSGLangsOrder(t *testing.T) {
 	_, ts := testServer(t, SGLang)
 	for _, c := range []struct{ name, sp, first string }{
