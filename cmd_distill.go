@@ -311,28 +311,35 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return fmt.Errorf("--teacher %s: %w", *tdir, err)
 		}
 	}
+	// The rows the student can learn from (runpkg.Learnable), and the
+	// explanations left out for a tag or their length, of all.
 	rows := runpkg.ReferenceRows(exs)
+	all, tagged, long := len(exs), 0, 0
 	if !*reference && *bestOfN > 1 {
 		// The kept explanation of each question is one the student can
-		// learn from wherever one is (runpkg.Learnable's rule, below).
+		// learn from wherever one is, by Learnable's rule: the ranking
+		// leaves out and counts the others, its rows not tokenized again.
 		b := runpkg.BestOf{N: *bestOfN, Temperature: *temp, MaxNewTokens: *maxNew, Seed: c.Seed, Reward: rc,
 			MicroBatchTokens: c.MicroBatchTokens, StudentPositions: student.Cfg.MaxPos}
-		rows, err = distillBestOf(ctx, be, teacher, tok, p, exs, b, *rewardStudent, *samplesOut, *out, stderr)
+		var st runpkg.RankStats
+		rows, st, err = distillBestOf(ctx, be, teacher, tok, p, exs, b, *rewardStudent, *samplesOut, *out, stderr)
 		if err != nil {
 			return err
 		}
-	} else if !*reference {
-		fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
-		rows, err = runpkg.WriteExplanations(ctx, teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
-		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return fmt.Errorf("stopped by a signal after the teacher explained %d of %d questions: nothing was written to %s; to start again, run the same command", len(rows), len(exs), *out)
+		tagged, long = st.Tagged, st.Long
+	} else {
+		if !*reference {
+			fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
+			rows, err = runpkg.WriteExplanations(ctx, teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
+			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				return fmt.Errorf("stopped by a signal after the teacher explained %d of %d questions: nothing was written to %s; to start again, run the same command", len(rows), len(exs), *out)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
+		rows, tagged, long = runpkg.Learnable(rows, tok, p, student.Cfg.MaxPos)
 	}
-	all := len(rows)
-	rows, tagged, long := runpkg.Learnable(rows, tok, p, student.Cfg.MaxPos)
 	// A row too long for the student, in the words of every refusal past
 	// a model's positions (model.Name, model.ItsPositions).
 	tooLong := fmt.Sprintf("too long for %s, past %s", model.Name("student", *init), model.ItsPositions(student.Cfg.MaxPos))

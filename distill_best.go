@@ -125,23 +125,25 @@ func rewardFits(fit func(task.Example) string, tok rlt.Encoder, p record.Prompts
 // distillBestOf is rlt distill --best-of: it loads the reward's student
 // (rewardDir) and ranks the teacher's explanations of exs with it
 // (runpkg.WriteBestExplanations), saying on stderr what the ranking did
-// and writing every sample to samplesOut where given. A signal's stop is
+// and writing every sample to samplesOut where given. It returns the rows
+// the student can learn from, and what the ranking did (the rows it left
+// out: RankStats.Tagged and Long). A signal's stop is
 // said with what it leaves: while the reward's student loads, as every
 // load's (loadStopped); while it ranks, nothing in out and the samples
 // ranked so far in samplesOut.
 func distillBestOf(ctx context.Context, be compute.Backend, teacher *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, b runpkg.BestOf,
-	rewardDir, samplesOut, out string, stderr io.Writer) ([]runpkg.DistillRow, error) {
+	rewardDir, samplesOut, out string, stderr io.Writer) ([]runpkg.DistillRow, runpkg.RankStats, error) {
 	student, err := model.LoadAs(ctx, be, rewardDir, runpkg.RewardStudentPrecision())
 	if err := loadStopped(ctx, err, "the reward's student (--reward-student "+rewardDir+") loaded", "question", "to start again, run the same command"); err != nil {
-		return nil, err
+		return nil, runpkg.RankStats{}, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--reward-student %s: %w", rewardDir, err)
+		return nil, runpkg.RankStats{}, fmt.Errorf("--reward-student %s: %w", rewardDir, err)
 	}
 	var samples *os.File
 	if samplesOut != "" {
 		if samples, err = os.Create(samplesOut); err != nil {
-			return nil, fmt.Errorf("--samples-out: %w", err)
+			return nil, runpkg.RankStats{}, fmt.Errorf("--samples-out: %w", err)
 		}
 		defer samples.Close()
 		b.Samples = samples
@@ -166,15 +168,15 @@ func distillBestOf(ctx context.Context, be compute.Backend, teacher *model.Model
 		if samples != nil {
 			left += fmt.Sprintf(", and %s holds the samples of the %s ranked", samplesOut, plural(st.Questions, "question"))
 		}
-		return nil, fmt.Errorf("stopped by a signal after the teacher's explanations of %d of %d questions were ranked: %s; to start again, run the same command", st.Questions, len(exs), left)
+		return nil, runpkg.RankStats{}, fmt.Errorf("stopped by a signal after the teacher's explanations of %d of %d questions were ranked: %s; to start again, run the same command", st.Questions, len(exs), left)
 	}
 	if err != nil {
-		return nil, err
+		return nil, runpkg.RankStats{}, err
 	}
 	if samples != nil {
 		if err := samples.Close(); err != nil {
-			return nil, fmt.Errorf("--samples-out: %w", err)
+			return nil, runpkg.RankStats{}, fmt.Errorf("--samples-out: %w", err)
 		}
 	}
-	return rows, nil
+	return rows, st, nil
 }

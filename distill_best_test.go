@@ -541,7 +541,7 @@ func TestDistillBestOfStoppedWhileTheRewardStudentLoads(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stderr strings.Builder
-	_, err := distillBestOf(ctx, compute.NewCPU(), nil, nil, record.Prompts{}, nil, runpkg.BestOf{N: 2, Temperature: 0.7},
+	_, _, err := distillBestOf(ctx, compute.NewCPU(), nil, nil, record.Prompts{}, nil, runpkg.BestOf{N: 2, Temperature: 0.7},
 		distillStudent, "", filepath.Join(t.TempDir(), "out"), &stderr)
 	want := "stopped by a signal before its first question, while the reward's student (--reward-student " + distillStudent + ") loaded (" +
 		filepath.Join(distillStudent, "model.safetensors") + ": tensor "

@@ -58,10 +58,15 @@ type BestOf struct {
 }
 
 // RankStats is what the ranking did: the questions ranked, the
-// explanations sampled, and the mean reward of the kept ones (of the
-// questions with one the student can learn from) and of all (Kept, All).
+// explanations sampled, the mean reward of the kept ones (of the
+// questions with one the student can learn from) and of all (Kept, All),
+// and the questions whose row is left out, none of whose samples the
+// student can learn from, counted as Learnable counts a row it leaves out,
+// by why the highest-reward sample cannot be learned from: Tagged, a
+// ChatML or RLT tag, else Long, too long for the student's positions.
 type RankStats struct {
 	Questions, Sampled int
+	Tagged, Long       int
 	kept, all          meanOf
 }
 
@@ -123,9 +128,11 @@ func RewardStudentPrecision() model.Precision {
 // WriteBestExplanations has teacher explain each of exs b.N times and
 // keeps, of each question's explanations, the one with the highest reward
 // (ties and NaN: the first sampled) among those a student of
-// b.StudentPositions can learn from (Learnable), or, where it can learn
-// from none, among all of them (its row is then left out as the raw
-// variant's is): one row a question, in the order of exs. The reward is
+// b.StudentPositions can learn from (Learnable's rule): one row a
+// question, in the order of exs, the rows Learnable keeps. A question
+// whose samples the student can learn from none of has no row, counted in
+// RankStats.Tagged or Long as Learnable counts the row of its best of all,
+// so that the rows need not pass through Learnable again. The reward is
 // a GRPO step's (rlt.Trainer.Step): the teacher writes as the step
 // samples (rlt.Pair.Explain, within the room the prompts leave in both
 // models' positions), and each explanation is scored by rlt.Scorer with
@@ -208,7 +215,7 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				r, g := s.Reward, gens[i]
 				st.all.add(r)
 				tagged, long := unlearnable(DistillRow{Question: g.Question, Explanation: g.Body, Solution: g.Solution}, tok, p, b.StudentPositions)
-				ranks[q].offer(n, r, g.Body, !tagged && !long)
+				ranks[q].offer(n, r, g.Body, tagged, long)
 				if lines != nil {
 					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
 						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r)})
@@ -218,10 +225,18 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 		}
 		for q, ex := range part {
 			best := ranks[q].best()
-			rows = append(rows, DistillRow{Question: ex.Question, Explanation: best.body, Solution: ex.Solution})
 			if !ranks[q].learnable.ok {
-				continue // its row is left out (Learnable): no sample of it is kept
+				// Its row is left out, counted by Learnable's rule (the
+				// verdict ranking took, not the row tokenized again): no
+				// sample of it is kept.
+				if best.tagged {
+					st.Tagged++
+				} else {
+					st.Long++
+				}
+				continue
 			}
+			rows = append(rows, DistillRow{Question: ex.Question, Explanation: best.body, Solution: ex.Solution})
 			st.kept.add(best.reward)
 			if lines != nil {
 				lines[q][best.sample].Kept = true
@@ -254,27 +269,32 @@ type ranking struct {
 	learnable, any candidate
 }
 
-// candidate is a sample that ranks first so far (ok: there is one).
+// candidate is a sample that ranks first so far (ok: there is one), and
+// whether the student cannot learn from it for a tag (tagged; else, if
+// it cannot, for its length: unlearnable).
 type candidate struct {
 	sample int
 	reward float64
 	body   string
+	tagged bool
 	ok     bool
 }
 
-// offer ranks sample n, whose explanation is body, of reward r.
-func (k *ranking) offer(n int, r float64, body string, learnable bool) {
-	c := candidate{sample: n, reward: r, body: body, ok: true}
+// offer ranks sample n, whose explanation is body, of reward r, which the
+// student cannot learn from where tagged or long (unlearnable).
+func (k *ranking) offer(n int, r float64, body string, tagged, long bool) {
+	c := candidate{sample: n, reward: r, body: body, tagged: tagged, ok: true}
 	if !k.any.ok || k.any.better(r) {
 		k.any = c
 	}
-	if learnable && (!k.learnable.ok || k.learnable.better(r)) {
+	if !tagged && !long && (!k.learnable.ok || k.learnable.better(r)) {
 		k.learnable = c
 	}
 }
 
 // best is the sample whose row is the question's: the best the student
-// can learn from, else the best of all (its row then left out).
+// can learn from, else the best of all (its row then left out, counted by
+// why).
 func (k ranking) best() candidate {
 	if k.learnable.ok {
 		return k.learnable

@@ -11,36 +11,41 @@ import (
 
 // A question's samples, offered in the order sampled, keep the first with
 // the highest reward among those the student can learn from (a number
-// over a NaN), and the best of all only where none is learnable.
+// over a NaN), and the best of all only where none is learnable, with
+// why the student cannot learn from it (a tag, else its length), by which
+// its left-out row is counted.
 func TestRankingKeepsTheBestLearnable(t *testing.T) {
 	nan := math.NaN()
 	type sample struct {
 		reward    float64
 		learnable bool
+		tagged    bool // where not learnable: for a tag, else too long
 	}
 	for _, c := range []struct {
 		name      string
 		samples   []sample
 		best      int
 		learnable bool
+		tagged    bool // the best's reason, where none is learnable
 	}{
-		{"the highest", []sample{{1, true}, {3, true}, {2, true}}, 1, true},
-		{"ties: the first", []sample{{2, true}, {2, true}}, 0, true},
-		{"the highest not learnable", []sample{{1, true}, {5, false}, {2, true}}, 2, true},
-		{"only a later one learnable", []sample{{5, false}, {-7, true}}, 1, true},
-		{"a number over a NaN", []sample{{nan, true}, {-1, true}}, 1, true},
-		{"a NaN learnable over none", []sample{{4, false}, {nan, true}}, 1, true},
-		{"none learnable: the best of all", []sample{{1, false}, {3, false}, {3, false}}, 1, false},
-		{"all NaN: the first", []sample{{nan, true}, {nan, true}}, 0, true},
+		{"the highest", []sample{{1, true, false}, {3, true, false}, {2, true, false}}, 1, true, false},
+		{"ties: the first", []sample{{2, true, false}, {2, true, false}}, 0, true, false},
+		{"the highest not learnable", []sample{{1, true, false}, {5, false, false}, {2, true, false}}, 2, true, false},
+		{"only a later one learnable", []sample{{5, false, false}, {-7, true, false}}, 1, true, false},
+		{"a number over a NaN", []sample{{nan, true, false}, {-1, true, false}}, 1, true, false},
+		{"a NaN learnable over none", []sample{{4, false, false}, {nan, true, false}}, 1, true, false},
+		{"none learnable: the best of all", []sample{{1, false, true}, {3, false, false}, {3, false, true}}, 1, false, false},
+		{"none learnable: the best of all, tagged", []sample{{1, false, false}, {3, false, true}}, 1, false, true},
+		{"all NaN: the first", []sample{{nan, true, false}, {nan, true, false}}, 0, true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var k ranking
 			for n, s := range c.samples {
-				k.offer(n, s.reward, string(rune('a'+n)), s.learnable)
+				k.offer(n, s.reward, string(rune('a'+n)), !s.learnable && s.tagged, !s.learnable && !s.tagged)
 			}
 			best := k.best()
-			if best.sample != c.best || best.body != string(rune('a'+c.best)) || k.learnable.ok != c.learnable {
-				t.Errorf("kept sample %d (%q), learnable %v; want %d, learnable %v", best.sample, best.body, k.learnable.ok, c.best, c.learnable)
+			if best.sample != c.best || best.body != string(rune('a'+c.best)) || k.learnable.ok != c.learnable || best.tagged != c.tagged {
+				t.Errorf("kept sample %d (%q), learnable %v, tagged %v; want %d, learnable %v, tagged %v", best.sample, best.body, k.learnable.ok, best.tagged, c.best, c.learnable, c.tagged)
 			}
 		})
 	}

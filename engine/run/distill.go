@@ -73,7 +73,8 @@ func ReferenceRows(exs []task.Example) []DistillRow {
 // than the student's maxPos positions in the student layout (a reference
 // trace has no token budget); those are counted. WriteBestExplanations
 // ranks by the same rule (unlearnable), so that it keeps an explanation
-// that is not left out here wherever its question has one.
+// that is not left out here wherever its question has one, and leaves out
+// and counts a question's row as this does, from the verdict it ranked by.
 func Learnable(rows []DistillRow, tok rlt.Encoder, p record.Prompts, maxPos int) (kept []DistillRow, tagged, long int) {
 	for _, r := range rows {
 		switch isTagged, isLong := unlearnable(r, tok, p, maxPos); {
