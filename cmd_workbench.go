@@ -106,6 +106,13 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// not kill the process mid-step.
 		signal.Ignore(syscall.SIGPIPE)
 	}
+	// The stop signals are watched before a run folder is made: one that
+	// came while it was made killed the process, the folder left as a
+	// killed writer's; now the models' load it comes before stops at
+	// once (runner.Start), the folder recorded as stopped before its
+	// first step.
+	stop, leave, release := stopThenLeave()
+	defer release()
 	// run.lock says which, while this process trains the run, so that a
 	// workbench opening it says where it can be reviewed meanwhile.
 	process := sessions.ProcessHeadless
@@ -187,17 +194,30 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 	}
 	if !interactive {
-		return runHeadless(rec, checked, prepare, stderr)
+		return runHeadless(rec, checked, prepare, stop, leave, stderr)
 	}
 	// The workbench's engines run on a context no signal cancels: a
 	// signal quits the workbench as q does (ui.Options.Stop), which
 	// stops them after the step in progress, its final checkpoint
 	// written; the signal's cancelled context dropped the step in
-	// progress. A second leaves at once (ui.Options.Leave).
-	stop, leave, release := stopThenLeave()
-	defer release()
+	// progress. A second leaves at once (ui.Options.Leave). The first
+	// run's load, before the workbench is on the screen, is stopped by
+	// the first signal at once, as every command's load is: it was
+	// heeded only once the models had loaded (a minute for a 7B model).
 	ctx := context.Background()
-	h, err := runner.Start(ctx, rec, checked, rec, prepare)
+	load, stopLoad := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-stop:
+			stopLoad()
+		case <-load.Done():
+		}
+	}()
+	h, err := runner.Start(load, ctx, rec, checked, rec, prepare)
+	stopLoad() // loaded: a later signal is the workbench's
+	if stopped := (*runpkg.LoadStopped)(nil); errors.As(err, &stopped) {
+		return workbenchLoadStopped(err, rec.Dir(), *resume != "")
+	}
 	if err != nil {
 		return err
 	}
@@ -215,17 +235,31 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	return leaveAtOnce(err, l.Written(), stderr)
 }
 
+// workbenchLoadStopped is rlt run's error when its first stop signal came
+// while the run's models loaded, before the workbench was on the screen
+// (err: runner.Start's *run.LoadStopped): one line, as every command says
+// a stopped load (loadStoppedWords: before its first step, while the
+// models loaded, where the load stopped), then the run folder dir and how
+// it goes on (continueLine): a new run's, recorded as stopped before its
+// first step, with no checkpoint to continue from; a resumed one's
+// (resumed), as it was.
+func workbenchLoadStopped(err error, dir string, resumed bool) error {
+	unit, folder := "step", "run folder "+dir
+	if resumed {
+		unit, folder = "resumed step", "run folder "+dir+", as it was"
+	}
+	return fmt.Errorf("%s: %s: %s", loadStoppedWords(err, "the models loaded", unit), folder, continueLine(dir))
+}
+
 // runHeadless trains rec without the workbench, progress lines on stderr,
-// stopped by the signals as the workbench is (stopThenLeave): the first
-// ends the run after the step in progress with its final checkpoint
-// (runner.Headless, its context cancelled), a second leaves at once, said
-// as the workbench says it (ui.ErrLeft, workbenchEnded), the run folder
-// going on from its last checkpoint on disk. signal.NotifyContext
-// swallowed the second: the user waited for the step and the final save,
-// however long, with no way out but SIGKILL.
-func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, stderr io.Writer) error {
-	stop, leave, release := stopThenLeave()
-	defer release()
+// stopped by the signals as the workbench is (stopThenLeave's stop and
+// leave): the first ends the run after the step in progress with its
+// final checkpoint (runner.Headless, its context cancelled), a second
+// leaves at once, said as the workbench says it (ui.ErrLeft,
+// workbenchEnded), the run folder going on from its last checkpoint on
+// disk. signal.NotifyContext swallowed the second: the user waited for the
+// step and the final save, however long, with no way out but SIGKILL.
+func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, stop, leave <-chan struct{}, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {

@@ -3,14 +3,19 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // bigModel is a model folder whose load takes a while: a 128 MiB float32
@@ -122,4 +127,83 @@ func TestScoreStoppedWhileWaitingForInput(t *testing.T) {
 	if stdout.String() != "" {
 		t.Errorf("stdout %q; want nothing", stdout.String())
 	}
+}
+
+// TestWorkbenchStoppedBySignalWhileTheModelsLoad: rlt run on a terminal
+// sent SIGTERM as its run folder is made, while its run's models load,
+// before the workbench is on the screen, stops the load at once (before
+// its next tensor, or within the large embedding) and exits as every
+// command stopped while its models load (TestCommandsStoppedBySignalWhile
+// TheModelsLoad): exit 1, one line saying it stopped before its first
+// step while the models loaded and where, then the run folder and how it
+// goes on, which has no checkpoint to continue from; the folder is
+// recorded as stopped before its first step. The workbench's engine runs
+// on a context no signal cancels (a signal quits it as q does, once on
+// the screen), and its load took that context: the first signal was
+// heeded only once the load had ended (a minute for a 7B model), the
+// workbench then shown and quit at once, exit 0.
+func TestWorkbenchStoppedBySignalWhileTheModelsLoad(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the load is seen under way in /proc/PID/io and /proc/PID/fd")
+	}
+	h := newTmuxHarness(t, "load", 2*time.Minute, 50*time.Millisecond)
+	big := bigModel(t)
+	cfgPath := filepath.Join(h.dir, "big.toml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("teacher = %q\nstudent = %q\ndevice = 'cpu'\n%s", big, big, smallRun)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s run --runs %s --config %s; echo EXITED $?; sleep 30", h.dir, filepath.Join(h.dir, "cache"), h.bin, h.runs, cfgPath)
+	h.tmux("new-session", "-d", "-s", "w", "-x", "200", "-y", "30", cmd)
+	// Signalled once the process has read 16 MiB of the model's
+	// checkpoint, open: within its load, under way, and before the
+	// workbench is on the screen.
+	weights := filepath.Join(big, "model.safetensors")
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Millisecond) {
+		if pid, ok := reading(h.running(), weights, 16<<20); ok {
+			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rlt run did not open %s in 2 minutes; the screen is:\n%s", weights, h.screen())
+		}
+	}
+	h.waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXITED") })
+	s := h.tmux("capture-pane", "-t", "w", "-p", "-J") // stderr's long line whole, not wrapped
+	list, err := sessions.List(h.runs)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("rlt sessions: %+v %v\n%s", list, err, s)
+	}
+	dir := list[0].Dir
+	want := regexp.MustCompile(`(?m)^rlt run: stopped by a signal before its first step, while the models loaded \(` + regexp.QuoteMeta(weights) +
+		`: tensor "[^"]+": stopped (before it|\d+\.\d MiB into its 128\.0 MiB), \d+ of \d+ tensors read\): run folder ` + regexp.QuoteMeta(dir+": "+continueLine(dir)) + `\nEXITED 1$`)
+	if !want.MatchString(s) {
+		t.Errorf("not the load's stop, exit 1; want a match of %s in:\n%s", want, s)
+	}
+	if r := list[0]; r.State != sessions.StateStopped || r.Note != "" || r.LastStep != -1 {
+		t.Errorf("listed %s, note %q, last step %d; want stopped before its first step, no note", r.State, r.Note, r.LastStep)
+	}
+}
+
+// reading is the one of pids (Linux) that has the file path open and
+// has read more than n bytes (of any file: /proc/PID/io's rchar), if any.
+func reading(pids []int, path string, n int64) (int, bool) {
+	for _, pid := range pids {
+		io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+		if err != nil {
+			continue
+		}
+		var read int64
+		if _, err := fmt.Sscanf(string(io), "rchar: %d", &read); err != nil || read <= n {
+			continue
+		}
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		for _, fd := range fds {
+			if target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && target == path {
+				return pid, true
+			}
+		}
+	}
+	return 0, false
 }

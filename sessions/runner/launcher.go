@@ -113,7 +113,7 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := Start(l.ctx, rec, checked, rec, Fresh)
+	h, err := Start(l.ctx, l.ctx, rec, checked, rec, Fresh)
 	if err != nil {
 		return nil, sessions.Refused("start", rec.Dir(), err)
 	}
@@ -137,7 +137,7 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	if was := r.Recorded.Device; cfg.Device != was {
 		notes = append(notes, fmt.Sprintf("computing on %s (--device), not on its configuration's %s", cfg.Device, orAuto(was)))
 	}
-	h, err := Start(l.ctx, r.Rec, r.Checked, r.Rec, r.Restore)
+	h, err := Start(l.ctx, l.ctx, r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
 		return nil, sessions.Refused("resume", dir, err)
 	}

@@ -19,8 +19,10 @@ import (
 // (listed stopped, with its device, no note; rlt run --resume continues
 // it), in the same words: an error where steps were planned, a line on the
 // progress where the run was to go on until interrupted. Start's own error
-// wraps the context's and names the tensor. The load took no context: it
-// read every tensor, and the engine heeded the stop only after it.
+// wraps the context's and names the tensor, its load context alone ended
+// (the workbench's: its run context is one no signal ends). The load took
+// no context: it read every tensor, and the engine heeded the stop only
+// after it.
 func TestHeadlessStopDuringTheLoad(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	for _, c := range []struct {
@@ -41,7 +43,7 @@ func TestHeadlessStopDuringTheLoad(t *testing.T) {
 		said := "stopped by a signal before its first step; the run folder " + dir + " is complete: rlt run --resume " + sessions.ShellQuote(dir) + " continues it"
 		switch {
 		case !c.headless:
-			h, err := Start(stop, rec, checked, rec, Fresh)
+			h, err := Start(stop, context.Background(), rec, checked, rec, Fresh) // the workbench's: no signal ends its run context
 			if h != nil || !errors.Is(err, context.Canceled) || !regexp.MustCompile(`teacher/model.safetensors: tensor "[^"]+": stopped before it, 4 of \d+ tensors read: context canceled$`).MatchString(err.Error()) {
 				t.Errorf("Start: %v; want no engine and context.Canceled, naming the tensor it stopped before", err)
 			}

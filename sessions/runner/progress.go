@@ -183,7 +183,7 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	// The folder first: loading the models (Start) already shows progress.
 	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step; a second Ctrl-C leaves at once, without waiting for it.\n", runDir, checked.Config().Teacher)
 	resumed := rec.Store().LastStep() >= 0
-	h, err := Start(ctx, rec, checked, sink, prepare)
+	h, err := Start(ctx, ctx, rec, checked, sink, prepare)
 	if stopped := (*run.LoadStopped)(nil); errors.As(err, &stopped) {
 		// Stopped while the models loaded: the load ended there.
 		steps := checked.Config().Steps

@@ -66,7 +66,7 @@ func TestHeadlessStopDuringTheRestore(t *testing.T) {
 					t.Errorf("Headless: %v; want %q", err, said)
 				}
 			} else {
-				h, err := Start(ctx, r.Rec, r.Checked, r.Rec, restore)
+				h, err := Start(ctx, context.Background(), r.Rec, r.Checked, r.Rec, restore) // the workbench's: no signal ends its run context
 				var stopped *run.LoadStopped
 				var where *model.StoppedError
 				if h != nil || !errors.As(err, &stopped) || !errors.As(err, &where) || !errors.Is(err, context.Canceled) ||
@@ -100,7 +100,7 @@ func TestHeadlessStopDuringTheRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := Start(context.Background(), r.Rec, r.Checked, r.Rec, r.Restore)
+	h, err := Start(context.Background(), context.Background(), r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
 		t.Fatalf("the resume after the stopped ones: %v", err)
 	}

@@ -215,8 +215,8 @@ func Create(runs string, checked run.Checked, process string) (*sessions.Run, ru
 }
 
 // Prepare restores state into a new engine before it starts. ctx is
-// Start's: its end (a stop) stops the restore's load, which then returns
-// an error wrapping ctx's.
+// Start's loadCtx: its end (a stop) stops the restore's load, which then
+// returns an error wrapping ctx's.
 type Prepare func(ctx context.Context, e *run.Engine) error
 
 // Fresh prepares nothing: a new run starts at step 0.
@@ -516,7 +516,7 @@ func (r Resumable) Restore(ctx context.Context, e *run.Engine) error {
 
 // Handle is an engine driving a recorded run on its own goroutine.
 type Handle struct {
-	ctx       context.Context // Start's: its end is a stop signal
+	ctx       context.Context // Start's runCtx: its end is a stop signal
 	rec       *sessions.Run
 	e         *run.Engine
 	sink      event.Sink // the engine's
@@ -539,30 +539,41 @@ type Handle struct {
 
 // Start builds the engine of the checked configuration (run.New: its data
 // as checked) on rec (sink gets its events), lets prepare restore state,
-// and starts it. On error the error is recorded in rec as
-// the run's fatal error (`rlt sessions` lists the folder as failed, with
-// it) and rec is closed. A stop (ctx's end) while the models load, or
-// while prepare (a resume's Restore) loads the checkpoint's, ends the
-// load before its next tensor (or within a large one): the run is then
-// recorded as stopped before its first step, as the engine records a stop
-// that comes before it (a resumed folder is left as it was), and the
-// error returned is a *run.LoadStopped wrapping ctx's. Either way the
-// device the engine opened is closed: nothing will compute on it.
-func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink event.Sink, prepare Prepare) (*Handle, error) {
+// and starts it. It takes two contexts, as a stop signal may end the load
+// and not the run: loadCtx's end stops the load (run.New's and prepare's),
+// runCtx's end is the running engine's stop signal (Engine.Run drops the
+// step in progress; SayHeldSaves). rlt run --headless gives one context
+// for both. The workbench gives a load context its first stop signal
+// cancels and a run context none does: once the engine runs, a signal
+// quits the workbench as q does (the step in progress ended, its final
+// checkpoint written), but one during the load, before the workbench is
+// on the screen, stops the load at once, not once it has ended (a minute
+// for a 7B model).
+//
+// On error the error is recorded in rec as the run's fatal error (`rlt
+// sessions` lists the folder as failed, with it) and rec is closed. A stop
+// (loadCtx's end) while the models load, or while prepare (a resume's
+// Restore) loads the checkpoint's, ends the load before its next tensor
+// (or within a large one): the run is then recorded as stopped before its
+// first step, as the engine records a stop that comes before it (a
+// resumed folder is left as it was), and the error returned is a
+// *run.LoadStopped wrapping loadCtx's. Either way the device the engine
+// opened is closed: nothing will compute on it.
+func Start(loadCtx, runCtx context.Context, rec *sessions.Run, checked run.Checked, sink event.Sink, prepare Prepare) (*Handle, error) {
 	fail := func(err error) (*Handle, error) {
 		sink.Emit(event.Error{Time: time.Now(), Err: &startError{err}, Fatal: true})
 		rec.Close()
 		return nil, err
 	}
-	e, err := run.New(ctx, checked, sink)
+	e, err := run.New(loadCtx, checked, sink)
 	if err == nil {
-		if err = prepare(ctx, e); err != nil {
+		if err = prepare(loadCtx, e); err != nil {
 			// The engine never runs: its device is closed, as New closes
 			// it on a load that fails or stops (a corrupt checkpoint left
 			// it open, the models loaded on it, until the process ended:
 			// the workbench's Runs screen may start other runs after it).
 			device.Close(e.Backend)
-			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			if loadCtx.Err() != nil && errors.Is(err, loadCtx.Err()) {
 				// Stopped as the checkpoint's models loaded: a stop while
 				// the models load, as New's is.
 				err = &run.LoadStopped{Device: e.Device, Err: err}
@@ -582,9 +593,9 @@ func Start(ctx context.Context, rec *sessions.Run, checked run.Checked, sink eve
 	if err != nil {
 		return fail(err)
 	}
-	h := &Handle{ctx: ctx, rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1}
+	h := &Handle{ctx: runCtx, rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1}
 	e.OnCheckpoint = h.onCheckpoint
-	go func() { h.done <- e.Run(ctx) }()
+	go func() { h.done <- e.Run(runCtx) }()
 	return h, nil
 }
 
@@ -646,7 +657,7 @@ func CheckpointSaveNotice(dir string) string {
 	return SaveNotice(dir) + "; a second signal leaves at once, without it"
 }
 
-// SayHeldSaves has a stop signal (the end of Start's context) that comes
+// SayHeldSaves has a stop signal (the end of Start's runCtx) that comes
 // while a checkpoint of this engine's is saved, or came before one
 // begins (the final checkpoint after a signal), said on w at once
 // (CheckpointSaveNotice), once: the checkpoint is written whole first (it

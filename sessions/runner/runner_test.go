@@ -669,7 +669,7 @@ func TestWorkbenchStopsOnCheckpointFailure(t *testing.T) {
 	if err := os.WriteFile(ck, []byte("not a folder\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := Start(context.Background(), rec, mustCheck(t, cfg), rec, Fresh)
+	h, err := Start(context.Background(), context.Background(), rec, mustCheck(t, cfg), rec, Fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -942,7 +942,7 @@ func runToEnd(t *testing.T, cfg runconfig.Config) (runs, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := Start(context.Background(), rec, checked, rec, Fresh)
+	h, err := Start(context.Background(), context.Background(), rec, checked, rec, Fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -983,7 +983,7 @@ func TestDataRunReadsItsDataOnceWhenChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := Start(context.Background(), rec, checked, rec, Fresh)
+	h, err := Start(context.Background(), context.Background(), rec, checked, rec, Fresh)
 	if err != nil {
 		t.Fatalf("start after the data file was removed: %v", err)
 	}
@@ -1004,7 +1004,7 @@ func TestDataRunReadsItsDataOnceWhenChecked(t *testing.T) {
 	if want := `"data_sha256":"` + digest + `"`; !strings.Contains(string(f.State), want) {
 		t.Errorf("checkpoint state %s lacks the checked data's digest %s", f.State, want)
 	}
-	h, err = Start(context.Background(), r.Rec, r.Checked, r.Rec, r.Restore)
+	h, err = Start(context.Background(), context.Background(), r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
 		t.Fatalf("resume after the data file was removed: %v", err)
 	}

@@ -65,7 +65,7 @@ func TestStartClosesTheDeviceOfAFailedRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		h, err := Start(ctx, r.Rec, r.Checked, r.Rec, restore)
+		h, err := Start(ctx, context.Background(), r.Rec, r.Checked, r.Rec, restore)
 		cancel()
 		if h != nil {
 			h.Close()
@@ -85,5 +85,31 @@ func TestStartClosesTheDeviceOfAFailedRestore(t *testing.T) {
 		if lerr != nil || len(list) != 1 || list[0].State != sessions.StateFailed || err == nil || !strings.Contains(list[0].Note, err.Error()) {
 			t.Errorf("listed %+v (%v); want the run failed, noting %v", list, lerr, err)
 		}
+	}
+}
+
+// TestStartRunsOnItsRunContext: the engine Start started runs on runCtx,
+// not on loadCtx: the end of loadCtx once the models are loaded (the
+// workbench's first stop signal, which then quits it as q does, the
+// engine ending its step) does not stop the engine, which does its steps.
+func TestStartRunsOnItsRunContext(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 2)
+	cfg.Device = "cpu"
+	rec, checked, err := Create(t.TempDir(), mustCheck(t, cfg), sessions.ProcessWorkbench)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load, cancel := context.WithCancel(context.Background())
+	h, err := Start(load, context.Background(), rec, checked, rec, Fresh)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(h.Wait(), h.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.Engine().Trainer.StepIndex(); n != 2 {
+		t.Errorf("the engine did %d steps after its load context ended; want its 2", n)
 	}
 }

@@ -207,7 +207,7 @@ func resumeToEnd(t *testing.T, dir string, steps int) {
 		}
 		t.Fatalf("resume: %v", err)
 	}
-	h, err := Start(context.Background(), r.Rec, r.Checked, r.Rec, r.Restore)
+	h, err := Start(context.Background(), context.Background(), r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
 		r.Rec.Close()
 		t.Fatalf("resume: %v", err)
