@@ -14,8 +14,9 @@ import (
 // FuzzDecodeRequests: the decoders and checks of /v1/completions,
 // /generate and /tokenize bodies never panic, refuse with an error what
 // rlt serve does not answer, whose message says no stand-in pythonJSON
-// put (saysAsGiven), and what they accept, written back as a client would
-// send it, decodes the same.
+// put (saysAsGiven) and, of a body that is no JSON, the byte where it
+// goes wrong as the client's body holds it (saysWhereGiven), and what
+// they accept, written back as a client would send it, decodes the same.
 func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"model":"m","prompt":[1,5,7],"max_tokens":1,"temperature":0.7,"prompt_logprobs":0}`))
 	f.Add(byte(0), []byte(`{"prompt":"Hello","max_tokens":0,"echo":true,"n":2}`))
