@@ -492,16 +492,19 @@ const sessionsUsage = `
 Usage: rlt sessions [--runs DIR]
 
 Lists the run folders under DIR with their state (running, paused,
-resuming, finished, stopped, failed, broken), steps done (STEPS, counted as the
-workbench's Runs screen counts them: an imported run by its trainer's
-step numbers; against the plan where one is known, 3/20, or 6 (4
+resuming, finished, stopped, failed, broken, unknown), steps done (STEPS,
+counted as the workbench's Runs screen counts them: an imported run by its
+trainer's step numbers; against the plan where one is known, 3/20, or 6 (4
 planned) past it), best mean reward, size, creation time and the device the
 run last computed on (gpu:N of several). A run a process keeps open
 with no engine (a workbench after its engine stopped or to review it,
 rlt score --write) is listed by its training state, with the process
 that holds it and why; a killed writer's run is stopped, noting what the
 gone process had done (also after a review opened and closed it, until
-a resume).
+a resume). A run whose run.lock cannot be probed (a filesystem without
+locks, NFS whose lock manager is not reached) while its events leave a
+training session open is unknown, noting what it is if a process holds
+it and what if none does.
 
 Examples:
   rlt sessions                                  # the runs under ./runs

@@ -224,7 +224,7 @@ func TestUsageTexts(t *testing.T) {
 			"GRPO steps (default: the configuration's, with --resume the run's plan"}},
 		{[]string{"open"}, []string{"Usage: rlt open"}},
 		{[]string{"sessions"}, []string{"Usage: rlt sessions", string(sessions.StateRunning), string(sessions.StatePaused), string(sessions.StateResuming),
-			string(sessions.StateFinished), string(sessions.StateStopped), string(sessions.StateFailed), string(sessions.StateBroken)}},
+			string(sessions.StateFinished), string(sessions.StateStopped), string(sessions.StateFailed), string(sessions.StateBroken), string(sessions.StateUnknown)}},
 		{[]string{"report"}, []string{"Usage: rlt report", "rlt report runs/20261125-034115 runs/official --out report"}},
 		{[]string{"export"}, []string{"Usage: rlt export"}},
 		{[]string{"import"}, []string{"Usage: rlt import"}},

@@ -173,3 +173,55 @@ func TestSessionsSaysTimeLeft(t *testing.T) {
 		t.Errorf("want the running run's step with its time left:\n%s", out)
 	}
 }
+
+// TestSessionsSaysUnknownWhereTheLockCannotBeProbed: a run whose events
+// leave its training session open, and whose run.lock cannot be probed
+// (here a link to itself; a filesystem without locks, NFS whose lock
+// manager is not reached), is listed unknown, noting why and what it is
+// either way: its process may train it still, or be gone. It was listed
+// stopped, its STATE saying as known what its note said was not.
+func TestSessionsSaysUnknownWhereTheLockCannotBeProbed(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "unprobed")
+	r, err := sessions.Create(dir, struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: 0})
+	r.Emit(event.Metrics{Time: time.Now(), Step: 0, Values: map[string]float64{"reward": -1}})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Its close taken back, as a process killed (or still training)
+	// leaves it: its session open.
+	evPath := filepath.Join(dir, sessions.EventsFile)
+	data, err := os.ReadFile(evPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, `"kind":"close"`) {
+		t.Fatalf("the last event is not the close: %s", last)
+	}
+	if err := os.WriteFile(evPath, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, sessions.LockFileName)
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(sessions.LockFileName, lock); err != nil {
+		t.Skipf("a link to itself: %v", err)
+	}
+	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
+	if code != 0 {
+		t.Fatalf("sessions: exit %d: %s", code, errs)
+	}
+	const why = "whether a process holds it now is not known: "
+	const both = "running if a process holds it, stopped if none does"
+	if !regexp.MustCompile(`(?m)^unprobed\s+unknown\s`).MatchString(out) || !strings.Contains(out, why) || !strings.Contains(out, both) {
+		t.Errorf("want unprobed listed unknown, noting %q and %q:\n%s", why, both, out)
+	}
+}

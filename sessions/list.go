@@ -27,6 +27,15 @@ const (
 	StateStopped  RunState = "stopped"  // stopped, closed, interrupted or crashed before "done"
 	StateFailed   RunState = "failed"   // a fatal error ended the engine since the last resume
 	StateBroken   RunState = "broken"   // not readable as a run (config.toml missing or unreadable)
+	// StateUnknown: run.lock could not be probed (probeLock's err: a
+	// filesystem without locks, NFS whose lock manager is not reached),
+	// and the session its events leave open would make the run running,
+	// paused or resuming were it to hold the lock, where gone it leaves
+	// the run stopped, finished or failed: its note says which two, and
+	// why the probe could not tell (runState). Such a run is not resumed
+	// as if free: a resume takes the lock, which fails as the probe did,
+	// or finds it held.
+	StateUnknown RunState = "unknown"
 )
 
 // Holder is the live process that holds a run's lock (run.lock), and
@@ -377,7 +386,12 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // probeErr says the probe could not tell whether run.lock is held
 // (probeLock; held is then false): no process is said to hold the run,
 // nor the last session that trained it to be gone, nor run.lock to be
-// left by one; the note says that it is not known, and why.
+// left by one; the note says that it is not known, and why. Where the
+// session its events leave open, or the resume run.lock says checks it,
+// would make the run live were it to hold the lock (heldView), the state
+// is unknown, its note saying what the run is if a process holds it and
+// what if none does; else it is its training state, which a holder with
+// no engine leaves as it is.
 func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, recorded func(seg int) bool) runView {
 	var (
 		state       RunState
@@ -395,42 +409,22 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 		}
 		return runView{state: state, notes: notes, by: Holder{PID: holder.PID, Doing: doing, Process: holder.Process, Host: holder.Host, OS: holder.OS}}
 	}
-	if held && holder.Checking != "" && holder.Checking != IntentResume {
-		// The lock's holder opens the run to review it (or re-score it)
-		// and its open event is not on disk yet (it loads the run, or
-		// writes the event with its first review): until then run.lock
-		// says what its open event will.
-		opened := *ev
-		opened.fold(EventRecord{Kind: KindOpen, PID: holder.PID, Intent: holder.Checking})
-		ev = &opened
-	}
-	switch {
-	case held && holder.Checking == IntentResume:
-		// The lock's holder checks whether it can resume it (its open
-		// event waits for that): the previous session's events no longer
-		// say what the run is.
-		return live(StateResuming, HolderResuming)
-	case held && ev.open && ev.resuming:
-		// The lock's holder opened it to resume it: its engine loads.
-		return live(StateResuming, HolderResuming)
-	case held && ev.trains && !engineEnded(ev.lastPhase, ev.fatal):
-		// The lock's holder trains it (or has not said otherwise yet).
-		if ev.lastPhase == "paused" {
-			return live(StatePaused, HolderPaused)
+	// What a live holder of run.lock makes the run: asked of a lock the
+	// probe found held, and of one it could not tell of (probeErr), whose
+	// state is then unknown where a holder would make it live.
+	heldEv, liveState, doing := heldView(holder, ev)
+	if held {
+		if liveState != "" {
+			return live(liveState, doing)
 		}
-		return live(StateRunning, HolderTraining)
+		ev = heldEv
 	}
 	// Not held, or held by a process with no engine training it (a
 	// workbench that keeps it open for review, after its engine ended or
 	// after the one that trained it was killed): its training state.
-	switch {
-	case ev.fatal != "":
-		state = StateFailed
+	state = trainingState(ev)
+	if ev.fatal != "" {
 		notes = append(notes, "fatal: "+ev.fatal)
-	case ev.lastPhase == "done":
-		state = StateFinished
-	default:
-		state = StateStopped
 	}
 	if ev.left != "" {
 		// Its last training session left it at once on a second stop
@@ -455,6 +449,23 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	}
 	if probeErr != nil && !held { // said also of a resume gone while loading
 		notes = append(notes, fmt.Sprintf("whether a process holds it now is not known: %v", probeErr))
+		// A holder would make it live where it is the session its events
+		// leave open, or the resume run.lock says checks it: any other
+		// holder names in run.lock what it opens the run for until its
+		// open event is on disk (LockInfo.Checking). A run closed cleanly
+		// reads by its training state, which no holder with no engine
+		// changes.
+		if liveState != "" && (heldEv.open || holder.Checking == IntentResume) {
+			// That process may live and train it, or load its engine to,
+			// or be gone without closing it: which of the two is not
+			// known, and the listing says neither as if it were.
+			free := state
+			if _, unclean, whileResuming := ev.uncleanExit(false); unclean && whileResuming {
+				free = StateStopped // as where the probe finds it free
+			}
+			notes = append(notes, fmt.Sprintf("%s if a process holds it, %s if none does", liveState, free))
+			state = StateUnknown
+		}
 	}
 	if interrupted && gone.started && ev.fatal == "" && (ev.lastPhase == "done" || ev.lastPhase == "stopped") {
 		// Its engine ended, finished or stopped, before the session was
@@ -511,6 +522,56 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 		}
 	}
 	return runView{state: state, notes: notes, interrupted: interrupted, gone: goneWords, by: by}
+}
+
+// heldView is what a live holder of run.lock (holder: what run.lock
+// says) makes the run of the events ev: the events as that holder's open
+// will say them (heldEv: a holder that opened the run to review or
+// re-score it and has not written its open event yet, as run.lock says;
+// else ev itself), and its state where that holder trains the run, loads
+// its engine to resume it, or has paused it (liveState, and what the
+// holder does: doing), "" where it holds the run with no engine training
+// it, which then reads by its training state (trainingState).
+func heldView(holder LockInfo, ev *eventsFold) (heldEv *eventsFold, liveState RunState, doing string) {
+	if holder.Checking != "" && holder.Checking != IntentResume {
+		// The lock's holder opens the run to review it (or re-score it)
+		// and its open event is not on disk yet (it loads the run, or
+		// writes the event with its first review): until then run.lock
+		// says what its open event will.
+		opened := *ev
+		opened.fold(EventRecord{Kind: KindOpen, PID: holder.PID, Intent: holder.Checking})
+		ev = &opened
+	}
+	switch {
+	case holder.Checking == IntentResume:
+		// The lock's holder checks whether it can resume it (its open
+		// event waits for that): the previous session's events no longer
+		// say what the run is.
+		return ev, StateResuming, HolderResuming
+	case ev.open && ev.resuming:
+		// The lock's holder opened it to resume it: its engine loads.
+		return ev, StateResuming, HolderResuming
+	case ev.trains && !engineEnded(ev.lastPhase, ev.fatal):
+		// The lock's holder trains it (or has not said otherwise yet).
+		if ev.lastPhase == "paused" {
+			return ev, StatePaused, HolderPaused
+		}
+		return ev, StateRunning, HolderTraining
+	}
+	return ev, "", ""
+}
+
+// trainingState is what a run no live process trains is, by its events
+// (ev): failed where a fatal error ended its engine since the last
+// resume, finished where the engine reported "done", else stopped.
+func trainingState(ev *eventsFold) RunState {
+	switch {
+	case ev.fatal != "":
+		return StateFailed
+	case ev.lastPhase == "done":
+		return StateFinished
+	}
+	return StateStopped
 }
 
 // runView is what runState says of a run.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 func childLockHolder(dir string) error {
@@ -352,11 +354,16 @@ func TestFailedOpenLeavesTheLockAsItWas(t *testing.T) {
 // stopping it", and r offered to resume a run that may be training. Of a
 // resume gone while it loaded, a review since (its process gone, proven
 // by the review's open), the note still says it: it was left out with
-// the notes of how an earlier session ended.
+// the notes of how an earlier session ended. A run whose training session
+// its events leave open is listed unknown (TestUnprobedLockReadsUnknown),
+// one that a review opened after it by its training state, and neither is
+// resumed: the resume's lock fails as the probe did, the run left as it
+// was.
 func TestLockNotProbedIsNotKnown(t *testing.T) {
 	for _, c := range []struct {
 		name        string
 		leave       func(t *testing.T, dir string) // the run at dir as the probe finds it
+		state       RunState
 		interrupted bool
 		gone        string // what the note says of a gone process ("": none)
 	}{
@@ -364,14 +371,14 @@ func TestLockNotProbedIsNotKnown(t *testing.T) {
 			r := mustCreate(t, dir, Options{})
 			emitSteps(r, 0, 2, 1, 1)
 			killWriter(t, r, deadPID) // its session left open, as a live writer's is
-		}, false, ""},
+		}, StateUnknown, false, ""},
 		{"a resume gone while loading, a review since", func(t *testing.T, dir string) {
 			writeClosed(t, dir, "stopped")
 			killWriter(t, openToResume(t, dir), deadPID)
 			if err := mustOpen(t, dir).Close(); err != nil {
 				t.Fatal(err)
 			}
-		}, true, fmt.Sprintf("the process that set out to resume it (pid %d) is gone while loading its engine", deadPID)},
+		}, StateStopped, true, fmt.Sprintf("the process that set out to resume it (pid %d) is gone while loading its engine", deadPID)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -396,20 +403,146 @@ func TestLockNotProbedIsNotKnown(t *testing.T) {
 				return strings.Contains(note, c.gone)
 			}
 			list, lerr := List(root)
-			if lerr != nil || len(list) != 1 || list[0].Holder.Held() || !strings.Contains(list[0].Note, unknown) || !saysGone(list[0].Note) {
-				t.Errorf("listed %+v, %v; want no holder, its note saying %q and gone %q", list, lerr, unknown, c.gone)
+			if lerr != nil || len(list) != 1 || list[0].State != c.state || list[0].Holder.Held() || !strings.Contains(list[0].Note, unknown) || !saysGone(list[0].Note) {
+				t.Errorf("listed %+v, %v; want %s, no holder, its note saying %q and gone %q", list, lerr, c.state, unknown, c.gone)
 			}
 			ro, oerr := OpenReadOnly(dir)
 			if oerr != nil {
 				t.Fatal(oerr)
 			}
 			defer ro.Close()
-			if st, note, interrupted := ro.State(); interrupted != c.interrupted || !strings.Contains(note, unknown) || !saysGone(note) {
-				t.Errorf("open read-only: %s (%q), interrupted %v; want interrupted %v, its note saying %q and gone %q", st, note, interrupted, c.interrupted, unknown, c.gone)
+			if st, note, interrupted := ro.State(); st != c.state || interrupted != c.interrupted || !strings.Contains(note, unknown) || !saysGone(note) {
+				t.Errorf("open read-only: %s (%q), interrupted %v; want %s, interrupted %v, its note saying %q and gone %q", st, note, interrupted, c.state, c.interrupted, unknown, c.gone)
 			}
-			if _, interrupted, gone := ro.StateGone(); interrupted != c.interrupted || (gone != "") != c.interrupted {
-				t.Errorf("StateGone: interrupted %v, %q; want interrupted %v", interrupted, gone, c.interrupted)
+			if st, interrupted, gone := ro.StateGone(); st != c.state || interrupted != c.interrupted || (gone != "") != c.interrupted {
+				t.Errorf("StateGone: %s, interrupted %v, %q; want %s, interrupted %v", st, interrupted, gone, c.state, c.interrupted)
 			}
+			// Not resumed as if free: the resume's lock fails as the
+			// probe did, and writes nothing.
+			events, err := os.ReadFile(filepath.Join(dir, EventsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err := OpenWith(dir, nil, Options{Intent: IntentResume}); err == nil {
+				res.Close()
+				t.Errorf("resumed a run whose lock could not be probed")
+			}
+			if after, err := os.ReadFile(filepath.Join(dir, EventsFile)); err != nil || string(after) != string(events) {
+				t.Errorf("the refused resume changed events.jsonl (%v):\n%s\nwas\n%s", err, after, events)
+			}
+		})
+	}
+}
+
+// TestUnprobedLockReadsUnknown: where the probe cannot tell whether
+// run.lock is held (ENOLCK, forced here as on a filesystem without locks;
+// and run.lock a link to itself, which List probes), a run whose events
+// leave its training session open, or whose run.lock says a resume checks
+// it, would be running, paused or resuming were that process to hold the
+// lock, and stopped (or its training state) were it gone: the listing
+// and the open run read it unknown, their note saying both and why the
+// probe could not tell, the workbench's header likewise. A run closed
+// cleanly, failed, or whose run.lock says a review checks it (which
+// proves its trainer gone) reads by its training state, whoever holds it.
+// Such a run was listed stopped, the STATE column saying as known what
+// the note said was not.
+func TestUnprobedLockReadsUnknown(t *testing.T) {
+	killedIn := func(phase string) func(t *testing.T, dir string) {
+		return func(t *testing.T, dir string) {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			if phase != "" {
+				r.Emit(event.Phase{Time: time.Now(), Name: phase, Step: 1})
+			}
+			killWriter(t, r, deadPID) // its session left open, as a live writer's is
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		leave    func(t *testing.T, dir string) // the run at dir as the probe finds it
+		checking string                         // the intent run.lock then names as checking ("": left as it is)
+		state    RunState
+		both     string // what the note says it is held and not ("": nothing)
+	}{
+		{"its training session left open", killedIn(""), "", StateUnknown, "running if a process holds it, stopped if none does"},
+		{"its training session left open, paused", killedIn("paused"), "", StateUnknown, "paused if a process holds it, stopped if none does"},
+		{"its resume left open loading, finished before", func(t *testing.T, dir string) {
+			writeClosed(t, dir, "done")
+			killWriter(t, openToResume(t, dir), deadPID)
+		}, "", StateUnknown, "resuming if a process holds it, stopped if none does"},
+		{"run.lock says a resume checks it, finished before", func(t *testing.T, dir string) {
+			writeClosed(t, dir, "done")
+		}, IntentResume, StateUnknown, "resuming if a process holds it, finished if none does"},
+		{"run.lock says a review checks it, its trainer killed", killedIn(""), IntentReview, StateStopped, ""},
+		{"finished, closed", func(t *testing.T, dir string) { writeClosed(t, dir, "done") }, "", StateFinished, ""},
+		{"stopped, closed", func(t *testing.T, dir string) { writeClosed(t, dir, "stopped") }, "", StateStopped, ""},
+		{"failed, its session left open", func(t *testing.T, dir string) {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			r.Emit(event.Error{Time: time.Now(), Step: 1, Err: errors.New("boom"), Fatal: true})
+			killWriter(t, r, deadPID)
+		}, "", StateFailed, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			c.leave(t, dir)
+			lock := filepath.Join(dir, LockFileName)
+			if c.checking != "" {
+				data, err := json.Marshal(LockInfo{PID: os.Getpid(), Started: time.Now().UTC(), Checking: c.checking})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(lock, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			held, holder, err := probeLock(dir)
+			if held || err != nil {
+				t.Fatalf("probe: held %v, %v", held, err)
+			}
+			says := func(how string, st RunState, note string, probeErr error) {
+				t.Helper()
+				unknown := "whether a process holds it now is not known: " + probeErr.Error()
+				if st != c.state || !strings.Contains(note, unknown) || c.both != "" && !strings.Contains(note, unknown+"; "+c.both) ||
+					c.both == "" && strings.Contains(note, "if a process holds it") {
+					t.Errorf("%s: %s (%q); want %s, its note saying %q, then %q", how, st, note, c.state, unknown, c.both)
+				}
+			}
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			enolck := fmt.Errorf("probe %s: %w", lock, syscall.ENOLCK)
+			v := ro.stateOf(false, holder, enolck)
+			says("open read-only, ENOLCK", v.state, strings.Join(v.notes, "; "), enolck)
+			if st, _, _ := ro.stateGone(false, holder, enolck); st != c.state {
+				t.Errorf("StateGone, ENOLCK: %s, want %s", st, c.state)
+			}
+			if v.by.Held() {
+				t.Errorf("open read-only, ENOLCK: held by %s; want no holder said", v.by)
+			}
+			if c.checking != "" {
+				return // run.lock a link to itself names no intent
+			}
+			if err := os.Remove(lock); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(LockFileName, lock); err != nil {
+				t.Skipf("a link to itself: %v", err)
+			}
+			_, _, linkErr := probeLock(dir)
+			if linkErr == nil {
+				t.Fatal("probe of run.lock linked to itself: no error")
+			}
+			list, err := List(root)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			says("listed, run.lock a link to itself", list[0].State, list[0].Note, linkErr)
+			st, note, _ := ro.State()
+			says("open read-only, run.lock a link to itself", st, note, linkErr)
 		})
 	}
 }

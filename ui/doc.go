@@ -64,7 +64,10 @@
 // workbench keeps open with no engine running by its training state, not
 // as running (sessions.List); r there refuses a run another process holds
 // (trains, loads to resume, reviews or writes re-scores into:
-// sessions.Holder), saying who and why, and the view stays as it was.
+// sessions.Holder), saying who and why, and the view stays as it was. A
+// run whose run.lock cannot be probed while its events leave a training
+// session open reads unknown in the status line and the Runs screen
+// (sessions.StateUnknown), with no pace: r there is refused by its lock.
 //
 // # Rescores
 //

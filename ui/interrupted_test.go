@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -300,5 +301,67 @@ func TestHeaderSaysAWriterWentQuiet(t *testing.T) {
 	m.Update(tickMsg(time.Now()))
 	if h := m.statusLine(); strings.Contains(h, "nothing written") {
 		t.Errorf("written again, yet the header says %q", h)
+	}
+}
+
+// TestRunNotKnownHeldReadsUnknown: a run whose training session its events
+// leave open, and whose run.lock cannot be probed (here a link to itself;
+// a filesystem without locks, NFS whose lock manager is not reached),
+// may be training in another process or have been killed: the header
+// reads "unknown (read-only)", with no pace, nothing said of an
+// interruption, and the Runs screen lists it unknown, noting why and what
+// it is either way (sessions.StateUnknown). r does not resume it as if it
+// were free: the resume's lock fails as the probe did, said on the
+// message line, and the run is open again read-only. The workbench read
+// it "running" in its header (its phases) and "stopped" in its row.
+func TestRunNotKnownHeldReadsUnknown(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := filepath.Join("runs", "unprobed")
+	w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for s := range 3 { // a pace the header would show of a running run
+		at := now.Add(time.Duration(s-3) * time.Minute)
+		w.Emit(event.Phase{Time: at, Name: "sampling", Step: s})
+		w.Emit(event.Metrics{Time: at, Step: s, Values: map[string]float64{"reward": 0.5}})
+	}
+	killWriter(t, w)
+	lock := filepath.Join(dir, sessions.LockFileName)
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(sessions.LockFileName, lock); err != nil {
+		t.Skipf("a link to itself: %v", err)
+	}
+	m, l := viewWith(t, (*testLauncher).OpenReadOnly, dir)
+	if err := waitPulled(m, 2); err != nil {
+		t.Fatal(err)
+	}
+	m.Update(tickMsg(time.Now()))
+	if h := m.statusLine(); !strings.Contains(h, "· unknown (read-only)") || strings.Contains(h, "st/min") || strings.Contains(h, "ETA") {
+		t.Errorf("header %q, want unknown (read-only), no pace nor ETA", h)
+	}
+	if m.interrupted() || strings.Contains(m.msg, "was interrupted") {
+		t.Errorf("said interrupted: message %q", m.msg)
+	}
+	hit(t, m, "4")
+	listNow(t, m)
+	row := m.runs.selected()
+	const both = "running if a process holds it, stopped if none does"
+	if row == nil || row.State != string(sessions.StateUnknown) || !strings.Contains(row.Note, "whether a process holds it now is not known: ") || !strings.Contains(row.Note, both) {
+		t.Fatalf("Runs screen row %+v, want unknown, noted %q", row, both)
+	}
+	if view := ansi.Strip(m.View()); !regexp.MustCompile(`●unprobed\s+unknown\s`).MatchString(view) {
+		t.Errorf("the open run's row does not read unknown:\n%s", view)
+	}
+	_, cmd := m.Update(keyMsg("r"))
+	pump(t, m, cmd, func() bool { return m.switching == "" })
+	if len(l.ctls) != 0 || m.sh.control != nil || m.openName() != "unprobed" || !m.sh.readOnly {
+		t.Errorf("r resumed a run that may be held: %d engines; open %q, read-only %v, want it open again read-only", len(l.ctls), m.openName(), m.sh.readOnly)
+	}
+	if !m.runs.msgErr || !strings.Contains(m.runs.msg, sessions.LockFileName) {
+		t.Errorf("r said %q (error %v), want its lock's refusal", m.runs.msg, m.runs.msgErr)
 	}
 }

@@ -1562,6 +1562,7 @@ func TestRunsRowTakesTheHeadersStateAsData(t *testing.T) {
 		{"running, its phase said", func(m *Model) {}, sessions.StateRunning, "running · sampling", "running"},
 		{"interrupted", func(m *Model) { m.gone = gone }, sessions.StateStopped, "stopped, interrupted", "stopped"},
 		{"interrupted, reviewed", func(m *Model) { m.gone, m.sh.control = gone, nil }, sessions.StateStopped, "stopped, interrupted (review)", "stopped"},
+		{"not known whether held", func(m *Model) { m.heldUnknown, m.sh.control, m.sh.readOnly = true, nil, true }, sessions.StateUnknown, "unknown (read-only)", "unknown"},
 		{"read-only", func(m *Model) { m.done, m.sh.control, m.sh.readOnly = true, nil, true }, sessions.StateFinished, "finished (read-only)", "finished"},
 		{"failed", func(m *Model) { m.probs.fatal = "out of memory" }, sessions.StateFailed, "failed", "failed"},
 		{"resuming", func(m *Model) { m.resuming = true }, sessions.StateResuming, "resuming", "resuming"},

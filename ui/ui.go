@@ -282,6 +282,12 @@ type runStatus struct {
 	// engine to create or resume it, or recorded no step): the note says
 	// so rather than that it trained it. "": not interrupted.
 	gone string
+	// heldUnknown: no engine here drives the run, whether another
+	// process holds it is not known (its run.lock cannot be probed), and
+	// its events leave open a session that would train it, or load its
+	// engine to, were that process to hold the lock (checkWriter): the
+	// Runs screen lists it unknown, its note saying why.
+	heldUnknown bool
 	// resuming: no engine here drives the run, and another process has
 	// opened it to resume it and is loading its engine (checkWriter): its
 	// phases still say how the last session ended, which no longer holds.
@@ -381,8 +387,9 @@ func (m *Model) attach(o *opened) {
 // workbench drives it (sessions.Run.StateGone: the rule by which the Runs
 // screen lists runs, so both say the same), for what its phases cannot
 // say: whether another process has opened it to resume it and is loading
-// its engine (resuming), and whether its last training session is gone
-// without closing it (interrupted). A run whose engine never ended, or
+// its engine (resuming), whether its last training session is gone
+// without closing it (interrupted), and whether that is not known
+// (heldUnknown: its run.lock cannot be probed). A run whose engine never ended, or
 // whose resume died loading, and whose last training session never closed
 // it, while no live process trains it, was interrupted: its writer was
 // killed or crashed (run.lock left behind, unheld), and a review may hold
@@ -394,7 +401,7 @@ func (m *Model) attach(o *opened) {
 // read (the note is to be said again).
 func (m *Model) checkWriter() (newly bool) {
 	was, wasGone := m.interrupted(), m.gone
-	m.gone, m.resuming, m.writing, m.listedStopped = "", false, false, false
+	m.gone, m.resuming, m.writing, m.listedStopped, m.heldUnknown = "", false, false, false, false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		// One probe of run.lock says both (StateGone): what the gone
 		// process had done is read with the state, and the next tick
@@ -408,6 +415,7 @@ func (m *Model) checkWriter() (newly bool) {
 			m.gone = gone // never "" of an interrupted run
 		}
 		m.resuming = st == sessions.StateResuming
+		m.heldUnknown = st == sessions.StateUnknown
 	}
 	// The kill is seen from run.lock, maybe before the run here has read
 	// the last records the gone process wrote: when they change what it
@@ -1503,6 +1511,7 @@ func (m *Model) goesHere(b key.Binding) bool {
 // phaseShown: the progress line beside it names it), paused, stopping,
 // stopped (interrupted when its last training session never said so:
 // checkWriter), resuming (another process loads its engine: checkWriter),
+// unknown (whether a process trains it is not known: checkWriter),
 // finished or failed, or following for another trainer's folder
 // followed live and not yet done (and read-only when there are no
 // controls).
@@ -1532,6 +1541,11 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		// session ended (stopped, finished, failed) no longer holds, and
 		// the Runs screen lists it resuming.
 		st = sessions.StateResuming
+	case m.heldUnknown:
+		// Its phases say it runs, is paused or loads to resume, and
+		// whether a process does is not known (its run.lock cannot be
+		// probed): the Runs screen lists it unknown, noting why.
+		st = sessions.StateUnknown
 	case m.interrupted():
 		// Its phases say it runs, or is paused, or (when a resume died
 		// loading) how an earlier session ended, but nothing trains it:
@@ -1907,9 +1921,10 @@ func (m *Model) statusLine() string {
 	}
 	// A quiet followed run shows no pace: it is not keeping one.
 	// Nor does one whose engine another process is loading: it does no
-	// step until it has; nor a paused one (its pace goes on, leaving the
-	// pause out, once it does).
-	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted() && !m.listedStopped && !m.resuming && !m.paused && !isQuiet {
+	// step until it has; nor one that no process may train (unknown: its
+	// run.lock cannot be probed), whose last pace may be a dead one's; nor
+	// a paused one (its pace goes on, leaving the pause out, once it does).
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted() && !m.listedStopped && !m.resuming && !m.heldUnknown && !m.paused && !isQuiet {
 		add(fmt.Sprintf("%.1f st/min", r), keepPace)
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.
