@@ -183,16 +183,22 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		}
 	}
 	// The student folders given are each checked as one to pair with the
-	// teacher (checkStudentFolder), their positions said.
+	// teacher, or with --reference the --tokenizer-from folder, whose
+	// tokenizer the rows are in (checkStudentFolder), their positions said.
+	owner := "the teacher" // the folder whose tokenizer the rows are in, as a refusal names it
+	if *reference {
+		owner = "--tokenizer-from"
+	}
 	initPos := warmstart.TinyConfig().MaxPos // the distilled student's: the tiny shape's, or --student-init's
 	if *init != "" {
-		if initPos, err = checkStudentFolder("--student-init", *init, *tdir, tok, "the distilled rows are tokenized with the teacher's"); err != nil {
+		if initPos, err = checkStudentFolder("--student-init", *init, owner, *tdir, tok,
+			fmt.Sprintf("the distilled rows are tokenized with %s's: give a student whose tokenizer.json is %s's, or leave --student-init out", owner, owner)); err != nil {
 			return err
 		}
 	}
-	rewardPos := 0 // --reward-student's positions
+	rewardPos := 0 // --reward-student's positions (never with --reference: checkBestOf)
 	if *rewardStudent != "" {
-		if rewardPos, err = checkStudentFolder("--reward-student", *rewardStudent, *tdir, tok,
+		if rewardPos, err = checkStudentFolder("--reward-student", *rewardStudent, owner, *tdir, tok,
 			"the reward reads the teacher's explanations in its tokens: give a student whose tokenizer.json is the teacher's"); err != nil {
 			return err
 		}

@@ -74,14 +74,16 @@ func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, t
 
 // checkStudentFolder checks, before any device opens, that dir, given as
 // flag (--student-init, --reward-student), is a student folder to pair
-// with the teacher tdir, whose tokenizer is tok, as rlt score checks its
-// --student: a ChatML model folder (rlt.CheckChatML) whose tokenizer.json
-// is the teacher's vocabulary (rlt.SameVocabulary; why says what reads
-// the teacher's tokens with it) and whose embedding has a row for each of
-// them (rlt.CheckTokenizerRows). It says the folder's positions
-// (max_position_embeddings). Each refusal names flag and dir: one owner,
-// where --student-init's and --reward-student's were written out apart.
-func checkStudentFolder(flag, dir, tdir string, tok *tokenizer.Tokenizer, why string) (positions int, err error) {
+// with tdir, the folder whose tokenizer tok the rows are in (owner names
+// it: "the teacher", or with --reference "--tokenizer-from"), as rlt score
+// checks its --student: a ChatML model folder (rlt.CheckChatML) whose
+// tokenizer.json is tok's vocabulary (rlt.SameVocabulary; why says what
+// reads tok's tokens with it, and what to give) and whose embedding has a
+// row for each of them (rlt.CheckTokenizerRows). It says the folder's
+// positions (max_position_embeddings). Each refusal names flag and dir:
+// one owner, where --student-init's and --reward-student's were written
+// out apart.
+func checkStudentFolder(flag, dir, owner, tdir string, tok *tokenizer.Tokenizer, why string) (positions int, err error) {
 	if err := rlt.CheckChatML(flag, dir); err != nil {
 		return 0, err
 	}
@@ -90,7 +92,7 @@ func checkStudentFolder(flag, dir, tdir string, tok *tokenizer.Tokenizer, why st
 		return 0, fmt.Errorf("%s %s: %w", flag, dir, err)
 	}
 	if err := rlt.SameVocabulary(tok, stok); err != nil {
-		return 0, fmt.Errorf("%s %s and the teacher %s: %w (%s)", flag, dir, tdir, err, why)
+		return 0, fmt.Errorf("%s %s and %s %s: %w (%s)", flag, dir, owner, tdir, err, why)
 	}
 	if err := rlt.CheckTokenizerRows(flag, dir, tok.VocabSize()); err != nil {
 		return 0, err

@@ -135,10 +135,12 @@ func TestDistillBestOfKeepsTheHighestReward(t *testing.T) {
 
 // rlt distill's two student folders, --student-init (the distilled
 // student's start) and --reward-student (the reward's frozen student), are
-// checked by one rule as a student to pair with the teacher
-// (checkStudentFolder), each refusal naming its flag and folder, before
-// any device opens: no such folder, another tokenizer (with what reads
-// the teacher's tokens in it), a tokenizer past the embedding's rows.
+// checked by one rule as a student to pair with the teacher, or with
+// --reference the --tokenizer-from folder (checkStudentFolder), each
+// refusal naming its flag and folder and the folder it is paired with,
+// before any device opens: no such folder, another tokenizer (with what
+// reads the rows' tokens in it, and what to give), a tokenizer past the
+// embedding's rows.
 // --student-init said a folder it could not read a tokenizer from as
 // "--student-init: …", without the folder that --teacher's and
 // --reward-student's name.
@@ -165,20 +167,28 @@ func TestDistillStudentFoldersCheckedAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	teacher := []string{"--teacher", distillTeacher}
 	for _, c := range []struct {
 		flag, why string
-		extra     []string
+		args      []string // the rows' tokenizer's folder, and what the flag needs
+		owner     string   // that folder, as a refusal names it
 	}{
-		{"--student-init", "the distilled rows are tokenized with the teacher's", nil},
-		{"--reward-student", "the reward reads the teacher's explanations in its tokens: give a student whose tokenizer.json is the teacher's", []string{"--best-of", "2"}},
+		{"--student-init", "the distilled rows are tokenized with the teacher's: give a student whose tokenizer.json is the teacher's, or leave --student-init out",
+			teacher, "the teacher"},
+		{"--reward-student", "the reward reads the teacher's explanations in its tokens: give a student whose tokenizer.json is the teacher's",
+			append([]string{"--best-of", "2"}, teacher...), "the teacher"},
+		// With --reference the rows' tokenizer is --tokenizer-from's, no
+		// teacher's: the refusal said "and the teacher DIR".
+		{"--student-init", "the distilled rows are tokenized with --tokenizer-from's: give a student whose tokenizer.json is --tokenizer-from's, or leave --student-init out",
+			[]string{"--reference", "--tokenizer-from", distillTeacher}, "--tokenizer-from"},
 	} {
 		for _, f := range []struct{ dir, last string }{
 			{none, "rlt distill: " + c.flag + " " + none + ": model folder " + none + " does not exist"},
-			{other, "rlt distill: " + c.flag + " " + other + " and the teacher " + distillTeacher + ": different tokenizers: "},
+			{other, "rlt distill: " + c.flag + " " + other + " and " + c.owner + " " + distillTeacher + ": different tokenizers: "},
 			{other, "; RLT needs one shared tokenizer (" + c.why + ")"},
 			{short, "rlt distill: " + c.flag + " " + short + fmt.Sprintf(": its tokenizer.json has %d tokens, but %s's vocab_size is 200", tok.VocabSize(), cfgPath)},
 		} {
-			args := append([]string{"--teacher", distillTeacher, "--out", out, c.flag, f.dir}, c.extra...)
+			args := append([]string{"--out", out, c.flag, f.dir}, c.args...)
 			wantDistillRefused(t, args, 1, f.last, out)
 		}
 	}
