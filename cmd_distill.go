@@ -76,7 +76,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	taskName := fs.String("task", "addition", "task whose train split gives the questions")
 	dataPath := fs.String("data", "", "JSON Lines file of questions and solutions to explain instead of --task's")
 	n := fs.Int("questions", 2000, "questions to explain (with --data: the first N usable rows, all of them when not given)")
-	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy)")
+	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy); with --best-of above 1, the reward's log-probs are at it too (RLT.md §3)")
 	maxNew := fs.Int("max-new-tokens", 128, "explanation budget")
 	bestOfN := fs.Int("best-of", 1, "the teacher writes N explanations of each question and the one with the highest RLT reward is kept (1: its one explanation, raw)")
 	rewardStudent := fs.String("reward-student", "", "with --best-of above 1: the frozen student model folder the reward is computed with (rlt score's --student)")

@@ -133,6 +133,22 @@ func TestDistillBestOfKeepsTheHighestReward(t *testing.T) {
 	}
 }
 
+// rlt distill --help says of --temperature that the --best-of reward is
+// computed at it (RLT.md §3: the log-probs at the sampling temperature),
+// as rlt score's --temperature says the log-probs are at its: distill has
+// no temperature of its own for the reward, and said only the sampling.
+func TestDistillTemperatureHelpSaysTheReward(t *testing.T) {
+	code, out, errs := runCLI(t, "", "distill", "--help")
+	if code != 0 {
+		t.Fatalf("rlt distill --help: exit %d: %s", code, errs)
+	}
+	_, flags, _ := strings.Cut(out+errs, "\n  -temperature ")
+	help, _, _ := strings.Cut(flags, "\n  -")
+	if want := "with --best-of above 1, the reward's log-probs are at it too"; !strings.Contains(strings.Join(strings.Fields(help), " "), want) {
+		t.Errorf("rlt distill --help's --temperature says %q; want it to say %q", help, want)
+	}
+}
+
 // rlt distill's two student folders, --student-init (the distilled
 // student's start) and --reward-student (the reward's frozen student), are
 // checked by one rule as a student to pair with the teacher, or with
