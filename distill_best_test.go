@@ -439,14 +439,16 @@ func TestDistillBestOfPastOneBatch(t *testing.T) {
 
 // rlt distill --best-of keeps, of each question's explanations, the
 // highest-reward one the distilled student can learn from: one without a
-// ChatML or RLT tag whose row fits the student's positions, the rule its
-// rows are left out by afterwards (runpkg.Learnable). A student of few
+// ChatML or RLT tag whose row fits the student's positions, the rule the
+// raw variant's rows are left out by (runpkg.Learnable). A student of few
 // positions (--student-init of 127) leaves out the longer samples; a
 // question whose highest-reward sample is one of them keeps its best of
 // the others, where it kept that one and then lost its row. Each question
 // with any sample the student can learn from has its row; the test needs
 // one whose highest-reward sample is not learnable, so that ranking all of
-// them fails.
+// them fails. A question with none has no row, and stderr's "left out"
+// lines count it as Learnable counted its row of the best of all, by
+// that sample's reason (a tag, else its length); the test needs one.
 func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
 	const n, questions, positions = 4, 6, 127
 	dir := t.TempDir()
@@ -487,13 +489,15 @@ func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
 	if len(lines) != n*questions {
 		t.Fatalf("--samples-out has %d lines, want %d", len(lines), n*questions)
 	}
-	var want []record.Row    // each question's kept row, where it has one
-	var kept, wantKept []int // the samples --samples-out marks kept, and those it should
-	skipped := 0             // questions whose highest-reward sample is not learnable
+	var want []record.Row        // each question's kept row, where it has one
+	var kept, wantKept []int     // the samples --samples-out marks kept, and those it should
+	skipped := 0                 // questions whose highest-reward sample is not learnable
+	leftTagged, leftLong := 0, 0 // questions with no learnable sample, by their best of all's reason
 	for q := range questions {
 		best, bestAll := -1, 0
 		var rewards []float64
 		var bodies []string
+		var taggedOf []bool
 		for k := range n {
 			var s struct {
 				Question, Solution, Completion string
@@ -508,7 +512,7 @@ func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
 			length := len(warmstart.StudentSequence(tok, p, s.Question, body, s.Solution).Tokens)
 			long := length > positions
 			t.Logf("question %d sample %d: reward %g, a row of %d tokens, tagged %v, kept %v", q, k, s.Reward, length, tagged, s.Kept)
-			rewards, bodies = append(rewards, s.Reward), append(bodies, body)
+			rewards, bodies, taggedOf = append(rewards, s.Reward), append(bodies, body), append(taggedOf, tagged)
 			if s.Reward > rewards[bestAll] {
 				bestAll = k
 			}
@@ -524,6 +528,11 @@ func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
 		}
 		if best < 0 {
 			want = want[:len(want)-1] // no row: nothing learnable to keep
+			if taggedOf[bestAll] {
+				leftTagged++
+			} else {
+				leftLong++
+			}
 			continue
 		}
 		want[len(want)-1].Explanation = bodies[best]
@@ -537,6 +546,27 @@ func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
 	}
 	if fmt.Sprint(kept) != fmt.Sprint(wantKept) {
 		t.Errorf("--samples-out marks lines %v kept (0-based), want %v: each question's highest-reward learnable sample, none where none is", kept, wantKept)
+	}
+	if leftTagged+leftLong == 0 {
+		t.Fatalf("every question has a sample a student of %d positions can learn from: the test cannot check the rows left out; change --seed or the positions", positions)
+	}
+	for _, c := range []struct {
+		n   int
+		why string // the line's reason
+	}{
+		{leftTagged, "they contain a ChatML or RLT tag"},
+		{leftLong, "too long for "},
+	} {
+		var got []string // stderr's lines that leave out explanations for the reason
+		for _, l := range strings.Split(said, "\n") {
+			if strings.HasPrefix(l, "left out ") && strings.Contains(l, "explanations: "+c.why) {
+				got = append(got, l)
+			}
+		}
+		want := fmt.Sprintf("left out %d of %d explanations: %s", c.n, questions, c.why)
+		if c.n == 0 && len(got) > 0 || c.n > 0 && (len(got) != 1 || !strings.HasPrefix(got[0], want)) {
+			t.Errorf("stderr's lines for %q: %q; want %d (%q): questions with no learnable sample, by their best sample's reason\n%s", c.why, got, min(c.n, 1), want, said)
+		}
 	}
 	rows, err := os.ReadFile(filepath.Join(out, distillRows))
 	if err != nil {

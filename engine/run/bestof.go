@@ -42,9 +42,9 @@ type BestOf struct {
 	// MicroBatchTokens bounds each of the scorer's forwards (rlt.Scorer).
 	MicroBatchTokens int
 	// StudentPositions is the distilled student's positions (required): an
-	// explanation it cannot learn from (Learnable: a ChatML or RLT tag, a
-	// row longer than them) is kept only where none of its question's
-	// can be, since its row is left out afterwards.
+	// explanation it cannot learn from (Learnable's rule: a ChatML or RLT
+	// tag, a row longer than them) is never kept; a question none of whose
+	// explanations it can learn from has no row (RankStats.Tagged, Long).
 	StudentPositions int
 	// TooLong, if set, says what to change where an explanation does not
 	// fit a model's positions for scoring (rlt.Scorer.TooLong).
@@ -263,8 +263,8 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 }
 
 // ranking is one question's samples as they are scored: the best of those
-// the student can learn from (learnable), and the best of all, kept only
-// where none is learnable.
+// the student can learn from (learnable), and the best of all, whose
+// reason the question's row is counted by where none is learnable.
 type ranking struct {
 	learnable, any candidate
 }
