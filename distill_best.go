@@ -43,7 +43,10 @@ func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, t
 			names = append(names, f.flag)
 		}
 		for _, name := range names {
-			if set[name] {
+			switch {
+			case set[name] && reference: // --best-of N would be refused with it: say so at once
+				return misuse(fs, "--%s with --reference: it belongs to the ranked variant (--best-of N), which ranks a teacher's explanations, not the task's own; leave --%s out", name, name)
+			case set[name]:
 				return misuse(fs, "--%s without --best-of above 1: it belongs to the ranked variant (the teacher writes N explanations of each question, the highest-reward one is kept); give --best-of N, or leave --%s out", name, name)
 			}
 		}

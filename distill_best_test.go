@@ -366,8 +366,12 @@ func TestDistillBestOfRefusals(t *testing.T) {
 			"rlt distill: --c3 without --best-of above 1: it belongs to the ranked variant (the teacher writes N explanations of each question, the highest-reward one is kept); give --best-of N, or leave --c3 out"},
 		{append([]string{"--best-of", "1", "--penalty", "-2"}, teacher...), 2,
 			"rlt distill: --penalty without --best-of above 1"},
+		// With --reference, which --best-of N is refused with, they are
+		// said to be left out: the refusal said to give --best-of N.
 		{[]string{"--reference", "--tokenizer-from", distillTeacher, "--out", out, "--c1", "2"}, 2,
-			"rlt distill: --c1 without --best-of above 1"},
+			"rlt distill: --c1 with --reference: it belongs to the ranked variant (--best-of N), which ranks a teacher's explanations, not the task's own; leave --c1 out"},
+		{append([]string{"--reference", "--tokenizer-from", distillTeacher, "--out", out}, reward...), 2,
+			"rlt distill: --reward-student with --reference: it belongs to the ranked variant"},
 		{append(append([]string{"--best-of", "2", "--c4", "NaN"}, teacher...), reward...), 2, "rlt distill: --c4 is NaN"},
 		{append(append([]string{"--best-of", "2", "--c2", "-Inf"}, teacher...), reward...), 2, "rlt distill: --c2 is -Inf"},
 	} {
