@@ -6,8 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/durable"
 )
 
 // The tests that run rlt as its own process (signals, a closed pipe,
@@ -19,13 +25,43 @@ var rltBuild struct {
 	err      error
 }
 
-// TestMain removes the shared binary once the tests are done.
+// rltBinPrefix names the shared binary's folder in the temporary folder,
+// followed by the pid of the test process that made it and a random part.
+const rltBinPrefix = "rlt-test-bin-"
+
+// TestMain removes the shared binary once the tests are done, failed ones
+// included. A process that does not get there (a test's panic, -timeout's,
+// a kill) leaves its folder, which the next run removes (removeStaleBins);
+// the hard links in the tests' t.TempDir folders, left as well, are no
+// one's to remove.
 func TestMain(m *testing.M) {
+	removeStaleBins(os.TempDir(), time.Hour)
 	code := m.Run()
 	if rltBuild.dir != "" {
 		os.RemoveAll(rltBuild.dir)
 	}
 	os.Exit(code)
+}
+
+// removeStaleBins removes the shared binary folders in tmp whose test
+// process is gone and that are older than age. The age keeps off the
+// folder of a live run that this one cannot see (another pid namespace
+// sharing tmp), which a whole run of the package does not outlast; a pid
+// reused by another process keeps its folder until a later run. A folder
+// named before the pid was in it (its random part read as one) goes too.
+func removeStaleBins(tmp string, age time.Duration) {
+	entries, _ := os.ReadDir(tmp)
+	for _, e := range entries {
+		rest, ours := strings.CutPrefix(e.Name(), rltBinPrefix)
+		pid, _, _ := strings.Cut(rest, "-")
+		n, err := strconv.Atoi(pid)
+		if !ours || err != nil || !e.IsDir() || durable.ProcessAlive(n) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
+			os.RemoveAll(filepath.Join(tmp, e.Name()))
+		}
+	}
 }
 
 // buildRLT puts the rlt binary of this package, built on the first call,
@@ -36,7 +72,7 @@ func TestMain(m *testing.M) {
 func buildRLT(t *testing.T, dir string) string {
 	t.Helper()
 	rltBuild.once.Do(func() {
-		d, err := os.MkdirTemp("", "rlt-test-bin-")
+		d, err := os.MkdirTemp("", rltBinPrefix+strconv.Itoa(os.Getpid())+"-")
 		if err != nil {
 			rltBuild.err = err
 			return
@@ -61,7 +97,15 @@ func buildRLT(t *testing.T, dir string) string {
 	return bin
 }
 
+// copyExecutable copies src to dst, new, holding syscall.ForkLock for
+// reading while dst is open for writing: a process forked then (by any
+// goroutine: another test's, a command's) would hold that descriptor
+// until its exec, and running dst meanwhile fails with ETXTBSY ("text
+// file busy"). Writing under another name and renaming would not do: the
+// busy file is the same inode under either name.
 func copyExecutable(src, dst string) error {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
 	in, err := os.Open(src)
 	if err != nil {
 		return err
