@@ -204,17 +204,12 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	// run's load, before the workbench is on the screen, is stopped by
 	// the first signal at once, as every command's load is: it was
 	// heeded only once the models had loaded (a minute for a 7B model).
+	// So are the loads of the runs the Runs screen starts and resumes
+	// (runner.Launcher.Load).
 	ctx := context.Background()
-	load, stopLoad := context.WithCancel(ctx)
-	go func() {
-		select {
-		case <-stop:
-			stopLoad()
-		case <-load.Done():
-		}
-	}()
+	load, stopWatching := untilStop(stop)
+	defer stopWatching()
 	h, err := runner.Start(load, ctx, rec, checked, rec, prepare)
-	stopLoad() // loaded: a later signal is the workbench's
 	if stopped := (*runpkg.LoadStopped)(nil); errors.As(err, &stopped) {
 		return workbenchLoadStopped(err, rec.Dir(), *resume != "")
 	}
@@ -222,6 +217,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return err
 	}
 	l := runner.NewLauncher(ctx, *runs, models)
+	l.Load = load
 	l.Device, l.Matmul = *dev, *matmul
 	l.Wrote(rec.Dir())
 	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: checked.Config().Steps, Close: h.Close}
@@ -260,15 +256,8 @@ func workbenchLoadStopped(err error, dir string, resumed bool) error {
 // disk. signal.NotifyContext swallowed the second: the user waited for the
 // step and the final save, however long, with no way out but SIGKILL.
 func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, stop, leave <-chan struct{}, stderr io.Writer) error {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := untilStop(stop)
 	defer cancel()
-	go func() {
-		select {
-		case <-stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	ended := make(chan error, 1)
 	go func() { ended <- runner.Headless(ctx, rec, checked, prepare, stderr) }()
 	select {
@@ -388,6 +377,20 @@ func stopThenLeave() (stop, leave <-chan struct{}, release func()) {
 	}
 }
 
+// untilStop is a context that ends when stop (stopThenLeave's) closes, on
+// the first stop signal; cancel ends it, and the watch, sooner.
+func untilStop(stop <-chan struct{}) (ctx context.Context, cancel context.CancelFunc) {
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // continueLine is what the workbench prints on exit under a run it
 // trained: the command that continues it, or, for a run with no usable
 // checkpoint (a full disk at its first), the one that starts it again.
@@ -469,7 +472,10 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	load, stopWatching := untilStop(stop) // a load under way stops at once on the first signal (runWorkbench)
+	defer stopWatching()
 	l := runner.NewLauncher(ctx, *runs, models)
+	l.Load = load
 	l.TrainerFormat = *format
 	l.Device, l.Matmul = *dev, *matmul
 	s, err := l.OpenForReview(dir)

@@ -37,6 +37,15 @@ type Launcher struct {
 	// run off a failed GPU.
 	Device, Matmul string
 
+	// Load, where set, ends the models' loads of the runs this launcher
+	// starts and resumes (Start's loadCtx; nil: the launcher's context).
+	// The commands end it on their first stop signal, on which the
+	// workbench quits: a load from the Runs screen then stops at once,
+	// where it held the exit, off the screen, until it had ended (a minute
+	// for a 7B model). Its run folder is among Written, recorded stopped
+	// before its first step (a resumed one as it was).
+	Load context.Context
+
 	mu   sync.Mutex
 	dirs []string // run folders this process wrote, in order
 }
@@ -113,8 +122,9 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := Start(l.ctx, l.ctx, rec, checked, rec, Fresh)
+	h, err := Start(l.loadCtx(), l.ctx, rec, checked, rec, Fresh)
 	if err != nil {
+		l.wroteStopped(rec.Dir(), err)
 		return nil, sessions.Refused("start", rec.Dir(), err)
 	}
 	l.Wrote(rec.Dir())
@@ -137,13 +147,33 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	if was := r.Recorded.Device; cfg.Device != was {
 		notes = append(notes, fmt.Sprintf("computing on %s (--device), not on its configuration's %s", cfg.Device, orAuto(was)))
 	}
-	h, err := Start(l.ctx, l.ctx, r.Rec, r.Checked, r.Rec, r.Restore)
+	h, err := Start(l.loadCtx(), l.ctx, r.Rec, r.Checked, r.Rec, r.Restore)
 	if err != nil {
+		l.wroteStopped(dir, err)
 		return nil, sessions.Refused("resume", dir, err)
 	}
 	l.Wrote(dir)
 	notes = append(notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))
 	return h.Session(cfg.Steps, notes...), nil
+}
+
+// loadCtx is what ends the loads of the runs it starts and resumes: Load,
+// else its context.
+func (l *Launcher) loadCtx() context.Context {
+	if l.Load != nil {
+		return l.Load
+	}
+	return l.ctx
+}
+
+// wroteStopped records the run folder dir as written (Wrote) where err,
+// Start's, says its load was stopped (a *run.LoadStopped): the folder is
+// recorded stopped before its first step, and the command's exit says it
+// with how it goes on, as of the runs that ran.
+func (l *Launcher) wroteStopped(dir string, err error) {
+	if stopped := (*run.LoadStopped)(nil); errors.As(err, &stopped) {
+		l.Wrote(dir)
+	}
 }
 
 // overrides are the launcher's Device and Matmul (its command's --device

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/stoptest"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -66,6 +70,81 @@ func TestHeadlessStopDuringTheLoad(t *testing.T) {
 		}
 		if r := list[0]; r.State != sessions.StateStopped || r.Note != "" || r.LastStep != -1 || !strings.HasPrefix(r.Device.Backend, "cpu") {
 			t.Errorf("steps %d: listed %s, note %q, last step %d, device %q; want stopped, no note, no step, on the cpu", c.steps, r.State, r.Note, r.LastStep, r.Device)
+		}
+	}
+}
+
+// TestLauncherStopsALoadOnItsLoadContext: the Runs screen's new run and
+// resume (Launcher.Start, Launcher.Resume) load on the launcher's Load,
+// which the commands end on their first stop signal, on which the
+// workbench quits: its end stops the load before its next tensor, the
+// launch refused with Start's *run.LoadStopped, and the run folder is
+// among Written (the command's exit says it and how it goes on), the new
+// run recorded stopped before its first step, the resumed one as it was.
+// The loads took the launcher's context, which no signal ends: the exit,
+// off the screen, waited for the load to end.
+func TestLauncherStopsALoadOnItsLoadContext(t *testing.T) {
+	runs, done := oneStepRun(t)
+	// Planned a step more, so that the resume has one to run.
+	cfgPath := filepath.Join(done, sessions.ConfigFile)
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more := strings.Replace(string(cfg), "\nsteps = 1\n", "\nsteps = 2\n", 1)
+	if more == string(cfg) {
+		t.Fatalf("%s has no steps = 1:\n%s", cfgPath, cfg)
+	}
+	if err := os.WriteFile(cfgPath, []byte(more), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := sessions.List(runs)
+	if err != nil || len(before) != 1 {
+		t.Fatalf("listed %+v, %v", before, err)
+	}
+	for _, resume := range []bool{false, true} {
+		l := NewLauncher(context.Background(), runs, models)
+		l.Device = "cpu"
+		ctx, cancel := context.WithCancel(context.Background())
+		l.Load = &stoptest.OnLook{Context: ctx, N: 5, Cancel: cancel} // after 4 of the teacher's tensors
+		var err error
+		if resume {
+			_, err = l.Resume(done)
+		} else {
+			var cfg []byte
+			if cfg, err = l.NewConfig(); err != nil {
+				t.Fatal(err)
+			}
+			_, err = l.Start(cfg)
+		}
+		cancel()
+		var stopped *run.LoadStopped
+		if !errors.As(err, &stopped) {
+			t.Fatalf("resume %v: %v; want the launch refused with a *run.LoadStopped", resume, err)
+		}
+		list, err := sessions.List(runs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		written := l.Written()
+		if len(written) != 1 {
+			t.Fatalf("resume %v: written %q; want the stopped run's folder", resume, written)
+		}
+		for _, r := range list {
+			if filepath.Clean(r.Dir) != filepath.Clean(written[0]) {
+				continue
+			}
+			want := sessions.RunSummary{State: sessions.StateStopped, LastStep: -1} // before its first step
+			if resume {
+				want = before[0] // as it was
+			}
+			if r.State != want.State || r.Note != want.Note || r.LastStep != want.LastStep {
+				t.Errorf("resume %v: listed %s, note %q, last step %d; want %s, note %q, last step %d", resume, r.State, r.Note, r.LastStep, want.State, want.Note, want.LastStep)
+			}
 		}
 	}
 }
