@@ -20,7 +20,7 @@ import (
 
 // bigModel is a model folder whose load takes a while: a 128 MiB float32
 // embedding (32,768 rows of 1,024), more than stopEvery, so that a signal
-// sent as the load begins lands within it.
+// sent once its load is seen under way lands within it.
 func bigModel(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -38,16 +38,20 @@ func bigModel(t *testing.T) string {
 
 // TestCommandsStoppedBySignalWhileTheModelsLoad: a SIGTERM that comes as a
 // command's models begin to load (said on stderr just before: the device
-// it computes on, a run's loading progress) stops the load before its
-// next tensor or within the large embedding, and the command with one
-// line, exit 1, as its other stops: that it stopped before its first
-// unit of work, while the models loaded, the checkpoint file and tensor
-// it stopped at, that nothing was written, and the way on; stdout holds
-// nothing and --save's folder is not made. The load went on to its end
-// under the signal: rlt logprobs then answered its input, rlt eval
-// answered questions and stopped in other words, rlt train trained.
+// it computes on, a run's loading progress) stops the load at its first
+// tensor, and the command with one line, exit 1, as its other stops: that
+// it stopped before its first unit of work, while the models loaded, the
+// checkpoint file and tensor it stopped at, that nothing was written, and
+// the way on; stdout holds nothing and --save's folder is not made. The
+// load went on to its end under the signal: rlt logprobs then answered
+// its input, rlt eval answered questions and stopped in other words, rlt
+// train trained. The line's write returns once the signal has ended the
+// command's context (signalAt), so the stop is there at the load's first
+// look, on a machine however loaded; it raced the load of a 128 MiB
+// embedding. The load's stop within a tensor, a part at a time, is
+// engine/model's TestLoadStopsWithinATensor.
 func TestCommandsStoppedBySignalWhileTheModelsLoad(t *testing.T) {
-	big := bigModel(t)
+	folder := distillTeacher // any model: the stop comes before its first tensor
 	save := filepath.Join(t.TempDir(), "trained")
 	const row = `{"question":"347+285=?","solution":"632","explanation":"7+5=12 write 2 carry 1, 4+8+1=13 write 3 carry 1, 3+2+1=6: 632"}` + "\n"
 	for _, c := range []struct {
@@ -56,24 +60,22 @@ func TestCommandsStoppedBySignalWhileTheModelsLoad(t *testing.T) {
 		at               string // the stderr line the signal comes after
 		unit, what, goOn string
 	}{
-		{[]string{"logprobs", "--model", big, "--device", "cpu"}, `{"text": "347+285=?"}` + "\n", "rlt logprobs: computing on ",
+		{[]string{"logprobs", "--model", folder, "--device", "cpu"}, `{"text": "347+285=?"}` + "\n", "rlt logprobs: computing on ",
 			"input line", "the model loaded", "run the same command again"},
-		{[]string{"eval", "--teacher", big, "--student", big, "--questions", "3", "--device", "cpu"}, "", "rlt eval: computing on ",
+		{[]string{"eval", "--teacher", folder, "--student", folder, "--questions", "3", "--device", "cpu"}, "", "rlt eval: computing on ",
 			"question", "the models loaded", "to evaluate, run the same command again"},
-		{[]string{"score", "--teacher", big, "--student", big, "--device", "cpu"}, row, "rlt score: computing on ",
+		{[]string{"score", "--teacher", folder, "--student", folder, "--device", "cpu"}, row, "rlt score: computing on ",
 			"input line", "the models loaded", "run the same command again"},
-		{[]string{"train", "--teacher", big, "--student", big, "--steps", "2", "--save", save, "--device", "cpu"}, "", "loading 0/1 model pairs",
+		{[]string{"train", "--teacher", folder, "--student", folder, "--steps", "2", "--save", save, "--device", "cpu"}, "", "loading 0/1 model pairs",
 			"step", "the models loaded", "to train, run the same command again"},
 	} {
 		t.Run(c.args[0], func(t *testing.T) {
-			stderr := &signalAt{at: c.at, signal: make(chan os.Signal, 1)}
-			signal.Notify(stderr.signal, syscall.SIGTERM)
-			defer signal.Stop(stderr.signal)
+			stderr := newSignalAt(t, c.at)
 			var stdout lockedBuf
 			code := run(c.args, strings.NewReader(c.stdin), &stdout, stderr)
 			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 			want := regexp.MustCompile(`^rlt ` + c.args[0] + `: stopped by a signal before its first ` + c.unit + `, while ` + c.what +
-				` \(` + regexp.QuoteMeta(filepath.Join(big, "model.safetensors")) + `: tensor "[^"]+": stopped (before it|\d+\.\d MiB into its 128\.0 MiB), \d+ of \d+ tensors read\): nothing was written; ` +
+				` \(` + regexp.QuoteMeta(filepath.Join(folder, "model.safetensors")) + `: tensor "[^"]+": stopped before it, 0 of \d+ tensors read\): nothing was written; ` +
 				regexp.QuoteMeta(c.goOn) + `$`)
 			if last := lines[len(lines)-1]; code != 1 || !want.MatchString(last) {
 				t.Errorf("exit %d, last line %q;\nwant exit 1 and a match of %s", code, last, want)

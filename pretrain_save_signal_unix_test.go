@@ -3,34 +3,85 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 // signalAt is stderr that sends this process SIGTERM once a line holds
-// at, and returns once the signal has come (to the test's handler, and
-// so to the command's), so that the command goes on from there under it.
+// at, and returns from that line's write only once the command has the
+// signal: come to the test's handler (which keeps its default action,
+// ending the test binary, off) and to every signal.NotifyContext of the
+// process, each of which has ended its context (signalHandled). The
+// command goes on from that line with the stop there to see, at its next
+// look, however loaded the machine: its contexts' goroutines, readied by
+// the signal, could run late, after the load or save the stop was meant
+// for had ended.
 type signalAt struct {
 	lockedBuf
+	t      *testing.T
 	at     string
 	signal chan os.Signal
 	sent   bool
+}
+
+// newSignalAt is a signalAt for the test t, its handler stopped as t ends.
+func newSignalAt(t *testing.T, at string) *signalAt {
+	h := &signalAt{t: t, at: at, signal: make(chan os.Signal, 1)}
+	signal.Notify(h.signal, syscall.SIGTERM)
+	t.Cleanup(func() { signal.Stop(h.signal) })
+	return h
 }
 
 func (h *signalAt) Write(p []byte) (int, error) {
 	n, err := h.lockedBuf.Write(p)
 	if !h.sent && strings.Contains(string(p), h.at) {
 		h.sent = true
+		if signalWatchers() == 0 {
+			h.t.Errorf("no signal.NotifyContext waits for a signal as %q is said: nothing to wait for (the command watches no signal there, or its watch is not found under that name)", h.at)
+		}
 		syscall.Kill(os.Getpid(), syscall.SIGTERM)
 		<-h.signal
+		if err := signalHandled(); err != nil {
+			h.t.Error(err)
+		}
 	}
 	return n, err
+}
+
+// signalWatchers counts the goroutines of signal.NotifyContext, from the
+// stacks of all: each waits for a signal, or ends its context on one and
+// returns.
+func signalWatchers() int {
+	buf := make([]byte, 64<<10)
+	for {
+		if n := runtime.Stack(buf, true); n < len(buf) {
+			return bytes.Count(buf[:n], []byte("\nos/signal.NotifyContext.func1("))
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// signalHandled waits, once a stop signal has come, until no
+// signal.NotifyContext is left waiting: every one watches stopSignals, so
+// each has ended its context. A minute is a command that watches other
+// signals alone.
+func signalHandled() error {
+	for deadline := time.Now().Add(time.Minute); signalWatchers() > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("a signal.NotifyContext still waits a minute after the signal came: it does not watch SIGTERM")
+		}
+	}
+	return nil
 }
 
 // TestPretrainSignalAsTheTeacherIsSaved: a signal that comes once the
@@ -42,9 +93,7 @@ func (h *signalAt) Write(p []byte) (int, error) {
 // the save ends (saving DIR; stopping once it is written): it was said
 // only once the save had ended, a long wait for a large model.
 func TestPretrainSignalAsTheTeacherIsSaved(t *testing.T) {
-	stderr := &signalAt{at: "teacher step 1/1 ", signal: make(chan os.Signal, 1)}
-	signal.Notify(stderr.signal, syscall.SIGTERM)
-	defer signal.Stop(stderr.signal)
+	stderr := newSignalAt(t, "teacher step 1/1 ")
 	out := filepath.Join(t.TempDir(), "out")
 	var stdout lockedBuf
 	code := run([]string{"pretrain", "--out", out, "--steps", "1", "--batch", "1"}, strings.NewReader(""), &stdout, stderr)
@@ -78,9 +127,7 @@ func TestPretrainSignalAsTheTeacherIsSaved(t *testing.T) {
 // models, whole, and the rlt eval that checks them, not a bare "context
 // canceled" after the models were written.
 func TestPretrainSignalWhileCheckingTheTeacher(t *testing.T) {
-	stderr := &signalAt{at: "checking the teacher: ", signal: make(chan os.Signal, 1)}
-	signal.Notify(stderr.signal, syscall.SIGTERM)
-	defer signal.Stop(stderr.signal)
+	stderr := newSignalAt(t, "checking the teacher: ")
 	out := filepath.Join(t.TempDir(), "out")
 	var stdout lockedBuf
 	code := run([]string{"pretrain", "--out", out, "--steps", "1", "--batch", "1"}, strings.NewReader(""), &stdout, stderr)
