@@ -111,6 +111,44 @@ var ErrLocked = errors.New("run folder locked")
 
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
+// LockUnknownError reports that a run folder's run.lock could be neither
+// locked nor found locked by another process: it could not be opened
+// (Op "open": a link that leads nowhere, a folder of that name), or the
+// lock was not granted for a reason other than a holder (Op "lock": a
+// filesystem that does not lock files, ENOLCK; NFS whose lock manager is
+// not reached). Whether another process writes the run is then not known
+// (the listing says unknown: StateUnknown), so the run is not written
+// here: an open to look at it opens it read-only (runner's
+// OpenForReview), which writes nothing.
+type LockUnknownError struct {
+	Path string // run.lock
+	Op   string // "open" or "lock": what failed
+	Err  error
+}
+
+// Why says what failed and what it leaves not known.
+func (e *LockUnknownError) Why() string {
+	what := "locked"
+	if e.Op == "open" {
+		what = "opened"
+	}
+	return fmt.Sprintf("%s cannot be %s (%v): whether another process holds the run is not known", e.Path, what, e.Err)
+}
+
+// Fix says how the run can be written again.
+func (e *LockUnknownError) Fix() string {
+	if e.Op == "open" {
+		return fmt.Sprintf("see what %s is (ls -l %s): the lock is taken on a file of that name", LockFileName, ShellQuote(e.Path))
+	}
+	return "the filesystem does not lock files there (on NFS, its lock manager may not be reached): to resume the run, make sure no process trains it, then copy it to a local disk and resume the copy"
+}
+
+func (e *LockUnknownError) Error() string {
+	return e.Why() + ", so it is not written here; rlt open shows it read-only; " + e.Fix()
+}
+
+func (e *LockUnknownError) Unwrap() error { return e.Err }
+
 // LockRun takes the writer lock on the run folder dir without waiting. If
 // another live process holds it, the error is a *LockedError naming its pid.
 func LockRun(dir string) (*RunLock, error) { return lockRun(dir, "", "") }
@@ -133,7 +171,10 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 			return nil, lockDiskFull(dir, path, err)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("lock run: %w", err)
+			if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+				err = pe.Err // the path is the error's own
+			}
+			return nil, &LockUnknownError{Path: path, Op: "open", Err: err}
 		}
 		if err := tryLockFile(f, true); err != nil {
 			defer f.Close()
@@ -141,7 +182,7 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 				info, _ := readLockInfo(f)
 				return nil, &LockedError{Path: path, Holder: info}
 			}
-			return nil, fmt.Errorf("lock run %s: %w", path, err)
+			return nil, &LockUnknownError{Path: path, Op: "lock", Err: err}
 		}
 		// A holder rewrites run.lock by renaming a new file over it
 		// (replaceLock): the file opened may have been replaced before

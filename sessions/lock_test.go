@@ -357,8 +357,8 @@ func TestFailedOpenLeavesTheLockAsItWas(t *testing.T) {
 // the notes of how an earlier session ended. A run whose training session
 // its events leave open is listed unknown (TestUnprobedLockReadsUnknown),
 // one that a review opened after it by its training state, and neither is
-// resumed: the resume's lock fails as the probe did, the run left as it
-// was.
+// resumed: the resume's lock fails as the probe did (a LockUnknownError,
+// by which rlt open opens it read-only), the run left as it was.
 func TestLockNotProbedIsNotKnown(t *testing.T) {
 	for _, c := range []struct {
 		name        string
@@ -423,9 +423,13 @@ func TestLockNotProbedIsNotKnown(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res, err := OpenWith(dir, nil, Options{Intent: IntentResume}); err == nil {
+			res, err := OpenWith(dir, nil, Options{Intent: IntentResume})
+			if err == nil {
 				res.Close()
 				t.Errorf("resumed a run whose lock could not be probed")
+			} else if lu := (*LockUnknownError)(nil); !errors.As(err, &lu) || lu.Path != lock || lu.Op != "open" {
+				// What rlt open reads it by, to open it read-only.
+				t.Errorf("the resume's refusal %q is no LockUnknownError of %s", err, lock)
 			}
 			if after, err := os.ReadFile(filepath.Join(dir, EventsFile)); err != nil || string(after) != string(events) {
 				t.Errorf("the refused resume changed events.jsonl (%v):\n%s\nwas\n%s", err, after, events)

@@ -277,7 +277,9 @@ func notARunFolder(dir string) error {
 // stopped, imported. When no other process holds the folder it takes the
 // lock, so reviews, flags and exports are written; when one does (an
 // engine training it, another workbench), it opens read-only and says who
-// holds it. A trainer's folder opens as in OpenReadOnly.
+// holds it; so too where the lock can be neither taken nor found held
+// (sessions.LockUnknownError), saying why. A trainer's folder opens as in
+// OpenReadOnly.
 func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
 		return l.OpenReadOnly(dir)
@@ -286,7 +288,10 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 	// its first review, run.lock is left as found if none is made), so a
 	// run looked at is a run unchanged.
 	rec, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview, DeferOpen: true})
-	var locked *sessions.LockedError
+	var (
+		locked  *sessions.LockedError
+		unknown *sessions.LockUnknownError
+	)
 	switch {
 	case errors.As(err, &locked):
 		s, rerr := l.OpenReadOnly(dir)
@@ -312,6 +317,16 @@ func (l *Launcher) OpenForReview(dir string) (*sessions.Session, error) {
 		} else {
 			s.Notes = append(s.Notes, "read-only: "+sessions.ErrUnwritable.Error()+"; reviews and exports cannot be saved in it (copy it where you can write)")
 		}
+		return s, nil
+	case errors.As(err, &unknown):
+		// Its lock can be neither taken nor found held: another process
+		// may write it, so it is read, writing nothing, as where one
+		// holds it.
+		s, rerr := l.OpenReadOnly(dir)
+		if rerr != nil {
+			return nil, rerr
+		}
+		s.Notes = append(s.Notes, "read-only: "+unknown.Why()+"; reviews and exports cannot be saved in it until its lock can be taken: "+unknown.Fix())
 		return s, nil
 	case err != nil:
 		return nil, err

@@ -3,11 +3,13 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -126,4 +128,84 @@ func heldFor(intent string) func(t *testing.T, dir string) *sessions.Run {
 		}
 		return r
 	}
+}
+
+// TestOpenForReviewReadsARunWhoseLockCannotBeTaken: a run whose run.lock
+// can be neither locked nor found held (here a link to itself; a
+// filesystem without locks, ENOLCK; NFS whose lock manager is not
+// reached), its training session left open by its events, so that it is
+// listed unknown, opens read-only, as one another process holds, its note
+// saying why and that reviews are not saved in it; the folder is left as
+// it was. rlt open, and enter on its row in the Runs screen, failed with
+// the lock's error: a run that could not be written could not be read.
+func TestOpenForReviewReadsARunWhoseLockCannotBeTaken(t *testing.T) {
+	l := NewLauncher(context.Background(), t.TempDir(), "")
+	dir := filepath.Join(t.TempDir(), "run")
+	r := trainedBy(sessions.ProcessWorkbench)(t, dir)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Its close taken back, as a process killed (or still training)
+	// leaves it: its session open.
+	events := filepath.Join(dir, sessions.EventsFile)
+	data, err := os.ReadFile(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, `"kind":"close"`) {
+		t.Fatalf("the last event is not the close: %s", last)
+	}
+	if err := os.WriteFile(events, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, sessions.LockFileName)
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(sessions.LockFileName, lock); err != nil {
+		t.Skipf("a link to itself: %v", err)
+	}
+	before := folderState(t, dir)
+	s, err := l.OpenForReview(dir)
+	if err != nil {
+		t.Fatalf("open for review: %v", err)
+	}
+	notes := strings.Join(s.Notes, "; ")
+	const why = "cannot be opened (too many levels of symbolic links): whether another process holds the run is not known"
+	if !s.IsReadOnly() || !strings.Contains(notes, "read-only: "+lock+" ") || !strings.Contains(notes, why) ||
+		!strings.Contains(notes, "reviews and exports cannot be saved in it") {
+		t.Errorf("read-only %v, notes %q; want read-only, noting %q", s.IsReadOnly(), notes, why)
+	}
+	if st, _, _ := s.Run.StateGone(); st != sessions.StateUnknown {
+		t.Errorf("state %s, want %s", st, sessions.StateUnknown)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := folderState(t, dir); after != before {
+		t.Errorf("the folder changed:\n%s\nwas\n%s", after, before)
+	}
+}
+
+// folderState lists what is in dir, each file's name, size, time and
+// mode: a write to any of them changes it.
+func folderState(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %d %s %s\n", p, info.Size(), info.ModTime().Format(time.RFC3339Nano), info.Mode())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
