@@ -783,8 +783,8 @@ func (h *Handle) Wait() error {
 }
 
 // Close stops the engine after the step in progress, waits for it, writes
-// the final checkpoint and closes the run folder. Later calls return the
-// first one's error.
+// the final checkpoint, closes the engine's device and closes the run
+// folder. Later calls return the first one's error.
 func (h *Handle) Close() error {
 	h.closeOnce.Do(func() {
 		h.e.Stop()
@@ -800,6 +800,15 @@ func (h *Handle) Close() error {
 			was := h.fullAt
 			errs = append(errs, finalCheckpointError(n-1, was, h.checkpoint(n-1)))
 		}
+		// Nothing computes on the device again: the engine has returned
+		// (its checkpoints were saved on its goroutine) and the final
+		// checkpoint is on disk, the saves being synchronous. Left open,
+		// the models' weights and moments held its memory (a GPU's) until
+		// the process ended, while the workbench's Runs screen starts
+		// and resumes other runs. The engine's controls (the workbench's
+		// Control: Pause, Stop, CheckpointNow) only set flags, and
+		// StepIndex reads no tensor: both stay usable.
+		device.Close(h.e.Backend)
 		errs = append(errs, h.rec.Close())
 		h.closeErr = errors.Join(errs...)
 	})
