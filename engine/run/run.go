@@ -231,9 +231,15 @@ func (e *LoadStopped) Unwrap() error { return e.Err }
 // and the data its check read (no file is read again). A data run leaves
 // out, as counted skips, the rows too long for the models. A cancelled ctx
 // stops the models' load before its next tensor, or within a large one,
-// with a *LoadStopped error wrapping ctx.Err() (model.LoadAs); the device
-// opened for them is closed.
+// with a *LoadStopped error wrapping ctx.Err() (model.LoadAs). On every
+// error the device opened for the models is closed.
 func New(ctx context.Context, checked Checked, sink event.Sink) (*Engine, error) {
+	return newOn(ctx, checked, sink, device.Open)
+}
+
+// newOn is New on the device open opens (device.Open; a test's counts
+// its Close).
+func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name, matmul string) (compute.Backend, event.DeviceChoice, error)) (*Engine, error) {
 	if !checked.made {
 		return nil, errors.New("run.New: the configuration was not checked (run.Check makes what New builds on)")
 	}
@@ -251,7 +257,7 @@ func New(ctx context.Context, checked Checked, sink event.Sink) (*Engine, error)
 	// includes opening the device (auto probes for a GPU).
 	load := event.Meter{Sink: sink}
 	load.Start(-1, "loading", 1, "model pairs")
-	be, choice, err := device.Open(cfg.Device, cfg.Matmul)
+	be, choice, err := open(cfg.Device, cfg.Matmul)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +280,11 @@ func New(ctx context.Context, checked Checked, sink event.Sink) (*Engine, error)
 	var warning error
 	if data != nil {
 		if err := data.fit(FitReason(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, pair.Positions()), cfg.EvalEvery > 0); err != nil {
+			// No engine holds the models: their device is closed, as
+			// on a failed load (left open, a GPU's memory held them
+			// until the process ended, while the workbench's Runs
+			// screen may start other runs).
+			device.Close(be)
 			return nil, err
 		}
 		questions = newDataQuestions(data.Train, cfg.GRPO.Seed)
@@ -281,6 +292,7 @@ func New(ctx context.Context, checked Checked, sink event.Sink) (*Engine, error)
 	}
 	tr, err := rlt.NewTrainer(cfg.GRPO, cfg.Reward, pair, questions, sink)
 	if err != nil {
+		device.Close(be) // as for data that does not fit
 		return nil, err
 	}
 	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, sink: sink, warning: warning,
