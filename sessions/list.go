@@ -38,6 +38,11 @@ const (
 	StateUnknown RunState = "unknown"
 )
 
+// LockNotKnown begins the part of a run's note (RunSummary.Note) that
+// says its run.lock could not be probed, the probe's error after it
+// (runState): whether a process holds the run is not known.
+const LockNotKnown = "whether a process holds it now is not known: "
+
 // Holder is the live process that holds a run's lock (run.lock), and
 // what it does with the run: while one does, no other process resumes
 // the run or opens it to review (its lock refuses them), whatever its
@@ -448,7 +453,7 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 		state, notes = StateStopped, nil
 	}
 	if probeErr != nil && !held { // said also of a resume gone while loading
-		notes = append(notes, fmt.Sprintf("whether a process holds it now is not known: %v", probeErr))
+		notes = append(notes, LockNotKnown+probeErr.Error())
 		// A holder would make it live where it is the session its events
 		// leave open, or the resume run.lock says checks it: any other
 		// holder names in run.lock what it opens the run for until its

@@ -67,7 +67,10 @@
 // sessions.Holder), saying who and why, and the view stays as it was. A
 // run whose run.lock cannot be probed while its events leave a training
 // session open reads unknown in the status line and the Runs screen
-// (sessions.StateUnknown), with no pace: r there is refused by its lock.
+// (sessions.StateUnknown), with no pace: r there is refused before
+// anything is closed, saying why and what to do (as r on any run whose
+// run.lock cannot be taken: sessions.LockUnknownError), and enter reads
+// it again read-only.
 //
 // # Rescores
 //

@@ -328,13 +328,7 @@ func TestRunNotKnownHeldReadsUnknown(t *testing.T) {
 		w.Emit(event.Metrics{Time: at, Step: s, Values: map[string]float64{"reward": 0.5}})
 	}
 	killWriter(t, w)
-	lock := filepath.Join(dir, sessions.LockFileName)
-	if err := os.Remove(lock); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(sessions.LockFileName, lock); err != nil {
-		t.Skipf("a link to itself: %v", err)
-	}
+	lock := lockLinkedToItself(t, dir)
 	m, l := viewWith(t, (*testLauncher).OpenReadOnly, dir)
 	if err := waitPulled(m, 2); err != nil {
 		t.Fatal(err)
@@ -356,12 +350,73 @@ func TestRunNotKnownHeldReadsUnknown(t *testing.T) {
 	if view := ansi.Strip(m.View()); !regexp.MustCompile(`●unprobed\s+unknown\s`).MatchString(view) {
 		t.Errorf("the open run's row does not read unknown:\n%s", view)
 	}
+	// enter reads it again read-only: opened to review, it would be
+	// read-only still (its lock cannot be taken).
+	if h := m.runs.openHelp(); h != "read again" {
+		t.Errorf("enter says %q on it, want %q", h, "read again")
+	}
 	_, cmd := m.Update(keyMsg("r"))
 	pump(t, m, cmd, func() bool { return m.switching == "" })
 	if len(l.ctls) != 0 || m.sh.control != nil || m.openName() != "unprobed" || !m.sh.readOnly {
-		t.Errorf("r resumed a run that may be held: %d engines; open %q, read-only %v, want it open again read-only", len(l.ctls), m.openName(), m.sh.readOnly)
+		t.Errorf("r resumed a run that may be held: %d engines; open %q, read-only %v, want it open read-only", len(l.ctls), m.openName(), m.sh.readOnly)
 	}
-	if !m.runs.msgErr || !strings.Contains(m.runs.msg, sessions.LockFileName) {
-		t.Errorf("r said %q (error %v), want its lock's refusal", m.runs.msg, m.runs.msgErr)
+	// Refused in the Runs screen's words, before anything is closed:
+	// why, and what to do; not the lock's raw error.
+	want := "unprobed is not resumed: its run.lock cannot be probed (open " + lock + ": too many levels of symbolic links), " +
+		"so whether another process trains it is not known; enter opens it read-only; to resume it, make sure no process trains it"
+	if !m.runs.msgErr || !strings.HasPrefix(m.runs.msg, want) {
+		t.Errorf("r said %q (error %v), want %q…", m.runs.msg, m.runs.msgErr, want)
 	}
+}
+
+// TestResumeSaysWhyTheLockCannotBeTaken: r on a run listed by its
+// training state (closed cleanly: stopped) whose run.lock cannot be
+// opened (here a link to itself) is refused by its lock, said in the Runs
+// screen's words: why, that enter opens it read-only, and what to do; the
+// run open here is open again. It said the lock's raw error ("resume X:
+// open run: lock run: open …: too many levels of symbolic links").
+func TestResumeSaysWhyTheLockCannotBeTaken(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := filepath.Join("runs", "unlockable")
+	w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Emit(event.Metrics{Time: time.Now(), Step: 0, Values: map[string]float64{"reward": 0.5}})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lock := lockLinkedToItself(t, dir)
+	m, l := viewWith(t, (*testLauncher).OpenReadOnly, dir)
+	hit(t, m, "4")
+	listNow(t, m)
+	if row := m.runs.selected(); row == nil || row.State != string(sessions.StateStopped) {
+		t.Fatalf("Runs screen row %+v, want stopped", row)
+	}
+	_, cmd := m.Update(keyMsg("r"))
+	pump(t, m, cmd, func() bool { return m.switching == "" })
+	if len(l.ctls) != 0 || m.openName() != "unlockable" || !m.sh.readOnly {
+		t.Errorf("%d engines; open %q, read-only %v, want it open again read-only", len(l.ctls), m.openName(), m.sh.readOnly)
+	}
+	want := "unlockable is not resumed: " + lock + " cannot be opened (too many levels of symbolic links): " +
+		"whether another process holds the run is not known; enter opens it read-only; see what run.lock is (ls -l "
+	if !m.runs.msgErr || !strings.HasPrefix(m.runs.msg, want) || strings.Contains(m.runs.msg, "open run:") {
+		t.Errorf("r said %q (error %v), want %q…", m.runs.msg, m.runs.msgErr, want)
+	}
+}
+
+// lockLinkedToItself makes the run.lock of the run in dir a link to
+// itself, which can be neither opened nor probed (as one on a filesystem
+// without locks cannot be locked), and returns its path; the test is
+// skipped where no such link can be made.
+func lockLinkedToItself(t *testing.T, dir string) string {
+	t.Helper()
+	lock := filepath.Join(dir, sessions.LockFileName)
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(sessions.LockFileName, lock); err != nil {
+		t.Skipf("a link to itself: %v", err)
+	}
+	return lock
 }

@@ -599,10 +599,12 @@ func (r *runsScreen) enterDoes(row runRow) enterAction {
 	}
 	o := r.m.cur
 	held := row.Holder.Held()
-	if row.Kind == kindRun && o.Control == nil && o.IsReadOnly() && !held && row.State != string(sessions.StateBroken) {
+	if row.Kind == kindRun && o.Control == nil && o.IsReadOnly() && !held && row.State != string(sessions.StateBroken) && row.State != string(sessions.StateUnknown) {
 		// Viewed read-only while another process held it, which has
 		// since let go: opened again, now to review (reviews and
-		// exports written), as rlt open would.
+		// exports written), as rlt open would. Not one whose run.lock
+		// cannot be probed (unknown), which opens to review read-only:
+		// enter reads it again, below.
 		return enterAction{kind: launchReview}
 	}
 	if !r.m.engineRunning() && !(held && o.IsReadOnly()) {
@@ -681,6 +683,17 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 			why += "; " + r.m.openName() + " keeps running"
 		}
 		return why, false
+	case row.State == string(sessions.StateUnknown):
+		// Its run.lock could not be probed, and its events leave open a
+		// session that may train it still: a resume would take the lock,
+		// which fails as the probe did (the run here closed, or its
+		// training stopped, for nothing), or finds it held.
+		why := fmt.Sprintf("%s is not resumed: its %s cannot be probed (%s), so whether another process trains it is not known; enter opens it read-only; %s",
+			name, sessions.LockFileName, probeCause(row.Note), resumeLockAdvice)
+		if live {
+			why += "; " + r.m.openName() + " keeps running"
+		}
+		return why, false
 	case row.State == string(sessions.StateBroken) || row.State == "missing":
 		return fmt.Sprintf("%s cannot be resumed: %s", name, row.Note), false
 	case live && listedDone(row):
@@ -695,6 +708,23 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 			name, row.steps(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here")), true
 	}
 	return "", false
+}
+
+// resumeLockAdvice says how a run whose run.lock cannot be taken, or
+// probed, is resumed.
+const resumeLockAdvice = "to resume it, make sure no process trains it, and that its " + sessions.LockFileName +
+	" is a file on a disk that locks files (a local one; NFS's lock manager may not be reached)"
+
+// probeCause is why a listing's note says its run.lock could not be
+// probed (the probe's error, after sessions.LockNotKnown), or "" where
+// it does not say.
+func probeCause(note string) string {
+	_, cause, ok := strings.Cut(note, sessions.LockNotKnown)
+	if !ok {
+		return ""
+	}
+	cause, _, _ = strings.Cut(cause, "; ") // the notes after it
+	return cause
 }
 
 // listedDone reports whether row lists its planned steps done.
@@ -839,6 +869,13 @@ func (r *runsScreen) failed(req launchReq, err error) {
 		// refusal says it (resumeRefusal).
 		r.say(true, "%s has nothing left to run (%s steps done): not resumed; %s", filepath.Base(req.dir),
 			sessions.StepsLabel(nothing.Done, nothing.Planned), moreSteps(req.dir, nothing.Done, "r here"))
+		return
+	}
+	if lu := (*sessions.LockUnknownError)(nil); req.kind == launchResume && errors.As(err, &lu) {
+		// Its run.lock can be neither taken nor found held (a run not
+		// listed unknown: resumeRefusal says those before closing
+		// anything): said in the Runs screen's words, not rlt open's.
+		r.say(true, "%s is not resumed: %s; enter opens it read-only; %s", filepath.Base(req.dir), lu.Why(), lu.Fix())
 		return
 	}
 	if namesRequest(err, req) {

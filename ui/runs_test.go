@@ -124,10 +124,11 @@ func (l *testLauncher) OpenReadOnly(dir string) (*sessions.Session, error) {
 }
 
 // OpenForReview opens dir writable when no process holds it, as the
-// runner's launcher does, else read-only.
+// runner's launcher does, else (or where its lock can be neither taken nor
+// found held) read-only.
 func (l *testLauncher) OpenForReview(dir string) (*sessions.Session, error) {
 	rec, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentReview})
-	if errors.Is(err, sessions.ErrLocked) {
+	if lu := (*sessions.LockUnknownError)(nil); errors.Is(err, sessions.ErrLocked) || errors.As(err, &lu) {
 		return l.OpenReadOnly(dir)
 	}
 	if err != nil {
