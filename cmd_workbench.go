@@ -106,13 +106,19 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// not kill the process mid-step.
 		signal.Ignore(syscall.SIGPIPE)
 	}
-	// The stop signals are watched before a run folder is made: one that
-	// came while it was made killed the process, the folder left as a
-	// killed writer's; now the models' load it comes before stops at
-	// once (runner.Start), the folder recorded as stopped before its
-	// first step.
-	stop, leave, release := stopThenLeave()
-	defer release()
+	// The stop signals are watched (watch) from just before the run
+	// folder is made or opened to be resumed: one that came while it was
+	// made killed the process, the folder left as a killed writer's; now
+	// the models' load it comes before stops at once (runner.Start), the
+	// folder recorded as stopped before its first step (a resumed one as
+	// it was). Not before: one during the checks, no folder yet, ends the
+	// process, as it ends every command before its work; held, the checks
+	// went on (a large data file read) and a folder was made for a run
+	// stopped before its first step.
+	var stop, leave <-chan struct{}
+	release := func() {}
+	defer func() { release() }()
+	watch := func() { stop, leave, release = stopThenLeave() }
 	// run.lock says which, while this process trains the run, so that a
 	// workbench opening it says where it can be reviewed meanwhile.
 	process := sessions.ProcessHeadless
@@ -135,6 +141,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// listings and the header count against it, and a later --resume
 		// without --steps goes on to it. --device and --matmul are not
 		// recorded: they move this session, not the run.
+		watch()
 		r, err := runner.OpenForResume(*resume, runner.Overrides{Steps: *steps, StepsGiven: stepsGiven, Device: *dev, Matmul: *matmul}, process)
 		for _, n := range r.Notes {
 			fmt.Fprintf(stderr, "%s\n", n)
@@ -189,6 +196,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		if err := runner.CheckRoom(*runs, checked.Config()); err != nil {
 			return err
 		}
+		watch()
 		if rec, checked, err = runner.Create(*runs, checked, process); err != nil {
 			return err
 		}
