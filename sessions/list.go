@@ -390,8 +390,10 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 //
 // probeErr says the probe could not tell whether run.lock is held
 // (probeLock; held is then false): no process is said to hold the run,
-// nor the last session that trained it to be gone, nor run.lock to be
-// left by one; the note says that it is not known, and why. Where the
+// nor the last session that trained it to be gone (but where a later
+// open proves it: its open event, or run.lock's Checking of a review or
+// re-score), nor run.lock to be left by one; the note says that it is not
+// known, and why. Where the
 // session its events leave open, or the resume run.lock says checks it,
 // would make the run live were it to hold the lock (heldView), the state
 // is unknown, its note saying what the run is if a process holds it and
@@ -418,10 +420,18 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	// probe found held, and of one it could not tell of (probeErr), whose
 	// state is then unknown where a holder would make it live.
 	heldEv, liveState, doing := heldView(holder, ev)
-	if held {
+	switch {
+	case held:
 		if liveState != "" {
 			return live(liveState, doing)
 		}
+		ev = heldEv
+	case probeErr != nil && holder.Checking != "" && holder.Checking != IntentResume:
+		// Not probed, but run.lock says a review (or re-score) took the
+		// lock after every session its events name: its open, not on
+		// disk yet, is read as written (heldView), as where it is found
+		// held, or gone. It proves gone a session they leave open, which
+		// then interrupted the run, as a review's open event does.
 		ev = heldEv
 	}
 	// Not held, or held by a process with no engine training it (a

@@ -588,3 +588,63 @@ func TestGoneOfALockNotProbed(t *testing.T) {
 		}
 	}
 }
+
+// TestUnprobedLockOpenedSinceReadsAsProbed: where the probe cannot tell
+// whether run.lock is held (ENOLCK, forced) and run.lock says a review
+// checks the run (its open event not on disk yet), that review took the
+// lock after every session the events name: a trainer, or a resume, that
+// they leave open is gone, and the run reads as where run.lock is found
+// held by that review, and as where it is found free: stopped and
+// interrupted, saying what the gone session had done. It read by the
+// events alone, as if that session might live: stopped, not interrupted,
+// of a killed trainer; finished, of a resume gone while loading a
+// finished run.
+func TestUnprobedLockOpenedSinceReadsAsProbed(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		leave func(t *testing.T, dir string)
+	}{
+		{"its trainer killed", func(t *testing.T, dir string) {
+			r := mustCreate(t, dir, Options{})
+			emitSteps(r, 0, 2, 1, 1)
+			killWriter(t, r, deadPID)
+		}},
+		{"its resume gone while loading, finished before", func(t *testing.T, dir string) {
+			writeClosed(t, dir, "done")
+			killWriter(t, openToResume(t, dir), deadPID)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			c.leave(t, dir)
+			lock := filepath.Join(dir, LockFileName)
+			data, err := json.Marshal(LockInfo{PID: deadPID - 1, Started: time.Now().UTC(), Checking: IntentReview})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(lock, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, holder, err := probeLock(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			enolck := fmt.Errorf("probe %s: %w", lock, syscall.ENOLCK)
+			for _, p := range []struct {
+				how      string
+				held     bool
+				probeErr error
+			}{{"held by the review", true, nil}, {"not probed", false, enolck}} {
+				st, interrupted, gone := ro.stateGone(p.held, holder, p.probeErr)
+				if st != StateStopped || !interrupted || gone == "" {
+					t.Errorf("%s: %s, interrupted %v, %q; want stopped, interrupted, what the gone session did", p.how, st, interrupted, gone)
+				}
+			}
+		})
+	}
+}
