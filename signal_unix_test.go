@@ -306,7 +306,12 @@ func TestTrainStoppedBySignal(t *testing.T) {
 		}, true},
 	} {
 		out := filepath.Join(t.TempDir(), "trained")
-		code, errs := runUntilSignal(t, "step 0 ", "train", "--teacher", distillTeacher, "--student", "engine/defaults/models/student",
+		// Signalled once step 0 is done (its metrics line): "step 0 " alone
+		// also matched a progress line within it ("step 0  sampling …",
+		// shown where the load took over runner.HeadlessProgressEvery, on
+		// a loaded machine), a signal there dropping step 0 ("before its
+		// first step").
+		code, errs := runUntilSignal(t, "step 0  reward", "train", "--teacher", distillTeacher, "--student", "engine/defaults/models/student",
 			"--steps", c.steps, "--save", out, "--device", "cpu")
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
 		if last := lines[len(lines)-1]; code != c.code || !c.last(out).MatchString(last) {
