@@ -132,8 +132,8 @@ func TestScoreStoppedWhileWaitingForInput(t *testing.T) {
 }
 
 // TestWorkbenchStoppedBySignalWhileTheModelsLoad: rlt run on a terminal
-// sent SIGTERM as its run folder is made, while its run's models load,
-// before the workbench is on the screen, stops the load at once (before
+// sent SIGTERM while its run's models load (its run folder made, 16 MiB
+// of the checkpoint read), before the workbench is on the screen, stops the load at once (before
 // its next tensor, or within the large embedding) and exits as every
 // command stopped while its models load (TestCommandsStoppedBySignalWhile
 // TheModelsLoad): exit 1, one line saying it stopped before its first
