@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/rlt-workbench/rlt/sessions"
@@ -91,7 +92,11 @@ func (b *background) take(r *launchResult) bool {
 }
 
 // finish waits for the work in flight, then ends the runs switched to but
-// never shown, and returns the errors nobody saw.
+// never shown (and the previous run a failed switch opened again), and
+// returns the errors nobody saw: ending the previous run's, the launch's
+// own (a load stopped as the workbench quit on a signal, a refusal), which
+// the Runs screen would have said and the exit dropped, leaving only the
+// run folder's line, and ending the runs'.
 func (b *background) finish() error {
 	b.wg.Wait()
 	b.mu.Lock()
@@ -100,7 +105,17 @@ func (b *background) finish() error {
 	b.mu.Unlock()
 	var errs []error
 	for r := range left {
-		errs = append(errs, r.closeErr, r.o.close())
+		errs = append(errs, r.closeErr, unseenLaunchError(r.req, r.err), r.o.close(), r.reopened.close())
 	}
 	return errors.Join(errs...)
+}
+
+// unseenLaunchError is err, req's launch's error, as the exit says it:
+// naming the request where err does not begin by naming it
+// (sessions.RequestError: "start runs/X: …", "resume runs/X: …").
+func unseenLaunchError(req launchReq, err error) error {
+	if err == nil || sessions.LeadingRequest(err) != nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", req, err)
 }
