@@ -46,11 +46,12 @@ question at --temperature, each is scored with the RLT reward (r = r_SS −
 r_KL + m, as a training run and rlt score score it) against the frozen
 student --reward-student DIR, and the highest-reward one is kept (ties: the
 first sampled): RLT.md §5's ranked variant. The reward's coefficients are
-the run configuration's defaults unless --c1, --c2, --c3 (λ), --c4 or
---penalty says otherwise (rlt score's flags), at the sampling temperature;
-stderr says the mean reward of the kept explanations and of all, and
---samples-out FILE keeps every sample with its reward, in lines rlt score
-reads.
+the run configuration's defaults unless --c1, --c2, --c3 (λ), --c4,
+--penalty or --estimator (logratio, k3 or full) says otherwise (rlt score's
+flags), at the sampling temperature; stderr says the reward so resolved
+before the ranking starts, then the mean reward of the kept explanations
+and of all, and --samples-out FILE keeps every sample with its reward and
+the reward's configuration, in lines rlt score reads.
 
 With --data FILE the questions and solutions come from your JSON Lines file
 instead of a task's train split ({"question" (or "prompt"), "solution",
@@ -83,6 +84,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	samplesOut := fs.String("samples-out", "", "with --best-of above 1: write every sampled explanation with its reward to this JSON Lines file")
 	rc := record.DefaultRewardConfig() // with --best-of above 1: the reward's, at --temperature
 	rewardCoefficientFlags(fs, &rc)
+	est := rewardEstimatorFlag(fs, rc.Estimator)
 	dev := deviceFlag(fs, "the teacher and the student")
 	c := runpkg.DistillConfig{Steps: 800, Batch: 32, MicroBatchTokens: runconfig.DefaultMicroBatchTokens, LR: 3e-3, MinLR: 3e-4, Seed: 1}
 	fs.IntVar(&c.Steps, "steps", c.Steps, "student fine-tuning steps")
@@ -129,6 +131,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if !(*temp >= 0) || math.IsInf(*temp, 0) {
 		return misuse(fs, "--temperature %g: want a finite number, not negative (0: greedy)", *temp)
 	}
+	rc.Estimator = record.Estimator(*est)
 	if err := checkBestOf(fs, set, *bestOfN, *reference, *temp, rc, *rewardStudent, *samplesOut); err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	rc := record.DefaultRewardConfig()
 	fs.Float64Var(&rc.Temperature, "temperature", rc.Temperature, "log-probs are of logits / temperature")
 	rewardCoefficientFlags(fs, &rc)
-	est := fs.String("estimator", string(rc.Estimator), "per-token d_k: logratio, k3 or full")
+	est := rewardEstimatorFlag(fs, rc.Estimator)
 	batch := fs.Int("batch", 16, "items scored together")
 	teacherSys := fs.String("teacher-system", "", "teacher system prompt (default: the run's, else the one the models record)")
 	studentSys := fs.String("student-system", "", "student system prompt (default: the run's, else the one the models record)")
@@ -1283,8 +1283,18 @@ func rewardCoefficientFlags(fs *flag.FlagSet, rc *record.RewardConfig) {
 	}
 }
 
+// rewardEstimatorFlag defines on fs --estimator, the reward's per-token
+// d_k (record.RewardConfig.Estimator), defaulting to def: rlt score's and
+// rlt distill --best-of's, one flag under one name and help. It is a
+// string, set into the configuration before RewardConfig.Validate, which
+// refuses an estimator it does not know (said by rewardFlagProblems), so
+// that rlt score can default it to a run's own where it was not given.
+func rewardEstimatorFlag(fs *flag.FlagSet, def record.Estimator) *string {
+	return fs.String("estimator", string(def), "per-token d_k: logratio, k3 or full")
+}
+
 // rewardFlags are the flags for the reward's configuration keys, by key:
-// the rewardCoefficients, --temperature and (rlt score's) --estimator.
+// the rewardCoefficients, --temperature and --estimator.
 var rewardFlags = func() map[string]string {
 	m := map[string]string{"reward.temperature": "temperature", "reward.estimator": "estimator"}
 	for _, f := range rewardCoefficients {

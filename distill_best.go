@@ -33,7 +33,8 @@ func rankSummary(st runpkg.RankStats, n int) string {
 
 // checkBestOf refuses, before any work, a --best-of that cannot rank, the
 // flags that only a ranking reads given without one, and a reward
-// configuration rc (the reward's coefficients, from rewardCoefficientFlags)
+// configuration rc (the reward's coefficients, from rewardCoefficientFlags,
+// and estimator, from rewardEstimatorFlag)
 // that rlt score and a run's [reward] refuse, said by its flag as rlt
 // score says it (RewardConfig.Validate, rewardFlagProblems).
 func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, temperature float64, rc record.RewardConfig, rewardStudent, samplesOut string) error {
@@ -42,6 +43,7 @@ func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, t
 		for _, f := range rewardCoefficients {
 			names = append(names, f.flag)
 		}
+		names = append(names, "estimator") // rewardEstimatorFlag's
 		for _, name := range names {
 			switch {
 			case set[name] && reference: // --best-of N would be refused with it: say so at once
@@ -163,6 +165,9 @@ func distillBestOf(ctx context.Context, be compute.Backend, teacher *model.Model
 			said = st.Questions
 		}
 	}
+	// RLT.md §3: the resolved reward is said, as the workbench says a
+	// rescore's (RewardConfig.Summary), before the ranking that uses it.
+	fmt.Fprintf(stderr, "reward: %s, against the frozen student %s\n", b.ResolvedReward().Summary(), rewardDir)
 	fmt.Fprintf(stderr, "explaining %d questions, %d times each: the highest-reward explanation of each is kept...\n", len(exs), b.N)
 	rows, st, err := runpkg.WriteBestExplanations(ctx, teacher, student, tok, p, exs, b)
 	if re := (*rlt.RoomError)(nil); errors.As(err, &re) {

@@ -307,6 +307,93 @@ func TestDistillBestOfRewardFlags(t *testing.T) {
 	}
 }
 
+// rlt distill --best-of says, once and before it ranks, the reward it
+// ranks with, resolved (RLT.md §3): the coefficients, the penalty, the
+// sampling temperature and the estimator, in the words the workbench says
+// a rescore's (record.RewardConfig.Summary), and every --samples-out line
+// records it as "reward_config", as rescores.jsonl does. --estimator
+// (rlt score's) reaches the scorer: the samples' rewards are rlt score's
+// with the same flags, and not its default estimator's. Before, distill
+// had no --estimator and said no configuration.
+func TestDistillBestOfSaysItsReward(t *testing.T) {
+	dir := t.TempDir()
+	out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+	const n, questions = 3, 4
+	flags := []string{"--temperature", "0.9", "--c3", "0.5", "--estimator", "k3"}
+	code, _, said := runCLI(t, "", append([]string{"distill", "--teacher", distillTeacher, "--best-of", fmt.Sprint(n), "--reward-student", distillStudent,
+		"--samples-out", samplesPath, "--out", out, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2",
+		"--max-new-tokens", "48", "--seed", "3", "--device", "cpu"}, flags...)...)
+	if code != 0 {
+		t.Fatalf("distill --best-of %d %v: exit %d: %s", n, flags, code, said)
+	}
+	want := record.DefaultRewardConfig()
+	want.Temperature, want.KLMean, want.Estimator = 0.9, 0.5, record.K3
+	say := "reward: c1 1 c2 0.01 c3 0.5 c4 0.03 · penalty -1 · τ 0.9 · k3, against the frozen student " + distillStudent + "\n"
+	if got := strings.Count(said, say); got != 1 {
+		t.Errorf("stderr says %q %d times, want once:\n%s", say, got, said)
+	}
+	if i, j := strings.Index(said, say), strings.Index(said, "ranked "); i < 0 || j < i {
+		t.Errorf("stderr does not say the reward before the ranking:\n%s", said)
+	}
+	samples, err := os.ReadFile(samplesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(samples)), "\n")
+	if len(lines) != n*questions {
+		t.Fatalf("--samples-out has %d lines, want %d", len(lines), n*questions)
+	}
+	rewards := make([]float64, len(lines))
+	for i, l := range lines {
+		var s struct {
+			Reward       float64
+			RewardConfig *record.RewardConfig `json:"reward_config"`
+		}
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("--samples-out line %d: %v: %s", i+1, err, l)
+		}
+		if s.RewardConfig == nil || *s.RewardConfig != want {
+			t.Fatalf("--samples-out line %d records reward_config %+v, want %+v", i+1, s.RewardConfig, want)
+		}
+		rewards[i] = s.Reward
+	}
+	// rlt score's rewards of the same samples, with the same flags and
+	// with its default estimator.
+	score := func(est string) []float64 {
+		code, scored, errs := runCLI(t, string(samples), "score", "--teacher", distillTeacher, "--student", distillStudent,
+			"--temperature", "0.9", "--c3", "0.5", "--estimator", est, "--device", "cpu")
+		if code != 0 {
+			t.Fatalf("rlt score --estimator %s of the samples: exit %d: %s", est, code, errs)
+		}
+		var rs []float64
+		for _, l := range strings.Split(strings.TrimSpace(scored), "\n") {
+			var s struct{ Reward float64 }
+			if err := json.Unmarshal([]byte(l), &s); err != nil {
+				t.Fatalf("rlt score: %v: %.200s", err, l)
+			}
+			rs = append(rs, s.Reward)
+		}
+		if len(rs) != len(lines) {
+			t.Fatalf("rlt score --estimator %s gave %d rewards for %d samples", est, len(rs), len(lines))
+		}
+		return rs
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-5*max(1, math.Abs(b)) }
+	k3, logratio := score("k3"), score("logratio")
+	differ := 0
+	for i, r := range rewards {
+		if !near(r, k3[i]) {
+			t.Errorf("sample %d: --samples-out says reward %g, rlt score --estimator k3 %g (logratio: %g)", i, r, k3[i], logratio[i])
+		}
+		if !near(r, logratio[i]) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Errorf("every sample's k3 reward is its logratio one: the test cannot tell the estimators apart (rewards %v)", rewards)
+	}
+}
+
 // --best-of 1, the default, is the raw variant: the same rows, byte for
 // byte, as a distill without the flag, and nothing said of a ranking.
 func TestDistillBestOfOneIsTheRawRows(t *testing.T) {
@@ -374,6 +461,13 @@ func TestDistillBestOfRefusals(t *testing.T) {
 			"rlt distill: --reward-student with --reference: it belongs to the ranked variant"},
 		{append(append([]string{"--best-of", "2", "--c4", "NaN"}, teacher...), reward...), 2, "rlt distill: --c4 is NaN"},
 		{append(append([]string{"--best-of", "2", "--c2", "-Inf"}, teacher...), reward...), 2, "rlt distill: --c2 is -Inf"},
+		// The estimator (rlt score's --estimator) is one of them.
+		{append([]string{"--estimator", "k3"}, teacher...), 2,
+			"rlt distill: --estimator without --best-of above 1: it belongs to the ranked variant"},
+		{[]string{"--reference", "--tokenizer-from", distillTeacher, "--out", out, "--estimator", "full"}, 2,
+			"rlt distill: --estimator with --reference: it belongs to the ranked variant (--best-of N)"},
+		{append(append([]string{"--best-of", "2", "--estimator", "bogus"}, teacher...), reward...), 2,
+			`rlt distill: --estimator "bogus": want "logratio", "k3" or "full"`},
 	} {
 		wantDistillRefused(t, c.args, c.code, c.last, out)
 	}

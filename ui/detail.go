@@ -783,8 +783,7 @@ func (d *detailScreen) rescoreLabel() []string {
 	c := rs.Reward
 	coef := "coefficients not recorded"
 	if c != (record.RewardConfig{}) {
-		coef = fmt.Sprintf("c1 %s c2 %s c3 %s c4 %s · penalty %s · τ %s · %s",
-			gnum(c.SolutionMean), gnum(c.SolutionMin), gnum(c.KLMean), gnum(c.KLMax), gnum(c.FormatPenalty), gnum(c.Temperature), c.Estimator)
+		coef = c.Summary() // as rlt distill --best-of says its reward
 		// Log-probs at another temperature than the run's (an inference
 		// server's prompt log-probs are of the raw logits: τ 1) say so.
 		// An imported run records not its trainer's τ: the comparison is

@@ -44,6 +44,17 @@ func DefaultRewardConfig() RewardConfig {
 	}
 }
 
+// Summary is the resolved configuration in one line, every coefficient,
+// the format penalty, τ and the estimator, as the workbench's rescore
+// detail and rlt distill --best-of's stderr say it (RLT.md §3: always show
+// the resolved configuration): "c1 1 c2 0.01 c3 3 c4 0.03 · penalty -1 ·
+// τ 0.7 · logratio". One owner, so that the two read alike.
+func (c RewardConfig) Summary() string {
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	return fmt.Sprintf("c1 %s c2 %s c3 %s c4 %s · penalty %s · τ %s · %s",
+		g(c.SolutionMean), g(c.SolutionMin), g(c.KLMean), g(c.KLMax), g(c.FormatPenalty), g(c.Temperature), c.Estimator)
+}
+
 // Validate says what is wrong with a configuration: every problem, joined
 // (errors.Join), each a *configkey.Error with its key below [reward], as
 // runconfig.GRPO.Validate does, so that the config editor and --config show

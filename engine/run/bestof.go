@@ -57,6 +57,15 @@ type BestOf struct {
 	Progress func(RankStats)
 }
 
+// ResolvedReward is the reward b ranks with: b.Reward at the sampling
+// Temperature (RLT.md §3), the configuration --samples-out's lines record
+// and rlt distill --best-of says.
+func (b BestOf) ResolvedReward() record.RewardConfig {
+	rc := b.Reward
+	rc.Temperature = b.Temperature
+	return rc
+}
+
 // RankStats is what the ranking did: the questions ranked, the
 // explanations sampled, the mean reward of the kept ones (of the
 // questions with one the student can learn from) and of all (Kept, All),
@@ -106,15 +115,19 @@ func (m meanOf) mean() float64 {
 // extracted), with the reward that ranked it, which question it explains
 // (group, in the order of the questions) and which of its samples it is,
 // and whether it was kept: none of a question's is where the student can
-// learn from none of them (its row is left out).
+// learn from none of them (its row is left out). RewardConfig is the
+// resolved reward it was ranked with (BestOf.ResolvedReward), under the
+// key a rescore records it by in rescores.jsonl, so that a line says how
+// to score it again.
 type sampleLine struct {
-	Group      int             `json:"group"`
-	Sample     int             `json:"sample"`
-	Question   string          `json:"question"`
-	Solution   string          `json:"solution"`
-	Completion string          `json:"completion"`
-	Reward     json.RawMessage `json:"reward"` // record.AppendFloat: NaN and ±Inf as strings
-	Kept       bool            `json:"kept"`
+	Group        int                 `json:"group"`
+	Sample       int                 `json:"sample"`
+	Question     string              `json:"question"`
+	Solution     string              `json:"solution"`
+	Completion   string              `json:"completion"`
+	Reward       json.RawMessage     `json:"reward"` // record.AppendFloat: NaN and ±Inf as strings
+	RewardConfig record.RewardConfig `json:"reward_config"`
+	Kept         bool                `json:"kept"`
 }
 
 // RewardStudentPrecision is how the frozen student WriteBestExplanations
@@ -152,8 +165,7 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 	if err != nil {
 		return nil, st, err
 	}
-	rc := b.Reward
-	rc.Temperature = b.Temperature // RLT.md §3: the log-probs are at the generation temperature
+	rc := b.ResolvedReward() // RLT.md §3: the log-probs are at the generation temperature
 	sc, err := rlt.NewScorer(pair, rc)
 	if err != nil {
 		return nil, st, err
@@ -218,7 +230,7 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				ranks[q].offer(n, r, g.Body, tagged, long)
 				if lines != nil {
 					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
-						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r)})
+						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r), RewardConfig: rc})
 				}
 			}
 			st.Sampled += len(gens)
