@@ -202,7 +202,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 	}
 	if !interactive {
-		return runHeadless(rec, checked, prepare, stop, leave, stderr)
+		return runHeadless(rec, checked, prepare, *resume != "", stop, leave, stderr)
 	}
 	// The workbench's engines run on a context no signal cancels: a
 	// signal quits the workbench as q does (ui.Options.Stop), which
@@ -219,7 +219,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	defer stopWatching()
 	h, err := runner.Start(load, ctx, rec, checked, rec, prepare)
 	if stopped := (*runpkg.LoadStopped)(nil); errors.As(err, &stopped) {
-		return workbenchLoadStopped(err, rec.Dir(), *resume != "")
+		return runLoadStopped(err, rec.Dir(), *resume != "")
 	}
 	if err != nil {
 		return err
@@ -239,15 +239,16 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	return leaveAtOnce(err, l.Written(), stderr)
 }
 
-// workbenchLoadStopped is rlt run's error when its first stop signal came
-// while the run's models loaded, before the workbench was on the screen
-// (err: runner.Start's *run.LoadStopped): one line, as every command says
-// a stopped load (loadStoppedWords: before its first step, while the
-// models loaded, where the load stopped), then the run folder dir and how
-// it goes on (continueLine): a new run's, recorded as stopped before its
-// first step, with no checkpoint to continue from; a resumed one's
-// (resumed), as it was.
-func workbenchLoadStopped(err error, dir string, resumed bool) error {
+// runLoadStopped is rlt run's error when its first stop signal came while
+// the run's models loaded, before the workbench was on the screen, or
+// under --headless, whatever its steps (err: runner.Start's
+// *run.LoadStopped): one line, as every command says a stopped load
+// (loadStoppedWords: before its first step, while the models loaded, where
+// the load stopped), then the run folder dir and how it goes on
+// (continueLine): a new run's, recorded as stopped before its first step,
+// with no checkpoint to continue from; a resumed one's (resumed), as it
+// was.
+func runLoadStopped(err error, dir string, resumed bool) error {
 	unit, folder := "step", "run folder "+dir
 	if resumed {
 		unit, folder = "resumed step", "run folder "+dir+", as it was"
@@ -262,14 +263,21 @@ func workbenchLoadStopped(err error, dir string, resumed bool) error {
 // leaves at once, said as the workbench says it (ui.ErrLeft,
 // workbenchEnded), the run folder going on from its last checkpoint on
 // disk. signal.NotifyContext swallowed the second: the user waited for the
-// step and the final save, however long, with no way out but SIGKILL.
-func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, stop, leave <-chan struct{}, stderr io.Writer) error {
+// step and the final save, however long, with no way out but SIGKILL. A
+// stop while the models load (resumed: the checkpoint's) is said as the
+// workbench says it (runLoadStopped), exit 1: it told a new run, which has
+// no checkpoint, that rlt run --resume continues it, and exited 0 with
+// --steps 0.
+func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, resumed bool, stop, leave <-chan struct{}, stderr io.Writer) error {
 	ctx, cancel := untilStop(stop)
 	defer cancel()
 	ended := make(chan error, 1)
 	go func() { ended <- runner.Headless(ctx, rec, checked, prepare, stderr) }()
 	select {
 	case err := <-ended:
+		if stopped := (*runpkg.LoadStopped)(nil); errors.As(err, &stopped) {
+			return runLoadStopped(err, rec.Dir(), resumed)
+		}
 		return err
 	case <-leave:
 		// The engine is not waited for: the process exits once the run

@@ -30,8 +30,8 @@ func loadStopped(ctx context.Context, err error, what, unit, goOn string) error 
 // loadStoppedWords says a load stopped by a signal (err, the load's error:
 // nil where it came as the load ended) as loadStopped does, up to what
 // was written: that the command stopped before its first unit, while
-// what, and where the load stopped. rlt run's workbench says its run
-// folder after them (workbenchLoadStopped).
+// what, and where the load stopped. rlt run, on a terminal or headless,
+// says its run folder after them (runLoadStopped).
 func loadStoppedWords(err error, what, unit string) string {
 	msg := runner.StoppedBySignal(0, 0, unit) + ", while " + what
 	if at := (*model.StoppedError)(nil); errors.As(err, &at) {

@@ -175,29 +175,22 @@ func (p *ProgressWriter) OnFail(f func(error)) {
 // ends, is interrupted (ctx) or the progress reader goes away, then writes
 // the final checkpoint and closes the folder. Its error says why the run
 // stopped early first, then the engine's, the final checkpoint's and the
-// folder's.
+// folder's. A stop while the models load (or a resume's checkpoint) is
+// Start's *run.LoadStopped, whatever the steps: rlt run says it, with the
+// run folder and how it goes on, in the words it says its workbench's
+// stopped load in, and exits 1, as every command stopped while its models
+// load does.
 func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepare Prepare, w io.Writer) error {
 	progress := NewProgressWriter(w)
 	sink := TeeSink{rec, &JSONLSink{W: io.Discard, Progress: progress}}
 	runDir := rec.Dir()
 	// The folder first: loading the models (Start) already shows progress.
 	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step; a second Ctrl-C leaves at once, without waiting for it.\n", runDir, checked.Config().Teacher)
-	resumed := rec.Store().LastStep() >= 0
 	h, err := Start(ctx, ctx, rec, checked, sink, prepare)
-	if stopped := (*run.LoadStopped)(nil); errors.As(err, &stopped) {
-		// Stopped while the models loaded: the load ended there.
-		steps := checked.Config().Steps
-		msg := fmt.Sprintf("%s; the run folder %s is complete: rlt run --resume %s continues it", StoppedBySignal(0, steps, "step"), runDir, sessions.ShellQuote(runDir))
-		if resumed {
-			msg = fmt.Sprintf("stopped by a signal while the models loaded, before the resumed run's first step; the run folder %s is as it was: rlt run --resume %s continues it", runDir, sessions.ShellQuote(runDir))
-		}
-		if steps > 0 {
-			return errors.New(msg)
-		}
-		fmt.Fprintln(progress, msg)
-		return nil
-	}
 	if err != nil {
+		// A stop while the models loaded is left to the caller to say:
+		// its words here told a new run, which has no checkpoint, that
+		// rlt run --resume continues it, which refuses it.
 		return err
 	}
 	h.SayHeldSaves(progress) // a signal during a checkpoint's save, said at once
