@@ -3,26 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 )
-
-// closeCounter is a backend with its Close counted: what device.Close
-// calls on a GPU's (the CPU's has none: it holds nothing to release), so
-// that a test on the CPU sees whether the device was closed.
-type closeCounter struct {
-	compute.Backend
-	closed *atomic.Int32
-}
-
-func (c closeCounter) Close() {
-	c.closed.Add(1)
-	device.Close(c.Backend)
-}
 
 // TestTrainClosesTheDeviceOfALoadEndedBySignal: rlt train whose signal
 // came as its models' load ended, after its last tensor (runpkg.New
@@ -34,15 +20,15 @@ func (c closeCounter) Close() {
 // on its own, is not said as stopped, and its device is left to the
 // train (New closed a failed load's).
 func TestTrainClosesTheDeviceOfALoadEndedBySignal(t *testing.T) {
-	var closed atomic.Int32
-	e := &runpkg.Engine{Backend: closeCounter{compute.NewCPU(), &closed}}
+	closed := &backendtest.Closes{Backend: compute.NewCPU()}
+	e := &runpkg.Engine{Backend: closed}
 	stopped, cancel := context.WithCancel(context.Background())
 	cancel()
 	want := "stopped by a signal before its first step, while the models loaded: nothing was written; to train, run the same command again"
 	if err := trainLoadStopped(stopped, e, nil); err == nil || err.Error() != want {
 		t.Errorf("a signal as the load ended: %v; want %q", err, want)
 	}
-	if n := closed.Load(); n != 1 {
+	if n := closed.Count(); n != 1 {
 		t.Errorf("the engine's device was closed %d times; want once", n)
 	}
 	if err := trainLoadStopped(context.Background(), e, nil); err != nil {
@@ -51,7 +37,7 @@ func TestTrainClosesTheDeviceOfALoadEndedBySignal(t *testing.T) {
 	if err := trainLoadStopped(stopped, nil, errors.New("corrupt")); err != nil {
 		t.Errorf("a load that failed on its own under a signal: %v; want none (its own error is said)", err)
 	}
-	if n := closed.Load(); n != 1 {
+	if n := closed.Count(); n != 1 {
 		t.Errorf("the device was closed %d times in all; want once, by the load the signal ended", n)
 	}
 }

@@ -6,22 +6,10 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
 )
-
-// closeCounter is a backend with its Close counted: what device.Close
-// calls on a GPU's (the CPU's has none), so that a test on the CPU sees
-// whether the device was closed.
-type closeCounter struct {
-	compute.Backend
-	closed *int
-}
-
-func (c closeCounter) Close() {
-	*c.closed++
-	device.Close(c.Backend)
-}
 
 // TestNewClosesTheDeviceWhenItFailsAfterTheLoad: New fails after the
 // models have loaded where no training row of the data fits them
@@ -48,18 +36,19 @@ func TestNewClosesTheDeviceWhenItFailsAfterTheLoad(t *testing.T) {
 		{"data that does not fit", "no training row fits", fitChecked},
 		{"a trainer refused", "temperature", Checked{cfg: temps, made: true}},
 	} {
-		closed := 0
+		closed := &backendtest.Closes{}
 		open := func(name, matmul string) (compute.Backend, event.DeviceChoice, error) {
 			be, choice, err := device.Open(name, matmul)
-			return closeCounter{be, &closed}, choice, err
+			closed.Backend = be
+			return closed, choice, err
 		}
 		c.checked.cfg.Device = "cpu"
 		e, err := newOn(context.Background(), c.checked, nil, open)
 		if e != nil || err == nil || !strings.Contains(err.Error(), c.said) {
 			t.Errorf("%s: New: %v; want an error saying %q", c.name, err, c.said)
 		}
-		if closed != 1 {
-			t.Errorf("%s: the device was closed %d times; want once", c.name, closed)
+		if n := closed.Count(); n != 1 {
+			t.Errorf("%s: the device was closed %d times; want once", c.name, n)
 		}
 	}
 }

@@ -6,24 +6,10 @@ import (
 	"os"
 	"testing"
 
-	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 )
-
-// closeWatch is the engine's backend with its Close seen by closed, as
-// device.Close calls it on a GPU's (the CPU's has none), so that a test
-// on the CPU sees when, and how often, the device is closed.
-type closeWatch struct {
-	compute.Backend
-	closed func()
-}
-
-func (c closeWatch) Close() {
-	c.closed()
-	device.Close(c.Backend)
-}
 
 // TestCloseClosesTheEnginesDevice: Handle.Close closes the engine's
 // device once, after the engine has returned and the final checkpoint is
@@ -42,13 +28,13 @@ func TestCloseClosesTheEnginesDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	final := sessions.CheckpointDir(rec.Dir(), 1)
-	closes, checkpointed := 0, false
+	closed, checkpointed := &backendtest.Closes{}, false
 	watch := func(_ context.Context, e *run.Engine) error {
-		e.Backend = closeWatch{e.Backend, func() {
-			closes++
+		closed.Backend, closed.OnClose = e.Backend, func() {
 			_, err := os.Stat(final)
 			checkpointed = err == nil
-		}}
+		}
+		e.Backend = closed
 		return nil
 	}
 	h, err := Start(context.Background(), context.Background(), rec, checked, rec, watch)
@@ -58,13 +44,13 @@ func TestCloseClosesTheEnginesDevice(t *testing.T) {
 	if err := h.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if closes != 0 {
+	if closed.Count() != 0 {
 		t.Error("the device was closed as the engine returned, before Close")
 	}
 	if err := errors.Join(h.Close(), h.Close()); err != nil {
 		t.Fatal(err)
 	}
-	if closes != 1 || !checkpointed {
-		t.Errorf("Close closed the engine's device %d times (want once), the final checkpoint %s on disk then: %v", closes, final, checkpointed)
+	if n := closed.Count(); n != 1 || !checkpointed {
+		t.Errorf("Close closed the engine's device %d times (want once), the final checkpoint %s on disk then: %v", n, final, checkpointed)
 	}
 }

@@ -6,28 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/stoptest"
 	"github.com/rlt-workbench/rlt/sessions"
 )
-
-// closeCounter is the engine's backend with its Close counted: what
-// device.Close calls on a GPU's (the CPU's has none: it holds nothing to
-// release), so that a test on the CPU sees whether the device was closed.
-type closeCounter struct {
-	compute.Backend
-	closed *atomic.Int32
-}
-
-func (c closeCounter) Close() {
-	c.closed.Add(1)
-	device.Close(c.Backend)
-}
 
 // TestStartClosesTheDeviceOfAFailedRestore: a resume whose Restore fails
 // (the checkpoint's teacher cut short on disk after OpenForResume chose
@@ -45,10 +30,11 @@ func TestStartClosesTheDeviceOfAFailedRestore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var closed atomic.Int32
+		closed := &backendtest.Closes{}
 		ctx, cancel := context.WithCancel(context.Background())
 		restore := func(ctx context.Context, e *run.Engine) error {
-			e.Backend = closeCounter{e.Backend, &closed}
+			closed.Backend = e.Backend
+			e.Backend = closed
 			if stop {
 				ctx = &stoptest.OnLook{Context: ctx, N: 3, Cancel: cancel}
 			}
@@ -75,7 +61,7 @@ func TestStartClosesTheDeviceOfAFailedRestore(t *testing.T) {
 		if err == nil || errors.As(err, &stopped) != stop {
 			t.Errorf("stop %v: Start: %v; want an error, a *run.LoadStopped where stopped", stop, err)
 		}
-		if n := closed.Load(); n != 1 {
+		if n := closed.Count(); n != 1 {
 			t.Errorf("stop %v: the engine's device was closed %d times; want once", stop, n)
 		}
 		if stop {
