@@ -4,7 +4,8 @@
 // repeated ids) and fails where they differ past a stated tolerance. A
 // backend's own tests call it; it lives apart from compute so that a
 // backend package can use it without an import cycle. UnderValidationLayer
-// re-runs a package's device tests under Khronos' validation layer.
+// re-runs a package's device tests under Khronos' validation layer; Closes
+// counts the closes of a backend's device, for tests on the CPU.
 package backendtest
 
 import (
