@@ -11,6 +11,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 )
 
 // TestSessionsCountsStepsDone: rlt sessions lists the steps each run has
@@ -196,25 +197,8 @@ func TestSessionsSaysUnknownWhereTheLockCannotBeProbed(t *testing.T) {
 	}
 	// Its close taken back, as a process killed (or still training)
 	// leaves it: its session open.
-	evPath := filepath.Join(dir, sessions.EventsFile)
-	data, err := os.ReadFile(evPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
-	if last := lines[len(lines)-1]; !strings.Contains(last, `"kind":"close"`) {
-		t.Fatalf("the last event is not the close: %s", last)
-	}
-	if err := os.WriteFile(evPath, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	lock := filepath.Join(dir, sessions.LockFileName)
-	if err := os.Remove(lock); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(sessions.LockFileName, lock); err != nil {
-		t.Skipf("a link to itself: %v", err)
-	}
+	sessionstest.TakeBackClose(t, dir)
+	sessionstest.LockLinkedToItself(t, dir)
 	code, out, errs := runCLI(t, "", "sessions", "--runs", runs)
 	if code != 0 {
 		t.Fatalf("sessions: exit %d: %s", code, errs)

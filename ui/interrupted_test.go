@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 )
 
 // TestInterruptedNoteSaysWhatTheProcessDid: a run whose last training
@@ -328,7 +329,7 @@ func TestRunNotKnownHeldReadsUnknown(t *testing.T) {
 		w.Emit(event.Metrics{Time: at, Step: s, Values: map[string]float64{"reward": 0.5}})
 	}
 	killWriter(t, w)
-	lock := lockLinkedToItself(t, dir)
+	lock := sessionstest.LockLinkedToItself(t, dir)
 	m, l := viewWith(t, (*testLauncher).OpenReadOnly, dir)
 	if err := waitPulled(m, 2); err != nil {
 		t.Fatal(err)
@@ -386,7 +387,7 @@ func TestResumeSaysWhyTheLockCannotBeTaken(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	lock := lockLinkedToItself(t, dir)
+	lock := sessionstest.LockLinkedToItself(t, dir)
 	m, l := viewWith(t, (*testLauncher).OpenReadOnly, dir)
 	hit(t, m, "4")
 	listNow(t, m)
@@ -403,20 +404,4 @@ func TestResumeSaysWhyTheLockCannotBeTaken(t *testing.T) {
 	if !m.runs.msgErr || !strings.HasPrefix(m.runs.msg, want) || strings.Contains(m.runs.msg, "open run:") {
 		t.Errorf("r said %q (error %v), want %q…", m.runs.msg, m.runs.msgErr, want)
 	}
-}
-
-// lockLinkedToItself makes the run.lock of the run in dir a link to
-// itself, which can be neither opened nor probed (as one on a filesystem
-// without locks cannot be locked), and returns its path; the test is
-// skipped where no such link can be made.
-func lockLinkedToItself(t *testing.T, dir string) string {
-	t.Helper()
-	lock := filepath.Join(dir, sessions.LockFileName)
-	if err := os.Remove(lock); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(sessions.LockFileName, lock); err != nil {
-		t.Skipf("a link to itself: %v", err)
-	}
-	return lock
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 )
 
 // TestOpenForReviewSaysWhereToReview: a run another process holds opens
@@ -147,25 +148,8 @@ func TestOpenForReviewReadsARunWhoseLockCannotBeTaken(t *testing.T) {
 	}
 	// Its close taken back, as a process killed (or still training)
 	// leaves it: its session open.
-	events := filepath.Join(dir, sessions.EventsFile)
-	data, err := os.ReadFile(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
-	if last := lines[len(lines)-1]; !strings.Contains(last, `"kind":"close"`) {
-		t.Fatalf("the last event is not the close: %s", last)
-	}
-	if err := os.WriteFile(events, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	lock := filepath.Join(dir, sessions.LockFileName)
-	if err := os.Remove(lock); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(sessions.LockFileName, lock); err != nil {
-		t.Skipf("a link to itself: %v", err)
-	}
+	sessionstest.TakeBackClose(t, dir)
+	lock := sessionstest.LockLinkedToItself(t, dir)
 	before := folderState(t, dir)
 	s, err := l.OpenForReview(dir)
 	if err != nil {
