@@ -22,11 +22,13 @@ func TestFinishSaysTheLaunchesNobodySaw(t *testing.T) {
 		return &opened{Session: &sessions.Session{Close: func() error { closed[name]++; return nil }}}
 	}
 	stopped := errors.New("teacher/model.safetensors: tensor \"w\": stopped before it, 4 of 9 tensors read: context canceled")
+	noRoom := &sessions.NoRoomError{Dir: "runs/d", Resume: true, Free: 1 << 20, Need: 1 << 21}
 	var b background
 	for _, r := range []*launchResult{
 		{req: launchReq{kind: launchStart}, err: sessions.Refused("start", "runs/a", stopped), closeErr: errors.New("ending the previous run failed")},
 		{req: launchReq{kind: launchResume, dir: "runs/b"}, err: errors.New("not resumed"), reopened: session("b's previous, again")},
 		{req: launchReq{kind: launchReview, dir: "runs/c"}, o: session("c")},
+		{req: launchReq{kind: launchResume, dir: "runs/d"}, err: noRoom},
 	} {
 		b.put(r)
 	}
@@ -44,6 +46,11 @@ func TestFinishSaysTheLaunchesNobodySaw(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "start a new run") {
 		t.Errorf("finish: %v; the start's refusal names its request itself", err)
+	}
+	// The Runs screen's rule (launchError): a refusal for room names the
+	// request and the folder itself ('not enough room to resume runs/d').
+	if !strings.Contains(err.Error(), noRoom.Error()) || strings.Contains(err.Error(), "resume d: ") {
+		t.Errorf("finish: %v\nwant it to say %q, not named twice", err, noRoom.Error())
 	}
 	if closed["c"] != 1 || closed["b's previous, again"] != 1 {
 		t.Errorf("closed %v; want the run opened and the previous one opened again each closed once", closed)

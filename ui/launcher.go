@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/rlt-workbench/rlt/sessions"
@@ -105,17 +104,7 @@ func (b *background) finish() error {
 	b.mu.Unlock()
 	var errs []error
 	for r := range left {
-		errs = append(errs, r.closeErr, unseenLaunchError(r.req, r.err), r.o.close(), r.reopened.close())
+		errs = append(errs, r.closeErr, launchError(r.req, r.err), r.o.close(), r.reopened.close())
 	}
 	return errors.Join(errs...)
-}
-
-// unseenLaunchError is err, req's launch's error, as the exit says it:
-// naming the request where err does not begin by naming it
-// (sessions.RequestError: "start runs/X: …", "resume runs/X: …").
-func unseenLaunchError(req launchReq, err error) error {
-	if err == nil || sessions.LeadingRequest(err) != nil {
-		return err
-	}
-	return fmt.Errorf("%s: %w", req, err)
 }

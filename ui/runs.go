@@ -878,29 +878,39 @@ func (r *runsScreen) failed(req launchReq, err error) {
 		r.say(true, "%s is not resumed: %s; enter opens it read-only; %s", filepath.Base(req.dir), lu.Why(), lu.Fix())
 		return
 	}
-	if namesRequest(err, req) {
-		r.say(true, "%v", err) // 'resume runs/X: resume runs/X: …' otherwise
-		return
+	r.say(true, "%v", launchError(req, err))
+}
+
+// launchError is err, req's launch's error, naming the request where err
+// does not name it itself: the Runs screen says it (failed), and the
+// workbench's exit, for a launch that ended after it quit
+// (background.finish).
+func launchError(req launchReq, err error) error {
+	if err == nil || namesRequest(err, req) {
+		return err // 'resume runs/X: resume runs/X: …' otherwise
 	}
 	if nr := (*sessions.NoRoomError)(nil); errors.As(err, &nr) {
 		// It names the request and the folder itself ('not enough room
 		// to resume runs/X: …', 'not enough room for a new run in runs').
-		r.say(true, "%v", err)
-		return
+		return err
 	}
-	r.say(true, "%s: %v", req, err)
+	return fmt.Errorf("%s: %w", req, err)
 }
 
 // namesRequest reports whether err's text already begins by saying what
 // req was, with its folder ("resume /path/X: …", as the launcher's
-// refusals do: sessions.RequestError).
+// refusals do: sessions.RequestError). A start's folder is the launcher's
+// to choose ("start runs/X: …"): its verb names it.
 func namesRequest(err error, req launchReq) bool {
 	named := sessions.LeadingRequest(err)
-	if named == nil || req.dir == "" {
+	if named == nil {
 		return false
 	}
 	verb, _, _ := strings.Cut(req.String(), " ")
-	return named.Op == verb && (named.Dir == req.dir || absPath(named.Dir) == absPath(req.dir))
+	if req.kind == launchStart {
+		return named.Op == verb
+	}
+	return req.dir != "" && named.Op == verb && (named.Dir == req.dir || absPath(named.Dir) == absPath(req.dir))
 }
 
 // launched notes a run that opened.
