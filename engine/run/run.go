@@ -261,12 +261,21 @@ func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name
 	if err != nil {
 		return nil, err
 	}
+	built := false
+	defer func() {
+		if !built {
+			// No engine holds the models (a load failed or stopped, no
+			// training row fits them, the trainer refused them): left
+			// open, a GPU's memory held them until the process ended,
+			// while the workbench's Runs screen may start other runs.
+			device.Close(be)
+		}
+	}()
 	pair, err := rlt.LoadPairAs(ctx, be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, rlt.FrozenPrecision(cfg.GRPO))
 	if err == nil {
 		err = be.Err() // a device out of memory for the models
 	}
 	if err != nil {
-		device.Close(be)
 		if be.Err() != nil {
 			return nil, device.Failed(be, "load the models", err)
 		}
@@ -280,11 +289,6 @@ func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name
 	var warning error
 	if data != nil {
 		if err := data.fit(FitReason(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, pair.Positions()), cfg.EvalEvery > 0); err != nil {
-			// No engine holds the models: their device is closed, as
-			// on a failed load (left open, a GPU's memory held them
-			// until the process ended, while the workbench's Runs
-			// screen may start other runs).
-			device.Close(be)
 			return nil, err
 		}
 		questions = newDataQuestions(data.Train, cfg.GRPO.Seed)
@@ -292,12 +296,12 @@ func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name
 	}
 	tr, err := rlt.NewTrainer(cfg.GRPO, cfg.Reward, pair, questions, sink)
 	if err != nil {
-		device.Close(be) // as for data that does not fit
 		return nil, err
 	}
 	e := &Engine{Cfg: cfg, Trainer: tr, Task: t, Data: data, sink: sink, warning: warning,
 		Backend: be, Device: choice}
 	e.cond = sync.NewCond(&e.mu)
+	built = true
 	return e, nil
 }
 
