@@ -2495,3 +2495,35 @@ func TestEnterReadsTheOpenRunAgain(t *testing.T) {
 		t.Errorf("opened again, the run lists %d traces, want none (their file is gone)", n)
 	}
 }
+
+// TestFailedNamesTheRequestOnce: a launch that failed is said on the Runs
+// screen naming its request once: a refusal that names it itself ('start
+// runs/X: …', 'resume runs/X: …') as it is, one that does not after the
+// request's words. A start with no draft to put its problems under (its
+// refusal said on the list) read 'start a new run: start runs/X: …'.
+func TestFailedNamesTheRequestOnce(t *testing.T) {
+	t.Chdir(t.TempDir())
+	loads := errors.New("teacher/model.safetensors: no such file")
+	dir := filepath.Join("runs", "20261205-071425")
+	for _, tc := range []struct {
+		name string
+		req  launchReq
+		err  error
+		want string
+	}{
+		{"a start refused", launchReq{kind: launchStart}, sessions.Refused("start", filepath.Join("runs", "new-1"), loads),
+			"start " + filepath.Join("runs", "new-1") + ": " + loads.Error()},
+		{"a start failed", launchReq{kind: launchStart}, loads, "start a new run: " + loads.Error()},
+		{"a resume refused", launchReq{kind: launchResume, dir: dir}, sessions.Refused("resume", dir, loads),
+			"resume " + dir + ": " + loads.Error()},
+		{"a resume failed", launchReq{kind: launchResume, dir: dir}, loads, "resume 20261205-071425: " + loads.Error()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
+			m.runs.failed(tc.req, tc.err)
+			if m.runs.msg != tc.want || !m.runs.msgErr || m.runs.editing {
+				t.Errorf("says %q (error %v, editing %v), want %q, an error, on the list", m.runs.msg, m.runs.msgErr, m.runs.editing, tc.want)
+			}
+		})
+	}
+}
