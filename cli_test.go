@@ -153,7 +153,7 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{append(srv, "--listen", "0.0.0.0:18002"), "rlt serve: --listen 0.0.0.0:18002 is not a localhost address: the endpoints have no authentication; give --public to listen there anyway"},
 		{[]string{"score", "--teacher", "http://127.0.0.1:1", "--student", "http://127.0.0.1:1", "--timeout", "-1s"}, "rlt score: --timeout -1s: want a positive duration, such as 30s or 5m"},
 		{[]string{"score", "--teacher", model, "--student", model, "--estimator", "kl"}, `rlt score: --estimator "kl": want "logratio", "k3" or "full"`},
-		{[]string{"score", "--teacher", model, "--student", model, "--temperature", "0", "--c4", "NaN"}, "--c4 is NaN"},
+		{[]string{"score", "--teacher", model, "--student", model, "--temperature", "0", "--c4", "NaN"}, "--c4 is NaN: give a finite number (the default is 0.03)"},
 		{[]string{"score", "--teacher", model, "--student", model, "--weights", "f16"}, `rlt score: --weights "f16": want checkpoint or float32`},
 		{[]string{"score", "--teacher", model, "--student", model, "--server-kind", "openai"}, `rlt score: --server-kind: server kind "openai": want vllm, sglang or auto`},
 		{[]string{"score", "--teacher", model, "--student", model, "--tokenizer", dst}, "rlt score: --tokenizer is the tokenizer of servers' models: " + model + " and " + model + " are model folders, scored with their own tokenizer.json; leave --tokenizer out"},

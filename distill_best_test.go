@@ -459,8 +459,8 @@ func TestDistillBestOfRefusals(t *testing.T) {
 			"rlt distill: --c1 with --reference: it belongs to the ranked variant (--best-of N), which ranks a teacher's explanations, not the task's own; leave --c1 out"},
 		{append([]string{"--reference", "--tokenizer-from", distillTeacher, "--out", out}, reward...), 2,
 			"rlt distill: --reward-student with --reference: it belongs to the ranked variant"},
-		{append(append([]string{"--best-of", "2", "--c4", "NaN"}, teacher...), reward...), 2, "rlt distill: --c4 is NaN"},
-		{append(append([]string{"--best-of", "2", "--c2", "-Inf"}, teacher...), reward...), 2, "rlt distill: --c2 is -Inf"},
+		{append(append([]string{"--best-of", "2", "--c4", "NaN"}, teacher...), reward...), 2, "rlt distill: --c4 is NaN: give a finite number (the default is 0.03)"},
+		{append(append([]string{"--best-of", "2", "--c2", "-Inf"}, teacher...), reward...), 2, "rlt distill: --c2 is -Inf: give a finite number (the default is 0.01)"},
 		// The estimator (rlt score's --estimator) is one of them.
 		{append([]string{"--estimator", "k3"}, teacher...), 2,
 			"rlt distill: --estimator without --best-of above 1: it belongs to the ranked variant"},

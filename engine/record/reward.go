@@ -64,12 +64,16 @@ func (c RewardConfig) Validate() error {
 	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) { // +Inf would flatten every log-prob to 0
 		errs = append(errs, configkey.Errorf("reward.temperature", "temperature %g must be a finite positive number", c.Temperature))
 	}
+	// A coefficient's problem says what to give, with the default to fall
+	// back on: "is NaN" alone left the user to guess what is wanted.
+	def := DefaultRewardConfig()
 	for _, v := range []struct {
-		name string
-		x    float64
-	}{{"solution_mean", c.SolutionMean}, {"solution_min", c.SolutionMin}, {"kl_mean", c.KLMean}, {"kl_max", c.KLMax}, {"format_penalty", c.FormatPenalty}} {
+		name   string
+		x, def float64
+	}{{"solution_mean", c.SolutionMean, def.SolutionMean}, {"solution_min", c.SolutionMin, def.SolutionMin}, {"kl_mean", c.KLMean, def.KLMean},
+		{"kl_max", c.KLMax, def.KLMax}, {"format_penalty", c.FormatPenalty, def.FormatPenalty}} {
 		if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
-			errs = append(errs, configkey.Errorf("reward."+v.name, "%s is %g", v.name, v.x))
+			errs = append(errs, configkey.Errorf("reward."+v.name, "%s is %g: give a finite number (the default is %g)", v.name, v.x, v.def))
 		}
 	}
 	switch c.Estimator {

@@ -105,23 +105,23 @@ func TestRewardValidateReportsEveryProblem(t *testing.T) {
 		wants []string // each problem, its key's path first, in Validate's order
 	}{
 		{"valid", func(*RewardConfig) {}, nil},
-		{"one", func(c *RewardConfig) { c.KLMax = math.Inf(1) }, []string{"reward.kl_max is +Inf"}},
+		{"one", func(c *RewardConfig) { c.KLMax = math.Inf(1) }, []string{"reward.kl_max is +Inf: give a finite number (the default is 0.03)"}},
 		{"infinite temperature", func(c *RewardConfig) { c.Temperature = math.Inf(1) },
 			[]string{"reward.temperature +Inf must be a finite positive number"}},
 		{"every kind at once", func(c *RewardConfig) {
 			c.Temperature, c.SolutionMin, c.FormatPenalty, c.Estimator = 0, math.NaN(), math.Inf(-1), "l2"
 		}, []string{
 			"reward.temperature 0 must be a finite positive number",
-			"reward.solution_min is NaN",
-			"reward.format_penalty is -Inf",
+			"reward.solution_min is NaN: give a finite number (the default is 0.01)",
+			"reward.format_penalty is -Inf: give a finite number (the default is -1)",
 			`reward.estimator "l2": want "logratio", "k3" or "full"`,
 		}},
 		{"every coefficient", func(c *RewardConfig) {
 			c.SolutionMean, c.SolutionMin, c.KLMean, c.KLMax, c.FormatPenalty = math.NaN(), math.NaN(), math.Inf(1), math.NaN(), math.NaN()
 		}, []string{
-			"reward.solution_mean is NaN", "reward.solution_min is NaN",
-			"reward.kl_mean is +Inf", "reward.kl_max is NaN",
-			"reward.format_penalty is NaN",
+			"reward.solution_mean is NaN: give a finite number (the default is 1)", "reward.solution_min is NaN: give a finite number (the default is 0.01)",
+			"reward.kl_mean is +Inf: give a finite number (the default is 3)", "reward.kl_max is NaN: give a finite number (the default is 0.03)",
+			"reward.format_penalty is NaN: give a finite number (the default is -1)",
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

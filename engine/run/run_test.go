@@ -257,7 +257,7 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 		}, []problem{{"prompts.teacher_system", "prompts.teacher_system contains the ChatML marker <|im_end|>"},
 			{"prompts.student_system", "prompts.student_system is empty"}}},
 		{"[reward] and [grpo] name their keys by their paths", func(c *runconfig.Config) { c.Reward.KLMax, c.GRPO.Samples = math.NaN(), 1 },
-			[]problem{{"reward.kl_max", "reward.kl_max is NaN"}, {"grpo.samples", "grpo.samples 1 per question"}}},
+			[]problem{{"reward.kl_max", "reward.kl_max is NaN: give a finite number (the default is 0.03)"}, {"grpo.samples", "grpo.samples 1 per question"}}},
 		{"scored at another temperature than sampled", func(c *runconfig.Config) { c.GRPO.Temperature = 1 },
 			[]problem{{"reward.temperature", "reward.temperature 0.7 differs from grpo.temperature 1"}}},
 		{"an invalid temperature is not also said to differ", func(c *runconfig.Config) { c.GRPO.Temperature = 0 },
