@@ -1232,7 +1232,12 @@ func linearGroups(n int) [3]uint32 {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // Close waits for the device and releases everything it holds. Tensors of
-// the Device must not be used afterwards.
+// the Device must not be used afterwards: ops on them record nothing and
+// reads fail with Err. A Device that had failed (lost, out of memory)
+// submits nothing more (a lost device's fence may never signal) and keeps
+// its failure as Err, the reason its work stopped, which whoever reads Err
+// after Close (a run's end) should see; a healthy one's Err then says it
+// is closed.
 func (d *Device) Close() {
 	if d == nil || d.vk == nil {
 		return
@@ -1287,5 +1292,7 @@ func (d *Device) Close() {
 		d.vk.destroyInstance(d.instance, nil)
 		d.instance = 0
 	}
-	d.err = &Error{Kind: ErrVulkan, Device: d.info.Name, Op: "use the device", Err: errors.New("it is closed")}
+	if d.err == nil {
+		d.err = &Error{Kind: ErrVulkan, Device: d.info.Name, Op: "use the device", Err: errors.New("it is closed")}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -583,6 +584,103 @@ func TestLoseAfter(t *testing.T) {
 	}
 	if err := d.Read(out, x); !errors.Is(err, ErrDeviceLost) {
 		t.Fatalf("Read after the loss: %v, want ErrDeviceLost", err)
+	}
+}
+
+// TestCloseAfterLoss: a Backend whose device was lost mid-run closes as
+// runner.Handle.Close closes it after the final checkpoint. Close submits
+// nothing more (a lost device's fence may never signal), frees every
+// buffer it held (live tensors, a tensor freed while the lost batch
+// recorded, the scratch slots and the head's scratch, the RoPE tables),
+// and its Err still says the device was lost: "it is closed" in its place
+// hid why the run stopped from whoever reads Err after Close. A second
+// Close, tensors used, freed or collected after it, and a healthy
+// device's Close (Err: closed) do nothing more.
+func TestCloseAfterLoss(t *testing.T) {
+	openOrSkip(t)
+	for _, c := range []struct {
+		name      string
+		loseAfter string
+		want      error  // Err after Close
+		says      string // in Err's text
+	}{
+		{"lost", "2", ErrDeviceLost, "VK_ERROR_DEVICE_LOST"},
+		{"healthy", "", ErrVulkan, "closed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("RLT_VULKAN_LOSE_AFTER", c.loseAfter)
+			d, err := Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := NewBackend(d)
+			const rows, dm, vocab = 6, 8, 40
+			h, w := b.New("h", rows, dm), b.New("w", vocab, dm)
+			vals := make([]float32, vocab*dm)
+			for i := range vals {
+				vals[i] = float32(i%7) / 7
+			}
+			b.Write(h, vals[:rows*dm])
+			b.Write(w, vals)
+			rope := b.NewRoPETable(16, dm, 10000)
+			if rope.Cos == nil || rope.Sin == nil {
+				t.Fatal("NewRoPETable made no tables")
+			}
+			lp, lse := b.New("lp", rows, 1), b.New("lse", rows, 1)
+			targets := []int32{1, 2, -1, 3, 4, 5}
+			b.HeadLogProbs(lp, lse, nil, h, w, vocab, targets, 1) // the head's scratch
+			ids := make([]int32, rows)
+			b.Argmax(ids, h) // a scratch slot; waits for batch 1
+			if err := b.Err(); err != nil {
+				t.Fatalf("batch 1: %v", err)
+			}
+			gone := b.New("gone", rows, dm)
+			b.Scale(h, 2)
+			d.Free(gone.Storage().(*Tensor)) // the batch may use it: freed after its fence
+			err = d.Flush()
+			if lost := c.loseAfter != ""; lost != (err != nil) || lost && !errors.Is(err, ErrDeviceLost) {
+				t.Fatalf("batch 2: Flush = %v, want lost %v", err, lost)
+			}
+			if len(d.garbage) == 0 && err != nil {
+				t.Fatal("the lost batch left no buffer to free: the test no longer reaches Close's garbage")
+			}
+			held, _ := b.MemoryUse()
+			if held == 0 {
+				t.Fatal("the device holds no memory before Close")
+			}
+			submits := d.Submits()
+
+			b.Close()
+			if d.Submits() != submits {
+				t.Errorf("Close submitted %d batches more", d.Submits()-submits)
+			}
+			if held, _ := d.MemoryUse(); held != 0 || len(d.tensors) != 0 || len(d.garbage) != 0 || d.backendBytes != 0 {
+				t.Errorf("after Close the device holds %d bytes of device memory, %d tensors, %d buffers to free, %d of the Backend's bytes; want none",
+					held, len(d.tensors), len(d.garbage), d.backendBytes)
+			}
+			check := func(when string) {
+				t.Helper()
+				if err := b.Err(); !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), d.Info().Name) {
+					t.Errorf("Err %s: %v; want %v saying %q and naming the device", when, err, c.want, c.says)
+				}
+			}
+			check("after Close")
+
+			// After Close: a second Close, ops, reads, new tensors, Free and
+			// the finalizers of collected tensors touch no Vulkan handle.
+			b.Close()
+			b.Scale(h, 2)
+			if err := d.Read(make([]float32, rows*dm), h.Storage().(*Tensor)); err == nil {
+				t.Error("Read after Close returned no error")
+			}
+			b.New("after", 3)
+			d.Free(w.Storage().(*Tensor))
+			h, w, lp, lse, rope, gone = nil, nil, nil, nil, nil, nil
+			runtime.GC()
+			runtime.GC()
+			b.HeldBytes() // reaps the collected tensors' buffers
+			check("after a second Close and use")
+		})
 	}
 }
 
