@@ -82,8 +82,9 @@ func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, t
 // with tdir, the folder whose tokenizer tok the rows are in (owner names
 // it: "the teacher", or with --reference "--tokenizer-from"), as rlt score
 // checks its --student: a ChatML model folder (rlt.CheckChatML) whose
-// tokenizer.json is tok's vocabulary (rlt.SameVocabulary; why says what
-// reads tok's tokens with it, and what to give) and whose embedding has a
+// tokenizer.json is tok's vocabulary (rlt.SameVocabularyOf, its tokens
+// said as owner's and flag's; why says what reads tok's tokens with it,
+// and what to give) and whose embedding has a
 // row for each of them (rlt.CheckTokenizerRows). It says the folder's
 // positions (max_position_embeddings). Each refusal names flag and dir:
 // one owner, where --student-init's and --reward-student's were written
@@ -96,7 +97,7 @@ func checkStudentFolder(flag, dir, owner, tdir string, tok *tokenizer.Tokenizer,
 	if err != nil {
 		return 0, fmt.Errorf("%s %s: %w", flag, dir, err)
 	}
-	if err := rlt.SameVocabulary(tok, stok); err != nil {
+	if err := rlt.SameVocabularyOf(owner, tok, flag, stok); err != nil { // the roles as given: --tokenizer-from is no teacher
 		return 0, fmt.Errorf("%s %s and %s %s: %w (%s)", flag, dir, owner, tdir, err, why)
 	}
 	if err := rlt.CheckTokenizerRows(flag, dir, tok.VocabSize()); err != nil {

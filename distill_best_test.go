@@ -202,6 +202,10 @@ func TestDistillStudentFoldersCheckedAlike(t *testing.T) {
 			{none, "rlt distill: " + c.flag + " " + none + ": model folder " + none + " does not exist"},
 			{other, "rlt distill: " + c.flag + " " + other + " and " + c.owner + " " + distillTeacher + ": different tokenizers: "},
 			{other, "; RLT needs one shared tokenizer (" + c.why + ")"},
+			// Its tokens named by the roles as given: under --reference
+			// it said "for the teacher", of a folder given as no teacher.
+			{other, " for " + c.owner + " and "},
+			{other, " for " + c.flag + "; RLT needs one shared tokenizer"},
 			{short, "rlt distill: " + c.flag + " " + short + fmt.Sprintf(": its tokenizer.json has %d tokens, but %s's vocab_size is 200", tok.VocabSize(), cfgPath)},
 		} {
 			args := append([]string{"--out", out, c.flag, f.dir}, c.args...)

@@ -261,23 +261,33 @@ type Vocabulary interface {
 }
 
 // SameVocabulary says whether a (the teacher's tokenizer) and b (the
-// student's) tokenize alike: the same tokens under the same ids. RLT
-// locates the explanation's ids in both models' sequences, so they must.
-// The error names the first token that differs.
+// student's) tokenize alike: SameVocabularyOf, the two named the teacher
+// and the student.
 func SameVocabulary(a, b Vocabulary) error {
+	return SameVocabularyOf("the teacher", a, "the student", b)
+}
+
+// SameVocabularyOf says whether a and b tokenize alike: the same tokens
+// under the same ids. RLT locates the explanation's ids in both models'
+// sequences, so they must. The error names the first token that differs,
+// and whose tokenizer has it by aWho and bWho, the roles as the caller's
+// user gave them ("the teacher", "--tokenizer-from", "--student-init"):
+// a folder given as --tokenizer-from is no teacher, and a refusal that
+// called it one named a model the user never gave.
+func SameVocabularyOf(aWho string, a Vocabulary, bWho string, b Vocabulary) error {
 	n := min(a.VocabSize(), b.VocabSize())
 	for id := int32(0); id < int32(n); id++ {
 		if x, y := a.TokenString(id), b.TokenString(id); x != y {
-			return fmt.Errorf("different tokenizers: token %d is %q for the teacher and %q for the student; RLT needs one shared tokenizer", id, x, y)
+			return fmt.Errorf("different tokenizers: token %d is %q for %s and %q for %s; RLT needs one shared tokenizer", id, x, aWho, y, bWho)
 		}
 	}
 	if a.VocabSize() != b.VocabSize() {
-		longer, who := a, "teacher"
+		longer, who := a, aWho
 		if b.VocabSize() > a.VocabSize() {
-			longer, who = b, "student"
+			longer, who = b, bWho
 		}
-		return fmt.Errorf("different tokenizers: the teacher's has %d tokens, the student's %d; the first differing is token %d, %q, only the %s's; RLT needs one shared tokenizer",
-			a.VocabSize(), b.VocabSize(), n, longer.TokenString(int32(n)), who)
+		return fmt.Errorf("different tokenizers: %s's has %d tokens, %s's %d; the first differing is token %d, %q, only %s's; RLT needs one shared tokenizer",
+			aWho, a.VocabSize(), bWho, b.VocabSize(), n, longer.TokenString(int32(n)), who)
 	}
 	return nil
 }

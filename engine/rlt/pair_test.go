@@ -64,6 +64,38 @@ func TestSameVocabulary(t *testing.T) {
 	}
 }
 
+// vocab is a vocabulary of the tokens it lists, under their indices.
+type vocab []string
+
+func (v vocab) VocabSize() int              { return len(v) }
+func (v vocab) TokenString(id int32) string { return v[id] }
+
+// SameVocabularyOf names each tokenizer by the role its caller's user
+// gave it, in both of its refusals: a folder given as --tokenizer-from
+// (rlt distill --reference) is no teacher, and was called one.
+func TestSameVocabularyOfNamesTheRolesGiven(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		a, b vocab
+		want string
+	}{
+		{"a token differs", vocab{"a", "b"}, vocab{"a", "c"},
+			`different tokenizers: token 1 is "b" for --tokenizer-from and "c" for --student-init; RLT needs one shared tokenizer`},
+		{"the second is longer", vocab{"a"}, vocab{"a", "c"},
+			`different tokenizers: --tokenizer-from's has 1 tokens, --student-init's 2; the first differing is token 1, "c", only --student-init's; RLT needs one shared tokenizer`},
+		{"the first is longer", vocab{"a", "b"}, vocab{"a"},
+			`different tokenizers: --tokenizer-from's has 2 tokens, --student-init's 1; the first differing is token 1, "b", only --tokenizer-from's; RLT needs one shared tokenizer`},
+	} {
+		if err := SameVocabularyOf("--tokenizer-from", c.a, "--student-init", c.b); err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	// SameVocabulary is the pair's: the teacher's and the student's.
+	if err := SameVocabulary(vocab{"a"}, vocab{"a", "c"}); err == nil || !strings.Contains(err.Error(), `the teacher's has 1 tokens, the student's 2; the first differing is token 1, "c", only the student's`) {
+		t.Errorf("SameVocabulary: %v", err)
+	}
+}
+
 func itoa(n int) string {
 	var b []byte
 	for {
