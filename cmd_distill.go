@@ -267,7 +267,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 				return ""
 			})
 		} else {
-			exs = data.Report.Drop(data.Examples, rewardFits(runpkg.FitReason(tok, p, *maxNew, pos), tok, p, *maxNew, pos.Teacher, rewardPos, *rewardStudent))
+			exs = data.Report.Drop(data.Examples, rewardFits(tok, p, *maxNew, pos, rewardPos, *rewardStudent))
 		}
 		if set["questions"] && *n < len(exs) {
 			exs = exs[:*n]

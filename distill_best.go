@@ -110,20 +110,24 @@ func checkStudentFolder(flag, dir, owner, tdir string, tok *tokenizer.Tokenizer,
 	return positions, nil
 }
 
-// rewardFits is fit, a data row's reason to be left out, with, where
-// rewardDir is given, the row's reason from the reward's student (its
-// rewardPos positions): each explanation of the row is scored, read by it
-// with the row's context and solution.
-func rewardFits(fit func(task.Example) string, tok rlt.Encoder, p record.Prompts, maxNew, teacherPos, rewardPos int, rewardDir string) func(task.Example) string {
+// rewardFits is a data row's reason to be left out (runpkg.FitReason of
+// the distilled pair's positions pos), with, where rewardDir is given,
+// the row's reason from the reward's student (its rewardPos positions):
+// each explanation of the row is scored, read by it with the row's
+// context and solution. Both read the same teacher prompt and student
+// context, so each row's are measured once (rlt.PromptLengths), where
+// the two reasons each tokenized them.
+func rewardFits(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions, rewardPos int, rewardDir string) func(task.Example) string {
 	if rewardDir == "" {
-		return fit
+		return runpkg.FitReason(tok, p, maxNew, pos)
 	}
-	reward := runpkg.FitReason(tok, p, maxNew, rlt.Positions{Teacher: teacherPos, Student: rewardPos})
+	reward := rlt.Positions{Teacher: pos.Teacher, Student: rewardPos}
 	return func(ex task.Example) string {
-		if why := fit(ex); why != "" {
+		teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
+		if why := runpkg.LengthsFitReason(maxNew, pos, ex.Question, teacher, student); why != "" {
 			return why
 		}
-		if why := reward(ex); why != "" { // named by its folder, as a task's question's refusal names it
+		if why := runpkg.LengthsFitReason(maxNew, reward, ex.Question, teacher, student); why != "" { // named by its folder, as a task's question's refusal names it
 			return strings.Replace(why, model.Name("student", ""), model.Name("student", rewardDir), 1)
 		}
 		return ""

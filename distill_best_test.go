@@ -12,7 +12,9 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -709,4 +711,54 @@ func TestDistillBestOfStoppedWhileTheRewardStudentLoads(t *testing.T) {
 	if stderr.Len() != 0 {
 		t.Errorf("stderr %q: the ranking began", stderr.String())
 	}
+}
+
+// rewardFits measures each data row's teacher prompt and student context
+// once, though it checks them against two pairs of positions (the
+// distilled student's and the reward's), where it tokenized them for
+// each; and each reason is the first pair's, else the reward's with its
+// student named by its folder.
+func TestRewardFitsMeasuresEachRowOnce(t *testing.T) {
+	tok, err := loadTokenizer(distillTeacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := record.DefaultPrompts()
+	ex := task.Example{Question: "12+34=?", Solution: "46"}
+	teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
+	const maxNew, rewardDir = 8, "/tmp/reward-student"
+	fits, short := student+maxNew, student+maxNew-1 // a student's positions that leave the budget, and one fewer
+	for _, c := range []struct {
+		name       string
+		pos        rlt.Positions // the distilled pair's
+		rewardPos  int
+		rewardDir  string
+		wantPrefix string // "" = it fits
+	}{
+		{"fits both", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, fits, rewardDir, ""},
+		{"too long for the teacher", rlt.Positions{Teacher: teacher + maxNew - 1, Student: fits}, fits, rewardDir, "too long for the teacher: "},
+		{"too long for the distilled student", rlt.Positions{Teacher: teacher + maxNew, Student: short}, short, rewardDir, "too long for the student: "},
+		{"too long for the reward's student", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, short, rewardDir, "too long for the student " + rewardDir + ": "},
+		{"no reward's student", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, 0, "", ""},
+	} {
+		enc := &countingEncoder{Encoder: tok, texts: map[string]int{}}
+		why := rewardFits(enc, p, maxNew, c.pos, c.rewardPos, c.rewardDir)(ex)
+		if (c.wantPrefix == "") != (why == "") || !strings.HasPrefix(why, c.wantPrefix) {
+			t.Errorf("%s: reason %q, want one starting %q", c.name, why, c.wantPrefix)
+		}
+		if n := enc.texts[p.TeacherPrompt(ex.Question, ex.Solution)]; n != 1 {
+			t.Errorf("%s: the teacher's prompt was tokenized %d times, want once", c.name, n)
+		}
+	}
+}
+
+// countingEncoder is a tokenizer that counts the texts it encodes.
+type countingEncoder struct {
+	rlt.Encoder
+	texts map[string]int
+}
+
+func (c *countingEncoder) Encode(text string) []int32 {
+	c.texts[text]++
+	return c.Encoder.Encode(text)
 }

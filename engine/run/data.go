@@ -169,15 +169,22 @@ func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
 // budget. Use it with task.Report.Drop.
 func FitReason(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions) func(task.Example) string {
 	return func(ex task.Example) string {
-		_, short := pos.Budget(maxNew, 1, func(int) (string, int, int) {
-			teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
-			return ex.Question, teacher, student
-		})
-		if short == nil {
-			return ""
-		}
-		return tooLong(short.Who, short.Prompt, maxNew, short.Positions)
+		teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
+		return LengthsFitReason(maxNew, pos, ex.Question, teacher, student)
 	}
+}
+
+// LengthsFitReason is FitReason's reason for an example of question whose
+// teacher prompt and student context take teacher and student tokens
+// (rlt.PromptLengths), for a caller that checks them against more than
+// one pair of positions (rlt distill --best-of: the distilled student's
+// and the reward's), measured once.
+func LengthsFitReason(maxNew int, pos rlt.Positions, question string, teacher, student int) string {
+	_, short := pos.Budget(maxNew, 1, func(int) (string, int, int) { return question, teacher, student })
+	if short == nil {
+		return ""
+	}
+	return tooLong(short.Who, short.Prompt, maxNew, short.Positions)
 }
 
 // Summary describes the data in one line: rows read, trained on, held out
