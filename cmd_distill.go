@@ -51,7 +51,9 @@ the run configuration's defaults unless --c1, --c2, --c3 (λ), --c4,
 flags), at the sampling temperature; stderr says the reward so resolved
 before the ranking starts, then the mean reward of the kept explanations
 and of all, and --samples-out FILE keeps every sample with its reward and
-the reward's configuration, in lines rlt score reads.
+the reward's configuration, in lines rlt score reads. The student's folder
+records the ranking in OUT/student/ranking.json: N, the reward so resolved,
+the teacher and the reward's student.
 
 With --data FILE the questions and solutions come from your JSON Lines file
 instead of a task's train split ({"question" (or "prompt"), "solution",
@@ -324,6 +326,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	// explanations left out for a tag or their length, of all.
 	rows := runpkg.ReferenceRows(exs)
 	all, tagged, long := len(exs), 0, 0
+	var ranking *record.Ranking // how the rows were chosen, where ranked: the student's folder records it
 	if !*reference && *bestOfN > 1 {
 		// The kept explanation of each question is one the student can
 		// learn from wherever one is, by Learnable's rule: the ranking
@@ -336,6 +339,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 		tagged, long = st.Tagged, st.Long
+		ranking = &record.Ranking{BestOf: b.N, Reward: b.ResolvedReward(), Teacher: absPath(*tdir), RewardStudent: absPath(*rewardStudent)}
 	} else {
 		if !*reference {
 			fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
@@ -417,7 +421,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	sdir := filepath.Join(*out, "student")
 	if err := saveHeld(ctx, stderr, sdir, func() error {
 		return saveModelFolder(sdir, func(sdir string) error {
-			return writeStudent(student, sdir, *tdir, *init, p)
+			return writeStudent(student, sdir, *tdir, *init, p, ranking)
 		})
 	}); err != nil {
 		return room.IfFull(err)
@@ -429,8 +433,10 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 // writeStudent writes the distilled student into sdir: its weights, the
 // teacher's tokenizer and side files, the generation config of init (the
 // student's own folder, if given and it holds one) or else the teacher's,
-// written once, and the prompts.
-func writeStudent(student *model.Model, sdir, tdir, init string, p record.Prompts) error {
+// written once, the prompts, and where its rows were ranked (rlt distill
+// --best-of) how (record.RankingFile): the folder is all a user given the
+// student has of how it was made.
+func writeStudent(student *model.Model, sdir, tdir, init string, p record.Prompts, ranking *record.Ranking) error {
 	if err := student.Save(sdir, hf.F32); err != nil {
 		return err
 	}
@@ -452,7 +458,19 @@ func writeStudent(student *model.Model, sdir, tdir, init string, p record.Prompt
 	if err := record.WritePrompts(sdir, p); err != nil {
 		return err
 	}
+	if ranking != nil {
+		return record.WriteRanking(sdir, *ranking)
+	}
 	return nil
+}
+
+// absPath is dir made absolute, for a record read from another folder
+// than the command ran in; dir as given where it cannot be.
+func absPath(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 // distillRows is the file in --out that holds the rows the student learns

@@ -104,7 +104,7 @@ func TestDistilledStudentsGenerationConfig(t *testing.T) {
 				init = folder(c.init)
 			}
 			sdir := filepath.Join(t.TempDir(), "student")
-			if err := writeStudent(student, sdir, tdir, init, record.DefaultPrompts()); err != nil {
+			if err := writeStudent(student, sdir, tdir, init, record.DefaultPrompts(), nil); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(filepath.Join(sdir, "generation_config.json"))

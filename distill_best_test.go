@@ -341,6 +341,33 @@ func TestDistillBestOfSaysItsReward(t *testing.T) {
 	if i, j := strings.Index(said, say), strings.Index(said, "ranked "); i < 0 || j < i {
 		t.Errorf("stderr does not say the reward before the ranking:\n%s", said)
 	}
+	// The student's folder records the ranking its rows were chosen by
+	// (record.RankingFile): the same resolved reward, the samples a
+	// question, the teacher and the reward's student, by folders that
+	// read alike from anywhere. It recorded nothing of it.
+	b, err := os.ReadFile(filepath.Join(out, "student", record.RankingFile))
+	if err != nil {
+		t.Fatalf("the distilled student's folder records no ranking: %v", err)
+	}
+	var ranking record.Ranking
+	if err := json.Unmarshal(b, &ranking); err != nil {
+		t.Fatalf("%s: %v: %s", record.RankingFile, err, b)
+	}
+	abs := func(dir string) string {
+		a, err := filepath.Abs(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if wantRanking := (record.Ranking{BestOf: n, Reward: want, Teacher: abs(distillTeacher), RewardStudent: abs(distillStudent)}); ranking != wantRanking {
+		t.Errorf("%s records %+v, want %+v", record.RankingFile, ranking, wantRanking)
+	}
+	for _, key := range []string{`"best_of"`, `"reward_config"`, `"estimator": "k3"`, `"teacher"`, `"reward_student"`} {
+		if !strings.Contains(string(b), key) {
+			t.Errorf("%s lacks %s:\n%s", record.RankingFile, key, b)
+		}
+	}
 	samples, err := os.ReadFile(samplesPath)
 	if err != nil {
 		t.Fatal(err)
@@ -418,6 +445,9 @@ func TestDistillBestOfOneIsTheRawRows(t *testing.T) {
 		var err error
 		if rows[i], err = os.ReadFile(filepath.Join(out, distillRows)); err != nil {
 			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(out, "student", record.RankingFile)); !os.IsNotExist(err) {
+			t.Errorf("distill %v: the student of raw explanations records a ranking (%v)", extra, err)
 		}
 	}
 	if string(rows[0]) != string(rows[1]) {
