@@ -743,6 +743,143 @@ func TestDistillBestOfStoppedWhileTheRewardStudentLoads(t *testing.T) {
 	}
 }
 
+// rlt distill --best-of --estimator full ranks by the full-vocabulary KL
+// (RLT.md §3), run for real at the embedded models' size, where only its
+// refusals were tested: the same seed samples the same explanations as
+// the default logratio estimator (the estimator ranks, it does not
+// sample), each sample's reward is rlt score --estimator full's of it,
+// and each question keeps the first sample with the highest of its own
+// estimator's rewards. So the two distills keep the same row where the
+// two estimators rank a question's samples first alike, and another where
+// they do not; the samples must give a question of each, or the test
+// cannot tell the full estimator from logratio.
+func TestDistillBestOfFullEstimator(t *testing.T) {
+	const n, questions = 3, 6
+	type sample struct {
+		Group, Sample int
+		Completion    string
+		Reward        float64
+		Kept          bool
+		RewardConfig  record.RewardConfig `json:"reward_config"`
+	}
+	distill := func(est string) (samples []sample, raw string, rows []string) {
+		dir := t.TempDir()
+		out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+		code, _, errs := runCLI(t, "", "distill", "--teacher", distillTeacher, "--best-of", fmt.Sprint(n), "--reward-student", distillStudent,
+			"--estimator", est, "--samples-out", samplesPath, "--out", out, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2",
+			"--max-new-tokens", "48", "--seed", "3", "--device", "cpu")
+		if code != 0 {
+			t.Fatalf("distill --best-of %d --estimator %s: exit %d: %s", n, est, code, errs)
+		}
+		b, err := os.ReadFile(samplesPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = string(b)
+		for i, l := range strings.Split(strings.TrimSpace(raw), "\n") {
+			var s sample
+			if err := json.Unmarshal([]byte(l), &s); err != nil {
+				t.Fatalf("--estimator %s: --samples-out line %d: %v: %s", est, i+1, err, l)
+			}
+			if s.Group != i/n || s.Sample != i%n || s.RewardConfig.Estimator != record.Estimator(est) {
+				t.Fatalf("--estimator %s: --samples-out line %d is group %d sample %d of estimator %q", est, i+1, s.Group, s.Sample, s.RewardConfig.Estimator)
+			}
+			samples = append(samples, s)
+		}
+		if len(samples) != n*questions {
+			t.Fatalf("--estimator %s: --samples-out has %d lines, want %d", est, len(samples), n*questions)
+		}
+		b, err = os.ReadFile(filepath.Join(out, distillRows))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return samples, raw, strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	full, fullRaw, fullRows := distill("full")
+	logratio, _, logratioRows := distill("logratio")
+
+	// The full estimator's rewards are rlt score's, apart from distill.
+	// (-short leaves out this second scoring of every sample.)
+	if !testing.Short() {
+		code, scored, errs := runCLI(t, fullRaw, "score", "--teacher", distillTeacher, "--student", distillStudent,
+			"--temperature", "0.7", "--estimator", "full", "--device", "cpu")
+		if code != 0 {
+			t.Fatalf("rlt score --estimator full of the samples: exit %d: %s", code, errs)
+		}
+		for i, l := range strings.Split(strings.TrimSpace(scored), "\n") {
+			var s struct{ Reward float64 }
+			if err := json.Unmarshal([]byte(l), &s); err != nil || i >= len(full) {
+				t.Fatalf("rlt score line %d of %d samples: %v: %.200s", i+1, len(full), err, l)
+			}
+			if r := full[i].Reward; math.Abs(r-s.Reward) > 1e-5*max(1, math.Abs(s.Reward)) {
+				t.Errorf("sample %d: --samples-out says reward %g with --estimator full, rlt score --estimator full %g", i, r, s.Reward)
+			}
+		}
+	}
+
+	// kept is the sample a question keeps: the first with the highest
+	// reward, marked kept, whose explanation is the question's row.
+	kept := func(est string, samples []sample, rows []string, q int) int {
+		group := samples[q*n : (q+1)*n]
+		best := 0
+		for k, s := range group {
+			if s.Reward > group[best].Reward {
+				best = k
+			}
+		}
+		for k, s := range group {
+			if s.Kept != (k == best) {
+				t.Errorf("--estimator %s question %d: sample %d marked kept %v; the first with the highest reward is %d", est, q, k, s.Kept, best)
+			}
+		}
+		row, err := record.ParseRow([]byte(rows[q]))
+		if err != nil {
+			t.Fatalf("--estimator %s: %s row %d: %v", est, distillRows, q+1, err)
+		}
+		if want := record.Extract(group[best].Completion).Body; row.Explanation != want {
+			t.Errorf("--estimator %s: %s row %d is %q, want the highest-reward sample's %q", est, distillRows, q+1, row.Explanation, want)
+		}
+		return best
+	}
+	if len(fullRows) != questions || len(logratioRows) != questions {
+		t.Fatalf("%d and %d rows (full, logratio), want %d each", len(fullRows), len(logratioRows), questions)
+	}
+	rewards := func(samples []sample) []float64 {
+		var rs []float64
+		for _, s := range samples {
+			rs = append(rs, s.Reward)
+		}
+		return rs
+	}
+	agree, differ := 0, 0
+	for q := range questions {
+		for k := range n {
+			i := q*n + k
+			if full[i].Completion != logratio[i].Completion {
+				t.Fatalf("question %d sample %d: --estimator full sampled %q, logratio %q: the estimator changed the samples", q, k, full[i].Completion, logratio[i].Completion)
+			}
+		}
+		f, l := kept("full", full, fullRows, q), kept("logratio", logratio, logratioRows, q)
+		sameRow := fullRows[q] == logratioRows[q]
+		switch {
+		case f == l:
+			agree++
+			if !sameRow {
+				t.Errorf("question %d: both estimators rank sample %d first, yet the rows differ:\n%s\n%s", q, f, fullRows[q], logratioRows[q])
+			}
+		case record.Extract(full[q*n+f].Completion).Body != record.Extract(full[q*n+l].Completion).Body:
+			differ++
+			if sameRow {
+				t.Errorf("question %d: full ranks sample %d first, logratio %d, yet the rows are the same", q, f, l)
+			}
+		}
+	}
+	if agree == 0 || differ == 0 {
+		t.Fatalf("the estimators rank %d questions' samples first alike and %d apart: the test needs one of each to tell full from logratio; change --seed or --questions (full %v, logratio %v)",
+			agree, differ, rewards(full), rewards(logratio))
+	}
+}
+
 // rewardFits measures each data row's teacher prompt and student context
 // once, though it checks them against two pairs of positions (the
 // distilled student's and the reward's), where it tokenized them for
