@@ -94,7 +94,7 @@ func FuzzDecodeRequests(f *testing.F) {
 				"bad_words": req.BadWords, "min_tokens": req.MinTokens, "allowed_token_ids": req.AllowedTokenIDs}
 			readsBack(t, w, parseCompletions, req)
 		case 1:
-			req, err := parseGenerate(body)
+			req, err := parseGenerate(body, fuzzModel)
 			saysAsGiven(t, body, err)
 			saysWhereGiven(t, body, err)
 			if err != nil {
@@ -138,7 +138,7 @@ func FuzzDecodeRequests(f *testing.F) {
 					}
 				}
 			}
-			readsBack(t, w, parseGenerate, req)
+			readsBack(t, w, func(b []byte) (generateRequest, error) { return parseGenerate(b, fuzzModel) }, req)
 		case 2:
 			_, _, err := parseTokenize(body)
 			saysAsGiven(t, body, err)
@@ -150,6 +150,16 @@ func FuzzDecodeRequests(f *testing.F) {
 		}
 	})
 }
+
+// fuzzModel is a model of 64 positions and a vocabulary of 256, whose
+// tokens are a text's bytes, for parseGenerate to check inputs against.
+var fuzzModel = &generateModel{positions: 64, vocab: 256, encode: func(text string) []int32 {
+	ids := make([]int32, len(text))
+	for i := range len(text) {
+		ids[i] = int32(text[i])
+	}
+	return ids
+}}
 
 // saysAsGiven checks that err, a refusal of body, says no stand-in
 // pythonJSON put for a literal or for a client's number (with one zero

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/big"
 	"net/http"
 	"reflect"
 	"slices"
@@ -36,6 +37,9 @@ type generateItem struct {
 	StopTokenIDs []int64
 	LogitBias    logitBiasField
 	Bias         *rlt.LogitBias
+	// Encoded is a text input's tokens, encoded once, where parseGenerate
+	// checked its length against the model (nil for input_ids).
+	Encoded []int32
 }
 
 // generateRequest is a /generate body as rlt serve takes it: one input, or
@@ -206,8 +210,52 @@ func parseInputs(textRaw, idsRaw json.RawMessage) (inputs []prompt, list bool, e
 	return nil, false, errors.New("give text or input_ids (not empty)")
 }
 
-// parseGenerate decodes and checks a /generate body.
-func parseGenerate(body []byte) (generateRequest, error) {
+// generateModel is what SGLang checks each /generate input against as it
+// reads it: the model's positions (TokenizerManager._validate_one_request)
+// and vocabulary (SamplingParams.verify's logit_bias keys), and the
+// tokenizer by which a text's length is counted.
+type generateModel struct {
+	positions, vocab int
+	encode           func(string) []int32
+}
+
+// generateModel is s's model as parseGenerate checks inputs against it.
+func (s *Server) generateModel() *generateModel {
+	return &generateModel{positions: s.maxLen(), vocab: s.Src.Vocab, encode: s.Tok.Encode}
+}
+
+// checkInput is SGLang's _validate_one_request of an input of n tokens
+// whose sampling_params are v, in its words: an input that fills the
+// model's positions, then one whose max_new_tokens, given and not null,
+// would pass them with it (inf too; one absent is not looked at there,
+// though SamplingParams then makes it 128).
+func (m *generateModel) checkInput(n int, v spView) error {
+	if n >= m.positions {
+		return fmt.Errorf("The input (%d tokens) is longer than the model's context length (%d tokens).", n, m.positions)
+	}
+	raw, given := v.given["max_new_tokens"]
+	if !given || isNull(raw) || !(v.maxNew+float64(n) > float64(m.positions)) { // nan passes: Python's comparison with it is false
+		return nil
+	}
+	total := "inf" // Python's inf + n
+	if asked, ok := new(big.Int).SetString(string(raw), 10); ok {
+		total = asked.Add(asked, big.NewInt(int64(n))).String()
+	}
+	return fmt.Errorf("Requested token count exceeds the model's maximum context length of %d tokens. You requested a total of %s tokens: %d tokens from the input messages and %s tokens for the completion. Please reduce the number of tokens in the input messages or the completion to fit within the limit.",
+		m.positions, total, n, v.said("max_new_tokens", v.maxNew))
+}
+
+// parseGenerate decodes and checks a /generate body, its inputs against
+// the model m as SGLang checks them as it reads them. Where a
+// request has several faults, the one returned is the one SGLang reports
+// first: the request's shape (GenerateReqInput's normalize: text or
+// input_ids, n, the lists' lengths, rid); then each input in turn, its
+// length and max_new_tokens against the model's positions (checkInput),
+// then its sampling_params (sglangChecks: SamplingParams' normalize and
+// verify, logit_bias's keys among them); then, once every input has
+// passed, what rlt serve refuses of what SGLang answers (stream, a field
+// refused unless unset, max_new_tokens above 1...).
+func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 	body = pythonJSON(body) // as SGLang's FastAPI reads it
 	var raw struct {
 		Text            json.RawMessage `json:"text"`
@@ -223,8 +271,11 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	if err := decodeBody(body, &raw, sglangFields); err != nil {
 		return generateRequest{}, err
 	}
+	// own is rlt serve's first refusal of what SGLang answers, returned
+	// once every check of SGLang's has passed, of every input.
+	var own error
 	if raw.Stream {
-		return generateRequest{}, errors.New("rlt serve computes input log-probs and answers whole: stream must be false (or left out)")
+		own = errors.New("rlt serve computes input log-probs and answers whole: stream must be false (or left out)")
 	}
 	inputs, list, err := parseInputs(raw.Text, raw.InputIDs)
 	if err != nil {
@@ -253,8 +304,8 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
-	if field, why := checkFields(fields, sglangFields); field != "" {
-		return generateRequest{}, errors.New(refusal(field, field, why))
+	if field, why := checkFields(fields, sglangFields); field != "" && own == nil {
+		own = errors.New(refusal(field, field, why))
 	}
 	// n, which GenerateReqInput reads as it normalizes the request
 	// (parallelSamples), before SGLang reads each input's sampling_params.
@@ -287,17 +338,30 @@ func parseGenerate(body []byte) (generateRequest, error) {
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
-	// Each input's sampling_params as read (a view), checked first as
-	// SGLang checks them, input by input (sglangChecks), then, once all
-	// have passed, for what rlt serve refuses of what SGLang answers.
+	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs, Samples: samples}
+	// Each input in turn as SGLang reads it (TokenizerManager's
+	// _tokenize_one_request): its length against the model's positions
+	// (checkInput), then its sampling_params as read (a view, sglangChecks);
+	// once all have passed, what rlt serve refuses of what SGLang answers.
 	views := make([]spView, n)
+	encoded := make([][]int32, n)
 	for i := range views {
 		views[i] = viewSP(rawSPs, sps, i)
-		if err := views[i].sglangChecks(); err != nil {
+		length := len(inputs[i].ids)
+		if inputs[i].text != nil {
+			encoded[i] = m.encode(*inputs[i].text)
+			length = len(encoded[i])
+		}
+		if err := m.checkInput(length, views[i]); err != nil {
+			return generateRequest{}, req.itemError(i, err)
+		}
+		if err := views[i].sglangChecks(m.vocab); err != nil {
 			return generateRequest{}, err
 		}
 	}
-	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs, Samples: samples}
+	if own != nil {
+		return generateRequest{}, own
+	}
 	for i := range req.Items {
 		v := views[i]
 		sp, maxNew, minNew := v.sp, v.maxNew, v.minNew
@@ -332,14 +396,15 @@ func parseGenerate(body []byte) (generateRequest, error) {
 		req.Items[i] = generateItem{In: inputs[i], MaxNew: int(maxNew), Temperature: temperatureOf((*float64)(sp.Temperature)),
 			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i],
 			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens, MinNew: int(minNew), StopTokenIDs: stops,
-			LogitBias: sp.LogitBias}
+			LogitBias: sp.LogitBias, Encoded: encoded[i]}
 	}
 	return req, nil
 }
 
 // spView is one input's sampling_params as parseGenerate checks them:
-// decoded (sp) and as given (raw: without top_k where SGLang puts its own
-// over it, greedyTopK), with max_new_tokens (128, SGLang's default, when
+// decoded (sp) and as given (given; raw: without top_k where SGLang puts
+// its own over it, greedyTopK), with max_new_tokens (128, SGLang's
+// default, when
 // absent or null; maxNewNull: null, SGLang's None, no bound but the
 // model's positions) and min_new_tokens read, and where the input's
 // messages say they are (where: "sampling_params[i]: " for a list; at:
@@ -366,7 +431,7 @@ func viewSP(raw perInput[map[string]json.RawMessage], sps perInput[samplingParam
 	if sps.isList {
 		v.where = sps.at("sampling_params", i) + ": "
 	}
-	if greedyTopK(v.sp.Temperature) {
+	if greedyTopK(v.sp.Temperature) && !v.normalized() {
 		v.raw = maps.Clone(v.raw)
 		delete(v.raw, "top_k") // SGLang's own 1 stands in its place
 	}
@@ -394,15 +459,38 @@ func (v spView) maxNewRefused() error {
 	return fmt.Errorf("%srlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got %s), not streamed", v.where, v.said("max_new_tokens", v.maxNew))
 }
 
+// normalized reports whether v's is_normalized is true, as Python reads
+// it (a value but null, false, 0, "", [] and {}): SamplingParams'
+// __post_init__ then returns at once, leaving stop_regex unread by
+// normalize and top_k as given to verify, where it would put 1 over it
+// (greedyTopK). rlt serve refuses it, once SGLang's checks have passed.
+func (v spView) normalized() bool {
+	switch x := jsonValue(v.given["is_normalized"]).(type) {
+	case bool:
+		return x
+	case json.Number:
+		f, ok := jsonFloat(x)
+		return !ok || f != 0 // nan is true
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	return false // absent or null
+}
+
 // sglangChecks refuses what SGLang refuses of v as it makes its
 // SamplingParams, in SGLang's order and words: normalize parses each
-// stop_regex, then verify checks temperature, the fields of
-// sglangVerifyOrder, min_new_tokens and max_new_tokens, and that one
-// grammar at most is set. A max_new_tokens below 0 (or nan or ±inf) is
-// refused where verify refuses one below 0, in rlt serve's words for any
-// but 0 and 1.
-func (v spView) sglangChecks() error {
-	if field, why := checkFieldsInOrder(v.raw, sglangSamplingFields, "stop_regex"); field != "" {
+// stop_regex (unless v is normalized), then verify checks temperature,
+// the fields of sglangVerifyOrder, min_new_tokens and max_new_tokens,
+// logit_bias's keys against a vocabulary of vocab (sglangBiasKeys), and
+// that one grammar at most is set. A
+// max_new_tokens below 0 (or nan or ±inf) is refused where verify refuses
+// one below 0, in rlt serve's words for any but 0 and 1.
+func (v spView) sglangChecks(vocab int) error {
+	if field, why := checkFieldsInOrder(v.raw, sglangSamplingFields, "stop_regex"); field != "" && !v.normalized() {
 		return v.refused(field, why)
 	}
 	if t := (*float64)(v.sp.Temperature); t != nil && (*t < 0 || math.IsInf(*t, 0) || math.IsNaN(*t)) { // no upper bound
@@ -419,6 +507,9 @@ func (v spView) sglangChecks() error {
 		return v.maxNewRefused()
 	case !(v.minNew <= v.maxNew):
 		return fmt.Errorf("%smin_new_tokens must be in [0, max_new_tokens(%d)], got %s.", v.where, int(v.maxNew), v.said("min_new_tokens", v.minNew))
+	}
+	if _, err := sglangBiasKeys(v.sp.LogitBias, vocab); err != nil {
+		return fmt.Errorf("%s%w", v.where, err)
 	}
 	if countSet(v.raw, "json_schema", "regex", "ebnf") > 1 {
 		return fmt.Errorf("%sOnly one of regex, json_schema, or ebnf can be set.", v.where)
@@ -561,18 +652,20 @@ func (s *Server) checkTopLogprobsNum(n int) error {
 	return nil
 }
 
-// generateIDs are the token ids of item's input, checked as SGLang checks
-// them against the model's positions and item's logprob_start_len.
+// generateIDs are the token ids of item's input (a text's as
+// parseGenerate encoded it, where it checked its length against the
+// model's positions), checked against the vocabulary, and against item's
+// logprob_start_len as SGLang's scheduler checks it.
 func (s *Server) generateIDs(it *generateItem) ([]int32, error) {
-	ids, err := s.resolve(it.In)
-	if err != nil {
-		return nil, err
+	ids := it.Encoded
+	if it.In.text == nil || ids == nil {
+		var err error
+		if ids, err = s.resolve(it.In); err != nil {
+			return nil, err
+		}
 	}
 	if len(ids) == 0 {
 		return nil, errors.New("give text or input_ids (not empty)")
-	}
-	if len(ids) >= s.maxLen() {
-		return nil, fmt.Errorf("The input (%d tokens) is longer than the model's context length (%d tokens).", len(ids), s.maxLen())
 	}
 	if it.Start >= len(ids) {
 		return nil, fmt.Errorf("logprob_start_len (%d) must be less than the input length (%d)", it.Start, len(ids))
@@ -612,9 +705,10 @@ func (it *generateItem) options(n, vocab int) rlt.PromptOptions {
 // its penalizer holds them, its stop_token_ids and the model's end of
 // sequence (EOS.SGLang), whatever ignore_eos. A stop token id outside the
 // vocabulary, which no token can be, holds nothing; a logit_bias key
-// outside it is refused (sglangLogitBias), whatever max_new_tokens, as
-// SamplingParams.verify refuses it. The token's log-probs are then of
-// the adjusted logits (rlt.LogitBias.Adjusted). nil: no adjustment.
+// outside it was refused by parseGenerate (sglangChecks), whatever
+// max_new_tokens, as SamplingParams.verify refuses it. The token's
+// log-probs are then of the adjusted logits (rlt.LogitBias.Adjusted).
+// nil: no adjustment.
 func (s *Server) sglangBias(it *generateItem) (*rlt.LogitBias, error) {
 	h, err := sglangLogitBias(it.LogitBias, s.Src.Vocab)
 	if err != nil || it.MaxNew == 0 {
@@ -644,7 +738,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		sglangError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	req, err := parseGenerate(body)
+	req, err := parseGenerate(body, s.generateModel())
 	for i := 0; err == nil && i < len(req.Items); i++ {
 		if err = s.checkTopLogprobsNum(req.Items[i].TopNum); err != nil {
 			err = req.itemError(i, err)

@@ -390,17 +390,10 @@ func vllmLogitBias(d vllmBiasDict, vocab int) (*rlt.LogitBias, error) {
 	return b, nil
 }
 
-// sglangLogitBias is what SGLang makes of sampling_params' logit_bias
-// (SamplingParams.verify, then SamplingBatchInfo's bias tensor): each key
-// read by Python's int(), the first that is no integer, or is outside the
-// vocabulary of vocab, refused in its words; then the biases put as they
-// are, unclamped, into a float32 tensor (logit_bias[i, int(key)] = value),
-// a key given as two texts of one id keeping the last. The tensor takes a
-// number, and true or false as 1 or 0; a text it refuses with a
-// TypeError in SGLang's scheduler, which no answer comes back from: so
-// here it is refused, saying so. A bias past float32's range, which the
-// tensor would hold as ±inf and so answer NaN log-probs, is refused too.
-func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
+// sglangBiasKeys are the token ids of f's keys as SamplingParams.verify
+// reads them, in its words: each key by Python's int(), the first that is
+// no integer, or is outside the vocabulary of vocab, refused.
+func sglangBiasKeys(f logitBiasField, vocab int) ([]int32, error) {
 	ids := make([]int32, len(f))
 	for i, e := range f {
 		id, ok := pythonInt(e.key)
@@ -411,6 +404,24 @@ func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
 			return nil, fmt.Errorf("logit_bias must has keys in [0, %d], got %s.", vocab-1, e.key)
 		}
 		ids[i] = int32(id)
+	}
+	return ids, nil
+}
+
+// sglangLogitBias is what SGLang makes of sampling_params' logit_bias
+// (SamplingParams.verify's keys, sglangBiasKeys, which parseGenerate
+// checks first, in verify's order; then SamplingBatchInfo's bias tensor):
+// the biases put as they are, unclamped, into a float32 tensor
+// (logit_bias[i, int(key)] = value), a key given as two texts of one id
+// keeping the last. The tensor takes a number, and true or false as 1 or
+// 0; a text it refuses with a TypeError in SGLang's scheduler, which no
+// answer comes back from: so here it is refused, saying so. A bias past
+// float32's range, which the tensor would hold as ±inf and so answer NaN
+// log-probs, is refused too.
+func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
+	ids, err := sglangBiasKeys(f, vocab)
+	if err != nil {
+		return nil, err
 	}
 	set := map[int32]float32{}
 	var order []int32

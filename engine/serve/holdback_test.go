@@ -216,7 +216,8 @@ func TestHeldBackRefused(t *testing.T) {
 		// A number said as Python's json read it: a float as one, every digit.
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":1234567.5}`, "", `min_new_tokens must be in [0, max_new_tokens(1)], got 1234567.5.`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"min_new_tokens":2.0}`, "", `min_new_tokens must be in [0, max_new_tokens(1)], got 2.0.`},
-		{"/generate", `"sampling_params":{"max_new_tokens":9007199254740993}`, "", `sampling_params.max_new_tokens must be 0 or 1 (got 9007199254740993)`},
+		{"/generate", `"sampling_params":{"max_new_tokens":-9007199254740993}`, "", `sampling_params.max_new_tokens must be 0 or 1 (got -9007199254740993)`},
+		{"/generate", `"sampling_params":{"max_new_tokens":9007199254740993}`, "", `You requested a total of 9007199254740994 tokens: 1 tokens from the input messages and 9007199254740993 tokens for the completion.`}, // SGLang's check against the model's positions, first
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"stop_token_ids":"5"}`, "", `sampling_params.stop_token_ids`},
 	} {
 		field := `"prompt":"a"`
@@ -457,9 +458,9 @@ func TestLogitBiasRefused(t *testing.T) {
 			t.Errorf("%s %s: param %v, want %q", c.path, c.fields, r.Error.Param, c.param)
 		}
 	}
-	// SGLang: a list's input is named.
+	// SGLang: a list's sampling_params are named.
 	status, body := post(t, ts.URL+"/generate", `{"text":["a","b"],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"logit_bias":{"x":1}}]}`)
-	if status != 400 || !strings.Contains(body, `input 1: invalid literal for int() with base 10: 'x'`) {
+	if status != 400 || !strings.Contains(body, `sampling_params[1]: invalid literal for int() with base 10: 'x'`) {
 		t.Errorf("a list's bad logit_bias: %d %s", status, body)
 	}
 }

@@ -179,12 +179,18 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 // grammar at most is set, in that order, not that of the fields' names.
 // What rlt serve refuses and SGLang answers (top_k not whole,
 // repetition_penalty other than 1, a grammar, n above 1 at a temperature,
-// max_new_tokens above 1, min_new_tokens not whole) comes after all SGLang
-// refuses of their sampling_params, of every input (not yet after what
-// SGLang checks against the model: an input too long, which it refuses
-// first, and a logit_bias key outside the vocabulary, within verify).
+// max_new_tokens above 1, min_new_tokens not whole, stream, a field
+// refused unless unset) comes after all SGLang refuses of their
+// sampling_params, of every input. What SGLang checks against the model
+// comes where it checks it, input by input: the input's length, then its
+// max_new_tokens with it, against the model's positions
+// (_validate_one_request), before the input's sampling_params; a
+// logit_bias key outside the vocabulary within verify, after
+// max_new_tokens and before the grammars. With is_normalized true
+// (refused once SGLang's checks pass) SGLang reads no stop_regex and puts
+// no top_k 1 over the one given at temperature 0.
 func TestFaultsReportedInSGLangsOrder(t *testing.T) {
-	_, ts := testServer(t, SGLang)
+	s, ts := testServer(t, SGLang)
 	for _, c := range []struct{ name, sp, first string }{
 		{"stop_regex, then frequency_penalty", `"stop_regex":"(","frequency_penalty":3`, `sampling_params.stop_regex "(" is not a regular expression`},
 		{"stop_regex, then temperature", `"stop_regex":"(","temperature":-1`, `sampling_params.stop_regex "(" is not a regular expression`},
@@ -231,6 +237,50 @@ func TestFaultsReportedInSGLangsOrder(t *testing.T) {
 		{"the first input's top_k not whole, then the second's max_new_tokens 5",
 			`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1,"top_k":2.5},{"max_new_tokens":5}]}`,
 			"sampling_params[0].top_k must be a whole number, got 2.5"},
+	} {
+		status, body := post(t, ts.URL+"/generate", c.body)
+		var r struct{ Error struct{ Message string } }
+		if status != 400 || json.Unmarshal([]byte(body), &r) != nil || !strings.HasPrefix(r.Error.Message, c.first) {
+			t.Errorf("%s: %d %s; want 400 with %q", c.name, status, body, c.first)
+		}
+	}
+	// What SGLang checks against the model, where it checks it.
+	long := fmt.Sprint(make([]int, s.maxLen())) // an input that fills the model's positions
+	long = "[" + strings.ReplaceAll(strings.Trim(long, "[]"), " ", ",") + "]"
+	tooLong := fmt.Sprintf("The input (%d tokens) is longer than the model's context length (%d tokens).", s.maxLen(), s.maxLen())
+	tooMany := fmt.Sprintf("Requested token count exceeds the model's maximum context length of %d tokens. You requested a total of %d tokens: 2 tokens from the input messages and %d tokens for the completion.", s.maxLen(), s.maxLen()+1, s.maxLen()-1)
+	outside := fmt.Sprintf("logit_bias must has keys in [0, %d], got 99999.", s.Src.Vocab-1)
+	over := fmt.Sprint(s.maxLen() - 1) // with 2 tokens, one past the positions
+	for _, c := range []struct{ name, body, first string }{
+		{"an input too long, then temperature below 0", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1,"temperature":-1}}`, tooLong},
+		{"an input too long, then a stop_regex that does not parse", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1,"stop_regex":"("}}`, tooLong},
+		{"an input too long, then max_new_tokens 5", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":5}}`, tooLong},
+		{"an input too long, then stream", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1},"stream":true}`, tooLong},
+		{"an input too long, then lora_path", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1},"lora_path":"p"}`, tooLong},
+		{"an input too long, then a logit_bias key outside the vocabulary", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1,"logit_bias":{"99999":1}}}`, tooLong},
+		{"max_new_tokens past the positions, then temperature below 0", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":` + over + `,"temperature":-1}}`, tooMany},
+		{"max_new_tokens past the positions, then rlt serve's bound", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":` + over + `}}`, tooMany},
+		{"max_new_tokens within the positions, then rlt serve's bound", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":` + fmt.Sprint(s.maxLen()-2) + `}}`, "rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1"},
+		{"an input too long, max_new_tokens null", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":null}}`, tooLong},
+		{"a text too long, then temperature below 0", `{"text":"` + strings.Repeat("a", 4*s.maxLen()) + `","sampling_params":{"max_new_tokens":1,"temperature":-1}}`, "The input ("},
+		{"max_new_tokens past max with min_new_tokens, then a logit_bias key outside", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"min_new_tokens":2,"logit_bias":{"99999":1}}}`, "min_new_tokens must be in [0, max_new_tokens(1)], got 2."},
+		{"a logit_bias key outside the vocabulary, then two grammars", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"logit_bias":{"99999":1},"json_schema":"{}","regex":"a"}}`, outside},
+		{"a logit_bias key no integer, then two grammars", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"logit_bias":{"x":1},"json_schema":"{}","regex":"a"}}`, "invalid literal for int() with base 10: 'x'"},
+		{"a logit_bias key outside the vocabulary, then max_new_tokens 5", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":5,"logit_bias":{"99999":1}}}`, outside},
+		{"a logit_bias key outside the vocabulary, then repetition_penalty 1.5", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"repetition_penalty":1.5,"logit_bias":{"99999":1}}}`, outside},
+		{"a logit_bias key outside the vocabulary, then stream", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"logit_bias":{"99999":1}},"stream":true}`, outside},
+		{"the first input's logit_bias key outside, then the second too long",
+			`{"input_ids":[[1,2],` + long + `],"sampling_params":[{"max_new_tokens":1,"logit_bias":{"99999":1}},{"max_new_tokens":1}]}`, "sampling_params[0]: " + outside},
+		{"the first input too long, then the second's temperature",
+			`{"input_ids":[` + long + `,[1,2]],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"temperature":-1}]}`, "input 0: " + tooLong},
+		{"the first input's temperature, then the second too long",
+			`{"input_ids":[[1,2],` + long + `],"sampling_params":[{"max_new_tokens":1,"temperature":-1},{"max_new_tokens":1}]}`, "sampling_params[0]: temperature must be a non-negative finite number"},
+		{"the first input's max_new_tokens 5, then the second too long",
+			`{"input_ids":[[1,2],` + long + `],"sampling_params":[{"max_new_tokens":5},{"max_new_tokens":1}]}`, "input 1: " + tooLong},
+		// is_normalized true: no top_k 1 over the one given, no stop_regex read.
+		{"is_normalized, then top_k 0 at temperature 0", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":0,"top_k":0,"is_normalized":true}}`, "sampling_params.top_k must be -1 (disable) or at least 1, got 0."},
+		{"is_normalized, then a stop_regex that does not parse", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"stop_regex":"(","is_normalized":1}}`, "sampling_params.is_normalized is SGLang's own state"},
+		{"is_normalized false, then a stop_regex that does not parse", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"stop_regex":"(","is_normalized":0}}`, `sampling_params.stop_regex "(" is not a regular expression`},
 	} {
 		status, body := post(t, ts.URL+"/generate", c.body)
 		var r struct{ Error struct{ Message string } }

@@ -156,7 +156,9 @@ func TestNonFiniteLiterals(t *testing.T) {
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"min_new_tokens":Infinity}}`, 400, "min_new_tokens must be in [0, max_new_tokens(1)], got inf."},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":NaN}}`, 400, "rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got nan), not streamed"},
 		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":-Infinity}}`, 400, "rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got -inf), not streamed"},
-		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1e999}}`, 400, "rlt serve computes input log-probs: sampling_params.max_new_tokens must be 0 or 1 (got inf), not streamed"},
+		// inf passes the model's positions with the input: SGLang's
+		// _validate_one_request refuses it before SamplingParams does.
+		{"/generate", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1e999}}`, 400, "Requested token count exceeds the model's maximum context length of 64 tokens. You requested a total of inf tokens: 2 tokens from the input messages and inf tokens for the completion."},
 	} {
 		status, got := post(t, ts.URL+c.path, c.body)
 		var r struct{ Error struct{ Message string } }
