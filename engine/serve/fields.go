@@ -21,11 +21,12 @@ import (
 // message that names the field: a client never gets an answer computed
 // under other settings than it asked without being told. A field neither
 // server defines is passed over, as both do (vLLM logs it; SGLang's
-// dataclass drops it), unless it is one of theirs in another case
-// ("Prompt", "Top_P"): their pydantic models match keys exactly, so they
-// would pass it over too and answer without it, and encoding/json would
-// read it as the field; it is refused, naming the field's spelling
-// (decodeBody). In SGLang's sampling_params a key SamplingParams does not
+// dataclass drops it), unless an earlier vLLM defined it and it asks for
+// another answer (best_of, guided_*: vllmFields), or it is one of theirs
+// in another case ("Prompt", "Top_P"): their pydantic models match keys
+// exactly, so they would pass it over too and answer without it, and
+// encoding/json would read it as the field; it is refused, naming the
+// field's spelling (decodeBody). In SGLang's sampling_params a key SamplingParams does not
 // define is refused, as SGLang refuses it (samplingKeys).
 //
 // A field is answered as given when it cannot change that answer: the
@@ -183,9 +184,18 @@ const (
 	whyChangesArg = "changes which token is generated; " + whyOneToken + ": leave it out"
 )
 
-// vllmFields are the rules of vLLM's CompletionRequest fields that
-// parseCompletions does not read itself (vllm/entrypoints/openai/
-// completion/protocol.py, and fields of earlier versions still sent).
+// vllmFields are the rules of vLLM v0.24.0's CompletionRequest fields
+// that parseCompletions does not read itself (vllm/entrypoints/openai/
+// completion/protocol.py), and of fields earlier releases defined that
+// clients still send and that would change the answer: best_of (removed
+// in v0.12, vLLM's PR 29090) and the guided decoding fields (removed in
+// v0.12 for structured_outputs), which v0.24.0 passes over unread, as it
+// passes over every field it does not define, where rlt serve refuses a
+// value that asks something (not a type fault: v0.24.0's pydantic model
+// reads none of them). Fields no release defined are passed over as
+// v0.24.0 passes them over (max_repetition_pattern_size,
+// min_repetition_pattern_size and repetition_min_count were proposed flat
+// but released within repetition_detection, in v0.17).
 var vllmFields = map[string]fieldRule{
 	// Answered: no effect on the one greedy token, or a hint.
 	"user":                          answered,
@@ -252,24 +262,61 @@ var vllmFields = map[string]fieldRule{
 		}
 		return refuse("is not served: ask logprobs N for the N most likely tokens")
 	},
-	"repetition_detection":        typed(objectType, refusedIfSet("is not served: "+whyOneToken+", which repeats nothing")),
-	"ec_transfer_params":          typed(objectType, refusedIfSet("is not served: rlt serve has no disaggregated encoder cache")),
-	"structured_outputs":          typed(objectType, refusedIfSet(whyChangesArg)),
-	"guided_json":                 refusedIfSet(whyChangesArg),
-	"guided_regex":                refusedIfSet(whyChangesArg),
-	"guided_choice":               refusedIfSet(whyChangesArg),
-	"guided_grammar":              refusedIfSet(whyChangesArg),
-	"repetition_penalty":          refusedUnless(vllmFloat, 1, "penalizes the prompt's tokens, so "+whyChangesArg+" (or give 1)"),
-	"use_beam_search":             refusedIfTrue(false, "is not served: "+whyOneToken),
-	"best_of":                     refusedUnless(vllmInt, 1, "asks for several sequences; "+whyOneToken),
-	"truncate_prompt_tokens":      pydanticIntIn(big.NewInt(-1), maxInt64, true, refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself")),
-	"prompt_embeds":               typed(textsType, refusedIfSet("is not served: give the prompt as token ids or text")),
-	"return_token_ids":            refusedIfTrue(true, "is not served: the prompt's ids are the ones sent, and with logprobs and return_tokens_as_token_ids each token's id is its \"token_id:<id>\""),
-	"kv_transfer_params":          typed(objectType, refusedIfSet("is not served: rlt serve has no disaggregated prefill")),
-	"max_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
-	"min_repetition_pattern_size": refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
-	"repetition_min_count":        refusedUnless(vllmInt, 0, "is not served: "+whyOneToken+", which repeats nothing"),
-	"thinking_token_budget":       refusedUnless(vllmInt, -1, "is not served: rlt serve has no reasoning parser to count thinking tokens by; leave it out, or give -1"), // vLLM's -1: unlimited, as unset
+	"repetition_detection":   typed(objectType, refusedIfSet("is not served: "+whyOneToken+", which repeats nothing")),
+	"ec_transfer_params":     typed(objectType, refusedIfSet("is not served: rlt serve has no disaggregated encoder cache")),
+	"structured_outputs":     typed(objectType, refusedIfSet(whyChangesArg)),
+	"guided_json":            refusedIfSet(whyChangesArg),
+	"guided_regex":           refusedIfSet(whyChangesArg),
+	"guided_choice":          refusedIfSet(whyChangesArg),
+	"guided_grammar":         refusedIfSet(whyChangesArg),
+	"repetition_penalty":     refusedUnless(vllmFloat, 1, "penalizes the prompt's tokens, so "+whyChangesArg+" (or give 1)"),
+	"use_beam_search":        refusedIfTrue(false, "is not served: "+whyOneToken),
+	"best_of":                bestOf,
+	"truncate_prompt_tokens": pydanticIntIn(big.NewInt(-1), maxInt64, true, refusedIfSet("is not served: rlt serve scores the whole prompt; cut it yourself")),
+	"prompt_embeds":          typed(textsType, refusedIfSet("is not served: give the prompt as token ids or text")),
+	"return_token_ids":       refusedIfTrue(true, "is not served: the prompt's ids are the ones sent, and with logprobs and return_tokens_as_token_ids each token's id is its \"token_id:<id>\""),
+	"kv_transfer_params":     typed(objectType, refusedIfSet("is not served: rlt serve has no disaggregated prefill")),
+	"thinking_token_budget":  thinkingTokenBudget,
+}
+
+// bestOf answers best_of null or 1 (one sequence; "1", 1.0 and true too,
+// as earlier vLLMs read an int field) and refuses another value: vLLM
+// v0.24.0 defines no best_of and answers without it (vllmFields), where
+// the client asked for the best of several sequences.
+func bestOf(raw json.RawMessage) ruling {
+	if isNull(raw) {
+		return ruling{}
+	}
+	if n, _, fault := vllmInt(raw); fault == "" && n == 1 {
+		return ruling{}
+	}
+	return refuse(fmt.Sprintf("asks for the best of several sequences (got %s), a field vLLM v0.24.0 no longer defines and passes over; %s: leave it out, or give 1", asGiven(raw), whyOneToken))
+}
+
+// thinkingTokenBudget is vLLM v0.24.0's thinking_token_budget, read by
+// its ThinkingTokenBudget validator (its PR 43402) before pydantic's lax
+// reading: null, or an integer as Python's json gives it (no float such
+// as 2.0, no true or text), -1 (unlimited, as unset) or at least 0;
+// another value it refuses as it reads the body, before the model is
+// looked up (a type fault here), in its words, the value said as given
+// (vLLM writes Python's str of it: True for true). -1 is answered; a
+// budget of 0 or more is refused, rlt serve having no reasoning parser
+// to count thinking tokens by.
+func thinkingTokenBudget(raw json.RawMessage) ruling {
+	if isNull(raw) {
+		return ruling{}
+	}
+	budget, isInt := new(big.Int), false
+	if num, ok := jsonValue(raw).(json.Number); ok {
+		budget, isInt = jsonBigInt(num.String())
+	}
+	switch {
+	case !isInt || budget.Cmp(big.NewInt(-1)) < 0:
+		return typeFault(badThinkingBudget, raw)
+	case budget.Cmp(big.NewInt(-1)) == 0:
+		return ruling{}
+	}
+	return refuse("is not served: rlt serve has no reasoning parser to count thinking tokens by; leave it out, or give -1")
 }
 
 // vllmModelFields are the rules of the vllmFields that vLLM's pydantic
@@ -324,6 +371,10 @@ const (
 	notText   = "must be a text, got %s"
 	notTexts  = "must be a text or a list of texts, got %s"
 	notObject = "must be an object, got %s"
+
+	// badThinkingBudget is vLLM's ThinkingTokenBudget validator's refusal
+	// (thinkingTokenBudget).
+	badThinkingBudget = "`thinking_token_budget` must be a non-negative integer or -1 for unlimited. (parameter=thinking_token_budget, value=%s)"
 
 	intTooBig  = "Unable to parse input string as an integer, exceeded maximum size, got %s"
 	notFinite  = "Input should be a finite number, got %s"

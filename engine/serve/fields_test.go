@@ -35,7 +35,8 @@ func TestVLLMFields(t *testing.T) {
 		`"length_penalty":2`, `"frequency_penalty":1.5`, `"presence_penalty":-2`, `"top_p":0.5`, `"top_k":5`, `"top_k":-1`, `"top_k":0`, `"top_k":3.0`,
 		`"min_p":0.1`, `"cache_salt":"salt"`, `"stream_options":null`, `"stream_options":{}`, `"priority":0`,
 		`"response_format":{"type":"text"}`, `"repetition_penalty":1`, `"min_tokens":0`, `"use_beam_search":false`,
-		`"best_of":1`, `"logit_bias":{}`, `"allowed_token_ids":null`, `"max_repetition_pattern_size":0`, `"return_token_ids":false`,
+		`"best_of":1`, `"best_of":"1"`, `"best_of":null`, `"logit_bias":{}`, `"allowed_token_ids":null`, `"return_token_ids":false`,
+		`"max_repetition_pattern_size":2`, `"min_repetition_pattern_size":1`, `"repetition_min_count":3`, // no vLLM release defines them
 		`"truncate_prompt_tokens":null`, `"suffix":null`, `"request_id":"r"`, `"a_field_vllm_does_not_define":[1]`,
 		`"session_id":"s"`, `"return_token_offsets":true`, `"return_mm_kwargs":false`, `"routed_experts_prompt_start":3`,
 		`"stream_interval":2`, `"truncation_side":"left"`, `"truncation_side":null`, `"thinking_token_budget":-1`,
@@ -54,12 +55,12 @@ func TestVLLMFields(t *testing.T) {
 		{`"response_format":{"type":"json_object"}`, "response_format", `response_format constrains the generated text`},
 		{`"repetition_penalty":1.2`, "repetition_penalty", `repetition_penalty penalizes the prompt's tokens`},
 		{`"use_beam_search":true`, "use_beam_search", `use_beam_search is not served`},
-		{`"best_of":2`, "best_of", `best_of asks for several sequences`},
+		{`"best_of":2`, "best_of", `best_of asks for the best of several sequences (got 2), a field vLLM v0.24.0 no longer defines`},
+		{`"best_of":"x"`, "best_of", `best_of asks for the best of several sequences (got "x")`},
 		{`"truncate_prompt_tokens":5`, "truncate_prompt_tokens", `truncate_prompt_tokens is not served`},
 		{`"prompt_embeds":"AAAA"`, "prompt_embeds", `prompt_embeds is not served`},
 		{`"return_token_ids":true`, "return_token_ids", `return_token_ids is not served`},
 		{`"kv_transfer_params":{"a":1}`, "kv_transfer_params", `kv_transfer_params is not served`},
-		{`"max_repetition_pattern_size":2`, "max_repetition_pattern_size", `max_repetition_pattern_size is not served`},
 		{`"stream_options":{"include_usage":true}`, "stream_options", "Stream options can only be defined when `stream=True`."},
 		{`"priority":1`, "priority", `Got priority 1 but Priority scheduling is not enabled.`},
 		{`"cache_salt":""`, "cache_salt", `Parameter 'cache_salt' must be a non-empty string if provided.`},
@@ -75,6 +76,9 @@ func TestVLLMFields(t *testing.T) {
 		{`"repetition_detection":{"max_pattern_size":4}`, "repetition_detection", `repetition_detection is not served`},
 		{`"ec_transfer_params":{"a":1}`, "ec_transfer_params", `ec_transfer_params is not served`},
 		{`"thinking_token_budget":100`, "thinking_token_budget", `thinking_token_budget is not served: rlt serve has no reasoning parser`},
+		{`"thinking_token_budget":0`, "thinking_token_budget", `thinking_token_budget is not served: rlt serve has no reasoning parser`},
+		{`"thinking_token_budget":true`, "thinking_token_budget", "`thinking_token_budget` must be a non-negative integer or -1 for unlimited. (parameter=thinking_token_budget, value=true)"},
+		{`"thinking_token_budget":"-1"`, "thinking_token_budget", "`thinking_token_budget` must be a non-negative integer or -1 for unlimited. (parameter=thinking_token_budget, value=\"-1\")"},
 		{`"truncation_side":"middle"`, "truncation_side", `truncation_side must be "left" or "right", got "middle"`},
 		{`"stream_interval":0`, "stream_interval", `stream_interval: Input should be greater than or equal to 1, got 0`},
 		{`"routed_experts_prompt_start":-1`, "routed_experts_prompt_start", `routed_experts_prompt_start: Input should be greater than or equal to 0, got -1`},
@@ -345,7 +349,8 @@ func TestTokenizeFieldsReadLax(t *testing.T) {
 // (ruling.ofType: refused before the model is looked up, typeFaults)
 // exactly when it is one: said as a value not of the field's type
 // (notNumber, notWhole, notBool, notText, notTexts, notObject, with the
-// value as given: asGiven) or in pydantic-core's words; and no other refusal, of a
+// value as given: asGiven), in pydantic-core's words or in a field
+// validator's (badThinkingBudget); and no other refusal, of a
 // value the field's type holds, is marked so. Each rule is tried on values
 // of every JSON kind, so a rule builder that forgot to mark its type
 // faults, or marked a bound's refusal as one, is caught here, whatever
@@ -358,7 +363,7 @@ func TestTypeFaultsMarked(t *testing.T) {
 		if pydanticWords(why) {
 			return true
 		}
-		for _, f := range []string{notNumber, notWhole, notBool, notText, notTexts, notObject} {
+		for _, f := range []string{notNumber, notWhole, notBool, notText, notTexts, notObject, badThinkingBudget} {
 			if why == fmt.Sprintf(f, asGiven(raw)) {
 				return true
 			}

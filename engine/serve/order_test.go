@@ -64,10 +64,16 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 		// A type fault of a field that rlt serve refuses or bounds
 		// otherwise is refused before the 404; a value of the right type,
 		// refused after, is not (ruling.ofType).
-		{"best_of not whole, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"best_of":1.5`, 400, "best_of", "best_of must be a whole number, got 1.5"},
 		{"repetition_penalty no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"repetition_penalty":"x"`, 400, "repetition_penalty", `repetition_penalty must be a number, got "x"`},
-		{"max_repetition_pattern_size no number, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"max_repetition_pattern_size":[2]`, 400, "max_repetition_pattern_size", "max_repetition_pattern_size must be a number, got [2]"},
-		{"thinking_token_budget not whole, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"thinking_token_budget":"2.5"`, 400, "thinking_token_budget", `thinking_token_budget must be a whole number, got "2.5"`},
+		// vLLM 0.24.0's ThinkingTokenBudget validator, before its lax
+		// reading: an integer of at least -1 as JSON gives it, no text or float.
+		{"thinking_token_budget a text, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"thinking_token_budget":"2"`, 400, "thinking_token_budget", "`thinking_token_budget` must be a non-negative integer or -1 for unlimited. (parameter=thinking_token_budget, value=\"2\")"},
+		{"thinking_token_budget 2.0, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"thinking_token_budget":2.0`, 400, "thinking_token_budget", "`thinking_token_budget` must be a non-negative integer or -1 for unlimited. (parameter=thinking_token_budget, value=2.0)"},
+		{"thinking_token_budget below -1, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"thinking_token_budget":-2`, 400, "thinking_token_budget", "`thinking_token_budget` must be a non-negative integer or -1 for unlimited. (parameter=thinking_token_budget, value=-2)"},
+		// Fields vLLM 0.24.0 does not define: it reads none of them, so
+		// a value of any type reaches the 404.
+		{"an unknown model, best_of not whole", `"model":"nope","prompt":"a","max_tokens":1,"best_of":1.5`, 404, "model", notFound},
+		{"an unknown model, max_repetition_pattern_size no number", `"model":"nope","prompt":"a","max_tokens":1,"max_repetition_pattern_size":[2]`, 404, "model", notFound},
 		{"watermarking neither yes nor no, an unknown model", `"model":"nope","prompt":"a","max_tokens":1,"watermarking":"x"`, 400, "watermarking", `watermarking must be true or false, got "x"`},
 		{"an unknown model, best_of 2", `"model":"nope","prompt":"a","max_tokens":1,"best_of":2`, 404, "model", notFound},
 		{"an unknown model, repetition_penalty 1.5", `"model":"nope","prompt":"a","max_tokens":1,"repetition_penalty":1.5`, 404, "model", notFound},
