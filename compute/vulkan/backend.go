@@ -34,11 +34,8 @@ type Backend struct {
 	dead *buffer
 	// sinceGC counts bytes allocated since the last forced collection.
 	sinceGC, gcEvery uint64
-	// memLimit, when not 0, caps the device memory the Backend's tensors
-	// may hold, Device.backendBytes (tests use it to act out a device too
-	// small for a model).
-	memLimit uint64
-	scratch  map[string]*Tensor
+	// scratch holds scratchOf's buffers by name.
+	scratch map[string]*Tensor
 	// headRows and headTargets are the fused head's host scratch: the rows
 	// with a target, and one chunk's targets.
 	headRows, headTargets []int32
@@ -60,10 +57,13 @@ func (b *Backend) Name() string { return b.d.Name() }
 // Err returns the device's first failure, or nil.
 func (b *Backend) Err() error { return b.d.err }
 
-// SetMemoryLimit caps the bytes of device memory the Backend's tensors may
-// hold; 0 means the device's own limit. Past it, New fails as on a device
-// that is out of memory.
-func (b *Backend) SetMemoryLimit(bytes uint64) { b.memLimit = bytes }
+// SetMemoryLimit caps the bytes of device memory the device may hold, as
+// on a device that has no more (tests act out one too small for a model
+// with it); 0 means the device's own limit. It counts every device-local
+// buffer (Device.MemoryUse's held): the Backend's tensors, its scratch
+// (the fused head's chunk of logits), the Device's scratch slots. Past
+// it, the allocation fails as on a device out of memory, and Err says so.
+func (b *Backend) SetMemoryLimit(bytes uint64) { b.d.memLimit = bytes }
 
 // Close frees every tensor and the device. The Backend must not be used
 // afterwards.
@@ -127,13 +127,13 @@ func (b *Backend) newTensor(name string, dt compute.DType, dims []int) *compute.
 	var t *Tensor
 	var err error
 	if d.err == nil {
-		t, err = b.alloc(name, dt, bytes, dims)
+		t, err = b.alloc(name, dt, dims)
 		if err != nil && isOOM(err) {
 			runtime.GC()
 			runtime.GC() // finalizers queued by the first run have run
 			b.reap()
 			if ferr := d.Flush(); ferr == nil { // free what the open batch still held
-				t, err = b.alloc(name, dt, bytes, dims)
+				t, err = b.alloc(name, dt, dims)
 			}
 		}
 		if err != nil && d.err == nil {
@@ -159,12 +159,8 @@ func isOOM(err error) bool {
 	return ok && e.Kind == ErrOutOfMemory
 }
 
-func (b *Backend) alloc(name string, dt compute.DType, bytes uint64, dims []int) (*Tensor, error) {
+func (b *Backend) alloc(name string, dt compute.DType, dims []int) (*Tensor, error) {
 	d := b.d
-	if b.memLimit > 0 && d.backendBytes+bytes > b.memLimit {
-		return nil, &Error{Kind: ErrOutOfMemory, Device: d.info.Name, Op: fmt.Sprintf("allocate %s%s", name, compute.ShapeString(dims)),
-			Err: fmt.Errorf("%d KiB more would pass the %d KiB limit", bytes>>10, b.memLimit>>10)}
-	}
 	t, err := d.newTensor(name, dt, dims)
 	if err != nil {
 		return nil, err
@@ -410,21 +406,19 @@ func (b *Backend) FreezeWeights(ws []*compute.Tensor) { b.d.FreezeWeights(storag
 func (b *Backend) ThawWeights(ws []*compute.Tensor) { b.d.ThawWeights(storages(ws)) }
 
 // NewRoPETable implements compute.Backend: the tables are computed on the
-// host exactly as the CPU backend does and written to the device.
+// host exactly as the CPU backend does and written into the Backend's
+// tensors straight away: no second pair on the device to copy them from,
+// which would hold twice their memory while they are made.
 func (b *Backend) NewRoPETable(maxPos, headDim int, theta float64) *compute.RoPETable {
 	half := headDim / 2
 	cos, sin := b.New("rope.cos", maxPos, half), b.New("rope.sin", maxPos, half)
 	if b.d.err == nil {
-		rt, err := b.d.NewRoPETable(maxPos, headDim, theta)
+		hc, hs, err := ropeTables(maxPos, headDim, theta)
 		if err != nil {
-			if b.d.err == nil {
-				b.d.err = err
-			}
+			b.d.err = err
 		} else {
-			b.d.Copy(view(cos), rt.Cos)
-			b.d.Copy(view(sin), rt.Sin)
-			b.d.Free(rt.Cos)
-			b.d.Free(rt.Sin)
+			b.Write(cos, hc)
+			b.Write(sin, hs)
 		}
 	}
 	return &compute.RoPETable{MaxPos: maxPos, HeadDim: headDim, Theta: theta, Cos: cos, Sin: sin}

@@ -221,9 +221,13 @@ type Device struct {
 	// Backend's finalizers, Close) takes it off the count in one place:
 	// forget.
 	backendBytes uint64
-	prof         *profiler // nil unless StartProfile
-	rec          recording // one dispatch's call arguments (hot.go)
-	err          error
+	// memLimit, when not 0, caps held as the device's memory would
+	// (Backend.SetMemoryLimit): newBuffer, which allocates every
+	// device-local buffer, refuses one past it.
+	memLimit uint64
+	prof     *profiler // nil unless StartProfile
+	rec      recording // one dispatch's call arguments (hot.go)
+	err      error
 }
 
 // kernel is one compute pipeline with its layouts.
@@ -923,6 +927,10 @@ func (d *Device) memoryType(bits, need, want uint32) (uint32, bool) {
 // names the buffer in errors.
 func (d *Device) newBuffer(size uint64, props, want uint32, what string) (*buffer, error) {
 	op := "allocate " + what
+	if props&memDeviceLocal != 0 && d.memLimit > 0 && d.held+size > d.memLimit {
+		return nil, &Error{Kind: ErrOutOfMemory, Device: d.info.Name, Op: op,
+			Err: fmt.Errorf("%s more would pass the %s limit, %s held", sizeString(size), sizeString(d.memLimit), sizeString(d.held))}
+	}
 	bci := &bufferCreateInfo{sType: stBufferCreateInfo, size: size, usage: bufStorage | bufTransferSrc | bufTransferDst}
 	b := &buffer{size: size}
 	if r := d.vk.createBuffer(d.dev, unsafe.Pointer(bci), nil, &b.buf); r != vkSuccess {

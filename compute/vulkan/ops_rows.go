@@ -118,14 +118,12 @@ type RoPETable struct {
 
 // NewRoPETable precomputes cos and sin for positions 0..maxPos-1.
 func (d *Device) NewRoPETable(maxPos, headDim int, theta float64) (*RoPETable, error) {
-	if headDim%2 != 0 || headDim <= 0 || maxPos <= 0 {
-		return nil, fmt.Errorf("vulkan: RoPE table for %d positions of head size %d: need positive sizes and an even head size", maxPos, headDim)
+	cos, sin, err := ropeTables(maxPos, headDim, theta)
+	if err != nil {
+		return nil, err
 	}
 	half := headDim / 2
-	cos, sin := make([]float32, maxPos*half), make([]float32, maxPos*half)
-	kernels.RoPETables(cos, sin, maxPos, headDim, theta)
 	rt := &RoPETable{MaxPos: maxPos, HeadDim: headDim, Theta: theta}
-	var err error
 	if rt.Cos, err = d.New("rope.cos", maxPos, half); err != nil {
 		return nil, err
 	}
@@ -140,6 +138,19 @@ func (d *Device) NewRoPETable(maxPos, headDim int, theta float64) (*RoPETable, e
 		return nil, err
 	}
 	return rt, nil
+}
+
+// ropeTables computes a RoPE table's cos and sin on the host, [maxPos,
+// headDim/2] each, as the CPU backend does; the device tables are written
+// from them.
+func ropeTables(maxPos, headDim int, theta float64) (cos, sin []float32, err error) {
+	if headDim%2 != 0 || headDim <= 0 || maxPos <= 0 {
+		return nil, nil, fmt.Errorf("vulkan: RoPE table for %d positions of head size %d: need positive sizes and an even head size", maxPos, headDim)
+	}
+	half := headDim / 2
+	cos, sin = make([]float32, maxPos*half), make([]float32, maxPos*half)
+	kernels.RoPETables(cos, sin, maxPos, headDim, theta)
+	return cos, sin, nil
 }
 
 type ropePush struct{ rows, heads, half, back uint32 }

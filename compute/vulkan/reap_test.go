@@ -1,7 +1,9 @@
 package vulkan
 
 import (
+	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,7 +104,17 @@ func TestFreeGivesBackBackendBytes(t *testing.T) {
 	if held != before+bytesOf(compute.F32, 16)+size {
 		t.Fatalf("the Backend holds %d bytes with two tensors made, want %d", held, before+bytesOf(compute.F32, 16)+size)
 	}
-	b.SetMemoryLimit(held)
+	// The limit counts all the device holds; the device is shared, so
+	// it is lifted when the test ends. With no batch open, Free frees at
+	// once: the device's memory comes back with the Backend's bytes, and
+	// New takes no way round through a collection that would reap the
+	// freed tensor's buffer before it is counted below.
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	devHeld, _ := d.MemoryUse()
+	b.SetMemoryLimit(devHeld)
+	t.Cleanup(func() { b.SetMemoryLimit(0) })
 
 	d.Free(freed.Storage().(*Tensor))
 	if got := b.HeldBytes(); got != held-size {
@@ -130,4 +142,93 @@ func TestFreeGivesBackBackendBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	runtime.KeepAlive(kept)
+}
+
+// TestMemoryLimitCountsEverything: under SetMemoryLimit the device never
+// holds more device memory than the limit without failing as a device that
+// small fails, out of memory, naming the device and the CPU as the way on.
+// The limit counted the Backend's tensors alone, so the fused head's chunk
+// of logits (the Backend's scratch), the Device's scratch slots and the
+// device copies NewRoPETable made its tables from passed it unrefused, and
+// a model whose weights fitted the limit ran past it. Each op runs twice,
+// on a device of its own each time: unlimited, for the device memory it
+// adds at its peak (peak) and in the Backend's tensors it leaves (kept),
+// then under a limit halfway between the two beyond what is held before it.
+func TestMemoryLimitCountsEverything(t *testing.T) {
+	openOrSkip(t)
+	const rows, dm, vocab = 64, 16, 512
+	cases := []struct {
+		name string
+		// prepare makes the op's inputs, before the limit; the op it
+		// returns runs under it.
+		prepare func(b *Backend) func()
+	}{
+		{"RoPE tables", func(b *Backend) func() {
+			return func() { b.NewRoPETable(256, 64, 10000) }
+		}},
+		{"the fused head's logits", func(b *Backend) func() {
+			h, w := b.New("h", rows, dm), b.New("w", vocab, dm)
+			lp, lse := b.New("lp", rows, 1), b.New("lse", rows, 1)
+			targets := make([]int32, rows)
+			return func() { b.HeadLogProbs(lp, lse, nil, h, w, vocab, targets, 1) }
+		}},
+		{"a scratch slot (Argmax's ids)", func(b *Backend) func() {
+			x := b.New("x", 8192, 2)
+			out := make([]int32, 8192)
+			return func() { b.Argmax(out, x) }
+		}},
+	}
+	open := func(t *testing.T) (*Backend, *Device) {
+		t.Helper()
+		d, err := Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := NewBackend(d)
+		t.Cleanup(b.Close)
+		return b, d
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, d := open(t)
+			op := c.prepare(b)
+			if err := d.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := d.MemoryUse()
+			tensors := b.HeldBytes()
+			op()
+			if err := d.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			_, top := d.MemoryUse()
+			peak, kept := top-before, b.HeldBytes()-tensors
+			t.Logf("unlimited: %d bytes held before, %d more at the peak, %d kept in the Backend's tensors", before, peak, kept)
+
+			b, d = open(t)
+			op = c.prepare(b)
+			if err := d.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			held, _ := d.MemoryUse()
+			limit := held + kept + (peak-kept)/2
+			b.SetMemoryLimit(limit)
+			op()
+			err := d.Flush()
+			_, top = d.MemoryUse()
+			var ve *Error
+			switch {
+			case err == nil && top > limit:
+				t.Errorf("under a limit of %d bytes the device held %d, unrefused", limit, top)
+			case err == nil && peak != kept:
+				t.Errorf("under a limit of %d bytes, %d below what the op held at its peak, it ran", limit, peak-(limit-held))
+			case err != nil && (!errors.As(err, &ve) || ve.Kind != ErrOutOfMemory || !strings.Contains(err.Error(), d.Info().Name) || !strings.Contains(err.Error(), ComputeOnCPU)):
+				t.Errorf("under the limit: %v; want out of memory naming the device and the CPU as the way on", err)
+			case err != nil && peak == kept:
+				t.Errorf("under a limit its tensors fit: %v", err)
+			default:
+				t.Logf("under a limit of %d bytes: %v", limit, err)
+			}
+		})
+	}
 }
