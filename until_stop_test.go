@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// untilStopWatchers counts the goroutines of untilStop that wait for the
+// first stop signal, from the stacks of all: rlt run's, which ends the
+// load context of the workbench's first run, and rlt run --headless's,
+// which ends its run's. Each returns once it has ended its context.
+func untilStopWatchers() int {
+	return bytes.Count(goroutineStacks(), []byte(".untilStop.func1("))
+}
+
+// goroutineStacks is the stacks of all goroutines, as a panic prints
+// them: a blank line between two.
+func goroutineStacks() []byte {
+	buf := make([]byte, 64<<10)
+	for {
+		if n := runtime.Stack(buf, true); n < len(buf) {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// untilStopEnded waits, once the first stop signal has come (the stop
+// channel closed), until no untilStop goroutine is left waiting: each has
+// ended its context, so a load that looks at it from here on stops. A
+// minute is a stop that never reached them.
+func untilStopEnded() error {
+	for deadline := time.Now().Add(time.Minute); untilStopWatchers() > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("an untilStop still waits a minute after the stop signal came: its stop channel is not the one the signal closes")
+		}
+	}
+	return nil
+}
