@@ -158,9 +158,9 @@ func TestLockLeftSaysOnlyWhatTheFolderProves(t *testing.T) {
 		name, host, ended string
 		want              string
 	}{
-		{"this host", "", "", trained + fmt.Sprintf("; unclean exit of pid %d", deadPID-1)},
-		{"another host", "gpu-node-7", "", fmt.Sprintf("the process that trained it (pid %d) holds no lock on this folder and did not stop its training (%s); run.lock names pid %d, which does not hold it", deadPID, elsewhere, deadPID-1)},
-		{"another host, its training finished", "gpu-node-7", "done", fmt.Sprintf("the process that trained it (pid %d) did not close it after its training finished (it was killed since, or this folder was copied while the run was open); run.lock names pid %d, which does not hold it (%s)", deadPID, deadPID-1, elsewhere)},
+		{"this host", "", "", trained + fmt.Sprintf("; unclean exit of pid %d", otherDeadPID)},
+		{"another host", "gpu-node-7", "", fmt.Sprintf("the process that trained it (pid %d) holds no lock on this folder and did not stop its training (%s); run.lock names pid %d, which does not hold it", deadPID, elsewhere, otherDeadPID)},
+		{"another host, its training finished", "gpu-node-7", "done", fmt.Sprintf("the process that trained it (pid %d) did not close it after its training finished (it was killed since, or this folder was copied while the run was open); run.lock names pid %d, which does not hold it (%s)", deadPID, otherDeadPID, elsewhere)},
 	} {
 		root := t.TempDir()
 		r := mustCreate(t, filepath.Join(root, "run"), Options{})
@@ -169,7 +169,7 @@ func TestLockLeftSaysOnlyWhatTheFolderProves(t *testing.T) {
 			r.Emit(event.Phase{Time: time.Now(), Name: c.ended, Step: 1})
 		}
 		killWriter(t, r, deadPID)
-		leftOnHost(t, r.Dir(), deadPID-1, c.host)
+		leftOnHost(t, r.Dir(), otherDeadPID, c.host)
 		list, err := List(root)
 		if err != nil || len(list) != 1 {
 			t.Fatalf("List: %+v, %v", list, err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 )
 
 func childLockHolder(dir string) error {
@@ -384,13 +385,7 @@ func TestLockNotProbedIsNotKnown(t *testing.T) {
 			root := t.TempDir()
 			dir := filepath.Join(root, "run")
 			c.leave(t, dir)
-			lock := filepath.Join(dir, LockFileName)
-			if err := os.Remove(lock); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(LockFileName, lock); err != nil {
-				t.Skipf("a link to itself: %v", err)
-			}
+			lock := sessionstest.LockLinkedToItself(t, dir)
 			held, _, err := probeLock(dir)
 			if held || err == nil {
 				t.Fatalf("probe: held %v, %v; want not known, with why", held, err)
@@ -530,12 +525,7 @@ func TestUnprobedLockReadsUnknown(t *testing.T) {
 			if c.checking != "" {
 				return // run.lock a link to itself names no intent
 			}
-			if err := os.Remove(lock); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(LockFileName, lock); err != nil {
-				t.Skipf("a link to itself: %v", err)
-			}
+			sessionstest.LockLinkedToItself(t, dir)
 			_, _, linkErr := probeLock(dir)
 			if linkErr == nil {
 				t.Fatal("probe of run.lock linked to itself: no error")
@@ -618,7 +608,7 @@ func TestUnprobedLockOpenedSinceReadsAsProbed(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			c.leave(t, dir)
 			lock := filepath.Join(dir, LockFileName)
-			data, err := json.Marshal(LockInfo{PID: deadPID - 1, Started: time.Now().UTC(), Checking: IntentReview})
+			data, err := json.Marshal(LockInfo{PID: otherDeadPID, Started: time.Now().UTC(), Checking: IntentReview})
 			if err != nil {
 				t.Fatal(err)
 			}

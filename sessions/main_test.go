@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 )
 
 // Tests that need a second process re-execute the test binary with
@@ -26,6 +28,12 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	pids, err := sessionstest.DeadPIDs(2)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	deadPID, otherDeadPID = pids[0], pids[1]
 	os.Exit(m.Run())
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -176,7 +177,7 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 			hit(t, m, "4")
 			listNow(t, m)
 			row := m.runs.selected()
-			listed := strings.Replace(c.want, " is gone", " (pid 4194301) is gone", 1)
+			listed := strings.Replace(c.want, " is gone", fmt.Sprintf(" (pid %d) is gone", sessionstest.DeadPID(t)), 1)
 			if row == nil || row.State != string(sessions.StateStopped) || !strings.HasPrefix(row.Note, listed) {
 				t.Errorf("Runs screen row %+v, want stopped, noted %q", row, listed)
 			}

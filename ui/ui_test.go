@@ -18,6 +18,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
 	"github.com/rlt-workbench/rlt/ui/keys"
 	"github.com/rlt-workbench/rlt/ui/style"
@@ -857,27 +858,25 @@ func TestHeaderSaysReviewOrReadOnly(t *testing.T) {
 }
 
 // killWriter leaves the run that w writes as SIGKILL would leave it: its
-// records as written, no close event, and run.lock naming a pid while no
-// process holds the lock (w is closed in this process to let it go; what
-// a killed writer would not have written is taken back).
+// records as written, no close event, and run.lock naming a pid no
+// process has (sessionstest.DeadPID) while no process holds the lock (w
+// is closed in this process to let it go; what a killed writer would not
+// have written is taken back).
 func killWriter(t *testing.T, w *sessions.Run) {
 	t.Helper()
 	dir := w.Dir()
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	sessionstest.TakeBackClose(t, dir)
 	evPath := filepath.Join(dir, sessions.EventsFile)
 	data, err := os.ReadFile(evPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
-	if last := lines[len(lines)-1]; !strings.Contains(last, `"kind":"close"`) {
-		t.Fatalf("the last event is not the close: %s", last)
-	}
 	// The killed writer's create or open event names its process (an
 	// open event's intent may follow it: the last one is the writer's).
-	kept := strings.Join(lines[:len(lines)-1], "")
+	kept := string(data)
 	i, self := -1, ""
 	for _, end := range []string{"}", ","} {
 		if s := fmt.Sprintf(`"pid":%d%s`, os.Getpid(), end); strings.LastIndex(kept, s) > i {
@@ -887,11 +886,12 @@ func killWriter(t *testing.T, w *sessions.Run) {
 	if i < 0 {
 		t.Fatalf("no event names this process: %s", kept)
 	}
-	kept = kept[:i] + `"pid":4194301` + self[len(self)-1:] + kept[i+len(self):]
+	dead := sessionstest.DeadPID(t)
+	kept = kept[:i] + fmt.Sprintf(`"pid":%d`, dead) + self[len(self)-1:] + kept[i+len(self):]
 	if err := os.WriteFile(evPath, []byte(kept), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lock := `{"pid":4194301,"started":"2026-01-02T03:04:05Z"}` + "\n"
+	lock := fmt.Sprintf(`{"pid":%d,"started":"2026-01-02T03:04:05Z"}`, dead) + "\n"
 	if err := os.WriteFile(filepath.Join(dir, sessions.LockFileName), []byte(lock), 0o644); err != nil {
 		t.Fatal(err)
 	}
