@@ -820,7 +820,7 @@ func probeLock(dir string) (held bool, info LockInfo, err error) {
 	}
 	defer f.Close()
 	info, _ = readLockInfo(f)
-	if err := tryLockFile(f, false); err != nil {
+	if err := lockFile(f, false); err != nil {
 		if errors.Is(err, errLockHeld) {
 			return true, info, nil
 		}

@@ -119,7 +119,8 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // not reached). Whether another process writes the run is then not known
 // (the listing says unknown: StateUnknown), so the run is not written
 // here: an open to look at it opens it read-only (runner's
-// OpenForReview), which writes nothing.
+// OpenForReview), which writes nothing, and the refused lock leaves
+// run.lock as it found it (a missing one it made is removed: unmake).
 type LockUnknownError struct {
 	Path string // run.lock
 	Op   string // "open" or "lock": what failed
@@ -162,8 +163,11 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 	_, statErr := os.Stat(path)
 	var f *os.File
 	for try := 0; f == nil; try++ {
-		var err error
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		var (
+			err  error
+			made bool
+		)
+		f, made, err = openLock(path)
 		if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
 			return nil, fmt.Errorf("lock run: %w: %w: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, err, dir)
 		}
@@ -176,13 +180,17 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 			}
 			return nil, &LockUnknownError{Path: path, Op: "open", Err: err}
 		}
-		if err := tryLockFile(f, true); err != nil {
-			defer f.Close()
+		if err := lockFile(f, true); err != nil {
 			if errors.Is(err, errLockHeld) {
+				defer f.Close()
 				info, _ := readLockInfo(f)
 				return nil, &LockedError{Path: path, Holder: info}
 			}
-			return nil, &LockUnknownError{Path: path, Op: "lock", Err: err}
+			unknown := &LockUnknownError{Path: path, Op: "lock", Err: err}
+			if rerr := unmake(f, made); rerr != nil {
+				return nil, fmt.Errorf("%w; %w", unknown, rerr)
+			}
+			return nil, unknown
 		}
 		// A holder rewrites run.lock by renaming a new file over it
 		// (replaceLock): the file opened may have been replaced before
@@ -215,6 +223,53 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)
 	}
 	return l, nil
+}
+
+// lockFile is tryLockFile, which a test replaces to act out a filesystem
+// that does not lock files (ENOLCK; NFS whose lock manager is not
+// reached): no test can mount one.
+var lockFile = tryLockFile
+
+// openLock opens run.lock at path to lock it, making it where there is
+// none; made: this open made it (O_EXCL), so that a lock not granted
+// leaves none (unmake). Where O_EXCL finds a file of that name after the
+// open found none, another opener made it meanwhile, or it is a link that
+// leads nowhere, which is opened as before O_EXCL was asked for (made
+// where the link leads, if it can be; else the error says what it is).
+func openLock(path string) (f *os.File, made bool, err error) {
+	f, err = os.OpenFile(path, os.O_RDWR, 0)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return f, false, err
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if !errors.Is(err, fs.ErrExist) {
+		return f, err == nil, err
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	return f, false, err
+}
+
+// unmake closes f, the run.lock that lockRun opened and could not lock
+// (made: it made it), removing it where it made it: an empty run.lock says
+// that the run's last session closed it cleanly (cutAfterClose), which an
+// open that could not take the lock, a look at the run, must not say of
+// one whose run.lock was missing. One that another process made its own
+// since (it locked it and rewrote it: named no more) is left. Not locked,
+// the file may be opened by another between the check and the removal:
+// that opener's lock is then on a file no longer named run.lock, as where
+// it is replaced (replaceLock), and its record, written by a rename, makes
+// the name again.
+func unmake(f *os.File, made bool) error {
+	path := f.Name()
+	mine := made && named(f, path)
+	f.Close() // nothing was written; closed before the removal, as Windows removes no open file
+	if !mine {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s, made to lock the run: %w: left empty, it says that the run's last session closed it; remove it", path, err)
+	}
+	return nil
 }
 
 // lockDiskFull is the error of a lock on the run folder dir whose record

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -634,6 +635,118 @@ func TestUnprobedLockOpenedSinceReadsAsProbed(t *testing.T) {
 				if st != StateStopped || !interrupted || gone == "" {
 					t.Errorf("%s: %s, interrupted %v, %q; want stopped, interrupted, what the gone session did", p.how, st, interrupted, gone)
 				}
+			}
+		})
+	}
+}
+
+// noLocks has lockRun and probeLock find a filesystem that does not lock
+// files (ENOLCK), which no test can mount, until the function it returns
+// is called, or the test ends.
+func noLocks(t *testing.T) (locksAgain func()) {
+	again := func() { lockFile = tryLockFile }
+	t.Cleanup(again)
+	lockFile = func(*os.File, bool) error { return syscall.ENOLCK }
+	return again
+}
+
+// TestLockNotTakenLeavesTheRunAsFound: an open to review a run (as rlt
+// open's, which then opens it read-only) whose run.lock can be neither
+// locked (a filesystem without locks: ENOLCK, Op "lock") nor opened (a
+// link to itself, Op "open") is refused with a LockUnknownError saying
+// which, and leaves run.lock as it found it: missing, emptied by a clean
+// close, naming a killed writer, a link. Once the run can be locked (it
+// was copied to a local disk, as the refusal says to), it is listed as it
+// was before. A missing run.lock was made, empty, and left so by the
+// refused open: the run's last session, killed, then read as one that
+// had closed it, events.jsonl as cut after its close.
+func TestLockNotTakenLeavesTheRunAsFound(t *testing.T) {
+	killed := func(t *testing.T, dir string) { // its trainer killed
+		r := mustCreate(t, dir, Options{})
+		emitSteps(r, 0, 2, 1, 1)
+		killWriter(t, r, deadPID)
+	}
+	for _, c := range []struct {
+		name  string
+		leave func(t *testing.T, dir string) // the run at dir as the open finds it
+		op    string                         // what fails: "lock" (ENOLCK), or "open"
+	}{
+		{"run.lock missing, no locks", func(t *testing.T, dir string) {
+			killed(t, dir)
+			if err := os.Remove(filepath.Join(dir, LockFileName)); err != nil {
+				t.Fatal(err)
+			}
+		}, "lock"},
+		{"run.lock emptied by a clean close, no locks", func(t *testing.T, dir string) { writeClosed(t, dir, "stopped") }, "lock"},
+		{"run.lock naming a killed writer, no locks", killed, "lock"},
+		{"run.lock a link to itself", func(t *testing.T, dir string) {
+			killed(t, dir)
+			sessionstest.LockLinkedToItself(t, dir)
+		}, "open"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			c.leave(t, dir)
+			lock := filepath.Join(dir, LockFileName)
+			found := func() string { // run.lock as it is
+				t.Helper()
+				if target, err := os.Readlink(lock); err == nil {
+					return "a link to " + target
+				}
+				data, err := os.ReadFile(lock)
+				if errors.Is(err, fs.ErrNotExist) {
+					return "missing"
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return fmt.Sprintf("%q", data)
+			}
+			listed := func() string {
+				t.Helper()
+				list, err := List(root)
+				if err != nil || len(list) != 1 {
+					t.Fatalf("List: %+v, %v", list, err)
+				}
+				return fmt.Sprintf("%s (%s)", list[0].State, list[0].Note)
+			}
+			lockWas, listedWas := found(), listed()
+			events, err := os.ReadFile(filepath.Join(dir, EventsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			locksAgain := func() {}
+			if c.op == "lock" {
+				locksAgain = noLocks(t)
+			}
+			r, err := OpenWith(dir, nil, Options{Intent: IntentReview, DeferOpen: true})
+			locksAgain()
+			if err == nil {
+				r.Close()
+				t.Fatal("opened to review a run whose lock could not be taken")
+			}
+			lu := (*LockUnknownError)(nil)
+			if !errors.As(err, &lu) || lu.Path != lock || lu.Op != c.op {
+				t.Fatalf("refused with %v; want a LockUnknownError of %s, Op %q", err, lock, c.op)
+			}
+			if c.op == "lock" {
+				why := lock + " cannot be locked (" + syscall.ENOLCK.Error() + "): whether another process holds the run is not known"
+				if !errors.Is(err, syscall.ENOLCK) || lu.Why() != why || !strings.HasPrefix(lu.Fix(), "the filesystem does not lock files there") ||
+					!strings.Contains(err.Error(), "rlt open shows it read-only") {
+					t.Errorf("refused with %v\nwhy %q, fix %q; want ENOLCK, why %q, the fix for a filesystem without locks", err, lu.Why(), lu.Fix(), why)
+				}
+			}
+
+			if now := found(); now != lockWas {
+				t.Errorf("run.lock %s after the refused open, was %s", now, lockWas)
+			}
+			if after, err := os.ReadFile(filepath.Join(dir, EventsFile)); err != nil || string(after) != string(events) {
+				t.Errorf("the refused open changed events.jsonl (%v):\n%s\nwas\n%s", err, after, events)
+			}
+			if now := listed(); now != listedWas {
+				t.Errorf("listed %s after the refused open, was %s", now, listedWas)
 			}
 		})
 	}
