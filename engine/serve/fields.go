@@ -538,6 +538,14 @@ var sglangSamplingFields = map[string]fieldRule{
 	"structural_tag":     refusedIfSet(whyChangesArg),
 }
 
+// sglangRefusedFirst are the sglangFields SGLang itself refuses on a
+// server launched as rlt serve is (no --enable-strict-thinking, no
+// --enable-lora), in the order it refuses them, once it has normalized
+// the request and before it reads any input (parseGenerate): they are
+// refused there, not after every input's checks with the fields rlt serve
+// refuses and SGLang answers.
+var sglangRefusedFirst = []string{"max_thinking_tokens", "lora_path"}
+
 // sglangVerifyOrder are the sglangSamplingFields SamplingParams.verify
 // bounds, in the order it checks them: after temperature, before
 // min_new_tokens and max_new_tokens (parseGenerate). Of a request with two

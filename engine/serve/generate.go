@@ -249,12 +249,13 @@ func (m *generateModel) checkInput(n int, v spView) error {
 // the model m as SGLang checks them as it reads them. Where a
 // request has several faults, the one returned is the one SGLang reports
 // first: the request's shape (GenerateReqInput's normalize: text or
-// input_ids, n, the lists' lengths, rid); then each input in turn, its
-// length and max_new_tokens against the model's positions (checkInput),
-// then its sampling_params (sglangChecks: SamplingParams' normalize and
-// verify, logit_bias's keys among them); then, once every input has
-// passed, what rlt serve refuses of what SGLang answers (stream, a field
-// refused unless unset, max_new_tokens above 1...).
+// input_ids, n, the lists' lengths, rid); then the fields SGLang refuses
+// before it reads any input (sglangRefusedFirst); then each input in
+// turn, its length and max_new_tokens against the model's positions
+// (checkInput), then its sampling_params (sglangChecks: SamplingParams'
+// normalize and verify, logit_bias's keys among them); then, once every
+// input has passed, what rlt serve refuses of what SGLang answers
+// (stream, a field refused unless unset, max_new_tokens above 1...).
 func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 	body = pythonJSON(body) // as SGLang's FastAPI reads it
 	var raw struct {
@@ -337,6 +338,12 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 	rids, err := requestIDs(raw.RID, list, n)
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
+	}
+	// What TokenizerManager.generate_request refuses once the request is
+	// normalized, before it reads any input (_validate_and_resolve_lora
+	// among them), in rlt serve's words.
+	if field, why := checkFieldsInOrder(fields, sglangFields, sglangRefusedFirst...); field != "" {
+		return generateRequest{}, errors.New(refusal(field, field, why))
 	}
 	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs, Samples: samples}
 	// Each input in turn as SGLang reads it (TokenizerManager's

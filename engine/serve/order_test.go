@@ -187,7 +187,9 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 // repetition_penalty other than 1, a grammar, n above 1 at a temperature,
 // max_new_tokens above 1, min_new_tokens not whole, stream, a field
 // refused unless unset) comes after all SGLang refuses of their
-// sampling_params, of every input. What SGLang checks against the model
+// sampling_params, of every input; max_thinking_tokens and lora_path,
+// which SGLang refuses once it has read the request's shape, before any
+// input (sglangRefusedFirst), before them. What SGLang checks against the model
 // comes where it checks it, input by input: the input's length, then its
 // max_new_tokens with it, against the model's positions
 // (_validate_one_request), before the input's sampling_params; a
@@ -262,7 +264,14 @@ func TestFaultsReportedInSGLangsOrder(t *testing.T) {
 		{"an input too long, then a stop_regex that does not parse", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1,"stop_regex":"("}}`, tooLong},
 		{"an input too long, then max_new_tokens 5", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":5}}`, tooLong},
 		{"an input too long, then stream", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1},"stream":true}`, tooLong},
-		{"an input too long, then lora_path", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1},"lora_path":"p"}`, tooLong},
+		{"an input too long, then return_sampling_mask", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1},"return_sampling_mask":true}`, tooLong},
+		// Refused by SGLang before it reads any input, on a server
+		// without --enable-strict-thinking or --enable-lora.
+		{"lora_path, then an input too long", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1},"lora_path":"p"}`, "lora_path is not served"},
+		{"lora_path, then the first input's temperature", `{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1,"temperature":-1},{"max_new_tokens":1}],"lora_path":["p","q"]}`, "lora_path is not served"},
+		{"max_thinking_tokens, then lora_path", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"lora_path":"p","max_thinking_tokens":5}`, "max_thinking_tokens is not served"},
+		{"lora_path, then stream", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"stream":true,"lora_path":"p"}`, "lora_path is not served"},
+		{"rid's list of another length, then lora_path", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"rid":["a"],"lora_path":"p"}`, "The specified rids length mismatch with the batch_size"},
 		{"an input too long, then a logit_bias key outside the vocabulary", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1,"logit_bias":{"99999":1}}}`, tooLong},
 		{"max_new_tokens past the positions, then temperature below 0", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":` + over + `,"temperature":-1}}`, tooMany},
 		{"max_new_tokens past the positions, then rlt serve's bound", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":` + over + `}}`, tooMany},
