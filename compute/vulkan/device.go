@@ -146,6 +146,13 @@ type Device struct {
 	// lost (RLT_VULKAN_LOSE_AFTER at Open): how a run meets a GPU that
 	// fails mid-run, testable on any device.
 	loseAfter int
+	// hung: a batch's fence gave no answer within fenceTimeoutNs (Flush),
+	// so the GPU may still be running it: Close neither waits for it
+	// again (vkDeviceWaitIdle has no timeout) nor frees what it may still
+	// read or write. hangAfter, in tests, makes the Nth batch's wait time
+	// out, as loseAfter makes it report the device lost.
+	hung      bool
+	hangAfter int
 
 	kernels [numKernels]kernel
 	up      *buffer // host-visible arena for uploads, reset per batch
@@ -1093,7 +1100,11 @@ func (d *Device) Flush() error {
 	t0 := time.Now()
 	r := d.vk.waitForFences(d.dev, 1, &fence, 1, fenceTimeoutNs)
 	wait := time.Since(t0)
+	if r == vkSuccess && d.hangAfter > 0 && d.submits >= d.hangAfter {
+		r = vkTimeout // as a batch that never finishes (tests)
+	}
 	if r == vkTimeout {
+		d.hung = true
 		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s", fenceTimeoutNs/1e9)}
 		return d.err
 	}
@@ -1245,10 +1256,15 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // submits nothing more (a lost device's fence may never signal) and keeps
 // its failure as Err, the reason its work stopped, which whoever reads Err
 // after Close (a run's end) should see; a healthy one's Err then says it
-// is closed.
+// is closed. A device whose batch never answered (hung) is let be: Close
+// returns at once and frees nothing the GPU may still use, leaving the
+// memory to the process's end or the driver's reset.
 func (d *Device) Close() {
 	if d == nil || d.vk == nil {
 		return
+	}
+	if d.hung {
+		d.dev, d.instance = 0, 0 // later calls, Free and finalizers touch nothing
 	}
 	if d.dev != 0 {
 		if d.recording && d.err == nil {

@@ -684,6 +684,47 @@ func TestCloseAfterLoss(t *testing.T) {
 	}
 }
 
+// TestCloseAfterHang: a device whose batch gave no answer within the
+// fence's timeout (acted out with hangAfter) may still be running it, so
+// Close returns without waiting for it again (vkDeviceWaitIdle, which has
+// no timeout, could block a run's end for good) or submitting more, frees
+// nothing that batch may still use (the device's memory stays held), and
+// keeps the timeout as Err; a second Close, reads and Free touch nothing.
+func TestCloseAfterHang(t *testing.T) {
+	openOrSkip(t)
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.hangAfter = 2
+	x, err := d.New("x", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Scale(x, 2)
+	if err := d.Flush(); err != nil {
+		t.Fatalf("batch 1: %v", err)
+	}
+	d.Scale(x, 2)
+	if err := d.Flush(); !errors.Is(err, ErrDeviceLost) || !strings.Contains(err.Error(), "no answer") {
+		t.Fatalf("batch 2: Flush = %v, want ErrDeviceLost: no answer", err)
+	}
+	held, _ := d.MemoryUse()
+	submits := d.Submits()
+	d.Close()
+	if d.Submits() != submits {
+		t.Errorf("Close submitted %d batches more", d.Submits()-submits)
+	}
+	if now, _ := d.MemoryUse(); now != held {
+		t.Errorf("Close of a hung device freed %d of the %d bytes its batch may still use", held-now, held)
+	}
+	if err := d.Read(make([]float32, 4), x); !errors.Is(err, ErrDeviceLost) || !strings.Contains(err.Error(), "no answer") {
+		t.Errorf("Read after Close: %v, want the timeout", err)
+	}
+	d.Free(x)
+	d.Close()
+}
+
 // TestHostResults checks the ops that return to the host (Argmax,
 // SumSquares) against the CPU backend, ties and non-finite values
 // included.
