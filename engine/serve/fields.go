@@ -546,6 +546,15 @@ var sglangSamplingFields = map[string]fieldRule{
 // refuses and SGLang answers.
 var sglangRefusedFirst = []string{"max_thinking_tokens", "lora_path"}
 
+// sglangRefusedPerInput are the sglangFields SGLang itself refuses of
+// each input on a server launched as rlt serve is (hidden states not
+// captured, no custom logit processors), in the order
+// TokenizerManager._validate_one_request refuses them: after that
+// input's length and max_new_tokens, before its sampling_params
+// (parseGenerate), each input's own value where a list of inputs gives a
+// list of them.
+var sglangRefusedPerInput = []string{"return_hidden_states", "custom_logit_processor"}
+
 // sglangVerifyOrder are the sglangSamplingFields SamplingParams.verify
 // bounds, in the order it checks them: after temperature, before
 // min_new_tokens and max_new_tokens (parseGenerate). Of a request with two

@@ -252,10 +252,11 @@ func (m *generateModel) checkInput(n int, v spView) error {
 // input_ids, n, the lists' lengths, rid); then the fields SGLang refuses
 // before it reads any input (sglangRefusedFirst); then each input in
 // turn, its length and max_new_tokens against the model's positions
-// (checkInput), then its sampling_params (sglangChecks: SamplingParams'
-// normalize and verify, logit_bias's keys among them); then, once every
-// input has passed, what rlt serve refuses of what SGLang answers
-// (stream, a field refused unless unset, max_new_tokens above 1...).
+// (checkInput), the fields SGLang refuses of it (sglangRefusedPerInput),
+// then its sampling_params (sglangChecks: SamplingParams' normalize and
+// verify, logit_bias's keys among them); then, once every input has
+// passed, what rlt serve refuses of what SGLang answers (stream, a field
+// refused unless unset, max_new_tokens above 1...).
 func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 	body = pythonJSON(body) // as SGLang's FastAPI reads it
 	var raw struct {
@@ -361,6 +362,16 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 		}
 		if err := m.checkInput(length, views[i]); err != nil {
 			return generateRequest{}, req.itemError(i, err)
+		}
+		for _, field := range sglangRefusedPerInput {
+			value, given := fields[field]
+			var each []json.RawMessage
+			if given && list && json.Unmarshal(value, &each) == nil && i < len(each) {
+				value = each[i] // GenerateReqInput.__getitem__'s input i
+			}
+			if r := sglangFields[field](value); given && r.why != "" {
+				return generateRequest{}, req.itemError(i, errors.New(refusal(field, field, r.why)))
+			}
 		}
 		if err := views[i].sglangChecks(m.vocab); err != nil {
 			return generateRequest{}, err

@@ -189,12 +189,14 @@ func TestFaultsReportedInVLLMsOrder(t *testing.T) {
 // refused unless unset) comes after all SGLang refuses of their
 // sampling_params, of every input; max_thinking_tokens and lora_path,
 // which SGLang refuses once it has read the request's shape, before any
-// input (sglangRefusedFirst), before them. What SGLang checks against the model
-// comes where it checks it, input by input: the input's length, then its
-// max_new_tokens with it, against the model's positions
-// (_validate_one_request), before the input's sampling_params; a
-// logit_bias key outside the vocabulary within verify, after
-// max_new_tokens and before the grammars. With is_normalized true
+// input (sglangRefusedFirst), before them, and return_hidden_states and
+// custom_logit_processor, which it refuses of each input after its
+// length and before its sampling_params (sglangRefusedPerInput), there.
+// What SGLang checks against the model comes where it checks it, input
+// by input: the input's length, then its max_new_tokens with it, against
+// the model's positions (_validate_one_request), before the input's
+// sampling_params; a logit_bias key outside the vocabulary within verify,
+// after max_new_tokens and before the grammars. With is_normalized true
 // (refused once SGLang's checks pass) SGLang reads no stop_regex and puts
 // no top_k 1 over the one given at temperature 0.
 func TestFaultsReportedInSGLangsOrder(t *testing.T) {
@@ -270,6 +272,17 @@ func TestFaultsReportedInSGLangsOrder(t *testing.T) {
 		{"lora_path, then an input too long", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1},"lora_path":"p"}`, "lora_path is not served"},
 		{"lora_path, then the first input's temperature", `{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1,"temperature":-1},{"max_new_tokens":1}],"lora_path":["p","q"]}`, "lora_path is not served"},
 		{"max_thinking_tokens, then lora_path", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"lora_path":"p","max_thinking_tokens":5}`, "max_thinking_tokens is not served"},
+		// Refused by SGLang of each input, after its length and
+		// max_new_tokens, before its sampling_params.
+		{"an input too long, then return_hidden_states", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1},"return_hidden_states":true}`, tooLong},
+		{"max_new_tokens past the positions, then custom_logit_processor", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":` + over + `},"custom_logit_processor":"p"}`, tooMany},
+		{"return_hidden_states, then temperature below 0", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-1},"return_hidden_states":true}`, "return_hidden_states is not served"},
+		{"custom_logit_processor, then a stop_regex that does not parse", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"stop_regex":"("},"custom_logit_processor":"p"}`, "custom_logit_processor changes which token is generated"},
+		{"return_hidden_states, then custom_logit_processor", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":"p","return_hidden_states":true}`, "return_hidden_states is not served"},
+		{"the first input's temperature, then the second's return_hidden_states",
+			`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1,"temperature":-1},{"max_new_tokens":1}],"return_hidden_states":[false,true]}`, "sampling_params[0]: temperature must be a non-negative finite number"},
+		{"the second input's return_hidden_states, then its temperature",
+			`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1,"temperature":-1}],"return_hidden_states":[false,true]}`, "input 1: return_hidden_states is not served"},
 		{"lora_path, then stream", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"stream":true,"lora_path":"p"}`, "lora_path is not served"},
 		{"rid's list of another length, then lora_path", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"rid":["a"],"lora_path":"p"}`, "The specified rids length mismatch with the batch_size"},
 		{"an input too long, then a logit_bias key outside the vocabulary", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1,"logit_bias":{"99999":1}}}`, tooLong},
